@@ -1,0 +1,20 @@
+package dev.gitops.api;
+
+import java.util.List;
+
+/** Resources depend on each other in a cycle; the message names it. */
+public class DependencyCycleException extends GitOpsException {
+  private static final long serialVersionUID = 1L;
+  private final List<ResourceKey> cycle;
+
+  /** The cycle, first key repeated at the end. */
+  public DependencyCycleException(List<ResourceKey> cycle) {
+    super("dependency cycle: " + String.join(" -> ", cycle.stream().map(ResourceKey::toString).toList()));
+    this.cycle = List.copyOf(cycle);
+  }
+
+  /** The keys of the cycle. */
+  public List<ResourceKey> cycle() {
+    return cycle;
+  }
+}

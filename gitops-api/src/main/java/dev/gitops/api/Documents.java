@@ -1,0 +1,393 @@
+package dev.gitops.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.JsonNodeType;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.math.BigDecimal;
+import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HexFormat;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Immutable JSON documents: freezing, value equality and canonical digests.
+ *
+ * <p>Every document that enters the engine is frozen: a deep copy whose objects and arrays throw
+ * {@link UnsupportedOperationException} on mutation, with numbers in one canonical form so that
+ * {@code 1}, {@code 1L} and {@code 1.0} are equal under {@link JsonNode#equals(Object)}. Object
+ * key order never matters for equality. Digests are SHA-256 over canonical JSON (sorted keys,
+ * canonical numbers).
+ *
+ * <pre>{@code
+ * JsonNode doc = Documents.freeze(new ObjectMapper().readTree("{\"b\":1.0,\"a\":[1]}"));
+ * Documents.digest(doc);          // same as for {"a":[1],"b":1}
+ * ((ObjectNode) doc).put("c", 1); // throws UnsupportedOperationException
+ * }</pre>
+ */
+public final class Documents {
+
+  private static final JsonNodeFactory NODES = JsonNodeFactory.withExactBigDecimals(true);
+  private static final JsonNode EMPTY_OBJECT = new FrozenObject(Map.of());
+  private static final JsonNode EMPTY_ARRAY = new FrozenArray(List.of());
+
+  private Documents() {}
+
+  /** The shared node factory the engine builds documents with. */
+  public static JsonNodeFactory nodes() {
+    return NODES;
+  }
+
+  /** The frozen empty object {@code {}}. */
+  public static JsonNode emptyObject() {
+    return EMPTY_OBJECT;
+  }
+
+  /** The frozen empty array {@code []}. */
+  public static JsonNode emptyArray() {
+    return EMPTY_ARRAY;
+  }
+
+  /** Whether {@code node} is already frozen (scalars always are). */
+  public static boolean isFrozen(JsonNode node) {
+    if (node == null) {
+      return true;
+    }
+    if (node.isObject()) {
+      return node instanceof FrozenObject;
+    }
+    if (node.isArray()) {
+      return node instanceof FrozenArray;
+    }
+    return !node.isNumber() || isCanonicalNumber(node);
+  }
+
+  /**
+   * Returns a frozen deep copy of {@code node}, or {@code node} itself if it is already frozen.
+   * {@code null} and missing nodes become JSON null.
+   */
+  public static JsonNode freeze(JsonNode node) {
+    if (node == null || node.isMissingNode()) {
+      return NODES.nullNode();
+    }
+    if (node instanceof FrozenObject || node instanceof FrozenArray) {
+      return node;
+    }
+    switch (node.getNodeType()) {
+      case OBJECT: {
+        if (node.size() == 0) {
+          return EMPTY_OBJECT;
+        }
+        Map<String, JsonNode> kids = new LinkedHashMap<>(Math.max(4, node.size() * 4 / 3 + 1));
+        for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
+          Map.Entry<String, JsonNode> e = it.next();
+          kids.put(e.getKey(), freeze(e.getValue()));
+        }
+        return new FrozenObject(kids);
+      }
+      case ARRAY: {
+        if (node.size() == 0) {
+          return EMPTY_ARRAY;
+        }
+        List<JsonNode> kids = new ArrayList<>(node.size());
+        for (JsonNode kid : node) {
+          kids.add(freeze(kid));
+        }
+        return new FrozenArray(kids);
+      }
+      case NUMBER:
+        return canonicalNumber(node);
+      case BINARY:
+        return NODES.textNode(node.asText());
+      case POJO:
+        throw new IllegalArgumentException("documents hold JSON values only, not " + node.getClass().getName());
+      default:
+        return node;
+    }
+  }
+
+  /** Builds a frozen object from already frozen (or freezable) values, keeping the map's order. */
+  public static JsonNode object(Map<String, JsonNode> fields) {
+    if (fields.isEmpty()) {
+      return EMPTY_OBJECT;
+    }
+    Map<String, JsonNode> kids = new LinkedHashMap<>(Math.max(4, fields.size() * 4 / 3 + 1));
+    for (Map.Entry<String, JsonNode> e : fields.entrySet()) {
+      kids.put(e.getKey(), freeze(e.getValue()));
+    }
+    return new FrozenObject(kids);
+  }
+
+  /** Builds a frozen array from already frozen (or freezable) values. */
+  public static JsonNode array(List<JsonNode> elements) {
+    if (elements.isEmpty()) {
+      return EMPTY_ARRAY;
+    }
+    List<JsonNode> kids = new ArrayList<>(elements.size());
+    for (JsonNode e : elements) {
+      kids.add(freeze(e));
+    }
+    return new FrozenArray(kids);
+  }
+
+  /** A mutable deep copy, for code that wants to edit a document. */
+  public static JsonNode mutableCopy(JsonNode node) {
+    if (node == null) {
+      return NODES.nullNode();
+    }
+    if (node.isObject()) {
+      ObjectNode copy = NODES.objectNode();
+      for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
+        Map.Entry<String, JsonNode> e = it.next();
+        copy.set(e.getKey(), mutableCopy(e.getValue()));
+      }
+      return copy;
+    }
+    if (node.isArray()) {
+      ArrayNode copy = NODES.arrayNode(node.size());
+      for (JsonNode kid : node) {
+        copy.add(mutableCopy(kid));
+      }
+      return copy;
+    }
+    return node;
+  }
+
+  /** Value equality: frozen or not, numbers compare numerically and key order is ignored. */
+  public static boolean equal(JsonNode a, JsonNode b) {
+    if (a == b) {
+      return true;
+    }
+    if (a == null || b == null) {
+      return false;
+    }
+    if (isFrozen(a) && isFrozen(b)) {
+      return a.equals(b);
+    }
+    return freeze(a).equals(freeze(b));
+  }
+
+  /** SHA-256 of the canonical JSON of {@code node}, as lower-case hex. */
+  public static String digest(JsonNode node) {
+    MessageDigest md = sha256();
+    md.update(canonicalJson(node).getBytes(StandardCharsets.UTF_8));
+    return HexFormat.of().formatHex(md.digest());
+  }
+
+  /** The canonical JSON text of {@code node}: sorted keys, canonical numbers, no white space. */
+  public static String canonicalJson(JsonNode node) {
+    StringBuilder sb = new StringBuilder(256);
+    writeCanonical(freeze(node), sb);
+    return sb.toString();
+  }
+
+  /** A new SHA-256 digest. */
+  public static MessageDigest sha256() {
+    try {
+      return MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("the JDK has no SHA-256", e);
+    }
+  }
+
+  private static void writeCanonical(JsonNode node, StringBuilder sb) {
+    switch (node.getNodeType()) {
+      case OBJECT: {
+        List<String> names = new ArrayList<>(node.size());
+        node.fieldNames().forEachRemaining(names::add);
+        Collections.sort(names);
+        sb.append('{');
+        boolean first = true;
+        for (String name : names) {
+          if (!first) {
+            sb.append(',');
+          }
+          first = false;
+          quote(name, sb);
+          sb.append(':');
+          writeCanonical(node.get(name), sb);
+        }
+        sb.append('}');
+        return;
+      }
+      case ARRAY: {
+        sb.append('[');
+        boolean first = true;
+        for (JsonNode kid : node) {
+          if (!first) {
+            sb.append(',');
+          }
+          first = false;
+          writeCanonical(kid, sb);
+        }
+        sb.append(']');
+        return;
+      }
+      case STRING:
+        quote(node.textValue(), sb);
+        return;
+      case NUMBER:
+        sb.append(node.isBigDecimal() ? node.decimalValue().toPlainString() : node.asText());
+        return;
+      case BOOLEAN:
+        sb.append(node.booleanValue());
+        return;
+      case NULL:
+        sb.append("null");
+        return;
+      default:
+        quote(node.asText(), sb);
+    }
+  }
+
+  private static void quote(String s, StringBuilder sb) {
+    sb.append('"');
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      switch (c) {
+        case '"': sb.append("\\\""); break;
+        case '\\': sb.append("\\\\"); break;
+        case '\n': sb.append("\\n"); break;
+        case '\r': sb.append("\\r"); break;
+        case '\t': sb.append("\\t"); break;
+        default:
+          if (c < 0x20) {
+            sb.append(String.format("\\u%04x", (int) c));
+          } else {
+            sb.append(c);
+          }
+      }
+    }
+    sb.append('"');
+  }
+
+  private static boolean isCanonicalNumber(JsonNode n) {
+    return canonicalNumber(n) == n;
+  }
+
+  /** Integral values become int, long or big-integer nodes; others double or exact decimal. */
+  private static JsonNode canonicalNumber(JsonNode n) {
+    if (n.isInt()) {
+      return n;
+    }
+    if (n.isLong()) {
+      long v = n.longValue();
+      return v == (int) v ? NODES.numberNode((int) v) : n;
+    }
+    if (n.isBigInteger()) {
+      return integral(n.bigIntegerValue(), n);
+    }
+    if (n.isDouble() || n.isFloat()) {
+      double d = n.isFloat() ? Double.parseDouble(Float.toString(n.floatValue())) : n.doubleValue();
+      if (Double.isNaN(d) || Double.isInfinite(d)) {
+        return n.isDouble() ? n : NODES.numberNode(d);
+      }
+      if (d == Math.rint(d) && Math.abs(d) < 9.0e15) {
+        long v = (long) d;
+        return v == (int) v ? NODES.numberNode((int) v) : NODES.numberNode(v);
+      }
+      if (n.isDouble()) {
+        return n;
+      }
+      return NODES.numberNode(d);
+    }
+    if (n.isBigDecimal()) {
+      BigDecimal bd = n.decimalValue();
+      if (bd.signum() == 0) {
+        return NODES.numberNode(0);
+      }
+      BigDecimal stripped = bd.stripTrailingZeros();
+      if (stripped.scale() <= 0) {
+        return integral(stripped.toBigIntegerExact(), null);
+      }
+      double d = stripped.doubleValue();
+      if (!Double.isInfinite(d) && BigDecimal.valueOf(d).compareTo(stripped) == 0) {
+        return NODES.numberNode(d);
+      }
+      return NODES.numberNode(stripped);
+    }
+    return n;
+  }
+
+  private static JsonNode integral(BigInteger v, JsonNode original) {
+    if (v.bitLength() < 32) {
+      return NODES.numberNode(v.intValue());
+    }
+    if (v.bitLength() < 64) {
+      return NODES.numberNode(v.longValue());
+    }
+    return original != null && original.isBigInteger() ? original : NODES.numberNode(v);
+  }
+
+  /** Objects backed by an unmodifiable map: every mutator of ObjectNode throws. */
+  private static final class FrozenObject extends ObjectNode {
+    private static final long serialVersionUID = 1L;
+    private final int hash;
+
+    FrozenObject(Map<String, JsonNode> kids) {
+      super(NODES, Collections.unmodifiableMap(kids));
+      this.hash = kids.hashCode();
+    }
+
+    @Override
+    public int hashCode() {
+      return hash;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      if (o == this) {
+        return true;
+      }
+      if (o instanceof FrozenObject f && f.hash != hash) {
+        return false;
+      }
+      return super.equals(o);
+    }
+
+    @Override
+    public JsonNodeType getNodeType() {
+      return JsonNodeType.OBJECT;
+    }
+  }
+
+  /** Arrays backed by an unmodifiable list: every mutator of ArrayNode throws. */
+  private static final class FrozenArray extends ArrayNode {
+    private static final long serialVersionUID = 1L;
+    private final int hash;
+
+    FrozenArray(List<JsonNode> kids) {
+      super(NODES, Collections.unmodifiableList(kids));
+      this.hash = kids.hashCode();
+    }
+
+    @Override
+    public int hashCode() {
+      return hash;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      if (o == this) {
+        return true;
+      }
+      if (o instanceof FrozenArray f && f.hash != hash) {
+        return false;
+      }
+      return super.equals(o);
+    }
+  }
+
+  static String requireText(String s, String what) {
+    return Objects.requireNonNull(s, what);
+  }
+}

@@ -1,0 +1,30 @@
+package dev.gitops.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.Objects;
+
+/**
+ * One changed leaf between the live document and the target, key-addressed, for review.
+ *
+ * @param path the key-addressed path of the leaf
+ * @param before the live value, or null when the field is added
+ * @param after the target value, or null when the field is removed
+ * @param sensitive whether the values must be redacted when shown
+ */
+public record FieldChange(FieldPath path, JsonNode before, JsonNode after, boolean sensitive) {
+
+  /** Validates and freezes. */
+  public FieldChange {
+    Objects.requireNonNull(path, "path");
+    if (before == null && after == null) {
+      throw new IllegalArgumentException("field change at " + path + " has neither before nor after");
+    }
+    before = before == null ? null : Documents.freeze(before);
+    after = after == null ? null : Documents.freeze(after);
+  }
+
+  /** {@code +} added, {@code -} removed, {@code ~} changed: as {@code terraform plan} shows it. */
+  public char symbol() {
+    return before == null ? '+' : after == null ? '-' : '~';
+  }
+}

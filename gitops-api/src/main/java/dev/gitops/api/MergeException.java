@@ -1,0 +1,18 @@
+package dev.gitops.api;
+
+/** The desired document breaks a merge rule, for example a keyed-list element without its key. */
+public class MergeException extends GitOpsException {
+  private static final long serialVersionUID = 1L;
+  private final FieldPath path;
+
+  /** An error at {@code path} (of resource {@code key}, when known). */
+  public MergeException(ResourceKey key, FieldPath path, String message) {
+    super((key == null ? "" : key + ": ") + (path.isRoot() ? "/" : path.toString()) + ": " + message);
+    this.path = path;
+  }
+
+  /** Where in the document. */
+  public FieldPath path() {
+    return path;
+  }
+}

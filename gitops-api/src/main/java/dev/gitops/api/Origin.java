@@ -1,0 +1,47 @@
+package dev.gitops.api;
+
+import java.util.Objects;
+
+/**
+ * Where a resource was declared: a file path relative to the source root, a 1-based line (0 when
+ * unknown) and the revision it was read at.
+ *
+ * @param path file path relative to the source root, or "" when the resource was built in code
+ * @param line 1-based line of the document's start, 0 when unknown
+ * @param revision the revision, for example {@code main@sha1:<40 hex>}, or "" when none
+ */
+public record Origin(String path, int line, String revision) {
+
+  /** The origin of a resource built in code. */
+  public static final Origin NONE = new Origin("", 0, "");
+
+  /** Validates the parts. */
+  public Origin {
+    Objects.requireNonNull(path, "path");
+    Objects.requireNonNull(revision, "revision");
+    if (line < 0) {
+      throw new IllegalArgumentException("line must be >= 0, got " + line);
+    }
+  }
+
+  /** Returns an origin at {@code path:line} of {@code revision}. */
+  public static Origin of(String path, int line, String revision) {
+    return new Origin(path, line, revision);
+  }
+
+  /** {@code path:line@revision}, leaving out what is unknown. */
+  @Override
+  public String toString() {
+    if (path.isEmpty()) {
+      return revision.isEmpty() ? "(code)" : "(code)@" + revision;
+    }
+    StringBuilder sb = new StringBuilder(path);
+    if (line > 0) {
+      sb.append(':').append(line);
+    }
+    if (!revision.isEmpty()) {
+      sb.append('@').append(revision);
+    }
+    return sb.toString();
+  }
+}

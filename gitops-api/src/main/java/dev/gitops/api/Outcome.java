@@ -1,0 +1,104 @@
+package dev.gitops.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * What applying one change came to.
+ *
+ * <pre>{@code
+ * return Outcome.created();
+ * return Outcome.transientFailure("connection reset", e);    // retried with backoff
+ * return Outcome.permanentFailure("field is immutable", e);  // blocks dependents
+ * }</pre>
+ *
+ * @param kind what happened
+ * @param message a one-line explanation ("" when none)
+ * @param cause the error behind a failure, or null
+ * @param outputs values the provider learned (an id, an address), for dependents
+ */
+public record Outcome(Kind kind, String message, Throwable cause, Map<String, JsonNode> outputs) {
+
+  /** What happened to one change. */
+  public enum Kind {
+    /** The object was created. */
+    CREATED,
+    /** The object was updated. */
+    CONFIGURED,
+    /** Nothing needed doing. */
+    UNCHANGED,
+    /** The object was deleted. */
+    DELETED,
+    /** The change was skipped on purpose. */
+    SKIPPED,
+    /** A failure worth retrying. */
+    TRANSIENT,
+    /** A failure that retrying will not fix. */
+    PERMANENT,
+    /** The call timed out or was cancelled mid-way: treated like a crash. */
+    UNKNOWN;
+
+    /** Whether this kind is a success. */
+    public boolean isOk() {
+      return this == CREATED || this == CONFIGURED || this == UNCHANGED || this == DELETED || this == SKIPPED;
+    }
+  }
+
+  /** Validates and copies. */
+  public Outcome {
+    Objects.requireNonNull(kind, "kind");
+    Objects.requireNonNull(message, "message");
+    outputs = Map.copyOf(outputs);
+  }
+
+  /** Created. */
+  public static Outcome created() {
+    return new Outcome(Kind.CREATED, "", null, Map.of());
+  }
+
+  /** Updated. */
+  public static Outcome configured() {
+    return new Outcome(Kind.CONFIGURED, "", null, Map.of());
+  }
+
+  /** Nothing to do. */
+  public static Outcome unchanged() {
+    return new Outcome(Kind.UNCHANGED, "", null, Map.of());
+  }
+
+  /** Deleted. */
+  public static Outcome deleted() {
+    return new Outcome(Kind.DELETED, "", null, Map.of());
+  }
+
+  /** Skipped, for {@code reason}. */
+  public static Outcome skipped(String reason) {
+    return new Outcome(Kind.SKIPPED, reason, null, Map.of());
+  }
+
+  /** A failure worth retrying. */
+  public static Outcome transientFailure(String message, Throwable cause) {
+    return new Outcome(Kind.TRANSIENT, message, cause, Map.of());
+  }
+
+  /** A failure retrying will not fix. */
+  public static Outcome permanentFailure(String message, Throwable cause) {
+    return new Outcome(Kind.PERMANENT, message, cause, Map.of());
+  }
+
+  /** Timed out or cancelled mid-call: the live state is not known. */
+  public static Outcome unknown(String message) {
+    return new Outcome(Kind.UNKNOWN, message, null, Map.of());
+  }
+
+  /** This outcome with outputs the provider learned. */
+  public Outcome withOutputs(Map<String, JsonNode> newOutputs) {
+    return new Outcome(kind, message, cause, newOutputs);
+  }
+
+  /** Whether this is a success. */
+  public boolean isOk() {
+    return kind.isOk();
+  }
+}

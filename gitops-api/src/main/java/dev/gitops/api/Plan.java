@@ -1,0 +1,104 @@
+package dev.gitops.api;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.SortedMap;
+import java.util.SortedSet;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * A reviewable list of changes with their dependency graph, computed from one revision, the
+ * stored state and the live state. Its {@link #id()} is a digest of everything it was computed
+ * from, so {@code reconciler.apply(plan)} can recompute it and refuse when anything moved.
+ *
+ * <pre>{@code
+ * Plan plan = reconciler.plan();
+ * plan.changes(Action.DELETE).forEach(c -> System.out.println("will delete " + c.key()));
+ * SyncResult result = reconciler.apply(plan);   // refused if the plan no longer holds
+ * }</pre>
+ *
+ * @param id digest of revision, variables, options, changes and fingerprints
+ * @param revision the revision the desired state was read at
+ * @param changes every key's change, NOOPs included, in a stable order
+ * @param dependencies for each key, the keys it waits for (for deletes: reversed)
+ * @param variables the substitution variables used when decoding
+ * @param options the options that shape the plan (prune, adoption, budgets), as text
+ * @param fingerprints per key, a digest of the stored state and normalized live state used
+ * @param unknown keys the providers could not observe; when non-empty the plan is incomplete
+ */
+public record Plan(String id, String revision, List<Change> changes,
+    SortedMap<ResourceKey, SortedSet<ResourceKey>> dependencies, SortedMap<String, String> variables,
+    SortedMap<String, String> options, SortedMap<ResourceKey, String> fingerprints, SortedSet<ResourceKey> unknown) {
+
+  /** Copies everything. */
+  public Plan {
+    Objects.requireNonNull(id, "id");
+    Objects.requireNonNull(revision, "revision");
+    changes = List.copyOf(changes);
+    TreeMap<ResourceKey, SortedSet<ResourceKey>> deps = new TreeMap<>();
+    dependencies.forEach((k, v) -> deps.put(k, Collections.unmodifiableSortedSet(new TreeSet<>(v))));
+    dependencies = Collections.unmodifiableSortedMap(deps);
+    variables = Collections.unmodifiableSortedMap(new TreeMap<>(variables));
+    options = Collections.unmodifiableSortedMap(new TreeMap<>(options));
+    fingerprints = Collections.unmodifiableSortedMap(new TreeMap<>(fingerprints));
+    unknown = Collections.unmodifiableSortedSet(new TreeSet<>(unknown));
+  }
+
+  /** Whether every key could be observed. An incomplete plan prunes nothing. */
+  public boolean isComplete() {
+    return unknown.isEmpty();
+  }
+
+  /** Whether anything would change the live system (or the inventory). */
+  public boolean hasChanges() {
+    for (Change c : changes) {
+      if (c.action() != Action.NOOP && c.action() != Action.SKIP) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** The changes with {@code action}. */
+  public List<Change> changes(Action action) {
+    List<Change> out = new ArrayList<>();
+    for (Change c : changes) {
+      if (c.action() == action) {
+        out.add(c);
+      }
+    }
+    return out;
+  }
+
+  /** The change for {@code key}, or null. */
+  public Change change(ResourceKey key) {
+    for (Change c : changes) {
+      if (c.key().equals(key)) {
+        return c;
+      }
+    }
+    return null;
+  }
+
+  /** Counts of changes by action, for summaries: {@code {CREATE=2, UPDATE=1}}. */
+  public SortedMap<Action, Integer> counts() {
+    TreeMap<Action, Integer> m = new TreeMap<>();
+    for (Change c : changes) {
+      m.merge(c.action(), 1, Integer::sum);
+    }
+    return m;
+  }
+
+  /** A one-line summary such as {@code 2 to create, 1 to update, 0 to delete}. */
+  public String summary() {
+    Map<Action, Integer> c = counts();
+    return c.getOrDefault(Action.CREATE, 0) + " to create, " + c.getOrDefault(Action.UPDATE, 0) + " to update, "
+        + c.getOrDefault(Action.REPLACE, 0) + " to replace, " + c.getOrDefault(Action.DELETE, 0) + " to delete, "
+        + c.getOrDefault(Action.SKIP, 0) + " skipped, " + c.getOrDefault(Action.NOOP, 0) + " unchanged"
+        + (isComplete() ? "" : " (incomplete: " + unknown.size() + " unknown)");
+  }
+}

@@ -1,0 +1,25 @@
+package dev.gitops.api;
+
+/** A provider failed on one resource; the message names the key. */
+public class ProviderException extends GitOpsException {
+  private static final long serialVersionUID = 1L;
+  private final ResourceKey key;
+  private final boolean retryable;
+
+  /** A failure on {@code key}; {@code retryable} says whether trying again may help. */
+  public ProviderException(ResourceKey key, String message, boolean retryable, Throwable cause) {
+    super((key == null ? "" : key + ": ") + message, cause);
+    this.key = key;
+    this.retryable = retryable;
+  }
+
+  /** The key, or null when the failure is not about one key. */
+  public ResourceKey key() {
+    return key;
+  }
+
+  /** Whether trying again may help. */
+  public boolean isRetryable() {
+    return retryable;
+  }
+}

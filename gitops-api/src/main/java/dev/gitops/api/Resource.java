@@ -1,0 +1,146 @@
+package dev.gitops.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.Objects;
+import java.util.Set;
+import java.util.SortedSet;
+import java.util.TreeSet;
+
+/**
+ * One desired (or last-applied) resource: its key, its frozen document and its metadata.
+ *
+ * <pre>{@code
+ * Resource web = Resource.builder(ResourceKey.of("files", "file", "", "web.conf"))
+ *     .document(json)                       // frozen on build
+ *     .dependsOn(ResourceKey.of("files", "file", "", "base.conf"))
+ *     .wave(1)
+ *     .policy(ManagementPolicy.NO_PRUNE)
+ *     .build();
+ * }</pre>
+ *
+ * @param key the identity
+ * @param document the desired document, frozen (see {@link Documents})
+ * @param origin where it was declared
+ * @param dependsOn keys that must be applied and healthy first, in any provider
+ * @param wave ordering wave: every resource of a lower wave goes first
+ * @param policy what the engine may do
+ * @param sensitive paths (patterns) whose values the decoder marked sensitive
+ */
+public record Resource(ResourceKey key, JsonNode document, Origin origin, SortedSet<ResourceKey> dependsOn,
+    int wave, ManagementPolicy policy, Set<PathPattern> sensitive) {
+
+  /** Freezes the document and copies the collections. */
+  public Resource {
+    Objects.requireNonNull(key, "key");
+    document = Documents.freeze(document);
+    Objects.requireNonNull(origin, "origin");
+    dependsOn = Collections.unmodifiableSortedSet(new TreeSet<>(dependsOn));
+    Objects.requireNonNull(policy, "policy");
+    sensitive = Set.copyOf(sensitive);
+    if (dependsOn.contains(key)) {
+      throw new IllegalArgumentException(key + " (" + origin + ") depends on itself");
+    }
+  }
+
+  /** A resource with default metadata: no dependencies, wave 0, every action allowed. */
+  public static Resource of(ResourceKey key, JsonNode document) {
+    return new Resource(key, document, Origin.NONE, new TreeSet<>(), 0, ManagementPolicy.ALL, Set.of());
+  }
+
+  /** A builder for {@code key}. */
+  public static Builder builder(ResourceKey key) {
+    return new Builder(key);
+  }
+
+  /** A builder initialised from this resource. */
+  public Builder toBuilder() {
+    Builder b = new Builder(key);
+    b.document = document;
+    b.origin = origin;
+    b.dependsOn.addAll(dependsOn);
+    b.wave = wave;
+    b.policy = policy;
+    b.sensitive = sensitive;
+    return b;
+  }
+
+  /** The same resource with another document. */
+  public Resource withDocument(JsonNode newDocument) {
+    return new Resource(key, newDocument, origin, dependsOn, wave, policy, sensitive);
+  }
+
+  /** A digest over the document and the metadata that shapes decisions (not the origin). */
+  public String digest() {
+    java.security.MessageDigest md = Documents.sha256();
+    md.update(Documents.canonicalJson(document).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    md.update(("|" + dependsOn + "|" + wave + "|" + policy + "|" + new TreeSet<>(sensitive.stream().map(Object::toString).toList()))
+        .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    return java.util.HexFormat.of().formatHex(md.digest());
+  }
+
+  /** Builds {@link Resource}. */
+  public static final class Builder {
+    private final ResourceKey key;
+    private JsonNode document = Documents.emptyObject();
+    private Origin origin = Origin.NONE;
+    private final SortedSet<ResourceKey> dependsOn = new TreeSet<>();
+    private int wave;
+    private ManagementPolicy policy = ManagementPolicy.ALL;
+    private Set<PathPattern> sensitive = Set.of();
+
+    private Builder(ResourceKey key) {
+      this.key = Objects.requireNonNull(key, "key");
+    }
+
+    /** The document; frozen when built. */
+    public Builder document(JsonNode document) {
+      this.document = Objects.requireNonNull(document, "document");
+      return this;
+    }
+
+    /** Where it was declared. */
+    public Builder origin(Origin origin) {
+      this.origin = Objects.requireNonNull(origin, "origin");
+      return this;
+    }
+
+    /** Adds dependencies. */
+    public Builder dependsOn(ResourceKey... keys) {
+      for (ResourceKey k : keys) {
+        dependsOn.add(Objects.requireNonNull(k, "dependsOn key"));
+      }
+      return this;
+    }
+
+    /** Adds dependencies. */
+    public Builder dependsOn(Collection<ResourceKey> keys) {
+      keys.forEach(k -> dependsOn.add(Objects.requireNonNull(k, "dependsOn key")));
+      return this;
+    }
+
+    /** The wave. */
+    public Builder wave(int wave) {
+      this.wave = wave;
+      return this;
+    }
+
+    /** The management policy. */
+    public Builder policy(ManagementPolicy policy) {
+      this.policy = Objects.requireNonNull(policy, "policy");
+      return this;
+    }
+
+    /** Paths whose values are sensitive. */
+    public Builder sensitive(Set<PathPattern> patterns) {
+      this.sensitive = Set.copyOf(patterns);
+      return this;
+    }
+
+    /** The resource. */
+    public Resource build() {
+      return new Resource(key, document, origin, dependsOn, wave, policy, sensitive);
+    }
+  }
+}

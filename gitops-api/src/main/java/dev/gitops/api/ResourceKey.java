@@ -1,0 +1,97 @@
+package dev.gitops.api;
+
+import java.util.Comparator;
+import java.util.Objects;
+
+/**
+ * The identity of one resource: which provider owns it, its type, its scope and its name.
+ *
+ * <p>Kubernetes: {@code k8s}, {@code apps/Deployment}, namespace, name. Terraform: {@code tf},
+ * mode and type, module path, name with index. Ansible: {@code ansible}, {@code host} or {@code
+ * group}, "", name. Local files: {@code files}, {@code file}, "", relative path.
+ *
+ * <p>The canonical string form is {@code provider:type:scope:name} with {@code %} and {@code :}
+ * percent-escaped inside each part, so it parses back unambiguously:
+ *
+ * <pre>{@code
+ * ResourceKey key = ResourceKey.of("files", "file", "", "conf/app.yaml");
+ * String s = key.toString();                 // "files:file::conf/app.yaml"
+ * assert ResourceKey.parse(s).equals(key);
+ * }</pre>
+ */
+public record ResourceKey(String provider, String type, String scope, String name)
+    implements Comparable<ResourceKey> {
+
+  private static final Comparator<ResourceKey> ORDER =
+      Comparator.comparing(ResourceKey::provider)
+          .thenComparing(ResourceKey::type)
+          .thenComparing(ResourceKey::scope)
+          .thenComparing(ResourceKey::name);
+
+  /** Validates the parts: provider, type and name are non-empty, scope may be empty. */
+  public ResourceKey {
+    Objects.requireNonNull(provider, "provider");
+    Objects.requireNonNull(type, "type");
+    Objects.requireNonNull(scope, "scope");
+    Objects.requireNonNull(name, "name");
+    if (provider.isEmpty()) {
+      throw new IllegalArgumentException("resource key needs a provider id (type=" + type + ", name=" + name + ")");
+    }
+    if (type.isEmpty()) {
+      throw new IllegalArgumentException("resource key needs a type (provider=" + provider + ", name=" + name + ")");
+    }
+    if (name.isEmpty()) {
+      throw new IllegalArgumentException("resource key needs a name (provider=" + provider + ", type=" + type + ")");
+    }
+  }
+
+  /** Returns the key with the given parts; {@code scope} may be empty. */
+  public static ResourceKey of(String provider, String type, String scope, String name) {
+    return new ResourceKey(provider, type, scope, name);
+  }
+
+  /**
+   * Parses the canonical form produced by {@link #toString()}.
+   *
+   * @throws IllegalArgumentException naming the text when it does not have four parts
+   */
+  public static ResourceKey parse(String text) {
+    Objects.requireNonNull(text, "text");
+    String[] parts = text.split(":", -1);
+    if (parts.length != 4) {
+      throw new IllegalArgumentException(
+          "not a resource key (want provider:type:scope:name): '" + text + "'");
+    }
+    return new ResourceKey(unescape(parts[0]), unescape(parts[1]), unescape(parts[2]), unescape(parts[3]));
+  }
+
+  /** Returns a key with the same provider, type and scope and another name. */
+  public ResourceKey withName(String newName) {
+    return new ResourceKey(provider, type, scope, newName);
+  }
+
+  @Override
+  public int compareTo(ResourceKey other) {
+    return ORDER.compare(this, other);
+  }
+
+  /** The canonical form {@code provider:type:scope:name}. */
+  @Override
+  public String toString() {
+    return escape(provider) + ':' + escape(type) + ':' + escape(scope) + ':' + escape(name);
+  }
+
+  private static String escape(String part) {
+    if (part.indexOf('%') < 0 && part.indexOf(':') < 0) {
+      return part;
+    }
+    return part.replace("%", "%25").replace(":", "%3A");
+  }
+
+  private static String unescape(String part) {
+    if (part.indexOf('%') < 0) {
+      return part;
+    }
+    return part.replace("%3A", ":").replace("%3a", ":").replace("%25", "%");
+  }
+}

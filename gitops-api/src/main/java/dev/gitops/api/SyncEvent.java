@@ -1,0 +1,38 @@
+package dev.gitops.api;
+
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * Something that happened during a sync, delivered to {@link SyncListener}s. Every event names
+ * the revision it belongs to. Values of sensitive fields never appear in events.
+ */
+public sealed interface SyncEvent {
+
+  /** The revision the event belongs to. */
+  String revision();
+
+  /** The source was read: {@code skipped} when the commit was unchanged and decoding was skipped. */
+  record SourceRead(String revision, boolean skipped, boolean historyRewritten, int resources) implements SyncEvent {}
+
+  /** A plan was computed. */
+  record Planned(String revision, Plan plan) implements SyncEvent {}
+
+  /** Drift was found on {@code key} at {@code paths}. */
+  record DriftDetected(String revision, ResourceKey key, List<FieldPath> paths) implements SyncEvent {}
+
+  /** A change is about to be applied (attempt counts from 1). */
+  record ChangeStarted(String revision, Change change, int attempt) implements SyncEvent {}
+
+  /** A change finished with {@code outcome} after {@code attempt} attempts. */
+  record ChangeFinished(String revision, Change change, Outcome outcome, int attempt) implements SyncEvent {}
+
+  /** A transient failure will be retried after {@code delay}. */
+  record Retrying(String revision, Change change, Outcome outcome, int attempt, Duration delay) implements SyncEvent {}
+
+  /** A resource is waited on for health. */
+  record WaitingForHealth(String revision, ResourceKey key, Health health) implements SyncEvent {}
+
+  /** The sync finished. */
+  record Finished(String revision, SyncResult result) implements SyncEvent {}
+}

@@ -1,0 +1,49 @@
+package dev.gitops.api.spi;
+
+import dev.gitops.api.Cancellation;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Objects;
+
+/**
+ * What the engine hands a provider with every call: who is asking (the owner id to write into
+ * marks), the revision, a deadline and a cancellation token. Providers should stop work when the
+ * deadline passes or the token is cancelled and report {@code Outcome.unknown(...)} if they were
+ * cut off mid-change.
+ *
+ * @param owner the owner id of the reconciler instance
+ * @param revision the revision being applied
+ * @param deadline when the call must be finished
+ * @param cancellation cancelled when the sync is
+ */
+public record CallContext(String owner, String revision, Instant deadline, Cancellation cancellation) {
+
+  /** Validates. */
+  public CallContext {
+    Objects.requireNonNull(owner, "owner");
+    Objects.requireNonNull(revision, "revision");
+    Objects.requireNonNull(deadline, "deadline");
+    Objects.requireNonNull(cancellation, "cancellation");
+  }
+
+  /** A context for tests and simple callers: a fresh token and a deadline {@code timeout} from now. */
+  public static CallContext of(String owner, String revision, Duration timeout) {
+    return new CallContext(owner, revision, Instant.now().plus(timeout), new Cancellation());
+  }
+
+  /** Time left before the deadline (zero when past). */
+  public Duration remaining() {
+    Duration d = Duration.between(Instant.now(), deadline);
+    return d.isNegative() ? Duration.ZERO : d;
+  }
+
+  /** Whether the deadline passed or the token was cancelled. */
+  public boolean isDone() {
+    return cancellation.isCancelled() || !Instant.now().isBefore(deadline);
+  }
+
+  /** This context with another deadline. */
+  public CallContext withDeadline(Instant newDeadline) {
+    return new CallContext(owner, revision, newDeadline, cancellation);
+  }
+}

@@ -1,0 +1,35 @@
+package dev.gitops.api.spi;
+
+import java.time.Instant;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * One past sync, as the store keeps it.
+ *
+ * @param id unique id (for rollback)
+ * @param time when it finished
+ * @param revision the revision synced
+ * @param planId the id of the plan that ran
+ * @param status SUCCEEDED, FAILED or PLANNED
+ * @param counts outcome counts by kind name
+ * @param message a one-line summary (never a secret value)
+ */
+public record HistoryEntry(String id, Instant time, String revision, String planId, String status,
+    Map<String, Integer> counts, String message) {
+  /** Validates and copies. */
+  public HistoryEntry {
+    Objects.requireNonNull(id, "id");
+    Objects.requireNonNull(time, "time");
+    Objects.requireNonNull(revision, "revision");
+    Objects.requireNonNull(planId, "planId");
+    Objects.requireNonNull(status, "status");
+    counts = Map.copyOf(counts);
+    Objects.requireNonNull(message, "message");
+  }
+
+  /** Whether the sync succeeded. */
+  public boolean succeeded() {
+    return status.equals("SUCCEEDED");
+  }
+}

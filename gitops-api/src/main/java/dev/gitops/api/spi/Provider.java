@@ -1,0 +1,143 @@
+package dev.gitops.api.spi;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.gitops.api.Change;
+import dev.gitops.api.FieldPath;
+import dev.gitops.api.Health;
+import dev.gitops.api.MergeRules;
+import dev.gitops.api.Observation;
+import dev.gitops.api.Outcome;
+import dev.gitops.api.Resource;
+import dev.gitops.api.ResourceKey;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * A live system the engine reconciles: it observes keys and applies changes. Two methods make a
+ * working provider; the rest are optional capabilities with defaults.
+ *
+ * <pre>{@code
+ * public final class KeyValueProvider implements Provider {
+ *   public String id() { return "kv"; }
+ *
+ *   public Map<ResourceKey, Observation> observe(Collection<ResourceKey> keys, CallContext ctx) {
+ *     Map<ResourceKey, Observation> out = new LinkedHashMap<>();
+ *     for (ResourceKey k : keys) {
+ *       JsonNode v = store.get(k.name());
+ *       out.put(k, v == null ? Observation.absent(k) : Observation.present(k, v, ""));
+ *     }
+ *     return out;
+ *   }
+ *
+ *   public Outcome apply(Change change, CallContext ctx) {
+ *     switch (change.action()) {
+ *       case CREATE, UPDATE, REPLACE -> store.put(change.key().name(), change.target());
+ *       case DELETE -> store.remove(change.key().name());
+ *       default -> { return Outcome.unchanged(); }
+ *     }
+ *     return change.action() == Action.DELETE ? Outcome.deleted() : Outcome.configured();
+ *   }
+ * }
+ * }</pre>
+ *
+ * <p>Implementations must be thread-safe: the engine calls {@link #apply} from several threads.
+ * {@code gitops-testkit} states this contract as a JUnit conformance suite.
+ */
+public interface Provider {
+
+  /** The id that resource keys name in {@link ResourceKey#provider()}. */
+  String id();
+
+  /**
+   * Observes {@code keys}. Returns one observation per key asked for; a key the provider cannot
+   * look at is {@link Observation#unknown UNKNOWN}, never absent. Live documents are returned
+   * raw; the engine normalizes them with {@link #normalize}.
+   */
+  Map<ResourceKey, Observation> observe(Collection<ResourceKey> keys, CallContext ctx);
+
+  /**
+   * Applies one change: makes the live object match {@link Change#target()} (CREATE, UPDATE,
+   * REPLACE) or removes it (DELETE). Must be idempotent: applying the same change twice leaves
+   * the same result, and deleting a missing object succeeds. Failures are returned as outcomes;
+   * an exception is taken as a PERMANENT failure (TRANSIENT for a retryable {@code
+   * ProviderException}).
+   */
+  Outcome apply(Change change, CallContext ctx);
+
+  /**
+   * Applies several changes that are ready together and returns an outcome per key. The default
+   * applies them one by one; override when the live system has a cheaper batch call.
+   */
+  default Map<ResourceKey, Outcome> applyAll(List<Change> changes, CallContext ctx) {
+    Map<ResourceKey, Outcome> out = new LinkedHashMap<>();
+    for (Change c : changes) {
+      out.put(c.key(), apply(c, ctx));
+    }
+    return out;
+  }
+
+  /** Whether {@link #applyAll} is cheaper than one call per change. */
+  default boolean prefersBatches() {
+    return false;
+  }
+
+  /** The decoder that reads this provider's files from the source, if it has its own. */
+  default Optional<Decoder> decoder() {
+    return Optional.empty();
+  }
+
+  /**
+   * Removes what the live system adds and nobody declares (status, timestamps, generated ids),
+   * without reordering anything. Returns a frozen document.
+   */
+  default JsonNode normalize(ResourceKey key, JsonNode live) {
+    return live;
+  }
+
+  /** How documents of this provider merge. */
+  default MergeRules mergeRules() {
+    return MergeRules.defaults();
+  }
+
+  /** Whether a change at {@code path} cannot be made in place and requires delete-and-create. */
+  default boolean requiresReplace(ResourceKey key, FieldPath path) {
+    return false;
+  }
+
+  /** The health of an applied object. Providers without a health check are healthy once applied. */
+  default Health health(ResourceKey key, Observation observation) {
+    return Health.healthy();
+  }
+
+  /**
+   * Keys that {@code resource} implicitly depends on among {@code desired} (a namespace before
+   * its members, a type definition before its instances).
+   */
+  default Set<ResourceKey> relations(Resource resource, Set<ResourceKey> desired) {
+    return Set.of();
+  }
+
+  /** A tie-break order among types (lower first); never a barrier. */
+  default int typeOrder(ResourceKey key) {
+    return 0;
+  }
+
+  /** Whether this provider writes ownership marks onto live objects and reads them back. */
+  default boolean marksObjects() {
+    return false;
+  }
+
+  /** Keys of live objects carrying {@code owner}'s mark, to find orphans and rebuild a lost store. */
+  default Collection<ResourceKey> listMarked(String owner, CallContext ctx) {
+    return List.of();
+  }
+
+  /** For planning providers (Terraform): the provider's own planner. */
+  default Optional<ProviderPlanner> planner() {
+    return Optional.empty();
+  }
+}

@@ -1,0 +1,36 @@
+package dev.gitops.api.spi;
+
+import dev.gitops.api.Resource;
+import dev.gitops.api.ResourceKey;
+import java.util.Collections;
+import java.util.Objects;
+import java.util.SortedMap;
+import java.util.TreeMap;
+
+/**
+ * A snapshot of a store.
+ *
+ * @param serial increases with every write
+ * @param inventory last-applied state per owned key
+ * @param pending desired documents written before an apply whose outcome is not recorded yet
+ * @param lastAttemptedRevision the revision of the last sync attempt, or ""
+ * @param lastAppliedRevision the revision of the last sync that applied in full, or ""
+ * @param fresh whether the store did not exist before (no inventory was ever written)
+ */
+public record StoredState(long serial, SortedMap<ResourceKey, StoredResource> inventory,
+    SortedMap<ResourceKey, Resource> pending, String lastAttemptedRevision, String lastAppliedRevision,
+    boolean fresh) {
+
+  /** Copies. */
+  public StoredState {
+    inventory = Collections.unmodifiableSortedMap(new TreeMap<>(inventory));
+    pending = Collections.unmodifiableSortedMap(new TreeMap<>(pending));
+    Objects.requireNonNull(lastAttemptedRevision, "lastAttemptedRevision");
+    Objects.requireNonNull(lastAppliedRevision, "lastAppliedRevision");
+  }
+
+  /** The state of a store that was never written. */
+  public static StoredState empty() {
+    return new StoredState(0, new TreeMap<>(), new TreeMap<>(), "", "", true);
+  }
+}
