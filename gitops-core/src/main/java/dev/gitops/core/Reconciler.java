@@ -1,0 +1,530 @@
+package dev.gitops.core;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.gitops.api.Action;
+import dev.gitops.api.Cancellation;
+import dev.gitops.api.Change;
+import dev.gitops.api.Documents;
+import dev.gitops.api.MergeRules;
+import dev.gitops.api.Observation;
+import dev.gitops.api.Outcome;
+import dev.gitops.api.Plan;
+import dev.gitops.api.PlanMismatchException;
+import dev.gitops.api.Resource;
+import dev.gitops.api.ResourceKey;
+import dev.gitops.api.State;
+import dev.gitops.api.StoreException;
+import dev.gitops.api.SyncEvent;
+import dev.gitops.api.SyncListener;
+import dev.gitops.api.SyncResult;
+import dev.gitops.api.spi.CallContext;
+import dev.gitops.api.spi.Decoder;
+import dev.gitops.api.spi.HistoryEntry;
+import dev.gitops.api.spi.Provider;
+import dev.gitops.api.spi.Source;
+import dev.gitops.api.spi.StateStore;
+import dev.gitops.api.spi.StoreLock;
+import dev.gitops.api.spi.StoredResource;
+import dev.gitops.api.spi.StoredState;
+import dev.gitops.core.apply.ExecutionHooks;
+import dev.gitops.core.apply.Executor;
+import dev.gitops.core.plan.DeletionGuard;
+import dev.gitops.core.plan.LastApplied;
+import dev.gitops.core.plan.PlanInput;
+import dev.gitops.core.plan.PlanOptions;
+import dev.gitops.core.plan.Planner;
+import dev.gitops.core.store.InMemoryStateStore;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The engine's front door: reads the desired state, observes the live state, plans with a
+ * three-way merge against what it applied last time, applies in dependency order, and records
+ * what it owns.
+ *
+ * <pre>{@code
+ * Reconciler reconciler = Reconciler.builder()
+ *     .source(GitSource.builder().url("https://example.com/config.git").ref("main").build())
+ *     .provider(LocalFilesProvider.builder(Path.of("/srv/config")).build())
+ *     .store(FileStateStore.open(Path.of("/var/lib/gitops")))
+ *     .build();
+ * Plan plan = reconciler.plan();       // review it
+ * SyncResult result = reconciler.sync();
+ * }</pre>
+ *
+ * <p>A reconciler is thread-safe; it runs one sync at a time, and the store's lock keeps other
+ * processes off the same target.
+ */
+public final class Reconciler {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Reconciler.class);
+
+  /** What {@link #destroy} does with owned objects. */
+  public enum DeletionPolicy {
+    /** Delete every owned object (in reverse dependency order, with the same guards). */
+    DELETE,
+    /** Leave the objects, forget them from the inventory. */
+    ORPHAN
+  }
+
+  private final Source source;
+  private final Map<String, Provider> providers;
+  private final StateStore store;
+  private final String owner;
+  private final SyncOptions options;
+  private final List<SyncListener> listeners;
+  private final Map<String, String> variables;
+  private final Planner planner;
+  private final ReentrantLock syncLock = new ReentrantLock();
+
+  private Reconciler(Builder b) {
+    this.source = Objects.requireNonNull(b.source, "a source (or desired state) is required");
+    if (b.providers.isEmpty()) {
+      throw new IllegalArgumentException("at least one provider is required");
+    }
+    this.providers = Map.copyOf(b.providers);
+    this.store = b.store != null ? b.store : new InMemoryStateStore();
+    this.owner = b.owner;
+    this.options = b.options;
+    this.listeners = new CopyOnWriteArrayList<>(b.listeners);
+    this.variables = Map.copyOf(b.variables);
+    this.planner = new Planner(owner, options.planOptions());
+  }
+
+  /** A builder. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** The owner id this reconciler writes into marks. */
+  public String owner() {
+    return owner;
+  }
+
+  /** The options. */
+  public SyncOptions options() {
+    return options;
+  }
+
+  /** The store. */
+  public StateStore store() {
+    return store;
+  }
+
+  /** Computes the plan for the head of the source without applying or recording anything. */
+  public Plan plan() {
+    return plan(null);
+  }
+
+  /** Computes the plan for {@code pinnedRevision} (null: the head) without applying or recording anything. */
+  public Plan plan(String pinnedRevision) {
+    return locked(() -> prepare(pinnedRevision, new Cancellation(), null, planner).plan);
+  }
+
+  /** Reads, plans, guards, applies and records the head of the source. */
+  public SyncResult sync() {
+    return sync(null, new Cancellation());
+  }
+
+  /**
+   * Syncs {@code pinnedRevision} (null: the head of the source), stopping when {@code
+   * cancellation} is cancelled.
+   */
+  public SyncResult sync(String pinnedRevision, Cancellation cancellation) {
+    return locked(() -> {
+      Instant start = Instant.now();
+      Prepared p = prepare(pinnedRevision, cancellation, null, planner);
+      return execute(p, cancellation, start, false);
+    });
+  }
+
+  /**
+   * Runs a reviewed plan: recomputes it from the plan's revision and the current store and live
+   * state, and runs only if the ids match.
+   *
+   * @throws PlanMismatchException naming the keys that moved, when the plan no longer holds
+   */
+  public SyncResult apply(Plan reviewed) {
+    Objects.requireNonNull(reviewed, "plan");
+    return locked(() -> {
+      Instant start = Instant.now();
+      Cancellation cancellation = new Cancellation();
+      Prepared p = prepare(reviewed.revision(), cancellation, null, planner);
+      if (!p.plan.id().equals(reviewed.id())) {
+        throw new PlanMismatchException(reviewed.id(), p.plan.id(), moved(reviewed, p.plan),
+            reviewed.revision().equals(p.plan.revision()) ? "the stored or live state changed since it was computed"
+                : "the source now reads " + p.plan.revision());
+      }
+      return execute(p, cancellation, start, false);
+    });
+  }
+
+  /** Removes everything this reconciler owns, honouring {@code policy}, with the same ordering and guards. */
+  public SyncResult destroy(DeletionPolicy policy) {
+    return locked(() -> {
+      Instant start = Instant.now();
+      Cancellation cancellation = new Cancellation();
+      Planner teardown = new Planner(owner, new PlanOptions(true, false, false));
+      State nothing = new State("destroy", new TreeMap<>(), false, false);
+      Prepared p = prepare(null, cancellation, nothing, teardown);
+      if (policy == DeletionPolicy.ORPHAN) {
+        if (!options.dryRun()) {
+          for (ResourceKey k : p.stored.inventory().keySet()) {
+            store.forget(k);
+          }
+          for (ResourceKey k : p.stored.pending().keySet()) {
+            store.forget(k);
+          }
+        }
+        Map<ResourceKey, Outcome> outcomes = new TreeMap<>();
+        p.stored.inventory().keySet().forEach(k -> outcomes.put(k, Outcome.skipped("orphaned: left in place, forgotten")));
+        return finish(p, outcomes, start, true);
+      }
+      return execute(p, cancellation, start, true);
+    });
+  }
+
+  /** Past syncs, newest first. */
+  public List<HistoryEntry> history() {
+    return store.history();
+  }
+
+  /** Adds a listener. */
+  public void addListener(SyncListener listener) {
+    listeners.add(Objects.requireNonNull(listener, "listener"));
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  private interface Work<T> {
+    T run();
+  }
+
+  private <T> T locked(Work<T> work) {
+    syncLock.lock();
+    try (StoreLock ignored = store.lock(options.lockTimeout())) {
+      return work.run();
+    } finally {
+      syncLock.unlock();
+    }
+  }
+
+  /** Everything computed before anything is applied. */
+  private record Prepared(State desired, StoredState stored, Plan plan, byte[] secretKey) {}
+
+  private Prepared prepare(String pinned, Cancellation cancellation, State override, Planner planWith) {
+    StoredState stored = store.load();
+    State desired = override != null ? override : readSource(pinned, cancellation);
+    cancellation.throwIfCancelled();
+    CallContext ctx = context(desired.revision(), cancellation);
+
+    Map<String, Set<ResourceKey>> keysByProvider = new TreeMap<>();
+    for (ResourceKey k : desired.resources().keySet()) {
+      keysByProvider.computeIfAbsent(k.provider(), p -> new TreeSet<>()).add(k);
+    }
+    stored.inventory().keySet().forEach(k -> keysByProvider.computeIfAbsent(k.provider(), p -> new TreeSet<>()).add(k));
+    stored.pending().keySet().forEach(k -> keysByProvider.computeIfAbsent(k.provider(), p -> new TreeSet<>()).add(k));
+
+    Set<ResourceKey> marked = new TreeSet<>();
+    for (Provider p : providers.values()) {
+      if (!p.marksObjects()) {
+        continue;
+      }
+      Collection<ResourceKey> mine = p.listMarked(owner, ctx);
+      if (stored.fresh() && !mine.isEmpty() && !options.rebuildStore()) {
+        throw new StoreException("the state store is missing or empty, but " + mine.size() + " live objects of provider '"
+            + p.id() + "' carry the mark of owner '" + owner + "' (for example " + mine.iterator().next()
+            + "); refusing to act without the inventory. Restore the store, or rebuild it explicitly (rebuildStore).");
+      }
+      marked.addAll(mine);
+      mine.forEach(k -> keysByProvider.computeIfAbsent(k.provider(), x -> new TreeSet<>()).add(k));
+    }
+
+    Map<ResourceKey, Observation> observations = new HashMap<>();
+    for (Map.Entry<String, Set<ResourceKey>> e : keysByProvider.entrySet()) {
+      Provider p = providers.get(e.getKey());
+      if (p == null) {
+        continue;
+      }
+      observations.putAll(observe(p, e.getValue(), ctx));
+    }
+    byte[] secret = store.secretKey();
+    Plan plan = planWith.plan(new PlanInput(desired, stored, providers, observations, marked, options.rules(), variables, secret));
+    emit(new SyncEvent.Planned(plan.revision(), plan));
+    for (Change c : plan.changes()) {
+      if (c.drift()) {
+        List<dev.gitops.api.FieldPath> paths = new ArrayList<>();
+        c.fields().forEach(f -> paths.add(f.path()));
+        emit(new SyncEvent.DriftDetected(plan.revision(), c.key(), paths));
+      }
+    }
+    LOG.info("planned {} at {}: {}", plan.id(), plan.revision(), plan.summary());
+    return new Prepared(desired, stored, plan, secret);
+  }
+
+  private State readSource(String pinned, Cancellation cancellation) {
+    List<Decoder> decoders = new ArrayList<>();
+    providers.values().stream().sorted((a, b) -> a.id().compareTo(b.id()))
+        .forEach(p -> p.decoder().ifPresent(decoders::add));
+    State s = source.read(new Source.ReadRequest(pinned, decoders, cancellation));
+    emit(new SyncEvent.SourceRead(s.revision(), s.unchanged(), s.historyRewritten(), s.resources().size()));
+    if (s.historyRewritten()) {
+      LOG.warn("history was rewritten at {}: the new commit does not descend from the last one read", s.revision());
+    }
+    return s;
+  }
+
+  private Map<ResourceKey, Observation> observe(Provider p, Set<ResourceKey> keys, CallContext ctx) {
+    Map<ResourceKey, Observation> out = new LinkedHashMap<>();
+    Map<ResourceKey, Observation> raw;
+    try {
+      raw = p.observe(keys, ctx);
+    } catch (RuntimeException e) {
+      // An observe failure is reported per key as UNKNOWN: the plan becomes incomplete and prunes nothing.
+      LOG.warn("provider '{}' failed to observe {} keys: {}", p.id(), keys.size(), e.toString());
+      for (ResourceKey k : keys) {
+        out.put(k, Observation.unknown(k, "observe failed: " + e.getMessage()));
+      }
+      return out;
+    }
+    for (ResourceKey k : keys) {
+      Observation o = raw.get(k);
+      if (o == null) {
+        o = Observation.unknown(k, "provider '" + p.id() + "' returned no observation");
+      } else if (o.isPresent()) {
+        JsonNode normalized = Documents.freeze(p.normalize(k, o.live()));
+        o = new Observation(k, o.status(), normalized, o.version(), o.mark(), o.reason());
+      }
+      out.put(k, o);
+    }
+    return out;
+  }
+
+  private SyncResult execute(Prepared p, Cancellation cancellation, Instant start, boolean teardown) {
+    Plan plan = p.plan;
+    if (options.dryRun() || options.detectOnly()) {
+      Map<ResourceKey, Outcome> none = new TreeMap<>();
+      SyncResult r = new SyncResult(plan.revision(), plan, SyncResult.Status.PLANNED, new TreeMap<>(none),
+          Duration.between(start, Instant.now()), "");
+      emit(new SyncEvent.Finished(plan.revision(), r));
+      return r;
+    }
+    DeletionGuard.check(plan, p.stored, teardown ? options.budget().withAllowEmpty(true) : options.budget());
+    Map<ResourceKey, Outcome> outcomes = new TreeMap<>();
+    boolean anyMutation = plan.changes().stream().anyMatch(c -> c.action().mutates() || c.action() == Action.FORGET);
+    if (anyMutation) {
+      Executor executor = new Executor(options.execution());
+      outcomes.putAll(executor.execute(plan, providers, new StoreHooks(p), cancellation, owner));
+    }
+    recordQuietChanges(p, outcomes);
+    return finish(p, outcomes, start, false);
+  }
+
+  /** NOOPs still record: a changed desired document is rewritten as last-applied; an absent removed key is forgotten. */
+  private void recordQuietChanges(Prepared p, Map<ResourceKey, Outcome> outcomes) {
+    for (Change c : p.plan.changes()) {
+      if (c.action() == Action.NOOP) {
+        Resource d = p.desired.get(c.key());
+        StoredResource l = p.stored.inventory().get(c.key());
+        boolean pending = p.stored.pending().containsKey(c.key());
+        if (d == null && (l != null || pending)) {
+          store.forget(c.key());
+        } else if (d != null) {
+          Resource form = lastApplied(d, p);
+          if (l == null || pending || !LastApplied.sameDesired(l.resource(), form)) {
+            store.commit(form, p.plan.revision());
+          }
+        }
+        outcomes.putIfAbsent(c.key(), Outcome.unchanged());
+      } else if (c.action() == Action.SKIP) {
+        outcomes.putIfAbsent(c.key(), Outcome.skipped(c.reason()));
+      }
+    }
+  }
+
+  private SyncResult finish(Prepared p, Map<ResourceKey, Outcome> outcomes, Instant start, boolean orphaned) {
+    Plan plan = p.plan;
+    boolean failed = outcomes.values().stream().anyMatch(o -> !o.isOk());
+    SyncResult.Status status = failed ? SyncResult.Status.FAILED : SyncResult.Status.SUCCEEDED;
+    Map<String, Integer> counts = new TreeMap<>();
+    outcomes.values().forEach(o -> counts.merge(o.kind().name(), 1, Integer::sum));
+    String historyId = Instant.now().toEpochMilli() + "-" + plan.id().substring(0, Math.min(8, plan.id().length()));
+    store.recordRevisions(plan.revision(), failed || !plan.isComplete() ? null : plan.revision());
+    store.appendHistory(new HistoryEntry(historyId, Instant.now(), plan.revision(), plan.id(), status.name(), counts,
+        (orphaned ? "orphaned everything; " : "") + plan.summary()));
+    SyncResult r = new SyncResult(plan.revision(), plan, status, new TreeMap<>(outcomes), Duration.between(start, Instant.now()), historyId);
+    if (failed) {
+      LOG.warn("sync of {} failed for {} of {} keys", plan.revision(), r.failures().size(), outcomes.size());
+    } else {
+      LOG.info("synced {}: {}", plan.revision(), counts);
+    }
+    emit(new SyncEvent.Finished(plan.revision(), r));
+    return r;
+  }
+
+  private Resource lastApplied(Resource d, Prepared p) {
+    MergeRules rules = planner.rulesFor(d.key(), providers, options.rules());
+    return LastApplied.of(d, rules, p.secretKey);
+  }
+
+  /** Writes pending before each create or update and records the outcome after it. */
+  private final class StoreHooks implements ExecutionHooks {
+    private final Prepared p;
+
+    StoreHooks(Prepared p) {
+      this.p = p;
+    }
+
+    @Override
+    public void beforeApply(Change change) {
+      if (change.resource() != null && p.desired.get(change.key()) != null) {
+        store.writePending(lastApplied(p.desired.get(change.key()), p));
+      }
+    }
+
+    @Override
+    public void afterOutcome(Change change, Outcome outcome) {
+      if (!outcome.isOk()) {
+        // Failed or unknown: the pending entry stays, so its fields still count as owned next time.
+        return;
+      }
+      switch (change.action()) {
+        case CREATE, UPDATE, REPLACE -> {
+          Resource d = p.desired.get(change.key());
+          if (d != null) {
+            store.commit(lastApplied(d, p), p.plan.revision());
+          }
+        }
+        case DELETE, FORGET -> store.forget(change.key());
+        default -> { }
+      }
+    }
+
+    @Override
+    public void event(SyncEvent event) {
+      emit(event);
+    }
+  }
+
+  private static List<ResourceKey> moved(Plan reviewed, Plan now) {
+    Set<ResourceKey> keys = new TreeSet<>();
+    Map<ResourceKey, Change> a = new HashMap<>();
+    reviewed.changes().forEach(c -> a.put(c.key(), c));
+    Map<ResourceKey, Change> b = new HashMap<>();
+    now.changes().forEach(c -> b.put(c.key(), c));
+    Set<ResourceKey> all = new TreeSet<>(a.keySet());
+    all.addAll(b.keySet());
+    for (ResourceKey k : all) {
+      Change x = a.get(k);
+      Change y = b.get(k);
+      if (x == null || y == null || x.action() != y.action()
+          || !Objects.equals(reviewed.fingerprints().get(k), now.fingerprints().get(k))) {
+        keys.add(k);
+      }
+    }
+    return new ArrayList<>(keys);
+  }
+
+  private CallContext context(String revision, Cancellation cancellation) {
+    return new CallContext(owner, revision, Instant.now().plus(options.execution().callTimeout()), cancellation);
+  }
+
+  private void emit(SyncEvent e) {
+    for (SyncListener l : listeners) {
+      try {
+        l.onEvent(e);
+      } catch (RuntimeException ex) {
+        // A listener must not break a sync; its failure is logged and otherwise ignored.
+        LOG.warn("sync listener {} failed on {}: {}", l, e.getClass().getSimpleName(), ex.toString());
+      }
+    }
+  }
+
+  /** Builds a {@link Reconciler}. */
+  public static final class Builder {
+    private Source source;
+    private final Map<String, Provider> providers = new LinkedHashMap<>();
+    private StateStore store;
+    private String owner = "gitops";
+    private SyncOptions options = SyncOptions.defaults();
+    private final List<SyncListener> listeners = new ArrayList<>();
+    private final Map<String, String> variables = new TreeMap<>();
+
+    private Builder() {}
+
+    /** Where the desired state comes from. */
+    public Builder source(Source source) {
+      this.source = Objects.requireNonNull(source, "source");
+      return this;
+    }
+
+    /** A fixed desired state (instead of a source). */
+    public Builder desiredState(State state) {
+      Objects.requireNonNull(state, "state");
+      this.source = Source.of(() -> state);
+      return this;
+    }
+
+    /** Adds a provider; ids must be unique. */
+    public Builder provider(Provider provider) {
+      Objects.requireNonNull(provider, "provider");
+      if (providers.putIfAbsent(provider.id(), provider) != null) {
+        throw new IllegalArgumentException("two providers with id '" + provider.id() + "'");
+      }
+      return this;
+    }
+
+    /** The state store (default: in memory). */
+    public Builder store(StateStore store) {
+      this.store = Objects.requireNonNull(store, "store");
+      return this;
+    }
+
+    /** The owner id written into marks (default {@code gitops}); one per reconciler instance and target. */
+    public Builder owner(String owner) {
+      Objects.requireNonNull(owner, "owner");
+      if (owner.isBlank()) {
+        throw new IllegalArgumentException("owner id must not be blank");
+      }
+      this.owner = owner;
+      return this;
+    }
+
+    /** The options. */
+    public Builder options(SyncOptions options) {
+      this.options = Objects.requireNonNull(options, "options");
+      return this;
+    }
+
+    /** Adds a listener. */
+    public Builder listener(SyncListener listener) {
+      listeners.add(Objects.requireNonNull(listener, "listener"));
+      return this;
+    }
+
+    /** Records the variables the source substitutes, so they are part of the plan id. */
+    public Builder variables(Map<String, String> vars) {
+      variables.putAll(vars);
+      return this;
+    }
+
+    /** The reconciler. */
+    public Reconciler build() {
+      return new Reconciler(this);
+    }
+  }
+}

@@ -1,0 +1,198 @@
+package dev.gitops.core.plan;
+
+import dev.gitops.api.Action;
+import dev.gitops.api.Change;
+import dev.gitops.api.DependencyCycleException;
+import dev.gitops.api.Resource;
+import dev.gitops.api.ResourceKey;
+import dev.gitops.api.spi.Provider;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.PriorityQueue;
+import java.util.Set;
+import java.util.SortedSet;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * The dependency graph of a plan: edges only for real relations ({@code dependsOn} across any
+ * keys and providers, waves, provider relations such as a namespace before its members). Deletes
+ * run in reverse, decided from the last-applied metadata. Kind order is only a tie-break.
+ */
+final class DependencyGraph {
+
+  private DependencyGraph() {}
+
+  /** For each key of {@code changes}, the keys it waits for. */
+  static Map<ResourceKey, SortedSet<ResourceKey>> build(List<Change> changes, PlanInput in) {
+    Map<ResourceKey, SortedSet<ResourceKey>> deps = new HashMap<>();
+    Map<ResourceKey, Change> byKey = new HashMap<>();
+    for (Change c : changes) {
+      byKey.put(c.key(), c);
+    }
+    Set<ResourceKey> desiredKeys = in.desired().resources().keySet();
+    TreeMap<Integer, List<ResourceKey>> waves = new TreeMap<>();
+    TreeMap<Integer, List<ResourceKey>> deleteWaves = new TreeMap<>();
+
+    for (Change c : changes) {
+      Resource d = in.desired().get(c.key());
+      if (d != null) {
+        for (ResourceKey dep : d.dependsOn()) {
+          if (!desiredKeys.contains(dep)) {
+            throw Planner.undeclared(d, dep, byKey.containsKey(dep));
+          }
+          add(deps, c.key(), dep);
+        }
+        Provider p = in.providers().get(c.key().provider());
+        if (p != null) {
+          for (ResourceKey rel : p.relations(d, desiredKeys)) {
+            if (byKey.containsKey(rel) && !rel.equals(c.key())) {
+              add(deps, c.key(), rel);
+            }
+          }
+        }
+        waves.computeIfAbsent(d.wave(), w -> new ArrayList<>()).add(c.key());
+      } else if (c.action() == Action.DELETE && c.resource() != null) {
+        Resource last = c.resource();
+        // Reverse: whatever the deleted resource depended on is deleted after it.
+        for (ResourceKey dep : last.dependsOn()) {
+          Change dc = byKey.get(dep);
+          if (dc != null && dc.action() == Action.DELETE) {
+            add(deps, dep, c.key());
+          }
+        }
+        Provider p = in.providers().get(c.key().provider());
+        if (p != null) {
+          for (ResourceKey rel : p.relations(last, byKey.keySet())) {
+            Change rc = byKey.get(rel);
+            if (rc != null && rc.action() == Action.DELETE && !rel.equals(c.key())) {
+              add(deps, rel, c.key());
+            }
+          }
+        }
+        deleteWaves.computeIfAbsent(last.wave(), w -> new ArrayList<>()).add(c.key());
+      }
+    }
+    linkWaves(deps, new ArrayList<>(waves.values()));
+    List<List<ResourceKey>> reversed = new ArrayList<>(deleteWaves.values());
+    Collections.reverse(reversed);
+    linkWaves(deps, reversed);
+    return deps;
+  }
+
+  /** Each key of a wave waits for every key of the previous non-empty wave. */
+  private static void linkWaves(Map<ResourceKey, SortedSet<ResourceKey>> deps, List<List<ResourceKey>> ordered) {
+    for (int i = 1; i < ordered.size(); i++) {
+      for (ResourceKey k : ordered.get(i)) {
+        for (ResourceKey prev : ordered.get(i - 1)) {
+          add(deps, k, prev);
+        }
+      }
+    }
+  }
+
+  private static void add(Map<ResourceKey, SortedSet<ResourceKey>> deps, ResourceKey from, ResourceKey to) {
+    deps.computeIfAbsent(from, k -> new TreeSet<>()).add(to);
+  }
+
+  /**
+   * {@code changes} in a topological order of {@code deps}, ties broken by provider type order
+   * then key.
+   *
+   * @throws DependencyCycleException naming a cycle
+   */
+  static List<Change> order(List<Change> changes, Map<ResourceKey, SortedSet<ResourceKey>> deps,
+      Map<String, Provider> providers) {
+    Map<ResourceKey, Change> byKey = new HashMap<>();
+    Map<ResourceKey, Integer> indegree = new HashMap<>();
+    Map<ResourceKey, List<ResourceKey>> dependents = new HashMap<>();
+    for (Change c : changes) {
+      byKey.put(c.key(), c);
+      indegree.put(c.key(), 0);
+    }
+    for (Map.Entry<ResourceKey, SortedSet<ResourceKey>> e : deps.entrySet()) {
+      for (ResourceKey dep : e.getValue()) {
+        indegree.merge(e.getKey(), 1, Integer::sum);
+        dependents.computeIfAbsent(dep, k -> new ArrayList<>()).add(e.getKey());
+      }
+    }
+    PriorityQueue<Change> ready = new PriorityQueue<>(Planner.tieBreak(providers));
+    for (Change c : changes) {
+      if (indegree.get(c.key()) == 0) {
+        ready.add(c);
+      }
+    }
+    List<Change> out = new ArrayList<>(changes.size());
+    while (!ready.isEmpty()) {
+      Change c = ready.poll();
+      out.add(c);
+      for (ResourceKey d : dependents.getOrDefault(c.key(), List.of())) {
+        if (indegree.merge(d, -1, Integer::sum) == 0) {
+          ready.add(byKey.get(d));
+        }
+      }
+    }
+    if (out.size() != changes.size()) {
+      throw new DependencyCycleException(findCycle(deps, indegree));
+    }
+    return out;
+  }
+
+  private static List<ResourceKey> findCycle(Map<ResourceKey, SortedSet<ResourceKey>> deps,
+      Map<ResourceKey, Integer> indegree) {
+    Set<ResourceKey> remaining = new TreeSet<>();
+    indegree.forEach((k, v) -> {
+      if (v > 0) {
+        remaining.add(k);
+      }
+    });
+    Set<ResourceKey> done = new HashSet<>();
+    for (ResourceKey start : remaining) {
+      Deque<ResourceKey> path = new ArrayDeque<>();
+      Set<ResourceKey> onPath = new HashSet<>();
+      List<ResourceKey> cycle = dfs(start, deps, remaining, done, path, onPath);
+      if (cycle != null) {
+        return cycle;
+      }
+    }
+    return new ArrayList<>(remaining);
+  }
+
+  private static List<ResourceKey> dfs(ResourceKey k, Map<ResourceKey, SortedSet<ResourceKey>> deps,
+      Set<ResourceKey> remaining, Set<ResourceKey> done, Deque<ResourceKey> path, Set<ResourceKey> onPath) {
+    if (onPath.contains(k)) {
+      List<ResourceKey> cycle = new ArrayList<>();
+      boolean in = false;
+      for (ResourceKey p : path) {
+        in |= p.equals(k);
+        if (in) {
+          cycle.add(p);
+        }
+      }
+      cycle.add(k);
+      return cycle;
+    }
+    if (!done.add(k)) {
+      return null;
+    }
+    path.addLast(k);
+    onPath.add(k);
+    for (ResourceKey d : deps.getOrDefault(k, new TreeSet<>())) {
+      if (remaining.contains(d)) {
+        List<ResourceKey> c = dfs(d, deps, remaining, done, path, onPath);
+        if (c != null) {
+          return c;
+        }
+      }
+    }
+    path.removeLast();
+    onPath.remove(k);
+    return null;
+  }
+}

@@ -1,0 +1,353 @@
+package dev.gitops.core.plan;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.gitops.api.Action;
+import dev.gitops.api.Change;
+import dev.gitops.api.Change.Flag;
+import dev.gitops.api.DecodeException;
+import dev.gitops.api.DependencyCycleException;
+import dev.gitops.api.Documents;
+import dev.gitops.api.FieldChange;
+import dev.gitops.api.FieldPath;
+import dev.gitops.api.GitOpsException;
+import dev.gitops.api.ManagementPolicy.Permission;
+import dev.gitops.api.MergeRules;
+import dev.gitops.api.Observation;
+import dev.gitops.api.OwnerMark;
+import dev.gitops.api.Plan;
+import dev.gitops.api.Resource;
+import dev.gitops.api.ResourceKey;
+import dev.gitops.api.spi.Provider;
+import dev.gitops.api.spi.StoredResource;
+import dev.gitops.core.merge.MergeResult;
+import dev.gitops.core.merge.SensitiveValues;
+import dev.gitops.core.merge.ThreeWayMerge;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.SortedSet;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Computes a {@link Plan} from desired, stored and live state: the per-key decision table of
+ * DESIGN.md, the dependency graph, fingerprints and the plan id.
+ *
+ * <p>Merge results are cached by (key, desired digest, stored serial, live version token), so a
+ * resync costs merge work only where something changed. A planner is thread-safe.
+ *
+ * <pre>{@code
+ * Planner planner = new Planner("my-owner", PlanOptions.defaults());
+ * Plan plan = planner.plan(input);
+ * }</pre>
+ */
+public final class Planner {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Planner.class);
+  private static final int MAX_CACHE = 200_000;
+
+  private final String owner;
+  private final PlanOptions options;
+  private final Map<String, MergeResult> mergeCache = new ConcurrentHashMap<>();
+  private final Map<String, ThreeWayMerge> merges = new ConcurrentHashMap<>();
+
+  /** A planner for the reconciler instance {@code owner}. */
+  public Planner(String owner, PlanOptions options) {
+    this.owner = owner;
+    this.options = options;
+  }
+
+  /** The options this planner plans with. */
+  public PlanOptions options() {
+    return options;
+  }
+
+  /**
+   * Plans.
+   *
+   * @throws DecodeException when a resource depends on an undeclared key, or names no registered provider
+   * @throws DependencyCycleException when dependencies form a cycle
+   */
+  public Plan plan(PlanInput in) {
+    SortedSet<ResourceKey> keys = new TreeSet<>(in.desired().resources().keySet());
+    keys.addAll(in.stored().inventory().keySet());
+    keys.addAll(in.stored().pending().keySet());
+    Set<ResourceKey> orphanCandidates = new TreeSet<>(in.marked());
+    orphanCandidates.removeAll(keys);
+    keys.addAll(orphanCandidates);
+
+    List<Change> changes = new ArrayList<>(keys.size());
+    Map<ResourceKey, String> fingerprints = new TreeMap<>();
+    SortedSet<ResourceKey> unknown = new TreeSet<>();
+    for (ResourceKey key : keys) {
+      Change c = decide(key, in, fingerprints);
+      if (c.action() == Action.SKIP && in.observations().get(key) != null && in.observations().get(key).isUnknown()) {
+        unknown.add(key);
+      }
+      changes.add(c);
+    }
+    if (!unknown.isEmpty()) {
+      // An incomplete picture of the live system must never be read as "absent": prune nothing.
+      List<Change> safe = new ArrayList<>(changes.size());
+      for (Change c : changes) {
+        safe.add(c.action().destroys() && c.action() == Action.DELETE
+            ? c.withAction(Action.SKIP, "plan incomplete (" + unknown.size() + " keys could not be observed): nothing is pruned")
+            : c);
+      }
+      changes = safe;
+    }
+    Map<ResourceKey, SortedSet<ResourceKey>> deps = DependencyGraph.build(changes, in);
+    changes = DependencyGraph.order(changes, deps, in.providers());
+    String id = planId(in, changes, deps, fingerprints);
+    return new Plan(id, in.desired().revision(), changes, new TreeMap<>(deps), new TreeMap<>(in.variables()),
+        options.asMap(), new TreeMap<>(fingerprints), unknown);
+  }
+
+  /** The rules for {@code key}: the provider's plus the user's. */
+  public MergeRules rulesFor(ResourceKey key, Map<String, Provider> providers, MergeRules userRules) {
+    Provider p = providers.get(key.provider());
+    return p == null ? userRules : p.mergeRules().plus(userRules);
+  }
+
+  private Change decide(ResourceKey key, PlanInput in, Map<ResourceKey, String> fingerprints) {
+    Resource d = in.desired().get(key);
+    StoredResource l = in.stored().inventory().get(key);
+    Resource pending = in.stored().pending().get(key);
+    Provider provider = in.providers().get(key.provider());
+    if (provider == null) {
+      if (d != null) {
+        throw new DecodeException(d.origin(), "resource " + key + " names provider '" + key.provider()
+            + "', which is not registered (registered: " + new TreeSet<>(in.providers().keySet()) + ")");
+      }
+      fingerprints.put(key, "no-provider");
+      return Change.of(key, Action.SKIP, l != null ? l.resource() : pending, null,
+          "owned, but provider '" + key.provider() + "' is not registered: left alone");
+    }
+    Observation v = in.observations().get(key);
+    if (v == null) {
+      v = Observation.unknown(key, "provider '" + key.provider() + "' returned no observation for it");
+    }
+    MergeRules rules = rulesFor(key, in.providers(), in.userRules());
+    Resource lastResource = l != null ? l.resource() : pending;
+    JsonNode stored = ownedDocument(l, pending);
+    fingerprints.put(key, fingerprint(key, v, l, pending, rules));
+
+    if (v.isUnknown()) {
+      return Change.of(key, Action.SKIP, d != null ? d : lastResource, null, "could not observe: " + v.reason());
+    }
+    if (d == null && lastResource == null) {
+      return orphan(key, v, provider);
+    }
+    if (d == null) {
+      return decideRemoved(key, v, lastResource, provider);
+    }
+
+    Set<FieldPath> sensitive = SensitiveValues.find(key, d.document(), rules, d.sensitive());
+    JsonNode last = stored == null ? null
+        : SensitiveValues.reveal(stored, d.document(), v.isPresent() ? v.live() : null, in.secretKey());
+    EnumSet<Flag> flags = EnumSet.noneOf(Flag.class);
+
+    if (v.isAbsent()) {
+      MergeResult r = merge(key, rules, last, d, null, l, pending, v);
+      if (stored != null) {
+        flags.add(Flag.DRIFT);
+        flags.add(Flag.DELETED_OUT_OF_BAND);
+      }
+      if (!d.policy().allows(Permission.CREATE)) {
+        return change(key, Action.SKIP, d, null, r, flags, "absent, and its policy (" + d.policy() + ") forbids create", sensitive);
+      }
+      return change(key, Action.CREATE, d, null, r, flags,
+          stored != null ? "deleted out of band; creating it again" : "not present", sensitive);
+    }
+
+    OwnerMark mark = v.mark();
+    if (provider.marksObjects() && mark != null && !mark.isOwnedBy(owner, key)) {
+      if (lastResource != null || !options.adopt()) {
+        flags.add(Flag.CONFLICT);
+        return change(key, Action.SKIP, d, v.live(), null, flags,
+            "live object carries the mark of " + mark.owner() + " for " + mark.key() + ", not ours: left alone", sensitive);
+      }
+    }
+    if (lastResource == null && provider.marksObjects() && mark == null) {
+      if (!options.adopt()) {
+        flags.add(Flag.CONFLICT);
+        return change(key, Action.SKIP, d, v.live(), null, flags,
+            "exists but was not created by this reconciler (no mark); allow adoption to take it over", sensitive);
+      }
+      flags.add(Flag.ADOPT);
+    }
+    MergeResult r = merge(key, rules, last, d, v.live(), l, pending, v);
+    if (!r.drift().isEmpty()) {
+      flags.add(Flag.DRIFT);
+    }
+    if (!r.conflicts().isEmpty()) {
+      flags.add(Flag.CONFLICT);
+    }
+    if (!r.takeovers().isEmpty()) {
+      flags.add(Flag.TAKEOVER);
+    }
+    if (r.isNoop()) {
+      boolean rewrite = l == null || pending != null
+          || !LastApplied.sameDesired(l.resource(), LastApplied.of(d, rules, in.secretKey()));
+      return change(key, Action.NOOP, d, v.live(), r, flags, rewrite ? "in sync; last-applied state recorded" : "in sync", sensitive);
+    }
+    if (!d.policy().allows(Permission.UPDATE)) {
+      return change(key, Action.SKIP, d, v.live(), r, flags,
+          "differs (" + r.fields().size() + " fields), but its policy (" + d.policy() + ") forbids update", sensitive);
+    }
+    for (FieldChange f : r.fields()) {
+      if (provider.requiresReplace(key, f.path())) {
+        return change(key, Action.REPLACE, d, v.live(), r, flags, f.path() + " cannot change in place", sensitive);
+      }
+    }
+    String reason = r.fields().size() + " field" + (r.fields().size() == 1 ? "" : "s") + " differ"
+        + (r.fields().size() == 1 ? "s" : "")
+        + (flags.contains(Flag.DRIFT) ? "; drift at " + r.drift() : "")
+        + (flags.contains(Flag.CONFLICT) ? "; Git wins conflict at " + r.conflicts() : "")
+        + (flags.contains(Flag.ADOPT) ? "; adopting an object we did not create" : "");
+    return change(key, Action.UPDATE, d, v.live(), r, flags, reason, sensitive);
+  }
+
+  private Change decideRemoved(ResourceKey key, Observation v, Resource last, Provider provider) {
+    if (v.isAbsent()) {
+      return Change.of(key, Action.NOOP, last, null, "removed from Git and already absent: dropped from the inventory");
+    }
+    Change base = new Change(key, null, Action.DELETE, last, v.live(), null, null, List.of(), List.of(), Set.of(),
+        "removed from Git", Set.of(), Set.of());
+    if (!options.prune()) {
+      return base.withAction(Action.SKIP, "removed from Git, but prune is disabled");
+    }
+    if (!last.policy().allows(Permission.DELETE)) {
+      return base.withAction(Action.SKIP, "removed from Git, but its last-applied policy (" + last.policy() + ") forbids delete");
+    }
+    if (provider.marksObjects()) {
+      OwnerMark mark = v.mark();
+      if (mark == null || !mark.isOwnedBy(owner, key)) {
+        return base.withAction(Action.SKIP, "removed from Git, but the live object's mark is "
+            + (mark == null ? "gone" : mark.owner() + " for " + mark.key()) + ": not deleting what may not be ours");
+      }
+    }
+    return base;
+  }
+
+  private Change orphan(ResourceKey key, Observation v, Provider provider) {
+    Change base = new Change(key, null, Action.SKIP, null, v.isPresent() ? v.live() : null, null, null, List.of(),
+        List.of(), EnumSet.of(Flag.ORPHAN), "orphan: carries our mark but is not in the inventory", Set.of(), Set.of());
+    if (!v.isPresent() || v.mark() == null || !v.mark().isOwnedBy(owner, key)) {
+      return base.withAction(Action.NOOP, "listed as marked, but no longer carries our mark");
+    }
+    return options.deleteOrphans() && options.prune() ? base.withAction(Action.DELETE, "orphan with our mark: deleting as asked") : base;
+  }
+
+  private MergeResult merge(ResourceKey key, MergeRules rules, JsonNode last, Resource d, JsonNode live,
+      StoredResource l, Resource pending, Observation v) {
+    String cacheKey = null;
+    if (!v.version().isEmpty() || live == null) {
+      cacheKey = key + "|" + Documents.digest(d.document()) + "|" + (l == null ? "-" : Long.toString(l.serial()))
+          + "|" + (pending == null ? "-" : Documents.digest(pending.document())) + "|" + v.status() + "|" + v.version()
+          + "|" + rules.fingerprint();
+      MergeResult hit = mergeCache.get(cacheKey);
+      if (hit != null) {
+        return hit;
+      }
+    }
+    ThreeWayMerge m = merges.computeIfAbsent(rules.fingerprint() + "|" + rules.hashCode(), k -> new ThreeWayMerge(rules));
+    MergeResult r = m.merge(key, last, d.document(), live);
+    if (cacheKey != null) {
+      if (mergeCache.size() > MAX_CACHE) {
+        LOG.debug("merge cache over {} entries: cleared", MAX_CACHE);
+        mergeCache.clear();
+      }
+      mergeCache.put(cacheKey, r);
+    }
+    return r;
+  }
+
+  private static Change change(ResourceKey key, Action action, Resource d, JsonNode live, MergeResult r,
+      Set<Flag> flags, String reason, Set<FieldPath> sensitive) {
+    return new Change(key, null, action, d, live, d.document(), r == null ? null : r.target(),
+        r == null ? List.of() : r.patch(), r == null ? List.of() : r.fields(), flags, reason, sensitive, Set.of());
+  }
+
+  /** The owned document: last-applied, with what a crashed apply left pending laid over it. */
+  static JsonNode ownedDocument(StoredResource l, Resource pending) {
+    if (pending == null) {
+      return l == null ? null : l.resource().document();
+    }
+    if (l == null) {
+      return pending.document();
+    }
+    return union(l.resource().document(), pending.document());
+  }
+
+  private static JsonNode union(JsonNode a, JsonNode b) {
+    if (a == null || !a.isObject() || !b.isObject()) {
+      return b;
+    }
+    Map<String, JsonNode> out = new LinkedHashMap<>();
+    a.fields().forEachRemaining(e -> out.put(e.getKey(), e.getValue()));
+    b.fields().forEachRemaining(e -> out.merge(e.getKey(), e.getValue(), Planner::union));
+    return Documents.object(out);
+  }
+
+  private static String fingerprint(ResourceKey key, Observation v, StoredResource l, Resource pending, MergeRules rules) {
+    MessageDigest md = Documents.sha256();
+    md.update(v.status().name().getBytes(StandardCharsets.UTF_8));
+    if (v.isPresent()) {
+      md.update(Documents.canonicalJson(LastApplied.strip(key, v.live(), rules)).getBytes(StandardCharsets.UTF_8));
+      md.update(String.valueOf(v.mark()).getBytes(StandardCharsets.UTF_8));
+    }
+    md.update(("|" + (l == null ? "-" : l.resource().digest()) + "|" + (pending == null ? "-" : pending.digest()))
+        .getBytes(StandardCharsets.UTF_8));
+    return HexFormat.of().formatHex(md.digest(), 0, 16);
+  }
+
+  private static String planId(PlanInput in, List<Change> changes, Map<ResourceKey, SortedSet<ResourceKey>> deps,
+      Map<ResourceKey, String> fingerprints) {
+    MessageDigest md = Documents.sha256();
+    StringBuilder sb = new StringBuilder(256);
+    sb.append(in.desired().revision()).append('|').append(new TreeMap<>(in.variables())).append('|');
+    for (Change c : changes) {
+      sb.setLength(sb.length() > 4096 ? 0 : sb.length());
+      sb.append(c.key()).append(':').append(c.action()).append(':')
+          .append(c.target() == null ? "-" : Documents.digest(c.target())).append(':')
+          .append(c.resource() == null ? "-" : c.resource().digest()).append(':')
+          .append(fingerprints.get(c.key())).append(':').append(deps.getOrDefault(c.key(), new TreeSet<>())).append('\n');
+      md.update(sb.toString().getBytes(StandardCharsets.UTF_8));
+      sb.setLength(0);
+    }
+    return HexFormat.of().formatHex(md.digest(), 0, 12);
+  }
+
+  /** Plan-order comparator used for ties: provider type order, then key. */
+  static Comparator<Change> tieBreak(Map<String, Provider> providers) {
+    return Comparator.<Change>comparingInt(c -> {
+      Provider p = providers.get(c.key().provider());
+      return p == null ? 0 : p.typeOrder(c.key());
+    }).thenComparing(Change::key);
+  }
+
+  static GitOpsException undeclared(Resource r, ResourceKey dep, boolean removed) {
+    return new DecodeException(r.origin(), r.key() + " depends on " + dep
+        + (removed ? ", which was removed from the desired state" : ", which is not declared"));
+  }
+
+  static Map<ResourceKey, Integer> index(List<Change> changes) {
+    Map<ResourceKey, Integer> m = new HashMap<>();
+    for (int i = 0; i < changes.size(); i++) {
+      m.put(changes.get(i).key(), i);
+    }
+    return m;
+  }
+}
