@@ -338,7 +338,7 @@ final class ExecutionRun {
             + "; last attempt: " + n.last.message(), n.last.cause(), Map.of());
         finish(n, record(n, o), false);
       } else {
-        finish(n, Outcome.permanentFailure("cancelled before start: " + reason, null), false);
+        settle(n, Outcome.permanentFailure("cancelled before start: " + reason, null), true);
       }
     }
   }
@@ -689,7 +689,7 @@ final class ExecutionRun {
   /** Settles {@code n}; a failure blocks its waiting dependents when {@code propagate}. */
   private void finish(Node n, Outcome o, boolean propagate) {
     Deque<Node> work = new ArrayDeque<>();
-    settle(n, o);
+    settle(n, o, false);
     if (o.isOk()) {
       for (Node d : n.dependents) {
         if (--d.pendingDependencies == 0 && d.state == State.WAITING && !cancelled) {
@@ -707,19 +707,23 @@ final class ExecutionRun {
       Node failed = work.poll();
       for (Node d : failed.dependents) {
         if (d.state == State.WAITING) {
-          settle(d, Outcome.permanentFailure("blocked by " + failed.key() + ": " + failed.result.message(), null));
+          settle(d, Outcome.permanentFailure("blocked by " + failed.key() + ": " + failed.result.message(), null),
+              true);
           work.add(d);
         }
       }
     }
   }
 
-  private void settle(Node n, Outcome o) {
+  /** Records the final outcome; {@code quiet} for changes never sent (blocked, cancelled), which log at debug. */
+  private void settle(Node n, Outcome o, boolean quiet) {
     n.result = o;
     n.state = o.isOk() ? State.DONE : State.FAILED;
     unsettled--;
     results.put(n.key(), o);
-    if (!o.isOk()) {
+    if (quiet) {
+      log.debug("{} {} not run at {}: {}", n.change.action(), n.key(), revision, o.message());
+    } else if (!o.isOk()) {
       log.warn("{} {} failed at {}: {} {}", n.change.action(), n.key(), revision, o.kind(), o.message());
     }
     emit(new SyncEvent.ChangeFinished(revision, n.change, o, n.attempt));

@@ -215,7 +215,8 @@ class ExecutorTest {
   @Test
   void hangingCallIsCutOffAsUnknownAndNotRetried() {
     provider.script(k("a"), FakeProvider::hang);
-    ExecutionOptions options = FAST.withCallTimeout(Duration.ofMillis(200));
+    // one slot: c can only run if the abandoned call gave its slot back
+    ExecutionOptions options = FAST.withCallTimeout(Duration.ofMillis(200)).withParallelism(1);
 
     Map<ResourceKey, Outcome> out = run(options, Plans.of("p").create("a").create("b", "a").create("c").build());
 
