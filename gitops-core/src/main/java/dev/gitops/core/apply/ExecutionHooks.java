@@ -1,0 +1,68 @@
+package dev.gitops.core.apply;
+
+import dev.gitops.api.Change;
+import dev.gitops.api.Outcome;
+import dev.gitops.api.SyncEvent;
+import dev.gitops.api.SyncListener;
+import java.util.Objects;
+
+/**
+ * Where the {@link Executor} tells the rest of the engine what it is doing: the state store
+ * records pending writes and outcomes, listeners receive events.
+ *
+ * <p>All hooks are called from the single thread that runs {@link Executor#execute}, one at a
+ * time and in order, so implementations need no locking; they should be quick, as no new change
+ * starts while a hook runs.
+ *
+ * <pre>{@code
+ * ExecutionHooks hooks = new ExecutionHooks() {
+ *   public void beforeApply(Change c) { store.writePending(c.key(), c.desired()); }
+ *   public void afterOutcome(Change c, Outcome o) { store.settle(c, o); }
+ *   public void event(SyncEvent e) { listener.onEvent(e); }
+ * };
+ * }</pre>
+ */
+public interface ExecutionHooks {
+
+  /**
+   * Called once before the first provider call of a CREATE, UPDATE or REPLACE (the store writes
+   * the pending document here). If it throws, the change fails PERMANENT, nothing is sent to the
+   * provider, and {@link #afterOutcome} is not called for it.
+   */
+  default void beforeApply(Change change) {}
+
+  /**
+   * Called exactly once per change that was sent to a provider, with what the live system is
+   * known to hold (the store commits or forgets here):
+   *
+   * <ul>
+   *   <li>CREATE, UPDATE, REPLACE: the provider's final outcome after retries, before any health
+   *       wait, so that what was written is recorded even if the object never becomes healthy;
+   *   <li>DELETE: after the object was seen ABSENT (or the wait failed, with that failure);
+   *   <li>UNKNOWN outcomes (timed out, cancelled mid-call) are passed as they are: treat them like
+   *       a crash and keep the pending document.
+   * </ul>
+   *
+   * <p>If it throws, the change is reported PERMANENT and its dependents are blocked.
+   */
+  default void afterOutcome(Change change, Outcome outcome) {}
+
+  /** Every {@link SyncEvent} of the execution (ChangeStarted, ChangeFinished, Retrying, WaitingForHealth). */
+  default void event(SyncEvent event) {}
+
+  /** Hooks that do nothing. */
+  static ExecutionHooks none() {
+    return new ExecutionHooks() {};
+  }
+
+  /** Hooks that only forward events to {@code listener}. */
+  static ExecutionHooks events(SyncListener listener) {
+    Objects.requireNonNull(listener, "listener");
+    return new ExecutionHooks() {
+      @Override
+      public void event(SyncEvent event) {
+        listener.onEvent(event);
+      }
+    };
+  }
+}

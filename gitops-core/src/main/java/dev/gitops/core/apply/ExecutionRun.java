@@ -1,0 +1,763 @@
+package dev.gitops.core.apply;
+
+import dev.gitops.api.Action;
+import dev.gitops.api.Cancellation;
+import dev.gitops.api.Change;
+import dev.gitops.api.DependencyCycleException;
+import dev.gitops.api.Health;
+import dev.gitops.api.Observation;
+import dev.gitops.api.Outcome;
+import dev.gitops.api.Plan;
+import dev.gitops.api.ProviderException;
+import dev.gitops.api.ResourceKey;
+import dev.gitops.api.SyncEvent;
+import dev.gitops.api.spi.CallContext;
+import dev.gitops.api.spi.Provider;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.Deque;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.PriorityQueue;
+import java.util.Random;
+import java.util.Set;
+import java.util.SortedSet;
+import java.util.TreeSet;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One {@link Executor#execute} call: a state machine driven from the calling thread. Worker
+ * threads only make provider calls and post their results to a mailbox; every scheduling
+ * decision, hook and event happens here, on one thread, so no state is shared.
+ */
+final class ExecutionRun {
+  private static final Logger log = LoggerFactory.getLogger(Executor.class);
+
+  /** Actions the executor sends to a provider; NOOP and SKIP are done without a call. */
+  private static final Set<Action> EXECUTED =
+      EnumSet.of(Action.CREATE, Action.UPDATE, Action.DELETE, Action.REPLACE, Action.READ, Action.FORGET);
+  /** Actions that write a pending document first and wait for health after. */
+  private static final Set<Action> WRITES = EnumSet.of(Action.CREATE, Action.UPDATE, Action.REPLACE);
+  private static final Object WAKEUP = new Object();
+
+  private enum State { WAITING, READY, CALLING, BACKOFF, SETTLING, DONE, FAILED }
+
+  private enum CallKind { APPLY, OBSERVE }
+
+  private static final class Node {
+    final Change change;
+    final int index;
+    final List<Node> dependents = new ArrayList<>();
+    final List<Node> dependencies = new ArrayList<>();
+    int pendingDependencies;
+    State state = State.WAITING;
+    int attempt;
+    Outcome last;
+    Outcome applied;
+    long healthDeadline;
+    Health lastHealth;
+    boolean recorded;
+    Outcome result;
+
+    Node(Change change, int index) {
+      this.change = change;
+      this.index = index;
+    }
+
+    ResourceKey key() {
+      return change.key();
+    }
+
+    boolean isDelete() {
+      return change.action() == Action.DELETE;
+    }
+
+    boolean settled() {
+      return state == State.DONE || state == State.FAILED;
+    }
+  }
+
+  private static final class Call {
+    final long id;
+    final CallKind kind;
+    final List<Node> nodes;
+    final long deadline;
+    final Duration timeout;
+    final Cancellation token;
+    Future<?> future;
+
+    Call(long id, CallKind kind, List<Node> nodes, long deadline, Duration timeout, Cancellation token) {
+      this.id = id;
+      this.kind = kind;
+      this.nodes = nodes;
+      this.deadline = deadline;
+      this.timeout = timeout;
+      this.token = token;
+    }
+  }
+
+  private record Applied(long callId, Map<ResourceKey, Outcome> outcomes, Throwable error) {}
+
+  private record Observed(long callId, Map<ResourceKey, Health> health, Throwable error) {}
+
+  private record Timer(long when, Node node) {}
+
+  private static final Comparator<Node> PLAN_ORDER = Comparator.comparingInt(n -> n.index);
+
+  private final ExecutionOptions options;
+  private final Plan plan;
+  private final Map<String, Provider> providers;
+  private final ExecutionHooks hooks;
+  private final String owner;
+  private final String revision;
+  private final Random random = new Random();
+
+  private final Map<ResourceKey, Outcome> results = new LinkedHashMap<>();
+  private final List<Node> nodes = new ArrayList<>();
+  private final SortedSet<Node> readyApply = new TreeSet<>(PLAN_ORDER);
+  private final SortedSet<Node> readyObserve = new TreeSet<>(PLAN_ORDER);
+  private final PriorityQueue<Timer> timers =
+      new PriorityQueue<>(Comparator.comparingLong(Timer::when).thenComparingInt(t -> t.node().index));
+  private final Map<Long, Call> inFlight = new LinkedHashMap<>();
+  private final BlockingQueue<Object> mailbox = new LinkedBlockingQueue<>();
+  private long nextCallId;
+  private int unsettled;
+  private boolean cancelled;
+  private ExecutorService pool;
+  private Cancellation runToken;
+  private long syncDeadline;
+
+  ExecutionRun(ExecutionOptions options, Plan plan, Map<String, Provider> providers, ExecutionHooks hooks,
+      String owner) {
+    this.options = options;
+    this.plan = plan;
+    this.providers = Map.copyOf(providers);
+    this.hooks = hooks;
+    this.owner = owner;
+    this.revision = plan.revision();
+    buildGraph();
+  }
+
+  private void buildGraph() {
+    Map<ResourceKey, Node> byKey = new HashMap<>();
+    Set<ResourceKey> seen = new java.util.HashSet<>();
+    int index = 0;
+    for (Change c : plan.changes()) {
+      if (!seen.add(c.key())) {
+        throw new IllegalArgumentException("plan " + plan.id() + " has two changes for " + c.key());
+      }
+      results.put(c.key(), null);
+      switch (c.action()) {
+        case NOOP -> results.put(c.key(), Outcome.unchanged());
+        case SKIP -> results.put(c.key(), Outcome.skipped(c.reason()));
+        default -> {
+          if (!EXECUTED.contains(c.action())) {
+            throw new IllegalArgumentException(c.key() + ": the executor cannot run action " + c.action());
+          }
+          Node n = new Node(c, index++);
+          nodes.add(n);
+          byKey.put(c.key(), n);
+        }
+      }
+    }
+    for (Node n : nodes) {
+      // Dependencies on keys outside the plan or on NOOP/SKIP changes are satisfied already.
+      for (ResourceKey dep : plan.dependencies().getOrDefault(n.key(), Collections.emptySortedSet())) {
+        Node d = byKey.get(dep);
+        if (d != null && d != n) {
+          d.dependents.add(n);
+          n.dependencies.add(d);
+          n.pendingDependencies++;
+        }
+      }
+    }
+    checkAcyclic();
+    unsettled = nodes.size();
+  }
+
+  /** Kahn's algorithm; what is left over lies on or behind a cycle, which is walked to name it. */
+  private void checkAcyclic() {
+    Map<Node, Integer> pending = new HashMap<>();
+    Deque<Node> free = new ArrayDeque<>();
+    for (Node n : nodes) {
+      pending.put(n, n.pendingDependencies);
+      if (n.pendingDependencies == 0) {
+        free.add(n);
+      }
+    }
+    int done = 0;
+    while (!free.isEmpty()) {
+      Node n = free.poll();
+      done++;
+      for (Node d : n.dependents) {
+        if (pending.merge(d, -1, Integer::sum) == 0) {
+          free.add(d);
+        }
+      }
+    }
+    if (done == nodes.size()) {
+      return;
+    }
+    Node start = nodes.stream().filter(n -> pending.get(n) > 0).findFirst().orElseThrow();
+    Map<Node, Integer> position = new LinkedHashMap<>();
+    List<Node> path = new ArrayList<>();
+    Node cur = start;
+    while (!position.containsKey(cur)) {
+      position.put(cur, path.size());
+      path.add(cur);
+      cur = cur.dependencies.stream().filter(d -> pending.get(d) > 0).findFirst().orElseThrow();
+    }
+    List<ResourceKey> cycle = new ArrayList<>();
+    for (Node n : path.subList(position.get(cur), path.size())) {
+      cycle.add(n.key());
+    }
+    cycle.add(cur.key());
+    throw new DependencyCycleException(cycle);
+  }
+
+  Map<ResourceKey, Outcome> run(ExecutorService workers, Cancellation cancellation) {
+    this.pool = workers;
+    this.runToken = cancellation.child();
+    this.syncDeadline = System.nanoTime() + options.syncTimeout().toNanos();
+    runToken.onCancel(() -> mailbox.offer(WAKEUP));
+    log.debug("executing {} changes of plan {} at {}", nodes.size(), plan.id(), revision);
+    for (Node n : nodes) {
+      if (n.pendingDependencies == 0) {
+        n.state = State.READY;
+        readyApply.add(n);
+      }
+    }
+    boolean interrupted = false;
+    while (unsettled > 0) {
+      long now = System.nanoTime();
+      checkCancelled(now);
+      fireTimers(now);
+      expireCalls(now);
+      dispatch(now);
+      if (unsettled == 0) {
+        break;
+      }
+      if (inFlight.isEmpty() && timers.isEmpty() && readyApply.isEmpty() && readyObserve.isEmpty()) {
+        // Cannot happen with an acyclic graph; fail loudly rather than wait forever.
+        throw new IllegalStateException("executor stalled with " + unsettled + " changes unsettled in plan "
+            + plan.id());
+      }
+      long wait = nextWakeup(now) - now;
+      Object message;
+      try {
+        message = wait <= 0 ? mailbox.poll() : mailbox.poll(wait, TimeUnit.NANOSECONDS);
+      } catch (InterruptedException e) {
+        // The caller's thread was interrupted: stop like a cancellation, then restore the flag.
+        interrupted = true;
+        runToken.cancel("interrupted");
+        continue;
+      }
+      if (message != null && message != WAKEUP) {
+        checkCancelled(System.nanoTime());
+        handle(message);
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+    Map<ResourceKey, Outcome> out = new LinkedHashMap<>();
+    for (Map.Entry<ResourceKey, Outcome> e : results.entrySet()) {
+      out.put(e.getKey(), e.getValue());
+    }
+    return Collections.unmodifiableMap(out);
+  }
+
+  private long nextWakeup(long now) {
+    long at = syncDeadline;
+    if (!timers.isEmpty()) {
+      at = Math.min(at, timers.peek().when());
+    }
+    for (Call c : inFlight.values()) {
+      at = Math.min(at, c.deadline);
+    }
+    return at;
+  }
+
+  // ---- cancellation -------------------------------------------------------------------------
+
+  private void checkCancelled(long now) {
+    if (cancelled) {
+      return;
+    }
+    if (!runToken.isCancelled() && now - syncDeadline >= 0) {
+      runToken.cancel("sync timed out after " + human(options.syncTimeout()));
+    }
+    if (runToken.isCancelled()) {
+      cancelAll(runToken.reason());
+    }
+  }
+
+  private void cancelAll(String reason) {
+    cancelled = true;
+    log.info("execution of plan {} at {} cancelled: {}", plan.id(), revision, reason);
+    for (Call call : inFlight.values()) {
+      call.token.cancel(reason);
+      call.future.cancel(true);
+      for (Node n : call.nodes) {
+        if (call.kind == CallKind.APPLY) {
+          Outcome o = Outcome.unknown("cancelled during the provider call: " + reason);
+          finish(n, record(n, o), false);
+        } else {
+          cancelSettling(n, reason);
+        }
+      }
+    }
+    inFlight.clear();
+    timers.clear();
+    readyApply.clear();
+    readyObserve.clear();
+    for (Node n : nodes) {
+      if (n.settled()) {
+        continue;
+      }
+      if (n.state == State.SETTLING) {
+        cancelSettling(n, reason);
+      } else if (n.attempt > 0) {
+        // Tried before and waiting to retry: the provider reported that the last attempt did not land.
+        Outcome o = new Outcome(n.last.kind(), "cancelled before attempt " + (n.attempt + 1) + ": " + reason
+            + "; last attempt: " + n.last.message(), n.last.cause(), Map.of());
+        finish(n, record(n, o), false);
+      } else {
+        settle(n, Outcome.permanentFailure("cancelled before start: " + reason, null), true);
+      }
+    }
+  }
+
+  private void cancelSettling(Node n, String reason) {
+    Outcome o = Outcome.unknown(verb(n) + " but cancelled while waiting for "
+        + (n.isDelete() ? "it to disappear" : "health") + ": " + reason);
+    finish(n, n.isDelete() ? record(n, o) : o, false);
+  }
+
+  // ---- timers and deadlines -----------------------------------------------------------------
+
+  private void fireTimers(long now) {
+    while (!timers.isEmpty() && timers.peek().when() - now <= 0) {
+      Node n = timers.poll().node();
+      if (n.state == State.BACKOFF) {
+        n.state = State.READY;
+        readyApply.add(n);
+      } else if (n.state == State.SETTLING) {
+        readyObserve.add(n);
+      }
+    }
+  }
+
+  private void expireCalls(long now) {
+    for (Iterator<Call> it = inFlight.values().iterator(); it.hasNext(); ) {
+      Call call = it.next();
+      if (call.deadline - now > 0) {
+        continue;
+      }
+      it.remove();
+      String why = "timed out after " + human(call.timeout);
+      call.token.cancel(why);
+      call.future.cancel(true);
+      for (Node n : call.nodes) {
+        if (call.kind == CallKind.APPLY) {
+          // Never retried: the call may have landed, so this is handled like a crash.
+          Outcome o = Outcome.unknown(why + ": the provider call did not return by its deadline");
+          finish(n, record(n, o), true);
+        } else {
+          healthReading(n, new Health(Health.Status.UNKNOWN, "observe " + why), now);
+        }
+      }
+    }
+  }
+
+  // ---- dispatch -----------------------------------------------------------------------------
+
+  private void dispatch(long now) {
+    if (cancelled) {
+      return;
+    }
+    // Health checks first: they are cheap and what dependents are waiting for.
+    while (inFlight.size() < options.parallelism() && !readyObserve.isEmpty()) {
+      List<Node> group = takeGroup(readyObserve, readyObserve.first().key().provider());
+      submitObserve(providers.get(group.get(0).key().provider()), group, now);
+    }
+    while (inFlight.size() < options.parallelism() && !readyApply.isEmpty()) {
+      Node first = readyApply.first();
+      String providerId = first.key().provider();
+      Provider provider = providers.get(providerId);
+      if (provider == null) {
+        readyApply.remove(first);
+        finish(first, Outcome.permanentFailure("no provider with id '" + providerId + "' for " + first.key()
+            + " (known: " + new TreeSet<>(providers.keySet()) + ")", null), true);
+        continue;
+      }
+      List<Node> group;
+      if (provider.prefersBatches()) {
+        group = takeGroup(readyApply, providerId);
+      } else {
+        readyApply.remove(first);
+        group = new ArrayList<>(List.of(first));
+      }
+      for (Iterator<Node> it = group.iterator(); it.hasNext(); ) {
+        Node n = it.next();
+        if (n.attempt == 0 && WRITES.contains(n.change.action())) {
+          try {
+            hooks.beforeApply(n.change);
+          } catch (RuntimeException e) {
+            it.remove();
+            log.warn("{}: recording the pending state failed, not applying (revision {})", n.key(), revision, e);
+            finish(n, Outcome.permanentFailure("recording the pending state failed: " + e.getMessage(), e), true);
+          }
+        }
+      }
+      if (!group.isEmpty()) {
+        submitApply(provider, group, now);
+      }
+    }
+  }
+
+  private static List<Node> takeGroup(SortedSet<Node> ready, String providerId) {
+    List<Node> group = new ArrayList<>();
+    for (Iterator<Node> it = ready.iterator(); it.hasNext(); ) {
+      Node n = it.next();
+      if (n.key().provider().equals(providerId)) {
+        group.add(n);
+        it.remove();
+      }
+    }
+    return group;
+  }
+
+  private Call newCall(CallKind kind, List<Node> group, long now) {
+    long deadline = Math.min(now + options.callTimeout().toNanos(), syncDeadline);
+    Duration timeout = Duration.ofNanos(Math.max(0, deadline - now));
+    Call call = new Call(nextCallId++, kind, List.copyOf(group), deadline, timeout, runToken.child());
+    inFlight.put(call.id, call);
+    return call;
+  }
+
+  private CallContext context(Call call, long now) {
+    return new CallContext(owner, revision, Instant.now().plusNanos(call.deadline - now), call.token);
+  }
+
+  private void submitApply(Provider provider, List<Node> group, long now) {
+    Call call = newCall(CallKind.APPLY, group, now);
+    CallContext ctx = context(call, now);
+    List<Change> changes = new ArrayList<>();
+    for (Node n : group) {
+      n.attempt++;
+      n.state = State.CALLING;
+      changes.add(n.change);
+      log.debug("{} {} (attempt {}, revision {})", n.change.action(), n.key(), n.attempt, revision);
+      emit(new SyncEvent.ChangeStarted(revision, n.change, n.attempt));
+    }
+    boolean batch = provider.prefersBatches();
+    long id = call.id;
+    call.future = pool.submit(() -> {
+      try {
+        Map<ResourceKey, Outcome> out;
+        if (batch) {
+          out = provider.applyAll(List.copyOf(changes), ctx);
+        } else {
+          out = new HashMap<>();
+          out.put(changes.get(0).key(), provider.apply(changes.get(0), ctx));
+        }
+        mailbox.offer(new Applied(id, out, null));
+      } catch (Throwable t) {
+        // Anything the provider throws (even an Error) must reach the coordinator, or it would wait forever.
+        mailbox.offer(new Applied(id, null, t));
+      }
+    });
+  }
+
+  private void submitObserve(Provider provider, List<Node> group, long now) {
+    Call call = newCall(CallKind.OBSERVE, group, now);
+    CallContext ctx = context(call, now);
+    List<ResourceKey> keys = new ArrayList<>();
+    Set<ResourceKey> deletes = new LinkedHashSet<>();
+    for (Node n : group) {
+      keys.add(n.key());
+      if (n.isDelete()) {
+        deletes.add(n.key());
+      }
+    }
+    long id = call.id;
+    call.future = pool.submit(() -> {
+      try {
+        Map<ResourceKey, Observation> seen = provider.observe(List.copyOf(keys), ctx);
+        Map<ResourceKey, Health> out = new HashMap<>();
+        for (ResourceKey k : keys) {
+          Observation o = seen == null ? null : seen.get(k);
+          out.put(k, deletes.contains(k) ? absence(o) : health(provider, k, o));
+        }
+        mailbox.offer(new Observed(id, out, null));
+      } catch (Throwable t) {
+        // As for apply: the coordinator must hear back; the failure counts as health UNKNOWN.
+        mailbox.offer(new Observed(id, null, t));
+      }
+    });
+  }
+
+  /** Runs on a worker thread. */
+  private static Health health(Provider provider, ResourceKey key, Observation o) {
+    if (o == null) {
+      return new Health(Health.Status.UNKNOWN, "the provider returned no observation");
+    }
+    if (o.isUnknown()) {
+      return new Health(Health.Status.UNKNOWN, "cannot observe: " + o.reason());
+    }
+    try {
+      Health h = provider.health(key, o);
+      return h == null ? new Health(Health.Status.UNKNOWN, "the provider returned no health") : h;
+    } catch (RuntimeException e) {
+      // A failing health check is not a verdict on the object: keep polling until the timeout.
+      return new Health(Health.Status.UNKNOWN, "health check failed: " + e);
+    }
+  }
+
+  /** A deleted object is "healthy" once it is gone. */
+  private static Health absence(Observation o) {
+    if (o == null) {
+      return new Health(Health.Status.UNKNOWN, "the provider returned no observation");
+    }
+    return switch (o.status()) {
+      case ABSENT -> Health.healthy();
+      case PRESENT -> Health.progressing("still present");
+      case UNKNOWN -> new Health(Health.Status.UNKNOWN, "cannot observe: " + o.reason());
+    };
+  }
+
+  // ---- results ------------------------------------------------------------------------------
+
+  private void handle(Object message) {
+    long now = System.nanoTime();
+    if (message instanceof Applied a) {
+      Call call = inFlight.remove(a.callId());
+      if (call == null) {
+        log.debug("ignoring the late result of abandoned call {} in plan {}", a.callId(), plan.id());
+        return;
+      }
+      Map<Integer, Duration> delays = new HashMap<>();
+      for (Node n : call.nodes) {
+        Outcome o;
+        if (a.error() != null) {
+          o = fromException(n, a.error());
+        } else {
+          o = a.outcomes() == null ? null : a.outcomes().get(n.key());
+          if (o == null) {
+            o = Outcome.permanentFailure("provider '" + n.key().provider() + "' returned no outcome for " + n.key(),
+                null);
+          }
+        }
+        attemptDone(n, o, delays, now);
+      }
+    } else if (message instanceof Observed obs) {
+      Call call = inFlight.remove(obs.callId());
+      if (call == null) {
+        log.debug("ignoring the late observation of abandoned call {} in plan {}", obs.callId(), plan.id());
+        return;
+      }
+      for (Node n : call.nodes) {
+        Health h;
+        if (obs.error() != null) {
+          h = new Health(Health.Status.UNKNOWN, "observe failed: " + obs.error());
+        } else {
+          h = obs.health().get(n.key());
+        }
+        healthReading(n, h, now);
+      }
+    }
+  }
+
+  private static Outcome fromException(Node n, Throwable t) {
+    String message = t.getMessage() == null ? t.toString() : t.getMessage();
+    if (t instanceof ProviderException pe && pe.isRetryable()) {
+      return Outcome.transientFailure(message, t);
+    }
+    return Outcome.permanentFailure(message, t);
+  }
+
+  private void attemptDone(Node n, Outcome o, Map<Integer, Duration> delays, long now) {
+    n.last = o;
+    if (o.kind() == Outcome.Kind.TRANSIENT) {
+      if (options.retry().allowsAfter(n.attempt) && !cancelled) {
+        // Keys of one batch that failed together are retried together.
+        Duration delay = delays.computeIfAbsent(n.attempt, a -> options.retry().delay(a, random));
+        n.state = State.BACKOFF;
+        timers.add(new Timer(now + delay.toNanos(), n));
+        log.debug("{}: attempt {} failed ({}), retrying in {} (revision {})", n.key(), n.attempt, o.message(),
+            human(delay), revision);
+        emit(new SyncEvent.Retrying(revision, n.change, o, n.attempt, delay));
+        return;
+      }
+      if (n.attempt > 1) {
+        o = new Outcome(o.kind(), "gave up after " + n.attempt + " attempts: " + o.message(), o.cause(), o.outputs());
+      }
+    }
+    if (!o.isOk()) {
+      finish(n, record(n, o), true);
+      return;
+    }
+    if (n.isDelete()) {
+      if (options.waitForHealth()) {
+        startSettling(n, o, now);
+      } else {
+        finish(n, record(n, o), true);
+      }
+      return;
+    }
+    Outcome recorded = record(n, o);
+    if (!recorded.isOk() || !options.waitForHealth() || !WRITES.contains(n.change.action())) {
+      finish(n, recorded, true);
+      return;
+    }
+    startSettling(n, o, now);
+  }
+
+  private void startSettling(Node n, Outcome applied, long now) {
+    n.applied = applied;
+    n.state = State.SETTLING;
+    n.healthDeadline = now + options.healthTimeout().toNanos();
+    readyObserve.add(n);
+  }
+
+  private void healthReading(Node n, Health h, long now) {
+    if (h == null) {
+      h = new Health(Health.Status.UNKNOWN, "the provider returned no health");
+    }
+    switch (h.status()) {
+      case HEALTHY -> finish(n, n.isDelete() ? record(n, n.applied) : n.applied, true);
+      case DEGRADED -> finish(n, Outcome.permanentFailure(verb(n) + " but degraded: " + h.message(), null), true);
+      default -> {
+        if (now - n.healthDeadline >= 0) {
+          Outcome o;
+          if (n.isDelete()) {
+            o = record(n, Outcome.permanentFailure("deleted but still present after " + human(options.healthTimeout())
+                + ": " + describe(h), null));
+          } else {
+            o = Outcome.permanentFailure(verb(n) + " but not healthy after " + human(options.healthTimeout()) + ": "
+                + describe(h), null);
+          }
+          finish(n, o, true);
+          return;
+        }
+        if (!h.equals(n.lastHealth)) {
+          n.lastHealth = h;
+          emit(new SyncEvent.WaitingForHealth(revision, n.key(), h));
+        }
+        timers.add(new Timer(now + options.healthPollInterval().toNanos(), n));
+      }
+    }
+  }
+
+  private static String describe(Health h) {
+    return h.message().isEmpty() ? h.status().toString() : h.status() + " (" + h.message() + ")";
+  }
+
+  /** Calls afterOutcome once; a failing store turns the outcome into a PERMANENT failure. */
+  private Outcome record(Node n, Outcome o) {
+    if (n.recorded) {
+      throw new IllegalStateException(n.key() + ": outcome recorded twice");
+    }
+    n.recorded = true;
+    try {
+      hooks.afterOutcome(n.change, o);
+      return o;
+    } catch (RuntimeException e) {
+      log.warn("{}: recording outcome {} failed (revision {})", n.key(), o.kind(), revision, e);
+      return Outcome.permanentFailure(
+          o.kind().toString().toLowerCase(java.util.Locale.ROOT) + " but recording the outcome failed: " + e.getMessage(),
+          e);
+    }
+  }
+
+  /** Settles {@code n}; a failure blocks its waiting dependents when {@code propagate}. */
+  private void finish(Node n, Outcome o, boolean propagate) {
+    Deque<Node> work = new ArrayDeque<>();
+    settle(n, o, false);
+    if (o.isOk()) {
+      for (Node d : n.dependents) {
+        if (--d.pendingDependencies == 0 && d.state == State.WAITING && !cancelled) {
+          d.state = State.READY;
+          readyApply.add(d);
+        }
+      }
+      return;
+    }
+    if (!propagate) {
+      return;
+    }
+    work.add(n);
+    while (!work.isEmpty()) {
+      Node failed = work.poll();
+      for (Node d : failed.dependents) {
+        if (d.state == State.WAITING) {
+          settle(d, Outcome.permanentFailure("blocked by " + failed.key() + ": " + failed.result.message(), null),
+              true);
+          work.add(d);
+        }
+      }
+    }
+  }
+
+  /** Records the final outcome; {@code quiet} for changes never sent (blocked, cancelled), which log at debug. */
+  private void settle(Node n, Outcome o, boolean quiet) {
+    n.result = o;
+    n.state = o.isOk() ? State.DONE : State.FAILED;
+    unsettled--;
+    results.put(n.key(), o);
+    if (quiet) {
+      log.debug("{} {} not run at {}: {}", n.change.action(), n.key(), revision, o.message());
+    } else if (!o.isOk()) {
+      log.warn("{} {} failed at {}: {} {}", n.change.action(), n.key(), revision, o.kind(), o.message());
+    }
+    emit(new SyncEvent.ChangeFinished(revision, n.change, o, n.attempt));
+  }
+
+  private void emit(SyncEvent event) {
+    try {
+      hooks.event(event);
+    } catch (RuntimeException e) {
+      // Listeners must not throw (SyncListener contract); one that does must not stop the sync.
+      log.warn("sync event listener failed on {}", event.getClass().getSimpleName(), e);
+    }
+  }
+
+  private static String verb(Node n) {
+    return switch (n.change.action()) {
+      case CREATE -> "created";
+      case UPDATE -> "updated";
+      case REPLACE -> "replaced";
+      case DELETE -> "deleted";
+      default -> n.change.action().toString().toLowerCase(java.util.Locale.ROOT);
+    };
+  }
+
+  /** "200 ms", "1.5 s", "2 min": readable in messages. */
+  static String human(Duration d) {
+    long ms = d.toMillis();
+    if (ms < 1000) {
+      return ms + " ms";
+    }
+    if (ms < 60_000) {
+      return (ms % 1000 == 0 ? String.valueOf(ms / 1000) : String.valueOf(ms / 1000.0)) + " s";
+    }
+    long s = d.getSeconds();
+    return s % 60 == 0 ? (s / 60) + " min" : (s / 60) + " min " + (s % 60) + " s";
+  }
+}

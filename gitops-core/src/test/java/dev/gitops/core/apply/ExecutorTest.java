@@ -1,0 +1,500 @@
+package dev.gitops.core.apply;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.gitops.api.Action;
+import dev.gitops.api.Cancellation;
+import dev.gitops.api.Change;
+import dev.gitops.api.DependencyCycleException;
+import dev.gitops.api.Health;
+import dev.gitops.api.Outcome;
+import dev.gitops.api.Outcome.Kind;
+import dev.gitops.api.Plan;
+import dev.gitops.api.ProviderException;
+import dev.gitops.api.ResourceKey;
+import dev.gitops.api.SyncEvent;
+import dev.gitops.api.spi.CallContext;
+import dev.gitops.api.spi.Provider;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+@Timeout(10)
+class ExecutorTest {
+  static final ExecutionOptions FAST = ExecutionOptions.defaults()
+      .withRetry(RetryPolicy.defaults().withBackoff(Duration.ofMillis(1), Duration.ofMillis(5)))
+      .withHealthPollInterval(Duration.ofMillis(5))
+      .withHealthTimeout(Duration.ofSeconds(3))
+      .withCallTimeout(Duration.ofSeconds(5));
+
+  final FakeProvider provider = new FakeProvider("p");
+  final RecordingHooks hooks = new RecordingHooks();
+
+  Map<ResourceKey, Outcome> run(ExecutionOptions options, Plan plan, Provider... providers) {
+    return run(options, plan, new Cancellation(), providers);
+  }
+
+  Map<ResourceKey, Outcome> run(ExecutionOptions options, Plan plan, Cancellation cancellation, Provider... providers) {
+    Map<String, Provider> byId = new java.util.HashMap<>();
+    for (Provider p : providers.length == 0 ? new Provider[] {provider} : providers) {
+      byId.put(p.id(), p);
+    }
+    return new Executor(options).execute(plan, byId, hooks, cancellation, "owner-1");
+  }
+
+  static ResourceKey k(String name) {
+    return Plans.key("p", name);
+  }
+
+  static Outcome transientFailure(Change c, CallContext ctx) {
+    return Outcome.transientFailure("try again", null);
+  }
+
+  @Test
+  void dependentsNeverStartBeforeTheirDependenciesFinish() {
+    // a <- b, a <- c, {b, c} <- d; e independent
+    Plan plan = Plans.of("p").create("a").create("b", "a").create("c", "a").create("d", "b", "c").create("e").build();
+
+    Map<ResourceKey, Outcome> out = run(FAST, plan);
+
+    assertThat(out.values()).extracting(Outcome::kind).containsOnly(Kind.CREATED);
+    String[][] edges = {{"a", "b"}, {"a", "c"}, {"b", "d"}, {"c", "d"}};
+    for (String[] e : edges) {
+      // the dependency's health check happened before the dependent started
+      assertThat(provider.indexOf("health:" + e[0] + ":HEALTHY"))
+          .as("%s healthy before %s starts", e[0], e[1])
+          .isLessThan(provider.indexOf("start:" + e[1]))
+          .isGreaterThan(provider.indexOf("end:" + e[0]));
+    }
+  }
+
+  @Test
+  void readyChangesStartInPlanOrder() {
+    Plan plan = Plans.of("p").create("zeta").create("alpha").create("mid").build();
+
+    run(FAST.withParallelism(1), plan);
+
+    assertThat(provider.log.stream().filter(s -> s.startsWith("start:")).toList())
+        .containsExactly("start:zeta", "start:alpha", "start:mid");
+    assertThat(hooks.before).containsExactly(k("zeta"), k("alpha"), k("mid"));
+  }
+
+  @Test
+  void outcomesCoverEveryChangeInPlanOrder() {
+    Plan plan = Plans.of("p").add(Action.SKIP, "s").create("a", "s", "n").add(Action.NOOP, "n").build();
+
+    Map<ResourceKey, Outcome> out = run(FAST, plan);
+
+    assertThat(out.keySet()).containsExactly(k("s"), k("a"), k("n"));
+    assertThat(out.get(k("s"))).isEqualTo(Outcome.skipped("SKIP s"));
+    assertThat(out.get(k("n")).kind()).isEqualTo(Kind.UNCHANGED);
+    assertThat(out.get(k("a")).kind()).isEqualTo(Kind.CREATED);
+    assertThat(hooks.after).extracting(Map.Entry::getKey).containsExactly(k("a"));
+  }
+
+  @Test
+  void parallelismBoundIsNeverExceeded() {
+    Plans plans = Plans.of("p");
+    for (int i = 0; i < 12; i++) {
+      plans.create("n" + i);
+    }
+    provider.waitForConcurrency(3);
+
+    Map<ResourceKey, Outcome> out = run(FAST.withParallelism(3), plans.build());
+
+    assertThat(out.values()).extracting(Outcome::kind).containsOnly(Kind.CREATED);
+    assertThat(provider.maxRunning.get()).isEqualTo(3);
+  }
+
+  @Test
+  void workerThreadsAreNamedDaemons() {
+    List<Thread> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+    provider.script(k("a"), (c, ctx) -> {
+      seen.add(Thread.currentThread());
+      return Outcome.created();
+    });
+
+    run(FAST, Plans.of("p").create("a").build());
+
+    assertThat(seen).singleElement().satisfies(t -> {
+      assertThat(t.getName()).startsWith("gitops-apply-");
+      assertThat(t.isDaemon()).isTrue();
+    });
+  }
+
+  @Test
+  void callContextCarriesOwnerRevisionAndDeadline() {
+    run(FAST, Plans.of("p").create("a").build());
+
+    assertThat(provider.contexts).singleElement().satisfies(ctx -> {
+      assertThat(ctx.owner()).isEqualTo("owner-1");
+      assertThat(ctx.revision()).isEqualTo("main@sha1:abc");
+      assertThat(ctx.deadline()).isAfter(java.time.Instant.now());
+    });
+  }
+
+  @Test
+  void failureBlocksOnlyItsDependentsAndNamesTheCause() {
+    provider.script(k("a"), (c, ctx) -> Outcome.permanentFailure("boom", null));
+    Plan plan = Plans.of("p").create("a").create("b", "a").create("c", "b").create("x").create("y", "x").build();
+
+    Map<ResourceKey, Outcome> out = run(FAST, plan);
+
+    assertThat(out.get(k("a")).kind()).isEqualTo(Kind.PERMANENT);
+    assertThat(out.get(k("b"))).satisfies(o -> {
+      assertThat(o.kind()).isEqualTo(Kind.PERMANENT);
+      assertThat(o.message()).isEqualTo("blocked by " + k("a") + ": boom");
+    });
+    assertThat(out.get(k("c")).message()).startsWith("blocked by " + k("b") + ": blocked by " + k("a"));
+    assertThat(out.get(k("x")).kind()).isEqualTo(Kind.CREATED);
+    assertThat(out.get(k("y")).kind()).isEqualTo(Kind.CREATED);
+    assertThat(provider.attemptsOf(k("b"))).isZero();
+    assertThat(provider.attemptsOf(k("c"))).isZero();
+    assertThat(hooks.before).doesNotContain(k("b"), k("c"));
+    assertThat(hooks.afterCount(k("b"))).isZero();
+    assertThat(hooks.afterOf(k("a")).kind()).isEqualTo(Kind.PERMANENT);
+  }
+
+  @Test
+  void providerExceptionIsPermanentWithCauseUnlessRetryable() {
+    RuntimeException bug = new IllegalStateException("bug in provider");
+    provider.script(k("a"), (c, ctx) -> {
+      throw bug;
+    });
+    provider.script(k("b"), (c, ctx) -> {
+      throw new ProviderException(c.key(), "throttled", true, null);
+    });
+
+    Map<ResourceKey, Outcome> out = run(FAST, Plans.of("p").create("a").create("b").build());
+
+    assertThat(out.get(k("a")).kind()).isEqualTo(Kind.PERMANENT);
+    assertThat(out.get(k("a")).cause()).isSameAs(bug);
+    assertThat(provider.attemptsOf(k("a"))).isEqualTo(1);
+    assertThat(out.get(k("b")).kind()).isEqualTo(Kind.CREATED);
+    assertThat(provider.attemptsOf(k("b"))).isEqualTo(2);
+  }
+
+  @Test
+  void transientFailuresAreRetriedUntilTheySucceed() {
+    provider.script(k("a"), ExecutorTest::transientFailure, ExecutorTest::transientFailure);
+
+    Map<ResourceKey, Outcome> out = run(FAST, Plans.of("p").create("a").build());
+
+    assertThat(out.get(k("a")).kind()).isEqualTo(Kind.CREATED);
+    assertThat(provider.attemptsOf(k("a"))).isEqualTo(3);
+    assertThat(hooks.events(SyncEvent.Retrying.class)).extracting(SyncEvent.Retrying::attempt).containsExactly(1, 2);
+    assertThat(hooks.events(SyncEvent.ChangeStarted.class)).extracting(SyncEvent.ChangeStarted::attempt)
+        .containsExactly(1, 2, 3);
+    assertThat(hooks.events(SyncEvent.ChangeFinished.class)).singleElement()
+        .satisfies(f -> assertThat(f.attempt()).isEqualTo(3));
+    assertThat(hooks.before).containsExactly(k("a"));
+    assertThat(hooks.after).containsExactly(Map.entry(k("a"), Outcome.created()));
+  }
+
+  @Test
+  void exhaustedRetriesFailAndBlockDependents() {
+    provider.script(k("a"), ExecutorTest::transientFailure, ExecutorTest::transientFailure,
+        ExecutorTest::transientFailure, ExecutorTest::transientFailure);
+    ExecutionOptions options = FAST.withRetry(FAST.retry().withMaxAttempts(3));
+
+    Map<ResourceKey, Outcome> out = run(options, Plans.of("p").create("a").create("b", "a").build());
+
+    assertThat(out.get(k("a")).kind()).isEqualTo(Kind.TRANSIENT);
+    assertThat(out.get(k("a")).message()).isEqualTo("gave up after 3 attempts: try again");
+    assertThat(provider.attemptsOf(k("a"))).isEqualTo(3);
+    assertThat(hooks.events(SyncEvent.Retrying.class)).hasSize(2);
+    assertThat(out.get(k("b")).message()).startsWith("blocked by " + k("a"));
+    assertThat(hooks.afterCount(k("a"))).isEqualTo(1);
+  }
+
+  @Test
+  void hangingCallIsCutOffAsUnknownAndNotRetried() {
+    provider.script(k("a"), FakeProvider::hang);
+    // one slot: c can only run if the abandoned call gave its slot back
+    ExecutionOptions options = FAST.withCallTimeout(Duration.ofMillis(200)).withParallelism(1);
+
+    Map<ResourceKey, Outcome> out = run(options, Plans.of("p").create("a").create("b", "a").create("c").build());
+
+    assertThat(out.get(k("a")).kind()).isEqualTo(Kind.UNKNOWN);
+    assertThat(out.get(k("a")).message()).contains("timed out after 200 ms");
+    assertThat(provider.attemptsOf(k("a"))).isEqualTo(1);
+    assertThat(hooks.after).contains(Map.entry(k("a"), out.get(k("a"))));
+    assertThat(out.get(k("b")).message()).startsWith("blocked by " + k("a"));
+    assertThat(out.get(k("c")).kind()).isEqualTo(Kind.CREATED);
+    CallContext hung = provider.contexts.stream().filter(c -> c.cancellation().isCancelled()).findFirst().orElseThrow();
+    assertThat(hung.cancellation().reason()).contains("timed out");
+  }
+
+  @Test
+  void cancellationStopsNewStartsAndReportsThemUntouched() {
+    Cancellation token = new Cancellation();
+    provider.script(k("a"), (c, ctx) -> {
+      token.cancel("new revision arrived");
+      return Outcome.created();
+    });
+    Plan plan = Plans.of("p").create("a").create("b").create("c", "a").build();
+
+    Map<ResourceKey, Outcome> out = run(FAST.withParallelism(1), plan, token);
+
+    assertThat(out.get(k("a")).kind()).isEqualTo(Kind.UNKNOWN);
+    assertThat(out.get(k("b"))).isEqualTo(Outcome.permanentFailure("cancelled before start: new revision arrived", null));
+    assertThat(out.get(k("c")).message()).isEqualTo("cancelled before start: new revision arrived");
+    assertThat(hooks.before).containsExactly(k("a"));
+    assertThat(hooks.after).extracting(Map.Entry::getKey).containsExactly(k("a"));
+    assertThat(hooks.afterOf(k("a")).kind()).isEqualTo(Kind.UNKNOWN);
+    assertThat(provider.attemptsOf(k("b"))).isZero();
+  }
+
+  @Test
+  void cancellationCancelsRunningCallsAndReturnsPromptly() throws Exception {
+    Cancellation token = new Cancellation();
+    CountDownLatch started = new CountDownLatch(1);
+    provider.script(k("a"), (c, ctx) -> {
+      started.countDown();
+      return FakeProvider.hang(c, ctx);
+    });
+    Thread canceller = new Thread(() -> {
+      try {
+        if (started.await(5, TimeUnit.SECONDS)) {
+          token.cancel("operator stop");
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    });
+    canceller.start();
+    ExecutionOptions options = FAST.withCallTimeout(Duration.ofSeconds(30));
+
+    Map<ResourceKey, Outcome> out = run(options, Plans.of("p").create("a").create("b", "a").build(), token);
+    canceller.join();
+
+    assertThat(out.get(k("a"))).isEqualTo(Outcome.unknown("cancelled during the provider call: operator stop"));
+    assertThat(out.get(k("b")).message()).isEqualTo("cancelled before start: operator stop");
+    assertThat(provider.contexts.get(0).cancellation().isCancelled()).isTrue();
+  }
+
+  @Test
+  void syncTimeoutCancelsTheRun() {
+    provider.script(k("a"), FakeProvider::hang);
+    ExecutionOptions options = FAST.withCallTimeout(Duration.ofSeconds(30)).withSyncTimeout(Duration.ofMillis(200));
+
+    Map<ResourceKey, Outcome> out = run(options, Plans.of("p").create("a").create("b", "a").build());
+
+    assertThat(out.get(k("a")).kind()).isEqualTo(Kind.UNKNOWN);
+    assertThat(out.get(k("a")).message()).contains("sync timed out after 200 ms");
+    assertThat(out.get(k("b")).message()).startsWith("cancelled before start: sync timed out");
+  }
+
+  @Test
+  void alreadyCancelledTokenRunsNothing() {
+    Cancellation token = new Cancellation();
+    token.cancel("shutdown");
+
+    Map<ResourceKey, Outcome> out = run(FAST, Plans.of("p").create("a").create("b").build(), token);
+
+    assertThat(out.values()).extracting(Outcome::message).containsOnly("cancelled before start: shutdown");
+    assertThat(provider.attempts).isEmpty();
+    assertThat(hooks.before).isEmpty();
+    assertThat(hooks.after).isEmpty();
+  }
+
+  @Test
+  void progressingObjectIsWaitedOnUntilHealthy() {
+    provider.health(k("a"), Health.progressing("1/3 ready"), Health.progressing("2/3 ready"), Health.healthy());
+
+    Map<ResourceKey, Outcome> out = run(FAST, Plans.of("p").create("a").create("b", "a").build());
+
+    assertThat(out.get(k("a")).kind()).isEqualTo(Kind.CREATED);
+    assertThat(out.get(k("b")).kind()).isEqualTo(Kind.CREATED);
+    assertThat(provider.indexOf("health:a:HEALTHY")).isLessThan(provider.indexOf("start:b"));
+    assertThat(hooks.events(SyncEvent.WaitingForHealth.class)).extracting(SyncEvent.WaitingForHealth::health)
+        .containsExactly(Health.progressing("1/3 ready"), Health.progressing("2/3 ready"));
+  }
+
+  @Test
+  void degradedObjectFailsFastAndBlocksDependents() {
+    provider.health(k("a"), Health.progressing("starting"), Health.degraded("CrashLoopBackOff"));
+
+    Map<ResourceKey, Outcome> out = run(FAST, Plans.of("p").create("a").create("b", "a").build());
+
+    assertThat(out.get(k("a")).kind()).isEqualTo(Kind.PERMANENT);
+    assertThat(out.get(k("a")).message()).isEqualTo("created but degraded: CrashLoopBackOff");
+    assertThat(out.get(k("b")).message()).isEqualTo("blocked by " + k("a") + ": created but degraded: CrashLoopBackOff");
+    // the write landed, so the store records it even though the object is unhealthy
+    assertThat(hooks.afterOf(k("a"))).isEqualTo(Outcome.created());
+    assertThat(provider.attemptsOf(k("b"))).isZero();
+  }
+
+  @Test
+  void objectThatNeverBecomesHealthyTimesOut() {
+    provider.health(k("a"), Health.progressing("waiting for volume"));
+    ExecutionOptions options = FAST.withHealthTimeout(Duration.ofMillis(100));
+
+    Map<ResourceKey, Outcome> out = run(options, Plans.of("p").create("a").create("b", "a").build());
+
+    assertThat(out.get(k("a")).kind()).isEqualTo(Kind.PERMANENT);
+    assertThat(out.get(k("a")).message()).contains("not healthy after 100 ms").contains("waiting for volume");
+    assertThat(out.get(k("b")).message()).startsWith("blocked by " + k("a"));
+  }
+
+  @Test
+  void healthWaitCanBeTurnedOff() {
+    provider.health(k("a"), Health.degraded("ignored"));
+
+    Map<ResourceKey, Outcome> out = run(FAST.withWaitForHealth(false), Plans.of("p").create("a").create("b", "a").build());
+
+    assertThat(out.get(k("b")).kind()).isEqualTo(Kind.CREATED);
+    assertThat(provider.log).noneMatch(s -> s.startsWith("health:") || s.startsWith("observe:"));
+  }
+
+  @Test
+  void batchProviderGetsReadyChangesTogetherAndRetriesOnlyFailedKeys() {
+    FakeProvider batch = new FakeProvider("p", true);
+    batch.script(k("b"), ExecutorTest::transientFailure);
+
+    Map<ResourceKey, Outcome> out = run(FAST, Plans.of("p").create("a").create("b").create("c").build(), batch);
+
+    assertThat(out.values()).extracting(Outcome::kind).containsOnly(Kind.CREATED);
+    assertThat(batch.batchesSeen).containsExactly(List.of("a", "b", "c"), List.of("b"));
+    assertThat(batch.singleApplies.get()).isZero();
+    assertThat(hooks.afterCount(k("b"))).isEqualTo(1);
+  }
+
+  @Test
+  void batchMissingAKeyFailsThatKeyOnly() {
+    FakeProvider batch = new FakeProvider("p", true) {
+      @Override
+      public Map<ResourceKey, Outcome> applyAll(List<Change> changes, CallContext ctx) {
+        return Map.of(k("a"), Outcome.created());
+      }
+    };
+
+    Map<ResourceKey, Outcome> out = run(FAST, Plans.of("p").create("a").create("b").build(), batch);
+
+    assertThat(out.get(k("a")).kind()).isEqualTo(Kind.CREATED);
+    assertThat(out.get(k("b")).kind()).isEqualTo(Kind.PERMANENT);
+    assertThat(out.get(k("b")).message()).contains("returned no outcome for " + k("b"));
+  }
+
+  @Test
+  void deleteCompletesOnlyWhenTheObjectIsAbsent() {
+    provider.live.put(k("a"), Plans.change(k("a"), Action.CREATE).target());
+    provider.live.put(k("b"), Plans.change(k("b"), Action.CREATE).target());
+    provider.lingerAfterDelete(k("a"), 3);
+    // deletes run in reverse: the plan already says b waits for a
+    Plan plan = Plans.of("p").add(Action.DELETE, "a").add(Action.DELETE, "b", "a").build();
+
+    Map<ResourceKey, Outcome> out = run(FAST, plan);
+
+    assertThat(out.get(k("a")).kind()).isEqualTo(Kind.DELETED);
+    assertThat(provider.log.stream().filter(s -> s.startsWith("observe:a:")).toList())
+        .containsExactly("observe:a:PRESENT", "observe:a:PRESENT", "observe:a:PRESENT", "observe:a:ABSENT");
+    assertThat(provider.indexOf("observe:a:ABSENT")).isLessThan(provider.indexOf("start:b"));
+    assertThat(hooks.after).extracting(Map.Entry::getKey).containsExactly(k("a"), k("b"));
+    assertThat(hooks.before).isEmpty();
+  }
+
+  @Test
+  void deleteThatNeverFinishesFailsAndIsRecordedAsFailed() {
+    provider.live.put(k("a"), Plans.change(k("a"), Action.CREATE).target());
+    provider.lingerAfterDelete(k("a"), Integer.MAX_VALUE);
+    ExecutionOptions options = FAST.withHealthTimeout(Duration.ofMillis(100));
+
+    Map<ResourceKey, Outcome> out = run(options, Plans.of("p").add(Action.DELETE, "a").build());
+
+    assertThat(out.get(k("a")).kind()).isEqualTo(Kind.PERMANENT);
+    assertThat(out.get(k("a")).message()).contains("still present");
+    assertThat(hooks.afterOf(k("a"))).isEqualTo(out.get(k("a")));
+  }
+
+  @Test
+  void failingBeforeApplyHookSendsNothing() {
+    RecordingHooks failing = new RecordingHooks() {
+      @Override
+      public void beforeApply(Change change) {
+        throw new IllegalStateException("store is read-only");
+      }
+    };
+    Map<ResourceKey, Outcome> out = new Executor(FAST).execute(Plans.of("p").create("a").create("b", "a").build(),
+        Map.of("p", provider), failing, new Cancellation(), "owner-1");
+
+    assertThat(out.get(k("a")).kind()).isEqualTo(Kind.PERMANENT);
+    assertThat(out.get(k("a")).message()).contains("store is read-only");
+    assertThat(out.get(k("b")).message()).startsWith("blocked by " + k("a"));
+    assertThat(provider.attempts).isEmpty();
+    assertThat(failing.after).isEmpty();
+  }
+
+  @Test
+  void failingAfterOutcomeHookFailsTheChangeAndBlocksDependents() {
+    RecordingHooks failing = new RecordingHooks() {
+      @Override
+      public void afterOutcome(Change change, Outcome outcome) {
+        super.afterOutcome(change, outcome);
+        throw new IllegalStateException("disk full");
+      }
+    };
+    Map<ResourceKey, Outcome> out = new Executor(FAST).execute(Plans.of("p").create("a").create("b", "a").build(),
+        Map.of("p", provider), failing, new Cancellation(), "owner-1");
+
+    assertThat(out.get(k("a")).message()).isEqualTo("created but recording the outcome failed: disk full");
+    assertThat(out.get(k("b")).message()).startsWith("blocked by " + k("a"));
+    assertThat(failing.after).hasSize(1);
+  }
+
+  @Test
+  void missingProviderFailsItsChangesOnly() {
+    ResourceKey other = Plans.key("nowhere", "x");
+    Plan plan = Plans.of("p").add(other, Action.CREATE).create("a").build();
+
+    Map<ResourceKey, Outcome> out = run(FAST, plan);
+
+    assertThat(out.get(other).message()).contains("no provider with id 'nowhere'");
+    assertThat(out.get(k("a")).kind()).isEqualTo(Kind.CREATED);
+  }
+
+  @Test
+  void changesOfSeveralProvidersWaitAcrossProviders() {
+    FakeProvider q = new FakeProvider("q");
+    ResourceKey qa = Plans.key("q", "qa");
+    Plan plan = Plans.of("p").add(qa, Action.CREATE).create("a", qa.toString()).build();
+
+    Map<ResourceKey, Outcome> out = run(FAST, plan, provider, q);
+
+    assertThat(out.values()).extracting(Outcome::kind).containsOnly(Kind.CREATED);
+    assertThat(q.indexOf("health:qa:HEALTHY")).isGreaterThanOrEqualTo(0);
+    assertThat(provider.attemptsOf(k("a"))).isEqualTo(1);
+  }
+
+  @Test
+  void readAndForgetAreSentWithoutPendingOrHealthWait() {
+    Plan plan = Plans.of("p").add(Action.READ, "r").add(Action.FORGET, "f").build();
+
+    Map<ResourceKey, Outcome> out = run(FAST, plan);
+
+    assertThat(provider.attemptsOf(k("r"))).isEqualTo(1);
+    assertThat(provider.attemptsOf(k("f"))).isEqualTo(1);
+    assertThat(out.values()).extracting(Outcome::kind).containsOnly(Kind.UNCHANGED);
+    assertThat(hooks.before).isEmpty();
+    assertThat(hooks.after).hasSize(2);
+    assertThat(provider.log).noneMatch(s -> s.startsWith("observe:"));
+  }
+
+  @Test
+  void cycleIsRejectedNamingItBeforeAnythingRuns() {
+    Plan plan = Plans.of("p").create("x").create("a", "c").create("b", "a").create("c", "b").build();
+
+    assertThatThrownBy(() -> run(FAST, plan))
+        .isInstanceOf(DependencyCycleException.class)
+        .hasMessageContaining(k("a").toString())
+        .hasMessageContaining(k("b").toString())
+        .hasMessageContaining(k("c").toString())
+        .satisfies(e -> assertThat(((DependencyCycleException) e).cycle()).hasSize(4).doesNotContain(k("x")));
+    assertThat(provider.attempts).isEmpty();
+  }
+}

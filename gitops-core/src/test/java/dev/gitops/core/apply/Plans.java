@@ -1,0 +1,66 @@
+package dev.gitops.core.apply;
+
+import dev.gitops.api.Action;
+import dev.gitops.api.Change;
+import dev.gitops.api.Documents;
+import dev.gitops.api.Plan;
+import dev.gitops.api.ResourceKey;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.SortedMap;
+import java.util.SortedSet;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/** Builds small plans for executor tests: {@code Plans.of("p").create("a").create("b", "a").build()}. */
+final class Plans {
+  private final String provider;
+  private final List<Change> changes = new ArrayList<>();
+  private final SortedMap<ResourceKey, SortedSet<ResourceKey>> deps = new TreeMap<>();
+
+  private Plans(String provider) {
+    this.provider = provider;
+  }
+
+  static Plans of(String provider) {
+    return new Plans(provider);
+  }
+
+  static ResourceKey key(String provider, String name) {
+    return ResourceKey.of(provider, "thing", "", name);
+  }
+
+  ResourceKey key(String name) {
+    return key(provider, name);
+  }
+
+  static Change change(ResourceKey key, Action action) {
+    var doc = action == Action.DELETE ? null : Documents.object(Map.of("name", Documents.nodes().textNode(key.name())));
+    var target = action == Action.DELETE || action == Action.SKIP || action == Action.NOOP ? null : doc;
+    return new Change(key, null, action, null, null, doc, target, List.of(), List.of(), Set.of(),
+        action + " " + key.name(), Set.of(), Set.of());
+  }
+
+  Plans add(Action action, String name, String... dependsOn) {
+    return add(key(name), action, dependsOn);
+  }
+
+  Plans add(ResourceKey key, Action action, String... dependsOn) {
+    changes.add(change(key, action));
+    for (String d : dependsOn) {
+      deps.computeIfAbsent(key, k -> new TreeSet<>()).add(d.contains(":") ? ResourceKey.parse(d) : key(d));
+    }
+    return this;
+  }
+
+  Plans create(String name, String... dependsOn) {
+    return add(Action.CREATE, name, dependsOn);
+  }
+
+  Plan build() {
+    return new Plan("plan-1", "main@sha1:abc", changes, deps, new TreeMap<>(), new TreeMap<>(), new TreeMap<>(),
+        new TreeSet<>());
+  }
+}
