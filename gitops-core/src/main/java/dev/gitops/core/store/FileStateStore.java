@@ -22,6 +22,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.time.Duration;
@@ -30,6 +31,7 @@ import java.util.Collections;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
@@ -181,6 +183,7 @@ public final class FileStateStore implements StateStore {
     try {
       DurableFiles.createPrivateDirectory(dir);
       real = dir.toRealPath();
+      warnIfShared(real);
     } catch (IOException e) {
       throw new StoreException("cannot create store directory " + dir + ": " + e, e);
     }
@@ -211,6 +214,18 @@ public final class FileStateStore implements StateStore {
       closeQuietly(channel);
       permit.release();
       throw e;
+    }
+  }
+
+  /** An existing directory is not chmod-ed behind the user's back, but a readable one is worth a warning. */
+  private static void warnIfShared(Path real) throws IOException {
+    if (DurableFiles.posix(real)) {
+      Set<PosixFilePermission> perms = Files.getPosixFilePermissions(real);
+      perms.removeAll(DurableFiles.OWNER_DIR);
+      if (!perms.isEmpty()) {
+        LOG.warn("store directory {} is accessible to other users ({}); it holds hashes of secret values,"
+            + " restrict it with chmod 700", real, PosixFilePermissions.toString(Files.getPosixFilePermissions(real)));
+      }
     }
   }
 
@@ -379,6 +394,9 @@ public final class FileStateStore implements StateStore {
       }
     }
     boolean locked = held != null;
+    if (locked) {
+      cleanRootTempFiles();
+    }
     TreeMap<ResourceKey, StoredResource> inventory = new TreeMap<>();
     long maxSerial = metaSerial;
     for (Path f : keyFiles(inventoryDir, locked)) {
@@ -503,6 +521,22 @@ public final class FileStateStore implements StateStore {
     }
     Collections.sort(out);
     return out;
+  }
+
+  /** Deletes temp files of crashed writes of meta.json and format (the caller holds the lock). */
+  private void cleanRootTempFiles() {
+    try (Stream<Path> s = Files.list(dir)) {
+      for (Path p : (Iterable<Path>) s::iterator) {
+        String name = p.getFileName().toString();
+        // secret.key is created without the lock, so its temp file may belong to a live writer
+        if (name.startsWith(DurableFiles.TEMP_PREFIX) && !name.startsWith(DurableFiles.TEMP_PREFIX + SECRET_FILE)) {
+          LOG.info("store {}: removing leftover temp file {}", dir, p);
+          DurableFiles.deleteQuietly(p);
+        }
+      }
+    } catch (IOException e) {
+      throw corrupt(dir, "cannot list: " + e, e);
+    }
   }
 
   private StoreCorruptException corrupt(Path file, String problem, Throwable cause) {

@@ -22,7 +22,6 @@ import java.io.UncheckedIOException;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.HashSet;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
@@ -223,8 +222,7 @@ final class StoreCodec {
     JsonNode c = n.get("counts");
     requireObject(c, "counts");
     Map<String, Integer> counts = new LinkedHashMap<>();
-    for (Iterator<Map.Entry<String, JsonNode>> it = c.fields(); it.hasNext(); ) {
-      Map.Entry<String, JsonNode> e = it.next();
+    for (Map.Entry<String, JsonNode> e : c.properties()) {
       if (!e.getValue().isIntegralNumber() || !e.getValue().canConvertToInt()) {
         throw new BadContentException("count '" + e.getKey() + "' is not an int: " + e.getValue());
       }

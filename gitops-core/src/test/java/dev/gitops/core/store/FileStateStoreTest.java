@@ -30,6 +30,8 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+// locks are held for a try block's scope without being referenced in it
+@SuppressWarnings("try")
 class FileStateStoreTest extends StateStoreContract {
 
   @TempDir
@@ -251,6 +253,8 @@ class FileStateStoreTest extends StateStoreContract {
     Path pend = storeDir().resolve("pending").resolve(DurableFiles.TEMP_PREFIX + "y.json-456.tmp");
     Files.writeString(inv, "{\"half");
     Files.writeString(pend, "");
+    Path meta = storeDir().resolve(DurableFiles.TEMP_PREFIX + "meta.json-789.tmp");
+    Files.writeString(meta, "{");
     try (FileStateStore s = open()) {
       assertThat(s.load().inventory()).containsOnlyKeys(B);
       assertThat(inv).exists();
@@ -261,6 +265,7 @@ class FileStateStoreTest extends StateStoreContract {
     }
     assertThat(inv).doesNotExist();
     assertThat(pend).doesNotExist();
+    assertThat(meta).doesNotExist();
   }
 
   @Test

@@ -31,6 +31,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /** The {@link StateStore} contract, run against every implementation. */
+// locks are held for a try block's scope without being referenced in it
+@SuppressWarnings("try")
 abstract class StateStoreContract {
 
   static final ResourceKey A = ResourceKey.of("files", "file", "", "conf/a.yaml");
