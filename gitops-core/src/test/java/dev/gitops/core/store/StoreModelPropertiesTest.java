@@ -36,7 +36,7 @@ import net.jqwik.api.Provide;
  * points, as separate processes would) and then read back by a new store object, gives exactly
  * the state of an {@link InMemoryStateStore} that saw the same operations.
  */
-class StoreModelProperties {
+class StoreModelPropertiesTest {
 
   private static final List<ResourceKey> KEYS = List.of(
       ResourceKey.of("files", "file", "", "conf/app.yaml"),
