@@ -1,0 +1,828 @@
+package dev.gitops.core.store;
+
+import dev.gitops.api.Resource;
+import dev.gitops.api.ResourceKey;
+import dev.gitops.api.StoreCorruptException;
+import dev.gitops.api.StoreException;
+import dev.gitops.api.StoreLockedException;
+import dev.gitops.api.spi.HistoryEntry;
+import dev.gitops.api.spi.StateStore;
+import dev.gitops.api.spi.StoreLock;
+import dev.gitops.api.spi.StoredResource;
+import dev.gitops.api.spi.StoredState;
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A crash-safe {@link StateStore} in a directory of small JSON files, one per key.
+ *
+ * <p>Layout: {@code format} (the layout version), {@code meta.json} (serial and revisions),
+ * {@code inventory/<key>.json} (last-applied state per key), {@code pending/<key>.json} (desired
+ * documents written before an apply), {@code history/} (one file per sync, rotated to the
+ * history limit), {@code secret.key} (32 random bytes for keyed hashes) and {@code lock}. Every
+ * write goes to a temp file in the same directory, is forced to disk, renamed atomically over
+ * the target and followed by a force of the directory; a crash leaves either the old or the new
+ * file, and at most a temp file that readers ignore. Files and directories are created readable
+ * by the owner only.
+ *
+ * <p>The lock is an OS file lock on {@code lock} (freed by the OS when the process dies), plus an
+ * in-process lock so that two threads or two store objects of one JVM exclude each other too.
+ * Every mutating method requires this store object to hold the lock (any thread may call it
+ * while it is held, so an executor's workers can record outcomes) and increases the serial.
+ *
+ * <p>Once {@link #load} or any read meets a file it cannot read, it throws {@link
+ * StoreCorruptException} naming the file, and this object refuses every write until the store
+ * is repaired and reopened.
+ *
+ * <pre>{@code
+ * try (FileStateStore store = FileStateStore.open(Path.of(".gitops/state"));
+ *      StoreLock lock = store.lock(Duration.ofSeconds(30))) {
+ *   StoredState state = store.load();
+ *   store.writePending(desired);
+ *   // ... apply ...
+ *   store.commit(desired, "main@sha1:...");
+ * }
+ * }</pre>
+ */
+public final class FileStateStore implements StateStore {
+
+  /** The newest layout version this build reads and the one it writes. */
+  public static final int FORMAT = 1;
+
+  private static final Logger LOG = LoggerFactory.getLogger(FileStateStore.class);
+  private static final int SECRET_BYTES = 32;
+  private static final String SECRET_FILE = "secret.key";
+  private static final String HISTORY_PREFIX = "h-";
+
+  /** One permit per store directory (by real path) for the whole JVM: OS locks are per process. */
+  private static final ConcurrentHashMap<Path, Semaphore> JVM_LOCKS = new ConcurrentHashMap<>();
+
+  /**
+   * Settings of a file store.
+   *
+   * @param historyLimit how many history entries to keep (older ones are deleted), at least 1
+   * @param lockPollInterval how often {@link #lock} retries an OS lock held by another process
+   */
+  public record Options(int historyLimit, Duration lockPollInterval) {
+    /** Validates. */
+    public Options {
+      if (historyLimit < 1) {
+        throw new IllegalArgumentException("history limit must be at least 1, got " + historyLimit);
+      }
+      Objects.requireNonNull(lockPollInterval, "lockPollInterval");
+      if (lockPollInterval.isNegative() || lockPollInterval.isZero()) {
+        throw new IllegalArgumentException("lock poll interval must be positive, got " + lockPollInterval);
+      }
+    }
+
+    /** 100 history entries, polling a held lock every 50 ms. */
+    public static Options defaults() {
+      return new Options(100, Duration.ofMillis(50));
+    }
+
+    /** These options with another history limit. */
+    public Options withHistoryLimit(int limit) {
+      return new Options(limit, lockPollInterval);
+    }
+
+    /** These options with another lock poll interval. */
+    public Options withLockPollInterval(Duration interval) {
+      return new Options(historyLimit, interval);
+    }
+  }
+
+  private final Path dir;
+  private final Path inventoryDir;
+  private final Path pendingDir;
+  private final Path historyDir;
+  private final Options options;
+  private final SecureRandom random = new SecureRandom();
+
+  /** Guards the fields below and serializes writes of this object. */
+  private final Object monitor = new Object();
+  private Held held;
+  private StoreException refusal;
+  private boolean closed;
+  private boolean layoutReady;
+  private long serial;
+  private String attempted = "";
+  private String applied = "";
+  private byte[] secret;
+
+  private FileStateStore(Path dir, Options options) {
+    this.dir = dir.toAbsolutePath().normalize();
+    this.inventoryDir = this.dir.resolve("inventory");
+    this.pendingDir = this.dir.resolve("pending");
+    this.historyDir = this.dir.resolve("history");
+    this.options = options;
+  }
+
+  /**
+   * Opens the store in {@code dir} with default options. Nothing is read or created yet: the
+   * directory is created by the first {@link #lock}, and a store never written loads as
+   * {@linkplain StoredState#fresh() fresh}.
+   */
+  public static FileStateStore open(Path dir) {
+    return open(dir, Options.defaults());
+  }
+
+  /** Opens the store in {@code dir} with {@code options}. */
+  public static FileStateStore open(Path dir, Options options) {
+    Objects.requireNonNull(dir, "dir");
+    Objects.requireNonNull(options, "options");
+    return new FileStateStore(dir, options);
+  }
+
+  /** The store's directory. */
+  public Path directory() {
+    return dir;
+  }
+
+  /** The options this store was opened with. */
+  public Options options() {
+    return options;
+  }
+
+  // ------------------------------------------------------------------------------------ lock
+
+  @Override
+  public StoreLock lock(Duration timeout) {
+    StateStore.requirePositive(timeout);
+    synchronized (monitor) {
+      requireOpen();
+    }
+    long deadline = System.nanoTime() + timeout.toNanos();
+    Path real;
+    try {
+      DurableFiles.createPrivateDirectory(dir);
+      real = dir.toRealPath();
+      warnIfShared(real);
+    } catch (IOException e) {
+      throw new StoreException("cannot create store directory " + dir + ": " + e, e);
+    }
+    Path lockFile = real.resolve("lock");
+    Semaphore permit = JVM_LOCKS.computeIfAbsent(real, k -> new Semaphore(1));
+    try {
+      if (!permit.tryAcquire(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+        throw new StoreLockedException("store " + dir + " is locked by another thread or store object of this"
+            + " process (pid " + ProcessHandle.current().pid() + "), lock file " + lockFile + "; waited " + timeout);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new StoreException("interrupted while waiting for the lock of store " + dir, e);
+    }
+    FileChannel channel = null;
+    try {
+      channel = openLockFile(lockFile);
+      FileLock osLock = pollOsLock(channel, lockFile, deadline, timeout);
+      writeHolder(channel, lockFile);
+      Held h = new Held(permit, channel, osLock);
+      synchronized (monitor) {
+        held = h;
+        refreshMeta();
+      }
+      LOG.debug("locked store {}", dir);
+      return h;
+    } catch (RuntimeException | Error e) {
+      closeQuietly(channel);
+      permit.release();
+      throw e;
+    }
+  }
+
+  /** An existing directory is not chmod-ed behind the user's back, but a readable one is worth a warning. */
+  private static void warnIfShared(Path real) throws IOException {
+    if (DurableFiles.posix(real)) {
+      Set<PosixFilePermission> perms = Files.getPosixFilePermissions(real);
+      perms.removeAll(DurableFiles.OWNER_DIR);
+      if (!perms.isEmpty()) {
+        LOG.warn("store directory {} is accessible to other users ({}); it holds hashes of secret values,"
+            + " restrict it with chmod 700", real, PosixFilePermissions.toString(Files.getPosixFilePermissions(real)));
+      }
+    }
+  }
+
+  private static FileChannel openLockFile(Path lockFile) {
+    EnumSet<StandardOpenOption> opts = EnumSet.of(StandardOpenOption.CREATE, StandardOpenOption.READ,
+        StandardOpenOption.WRITE);
+    FileAttribute<?>[] attrs = DurableFiles.posix(lockFile)
+        ? new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(DurableFiles.OWNER_FILE)}
+        : new FileAttribute<?>[0];
+    try {
+      return FileChannel.open(lockFile, opts, attrs);
+    } catch (IOException e) {
+      throw new StoreException("cannot open lock file " + lockFile + ": " + e, e);
+    }
+  }
+
+  private FileLock pollOsLock(FileChannel channel, Path lockFile, long deadline, Duration timeout) {
+    while (true) {
+      FileLock lock;
+      try {
+        lock = channel.tryLock();
+      } catch (OverlappingFileLockException e) {
+        // this JVM holds it through another path to the same directory (a bind mount, say):
+        // treat it like a holder elsewhere and keep polling
+        lock = null;
+      } catch (IOException e) {
+        throw new StoreException("cannot lock " + lockFile + ": " + e, e);
+      }
+      if (lock != null) {
+        return lock;
+      }
+      long left = deadline - System.nanoTime();
+      if (left <= 0) {
+        throw new StoreLockedException("store " + dir + " is locked by " + holder(channel)
+            + ", lock file " + lockFile + "; waited " + timeout);
+      }
+      try {
+        TimeUnit.NANOSECONDS.sleep(Math.min(left, options.lockPollInterval().toNanos()));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new StoreException("interrupted while waiting for the lock of store " + dir, e);
+      }
+    }
+  }
+
+  /**
+   * Reads the holder's pid through the channel we already have: opening and closing another
+   * descriptor of the lock file would drop this process's POSIX locks on it.
+   */
+  private static String holder(FileChannel channel) {
+    try {
+      ByteBuffer buf = ByteBuffer.allocate(64);
+      channel.read(buf, 0);
+      String text = new String(buf.array(), 0, buf.position(), StandardCharsets.US_ASCII).trim();
+      if (text.matches("pid \\d+")) {
+        return "process " + text.substring(4);
+      }
+    } catch (IOException e) {
+      // only the message loses the pid; Windows locks the bytes against reading, for one
+      LOG.debug("cannot read lock holder: {}", e.toString());
+    }
+    return "another process (pid unknown)";
+  }
+
+  private static void writeHolder(FileChannel channel, Path lockFile) {
+    try {
+      channel.truncate(0);
+      channel.write(ByteBuffer.wrap(("pid " + ProcessHandle.current().pid() + "\n")
+          .getBytes(StandardCharsets.US_ASCII)), 0);
+      channel.force(true);
+    } catch (IOException e) {
+      // the pid only improves other processes' error messages; the lock itself is held
+      LOG.warn("cannot write the holder pid into {}: {}", lockFile, e.toString());
+    }
+  }
+
+  private static void closeQuietly(FileChannel channel) {
+    if (channel == null) {
+      return;
+    }
+    try {
+      channel.close();
+    } catch (IOException e) {
+      // closing releases the lock anyway; nothing else to do on a failed close
+      LOG.debug("cannot close lock channel: {}", e.toString());
+    }
+  }
+
+  /** The held lock: releases the OS lock, then the in-process permit. */
+  private final class Held implements StoreLock {
+    private final Semaphore permit;
+    private final FileChannel channel;
+    private final FileLock osLock;
+    private boolean released;
+
+    Held(Semaphore permit, FileChannel channel, FileLock osLock) {
+      this.permit = permit;
+      this.channel = channel;
+      this.osLock = osLock;
+    }
+
+    @Override
+    public void close() {
+      synchronized (monitor) {
+        if (released) {
+          return;
+        }
+        released = true;
+        if (held == this) {
+          held = null;
+        }
+        try {
+          osLock.release();
+        } catch (IOException e) {
+          // closing the channel below releases it too
+          LOG.debug("cannot release lock of {}: {}", dir, e.toString());
+        }
+        closeQuietly(channel);
+        permit.release();
+        LOG.debug("unlocked store {}", dir);
+      }
+    }
+
+    @Override
+    public String toString() {
+      return "lock of " + dir + (released ? " (released)" : "");
+    }
+  }
+
+  // ------------------------------------------------------------------------------------ load
+
+  @Override
+  public StoredState load() {
+    synchronized (monitor) {
+      requireOpen();
+      if (!Files.exists(dir)) {
+        return StoredState.empty();
+      }
+      if (!Files.isDirectory(dir)) {
+        throw new StoreException("store path " + dir + " is not a directory");
+      }
+      try {
+        return readAll();
+      } catch (StoreException e) {
+        refusal = e;
+        throw e;
+      }
+    }
+  }
+
+  private StoredState readAll() {
+    Path metaFile = dir.resolve("meta.json");
+    boolean fresh = !Files.exists(metaFile);
+    checkFormat(!fresh);
+    long metaSerial = 0;
+    String att = "";
+    String app = "";
+    if (!fresh) {
+      JsonNode meta = readJson(metaFile);
+      try {
+        metaSerial = StoreCodec.longValue(meta, "serial");
+        att = StoreCodec.text(meta, "lastAttemptedRevision");
+        app = StoreCodec.text(meta, "lastAppliedRevision");
+      } catch (StoreCodec.BadContentException e) {
+        throw corrupt(metaFile, e.getMessage(), e);
+      }
+    }
+    boolean locked = held != null;
+    if (locked) {
+      cleanRootTempFiles();
+    }
+    TreeMap<ResourceKey, StoredResource> inventory = new TreeMap<>();
+    long maxSerial = metaSerial;
+    for (Path f : keyFiles(inventoryDir, locked)) {
+      StoredResource s;
+      try {
+        s = StoreCodec.readInventoryEntry(readJson(f));
+      } catch (StoreCodec.BadContentException e) {
+        throw corrupt(f, e.getMessage(), e);
+      }
+      checkName(f, s.resource().key());
+      inventory.put(s.resource().key(), s);
+      maxSerial = Math.max(maxSerial, s.serial());
+    }
+    TreeMap<ResourceKey, Resource> pending = new TreeMap<>();
+    for (Path f : keyFiles(pendingDir, locked)) {
+      Resource r;
+      try {
+        r = StoreCodec.readPendingEntry(readJson(f));
+      } catch (StoreCodec.BadContentException e) {
+        throw corrupt(f, e.getMessage(), e);
+      }
+      checkName(f, r.key());
+      pending.put(r.key(), r);
+    }
+    if (fresh && !(inventory.isEmpty() && pending.isEmpty())) {
+      throw corrupt(metaFile, "missing while the store holds " + inventory.size() + " inventory and "
+          + pending.size() + " pending entries", null);
+    }
+    readHistory(locked);
+    Path secretFile = dir.resolve(SECRET_FILE);
+    if (Files.exists(secretFile)) {
+      readSecret(secretFile);
+    }
+    if (maxSerial > metaSerial) {
+      LOG.warn("store {}: an inventory entry has serial {} above meta.json's {}; continuing from the higher",
+          dir, maxSerial, metaSerial);
+    }
+    if (locked) {
+      serial = maxSerial;
+      attempted = att;
+      applied = app;
+    }
+    return new StoredState(maxSerial, inventory, pending, att, app, fresh);
+  }
+
+  /** Checks the format file; {@code required} when the store has content. */
+  private void checkFormat(boolean required) {
+    Path f = dir.resolve("format");
+    if (!Files.exists(f)) {
+      if (required) {
+        throw corrupt(f, "missing while meta.json exists", null);
+      }
+      return;
+    }
+    String text;
+    try {
+      text = new String(Files.readAllBytes(f), StandardCharsets.UTF_8).trim();
+    } catch (IOException e) {
+      throw corrupt(f, "unreadable: " + e, e);
+    }
+    int version;
+    try {
+      version = Integer.parseInt(text);
+    } catch (NumberFormatException e) {
+      throw corrupt(f, "not a format number: '" + abbreviate(text) + "'", e);
+    }
+    if (version > FORMAT) {
+      StoreException e = new StoreException("store " + dir + " was written by a newer version (format " + version
+          + ", this build reads up to " + FORMAT + "); upgrade to use it");
+      refusal = e;
+      throw e;
+    }
+    if (version < 1) {
+      throw corrupt(f, "format " + version + " does not exist", null);
+    }
+  }
+
+  private JsonNode readJson(Path f) {
+    byte[] bytes;
+    try {
+      bytes = Files.readAllBytes(f);
+    } catch (IOException e) {
+      throw corrupt(f, "unreadable: " + e, e);
+    }
+    try {
+      return StoreCodec.parse(bytes);
+    } catch (StoreCodec.BadContentException e) {
+      throw corrupt(f, e.getMessage(), e);
+    }
+  }
+
+  private void checkName(Path f, ResourceKey key) {
+    String want = KeyFileNames.of(key);
+    if (!f.getFileName().toString().equals(want)) {
+      throw corrupt(f, "holds key " + key + ", whose file is " + want, null);
+    }
+  }
+
+  /** The entry files of a key directory; temp files are skipped (and deleted under the lock). */
+  private List<Path> keyFiles(Path d, boolean clean) {
+    if (!Files.isDirectory(d)) {
+      return List.of();
+    }
+    List<Path> out = new ArrayList<>();
+    try (Stream<Path> s = Files.list(d)) {
+      for (Path p : (Iterable<Path>) s::iterator) {
+        String name = p.getFileName().toString();
+        if (name.startsWith(DurableFiles.TEMP_PREFIX)) {
+          // a write that crashed before its rename: the old file (or none) is the truth
+          if (clean) {
+            LOG.info("store {}: removing leftover temp file {}", dir, p);
+            DurableFiles.deleteQuietly(p);
+          }
+        } else if (!name.endsWith(KeyFileNames.SUFFIX) || !Files.isRegularFile(p)) {
+          LOG.warn("store {}: ignoring unexpected entry {}", dir, p);
+        } else {
+          out.add(p);
+        }
+      }
+    } catch (IOException e) {
+      throw corrupt(d, "cannot list: " + e, e);
+    }
+    Collections.sort(out);
+    return out;
+  }
+
+  /** Deletes temp files of crashed writes of meta.json and format (the caller holds the lock). */
+  private void cleanRootTempFiles() {
+    try (Stream<Path> s = Files.list(dir)) {
+      for (Path p : (Iterable<Path>) s::iterator) {
+        String name = p.getFileName().toString();
+        // secret.key is created without the lock, so its temp file may belong to a live writer
+        if (name.startsWith(DurableFiles.TEMP_PREFIX) && !name.startsWith(DurableFiles.TEMP_PREFIX + SECRET_FILE)) {
+          LOG.info("store {}: removing leftover temp file {}", dir, p);
+          DurableFiles.deleteQuietly(p);
+        }
+      }
+    } catch (IOException e) {
+      throw corrupt(dir, "cannot list: " + e, e);
+    }
+  }
+
+  private StoreCorruptException corrupt(Path file, String problem, Throwable cause) {
+    StoreCorruptException e = new StoreCorruptException("store " + dir + ": file " + file + " is corrupt: "
+        + problem + "; the store refuses writes until it is repaired", cause);
+    refusal = e;
+    return e;
+  }
+
+  private static String abbreviate(String s) {
+    return s.length() > 40 ? s.substring(0, 40) + "..." : s;
+  }
+
+  /** Rereads meta.json after taking the lock: another process may have written since. */
+  private void refreshMeta() {
+    Path metaFile = dir.resolve("meta.json");
+    serial = 0;
+    attempted = "";
+    applied = "";
+    layoutReady = false;
+    if (!Files.exists(metaFile)) {
+      return;
+    }
+    try {
+      JsonNode meta = readJson(metaFile);
+      serial = StoreCodec.longValue(meta, "serial");
+      attempted = StoreCodec.text(meta, "lastAttemptedRevision");
+      applied = StoreCodec.text(meta, "lastAppliedRevision");
+    } catch (StoreCodec.BadContentException e) {
+      corrupt(metaFile, e.getMessage(), e);
+    } catch (StoreException e) {
+      // refusal is set: the lock is still handed out so that load() reports the damage
+      LOG.debug("store {}: {}", dir, e.getMessage());
+    }
+  }
+
+  // ------------------------------------------------------------------------------------ writes
+
+  /** One write step that may fail with I/O. */
+  @FunctionalInterface
+  private interface Step {
+    void run(long newSerial) throws IOException;
+  }
+
+  /** Runs a mutation: checks the lock, writes meta.json with the next serial, then the step. */
+  private long mutate(String what, Step step) {
+    synchronized (monitor) {
+      requireWritable(what);
+      try {
+        ensureLayout();
+        long next = serial + 1;
+        // meta first: after a crash the serial may have skipped a number, never gone back
+        DurableFiles.write(dir.resolve("meta.json"), StoreCodec.bytes(StoreCodec.meta(next, attempted, applied)));
+        serial = next;
+        step.run(next);
+        return next;
+      } catch (IOException e) {
+        throw new StoreException("store " + dir + ": cannot " + what + ": " + e, e);
+      }
+    }
+  }
+
+  private void requireWritable(String what) {
+    requireOpen();
+    if (refusal != null) {
+      if (refusal instanceof StoreCorruptException) {
+        throw new StoreCorruptException("store " + dir + " refuses to " + what + ": " + refusal.getMessage(), refusal);
+      }
+      throw new StoreException("store " + dir + " refuses to " + what + ": " + refusal.getMessage(), refusal);
+    }
+    if (held == null) {
+      throw new IllegalStateException("store " + dir + ": " + what + " needs the store lock; call lock() first");
+    }
+  }
+
+  private void requireOpen() {
+    if (closed) {
+      throw new IllegalStateException("store " + dir + " is closed");
+    }
+  }
+
+  private void ensureLayout() throws IOException {
+    if (layoutReady) {
+      return;
+    }
+    Path format = dir.resolve("format");
+    if (Files.exists(format)) {
+      checkFormat(true);
+    } else {
+      DurableFiles.write(format, (FORMAT + "\n").getBytes(StandardCharsets.US_ASCII));
+    }
+    DurableFiles.createPrivateDirectory(inventoryDir);
+    DurableFiles.createPrivateDirectory(pendingDir);
+    DurableFiles.createPrivateDirectory(historyDir);
+    layoutReady = true;
+  }
+
+  @Override
+  public void writePending(Resource desired) {
+    Objects.requireNonNull(desired, "desired");
+    mutate("write pending " + desired.key(), s -> DurableFiles.write(
+        pendingDir.resolve(KeyFileNames.of(desired.key())), StoreCodec.bytes(StoreCodec.pendingEntry(desired))));
+    LOG.debug("store {}: pending {} from {}", dir, desired.key(), desired.origin());
+  }
+
+  @Override
+  public StoredResource commit(Resource lastApplied, String revision) {
+    Objects.requireNonNull(lastApplied, "lastApplied");
+    Objects.requireNonNull(revision, "revision");
+    StoredResource[] out = new StoredResource[1];
+    String name = KeyFileNames.of(lastApplied.key());
+    mutate("commit " + lastApplied.key(), s -> {
+      StoredResource stored = new StoredResource(lastApplied, s, revision);
+      // inventory before pending: a crash in between leaves both, and both count as owned
+      DurableFiles.write(inventoryDir.resolve(name), StoreCodec.bytes(StoreCodec.inventoryEntry(stored)));
+      DurableFiles.delete(pendingDir.resolve(name));
+      out[0] = stored;
+    });
+    LOG.debug("store {}: committed {} at {}", dir, lastApplied.key(), revision);
+    return out[0];
+  }
+
+  @Override
+  public void clearPending(ResourceKey key) {
+    Objects.requireNonNull(key, "key");
+    mutate("clear pending " + key, s -> DurableFiles.delete(pendingDir.resolve(KeyFileNames.of(key))));
+  }
+
+  @Override
+  public void forget(ResourceKey key) {
+    Objects.requireNonNull(key, "key");
+    String name = KeyFileNames.of(key);
+    mutate("forget " + key, s -> {
+      // pending first: a crash in between leaves last-applied of an absent object, which the
+      // next sync drops from the inventory (the "L but not V" row)
+      DurableFiles.delete(pendingDir.resolve(name));
+      DurableFiles.delete(inventoryDir.resolve(name));
+    });
+    LOG.debug("store {}: forgot {}", dir, key);
+  }
+
+  @Override
+  public void recordRevisions(String attemptedRevision, String appliedRevision) {
+    Objects.requireNonNull(attemptedRevision, "attempted");
+    synchronized (monitor) {
+      String prevAttempted = attempted;
+      String prevApplied = applied;
+      attempted = attemptedRevision;
+      if (appliedRevision != null) {
+        applied = appliedRevision;
+      }
+      try {
+        // meta.json carries the revisions, so the serial bump writes them
+        mutate("record revisions", s -> { });
+      } catch (RuntimeException e) {
+        attempted = prevAttempted;
+        applied = prevApplied;
+        throw e;
+      }
+    }
+  }
+
+  @Override
+  public void appendHistory(HistoryEntry entry) {
+    Objects.requireNonNull(entry, "entry");
+    mutate("append history " + entry.id(), s -> {
+      DurableFiles.write(historyDir.resolve(String.format("%s%020d.json", HISTORY_PREFIX, s)),
+          StoreCodec.bytes(StoreCodec.history(entry)));
+      List<Path> files = historyFiles(true);
+      boolean deleted = false;
+      for (int i = options.historyLimit(); i < files.size(); i++) {
+        deleted |= Files.deleteIfExists(files.get(i));
+      }
+      if (deleted) {
+        DurableFiles.forceDirectory(historyDir);
+      }
+    });
+  }
+
+  // ------------------------------------------------------------------------------------ history
+
+  @Override
+  public List<HistoryEntry> history() {
+    synchronized (monitor) {
+      requireOpen();
+      try {
+        return readHistory(held != null);
+      } catch (StoreException e) {
+        refusal = e;
+        throw e;
+      }
+    }
+  }
+
+  private List<HistoryEntry> readHistory(boolean clean) {
+    List<Path> files = historyFiles(clean);
+    List<HistoryEntry> out = new ArrayList<>(Math.min(files.size(), options.historyLimit()));
+    for (Path f : files.subList(0, Math.min(files.size(), options.historyLimit()))) {
+      try {
+        out.add(StoreCodec.readHistory(readJson(f)));
+      } catch (StoreCodec.BadContentException e) {
+        throw corrupt(f, e.getMessage(), e);
+      }
+    }
+    return List.copyOf(out);
+  }
+
+  /** History files, newest first (names carry the zero-padded serial). */
+  private List<Path> historyFiles(boolean clean) {
+    List<Path> files = new ArrayList<>();
+    for (Path p : keyFiles(historyDir, clean)) {
+      if (p.getFileName().toString().startsWith(HISTORY_PREFIX)) {
+        files.add(p);
+      } else {
+        LOG.warn("store {}: ignoring unexpected history file {}", dir, p);
+      }
+    }
+    files.sort(Collections.reverseOrder());
+    return files;
+  }
+
+  // ------------------------------------------------------------------------------------ secret
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Created on first use without needing the lock: the file is published with a hard link,
+   * which fails when another process created it first, and then that key is used.
+   */
+  @Override
+  public byte[] secretKey() {
+    synchronized (monitor) {
+      requireOpen();
+      if (secret != null) {
+        return secret.clone();
+      }
+      Path f = dir.resolve(SECRET_FILE);
+      try {
+        if (!Files.exists(f)) {
+          if (refusal != null) {
+            requireWritable("create the secret key");
+          }
+          DurableFiles.createPrivateDirectory(dir);
+          byte[] fresh = new byte[SECRET_BYTES];
+          random.nextBytes(fresh);
+          if (DurableFiles.writeNew(f, fresh)) {
+            LOG.info("store {}: created a new secret key", dir);
+            secret = fresh;
+            return fresh.clone();
+          }
+        }
+        secret = readSecret(f);
+        return secret.clone();
+      } catch (NoSuchFileException e) {
+        throw new StoreException("store " + dir + ": secret key " + f + " vanished while reading it", e);
+      } catch (IOException e) {
+        throw new StoreException("store " + dir + ": cannot create the secret key " + f + ": " + e, e);
+      }
+    }
+  }
+
+  private byte[] readSecret(Path f) {
+    byte[] bytes;
+    try {
+      bytes = Files.readAllBytes(f);
+    } catch (IOException e) {
+      throw corrupt(f, "unreadable: " + e, e);
+    }
+    if (bytes.length != SECRET_BYTES) {
+      throw corrupt(f, "holds " + bytes.length + " bytes, want " + SECRET_BYTES, null);
+    }
+    return bytes;
+  }
+
+  // ------------------------------------------------------------------------------------ close
+
+  /** Marks this object closed; a lock still held stays held until its {@link StoreLock#close()}. */
+  @Override
+  public void close() {
+    synchronized (monitor) {
+      closed = true;
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "FileStateStore[" + dir + "]";
+  }
+}

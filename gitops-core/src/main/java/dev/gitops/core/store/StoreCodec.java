@@ -1,0 +1,282 @@
+package dev.gitops.core.store;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.core.json.JsonReadFeature;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gitops.api.Documents;
+import dev.gitops.api.ManagementPolicy;
+import dev.gitops.api.Origin;
+import dev.gitops.api.PathPattern;
+import dev.gitops.api.Resource;
+import dev.gitops.api.ResourceKey;
+import dev.gitops.api.spi.HistoryEntry;
+import dev.gitops.api.spi.StoredResource;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * The JSON form of what a {@link FileStateStore} keeps. Reading is strict: a missing field, a
+ * wrong type or trailing garbage is a {@link BadContentException} so that a damaged file is never
+ * half-read.
+ */
+final class StoreCodec {
+
+  static final ObjectMapper MAPPER = JsonMapper.builder()
+      .nodeFactory(Documents.nodes())
+      // exact decimals: a document read back must equal the one written, number for number
+      .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
+      .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+      .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+      .disable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
+      .build();
+
+  /** Content that parsed (or not) but is not what the store wrote. */
+  static final class BadContentException extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    BadContentException(String message) {
+      super(message);
+    }
+
+    BadContentException(String message, Throwable cause) {
+      super(message, cause);
+    }
+  }
+
+  private StoreCodec() {}
+
+  // ---------------------------------------------------------------- writing
+
+  static byte[] bytes(JsonNode node) {
+    try {
+      return MAPPER.writerWithDefaultPrettyPrinter().writeValueAsBytes(node);
+    } catch (JsonProcessingException e) {
+      // only trees of plain JSON values reach here; failing to write one is a bug, not I/O
+      throw new UncheckedIOException("cannot serialize store content", e);
+    }
+  }
+
+  static ObjectNode resource(Resource r) {
+    ObjectNode n = MAPPER.createObjectNode();
+    n.put("key", r.key().toString());
+    n.set("document", r.document());
+    ObjectNode origin = n.putObject("origin");
+    origin.put("path", r.origin().path());
+    origin.put("line", r.origin().line());
+    origin.put("revision", r.origin().revision());
+    ArrayNode deps = n.putArray("dependsOn");
+    r.dependsOn().forEach(k -> deps.add(k.toString()));
+    n.put("wave", r.wave());
+    n.put("policy", r.policy().toString());
+    ArrayNode sensitive = n.putArray("sensitive");
+    new TreeSet<>(r.sensitive().stream().map(PathPattern::toString).toList()).forEach(sensitive::add);
+    return n;
+  }
+
+  static ObjectNode inventoryEntry(StoredResource s) {
+    ObjectNode n = MAPPER.createObjectNode();
+    n.put("key", s.resource().key().toString());
+    n.put("serial", s.serial());
+    n.put("revision", s.revision());
+    n.set("resource", resource(s.resource()));
+    return n;
+  }
+
+  static ObjectNode pendingEntry(Resource r) {
+    ObjectNode n = MAPPER.createObjectNode();
+    n.put("key", r.key().toString());
+    n.set("resource", resource(r));
+    return n;
+  }
+
+  static ObjectNode history(HistoryEntry h) {
+    ObjectNode n = MAPPER.createObjectNode();
+    n.put("id", h.id());
+    n.put("time", h.time().toString());
+    n.put("revision", h.revision());
+    n.put("planId", h.planId());
+    n.put("status", h.status());
+    ObjectNode counts = n.putObject("counts");
+    new java.util.TreeMap<>(h.counts()).forEach(counts::put);
+    n.put("message", h.message());
+    return n;
+  }
+
+  static ObjectNode meta(long serial, String attempted, String applied) {
+    ObjectNode n = MAPPER.createObjectNode();
+    n.put("serial", serial);
+    n.put("lastAttemptedRevision", attempted);
+    n.put("lastAppliedRevision", applied);
+    return n;
+  }
+
+  // ---------------------------------------------------------------- reading
+
+  static JsonNode parse(byte[] bytes) throws BadContentException {
+    JsonNode node;
+    try {
+      node = MAPPER.readTree(bytes);
+    } catch (JsonProcessingException e) {
+      throw new BadContentException("not valid JSON (" + e.getOriginalMessage() + " at "
+          + (e.getLocation() == null ? "?" : "line " + e.getLocation().getLineNr() + ", column "
+          + e.getLocation().getColumnNr()) + ")", e);
+    } catch (IOException e) {
+      // bad bytes surface as a CharConversionException, which is no JsonProcessingException
+      throw new BadContentException("not valid JSON (" + e.getMessage() + ")", e);
+    }
+    if (node == null || node.isMissingNode()) {
+      throw new BadContentException("empty file");
+    }
+    if (!node.isObject()) {
+      throw new BadContentException("want a JSON object, found " + node.getNodeType());
+    }
+    return node;
+  }
+
+  static Resource readResource(JsonNode n) throws BadContentException {
+    requireObject(n, "resource");
+    ResourceKey key = key(text(n, "key"), "key");
+    JsonNode document = n.get("document");
+    if (document == null) {
+      throw new BadContentException("field 'document' is missing");
+    }
+    JsonNode o = n.get("origin");
+    requireObject(o, "origin");
+    Origin origin;
+    try {
+      origin = Origin.of(text(o, "path"), integer(o, "line"), text(o, "revision"));
+    } catch (IllegalArgumentException e) {
+      throw new BadContentException("bad origin: " + e.getMessage(), e);
+    }
+    TreeSet<ResourceKey> deps = new TreeSet<>();
+    for (JsonNode d : array(n, "dependsOn")) {
+      if (!d.isTextual()) {
+        throw new BadContentException("dependsOn holds a non-string: " + d);
+      }
+      deps.add(key(d.textValue(), "dependsOn"));
+    }
+    int wave = integer(n, "wave");
+    ManagementPolicy policy;
+    try {
+      policy = ManagementPolicy.parse(text(n, "policy"));
+    } catch (IllegalArgumentException e) {
+      throw new BadContentException("bad policy: " + e.getMessage(), e);
+    }
+    Set<PathPattern> sensitive = new HashSet<>();
+    for (JsonNode s : array(n, "sensitive")) {
+      if (!s.isTextual()) {
+        throw new BadContentException("sensitive holds a non-string: " + s);
+      }
+      try {
+        sensitive.add(PathPattern.of(s.textValue()));
+      } catch (IllegalArgumentException e) {
+        throw new BadContentException("bad sensitive pattern: " + e.getMessage(), e);
+      }
+    }
+    try {
+      return new Resource(key, Documents.freeze(document), origin, deps, wave, policy, sensitive);
+    } catch (IllegalArgumentException e) {
+      throw new BadContentException("bad resource: " + e.getMessage(), e);
+    }
+  }
+
+  static StoredResource readInventoryEntry(JsonNode n) throws BadContentException {
+    Resource r = readResource(n.get("resource"));
+    ResourceKey key = key(text(n, "key"), "key");
+    if (!key.equals(r.key())) {
+      throw new BadContentException("the entry's key " + key + " differs from its resource's key " + r.key());
+    }
+    long serial = longValue(n, "serial");
+    return new StoredResource(r, serial, text(n, "revision"));
+  }
+
+  static Resource readPendingEntry(JsonNode n) throws BadContentException {
+    Resource r = readResource(n.get("resource"));
+    ResourceKey key = key(text(n, "key"), "key");
+    if (!key.equals(r.key())) {
+      throw new BadContentException("the entry's key " + key + " differs from its resource's key " + r.key());
+    }
+    return r;
+  }
+
+  static HistoryEntry readHistory(JsonNode n) throws BadContentException {
+    Instant time;
+    try {
+      time = Instant.parse(text(n, "time"));
+    } catch (DateTimeParseException e) {
+      throw new BadContentException("bad time: " + e.getMessage(), e);
+    }
+    JsonNode c = n.get("counts");
+    requireObject(c, "counts");
+    Map<String, Integer> counts = new LinkedHashMap<>();
+    for (Map.Entry<String, JsonNode> e : c.properties()) {
+      if (!e.getValue().isIntegralNumber() || !e.getValue().canConvertToInt()) {
+        throw new BadContentException("count '" + e.getKey() + "' is not an int: " + e.getValue());
+      }
+      counts.put(e.getKey(), e.getValue().intValue());
+    }
+    return new HistoryEntry(text(n, "id"), time, text(n, "revision"), text(n, "planId"), text(n, "status"),
+        counts, text(n, "message"));
+  }
+
+  // ---------------------------------------------------------------- field helpers
+
+  static String text(JsonNode n, String field) throws BadContentException {
+    JsonNode v = n.get(field);
+    if (v == null || !v.isTextual()) {
+      throw new BadContentException("field '" + field + "' is " + (v == null ? "missing" : "not a string: " + v));
+    }
+    return v.textValue();
+  }
+
+  static long longValue(JsonNode n, String field) throws BadContentException {
+    JsonNode v = n.get(field);
+    if (v == null || !v.isIntegralNumber() || !v.canConvertToLong()) {
+      throw new BadContentException("field '" + field + "' is " + (v == null ? "missing" : "not an integer: " + v));
+    }
+    return v.longValue();
+  }
+
+  static int integer(JsonNode n, String field) throws BadContentException {
+    JsonNode v = n.get(field);
+    if (v == null || !v.isIntegralNumber() || !v.canConvertToInt()) {
+      throw new BadContentException("field '" + field + "' is " + (v == null ? "missing" : "not an int: " + v));
+    }
+    return v.intValue();
+  }
+
+  private static Iterable<JsonNode> array(JsonNode n, String field) throws BadContentException {
+    JsonNode v = n.get(field);
+    if (v == null || !v.isArray()) {
+      throw new BadContentException("field '" + field + "' is " + (v == null ? "missing" : "not an array: " + v));
+    }
+    return v;
+  }
+
+  private static void requireObject(JsonNode n, String what) throws BadContentException {
+    if (n == null || !n.isObject()) {
+      throw new BadContentException("'" + what + "' is " + (n == null ? "missing" : "not an object: " + n));
+    }
+  }
+
+  private static ResourceKey key(String text, String what) throws BadContentException {
+    try {
+      return ResourceKey.parse(text);
+    } catch (IllegalArgumentException e) {
+      throw new BadContentException("bad " + what + ": " + e.getMessage(), e);
+    }
+  }
+}

@@ -1,0 +1,410 @@
+package dev.gitops.core.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assumptions.assumeThat;
+
+import dev.gitops.api.Resource;
+import dev.gitops.api.ResourceKey;
+import dev.gitops.api.StoreCorruptException;
+import dev.gitops.api.StoreException;
+import dev.gitops.api.StoreLockedException;
+import dev.gitops.api.spi.StateStore;
+import dev.gitops.api.spi.StoreLock;
+import dev.gitops.api.spi.StoredState;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+// locks are held for a try block's scope without being referenced in it
+@SuppressWarnings("try")
+class FileStateStoreTest extends StateStoreContract {
+
+  @TempDir
+  Path tmp;
+  private int counter;
+
+  @Override
+  protected StateStore newStore(int historyLimit) {
+    return FileStateStore.open(tmp.resolve("store" + counter++), FileStateStore.Options.defaults()
+        .withHistoryLimit(historyLimit).withLockPollInterval(Duration.ofMillis(20)));
+  }
+
+  private Path storeDir() {
+    return tmp.resolve("s");
+  }
+
+  private FileStateStore open() {
+    return FileStateStore.open(storeDir(), FileStateStore.Options.defaults().withHistoryLimit(3));
+  }
+
+  /** Writes through a store that is closed afterwards, as a finished process would. */
+  private void commitAndClose(Resource... resources) {
+    try (FileStateStore s = open(); StoreLock l = s.lock(LONG)) {
+      for (Resource r : resources) {
+        s.writePending(r);
+        s.commit(r, "main@sha1:1");
+      }
+      s.writePending(resource(A, "{\"pending\":true}"));
+      s.recordRevisions("main@sha1:2", "main@sha1:1");
+    }
+  }
+
+  private Path inventoryFile(ResourceKey key) {
+    return storeDir().resolve("inventory").resolve(KeyFileNames.of(key));
+  }
+
+  @Test
+  void reopenedStoreLoadsWhatWasCommitted() {
+    Resource rich = richResource();
+    Resource a = resource(A, "{\"n\":1.0,\"m\":[0.1,-2e-7,1e300]}");
+    commitAndClose(a, rich);
+    try (FileStateStore s = open()) {
+      StoredState st = s.load();
+      assertThat(st.fresh()).isFalse();
+      assertThat(st.inventory()).containsOnlyKeys(A, B);
+      assertThat(st.inventory().get(B).resource()).isEqualTo(rich);
+      assertThat(st.inventory().get(B).revision()).isEqualTo("main@sha1:1");
+      assertThat(st.inventory().get(A).resource()).isEqualTo(a);
+      assertThat(st.pending()).containsOnlyKeys(A);
+      assertThat(st.pending().get(A).document()).isEqualTo(doc("{\"pending\":true}"));
+      assertThat(st.lastAttemptedRevision()).isEqualTo("main@sha1:2");
+      assertThat(st.lastAppliedRevision()).isEqualTo("main@sha1:1");
+      assertThat(st.serial()).isEqualTo(6);
+    }
+  }
+
+  @Test
+  void serialContinuesAcrossProcessesAndLocks() {
+    commitAndClose(resource(B, "{}"));
+    try (FileStateStore s = open(); StoreLock l = s.lock(LONG)) {
+      assertThat(s.commit(resource(B, "{\"v\":2}"), "r").serial()).isEqualTo(5);
+    }
+  }
+
+  @Test
+  void aMissingDirectoryIsFreshAndNotCreatedByLoading() {
+    try (FileStateStore s = open()) {
+      assertThat(s.load()).isEqualTo(StoredState.empty());
+      assertThat(storeDir()).doesNotExist();
+    }
+  }
+
+  @Test
+  void aLockedButUnwrittenStoreStaysFresh() {
+    try (FileStateStore s = open(); StoreLock l = s.lock(LONG)) {
+      assertThat(s.load().fresh()).isTrue();
+    }
+  }
+
+  @Test
+  void aTruncatedInventoryFileIsCorruptAndForbidsWrites() throws IOException {
+    commitAndClose(resource(B, "{\"spec\":{\"replicas\":3}}"));
+    Path f = inventoryFile(B);
+    byte[] bytes = Files.readAllBytes(f);
+    Files.write(f, Arrays.copyOf(bytes, bytes.length / 2));
+    try (FileStateStore s = open(); StoreLock l = s.lock(LONG)) {
+      assertThatThrownBy(s::load).isInstanceOf(StoreCorruptException.class)
+          .hasMessageContaining(f.toString()).hasMessageContaining("not valid JSON");
+      assertRefusesWrites(s);
+    }
+    assertThat(Files.readAllBytes(f)).hasSize(bytes.length / 2);
+  }
+
+  @Test
+  void garbageBytesAreCorrupt() throws IOException {
+    commitAndClose(resource(B, "{}"));
+    Path f = inventoryFile(B);
+    Files.write(f, new byte[] {(byte) 0xff, (byte) 0xfe, 0, 1, 2, '{'});
+    try (FileStateStore s = open()) {
+      assertThatThrownBy(s::load).isInstanceOf(StoreCorruptException.class).hasMessageContaining(f.toString());
+    }
+  }
+
+  @Test
+  void anEmptyFileIsCorrupt() throws IOException {
+    commitAndClose(resource(B, "{}"));
+    Path f = storeDir().resolve("pending").resolve(KeyFileNames.of(A));
+    Files.write(f, new byte[0]);
+    try (FileStateStore s = open()) {
+      assertThatThrownBy(s::load).isInstanceOf(StoreCorruptException.class)
+          .hasMessageContaining(f.toString()).hasMessageContaining("empty");
+    }
+  }
+
+  @Test
+  void aFileHoldingAnotherKeyIsCorrupt() throws IOException {
+    commitAndClose(resource(B, "{}"));
+    Path wrong = inventoryFile(A);
+    Files.copy(inventoryFile(B), wrong);
+    try (FileStateStore s = open(); StoreLock l = s.lock(LONG)) {
+      assertThatThrownBy(s::load).isInstanceOf(StoreCorruptException.class)
+          .hasMessageContaining(wrong.toString()).hasMessageContaining("holds key " + B);
+      assertRefusesWrites(s);
+    }
+  }
+
+  @Test
+  void validJsonOfTheWrongShapeIsCorrupt() throws IOException {
+    commitAndClose(resource(B, "{}"));
+    Path f = inventoryFile(B);
+    Files.writeString(f, "{\"key\":\"" + B + "\",\"serial\":\"seven\"}");
+    try (FileStateStore s = open()) {
+      assertThatThrownBy(s::load).isInstanceOf(StoreCorruptException.class).hasMessageContaining(f.toString());
+    }
+  }
+
+  @Test
+  void aCorruptHistoryFileIsCorrupt() throws IOException {
+    try (FileStateStore s = open(); StoreLock l = s.lock(LONG)) {
+      s.appendHistory(entry(1));
+    }
+    Path f;
+    try (Stream<Path> files = Files.list(storeDir().resolve("history"))) {
+      f = files.findFirst().orElseThrow();
+    }
+    Files.writeString(f, "{\"id\":");
+    try (FileStateStore s = open(); StoreLock l = s.lock(LONG)) {
+      assertThatThrownBy(s::history).isInstanceOf(StoreCorruptException.class).hasMessageContaining(f.toString());
+      assertRefusesWrites(s);
+    }
+  }
+
+  @Test
+  void aMissingMetaFileWithInventoryIsCorrupt() throws IOException {
+    commitAndClose(resource(B, "{}"));
+    Files.delete(storeDir().resolve("meta.json"));
+    try (FileStateStore s = open()) {
+      assertThatThrownBy(s::load).isInstanceOf(StoreCorruptException.class).hasMessageContaining("meta.json");
+    }
+  }
+
+  @Test
+  void aReopenedStoreWritesAgainOnceRepaired() throws IOException {
+    commitAndClose(resource(B, "{}"));
+    Path f = inventoryFile(B);
+    byte[] good = Files.readAllBytes(f);
+    Files.writeString(f, "garbage");
+    try (FileStateStore s = open(); StoreLock l = s.lock(LONG)) {
+      assertThatThrownBy(s::load).isInstanceOf(StoreCorruptException.class);
+      Files.write(f, good);
+      assertThatThrownBy(() -> s.forget(B)).isInstanceOf(StoreCorruptException.class);
+    }
+    try (FileStateStore s = open(); StoreLock l = s.lock(LONG)) {
+      s.load();
+      s.forget(B);
+      assertThat(s.load().inventory()).doesNotContainKey(B);
+    }
+  }
+
+  private void assertRefusesWrites(FileStateStore s) throws IOException {
+    byte[] before = Files.readAllBytes(storeDir().resolve("meta.json"));
+    assertThatThrownBy(() -> s.writePending(resource(A, "{}"))).isInstanceOf(StoreCorruptException.class)
+        .hasMessageContaining("refuses");
+    assertThatThrownBy(() -> s.commit(resource(A, "{}"), "r")).isInstanceOf(StoreCorruptException.class);
+    assertThatThrownBy(() -> s.forget(B)).isInstanceOf(StoreCorruptException.class);
+    assertThatThrownBy(() -> s.clearPending(A)).isInstanceOf(StoreCorruptException.class);
+    assertThatThrownBy(() -> s.recordRevisions("r", "r")).isInstanceOf(StoreCorruptException.class);
+    assertThatThrownBy(() -> s.appendHistory(entry(9))).isInstanceOf(StoreCorruptException.class);
+    assertThat(Files.readAllBytes(storeDir().resolve("meta.json"))).isEqualTo(before);
+  }
+
+  @Test
+  void aNewerFormatIsRefusedWithAClearError() throws IOException {
+    commitAndClose(resource(B, "{}"));
+    Files.writeString(storeDir().resolve("format"), "7\n");
+    try (FileStateStore s = open(); StoreLock l = s.lock(LONG)) {
+      assertThatThrownBy(s::load).isExactlyInstanceOf(StoreException.class)
+          .hasMessageContaining("written by a newer version (format 7, this build reads up to 1)")
+          .hasMessageContaining(storeDir().toString());
+      assertThatThrownBy(() -> s.forget(B)).isInstanceOf(StoreException.class).hasMessageContaining("format 7");
+    }
+    assertThat(inventoryFile(B)).exists();
+  }
+
+  @Test
+  void writesWithoutLoadingStillCheckTheFormat() throws IOException {
+    commitAndClose(resource(B, "{}"));
+    Files.writeString(storeDir().resolve("format"), "2\n");
+    try (FileStateStore s = open(); StoreLock l = s.lock(LONG)) {
+      assertThatThrownBy(() -> s.forget(B)).isInstanceOf(StoreException.class).hasMessageContaining("format 2");
+    }
+    assertThat(inventoryFile(B)).exists();
+  }
+
+  @Test
+  void leftoverTempFilesAreIgnoredAndCleanedUnderTheLock() throws IOException {
+    commitAndClose(resource(B, "{}"));
+    Path inv = storeDir().resolve("inventory").resolve(DurableFiles.TEMP_PREFIX + "x.json-123.tmp");
+    Path pend = storeDir().resolve("pending").resolve(DurableFiles.TEMP_PREFIX + "y.json-456.tmp");
+    Files.writeString(inv, "{\"half");
+    Files.writeString(pend, "");
+    Path meta = storeDir().resolve(DurableFiles.TEMP_PREFIX + "meta.json-789.tmp");
+    Files.writeString(meta, "{");
+    try (FileStateStore s = open()) {
+      assertThat(s.load().inventory()).containsOnlyKeys(B);
+      assertThat(inv).exists();
+      try (StoreLock l = s.lock(LONG)) {
+        assertThat(s.load().inventory()).containsOnlyKeys(B);
+        s.writePending(resource(B, "{}"));
+      }
+    }
+    assertThat(inv).doesNotExist();
+    assertThat(pend).doesNotExist();
+    assertThat(meta).doesNotExist();
+  }
+
+  @Test
+  void everyFileAndDirectoryIsOwnerOnly() throws IOException {
+    assumeThat(DurableFiles.posix(tmp)).as("POSIX file system").isTrue();
+    commitAndClose(resource(B, "{}"));
+    try (FileStateStore s = open(); StoreLock l = s.lock(LONG)) {
+      s.appendHistory(entry(1));
+      s.secretKey();
+    }
+    Set<PosixFilePermission> file = PosixFilePermissions.fromString("rw-------");
+    Set<PosixFilePermission> dir = PosixFilePermissions.fromString("rwx------");
+    List<Path> all = new ArrayList<>();
+    try (Stream<Path> walk = Files.walk(storeDir())) {
+      walk.forEach(all::add);
+    }
+    assertThat(all).extracting(p -> p.getFileName().toString())
+        .contains("s", "format", "meta.json", "lock", "secret.key", "inventory", "pending", "history");
+    for (Path p : all) {
+      Set<PosixFilePermission> perms = Files.getPosixFilePermissions(p);
+      assertThat(perms).as(p.toString()).isEqualTo(Files.isDirectory(p) ? dir : file);
+    }
+  }
+
+  @Test
+  void secretKeyPersistsAcrossReopening() {
+    byte[] key;
+    try (FileStateStore s = open()) {
+      key = s.secretKey();
+    }
+    try (FileStateStore s = open()) {
+      assertThat(s.secretKey()).isEqualTo(key);
+      assertThat(s.load().fresh()).isTrue();
+    }
+  }
+
+  @Test
+  void aShortSecretKeyFileIsCorrupt() throws IOException {
+    try (FileStateStore s = open()) {
+      s.secretKey();
+    }
+    Files.write(storeDir().resolve("secret.key"), new byte[7]);
+    try (FileStateStore s = open()) {
+      assertThatThrownBy(s::secretKey).isInstanceOf(StoreCorruptException.class).hasMessageContaining("secret.key");
+    }
+  }
+
+  @Test
+  void historyOnDiskIsBoundedByTheLimit() throws IOException {
+    try (FileStateStore s = open(); StoreLock l = s.lock(LONG)) {
+      for (int i = 1; i <= 7; i++) {
+        s.appendHistory(entry(i));
+      }
+    }
+    try (Stream<Path> files = Files.list(storeDir().resolve("history"))) {
+      assertThat(files.count()).isEqualTo(3);
+    }
+    try (FileStateStore s = open()) {
+      assertThat(s.history()).containsExactly(entry(7), entry(6), entry(5));
+    }
+  }
+
+  @Test
+  void keysThatDifferOnlyInCaseOrAreVeryLongGetTheirOwnFiles() {
+    String longName = "x".repeat(400);
+    List<Resource> rs = List.of(
+        resource(ResourceKey.of("k8s", "v1/ConfigMap", "ns", "Web"), "{\"i\":1}"),
+        resource(ResourceKey.of("k8s", "v1/ConfigMap", "ns", "web"), "{\"i\":2}"),
+        resource(ResourceKey.of("files", "file", "", longName + "a"), "{\"i\":3}"),
+        resource(ResourceKey.of("files", "file", "", longName + "b"), "{\"i\":4}"),
+        resource(ResourceKey.of(".tmp-provider", "t:y/p%e", "", "../../etc/passwd"), "{\"i\":5}"));
+    try (FileStateStore s = open(); StoreLock l = s.lock(LONG)) {
+      rs.forEach(r -> s.commit(r, "r"));
+    }
+    try (FileStateStore s = open()) {
+      StoredState st = s.load();
+      assertThat(st.inventory()).hasSize(5);
+      rs.forEach(r -> assertThat(st.inventory().get(r.key()).resource()).isEqualTo(r));
+    }
+    for (Resource r : rs) {
+      String name = KeyFileNames.of(r.key());
+      assertThat(name.length()).isLessThan(200);
+      assertThat(name).doesNotStartWith(".").doesNotContain("/");
+    }
+  }
+
+  @Test
+  void twoStoreObjectsOnOneDirectoryExcludeEachOther() {
+    try (FileStateStore first = open(); StoreLock l = first.lock(LONG);
+         FileStateStore second = FileStateStore.open(tmp.resolve("x/../s"))) {
+      assertThatThrownBy(() -> second.lock(SHORT)).isInstanceOf(StoreLockedException.class)
+          .hasMessageContaining("pid " + ProcessHandle.current().pid());
+    }
+    try (FileStateStore second = open(); StoreLock l = second.lock(SHORT)) {
+      second.recordRevisions("r", null);
+    }
+  }
+
+  @Test
+  void aLockHeldByAnotherProcessNamesItsPidAndIsFreedWhenItIsKilled() throws Exception {
+    Process child = startLockHolder();
+    try {
+      long pid = awaitLocked(child);
+      assertThat(pid).isEqualTo(child.pid());
+      try (FileStateStore s = open()) {
+        assertThatThrownBy(() -> s.lock(Duration.ofMillis(300))).isInstanceOf(StoreLockedException.class)
+            .hasMessageContaining("process " + child.pid())
+            .hasMessageContaining(storeDir().resolve("lock").toString());
+      }
+      child.destroyForcibly();
+      assertThat(child.waitFor(60, TimeUnit.SECONDS)).isTrue();
+      try (FileStateStore s = open(); StoreLock l = s.lock(LONG)) {
+        s.commit(resource(A, "{}"), "r");
+        assertThat(s.load().inventory()).containsOnlyKeys(A);
+      }
+    } finally {
+      child.destroyForcibly();
+      child.waitFor(60, TimeUnit.SECONDS);
+    }
+  }
+
+  private Process startLockHolder() throws IOException {
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    ProcessBuilder pb = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
+        LockHolderMain.class.getName(), storeDir().toString());
+    pb.redirectErrorStream(true);
+    return pb.start();
+  }
+
+  /** Reads the child's output until it reports the lock; ends when the child's output ends. */
+  private static long awaitLocked(Process child) throws IOException {
+    StringBuilder seen = new StringBuilder();
+    BufferedReader r = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
+    for (String line = r.readLine(); line != null; line = r.readLine()) {
+      if (line.startsWith("LOCKED ")) {
+        return Long.parseLong(line.substring(7).trim());
+      }
+      seen.append(line).append('\n');
+    }
+    throw new AssertionError("child JVM exited without locking:\n" + seen);
+  }
+}

@@ -1,0 +1,10 @@
+package dev.gitops.core.store;
+
+import dev.gitops.api.spi.StateStore;
+
+class InMemoryStateStoreTest extends StateStoreContract {
+  @Override
+  protected StateStore newStore(int historyLimit) {
+    return new InMemoryStateStore(historyLimit);
+  }
+}

@@ -1,0 +1,343 @@
+package dev.gitops.core.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gitops.api.Documents;
+import dev.gitops.api.ManagementPolicy;
+import dev.gitops.api.Origin;
+import dev.gitops.api.PathPattern;
+import dev.gitops.api.Resource;
+import dev.gitops.api.ResourceKey;
+import dev.gitops.api.StoreLockedException;
+import dev.gitops.api.spi.HistoryEntry;
+import dev.gitops.api.spi.StateStore;
+import dev.gitops.api.spi.StoreLock;
+import dev.gitops.api.spi.StoredResource;
+import dev.gitops.api.spi.StoredState;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The {@link StateStore} contract, run against every implementation. */
+// locks are held for a try block's scope without being referenced in it
+@SuppressWarnings("try")
+abstract class StateStoreContract {
+
+  static final ResourceKey A = ResourceKey.of("files", "file", "", "conf/a.yaml");
+  static final ResourceKey B = ResourceKey.of("k8s", "apps/Deployment", "prod", "web");
+  static final Duration SHORT = Duration.ofMillis(200);
+  static final Duration LONG = Duration.ofSeconds(10);
+
+  private final List<StoreLock> locks = new ArrayList<>();
+  private final List<StateStore> stores = new ArrayList<>();
+
+  /** A new, empty store keeping {@code historyLimit} history entries. */
+  protected abstract StateStore newStore(int historyLimit);
+
+  protected StateStore store() {
+    StateStore s = newStore(5);
+    stores.add(s);
+    return s;
+  }
+
+  protected StoreLock lock(StateStore s) {
+    StoreLock l = s.lock(LONG);
+    locks.add(l);
+    return l;
+  }
+
+  @AfterEach
+  void releaseAll() {
+    locks.forEach(StoreLock::close);
+    stores.forEach(StateStore::close);
+  }
+
+  static JsonNode doc(String json) {
+    try {
+      return Documents.freeze(StoreCodec.MAPPER.readTree(json));
+    } catch (Exception e) {
+      throw new IllegalArgumentException(json, e);
+    }
+  }
+
+  static Resource resource(ResourceKey key, String json) {
+    return Resource.of(key, doc(json));
+  }
+
+  static Resource richResource() {
+    return Resource.builder(B)
+        .document(doc("{\"spec\":{\"replicas\":3,\"ratio\":0.25,\"big\":123456789012345678901234567890,"
+            + "\"list\":[1,\"two\",null,true,{\"x\":[]}],\"empty\":{}},\"note\":\"ünïcødé \\\"q\\\"\"}"))
+        .origin(Origin.of("apps/web.yaml", 12, "main@sha1:0123456789abcdef0123456789abcdef01234567"))
+        .dependsOn(A, ResourceKey.of("tf", "managed/aws_s3_bucket", "module.x", "logs[0]"))
+        .wave(-2)
+        .policy(ManagementPolicy.NO_PRUNE)
+        .sensitive(Set.of(PathPattern.of("/data/*"), PathPattern.of("/spec/**/password")))
+        .build();
+  }
+
+  static HistoryEntry entry(int i) {
+    return new HistoryEntry("sync-" + i, Instant.parse("2025-01-01T00:00:00Z").plusSeconds(i), "main@sha1:" + i,
+        "plan-" + i, i % 2 == 0 ? "SUCCEEDED" : "FAILED", Map.of("created", i, "deleted", 0), "sync number " + i);
+  }
+
+  @Test
+  void newStoreLoadsEmptyAndFresh() {
+    StoredState s = store().load();
+    assertThat(s.inventory()).isEmpty();
+    assertThat(s.pending()).isEmpty();
+    assertThat(s.serial()).isZero();
+    assertThat(s.fresh()).isTrue();
+    assertThat(s.lastAttemptedRevision()).isEmpty();
+    assertThat(s.lastAppliedRevision()).isEmpty();
+  }
+
+  @Test
+  void writePendingRecordsTheDesiredDocumentAndEndsFreshness() {
+    StateStore s = store();
+    lock(s);
+    Resource a = resource(A, "{\"a\":1}");
+    s.writePending(a);
+    StoredState st = s.load();
+    assertThat(st.pending()).containsExactly(Map.entry(A, a));
+    assertThat(st.inventory()).isEmpty();
+    assertThat(st.fresh()).isFalse();
+    assertThat(st.serial()).isEqualTo(1);
+  }
+
+  @Test
+  void commitRecordsLastAppliedWithSerialAndRevisionAndClearsPending() {
+    StateStore s = store();
+    lock(s);
+    Resource a = resource(A, "{\"a\":1}");
+    s.writePending(a);
+    StoredResource stored = s.commit(a, "main@sha1:aa");
+    StoredState st = s.load();
+    assertThat(stored).isEqualTo(new StoredResource(a, 2, "main@sha1:aa"));
+    assertThat(st.inventory()).containsExactly(Map.entry(A, stored));
+    assertThat(st.pending()).isEmpty();
+    assertThat(st.serial()).isEqualTo(2);
+  }
+
+  @Test
+  void commitKeepsPendingOfOtherKeys() {
+    StateStore s = store();
+    lock(s);
+    s.writePending(resource(A, "{}"));
+    s.writePending(resource(B, "{}"));
+    s.commit(resource(A, "{}"), "r1");
+    assertThat(s.load().pending()).containsOnlyKeys(B);
+  }
+
+  @Test
+  void keepsMetadataOfResources() {
+    StateStore s = store();
+    lock(s);
+    Resource r = richResource();
+    s.writePending(r);
+    s.commit(r, "r1");
+    StoredState st = s.load();
+    assertThat(st.inventory().get(B).resource()).isEqualTo(r);
+    assertThat(st.inventory().get(B).resource().policy()).isEqualTo(ManagementPolicy.NO_PRUNE);
+    assertThat(st.inventory().get(B).resource().origin()).isEqualTo(r.origin());
+  }
+
+  @Test
+  void clearPendingKeepsLastApplied() {
+    StateStore s = store();
+    lock(s);
+    Resource old = resource(A, "{\"v\":1}");
+    s.commit(old, "r1");
+    s.writePending(resource(A, "{\"v\":2}"));
+    s.clearPending(A);
+    StoredState st = s.load();
+    assertThat(st.pending()).isEmpty();
+    assertThat(st.inventory().get(A).resource()).isEqualTo(old);
+  }
+
+  @Test
+  void forgetDropsInventoryAndPending() {
+    StateStore s = store();
+    lock(s);
+    s.commit(resource(A, "{}"), "r1");
+    s.commit(resource(B, "{}"), "r1");
+    s.writePending(resource(A, "{\"x\":1}"));
+    s.forget(A);
+    StoredState st = s.load();
+    assertThat(st.inventory()).containsOnlyKeys(B);
+    assertThat(st.pending()).isEmpty();
+  }
+
+  @Test
+  void everyMutationIncreasesTheSerialByOne() {
+    StateStore s = store();
+    lock(s);
+    long before = s.load().serial();
+    s.writePending(resource(A, "{}"));
+    s.commit(resource(A, "{}"), "r");
+    s.clearPending(B);
+    s.forget(B);
+    s.recordRevisions("r", "r");
+    s.appendHistory(entry(1));
+    assertThat(s.load().serial()).isEqualTo(before + 6);
+  }
+
+  @Test
+  void recordRevisionsKeepsTheAppliedRevisionWhenNull() {
+    StateStore s = store();
+    lock(s);
+    s.recordRevisions("main@sha1:1", "main@sha1:1");
+    s.recordRevisions("main@sha1:2", null);
+    StoredState st = s.load();
+    assertThat(st.lastAttemptedRevision()).isEqualTo("main@sha1:2");
+    assertThat(st.lastAppliedRevision()).isEqualTo("main@sha1:1");
+  }
+
+  @Test
+  void historyIsNewestFirstAndBoundedByTheLimit() {
+    StateStore s = store();
+    lock(s);
+    for (int i = 1; i <= 8; i++) {
+      s.appendHistory(entry(i));
+    }
+    assertThat(s.history()).containsExactly(entry(8), entry(7), entry(6), entry(5), entry(4));
+  }
+
+  @Test
+  void mutationsWithoutTheLockAreRefused() {
+    StateStore s = store();
+    assertThatThrownBy(() -> s.writePending(resource(A, "{}"))).isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("lock");
+    assertThatThrownBy(() -> s.commit(resource(A, "{}"), "r")).isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(() -> s.forget(A)).isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(() -> s.clearPending(A)).isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(() -> s.recordRevisions("r", null)).isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(() -> s.appendHistory(entry(1))).isInstanceOf(IllegalStateException.class);
+    assertThat(s.load().serial()).isZero();
+  }
+
+  @Test
+  void mutationsAfterTheLockIsReleasedAreRefused() {
+    StateStore s = store();
+    try (StoreLock l = s.lock(LONG)) {
+      s.writePending(resource(A, "{}"));
+    }
+    assertThatThrownBy(() -> s.clearPending(A)).isInstanceOf(IllegalStateException.class);
+    assertThat(s.load().pending()).containsOnlyKeys(A);
+  }
+
+  @Test
+  void aSecondLockFromAnotherThreadTimesOut() throws Exception {
+    StateStore s = store();
+    lock(s);
+    ExecutorService pool = Executors.newSingleThreadExecutor();
+    try {
+      Future<?> f = pool.submit(() -> s.lock(SHORT));
+      assertThatThrownBy(f::get).hasCauseInstanceOf(StoreLockedException.class);
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
+  void theLockIsNotReentrant() {
+    StateStore s = store();
+    lock(s);
+    assertThatThrownBy(() -> s.lock(SHORT)).isInstanceOf(StoreLockedException.class);
+  }
+
+  @Test
+  void aReleasedLockCanBeTakenByAnotherThread() throws Exception {
+    StateStore s = store();
+    s.lock(LONG).close();
+    ExecutorService pool = Executors.newSingleThreadExecutor();
+    try {
+      Future<Long> f = pool.submit(() -> {
+        try (StoreLock l = s.lock(SHORT)) {
+          s.recordRevisions("r", null);
+          return s.load().serial();
+        }
+      });
+      assertThat(f.get(30, TimeUnit.SECONDS)).isEqualTo(1);
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
+  void closingALockTwiceReleasesItOnce() {
+    StateStore s = store();
+    StoreLock l = s.lock(LONG);
+    l.close();
+    l.close();
+    lock(s);
+    assertThatThrownBy(() -> s.lock(SHORT)).isInstanceOf(StoreLockedException.class);
+  }
+
+  @Test
+  void workerThreadsMayWriteWhileTheLockIsHeld() throws Exception {
+    StateStore s = store();
+    lock(s);
+    ExecutorService pool = Executors.newFixedThreadPool(4);
+    List<Future<StoredResource>> futures = new ArrayList<>();
+    try {
+      for (int i = 0; i < 20; i++) {
+        Resource r = resource(A.withName("f" + i), "{\"i\":" + i + "}");
+        futures.add(pool.submit(() -> {
+          s.writePending(r);
+          return s.commit(r, "r");
+        }));
+      }
+      List<Long> serials = new ArrayList<>();
+      for (Future<StoredResource> f : futures) {
+        serials.add(f.get(60, TimeUnit.SECONDS).serial());
+      }
+      assertThat(serials).doesNotHaveDuplicates();
+    } finally {
+      pool.shutdownNow();
+    }
+    StoredState st = s.load();
+    assertThat(st.inventory()).hasSize(20);
+    assertThat(st.pending()).isEmpty();
+    assertThat(st.serial()).isEqualTo(40);
+  }
+
+  @Test
+  void negativeLockTimeoutIsRejected() {
+    assertThatThrownBy(() -> store().lock(Duration.ofMillis(-1))).isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
+  void secretKeyIsThirtyTwoStableBytes() {
+    StateStore s = store();
+    byte[] first = s.secretKey();
+    assertThat(first).hasSize(32);
+    first[0] ^= 1;
+    assertThat(s.secretKey()).hasSize(32).isNotEqualTo(first);
+    first[0] ^= 1;
+    assertThat(s.secretKey()).isEqualTo(first);
+    assertThat(store().secretKey()).isNotEqualTo(first);
+  }
+
+  @Test
+  void loadedDocumentsAreFrozen() {
+    StateStore s = store();
+    lock(s);
+    s.commit(resource(A, "{\"a\":{\"b\":1}}"), "r");
+    JsonNode d = s.load().inventory().get(A).resource().document();
+    assertThatThrownBy(() -> ((ObjectNode) d).put("c", 1)).isInstanceOf(UnsupportedOperationException.class);
+    assertThat(Documents.isFrozen(d)).isTrue();
+  }
+}
