@@ -1,5 +1,6 @@
 package dev.gitops.core.files;
 
+import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.StreamReadFeature;
@@ -12,6 +13,7 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLParser;
 import dev.gitops.api.Documents;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -22,6 +24,8 @@ import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
 import org.yaml.snakeyaml.LoaderOptions;
 
 /**
@@ -85,6 +89,7 @@ final class FileFormats {
         .streamReadConstraints(LIMITS)
         .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
         .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES)
+        .enable(YAMLGenerator.Feature.ALWAYS_QUOTE_NUMBERS_AS_STRINGS)
         .enable(YAMLGenerator.Feature.INDENT_ARRAYS_WITH_INDICATOR)
         .build();
     return YAMLMapper.builder(factory)
@@ -103,6 +108,9 @@ final class FileFormats {
       throw new IOException("structured file is larger than " + MAX_STRUCTURED_BYTES + " bytes");
     }
     ObjectMapper mapper = format == Format.JSON ? JSON : YAML;
+    if (format == Format.YAML) {
+      checkYaml(bytes);
+    }
     try (JsonParser p = mapper.createParser(bytes)) {
       JsonNode tree = mapper.readTree(p);
       if (format == Format.YAML && p.nextToken() != null) {
@@ -112,6 +120,28 @@ final class FileFormats {
       return Documents.freeze(tree);
     }
   }
+
+  /**
+   * Refuses what Jackson would silently get wrong in untrusted YAML: aliases (Jackson reads
+   * {@code *a} as the text "a" rather than the anchored node, so expanding them is not on offer)
+   * and tags other than YAML's core scalar and collection tags.
+   */
+  private static void checkYaml(byte[] bytes) throws IOException {
+    try (YAMLParser p = (YAMLParser) YAML.createParser(bytes)) {
+      while (p.nextToken() != null) {
+        if (p.isCurrentAlias()) {
+          throw new JsonParseException(p, "YAML aliases (*" + p.getText() + ") are not supported in structured files");
+        }
+        String tag = p.getTypeId();
+        if (tag != null && !CORE_TAGS.contains(tag)) {
+          throw new JsonParseException(p, "YAML tag '" + tag + "' is not supported in structured files");
+        }
+      }
+    }
+  }
+
+  private static final Set<String> CORE_TAGS = Set.of("str", "int", "float", "bool", "null", "map", "seq")
+      .stream().map(t -> "tag:yaml.org,2002:" + t).collect(Collectors.toUnmodifiableSet());
 
   /** Renders {@code data} as pretty JSON or block YAML, ending with a newline. */
   static byte[] render(Format format, JsonNode data) throws IOException {
