@@ -143,6 +143,49 @@ final class FileFormats {
   private static final Set<String> CORE_TAGS = Set.of("str", "int", "float", "bool", "null", "map", "seq")
       .stream().map(t -> "tag:yaml.org,2002:" + t).collect(Collectors.toUnmodifiableSet());
 
+  /**
+   * The canonical form of a plain or structured document: {@code contentBase64} whose bytes are
+   * text becomes {@code content}, text with NUL bytes becomes {@code contentBase64}, and {@code
+   * mode} gets four digits. Anything it does not understand is returned as is.
+   */
+  static JsonNode canonical(JsonNode doc) {
+    if (doc == null || !doc.isObject()) {
+      return doc;
+    }
+    Map<String, JsonNode> out = new LinkedHashMap<>();
+    boolean changed = false;
+    for (var it = doc.fields(); it.hasNext(); ) {
+      var e = it.next();
+      String k = e.getKey();
+      JsonNode v = e.getValue();
+      if (k.equals(CONTENT_BASE64) && v.isTextual() && !doc.has(CONTENT) && !doc.has(DATA)) {
+        try {
+          Map<String, JsonNode> p = plain(Base64.getDecoder().decode(v.textValue()));
+          out.putAll(p);
+          changed |= !p.containsKey(CONTENT_BASE64);
+          continue;
+        } catch (IllegalArgumentException bad) {
+          // Not base64: leave it for apply to refuse with a message naming the key.
+        }
+      } else if (k.equals(CONTENT) && v.isTextual() && v.textValue().indexOf('\0') >= 0 && !doc.has(CONTENT_BASE64)) {
+        out.putAll(plain(v.textValue().getBytes(StandardCharsets.UTF_8)));
+        changed = true;
+        continue;
+      } else if (k.equals(MODE) && v.isTextual()) {
+        try {
+          String m = Modes.canonical(v.textValue());
+          changed |= !m.equals(v.textValue());
+          out.put(k, Documents.nodes().textNode(m));
+          continue;
+        } catch (IllegalArgumentException bad) {
+          // An invalid mode stays as it is; apply refuses it naming the key.
+        }
+      }
+      out.put(k, v);
+    }
+    return changed ? Documents.object(out) : Documents.freeze(doc);
+  }
+
   /** Renders {@code data} as pretty JSON or block YAML, ending with a newline. */
   static byte[] render(Format format, JsonNode data) throws IOException {
     if (format == Format.JSON) {
@@ -155,7 +198,10 @@ final class FileFormats {
     return YAML.writeValueAsBytes(data);
   }
 
-  /** {@code {"content": text}} when the bytes are valid UTF-8, else {@code {"contentBase64": ...}}. */
+  /**
+   * {@code {"content": text}} when the bytes are valid UTF-8 without NUL bytes (Git's own test for
+   * text), else {@code {"contentBase64": ...}}.
+   */
   static Map<String, JsonNode> plain(byte[] bytes) {
     Map<String, JsonNode> doc = new LinkedHashMap<>();
     String text = utf8OrNull(bytes);
@@ -167,8 +213,13 @@ final class FileFormats {
     return doc;
   }
 
-  /** The text of {@code bytes} if they are valid UTF-8, else null. */
+  /** The text of {@code bytes} if they are valid UTF-8 without NUL bytes, else null. */
   static String utf8OrNull(byte[] bytes) {
+    for (byte b : bytes) {
+      if (b == 0) {
+        return null;
+      }
+    }
     try {
       return StandardCharsets.UTF_8.newDecoder()
           .onMalformedInput(CodingErrorAction.REPORT)

@@ -61,7 +61,7 @@ import org.slf4j.LoggerFactory;
  *
  * <ul>
  *   <li>A plain file is {@code {"content": "<text>", "mode": "0644"}} when its bytes are valid
- *       UTF-8, else {@code {"contentBase64": "<base64>", "mode": "0644"}}. The content is a scalar,
+ *       UTF-8 without NUL bytes (Git's test for text), else {@code {"contentBase64": "<base64>", "mode": "0644"}}. The content is a scalar,
  *       so a changed file replaces the whole text.
  *   <li>A {@code .json}, {@code .yaml} or {@code .yml} file matching a {@linkplain
  *       Builder#structured structured glob} is {@code {"data": <parsed tree>, "mode": "0644"}} and
@@ -179,6 +179,16 @@ public final class LocalFilesProvider implements Provider {
   @Override
   public Optional<Decoder> decoder() {
     return Optional.of(decoder);
+  }
+
+  /**
+   * Puts a document in its canonical form: {@code contentBase64} of text becomes {@code content}
+   * (and text with NUL bytes becomes {@code contentBase64}), {@code mode} gets four digits. Observed
+   * documents are already canonical; this makes hand-built ones compare equal to them.
+   */
+  @Override
+  public JsonNode normalize(ResourceKey key, JsonNode live) {
+    return FileFormats.canonical(live);
   }
 
   @Override

@@ -414,4 +414,18 @@ class LocalFilesProviderTest {
         "a: !!str 12\n".getBytes(StandardCharsets.UTF_8), "rev1")).get(0);
     assertThat(r.document().get("data").get("a").isTextual()).isTrue();
   }
+
+  @Test
+  void normalizeGivesTheFormObserveReports() throws IOException {
+    LocalFilesProvider p = provider();
+    ResourceKey key = p.keyOf("n.txt");
+    JsonNode handBuilt = json("{\"contentBase64\":\"aGk=\",\"mode\":\"600\"}");
+    assertThat(p.normalize(key, handBuilt)).isEqualTo(text("hi", "0600"));
+    assertThat(p.normalize(key, text("a\u0000b", "0644")))
+        .isEqualTo(json("{\"contentBase64\":\"YQBi\",\"mode\":\"0644\"}"));
+    p.apply(change(key, Action.CREATE, handBuilt), ctx());
+    assertThat(observe(p, key).live()).isEqualTo(p.normalize(key, handBuilt));
+    JsonNode invalid = json("{\"contentBase64\":\"***\",\"mode\":\"x\"}");
+    assertThat(p.normalize(key, invalid)).isEqualTo(invalid);
+  }
 }
