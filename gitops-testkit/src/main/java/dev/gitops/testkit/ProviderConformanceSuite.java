@@ -17,7 +17,6 @@ import dev.gitops.api.spi.CallContext;
 import dev.gitops.api.spi.Provider;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -196,8 +195,7 @@ public abstract class ProviderConformanceSuite<P extends Provider> {
 
   private static void contains(String path, JsonNode want, JsonNode got, List<String> problems) {
     if (want.isObject() && got != null && got.isObject()) {
-      for (Iterator<Map.Entry<String, JsonNode>> it = want.fields(); it.hasNext(); ) {
-        Map.Entry<String, JsonNode> e = it.next();
+      for (Map.Entry<String, JsonNode> e : want.properties()) {
         JsonNode g = got.get(e.getKey());
         String p = path + "/" + e.getKey();
         if (g == null) {

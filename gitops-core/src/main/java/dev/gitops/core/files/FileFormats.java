@@ -6,6 +6,7 @@ import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.core.util.DefaultIndenter;
 import com.fasterxml.jackson.core.util.DefaultPrettyPrinter;
+import com.fasterxml.jackson.core.util.Separators;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -154,8 +155,7 @@ final class FileFormats {
     }
     Map<String, JsonNode> out = new LinkedHashMap<>();
     boolean changed = false;
-    for (var it = doc.fields(); it.hasNext(); ) {
-      var e = it.next();
+    for (Map.Entry<String, JsonNode> e : doc.properties()) {
       String k = e.getKey();
       JsonNode v = e.getValue();
       if (k.equals(CONTENT_BASE64) && v.isTextual() && !doc.has(CONTENT) && !doc.has(DATA)) {
@@ -189,7 +189,8 @@ final class FileFormats {
   /** Renders {@code data} as pretty JSON or block YAML, ending with a newline. */
   static byte[] render(Format format, JsonNode data) throws IOException {
     if (format == Format.JSON) {
-      DefaultPrettyPrinter pp = new DefaultPrettyPrinter()
+      DefaultPrettyPrinter pp = new DefaultPrettyPrinter(
+          Separators.createDefaultInstance().withObjectFieldValueSpacing(Separators.Spacing.AFTER))
           .withObjectIndenter(new DefaultIndenter("  ", "\n"))
           .withArrayIndenter(new DefaultIndenter("  ", "\n"));
       String text = JSON.writer(pp).writeValueAsString(data) + "\n";

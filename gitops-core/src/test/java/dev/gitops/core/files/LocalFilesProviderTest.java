@@ -286,7 +286,7 @@ class LocalFilesProviderTest {
     JsonNode target = json("{\"data\":{\"port\":9090,\"tags\":[\"a\",\"b\"],\"handAdded\":true},\"mode\":\"0644\"}");
     assertThat(p.apply(change(key, Action.UPDATE, target), ctx()).isOk()).isTrue();
     String written = Files.readString(target().resolve("svc/app.json"));
-    assertThat(written).contains("\n  \"port\" : 9090").endsWith("}\n");
+    assertThat(written).startsWith("{\n  \"port\": 9090,\n  \"tags\": [\n    \"a\",").endsWith("}\n");
     assertThat(observe(p, key).live()).isEqualTo(target);
   }
 
@@ -299,7 +299,7 @@ class LocalFilesProviderTest {
     JsonNode target = Documents.object(Map.of("data", data, "mode", Documents.nodes().textNode("0644")));
     assertThat(p.apply(change(key, Action.CREATE, target), ctx()).isOk()).isTrue();
     String written = Files.readString(target().resolve("config/app.yaml"));
-    assertThat(written).doesNotStartWith("---");
+    assertThat(written).doesNotStartWith("---").contains("b: \"123\"").contains("a: \"yes\"");
     assertThat(observe(p, key).live()).isEqualTo(target);
   }
 
