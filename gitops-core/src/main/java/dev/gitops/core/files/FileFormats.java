@@ -1,0 +1,235 @@
+package dev.gitops.core.files;
+
+import com.fasterxml.jackson.core.JsonParseException;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.core.util.DefaultIndenter;
+import com.fasterxml.jackson.core.util.DefaultPrettyPrinter;
+import com.fasterxml.jackson.core.util.Separators;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLParser;
+import dev.gitops.api.Documents;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.yaml.snakeyaml.LoaderOptions;
+
+/**
+ * How file bytes become documents and back: plain files as {@code content} (UTF-8 text) or {@code
+ * contentBase64} (anything else), structured JSON/YAML files as a parsed {@code data} tree.
+ */
+final class FileFormats {
+  static final String CONTENT = "content";
+  static final String CONTENT_BASE64 = "contentBase64";
+  static final String DATA = "data";
+  static final String MODE = "mode";
+
+  /** The largest structured file parsed (bytes); larger ones are refused rather than risked. */
+  static final int MAX_STRUCTURED_BYTES = 8 * 1024 * 1024;
+
+  /** The structured formats, chosen by file extension. */
+  enum Format {
+    JSON,
+    YAML;
+
+    /** The format of {@code path} by its extension, or null when it is neither JSON nor YAML. */
+    static Format of(String path) {
+      String lower = path.toLowerCase(Locale.ROOT);
+      if (lower.endsWith(".json")) {
+        return JSON;
+      }
+      if (lower.endsWith(".yaml") || lower.endsWith(".yml")) {
+        return YAML;
+      }
+      return null;
+    }
+  }
+
+  private static final StreamReadConstraints LIMITS = StreamReadConstraints.builder()
+      .maxNestingDepth(200)
+      .maxStringLength(MAX_STRUCTURED_BYTES)
+      .build();
+
+  private static final ObjectMapper JSON = JsonMapper.builder()
+      .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+      .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+      .build();
+
+  private static final ObjectMapper YAML = yamlMapper();
+
+  static {
+    JSON.getFactory().setStreamReadConstraints(LIMITS);
+  }
+
+  private FileFormats() {}
+
+  private static ObjectMapper yamlMapper() {
+    // Untrusted Git content: bounded aliases (no billion laughs), bounded size, no recursive keys.
+    LoaderOptions loader = new LoaderOptions();
+    loader.setMaxAliasesForCollections(50);
+    loader.setAllowRecursiveKeys(false);
+    loader.setNestingDepthLimit(200);
+    loader.setCodePointLimit(MAX_STRUCTURED_BYTES);
+    YAMLFactory factory = YAMLFactory.builder()
+        .loaderOptions(loader)
+        .streamReadConstraints(LIMITS)
+        .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
+        .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES)
+        .enable(YAMLGenerator.Feature.ALWAYS_QUOTE_NUMBERS_AS_STRINGS)
+        .enable(YAMLGenerator.Feature.INDENT_ARRAYS_WITH_INDICATOR)
+        .build();
+    return YAMLMapper.builder(factory)
+        .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+        .build();
+  }
+
+  /**
+   * Parses one structured document. A YAML stream with more than one document is refused: one
+   * file is one resource.
+   *
+   * @throws IOException with the parser's location when the text is not valid
+   */
+  static JsonNode parse(Format format, byte[] bytes) throws IOException {
+    if (bytes.length > MAX_STRUCTURED_BYTES) {
+      throw new IOException("structured file is larger than " + MAX_STRUCTURED_BYTES + " bytes");
+    }
+    ObjectMapper mapper = format == Format.JSON ? JSON : YAML;
+    if (format == Format.YAML) {
+      checkYaml(bytes);
+    }
+    try (JsonParser p = mapper.createParser(bytes)) {
+      JsonNode tree = mapper.readTree(p);
+      if (format == Format.YAML && p.nextToken() != null) {
+        throw new IOException("more than one YAML document (line "
+            + p.currentTokenLocation().getLineNr() + "); a structured file holds exactly one");
+      }
+      return Documents.freeze(tree);
+    }
+  }
+
+  /**
+   * Refuses what Jackson would silently get wrong in untrusted YAML: aliases (Jackson reads
+   * {@code *a} as the text "a" rather than the anchored node, so expanding them is not on offer)
+   * and tags other than YAML's core scalar and collection tags.
+   */
+  private static void checkYaml(byte[] bytes) throws IOException {
+    try (YAMLParser p = (YAMLParser) YAML.createParser(bytes)) {
+      while (p.nextToken() != null) {
+        if (p.isCurrentAlias()) {
+          throw new JsonParseException(p, "YAML aliases (*" + p.getText() + ") are not supported in structured files");
+        }
+        String tag = p.getTypeId();
+        if (tag != null && !CORE_TAGS.contains(tag)) {
+          throw new JsonParseException(p, "YAML tag '" + tag + "' is not supported in structured files");
+        }
+      }
+    }
+  }
+
+  private static final Set<String> CORE_TAGS = Set.of("str", "int", "float", "bool", "null", "map", "seq")
+      .stream().map(t -> "tag:yaml.org,2002:" + t).collect(Collectors.toUnmodifiableSet());
+
+  /**
+   * The canonical form of a plain or structured document: {@code contentBase64} whose bytes are
+   * text becomes {@code content}, text with NUL bytes becomes {@code contentBase64}, and {@code
+   * mode} gets four digits. Anything it does not understand is returned as is.
+   */
+  static JsonNode canonical(JsonNode doc) {
+    if (doc == null || !doc.isObject()) {
+      return doc;
+    }
+    Map<String, JsonNode> out = new LinkedHashMap<>();
+    boolean changed = false;
+    for (Map.Entry<String, JsonNode> e : doc.properties()) {
+      String k = e.getKey();
+      JsonNode v = e.getValue();
+      if (k.equals(CONTENT_BASE64) && v.isTextual() && !doc.has(CONTENT) && !doc.has(DATA)) {
+        try {
+          Map<String, JsonNode> p = plain(Base64.getDecoder().decode(v.textValue()));
+          out.putAll(p);
+          changed |= !p.containsKey(CONTENT_BASE64);
+          continue;
+        } catch (IllegalArgumentException bad) {
+          // Not base64: leave it for apply to refuse with a message naming the key.
+        }
+      } else if (k.equals(CONTENT) && v.isTextual() && v.textValue().indexOf('\0') >= 0 && !doc.has(CONTENT_BASE64)) {
+        out.putAll(plain(v.textValue().getBytes(StandardCharsets.UTF_8)));
+        changed = true;
+        continue;
+      } else if (k.equals(MODE) && v.isTextual()) {
+        try {
+          String m = Modes.canonical(v.textValue());
+          changed |= !m.equals(v.textValue());
+          out.put(k, Documents.nodes().textNode(m));
+          continue;
+        } catch (IllegalArgumentException bad) {
+          // An invalid mode stays as it is; apply refuses it naming the key.
+        }
+      }
+      out.put(k, v);
+    }
+    return changed ? Documents.object(out) : Documents.freeze(doc);
+  }
+
+  /** Renders {@code data} as pretty JSON or block YAML, ending with a newline. */
+  static byte[] render(Format format, JsonNode data) throws IOException {
+    if (format == Format.JSON) {
+      DefaultPrettyPrinter pp = new DefaultPrettyPrinter(
+          Separators.createDefaultInstance().withObjectFieldValueSpacing(Separators.Spacing.AFTER))
+          .withObjectIndenter(new DefaultIndenter("  ", "\n"))
+          .withArrayIndenter(new DefaultIndenter("  ", "\n"));
+      String text = JSON.writer(pp).writeValueAsString(data) + "\n";
+      return text.getBytes(StandardCharsets.UTF_8);
+    }
+    return YAML.writeValueAsBytes(data);
+  }
+
+  /**
+   * {@code {"content": text}} when the bytes are valid UTF-8 without NUL bytes (Git's own test for
+   * text), else {@code {"contentBase64": ...}}.
+   */
+  static Map<String, JsonNode> plain(byte[] bytes) {
+    Map<String, JsonNode> doc = new LinkedHashMap<>();
+    String text = utf8OrNull(bytes);
+    if (text != null) {
+      doc.put(CONTENT, Documents.nodes().textNode(text));
+    } else {
+      doc.put(CONTENT_BASE64, Documents.nodes().textNode(Base64.getEncoder().encodeToString(bytes)));
+    }
+    return doc;
+  }
+
+  /** The text of {@code bytes} if they are valid UTF-8 without NUL bytes, else null. */
+  static String utf8OrNull(byte[] bytes) {
+    for (byte b : bytes) {
+      if (b == 0) {
+        return null;
+      }
+    }
+    try {
+      return StandardCharsets.UTF_8.newDecoder()
+          .onMalformedInput(CodingErrorAction.REPORT)
+          .onUnmappableCharacter(CodingErrorAction.REPORT)
+          .decode(ByteBuffer.wrap(bytes))
+          .toString();
+    } catch (CharacterCodingException e) {
+      // Not UTF-8: the caller represents the bytes as base64 instead.
+      return null;
+    }
+  }
+}

@@ -1,0 +1,800 @@
+package dev.gitops.core.files;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.gitops.api.Action;
+import dev.gitops.api.Change;
+import dev.gitops.api.DecodeException;
+import dev.gitops.api.Documents;
+import dev.gitops.api.Observation;
+import dev.gitops.api.Origin;
+import dev.gitops.api.Outcome;
+import dev.gitops.api.ProviderException;
+import dev.gitops.api.Resource;
+import dev.gitops.api.ResourceKey;
+import dev.gitops.api.spi.CallContext;
+import dev.gitops.api.spi.Decoder;
+import dev.gitops.api.spi.Provider;
+import dev.gitops.api.spi.SourceFile;
+import dev.gitops.core.files.FileFormats.Format;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.NotDirectoryException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.PosixFileAttributes;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The local-files provider: a target directory is the live system and each file in it is one
+ * resource, keyed {@code ResourceKey.of("files", "file", "", "<relative/path>")}.
+ *
+ * <pre>{@code
+ * LocalFilesProvider files = LocalFilesProvider.builder(Path.of("/etc/myapp"))
+ *     .exclude(Path.of("/etc/myapp/.gitops"))          // the state store's directory
+ *     .structured("*.json", "config/*.yaml", "conf.d/**")  // merge these field by field
+ *     .build();
+ * }</pre>
+ *
+ * <h2>Documents</h2>
+ *
+ * <ul>
+ *   <li>A plain file is {@code {"content": "<text>", "mode": "0644"}} when its bytes are valid
+ *       UTF-8 without NUL bytes (Git's test for text), else {@code {"contentBase64": "<base64>", "mode": "0644"}}. The content is a scalar,
+ *       so a changed file replaces the whole text.
+ *   <li>A {@code .json}, {@code .yaml} or {@code .yml} file matching a {@linkplain
+ *       Builder#structured structured glob} is {@code {"data": <parsed tree>, "mode": "0644"}} and
+ *       is written back rendered (pretty JSON, block YAML). The engine's three-way merge then sees
+ *       its fields, so fields added by hand at paths Git never owned survive a sync. Comments and
+ *       formatting of such a file are not kept. A live structured file that does not parse is
+ *       observed as plain {@code content} (with a warning) so that a sync can repair it; when a
+ *       target has {@code data}, any {@code content} beside it is ignored.
+ *   <li>{@code mode} is the permission bits as four octal digits. A target without {@code mode}
+ *       keeps the live file's mode, or gets the {@linkplain Builder#defaultMode default mode} on
+ *       create. The decoder always declares the default mode (Git's executable bit is not carried
+ *       by {@link SourceFile}).
+ * </ul>
+ *
+ * <h2>Safety</h2>
+ *
+ * <p>Writes go to a temporary file in the same directory, which is fsynced, given its mode, moved
+ * atomically over the file, and the directory is fsynced. No symlink inside the target is ever
+ * followed: a path with a symlink component is refused (PERMANENT for apply, UNKNOWN for
+ * observe). Names that escape the target ({@code ..}, absolute, empty segments) and paths under an
+ * excluded directory (the state store's, {@code <target>/.gitops} always) are refused with the
+ * path named. A replaced file belongs to the process's user afterwards (the owner is not copied).
+ * Checks and writes are not atomic with respect to a concurrent attacker rewriting the target
+ * tree; the target is assumed to be writable only by trusted users.
+ *
+ * <h2>Observation</h2>
+ *
+ * <p>PRESENT with the document and a version token {@code <mtime nanos>-<size>-<inode>-<mode>}
+ * (the inode changes on every atomic write and the mode on every chmod, so the token changes even
+ * when two writes fall in one timestamp tick); ABSENT when no such file exists; UNKNOWN when the
+ * path holds a directory, a symlink or a special file, or cannot be read.
+ *
+ * <p>The provider does not mark objects ({@link #marksObjects()} is false): ownership comes only
+ * from the state store's inventory. It is thread-safe; concurrent changes to different keys are
+ * independent, concurrent changes to one key end with one of them winning whole.
+ */
+public final class LocalFilesProvider implements Provider {
+  /** The resource type of every key of this provider. */
+  public static final String TYPE = "file";
+  /** The default provider id. */
+  public static final String DEFAULT_ID = "files";
+  /** The default store directory name inside the target, always excluded. */
+  public static final String DEFAULT_STORE_DIR = ".gitops";
+
+  private static final Logger LOG = LoggerFactory.getLogger(LocalFilesProvider.class);
+  private static final int STABLE_READ_ATTEMPTS = 3;
+
+  private final String id;
+  private final Path root;
+  private final List<Path> excluded;
+  private final List<Glob> structured;
+  private final String defaultMode;
+  private final Decoder decoder;
+
+  private LocalFilesProvider(Builder b) {
+    this.id = b.id;
+    this.root = b.target;
+    List<Path> ex = new ArrayList<>();
+    ex.add(root.resolve(DEFAULT_STORE_DIR));
+    for (Path p : b.excluded) {
+      Path abs = root.resolve(p).normalize();
+      if (!ex.contains(abs)) {
+        ex.add(abs);
+      }
+    }
+    this.excluded = List.copyOf(ex);
+    this.structured = List.copyOf(b.structured);
+    this.defaultMode = b.defaultMode;
+    this.decoder = new FilesDecoder();
+  }
+
+  /** A builder for a provider whose live system is the directory {@code target}. */
+  public static Builder builder(Path target) {
+    return new Builder(target);
+  }
+
+  @Override
+  public String id() {
+    return id;
+  }
+
+  /** The target directory (absolute, normalized). */
+  public Path target() {
+    return root;
+  }
+
+  /** The directories no key may address (absolute, normalized), the default store directory first. */
+  public List<Path> excluded() {
+    return excluded;
+  }
+
+  /** The key of the file at {@code relativePath} (forward slashes) in this provider. */
+  public ResourceKey keyOf(String relativePath) {
+    return ResourceKey.of(id, TYPE, "", relativePath);
+  }
+
+  /** Whether the file at {@code relativePath} is exposed as a structured {@code data} tree. */
+  public boolean isStructured(String relativePath) {
+    if (Format.of(relativePath) == null) {
+      return false;
+    }
+    for (Glob g : structured) {
+      if (g.matches(relativePath)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * The decoder that maps every file of the source to a file of the target at the same relative
+   * path. Structured files that do not parse, and paths the provider would refuse, are decode
+   * errors naming the file.
+   */
+  @Override
+  public Optional<Decoder> decoder() {
+    return Optional.of(decoder);
+  }
+
+  /**
+   * Puts a document in its canonical form: {@code contentBase64} of text becomes {@code content}
+   * (and text with NUL bytes becomes {@code contentBase64}), {@code mode} gets four digits. Observed
+   * documents are already canonical; this makes hand-built ones compare equal to them.
+   */
+  @Override
+  public JsonNode normalize(ResourceKey key, JsonNode live) {
+    return FileFormats.canonical(live);
+  }
+
+  @Override
+  public boolean marksObjects() {
+    return false;
+  }
+
+  // ---------------------------------------------------------------- observe
+
+  @Override
+  public Map<ResourceKey, Observation> observe(Collection<ResourceKey> keys, CallContext ctx) {
+    Map<ResourceKey, Observation> out = new LinkedHashMap<>();
+    for (ResourceKey key : keys) {
+      if (ctx.isDone()) {
+        out.put(key, Observation.unknown(key, "observe cut off before " + key + ": " + why(ctx)));
+        continue;
+      }
+      out.put(key, observeOne(key));
+    }
+    return out;
+  }
+
+  private Observation observeOne(ResourceKey key) {
+    Path file;
+    try {
+      file = resolve(key);
+    } catch (Refusal r) {
+      return Observation.unknown(key, r.getMessage());
+    }
+    try {
+      Walk walk = walk(file);
+      if (walk.symlink != null) {
+        return Observation.unknown(key, "refusing to follow symlink " + walk.symlink + " in the target");
+      }
+      if (walk.missing) {
+        return Observation.absent(key);
+      }
+      for (int attempt = 0; attempt < STABLE_READ_ATTEMPTS; attempt++) {
+        Stat before = Stat.of(file);
+        if (before == null) {
+          return Observation.absent(key);
+        }
+        if (before.symlink) {
+          return Observation.unknown(key, "refusing to follow symlink " + file);
+        }
+        if (before.directory) {
+          return Observation.unknown(key, file + " is a directory, not a file");
+        }
+        if (!before.regular) {
+          return Observation.unknown(key, file + " is not a regular file");
+        }
+        byte[] bytes;
+        try (InputStream in = Files.newInputStream(file, LinkOption.NOFOLLOW_LINKS)) {
+          bytes = in.readAllBytes();
+        }
+        Stat after = Stat.of(file);
+        if (after == null) {
+          return Observation.absent(key);
+        }
+        if (after.token().equals(before.token())) {
+          return Observation.present(key, document(key.name(), file, bytes, after), after.token());
+        }
+      }
+      return Observation.unknown(key, file + " kept changing while it was read");
+    } catch (NoSuchFileException e) {
+      return Observation.absent(key);
+    } catch (NotDirectoryException e) {
+      // A parent path is a regular file, so this file cannot exist.
+      return Observation.absent(key);
+    } catch (IOException | RuntimeException e) {
+      return Observation.unknown(key, "cannot read " + file + ": " + describe(e));
+    }
+  }
+
+  private JsonNode document(String name, Path file, byte[] bytes, Stat stat) {
+    Map<String, JsonNode> doc = null;
+    if (isStructured(name)) {
+      try {
+        doc = new LinkedHashMap<>();
+        doc.put(FileFormats.DATA, FileFormats.parse(Format.of(name), bytes));
+      } catch (IOException e) {
+        LOG.warn("live file {} does not parse as {}; observing it as plain content so a sync can repair it: {}",
+            file, Format.of(name), describe(e));
+        doc = null;
+      }
+    }
+    if (doc == null) {
+      doc = FileFormats.plain(bytes);
+    }
+    if (stat.mode >= 0) {
+      doc.put(FileFormats.MODE, Documents.nodes().textNode(Modes.format(stat.mode)));
+    }
+    return Documents.object(doc);
+  }
+
+  // ---------------------------------------------------------------- apply
+
+  @Override
+  public Outcome apply(Change change, CallContext ctx) {
+    ResourceKey key = change.key();
+    if (ctx.isDone()) {
+      return Outcome.unknown(key + ": not started: " + why(ctx));
+    }
+    Action action = change.action();
+    switch (action) {
+      case CREATE:
+      case UPDATE:
+      case REPLACE:
+        return write(change);
+      case DELETE:
+        return delete(key);
+      case NOOP:
+        return Outcome.unchanged();
+      case SKIP:
+        return Outcome.skipped(change.reason());
+      default:
+        return fail(key, action + " is not supported by the local-files provider", false, null);
+    }
+  }
+
+  private Outcome write(Change change) {
+    ResourceKey key = change.key();
+    JsonNode doc = change.target() != null ? change.target() : change.desired();
+    if (doc == null || !doc.isObject()) {
+      return fail(key, change.action() + " needs a target document object, got " + doc, false, null);
+    }
+    Path file;
+    byte[] bytes;
+    Integer mode;
+    try {
+      file = resolve(key);
+      bytes = contentOf(key, doc);
+      mode = modeOf(doc);
+    } catch (Refusal r) {
+      return fail(key, r.getMessage(), false, null);
+    }
+    try {
+      Walk walk = walk(file);
+      if (walk.symlink != null) {
+        return fail(key, "refusing to write through symlink " + walk.symlink, false, null);
+      }
+      createParents(file);
+      Stat existing = Stat.of(file);
+      int bits;
+      if (existing != null) {
+        if (existing.symlink) {
+          return fail(key, "refusing to replace symlink " + file, false, null);
+        }
+        if (existing.directory) {
+          return fail(key, file + " is a directory, cannot write a file there", false, null);
+        }
+        if (!existing.regular) {
+          return fail(key, file + " is not a regular file", false, null);
+        }
+        bits = mode != null ? mode : (existing.mode >= 0 ? existing.mode : Modes.parse(defaultMode));
+        if (sameBytes(file, bytes)) {
+          if (existing.mode >= 0 && existing.mode != bits) {
+            Files.setPosixFilePermissions(file, Modes.toPermissions(bits));
+            LOG.debug("{}: set mode {} on {}", key, Modes.format(bits), file);
+          }
+          return outcomeFor(change.action());
+        }
+      } else {
+        bits = mode != null ? mode : Modes.parse(defaultMode);
+      }
+      atomicWrite(file, bytes, bits);
+      LOG.debug("{}: wrote {} ({} bytes, mode {})", key, file, bytes.length, Modes.format(bits));
+      return outcomeFor(change.action());
+    } catch (Refusal r) {
+      return fail(key, r.getMessage(), false, null);
+    } catch (AccessDeniedException | NotDirectoryException e) {
+      return fail(key, "cannot write " + file + ": " + describe(e), false, e);
+    } catch (IOException e) {
+      return fail(key, "cannot write " + file + ": " + describe(e), true, e);
+    }
+  }
+
+  private static Outcome outcomeFor(Action action) {
+    return action == Action.CREATE ? Outcome.created() : Outcome.configured();
+  }
+
+  private byte[] contentOf(ResourceKey key, JsonNode doc) {
+    JsonNode data = doc.get(FileFormats.DATA);
+    if (data != null) {
+      Format format = Format.of(key.name());
+      if (format == null) {
+        throw new Refusal("'data' is only for .json, .yaml and .yml files, not " + key.name());
+      }
+      try {
+        return FileFormats.render(format, data);
+      } catch (JsonProcessingException e) {
+        throw new Refusal("cannot render 'data' as " + format + ": " + e.getOriginalMessage());
+      } catch (IOException e) {
+        throw new Refusal("cannot render 'data' as " + format + ": " + e.getMessage());
+      }
+    }
+    JsonNode b64 = doc.get(FileFormats.CONTENT_BASE64);
+    if (b64 != null) {
+      if (!b64.isTextual()) {
+        throw new Refusal("'contentBase64' must be a string");
+      }
+      try {
+        return Base64.getDecoder().decode(b64.textValue());
+      } catch (IllegalArgumentException e) {
+        throw new Refusal("'contentBase64' is not valid base64: " + e.getMessage());
+      }
+    }
+    JsonNode text = doc.get(FileFormats.CONTENT);
+    if (text != null) {
+      if (!text.isTextual()) {
+        throw new Refusal("'content' must be a string, got " + text.getNodeType());
+      }
+      return text.textValue().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    }
+    throw new Refusal("the document needs 'content', 'contentBase64' or 'data'");
+  }
+
+  private static Integer modeOf(JsonNode doc) {
+    JsonNode m = doc.get(FileFormats.MODE);
+    if (m == null || m.isNull()) {
+      return null;
+    }
+    try {
+      return Modes.parse(m.isTextual() ? m.textValue() : m.toString());
+    } catch (IllegalArgumentException e) {
+      throw new Refusal(e.getMessage());
+    }
+  }
+
+  private static boolean sameBytes(Path file, byte[] bytes) throws IOException {
+    if (Files.size(file) != bytes.length) {
+      return false;
+    }
+    try (InputStream in = Files.newInputStream(file, LinkOption.NOFOLLOW_LINKS)) {
+      return Arrays.equals(in.readAllBytes(), bytes);
+    }
+  }
+
+  private void createParents(Path file) throws IOException {
+    if (!Files.isDirectory(root)) {
+      Files.createDirectories(root);
+    }
+    Path cur = root;
+    Path rel = root.relativize(file.getParent());
+    if (rel.toString().isEmpty()) {
+      return;
+    }
+    for (Path seg : rel) {
+      cur = cur.resolve(seg.toString());
+      Stat s = Stat.of(cur);
+      if (s == null) {
+        try {
+          Files.createDirectory(cur);
+          continue;
+        } catch (FileAlreadyExistsException e) {
+          // Created concurrently by another writer: check what it is below.
+          s = Stat.of(cur);
+        }
+      }
+      if (s == null) {
+        throw new NoSuchFileException(cur.toString(), null, "disappeared while creating parent directories");
+      }
+      if (s.symlink) {
+        throw new Refusal("refusing to write through symlink " + cur);
+      }
+      if (!s.directory) {
+        throw new Refusal(cur + " is not a directory, cannot create " + file);
+      }
+    }
+  }
+
+  private static void atomicWrite(Path file, byte[] bytes, int bits) throws IOException {
+    Path dir = file.getParent();
+    Path tmp = Files.createTempFile(dir, "." + file.getFileName() + ".", ".gitops-tmp");
+    boolean moved = false;
+    try {
+      try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS)) {
+        ByteBuffer buf = ByteBuffer.wrap(bytes);
+        while (buf.hasRemaining()) {
+          ch.write(buf);
+        }
+        ch.force(true);
+      }
+      setMode(tmp, bits);
+      Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      moved = true;
+      fsyncDirectory(dir);
+    } finally {
+      if (!moved) {
+        try {
+          Files.deleteIfExists(tmp);
+        } catch (IOException e) {
+          // The write already failed; that error is the one to report, the stray temp file is logged.
+          LOG.warn("could not remove temporary file {}: {}", tmp, e.toString());
+        }
+      }
+    }
+  }
+
+  private static void setMode(Path file, int bits) throws IOException {
+    try {
+      Files.setPosixFilePermissions(file, Modes.toPermissions(bits));
+    } catch (UnsupportedOperationException e) {
+      // A file system without POSIX permissions: the mode cannot be kept, the content still is.
+      LOG.debug("{}: the file system has no POSIX permissions; mode {} not set", file, Modes.format(bits));
+    }
+  }
+
+  private static void fsyncDirectory(Path dir) throws IOException {
+    try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+      ch.force(true);
+    }
+  }
+
+  private Outcome delete(ResourceKey key) {
+    Path file;
+    try {
+      file = resolve(key);
+    } catch (Refusal r) {
+      return fail(key, r.getMessage(), false, null);
+    }
+    try {
+      Walk walk = walk(file);
+      if (walk.symlink != null) {
+        return fail(key, "refusing to delete through symlink " + walk.symlink, false, null);
+      }
+      if (walk.missing) {
+        return Outcome.deleted();
+      }
+      Stat s = Stat.of(file);
+      if (s == null) {
+        return Outcome.deleted();
+      }
+      if (s.directory) {
+        return fail(key, file + " is a directory, not a file; not deleting it", false, null);
+      }
+      try {
+        Files.delete(file);
+      } catch (NoSuchFileException e) {
+        return Outcome.deleted();
+      }
+      fsyncDirectory(file.getParent());
+      LOG.debug("{}: deleted {}", key, file);
+      removeEmptyParents(file.getParent());
+      return Outcome.deleted();
+    } catch (NotDirectoryException e) {
+      return Outcome.deleted();
+    } catch (AccessDeniedException e) {
+      return fail(key, "cannot delete " + file + ": " + describe(e), false, e);
+    } catch (IOException e) {
+      return fail(key, "cannot delete " + file + ": " + describe(e), true, e);
+    }
+  }
+
+  private void removeEmptyParents(Path dir) {
+    Path cur = dir;
+    while (cur != null && cur.startsWith(root) && !cur.equals(root) && !excluded.contains(cur)) {
+      try {
+        Files.delete(cur);
+        LOG.debug("removed empty directory {}", cur);
+      } catch (DirectoryNotEmptyException e) {
+        return;
+      } catch (NoSuchFileException e) {
+        // Removed concurrently; keep walking up.
+      } catch (IOException e) {
+        // Leaving an empty directory behind is harmless; the file itself is gone.
+        LOG.debug("could not remove empty directory {}: {}", cur, e.toString());
+        return;
+      }
+      cur = cur.getParent();
+    }
+  }
+
+  // ---------------------------------------------------------------- paths
+
+  /**
+   * The absolute file of {@code key}, after checking that the key is this provider's, its name is
+   * a clean relative path inside the target, and it is not under an excluded directory.
+   */
+  private Path resolve(ResourceKey key) {
+    if (!key.provider().equals(id) || !key.type().equals(TYPE) || !key.scope().isEmpty()) {
+      throw new Refusal("not a key of the local-files provider '" + id + "' (want " + id + ":" + TYPE + "::<path>)");
+    }
+    checkName(key.name());
+    Path file = root.resolve(key.name()).normalize();
+    if (!file.startsWith(root) || file.equals(root)) {
+      throw new Refusal("path '" + key.name() + "' escapes the target " + root);
+    }
+    for (Path ex : excluded) {
+      if (file.startsWith(ex)) {
+        throw new Refusal("path '" + key.name() + "' is inside the excluded directory " + ex);
+      }
+    }
+    return file;
+  }
+
+  private static void checkName(String name) {
+    if (name.startsWith("/")) {
+      throw new Refusal("path '" + name + "' is absolute; file keys name paths relative to the target");
+    }
+    if (name.indexOf('\0') >= 0 || name.indexOf('\\') >= 0) {
+      throw new Refusal("path '" + name.replace("\0", "\\0") + "' contains a NUL or backslash");
+    }
+    for (String seg : name.split("/", -1)) {
+      if (seg.isEmpty() || seg.equals(".") || seg.equals("..")) {
+        throw new Refusal("path '" + name + "' has an empty, '.' or '..' segment; it must stay inside the target");
+      }
+    }
+  }
+
+  /** Walks the parents of {@code file} below the root without following links. */
+  private Walk walk(Path file) throws IOException {
+    Path rel = root.relativize(file.getParent());
+    Path cur = root;
+    if (!rel.toString().isEmpty()) {
+      for (Path seg : rel) {
+        cur = cur.resolve(seg.toString());
+        Stat s = Stat.of(cur);
+        if (s == null) {
+          return new Walk(true, null);
+        }
+        if (s.symlink) {
+          return new Walk(false, cur);
+        }
+        if (!s.directory) {
+          return new Walk(true, null);
+        }
+      }
+    }
+    Stat s = Stat.of(file);
+    if (s == null) {
+      return new Walk(true, null);
+    }
+    return new Walk(false, s.symlink ? file : null);
+  }
+
+  private record Walk(boolean missing, Path symlink) {}
+
+  /** File attributes read without following links; the token changes with content, inode and mode. */
+  private record Stat(boolean regular, boolean directory, boolean symlink, long size, long mtimeNanos, String inode,
+      int mode) {
+
+    /** The attributes of {@code p}, or null when nothing is there. */
+    static Stat of(Path p) throws IOException {
+      try {
+        PosixFileAttributes a = Files.readAttributes(p, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        return new Stat(a.isRegularFile(), a.isDirectory(), a.isSymbolicLink(), a.size(),
+            a.lastModifiedTime().to(TimeUnit.NANOSECONDS), inodeOf(a), Modes.fromPermissions(a.permissions()));
+      } catch (NoSuchFileException e) {
+        return null;
+      } catch (UnsupportedOperationException e) {
+        // No POSIX view (a non-POSIX file system): fall back to basic attributes without a mode.
+        try {
+          BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+          return new Stat(a.isRegularFile(), a.isDirectory(), a.isSymbolicLink(), a.size(),
+              a.lastModifiedTime().to(TimeUnit.NANOSECONDS), String.valueOf(a.fileKey()), -1);
+        } catch (NoSuchFileException e2) {
+          return null;
+        }
+      }
+    }
+
+    private static String inodeOf(PosixFileAttributes a) {
+      Object k = a.fileKey();
+      if (k == null) {
+        return "";
+      }
+      // On Unix the key prints as "(dev=..,ino=..)"; keep only the digits and separators.
+      return k.toString().replaceAll("[^0-9a-fA-F,]", "").replace(',', '.');
+    }
+
+    String token() {
+      return mtimeNanos + "-" + size + "-" + inode + "-" + (mode >= 0 ? Modes.format(mode) : "");
+    }
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  private static Outcome fail(ResourceKey key, String message, boolean retryable, Throwable cause) {
+    ProviderException e = new ProviderException(key, message, retryable, cause);
+    if (retryable) {
+      LOG.debug("transient failure: {}", e.getMessage());
+      return Outcome.transientFailure(e.getMessage(), e);
+    }
+    LOG.debug("permanent failure: {}", e.getMessage());
+    return Outcome.permanentFailure(e.getMessage(), e);
+  }
+
+  private static String why(CallContext ctx) {
+    return ctx.cancellation().isCancelled() ? "cancelled (" + ctx.cancellation().reason() + ")" : "deadline passed";
+  }
+
+  private static String describe(Exception e) {
+    String m = e.getMessage();
+    return e.getClass().getSimpleName() + (m == null ? "" : ": " + m);
+  }
+
+  /** A path or document the provider refuses; its message names the path. */
+  private static final class Refusal extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    Refusal(String message) {
+      super(message, null, false, false);
+    }
+  }
+
+  // ---------------------------------------------------------------- decoder
+
+  /** Maps every source file to the target file at the same relative path. */
+  private final class FilesDecoder implements Decoder {
+
+    @Override
+    public boolean claims(String path) {
+      return true;
+    }
+
+    @Override
+    public List<Resource> decode(SourceFile file) {
+      String path = file.path();
+      Origin origin = Origin.of(path, 1, file.revision());
+      ResourceKey key;
+      try {
+        key = keyOf(path);
+        resolve(key);
+      } catch (Refusal | IllegalArgumentException e) {
+        throw new DecodeException(origin, e.getMessage());
+      }
+      Map<String, JsonNode> doc;
+      if (isStructured(path)) {
+        doc = new LinkedHashMap<>();
+        try {
+          doc.put(FileFormats.DATA, FileFormats.parse(Format.of(path), file.content()));
+        } catch (JsonProcessingException e) {
+          int line = e.getLocation() == null ? 1 : Math.max(1, e.getLocation().getLineNr());
+          throw new DecodeException(Origin.of(path, line, file.revision()),
+              "not valid " + Format.of(path) + ": " + e.getOriginalMessage(), e);
+        } catch (IOException e) {
+          throw new DecodeException(origin, "not valid " + Format.of(path) + ": " + e.getMessage(), e);
+        }
+      } else {
+        doc = FileFormats.plain(file.content());
+      }
+      doc.put(FileFormats.MODE, Documents.nodes().textNode(defaultMode));
+      return List.of(Resource.builder(key).document(Documents.object(doc)).origin(origin).build());
+    }
+
+    @Override
+    public String fingerprint() {
+      return LocalFilesProvider.class.getName() + "|" + id + "|" + structured + "|" + defaultMode + "|" + excluded;
+    }
+  }
+
+  // ---------------------------------------------------------------- builder
+
+  /** Builds {@link LocalFilesProvider}. */
+  public static final class Builder {
+    private final Path target;
+    private String id = DEFAULT_ID;
+    private final List<Path> excluded = new ArrayList<>();
+    private final List<Glob> structured = new ArrayList<>();
+    private String defaultMode = "0644";
+
+    private Builder(Path target) {
+      this.target = Objects.requireNonNull(target, "target").toAbsolutePath().normalize();
+    }
+
+    /** The provider id keys name (default {@code files}). */
+    public Builder id(String providerId) {
+      Objects.requireNonNull(providerId, "id");
+      if (providerId.isEmpty()) {
+        throw new IllegalArgumentException("provider id must not be empty");
+      }
+      this.id = providerId;
+      return this;
+    }
+
+    /**
+     * Adds a directory no key may address, typically the state store's. A relative path is taken
+     * relative to the target. {@code <target>/.gitops} is always excluded.
+     */
+    public Builder exclude(Path dir) {
+      excluded.add(Objects.requireNonNull(dir, "dir"));
+      return this;
+    }
+
+    /**
+     * Globs (relative paths, {@code *}, {@code ?}, {@code **}, {@code {a,b}}) of JSON/YAML files to
+     * expose as structured {@code data}, so hand-added fields survive the three-way merge.
+     * Matching files must end in {@code .json}, {@code .yaml} or {@code .yml}; others stay plain.
+     */
+    public Builder structured(String... globs) {
+      for (String g : globs) {
+        structured.add(Glob.of(g));
+      }
+      return this;
+    }
+
+    /** The mode of created files whose target has none, and the mode the decoder declares (default 0644). */
+    public Builder defaultMode(String octal) {
+      this.defaultMode = Modes.canonical(octal);
+      return this;
+    }
+
+    /** The provider. */
+    public LocalFilesProvider build() {
+      return new LocalFilesProvider(this);
+    }
+  }
+}

@@ -1,0 +1,64 @@
+package dev.gitops.core.files;
+
+import java.nio.file.attribute.PosixFilePermission;
+import java.util.EnumSet;
+import java.util.Set;
+
+/** POSIX permission bits as the octal text documents carry ({@code "0644"}). */
+final class Modes {
+  private static final PosixFilePermission[] BITS = {
+    PosixFilePermission.OTHERS_EXECUTE, PosixFilePermission.OTHERS_WRITE, PosixFilePermission.OTHERS_READ,
+    PosixFilePermission.GROUP_EXECUTE, PosixFilePermission.GROUP_WRITE, PosixFilePermission.GROUP_READ,
+    PosixFilePermission.OWNER_EXECUTE, PosixFilePermission.OWNER_WRITE, PosixFilePermission.OWNER_READ,
+  };
+
+  private Modes() {}
+
+  /**
+   * Parses three or four octal digits with permission bits only ({@code 0000}..{@code 0777});
+   * setuid, setgid and sticky bits are refused because Java cannot set them portably.
+   *
+   * @throws IllegalArgumentException naming the text
+   */
+  static int parse(String text) {
+    if (text == null || !text.matches("[0-7]{3,4}")) {
+      throw new IllegalArgumentException("mode must be 3 or 4 octal digits like \"0644\", got "
+          + (text == null ? "null" : "\"" + text + "\""));
+    }
+    int bits = Integer.parseInt(text, 8);
+    if (bits > 0777) {
+      throw new IllegalArgumentException("mode " + text + " has setuid/setgid/sticky bits, which are not supported");
+    }
+    return bits;
+  }
+
+  /** The canonical four-digit form. */
+  static String format(int bits) {
+    return String.format("%04o", bits & 0777);
+  }
+
+  /** The canonical four-digit form of {@code text}. */
+  static String canonical(String text) {
+    return format(parse(text));
+  }
+
+  static Set<PosixFilePermission> toPermissions(int bits) {
+    Set<PosixFilePermission> out = EnumSet.noneOf(PosixFilePermission.class);
+    for (int i = 0; i < BITS.length; i++) {
+      if ((bits & (1 << i)) != 0) {
+        out.add(BITS[i]);
+      }
+    }
+    return out;
+  }
+
+  static int fromPermissions(Set<PosixFilePermission> perms) {
+    int bits = 0;
+    for (int i = 0; i < BITS.length; i++) {
+      if (perms.contains(BITS[i])) {
+        bits |= 1 << i;
+      }
+    }
+    return bits;
+  }
+}

@@ -1,0 +1,431 @@
+package dev.gitops.core.files;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gitops.api.Action;
+import dev.gitops.api.Change;
+import dev.gitops.api.DecodeException;
+import dev.gitops.api.Documents;
+import dev.gitops.api.Observation;
+import dev.gitops.api.Outcome;
+import dev.gitops.api.ProviderException;
+import dev.gitops.api.Resource;
+import dev.gitops.api.ResourceKey;
+import dev.gitops.api.spi.CallContext;
+import dev.gitops.api.spi.Decoder;
+import dev.gitops.api.spi.SourceFile;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class LocalFilesProviderTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  @TempDir Path tmp;
+
+  private Path target() {
+    return tmp.resolve("target");
+  }
+
+  private LocalFilesProvider provider() {
+    return LocalFilesProvider.builder(target()).structured("**/*.json", "config/*.yaml").build();
+  }
+
+  private static CallContext ctx() {
+    return CallContext.of("test-owner", "main@sha1:0", Duration.ofSeconds(30));
+  }
+
+  private static JsonNode json(String text) {
+    try {
+      return Documents.freeze(JSON.readTree(text));
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static Change change(ResourceKey key, Action action, JsonNode target) {
+    return new Change(key, null, action, target == null ? null : Resource.of(key, target), null, target, target,
+        List.of(), List.of(), Set.of(), "test", Set.of(), Set.of());
+  }
+
+  private static JsonNode text(String content, String mode) {
+    return json("{\"content\":" + JSON.valueToTree(content) + ",\"mode\":\"" + mode + "\"}");
+  }
+
+  private Observation observe(LocalFilesProvider p, ResourceKey key) {
+    return p.observe(List.of(key), ctx()).get(key);
+  }
+
+  private static String mode(Path file) throws IOException {
+    return PosixFilePermissions.toString(Files.getPosixFilePermissions(file, LinkOption.NOFOLLOW_LINKS));
+  }
+
+  @Test
+  void createWritesContentAndSetsModeAndParents() throws IOException {
+    LocalFilesProvider p = provider();
+    ResourceKey key = p.keyOf("etc/app/secret.conf");
+    Outcome o = p.apply(change(key, Action.CREATE, text("token=1\n", "0600")), ctx());
+    assertThat(o.kind()).isEqualTo(Outcome.Kind.CREATED);
+    Path file = target().resolve("etc/app/secret.conf");
+    assertThat(Files.readString(file)).isEqualTo("token=1\n");
+    assertThat(mode(file)).isEqualTo("rw-------");
+    Observation obs = observe(p, key);
+    assertThat(obs.isPresent()).isTrue();
+    assertThat(obs.live()).isEqualTo(text("token=1\n", "0600"));
+  }
+
+  @Test
+  void modeOnlyChangeIsAppliedWithoutRewritingContent() throws IOException {
+    LocalFilesProvider p = provider();
+    ResourceKey key = p.keyOf("run.sh");
+    p.apply(change(key, Action.CREATE, text("#!/bin/sh\n", "0644")), ctx());
+    String before = observe(p, key).version();
+    Outcome o = p.apply(change(key, Action.UPDATE, text("#!/bin/sh\n", "0755")), ctx());
+    assertThat(o.kind()).isEqualTo(Outcome.Kind.CONFIGURED);
+    assertThat(mode(target().resolve("run.sh"))).isEqualTo("rwxr-xr-x");
+    Observation after = observe(p, key);
+    assertThat(after.live().get("mode").asText()).isEqualTo("0755");
+    assertThat(after.version()).isNotEqualTo(before);
+  }
+
+  @Test
+  void targetWithoutModeKeepsTheLiveMode() throws IOException {
+    LocalFilesProvider p = provider();
+    ResourceKey key = p.keyOf("a.txt");
+    p.apply(change(key, Action.CREATE, text("one", "0640")), ctx());
+    p.apply(change(key, Action.UPDATE, json("{\"content\":\"two\"}")), ctx());
+    assertThat(Files.readString(target().resolve("a.txt"))).isEqualTo("two");
+    assertThat(mode(target().resolve("a.txt"))).isEqualTo("rw-r-----");
+  }
+
+  @Test
+  void atomicWriteLeavesNoTemporaryFile() throws IOException {
+    LocalFilesProvider p = provider();
+    for (int i = 0; i < 5; i++) {
+      Outcome o = p.apply(change(p.keyOf("d/f.txt"), Action.UPDATE, text("v" + i, "0644")), ctx());
+      assertThat(o.isOk()).isTrue();
+    }
+    try (Stream<Path> s = Files.list(target().resolve("d"))) {
+      assertThat(s.map(x -> x.getFileName().toString())).containsExactly("f.txt");
+    }
+    assertThat(Files.readString(target().resolve("d/f.txt"))).isEqualTo("v4");
+  }
+
+  @Test
+  void refusesASymlinkedDirectoryInThePath() throws IOException {
+    LocalFilesProvider p = provider();
+    Path outside = Files.createDirectories(tmp.resolve("outside"));
+    Files.createDirectories(target());
+    Files.createSymbolicLink(target().resolve("link"), outside);
+    ResourceKey key = p.keyOf("link/evil.txt");
+
+    Outcome o = p.apply(change(key, Action.CREATE, text("x", "0644")), ctx());
+    assertThat(o.kind()).isEqualTo(Outcome.Kind.PERMANENT);
+    assertThat(o.message()).contains(key.toString()).contains(target().resolve("link").toString());
+    assertThat(outside.resolve("evil.txt")).doesNotExist();
+
+    Files.writeString(outside.resolve("evil.txt"), "planted");
+    assertThat(observe(p, key).isUnknown()).isTrue();
+    Outcome d = p.apply(change(key, Action.DELETE, null), ctx());
+    assertThat(d.kind()).isEqualTo(Outcome.Kind.PERMANENT);
+    assertThat(outside.resolve("evil.txt")).exists();
+  }
+
+  @Test
+  void refusesToWriteOverASymlinkedFile() throws IOException {
+    LocalFilesProvider p = provider();
+    Path victim = Files.writeString(tmp.resolve("victim"), "keep");
+    Files.createDirectories(target());
+    Files.createSymbolicLink(target().resolve("f.txt"), victim);
+    ResourceKey key = p.keyOf("f.txt");
+    Outcome o = p.apply(change(key, Action.UPDATE, text("overwritten", "0644")), ctx());
+    assertThat(o.kind()).isEqualTo(Outcome.Kind.PERMANENT);
+    assertThat(o.message()).contains("symlink").contains(key.toString());
+    assertThat(Files.readString(victim)).isEqualTo("keep");
+    assertThat(Files.isSymbolicLink(target().resolve("f.txt"))).isTrue();
+    assertThat(observe(p, key).isUnknown()).isTrue();
+  }
+
+  @Test
+  void refusesPathsEscapingTheTarget() {
+    LocalFilesProvider p = provider();
+    for (String name : List.of("../escape.txt", "a/../../escape.txt", "/etc/passwd", "a//b", "./a")) {
+      ResourceKey key = p.keyOf(name);
+      Outcome o = p.apply(change(key, Action.CREATE, text("x", "0644")), ctx());
+      assertThat(o.kind()).as(name).isEqualTo(Outcome.Kind.PERMANENT);
+      assertThat(o.message()).as(name).contains(name);
+      assertThat(((ProviderException) o.cause()).key()).isEqualTo(key);
+      assertThat(observe(p, key).isUnknown()).as(name).isTrue();
+    }
+    assertThat(tmp.resolve("escape.txt")).doesNotExist();
+  }
+
+  @Test
+  void refusesTheDefaultAndConfiguredStoreDirectories() {
+    LocalFilesProvider p = LocalFilesProvider.builder(target()).exclude(Path.of("state")).build();
+    for (String name : List.of(".gitops/store.json", "state/x", "state")) {
+      ResourceKey key = p.keyOf(name);
+      Outcome o = p.apply(change(key, Action.CREATE, text("x", "0644")), ctx());
+      assertThat(o.kind()).as(name).isEqualTo(Outcome.Kind.PERMANENT);
+      assertThat(o.message()).as(name).contains("excluded").contains(name);
+      assertThat(p.apply(change(key, Action.DELETE, null), ctx()).kind()).isEqualTo(Outcome.Kind.PERMANENT);
+    }
+    assertThat(target().resolve(".gitops")).doesNotExist();
+    assertThat(p.apply(change(p.keyOf("statefile"), Action.CREATE, text("x", "0644")), ctx()).isOk()).isTrue();
+  }
+
+  @Test
+  void refusesKeysOfAnotherProvider() {
+    LocalFilesProvider p = provider();
+    ResourceKey key = ResourceKey.of("k8s", "file", "", "a.txt");
+    assertThat(p.apply(change(key, Action.CREATE, text("x", "0644")), ctx()).kind())
+        .isEqualTo(Outcome.Kind.PERMANENT);
+  }
+
+  @Test
+  void invalidModeIsAPermanentFailureNamingTheKey() {
+    LocalFilesProvider p = provider();
+    ResourceKey key = p.keyOf("a.txt");
+    Outcome o = p.apply(change(key, Action.CREATE, text("x", "rwxrwxrwx")), ctx());
+    assertThat(o.kind()).isEqualTo(Outcome.Kind.PERMANENT);
+    assertThat(o.message()).contains(key.toString()).contains("rwxrwxrwx");
+    assertThat(target().resolve("a.txt")).doesNotExist();
+  }
+
+  @Test
+  void deleteRemovesNowEmptyParentsUpToTheTarget() throws IOException {
+    LocalFilesProvider p = provider();
+    p.apply(change(p.keyOf("a/b/c/one.txt"), Action.CREATE, text("1", "0644")), ctx());
+    p.apply(change(p.keyOf("a/two.txt"), Action.CREATE, text("2", "0644")), ctx());
+    Outcome o = p.apply(change(p.keyOf("a/b/c/one.txt"), Action.DELETE, null), ctx());
+    assertThat(o.kind()).isEqualTo(Outcome.Kind.DELETED);
+    assertThat(target().resolve("a/b")).doesNotExist();
+    assertThat(target().resolve("a/two.txt")).exists();
+    p.apply(change(p.keyOf("a/two.txt"), Action.DELETE, null), ctx());
+    assertThat(target().resolve("a")).doesNotExist();
+    assertThat(target()).isDirectory();
+  }
+
+  @Test
+  void deleteOfAMissingFileSucceeds() {
+    LocalFilesProvider p = provider();
+    assertThat(p.apply(change(p.keyOf("never/was.txt"), Action.DELETE, null), ctx()).kind())
+        .isEqualTo(Outcome.Kind.DELETED);
+  }
+
+  @Test
+  void directoryWhereAFileIsExpectedIsUnknownNotAbsent() throws IOException {
+    LocalFilesProvider p = provider();
+    Files.createDirectories(target().resolve("conf"));
+    Observation obs = observe(p, p.keyOf("conf"));
+    assertThat(obs.isUnknown()).isTrue();
+    assertThat(obs.reason()).contains("directory");
+    assertThat(p.apply(change(p.keyOf("conf"), Action.DELETE, null), ctx()).kind())
+        .isEqualTo(Outcome.Kind.PERMANENT);
+    assertThat(target().resolve("conf")).isDirectory();
+  }
+
+  @Test
+  void unreadableFileIsUnknown() throws IOException {
+    assumeFalse("root".equals(System.getProperty("user.name")), "root reads files regardless of permissions");
+    LocalFilesProvider p = provider();
+    p.apply(change(p.keyOf("locked.txt"), Action.CREATE, text("x", "0000")), ctx());
+    Observation obs = observe(p, p.keyOf("locked.txt"));
+    assertThat(obs.isUnknown()).isTrue();
+    assertThat(obs.reason()).contains("locked.txt");
+  }
+
+  @Test
+  void missingFileAndMissingParentAreAbsent() throws IOException {
+    LocalFilesProvider p = provider();
+    assertThat(observe(p, p.keyOf("nothing.txt")).isAbsent()).isTrue();
+    Files.createDirectories(target());
+    Files.writeString(target().resolve("plain"), "x");
+    assertThat(observe(p, p.keyOf("no/such/file")).isAbsent()).isTrue();
+    assertThat(observe(p, p.keyOf("plain/child")).isAbsent()).isTrue();
+  }
+
+  @Test
+  void binaryContentRoundTripsAsBase64() throws IOException {
+    LocalFilesProvider p = provider();
+    byte[] bytes = {(byte) 0xff, 0, (byte) 0xc3, 0x28, 10};
+    Files.createDirectories(target());
+    Files.write(target().resolve("blob.bin"), bytes);
+    Observation obs = observe(p, p.keyOf("blob.bin"));
+    assertThat(obs.live().has("content")).isFalse();
+    assertThat(obs.live().get("contentBase64").asText()).isEqualTo("/wDDKAo=");
+    Files.delete(target().resolve("blob.bin"));
+    assertThat(p.apply(change(p.keyOf("blob.bin"), Action.CREATE, obs.live()), ctx()).isOk()).isTrue();
+    assertThat(Files.readAllBytes(target().resolve("blob.bin"))).isEqualTo(bytes);
+  }
+
+  @Test
+  void structuredJsonIsObservedAsDataAndWrittenPretty() throws IOException {
+    LocalFilesProvider p = provider();
+    Files.createDirectories(target().resolve("svc"));
+    Files.writeString(target().resolve("svc/app.json"), "{\"port\":8080,\"tags\":[\"a\"],\"handAdded\":true}");
+    ResourceKey key = p.keyOf("svc/app.json");
+    Observation obs = observe(p, key);
+    assertThat(obs.live().get("data")).isEqualTo(json("{\"port\":8080,\"tags\":[\"a\"],\"handAdded\":true}"));
+    assertThat(obs.live().has("content")).isFalse();
+
+    JsonNode target = json("{\"data\":{\"port\":9090,\"tags\":[\"a\",\"b\"],\"handAdded\":true},\"mode\":\"0644\"}");
+    assertThat(p.apply(change(key, Action.UPDATE, target), ctx()).isOk()).isTrue();
+    String written = Files.readString(target().resolve("svc/app.json"));
+    assertThat(written).startsWith("{\n  \"port\": 9090,\n  \"tags\": [\n    \"a\",").endsWith("}\n");
+    assertThat(observe(p, key).live()).isEqualTo(target);
+  }
+
+  @Test
+  void structuredYamlRoundTripsTrickyScalars() throws IOException {
+    LocalFilesProvider p = provider();
+    ResourceKey key = p.keyOf("config/app.yaml");
+    JsonNode data = json("{\"a\":\"yes\",\"b\":\"123\",\"c\":\"true\",\"d\":\"null\",\"e\":1.5,\"f\":null,"
+        + "\"g\":[1,{\"x\":\"multi\\nline\"}],\"h\":\"\",\"i\":\"# not a comment\",\"j\":{}}");
+    JsonNode target = Documents.object(Map.of("data", data, "mode", Documents.nodes().textNode("0644")));
+    assertThat(p.apply(change(key, Action.CREATE, target), ctx()).isOk()).isTrue();
+    String written = Files.readString(target().resolve("config/app.yaml"));
+    assertThat(written).doesNotStartWith("---").contains("b: \"123\"").contains("a: \"yes\"");
+    assertThat(observe(p, key).live()).isEqualTo(target);
+  }
+
+  @Test
+  void filesOutsideTheStructuredGlobsStayPlain() throws IOException {
+    LocalFilesProvider p = provider();
+    Files.createDirectories(target().resolve("other"));
+    Files.writeString(target().resolve("other/x.yaml"), "a: 1\n");
+    assertThat(observe(p, p.keyOf("other/x.yaml")).live()).isEqualTo(text("a: 1\n", "0644"));
+    assertThat(p.isStructured("top.json")).isTrue();
+    assertThat(p.isStructured("config/deep/x.yaml")).isFalse();
+  }
+
+  @Test
+  void unparsableLiveStructuredFileIsObservedAsContentAndRepairable() throws IOException {
+    LocalFilesProvider p = provider();
+    Files.createDirectories(target());
+    Files.writeString(target().resolve("broken.json"), "{\"a\":");
+    ResourceKey key = p.keyOf("broken.json");
+    Observation obs = observe(p, key);
+    assertThat(obs.isPresent()).isTrue();
+    assertThat(obs.live().get("content").asText()).isEqualTo("{\"a\":");
+    JsonNode target = json("{\"data\":{\"a\":1},\"content\":\"{\\\"a\\\":\",\"mode\":\"0644\"}");
+    assertThat(p.apply(change(key, Action.UPDATE, target), ctx()).isOk()).isTrue();
+    assertThat(observe(p, key).live()).isEqualTo(json("{\"data\":{\"a\":1},\"mode\":\"0644\"}"));
+  }
+
+  @Test
+  void versionTokenChangesWithEveryWriteAndNotWithoutOne() throws IOException {
+    LocalFilesProvider p = provider();
+    ResourceKey key = p.keyOf("v.txt");
+    p.apply(change(key, Action.CREATE, text("aaaa", "0644")), ctx());
+    String v1 = observe(p, key).version();
+    assertThat(observe(p, key).version()).isEqualTo(v1);
+    p.apply(change(key, Action.UPDATE, text("bbbb", "0644")), ctx());
+    assertThat(observe(p, key).version()).isNotEqualTo(v1);
+  }
+
+  @Test
+  void cancelledContextStopsBetweenFiles() {
+    LocalFilesProvider p = provider();
+    CallContext c = ctx();
+    c.cancellation().cancel("new revision");
+    Outcome o = p.apply(change(p.keyOf("a.txt"), Action.CREATE, text("x", "0644")), c);
+    assertThat(o.kind()).isEqualTo(Outcome.Kind.UNKNOWN);
+    assertThat(o.message()).contains("new revision");
+    assertThat(target().resolve("a.txt")).doesNotExist();
+    Map<ResourceKey, Observation> obs = p.observe(List.of(p.keyOf("a.txt"), p.keyOf("b.txt")), c);
+    assertThat(obs.values()).allMatch(Observation::isUnknown);
+  }
+
+  @Test
+  void decoderMapsEveryFileWithOriginAndDefaultMode() {
+    LocalFilesProvider p = provider();
+    Decoder d = p.decoder().orElseThrow();
+    assertThat(d.claims("anything/at/all.bin")).isTrue();
+    List<Resource> rs = d.decode(new SourceFile("etc/motd", "blob1", "hi\n".getBytes(StandardCharsets.UTF_8),
+        "main@sha1:abc"));
+    assertThat(rs).hasSize(1);
+    Resource r = rs.get(0);
+    assertThat(r.key()).isEqualTo(ResourceKey.of("files", "file", "", "etc/motd"));
+    assertThat(r.document()).isEqualTo(text("hi\n", "0644"));
+    assertThat(r.origin().path()).isEqualTo("etc/motd");
+    assertThat(r.origin().line()).isEqualTo(1);
+    assertThat(r.origin().revision()).isEqualTo("main@sha1:abc");
+
+    Resource s = d.decode(new SourceFile("svc/a.json", "blob2", "{\"x\":[1,2]}".getBytes(StandardCharsets.UTF_8),
+        "r")).get(0);
+    assertThat(s.document()).isEqualTo(json("{\"data\":{\"x\":[1,2]},\"mode\":\"0644\"}"));
+  }
+
+  @Test
+  void decoderReportsBadStructuredFilesWithFileAndLine() {
+    Decoder d = provider().decoder().orElseThrow();
+    assertThatThrownBy(() -> d.decode(new SourceFile("config/a.yaml", "b",
+        "a: 1\nb: [\n".getBytes(StandardCharsets.UTF_8), "rev1")))
+        .isInstanceOf(DecodeException.class)
+        .hasMessageContaining("config/a.yaml")
+        .hasMessageContaining("rev1");
+    assertThatThrownBy(() -> d.decode(new SourceFile("x.json", "b",
+        "{\"a\":1,\n\"a\":2}".getBytes(StandardCharsets.UTF_8), "rev1")))
+        .isInstanceOf(DecodeException.class)
+        .hasMessageContaining("x.json:2");
+    assertThatThrownBy(() -> d.decode(new SourceFile("config/m.yaml", "b",
+        "a: 1\n---\nb: 2\n".getBytes(StandardCharsets.UTF_8), "rev1")))
+        .isInstanceOf(DecodeException.class)
+        .hasMessageContaining("more than one YAML document");
+  }
+
+  @Test
+  void decoderRefusesFilesMappingIntoTheStoreDirectory() {
+    Decoder d = provider().decoder().orElseThrow();
+    assertThatThrownBy(() -> d.decode(new SourceFile(".gitops/lock", "b", new byte[0], "rev1")))
+        .isInstanceOf(DecodeException.class)
+        .hasMessageContaining(".gitops/lock");
+  }
+
+  @Test
+  void yamlAliasesAndCustomTagsAreRefusedNotMisread() {
+    Decoder d = provider().decoder().orElseThrow();
+    assertThatThrownBy(() -> d.decode(new SourceFile("config/a.yaml", "b",
+        "a: &x [1, 2]\nb: *x\n".getBytes(StandardCharsets.UTF_8), "rev1")))
+        .isInstanceOf(DecodeException.class)
+        .hasMessageContaining("config/a.yaml:2")
+        .hasMessageContaining("alias");
+    assertThatThrownBy(() -> d.decode(new SourceFile("config/t.yaml", "b",
+        "a: 1\nb: !custom foo\n".getBytes(StandardCharsets.UTF_8), "rev1")))
+        .isInstanceOf(DecodeException.class)
+        .hasMessageContaining("config/t.yaml:2")
+        .hasMessageContaining("custom");
+    Resource r = d.decode(new SourceFile("config/s.yaml", "b",
+        "a: !!str 12\n".getBytes(StandardCharsets.UTF_8), "rev1")).get(0);
+    assertThat(r.document().get("data").get("a").isTextual()).isTrue();
+  }
+
+  @Test
+  void normalizeGivesTheFormObserveReports() throws IOException {
+    LocalFilesProvider p = provider();
+    ResourceKey key = p.keyOf("n.txt");
+    JsonNode handBuilt = json("{\"contentBase64\":\"aGk=\",\"mode\":\"600\"}");
+    assertThat(p.normalize(key, handBuilt)).isEqualTo(text("hi", "0600"));
+    assertThat(p.normalize(key, text("a\u0000b", "0644")))
+        .isEqualTo(json("{\"contentBase64\":\"YQBi\",\"mode\":\"0644\"}"));
+    p.apply(change(key, Action.CREATE, handBuilt), ctx());
+    assertThat(observe(p, key).live()).isEqualTo(p.normalize(key, handBuilt));
+    JsonNode invalid = json("{\"contentBase64\":\"***\",\"mode\":\"x\"}");
+    assertThat(p.normalize(key, invalid)).isEqualTo(invalid);
+  }
+}

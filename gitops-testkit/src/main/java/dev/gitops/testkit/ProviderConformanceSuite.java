@@ -1,0 +1,392 @@
+package dev.gitops.testkit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.gitops.api.Action;
+import dev.gitops.api.Change;
+import dev.gitops.api.Documents;
+import dev.gitops.api.Observation;
+import dev.gitops.api.Outcome;
+import dev.gitops.api.ProviderException;
+import dev.gitops.api.Resource;
+import dev.gitops.api.ResourceKey;
+import dev.gitops.api.spi.CallContext;
+import dev.gitops.api.spi.Provider;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The {@link Provider} contract as JUnit 5 tests. Extend it, supply a fresh provider and a few
+ * sample resources, and every test runs against your provider:
+ *
+ * <pre>{@code
+ * class MyProviderConformanceTest extends ProviderConformanceSuite<MyProvider> {
+ *   protected MyProvider newProvider() { return new MyProvider(testServer.url()); }
+ *
+ *   protected List<Resource> sampleResources() {
+ *     return List.of(Resource.of(ResourceKey.of("my", "thing", "", "a"), json("{\"size\":1}")));
+ *   }
+ *
+ *   protected Optional<Resource> modify(Resource r) {          // optional: enables update tests
+ *     return Optional.of(r.withDocument(json("{\"size\":2}")));
+ *   }
+ * }
+ * }</pre>
+ *
+ * <p>What is checked: observe of a never-created key is ABSENT; observe answers every key asked
+ * for; create is idempotent; observe after apply returns what was applied (by default every field
+ * applied is observed with the same value after {@link Provider#normalize}; override {@link
+ * #assertObservedMatches} for exact round trips or looser systems); update and replace converge;
+ * delete removes and deleting a missing object succeeds; {@code applyAll} reports every key;
+ * concurrent applies to different keys all land; the version token changes when the object
+ * changes; UNKNOWN is reported rather than guessed; failures name the key. Tests whose hook a
+ * provider cannot support ({@link #modify}, {@link #makeUnobservable}, {@link #invalidChange})
+ * are skipped by an assumption, not passed.
+ *
+ * <p>Changes are built directly (see {@link #createOf}, {@link #updateOf}, {@link #deleteOf}):
+ * the suite tests the provider contract, not the merge engine. Each test gets a new provider from
+ * {@link #newProvider()}; it must start from an empty live system.
+ *
+ * @param <P> the provider type, so hooks can use its test controls
+ */
+public abstract class ProviderConformanceSuite<P extends Provider> {
+
+  private P provider;
+
+  /** A fresh provider over an empty live system; called before each test. */
+  protected abstract P newProvider() throws Exception;
+
+  /**
+   * Resources of the provider (at least one, distinct keys, all naming {@link Provider#id()}),
+   * ideally covering the shapes it supports.
+   */
+  protected abstract List<Resource> sampleResources();
+
+  /** An updated version of {@code resource} (same key, another document), or empty if none. */
+  protected Optional<Resource> modify(Resource resource) {
+    return Optional.empty();
+  }
+
+  /**
+   * Makes the existing object at {@code key} impossible to observe (a permission error, a file
+   * where a directory should be). Returns false when the provider cannot simulate that, which
+   * skips the test.
+   */
+  protected boolean makeUnobservable(P provider, ResourceKey key) throws Exception {
+    return false;
+  }
+
+  /** A change the provider must refuse (a bad path, an invalid field), or empty if none. */
+  protected Optional<Change> invalidChange(P provider) {
+    return Optional.empty();
+  }
+
+  /** The call context of every call; override for longer deadlines. */
+  protected CallContext context() {
+    return CallContext.of("conformance-owner", "main@sha1:" + "0".repeat(40), Duration.ofSeconds(60));
+  }
+
+  /**
+   * Asserts that what was observed after applying {@code applied} matches it. The default: after
+   * {@link Provider#normalize}, every field of {@code applied} is in {@code observed} with an equal
+   * value (objects compared field by field, everything else by value), so live-only fields such as
+   * server defaults are allowed. Override for an exact comparison.
+   */
+  protected void assertObservedMatches(ResourceKey key, JsonNode applied, JsonNode observed) {
+    JsonNode want = provider.normalize(key, applied);
+    JsonNode got = provider.normalize(key, observed);
+    List<String> problems = new ArrayList<>();
+    contains("", want, got, problems);
+    assertThat(problems).as("%s: observed %s after applying %s", key, got, want).isEmpty();
+  }
+
+  /** The provider of the running test. */
+  protected final P provider() {
+    return provider;
+  }
+
+  /** Creates the provider of the test. */
+  @BeforeEach
+  protected final void createProvider() throws Exception {
+    provider = newProvider();
+  }
+
+  // ---------------------------------------------------------------- change builders
+
+  /** A CREATE of {@code r}: desired and target are its document. */
+  public static Change createOf(Resource r) {
+    return change(r, Action.CREATE, null);
+  }
+
+  /** An UPDATE to {@code r}'s document from {@code live}. */
+  public static Change updateOf(Resource r, JsonNode live) {
+    return change(r, Action.UPDATE, live);
+  }
+
+  /** A REPLACE by {@code r}'s document of {@code live}. */
+  public static Change replaceOf(Resource r, JsonNode live) {
+    return change(r, Action.REPLACE, live);
+  }
+
+  /** A DELETE of {@code lastApplied}'s key. */
+  public static Change deleteOf(Resource lastApplied, JsonNode live) {
+    return new Change(lastApplied.key(), null, Action.DELETE, lastApplied, live, null, null, List.of(), List.of(),
+        Set.of(), "conformance: delete", Set.of(), Set.of());
+  }
+
+  private static Change change(Resource r, Action action, JsonNode live) {
+    return new Change(r.key(), null, action, r, live, r.document(), r.document(), List.of(), List.of(), Set.of(),
+        "conformance: " + action.name().toLowerCase(java.util.Locale.ROOT), Set.of(), Set.of());
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  private List<Resource> samples() {
+    List<Resource> s = sampleResources();
+    assertThat(s).as("sampleResources()").isNotEmpty();
+    return s;
+  }
+
+  private List<ResourceKey> keys(List<Resource> rs) {
+    return rs.stream().map(Resource::key).toList();
+  }
+
+  private Observation observeOne(ResourceKey key) {
+    Map<ResourceKey, Observation> m = provider.observe(List.of(key), context());
+    assertThat(m).as("observe(%s)", key).containsOnlyKeys(key);
+    return m.get(key);
+  }
+
+  private void applyOk(Change c) {
+    Outcome o = provider.apply(c, context());
+    assertThat(o.isOk()).as("%s %s: %s", c.action(), c.key(), o).isTrue();
+  }
+
+  private JsonNode observePresent(ResourceKey key) {
+    Observation obs = observeOne(key);
+    assertThat(obs.status()).as("observe %s: %s", key, obs.reason()).isEqualTo(Observation.Status.PRESENT);
+    return obs.live();
+  }
+
+  private List<Resource[]> modifications() {
+    List<Resource[]> out = new ArrayList<>();
+    for (Resource r : samples()) {
+      modify(r).ifPresent(m -> {
+        assertThat(m.key()).as("modify() must keep the key").isEqualTo(r.key());
+        out.add(new Resource[] {r, m});
+      });
+    }
+    assumeFalse(out.isEmpty(), "modify() gives no updated resources");
+    return out;
+  }
+
+  private static void contains(String path, JsonNode want, JsonNode got, List<String> problems) {
+    if (want.isObject() && got != null && got.isObject()) {
+      for (Map.Entry<String, JsonNode> e : want.properties()) {
+        JsonNode g = got.get(e.getKey());
+        String p = path + "/" + e.getKey();
+        if (g == null) {
+          problems.add(p + " missing");
+        } else {
+          contains(p, e.getValue(), g, problems);
+        }
+      }
+    } else if (!Documents.equal(want, got)) {
+      problems.add((path.isEmpty() ? "/" : path) + ": want " + want + ", got " + got);
+    }
+  }
+
+  // ---------------------------------------------------------------- the contract
+
+  /** Contract: Sample keys name this provider. */
+  @Test
+  public void sampleKeysNameThisProvider() {
+    assertThat(keys(samples())).allSatisfy(k -> assertThat(k.provider()).isEqualTo(provider.id()))
+        .doesNotHaveDuplicates();
+  }
+
+  /** Contract: Observe of a never created key is absent. */
+  @Test
+  public void observeOfANeverCreatedKeyIsAbsent() {
+    for (ResourceKey k : keys(samples())) {
+      Observation obs = observeOne(k);
+      assertThat(obs.status()).as("observe %s before any apply: %s", k, obs.reason())
+          .isEqualTo(Observation.Status.ABSENT);
+    }
+  }
+
+  /** Contract: Observe answers every key asked for. */
+  @Test
+  public void observeAnswersEveryKeyAskedFor() {
+    List<Resource> rs = samples();
+    applyOk(createOf(rs.get(0)));
+    List<ResourceKey> asked = keys(rs);
+    Map<ResourceKey, Observation> m = provider.observe(asked, context());
+    assertThat(m.keySet()).containsExactlyInAnyOrderElementsOf(asked);
+    assertThat(m.get(asked.get(0)).isPresent()).isTrue();
+    m.forEach((k, o) -> assertThat(o.key()).isEqualTo(k));
+  }
+
+  /** Contract: Observe after create returns what was applied. */
+  @Test
+  public void observeAfterCreateReturnsWhatWasApplied() {
+    for (Resource r : samples()) {
+      Outcome o = provider.apply(createOf(r), context());
+      assertThat(o.isOk()).as("create %s: %s", r.key(), o).isTrue();
+      JsonNode live = observePresent(r.key());
+      assertThat(Documents.isFrozen(provider.normalize(r.key(), live))).as("normalize returns frozen").isTrue();
+      assertObservedMatches(r.key(), r.document(), live);
+    }
+  }
+
+  /** Contract: Create is idempotent. */
+  @Test
+  public void createIsIdempotent() {
+    for (Resource r : samples()) {
+      applyOk(createOf(r));
+      Outcome again = provider.apply(createOf(r), context());
+      assertThat(again.isOk()).as("second create of %s: %s", r.key(), again).isTrue();
+      assertObservedMatches(r.key(), r.document(), observePresent(r.key()));
+    }
+  }
+
+  /** Contract: Update converges. */
+  @Test
+  public void updateConverges() {
+    for (Resource[] pair : modifications()) {
+      applyOk(createOf(pair[0]));
+      JsonNode live = observePresent(pair[0].key());
+      applyOk(updateOf(pair[1], live));
+      assertObservedMatches(pair[1].key(), pair[1].document(), observePresent(pair[1].key()));
+      applyOk(updateOf(pair[1], observePresent(pair[1].key())));
+      assertObservedMatches(pair[1].key(), pair[1].document(), observePresent(pair[1].key()));
+    }
+  }
+
+  /** Contract: Replace converges. */
+  @Test
+  public void replaceConverges() {
+    for (Resource[] pair : modifications()) {
+      applyOk(createOf(pair[0]));
+      applyOk(replaceOf(pair[1], observePresent(pair[0].key())));
+      assertObservedMatches(pair[1].key(), pair[1].document(), observePresent(pair[1].key()));
+    }
+  }
+
+  /** Contract: Version token changes when the object changes. */
+  @Test
+  public void versionTokenChangesWhenTheObjectChanges() {
+    for (Resource[] pair : modifications()) {
+      applyOk(createOf(pair[0]));
+      Observation before = observeOne(pair[0].key());
+      assumeFalse(before.version().isEmpty(), "the provider has no version tokens");
+      assertThat(observeOne(pair[0].key()).version()).as("token of an unchanged object").isEqualTo(before.version());
+      applyOk(updateOf(pair[1], before.live()));
+      assertThat(observeOne(pair[1].key()).version()).as("token after update of %s", pair[1].key())
+          .isNotEqualTo(before.version());
+    }
+  }
+
+  /** Contract: Delete removes the object and is idempotent. */
+  @Test
+  public void deleteRemovesTheObjectAndIsIdempotent() {
+    for (Resource r : samples()) {
+      applyOk(createOf(r));
+      Outcome d = provider.apply(deleteOf(r, observePresent(r.key())), context());
+      assertThat(d.isOk()).as("delete %s: %s", r.key(), d).isTrue();
+      assertThat(observeOne(r.key()).status()).as("after delete of %s", r.key()).isEqualTo(Observation.Status.ABSENT);
+      Outcome again = provider.apply(deleteOf(r, null), context());
+      assertThat(again.isOk()).as("second delete of %s: %s", r.key(), again).isTrue();
+    }
+  }
+
+  /** Contract: Delete of a missing resource succeeds. */
+  @Test
+  public void deleteOfAMissingResourceSucceeds() {
+    for (Resource r : samples()) {
+      Outcome d = provider.apply(deleteOf(r, null), context());
+      assertThat(d.isOk()).as("delete of never-created %s: %s", r.key(), d).isTrue();
+    }
+  }
+
+  /** Contract: Unknown is reported rather than guessed. */
+  @Test
+  public void unknownIsReportedRatherThanGuessed() throws Exception {
+    Resource r = samples().get(0);
+    applyOk(createOf(r));
+    assumeTrue(makeUnobservable(provider, r.key()), "the provider cannot simulate an unobservable object");
+    Observation obs = observeOne(r.key());
+    assertThat(obs.status()).as("observe of an unobservable %s", r.key()).isEqualTo(Observation.Status.UNKNOWN);
+    assertThat(obs.reason()).as("an UNKNOWN observation says why").isNotBlank();
+  }
+
+  /** Contract: Errors carry the key. */
+  @Test
+  public void errorsCarryTheKey() {
+    Optional<Change> bad = invalidChange(provider);
+    assumeTrue(bad.isPresent(), "the suite has no invalid change for this provider");
+    Change c = bad.get();
+    Outcome o;
+    try {
+      o = provider.apply(c, context());
+    } catch (ProviderException e) {
+      assertThat(e.key()).as("the exception's key").isEqualTo(c.key());
+      return;
+    }
+    assertThat(o.isOk()).as("applying an invalid change: %s", o).isFalse();
+    boolean named = o.message().contains(c.key().toString()) || o.message().contains(c.key().name())
+        || (o.cause() instanceof ProviderException pe && c.key().equals(pe.key()));
+    assertThat(named).as("the failure names %s: %s", c.key(), o.message()).isTrue();
+  }
+
+  /** Contract: Apply all reports every key. */
+  @Test
+  public void applyAllReportsEveryKey() {
+    List<Resource> rs = samples();
+    List<Change> creates = rs.stream().map(ProviderConformanceSuite::createOf).toList();
+    Map<ResourceKey, Outcome> out = provider.applyAll(creates, context());
+    assertThat(out.keySet()).containsExactlyInAnyOrderElementsOf(keys(rs));
+    out.forEach((k, o) -> assertThat(o.isOk()).as("%s: %s", k, o).isTrue());
+    List<Change> deletes = rs.stream().map(r -> deleteOf(r, null)).toList();
+    Map<ResourceKey, Outcome> gone = provider.applyAll(deletes, context());
+    assertThat(gone.keySet()).containsExactlyInAnyOrderElementsOf(keys(rs));
+    gone.forEach((k, o) -> assertThat(o.isOk()).as("%s: %s", k, o).isTrue());
+    provider.observe(keys(rs), context()).values()
+        .forEach(obs -> assertThat(obs.isAbsent()).as("%s after delete", obs.key()).isTrue());
+  }
+
+  /** Contract: Concurrent applies to different keys all land. */
+  @Test
+  public void concurrentAppliesToDifferentKeysAllLand() throws Exception {
+    List<Resource> rs = samples();
+    ExecutorService pool = Executors.newFixedThreadPool(Math.min(4, rs.size()));
+    try {
+      List<Future<Outcome>> fs = new ArrayList<>();
+      for (Resource r : rs) {
+        fs.add(pool.submit(() -> provider.apply(createOf(r), context())));
+      }
+      for (int i = 0; i < rs.size(); i++) {
+        Outcome o = fs.get(i).get(60, TimeUnit.SECONDS);
+        assertThat(o.isOk()).as("%s: %s", rs.get(i).key(), o).isTrue();
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    for (Resource r : rs) {
+      assertObservedMatches(r.key(), r.document(), observePresent(r.key()));
+    }
+  }
+}

@@ -1,0 +1,101 @@
+package dev.gitops.testkit;
+
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.gitops.api.Change;
+import dev.gitops.api.Observation;
+import dev.gitops.api.Outcome;
+import dev.gitops.api.Resource;
+import dev.gitops.api.ResourceKey;
+import dev.gitops.api.spi.CallContext;
+import dev.gitops.api.spi.Provider;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+/** The suite must fail providers that break the contract, not only pass good ones. */
+class ProviderConformanceSuiteTest {
+
+  /** Guesses ABSENT where it cannot look, fails deletes of missing objects, and names no key. */
+  static final class SloppyProvider implements Provider {
+    final InMemoryProvider inner = InMemoryProvider.builder().id("mem").build();
+
+    @Override
+    public String id() {
+      return "mem";
+    }
+
+    @Override
+    public Map<ResourceKey, Observation> observe(Collection<ResourceKey> keys, CallContext ctx) {
+      Map<ResourceKey, Observation> out = new LinkedHashMap<>();
+      inner.observe(keys, ctx).forEach((k, o) -> out.put(k, o.isUnknown() ? Observation.absent(k) : o));
+      return out;
+    }
+
+    @Override
+    public Outcome apply(Change change, CallContext ctx) {
+      if (change.target() == null && change.desired() != null) {
+        return Outcome.permanentFailure("something went wrong", null);
+      }
+      if (change.action() == dev.gitops.api.Action.DELETE && !inner.contains(change.key())) {
+        return Outcome.permanentFailure("not found", null);
+      }
+      return inner.apply(change, ctx);
+    }
+  }
+
+  static final class SloppySuite extends ProviderConformanceSuite<SloppyProvider> {
+    @Override
+    protected SloppyProvider newProvider() {
+      return new SloppyProvider();
+    }
+
+    @Override
+    protected List<Resource> sampleResources() {
+      return List.of(Resource.of(ResourceKey.of("mem", "t", "", "a"), LocalFilesProviderConformanceTest.json("{}")));
+    }
+
+    @Override
+    protected boolean makeUnobservable(SloppyProvider p, ResourceKey key) {
+      p.inner.makeUnobservable(key);
+      return true;
+    }
+
+    @Override
+    protected Optional<Change> invalidChange(SloppyProvider p) {
+      Resource r = sampleResources().get(0);
+      return Optional.of(new Change(r.key(), null, dev.gitops.api.Action.CREATE, r, null, r.document(), null,
+          List.of(), List.of(), java.util.Set.of(), "bad", java.util.Set.of(), java.util.Set.of()));
+    }
+  }
+
+  private SloppySuite suite() throws Exception {
+    SloppySuite s = new SloppySuite();
+    s.createProvider();
+    return s;
+  }
+
+  @Test
+  void failsAProviderThatGuessesAbsentForUnobservableObjects() throws Exception {
+    SloppySuite s = suite();
+    assertThatThrownBy(s::unknownIsReportedRatherThanGuessed).isInstanceOf(AssertionError.class)
+        .hasMessageContaining("UNKNOWN");
+  }
+
+  @Test
+  void failsAProviderWhoseDeleteOfAMissingObjectFails() throws Exception {
+    SloppySuite s = suite();
+    assertThatThrownBy(s::deleteOfAMissingResourceSucceeds).isInstanceOf(AssertionError.class)
+        .hasMessageContaining("not found");
+  }
+
+  @Test
+  void failsAProviderWhoseErrorsDoNotNameTheKey() throws Exception {
+    SloppySuite s = suite();
+    assertThatThrownBy(s::errorsCarryTheKey).isInstanceOf(AssertionError.class)
+        .hasMessageContaining("something went wrong");
+  }
+}
