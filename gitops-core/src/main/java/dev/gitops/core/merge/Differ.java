@@ -1,0 +1,204 @@
+package dev.gitops.core.merge;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.gitops.api.FieldPath;
+import dev.gitops.api.MergeRules.ListKind;
+import dev.gitops.api.MergeRules.ListRule;
+import dev.gitops.api.PatchOp;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A structural RFC 6902 diff. Objects diff field by field; arrays are aligned first (elements of
+ * keyed lists by key, others by value) with a longest-common-subsequence over the part between
+ * the common prefix and suffix, so one inserted element is one {@code add} however long the tail.
+ * Unaligned elements of non-keyed lists are paired up position by position and diffed inside.
+ */
+final class Differ {
+
+  /** Above this many cells the LCS table is skipped and the middle of the array is paired by position. */
+  private static final long MAX_LCS_CELLS = 1L << 22;
+
+  private final List<PatchOp> ops = new ArrayList<>();
+
+  static List<PatchOp> diff(JsonNode from, JsonNode to, RuleCursor cur) {
+    Differ d = new Differ();
+    if (from == null) {
+      d.ops.add(PatchOp.add("", to));
+    } else {
+      d.node(from, to, cur, Ptr.ROOT);
+    }
+    return d.ops;
+  }
+
+  /** An RFC 6901 pointer under construction. */
+  private record Ptr(Ptr parent, String token) {
+    static final Ptr ROOT = new Ptr(null, null);
+
+    String text() {
+      if (token == null) {
+        return "";
+      }
+      StringBuilder sb = new StringBuilder();
+      build(sb);
+      return sb.toString();
+    }
+
+    private void build(StringBuilder sb) {
+      if (token == null) {
+        return;
+      }
+      parent.build(sb);
+      sb.append('/').append(token);
+    }
+
+    Ptr field(String name) {
+      return new Ptr(this, Nodes.escapePointer(name));
+    }
+
+    Ptr index(int i) {
+      return new Ptr(this, Integer.toString(i));
+    }
+  }
+
+  private void node(JsonNode v, JsonNode t, RuleCursor cur, Ptr at) {
+    if (v == t || v.equals(t)) {
+      return;
+    }
+    if (v.isObject() && t.isObject()) {
+      for (Iterator<String> it = v.fieldNames(); it.hasNext(); ) {
+        String k = it.next();
+        if (!t.has(k)) {
+          ops.add(PatchOp.remove(at.field(k).text()));
+        }
+      }
+      for (Iterator<Map.Entry<String, JsonNode>> it = t.fields(); it.hasNext(); ) {
+        Map.Entry<String, JsonNode> e = it.next();
+        JsonNode vk = v.get(e.getKey());
+        if (vk == null) {
+          ops.add(PatchOp.add(at.field(e.getKey()).text(), e.getValue()));
+        } else if (vk != e.getValue()) {
+          node(vk, e.getValue(), cur.step(new FieldPath.Field(e.getKey())), at.field(e.getKey()));
+        }
+      }
+      return;
+    }
+    if (v.isArray() && t.isArray()) {
+      array(v, t, cur, at);
+      return;
+    }
+    ops.add(PatchOp.replace(at.text(), t));
+  }
+
+  private void array(JsonNode v, JsonNode t, RuleCursor cur, Ptr at) {
+    ListRule rule = cur.listRule();
+    boolean keyed = rule.kind() == ListKind.KEYED;
+    int n = v.size();
+    int m = t.size();
+    Object[] vi = new Object[n];
+    Object[] ti = new Object[m];
+    for (int i = 0; i < n; i++) {
+      vi[i] = identity(rule, keyed, v.get(i));
+    }
+    for (int j = 0; j < m; j++) {
+      ti[j] = identity(rule, keyed, t.get(j));
+    }
+    int pre = 0;
+    while (pre < n && pre < m && vi[pre].equals(ti[pre])) {
+      pre++;
+    }
+    int suf = 0;
+    while (suf < n - pre && suf < m - pre && vi[n - 1 - suf].equals(ti[m - 1 - suf])) {
+      suf++;
+    }
+    // Aligned pairs (v index, t index), in order.
+    List<int[]> pairs = new ArrayList<>();
+    for (int i = 0; i < pre; i++) {
+      pairs.add(new int[] {i, i});
+    }
+    lcs(vi, ti, pre, n - suf, pre, m - suf, pairs);
+    for (int s = suf; s > 0; s--) {
+      pairs.add(new int[] {n - s, m - s});
+    }
+    int i = 0;
+    int j = 0;
+    for (int[] p : pairs) {
+      gap(v, t, cur, at, rule, keyed, i, p[0], j, p[1]);
+      element(v.get(p[0]), t.get(p[1]), cur, rule, keyed, at, p[1]);
+      i = p[0] + 1;
+      j = p[1] + 1;
+    }
+    gap(v, t, cur, at, rule, keyed, i, n, j, m);
+  }
+
+  private void gap(JsonNode v, JsonNode t, RuleCursor cur, Ptr at, ListRule rule, boolean keyed,
+      int vFrom, int vTo, int tFrom, int tTo) {
+    int paired = keyed ? 0 : Math.min(vTo - vFrom, tTo - tFrom);
+    for (int x = 0; x < paired; x++) {
+      element(v.get(vFrom + x), t.get(tFrom + x), cur, rule, keyed, at, tFrom + x);
+    }
+    int pos = tFrom + paired;
+    for (int x = vFrom + paired; x < vTo; x++) {
+      ops.add(PatchOp.remove(at.index(pos).text()));
+    }
+    for (int y = tFrom + paired; y < tTo; y++) {
+      ops.add(PatchOp.add(at.index(y).text(), t.get(y)));
+    }
+  }
+
+  private void element(JsonNode ve, JsonNode te, RuleCursor cur, ListRule rule, boolean keyed, Ptr at, int index) {
+    if (ve == te || ve.equals(te)) {
+      return;
+    }
+    RuleCursor cc;
+    if (cur.isEmpty()) {
+      cc = cur;
+    } else if (keyed) {
+      List<JsonNode> k = Nodes.keyOf(rule, te);
+      cc = cur.step(k == null ? new FieldPath.Index(index) : Nodes.keySegment(rule, k));
+    } else {
+      cc = cur.step(new FieldPath.Index(index));
+    }
+    node(ve, te, cc, at.index(index));
+  }
+
+  private static Object identity(ListRule rule, boolean keyed, JsonNode e) {
+    if (keyed) {
+      List<JsonNode> k = Nodes.keyOf(rule, e);
+      if (k != null) {
+        return k;
+      }
+    }
+    return e;
+  }
+
+  /** Appends the pairs of a longest common subsequence of a[aFrom,aTo) and b[bFrom,bTo). */
+  private static void lcs(Object[] a, Object[] b, int aFrom, int aTo, int bFrom, int bTo, List<int[]> out) {
+    int n = aTo - aFrom;
+    int m = bTo - bFrom;
+    if (n == 0 || m == 0 || (long) n * m > MAX_LCS_CELLS) {
+      return;
+    }
+    int[][] len = new int[n + 1][m + 1];
+    for (int i = n - 1; i >= 0; i--) {
+      for (int j = m - 1; j >= 0; j--) {
+        len[i][j] = a[aFrom + i].equals(b[bFrom + j]) ? len[i + 1][j + 1] + 1 : Math.max(len[i + 1][j], len[i][j + 1]);
+      }
+    }
+    int i = 0;
+    int j = 0;
+    while (i < n && j < m) {
+      if (a[aFrom + i].equals(b[bFrom + j])) {
+        out.add(new int[] {aFrom + i, bFrom + j});
+        i++;
+        j++;
+      } else if (len[i + 1][j] >= len[i][j + 1]) {
+        i++;
+      } else {
+        j++;
+      }
+    }
+  }
+}

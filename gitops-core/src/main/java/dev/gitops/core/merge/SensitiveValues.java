@@ -1,0 +1,291 @@
+package dev.gitops.core.merge;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.gitops.api.Documents;
+import dev.gitops.api.FieldPath;
+import dev.gitops.api.MergeRules;
+import dev.gitops.api.MergeRules.ListKind;
+import dev.gitops.api.MergeRules.ListRule;
+import dev.gitops.api.PathPattern;
+import dev.gitops.api.ResourceKey;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.HexFormat;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.function.UnaryOperator;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+
+/**
+ * Sensitive values: finding them, storing them as keyed hashes, getting them back for a merge,
+ * and redacting them for display.
+ *
+ * <p>The last-applied state is stored with every sensitive value replaced by
+ * {@code "hmac-sha256:<hex>"}, an HMAC-SHA256 under a secret key of the value's canonical JSON:
+ * enough to tell whether Git or the live system changed the value, useless to read it back.
+ * Before the next merge {@link #reveal} puts the plain value back wherever Git or the live
+ * system still holds the value that was hashed.
+ *
+ * <pre>{@code
+ * Set<FieldPath> secret = SensitiveValues.find(key, desired, rules, Set.of());
+ * JsonNode storedL = SensitiveValues.hash(desired, secret, storeKey);          // goes to the store
+ * JsonNode l = SensitiveValues.reveal(storedL, nextDesired, live, storeKey);    // before merging
+ * JsonNode shown = SensitiveValues.redact(desired, secret);                     // for plans and logs
+ * }</pre>
+ */
+public final class SensitiveValues {
+
+  /** The prefix of a stored keyed hash. */
+  public static final String HASH_PREFIX = "hmac-sha256:";
+
+  /** What a redacted value reads as. */
+  public static final String REDACTED = "(sensitive)";
+
+  private SensitiveValues() {}
+
+  /**
+   * The key-addressed paths in {@code doc} whose values are sensitive under {@code rules} for
+   * {@code key}, or match one of {@code extra} (for example paths a decoder marked).
+   */
+  public static Set<FieldPath> find(ResourceKey key, JsonNode doc, MergeRules rules, Set<PathPattern> extra) {
+    Objects.requireNonNull(rules, "rules");
+    if (doc == null || (extra.isEmpty() && !rules.hasSensitiveFor(key))) {
+      return Set.of();
+    }
+    RuleCursor.Compiled c = new RuleCursor.Compiled(rules, key, extra);
+    return find(Documents.freeze(doc), RuleCursor.root(c), Trail.ROOT);
+  }
+
+  static Set<FieldPath> find(JsonNode doc, RuleCursor cur, Trail at) {
+    Set<FieldPath> out = new LinkedHashSet<>();
+    walk(doc, cur, at, out);
+    return out;
+  }
+
+  private static void walk(JsonNode node, RuleCursor cur, Trail at, Set<FieldPath> out) {
+    if (cur.isEmpty()) {
+      return;
+    }
+    if (cur.isSensitive()) {
+      out.add(at.toPath());
+      return;
+    }
+    if (node.isObject()) {
+      for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
+        Map.Entry<String, JsonNode> e = it.next();
+        FieldPath.Segment s = new FieldPath.Field(e.getKey());
+        walk(e.getValue(), cur.step(s), at.then(s), out);
+      }
+    } else if (node.isArray()) {
+      ListRule rule = cur.listRule();
+      if (rule.kind() == ListKind.SET) {
+        for (JsonNode e : node) {
+          FieldPath.Segment s = new FieldPath.Element(e);
+          walk(e, cur.step(s), at.then(s), out);
+        }
+      } else if (rule.kind() == ListKind.KEYED) {
+        Set<List<JsonNode>> seen = new HashSet<>();
+        for (int i = 0; i < node.size(); i++) {
+          FieldPath.Segment s = KeyedPaths.elementSegment(rule, node.get(i), i, seen);
+          walk(node.get(i), cur.step(s), at.then(s), out);
+        }
+      }
+    }
+  }
+
+  /**
+   * A copy of {@code doc} with each value at {@code sensitive} replaced by
+   * {@code "hmac-sha256:<hex>"} of HMAC-SHA256 under {@code secretKey} of its canonical JSON.
+   * Paths that are absent are skipped.
+   */
+  public static JsonNode hash(JsonNode doc, Set<FieldPath> sensitive, byte[] secretKey) {
+    Objects.requireNonNull(secretKey, "secretKey");
+    JsonNode out = Documents.freeze(doc);
+    for (FieldPath p : sensitive) {
+      out = with(out, p, 0, v -> Documents.nodes().textNode(hmac(secretKey, v)));
+    }
+    return out;
+  }
+
+  /** A copy of {@code doc} with each value at {@code sensitive} replaced by {@value #REDACTED}. */
+  public static JsonNode redact(JsonNode doc, Set<FieldPath> sensitive) {
+    JsonNode out = Documents.freeze(doc);
+    for (FieldPath p : sensitive) {
+      out = with(out, p, 0, v -> Documents.nodes().textNode(REDACTED));
+    }
+    return out;
+  }
+
+  /**
+   * The stored last-applied document with plain values back in place of keyed hashes: where the
+   * value {@code desired} holds at the same place hashes to the stored text, that value; else
+   * where the {@code live} value does; else the hash stays (it then differs from both, which
+   * correctly shows a change and drift). Since equal hashes mean equal values, any match is the
+   * value that was stored. Returns null when {@code storedL} is null.
+   */
+  public static JsonNode reveal(JsonNode storedL, JsonNode desired, JsonNode live, byte[] secretKey) {
+    Objects.requireNonNull(secretKey, "secretKey");
+    if (storedL == null) {
+      return null;
+    }
+    List<JsonNode> ds = new ArrayList<>(1);
+    if (desired != null) {
+      ds.add(Documents.freeze(desired));
+    }
+    List<JsonNode> vs = new ArrayList<>(1);
+    if (live != null) {
+      vs.add(Documents.freeze(live));
+    }
+    return reveal(Documents.freeze(storedL), ds, vs, secretKey);
+  }
+
+  /**
+   * {@code candidatesD}/{@code candidatesV} are the values at the same place as {@code l}; below a
+   * list every element of the other side's list is a candidate, since without the rules the
+   * element's key is unknown, and a matching hash proves the value anyway.
+   */
+  private static JsonNode reveal(JsonNode l, List<JsonNode> candidatesD, List<JsonNode> candidatesV, byte[] key) {
+    if (l.isTextual() && l.textValue().startsWith(HASH_PREFIX)) {
+      for (JsonNode c : candidatesD) {
+        if (hmac(key, c).equals(l.textValue())) {
+          return c;
+        }
+      }
+      for (JsonNode c : candidatesV) {
+        if (hmac(key, c).equals(l.textValue())) {
+          return c;
+        }
+      }
+      return l;
+    }
+    if (l.isObject()) {
+      Map<String, JsonNode> out = null;
+      int i = 0;
+      for (Iterator<Map.Entry<String, JsonNode>> it = l.fields(); it.hasNext(); i++) {
+        Map.Entry<String, JsonNode> e = it.next();
+        JsonNode kid = e.getValue();
+        if (!mayHoldHash(kid)) {
+          if (out != null) {
+            out.put(e.getKey(), kid);
+          }
+          continue;
+        }
+        JsonNode r = reveal(kid, fields(candidatesD, e.getKey()), fields(candidatesV, e.getKey()), key);
+        if (out == null && r != kid) {
+          out = new LinkedHashMap<>();
+          int j = 0;
+          for (Iterator<Map.Entry<String, JsonNode>> it2 = l.fields(); j < i; j++) {
+            Map.Entry<String, JsonNode> e2 = it2.next();
+            out.put(e2.getKey(), e2.getValue());
+          }
+        }
+        if (out != null) {
+          out.put(e.getKey(), r);
+        }
+      }
+      return out == null ? l : Documents.object(out);
+    }
+    if (l.isArray()) {
+      List<JsonNode> cd = elements(candidatesD);
+      List<JsonNode> cv = elements(candidatesV);
+      List<JsonNode> out = new ArrayList<>(l.size());
+      boolean changed = false;
+      for (JsonNode e : l) {
+        JsonNode r = mayHoldHash(e) ? reveal(e, cd, cv, key) : e;
+        changed |= r != e;
+        out.add(r);
+      }
+      return changed ? Documents.array(out) : l;
+    }
+    return l;
+  }
+
+  private static boolean mayHoldHash(JsonNode n) {
+    return n.isContainerNode() || (n.isTextual() && n.textValue().startsWith(HASH_PREFIX));
+  }
+
+  private static List<JsonNode> fields(List<JsonNode> nodes, String name) {
+    List<JsonNode> out = new ArrayList<>(nodes.size());
+    for (JsonNode n : nodes) {
+      JsonNode f = n.isObject() ? n.get(name) : null;
+      if (f != null) {
+        out.add(f);
+      }
+    }
+    return out;
+  }
+
+  private static List<JsonNode> elements(List<JsonNode> nodes) {
+    List<JsonNode> out = new ArrayList<>();
+    for (JsonNode n : nodes) {
+      if (n.isArray()) {
+        n.forEach(out::add);
+      }
+    }
+    return out;
+  }
+
+  /** {@code "hmac-sha256:<hex>"} of the canonical JSON of {@code value}. */
+  static String hmac(byte[] key, JsonNode value) {
+    try {
+      Mac mac = Mac.getInstance("HmacSHA256");
+      mac.init(new SecretKeySpec(key.length == 0 ? new byte[1] : key, "HmacSHA256"));
+      byte[] h = mac.doFinal(Documents.canonicalJson(value).getBytes(StandardCharsets.UTF_8));
+      return HASH_PREFIX + HexFormat.of().formatHex(h);
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("the JDK has no HmacSHA256", e);
+    }
+  }
+
+  /** {@code doc} with the value at {@code path} (from segment {@code i}) replaced by {@code fn} of it. */
+  private static JsonNode with(JsonNode doc, FieldPath path, int i, UnaryOperator<JsonNode> fn) {
+    if (i == path.size()) {
+      return fn.apply(doc);
+    }
+    FieldPath.Segment s = path.segments().get(i);
+    if (s instanceof FieldPath.Field f) {
+      if (!doc.isObject() || !doc.has(f.name())) {
+        return doc;
+      }
+      Map<String, JsonNode> out = new LinkedHashMap<>();
+      doc.fields().forEachRemaining(e -> out.put(e.getKey(), e.getValue()));
+      out.put(f.name(), with(doc.get(f.name()), path, i + 1, fn));
+      return Documents.object(out);
+    }
+    if (!doc.isArray()) {
+      return doc;
+    }
+    int at = -1;
+    if (s instanceof FieldPath.Index ix) {
+      at = ix.index() < doc.size() ? ix.index() : -1;
+    } else if (s instanceof FieldPath.Element el) {
+      for (int k = 0; k < doc.size() && at < 0; k++) {
+        if (Nodes.looselyEqual(doc.get(k), el.value())) {
+          at = k;
+        }
+      }
+    } else {
+      JsonNode found = KeyedPaths.matchWithoutRule(doc, (FieldPath.Key) s);
+      for (int k = 0; k < doc.size() && at < 0; k++) {
+        if (doc.get(k) == found) {
+          at = k;
+        }
+      }
+    }
+    if (at < 0) {
+      return doc;
+    }
+    List<JsonNode> out = new ArrayList<>(doc.size());
+    doc.forEach(out::add);
+    out.set(at, with(doc.get(at), path, i + 1, fn));
+    return Documents.array(out);
+  }
+}

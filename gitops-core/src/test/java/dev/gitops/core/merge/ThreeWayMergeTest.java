@@ -1,0 +1,321 @@
+package dev.gitops.core.merge;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.TextNode;
+import dev.gitops.api.Documents;
+import dev.gitops.api.FieldChange;
+import dev.gitops.api.FieldPath;
+import dev.gitops.api.KeySelector;
+import dev.gitops.api.MergeException;
+import dev.gitops.api.MergeRules;
+import dev.gitops.api.MergeRules.KeyField;
+import dev.gitops.api.PatchOp;
+import dev.gitops.api.ResourceKey;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class ThreeWayMergeTest {
+
+  static final ObjectMapper JSON = new ObjectMapper();
+  static final ResourceKey KEY = ResourceKey.of("k8s", "apps/Deployment", "prod", "web");
+
+  /** Parses JSON written with single quotes. */
+  static JsonNode j(String json) {
+    try {
+      return Documents.freeze(JSON.readTree(json.replace('\'', '"')));
+    } catch (Exception e) {
+      throw new IllegalArgumentException(json, e);
+    }
+  }
+
+  static MergeResult merge(MergeRules rules, String l, String d, String v) {
+    MergeResult r = new ThreeWayMerge(rules).merge(KEY, l == null ? null : j(l), j(d), v == null ? null : j(v));
+    // Every example also checks the patch reproduces the target.
+    assertThat(Patches.apply(v == null ? null : j(v), r.patch())).isEqualTo(r.target());
+    return r;
+  }
+
+  static MergeResult merge(String l, String d, String v) {
+    return merge(MergeRules.defaults(), l, d, v);
+  }
+
+  static final MergeRules K8S = MergeRules.builder()
+      .keyedList("/spec/containers", KeyField.of("name"))
+      .keyedList("/spec/containers/*/ports", KeyField.of("containerPort"), KeyField.withDefault("protocol", TextNode.valueOf("TCP")))
+      .orderedKeyedList("/spec/steps", KeyField.of("name"))
+      .setList("/metadata/finalizers")
+      .atomicMap("/data")
+      .build();
+
+  @Test
+  void desiredValueWins() {
+    MergeResult r = merge("{'a':1}", "{'a':2}", "{'a':3}");
+    assertThat(r.target()).isEqualTo(j("{'a':2}"));
+    assertThat(r.patch()).containsExactly(PatchOp.replace("/a", j("2")));
+  }
+
+  @Test
+  void serverDefaultedFieldsAreKept() {
+    MergeResult r = merge("{'a':1}", "{'a':1}", "{'a':1,'defaulted':'yes'}");
+    assertThat(r.target()).isEqualTo(j("{'a':1,'defaulted':'yes'}"));
+    assertThat(r.isNoop()).isTrue();
+  }
+
+  @Test
+  void fieldRemovedFromGitIsRemoved() {
+    MergeResult r = merge("{'a':1,'b':2}", "{'a':1}", "{'a':1,'b':2,'c':3}");
+    assertThat(r.target()).isEqualTo(j("{'a':1,'c':3}"));
+    assertThat(r.patch()).containsExactly(PatchOp.remove("/b"));
+    assertThat(r.fields()).containsExactly(new FieldChange(FieldPath.of("b"), j("2"), null, false));
+  }
+
+  @Test
+  void objectsMergeRecursively() {
+    MergeResult r = merge("{'m':{'x':1}}", "{'m':{'x':2,'y':3}}", "{'m':{'x':1,'z':9}}");
+    assertThat(r.target()).isEqualTo(j("{'m':{'x':2,'y':3,'z':9}}"));
+  }
+
+  @Test
+  void neverAppliedFieldNotInGitKeepsLive() {
+    MergeResult r = merge(null, "{'a':1}", "{'a':0,'b':2}");
+    assertThat(r.target()).isEqualTo(j("{'a':1,'b':2}"));
+    assertThat(r.owned()).isEmpty();
+  }
+
+  @Test
+  void absentLiveCreatesWholeDocument() {
+    MergeResult r = merge(MergeRules.builder().nullMode(MergeRules.NullMode.ABSENT).build(), null, "{'a':1,'b':null}", null);
+    assertThat(r.target()).isEqualTo(j("{'a':1}"));
+    assertThat(r.patch()).containsExactly(PatchOp.add("", j("{'a':1}")));
+    assertThat(r.fields()).extracting(FieldChange::path).containsExactly(FieldPath.of("a"));
+  }
+
+  @Test
+  void atomicListReplacedByDesired() {
+    MergeResult r = merge("{'l':[1,2]}", "{'l':[1,3]}", "{'l':[1,2,9]}");
+    assertThat(r.target()).isEqualTo(j("{'l':[1,3]}"));
+  }
+
+  @Test
+  void atomicListKeepsLiveWhenElementsOnlyHaveServerDefaults() {
+    MergeResult r = merge("{'l':[{'a':1}]}", "{'l':[{'a':1}]}", "{'l':[{'a':1,'def':true}]}");
+    assertThat(r.target()).isEqualTo(j("{'l':[{'a':1,'def':true}]}"));
+    assertThat(r.isNoop()).isTrue();
+  }
+
+  @Test
+  void frontInsertIntoAtomicListIsOneAdd() {
+    MergeResult r = merge("{'l':[1,2,3,4,5]}", "{'l':[0,1,2,3,4,5]}", "{'l':[1,2,3,4,5]}");
+    assertThat(r.patch()).containsExactly(PatchOp.add("/l/0", j("0")));
+  }
+
+  @Test
+  void keyedListInsertInMiddleIsOneAdd() {
+    String l = "{'spec':{'containers':[{'name':'a'},{'name':'c'},{'name':'d'}]}}";
+    String d = "{'spec':{'containers':[{'name':'a'},{'name':'b'},{'name':'c'},{'name':'d'}]}}";
+    String v = "{'spec':{'containers':[{'name':'a','x':1},{'name':'c','x':1},{'name':'d','x':1}]}}";
+    MergeResult r = merge(K8S, l, d, v);
+    assertThat(r.patch()).containsExactly(PatchOp.add("/spec/containers/1", j("{'name':'b'}")));
+    assertThat(r.fields()).extracting(f -> f.path().toString()).containsExactly("/spec/containers/[name=b]/name");
+  }
+
+  @Test
+  void keyedListMergesElementsByKeyWhateverTheOrder() {
+    String l = "{'spec':{'containers':[{'name':'a','image':'1'},{'name':'b','image':'1'}]}}";
+    String d = "{'spec':{'containers':[{'name':'a','image':'2'},{'name':'b','image':'1'}]}}";
+    String v = "{'spec':{'containers':[{'name':'b','image':'1','pull':'x'},{'name':'a','image':'1','pull':'x'}]}}";
+    MergeResult r = merge(K8S, l, d, v);
+    assertThat(r.target()).isEqualTo(j("{'spec':{'containers':[{'name':'b','image':'1','pull':'x'},{'name':'a','image':'2','pull':'x'}]}}"));
+    assertThat(r.patch()).containsExactly(PatchOp.replace("/spec/containers/1/image", j("'2'")));
+    assertThat(r.fields()).extracting(f -> f.path().toString()).containsExactly("/spec/containers/[name=a]/image");
+  }
+
+  @Test
+  void keyedListRemovesOwnedElementsAndKeepsLiveOnlyOnes() {
+    String l = "{'spec':{'containers':[{'name':'a'},{'name':'gone'}]}}";
+    String d = "{'spec':{'containers':[{'name':'a'}]}}";
+    String v = "{'spec':{'containers':[{'name':'gone'},{'name':'a'},{'name':'injected'},{'noname':1}]}}";
+    MergeResult r = merge(K8S, l, d, v);
+    assertThat(r.target()).isEqualTo(j("{'spec':{'containers':[{'name':'a'},{'name':'injected'},{'noname':1}]}}"));
+    assertThat(r.patch()).containsExactly(PatchOp.remove("/spec/containers/0"));
+  }
+
+  @Test
+  void keyedListKeyDefaultsMatchElementsThatOmitTheField() {
+    String d = "{'spec':{'containers':[{'name':'a','ports':[{'containerPort':80}]}]}}";
+    String v = "{'spec':{'containers':[{'name':'a','ports':[{'containerPort':80,'protocol':'TCP'}]}]}}";
+    MergeResult r = merge(K8S, d, d, v);
+    assertThat(r.isNoop()).isTrue();
+    assertThat(r.owned()).extracting(FieldPath::toString)
+        .containsExactlyInAnyOrder("/spec/containers/[name=a]/name", "/spec/containers/[name=a]/ports/[containerPort=80,protocol=TCP]/containerPort");
+  }
+
+  @Test
+  void orderedKeyedListKeepsLiveOnlyElementAfterItsPredecessor() {
+    String l = "{'spec':{'steps':[{'name':'a'},{'name':'b'}]}}";
+    String d = "{'spec':{'steps':[{'name':'b'},{'name':'a'},{'name':'c'}]}}";
+    String v = "{'spec':{'steps':[{'name':'first'},{'name':'a'},{'name':'sidecar'},{'name':'b'}]}}";
+    MergeResult r = merge(K8S, l, d, v);
+    assertThat(r.target()).isEqualTo(j("{'spec':{'steps':[{'name':'first'},{'name':'b'},{'name':'a'},{'name':'sidecar'},{'name':'c'}]}}"));
+  }
+
+  @Test
+  void duplicateKeyInDesiredNamesThePath() {
+    String d = "{'spec':{'containers':[{'name':'a'},{'name':'a'}]}}";
+    assertThatThrownBy(() -> merge(K8S, null, d, "{}"))
+        .isInstanceOf(MergeException.class)
+        .hasMessageContaining("/spec/containers")
+        .hasMessageContaining("[name=a]")
+        .satisfies(e -> assertThat(((MergeException) e).path()).isEqualTo(FieldPath.of("spec", "containers")));
+  }
+
+  @Test
+  void desiredElementWithoutKeyIsRejectedEvenOnCreate() {
+    String d = "{'spec':{'containers':[{'image':'x'}]}}";
+    assertThatThrownBy(() -> merge(K8S, null, d, null))
+        .isInstanceOf(MergeException.class)
+        .hasMessageContaining("/spec/containers")
+        .hasMessageContaining("[name]");
+  }
+
+  @Test
+  void liveElementsWithDuplicateKeysAreKeptAsLiveOnly() {
+    String d = "{'spec':{'containers':[{'name':'a','image':'2'}]}}";
+    String v = "{'spec':{'containers':[{'name':'a','image':'1'},{'name':'a','image':'dup'}]}}";
+    MergeResult r = merge(K8S, d, d, v);
+    assertThat(r.target()).isEqualTo(j("{'spec':{'containers':[{'name':'a','image':'2'},{'name':'a','image':'dup'}]}}"));
+  }
+
+  @Test
+  void setListUnionsByValueAndDropsValuesRemovedFromGit() {
+    String l = "{'metadata':{'finalizers':['ours','old']}}";
+    String d = "{'metadata':{'finalizers':['ours','new']}}";
+    String v = "{'metadata':{'finalizers':['theirs','old','ours']}}";
+    MergeResult r = merge(K8S, l, d, v);
+    assertThat(r.target()).isEqualTo(j("{'metadata':{'finalizers':['theirs','ours','new']}}"));
+    assertThat(r.fields()).extracting(f -> f.symbol() + f.path().toString())
+        .containsExactlyInAnyOrder("-/metadata/finalizers/[=old]", "+/metadata/finalizers/[=new]");
+  }
+
+  @Test
+  void atomicMapDropsHandAddedKeys() {
+    MergeResult r = merge(K8S, "{'data':{'a':'1'}}", "{'data':{'a':'1'}}", "{'data':{'a':'1','byhand':'x'}}");
+    assertThat(r.target()).isEqualTo(j("{'data':{'a':'1'}}"));
+    assertThat(r.patch()).containsExactly(PatchOp.remove("/data/byhand"));
+    assertThat(r.owned()).containsExactly(FieldPath.of("data"));
+  }
+
+  @Test
+  void ignoredPathKeepsLive() {
+    MergeRules rules = MergeRules.builder().ignore("/spec/replicas", KeySelector.type("k8s", "apps/Deployment")).build();
+    MergeResult r = merge(rules, "{'spec':{'replicas':1}}", "{'spec':{'replicas':2}}", "{'spec':{'replicas':7}}");
+    assertThat(r.target()).isEqualTo(j("{'spec':{'replicas':7}}"));
+    assertThat(r.owned()).isEmpty();
+    assertThat(r.drift()).isEmpty();
+  }
+
+  @Test
+  void ignoredPathTakesDesiredOnCreate() {
+    MergeRules rules = MergeRules.builder().ignore("/spec/replicas").build();
+    assertThat(merge(rules, null, "{'spec':{'replicas':2}}", null).target()).isEqualTo(j("{'spec':{'replicas':2}}"));
+  }
+
+  @Test
+  void ignoreRuleForOtherResourcesDoesNotApply() {
+    MergeRules rules = MergeRules.builder().ignore("/spec/replicas", KeySelector.type("k8s", "v1/Service")).build();
+    assertThat(merge(rules, null, "{'spec':{'replicas':2}}", "{'spec':{'replicas':7}}").target())
+        .isEqualTo(j("{'spec':{'replicas':2}}"));
+  }
+
+  @Test
+  void nullAbsentModeRemovesField() {
+    MergeRules rules = MergeRules.builder().nullMode(MergeRules.NullMode.ABSENT).build();
+    MergeResult r = merge(rules, null, "{'a':1,'b':null}", "{'a':1,'b':5}");
+    assertThat(r.target()).isEqualTo(j("{'a':1}"));
+    assertThat(r.patch()).containsExactly(PatchOp.remove("/b"));
+  }
+
+  @Test
+  void nullAbsentModeKeepsNullsInsideArrays() {
+    MergeRules rules = MergeRules.builder().nullMode(MergeRules.NullMode.ABSENT).build();
+    assertThat(merge(rules, null, "{'l':[null,1]}", "{}").target()).isEqualTo(j("{'l':[null,1]}"));
+  }
+
+  @Test
+  void nullAbsentModeTreatsStoredNullAsOwnedAndAbsent() {
+    MergeRules rules = MergeRules.builder().nullMode(MergeRules.NullMode.ABSENT).build();
+    MergeResult r = merge(rules, "{'a':1,'b':null}", "{'a':1}", "{'a':1,'b':3}");
+    assertThat(r.target()).isEqualTo(j("{'a':1}"));
+    assertThat(r.owned()).contains(FieldPath.of("b"));
+    assertThat(r.drift()).containsExactly(FieldPath.of("b"));
+  }
+
+  @Test
+  void nullValueModeSetsNull() {
+    MergeResult r = merge(null, "{'a':null}", "{'a':5}");
+    assertThat(r.target()).isEqualTo(j("{'a':null}"));
+  }
+
+  @Test
+  void typeMismatchTakesDesired() {
+    MergeResult r = merge("{'a':{'x':1}}", "{'a':{'x':1}}", "{'a':'string'}");
+    assertThat(r.target()).isEqualTo(j("{'a':{'x':1}}"));
+    assertThat(r.patch()).containsExactly(PatchOp.replace("/a", j("{'x':1}")));
+  }
+
+  @Test
+  void driftIsOwnedFieldChangedLive() {
+    MergeResult r = merge("{'a':1,'b':1}", "{'a':1,'b':1}", "{'a':2,'b':1}");
+    assertThat(r.drift()).containsExactly(FieldPath.of("a"));
+    assertThat(r.conflicts()).isEmpty();
+  }
+
+  @Test
+  void conflictIsOwnedFieldChangedInGitAndLiveDifferently() {
+    MergeResult r = merge("{'a':1,'b':1}", "{'a':2,'b':2}", "{'a':3,'b':1}");
+    assertThat(r.conflicts()).containsExactly(FieldPath.of("a"));
+    assertThat(r.drift()).containsExactly(FieldPath.of("a"));
+    assertThat(r.target()).isEqualTo(j("{'a':2,'b':2}"));
+  }
+
+  @Test
+  void takeoverIsNewDesiredFieldLiveAlreadyHolds() {
+    MergeResult r = merge("{'a':1}", "{'a':1,'b':2,'c':3}", "{'a':1,'b':9,'c':3}");
+    assertThat(r.takeovers()).containsExactly(FieldPath.of("b"));
+  }
+
+  @Test
+  void emptyObjectLeafDoesNotDriftWhenServerFillsIt() {
+    MergeResult r = merge("{'s':{}}", "{'s':{}}", "{'s':{'filled':1}}");
+    assertThat(r.drift()).isEmpty();
+    assertThat(r.isNoop()).isTrue();
+  }
+
+  @Test
+  void sensitiveFieldChangesAreFlagged() {
+    MergeRules rules = MergeRules.builder().sensitive("/data/*", KeySelector.ANY).atomicMap("/data").build();
+    MergeResult r = merge(rules, null, "{'data':{'pw':'new'}}", "{'data':{'pw':'old'}}");
+    assertThat(r.fields()).singleElement().satisfies(f -> assertThat(f.sensitive()).isTrue());
+  }
+
+  @Test
+  void patchDiffOfKeyedListWithChangedAndInsertedElementsStaysByKey() {
+    String d = "{'spec':{'containers':[{'name':'new'},{'name':'a','image':'2'}]}}";
+    String v = "{'spec':{'containers':[{'name':'a','image':'1'}]}}";
+    MergeResult r = merge(K8S, null, d, v);
+    assertThat(r.patch()).containsExactlyInAnyOrder(
+        PatchOp.add("/spec/containers/0", j("{'name':'new'}")), PatchOp.replace("/spec/containers/1/image", j("'2'")));
+  }
+
+  @Test
+  void resultReportsAreReadOnly() {
+    MergeResult r = merge("{'a':1}", "{'a':2}", "{'a':3}");
+    assertThatThrownBy(() -> r.drift().add(FieldPath.of("x"))).isInstanceOf(UnsupportedOperationException.class);
+    assertThat(r).isEqualTo(r);
+    assertThat(List.copyOf(r.owned())).containsExactly(FieldPath.of("a"));
+  }
+}
