@@ -1,0 +1,272 @@
+package dev.gitops.core;
+
+import dev.gitops.api.Cancellation;
+import dev.gitops.api.SyncResult;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Random;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs {@link Reconciler#sync} periodically: with jitter, with exponential backoff after
+ * failures, on demand with {@link #trigger()}, paused with {@link #suspend()}, and pinned to one
+ * revision with {@link #pin} (what a rollback uses, so the loop does not undo it). At most one
+ * sync is in flight; {@link #newRevision()} cancels the one in flight (and any health wait in
+ * it) and starts over.
+ *
+ * <pre>{@code
+ * try (ReconcileLoop loop = ReconcileLoop.builder(reconciler).interval(Duration.ofMinutes(3)).build()) {
+ *   loop.start();
+ *   ...                 // webhook arrives:
+ *   loop.newRevision();
+ * }
+ * }</pre>
+ */
+public final class ReconcileLoop implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ReconcileLoop.class);
+
+  private final Reconciler reconciler;
+  private final Duration interval;
+  private final double jitter;
+  private final Duration maxBackoff;
+  private final Random random;
+  private final ScheduledExecutorService scheduler;
+  private final AtomicReference<ScheduledFuture<?>> next = new AtomicReference<>();
+  private final AtomicReference<Cancellation> inFlight = new AtomicReference<>();
+  private final AtomicReference<SyncResult> lastResult = new AtomicReference<>();
+  private final AtomicReference<Throwable> lastError = new AtomicReference<>();
+  private final AtomicInteger failures = new AtomicInteger();
+  private final AtomicInteger runs = new AtomicInteger();
+  private volatile boolean suspended;
+  private volatile boolean started;
+  private volatile boolean closed;
+  private volatile String pinned;
+
+  private ReconcileLoop(Builder b) {
+    this.reconciler = b.reconciler;
+    this.interval = b.interval;
+    this.jitter = b.jitter;
+    this.maxBackoff = b.maxBackoff;
+    this.random = new Random(b.seed);
+    this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "gitops-loop");
+      t.setDaemon(true);
+      return t;
+    });
+  }
+
+  /** A builder for a loop around {@code reconciler}. */
+  public static Builder builder(Reconciler reconciler) {
+    return new Builder(reconciler);
+  }
+
+  /** Starts the loop: the first sync runs at once. */
+  public synchronized void start() {
+    if (closed) {
+      throw new IllegalStateException("loop is closed");
+    }
+    if (!started) {
+      started = true;
+      schedule(Duration.ZERO);
+    }
+  }
+
+  /** Runs a sync as soon as the one in flight (if any) is done. */
+  public void trigger() {
+    if (started && !closed) {
+      schedule(Duration.ZERO);
+    }
+  }
+
+  /** A new revision arrived: cancels the sync in flight (and its health waits) and syncs again. */
+  public void newRevision() {
+    Cancellation c = inFlight.get();
+    if (c != null) {
+      c.cancel("a new revision arrived");
+    }
+    trigger();
+  }
+
+  /** Skips syncs until {@link #resume()}. */
+  public void suspend() {
+    suspended = true;
+  }
+
+  /** Resumes syncing and syncs at once. */
+  public void resume() {
+    suspended = false;
+    trigger();
+  }
+
+  /** Syncs {@code revision} instead of the head until {@link #unpin()}. */
+  public void pin(String revision) {
+    this.pinned = Objects.requireNonNull(revision, "revision");
+  }
+
+  /** Follows the head again. */
+  public void unpin() {
+    this.pinned = null;
+  }
+
+  /** The revision the loop is pinned to, or null. */
+  public String pinnedRevision() {
+    return pinned;
+  }
+
+  /** Whether the loop is suspended. */
+  public boolean isSuspended() {
+    return suspended;
+  }
+
+  /** The result of the last completed sync, or null. */
+  public SyncResult lastResult() {
+    return lastResult.get();
+  }
+
+  /** The error of the last sync if it threw, or null. */
+  public Throwable lastError() {
+    return lastError.get();
+  }
+
+  /** How many syncs ran (skipped ones while suspended do not count). */
+  public int runs() {
+    return runs.get();
+  }
+
+  /** Consecutive failed syncs. */
+  public int consecutiveFailures() {
+    return failures.get();
+  }
+
+  private synchronized void schedule(Duration delay) {
+    if (closed) {
+      return;
+    }
+    ScheduledFuture<?> old = next.get();
+    if (old != null && !old.isDone()) {
+      if (old.getDelay(TimeUnit.MILLISECONDS) <= delay.toMillis()) {
+        return;
+      }
+      old.cancel(false);
+    }
+    next.set(scheduler.schedule(this::runOnce, delay.toMillis(), TimeUnit.MILLISECONDS));
+  }
+
+  private void runOnce() {
+    if (closed) {
+      return;
+    }
+    if (suspended) {
+      schedule(nextDelay(false));
+      return;
+    }
+    Cancellation c = new Cancellation();
+    inFlight.set(c);
+    boolean ok = false;
+    try {
+      SyncResult r = reconciler.sync(pinned, c);
+      lastResult.set(r);
+      lastError.set(null);
+      ok = r.isSuccessful();
+    } catch (RuntimeException e) {
+      // The loop must survive any one failed sync; the error is kept for callers and logged.
+      lastError.set(e);
+      LOG.warn("sync failed: {}", e.getMessage());
+    } finally {
+      inFlight.set(null);
+      runs.incrementAndGet();
+    }
+    if (ok) {
+      failures.set(0);
+    } else {
+      failures.incrementAndGet();
+    }
+    schedule(nextDelay(!ok));
+  }
+
+  /** The delay before the next run: the interval with jitter, or a backoff after failures. */
+  Duration nextDelay(boolean failed) {
+    long base = interval.toMillis();
+    if (failed) {
+      int n = Math.min(failures.get(), 20);
+      long backoff = Math.min(maxBackoff.toMillis(), Math.max(1, base / 8) << Math.max(0, n - 1));
+      base = Math.max(1, backoff);
+    }
+    double spread = 1 + jitter * (2 * random.nextDouble() - 1);
+    return Duration.ofMillis(Math.max(1, Math.round(base * spread)));
+  }
+
+  /** Stops the loop; a sync in flight is cancelled. */
+  @Override
+  public void close() {
+    closed = true;
+    Cancellation c = inFlight.get();
+    if (c != null) {
+      c.cancel("loop closed");
+    }
+    scheduler.shutdownNow();
+    try {
+      if (!scheduler.awaitTermination(10, TimeUnit.SECONDS)) {
+        LOG.warn("sync loop did not stop within 10 s");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** Builds a {@link ReconcileLoop}. */
+  public static final class Builder {
+    private final Reconciler reconciler;
+    private Duration interval = Duration.ofMinutes(3);
+    private double jitter = 0.1;
+    private Duration maxBackoff = Duration.ofMinutes(10);
+    private long seed = System.nanoTime();
+
+    private Builder(Reconciler reconciler) {
+      this.reconciler = Objects.requireNonNull(reconciler, "reconciler");
+    }
+
+    /** Time between syncs (default 3 minutes). */
+    public Builder interval(Duration d) {
+      if (d.isNegative() || d.isZero()) {
+        throw new IllegalArgumentException("interval must be positive, got " + d);
+      }
+      this.interval = d;
+      return this;
+    }
+
+    /** Relative jitter, 0 to 0.5 (default 0.1). */
+    public Builder jitter(double j) {
+      if (j < 0 || j > 0.5) {
+        throw new IllegalArgumentException("jitter must be in 0..0.5, got " + j);
+      }
+      this.jitter = j;
+      return this;
+    }
+
+    /** The longest backoff after failures (default 10 minutes). */
+    public Builder maxBackoff(Duration d) {
+      this.maxBackoff = Objects.requireNonNull(d, "maxBackoff");
+      return this;
+    }
+
+    /** Seed for the jitter (tests). */
+    public Builder seed(long s) {
+      this.seed = s;
+      return this;
+    }
+
+    /** The loop (not started). */
+    public ReconcileLoop build() {
+      return new ReconcileLoop(this);
+    }
+  }
+}

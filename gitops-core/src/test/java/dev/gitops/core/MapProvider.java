@@ -1,0 +1,101 @@
+package dev.gitops.core;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.gitops.api.Action;
+import dev.gitops.api.Change;
+import dev.gitops.api.Observation;
+import dev.gitops.api.Outcome;
+import dev.gitops.api.OwnerMark;
+import dev.gitops.api.ResourceKey;
+import dev.gitops.api.spi.CallContext;
+import dev.gitops.api.spi.Provider;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+
+/** A map-backed provider for core tests (gitops-testkit's InMemoryProvider cannot be used from core). */
+public final class MapProvider implements Provider {
+  final String id;
+  final boolean marks;
+  final Map<ResourceKey, JsonNode> live = new ConcurrentHashMap<>();
+  final Map<ResourceKey, OwnerMark> markOf = new ConcurrentHashMap<>();
+  final Map<ResourceKey, String> versions = new ConcurrentHashMap<>();
+  final Set<ResourceKey> unobservable = ConcurrentHashMap.newKeySet();
+  final Set<ResourceKey> failing = ConcurrentHashMap.newKeySet();
+  final List<Change> applied = new ArrayList<>();
+  final AtomicLong counter = new AtomicLong();
+  volatile Consumer<Change> beforeApply = c -> { };
+
+  public MapProvider(String id, boolean marks) {
+    this.id = id;
+    this.marks = marks;
+  }
+
+  @Override
+  public String id() {
+    return id;
+  }
+
+  void put(ResourceKey k, JsonNode doc) {
+    live.put(k, doc);
+    versions.put(k, "v" + counter.incrementAndGet());
+  }
+
+  @Override
+  public Map<ResourceKey, Observation> observe(Collection<ResourceKey> keys, CallContext ctx) {
+    Map<ResourceKey, Observation> out = new LinkedHashMap<>();
+    for (ResourceKey k : keys) {
+      if (unobservable.contains(k)) {
+        out.put(k, Observation.unknown(k, "forbidden"));
+      } else if (live.containsKey(k)) {
+        out.put(k, Observation.present(k, live.get(k), versions.get(k), markOf.get(k)));
+      } else {
+        out.put(k, Observation.absent(k));
+      }
+    }
+    return out;
+  }
+
+  @Override
+  public synchronized Outcome apply(Change change, CallContext ctx) {
+    beforeApply.accept(change);
+    applied.add(change);
+    if (failing.contains(change.key())) {
+      return Outcome.permanentFailure("injected failure", null);
+    }
+    if (change.action() == Action.DELETE) {
+      live.remove(change.key());
+      markOf.remove(change.key());
+      return Outcome.deleted();
+    }
+    boolean existed = live.containsKey(change.key());
+    put(change.key(), change.target());
+    if (marks) {
+      markOf.put(change.key(), new OwnerMark(ctx.owner(), change.key()));
+    }
+    return existed ? Outcome.configured() : Outcome.created();
+  }
+
+  @Override
+  public boolean marksObjects() {
+    return marks;
+  }
+
+  @Override
+  public Collection<ResourceKey> listMarked(String owner, CallContext ctx) {
+    Set<ResourceKey> out = new HashSet<>();
+    markOf.forEach((k, m) -> {
+      if (m.owner().equals(owner)) {
+        out.add(k);
+      }
+    });
+    return out;
+  }
+}

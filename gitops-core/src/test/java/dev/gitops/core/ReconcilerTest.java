@@ -1,0 +1,444 @@
+package dev.gitops.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gitops.api.Action;
+import dev.gitops.api.Change;
+import dev.gitops.api.DecodeException;
+import dev.gitops.api.DependencyCycleException;
+import dev.gitops.api.ManagementPolicy;
+import dev.gitops.api.Outcome;
+import dev.gitops.api.OwnerMark;
+import dev.gitops.api.Plan;
+import dev.gitops.api.PlanMismatchException;
+import dev.gitops.api.PlanRefusedException;
+import dev.gitops.api.Resource;
+import dev.gitops.api.ResourceKey;
+import dev.gitops.api.State;
+import dev.gitops.api.SyncEvent;
+import dev.gitops.api.SyncResult;
+import dev.gitops.core.plan.DeletionBudget;
+import dev.gitops.core.plan.PlanCodec;
+import dev.gitops.core.store.InMemoryStateStore;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+
+/** The per-key decision table of DESIGN.md, row by row, and the Reconciler around it. */
+class ReconcilerTest {
+
+  static final ObjectMapper JSON = new ObjectMapper();
+  final AtomicReference<State> desired = new AtomicReference<>(State.of("r1", List.of()));
+  final InMemoryStateStore store = new InMemoryStateStore();
+
+  static JsonNode json(String s) {
+    try {
+      return JSON.readTree(s.replace('\'', '"'));
+    } catch (Exception e) {
+      throw new IllegalArgumentException(s, e);
+    }
+  }
+
+  static ResourceKey key(String name) {
+    return ResourceKey.of("m", "thing", "", name);
+  }
+
+  static Resource res(String name, String doc) {
+    return Resource.of(key(name), json(doc));
+  }
+
+  void want(String revision, Resource... rs) {
+    desired.set(State.of(revision, List.of(rs)));
+  }
+
+  Reconciler reconciler(MapProvider p, SyncOptions options) {
+    return Reconciler.builder().source(dev.gitops.api.spi.Source.of(desired::get)).provider(p).store(store)
+        .owner("me").options(options).build();
+  }
+
+  Reconciler reconciler(MapProvider p) {
+    return reconciler(p, SyncOptions.defaults());
+  }
+
+  @Test
+  void createsWhatIsAbsentAndRecordsIt() {
+    MapProvider p = new MapProvider("m", false);
+    want("r1", res("a", "{'x':1}"));
+    SyncResult r = reconciler(p).sync();
+    assertThat(r.isSuccessful()).isTrue();
+    assertThat(r.outcomes().get(key("a")).kind()).isEqualTo(Outcome.Kind.CREATED);
+    assertThat(p.live.get(key("a"))).isEqualTo(json("{'x':1}"));
+    assertThat(store.load().inventory()).containsKey(key("a"));
+    assertThat(store.load().pending()).isEmpty();
+    assertThat(store.load().lastAppliedRevision()).isEqualTo("r1");
+  }
+
+  @Test
+  void secondSyncHasNothingToDo() {
+    MapProvider p = new MapProvider("m", false);
+    want("r1", res("a", "{'x':1}"));
+    Reconciler rec = reconciler(p);
+    rec.sync();
+    Plan again = rec.plan();
+    assertThat(again.hasChanges()).isFalse();
+    assertThat(again.change(key("a")).action()).isEqualTo(Action.NOOP);
+  }
+
+  @Test
+  void deletedOutOfBandIsCreatedAgainAndFlaggedAsDrift() {
+    MapProvider p = new MapProvider("m", false);
+    want("r1", res("a", "{'x':1}"));
+    Reconciler rec = reconciler(p);
+    rec.sync();
+    p.live.remove(key("a"));
+    Change c = rec.plan().change(key("a"));
+    assertThat(c.action()).isEqualTo(Action.CREATE);
+    assertThat(c.drift()).isTrue();
+    assertThat(c.has(Change.Flag.DELETED_OUT_OF_BAND)).isTrue();
+  }
+
+  @Test
+  void existingObjectWithoutOurMarkIsSkippedAsConflictUnlessAdoptionIsAllowed() {
+    MapProvider p = new MapProvider("m", true);
+    p.put(key("a"), json("{'x':0}"));
+    want("r1", res("a", "{'x':1}"));
+    Change skipped = reconciler(p).plan().change(key("a"));
+    assertThat(skipped.action()).isEqualTo(Action.SKIP);
+    assertThat(skipped.conflict()).isTrue();
+    assertThat(skipped.reason()).contains("not created by this reconciler");
+
+    Change adopted = reconciler(p, SyncOptions.defaults().withAdopt(true)).plan().change(key("a"));
+    assertThat(adopted.action()).isEqualTo(Action.UPDATE);
+    assertThat(adopted.has(Change.Flag.ADOPT)).isTrue();
+  }
+
+  @Test
+  void existingObjectWithOurMarkIsUpdatedWithoutAdoption() {
+    MapProvider p = new MapProvider("m", true);
+    p.put(key("a"), json("{'x':0}"));
+    p.markOf.put(key("a"), new OwnerMark("me", key("a")));
+    want("r1", res("a", "{'x':1}"));
+    assertThat(reconciler(p, SyncOptions.defaults().withRebuildStore(true)).plan().change(key("a")).action())
+        .isEqualTo(Action.UPDATE);
+  }
+
+  @Test
+  void markCopiedOntoAnotherObjectIsNotOurs() {
+    MapProvider p = new MapProvider("m", true);
+    p.put(key("a"), json("{'x':0}"));
+    p.markOf.put(key("a"), new OwnerMark("me", key("b")));
+    want("r1", res("a", "{'x':1}"));
+    Change c = reconciler(p, SyncOptions.defaults().withRebuildStore(true)).plan().change(key("a"));
+    assertThat(c.action()).isEqualTo(Action.SKIP);
+    assertThat(c.reason()).contains("not ours");
+  }
+
+  @Test
+  void ownedAndPresentIsUpdatedWhenTheMergeChangesSomethingElseNoop() {
+    MapProvider p = new MapProvider("m", false);
+    want("r1", res("a", "{'x':1}"));
+    Reconciler rec = reconciler(p);
+    rec.sync();
+    want("r2", res("a", "{'x':2}"));
+    Plan plan = rec.plan();
+    assertThat(plan.change(key("a")).action()).isEqualTo(Action.UPDATE);
+    assertThat(plan.change(key("a")).fields()).extracting(f -> f.path().toString()).containsExactly("/x");
+    rec.sync();
+    assertThat(p.live.get(key("a"))).isEqualTo(json("{'x':2}"));
+  }
+
+  @Test
+  void fieldsSetByTheLiveSystemAreKept() {
+    MapProvider p = new MapProvider("m", false);
+    want("r1", res("a", "{'x':1}"));
+    Reconciler rec = reconciler(p);
+    rec.sync();
+    p.put(key("a"), json("{'x':1,'status':'ready'}"));
+    assertThat(rec.plan().change(key("a")).action()).isEqualTo(Action.NOOP);
+  }
+
+  @Test
+  void removedFromGitAndPresentIsDeleted() {
+    MapProvider p = new MapProvider("m", false);
+    want("r1", res("a", "{'x':1}"), res("b", "{'x':1}"));
+    Reconciler rec = reconciler(p);
+    rec.sync();
+    want("r2", res("b", "{'x':1}"));
+    SyncResult r = rec.sync();
+    assertThat(r.outcomes().get(key("a")).kind()).isEqualTo(Outcome.Kind.DELETED);
+    assertThat(p.live).doesNotContainKey(key("a"));
+    assertThat(store.load().inventory()).doesNotContainKey(key("a"));
+  }
+
+  @Test
+  void removedFromGitWithPruneDisabledStays() {
+    MapProvider p = new MapProvider("m", false);
+    want("r1", res("a", "{'x':1}"), res("b", "{'x':1}"));
+    reconciler(p).sync();
+    want("r2", res("b", "{'x':1}"));
+    Change c = reconciler(p, SyncOptions.defaults().withPrune(false)).plan().change(key("a"));
+    assertThat(c.action()).isEqualTo(Action.SKIP);
+    assertThat(c.reason()).contains("prune is disabled");
+  }
+
+  @Test
+  void deleteIsDecidedByTheLastAppliedPolicy() {
+    MapProvider p = new MapProvider("m", false);
+    Resource keep = Resource.builder(key("a")).document(json("{'x':1}")).policy(ManagementPolicy.NO_PRUNE).build();
+    want("r1", keep, res("b", "{'x':1}"));
+    Reconciler rec = reconciler(p);
+    rec.sync();
+    want("r2", res("b", "{'x':1}"));
+    Change c = rec.plan().change(key("a"));
+    assertThat(c.action()).isEqualTo(Action.SKIP);
+    assertThat(c.reason()).contains("forbids delete");
+  }
+
+  @Test
+  void removedFromGitWhoseMarkIsNoLongerOursIsNotDeleted() {
+    MapProvider p = new MapProvider("m", true);
+    want("r1", res("a", "{'x':1}"), res("b", "{'x':1}"));
+    Reconciler rec = reconciler(p);
+    rec.sync();
+    p.markOf.put(key("a"), new OwnerMark("someone-else", key("a")));
+    want("r2", res("b", "{'x':1}"));
+    assertThat(rec.plan().change(key("a")).action()).isEqualTo(Action.SKIP);
+  }
+
+  @Test
+  void removedFromGitAndAlreadyAbsentIsDroppedFromTheInventory() {
+    MapProvider p = new MapProvider("m", false);
+    want("r1", res("a", "{'x':1}"), res("b", "{'x':1}"));
+    Reconciler rec = reconciler(p);
+    rec.sync();
+    p.live.remove(key("a"));
+    want("r2", res("b", "{'x':1}"));
+    SyncResult r = rec.sync();
+    assertThat(r.plan().change(key("a")).action()).isEqualTo(Action.NOOP);
+    assertThat(store.load().inventory()).doesNotContainKey(key("a"));
+  }
+
+  @Test
+  void orphanWithOurMarkIsReportedAndDeletedOnlyWhenAsked() {
+    MapProvider p = new MapProvider("m", true);
+    want("r1", res("b", "{'x':1}"));
+    Reconciler rec = reconciler(p);
+    rec.sync();
+    p.put(key("o"), json("{'x':1}"));
+    p.markOf.put(key("o"), new OwnerMark("me", key("o")));
+    Change c = rec.plan().change(key("o"));
+    assertThat(c.action()).isEqualTo(Action.SKIP);
+    assertThat(c.has(Change.Flag.ORPHAN)).isTrue();
+    Change deleted = reconciler(p, SyncOptions.defaults().withDeleteOrphans(true)).plan().change(key("o"));
+    assertThat(deleted.action()).isEqualTo(Action.DELETE);
+  }
+
+  @Test
+  void unknownObservationMakesThePlanIncompleteAndPrunesNothing() {
+    MapProvider p = new MapProvider("m", false);
+    want("r1", res("a", "{'x':1}"), res("b", "{'x':1}"), res("c", "{'x':1}"));
+    Reconciler rec = reconciler(p);
+    rec.sync();
+    p.unobservable.add(key("a"));
+    want("r2", res("a", "{'x':2}"), res("c", "{'x':1}"));
+    Plan plan = rec.plan();
+    assertThat(plan.isComplete()).isFalse();
+    assertThat(plan.unknown()).containsExactly(key("a"));
+    assertThat(plan.change(key("a")).action()).isEqualTo(Action.SKIP);
+    assertThat(plan.change(key("b")).action()).isEqualTo(Action.SKIP);
+    assertThat(plan.change(key("b")).reason()).contains("incomplete");
+    rec.sync();
+    assertThat(p.live).containsKey(key("b"));
+    assertThat(store.load().inventory()).containsKeys(key("a"), key("b"));
+  }
+
+  @Test
+  void dependenciesOrderTheGraphAndDeletesRunInReverse() {
+    MapProvider p = new MapProvider("m", false);
+    Resource db = res("db", "{}");
+    Resource app = Resource.builder(key("app")).document(json("{}")).dependsOn(key("db")).build();
+    want("r1", app, db);
+    Reconciler rec = reconciler(p);
+    Plan plan = rec.plan();
+    assertThat(plan.dependencies().get(key("app"))).containsExactly(key("db"));
+    assertThat(plan.changes()).extracting(Change::key).containsExactly(key("db"), key("app"));
+    rec.sync();
+    assertThat(p.applied).extracting(Change::key).containsExactly(key("db"), key("app"));
+    want("r2", res("other", "{}"));
+    Plan teardown = rec.plan();
+    assertThat(teardown.dependencies().get(key("db"))).containsExactly(key("app"));
+  }
+
+  @Test
+  void dependencyCycleIsNamed() {
+    MapProvider p = new MapProvider("m", false);
+    Resource a = Resource.builder(key("a")).document(json("{}")).dependsOn(key("b")).build();
+    Resource b = Resource.builder(key("b")).document(json("{}")).dependsOn(key("a")).build();
+    want("r1", a, b);
+    assertThatThrownBy(() -> reconciler(p).plan()).isInstanceOf(DependencyCycleException.class)
+        .hasMessageContaining("m:thing::a").hasMessageContaining("m:thing::b");
+  }
+
+  @Test
+  void dependencyOnAnUndeclaredKeyNamesBoth() {
+    MapProvider p = new MapProvider("m", false);
+    Resource a = Resource.builder(key("a")).document(json("{}")).dependsOn(key("ghost")).build();
+    want("r1", a);
+    assertThatThrownBy(() -> reconciler(p).plan()).isInstanceOf(DecodeException.class)
+        .hasMessageContaining("m:thing::ghost").hasMessageContaining("not declared");
+  }
+
+  @Test
+  void wavesOrderResourcesWithoutExplicitDependencies() {
+    MapProvider p = new MapProvider("m", false);
+    Resource first = Resource.builder(key("z")).document(json("{}")).wave(0).build();
+    Resource second = Resource.builder(key("a")).document(json("{}")).wave(1).build();
+    want("r1", second, first);
+    Plan plan = reconciler(p).plan();
+    assertThat(plan.dependencies().get(key("a"))).containsExactly(key("z"));
+    assertThat(plan.changes()).extracting(Change::key).containsExactly(key("z"), key("a"));
+  }
+
+  @Test
+  void deletingEverythingIsRefusedUnlessAllowedButPlanShowsIt() {
+    MapProvider p = new MapProvider("m", false);
+    want("r1", res("a", "{}"), res("b", "{}"));
+    reconciler(p).sync();
+    want("r2");
+    Plan plan = reconciler(p).plan();
+    assertThat(plan.changes(Action.DELETE)).hasSize(2);
+    assertThatThrownBy(() -> reconciler(p).sync()).isInstanceOf(PlanRefusedException.class)
+        .hasMessageContaining("mass-deletion guard").hasMessageContaining("all 2");
+    assertThat(p.live).hasSize(2);
+    SyncResult r = reconciler(p, SyncOptions.defaults().withBudget(DeletionBudget.defaults().withAllowEmpty(true))).sync();
+    assertThat(r.isSuccessful()).isTrue();
+    assertThat(p.live).isEmpty();
+  }
+
+  @Test
+  void deletionBudgetByCountAndPercentage() {
+    MapProvider p = new MapProvider("m", false);
+    want("r1", res("a", "{}"), res("b", "{}"), res("c", "{}"), res("d", "{}"));
+    reconciler(p).sync();
+    want("r2", res("a", "{}"), res("b", "{}"));
+    assertThatThrownBy(() -> reconciler(p, SyncOptions.defaults().withBudget(DeletionBudget.defaults().withMaxCount(1))).sync())
+        .isInstanceOf(PlanRefusedException.class).hasMessageContaining("2 resources, over the budget of 1");
+    assertThatThrownBy(() -> reconciler(p, SyncOptions.defaults().withBudget(DeletionBudget.defaults().withMaxPercent(25))).sync())
+        .isInstanceOf(PlanRefusedException.class).hasMessageContaining("25%");
+    assertThat(reconciler(p, SyncOptions.defaults().withBudget(DeletionBudget.defaults().withMaxPercent(50))).sync().isSuccessful())
+        .isTrue();
+  }
+
+  @Test
+  void reviewedPlanRunsOnlyWhileItStillHolds() {
+    MapProvider p = new MapProvider("m", false);
+    want("r1", res("a", "{'x':1}"), res("b", "{'x':1}"));
+    Reconciler rec = reconciler(p);
+    rec.sync();
+    want("r2", res("a", "{'x':2}"), res("b", "{'x':1}"));
+    Plan reviewed = PlanCodec.fromJson(PlanCodec.toJson(rec.plan(), store.secretKey()));
+    p.put(key("b"), json("{'x':99}"));
+    assertThatThrownBy(() -> rec.apply(reviewed)).isInstanceOf(PlanMismatchException.class)
+        .hasMessageContaining("m:thing::b");
+    assertThat(p.live.get(key("a"))).isEqualTo(json("{'x':1}"));
+    Plan fresh = rec.plan();
+    SyncResult r = rec.apply(PlanCodec.fromJson(PlanCodec.toJson(fresh, store.secretKey())));
+    assertThat(r.isSuccessful()).isTrue();
+    assertThat(p.live.get(key("a"))).isEqualTo(json("{'x':2}"));
+  }
+
+  @Test
+  void dryRunAndDetectOnlyChangeNothing() {
+    MapProvider p = new MapProvider("m", false);
+    want("r1", res("a", "{'x':1}"));
+    SyncResult dry = reconciler(p, SyncOptions.defaults().withDryRun(true)).sync();
+    assertThat(dry.status()).isEqualTo(SyncResult.Status.PLANNED);
+    assertThat(dry.plan().changes(Action.CREATE)).hasSize(1);
+    assertThat(p.live).isEmpty();
+    assertThat(store.load().inventory()).isEmpty();
+    assertThat(reconciler(p, SyncOptions.defaults().withDetectOnly(true)).sync().status()).isEqualTo(SyncResult.Status.PLANNED);
+    assertThat(p.live).isEmpty();
+  }
+
+  @Test
+  void pendingIsWrittenBeforeTheProviderIsCalledAndClearedAfter() {
+    MapProvider p = new MapProvider("m", false);
+    List<Boolean> pendingSeen = new ArrayList<>();
+    p.beforeApply = c -> pendingSeen.add(store.load().pending().containsKey(c.key()));
+    want("r1", res("a", "{'x':1}"));
+    reconciler(p).sync();
+    assertThat(pendingSeen).containsExactly(true);
+    assertThat(store.load().pending()).isEmpty();
+  }
+
+  @Test
+  void failedApplyKeepsPendingSoItsFieldsStayOwned() {
+    MapProvider p = new MapProvider("m", false);
+    p.failing.add(key("a"));
+    want("r1", res("a", "{'x':1}"));
+    SyncResult r = reconciler(p).sync();
+    assertThat(r.isSuccessful()).isFalse();
+    assertThat(store.load().pending()).containsKey(key("a"));
+    assertThat(store.load().lastAppliedRevision()).isEmpty();
+  }
+
+  @Test
+  void driftIsReportedAsAnEventAndCorrected() {
+    MapProvider p = new MapProvider("m", false);
+    want("r1", res("a", "{'x':1}"));
+    List<SyncEvent> events = new ArrayList<>();
+    Reconciler rec = Reconciler.builder().desiredState(desired.get()).provider(p).store(store).owner("me")
+        .listener(events::add).build();
+    rec.sync();
+    p.put(key("a"), json("{'x':5}"));
+    SyncResult r = rec.sync();
+    assertThat(events).filteredOn(e -> e instanceof SyncEvent.DriftDetected).hasSize(1);
+    assertThat(r.plan().change(key("a")).drift()).isTrue();
+    assertThat(p.live.get(key("a"))).isEqualTo(json("{'x':1}"));
+  }
+
+  @Test
+  void destroyDeletesEverythingOwnedOrForgetsIt() {
+    MapProvider p = new MapProvider("m", false);
+    want("r1", res("a", "{}"), res("b", "{}"));
+    Reconciler rec = reconciler(p);
+    rec.sync();
+    p.put(key("unowned"), json("{}"));
+    rec.destroy(Reconciler.DeletionPolicy.DELETE);
+    assertThat(p.live).containsOnlyKeys(key("unowned"));
+    assertThat(store.load().inventory()).isEmpty();
+
+    want("r2", res("c", "{}"));
+    rec.sync();
+    rec.destroy(Reconciler.DeletionPolicy.ORPHAN);
+    assertThat(p.live).containsKey(key("c"));
+    assertThat(store.load().inventory()).isEmpty();
+  }
+
+  @Test
+  void historyRecordsEachSync() {
+    MapProvider p = new MapProvider("m", false);
+    want("r1", res("a", "{}"));
+    Reconciler rec = reconciler(p);
+    SyncResult r = rec.sync();
+    assertThat(rec.history()).hasSize(1);
+    assertThat(rec.history().get(0).revision()).isEqualTo("r1");
+    assertThat(rec.history().get(0).id()).isEqualTo(r.historyId());
+    assertThat(rec.history().get(0).planId()).isEqualTo(r.plan().id());
+  }
+
+  @Test
+  void missingStoreWhileLiveObjectsCarryOurMarkIsRefused() {
+    MapProvider p = new MapProvider("m", true);
+    p.put(key("a"), json("{}"));
+    p.markOf.put(key("a"), new OwnerMark("me", key("a")));
+    want("r1", res("b", "{}"));
+    assertThatThrownBy(() -> reconciler(p).sync()).isInstanceOf(dev.gitops.api.StoreException.class)
+        .hasMessageContaining("carry the mark of owner 'me'");
+    assertThat(p.applied).isEmpty();
+  }
+}
