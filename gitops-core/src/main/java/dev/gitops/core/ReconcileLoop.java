@@ -45,6 +45,8 @@ public final class ReconcileLoop implements AutoCloseable {
   private final AtomicReference<Throwable> lastError = new AtomicReference<>();
   private final AtomicInteger failures = new AtomicInteger();
   private final AtomicInteger runs = new AtomicInteger();
+  /** Set by trigger(); a run consumes it when it starts, and runs again at once if it was set meanwhile. */
+  private final java.util.concurrent.atomic.AtomicBoolean triggered = new java.util.concurrent.atomic.AtomicBoolean();
   private volatile boolean suspended;
   private volatile boolean started;
   private volatile boolean closed;
@@ -82,6 +84,7 @@ public final class ReconcileLoop implements AutoCloseable {
   /** Runs a sync as soon as the one in flight (if any) is done. */
   public void trigger() {
     if (started && !closed) {
+      triggered.set(true);
       schedule(Duration.ZERO);
     }
   }
@@ -164,10 +167,15 @@ public final class ReconcileLoop implements AutoCloseable {
     if (closed) {
       return;
     }
+    synchronized (this) {
+      // This run is no longer "the next one": later schedule() calls must plan a new run.
+      next.set(null);
+    }
     if (suspended) {
       schedule(nextDelay(false));
       return;
     }
+    triggered.set(false);
     Cancellation c = new Cancellation();
     inFlight.set(c);
     boolean ok = false;
@@ -189,7 +197,7 @@ public final class ReconcileLoop implements AutoCloseable {
     } else {
       failures.incrementAndGet();
     }
-    schedule(nextDelay(!ok));
+    schedule(triggered.get() ? Duration.ZERO : nextDelay(!ok));
   }
 
   /** The delay before the next run: the interval with jitter, or a backoff after failures. */

@@ -1,0 +1,150 @@
+package dev.gitops.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.gitops.api.Resource;
+import dev.gitops.api.ResourceKey;
+import dev.gitops.api.SourceException;
+import dev.gitops.api.State;
+import dev.gitops.api.spi.Source;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+class ReconcileLoopTest {
+
+  final MapProvider provider = new MapProvider("m", false);
+  final List<String> pinnedSeen = new CopyOnWriteArrayList<>();
+  final AtomicInteger reads = new AtomicInteger();
+  final AtomicBoolean failing = new AtomicBoolean();
+
+  Reconciler reconciler() {
+    Source source = request -> {
+      reads.incrementAndGet();
+      pinnedSeen.add(String.valueOf(request.pinnedRevision()));
+      if (failing.get()) {
+        throw new SourceException("remote unreachable");
+      }
+      return State.of("r" + reads.get(), List.of(Resource.of(ResourceKey.of("m", "thing", "", "a"),
+          ReconcilerTest.json("{'n':" + reads.get() + "}"))));
+    };
+    return Reconciler.builder().source(source).provider(provider).build();
+  }
+
+  static void await(java.util.function.BooleanSupplier cond) throws InterruptedException {
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (!cond.getAsBoolean() && System.nanoTime() < end) {
+      Thread.sleep(5);
+    }
+    assertThat(cond.getAsBoolean()).as("condition reached within 10 s").isTrue();
+  }
+
+  @Test
+  void runsAtStartAndAgainOnTrigger() throws Exception {
+    try (ReconcileLoop loop = ReconcileLoop.builder(reconciler()).interval(Duration.ofHours(1)).build()) {
+      loop.start();
+      await(() -> loop.runs() == 1);
+      loop.trigger();
+      await(() -> loop.runs() == 2);
+      assertThat(loop.lastResult().isSuccessful()).isTrue();
+      assertThat(provider.live).containsKey(ResourceKey.of("m", "thing", "", "a"));
+    }
+  }
+
+  @Test
+  void suspendedLoopDoesNotSyncUntilResumed() throws Exception {
+    try (ReconcileLoop loop = ReconcileLoop.builder(reconciler()).interval(Duration.ofMillis(20)).build()) {
+      loop.suspend();
+      loop.start();
+      Thread.sleep(150);
+      assertThat(loop.runs()).isZero();
+      assertThat(reads.get()).isZero();
+      loop.resume();
+      await(() -> loop.runs() >= 1);
+    }
+  }
+
+  @Test
+  void pinnedRevisionIsPassedToTheSourceUntilUnpinned() throws Exception {
+    try (ReconcileLoop loop = ReconcileLoop.builder(reconciler()).interval(Duration.ofHours(1)).build()) {
+      loop.pin("main@sha1:" + "a".repeat(40));
+      loop.start();
+      await(() -> loop.runs() == 1);
+      loop.unpin();
+      loop.trigger();
+      await(() -> loop.runs() == 2);
+      assertThat(pinnedSeen).containsExactly("main@sha1:" + "a".repeat(40), "null");
+    }
+  }
+
+  @Test
+  void failuresAreKeptAndBackOffExponentially() throws Exception {
+    failing.set(true);
+    try (ReconcileLoop loop = ReconcileLoop.builder(reconciler()).interval(Duration.ofSeconds(80)).jitter(0)
+        .maxBackoff(Duration.ofSeconds(60)).build()) {
+      loop.start();
+      await(() -> loop.runs() == 1);
+      assertThat(loop.lastError()).isInstanceOf(SourceException.class);
+      assertThat(loop.consecutiveFailures()).isEqualTo(1);
+      Duration first = loop.nextDelay(true);
+      loop.trigger();
+      await(() -> loop.runs() == 2);
+      Duration second = loop.nextDelay(true);
+      assertThat(second).isEqualTo(first.multipliedBy(2));
+      for (int i = 0; i < 10; i++) {
+        loop.trigger();
+        int target = 3 + i;
+        await(() -> loop.runs() == target);
+      }
+      assertThat(loop.nextDelay(true)).isEqualTo(Duration.ofSeconds(60));
+      failing.set(false);
+      loop.trigger();
+      await(() -> loop.consecutiveFailures() == 0);
+      assertThat(loop.lastError()).isNull();
+    }
+  }
+
+  @Test
+  void newRevisionCancelsTheSyncInFlight() throws Exception {
+    CountDownLatch applying = new CountDownLatch(1);
+    AtomicBoolean sawCancel = new AtomicBoolean();
+    MapProvider slow = new MapProvider("m", false);
+    Reconciler rec = Reconciler.builder()
+        .desiredState(State.of("r1", List.of(Resource.of(ResourceKey.of("m", "thing", "", "a"), ReconcilerTest.json("{}")))))
+        .provider(new dev.gitops.api.spi.Provider() {
+          @Override
+          public String id() {
+            return "m";
+          }
+
+          @Override
+          public java.util.Map<ResourceKey, dev.gitops.api.Observation> observe(java.util.Collection<ResourceKey> keys,
+              dev.gitops.api.spi.CallContext ctx) {
+            return slow.observe(keys, ctx);
+          }
+
+          @Override
+          public dev.gitops.api.Outcome apply(dev.gitops.api.Change change, dev.gitops.api.spi.CallContext ctx) {
+            applying.countDown();
+            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (!ctx.cancellation().isCancelled() && System.nanoTime() < end) {
+              Thread.onSpinWait();
+            }
+            sawCancel.set(ctx.cancellation().isCancelled());
+            return dev.gitops.api.Outcome.unknown("cancelled");
+          }
+        }).build();
+    try (ReconcileLoop loop = ReconcileLoop.builder(rec).interval(Duration.ofHours(1)).build()) {
+      loop.start();
+      assertThat(applying.await(10, TimeUnit.SECONDS)).isTrue();
+      loop.newRevision();
+      await(() -> loop.runs() >= 1);
+      await(sawCancel::get);
+    }
+  }
+}
