@@ -3,6 +3,10 @@ package dev.gitops.core.decode;
 import dev.gitops.api.DecodeException;
 import dev.gitops.api.Documents;
 import dev.gitops.api.Origin;
+import dev.gitops.api.spi.SourceFile;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.HexFormat;
@@ -134,6 +138,31 @@ public final class VariableSubstitution {
       }
     }
     return out.toString();
+  }
+
+  /**
+   * Substitutes every reference in the text of {@code file} and returns the file with the new
+   * content (same path, blob id and revision).
+   *
+   * @throws DecodeException naming the file when it is not valid UTF-8, or naming file, line and
+   *     variable for an undefined or malformed reference
+   */
+  public SourceFile apply(SourceFile file) {
+    String text;
+    try {
+      text = StandardCharsets.UTF_8.newDecoder()
+          .onMalformedInput(CodingErrorAction.REPORT)
+          .onUnmappableCharacter(CodingErrorAction.REPORT)
+          .decode(ByteBuffer.wrap(file.content()))
+          .toString();
+    } catch (CharacterCodingException e) {
+      throw new DecodeException(Origin.of(file.path(), 0, file.revision()), "not valid UTF-8, cannot substitute variables", e);
+    }
+    String out = apply(text, file.path(), file.revision());
+    if (out.equals(text)) {
+      return file;
+    }
+    return new SourceFile(file.path(), file.blobId(), out.getBytes(StandardCharsets.UTF_8), file.revision());
   }
 
   private static int countLines(String text, int from, int to) {
