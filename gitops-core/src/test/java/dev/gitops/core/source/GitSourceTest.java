@@ -286,6 +286,15 @@ class GitSourceTest {
   }
 
   @Test
+  void submodulesAreRefused() throws Exception {
+    String first = repo.write("a.yaml", manifest("a", "1")).commit("one");
+    repo.git("update-index", "--add", "--cacheinfo", "160000," + first + ",vendor/lib");
+    repo.git("commit", "-q", "-m", "gitlink");
+    assertThatThrownBy(() -> read(source(builder(daemon.url("repo")).ref("main"))))
+        .isInstanceOf(SourceException.class).hasMessageContaining("vendor/lib").hasMessageContaining("submodule");
+  }
+
+  @Test
   void duplicateResourcesAcrossFilesNameBothOrigins() throws Exception {
     repo.write("one.yaml", manifest("web", "1")).write("two.yaml", "# second\n" + manifest("web", "2")).commit("dup");
     GitSource s = source(builder(daemon.url("repo")).ref("main"));
