@@ -1,0 +1,515 @@
+package dev.gitops.core.decode;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.fasterxml.jackson.dataformat.yaml.YAMLParser;
+import dev.gitops.api.DecodeException;
+import dev.gitops.api.Documents;
+import dev.gitops.api.ManagementPolicy;
+import dev.gitops.api.Origin;
+import dev.gitops.api.PathPattern;
+import dev.gitops.api.Resource;
+import dev.gitops.api.ResourceKey;
+import dev.gitops.api.spi.Decoder;
+import dev.gitops.api.spi.SourceFile;
+import java.io.IOException;
+import java.math.BigDecimal;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.error.Mark;
+import org.yaml.snakeyaml.error.MarkedYAMLException;
+import org.yaml.snakeyaml.error.YAMLException;
+
+/**
+ * The generic decoder: claims {@code *.yaml}, {@code *.yml} and {@code *.json} files and reads
+ * every document in them as one resource in the <b>generic manifest format</b>.
+ *
+ * <h2>Generic manifest format</h2>
+ *
+ * <p>A file holds one or more documents (YAML documents separated by {@code ---}; for JSON, one
+ * or more top-level objects one after the other). Empty YAML documents are skipped. Each document
+ * is a mapping with exactly these fields:
+ *
+ * <pre>{@code
+ * provider: memory        # provider id; optional when the decoder has a default provider
+ * type: widget            # required
+ * scope: team-a           # optional, default ""
+ * name: web               # required
+ * dependsOn: ["memory:widget:team-a:db"]   # optional, canonical ResourceKey strings
+ * wave: 1                 # optional integer, default 0
+ * management: no-prune    # optional, see ManagementPolicy.parse; default all
+ * sensitive: ["/password"]  # optional PathPattern strings over the spec
+ * spec: { ... }           # the desired document (any JSON value); default {}
+ * }</pre>
+ *
+ * <p>Identity fields ({@code provider}, {@code type}, {@code scope}, {@code name}) must be
+ * strings (quote {@code "2024"} or {@code "no"}). Any other top-level field is an error, so a typo
+ * such as {@code dependOn} is caught. Each resource's origin is the file, the line where its
+ * document starts and the revision.
+ *
+ * <h2>Untrusted input</h2>
+ *
+ * <p>Files come from Git and are treated as hostile: the bytes must be valid UTF-8; duplicate keys
+ * in a mapping are rejected; explicit YAML tags ({@code !foo}, {@code !!java.lang...}, {@code
+ * !!binary}, ...) are rejected except the core {@code !!str}, {@code !!map} and {@code !!seq};
+ * aliases are expanded here (Jackson alone would read them as strings) with at most {@link
+ * Builder#maxAliases(int)} alias uses per file and at most {@link Builder#maxNodes(int)} nodes after
+ * expansion; the text is bounded by {@link Builder#maxCodePoints(int)}; YAML merge keys ({@code
+ * <<}) are rejected. Every error is a {@link DecodeException} naming the file, the line and the
+ * revision.
+ *
+ * <pre>{@code
+ * Decoder d = YamlManifestDecoder.builder().defaultProvider("memory").build();
+ * List<Resource> rs = d.decode(new SourceFile("apps/web.yaml", blobId, bytes, "main@sha1:..."));
+ * }</pre>
+ */
+public final class YamlManifestDecoder implements Decoder {
+
+  private static final Set<String> FIELDS = new LinkedHashSet<>(List.of(
+      "provider", "type", "scope", "name", "dependsOn", "wave", "management", "sensitive", "spec"));
+  private static final Set<String> ALLOWED_TAGS = Set.of(
+      "tag:yaml.org,2002:str", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq");
+  private static final JsonNodeFactory NODES = Documents.nodes();
+
+  private final String defaultProvider;
+  private final int maxAliases;
+  private final int maxCodePoints;
+  private final int maxNodes;
+  private final YAMLFactory yamlFactory;
+  private final JsonFactory jsonFactory;
+
+  private YamlManifestDecoder(Builder b) {
+    this.defaultProvider = b.defaultProvider;
+    this.maxAliases = b.maxAliases;
+    this.maxCodePoints = b.maxCodePoints;
+    this.maxNodes = b.maxNodes;
+    LoaderOptions lo = new LoaderOptions();
+    lo.setMaxAliasesForCollections(maxAliases);
+    lo.setCodePointLimit(maxCodePoints);
+    lo.setAllowDuplicateKeys(false);
+    lo.setNestingDepthLimit(b.maxDepth);
+    // tags are checked token by token below; the inspector refuses global tags should SnakeYAML ever construct them
+    lo.setTagInspector(tag -> false);
+    this.yamlFactory = YAMLFactory.builder()
+        .loaderOptions(lo)
+        .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+        .build();
+    this.jsonFactory = JsonFactory.builder()
+        .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+        .build();
+  }
+
+  /** A decoder with no default provider and the default limits. */
+  public static YamlManifestDecoder create() {
+    return builder().build();
+  }
+
+  /** A builder. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  @Override
+  public boolean claims(String path) {
+    String p = path.toLowerCase(Locale.ROOT);
+    return p.endsWith(".yaml") || p.endsWith(".yml") || p.endsWith(".json");
+  }
+
+  @Override
+  public String fingerprint() {
+    return "YamlManifestDecoder(provider=" + (defaultProvider == null ? "" : defaultProvider)
+        + ",aliases=" + maxAliases + ",codePoints=" + maxCodePoints + ",nodes=" + maxNodes + ",v1)";
+  }
+
+  @Override
+  public List<Resource> decode(SourceFile file) {
+    Objects.requireNonNull(file, "file");
+    String path = file.path();
+    String rev = file.revision();
+    int codePoints = checkUtf8(file);
+    if (codePoints > maxCodePoints) {
+      throw new DecodeException(Origin.of(path, 0, rev),
+          "file has " + codePoints + " code points, more than the limit of " + maxCodePoints);
+    }
+    boolean json = path.toLowerCase(Locale.ROOT).endsWith(".json");
+    List<Resource> out = new ArrayList<>();
+    int line = 0;
+    try (JsonParser p = json ? jsonFactory.createParser(file.content()) : yamlFactory.createParser(file.content())) {
+      TreeReader reader = new TreeReader(p, path, rev);
+      JsonToken t;
+      while ((t = p.nextToken()) != null) {
+        line = lineOf(p.currentTokenLocation());
+        Map<String, Integer> fieldLines = new HashMap<>();
+        JsonNode doc = reader.read(t, fieldLines);
+        if (doc.isNull() || (!json && doc.isTextual() && doc.textValue().isEmpty())) {
+          continue;  // an empty YAML document (Jackson reads it as null or as an empty scalar)
+        }
+        Origin origin = Origin.of(path, line, rev);
+        if (!doc.isObject()) {
+          throw new DecodeException(origin, "a document must be a mapping, got " + doc.getNodeType().name().toLowerCase(Locale.ROOT));
+        }
+        out.add(toResource((ObjectNode) doc, fieldLines, origin));
+      }
+    } catch (JsonProcessingException e) {
+      JsonLocation loc = e.getLocation();
+      int at = loc == null ? line : lineOf(loc);
+      throw new DecodeException(Origin.of(path, at, rev), "malformed " + (json ? "JSON" : "YAML") + ": " + e.getOriginalMessage(), e);
+    } catch (MarkedYAMLException e) {
+      Mark m = e.getProblemMark();
+      int at = m == null ? line : m.getLine() + 1;
+      throw new DecodeException(Origin.of(path, at, rev), "malformed YAML: " + e.getProblem(), e);
+    } catch (YAMLException e) {
+      throw new DecodeException(Origin.of(path, line, rev), "malformed YAML: " + e.getMessage(), e);
+    } catch (IOException e) {
+      throw new DecodeException(Origin.of(path, line, rev), "cannot read: " + e.getMessage(), e);
+    }
+    return out;
+  }
+
+  private static int lineOf(JsonLocation loc) {
+    return Math.max(0, loc.getLineNr());
+  }
+
+  /** Validates UTF-8 strictly and returns the number of code points. */
+  private static int checkUtf8(SourceFile file) {
+    CharsetDecoder dec = StandardCharsets.UTF_8.newDecoder()
+        .onMalformedInput(CodingErrorAction.REPORT)
+        .onUnmappableCharacter(CodingErrorAction.REPORT);
+    ByteBuffer in = ByteBuffer.wrap(file.content());
+    CharBuffer out = CharBuffer.allocate(file.content().length + 1);
+    CoderResult r = dec.decode(in, out, true);
+    if (!r.isError()) {
+      r = dec.flush(out);
+    }
+    if (r.isError()) {
+      int pos = in.position();
+      int line = 1;
+      for (int k = 0; k < pos; k++) {
+        if (file.content()[k] == '\n') {
+          line++;
+        }
+      }
+      throw new DecodeException(Origin.of(file.path(), line, file.revision()),
+          "not valid UTF-8 (bad byte at offset " + pos + ")");
+    }
+    out.flip();
+    return Character.codePointCount(out, 0, out.limit());
+  }
+
+  private ResourceKey keyOf(ObjectNode doc, Map<String, Integer> lines, Origin origin) {
+    String provider = identity(doc, "provider", lines, origin, defaultProvider == null);
+    if (provider == null) {
+      provider = defaultProvider;
+    }
+    String type = identity(doc, "type", lines, origin, true);
+    String scope = identity(doc, "scope", lines, origin, false);
+    String name = identity(doc, "name", lines, origin, true);
+    return ResourceKey.of(provider, type, scope == null ? "" : scope, name);
+  }
+
+  private Resource toResource(ObjectNode doc, Map<String, Integer> lines, Origin origin) {
+    for (var it = doc.fieldNames(); it.hasNext(); ) {
+      String f = it.next();
+      if (!FIELDS.contains(f)) {
+        throw new DecodeException(at(origin, lines, f),
+            "unknown field '" + f + "' (the generic manifest has " + String.join(", ", FIELDS) + ")");
+      }
+    }
+    ResourceKey key = keyOf(doc, lines, origin);
+    Resource.Builder b = Resource.builder(key).origin(origin);
+    JsonNode spec = doc.get("spec");
+    b.document(spec == null ? NODES.objectNode() : spec);
+    JsonNode deps = doc.get("dependsOn");
+    if (deps != null) {
+      for (String s : strings(deps, "dependsOn", lines, origin)) {
+        try {
+          b.dependsOn(ResourceKey.parse(s));
+        } catch (IllegalArgumentException e) {
+          throw new DecodeException(at(origin, lines, "dependsOn"), "dependsOn: " + e.getMessage(), e);
+        }
+      }
+    }
+    JsonNode wave = doc.get("wave");
+    if (wave != null) {
+      if (!wave.isIntegralNumber() || !wave.canConvertToInt()) {
+        throw new DecodeException(at(origin, lines, "wave"), "field 'wave' must be an integer, got " + wave);
+      }
+      b.wave(wave.intValue());
+    }
+    JsonNode mgmt = doc.get("management");
+    if (mgmt != null) {
+      if (!mgmt.isTextual()) {
+        throw new DecodeException(at(origin, lines, "management"), "field 'management' must be a string, got " + mgmt);
+      }
+      try {
+        b.policy(ManagementPolicy.parse(mgmt.textValue()));
+      } catch (IllegalArgumentException e) {
+        throw new DecodeException(at(origin, lines, "management"), e.getMessage(), e);
+      }
+    }
+    JsonNode sens = doc.get("sensitive");
+    if (sens != null) {
+      Set<PathPattern> patterns = new HashSet<>();
+      for (String s : strings(sens, "sensitive", lines, origin)) {
+        try {
+          patterns.add(PathPattern.of(s));
+        } catch (IllegalArgumentException e) {
+          throw new DecodeException(at(origin, lines, "sensitive"), "sensitive: " + e.getMessage(), e);
+        }
+      }
+      b.sensitive(patterns);
+    }
+    try {
+      return b.build();
+    } catch (IllegalArgumentException e) {
+      throw new DecodeException(origin, e.getMessage(), e);
+    }
+  }
+
+  private static String identity(ObjectNode doc, String field, Map<String, Integer> lines, Origin origin,
+      boolean required) {
+    JsonNode v = doc.get(field);
+    if (v == null || v.isNull()) {
+      if (required) {
+        throw new DecodeException(origin, "missing field '" + field + "'");
+      }
+      return null;
+    }
+    if (!v.isTextual()) {
+      throw new DecodeException(at(origin, lines, field),
+          "field '" + field + "' must be a string, got " + v + " (quote it)");
+    }
+    if (required && v.textValue().isEmpty()) {
+      throw new DecodeException(at(origin, lines, field), "field '" + field + "' is empty");
+    }
+    return v.textValue();
+  }
+
+  private static List<String> strings(JsonNode v, String field, Map<String, Integer> lines, Origin origin) {
+    if (!v.isArray()) {
+      throw new DecodeException(at(origin, lines, field), "field '" + field + "' must be a list of strings, got " + v);
+    }
+    List<String> out = new ArrayList<>();
+    for (JsonNode e : v) {
+      if (!e.isTextual()) {
+        throw new DecodeException(at(origin, lines, field), "field '" + field + "' must be a list of strings, got element " + e);
+      }
+      out.add(e.textValue());
+    }
+    return out;
+  }
+
+  private static Origin at(Origin doc, Map<String, Integer> lines, String field) {
+    Integer l = lines.get(field);
+    return l == null || l <= 0 ? doc : Origin.of(doc.path(), l, doc.revision());
+  }
+
+  /** Reads one root value token by token, checking tags and expanding aliases within budgets. */
+  private final class TreeReader {
+    private final JsonParser p;
+    private final YAMLParser yaml;
+    private final String path;
+    private final String rev;
+    private final Map<String, JsonNode> anchors = new HashMap<>();
+    private final Map<JsonNode, Integer> sizes = new java.util.IdentityHashMap<>();
+    private int aliases;
+    private long nodes;
+
+    TreeReader(JsonParser p, String path, String rev) {
+      this.p = p;
+      this.yaml = p instanceof YAMLParser y ? y : null;
+      this.path = path;
+      this.rev = rev;
+    }
+
+    private DecodeException error(String message) {
+      return new DecodeException(Origin.of(path, lineOf(p.currentTokenLocation()), rev), message);
+    }
+
+    JsonNode read(JsonToken t, Map<String, Integer> rootFieldLines) throws IOException {
+      return value(t, rootFieldLines, 0);
+    }
+
+    private JsonNode value(JsonToken t, Map<String, Integer> fieldLines, int depth) throws IOException {
+      if (depth > 500) {
+        throw error("nesting deeper than 500");
+      }
+      String anchor = null;
+      if (yaml != null) {
+        if (t == JsonToken.VALUE_STRING && yaml.isCurrentAlias()) {
+          return alias(p.getText());
+        }
+        String tag = yaml.getTypeId();
+        if (tag != null && !ALLOWED_TAGS.contains(tag)) {
+          throw error("YAML tag '" + (tag.startsWith("tag:yaml.org,2002:") ? "!!" + tag.substring(18) : "!" + tag)
+              + "' is not allowed (only plain YAML: strings, numbers, booleans, null, mappings, lists)");
+        }
+        anchor = yaml.getObjectId();
+      }
+      if (++nodes > maxNodes) {
+        throw error("document has more than " + maxNodes + " nodes");
+      }
+      long before = nodes;
+      JsonNode result;
+      switch (t) {
+        case START_OBJECT -> {
+          ObjectNode o = NODES.objectNode();
+          JsonToken k;
+          while ((k = p.nextToken()) == JsonToken.FIELD_NAME) {
+            String name = p.currentName();
+            if (fieldLines != null) {
+              fieldLines.put(name, lineOf(p.currentTokenLocation()));
+            }
+            if (yaml != null && name.equals("<<")) {
+              throw error("YAML merge keys (<<) are not supported; write the fields out");
+            }
+            JsonToken vt = p.nextToken();
+            o.set(name, value(vt, null, depth + 1));
+          }
+          if (k != JsonToken.END_OBJECT) {
+            throw error("unexpected token " + k + " in a mapping");
+          }
+          result = o;
+        }
+        case START_ARRAY -> {
+          ArrayNode a = NODES.arrayNode();
+          JsonToken e;
+          while ((e = p.nextToken()) != JsonToken.END_ARRAY) {
+            if (e == null) {
+              throw error("unexpected end of input in a list");
+            }
+            a.add(value(e, null, depth + 1));
+          }
+          result = a;
+        }
+        case VALUE_STRING -> result = NODES.textNode(p.getText());
+        case VALUE_NUMBER_INT -> {
+          java.math.BigInteger big = p.getBigIntegerValue();
+          result = big.bitLength() < 64 ? NODES.numberNode(big.longValue()) : NODES.numberNode(big);
+        }
+        case VALUE_NUMBER_FLOAT -> {
+          double d = p.getDoubleValue();
+          if (!Double.isFinite(d)) {
+            throw error("number " + p.getText() + " is not a finite number (JSON has no NaN or infinity)");
+          }
+          BigDecimal exact;
+          try {
+            exact = p.getDecimalValue();
+          } catch (NumberFormatException | IOException e) {
+            exact = BigDecimal.valueOf(d);  // YAML float spellings BigDecimal cannot parse; the double is exact enough
+          }
+          result = NODES.numberNode(exact);
+        }
+        case VALUE_TRUE -> result = NODES.booleanNode(true);
+        case VALUE_FALSE -> result = NODES.booleanNode(false);
+        case VALUE_NULL -> result = NODES.nullNode();
+        default -> throw error("unsupported value " + t);
+      }
+      if (anchor != null) {
+        anchors.put(anchor, result);
+        sizes.put(result, (int) Math.min(Integer.MAX_VALUE, nodes - before + 1));
+      }
+      return result;
+    }
+
+    private JsonNode alias(String name) {
+      JsonNode target = anchors.get(name);
+      if (target == null) {
+        throw error("alias *" + name + " refers to no anchor");
+      }
+      if (++aliases > maxAliases) {
+        throw error("more than " + maxAliases + " YAML aliases in one file");
+      }
+      nodes += sizes.getOrDefault(target, 1);
+      if (nodes > maxNodes) {
+        throw error("document has more than " + maxNodes + " nodes after expanding aliases");
+      }
+      return target.deepCopy();
+    }
+  }
+
+  /** Builds {@link YamlManifestDecoder}. */
+  public static final class Builder {
+    private String defaultProvider;
+    private int maxAliases = 50;
+    private int maxCodePoints = 3 * 1024 * 1024;
+    private int maxNodes = 1_000_000;
+    private int maxDepth = 100;
+
+    private Builder() {}
+
+    /** The provider id used when a document has no {@code provider} field. */
+    public Builder defaultProvider(String providerId) {
+      if (providerId != null && providerId.isEmpty()) {
+        throw new IllegalArgumentException("default provider id must not be empty");
+      }
+      this.defaultProvider = providerId;
+      return this;
+    }
+
+    /** At most this many alias uses per file (default 50). */
+    public Builder maxAliases(int max) {
+      this.maxAliases = positive(max, "maxAliases");
+      return this;
+    }
+
+    /** At most this many code points per file (default 3 Mi). */
+    public Builder maxCodePoints(int max) {
+      this.maxCodePoints = positive(max, "maxCodePoints");
+      return this;
+    }
+
+    /** At most this many nodes per file after alias expansion (default 1,000,000). */
+    public Builder maxNodes(int max) {
+      this.maxNodes = positive(max, "maxNodes");
+      return this;
+    }
+
+    /** At most this nesting depth of YAML collections (default 100). */
+    public Builder maxDepth(int max) {
+      this.maxDepth = positive(max, "maxDepth");
+      return this;
+    }
+
+    private static int positive(int v, String what) {
+      if (v <= 0) {
+        throw new IllegalArgumentException(what + " must be > 0, got " + v);
+      }
+      return v;
+    }
+
+    /** The decoder. */
+    public YamlManifestDecoder build() {
+      return new YamlManifestDecoder(this);
+    }
+  }
+
+  @Override
+  public String toString() {
+    return fingerprint();
+  }
+
+}

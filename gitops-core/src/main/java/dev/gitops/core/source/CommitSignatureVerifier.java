@@ -1,0 +1,182 @@
+package dev.gitops.core.source;
+
+import dev.gitops.api.SignatureException;
+import dev.gitops.api.SourceException;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Date;
+import java.util.List;
+import org.bouncycastle.openpgp.PGPCompressedData;
+import org.bouncycastle.openpgp.PGPException;
+import org.bouncycastle.openpgp.PGPPublicKey;
+import org.bouncycastle.openpgp.PGPPublicKeyRing;
+import org.bouncycastle.openpgp.PGPSignature;
+import org.bouncycastle.openpgp.PGPSignatureList;
+import org.bouncycastle.openpgp.PGPUtil;
+import org.bouncycastle.openpgp.bc.BcPGPObjectFactory;
+import org.bouncycastle.openpgp.operator.bc.BcPGPContentVerifierBuilderProvider;
+import org.eclipse.jgit.revwalk.RevCommit;
+
+/**
+ * Verifies the OpenPGP signature of a commit against a key ring the user supplies, and nothing
+ * else: the process-global GnuPG home is never consulted.
+ */
+final class CommitSignatureVerifier {
+
+  private final Path keyRingFile;
+  private final List<PGPPublicKeyRing> rings;
+
+  private CommitSignatureVerifier(Path keyRingFile, List<PGPPublicKeyRing> rings) {
+    this.keyRingFile = keyRingFile;
+    this.rings = rings;
+  }
+
+  /**
+   * Loads public keys from {@code keyRingFile} (armored or binary, one or more key rings).
+   *
+   * @throws SourceException naming the file when it cannot be read or holds no public key
+   */
+  static CommitSignatureVerifier load(Path keyRingFile) {
+    List<PGPPublicKeyRing> rings = new ArrayList<>();
+    try (InputStream in = PGPUtil.getDecoderStream(Files.newInputStream(keyRingFile))) {
+      BcPGPObjectFactory f = new BcPGPObjectFactory(in);
+      Object o;
+      while ((o = nextObject(f)) != null) {
+        if (o instanceof PGPPublicKeyRing ring) {
+          rings.add(ring);
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      throw new SourceException("cannot read the trusted OpenPGP key ring " + keyRingFile + ": " + e.getMessage(), e);
+    }
+    if (rings.isEmpty()) {
+      throw new SourceException("the trusted key ring " + keyRingFile + " holds no OpenPGP public key");
+    }
+    return new CommitSignatureVerifier(keyRingFile, List.copyOf(rings));
+  }
+
+  private static Object nextObject(BcPGPObjectFactory f) throws IOException {
+    return f.nextObject();
+  }
+
+  /**
+   * Verifies {@code commit}.
+   *
+   * @throws SignatureException naming the commit when it is unsigned, signed by a key outside the
+   *     ring, or the signature does not match
+   */
+  void verify(RevCommit commit) {
+    String id = commit.getId().name();
+    byte[] raw = commit.getRawGpgSignature();
+    if (raw == null) {
+      throw new SignatureException(id, "the commit is not signed (a signature by a key in " + keyRingFile + " is required)");
+    }
+    String armor = new String(raw, StandardCharsets.US_ASCII);
+    if (!armor.startsWith("-----BEGIN PGP SIGNATURE-----")) {
+      throw new SignatureException(id, "the commit signature is not an OpenPGP signature");
+    }
+    byte[] payload = unsignedPayload(commit.getRawBuffer());
+    List<PGPSignature> sigs = new ArrayList<>();
+    try (InputStream in = PGPUtil.getDecoderStream(new ByteArrayInputStream(raw))) {
+      BcPGPObjectFactory f = new BcPGPObjectFactory(in);
+      Object o = f.nextObject();
+      if (o instanceof PGPCompressedData c) {
+        o = new BcPGPObjectFactory(c.getDataStream()).nextObject();
+      }
+      if (o instanceof PGPSignatureList list) {
+        list.forEach(sigs::add);
+      }
+    } catch (IOException | PGPException | RuntimeException e) {
+      throw new SignatureException(id, "the commit signature cannot be parsed: " + e.getMessage());
+    }
+    if (sigs.isEmpty()) {
+      throw new SignatureException(id, "the commit signature holds no OpenPGP signature packet");
+    }
+    List<String> unknown = new ArrayList<>();
+    for (PGPSignature sig : sigs) {
+      PGPPublicKey key = find(sig.getKeyID());
+      String keyId = String.format("%016X", sig.getKeyID());
+      if (key == null) {
+        unknown.add(keyId);
+        continue;
+      }
+      if (key.hasRevocation()) {
+        throw new SignatureException(id, "signed by key " + keyId + " which is revoked");
+      }
+      long valid = key.getValidSeconds();
+      Date created = sig.getCreationTime();
+      if (valid > 0 && created.getTime() > key.getCreationTime().getTime() + valid * 1000L) {
+        throw new SignatureException(id, "signed by key " + keyId + " after the key expired");
+      }
+      try {
+        sig.init(new BcPGPContentVerifierBuilderProvider(), key);
+        sig.update(payload);
+        if (sig.verify()) {
+          return;
+        }
+      } catch (PGPException | RuntimeException e) {
+        throw new SignatureException(id, "signature by key " + keyId + " cannot be checked: " + e.getMessage());
+      }
+      throw new SignatureException(id, "the signature by key " + keyId + " does not match the commit content");
+    }
+    throw new SignatureException(id, "signed by key " + String.join(", ", unknown)
+        + " which is not in the trusted key ring " + keyRingFile);
+  }
+
+  private PGPPublicKey find(long keyId) {
+    for (PGPPublicKeyRing ring : rings) {
+      PGPPublicKey k = ring.getPublicKey(keyId);
+      if (k != null) {
+        return k;
+      }
+    }
+    return null;
+  }
+
+  /** The raw commit without its {@code gpgsig} header (and its continuation lines): what was signed. */
+  static byte[] unsignedPayload(byte[] raw) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream(raw.length);
+    int i = 0;
+    boolean inSig = false;
+    while (i < raw.length) {
+      int end = i;
+      while (end < raw.length && raw[end] != '\n') {
+        end++;
+      }
+      int next = Math.min(raw.length, end + 1);
+      if (end == i) {  // the blank line ending the headers: copy the rest as is
+        out.write(raw, i, raw.length - i);
+        break;
+      }
+      if (inSig && raw[i] == ' ') {
+        i = next;
+        continue;
+      }
+      inSig = startsWith(raw, i, "gpgsig ") || startsWith(raw, i, "gpgsig-sha256 ");
+      if (!inSig) {
+        out.write(raw, i, next - i);
+      }
+      i = next;
+    }
+    return out.toByteArray();
+  }
+
+  private static boolean startsWith(byte[] raw, int at, String prefix) {
+    byte[] p = prefix.getBytes(StandardCharsets.US_ASCII);
+    if (at + p.length > raw.length) {
+      return false;
+    }
+    for (int k = 0; k < p.length; k++) {
+      if (raw[at + k] != p[k]) {
+        return false;
+      }
+    }
+    return true;
+  }
+}

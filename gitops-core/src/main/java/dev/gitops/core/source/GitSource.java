@@ -1,0 +1,646 @@
+package dev.gitops.core.source;
+
+import dev.gitops.api.Resource;
+import dev.gitops.api.SourceException;
+import dev.gitops.api.State;
+import dev.gitops.api.spi.Decoder;
+import dev.gitops.api.spi.Source;
+import dev.gitops.core.decode.VariableSubstitution;
+import java.io.IOException;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import org.eclipse.jgit.api.FetchCommand;
+import org.eclipse.jgit.api.Git;
+import org.eclipse.jgit.api.errors.GitAPIException;
+import org.eclipse.jgit.api.errors.JGitInternalException;
+import org.eclipse.jgit.lib.Constants;
+import org.eclipse.jgit.lib.FileMode;
+import org.eclipse.jgit.lib.ObjectId;
+import org.eclipse.jgit.lib.ObjectReader;
+import org.eclipse.jgit.lib.Ref;
+import org.eclipse.jgit.lib.Repository;
+import org.eclipse.jgit.revwalk.RevCommit;
+import org.eclipse.jgit.revwalk.RevObject;
+import org.eclipse.jgit.revwalk.RevWalk;
+import org.eclipse.jgit.storage.file.FileRepositoryBuilder;
+import org.eclipse.jgit.transport.FetchConnection;
+import org.eclipse.jgit.transport.RefSpec;
+import org.eclipse.jgit.transport.TagOpt;
+import org.eclipse.jgit.transport.Transport;
+import org.eclipse.jgit.transport.URIish;
+import org.eclipse.jgit.treewalk.TreeWalk;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The desired state from a Git repository, read at a revision straight from the object database
+ * (no working tree, no checkout).
+ *
+ * <pre>{@code
+ * GitSource source = GitSource.builder()
+ *     .url("https://git.example.com/ops/desired.git")
+ *     .ref("main")                      // branch, tag, 40-hex commit, or a semver range such as "^1.2"
+ *     .path("clusters/prod")
+ *     .cacheDir(Path.of("/var/cache/gitops"))
+ *     .credentials(Credentials.token(System.getenv("GIT_TOKEN")))
+ *     .build();
+ * State desired = source.read(new Source.ReadRequest(null, List.of(YamlManifestDecoder.create()), new Cancellation()));
+ * }</pre>
+ *
+ * <p><b>Cost.</b> Each read lists the remote refs first. When the ref still points at the commit
+ * this instance read last and the options that shape the content (sub-path, variables, decoder
+ * fingerprints) are unchanged, the previous {@link State} is returned {@linkplain State#unchanged()
+ * flagged unchanged} with no fetch and no decode ({@link #fetchCount()} shows it). Otherwise the
+ * commit is fetched (depth 1 for the first fetch, incrementally after that) into a bare repository
+ * under the cache directory, and only files whose blob, path, decoder or variables changed are
+ * decoded again ({@link #decodeCount()}).
+ *
+ * <p><b>Revisions</b> read {@code <ref short name>@sha1:<40 hex>} (for a semver range, the name of
+ * the matching tag; for a commit ref, the ref as given). When the new commit does not descend from
+ * the one read before (a force push), the state is read in full and flagged {@linkplain
+ * State#historyRewritten() history rewritten}. A {@linkplain ReadRequest#pinnedRevision() pinned
+ * revision} (a 40-hex commit id or a revision string) reads that commit instead of the ref's head.
+ *
+ * <p><b>Untrusted content.</b> Symbolic links and submodules anywhere under the sub-path are
+ * refused (they are never followed); a sub-path with {@code ..} or a leading {@code /} is refused;
+ * files larger than {@link Builder#maxFileSize(long)} are refused; {@code .gitopsignore} files
+ * (gitignore syntax) at the sub-path root and below exclude files from decoding. With {@link
+ * Builder#requireSignedBy(Path)} the commit must carry an OpenPGP signature by a key of that ring.
+ * Error messages name the URL (without password), the ref, the path and the revision; a secret
+ * never appears in them.
+ *
+ * <p>SSH remotes are not supported yet: {@code ssh://} and {@code user@host:path} URLs are refused.
+ * Reads on one instance are serialised; instances sharing a cache directory and URL should not
+ * read concurrently.
+ */
+public final class GitSource implements Source, AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(GitSource.class);
+  private static final Pattern HEX40 = Pattern.compile("[0-9a-fA-F]{40}");
+  private static final Pattern REVISION = Pattern.compile("(.+)@sha1:([0-9a-fA-F]{40})");
+  private static final String LOCAL_PREFIX = "refs/gitops/";
+
+  private final String url;
+  private final URIish uri;
+  private final String displayUrl;
+  private final String ref;
+  private final String path;
+  private final Path configuredCacheDir;
+  private final Credentials credentials;
+  private final VariableSubstitution variables;
+  private final CommitSignatureVerifier verifier;
+  private final int timeoutSeconds;
+  private final TreeDecoder treeDecoder;
+
+  private Repository repository;
+  private Path cacheDir;
+  private LastRead last;
+  private ObjectId lastHeadCommit;
+  private String lastHeadRef;
+  private int fetches;
+  private int listings;
+
+  /** What the previous successful read saw. */
+  private record LastRead(ObjectId target, String label, ObjectId commit, String optionsKey, State state) {}
+
+  /** What a ref or pinned revision resolved to before fetching. */
+  private record Target(String refName, String label, ObjectId advertised, boolean pinned) {}
+
+  private GitSource(Builder b) {
+    this.url = b.url;
+    this.uri = b.uri;
+    this.displayUrl = b.uri.toString();
+    this.ref = b.ref;
+    this.path = b.path;
+    this.configuredCacheDir = b.cacheDir;
+    this.credentials = b.credentials;
+    this.variables = b.substitution ? VariableSubstitution.of(b.variables) : null;
+    this.verifier = b.keyRing == null ? null : CommitSignatureVerifier.load(b.keyRing);
+    this.timeoutSeconds = (int) Math.max(1, b.timeout.toSeconds());
+    this.treeDecoder = new TreeDecoder(variables, b.maxFileSize);
+    if (!b.substitution && !b.variables.isEmpty()) {
+      LOG.warn("{}: variables are set but substitution is off; they are not used", describe());
+    }
+  }
+
+  /** A builder. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  @Override
+  public String describe() {
+    return "git " + displayUrl + " ref " + ref + (path.isEmpty() ? "" : " path " + path);
+  }
+
+  /** How many fetches this instance ran (a read of an unchanged commit runs none). */
+  public synchronized int fetchCount() {
+    return fetches;
+  }
+
+  /** How many times this instance listed the remote refs. */
+  public synchronized int listCount() {
+    return listings;
+  }
+
+  /** How many files this instance handed to a decoder (cached, unchanged files are not counted). */
+  public synchronized int decodeCount() {
+    return treeDecoder.decodeCount();
+  }
+
+  /** The bare cache repository's directory, once the first read created it, else null. */
+  public synchronized Path repositoryDirectory() {
+    return repository == null ? null : repository.getDirectory().toPath();
+  }
+
+  @Override
+  public synchronized State read(ReadRequest request) {
+    Objects.requireNonNull(request, "request");
+    request.cancellation().throwIfCancelled();
+    String optionsKey = path + "|" + (variables == null ? "-" : variables.digest()) + "|"
+        + request.decoders().stream().map(Decoder::fingerprint).collect(Collectors.joining(","));
+    Repository repo = repository();
+    Target target = request.pinnedRevision() != null ? pinned(request.pinnedRevision()) : resolve(listRemote(repo));
+    if (last != null && last.target().equals(target.advertised()) && last.label().equals(target.label())
+        && last.optionsKey().equals(optionsKey)) {
+      LOG.debug("{}: {} is unchanged at {}, no fetch", describe(), target.label(), last.commit().name());
+      return last.state().asUnchanged();
+    }
+    request.cancellation().throwIfCancelled();
+    try (RevWalk walk = new RevWalk(repo)) {
+      ObjectId commitId = fetch(repo, target);
+      RevCommit commit = walk.parseCommit(commitId);
+      String revision = target.label() + "@sha1:" + commit.name();
+      if (verifier != null) {
+        verifier.verify(commit);
+      }
+      boolean rewritten = !target.pinned() && lastHeadCommit != null && target.refName() != null
+          && target.refName().equals(lastHeadRef) && !descends(walk, commit, lastHeadCommit);
+      if (rewritten) {
+        LOG.warn("{}: {} does not descend from {} (history rewritten); reading in full", describe(), revision,
+            lastHeadCommit.name());
+        treeDecoder.clear();
+      }
+      List<Resource> resources;
+      try (ObjectReader reader = repo.newObjectReader()) {
+        ObjectId tree = subTree(reader, commit, revision);
+        resources = treeDecoder.read(reader, tree, path, revision, request.decoders(), request.cancellation());
+      }
+      State state = State.of(revision, resources);
+      last = new LastRead(target.advertised(), target.label(), commit.copy(), optionsKey, state);
+      if (!target.pinned()) {
+        lastHeadCommit = commit.copy();
+        lastHeadRef = target.refName();
+      }
+      LOG.info("{}: read {} resources at {}", describe(), resources.size(), revision);
+      return rewritten ? state.asHistoryRewritten() : state;
+    } catch (IOException e) {
+      throw new SourceException(describe() + ": cannot read the repository: " + scrub(String.valueOf(e.getMessage())), e);
+    }
+  }
+
+  private boolean descends(RevWalk walk, RevCommit commit, ObjectId previous) throws IOException {
+    if (commit.getId().equals(previous)) {
+      return true;
+    }
+    try {
+      RevCommit prev = walk.parseCommit(previous);
+      return walk.isMergedInto(prev, commit);
+    } catch (org.eclipse.jgit.errors.MissingObjectException e) {
+      LOG.warn("{}: previous commit {} is not in the cache; treating history as rewritten", describe(), previous.name());
+      return false;
+    }
+  }
+
+  private ObjectId subTree(ObjectReader reader, RevCommit commit, String revision) throws IOException {
+    ObjectId tree = commit.getTree().getId();
+    if (path.isEmpty()) {
+      return tree;
+    }
+    String walked = "";
+    for (String part : path.split("/")) {
+      walked = walked.isEmpty() ? part : walked + "/" + part;
+      try (TreeWalk tw = TreeWalk.forPath(reader, part, tree)) {
+        if (tw == null) {
+          throw new SourceException("path " + path + " does not exist at " + revision + " (" + displayUrl + ")");
+        }
+        FileMode mode = tw.getFileMode(0);
+        if (mode == FileMode.SYMLINK) {
+          throw new SourceException("path " + walked + " at " + revision
+              + " is a symbolic link; symlinks are not followed");
+        }
+        if (mode != FileMode.TREE) {
+          throw new SourceException("path " + walked + " at " + revision + " is not a directory");
+        }
+        tree = tw.getObjectId(0);
+      }
+    }
+    return tree;
+  }
+
+  private Target pinned(String pinnedRevision) {
+    Matcher m = REVISION.matcher(pinnedRevision.trim());
+    if (m.matches()) {
+      return new Target(null, m.group(1), ObjectId.fromString(m.group(2).toLowerCase()), true);
+    }
+    if (HEX40.matcher(pinnedRevision.trim()).matches()) {
+      return new Target(null, ref, ObjectId.fromString(pinnedRevision.trim().toLowerCase()), true);
+    }
+    throw new SourceException(describe() + ": pinned revision '" + pinnedRevision
+        + "' is neither a 40-hex commit id nor <ref>@sha1:<40 hex>");
+  }
+
+  private Map<String, Ref> listRemote(Repository repo) {
+    if (HEX40.matcher(ref).matches()) {
+      return Map.of();  // a commit ref needs no listing
+    }
+    listings++;
+    try (Transport tn = Transport.open(repo, uri)) {
+      configure(tn);
+      try (FetchConnection conn = tn.openFetch()) {
+        return conn.getRefsMap();
+      }
+    } catch (IOException | RuntimeException e) {
+      throw failure("cannot list the refs", e);
+    }
+  }
+
+  private void configure(Transport tn) {
+    tn.setTimeout(timeoutSeconds);
+    if (credentials != null) {
+      tn.setCredentialsProvider(credentials.toProvider());
+    }
+  }
+
+  private Target resolve(Map<String, Ref> refs) {
+    if (HEX40.matcher(ref).matches()) {
+      return new Target(null, ref, ObjectId.fromString(ref.toLowerCase()), false);
+    }
+    List<String> candidates = ref.startsWith("refs/") || ref.equals("HEAD")
+        ? List.of(ref) : List.of(Constants.R_TAGS + ref, Constants.R_HEADS + ref);
+    for (String name : candidates) {
+      Ref r = refs.get(name);
+      if (r != null) {
+        String label = ref.equals("HEAD") && r.isSymbolic() ? Repository.shortenRefName(r.getTarget().getName())
+            : Repository.shortenRefName(name);
+        return new Target(name, label, advertised(r), false);
+      }
+    }
+    List<String> tags = refs.keySet().stream().filter(n -> n.startsWith(Constants.R_TAGS))
+        .map(n -> n.substring(Constants.R_TAGS.length())).toList();
+    Optional<SemverRange> range = SemverRange.parse(ref);
+    if (range.isPresent()) {
+      Optional<String> tag = range.get().highest(tags);
+      if (tag.isEmpty()) {
+        throw new SourceException("no tag of " + displayUrl + " matches the version range '" + ref + "' (tags: "
+            + sample(tags) + ")");
+      }
+      String name = Constants.R_TAGS + tag.get();
+      LOG.debug("{}: range {} resolved to tag {}", describe(), ref, tag.get());
+      return new Target(name, tag.get(), advertised(refs.get(name)), false);
+    }
+    List<String> branches = refs.keySet().stream().filter(n -> n.startsWith(Constants.R_HEADS))
+        .map(n -> n.substring(Constants.R_HEADS.length())).toList();
+    throw new SourceException("ref '" + ref + "' not found at " + displayUrl + " (branches: " + sample(branches)
+        + "; tags: " + sample(tags) + ")");
+  }
+
+  private static ObjectId advertised(Ref r) {
+    return r.getPeeledObjectId() != null ? r.getPeeledObjectId() : r.getObjectId();
+  }
+
+  private static String sample(List<String> names) {
+    if (names.isEmpty()) {
+      return "none";
+    }
+    List<String> sorted = names.stream().sorted().toList();
+    return sorted.size() <= 10 ? String.join(", ", sorted) : String.join(", ", sorted.subList(0, 10)) + ", ...";
+  }
+
+  /** Makes the target's commit present in the cache repository, fetching only when needed. */
+  private ObjectId fetch(Repository repo, Target target) throws IOException {
+    ObjectId present = peelToCommit(repo, target.advertised());
+    if (present != null) {
+      LOG.debug("{}: {} already in the cache", describe(), target.advertised().name());
+      return present;
+    }
+    if (target.refName() == null) {
+      // a commit id: ask for it directly (servers allow reachable ids), else fetch every branch and tag
+      try {
+        runFetch(repo, List.of(new RefSpec(target.advertised().name() + ":" + LOCAL_PREFIX + "pinned")), 1);
+      } catch (SourceException e) {
+        LOG.debug("{}: fetching commit {} by id failed ({}); fetching all branches and tags", describe(),
+            target.advertised().name(), e.getMessage());
+      }
+      present = peelToCommit(repo, target.advertised());
+      if (present == null) {
+        runFetch(repo, List.of(new RefSpec("+refs/heads/*:" + LOCAL_PREFIX + "heads/*"),
+            new RefSpec("+refs/tags/*:" + LOCAL_PREFIX + "tags/*")), 0);
+        present = peelToCommit(repo, target.advertised());
+      }
+      if (present == null) {
+        throw new SourceException("commit " + target.advertised().name() + " not found at " + displayUrl);
+      }
+      return present;
+    }
+    String local = LOCAL_PREFIX + (target.refName().startsWith("refs/") ? target.refName().substring(5) : target.refName());
+    // incremental when the previous head is here, so ancestry can be checked; shallow otherwise
+    int depth = lastHeadCommit != null && repo.getObjectDatabase().has(lastHeadCommit) ? 0 : 1;
+    runFetch(repo, List.of(new RefSpec("+" + target.refName() + ":" + local)), depth);
+    Ref fetched = repo.exactRef(local);
+    ObjectId commit = fetched == null ? null : peelToCommit(repo, fetched.getObjectId());
+    if (commit == null) {
+      throw new SourceException("fetching " + target.refName() + " from " + displayUrl + " brought no commit");
+    }
+    if (!fetched.getObjectId().equals(target.advertised()) && !commit.equals(target.advertised())) {
+      LOG.info("{}: {} moved while fetching; reading {}", describe(), target.refName(), commit.name());
+    }
+    return commit;
+  }
+
+  private static ObjectId peelToCommit(Repository repo, ObjectId id) throws IOException {
+    if (!repo.getObjectDatabase().has(id)) {
+      return null;
+    }
+    try (RevWalk walk = new RevWalk(repo)) {
+      RevObject o = walk.peel(walk.parseAny(id));
+      return o instanceof RevCommit c ? c.copy() : null;
+    } catch (org.eclipse.jgit.errors.MissingObjectException e) {
+      return null;  // an annotated tag whose commit was not fetched yet
+    }
+  }
+
+  private void runFetch(Repository repo, List<RefSpec> specs, int depth) {
+    fetches++;
+    try {
+      fetchOnce(repo, specs, depth);
+    } catch (GitAPIException | JGitInternalException e) {
+      if (depth > 0) {
+        // dumb HTTP, bundles and some servers refuse shallow fetches: fall back to a full one
+        LOG.debug("{}: shallow fetch failed ({}); retrying without depth", describe(), scrub(String.valueOf(e.getMessage())));
+        try {
+          fetchOnce(repo, specs, 0);
+          return;
+        } catch (GitAPIException | JGitInternalException e2) {
+          throw failure("cannot fetch", e2);
+        }
+      }
+      throw failure("cannot fetch", e);
+    }
+  }
+
+  private void fetchOnce(Repository repo, List<RefSpec> specs, int depth) throws GitAPIException {
+    FetchCommand fetch = Git.wrap(repo).fetch()
+        .setRemote(url)
+        .setRefSpecs(specs)
+        .setTagOpt(TagOpt.NO_TAGS)
+        .setTimeout(timeoutSeconds);
+    if (credentials != null) {
+      fetch.setCredentialsProvider(credentials.toProvider());
+    }
+    if (depth > 0) {
+      fetch.setDepth(depth);
+    }
+    fetch.call();
+  }
+
+  private SourceException failure(String what, Throwable e) {
+    StringBuilder why = new StringBuilder();
+    boolean leaks = false;
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      String msg = String.valueOf(t.getMessage());
+      if (credentials != null && msg.contains(credentials.secret())) {
+        leaks = true;
+      }
+      if (why.indexOf(scrub(msg)) < 0) {
+        why.append(why.length() == 0 ? "" : ": ").append(scrub(msg));
+      }
+      if (t.getCause() == t) {
+        break;
+      }
+    }
+    String message = what + " of " + displayUrl + " (ref " + ref + "): " + why;
+    // the cause chain is dropped when any message in it carries the secret
+    return leaks ? new SourceException(message) : new SourceException(message, e);
+  }
+
+  private String scrub(String message) {
+    String m = message;
+    if (credentials != null && !credentials.secret().isEmpty()) {
+      m = m.replace(credentials.secret(), "***");
+    }
+    if (uri.getPass() != null && !uri.getPass().isEmpty()) {
+      m = m.replace(uri.getPass(), "***");
+    }
+    return m;
+  }
+
+  private Repository repository() {
+    if (repository != null) {
+      return repository;
+    }
+    try {
+      cacheDir = configuredCacheDir != null ? configuredCacheDir : Files.createTempDirectory("gitops-source-");
+      Files.createDirectories(cacheDir);
+      String name = HexFormat.of().formatHex(
+          dev.gitops.api.Documents.sha256().digest(url.getBytes(StandardCharsets.UTF_8))).substring(0, 24) + ".git";
+      Path dir = cacheDir.resolve(name);
+      if (!Files.exists(dir.resolve("HEAD"))) {
+        Git.init().setBare(true).setDirectory(dir.toFile()).call().close();
+      }
+      repository = new FileRepositoryBuilder().setGitDir(dir.toFile()).setBare().build();
+      return repository;
+    } catch (IOException | GitAPIException e) {
+      throw new SourceException(describe() + ": cannot create the cache repository under "
+          + (cacheDir == null ? configuredCacheDir : cacheDir) + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Closes the cache repository. */
+  @Override
+  public synchronized void close() {
+    if (repository != null) {
+      repository.close();
+      repository = null;
+    }
+  }
+
+  @Override
+  public String toString() {
+    return describe();
+  }
+
+  /** Builds {@link GitSource}. */
+  public static final class Builder {
+    private String url;
+    private URIish uri;
+    private String ref = "HEAD";
+    private String path = "";
+    private Path cacheDir;
+    private Credentials credentials;
+    private Path knownHosts;
+    private boolean strictHostKeyChecking = true;
+    private Map<String, String> variables = Map.of();
+    private boolean substitution;
+    private long maxFileSize = 1024 * 1024;
+    private Path keyRing;
+    private Duration timeout = Duration.ofSeconds(60);
+
+    private Builder() {}
+
+    /**
+     * The repository: an {@code https://}, {@code http://}, {@code git://} or {@code file://} URL,
+     * or a local path. SSH URLs are refused for now.
+     */
+    public Builder url(String uriOrPath) {
+      Objects.requireNonNull(uriOrPath, "url");
+      URIish u;
+      try {
+        u = new URIish(uriOrPath);
+      } catch (URISyntaxException e) {
+        throw new IllegalArgumentException("not a Git URL or path: '" + uriOrPath + "': " + e.getMessage(), e);
+      }
+      String scheme = u.getScheme();
+      boolean scpLike = scheme == null && u.getHost() != null;
+      if (scpLike || (scheme != null && scheme.toLowerCase().contains("ssh"))) {
+        throw new SourceException("SSH remotes are not supported yet: " + u
+            + " (use an https:// URL with Credentials.token, or a local path)");
+      }
+      this.url = uriOrPath;
+      this.uri = u;
+      return this;
+    }
+
+    /**
+     * The ref: a branch, a tag, a 40-hex commit id, a full ref name ({@code refs/...}), {@code HEAD}
+     * (the default) or a semver range over tags ({@code ^1.2}, {@code ~1.4.0}, {@code >=1.0 <2.0},
+     * {@code 1.x}) of which the highest matching tag is read. A tag wins over a branch of the same
+     * name, as in Git.
+     */
+    public Builder ref(String ref) {
+      Objects.requireNonNull(ref, "ref");
+      if (ref.isBlank()) {
+        throw new IllegalArgumentException("ref must not be empty");
+      }
+      this.ref = ref.trim();
+      return this;
+    }
+
+    /** The sub-directory of the repository holding the desired state; "" (the default) for the root. */
+    public Builder path(String subPath) {
+      Objects.requireNonNull(subPath, "path");
+      String p = subPath.trim();
+      if (p.startsWith("/") || p.startsWith("\\") || p.matches("^[A-Za-z]:.*")) {
+        throw new IllegalArgumentException("path must be relative to the repository root: '" + subPath + "'");
+      }
+      while (p.endsWith("/")) {
+        p = p.substring(0, p.length() - 1);
+      }
+      if (!p.isEmpty()) {
+        for (String part : p.split("/", -1)) {
+          if (part.isEmpty() || part.equals(".") || part.equals("..") || part.contains("\\")) {
+            throw new IllegalArgumentException("path must not contain '..', '.', empty parts or backslashes: '"
+                + subPath + "'");
+          }
+        }
+      }
+      this.path = p;
+      return this;
+    }
+
+    /** Where the bare cache repository lives; a new temporary directory when unset. */
+    public Builder cacheDir(Path dir) {
+      this.cacheDir = Objects.requireNonNull(dir, "cacheDir");
+      return this;
+    }
+
+    /** HTTPS credentials. */
+    public Builder credentials(Credentials credentials) {
+      this.credentials = Objects.requireNonNull(credentials, "credentials");
+      return this;
+    }
+
+    /** The known_hosts file for SSH remotes (SSH is not supported yet; kept for configuration). */
+    public Builder knownHosts(Path knownHostsFile) {
+      this.knownHosts = Objects.requireNonNull(knownHostsFile, "knownHosts");
+      return this;
+    }
+
+    /** Whether SSH host keys must be known (default true; SSH is not supported yet). */
+    public Builder strictHostKeyChecking(boolean strict) {
+      this.strictHostKeyChecking = strict;
+      return this;
+    }
+
+    /** Variables for {@code ${VAR}} substitution (used only when {@link #substitution(boolean)} is on). */
+    public Builder variables(Map<String, String> variables) {
+      this.variables = Map.copyOf(Objects.requireNonNull(variables, "variables"));
+      return this;
+    }
+
+    /** Whether {@code ${VAR}} references in decoded files are substituted (default off). */
+    public Builder substitution(boolean enabled) {
+      this.substitution = enabled;
+      return this;
+    }
+
+    /** The largest file read, in bytes (default 1 MiB); a larger file fails the read. */
+    public Builder maxFileSize(long bytes) {
+      if (bytes <= 0) {
+        throw new IllegalArgumentException("maxFileSize must be > 0, got " + bytes);
+      }
+      this.maxFileSize = bytes;
+      return this;
+    }
+
+    /**
+     * Requires the commit read to be signed by a key of {@code publicKeyRing} (armored or binary
+     * OpenPGP public keys); no other key, and never the GnuPG home, is trusted.
+     */
+    public Builder requireSignedBy(Path publicKeyRing) {
+      this.keyRing = Objects.requireNonNull(publicKeyRing, "publicKeyRing");
+      return this;
+    }
+
+    /** Network timeout per operation (default 60 s). */
+    public Builder timeout(Duration timeout) {
+      Objects.requireNonNull(timeout, "timeout");
+      if (timeout.isNegative() || timeout.isZero()) {
+        throw new IllegalArgumentException("timeout must be positive, got " + timeout);
+      }
+      this.timeout = timeout;
+      return this;
+    }
+
+    /**
+     * The source.
+     *
+     * @throws IllegalStateException when no URL was given
+     * @throws SourceException when the key ring cannot be read
+     */
+    public GitSource build() {
+      if (url == null) {
+        throw new IllegalStateException("GitSource needs a url");
+      }
+      if (knownHosts != null || !strictHostKeyChecking) {
+        LOG.debug("knownHosts/strictHostKeyChecking apply to SSH remotes only; {} is not SSH", uri);
+      }
+      if (substitution) {
+        VariableSubstitution.of(new TreeMap<>(variables));  // validates names and values now
+      }
+      return new GitSource(this);
+    }
+  }
+}

@@ -1,0 +1,185 @@
+package dev.gitops.core.source;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.gitops.api.Cancellation;
+import dev.gitops.api.ResourceKey;
+import dev.gitops.api.SignatureException;
+import dev.gitops.api.SourceException;
+import dev.gitops.api.State;
+import dev.gitops.api.spi.Source;
+import dev.gitops.core.decode.YamlManifestDecoder;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.math.BigInteger;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.Date;
+import java.util.List;
+import org.bouncycastle.bcpg.ArmoredOutputStream;
+import org.bouncycastle.bcpg.HashAlgorithmTags;
+import org.bouncycastle.bcpg.PublicKeyAlgorithmTags;
+import org.bouncycastle.crypto.generators.RSAKeyPairGenerator;
+import org.bouncycastle.crypto.params.RSAKeyGenerationParameters;
+import org.bouncycastle.openpgp.PGPKeyPair;
+import org.bouncycastle.openpgp.PGPKeyRingGenerator;
+import org.bouncycastle.openpgp.PGPSignature;
+import org.bouncycastle.openpgp.PGPSignatureGenerator;
+import org.bouncycastle.openpgp.operator.bc.BcPGPContentSignerBuilder;
+import org.bouncycastle.openpgp.operator.bc.BcPGPDigestCalculatorProvider;
+import org.bouncycastle.openpgp.operator.bc.BcPGPKeyPair;
+import org.eclipse.jgit.lib.CommitBuilder;
+import org.eclipse.jgit.lib.GpgSignature;
+import org.eclipse.jgit.lib.ObjectId;
+import org.eclipse.jgit.lib.ObjectInserter;
+import org.eclipse.jgit.lib.RefUpdate;
+import org.eclipse.jgit.lib.Repository;
+import org.eclipse.jgit.revwalk.RevCommit;
+import org.eclipse.jgit.revwalk.RevWalk;
+import org.eclipse.jgit.storage.file.FileRepositoryBuilder;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class GitSourceSignatureTest {
+
+  private static PGPKeyPair trusted;
+  private static PGPKeyPair stranger;
+  private static byte[] trustedRingBinary;
+
+  @TempDir Path tmp;
+  private TestGitRepo repo;
+  private GitDaemonServer daemon;
+  private Path armoredRing;
+  private Path binaryRing;
+
+  @BeforeAll
+  static void keys() throws Exception {
+    trusted = rsaKey();
+    stranger = rsaKey();
+    trustedRingBinary = publicRing(trusted, "Trusted <trusted@example.com>");
+  }
+
+  @BeforeEach
+  void setUp() throws Exception {
+    repo = TestGitRepo.init(tmp.resolve("served/repo"));
+    daemon = GitDaemonServer.start(tmp.resolve("served"));
+    binaryRing = Files.write(tmp.resolve("trusted.gpg"), trustedRingBinary);
+    ByteArrayOutputStream armored = new ByteArrayOutputStream();
+    try (ArmoredOutputStream out = new ArmoredOutputStream(armored)) {
+      out.write(trustedRingBinary);
+    }
+    armoredRing = Files.write(tmp.resolve("trusted.asc"), armored.toByteArray());
+  }
+
+  @AfterEach
+  void tearDown() throws Exception {
+    daemon.close();
+  }
+
+  private static PGPKeyPair rsaKey() throws Exception {
+    RSAKeyPairGenerator gen = new RSAKeyPairGenerator();
+    gen.init(new RSAKeyGenerationParameters(BigInteger.valueOf(0x10001), new SecureRandom(), 2048, 12));
+    return new BcPGPKeyPair(PublicKeyAlgorithmTags.RSA_GENERAL, gen.generateKeyPair(), new Date());
+  }
+
+  private static byte[] publicRing(PGPKeyPair key, String userId) throws Exception {
+    PGPKeyRingGenerator gen = new PGPKeyRingGenerator(PGPSignature.POSITIVE_CERTIFICATION, key, userId,
+        new BcPGPDigestCalculatorProvider().get(HashAlgorithmTags.SHA1), null, null,
+        new BcPGPContentSignerBuilder(PublicKeyAlgorithmTags.RSA_GENERAL, HashAlgorithmTags.SHA256), null);
+    return gen.generatePublicKeyRing().getEncoded();
+  }
+
+  /** Replaces HEAD of main with the same commit signed by {@code key} (optionally over other content). */
+  private String signHead(PGPKeyPair key, boolean tamper) throws Exception {
+    try (Repository r = new FileRepositoryBuilder().setGitDir(repo.dir().resolve(".git").toFile()).build();
+        RevWalk walk = new RevWalk(r); ObjectInserter ins = r.newObjectInserter()) {
+      RevCommit head = walk.parseCommit(r.resolve("refs/heads/main"));
+      CommitBuilder cb = new CommitBuilder();
+      cb.setTreeId(head.getTree());
+      cb.setParentIds(head.getParents());
+      cb.setAuthor(head.getAuthorIdent());
+      cb.setCommitter(head.getCommitterIdent());
+      cb.setMessage(head.getFullMessage());
+      PGPSignatureGenerator sg = new PGPSignatureGenerator(
+          new BcPGPContentSignerBuilder(key.getPublicKey().getAlgorithm(), HashAlgorithmTags.SHA256));
+      sg.init(PGPSignature.BINARY_DOCUMENT, key.getPrivateKey());
+      sg.update(cb.build());
+      if (tamper) {
+        sg.update((byte) '!');
+      }
+      ByteArrayOutputStream armored = new ByteArrayOutputStream();
+      try (ArmoredOutputStream out = new ArmoredOutputStream(armored)) {
+        sg.generate().encode(out);
+      }
+      cb.setGpgSignature(new GpgSignature(armored.toByteArray()));
+      ObjectId signed = ins.insert(cb);
+      ins.flush();
+      RefUpdate u = r.updateRef("refs/heads/main");
+      u.setNewObjectId(signed);
+      u.setForceUpdate(true);
+      assertThat(u.update()).isIn(RefUpdate.Result.FORCED, RefUpdate.Result.FAST_FORWARD, RefUpdate.Result.NEW);
+      return signed.name();
+    }
+  }
+
+  private State read(Path ring) {
+    GitSource s = GitSource.builder().url(daemon.url("repo")).ref("main").cacheDir(tmp.resolve("cache"))
+        .requireSignedBy(ring).build();
+    try {
+      return s.read(new Source.ReadRequest(null, List.of(YamlManifestDecoder.builder().defaultProvider("m").build()),
+          new Cancellation()));
+    } finally {
+      s.close();
+    }
+  }
+
+  @Test
+  void commitSignedByATrustedKeyIsRead() throws Exception {
+    repo.write("a.yaml", "type: t\nname: a\n").commit("one");
+    String signed = signHead(trusted, false);
+    State st = read(armoredRing);
+    assertThat(st.revision()).isEqualTo("main@sha1:" + signed);
+    assertThat(st.get(ResourceKey.of("m", "t", "", "a"))).isNotNull();
+    assertThat(read(binaryRing).revision()).isEqualTo(st.revision());
+  }
+
+  @Test
+  void unsignedCommitIsRefused() throws Exception {
+    String sha = repo.write("a.yaml", "type: t\nname: a\n").commit("one");
+    assertThatThrownBy(() -> read(armoredRing)).isInstanceOfSatisfying(SignatureException.class, e -> {
+      assertThat(e.commit()).isEqualTo(sha);
+      assertThat(e.getMessage()).contains("not signed");
+    });
+  }
+
+  @Test
+  void commitSignedByAnUntrustedKeyIsRefused() throws Exception {
+    repo.write("a.yaml", "type: t\nname: a\n").commit("one");
+    String signed = signHead(stranger, false);
+    assertThatThrownBy(() -> read(armoredRing)).isInstanceOfSatisfying(SignatureException.class, e -> {
+      assertThat(e.commit()).isEqualTo(signed);
+      assertThat(e.getMessage()).contains("not in the trusted key ring").contains(String.format("%016X",
+          stranger.getKeyID()));
+    });
+  }
+
+  @Test
+  void signatureOverOtherContentIsRefused() throws Exception {
+    repo.write("a.yaml", "type: t\nname: a\n").commit("one");
+    signHead(trusted, true);
+    assertThatThrownBy(() -> read(armoredRing)).isInstanceOf(SignatureException.class)
+        .hasMessageContaining("does not match");
+  }
+
+  @Test
+  void unreadableKeyRingFailsAtBuild() throws IOException {
+    Path junk = Files.writeString(tmp.resolve("junk.asc"), "not a key");
+    assertThatThrownBy(() -> GitSource.builder().url(daemon.url("repo")).requireSignedBy(junk).build())
+        .isInstanceOf(SourceException.class).hasMessageContaining("junk.asc");
+  }
+}

@@ -1,0 +1,400 @@
+package dev.gitops.core.source;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.gitops.api.Cancellation;
+import dev.gitops.api.DecodeException;
+import dev.gitops.api.DuplicateResourceException;
+import dev.gitops.api.Resource;
+import dev.gitops.api.ResourceKey;
+import dev.gitops.api.SourceException;
+import dev.gitops.api.State;
+import dev.gitops.api.spi.Decoder;
+import dev.gitops.api.spi.Source;
+import dev.gitops.core.decode.YamlManifestDecoder;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class GitSourceTest {
+
+  @TempDir Path tmp;
+  private Path served;
+  private TestGitRepo repo;
+  private GitDaemonServer daemon;
+  private final List<GitSource> sources = new ArrayList<>();
+  private final Decoder yaml = YamlManifestDecoder.builder().defaultProvider("memory").build();
+
+  @BeforeEach
+  void setUp() throws Exception {
+    served = tmp.resolve("served");
+    repo = TestGitRepo.init(served.resolve("repo"));
+    daemon = GitDaemonServer.start(served);
+  }
+
+  @AfterEach
+  void tearDown() throws Exception {
+    sources.forEach(GitSource::close);
+    daemon.close();
+  }
+
+  static String manifest(String name, String value) {
+    return "type: widget\nname: " + name + "\nspec:\n  value: " + value + "\n";
+  }
+
+  private GitSource.Builder builder(String url) {
+    return GitSource.builder().url(url).cacheDir(tmp.resolve("cache"));
+  }
+
+  private GitSource source(GitSource.Builder b) {
+    GitSource s = b.build();
+    sources.add(s);
+    return s;
+  }
+
+  private State read(GitSource s) {
+    return s.read(new Source.ReadRequest(null, List.of(yaml), new Cancellation()));
+  }
+
+  private State readPinned(GitSource s, String revision) {
+    return s.read(new Source.ReadRequest(revision, List.of(yaml), new Cancellation()));
+  }
+
+  private static String value(State st, String name) {
+    Resource r = st.get(ResourceKey.of("memory", "widget", "", name));
+    return r == null ? null : r.document().get("value").asText();
+  }
+
+  @Test
+  void readsOverGitDaemonWithoutCheckout() throws Exception {
+    repo.write("apps/web.yaml", manifest("web", "0")).commit("older history, not fetched");
+    repo.write("apps/web.yaml", manifest("web", "1")).write("apps/db.yml", manifest("db", "2"))
+        .write("README.md", "not a manifest");
+    String sha = repo.commit("init");
+    GitSource s = source(builder(daemon.url("repo")).ref("main"));
+    State st = read(s);
+    assertThat(st.revision()).isEqualTo("main@sha1:" + sha);
+    assertThat(st.unchanged()).isFalse();
+    assertThat(value(st, "web")).isEqualTo("1");
+    assertThat(value(st, "db")).isEqualTo("2");
+    Resource web = st.get(ResourceKey.of("memory", "widget", "", "web"));
+    assertThat(web.origin().path()).isEqualTo("apps/web.yaml");
+    assertThat(web.origin().line()).isEqualTo(1);
+    assertThat(web.origin().revision()).isEqualTo(st.revision());
+    // bare cache, no working tree
+    assertThat(s.repositoryDirectory()).isNotNull();
+    assertThat(s.repositoryDirectory().resolve("apps")).doesNotExist();
+    assertThat(s.repositoryDirectory().resolve("shallow")).as("depth-1 fetch").exists();
+  }
+
+  @Test
+  void readsOverSmartHttpWithBasicAuthAndSkipsFetchWhenUnchanged() throws Exception {
+    repo.write("a.yaml", manifest("a", "1")).commit("one");
+    try (GitHttpServer http = GitHttpServer.start(served, "alice", "s3cret-pw")) {
+      GitSource s = source(builder(http.url("repo")).ref("main").credentials(Credentials.basic("alice", "s3cret-pw")));
+      State first = read(s);
+      assertThat(value(first, "a")).isEqualTo("1");
+      int packs = http.fetchRequests();
+      assertThat(packs).isPositive();
+
+      State second = read(s);
+      assertThat(second.unchanged()).isTrue();
+      assertThat(second.resources()).isEqualTo(first.resources());
+      assertThat(http.fetchRequests()).as("no fetch on the wire").isEqualTo(packs);
+      assertThat(s.fetchCount()).isEqualTo(1);
+      assertThat(s.decodeCount()).isEqualTo(1);
+
+      String sha = repo.write("a.yaml", manifest("a", "2")).commit("two");
+      State third = read(s);
+      assertThat(third.unchanged()).isFalse();
+      assertThat(third.historyRewritten()).isFalse();
+      assertThat(third.revision()).isEqualTo("main@sha1:" + sha);
+      assertThat(value(third, "a")).isEqualTo("2");
+      assertThat(http.fetchRequests()).isGreaterThan(packs);
+      assertThat(s.fetchCount()).isEqualTo(2);
+    }
+  }
+
+  @Test
+  void badCredentialsFailNamingUrlAndRefWithoutThePassword() throws Exception {
+    repo.write("a.yaml", manifest("a", "1")).commit("one");
+    try (GitHttpServer http = GitHttpServer.start(served, "alice", "right-pw")) {
+      GitSource s = source(builder(http.url("repo")).ref("main").credentials(Credentials.basic("alice", "wrong-pw-123")));
+      assertThatThrownBy(() -> read(s))
+          .isInstanceOf(SourceException.class)
+          .hasMessageContaining(http.url("repo"))
+          .hasMessageContaining("ref main")
+          .satisfies(e -> {
+            for (Throwable t = e; t != null; t = t.getCause()) {
+              assertThat(String.valueOf(t.getMessage())).doesNotContain("wrong-pw-123");
+            }
+          });
+      GitSource anonymous = source(builder(http.url("repo")).ref("main"));
+      assertThatThrownBy(() -> read(anonymous)).isInstanceOf(SourceException.class)
+          .hasMessageContaining(http.url("repo"));
+      assertThat(http.refusedRequests()).isPositive();
+    }
+  }
+
+  @Test
+  void unreachableRemoteFailsNamingUrlAndRef() throws Exception {
+    String url = "git://127.0.0.1:" + GitDaemonServer.freePort() + "/repo";
+    GitSource s = source(builder(url).ref("main"));
+    assertThatThrownBy(() -> read(s)).isInstanceOf(SourceException.class)
+        .hasMessageContaining(url).hasMessageContaining("ref main");
+  }
+
+  @Test
+  void unknownRefNamesTheRefAndWhatExists() throws Exception {
+    repo.write("a.yaml", manifest("a", "1")).commit("one");
+    GitSource s = source(builder(daemon.url("repo")).ref("nope"));
+    assertThatThrownBy(() -> read(s)).isInstanceOf(SourceException.class)
+        .hasMessageContaining("'nope'").hasMessageContaining(daemon.url("repo")).hasMessageContaining("main");
+  }
+
+  @Test
+  void resolvesBranchTagCommitAndSemverRange() throws Exception {
+    String c1 = repo.write("a.yaml", manifest("a", "1.0.0")).commit("1.0.0");
+    repo.tag("v1.0.0");
+    repo.write("a.yaml", manifest("a", "1.2.0")).commit("1.2.0");
+    repo.tag("v1.2.0");
+    repo.write("a.yaml", manifest("a", "1.3.1")).commit("1.3.1");
+    repo.tag("v1.3.1");
+    repo.write("a.yaml", manifest("a", "2.0.0-rc.1")).commit("rc");
+    repo.tag("v2.0.0-rc.1");
+    repo.write("a.yaml", manifest("a", "2.0.0")).commit("2.0.0");
+    repo.tag("v2.0.0");
+    repo.git("checkout", "-q", "-b", "feature");
+    repo.write("a.yaml", manifest("a", "feature")).commit("feature");
+    repo.git("checkout", "-q", "main");
+    String url = daemon.url("repo");
+
+    assertThat(value(read(source(builder(url).ref("main"))), "a")).isEqualTo("2.0.0");
+    assertThat(value(read(source(builder(url).ref("feature"))), "a")).isEqualTo("feature");
+    State tag = read(source(builder(url).ref("v1.2.0")));
+    assertThat(value(tag, "a")).isEqualTo("1.2.0");
+    assertThat(tag.revision()).startsWith("v1.2.0@sha1:");
+    State commit = read(source(builder(url).ref(c1)));
+    assertThat(value(commit, "a")).isEqualTo("1.0.0");
+    assertThat(commit.revision()).isEqualTo(c1 + "@sha1:" + c1);
+    State caret = read(source(builder(url).ref("^1.2")));
+    assertThat(value(caret, "a")).isEqualTo("1.3.1");
+    assertThat(caret.revision()).startsWith("v1.3.1@sha1:");
+    assertThat(value(read(source(builder(url).ref(">=1.0 <1.3"))), "a")).isEqualTo("1.2.0");
+    assertThat(value(read(source(builder(url).ref(">=2.0.0-0"))), "a")).isEqualTo("2.0.0");
+    assertThat(value(read(source(builder(url).ref("~1.0"))), "a")).isEqualTo("1.0.0");
+    assertThatThrownBy(() -> read(source(builder(url).ref("^3"))))
+        .isInstanceOf(SourceException.class).hasMessageContaining("^3").hasMessageContaining("v2.0.0");
+  }
+
+  @Test
+  void readsOnlyTheSubPathWithRelativePaths() throws Exception {
+    repo.write("clusters/prod/web.yaml", manifest("web", "prod")).write("clusters/dev/web.yaml", manifest("web", "dev"))
+        .write("top.yaml", manifest("top", "x"));
+    String sha = repo.commit("init");
+    State st = read(source(builder(daemon.url("repo")).ref("main").path("clusters/prod/")));
+    assertThat(st.resources()).hasSize(1);
+    assertThat(value(st, "web")).isEqualTo("prod");
+    assertThat(st.get(ResourceKey.of("memory", "widget", "", "web")).origin().path()).isEqualTo("web.yaml");
+
+    GitSource missing = source(builder(daemon.url("repo")).ref("main").path("clusters/staging"));
+    assertThatThrownBy(() -> read(missing)).isInstanceOf(SourceException.class)
+        .hasMessageContaining("clusters/staging").hasMessageContaining(sha);
+  }
+
+  @Test
+  void subPathEscapesAndSshAreRefusedUpFront() {
+    assertThatThrownBy(() -> GitSource.builder().path("../etc")).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("../etc");
+    assertThatThrownBy(() -> GitSource.builder().path("a/../../b")).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> GitSource.builder().path("/abs")).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("/abs");
+    assertThatThrownBy(() -> GitSource.builder().url("ssh://git@example.com/x.git"))
+        .isInstanceOf(SourceException.class).hasMessageContaining("not supported yet");
+    assertThatThrownBy(() -> GitSource.builder().url("git@example.com:x.git"))
+        .isInstanceOf(SourceException.class).hasMessageContaining("not supported yet");
+  }
+
+  @Test
+  void gitopsIgnoreFilesExcludeFilesAtEveryLevel() throws Exception {
+    repo.write("deploy/.gitopsignore", "drafts/\n*.local.yaml\n")
+        .write("deploy/a.yaml", manifest("a", "1"))
+        .write("deploy/a.local.yaml", manifest("a-local", "1"))
+        .write("deploy/drafts/d.yaml", "this: [is not valid")
+        .write("deploy/sub/.gitopsignore", "skip.yaml\n!keep.local.yaml\n")
+        .write("deploy/sub/skip.yaml", manifest("skip", "1"))
+        .write("deploy/sub/keep.local.yaml", manifest("keep", "1"))
+        .write("deploy/sub/b.yaml", manifest("b", "1"))
+        .write("deploy/sub/other.local.yaml", manifest("other", "1"));
+    repo.commit("init");
+    State st = read(source(builder(daemon.url("repo")).ref("main").path("deploy")));
+    assertThat(st.resources().keySet()).extracting(ResourceKey::name).containsExactlyInAnyOrder("a", "b", "keep");
+  }
+
+  @Test
+  void forcePushIsFlaggedAndNewContentRead() throws Exception {
+    repo.write("a.yaml", manifest("a", "1")).commit("one");
+    repo.write("a.yaml", manifest("a", "2")).commit("two");
+    GitSource s = source(builder(daemon.url("repo")).ref("main"));
+    assertThat(value(read(s), "a")).isEqualTo("2");
+    repo.git("reset", "-q", "--hard", "HEAD~1");
+    String rewritten = repo.write("a.yaml", manifest("a", "3")).commit("rewritten");
+    State st = read(s);
+    assertThat(st.historyRewritten()).isTrue();
+    assertThat(st.revision()).isEqualTo("main@sha1:" + rewritten);
+    assertThat(value(st, "a")).isEqualTo("3");
+    // a normal commit on top is not flagged
+    repo.write("a.yaml", manifest("a", "4")).commit("four");
+    State next = read(s);
+    assertThat(next.historyRewritten()).isFalse();
+    assertThat(value(next, "a")).isEqualTo("4");
+  }
+
+  @Test
+  void changingOneFileReDecodesOnlyThatFile() throws Exception {
+    repo.write("a.yaml", manifest("a", "1")).write("b.yaml", manifest("b", "1")).write("c/c.yaml", manifest("c", "1"));
+    repo.commit("init");
+    GitSource s = source(builder(daemon.url("repo")).ref("main"));
+    read(s);
+    assertThat(s.decodeCount()).isEqualTo(3);
+    String sha = repo.write("b.yaml", manifest("b", "2")).commit("b");
+    State st = read(s);
+    assertThat(s.decodeCount()).isEqualTo(4);
+    assertThat(value(st, "b")).isEqualTo("2");
+    // resources reused from the cache carry the new revision
+    assertThat(st.get(ResourceKey.of("memory", "widget", "", "a")).origin().revision()).isEqualTo("main@sha1:" + sha);
+  }
+
+  @Test
+  void symlinksAnywhereUnderThePathAreRefused() throws Exception {
+    repo.write("deploy/a.yaml", manifest("a", "1")).symlink("deploy/nested/escape.yaml", "../../../etc/passwd");
+    String sha = repo.commit("link");
+    GitSource s = source(builder(daemon.url("repo")).ref("main").path("deploy"));
+    assertThatThrownBy(() -> read(s)).isInstanceOf(SourceException.class)
+        .hasMessageContaining("deploy/nested/escape.yaml").hasMessageContaining(sha)
+        .hasMessageContaining("symlinks are not followed");
+    repo.git("rm", "-q", "-r", "deploy/nested");
+    repo.symlink("linked", "deploy").commit("dir link");
+    assertThatThrownBy(() -> read(source(builder(daemon.url("repo")).ref("main").path("linked"))))
+        .isInstanceOf(SourceException.class).hasMessageContaining("linked").hasMessageContaining("symlinks are not followed");
+  }
+
+  @Test
+  void submodulesAreRefused() throws Exception {
+    String first = repo.write("a.yaml", manifest("a", "1")).commit("one");
+    repo.git("update-index", "--add", "--cacheinfo", "160000," + first + ",vendor/lib");
+    repo.git("commit", "-q", "-m", "gitlink");
+    assertThatThrownBy(() -> read(source(builder(daemon.url("repo")).ref("main"))))
+        .isInstanceOf(SourceException.class).hasMessageContaining("vendor/lib").hasMessageContaining("submodule");
+  }
+
+  @Test
+  void duplicateResourcesAcrossFilesNameBothOrigins() throws Exception {
+    repo.write("one.yaml", manifest("web", "1")).write("two.yaml", "# second\n" + manifest("web", "2")).commit("dup");
+    GitSource s = source(builder(daemon.url("repo")).ref("main"));
+    assertThatThrownBy(() -> read(s)).isInstanceOf(DuplicateResourceException.class)
+        .hasMessageContaining("one.yaml:1").hasMessageContaining("two.yaml:2");
+  }
+
+  @Test
+  void filesOverTheSizeLimitAreRefusedNamingFileAndSize() throws Exception {
+    repo.write("big.yaml", manifest("big", "x".repeat(2000))).commit("big");
+    GitSource s = source(builder(daemon.url("repo")).ref("main").maxFileSize(1000));
+    assertThatThrownBy(() -> read(s)).isInstanceOf(DecodeException.class)
+        .hasMessageContaining("big.yaml").hasMessageContaining("bytes").hasMessageContaining("1000");
+  }
+
+  @Test
+  void pinnedRevisionReadsThatCommit() throws Exception {
+    String old = repo.write("a.yaml", manifest("a", "old")).commit("old");
+    repo.write("a.yaml", manifest("a", "new")).commit("new");
+    GitSource s = source(builder(daemon.url("repo")).ref("main"));
+    assertThat(value(read(s), "a")).isEqualTo("new");
+    State pinned = readPinned(s, "main@sha1:" + old);
+    assertThat(pinned.revision()).isEqualTo("main@sha1:" + old);
+    assertThat(value(pinned, "a")).isEqualTo("old");
+    assertThat(pinned.historyRewritten()).isFalse();
+    GitSource fresh = source(GitSource.builder().url(daemon.url("repo")).ref("main").cacheDir(tmp.resolve("cache2")));
+    assertThat(value(readPinned(fresh, old), "a")).isEqualTo("old");
+    assertThatThrownBy(() -> readPinned(fresh, "yesterday")).isInstanceOf(SourceException.class)
+        .hasMessageContaining("yesterday");
+  }
+
+  @Test
+  void readsALocalPathAndDetectsNewCommits() throws Exception {
+    repo.write("a.yaml", manifest("a", "1")).commit("one");
+    GitSource s = source(builder(repo.dir().toString()).ref("main"));
+    assertThat(value(read(s), "a")).isEqualTo("1");
+    assertThat(read(s).unchanged()).isTrue();
+    repo.write("a.yaml", manifest("a", "2")).commit("two");
+    State st = read(s);
+    assertThat(st.unchanged()).isFalse();
+    assertThat(value(st, "a")).isEqualTo("2");
+  }
+
+  @Test
+  void substitutesVariablesWhenEnabled() throws Exception {
+    repo.write("a.yaml", "type: widget\nname: a\nspec:\n  value: ${ENV}\n").commit("vars");
+    State st = read(source(builder(daemon.url("repo")).ref("main").substitution(true).variables(Map.of("ENV", "prod"))));
+    assertThat(value(st, "a")).isEqualTo("prod");
+    State off = read(source(GitSource.builder().url(daemon.url("repo")).ref("main").cacheDir(tmp.resolve("c3"))));
+    assertThat(value(off, "a")).isEqualTo("${ENV}");
+    GitSource unknown = source(GitSource.builder().url(daemon.url("repo")).ref("main").cacheDir(tmp.resolve("c4"))
+        .substitution(true).variables(Map.of("OTHER", "x")));
+    assertThatThrownBy(() -> read(unknown)).isInstanceOf(DecodeException.class)
+        .hasMessageContaining("a.yaml:4").hasMessageContaining("${ENV}");
+  }
+
+  @Test
+  void changedDecoderSettingsReadAgainForTheSameCommit() throws Exception {
+    repo.write("a.yaml", "type: widget\nname: a\nspec: {value: 1}\n").commit("one");
+    GitSource s = source(builder(daemon.url("repo")).ref("main"));
+    State first = read(s);
+    Decoder other = YamlManifestDecoder.builder().defaultProvider("other").build();
+    State second = s.read(new Source.ReadRequest(null, List.of(other), new Cancellation()));
+    assertThat(second.unchanged()).isFalse();
+    assertThat(second.get(ResourceKey.of("other", "widget", "", "a"))).isNotNull();
+    assertThat(s.fetchCount()).as("the commit is in the cache already").isEqualTo(1);
+    assertThat(first.resources()).containsKey(ResourceKey.of("memory", "widget", "", "a"));
+  }
+
+  @Test
+  void unclaimedFilesAreNotDecodedAndFirstClaimWins() throws Exception {
+    repo.write("a.yaml", manifest("a", "1")).write("b.txt", "whatever").commit("one");
+    List<String> seen = new ArrayList<>();
+    Decoder txt = new Decoder() {
+      @Override
+      public boolean claims(String path) {
+        return path.endsWith(".txt") || path.equals("a.yaml");
+      }
+
+      @Override
+      public List<Resource> decode(dev.gitops.api.spi.SourceFile file) {
+        seen.add(file.path());
+        return List.of(Resource.of(ResourceKey.of("txt", "file", "", file.path()), dev.gitops.api.Documents.emptyObject()));
+      }
+    };
+    State st = source(builder(daemon.url("repo")).ref("main"))
+        .read(new Source.ReadRequest(null, List.of(txt, yaml), new Cancellation()));
+    assertThat(seen).containsExactly("a.yaml", "b.txt");
+    assertThat(st.resources()).hasSize(2);
+  }
+
+  @Test
+  void cancelledReadStops() throws Exception {
+    repo.write("a.yaml", manifest("a", "1")).commit("one");
+    Cancellation c = new Cancellation();
+    c.cancel("test");
+    GitSource s = source(builder(daemon.url("repo")).ref("main"));
+    assertThatThrownBy(() -> s.read(new Source.ReadRequest(null, List.of(yaml), c)))
+        .isInstanceOf(Cancellation.CancelledException.class);
+    assertThat(s.fetchCount()).isZero();
+  }
+
+}

@@ -1,0 +1,58 @@
+package dev.gitops.core.source;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import java.util.Optional;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.constraints.IntRange;
+import org.junit.jupiter.api.Test;
+
+class SemverRangeTest {
+
+  private static final List<String> TAGS = List.of("v0.1.0", "v0.1.5", "v0.2.0", "v1.0.0", "v1.2.0", "v1.2.9",
+      "v1.3.1", "v2.0.0-rc.1", "v2.0.0", "release-3", "1.5.0");
+
+  private static String highest(String range) {
+    return SemverRange.parse(range).orElseThrow().highest(TAGS).orElse(null);
+  }
+
+  @Test
+  void caretTildeComparatorsAndWildcards() {
+    assertThat(highest("^1.2")).isEqualTo("1.5.0");
+    assertThat(highest("^0.1.0")).isEqualTo("v0.1.5");
+    assertThat(highest("~1.2")).isEqualTo("v1.2.9");
+    assertThat(highest(">=1.0 <1.3")).isEqualTo("v1.2.9");
+    assertThat(highest(">= 1.0 < 1.3")).isEqualTo("v1.2.9");
+    assertThat(highest("1.x")).isEqualTo("1.5.0");
+    assertThat(highest("1.2.*")).isEqualTo("v1.2.9");
+    assertThat(highest("*")).isEqualTo("v2.0.0");
+    assertThat(highest("=1.2.0")).isEqualTo("v1.2.0");
+    assertThat(highest("<1.0.0 || ^2")).isEqualTo("v2.0.0");
+    assertThat(highest("^3")).isNull();
+  }
+
+  @Test
+  void preReleasesMatchOnlyWhenTheRangeNamesOne() {
+    assertThat(SemverRange.parse("^2.0.0-0").orElseThrow().highest(List.of("v2.0.0-rc.1"))).contains("v2.0.0-rc.1");
+    assertThat(SemverRange.parse("^2").orElseThrow().highest(List.of("v2.0.0-rc.1"))).isEmpty();
+  }
+
+  @Test
+  void namesAreNotRanges() {
+    assertThat(SemverRange.parse("main")).isEmpty();
+    assertThat(SemverRange.parse("x")).isEmpty();
+    assertThat(SemverRange.parse("feature/1.2")).isEmpty();
+  }
+
+  @Property
+  void caretRangeKeepsTheMajorVersion(@ForAll @IntRange(min = 1, max = 50) int major,
+      @ForAll @IntRange(max = 50) int minor, @ForAll @IntRange(max = 50) int patch) {
+    SemverRange r = SemverRange.parse("^" + major + "." + minor).orElseThrow();
+    Optional<SemverRange.Version> v = SemverRange.Version.parseTag(major + "." + minor + "." + patch);
+    assertThat(r.matches(v.orElseThrow())).isTrue();
+    assertThat(r.matches(SemverRange.Version.parseTag((major + 1) + ".0.0").orElseThrow())).isFalse();
+    assertThat(r.matches(SemverRange.Version.parseTag((major - 1) + "." + minor + "." + patch).orElseThrow())).isFalse();
+  }
+}
