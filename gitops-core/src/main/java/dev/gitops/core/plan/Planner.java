@@ -277,7 +277,24 @@ public final class Planner {
   private static Change change(ResourceKey key, Action action, Resource d, JsonNode live, MergeResult r,
       Set<Flag> flags, String reason, Set<FieldPath> sensitive) {
     return new Change(key, null, action, d, live, d.document(), r == null ? null : r.target(),
-        r == null ? List.of() : r.patch(), r == null ? List.of() : r.fields(), flags, reason, sensitive, Set.of());
+        r == null ? List.of() : r.patch(), r == null ? List.of() : markSensitive(r.fields(), sensitive), flags, reason,
+        sensitive, Set.of());
+  }
+
+  /** Field entries at or below a sensitive path are flagged, whether the provider's rules or the decoder marked it. */
+  private static List<FieldChange> markSensitive(List<FieldChange> fields, Set<FieldPath> sensitive) {
+    if (sensitive.isEmpty()) {
+      return fields;
+    }
+    List<FieldChange> out = new ArrayList<>(fields.size());
+    for (FieldChange f : fields) {
+      boolean secret = f.sensitive();
+      for (FieldPath s : sensitive) {
+        secret |= s.isPrefixOf(f.path()) || f.path().isPrefixOf(s);
+      }
+      out.add(secret == f.sensitive() ? f : new FieldChange(f.path(), f.before(), f.after(), true));
+    }
+    return out;
   }
 
   /** The owned document: last-applied, with what a crashed apply left pending laid over it. */
