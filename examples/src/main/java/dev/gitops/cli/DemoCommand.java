@@ -26,8 +26,10 @@ import picocli.CommandLine.Spec;
  * the real command, printed as you would type it.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
-    description = {"A guided tour: creates a sample Git repository of config files and a target",
-        "directory, then syncs, changes, detects drift and corrects it, printing each command."})
+    description = {"A guided tour on a sample repository and target directory.",
+        "Creates a Git repository of config files and a target directory, then syncs, commits a change and a "
+            + "removal, syncs again, edits a target file by hand and shows the drift detected and corrected, "
+            + "printing each command as you would type it."})
 final class DemoCommand implements Callable<Integer> {
 
   @Option(names = "--dir", paramLabel = "DIR", description = "Where to put the sample repository and target (default: a new temporary directory).")

@@ -11,12 +11,12 @@ import picocli.CommandLine.Spec;
 /** The top-level {@code gitops} command: holds the subcommands and the global {@code --verbose}. */
 @Command(name = "gitops", mixinStandardHelpOptions = true, version = "gitops 0.1.0",
     description = {
-        "Keeps a directory of files in line with what a Git repository declares: plan, review, sync,",
-        "detect and correct drift, roll back. Try 'gitops demo' for a tour.",
+        "Keeps a directory of files in line with what a Git repository declares: plan, review, sync, "
+            + "detect and correct drift, roll back. Try 'gitops demo' for a tour.",
         "",
-        "State: unless --state is given, the state store (what gitops owns, last-applied state,",
-        "history) lives in <target>/.gitops/, which the files provider never reconciles; the Git",
-        "cache lives in <state>/git-cache."},
+        "State: unless --state is given, the state store (what gitops owns, last-applied state, history) "
+            + "lives in <target>/.gitops/, which the files provider never reconciles; the Git cache lives in "
+            + "<state>/git-cache."},
     subcommands = {PlanCommand.class, SyncCommand.class, DiffCommand.class, StatusCommand.class,
         HistoryCommand.class, RollbackCommand.class, DemoCommand.class},
     footerHeading = "%nExit codes:%n",

@@ -17,8 +17,8 @@ import picocli.CommandLine.Spec;
 /** {@code gitops plan}: shows what a sync would do, and can save the plan for review. */
 @Command(name = "plan", mixinStandardHelpOptions = true,
     description = {"Show what a sync would change, without changing anything.",
-        "Deletions are shown; the mass-deletion guard only refuses at sync time.",
-        "With --out the plan is saved as JSON (secrets hashed) for 'gitops sync --plan'."})
+        "Deletions are shown; the mass-deletion guard only refuses at sync time. With --out the plan is "
+            + "saved as JSON (secret values hashed) for review and 'gitops sync --plan'."})
 final class PlanCommand implements Callable<Integer> {
 
   @Mixin

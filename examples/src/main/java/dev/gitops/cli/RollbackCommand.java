@@ -17,8 +17,8 @@ import picocli.CommandLine.Spec;
 /** {@code gitops rollback <history-id>}: syncs the revision of an earlier successful sync. */
 @Command(name = "rollback", mixinStandardHelpOptions = true,
     description = {"Sync the revision an earlier successful sync applied (see 'gitops history').",
-        "The branch is not changed: the next plain 'gitops sync' moves forward again, so revert",
-        "the change in Git to make the rollback stick."})
+        "The branch is not changed: the next plain 'gitops sync' moves forward again, so revert the change "
+            + "in Git to make the rollback stick."})
 final class RollbackCommand implements Callable<Integer> {
 
   @Parameters(index = "0", paramLabel = "HISTORY-ID", description = "The id of a successful history entry (a unique prefix will do).")

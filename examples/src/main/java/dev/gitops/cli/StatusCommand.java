@@ -14,9 +14,9 @@ import picocli.CommandLine.Spec;
 
 /** {@code gitops status}: in sync, out of sync, or drifted. */
 @Command(name = "status", mixinStandardHelpOptions = true,
-    description = {"Say whether the target is in sync with the repository, out of sync (Git moved),",
-        "or drifted (someone changed a managed file by hand), listing the drifted fields.",
-        "Exit 0 in sync, 2 otherwise."})
+    description = {"Say whether the target is in sync, out of sync, or drifted.",
+        "Out of sync: Git moved since the last sync. Drifted: someone changed a managed file by hand; the "
+            + "drifted fields are listed. Exit 0 in sync, 2 otherwise."})
 final class StatusCommand implements Callable<Integer> {
 
   @Mixin
