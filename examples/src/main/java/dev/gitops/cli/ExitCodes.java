@@ -1,0 +1,89 @@
+package dev.gitops.cli;
+
+import dev.gitops.api.PlanRefusedException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import picocli.CommandLine;
+
+/**
+ * The CLI's exit codes and the picocli handlers that map errors to them.
+ *
+ * <ul>
+ *   <li>{@value #OK}: success, nothing pending
+ *   <li>{@value #ERROR}: an error (bad flag, unreadable source, failed sync, stale plan)
+ *   <li>{@value #PENDING}: changes are pending ({@code plan --detailed-exitcode}, {@code sync
+ *       --dry-run}, {@code status})
+ *   <li>{@value #REFUSED}: a safety guard refused the plan
+ * </ul>
+ *
+ * <p>Errors are printed as one line, {@code gitops: <message>}, plus the stack trace when {@code
+ * --verbose} is on.
+ */
+public final class ExitCodes {
+
+  /** Success, nothing pending. */
+  public static final int OK = 0;
+  /** An error. */
+  public static final int ERROR = 1;
+  /** Changes are pending. */
+  public static final int PENDING = 2;
+  /** A safety guard refused. */
+  public static final int REFUSED = 3;
+
+  private ExitCodes() {}
+
+  /** The exit code for an error that ended a command. */
+  public static int forException(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      if (c instanceof PlanRefusedException) {
+        return REFUSED;
+      }
+    }
+    return ERROR;
+  }
+
+  /** One line saying what went wrong: the message, or the exception type when it has none. */
+  public static String oneLine(Throwable t) {
+    String m = t.getMessage();
+    if (m == null || m.isBlank()) {
+      m = t.getClass().getSimpleName() + (t.getCause() != null ? ": " + oneLine(t.getCause()) : "");
+    }
+    return m.strip().replaceAll("\\s*\\R\\s*", " ");
+  }
+
+  /** Maps exceptions to exit codes (picocli asks it when a command throws). */
+  static final class Mapper implements CommandLine.IExitCodeExceptionMapper {
+    @Override
+    public int getExitCode(Throwable exception) {
+      return forException(exception);
+    }
+  }
+
+  /** Prints an exception that ended a command as one line, the stack trace only when verbose. */
+  static final class ExecutionErrors implements CommandLine.IExecutionExceptionHandler {
+    @Override
+    public int handleExecutionException(Exception ex, CommandLine commandLine, CommandLine.ParseResult parseResult) {
+      PrintWriter err = commandLine.getErr();
+      err.println("gitops: " + oneLine(ex));
+      if (GitopsCommand.isVerbose(commandLine)) {
+        StringWriter trace = new StringWriter();
+        ex.printStackTrace(new PrintWriter(trace));
+        err.print(trace);
+      }
+      err.flush();
+      return forException(ex);
+    }
+  }
+
+  /** Bad usage is an error (exit 1, not picocli's default 2, which here means "changes pending"). */
+  static final class UsageErrors implements CommandLine.IParameterExceptionHandler {
+    @Override
+    public int handleParseException(CommandLine.ParameterException ex, String[] args) {
+      CommandLine cmd = ex.getCommandLine();
+      PrintWriter err = cmd.getErr();
+      err.println("gitops: " + oneLine(ex) + " (see '" + cmd.getCommandSpec().qualifiedName() + " --help')");
+      err.flush();
+      return ERROR;
+    }
+  }
+}

@@ -1,0 +1,67 @@
+package dev.gitops.cli;
+
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ScopeType;
+import picocli.CommandLine.Spec;
+
+/** The top-level {@code gitops} command: holds the subcommands and the global {@code --verbose}. */
+@Command(name = "gitops", mixinStandardHelpOptions = true, version = "gitops 0.1.0",
+    description = {
+        "Keeps a directory of files in line with what a Git repository declares: plan, review, sync, "
+            + "detect and correct drift, roll back. Try 'gitops demo' for a tour.",
+        "",
+        "State: unless --state is given, the state store (what gitops owns, last-applied state, history) "
+            + "lives in <target>/.gitops/, which the files provider never reconciles; the Git cache lives in "
+            + "<state>/git-cache."},
+    subcommands = {PlanCommand.class, SyncCommand.class, DiffCommand.class, StatusCommand.class,
+        HistoryCommand.class, RollbackCommand.class, DemoCommand.class},
+    footerHeading = "%nExit codes:%n",
+    footer = {
+        "  0  success, nothing pending",
+        "  1  error",
+        "  2  changes pending (plan --detailed-exitcode, sync --dry-run, status)",
+        "  3  refused by a safety guard (for example the mass-deletion guard)"})
+public final class GitopsCommand implements Callable<Integer> {
+
+  private boolean verbose;
+
+  @Spec
+  CommandSpec spec;
+
+  /** Turns on info logging and stack traces. */
+  @Option(names = {"-v", "--verbose"}, scope = ScopeType.INHERIT,
+      description = "Log what the engine does (level info) and print stack traces with errors.")
+  void setVerbose(boolean on) {
+    this.verbose = on;
+    if (on) {
+      enableVerboseLogging();
+    }
+  }
+
+  /** Whether {@code --verbose} was given. */
+  public boolean verbose() {
+    return verbose;
+  }
+
+  @Override
+  public Integer call() {
+    spec.commandLine().usage(spec.commandLine().getErr());
+    spec.commandLine().getErr().println("gitops: a command is required");
+    return ExitCodes.ERROR;
+  }
+
+  /** Raises slf4j-simple's level to info; effective only before the first logger is created. */
+  static void enableVerboseLogging() {
+    System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "info");
+  }
+
+  /** Whether the command line's root command is a {@link GitopsCommand} run with {@code --verbose}. */
+  static boolean isVerbose(CommandLine commandLine) {
+    Object root = commandLine.getCommandSpec().root().userObject();
+    return root instanceof GitopsCommand g && g.verbose;
+  }
+}

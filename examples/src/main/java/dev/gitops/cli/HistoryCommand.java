@@ -1,0 +1,71 @@
+package dev.gitops.cli;
+
+import dev.gitops.api.spi.HistoryEntry;
+import dev.gitops.core.SyncOptions;
+import java.io.PrintWriter;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+
+/** {@code gitops history}: past syncs, newest first. */
+@Command(name = "history", mixinStandardHelpOptions = true,
+    description = {"List past syncs, newest first: id, time (UTC), revision, plan id and outcome.",
+        "Pass an id to 'gitops rollback' to sync an earlier revision again."})
+final class HistoryCommand implements Callable<Integer> {
+
+  @Mixin
+  TargetOptions target;
+
+  @Spec
+  CommandSpec spec;
+
+  @Override
+  public Integer call() {
+    PrintWriter out = spec.commandLine().getOut();
+    try (Session s = Session.open(target, SyncOptions.defaults(), List.of())) {
+      out.print(table(s.reconciler().history()));
+      out.flush();
+      return ExitCodes.OK;
+    }
+  }
+
+  /** The entries as an aligned table (or a sentence when there are none). */
+  static String table(List<HistoryEntry> entries) {
+    if (entries.isEmpty()) {
+      return "No syncs recorded yet.\n";
+    }
+    DateTimeFormatter time = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss'Z'").withZone(ZoneOffset.UTC);
+    List<String[]> rows = new ArrayList<>();
+    rows.add(new String[] {"ID", "TIME", "REVISION", "PLAN", "OUTCOME"});
+    for (HistoryEntry e : entries) {
+      Map<String, Integer> counts = new TreeMap<>(e.counts());
+      StringBuilder outcome = new StringBuilder(e.status());
+      counts.forEach((k, v) -> outcome.append(' ').append(k.toLowerCase(java.util.Locale.ROOT)).append('=').append(v));
+      rows.add(new String[] {e.id(), time.format(e.time().truncatedTo(ChronoUnit.SECONDS)),
+          PlanRenderer.shortRevision(e.revision()), PlanRenderer.shortId(e.planId()), outcome.toString()});
+    }
+    int[] width = new int[5];
+    for (String[] r : rows) {
+      for (int i = 0; i < r.length; i++) {
+        width[i] = Math.max(width[i], r[i].length());
+      }
+    }
+    StringBuilder sb = new StringBuilder();
+    for (String[] r : rows) {
+      for (int i = 0; i < r.length; i++) {
+        sb.append(i < r.length - 1 ? String.format("%-" + width[i] + "s  ", r[i]) : r[i]);
+      }
+      sb.append('\n');
+    }
+    return sb.toString();
+  }
+}

@@ -1,0 +1,49 @@
+package dev.gitops.cli;
+
+import java.io.PrintWriter;
+import java.util.Arrays;
+import picocli.CommandLine;
+
+/**
+ * The {@code gitops} command line.
+ *
+ * <pre>
+ * java -jar gitops.jar plan --repo https://example.com/config.git --target /srv/config
+ * java -jar gitops.jar sync --repo ./config --target /srv/config --max-deletions 5
+ * java -jar gitops.jar demo
+ * </pre>
+ *
+ * <p>Only {@link #main} exits the JVM; {@link #run} returns the exit code, for tests and embedding.
+ */
+public final class Main {
+
+  private Main() {}
+
+  /** Runs the command line and exits with its code. */
+  public static void main(String[] args) {
+    System.exit(run(args));
+  }
+
+  /** Runs the command line with the process's standard streams and returns the exit code. */
+  public static int run(String... args) {
+    // The log level must be set before the first logger exists; picocli's parse is too late for
+    // classes that create loggers while being loaded.
+    if (Arrays.asList(args).contains("--verbose") || Arrays.asList(args).contains("-v")) {
+      GitopsCommand.enableVerboseLogging();
+    }
+    return commandLine(new GitopsCommand(), new PrintWriter(System.out, true), new PrintWriter(System.err, true))
+        .execute(args);
+  }
+
+  /** A command line for {@code command} writing to {@code out} and {@code err}, with the CLI's error handling. */
+  public static CommandLine commandLine(Object command, PrintWriter out, PrintWriter err) {
+    CommandLine cl = new CommandLine(command);
+    cl.setOut(out);
+    cl.setErr(err);
+    cl.setExitCodeExceptionMapper(new ExitCodes.Mapper());
+    cl.setExecutionExceptionHandler(new ExitCodes.ExecutionErrors());
+    cl.setParameterExceptionHandler(new ExitCodes.UsageErrors());
+    cl.setCaseInsensitiveEnumValuesAllowed(true);
+    return cl;
+  }
+}

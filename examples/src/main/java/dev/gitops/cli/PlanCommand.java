@@ -1,0 +1,58 @@
+package dev.gitops.cli;
+
+import dev.gitops.api.Plan;
+import dev.gitops.core.SyncOptions;
+import dev.gitops.core.plan.PlanCodec;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code gitops plan}: shows what a sync would do, and can save the plan for review. */
+@Command(name = "plan", mixinStandardHelpOptions = true,
+    description = {"Show what a sync would change, without changing anything.",
+        "Deletions are shown; the mass-deletion guard only refuses at sync time. With --out the plan is "
+            + "saved as JSON (secret values hashed) for review and 'gitops sync --plan'."})
+final class PlanCommand implements Callable<Integer> {
+
+  @Mixin
+  TargetOptions target;
+
+  @Mixin
+  SafetyOptions safety;
+
+  @Option(names = "--out", paramLabel = "FILE", description = "Save the plan as JSON to FILE for review and 'gitops sync --plan FILE'.")
+  Path out;
+
+  @Option(names = "--detailed-exitcode", description = "Exit 2 when changes are pending, 0 when none (like terraform plan).")
+  boolean detailedExitCode;
+
+  @Spec
+  CommandSpec spec;
+
+  @Override
+  public Integer call() throws Exception {
+    PrintWriter w = spec.commandLine().getOut();
+    try (Session s = Session.open(target, safety.applyTo(SyncOptions.defaults()), List.of())) {
+      Plan plan = s.reconciler().plan();
+      w.print(PlanRenderer.text(plan));
+      if (out != null) {
+        Path file = out.toAbsolutePath();
+        if (file.getParent() != null) {
+          Files.createDirectories(file.getParent());
+        }
+        Files.writeString(file, PlanCodec.toJson(plan, s.store().secretKey()));
+        w.println("Saved plan " + PlanRenderer.shortId(plan.id()) + " to " + out
+            + "; apply exactly this plan with 'gitops sync --plan " + out + "' (same flags).");
+      }
+      w.flush();
+      return detailedExitCode && plan.hasChanges() ? ExitCodes.PENDING : ExitCodes.OK;
+    }
+  }
+}

@@ -1,0 +1,264 @@
+package dev.gitops.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.gitops.api.Action;
+import dev.gitops.api.Change;
+import dev.gitops.api.Documents;
+import dev.gitops.api.FieldChange;
+import dev.gitops.api.FieldPath;
+import dev.gitops.api.Plan;
+import dev.gitops.api.ResourceKey;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Renders a {@link Plan} for people, the way {@code terraform plan} does: one block per change
+ * with its action symbol ({@code +} create, {@code ~} update, {@code -} delete, {@code -/+}
+ * replace, {@code !} skip), key and reason, then one line per changed field with its
+ * key-addressed path and {@code before -> after}. Multi-line text values are shown as a line
+ * diff. Values of sensitive fields are shown as {@code (sensitive)}.
+ *
+ * <pre>{@code
+ * System.out.print(PlanRenderer.text(reconciler.plan()));
+ * String comment = PlanRenderer.markdown(plan);   // for a pull-request comment
+ * }</pre>
+ */
+public final class PlanRenderer {
+
+  /** What a sensitive value is shown as. */
+  public static final String SENSITIVE = "(sensitive)";
+
+  private static final int MAX_VALUE_CHARS = 200;
+  private static final int MAX_VALUE_LINES = 200;
+  private static final int CONTEXT = 2;
+  private static final Pattern SHA = Pattern.compile("(sha1:[0-9a-f]{12})[0-9a-f]{28}");
+
+  /** One rendered line: a symbol, a depth and the text. */
+  record Line(String symbol, int depth, String text) {}
+
+  private PlanRenderer() {}
+
+  /** The plan as text: a header, every change that does something, and the summary. */
+  public static String text(Plan plan) {
+    StringBuilder sb = new StringBuilder();
+    sb.append("Plan ").append(shortId(plan.id())).append(" for ").append(shortRevision(plan.revision())).append('\n');
+    if (!plan.hasChanges() && plan.unknown().isEmpty()) {
+      sb.append("No changes: the live system matches the desired state.\n");
+    } else {
+      sb.append('\n').append(changesText(plan)).append('\n');
+    }
+    sb.append("Plan: ").append(plan.summary()).append('\n');
+    return sb.toString();
+  }
+
+  /** Only the change blocks of the plan, as text (empty when nothing changes). */
+  public static String changesText(Plan plan) {
+    StringBuilder sb = new StringBuilder();
+    for (Line l : lines(plan)) {
+      sb.append("  ".repeat(1 + 2 * l.depth()));
+      sb.append(l.symbol().isEmpty() ? "  " : l.symbol() + " ").append(l.text()).append('\n');
+    }
+    return sb.toString();
+  }
+
+  /**
+   * The plan as Markdown for a pull-request comment: a heading, the summary, a table of the
+   * changes and a fenced {@code diff} block with the field changes.
+   */
+  public static String markdown(Plan plan) {
+    StringBuilder sb = new StringBuilder();
+    sb.append("### gitops plan `").append(shortId(plan.id())).append("` for `").append(shortRevision(plan.revision()))
+        .append("`\n\n");
+    sb.append("**").append(plan.summary()).append("**\n\n");
+    List<Change> shown = shown(plan);
+    if (shown.isEmpty() && plan.unknown().isEmpty()) {
+      sb.append("No changes: the live system matches the desired state.\n");
+      return sb.toString();
+    }
+    sb.append("| | Resource | Action | Why |\n|:-:|---|---|---|\n");
+    for (Change c : shown) {
+      sb.append("| `").append(symbol(c.action())).append("` | ").append(code(c.key().toString())).append(" | ")
+          .append(c.action().name().toLowerCase(Locale.ROOT)).append(flags(c)).append(" | ")
+          .append(cell(c.reason())).append(" |\n");
+    }
+    for (ResourceKey k : plan.unknown()) {
+      sb.append("| `?` | ").append(code(k.toString())).append(" | unknown | could not be observed |\n");
+    }
+    StringBuilder diff = new StringBuilder();
+    for (Line l : lines(plan)) {
+      // A diff block colours lines by their first character: a replace is both, shown as '!'.
+      String sym = l.symbol().isEmpty() ? " " : l.symbol().equals("-/+") ? "!" : l.symbol().substring(0, 1);
+      diff.append(sym).append(' ').append("  ".repeat(2 * l.depth())).append(l.text()).append('\n');
+    }
+    String fence = "`".repeat(Math.max(3, longestBacktickRun(diff) + 1));
+    sb.append("\n<details open><summary>Changes in detail</summary>\n\n");
+    sb.append(fence).append("diff\n").append(diff).append(fence).append("\n\n</details>\n");
+    return sb.toString();
+  }
+
+  /** The action's symbol: {@code +} {@code ~} {@code -} {@code -/+} {@code !} and so on. */
+  public static String symbol(Action a) {
+    return switch (a) {
+      case CREATE -> "+";
+      case UPDATE -> "~";
+      case DELETE -> "-";
+      case REPLACE -> "-/+";
+      case SKIP -> "!";
+      case READ -> "<=";
+      case FORGET -> "#";
+      case NOOP -> " ";
+    };
+  }
+
+  /** A revision with its commit id cut to 12 hex digits: {@code main@sha1:0123456789ab}. */
+  public static String shortRevision(String revision) {
+    Matcher m = SHA.matcher(revision);
+    return m.replaceAll("$1");
+  }
+
+  /** The first 12 characters of a plan id. */
+  public static String shortId(String id) {
+    return id.length() <= 12 ? id : id.substring(0, 12);
+  }
+
+  /** A field value for display: JSON, cut short when long; {@code (sensitive)} when sensitive. */
+  static String value(JsonNode v, boolean sensitive) {
+    if (sensitive) {
+      return SENSITIVE;
+    }
+    String s = Documents.canonicalJson(v);
+    return s.length() <= MAX_VALUE_CHARS ? s : s.substring(0, MAX_VALUE_CHARS) + "…";
+  }
+
+  /** The changes worth showing: everything but NOOPs. */
+  private static List<Change> shown(Plan plan) {
+    List<Change> out = new ArrayList<>();
+    for (Change c : plan.changes()) {
+      if (c.action() != Action.NOOP) {
+        out.add(c);
+      }
+    }
+    return out;
+  }
+
+  static List<Line> lines(Plan plan) {
+    List<Line> out = new ArrayList<>();
+    for (Change c : shown(plan)) {
+      out.add(new Line(symbol(c.action()), 0, c.key() + (c.previousKey() != null ? " (moved from " + c.previousKey() + ")" : "")));
+      out.add(new Line("#", 1, c.action().name().toLowerCase(Locale.ROOT) + flags(c)
+          + (c.reason().isEmpty() ? "" : ": " + oneLine(c.reason()))));
+      for (FieldChange f : c.fields()) {
+        field(out, f, f.sensitive() || underSensitive(c, f.path()));
+      }
+    }
+    for (ResourceKey k : plan.unknown()) {
+      out.add(new Line("?", 0, k + "  (could not be observed: nothing is pruned while a key is unknown)"));
+    }
+    return out;
+  }
+
+  private static void field(List<Line> out, FieldChange f, boolean sensitive) {
+    String sym = String.valueOf(f.symbol());
+    String path = f.path().toString();
+    JsonNode before = f.before();
+    JsonNode after = f.after();
+    boolean multiLine = !sensitive && (isMultiLine(before) || isMultiLine(after));
+    if (!multiLine) {
+      String text = switch (f.symbol()) {
+        case '+' -> path + ": " + value(after, sensitive);
+        case '-' -> path + ": " + value(before, sensitive);
+        default -> path + ": " + value(before, sensitive) + " -> " + value(after, sensitive);
+      };
+      out.add(new Line(sym, 1, text));
+      return;
+    }
+    out.add(new Line(sym, 1, path + ":"));
+    List<String> b = before != null && before.isTextual() ? LineDiff.lines(before.asText())
+        : before == null ? List.of() : List.of(value(before, false));
+    List<String> a = after != null && after.isTextual() ? LineDiff.lines(after.asText())
+        : after == null ? List.of() : List.of(value(after, false));
+    List<LineDiff.Line> diff = LineDiff.diff(b, a);
+    int shownLines = 0;
+    for (int i = 0; i < diff.size(); i++) {
+      LineDiff.Line l = diff.get(i);
+      if (l.op() == ' ' && !nearChange(diff, i)) {
+        int j = i;
+        while (j < diff.size() && diff.get(j).op() == ' ' && !nearChange(diff, j)) {
+          j++;
+        }
+        out.add(new Line("", 2, "... " + (j - i) + " unchanged line" + (j - i == 1 ? "" : "s")));
+        i = j - 1;
+        continue;
+      }
+      if (shownLines++ >= MAX_VALUE_LINES) {
+        out.add(new Line("", 2, "... " + (diff.size() - i) + " more lines"));
+        break;
+      }
+      out.add(new Line(l.op() == ' ' ? "" : String.valueOf(l.op()), 2, l.text()));
+    }
+  }
+
+  private static boolean nearChange(List<LineDiff.Line> diff, int i) {
+    for (int k = Math.max(0, i - CONTEXT); k <= Math.min(diff.size() - 1, i + CONTEXT); k++) {
+      if (diff.get(k).op() != ' ') {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static boolean isMultiLine(JsonNode v) {
+    return v != null && v.isTextual() && v.asText().indexOf('\n') >= 0 && v.asText().indexOf('\n') < v.asText().length() - 1;
+  }
+
+  private static boolean underSensitive(Change c, FieldPath path) {
+    for (FieldPath s : c.sensitive()) {
+      if (s.isPrefixOf(path)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static String flags(Change c) {
+    List<String> names = new ArrayList<>();
+    for (Change.Flag f : Change.Flag.values()) {
+      if (c.has(f)) {
+        names.add(switch (f) {
+          case DRIFT -> "drifted";
+          case CONFLICT -> "conflict";
+          case TAKEOVER -> "takeover";
+          case ADOPT -> "adopted";
+          case ORPHAN -> "orphan";
+          case DELETED_OUT_OF_BAND -> "deleted out of band";
+        });
+      }
+    }
+    return names.isEmpty() ? "" : " (" + String.join(", ", names) + ")";
+  }
+
+  private static String oneLine(String s) {
+    return s.strip().replaceAll("\\s*\\R\\s*", " ");
+  }
+
+  private static String cell(String s) {
+    return oneLine(s).replace("|", "\\|");
+  }
+
+  private static String code(String s) {
+    return "`" + s.replace("`", "'").replace("|", "\\|") + "`";
+  }
+
+  private static int longestBacktickRun(CharSequence s) {
+    int best = 0;
+    int run = 0;
+    for (int i = 0; i < s.length(); i++) {
+      run = s.charAt(i) == '`' ? run + 1 : 0;
+      best = Math.max(best, run);
+    }
+    return best;
+  }
+}

@@ -1,0 +1,86 @@
+package dev.gitops.cli;
+
+import dev.gitops.api.Cancellation;
+import dev.gitops.api.GitOpsException;
+import dev.gitops.api.SyncResult;
+import dev.gitops.api.spi.HistoryEntry;
+import dev.gitops.core.SyncOptions;
+import java.io.PrintWriter;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code gitops rollback <history-id>}: syncs the revision of an earlier successful sync. */
+@Command(name = "rollback", mixinStandardHelpOptions = true,
+    description = {"Sync the revision an earlier successful sync applied (see 'gitops history').",
+        "The branch is not changed: the next plain 'gitops sync' moves forward again, so revert the change "
+            + "in Git to make the rollback stick."})
+final class RollbackCommand implements Callable<Integer> {
+
+  @Parameters(index = "0", paramLabel = "HISTORY-ID", description = "The id of a successful history entry (a unique prefix will do).")
+  String historyId;
+
+  @Mixin
+  TargetOptions target;
+
+  @Mixin
+  SafetyOptions safety;
+
+  @Spec
+  CommandSpec spec;
+
+  @Override
+  public Integer call() {
+    PrintWriter out = spec.commandLine().getOut();
+    try (Session s = Session.open(target, safety.applyTo(SyncOptions.defaults()), List.of(new ProgressListener(out)))) {
+      HistoryEntry entry = find(s.reconciler().history(), historyId);
+      out.println("Rolling back to " + PlanRenderer.shortRevision(entry.revision()) + " (history entry " + entry.id() + ")");
+      out.flush();
+      SyncResult result = s.reconciler().sync(entry.revision(), new Cancellation());
+      int code = SyncCommand.report(result, s, out, spec.commandLine().getErr());
+      if (code == ExitCodes.OK) {
+        out.println(branchNote(s, entry.revision()));
+        out.flush();
+      }
+      return code;
+    }
+  }
+
+  /** The successful entry with {@code id} (or the only one starting with it). */
+  static HistoryEntry find(List<HistoryEntry> history, String id) {
+    List<HistoryEntry> exact = history.stream().filter(e -> e.id().equals(id)).toList();
+    List<HistoryEntry> matches = !exact.isEmpty() ? exact : history.stream().filter(e -> e.id().startsWith(id)).toList();
+    if (matches.isEmpty()) {
+      throw new IllegalArgumentException("no history entry '" + id + "' (see 'gitops history')");
+    }
+    if (matches.size() > 1) {
+      throw new IllegalArgumentException("history id '" + id + "' is ambiguous: it starts " + matches.size()
+          + " entries; give more of it");
+    }
+    HistoryEntry e = matches.get(0);
+    if (!e.succeeded()) {
+      throw new IllegalArgumentException("history entry " + e.id() + " did not succeed (" + e.status()
+          + "); roll back to a successful one");
+    }
+    return e;
+  }
+
+  private static String branchNote(Session s, String revision) {
+    try {
+      String head = s.reconciler().plan().revision();
+      if (head.equals(revision)) {
+        return "Note: this is also the revision the branch points at.";
+      }
+      return "Note: the branch still points at " + PlanRenderer.shortRevision(head) + "; the next 'gitops sync' without a"
+          + " rollback moves forward to it again. Revert the change in Git to keep this rollback.";
+    } catch (GitOpsException e) {
+      // The rollback itself succeeded; not knowing the head only weakens the note.
+      return "Note: the branch still points at its own head (not read: " + ExitCodes.oneLine(e) + "); the next 'gitops"
+          + " sync' moves forward again. Revert the change in Git to keep this rollback.";
+    }
+  }
+}

@@ -1,0 +1,34 @@
+package dev.gitops.cli;
+
+import dev.gitops.core.SyncOptions;
+import picocli.CommandLine.Option;
+
+/** Prune and mass-deletion guard flags (shared by plan, sync, diff, status and rollback). */
+public final class SafetyOptions {
+
+  /** Whether to prune. */
+  @Option(names = "--prune", negatable = true, defaultValue = "true", fallbackValue = "true",
+      description = "Delete what was removed from Git (default: on; --no-prune leaves it in place). "
+          + "Use the same value for 'plan --out' and 'sync --plan'.")
+  boolean prune = true;
+
+  /** Whether deleting everything is allowed. */
+  @Option(names = "--allow-empty",
+      description = "Allow a sync that deletes every resource gitops owns (refused by default, exit 3: "
+          + "a wrong --path or --ref looks just like that).")
+  boolean allowEmpty;
+
+  /** The deletion count budget. */
+  @Option(names = "--max-deletions", paramLabel = "N",
+      description = "Refuse (exit 3) a sync that deletes or replaces more than N resources (default: no limit).")
+  Integer maxDeletions;
+
+  /** {@code base} with these flags applied. */
+  SyncOptions applyTo(SyncOptions base) {
+    SyncOptions o = base.withPrune(prune).withBudget(base.budget().withAllowEmpty(allowEmpty));
+    if (maxDeletions != null) {
+      o = o.withBudget(o.budget().withMaxCount(maxDeletions));
+    }
+    return o;
+  }
+}

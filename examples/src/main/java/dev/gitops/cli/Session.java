@@ -1,0 +1,105 @@
+package dev.gitops.cli;
+
+import dev.gitops.api.SyncListener;
+import dev.gitops.api.spi.StateStore;
+import dev.gitops.core.Reconciler;
+import dev.gitops.core.SyncOptions;
+import dev.gitops.core.files.LocalFilesProvider;
+import dev.gitops.core.source.GitSource;
+import dev.gitops.core.store.FileStateStore;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * One command's reconciler over a Git source, the files provider and a file state store; closing
+ * it closes the store.
+ */
+final class Session implements AutoCloseable {
+
+  private final Reconciler reconciler;
+  private final StateStore store;
+  private final Path target;
+  private final Path stateDir;
+
+  private Session(Reconciler reconciler, StateStore store, Path target, Path stateDir) {
+    this.reconciler = reconciler;
+    this.store = store;
+    this.target = target;
+    this.stateDir = stateDir;
+  }
+
+  /** Opens a session for {@code t} with {@code options} and {@code listeners}. */
+  static Session open(TargetOptions t, SyncOptions options, List<SyncListener> listeners) {
+    t.validate();
+    Path target = t.targetDir();
+    Path stateDir = t.stateDir();
+    try {
+      Files.createDirectories(stateDir);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot create the state directory " + stateDir + " (--state): " + e.getMessage(), e);
+    }
+    GitSource.Builder source = GitSource.builder().url(repoUrl(t.repo)).cacheDir(stateDir.resolve("git-cache"));
+    if (t.ref != null) {
+      source.ref(t.ref);
+    }
+    if (t.path != null) {
+      source.path(t.path);
+    }
+    LocalFilesProvider.Builder files = LocalFilesProvider.builder(target).id("files").exclude(stateDir);
+    if (!t.structured.isEmpty()) {
+      files.structured(t.structured.toArray(String[]::new));
+    }
+    StateStore store = FileStateStore.open(stateDir);
+    try {
+      Reconciler.Builder b = Reconciler.builder()
+          .source(source.build())
+          .provider(files.build())
+          .store(store)
+          .owner(t.owner)
+          .options(options);
+      listeners.forEach(b::listener);
+      return new Session(b.build(), store, target, stateDir);
+    } catch (RuntimeException e) {
+      store.close();
+      throw e;
+    }
+  }
+
+  /** A local directory becomes an absolute path; anything else (a URL) is passed on as given. */
+  static String repoUrl(String repo) {
+    try {
+      Path p = Path.of(repo);
+      if (Files.isDirectory(p)) {
+        return p.toAbsolutePath().normalize().toString();
+      }
+    } catch (InvalidPathException e) {
+      // Not a path on this system (a URL such as https://...): passed on unchanged below.
+    }
+    return repo;
+  }
+
+  Reconciler reconciler() {
+    return reconciler;
+  }
+
+  StateStore store() {
+    return store;
+  }
+
+  Path target() {
+    return target;
+  }
+
+  Path stateDir() {
+    return stateDir;
+  }
+
+  @Override
+  public void close() {
+    store.close();
+  }
+}

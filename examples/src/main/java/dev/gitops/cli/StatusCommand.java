@@ -1,0 +1,78 @@
+package dev.gitops.cli;
+
+import dev.gitops.api.Change;
+import dev.gitops.api.FieldChange;
+import dev.gitops.api.Plan;
+import dev.gitops.core.SyncOptions;
+import java.io.PrintWriter;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+
+/** {@code gitops status}: in sync, out of sync, or drifted. */
+@Command(name = "status", mixinStandardHelpOptions = true,
+    description = {"Say whether the target is in sync, out of sync, or drifted.",
+        "Out of sync: Git moved since the last sync. Drifted: someone changed a managed file by hand; the "
+            + "drifted fields are listed. Exit 0 in sync, 2 otherwise."})
+final class StatusCommand implements Callable<Integer> {
+
+  @Mixin
+  TargetOptions target;
+
+  @Mixin
+  SafetyOptions safety;
+
+  @Spec
+  CommandSpec spec;
+
+  @Override
+  public Integer call() {
+    PrintWriter out = spec.commandLine().getOut();
+    try (Session s = Session.open(target, safety.applyTo(SyncOptions.defaults()), List.of())) {
+      Plan plan = s.reconciler().plan();
+      print(plan, s, out);
+      out.flush();
+      return plan.hasChanges() || !plan.isComplete() ? ExitCodes.PENDING : ExitCodes.OK;
+    }
+  }
+
+  static void print(Plan plan, Session s, PrintWriter out) {
+    String rev = PlanRenderer.shortRevision(plan.revision());
+    List<Change> drifted = plan.changes().stream().filter(Change::drift).toList();
+    List<Change> other = plan.changes().stream()
+        .filter(c -> !c.drift() && c.action() != dev.gitops.api.Action.NOOP).toList();
+    if (!plan.hasChanges() && plan.isComplete()) {
+      out.println("In sync: " + s.target() + " matches " + rev + " (" + plan.changes().size() + " resources).");
+      return;
+    }
+    if (!drifted.isEmpty()) {
+      out.println("Drifted: " + drifted.size() + " resource" + (drifted.size() == 1 ? " was" : "s were")
+          + " changed outside gitops since the last sync (" + rev + "):");
+      for (Change c : drifted) {
+        out.println("  " + c.key());
+        for (FieldChange f : c.fields()) {
+          boolean sensitive = f.sensitive();
+          out.println("      " + f.symbol() + " " + f.path() + "  live: "
+              + (f.before() == null ? "(absent)" : PlanRenderer.value(f.before(), sensitive)) + ", Git: "
+              + (f.after() == null ? "(absent)" : PlanRenderer.value(f.after(), sensitive)));
+        }
+        if (c.fields().isEmpty()) {
+          out.println("      " + c.reason());
+        }
+      }
+    }
+    if (!other.isEmpty()) {
+      out.println("Out of sync with " + rev + ": " + plan.summary());
+      for (Change c : other) {
+        out.println("  " + PlanRenderer.symbol(c.action()) + " " + c.key() + (c.reason().isEmpty() ? "" : "  (" + c.reason() + ")"));
+      }
+    }
+    if (!plan.isComplete()) {
+      out.println("Unknown: " + plan.unknown().size() + " resources could not be observed: " + plan.unknown());
+    }
+    out.println("Run 'gitops diff' for details, 'gitops sync' to correct it.");
+  }
+}

@@ -1,0 +1,106 @@
+package dev.gitops.cli;
+
+import dev.gitops.api.Outcome;
+import dev.gitops.api.Plan;
+import dev.gitops.api.ResourceKey;
+import dev.gitops.api.SyncResult;
+import dev.gitops.core.SyncOptions;
+import dev.gitops.core.plan.PlanCodec;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code gitops sync}: makes the target match the repository. */
+@Command(name = "sync", mixinStandardHelpOptions = true,
+    description = {"Make the target match the repository: plan, check the safety guards, apply, record.",
+        "With --plan FILE, run exactly the reviewed plan: it is recomputed first and refused (exit 1) if the "
+            + "stored state or the live files moved since."})
+final class SyncCommand implements Callable<Integer> {
+
+  @Mixin
+  TargetOptions target;
+
+  @Mixin
+  SafetyOptions safety;
+
+  @Option(names = "--dry-run", description = "Plan and report, apply and record nothing; exit 2 when changes are pending.")
+  boolean dryRun;
+
+  @Option(names = "--plan", paramLabel = "FILE", description = "Run the reviewed plan saved by 'gitops plan --out FILE'.")
+  Path planFile;
+
+  @Spec
+  CommandSpec spec;
+
+  @Override
+  public Integer call() throws IOException {
+    PrintWriter out = spec.commandLine().getOut();
+    Plan reviewed = planFile == null ? null : readPlan(planFile);
+    SyncOptions options = safety.applyTo(SyncOptions.defaults()).withDryRun(dryRun);
+    try (Session s = Session.open(target, options, List.of(new ProgressListener(out)))) {
+      SyncResult result = reviewed != null ? s.reconciler().apply(reviewed) : s.reconciler().sync();
+      return report(result, s, out, spec.commandLine().getErr());
+    }
+  }
+
+  /** Reads a plan file, naming the file in errors. */
+  static Plan readPlan(Path file) throws IOException {
+    try {
+      return PlanCodec.fromJson(Files.readString(file));
+    } catch (NoSuchFileException e) {
+      throw new IllegalArgumentException("--plan " + file + ": no such file", e);
+    } catch (RuntimeException e) {
+      throw new IllegalArgumentException("--plan " + file + ": " + ExitCodes.oneLine(e), e);
+    }
+  }
+
+  /** Prints how a sync ended and returns the exit code. */
+  static int report(SyncResult result, Session s, PrintWriter out, PrintWriter err) {
+    Plan plan = result.plan();
+    String rev = PlanRenderer.shortRevision(result.revision());
+    if (result.status() == SyncResult.Status.PLANNED) {
+      out.println(plan.hasChanges() ? "Dry run: nothing was applied; " + plan.summary() + "."
+          : "Dry run: nothing to do; " + s.target() + " matches " + rev + ".");
+      out.flush();
+      return plan.hasChanges() ? ExitCodes.PENDING : ExitCodes.OK;
+    }
+    if (!result.isSuccessful()) {
+      for (Map.Entry<ResourceKey, Outcome> f : result.failures().entrySet()) {
+        out.println("  failed " + f.getKey() + ": " + f.getValue().message());
+      }
+      out.flush();
+      err.println("gitops: sync of " + rev + " failed for " + result.failures().size() + " of "
+          + result.outcomes().size() + " resources (history entry " + result.historyId() + ")");
+      err.flush();
+      return ExitCodes.ERROR;
+    }
+    if (!plan.hasChanges()) {
+      out.println("Nothing to do: " + s.target() + " already matches " + rev + " (" + result.count(Outcome.Kind.UNCHANGED)
+          + " unchanged).");
+    } else {
+      out.println("Synced " + rev + ": " + counts(result) + " (history entry " + result.historyId() + ").");
+    }
+    if (!plan.isComplete()) {
+      out.println("warning: " + plan.unknown().size() + " resources could not be observed; nothing was pruned.");
+    }
+    out.flush();
+    return ExitCodes.OK;
+  }
+
+  /** {@code 1 created, 2 updated, 0 deleted, 3 unchanged, 0 skipped}. */
+  static String counts(SyncResult r) {
+    return r.count(Outcome.Kind.CREATED) + " created, " + r.count(Outcome.Kind.CONFIGURED) + " updated, "
+        + r.count(Outcome.Kind.DELETED) + " deleted, " + r.count(Outcome.Kind.UNCHANGED) + " unchanged, "
+        + r.count(Outcome.Kind.SKIPPED) + " skipped";
+  }
+}

@@ -1,0 +1,77 @@
+package dev.gitops.cli;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import picocli.CommandLine.Option;
+
+/** Where the desired state comes from and which live system it is applied to (shared by the commands). */
+public final class TargetOptions {
+
+  /** The Git repository. */
+  @Option(names = "--repo", paramLabel = "URL|PATH",
+      description = "Git repository holding the desired state: a URL or a local path.")
+  String repo;
+
+  /** The ref. */
+  @Option(names = "--ref", paramLabel = "REF",
+      description = "Branch, tag or commit to read (default: the repository's default branch).")
+  String ref;
+
+  /** The sub-path. */
+  @Option(names = "--path", paramLabel = "DIR",
+      description = "Directory inside the repository that holds the desired state (default: the root).")
+  String path;
+
+  /** The provider id. */
+  @Option(names = "--provider", paramLabel = "ID", defaultValue = "files",
+      description = "The live system. This tool ships 'files': a directory (default: ${DEFAULT-VALUE}).")
+  String provider;
+
+  /** The target directory. */
+  @Option(names = "--target", paramLabel = "DIR", description = "The directory the files are kept in.")
+  Path target;
+
+  /** The state directory. */
+  @Option(names = "--state", paramLabel = "DIR",
+      description = "State store directory (default: <target>/.gitops/, excluded from reconciliation). "
+          + "The Git cache lives in <state>/git-cache.")
+  Path state;
+
+  /** The owner id. */
+  @Option(names = "--owner", paramLabel = "ID", defaultValue = "gitops",
+      description = "Owner id of this reconciler instance (default: ${DEFAULT-VALUE}).")
+  String owner;
+
+  /** Globs of structured files. */
+  @Option(names = "--structured", paramLabel = "GLOB", split = ",",
+      description = "Files merged field by field (JSON/YAML) rather than as whole text, for example '**/*.json'.")
+  List<String> structured = new ArrayList<>();
+
+  /** The target directory, absolute. */
+  Path targetDir() {
+    return target.toAbsolutePath().normalize();
+  }
+
+  /** The state directory: {@code --state}, or {@code <target>/.gitops}. */
+  Path stateDir() {
+    return state != null ? state.toAbsolutePath().normalize() : targetDir().resolve(".gitops");
+  }
+
+  /**
+   * Checks that the flags a session needs are there.
+   *
+   * @throws IllegalArgumentException naming the missing or bad flag
+   */
+  void validate() {
+    if (repo == null || repo.isBlank()) {
+      throw new IllegalArgumentException("missing --repo: the Git repository (URL or local path) to read");
+    }
+    if (!"files".equals(provider)) {
+      throw new IllegalArgumentException("unknown --provider '" + provider + "' (this tool supports: files)");
+    }
+    if (target == null) {
+      throw new IllegalArgumentException("missing --target: the directory the files provider keeps in line");
+    }
+  }
+}

@@ -1,0 +1,156 @@
+package dev.gitops.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.gitops.api.GitOpsException;
+import dev.gitops.api.PlanMismatchException;
+import dev.gitops.api.PlanRefusedException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+
+class ExitCodesTest {
+
+  /** A command that fails the way it is told to. */
+  @Command(name = "boom")
+  static final class Boom implements Callable<Integer> {
+    @CommandLine.Option(names = "--kind")
+    String kind = "refused";
+
+    @Override
+    public Integer call() {
+      throw switch (kind) {
+        case "refused" -> new PlanRefusedException("mass-deletion guard", "files", "the plan deletes all 3 resources");
+        case "wrapped" -> new GitOpsException("sync failed", new PlanRefusedException("g", null, "no"));
+        case "mismatch" -> new PlanMismatchException("aaa", "bbb", List.of(), "the source now reads main@sha1:x");
+        default -> new IllegalStateException("line one\n  line two");
+      };
+    }
+  }
+
+  /** Parses the safety flags. */
+  @Command(name = "flags")
+  static final class Flags implements Callable<Integer> {
+    @Mixin
+    SafetyOptions safety;
+
+    @Override
+    public Integer call() {
+      return 0;
+    }
+  }
+
+  private record Run(int code, String out, String err) {}
+
+  private static Run run(Object command, String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int code = Main.commandLine(command, new PrintWriter(out, true), new PrintWriter(err, true)).execute(args);
+    return new Run(code, out.toString(), err.toString());
+  }
+
+  @Test
+  void refusalsMapToThreeAndEverythingElseToOne() {
+    assertThat(ExitCodes.forException(new PlanRefusedException("g", "p", "m"))).isEqualTo(ExitCodes.REFUSED);
+    assertThat(ExitCodes.forException(new GitOpsException("x", new PlanRefusedException("g", "p", "m")))).isEqualTo(3);
+    assertThat(ExitCodes.forException(new PlanMismatchException("a", "b", List.of(), "moved"))).isEqualTo(ExitCodes.ERROR);
+    assertThat(ExitCodes.forException(new RuntimeException())).isEqualTo(1);
+  }
+
+  @Test
+  void aRefusedCommandExitsThreeWithOneLineOnStderr() {
+    Run r = run(new Boom(), "--kind", "refused");
+    assertThat(r.code()).isEqualTo(3);
+    assertThat(r.err().lines().toList()).containsExactly(
+        "gitops: refused by mass-deletion guard for provider 'files': the plan deletes all 3 resources");
+  }
+
+  @Test
+  void aStalePlanExitsOneWithItsMessage() {
+    Run r = run(new Boom(), "--kind", "mismatch");
+    assertThat(r.code()).isEqualTo(1);
+    assertThat(r.err().lines().toList()).hasSize(1).first().asString()
+        .startsWith("gitops: plan aaa no longer holds (now bbb)");
+  }
+
+  @Test
+  void multiLineMessagesAreJoinedIntoOneLine() {
+    Run r = run(new Boom(), "--kind", "other");
+    assertThat(r.code()).isEqualTo(1);
+    assertThat(r.err()).isEqualTo("gitops: line one line two" + System.lineSeparator());
+  }
+
+  @Test
+  void verbosePrintsTheStackTraceAfterTheLine() {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int code = Main.commandLine(new GitopsCommand(), new PrintWriter(out, true), new PrintWriter(err, true))
+        .execute("sync", "--verbose", "--target", "t");
+    assertThat(code).isEqualTo(1);
+    List<String> lines = err.toString().lines().toList();
+    assertThat(lines.get(0)).isEqualTo("gitops: missing --repo: the Git repository (URL or local path) to read");
+    assertThat(lines).anyMatch(l -> l.contains("at dev.gitops.cli.TargetOptions.validate"));
+  }
+
+  @Test
+  void badUsageIsAnErrorNotPendingChanges() {
+    Run r = run(new GitopsCommand(), "sync", "--no-such-flag");
+    assertThat(r.code()).isEqualTo(1);
+    assertThat(r.err().lines().toList()).hasSize(1).first().asString().startsWith("gitops: Unknown option: '--no-such-flag'");
+  }
+
+  @Test
+  void missingRepoOrTargetOrAnUnknownProviderNameTheFlag() {
+    Run noRepo = run(new GitopsCommand(), "plan", "--target", "t");
+    assertThat(noRepo.code()).isEqualTo(1);
+    assertThat(noRepo.err()).startsWith("gitops: missing --repo");
+    Run noTarget = run(new GitopsCommand(), "status", "--repo", "r");
+    assertThat(noTarget.err()).startsWith("gitops: missing --target");
+    Run k8s = run(new GitopsCommand(), "diff", "--repo", "r", "--target", "t", "--provider", "k8s");
+    assertThat(k8s.code()).isEqualTo(1);
+    assertThat(k8s.err()).startsWith("gitops: unknown --provider 'k8s'");
+  }
+
+  @Test
+  void aMissingPlanFileIsNamed() {
+    Run r = run(new GitopsCommand(), "diff", "--plan", "does-not-exist.json");
+    assertThat(r.code()).isEqualTo(1);
+    assertThat(r.err()).startsWith("gitops: --plan does-not-exist.json: no such file");
+  }
+
+  @Test
+  void noCommandPrintsUsageAndFails() {
+    Run r = run(new GitopsCommand());
+    assertThat(r.code()).isEqualTo(1);
+    assertThat(r.err()).contains("Usage: gitops").contains("sync").contains("rollback").contains("<target>/.gitops/");
+  }
+
+  @Test
+  void pruneIsOnByDefaultAndNegatable() {
+    Flags f = new Flags();
+    new CommandLine(f).parseArgs();
+    assertThat(f.safety.applyTo(dev.gitops.core.SyncOptions.defaults()).prune()).isTrue();
+    new CommandLine(f = new Flags()).parseArgs("--no-prune");
+    assertThat(f.safety.applyTo(dev.gitops.core.SyncOptions.defaults()).prune()).isFalse();
+    new CommandLine(f = new Flags()).parseArgs("--prune");
+    assertThat(f.safety.applyTo(dev.gitops.core.SyncOptions.defaults()).prune()).isTrue();
+  }
+
+  @Test
+  void deletionFlagsShapeTheBudget() {
+    Flags f = new Flags();
+    new CommandLine(f).parseArgs("--allow-empty", "--max-deletions", "5");
+    var budget = f.safety.applyTo(dev.gitops.core.SyncOptions.defaults()).budget();
+    assertThat(budget.allowEmpty()).isTrue();
+    assertThat(budget.maxCount()).isEqualTo(5);
+    Flags g = new Flags();
+    new CommandLine(g).parseArgs();
+    assertThat(g.safety.applyTo(dev.gitops.core.SyncOptions.defaults()).budget())
+        .isEqualTo(dev.gitops.core.plan.DeletionBudget.defaults());
+  }
+}

@@ -1,0 +1,49 @@
+package dev.gitops.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.gitops.api.spi.HistoryEntry;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class HistoryAndRollbackTest {
+
+  private static final String SHA = "0123456789abcdef0123456789abcdef01234567";
+
+  private static HistoryEntry entry(String id, String status) {
+    return new HistoryEntry(id, Instant.parse("2026-01-02T03:04:05.678Z"), "main@sha1:" + SHA, "planid0123456789", status,
+        Map.of("CREATED", 2, "UNCHANGED", 1), "2 to create");
+  }
+
+  @Test
+  void historyTableListsIdTimeRevisionPlanAndOutcome() {
+    String table = HistoryCommand.table(List.of(entry("1700000000000-abcdef12", "SUCCEEDED")));
+    List<String> lines = table.lines().toList();
+    assertThat(lines.get(0)).startsWith("ID").contains("TIME").contains("REVISION").contains("PLAN").contains("OUTCOME");
+    assertThat(lines.get(1)).contains("1700000000000-abcdef12").contains("2026-01-02 03:04:05Z")
+        .contains("main@sha1:0123456789ab").contains("planid012345").contains("SUCCEEDED created=2 unchanged=1");
+  }
+
+  @Test
+  void emptyHistorySaysSo() {
+    assertThat(HistoryCommand.table(List.of())).isEqualTo("No syncs recorded yet.\n");
+  }
+
+  @Test
+  void rollbackFindsAnEntryByIdOrUniquePrefix() {
+    List<HistoryEntry> h = List.of(entry("1700-aa", "SUCCEEDED"), entry("1800-bb", "SUCCEEDED"));
+    assertThat(RollbackCommand.find(h, "1800-bb").id()).isEqualTo("1800-bb");
+    assertThat(RollbackCommand.find(h, "17").id()).isEqualTo("1700-aa");
+    assertThatThrownBy(() -> RollbackCommand.find(h, "1")).hasMessageContaining("ambiguous");
+    assertThatThrownBy(() -> RollbackCommand.find(h, "9")).hasMessage("no history entry '9' (see 'gitops history')");
+  }
+
+  @Test
+  void rollbackRefusesAFailedEntry() {
+    List<HistoryEntry> h = List.of(entry("1700-aa", "FAILED"));
+    assertThatThrownBy(() -> RollbackCommand.find(h, "1700-aa")).hasMessageContaining("did not succeed (FAILED)");
+  }
+}
