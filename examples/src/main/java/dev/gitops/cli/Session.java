@@ -38,7 +38,18 @@ final class Session implements AutoCloseable {
     Path target = t.targetDir();
     Path stateDir = t.stateDir();
     try {
-      Files.createDirectories(stateDir);
+      // The store holds hashes of secret values: create its directory owner-only before the Git
+      // cache below creates it with the default mode.
+      if (!Files.isDirectory(stateDir)) {
+        Files.createDirectories(stateDir.toAbsolutePath().getParent());
+        try {
+          Files.createDirectory(stateDir, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+              java.nio.file.attribute.PosixFilePermissions.fromString("rwx------")));
+        } catch (UnsupportedOperationException e) {
+          // Not a POSIX file system: the store applies what protection it can itself.
+          Files.createDirectories(stateDir);
+        }
+      }
     } catch (IOException e) {
       throw new UncheckedIOException("cannot create the state directory " + stateDir + " (--state): " + e.getMessage(), e);
     }
