@@ -1,0 +1,68 @@
+package dev.gitops.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import dev.gitops.api.Action;
+import dev.gitops.api.Change;
+import dev.gitops.api.Outcome;
+import dev.gitops.api.Plan;
+import dev.gitops.api.Resource;
+import dev.gitops.api.ResourceKey;
+import dev.gitops.api.SyncEvent;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.util.List;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import org.junit.jupiter.api.Test;
+
+class ProgressListenerTest {
+
+  static final ResourceKey A = ResourceKey.of("files", "file", "", "a");
+  static final ResourceKey B = ResourceKey.of("files", "file", "", "b");
+  static final ResourceKey C = ResourceKey.of("files", "file", "", "c");
+
+  static Change create(ResourceKey k) {
+    return Change.of(k, Action.CREATE, Resource.of(k, JsonNodeFactory.instance.objectNode()), null, "not present");
+  }
+
+  static Plan plan() {
+    TreeMap<ResourceKey, java.util.SortedSet<ResourceKey>> deps = new TreeMap<>();
+    deps.put(C, new TreeSet<>(List.of(A, B)));
+    return new Plan("id", "main@sha1:" + "0".repeat(40), List.of(create(A), create(B), create(C)), deps,
+        new TreeMap<>(), new TreeMap<>(), new TreeMap<>(), new TreeSet<>());
+  }
+
+  static String run(boolean live, Outcome lastOutcome) {
+    StringWriter sw = new StringWriter();
+    ProgressListener l = new ProgressListener(new PrintWriter(sw), live);
+    Plan p = plan();
+    l.onEvent(new SyncEvent.Planned(p.revision(), p));
+    l.onEvent(new SyncEvent.ChangeFinished(p.revision(), p.changes().get(0), Outcome.created(), 1));
+    l.onEvent(new SyncEvent.ChangeFinished(p.revision(), p.changes().get(1), Outcome.created(), 1));
+    l.onEvent(new SyncEvent.ChangeFinished(p.revision(), p.changes().get(2), lastOutcome, 1));
+    return sw.toString();
+  }
+
+  @Test
+  void plainOutputHasOneLinePerChange() {
+    String out = run(false, Outcome.created());
+    assertThat(out).contains("[1/3] created files:file::a", "[3/3] created files:file::c").doesNotContain("\r");
+  }
+
+  @Test
+  void terminalOutputRewritesOneLineWithCountsPerLayer() {
+    String out = run(true, Outcome.created());
+    assertThat(out).contains("\r\033[2Klayer 1: 1/2 | layer 2: 0/1")
+        .contains("layer 1: 2/2 done | layer 2: 0/1")
+        .endsWith("layer 1: 2/2 done | layer 2: 1/1 done\n")
+        .doesNotContain("[1/3]");
+  }
+
+  @Test
+  void terminalOutputStillPrintsFailuresOnTheirOwnLine() {
+    String out = run(true, Outcome.permanentFailure("disk full", null));
+    assertThat(out).contains("layer 1: 2/2 done | layer 2: 0/1\n").contains("[3/3] FAILED files:file::c: disk full");
+  }
+}
