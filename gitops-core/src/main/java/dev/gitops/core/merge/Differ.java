@@ -80,7 +80,7 @@ final class Differ {
         if (vk == null) {
           ops.add(PatchOp.add(at.field(e.getKey()).text(), e.getValue()));
         } else if (vk != e.getValue()) {
-          node(vk, e.getValue(), cur.step(new FieldPath.Field(e.getKey())), at.field(e.getKey()));
+          node(vk, e.getValue(), cur.field(e.getKey()), at.field(e.getKey()));
         }
       }
       return;
@@ -156,10 +156,12 @@ final class Differ {
     if (cur.isEmpty()) {
       cc = cur;
     } else if (keyed) {
-      List<JsonNode> k = Nodes.keyOf(rule, te);
-      cc = cur.step(k == null ? new FieldPath.Index(index) : Nodes.keySegment(rule, k));
+      cc = cur.element(() -> {
+        List<JsonNode> k = Nodes.keyOf(rule, te);
+        return k == null ? new FieldPath.Index(index) : Nodes.keySegment(rule, k);
+      });
     } else {
-      cc = cur.step(new FieldPath.Index(index));
+      cc = cur.element(() -> new FieldPath.Index(index));
     }
     node(ve, te, cc, at.index(index));
   }

@@ -40,27 +40,35 @@ final class Merger {
       }
       for (Iterator<Map.Entry<String, JsonNode>> it = d.fields(); it.hasNext(); ) {
         Map.Entry<String, JsonNode> e = it.next();
-        FieldPath.Segment s = new FieldPath.Field(e.getKey());
-        validate(at.then(s), cur.step(s), e.getValue());
+        validate(at.then(new FieldPath.Field(e.getKey())), cur.field(e.getKey()), e.getValue());
       }
     } else if (d.isArray() && cur.listRule().kind() == dev.gitops.api.MergeRules.ListKind.KEYED) {
       ListRule rule = cur.listRule();
       List<List<JsonNode>> keys = desiredKeys(at, rule, d);
       for (int i = 0; i < d.size(); i++) {
-        FieldPath.Segment s = Nodes.keySegment(rule, keys.get(i));
-        validate(at.then(s), cur.step(s), d.get(i));
+        List<JsonNode> k = keys.get(i);
+        validate(at.thenKey(rule, k), cur.element(() -> Nodes.keySegment(rule, k)), d.get(i));
       }
     }
   }
 
   /** The target at one position; {@code d} is present, {@code l} and {@code v} may be null (absent). */
   JsonNode merge(Trail at, RuleCursor cur, JsonNode l, JsonNode d, JsonNode v) {
-    if (cur.isEmpty() && v != null && d.equals(v)) {
-      // Nothing below is rule-governed, so equal D and V merge to V (ABSENT nulls aside).
+    if (v != null && d.equals(v)) {
+      // Equal D and V merge to V under every rule (ignored paths take V's value, which is D's),
+      // ABSENT nulls aside; D must still obey the keyed-list rules.
       if (!absentNulls) {
+        validate(at, cur, d);
         return v;
       }
-      return Nodes.clean(d) == d ? v : Nodes.clean(d);
+      JsonNode cleaned = Nodes.clean(d);
+      if (cur.isEmpty()) {
+        return cleaned == d ? v : cleaned;
+      }
+      if (cleaned == d) {
+        validate(at, cur, d);
+        return v;
+      }
     }
     if (d.isObject()) {
       if (cur.isAtomicMap()) {
@@ -96,36 +104,36 @@ final class Merger {
   private JsonNode mergeObject(Trail at, RuleCursor cur, JsonNode l, JsonNode d, JsonNode v) {
     JsonNode lo = l != null && l.isObject() ? l : null;
     JsonNode vo = v != null && v.isObject() ? v : null;
+    int vn = vo == null ? 0 : vo.size();
+    String[] names = new String[vn];
+    JsonNode[] values = new JsonNode[vn];
     boolean changed = vo == null;
-    Map<String, JsonNode> out = new LinkedHashMap<>(Math.max(8, (d.size() + (vo == null ? 0 : vo.size())) * 4 / 3 + 1));
     if (vo != null) {
-      for (Iterator<Map.Entry<String, JsonNode>> it = vo.fields(); it.hasNext(); ) {
+      int i = 0;
+      for (Iterator<Map.Entry<String, JsonNode>> it = vo.fields(); it.hasNext(); i++) {
         Map.Entry<String, JsonNode> e = it.next();
         String k = e.getKey();
         JsonNode vk = e.getValue();
-        FieldPath.Segment seg = cur.isEmpty() ? null : new FieldPath.Field(k);
-        RuleCursor cc = seg == null ? cur : cur.step(seg);
+        RuleCursor cc = cur.field(k);
         JsonNode tk;
         if (cc.isIgnored()) {
           tk = vk;
         } else {
           JsonNode dk = d.get(k);
           if (isPresent(dk)) {
-            tk = merge(cc.isEmpty() ? null : at.then(seg), cc, lo == null ? null : lo.get(k), dk, vk);
+            tk = merge(cc.isEmpty() ? null : at.then(new FieldPath.Field(k)), cc, lo == null ? null : lo.get(k), dk, vk);
           } else if (dk != null || (lo != null && lo.has(k))) {
             tk = null;
           } else {
             tk = vk;
           }
         }
-        if (tk != vk) {
-          changed = true;
-        }
-        if (tk != null) {
-          out.put(k, tk);
-        }
+        changed |= tk != vk;
+        names[i] = k;
+        values[i] = tk;
       }
     }
+    Map<String, JsonNode> added = null;
     for (Iterator<Map.Entry<String, JsonNode>> it = d.fields(); it.hasNext(); ) {
       Map.Entry<String, JsonNode> e = it.next();
       String k = e.getKey();
@@ -136,15 +144,29 @@ final class Merger {
       if (!isPresent(dk)) {
         continue;
       }
-      FieldPath.Segment seg = cur.isEmpty() ? null : new FieldPath.Field(k);
-      RuleCursor cc = seg == null ? cur : cur.step(seg);
+      RuleCursor cc = cur.field(k);
       if (cc.isIgnored()) {
         continue;
       }
-      out.put(k, merge(cc.isEmpty() ? null : at.then(seg), cc, lo == null ? null : lo.get(k), dk, null));
+      if (added == null) {
+        added = new LinkedHashMap<>();
+      }
+      added.put(k, merge(cc.isEmpty() ? null : at.then(new FieldPath.Field(k)), cc, lo == null ? null : lo.get(k), dk, null));
       changed = true;
     }
-    return changed ? Documents.object(out) : vo;
+    if (!changed) {
+      return vo;
+    }
+    Map<String, JsonNode> out = new LinkedHashMap<>(Math.max(8, (vn + (added == null ? 0 : added.size())) * 4 / 3 + 1));
+    for (int i = 0; i < vn; i++) {
+      if (values[i] != null) {
+        out.put(names[i], values[i]);
+      }
+    }
+    if (added != null) {
+      out.putAll(added);
+    }
+    return Documents.object(out);
   }
 
   private JsonNode mergeAtomicList(Trail at, RuleCursor cur, JsonNode l, JsonNode d, JsonNode v) {
@@ -155,9 +177,9 @@ final class Merger {
       for (int i = 0; i < d.size() && keep; i++) {
         JsonNode li = l != null && l.isArray() ? l.get(i) : null;
         JsonNode vi = v.get(i);
-        FieldPath.Segment seg = cur.isEmpty() ? null : new FieldPath.Index(i);
-        RuleCursor cc = seg == null ? cur : cur.step(seg);
-        JsonNode ti = cc.isIgnored() ? vi : merge(cc.isEmpty() ? null : at.then(seg), cc, li, d.get(i), vi);
+        int index = i;
+        RuleCursor cc = cur.element(() -> new FieldPath.Index(index));
+        JsonNode ti = cc.isIgnored() ? vi : merge(cc.isEmpty() ? null : at.then(new FieldPath.Index(i)), cc, li, d.get(i), vi);
         keep = ti == vi || ti.equals(vi);
       }
       if (keep) {
@@ -259,13 +281,12 @@ final class Merger {
     boolean[] skip = new boolean[d.size()];
     for (int i = 0; i < d.size(); i++) {
       List<JsonNode> k = dKeys.get(i);
-      FieldPath.Segment seg = Nodes.keySegment(rule, k);
-      RuleCursor cc = cur.step(seg);
+      RuleCursor cc = cur.element(() -> Nodes.keySegment(rule, k));
       if (cc.isIgnored()) {
         merged[i] = vMatch[i];
         skip[i] = vMatch[i] == null;
       } else {
-        merged[i] = merge(at.then(seg), cc, lByKey.get(k), d.get(i), vMatch[i]);
+        merged[i] = merge(at.thenKey(rule, k), cc, lByKey.get(k), d.get(i), vMatch[i]);
       }
     }
     List<JsonNode> out = new ArrayList<>(vn + d.size());

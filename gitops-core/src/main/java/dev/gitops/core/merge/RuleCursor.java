@@ -111,10 +111,25 @@ final class RuleCursor {
   private final boolean atomicMap;
   private final boolean ignored;
   private final boolean sensitive;
+  /** Whether some active pattern part names a list element literally (else every element steps alike). */
+  private final boolean elementLiteral;
+  /** Children by field name, and the child for any list element; filled as walks go by. */
+  private final java.util.concurrent.ConcurrentHashMap<String, RuleCursor> fieldChildren;
+  private volatile RuleCursor elementChild;
 
   private RuleCursor(Compiled compiled, int[] states) {
     this.compiled = compiled;
     this.states = states;
+    this.fieldChildren = states.length == 0 ? null : new java.util.concurrent.ConcurrentHashMap<>();
+    boolean lit = false;
+    for (int s : states) {
+      String[] parts = compiled.parts[s >>> PART_BITS];
+      int part = s & PART_MASK;
+      if (part < parts.length && parts[part].startsWith("[")) {
+        lit = true;
+      }
+    }
+    this.elementLiteral = lit;
     int list = -1;
     boolean am = false;
     boolean ig = false;
@@ -146,11 +161,49 @@ final class RuleCursor {
     return states.length == 0;
   }
 
+  /** The cursor one object field further down. */
+  RuleCursor field(String name) {
+    if (states.length == 0) {
+      return this;
+    }
+    RuleCursor c = fieldChildren.get(name);
+    if (c == null) {
+      c = compute(new FieldPath.Field(name));
+      if (fieldChildren.size() < 4096) {
+        fieldChildren.put(name, c);
+      }
+    }
+    return c;
+  }
+
+  /** The cursor one list element further down; {@code segment} is only asked for when a rule names elements. */
+  RuleCursor element(java.util.function.Supplier<FieldPath.Segment> segment) {
+    if (states.length == 0) {
+      return this;
+    }
+    if (elementLiteral) {
+      return compute(segment.get());
+    }
+    RuleCursor c = elementChild;
+    if (c == null) {
+      c = compute(new FieldPath.Index(0));
+      elementChild = c;
+    }
+    return c;
+  }
+
   /** The cursor one segment further down. */
   RuleCursor step(FieldPath.Segment segment) {
     if (states.length == 0) {
       return this;
     }
+    if (segment instanceof FieldPath.Field f) {
+      return field(f.name());
+    }
+    return element(() -> segment);
+  }
+
+  private RuleCursor compute(FieldPath.Segment segment) {
     String text = null;
     int[] next = new int[states.length + 1];
     int n = 0;

@@ -1,25 +1,54 @@
 package dev.gitops.core.merge;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.gitops.api.FieldPath;
+import dev.gitops.api.MergeRules.ListRule;
+import java.util.List;
 
-/** A key-addressed path under construction: a cheap parent link, turned into a FieldPath on demand. */
-record Trail(Trail parent, FieldPath.Segment segment) {
+/**
+ * A key-addressed path under construction: a cheap parent link, turned into a FieldPath only
+ * when needed (an error or a report). A keyed element's segment is built only then too.
+ */
+final class Trail {
 
-  static final Trail ROOT = new Trail(null, null);
+  static final Trail ROOT = new Trail(null, null, null, null);
+
+  private final Trail parent;
+  private FieldPath.Segment segment;
+  private final ListRule rule;
+  private final List<JsonNode> key;
+
+  private Trail(Trail parent, FieldPath.Segment segment, ListRule rule, List<JsonNode> key) {
+    this.parent = parent;
+    this.segment = segment;
+    this.rule = rule;
+    this.key = key;
+  }
 
   Trail then(FieldPath.Segment s) {
-    return new Trail(this, s);
+    return new Trail(this, s, null, null);
+  }
+
+  Trail thenKey(ListRule rule, List<JsonNode> key) {
+    return new Trail(this, null, rule, key);
+  }
+
+  FieldPath.Segment segment() {
+    if (segment == null && rule != null) {
+      segment = Nodes.keySegment(rule, key);
+    }
+    return segment;
   }
 
   FieldPath toPath() {
     int depth = 0;
-    for (Trail t = this; t.segment != null; t = t.parent) {
+    for (Trail t = this; t != ROOT && t.parent != null; t = t.parent) {
       depth++;
     }
     FieldPath.Segment[] segs = new FieldPath.Segment[depth];
     int i = depth;
-    for (Trail t = this; t.segment != null; t = t.parent) {
-      segs[--i] = t.segment;
+    for (Trail t = this; t != ROOT && t.parent != null; t = t.parent) {
+      segs[--i] = t.segment();
     }
     FieldPath p = FieldPath.root();
     for (FieldPath.Segment s : segs) {

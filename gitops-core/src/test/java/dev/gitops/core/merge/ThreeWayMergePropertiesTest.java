@@ -1,0 +1,265 @@
+package dev.gitops.core.merge;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.gitops.api.Documents;
+import dev.gitops.api.FieldPath;
+import dev.gitops.api.MergeRules;
+import dev.gitops.api.MergeRules.ListKind;
+import dev.gitops.api.MergeRules.ListRule;
+import dev.gitops.core.merge.MergeCases.Case;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+
+/** The properties DESIGN.md states for the merge, over random documents and random rule sets. */
+class ThreeWayMergePropertiesTest {
+
+  @Provide
+  Arbitrary<Case> cases() {
+    return Arbitraries.longs().map(MergeCases::generate);
+  }
+
+  private static MergeResult merge(Case c) {
+    return new ThreeWayMerge(c.rules()).merge(MergeCases.KEY, c.l(), c.d(), c.v());
+  }
+
+  private static JsonNode get(Case c, JsonNode doc, FieldPath p) {
+    return Patches.get(doc, p, c.rules(), MergeCases.KEY);
+  }
+
+  private static boolean absentMode(Case c) {
+    return c.rules().nullMode() == MergeRules.NullMode.ABSENT;
+  }
+
+  /** Present, and not an ABSENT-mode null field. */
+  private static boolean present(Case c, JsonNode x, FieldPath p) {
+    return x != null && !(absentMode(c) && x.isNull() && p.last() instanceof FieldPath.Field);
+  }
+
+  private static boolean hasIndex(FieldPath p) {
+    return p.segments().stream().anyMatch(s -> s instanceof FieldPath.Index);
+  }
+
+  @Property
+  void patchTurnsLiveIntoTarget(@ForAll("cases") Case c) {
+    MergeResult r = merge(c);
+    assertThat(Patches.apply(c.v(), r.patch())).isEqualTo(r.target());
+  }
+
+  @Property
+  void desiredLeavesHoldDesiredValues(@ForAll("cases") Case c) {
+    MergeResult r = merge(c);
+    for (FieldPath p : Patches.leaves(c.d(), c.rules(), MergeCases.KEY)) {
+      JsonNode dv = get(c, c.d(), p);
+      if (dv == null || dv.isNull()) {
+        continue;
+      }
+      JsonNode tv = get(c, r.target(), p);
+      assertThat(tv).as("T at %s", p).isNotNull();
+      ListRule rule = c.rules().listRule(p);
+      if (dv.isObject() && dv.size() == 0 && !c.rules().isAtomicMap(p)) {
+        assertThat(tv.isObject()).as("T at %s", p).isTrue();
+      } else if (dv.isArray() && dv.size() == 0 && rule.kind() != ListKind.ATOMIC) {
+        assertThat(tv.isArray()).as("T at %s", p).isTrue();
+      } else if (dv.isArray() && rule.kind() == ListKind.ATOMIC) {
+        assertThat(contains(c, dv, tv)).as("T at %s is %s, D %s", p, tv, dv).isTrue();
+      } else {
+        assertThat(tv).as("T at %s", p).isEqualTo(absentMode(c) ? Nodes.clean(dv) : dv);
+      }
+    }
+  }
+
+  /** Whether {@code t} holds every value {@code d} sets (an atomic list kept because only server fields differ). */
+  private static boolean contains(Case c, JsonNode d, JsonNode t) {
+    if (d.isObject()) {
+      if (!t.isObject()) {
+        return false;
+      }
+      for (var it = d.fields(); it.hasNext(); ) {
+        var e = it.next();
+        if (absentMode(c) && e.getValue().isNull()) {
+          if (t.has(e.getKey())) {
+            return false;
+          }
+        } else if (!t.has(e.getKey()) || !contains(c, e.getValue(), t.get(e.getKey()))) {
+          return false;
+        }
+      }
+      return true;
+    }
+    if (d.isArray()) {
+      if (!t.isArray() || t.size() != d.size()) {
+        return false;
+      }
+      for (int i = 0; i < d.size(); i++) {
+        if (!contains(c, d.get(i), t.get(i))) {
+          return false;
+        }
+      }
+      return true;
+    }
+    return d.equals(t);
+  }
+
+  @Property
+  void liveOnlyPathsSurvive(@ForAll("cases") Case c) {
+    if (c.v() == null) {
+      return;
+    }
+    MergeResult r = merge(c);
+    for (FieldPath p : Patches.leaves(c.v(), c.rules(), MergeCases.KEY)) {
+      if (hasIndex(p) || !liveOnly(c, p)) {
+        continue;
+      }
+      assertThat(get(c, r.target(), p)).as("T at live-only %s", p).isEqualTo(get(c, c.v(), p));
+    }
+  }
+
+  /**
+   * No prefix of {@code p} is in D or L except containers that D and V both have and that merge
+   * member by member (no atomic or type-changed ancestor); an ignored ancestor keeps V anyway.
+   */
+  private static boolean liveOnly(Case c, FieldPath p) {
+    List<FieldPath.Segment> segs = p.segments();
+    FieldPath q = FieldPath.root();
+    for (int i = 0; i <= segs.size(); i++) {
+      if (i > 0 && c.rules().isIgnored(MergeCases.KEY, q)) {
+        return true;
+      }
+      JsonNode dq = get(c, c.d(), q);
+      JsonNode lq = c.l() == null ? null : get(c, c.l(), q);
+      if (dq == null && lq == null) {
+        return true;
+      }
+      if (i == segs.size() || !present(c, dq, q)) {
+        return false;
+      }
+      JsonNode vq = get(c, c.v(), q);
+      boolean objects = dq.isObject() && vq != null && vq.isObject() && !c.rules().isAtomicMap(q);
+      boolean lists = dq.isArray() && vq != null && vq.isArray() && c.rules().listRule(q).kind() != ListKind.ATOMIC;
+      if (!objects && !lists) {
+        return false;
+      }
+      q = q.append(segs.get(i));
+    }
+    return false;
+  }
+
+  @Property
+  void ownedPathsGoneFromGitAreGone(@ForAll("cases") Case c) {
+    if (c.l() == null) {
+      return;
+    }
+    MergeResult r = merge(c);
+    for (FieldPath p : r.owned()) {
+      if (hasIndex(p) || present(c, get(c, c.d(), p), p)) {
+        continue;
+      }
+      JsonNode tv = get(c, r.target(), p);
+      assertThat(present(c, tv, p) && !(tv.isNull() && absentMode(c))).as("T at owned %s = %s", p, tv).isFalse();
+    }
+  }
+
+  @Property
+  void mergingAgainWithDesiredAsLastAppliedIsANoop(@ForAll("cases") Case c) {
+    MergeResult r = merge(c);
+    MergeResult again = new ThreeWayMerge(c.rules()).merge(MergeCases.KEY, c.d(), c.d(), r.target());
+    assertThat(again.patch()).as("second patch, T=%s", r.target()).isEmpty();
+    assertThat(again.fields()).isEmpty();
+  }
+
+  @Property
+  void reorderingKeyedListsGivesTheSameTargetUpToOrder(@ForAll("cases") Case c) {
+    Random rnd = new Random(c.seed() ^ 0x5DEECE66DL);
+    JsonNode d2 = reorder(c, c.d(), FieldPath.root(), rnd, true);
+    JsonNode l2 = c.l() == null ? null : reorder(c, c.l(), FieldPath.root(), rnd, false);
+    JsonNode v2 = c.v() == null ? null : reorder(c, c.v(), FieldPath.root(), rnd, false);
+    MergeResult r1 = merge(c);
+    MergeResult r2 = new ThreeWayMerge(c.rules()).merge(MergeCases.KEY, l2, d2, v2);
+    assertThat(sortKeyed(c, r2.target(), FieldPath.root())).isEqualTo(sortKeyed(c, r1.target(), FieldPath.root()));
+  }
+
+  /**
+   * Permutes keyed lists (D's ordered ones stay: D's order wins there; V's ordered ones stay too,
+   * since they place V-only elements), keeping elements that share a key, or have none, in order.
+   */
+  private static JsonNode reorder(Case c, JsonNode n, FieldPath at, Random rnd, boolean desired) {
+    if (n.isObject()) {
+      Map<String, JsonNode> m = new LinkedHashMap<>();
+      n.fields().forEachRemaining(e -> m.put(e.getKey(), reorder(c, e.getValue(), at.field(e.getKey()), rnd, desired)));
+      return Documents.object(m);
+    }
+    if (!n.isArray()) {
+      return n;
+    }
+    ListRule rule = c.rules().listRule(at);
+    if (rule.kind() != ListKind.KEYED) {
+      return n;
+    }
+    List<JsonNode> els = new ArrayList<>();
+    List<Object> cls = new ArrayList<>();
+    java.util.Set<List<JsonNode>> seen = new java.util.HashSet<>();
+    for (int i = 0; i < n.size(); i++) {
+      JsonNode e = n.get(i);
+      FieldPath.Segment s = KeyedPaths.elementSegment(rule, e, i, seen);
+      List<JsonNode> k = Nodes.keyOf(rule, e);
+      els.add(reorder(c, e, at.append(s), rnd, desired));
+      cls.add(k == null ? "keyless" : k);
+    }
+    if (rule.ordered() && (desired || c.v() != null)) {
+      return Documents.array(els);
+    }
+    List<Integer> slots = new ArrayList<>();
+    for (int i = 0; i < els.size(); i++) {
+      slots.add(i);
+    }
+    Collections.shuffle(slots, rnd);
+    Map<Object, List<JsonNode>> byClass = new HashMap<>();
+    for (int i = 0; i < els.size(); i++) {
+      byClass.computeIfAbsent(cls.get(i), x -> new ArrayList<>()).add(els.get(i));
+    }
+    Map<Object, Integer> taken = new HashMap<>();
+    List<JsonNode> out = new ArrayList<>();
+    for (int slot : slots) {
+      Object k = cls.get(slot);
+      int t = taken.merge(k, 1, Integer::sum) - 1;
+      out.add(byClass.get(k).get(t));
+    }
+    return Documents.array(out);
+  }
+
+  /** Keyed lists sorted by canonical JSON, so targets compare without their order. */
+  private static JsonNode sortKeyed(Case c, JsonNode n, FieldPath at) {
+    if (n.isObject()) {
+      Map<String, JsonNode> m = new LinkedHashMap<>();
+      n.fields().forEachRemaining(e -> m.put(e.getKey(), sortKeyed(c, e.getValue(), at.field(e.getKey()))));
+      return Documents.object(m);
+    }
+    if (!n.isArray()) {
+      return n;
+    }
+    ListRule rule = c.rules().listRule(at);
+    if (rule.kind() != ListKind.KEYED) {
+      return n;
+    }
+    List<JsonNode> out = new ArrayList<>();
+    java.util.Set<List<JsonNode>> seen = new java.util.HashSet<>();
+    for (int i = 0; i < n.size(); i++) {
+      out.add(sortKeyed(c, n.get(i), at.append(KeyedPaths.elementSegment(rule, n.get(i), i, seen))));
+    }
+    out.sort(Comparator.comparing(Documents::canonicalJson));
+    return Documents.array(out);
+  }
+}
