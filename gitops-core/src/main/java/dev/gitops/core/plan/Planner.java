@@ -188,14 +188,18 @@ public final class Planner {
       flags.add(Flag.ADOPT);
     }
     MergeResult r = merge(key, rules, last, d, v.live(), l, pending, v);
-    if (!r.drift().isEmpty()) {
-      flags.add(Flag.DRIFT);
-    }
-    if (!r.conflicts().isEmpty()) {
-      flags.add(Flag.CONFLICT);
-    }
-    if (!r.takeovers().isEmpty()) {
-      flags.add(Flag.TAKEOVER);
+    // With an empty patch live equals the target, which holds desired at every owned path, so there
+    // is no drift, conflict or takeover to look for (and those reports are the costly part).
+    if (!r.isNoop()) {
+      if (!r.drift().isEmpty()) {
+        flags.add(Flag.DRIFT);
+      }
+      if (!r.conflicts().isEmpty()) {
+        flags.add(Flag.CONFLICT);
+      }
+      if (!r.takeovers().isEmpty()) {
+        flags.add(Flag.TAKEOVER);
+      }
     }
     if (r.isNoop()) {
       boolean rewrite = l == null || pending != null
