@@ -1,0 +1,107 @@
+package dev.gitops.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.math.BigDecimal;
+import java.math.BigInteger;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import org.junit.jupiter.api.Test;
+
+class DocumentsTest {
+
+  static final ObjectMapper JSON = new ObjectMapper();
+  static final JsonNodeFactory F = JsonNodeFactory.instance;
+
+  static JsonNode json(String s) throws Exception {
+    return JSON.readTree(s);
+  }
+
+  @Test
+  void frozenDocumentsRefuseEveryMutation() throws Exception {
+    JsonNode doc = Documents.freeze(json("{\"a\":{\"b\":[1,2]}}"));
+    assertThatThrownBy(() -> ((ObjectNode) doc).put("c", 1)).isInstanceOf(UnsupportedOperationException.class);
+    assertThatThrownBy(() -> ((ObjectNode) doc.get("a")).remove("b")).isInstanceOf(UnsupportedOperationException.class);
+    assertThatThrownBy(() -> ((ArrayNode) doc.get("a").get("b")).add(3)).isInstanceOf(UnsupportedOperationException.class);
+    assertThatThrownBy(() -> ((ArrayNode) doc.get("a").get("b")).removeAll()).isInstanceOf(UnsupportedOperationException.class);
+  }
+
+  @Test
+  void freezingCopiesSoLaterEditsOfTheOriginalDoNotLeakIn() throws Exception {
+    ObjectNode original = (ObjectNode) json("{\"a\":1}");
+    JsonNode frozen = Documents.freeze(original);
+    original.put("a", 2);
+    assertThat(frozen.get("a").intValue()).isEqualTo(1);
+    assertThat(Documents.freeze(frozen)).isSameAs(frozen);
+  }
+
+  @Test
+  void numbersCompareNumerically() {
+    JsonNode i = Documents.freeze(F.numberNode(1));
+    assertThat(Documents.freeze(F.numberNode(1L))).isEqualTo(i);
+    assertThat(Documents.freeze(F.numberNode(1.0))).isEqualTo(i);
+    assertThat(Documents.freeze(F.numberNode(1.0f))).isEqualTo(i);
+    assertThat(Documents.freeze(F.numberNode(new BigDecimal("1.000")))).isEqualTo(i);
+    assertThat(Documents.freeze(F.numberNode(BigInteger.ONE))).isEqualTo(i);
+    assertThat(Documents.freeze(F.numberNode(new BigDecimal("2.50")))).isEqualTo(Documents.freeze(F.numberNode(2.5)));
+    assertThat(Documents.freeze(F.numberNode(1.5))).isNotEqualTo(i);
+    assertThat(Documents.equal(F.numberNode(3L), F.numberNode(3.0))).isTrue();
+  }
+
+  @Test
+  void keyOrderNeverMattersForEqualityOrDigests() throws Exception {
+    JsonNode a = Documents.freeze(json("{\"a\":1,\"b\":{\"x\":[1,{\"p\":true,\"q\":null}]}}"));
+    JsonNode b = Documents.freeze(json("{\"b\":{\"x\":[1,{\"q\":null,\"p\":true}]},\"a\":1.0}"));
+    assertThat(a).isEqualTo(b);
+    assertThat(a.hashCode()).isEqualTo(b.hashCode());
+    assertThat(Documents.digest(a)).isEqualTo(Documents.digest(b));
+    assertThat(Documents.canonicalJson(b)).isEqualTo("{\"a\":1,\"b\":{\"x\":[1,{\"p\":true,\"q\":null}]}}");
+  }
+
+  @Test
+  void arrayOrderMatters() throws Exception {
+    assertThat(Documents.freeze(json("[1,2]"))).isNotEqualTo(Documents.freeze(json("[2,1]")));
+    assertThat(Documents.digest(json("[1,2]"))).isNotEqualTo(Documents.digest(json("[2,1]")));
+  }
+
+  @Test
+  void canonicalJsonEscapesControlCharacters() {
+    assertThat(Documents.canonicalJson(F.textNode("a\"b\\c\n\u0001"))).isEqualTo("\"a\\\"b\\\\c\\n\\u0001\"");
+  }
+
+  @Test
+  void mutableCopyCanBeEdited() throws Exception {
+    JsonNode frozen = Documents.freeze(json("{\"a\":[1]}"));
+    ObjectNode copy = (ObjectNode) Documents.mutableCopy(frozen);
+    ((ArrayNode) copy.get("a")).add(2);
+    assertThat(frozen.get("a").size()).isEqualTo(1);
+    assertThat(copy.get("a").size()).isEqualTo(2);
+  }
+
+  @Property
+  void integralValuesAreEqualWhateverTheirRepresentation(@ForAll int v) {
+    JsonNode asInt = Documents.freeze(F.numberNode(v));
+    assertThat(Documents.freeze(F.numberNode((long) v))).isEqualTo(asInt);
+    assertThat(Documents.freeze(F.numberNode((double) v))).isEqualTo(asInt);
+    assertThat(Documents.freeze(F.numberNode(BigDecimal.valueOf(v).setScale(2)))).isEqualTo(asInt);
+    assertThat(Documents.digest(F.numberNode((double) v))).isEqualTo(Documents.digest(asInt));
+  }
+
+  @Property
+  void freezingIsIdempotentAndKeepsValues(@ForAll long v, @ForAll String s, @ForAll boolean b) {
+    ObjectNode o = F.objectNode();
+    o.put("n", v).put("s", s).put("b", b).putNull("z");
+    o.putArray("l").add(v).add(s);
+    JsonNode frozen = Documents.freeze(o);
+    assertThat(Documents.freeze(frozen)).isSameAs(frozen);
+    assertThat(frozen.get("n").longValue()).isEqualTo(v);
+    assertThat(frozen.get("s").textValue()).isEqualTo(s);
+    assertThat(Documents.equal(o, frozen)).isTrue();
+  }
+}

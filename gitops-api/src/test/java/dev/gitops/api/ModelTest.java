@@ -1,0 +1,129 @@
+package dev.gitops.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.TextNode;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+/** The smaller value types: policies, rules, resources, states, observations, changes, cancellation. */
+class ModelTest {
+
+  static final ResourceKey A = ResourceKey.of("p", "t", "", "a");
+
+  @Test
+  void managementPoliciesParseByNameAndByPermissions() {
+    assertThat(ManagementPolicy.parse("paused")).isSameAs(ManagementPolicy.PAUSED);
+    assertThat(ManagementPolicy.parse("observe, create")).isSameAs(ManagementPolicy.CREATE_ONLY);
+    assertThat(ManagementPolicy.parse("create,update")).isSameAs(ManagementPolicy.NO_PRUNE);
+    assertThat(ManagementPolicy.ALL.withoutDelete()).isSameAs(ManagementPolicy.NO_PRUNE);
+    assertThat(ManagementPolicy.parse(ManagementPolicy.CREATE_ONLY.toString())).isEqualTo(ManagementPolicy.CREATE_ONLY);
+    assertThatThrownBy(() -> ManagementPolicy.parse("observe,destroy")).hasMessageContaining("'destroy'");
+  }
+
+  @Test
+  void laterRulesWinAndUserRulesAddToTheProvidersRules() {
+    MergeRules provider = MergeRules.builder().keyedList("/items", MergeRules.KeyField.of("name"))
+        .nullMode(MergeRules.NullMode.ABSENT).build();
+    MergeRules user = MergeRules.builder().atomicList("/items").ignore("/status").build();
+    MergeRules both = provider.plus(user);
+    assertThat(both.listRule(FieldPath.of("items")).kind()).isEqualTo(MergeRules.ListKind.ATOMIC);
+    assertThat(provider.listRule(FieldPath.of("items")).kind()).isEqualTo(MergeRules.ListKind.KEYED);
+    assertThat(both.nullMode()).isEqualTo(MergeRules.NullMode.ABSENT);
+    assertThat(both.isIgnored(A, FieldPath.of("status"))).isTrue();
+    assertThat(MergeRules.defaults().listRule(FieldPath.of("x")).kind()).isEqualTo(MergeRules.ListKind.ATOMIC);
+  }
+
+  @Test
+  void ignoreAndSensitiveRulesApplyOnlyToSelectedKeys() {
+    MergeRules r = MergeRules.builder().sensitive("/data/*", KeySelector.type("k8s", "v1/Secret")).build();
+    assertThat(r.isSensitive(ResourceKey.of("k8s", "v1/Secret", "ns", "db"), FieldPath.of("data", "password"))).isTrue();
+    assertThat(r.isSensitive(ResourceKey.of("k8s", "v1/ConfigMap", "ns", "db"), FieldPath.of("data", "password"))).isFalse();
+    assertThat(KeySelector.of("k8s", "apps/*", "prod-?", "*").matches(ResourceKey.of("k8s", "apps/Deployment", "prod-1", "w")))
+        .isTrue();
+    assertThatThrownBy(() -> MergeRules.builder().keyedList("/x").build()).hasMessageContaining("/x");
+  }
+
+  @Test
+  void resourcesFreezeTheirDocumentAndRefuseSelfDependency() {
+    var doc = JsonNodeFactory.instance.objectNode().put("x", 1);
+    Resource r = Resource.of(A, doc);
+    doc.put("x", 2);
+    assertThat(r.document().get("x").intValue()).isEqualTo(1);
+    assertThat(Documents.isFrozen(r.document())).isTrue();
+    assertThatThrownBy(() -> Resource.builder(A).dependsOn(A).build()).hasMessageContaining("depends on itself");
+    assertThat(r.digest()).isEqualTo(Resource.of(A, JsonNodeFactory.instance.objectNode().put("x", 1.0)).digest());
+    assertThat(r.digest()).isNotEqualTo(r.toBuilder().wave(2).build().digest());
+  }
+
+  @Test
+  void duplicateKeysInAStateNameBothOrigins() {
+    Resource one = Resource.builder(A).origin(Origin.of("a.yaml", 3, "r1")).build();
+    Resource two = Resource.builder(A).origin(Origin.of("b.yaml", 7, "r1")).build();
+    assertThatThrownBy(() -> State.of("r1", List.of(one, two))).isInstanceOf(DuplicateResourceException.class)
+        .hasMessageContaining("a.yaml:3@r1").hasMessageContaining("b.yaml:7@r1").hasMessageContaining("p:t::a");
+  }
+
+  @Test
+  void onlyPresentObservationsCarryADocument() {
+    assertThat(Observation.present(A, TextNode.valueOf("x"), "v1").isPresent()).isTrue();
+    assertThat(Observation.unknown(A, "forbidden").reason()).isEqualTo("forbidden");
+    assertThatThrownBy(() -> new Observation(A, Observation.Status.ABSENT, TextNode.valueOf("x"), "", null, ""))
+        .hasMessageContaining("only a PRESENT observation");
+  }
+
+  @Test
+  void patchOperationsValidateTheirShape() {
+    assertThat(PatchOp.add("/a", TextNode.valueOf("x")).toJson().toString())
+        .isEqualTo("{\"op\":\"add\",\"path\":\"/a\",\"value\":\"x\"}");
+    assertThatThrownBy(() -> new PatchOp(PatchOp.Op.REMOVE, "/a", TextNode.valueOf("x"), null))
+        .hasMessageContaining("takes no value");
+    assertThatThrownBy(() -> new PatchOp(PatchOp.Op.MOVE, "/a", null, null)).hasMessageContaining("needs from");
+  }
+
+  @Test
+  void planSummarisesAndFindsChanges() {
+    Change c = Change.of(A, Action.CREATE, Resource.of(A, JsonNodeFactory.instance.objectNode()), null, "not present");
+    Change n = Change.of(ResourceKey.of("p", "t", "", "b"), Action.NOOP, null, null, "in sync");
+    Plan plan = new Plan("id", "r1", List.of(c, n), new java.util.TreeMap<>(), new java.util.TreeMap<>(),
+        new java.util.TreeMap<>(), new java.util.TreeMap<>(), new java.util.TreeSet<>());
+    assertThat(plan.hasChanges()).isTrue();
+    assertThat(plan.change(A)).isSameAs(c);
+    assertThat(plan.summary()).startsWith("1 to create, 0 to update").contains("1 unchanged");
+    assertThat(plan.isComplete()).isTrue();
+  }
+
+  @Test
+  void cancellationRunsCallbacksOnceAndReachesChildren() {
+    Cancellation parent = new Cancellation();
+    Cancellation child = parent.child();
+    AtomicInteger calls = new AtomicInteger();
+    child.onCancel(calls::incrementAndGet);
+    parent.cancel("new revision");
+    parent.cancel("again");
+    assertThat(child.isCancelled()).isTrue();
+    assertThat(child.reason()).isEqualTo("new revision");
+    assertThat(calls.get()).isEqualTo(1);
+    assertThatThrownBy(child::throwIfCancelled).hasMessageContaining("new revision");
+    AtomicInteger late = new AtomicInteger();
+    child.onCancel(late::incrementAndGet);
+    assertThat(late.get()).isEqualTo(1);
+  }
+
+  @Test
+  void syncResultReportsFailures() {
+    Plan plan = new Plan("id", "r1", List.of(), new java.util.TreeMap<>(), new java.util.TreeMap<>(),
+        new java.util.TreeMap<>(), new java.util.TreeMap<>(), new java.util.TreeSet<>());
+    java.util.TreeMap<ResourceKey, Outcome> outcomes = new java.util.TreeMap<>();
+    outcomes.put(A, Outcome.permanentFailure("boom", null));
+    SyncResult r = new SyncResult("r1", plan, SyncResult.Status.FAILED, outcomes, java.time.Duration.ZERO, "");
+    assertThat(r.isSuccessful()).isFalse();
+    assertThat(r.failures()).containsOnlyKeys(A);
+    assertThat(r.changedAnything()).isFalse();
+    assertThat(Set.of(Outcome.Kind.values())).filteredOn(Outcome.Kind::isOk).hasSize(5);
+  }
+}
