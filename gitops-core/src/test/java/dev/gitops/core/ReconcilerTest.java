@@ -441,4 +441,22 @@ class ReconcilerTest {
         .hasMessageContaining("carry the mark of owner 'me'");
     assertThat(p.applied).isEmpty();
   }
+
+  @Test
+  void resyncsThatChangeNothingDoNotFillTheHistory() {
+    MapProvider p = new MapProvider("m", false);
+    want("r1", res("a", "{'x':1}"));
+    Reconciler rec = reconciler(p);
+    SyncResult first = rec.sync();
+    for (int i = 0; i < 5; i++) {
+      assertThat(rec.sync().historyId()).isEqualTo(first.historyId());
+    }
+    assertThat(rec.history()).hasSize(1);
+    p.put(key("a"), json("{'x':7}"));
+    rec.sync();
+    assertThat(rec.history()).hasSize(2);
+    want("r2", res("a", "{'x':1}"));
+    rec.sync();
+    assertThat(rec.history()).hasSize(3).first().satisfies(h -> assertThat(h.revision()).isEqualTo("r2"));
+  }
 }
