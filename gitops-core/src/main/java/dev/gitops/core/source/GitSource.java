@@ -81,8 +81,23 @@ import org.slf4j.LoggerFactory;
  * Error messages name the URL (without password), the ref, the path and the revision; a secret
  * never appears in them.
  *
- * <p>SSH remotes are not supported yet: {@code ssh://} and {@code user@host:path} URLs are refused.
- * Reads on one instance are serialised; instances sharing a cache directory and URL should not
+ * <p><b>SSH.</b> {@code ssh://[user@]host[:port]/path} and {@code user@host:path} URLs authenticate
+ * with the private key of {@link Credentials#sshKey(Path)} (public key authentication only) and check
+ * the server's host key against the file given to {@link Builder#knownHosts(Path)}: an unknown host
+ * is refused unless {@link Builder#strictHostKeyChecking(boolean) strictHostKeyChecking(false)} (then
+ * it is accepted with a warning naming host and fingerprint), and a host listed with another key (a
+ * changed key) or a {@code @revoked} key is always refused. Each instance has its own SSH client:
+ * {@code ~/.ssh} (config, keys, known_hosts) and SSH agents are never used.
+ *
+ * <pre>{@code
+ * GitSource source = GitSource.builder()
+ *     .url("git@git.example.com:ops/desired.git")
+ *     .credentials(Credentials.sshKey(Path.of("/etc/gitops/id_ed25519")))
+ *     .knownHosts(Path.of("/etc/gitops/known_hosts"))
+ *     .build();
+ * }</pre>
+ *
+ * <p>Reads on one instance are serialised; instances sharing a cache directory and URL should not
  * read concurrently.
  */
 public final class GitSource implements Source, AutoCloseable {
@@ -103,6 +118,7 @@ public final class GitSource implements Source, AutoCloseable {
   private final CommitSignatureVerifier verifier;
   private final int timeoutSeconds;
   private final TreeDecoder treeDecoder;
+  private final SshSessions ssh;
 
   private Repository repository;
   private Path cacheDir;
@@ -130,6 +146,7 @@ public final class GitSource implements Source, AutoCloseable {
     this.verifier = b.keyRing == null ? null : CommitSignatureVerifier.load(b.keyRing);
     this.timeoutSeconds = (int) Math.max(1, b.timeout.toSeconds());
     this.treeDecoder = new TreeDecoder(variables, b.maxFileSize);
+    this.ssh = b.ssh ? SshSessions.create(b.credentials, b.knownHosts, b.strictHostKeyChecking) : null;
     if (!b.substitution && !b.variables.isEmpty()) {
       LOG.warn("{}: variables are set but substitution is off; they are not used", describe());
     }
@@ -279,8 +296,11 @@ public final class GitSource implements Source, AutoCloseable {
 
   private void configure(Transport tn) {
     tn.setTimeout(timeoutSeconds);
-    if (credentials != null) {
+    if (credentials != null && credentials.toProvider() != null) {
       tn.setCredentialsProvider(credentials.toProvider());
+    }
+    if (ssh != null) {
+      ssh.configure(tn, cacheDir.resolve("ssh-home"));
     }
   }
 
@@ -406,10 +426,8 @@ public final class GitSource implements Source, AutoCloseable {
         .setRemote(url)
         .setRefSpecs(specs)
         .setTagOpt(TagOpt.NO_TAGS)
-        .setTimeout(timeoutSeconds);
-    if (credentials != null) {
-      fetch.setCredentialsProvider(credentials.toProvider());
-    }
+        .setTimeout(timeoutSeconds)
+        .setTransportConfigCallback(this::configure);
     if (depth > 0) {
       fetch.setDepth(depth);
     }
@@ -417,13 +435,23 @@ public final class GitSource implements Source, AutoCloseable {
   }
 
   private SourceException failure(String what, Throwable e) {
+    if (ssh != null) {
+      String hostKey = ssh.takeHostKeyRejection();
+      if (hostKey != null) {
+        // the transport only says the key did not validate; the database knows why
+        return new SourceException(what + " of " + displayUrl + " (ref " + ref + "): " + hostKey, e);
+      }
+    }
     StringBuilder why = new StringBuilder();
     boolean leaks = false;
+    boolean authFailed = false;
     for (Throwable t = e; t != null; t = t.getCause()) {
       String msg = String.valueOf(t.getMessage());
-      if (credentials != null && msg.contains(credentials.secret())) {
+      if (credentials != null && !credentials.secret().isEmpty() && msg.contains(credentials.secret())) {
         leaks = true;
       }
+      String lower = msg.toLowerCase(java.util.Locale.ROOT);
+      authFailed |= lower.contains("authentication") || lower.contains("log in");
       if (why.indexOf(scrub(msg)) < 0) {
         why.append(why.length() == 0 ? "" : ": ").append(scrub(msg));
       }
@@ -432,8 +460,17 @@ public final class GitSource implements Source, AutoCloseable {
       }
     }
     String message = what + " of " + displayUrl + " (ref " + ref + "): " + why;
+    if (ssh != null && authFailed) {
+      message = what + " of " + displayUrl + " (ref " + ref + "): SSH public key authentication as user '" + sshUser()
+          + "' with the key " + credentials.privateKey() + " was refused (is its public key authorised for that user?): "
+          + why;
+    }
     // the cause chain is dropped when any message in it carries the secret
     return leaks ? new SourceException(message) : new SourceException(message, e);
+  }
+
+  private String sshUser() {
+    return uri.getUser() != null ? uri.getUser() : System.getProperty("user.name");
   }
 
   private String scrub(String message) {
@@ -468,9 +505,12 @@ public final class GitSource implements Source, AutoCloseable {
     }
   }
 
-  /** Closes the cache repository. */
+  /** Closes the cache repository and the SSH client. */
   @Override
   public synchronized void close() {
+    if (ssh != null) {
+      ssh.close();
+    }
     if (repository != null) {
       repository.close();
       repository = null;
@@ -490,6 +530,7 @@ public final class GitSource implements Source, AutoCloseable {
     private String path = "";
     private Path cacheDir;
     private Credentials credentials;
+    private boolean ssh;
     private Path knownHosts;
     private boolean strictHostKeyChecking = true;
     private Map<String, String> variables = Map.of();
@@ -501,8 +542,9 @@ public final class GitSource implements Source, AutoCloseable {
     private Builder() {}
 
     /**
-     * The repository: an {@code https://}, {@code http://}, {@code git://} or {@code file://} URL,
-     * or a local path. SSH URLs are refused for now.
+     * The repository: an {@code https://}, {@code http://}, {@code git://}, {@code file://} or
+     * {@code ssh://[user@]host[:port]/path} URL, an scp-like {@code user@host:path}, or a local path.
+     * SSH remotes need {@link Credentials#sshKey(Path)} and {@link #knownHosts(Path)}.
      */
     public Builder url(String uriOrPath) {
       Objects.requireNonNull(uriOrPath, "url");
@@ -514,10 +556,7 @@ public final class GitSource implements Source, AutoCloseable {
       }
       String scheme = u.getScheme();
       boolean scpLike = scheme == null && u.getHost() != null;
-      if (scpLike || (scheme != null && scheme.toLowerCase().contains("ssh"))) {
-        throw new SourceException("SSH remotes are not supported yet: " + u
-            + " (use an https:// URL with Credentials.token, or a local path)");
-      }
+      this.ssh = scpLike || (scheme != null && scheme.toLowerCase().contains("ssh"));
       this.url = uriOrPath;
       this.uri = u;
       return this;
@@ -566,19 +605,29 @@ public final class GitSource implements Source, AutoCloseable {
       return this;
     }
 
-    /** HTTPS credentials. */
+    /**
+     * The credentials: {@link Credentials#basic} or {@link Credentials#token} for HTTP(S), {@link
+     * Credentials#sshKey(Path)} for SSH.
+     */
     public Builder credentials(Credentials credentials) {
       this.credentials = Objects.requireNonNull(credentials, "credentials");
       return this;
     }
 
-    /** The known_hosts file for SSH remotes (SSH is not supported yet; kept for configuration). */
+    /**
+     * The OpenSSH known_hosts file the SSH server's host key is checked against (plain or hashed
+     * names; {@code [host]:port} for a port other than 22). It is only read, never written.
+     */
     public Builder knownHosts(Path knownHostsFile) {
       this.knownHosts = Objects.requireNonNull(knownHostsFile, "knownHosts");
       return this;
     }
 
-    /** Whether SSH host keys must be known (default true; SSH is not supported yet). */
+    /**
+     * Whether an SSH host missing from the known_hosts file is refused (default true). When false it
+     * is accepted with a warning naming host and key fingerprint; a host whose listed key differs
+     * from the one presented is refused either way.
+     */
     public Builder strictHostKeyChecking(boolean strict) {
       this.strictHostKeyChecking = strict;
       return this;
@@ -627,15 +676,31 @@ public final class GitSource implements Source, AutoCloseable {
     /**
      * The source.
      *
-     * @throws IllegalStateException when no URL was given
-     * @throws SourceException when the key ring cannot be read
+     * @throws IllegalStateException when no URL was given, or the credentials do not fit the URL
+     *     (an SSH URL needs {@link Credentials#sshKey(Path)} and, with strict host key checking, a
+     *     known_hosts file; an SSH key fits SSH URLs only)
+     * @throws SourceException when the key ring or the SSH private key cannot be read
      */
     public GitSource build() {
       if (url == null) {
         throw new IllegalStateException("GitSource needs a url");
       }
-      if (knownHosts != null || !strictHostKeyChecking) {
-        LOG.debug("knownHosts/strictHostKeyChecking apply to SSH remotes only; {} is not SSH", uri);
+      if (ssh) {
+        if (credentials == null || !credentials.isSshKey()) {
+          throw new IllegalStateException("SSH remote " + uri + " needs credentials(Credentials.sshKey(privateKey))"
+              + (credentials == null ? "" : ", not " + credentials));
+        }
+        if (knownHosts == null && strictHostKeyChecking) {
+          throw new IllegalStateException("SSH remote " + uri + " needs knownHosts(file) to check the server's host key"
+              + " (or strictHostKeyChecking(false) to accept unknown hosts)");
+        }
+      } else {
+        if (credentials != null && credentials.isSshKey()) {
+          throw new IllegalStateException("Credentials.sshKey applies to ssh:// and user@host:path URLs, not " + uri);
+        }
+        if (knownHosts != null || !strictHostKeyChecking) {
+          LOG.debug("knownHosts/strictHostKeyChecking apply to SSH remotes only; {} is not SSH", uri);
+        }
       }
       if (substitution) {
         VariableSubstitution.of(new TreeMap<>(variables));  // validates names and values now

@@ -1,0 +1,130 @@
+package dev.gitops.core.source;
+
+import dev.gitops.api.SourceException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.GeneralSecurityException;
+import java.security.KeyPair;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.sshd.common.NamedResource;
+import org.apache.sshd.common.config.keys.FilePasswordProvider;
+import org.apache.sshd.common.util.security.SecurityUtils;
+import org.eclipse.jgit.transport.SshTransport;
+import org.eclipse.jgit.transport.Transport;
+import org.eclipse.jgit.transport.sshd.SshdSessionFactory;
+import org.eclipse.jgit.transport.sshd.SshdSessionFactoryBuilder;
+
+/**
+ * The SSH side of one {@link GitSource}: its own JGit {@link SshdSessionFactory} (never the global
+ * default, never {@code ~/.ssh}: its home and SSH directories are a private, empty directory, so
+ * no {@code ~/.ssh/config}, default identity, agent or user known_hosts file is consulted), with
+ * the key of {@link Credentials#sshKey} as the only identity, public key authentication only, and
+ * host keys checked by {@link KnownHostsDatabase}.
+ */
+final class SshSessions implements AutoCloseable {
+
+  private final List<KeyPair> keys;
+  private final KnownHostsDatabase hosts;
+  private SshdSessionFactory factory;
+
+  private SshSessions(List<KeyPair> keys, KnownHostsDatabase hosts) {
+    this.keys = keys;
+    this.hosts = hosts;
+  }
+
+  /**
+   * Loads the private key now, so a missing file or a wrong passphrase fails when the source is
+   * built.
+   *
+   * @throws SourceException naming the key file (never its content nor the passphrase)
+   */
+  static SshSessions create(Credentials credentials, Path knownHosts, boolean strict) {
+    return new SshSessions(loadKeys(credentials), new KnownHostsDatabase(knownHosts, strict));
+  }
+
+  private static List<KeyPair> loadKeys(Credentials credentials) {
+    Path file = credentials.privateKey();
+    if (!Files.isRegularFile(file)) {
+      throw new SourceException("SSH private key file " + file + " does not exist or is not a file");
+    }
+    char[] pass = credentials.passphrase();
+    FilePasswordProvider passwords = pass == null ? FilePasswordProvider.EMPTY : FilePasswordProvider.of(new String(pass));
+    List<KeyPair> pairs = new ArrayList<>();
+    try (InputStream in = Files.newInputStream(file)) {
+      Iterable<KeyPair> loaded = SecurityUtils.loadKeyPairIdentities(null, NamedResource.ofName(file.toString()), in,
+          passwords);
+      if (loaded != null) {
+        loaded.forEach(pairs::add);
+      }
+    } catch (IOException | GeneralSecurityException | RuntimeException e) {
+      String why = String.valueOf(e.getMessage());
+      if (!credentials.secret().isEmpty()) {
+        why = why.replace(credentials.secret(), "***");
+      }
+      // the cause is dropped: key loaders may quote what they read
+      throw new SourceException("cannot load the SSH private key " + file + " ("
+          + (pass == null ? "no passphrase given" : "with the passphrase given: wrong passphrase or damaged file")
+          + "): "
+          + e.getClass().getSimpleName() + ": " + why);
+    } finally {
+      if (pass != null) {
+        java.util.Arrays.fill(pass, '\0');
+      }
+    }
+    if (pairs.isEmpty()) {
+      throw new SourceException("SSH private key file " + file + " holds no private key");
+    }
+    return List.copyOf(pairs);
+  }
+
+  /** Why the last host key was refused, or null; clears it. */
+  String takeHostKeyRejection() {
+    return hosts.takeRejection();
+  }
+
+  /** Makes {@code transport} use this source's SSH settings when it is an SSH transport. */
+  synchronized void configure(Transport transport, Path homeDir) {
+    if (transport instanceof SshTransport ssh) {
+      ssh.setSshSessionFactory(factory(homeDir));
+    }
+  }
+
+  private SshdSessionFactory factory(Path homeDir) {
+    if (factory == null) {
+      try {
+        Files.createDirectories(homeDir);
+        try {
+          Files.setPosixFilePermissions(homeDir, PosixFilePermissions.fromString("rwx------"));
+        } catch (UnsupportedOperationException e) {
+          // not a POSIX file system: the directory stays empty anyway, nothing secret is written there
+        }
+      } catch (IOException e) {
+        throw new SourceException("cannot create the private SSH directory " + homeDir + ": " + e.getMessage(), e);
+      }
+      factory = new SshdSessionFactoryBuilder()
+          .setHomeDirectory(homeDir.toFile())
+          .setSshDirectory(homeDir.toFile())
+          .setConfigFile(dir -> homeDir.resolve("config").toFile())  // does not exist: OpenSSH defaults
+          .setDefaultIdentities(dir -> List.of())
+          .setDefaultKeysProvider(dir -> keys)
+          .setDefaultKnownHostsFiles(dir -> List.of())
+          .setServerKeyDatabase((home, sshDir) -> hosts)
+          .setPreferredAuthentications("publickey")
+          .setConnectorFactory(null)  // no SSH agent
+          .build(null);
+    }
+    return factory;
+  }
+
+  @Override
+  public synchronized void close() {
+    if (factory != null) {
+      factory.close();
+      factory = null;
+    }
+  }
+}
