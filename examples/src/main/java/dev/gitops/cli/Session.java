@@ -60,6 +60,16 @@ final class Session implements AutoCloseable {
     if (t.path != null) {
       source.path(t.path);
     }
+    dev.gitops.core.source.Credentials credentials = t.credentials();
+    if (credentials != null) {
+      source.credentials(credentials);
+    }
+    if (t.knownHosts != null) {
+      source.knownHosts(t.knownHosts);
+    }
+    if (t.acceptUnknownHosts) {
+      source.strictHostKeyChecking(false);
+    }
     LocalFilesProvider.Builder files = LocalFilesProvider.builder(target).id("files").exclude(stateDir);
     if (!t.structured.isEmpty()) {
       files.structured(t.structured.toArray(String[]::new));

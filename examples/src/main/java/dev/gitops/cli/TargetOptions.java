@@ -48,6 +48,26 @@ public final class TargetOptions {
       description = "Files merged field by field (JSON/YAML) rather than as whole text, for example '**/*.json'.")
   List<String> structured = new ArrayList<>();
 
+  /** SSH private key for ssh:// and user@host:path repositories. */
+  @Option(names = "--ssh-key", paramLabel = "FILE",
+      description = "Private key for SSH repositories; its passphrase, if any, is read from the environment variable GITOPS_SSH_PASSPHRASE.")
+  Path sshKey;
+
+  /** known_hosts file for SSH. */
+  @Option(names = "--known-hosts", paramLabel = "FILE",
+      description = "known_hosts file the SSH server's key must be listed in (unknown hosts are refused).")
+  Path knownHosts;
+
+  /** Accept SSH hosts that are not in known_hosts (a changed key is still refused). */
+  @Option(names = "--accept-unknown-hosts",
+      description = "Accept an SSH server whose key is not in --known-hosts (logged); a changed key is always refused.")
+  boolean acceptUnknownHosts;
+
+  /** User name for HTTPS basic authentication. */
+  @Option(names = "--username", paramLabel = "USER",
+      description = "User for HTTPS basic authentication; the password is read from GITOPS_PASSWORD, never from a flag.")
+  String username;
+
   /** The target directory, absolute. */
   Path targetDir() {
     return target.toAbsolutePath().normalize();
@@ -73,5 +93,29 @@ public final class TargetOptions {
     if (target == null) {
       throw new IllegalArgumentException("missing --target: the directory the files provider keeps in line");
     }
+    if (username != null && System.getenv("GITOPS_PASSWORD") == null) {
+      throw new IllegalArgumentException("--username needs the password in the environment variable GITOPS_PASSWORD");
+    }
+    if (username != null && sshKey != null) {
+      throw new IllegalArgumentException("--username (HTTPS) and --ssh-key (SSH) cannot be used together");
+    }
+  }
+
+  /**
+   * The credentials the flags and the environment give: an SSH key (--ssh-key, passphrase from
+   * GITOPS_SSH_PASSPHRASE), HTTPS basic (--username, password from GITOPS_PASSWORD), an HTTPS
+   * token (GITOPS_TOKEN), or none.
+   */
+  dev.gitops.core.source.Credentials credentials() {
+    if (sshKey != null) {
+      String passphrase = System.getenv("GITOPS_SSH_PASSPHRASE");
+      return passphrase == null ? dev.gitops.core.source.Credentials.sshKey(sshKey)
+          : dev.gitops.core.source.Credentials.sshKey(sshKey, passphrase.toCharArray());
+    }
+    if (username != null) {
+      return dev.gitops.core.source.Credentials.basic(username, System.getenv("GITOPS_PASSWORD"));
+    }
+    String token = System.getenv("GITOPS_TOKEN");
+    return token == null || token.isEmpty() ? null : dev.gitops.core.source.Credentials.token(token);
   }
 }

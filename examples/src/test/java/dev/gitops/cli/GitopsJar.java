@@ -41,6 +41,11 @@ final class GitopsJar {
 
   /** Runs {@code java -jar gitops.jar args...} in {@code workDir}. */
   static Result run(Path workDir, String... args) throws IOException, InterruptedException {
+    return run(workDir, java.util.Map.of(), args);
+  }
+
+  /** Runs {@code java -jar gitops.jar args...} in {@code workDir} with extra environment variables. */
+  static Result run(Path workDir, java.util.Map<String, String> env, String... args) throws IOException, InterruptedException {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.add("-jar");
@@ -48,8 +53,10 @@ final class GitopsJar {
     cmd.addAll(List.of(args));
     Path out = Files.createTempFile(workDir, "stdout-", ".txt");
     Path err = Files.createTempFile(workDir, "stderr-", ".txt");
-    Process p = new ProcessBuilder(cmd).directory(workDir.toFile())
-        .redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+    ProcessBuilder pb = new ProcessBuilder(cmd).directory(workDir.toFile())
+        .redirectOutput(out.toFile()).redirectError(err.toFile());
+    pb.environment().putAll(env);
+    Process p = pb.start();
     if (!p.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
       p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
       fail("gitops " + String.join(" ", args) + " did not finish within " + TIMEOUT_SECONDS + " s; stdout so far:\n"
