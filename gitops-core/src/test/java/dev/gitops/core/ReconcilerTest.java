@@ -459,4 +459,20 @@ class ReconcilerTest {
     rec.sync();
     assertThat(rec.history()).hasSize(3).first().satisfies(h -> assertThat(h.revision()).isEqualTo("r2"));
   }
+
+  @Test
+  void aCreateCutShortByACrashIsRetriedWithoutClaimingDrift() {
+    MapProvider p = new MapProvider("m", false);
+    want("r1", res("a", "{'x':1}"));
+    try (var lock = store.lock(java.time.Duration.ofSeconds(1))) {
+      store.writePending(res("a", "{'x':1}"));
+    }
+    Change c = reconciler(p).plan().change(key("a"));
+    assertThat(c.action()).isEqualTo(Action.CREATE);
+    assertThat(c.drift()).isFalse();
+    assertThat(c.reason()).contains("did not complete");
+    reconciler(p).sync();
+    assertThat(store.load().pending()).isEmpty();
+    assertThat(store.load().inventory()).containsKey(key("a"));
+  }
 }

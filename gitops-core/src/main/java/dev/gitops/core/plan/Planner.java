@@ -160,7 +160,8 @@ public final class Planner {
 
     if (v.isAbsent()) {
       MergeResult r = merge(key, rules, last, d, null, l, pending, v);
-      if (stored != null) {
+      // Only a last-applied entry proves the object existed; a pending-only entry is a create a crash cut short.
+      if (l != null) {
         flags.add(Flag.DRIFT);
         flags.add(Flag.DELETED_OUT_OF_BAND);
       }
@@ -168,7 +169,8 @@ public final class Planner {
         return change(key, Action.SKIP, d, null, r, flags, "absent, and its policy (" + d.policy() + ") forbids create", sensitive);
       }
       return change(key, Action.CREATE, d, null, r, flags,
-          stored != null ? "deleted out of band; creating it again" : "not present", sensitive);
+          l != null ? "deleted out of band; creating it again"
+              : pending != null ? "not present (an earlier create did not complete)" : "not present", sensitive);
     }
 
     OwnerMark mark = v.mark();
