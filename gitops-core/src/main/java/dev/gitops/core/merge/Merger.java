@@ -96,32 +96,39 @@ final class Merger {
   private JsonNode mergeObject(Trail at, RuleCursor cur, JsonNode l, JsonNode d, JsonNode v) {
     JsonNode lo = l != null && l.isObject() ? l : null;
     JsonNode vo = v != null && v.isObject() ? v : null;
-    boolean changed = vo == null;
-    Map<String, JsonNode> out = new LinkedHashMap<>(Math.max(8, (d.size() + (vo == null ? 0 : vo.size())) * 4 / 3 + 1));
+    // The output map is only built once a field differs from V; until then V is the answer.
+    Map<String, JsonNode> out = vo == null ? newMap(d, null) : null;
     if (vo != null) {
-      for (Iterator<Map.Entry<String, JsonNode>> it = vo.fields(); it.hasNext(); ) {
+      int i = 0;
+      for (Iterator<Map.Entry<String, JsonNode>> it = vo.fields(); it.hasNext(); i++) {
         Map.Entry<String, JsonNode> e = it.next();
         String k = e.getKey();
         JsonNode vk = e.getValue();
-        FieldPath.Segment seg = cur.isEmpty() ? null : new FieldPath.Field(k);
-        RuleCursor cc = seg == null ? cur : cur.step(seg);
+        FieldPath.Segment seg = cur.isEmpty() || !cur.needsSegment() ? null : new FieldPath.Field(k);
+        RuleCursor cc = cur.isEmpty() ? cur : cur.step(seg);
         JsonNode tk;
         if (cc.isIgnored()) {
           tk = vk;
         } else {
           JsonNode dk = d.get(k);
           if (isPresent(dk)) {
-            tk = merge(cc.isEmpty() ? null : at.then(seg), cc, lo == null ? null : lo.get(k), dk, vk);
+            tk = merge(cc.isEmpty() ? null : at.then(seg == null ? new FieldPath.Field(k) : seg), cc,
+                lo == null ? null : lo.get(k), dk, vk);
           } else if (dk != null || (lo != null && lo.has(k))) {
             tk = null;
           } else {
             tk = vk;
           }
         }
-        if (tk != vk) {
-          changed = true;
+        if (tk != vk && out == null) {
+          out = newMap(d, vo);
+          int j = 0;
+          for (Iterator<Map.Entry<String, JsonNode>> it2 = vo.fields(); j < i; j++) {
+            Map.Entry<String, JsonNode> e2 = it2.next();
+            out.put(e2.getKey(), e2.getValue());
+          }
         }
-        if (tk != null) {
+        if (out != null && tk != null) {
           out.put(k, tk);
         }
       }
@@ -136,15 +143,32 @@ final class Merger {
       if (!isPresent(dk)) {
         continue;
       }
-      FieldPath.Segment seg = cur.isEmpty() ? null : new FieldPath.Field(k);
-      RuleCursor cc = seg == null ? cur : cur.step(seg);
+      FieldPath.Segment seg = new FieldPath.Field(k);
+      RuleCursor cc = cur.isEmpty() ? cur : cur.step(seg);
       if (cc.isIgnored()) {
         continue;
       }
-      out.put(k, merge(cc.isEmpty() ? null : at.then(seg), cc, lo == null ? null : lo.get(k), dk, null));
-      changed = true;
+      JsonNode tk = merge(cc.isEmpty() ? null : at.then(seg), cc, lo == null ? null : lo.get(k), dk, null);
+      if (out == null) {
+        out = newMap(d, vo);
+        out.putAll(mapOf(vo));
+      }
+      out.put(k, tk);
     }
-    return changed ? Documents.object(out) : vo;
+    return out != null ? Documents.object(out) : vo;
+  }
+
+  private static Map<String, JsonNode> newMap(JsonNode d, JsonNode vo) {
+    return new LinkedHashMap<>(Math.max(8, (d.size() + (vo == null ? 0 : vo.size())) * 4 / 3 + 1));
+  }
+
+  private static Map<String, JsonNode> mapOf(JsonNode o) {
+    Map<String, JsonNode> m = new LinkedHashMap<>();
+    for (Iterator<Map.Entry<String, JsonNode>> it = o.fields(); it.hasNext(); ) {
+      Map.Entry<String, JsonNode> e = it.next();
+      m.put(e.getKey(), e.getValue());
+    }
+    return m;
   }
 
   private JsonNode mergeAtomicList(Trail at, RuleCursor cur, JsonNode l, JsonNode d, JsonNode v) {
@@ -202,8 +226,12 @@ final class Merger {
 
   /** The keys of D's elements; throws naming the path when one lacks its key or repeats one. */
   private List<List<JsonNode>> desiredKeys(Trail at, ListRule rule, JsonNode d) {
+    return desiredKeys(at, rule, d, new HashMap<>(d.size() * 2));
+  }
+
+  /** As {@link #desiredKeys(Trail, ListRule, JsonNode)}, filling {@code seen} with key to index. */
+  private List<List<JsonNode>> desiredKeys(Trail at, ListRule rule, JsonNode d, Map<List<JsonNode>, Integer> seen) {
     List<List<JsonNode>> keys = new ArrayList<>(d.size());
-    Map<List<JsonNode>, Integer> seen = new HashMap<>();
     for (int i = 0; i < d.size(); i++) {
       List<JsonNode> k = Nodes.keyOf(rule, d.get(i));
       if (k == null) {
@@ -223,11 +251,8 @@ final class Merger {
   }
 
   private JsonNode mergeKeyed(Trail at, RuleCursor cur, ListRule rule, JsonNode l, JsonNode d, JsonNode v) {
-    List<List<JsonNode>> dKeys = desiredKeys(at, rule, d);
-    Map<List<JsonNode>, Integer> dIndex = new HashMap<>(dKeys.size() * 2);
-    for (int i = 0; i < dKeys.size(); i++) {
-      dIndex.put(dKeys.get(i), i);
-    }
+    Map<List<JsonNode>, Integer> dIndex = new HashMap<>(d.size() * 2);
+    List<List<JsonNode>> dKeys = desiredKeys(at, rule, d, dIndex);
     Map<List<JsonNode>, JsonNode> lByKey = new HashMap<>();
     if (l != null && l.isArray()) {
       for (JsonNode e : l) {
@@ -259,13 +284,12 @@ final class Merger {
     boolean[] skip = new boolean[d.size()];
     for (int i = 0; i < d.size(); i++) {
       List<JsonNode> k = dKeys.get(i);
-      FieldPath.Segment seg = Nodes.keySegment(rule, k);
-      RuleCursor cc = cur.step(seg);
+      RuleCursor cc = cur.step(cur.needsSegment() ? Nodes.keySegment(rule, k) : null);
       if (cc.isIgnored()) {
         merged[i] = vMatch[i];
         skip[i] = vMatch[i] == null;
       } else {
-        merged[i] = merge(at.then(seg), cc, lByKey.get(k), d.get(i), vMatch[i]);
+        merged[i] = merge(at.thenKey(rule, k), cc, lByKey.get(k), d.get(i), vMatch[i]);
       }
     }
     List<JsonNode> out = new ArrayList<>(vn + d.size());

@@ -111,6 +111,10 @@ final class RuleCursor {
   private final boolean atomicMap;
   private final boolean ignored;
   private final boolean sensitive;
+  /** The literal pattern parts one step further down; a segment matching none steps like any other. */
+  private final String[] literals;
+  private volatile RuleCursor wildcardStep;
+  private final java.util.concurrent.ConcurrentHashMap<String, RuleCursor> literalSteps = new java.util.concurrent.ConcurrentHashMap<>(4);
 
   private RuleCursor(Compiled compiled, int[] states) {
     this.compiled = compiled;
@@ -130,6 +134,15 @@ final class RuleCursor {
         }
       }
     }
+    List<String> lits = new ArrayList<>(2);
+    for (int s : states) {
+      String[] parts = compiled.parts[s >>> PART_BITS];
+      int part = s & PART_MASK;
+      if (part < parts.length && !parts[part].equals("*") && !parts[part].equals("**") && !lits.contains(parts[part])) {
+        lits.add(parts[part]);
+      }
+    }
+    this.literals = lits.toArray(new String[0]);
     this.listRule = list;
     this.atomicMap = am;
     this.ignored = ig;
@@ -146,12 +159,41 @@ final class RuleCursor {
     return states.length == 0;
   }
 
-  /** The cursor one segment further down. */
+  /**
+   * Whether {@link #step} needs the segment: false when no pattern names a literal segment here,
+   * so callers may pass null and skip building one.
+   */
+  boolean needsSegment() {
+    return literals.length > 0;
+  }
+
+  /**
+   * The cursor one segment further down. Steps are memoised per cursor (cursors belong to a
+   * {@link Compiled} rule set that merges share): a segment that matches no literal part leads to
+   * the one wildcard successor, and only the few literal texts get their own entry.
+   */
   RuleCursor step(FieldPath.Segment segment) {
     if (states.length == 0) {
       return this;
     }
-    String text = null;
+    if (literals.length > 0) {
+      String text = segment.text();
+      for (String lit : literals) {
+        if (lit.equals(text)) {
+          return literalSteps.computeIfAbsent(text, this::advance);
+        }
+      }
+    }
+    RuleCursor w = wildcardStep;
+    if (w == null) {
+      w = advance(null);
+      wildcardStep = w;
+    }
+    return w;
+  }
+
+  /** The successor for segment text {@code text} (null: a text no literal part matches). */
+  private RuleCursor advance(String text) {
     int[] next = new int[states.length + 1];
     int n = 0;
     for (int s : states) {
@@ -168,9 +210,6 @@ final class RuleCursor {
       } else if (p.equals("*")) {
         to = s + 1;
       } else {
-        if (text == null) {
-          text = segment.text();
-        }
         if (!p.equals(text)) {
           continue;
         }
