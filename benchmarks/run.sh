@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# Runs every benchmark (B1 JMH, B2 scale harness, B3 CLI) and writes benchmarks/results/latest.json
+# and benchmarks/results/latest.md. Usage: benchmarks/run.sh [N list for B2, default 1000,10000,100000]
+# Budget: under 15 minutes on a 2-core machine. Nothing here runs during `mvn verify`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+NS=${1:-1000,10000,100000}
+CLI_NS=${CLI_NS:-1000,10000}
+OUT="$ROOT/benchmarks/results"
+RAW="$OUT/raw"
+mkdir -p "$RAW"
+JAR="$ROOT/benchmarks/target/benchmarks.jar"
+CLI="$ROOT/examples/target/gitops.jar"
+START=$(date +%s)
+
+echo "== build (no tests)"
+mvn -q -B -o package -DskipTests -pl benchmarks,examples -am
+
+echo "== machine"
+{
+  echo "{"
+  echo "  \"nproc\": $(nproc),"
+  echo "  \"memTotalKb\": $(awk '/MemTotal/ {print $2}' /proc/meminfo),"
+  echo "  \"cpu\": \"$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo | tr -d '"')\","
+  echo "  \"java\": \"$(java -version 2>&1 | tr '\n' ' ' | tr -d '"')\","
+  echo "  \"git\": \"$(git --version)\","
+  echo "  \"date\": \"$(date -u +%Y-%m-%dT%H:%M:%SZ)\""
+  echo "}"
+} > "$RAW/machine.json"
+
+echo "== B1 merge vs JSON-patch peers (JMH, 1 fork)"
+java -jar "$JAR" MergeBenchmark -f 1 -wi 3 -i 5 -w 1s -r 1s -rf json -rff "$RAW/jmh.json" > "$RAW/jmh.txt" 2>&1 \
+  || { tail -50 "$RAW/jmh.txt"; exit 1; }
+tail -40 "$RAW/jmh.txt"
+java -cp "$JAR" dev.gitops.benchmarks.PatchSizes "$RAW/patch-sizes.json"
+
+echo "== B2 scale harness (N = $NS)"
+java -Xmx8g -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp "$JAR" dev.gitops.benchmarks.ScaleHarness \
+  --n "$NS" --out "$RAW/scale.json"
+
+echo "== B3 CLI (files provider, N = $CLI_NS)"
+TIME=/usr/bin/time
+if [ ! -x "$TIME" ]; then
+  echo "installing GNU time"; apt-get install -y -q time >/dev/null
+fi
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+# one whole-process run: prints "<seconds> <peak RSS kB> <exit code>"
+measure() {
+  local log="$WORK/time.log"
+  local t0 t1 rc
+  t0=$(date +%s%N)
+  set +e
+  "$TIME" -v -o "$log" "$@" >"$WORK/out.log" 2>&1
+  rc=$?
+  set -e
+  t1=$(date +%s%N)
+  echo "$(( (t1 - t0) / 1000000 )) $(awk '/Maximum resident set size/ {print $6}' "$log") $rc"
+}
+{
+  echo "{"
+  read -r ms rss rc < <(measure java -jar "$CLI" --version)
+  echo "  \"startup\": {\"command\": \"java -jar examples/target/gitops.jar --version\", \"ms\": $ms, \"peakRssKb\": $rss},"
+  read -r ms rss rc < <(measure java -jar "$CLI" --help)
+  echo "  \"help\": {\"command\": \"java -jar examples/target/gitops.jar --help\", \"ms\": $ms, \"peakRssKb\": $rss},"
+  echo "  \"rows\": ["
+  first=1
+  for n in ${CLI_NS//,/ }; do
+    repo="$WORK/repo-$n"; target="$WORK/target-$n"
+    mkdir -p "$repo"
+    for ((i = 0; i < n; i++)); do
+      d="$repo/conf/d$(( i / 100 ))"; mkdir -p "$d"
+      printf 'service-%06d\n%s\n' "$i" "$(head -c 1000 /dev/zero | tr '\0' 'x')" > "$d/f$i.conf"
+    done
+    git -C "$repo" init -q -b main && git -C "$repo" add -A
+    git -C "$repo" -c user.name=b -c user.email=b@x commit -q -m gen
+    sync_cmd=(java -jar "$CLI" sync --repo "$repo" --target "$target")
+    read -r first_ms first_rss rc1 < <(measure "${sync_cmd[@]}")
+    read -r same_ms same_rss rc2 < <(measure "${sync_cmd[@]}")
+    echo "changed" >> "$repo/conf/d0/f7.conf"
+    git -C "$repo" -c user.name=b -c user.email=b@x commit -q -am change
+    read -r one_ms one_rss rc3 < <(measure "${sync_cmd[@]}")
+    [ "$first" = 1 ] || echo ","
+    first=0
+    echo "    {\"n\": $n, \"firstSyncMs\": $first_ms, \"firstSyncPeakRssKb\": $first_rss, \"firstExit\": $rc1,"
+    echo "     \"noChangeSyncMs\": $same_ms, \"noChangeSyncPeakRssKb\": $same_rss, \"noChangeExit\": $rc2,"
+    echo "     \"oneFileSyncMs\": $one_ms, \"oneFileSyncPeakRssKb\": $one_rss, \"oneFileExit\": $rc3,"
+    echo "     \"command\": \"java -jar examples/target/gitops.jar sync --repo REPO --target DIR\"}"
+    rm -rf "$repo" "$target"
+  done
+  echo "  ]"
+  echo "}"
+} > "$RAW/cli.json"
+cat "$RAW/cli.json"
+
+echo "== report"
+java -cp "$JAR" dev.gitops.benchmarks.Report "$RAW" "$OUT/latest.json" "$OUT/latest.md"
+cat "$OUT/latest.md"
+echo "total $(( $(date +%s) - START )) s"

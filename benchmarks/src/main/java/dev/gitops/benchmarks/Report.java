@@ -1,0 +1,165 @@
+package dev.gitops.benchmarks;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Joins the raw results of run.sh (machine, JMH, patch sizes, scale harness, CLI) into one JSON
+ * file with the targets evaluated, and a Markdown summary.
+ *
+ * <pre>
+ * java -cp benchmarks/target/benchmarks.jar dev.gitops.benchmarks.Report results/raw results/latest.json results/latest.md
+ * </pre>
+ */
+public final class Report {
+
+  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+  private Report() {}
+
+  /** Entry point: raw directory, JSON output, Markdown output. */
+  public static void main(String[] args) throws IOException {
+    Path raw = Path.of(args[0]);
+    ObjectNode out = JSON.createObjectNode();
+    out.set("machine", read(raw.resolve("machine.json")));
+    StringBuilder md = new StringBuilder();
+    ArrayNode targets = JSON.createArrayNode();
+
+    // B1
+    Map<String, Map<String, Double>> ns = new TreeMap<>();
+    JsonNode jmh = read(raw.resolve("jmh.json"));
+    for (JsonNode b : jmh) {
+      String bench = b.get("benchmark").asText().replaceFirst(".*\\.", "");
+      String edit = b.at("/params/edit").asText();
+      ns.computeIfAbsent(edit, k -> new TreeMap<>()).put(bench, b.at("/primaryMetric/score").asDouble());
+    }
+    JsonNode sizes = read(raw.resolve("patch-sizes.json"));
+    ObjectNode b1 = out.putObject("b1");
+    md.append("### B1 — three-way merge + patch vs JSON-patch diff (ns/op, patch ops)\n\n");
+    md.append("| edit | ours | json-patch | zjsonpatch | zjsonpatch (independent copy) | equals floor | ops ours / json-patch / zjsonpatch "
+        + "| json-patch ÷ ours (≥ 3) | ours ÷ zjsonpatch (≤ 1) | ours ÷ floor (≤ 4) |\n");
+    md.append("|---|---:|---:|---:|---:|---:|---|---:|---:|---:|\n");
+    for (Deployments.Edit e : Deployments.Edit.values()) {
+      Map<String, Double> m = ns.getOrDefault(e.param(), Map.of());
+      JsonNode s = sizes.get(e.param());
+      double ours = m.getOrDefault("ours", Double.NaN);
+      double jp = m.getOrDefault("jsonPatch", Double.NaN);
+      double zj = m.getOrDefault("zjsonpatch", Double.NaN);
+      double zc = m.getOrDefault("zjsonpatchCopy", Double.NaN);
+      double fl = m.getOrDefault("equalsFloor", Double.NaN);
+      ObjectNode row = b1.putObject(e.param());
+      m.forEach(row::put);
+      row.set("ops", s);
+      row.put("jsonPatchOverOurs", jp / ours);
+      row.put("oursOverZjsonpatch", ours / zj);
+      row.put("oursOverZjsonpatchCopy", ours / zc);
+      row.put("oursOverFloor", ours / fl);
+      target(targets, "B1 " + e.param() + ": ≥ 3× faster than json-patch", jp / ours >= 3, fmt(jp / ours) + "×");
+      target(targets, "B1 " + e.param() + ": not slower than zjsonpatch", ours <= zj, "ours/zjsonpatch " + fmt(ours / zj));
+      target(targets, "B1 " + e.param() + ": patch no longer than zjsonpatch's",
+          s.get("ours").asInt() <= s.get("zjsonpatch").asInt(), s.get("ours") + " vs " + s.get("zjsonpatch") + " ops");
+      target(targets, "B1 " + e.param() + ": within 4× of the equality floor", ours <= 4 * fl, fmt(ours / fl) + "×");
+      md.append(String.format(Locale.ROOT, "| %s | %.0f | %.0f | %.0f | %.0f | %.0f | %d / %d / %d | %s | %s | %s |\n", e.param(), ours, jp, zj, zc, fl,
+          s.get("ours").asInt(), s.get("jsonPatch").asInt(), s.get("zjsonpatch").asInt(), fmt(jp / ours), fmt(ours / zj), fmt(ours / fl)));
+    }
+
+    // B2
+    JsonNode scale = read(raw.resolve("scale.json"));
+    out.set("b2", scale);
+    md.append("\n### B2 — scale harness, provider `").append(scale.get("provider").asText()).append("` (ms unless noted)\n\n");
+    String[] cols = {"coldSyncMs", "sameCommitResyncMs", "oneFileResyncMs", "onePercentResyncMs", "planWarmMs", "planAllMergesMs",
+        "readJgitMs", "readGitCliMs", "yamlBytesPerResource", "desiredStateBytesPerResource", "jacksonTreeBytesPerResource",
+        "engineRetainedBytesPerResource"};
+    md.append("| N |");
+    for (String c : cols) {
+      md.append(' ').append(c).append(" |");
+    }
+    md.append("\n|---|");
+    md.append("---:|".repeat(cols.length)).append('\n');
+    JsonNode first = null;
+    JsonNode last = null;
+    for (JsonNode r : scale.get("rows")) {
+      md.append("| ").append(r.get("n").asInt()).append(" |");
+      for (String c : cols) {
+        md.append(' ').append(r.get(c).asText()).append(" |");
+      }
+      md.append('\n');
+      first = first == null ? r : first;
+      last = r;
+      if (r.get("n").asInt() == 10_000) {
+        double cold = r.get("coldSyncMs").asDouble();
+        target(targets, "B2 N=10k: same-commit resync ≤ 5% of cold", r.get("sameCommitResyncMs").asDouble() <= 0.05 * cold,
+            pct(r.get("sameCommitResyncMs").asDouble() / cold));
+        target(targets, "B2 N=10k: one-file resync ≤ 5% of cold", r.get("oneFileResyncMs").asDouble() <= 0.05 * cold,
+            pct(r.get("oneFileResyncMs").asDouble() / cold));
+        target(targets, "B2 N=10k: plan of all (every key merged) ≤ 1 s warm", r.get("planAllMergesMs").asDouble() <= 1000,
+            r.get("planAllMergesMs").asText() + " ms (cached merges: " + r.get("planWarmMs").asText() + " ms)");
+        target(targets, "B2 N=10k: our tree read no slower than the git CLI", r.get("readJgitMs").asDouble() <= r.get("readGitCliMs").asDouble(),
+            r.get("readJgitMs").asText() + " vs " + r.get("readGitCliMs").asText() + " ms");
+        double y = r.get("yamlBytesPerResource").asDouble();
+        target(targets, "B2 N=10k: retained heap ≤ 3× YAML", r.get("desiredStateBytesPerResource").asDouble() <= 3 * y,
+            fmt(r.get("desiredStateBytesPerResource").asDouble() / y) + "× (plain Jackson tree " + fmt(r.get("jacksonTreeBytesPerResource").asDouble() / y) + "×)");
+      }
+    }
+    if (first != null && last != first) {
+      ObjectNode growth = out.putObject("b2Growth");
+      double nRatio = last.get("n").asDouble() / first.get("n").asDouble();
+      growth.put("nRatio", nRatio);
+      md.append("\nGrowth from N=").append(first.get("n").asInt()).append(" to N=").append(last.get("n").asInt())
+          .append(" (×").append(fmt(nRatio)).append(" resources; per-resource heap figures should stay flat):\n\n");
+      for (String c : cols) {
+        double g = last.get(c).asDouble() / first.get(c).asDouble();
+        growth.put(c, g);
+        md.append("- ").append(c).append(": ×").append(fmt(g)).append('\n');
+      }
+    }
+
+    // B3
+    JsonNode cli = read(raw.resolve("cli.json"));
+    out.set("b3", cli);
+    md.append("\n### B3 — `gitops sync` (files provider), whole process\n\n");
+    md.append("Start-up: `--version` ").append(cli.at("/startup/ms").asText()).append(" ms (peak RSS ")
+        .append(cli.at("/startup/peakRssKb").asLong() / 1024).append(" MB); `--help` ").append(cli.at("/help/ms").asText()).append(" ms.\n\n");
+    md.append("| files | first sync ms | peak RSS MB | no-change sync ms | peak RSS MB | one-file-change sync ms | peak RSS MB |\n");
+    md.append("|---:|---:|---:|---:|---:|---:|---:|\n");
+    for (JsonNode r : cli.get("rows")) {
+      md.append(String.format(Locale.ROOT, "| %d | %d | %d | %d | %d | %d | %d |\n", r.get("n").asInt(), r.get("firstSyncMs").asLong(),
+          r.get("firstSyncPeakRssKb").asLong() / 1024, r.get("noChangeSyncMs").asLong(), r.get("noChangeSyncPeakRssKb").asLong() / 1024,
+          r.get("oneFileSyncMs").asLong(), r.get("oneFileSyncPeakRssKb").asLong() / 1024));
+    }
+
+    out.set("targets", targets);
+    md.append("\n### Targets\n\n| target | met | measured |\n|---|---|---|\n");
+    for (JsonNode t : targets) {
+      md.append("| ").append(t.get("target").asText()).append(" | ").append(t.get("met").asBoolean() ? "yes" : "**no**")
+          .append(" | ").append(t.get("measured").asText()).append(" |\n");
+    }
+    Files.writeString(Path.of(args[1]), JSON.writeValueAsString(out));
+    Files.writeString(Path.of(args[2]), md.toString());
+  }
+
+  private static void target(ArrayNode targets, String name, boolean met, String measured) {
+    targets.addObject().put("target", name).put("met", met).put("measured", measured);
+  }
+
+  private static String fmt(double d) {
+    return String.format(Locale.ROOT, "%.2f", d);
+  }
+
+  private static String pct(double d) {
+    return String.format(Locale.ROOT, "%.1f%%", 100 * d);
+  }
+
+  private static JsonNode read(Path p) throws IOException {
+    return JSON.readTree(p.toFile());
+  }
+}
