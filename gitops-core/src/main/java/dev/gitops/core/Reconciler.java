@@ -340,13 +340,12 @@ public final class Reconciler {
       if (c.action() == Action.NOOP) {
         Resource d = p.desired.get(c.key());
         StoredResource l = p.stored.inventory().get(c.key());
-        boolean pending = p.stored.pending().containsKey(c.key());
-        if (d == null && (l != null || pending)) {
+        if (d == null && (l != null || p.stored.pending().containsKey(c.key()))) {
           store.forget(c.key());
         } else if (d != null) {
-          Resource form = lastApplied(d, p);
-          if (l == null || pending || !LastApplied.sameDesired(l.resource(), form)) {
-            store.commit(form, p.plan.revision());
+          MergeRules rules = planner.rulesFor(d.key(), providers, options.rules());
+          if (planner.needsRecord(d, l, p.stored.pending().get(c.key()), rules, p.secretKey)) {
+            store.commit(LastApplied.of(d, rules, p.secretKey), p.plan.revision());
           }
         }
         outcomes.putIfAbsent(c.key(), Outcome.unchanged());

@@ -475,4 +475,23 @@ class ReconcilerTest {
     assertThat(store.load().pending()).isEmpty();
     assertThat(store.load().inventory()).containsKey(key("a"));
   }
+
+  @Test
+  void aNoopWhoseDesiredStateChangedStillRecordsIt() {
+    MapProvider p = new MapProvider("m", false);
+    want("r1", res("a", "{'x':1}"));
+    Reconciler rec = reconciler(p);
+    rec.sync();
+    rec.sync();
+    p.put(key("a"), json("{'x':2}"));
+    want("r2", res("a", "{'x':2}"));
+    SyncResult r = rec.sync();
+    assertThat(r.plan().change(key("a")).action()).isEqualTo(Action.NOOP);
+    assertThat(store.load().inventory().get(key("a")).resource().document()).isEqualTo(json("{'x':2}"));
+
+    Resource paused = Resource.builder(key("a")).document(json("{'x':2}")).policy(ManagementPolicy.NO_PRUNE).build();
+    want("r3", paused);
+    rec.sync();
+    assertThat(store.load().inventory().get(key("a")).resource().policy()).isEqualTo(ManagementPolicy.NO_PRUNE);
+  }
 }

@@ -35,6 +35,12 @@ public final class LastApplied {
     return doc == desired.document() ? desired : desired.withDocument(doc);
   }
 
+  /** Whether two resources agree on the metadata that shapes decisions (not document, not origin). */
+  public static boolean sameMetadata(Resource a, Resource b) {
+    return a.dependsOn().equals(b.dependsOn()) && a.wave() == b.wave() && a.policy().equals(b.policy())
+        && a.sensitive().equals(b.sensitive());
+  }
+
   /** Whether two recorded forms agree on everything but their origin. */
   public static boolean sameDesired(Resource a, Resource b) {
     return a.document().equals(b.document()) && a.dependsOn().equals(b.dependsOn()) && a.wave() == b.wave()

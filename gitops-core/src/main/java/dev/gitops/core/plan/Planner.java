@@ -61,6 +61,11 @@ public final class Planner {
   private final PlanOptions options;
   private final Map<String, MergeResult> mergeCache = new ConcurrentHashMap<>();
   private final Map<String, ThreeWayMerge> merges = new ConcurrentHashMap<>();
+  private final Digests digests = new Digests();
+  /** Per key, the desired document and stored serial last found already recorded as last-applied. */
+  private final Map<ResourceKey, Recorded> recorded = new ConcurrentHashMap<>();
+
+  private record Recorded(JsonNode desired, Resource metadata, long serial) {}
 
   /** A planner for the reconciler instance {@code owner}. */
   public Planner(String owner, PlanOptions options) {
@@ -107,9 +112,13 @@ public final class Planner {
       }
       changes = safe;
     }
+    digests.retain(keys);
+    if (recorded.size() > keys.size()) {
+      recorded.keySet().retainAll(keys);
+    }
     Map<ResourceKey, SortedSet<ResourceKey>> deps = DependencyGraph.build(changes, in);
     changes = DependencyGraph.order(changes, deps, in.providers());
-    String id = planId(in, changes, deps, fingerprints);
+    String id = planId(in.desired().revision(), in.variables(), changes, deps, fingerprints);
     return new Plan(id, in.desired().revision(), changes, new TreeMap<>(deps), new TreeMap<>(in.variables()),
         options.asMap(), new TreeMap<>(fingerprints), unknown);
   }
@@ -204,8 +213,7 @@ public final class Planner {
       }
     }
     if (r.isNoop()) {
-      boolean rewrite = l == null || pending != null
-          || !LastApplied.sameDesired(l.resource(), LastApplied.of(d, rules, in.secretKey()));
+      boolean rewrite = needsRecord(d, l, pending, rules, in.secretKey());
       return change(key, Action.NOOP, d, v.live(), r, flags, rewrite ? "in sync; last-applied state recorded" : "in sync", sensitive);
     }
     if (!d.policy().allows(Permission.UPDATE)) {
@@ -260,8 +268,9 @@ public final class Planner {
       StoredResource l, Resource pending, Observation v) {
     String cacheKey = null;
     if (!v.version().isEmpty() || live == null) {
-      cacheKey = key + "|" + Documents.digest(d.document()) + "|" + (l == null ? "-" : Long.toString(l.serial()))
-          + "|" + (pending == null ? "-" : Documents.digest(pending.document())) + "|" + v.status() + "|" + v.version()
+      cacheKey = key + "|" + digests.of(Digests.Role.DESIRED, key, d.document()) + "|"
+          + (l == null ? "-" : Long.toString(l.serial())) + "|"
+          + (pending == null ? "-" : digests.of(Digests.Role.PENDING, key, pending.document())) + "|" + v.status() + "|" + v.version()
           + "|" + rules.fingerprint();
       MergeResult hit = mergeCache.get(cacheKey);
       if (hit != null) {
@@ -324,31 +333,60 @@ public final class Planner {
     return Documents.object(out);
   }
 
-  private static String fingerprint(ResourceKey key, Observation v, StoredResource l, Resource pending, MergeRules rules) {
-    MessageDigest md = Documents.sha256();
-    md.update(v.status().name().getBytes(StandardCharsets.UTF_8));
+  private String fingerprint(ResourceKey key, Observation v, StoredResource l, Resource pending, MergeRules rules) {
+    StringBuilder sb = new StringBuilder(160).append(v.status().name()).append('|');
     if (v.isPresent()) {
-      md.update(Documents.canonicalJson(LastApplied.strip(key, v.live(), rules)).getBytes(StandardCharsets.UTF_8));
-      md.update(String.valueOf(v.mark()).getBytes(StandardCharsets.UTF_8));
+      sb.append(digests.of(Digests.Role.LIVE, key, v.live(), live -> LastApplied.strip(key, live, rules))).append('|')
+          .append(v.mark());
     }
-    md.update(("|" + (l == null ? "-" : l.resource().digest()) + "|" + (pending == null ? "-" : pending.digest()))
-        .getBytes(StandardCharsets.UTF_8));
+    sb.append('|').append(l == null ? "-" : resourceDigest(Digests.Role.STORED, l.resource()))
+        .append('|').append(pending == null ? "-" : resourceDigest(Digests.Role.PENDING, pending));
+    MessageDigest md = Documents.sha256();
+    md.update(sb.toString().getBytes(StandardCharsets.UTF_8));
     return HexFormat.of().formatHex(md.digest(), 0, 16);
   }
 
-  private static String planId(PlanInput in, List<Change> changes, Map<ResourceKey, SortedSet<ResourceKey>> deps,
-      Map<ResourceKey, String> fingerprints) {
+  /** The digest of a resource's document with the metadata that shapes decisions (not its origin). */
+  private String resourceDigest(Digests.Role role, Resource r) {
+    return digests.of(role, r.key(), r.document()) + "|" + r.dependsOn() + "|" + r.wave() + "|" + r.policy() + "|"
+        + new TreeSet<>(r.sensitive().stream().map(Object::toString).toList());
+  }
+
+  /**
+   * Whether {@code d} must be recorded as last-applied although nothing is applied: the stored
+   * entry is missing, pending, or records another document or other metadata. Remembered per key
+   * by the identity of the desired document and the stored serial, so an unchanged resync does not
+   * recompute the last-applied form of every resource.
+   */
+  public boolean needsRecord(Resource d, StoredResource l, Resource pending, MergeRules rules, byte[] secretKey) {
+    if (l == null || pending != null) {
+      return true;
+    }
+    Recorded memo = recorded.get(d.key());
+    if (memo != null && memo.desired() == d.document() && memo.serial() == l.serial()
+        && LastApplied.sameMetadata(memo.metadata(), d)) {
+      return false;
+    }
+    boolean needed = !LastApplied.sameDesired(l.resource(), LastApplied.of(d, rules, secretKey));
+    if (!needed) {
+      recorded.put(d.key(), new Recorded(d.document(), d, l.serial()));
+    }
+    return needed;
+  }
+
+  private String planId(String revision, Map<String, String> variables, List<Change> changes,
+      Map<ResourceKey, SortedSet<ResourceKey>> deps, Map<ResourceKey, String> fingerprints) {
     MessageDigest md = Documents.sha256();
+    md.update((revision + '|' + new TreeMap<>(variables) + '|' + options.asMap() + '|').getBytes(StandardCharsets.UTF_8));
     StringBuilder sb = new StringBuilder(256);
-    sb.append(in.desired().revision()).append('|').append(new TreeMap<>(in.variables())).append('|');
     for (Change c : changes) {
-      sb.setLength(sb.length() > 4096 ? 0 : sb.length());
+      sb.setLength(0);
+      Digests.Role role = c.desired() != null ? Digests.Role.DESIRED : Digests.Role.STORED;
       sb.append(c.key()).append(':').append(c.action()).append(':')
-          .append(c.target() == null ? "-" : Documents.digest(c.target())).append(':')
-          .append(c.resource() == null ? "-" : c.resource().digest()).append(':')
+          .append(digests.of(Digests.Role.TARGET, c.key(), c.target())).append(':')
+          .append(c.resource() == null ? "-" : resourceDigest(role, c.resource())).append(':')
           .append(fingerprints.get(c.key())).append(':').append(deps.getOrDefault(c.key(), new TreeSet<>())).append('\n');
       md.update(sb.toString().getBytes(StandardCharsets.UTF_8));
-      sb.setLength(0);
     }
     return HexFormat.of().formatHex(md.digest(), 0, 12);
   }
