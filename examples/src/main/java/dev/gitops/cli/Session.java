@@ -38,7 +38,19 @@ final class Session implements AutoCloseable {
     Path target = t.targetDir();
     Path stateDir = t.stateDir();
     try {
-      Files.createDirectories(stateDir);
+      if (!Files.isDirectory(stateDir)) {
+        // owner-only like the store's own directories: it holds keyed hashes of secret values
+        Path parent = stateDir.toAbsolutePath().getParent();
+        if (parent != null) {
+          Files.createDirectories(parent);
+        }
+        if (stateDir.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+          Files.createDirectory(stateDir);
+          Files.setPosixFilePermissions(stateDir, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+        } else {
+          Files.createDirectories(stateDir);
+        }
+      }
     } catch (IOException e) {
       throw new UncheckedIOException("cannot create the state directory " + stateDir + " (--state): " + e.getMessage(), e);
     }
