@@ -97,4 +97,21 @@ public record Change(ResourceKey key, ResourceKey previousKey, Action action, Re
     return new Change(key, previousKey, newAction, resource, live, desired, target, patch, fields, flags, newReason,
         sensitive, unknown);
   }
+
+  /**
+   * Key, action, reason, flags and the changed fields (sensitive values redacted); documents
+   * appear only as digests. The generated record text printed every document whole, so a secret
+   * reached any log line or event that showed a change or a plan.
+   */
+  @Override
+  public String toString() {
+    return "Change[key=" + key + (previousKey == null ? "" : ", previousKey=" + previousKey) + ", action=" + action
+        + ", reason=" + reason + ", flags=" + flags + ", fields=" + fields + ", sensitive=" + sensitive
+        + ", unknown=" + unknown + ", desired=" + digest(desired) + ", target=" + digest(target)
+        + ", live=" + digest(live) + ", patch=" + patch.size() + " ops]";
+  }
+
+  private static String digest(JsonNode doc) {
+    return doc == null ? "null" : "sha256:" + Documents.digest(doc).substring(0, 12);
+  }
 }

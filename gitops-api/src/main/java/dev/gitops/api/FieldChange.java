@@ -27,4 +27,13 @@ public record FieldChange(FieldPath path, JsonNode before, JsonNode after, boole
   public char symbol() {
     return before == null ? '+' : after == null ? '-' : '~';
   }
+
+  /** The path and both values, or {@code (sensitive)} in place of the values when they are secret. */
+  @Override
+  public String toString() {
+    if (sensitive) {
+      return "FieldChange[" + symbol() + " " + path + " (sensitive)]";
+    }
+    return "FieldChange[" + symbol() + " " + path + ": " + before + " -> " + after + "]";
+  }
 }

@@ -79,7 +79,9 @@ import org.slf4j.LoggerFactory;
  * <h2>Safety</h2>
  *
  * <p>Writes go to a temporary file in the same directory, which is fsynced, given its mode, moved
- * atomically over the file, and the directory is fsynced. No symlink inside the target is ever
+ * atomically over the file, and the directory is fsynced; the temp file of a write killed before
+ * its rename ({@code .<name>.<digits>.gitops-tmp}) is removed by the next write or delete of that
+ * file. No symlink inside the target is ever
  * followed: a path with a symlink component is refused (PERMANENT for apply, UNKNOWN for
  * observe). Names that escape the target ({@code ..}, absolute, empty segments) and paths under an
  * excluded directory (the state store's, {@code <target>/.gitops} always) are refused with the
@@ -331,6 +333,7 @@ public final class LocalFilesProvider implements Provider {
         return fail(key, "refusing to write through symlink " + walk.symlink, false, null);
       }
       createParents(file);
+      removeStaleTemps(file);
       Stat existing = Stat.of(file);
       int bits;
       if (existing != null) {
@@ -460,9 +463,38 @@ public final class LocalFilesProvider implements Provider {
     }
   }
 
+  /** Suffix of the temp files of {@link #atomicWrite}: {@code .<name>.<digits>.gitops-tmp}. */
+  private static final String TEMP_SUFFIX = ".gitops-tmp";
+
+  /**
+   * Removes temp files of earlier writes of {@code file} that never reached their rename (the
+   * process was killed in between): {@code .<name>.<digits>.gitops-tmp} in the same directory.
+   * Without this a crash mid-write would leave a file the engine created and no inventory knows.
+   * One key is never written by two changes at once (the executor and the store lock see to it).
+   */
+  private static void removeStaleTemps(Path file) throws IOException {
+    Path dir = file.getParent();
+    String prefix = "." + file.getFileName() + ".";
+    if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+      return;
+    }
+    try (java.nio.file.DirectoryStream<Path> ds = Files.newDirectoryStream(dir, p -> {
+      String n = p.getFileName().toString();
+      return n.startsWith(prefix) && n.endsWith(TEMP_SUFFIX) && n.length() > prefix.length() + TEMP_SUFFIX.length()
+          && n.substring(prefix.length(), n.length() - TEMP_SUFFIX.length()).chars().allMatch(Character::isDigit);
+    })) {
+      for (Path t : ds) {
+        if (Files.isRegularFile(t, LinkOption.NOFOLLOW_LINKS)) {
+          Files.deleteIfExists(t);
+          LOG.info("removed {}, the temp file of a write of {} that was interrupted", t, file);
+        }
+      }
+    }
+  }
+
   private static void atomicWrite(Path file, byte[] bytes, int bits) throws IOException {
     Path dir = file.getParent();
-    Path tmp = Files.createTempFile(dir, "." + file.getFileName() + ".", ".gitops-tmp");
+    Path tmp = Files.createTempFile(dir, "." + file.getFileName() + ".", TEMP_SUFFIX);
     boolean moved = false;
     try {
       try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS)) {
@@ -525,6 +557,7 @@ public final class LocalFilesProvider implements Provider {
       if (s.directory) {
         return fail(key, file + " is a directory, not a file; not deleting it", false, null);
       }
+      removeStaleTemps(file);
       try {
         Files.delete(file);
       } catch (NoSuchFileException e) {

@@ -77,11 +77,20 @@ final class DurableFiles {
 
   /** Writes {@code bytes} to {@code target} atomically and durably, owner-only. */
   static void write(Path target, byte[] bytes) throws IOException {
+    write(target, bytes, () -> { });
+  }
+
+  /**
+   * Writes {@code bytes} to {@code target} atomically and durably, owner-only, running {@code
+   * beforeRename} once the temp file is written and forced (a fault-injection point).
+   */
+  static void write(Path target, byte[] bytes, Runnable beforeRename) throws IOException {
     Path dir = target.getParent();
     Path tmp = createTemp(dir, target.getFileName().toString());
     boolean moved = false;
     try {
       writeAndForce(tmp, bytes);
+      beforeRename.run();
       try {
         Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       } catch (AtomicMoveNotSupportedException e) {

@@ -85,12 +85,32 @@ public final class FileStateStore implements StateStore {
   private static final ConcurrentHashMap<Path, Semaphore> JVM_LOCKS = new ConcurrentHashMap<>();
 
   /**
+   * A test and fault-injection hook told about every durable write of the store: before the
+   * atomic rename (or the delete) of a store file and right after it. A hook that kills the
+   * process at its n-th call reproduces a crash at an exact point of the store's write protocol.
+   * Not meant for production use; the default does nothing.
+   */
+  @FunctionalInterface
+  public interface WriteListener {
+    /** Does nothing. */
+    WriteListener NONE = (file, after) -> { };
+
+    /**
+     * Called with the store file about to be replaced or deleted ({@code after} false) and once
+     * the rename or delete is done ({@code after} true).
+     */
+    void onWrite(Path file, boolean after);
+  }
+
+  /**
    * Settings of a file store.
    *
    * @param historyLimit how many history entries to keep (older ones are deleted), at least 1
    * @param lockPollInterval how often {@link #lock} retries an OS lock held by another process
+   * @param writeListener the test and fault-injection hook told about every durable write
+   *     ({@link WriteListener#NONE} by default)
    */
-  public record Options(int historyLimit, Duration lockPollInterval) {
+  public record Options(int historyLimit, Duration lockPollInterval, WriteListener writeListener) {
     /** Validates. */
     public Options {
       if (historyLimit < 1) {
@@ -100,6 +120,12 @@ public final class FileStateStore implements StateStore {
       if (lockPollInterval.isNegative() || lockPollInterval.isZero()) {
         throw new IllegalArgumentException("lock poll interval must be positive, got " + lockPollInterval);
       }
+      Objects.requireNonNull(writeListener, "writeListener");
+    }
+
+    /** Options without a write listener. */
+    public Options(int historyLimit, Duration lockPollInterval) {
+      this(historyLimit, lockPollInterval, WriteListener.NONE);
     }
 
     /** 100 history entries, polling a held lock every 50 ms. */
@@ -109,12 +135,17 @@ public final class FileStateStore implements StateStore {
 
     /** These options with another history limit. */
     public Options withHistoryLimit(int limit) {
-      return new Options(limit, lockPollInterval);
+      return new Options(limit, lockPollInterval, writeListener);
     }
 
     /** These options with another lock poll interval. */
     public Options withLockPollInterval(Duration interval) {
-      return new Options(historyLimit, interval);
+      return new Options(historyLimit, interval, writeListener);
+    }
+
+    /** These options with a write listener (a test and fault-injection hook). */
+    public Options withWriteListener(WriteListener listener) {
+      return new Options(historyLimit, lockPollInterval, listener);
     }
   }
 
@@ -589,7 +620,7 @@ public final class FileStateStore implements StateStore {
         ensureLayout();
         long next = serial + 1;
         // meta first: after a crash the serial may have skipped a number, never gone back
-        DurableFiles.write(dir.resolve("meta.json"), StoreCodec.bytes(StoreCodec.meta(next, attempted, applied)));
+        write(dir.resolve("meta.json"), StoreCodec.bytes(StoreCodec.meta(next, attempted, applied)));
         serial = next;
         step.run(next);
         return next;
@@ -597,6 +628,22 @@ public final class FileStateStore implements StateStore {
         throw new StoreException("store " + dir + ": cannot " + what + ": " + e, e);
       }
     }
+  }
+
+  /** A durable write of a store file, reported to the write listener around its rename. */
+  private void write(Path target, byte[] bytes) throws IOException {
+    DurableFiles.write(target, bytes, () -> options.writeListener().onWrite(target, false));
+    options.writeListener().onWrite(target, true);
+  }
+
+  /** A durable delete of a store file (if present), reported to the write listener. */
+  private void delete(Path target) throws IOException {
+    if (!Files.exists(target)) {
+      return;
+    }
+    options.writeListener().onWrite(target, false);
+    DurableFiles.delete(target);
+    options.writeListener().onWrite(target, true);
   }
 
   private void requireWritable(String what) {
@@ -626,7 +673,7 @@ public final class FileStateStore implements StateStore {
     if (Files.exists(format)) {
       checkFormat(true);
     } else {
-      DurableFiles.write(format, (FORMAT + "\n").getBytes(StandardCharsets.US_ASCII));
+      write(format, (FORMAT + "\n").getBytes(StandardCharsets.US_ASCII));
     }
     DurableFiles.createPrivateDirectory(inventoryDir);
     DurableFiles.createPrivateDirectory(pendingDir);
@@ -637,7 +684,7 @@ public final class FileStateStore implements StateStore {
   @Override
   public void writePending(Resource desired) {
     Objects.requireNonNull(desired, "desired");
-    mutate("write pending " + desired.key(), s -> DurableFiles.write(
+    mutate("write pending " + desired.key(), s -> write(
         pendingDir.resolve(KeyFileNames.of(desired.key())), StoreCodec.bytes(StoreCodec.pendingEntry(desired))));
     LOG.debug("store {}: pending {} from {}", dir, desired.key(), desired.origin());
   }
@@ -651,8 +698,8 @@ public final class FileStateStore implements StateStore {
     mutate("commit " + lastApplied.key(), s -> {
       StoredResource stored = new StoredResource(lastApplied, s, revision);
       // inventory before pending: a crash in between leaves both, and both count as owned
-      DurableFiles.write(inventoryDir.resolve(name), StoreCodec.bytes(StoreCodec.inventoryEntry(stored)));
-      DurableFiles.delete(pendingDir.resolve(name));
+      write(inventoryDir.resolve(name), StoreCodec.bytes(StoreCodec.inventoryEntry(stored)));
+      delete(pendingDir.resolve(name));
       out[0] = stored;
     });
     LOG.debug("store {}: committed {} at {}", dir, lastApplied.key(), revision);
@@ -662,7 +709,7 @@ public final class FileStateStore implements StateStore {
   @Override
   public void clearPending(ResourceKey key) {
     Objects.requireNonNull(key, "key");
-    mutate("clear pending " + key, s -> DurableFiles.delete(pendingDir.resolve(KeyFileNames.of(key))));
+    mutate("clear pending " + key, s -> delete(pendingDir.resolve(KeyFileNames.of(key))));
   }
 
   @Override
@@ -672,8 +719,8 @@ public final class FileStateStore implements StateStore {
     mutate("forget " + key, s -> {
       // pending first: a crash in between leaves last-applied of an absent object, which the
       // next sync drops from the inventory (the "L but not V" row)
-      DurableFiles.delete(pendingDir.resolve(name));
-      DurableFiles.delete(inventoryDir.resolve(name));
+      delete(pendingDir.resolve(name));
+      delete(inventoryDir.resolve(name));
     });
     LOG.debug("store {}: forgot {}", dir, key);
   }
@@ -703,12 +750,14 @@ public final class FileStateStore implements StateStore {
   public void appendHistory(HistoryEntry entry) {
     Objects.requireNonNull(entry, "entry");
     mutate("append history " + entry.id(), s -> {
-      DurableFiles.write(historyDir.resolve(String.format("%s%020d.json", HISTORY_PREFIX, s)),
+      write(historyDir.resolve(String.format("%s%020d.json", HISTORY_PREFIX, s)),
           StoreCodec.bytes(StoreCodec.history(entry)));
       List<Path> files = historyFiles(true);
       boolean deleted = false;
       for (int i = options.historyLimit(); i < files.size(); i++) {
+        options.writeListener().onWrite(files.get(i), false);
         deleted |= Files.deleteIfExists(files.get(i));
+        options.writeListener().onWrite(files.get(i), true);
       }
       if (deleted) {
         DurableFiles.forceDirectory(historyDir);

@@ -1,0 +1,78 @@
+package dev.gitops.reliability;
+
+import dev.gitops.api.State;
+import dev.gitops.api.SyncResult;
+import dev.gitops.core.Reconciler;
+import dev.gitops.core.store.FileStateStore;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The child JVM of the crash tests: syncs a desired directory into a target and, at its n-th
+ * event (an apply call of the provider, before or after, or a durable store write, before or
+ * after the rename), kills itself with a real SIGKILL.
+ *
+ * <p>Usage: {@code CrashChild <desiredDir> <target> <revision> <killAt>}; {@code killAt} 0 runs
+ * to the end. Prints {@code events=<n> status=<status>} and exits 0 when not killed.
+ */
+public final class CrashChild {
+
+  /** The exit status of a process killed by SIGKILL, as reported by a parent JVM. */
+  static final int SIGKILL_EXIT = 128 + 9;
+
+  private CrashChild() {}
+
+  /** Counts events and kills the process at the n-th one (never when n is 0). */
+  static final class KillSwitch {
+    private final int killAt;
+    private int events;
+
+    KillSwitch(int killAt) {
+      this.killAt = killAt;
+    }
+
+    synchronized void event() {
+      events++;
+      if (events == killAt) {
+        killSelf();
+      }
+    }
+
+    synchronized int events() {
+      return events;
+    }
+  }
+
+  /** Runs one sync of {@code desiredDir} into {@code target}, counting events on {@code ks}. */
+  static SyncResult sync(Path desiredDir, Path target, String revision, KillSwitch ks) {
+    CountingProvider provider = new CountingProvider(CrashWorld.files(target), (c, after) -> ks.event());
+    State desired = CrashWorld.desired(desiredDir, provider, revision);
+    FileStateStore.Options storeOptions = FileStateStore.Options.defaults().withHistoryLimit(5)
+        .withWriteListener((file, after) -> ks.event());
+    Reconciler r = CrashWorld.reconciler(target, provider, desired, storeOptions);
+    return r.sync();
+  }
+
+  /** Entry point of the child JVM. */
+  public static void main(String[] args) {
+    KillSwitch ks = new KillSwitch(Integer.parseInt(args[3]));
+    SyncResult r = sync(Path.of(args[0]), Path.of(args[1]), args[2], ks);
+    System.out.println("events=" + ks.events() + " status=" + r.status());
+    System.out.flush();
+    System.exit(0);
+  }
+
+  /** SIGKILL to this very process: no shutdown hooks, no finally blocks, no flushing. */
+  private static void killSelf() {
+    long pid = ProcessHandle.current().pid();
+    try {
+      new ProcessBuilder("kill", "-KILL", Long.toString(pid)).inheritIO().start().waitFor();
+      // the signal is asynchronous: block until it lands
+      TimeUnit.SECONDS.sleep(60);
+    } catch (IOException | InterruptedException e) {
+      Runtime.getRuntime().halt(99);
+    }
+    Runtime.getRuntime().halt(98);
+  }
+}
