@@ -55,11 +55,13 @@ import org.slf4j.LoggerFactory;
 public final class Planner {
 
   private static final Logger LOG = LoggerFactory.getLogger(Planner.class);
-  private static final int MAX_CACHE = 200_000;
 
   private final String owner;
   private final PlanOptions options;
-  private final Map<String, MergeResult> mergeCache = new ConcurrentHashMap<>();
+  /** Per key, the last merge and what it was computed from: one entry per key keeps it bounded. */
+  private final Map<ResourceKey, CachedMerge> mergeCache = new ConcurrentHashMap<>();
+
+  private record CachedMerge(String inputs, MergeResult result) {}
   private final Map<String, ThreeWayMerge> merges = new ConcurrentHashMap<>();
   private final Digests digests = new Digests();
   /** Per key, the desired document and stored serial last found already recorded as last-applied. */
@@ -116,9 +118,14 @@ public final class Planner {
     if (recorded.size() > keys.size()) {
       recorded.keySet().retainAll(keys);
     }
+    if (mergeCache.size() > keys.size()) {
+      mergeCache.keySet().retainAll(keys);
+    }
     Map<ResourceKey, SortedSet<ResourceKey>> deps = DependencyGraph.build(changes, in);
     changes = DependencyGraph.order(changes, deps, in.providers());
     String id = planId(in.desired().revision(), in.variables(), changes, deps, fingerprints);
+    LOG.debug("plan {} at {}: {} keys, {} unknown, {} merges cached", id, in.desired().revision(), keys.size(),
+        unknown.size(), mergeCache.size());
     return new Plan(id, in.desired().revision(), changes, new TreeMap<>(deps), new TreeMap<>(in.variables()),
         options.asMap(), new TreeMap<>(fingerprints), unknown);
   }
@@ -266,25 +273,21 @@ public final class Planner {
 
   private MergeResult merge(ResourceKey key, MergeRules rules, JsonNode last, Resource d, JsonNode live,
       StoredResource l, Resource pending, Observation v) {
-    String cacheKey = null;
+    String inputs = null;
     if (!v.version().isEmpty() || live == null) {
-      cacheKey = key + "|" + digests.of(Digests.Role.DESIRED, key, d.document()) + "|"
+      inputs = digests.of(Digests.Role.DESIRED, key, d.document()) + "|"
           + (l == null ? "-" : Long.toString(l.serial())) + "|"
-          + (pending == null ? "-" : digests.of(Digests.Role.PENDING, key, pending.document())) + "|" + v.status() + "|" + v.version()
-          + "|" + rules.fingerprint();
-      MergeResult hit = mergeCache.get(cacheKey);
-      if (hit != null) {
-        return hit;
+          + (pending == null ? "-" : digests.of(Digests.Role.PENDING, key, pending.document())) + "|" + v.status() + "|"
+          + v.version() + "|" + rules.fingerprint();
+      CachedMerge hit = mergeCache.get(key);
+      if (hit != null && hit.inputs().equals(inputs)) {
+        return hit.result();
       }
     }
     ThreeWayMerge m = merges.computeIfAbsent(rules.fingerprint() + "|" + rules.hashCode(), k -> new ThreeWayMerge(rules));
     MergeResult r = m.merge(key, last, d.document(), live);
-    if (cacheKey != null) {
-      if (mergeCache.size() > MAX_CACHE) {
-        LOG.debug("merge cache over {} entries: cleared", MAX_CACHE);
-        mergeCache.clear();
-      }
-      mergeCache.put(cacheKey, r);
+    if (inputs != null) {
+      mergeCache.put(key, new CachedMerge(inputs, r));
     }
     return r;
   }
