@@ -1,6 +1,5 @@
 package dev.gitops.api;
 
-import java.util.Comparator;
 import java.util.Objects;
 
 /**
@@ -21,12 +20,6 @@ import java.util.Objects;
  */
 public record ResourceKey(String provider, String type, String scope, String name)
     implements Comparable<ResourceKey> {
-
-  private static final Comparator<ResourceKey> ORDER =
-      Comparator.comparing(ResourceKey::provider)
-          .thenComparing(ResourceKey::type)
-          .thenComparing(ResourceKey::scope)
-          .thenComparing(ResourceKey::name);
 
   /** Validates the parts: provider, type and name are non-empty, scope may be empty. */
   public ResourceKey {
@@ -70,9 +63,22 @@ public record ResourceKey(String provider, String type, String scope, String nam
     return new ResourceKey(provider, type, scope, newName);
   }
 
+  /** Orders by provider, type, scope, then name (written out: keys are compared in every map lookup). */
   @Override
   public int compareTo(ResourceKey other) {
-    return ORDER.compare(this, other);
+    if (this == other) {
+      return 0;
+    }
+    int c = provider.compareTo(other.provider);
+    if (c != 0) {
+      return c;
+    }
+    c = type.compareTo(other.type);
+    if (c != 0) {
+      return c;
+    }
+    c = scope.compareTo(other.scope);
+    return c != 0 ? c : name.compareTo(other.name);
   }
 
   /** The canonical form {@code provider:type:scope:name}. */

@@ -345,7 +345,7 @@ public final class Reconciler {
         } else if (d != null) {
           MergeRules rules = planner.rulesFor(d.key(), providers, options.rules());
           if (planner.needsRecord(d, l, p.stored.pending().get(c.key()), rules, p.secretKey)) {
-            store.commit(LastApplied.of(d, rules, p.secretKey), p.plan.revision());
+            planner.markRecorded(d, store.commit(LastApplied.of(d, rules, p.secretKey), p.plan.revision()).serial());
           }
         }
         outcomes.putIfAbsent(c.key(), Outcome.unchanged());
@@ -414,7 +414,8 @@ public final class Reconciler {
         case CREATE, UPDATE, REPLACE -> {
           Resource d = p.desired.get(change.key());
           if (d != null) {
-            store.commit(lastApplied(d, p), p.plan.revision());
+            StoredResource stored = store.commit(lastApplied(d, p), p.plan.revision());
+            planner.markRecorded(d, stored.serial());
           }
         }
         case DELETE, FORGET -> store.forget(change.key());

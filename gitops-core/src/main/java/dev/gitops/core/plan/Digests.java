@@ -4,12 +4,15 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.gitops.api.Documents;
 import dev.gitops.api.ResourceKey;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.UnaryOperator;
 
 /**
- * Canonical digests of documents, remembered per key and role by node identity: frozen documents
- * never change, and the decode and merge caches hand the same instances back on every resync,
- * so an unchanged resource is not serialised again. One entry per key and role keeps it bounded.
+ * Canonical digests of documents, remembered per key by node identity: frozen documents never
+ * change, and the decode and merge caches hand the same instances back on every resync (the live
+ * document a provider returns is often the very target the engine applied), so an unchanged
+ * resource is not serialised again. One slot per key and role keeps it bounded.
  */
 final class Digests {
 
@@ -18,38 +21,49 @@ final class Digests {
     DESIRED, TARGET, LIVE, STORED, PENDING
   }
 
-  private record Memo(JsonNode node, String digest) {}
+  private static final int ROLES = Role.values().length;
 
-  private final Map<Role, Map<ResourceKey, Memo>> memos = new ConcurrentHashMap<>();
+  /** {@code node} is the document as given; {@code viewed} the one digested (the same unless a view applies). */
+  private record Memo(JsonNode node, JsonNode viewed, String digest) {}
+
+  private final Map<ResourceKey, Memo[]> memos = new ConcurrentHashMap<>();
 
   /** The digest of {@code doc}, the document of {@code key} in {@code role}. */
   String of(Role role, ResourceKey key, JsonNode doc) {
-    return of(role, key, doc, java.util.function.UnaryOperator.identity());
+    return of(role, key, doc, UnaryOperator.identity());
   }
 
   /** The digest of {@code view.apply(doc)}, remembered by the identity of {@code doc}. */
-  String of(Role role, ResourceKey key, JsonNode doc, java.util.function.UnaryOperator<JsonNode> view) {
+  String of(Role role, ResourceKey key, JsonNode doc, UnaryOperator<JsonNode> view) {
     if (doc == null) {
       return "-";
     }
-    Map<ResourceKey, Memo> m = memos.computeIfAbsent(role, r -> new ConcurrentHashMap<>());
-    Memo memo = m.get(key);
-    if (memo != null && memo.node() == doc) {
-      return memo.digest();
+    Memo[] slots = memos.computeIfAbsent(key, k -> new Memo[ROLES]);
+    Memo own = slots[role.ordinal()];
+    if (own != null && own.node() == doc) {
+      return own.digest();
     }
-    String digest = Documents.digest(view.apply(doc));
-    if (Documents.isFrozen(doc)) {
-      m.put(key, new Memo(doc, digest));
+    JsonNode viewed = view.apply(doc);
+    String digest = null;
+    for (Memo m : slots) {
+      if (m != null && m.viewed() == viewed) {
+        digest = m.digest();
+        break;
+      }
+    }
+    if (digest == null) {
+      digest = Documents.digest(viewed);
+    }
+    if (Documents.isFrozen(doc) && Documents.isFrozen(viewed)) {
+      slots[role.ordinal()] = new Memo(doc, viewed, digest);
     }
     return digest;
   }
 
   /** Forgets keys that are gone, so the memo does not outgrow the state. */
-  void retain(java.util.Set<ResourceKey> keys) {
-    for (Map<ResourceKey, Memo> m : memos.values()) {
-      if (m.size() > keys.size()) {
-        m.keySet().retainAll(keys);
-      }
+  void retain(Set<ResourceKey> keys) {
+    if (memos.size() > keys.size()) {
+      memos.keySet().retainAll(keys);
     }
   }
 }

@@ -69,6 +69,11 @@ public final class Planner {
 
   private record Recorded(JsonNode desired, Resource metadata, long serial) {}
 
+  /** Per key, the last reveal of stored secrets and the three documents it was computed from. */
+  private final Map<ResourceKey, Revealed> revealed = new ConcurrentHashMap<>();
+
+  private record Revealed(JsonNode stored, JsonNode desired, JsonNode live, JsonNode result) {}
+
   /** A planner for the reconciler instance {@code owner}. */
   public Planner(String owner, PlanOptions options) {
     this.owner = owner;
@@ -121,6 +126,9 @@ public final class Planner {
     if (mergeCache.size() > keys.size()) {
       mergeCache.keySet().retainAll(keys);
     }
+    if (revealed.size() > keys.size()) {
+      revealed.keySet().retainAll(keys);
+    }
     Map<ResourceKey, SortedSet<ResourceKey>> deps = DependencyGraph.build(changes, in);
     changes = DependencyGraph.order(changes, deps, in.providers());
     String id = planId(in.desired().revision(), in.variables(), changes, deps, fingerprints);
@@ -170,8 +178,7 @@ public final class Planner {
     }
 
     Set<FieldPath> sensitive = SensitiveValues.find(key, d.document(), rules, d.sensitive());
-    JsonNode last = stored == null ? null
-        : SensitiveValues.reveal(stored, d.document(), v.isPresent() ? v.live() : null, in.secretKey());
+    JsonNode last = stored == null ? null : reveal(key, stored, d.document(), v.isPresent() ? v.live() : null, in.secretKey());
     EnumSet<Flag> flags = EnumSet.noneOf(Flag.class);
 
     if (v.isAbsent()) {
@@ -353,6 +360,22 @@ public final class Planner {
   private String resourceDigest(Digests.Role role, Resource r) {
     return digests.of(role, r.key(), r.document()) + "|" + r.dependsOn() + "|" + r.wave() + "|" + r.policy() + "|"
         + new TreeSet<>(r.sensitive().stream().map(Object::toString).toList());
+  }
+
+  /** {@link SensitiveValues#reveal}, remembered per key by the identity of its three inputs (all frozen). */
+  private JsonNode reveal(ResourceKey key, JsonNode stored, JsonNode desired, JsonNode live, byte[] secretKey) {
+    Revealed memo = revealed.get(key);
+    if (memo != null && memo.stored() == stored && memo.desired() == desired && memo.live() == live) {
+      return memo.result();
+    }
+    JsonNode result = SensitiveValues.reveal(stored, desired, live, secretKey);
+    revealed.put(key, new Revealed(stored, desired, live, result));
+    return result;
+  }
+
+  /** Remembers that {@code d} was just recorded as last-applied at {@code serial} (by the caller's store write). */
+  public void markRecorded(Resource d, long serial) {
+    recorded.put(d.key(), new Recorded(d.document(), d, serial));
   }
 
   /**
