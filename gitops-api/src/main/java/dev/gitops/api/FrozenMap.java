@@ -1,6 +1,7 @@
 package dev.gitops.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.io.Serializable;
 import java.util.AbstractCollection;
 import java.util.AbstractMap;
 import java.util.AbstractSet;
@@ -21,11 +22,14 @@ import java.util.function.Predicate;
  * with the same keys in the same order). It follows the {@link Map} contract for {@code equals},
  * {@code hashCode} and iteration, and every mutator (including those of its views and iterators)
  * throws {@link UnsupportedOperationException}, whether or not it would change anything.
+ * Serializable like the unmodifiable map it replaces (a deserialized map has an unpooled shape).
  *
  * <p>About 48 + 4n bytes for n entries (this map plus its value array), against roughly
  * 56 + 44n for a {@code LinkedHashMap} behind an unmodifiable wrapper.
  */
-final class FrozenMap implements Map<String, JsonNode> {
+final class FrozenMap implements Map<String, JsonNode>, Serializable {
+
+  private static final long serialVersionUID = 1L;
 
   private final Shape shape;
   private final JsonNode[] values;
@@ -389,7 +393,8 @@ final class FrozenMap implements Map<String, JsonNode> {
    * The keys of an object, in order, with a hash index once there are more than
    * {@link #LINEAR} of them. Immutable and shared by every frozen object with the same keys.
    */
-  static final class Shape {
+  static final class Shape implements Serializable {
+    private static final long serialVersionUID = 1L;
     /** Up to this many keys a linear scan beats hashing. */
     static final int LINEAR = 8;
 

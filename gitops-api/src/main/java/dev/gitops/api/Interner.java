@@ -6,7 +6,7 @@ import com.fasterxml.jackson.databind.node.TextNode;
 
 /**
  * Bounded, lock-free pools that let frozen documents share equal field names, short strings,
- * small integers and key orders ({@link FrozenMap.Shape}s). Kubernetes-like documents repeat the
+ * ints and key orders ({@link FrozenMap.Shape}s). Kubernetes-like documents repeat the
  * same keys and many values, so sharing them is most of what makes frozen trees small.
  *
  * <p>Each pool is a direct-mapped cache: a fixed array indexed by hash, where a miss replaces
@@ -25,14 +25,14 @@ final class Interner {
   private static final int SIZE = 4096;
   private static final int MASK = SIZE - 1;
   private static final int SHAPES = 2048;
-  private static final int MIN_INT = -128;
-  private static final int MAX_INT = 1023;
+  private static final int INT_SLOTS = 1024;
 
   private static final String[] KEYS = new String[SIZE];
   private static final TextNode[] TEXTS = new TextNode[SIZE];
   /** Doorkeeper: the hash of the last text that missed in each slot, so only repeated texts get pooled. */
   private static final int[] SEEN = new int[SIZE];
-  private static final IntNode[] INTS = new IntNode[MAX_INT - MIN_INT + 1];
+  private static final IntNode[] INTS = new IntNode[INT_SLOTS];
+  private static final int[] SEEN_INTS = new int[INT_SLOTS];
   private static final FrozenMap.Shape[] SHAPE_POOL = new FrozenMap.Shape[SHAPES];
 
   private Interner() {}
@@ -75,17 +75,19 @@ final class Interner {
     return node;
   }
 
-  /** An int node equal to {@code node}, shared for small values. */
+  /** An int node equal to {@code node}, shared once its value has been seen twice. */
   static IntNode integer(IntNode node) {
     int v = node.intValue();
-    if (v < MIN_INT || v > MAX_INT) {
-      return node;
-    }
-    IntNode cached = INTS[v - MIN_INT];
-    if (cached != null) {
+    int i = (v ^ (v >>> 10) ^ (v >>> 20)) & (INT_SLOTS - 1);
+    IntNode cached = INTS[i];
+    if (cached != null && cached.intValue() == v) {
       return cached;
     }
-    INTS[v - MIN_INT] = node;
+    if (SEEN_INTS[i] == v) {
+      INTS[i] = node;
+    } else {
+      SEEN_INTS[i] = v;
+    }
     return node;
   }
 
