@@ -14,7 +14,6 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HexFormat;
 import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -84,30 +83,44 @@ public final class Documents {
     }
     switch (node.getNodeType()) {
       case OBJECT: {
-        if (node.size() == 0) {
+        int n = node.size();
+        if (n == 0) {
           return EMPTY_OBJECT;
         }
-        Map<String, JsonNode> kids = new LinkedHashMap<>(Math.max(4, node.size() * 4 / 3 + 1));
-        for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
+        String[] keys = new String[n];
+        JsonNode[] values = new JsonNode[n];
+        int i = 0;
+        int hash = 0;  // Map.hashCode, computed on the way
+        for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); i++) {
           Map.Entry<String, JsonNode> e = it.next();
-          kids.put(e.getKey(), freeze(e.getValue()));
+          String key = e.getKey();
+          JsonNode value = freeze(e.getValue());
+          keys[i] = key;
+          values[i] = value;
+          hash += key.hashCode() ^ value.hashCode();
         }
-        return new FrozenObject(kids);
+        return new FrozenObject(new FrozenMap(Interner.shape(keys), values), hash);
       }
       case ARRAY: {
-        if (node.size() == 0) {
+        int n = node.size();
+        if (n == 0) {
           return EMPTY_ARRAY;
         }
-        List<JsonNode> kids = new ArrayList<>(node.size());
-        for (JsonNode kid : node) {
-          kids.add(freeze(kid));
+        JsonNode[] kids = new JsonNode[n];
+        int hash = 1;  // List.hashCode, computed on the way
+        for (int i = 0; i < n; i++) {
+          JsonNode kid = freeze(node.get(i));
+          kids[i] = kid;
+          hash = 31 * hash + kid.hashCode();
         }
-        return new FrozenArray(kids);
+        return new FrozenArray(List.of(kids), hash);
       }
       case NUMBER:
-        return canonicalNumber(node);
+        return Interner.scalar(canonicalNumber(node));
+      case STRING:
+        return Interner.scalar(node);
       case BINARY:
-        return NODES.textNode(node.asText());
+        return Interner.scalar(NODES.textNode(node.asText()));
       case POJO:
         throw new IllegalArgumentException("documents hold JSON values only, not " + node.getClass().getName());
       default:
@@ -120,11 +133,22 @@ public final class Documents {
     if (fields.isEmpty()) {
       return EMPTY_OBJECT;
     }
-    Map<String, JsonNode> kids = new LinkedHashMap<>(Math.max(4, fields.size() * 4 / 3 + 1));
+    int n = fields.size();
+    String[] keys = new String[n];
+    JsonNode[] values = new JsonNode[n];
+    int i = 0;
     for (Map.Entry<String, JsonNode> e : fields.entrySet()) {
-      kids.put(e.getKey(), freeze(e.getValue()));
+      if (i == n) {
+        throw new java.util.ConcurrentModificationException("the map grew while it was frozen");
+      }
+      keys[i] = Objects.requireNonNull(e.getKey(), "field name");
+      values[i] = freeze(e.getValue());
+      i++;
     }
-    return new FrozenObject(kids);
+    if (i != n) {
+      throw new java.util.ConcurrentModificationException("the map shrank while it was frozen");
+    }
+    return new FrozenObject(new FrozenMap(Interner.shape(keys), values));
   }
 
   /** Builds a frozen array from already frozen (or freezable) values. */
@@ -132,11 +156,12 @@ public final class Documents {
     if (elements.isEmpty()) {
       return EMPTY_ARRAY;
     }
-    List<JsonNode> kids = new ArrayList<>(elements.size());
+    JsonNode[] kids = new JsonNode[elements.size()];
+    int i = 0;
     for (JsonNode e : elements) {
-      kids.add(freeze(e));
+      kids[i++] = freeze(e);
     }
-    return new FrozenArray(kids);
+    return new FrozenArray(List.of(kids));
   }
 
   /** A mutable deep copy, for code that wants to edit a document. */
@@ -328,14 +353,22 @@ public final class Documents {
     return original != null && original.isBigInteger() ? original : NODES.numberNode(v);
   }
 
-  /** Objects backed by an unmodifiable map: every mutator of ObjectNode throws. */
+  /**
+   * Objects backed by a {@link FrozenMap} (or the empty {@code Map.of()}): every mutator of
+   * ObjectNode throws because the map's do.
+   */
   private static final class FrozenObject extends ObjectNode {
     private static final long serialVersionUID = 1L;
     private final int hash;
 
     FrozenObject(Map<String, JsonNode> kids) {
-      super(NODES, Collections.unmodifiableMap(kids));
-      this.hash = kids.hashCode();
+      this(kids, kids.hashCode());
+    }
+
+    /** {@code hash} must be {@code kids.hashCode()}. */
+    FrozenObject(Map<String, JsonNode> kids, int hash) {
+      super(NODES, kids);
+      this.hash = hash;
     }
 
     @Override
@@ -360,14 +393,19 @@ public final class Documents {
     }
   }
 
-  /** Arrays backed by an unmodifiable list: every mutator of ArrayNode throws. */
+  /** Arrays backed by an immutable {@code List.of} list: every mutator of ArrayNode throws. */
   private static final class FrozenArray extends ArrayNode {
     private static final long serialVersionUID = 1L;
     private final int hash;
 
     FrozenArray(List<JsonNode> kids) {
-      super(NODES, Collections.unmodifiableList(kids));
-      this.hash = kids.hashCode();
+      this(kids, kids.hashCode());
+    }
+
+    /** {@code hash} must be {@code kids.hashCode()}. */
+    FrozenArray(List<JsonNode> kids, int hash) {
+      super(NODES, kids);
+      this.hash = hash;
     }
 
     @Override
