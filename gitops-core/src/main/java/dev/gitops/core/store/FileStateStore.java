@@ -163,6 +163,12 @@ public final class FileStateStore implements StateStore {
   private boolean closed;
   private boolean layoutReady;
   private long serial;
+  /**
+   * What the last full read (and this object's writes since) found, while this object holds the
+   * lock: a resync then reads meta.json only, not every entry. It is used only while meta.json's
+   * serial, read when the lock is taken, still equals the snapshot's; any other writer bumps it.
+   */
+  private Snapshot snapshot;
   private String attempted = "";
   private String applied = "";
   private byte[] secret;
@@ -398,6 +404,10 @@ public final class FileStateStore implements StateStore {
       if (!Files.isDirectory(dir)) {
         throw new StoreException("store path " + dir + " is not a directory");
       }
+      if (held != null && snapshot != null && refusal == null && snapshot.serial == serial) {
+        return new StoredState(serial, snapshot.inventory, snapshot.pending, attempted, applied, false);
+      }
+      snapshot = null;
       try {
         return readAll();
       } catch (StoreException e) {
@@ -469,6 +479,9 @@ public final class FileStateStore implements StateStore {
       serial = maxSerial;
       attempted = att;
       applied = app;
+      if (!fresh) {
+        snapshot = new Snapshot(new TreeMap<>(inventory), new TreeMap<>(pending), maxSerial);
+      }
     }
     return new StoredState(maxSerial, inventory, pending, att, app, fresh);
   }
@@ -623,8 +636,15 @@ public final class FileStateStore implements StateStore {
         write(dir.resolve("meta.json"), StoreCodec.bytes(StoreCodec.meta(next, attempted, applied)));
         serial = next;
         step.run(next);
+        if (snapshot != null) {
+          snapshot.serial = next;
+        }
         return next;
-      } catch (IOException e) {
+      } catch (IOException | RuntimeException e) {
+        snapshot = null;
+        if (e instanceof RuntimeException re) {
+          throw re;
+        }
         throw new StoreException("store " + dir + ": cannot " + what + ": " + e, e);
       }
     }
@@ -684,8 +704,12 @@ public final class FileStateStore implements StateStore {
   @Override
   public void writePending(Resource desired) {
     Objects.requireNonNull(desired, "desired");
-    mutate("write pending " + desired.key(), s -> write(
-        pendingDir.resolve(KeyFileNames.of(desired.key())), StoreCodec.bytes(StoreCodec.pendingEntry(desired))));
+    mutate("write pending " + desired.key(), s -> {
+      write(pendingDir.resolve(KeyFileNames.of(desired.key())), StoreCodec.bytes(StoreCodec.pendingEntry(desired)));
+      if (snapshot != null) {
+        snapshot.pending.put(desired.key(), desired);
+      }
+    });
     LOG.debug("store {}: pending {} from {}", dir, desired.key(), desired.origin());
   }
 
@@ -701,6 +725,10 @@ public final class FileStateStore implements StateStore {
       write(inventoryDir.resolve(name), StoreCodec.bytes(StoreCodec.inventoryEntry(stored)));
       delete(pendingDir.resolve(name));
       out[0] = stored;
+      if (snapshot != null) {
+        snapshot.inventory.put(lastApplied.key(), stored);
+        snapshot.pending.remove(lastApplied.key());
+      }
     });
     LOG.debug("store {}: committed {} at {}", dir, lastApplied.key(), revision);
     return out[0];
@@ -709,7 +737,12 @@ public final class FileStateStore implements StateStore {
   @Override
   public void clearPending(ResourceKey key) {
     Objects.requireNonNull(key, "key");
-    mutate("clear pending " + key, s -> delete(pendingDir.resolve(KeyFileNames.of(key))));
+    mutate("clear pending " + key, s -> {
+      delete(pendingDir.resolve(KeyFileNames.of(key)));
+      if (snapshot != null) {
+        snapshot.pending.remove(key);
+      }
+    });
   }
 
   @Override
@@ -721,6 +754,10 @@ public final class FileStateStore implements StateStore {
       // next sync drops from the inventory (the "L but not V" row)
       delete(pendingDir.resolve(name));
       delete(inventoryDir.resolve(name));
+      if (snapshot != null) {
+        snapshot.pending.remove(key);
+        snapshot.inventory.remove(key);
+      }
     });
     LOG.debug("store {}: forgot {}", dir, key);
   }
@@ -873,5 +910,18 @@ public final class FileStateStore implements StateStore {
   @Override
   public String toString() {
     return "FileStateStore[" + dir + "]";
+  }
+
+  /** The inventory and pending entries as of {@code serial}, kept while this object holds the lock. */
+  private static final class Snapshot {
+    final TreeMap<ResourceKey, StoredResource> inventory;
+    final TreeMap<ResourceKey, Resource> pending;
+    long serial;
+
+    Snapshot(TreeMap<ResourceKey, StoredResource> inventory, TreeMap<ResourceKey, Resource> pending, long serial) {
+      this.inventory = inventory;
+      this.pending = pending;
+      this.serial = serial;
+    }
   }
 }
