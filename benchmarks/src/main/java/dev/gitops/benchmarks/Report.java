@@ -76,7 +76,7 @@ public final class Report {
     JsonNode scale = read(raw.resolve("scale.json"));
     out.set("b2", scale);
     md.append("\n### B2 — scale harness, provider `").append(scale.get("provider").asText()).append("` (ms unless noted)\n\n");
-    String[] cols = {"coldSyncMs", "sameCommitResyncMs", "oneFileResyncMs", "onePercentResyncMs", "planWarmMs", "planAllMergesMs",
+    String[] cols = {"coldSyncMs", "sameCommitFirstResyncMs", "sameCommitResyncMs", "oneFileResyncMs", "onePercentResyncMs", "planWarmMs", "planAllMergesMs",
         "readJgitMs", "readGitCliMs", "yamlBytesPerResource", "desiredStateBytesPerResource", "jacksonTreeBytesPerResource",
         "engineRetainedBytesPerResource"};
     md.append("| N |");
@@ -97,8 +97,9 @@ public final class Report {
       last = r;
       if (r.get("n").asInt() == 10_000) {
         double cold = r.get("coldSyncMs").asDouble();
-        target(targets, "B2 N=10k: same-commit resync ≤ 5% of cold", r.get("sameCommitResyncMs").asDouble() <= 0.05 * cold,
-            pct(r.get("sameCommitResyncMs").asDouble() / cold));
+        target(targets, "B2 N=10k: same-commit resync (warm, best of 3) ≤ 5% of cold", r.get("sameCommitResyncMs").asDouble() <= 0.05 * cold,
+            pct(r.get("sameCommitResyncMs").asDouble() / cold) + " (first resync after the cold sync: "
+                + pct(r.path("sameCommitFirstResyncMs").asDouble() / cold) + ")");
         target(targets, "B2 N=10k: one-file resync ≤ 5% of cold", r.get("oneFileResyncMs").asDouble() <= 0.05 * cold,
             pct(r.get("oneFileResyncMs").asDouble() / cold));
         target(targets, "B2 N=10k: plan of all (every key merged) ≤ 1 s warm", r.get("planAllMergesMs").asDouble() <= 1000,
