@@ -48,9 +48,14 @@ final class Merger {
     } else if (d.isArray() && cur.listRule().kind() == dev.gitops.api.MergeRules.ListKind.KEYED) {
       ListRule rule = cur.listRule();
       Object[] keys = desiredKeys(at, rule, d);
-      for (int i = 0; i < d.size(); i++) {
+      RuleCursor any = cur.anyElement();
+      if (any != null && (any.isEmpty() || any.isIgnored())) {
+        return;
+      }
+      for (int i = 0; i < keys.length; i++) {
         Object k = keys[i];
-        validate(at.thenKey(rule, k), cur.element(() -> Nodes.keySegment(rule, Nodes.keyList(k))), d.get(i));
+        RuleCursor cc = any != null ? any : cur.element(() -> Nodes.keySegment(rule, Nodes.keyList(k)));
+        validate(at.thenKey(rule, k), cc, d.get(i));
       }
     }
   }
@@ -383,15 +388,16 @@ final class Merger {
     JsonNode[] merged = new JsonNode[dn];
     boolean[] skip = new boolean[dn];
     boolean identical = va != null && vn == dn;
+    RuleCursor any = cur.anyElement();
     for (int i = 0; i < dn; i++) {
       Object k = dKeys[i];
-      RuleCursor cc = cur.element(() -> Nodes.keySegment(rule, Nodes.keyList(k)));
+      RuleCursor cc = any != null ? any : cur.element(() -> Nodes.keySegment(rule, Nodes.keyList(k)));
       if (cc.isIgnored()) {
         merged[i] = vMatch[i];
         skip[i] = vMatch[i] == null;
       } else {
         int li = lIndex == null ? -1 : la == d ? i : lIndex.indexOf(k, -1);
-        merged[i] = merge(at.thenKey(rule, k), cc, li < 0 ? null : la.get(li), d.get(i), vMatch[i]);
+        merged[i] = merge(cc.isEmpty() ? null : at.thenKey(rule, k), cc, li < 0 ? null : la.get(li), d.get(i), vMatch[i]);
       }
       if (identical) {
         identical = !skip[i] && role[i] == i && merged[i] == va.get(i);
