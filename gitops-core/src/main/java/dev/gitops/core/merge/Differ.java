@@ -97,21 +97,29 @@ final class Differ {
     boolean keyed = rule.kind() == ListKind.KEYED;
     int n = v.size();
     int m = t.size();
+    // The common prefix and suffix first: identical nodes (the merge reuses V's) match without
+    // computing their identity.
     Object[] vi = new Object[n];
     Object[] ti = new Object[m];
-    for (int i = 0; i < n; i++) {
-      vi[i] = identity(rule, keyed, v.get(i));
-    }
-    for (int j = 0; j < m; j++) {
-      ti[j] = identity(rule, keyed, t.get(j));
-    }
     int pre = 0;
-    while (pre < n && pre < m && vi[pre].equals(ti[pre])) {
+    while (pre < n && pre < m && same(rule, keyed, v, vi, pre, t, ti, pre)) {
       pre++;
     }
     int suf = 0;
-    while (suf < n - pre && suf < m - pre && vi[n - 1 - suf].equals(ti[m - 1 - suf])) {
+    while (suf < n - pre && suf < m - pre && same(rule, keyed, v, vi, n - 1 - suf, t, ti, m - 1 - suf)) {
       suf++;
+    }
+    if (pre + suf == n && n == m) {
+      for (int i = 0; i < n; i++) {
+        element(v.get(i), t.get(i), cur, rule, keyed, at, i);
+      }
+      return;
+    }
+    for (int i = pre; i < n - suf; i++) {
+      vi[i] = identity(rule, keyed, v.get(i));
+    }
+    for (int j = pre; j < m - suf; j++) {
+      ti[j] = identity(rule, keyed, t.get(j));
     }
     // Aligned pairs (v index, t index), in order.
     List<int[]> pairs = new ArrayList<>();
@@ -131,6 +139,22 @@ final class Differ {
       j = p[1] + 1;
     }
     gap(v, t, cur, at, rule, keyed, i, n, j, m);
+  }
+
+  /** Whether element {@code i} of V and {@code j} of T align; identities are computed into the arrays on demand. */
+  private static boolean same(ListRule rule, boolean keyed, JsonNode v, Object[] vi, int i, JsonNode t, Object[] ti, int j) {
+    JsonNode a = v.get(i);
+    JsonNode b = t.get(j);
+    if (a == b) {
+      return true;
+    }
+    if (vi[i] == null) {
+      vi[i] = identity(rule, keyed, a);
+    }
+    if (ti[j] == null) {
+      ti[j] = identity(rule, keyed, b);
+    }
+    return vi[i].equals(ti[j]);
   }
 
   private void gap(JsonNode v, JsonNode t, RuleCursor cur, Ptr at, ListRule rule, boolean keyed,
@@ -168,13 +192,15 @@ final class Differ {
 
   private static Object identity(ListRule rule, boolean keyed, JsonNode e) {
     if (keyed) {
-      List<JsonNode> k = Nodes.keyOf(rule, e);
-      if (k != null) {
-        return k;
-      }
+      Object k = Nodes.key(rule, e);
+      // A keyless element must not align with a keyed one whose key value equals it.
+      return k != null ? k : new Keyless(e);
     }
     return e;
   }
+
+  /** The identity of an element of a keyed list that has no key: its value. */
+  private record Keyless(JsonNode value) {}
 
   /** Appends the pairs of a longest common subsequence of a[aFrom,aTo) and b[bFrom,bTo). */
   private static void lcs(Object[] a, Object[] b, int aFrom, int aTo, int bFrom, int bTo, List<int[]> out) {

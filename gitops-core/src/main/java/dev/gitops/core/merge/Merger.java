@@ -21,6 +21,9 @@ import java.util.Set;
  */
 final class Merger {
 
+  /** Up to this many elements, keyed lists are matched by linear scans rather than hash maps. */
+  private static final int SHORT_LIST = 16;
+
   private final ResourceKey key;
   private final boolean absentNulls;
 
@@ -44,31 +47,35 @@ final class Merger {
       }
     } else if (d.isArray() && cur.listRule().kind() == dev.gitops.api.MergeRules.ListKind.KEYED) {
       ListRule rule = cur.listRule();
-      List<List<JsonNode>> keys = desiredKeys(at, rule, d);
-      for (int i = 0; i < d.size(); i++) {
-        List<JsonNode> k = keys.get(i);
-        validate(at.thenKey(rule, k), cur.element(() -> Nodes.keySegment(rule, k)), d.get(i));
+      Object[] keys = desiredKeys(at, rule, d);
+      RuleCursor any = cur.anyElement();
+      if (any != null && (any.isEmpty() || any.isIgnored())) {
+        return;
+      }
+      for (int i = 0; i < keys.length; i++) {
+        Object k = keys[i];
+        RuleCursor cc = any != null ? any : cur.element(() -> Nodes.keySegment(rule, Nodes.keyList(k)));
+        validate(at.thenKey(rule, k), cc, d.get(i));
       }
     }
   }
 
   /** The target at one position; {@code d} is present, {@code l} and {@code v} may be null (absent). */
   JsonNode merge(Trail at, RuleCursor cur, JsonNode l, JsonNode d, JsonNode v) {
-    if (v != null && d.equals(v)) {
-      // Equal D and V merge to V under every rule (ignored paths take V's value, which is D's),
-      // ABSENT nulls aside; D must still obey the keyed-list rules.
-      if (!absentNulls) {
+    if (v != null && Nodes.equalWithoutNulls(d, v, absentNulls)) {
+      // Equal D and V merge to V under every rule (ignored paths take V's value, which is D's);
+      // D must still obey the keyed-list rules. With ABSENT nulls, a D holding nulls takes the
+      // walk below, which drops them.
+      if (!cur.isEmpty()) {
         validate(at, cur, d);
-        return v;
       }
-      JsonNode cleaned = Nodes.clean(d);
-      if (cur.isEmpty()) {
-        return cleaned == d ? v : cleaned;
-      }
-      if (cleaned == d) {
-        validate(at, cur, d);
-        return v;
-      }
+      return v;
+    }
+    if (l != null && l != d && d.isContainerNode() && l.hashCode() == d.hashCode() && l.equals(d)) {
+      // L equal to D: nothing left Git here. Passing D as L lets every level below tell so by
+      // identity (no lookups in L, no removals to look for). Frozen nodes cache their hash, so
+      // unequal subtrees cost one int compare.
+      l = d;
     }
     if (d.isObject()) {
       if (cur.isAtomicMap()) {
@@ -77,7 +84,7 @@ final class Merger {
       if (cur.isEmpty() && (v == null || !v.isObject())) {
         return absentNulls ? Nodes.clean(d) : d;
       }
-      return mergeObject(at, cur, l, d, v);
+      return v != null && v.isObject() ? mergeObject(at, cur, l, d, v) : buildObject(at, cur, l, d);
     }
     if (d.isArray()) {
       ListRule rule = cur.listRule();
@@ -101,45 +108,113 @@ final class Merger {
     return d != null && !(absentNulls && d.isNull());
   }
 
+  /**
+   * Merges objects D and V. Walks D (and L's fields missing from D), not V: live objects carry
+   * server-only fields the merge keeps as they are, so when nothing changes V is returned without
+   * looking at those; only a change rebuilds the object in V's field order.
+   */
   private JsonNode mergeObject(Trail at, RuleCursor cur, JsonNode l, JsonNode d, JsonNode v) {
     JsonNode lo = l != null && l.isObject() ? l : null;
-    JsonNode vo = v != null && v.isObject() ? v : null;
-    int vn = vo == null ? 0 : vo.size();
-    String[] names = new String[vn];
-    JsonNode[] values = new JsonNode[vn];
-    boolean changed = vo == null;
-    if (vo != null) {
-      int i = 0;
-      for (Iterator<Map.Entry<String, JsonNode>> it = vo.fields(); it.hasNext(); i++) {
-        Map.Entry<String, JsonNode> e = it.next();
-        String k = e.getKey();
-        JsonNode vk = e.getValue();
-        RuleCursor cc = cur.field(k);
-        JsonNode tk;
-        if (cc.isIgnored()) {
-          tk = vk;
-        } else {
-          JsonNode dk = d.get(k);
-          if (isPresent(dk)) {
-            tk = merge(cc.isEmpty() ? null : at.then(new FieldPath.Field(k)), cc, lo == null ? null : lo.get(k), dk, vk);
-          } else if (dk != null || (lo != null && lo.has(k))) {
-            tk = null;
-          } else {
-            tk = vk;
-          }
-        }
-        changed |= tk != vk;
-        names[i] = k;
-        values[i] = tk;
-      }
-    }
-    Map<String, JsonNode> added = null;
+    // Changed fields, in D order then L order: the new value, or null when the field goes.
+    String[] names = null;
+    JsonNode[] values = null;
+    int n = 0;
     for (Iterator<Map.Entry<String, JsonNode>> it = d.fields(); it.hasNext(); ) {
       Map.Entry<String, JsonNode> e = it.next();
       String k = e.getKey();
-      if (vo != null && vo.has(k)) {
-        continue;
+      JsonNode dk = e.getValue();
+      JsonNode vk = v.get(k);
+      JsonNode tk;
+      if (!isPresent(dk)) {
+        if (vk == null || cur.field(k).isIgnored()) {
+          continue;
+        }
+        tk = null;
+      } else {
+        RuleCursor cc = cur.field(k);
+        if (cc.isIgnored()) {
+          continue;
+        }
+        tk = merge(cc.isEmpty() ? null : at.then(new FieldPath.Field(k)), cc, lo == null ? null : lo == d ? dk : lo.get(k), dk, vk);
+        if (tk == vk) {
+          continue;
+        }
       }
+      if (names == null) {
+        names = new String[d.size() + (lo == null ? 0 : lo.size())];
+        values = new JsonNode[names.length];
+      }
+      names[n] = k;
+      values[n++] = tk;
+    }
+    if (lo != null && lo != d) {
+      for (Iterator<String> it = lo.fieldNames(); it.hasNext(); ) {
+        String k = it.next();
+        if (d.get(k) == null && v.get(k) != null && !cur.field(k).isIgnored()) {
+          if (names == null) {
+            names = new String[d.size() + lo.size()];
+            values = new JsonNode[names.length];
+          }
+          names[n] = k;
+          values[n++] = null;
+        }
+      }
+    }
+    if (n == 0) {
+      return v;
+    }
+    boolean[] used = new boolean[n];
+    Map<String, Integer> byName = null;
+    if (n > 8) {
+      byName = new HashMap<>(n * 2);
+      for (int i = n - 1; i >= 0; i--) {
+        byName.put(names[i], i);
+      }
+    }
+    Map<String, JsonNode> out = new LinkedHashMap<>(Math.max(8, (v.size() + n) * 4 / 3 + 1));
+    for (Iterator<Map.Entry<String, JsonNode>> it = v.fields(); it.hasNext(); ) {
+      Map.Entry<String, JsonNode> e = it.next();
+      String k = e.getKey();
+      int i;
+      if (byName == null) {
+        i = indexOf(names, n, k);
+      } else {
+        Integer x = byName.get(k);
+        i = x == null ? -1 : x;
+      }
+      if (i < 0) {
+        out.put(k, e.getValue());
+      } else {
+        used[i] = true;
+        if (values[i] != null) {
+          out.put(k, values[i]);
+        }
+      }
+    }
+    for (int i = 0; i < n; i++) {
+      if (!used[i] && values[i] != null) {
+        out.put(names[i], values[i]);
+      }
+    }
+    return Documents.object(out);
+  }
+
+  private static int indexOf(String[] names, int n, String k) {
+    for (int i = 0; i < n; i++) {
+      if (names[i].equals(k)) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  /** The target object where V has no object: D's present, not ignored fields, merged against nothing. */
+  private JsonNode buildObject(Trail at, RuleCursor cur, JsonNode l, JsonNode d) {
+    JsonNode lo = l != null && l.isObject() ? l : null;
+    Map<String, JsonNode> out = new LinkedHashMap<>(Math.max(8, d.size() * 4 / 3 + 1));
+    for (Iterator<Map.Entry<String, JsonNode>> it = d.fields(); it.hasNext(); ) {
+      Map.Entry<String, JsonNode> e = it.next();
+      String k = e.getKey();
       JsonNode dk = e.getValue();
       if (!isPresent(dk)) {
         continue;
@@ -148,23 +223,7 @@ final class Merger {
       if (cc.isIgnored()) {
         continue;
       }
-      if (added == null) {
-        added = new LinkedHashMap<>();
-      }
-      added.put(k, merge(cc.isEmpty() ? null : at.then(new FieldPath.Field(k)), cc, lo == null ? null : lo.get(k), dk, null));
-      changed = true;
-    }
-    if (!changed) {
-      return vo;
-    }
-    Map<String, JsonNode> out = new LinkedHashMap<>(Math.max(8, (vn + (added == null ? 0 : added.size())) * 4 / 3 + 1));
-    for (int i = 0; i < vn; i++) {
-      if (values[i] != null) {
-        out.put(names[i], values[i]);
-      }
-    }
-    if (added != null) {
-      out.putAll(added);
+      out.put(k, merge(cc.isEmpty() ? null : at.then(new FieldPath.Field(k)), cc, lo == null ? null : lo.get(k), dk, null));
     }
     return Documents.object(out);
   }
@@ -222,72 +281,131 @@ final class Merger {
     return changed ? Documents.array(out) : v;
   }
 
-  /** The keys of D's elements; throws naming the path when one lacks its key or repeats one. */
-  private List<List<JsonNode>> desiredKeys(Trail at, ListRule rule, JsonNode d) {
-    List<List<JsonNode>> keys = new ArrayList<>(d.size());
-    Map<List<JsonNode>, Integer> seen = new HashMap<>();
-    for (int i = 0; i < d.size(); i++) {
-      List<JsonNode> k = Nodes.keyOf(rule, d.get(i));
+  /** The keys of D's elements (see {@link Nodes#key}); throws naming the path when one lacks its key or repeats one. */
+  private Object[] desiredKeys(Trail at, ListRule rule, JsonNode d) {
+    int n = d.size();
+    Object[] keys = new Object[n];
+    Map<Object, Integer> seen = n > SHORT_LIST ? new HashMap<>(n * 2) : null;
+    for (int i = 0; i < n; i++) {
+      Object k = Nodes.key(rule, d.get(i));
       if (k == null) {
         List<String> names = new ArrayList<>();
         rule.keys().forEach(f -> names.add(f.name()));
         throw new MergeException(key, at.toPath(),
             "element " + i + " of the keyed list has no key " + names + (d.get(i).isObject() ? "" : " (it is not an object)"));
       }
-      Integer prev = seen.putIfAbsent(k, i);
-      if (prev != null) {
-        throw new MergeException(key, at.toPath(),
-            "elements " + prev + " and " + i + " of the keyed list have the same key " + Nodes.keySegment(rule, k).text());
+      int prev;
+      if (seen == null) {
+        prev = Nodes.indexOfKey(keys, i, k);
+      } else {
+        Integer p = seen.putIfAbsent(k, i);
+        prev = p == null ? -1 : p;
       }
-      keys.add(k);
+      if (prev >= 0) {
+        throw new MergeException(key, at.toPath(),
+            "elements " + prev + " and " + i + " of the keyed list have the same key " + Nodes.keySegment(rule, Nodes.keyList(k)).text());
+      }
+      keys[i] = k;
     }
     return keys;
   }
 
-  private JsonNode mergeKeyed(Trail at, RuleCursor cur, ListRule rule, JsonNode l, JsonNode d, JsonNode v) {
-    List<List<JsonNode>> dKeys = desiredKeys(at, rule, d);
-    Map<List<JsonNode>, Integer> dIndex = new HashMap<>(dKeys.size() * 2);
-    for (int i = 0; i < dKeys.size(); i++) {
-      dIndex.put(dKeys.get(i), i);
+  /**
+   * First-occurrence lookup of keys: the hinted position first (lists mostly keep their order),
+   * then a linear scan for short lists, or a hash map built on the first miss for long ones.
+   */
+  private static final class KeyIndex {
+    private final Object[] keys;
+    private final int n;
+    private final boolean unique;
+    private Map<Object, Integer> map;
+
+    /** {@code unique}: no key repeats, so a hit at the hint is the first occurrence. */
+    KeyIndex(Object[] keys, boolean unique) {
+      this.keys = keys;
+      this.n = keys.length;
+      this.unique = unique;
     }
-    Map<List<JsonNode>, JsonNode> lByKey = new HashMap<>();
-    if (l != null && l.isArray()) {
-      for (JsonNode e : l) {
-        List<JsonNode> k = Nodes.keyOf(rule, e);
-        if (k != null) {
-          lByKey.putIfAbsent(k, e);
+
+    int indexOf(Object k, int hint) {
+      if (unique && hint >= 0 && hint < n) {
+        Object x = keys[hint];
+        if (x != null && (x == k || x.equals(k))) {
+          return hint;
         }
       }
+      if (n <= SHORT_LIST) {
+        return Nodes.indexOfKey(keys, n, k);
+      }
+      if (map == null) {
+        map = new HashMap<>(n * 2);
+        for (int i = 0; i < n; i++) {
+          if (keys[i] != null) {
+            map.putIfAbsent(keys[i], i);
+          }
+        }
+      }
+      Integer i = map.get(k);
+      return i == null ? -1 : i;
+    }
+  }
+
+  private JsonNode mergeKeyed(Trail at, RuleCursor cur, ListRule rule, JsonNode l, JsonNode d, JsonNode v) {
+    int dn = d.size();
+    Object[] dKeys = desiredKeys(at, rule, d);
+    KeyIndex dIndex = new KeyIndex(dKeys, true);
+    JsonNode la = l != null && l.isArray() && l.size() > 0 ? l : null;
+    KeyIndex lIndex = null;
+    if (la == d) {
+      lIndex = dIndex;
+    } else if (la != null) {
+      Object[] lKeys = new Object[la.size()];
+      for (int i = 0; i < lKeys.length; i++) {
+        lKeys[i] = Nodes.key(rule, la.get(i));
+      }
+      lIndex = new KeyIndex(lKeys, false);
     }
     JsonNode va = v != null && v.isArray() ? v : null;
     int vn = va == null ? 0 : va.size();
     // Per V element: index into D when matched, -1 when V-only, -2 when removed (owned, gone from D).
     int[] role = new int[vn];
-    JsonNode[] vMatch = new JsonNode[d.size()];
+    Object[] vKeys = new Object[vn];
+    JsonNode[] vMatch = new JsonNode[dn];
     for (int j = 0; j < vn; j++) {
       JsonNode e = va.get(j);
-      List<JsonNode> k = Nodes.keyOf(rule, e);
-      Integer di = k == null ? null : dIndex.get(k);
-      if (di != null && vMatch[di] == null) {
+      Object k = Nodes.key(rule, e);
+      vKeys[j] = k;
+      int di = k == null ? -1 : dIndex.indexOf(k, j);
+      if (di >= 0 && vMatch[di] == null) {
         vMatch[di] = e;
         role[j] = di;
-      } else if (k != null && di == null && lByKey.containsKey(k)) {
+      } else if (k != null && di < 0 && lIndex != null && lIndex.indexOf(k, -1) >= 0) {
         role[j] = -2;
       } else {
         role[j] = -1;
       }
     }
-    JsonNode[] merged = new JsonNode[d.size()];
-    boolean[] skip = new boolean[d.size()];
-    for (int i = 0; i < d.size(); i++) {
-      List<JsonNode> k = dKeys.get(i);
-      RuleCursor cc = cur.element(() -> Nodes.keySegment(rule, k));
+    JsonNode[] merged = new JsonNode[dn];
+    boolean[] skip = new boolean[dn];
+    boolean identical = va != null && vn == dn;
+    RuleCursor any = cur.anyElement();
+    for (int i = 0; i < dn; i++) {
+      Object k = dKeys[i];
+      RuleCursor cc = any != null ? any : cur.element(() -> Nodes.keySegment(rule, Nodes.keyList(k)));
       if (cc.isIgnored()) {
         merged[i] = vMatch[i];
         skip[i] = vMatch[i] == null;
       } else {
-        merged[i] = merge(at.thenKey(rule, k), cc, lByKey.get(k), d.get(i), vMatch[i]);
+        int li = lIndex == null ? -1 : la == d ? i : lIndex.indexOf(k, -1);
+        merged[i] = merge(cc.isEmpty() ? null : at.thenKey(rule, k), cc, li < 0 ? null : la.get(li), d.get(i), vMatch[i]);
       }
+      if (identical) {
+        identical = !skip[i] && role[i] == i && merged[i] == va.get(i);
+      }
+    }
+    if (identical) {
+      // Every element matched in place and merged to itself: V's order is kept under both orderings.
+      return va;
     }
     List<JsonNode> out = new ArrayList<>(vn + d.size());
     if (rule.ordered()) {
@@ -303,11 +421,11 @@ final class Merger {
           anchor = r;
         } else if (r == -1) {
           JsonNode e = va.get(j);
-          List<JsonNode> k = Nodes.keyOf(rule, e);
-          Integer dup = k == null ? null : dIndex.get(k);
+          Object k = vKeys[j];
+          int dup = k == null ? -1 : dIndex.indexOf(k, -1);
           // A duplicate of a desired key stays behind the element it duplicates, so the first
           // occurrence, which is the one that merges, stays first.
-          int to = dup != null ? dup : anchor;
+          int to = dup >= 0 ? dup : anchor;
           if (to < 0) {
             front.add(e);
           } else {

@@ -40,6 +40,39 @@ final class Nodes {
     return out;
   }
 
+  /**
+   * The key of a keyed-list element as one value to compare with {@code equals}: the key field's
+   * value when the rule has a single key field (the common case, no list built), else the list of
+   * values as {@link #keyOf}; null when keyless.
+   */
+  static Object key(ListRule rule, JsonNode element) {
+    if (element == null || !element.isObject()) {
+      return null;
+    }
+    List<KeyField> fields = rule.keys();
+    return fields.size() == 1 ? keyValue(fields.get(0), element) : keyOf(rule, element);
+  }
+
+  /** A key from {@link #key} as the list of its field values. */
+  @SuppressWarnings("unchecked")
+  static List<JsonNode> keyList(Object key) {
+    return key instanceof JsonNode n ? List.of(n) : (List<JsonNode>) key;
+  }
+
+  /**
+   * The index of the first of {@code keys[0..n)} equal to {@code k}, or -1; a linear scan, which
+   * beats hashing for the short lists (containers, env, ports) of real documents.
+   */
+  static int indexOfKey(Object[] keys, int n, Object k) {
+    for (int i = 0; i < n; i++) {
+      Object x = keys[i];
+      if (x != null && (x == k || x.equals(k))) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
   private static JsonNode keyValue(KeyField f, JsonNode element) {
     JsonNode v = element.get(f.name());
     if (v == null || v.isNull()) {
@@ -80,6 +113,48 @@ final class Nodes {
       return (a.isTextual() ? a.textValue() : a.toString()).equals(b.textValue());
     }
     return false;
+  }
+
+  /**
+   * Whether {@code d} equals {@code v} (as {@link JsonNode#equals} of frozen trees) and, when
+   * {@code noNulls}, also holds no null object field, so that {@link #clean} would return it
+   * unchanged: one walk instead of an equality walk and a clean walk. Unequal frozen containers
+   * are told apart by their cached hash without a walk.
+   */
+  static boolean equalWithoutNulls(JsonNode d, JsonNode v, boolean noNulls) {
+    if (!noNulls) {
+      return d == v || d.equals(v);
+    }
+    if (d.isObject()) {
+      if (!v.isObject() || d.size() != v.size() || d.hashCode() != v.hashCode()) {
+        return false;
+      }
+      for (Iterator<Map.Entry<String, JsonNode>> it = d.fields(); it.hasNext(); ) {
+        Map.Entry<String, JsonNode> e = it.next();
+        JsonNode dk = e.getValue();
+        if (dk.isNull()) {
+          return false;
+        }
+        JsonNode vk = v.get(e.getKey());
+        if (vk == null || !equalWithoutNulls(dk, vk, true)) {
+          return false;
+        }
+      }
+      return true;
+    }
+    if (d.isArray()) {
+      int n = d.size();
+      if (!v.isArray() || n != v.size() || d.hashCode() != v.hashCode()) {
+        return false;
+      }
+      for (int i = 0; i < n; i++) {
+        if (!equalWithoutNulls(d.get(i), v.get(i), true)) {
+          return false;
+        }
+      }
+      return true;
+    }
+    return d == v || d.equals(v);
   }
 
   /** The document with every null object field removed (ABSENT null mode); the same node if it has none. */

@@ -192,6 +192,25 @@ final class RuleCursor {
     return c;
   }
 
+  /**
+   * The cursor for every element of a list here, or null when some rule names elements
+   * literally (then each element needs {@link #element} with its own segment).
+   */
+  RuleCursor anyElement() {
+    if (states.length == 0) {
+      return this;
+    }
+    if (elementLiteral) {
+      return null;
+    }
+    RuleCursor c = elementChild;
+    if (c == null) {
+      c = compute(new FieldPath.Index(0));
+      elementChild = c;
+    }
+    return c;
+  }
+
   /** The cursor one segment further down. */
   RuleCursor step(FieldPath.Segment segment) {
     if (states.length == 0) {

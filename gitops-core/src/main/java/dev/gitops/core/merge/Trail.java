@@ -3,7 +3,6 @@ package dev.gitops.core.merge;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.gitops.api.FieldPath;
 import dev.gitops.api.MergeRules.ListRule;
-import java.util.List;
 
 /**
  * A key-addressed path under construction: a cheap parent link, turned into a FieldPath only
@@ -16,9 +15,9 @@ final class Trail {
   private final Trail parent;
   private FieldPath.Segment segment;
   private final ListRule rule;
-  private final List<JsonNode> key;
+  private final Object key;
 
-  private Trail(Trail parent, FieldPath.Segment segment, ListRule rule, List<JsonNode> key) {
+  private Trail(Trail parent, FieldPath.Segment segment, ListRule rule, Object key) {
     this.parent = parent;
     this.segment = segment;
     this.rule = rule;
@@ -29,13 +28,14 @@ final class Trail {
     return new Trail(this, s, null, null);
   }
 
-  Trail thenKey(ListRule rule, List<JsonNode> key) {
+  /** The trail one keyed element further; {@code key} as {@link Nodes#key} or {@link Nodes#keyOf} gives it. */
+  Trail thenKey(ListRule rule, Object key) {
     return new Trail(this, null, rule, key);
   }
 
   FieldPath.Segment segment() {
     if (segment == null && rule != null) {
-      segment = Nodes.keySegment(rule, key);
+      segment = Nodes.keySegment(rule, Nodes.keyList(key));
     }
     return segment;
   }
