@@ -41,9 +41,18 @@ public final class ManagementPolicy {
       new ManagementPolicy(EnumSet.of(Permission.OBSERVE, Permission.CREATE));
 
   private final Set<Permission> allowed;
+  private final String text;
 
   private ManagementPolicy(EnumSet<Permission> allowed) {
     this.allowed = Collections.unmodifiableSet(allowed);
+    StringBuilder sb = new StringBuilder();
+    for (Permission p : allowed) {
+      if (sb.length() > 0) {
+        sb.append(',');
+      }
+      sb.append(p.name().toLowerCase(java.util.Locale.ROOT));
+    }
+    this.text = sb.toString();
   }
 
   /** Returns the policy allowing exactly {@code permissions}; OBSERVE is always added. */
@@ -119,13 +128,6 @@ public final class ManagementPolicy {
   /** The lower-case permission list, for example {@code observe,create}. */
   @Override
   public String toString() {
-    StringBuilder sb = new StringBuilder();
-    for (Permission p : allowed) {
-      if (sb.length() > 0) {
-        sb.append(',');
-      }
-      sb.append(p.name().toLowerCase(java.util.Locale.ROOT));
-    }
-    return sb.toString();
+    return text;
   }
 }

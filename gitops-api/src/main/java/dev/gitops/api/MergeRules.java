@@ -104,6 +104,8 @@ public final class MergeRules {
   private final List<PathRule> ignores;
   private final List<PathRule> sensitive;
   private final NullMode nullMode;
+  /** Lazily computed; rules are immutable. */
+  private volatile String fingerprint;
 
   private MergeRules(List<ListRule> lists, List<PathPattern> atomicMaps, List<PathRule> ignores,
       List<PathRule> sensitive, NullMode nullMode) {
@@ -235,7 +237,12 @@ public final class MergeRules {
 
   /** A digest of the rules, for cache keys. */
   public String fingerprint() {
-    return Integer.toHexString(toString().hashCode());
+    String f = fingerprint;
+    if (f == null) {
+      f = Integer.toHexString(toString().hashCode());
+      fingerprint = f;
+    }
+    return f;
   }
 
   @Override

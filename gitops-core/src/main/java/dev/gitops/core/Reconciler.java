@@ -336,10 +336,12 @@ public final class Reconciler {
 
   /** NOOPs still record: a changed desired document is rewritten as last-applied; an absent removed key is forgotten. */
   private void recordQuietChanges(Prepared p, Map<ResourceKey, Outcome> outcomes) {
+    Map<ResourceKey, Resource> desired = new HashMap<>(p.desired.resources());
+    Map<ResourceKey, StoredResource> inventory = new HashMap<>(p.stored.inventory());
     for (Change c : p.plan.changes()) {
       if (c.action() == Action.NOOP) {
-        Resource d = p.desired.get(c.key());
-        StoredResource l = p.stored.inventory().get(c.key());
+        Resource d = desired.get(c.key());
+        StoredResource l = inventory.get(c.key());
         if (d == null && (l != null || p.stored.pending().containsKey(c.key()))) {
           store.forget(c.key());
         } else if (d != null) {

@@ -30,18 +30,19 @@ final class DependencyGraph {
   private DependencyGraph() {}
 
   /** For each key of {@code changes}, the keys it waits for. */
-  static Map<ResourceKey, SortedSet<ResourceKey>> build(List<Change> changes, PlanInput in) {
+  static Map<ResourceKey, SortedSet<ResourceKey>> build(List<Change> changes, PlanInput in,
+      Map<ResourceKey, Resource> desired) {
     Map<ResourceKey, SortedSet<ResourceKey>> deps = new HashMap<>();
     Map<ResourceKey, Change> byKey = new HashMap<>();
     for (Change c : changes) {
       byKey.put(c.key(), c);
     }
-    Set<ResourceKey> desiredKeys = in.desired().resources().keySet();
+    Set<ResourceKey> desiredKeys = desired.keySet();
     TreeMap<Integer, List<ResourceKey>> waves = new TreeMap<>();
     TreeMap<Integer, List<ResourceKey>> deleteWaves = new TreeMap<>();
 
     for (Change c : changes) {
-      Resource d = in.desired().get(c.key());
+      Resource d = desired.get(c.key());
       if (d != null) {
         for (ResourceKey dep : d.dependsOn()) {
           if (!desiredKeys.contains(dep)) {

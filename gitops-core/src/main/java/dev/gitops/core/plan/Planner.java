@@ -99,11 +99,13 @@ public final class Planner {
     orphanCandidates.removeAll(keys);
     keys.addAll(orphanCandidates);
 
+    Lookup lookup = new Lookup(new HashMap<>(in.desired().resources()), new HashMap<>(in.stored().inventory()),
+        new HashMap<>(in.stored().pending()));
     List<Change> changes = new ArrayList<>(keys.size());
-    Map<ResourceKey, String> fingerprints = new TreeMap<>();
+    Map<ResourceKey, String> fingerprints = new HashMap<>(keys.size() * 2);
     SortedSet<ResourceKey> unknown = new TreeSet<>();
     for (ResourceKey key : keys) {
-      Change c = decide(key, in, fingerprints);
+      Change c = decide(key, in, lookup, fingerprints);
       if (c.action() == Action.SKIP && in.observations().get(key) != null && in.observations().get(key).isUnknown()) {
         unknown.add(key);
       }
@@ -129,7 +131,7 @@ public final class Planner {
     if (revealed.size() > keys.size()) {
       revealed.keySet().retainAll(keys);
     }
-    Map<ResourceKey, SortedSet<ResourceKey>> deps = DependencyGraph.build(changes, in);
+    Map<ResourceKey, SortedSet<ResourceKey>> deps = DependencyGraph.build(changes, in, lookup.desired());
     changes = DependencyGraph.order(changes, deps, in.providers());
     String id = planId(in.desired().revision(), in.variables(), changes, deps, fingerprints);
     LOG.debug("plan {} at {}: {} keys, {} unknown, {} merges cached", id, in.desired().revision(), keys.size(),
@@ -144,10 +146,14 @@ public final class Planner {
     return p == null ? userRules : p.mergeRules().plus(userRules);
   }
 
-  private Change decide(ResourceKey key, PlanInput in, Map<ResourceKey, String> fingerprints) {
-    Resource d = in.desired().get(key);
-    StoredResource l = in.stored().inventory().get(key);
-    Resource pending = in.stored().pending().get(key);
+  /** Hash lookups for one plan: the state's sorted maps cost a string comparison chain per lookup. */
+  private record Lookup(Map<ResourceKey, Resource> desired, Map<ResourceKey, StoredResource> inventory,
+      Map<ResourceKey, Resource> pending) {}
+
+  private Change decide(ResourceKey key, PlanInput in, Lookup lookup, Map<ResourceKey, String> fingerprints) {
+    Resource d = lookup.desired().get(key);
+    StoredResource l = lookup.inventory().get(key);
+    Resource pending = lookup.pending().get(key);
     Provider provider = in.providers().get(key.provider());
     if (provider == null) {
       if (d != null) {
