@@ -1,6 +1,5 @@
 package dev.gitops.core.merge;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.gitops.api.FieldPath;
 import dev.gitops.api.MergeRules.ListRule;
 

@@ -2,13 +2,16 @@ package dev.gitops.core.plan;
 
 import dev.gitops.api.Action;
 import dev.gitops.api.Change;
+import dev.gitops.api.DecodeException;
 import dev.gitops.api.DependencyCycleException;
+import dev.gitops.api.GitOpsException;
 import dev.gitops.api.Resource;
 import dev.gitops.api.ResourceKey;
 import dev.gitops.api.spi.Provider;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -46,7 +49,7 @@ final class DependencyGraph {
       if (d != null) {
         for (ResourceKey dep : d.dependsOn()) {
           if (!desiredKeys.contains(dep)) {
-            throw Planner.undeclared(d, dep, byKey.containsKey(dep));
+            throw undeclared(d, dep, byKey.containsKey(dep));
           }
           add(deps, c.key(), dep);
         }
@@ -123,7 +126,7 @@ final class DependencyGraph {
         dependents.computeIfAbsent(dep, k -> new ArrayList<>()).add(e.getKey());
       }
     }
-    PriorityQueue<Change> ready = new PriorityQueue<>(Planner.tieBreak(providers));
+    PriorityQueue<Change> ready = new PriorityQueue<>(tieBreak(providers));
     for (Change c : changes) {
       if (indegree.get(c.key()) == 0) {
         ready.add(c);
@@ -195,5 +198,19 @@ final class DependencyGraph {
     path.removeLast();
     onPath.remove(k);
     return null;
+  }
+
+  /** Plan-order comparator used for ties: provider type order, then key. */
+  static Comparator<Change> tieBreak(Map<String, Provider> providers) {
+    return Comparator.<Change>comparingInt(c -> {
+      Provider p = providers.get(c.key().provider());
+      return p == null ? 0 : p.typeOrder(c.key());
+    }).thenComparing(Change::key);
+  }
+
+  /** The error for a resource depending on a key that is not (or no longer) declared. */
+  static GitOpsException undeclared(Resource r, ResourceKey dep, boolean removed) {
+    return new DecodeException(r.origin(), r.key() + " depends on " + dep
+        + (removed ? ", which was removed from the desired state" : ", which is not declared"));
   }
 }

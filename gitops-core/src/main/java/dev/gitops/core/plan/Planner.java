@@ -9,7 +9,6 @@ import dev.gitops.api.DependencyCycleException;
 import dev.gitops.api.Documents;
 import dev.gitops.api.FieldChange;
 import dev.gitops.api.FieldPath;
-import dev.gitops.api.GitOpsException;
 import dev.gitops.api.ManagementPolicy.Permission;
 import dev.gitops.api.MergeRules;
 import dev.gitops.api.Observation;
@@ -25,7 +24,6 @@ import dev.gitops.core.merge.ThreeWayMerge;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.HexFormat;
@@ -421,26 +419,5 @@ public final class Planner {
       md.update(sb.toString().getBytes(StandardCharsets.UTF_8));
     }
     return HexFormat.of().formatHex(md.digest(), 0, 12);
-  }
-
-  /** Plan-order comparator used for ties: provider type order, then key. */
-  static Comparator<Change> tieBreak(Map<String, Provider> providers) {
-    return Comparator.<Change>comparingInt(c -> {
-      Provider p = providers.get(c.key().provider());
-      return p == null ? 0 : p.typeOrder(c.key());
-    }).thenComparing(Change::key);
-  }
-
-  static GitOpsException undeclared(Resource r, ResourceKey dep, boolean removed) {
-    return new DecodeException(r.origin(), r.key() + " depends on " + dep
-        + (removed ? ", which was removed from the desired state" : ", which is not declared"));
-  }
-
-  static Map<ResourceKey, Integer> index(List<Change> changes) {
-    Map<ResourceKey, Integer> m = new HashMap<>();
-    for (int i = 0; i < changes.size(); i++) {
-      m.put(changes.get(i).key(), i);
-    }
-    return m;
   }
 }
