@@ -498,6 +498,14 @@ public final class GitSource implements Source, AutoCloseable {
         Git.init().setBare(true).setDirectory(dir.toFile()).call().close();
       }
       repository = new FileRepositoryBuilder().setGitDir(dir.toFile()).setBare().build();
+      // JGit's auto-gc after a fetch runs detached in a background thread by default: it would race
+      // the caller's own use of the cache (and a JVM exit mid-gc leaves temporary packs). Run it in
+      // the fetch instead, at the usual thresholds, so the cache stays compact and nothing outlives a read.
+      org.eclipse.jgit.lib.StoredConfig config = repository.getConfig();
+      if (config.getBoolean("gc", "autoDetach", true)) {
+        config.setBoolean("gc", null, "autoDetach", false);
+        config.save();
+      }
       return repository;
     } catch (IOException | GitAPIException e) {
       throw new SourceException(describe() + ": cannot create the cache repository under "
