@@ -498,12 +498,17 @@ public final class GitSource implements Source, AutoCloseable {
         Git.init().setBare(true).setDirectory(dir.toFile()).call().close();
       }
       repository = new FileRepositoryBuilder().setGitDir(dir.toFile()).setBare().build();
-      // JGit's auto-gc after a fetch runs detached in a background thread by default: it would race
-      // the caller's own use of the cache (and a JVM exit mid-gc leaves temporary packs). Run it in
-      // the fetch instead, at the usual thresholds, so the cache stays compact and nothing outlives a read.
+      // JGit's auto-gc after a fetch runs detached in a background thread by default, racing the
+      // caller's own use of the cache (a JVM exit mid-gc leaves temporary packs); and it keeps
+      // superseded packs for an hour to protect concurrent readers, so a busy branch piles up packs
+      // and every object lookup scans them all. This cache has one reader (reads are serialised):
+      // gc runs inside the fetch and drops superseded packs and loose objects at once.
       org.eclipse.jgit.lib.StoredConfig config = repository.getConfig();
-      if (config.getBoolean("gc", "autoDetach", true)) {
+      if (config.getBoolean("gc", "autoDetach", true) || !"now".equals(config.getString("gc", null, "prunePackExpire"))
+          || !"now".equals(config.getString("gc", null, "pruneExpire"))) {
         config.setBoolean("gc", null, "autoDetach", false);
+        config.setString("gc", null, "prunePackExpire", "now");
+        config.setString("gc", null, "pruneExpire", "now");
         config.save();
       }
       return repository;

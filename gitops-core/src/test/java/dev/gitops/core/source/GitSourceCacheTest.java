@@ -17,13 +17,23 @@ class GitSourceCacheTest {
   Path tmp;
 
   @Test
-  void cacheRepositoryRunsAutoGcInsideTheFetchNotInABackgroundThread() throws Exception {
+  void cacheRepositoryRunsAutoGcInsideTheFetchAndPrunesSupersededPacksAtOnce() throws Exception {
     TestGitRepo repo = TestGitRepo.init(tmp.resolve("repo"));
     repo.write("a.yaml", "provider: m\ntype: t\nname: a\nspec: {x: 1}\n").commit("one");
     try (GitSource source = GitSource.builder().url(repo.dir().toString()).ref("main").cacheDir(tmp.resolve("cache")).build()) {
-      source.read(new Source.ReadRequest(null, List.of(YamlManifestDecoder.create()), new Cancellation()));
+      Source.ReadRequest request = new Source.ReadRequest(null, List.of(YamlManifestDecoder.create()), new Cancellation());
+      source.read(request);
+      // far more fetches than gc.autoPackLimit (50): the cache must not keep a pack per fetch
+      for (int i = 2; i <= 70; i++) {
+        repo.write("a.yaml", "provider: m\ntype: t\nname: a\nspec: {x: " + i + "}\n").commit("c" + i);
+        assertThat(source.read(request).resources()).hasSize(1);
+      }
       try (var cache = new FileRepositoryBuilder().setGitDir(source.repositoryDirectory().toFile()).setBare().build()) {
+        var packs = ((org.eclipse.jgit.internal.storage.file.ObjectDirectory) cache.getObjectDatabase()).getPacks();
+        assertThat(packs.size()).as("packs in the cache after 70 fetches").isLessThanOrEqualTo(51);
         assertThat(cache.getConfig().getBoolean("gc", "autoDetach", true)).isFalse();
+        assertThat(cache.getConfig().getString("gc", null, "prunePackExpire")).isEqualTo("now");
+        assertThat(cache.getConfig().getString("gc", null, "pruneExpire")).isEqualTo("now");
       }
     }
   }
