@@ -1,19 +1,12 @@
 package dev.gitops.testkit;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.gitops.api.Change;
-import dev.gitops.api.FieldPath;
-import dev.gitops.api.Health;
-import dev.gitops.api.MergeRules;
 import dev.gitops.api.Observation;
 import dev.gitops.api.Outcome;
 import dev.gitops.api.ProviderException;
-import dev.gitops.api.Resource;
 import dev.gitops.api.ResourceKey;
 import dev.gitops.api.spi.CallContext;
-import dev.gitops.api.spi.Decoder;
 import dev.gitops.api.spi.Provider;
-import dev.gitops.api.spi.ProviderPlanner;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -22,7 +15,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Optional;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -49,8 +41,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * health, marks, planner) is the delegate's. Batches go to the delegate's {@code applyAll} minus
  * the changes failed here, so a batching delegate still sees batches.
  */
-public final class FaultInjectingProvider implements Provider {
-  private final Provider delegate;
+public final class FaultInjectingProvider extends ForwardingProvider {
   private final Set<ResourceKey> permanent;
   private final Map<ResourceKey, Integer> transientFirst;
   private final Set<ResourceKey> hanging;
@@ -62,7 +53,7 @@ public final class FaultInjectingProvider implements Provider {
   private final Map<ResourceKey, AtomicInteger> observeCalls = new ConcurrentHashMap<>();
 
   private FaultInjectingProvider(Builder b) {
-    this.delegate = b.delegate;
+    super(b.delegate);
     this.permanent = Set.copyOf(b.permanent);
     this.transientFirst = Map.copyOf(b.transientFirst);
     this.hanging = Set.copyOf(b.hanging);
@@ -77,10 +68,6 @@ public final class FaultInjectingProvider implements Provider {
     return new Builder(delegate);
   }
 
-  /** The wrapped provider. */
-  public Provider delegate() {
-    return delegate;
-  }
 
   /** How many times apply (directly or in a batch) was called for {@code key}, faults included. */
   public int applyCalls(ResourceKey key) {
@@ -108,11 +95,6 @@ public final class FaultInjectingProvider implements Provider {
   }
 
   @Override
-  public String id() {
-    return delegate.id();
-  }
-
-  @Override
   public Map<ResourceKey, Observation> observe(Collection<ResourceKey> keys, CallContext ctx) {
     List<ResourceKey> pass = new ArrayList<>(keys.size());
     for (ResourceKey k : keys) {
@@ -121,7 +103,7 @@ public final class FaultInjectingProvider implements Provider {
         pass.add(k);
       }
     }
-    Map<ResourceKey, Observation> real = pass.isEmpty() ? Map.of() : delegate.observe(pass, ctx);
+    Map<ResourceKey, Observation> real = pass.isEmpty() ? Map.of() : delegate().observe(pass, ctx);
     Map<ResourceKey, Observation> out = new LinkedHashMap<>();
     for (ResourceKey k : keys) {
       out.put(k, unobservable.contains(k) ? Observation.unknown(k, "injected fault: unobservable") : real.get(k));
@@ -132,7 +114,7 @@ public final class FaultInjectingProvider implements Provider {
   @Override
   public Outcome apply(Change change, CallContext ctx) {
     Outcome fault = fault(change.key(), ctx);
-    return fault != null ? fault : delegate.apply(change, ctx);
+    return fault != null ? fault : delegate().apply(change, ctx);
   }
 
   @Override
@@ -147,7 +129,7 @@ public final class FaultInjectingProvider implements Provider {
         pass.add(c);
       }
     }
-    Map<ResourceKey, Outcome> real = pass.isEmpty() ? Map.of() : delegate.applyAll(pass, ctx);
+    Map<ResourceKey, Outcome> real = pass.isEmpty() ? Map.of() : delegate().applyAll(pass, ctx);
     Map<ResourceKey, Outcome> out = new LinkedHashMap<>();
     for (Change c : changes) {
       out.put(c.key(), faults.containsKey(c.key()) ? faults.get(c.key()) : real.get(c.key()));
@@ -199,63 +181,6 @@ public final class FaultInjectingProvider implements Provider {
     }
     String why = ctx.cancellation().isCancelled() ? "cancelled (" + ctx.cancellation().reason() + ")" : "deadline passed";
     return Outcome.unknown(key + ": injected hang ended: " + why);
-  }
-
-  // ---------------------------------------------------------------- delegation
-
-  @Override
-  public boolean prefersBatches() {
-    return delegate.prefersBatches();
-  }
-
-  @Override
-  public Optional<Decoder> decoder() {
-    return delegate.decoder();
-  }
-
-  @Override
-  public JsonNode normalize(ResourceKey key, JsonNode live) {
-    return delegate.normalize(key, live);
-  }
-
-  @Override
-  public MergeRules mergeRules() {
-    return delegate.mergeRules();
-  }
-
-  @Override
-  public boolean requiresReplace(ResourceKey key, FieldPath path) {
-    return delegate.requiresReplace(key, path);
-  }
-
-  @Override
-  public Health health(ResourceKey key, Observation observation) {
-    return delegate.health(key, observation);
-  }
-
-  @Override
-  public Set<ResourceKey> relations(Resource resource, Set<ResourceKey> desired) {
-    return delegate.relations(resource, desired);
-  }
-
-  @Override
-  public int typeOrder(ResourceKey key) {
-    return delegate.typeOrder(key);
-  }
-
-  @Override
-  public boolean marksObjects() {
-    return delegate.marksObjects();
-  }
-
-  @Override
-  public Collection<ResourceKey> listMarked(String owner, CallContext ctx) {
-    return delegate.listMarked(owner, ctx);
-  }
-
-  @Override
-  public Optional<ProviderPlanner> planner() {
-    return delegate.planner();
   }
 
   /** Builds {@link FaultInjectingProvider}. */
