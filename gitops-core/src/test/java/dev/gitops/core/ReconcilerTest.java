@@ -494,4 +494,40 @@ class ReconcilerTest {
     rec.sync();
     assertThat(store.load().inventory().get(key("a")).resource().policy()).isEqualTo(ManagementPolicy.NO_PRUNE);
   }
+
+  @Test
+  void keysOfOneProviderShareOneCombinedRuleSet() {
+    dev.gitops.core.plan.Planner planner = new dev.gitops.core.plan.Planner("me", dev.gitops.core.plan.PlanOptions.defaults());
+    dev.gitops.api.MergeRules user = dev.gitops.api.MergeRules.builder().ignore("/status").build();
+    dev.gitops.api.MergeRules own = dev.gitops.api.MergeRules.builder().setList("/tags").build();
+    dev.gitops.api.spi.Provider p = new dev.gitops.api.spi.Provider() {
+      @Override
+      public String id() {
+        return "m";
+      }
+
+      @Override
+      public java.util.Map<ResourceKey, dev.gitops.api.Observation> observe(java.util.Collection<ResourceKey> keys,
+          dev.gitops.api.spi.CallContext ctx) {
+        return java.util.Map.of();
+      }
+
+      @Override
+      public Outcome apply(Change change, dev.gitops.api.spi.CallContext ctx) {
+        return Outcome.created();
+      }
+
+      @Override
+      public dev.gitops.api.MergeRules mergeRules() {
+        return own;
+      }
+    };
+    java.util.Map<String, dev.gitops.api.spi.Provider> providers = java.util.Map.of("m", p);
+    dev.gitops.api.MergeRules a = planner.rulesFor(key("a"), providers, user);
+    assertThat(planner.rulesFor(key("b"), providers, user)).isSameAs(a);
+    assertThat(a.isIgnored(key("a"), dev.gitops.api.FieldPath.of("status"))).isTrue();
+    assertThat(a.listRule(dev.gitops.api.FieldPath.of("tags")).kind()).isEqualTo(dev.gitops.api.MergeRules.ListKind.SET);
+    dev.gitops.api.MergeRules other = dev.gitops.api.MergeRules.builder().ignore("/spec").build();
+    assertThat(planner.rulesFor(key("a"), providers, other).isIgnored(key("a"), dev.gitops.api.FieldPath.of("spec"))).isTrue();
+  }
 }

@@ -61,6 +61,10 @@ public final class Planner {
 
   private record CachedMerge(String inputs, MergeResult result) {}
   private final Map<String, ThreeWayMerge> merges = new ConcurrentHashMap<>();
+  /** Per provider id, its rules combined with the user's, and the two instances they came from. */
+  private final Map<String, Combined> combined = new ConcurrentHashMap<>();
+
+  private record Combined(MergeRules provider, MergeRules user, MergeRules rules) {}
   private final Digests digests = new Digests();
   /** Per key, the desired document and stored serial last found already recorded as last-applied. */
   private final Map<ResourceKey, Recorded> recorded = new ConcurrentHashMap<>();
@@ -138,10 +142,33 @@ public final class Planner {
         options.asMap(), new TreeMap<>(fingerprints), unknown);
   }
 
-  /** The rules for {@code key}: the provider's plus the user's. */
+  /**
+   * The rules for {@code key}: the provider's plus the user's. The combination is made once per
+   * provider and kept while neither input changes, so every key of a provider shares one rules
+   * instance (and one merger).
+   */
   public MergeRules rulesFor(ResourceKey key, Map<String, Provider> providers, MergeRules userRules) {
     Provider p = providers.get(key.provider());
-    return p == null ? userRules : p.mergeRules().plus(userRules);
+    if (p == null) {
+      return userRules;
+    }
+    MergeRules own = p.mergeRules();
+    Combined c = combined.get(p.id());
+    if (c == null || c.provider() != own || c.user() != userRules) {
+      c = new Combined(own, userRules, own.plus(userRules));
+      combined.put(p.id(), c);
+    }
+    return c.rules();
+  }
+
+  /** One merger per distinct rule set, by value: providers that rebuild equal rules share it. */
+  private ThreeWayMerge mergerFor(MergeRules rules) {
+    ThreeWayMerge m = merges.get(rules.fingerprint());
+    if (m == null || (m.rules() != rules && !m.rules().toString().equals(rules.toString()))) {
+      m = new ThreeWayMerge(rules);
+      merges.put(rules.fingerprint(), m);
+    }
+    return m;
   }
 
   /** Hash lookups for one plan: the state's sorted maps cost a string comparison chain per lookup. */
@@ -295,8 +322,7 @@ public final class Planner {
         return hit.result();
       }
     }
-    ThreeWayMerge m = merges.computeIfAbsent(rules.fingerprint() + "|" + rules.hashCode(), k -> new ThreeWayMerge(rules));
-    MergeResult r = m.merge(key, last, d.document(), live);
+    MergeResult r = mergerFor(rules).merge(key, last, d.document(), live);
     if (inputs != null) {
       mergeCache.put(key, new CachedMerge(inputs, r));
     }
