@@ -394,15 +394,22 @@ public final class Reconciler {
   /** Writes pending before each create or update and records the outcome after it. */
   private final class StoreHooks implements ExecutionHooks {
     private final Prepared p;
+    /** The last-applied form written as pending, reused for the commit after the outcome. */
+    private final Map<ResourceKey, Resource> forms = new java.util.concurrent.ConcurrentHashMap<>();
 
     StoreHooks(Prepared p) {
       this.p = p;
     }
 
+    private Resource form(Resource d) {
+      return forms.computeIfAbsent(d.key(), k -> lastApplied(d, p));
+    }
+
     @Override
     public void beforeApply(Change change) {
-      if (change.resource() != null && p.desired.get(change.key()) != null) {
-        store.writePending(lastApplied(p.desired.get(change.key()), p));
+      Resource d = p.desired.get(change.key());
+      if (change.resource() != null && d != null) {
+        store.writePending(form(d));
       }
     }
 
@@ -416,7 +423,8 @@ public final class Reconciler {
         case CREATE, UPDATE, REPLACE -> {
           Resource d = p.desired.get(change.key());
           if (d != null) {
-            StoredResource stored = store.commit(lastApplied(d, p), p.plan.revision());
+            StoredResource stored = store.commit(form(d), p.plan.revision());
+            forms.remove(d.key());
             planner.markRecorded(d, stored.serial());
           }
         }
