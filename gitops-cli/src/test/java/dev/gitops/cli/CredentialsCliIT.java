@@ -10,7 +10,10 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The jar reads a repository over smart HTTP with basic auth, the password coming from the environment only. */
+/**
+ * The jar reads a repository over smart HTTP with basic auth, the password coming from the environment only;
+ * it carries the SSH module.
+ */
 class CredentialsCliIT {
 
   @TempDir
@@ -41,5 +44,16 @@ class CredentialsCliIT {
       assertThat(missing.code()).isEqualTo(1);
       assertThat(missing.err()).contains("GITOPS_PASSWORD");
     }
+  }
+
+  @Test
+  void theJarCarriesTheSshModule() throws Exception {
+    // the key file is read when the source is built: reaching that check means gitops-git-ssh is in the jar
+    Path key = tmp.resolve("absent_id_ed25519");
+    Path knownHosts = Files.writeString(tmp.resolve("known_hosts"), "");
+    GitopsJar.Result r = GitopsJar.run(tmp, Map.of(), "plan", "--repo", "git@127.0.0.1:ops.git", "--ssh-key",
+        key.toString(), "--known-hosts", knownHosts.toString(), "--target", tmp.resolve("target").toString());
+    assertThat(r.code()).as(r.toString()).isEqualTo(1);
+    assertThat(r.err()).contains("SSH private key file " + key).doesNotContain("gitops-git-ssh");
   }
 }

@@ -20,7 +20,7 @@ import java.util.TreeMap;
  *
  * <p>A reference is {@code ${NAME}} with {@code NAME} matching {@code [A-Za-z_][A-Za-z0-9_]*}.
  * {@code $${NAME}} is an escape and yields the literal text {@code ${NAME}}. A reference to a
- * variable that is not defined, or a {@code ${} that does not start a well-formed reference, is
+ * variable that is not defined, or a <code>${</code> that does not start a well-formed reference, is
  * an error naming the file, the line and the variable; nothing is ever silently left empty. A
  * {@code $} not followed by <code>{</code> is kept as is. Values must not contain line breaks, so
  * that line numbers of the substituted text still match the file in Git.

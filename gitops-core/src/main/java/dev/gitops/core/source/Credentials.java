@@ -53,7 +53,8 @@ public final class Credentials {
   /**
    * An unencrypted SSH private key file (OpenSSH or PEM format: Ed25519, ECDSA or RSA) for SSH
    * public key authentication. The user name is the URL's ({@code git} in {@code
-   * git@host:path}). The file is read when the source is built.
+   * git@host:path}). The file is read when the source is built. SSH needs the {@code
+   * dev.gitops:gitops-git-ssh} module on the classpath.
    */
   public static Credentials sshKey(Path privateKey) {
     Objects.requireNonNull(privateKey, "privateKey");

@@ -6,6 +6,8 @@ import dev.gitops.api.State;
 import dev.gitops.api.spi.Decoder;
 import dev.gitops.api.spi.Source;
 import dev.gitops.core.decode.VariableSubstitution;
+import dev.gitops.core.source.spi.CommitSignatures;
+import dev.gitops.core.source.spi.SshConnector;
 import java.io.IOException;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
@@ -77,7 +79,8 @@ import org.slf4j.LoggerFactory;
  * refused (they are never followed); a sub-path with {@code ..} or a leading {@code /} is refused;
  * files larger than {@link Builder#maxFileSize(long)} are refused; {@code .gitopsignore} files
  * (gitignore syntax) at the sub-path root and below exclude files from decoding. With {@link
- * Builder#requireSignedBy(Path)} the commit must carry an OpenPGP signature by a key of that ring.
+ * Builder#requireSignedBy(Path)} the commit must carry an OpenPGP signature by a key of that ring
+ * (this needs the {@code dev.gitops:gitops-git-signatures} module on the classpath).
  * Error messages name the URL (without password), the ref, the path and the revision; a secret
  * never appears in them.
  *
@@ -87,7 +90,9 @@ import org.slf4j.LoggerFactory;
  * is refused unless {@link Builder#strictHostKeyChecking(boolean) strictHostKeyChecking(false)} (then
  * it is accepted with a warning naming host and fingerprint), and a host listed with another key (a
  * changed key) or a {@code @revoked} key is always refused. Each instance has its own SSH client:
- * {@code ~/.ssh} (config, keys, known_hosts) and SSH agents are never used.
+ * {@code ~/.ssh} (config, keys, known_hosts) and SSH agents are never used. SSH needs the {@code
+ * dev.gitops:gitops-git-ssh} module on the classpath; without it {@link Builder#build()} fails
+ * naming that artifact.
  *
  * <pre>{@code
  * GitSource source = GitSource.builder()
@@ -115,10 +120,10 @@ public final class GitSource implements Source, AutoCloseable {
   private final Path configuredCacheDir;
   private final Credentials credentials;
   private final VariableSubstitution variables;
-  private final CommitSignatureVerifier verifier;
+  private final CommitSignatures.Verifier verifier;
   private final int timeoutSeconds;
   private final TreeDecoder treeDecoder;
-  private final SshSessions ssh;
+  private final SshConnector.Client ssh;
 
   private Repository repository;
   private Path cacheDir;
@@ -143,10 +148,12 @@ public final class GitSource implements Source, AutoCloseable {
     this.configuredCacheDir = b.cacheDir;
     this.credentials = b.credentials;
     this.variables = b.substitution ? VariableSubstitution.of(b.variables) : null;
-    this.verifier = b.keyRing == null ? null : CommitSignatureVerifier.load(b.keyRing);
+    this.verifier = b.keyRing == null ? null
+        : OptionalModules.signatures("requireSignedBy(" + b.keyRing + ")").load(b.keyRing);
     this.timeoutSeconds = (int) Math.max(1, b.timeout.toSeconds());
     this.treeDecoder = new TreeDecoder(variables, b.maxFileSize);
-    this.ssh = b.ssh ? SshSessions.create(b.credentials, b.knownHosts, b.strictHostKeyChecking) : null;
+    this.ssh = b.ssh ? OptionalModules.ssh(displayUrl).open(b.credentials.privateKey(), b.credentials.passphrase(),
+        b.knownHosts, b.strictHostKeyChecking) : null;
     if (!b.substitution && !b.variables.isEmpty()) {
       LOG.warn("{}: variables are set but substitution is off; they are not used", describe());
     }
@@ -436,10 +443,10 @@ public final class GitSource implements Source, AutoCloseable {
 
   private SourceException failure(String what, Throwable e) {
     if (ssh != null) {
-      String hostKey = ssh.takeHostKeyRejection();
-      if (hostKey != null) {
+      Optional<String> hostKey = ssh.takeHostKeyRejection();
+      if (hostKey.isPresent()) {
         // the transport only says the key did not validate; the database knows why
-        return new SourceException(what + " of " + displayUrl + " (ref " + ref + "): " + hostKey, e);
+        return new SourceException(what + " of " + displayUrl + " (ref " + ref + "): " + hostKey.get(), e);
       }
     }
     StringBuilder why = new StringBuilder();
@@ -669,7 +676,8 @@ public final class GitSource implements Source, AutoCloseable {
 
     /**
      * Requires the commit read to be signed by a key of {@code publicKeyRing} (armored or binary
-     * OpenPGP public keys); no other key, and never the GnuPG home, is trusted.
+     * OpenPGP public keys); no other key, and never the GnuPG home, is trusted. Needs the {@code
+     * dev.gitops:gitops-git-signatures} module on the classpath.
      */
     public Builder requireSignedBy(Path publicKeyRing) {
       this.keyRing = Objects.requireNonNull(publicKeyRing, "publicKeyRing");
@@ -691,7 +699,9 @@ public final class GitSource implements Source, AutoCloseable {
      *
      * @throws IllegalStateException when no URL was given, or the credentials do not fit the URL
      *     (an SSH URL needs {@link Credentials#sshKey(Path)} and, with strict host key checking, a
-     *     known_hosts file; an SSH key fits SSH URLs only)
+     *     known_hosts file; an SSH key fits SSH URLs only), or when an SSH URL or a signature check
+     *     is asked for without the module that provides it ({@code gitops-git-ssh}, {@code
+     *     gitops-git-signatures}) on the classpath: the message names the artifact to add
      * @throws SourceException when the key ring or the SSH private key cannot be read
      */
     public GitSource build() {

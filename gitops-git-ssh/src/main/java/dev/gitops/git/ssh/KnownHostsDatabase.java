@@ -1,4 +1,4 @@
-package dev.gitops.core.source;
+package dev.gitops.git.ssh;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;

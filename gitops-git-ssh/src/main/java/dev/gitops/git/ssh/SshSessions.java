@@ -1,6 +1,7 @@
-package dev.gitops.core.source;
+package dev.gitops.git.ssh;
 
 import dev.gitops.api.SourceException;
+import dev.gitops.core.source.spi.SshConnector;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -10,6 +11,7 @@ import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import org.apache.sshd.common.NamedResource;
 import org.apache.sshd.common.config.keys.FilePasswordProvider;
 import org.apache.sshd.common.util.security.SecurityUtils;
@@ -19,13 +21,14 @@ import org.eclipse.jgit.transport.sshd.SshdSessionFactory;
 import org.eclipse.jgit.transport.sshd.SshdSessionFactoryBuilder;
 
 /**
- * The SSH side of one {@link GitSource}: its own JGit {@link SshdSessionFactory} (never the global
- * default, never {@code ~/.ssh}: its home and SSH directories are a private, empty directory, so
- * no {@code ~/.ssh/config}, default identity, agent or user known_hosts file is consulted), with
- * the key of {@link Credentials#sshKey} as the only identity, public key authentication only, and
- * host keys checked by {@link KnownHostsDatabase}.
+ * The SSH side of one {@link dev.gitops.core.source.GitSource}: its own JGit {@link
+ * SshdSessionFactory} (never the global default, never {@code ~/.ssh}: its home and SSH
+ * directories are a private, empty directory, so no {@code ~/.ssh/config}, default identity, agent
+ * or user known_hosts file is consulted), with the key of {@link
+ * dev.gitops.core.source.Credentials#sshKey} as the only identity, public key authentication only,
+ * and host keys checked by {@link KnownHostsDatabase}.
  */
-final class SshSessions implements AutoCloseable {
+final class SshSessions implements SshConnector.Client {
 
   private final List<KeyPair> keys;
   private final KnownHostsDatabase hosts;
@@ -42,16 +45,18 @@ final class SshSessions implements AutoCloseable {
    *
    * @throws SourceException naming the key file (never its content nor the passphrase)
    */
-  static SshSessions create(Credentials credentials, Path knownHosts, boolean strict) {
-    return new SshSessions(loadKeys(credentials), new KnownHostsDatabase(knownHosts, strict));
+  static SshSessions create(Path privateKey, char[] passphrase, Path knownHosts, boolean strict) {
+    return new SshSessions(loadKeys(privateKey, passphrase), new KnownHostsDatabase(knownHosts, strict));
   }
 
-  private static List<KeyPair> loadKeys(Credentials credentials) {
-    Path file = credentials.privateKey();
+  private static List<KeyPair> loadKeys(Path file, char[] pass) {
     if (!Files.isRegularFile(file)) {
+      if (pass != null) {
+        java.util.Arrays.fill(pass, '\0');
+      }
       throw new SourceException("SSH private key file " + file + " does not exist or is not a file");
     }
-    char[] pass = credentials.passphrase();
+    String secret = pass == null ? "" : new String(pass);
     FilePasswordProvider passwords = pass == null ? FilePasswordProvider.EMPTY : FilePasswordProvider.of(new String(pass));
     List<KeyPair> pairs = new ArrayList<>();
     try (InputStream in = Files.newInputStream(file)) {
@@ -62,8 +67,8 @@ final class SshSessions implements AutoCloseable {
       }
     } catch (IOException | GeneralSecurityException | RuntimeException e) {
       String why = String.valueOf(e.getMessage());
-      if (!credentials.secret().isEmpty()) {
-        why = why.replace(credentials.secret(), "***");
+      if (!secret.isEmpty()) {
+        why = why.replace(secret, "***");
       }
       // the cause is dropped: key loaders may quote what they read
       throw new SourceException("cannot load the SSH private key " + file + " ("
@@ -81,13 +86,13 @@ final class SshSessions implements AutoCloseable {
     return List.copyOf(pairs);
   }
 
-  /** Why the last host key was refused, or null; clears it. */
-  String takeHostKeyRejection() {
-    return hosts.takeRejection();
+  @Override
+  public Optional<String> takeHostKeyRejection() {
+    return Optional.ofNullable(hosts.takeRejection());
   }
 
-  /** Makes {@code transport} use this source's SSH settings when it is an SSH transport. */
-  synchronized void configure(Transport transport, Path homeDir) {
+  @Override
+  public synchronized void configure(Transport transport, Path homeDir) {
     if (transport instanceof SshTransport ssh) {
       ssh.setSshSessionFactory(factory(homeDir));
     }

@@ -1,7 +1,8 @@
-package dev.gitops.core.source;
+package dev.gitops.git.signatures;
 
 import dev.gitops.api.SignatureException;
 import dev.gitops.api.SourceException;
+import dev.gitops.core.source.spi.CommitSignatures;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -27,7 +28,7 @@ import org.eclipse.jgit.revwalk.RevCommit;
  * Verifies the OpenPGP signature of a commit against a key ring the user supplies, and nothing
  * else: the process-global GnuPG home is never consulted.
  */
-final class CommitSignatureVerifier {
+final class CommitSignatureVerifier implements CommitSignatures.Verifier {
 
   private final Path keyRingFile;
   private final List<PGPPublicKeyRing> rings;
@@ -71,7 +72,8 @@ final class CommitSignatureVerifier {
    * @throws SignatureException naming the commit when it is unsigned, signed by a key outside the
    *     ring, or the signature does not match
    */
-  void verify(RevCommit commit) {
+  @Override
+  public void verify(RevCommit commit) {
     String id = commit.getId().name();
     byte[] raw = commit.getRawGpgSignature();
     if (raw == null) {

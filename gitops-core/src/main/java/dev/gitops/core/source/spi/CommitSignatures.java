@@ -1,0 +1,48 @@
+package dev.gitops.core.source.spi;
+
+import java.nio.file.Path;
+import org.eclipse.jgit.revwalk.RevCommit;
+
+/**
+ * OpenPGP commit signature checks for {@link dev.gitops.core.source.GitSource.Builder#requireSignedBy(Path)}.
+ * The {@code gitops-git-signatures} module implements it over BouncyCastle and registers it in
+ * {@code META-INF/services}; without that module on the classpath, building a {@code GitSource}
+ * that requires signatures fails with a message naming {@link #ARTIFACT}. Applications add the
+ * artifact, nothing else:
+ *
+ * <pre>{@code
+ * <dependency>
+ *   <groupId>dev.gitops</groupId>
+ *   <artifactId>gitops-git-signatures</artifactId>
+ * </dependency>
+ * }</pre>
+ */
+public interface CommitSignatures {
+
+  /** The Maven coordinates of the module that implements this interface, for error messages. */
+  String ARTIFACT = "dev.gitops:gitops-git-signatures";
+
+  /**
+   * Loads the trusted public keys of {@code publicKeyRing} (armored or binary, one or more key
+   * rings); no other key, and never the GnuPG home, is trusted.
+   *
+   * @param publicKeyRing the key ring file
+   * @return a verifier trusting exactly those keys
+   * @throws dev.gitops.api.SourceException naming the file when it cannot be read or holds no
+   *     public key
+   */
+  Verifier load(Path publicKeyRing);
+
+  /** Checks commits against one key ring. */
+  interface Verifier {
+
+    /**
+     * Verifies the signature of {@code commit}.
+     *
+     * @param commit a parsed commit (its raw buffer is read)
+     * @throws dev.gitops.api.SignatureException naming the commit when it is unsigned, signed by a
+     *     key outside the ring, or the signature does not match its content
+     */
+    void verify(RevCommit commit);
+  }
+}
