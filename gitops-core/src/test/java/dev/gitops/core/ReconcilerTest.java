@@ -323,6 +323,10 @@ class ReconcilerTest {
     // orphans cannot be told from the rest: nothing is deleted while the search fails
     assertThat(r.plan().heldBack()).containsExactly(key("gone"));
     assertThat(p.live).containsKey(key("gone"));
+    Plan reviewed = PlanCodec.fromJson(PlanCodec.toJson(r.plan(), store.secretKey()));
+    assertThat(reviewed.unobserved()).isEqualTo(r.plan().unobserved());
+    assertThat(reviewed.isComplete()).isFalse();
+    assertThat(reviewed.heldBack()).containsExactly(key("gone"));
     p.listMarkedFailure = null;
     assertThat(rec.sync().status()).isEqualTo(SyncResult.Status.SUCCEEDED);
     assertThat(p.live).doesNotContainKey(key("gone"));
