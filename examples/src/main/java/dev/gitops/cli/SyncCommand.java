@@ -128,15 +128,17 @@ final class SyncCommand implements Callable<Integer> {
     StringBuilder sb = new StringBuilder();
     if (!plan.unknown().isEmpty()) {
       sb.append("could not observe ").append(plan.unknown().size())
-          .append(plan.unknown().size() == 1 ? " resource (" : " resources (").append(names(plan.unknown())).append(')');
+          .append(plan.unknown().size() == 1 ? " resource (" : " resources (")
+          .append(names(plan.unknown())).append(')');
     }
     for (Map.Entry<String, String> e : plan.unobserved().entrySet()) {
       sb.append(sb.length() == 0 ? "" : "; ").append("could not search ").append(e.getKey()).append(" (")
           .append(e.getValue().strip().replaceAll("\\s*\\R\\s*", " ")).append(')');
     }
     List<ResourceKey> held = plan.heldBack();
-    sb.append("; ").append(held.size()).append(held.size() == 1 ? " deletion or replacement" : " deletions or replacements")
-        .append(" held back").append(held.isEmpty() ? "" : " (" + names(held) + ")")
+    sb.append("; ").append(held.size())
+        .append(held.size() == 1 ? " deletion or replacement" : " deletions or replacements").append(" held back")
+        .append(held.isEmpty() ? "" : " (" + names(held) + ")")
         .append(": nothing is deleted or replaced until every resource can be observed");
     return sb.toString();
   }

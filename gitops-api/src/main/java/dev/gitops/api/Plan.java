@@ -69,7 +69,7 @@ public record Plan(String id, String revision, List<Change> changes,
     return unknown.isEmpty() && unobserved.isEmpty();
   }
 
-  /** The deletes and replaces held back (as SKIPs flagged {@link Change.Flag#HELD_BACK}) because the plan is incomplete. */
+  /** The deletes and replaces held back (SKIPs flagged {@link Change.Flag#HELD_BACK}): the plan is incomplete. */
   public List<ResourceKey> heldBack() {
     List<ResourceKey> out = new ArrayList<>();
     for (Change c : changes) {

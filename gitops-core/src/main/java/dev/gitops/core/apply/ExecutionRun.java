@@ -125,8 +125,15 @@ final class ExecutionRun {
 
   private record Applied(long callId, Map<ResourceKey, Outcome> outcomes, Throwable error) {}
 
-  /** What one observe said about one key: its health (or absence), and for a write being verified, the normalized observation. */
-  private record Reading(Health health, Observation normalized) {}
+  /**
+   * What one observe said about one key: its health (or absence), and for a write being
+   * verified, the normalized observation, or why it can never be had (the normalizer threw).
+   */
+  private record Reading(Health health, Observation normalized, String unverifiable) {
+    Reading(Health health) {
+      this(health, null, null);
+    }
+  }
 
   private record Observed(long callId, Map<ResourceKey, Reading> readings, Throwable error) {}
 
@@ -427,7 +434,7 @@ final class ExecutionRun {
           Outcome o = Outcome.unknown(why + ": the provider call did not return by its deadline");
           finish(n, record(n, o), true);
         } else {
-          observed(n, new Reading(new Health(Health.Status.UNKNOWN, "observe " + why), null), now);
+          observed(n, new Reading(new Health(Health.Status.UNKNOWN, "observe " + why)), now);
         }
       }
     }
@@ -556,11 +563,17 @@ final class ExecutionRun {
         for (ResourceKey k : keys) {
           Observation o = seen == null ? null : seen.get(k);
           if (deletes.contains(k)) {
-            out.put(k, new Reading(absence(o), null));
+            out.put(k, new Reading(absence(o)));
           } else if (verifies.contains(k)) {
-            out.put(k, new Reading(healthWanted ? health(provider, k, o) : null, normalized(provider, k, o)));
+            Health h = healthWanted ? health(provider, k, o) : null;
+            try {
+              out.put(k, new Reading(h, normalized(k, o, provider), null));
+            } catch (RuntimeException e) {
+              // One object the normalizer cannot handle fails only its key, and asking again will not help.
+              out.put(k, new Reading(h, null, "normalizing the live object failed: " + e));
+            }
           } else {
-            out.put(k, new Reading(health(provider, k, o), null));
+            out.put(k, new Reading(health(provider, k, o)));
           }
         }
         mailbox.offer(new Observed(id, out, null));
@@ -590,22 +603,17 @@ final class ExecutionRun {
 
   /**
    * Runs on a worker thread: the observation with its live document normalized as the planner
-   * saw it, or an UNKNOWN one saying why there is none (a normalizer that throws fails only its
-   * key).
+   * saw it (an UNKNOWN one when the provider returned none). Throws what the normalizer throws.
    */
-  private static Observation normalized(Provider provider, ResourceKey key, Observation o) {
+  private static Observation normalized(ResourceKey key, Observation o, Provider provider) {
     if (o == null) {
       return Observation.unknown(key, "the provider returned no observation");
     }
     if (!o.isPresent()) {
       return o;
     }
-    try {
-      return new Observation(key, o.status(), Documents.freeze(provider.normalize(key, o.live())), o.version(),
-          o.mark(), o.reason());
-    } catch (RuntimeException e) {
-      return Observation.unknown(key, "normalizing the live object failed: " + e);
-    }
+    return new Observation(key, o.status(), Documents.freeze(provider.normalize(key, o.live())), o.version(), o.mark(),
+        o.reason());
   }
 
   /** A deleted object is "healthy" once it is gone. */
@@ -653,7 +661,7 @@ final class ExecutionRun {
       for (Node n : call.nodes) {
         Reading r;
         if (obs.error() != null) {
-          r = new Reading(new Health(Health.Status.UNKNOWN, "observe failed: " + obs.error()), null);
+          r = new Reading(new Health(Health.Status.UNKNOWN, "observe failed: " + obs.error()));
         } else {
           r = obs.readings().get(n.key());
         }
@@ -710,7 +718,7 @@ final class ExecutionRun {
 
   private void observed(Node n, Reading r, long now) {
     if (r == null) {
-      r = new Reading(new Health(Health.Status.UNKNOWN, "the provider returned no observation"), null);
+      r = new Reading(new Health(Health.Status.UNKNOWN, "the provider returned no observation"));
     }
     if (n.verifying) {
       verify(n, r, now);
@@ -726,6 +734,11 @@ final class ExecutionRun {
    */
   private void verify(Node n, Reading r, long now) {
     Observation seen = r.normalized();
+    if (r.unverifiable() != null) {
+      n.verifying = false;
+      finish(n, record(n, Outcome.unknown(verb(n) + ", but it cannot be verified: " + r.unverifiable())), true);
+      return;
+    }
     if (seen == null || seen.isUnknown()) {
       String why = seen != null ? seen.reason() : r.health() != null ? describe(r.health()) : "no observation";
       if (now - n.healthDeadline >= 0) {

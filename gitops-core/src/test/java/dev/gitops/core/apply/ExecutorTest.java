@@ -511,6 +511,24 @@ class ExecutorTest {
   }
 
   @Test
+  void writeWhoseLiveObjectCannotBeNormalizedIsUnknownAtOnce() {
+    FakeProvider broken = new FakeProvider("p") {
+      @Override
+      public com.fasterxml.jackson.databind.JsonNode normalize(ResourceKey key, com.fasterxml.jackson.databind.JsonNode live) {
+        throw new IllegalStateException("unexpected shape");
+      }
+    };
+
+    Map<ResourceKey, Outcome> out = new Executor(FAST.withHealthTimeout(Duration.ofSeconds(30))).execute(
+        Plans.of("p").create("a").build(), Map.of("p", broken), hooks, new Cancellation(), "owner-1");
+
+    assertThat(out.get(k("a")).kind()).isEqualTo(Kind.UNKNOWN);
+    assertThat(out.get(k("a")).message()).contains("cannot be verified").contains("unexpected shape");
+    assertThat(broken.log.stream().filter(s -> s.startsWith("observe:")).count()).isEqualTo(1);
+    assertThat(hooks.afterOf(k("a")).kind()).isEqualTo(Kind.UNKNOWN);
+  }
+
+  @Test
   void writeObservedAbsentAfterwardsFails() {
     provider.script(k("a"), (c, ctx) -> Outcome.created());
 
