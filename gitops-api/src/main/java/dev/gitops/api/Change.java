@@ -48,7 +48,9 @@ public record Change(ResourceKey key, ResourceKey previousKey, Action action, Re
     /** The live object carries our mark but is not in the inventory. */
     ORPHAN,
     /** The object was deleted out of band and will be created again. */
-    DELETED_OUT_OF_BAND
+    DELETED_OUT_OF_BAND,
+    /** A delete or replace the plan holds back (as a SKIP) because the plan is incomplete. */
+    HELD_BACK
   }
 
   /** Validates and copies. */
@@ -90,6 +92,14 @@ public record Change(ResourceKey key, ResourceKey previousKey, Action action, Re
   /** Whether a field new in Git takes over a value set live. */
   public boolean takeover() {
     return flags.contains(Flag.TAKEOVER);
+  }
+
+  /** This change with {@code flag} added, everything else kept. */
+  public Change withFlag(Flag flag) {
+    EnumSet<Flag> more = flags.isEmpty() ? EnumSet.noneOf(Flag.class) : EnumSet.copyOf(flags);
+    more.add(flag);
+    return new Change(key, previousKey, action, resource, live, desired, target, patch, fields, more, reason,
+        sensitive, unknown);
   }
 
   /** This change with another action and reason, everything else kept. */

@@ -29,10 +29,14 @@ import java.util.TreeSet;
  * @param options the options that shape the plan (prune, adoption, budgets), as text
  * @param fingerprints per key, a digest of the stored state and normalized live state used
  * @param unknown keys the providers could not observe; when non-empty the plan is incomplete
+ * @param unobserved what else could not be observed, with why: a provider's search for objects
+ *     carrying our mark (orphan detection), as {@code "marked objects of provider 'p'" -> reason};
+ *     when non-empty the plan is incomplete
  */
 public record Plan(String id, String revision, List<Change> changes,
     SortedMap<ResourceKey, SortedSet<ResourceKey>> dependencies, SortedMap<String, String> variables,
-    SortedMap<String, String> options, SortedMap<ResourceKey, String> fingerprints, SortedSet<ResourceKey> unknown) {
+    SortedMap<String, String> options, SortedMap<ResourceKey, String> fingerprints, SortedSet<ResourceKey> unknown,
+    SortedMap<String, String> unobserved) {
 
   /** Copies everything. */
   public Plan {
@@ -46,11 +50,34 @@ public record Plan(String id, String revision, List<Change> changes,
     options = Collections.unmodifiableSortedMap(new TreeMap<>(options));
     fingerprints = Collections.unmodifiableSortedMap(new TreeMap<>(fingerprints));
     unknown = Collections.unmodifiableSortedSet(new TreeSet<>(unknown));
+    unobserved = Collections.unmodifiableSortedMap(new TreeMap<>(unobserved));
   }
 
-  /** Whether every key could be observed. An incomplete plan prunes nothing. */
+  /** A plan whose only blind spots are the keys in {@code unknown}. */
+  public Plan(String id, String revision, List<Change> changes,
+      SortedMap<ResourceKey, SortedSet<ResourceKey>> dependencies, SortedMap<String, String> variables,
+      SortedMap<String, String> options, SortedMap<ResourceKey, String> fingerprints, SortedSet<ResourceKey> unknown) {
+    this(id, revision, changes, dependencies, variables, options, fingerprints, unknown, new TreeMap<>());
+  }
+
+  /**
+   * Whether every key, and every provider's search for marked objects, could be observed. An
+   * incomplete plan deletes and replaces nothing ({@link #heldBack()}), and a sync of it ends
+   * {@link SyncResult.Status#INCOMPLETE}.
+   */
   public boolean isComplete() {
-    return unknown.isEmpty();
+    return unknown.isEmpty() && unobserved.isEmpty();
+  }
+
+  /** The deletes and replaces held back (SKIPs flagged {@link Change.Flag#HELD_BACK}): the plan is incomplete. */
+  public List<ResourceKey> heldBack() {
+    List<ResourceKey> out = new ArrayList<>();
+    for (Change c : changes) {
+      if (c.has(Change.Flag.HELD_BACK)) {
+        out.add(c.key());
+      }
+    }
+    return out;
   }
 
   /** Whether anything would change the live system (or the inventory). */
@@ -99,6 +126,7 @@ public record Plan(String id, String revision, List<Change> changes,
     return c.getOrDefault(Action.CREATE, 0) + " to create, " + c.getOrDefault(Action.UPDATE, 0) + " to update, "
         + c.getOrDefault(Action.REPLACE, 0) + " to replace, " + c.getOrDefault(Action.DELETE, 0) + " to delete, "
         + c.getOrDefault(Action.SKIP, 0) + " skipped, " + c.getOrDefault(Action.NOOP, 0) + " unchanged"
-        + (isComplete() ? "" : " (incomplete: " + unknown.size() + " unknown)");
+        + (isComplete() ? "" : " (incomplete: " + unknown.size() + " unknown"
+            + (unobserved.isEmpty() ? "" : ", " + unobserved.size() + " searches for marked objects failed") + ")");
   }
 }

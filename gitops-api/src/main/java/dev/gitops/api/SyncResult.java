@@ -12,7 +12,9 @@ import java.util.TreeMap;
  *
  * <pre>{@code
  * SyncResult r = reconciler.sync();
- * if (!r.isSuccessful()) {
+ * if (r.status() == SyncResult.Status.INCOMPLETE) {
+ *   log.warn("could not observe {}; held back {}", r.plan().unknown(), r.plan().heldBack());
+ * } else if (!r.isSuccessful()) {
  *   r.failures().forEach((key, o) -> log.warn("{} failed: {}", key, o.message()));
  * }
  * }</pre>
@@ -35,7 +37,13 @@ public record SyncResult(String revision, Plan plan, Status status, SortedMap<Re
     /** At least one change failed or was blocked. */
     FAILED,
     /** Nothing was applied: dry run or detect-only. */
-    PLANNED
+    PLANNED,
+    /**
+     * Every change that ran succeeded, but the plan was incomplete: some keys (or a provider's
+     * search for marked objects) could not be observed, so every delete and replace was held
+     * back. Never a success: the same sync is retried.
+     */
+    INCOMPLETE
   }
 
   /** Copies. */
@@ -48,9 +56,12 @@ public record SyncResult(String revision, Plan plan, Status status, SortedMap<Re
     Objects.requireNonNull(historyId, "historyId");
   }
 
-  /** Whether every change succeeded (a plan-only run counts as successful). */
+  /**
+   * Whether every change succeeded on a complete plan (a plan-only run counts as successful); an
+   * INCOMPLETE sync is not a success.
+   */
   public boolean isSuccessful() {
-    return status != Status.FAILED;
+    return status == Status.SUCCEEDED || status == Status.PLANNED;
   }
 
   /** The failed keys and their outcomes. */

@@ -71,7 +71,8 @@ final class StatusCommand implements Callable<Integer> {
       }
     }
     if (!plan.isComplete()) {
-      out.println("Unknown: " + plan.unknown().size() + " resources could not be observed: " + plan.unknown());
+      out.println("Incomplete: " + SyncCommand.incomplete(plan) + ".");
+      SyncCommand.printUnknown(plan, out);
     }
     out.println("Run 'gitops diff' for details, 'gitops sync' to correct it.");
   }

@@ -24,7 +24,9 @@ import picocli.CommandLine.Spec;
 @Command(name = "sync", mixinStandardHelpOptions = true,
     description = {"Make the target match the repository: plan, check the safety guards, apply, record.",
         "With --plan FILE, run exactly the reviewed plan: it is recomputed first and refused (exit 1) if the "
-            + "stored state or the live files moved since."})
+            + "stored state or the live files moved since.",
+        "When some resources cannot be observed the sync is incomplete: the rest is synced, nothing is deleted or "
+            + "replaced, and it exits 1 naming them."})
 final class SyncCommand implements Callable<Integer> {
 
   @Mixin
@@ -33,7 +35,8 @@ final class SyncCommand implements Callable<Integer> {
   @Mixin
   SafetyOptions safety;
 
-  @Option(names = "--dry-run", description = "Plan and report, apply and record nothing; exit 2 when changes are pending.")
+  @Option(names = "--dry-run", description = "Plan and report, apply and record nothing; exit 2 when changes are pending, "
+      + "3 when a safety guard would refuse the sync, 1 when the plan is incomplete (as the sync would).")
   boolean dryRun;
 
   @Option(names = "--plan", paramLabel = "FILE", description = "Run the reviewed plan saved by 'gitops plan --out FILE'.")
@@ -69,14 +72,34 @@ final class SyncCommand implements Callable<Integer> {
     Plan plan = result.plan();
     String rev = PlanRenderer.shortRevision(result.revision());
     if (result.status() == SyncResult.Status.PLANNED) {
+      if (!plan.isComplete()) {
+        // What the sync would report: an incomplete plan is never "nothing to do".
+        out.println("Dry run: nothing was applied; " + plan.summary() + ".");
+        printUnknown(plan, out);
+        out.flush();
+        err.println("gitops: dry run of " + rev + ": " + incomplete(plan));
+        err.flush();
+        return ExitCodes.ERROR;
+      }
       out.println(plan.hasChanges() ? "Dry run: nothing was applied; " + plan.summary() + "."
           : "Dry run: nothing to do; " + s.target() + " matches " + rev + ".");
       out.flush();
       return plan.hasChanges() ? ExitCodes.PENDING : ExitCodes.OK;
     }
+    if (result.status() == SyncResult.Status.INCOMPLETE) {
+      out.println("Synced " + rev + " in part: " + counts(result) + " (history entry " + result.historyId() + ").");
+      printUnknown(plan, out);
+      out.flush();
+      err.println("gitops: sync of " + rev + " is incomplete: " + incomplete(plan));
+      err.flush();
+      return ExitCodes.ERROR;
+    }
     if (!result.isSuccessful()) {
       for (Map.Entry<ResourceKey, Outcome> f : result.failures().entrySet()) {
         out.println("  failed " + f.getKey() + ": " + f.getValue().message());
+      }
+      if (!plan.isComplete()) {
+        out.println("  incomplete: " + incomplete(plan));
       }
       out.flush();
       err.println("gitops: sync of " + rev + " failed for " + result.failures().size() + " of "
@@ -90,11 +113,56 @@ final class SyncCommand implements Callable<Integer> {
     } else {
       out.println("Synced " + rev + ": " + counts(result) + " (history entry " + result.historyId() + ").");
     }
-    if (!plan.isComplete()) {
-      out.println("warning: " + plan.unknown().size() + " resources could not be observed; nothing was pruned.");
-    }
     out.flush();
     return ExitCodes.OK;
+  }
+
+  /** How many keys a one-line message names before it says "and N more". */
+  private static final int NAMED = 10;
+
+  /**
+   * One line saying why a plan is incomplete: the keys that could not be observed, the searches
+   * for marked objects that failed, and the deletions and replacements held back.
+   */
+  static String incomplete(Plan plan) {
+    StringBuilder sb = new StringBuilder();
+    if (!plan.unknown().isEmpty()) {
+      sb.append("could not observe ").append(plan.unknown().size())
+          .append(plan.unknown().size() == 1 ? " resource (" : " resources (")
+          .append(names(plan.unknown())).append(')');
+    }
+    for (Map.Entry<String, String> e : plan.unobserved().entrySet()) {
+      sb.append(sb.length() == 0 ? "" : "; ").append("could not search ").append(e.getKey()).append(" (")
+          .append(e.getValue().strip().replaceAll("\\s*\\R\\s*", " ")).append(')');
+    }
+    List<ResourceKey> held = plan.heldBack();
+    sb.append("; ").append(held.size())
+        .append(held.size() == 1 ? " deletion or replacement" : " deletions or replacements").append(" held back")
+        .append(held.isEmpty() ? "" : " (" + names(held) + ")")
+        .append(": nothing is deleted or replaced until every resource can be observed");
+    return sb.toString();
+  }
+
+  private static String names(java.util.Collection<ResourceKey> keys) {
+    StringBuilder sb = new StringBuilder();
+    int n = 0;
+    for (ResourceKey k : keys) {
+      if (n == NAMED) {
+        sb.append(", and ").append(keys.size() - NAMED).append(" more");
+        break;
+      }
+      sb.append(n++ == 0 ? "" : ", ").append(k);
+    }
+    return sb.toString();
+  }
+
+  /** Each key that could not be observed, with the provider's reason, one per line. */
+  static void printUnknown(Plan plan, PrintWriter out) {
+    for (ResourceKey k : plan.unknown()) {
+      dev.gitops.api.Change c = plan.change(k);
+      out.println("  unknown " + k + (c == null ? "" : ": " + c.reason()));
+    }
+    plan.unobserved().forEach((what, why) -> out.println("  unknown " + what + ": " + why));
   }
 
   /** {@code 1 created, 2 updated, 0 deleted, 3 unchanged, 0 skipped}. */

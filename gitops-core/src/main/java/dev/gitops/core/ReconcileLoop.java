@@ -16,7 +16,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Runs {@link Reconciler#sync} periodically: with jitter, with exponential backoff after
- * failures, on demand with {@link #trigger()}, paused with {@link #suspend()}, and pinned to one
+ * failures (an INCOMPLETE sync counts as one), on demand with {@link #trigger()}, paused with
+ * {@link #suspend()}, and pinned to one
  * revision with {@link #pin} (what a rollback uses, so the loop does not undo it). At most one
  * sync is in flight; {@link #newRevision()} cancels the one in flight (and any health wait in
  * it) and starts over.

@@ -5,6 +5,7 @@ import dev.gitops.api.Action;
 import dev.gitops.api.Cancellation;
 import dev.gitops.api.Change;
 import dev.gitops.api.Documents;
+import dev.gitops.api.FieldPath;
 import dev.gitops.api.MergeRules;
 import dev.gitops.api.Observation;
 import dev.gitops.api.Outcome;
@@ -28,6 +29,7 @@ import dev.gitops.api.spi.StoredResource;
 import dev.gitops.api.spi.StoredState;
 import dev.gitops.core.apply.ExecutionHooks;
 import dev.gitops.core.apply.Executor;
+import dev.gitops.core.plan.DeletionBudget;
 import dev.gitops.core.plan.DeletionGuard;
 import dev.gitops.core.plan.LastApplied;
 import dev.gitops.core.plan.PlanInput;
@@ -240,11 +242,22 @@ public final class Reconciler {
     stored.pending().keySet().forEach(k -> keysByProvider.computeIfAbsent(k.provider(), p -> new TreeSet<>()).add(k));
 
     Set<ResourceKey> marked = new TreeSet<>();
+    Map<String, String> unobserved = new TreeMap<>();
     for (Provider p : providers.values()) {
       if (!p.marksObjects()) {
         continue;
       }
-      Collection<ResourceKey> mine = p.listMarked(owner, ctx);
+      Collection<ResourceKey> mine;
+      try {
+        mine = List.copyOf(p.listMarked(owner, ctx));
+      } catch (RuntimeException e) {
+        // Orphan detection for this provider is UNKNOWN: the plan is incomplete (nothing is
+        // deleted or replaced) and says why; every key it can observe is still synced.
+        LOG.warn("provider '{}' failed to list objects marked by '{}' at {}: {}", p.id(), owner, desired.revision(),
+            e.toString());
+        unobserved.put("marked objects of provider '" + p.id() + "'", "listMarked failed: " + e.getMessage());
+        continue;
+      }
       if (stored.fresh() && !mine.isEmpty() && !options.rebuildStore()) {
         throw new StoreException("the state store is missing or empty, but " + mine.size() + " live objects of provider '"
             + p.id() + "' carry the mark of owner '" + owner + "' (for example " + mine.iterator().next()
@@ -263,7 +276,8 @@ public final class Reconciler {
       observations.putAll(observe(p, e.getValue(), ctx));
     }
     byte[] secret = store.secretKey();
-    Plan plan = planWith.plan(new PlanInput(desired, stored, providers, observations, marked, options.rules(), variables, secret));
+    Plan plan = planWith.plan(new PlanInput(desired, stored, providers, observations, marked, options.rules(), variables,
+        secret, unobserved));
     emit(new SyncEvent.Planned(plan.revision(), plan));
     for (Change c : plan.changes()) {
       if (c.drift()) {
@@ -306,8 +320,14 @@ public final class Reconciler {
       if (o == null) {
         o = Observation.unknown(k, "provider '" + p.id() + "' returned no observation");
       } else if (o.isPresent()) {
-        JsonNode normalized = Documents.freeze(p.normalize(k, o.live()));
-        o = new Observation(k, o.status(), normalized, o.version(), o.mark(), o.reason());
+        try {
+          JsonNode normalized = Documents.freeze(p.normalize(k, o.live()));
+          o = new Observation(k, o.status(), normalized, o.version(), o.mark(), o.reason());
+        } catch (RuntimeException e) {
+          // One object the normalizer cannot handle is one UNKNOWN key, not a failed sync.
+          LOG.warn("provider '{}' failed to normalize {}: {}", p.id(), k, e.toString());
+          o = Observation.unknown(k, "normalizing the live object failed: " + e.getMessage());
+        }
       }
       out.put(k, o);
     }
@@ -316,6 +336,11 @@ public final class Reconciler {
 
   private SyncResult execute(Prepared p, Cancellation cancellation, Instant start, boolean teardown) {
     Plan plan = p.plan;
+    DeletionBudget budget = teardown ? options.budget().withAllowEmpty(true) : options.budget();
+    if (options.dryRun() && !options.detectOnly()) {
+      // A dry run answers "what would the sync do", and the sync would be refused.
+      DeletionGuard.check(plan, p.stored, budget);
+    }
     if (options.dryRun() || options.detectOnly()) {
       Map<ResourceKey, Outcome> none = new TreeMap<>();
       SyncResult r = new SyncResult(plan.revision(), plan, SyncResult.Status.PLANNED, new TreeMap<>(none),
@@ -323,7 +348,7 @@ public final class Reconciler {
       emit(new SyncEvent.Finished(plan.revision(), r));
       return r;
     }
-    DeletionGuard.check(plan, p.stored, teardown ? options.budget().withAllowEmpty(true) : options.budget());
+    DeletionGuard.check(plan, p.stored, budget);
     Map<ResourceKey, Outcome> outcomes = new TreeMap<>();
     boolean anyMutation = plan.changes().stream().anyMatch(c -> c.action().mutates() || c.action() == Action.FORGET);
     if (anyMutation) {
@@ -360,7 +385,9 @@ public final class Reconciler {
   private SyncResult finish(Prepared p, Map<ResourceKey, Outcome> outcomes, Instant start, boolean orphaned) {
     Plan plan = p.plan;
     boolean failed = outcomes.values().stream().anyMatch(o -> !o.isOk());
-    SyncResult.Status status = failed ? SyncResult.Status.FAILED : SyncResult.Status.SUCCEEDED;
+    // An incomplete plan held back its deletes and replaces: never reported as a success.
+    SyncResult.Status status = failed ? SyncResult.Status.FAILED
+        : !plan.isComplete() ? SyncResult.Status.INCOMPLETE : SyncResult.Status.SUCCEEDED;
     Map<String, Integer> counts = new TreeMap<>();
     outcomes.values().forEach(o -> counts.merge(o.kind().name(), 1, Integer::sum));
     String historyId = Instant.now().toEpochMilli() + "-" + plan.id().substring(0, Math.min(8, plan.id().length()));
@@ -368,9 +395,11 @@ public final class Reconciler {
     boolean quiet = !failed && !orphaned && outcomes.values().stream()
         .noneMatch(o -> o.kind() == Outcome.Kind.CREATED || o.kind() == Outcome.Kind.CONFIGURED || o.kind() == Outcome.Kind.DELETED);
     List<HistoryEntry> past = quiet ? store.history() : List.of();
-    if (quiet && !past.isEmpty() && past.get(0).succeeded() && past.get(0).revision().equals(plan.revision())) {
+    if (quiet && !past.isEmpty() && past.get(0).status().equals(status.name())
+        && past.get(0).revision().equals(plan.revision())) {
       // A periodic resync that changed nothing would otherwise push real syncs (rollback targets) out of
-      // the bounded history; the latest entry already says this revision is applied.
+      // the bounded history; the latest entry already says this revision is applied (or, for as long
+      // as a key stays unobservable, that it is incomplete).
       historyId = past.get(0).id();
     } else {
       store.appendHistory(new HistoryEntry(historyId, Instant.now(), plan.revision(), plan.id(), status.name(), counts,
@@ -379,6 +408,9 @@ public final class Reconciler {
     SyncResult r = new SyncResult(plan.revision(), plan, status, new TreeMap<>(outcomes), Duration.between(start, Instant.now()), historyId);
     if (failed) {
       LOG.warn("sync of {} failed for {} of {} keys", plan.revision(), r.failures().size(), outcomes.size());
+    } else if (status == SyncResult.Status.INCOMPLETE) {
+      LOG.warn("sync of {} is incomplete: could not observe {}{}; held back {}", plan.revision(), plan.unknown(),
+          plan.unobserved().isEmpty() ? "" : " and " + plan.unobserved(), plan.heldBack());
     } else {
       LOG.info("synced {}: {}", plan.revision(), counts);
     }
@@ -411,6 +443,17 @@ public final class Reconciler {
       if (change.resource() != null && d != null) {
         store.writePending(form(d));
       }
+    }
+
+    @Override
+    public List<FieldPath> verify(Change change, Observation live) {
+      Resource d = p.desired.get(change.key());
+      if (d == null) {
+        return List.of();
+      }
+      MergeRules rules = planner.rulesFor(d.key(), providers, options.rules());
+      return planner.verify(d, p.stored.inventory().get(d.key()), p.stored.pending().get(d.key()), live.live(), rules,
+          p.secretKey);
     }
 
     @Override

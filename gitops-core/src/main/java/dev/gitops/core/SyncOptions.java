@@ -27,9 +27,12 @@ import java.util.Objects;
  * @param execution parallelism, retries, timeouts, health gates
  * @param lockTimeout how long to wait for the store lock
  * @param rules merge rules added to every provider's (ignore rules, mostly)
+ * @param adoptFromOtherOwners take over live objects that carry another owner's mark (never
+ *     implied by {@code adopt}, which covers unmarked objects only)
  */
 public record SyncOptions(boolean prune, boolean dryRun, boolean detectOnly, boolean adopt, boolean deleteOrphans,
-    boolean rebuildStore, DeletionBudget budget, ExecutionOptions execution, Duration lockTimeout, MergeRules rules) {
+    boolean rebuildStore, DeletionBudget budget, ExecutionOptions execution, Duration lockTimeout, MergeRules rules,
+    boolean adoptFromOtherOwners) {
 
   /** Validates. */
   public SyncOptions {
@@ -42,61 +45,81 @@ public record SyncOptions(boolean prune, boolean dryRun, boolean detectOnly, boo
   /** Prune on, everything else off, default budget and execution options, 30 s lock timeout. */
   public static SyncOptions defaults() {
     return new SyncOptions(true, false, false, false, false, false, DeletionBudget.defaults(),
-        ExecutionOptions.defaults(), Duration.ofSeconds(30), MergeRules.defaults());
+        ExecutionOptions.defaults(), Duration.ofSeconds(30), MergeRules.defaults(), false);
   }
 
   /** With prune on or off. */
   public SyncOptions withPrune(boolean v) {
-    return new SyncOptions(v, dryRun, detectOnly, adopt, deleteOrphans, rebuildStore, budget, execution, lockTimeout, rules);
+    return new SyncOptions(v, dryRun, detectOnly, adopt, deleteOrphans, rebuildStore, budget, execution, lockTimeout,
+        rules, adoptFromOtherOwners);
   }
 
   /** With dry run on or off. */
   public SyncOptions withDryRun(boolean v) {
-    return new SyncOptions(prune, v, detectOnly, adopt, deleteOrphans, rebuildStore, budget, execution, lockTimeout, rules);
+    return new SyncOptions(prune, v, detectOnly, adopt, deleteOrphans, rebuildStore, budget, execution, lockTimeout,
+        rules, adoptFromOtherOwners);
   }
 
   /** With detect-only on or off. */
   public SyncOptions withDetectOnly(boolean v) {
-    return new SyncOptions(prune, dryRun, v, adopt, deleteOrphans, rebuildStore, budget, execution, lockTimeout, rules);
+    return new SyncOptions(prune, dryRun, v, adopt, deleteOrphans, rebuildStore, budget, execution, lockTimeout,
+        rules, adoptFromOtherOwners);
   }
 
   /** With adoption on or off. */
   public SyncOptions withAdopt(boolean v) {
-    return new SyncOptions(prune, dryRun, detectOnly, v, deleteOrphans, rebuildStore, budget, execution, lockTimeout, rules);
+    return new SyncOptions(prune, dryRun, detectOnly, v, deleteOrphans, rebuildStore, budget, execution, lockTimeout,
+        rules, adoptFromOtherOwners);
   }
 
   /** With orphan deletion on or off. */
   public SyncOptions withDeleteOrphans(boolean v) {
-    return new SyncOptions(prune, dryRun, detectOnly, adopt, v, rebuildStore, budget, execution, lockTimeout, rules);
+    return new SyncOptions(prune, dryRun, detectOnly, adopt, v, rebuildStore, budget, execution, lockTimeout,
+        rules, adoptFromOtherOwners);
   }
 
   /** With store rebuild on or off. */
   public SyncOptions withRebuildStore(boolean v) {
-    return new SyncOptions(prune, dryRun, detectOnly, adopt, deleteOrphans, v, budget, execution, lockTimeout, rules);
+    return new SyncOptions(prune, dryRun, detectOnly, adopt, deleteOrphans, v, budget, execution, lockTimeout,
+        rules, adoptFromOtherOwners);
   }
 
   /** With a deletion budget. */
   public SyncOptions withBudget(DeletionBudget v) {
-    return new SyncOptions(prune, dryRun, detectOnly, adopt, deleteOrphans, rebuildStore, v, execution, lockTimeout, rules);
+    return new SyncOptions(prune, dryRun, detectOnly, adopt, deleteOrphans, rebuildStore, v, execution, lockTimeout,
+        rules, adoptFromOtherOwners);
   }
 
   /** With execution options. */
   public SyncOptions withExecution(ExecutionOptions v) {
-    return new SyncOptions(prune, dryRun, detectOnly, adopt, deleteOrphans, rebuildStore, budget, v, lockTimeout, rules);
+    return new SyncOptions(prune, dryRun, detectOnly, adopt, deleteOrphans, rebuildStore, budget, v, lockTimeout,
+        rules, adoptFromOtherOwners);
   }
 
   /** With a lock timeout. */
   public SyncOptions withLockTimeout(Duration v) {
-    return new SyncOptions(prune, dryRun, detectOnly, adopt, deleteOrphans, rebuildStore, budget, execution, v, rules);
+    return new SyncOptions(prune, dryRun, detectOnly, adopt, deleteOrphans, rebuildStore, budget, execution, v,
+        rules, adoptFromOtherOwners);
   }
 
   /** With merge rules added to every provider's. */
   public SyncOptions withRules(MergeRules v) {
-    return new SyncOptions(prune, dryRun, detectOnly, adopt, deleteOrphans, rebuildStore, budget, execution, lockTimeout, v);
+    return new SyncOptions(prune, dryRun, detectOnly, adopt, deleteOrphans, rebuildStore, budget, execution, lockTimeout,
+        v, adoptFromOtherOwners);
+  }
+
+  /**
+   * With adoption from other owners on or off: a live object carrying another owner's mark is
+   * taken over (flagged ADOPT, the previous owner named) only when this is on.
+   */
+  public SyncOptions withAdoptFromOtherOwners(boolean v) {
+    return new SyncOptions(prune, dryRun, detectOnly, adopt, deleteOrphans, rebuildStore, budget,
+        execution, lockTimeout,
+        rules, v);
   }
 
   /** The options that shape the plan. */
   public PlanOptions planOptions() {
-    return new PlanOptions(prune, adopt, deleteOrphans);
+    return new PlanOptions(prune, adopt, deleteOrphans, adoptFromOtherOwners);
   }
 }

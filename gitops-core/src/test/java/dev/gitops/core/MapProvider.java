@@ -29,6 +29,16 @@ public final class MapProvider implements Provider {
   final Map<ResourceKey, String> versions = new ConcurrentHashMap<>();
   final Set<ResourceKey> unobservable = ConcurrentHashMap.newKeySet();
   final Set<ResourceKey> failing = ConcurrentHashMap.newKeySet();
+  /** Keys whose normalizer throws. */
+  final Set<ResourceKey> unnormalizable = ConcurrentHashMap.newKeySet();
+  /** Keys a delete leaves in place (a finalizer that never finishes). */
+  final Set<ResourceKey> lingering = ConcurrentHashMap.newKeySet();
+  /** Top-level fields that cannot change in place. */
+  final Set<String> replaceFields = ConcurrentHashMap.newKeySet();
+  /** When set, listMarked throws it. */
+  volatile RuntimeException listMarkedFailure;
+  /** When set, apply lays the target over the live object, so fields the target removed stay (a buggy provider). */
+  volatile boolean keepsRemovedFields;
   final List<Change> applied = new ArrayList<>();
   final AtomicLong counter = new AtomicLong();
   volatile Consumer<Change> beforeApply = c -> { };
@@ -71,12 +81,21 @@ public final class MapProvider implements Provider {
       return Outcome.permanentFailure("injected failure", null);
     }
     if (change.action() == Action.DELETE) {
-      live.remove(change.key());
-      markOf.remove(change.key());
+      if (!lingering.contains(change.key())) {
+        live.remove(change.key());
+        markOf.remove(change.key());
+      }
       return Outcome.deleted();
     }
     boolean existed = live.containsKey(change.key());
-    put(change.key(), change.target());
+    JsonNode target = change.target();
+    if (keepsRemovedFields && existed) {
+      Map<String, JsonNode> merged = new LinkedHashMap<>();
+      live.get(change.key()).fields().forEachRemaining(e -> merged.put(e.getKey(), e.getValue()));
+      target.fields().forEachRemaining(e -> merged.put(e.getKey(), e.getValue()));
+      target = dev.gitops.api.Documents.object(merged);
+    }
+    put(change.key(), target);
     if (marks) {
       markOf.put(change.key(), new OwnerMark(ctx.owner(), change.key()));
     }
@@ -89,7 +108,24 @@ public final class MapProvider implements Provider {
   }
 
   @Override
+  public JsonNode normalize(ResourceKey key, JsonNode doc) {
+    if (unnormalizable.contains(key)) {
+      throw new IllegalStateException("cannot normalize " + key.name() + ": unexpected shape");
+    }
+    return doc;
+  }
+
+  @Override
+  public boolean requiresReplace(ResourceKey key, dev.gitops.api.FieldPath path) {
+    return path.size() == 1 && path.last() instanceof dev.gitops.api.FieldPath.Field f && replaceFields.contains(f.name());
+  }
+
+  @Override
   public Collection<ResourceKey> listMarked(String owner, CallContext ctx) {
+    RuntimeException failure = listMarkedFailure;
+    if (failure != null) {
+      throw failure;
+    }
     Set<ResourceKey> out = new HashSet<>();
     markOf.forEach((k, m) -> {
       if (m.owner().equals(owner)) {

@@ -110,6 +110,23 @@ class ReconcileLoopTest {
   }
 
   @Test
+  void anIncompleteSyncBacksOffLikeAFailure() throws Exception {
+    provider.unobservable.add(ResourceKey.of("m", "thing", "", "a"));
+    try (ReconcileLoop loop = ReconcileLoop.builder(reconciler()).interval(Duration.ofHours(1)).build()) {
+      loop.start();
+      await(() -> loop.runs() == 1);
+      assertThat(loop.lastResult().status()).isEqualTo(dev.gitops.api.SyncResult.Status.INCOMPLETE);
+      assertThat(loop.lastError()).isNull();
+      assertThat(loop.consecutiveFailures()).isEqualTo(1);
+      provider.unobservable.clear();
+      loop.trigger();
+      await(() -> loop.runs() == 2);
+      assertThat(loop.consecutiveFailures()).isZero();
+      assertThat(loop.lastResult().isSuccessful()).isTrue();
+    }
+  }
+
+  @Test
   void newRevisionCancelsTheSyncInFlight() throws Exception {
     CountDownLatch applying = new CountDownLatch(1);
     AtomicBoolean sawCancel = new AtomicBoolean();

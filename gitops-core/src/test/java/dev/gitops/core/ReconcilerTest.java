@@ -2,6 +2,7 @@ package dev.gitops.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -20,6 +21,7 @@ import dev.gitops.api.ResourceKey;
 import dev.gitops.api.State;
 import dev.gitops.api.SyncEvent;
 import dev.gitops.api.SyncResult;
+import dev.gitops.core.apply.ExecutionOptions;
 import dev.gitops.core.plan.DeletionBudget;
 import dev.gitops.core.plan.PlanCodec;
 import dev.gitops.core.store.InMemoryStateStore;
@@ -254,6 +256,271 @@ class ReconcilerTest {
     rec.sync();
     assertThat(p.live).containsKey(key("b"));
     assertThat(store.load().inventory()).containsKeys(key("a"), key("b"));
+  }
+
+  @Test
+  void incompleteSyncIsNeverASuccessAndPrunesOnceTheKeyIsObservableAgain() {
+    MapProvider p = new MapProvider("m", false);
+    want("r1", res("a", "{'x':1}"), res("b", "{'x':1}"), res("c", "{'x':1}"));
+    Reconciler rec = reconciler(p);
+    rec.sync();
+    p.unobservable.add(key("a"));
+    want("r2", res("a", "{'x':1}"), res("c", "{'x':1}"));
+    for (int i = 0; i < 3; i++) {
+      SyncResult r = rec.sync();
+      assertThat(r.status()).isEqualTo(SyncResult.Status.INCOMPLETE);
+      assertThat(r.isSuccessful()).isFalse();
+      assertThat(r.plan().unknown()).containsExactly(key("a"));
+      assertThat(r.plan().heldBack()).containsExactly(key("b"));
+      assertThat(r.plan().change(key("b")).has(Change.Flag.HELD_BACK)).isTrue();
+      assertThat(rec.history().get(0).status()).isEqualTo("INCOMPLETE");
+      assertThat(rec.history().get(0).succeeded()).isFalse();
+    }
+    // a resync that stays incomplete does not push real syncs out of the bounded history
+    assertThat(rec.history()).hasSize(2);
+    assertThat(store.load().lastAppliedRevision()).isEqualTo("r1");
+    p.unobservable.clear();
+    SyncResult r = rec.sync();
+    assertThat(r.status()).isEqualTo(SyncResult.Status.SUCCEEDED);
+    assertThat(p.live).doesNotContainKey(key("b"));
+    assertThat(store.load().lastAppliedRevision()).isEqualTo("r2");
+  }
+
+  @Test
+  void aNormalizerThatThrowsForOneObjectMakesOnlyThatKeyUnknown() {
+    MapProvider p = new MapProvider("m", false);
+    want("r1", res("a", "{'x':1}"), res("b", "{'x':1}"), res("gone", "{'x':1}"));
+    Reconciler rec = reconciler(p);
+    rec.sync();
+    p.unnormalizable.add(key("a"));
+    want("r2", res("a", "{'x':2}"), res("b", "{'x':2}"), res("new", "{'x':1}"));
+    SyncResult r = rec.sync();
+    assertThat(r.status()).isEqualTo(SyncResult.Status.INCOMPLETE);
+    assertThat(r.plan().unknown()).containsExactly(key("a"));
+    assertThat(r.plan().change(key("a")).action()).isEqualTo(Action.SKIP);
+    assertThat(r.plan().change(key("a")).reason()).contains("normalizing the live object failed")
+        .contains("cannot normalize a: unexpected shape");
+    assertThat(p.live.get(key("b"))).isEqualTo(json("{'x':2}"));
+    assertThat(p.live).containsKeys(key("new"), key("gone"));
+    assertThat(p.live.get(key("a"))).isEqualTo(json("{'x':1}"));
+  }
+
+  @Test
+  void aFailingSearchForMarkedObjectsMakesOrphanDetectionUnknownNotTheSync() {
+    MapProvider p = new MapProvider("m", true);
+    want("r1", res("a", "{'x':1}"), res("gone", "{'x':1}"));
+    Reconciler rec = reconciler(p);
+    rec.sync();
+    p.listMarkedFailure = new IllegalStateException("list forbidden for type thing");
+    want("r2", res("a", "{'x':2}"), res("new", "{'x':1}"));
+    SyncResult r = rec.sync();
+    assertThat(r.status()).isEqualTo(SyncResult.Status.INCOMPLETE);
+    assertThat(r.plan().isComplete()).isFalse();
+    assertThat(r.plan().unobserved()).containsEntry("marked objects of provider 'm'",
+        "listMarked failed: list forbidden for type thing");
+    assertThat(p.live.get(key("a"))).isEqualTo(json("{'x':2}"));
+    assertThat(p.live).containsKey(key("new"));
+    // orphans cannot be told from the rest: nothing is deleted while the search fails
+    assertThat(r.plan().heldBack()).containsExactly(key("gone"));
+    assertThat(p.live).containsKey(key("gone"));
+    Plan reviewed = PlanCodec.fromJson(PlanCodec.toJson(r.plan(), store.secretKey()));
+    assertThat(reviewed.unobserved()).isEqualTo(r.plan().unobserved());
+    assertThat(reviewed.isComplete()).isFalse();
+    assertThat(reviewed.heldBack()).containsExactly(key("gone"));
+    p.listMarkedFailure = null;
+    assertThat(rec.sync().status()).isEqualTo(SyncResult.Status.SUCCEEDED);
+    assertThat(p.live).doesNotContainKey(key("gone"));
+  }
+
+  @Test
+  void replaceNeedsEverythingADeleteNeeds() {
+    MapProvider p = new MapProvider("m", false);
+    p.replaceFields.add("immutable");
+    want("r1", res("a", "{'immutable':1}"), res("b", "{'x':1}"));
+    reconciler(p).sync();
+    want("r2", res("a", "{'immutable':2}"), res("b", "{'x':1}"));
+    assertThat(reconciler(p).plan().change(key("a")).action()).isEqualTo(Action.REPLACE);
+
+    Change noPrune = reconciler(p, SyncOptions.defaults().withPrune(false)).plan().change(key("a"));
+    assertThat(noPrune.action()).isEqualTo(Action.SKIP);
+    assertThat(noPrune.reason()).isEqualTo("/immutable cannot change in place, and replacing it deletes it, but prune is disabled");
+
+    for (ManagementPolicy policy : List.of(ManagementPolicy.NO_PRUNE, ManagementPolicy.CREATE_ONLY)) {
+      want("r3", Resource.builder(key("a")).document(json("{'immutable':2}")).policy(policy).build(), res("b", "{'x':1}"));
+      Change forbidden = reconciler(p).plan().change(key("a"));
+      assertThat(forbidden.action()).as(policy.toString()).isEqualTo(Action.SKIP);
+      assertThat(forbidden.reason()).as(policy.toString()).containsAnyOf("forbids delete", "forbids update");
+    }
+    want("r4", Resource.builder(key("a")).document(json("{'immutable':2}")).policy(ManagementPolicy.NO_PRUNE).build(),
+        res("b", "{'x':1}"));
+    assertThat(reconciler(p).plan().change(key("a")).reason()).contains("its policy (" + ManagementPolicy.NO_PRUNE
+        + ") forbids delete");
+    SyncResult kept = reconciler(p).sync();
+    assertThat(kept.outcomes().get(key("a")).kind()).isEqualTo(Outcome.Kind.SKIPPED);
+    assertThat(p.applied).extracting(Change::action).doesNotContain(Action.REPLACE);
+
+    want("r5", res("a", "{'immutable':2}"), res("b", "{'x':1}"));
+    p.unobservable.add(key("b"));
+    Change held = reconciler(p).plan().change(key("a"));
+    assertThat(held.action()).isEqualTo(Action.SKIP);
+    assertThat(held.has(Change.Flag.HELD_BACK)).isTrue();
+    assertThat(held.reason()).contains("/immutable cannot change in place").contains("incomplete");
+    assertThat(p.live.get(key("a"))).isEqualTo(json("{'immutable':1}"));
+  }
+
+  @Test
+  void replacesCountForTheGuardInADryRunAsInASync() {
+    MapProvider p = new MapProvider("m", false);
+    p.replaceFields.add("immutable");
+    want("r1", res("a", "{'immutable':1}"), res("b", "{'immutable':1}"));
+    reconciler(p).sync();
+    want("r2", res("a", "{'immutable':2}"), res("b", "{'immutable':2}"));
+    assertThatThrownBy(() -> reconciler(p).sync()).isInstanceOf(PlanRefusedException.class);
+    assertThatThrownBy(() -> reconciler(p, SyncOptions.defaults().withDryRun(true)).sync())
+        .isInstanceOf(PlanRefusedException.class).hasMessageContaining("mass-deletion guard").hasMessageContaining("all 2");
+    assertThat(p.applied).hasSize(2);
+  }
+
+  @Test
+  void dryRunIsRefusedByTheGuardExactlyAsTheSyncWouldBe() {
+    MapProvider p = new MapProvider("m", false);
+    want("r1", res("a", "{}"), res("b", "{}"), res("c", "{}"));
+    reconciler(p).sync();
+    want("r2", res("a", "{}"));
+    SyncOptions budget = SyncOptions.defaults().withBudget(DeletionBudget.defaults().withMaxCount(1));
+    Throwable real = catchThrowable(() -> reconciler(p, budget).sync());
+    Throwable dry = catchThrowable(() -> reconciler(p, budget.withDryRun(true)).sync());
+    assertThat(real).isInstanceOf(PlanRefusedException.class);
+    assertThat(dry).isInstanceOf(PlanRefusedException.class).hasMessage(real.getMessage());
+    // within budget the dry run plans without applying
+    SyncResult planned = reconciler(p, SyncOptions.defaults().withDryRun(true)).sync();
+    assertThat(planned.status()).isEqualTo(SyncResult.Status.PLANNED);
+    assertThat(planned.plan().changes(Action.DELETE)).hasSize(2);
+    assertThat(p.live).hasSize(3);
+    // detect-only is monitoring: it reports, it is never refused
+    assertThat(reconciler(p, budget.withDetectOnly(true)).sync().status()).isEqualTo(SyncResult.Status.PLANNED);
+  }
+
+  @Test
+  void adoptionNeverTakesAnotherOwnersObjectUnlessAskedSeparately() {
+    MapProvider p = new MapProvider("m", true);
+    p.put(key("a"), json("{'x':0}"));
+    p.markOf.put(key("a"), new OwnerMark("team-b", key("a")));
+    want("r1", res("a", "{'x':1}"));
+    SyncOptions adopt = SyncOptions.defaults().withAdopt(true);
+    Change refused = reconciler(p, adopt).plan().change(key("a"));
+    assertThat(refused.action()).isEqualTo(Action.SKIP);
+    assertThat(refused.conflict()).isTrue();
+    assertThat(refused.reason()).contains("team-b");
+    SyncResult r = reconciler(p, adopt).sync();
+    assertThat(r.outcomes().get(key("a")).kind()).isEqualTo(Outcome.Kind.SKIPPED);
+    assertThat(p.live.get(key("a"))).isEqualTo(json("{'x':0}"));
+
+    Change taken = reconciler(p, SyncOptions.defaults().withAdoptFromOtherOwners(true)).plan().change(key("a"));
+    assertThat(taken.action()).isEqualTo(Action.UPDATE);
+    assertThat(taken.has(Change.Flag.ADOPT)).isTrue();
+    assertThat(taken.reason()).contains("adopting it from owner team-b");
+    reconciler(p, SyncOptions.defaults().withAdoptFromOtherOwners(true)).sync();
+    assertThat(p.markOf.get(key("a"))).isEqualTo(new OwnerMark("me", key("a")));
+  }
+
+  @Test
+  void anotherOwnersObjectWeOnceAppliedIsLeftAloneUnlessAskedSeparately() {
+    MapProvider p = new MapProvider("m", true);
+    want("r1", res("a", "{'x':1}"));
+    reconciler(p).sync();
+    p.markOf.put(key("a"), new OwnerMark("team-b", key("a")));
+    want("r2", res("a", "{'x':2}"));
+    assertThat(reconciler(p, SyncOptions.defaults().withAdopt(true)).plan().change(key("a")).action())
+        .isEqualTo(Action.SKIP);
+    Change taken = reconciler(p, SyncOptions.defaults().withAdoptFromOtherOwners(true)).plan().change(key("a"));
+    assertThat(taken.action()).isEqualTo(Action.UPDATE);
+    assertThat(taken.has(Change.Flag.ADOPT)).isTrue();
+    assertThat(taken.reason()).contains("team-b");
+  }
+
+  @Test
+  void adoptingAnObjectThatAlreadyMatchesStillWritesOurMark() {
+    MapProvider p = new MapProvider("m", true);
+    p.put(key("a"), json("{'x':1}"));
+    want("r1", res("a", "{'x':1}"));
+    Change c = reconciler(p, SyncOptions.defaults().withAdopt(true)).plan().change(key("a"));
+    assertThat(c.action()).isEqualTo(Action.UPDATE);
+    assertThat(c.has(Change.Flag.ADOPT)).isTrue();
+    reconciler(p, SyncOptions.defaults().withAdopt(true)).sync();
+    assertThat(p.markOf.get(key("a"))).isEqualTo(new OwnerMark("me", key("a")));
+    // owned and marked now: removing it from Git deletes it
+    want("r2", res("b", "{}"));
+    assertThat(reconciler(p).plan().change(key("a")).action()).isEqualTo(Action.DELETE);
+  }
+
+  @Test
+  void anUnobservableDependencyHoldsItsDependents() {
+    MapProvider p = new MapProvider("m", false);
+    p.unobservable.add(key("db"));
+    Resource app = Resource.builder(key("app")).document(json("{}")).dependsOn(key("db")).build();
+    want("r1", res("db", "{}"), app, res("other", "{}"));
+    SyncResult r = reconciler(p).sync();
+    assertThat(r.outcomes().get(key("app")).kind()).isEqualTo(Outcome.Kind.PERMANENT);
+    assertThat(r.outcomes().get(key("app")).message()).isEqualTo("blocked by " + key("db") + ": skipped: could not observe: forbidden");
+    assertThat(r.outcomes().get(key("other")).kind()).isEqualTo(Outcome.Kind.CREATED);
+    assertThat(p.applied).extracting(Change::key).containsExactly(key("other"));
+  }
+
+  @Test
+  void aRemovedResourceThatStaysHoldsTheDeleteOfWhatItDependsOn() {
+    MapProvider p = new MapProvider("m", false);
+    Resource kept = Resource.builder(key("app")).document(json("{}")).dependsOn(key("db"))
+        .policy(ManagementPolicy.NO_PRUNE).build();
+    want("r1", kept, res("db", "{}"), res("x", "{}"));
+    Reconciler rec = reconciler(p);
+    rec.sync();
+    want("r2", res("x", "{}"));
+    SyncResult r = rec.sync();
+    assertThat(r.outcomes().get(key("app")).kind()).isEqualTo(Outcome.Kind.SKIPPED);
+    assertThat(r.outcomes().get(key("db")).message()).startsWith("blocked by " + key("app") + ": skipped: ")
+        .contains("forbids delete");
+    assertThat(p.live).containsKeys(key("app"), key("db"));
+    assertThat(store.load().inventory()).containsKeys(key("app"), key("db"));
+  }
+
+  @Test
+  void aDeleteIsForgottenOnlyOnceObservedAbsentEvenWithoutHealthWaits() {
+    MapProvider p = new MapProvider("m", false);
+    want("r1", res("a", "{}"), res("b", "{}"));
+    reconciler(p).sync();
+    p.lingering.add(key("a"));
+    want("r2", res("b", "{}"));
+    SyncOptions noWait = SyncOptions.defaults().withExecution(ExecutionOptions.defaults().withWaitForHealth(false)
+        .withHealthTimeout(java.time.Duration.ofMillis(50)).withHealthPollInterval(java.time.Duration.ofMillis(5)));
+    SyncResult r = reconciler(p, noWait).sync();
+    assertThat(r.outcomes().get(key("a")).isOk()).isFalse();
+    assertThat(store.load().inventory()).containsKey(key("a"));
+    p.lingering.clear();
+    assertThat(reconciler(p, noWait).sync().outcomes().get(key("a")).kind()).isEqualTo(Outcome.Kind.DELETED);
+    assertThat(store.load().inventory()).doesNotContainKey(key("a"));
+  }
+
+  @Test
+  void aProviderThatKeepsARemovedFieldIsNotRecordedAsApplied() {
+    MapProvider p = new MapProvider("m", false);
+    p.keepsRemovedFields = true;
+    want("r1", res("a", "{'x':1,'y':1}"), res("b", "{'x':1}"));
+    Reconciler rec = reconciler(p);
+    assertThat(rec.sync().isSuccessful()).isTrue();
+    want("r2", res("a", "{'x':2}"), res("b", "{'x':2}"));
+    SyncResult r = rec.sync();
+    assertThat(r.status()).isEqualTo(SyncResult.Status.FAILED);
+    assertThat(r.outcomes().get(key("a")).kind()).isEqualTo(Outcome.Kind.PERMANENT);
+    assertThat(r.outcomes().get(key("a")).message()).contains("differs from the target at [/y]");
+    assertThat(r.outcomes().get(key("b")).kind()).isEqualTo(Outcome.Kind.CONFIGURED);
+    // not recorded as applied: pending stays and last-applied still owns /y, so the next sync tries again
+    assertThat(store.load().pending()).containsKey(key("a"));
+    assertThat(store.load().inventory().get(key("a")).resource().document()).isEqualTo(json("{'x':1,'y':1}"));
+    Change again = rec.plan().change(key("a"));
+    assertThat(again.action()).isEqualTo(Action.UPDATE);
+    assertThat(again.fields()).extracting(f -> f.path().toString()).containsExactly("/y");
+    assertThat(rec.sync().isSuccessful()).isFalse();
   }
 
   @Test

@@ -50,10 +50,13 @@ import org.junit.jupiter.api.Test;
  * for; create is idempotent; observe after apply returns what was applied (by default every field
  * applied is observed with the same value after {@link Provider#normalize}; override {@link
  * #assertObservedMatches} for exact round trips or looser systems); update and replace converge;
+ * a field removed from the target disappears live (an update writes the whole target, it does
+ * not lay it over the live object);
  * delete removes and deleting a missing object succeeds; {@code applyAll} reports every key;
  * concurrent applies to different keys all land; the version token changes when the object
  * changes; UNKNOWN is reported rather than guessed; failures name the key. Tests whose hook a
- * provider cannot support ({@link #modify}, {@link #makeUnobservable}, {@link #invalidChange})
+ * provider cannot support ({@link #modify}, {@link #withFieldRemoved}, {@link #makeUnobservable},
+ * {@link #invalidChange})
  * are skipped by an assumption, not passed.
  *
  * <p>Changes are built directly (see {@link #createOf}, {@link #updateOf}, {@link #deleteOf}):
@@ -78,6 +81,16 @@ public abstract class ProviderConformanceSuite<P extends Provider> {
   /** An updated version of {@code resource} (same key, another document), or empty if none. */
   protected Optional<Resource> modify(Resource resource) {
     return Optional.empty();
+  }
+
+  /**
+   * A version of {@code resource} with at least one field of its document removed (same key), or
+   * empty when the provider's documents have no field that can go. The default is {@link
+   * #modify}, which often drops fields; the test that a removed field disappears live is skipped
+   * when no sample loses one.
+   */
+  protected Optional<Resource> withFieldRemoved(Resource resource) {
+    return modify(resource);
   }
 
   /**
@@ -284,6 +297,63 @@ public abstract class ProviderConformanceSuite<P extends Provider> {
       applyOk(replaceOf(pair[1], observePresent(pair[0].key())));
       assertObservedMatches(pair[1].key(), pair[1].document(), observePresent(pair[1].key()));
     }
+  }
+
+  /**
+   * Contract: A field removed from the target disappears live. A provider that lays the target
+   * over the live object keeps it, and the engine would otherwise record the update as applied
+   * and call the object in sync forever.
+   */
+  @Test
+  public void aFieldRemovedFromTheTargetDisappearsLive() {
+    int checked = 0;
+    for (Resource r : samples()) {
+      Optional<Resource> less = withFieldRemoved(r);
+      if (less.isEmpty()) {
+        continue;
+      }
+      assertThat(less.get().key()).as("withFieldRemoved() must keep the key").isEqualTo(r.key());
+      List<List<String>> removed = new ArrayList<>();
+      removedFields(new ArrayList<>(), provider.normalize(r.key(), r.document()),
+          provider.normalize(r.key(), less.get().document()), removed);
+      if (removed.isEmpty()) {
+        continue;
+      }
+      checked++;
+      applyOk(createOf(r));
+      applyOk(updateOf(less.get(), observePresent(r.key())));
+      JsonNode live = provider.normalize(r.key(), observePresent(r.key()));
+      for (List<String> path : removed) {
+        assertThat(at(live, path)).as("%s: field /%s was removed from the target but is still live in %s", r.key(),
+            String.join("/", path), live).isNull();
+      }
+    }
+    assumeTrue(checked > 0, "withFieldRemoved() removes no field of any sample");
+  }
+
+  /** Object fields of {@code full} (at any depth, not inside arrays) that {@code less} does not have. */
+  private static void removedFields(List<String> at, JsonNode full, JsonNode less, List<List<String>> out) {
+    if (full == null || !full.isObject() || less == null || !less.isObject()) {
+      return;
+    }
+    for (Map.Entry<String, JsonNode> e : full.properties()) {
+      List<String> path = new ArrayList<>(at);
+      path.add(e.getKey());
+      JsonNode kept = less.get(e.getKey());
+      if (kept == null) {
+        out.add(path);
+      } else {
+        removedFields(path, e.getValue(), kept, out);
+      }
+    }
+  }
+
+  private static JsonNode at(JsonNode doc, List<String> path) {
+    JsonNode n = doc;
+    for (String field : path) {
+      n = n != null && n.isObject() ? n.get(field) : null;
+    }
+    return n;
   }
 
   /** Contract: Version token changes when the object changes. */

@@ -72,6 +72,55 @@ class ProviderConformanceSuiteTest {
     }
   }
 
+  /** Lays every target over the live object, so a field the target removed stays live. */
+  static final class MergingProvider extends ForwardingProvider {
+    MergingProvider() {
+      super(InMemoryProvider.builder().id("mem").build());
+    }
+
+    @Override
+    public Outcome apply(Change change, CallContext ctx) {
+      if (change.action() != dev.gitops.api.Action.UPDATE || change.live() == null) {
+        return super.apply(change, ctx);
+      }
+      Map<String, com.fasterxml.jackson.databind.JsonNode> merged = new LinkedHashMap<>();
+      change.live().properties().forEach(e -> merged.put(e.getKey(), e.getValue()));
+      change.target().properties().forEach(e -> merged.put(e.getKey(), e.getValue()));
+      com.fasterxml.jackson.databind.JsonNode target = dev.gitops.api.Documents.object(merged);
+      return super.apply(new Change(change.key(), null, change.action(), change.resource(), change.live(),
+          change.desired(), target, List.of(), List.of(), java.util.Set.of(), change.reason(), java.util.Set.of(),
+          java.util.Set.of()), ctx);
+    }
+  }
+
+  static final class MergingSuite extends ProviderConformanceSuite<MergingProvider> {
+    @Override
+    protected MergingProvider newProvider() {
+      return new MergingProvider();
+    }
+
+    @Override
+    protected List<Resource> sampleResources() {
+      return List.of(Resource.of(ResourceKey.of("mem", "t", "", "a"),
+          LocalFilesProviderConformanceTest.json("{\"keep\":1,\"drop\":{\"x\":1}}")));
+    }
+
+    @Override
+    protected Optional<Resource> modify(Resource r) {
+      return Optional.of(r.withDocument(LocalFilesProviderConformanceTest.json("{\"keep\":2}")));
+    }
+  }
+
+  @Test
+  void failsAProviderThatKeepsAFieldTheTargetRemoved() throws Exception {
+    MergingSuite s = new MergingSuite();
+    s.createProvider();
+    // the looser default comparison of updates passes it: only the new test catches it
+    s.updateConverges();
+    assertThatThrownBy(s::aFieldRemovedFromTheTargetDisappearsLive).isInstanceOf(AssertionError.class)
+        .hasMessageContaining("field /drop was removed from the target but is still live");
+  }
+
   private SloppySuite suite() throws Exception {
     SloppySuite s = new SloppySuite();
     s.createProvider();

@@ -11,7 +11,8 @@ import java.util.Objects;
  * @param time when it finished
  * @param revision the revision synced
  * @param planId the id of the plan that ran
- * @param status SUCCEEDED, FAILED or PLANNED
+ * @param status SUCCEEDED, FAILED, INCOMPLETE (a plan some keys of which could not be observed:
+ *     deletes and replaces were held back) or PLANNED
  * @param counts outcome counts by kind name
  * @param message a one-line summary (never a secret value)
  */

@@ -1,9 +1,12 @@
 package dev.gitops.core.apply;
 
 import dev.gitops.api.Change;
+import dev.gitops.api.FieldPath;
+import dev.gitops.api.Observation;
 import dev.gitops.api.Outcome;
 import dev.gitops.api.SyncEvent;
 import dev.gitops.api.SyncListener;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -32,12 +35,26 @@ public interface ExecutionHooks {
   default void beforeApply(Change change) {}
 
   /**
+   * Called after the provider reported a CREATE, UPDATE or REPLACE done and the object was
+   * observed again ({@code live} is PRESENT and normalized): returns the key-addressed paths
+   * where the live object does not hold what the change set out to write, empty when it does.
+   * A non-empty answer (or an exception) fails the change PERMANENT, naming the paths, and
+   * {@link #afterOutcome} gets that failure, so nothing is recorded as applied that did not
+   * land. The default checks nothing; the {@code Reconciler}'s hooks run the three-way merge
+   * again against the fresh observation.
+   */
+  default List<FieldPath> verify(Change change, Observation live) {
+    return List.of();
+  }
+
+  /**
    * Called exactly once per change that was sent to a provider, with what the live system is
    * known to hold (the store commits or forgets here):
    *
    * <ul>
-   *   <li>CREATE, UPDATE, REPLACE: the provider's final outcome after retries, before any health
-   *       wait, so that what was written is recorded even if the object never becomes healthy;
+   *   <li>CREATE, UPDATE, REPLACE: the provider's final outcome after retries once the object
+   *       was observed again and {@link #verify verified}, before any health wait, so that what
+   *       was written is recorded even if the object never becomes healthy;
    *   <li>DELETE: after the object was seen ABSENT (or the wait failed, with that failure);
    *   <li>UNKNOWN outcomes (timed out, cancelled mid-call) are passed as they are: treat them like
    *       a crash and keep the pending document.

@@ -20,8 +20,10 @@ import java.util.Objects;
  * @param healthTimeout how long an applied object may take to become healthy (or a deleted one
  *     to disappear)
  * @param healthPollInterval how often health is checked while waiting
- * @param waitForHealth whether applied objects are waited on until healthy, and deleted ones
- *     until absent; when false, a successful provider call completes the change
+ * @param waitForHealth whether applied objects are waited on until healthy before their
+ *     dependents start; when false, an applied object is observed once (to verify it) and then
+ *     done. Either way a deleted object is watched until it is observed absent (up to {@code
+ *     healthTimeout}): a delete is never forgotten before that
  */
 public record ExecutionOptions(int parallelism, RetryPolicy retry, Duration callTimeout, Duration syncTimeout,
     Duration healthTimeout, Duration healthPollInterval, boolean waitForHealth) {

@@ -4,6 +4,8 @@ import dev.gitops.api.Action;
 import dev.gitops.api.Cancellation;
 import dev.gitops.api.Change;
 import dev.gitops.api.DependencyCycleException;
+import dev.gitops.api.Documents;
+import dev.gitops.api.FieldPath;
 import dev.gitops.api.Health;
 import dev.gitops.api.Observation;
 import dev.gitops.api.Outcome;
@@ -73,10 +75,20 @@ final class ExecutionRun {
     Health lastHealth;
     boolean recorded;
     Outcome result;
+    /**
+     * A NOOP or SKIP that executed changes depend on: never sent to a provider, it stands in for
+     * "done and healthy" (a NOOP is observed for health, a SKIP holds its dependents at once).
+     */
+    final boolean gate;
+    /** Set once a gate holds its dependents: what they are told. */
+    String holds;
+    /** A write the provider reported done, waiting for the observation that verifies it. */
+    boolean verifying;
 
-    Node(Change change, int index) {
+    Node(Change change, int index, boolean gate) {
       this.change = change;
       this.index = index;
+      this.gate = gate;
     }
 
     ResourceKey key() {
@@ -113,7 +125,17 @@ final class ExecutionRun {
 
   private record Applied(long callId, Map<ResourceKey, Outcome> outcomes, Throwable error) {}
 
-  private record Observed(long callId, Map<ResourceKey, Health> health, Throwable error) {}
+  /**
+   * What one observe said about one key: its health (or absence), and for a write being
+   * verified, the normalized observation, or why it can never be had (the normalizer threw).
+   */
+  private record Reading(Health health, Observation normalized, String unverifiable) {
+    Reading(Health health) {
+      this(health, null, null);
+    }
+  }
+
+  private record Observed(long callId, Map<ResourceKey, Reading> readings, Throwable error) {}
 
   private record Timer(long when, Node node) {}
 
@@ -155,6 +177,7 @@ final class ExecutionRun {
 
   private void buildGraph() {
     Map<ResourceKey, Node> byKey = new HashMap<>();
+    Map<ResourceKey, Change> quiet = new HashMap<>();
     Set<ResourceKey> seen = new java.util.HashSet<>();
     int index = 0;
     for (Change c : plan.changes()) {
@@ -163,22 +186,34 @@ final class ExecutionRun {
       }
       results.put(c.key(), null);
       switch (c.action()) {
-        case NOOP -> results.put(c.key(), Outcome.unchanged());
-        case SKIP -> results.put(c.key(), Outcome.skipped(c.reason()));
+        case NOOP -> {
+          results.put(c.key(), Outcome.unchanged());
+          quiet.put(c.key(), c);
+        }
+        case SKIP -> {
+          results.put(c.key(), Outcome.skipped(c.reason()));
+          quiet.put(c.key(), c);
+        }
         default -> {
           if (!EXECUTED.contains(c.action())) {
             throw new IllegalArgumentException(c.key() + ": the executor cannot run action " + c.action());
           }
-          Node n = new Node(c, index++);
+          Node n = new Node(c, index++, false);
           nodes.add(n);
           byKey.put(c.key(), n);
         }
       }
     }
-    for (Node n : nodes) {
-      // Dependencies on keys outside the plan or on NOOP/SKIP changes are satisfied already.
+    for (Node n : List.copyOf(nodes)) {
+      // Dependencies on keys outside the plan are satisfied already; a NOOP or SKIP becomes a gate.
       for (ResourceKey dep : plan.dependencies().getOrDefault(n.key(), Collections.emptySortedSet())) {
         Node d = byKey.get(dep);
+        if (d == null && quiet.containsKey(dep) && needsGate(quiet.get(dep))) {
+          d = new Node(quiet.get(dep), index++, true);
+          d.applied = results.get(dep);
+          nodes.add(d);
+          byKey.put(dep, d);
+        }
         if (d != null && d != n) {
           d.dependents.add(n);
           n.dependencies.add(d);
@@ -188,6 +223,19 @@ final class ExecutionRun {
     }
     checkAcyclic();
     unsettled = nodes.size();
+  }
+
+  /**
+   * Whether dependents of this NOOP or SKIP must wait on it: a SKIP always holds them (the object
+   * is not what the plan wants, or not known); a NOOP of a present object is checked for health
+   * when health waits are on (unchanged is not healthy). A NOOP of an absent object (removed from
+   * Git and already gone) is done.
+   */
+  private boolean needsGate(Change c) {
+    if (c.action() == Action.SKIP) {
+      return true;
+    }
+    return options.waitForHealth() && c.live() != null && providers.containsKey(c.key().provider());
   }
 
   /** Kahn's algorithm; what is left over lies on or behind a cycle, which is walked to name it. */
@@ -237,7 +285,14 @@ final class ExecutionRun {
     runToken.onCancel(() -> mailbox.offer(WAKEUP));
     log.debug("executing {} changes of plan {} at {}", nodes.size(), plan.id(), revision);
     for (Node n : nodes) {
-      if (n.pendingDependencies == 0) {
+      if (n.gate && n.change.action() == Action.SKIP) {
+        finish(n, Outcome.permanentFailure("skipped: " + n.change.reason(), null), true);
+      } else if (n.gate) {
+        startSettling(n, n.applied, System.nanoTime());
+      }
+    }
+    for (Node n : nodes) {
+      if (n.state == State.WAITING && n.pendingDependencies == 0) {
         n.state = State.READY;
         readyApply.add(n);
       }
@@ -345,8 +400,8 @@ final class ExecutionRun {
 
   private void cancelSettling(Node n, String reason) {
     Outcome o = Outcome.unknown(verb(n) + " but cancelled while waiting for "
-        + (n.isDelete() ? "it to disappear" : "health") + ": " + reason);
-    finish(n, n.isDelete() ? record(n, o) : o, false);
+        + (n.isDelete() ? "it to disappear" : n.verifying ? "it to be observed again" : "health") + ": " + reason);
+    finish(n, n.recorded || n.gate ? o : record(n, o), false);
   }
 
   // ---- timers and deadlines -----------------------------------------------------------------
@@ -379,7 +434,7 @@ final class ExecutionRun {
           Outcome o = Outcome.unknown(why + ": the provider call did not return by its deadline");
           finish(n, record(n, o), true);
         } else {
-          healthReading(n, new Health(Health.Status.UNKNOWN, "observe " + why), now);
+          observed(n, new Reading(new Health(Health.Status.UNKNOWN, "observe " + why)), now);
         }
       }
     }
@@ -490,20 +545,36 @@ final class ExecutionRun {
     CallContext ctx = context(call, now);
     List<ResourceKey> keys = new ArrayList<>();
     Set<ResourceKey> deletes = new LinkedHashSet<>();
+    Set<ResourceKey> verifies = new LinkedHashSet<>();
     for (Node n : group) {
       keys.add(n.key());
       if (n.isDelete()) {
         deletes.add(n.key());
+      } else if (n.verifying) {
+        verifies.add(n.key());
       }
     }
+    boolean healthWanted = options.waitForHealth();
     long id = call.id;
     call.future = pool.submit(() -> {
       try {
         Map<ResourceKey, Observation> seen = provider.observe(List.copyOf(keys), ctx);
-        Map<ResourceKey, Health> out = new HashMap<>();
+        Map<ResourceKey, Reading> out = new HashMap<>();
         for (ResourceKey k : keys) {
           Observation o = seen == null ? null : seen.get(k);
-          out.put(k, deletes.contains(k) ? absence(o) : health(provider, k, o));
+          if (deletes.contains(k)) {
+            out.put(k, new Reading(absence(o)));
+          } else if (verifies.contains(k)) {
+            Health h = healthWanted ? health(provider, k, o) : null;
+            try {
+              out.put(k, new Reading(h, normalized(k, o, provider), null));
+            } catch (RuntimeException e) {
+              // One object the normalizer cannot handle fails only its key, and asking again will not help.
+              out.put(k, new Reading(h, null, "normalizing the live object failed: " + e));
+            }
+          } else {
+            out.put(k, new Reading(health(provider, k, o)));
+          }
         }
         mailbox.offer(new Observed(id, out, null));
       } catch (Throwable t) {
@@ -528,6 +599,21 @@ final class ExecutionRun {
       // A failing health check is not a verdict on the object: keep polling until the timeout.
       return new Health(Health.Status.UNKNOWN, "health check failed: " + e);
     }
+  }
+
+  /**
+   * Runs on a worker thread: the observation with its live document normalized as the planner
+   * saw it (an UNKNOWN one when the provider returned none). Throws what the normalizer throws.
+   */
+  private static Observation normalized(ResourceKey key, Observation o, Provider provider) {
+    if (o == null) {
+      return Observation.unknown(key, "the provider returned no observation");
+    }
+    if (!o.isPresent()) {
+      return o;
+    }
+    return new Observation(key, o.status(), Documents.freeze(provider.normalize(key, o.live())), o.version(), o.mark(),
+        o.reason());
   }
 
   /** A deleted object is "healthy" once it is gone. */
@@ -573,13 +659,13 @@ final class ExecutionRun {
         return;
       }
       for (Node n : call.nodes) {
-        Health h;
+        Reading r;
         if (obs.error() != null) {
-          h = new Health(Health.Status.UNKNOWN, "observe failed: " + obs.error());
+          r = new Reading(new Health(Health.Status.UNKNOWN, "observe failed: " + obs.error()));
         } else {
-          h = obs.health().get(n.key());
+          r = obs.readings().get(n.key());
         }
-        healthReading(n, h, now);
+        observed(n, r, now);
       }
     }
   }
@@ -613,20 +699,14 @@ final class ExecutionRun {
       finish(n, record(n, o), true);
       return;
     }
-    if (n.isDelete()) {
-      if (options.waitForHealth()) {
-        startSettling(n, o, now);
-      } else {
-        finish(n, record(n, o), true);
-      }
+    if (n.isDelete() || WRITES.contains(n.change.action())) {
+      // A delete is done only once observed absent, and a write only once observed holding its
+      // target: both are observed again even when health waits are off.
+      n.verifying = !n.isDelete();
+      startSettling(n, o, now);
       return;
     }
-    Outcome recorded = record(n, o);
-    if (!recorded.isOk() || !options.waitForHealth() || !WRITES.contains(n.change.action())) {
-      finish(n, recorded, true);
-      return;
-    }
-    startSettling(n, o, now);
+    finish(n, record(n, o), true);
   }
 
   private void startSettling(Node n, Outcome applied, long now) {
@@ -636,12 +716,73 @@ final class ExecutionRun {
     readyObserve.add(n);
   }
 
+  private void observed(Node n, Reading r, long now) {
+    if (r == null) {
+      r = new Reading(new Health(Health.Status.UNKNOWN, "the provider returned no observation"));
+    }
+    if (n.verifying) {
+      verify(n, r, now);
+    } else {
+      healthReading(n, r.health(), now);
+    }
+  }
+
+  /**
+   * Compares a write's fresh observation with what it set out to write (through {@link
+   * ExecutionHooks#verify}); only a write that landed is recorded as applied. An observation that
+   * cannot be had is asked for again until the health timeout, then the outcome is UNKNOWN.
+   */
+  private void verify(Node n, Reading r, long now) {
+    Observation seen = r.normalized();
+    if (r.unverifiable() != null) {
+      n.verifying = false;
+      finish(n, record(n, Outcome.unknown(verb(n) + ", but it cannot be verified: " + r.unverifiable())), true);
+      return;
+    }
+    if (seen == null || seen.isUnknown()) {
+      String why = seen != null ? seen.reason() : r.health() != null ? describe(r.health()) : "no observation";
+      if (now - n.healthDeadline >= 0) {
+        n.verifying = false;
+        finish(n, record(n, Outcome.unknown(verb(n) + ", but it could not be observed again to verify it within "
+            + human(options.healthTimeout()) + ": " + why)), true);
+      } else {
+        timers.add(new Timer(now + options.healthPollInterval().toNanos(), n));
+      }
+      return;
+    }
+    n.verifying = false;
+    if (seen.isAbsent()) {
+      finish(n, record(n, Outcome.permanentFailure(verb(n) + ", but it is absent when observed again", null)), true);
+      return;
+    }
+    List<FieldPath> differ;
+    try {
+      differ = hooks.verify(n.change, seen);
+    } catch (RuntimeException e) {
+      log.warn("{}: verifying the applied object failed (revision {})", n.key(), revision, e);
+      finish(n, record(n, Outcome.permanentFailure(verb(n) + ", but verifying it failed: " + e.getMessage(), e)), true);
+      return;
+    }
+    if (!differ.isEmpty()) {
+      finish(n, record(n, Outcome.permanentFailure(verb(n) + ", but the live object still differs from the target at "
+          + differ + ": the provider did not apply " + (differ.size() == 1 ? "that field" : "those fields"), null)),
+          true);
+      return;
+    }
+    Outcome recorded = record(n, n.applied);
+    if (!recorded.isOk() || !options.waitForHealth()) {
+      finish(n, recorded, true);
+      return;
+    }
+    healthReading(n, r.health(), now);
+  }
+
   private void healthReading(Node n, Health h, long now) {
     if (h == null) {
       h = new Health(Health.Status.UNKNOWN, "the provider returned no health");
     }
     switch (h.status()) {
-      case HEALTHY -> finish(n, n.isDelete() ? record(n, n.applied) : n.applied, true);
+      case HEALTHY -> finish(n, n.recorded || n.gate ? n.applied : record(n, n.applied), true);
       case DEGRADED -> finish(n, Outcome.permanentFailure(verb(n) + " but degraded: " + h.message(), null), true);
       default -> {
         if (now - n.healthDeadline >= 0) {
@@ -686,11 +827,18 @@ final class ExecutionRun {
     }
   }
 
-  /** Settles {@code n}; a failure blocks its waiting dependents when {@code propagate}. */
+  /**
+   * Settles {@code n}; a failure blocks its waiting dependents when {@code propagate}. A gate that
+   * fails keeps its own outcome (UNCHANGED, SKIPPED) and holds its dependents with the failure.
+   */
   private void finish(Node n, Outcome o, boolean propagate) {
     Deque<Node> work = new ArrayDeque<>();
+    if (n.gate && !o.isOk()) {
+      n.holds = o.message();
+      o = n.applied;
+    }
     settle(n, o, false);
-    if (o.isOk()) {
+    if (o.isOk() && n.holds == null) {
       for (Node d : n.dependents) {
         if (--d.pendingDependencies == 0 && d.state == State.WAITING && !cancelled) {
           d.state = State.READY;
@@ -707,8 +855,8 @@ final class ExecutionRun {
       Node failed = work.poll();
       for (Node d : failed.dependents) {
         if (d.state == State.WAITING) {
-          settle(d, Outcome.permanentFailure("blocked by " + failed.key() + ": " + failed.result.message(), null),
-              true);
+          String why = failed.holds != null ? failed.holds : failed.result.message();
+          settle(d, Outcome.permanentFailure("blocked by " + failed.key() + ": " + why, null), true);
           work.add(d);
         }
       }
@@ -721,6 +869,13 @@ final class ExecutionRun {
     n.state = o.isOk() ? State.DONE : State.FAILED;
     unsettled--;
     results.put(n.key(), o);
+    if (n.gate) {
+      // A NOOP or SKIP was never sent: no event, like every other NOOP and SKIP of the plan.
+      if (n.holds != null) {
+        log.info("{} {} holds its dependents at {}: {}", n.change.action(), n.key(), revision, n.holds);
+      }
+      return;
+    }
     if (quiet) {
       log.debug("{} {} not run at {}: {}", n.change.action(), n.key(), revision, o.message());
     } else if (!o.isOk()) {
@@ -744,6 +899,7 @@ final class ExecutionRun {
       case UPDATE -> "updated";
       case REPLACE -> "replaced";
       case DELETE -> "deleted";
+      case NOOP -> "unchanged";
       default -> n.change.action().toString().toLowerCase(java.util.Locale.ROOT);
     };
   }

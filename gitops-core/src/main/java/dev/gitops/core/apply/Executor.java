@@ -17,7 +17,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Runs the changes of a {@link Plan} against the providers, in dependency order.
  *
  * <p>A change starts as soon as every change it depends on is done (and healthy), not in waves:
- * a slow change holds back only its own dependents. At most {@link
+ * a slow change holds back only its own dependents. A dependency the plan SKIPs holds its
+ * dependents ("blocked by &lt;key&gt;: skipped: &lt;reason&gt;"), and an unchanged (NOOP)
+ * dependency is observed for health like an applied one. After a create, update or replace
+ * reports success the object is observed again and {@link ExecutionHooks#verify verified}; a
+ * delete completes only once the object is observed absent. At most {@link
  * ExecutionOptions#parallelism()} provider calls run at once; among changes ready together the
  * plan order decides. A failure blocks only its transitive dependents; everything independent
  * still runs. TRANSIENT failures are retried with exponential backoff and jitter; every call gets

@@ -62,9 +62,10 @@ final class DependencyGraph {
           }
         }
         waves.computeIfAbsent(d.wave(), w -> new ArrayList<>()).add(c.key());
-      } else if (c.action() == Action.DELETE && c.resource() != null) {
+      } else if ((c.action() == Action.DELETE || c.action() == Action.SKIP) && c.resource() != null) {
         Resource last = c.resource();
-        // Reverse: whatever the deleted resource depended on is deleted after it.
+        // Reverse: whatever the deleted resource depended on is deleted after it. A removed
+        // resource that stays (its delete SKIPped) holds the deletes of what it depends on.
         for (ResourceKey dep : last.dependsOn()) {
           Change dc = byKey.get(dep);
           if (dc != null && dc.action() == Action.DELETE) {
@@ -80,7 +81,9 @@ final class DependencyGraph {
             }
           }
         }
-        deleteWaves.computeIfAbsent(last.wave(), w -> new ArrayList<>()).add(c.key());
+        if (c.action() == Action.DELETE) {
+          deleteWaves.computeIfAbsent(last.wave(), w -> new ArrayList<>()).add(c.key());
+        }
       }
     }
     linkWaves(deps, new ArrayList<>(waves.values()));

@@ -63,6 +63,8 @@ public final class PlanCodec {
     plan.options().forEach(opts::put);
     ArrayNode unknown = root.putArray("unknown");
     plan.unknown().forEach(k -> unknown.add(k.toString()));
+    ObjectNode unobserved = root.putObject("unobserved");
+    plan.unobserved().forEach(unobserved::put);
     ArrayNode changes = root.putArray("changes");
     for (Change c : plan.changes()) {
       changes.add(change(c, plan, secretKey));
@@ -178,7 +180,10 @@ public final class PlanCodec {
     root.path("options").fields().forEachRemaining(e -> opts.put(e.getKey(), e.getValue().asText()));
     TreeSet<ResourceKey> unknown = new TreeSet<>();
     root.path("unknown").forEach(k -> unknown.add(ResourceKey.parse(k.asText())));
-    return new Plan(text(root, "id"), text(root, "revision"), changes, deps, vars, opts, fingerprints, unknown);
+    TreeMap<String, String> unobserved = new TreeMap<>();
+    root.path("unobserved").fields().forEachRemaining(e -> unobserved.put(e.getKey(), e.getValue().asText()));
+    return new Plan(text(root, "id"), text(root, "revision"), changes, deps, vars, opts, fingerprints, unknown,
+        unobserved);
   }
 
   private static Change readChange(ResourceKey key, JsonNode n) {

@@ -21,10 +21,12 @@ import java.util.Set;
  * @param userRules merge rules the user adds to every provider's (ignore rules, mostly)
  * @param variables the substitution variables the source used
  * @param secretKey the store's key for hashing sensitive values
+ * @param unobserved what could not be observed beyond single keys (a provider whose search for
+ *     marked objects failed), with the reason; makes the plan incomplete
  */
 public record PlanInput(State desired, StoredState stored, Map<String, Provider> providers,
     Map<ResourceKey, Observation> observations, Set<ResourceKey> marked, MergeRules userRules,
-    Map<String, String> variables, byte[] secretKey) {
+    Map<String, String> variables, byte[] secretKey, Map<String, String> unobserved) {
 
   /** Validates. */
   public PlanInput {
@@ -36,5 +38,13 @@ public record PlanInput(State desired, StoredState stored, Map<String, Provider>
     Objects.requireNonNull(userRules, "userRules");
     variables = Map.copyOf(variables);
     Objects.requireNonNull(secretKey, "secretKey");
+    unobserved = Map.copyOf(unobserved);
+  }
+
+  /** An input where every provider's search for marked objects succeeded. */
+  public PlanInput(State desired, StoredState stored, Map<String, Provider> providers,
+      Map<ResourceKey, Observation> observations, Set<ResourceKey> marked, MergeRules userRules,
+      Map<String, String> variables, byte[] secretKey) {
+    this(desired, stored, providers, observations, marked, userRules, variables, secretKey, Map.of());
   }
 }

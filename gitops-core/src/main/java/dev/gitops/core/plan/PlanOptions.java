@@ -9,12 +9,19 @@ import java.util.TreeMap;
  * @param prune whether resources removed from Git are deleted
  * @param adopt whether live objects without our mark may be taken over
  * @param deleteOrphans whether live objects with our mark but not in the inventory are deleted
+ * @param adoptFromOtherOwners whether live objects carrying another owner's mark may be taken over
+ *     (separate from {@code adopt}, which covers unmarked objects only)
  */
-public record PlanOptions(boolean prune, boolean adopt, boolean deleteOrphans) {
+public record PlanOptions(boolean prune, boolean adopt, boolean deleteOrphans, boolean adoptFromOtherOwners) {
+
+  /** Options that never take an object from another owner. */
+  public PlanOptions(boolean prune, boolean adopt, boolean deleteOrphans) {
+    this(prune, adopt, deleteOrphans, false);
+  }
 
   /** Prune on, adoption and orphan deletion off. */
   public static PlanOptions defaults() {
-    return new PlanOptions(true, false, false);
+    return new PlanOptions(true, false, false, false);
   }
 
   /** The options as text, for the plan. */
@@ -23,6 +30,7 @@ public record PlanOptions(boolean prune, boolean adopt, boolean deleteOrphans) {
     m.put("prune", Boolean.toString(prune));
     m.put("adopt", Boolean.toString(adopt));
     m.put("deleteOrphans", Boolean.toString(deleteOrphans));
+    m.put("adoptFromOtherOwners", Boolean.toString(adoptFromOtherOwners));
     return m;
   }
 }

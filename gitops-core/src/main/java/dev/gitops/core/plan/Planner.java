@@ -113,12 +113,14 @@ public final class Planner {
       }
       changes.add(c);
     }
-    if (!unknown.isEmpty()) {
-      // An incomplete picture of the live system must never be read as "absent": prune nothing.
+    if (!unknown.isEmpty() || !in.unobserved().isEmpty()) {
+      // An incomplete picture of the live system must never be read as "absent": nothing is
+      // deleted or replaced (a replace deletes first), and each such change says so.
+      String why = incompleteReason(unknown, in.unobserved());
       List<Change> safe = new ArrayList<>(changes.size());
       for (Change c : changes) {
-        safe.add(c.action().destroys() && c.action() == Action.DELETE
-            ? c.withAction(Action.SKIP, "plan incomplete (" + unknown.size() + " keys could not be observed): nothing is pruned")
+        safe.add(c.action().destroys()
+            ? c.withAction(Action.SKIP, c.reason() + "; held back: " + why).withFlag(Flag.HELD_BACK)
             : c);
       }
       changes = safe;
@@ -139,7 +141,18 @@ public final class Planner {
     LOG.debug("plan {} at {}: {} keys, {} unknown, {} merges cached", id, in.desired().revision(), keys.size(),
         unknown.size(), mergeCache.size());
     return new Plan(id, in.desired().revision(), changes, new TreeMap<>(deps), new TreeMap<>(in.variables()),
-        options.asMap(), new TreeMap<>(fingerprints), unknown);
+        options.asMap(), new TreeMap<>(fingerprints), unknown, new TreeMap<>(in.unobserved()));
+  }
+
+  private static String incompleteReason(SortedSet<ResourceKey> unknown, Map<String, String> unobserved) {
+    StringBuilder sb = new StringBuilder("the plan is incomplete (");
+    if (!unknown.isEmpty()) {
+      sb.append(unknown.size()).append(unknown.size() == 1 ? " key" : " keys").append(" could not be observed");
+    }
+    if (!unobserved.isEmpty()) {
+      sb.append(unknown.isEmpty() ? "" : "; ").append("could not search ").append(new TreeSet<>(unobserved.keySet()));
+    }
+    return sb.append("), so nothing is deleted or replaced").toString();
   }
 
   /**
@@ -228,12 +241,17 @@ public final class Planner {
     }
 
     OwnerMark mark = v.mark();
+    String previousOwner = null;
     if (provider.marksObjects() && mark != null && !mark.isOwnedBy(owner, key)) {
-      if (lastResource != null || !options.adopt()) {
+      // Another owner's mark is taken over only when asked for separately: allowing adoption of
+      // unmarked objects never takes an object someone else claims.
+      if (!options.adoptFromOtherOwners()) {
         flags.add(Flag.CONFLICT);
-        return change(key, Action.SKIP, d, v.live(), null, flags,
-            "live object carries the mark of " + mark.owner() + " for " + mark.key() + ", not ours: left alone", sensitive);
+        return change(key, Action.SKIP, d, v.live(), null, flags, "live object carries the mark of " + mark.owner()
+            + " for " + mark.key() + ", not ours: left alone (adopting from other owners is not allowed)", sensitive);
       }
+      previousOwner = mark.owner() + " (its mark was for " + mark.key() + ")";
+      flags.add(Flag.ADOPT);
     }
     if (lastResource == null && provider.marksObjects() && mark == null) {
       if (!options.adopt()) {
@@ -257,6 +275,15 @@ public final class Planner {
         flags.add(Flag.TAKEOVER);
       }
     }
+    if (r.isNoop() && flags.contains(Flag.ADOPT)) {
+      // Nothing differs, but an adopted object must carry our mark from now on, or it could
+      // never be deleted (and another owner would still take it for theirs): the provider writes it.
+      if (!d.policy().allows(Permission.UPDATE)) {
+        return change(key, Action.SKIP, d, v.live(), r, flags, "in sync, but adopting it writes our mark, and its policy ("
+            + d.policy() + ") forbids update", sensitive);
+      }
+      return change(key, Action.UPDATE, d, v.live(), r, flags, "in sync; " + adopting(previousOwner), sensitive);
+    }
     if (r.isNoop()) {
       boolean rewrite = needsRecord(d, l, pending, rules, in.secretKey());
       return change(key, Action.NOOP, d, v.live(), r, flags, rewrite ? "in sync; last-applied state recorded" : "in sync", sensitive);
@@ -267,15 +294,31 @@ public final class Planner {
     }
     for (FieldChange f : r.fields()) {
       if (provider.requiresReplace(key, f.path())) {
-        return change(key, Action.REPLACE, d, v.live(), r, flags, f.path() + " cannot change in place", sensitive);
+        // A replace deletes the live object first: it needs everything a delete needs.
+        String replace = f.path() + " cannot change in place";
+        if (!options.prune()) {
+          return change(key, Action.SKIP, d, v.live(), r, flags,
+              replace + ", and replacing it deletes it, but prune is disabled", sensitive);
+        }
+        if (!d.policy().allows(Permission.DELETE)) {
+          return change(key, Action.SKIP, d, v.live(), r, flags, replace + ", and replacing it deletes it, but its policy ("
+              + d.policy() + ") forbids delete", sensitive);
+        }
+        return change(key, Action.REPLACE, d, v.live(), r, flags,
+            replace + (flags.contains(Flag.ADOPT) ? "; " + adopting(previousOwner) : ""), sensitive);
       }
     }
     String reason = r.fields().size() + " field" + (r.fields().size() == 1 ? "" : "s") + " differ"
         + (r.fields().size() == 1 ? "s" : "")
         + (flags.contains(Flag.DRIFT) ? "; drift at " + r.drift() : "")
         + (flags.contains(Flag.CONFLICT) ? "; Git wins conflict at " + r.conflicts() : "")
-        + (flags.contains(Flag.ADOPT) ? "; adopting an object we did not create" : "");
+        + (flags.contains(Flag.ADOPT) ? "; " + adopting(previousOwner) : "");
     return change(key, Action.UPDATE, d, v.live(), r, flags, reason, sensitive);
+  }
+
+  private static String adopting(String previousOwner) {
+    return previousOwner == null ? "adopting an object we did not create (it carried no mark)"
+        : "adopting it from owner " + previousOwner;
   }
 
   private Change decideRemoved(ResourceKey key, Observation v, Resource last, Provider provider) {
@@ -401,6 +444,26 @@ public final class Planner {
     JsonNode result = SensitiveValues.reveal(stored, desired, live, secretKey);
     revealed.put(key, new Revealed(stored, desired, live, result));
     return result;
+  }
+
+  /**
+   * Verifies an apply: the key-addressed paths where {@code live} (observed after applying {@code
+   * d}, normalized) still differs from the target, found by merging the same stored state and
+   * desired document again against it; empty when the apply landed. A field removed from Git that
+   * the provider kept is found here (last-applied still owns it), not left to pass as live-only.
+   */
+  public List<FieldPath> verify(Resource d, StoredResource l, Resource pending, JsonNode live, MergeRules rules,
+      byte[] secretKey) {
+    JsonNode stored = ownedDocument(l, pending);
+    JsonNode last = stored == null ? null : SensitiveValues.reveal(stored, d.document(), live, secretKey);
+    MergeResult r = mergerFor(rules).merge(d.key(), last, d.document(), live);
+    if (r.isNoop()) {
+      return List.of();
+    }
+    List<FieldPath> paths = new ArrayList<>(r.fields().size());
+    r.fields().forEach(f -> paths.add(f.path()));
+    // A patch without changed leaves (an order only) still means the live object is not the target.
+    return paths.isEmpty() ? List.of(FieldPath.root()) : paths;
   }
 
   /** Remembers that {@code d} was just recorded as last-applied at {@code serial} (by the caller's store write). */

@@ -7,7 +7,9 @@ import dev.gitops.api.Action;
 import dev.gitops.api.Cancellation;
 import dev.gitops.api.Change;
 import dev.gitops.api.DependencyCycleException;
+import dev.gitops.api.FieldPath;
 import dev.gitops.api.Health;
+import dev.gitops.api.Observation;
 import dev.gitops.api.Outcome;
 import dev.gitops.api.Outcome.Kind;
 import dev.gitops.api.Plan;
@@ -86,7 +88,7 @@ class ExecutorTest {
 
   @Test
   void outcomesCoverEveryChangeInPlanOrder() {
-    Plan plan = Plans.of("p").add(Action.SKIP, "s").create("a", "s", "n").add(Action.NOOP, "n").build();
+    Plan plan = Plans.of("p").add(Action.SKIP, "s").create("a", "n").add(Action.NOOP, "n").build();
 
     Map<ResourceKey, Outcome> out = run(FAST, plan);
 
@@ -349,7 +351,192 @@ class ExecutorTest {
     Map<ResourceKey, Outcome> out = run(FAST.withWaitForHealth(false), Plans.of("p").create("a").create("b", "a").build());
 
     assertThat(out.get(k("b")).kind()).isEqualTo(Kind.CREATED);
-    assertThat(provider.log).noneMatch(s -> s.startsWith("health:") || s.startsWith("observe:"));
+    assertThat(provider.log).noneMatch(s -> s.startsWith("health:"));
+    // each write is still observed once, to verify it landed
+    assertThat(provider.log.stream().filter(s -> s.startsWith("observe:")).toList())
+        .containsExactly("observe:a:PRESENT", "observe:b:PRESENT");
+  }
+
+  @Test
+  void skippedDependencyHoldsItsDependentsNamingIt() {
+    Plan plan = Plans.of("p").add(Action.SKIP, "s").create("a", "s").create("b", "a").create("c").build();
+
+    Map<ResourceKey, Outcome> out = run(FAST, plan);
+
+    assertThat(out.get(k("s"))).isEqualTo(Outcome.skipped("SKIP s"));
+    assertThat(out.get(k("a")).kind()).isEqualTo(Kind.PERMANENT);
+    assertThat(out.get(k("a")).message()).isEqualTo("blocked by " + k("s") + ": skipped: SKIP s");
+    assertThat(out.get(k("b")).message()).startsWith("blocked by " + k("a"));
+    assertThat(out.get(k("c")).kind()).isEqualTo(Kind.CREATED);
+    assertThat(provider.attemptsOf(k("a"))).isZero();
+    assertThat(provider.attemptsOf(k("b"))).isZero();
+    assertThat(hooks.before).containsExactly(k("c"));
+  }
+
+  @Test
+  void unchangedButDegradedDependencyHoldsItsDependents() {
+    provider.live.put(k("db"), Plans.change(k("db"), Action.CREATE).target());
+    provider.live.put(k("ok"), Plans.change(k("ok"), Action.CREATE).target());
+    provider.health(k("db"), Health.progressing("recovering"), Health.degraded("disk full"));
+    Plan plan = Plans.of("p").unchanged("db").unchanged("ok").create("app", "db").create("web", "ok").build();
+
+    Map<ResourceKey, Outcome> out = run(FAST, plan);
+
+    assertThat(out.get(k("db")).kind()).isEqualTo(Kind.UNCHANGED);
+    assertThat(out.get(k("app")).kind()).isEqualTo(Kind.PERMANENT);
+    assertThat(out.get(k("app")).message()).isEqualTo("blocked by " + k("db") + ": unchanged but degraded: disk full");
+    assertThat(provider.attemptsOf(k("app"))).isZero();
+    // a healthy unchanged dependency lets its dependent run, after it was seen healthy
+    assertThat(out.get(k("web")).kind()).isEqualTo(Kind.CREATED);
+    assertThat(provider.indexOf("health:ok:HEALTHY")).isGreaterThanOrEqualTo(0).isLessThan(provider.indexOf("start:web"));
+    // NOOPs are never sent, recorded or reported as started
+    assertThat(hooks.after).extracting(Map.Entry::getKey).containsExactly(k("web"));
+    assertThat(hooks.events(SyncEvent.ChangeFinished.class)).extracting(e -> e.change().key())
+        .containsExactlyInAnyOrder(k("app"), k("web"));
+  }
+
+  @Test
+  void unchangedDependencyIsNotObservedWhenHealthWaitsAreOff() {
+    provider.live.put(k("db"), Plans.change(k("db"), Action.CREATE).target());
+    provider.health(k("db"), Health.degraded("ignored"));
+
+    Map<ResourceKey, Outcome> out = run(FAST.withWaitForHealth(false), Plans.of("p").unchanged("db").create("app", "db").build());
+
+    assertThat(out.get(k("app")).kind()).isEqualTo(Kind.CREATED);
+    assertThat(provider.log).noneMatch(s -> s.startsWith("observe:db") || s.startsWith("health:"));
+  }
+
+  @Test
+  void deleteIsForgottenOnlyOnceObservedAbsentAlsoWithoutHealthWaits() {
+    provider.live.put(k("a"), Plans.change(k("a"), Action.CREATE).target());
+    provider.lingerAfterDelete(k("a"), 2);
+    ExecutionOptions noWait = FAST.withWaitForHealth(false);
+
+    Map<ResourceKey, Outcome> out = run(noWait, Plans.of("p").add(Action.DELETE, "a").build());
+
+    assertThat(out.get(k("a")).kind()).isEqualTo(Kind.DELETED);
+    assertThat(provider.log.stream().filter(s -> s.startsWith("observe:a:")).toList())
+        .containsExactly("observe:a:PRESENT", "observe:a:PRESENT", "observe:a:ABSENT");
+    assertThat(hooks.afterOf(k("a"))).isEqualTo(Outcome.deleted());
+  }
+
+  @Test
+  void deleteStillPresentWithoutHealthWaitsIsNotForgotten() {
+    provider.live.put(k("a"), Plans.change(k("a"), Action.CREATE).target());
+    provider.lingerAfterDelete(k("a"), Integer.MAX_VALUE);
+    ExecutionOptions noWait = FAST.withWaitForHealth(false).withHealthTimeout(Duration.ofMillis(100));
+
+    Map<ResourceKey, Outcome> out = run(noWait, Plans.of("p").add(Action.DELETE, "a").build());
+
+    assertThat(out.get(k("a")).kind()).isEqualTo(Kind.PERMANENT);
+    assertThat(out.get(k("a")).message()).contains("still present");
+    // the store hears a failure, so the key stays in the inventory and is retried next sync
+    assertThat(hooks.afterOf(k("a")).isOk()).isFalse();
+  }
+
+  /** Hooks that verify like the Reconciler does, minus the merge: live must equal the target. */
+  static final class VerifyingHooks extends RecordingHooks {
+    final List<Observation> verified = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    @Override
+    public List<FieldPath> verify(Change change, Observation live) {
+      verified.add(live);
+      List<FieldPath> differ = new java.util.ArrayList<>();
+      change.target().fieldNames().forEachRemaining(f -> {
+        if (!change.target().get(f).equals(live.live().get(f))) {
+          differ.add(FieldPath.of(f));
+        }
+      });
+      live.live().fieldNames().forEachRemaining(f -> {
+        if (!change.target().has(f)) {
+          differ.add(FieldPath.of(f));
+        }
+      });
+      return differ;
+    }
+  }
+
+  @Test
+  void writeThatDidNotLandFailsNamingTheFieldsAndIsNotRecordedAsApplied() {
+    VerifyingHooks verifying = new VerifyingHooks();
+    // the provider says "configured" but keeps a field the target no longer has
+    provider.script(k("a"), (c, ctx) -> {
+      provider.live.put(c.key(), dev.gitops.api.Documents.object(Map.of("name", c.target().get("name"),
+          "stale", dev.gitops.api.Documents.nodes().textNode("kept"))));
+      return Outcome.configured();
+    });
+    Plan plan = Plans.of("p").add(Action.UPDATE, "a").create("b", "a").create("c").build();
+
+    for (ExecutionOptions options : List.of(FAST, FAST.withWaitForHealth(false))) {
+      Map<ResourceKey, Outcome> out = new Executor(options).execute(plan, Map.of("p", provider), verifying,
+          new Cancellation(), "owner-1");
+
+      assertThat(out.get(k("a")).kind()).isEqualTo(Kind.PERMANENT);
+      assertThat(out.get(k("a")).message()).isEqualTo(
+          "updated, but the live object still differs from the target at [/stale]: the provider did not apply that field");
+      assertThat(out.get(k("b")).message()).startsWith("blocked by " + k("a"));
+      assertThat(out.get(k("c")).isOk()).isTrue();
+      // afterOutcome hears the failure: the pending state stays, nothing is recorded as applied
+      assertThat(verifying.afterOf(k("a")).kind()).isEqualTo(Kind.PERMANENT);
+      verifying.after.clear();
+      provider.script(k("a"), (c, ctx) -> {
+        provider.live.put(c.key(), dev.gitops.api.Documents.object(Map.of("name", c.target().get("name"),
+            "stale", dev.gitops.api.Documents.nodes().textNode("kept"))));
+        return Outcome.configured();
+      });
+    }
+    assertThat(verifying.verified).allSatisfy(o -> assertThat(o.isPresent()).isTrue());
+  }
+
+  @Test
+  void writesAreVerifiedWithANormalizedObservation() {
+    FakeProvider normalizing = new FakeProvider("p") {
+      @Override
+      public com.fasterxml.jackson.databind.JsonNode normalize(ResourceKey key, com.fasterxml.jackson.databind.JsonNode live) {
+        return dev.gitops.api.Documents.object(Map.of("name", live.get("name")));
+      }
+    };
+    normalizing.script(k("a"), (c, ctx) -> {
+      normalizing.live.put(c.key(), dev.gitops.api.Documents.object(Map.of("name", c.target().get("name"),
+          "status", dev.gitops.api.Documents.nodes().textNode("ready"))));
+      return Outcome.created();
+    });
+    VerifyingHooks verifying = new VerifyingHooks();
+
+    Map<ResourceKey, Outcome> out = new Executor(FAST).execute(Plans.of("p").create("a").build(),
+        Map.of("p", normalizing), verifying, new Cancellation(), "owner-1");
+
+    assertThat(out.get(k("a")).kind()).isEqualTo(Kind.CREATED);
+    assertThat(verifying.verified).singleElement().satisfies(o -> assertThat(o.live().has("status")).isFalse());
+  }
+
+  @Test
+  void writeWhoseLiveObjectCannotBeNormalizedIsUnknownAtOnce() {
+    FakeProvider broken = new FakeProvider("p") {
+      @Override
+      public com.fasterxml.jackson.databind.JsonNode normalize(ResourceKey key, com.fasterxml.jackson.databind.JsonNode live) {
+        throw new IllegalStateException("unexpected shape");
+      }
+    };
+
+    Map<ResourceKey, Outcome> out = new Executor(FAST.withHealthTimeout(Duration.ofSeconds(30))).execute(
+        Plans.of("p").create("a").build(), Map.of("p", broken), hooks, new Cancellation(), "owner-1");
+
+    assertThat(out.get(k("a")).kind()).isEqualTo(Kind.UNKNOWN);
+    assertThat(out.get(k("a")).message()).contains("cannot be verified").contains("unexpected shape");
+    assertThat(broken.log.stream().filter(s -> s.startsWith("observe:")).count()).isEqualTo(1);
+    assertThat(hooks.afterOf(k("a")).kind()).isEqualTo(Kind.UNKNOWN);
+  }
+
+  @Test
+  void writeObservedAbsentAfterwardsFails() {
+    provider.script(k("a"), (c, ctx) -> Outcome.created());
+
+    Map<ResourceKey, Outcome> out = run(FAST, Plans.of("p").create("a").build());
+
+    assertThat(out.get(k("a")).kind()).isEqualTo(Kind.PERMANENT);
+    assertThat(out.get(k("a")).message()).isEqualTo("created, but it is absent when observed again");
+    assertThat(hooks.afterOf(k("a")).kind()).isEqualTo(Kind.PERMANENT);
   }
 
   @Test
@@ -370,7 +557,7 @@ class ExecutorTest {
     FakeProvider batch = new FakeProvider("p", true) {
       @Override
       public Map<ResourceKey, Outcome> applyAll(List<Change> changes, CallContext ctx) {
-        return Map.of(k("a"), Outcome.created());
+        return Map.of(k("a"), perform(changes.get(0)));
       }
     };
 

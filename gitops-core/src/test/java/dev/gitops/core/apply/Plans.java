@@ -55,6 +55,14 @@ final class Plans {
     return this;
   }
 
+  /** A NOOP of an object that is present (its live document is the desired one). */
+  Plans unchanged(String name) {
+    Change c = change(key(name), Action.NOOP);
+    changes.add(new Change(c.key(), null, Action.NOOP, null, c.desired(), c.desired(), null, List.of(), List.of(),
+        Set.of(), "in sync", Set.of(), Set.of()));
+    return this;
+  }
+
   Plans create(String name, String... dependsOn) {
     return add(Action.CREATE, name, dependsOn);
   }

@@ -1,0 +1,125 @@
+package dev.gitops.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** How {@code sync}, {@code sync --dry-run} and {@code status} end: incomplete plans and guard refusals. */
+class SyncOutcomesTest {
+
+  @TempDir
+  Path tmp;
+
+  private Path target;
+  private FixtureRepo repo;
+
+  private record Run(int code, String out, String err) {
+    List<String> errLines() {
+      return err.lines().filter(l -> !l.isBlank()).toList();
+    }
+
+    @Override
+    public String toString() {
+      return "exit " + code + "\n--- stdout ---\n" + out + "--- stderr ---\n" + err;
+    }
+  }
+
+  @BeforeEach
+  void fixture() throws Exception {
+    target = tmp.resolve("target");
+    repo = FixtureRepo.init(tmp.resolve("repo"));
+    repo.write("a.txt", "a\n").write("b.txt", "b\n").write("c.txt", "c\n").commit("three files");
+  }
+
+  private Run gitops(String command, String... more) {
+    List<String> a = new ArrayList<>(List.of(command, "--repo", repo.dir().toString(), "--ref", "main", "--target",
+        target.toString()));
+    a.addAll(List.of(more));
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int code = Main.commandLine(new GitopsCommand(), new PrintWriter(out, true), new PrintWriter(err, true))
+        .execute(a.toArray(String[]::new));
+    return new Run(code, out.toString(), err.toString());
+  }
+
+  /** Replaces a managed file by a symlink: the files provider cannot observe it (UNKNOWN). */
+  private void makeUnobservable(String name) throws Exception {
+    Path file = target.resolve(name);
+    Files.delete(file);
+    Files.writeString(tmp.resolve("elsewhere.txt"), "not managed\n");
+    Files.createSymbolicLink(file, tmp.resolve("elsewhere.txt"));
+  }
+
+  @Test
+  void anIncompleteSyncExitsOneNamingTheUnobservableKeysAndTheDeletionsHeldBack() throws Exception {
+    assertThat(gitops("sync").code()).isZero();
+    repo.remove("b.txt").write("c.txt", "c2\n").commit("remove b, change c");
+    makeUnobservable("a.txt");
+
+    Run sync = gitops("sync");
+    assertThat(sync.code()).as(sync.toString()).isEqualTo(1);
+    assertThat(sync.errLines()).as(sync.toString()).singleElement().asString()
+        .startsWith("gitops: sync of ")
+        .contains("is incomplete: could not observe 1 resource (files:file::a.txt)")
+        .contains("1 deletion or replacement held back (files:file::b.txt)");
+    assertThat(sync.out()).doesNotContain("Nothing to do").contains("unknown files:file::a.txt: ");
+    assertThat(target.resolve("b.txt")).exists();
+    assertThat(Files.readString(target.resolve("c.txt"))).isEqualTo("c2\n");
+
+    Run again = gitops("sync");
+    assertThat(again.code()).as("still incomplete, still not a success: " + again).isEqualTo(1);
+
+    Run status = gitops("status");
+    assertThat(status.code()).as(status.toString()).isEqualTo(2);
+    assertThat(status.out()).contains("Incomplete: could not observe 1 resource (files:file::a.txt)")
+        .contains("held back (files:file::b.txt)");
+    Run history = gitops("history");
+    assertThat(history.out().lines().skip(1).findFirst().orElseThrow()).contains("INCOMPLETE");
+
+    Files.delete(target.resolve("a.txt"));
+    Run repaired = gitops("sync");
+    assertThat(repaired.code()).as(repaired.toString()).isZero();
+    assertThat(target.resolve("b.txt")).doesNotExist();
+    assertThat(Files.readString(target.resolve("a.txt"))).isEqualTo("a\n");
+  }
+
+  @Test
+  void aDryRunOfAnIncompletePlanIsNotNothingToDo() throws Exception {
+    assertThat(gitops("sync").code()).isZero();
+    makeUnobservable("a.txt");
+
+    Run dry = gitops("sync", "--dry-run");
+    assertThat(dry.code()).as(dry.toString()).isEqualTo(1);
+    assertThat(dry.out()).doesNotContain("nothing to do");
+    assertThat(dry.errLines()).singleElement().asString().contains("could not observe 1 resource (files:file::a.txt)");
+  }
+
+  @Test
+  void aDryRunIsRefusedByTheGuardExactlyAsTheSyncWouldBe() throws Exception {
+    assertThat(gitops("sync").code()).isZero();
+    repo.remove("a.txt").remove("b.txt").remove("c.txt").commit("remove everything");
+
+    Run dry = gitops("sync", "--dry-run");
+    Run real = gitops("sync");
+    assertThat(real.code()).as(real.toString()).isEqualTo(3);
+    assertThat(dry.code()).as(dry.toString()).isEqualTo(3);
+    assertThat(dry.errLines()).isEqualTo(real.errLines());
+    assertThat(target.resolve("a.txt")).exists();
+
+    repo.write("a.txt", "a\n").write("b.txt", "b\n").commit("two back");
+    Run budget = gitops("sync", "--dry-run", "--max-deletions", "0");
+    assertThat(budget.code()).as(budget.toString()).isEqualTo(3);
+    assertThat(budget.errLines()).singleElement().asString().contains("--max-deletions");
+    Run allowed = gitops("sync", "--dry-run", "--max-deletions", "1");
+    assertThat(allowed.code()).as(allowed.toString()).isEqualTo(2);
+    assertThat(target.resolve("c.txt")).exists();
+  }
+}
