@@ -54,12 +54,15 @@ class PlannerTest {
   @Test
   void equalRulesRebuiltByTheProviderKeepTheCachedMerge() {
     Resource d = Resource.of(key("a"), json("{'x':1}"));
-    provider.rules = MergeRules.builder().ignore("/y").setList("/tags").build();
-    Change first = plan(d, d, "{'x':1,'y':5}", "v1").changes().get(0);
-    provider.rules = MergeRules.builder().setList("/tags").ignore("/y").build();
-    Change second = plan(d, d, "{'x':1,'y':5}", "v1").changes().get(0);
-    assertThat(second.action()).isEqualTo(Action.NOOP);
+    provider.rules = MergeRules.builder().ignore("/y").ignore("/z").setList("/tags").build();
+    Change first = plan(d, d, "{'x':2,'y':5}", "v1").changes().get(0);
+    assertThat(first.action()).isEqualTo(Action.UPDATE);
+    provider.rules = MergeRules.builder().setList("/tags").ignore("/z").ignore("/y").build();
+    Change second = plan(d, d, "{'x':2,'y':5}", "v1").changes().get(0);
     assertThat(second.target()).as("the merge of equal rules is reused, not recomputed").isSameAs(first.target());
+    provider.rules = MergeRules.builder().setList("/tags").build();
+    Change third = plan(d, d, "{'x':2,'y':5}", "v1").changes().get(0);
+    assertThat(third.target()).as("other rules merge again").isNotSameAs(first.target());
   }
 
   @Test
