@@ -36,12 +36,7 @@ class DocumentMappingTest {
   }
 
   private static DecodeException error(YamlManifestDecoder d, String path, String text) {
-    try {
-      d.decode(file(path, text));
-    } catch (DecodeException e) {
-      return e;
-    }
-    throw new AssertionError("expected a DecodeException for " + text);
+    return YamlManifestDecoderTest.decodeError(d, path, text);
   }
 
   @Test

@@ -17,6 +17,12 @@ class DigestsTest {
   private static final ResourceKey A = ResourceKey.of("s", "thing", "a");
   private static final ResourceKey B = ResourceKey.of("s", "thing", "b");
   private final Digests digests = new Digests();
+  /** How many times {@link #counting} was applied: each time a document is digested afresh. */
+  private final AtomicInteger views = new AtomicInteger();
+  private final UnaryOperator<JsonNode> counting = d -> {
+    views.incrementAndGet();
+    return d;
+  };
 
   @Test
   void digestsAreCanonicalAndAbsentIsADash() {
@@ -31,11 +37,6 @@ class DigestsTest {
 
   @Test
   void aFrozenDocumentIsDigestedOncePerKeyAndRole() {
-    AtomicInteger views = new AtomicInteger();
-    UnaryOperator<JsonNode> counting = d -> {
-      views.incrementAndGet();
-      return d;
-    };
     JsonNode doc = Documents.freeze(json("{'x':1}"));
     String first = digests.of(Digests.Role.LIVE, A, doc, counting);
     assertThat(digests.of(Digests.Role.LIVE, A, doc, counting)).isEqualTo(first);
@@ -61,11 +62,6 @@ class DigestsTest {
 
   @Test
   void retainForgetsKeysThatAreGone() {
-    AtomicInteger views = new AtomicInteger();
-    UnaryOperator<JsonNode> counting = d -> {
-      views.incrementAndGet();
-      return d;
-    };
     JsonNode doc = Documents.freeze(json("{'x':1}"));
     digests.of(Digests.Role.LIVE, A, doc, counting);
     digests.of(Digests.Role.LIVE, B, doc, counting);
