@@ -264,7 +264,7 @@ public final class DocumentMapping {
       return this;
     }
 
-    /** {@code dependsOn} is read at {@code pointer}: a canonical key string or a list of them. */
+    /** {@code dependsOn} is read at {@code pointer}: a list of canonical key strings ({@code provider:type:scope:name}). */
     public Builder dependsOnFrom(String pointer) {
       this.dependsOnFrom = pointer(pointer, "dependsOnFrom");
       return this;
