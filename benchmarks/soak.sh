@@ -12,4 +12,4 @@ SEED="${3:-42}"
 mvn -q -B -pl gitops-reliability -am test-compile dependency:build-classpath \
   -Dmdep.outputFile=target/soak.classpath -Dmdep.includeScope=test
 CP="gitops-reliability/target/test-classes:$(cat gitops-reliability/target/soak.classpath)"
-exec java -Xmx1g -Dorg.slf4j.simpleLogger.log.dev.gitops=warn -cp "$CP" dev.gitops.reliability.Soak "$RESOURCES" "$SYNCS" "$SEED"
+exec java -Xmx1g -cp "$CP" dev.gitops.reliability.Soak "$RESOURCES" "$SYNCS" "$SEED"

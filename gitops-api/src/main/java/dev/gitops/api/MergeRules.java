@@ -1,10 +1,20 @@
 package dev.gitops.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
+import java.util.Deque;
+import java.util.HashSet;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * How the three-way merge treats lists, maps, nulls, ignored and sensitive paths. Rules are
@@ -25,6 +35,18 @@ import java.util.Objects;
  *
  * <p>Where several rules match one path the one added last wins, so user rules added with
  * {@link #plus} override the provider's.
+ *
+ * <p>Rules are values: {@link #equals} holds when two rule sets behave the same for every path
+ * and key because they hold the same rules, whatever order they were added in — atomic maps,
+ * ignore and sensitive rules form sets, and list rules keep their order only where it matters
+ * (between patterns that can match the same path, where the later one wins). A list rule whose
+ * exact pattern is added again later is shadowed and does not count.
+ *
+ * <pre>{@code
+ * MergeRules a = MergeRules.builder().atomicMap("/data").setList("/finalizers").build();
+ * MergeRules b = MergeRules.builder().setList("/finalizers").atomicMap("/data").build();
+ * a.equals(b);                      // true, and a.hashCode() == b.hashCode()
+ * }</pre>
  */
 public final class MergeRules {
 
@@ -106,6 +128,12 @@ public final class MergeRules {
   private final NullMode nullMode;
   /** Lazily computed; rules are immutable. */
   private volatile String fingerprint;
+  /** The order-independent form equality and hashing use; lazily computed. */
+  private volatile Canonical canonical;
+
+  /** The rules with order removed where it cannot change a lookup. */
+  private record Canonical(List<ListRule> lists, Set<PathPattern> atomicMaps, Set<PathRule> ignores,
+      Set<PathRule> sensitive, NullMode nullMode) {}
 
   private MergeRules(List<ListRule> lists, List<PathPattern> atomicMaps, List<PathRule> ignores,
       List<PathRule> sensitive, NullMode nullMode) {
@@ -235,14 +263,160 @@ public final class MergeRules {
     return sensitive;
   }
 
-  /** A digest of the rules, for cache keys. */
+  /**
+   * A digest of the rules (SHA-256 of their canonical form, 128 bits as hex), equal for {@linkplain
+   * #equals equal} rules, for cache keys.
+   */
   public String fingerprint() {
     String f = fingerprint;
     if (f == null) {
-      f = Integer.toHexString(toString().hashCode());
+      byte[] digest = Documents.sha256().digest(canonicalText().getBytes(StandardCharsets.UTF_8));
+      f = HexFormat.of().formatHex(digest, 0, 16);
       fingerprint = f;
     }
     return f;
+  }
+
+  /**
+   * Whether {@code o} holds the same rules: the same null mode, the same sets of atomic maps,
+   * ignore rules and sensitive rules, and the same list rules where their order can matter (see
+   * the class comment). Equal rules give the same answer to every lookup.
+   */
+  @Override
+  public boolean equals(Object o) {
+    if (this == o) {
+      return true;
+    }
+    return o instanceof MergeRules other && canonical().equals(other.canonical());
+  }
+
+  @Override
+  public int hashCode() {
+    return canonical().hashCode();
+  }
+
+  /** The canonical form as text: list rules in normal order, the sets sorted, key defaults as canonical JSON. */
+  private String canonicalText() {
+    Canonical c = canonical();
+    StringBuilder sb = new StringBuilder("lists=");
+    for (ListRule r : c.lists()) {
+      sb.append(r.pattern()).append(' ').append(r.kind()).append(r.ordered() ? " ordered" : "").append(" keys=");
+      for (KeyField k : r.keys()) {
+        sb.append(k.name()).append('=').append(k.defaultValue() == null ? "-" : Documents.canonicalJson(k.defaultValue()))
+            .append(',');
+      }
+      sb.append(';');
+    }
+    sb.append("|atomicMaps=").append(new TreeSet<>(c.atomicMaps().stream().map(PathPattern::toString).toList()))
+        .append("|ignores=").append(new TreeSet<>(c.ignores().stream().map(PathRule::toString).toList()))
+        .append("|sensitive=").append(new TreeSet<>(c.sensitive().stream().map(PathRule::toString).toList()))
+        .append("|nullMode=").append(c.nullMode());
+    return sb.toString();
+  }
+
+  private Canonical canonical() {
+    Canonical c = canonical;
+    if (c == null) {
+      c = new Canonical(canonicalLists(lists), Set.copyOf(atomicMaps), Set.copyOf(ignores), Set.copyOf(sensitive),
+          nullMode);
+      canonical = c;
+    }
+    return c;
+  }
+
+  /**
+   * List rules in a normal form: a rule shadowed by a later rule with the same pattern is dropped;
+   * then, repeatedly, the smallest rule (by pattern text) that no remaining earlier rule could
+   * compete with is taken. Two rules compete when some path matches both patterns, and only their
+   * relative order decides which wins there, so two sequences that differ only in the order of
+   * non-competing rules get the same form, and sequences that order competing rules differently
+   * do not.
+   */
+  private static List<ListRule> canonicalLists(List<ListRule> rules) {
+    Map<String, ListRule> lastByPattern = new LinkedHashMap<>();
+    for (ListRule r : rules) {
+      lastByPattern.remove(r.pattern().toString());
+      lastByPattern.put(r.pattern().toString(), r);
+    }
+    List<ListRule> live = new ArrayList<>(lastByPattern.values());
+    int n = live.size();
+    int[] waitingFor = new int[n];
+    List<List<Integer>> later = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      later.add(new ArrayList<>());
+    }
+    for (int j = 0; j < n; j++) {
+      for (int i = 0; i < j; i++) {
+        if (overlap(live.get(i).pattern(), live.get(j).pattern())) {
+          later.get(i).add(j);
+          waitingFor[j]++;
+        }
+      }
+    }
+    Comparator<Integer> byPattern = Comparator.comparing(i -> live.get(i).pattern().toString());
+    TreeSet<Integer> ready = new TreeSet<>(byPattern);
+    for (int i = 0; i < n; i++) {
+      if (waitingFor[i] == 0) {
+        ready.add(i);
+      }
+    }
+    List<ListRule> out = new ArrayList<>(n);
+    while (!ready.isEmpty()) {
+      int i = ready.pollFirst();
+      out.add(live.get(i));
+      for (int j : later.get(i)) {
+        if (--waitingFor[j] == 0) {
+          ready.add(j);
+        }
+      }
+    }
+    return List.copyOf(out);
+  }
+
+  /**
+   * Whether some path matches both patterns: a search over pairs of positions in the two
+   * patterns, stepping both over one segment (a literal of either pattern, or a segment neither
+   * names) and letting {@code **} match nothing.
+   */
+  static boolean overlap(PathPattern a, PathPattern b) {
+    String[] p = parts(a);
+    String[] q = parts(b);
+    Deque<int[]> todo = new ArrayDeque<>();
+    Set<Long> seen = new HashSet<>();
+    todo.add(new int[] {0, 0});
+    while (!todo.isEmpty()) {
+      int[] s = todo.poll();
+      int i = s[0];
+      int j = s[1];
+      if (!seen.add(((long) i << 32) | j)) {
+        continue;
+      }
+      if (i == p.length && j == q.length) {
+        return true;
+      }
+      if (i < p.length && p[i].equals("**")) {
+        todo.add(new int[] {i + 1, j});
+      }
+      if (j < q.length && q[j].equals("**")) {
+        todo.add(new int[] {i, j + 1});
+      }
+      if (i < p.length && j < q.length && stepTogether(p[i], q[j])) {
+        todo.add(new int[] {p[i].equals("**") ? i : i + 1, q[j].equals("**") ? j : j + 1});
+      }
+    }
+    return false;
+  }
+
+  /** Whether one segment can be matched by pattern part {@code x} and by {@code y} at once. */
+  private static boolean stepTogether(String x, String y) {
+    boolean anyX = x.equals("*") || x.equals("**");
+    boolean anyY = y.equals("*") || y.equals("**");
+    return anyX || anyY || x.equals(y);
+  }
+
+  private static String[] parts(PathPattern pattern) {
+    String text = pattern.toString();
+    return text.isEmpty() ? new String[0] : text.substring(1).split("/", -1);
   }
 
   @Override

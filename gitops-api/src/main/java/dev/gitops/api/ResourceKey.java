@@ -44,6 +44,17 @@ public record ResourceKey(String provider, String type, String scope, String nam
   }
 
   /**
+   * Returns an unscoped key (scope ""), for systems without namespaces: files, hosts, rows.
+   *
+   * <pre>{@code
+   * ResourceKey.of("files", "file", "conf/app.yaml").equals(ResourceKey.of("files", "file", "", "conf/app.yaml"));  // true
+   * }</pre>
+   */
+  public static ResourceKey of(String provider, String type, String name) {
+    return new ResourceKey(provider, type, "", name);
+  }
+
+  /**
    * Parses the canonical form produced by {@link #toString()}.
    *
    * @throws IllegalArgumentException naming the text when it does not have four parts

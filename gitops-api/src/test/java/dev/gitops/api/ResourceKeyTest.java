@@ -42,4 +42,13 @@ class ResourceKeyTest {
     Collections.sort(keys);
     assertThat(keys).extracting(ResourceKey::toString).containsExactly("a:t::b", "a:t:s:a", "a:u::a", "b:t::a");
   }
+
+  @Test
+  void anUnscopedKeyHasAnEmptyScope() {
+    ResourceKey key = ResourceKey.of("files", "file", "conf/app.yaml");
+    assertThat(key).isEqualTo(ResourceKey.of("files", "file", "", "conf/app.yaml"));
+    assertThat(key.scope()).isEmpty();
+    assertThat(key.toString()).isEqualTo("files:file::conf/app.yaml");
+    assertThatThrownBy(() -> ResourceKey.of("files", "file", "")).hasMessageContaining("name");
+  }
 }

@@ -30,6 +30,7 @@ import dev.gitops.api.spi.StoredState;
 import dev.gitops.core.apply.ExecutionHooks;
 import dev.gitops.core.apply.Executor;
 import dev.gitops.core.plan.DeletionBudget;
+import dev.gitops.core.decode.GlobDecoder;
 import dev.gitops.core.plan.DeletionGuard;
 import dev.gitops.core.plan.LastApplied;
 import dev.gitops.core.plan.PlanInput;
@@ -90,6 +91,8 @@ public final class Reconciler {
   private final SyncOptions options;
   private final List<SyncListener> listeners;
   private final Map<String, String> variables;
+  /** Decoders given for path globs; the source tries them before the providers' decoders. */
+  private final List<Decoder> globDecoders;
   private final Planner planner;
   private final ReentrantLock syncLock = new ReentrantLock();
 
@@ -104,6 +107,7 @@ public final class Reconciler {
     this.options = b.options;
     this.listeners = new CopyOnWriteArrayList<>(b.listeners);
     this.variables = Map.copyOf(b.variables);
+    this.globDecoders = List.copyOf(b.globDecoders);
     this.planner = new Planner(owner, options.planOptions());
   }
 
@@ -291,7 +295,7 @@ public final class Reconciler {
   }
 
   private State readSource(String pinned, Cancellation cancellation) {
-    List<Decoder> decoders = new ArrayList<>();
+    List<Decoder> decoders = new ArrayList<>(globDecoders);
     providers.values().stream().sorted((a, b) -> a.id().compareTo(b.id()))
         .forEach(p -> p.decoder().ifPresent(decoders::add));
     State s = source.read(new Source.ReadRequest(pinned, decoders, cancellation));
@@ -525,8 +529,27 @@ public final class Reconciler {
     private SyncOptions options = SyncOptions.defaults();
     private final List<SyncListener> listeners = new ArrayList<>();
     private final Map<String, String> variables = new TreeMap<>();
+    private final List<Decoder> globDecoders = new ArrayList<>();
 
     private Builder() {}
+
+    /**
+     * Reads the files {@code glob} matches (relative to the source's path) with {@code decoder},
+     * without writing a provider decoder. The source tries its own glob decoders first, then these
+     * in the order given, then the providers' decoders (by provider id); the first that claims a
+     * file reads it. See {@code docs/manifests.md}.
+     *
+     * <pre>{@code
+     * Reconciler.builder()
+     *     .decoder("settings/**}{@code /*.yaml", YamlManifestDecoder.builder().map(settingsMapping).build())
+     * }</pre>
+     *
+     * @throws IllegalArgumentException naming the glob when it is malformed
+     */
+    public Builder decoder(String glob, Decoder decoder) {
+      globDecoders.add(GlobDecoder.of(glob, decoder));
+      return this;
+    }
 
     /** Where the desired state comes from. */
     public Builder source(Source source) {

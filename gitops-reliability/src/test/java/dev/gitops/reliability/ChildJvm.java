@@ -24,7 +24,7 @@ final class ChildJvm {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.addAll(List.of("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xshare:auto", "-Xmx192m",
-        "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "-cp", System.getProperty("java.class.path"), main.getName()));
+        "-cp", System.getProperty("java.class.path"), main.getName()));
     cmd.addAll(List.of(args));
     Files.createDirectories(workDir);
     Path out = Files.createTempFile(workDir, "child-", ".out");

@@ -12,13 +12,12 @@ import dev.gitops.api.Resource;
 import dev.gitops.api.ResourceKey;
 import dev.gitops.api.State;
 import dev.gitops.api.SyncResult;
+import dev.gitops.core.LogCapture;
 import dev.gitops.core.Reconciler;
 import dev.gitops.core.plan.PlanCodec;
 import dev.gitops.core.store.FileStateStore;
 import dev.gitops.testkit.InMemoryProvider;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -41,8 +40,8 @@ import net.jqwik.api.Provide;
  * sensitive merge rule), a decoder-marked field ({@code Resource.sensitive}, the YAML {@code
  * sensitive:} field) and an Ansible {@code no_log} task's vars — across a create, an update and
  * out-of-band drift, no secret value appears in a serialized plan, a plan's or change's text,
- * an event, a log line (SLF4J at debug, captured from stderr), a history entry or any byte of
- * the file store.
+ * an event, a log line (every {@code dev.gitops} logger at debug, captured by a logback appender),
+ * a history entry or any byte of the file store.
  */
 class SecretsProperties {
 
@@ -61,11 +60,8 @@ class SecretsProperties {
     Assume.that(!first.equals(second) && !drifted.equals(second) && !first.contains(second) && !second.contains(first)
         && !drifted.contains(second) && !second.contains(drifted));
     Path dir = Files.createTempDirectory("secrets-");
-    PrintStream realErr = System.err;
-    ByteArrayOutputStream logs = new ByteArrayOutputStream();
     List<String> rendered = new CopyOnWriteArrayList<>();
-    System.setErr(new PrintStream(logs, true, StandardCharsets.UTF_8));
-    try {
+    try (LogCapture logs = LogCapture.of("dev.gitops", "DEBUG")) {
       MergeRules rules = style == Style.K8S_SECRET
           ? MergeRules.builder().sensitive("/data/*", KeySelector.type("memory", "Secret")).build() : MergeRules.defaults();
       InMemoryProvider live = InMemoryProvider.builder().mergeRules(rules).build();
@@ -96,10 +92,9 @@ class SecretsProperties {
       rendered.add(r.sync().toString());
       rendered.add(r.history().toString());
       rendered.add(storeBytes(dir.resolve("state")));
-    } finally {
-      System.setErr(realErr);
+      assertThat(logs.lines()).as("the engine logged at debug while it ran").isNotEmpty();
+      rendered.addAll(logs.lines());
     }
-    rendered.add(logs.toString(StandardCharsets.UTF_8));
     try {
       for (String text : rendered) {
         assertThat(text).doesNotContain(first).doesNotContain(second).doesNotContain(drifted);

@@ -3,6 +3,7 @@ package dev.gitops.core.decode;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonPointer;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadFeature;
@@ -68,7 +69,20 @@ import org.yaml.snakeyaml.error.YAMLException;
  * <p>Identity fields ({@code provider}, {@code type}, {@code scope}, {@code name}) must be
  * strings (quote {@code "2024"} or {@code "no"}). Any other top-level field is an error, so a typo
  * such as {@code dependOn} is caught. Each resource's origin is the file, the line where its
- * document starts and the revision.
+ * document starts and the revision. {@code docs/manifests.md} describes every field.
+ *
+ * <h2>Your own document shapes</h2>
+ *
+ * <p>With {@link Builder#map(DocumentMapping)} documents of another shape are read without
+ * writing a decoder: the first mapping that matches a document says where its key, document and
+ * metadata are; documents no mapping matches are read in the generic format.
+ *
+ * <pre>{@code
+ * Decoder d = YamlManifestDecoder.builder()
+ *     .map(DocumentMapping.when("/kind", "Setting").provider("db").type("setting")
+ *         .nameFrom("/name").without("/kind", "/name").build())
+ *     .build();
+ * }</pre>
  *
  * <h2>Untrusted input</h2>
  *
@@ -95,6 +109,9 @@ public final class YamlManifestDecoder implements Decoder {
   private static final JsonNodeFactory NODES = Documents.nodes();
 
   private final String defaultProvider;
+  private final List<DocumentMapping> mappings;
+  /** The pointers (and their prefixes) whose lines the reader records: those the mappings read. */
+  private final Set<String> tracked;
   private final int maxAliases;
   private final int maxCodePoints;
   private final int maxNodes;
@@ -103,6 +120,21 @@ public final class YamlManifestDecoder implements Decoder {
 
   private YamlManifestDecoder(Builder b) {
     this.defaultProvider = b.defaultProvider;
+    this.mappings = List.copyOf(b.mappings);
+    Set<String> t = new HashSet<>();
+    for (DocumentMapping m : mappings) {
+      if (m.provider() == null && defaultProvider == null) {
+        throw new IllegalStateException(m + " has no provider and the decoder no default provider: "
+            + "give DocumentMapping.Builder.provider(id) or YamlManifestDecoder.Builder.defaultProvider(id)");
+      }
+      for (String p : m.pointers()) {
+        for (int i = p.indexOf('/', 1); i > 0; i = p.indexOf('/', i + 1)) {
+          t.add(p.substring(0, i));
+        }
+        t.add(p);
+      }
+    }
+    this.tracked = Set.copyOf(t);
     this.maxAliases = b.maxAliases;
     this.maxCodePoints = b.maxCodePoints;
     this.maxNodes = b.maxNodes;
@@ -141,7 +173,8 @@ public final class YamlManifestDecoder implements Decoder {
   @Override
   public String fingerprint() {
     return "YamlManifestDecoder(provider=" + (defaultProvider == null ? "" : defaultProvider)
-        + ",aliases=" + maxAliases + ",codePoints=" + maxCodePoints + ",nodes=" + maxNodes + ",v1)";
+        + ",aliases=" + maxAliases + ",codePoints=" + maxCodePoints + ",nodes=" + maxNodes
+        + (mappings.isEmpty() ? "" : ",mappings=" + mappings) + ",v1)";
   }
 
   @Override
@@ -171,7 +204,9 @@ public final class YamlManifestDecoder implements Decoder {
         if (!doc.isObject()) {
           throw new DecodeException(origin, "a document must be a mapping, got " + doc.getNodeType().name().toLowerCase(Locale.ROOT));
         }
-        out.add(toResource((ObjectNode) doc, fieldLines, origin));
+        DocumentMapping mapping = mappingFor(doc);
+        out.add(mapping != null ? mapped(mapping, (ObjectNode) doc, fieldLines, origin)
+            : toResource((ObjectNode) doc, fieldLines, origin));
       }
     } catch (JsonProcessingException e) {
       JsonLocation loc = e.getLocation();
@@ -234,58 +269,144 @@ public final class YamlManifestDecoder implements Decoder {
     for (var it = doc.fieldNames(); it.hasNext(); ) {
       String f = it.next();
       if (!FIELDS.contains(f)) {
-        throw new DecodeException(at(origin, lines, f),
-            "unknown field '" + f + "' (the generic manifest has " + String.join(", ", FIELDS) + ")");
+        throw new DecodeException(at(origin, lines, pointerOf(f)),
+            "unknown field '" + f + "' (the generic manifest has " + String.join(", ", FIELDS) + ")"
+            + (mappings.isEmpty() ? "" : "; no mapping matched the document (mappings read: "
+                + String.join("; ", mappings.stream().map(DocumentMapping::describeMatch).toList()) + ")"));
       }
     }
     ResourceKey key = keyOf(doc, lines, origin);
     Resource.Builder b = Resource.builder(key).origin(origin);
     JsonNode spec = doc.get("spec");
     b.document(spec == null ? NODES.objectNode() : spec);
-    JsonNode deps = doc.get("dependsOn");
-    if (deps != null) {
-      for (String s : strings(deps, "dependsOn", lines, origin)) {
-        try {
-          b.dependsOn(ResourceKey.parse(s));
-        } catch (IllegalArgumentException e) {
-          throw new DecodeException(at(origin, lines, "dependsOn"), "dependsOn: " + e.getMessage(), e);
-        }
-      }
-    }
-    JsonNode wave = doc.get("wave");
-    if (wave != null) {
-      if (!wave.isIntegralNumber() || !wave.canConvertToInt()) {
-        throw new DecodeException(at(origin, lines, "wave"), "field 'wave' must be an integer, got " + wave);
-      }
-      b.wave(wave.intValue());
-    }
-    JsonNode mgmt = doc.get("management");
-    if (mgmt != null) {
-      if (!mgmt.isTextual()) {
-        throw new DecodeException(at(origin, lines, "management"), "field 'management' must be a string, got " + mgmt);
-      }
-      try {
-        b.policy(ManagementPolicy.parse(mgmt.textValue()));
-      } catch (IllegalArgumentException e) {
-        throw new DecodeException(at(origin, lines, "management"), e.getMessage(), e);
-      }
-    }
-    JsonNode sens = doc.get("sensitive");
-    if (sens != null) {
-      Set<PathPattern> patterns = new HashSet<>();
-      for (String s : strings(sens, "sensitive", lines, origin)) {
-        try {
-          patterns.add(PathPattern.of(s));
-        } catch (IllegalArgumentException e) {
-          throw new DecodeException(at(origin, lines, "sensitive"), "sensitive: " + e.getMessage(), e);
-        }
-      }
-      b.sensitive(patterns);
+    for (String f : List.of("dependsOn", "wave", "management", "sensitive")) {
+      metadata(b, f, doc.get(f), f, at(origin, lines, pointerOf(f)));
     }
     try {
       return b.build();
     } catch (IllegalArgumentException e) {
       throw new DecodeException(origin, e.getMessage(), e);
+    }
+  }
+
+  /** The first mapping that matches {@code doc}, or null: read it in the generic format. */
+  private DocumentMapping mappingFor(JsonNode doc) {
+    for (DocumentMapping m : mappings) {
+      if (m.matches(doc)) {
+        return m;
+      }
+    }
+    return null;
+  }
+
+  /** Reads {@code doc} as {@code m} says. */
+  private Resource mapped(DocumentMapping m, ObjectNode doc, Map<String, Integer> lines, Origin origin) {
+    String provider = m.provider() != null ? m.provider() : defaultProvider;
+    String type = m.type() != null ? m.type() : required(m, doc, m.typeFrom(), "type", lines, origin);
+    String scope = m.scope();
+    if (m.scopeFrom() != null) {
+      JsonNode v = m.at(doc, m.scopeFrom());
+      scope = v.isMissingNode() || v.isNull() ? "" : text(v, m.scopeFrom(), at(origin, lines, m.scopeFrom()), false);
+    }
+    String name = required(m, doc, m.nameFrom(), "name", lines, origin);
+    ResourceKey key = ResourceKey.of(provider, type, scope, name);
+    JsonNode document = m.at(doc, m.documentFrom());
+    if (document.isMissingNode()) {
+      throw new DecodeException(origin, "document matches mapping for " + m.describeMatch() + " but has no "
+          + m.documentFrom() + " (the resource's document)");
+    }
+    if (!m.without().isEmpty() && document.isContainerNode()) {
+      document = document.deepCopy();
+      for (String w : m.without()) {
+        remove(document, w);
+      }
+    }
+    Resource.Builder b = Resource.builder(key).origin(origin).document(document);
+    String[][] fields = {{"dependsOn", m.dependsOnFrom()}, {"wave", m.waveFrom()}, {"management", m.managementFrom()},
+        {"sensitive", m.sensitiveFrom()}};
+    for (String[] f : fields) {
+      if (f[1] != null) {
+        JsonNode v = m.at(doc, f[1]);
+        metadata(b, f[0], v.isMissingNode() ? null : v, f[1], at(origin, lines, f[1]));
+      }
+    }
+    try {
+      return b.build();
+    } catch (IllegalArgumentException e) {
+      throw new DecodeException(origin, e.getMessage(), e);
+    }
+  }
+
+  /** The non-empty string at {@code pointer}, or an error naming the mapping, the pointer and the line. */
+  private static String required(DocumentMapping m, JsonNode doc, String pointer, String what,
+      Map<String, Integer> lines, Origin origin) {
+    JsonNode v = m.at(doc, pointer);
+    if (v.isMissingNode() || v.isNull()) {
+      throw new DecodeException(origin, "document matches mapping for " + m.describeMatch() + " but has no "
+          + pointer + " (the resource's " + what + ")");
+    }
+    return text(v, pointer, at(origin, lines, pointer), true);
+  }
+
+  /** Removes the field at {@code pointer} from {@code doc} (a mutable copy); absent fields are fine. */
+  private static void remove(JsonNode doc, String pointer) {
+    JsonPointer p = JsonPointer.compile(pointer);
+    JsonNode parent = doc.at(p.head());
+    String last = p.last().getMatchingProperty();
+    if (parent instanceof ObjectNode o) {
+      o.remove(last);
+    } else if (parent instanceof ArrayNode a && p.last().mayMatchElement() && p.last().getMatchingIndex() < a.size()) {
+      a.remove(p.last().getMatchingIndex());
+    }
+  }
+
+  /**
+   * Reads one metadata field ({@code dependsOn}, {@code wave}, {@code management} or {@code
+   * sensitive}) into {@code b}; {@code v} null means absent. {@code field} names it in errors, which
+   * point at {@code at}.
+   */
+  private static void metadata(Resource.Builder b, String which, JsonNode v, String field, Origin at) {
+    if (v == null) {
+      return;
+    }
+    switch (which) {
+      case "dependsOn" -> {
+        for (String s : strings(v, field, at)) {
+          try {
+            b.dependsOn(ResourceKey.parse(s));
+          } catch (IllegalArgumentException e) {
+            throw new DecodeException(at, field + ": " + e.getMessage(), e);
+          }
+        }
+      }
+      case "wave" -> {
+        if (!v.isIntegralNumber() || !v.canConvertToInt()) {
+          throw new DecodeException(at, "field '" + field + "' must be an integer, got " + v);
+        }
+        b.wave(v.intValue());
+      }
+      case "management" -> {
+        if (!v.isTextual()) {
+          throw new DecodeException(at, "field '" + field + "' must be a string, got " + v);
+        }
+        try {
+          b.policy(ManagementPolicy.parse(v.textValue()));
+        } catch (IllegalArgumentException e) {
+          throw new DecodeException(at, e.getMessage(), e);
+        }
+      }
+      case "sensitive" -> {
+        Set<PathPattern> patterns = new HashSet<>();
+        for (String s : strings(v, field, at)) {
+          try {
+            patterns.add(PathPattern.of(s));
+          } catch (IllegalArgumentException e) {
+            throw new DecodeException(at, field + ": " + e.getMessage(), e);
+          }
+        }
+        b.sensitive(patterns);
+      }
+      default -> throw new IllegalArgumentException(which);
     }
   }
 
@@ -298,32 +419,42 @@ public final class YamlManifestDecoder implements Decoder {
       }
       return null;
     }
+    return text(v, field, at(origin, lines, pointerOf(field)), required);
+  }
+
+  /** {@code v} as a string, or an error at {@code at} naming the field. */
+  private static String text(JsonNode v, String field, Origin at, boolean nonEmpty) {
     if (!v.isTextual()) {
-      throw new DecodeException(at(origin, lines, field),
-          "field '" + field + "' must be a string, got " + v + " (quote it)");
+      throw new DecodeException(at, "field '" + field + "' must be a string, got " + v + " (quote it)");
     }
-    if (required && v.textValue().isEmpty()) {
-      throw new DecodeException(at(origin, lines, field), "field '" + field + "' is empty");
+    if (nonEmpty && v.textValue().isEmpty()) {
+      throw new DecodeException(at, "field '" + field + "' is empty");
     }
     return v.textValue();
   }
 
-  private static List<String> strings(JsonNode v, String field, Map<String, Integer> lines, Origin origin) {
+  private static List<String> strings(JsonNode v, String field, Origin at) {
     if (!v.isArray()) {
-      throw new DecodeException(at(origin, lines, field), "field '" + field + "' must be a list of strings, got " + v);
+      throw new DecodeException(at, "field '" + field + "' must be a list of strings, got " + v);
     }
     List<String> out = new ArrayList<>();
     for (JsonNode e : v) {
       if (!e.isTextual()) {
-        throw new DecodeException(at(origin, lines, field), "field '" + field + "' must be a list of strings, got element " + e);
+        throw new DecodeException(at, "field '" + field + "' must be a list of strings, got element " + e);
       }
       out.add(e.textValue());
     }
     return out;
   }
 
-  private static Origin at(Origin doc, Map<String, Integer> lines, String field) {
-    Integer l = lines.get(field);
+  /** The JSON pointer of a top-level field (RFC 6901 escapes). */
+  private static String pointerOf(String field) {
+    return "/" + field.replace("~", "~0").replace("/", "~1");
+  }
+
+  /** Where the field at {@code pointer} is, or the document's start when its line was not recorded. */
+  private static Origin at(Origin doc, Map<String, Integer> lines, String pointer) {
+    Integer l = lines.get(pointer);
     return l == null || l <= 0 ? doc : Origin.of(doc.path(), l, doc.revision());
   }
 
@@ -349,11 +480,13 @@ public final class YamlManifestDecoder implements Decoder {
       return new DecodeException(Origin.of(path, lineOf(p.currentTokenLocation()), rev), message);
     }
 
-    JsonNode read(JsonToken t, Map<String, Integer> rootFieldLines) throws IOException {
-      return value(t, rootFieldLines, 0);
+    /** Reads a root value, recording in {@code lines} the line of each top-level field and of each tracked pointer. */
+    JsonNode read(JsonToken t, Map<String, Integer> lines) throws IOException {
+      return value(t, "", lines, 0);
     }
 
-    private JsonNode value(JsonToken t, Map<String, Integer> fieldLines, int depth) throws IOException {
+    /** {@code ptr} is this value's JSON pointer while it is the root or tracked, else null. */
+    private JsonNode value(JsonToken t, String ptr, Map<String, Integer> lines, int depth) throws IOException {
       if (depth > 500) {
         throw error("nesting deeper than 500");
       }
@@ -380,14 +513,16 @@ public final class YamlManifestDecoder implements Decoder {
           JsonToken k;
           while ((k = p.nextToken()) == JsonToken.FIELD_NAME) {
             String name = p.currentName();
-            if (fieldLines != null) {
-              fieldLines.put(name, lineOf(p.currentTokenLocation()));
+            String child = ptr == null ? null : ptr + pointerOf(name);
+            boolean track = child != null && tracked.contains(child);
+            if (track || (child != null && ptr.isEmpty())) {
+              lines.put(child, lineOf(p.currentTokenLocation()));
             }
             if (yaml != null && name.equals("<<")) {
               throw error("YAML merge keys (<<) are not supported; write the fields out");
             }
             JsonToken vt = p.nextToken();
-            o.set(name, value(vt, null, depth + 1));
+            o.set(name, value(vt, track ? child : null, lines, depth + 1));
           }
           if (k != JsonToken.END_OBJECT) {
             throw error("unexpected token " + k + " in a mapping");
@@ -401,7 +536,12 @@ public final class YamlManifestDecoder implements Decoder {
             if (e == null) {
               throw error("unexpected end of input in a list");
             }
-            a.add(value(e, null, depth + 1));
+            String child = ptr == null ? null : ptr + "/" + a.size();
+            boolean track = child != null && tracked.contains(child);
+            if (track) {
+              lines.put(child, lineOf(p.currentTokenLocation()));
+            }
+            a.add(value(e, track ? child : null, lines, depth + 1));
           }
           result = a;
         }
@@ -454,6 +594,7 @@ public final class YamlManifestDecoder implements Decoder {
   /** Builds {@link YamlManifestDecoder}. */
   public static final class Builder {
     private String defaultProvider;
+    private final List<DocumentMapping> mappings = new ArrayList<>();
     private int maxAliases = 50;
     private int maxCodePoints = 3 * 1024 * 1024;
     private int maxNodes = 1_000_000;
@@ -467,6 +608,16 @@ public final class YamlManifestDecoder implements Decoder {
         throw new IllegalArgumentException("default provider id must not be empty");
       }
       this.defaultProvider = providerId;
+      return this;
+    }
+
+    /**
+     * Reads documents that {@code mapping} matches as it says (see {@link DocumentMapping});
+     * mappings are tried in the order given, and documents none matches are read in the generic
+     * format.
+     */
+    public Builder map(DocumentMapping mapping) {
+      mappings.add(Objects.requireNonNull(mapping, "mapping"));
       return this;
     }
 
@@ -501,7 +652,11 @@ public final class YamlManifestDecoder implements Decoder {
       return v;
     }
 
-    /** The decoder. */
+    /**
+     * The decoder.
+     *
+     * @throws IllegalStateException when a mapping names no provider and there is no default provider
+     */
     public YamlManifestDecoder build() {
       return new YamlManifestDecoder(this);
     }

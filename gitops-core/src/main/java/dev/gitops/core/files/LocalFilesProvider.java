@@ -16,6 +16,7 @@ import dev.gitops.api.spi.CallContext;
 import dev.gitops.api.spi.Decoder;
 import dev.gitops.api.spi.Provider;
 import dev.gitops.api.spi.SourceFile;
+import dev.gitops.core.decode.Glob;
 import dev.gitops.core.files.FileFormats.Format;
 import java.io.IOException;
 import java.io.InputStream;

@@ -59,8 +59,9 @@ public final class Planner {
   /** Per key, the last merge and what it was computed from: one entry per key keeps it bounded. */
   private final Map<ResourceKey, CachedMerge> mergeCache = new ConcurrentHashMap<>();
 
-  private record CachedMerge(String inputs, MergeResult result) {}
-  private final Map<String, ThreeWayMerge> merges = new ConcurrentHashMap<>();
+  private record CachedMerge(String inputs, MergeRules rules, MergeResult result) {}
+  /** One merger per distinct rule set, keyed by the rules' value: providers that rebuild equal rules share it. */
+  private final Map<MergeRules, ThreeWayMerge> merges = new ConcurrentHashMap<>();
   /** Per provider id, its rules combined with the user's, and the two instances they came from. */
   private final Map<String, Combined> combined = new ConcurrentHashMap<>();
 
@@ -174,14 +175,8 @@ public final class Planner {
     return c.rules();
   }
 
-  /** One merger per distinct rule set, by value: providers that rebuild equal rules share it. */
   private ThreeWayMerge mergerFor(MergeRules rules) {
-    ThreeWayMerge m = merges.get(rules.fingerprint());
-    if (m == null || (m.rules() != rules && !m.rules().toString().equals(rules.toString()))) {
-      m = new ThreeWayMerge(rules);
-      merges.put(rules.fingerprint(), m);
-    }
-    return m;
+    return merges.computeIfAbsent(rules, ThreeWayMerge::new);
   }
 
   /** Hash lookups for one plan: the state's sorted maps cost a string comparison chain per lookup. */
@@ -359,15 +354,15 @@ public final class Planner {
       inputs = digests.of(Digests.Role.DESIRED, key, d.document()) + "|"
           + (l == null ? "-" : Long.toString(l.serial())) + "|"
           + (pending == null ? "-" : digests.of(Digests.Role.PENDING, key, pending.document())) + "|" + v.status() + "|"
-          + v.version() + "|" + rules.fingerprint();
+          + v.version();
       CachedMerge hit = mergeCache.get(key);
-      if (hit != null && hit.inputs().equals(inputs)) {
+      if (hit != null && hit.inputs().equals(inputs) && hit.rules().equals(rules)) {
         return hit.result();
       }
     }
     MergeResult r = mergerFor(rules).merge(key, last, d.document(), live);
     if (inputs != null) {
-      mergeCache.put(key, new CachedMerge(inputs, r));
+      mergeCache.put(key, new CachedMerge(inputs, rules, r));
     }
     return r;
   }

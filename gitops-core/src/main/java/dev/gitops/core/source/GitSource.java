@@ -5,6 +5,7 @@ import dev.gitops.api.SourceException;
 import dev.gitops.api.State;
 import dev.gitops.api.spi.Decoder;
 import dev.gitops.api.spi.Source;
+import dev.gitops.core.decode.GlobDecoder;
 import dev.gitops.core.decode.VariableSubstitution;
 import dev.gitops.core.source.spi.CommitSignatures;
 import dev.gitops.core.source.spi.SshConnector;
@@ -14,6 +15,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -43,6 +45,7 @@ import org.eclipse.jgit.transport.TagOpt;
 import org.eclipse.jgit.transport.Transport;
 import org.eclipse.jgit.transport.URIish;
 import org.eclipse.jgit.treewalk.TreeWalk;
+import org.eclipse.jgit.util.FileUtils;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -124,6 +127,8 @@ public final class GitSource implements Source, AutoCloseable {
   private final int timeoutSeconds;
   private final TreeDecoder treeDecoder;
   private final SshConnector.Client ssh;
+  /** Decoders given for path globs; they come before the decoders of a read request. */
+  private final List<Decoder> globDecoders;
 
   private Repository repository;
   private Path cacheDir;
@@ -152,6 +157,7 @@ public final class GitSource implements Source, AutoCloseable {
         : OptionalModules.signatures("requireSignedBy(" + b.keyRing + ")").load(b.keyRing);
     this.timeoutSeconds = (int) Math.max(1, b.timeout.toSeconds());
     this.treeDecoder = new TreeDecoder(variables, b.maxFileSize);
+    this.globDecoders = List.copyOf(b.globDecoders);
     this.ssh = b.ssh ? OptionalModules.ssh(displayUrl).open(b.credentials.privateKey(), b.credentials.passphrase(),
         b.knownHosts, b.strictHostKeyChecking) : null;
     if (!b.substitution && !b.variables.isEmpty()) {
@@ -193,8 +199,10 @@ public final class GitSource implements Source, AutoCloseable {
   public synchronized State read(ReadRequest request) {
     Objects.requireNonNull(request, "request");
     request.cancellation().throwIfCancelled();
+    List<Decoder> decoders = new ArrayList<>(globDecoders);
+    decoders.addAll(request.decoders());
     String optionsKey = path + "|" + (variables == null ? "-" : variables.digest()) + "|"
-        + request.decoders().stream().map(Decoder::fingerprint).collect(Collectors.joining(","));
+        + decoders.stream().map(Decoder::fingerprint).collect(Collectors.joining(","));
     Repository repo = repository();
     Target target = request.pinnedRevision() != null ? pinned(request.pinnedRevision()) : resolve(listRemote(repo));
     if (last != null && last.target().equals(target.advertised()) && last.label().equals(target.label())
@@ -220,7 +228,7 @@ public final class GitSource implements Source, AutoCloseable {
       List<Resource> resources;
       try (ObjectReader reader = repo.newObjectReader()) {
         ObjectId tree = subTree(reader, commit, revision);
-        resources = treeDecoder.read(reader, tree, path, revision, request.decoders(), request.cancellation());
+        resources = treeDecoder.read(reader, tree, path, revision, decoders, request.cancellation());
       }
       State state = State.of(revision, resources);
       last = new LastRead(target.advertised(), target.label(), commit.copy(), optionsKey, state);
@@ -229,6 +237,18 @@ public final class GitSource implements Source, AutoCloseable {
         lastHeadRef = target.refName();
       }
       LOG.info("{}: read {} resources at {}", describe(), resources.size(), revision);
+      TreeDecoder.Unclaimed unread = treeDecoder.unclaimed();
+      if (unread.count() > 0) {
+        // the reason used to be at DEBUG only, and "read 0 resources" alone does not say what to do
+        LOG.info("{}: {} at {} {} read by no decoder, so {} nothing ({}{}){}: register a provider whose decoder "
+            + "claims {}, or give a decoder for {} glob (GitSource.builder().decoder(glob, decoder) or "
+            + "Reconciler.builder().decoder(glob, decoder)); list {} in {} to silence this", describe(),
+            unread.count() == 1 ? "1 file" : unread.count() + " files", revision, unread.count() == 1 ? "is" : "are",
+            unread.count() == 1 ? "it declares" : "they declare",
+            String.join(", ", unread.sample()), unread.count() > unread.sample().size() ? ", ..." : "",
+            decoders.isEmpty() ? "; no decoder was given at all" : "", unread.count() == 1 ? "it" : "them",
+            unread.count() == 1 ? "its" : "their", unread.count() == 1 ? "it" : "them", TreeDecoder.IGNORE_FILE);
+      }
       return rewritten ? state.asHistoryRewritten() : state;
     } catch (IOException e) {
       throw new SourceException(describe() + ": cannot read the repository: " + scrub(String.valueOf(e.getMessage())), e);
@@ -525,7 +545,11 @@ public final class GitSource implements Source, AutoCloseable {
     }
   }
 
-  /** Closes the cache repository and the SSH client. */
+  /**
+   * Closes the cache repository and the SSH client. Without a {@linkplain Builder#cacheDir cache
+   * directory} the temporary clone is deleted too; a configured cache directory is kept for the
+   * next run.
+   */
   @Override
   public synchronized void close() {
     if (ssh != null) {
@@ -534,6 +558,16 @@ public final class GitSource implements Source, AutoCloseable {
     if (repository != null) {
       repository.close();
       repository = null;
+    }
+    if (configuredCacheDir == null && cacheDir != null) {
+      Path temporary = cacheDir;
+      cacheDir = null;
+      try {
+        FileUtils.delete(temporary.toFile(), FileUtils.RECURSIVE | FileUtils.RETRY);
+      } catch (IOException e) {
+        // the clone is only a cache: failing to remove it loses nothing, but the user should know it is left
+        LOG.warn("{}: cannot delete the temporary clone {}: {}", describe(), temporary, e.getMessage());
+      }
     }
   }
 
@@ -558,8 +592,28 @@ public final class GitSource implements Source, AutoCloseable {
     private long maxFileSize = 1024 * 1024;
     private Path keyRing;
     private Duration timeout = Duration.ofSeconds(60);
+    private final List<Decoder> globDecoders = new ArrayList<>();
 
     private Builder() {}
+
+    /**
+     * Reads the files {@code glob} matches (paths relative to {@link #path}, {@code *}, {@code ?},
+     * {@code **}, {@code {a,b}}) with {@code decoder}, before any decoder a provider brings: globs
+     * given here are tried first, in the order given, then the {@code Reconciler}'s, then the
+     * providers'. The first decoder that claims a file reads it.
+     *
+     * <pre>{@code
+     * GitSource.builder().url(url)
+     *     .decoder("settings/**}{@code /*.yaml", YamlManifestDecoder.builder().defaultProvider("db").build())
+     *     .build();
+     * }</pre>
+     *
+     * @throws IllegalArgumentException naming the glob when it is malformed
+     */
+    public Builder decoder(String glob, Decoder decoder) {
+      globDecoders.add(GlobDecoder.of(glob, decoder));
+      return this;
+    }
 
     /**
      * The repository: an {@code https://}, {@code http://}, {@code git://}, {@code file://} or

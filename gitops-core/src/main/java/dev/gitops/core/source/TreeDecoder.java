@@ -44,6 +44,13 @@ final class TreeDecoder {
   private final long maxFileSize;
   private Map<CacheKey, List<Resource>> cache = new HashMap<>();
   private int decodes;
+  private Unclaimed unclaimed = new Unclaimed(0, List.of());
+
+  /** Files of the last walk that no decoder claimed: how many, and the first few paths. */
+  record Unclaimed(int count, List<String> sample) {}
+
+  /** How many files shown by name when files go unread. */
+  static final int SAMPLE = 5;
 
   TreeDecoder(VariableSubstitution variables, long maxFileSize) {
     this.variables = variables;
@@ -60,6 +67,11 @@ final class TreeDecoder {
     return cache.size();
   }
 
+  /** The files of the last {@link #read} that no decoder claimed. */
+  Unclaimed unclaimed() {
+    return unclaimed;
+  }
+
   /** Forgets every decoded file. */
   void clear() {
     cache = new HashMap<>();
@@ -74,6 +86,8 @@ final class TreeDecoder {
     final Cancellation cancellation;
     final Map<CacheKey, List<Resource>> seen = new HashMap<>();
     final List<Resource> resources = new ArrayList<>();
+    final List<String> unclaimedSample = new ArrayList<>();
+    int unclaimedCount;
 
     Walk(ObjectReader reader, String subPath, String revision, List<Decoder> decoders, Cancellation cancellation) {
       this.reader = reader;
@@ -178,6 +192,9 @@ final class TreeDecoder {
       }
       if (decoder == null) {
         LOG.debug("{} at {}: no decoder claims it", repoPath(rel), revision);
+        if (unclaimedCount++ < SAMPLE) {
+          unclaimedSample.add(rel);
+        }
         return;
       }
       CacheKey key = new CacheKey(blob.name(), rel, decoder.fingerprint(), variables == null ? "" : variables.digest());
@@ -225,6 +242,7 @@ final class TreeDecoder {
     Walk walk = new Walk(reader, subPath, revision, decoders, cancellation);
     walk.tree(treeId, "", List.of(), false);
     cache = walk.seen;
+    unclaimed = new Unclaimed(walk.unclaimedCount, List.copyOf(walk.unclaimedSample));
     return walk.resources;
   }
 }

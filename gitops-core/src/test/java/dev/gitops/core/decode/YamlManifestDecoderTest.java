@@ -29,7 +29,7 @@ class YamlManifestDecoderTest {
     return decodeError(decoder, path, text);
   }
 
-  private static DecodeException decodeError(YamlManifestDecoder d, String path, String text) {
+  static DecodeException decodeError(YamlManifestDecoder d, String path, String text) {
     try {
       d.decode(file(path, text));
     } catch (DecodeException e) {

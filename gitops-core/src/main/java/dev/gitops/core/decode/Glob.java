@@ -1,4 +1,4 @@
-package dev.gitops.core.files;
+package dev.gitops.core.decode;
 
 import java.util.Objects;
 import java.util.regex.Pattern;
@@ -6,9 +6,14 @@ import java.util.regex.Pattern;
 /**
  * A path glob over relative, slash-separated paths: {@code *} and {@code ?} stay inside one
  * segment, {@code **} crosses segments ({@code **}{@code /} also matches no directory at all, so
- * {@code **}{@code /*.json} matches {@code a.json}), {@code {a,b}} is an alternation.
+ * {@code **}{@code /*.json} matches {@code a.json}), {@code {a,b}} is an alternation. It selects
+ * files for decoders ({@link GlobDecoder}) and for the local-files provider's structured merge.
+ *
+ * <pre>{@code
+ * Glob.of("settings/**}{@code /*.{yaml,yml}").matches("settings/eu/shop.yaml");   // true
+ * }</pre>
  */
-final class Glob {
+public final class Glob {
   private final String text;
   private final Pattern regex;
 
@@ -18,7 +23,7 @@ final class Glob {
   }
 
   /** Compiles {@code glob}; an unbalanced brace is an error naming the glob. */
-  static Glob of(String glob) {
+  public static Glob of(String glob) {
     Objects.requireNonNull(glob, "glob");
     if (glob.isEmpty()) {
       throw new IllegalArgumentException("empty glob");
@@ -69,7 +74,7 @@ final class Glob {
   }
 
   /** Whether {@code relativePath} (forward slashes) matches. */
-  boolean matches(String relativePath) {
+  public boolean matches(String relativePath) {
     return regex.matcher(relativePath).matches();
   }
 

@@ -1,4 +1,4 @@
-package dev.gitops.core.files;
+package dev.gitops.core.decode;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -1,0 +1,74 @@
+package dev.gitops.core.plan;
+
+import static dev.gitops.core.plan.StubProvider.json;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gitops.api.Documents;
+import dev.gitops.api.ResourceKey;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.UnaryOperator;
+import org.junit.jupiter.api.Test;
+
+class DigestsTest {
+
+  private static final ResourceKey A = ResourceKey.of("s", "thing", "a");
+  private static final ResourceKey B = ResourceKey.of("s", "thing", "b");
+  private final Digests digests = new Digests();
+  /** How many times {@link #counting} was applied: each time a document is digested afresh. */
+  private final AtomicInteger views = new AtomicInteger();
+  private final UnaryOperator<JsonNode> counting = d -> {
+    views.incrementAndGet();
+    return d;
+  };
+
+  @Test
+  void digestsAreCanonicalAndAbsentIsADash() {
+    JsonNode one = Documents.freeze(json("{'b':1.0,'a':[1]}"));
+    JsonNode same = Documents.freeze(json("{'a':[1],'b':1}"));
+    assertThat(digests.of(Digests.Role.DESIRED, A, one)).isEqualTo(Documents.digest(one))
+        .isEqualTo(digests.of(Digests.Role.LIVE, B, same));
+    assertThat(digests.of(Digests.Role.DESIRED, A, Documents.freeze(json("{'a':[2]}"))))
+        .isNotEqualTo(Documents.digest(one));
+    assertThat(digests.of(Digests.Role.TARGET, A, null)).isEqualTo("-");
+  }
+
+  @Test
+  void aFrozenDocumentIsDigestedOncePerKeyAndRole() {
+    JsonNode doc = Documents.freeze(json("{'x':1}"));
+    String first = digests.of(Digests.Role.LIVE, A, doc, counting);
+    assertThat(digests.of(Digests.Role.LIVE, A, doc, counting)).isEqualTo(first);
+    assertThat(views).as("the second call reuses the memo").hasValue(1);
+    digests.of(Digests.Role.LIVE, A, Documents.freeze(json("{'x':1}")), counting);
+    assertThat(views).as("another instance is digested again").hasValue(2);
+  }
+
+  @Test
+  void theViewIsWhatIsDigested() {
+    JsonNode doc = Documents.freeze(json("{'x':1,'status':'busy'}"));
+    JsonNode stripped = Documents.freeze(json("{'x':1}"));
+    assertThat(digests.of(Digests.Role.LIVE, A, doc, d -> stripped)).isEqualTo(Documents.digest(stripped));
+  }
+
+  @Test
+  void aMutableDocumentIsNeverRemembered() {
+    ObjectNode doc = (ObjectNode) json("{'x':1}");
+    String before = digests.of(Digests.Role.DESIRED, A, doc);
+    doc.put("x", 2);
+    assertThat(digests.of(Digests.Role.DESIRED, A, doc)).isNotEqualTo(before).isEqualTo(Documents.digest(doc));
+  }
+
+  @Test
+  void retainForgetsKeysThatAreGone() {
+    JsonNode doc = Documents.freeze(json("{'x':1}"));
+    digests.of(Digests.Role.LIVE, A, doc, counting);
+    digests.of(Digests.Role.LIVE, B, doc, counting);
+    digests.retain(Set.of(B));
+    digests.of(Digests.Role.LIVE, B, doc, counting);
+    assertThat(views).as("B is still remembered").hasValue(2);
+    digests.of(Digests.Role.LIVE, A, doc, counting);
+    assertThat(views).as("A was forgotten").hasValue(3);
+  }
+}

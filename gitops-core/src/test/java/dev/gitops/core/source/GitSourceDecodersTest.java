@@ -1,0 +1,136 @@
+package dev.gitops.core.source;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.gitops.api.Cancellation;
+import dev.gitops.api.Resource;
+import dev.gitops.api.ResourceKey;
+import dev.gitops.api.State;
+import dev.gitops.api.spi.Decoder;
+import dev.gitops.api.spi.Source;
+import dev.gitops.api.spi.SourceFile;
+import dev.gitops.core.LogCapture;
+import dev.gitops.core.decode.DocumentMapping;
+import dev.gitops.core.decode.YamlManifestDecoder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Decoders given per path glob, files no decoder reads, and the temporary clone's lifetime. */
+class GitSourceDecodersTest {
+
+  @TempDir Path tmp;
+  private final Decoder generic = YamlManifestDecoder.builder().defaultProvider("memory").build();
+  private final DocumentMapping setting = DocumentMapping.when("/kind", "Setting")
+      .provider("db").type("setting").nameFrom("/name").without("/kind", "/name").build();
+  private final Decoder settings = YamlManifestDecoder.builder().map(setting).build();
+  /** Settings and, for other documents, the generic format. */
+  private final Decoder both = YamlManifestDecoder.builder().defaultProvider("memory").map(setting).build();
+
+  private static State read(GitSource s, Decoder... providerDecoders) {
+    return s.read(new Source.ReadRequest(null, List.of(providerDecoders), new Cancellation()));
+  }
+
+  private TestGitRepo repo() throws Exception {
+    TestGitRepo repo = TestGitRepo.init(tmp.resolve("repo"));
+    repo.write("settings/eu/shop.yaml", "kind: Setting\nname: timeout\nvalue: 30s\n")
+        .write("apps/web.yaml", "type: widget\nname: web\nspec: {replicas: 2}\n")
+        .commit("init");
+    return repo;
+  }
+
+  @Test
+  void globDecodersAreTriedBeforeTheDecodersOfTheRequest() throws Exception {
+    TestGitRepo repo = repo();
+    try (GitSource s = GitSource.builder().url(repo.dir().toString()).ref("main").cacheDir(tmp.resolve("cache"))
+        .decoder("settings/**/*.yaml", settings).build()) {
+      State st = read(s, generic);
+      assertThat(st.resources()).containsOnlyKeys(ResourceKey.of("db", "setting", "timeout"),
+          ResourceKey.of("memory", "widget", "web"));
+      assertThat(st.get(ResourceKey.of("db", "setting", "timeout")).origin().path()).isEqualTo("settings/eu/shop.yaml");
+    }
+    try (GitSource s = GitSource.builder().url(repo.dir().toString()).ref("main").cacheDir(tmp.resolve("cache2")).build()) {
+      assertThatThrownBy(() -> read(s, generic)).as("without the glob decoder the generic format refuses the setting")
+          .hasMessageContaining("settings/eu/shop.yaml:1").hasMessageContaining("unknown field 'kind'");
+    }
+  }
+
+  @Test
+  void aGlobDecoderReadsFilesItsDecoderWouldNotClaim() throws Exception {
+    TestGitRepo repo = TestGitRepo.init(tmp.resolve("repo"));
+    repo.write("conf/app.conf", "type: widget\nname: conf\n").commit("init");
+    try (GitSource s = GitSource.builder().url(repo.dir().toString()).ref("main").cacheDir(tmp.resolve("cache"))
+        .decoder("conf/*.conf", generic).build()) {
+      assertThat(read(s).resources()).containsOnlyKeys(ResourceKey.of("memory", "widget", "conf"));
+    }
+    assertThatThrownBy(() -> GitSource.builder().decoder("*.{a,b", generic)).hasMessageContaining("*.{a,b");
+  }
+
+  @Test
+  void filesNoDecoderReadsAreReportedAtInfoWithTheirCountAndAHint() throws Exception {
+    TestGitRepo repo = repo();
+    repo.write("README.md", "# desired state").write("docs/notes.txt", "x").write("skip.txt", "y")
+        .write(".gitopsignore", "skip.txt\n").commit("docs");
+    try (GitSource s = GitSource.builder().url(repo.dir().toString()).ref("main").cacheDir(tmp.resolve("cache")).build();
+        LogCapture logs = LogCapture.of(GitSource.class, "INFO")) {
+      read(s, both);
+      List<String> unread = logs.lines().stream().filter(l -> l.contains("read by no decoder")).toList();
+      assertThat(unread).hasSize(1);
+      assertThat(unread.get(0)).startsWith("INFO ").contains("2 files at main@sha1:")
+          .contains("README.md").contains("docs/notes.txt").doesNotContain("skip.txt")
+          .contains("GitSource.builder().decoder(glob, decoder)").contains(".gitopsignore");
+    }
+    Decoder documentation = new Decoder() {
+      @Override
+      public boolean claims(String path) {
+        return true;
+      }
+
+      @Override
+      public List<Resource> decode(SourceFile file) {
+        return List.of();  // read, and declares nothing
+      }
+    };
+    try (GitSource s = GitSource.builder().url(repo.dir().toString()).ref("main").cacheDir(tmp.resolve("cache2"))
+        .decoder("**/*.{md,txt}", documentation).build();
+        LogCapture logs = LogCapture.of(GitSource.class, "INFO")) {
+      assertThat(read(s, both).resources()).hasSize(2);
+      assertThat(logs.lines()).as("every file was read").noneMatch(l -> l.contains("read by no decoder"));
+    }
+  }
+
+  @Test
+  void withNoDecoderAtAllTheReportSaysSo() throws Exception {
+    TestGitRepo repo = repo();
+    try (GitSource s = GitSource.builder().url(repo.dir().toString()).ref("main").cacheDir(tmp.resolve("cache")).build();
+        LogCapture logs = LogCapture.of(GitSource.class, "INFO")) {
+      assertThat(read(s).resources()).isEmpty();
+      assertThat(logs.lines()).anyMatch(l -> l.contains("2 files at main@sha1:")
+          && l.contains("no decoder was given at all"));
+    }
+  }
+
+  @Test
+  void closeDeletesTheTemporaryCloneButKeepsAConfiguredCache() throws Exception {
+    TestGitRepo repo = repo();
+    GitSource temporary = GitSource.builder().url(repo.dir().toString()).ref("main").build();
+    read(temporary, both);
+    Path clone = temporary.repositoryDirectory();
+    assertThat(clone).isDirectory();
+    assertThat(clone.getParent().getFileName().toString()).startsWith("gitops-source-");
+    temporary.close();
+    assertThat(clone.getParent()).doesNotExist();
+    temporary.close();  // closing twice is harmless
+
+    Path cache = tmp.resolve("cache");
+    GitSource cached = GitSource.builder().url(repo.dir().toString()).ref("main").cacheDir(cache).build();
+    read(cached, both);
+    Path kept = cached.repositoryDirectory();
+    cached.close();
+    assertThat(kept).isDirectory();
+    assertThat(Files.list(cache).count()).isEqualTo(1);
+  }
+}
