@@ -1,5 +1,6 @@
 package dev.gitops.core.store;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.gitops.api.Resource;
 import dev.gitops.api.ResourceKey;
 import dev.gitops.api.StoreCorruptException;
@@ -10,7 +11,8 @@ import dev.gitops.api.spi.StateStore;
 import dev.gitops.api.spi.StoreLock;
 import dev.gitops.api.spi.StoredResource;
 import dev.gitops.api.spi.StoredState;
-import com.fasterxml.jackson.databind.JsonNode;
+import dev.gitops.core.internal.fs.DurableFiles;
+import dev.gitops.core.internal.fs.KeyFileNames;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -351,44 +353,40 @@ public final class FileStateStore implements StateStore {
     }
   }
 
-  /** The held lock: releases the OS lock, then the in-process permit. */
-  private final class Held implements StoreLock {
-    private final Semaphore permit;
+  /**
+   * The held lock: releases the OS lock (if any: a read-only store without a lock file has none),
+   * then the in-process permit.
+   */
+  private final class Held extends HeldLock {
     private final FileChannel channel;
     private final FileLock osLock;
-    private boolean released;
 
     Held(Semaphore permit, FileChannel channel, FileLock osLock) {
-      this.permit = permit;
+      super(monitor, permit);
       this.channel = channel;
       this.osLock = osLock;
     }
 
     @Override
-    public void close() {
-      synchronized (monitor) {
-        if (released) {
-          return;
-        }
-        released = true;
-        if (held == this) {
-          held = null;
-        }
+    void release() {
+      if (held == this) {
+        held = null;
+      }
+      if (osLock != null) {
         try {
           osLock.release();
         } catch (IOException e) {
           // closing the channel below releases it too
           LOG.debug("cannot release lock of {}: {}", dir, e.toString());
         }
-        closeQuietly(channel);
-        permit.release();
-        LOG.debug("unlocked store {}", dir);
       }
+      closeQuietly(channel);
+      LOG.debug("unlocked store {}", dir);
     }
 
     @Override
     public String toString() {
-      return "lock of " + dir + (released ? " (released)" : "");
+      return "lock of " + dir + (released() ? " (released)" : "");
     }
   }
 

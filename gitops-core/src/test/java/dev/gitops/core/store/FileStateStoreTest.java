@@ -12,6 +12,8 @@ import dev.gitops.api.StoreLockedException;
 import dev.gitops.api.spi.StateStore;
 import dev.gitops.api.spi.StoreLock;
 import dev.gitops.api.spi.StoredState;
+import dev.gitops.core.internal.fs.DurableFiles;
+import dev.gitops.core.internal.fs.KeyFileNames;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
