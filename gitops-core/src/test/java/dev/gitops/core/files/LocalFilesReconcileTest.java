@@ -191,7 +191,7 @@ class LocalFilesReconcileTest {
   // ------------------------------------------------------------------ D20: temp files
 
   @Test
-  void filesNamedLikeTempFilesAreNeverDeletedAndFullLengthNamesSync() throws IOException {
+  void filesNamedLikeTempFilesAreNeverDeleted() throws IOException {
     Path target = tmp.resolve("target");
     Files.createDirectories(target.resolve("d"));
     List<String> lookalikes = List.of(".a.txt.42.gitops-tmp", ".a.txt.8123456789.gitops-tmp", "d/.y.txt.7.gitops-tmp",
@@ -199,16 +199,26 @@ class LocalFilesReconcileTest {
     for (String name : lookalikes) {
       Files.writeString(target.resolve(name), "a user's file\n");
     }
-    String longName = "n".repeat(251) + ".txt";
-    assertThat(longName.getBytes(StandardCharsets.UTF_8)).hasSize(255);
-    SyncResult r = sync(target, files("a.txt", "1\n", "d/y.txt", "y\n", longName, "long\n"), "r1");
-    assertThat(r.isSuccessful()).as("%s", r.failures()).isTrue();
-    assertThat(sync(target, files("a.txt", "2\n", longName, "longer\n"), "r2").isSuccessful()).isTrue();
-    assertThat(sync(target, files(longName, "longer\n"), "r3").isSuccessful()).isTrue();
+    assertThat(sync(target, files("a.txt", "1\n", "d/y.txt", "y\n", "k", "k\n"), "r1").isSuccessful()).isTrue();
+    assertThat(sync(target, files("a.txt", "2\n", "k", "k\n"), "r2").isSuccessful()).isTrue();
+    assertThat(sync(target, files("k", "k\n"), "r3").isSuccessful()).isTrue();
     for (String name : lookalikes) {
       assertThat(target.resolve(name)).as(name).hasContent("a user's file");
     }
-    assertThat(tree(target)).containsEntry(longName, "longer\n").doesNotContainKeys("a.txt", "d/y.txt");
+    assertThat(tree(target)).doesNotContainKeys("a.txt", "d/y.txt");
+  }
+
+  @Test
+  void aFileNameOfTheFileSystemsFullLengthSyncs() throws IOException {
+    Path target = tmp.resolve("target");
+    String longName = "n".repeat(251) + ".txt";
+    assertThat(longName.getBytes(StandardCharsets.UTF_8)).hasSize(255);
+    String nested = "dir/" + "\u00e9".repeat(127) + "x";  // 255 bytes of UTF-8 in one segment
+    assertThat(nested.substring(4).getBytes(StandardCharsets.UTF_8)).hasSize(255);
+    SyncResult r = sync(target, files(longName, "long\n", nested, "accents\n"), "r1");
+    assertThat(r.isSuccessful()).as("%s", r.failures()).isTrue();
+    assertThat(sync(target, files(longName, "longer\n", nested, "accents\n"), "r2").isSuccessful()).isTrue();
+    assertThat(tree(target)).containsEntry(longName, "longer\n").containsEntry(nested, "accents\n");
   }
 
   // ------------------------------------------------------------------ D21: the executable bit
