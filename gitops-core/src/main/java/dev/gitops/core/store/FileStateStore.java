@@ -188,11 +188,11 @@ public final class FileStateStore implements StateStore {
   private long pendingCount = -1;
 
   private FileStateStore(Path dir, Options options, boolean readOnly) {
-    this.dir = dir.toAbsolutePath().normalize();
+    this.dir = Objects.requireNonNull(dir, "dir").toAbsolutePath().normalize();
     this.inventoryDir = this.dir.resolve("inventory");
     this.pendingDir = this.dir.resolve("pending");
     this.historyDir = this.dir.resolve("history");
-    this.options = options;
+    this.options = Objects.requireNonNull(options, "options");
     this.readOnly = readOnly;
   }
 
@@ -207,8 +207,6 @@ public final class FileStateStore implements StateStore {
 
   /** Opens the store in {@code dir} with {@code options}. */
   public static FileStateStore open(Path dir, Options options) {
-    Objects.requireNonNull(dir, "dir");
-    Objects.requireNonNull(options, "options");
     return new FileStateStore(dir, options, false);
   }
 
@@ -229,8 +227,6 @@ public final class FileStateStore implements StateStore {
 
   /** {@link #openReadOnly(Path)} with {@code options}. */
   public static FileStateStore openReadOnly(Path dir, Options options) {
-    Objects.requireNonNull(dir, "dir");
-    Objects.requireNonNull(options, "options");
     return new FileStateStore(dir, options, true);
   }
 
