@@ -7,7 +7,6 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -52,7 +51,7 @@ final class DiffCommand implements Callable<Integer> {
       out.flush();
       return ExitCodes.OK;
     }
-    try (Session s = Session.open(target, safety.applyTo(SyncOptions.defaults()), List.of())) {
+    try (Session s = Session.openReadOnly(target, safety.applyTo(SyncOptions.defaults()))) {
       Plan plan = s.reconciler().plan();
       out.print(render(plan, s.store().secretKey()));
       out.flush();

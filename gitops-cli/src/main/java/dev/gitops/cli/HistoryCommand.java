@@ -31,7 +31,7 @@ final class HistoryCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     PrintWriter out = spec.commandLine().getOut();
-    try (Session s = Session.open(target, SyncOptions.defaults(), List.of())) {
+    try (Session s = Session.openReadOnly(target, SyncOptions.defaults())) {
       out.print(table(s.reconciler().history()));
       out.flush();
       return ExitCodes.OK;

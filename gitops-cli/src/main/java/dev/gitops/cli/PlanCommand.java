@@ -6,7 +6,6 @@ import dev.gitops.core.plan.PlanCodec;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -39,7 +38,7 @@ final class PlanCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     PrintWriter w = spec.commandLine().getOut();
-    try (Session s = Session.open(target, safety.applyTo(SyncOptions.defaults()), List.of())) {
+    try (Session s = Session.openReadOnly(target, safety.applyTo(SyncOptions.defaults()))) {
       Plan plan = s.reconciler().plan();
       w.print(PlanRenderer.text(plan));
       if (out != null) {

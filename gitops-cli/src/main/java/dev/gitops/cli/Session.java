@@ -12,35 +12,65 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
+import java.util.Comparator;
 import java.util.List;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One command's reconciler over a Git source, the files provider and a file state store; closing
- * it closes the store.
+ * it closes the store and the source (and removes a temporary Git cache).
+ *
+ * <p>A read-only session (plan, diff, status, history) creates nothing: neither the target nor
+ * the store. It reads a missing store as "nothing recorded" and a missing target as empty, and
+ * without a store's Git cache it clones into a temporary directory removed on close.
  */
 final class Session implements AutoCloseable {
 
+  private static final Logger LOG = LoggerFactory.getLogger(Session.class);
+
   private final Reconciler reconciler;
   private final StateStore store;
+  private final GitSource source;
+  private final Path tempCache;
   private final Path target;
   private final Path stateDir;
 
-  private Session(Reconciler reconciler, StateStore store, Path target, Path stateDir) {
+  private Session(Reconciler reconciler, StateStore store, GitSource source, Path tempCache, Path target,
+      Path stateDir) {
     this.reconciler = reconciler;
     this.store = store;
+    this.source = source;
+    this.tempCache = tempCache;
     this.target = target;
     this.stateDir = stateDir;
   }
 
-  /** Opens a session for {@code t} with {@code options} and {@code listeners}. */
+  /** Opens a session for {@code t} with {@code options} and {@code listeners} that may write. */
   static Session open(TargetOptions t, SyncOptions options, List<SyncListener> listeners) {
+    return open(t, options, listeners, false);
+  }
+
+  /** Opens a session that never creates the target, the store or anything in them. */
+  static Session openReadOnly(TargetOptions t, SyncOptions options) {
+    return open(t, options, List.of(), true);
+  }
+
+  private static Session open(TargetOptions t, SyncOptions options, List<SyncListener> listeners, boolean readOnly) {
     t.validate();
     Path target = t.targetDir();
     Path stateDir = t.stateDir();
+    Path cache = stateDir.resolve("git-cache");
+    Path tempCache = null;
     try {
+      if (readOnly && !Files.isDirectory(cache)) {
+        tempCache = Files.createTempDirectory("gitops-cache-");
+        cache = tempCache;
+      }
       // The store holds hashes of secret values: create its directory owner-only before the Git
       // cache below creates it with the default mode.
-      if (!Files.isDirectory(stateDir)) {
+      if (!readOnly && !Files.isDirectory(stateDir)) {
         Files.createDirectories(stateDir.toAbsolutePath().getParent());
         try {
           Files.createDirectory(stateDir, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
@@ -51,9 +81,10 @@ final class Session implements AutoCloseable {
         }
       }
     } catch (IOException e) {
+      deleteTree(tempCache);
       throw new UncheckedIOException("cannot create the state directory " + stateDir + " (--state): " + e.getMessage(), e);
     }
-    GitSource.Builder source = GitSource.builder().url(repoUrl(t.repo)).cacheDir(stateDir.resolve("git-cache"));
+    GitSource.Builder source = GitSource.builder().url(repoUrl(t.repo)).cacheDir(cache);
     if (t.ref != null) {
       source.ref(t.ref);
     }
@@ -74,19 +105,41 @@ final class Session implements AutoCloseable {
     if (!t.structured.isEmpty()) {
       files.structured(t.structured.toArray(String[]::new));
     }
-    StateStore store = FileStateStore.open(stateDir);
+    StateStore store = readOnly ? FileStateStore.openReadOnly(stateDir) : FileStateStore.open(stateDir);
+    GitSource git = null;
     try {
+      LocalFilesProvider provider = files.build();
+      git = source.build();
       Reconciler.Builder b = Reconciler.builder()
-          .source(source.build())
-          .provider(files.build())
+          .source(git)
+          .provider(provider)
           .store(store)
           .owner(t.owner)
           .options(options);
       listeners.forEach(b::listener);
-      return new Session(b.build(), store, target, stateDir);
+      return new Session(b.build(), store, git, tempCache, target, stateDir);
     } catch (RuntimeException e) {
       store.close();
+      if (git != null) {
+        git.close();
+      }
+      deleteTree(tempCache);
       throw e;
+    }
+  }
+
+  /** Removes a temporary Git cache (null: none); a failure only leaves it for the system's temp cleaner. */
+  private static void deleteTree(Path dir) {
+    if (dir == null) {
+      return;
+    }
+    try (Stream<Path> s = Files.walk(dir)) {
+      for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    } catch (IOException | UncheckedIOException e) {
+      // Only a temporary clone is left behind; the command's own result stands.
+      LOG.debug("cannot remove the temporary Git cache {}: {}", dir, e.toString());
     }
   }
 
@@ -121,6 +174,11 @@ final class Session implements AutoCloseable {
 
   @Override
   public void close() {
-    store.close();
+    try {
+      store.close();
+      source.close();
+    } finally {
+      deleteTree(tempCache);
+    }
   }
 }

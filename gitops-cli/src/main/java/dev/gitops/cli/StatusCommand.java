@@ -31,7 +31,7 @@ final class StatusCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     PrintWriter out = spec.commandLine().getOut();
-    try (Session s = Session.open(target, safety.applyTo(SyncOptions.defaults()), List.of())) {
+    try (Session s = Session.openReadOnly(target, safety.applyTo(SyncOptions.defaults()))) {
       Plan plan = s.reconciler().plan();
       print(plan, s, out);
       out.flush();

@@ -84,14 +84,25 @@ public final class TargetOptions {
    * @throws IllegalArgumentException naming the missing or bad flag
    */
   void validate() {
-    if (repo == null || repo.isBlank()) {
+    if (repo == null) {
       throw new IllegalArgumentException("missing --repo: the Git repository (URL or local path) to read");
+    }
+    if (repo.isBlank()) {
+      throw new IllegalArgumentException("--repo is empty: give the Git repository (URL or local path) to read");
     }
     if (!"files".equals(provider)) {
       throw new IllegalArgumentException("unknown --provider '" + provider + "' (this tool supports: files)");
     }
     if (target == null) {
       throw new IllegalArgumentException("missing --target: the directory the files provider keeps in line");
+    }
+    // An empty path would be the working directory: never a target or a store by accident.
+    if (target.toString().isBlank()) {
+      throw new IllegalArgumentException("--target is empty: give the directory the files provider keeps in line");
+    }
+    if (state != null && state.toString().isBlank()) {
+      throw new IllegalArgumentException("--state is empty: give the state store's directory, or leave the flag out"
+          + " for <target>/.gitops");
     }
     if (username != null && System.getenv("GITOPS_PASSWORD") == null) {
       throw new IllegalArgumentException("--username needs the password in the environment variable GITOPS_PASSWORD");

@@ -12,9 +12,12 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A SIGKILL inside the local-files provider's atomic write (after its temp file is created,
- * before the rename) leaves {@code .<name>.<digits>.gitops-tmp} beside the file. The crash suite
- * cannot land there by counting (it counts whole apply calls), so the leftover is planted exactly
- * as such a kill leaves it, and the next write or delete of that file must remove it.
+ * before the rename) leaves {@code <pid>.<random>} in the provider's temp directory {@code
+ * <target>/.gitops/files/tmp/}, or, for a file on another file system than that directory, a
+ * {@code .gitops-tmp-<pid>.<random>} beside the file that a record in the temp directory names.
+ * The crash suite cannot land there by counting (it counts whole apply calls), so the leftovers
+ * are planted exactly as such a kill leaves them: the next sync must remove them, and must never
+ * remove a user's file, however much it looks like a temp file.
  */
 class ProviderCrashLeftoversTest {
 
@@ -22,7 +25,7 @@ class ProviderCrashLeftoversTest {
   Path tmp;
 
   @Test
-  void theNextWriteOrDeleteOfAFileRemovesTheTempFileOfAKilledWrite() throws Exception {
+  void theNextSyncRemovesWhatAKilledWriteLeftAndNoUserFile() throws Exception {
     Path target = tmp.resolve("target");
     Path v1 = tmp.resolve("v1");
     Path v2 = tmp.resolve("v2");
@@ -30,20 +33,32 @@ class ProviderCrashLeftoversTest {
     CrashWorld.writeTree(v2, Map.of("a.txt", "a2\n", "keep.txt", "k\n"));
     assertThat(sync(target, v1, "rev-1")).isTrue();
 
-    Path leftA = target.resolve(".a.txt.8123456789.gitops-tmp");
-    Path leftY = target.resolve("deep/x/.y.txt.77.gitops-tmp");
-    Path notOurs = target.resolve(".a.txt.backup.gitops-tmp");
-    Files.writeString(leftA, "a2 half");
-    Files.writeString(leftY, "");
-    Files.writeString(notOurs, "a user's file that only looks similar\n");
+    long dead = deadPid();
+    Path temps = target.resolve(".gitops/files/tmp");
+    Path killedWrite = Files.writeString(temps.resolve(dead + ".q7w8e9"), "a2 half");
+    Path killedBeside = Files.writeString(target.resolve("deep/x/.gitops-tmp-" + dead + ".r5t6"), "");
+    Files.writeString(temps.resolve(dead + ".r5t6.ref"), "deep/x/.gitops-tmp-" + dead + ".r5t6");
+    Path oldStyle = target.resolve(".a.txt.8123456789.gitops-tmp");
+    Path lookalike = target.resolve(".gitops-tmp-" + dead + ".unrecorded");
+    Files.writeString(oldStyle, "a user's file named like the old temp files\n");
+    Files.writeString(lookalike, "a user's file named like a temp file, but never recorded\n");
 
     assertThat(sync(target, v2, "rev-2")).isTrue();
 
-    assertThat(leftA).as("temp file of a killed write of a.txt").doesNotExist();
-    assertThat(leftY).as("temp file of a killed write of deep/x/y.txt").doesNotExist();
+    assertThat(killedWrite).as("temp file of a killed write").doesNotExist();
+    assertThat(killedBeside).as("recorded temp file of a killed write beside its file").doesNotExist();
+    assertThat(temps.resolve(dead + ".r5t6.ref")).as("its record").doesNotExist();
     assertThat(target.resolve("deep")).as("emptied directories are removed").doesNotExist();
-    assertThat(notOurs).as("a file not named like our temp files").exists();
+    assertThat(oldStyle).as("a file the provider did not create").exists();
+    assertThat(lookalike).as("a file the provider did not record").exists();
     assertThat(Files.readString(target.resolve("a.txt"))).isEqualTo("a2\n");
+  }
+
+  /** The pid of a process that has ended. */
+  private static long deadPid() throws Exception {
+    Process p = new ProcessBuilder("true").start();
+    p.waitFor();
+    return p.pid();
   }
 
   private static boolean sync(Path target, Path desiredDir, String revision) {

@@ -65,10 +65,10 @@ class LocalFilesProviderConformanceTest extends ProviderConformanceSuite<LocalFi
 
   @Override
   protected boolean makeUnobservable(LocalFilesProvider provider, ResourceKey key) throws IOException {
-    // A directory where the file should be: the provider cannot tell what the file is.
+    // A symlink where the file should be: the provider never follows one, so it cannot tell what the file is.
     Path file = provider.target().resolve(key.name());
     Files.delete(file);
-    Files.createDirectories(file);
+    Files.createSymbolicLink(file, dir.resolve("elsewhere"));
     return true;
   }
 
@@ -82,8 +82,10 @@ class LocalFilesProviderConformanceTest extends ProviderConformanceSuite<LocalFi
     // Files round-trip exactly: the observed document is the applied one, nothing more.
     assertThat(observed).as(key.toString()).isEqualTo(provider().normalize(key, applied));
     List<String> stray = new ArrayList<>();
+    Path temps = provider().target().resolve(".gitops/files/tmp");
     try (var s = Files.walk(provider().target())) {
-      s.filter(p -> p.getFileName().toString().endsWith(".gitops-tmp")).forEach(p -> stray.add(p.toString()));
+      s.filter(p -> p.getParent().equals(temps) || p.getFileName().toString().startsWith(".gitops-tmp-"))
+          .forEach(p -> stray.add(p.toString()));
     } catch (IOException e) {
       throw new IllegalStateException(e);
     }

@@ -115,7 +115,10 @@ public interface Provider {
 
   /**
    * Keys that {@code resource} implicitly depends on among {@code desired} (a namespace before
-   * its members, a type definition before its instances).
+   * its members, a type definition before its instances). Keys outside {@code desired} may be
+   * named too: a relation to a key the plan deletes orders the two (a file {@code x/y} is created
+   * after the file {@code x} is deleted; a file {@code x} is created after the deletes under
+   * {@code x/} emptied that directory); keys the plan does not hold are ignored.
    */
   default Set<ResourceKey> relations(Resource resource, Set<ResourceKey> desired) {
     return Set.of();

@@ -162,7 +162,8 @@ public final class VariableSubstitution {
     if (out.equals(text)) {
       return file;
     }
-    return new SourceFile(file.path(), file.blobId(), out.getBytes(StandardCharsets.UTF_8), file.revision());
+    return new SourceFile(file.path(), file.blobId(), out.getBytes(StandardCharsets.UTF_8), file.revision(),
+        file.executable());
   }
 
   private static int countLines(String text, int from, int to) {

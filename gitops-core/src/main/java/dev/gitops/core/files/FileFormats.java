@@ -1,7 +1,9 @@
 package dev.gitops.core.files;
 
+import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.core.util.DefaultIndenter;
@@ -17,6 +19,8 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLParser;
 import dev.gitops.api.Documents;
 import java.io.IOException;
+import java.io.StringWriter;
+import java.io.Writer;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
@@ -189,14 +193,36 @@ final class FileFormats {
   /** Renders {@code data} as pretty JSON or block YAML, ending with a newline. */
   static byte[] render(Format format, JsonNode data) throws IOException {
     if (format == Format.JSON) {
-      DefaultPrettyPrinter pp = new DefaultPrettyPrinter(
-          Separators.createDefaultInstance().withObjectFieldValueSpacing(Separators.Spacing.AFTER))
-          .withObjectIndenter(new DefaultIndenter("  ", "\n"))
-          .withArrayIndenter(new DefaultIndenter("  ", "\n"));
-      String text = JSON.writer(pp).writeValueAsString(data) + "\n";
-      return text.getBytes(StandardCharsets.UTF_8);
+      StringWriter w = new StringWriter();
+      try (JsonGenerator g = prettyJson(w)) {
+        JSON.writeTree(g, data);
+      }
+      return (w + "\n").getBytes(StandardCharsets.UTF_8);
     }
     return YAML.writeValueAsBytes(data);
+  }
+
+  /** A JSON generator writing the provider's pretty form (two-space indent, {@code "key": value}). */
+  static JsonGenerator prettyJson(Writer w) throws IOException {
+    DefaultPrettyPrinter pp = new DefaultPrettyPrinter(
+        Separators.createDefaultInstance().withObjectFieldValueSpacing(Separators.Spacing.AFTER))
+        .withObjectIndenter(new DefaultIndenter("  ", "\n"))
+        .withArrayIndenter(new DefaultIndenter("  ", "\n"));
+    return JSON.getFactory().createGenerator(w).setPrettyPrinter(pp);
+  }
+
+  /** A parser over {@code bytes} with the limits and checks {@link #parse} applies. */
+  static JsonParser parser(Format format, byte[] bytes) throws IOException {
+    return (format == Format.JSON ? JSON : YAML).createParser(bytes);
+  }
+
+  /** {@code s} as a JSON string literal (also a valid YAML double-quoted scalar). */
+  static String jsonString(String s) {
+    try {
+      return JSON.writeValueAsString(s);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("a string always serializes", e);
+    }
   }
 
   /**

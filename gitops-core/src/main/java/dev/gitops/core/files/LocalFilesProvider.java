@@ -9,6 +9,7 @@ import dev.gitops.api.Documents;
 import dev.gitops.api.Observation;
 import dev.gitops.api.Origin;
 import dev.gitops.api.Outcome;
+import dev.gitops.api.OwnerMark;
 import dev.gitops.api.ProviderException;
 import dev.gitops.api.Resource;
 import dev.gitops.api.ResourceKey;
@@ -18,10 +19,9 @@ import dev.gitops.api.spi.Provider;
 import dev.gitops.api.spi.SourceFile;
 import dev.gitops.core.decode.Glob;
 import dev.gitops.core.files.FileFormats.Format;
+import dev.gitops.core.internal.fs.DurableFiles;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.FileAlreadyExistsException;
@@ -30,8 +30,6 @@ import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFileAttributes;
 import java.util.ArrayList;
@@ -39,10 +37,13 @@ import java.util.Arrays;
 import java.util.Base64;
 import java.util.Collection;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -66,40 +67,61 @@ import org.slf4j.LoggerFactory;
  *       so a changed file replaces the whole text.
  *   <li>A {@code .json}, {@code .yaml} or {@code .yml} file matching a {@linkplain
  *       Builder#structured structured glob} is {@code {"data": <parsed tree>, "mode": "0644"}} and
- *       is written back rendered (pretty JSON, block YAML). The engine's three-way merge then sees
- *       its fields, so fields added by hand at paths Git never owned survive a sync. Comments and
- *       formatting of such a file are not kept. A live structured file that does not parse is
- *       observed as plain {@code content} (with a warning) so that a sync can repair it; when a
- *       target has {@code data}, any {@code content} beside it is ignored.
+ *       is compared structurally: the engine's three-way merge sees its fields, so fields added by
+ *       hand at paths Git never owned survive a sync. It is written as Git's bytes whenever the
+ *       target's data equal Git's (comments and formatting kept); when fields kept from the live
+ *       file make them differ, it is rendered (pretty JSON, block YAML) with every value Git also
+ *       holds spelled exactly as in Git, so {@code 0755}, {@code NO}, {@code 1.10}, {@code 0x1F},
+ *       {@code ~} or {@code 1.0} never change their text. A live structured file that does not
+ *       parse is observed as plain {@code content} (with a warning) so that a sync can repair it;
+ *       when a target has {@code data}, any {@code content} beside it is ignored.
  *   <li>{@code mode} is the permission bits as four octal digits. A target without {@code mode}
  *       keeps the live file's mode, or gets the {@linkplain Builder#defaultMode default mode} on
- *       create. The decoder always declares the default mode (Git's executable bit is not carried
- *       by {@link SourceFile}).
+ *       create. The decoder declares the default mode, or for a file Git marks executable (mode
+ *       100755) the default mode with an execute bit wherever it has a read bit ({@code 0644}
+ *       gives {@code 0755}); an execute bit removed by hand is drift that a sync puts back.
  * </ul>
  *
  * <h2>Safety</h2>
  *
- * <p>Writes go to a temporary file in the same directory, which is fsynced, given its mode, moved
- * atomically over the file, and the directory is fsynced; the temp file of a write killed before
- * its rename ({@code .<name>.<digits>.gitops-tmp}) is removed by the next write or delete of that
- * file. No symlink inside the target is ever
- * followed: a path with a symlink component is refused (PERMANENT for apply, UNKNOWN for
- * observe). Names that escape the target ({@code ..}, absolute, empty segments) and paths under an
- * excluded directory (the state store's, {@code <target>/.gitops} always) are refused with the
- * path named. A replaced file belongs to the process's user afterwards (the owner is not copied).
- * Checks and writes are not atomic with respect to a concurrent attacker rewriting the target
- * tree; the target is assumed to be writable only by trusted users.
+ * <p>Writes go to a temporary file, which is fsynced, given its mode, moved atomically over the
+ * file, and the directory is fsynced. Temp files live in the provider's own directory {@code
+ * <target>/.gitops/files/tmp/} under short names (so a name of 255 bytes can be written), and the
+ * leftovers of a killed process are removed from there; the provider never deletes a file it did
+ * not create (see {@link TempFiles}). No symlink inside the target is ever followed: a path with a
+ * symlink component is refused (PERMANENT for apply, UNKNOWN for observe). Names that escape the
+ * target ({@code ..}, absolute, empty segments) and paths under an excluded directory (the state
+ * store's, {@code <target>/.gitops} always) are refused with the path named. The target and the
+ * excluded directories are compared by real path (symlinks resolved) on every call, so a store
+ * reached through a symlink is still out of Git's reach, and a target inside an excluded
+ * directory is refused naming both. A replaced file belongs to the process's user afterwards (the
+ * owner is not copied). Checks and writes are not atomic with respect to a concurrent attacker
+ * rewriting the target tree; the target is assumed to be writable only by trusted users.
+ *
+ * <h2>Ownership</h2>
+ *
+ * <p>Every owner writing into one target shares its ownership record ({@link Ownership}, in
+ * {@code <target>/.gitops/files/owners/}): a file is claimed for the call's owner before it is
+ * first written and released after it is deleted. Observations carry the claim as the file's
+ * {@linkplain OwnerMark mark}, so the engine never updates or deletes a file another owner claimed
+ * (it is skipped as a conflict, naming that owner), even when the two owners keep separate state
+ * stores; a write or delete that races such a claim fails naming the owner. A file nobody has
+ * claimed (not yet written by any owner, or written before the record existed) is observed with
+ * the observing owner's own mark: as before the record, a path Git names is taken over. {@link
+ * #listMarked} lists an owner's claims, so a lost state store is noticed.
  *
  * <h2>Observation</h2>
  *
  * <p>PRESENT with the document and a version token {@code <mtime nanos>-<size>-<inode>-<mode>}
  * (the inode changes on every atomic write and the mode on every chmod, so the token changes even
- * when two writes fall in one timestamp tick); ABSENT when no such file exists; UNKNOWN when the
- * path holds a directory, a symlink or a special file, or cannot be read.
+ * when two writes fall in one timestamp tick); ABSENT when no such file exists, also when the path
+ * (or a parent) is a directory or a file that is not a directory (so a file becoming a directory in
+ * Git, or the reverse, converges: see {@link #relations}); UNKNOWN, with the reason, when the path
+ * or a parent is a symlink, the path is a special file (a fifo, socket or device), or it cannot be
+ * read.
  *
- * <p>The provider does not mark objects ({@link #marksObjects()} is false): ownership comes only
- * from the state store's inventory. It is thread-safe; concurrent changes to different keys are
- * independent, concurrent changes to one key end with one of them winning whole.
+ * <p>It is thread-safe; concurrent changes to different keys are independent, concurrent changes
+ * to one key end with one of them winning whole.
  */
 public final class LocalFilesProvider implements Provider {
   /** The resource type of every key of this provider. */
@@ -108,6 +130,8 @@ public final class LocalFilesProvider implements Provider {
   public static final String DEFAULT_ID = "files";
   /** The default store directory name inside the target, always excluded. */
   public static final String DEFAULT_STORE_DIR = ".gitops";
+  /** The provider's own directory inside {@link #DEFAULT_STORE_DIR}: temp files and the ownership record. */
+  static final String OWN_DIR = "files";
 
   private static final Logger LOG = LoggerFactory.getLogger(LocalFilesProvider.class);
   private static final int STABLE_READ_ATTEMPTS = 3;
@@ -118,6 +142,10 @@ public final class LocalFilesProvider implements Provider {
   private final List<Glob> structured;
   private final String defaultMode;
   private final Decoder decoder;
+  /** Temp directories already cleaned of a killed process's leftovers (once per provider). */
+  private final Set<Path> cleanedTemps = ConcurrentHashMap.newKeySet();
+  /** Per structured key, the file as Git holds it, so a write can use Git's bytes and spelling. */
+  private final Map<ResourceKey, GitText> gitTexts = new ConcurrentHashMap<>();
 
   private LocalFilesProvider(Builder b) {
     this.id = b.id;
@@ -134,6 +162,13 @@ public final class LocalFilesProvider implements Provider {
     this.structured = List.copyOf(b.structured);
     this.defaultMode = b.defaultMode;
     this.decoder = new FilesDecoder();
+    try {
+      layout();
+    } catch (Refusal r) {
+      throw new IllegalArgumentException(r.getMessage());
+    } catch (IOException e) {
+      throw new IllegalArgumentException("cannot resolve the real path of target " + root + ": " + e.getMessage(), e);
+    }
   }
 
   /** A builder for a provider whose live system is the directory {@code target}. */
@@ -146,7 +181,7 @@ public final class LocalFilesProvider implements Provider {
     return id;
   }
 
-  /** The target directory (absolute, normalized). */
+  /** The target directory (absolute, normalized, as configured: symlinks are resolved on each call). */
   public Path target() {
     return root;
   }
@@ -194,9 +229,109 @@ public final class LocalFilesProvider implements Provider {
     return FileFormats.canonical(live);
   }
 
+  /** True: the ownership record in the target is read back as each file's mark. */
   @Override
   public boolean marksObjects() {
-    return false;
+    return true;
+  }
+
+  /**
+   * The keys of every parent directory of {@code resource}'s path, whether or not Git still
+   * declares them: a file {@code x/y} replacing a file {@code x} is then created only after
+   * {@code x} is deleted, and (deletes running in reverse) a file {@code x} replacing a directory
+   * whose files {@code x/...} are deleted is created only after those deletes emptied it.
+   */
+  @Override
+  public Set<ResourceKey> relations(Resource resource, Set<ResourceKey> desired) {
+    ResourceKey key = resource.key();
+    if (!key.provider().equals(id) || !key.type().equals(TYPE)) {
+      return Set.of();
+    }
+    Set<ResourceKey> parents = new LinkedHashSet<>();
+    String name = key.name();
+    for (int slash = name.indexOf('/'); slash > 0; slash = name.indexOf('/', slash + 1)) {
+      parents.add(keyOf(name.substring(0, slash)));
+    }
+    return parents;
+  }
+
+  /** The keys of the files {@code owner} has claimed in this target's ownership record. */
+  @Override
+  public Collection<ResourceKey> listMarked(String owner, CallContext ctx) {
+    try {
+      List<ResourceKey> out = new ArrayList<>();
+      ownership(layout()).all().forEach((path, holder) -> {
+        if (holder.equals(owner)) {
+          out.add(keyOf(path));
+        }
+      });
+      return out;
+    } catch (IOException e) {
+      throw new ProviderException(null, "cannot read the ownership record of " + root + ": " + describe(e), true, e);
+    }
+  }
+
+  // ---------------------------------------------------------------- layout
+
+  /**
+   * The target and the excluded directories by real path, as they are now. Each excluded
+   * directory under the target counts twice: where it stands in the target and where its real
+   * path leads (it may be a link to elsewhere).
+   */
+  private record Layout(Path root, List<Path> excluded) {
+    Path own() {
+      return root.resolve(DEFAULT_STORE_DIR).resolve(OWN_DIR);
+    }
+  }
+
+  private Layout layout() throws IOException {
+    Path realRoot = realPath(root);
+    List<Path> ex = new ArrayList<>();
+    for (Path e : excluded) {
+      if (e.startsWith(root)) {
+        ex.add(realRoot.resolve(root.relativize(e).toString()));
+      }
+      Path real = realPath(e);
+      if (!ex.contains(real)) {
+        ex.add(real);
+      }
+    }
+    for (Path e : ex) {
+      if (realRoot.startsWith(e)) {
+        throw new Refusal("the target " + root + (realRoot.equals(root) ? "" : " (really " + realRoot + ")")
+            + " is, or is inside, the excluded directory " + e + ": Git content written there could rewrite the"
+            + " state store; choose a target outside it, or keep the store outside the target");
+      }
+    }
+    return new Layout(realRoot, List.copyOf(ex));
+  }
+
+  /** The real path of {@code p}, or of its nearest existing ancestor with the rest appended (nothing is created). */
+  static Path realPath(Path p) throws IOException {
+    Path abs = p.toAbsolutePath().normalize();
+    Path existing = abs;
+    while (existing != null && !Files.exists(existing)) {
+      existing = existing.getParent();
+    }
+    if (existing == null) {
+      return abs;
+    }
+    Path real = existing.toRealPath();
+    return existing.equals(abs) ? real : real.resolve(existing.relativize(abs).toString());
+  }
+
+  private Ownership ownership(Layout l) {
+    return new Ownership(l.own().resolve("owners"));
+  }
+
+  private TempFiles temps(Layout l) {
+    return new TempFiles(l.root(), l.own().resolve("tmp"), cleanedTemps);
+  }
+
+  /** Creates {@code <target>/.gitops} and the provider's directory in it, owner-only. */
+  private static void createOwnDirectory(Layout l) throws IOException {
+    DurableFiles.createPrivateDirectory(l.root().resolve(DEFAULT_STORE_DIR));
+    DurableFiles.createPrivateDirectory(l.own());
   }
 
   // ---------------------------------------------------------------- observe
@@ -204,44 +339,55 @@ public final class LocalFilesProvider implements Provider {
   @Override
   public Map<ResourceKey, Observation> observe(Collection<ResourceKey> keys, CallContext ctx) {
     Map<ResourceKey, Observation> out = new LinkedHashMap<>();
+    Layout layout;
+    try {
+      layout = layout();
+    } catch (Refusal | IOException e) {
+      for (ResourceKey key : keys) {
+        out.put(key, Observation.unknown(key, e instanceof Refusal ? e.getMessage() : "cannot resolve the target "
+            + root + ": " + describe(e)));
+      }
+      return out;
+    }
+    Ownership ownership = ownership(layout);
     for (ResourceKey key : keys) {
       if (ctx.isDone()) {
         out.put(key, Observation.unknown(key, "observe cut off before " + key + ": " + why(ctx)));
         continue;
       }
-      out.put(key, observeOne(key));
+      out.put(key, observeOne(layout, ownership, key, ctx.owner()));
     }
     return out;
   }
 
-  private Observation observeOne(ResourceKey key) {
+  private Observation observeOne(Layout layout, Ownership ownership, ResourceKey key, String owner) {
     Path file;
     try {
-      file = resolve(key);
+      file = resolve(layout, key);
     } catch (Refusal r) {
       return Observation.unknown(key, r.getMessage());
     }
     try {
-      Walk walk = walk(file);
+      Walk walk = walk(layout, file);
       if (walk.symlink != null) {
-        return Observation.unknown(key, "refusing to follow symlink " + walk.symlink + " in the target");
+        return Observation.unknown(key, walk.symlink.equals(file)
+            ? file + " is a symbolic link, not a regular file; refusing to follow it"
+            : "refusing to follow symlink " + walk.symlink + " in the target");
       }
       if (walk.missing) {
         return Observation.absent(key);
       }
       for (int attempt = 0; attempt < STABLE_READ_ATTEMPTS; attempt++) {
         Stat before = Stat.of(file);
-        if (before == null) {
+        if (before == null || before.directory) {
+          // A directory is not this file: the file is absent (a sync creating it fails naming the directory).
           return Observation.absent(key);
         }
         if (before.symlink) {
-          return Observation.unknown(key, "refusing to follow symlink " + file);
-        }
-        if (before.directory) {
-          return Observation.unknown(key, file + " is a directory, not a file");
+          return Observation.unknown(key, file + " is a symbolic link, not a regular file; refusing to follow it");
         }
         if (!before.regular) {
-          return Observation.unknown(key, file + " is not a regular file");
+          return Observation.unknown(key, file + " is a special file (a fifo, socket or device), not a regular file");
         }
         byte[] bytes;
         try (InputStream in = Files.newInputStream(file, LinkOption.NOFOLLOW_LINKS)) {
@@ -252,7 +398,8 @@ public final class LocalFilesProvider implements Provider {
           return Observation.absent(key);
         }
         if (after.token().equals(before.token())) {
-          return Observation.present(key, document(key.name(), file, bytes, after), after.token());
+          return Observation.present(key, document(key.name(), file, bytes, after), after.token(),
+              markOf(ownership, key, owner));
         }
       }
       return Observation.unknown(key, file + " kept changing while it was read");
@@ -261,9 +408,17 @@ public final class LocalFilesProvider implements Provider {
     } catch (NotDirectoryException e) {
       // A parent path is a regular file, so this file cannot exist.
       return Observation.absent(key);
+    } catch (AccessDeniedException e) {
+      return Observation.unknown(key, "cannot read " + file + ": permission denied");
     } catch (IOException | RuntimeException e) {
       return Observation.unknown(key, "cannot read " + file + ": " + describe(e));
     }
+  }
+
+  /** The claim on {@code key}'s path as a mark; a path nobody claimed reads as {@code owner}'s (see the class doc). */
+  private OwnerMark markOf(Ownership ownership, ResourceKey key, String owner) throws IOException {
+    String holder = ownership.ownerOf(key.name());
+    return new OwnerMark(holder != null ? holder : owner, key);
   }
 
   private JsonNode document(String name, Path file, byte[] bytes, Stat stat) {
@@ -296,23 +451,33 @@ public final class LocalFilesProvider implements Provider {
       return Outcome.unknown(key + ": not started: " + why(ctx));
     }
     Action action = change.action();
+    if (action == Action.NOOP) {
+      return Outcome.unchanged();
+    }
+    if (action == Action.SKIP) {
+      return Outcome.skipped(change.reason());
+    }
+    Layout layout;
+    try {
+      layout = layout();
+    } catch (Refusal r) {
+      return fail(key, r.getMessage(), false, null);
+    } catch (IOException e) {
+      return fail(key, "cannot resolve the target " + root + ": " + describe(e), true, e);
+    }
     switch (action) {
       case CREATE:
       case UPDATE:
       case REPLACE:
-        return write(change);
+        return write(layout, change, ctx.owner());
       case DELETE:
-        return delete(key);
-      case NOOP:
-        return Outcome.unchanged();
-      case SKIP:
-        return Outcome.skipped(change.reason());
+        return delete(layout, key, ctx.owner());
       default:
         return fail(key, action + " is not supported by the local-files provider", false, null);
     }
   }
 
-  private Outcome write(Change change) {
+  private Outcome write(Layout layout, Change change, String owner) {
     ResourceKey key = change.key();
     JsonNode doc = change.target() != null ? change.target() : change.desired();
     if (doc == null || !doc.isObject()) {
@@ -322,31 +487,35 @@ public final class LocalFilesProvider implements Provider {
     byte[] bytes;
     Integer mode;
     try {
-      file = resolve(key);
+      file = resolve(layout, key);
       bytes = contentOf(key, doc);
       mode = modeOf(doc);
     } catch (Refusal r) {
       return fail(key, r.getMessage(), false, null);
     }
     try {
-      Walk walk = walk(file);
+      Walk walk = walk(layout, file);
       if (walk.symlink != null) {
         return fail(key, "refusing to write through symlink " + walk.symlink, false, null);
       }
-      createParents(file);
-      removeStaleTemps(file);
+      createParents(layout, file);
       Stat existing = Stat.of(file);
-      int bits;
       if (existing != null) {
         if (existing.symlink) {
           return fail(key, "refusing to replace symlink " + file, false, null);
         }
         if (existing.directory) {
-          return fail(key, file + " is a directory, cannot write a file there", false, null);
+          return fail(key, file + " is a directory (holding files gitops does not manage), cannot write a file there",
+              false, null);
         }
         if (!existing.regular) {
           return fail(key, file + " is not a regular file", false, null);
         }
+      }
+      createOwnDirectory(layout);
+      ownership(layout).claim(key.name(), owner);
+      int bits;
+      if (existing != null) {
         bits = mode != null ? mode : (existing.mode >= 0 ? existing.mode : Modes.parse(defaultMode));
         if (sameBytes(file, bytes)) {
           if (existing.mode >= 0 && existing.mode != bits) {
@@ -358,11 +527,13 @@ public final class LocalFilesProvider implements Provider {
       } else {
         bits = mode != null ? mode : Modes.parse(defaultMode);
       }
-      atomicWrite(file, bytes, bits);
+      temps(layout).write(file, bytes, DurableFiles.posix(file) ? Modes.toPermissions(bits) : null);
       LOG.debug("{}: wrote {} ({} bytes, mode {})", key, file, bytes.length, Modes.format(bits));
       return outcomeFor(change.action());
     } catch (Refusal r) {
       return fail(key, r.getMessage(), false, null);
+    } catch (Ownership.ClaimedException e) {
+      return fail(key, "not writing " + file + ": " + e.getMessage(), false, e);
     } catch (AccessDeniedException | NotDirectoryException e) {
       return fail(key, "cannot write " + file + ": " + describe(e), false, e);
     } catch (IOException e) {
@@ -382,7 +553,8 @@ public final class LocalFilesProvider implements Provider {
         throw new Refusal("'data' is only for .json, .yaml and .yml files, not " + key.name());
       }
       try {
-        return FileFormats.render(format, data);
+        GitText git = gitTexts.get(key);
+        return git != null ? git.render(data) : FileFormats.render(format, data);
       } catch (JsonProcessingException e) {
         throw new Refusal("cannot render 'data' as " + format + ": " + e.getOriginalMessage());
       } catch (IOException e) {
@@ -431,12 +603,13 @@ public final class LocalFilesProvider implements Provider {
     }
   }
 
-  private void createParents(Path file) throws IOException {
-    if (!Files.isDirectory(root)) {
-      Files.createDirectories(root);
+  private void createParents(Layout layout, Path file) throws IOException {
+    Path base = layout.root();
+    if (!Files.isDirectory(base)) {
+      Files.createDirectories(base);
     }
-    Path cur = root;
-    Path rel = root.relativize(file.getParent());
+    Path cur = base;
+    Path rel = base.relativize(file.getParent());
     if (rel.toString().isEmpty()) {
       return;
     }
@@ -464,112 +637,50 @@ public final class LocalFilesProvider implements Provider {
     }
   }
 
-  /** Suffix of the temp files of {@link #atomicWrite}: {@code .<name>.<digits>.gitops-tmp}. */
-  private static final String TEMP_SUFFIX = ".gitops-tmp";
-
-  /**
-   * Removes temp files of earlier writes of {@code file} that never reached their rename (the
-   * process was killed in between): {@code .<name>.<digits>.gitops-tmp} in the same directory.
-   * Without this a crash mid-write would leave a file the engine created and no inventory knows.
-   * One key is never written by two changes at once (the executor and the store lock see to it).
-   */
-  private static void removeStaleTemps(Path file) throws IOException {
-    Path dir = file.getParent();
-    String prefix = "." + file.getFileName() + ".";
-    if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
-      return;
-    }
-    try (java.nio.file.DirectoryStream<Path> ds = Files.newDirectoryStream(dir, p -> {
-      String n = p.getFileName().toString();
-      return n.startsWith(prefix) && n.endsWith(TEMP_SUFFIX) && n.length() > prefix.length() + TEMP_SUFFIX.length()
-          && n.substring(prefix.length(), n.length() - TEMP_SUFFIX.length()).chars().allMatch(Character::isDigit);
-    })) {
-      for (Path t : ds) {
-        if (Files.isRegularFile(t, LinkOption.NOFOLLOW_LINKS)) {
-          Files.deleteIfExists(t);
-          LOG.info("removed {}, the temp file of a write of {} that was interrupted", t, file);
-        }
-      }
-    }
-  }
-
-  private static void atomicWrite(Path file, byte[] bytes, int bits) throws IOException {
-    Path dir = file.getParent();
-    Path tmp = Files.createTempFile(dir, "." + file.getFileName() + ".", TEMP_SUFFIX);
-    boolean moved = false;
-    try {
-      try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS)) {
-        ByteBuffer buf = ByteBuffer.wrap(bytes);
-        while (buf.hasRemaining()) {
-          ch.write(buf);
-        }
-        ch.force(true);
-      }
-      setMode(tmp, bits);
-      Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      moved = true;
-      fsyncDirectory(dir);
-    } finally {
-      if (!moved) {
-        try {
-          Files.deleteIfExists(tmp);
-        } catch (IOException e) {
-          // The write already failed; that error is the one to report, the stray temp file is logged.
-          LOG.warn("could not remove temporary file {}: {}", tmp, e.toString());
-        }
-      }
-    }
-  }
-
-  private static void setMode(Path file, int bits) throws IOException {
-    try {
-      Files.setPosixFilePermissions(file, Modes.toPermissions(bits));
-    } catch (UnsupportedOperationException e) {
-      // A file system without POSIX permissions: the mode cannot be kept, the content still is.
-      LOG.debug("{}: the file system has no POSIX permissions; mode {} not set", file, Modes.format(bits));
-    }
-  }
-
-  private static void fsyncDirectory(Path dir) throws IOException {
-    try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
-      ch.force(true);
-    }
-  }
-
-  private Outcome delete(ResourceKey key) {
+  private Outcome delete(Layout layout, ResourceKey key, String owner) {
     Path file;
     try {
-      file = resolve(key);
+      file = resolve(layout, key);
     } catch (Refusal r) {
       return fail(key, r.getMessage(), false, null);
     }
+    Ownership ownership = ownership(layout);
     try {
-      Walk walk = walk(file);
+      // A killed write may have left a temp file in the directory this delete would empty.
+      temps(layout).cleanOnce();
+      String holder = ownership.ownerOf(key.name());
+      if (holder != null && !holder.equals(owner)) {
+        return fail(key, "not deleting " + file + ": it belongs to owner '" + holder + "' (ownership record in "
+            + ownership.directory() + ")", false, null);
+      }
+      Walk walk = walk(layout, file);
       if (walk.symlink != null) {
         return fail(key, "refusing to delete through symlink " + walk.symlink, false, null);
       }
-      if (walk.missing) {
-        return Outcome.deleted();
+      Stat s = walk.missing ? null : Stat.of(file);
+      if (s != null && s.directory) {
+        // Not this file (see observe): the directory is not ours to remove.
+        s = null;
       }
-      Stat s = Stat.of(file);
-      if (s == null) {
-        return Outcome.deleted();
+      if (s != null) {
+        try {
+          Files.delete(file);
+          DurableFiles.forceDirectory(file.getParent());
+          LOG.debug("{}: deleted {}", key, file);
+          removeEmptyParents(layout, file.getParent());
+        } catch (NoSuchFileException e) {
+          // Deleted concurrently: the result is the same.
+          LOG.debug("{}: {} was already gone", key, file);
+        }
       }
-      if (s.directory) {
-        return fail(key, file + " is a directory, not a file; not deleting it", false, null);
-      }
-      removeStaleTemps(file);
-      try {
-        Files.delete(file);
-      } catch (NoSuchFileException e) {
-        return Outcome.deleted();
-      }
-      fsyncDirectory(file.getParent());
-      LOG.debug("{}: deleted {}", key, file);
-      removeEmptyParents(file.getParent());
+      // The claim goes last: while it stands, no other owner can create the file this delete removes.
+      ownership.release(key.name(), owner);
+      gitTexts.remove(key);
       return Outcome.deleted();
     } catch (NotDirectoryException e) {
       return Outcome.deleted();
+    } catch (Ownership.ClaimedException e) {
+      return fail(key, "not deleting " + file + ": " + e.getMessage(), false, e);
     } catch (AccessDeniedException e) {
       return fail(key, "cannot delete " + file + ": " + describe(e), false, e);
     } catch (IOException e) {
@@ -577,9 +688,10 @@ public final class LocalFilesProvider implements Provider {
     }
   }
 
-  private void removeEmptyParents(Path dir) {
+  private void removeEmptyParents(Layout layout, Path dir) {
     Path cur = dir;
-    while (cur != null && cur.startsWith(root) && !cur.equals(root) && !excluded.contains(cur)) {
+    while (cur != null && cur.startsWith(layout.root()) && !cur.equals(layout.root())
+        && !layout.excluded().contains(cur)) {
       try {
         Files.delete(cur);
         LOG.debug("removed empty directory {}", cur);
@@ -599,19 +711,21 @@ public final class LocalFilesProvider implements Provider {
   // ---------------------------------------------------------------- paths
 
   /**
-   * The absolute file of {@code key}, after checking that the key is this provider's, its name is
-   * a clean relative path inside the target, and it is not under an excluded directory.
+   * The absolute file of {@code key} under the real target, after checking that the key is this
+   * provider's, its name is a clean relative path inside the target, and it is not under an
+   * excluded directory (by real path).
    */
-  private Path resolve(ResourceKey key) {
+  private Path resolve(Layout layout, ResourceKey key) {
     if (!key.provider().equals(id) || !key.type().equals(TYPE) || !key.scope().isEmpty()) {
       throw new Refusal("not a key of the local-files provider '" + id + "' (want " + id + ":" + TYPE + "::<path>)");
     }
     checkName(key.name());
-    Path file = root.resolve(key.name()).normalize();
-    if (!file.startsWith(root) || file.equals(root)) {
+    Path base = layout.root();
+    Path file = base.resolve(key.name()).normalize();
+    if (!file.startsWith(base) || file.equals(base)) {
       throw new Refusal("path '" + key.name() + "' escapes the target " + root);
     }
-    for (Path ex : excluded) {
+    for (Path ex : layout.excluded()) {
       if (file.startsWith(ex)) {
         throw new Refusal("path '" + key.name() + "' is inside the excluded directory " + ex);
       }
@@ -634,9 +748,10 @@ public final class LocalFilesProvider implements Provider {
   }
 
   /** Walks the parents of {@code file} below the root without following links. */
-  private Walk walk(Path file) throws IOException {
-    Path rel = root.relativize(file.getParent());
-    Path cur = root;
+  private static Walk walk(Layout layout, Path file) throws IOException {
+    Path base = layout.root();
+    Path rel = base.relativize(file.getParent());
+    Path cur = base;
     if (!rel.toString().isEmpty()) {
       for (Path seg : rel) {
         cur = cur.resolve(seg.toString());
@@ -746,15 +861,18 @@ public final class LocalFilesProvider implements Provider {
       ResourceKey key;
       try {
         key = keyOf(path);
-        resolve(key);
+        resolve(layout(), key);
       } catch (Refusal | IllegalArgumentException e) {
         throw new DecodeException(origin, e.getMessage());
+      } catch (IOException e) {
+        throw new DecodeException(origin, "cannot resolve the target " + root + ": " + describe(e), e);
       }
       Map<String, JsonNode> doc;
       if (isStructured(path)) {
         doc = new LinkedHashMap<>();
+        JsonNode data;
         try {
-          doc.put(FileFormats.DATA, FileFormats.parse(Format.of(path), file.content()));
+          data = FileFormats.parse(Format.of(path), file.content());
         } catch (JsonProcessingException e) {
           int line = e.getLocation() == null ? 1 : Math.max(1, e.getLocation().getLineNr());
           throw new DecodeException(Origin.of(path, line, file.revision()),
@@ -762,10 +880,12 @@ public final class LocalFilesProvider implements Provider {
         } catch (IOException e) {
           throw new DecodeException(origin, "not valid " + Format.of(path) + ": " + e.getMessage(), e);
         }
+        doc.put(FileFormats.DATA, data);
+        gitTexts.put(key, new GitText(Format.of(path), file.content().clone(), data));
       } else {
         doc = FileFormats.plain(file.content());
       }
-      doc.put(FileFormats.MODE, Documents.nodes().textNode(defaultMode));
+      doc.put(FileFormats.MODE, Documents.nodes().textNode(file.executable() ? Modes.executable(defaultMode) : defaultMode));
       return List.of(Resource.builder(key).document(Documents.object(doc)).origin(origin).build());
     }
 

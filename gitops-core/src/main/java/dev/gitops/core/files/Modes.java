@@ -42,6 +42,15 @@ final class Modes {
     return format(parse(text));
   }
 
+  /**
+   * {@code text} with an execute bit wherever it has a read bit: the mode of a file Git marks
+   * executable (mode 100755), so {@code 0644} gives {@code 0755} and {@code 0640} gives {@code 0750}.
+   */
+  static String executable(String text) {
+    int bits = parse(text);
+    return format(bits | ((bits & 0444) >> 2));
+  }
+
   static Set<PosixFilePermission> toPermissions(int bits) {
     Set<PosixFilePermission> out = EnumSet.noneOf(PosixFilePermission.class);
     for (int i = 0; i < BITS.length; i++) {

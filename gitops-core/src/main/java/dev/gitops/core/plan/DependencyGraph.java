@@ -76,7 +76,10 @@ final class DependencyGraph {
         if (p != null) {
           for (ResourceKey rel : p.relations(last, byKey.keySet())) {
             Change rc = byKey.get(rel);
-            if (rc != null && rc.action() == Action.DELETE && !rel.equals(c.key())) {
+            // A relation deleted, or created (again) where the deleted resource stood, waits for
+            // this delete: a namespace goes after its members, a file replaces its emptied directory.
+            if (rc != null && !rel.equals(c.key()) && (rc.action() == Action.DELETE || rc.action() == Action.CREATE
+                || rc.action() == Action.REPLACE)) {
               add(deps, rel, c.key());
             }
           }

@@ -132,7 +132,7 @@ final class TreeDecoder {
           if (isDir) {
             tree(tw.getObjectId(0), rel, levels, skip);
           } else if (!skip && !name.equals(IGNORE_FILE)) {
-            file(tw.getObjectId(0), rel);
+            file(tw.getObjectId(0), rel, mode == FileMode.EXECUTABLE_FILE);
           } else if (skip && !name.equals(IGNORE_FILE)) {
             LOG.debug("{} at {} is ignored by {}", repoPath(rel), revision, IGNORE_FILE);
           }
@@ -182,7 +182,7 @@ final class TreeDecoder {
       }
     }
 
-    private void file(ObjectId blob, String rel) throws IOException {
+    private void file(ObjectId blob, String rel, boolean executable) throws IOException {
       Decoder decoder = null;
       for (Decoder d : decoders) {
         if (d.claims(rel)) {
@@ -197,13 +197,15 @@ final class TreeDecoder {
         }
         return;
       }
-      CacheKey key = new CacheKey(blob.name(), rel, decoder.fingerprint(), variables == null ? "" : variables.digest());
+      // One blob decodes differently with and without the executable bit (a file's mode comes from it).
+      CacheKey key = new CacheKey(blob.name() + (executable ? "+x" : ""), rel, decoder.fingerprint(),
+          variables == null ? "" : variables.digest());
       List<Resource> decoded = seen.get(key);
       if (decoded == null) {
         decoded = cache.get(key);
       }
       if (decoded == null) {
-        SourceFile source = new SourceFile(rel, blob.name(), load(blob, rel), revision);
+        SourceFile source = new SourceFile(rel, blob.name(), load(blob, rel), revision, executable);
         if (variables != null) {
           source = variables.apply(source);
         }

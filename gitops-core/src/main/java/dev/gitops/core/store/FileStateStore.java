@@ -1,5 +1,6 @@
 package dev.gitops.core.store;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.gitops.api.Resource;
 import dev.gitops.api.ResourceKey;
 import dev.gitops.api.StoreCorruptException;
@@ -10,7 +11,8 @@ import dev.gitops.api.spi.StateStore;
 import dev.gitops.api.spi.StoreLock;
 import dev.gitops.api.spi.StoredResource;
 import dev.gitops.api.spi.StoredState;
-import com.fasterxml.jackson.databind.JsonNode;
+import dev.gitops.core.internal.fs.DurableFiles;
+import dev.gitops.core.internal.fs.KeyFileNames;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -59,7 +61,15 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Once {@link #load} or any read meets a file it cannot read, it throws {@link
  * StoreCorruptException} naming the file, and this object refuses every write until the store
- * is repaired and reopened.
+ * is repaired and reopened. {@code meta.json} accounts for the rest of the store: once it exists,
+ * {@code format}, {@code inventory/}, {@code pending/} and {@code history/} must exist, the key
+ * directories must hold exactly as many entries as it counts (besides the one entry a write
+ * crashed in may have left either way), and nothing but key files; anything missing or extra is
+ * corruption, named, never an empty inventory.
+ *
+ * <p>A store {@linkplain #openReadOnly opened read-only} (for plan, diff, status, history)
+ * creates nothing: no directory, lock file or secret key; its lock is shared with other readers
+ * and taken only where a lock file exists, and every write is refused.
  *
  * <pre>{@code
  * try (FileStateStore store = FileStateStore.open(Path.of(".gitops/state"));
@@ -154,6 +164,7 @@ public final class FileStateStore implements StateStore {
   private final Path pendingDir;
   private final Path historyDir;
   private final Options options;
+  private final boolean readOnly;
   private final SecureRandom random = new SecureRandom();
 
   /** Guards the fields below and serializes writes of this object. */
@@ -172,13 +183,17 @@ public final class FileStateStore implements StateStore {
   private String attempted = "";
   private String applied = "";
   private byte[] secret;
+  /** The entries in inventory/ and pending/ as of {@link #serial}, or -1 until counted or read from meta.json. */
+  private long inventoryCount = -1;
+  private long pendingCount = -1;
 
-  private FileStateStore(Path dir, Options options) {
-    this.dir = dir.toAbsolutePath().normalize();
+  private FileStateStore(Path dir, Options options, boolean readOnly) {
+    this.dir = Objects.requireNonNull(dir, "dir").toAbsolutePath().normalize();
     this.inventoryDir = this.dir.resolve("inventory");
     this.pendingDir = this.dir.resolve("pending");
     this.historyDir = this.dir.resolve("history");
-    this.options = options;
+    this.options = Objects.requireNonNull(options, "options");
+    this.readOnly = readOnly;
   }
 
   /**
@@ -192,9 +207,32 @@ public final class FileStateStore implements StateStore {
 
   /** Opens the store in {@code dir} with {@code options}. */
   public static FileStateStore open(Path dir, Options options) {
-    Objects.requireNonNull(dir, "dir");
-    Objects.requireNonNull(options, "options");
-    return new FileStateStore(dir, options);
+    return new FileStateStore(dir, options, false);
+  }
+
+  /**
+   * Opens the store in {@code dir} for reading only: nothing is ever created (a missing store
+   * loads as {@linkplain StoredState#fresh() fresh}, a missing secret key is replaced by one that
+   * lives as long as this object), the lock is shared with other readers, and writes throw.
+   *
+   * <pre>{@code
+   * try (FileStateStore store = FileStateStore.openReadOnly(Path.of(".gitops"))) {
+   *   store.history();
+   * }
+   * }</pre>
+   */
+  public static FileStateStore openReadOnly(Path dir) {
+    return openReadOnly(dir, Options.defaults());
+  }
+
+  /** {@link #openReadOnly(Path)} with {@code options}. */
+  public static FileStateStore openReadOnly(Path dir, Options options) {
+    return new FileStateStore(dir, options, true);
+  }
+
+  /** Whether this store object was opened read-only. */
+  public boolean isReadOnly() {
+    return readOnly;
   }
 
   /** The store's directory. */
@@ -218,9 +256,13 @@ public final class FileStateStore implements StateStore {
     long deadline = System.nanoTime() + timeout.toNanos();
     Path real;
     try {
-      DurableFiles.createPrivateDirectory(dir);
-      real = dir.toRealPath();
-      warnIfShared(real);
+      if (readOnly) {
+        real = Files.isDirectory(dir) ? dir.toRealPath() : dir;
+      } else {
+        DurableFiles.createPrivateDirectory(dir);
+        real = dir.toRealPath();
+        warnIfShared(real);
+      }
     } catch (IOException e) {
       throw new StoreException("cannot create store directory " + dir + ": " + e, e);
     }
@@ -237,9 +279,16 @@ public final class FileStateStore implements StateStore {
     }
     FileChannel channel = null;
     try {
-      channel = openLockFile(lockFile);
-      FileLock osLock = pollOsLock(channel, lockFile, deadline, timeout);
-      writeHolder(channel, lockFile);
+      FileLock osLock = null;
+      if (!readOnly) {
+        channel = openLockFile(lockFile);
+        osLock = pollOsLock(channel, lockFile, deadline, timeout, false);
+        writeHolder(channel, lockFile);
+      } else if (Files.exists(lockFile)) {
+        // A reader waits for a writer (and lets other readers in) but creates nothing.
+        channel = openLockFileToRead(lockFile);
+        osLock = pollOsLock(channel, lockFile, deadline, timeout, true);
+      }
       Held h = new Held(permit, channel, osLock);
       synchronized (monitor) {
         held = h;
@@ -279,11 +328,19 @@ public final class FileStateStore implements StateStore {
     }
   }
 
-  private FileLock pollOsLock(FileChannel channel, Path lockFile, long deadline, Duration timeout) {
+  private static FileChannel openLockFileToRead(Path lockFile) {
+    try {
+      return FileChannel.open(lockFile, StandardOpenOption.READ);
+    } catch (IOException e) {
+      throw new StoreException("cannot open lock file " + lockFile + ": " + e, e);
+    }
+  }
+
+  private FileLock pollOsLock(FileChannel channel, Path lockFile, long deadline, Duration timeout, boolean shared) {
     while (true) {
       FileLock lock;
       try {
-        lock = channel.tryLock();
+        lock = channel.tryLock(0, Long.MAX_VALUE, shared);
       } catch (OverlappingFileLockException e) {
         // this JVM holds it through another path to the same directory (a bind mount, say):
         // treat it like a holder elsewhere and keep polling
@@ -351,44 +408,40 @@ public final class FileStateStore implements StateStore {
     }
   }
 
-  /** The held lock: releases the OS lock, then the in-process permit. */
-  private final class Held implements StoreLock {
-    private final Semaphore permit;
+  /**
+   * The held lock: releases the OS lock (if any: a read-only store without a lock file has none),
+   * then the in-process permit.
+   */
+  private final class Held extends HeldLock {
     private final FileChannel channel;
     private final FileLock osLock;
-    private boolean released;
 
     Held(Semaphore permit, FileChannel channel, FileLock osLock) {
-      this.permit = permit;
+      super(monitor, permit);
       this.channel = channel;
       this.osLock = osLock;
     }
 
     @Override
-    public void close() {
-      synchronized (monitor) {
-        if (released) {
-          return;
-        }
-        released = true;
-        if (held == this) {
-          held = null;
-        }
+    void release() {
+      if (held == this) {
+        held = null;
+      }
+      if (osLock != null) {
         try {
           osLock.release();
         } catch (IOException e) {
           // closing the channel below releases it too
           LOG.debug("cannot release lock of {}: {}", dir, e.toString());
         }
-        closeQuietly(channel);
-        permit.release();
-        LOG.debug("unlocked store {}", dir);
       }
+      closeQuietly(channel);
+      LOG.debug("unlocked store {}", dir);
     }
 
     @Override
     public String toString() {
-      return "lock of " + dir + (released ? " (released)" : "");
+      return "lock of " + dir + (released() ? " (released)" : "");
     }
   }
 
@@ -424,23 +477,29 @@ public final class FileStateStore implements StateStore {
     long metaSerial = 0;
     String att = "";
     String app = "";
+    StoreCodec.Accounting accounting = null;
     if (!fresh) {
       JsonNode meta = readJson(metaFile);
       try {
         metaSerial = StoreCodec.longValue(meta, "serial");
         att = StoreCodec.text(meta, "lastAttemptedRevision");
         app = StoreCodec.text(meta, "lastAppliedRevision");
+        accounting = StoreCodec.accounting(meta);
       } catch (StoreCodec.BadContentException e) {
         throw corrupt(metaFile, e.getMessage(), e);
       }
+      requireLayout(metaSerial);
     }
     boolean locked = held != null;
-    if (locked) {
+    boolean clean = locked && !readOnly;
+    if (clean) {
       cleanRootTempFiles();
     }
+    List<Path> inventoryFiles = keyFiles(inventoryDir, clean, true);
+    List<Path> pendingFiles = keyFiles(pendingDir, clean, true);
     TreeMap<ResourceKey, StoredResource> inventory = new TreeMap<>();
     long maxSerial = metaSerial;
-    for (Path f : keyFiles(inventoryDir, locked)) {
+    for (Path f : inventoryFiles) {
       StoredResource s;
       try {
         s = StoreCodec.readInventoryEntry(readJson(f));
@@ -452,7 +511,7 @@ public final class FileStateStore implements StateStore {
       maxSerial = Math.max(maxSerial, s.serial());
     }
     TreeMap<ResourceKey, Resource> pending = new TreeMap<>();
-    for (Path f : keyFiles(pendingDir, locked)) {
+    for (Path f : pendingFiles) {
       Resource r;
       try {
         r = StoreCodec.readPendingEntry(readJson(f));
@@ -462,11 +521,15 @@ public final class FileStateStore implements StateStore {
       checkName(f, r.key());
       pending.put(r.key(), r);
     }
+    if (accounting != null) {
+      // after reading every entry, so that a bad file is named before the count it throws off
+      checkAccounting(accounting, inventoryFiles, pendingFiles, metaSerial);
+    }
     if (fresh && !(inventory.isEmpty() && pending.isEmpty())) {
       throw corrupt(metaFile, "missing while the store holds " + inventory.size() + " inventory and "
           + pending.size() + " pending entries", null);
     }
-    readHistory(locked);
+    readHistory(clean);
     Path secretFile = dir.resolve(SECRET_FILE);
     if (Files.exists(secretFile)) {
       readSecret(secretFile);
@@ -479,6 +542,8 @@ public final class FileStateStore implements StateStore {
       serial = maxSerial;
       attempted = att;
       applied = app;
+      inventoryCount = inventoryFiles.size();
+      pendingCount = pendingFiles.size();
       if (!fresh) {
         snapshot = new Snapshot(new TreeMap<>(inventory), new TreeMap<>(pending), maxSerial);
       }
@@ -518,6 +583,40 @@ public final class FileStateStore implements StateStore {
     }
   }
 
+  /**
+   * Once meta.json exists, the directories it accounts for must too: a missing one is damage
+   * (taking it as empty would orphan what it held), never recreated.
+   */
+  private void requireLayout(long metaSerial) {
+    for (Path d : List.of(inventoryDir, pendingDir, historyDir)) {
+      if (!Files.isDirectory(d)) {
+        throw corrupt(d, (Files.exists(d) ? "is not a directory" : "is missing") + " while meta.json (serial "
+            + metaSerial + ") accounts for it", null);
+      }
+    }
+  }
+
+  /** The key directories hold exactly what meta.json counts, the entry a write was busy with aside. */
+  private void checkAccounting(StoreCodec.Accounting a, List<Path> inventoryFiles, List<Path> pendingFiles,
+      long metaSerial) {
+    long inv = inventoryFiles.stream().filter(f -> !f.getFileName().toString().equals(a.entry())).count();
+    long pend = pendingFiles.stream().filter(f -> !f.getFileName().toString().equals(a.entry())).count();
+    if (inv != a.inventory()) {
+      throw corrupt(inventoryDir, "holds " + inv + " entries" + besides(a) + ", but meta.json (serial " + metaSerial
+          + ") accounts for " + a.inventory() + ": " + (inv < a.inventory() ? (a.inventory() - inv) + " missing"
+          : (inv - a.inventory()) + " extra"), null);
+    }
+    if (pend != a.pending()) {
+      throw corrupt(pendingDir, "holds " + pend + " entries" + besides(a) + ", but meta.json (serial " + metaSerial
+          + ") accounts for " + a.pending() + ": " + (pend < a.pending() ? (a.pending() - pend) + " missing"
+          : (pend - a.pending()) + " extra"), null);
+    }
+  }
+
+  private static String besides(StoreCodec.Accounting a) {
+    return a.entry().isEmpty() ? "" : " besides " + a.entry();
+  }
+
   private JsonNode readJson(Path f) {
     byte[] bytes;
     try {
@@ -539,8 +638,11 @@ public final class FileStateStore implements StateStore {
     }
   }
 
-  /** The entry files of a key directory; temp files are skipped (and deleted under the lock). */
-  private List<Path> keyFiles(Path d, boolean clean) {
+  /**
+   * The entry files of a key directory; temp files are skipped (and deleted under the lock). In a
+   * {@code strict} directory (inventory, pending) anything else than a key file is damage.
+   */
+  private List<Path> keyFiles(Path d, boolean clean, boolean strict) {
     if (!Files.isDirectory(d)) {
       return List.of();
     }
@@ -555,6 +657,10 @@ public final class FileStateStore implements StateStore {
             DurableFiles.deleteQuietly(p);
           }
         } else if (!name.endsWith(KeyFileNames.SUFFIX) || !Files.isRegularFile(p)) {
+          if (strict) {
+            throw corrupt(p, "is not a key file (extra " + (Files.isDirectory(p) ? "directory" : "file")
+                + " in " + d.getFileName() + "/)", null);
+          }
           LOG.warn("store {}: ignoring unexpected entry {}", dir, p);
         } else {
           out.add(p);
@@ -594,13 +700,19 @@ public final class FileStateStore implements StateStore {
     return s.length() > 40 ? s.substring(0, 40) + "..." : s;
   }
 
-  /** Rereads meta.json after taking the lock: another process may have written since. */
+  /**
+   * Rereads meta.json after taking the lock: another process may have written since. The entry
+   * counts follow from its accounting (the entry in flight counted as it stands); the directories
+   * it accounts for must exist.
+   */
   private void refreshMeta() {
     Path metaFile = dir.resolve("meta.json");
     serial = 0;
     attempted = "";
     applied = "";
     layoutReady = false;
+    inventoryCount = -1;
+    pendingCount = -1;
     if (!Files.exists(metaFile)) {
       return;
     }
@@ -609,6 +721,13 @@ public final class FileStateStore implements StateStore {
       serial = StoreCodec.longValue(meta, "serial");
       attempted = StoreCodec.text(meta, "lastAttemptedRevision");
       applied = StoreCodec.text(meta, "lastAppliedRevision");
+      requireLayout(serial);
+      StoreCodec.Accounting a = StoreCodec.accounting(meta);
+      if (a != null) {
+        boolean named = !a.entry().isEmpty();
+        inventoryCount = a.inventory() + (named && Files.exists(inventoryDir.resolve(a.entry())) ? 1 : 0);
+        pendingCount = a.pending() + (named && Files.exists(pendingDir.resolve(a.entry())) ? 1 : 0);
+      }
     } catch (StoreCodec.BadContentException e) {
       corrupt(metaFile, e.getMessage(), e);
     } catch (StoreException e) {
@@ -625,17 +744,32 @@ public final class FileStateStore implements StateStore {
     void run(long newSerial) throws IOException;
   }
 
-  /** Runs a mutation: checks the lock, writes meta.json with the next serial, then the step. */
-  private long mutate(String what, Step step) {
+  /**
+   * Runs a mutation: checks the lock, writes meta.json with the next serial and the entry counts
+   * of every key file but {@code entry} (the one file name the step may create or delete in
+   * inventory/ and pending/, "" for none), then the step.
+   */
+  private long mutate(String what, String entry, Step step) {
     synchronized (monitor) {
       requireWritable(what);
       try {
         ensureLayout();
+        countEntries();
+        Path inv = entry.isEmpty() ? null : inventoryDir.resolve(entry);
+        Path pend = entry.isEmpty() ? null : pendingDir.resolve(entry);
+        long invOthers = inventoryCount - (inv != null && Files.exists(inv) ? 1 : 0);
+        long pendOthers = pendingCount - (pend != null && Files.exists(pend) ? 1 : 0);
         long next = serial + 1;
-        // meta first: after a crash the serial may have skipped a number, never gone back
-        write(dir.resolve("meta.json"), StoreCodec.bytes(StoreCodec.meta(next, attempted, applied)));
+        // meta first: after a crash the serial may have skipped a number, never gone back, and
+        // the counts hold whichever way the crash left the entry
+        write(dir.resolve("meta.json"), StoreCodec.bytes(StoreCodec.meta(next, attempted, applied,
+            new StoreCodec.Accounting(invOthers, pendOthers, entry))));
         serial = next;
+        inventoryCount = -1;
+        pendingCount = -1;
         step.run(next);
+        inventoryCount = invOthers + (inv != null && Files.exists(inv) ? 1 : 0);
+        pendingCount = pendOthers + (pend != null && Files.exists(pend) ? 1 : 0);
         if (snapshot != null) {
           snapshot.serial = next;
         }
@@ -647,6 +781,14 @@ public final class FileStateStore implements StateStore {
         }
         throw new StoreException("store " + dir + ": cannot " + what + ": " + e, e);
       }
+    }
+  }
+
+  /** Counts the key files once when neither a full read nor meta.json gave the counts (a store written before them). */
+  private void countEntries() {
+    if (inventoryCount < 0 || pendingCount < 0) {
+      inventoryCount = keyFiles(inventoryDir, true, true).size();
+      pendingCount = keyFiles(pendingDir, true, true).size();
     }
   }
 
@@ -668,6 +810,9 @@ public final class FileStateStore implements StateStore {
 
   private void requireWritable(String what) {
     requireOpen();
+    if (readOnly) {
+      throw new IllegalStateException("store " + dir + " was opened read-only: cannot " + what);
+    }
     if (refusal != null) {
       if (refusal instanceof StoreCorruptException) {
         throw new StoreCorruptException("store " + dir + " refuses to " + what + ": " + refusal.getMessage(), refusal);
@@ -689,22 +834,28 @@ public final class FileStateStore implements StateStore {
     if (layoutReady) {
       return;
     }
-    Path format = dir.resolve("format");
-    if (Files.exists(format)) {
+    if (Files.exists(dir.resolve("meta.json"))) {
+      // A written store: what is missing now was lost, and recreating it empty would hide that.
       checkFormat(true);
+      requireLayout(serial);
     } else {
-      write(format, (FORMAT + "\n").getBytes(StandardCharsets.US_ASCII));
+      Path format = dir.resolve("format");
+      if (Files.exists(format)) {
+        checkFormat(true);
+      } else {
+        write(format, (FORMAT + "\n").getBytes(StandardCharsets.US_ASCII));
+      }
+      DurableFiles.createPrivateDirectory(inventoryDir);
+      DurableFiles.createPrivateDirectory(pendingDir);
+      DurableFiles.createPrivateDirectory(historyDir);
     }
-    DurableFiles.createPrivateDirectory(inventoryDir);
-    DurableFiles.createPrivateDirectory(pendingDir);
-    DurableFiles.createPrivateDirectory(historyDir);
     layoutReady = true;
   }
 
   @Override
   public void writePending(Resource desired) {
     Objects.requireNonNull(desired, "desired");
-    mutate("write pending " + desired.key(), s -> {
+    mutate("write pending " + desired.key(), KeyFileNames.of(desired.key()), s -> {
       write(pendingDir.resolve(KeyFileNames.of(desired.key())), StoreCodec.bytes(StoreCodec.pendingEntry(desired)));
       if (snapshot != null) {
         snapshot.pending.put(desired.key(), desired);
@@ -719,7 +870,7 @@ public final class FileStateStore implements StateStore {
     Objects.requireNonNull(revision, "revision");
     StoredResource[] out = new StoredResource[1];
     String name = KeyFileNames.of(lastApplied.key());
-    mutate("commit " + lastApplied.key(), s -> {
+    mutate("commit " + lastApplied.key(), name, s -> {
       StoredResource stored = new StoredResource(lastApplied, s, revision);
       // inventory before pending: a crash in between leaves both, and both count as owned
       write(inventoryDir.resolve(name), StoreCodec.bytes(StoreCodec.inventoryEntry(stored)));
@@ -737,7 +888,7 @@ public final class FileStateStore implements StateStore {
   @Override
   public void clearPending(ResourceKey key) {
     Objects.requireNonNull(key, "key");
-    mutate("clear pending " + key, s -> {
+    mutate("clear pending " + key, KeyFileNames.of(key), s -> {
       delete(pendingDir.resolve(KeyFileNames.of(key)));
       if (snapshot != null) {
         snapshot.pending.remove(key);
@@ -749,7 +900,7 @@ public final class FileStateStore implements StateStore {
   public void forget(ResourceKey key) {
     Objects.requireNonNull(key, "key");
     String name = KeyFileNames.of(key);
-    mutate("forget " + key, s -> {
+    mutate("forget " + key, name, s -> {
       // pending first: a crash in between leaves last-applied of an absent object, which the
       // next sync drops from the inventory (the "L but not V" row)
       delete(pendingDir.resolve(name));
@@ -774,7 +925,7 @@ public final class FileStateStore implements StateStore {
       }
       try {
         // meta.json carries the revisions, so the serial bump writes them
-        mutate("record revisions", s -> { });
+        mutate("record revisions", "", s -> { });
       } catch (RuntimeException e) {
         attempted = prevAttempted;
         applied = prevApplied;
@@ -786,7 +937,7 @@ public final class FileStateStore implements StateStore {
   @Override
   public void appendHistory(HistoryEntry entry) {
     Objects.requireNonNull(entry, "entry");
-    mutate("append history " + entry.id(), s -> {
+    mutate("append history " + entry.id(), "", s -> {
       write(historyDir.resolve(String.format("%s%020d.json", HISTORY_PREFIX, s)),
           StoreCodec.bytes(StoreCodec.history(entry)));
       List<Path> files = historyFiles(true);
@@ -809,7 +960,7 @@ public final class FileStateStore implements StateStore {
     synchronized (monitor) {
       requireOpen();
       try {
-        return readHistory(held != null);
+        return readHistory(held != null && !readOnly);
       } catch (StoreException e) {
         refusal = e;
         throw e;
@@ -833,7 +984,7 @@ public final class FileStateStore implements StateStore {
   /** History files, newest first (names carry the zero-padded serial). */
   private List<Path> historyFiles(boolean clean) {
     List<Path> files = new ArrayList<>();
-    for (Path p : keyFiles(historyDir, clean)) {
+    for (Path p : keyFiles(historyDir, clean, false)) {
       if (p.getFileName().toString().startsWith(HISTORY_PREFIX)) {
         files.add(p);
       } else {
@@ -861,6 +1012,13 @@ public final class FileStateStore implements StateStore {
       }
       Path f = dir.resolve(SECRET_FILE);
       try {
+        if (!Files.exists(f) && readOnly) {
+          // Nothing may be created: a key for this object's life hashes what it renders.
+          secret = new byte[SECRET_BYTES];
+          random.nextBytes(secret);
+          LOG.debug("store {} (read-only) has no secret key yet; using one that is not kept", dir);
+          return secret.clone();
+        }
         if (!Files.exists(f)) {
           if (refusal != null) {
             requireWritable("create the secret key");

@@ -81,20 +81,15 @@ public final class InMemoryStateStore implements StateStore {
     }
   }
 
-  private final class Held implements StoreLock {
-    private boolean released;
+  private final class Held extends HeldLock {
+    Held() {
+      super(monitor, permit);
+    }
 
     @Override
-    public void close() {
-      synchronized (monitor) {
-        if (released) {
-          return;
-        }
-        released = true;
-        if (held == this) {
-          held = null;
-        }
-        permit.release();
+    void release() {
+      if (held == this) {
+        held = null;
       }
     }
   }

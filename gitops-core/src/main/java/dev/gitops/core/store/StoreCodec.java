@@ -115,12 +115,36 @@ final class StoreCodec {
     return n;
   }
 
-  static ObjectNode meta(long serial, String attempted, String applied) {
+  /**
+   * What meta.json accounts for in the key directories: how many inventory and pending entries
+   * there are besides {@code entry}, the file name the write that wrote meta.json was about to
+   * change ("" for none). A crash in that write can leave {@code entry} either way, but never
+   * changes the others, so the counts hold after any crash and a missing or extra file is damage.
+   */
+  record Accounting(long inventory, long pending, String entry) {}
+
+  static ObjectNode meta(long serial, String attempted, String applied, Accounting accounting) {
     ObjectNode n = MAPPER.createObjectNode();
     n.put("serial", serial);
     n.put("lastAttemptedRevision", attempted);
     n.put("lastAppliedRevision", applied);
+    n.put("inventory", accounting.inventory());
+    n.put("pending", accounting.pending());
+    n.put("entry", accounting.entry());
     return n;
+  }
+
+  /** The accounting of a meta.json, or null for one written before stores kept it. */
+  static Accounting accounting(JsonNode meta) throws BadContentException {
+    if (!meta.has("inventory") && !meta.has("pending") && !meta.has("entry")) {
+      return null;
+    }
+    long inventory = longValue(meta, "inventory");
+    long pending = longValue(meta, "pending");
+    if (inventory < 0 || pending < 0) {
+      throw new BadContentException("negative entry counts (inventory " + inventory + ", pending " + pending + ")");
+    }
+    return new Accounting(inventory, pending, text(meta, "entry"));
   }
 
   // ---------------------------------------------------------------- reading

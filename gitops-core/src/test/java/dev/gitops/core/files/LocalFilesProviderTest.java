@@ -228,15 +228,35 @@ class LocalFilesProviderTest {
   }
 
   @Test
-  void directoryWhereAFileIsExpectedIsUnknownNotAbsent() throws IOException {
+  void aDirectoryWhereAFileWasIsNoFileAndIsNeverDeletedOrOverwritten() throws IOException {
     LocalFilesProvider p = provider();
     Files.createDirectories(target().resolve("conf"));
-    Observation obs = observe(p, p.keyOf("conf"));
-    assertThat(obs.isUnknown()).isTrue();
-    assertThat(obs.reason()).contains("directory");
-    assertThat(p.apply(change(p.keyOf("conf"), Action.DELETE, null), ctx()).kind())
-        .isEqualTo(Outcome.Kind.PERMANENT);
-    assertThat(target().resolve("conf")).isDirectory();
+    Files.writeString(target().resolve("conf/users.txt"), "not ours\n");
+    assertThat(observe(p, p.keyOf("conf")).isAbsent()).isTrue();
+    assertThat(p.apply(change(p.keyOf("conf"), Action.DELETE, null), ctx()).kind()).isEqualTo(Outcome.Kind.DELETED);
+    Outcome create = p.apply(change(p.keyOf("conf"), Action.CREATE, text("x", "0644")), ctx());
+    assertThat(create.kind()).isEqualTo(Outcome.Kind.PERMANENT);
+    assertThat(create.message()).contains(target().resolve("conf").toString()).contains("directory");
+    assertThat(target().resolve("conf/users.txt")).hasContent("not ours");
+  }
+
+  @Test
+  void aManagedFileReplacedByASymlinkOrASpecialFileIsUnknownWithTheReason() throws IOException, InterruptedException {
+    LocalFilesProvider p = provider();
+    ResourceKey key = p.keyOf("app.conf");
+    p.apply(change(key, Action.CREATE, text("x", "0644")), ctx());
+    Files.delete(target().resolve("app.conf"));
+    Files.createSymbolicLink(target().resolve("app.conf"), tmp.resolve("elsewhere"));
+    Observation link = observe(p, key);
+    assertThat(link.isUnknown()).isTrue();
+    assertThat(link.reason()).contains(target().resolve("app.conf").toString()).contains("symbolic link");
+
+    Files.delete(target().resolve("app.conf"));
+    Process mkfifo = new ProcessBuilder("mkfifo", target().resolve("app.conf").toString()).start();
+    assertThat(mkfifo.waitFor()).isZero();
+    Observation fifo = observe(p, key);
+    assertThat(fifo.isUnknown()).isTrue();
+    assertThat(fifo.reason()).contains(target().resolve("app.conf").toString()).contains("special file");
   }
 
   @Test

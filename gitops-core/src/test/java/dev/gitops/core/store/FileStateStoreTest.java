@@ -12,6 +12,8 @@ import dev.gitops.api.StoreLockedException;
 import dev.gitops.api.spi.StateStore;
 import dev.gitops.api.spi.StoreLock;
 import dev.gitops.api.spi.StoredState;
+import dev.gitops.core.internal.fs.DurableFiles;
+import dev.gitops.core.internal.fs.KeyFileNames;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -23,9 +25,11 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -33,6 +37,9 @@ import org.junit.jupiter.api.io.TempDir;
 // locks are held for a try block's scope without being referenced in it
 @SuppressWarnings("try")
 class FileStateStoreTest extends StateStoreContract {
+
+  private static final ResourceKey C = ResourceKey.of("files", "file", "", "c.txt");
+  private static final ResourceKey D = ResourceKey.of("files", "file", "", "d.txt");
 
   @TempDir
   Path tmp;
@@ -155,6 +162,130 @@ class FileStateStoreTest extends StateStoreContract {
       assertThatThrownBy(s::load).isInstanceOf(StoreCorruptException.class)
           .hasMessageContaining(wrong.toString()).hasMessageContaining("holds key " + B);
       assertRefusesWrites(s);
+    }
+  }
+
+  @Test
+  void aMissingKeyDirectoryIsCorruptAndNeverRecreatedEmpty() throws IOException {
+    for (String lost : List.of("inventory", "pending", "history")) {
+      commitAndClose(resource(B, "{}"));
+      Path d = storeDir().resolve(lost);
+      deleteTree(d);
+      // A writer that never loads (as a resync with a snapshot does) must not recreate it either.
+      try (FileStateStore s = open(); StoreLock l = s.lock(LONG)) {
+        assertThatThrownBy(() -> s.commit(resource(A, "{}"), "r")).isInstanceOf(StoreCorruptException.class)
+            .hasMessageContaining(d.toString()).hasMessageContaining("missing");
+        assertThatThrownBy(s::load).isInstanceOf(StoreCorruptException.class).hasMessageContaining(d.toString());
+        assertRefusesWrites(s);
+      }
+      assertThat(d).as(lost).doesNotExist();
+      deleteTree(storeDir());
+    }
+  }
+
+  @Test
+  void aMissingOrExtraEntryIsCorruptNamingTheCount() throws IOException {
+    commitAndClose(resource(B, "{}"), resource(C, "{}"));
+    Path gone = inventoryFile(C);
+    byte[] kept = Files.readAllBytes(gone);
+    Files.delete(gone);
+    try (FileStateStore s = open(); StoreLock l = s.lock(LONG)) {
+      assertThatThrownBy(s::load).isInstanceOf(StoreCorruptException.class)
+          .hasMessageContaining(storeDir().resolve("inventory").toString()).hasMessageContaining("1 missing");
+      assertRefusesWrites(s);
+    }
+    Files.write(gone, kept);
+    Path stray = storeDir().resolve("pending").resolve("notes.txt");
+    Files.writeString(stray, "left by hand");
+    try (FileStateStore s = open(); StoreLock l = s.lock(LONG)) {
+      assertThatThrownBy(s::load).isInstanceOf(StoreCorruptException.class)
+          .hasMessageContaining(stray.toString()).hasMessageContaining("extra");
+    }
+    Files.delete(stray);
+    // A valid entry of another store copied in is extra too.
+    try (FileStateStore other = FileStateStore.open(tmp.resolve("other")); StoreLock l = other.lock(LONG)) {
+      other.commit(resource(D, "{}"), "r");
+    }
+    Files.copy(tmp.resolve("other/inventory").resolve(KeyFileNames.of(D)), inventoryFile(D));
+    try (FileStateStore s = open(); StoreLock l = s.lock(LONG)) {
+      assertThatThrownBy(s::load).isInstanceOf(StoreCorruptException.class).hasMessageContaining("1 extra");
+    }
+    Files.delete(inventoryFile(D));
+    try (FileStateStore s = open(); StoreLock l = s.lock(LONG)) {
+      assertThat(s.load().inventory()).containsOnlyKeys(B, C);
+    }
+  }
+
+  @Test
+  void aWriteCutShortAfterMetaJsonIsNoDamage() {
+    commitAndClose(resource(B, "{}"));
+    Path entry = inventoryFile(C);
+    FileStateStore.Options crashing = FileStateStore.Options.defaults().withWriteListener((file, after) -> {
+      if (file.equals(entry) && !after) {
+        throw new IllegalStateException("killed before the rename");
+      }
+    });
+    try (FileStateStore s = FileStateStore.open(storeDir(), crashing); StoreLock l = s.lock(LONG)) {
+      s.writePending(resource(C, "{}"));
+      assertThatThrownBy(() -> s.commit(resource(C, "{}"), "r")).hasMessageContaining("killed");
+    }
+    try (FileStateStore s = open(); StoreLock l = s.lock(LONG)) {
+      StoredState st = s.load();
+      assertThat(st.inventory()).containsOnlyKeys(B);
+      assertThat(st.pending()).containsKeys(C);
+      s.commit(resource(C, "{}"), "r");
+    }
+    try (FileStateStore s = open()) {
+      assertThat(s.load().inventory()).containsOnlyKeys(B, C);
+    }
+  }
+
+  @Test
+  void aReadOnlyStoreCreatesNothingAndRefusesWrites() throws IOException {
+    try (FileStateStore s = FileStateStore.openReadOnly(storeDir()); StoreLock l = s.lock(LONG)) {
+      assertThat(s.load().fresh()).isTrue();
+      assertThat(s.history()).isEmpty();
+      assertThat(s.secretKey()).hasSize(32).isEqualTo(s.secretKey());
+      assertThatThrownBy(() -> s.commit(resource(A, "{}"), "r")).isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("read-only");
+    }
+    assertThat(storeDir()).doesNotExist();
+
+    commitAndClose(resource(B, "{}"));
+    Files.delete(storeDir().resolve("lock"));
+    byte[] secret;
+    try (FileStateStore w = open(); StoreLock l = w.lock(LONG)) {
+      secret = w.secretKey();
+    }
+    Files.delete(storeDir().resolve("lock"));
+    Set<String> before = listing(storeDir());
+    try (FileStateStore s = FileStateStore.openReadOnly(storeDir()); StoreLock l = s.lock(LONG)) {
+      assertThat(s.load().inventory()).containsOnlyKeys(B);
+      assertThat(s.secretKey()).isEqualTo(secret);
+    }
+    assertThat(listing(storeDir())).isEqualTo(before);
+  }
+
+  @Test
+  void aReadOnlyStoreWaitsForAWriter() {
+    commitAndClose(resource(B, "{}"));
+    try (FileStateStore w = open(); StoreLock l = w.lock(LONG);
+         FileStateStore r = FileStateStore.openReadOnly(storeDir())) {
+      assertThatThrownBy(() -> r.lock(Duration.ofMillis(200))).isInstanceOf(StoreLockedException.class);
+    }
+  }
+
+  private static void deleteTree(Path dir) throws IOException {
+    try (Stream<Path> files = Files.walk(dir)) {
+      for (Path f : files.sorted(Comparator.reverseOrder()).toList()) {
+        Files.delete(f);
+      }
+    }
+  }
+
+  private static Set<String> listing(Path dir) throws IOException {
+    try (Stream<Path> s = Files.walk(dir)) {
+      return s.map(p -> dir.relativize(p).toString()).collect(Collectors.toSet());
     }
   }
 

@@ -1,4 +1,4 @@
-package dev.gitops.core.store;
+package dev.gitops.core.internal.fs;
 
 import dev.gitops.api.Documents;
 import dev.gitops.api.ResourceKey;
@@ -6,22 +6,27 @@ import java.nio.charset.StandardCharsets;
 import java.util.HexFormat;
 
 /**
- * File names for resource keys: the canonical key with every byte outside {@code [a-z0-9._-]}
- * percent-encoded (so upper case stays distinct on case-insensitive file systems and no name
+ * File names for resource keys (and other text such as relative paths): the canonical key with
+ * every byte outside {@code [a-z0-9._-]} percent-encoded (so upper case stays distinct on case-insensitive file systems and no name
  * starts with a dot), cut short with a hash of the key when too long. The key stored inside the
  * file is authoritative; the name only has to be unique and deterministic.
  */
-final class KeyFileNames {
+public final class KeyFileNames {
 
-  static final String SUFFIX = ".json";
+  /** The suffix of every name. */
+  public static final String SUFFIX = ".json";
   private static final int MAX = 180;
   private static final int KEEP = 140;
 
   private KeyFileNames() {}
 
   /** The file name (with suffix) of {@code key}. */
-  static String of(ResourceKey key) {
-    String text = key.toString();
+  public static String of(ResourceKey key) {
+    return of(key.toString());
+  }
+
+  /** The file name (with suffix) of any {@code text}, by the same encoding. */
+  public static String of(String text) {
     StringBuilder sb = new StringBuilder(text.length() + 16);
     for (byte b : text.getBytes(StandardCharsets.UTF_8)) {
       int c = b & 0xff;

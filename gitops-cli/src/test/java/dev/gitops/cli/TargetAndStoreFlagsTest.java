@@ -1,0 +1,164 @@
+package dev.gitops.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The target and store flags in process: empty values, read-only commands, real paths, two owners. */
+class TargetAndStoreFlagsTest {
+
+  @TempDir
+  Path tmp;
+
+  private FixtureRepo repo;
+
+  record Run(int code, String out, String err) {}
+
+  @BeforeEach
+  void fixture() throws Exception {
+    repo = FixtureRepo.init(tmp.resolve("repo"));
+    repo.write("app.properties", "name=shop\n").write("conf/site.conf", "listen 80\n").commit("initial");
+  }
+
+  private Run gitops(String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int code = Main.commandLine(new GitopsCommand(), new PrintWriter(out, true), new PrintWriter(err, true))
+        .execute(args);
+    return new Run(code, out.toString(), err.toString());
+  }
+
+  private static List<String> args(String command, String... more) {
+    List<String> a = new ArrayList<>(List.of(command));
+    a.addAll(List.of(more));
+    return a;
+  }
+
+  private static Set<String> listing(Path dir) throws Exception {
+    Set<String> out = new TreeSet<>();
+    if (Files.exists(dir)) {
+      try (Stream<Path> s = Files.walk(dir)) {
+        s.forEach(p -> out.add(dir.relativize(p).toString()));
+      }
+    }
+    return out;
+  }
+
+  @Test
+  void emptyOrBlankTargetStateOrRepoIsAnErrorNamingTheFlag() throws Exception {
+    Path target = tmp.resolve("target");
+    String repoDir = repo.dir().toString();
+    for (String blank : List.of("", "  ")) {
+      for (String cmd : List.of("sync", "plan")) {
+        Run t = gitops(args(cmd, "--repo", repoDir, "--target", blank).toArray(String[]::new));
+        assertThat(t.code()).as("%s --target '%s': %s", cmd, blank, t).isEqualTo(ExitCodes.ERROR);
+        assertThat(t.err()).contains("--target").contains("empty");
+        Run s = gitops(args(cmd, "--repo", repoDir, "--target", target.toString(), "--state", blank)
+            .toArray(String[]::new));
+        assertThat(s.code()).as("%s --state '%s': %s", cmd, blank, s).isEqualTo(ExitCodes.ERROR);
+        assertThat(s.err()).contains("--state").contains("empty");
+        Run r = gitops(args(cmd, "--repo", blank, "--target", target.toString()).toArray(String[]::new));
+        assertThat(r.code()).as("%s --repo '%s': %s", cmd, blank, r).isEqualTo(ExitCodes.ERROR);
+        assertThat(r.err()).contains("--repo").contains("empty");
+      }
+    }
+    assertThat(target).doesNotExist();
+    assertThat(Path.of("").toAbsolutePath().resolve("app.properties")).doesNotExist();
+  }
+
+  @Test
+  void readOnlyCommandsCreateNeitherTheTargetNorTheStore() throws Exception {
+    Path target = tmp.resolve("missing/target");
+    Path state = tmp.resolve("missing-state");
+    Set<String> before = listing(tmp);
+    String[] where = {"--repo", repo.dir().toString(), "--ref", "main", "--target", target.toString()};
+    String[] withState = {"--repo", repo.dir().toString(), "--ref", "main", "--target", target.toString(),
+        "--state", state.toString()};
+    for (String[] w : List.of(where, withState)) {
+      Run plan = gitops(args("plan", w).toArray(String[]::new));
+      assertThat(plan.code()).as("%s", plan).isZero();
+      assertThat(plan.out()).contains("app.properties");
+      Run diff = gitops(args("diff", w).toArray(String[]::new));
+      assertThat(diff.code()).as("%s", diff).isZero();
+      Run status = gitops(args("status", w).toArray(String[]::new));
+      assertThat(status.code()).as("%s", status).isEqualTo(ExitCodes.PENDING);
+      Run history = gitops(args("history", w).toArray(String[]::new));
+      assertThat(history.code()).as("%s", history).isZero();
+      assertThat(history.out()).contains("No syncs recorded yet.");
+    }
+    assertThat(listing(tmp)).as("nothing created").isEqualTo(before);
+
+    // After a sync they read the store it made, and still change nothing.
+    assertThat(gitops(args("sync", where).toArray(String[]::new)).code()).isZero();
+    Set<String> synced = listing(target);
+    assertThat(gitops(args("status", where).toArray(String[]::new)).code()).isZero();
+    assertThat(gitops(args("plan", where).toArray(String[]::new)).code()).isZero();
+    assertThat(listing(target)).isEqualTo(synced);
+  }
+
+  @Test
+  void aStoreReachedThroughASymlinkCannotBeWrittenByGit() throws Exception {
+    Path target = Files.createDirectories(tmp.resolve("target"));
+    Files.createDirectories(target.resolve("state"));
+    Path link = Files.createSymbolicLink(tmp.resolve("state-link"), target.resolve("state"));
+    repo.write("state/inventory/files%3Afile%3A%3Avictim.json", "{}").commit("forge an inventory entry");
+    Run r = gitops("sync", "--repo", repo.dir().toString(), "--ref", "main", "--target", target.toString(),
+        "--state", link.toString());
+    assertThat(r.code()).as("%s", r).isEqualTo(ExitCodes.ERROR);
+    assertThat(r.err()).contains("state/inventory").contains("excluded directory");
+    assertThat(target.resolve("state/inventory")).doesNotExist();
+    assertThat(target.resolve("app.properties")).doesNotExist();
+  }
+
+  @Test
+  void aTargetInsideTheStoreIsRefusedNamingBoth() throws Exception {
+    Path state = Files.createDirectories(tmp.resolve("state"));
+    Path link = Files.createSymbolicLink(tmp.resolve("link"), state);
+    Run r = gitops("sync", "--repo", repo.dir().toString(), "--ref", "main", "--target",
+        link.resolve("target").toString(), "--state", state.toString());
+    assertThat(r.code()).as("%s", r).isEqualTo(ExitCodes.ERROR);
+    assertThat(r.err()).contains(link.resolve("target").toString()).contains(state.toRealPath().toString());
+    Run same = gitops("sync", "--repo", repo.dir().toString(), "--target", state.toString(), "--state", state.toString());
+    assertThat(same.code()).isEqualTo(ExitCodes.ERROR);
+    assertThat(same.err()).contains("excluded directory");
+    assertThat(listing(state)).containsOnly("");
+  }
+
+  @Test
+  void twoOwnersOnOneTargetNeverDeleteEachOthersFiles() throws Exception {
+    Path target = tmp.resolve("target");
+    FixtureRepo other = FixtureRepo.init(tmp.resolve("other"));
+    other.write("b.txt", "B\n").write("app.properties", "name=other\n").commit("team b");
+    Run a = gitops("sync", "--repo", repo.dir().toString(), "--ref", "main", "--target", target.toString(),
+        "--owner", "team-a", "--state", tmp.resolve("state-a").toString());
+    assertThat(a.code()).as("%s", a).isZero();
+    Run b = gitops("sync", "--repo", other.dir().toString(), "--ref", "main", "--target", target.toString(),
+        "--owner", "team-b", "--state", tmp.resolve("state-b").toString());
+    assertThat(Files.readString(target.resolve("app.properties"))).isEqualTo("name=shop\n");
+    assertThat(b.out()).contains("team-a");
+    other.remove("b.txt").remove("app.properties").write("README", "").commit("nothing for the target");
+    Run bEmpty = gitops("sync", "--repo", other.dir().toString(), "--ref", "main", "--target", target.toString(),
+        "--owner", "team-b", "--state", tmp.resolve("state-b").toString(), "--allow-empty");
+    assertThat(bEmpty.code()).as("%s", bEmpty).isZero();
+    assertThat(target.resolve("app.properties")).hasContent("name=shop");
+    assertThat(target.resolve("conf/site.conf")).hasContent("listen 80");
+    assertThat(target.resolve("b.txt")).doesNotExist();
+    // The default store shared by two owners: the second one deletes nothing of the first's either.
+    Run c = gitops("sync", "--repo", other.dir().toString(), "--ref", "main", "--target", target.toString(),
+        "--owner", "team-c", "--state", tmp.resolve("state-a").toString(), "--allow-empty");
+    assertThat(c.code()).as("%s", c).isZero();
+    assertThat(target.resolve("app.properties")).hasContent("name=shop");
+    assertThat(target.resolve("conf/site.conf")).hasContent("listen 80");
+  }
+}

@@ -1,0 +1,230 @@
+package dev.gitops.core.internal.fs;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.OpenOption;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Durable file writes, the one implementation the state store and the local-files provider share:
+ * a new temp file is written and forced, given its permissions, renamed atomically over the
+ * target, then the target's directory is forced so the rename itself survives a power loss. A
+ * crash leaves the old file or the new one, and at most the temp file.
+ *
+ * <p>The caller chooses where the temp file goes ({@link #tempBeside} for a private directory
+ * such as the store's); it is created new (never over an existing file, never through a link) and
+ * readable by the owner only until it is complete.
+ *
+ * <pre>{@code
+ * DurableFiles.write(storeDir.resolve("meta.json"), bytes);   // owner-only, temp file beside it
+ * }</pre>
+ */
+public final class DurableFiles {
+
+  private static final Logger LOG = LoggerFactory.getLogger(DurableFiles.class);
+
+  /** Prefix of the temp files {@link #tempBeside} names; a leftover one is a write whose rename never happened. */
+  public static final String TEMP_PREFIX = ".tmp-";
+
+  /** {@code rw-------}. */
+  public static final Set<PosixFilePermission> OWNER_FILE = PosixFilePermissions.fromString("rw-------");
+  /** {@code rwx------}. */
+  public static final Set<PosixFilePermission> OWNER_DIR = PosixFilePermissions.fromString("rwx------");
+
+  /** How much of the target's name a temp file beside it repeats (the rest of a 255-byte name is room to spare). */
+  private static final int LABEL_CHARS = 64;
+
+  private DurableFiles() {}
+
+  /** Whether the file system of {@code p} has POSIX permissions. */
+  public static boolean posix(Path p) {
+    return p.getFileSystem().supportedFileAttributeViews().contains("posix");
+  }
+
+  /** Creates {@code dir} (and missing parents) with its last segment owner-only; an existing dir is left alone. */
+  public static void createPrivateDirectory(Path dir) throws IOException {
+    if (Files.isDirectory(dir)) {
+      return;
+    }
+    Path parent = dir.toAbsolutePath().getParent();
+    if (parent != null && !Files.isDirectory(parent)) {
+      Files.createDirectories(parent);
+    }
+    try {
+      if (posix(dir)) {
+        Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(OWNER_DIR));
+        // the umask can only remove bits, but set them explicitly in case it is unusual
+        Files.setPosixFilePermissions(dir, OWNER_DIR);
+      } else {
+        Files.createDirectory(dir);
+      }
+    } catch (FileAlreadyExistsException e) {
+      // another thread or process created it between the check and here: fine if a directory
+      if (!Files.isDirectory(dir)) {
+        throw e;
+      }
+      return;
+    }
+    if (parent != null) {
+      forceDirectory(parent);
+    }
+  }
+
+  /**
+   * A fresh temp file name beside {@code target}: {@code .tmp-<start of the name>-<random>.tmp}.
+   * Only for directories nobody else writes in (the store's), where that prefix marks leftovers.
+   */
+  public static Path tempBeside(Path target) {
+    String name = target.getFileName().toString();
+    String label = name.length() > LABEL_CHARS ? name.substring(0, LABEL_CHARS) : name;
+    return target.resolveSibling(TEMP_PREFIX + label + "-" + randomName() + ".tmp");
+  }
+
+  /** Twelve or so random base-36 characters: short, so a temp name never outgrows the name it stands for. */
+  public static String randomName() {
+    return Long.toUnsignedString(ThreadLocalRandom.current().nextLong(), 36);
+  }
+
+  /** Writes {@code bytes} to {@code target} atomically and durably, owner-only. */
+  public static void write(Path target, byte[] bytes) throws IOException {
+    write(target, bytes, () -> { });
+  }
+
+  /**
+   * Writes {@code bytes} to {@code target} atomically and durably, owner-only, running {@code
+   * beforeRename} once the temp file is written and forced (a fault-injection point).
+   */
+  public static void write(Path target, byte[] bytes, Runnable beforeRename) throws IOException {
+    write(target, bytes, tempBeside(target), OWNER_FILE, beforeRename);
+  }
+
+  /**
+   * Writes {@code bytes} to {@code target} atomically and durably through the new file {@code
+   * temp} (on the same file system), which gets {@code permissions} (where the file system has
+   * them) before it is renamed over the target; {@code beforeRename} runs just before the rename.
+   * The temp file is removed when anything fails before the rename.
+   *
+   * @throws FileAlreadyExistsException when {@code temp} already exists (it is left alone)
+   * @throws IOException when the file system cannot rename atomically, naming both paths
+   */
+  public static void write(Path target, byte[] bytes, Path temp, Set<PosixFilePermission> permissions,
+      Runnable beforeRename) throws IOException {
+    createNew(temp);
+    boolean moved = false;
+    try {
+      writeAndForce(temp, bytes);
+      if (posix(temp) && !permissions.equals(OWNER_FILE)) {
+        Files.setPosixFilePermissions(temp, permissions);
+      }
+      beforeRename.run();
+      try {
+        Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      } catch (AtomicMoveNotSupportedException e) {
+        throw new IOException("cannot rename " + temp + " atomically over " + target
+            + " (another file system, or one without atomic renames)", e);
+      }
+      moved = true;
+      // The destination's directory holds the new entry; forcing it makes the rename durable.
+      forceDirectory(target.getParent());
+    } finally {
+      if (!moved) {
+        deleteQuietly(temp);
+      }
+    }
+  }
+
+  /**
+   * Writes {@code bytes} to {@code target} only if it does not exist yet, atomically (a hard
+   * link fails when the name is taken). Returns false when another writer got there first.
+   */
+  public static boolean writeNew(Path target, byte[] bytes) throws IOException {
+    Path dir = target.getParent();
+    Path tmp = tempBeside(target);
+    createNew(tmp);
+    try {
+      writeAndForce(tmp, bytes);
+      try {
+        Files.createLink(target, tmp);
+      } catch (FileAlreadyExistsException e) {
+        return false;
+      } catch (UnsupportedOperationException e) {
+        // no hard links here (some non-POSIX file systems): fall back to a no-replace move,
+        // which is atomic enough when callers also hold the store lock
+        try {
+          Files.move(tmp, target);
+        } catch (FileAlreadyExistsException e2) {
+          return false;
+        }
+      }
+      forceDirectory(dir);
+      return true;
+    } finally {
+      deleteQuietly(tmp);
+    }
+  }
+
+  /** Creates {@code file} empty and owner-only; never over an existing file or through a link. */
+  private static void createNew(Path file) throws IOException {
+    FileAttribute<?>[] attrs = posix(file)
+        ? new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(OWNER_FILE)}
+        : new FileAttribute<?>[0];
+    Files.newByteChannel(file, Set.<OpenOption>of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
+        LinkOption.NOFOLLOW_LINKS), attrs).close();
+  }
+
+  private static void writeAndForce(Path file, byte[] bytes) throws IOException {
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING,
+        LinkOption.NOFOLLOW_LINKS)) {
+      ByteBuffer buf = ByteBuffer.wrap(bytes);
+      while (buf.hasRemaining()) {
+        ch.write(buf);
+      }
+      ch.force(true);
+    }
+  }
+
+  /** Deletes {@code file} if present and forces its directory; returns whether it existed. */
+  public static boolean delete(Path file) throws IOException {
+    boolean existed = Files.deleteIfExists(file);
+    if (existed) {
+      forceDirectory(file.getParent());
+    }
+    return existed;
+  }
+
+  /** Forces a directory's entries (creations, renames, deletions) to disk. */
+  public static void forceDirectory(Path dir) throws IOException {
+    try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+      ch.force(true);
+    } catch (IOException | UnsupportedOperationException e) {
+      // Windows cannot open a directory as a channel and some file systems refuse to fsync one;
+      // there the rename is as durable as the platform allows and failing the write would make
+      // the store unusable, so this is logged and tolerated
+      LOG.debug("cannot fsync directory {} ({}); relying on the file system's own ordering", dir, e.toString());
+    }
+  }
+
+  /** Deletes {@code file} if present; a failure is logged, not thrown. */
+  public static void deleteQuietly(Path file) {
+    try {
+      Files.deleteIfExists(file);
+    } catch (IOException e) {
+      // a leftover temp file is harmless: readers ignore it and the next cleanup removes it
+      LOG.debug("cannot delete temp file {}: {}", file, e.toString());
+    }
+  }
+}
