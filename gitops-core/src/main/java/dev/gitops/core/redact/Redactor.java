@@ -178,19 +178,21 @@ public final class Redactor {
    */
   public Change redact(Change c) {
     Set<FieldPath> mask = c.sensitive();
-    boolean flagged = false;
-    for (FieldChange f : c.fields()) {
-      flagged |= f.sensitive();
+    // A change made elsewhere (a provider's planner, a plan file) may carry a mask its fields do not reflect.
+    List<FieldChange> flagged = flag(c.fields(), mask);
+    boolean any = false;
+    for (FieldChange f : flagged) {
+      any |= f.sensitive();
     }
-    if (mask.isEmpty() && !flagged) {
+    if (mask.isEmpty() && !any) {
       return c;
     }
     Resource r = c.resource();
     if (r != null && !mask.isEmpty()) {
       r = r.withDocument(document(r.document(), mask));
     }
-    List<FieldChange> fields = new ArrayList<>(c.fields().size());
-    for (FieldChange f : c.fields()) {
+    List<FieldChange> fields = new ArrayList<>(flagged.size());
+    for (FieldChange f : flagged) {
       fields.add(!f.sensitive() ? f
           : new FieldChange(f.path(), f.before() == null ? null : value(f.before()),
               f.after() == null ? null : value(f.after()), true));
