@@ -74,6 +74,13 @@ final class Session implements AutoCloseable {
     if (!t.structured.isEmpty()) {
       files.structured(t.structured.toArray(String[]::new));
     }
+    for (String rule : t.sensitive) {
+      try {
+        files.sensitive(rule);
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("--sensitive: " + e.getMessage(), e);
+      }
+    }
     StateStore store = FileStateStore.open(stateDir);
     try {
       Reconciler.Builder b = Reconciler.builder()
