@@ -163,12 +163,39 @@ public final class Redactor {
     return SensitiveValues.hash(v, Set.of(FieldPath.root()), secretKey);
   }
 
-  /** {@code doc} with the value at every path of {@code mask} hidden; paths it lacks are skipped. */
+  /**
+   * {@code doc} with the value at every path of {@code mask} hidden; paths it lacks are skipped. A
+   * path to an element of a set list hides the whole list: such an element is found by its value,
+   * which a path must not carry, so the list is hidden rather than the element looked up.
+   */
   public JsonNode document(JsonNode doc, Set<FieldPath> mask) {
     if (doc == null || mask.isEmpty()) {
       return doc;
     }
-    return secretKey == null ? SensitiveValues.redact(doc, mask) : SensitiveValues.hash(doc, mask, secretKey);
+    Set<FieldPath> at = reachable(mask);
+    return secretKey == null ? SensitiveValues.redact(doc, at) : SensitiveValues.hash(doc, at, secretKey);
+  }
+
+  /** {@code mask} with each path cut before its first segment that is neither a field, a key nor an index. */
+  private static Set<FieldPath> reachable(Set<FieldPath> mask) {
+    Set<FieldPath> out = null;
+    for (FieldPath p : mask) {
+      FieldPath cut = FieldPath.root();
+      for (FieldPath.Segment s : p.segments()) {
+        if (!(s instanceof FieldPath.Field || s instanceof FieldPath.Key || s instanceof FieldPath.Index)) {
+          break;
+        }
+        cut = cut.append(s);
+      }
+      if (cut.size() != p.size() && out == null) {
+        out = new LinkedHashSet<>(mask);
+      }
+      if (out != null) {
+        out.remove(p);
+        out.add(cut);
+      }
+    }
+    return out == null ? mask : out;
   }
 
   /**

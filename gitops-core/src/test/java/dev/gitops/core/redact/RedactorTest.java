@@ -105,4 +105,13 @@ class RedactorTest {
     assertThat(Documents.canonicalJson(ops.get(0).value())).doesNotContain("v-at");
     assertThat(Documents.canonicalJson(ops.get(1).value())).doesNotContain("v-above").contains("TOKEN");
   }
+
+  @Test
+  void aMaskedSetElementHidesItsWholeList() {
+    MergeRules rules = MergeRules.builder().setList("/tokens").sensitive("/tokens/*", KeySelector.ANY).build();
+    Change c = Redactor.complete(delete(j("{'tokens':['tok-a','tok-b'],'kind':'x'}")), rules, Set.of());
+    assertThat(c.sensitive()).isNotEmpty();
+    JsonNode shown = Redactor.marking().redact(c).live();
+    assertThat(shown).isEqualTo(j("{'tokens':'(sensitive)','kind':'x'}"));
+  }
 }
