@@ -11,11 +11,11 @@ OUT="$ROOT/benchmarks/results"
 RAW="$OUT/raw"
 mkdir -p "$RAW"
 JAR="$ROOT/benchmarks/target/benchmarks.jar"
-CLI="$ROOT/examples/target/gitops.jar"
+CLI="$ROOT/gitops-cli/target/gitops.jar"
 START=$(date +%s)
 
 echo "== build (no tests)"
-mvn -q -B -o package -DskipTests -pl benchmarks,examples -am
+mvn -q -B -o package -DskipTests -pl benchmarks,gitops-cli -am
 
 echo "== machine"
 {
@@ -61,9 +61,9 @@ measure() {
 {
   echo "{"
   read -r ms rss rc < <(measure java -jar "$CLI" --version)
-  echo "  \"startup\": {\"command\": \"java -jar examples/target/gitops.jar --version\", \"ms\": $ms, \"peakRssKb\": $rss},"
+  echo "  \"startup\": {\"command\": \"java -jar gitops-cli/target/gitops.jar --version\", \"ms\": $ms, \"peakRssKb\": $rss},"
   read -r ms rss rc < <(measure java -jar "$CLI" --help)
-  echo "  \"help\": {\"command\": \"java -jar examples/target/gitops.jar --help\", \"ms\": $ms, \"peakRssKb\": $rss},"
+  echo "  \"help\": {\"command\": \"java -jar gitops-cli/target/gitops.jar --help\", \"ms\": $ms, \"peakRssKb\": $rss},"
   echo "  \"rows\": ["
   first=1
   for n in ${CLI_NS//,/ }; do
@@ -86,7 +86,7 @@ measure() {
     echo "    {\"n\": $n, \"firstSyncMs\": $first_ms, \"firstSyncPeakRssKb\": $first_rss, \"firstExit\": $rc1,"
     echo "     \"noChangeSyncMs\": $same_ms, \"noChangeSyncPeakRssKb\": $same_rss, \"noChangeExit\": $rc2,"
     echo "     \"oneFileSyncMs\": $one_ms, \"oneFileSyncPeakRssKb\": $one_rss, \"oneFileExit\": $rc3,"
-    echo "     \"command\": \"java -jar examples/target/gitops.jar sync --repo REPO --target DIR\"}"
+    echo "     \"command\": \"java -jar gitops-cli/target/gitops.jar sync --repo REPO --target DIR\"}"
     rm -rf "$repo" "$target"
   done
   echo "  ]"
