@@ -2,13 +2,11 @@ package dev.gitops.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
+import dev.gitops.core.redact.ShownText;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -96,7 +94,7 @@ class SecretsCliIT {
       seen.add(ok(repo, "history", List.of()));
       assertThat(live).doesNotExist();
     }
-    seen.add(storeBytes(tmp.resolve("target/.gitops")));
+    seen.add(ShownText.storeBytes(tmp.resolve("target/.gitops")));
     for (String s : seen) {
       assertThat(s).doesNotContain("gitPw1x").doesNotContain("livePw2x").doesNotContain("livePw3x");
     }
@@ -107,15 +105,5 @@ class SecretsCliIT {
     GitopsJar.Result r = GitopsJar.run(tmp, args(repo, command, flags).toArray(String[]::new));
     assertThat(r.code()).as(r.toString()).isZero();
     return r.toString();
-  }
-
-  private static String storeBytes(Path state) throws IOException {
-    StringBuilder all = new StringBuilder();
-    try (Stream<Path> s = Files.walk(state)) {
-      for (Path f : s.filter(Files::isRegularFile).filter(f -> !f.startsWith(state.resolve("git-cache"))).toList()) {
-        all.append(new String(Files.readAllBytes(f), StandardCharsets.ISO_8859_1));
-      }
-    }
-    return all.toString();
   }
 }

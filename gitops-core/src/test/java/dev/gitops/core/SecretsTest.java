@@ -2,11 +2,9 @@ package dev.gitops.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.gitops.api.Action;
 import dev.gitops.api.Change;
 import dev.gitops.api.Documents;
-import dev.gitops.api.FieldChange;
 import dev.gitops.api.KeySelector;
 import dev.gitops.api.MergeRules;
 import dev.gitops.api.OwnerMark;
@@ -18,6 +16,7 @@ import dev.gitops.api.ResourceKey;
 import dev.gitops.api.State;
 import dev.gitops.api.SyncEvent;
 import dev.gitops.core.plan.PlanCodec;
+import dev.gitops.core.redact.ShownText;
 import dev.gitops.core.store.InMemoryStateStore;
 import java.util.ArrayList;
 import java.util.List;
@@ -163,7 +162,7 @@ class SecretsTest {
     Plan shown = dev.gitops.core.redact.Redactor.marking().redact(plan);
     for (Change c : shown.changes()) {
       texts.add(c.toString());
-      texts.add(documents(c));
+      texts.add(ShownText.of(c));
       c.fields().forEach(f -> texts.add(f.toString()));
     }
     for (String t : texts) {
@@ -177,31 +176,10 @@ class SecretsTest {
   private void assertEventsHide(String... secrets) {
     assertThat(events).isNotEmpty();
     for (SyncEvent e : events) {
-      StringBuilder all = new StringBuilder(e.toString());
-      if (e instanceof SyncEvent.Planned pl) {
-        pl.plan().changes().forEach(c -> all.append(documents(c)));
-      } else if (e instanceof SyncEvent.ChangeStarted cs) {
-        all.append(documents(cs.change()));
-      } else if (e instanceof SyncEvent.ChangeFinished cf) {
-        all.append(documents(cf.change()));
-      } else if (e instanceof SyncEvent.Finished f) {
-        f.result().plan().changes().forEach(c -> all.append(documents(c)));
-      }
+      String all = ShownText.of(e);
       for (String s : secrets) {
-        assertThat(all.toString()).doesNotContain(s);
+        assertThat(all).doesNotContain(s);
       }
     }
-  }
-
-  private static String documents(Change c) {
-    StringBuilder sb = new StringBuilder();
-    for (JsonNode d : new JsonNode[] {c.live(), c.desired(), c.target(), c.resource() == null ? null : c.resource().document()}) {
-      sb.append(d == null ? "" : Documents.canonicalJson(d)).append('\n');
-    }
-    c.patch().forEach(op -> sb.append(Documents.canonicalJson(op.toJson())));
-    for (FieldChange f : c.fields()) {
-      sb.append(f.before()).append(f.after());
-    }
-    return sb.toString();
   }
 }

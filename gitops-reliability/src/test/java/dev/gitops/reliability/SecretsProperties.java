@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.gitops.api.Action;
 import dev.gitops.api.Change;
 import dev.gitops.api.Documents;
-import dev.gitops.api.FieldChange;
 import dev.gitops.api.KeySelector;
 import dev.gitops.api.MergeRules;
 import dev.gitops.api.OwnerMark;
@@ -20,6 +19,7 @@ import dev.gitops.api.SyncResult;
 import dev.gitops.cli.PlanRenderer;
 import dev.gitops.core.Reconciler;
 import dev.gitops.core.plan.PlanCodec;
+import dev.gitops.core.redact.ShownText;
 import dev.gitops.core.store.FileStateStore;
 import dev.gitops.testkit.InMemoryProvider;
 import java.io.ByteArrayOutputStream;
@@ -35,7 +35,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.stream.Stream;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Assume;
@@ -193,7 +192,7 @@ class SecretsProperties {
       render(r.plan());
       rendered.add(r.toString());
       rendered.add(reconciler.history().toString());
-      rendered.add(storeBytes(dir.resolve("state")));
+      rendered.add(ShownText.storeBytes(dir.resolve("state")));
     }
 
     /** Every rendering of a plan: the plan file and JSON diff, the CLI's text and Markdown, every text form. */
@@ -214,24 +213,13 @@ class SecretsProperties {
 
     /** An event's text and every document it carries: listeners forward them (notifications, progress). */
     void event(SyncEvent e) {
-      rendered.add(e.toString());
-      if (e instanceof SyncEvent.Planned p) {
-        p.plan().changes().forEach(c -> rendered.add(documents(c)));
-      } else if (e instanceof SyncEvent.ChangeStarted c) {
-        rendered.add(documents(c.change()));
-      } else if (e instanceof SyncEvent.ChangeFinished c) {
-        rendered.add(documents(c.change()));
-      } else if (e instanceof SyncEvent.Retrying c) {
-        rendered.add(documents(c.change()));
-      } else if (e instanceof SyncEvent.Finished f) {
-        f.result().plan().changes().forEach(c -> rendered.add(documents(c)));
-      }
+      rendered.add(ShownText.of(e));
     }
 
     void close() throws IOException {
       System.setErr(realErr);
       store.close();
-      rendered.add(storeBytes(dir.resolve("state")));
+      rendered.add(ShownText.storeBytes(dir.resolve("state")));
       rendered.add(logs.toString(StandardCharsets.UTF_8));
       CrashWorld.deleteTree(dir);
     }
@@ -243,18 +231,6 @@ class SecretsProperties {
         }
       }
     }
-  }
-
-  private static String documents(Change c) {
-    StringBuilder sb = new StringBuilder();
-    for (JsonNode d : new JsonNode[] {c.live(), c.desired(), c.target(), c.resource() == null ? null : c.resource().document()}) {
-      sb.append(d == null ? "-" : Documents.canonicalJson(d)).append('\n');
-    }
-    c.patch().forEach(op -> sb.append(Documents.canonicalJson(op.toJson())).append('\n'));
-    for (FieldChange f : c.fields()) {
-      sb.append(f.path()).append(' ').append(f.before()).append(' ').append(f.after()).append('\n');
-    }
-    return sb.toString();
   }
 
   private static boolean noneContainsAnother(List<String> s) {
@@ -336,17 +312,5 @@ class SecretsProperties {
       list.add(text(v));
     }
     return Resource.of(key, Documents.object(Map.of("tokens", Documents.array(list), "kind", text("Secret"))));
-  }
-
-  private static String storeBytes(Path state) throws IOException {
-    StringBuilder all = new StringBuilder();
-    List<Path> files = new ArrayList<>();
-    try (Stream<Path> s = Files.walk(state)) {
-      s.filter(Files::isRegularFile).forEach(files::add);
-    }
-    for (Path f : files) {
-      all.append(f).append('\n').append(new String(Files.readAllBytes(f), StandardCharsets.ISO_8859_1)).append('\n');
-    }
-    return all.toString();
   }
 }

@@ -14,6 +14,7 @@ import dev.gitops.api.spi.Decoder;
 import dev.gitops.api.spi.SourceFile;
 import dev.gitops.core.Reconciler;
 import dev.gitops.core.plan.PlanCodec;
+import dev.gitops.core.redact.ShownText;
 import dev.gitops.core.source.GitSource;
 import dev.gitops.core.source.TestGitRepo;
 import dev.gitops.core.store.FileStateStore;
@@ -23,7 +24,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -135,20 +135,10 @@ class SensitiveFilesTest {
       SyncResult deleted = r.sync();
       assertThat(deleted.isSuccessful()).as(deleted.toString()).isTrue();
       seen.add(r.history().toString());
-      seen.add(storeBytes(state));
+      seen.add(ShownText.storeBytes(state));
     }
     for (String s : seen) {
       assertThat(s).doesNotContain("git-pw-1").doesNotContain("live-pw-2").doesNotContain("live-pw-3");
     }
-  }
-
-  private static String storeBytes(Path state) throws IOException {
-    StringBuilder all = new StringBuilder();
-    try (Stream<Path> s = Files.walk(state)) {
-      for (Path f : s.filter(Files::isRegularFile).filter(f -> !f.startsWith(state.resolve("git-cache"))).toList()) {
-        all.append(new String(Files.readAllBytes(f), StandardCharsets.ISO_8859_1));
-      }
-    }
-    return all.toString();
   }
 }
