@@ -75,6 +75,24 @@ class SensitiveFilesTest {
   }
 
   @Test
+  void aLiveStructuredFileThatDoesNotParseIsReportedWithoutQuotingIt() throws IOException {
+    LocalFilesProvider p = LocalFilesProvider.builder(tmp.resolve("t")).structured("*.json").build();
+    Files.createDirectories(tmp.resolve("t"));
+    Files.writeString(tmp.resolve("t/app.json"), "{\"pw\": hunter2-live-unquoted}");
+    java.io.PrintStream realErr = System.err;
+    java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+    System.setErr(new java.io.PrintStream(err, true, StandardCharsets.UTF_8));
+    try {
+      ResourceKey key = p.keyOf("app.json");
+      assertThat(p.observe(List.of(key), dev.gitops.api.spi.CallContext.of("o", "r", java.time.Duration.ofSeconds(5)))
+          .get(key).live().has("content")).isTrue();
+    } finally {
+      System.setErr(realErr);
+    }
+    assertThat(err.toString(StandardCharsets.UTF_8)).contains("app.json").contains("line 1").doesNotContain("hunter2");
+  }
+
+  @Test
   void repositoryConfigAddsRulesAndBadConfigNamesTheFile() {
     Decoder d = LocalFilesProvider.builder(tmp.resolve("t")).structured("**/*.yaml").build().decoder().orElseThrow();
     Decoder configured = d.configure(file(".gitops.yaml", "files:\n  sensitive:\n    - \"k8s/*.yaml:/data/*\"\n"));
