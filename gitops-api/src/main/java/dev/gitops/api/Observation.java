@@ -81,4 +81,12 @@ public record Observation(ResourceKey key, Status status, JsonNode live, String 
   public boolean isUnknown() {
     return status == Status.UNKNOWN;
   }
+
+  /** Everything but the live document, which appears only as a digest: it may hold secrets. */
+  @Override
+  public String toString() {
+    return "Observation[key=" + key + ", status=" + status + ", live="
+        + (live == null ? "null" : "sha256:" + Documents.digest(live).substring(0, 12)) + ", version=" + version
+        + ", mark=" + mark + ", reason=" + reason + "]";
+  }
 }

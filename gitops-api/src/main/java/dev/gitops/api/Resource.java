@@ -80,6 +80,16 @@ public record Resource(ResourceKey key, JsonNode document, Origin origin, Sorted
     return java.util.HexFormat.of().formatHex(md.digest());
   }
 
+  /**
+   * Key, origin and metadata; the document only as a digest. The generated record text printed
+   * the document whole, so a secret in it reached any log line or message that named the resource.
+   */
+  @Override
+  public String toString() {
+    return "Resource[key=" + key + ", origin=" + origin + ", document=sha256:" + digest().substring(0, 12)
+        + ", dependsOn=" + dependsOn + ", wave=" + wave + ", policy=" + policy + ", sensitive=" + sensitive + "]";
+  }
+
   /** Builds {@link Resource}. */
   public static final class Builder {
     private final ResourceKey key;

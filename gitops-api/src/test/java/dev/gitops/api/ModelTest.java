@@ -126,4 +126,14 @@ class ModelTest {
     assertThat(r.changedAnything()).isFalse();
     assertThat(Set.of(Outcome.Kind.values())).filteredOn(Outcome.Kind::isOk).hasSize(5);
   }
+
+  @Test
+  void resourceAndObservationTextShowDocumentsOnlyAsDigests() {
+    ResourceKey key = ResourceKey.of("m", "thing", "", "db");
+    com.fasterxml.jackson.databind.node.ObjectNode doc = JsonNodeFactory.instance.objectNode().put("password", "hunter2-in-text");
+    Resource r = Resource.of(key, doc);
+    Observation o = Observation.present(key, doc, "v1");
+    assertThat(r.toString()).contains("key=m:thing::db").contains("sha256:").doesNotContain("hunter2");
+    assertThat(o.toString()).contains("PRESENT").contains("sha256:").doesNotContain("hunter2");
+  }
 }

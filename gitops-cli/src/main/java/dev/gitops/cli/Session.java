@@ -105,6 +105,13 @@ final class Session implements AutoCloseable {
     if (!t.structured.isEmpty()) {
       files.structured(t.structured.toArray(String[]::new));
     }
+    for (String rule : t.sensitive) {
+      try {
+        files.sensitive(rule);
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("--sensitive: " + e.getMessage(), e);
+      }
+    }
     StateStore store = readOnly ? FileStateStore.openReadOnly(stateDir) : FileStateStore.open(stateDir);
     GitSource git = null;
     try {

@@ -4,6 +4,7 @@ import dev.gitops.api.Change;
 import dev.gitops.api.FieldChange;
 import dev.gitops.api.Plan;
 import dev.gitops.core.SyncOptions;
+import dev.gitops.core.redact.Redactor;
 import java.io.PrintWriter;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -39,7 +40,8 @@ final class StatusCommand implements Callable<Integer> {
     }
   }
 
-  static void print(Plan plan, Session s, PrintWriter out) {
+  static void print(Plan raw, Session s, PrintWriter out) {
+    Plan plan = Redactor.marking().redact(raw);
     String rev = PlanRenderer.shortRevision(plan.revision());
     List<Change> drifted = plan.changes().stream().filter(Change::drift).toList();
     List<Change> other = plan.changes().stream()

@@ -48,6 +48,14 @@ public final class TargetOptions {
       description = "Files merged field by field (JSON/YAML) rather than as whole text, for example '**/*.json'.")
   List<String> structured = new ArrayList<>();
 
+  /** Sensitive rules of the files provider. */
+  @Option(names = "--sensitive", paramLabel = "GLOB:POINTER",
+      description = "Values at POINTER (a JSON pointer, '*' one segment, '**' any) in the files matching GLOB are "
+          + "secret: shown as (sensitive), stored only as keyed hashes. The pointer reaches into --structured "
+          + "files; any other file a rule matches, or a rule without ':POINTER', is secret whole. Repeatable; "
+          + "the repository's .gitops.yaml can list more (files.sensitive).")
+  List<String> sensitive = new ArrayList<>();
+
   /** SSH private key for ssh:// and user@host:path repositories. */
   @Option(names = "--ssh-key", paramLabel = "FILE",
       description = "Private key for SSH repositories; its passphrase, if any, is read from the environment variable GITOPS_SSH_PASSPHRASE.")

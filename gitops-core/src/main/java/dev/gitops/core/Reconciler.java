@@ -36,6 +36,7 @@ import dev.gitops.core.plan.LastApplied;
 import dev.gitops.core.plan.PlanInput;
 import dev.gitops.core.plan.PlanOptions;
 import dev.gitops.core.plan.Planner;
+import dev.gitops.core.redact.Redactor;
 import dev.gitops.core.store.InMemoryStateStore;
 import java.time.Duration;
 import java.time.Instant;
@@ -509,7 +510,12 @@ public final class Reconciler {
     return new CallContext(owner, revision, Instant.now().plus(options.execution().callTimeout()), cancellation);
   }
 
-  private void emit(SyncEvent e) {
+  private void emit(SyncEvent raw) {
+    if (listeners.isEmpty()) {
+      return;
+    }
+    // Listeners render and forward events (progress lines, notifications): they get them redacted.
+    SyncEvent e = Redactor.marking().redact(raw);
     for (SyncListener l : listeners) {
       try {
         l.onEvent(e);

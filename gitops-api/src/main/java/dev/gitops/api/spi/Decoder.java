@@ -31,4 +31,23 @@ public interface Decoder {
   default String fingerprint() {
     return getClass().getName();
   }
+
+  /**
+   * This decoder configured by the repository's own config file ({@code .gitops.yaml} at the root
+   * of the source's path), read at the same revision as the files it then decodes; that file is
+   * never decoded as a resource. A decoder that reads settings from it returns a new decoder whose
+   * {@link #fingerprint} reflects them; the default ignores the file.
+   *
+   * <pre>{@code
+   * public Decoder configure(SourceFile config) {
+   *   Settings s = Settings.parse(config);          // a DecodeException names config.path() when bad
+   *   return s.isEmpty() ? this : new MyDecoder(s);
+   * }
+   * }</pre>
+   *
+   * @throws dev.gitops.api.DecodeException naming the config file when this decoder's part of it is bad
+   */
+  default Decoder configure(SourceFile repositoryConfig) {
+    return this;
+  }
 }

@@ -56,6 +56,7 @@ import org.slf4j.LoggerFactory;
  * LocalFilesProvider files = LocalFilesProvider.builder(Path.of("/etc/myapp"))
  *     .exclude(Path.of("/etc/myapp/.gitops"))          // the state store's directory
  *     .structured("*.json", "config/*.yaml", "conf.d/**")  // merge these field by field
+ *     .sensitive("config/db.yaml:/password")            // never shown, stored only hashed
  *     .build();
  * }</pre>
  *
@@ -81,6 +82,17 @@ import org.slf4j.LoggerFactory;
  *       100755) the default mode with an execute bit wherever it has a read bit ({@code 0644}
  *       gives {@code 0755}); an execute bit removed by hand is drift that a sync puts back.
  * </ul>
+ *
+ * <h2>Secrets</h2>
+ *
+ * <p>{@linkplain Builder#sensitive(String, String) Sensitive rules} ({@code <glob>:<json-pointer>})
+ * and the {@code files.sensitive} list of the repository's {@code .gitops.yaml} say which values
+ * are secret. The decoder marks them on each resource ({@link Resource#sensitive()}), so the engine
+ * redacts them in every plan, diff, event and log line — in the live file too, and after the
+ * file left Git — and stores them only as keyed hashes. A pointer reaches into structured files
+ * only: there {@code <pointer>} marks {@code /data<pointer>} (and {@code content}, which is what a
+ * live copy that does not parse is observed as); a rule that matches any other file, or has no
+ * pointer, marks the whole file. Parse errors of a file a rule matches do not quote it.
  *
  * <h2>Safety</h2>
  *
@@ -141,6 +153,7 @@ public final class LocalFilesProvider implements Provider {
   private final List<Path> excluded;
   private final List<Glob> structured;
   private final String defaultMode;
+  private final SensitiveFiles sensitive;
   private final Decoder decoder;
   /** Temp directories already cleaned of a killed process's leftovers (once per provider). */
   private final Set<Path> cleanedTemps = ConcurrentHashMap.newKeySet();
@@ -161,7 +174,8 @@ public final class LocalFilesProvider implements Provider {
     this.excluded = List.copyOf(ex);
     this.structured = List.copyOf(b.structured);
     this.defaultMode = b.defaultMode;
-    this.decoder = new FilesDecoder();
+    this.sensitive = b.sensitive;
+    this.decoder = new FilesDecoder(sensitive);
     try {
       layout();
     } catch (Refusal r) {
@@ -428,8 +442,9 @@ public final class LocalFilesProvider implements Provider {
         doc = new LinkedHashMap<>();
         doc.put(FileFormats.DATA, FileFormats.parse(Format.of(name), bytes));
       } catch (IOException e) {
-        LOG.warn("live file {} does not parse as {}; observing it as plain content so a sync can repair it: {}",
-            file, Format.of(name), describe(e));
+        // Only where: a parser's message quotes the text it choked on, which may be a secret.
+        LOG.warn("live file {} does not parse as {} ({}); observing it as plain content so a sync can repair it",
+            file, Format.of(name), where(e));
         doc = null;
       }
     }
@@ -826,6 +841,14 @@ public final class LocalFilesProvider implements Provider {
     return Outcome.permanentFailure(e.getMessage(), e);
   }
 
+  /** Where a parse failed ({@code line 3, column 7}), without the parser's message. */
+  private static String where(IOException e) {
+    if (e instanceof JsonProcessingException j && j.getLocation() != null) {
+      return "line " + j.getLocation().getLineNr() + ", column " + j.getLocation().getColumnNr();
+    }
+    return e.getClass().getSimpleName();
+  }
+
   private static String why(CallContext ctx) {
     return ctx.cancellation().isCancelled() ? "cancelled (" + ctx.cancellation().reason() + ")" : "deadline passed";
   }
@@ -848,6 +871,13 @@ public final class LocalFilesProvider implements Provider {
 
   /** Maps every source file to the target file at the same relative path. */
   private final class FilesDecoder implements Decoder {
+
+    /** The builder's sensitive rules, and those of the repository config once {@link #configure}d. */
+    private final SensitiveFiles rules;
+
+    FilesDecoder(SensitiveFiles rules) {
+      this.rules = rules;
+    }
 
     @Override
     public boolean claims(String path) {
@@ -876,9 +906,9 @@ public final class LocalFilesProvider implements Provider {
         } catch (JsonProcessingException e) {
           int line = e.getLocation() == null ? 1 : Math.max(1, e.getLocation().getLineNr());
           throw new DecodeException(Origin.of(path, line, file.revision()),
-              "not valid " + Format.of(path) + ": " + e.getOriginalMessage(), e);
+              "not valid " + Format.of(path) + ": " + problem(path, e.getOriginalMessage()), e);
         } catch (IOException e) {
-          throw new DecodeException(origin, "not valid " + Format.of(path) + ": " + e.getMessage(), e);
+          throw new DecodeException(origin, "not valid " + Format.of(path) + ": " + problem(path, e.getMessage()), e);
         }
         doc.put(FileFormats.DATA, data);
         gitTexts.put(key, new GitText(Format.of(path), file.content().clone(), data));
@@ -886,12 +916,26 @@ public final class LocalFilesProvider implements Provider {
         doc = FileFormats.plain(file.content());
       }
       doc.put(FileFormats.MODE, Documents.nodes().textNode(file.executable() ? Modes.executable(defaultMode) : defaultMode));
-      return List.of(Resource.builder(key).document(Documents.object(doc)).origin(origin).build());
+      return List.of(Resource.builder(key).document(Documents.object(doc)).origin(origin)
+          .sensitive(rules.marks(path, isStructured(path))).build());
     }
 
     @Override
     public String fingerprint() {
-      return LocalFilesProvider.class.getName() + "|" + id + "|" + structured + "|" + defaultMode + "|" + excluded;
+      return LocalFilesProvider.class.getName() + "|" + id + "|" + structured + "|" + defaultMode + "|" + excluded
+          + "|" + rules;
+    }
+
+    /** This decoder with the {@code files.sensitive} rules of the repository's config file added. */
+    @Override
+    public Decoder configure(SourceFile repositoryConfig) {
+      List<SensitiveFiles.Rule> more = SensitiveFiles.fromConfig(repositoryConfig);
+      return more.isEmpty() ? this : new FilesDecoder(rules.plus(more));
+    }
+
+    /** A parser's message, unless the file holds secrets: the message may quote the text it choked on. */
+    private String problem(String path, String message) {
+      return rules.matches(path) ? "(details withheld: the file matches a sensitive rule)" : message;
     }
   }
 
@@ -904,6 +948,7 @@ public final class LocalFilesProvider implements Provider {
     private final List<Path> excluded = new ArrayList<>();
     private final List<Glob> structured = new ArrayList<>();
     private String defaultMode = "0644";
+    private SensitiveFiles sensitive = SensitiveFiles.NONE;
 
     private Builder(Path target) {
       this.target = Objects.requireNonNull(target, "target").toAbsolutePath().normalize();
@@ -937,6 +982,37 @@ public final class LocalFilesProvider implements Provider {
       for (String g : globs) {
         structured.add(Glob.of(g));
       }
+      return this;
+    }
+
+    /**
+     * Values at {@code pointer} (a JSON-pointer pattern with {@code *} and {@code **}, as in
+     * {@link dev.gitops.api.PathPattern}) in the files matching {@code glob} are sensitive: redacted
+     * in every plan, diff, event and log line, and kept in the state store only as keyed hashes. A
+     * pointer reaches into structured files only (see {@link #structured}); a rule matching any
+     * other file, or with an empty pointer or {@code "/"}, makes the whole file sensitive.
+     *
+     * <pre>{@code
+     * LocalFilesProvider.builder(dir).structured("k8s/*.yaml").sensitive("k8s/*-secret.yaml", "/data/*");
+     * }</pre>
+     *
+     * @throws IllegalArgumentException naming the rule when the glob or pointer is malformed
+     */
+    public Builder sensitive(String glob, String pointer) {
+      String text = pointer == null || pointer.isEmpty() ? glob : glob + ":" + pointer;
+      sensitive = sensitive.plus(List.of(SensitiveFiles.rule(glob, pointer, text)));
+      return this;
+    }
+
+    /**
+     * A sensitive rule written {@code <glob>:<json-pointer>} (or {@code <glob>} for the whole file),
+     * as the CLI's {@code --sensitive} and the repository config's {@code files.sensitive} take it;
+     * see {@link #sensitive(String, String)}.
+     *
+     * @throws IllegalArgumentException naming the rule when it is malformed
+     */
+    public Builder sensitive(String rule) {
+      sensitive = sensitive.plus(List.of(SensitiveFiles.parse(rule)));
       return this;
     }
 

@@ -18,7 +18,7 @@ import dev.gitops.api.PatchOp;
 import dev.gitops.api.Plan;
 import dev.gitops.api.Resource;
 import dev.gitops.api.ResourceKey;
-import dev.gitops.core.merge.SensitiveValues;
+import dev.gitops.core.redact.Redactor;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.HashSet;
@@ -46,7 +46,6 @@ public final class PlanCodec {
   public static final int FORMAT = 1;
 
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-  private static final String REDACTED_PATCH_VALUE = "(sensitive: see fields)";
 
   private PlanCodec() {}
 
@@ -66,8 +65,10 @@ public final class PlanCodec {
     ObjectNode unobserved = root.putObject("unobserved");
     plan.unobserved().forEach(unobserved::put);
     ArrayNode changes = root.putArray("changes");
+    // Every document, patch value and field of every change goes out through the one redactor.
+    Redactor redactor = Redactor.hashing(secretKey);
     for (Change c : plan.changes()) {
-      changes.add(change(c, plan, secretKey));
+      changes.add(change(redactor.redact(c), plan));
     }
     try {
       return JSON.writeValueAsString(root);
@@ -76,7 +77,7 @@ public final class PlanCodec {
     }
   }
 
-  private static ObjectNode change(Change c, Plan plan, byte[] secretKey) {
+  private static ObjectNode change(Change c, Plan plan) {
     ObjectNode n = JSON.createObjectNode();
     n.put("key", c.key().toString());
     if (c.previousKey() != null) {
@@ -102,19 +103,14 @@ public final class PlanCodec {
       ArrayNode sens = meta.putArray("sensitive");
       r.sensitive().forEach(p -> sens.add(p.toString()));
     }
-    Set<FieldPath> sensitive = c.sensitive();
     ArrayNode sens = n.putArray("sensitive");
-    sensitive.stream().sorted().forEach(p -> sens.add(p.toString()));
-    putDoc(n, "live", c.live(), sensitive, secretKey);
-    putDoc(n, "desired", c.desired(), sensitive, secretKey);
-    putDoc(n, "target", c.target(), sensitive, secretKey);
+    c.sensitive().stream().sorted().forEach(p -> sens.add(p.toString()));
+    putDoc(n, "live", c.live());
+    putDoc(n, "desired", c.desired());
+    putDoc(n, "target", c.target());
     ArrayNode patch = n.putArray("patch");
     for (PatchOp op : c.patch()) {
-      ObjectNode o = (ObjectNode) Documents.mutableCopy(op.toJson());
-      if (!sensitive.isEmpty() && op.value() != null) {
-        o.put("value", REDACTED_PATCH_VALUE);
-      }
-      patch.add(o);
+      patch.add(op.toJson());
     }
     ArrayNode fields = n.putArray("fields");
     for (FieldChange f : c.fields()) {
@@ -122,24 +118,19 @@ public final class PlanCodec {
       o.put("path", f.path().toString());
       o.put("sensitive", f.sensitive());
       if (f.before() != null) {
-        o.set("before", f.sensitive() ? hashed(f.before(), secretKey) : f.before());
+        o.set("before", f.before());
       }
       if (f.after() != null) {
-        o.set("after", f.sensitive() ? hashed(f.after(), secretKey) : f.after());
+        o.set("after", f.after());
       }
     }
     return n;
   }
 
-  private static JsonNode hashed(JsonNode value, byte[] secretKey) {
-    return SensitiveValues.hash(value, Set.of(FieldPath.root()), secretKey);
-  }
-
-  private static void putDoc(ObjectNode n, String name, JsonNode doc, Set<FieldPath> sensitive, byte[] secretKey) {
-    if (doc == null) {
-      return;
+  private static void putDoc(ObjectNode n, String name, JsonNode doc) {
+    if (doc != null) {
+      n.set(name, doc);
     }
-    n.set(name, sensitive.isEmpty() ? doc : SensitiveValues.hash(doc, sensitive, secretKey));
   }
 
   /**

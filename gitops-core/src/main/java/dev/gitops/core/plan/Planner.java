@@ -21,6 +21,7 @@ import dev.gitops.api.spi.StoredResource;
 import dev.gitops.core.merge.MergeResult;
 import dev.gitops.core.merge.SensitiveValues;
 import dev.gitops.core.merge.ThreeWayMerge;
+import dev.gitops.core.redact.Redactor;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.ArrayList;
@@ -108,7 +109,7 @@ public final class Planner {
     Map<ResourceKey, String> fingerprints = new HashMap<>(keys.size() * 2);
     SortedSet<ResourceKey> unknown = new TreeSet<>();
     for (ResourceKey key : keys) {
-      Change c = decide(key, in, lookup, fingerprints);
+      Change c = masked(decide(key, in, lookup, fingerprints), in, lookup);
       if (c.action() == Action.SKIP && in.observations().get(key) != null && in.observations().get(key).isUnknown()) {
         unknown.add(key);
       }
@@ -376,18 +377,18 @@ public final class Planner {
 
   /** Field entries at or below a sensitive path are flagged, whether the provider's rules or the decoder marked it. */
   private static List<FieldChange> markSensitive(List<FieldChange> fields, Set<FieldPath> sensitive) {
-    if (sensitive.isEmpty()) {
-      return fields;
-    }
-    List<FieldChange> out = new ArrayList<>(fields.size());
-    for (FieldChange f : fields) {
-      boolean secret = f.sensitive();
-      for (FieldPath s : sensitive) {
-        secret |= s.isPrefixOf(f.path()) || f.path().isPrefixOf(s);
-      }
-      out.add(secret == f.sensitive() ? f : new FieldChange(f.path(), f.before(), f.after(), true));
-    }
-    return out;
+    return Redactor.flag(fields, sensitive);
+  }
+
+  /**
+   * {@code c} with its sensitive mask covering every document it holds, whatever the action: the
+   * provider's and user's rules and the patterns the decoder marked on the desired, last-applied
+   * and pending resource (Git may have dropped a mark together with the field it marked).
+   */
+  private Change masked(Change c, PlanInput in, Lookup lookup) {
+    StoredResource l = lookup.inventory().get(c.key());
+    return Redactor.complete(c, rulesFor(c.key(), in.providers(), in.userRules()),
+        Redactor.marks(lookup.desired().get(c.key()), l == null ? null : l.resource(), lookup.pending().get(c.key())));
   }
 
   /** The owned document: last-applied, with what a crashed apply left pending laid over it. */

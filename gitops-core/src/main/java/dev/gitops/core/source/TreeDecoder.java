@@ -33,6 +33,8 @@ import org.slf4j.LoggerFactory;
 final class TreeDecoder {
 
   static final String IGNORE_FILE = ".gitopsignore";
+  /** The repository config at the root of the sub-path: handed to every decoder, never decoded itself. */
+  static final String CONFIG_FILE = ".gitops.yaml";
   private static final Logger LOG = LoggerFactory.getLogger(TreeDecoder.class);
 
   /** What a decoded file depends on: its content, its path, the decoder and the variables. */
@@ -131,7 +133,7 @@ final class TreeDecoder {
           boolean skip = ignored || isIgnored(levels, rel, isDir);
           if (isDir) {
             tree(tw.getObjectId(0), rel, levels, skip);
-          } else if (!skip && !name.equals(IGNORE_FILE)) {
+          } else if (!skip && !name.equals(IGNORE_FILE) && !rel.equals(CONFIG_FILE)) {
             file(tw.getObjectId(0), rel, mode == FileMode.EXECUTABLE_FILE);
           } else if (skip && !name.equals(IGNORE_FILE)) {
             LOG.debug("{} at {} is ignored by {}", repoPath(rel), revision, IGNORE_FILE);
@@ -170,16 +172,7 @@ final class TreeDecoder {
     }
 
     private byte[] load(ObjectId blob, String rel) throws IOException {
-      long size = reader.getObjectSize(blob, Constants.OBJ_BLOB);
-      if (size > maxFileSize) {
-        throw new DecodeException(Origin.of(rel, 0, revision),
-            "file is " + size + " bytes, more than the limit of " + maxFileSize + " bytes (maxFileSize)");
-      }
-      try {
-        return reader.open(blob, Constants.OBJ_BLOB).getCachedBytes((int) Math.min(Integer.MAX_VALUE - 8, maxFileSize));
-      } catch (LargeObjectException e) {
-        throw new DecodeException(Origin.of(rel, 0, revision), "file is larger than " + maxFileSize + " bytes", e);
-      }
+      return TreeDecoder.this.load(reader, blob, rel, revision);
     }
 
     private void file(ObjectId blob, String rel, boolean executable) throws IOException {
@@ -236,12 +229,48 @@ final class TreeDecoder {
   }
 
   /**
+   * The decoders, each {@linkplain Decoder#configure configured} by the repository config at the
+   * root of the sub-path when there is one (read from the same tree, so settings and files always
+   * come from one revision).
+   */
+  private List<Decoder> configured(ObjectReader reader, ObjectId treeId, String subPath, String revision,
+      List<Decoder> decoders) throws IOException {
+    try (TreeWalk tw = TreeWalk.forPath(reader, CONFIG_FILE, treeId)) {
+      if (tw == null || tw.getFileMode(0) != FileMode.REGULAR_FILE && tw.getFileMode(0) != FileMode.EXECUTABLE_FILE) {
+        return decoders;  // absent; a link of that name is refused by the walk, a directory is walked as files
+      }
+      ObjectId blob = tw.getObjectId(0);
+      String path = subPath.isEmpty() ? CONFIG_FILE : subPath + "/" + CONFIG_FILE;
+      SourceFile config = new SourceFile(path, blob.name(), load(reader, blob, CONFIG_FILE, revision), revision);
+      List<Decoder> out = new ArrayList<>(decoders.size());
+      for (Decoder d : decoders) {
+        out.add(d.configure(config));
+      }
+      LOG.debug("{} at {} configured the decoders", path, revision);
+      return out;
+    }
+  }
+
+  private byte[] load(ObjectReader reader, ObjectId blob, String rel, String revision) throws IOException {
+    long size = reader.getObjectSize(blob, Constants.OBJ_BLOB);
+    if (size > maxFileSize) {
+      throw new DecodeException(Origin.of(rel, 0, revision),
+          "file is " + size + " bytes, more than the limit of " + maxFileSize + " bytes (maxFileSize)");
+    }
+    try {
+      return reader.open(blob, Constants.OBJ_BLOB).getCachedBytes((int) Math.min(Integer.MAX_VALUE - 8, maxFileSize));
+    } catch (LargeObjectException e) {
+      throw new DecodeException(Origin.of(rel, 0, revision), "file is larger than " + maxFileSize + " bytes", e);
+    }
+  }
+
+  /**
    * Decodes every file under {@code treeId} (the tree of the sub-path) at {@code revision}. The
    * cache then holds exactly the files of this tree, which bounds it.
    */
   List<Resource> read(ObjectReader reader, ObjectId treeId, String subPath, String revision, List<Decoder> decoders,
       Cancellation cancellation) throws IOException {
-    Walk walk = new Walk(reader, subPath, revision, decoders, cancellation);
+    Walk walk = new Walk(reader, subPath, revision, configured(reader, treeId, subPath, revision, decoders), cancellation);
     walk.tree(treeId, "", List.of(), false);
     cache = walk.seen;
     unclaimed = new Unclaimed(walk.unclaimedCount, List.copyOf(walk.unclaimedSample));
