@@ -12,6 +12,7 @@ import dev.gitops.api.ResourceKey;
 import dev.gitops.api.SyncResult;
 import dev.gitops.api.spi.Decoder;
 import dev.gitops.api.spi.SourceFile;
+import dev.gitops.core.LogCapture;
 import dev.gitops.core.Reconciler;
 import dev.gitops.core.plan.PlanCodec;
 import dev.gitops.core.redact.ShownText;
@@ -79,17 +80,13 @@ class SensitiveFilesTest {
     LocalFilesProvider p = LocalFilesProvider.builder(tmp.resolve("t")).structured("*.json").build();
     Files.createDirectories(tmp.resolve("t"));
     Files.writeString(tmp.resolve("t/app.json"), "{\"pw\": hunter2-live-unquoted}");
-    java.io.PrintStream realErr = System.err;
-    java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
-    System.setErr(new java.io.PrintStream(err, true, StandardCharsets.UTF_8));
-    try {
+    try (LogCapture logs = LogCapture.of("dev.gitops", "DEBUG")) {
       ResourceKey key = p.keyOf("app.json");
       assertThat(p.observe(List.of(key), dev.gitops.api.spi.CallContext.of("o", "r", java.time.Duration.ofSeconds(5)))
           .get(key).live().has("content")).isTrue();
-    } finally {
-      System.setErr(realErr);
+      String logged = String.join("\n", logs.lines());
+      assertThat(logged).contains("app.json").contains("line 1").doesNotContain("hunter2");
     }
-    assertThat(err.toString(StandardCharsets.UTF_8)).contains("app.json").contains("line 1").doesNotContain("hunter2");
   }
 
   @Test
