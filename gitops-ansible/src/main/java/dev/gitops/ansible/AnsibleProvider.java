@@ -26,6 +26,7 @@ import dev.gitops.api.spi.Provider;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -33,7 +34,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -94,8 +94,14 @@ public final class AnsibleProvider implements Provider {
   private final List<SyncListener> listeners;
   private final List<String> sensitiveNames;
   private final Object lock = new Object();
-  /** Hosts converged since they were last observed: the observe right after apply skips their drift check. */
-  private final Set<String> justConverged = ConcurrentHashMap.newKeySet();
+  /**
+   * Hosts converged since they were last observed, and when: the observe the engine makes right
+   * after apply (its health check) skips their drift check, which would cost a second run of the
+   * playbook. A skip older than {@link #SKIP_WINDOW} is not honoured, so a drift check is never
+   * missed for long when the engine does not wait for health.
+   */
+  private final Map<String, Instant> justConverged = new ConcurrentHashMap<>();
+  private static final Duration SKIP_WINDOW = Duration.ofMinutes(2);
 
   private AnsibleProvider(Builder b) {
     this.id = b.id;
@@ -181,7 +187,8 @@ public final class AnsibleProvider implements Provider {
         continue;
       }
       out.put(k, Observation.present(k, doc, version(doc)));
-      boolean fresh = isHost(k) && justConverged.remove(k.name());
+      Instant converged = isHost(k) ? justConverged.remove(k.name()) : null;
+      boolean fresh = converged != null && converged.plus(SKIP_WINDOW).isAfter(Instant.now());
       if (checkDrift && isHost(k) && !fresh && latest != null
           && Documents.equal(doc, latest.hostDocs().get(k.name()))) {
         inSync.put(k.name(), k);
@@ -377,7 +384,7 @@ public final class AnsibleProvider implements Provider {
       Outcome o = outcome(c.key(), r, e.getKey(), c.action() == Action.CREATE ? Outcome.created() : Outcome.configured());
       if (o.isOk()) {
         hosts.put(e.getKey(), view.get(e.getKey()));
-        justConverged.add(e.getKey());
+        justConverged.put(e.getKey(), Instant.now());
       }
       out.put(c.key(), o);
     }
