@@ -137,6 +137,17 @@ public final class Inventory {
     return out;
   }
 
+  /**
+   * Where {@code ansibleList}, the JSON that {@code ansible-inventory --list} (with {@code
+   * --export} when {@code export}) printed for the same files, differs from {@link
+   * #toListJson(boolean)}; empty when they are equal. Numbers compare by kind and value (Python
+   * prints {@code 1} and {@code 1.0} apart), object keys in any order, lists in order.
+   */
+  public java.util.Optional<String> differenceFrom(JsonNode ansibleList, boolean export) {
+    return java.util.Optional.ofNullable(
+        dev.gitops.ansible.internal.JsonDifference.first("", ansibleList, toListJson(export)));
+  }
+
   private void formatGroup(Group g, boolean export, Set<String> seen, ObjectNode out) {
     ObjectNode entry = Documents.nodes().objectNode();
     out.set(g.name(), entry);

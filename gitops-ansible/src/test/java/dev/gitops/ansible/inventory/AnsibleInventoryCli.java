@@ -7,12 +7,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
-/** Runs the real {@code ansible-inventory --list} and compares JSON the way Python wrote it. */
+/** Runs the real {@code ansible-inventory --list}. */
 final class AnsibleInventoryCli {
 
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -50,53 +49,4 @@ final class AnsibleInventoryCli {
     return JSON.readTree(out);
   }
 
-  /**
-   * Where two JSON trees differ, or null: numbers compare by kind and value (Python prints 1 and
-   * 1.0 differently), object keys in any order, arrays in order.
-   */
-  static String difference(String path, JsonNode want, JsonNode got) {
-    if (want == null || got == null) {
-      return want == got ? null : path + ": want " + want + ", got " + got;
-    }
-    if (want.isNumber() && got.isNumber()) {
-      if (want.isIntegralNumber() != got.isIntegralNumber()) {
-        return path + ": want " + want + ", got " + got + " (int vs float)";
-      }
-      boolean same = want.isIntegralNumber() ? want.bigIntegerValue().equals(got.bigIntegerValue())
-          : want.doubleValue() == got.doubleValue();
-      return same ? null : path + ": want " + want + ", got " + got;
-    }
-    if (want.getNodeType() != got.getNodeType()) {
-      return path + ": want " + want + ", got " + got;
-    }
-    if (want.isObject()) {
-      for (Iterator<String> it = want.fieldNames(); it.hasNext(); ) {
-        String k = it.next();
-        String d = difference(path + "/" + k, want.get(k), got.get(k));
-        if (d != null) {
-          return d;
-        }
-      }
-      for (Iterator<String> it = got.fieldNames(); it.hasNext(); ) {
-        String k = it.next();
-        if (!want.has(k)) {
-          return path + "/" + k + ": unexpected " + got.get(k);
-        }
-      }
-      return null;
-    }
-    if (want.isArray()) {
-      if (want.size() != got.size()) {
-        return path + ": want " + want + ", got " + got;
-      }
-      for (int i = 0; i < want.size(); i++) {
-        String d = difference(path + "/" + i, want.get(i), got.get(i));
-        if (d != null) {
-          return d;
-        }
-      }
-      return null;
-    }
-    return want.equals(got) ? null : path + ": want " + want + ", got " + got;
-  }
 }
