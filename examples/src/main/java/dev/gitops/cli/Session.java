@@ -70,15 +70,24 @@ final class Session implements AutoCloseable {
     if (t.acceptUnknownHosts) {
       source.strictHostKeyChecking(false);
     }
-    LocalFilesProvider.Builder files = LocalFilesProvider.builder(target).id("files").exclude(stateDir);
-    if (!t.structured.isEmpty()) {
-      files.structured(t.structured.toArray(String[]::new));
+    dev.gitops.api.spi.Provider provider;
+    if ("ansible".equals(t.provider)) {
+      dev.gitops.ansible.AnsibleProvider.Builder ansible = dev.gitops.ansible.AnsibleProvider.builder()
+          .inventory(t.inventory).playbook(t.playbook).inventoryOut(t.inventoryOut.toAbsolutePath());
+      listeners.forEach(ansible::listener);
+      provider = ansible.build();
+    } else {
+      LocalFilesProvider.Builder files = LocalFilesProvider.builder(target).id("files").exclude(stateDir);
+      if (!t.structured.isEmpty()) {
+        files.structured(t.structured.toArray(String[]::new));
+      }
+      provider = files.build();
     }
     StateStore store = FileStateStore.open(stateDir);
     try {
       Reconciler.Builder b = Reconciler.builder()
           .source(source.build())
-          .provider(files.build())
+          .provider(provider)
           .store(store)
           .owner(t.owner)
           .options(options);
