@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gitops.ansible.internal.AnsibleYaml;
 import dev.gitops.ansible.internal.HostNames;
 import dev.gitops.ansible.internal.PlaybookBundle;
+import dev.gitops.ansible.internal.RepoPaths;
 import dev.gitops.ansible.inventory.Inventory;
 import dev.gitops.ansible.inventory.InventoryParser;
 import dev.gitops.api.DecodeException;
@@ -86,15 +87,15 @@ public final class AnsibleDecoder implements Decoder {
   AnsibleDecoder(String providerId, String inventoryPath, String playbookPath, String decommissionPath,
       List<String> sensitiveNames, JsonNode extraVars, Function<String, String> vaultFile) {
     this.providerId = providerId;
-    this.inventoryPath = normalize(inventoryPath);
+    this.inventoryPath = RepoPaths.normalize(inventoryPath);
     if (this.inventoryPath.isEmpty()) {
       throw new IllegalArgumentException("the inventory path must name a file or a directory below the source root,"
           + " not the root itself: '" + inventoryPath + "'");
     }
-    this.inventoryBase = parent(this.inventoryPath);
-    this.playbookPath = normalize(playbookPath);
-    this.playbookDir = parent(this.playbookPath);
-    this.decommissionPath = decommissionPath == null ? null : normalize(decommissionPath);
+    this.inventoryBase = RepoPaths.parent(this.inventoryPath);
+    this.playbookPath = RepoPaths.normalize(playbookPath);
+    this.playbookDir = RepoPaths.parent(this.playbookPath);
+    this.decommissionPath = decommissionPath == null ? null : RepoPaths.normalize(decommissionPath);
     List<Pattern> ps = new ArrayList<>();
     for (String n : sensitiveNames) {
       ps.add(Pattern.compile(Pattern.quote(n).replace("*", "\\E.*\\Q")));
@@ -102,22 +103,6 @@ public final class AnsibleDecoder implements Decoder {
     this.sensitive = List.copyOf(ps);
     this.extraVars = Documents.freeze(extraVars);
     this.vaultFile = vaultFile;
-  }
-
-  private static String normalize(String p) {
-    String s = p.replace('\\', '/');
-    while (s.startsWith("./")) {
-      s = s.substring(2);
-    }
-    while (s.endsWith("/")) {
-      s = s.substring(0, s.length() - 1);
-    }
-    return s.equals(".") ? "" : s;
-  }
-
-  private static String parent(String p) {
-    int slash = p.lastIndexOf('/');
-    return slash < 0 ? "" : p.substring(0, slash);
   }
 
   private static boolean under(String path, String dir) {

@@ -14,7 +14,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -22,7 +21,6 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -152,7 +150,7 @@ public final class PlaybookRunner {
     try {
       return runIn(runDir, inventory, playbook, hosts, check, ctx, scrubber, progress);
     } finally {
-      deleteTree(runDir);
+      BundleDirectory.deleteTree(runDir);
     }
   }
 
@@ -254,15 +252,6 @@ public final class PlaybookRunner {
       return new String(b, from, b.length - from, StandardCharsets.UTF_8).strip();
     } catch (IOException e) {
       return "(no error output: " + e.getMessage() + ")";
-    }
-  }
-
-  private static void deleteTree(Path dir) {
-    try (Stream<Path> s = Files.walk(dir)) {
-      s.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
-    } catch (IOException e) {
-      // a leftover run directory holds a limit file and logs only; say so and go on
-      LOG.debug("cannot remove {}: {}", dir, e.toString());
     }
   }
 

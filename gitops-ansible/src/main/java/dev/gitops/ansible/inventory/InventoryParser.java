@@ -7,6 +7,7 @@ import dev.gitops.ansible.internal.IniInventory;
 import dev.gitops.ansible.internal.InventoryModel;
 import dev.gitops.ansible.internal.InventoryProblem;
 import dev.gitops.ansible.internal.PyText;
+import dev.gitops.ansible.internal.RepoPaths;
 import dev.gitops.ansible.internal.VarsFiles;
 import dev.gitops.ansible.internal.YamlInventory;
 import dev.gitops.api.DecodeException;
@@ -96,7 +97,7 @@ public final class InventoryParser {
     Objects.requireNonNull(inventoryPath, "inventoryPath");
     Objects.requireNonNull(files, "files");
     Objects.requireNonNull(revision, "revision");
-    return new InventoryParser(new TreeMap<>(files), revision, vaultFile).run(normalize(inventoryPath));
+    return new InventoryParser(new TreeMap<>(files), revision, vaultFile).run(RepoPaths.normalize(inventoryPath));
   }
 
   /**
@@ -119,18 +120,6 @@ public final class InventoryParser {
     }
     String inv = Files.isDirectory(p) ? "" : p.getFileName().toString();
     return parse(inv, files, "");
-  }
-
-  /** A path without "./", a trailing '/', or "." for the root. */
-  static String normalize(String path) {
-    String p = path.replace('\\', '/');
-    while (p.startsWith("./")) {
-      p = p.substring(2);
-    }
-    while (p.endsWith("/")) {
-      p = p.substring(0, p.length() - 1);
-    }
-    return p.equals(".") ? "" : p;
   }
 
   private DecodeException error(String path, int line, String message) {
@@ -161,18 +150,13 @@ public final class InventoryParser {
     } catch (InventoryProblem e) {
       throw error(inventoryPath, e.line(), e.getMessage());
     }
-    String base = isFile ? parent(inventoryPath) : inventoryPath;
+    String base = isFile ? RepoPaths.parent(inventoryPath) : inventoryPath;
     VarsFiles varsFiles = new VarsFiles(files, base, this::text);
     try {
       return build(varsFiles);
     } catch (InventoryProblem e) {
       throw error(e.path() == null ? inventoryPath : e.path(), e.line(), e.getMessage());
     }
-  }
-
-  private static String parent(String path) {
-    int slash = path.lastIndexOf('/');
-    return slash < 0 ? "" : path.substring(0, slash);
   }
 
   private void parseDirectory(String dir) {
