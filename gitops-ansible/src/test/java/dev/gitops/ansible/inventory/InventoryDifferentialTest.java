@@ -3,10 +3,17 @@ package dev.gitops.ansible.inventory;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gitops.ansible.internal.InventoryYaml;
+import dev.gitops.ansible.internal.JsonDifference;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -29,13 +36,30 @@ class InventoryDifferentialTest {
     return dir;
   }
 
-  /** Both views of {@code source} equal Ansible's. */
+  /**
+   * Both views of {@code source} equal Ansible's; and the managed inventory the provider would
+   * write for it gives Ansible the same host variables again.
+   */
   static void assertSameAsAnsible(Path source) throws Exception {
     Inventory inv = InventoryParser.parse(source);
     for (boolean export : new boolean[] {false, true}) {
       JsonNode want = AnsibleInventoryCli.list(source, export);
       assertThat(inv.differenceFrom(want, export))
           .as("%s (export=%s)%nansible: %s%nparser:  %s", source, export, want, inv.toListJson(export)).isEmpty();
+    }
+    List<InventoryYaml.HostEntry> hosts = new ArrayList<>();
+    Map<String, List<String>> groupHosts = new TreeMap<>();
+    for (Inventory.Host h : inv.hosts().values()) {
+      hosts.add(new InventoryYaml.HostEntry(h.name(), h.vars(), h.groups()));
+      h.groups().forEach(g -> groupHosts.computeIfAbsent(g, x -> new ArrayList<>()).add(h.name()));
+    }
+    Path managed = source.resolveSibling(source.getFileName() + "-managed.yml");
+    Files.writeString(managed, InventoryYaml.render(hosts, groupHosts, Map.of()));
+    JsonNode hostvars = AnsibleInventoryCli.list(managed, false).path("_meta").path("hostvars");
+    for (Inventory.Host h : inv.hosts().values()) {
+      JsonNode got = hostvars.has(h.name()) ? hostvars.get(h.name()) : new ObjectMapper().createObjectNode();
+      assertThat(JsonDifference.first("/" + h.name(), h.vars(), got)).as("managed inventory %s:%n%s", managed,
+          Files.readString(managed)).isNull();
     }
   }
 
@@ -100,7 +124,9 @@ class InventoryDifferentialTest {
         "inventory/hosts.yml",
         "all:\n  children:\n    app:\n      hosts:\n        app1:\n        app2:\n",
         "inventory/group_vars/app.yml",
-        "base: &base\n  user: deploy\n  shell: /bin/sh\nmerged:\n  <<: *base\n  shell: /bin/bash\n"
+        "odd: [1500.0, 1.0e+16, 2.5e-07, -0.0, 12345678901234567890, \"tab\\there\", \"\\u00e9t\\u00e9\", \"\\u0085x\","
+            + " '#', '', 'yes', '1e5', ~, true, {'a b': 'c: d'}]\n"
+            + "base: &base\n  user: deploy\n  shell: /bin/sh\nmerged:\n  <<: *base\n  shell: /bin/bash\n"
             + "many:\n  <<: [{a: 1}, {a: 2, b: 2}]\n  c: 3\nsecret: !vault |\n  $ANSIBLE_VAULT;1.1;AES256\n"
             + "  62313365396662343061393464336163383764373764613633653634306231386433626436623361\n"
             + "  6134333665353966363534333632666535333761666131620a663537646436643839616531643561\n"
