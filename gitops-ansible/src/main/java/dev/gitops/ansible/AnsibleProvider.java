@@ -572,13 +572,9 @@ public final class AnsibleProvider implements Provider {
         children.put(g, cs);
       }
     });
-    String text = InventoryYaml.render(entries, groupHosts, children);
-    if (file.equals(managed.inventoryFile())) {
-      managed.writeInventory(text);
-    } else {
-      java.nio.file.Files.createDirectories(file.getParent());
-      java.nio.file.Files.writeString(file, text);
-    }
+    // atomic and owner-only wherever it goes: it holds every variable, secrets included
+    ManagedInventory.write(file, InventoryYaml.render(entries, groupHosts, children)
+        .getBytes(java.nio.charset.StandardCharsets.UTF_8));
   }
 
   private void progress(CallContext ctx, PlaybookRunner.Step step, String phase) {

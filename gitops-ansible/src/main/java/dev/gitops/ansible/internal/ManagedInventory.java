@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gitops.api.Documents;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -103,16 +102,11 @@ public final class ManagedInventory {
     write(state, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(root));
   }
 
-  /** Writes the inventory text atomically. */
-  public void writeInventory(String text) throws IOException {
-    write(inventory, text.getBytes(StandardCharsets.UTF_8));
-  }
-
   /**
    * Temp file beside the target, forced, renamed over it, directory forced: a reader sees the old
    * file or the new one, never half of one, even after a power loss.
    */
-  static void write(Path target, byte[] bytes) throws IOException {
+  public static void write(Path target, byte[] bytes) throws IOException {
     Path dir = target.getParent();
     Files.createDirectories(dir);
     Path tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp");
