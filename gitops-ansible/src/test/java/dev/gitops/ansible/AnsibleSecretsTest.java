@@ -21,27 +21,9 @@ import org.junit.jupiter.api.io.TempDir;
 class AnsibleSecretsTest {
 
   static final String PASSWORD = "pl4in-db-pw-99";
-  static final String VAULT_INLINE = "s3cr3t-vault-value-42";
-  static final String VAULT_FILE = "from-a-vault-file-77";
+  static final String VAULT_INLINE = VaultSamples.INLINE_PLAIN;
+  static final String VAULT_FILE = VaultSamples.FILE_PLAIN_VALUE;
 
-  static final String VAULT_VALUE = """
-      vault_secret: !vault |
-                $ANSIBLE_VAULT;1.1;AES256
-                30626535363162616238616566633332373837383863653232366634643330323436643562643131
-                6462313730333666356261323733353537643966636165660a363765346536373261383463623766
-                33353462336461626334633838633930353863313232653761386331363838353433373061623539
-                3238666666343134390a343136323663383139643635353237623930623838346132343832346135
-                65393939376638306630323535336263366434613662623832656366376538626337
-      """;
-  static final String VAULT_FILE_TEXT = """
-      $ANSIBLE_VAULT;1.1;AES256
-      30363835613036623536363265356535336261363336623164623534643863316264636236326365
-      3836336538376338303536333738616165303639363166380a653535376235343564333837383334
-      64303438613765383035323336613537353831383735393266663165653863386530383564336130
-      6566346339366564310a626163396363623736636436343962316364393364336237356335393462
-      38363733316433633639396463643732613933366438623935343632323763323632373732646262
-      3736373330323139626133373831376437646631346166663461
-      """;
   static final String SITE = """
       - hosts: all
         gather_facts: false
@@ -66,12 +48,12 @@ class AnsibleSecretsTest {
   @Test
   void secretsNeverReachLogsPlansEventsOrResults() throws Exception {
     Path pw = tmp.resolve("vault-pw");
-    Files.writeString(pw, "test-vault-pw\n");
+    Files.writeString(pw, VaultSamples.PASSWORD + "\n");
     try (AnsibleFixture fx = new AnsibleFixture(tmp)) {
       fx.repo.write("ansible/site.yml", SITE)
           .write("ansible/inventory/hosts", "h1 db_password=" + PASSWORD + " " + AnsibleFixture.LOCAL + "\n")
-          .write("ansible/inventory/group_vars/all/inline.yml", VAULT_VALUE)
-          .write("ansible/inventory/group_vars/all/whole.yml", VAULT_FILE_TEXT)
+          .write("ansible/inventory/group_vars/all/inline.yml", VaultSamples.INLINE_YAML)
+          .write("ansible/inventory/group_vars/all/whole.yml", VaultSamples.FILE)
           .commit("secrets");
       AnsibleProvider provider = fx.providerBuilder().sensitiveVariables("*_password").vaultPasswordFile(pw)
           .checkDrift(true).build();
