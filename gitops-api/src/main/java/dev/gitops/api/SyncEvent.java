@@ -30,6 +30,23 @@ public sealed interface SyncEvent {
   /** A transient failure will be retried after {@code delay}. */
   record Retrying(String revision, Change change, Outcome outcome, int attempt, Duration delay) implements SyncEvent {}
 
+  /**
+   * A provider's progress inside a change or a batch: one step (a task, a phase) on one key, for
+   * example an Ansible task that finished on one host. Providers emit it to the listeners they are
+   * given; {@code detail} never holds a sensitive value.
+   *
+   * <pre>{@code
+   * listener.onEvent(new SyncEvent.Progress(rev, hostKey, "template nginx.conf", "changed", ""));
+   * }</pre>
+   *
+   * @param revision the revision being applied
+   * @param key the key the step ran for
+   * @param step what ran (a task name, a phase)
+   * @param status how it went, in the provider's words (ok, changed, failed, started)
+   * @param detail a short explanation, or ""
+   */
+  record Progress(String revision, ResourceKey key, String step, String status, String detail) implements SyncEvent {}
+
   /** A resource is waited on for health. */
   record WaitingForHealth(String revision, ResourceKey key, Health health) implements SyncEvent {}
 

@@ -1,6 +1,7 @@
 package dev.gitops.cli;
 
 import dev.gitops.api.SyncListener;
+import dev.gitops.api.spi.Provider;
 import dev.gitops.api.spi.StateStore;
 import dev.gitops.core.Reconciler;
 import dev.gitops.core.SyncOptions;
@@ -101,21 +102,10 @@ final class Session implements AutoCloseable {
     if (t.acceptUnknownHosts) {
       source.strictHostKeyChecking(false);
     }
-    LocalFilesProvider.Builder files = LocalFilesProvider.builder(target).id("files").exclude(stateDir);
-    if (!t.structured.isEmpty()) {
-      files.structured(t.structured.toArray(String[]::new));
-    }
-    for (String rule : t.sensitive) {
-      try {
-        files.sensitive(rule);
-      } catch (IllegalArgumentException e) {
-        throw new IllegalArgumentException("--sensitive: " + e.getMessage(), e);
-      }
-    }
     StateStore store = readOnly ? FileStateStore.openReadOnly(stateDir) : FileStateStore.open(stateDir);
     GitSource git = null;
     try {
-      LocalFilesProvider provider = files.build();
+      Provider provider = provider(t, target, stateDir, listeners);
       git = source.build();
       Reconciler.Builder b = Reconciler.builder()
           .source(git)
@@ -133,6 +123,28 @@ final class Session implements AutoCloseable {
       deleteTree(tempCache);
       throw e;
     }
+  }
+
+  /** The provider {@code --provider} names, configured from its options. */
+  private static Provider provider(TargetOptions t, Path target, Path stateDir, List<SyncListener> listeners) {
+    if ("ansible".equals(t.provider)) {
+      dev.gitops.ansible.AnsibleProvider.Builder ansible = dev.gitops.ansible.AnsibleProvider.builder()
+          .inventory(t.inventory).playbook(t.playbook).inventoryOut(t.inventoryOut.toAbsolutePath());
+      listeners.forEach(ansible::listener);
+      return ansible.build();
+    }
+    LocalFilesProvider.Builder files = LocalFilesProvider.builder(target).id("files").exclude(stateDir);
+    if (!t.structured.isEmpty()) {
+      files.structured(t.structured.toArray(String[]::new));
+    }
+    for (String rule : t.sensitive) {
+      try {
+        files.sensitive(rule);
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("--sensitive: " + e.getMessage(), e);
+      }
+    }
+    return files.build();
   }
 
   /** Removes a temporary Git cache (null: none); a failure only leaves it for the system's temp cleaner. */

@@ -25,8 +25,24 @@ public final class TargetOptions {
 
   /** The provider id. */
   @Option(names = "--provider", paramLabel = "ID", defaultValue = "files",
-      description = "The live system. This tool ships 'files': a directory (default: ${DEFAULT-VALUE}).")
+      description = "The live system: 'files', a directory (--target), or 'ansible', a fleet converged with"
+          + " ansible-playbook (--playbook, --inventory, --inventory-out) (default: ${DEFAULT-VALUE}).")
   String provider;
+
+  /** Ansible: the playbook in the repository. */
+  @Option(names = "--playbook", paramLabel = "FILE",
+      description = "Ansible: the playbook, a path in the repository; its directory (roles, templates) is desired state.")
+  String playbook;
+
+  /** Ansible: the inventory in the repository. */
+  @Option(names = "--inventory", paramLabel = "PATH", defaultValue = "inventory",
+      description = "Ansible: the inventory in the repository, a file or a directory (default: ${DEFAULT-VALUE}).")
+  String inventory;
+
+  /** Ansible: where the managed inventory is written. */
+  @Option(names = "--inventory-out", paramLabel = "FILE",
+      description = "Ansible: where the managed inventory is written (state default: <its directory>/.gitops/).")
+  Path inventoryOut;
 
   /** The target directory. */
   @Option(names = "--target", paramLabel = "DIR", description = "The directory the files are kept in.")
@@ -76,9 +92,10 @@ public final class TargetOptions {
       description = "User for HTTPS basic authentication; the password is read from GITOPS_PASSWORD, never from a flag.")
   String username;
 
-  /** The target directory, absolute. */
+  /** The target directory, absolute (for Ansible, the managed inventory's directory). */
   Path targetDir() {
-    return target.toAbsolutePath().normalize();
+    Path t = "ansible".equals(provider) ? inventoryOut.toAbsolutePath().getParent() : target;
+    return t.toAbsolutePath().normalize();
   }
 
   /** The state directory: {@code --state}, or {@code <target>/.gitops}. */
@@ -98,10 +115,16 @@ public final class TargetOptions {
     if (repo.isBlank()) {
       throw new IllegalArgumentException("--repo is empty: give the Git repository (URL or local path) to read");
     }
-    if (!"files".equals(provider)) {
-      throw new IllegalArgumentException("unknown --provider '" + provider + "' (this tool supports: files)");
-    }
-    if (target == null) {
+    if ("ansible".equals(provider)) {
+      if (playbook == null) {
+        throw new IllegalArgumentException("missing --playbook: the Ansible playbook, a path in the repository");
+      }
+      if (inventoryOut == null) {
+        throw new IllegalArgumentException("missing --inventory-out: the file the managed Ansible inventory is written to");
+      }
+    } else if (!"files".equals(provider)) {
+      throw new IllegalArgumentException("unknown --provider '" + provider + "' (this tool supports: files, ansible)");
+    } else if (target == null) {
       throw new IllegalArgumentException("missing --target: the directory the files provider keeps in line");
     }
     // An empty path would be the working directory: never a target or a store by accident.

@@ -2,6 +2,7 @@ package dev.gitops.api.spi;
 
 import dev.gitops.api.DecodeException;
 import dev.gitops.api.Resource;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -26,6 +27,37 @@ public interface Decoder {
    * @throws DecodeException naming file, line and revision
    */
   List<Resource> decode(SourceFile file);
+
+  /**
+   * Whether this decoder reads the files it claims together rather than one by one: formats whose
+   * files only mean something as a whole (an Ansible inventory with its {@code group_vars}, a
+   * playbook whose every file makes one digest). The source then hands every claimed file of the
+   * tree to one {@link #decodeTogether} call, and decodes again when any of them changed. Files are
+   * handed over as they are in Git: variable substitution applies only to decoders that read files
+   * one by one.
+   */
+  default boolean decodesTogether() {
+    return false;
+  }
+
+  /**
+   * Decodes all the files this decoder claims in one tree, sorted by path; called instead of
+   * {@link #decode} when {@link #decodesTogether()}. The default decodes them one by one.
+   *
+   * <pre>{@code
+   * public boolean decodesTogether() { return true; }
+   * public List<Resource> decodeTogether(List<SourceFile> files) { return Inventory.parse(files).resources(); }
+   * }</pre>
+   *
+   * @throws DecodeException naming file, line and revision
+   */
+  default List<Resource> decodeTogether(List<SourceFile> files) {
+    List<Resource> out = new ArrayList<>();
+    for (SourceFile f : files) {
+      out.addAll(decode(f));
+    }
+    return out;
+  }
 
   /** What shapes this decoder's output besides the file (for the decode cache key). */
   default String fingerprint() {

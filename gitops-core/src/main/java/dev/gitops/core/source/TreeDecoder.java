@@ -2,6 +2,7 @@ package dev.gitops.core.source;
 
 import dev.gitops.api.Cancellation;
 import dev.gitops.api.DecodeException;
+import dev.gitops.api.Documents;
 import dev.gitops.api.GitOpsException;
 import dev.gitops.api.Origin;
 import dev.gitops.api.Resource;
@@ -11,8 +12,12 @@ import dev.gitops.api.spi.SourceFile;
 import dev.gitops.core.decode.VariableSubstitution;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.eclipse.jgit.errors.LargeObjectException;
@@ -90,6 +95,8 @@ final class TreeDecoder {
     final List<Resource> resources = new ArrayList<>();
     final List<String> unclaimedSample = new ArrayList<>();
     int unclaimedCount;
+    /** Files claimed by decoders that read them together, by decoder, in walk order. */
+    final Map<Decoder, List<String[]>> together = new LinkedHashMap<>();
 
     Walk(ObjectReader reader, String subPath, String revision, List<Decoder> decoders, Cancellation cancellation) {
       this.reader = reader;
@@ -190,6 +197,10 @@ final class TreeDecoder {
         }
         return;
       }
+      if (decoder.decodesTogether()) {
+        together.computeIfAbsent(decoder, d -> new ArrayList<>()).add(new String[] {rel, blob.name()});
+        return;
+      }
       // One blob decodes differently with and without the executable bit (a file's mode comes from it).
       CacheKey key = new CacheKey(blob.name() + (executable ? "+x" : ""), rel, decoder.fingerprint(),
           variables == null ? "" : variables.digest());
@@ -215,6 +226,44 @@ final class TreeDecoder {
       seen.put(key, decoded);
       for (Resource r : decoded) {
         resources.add(atRevision(r));
+      }
+    }
+
+    /**
+     * Decodes the files of each decoder that reads them together, once per decoder; cached under
+     * a digest of every (path, blob) it claimed, so a change to any one of them decodes again.
+     */
+    void decodeTogether() throws IOException {
+      for (Map.Entry<Decoder, List<String[]>> e : together.entrySet()) {
+        Decoder decoder = e.getKey();
+        List<String[]> files = new ArrayList<>(e.getValue());
+        files.sort((a, b) -> a[0].compareTo(b[0]));
+        MessageDigest md = Documents.sha256();
+        for (String[] f : files) {
+          md.update((f[0] + "\0" + f[1] + "\0").getBytes(StandardCharsets.UTF_8));
+        }
+        CacheKey key = new CacheKey(HexFormat.of().formatHex(md.digest()), "", decoder.fingerprint(), "together");
+        List<Resource> decoded = cache.get(key);
+        if (decoded == null) {
+          List<SourceFile> sources = new ArrayList<>();
+          for (String[] f : files) {
+            cancellation.throwIfCancelled();
+            sources.add(new SourceFile(f[0], f[1], load(ObjectId.fromString(f[1]), f[0]), revision));
+          }
+          decodes += sources.size();
+          try {
+            decoded = List.copyOf(decoder.decodeTogether(sources));
+          } catch (GitOpsException ex) {
+            throw ex;
+          } catch (RuntimeException ex) {
+            throw new DecodeException(Origin.of(files.get(0)[0], 0, revision),
+                "decoder " + decoder.fingerprint() + " failed: " + ex, ex);
+          }
+        }
+        seen.put(key, decoded);
+        for (Resource r : decoded) {
+          resources.add(atRevision(r));
+        }
       }
     }
 
@@ -272,6 +321,7 @@ final class TreeDecoder {
       Cancellation cancellation) throws IOException {
     Walk walk = new Walk(reader, subPath, revision, configured(reader, treeId, subPath, revision, decoders), cancellation);
     walk.tree(treeId, "", List.of(), false);
+    walk.decodeTogether();
     cache = walk.seen;
     unclaimed = new Unclaimed(walk.unclaimedCount, List.copyOf(walk.unclaimedSample));
     return walk.resources;

@@ -267,6 +267,58 @@ class GitSourceTest {
     assertThat(st.get(ResourceKey.of("memory", "widget", "", "a")).origin().revision()).isEqualTo("main@sha1:" + sha);
   }
 
+  /** A decoder that reads every {@code *.part} file at once: one resource listing them all. */
+  private static final class TogetherDecoder implements Decoder {
+    final List<List<String>> calls = new ArrayList<>();
+
+    @Override
+    public boolean claims(String path) {
+      return path.endsWith(".part");
+    }
+
+    @Override
+    public boolean decodesTogether() {
+      return true;
+    }
+
+    @Override
+    public List<Resource> decode(dev.gitops.api.spi.SourceFile file) {
+      throw new AssertionError("decode() called for " + file.path() + " on a decoder that reads files together");
+    }
+
+    @Override
+    public List<Resource> decodeTogether(List<dev.gitops.api.spi.SourceFile> files) {
+      calls.add(files.stream().map(dev.gitops.api.spi.SourceFile::path).toList());
+      var doc = dev.gitops.api.Documents.nodes().objectNode();
+      files.forEach(f -> doc.put(f.path(), f.text()));
+      return List.of(Resource.of(ResourceKey.of("memory", "whole", "", "all"), doc));
+    }
+  }
+
+  @Test
+  void aDecoderThatReadsFilesTogetherGetsEveryClaimedFileOnceAndAgainWhenAnyChanges() throws Exception {
+    repo.write("b.part", "B1").write("a/x.part", "X1").write("a.yaml", manifest("a", "1")).commit("init");
+    GitSource s = source(builder(daemon.url("repo")).ref("main"));
+    TogetherDecoder together = new TogetherDecoder();
+    Source.ReadRequest request = new Source.ReadRequest(null, List.of(together, yaml), new Cancellation());
+    State first = s.read(request);
+    assertThat(together.calls).containsExactly(List.of("a/x.part", "b.part"));
+    assertThat(first.get(ResourceKey.of("memory", "whole", "", "all")).document().get("b.part").asText()).isEqualTo("B1");
+    assertThat(value(first, "a")).isEqualTo("1");
+
+    // a commit that touches only another decoder's file reuses the decoded whole
+    repo.write("a.yaml", manifest("a", "2")).commit("a");
+    State second = s.read(request);
+    assertThat(together.calls).hasSize(1);
+    assertThat(second.get(ResourceKey.of("memory", "whole", "", "all"))).isNotNull();
+
+    // any one claimed file changing decodes the whole set again
+    repo.write("a/x.part", "X2").commit("x");
+    State third = s.read(request);
+    assertThat(together.calls).hasSize(2).last().isEqualTo(List.of("a/x.part", "b.part"));
+    assertThat(third.get(ResourceKey.of("memory", "whole", "", "all")).document().get("a/x.part").asText()).isEqualTo("X2");
+  }
+
   @Test
   void symlinksAnywhereUnderThePathAreRefused() throws Exception {
     repo.write("deploy/a.yaml", manifest("a", "1")).symlink("deploy/nested/escape.yaml", "../../../etc/passwd");
