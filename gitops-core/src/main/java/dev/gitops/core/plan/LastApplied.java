@@ -77,12 +77,21 @@ public final class LastApplied {
     }
     if (node.isArray()) {
       ListRule rule = rules.listRule(path);
-      if (rule.kind() != ListKind.KEYED) {
+      if (rule.kind() == ListKind.ATOMIC) {
         return node;
       }
+      // Elements at ignored paths go whole, as ignored object fields do: never owned, never removed.
       List<JsonNode> out = new ArrayList<>(node.size());
       boolean changed = false;
       for (JsonNode el : node) {
+        if (rule.kind() == ListKind.SET) {
+          if (rules.isIgnored(key, path.element(el))) {
+            changed = true;
+          } else {
+            out.add(el);
+          }
+          continue;
+        }
         if (!el.isObject()) {
           out.add(el);
           continue;
@@ -90,9 +99,15 @@ public final class LastApplied {
         Map<String, JsonNode> keyFields = new LinkedHashMap<>();
         for (KeyField kf : rule.keys()) {
           JsonNode kv = el.get(kf.name());
-          keyFields.put(kf.name(), kv == null ? (kf.defaultValue() == null ? Documents.nodes().nullNode() : kf.defaultValue()) : kv);
+          keyFields.put(kf.name(), kv == null || kv.isNull()
+              ? (kf.defaultValue() == null ? Documents.nodes().nullNode() : kf.defaultValue()) : kv);
         }
-        JsonNode v = strip(key, el, path.key(keyFields), rules);
+        FieldPath at = path.key(keyFields);
+        if (rules.isIgnored(key, at)) {
+          changed = true;
+          continue;
+        }
+        JsonNode v = strip(key, el, at, rules);
         changed |= v != el;
         out.add(v);
       }

@@ -110,8 +110,7 @@ final class MergeCases {
         for (Map.Entry<String, Schema> e : s.fields.entrySet()) {
           String p = path + "/" + e.getKey();
           if (r.nextInt(8) == 0) {
-            // Some ignore rules select this resource, some another one.
-            rules.ignore(p, r.nextInt(4) == 0 ? KeySelector.type("p", "Other") : KeySelector.of("p", "T", "*", "n*"));
+            ignoreSometimesElsewhere(p);
           }
           makeRules(e.getValue(), p);
         }
@@ -125,9 +124,20 @@ final class MergeCases {
         } else {
           rules.keyedList(path, keys);
         }
+        if (r.nextInt(5) == 0) {
+          // Ignore rules over the elements themselves: all of them, or one named by its key.
+          String k = KEYS[r.nextInt(KEYS.length)];
+          ignoreSometimesElsewhere(path + (r.nextBoolean() ? "/*" : s.secondKey ? "/[k=" + k + ",q=dq]" : "/[k=" + k + "]"));
+        }
         makeRules(s.element, path + "/*");
       }
-      case SET -> rules.setList(path);
+      case SET -> {
+        rules.setList(path);
+        if (r.nextInt(4) == 0) {
+          // Ignore rules over set elements: all of them, or one named by its value.
+          ignoreSometimesElsewhere(path + (r.nextBoolean() ? "/*" : "/[=" + setValue().asText() + "]"));
+        }
+      }
       case ATOMIC_MAP -> rules.atomicMap(path);
       case ATOMIC_LIST -> {
         if (r.nextBoolean()) {
@@ -136,6 +146,11 @@ final class MergeCases {
       }
       default -> { }
     }
+  }
+
+  /** An ignore rule that selects this resource, or (sometimes) another one. */
+  private void ignoreSometimesElsewhere(String pattern) {
+    rules.ignore(pattern, r.nextInt(4) == 0 ? KeySelector.type("p", "Other") : KeySelector.of("p", "T", "*", "n*"));
   }
 
   // ---- instances
