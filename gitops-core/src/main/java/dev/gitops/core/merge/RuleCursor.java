@@ -107,6 +107,8 @@ final class RuleCursor {
 
   private final Compiled compiled;
   private final int[] states;
+  /** At an element of a keyed list, the list's key fields: they name the element, so no ignore rule applies to them. */
+  private final List<MergeRules.KeyField> elementKeys;
   private final int listRule;
   private final boolean atomicMap;
   private final boolean ignored;
@@ -118,8 +120,13 @@ final class RuleCursor {
   private volatile RuleCursor elementChild;
 
   private RuleCursor(Compiled compiled, int[] states) {
+    this(compiled, states, null, false);
+  }
+
+  private RuleCursor(Compiled compiled, int[] states, List<MergeRules.KeyField> elementKeys, boolean keyField) {
     this.compiled = compiled;
     this.states = states;
+    this.elementKeys = elementKeys;
     this.fieldChildren = states.length == 0 ? null : new java.util.concurrent.ConcurrentHashMap<>();
     boolean lit = false;
     for (int s : states) {
@@ -147,7 +154,7 @@ final class RuleCursor {
     }
     this.listRule = list;
     this.atomicMap = am;
-    this.ignored = ig;
+    this.ignored = ig && !keyField;
     this.sensitive = se;
   }
 
@@ -168,7 +175,7 @@ final class RuleCursor {
     }
     RuleCursor c = fieldChildren.get(name);
     if (c == null) {
-      c = compute(new FieldPath.Field(name));
+      c = compute(new FieldPath.Field(name), null, isKey(name));
       if (fieldChildren.size() < 4096) {
         fieldChildren.put(name, c);
       }
@@ -182,14 +189,30 @@ final class RuleCursor {
       return this;
     }
     if (elementLiteral) {
-      return compute(segment.get());
+      return compute(segment.get(), keysOfElements(), false);
     }
     RuleCursor c = elementChild;
     if (c == null) {
-      c = compute(new FieldPath.Index(0));
+      c = compute(new FieldPath.Index(0), keysOfElements(), false);
       elementChild = c;
     }
     return c;
+  }
+
+  private List<MergeRules.KeyField> keysOfElements() {
+    ListRule rule = listRule();
+    return rule.kind() == MergeRules.ListKind.KEYED ? rule.keys() : null;
+  }
+
+  private boolean isKey(String name) {
+    if (elementKeys != null) {
+      for (MergeRules.KeyField k : elementKeys) {
+        if (k.name().equals(name)) {
+          return true;
+        }
+      }
+    }
+    return false;
   }
 
   /**
@@ -205,7 +228,7 @@ final class RuleCursor {
     }
     RuleCursor c = elementChild;
     if (c == null) {
-      c = compute(new FieldPath.Index(0));
+      c = compute(new FieldPath.Index(0), keysOfElements(), false);
       elementChild = c;
     }
     return c;
@@ -222,7 +245,7 @@ final class RuleCursor {
     return element(() -> segment);
   }
 
-  private RuleCursor compute(FieldPath.Segment segment) {
+  private RuleCursor compute(FieldPath.Segment segment, List<MergeRules.KeyField> keys, boolean keyField) {
     String text = null;
     int[] next = new int[states.length + 1];
     int n = 0;
@@ -258,7 +281,7 @@ final class RuleCursor {
     if (n == 0) {
       return compiled.empty;
     }
-    return new RuleCursor(compiled, compiled.closure(next, n));
+    return new RuleCursor(compiled, compiled.closure(next, n), keys, keyField);
   }
 
   /** The list rule for a list here: the last matching one, or atomic. */
@@ -271,7 +294,7 @@ final class RuleCursor {
     return atomicMap;
   }
 
-  /** Whether this path is ignored. */
+  /** Whether this path is ignored (a keyed element's key field never is). */
   boolean isIgnored() {
     return ignored;
   }

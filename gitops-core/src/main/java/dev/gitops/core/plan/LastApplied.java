@@ -52,10 +52,11 @@ public final class LastApplied {
     if (rules == null || doc == null || !rules.hasIgnoresFor(key)) {
       return doc;
     }
-    return strip(key, doc, FieldPath.root(), rules);
+    return strip(key, doc, FieldPath.root(), rules, List.of());
   }
 
-  private static JsonNode strip(ResourceKey key, JsonNode node, FieldPath path, MergeRules rules) {
+  /** {@code keys}: when {@code node} is an element of a keyed list, its key fields, which name it and stay. */
+  private static JsonNode strip(ResourceKey key, JsonNode node, FieldPath path, MergeRules rules, List<KeyField> keys) {
     if (node.isObject()) {
       if (rules.isAtomicMap(path) && !path.isRoot()) {
         return node;
@@ -65,11 +66,11 @@ public final class LastApplied {
       for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
         Map.Entry<String, JsonNode> e = it.next();
         FieldPath child = path.field(e.getKey());
-        if (rules.isIgnored(key, child)) {
+        if (rules.isIgnored(key, child) && keys.stream().noneMatch(k -> k.name().equals(e.getKey()))) {
           changed = true;
           continue;
         }
-        JsonNode v = strip(key, e.getValue(), child, rules);
+        JsonNode v = strip(key, e.getValue(), child, rules, List.of());
         changed |= v != e.getValue();
         out.put(e.getKey(), v);
       }
@@ -107,7 +108,7 @@ public final class LastApplied {
           changed = true;
           continue;
         }
-        JsonNode v = strip(key, el, at, rules);
+        JsonNode v = strip(key, el, at, rules, rule.keys());
         changed |= v != el;
         out.add(v);
       }

@@ -129,6 +129,10 @@ final class MergeCases {
           String k = KEYS[r.nextInt(KEYS.length)];
           ignoreSometimesElsewhere(path + (r.nextBoolean() ? "/*" : s.secondKey ? "/[k=" + k + ",q=dq]" : "/[k=" + k + "]"));
         }
+        if (r.nextInt(8) == 0) {
+          // A key field ignored (a server-defaulted one, say): elements still match by it.
+          ignoreSometimesElsewhere(path + "/*/" + (s.secondKey && r.nextBoolean() ? "q" : "k"));
+        }
         makeRules(s.element, path + "/*");
       }
       case SET -> {

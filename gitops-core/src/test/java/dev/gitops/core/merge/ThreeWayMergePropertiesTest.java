@@ -141,7 +141,7 @@ class ThreeWayMergePropertiesTest {
     List<FieldPath.Segment> segs = p.segments();
     FieldPath q = FieldPath.root();
     for (int i = 0; i <= segs.size(); i++) {
-      if (i > 0 && c.rules().isIgnored(MergeCases.KEY, q)) {
+      if (i > 0 && ignored(c, q)) {
         return true;
       }
       JsonNode dq = get(c, c.d(), q);
@@ -231,11 +231,23 @@ class ThreeWayMergePropertiesTest {
     FieldPath q = FieldPath.root();
     for (FieldPath.Segment s : p.segments()) {
       q = q.append(s);
-      if (c.rules().isIgnored(MergeCases.KEY, q)) {
+      if (ignored(c, q)) {
         return true;
       }
     }
     return false;
+  }
+
+  /** Whether an ignore rule applies at {@code q}: never to a key field of a keyed element, which names the element. */
+  private static boolean ignored(Case c, FieldPath q) {
+    if (!c.rules().isIgnored(MergeCases.KEY, q)) {
+      return false;
+    }
+    if (q.size() >= 2 && q.last() instanceof FieldPath.Field f && q.parent().last() instanceof FieldPath.Key) {
+      ListRule rule = c.rules().listRule(q.parent().parent());
+      return rule.kind() != ListKind.KEYED || rule.keys().stream().noneMatch(k -> k.name().equals(f.name()));
+    }
+    return true;
   }
 
   /** The same rules without their ignore rules, to walk the leaves ignore rules would hide. */

@@ -290,6 +290,19 @@ class ThreeWayMergeTest {
   }
 
   @Test
+  void ignoreRulesNeverApplyToKeyFieldsWhichNameTheElement() {
+    MergeRules rules = K8S.toBuilder().ignore("/spec/containers/*/ports/*/protocol").build();
+    String l = "{'spec':{'containers':[{'name':'a','ports':[{'containerPort':80,'protocol':'TCP'},{'containerPort':81,'protocol':'TCP'}]}]}}";
+    String d = "{'spec':{'containers':[{'name':'a','ports':[{'containerPort':80,'protocol':'TCP'},{'containerPort':82,'protocol':'UDP'}]}]}}";
+    String v = "{'spec':{'containers':[{'name':'a','ports':[{'containerPort':80,'protocol':'TCP'},{'containerPort':81,'protocol':'TCP'}]}]}}";
+    MergeResult r = merge(rules, l, d, v);
+    // 81 left Git and goes; 82 is created with its key, not as a keyless element.
+    assertThat(r.target()).isEqualTo(j(d));
+    assertThat(new ThreeWayMerge(rules).merge(KEY, j(d), j(d), r.target()).isNoop()).isTrue();
+    assertThat(dev.gitops.core.plan.LastApplied.strip(KEY, j(d), rules)).isEqualTo(j(d));
+  }
+
+  @Test
   void nullAbsentModeRemovesField() {
     MergeRules rules = MergeRules.builder().nullMode(MergeRules.NullMode.ABSENT).build();
     MergeResult r = merge(rules, null, "{'a':1,'b':null}", "{'a':1,'b':5}");
