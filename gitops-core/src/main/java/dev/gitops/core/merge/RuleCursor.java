@@ -35,9 +35,12 @@ final class RuleCursor {
     final MergeRules rules;
     final RuleCursor root;
     final RuleCursor empty;
+    /** The key element segments that would show a secret are hashed under (see {@link FieldPath.Hashed}). */
+    final byte[] pathKey;
 
-    Compiled(MergeRules rules, ResourceKey key, Set<PathPattern> extraSensitive) {
+    Compiled(MergeRules rules, ResourceKey key, Set<PathPattern> extraSensitive, byte[] pathKey) {
       this.rules = rules;
+      this.pathKey = pathKey;
       this.listRules = rules.listRules();
       List<String[]> p = new ArrayList<>();
       List<Integer> k = new ArrayList<>();
@@ -266,7 +269,7 @@ final class RuleCursor {
         if (text == null) {
           text = segment.text();
         }
-        if (!p.equals(text)) {
+        if (!p.equals(text) && !sameElement(p, segment)) {
           continue;
         }
         to = s + 1;
@@ -282,6 +285,29 @@ final class RuleCursor {
       return compiled.empty;
     }
     return new RuleCursor(compiled, compiled.closure(next, n), keys, keyField);
+  }
+
+  /**
+   * Whether pattern part {@code part} names the element {@code segment} names although their texts
+   * differ: one of them is the keyed hash of the other ({@link FieldPath.Hashed}), so a rule written
+   * with an element's value matches its hashed path, and a rule copied from a hashed path matches
+   * the element.
+   */
+  private boolean sameElement(String part, FieldPath.Segment segment) {
+    if (!part.startsWith("[")) {
+      return false;
+    }
+    boolean hashedPart = part.startsWith("[" + FieldPath.Hashed.PREFIX);
+    if (segment instanceof FieldPath.Hashed h) {
+      return !hashedPart && !part.startsWith("[#") && SensitiveValues.hashedSegment(compiled.pathKey, part).equals(h);
+    }
+    return hashedPart && (segment instanceof FieldPath.Key || segment instanceof FieldPath.Element)
+        && part.equals(hashed(segment).text());
+  }
+
+  /** The keyed-hash segment standing for the plain element segment {@code plain}. */
+  FieldPath.Hashed hashed(FieldPath.Segment plain) {
+    return SensitiveValues.hashedSegment(compiled.pathKey, plain.text());
   }
 
   /** The list rule for a list here: the last matching one, or atomic. */

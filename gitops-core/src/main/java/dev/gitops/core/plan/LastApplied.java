@@ -28,7 +28,7 @@ public final class LastApplied {
   /** The last-applied form of {@code desired} under {@code rules}. */
   public static Resource of(Resource desired, MergeRules rules, byte[] secretKey) {
     JsonNode doc = strip(desired.key(), desired.document(), rules);
-    Set<FieldPath> sensitive = SensitiveValues.find(desired.key(), doc, rules, desired.sensitive());
+    Set<FieldPath> sensitive = SensitiveValues.find(desired.key(), doc, rules, desired.sensitive(), secretKey);
     if (!sensitive.isEmpty()) {
       doc = SensitiveValues.hash(doc, sensitive, secretKey);
     }

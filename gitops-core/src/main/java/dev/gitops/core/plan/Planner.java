@@ -161,11 +161,14 @@ public final class Planner {
     return c.rules();
   }
 
-  /** One merger per distinct rule set, by value: providers that rebuild equal rules share it. */
-  private ThreeWayMerge mergerFor(MergeRules rules) {
+  /**
+   * One merger per distinct rule set, by value: providers that rebuild equal rules share it. It
+   * names secret elements under the store's key, as {@link SensitiveValues#find} does here.
+   */
+  private ThreeWayMerge mergerFor(MergeRules rules, byte[] secretKey) {
     ThreeWayMerge m = merges.get(rules.fingerprint());
-    if (m == null || (m.rules() != rules && !m.rules().toString().equals(rules.toString()))) {
-      m = new ThreeWayMerge(rules);
+    if (m == null || (m.rules() != rules && !m.rules().toString().equals(rules.toString())) || !m.hashesUnder(secretKey)) {
+      m = new ThreeWayMerge(rules, secretKey);
       merges.put(rules.fingerprint(), m);
     }
     return m;
@@ -208,12 +211,12 @@ public final class Planner {
       return decideRemoved(key, v, lastResource, provider);
     }
 
-    Set<FieldPath> sensitive = SensitiveValues.find(key, d.document(), rules, d.sensitive());
+    Set<FieldPath> sensitive = SensitiveValues.find(key, d.document(), rules, d.sensitive(), in.secretKey());
     JsonNode last = stored == null ? null : reveal(key, stored, d.document(), v.isPresent() ? v.live() : null, in.secretKey());
     EnumSet<Flag> flags = EnumSet.noneOf(Flag.class);
 
     if (v.isAbsent()) {
-      MergeResult r = merge(key, rules, last, d, null, l, pending, v);
+      MergeResult r = merge(key, rules, last, d, null, l, pending, v, in.secretKey());
       // Only a last-applied entry proves the object existed; a pending-only entry is a create a crash cut short.
       if (l != null) {
         flags.add(Flag.DRIFT);
@@ -243,7 +246,7 @@ public final class Planner {
       }
       flags.add(Flag.ADOPT);
     }
-    MergeResult r = merge(key, rules, last, d, v.live(), l, pending, v);
+    MergeResult r = merge(key, rules, last, d, v.live(), l, pending, v, in.secretKey());
     // With an empty patch live equals the target, which holds desired at every owned path, so there
     // is no drift, conflict or takeover to look for (and those reports are the costly part).
     if (!r.isNoop()) {
@@ -310,7 +313,7 @@ public final class Planner {
   }
 
   private MergeResult merge(ResourceKey key, MergeRules rules, JsonNode last, Resource d, JsonNode live,
-      StoredResource l, Resource pending, Observation v) {
+      StoredResource l, Resource pending, Observation v, byte[] secretKey) {
     String inputs = null;
     if (!v.version().isEmpty() || live == null) {
       inputs = digests.of(Digests.Role.DESIRED, key, d.document()) + "|"
@@ -322,7 +325,7 @@ public final class Planner {
         return hit.result();
       }
     }
-    MergeResult r = mergerFor(rules).merge(key, last, d.document(), live);
+    MergeResult r = mergerFor(rules, secretKey).merge(key, last, d.document(), live);
     if (inputs != null) {
       mergeCache.put(key, new CachedMerge(inputs, r));
     }

@@ -124,10 +124,16 @@ final class MergeCases {
         } else {
           rules.keyedList(path, keys);
         }
+        boolean literal = false;
         if (r.nextInt(5) == 0) {
           // Ignore rules over the elements themselves: all of them, or one named by its key.
           String k = KEYS[r.nextInt(KEYS.length)];
-          ignoreSometimesElsewhere(path + (r.nextBoolean() ? "/*" : s.secondKey ? "/[k=" + k + ",q=dq]" : "/[k=" + k + "]"));
+          literal = r.nextBoolean();
+          ignoreSometimesElsewhere(path + (!literal ? "/*" : s.secondKey ? "/[k=" + k + ",q=dq]" : "/[k=" + k + "]"));
+        }
+        if (!literal && r.nextInt(8) == 0) {
+          // Secret elements (the whole list, or a key field): their paths must not show the key.
+          rules.sensitive(r.nextBoolean() ? path : path + "/*/k", KeySelector.ANY);
         }
         if (r.nextInt(8) == 0) {
           // A key field ignored (a server-defaulted one, say): elements still match by it.
@@ -137,9 +143,16 @@ final class MergeCases {
       }
       case SET -> {
         rules.setList(path);
+        boolean literal = false;
         if (r.nextInt(4) == 0) {
           // Ignore rules over set elements: all of them, or one named by its value.
-          ignoreSometimesElsewhere(path + (r.nextBoolean() ? "/*" : "/[=" + setValue().asText() + "]"));
+          literal = r.nextBoolean();
+          ignoreSometimesElsewhere(path + (!literal ? "/*" : "/[=" + setValue().asText() + "]"));
+        }
+        if (!literal && r.nextInt(6) == 0) {
+          // Secret elements: their paths must not show their values. (Not with a rule naming an
+          // element by value: the tests' MergeRules.isIgnored cannot match hashed paths to it.)
+          rules.sensitive(r.nextBoolean() ? path : path + "/*", KeySelector.ANY);
         }
       }
       case ATOMIC_MAP -> rules.atomicMap(path);

@@ -243,7 +243,8 @@ class ThreeWayMergePropertiesTest {
     if (!c.rules().isIgnored(MergeCases.KEY, q)) {
       return false;
     }
-    if (q.size() >= 2 && q.last() instanceof FieldPath.Field f && q.parent().last() instanceof FieldPath.Key) {
+    if (q.size() >= 2 && q.last() instanceof FieldPath.Field f
+        && (q.parent().last() instanceof FieldPath.Key || q.parent().last() instanceof FieldPath.Hashed)) {
       ListRule rule = c.rules().listRule(q.parent().parent());
       return rule.kind() != ListKind.KEYED || rule.keys().stream().noneMatch(k -> k.name().equals(f.name()));
     }
@@ -270,6 +271,45 @@ class ThreeWayMergePropertiesTest {
     rules.atomicMaps().forEach(m -> b.atomicMap(m.toString()));
     rules.sensitiveRules().forEach(s -> b.sensitive(s.pattern().toString(), s.selector()));
     return b.build();
+  }
+
+  /** Paths never carry values: no reported path names an element at or below a sensitive path by its key or value. */
+  @Property
+  void pathsNeverNameSecretElementsByValue(@ForAll("cases") Case c) {
+    MergeResult r = merge(c);
+    List<FieldPath> reported = new ArrayList<>(r.owned());
+    r.fields().forEach(f -> reported.add(f.path()));
+    reported.addAll(r.drift());
+    reported.addAll(r.conflicts());
+    reported.addAll(r.takeovers());
+    reported.addAll(SensitiveValues.find(MergeCases.KEY, c.d(), c.rules(), java.util.Set.of()));
+    for (FieldPath p : reported) {
+      boolean secret = false;
+      FieldPath q = FieldPath.root();
+      for (FieldPath.Segment s : p.segments()) {
+        q = q.append(s);
+        boolean here = c.rules().isSensitive(MergeCases.KEY, q);
+        if (s instanceof FieldPath.Element || s instanceof FieldPath.Key) {
+          boolean keySecret = s instanceof FieldPath.Key k
+              && k.fields().keySet().stream().anyMatch(f -> c.rules().isSensitive(MergeCases.KEY, FieldPath.root().append(s).field(f))
+                  || c.rules().isSensitive(MergeCases.KEY, qParentField(p, s, f)));
+          assertThat(secret || here || keySecret).as("%s names a secret element by value", p).isFalse();
+        }
+        secret |= here;
+      }
+    }
+  }
+
+  /** The path of key field {@code f} of the element {@code s} names in {@code p}. */
+  private static FieldPath qParentField(FieldPath p, FieldPath.Segment s, String f) {
+    FieldPath q = FieldPath.root();
+    for (FieldPath.Segment x : p.segments()) {
+      q = q.append(x);
+      if (x == s) {
+        break;
+      }
+    }
+    return q.field(f);
   }
 
   @Property
