@@ -54,9 +54,10 @@ public final class GitopsCommand implements Callable<Integer> {
     return ExitCodes.ERROR;
   }
 
-  /** Raises slf4j-simple's level to info; effective only before the first logger is created. */
+  /** Raises slf4j-simple's level to info, JGit's too; effective only before the first logger is created. */
   static void enableVerboseLogging() {
     System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "info");
+    System.setProperty("org.slf4j.simpleLogger.log.org.eclipse.jgit", "info");
   }
 
   /** Whether the command line's root command is a {@link GitopsCommand} run with {@code --verbose}. */

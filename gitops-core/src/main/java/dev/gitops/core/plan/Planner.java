@@ -176,8 +176,17 @@ public final class Planner {
     return c.rules();
   }
 
-  private ThreeWayMerge mergerFor(MergeRules rules) {
-    return merges.computeIfAbsent(rules, ThreeWayMerge::new);
+  /**
+   * One merger per distinct rule set, by value: providers that rebuild equal rules share it. It
+   * names secret elements under the store's key, as {@link SensitiveValues#find} does here.
+   */
+  private ThreeWayMerge mergerFor(MergeRules rules, byte[] secretKey) {
+    ThreeWayMerge m = merges.get(rules);
+    if (m == null || !m.hashesUnder(secretKey)) {
+      m = new ThreeWayMerge(rules, secretKey);
+      merges.put(rules, m);
+    }
+    return m;
   }
 
   /** Hash lookups for one plan: the state's sorted maps cost a string comparison chain per lookup. */
@@ -217,12 +226,12 @@ public final class Planner {
       return decideRemoved(key, v, lastResource, provider);
     }
 
-    Set<FieldPath> sensitive = SensitiveValues.find(key, d.document(), rules, d.sensitive());
+    Set<FieldPath> sensitive = SensitiveValues.find(key, d.document(), rules, d.sensitive(), in.secretKey());
     JsonNode last = stored == null ? null : reveal(key, stored, d.document(), v.isPresent() ? v.live() : null, in.secretKey());
     EnumSet<Flag> flags = EnumSet.noneOf(Flag.class);
 
     if (v.isAbsent()) {
-      MergeResult r = merge(key, rules, last, d, null, l, pending, v);
+      MergeResult r = merge(key, rules, last, d, null, l, pending, v, in.secretKey());
       // Only a last-applied entry proves the object existed; a pending-only entry is a create a crash cut short.
       if (l != null) {
         flags.add(Flag.DRIFT);
@@ -257,7 +266,7 @@ public final class Planner {
       }
       flags.add(Flag.ADOPT);
     }
-    MergeResult r = merge(key, rules, last, d, v.live(), l, pending, v);
+    MergeResult r = merge(key, rules, last, d, v.live(), l, pending, v, in.secretKey());
     // With an empty patch live equals the target, which holds desired at every owned path, so there
     // is no drift, conflict or takeover to look for (and those reports are the costly part).
     if (!r.isNoop()) {
@@ -349,7 +358,7 @@ public final class Planner {
   }
 
   private MergeResult merge(ResourceKey key, MergeRules rules, JsonNode last, Resource d, JsonNode live,
-      StoredResource l, Resource pending, Observation v) {
+      StoredResource l, Resource pending, Observation v, byte[] secretKey) {
     String inputs = null;
     if (!v.version().isEmpty() || live == null) {
       inputs = digests.of(Digests.Role.DESIRED, key, d.document()) + "|"
@@ -361,7 +370,7 @@ public final class Planner {
         return hit.result();
       }
     }
-    MergeResult r = mergerFor(rules).merge(key, last, d.document(), live);
+    MergeResult r = mergerFor(rules, secretKey).merge(key, last, d.document(), live);
     if (inputs != null) {
       mergeCache.put(key, new CachedMerge(inputs, rules, r));
     }
@@ -388,7 +397,8 @@ public final class Planner {
   private Change masked(Change c, PlanInput in, Lookup lookup) {
     StoredResource l = lookup.inventory().get(c.key());
     return Redactor.complete(c, rulesFor(c.key(), in.providers(), in.userRules()),
-        Redactor.marks(lookup.desired().get(c.key()), l == null ? null : l.resource(), lookup.pending().get(c.key())));
+        Redactor.marks(lookup.desired().get(c.key()), l == null ? null : l.resource(), lookup.pending().get(c.key())),
+        in.secretKey());
   }
 
   /** The owned document: last-applied, with what a crashed apply left pending laid over it. */
@@ -452,7 +462,7 @@ public final class Planner {
       byte[] secretKey) {
     JsonNode stored = ownedDocument(l, pending);
     JsonNode last = stored == null ? null : SensitiveValues.reveal(stored, d.document(), live, secretKey);
-    MergeResult r = mergerFor(rules).merge(d.key(), last, d.document(), live);
+    MergeResult r = mergerFor(rules, secretKey).merge(d.key(), last, d.document(), live);
     if (r.isNoop()) {
       return List.of();
     }

@@ -41,7 +41,7 @@ import java.util.TreeSet;
  * changed); one made without a key shows {@value #MARKER}.
  *
  * <pre>{@code
- * Change masked = Redactor.complete(change, rules, Redactor.marks(desired, lastApplied));
+ * Change masked = Redactor.complete(change, rules, Redactor.marks(desired, lastApplied), store.secretKey());
  * String json = PlanCodec.toJson(plan, store.secretKey());          // uses Redactor.hashing(key)
  * Plan shown = Redactor.marking().redact(plan);                     // for text, diffs and events
  * }</pre>
@@ -89,10 +89,11 @@ public final class Redactor {
   /**
    * {@code change} with its mask completed: the sensitive paths under {@code rules} and {@code
    * marked} of every document it holds, added to those it already has, and every field entry at,
-   * above or below one of them flagged sensitive. Returns {@code change} itself when nothing is
-   * or can be sensitive.
+   * above or below one of them flagged sensitive. Secret list elements are named by keyed hashes
+   * under {@code secretKey} (the store's), as the merge names them, so the mask matches the paths
+   * of the plan in every process. Returns {@code change} itself when nothing is or can be sensitive.
    */
-  public static Change complete(Change change, MergeRules rules, Set<PathPattern> marked) {
+  public static Change complete(Change change, MergeRules rules, Set<PathPattern> marked, byte[] secretKey) {
     Objects.requireNonNull(rules, "rules");
     if (marked.isEmpty() && !rules.hasSensitiveFor(change.key())) {
       return change.sensitive().isEmpty() ? change : withMask(change, change.sensitive());
@@ -101,7 +102,7 @@ public final class Redactor {
     Set<JsonNode> seen = Collections.newSetFromMap(new IdentityHashMap<>());
     for (JsonNode doc : documents(change)) {
       if (doc != null && seen.add(doc)) {
-        mask.addAll(SensitiveValues.find(change.key(), doc, rules, marked));
+        mask.addAll(SensitiveValues.find(change.key(), doc, rules, marked, secretKey));
       }
     }
     if (mask.isEmpty()) {

@@ -45,7 +45,7 @@ class RedactorTest {
 
   @Test
   void completeMasksTheLiveDocumentOfADelete() {
-    Change c = Redactor.complete(delete(j("{'data':{'pw':'p1','user':'u'},'kind':'Secret'}")), RULES, Set.of());
+    Change c = Redactor.complete(delete(j("{'data':{'pw':'p1','user':'u'},'kind':'Secret'}")), RULES, Set.of(), STORE_KEY);
     assertThat(c.sensitive()).containsExactlyInAnyOrder(FieldPath.of("data", "pw"), FieldPath.of("data", "user"));
     JsonNode shown = Redactor.marking().redact(c).live();
     assertThat(shown.get("data").get("pw").textValue()).isEqualTo(Redactor.MARKER);
@@ -61,7 +61,7 @@ class RedactorTest {
         j("{'auth':{}}"), List.of(PatchOp.remove("/auth/token")),
         List.of(new FieldChange(FieldPath.of("auth", "token"), j("'t'"), null, false)), Set.of(), "1 field differs",
         Set.of(), Set.of());
-    Change c = Redactor.complete(update, MergeRules.defaults(), Redactor.marks(now, was, null));
+    Change c = Redactor.complete(update, MergeRules.defaults(), Redactor.marks(now, was, null), STORE_KEY);
     assertThat(c.fields()).singleElement().satisfies(f -> assertThat(f.sensitive()).isTrue());
     assertThat(Redactor.marking().redact(c).fields().get(0).before().textValue()).isEqualTo(Redactor.MARKER);
   }
@@ -69,13 +69,13 @@ class RedactorTest {
   @Test
   void withoutRulesOrMarksAChangeIsReturnedAsIs() {
     Change c = delete(j("{'data':{'pw':'p'}}"));
-    assertThat(Redactor.complete(c, MergeRules.defaults(), Set.of())).isSameAs(c);
+    assertThat(Redactor.complete(c, MergeRules.defaults(), Set.of(), STORE_KEY)).isSameAs(c);
     assertThat(Redactor.marking().redact(c)).isSameAs(c);
   }
 
   @Test
   void hashingShowsKeyedHashesThatMatchForEqualValues() {
-    Change c = Redactor.complete(delete(j("{'data':{'a':'same','b':'same','c':'other'}}")), RULES, Set.of());
+    Change c = Redactor.complete(delete(j("{'data':{'a':'same','b':'same','c':'other'}}")), RULES, Set.of(), STORE_KEY);
     JsonNode shown = Redactor.hashing(STORE_KEY).redact(c).live().get("data");
     assertThat(shown.get("a").textValue()).startsWith("hmac-sha256:").isEqualTo(shown.get("b").textValue())
         .isNotEqualTo(shown.get("c").textValue());
@@ -109,7 +109,7 @@ class RedactorTest {
   @Test
   void aMaskedSetElementHidesItsWholeList() {
     MergeRules rules = MergeRules.builder().setList("/tokens").sensitive("/tokens/*", KeySelector.ANY).build();
-    Change c = Redactor.complete(delete(j("{'tokens':['tok-a','tok-b'],'kind':'x'}")), rules, Set.of());
+    Change c = Redactor.complete(delete(j("{'tokens':['tok-a','tok-b'],'kind':'x'}")), rules, Set.of(), STORE_KEY);
     assertThat(c.sensitive()).isNotEmpty();
     JsonNode shown = Redactor.marking().redact(c).live();
     assertThat(shown).isEqualTo(j("{'tokens':'(sensitive)','kind':'x'}"));
