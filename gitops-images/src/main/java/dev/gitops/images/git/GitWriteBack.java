@@ -177,6 +177,20 @@ public final class GitWriteBack implements AutoCloseable {
    *     push is refused for another reason than a race, or every attempt lost a race
    */
   public synchronized WriteResult write(Map<String, ImageChoice> choices) {
+    return run(choices, true);
+  }
+
+  /**
+   * What {@link #write} would change at the current head, without committing or pushing: the
+   * result lists the updates and has no commit.
+   *
+   * @throws GitWriteException when the repository cannot be fetched or the branch does not exist
+   */
+  public synchronized WriteResult preview(Map<String, ImageChoice> choices) {
+    return run(choices, false);
+  }
+
+  private WriteResult run(Map<String, ImageChoice> choices, boolean push) {
     Map<String, String> firstSeen = null;
     int attempts = 0;
     for (int attempt = 1; attempt <= maxPushAttempts; attempt++) {
@@ -193,6 +207,10 @@ public final class GitWriteBack implements AutoCloseable {
             plan.conflicts.isEmpty() ? "" : "; " + plan.conflicts.size() + " conflicting edits left alone");
         return new WriteResult(pushBranch, Optional.of(base.name()), Optional.empty(), List.of(), plan.conflicts,
             plan.problems, plan.unresolved, attempts);
+      }
+      if (!push) {
+        return new WriteResult(pushBranch, Optional.of(base.name()), Optional.empty(), plan.updates, plan.conflicts,
+            plan.problems, plan.unresolved, 0);
       }
       ObjectId commit = commit(base, plan);
       beforePush.accept(attempt);

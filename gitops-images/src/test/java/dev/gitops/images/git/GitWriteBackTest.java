@@ -78,6 +78,11 @@ class GitWriteBackTest {
   void commitsOnlyTheChangedMarkedFilesUnderThePathAndPushes() throws Exception {
     String before = remote.git("rev-parse", "main").trim();
     try (GitWriteBack git = writer().build()) {
+      WriteResult preview = git.preview(choices("v1.2.4", "v2.0.0"));
+      assertThat(preview.updates()).extracting(ImageUpdate::file).containsExactly("apps/web.yaml");
+      assertThat(preview.pushed()).isFalse();
+      assertThat(remote.git("rev-parse", "main").trim()).isEqualTo(before);
+
       WriteResult r = git.write(choices("v1.2.4", "v2.0.0"));
 
       assertThat(r.pushed()).isTrue();
