@@ -9,7 +9,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -95,8 +94,7 @@ public interface RegistryCredentials {
     }
     Map<String, Login> logins = new HashMap<>();
     JsonNode auths = root.path("auths");
-    for (Iterator<Map.Entry<String, JsonNode>> it = auths.fields(); it.hasNext(); ) {
-      Map.Entry<String, JsonNode> e = it.next();
+    for (Map.Entry<String, JsonNode> e : auths.properties()) {
       String host = normalizeHost(e.getKey());
       JsonNode entry = e.getValue();
       String auth = entry.path("auth").asText("");

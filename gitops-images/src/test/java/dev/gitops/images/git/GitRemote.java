@@ -64,7 +64,11 @@ final class GitRemote implements AutoCloseable {
   }
 
   @Override
-  public void close() throws InterruptedException {
-    http.close();
+  public void close() {
+    try {
+      http.close();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 }
