@@ -50,6 +50,8 @@ class GitWriteBackTest {
     files.put("apps/web.yaml", WEB);
     files.put("apps/api.yaml", API);
     files.put("apps/plain.yaml", PLAIN);
+    files.put("apps/broken.yaml", "a: [never parsed: it holds no marker\n");
+    files.put("apps/chart/broken-marked.yaml", "a: [1\nimage: x:1 # {\"$imagepolicy\": \"apps:web\"}\n");
     files.put("other/outside.yaml", OUTSIDE);
     files.put("README.md", "cluster\n");
     remote = GitRemote.start(tmp, files);
@@ -92,6 +94,9 @@ class GitWriteBackTest {
       assertThat(remote.show("main", "apps/web.yaml"))
           .isEqualTo(WEB.replace("team/web:v1.2.3", "team/web:v1.2.4"));
       assertThat(remote.show("main", "other/outside.yaml")).isEqualTo(OUTSIDE);
+      // only files holding the marker field are parsed: the broken unmarked one is never read as YAML
+      assertThat(r.problems()).singleElement().asString()
+          .startsWith("apps/chart/broken-marked.yaml:").contains("not valid YAML");
       assertThat(r.updates()).singleElement().satisfies(u -> {
         assertThat(u.file()).isEqualTo("apps/web.yaml");
         assertThat(u.line()).isEqualTo(11);
