@@ -26,6 +26,7 @@ import dev.gitops.api.spi.StateStore;
 import dev.gitops.api.spi.StoreLock;
 import dev.gitops.api.spi.StoredResource;
 import dev.gitops.api.spi.StoredState;
+import dev.gitops.core.apply.AbandonedCalls;
 import dev.gitops.core.apply.ExecutionHooks;
 import dev.gitops.core.apply.Executor;
 import dev.gitops.core.plan.DeletionGuard;
@@ -89,6 +90,8 @@ public final class Reconciler {
   private final List<SyncListener> listeners;
   private final Map<String, String> variables;
   private final Planner planner;
+  /** One for the reconciler's life: it remembers calls it abandoned that may still land. */
+  private final Executor executor;
   private final ReentrantLock syncLock = new ReentrantLock();
 
   private Reconciler(Builder b) {
@@ -103,6 +106,7 @@ public final class Reconciler {
     this.listeners = new CopyOnWriteArrayList<>(b.listeners);
     this.variables = Map.copyOf(b.variables);
     this.planner = new Planner(owner, options.planOptions());
+    this.executor = new Executor(options.execution());
   }
 
   /** A builder. */
@@ -254,6 +258,8 @@ public final class Reconciler {
       mine.forEach(k -> keysByProvider.computeIfAbsent(k.provider(), x -> new TreeSet<>()).add(k));
     }
 
+    // Taken before observing: only a call that had returned by then is seen landed by the observations below.
+    Map<ResourceKey, AbandonedCalls.Entry> abandoned = executor.abandoned().snapshot();
     Map<ResourceKey, Observation> observations = new HashMap<>();
     for (Map.Entry<String, Set<ResourceKey>> e : keysByProvider.entrySet()) {
       Provider p = providers.get(e.getKey());
@@ -261,6 +267,18 @@ public final class Reconciler {
         continue;
       }
       observations.putAll(observe(p, e.getValue(), ctx));
+    }
+    for (AbandonedCalls.Entry a : abandoned.values()) {
+      Observation o = observations.get(a.key());
+      if (o == null) {
+        continue;  // not part of this plan; kept until its key is observed
+      }
+      if (!a.ended()) {
+        // The call may land after this observation (or landed during it): what was seen proves nothing.
+        observations.put(a.key(), Observation.unknown(a.key(), a.describe()));
+      } else if (!o.isUnknown()) {
+        executor.abandoned().observedAgain(a);
+      }
     }
     byte[] secret = store.secretKey();
     Plan plan = planWith.plan(new PlanInput(desired, stored, providers, observations, marked, options.rules(), variables, secret));
@@ -327,7 +345,6 @@ public final class Reconciler {
     Map<ResourceKey, Outcome> outcomes = new TreeMap<>();
     boolean anyMutation = plan.changes().stream().anyMatch(c -> c.action().mutates() || c.action() == Action.FORGET);
     if (anyMutation) {
-      Executor executor = new Executor(options.execution());
       outcomes.putAll(executor.execute(plan, providers, new StoreHooks(p), cancellation, owner));
     }
     recordQuietChanges(p, outcomes);
