@@ -31,6 +31,7 @@ import dev.gitops.core.apply.ExecutionHooks;
 import dev.gitops.core.apply.Executor;
 import dev.gitops.core.plan.DeletionGuard;
 import dev.gitops.core.plan.LastApplied;
+import dev.gitops.core.plan.PlanCodec;
 import dev.gitops.core.plan.PlanInput;
 import dev.gitops.core.plan.PlanOptions;
 import dev.gitops.core.plan.Planner;
@@ -157,10 +158,17 @@ public final class Reconciler {
   }
 
   /**
-   * Runs a reviewed plan: recomputes it from the plan's revision and the current store and live
-   * state, and runs only if the ids match.
+   * Runs a reviewed plan (one from {@link #plan()}, or read back with {@code PlanCodec.fromJson}):
+   * checks it against its own id, recomputes it from its revision and the current store and live
+   * state, and runs only if the plan computed now equals it change for change — so what runs is
+   * exactly what was reviewed, and an edited plan file runs nothing.
    *
-   * @throws PlanMismatchException naming the keys that moved, when the plan no longer holds
+   * <pre>{@code
+   * reconciler.apply(PlanCodec.fromJson(Files.readString(Path.of("plan.json"))));
+   * }</pre>
+   *
+   * @throws PlanMismatchException naming the first differing key and field, when the plan was
+   *     edited or no longer holds; nothing is applied then
    */
   public SyncResult apply(Plan reviewed) {
     Objects.requireNonNull(reviewed, "plan");
@@ -168,11 +176,7 @@ public final class Reconciler {
       Instant start = Instant.now();
       Cancellation cancellation = new Cancellation();
       Prepared p = prepare(reviewed.revision(), cancellation, null, planner);
-      if (!p.plan.id().equals(reviewed.id())) {
-        throw new PlanMismatchException(reviewed.id(), p.plan.id(), moved(reviewed, p.plan),
-            reviewed.revision().equals(p.plan.revision()) ? "the stored or live state changed since it was computed"
-                : "the source now reads " + p.plan.revision());
-      }
+      PlanCodec.checkReviewed(reviewed, p.plan, p.secretKey);
       return execute(p, cancellation, start, false);
     });
   }
@@ -182,7 +186,7 @@ public final class Reconciler {
     return locked(() -> {
       Instant start = Instant.now();
       Cancellation cancellation = new Cancellation();
-      Planner teardown = new Planner(owner, new PlanOptions(true, false, false));
+      Planner teardown = new Planner(owner, new PlanOptions(true, false, false, options.budget().withAllowEmpty(true)));
       State nothing = new State("destroy", new TreeMap<>(), false, false);
       Prepared p = prepare(null, cancellation, nothing, teardown);
       if (policy == DeletionPolicy.ORPHAN) {
@@ -454,25 +458,6 @@ public final class Reconciler {
     public void event(SyncEvent event) {
       emit(event);
     }
-  }
-
-  private static List<ResourceKey> moved(Plan reviewed, Plan now) {
-    Set<ResourceKey> keys = new TreeSet<>();
-    Map<ResourceKey, Change> a = new HashMap<>();
-    reviewed.changes().forEach(c -> a.put(c.key(), c));
-    Map<ResourceKey, Change> b = new HashMap<>();
-    now.changes().forEach(c -> b.put(c.key(), c));
-    Set<ResourceKey> all = new TreeSet<>(a.keySet());
-    all.addAll(b.keySet());
-    for (ResourceKey k : all) {
-      Change x = a.get(k);
-      Change y = b.get(k);
-      if (x == null || y == null || x.action() != y.action()
-          || !Objects.equals(reviewed.fingerprints().get(k), now.fingerprints().get(k))) {
-        keys.add(k);
-      }
-    }
-    return new ArrayList<>(keys);
   }
 
   private CallContext context(String revision, Cancellation cancellation) {

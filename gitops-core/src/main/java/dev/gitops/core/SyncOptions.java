@@ -95,8 +95,8 @@ public record SyncOptions(boolean prune, boolean dryRun, boolean detectOnly, boo
     return new SyncOptions(prune, dryRun, detectOnly, adopt, deleteOrphans, rebuildStore, budget, execution, lockTimeout, v);
   }
 
-  /** The options that shape the plan. */
+  /** The options that shape the plan, with the budget it is guarded with. */
   public PlanOptions planOptions() {
-    return new PlanOptions(prune, adopt, deleteOrphans);
+    return new PlanOptions(prune, adopt, deleteOrphans, budget);
   }
 }

@@ -21,12 +21,9 @@ import dev.gitops.api.spi.StoredResource;
 import dev.gitops.core.merge.MergeResult;
 import dev.gitops.core.merge.SensitiveValues;
 import dev.gitops.core.merge.ThreeWayMerge;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.HashMap;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -66,6 +63,11 @@ public final class Planner {
 
   private record Combined(MergeRules provider, MergeRules user, MergeRules rules) {}
   private final Digests digests = new Digests();
+  private final PlanCodec.DocumentDigests contentDigests = (key, field, doc) -> digests.of(switch (field) {
+    case "live" -> Digests.Role.PLAN_LIVE;
+    case "desired" -> Digests.Role.PLAN_DESIRED;
+    default -> Digests.Role.PLAN_TARGET;
+  }, key, doc);
   /** Per key, the desired document and stored serial last found already recorded as last-applied. */
   private final Map<ResourceKey, Recorded> recorded = new ConcurrentHashMap<>();
 
@@ -135,11 +137,16 @@ public final class Planner {
     }
     Map<ResourceKey, SortedSet<ResourceKey>> deps = DependencyGraph.build(changes, in, lookup.desired());
     changes = DependencyGraph.order(changes, deps, in.providers());
-    String id = planId(in.desired().revision(), in.variables(), changes, deps, fingerprints);
+    TreeMap<String, Integer> owned = new TreeMap<>();
+    in.stored().inventory().keySet().forEach(k -> owned.merge(k.provider(), 1, Integer::sum));
+    Plan draft = new Plan("", in.desired().revision(), changes, new TreeMap<>(deps), new TreeMap<>(in.variables()),
+        options.asMap(), new TreeMap<>(fingerprints), unknown, owned);
+    // The id is a digest of the plan's content as its file holds it, so a file can be checked
+    // against it; unchanged documents are not serialised again (digests remembered per key).
+    String id = PlanCodec.id(draft, in.secretKey(), contentDigests);
     LOG.debug("plan {} at {}: {} keys, {} unknown, {} merges cached", id, in.desired().revision(), keys.size(),
         unknown.size(), mergeCache.size());
-    return new Plan(id, in.desired().revision(), changes, new TreeMap<>(deps), new TreeMap<>(in.variables()),
-        options.asMap(), new TreeMap<>(fingerprints), unknown);
+    return draft.withId(id);
   }
 
   /**
@@ -373,23 +380,33 @@ public final class Planner {
     return Documents.object(out);
   }
 
+  /** A digest of what the key's decision was made from, over canonical JSON (never a set's toString). */
   private String fingerprint(ResourceKey key, Observation v, StoredResource l, Resource pending, MergeRules rules) {
-    StringBuilder sb = new StringBuilder(160).append(v.status().name()).append('|');
-    if (v.isPresent()) {
-      sb.append(digests.of(Digests.Role.LIVE, key, v.live(), live -> LastApplied.strip(key, live, rules))).append('|')
-          .append(v.mark());
-    }
-    sb.append('|').append(l == null ? "-" : resourceDigest(Digests.Role.STORED, l.resource()))
-        .append('|').append(pending == null ? "-" : resourceDigest(Digests.Role.PENDING, pending));
-    MessageDigest md = Documents.sha256();
-    md.update(sb.toString().getBytes(StandardCharsets.UTF_8));
-    return HexFormat.of().formatHex(md.digest(), 0, 16);
+    List<JsonNode> parts = new ArrayList<>(5);
+    parts.add(text(v.status().name()));
+    parts.add(v.isPresent() ? text(digests.of(Digests.Role.LIVE, key, v.live(), live -> LastApplied.strip(key, live, rules)))
+        : NULL);
+    parts.add(v.isPresent() && v.mark() != null
+        ? Documents.array(List.of(text(v.mark().owner()), text(v.mark().key().toString()))) : NULL);
+    parts.add(l == null ? NULL : resourceDigest(Digests.Role.STORED, l.resource()));
+    parts.add(pending == null ? NULL : resourceDigest(Digests.Role.PENDING, pending));
+    return Documents.digest(Documents.array(parts)).substring(0, 32);
+  }
+
+  private static final JsonNode NULL = Documents.nodes().nullNode();
+
+  private static JsonNode text(String s) {
+    return Documents.nodes().textNode(s);
   }
 
   /** The digest of a resource's document with the metadata that shapes decisions (not its origin). */
-  private String resourceDigest(Digests.Role role, Resource r) {
-    return digests.of(role, r.key(), r.document()) + "|" + r.dependsOn() + "|" + r.wave() + "|" + r.policy() + "|"
-        + new TreeSet<>(r.sensitive().stream().map(Object::toString).toList());
+  private JsonNode resourceDigest(Digests.Role role, Resource r) {
+    List<JsonNode> dependsOn = new ArrayList<>(r.dependsOn().size());
+    r.dependsOn().forEach(k -> dependsOn.add(text(k.toString())));
+    List<JsonNode> sensitive = new ArrayList<>(r.sensitive().size());
+    new TreeSet<>(r.sensitive().stream().map(Object::toString).toList()).forEach(p -> sensitive.add(text(p)));
+    return Documents.array(List.of(text(digests.of(role, r.key(), r.document())), Documents.array(dependsOn),
+        Documents.nodes().numberNode(r.wave()), text(r.policy().toString()), Documents.array(sensitive)));
   }
 
   /** {@link SensitiveValues#reveal}, remembered per key by the identity of its three inputs (all frozen). */
@@ -428,22 +445,5 @@ public final class Planner {
       recorded.put(d.key(), new Recorded(d.document(), d, l.serial()));
     }
     return needed;
-  }
-
-  private String planId(String revision, Map<String, String> variables, List<Change> changes,
-      Map<ResourceKey, SortedSet<ResourceKey>> deps, Map<ResourceKey, String> fingerprints) {
-    MessageDigest md = Documents.sha256();
-    md.update((revision + '|' + new TreeMap<>(variables) + '|' + options.asMap() + '|').getBytes(StandardCharsets.UTF_8));
-    StringBuilder sb = new StringBuilder(256);
-    for (Change c : changes) {
-      sb.setLength(0);
-      Digests.Role role = c.desired() != null ? Digests.Role.DESIRED : Digests.Role.STORED;
-      sb.append(c.key()).append(':').append(c.action()).append(':')
-          .append(digests.of(Digests.Role.TARGET, c.key(), c.target())).append(':')
-          .append(c.resource() == null ? "-" : resourceDigest(role, c.resource())).append(':')
-          .append(fingerprints.get(c.key())).append(':').append(deps.getOrDefault(c.key(), new TreeSet<>())).append('\n');
-      md.update(sb.toString().getBytes(StandardCharsets.UTF_8));
-    }
-    return HexFormat.of().formatHex(md.digest(), 0, 12);
   }
 }
