@@ -91,6 +91,25 @@ class PlanFileTest {
   }
 
   @Test
+  void thePlannersIdIsTheDigestOfItsFileOnEveryResyncToo() {
+    byte[] key = world.store.secretKey();
+    for (int round = 0; round < 4; round++) {
+      Plan plan = world.reconciler.plan();
+      // The planner remembers the digests of unchanged changes and documents; they must never go stale.
+      assertThat(plan.id()).as("round %d", round).isEqualTo(PlanCodec.id(plan, key));
+      Plan read = PlanCodec.fromJson(PlanCodec.toJson(plan, key));
+      assertThat(read.id()).isEqualTo(plan.id());
+      PlanCodec.checkReviewed(read, plan, key);
+      if (round == 1) {
+        world.provider.put(B, PlanFileWorld.doc("y", PlanFileWorld.text("drifted")));
+      }
+      if (round == 2) {
+        world.reconciler.sync();
+      }
+    }
+  }
+
+  @Test
   void aPlanFileWithItsDeleteRemovedIsRefusedAndDeletesNothing() throws Exception {
     String file = edited(root -> {
       ArrayNode kept = JSON.createArrayNode();

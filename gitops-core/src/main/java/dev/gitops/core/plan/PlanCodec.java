@@ -45,13 +45,15 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
- * Writes a {@link Plan} as a JSON review artifact, reads one back, and owns the plan's id: the
- * SHA-256 of the plan's content exactly as the file holds it (everything but the id itself), in
- * canonical JSON (sorted keys, canonical numbers), with each change's {@code live},
- * {@code desired} and {@code target} documents stood for by the SHA-256 of their own canonical
- * JSON. Sensitive values are replaced by keyed hashes on the way out, so a plan file never holds
- * a secret; sets are written sorted and objects with sorted keys, so the same plan gives the same
- * bytes in any process.
+ * Writes a {@link Plan} as a JSON review artifact, reads one back, and owns the plan's id: a
+ * SHA-256 over the plan's content exactly as the file holds it (everything but the id itself),
+ * made from canonical JSON (sorted keys, canonical numbers) as a hash tree — the id is the
+ * SHA-256 of the plan object's canonical JSON in which each change stands for the SHA-256 of its
+ * own canonical JSON, where in turn its {@code live}, {@code desired} and {@code target}
+ * documents stand for {@code "sha256:"} and the SHA-256 of theirs. So an unchanged change or
+ * document is not serialised again on every plan. Sensitive values are replaced by keyed hashes
+ * on the way out, so a plan file never holds a secret; sets are written sorted and objects with
+ * sorted keys, so the same plan gives the same bytes in any process.
  *
  * <p>Running a reviewed plan ({@code Reconciler.apply}) checks it twice, and refuses with a
  * {@link PlanMismatchException} naming the first differing key and field: the plan against its
@@ -170,16 +172,74 @@ public final class PlanCodec {
    * secretKey} as its file would hold them); {@code plan.id()} itself is ignored.
    */
   public static String id(Plan plan, byte[] secretKey) {
-    return id(plan, secretKey, PLAIN_DIGESTS);
+    return id(plan, secretKey, PLAIN_DIGESTS, null);
   }
 
-  /** {@link #id(Plan, byte[])} with documents digested by {@code digests}. */
-  static String id(Plan plan, byte[] secretKey, DocumentDigests digests) {
-    return idOf(content(plan, hashed(secretKey)), digests);
+  /**
+   * {@link #id(Plan, byte[])} with documents digested by {@code digests} and, when {@code
+   * remembered} is not null, the digest of a change taken from there while its inputs are equal.
+   */
+  static String id(Plan plan, byte[] secretKey, DocumentDigests digests, ChangeDigests remembered) {
+    Values values = hashed(secretKey);
+    List<String> changes = new ArrayList<>(plan.changes().size());
+    for (Change c : plan.changes()) {
+      String fingerprint = plan.fingerprints().getOrDefault(c.key(), "");
+      SortedSet<ResourceKey> deps = plan.dependencies().getOrDefault(c.key(), EMPTY);
+      String d = remembered == null ? null : remembered.get(c, fingerprint, deps, secretKey);
+      if (d == null) {
+        d = changeDigest(change(c, plan, values), c.key(), digests);
+        if (remembered != null) {
+          remembered.put(c, fingerprint, deps, secretKey, d);
+        }
+      }
+      changes.add(d);
+    }
+    return rootDigest(header(plan), changes);
+  }
+
+  private static final SortedSet<ResourceKey> EMPTY = java.util.Collections.emptySortedSet();
+
+  /**
+   * Per key, the digest of the last change rendered and what it was rendered from; a planner
+   * keeps one, so a resync renders only the changes that moved. Thread-safe; one entry per key.
+   */
+  static final class ChangeDigests {
+    private record Entry(Change change, String fingerprint, SortedSet<ResourceKey> deps, byte[] secretKey,
+        String digest) {}
+
+    private final Map<ResourceKey, Entry> entries = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** The remembered digest when every input is equal by value (frozen documents compare cheaply), else null. */
+    String get(Change c, String fingerprint, SortedSet<ResourceKey> deps, byte[] secretKey) {
+      Entry e = entries.get(c.key());
+      return e != null && e.change().equals(c) && e.fingerprint().equals(fingerprint) && e.deps().equals(deps)
+          && java.util.Arrays.equals(e.secretKey(), secretKey) ? e.digest() : null;
+    }
+
+    void put(Change c, String fingerprint, SortedSet<ResourceKey> deps, byte[] secretKey, String digest) {
+      entries.put(c.key(), new Entry(c, fingerprint, deps, secretKey.clone(), digest));
+    }
+
+    /** Forgets keys that are gone. */
+    void retain(Set<ResourceKey> keys) {
+      if (entries.size() > keys.size()) {
+        entries.keySet().retainAll(keys);
+      }
+    }
   }
 
   /** The plan file's content without its id. */
   private static ObjectNode content(Plan plan, Values values) {
+    ObjectNode root = header(plan);
+    ArrayNode changes = root.putArray("changes");
+    for (Change c : plan.changes()) {
+      changes.add(change(c, plan, values));
+    }
+    return root;
+  }
+
+  /** Everything of the plan file but its id and its changes. */
+  private static ObjectNode header(Plan plan) {
     ObjectNode root = Documents.nodes().objectNode();
     root.put("format", FORMAT);
     root.put("revision", plan.revision());
@@ -191,10 +251,6 @@ public final class PlanCodec {
     plan.owned().forEach(owned::put);
     ArrayNode unknown = root.putArray("unknown");
     plan.unknown().forEach(k -> unknown.add(k.toString()));
-    ArrayNode changes = root.putArray("changes");
-    for (Change c : plan.changes()) {
-      changes.add(change(c, plan, values));
-    }
     return root;
   }
 
@@ -262,27 +318,43 @@ public final class PlanCodec {
     }
   }
 
-  /** SHA-256 of the canonical JSON of {@code content}, with every change's documents by digest. */
-  private static String idOf(JsonNode content, DocumentDigests digests) {
-    Map<String, JsonNode> view = new LinkedHashMap<>();
-    content.fields().forEachRemaining(e -> view.put(e.getKey(), e.getValue()));
-    view.remove("id");
-    List<JsonNode> changes = new ArrayList<>();
+  /** The id of a plan file's content (its documents digested as they are). */
+  private static String idOf(JsonNode content) {
+    ObjectNode header = Documents.nodes().objectNode();
+    header.setAll((ObjectNode) content);
+    header.remove("id");
+    header.remove("changes");
+    List<String> changes = new ArrayList<>();
     for (JsonNode c : content.path("changes")) {
-      Map<String, JsonNode> cv = new LinkedHashMap<>();
-      c.fields().forEachRemaining(e -> cv.put(e.getKey(), e.getValue()));
-      ResourceKey key = ResourceKey.parse(c.path("key").asText());
-      for (String field : DOCUMENTS) {
-        JsonNode doc = cv.get(field);
-        if (doc != null) {
-          cv.put(field, Documents.nodes().textNode("sha256:" + digests.of(key, field, doc)));
-        }
-      }
-      changes.add(Documents.object(cv));
+      changes.add(changeDigest((ObjectNode) c, null, PLAIN_DIGESTS));
     }
-    view.put("changes", Documents.array(changes));
+    return rootDigest(header, changes);
+  }
+
+  /** SHA-256 of a change's canonical JSON with its documents by digest (a shallow copy swaps them). */
+  private static String changeDigest(ObjectNode change, ResourceKey key, DocumentDigests digests) {
+    ObjectNode view = Documents.nodes().objectNode();
+    view.setAll(change);
+    for (String field : DOCUMENTS) {
+      JsonNode doc = change.get(field);
+      if (doc != null) {
+        view.put(field, "sha256:" + digests.of(key, field, doc));
+      }
+    }
+    return sha256(Documents.canonicalJson(view));
+  }
+
+  /** SHA-256 of the canonical JSON of {@code header} with {@code "changes"}: the changes' digests. */
+  private static String rootDigest(ObjectNode header, List<String> changeDigests) {
+    ObjectNode root = header.deepCopy();
+    ArrayNode changes = root.putArray("changes");
+    changeDigests.forEach(changes::add);
+    return sha256(Documents.canonicalJson(root));
+  }
+
+  private static String sha256(String text) {
     MessageDigest md = Documents.sha256();
-    md.update(Documents.canonicalJson(Documents.object(view)).getBytes(StandardCharsets.UTF_8));
+    md.update(text.getBytes(StandardCharsets.UTF_8));
     return HexFormat.of().formatHex(md.digest());
   }
 
@@ -424,11 +496,11 @@ public final class PlanCodec {
     // A plan read from a file already holds hashes where values are sensitive; one computed in
     // this process holds the values. Whichever form matches the id is the content that was reviewed.
     JsonNode asRead = content(reviewed, AS_THEY_ARE);
-    boolean matchesId = idOf(asRead, PLAIN_DIGESTS).equals(reviewed.id());
+    boolean matchesId = idOf(asRead).equals(reviewed.id());
     JsonNode seen = asRead;
     if (!matchesId) {
       JsonNode plain = content(reviewed, hashed(secretKey));
-      if (idOf(plain, PLAIN_DIGESTS).equals(reviewed.id())) {
+      if (idOf(plain).equals(reviewed.id())) {
         matchesId = true;
         seen = plain;
       }

@@ -21,9 +21,12 @@ import dev.gitops.api.spi.StoredResource;
 import dev.gitops.core.merge.MergeResult;
 import dev.gitops.core.merge.SensitiveValues;
 import dev.gitops.core.merge.ThreeWayMerge;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.HashMap;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -63,6 +66,7 @@ public final class Planner {
 
   private record Combined(MergeRules provider, MergeRules user, MergeRules rules) {}
   private final Digests digests = new Digests();
+  private final PlanCodec.ChangeDigests changeDigests = new PlanCodec.ChangeDigests();
   private final PlanCodec.DocumentDigests contentDigests = (key, field, doc) -> digests.of(switch (field) {
     case "live" -> Digests.Role.PLAN_LIVE;
     case "desired" -> Digests.Role.PLAN_DESIRED;
@@ -126,6 +130,7 @@ public final class Planner {
       changes = safe;
     }
     digests.retain(keys);
+    changeDigests.retain(keys);
     if (recorded.size() > keys.size()) {
       recorded.keySet().retainAll(keys);
     }
@@ -142,8 +147,8 @@ public final class Planner {
     Plan draft = new Plan("", in.desired().revision(), changes, new TreeMap<>(deps), new TreeMap<>(in.variables()),
         options.asMap(), new TreeMap<>(fingerprints), unknown, owned);
     // The id is a digest of the plan's content as its file holds it, so a file can be checked
-    // against it; unchanged documents are not serialised again (digests remembered per key).
-    String id = PlanCodec.id(draft, in.secretKey(), contentDigests);
+    // against it; unchanged changes and documents are not serialised again (remembered per key).
+    String id = PlanCodec.id(draft, in.secretKey(), contentDigests, changeDigests);
     LOG.debug("plan {} at {}: {} keys, {} unknown, {} merges cached", id, in.desired().revision(), keys.size(),
         unknown.size(), mergeCache.size());
     return draft.withId(id);
@@ -380,33 +385,46 @@ public final class Planner {
     return Documents.object(out);
   }
 
-  /** A digest of what the key's decision was made from, over canonical JSON (never a set's toString). */
+  /**
+   * A digest of what the key's decision was made from. Every part is written with its length in
+   * front, in a fixed order and sets in sorted order, so two different inputs never read the same
+   * (and no set's or map's {@code toString} is involved).
+   */
   private String fingerprint(ResourceKey key, Observation v, StoredResource l, Resource pending, MergeRules rules) {
-    List<JsonNode> parts = new ArrayList<>(5);
-    parts.add(text(v.status().name()));
-    parts.add(v.isPresent() ? text(digests.of(Digests.Role.LIVE, key, v.live(), live -> LastApplied.strip(key, live, rules)))
-        : NULL);
-    parts.add(v.isPresent() && v.mark() != null
-        ? Documents.array(List.of(text(v.mark().owner()), text(v.mark().key().toString()))) : NULL);
-    parts.add(l == null ? NULL : resourceDigest(Digests.Role.STORED, l.resource()));
-    parts.add(pending == null ? NULL : resourceDigest(Digests.Role.PENDING, pending));
-    return Documents.digest(Documents.array(parts)).substring(0, 32);
+    StringBuilder sb = new StringBuilder(200);
+    part(sb, v.status().name());
+    if (v.isPresent()) {
+      part(sb, digests.of(Digests.Role.LIVE, key, v.live(), live -> LastApplied.strip(key, live, rules)));
+      part(sb, v.mark() == null ? "-" : "mark");
+      if (v.mark() != null) {
+        part(sb, v.mark().owner());
+        part(sb, v.mark().key().toString());
+      }
+    }
+    resourceDigest(sb, Digests.Role.STORED, l == null ? null : l.resource());
+    resourceDigest(sb, Digests.Role.PENDING, pending);
+    MessageDigest md = Documents.sha256();
+    md.update(sb.toString().getBytes(StandardCharsets.UTF_8));
+    return HexFormat.of().formatHex(md.digest(), 0, 16);
   }
 
-  private static final JsonNode NULL = Documents.nodes().nullNode();
-
-  private static JsonNode text(String s) {
-    return Documents.nodes().textNode(s);
+  private static void part(StringBuilder sb, String s) {
+    sb.append(s.length()).append(':').append(s);
   }
 
-  /** The digest of a resource's document with the metadata that shapes decisions (not its origin). */
-  private JsonNode resourceDigest(Digests.Role role, Resource r) {
-    List<JsonNode> dependsOn = new ArrayList<>(r.dependsOn().size());
-    r.dependsOn().forEach(k -> dependsOn.add(text(k.toString())));
-    List<JsonNode> sensitive = new ArrayList<>(r.sensitive().size());
-    new TreeSet<>(r.sensitive().stream().map(Object::toString).toList()).forEach(p -> sensitive.add(text(p)));
-    return Documents.array(List.of(text(digests.of(role, r.key(), r.document())), Documents.array(dependsOn),
-        Documents.nodes().numberNode(r.wave()), text(r.policy().toString()), Documents.array(sensitive)));
+  /** A resource's document digest with the metadata that shapes decisions (not its origin). */
+  private void resourceDigest(StringBuilder sb, Digests.Role role, Resource r) {
+    if (r == null) {
+      part(sb, "-");
+      return;
+    }
+    part(sb, digests.of(role, r.key(), r.document()));
+    sb.append(r.dependsOn().size()).append('[');
+    r.dependsOn().forEach(k -> part(sb, k.toString()));
+    part(sb, Integer.toString(r.wave()));
+    part(sb, r.policy().toString());
+    sb.append(r.sensitive().size()).append('[');
+    new TreeSet<>(r.sensitive().stream().map(Object::toString).toList()).forEach(p -> part(sb, p));
   }
 
   /** {@link SensitiveValues#reveal}, remembered per key by the identity of its three inputs (all frozen). */
