@@ -345,7 +345,7 @@ public final class Reconciler {
       emit(new SyncEvent.Finished(plan.revision(), r));
       return r;
     }
-    DeletionGuard.check(plan, p.stored, teardown ? options.budget().withAllowEmpty(true) : options.budget());
+    DeletionGuard.check(plan, teardown ? options.budget().withAllowEmpty(true) : options.budget());
     Map<ResourceKey, Outcome> outcomes = new TreeMap<>();
     boolean anyMutation = plan.changes().stream().anyMatch(c -> c.action().mutates() || c.action() == Action.FORGET);
     if (anyMutation) {
