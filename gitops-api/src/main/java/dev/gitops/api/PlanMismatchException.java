@@ -41,7 +41,8 @@ public class PlanMismatchException extends GitOpsException {
    */
   public PlanMismatchException(String expectedId, String actualId, List<ResourceKey> moved, String detail,
       ResourceKey key, String field, String values) {
-    super("plan " + expectedId + " no longer holds (now " + actualId + "): " + detail
+    super("plan " + brief(expectedId) + " no longer holds"
+        + (expectedId.equals(actualId) ? "" : " (now " + brief(actualId) + ")") + ": " + detail
         + (field == null ? "" : "; first difference: " + (key == null ? "" : key + " at ") + field
             + (values == null || values.isEmpty() ? "" : " (" + values + ")"))
         + (moved.isEmpty() ? "" : "; keys that differ: " + moved));
@@ -50,6 +51,11 @@ public class PlanMismatchException extends GitOpsException {
     this.moved = List.copyOf(moved);
     this.key = key;
     this.field = field;
+  }
+
+  /** Ids are 64 hex digits; 12 tell plans apart in a message. */
+  private static String brief(String id) {
+    return id.length() > 12 ? id.substring(0, 12) : id;
   }
 
   /** The id of the reviewed plan. */

@@ -513,6 +513,8 @@ public final class PlanCodec {
       return;
     } else if (!reviewed.revision().equals(now.revision())) {
       detail = "the source now reads " + now.revision();
+    } else if (d.key() == null && d.field().startsWith("/options/")) {
+      detail = "it was computed with other options";
     } else {
       detail = "the stored or live state changed since it was computed";
     }
