@@ -19,7 +19,9 @@ import org.slf4j.LoggerFactory;
  * failures, on demand with {@link #trigger()}, paused with {@link #suspend()}, and pinned to one
  * revision with {@link #pin} (what a rollback uses, so the loop does not undo it). At most one
  * sync is in flight; {@link #newRevision()} cancels the one in flight (and any health wait in
- * it) and starts over.
+ * it) and starts over. A sync that throws anything — an {@code Error} from a provider or a
+ * listener included — is logged at ERROR, kept as {@link #lastError()}, and backed off from; the
+ * loop goes on.
  *
  * <pre>{@code
  * try (ReconcileLoop loop = ReconcileLoop.builder(reconciler).interval(Duration.ofMinutes(3)).build()) {
