@@ -4,19 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.gitops.api.Action;
 import dev.gitops.api.Change;
-import dev.gitops.api.Observation;
 import dev.gitops.api.Outcome;
 import dev.gitops.api.Resource;
 import dev.gitops.api.ResourceKey;
 import dev.gitops.api.State;
 import dev.gitops.api.SyncResult;
-import dev.gitops.api.spi.CallContext;
-import dev.gitops.api.spi.Provider;
 import dev.gitops.core.apply.ExecutionOptions;
 import java.time.Duration;
-import java.util.Collection;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -36,33 +31,10 @@ class AbandonedCallPlanningTest {
   final CountDownLatch release = new CountDownLatch(1);
   final CountDownLatch returned = new CountDownLatch(1);
   final AtomicInteger applies = new AtomicInteger();
-  /** Runs inside the next observe call, once. */
-  volatile Runnable duringObserve;
-
-  @AfterEach
-  void letTheCallReturn() {
-    release.countDown();
-  }
 
   /** The first apply ignores interrupts and its deadline until released; later ones are normal. */
-  final Provider provider = new Provider() {
-    @Override
-    public String id() {
-      return "m";
-    }
-
-    @Override
-    public Map<ResourceKey, Observation> observe(Collection<ResourceKey> keys, CallContext ctx) {
-      Runnable r = duringObserve;
-      duringObserve = null;
-      if (r != null) {
-        r.run();
-      }
-      return live.observe(keys, ctx);
-    }
-
-    @Override
-    public Outcome apply(Change change, CallContext ctx) {
+  void hangFirstApply() {
+    live.beforeApply = change -> {
       if (applies.incrementAndGet() == 1) {
         try {
           boolean done = false;
@@ -77,20 +49,25 @@ class AbandonedCallPlanningTest {
           returned.countDown();
         }
       }
-      return live.apply(change, ctx);
-    }
-  };
+    };
+  }
+
+  @AfterEach
+  void letTheCallReturn() {
+    release.countDown();
+  }
 
   Reconciler reconciler() {
     SyncOptions options = SyncOptions.defaults().withExecution(ExecutionOptions.defaults()
         .withCallTimeout(Duration.ofMillis(150)).withHealthPollInterval(Duration.ofMillis(5)));
     return Reconciler.builder()
         .desiredState(State.of("r1", List.of(Resource.of(A, ReconcilerTest.json("{'x':1}")))))
-        .provider(provider).owner("me").options(options).build();
+        .provider(live).owner("me").options(options).build();
   }
 
   @Test
   void aKeyWhoseCallMayStillLandIsSkippedUntilTheCallReturnedAndTheKeyWasObservedAgain() throws Exception {
+    hangFirstApply();
     Reconciler rec = reconciler();
 
     SyncResult first = rec.sync();
@@ -104,7 +81,8 @@ class AbandonedCallPlanningTest {
     assertThat(applies.get()).as("no second call while the first may land").isEqualTo(1);
 
     // The call returns while the third sync observes: that observation may predate the write.
-    duringObserve = () -> {
+    live.beforeObserve = keys -> {
+      live.beforeObserve = k -> { };
       release.countDown();
       try {
         assertThat(returned.await(10, TimeUnit.SECONDS)).isTrue();

@@ -32,6 +32,7 @@ public final class MapProvider implements Provider {
   final List<Change> applied = new ArrayList<>();
   final AtomicLong counter = new AtomicLong();
   volatile Consumer<Change> beforeApply = c -> { };
+  volatile Consumer<Collection<ResourceKey>> beforeObserve = keys -> { };
 
   public MapProvider(String id, boolean marks) {
     this.id = id;
@@ -50,6 +51,7 @@ public final class MapProvider implements Provider {
 
   @Override
   public Map<ResourceKey, Observation> observe(Collection<ResourceKey> keys, CallContext ctx) {
+    beforeObserve.accept(keys);
     Map<ResourceKey, Observation> out = new LinkedHashMap<>();
     for (ResourceKey k : keys) {
       if (unobservable.contains(k)) {

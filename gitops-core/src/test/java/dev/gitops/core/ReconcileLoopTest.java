@@ -164,27 +164,12 @@ class ReconcileLoopTest {
       failuresSeenAtRead.add(l.consecutiveFailures());
       return State.of("r1", List.of(Resource.of(ResourceKey.of("m", "thing", "", "a"), ReconcilerTest.json("{}"))));
     };
-    Reconciler rec = Reconciler.builder().source(source)
-        .provider(new dev.gitops.api.spi.Provider() {
-          @Override
-          public String id() {
-            return "m";
-          }
-
-          @Override
-          public java.util.Map<ResourceKey, dev.gitops.api.Observation> observe(java.util.Collection<ResourceKey> keys,
-              dev.gitops.api.spi.CallContext ctx) {
-            if (observes.incrementAndGet() == 1) {
-              throw new StackOverflowError("provider bug");
-            }
-            return inner.observe(keys, ctx);
-          }
-
-          @Override
-          public dev.gitops.api.Outcome apply(dev.gitops.api.Change change, dev.gitops.api.spi.CallContext ctx) {
-            return inner.apply(change, ctx);
-          }
-        })
+    inner.beforeObserve = keys -> {
+      if (observes.incrementAndGet() == 1) {
+        throw new StackOverflowError("provider bug");
+      }
+    };
+    Reconciler rec = Reconciler.builder().source(source).provider(inner)
         .listener(e -> {
           if (e instanceof dev.gitops.api.SyncEvent.Planned && planned.incrementAndGet() == 1) {
             throw new AssertionError("listener bug");

@@ -8,14 +8,19 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** A reviewed plan file runs exactly what the reviewer saw, through the real jar. */
-class ReviewedPlanCliIT {
+/**
+ * The safety flags and reviewed plans through the real jar: a reviewed plan runs exactly what was
+ * reviewed, refusals are one line worded with the CLI's flags, and no log line is mixed in unless
+ * --verbose.
+ */
+class SafetyCliIT {
 
   @TempDir
   Path tmp;
@@ -27,7 +32,8 @@ class ReviewedPlanCliIT {
   void fixture() throws Exception {
     target = tmp.resolve("target");
     repo = FixtureRepo.init(tmp.resolve("repo"));
-    repo.write("keep.txt", "keep\n").write("old.txt", "old\n").write("app.conf", "port=1\n").commit("initial");
+    repo.write("a.txt", "a\n").write("b.txt", "b\n").write("c.txt", "c\n").write("d.txt", "d\n")
+        .write("app.conf", "port=1\n").commit("initial");
   }
 
   private GitopsJar.Result gitops(String command, String... more) throws Exception {
@@ -40,7 +46,7 @@ class ReviewedPlanCliIT {
   @Test
   void aPlanFileWithItsDeleteRemovedIsRefusedAndTheFileStays() throws Exception {
     assertThat(gitops("sync").code()).isZero();
-    repo.remove("old.txt").write("app.conf", "port=2\n").commit("drop old.txt, new port");
+    repo.remove("d.txt").write("app.conf", "port=2\n").commit("drop d.txt, new port");
     Path planFile = tmp.resolve("plan.json");
     assertThat(gitops("plan", "--out", planFile.toString()).code()).isZero();
 
@@ -60,20 +66,20 @@ class ReviewedPlanCliIT {
     GitopsJar.Result refused = gitops("sync", "--plan", edited.toString());
     assertThat(refused.code()).as(refused.toString()).isEqualTo(1);
     assertThat(refused.errLines()).singleElement().asString().contains("no longer holds")
-        .contains("changed after it was computed").contains("files:file::old.txt");
-    assertThat(target.resolve("old.txt")).exists();
+        .contains("changed after it was computed").contains("files:file::d.txt");
+    assertThat(target.resolve("d.txt")).exists();
     assertThat(Files.readString(target.resolve("app.conf"))).isEqualTo("port=1\n");
 
     GitopsJar.Result ok = gitops("sync", "--plan", planFile.toString());
     assertThat(ok.code()).as(ok.toString()).isZero();
-    assertThat(target.resolve("old.txt")).doesNotExist();
+    assertThat(target.resolve("d.txt")).doesNotExist();
     assertThat(Files.readString(target.resolve("app.conf"))).isEqualTo("port=2\n");
   }
 
   @Test
   void aPlanFileRunWithOtherSafetyFlagsIsRefusedNamingThem() throws Exception {
     assertThat(gitops("sync").code()).isZero();
-    repo.remove("old.txt").commit("drop old.txt");
+    repo.remove("d.txt").commit("drop d.txt");
     Path planFile = tmp.resolve("plan.json");
     assertThat(gitops("plan", "--out", planFile.toString()).code()).isZero();
 
@@ -81,6 +87,47 @@ class ReviewedPlanCliIT {
     assertThat(refused.code()).as(refused.toString()).isEqualTo(1);
     assertThat(refused.errLines()).singleElement().asString().contains("/options/maxDeletions")
         .contains("use the same --prune, --allow-empty and --max-deletions");
-    assertThat(target.resolve("old.txt")).exists();
+    assertThat(target.resolve("d.txt")).exists();
+  }
+
+  @Test
+  void logLinesStayOutOfTheOneLineErrorUnlessVerbose() throws Exception {
+    assertThat(gitops("sync").code()).isZero();
+    // The store warns (a log line) when its directory is readable by others.
+    Files.setPosixFilePermissions(target.resolve(".gitops"), PosixFilePermissions.fromString("rwxr-xr-x"));
+    repo.remove("a.txt").remove("b.txt").commit("drop two");
+
+    GitopsJar.Result refused = gitops("sync", "--max-deletions", "1");
+    assertThat(refused.code()).as(refused.toString()).isEqualTo(3);
+    assertThat(refused.errLines()).as(refused.toString()).singleElement().asString()
+        .startsWith("gitops: refused by mass-deletion guard").contains("--max-deletions 1");
+
+    GitopsJar.Result verbose = gitops("sync", "--max-deletions", "1", "--verbose");
+    assertThat(verbose.code()).isEqualTo(3);
+    assertThat(verbose.err()).as("with --verbose the engine logs").contains("[WARN]").contains("[INFO]");
+    assertThat(verbose.errLines()).anyMatch(l -> l.startsWith("gitops: refused by mass-deletion guard"));
+  }
+
+  @Test
+  void aPercentageBudgetRefusesWithExitThreeAndAllowsWithinIt() throws Exception {
+    assertThat(gitops("sync").code()).isZero();
+    repo.remove("a.txt").remove("b.txt").commit("drop two of five");
+    GitopsJar.Result refused = gitops("sync", "--max-deletions", "25%");
+    assertThat(refused.code()).as(refused.toString()).isEqualTo(3);
+    assertThat(refused.errLines()).singleElement().asString().contains("2 of the 5").contains("--max-deletions 25%");
+    assertThat(target.resolve("a.txt")).exists();
+    assertThat(gitops("sync", "--max-deletions", "50%").code()).isZero();
+    assertThat(target.resolve("a.txt")).doesNotExist();
+  }
+
+  @Test
+  void aBadMaxDeletionsIsOneLineAndExitOne() throws Exception {
+    for (String bad : List.of("-1", "ten", "101%", "")) {
+      GitopsJar.Result r = gitops("sync", "--max-deletions", bad);
+      assertThat(r.code()).as(r.toString()).isEqualTo(1);
+      assertThat(r.errLines()).as(r.toString()).singleElement().asString().startsWith("gitops: ")
+          .contains("--max-deletions");
+    }
+    assertThat(target).doesNotExist();
   }
 }
