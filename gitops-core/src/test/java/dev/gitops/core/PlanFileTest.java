@@ -192,6 +192,21 @@ class PlanFileTest {
   }
 
   @Test
+  void aPlanWithAChangeGivenTwiceIsRefusedEvenWithItsIdRecomputed() {
+    Plan plan = world.reconciler.plan();
+    List<Change> twice = new ArrayList<>(plan.changes());
+    twice.add(0, plan.change(B).withAction(Action.DELETE, "looks like a delete to the reviewer"));
+    Plan forged = new Plan("", plan.revision(), twice, plan.dependencies(), plan.variables(), plan.options(),
+        plan.fingerprints(), plan.unknown(), plan.owned());
+    Plan consistent = forged.withId(PlanCodec.id(forged, world.store.secretKey()));
+
+    assertThatThrownBy(() -> world.reconciler.apply(consistent))
+        .isInstanceOfSatisfying(PlanMismatchException.class, e -> assertThat(e.key()).isEqualTo(B))
+        .hasMessageContaining("more than one change");
+    assertThat(world.provider.live).containsKey(GONE);
+  }
+
+  @Test
   void aKeyGivenTwiceInAPlanFileIsRejected() {
     String file = world.planFile().replaceFirst("\"action\" : \"DELETE\"", "\"action\" : \"SKIP\", \"action\" : \"DELETE\"");
     assertThat(file).contains("\"action\" : \"SKIP\", \"action\"");

@@ -411,9 +411,9 @@ final class ExecutionRun {
       for (Node n : call.nodes) {
         abandoned.abandon(call.tracker, List.of(n.key()), n.change.action().name(), why);
       }
-      log.warn("abandoned the {} call for {} at {} ({}); its keys stay unknown until it returns and they are observed again",
-          call.nodes.get(0).change.action(), call.nodes.size() == 1 ? call.nodes.get(0).key() : call.nodes.size() + " keys",
-          revision, why);
+      log.warn("abandoned the {} call for {} at {} ({}); its keys stay unknown until it returns and they are"
+          + " observed again", call.nodes.get(0).change.action(),
+          call.nodes.size() == 1 ? call.nodes.get(0).key() : call.nodes.size() + " keys", revision, why);
     }
   }
 

@@ -541,6 +541,11 @@ public final class PlanCodec {
       }
     }
     Map<String, JsonNode> before = byKey(reviewed.path("changes"));
+    if (before.size() != reviewed.path("changes").size()) {
+      String twice = duplicate(reviewed.path("changes"));
+      return new Difference(ResourceKey.parse(twice), "", "the reviewed plan has more than one change for it",
+          List.of(ResourceKey.parse(twice)));
+    }
     Map<String, JsonNode> after = byKey(now.path("changes"));
     Set<String> keys = new java.util.LinkedHashSet<>(after.keySet());
     keys.addAll(before.keySet());
@@ -579,6 +584,16 @@ public final class PlanCodec {
       out.put(c.path("key").asText(), c);
     }
     return out;
+  }
+
+  private static String duplicate(JsonNode changes) {
+    Set<String> seen = new HashSet<>();
+    for (JsonNode c : changes) {
+      if (!seen.add(c.path("key").asText())) {
+        return c.path("key").asText();
+      }
+    }
+    throw new IllegalStateException("no key appears twice");
   }
 
   /** The pointer of the first place {@code a} and {@code b} differ below {@code at}, or null. */
