@@ -9,7 +9,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -37,10 +36,7 @@ class SafetyCliIT {
   }
 
   private GitopsJar.Result gitops(String command, String... more) throws Exception {
-    List<String> a = new ArrayList<>(List.of(command, "--repo", repo.dir().toString(), "--ref", "main", "--target",
-        target.toString()));
-    a.addAll(List.of(more));
-    return GitopsJar.run(tmp, a.toArray(String[]::new));
+    return GitopsJar.run(tmp, repo, target, command, more);
   }
 
   @Test
