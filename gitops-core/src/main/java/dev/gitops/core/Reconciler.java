@@ -151,9 +151,13 @@ public final class Reconciler {
    */
   public SyncResult sync(String pinnedRevision, Cancellation cancellation) {
     return locked(() -> {
-      Instant start = Instant.now();
-      Prepared p = prepare(pinnedRevision, cancellation, null, planner);
-      return execute(p, cancellation, start, false);
+      // The caller's token may outlive many syncs: what providers register on this sync's child
+      // is dropped when the sync ends.
+      try (Cancellation run = cancellation.child()) {
+        Instant start = Instant.now();
+        Prepared p = prepare(pinnedRevision, run, null, planner);
+        return execute(p, run, start, false);
+      }
     });
   }
 
