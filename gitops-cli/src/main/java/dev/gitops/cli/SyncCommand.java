@@ -23,8 +23,9 @@ import picocli.CommandLine.Spec;
 /** {@code gitops sync}: makes the target match the repository. */
 @Command(name = "sync", mixinStandardHelpOptions = true,
     description = {"Make the target match the repository: plan, check the safety guards, apply, record.",
-        "With --plan FILE, run exactly the reviewed plan: it is recomputed first and refused (exit 1) if the "
-            + "stored state or the live files moved since.",
+        "With --plan FILE, run exactly the reviewed plan: it is checked against its id and recomputed first, and "
+            + "refused (exit 1, naming the first difference) if the file was edited or the stored state or the "
+            + "live files moved since.",
         "When some resources cannot be observed the sync is incomplete: the rest is synced, nothing is deleted or "
             + "replaced, and it exits 1 naming them."})
 final class SyncCommand implements Callable<Integer> {

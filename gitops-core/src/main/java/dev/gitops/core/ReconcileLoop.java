@@ -20,7 +20,9 @@ import org.slf4j.LoggerFactory;
  * {@link #suspend()}, and pinned to one
  * revision with {@link #pin} (what a rollback uses, so the loop does not undo it). At most one
  * sync is in flight; {@link #newRevision()} cancels the one in flight (and any health wait in
- * it) and starts over.
+ * it) and starts over. A sync that throws anything — an {@code Error} from a provider or a
+ * listener included — is logged at ERROR, kept as {@link #lastError()}, and backed off from; the
+ * loop goes on.
  *
  * <pre>{@code
  * try (ReconcileLoop loop = ReconcileLoop.builder(reconciler).interval(Duration.ofMinutes(3)).build()) {
@@ -185,10 +187,18 @@ public final class ReconcileLoop implements AutoCloseable {
       lastResult.set(r);
       lastError.set(null);
       ok = r.isSuccessful();
-    } catch (RuntimeException e) {
-      // The loop must survive any one failed sync; the error is kept for callers and logged.
+    } catch (Throwable e) {
+      // The loop must survive anything one iteration throws, Errors included (an AssertionError
+      // or StackOverflowError from a provider or listener): otherwise the scheduler would drop
+      // the task and the loop would stop without a word. The error is kept for callers.
       lastError.set(e);
-      LOG.warn("sync failed: {}", e.getMessage());
+      String what = pinned == null ? "the head" : pinned;
+      if (e instanceof dev.gitops.api.GitOpsException) {
+        // An engine error already names what went wrong; its stack adds nothing on every backoff.
+        LOG.error("sync of {} failed; backing off: {}", what, e.toString());
+      } else {
+        LOG.error("sync of {} failed; backing off: {}", what, e.toString(), e);
+      }
     } finally {
       inFlight.set(null);
       runs.incrementAndGet();

@@ -27,12 +27,14 @@ import dev.gitops.api.spi.StateStore;
 import dev.gitops.api.spi.StoreLock;
 import dev.gitops.api.spi.StoredResource;
 import dev.gitops.api.spi.StoredState;
+import dev.gitops.core.apply.AbandonedCalls;
 import dev.gitops.core.apply.ExecutionHooks;
 import dev.gitops.core.apply.Executor;
 import dev.gitops.core.plan.DeletionBudget;
 import dev.gitops.core.decode.GlobDecoder;
 import dev.gitops.core.plan.DeletionGuard;
 import dev.gitops.core.plan.LastApplied;
+import dev.gitops.core.plan.PlanCodec;
 import dev.gitops.core.plan.PlanInput;
 import dev.gitops.core.plan.PlanOptions;
 import dev.gitops.core.plan.Planner;
@@ -95,6 +97,8 @@ public final class Reconciler {
   /** Decoders given for path globs; the source tries them before the providers' decoders. */
   private final List<Decoder> globDecoders;
   private final Planner planner;
+  /** One for the reconciler's life: it remembers calls it abandoned that may still land. */
+  private final Executor executor;
   private final ReentrantLock syncLock = new ReentrantLock();
 
   private Reconciler(Builder b) {
@@ -110,6 +114,7 @@ public final class Reconciler {
     this.variables = Map.copyOf(b.variables);
     this.globDecoders = List.copyOf(b.globDecoders);
     this.planner = new Planner(owner, options.planOptions());
+    this.executor = new Executor(options.execution());
   }
 
   /** A builder. */
@@ -153,17 +158,28 @@ public final class Reconciler {
    */
   public SyncResult sync(String pinnedRevision, Cancellation cancellation) {
     return locked(() -> {
-      Instant start = Instant.now();
-      Prepared p = prepare(pinnedRevision, cancellation, null, planner);
-      return execute(p, cancellation, start, false);
+      // The caller's token may outlive many syncs: what providers register on this sync's child
+      // is dropped when the sync ends.
+      try (Cancellation run = cancellation.child()) {
+        Instant start = Instant.now();
+        Prepared p = prepare(pinnedRevision, run, null, planner);
+        return execute(p, run, start, false);
+      }
     });
   }
 
   /**
-   * Runs a reviewed plan: recomputes it from the plan's revision and the current store and live
-   * state, and runs only if the ids match.
+   * Runs a reviewed plan (one from {@link #plan()}, or read back with {@code PlanCodec.fromJson}):
+   * checks it against its own id, recomputes it from its revision and the current store and live
+   * state, and runs only if the plan computed now equals it change for change — so what runs is
+   * exactly what was reviewed, and an edited plan file runs nothing.
    *
-   * @throws PlanMismatchException naming the keys that moved, when the plan no longer holds
+   * <pre>{@code
+   * reconciler.apply(PlanCodec.fromJson(Files.readString(Path.of("plan.json"))));
+   * }</pre>
+   *
+   * @throws PlanMismatchException naming the first differing key and field, when the plan was
+   *     edited or no longer holds; nothing is applied then
    */
   public SyncResult apply(Plan reviewed) {
     Objects.requireNonNull(reviewed, "plan");
@@ -171,11 +187,7 @@ public final class Reconciler {
       Instant start = Instant.now();
       Cancellation cancellation = new Cancellation();
       Prepared p = prepare(reviewed.revision(), cancellation, null, planner);
-      if (!p.plan.id().equals(reviewed.id())) {
-        throw new PlanMismatchException(reviewed.id(), p.plan.id(), moved(reviewed, p.plan),
-            reviewed.revision().equals(p.plan.revision()) ? "the stored or live state changed since it was computed"
-                : "the source now reads " + p.plan.revision());
-      }
+      PlanCodec.checkReviewed(reviewed, p.plan, p.secretKey);
       return execute(p, cancellation, start, false);
     });
   }
@@ -185,7 +197,7 @@ public final class Reconciler {
     return locked(() -> {
       Instant start = Instant.now();
       Cancellation cancellation = new Cancellation();
-      Planner teardown = new Planner(owner, new PlanOptions(true, false, false));
+      Planner teardown = new Planner(owner, new PlanOptions(true, false, false, false, options.budget().withAllowEmpty(true)));
       State nothing = new State("destroy", new TreeMap<>(), false, false);
       Prepared p = prepare(null, cancellation, nothing, teardown);
       if (policy == DeletionPolicy.ORPHAN) {
@@ -272,6 +284,8 @@ public final class Reconciler {
       mine.forEach(k -> keysByProvider.computeIfAbsent(k.provider(), x -> new TreeSet<>()).add(k));
     }
 
+    // Taken before observing: only a call that had returned by then is seen landed by the observations below.
+    Map<ResourceKey, AbandonedCalls.Entry> abandoned = executor.abandoned().snapshot();
     Map<ResourceKey, Observation> observations = new HashMap<>();
     for (Map.Entry<String, Set<ResourceKey>> e : keysByProvider.entrySet()) {
       Provider p = providers.get(e.getKey());
@@ -279,6 +293,18 @@ public final class Reconciler {
         continue;
       }
       observations.putAll(observe(p, e.getValue(), ctx));
+    }
+    for (AbandonedCalls.Entry a : abandoned.values()) {
+      Observation o = observations.get(a.key());
+      if (o == null) {
+        continue;  // not part of this plan; kept until its key is observed
+      }
+      if (!a.ended()) {
+        // The call may land after this observation (or landed during it): what was seen proves nothing.
+        observations.put(a.key(), Observation.unknown(a.key(), a.describe()));
+      } else if (!o.isUnknown()) {
+        executor.abandoned().observedAgain(a);
+      }
     }
     byte[] secret = store.secretKey();
     Plan plan = planWith.plan(new PlanInput(desired, stored, providers, observations, marked, options.rules(), variables,
@@ -344,7 +370,7 @@ public final class Reconciler {
     DeletionBudget budget = teardown ? options.budget().withAllowEmpty(true) : options.budget();
     if (options.dryRun() && !options.detectOnly()) {
       // A dry run answers "what would the sync do", and the sync would be refused.
-      DeletionGuard.check(plan, p.stored, budget);
+      DeletionGuard.check(plan, budget);
     }
     if (options.dryRun() || options.detectOnly()) {
       Map<ResourceKey, Outcome> none = new TreeMap<>();
@@ -353,11 +379,10 @@ public final class Reconciler {
       emit(new SyncEvent.Finished(plan.revision(), r));
       return r;
     }
-    DeletionGuard.check(plan, p.stored, budget);
+    DeletionGuard.check(plan, budget);
     Map<ResourceKey, Outcome> outcomes = new TreeMap<>();
     boolean anyMutation = plan.changes().stream().anyMatch(c -> c.action().mutates() || c.action() == Action.FORGET);
     if (anyMutation) {
-      Executor executor = new Executor(options.execution());
       outcomes.putAll(executor.execute(plan, providers, new StoreHooks(p), cancellation, owner));
     }
     recordQuietChanges(p, outcomes);
@@ -485,25 +510,6 @@ public final class Reconciler {
     public void event(SyncEvent event) {
       emit(event);
     }
-  }
-
-  private static List<ResourceKey> moved(Plan reviewed, Plan now) {
-    Set<ResourceKey> keys = new TreeSet<>();
-    Map<ResourceKey, Change> a = new HashMap<>();
-    reviewed.changes().forEach(c -> a.put(c.key(), c));
-    Map<ResourceKey, Change> b = new HashMap<>();
-    now.changes().forEach(c -> b.put(c.key(), c));
-    Set<ResourceKey> all = new TreeSet<>(a.keySet());
-    all.addAll(b.keySet());
-    for (ResourceKey k : all) {
-      Change x = a.get(k);
-      Change y = b.get(k);
-      if (x == null || y == null || x.action() != y.action()
-          || !Objects.equals(reviewed.fingerprints().get(k), now.fingerprints().get(k))) {
-        keys.add(k);
-      }
-    }
-    return new ArrayList<>(keys);
   }
 
   private CallContext context(String revision, Cancellation cancellation) {

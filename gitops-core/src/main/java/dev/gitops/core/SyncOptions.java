@@ -118,8 +118,8 @@ public record SyncOptions(boolean prune, boolean dryRun, boolean detectOnly, boo
         rules, v);
   }
 
-  /** The options that shape the plan. */
+  /** The options that shape the plan, with the budget it is guarded with. */
   public PlanOptions planOptions() {
-    return new PlanOptions(prune, adopt, deleteOrphans, adoptFromOtherOwners);
+    return new PlanOptions(prune, adopt, deleteOrphans, adoptFromOtherOwners, budget);
   }
 }

@@ -14,6 +14,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
 class ReconcileLoopTest {
@@ -162,6 +163,49 @@ class ReconcileLoopTest {
       loop.newRevision();
       await(() -> loop.runs() >= 1);
       await(sawCancel::get);
+    }
+  }
+
+  @Test
+  void errorsFromAProviderOrAListenerDoNotStopTheLoopButBackOff() throws Exception {
+    MapProvider inner = new MapProvider("m", false);
+    AtomicInteger observes = new AtomicInteger();
+    AtomicInteger planned = new AtomicInteger();
+    List<Throwable> errorSeenAtRead = new CopyOnWriteArrayList<>();
+    List<Integer> failuresSeenAtRead = new CopyOnWriteArrayList<>();
+    CountDownLatch thirdRunSucceeded = new CountDownLatch(1);
+    AtomicReference<ReconcileLoop> loopRef = new AtomicReference<>();
+    Source source = request -> {
+      ReconcileLoop l = loopRef.get();
+      errorSeenAtRead.add(l.lastError() == null ? new Throwable("none") : l.lastError());
+      failuresSeenAtRead.add(l.consecutiveFailures());
+      return State.of("r1", List.of(Resource.of(ResourceKey.of("m", "thing", "", "a"), ReconcilerTest.json("{}"))));
+    };
+    inner.beforeObserve = keys -> {
+      if (observes.incrementAndGet() == 1) {
+        throw new StackOverflowError("provider bug");
+      }
+    };
+    Reconciler rec = Reconciler.builder().source(source).provider(inner)
+        .listener(e -> {
+          if (e instanceof dev.gitops.api.SyncEvent.Planned && planned.incrementAndGet() == 1) {
+            throw new AssertionError("listener bug");
+          }
+          if (e instanceof dev.gitops.api.SyncEvent.Finished f && f.result().isSuccessful()) {
+            thirdRunSucceeded.countDown();
+          }
+        })
+        .build();
+    // An hour between syncs: the second and third run can only come from the backoff after a failure.
+    try (ReconcileLoop loop = ReconcileLoop.builder(rec).interval(Duration.ofHours(1)).jitter(0)
+        .maxBackoff(Duration.ofMillis(5)).build()) {
+      loopRef.set(loop);
+      loop.start();
+      assertThat(thirdRunSucceeded.await(10, TimeUnit.SECONDS)).as("the loop went on after two Errors").isTrue();
+      assertThat(errorSeenAtRead).hasSizeGreaterThanOrEqualTo(3);
+      assertThat(errorSeenAtRead.get(1)).isInstanceOf(StackOverflowError.class).hasMessage("provider bug");
+      assertThat(errorSeenAtRead.get(2)).isInstanceOf(AssertionError.class).hasMessage("listener bug");
+      assertThat(failuresSeenAtRead.subList(0, 3)).containsExactly(0, 1, 2);
     }
   }
 }

@@ -593,7 +593,7 @@ class ReconcilerTest {
     reconciler(p).sync();
     want("r2", res("a", "{}"), res("b", "{}"));
     assertThatThrownBy(() -> reconciler(p, SyncOptions.defaults().withBudget(DeletionBudget.defaults().withMaxCount(1))).sync())
-        .isInstanceOf(PlanRefusedException.class).hasMessageContaining("2 resources, over the budget of 1");
+        .isInstanceOf(PlanRefusedException.class).hasMessageContaining("2 of 4 owned resources, over the budget of 1");
     assertThatThrownBy(() -> reconciler(p, SyncOptions.defaults().withBudget(DeletionBudget.defaults().withMaxPercent(25))).sync())
         .isInstanceOf(PlanRefusedException.class).hasMessageContaining("25%");
     assertThat(reconciler(p, SyncOptions.defaults().withBudget(DeletionBudget.defaults().withMaxPercent(50))).sync().isSuccessful())

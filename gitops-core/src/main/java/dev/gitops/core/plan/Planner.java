@@ -68,6 +68,12 @@ public final class Planner {
 
   private record Combined(MergeRules provider, MergeRules user, MergeRules rules) {}
   private final Digests digests = new Digests();
+  private final PlanCodec.ChangeDigests changeDigests = new PlanCodec.ChangeDigests();
+  private final PlanCodec.DocumentDigests contentDigests = (key, field, doc) -> digests.of(switch (field) {
+    case "live" -> Digests.Role.PLAN_LIVE;
+    case "desired" -> Digests.Role.PLAN_DESIRED;
+    default -> Digests.Role.PLAN_TARGET;
+  }, key, doc);
   /** Per key, the desired document and stored serial last found already recorded as last-applied. */
   private final Map<ResourceKey, Recorded> recorded = new ConcurrentHashMap<>();
 
@@ -128,6 +134,7 @@ public final class Planner {
       changes = safe;
     }
     digests.retain(keys);
+    changeDigests.retain(keys);
     if (recorded.size() > keys.size()) {
       recorded.keySet().retainAll(keys);
     }
@@ -139,11 +146,16 @@ public final class Planner {
     }
     Map<ResourceKey, SortedSet<ResourceKey>> deps = DependencyGraph.build(changes, in, lookup.desired());
     changes = DependencyGraph.order(changes, deps, in.providers());
-    String id = planId(in.desired().revision(), in.variables(), changes, deps, fingerprints);
+    TreeMap<String, Integer> owned = new TreeMap<>();
+    in.stored().inventory().keySet().forEach(k -> owned.merge(k.provider(), 1, Integer::sum));
+    Plan draft = new Plan("", in.desired().revision(), changes, new TreeMap<>(deps), new TreeMap<>(in.variables()),
+        options.asMap(), new TreeMap<>(fingerprints), unknown, new TreeMap<>(in.unobserved()), owned);
+    // The id is a digest of the plan's content as its file holds it, so a file can be checked
+    // against it; unchanged changes and documents are not serialised again (remembered per key).
+    String id = PlanCodec.id(draft, in.secretKey(), contentDigests, changeDigests);
     LOG.debug("plan {} at {}: {} keys, {} unknown, {} merges cached", id, in.desired().revision(), keys.size(),
         unknown.size(), mergeCache.size());
-    return new Plan(id, in.desired().revision(), changes, new TreeMap<>(deps), new TreeMap<>(in.variables()),
-        options.asMap(), new TreeMap<>(fingerprints), unknown, new TreeMap<>(in.unobserved()));
+    return draft.withId(id);
   }
 
   private static String incompleteReason(SortedSet<ResourceKey> unknown, Map<String, String> unobserved) {
@@ -422,23 +434,46 @@ public final class Planner {
     return Documents.object(out);
   }
 
+  /**
+   * A digest of what the key's decision was made from. Every part is written with its length in
+   * front, in a fixed order and sets in sorted order, so two different inputs never read the same
+   * (and no set's or map's {@code toString} is involved).
+   */
   private String fingerprint(ResourceKey key, Observation v, StoredResource l, Resource pending, MergeRules rules) {
-    StringBuilder sb = new StringBuilder(160).append(v.status().name()).append('|');
+    StringBuilder sb = new StringBuilder(200);
+    part(sb, v.status().name());
     if (v.isPresent()) {
-      sb.append(digests.of(Digests.Role.LIVE, key, v.live(), live -> LastApplied.strip(key, live, rules))).append('|')
-          .append(v.mark());
+      part(sb, digests.of(Digests.Role.LIVE, key, v.live(), live -> LastApplied.strip(key, live, rules)));
+      part(sb, v.mark() == null ? "-" : "mark");
+      if (v.mark() != null) {
+        part(sb, v.mark().owner());
+        part(sb, v.mark().key().toString());
+      }
     }
-    sb.append('|').append(l == null ? "-" : resourceDigest(Digests.Role.STORED, l.resource()))
-        .append('|').append(pending == null ? "-" : resourceDigest(Digests.Role.PENDING, pending));
+    resourceDigest(sb, Digests.Role.STORED, l == null ? null : l.resource());
+    resourceDigest(sb, Digests.Role.PENDING, pending);
     MessageDigest md = Documents.sha256();
     md.update(sb.toString().getBytes(StandardCharsets.UTF_8));
     return HexFormat.of().formatHex(md.digest(), 0, 16);
   }
 
-  /** The digest of a resource's document with the metadata that shapes decisions (not its origin). */
-  private String resourceDigest(Digests.Role role, Resource r) {
-    return digests.of(role, r.key(), r.document()) + "|" + r.dependsOn() + "|" + r.wave() + "|" + r.policy() + "|"
-        + new TreeSet<>(r.sensitive().stream().map(Object::toString).toList());
+  private static void part(StringBuilder sb, String s) {
+    sb.append(s.length()).append(':').append(s);
+  }
+
+  /** A resource's document digest with the metadata that shapes decisions (not its origin). */
+  private void resourceDigest(StringBuilder sb, Digests.Role role, Resource r) {
+    if (r == null) {
+      part(sb, "-");
+      return;
+    }
+    part(sb, digests.of(role, r.key(), r.document()));
+    sb.append(r.dependsOn().size()).append('[');
+    r.dependsOn().forEach(k -> part(sb, k.toString()));
+    part(sb, Integer.toString(r.wave()));
+    part(sb, r.policy().toString());
+    sb.append(r.sensitive().size()).append('[');
+    new TreeSet<>(r.sensitive().stream().map(Object::toString).toList()).forEach(p -> part(sb, p));
   }
 
   /** {@link SensitiveValues#reveal}, remembered per key by the identity of its three inputs (all frozen). */
@@ -497,22 +532,5 @@ public final class Planner {
       recorded.put(d.key(), new Recorded(d.document(), d, l.serial()));
     }
     return needed;
-  }
-
-  private String planId(String revision, Map<String, String> variables, List<Change> changes,
-      Map<ResourceKey, SortedSet<ResourceKey>> deps, Map<ResourceKey, String> fingerprints) {
-    MessageDigest md = Documents.sha256();
-    md.update((revision + '|' + new TreeMap<>(variables) + '|' + options.asMap() + '|').getBytes(StandardCharsets.UTF_8));
-    StringBuilder sb = new StringBuilder(256);
-    for (Change c : changes) {
-      sb.setLength(0);
-      Digests.Role role = c.desired() != null ? Digests.Role.DESIRED : Digests.Role.STORED;
-      sb.append(c.key()).append(':').append(c.action()).append(':')
-          .append(digests.of(Digests.Role.TARGET, c.key(), c.target())).append(':')
-          .append(c.resource() == null ? "-" : resourceDigest(role, c.resource())).append(':')
-          .append(fingerprints.get(c.key())).append(':').append(deps.getOrDefault(c.key(), new TreeSet<>())).append('\n');
-      md.update(sb.toString().getBytes(StandardCharsets.UTF_8));
-    }
-    return HexFormat.of().formatHex(md.digest(), 0, 12);
   }
 }

@@ -101,7 +101,7 @@ class PlannerTest {
     Resource last = Resource.of(key("disk"), json("{'size':10}"));
     Plan plan = plan(Resource.of(key("disk"), json("{'size':20}")), last, "{'size':10}", "v1");
     assertThat(plan.changes().get(0).action()).isEqualTo(Action.REPLACE);
-    assertThat(DeletionGuard.tally(plan, stored(List.of(last))).get("s"))
+    assertThat(DeletionGuard.tally(plan).get("s"))
         .isEqualTo(new DeletionGuard.Tally("s", 1, 1));
   }
 }
