@@ -83,7 +83,7 @@ class DeletionGuardBudgetsTest {
     DeletionBudget two = DeletionBudget.defaults().withMaxCount(2);
     assertThatCode(() -> DeletionGuard.check(owning(plan("a", Action.DELETE, 2), 10, 10), two)).doesNotThrowAnyException();
     assertThatThrownBy(() -> DeletionGuard.check(owning(plan("a", Action.DELETE, 3), 10, 10), two))
-        .isInstanceOf(PlanRefusedException.class).hasMessageContaining("3 resources, over the budget of 2");
+        .isInstanceOf(PlanRefusedException.class).hasMessageContaining("deletes or replaces 3 of 10 owned resources, over the budget of 2");
     List<Change> both = new ArrayList<>(plan("a", Action.DELETE, 2).changes());
     both.addAll(plan("b", Action.DELETE, 2).changes());
     Plan split = new Plan("id", "r1", both, new TreeMap<>(), new TreeMap<>(), new TreeMap<>(), new TreeMap<>(),
