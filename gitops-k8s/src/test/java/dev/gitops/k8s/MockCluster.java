@@ -68,6 +68,8 @@ final class MockCluster implements AutoCloseable {
       return "{\"status\":{\"observedGeneration\":" + generation + ",\"replicas\":" + replicas + ",\"updatedReplicas\":"
           + replicas + ",\"readyReplicas\":" + replicas + ",\"availableReplicas\":" + replicas + "}}";
     });
+    control(KindTable.builtIn("networking.k8s.io/Ingress").orElseThrow(), obj -> statusOf(obj).containsKey("loadBalancer")
+        ? null : "{\"status\":{\"loadBalancer\":{\"ingress\":[{\"ip\":\"192.0.2.10\"}]}}}");
     return this;
   }
 

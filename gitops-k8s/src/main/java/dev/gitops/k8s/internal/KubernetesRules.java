@@ -15,7 +15,9 @@ import java.util.Map;
  * <p>Lists are keyed by the Kubernetes patch merge keys (containers by {@code name}, ports by
  * {@code containerPort} or {@code port} with {@code protocol} defaulting to TCP, volume mounts by
  * {@code mountPath}, ...), every other list is atomic; Secret {@code data} and {@code stringData}
- * values are sensitive; ConfigMap and Secret data maps are atomic (keys added by hand go); null
+ * values are sensitive, each key on its own (so a plan names the key that changed and never its
+ * value); data maps merge key by key like every map (a key added by hand stays, as with {@code
+ * kubectl apply}; add {@code atomicMap("/data")} to the sync's rules to remove such keys); null
  * means absent, as in a JSON merge patch.
  */
 public final class KubernetesRules {
@@ -69,9 +71,7 @@ public final class KubernetesRules {
         .keyedList("/**/topologySpreadConstraints", KeyField.of("topologyKey"), KeyField.of("whenUnsatisfiable"))
         .keyedList("/metadata/ownerReferences", KeyField.of("uid"))
         .setList("/metadata/finalizers")
-        .atomicList("/**/tolerations")
-        .atomicMap("/data")
-        .atomicMap("/binaryData");
+        .atomicList("/**/tolerations");
     KeySelector secrets = KeySelector.type(providerId, KindTable.SECRET);
     b.sensitive("/data/*", secrets).sensitive("/stringData/*", secrets);
     return b.build();
