@@ -534,7 +534,7 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
       return Outcome.permanentFailure(key + ": a create needs a target document", null);
     }
     ObjectNode body = (ObjectNode) Documents.mutableCopy(change.target());
-    mark(body, ctx.owner(), key, lastApplied(change));
+    mark(body, ctx.owner(), key, applyMode == ApplyMode.SERVER_SIDE ? null : lastApplied(change));
     body.remove("status");
     try {
       GenericKubernetesResource made;
@@ -582,16 +582,33 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
       return Outcome.permanentFailure(key + ": an update needs a target document", null);
     }
     GenericKubernetesResource obj = current(key, kind);
-    if (obj == null) {
-      return Outcome.unknown(key + ": update failed: the object is gone since it was observed; it is observed again next sync");
+    JsonNode planned = checkObserved && change.live() != null ? normalization.normalize(key.type(), change.live()) : null;
+    for (int attempt = 1; ; attempt++) {
+      if (obj == null) {
+        return Outcome.unknown(key + ": update failed: the object is gone since it was observed; it is observed again next sync");
+      }
+      JsonNode seen = normalization.normalize(key.type(), json(obj));
+      if (planned != null && !Documents.equal(seen, planned)) {
+        return Outcome.unknown(key + ": update not sent: the object changed since it was observed (resourceVersion "
+            + obj.getMetadata().getResourceVersion() + "); it is observed and planned again next sync");
+      }
+      try {
+        return patch(change, kind, ctx, obj, seen);
+      } catch (KubernetesClientException e) {
+        if (e.getCode() != 409 || attempt >= 3) {
+          throw e;
+        }
+        // the server had a newer version than our copy: if only what normalization drops (status,
+        // metadata) differs, the planned change still holds and goes out again with that version
+        obj = resource(kind, key).get();
+        planned = planned != null ? planned : seen;
+      }
     }
+  }
+
+  private Outcome patch(Change change, KindInfo kind, CallContext ctx, GenericKubernetesResource obj, JsonNode seen) {
+    ResourceKey key = change.key();
     JsonNode raw = json(obj);
-    JsonNode seen = normalization.normalize(key.type(), raw);
-    if (checkObserved && change.live() != null
-        && !Documents.equal(seen, normalization.normalize(key.type(), change.live()))) {
-      return Outcome.unknown(key + ": update not sent: the object changed since it was observed (resourceVersion "
-          + obj.getMetadata().getResourceVersion() + "); it is observed and planned again next sync");
-    }
     List<PatchOp> ops = change.patch();
     if (ops.isEmpty() || !Documents.equal(tryApply(seen, ops), change.target())) {
       // a change built by hand (or whose patch does not lead to its target): the patch from what is live
@@ -613,7 +630,7 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
     if (all.size() == 1) {
       return Outcome.unchanged();
     }
-    String body = Serialization.asJson(Documents.array(all.stream().map(PatchOp::toJson).toList()));
+    String body = Documents.mutableCopy(Documents.array(all.stream().map(PatchOp::toJson).toList())).toString();
     GenericKubernetesResource made = resource(kind, key).patch(PatchContext.of(PatchType.JSON), body);
     wrote(key, made);
     LOG.debug("patched {} at {} ({} operations, resourceVersion {})", key, ctx.revision(), all.size(), rv);

@@ -2,6 +2,9 @@ package dev.gitops.k8s;
 
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.http.BasicBuilder;
+import io.fabric8.kubernetes.client.http.HttpRequest;
+import io.fabric8.kubernetes.client.http.Interceptor;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
@@ -46,7 +49,28 @@ final class MockCluster implements AutoCloseable {
     server = new KubernetesMockServer(new Context(Serialization.jsonMapper()), new MockWebServer(), responses,
         new KubernetesMixedDispatcher(responses), false);
     server.init(InetAddress.getLoopbackAddress(), 0);
-    client = server.createClient();
+    Interceptor recorder = new Interceptor() {
+      @Override
+      public void before(BasicBuilder builder, HttpRequest request, RequestTags tags) {
+        String query = request.uri().getRawQuery();
+        sent.add(new Sent(request.method(), request.uri().getRawPath() + (query == null ? "" : "?" + query),
+            request instanceof io.fabric8.kubernetes.client.http.StandardHttpRequest r ? r.getContentType()
+                : request.header("Content-Type"), request.bodyString()));
+      }
+    };
+    client = server.createClient(b -> b.withHttpClientBuilderConsumer(h -> h.addOrReplaceInterceptor("record", recorder)));
+  }
+
+  /** One request as the provider's client sent it (the mock consumes bodies, so they are kept here). */
+  record Sent(String method, String path, String contentType, String body) {}
+
+  final List<Sent> sent = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+  /** The requests the main client sent since the last call, and forgets them. */
+  List<Sent> takeSent() {
+    List<Sent> out = List.copyOf(sent);
+    sent.clear();
+    return out;
   }
 
   /** Starts controllers that make CRDs established and Deployments available, as a real control plane would. */
