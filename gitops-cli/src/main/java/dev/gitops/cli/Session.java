@@ -1,12 +1,14 @@
 package dev.gitops.cli;
 
 import dev.gitops.api.SyncListener;
+import dev.gitops.api.spi.Provider;
 import dev.gitops.api.spi.StateStore;
 import dev.gitops.core.Reconciler;
 import dev.gitops.core.SyncOptions;
 import dev.gitops.core.files.LocalFilesProvider;
 import dev.gitops.core.source.GitSource;
 import dev.gitops.core.store.FileStateStore;
+import dev.gitops.k8s.KubernetesProvider;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -15,27 +17,28 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * One command's reconciler over a Git source, the files provider and a file state store; closing
- * it closes the store.
+ * One command's reconciler over a Git source, the files or Kubernetes provider and a file state
+ * store; closing it closes the provider and the store.
  */
 final class Session implements AutoCloseable {
 
   private final Reconciler reconciler;
   private final StateStore store;
-  private final Path target;
+  private final String target;
   private final Path stateDir;
+  private final AutoCloseable live;
 
-  private Session(Reconciler reconciler, StateStore store, Path target, Path stateDir) {
+  private Session(Reconciler reconciler, StateStore store, String target, Path stateDir, AutoCloseable live) {
     this.reconciler = reconciler;
     this.store = store;
     this.target = target;
     this.stateDir = stateDir;
+    this.live = live;
   }
 
   /** Opens a session for {@code t} with {@code options} and {@code listeners}. */
   static Session open(TargetOptions t, SyncOptions options, List<SyncListener> listeners) {
     t.validate();
-    Path target = t.targetDir();
     Path stateDir = t.stateDir();
     try {
       // The store holds hashes of secret values: create its directory owner-only before the Git
@@ -70,20 +73,33 @@ final class Session implements AutoCloseable {
     if (t.acceptUnknownHosts) {
       source.strictHostKeyChecking(false);
     }
-    LocalFilesProvider.Builder files = LocalFilesProvider.builder(target).id("files").exclude(stateDir);
-    if (!t.structured.isEmpty()) {
-      files.structured(t.structured.toArray(String[]::new));
+    Provider provider;
+    String target;
+    if (t.kubernetes()) {
+      KubernetesProvider.Builder k8s = KubernetesProvider.fromKubeconfig(t.kubeconfig, t.context);
+      if (t.namespace != null) {
+        k8s.defaultNamespace(t.namespace);
+      }
+      provider = k8s.build();
+      target = "the cluster" + (t.context == null ? "" : " of context " + t.context);
+    } else {
+      LocalFilesProvider.Builder files = LocalFilesProvider.builder(t.targetDir()).id("files").exclude(stateDir);
+      if (!t.structured.isEmpty()) {
+        files.structured(t.structured.toArray(String[]::new));
+      }
+      provider = files.build();
+      target = t.targetDir().toString();
     }
     StateStore store = FileStateStore.open(stateDir);
     try {
       Reconciler.Builder b = Reconciler.builder()
           .source(source.build())
-          .provider(files.build())
+          .provider(provider)
           .store(store)
           .owner(t.owner)
           .options(options);
       listeners.forEach(b::listener);
-      return new Session(b.build(), store, target, stateDir);
+      return new Session(b.build(), store, target, stateDir, provider instanceof AutoCloseable c ? c : null);
     } catch (RuntimeException e) {
       store.close();
       throw e;
@@ -111,7 +127,8 @@ final class Session implements AutoCloseable {
     return store;
   }
 
-  Path target() {
+  /** What the live system is, for messages: the target directory or the cluster. */
+  String target() {
     return target;
   }
 
@@ -121,6 +138,15 @@ final class Session implements AutoCloseable {
 
   @Override
   public void close() {
-    store.close();
+    try {
+      if (live != null) {
+        live.close();
+      }
+    } catch (Exception e) {
+      // stopping the provider's watches failed: nothing is lost, the store still closes below
+      org.slf4j.LoggerFactory.getLogger(Session.class).warn("closing the provider failed: {}", e.toString());
+    } finally {
+      store.close();
+    }
   }
 }

@@ -25,8 +25,24 @@ public final class TargetOptions {
 
   /** The provider id. */
   @Option(names = "--provider", paramLabel = "ID", defaultValue = "files",
-      description = "The live system. This tool ships 'files': a directory (default: ${DEFAULT-VALUE}).")
+      description = "The live system: 'files', a directory (--target), or 'k8s', a Kubernetes cluster "
+          + "(--kubeconfig, --context, --namespace) (default: ${DEFAULT-VALUE}).")
   String provider;
+
+  /** The kubeconfig of --provider k8s. */
+  @Option(names = "--kubeconfig", paramLabel = "FILE",
+      description = "With --provider k8s: the kubeconfig file (default: KUBECONFIG, ~/.kube/config, or in-cluster).")
+  Path kubeconfig;
+
+  /** The kubeconfig context of --provider k8s. */
+  @Option(names = "--context", paramLabel = "NAME",
+      description = "With --provider k8s: the kubeconfig context (default: the current context).")
+  String context;
+
+  /** The default namespace of --provider k8s. */
+  @Option(names = "--namespace", paramLabel = "NS",
+      description = "With --provider k8s: the namespace of manifests that name none (default: default).")
+  String namespace;
 
   /** The target directory. */
   @Option(names = "--target", paramLabel = "DIR", description = "The directory the files are kept in.")
@@ -68,14 +84,19 @@ public final class TargetOptions {
       description = "User for HTTPS basic authentication; the password is read from GITOPS_PASSWORD, never from a flag.")
   String username;
 
-  /** The target directory, absolute. */
+  /** The target directory, absolute; null for a provider without one. */
   Path targetDir() {
-    return target.toAbsolutePath().normalize();
+    return target == null ? null : target.toAbsolutePath().normalize();
   }
 
   /** The state directory: {@code --state}, or {@code <target>/.gitops}. */
   Path stateDir() {
     return state != null ? state.toAbsolutePath().normalize() : targetDir().resolve(".gitops");
+  }
+
+  /** Whether the live system is a Kubernetes cluster. */
+  boolean kubernetes() {
+    return "k8s".equals(provider);
   }
 
   /**
@@ -87,10 +108,19 @@ public final class TargetOptions {
     if (repo == null || repo.isBlank()) {
       throw new IllegalArgumentException("missing --repo: the Git repository (URL or local path) to read");
     }
-    if (!"files".equals(provider)) {
-      throw new IllegalArgumentException("unknown --provider '" + provider + "' (this tool supports: files)");
+    if (!"files".equals(provider) && !kubernetes()) {
+      throw new IllegalArgumentException("unknown --provider '" + provider + "' (this tool supports: files, k8s)");
     }
-    if (target == null) {
+    if (kubernetes()) {
+      if (state == null) {
+        throw new IllegalArgumentException("missing --state: the directory of the state store (--provider k8s has no --target)");
+      }
+      if (namespace != null && namespace.isBlank()) {
+        throw new IllegalArgumentException("--namespace must not be empty");
+      }
+    } else if (kubeconfig != null || context != null || namespace != null) {
+      throw new IllegalArgumentException("--kubeconfig, --context and --namespace belong to --provider k8s");
+    } else if (target == null) {
       throw new IllegalArgumentException("missing --target: the directory the files provider keeps in line");
     }
     if (username != null && System.getenv("GITOPS_PASSWORD") == null) {
