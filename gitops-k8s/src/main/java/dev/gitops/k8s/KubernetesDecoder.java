@@ -74,10 +74,10 @@ public final class KubernetesDecoder implements Decoder {
     return new Builder();
   }
 
+  /** The files the reader claims: {@code *.yaml}, {@code *.yml} and {@code *.json}. */
   @Override
   public boolean claims(String path) {
-    String p = path.toLowerCase(Locale.ROOT);
-    return p.endsWith(".yaml") || p.endsWith(".yml") || p.endsWith(".json");
+    return reader.claims(path);
   }
 
   @Override
@@ -343,10 +343,20 @@ public final class KubernetesDecoder implements Decoder {
       return this;
     }
 
-    /** Key types ({@code example.com/Widget}) whose {@code status} is declared in Git rather than reported by a controller. */
+    /** Adds key types ({@code example.com/Widget}) whose {@code status} is declared in Git rather than reported by a controller. */
     public Builder keepStatus(Set<String> types) {
-      this.keepStatus = Set.copyOf(types);
+      Set<String> all = new java.util.HashSet<>(keepStatus);
+      all.addAll(types);
+      this.keepStatus = Set.copyOf(all);
       return this;
+    }
+
+    String providerId() {
+      return providerId;
+    }
+
+    Set<String> keepStatus() {
+      return keepStatus;
     }
 
     Builder shared(Normalization n, Kinds k, BiFunction<String, String, Optional<KindInfo>> liveKinds) {

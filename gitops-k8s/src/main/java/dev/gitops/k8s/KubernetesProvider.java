@@ -126,7 +126,7 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
   private KubernetesProvider(Builder b) {
     this.client = b.client;
     this.ownsClient = b.ownsClient;
-    this.id = b.id;
+    this.id = b.decoder.providerId();
     this.applyMode = b.applyMode;
     this.fieldManager = b.fieldManager;
     this.syncTimeout = b.syncTimeout;
@@ -137,12 +137,10 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
     }
     this.healthChecks = List.copyOf(checks);
     this.normalization = new Normalization(Annotations.MANAGED_BY, Set.of(Annotations.OWNER, Annotations.KEY),
-        b.keepStatus);
+        b.decoder.keepStatus());
     this.informers = new KindInformers(client);
     this.rules = KubernetesRules.mergeRules(id);
-    this.decoder = KubernetesDecoder.builder().providerId(id).defaultNamespace(b.defaultNamespace)
-        .keepStatus(b.keepStatus).shared(normalization, kinds, (type, apiVersion) -> liveKind(type, apiVersion))
-        .build();
+    this.decoder = b.decoder.shared(normalization, kinds, (type, apiVersion) -> liveKind(type, apiVersion)).build();
   }
 
   /** A builder over {@code client}; the caller keeps and closes the client. */
@@ -528,7 +526,7 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
     return collection(kind, key.scope()).withName(key.name());
   }
 
-  private Outcome create(Change change, KindInfo kind, CallContext ctx) throws InterruptedException {
+  private Outcome create(Change change, KindInfo kind, CallContext ctx) {
     ResourceKey key = change.key();
     if (change.target() == null) {
       return Outcome.permanentFailure(key + ": a create needs a target document", null);
@@ -752,12 +750,11 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
   public static final class Builder {
     private final KubernetesClient client;
     private final boolean ownsClient;
-    private String id = "k8s";
-    private String defaultNamespace = "default";
+    /** Holds (and checks) what the provider shares with its decoder: id, default namespace, kept status. */
+    private final KubernetesDecoder.Builder decoder = KubernetesDecoder.builder();
     private ApplyMode applyMode = ApplyMode.CLIENT_SIDE;
     private String fieldManager = "gitops";
     private Duration syncTimeout = Duration.ofSeconds(30);
-    private final Set<String> keepStatus = new HashSet<>();
     private final Set<String> scanTypes = new HashSet<>();
     private final List<HealthCheck> healthChecks = new ArrayList<>();
     private boolean loadHealthChecks = true;
@@ -769,21 +766,13 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
 
     /** The provider id of the keys (default {@code k8s}). */
     public Builder id(String providerId) {
-      Objects.requireNonNull(providerId, "providerId");
-      if (providerId.isEmpty()) {
-        throw new IllegalArgumentException("provider id must not be empty");
-      }
-      this.id = providerId;
+      decoder.providerId(providerId);
       return this;
     }
 
     /** The namespace of namespaced objects whose manifest names none (default {@code default}). */
     public Builder defaultNamespace(String namespace) {
-      Objects.requireNonNull(namespace, "namespace");
-      if (namespace.isEmpty()) {
-        throw new IllegalArgumentException("default namespace must not be empty");
-      }
-      this.defaultNamespace = namespace;
+      decoder.defaultNamespace(namespace);
       return this;
     }
 
@@ -810,7 +799,7 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
 
     /** Key types ({@code example.com/Widget}) whose {@code status} is declared in Git rather than reported by a controller. */
     public Builder keepStatus(String... types) {
-      keepStatus.addAll(List.of(types));
+      decoder.keepStatus(Set.of(types));
       return this;
     }
 
