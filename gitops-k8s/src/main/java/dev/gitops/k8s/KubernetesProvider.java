@@ -140,7 +140,7 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
         b.decoder.keepStatus());
     this.informers = new KindInformers(client);
     this.rules = KubernetesRules.mergeRules(id);
-    this.decoder = b.decoder.shared(normalization, kinds, (type, apiVersion) -> liveKind(type, apiVersion)).build();
+    this.decoder = b.decoder.shared(normalization, kinds, this::liveKindForDecoder).build();
   }
 
   /** A builder over {@code client}; the caller keeps and closes the client. */
@@ -228,6 +228,19 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
       LOG.debug("discovery of {} at {} failed: {}", type, version, e.getMessage());
     }
     return Optional.empty();
+  }
+
+  /**
+   * What the decoder learns from the cluster: nothing when the cluster's CRDs cannot be read, so a
+   * manifest that names its namespace still decodes and one that does not gets an error naming it.
+   */
+  private Optional<KindInfo> liveKindForDecoder(String type, String apiVersion) {
+    try {
+      return liveKind(type, apiVersion);
+    } catch (KindInformers.Unavailable e) {
+      LOG.debug("cannot ask the cluster about {} while decoding: {}", type, e.getMessage());
+      return Optional.empty();
+    }
   }
 
   /** The kind a live CustomResourceDefinition defines, read from the CRD informer. */
@@ -321,6 +334,9 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
    * ours has not reached the informer yet (so an apply is never verified against an older copy).
    */
   private GenericKubernetesResource current(ResourceKey key, KindInfo kind) {
+    if (!informers.isSynced(key.type())) {
+      return resource(kind, key).get();  // applied before anything of its kind was observed: ask the server
+    }
     GenericKubernetesResource cached = informers.cached(key.type(), key.scope(), key.name());
     Pending p = pending.get(key);
     if (p == null) {
@@ -497,6 +513,8 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
       };
     } catch (KubernetesClientException e) {
       return failure(key, change.action(), e);
+    } catch (KindInformers.Unavailable e) {
+      return Outcome.transientFailure(key + ": cannot watch " + key.type() + ": " + e.getMessage(), e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return Outcome.unknown(key + ": interrupted during " + change.action());
@@ -645,6 +663,7 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
 
   private Outcome replace(Change change, KindInfo kind, CallContext ctx) throws InterruptedException {
     ResourceKey key = change.key();
+    informers.synced(kind, budget(ctx));  // the wait for the old object to go is answered by this kind's watch
     GenericKubernetesResource old = current(key, kind);
     if (old != null) {
       String uid = old.getMetadata().getUid();
@@ -670,8 +689,7 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
 
   /** Deletes the object; deleting one that is already gone succeeds (deletes are idempotent). */
   private Outcome delete(ResourceKey key, KindInfo kind, CallContext ctx) {
-    GenericKubernetesResource old = informers.isSynced(key.type()) ? informers.cached(key.type(), key.scope(), key.name())
-        : resource(kind, key).get();
+    GenericKubernetesResource old = current(key, kind);
     if (old == null) {
       return Outcome.deleted();
     }

@@ -2,6 +2,7 @@ package dev.gitops.k8s;
 
 import static dev.gitops.k8s.KubernetesProviderConformanceTest.json;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -228,6 +229,22 @@ class KubernetesProviderTest {
     ResourceKey widgetKind = ResourceKey.of("k8s", "example.com/Gadget", "shop", "banner");
     assertThat(observe(widgetKind).status()).as("its CRD is about to be created: no object can exist yet")
         .isEqualTo(Observation.Status.ABSENT);
+  }
+
+  @Test
+  void whenTheClustersCrdsCannotBeReadCustomKindsAreUnknownAndDecodingStillNamesTheFile() {
+    cluster.server.expect().get().withPath("/apis/apiextensions.k8s.io/v1/customresourcedefinitions?resourceVersion=0")
+        .andReturn(403, KubernetesProviderConformanceTest.forbidden()).always();
+    var decoder = provider.decoder().orElseThrow();
+    String widget = "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w%s}\n";
+    assertThat(decoder.decode(KubernetesDecoderTest.file("w.yaml", widget.formatted(", namespace: a"))))
+        .extracting(r -> r.key().toString()).containsExactly("k8s:example.com/Widget:a:w");
+    assertThatThrownBy(() -> decoder.decode(KubernetesDecoderTest.file("apps/w.yaml", widget.formatted(""))))
+        .isInstanceOf(dev.gitops.api.DecodeException.class).hasMessageContaining("apps/w.yaml:1")
+        .hasMessageContaining("cannot tell whether example.com/Widget w");
+    Observation o = observe(ResourceKey.of("k8s", "example.com/Widget", "a", "w"));
+    assertThat(o.status()).isEqualTo(Observation.Status.UNKNOWN);
+    assertThat(o.reason()).contains("403").contains("forbidden");
   }
 
   @Test
