@@ -163,8 +163,10 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
       String text;
       try {
         text = Files.readString(kubeconfig, StandardCharsets.UTF_8);
+      } catch (java.nio.file.NoSuchFileException e) {
+        throw new IllegalArgumentException("kubeconfig " + kubeconfig + " does not exist", e);
       } catch (java.io.IOException e) {
-        throw new IllegalArgumentException("cannot read kubeconfig " + kubeconfig + ": " + e.getMessage(), e);
+        throw new IllegalArgumentException("cannot read kubeconfig " + kubeconfig + ": " + e, e);
       }
       try {
         config = Config.fromKubeconfig(context, text, kubeconfig.toString());
@@ -299,7 +301,7 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
         informers.synced(kind.get(), budget(ctx));
       } catch (KindInformers.Unavailable ex) {
         for (ResourceKey k : e.getValue()) {
-          out.put(k, Observation.unknown(k, "cannot list " + type + ": " + ex.getMessage()));
+          out.put(k, Observation.unknown(k, "cannot list " + type + " at " + client.getMasterUrl() + ": " + ex.getMessage()));
         }
         continue;
       }

@@ -161,12 +161,22 @@ public final class KindInformers implements AutoCloseable {
     return r.informer().getStore().list().stream().filter(filter).toList();
   }
 
-  /** The server's message, without the client's request preamble. */
+  /**
+   * The server's answer ({@code 403 configmaps is forbidden: ...}) when there was one; otherwise
+   * what kept the request from being answered ({@code ConnectException: Connection refused}),
+   * found beneath the client's wrappers, whose own messages are often just a class name.
+   */
   public static String message(Throwable t) {
-    if (t instanceof KubernetesClientException k && k.getStatus() != null && k.getStatus().getMessage() != null) {
-      return k.getCode() + " " + k.getStatus().getMessage();
+    Throwable root = t;
+    for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
+      if (c instanceof KubernetesClientException k && k.getStatus() != null && k.getStatus().getMessage() != null) {
+        return k.getCode() + " " + k.getStatus().getMessage();
+      }
+      root = c;
     }
-    return t.getMessage() == null ? t.toString() : t.getMessage();
+    String what = root.getClass().getSimpleName() + (root.getMessage() == null ? "" : ": " + root.getMessage());
+    return root == t || t.getMessage() == null || t.getMessage().equals(root.toString()) ? what
+        : t.getMessage() + " (" + what + ")";
   }
 
   /** Stops every informer. */
