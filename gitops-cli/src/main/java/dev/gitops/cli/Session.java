@@ -8,6 +8,7 @@ import dev.gitops.core.SyncOptions;
 import dev.gitops.core.files.LocalFilesProvider;
 import dev.gitops.core.source.GitSource;
 import dev.gitops.core.store.FileStateStore;
+import dev.gitops.k8s.KubernetesProvider;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -20,8 +21,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One command's reconciler over a Git source, the files provider and a file state store; closing
- * it closes the store and the source (and removes a temporary Git cache).
+ * One command's reconciler over a Git source, the provider {@code --provider} names (files,
+ * Ansible or Kubernetes) and a file state store; closing it closes the provider, the store and the
+ * source (and removes a temporary Git cache).
  *
  * <p>A read-only session (plan, diff, status, history) creates nothing: neither the target nor
  * the store. It reads a missing store as "nothing recorded" and a missing target as empty, and
@@ -35,17 +37,19 @@ final class Session implements AutoCloseable {
   private final StateStore store;
   private final GitSource source;
   private final Path tempCache;
-  private final Path target;
+  private final String target;
   private final Path stateDir;
+  private final AutoCloseable live;
 
-  private Session(Reconciler reconciler, StateStore store, GitSource source, Path tempCache, Path target,
-      Path stateDir) {
+  private Session(Reconciler reconciler, StateStore store, GitSource source, Path tempCache, String target,
+      Path stateDir, AutoCloseable live) {
     this.reconciler = reconciler;
     this.store = store;
     this.source = source;
     this.tempCache = tempCache;
     this.target = target;
     this.stateDir = stateDir;
+    this.live = live;
   }
 
   /** Opens a session for {@code t} with {@code options} and {@code listeners} that may write. */
@@ -114,7 +118,8 @@ final class Session implements AutoCloseable {
           .owner(t.owner)
           .options(options);
       listeners.forEach(b::listener);
-      return new Session(b.build(), store, git, tempCache, target, stateDir);
+      return new Session(b.build(), store, git, tempCache, describe(t, target), stateDir,
+          provider instanceof AutoCloseable c ? c : null);
     } catch (RuntimeException e) {
       store.close();
       if (git != null) {
@@ -127,6 +132,13 @@ final class Session implements AutoCloseable {
 
   /** The provider {@code --provider} names, configured from its options. */
   private static Provider provider(TargetOptions t, Path target, Path stateDir, List<SyncListener> listeners) {
+    if (t.kubernetes()) {
+      KubernetesProvider.Builder k8s = KubernetesProvider.fromKubeconfig(t.kubeconfig, t.context);
+      if (t.namespace != null) {
+        k8s.defaultNamespace(t.namespace);
+      }
+      return k8s.build();
+    }
     if ("ansible".equals(t.provider)) {
       dev.gitops.ansible.AnsibleProvider.Builder ansible = dev.gitops.ansible.AnsibleProvider.builder()
           .inventory(t.inventory).playbook(t.playbook).inventoryOut(t.inventoryOut.toAbsolutePath());
@@ -145,6 +157,14 @@ final class Session implements AutoCloseable {
       }
     }
     return files.build();
+  }
+
+  /** What the live system is, for messages: the target directory, the fleet's inventory or the cluster. */
+  private static String describe(TargetOptions t, Path target) {
+    if (t.kubernetes()) {
+      return "the cluster" + (t.context == null ? "" : " of context " + t.context);
+    }
+    return "ansible".equals(t.provider) ? "the fleet of " + t.inventoryOut : target.toString();
   }
 
   /** Removes a temporary Git cache (null: none); a failure only leaves it for the system's temp cleaner. */
@@ -183,7 +203,8 @@ final class Session implements AutoCloseable {
     return store;
   }
 
-  Path target() {
+  /** What the live system is, for messages: the target directory, the fleet or the cluster. */
+  String target() {
     return target;
   }
 
@@ -193,6 +214,14 @@ final class Session implements AutoCloseable {
 
   @Override
   public void close() {
+    try {
+      if (live != null) {
+        live.close();
+      }
+    } catch (Exception e) {
+      // Stopping the provider's watches failed: nothing is lost, the store still closes below.
+      LOG.warn("closing the provider failed: {}", e.toString());
+    }
     try {
       store.close();
       source.close();

@@ -25,8 +25,9 @@ public final class TargetOptions {
 
   /** The provider id. */
   @Option(names = "--provider", paramLabel = "ID", defaultValue = "files",
-      description = "The live system: 'files', a directory (--target), or 'ansible', a fleet converged with"
-          + " ansible-playbook (--playbook, --inventory, --inventory-out) (default: ${DEFAULT-VALUE}).")
+      description = "The live system: 'files', a directory (--target); 'ansible', a fleet converged with"
+          + " ansible-playbook (--playbook, --inventory, --inventory-out); or 'k8s', a Kubernetes cluster"
+          + " (--kubeconfig, --context, --namespace) (default: ${DEFAULT-VALUE}).")
   String provider;
 
   /** Ansible: the playbook in the repository. */
@@ -43,6 +44,21 @@ public final class TargetOptions {
   @Option(names = "--inventory-out", paramLabel = "FILE",
       description = "Ansible: where the managed inventory is written (state default: <its directory>/.gitops/).")
   Path inventoryOut;
+
+  /** The kubeconfig of --provider k8s. */
+  @Option(names = "--kubeconfig", paramLabel = "FILE",
+      description = "With --provider k8s: the kubeconfig file (default: KUBECONFIG, ~/.kube/config, or in-cluster).")
+  Path kubeconfig;
+
+  /** The kubeconfig context of --provider k8s. */
+  @Option(names = "--context", paramLabel = "NAME",
+      description = "With --provider k8s: the kubeconfig context (default: the current context).")
+  String context;
+
+  /** The default namespace of --provider k8s. */
+  @Option(names = "--namespace", paramLabel = "NS",
+      description = "With --provider k8s: the namespace of manifests that name none (default: default).")
+  String namespace;
 
   /** The target directory. */
   @Option(names = "--target", paramLabel = "DIR", description = "The directory the files are kept in.")
@@ -92,8 +108,11 @@ public final class TargetOptions {
       description = "User for HTTPS basic authentication; the password is read from GITOPS_PASSWORD, never from a flag.")
   String username;
 
-  /** The target directory, absolute (for Ansible, the managed inventory's directory). */
+  /** The target directory, absolute (for Ansible, the managed inventory's directory); null for Kubernetes. */
   Path targetDir() {
+    if (kubernetes()) {
+      return null;
+    }
     Path t = "ansible".equals(provider) ? inventoryOut.toAbsolutePath().getParent() : target;
     return t.toAbsolutePath().normalize();
   }
@@ -101,6 +120,11 @@ public final class TargetOptions {
   /** The state directory: {@code --state}, or {@code <target>/.gitops}. */
   Path stateDir() {
     return state != null ? state.toAbsolutePath().normalize() : targetDir().resolve(".gitops");
+  }
+
+  /** Whether the live system is a Kubernetes cluster. */
+  boolean kubernetes() {
+    return "k8s".equals(provider);
   }
 
   /**
@@ -115,7 +139,17 @@ public final class TargetOptions {
     if (repo.isBlank()) {
       throw new IllegalArgumentException("--repo is empty: give the Git repository (URL or local path) to read");
     }
-    if ("ansible".equals(provider)) {
+    if (!kubernetes() && (kubeconfig != null || context != null || namespace != null)) {
+      throw new IllegalArgumentException("--kubeconfig, --context and --namespace belong to --provider k8s");
+    }
+    if (kubernetes()) {
+      if (state == null) {
+        throw new IllegalArgumentException("missing --state: the directory of the state store (--provider k8s has no --target)");
+      }
+      if (namespace != null && namespace.isBlank()) {
+        throw new IllegalArgumentException("--namespace must not be empty");
+      }
+    } else if ("ansible".equals(provider)) {
       if (playbook == null) {
         throw new IllegalArgumentException("missing --playbook: the Ansible playbook, a path in the repository");
       }
@@ -123,12 +157,12 @@ public final class TargetOptions {
         throw new IllegalArgumentException("missing --inventory-out: the file the managed Ansible inventory is written to");
       }
     } else if (!"files".equals(provider)) {
-      throw new IllegalArgumentException("unknown --provider '" + provider + "' (this tool supports: files, ansible)");
+      throw new IllegalArgumentException("unknown --provider '" + provider + "' (this tool supports: files, ansible, k8s)");
     } else if (target == null) {
       throw new IllegalArgumentException("missing --target: the directory the files provider keeps in line");
     }
     // An empty path would be the working directory: never a target or a store by accident.
-    if (target.toString().isBlank()) {
+    if (target != null && target.toString().isBlank()) {
       throw new IllegalArgumentException("--target is empty: give the directory the files provider keeps in line");
     }
     if (state != null && state.toString().isBlank()) {

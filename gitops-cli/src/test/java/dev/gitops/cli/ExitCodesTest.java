@@ -117,9 +117,9 @@ class ExitCodesTest {
     assertThat(noRepo.err()).startsWith("gitops: missing --repo");
     Run noTarget = run(new GitopsCommand(), "status", "--repo", "r");
     assertThat(noTarget.err()).startsWith("gitops: missing --target");
-    Run k8s = run(new GitopsCommand(), "diff", "--repo", "r", "--target", "t", "--provider", "k8s");
-    assertThat(k8s.code()).isEqualTo(1);
-    assertThat(k8s.err()).startsWith("gitops: unknown --provider 'k8s'");
+    Run unknown = run(new GitopsCommand(), "diff", "--repo", "r", "--target", "t", "--provider", "nomad");
+    assertThat(unknown.code()).isEqualTo(1);
+    assertThat(unknown.err()).startsWith("gitops: unknown --provider 'nomad' (this tool supports: files, k8s)");
   }
 
   @Test
