@@ -33,7 +33,7 @@ import java.util.function.BiFunction;
  *
  * <p>Whether a kind lives in a namespace comes from a built-in table of the core kinds, from
  * CustomResourceDefinitions in the same desired state (the same file when files are decoded one
- * by one) and, when the decoder belongs to a connected {@link KubernetesProvider}, from the
+ * by one, see {@link #decodesTogether()}) and, when the decoder belongs to a connected {@link KubernetesProvider}, from the
  * cluster. A namespaced object without {@code metadata.namespace} gets the default namespace; a
  * cluster-scoped one loses a namespace it names. {@code generateName}, a missing {@code
  * apiVersion}, {@code kind} or {@code metadata.name}, a duplicate object and a kind whose scope
@@ -56,8 +56,10 @@ public final class KubernetesDecoder implements Decoder {
   /** Asks the cluster about a kind (key type, apiVersion); empty when not connected or unknown there. */
   private final BiFunction<String, String, Optional<KindInfo>> live;
   private final String fingerprint;
+  private final boolean together;
 
   private KubernetesDecoder(Builder b) {
+    this.together = b.together;
     this.providerId = b.providerId;
     this.defaultNamespace = b.defaultNamespace;
     this.reader = b.reader;
@@ -66,7 +68,7 @@ public final class KubernetesDecoder implements Decoder {
     this.kinds = b.kinds != null ? b.kinds : new Kinds();
     this.live = b.live;
     this.fingerprint = "KubernetesDecoder(provider=" + providerId + ",namespace=" + defaultNamespace + ",keepStatus="
-        + new TreeSet<>(b.keepStatus) + ",reader=" + reader.fingerprint() + ",v1)";
+        + new TreeSet<>(b.keepStatus) + ",together=" + together + ",reader=" + reader.fingerprint() + ",v1)";
   }
 
   /** A builder: provider {@code k8s}, default namespace {@code default}. */
@@ -96,11 +98,13 @@ public final class KubernetesDecoder implements Decoder {
   }
 
   /**
-   * Whether the source should hand every claimed file to one {@link #decodeTogether} call: yes, so
-   * that a CustomResourceDefinition in one file tells the scope of its objects in another.
+   * Whether a source that can should hand every claimed file to one {@link #decodeTogether} call,
+   * so that a CustomResourceDefinition in one file tells the scope of its objects in another; off
+   * unless {@link Builder#decodeFilesTogether(boolean)} turns it on, because such a source decodes
+   * every file again when one changes and substitutes no variables into them.
    */
   public boolean decodesTogether() {
-    return true;
+    return together;
   }
 
   /**
@@ -311,8 +315,15 @@ public final class KubernetesDecoder implements Decoder {
     private Normalization normalization;
     private Kinds kinds;
     private BiFunction<String, String, Optional<KindInfo>> live;
+    private boolean together;
 
     private Builder() {}
+
+    /** Asks the source to hand all files to one {@link KubernetesDecoder#decodeTogether} call (see {@link KubernetesDecoder#decodesTogether()}). */
+    public Builder decodeFilesTogether(boolean on) {
+      this.together = on;
+      return this;
+    }
 
     /** The provider id of the keys (default {@code k8s}). */
     public Builder providerId(String id) {

@@ -796,6 +796,15 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
       return this;
     }
 
+    /**
+     * Whether the decoder asks the source for all files at once, so a CRD in one file tells the
+     * scope of custom objects in others (default off; see {@link KubernetesDecoder#decodesTogether()}).
+     */
+    public Builder decodeFilesTogether(boolean on) {
+      decoder.decodeFilesTogether(on);
+      return this;
+    }
+
     /** Client-side (the default) or server-side apply. */
     public Builder applyMode(ApplyMode mode) {
       this.applyMode = Objects.requireNonNull(mode, "mode");

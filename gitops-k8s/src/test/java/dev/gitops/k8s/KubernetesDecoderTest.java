@@ -88,6 +88,8 @@ class KubernetesDecoderTest {
           versions: [{name: v1, served: true, storage: true}]
         """;
     String cr = "apiVersion: example.com/v1\nkind: ClusterWidget\nmetadata: {name: w}\n";
+    assertThat(decoder.decodesTogether()).as("off by default: such a source substitutes no variables").isFalse();
+    assertThat(KubernetesDecoder.builder().decodeFilesTogether(true).build().decodesTogether()).isTrue();
     List<Resource> rs = decoder.decodeTogether(List.of(file("crds/w.yaml", crd), file("apps/w.yaml", cr)));
     assertThat(rs).extracting(Resource::key).contains(ResourceKey.of("k8s", "example.com/ClusterWidget", "", "w"));
     DecodeException e = error("apps/w.yaml", "# a widget\n" + cr);
