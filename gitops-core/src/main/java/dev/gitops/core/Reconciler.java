@@ -51,6 +51,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -152,11 +153,13 @@ public final class Reconciler {
    * cancellation} is cancelled.
    */
   public SyncResult sync(String pinnedRevision, Cancellation cancellation) {
-    return locked(() -> {
+    AtomicReference<String> planned = new AtomicReference<>(pinnedRevision);
+    return reported(planned, () -> locked(() -> {
       Instant start = Instant.now();
       Prepared p = prepare(pinnedRevision, cancellation, null, planner);
+      planned.set(p.plan.revision());
       return execute(p, cancellation, start, false);
-    });
+    }));
   }
 
   /**
@@ -167,22 +170,24 @@ public final class Reconciler {
    */
   public SyncResult apply(Plan reviewed) {
     Objects.requireNonNull(reviewed, "plan");
-    return locked(() -> {
+    AtomicReference<String> planned = new AtomicReference<>(reviewed.revision());
+    return reported(planned, () -> locked(() -> {
       Instant start = Instant.now();
       Cancellation cancellation = new Cancellation();
       Prepared p = prepare(reviewed.revision(), cancellation, null, planner);
+      planned.set(p.plan.revision());
       if (!p.plan.id().equals(reviewed.id())) {
         throw new PlanMismatchException(reviewed.id(), p.plan.id(), moved(reviewed, p.plan),
             reviewed.revision().equals(p.plan.revision()) ? "the stored or live state changed since it was computed"
                 : "the source now reads " + p.plan.revision());
       }
       return execute(p, cancellation, start, false);
-    });
+    }));
   }
 
   /** Removes everything this reconciler owns, honouring {@code policy}, with the same ordering and guards. */
   public SyncResult destroy(DeletionPolicy policy) {
-    return locked(() -> {
+    return reported(new AtomicReference<>(), () -> locked(() -> {
       Instant start = Instant.now();
       Cancellation cancellation = new Cancellation();
       Planner teardown = new Planner(owner, new PlanOptions(true, false, false));
@@ -202,7 +207,7 @@ public final class Reconciler {
         return finish(p, outcomes, start, true);
       }
       return execute(p, cancellation, start, true);
-    });
+    }));
   }
 
   /** Past syncs, newest first. */
@@ -219,6 +224,17 @@ public final class Reconciler {
 
   private interface Work<T> {
     T run();
+  }
+
+  /** Runs a sync; when it throws, listeners hear {@link SyncEvent.Aborted} before the caller gets the exception. */
+  private SyncResult reported(AtomicReference<String> planned, Work<SyncResult> work) {
+    try {
+      return work.run();
+    } catch (RuntimeException e) {
+      String revision = planned.get();
+      emit(new SyncEvent.Aborted(revision == null ? "" : revision, e));
+      throw e;
+    }
   }
 
   private <T> T locked(Work<T> work) {
