@@ -47,7 +47,7 @@ final class Notifications {
     current = List.copyOf(fresh);
     List<Meter> oldMeters = meters;
     meters = register(configs, fresh);
-    oldMeters.forEach(registry::remove);
+    unregister(oldMeters);
     close(old);
   }
 
@@ -73,9 +73,16 @@ final class Notifications {
   synchronized void close() {
     List<Notifier> old = current;
     current = List.of();
-    meters.forEach(registry::remove);
+    unregister(meters);
     meters = List.of();
     close(old);
+  }
+
+  private void unregister(List<Meter> old) {
+    // Meters are registered only with a registry: without one the list is empty.
+    for (Meter m : old) {
+      registry.remove(m);
+    }
   }
 
   private static void close(List<Notifier> notifiers) {

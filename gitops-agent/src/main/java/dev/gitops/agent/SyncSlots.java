@@ -46,6 +46,11 @@ final class SyncSlots {
     return inUse;
   }
 
+  /** Syncs waiting for a slot now. */
+  synchronized int waiting() {
+    return queue.size();
+  }
+
   /** Whether {@code target} has a sync in flight. */
   synchronized boolean isRunning(String target) {
     return running.containsKey(target);
