@@ -25,6 +25,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <pre>
  * provider: {type: memory, observeDelay: 100ms, applyDelay: 5s, cancellable: false}
  * </pre>
+ *
+ * <p>{@code cancellable: false} makes both delays ignore the sync's cancellation, as a provider
+ * stuck in a call would.
  */
 public final class MemoryProviderFactory implements ProviderFactory {
 
@@ -60,7 +63,7 @@ public final class MemoryProviderFactory implements ProviderFactory {
         observes.computeIfAbsent(target.name(), n -> new AtomicInteger()).incrementAndGet();
         enter(target.name());
         try {
-          pause(observeDelay, ctx, true);
+          pause(observeDelay, ctx, cancellable);
           return super.observe(keys, ctx);
         } finally {
           leave(target.name());

@@ -53,12 +53,13 @@ public record AgentConfig(Path file, Path stateDir, int maxConcurrentSyncs, Dura
    *
    * @param factories the provider factories by type
    * @param environment where {@code {env: NAME}} secrets are read
-   * @param checkSecrets whether to read every secret and key file now (the agent does; {@code
-   *     gitops status} reads the file without needing its secrets)
+   * @param strict whether to read every secret and key file now and to require every provider
+   *     type to be known (the agent does; {@code gitops status} reads the file without its
+   *     secrets, and without the provider modules the agent runs with)
    * @throws ConfigException naming the file, line and field of the first problem
    */
   public static AgentConfig load(Path file, Map<String, ProviderFactory> factories, Map<String, String> environment,
-      boolean checkSecrets) {
+      boolean strict) {
     byte[] bytes;
     try {
       bytes = Files.readAllBytes(file);
@@ -67,12 +68,12 @@ public record AgentConfig(Path file, Path stateDir, int maxConcurrentSyncs, Dura
     } catch (IOException e) {
       throw new ConfigException(file, 0, "cannot read: " + e.getMessage(), e);
     }
-    return parse(file, bytes, factories, environment, checkSecrets);
+    return parse(file, bytes, factories, environment, strict);
   }
 
   /** Reads and checks {@code yaml} as if it were the content of {@code file}. */
   public static AgentConfig parse(Path file, byte[] yaml, Map<String, ProviderFactory> factories,
-      Map<String, String> environment, boolean checkSecrets) {
+      Map<String, String> environment, boolean strict) {
     ConfigNode root = ConfigNode.parse(file, yaml);
     root.allowOnly("agent", "targets", "notifications");
     ConfigNode agent = root.get("agent");
@@ -93,7 +94,7 @@ public record AgentConfig(Path file, Path stateDir, int maxConcurrentSyncs, Dura
     Map<String, Integer> names = new HashMap<>();
     Map<Path, String> stores = new HashMap<>();
     for (ConfigNode t : root.list("targets")) {
-      TargetConfig c = target(t, stateDir, factories);
+      TargetConfig c = target(t, stateDir, factories, strict);
       Integer first = names.putIfAbsent(c.name(), c.line());
       if (first != null) {
         throw t.get("name").error("a second target named '" + c.name() + "' (the first is at line " + first + ")");
@@ -113,7 +114,7 @@ public record AgentConfig(Path file, Path stateDir, int maxConcurrentSyncs, Dura
     for (ConfigNode n : root.list("notifications")) {
       notifiers.add(NotifierConfig.read(n, names.keySet()));
     }
-    if (checkSecrets) {
+    if (strict) {
       for (ConfigNode t : root.list("targets")) {
         checkFiles(t.get("source"));
       }
@@ -128,7 +129,8 @@ public record AgentConfig(Path file, Path stateDir, int maxConcurrentSyncs, Dura
         notifications.json().deepCopy());
   }
 
-  private static TargetConfig target(ConfigNode t, Path stateDir, Map<String, ProviderFactory> factories) {
+  private static TargetConfig target(ConfigNode t, Path stateDir, Map<String, ProviderFactory> factories,
+      boolean strict) {
     t.allowOnly("name", "source", "provider", "store", "owner", "interval", "jitter", "maxBackoff", "prune",
         "policies");
     String name = t.string("name");
@@ -153,12 +155,16 @@ public record AgentConfig(Path file, Path stateDir, int maxConcurrentSyncs, Dura
     }
     String type = provider.string("type");
     ProviderFactory factory = factories.get(type);
-    if (factory == null) {
+    if (factory == null && strict) {
       throw provider.get("type").error("unknown provider type '" + type + "' (known: "
           + String.join(", ", new TreeMap<>(factories).keySet()) + ")");
     }
     Path store = t.optionalPath("store").orElse(stateDir.resolve("targets").resolve(name));
-    ProviderFactory.Setup setup = factory.configure(provider, new ProviderFactory.TargetContext(name, store, stateDir));
+    ProviderFactory.Setup setup = factory != null
+        ? factory.configure(provider, new ProviderFactory.TargetContext(name, store, stateDir))
+        : ProviderFactory.Setup.of(type, () -> {
+          throw provider.get("type").error("unknown provider type '" + type + "'");
+        });
     ConfigNode policies = t.get("policies");
     if (!policies.isMissing()) {
       policies.allowOnly("detectOnly", "adopt", "maxDeletions", "maxDeletionPercent", "allowEmpty");

@@ -254,7 +254,7 @@ class AgentConfigTest {
   }
 
   @Test
-  void secretsAreNotNeededToReadTheFileForStatus() throws IOException {
+  void secretsAndProviderModulesAreNotNeededToReadTheFileForStatus() throws IOException {
     Path f = dir.resolve("agent.yaml");
     Files.writeString(f, """
         targets:
@@ -263,8 +263,13 @@ class AgentConfigTest {
               url: https://e/r.git
               credentials: {token: {env: NOT_SET_ANYWHERE}}
             provider: {type: files, directory: /srv}
+          - name: cluster
+            source: {url: https://e/r.git}
+            provider: {type: kubernetes, context: prod}
         """);
-    assertThat(AgentConfig.load(f, factories, Map.of(), false).targets()).hasSize(1);
+    AgentConfig c = AgentConfig.load(f, factories, Map.of(), false);
+    assertThat(c.targets()).extracting(TargetConfig::name).containsExactly("web", "cluster");
+    assertThat(c.targets().get(1).provider().providerId()).isEqualTo("kubernetes");
   }
 
   @Test
