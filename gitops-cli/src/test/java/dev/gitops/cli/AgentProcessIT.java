@@ -172,7 +172,7 @@ class AgentProcessIT {
   void killedWithNineMidRunItConvergesWhenStartedAgain() throws Exception {
     TestGitRepo repo = repo("many");
     TreeMap<String, String> files = new TreeMap<>();
-    for (int i = 0; i < 400; i++) {
+    for (int i = 0; i < 150; i++) {
       String name = "conf/part-" + i + ".conf";
       files.put(name, "value = " + i + "\n" + "x".repeat(i % 50) + "\n");
       repo.write(name, files.get(name));
@@ -195,7 +195,7 @@ class AgentProcessIT {
     }
     try (AgentProcess again = AgentProcess.start(tmp, config)) {
       again.await("synced after the restart", () -> again.sample("gitops_syncs_total", "many", "result=succeeded") == 1);
-      assertThat(again.sample("gitops_resources", "many", "status=in_sync")).isEqualTo(400);
+      assertThat(again.sample("gitops_resources", "many", "status=in_sync")).isEqualTo(150);
       again.signal("TERM");
       assertThat(again.awaitExit(Duration.ofSeconds(30))).isZero();
     }
