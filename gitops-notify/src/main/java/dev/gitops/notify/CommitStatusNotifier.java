@@ -165,13 +165,11 @@ public final class CommitStatusNotifier extends HttpNotifier {
   }
 
   /** Builds a {@link CommitStatusNotifier}. */
-  public static final class Builder {
+  public static final class Builder extends HttpNotifier.Builder<Builder> {
     private final Forge forge;
     private final String repository;
     private URI apiUrl;
     private String token;
-    private NotificationFilter filter = NotificationFilter.all();
-    private DeliveryOptions options = DeliveryOptions.defaults();
 
     private Builder(Forge forge, String repository) {
       this.forge = forge;
@@ -200,15 +198,9 @@ public final class CommitStatusNotifier extends HttpNotifier {
       return this;
     }
 
-    /** Which notifications become statuses (default: all; drift never does). */
-    public Builder filter(NotificationFilter f) {
-      this.filter = Objects.requireNonNull(f, "filter");
-      return this;
-    }
 
-    /** Queue and retries (default {@link DeliveryOptions#defaults()}). */
-    public Builder delivery(DeliveryOptions o) {
-      this.options = Objects.requireNonNull(o, "delivery");
+    @Override
+    protected Builder self() {
       return this;
     }
 

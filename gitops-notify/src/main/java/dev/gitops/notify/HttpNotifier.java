@@ -219,4 +219,34 @@ public abstract class HttpNotifier implements Notifier {
   public String toString() {
     return name;
   }
+
+  /**
+   * What every HTTP notifier's builder sets: its filter and its delivery options.
+   *
+   * @param <B> the concrete builder, returned by each setter
+   */
+  public abstract static class Builder<B extends Builder<B>> {
+    /** Which notifications to send (default: all). */
+    protected NotificationFilter filter = NotificationFilter.all();
+    /** Queue and retries (default {@link DeliveryOptions#defaults()}). */
+    protected DeliveryOptions options = DeliveryOptions.defaults();
+
+    /** For subclasses. */
+    protected Builder() {}
+
+    /** This builder, as its concrete type. */
+    protected abstract B self();
+
+    /** Which notifications to send (default: all). */
+    public B filter(NotificationFilter f) {
+      this.filter = Objects.requireNonNull(f, "filter");
+      return self();
+    }
+
+    /** Queue and retries (default {@link DeliveryOptions#defaults()}). */
+    public B delivery(DeliveryOptions o) {
+      this.options = Objects.requireNonNull(o, "delivery");
+      return self();
+    }
+  }
 }

@@ -106,11 +106,9 @@ public final class WebhookNotifier extends HttpNotifier {
   }
 
   /** Builds a {@link WebhookNotifier}. */
-  public static final class Builder {
+  public static final class Builder extends HttpNotifier.Builder<Builder> {
     private final URI url;
     private byte[] secret;
-    private NotificationFilter filter = NotificationFilter.all();
-    private DeliveryOptions options = DeliveryOptions.defaults();
 
     private Builder(URI url) {
       this.url = Objects.requireNonNull(url, "url");
@@ -129,15 +127,9 @@ public final class WebhookNotifier extends HttpNotifier {
       return this;
     }
 
-    /** Which notifications to send (default: all). */
-    public Builder filter(NotificationFilter f) {
-      this.filter = Objects.requireNonNull(f, "filter");
-      return this;
-    }
 
-    /** Queue and retries (default {@link DeliveryOptions#defaults()}). */
-    public Builder delivery(DeliveryOptions o) {
-      this.options = Objects.requireNonNull(o, "delivery");
+    @Override
+    protected Builder self() {
       return this;
     }
 
