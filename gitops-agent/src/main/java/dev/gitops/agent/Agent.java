@@ -5,8 +5,6 @@ import dev.gitops.agent.config.ConfigException;
 import dev.gitops.agent.config.TargetConfig;
 import dev.gitops.agent.spi.ProviderFactory;
 import io.micrometer.core.instrument.MeterRegistry;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -152,9 +150,9 @@ public final class Agent implements AutoCloseable {
       if (started) {
         throw new IllegalStateException("the agent is already started");
       }
-      byte[] digest = digest(read());
-      AgentConfig c = load();
-      seenDigest = digest;
+      byte[] bytes = AgentConfig.read(configFile);
+      AgentConfig c = load(bytes);
+      seenDigest = digest(bytes);
       slots = new SyncSlots(c.maxConcurrentSyncs());
       notifications = new Notifications(registry);
       notifications.replace(c.notifiers(), environment);
@@ -187,12 +185,12 @@ public final class Agent implements AutoCloseable {
       if (!started || stopping) {
         throw new IllegalStateException(stopping ? "the agent is stopping" : "the agent is not started");
       }
-      byte[] digest = digest(read());
+      byte[] bytes = AgentConfig.read(configFile);
       AgentConfig next;
       try {
-        next = load();
+        next = load(bytes);
       } finally {
-        seenDigest = digest;  // an invalid file is reported once, not at every look
+        seenDigest = digest(bytes);  // an invalid file is reported once, not at every look
       }
       return apply(next);
     } finally {
@@ -266,7 +264,7 @@ public final class Agent implements AutoCloseable {
       return;
     }
     try {
-      byte[] digest = digest(read());
+      byte[] digest = digest(AgentConfig.read(configFile));
       if (Arrays.equals(digest, seenDigest)) {
         return;
       }
@@ -281,16 +279,8 @@ public final class Agent implements AutoCloseable {
     }
   }
 
-  private byte[] read() {
-    try {
-      return Files.readAllBytes(configFile);
-    } catch (IOException e) {
-      throw new ConfigException(configFile, 0, "cannot read: " + e.getMessage(), e);
-    }
-  }
-
-  private AgentConfig load() {
-    return AgentConfig.load(configFile, factories, environment, true);
+  private AgentConfig load(byte[] bytes) {
+    return AgentConfig.parse(configFile, bytes, factories, environment, true);
   }
 
   private static byte[] digest(byte[] bytes) {

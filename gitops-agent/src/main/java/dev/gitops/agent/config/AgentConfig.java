@@ -60,15 +60,22 @@ public record AgentConfig(Path file, Path stateDir, int maxConcurrentSyncs, Dura
    */
   public static AgentConfig load(Path file, Map<String, ProviderFactory> factories, Map<String, String> environment,
       boolean strict) {
-    byte[] bytes;
+    return parse(file, read(file), factories, environment, strict);
+  }
+
+  /**
+   * The bytes of {@code file}.
+   *
+   * @throws ConfigException naming the file when it is missing or cannot be read
+   */
+  public static byte[] read(Path file) {
     try {
-      bytes = Files.readAllBytes(file);
+      return Files.readAllBytes(file);
     } catch (NoSuchFileException e) {
       throw new ConfigException(file, 0, "no such file");
     } catch (IOException e) {
       throw new ConfigException(file, 0, "cannot read: " + e.getMessage(), e);
     }
-    return parse(file, bytes, factories, environment, strict);
   }
 
   /** Reads and checks {@code yaml} as if it were the content of {@code file}. */
