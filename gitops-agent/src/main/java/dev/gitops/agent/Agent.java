@@ -93,12 +93,18 @@ public final class Agent implements AutoCloseable {
   private final Duration watchInterval;
   private final Listener listener;
   private final ReentrantLock lifecycle = new ReentrantLock();
+  /** The running targets; changed only under {@code lifecycle}. */
   private final Map<String, TargetRuntime> targets = new LinkedHashMap<>();
+  /**
+   * What readers see of {@code targets}, replaced after every change: /readyz and /metrics must
+   * answer while a reload waits out a target's grace period.
+   */
+  private volatile List<TargetRuntime> running = List.of();
   private final CountDownLatch terminated = new CountDownLatch(1);
   private final ScheduledExecutorService control;
   private Notifications notifications;
   private SyncSlots slots;
-  private AgentConfig config;
+  private volatile AgentConfig config;
   private byte[] seenDigest;
   private volatile boolean started;
   private volatile boolean stopping;
@@ -159,7 +165,7 @@ public final class Agent implements AutoCloseable {
       config = c;
       started = true;
       for (TargetConfig t : c.targets()) {
-        startTarget(t);
+        startTarget(t, c);
       }
       LOG.info("agent started with {} targets from {} ({} syncs at a time)", c.targets().size(), configFile,
           c.maxConcurrentSyncs());
@@ -220,7 +226,9 @@ public final class Agent implements AutoCloseable {
     Duration grace = config.gracePeriod();
     for (String name : List.copyOf(targets.keySet())) {
       if (next.target(name) == null) {
-        targets.remove(name).stop("removed from the configuration", grace);
+        TargetRuntime removed = targets.remove(name);
+        published();
+        removed.stop("removed from the configuration", grace);
         stopped.add(name);
       }
     }
@@ -230,13 +238,15 @@ public final class Agent implements AutoCloseable {
       notifications.replace(next.notifiers(), environment);
     }
     for (TargetConfig t : next.targets()) {
-      TargetRuntime running = targets.get(t.name());
-      if (running == null) {
-        startTarget(t);
+      TargetRuntime current = targets.get(t.name());
+      if (current == null) {
+        startTarget(t, next);
         started.add(t.name());
-      } else if (!running.config().sameAs(t)) {
-        targets.remove(t.name()).stop("its configuration changed", grace);
-        startTarget(t);
+      } else if (!current.config().sameAs(t)) {
+        TargetRuntime changed = targets.remove(t.name());
+        published();
+        changed.stop("its configuration changed", grace);
+        startTarget(t, next);
         restarted.add(t.name());
       } else {
         unchanged.add(t.name());
@@ -248,10 +258,11 @@ public final class Agent implements AutoCloseable {
     return r;
   }
 
-  private void startTarget(TargetConfig t) {
+  private void startTarget(TargetConfig t, AgentConfig of) {
     try {
       targets.put(t.name(), TargetRuntime.start(t, new TargetRuntime.Shared(slots, notifications, registry,
-          config.stateDir(), clock, config.stuckAfter(), environment)));
+          of.stateDir(), clock, of.stuckAfter(), environment)));
+      published();
     } catch (RuntimeException e) {
       // One target that cannot start (its store is locked or damaged) must not keep the others down;
       // readiness says it is missing, and the next reload tries again.
@@ -293,12 +304,7 @@ public final class Agent implements AutoCloseable {
 
   /** The configuration running now. */
   public AgentConfig config() {
-    lifecycle.lock();
-    try {
-      return config;
-    } finally {
-      lifecycle.unlock();
-    }
+    return config;
   }
 
   /** The status of every running target that has finished a sync, in configuration order. */
@@ -340,10 +346,10 @@ public final class Agent implements AutoCloseable {
       return List.of("the agent is stopping");
     }
     List<String> reasons = new ArrayList<>();
-    Map<String, TargetRuntime> running = new HashMap<>();
-    runtimes().forEach(t -> running.put(t.config().name(), t));
+    Map<String, TargetRuntime> byName = new HashMap<>();
+    runtimes().forEach(t -> byName.put(t.config().name(), t));
     for (TargetConfig t : config().targets()) {
-      TargetRuntime r = running.get(t.name());
+      TargetRuntime r = byName.get(t.name());
       if (r == null) {
         reasons.add("target " + t.name() + " is not running (it could not start; see the log)");
       } else {
@@ -354,12 +360,12 @@ public final class Agent implements AutoCloseable {
   }
 
   private List<TargetRuntime> runtimes() {
-    lifecycle.lock();
-    try {
-      return List.copyOf(targets.values());
-    } finally {
-      lifecycle.unlock();
-    }
+    return running;
+  }
+
+  /** Publishes the running targets to readers (called under {@code lifecycle} after each change). */
+  private void published() {
+    running = List.copyOf(targets.values());
   }
 
   /**
@@ -401,6 +407,7 @@ public final class Agent implements AutoCloseable {
           t.join(grace.plusSeconds(15).toMillis());
         }
         targets.clear();
+        published();
         if (notifications != null) {
           notifications.close();
         }

@@ -184,6 +184,21 @@ class AgentTest {
   }
 
   @Test
+  void aNewStateDirectoryRestartsTargetsWithTheirStoresAndStatusThere() throws Exception {
+    Path config = config("  watchConfig: false\n", memoryTarget("one", repo("one", "a").uri(), ""));
+    Agent agent = start(config);
+    await("synced", () -> succeeded(agent, "one"));
+
+    Files.writeString(config, Files.readString(config).replace("stateDir: state", "stateDir: moved"));
+    Agent.ReloadResult r = agent.reload();
+
+    assertThat(r.restarted()).containsExactly("one");
+    await("the restarted target wrote its status in the new state directory",
+        () -> TargetStatus.read(dir.resolve("moved"), "one").isPresent());
+    assertThat(dir.resolve("moved/targets/one")).isDirectory();
+  }
+
+  @Test
   void aChangedFileIsReloadedByItselfAndAnInvalidEditIsReportedOnce() throws Exception {
     Path config = config("", memoryTarget("one", repo("one", "a").uri(), ""));
     Agent agent = start(config);
