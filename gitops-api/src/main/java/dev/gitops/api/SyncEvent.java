@@ -52,4 +52,20 @@ public sealed interface SyncEvent {
 
   /** The sync finished. */
   record Finished(String revision, SyncResult result) implements SyncEvent {}
+
+  /**
+   * The sync ended with {@code error} instead of a result, and no {@link Finished} follows: the
+   * source could not be read, a guard refused the plan ({@link PlanRefusedException}), the store
+   * was locked or damaged, or the sync was cancelled ({@link Cancellation.CancelledException}).
+   *
+   * <pre>{@code
+   * if (e instanceof SyncEvent.Aborted a && a.error() instanceof PlanRefusedException r) {
+   *   alert("refused by " + r.guard() + " at " + a.revision());
+   * }
+   * }</pre>
+   *
+   * @param revision the revision planned when planning got that far, else the one asked for, else ""
+   * @param error what ended the sync; the caller of the sync gets the same exception
+   */
+  record Aborted(String revision, RuntimeException error) implements SyncEvent {}
 }

@@ -18,7 +18,7 @@ import picocli.CommandLine.Spec;
             + "lives in <target>/.gitops/, which the files provider never reconciles; the Git cache lives in "
             + "<state>/git-cache."},
     subcommands = {PlanCommand.class, SyncCommand.class, DiffCommand.class, StatusCommand.class,
-        HistoryCommand.class, RollbackCommand.class, DemoCommand.class, ImagesCommand.class},
+        HistoryCommand.class, RollbackCommand.class, DemoCommand.class, ImagesCommand.class, RunCommand.class},
     footerHeading = "%nExit codes:%n",
     footer = {
         "  0  success, nothing pending",

@@ -11,6 +11,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,6 +38,7 @@ public final class ReconcileLoop implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ReconcileLoop.class);
 
   private final Reconciler reconciler;
+  private final Gate gate;
   private final Duration interval;
   private final double jitter;
   private final Duration maxBackoff;
@@ -57,6 +59,7 @@ public final class ReconcileLoop implements AutoCloseable {
 
   private ReconcileLoop(Builder b) {
     this.reconciler = b.reconciler;
+    this.gate = b.gate;
     this.interval = b.interval;
     this.jitter = b.jitter;
     this.maxBackoff = b.maxBackoff;
@@ -183,7 +186,8 @@ public final class ReconcileLoop implements AutoCloseable {
     inFlight.set(c);
     boolean ok = false;
     try {
-      SyncResult r = reconciler.sync(pinned, c);
+      String revision = pinned;
+      SyncResult r = gate.run(c, () -> reconciler.sync(revision, c));
       lastResult.set(r);
       lastError.set(null);
       ok = r.isSuccessful();
@@ -241,9 +245,32 @@ public final class ReconcileLoop implements AutoCloseable {
     }
   }
 
+  /**
+   * Runs each sync of a loop. A gate may hold a sync back before running it (an agent bounds the
+   * syncs in flight across its loops this way) or decline it by throwing {@link
+   * Cancellation.CancelledException}; the loop counts either failure like a failed sync and goes on.
+   *
+   * <pre>{@code
+   * Semaphore slots = new Semaphore(2, true);   // at most two syncs at a time, first come first served
+   * ReconcileLoop.builder(reconciler).gate((cancellation, sync) -> {
+   *   slots.acquireUninterruptibly();
+   *   try { return sync.get(); } finally { slots.release(); }
+   * })
+   * }</pre>
+   */
+  @FunctionalInterface
+  public interface Gate {
+    /**
+     * Runs {@code sync} (the loop's next sync, cancelled through {@code cancellation}) at most once
+     * and returns its result.
+     */
+    SyncResult run(Cancellation cancellation, Supplier<SyncResult> sync);
+  }
+
   /** Builds a {@link ReconcileLoop}. */
   public static final class Builder {
     private final Reconciler reconciler;
+    private Gate gate = (cancellation, sync) -> sync.get();
     private Duration interval = Duration.ofMinutes(3);
     private double jitter = 0.1;
     private Duration maxBackoff = Duration.ofMinutes(10);
@@ -274,6 +301,12 @@ public final class ReconcileLoop implements AutoCloseable {
     /** The longest backoff after failures (default 10 minutes). */
     public Builder maxBackoff(Duration d) {
       this.maxBackoff = Objects.requireNonNull(d, "maxBackoff");
+      return this;
+    }
+
+    /** The gate every sync passes through (default: none, each sync runs at once). */
+    public Builder gate(Gate g) {
+      this.gate = Objects.requireNonNull(g, "gate");
       return this;
     }
 

@@ -53,6 +53,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -157,15 +158,17 @@ public final class Reconciler {
    * cancellation} is cancelled.
    */
   public SyncResult sync(String pinnedRevision, Cancellation cancellation) {
-    return locked(() -> {
+    AtomicReference<String> planned = new AtomicReference<>(pinnedRevision);
+    return reported(planned, () -> locked(() -> {
       // The caller's token may outlive many syncs: what providers register on this sync's child
       // is dropped when the sync ends.
       try (Cancellation run = cancellation.child()) {
         Instant start = Instant.now();
         Prepared p = prepare(pinnedRevision, run, null, planner);
+        planned.set(p.plan.revision());
         return execute(p, run, start, false);
       }
-    });
+    }));
   }
 
   /**
@@ -183,18 +186,20 @@ public final class Reconciler {
    */
   public SyncResult apply(Plan reviewed) {
     Objects.requireNonNull(reviewed, "plan");
-    return locked(() -> {
+    AtomicReference<String> planned = new AtomicReference<>(reviewed.revision());
+    return reported(planned, () -> locked(() -> {
       Instant start = Instant.now();
       Cancellation cancellation = new Cancellation();
       Prepared p = prepare(reviewed.revision(), cancellation, null, planner);
+      planned.set(p.plan.revision());
       PlanCodec.checkReviewed(reviewed, p.plan, p.secretKey);
       return execute(p, cancellation, start, false);
-    });
+    }));
   }
 
   /** Removes everything this reconciler owns, honouring {@code policy}, with the same ordering and guards. */
   public SyncResult destroy(DeletionPolicy policy) {
-    return locked(() -> {
+    return reported(new AtomicReference<>(), () -> locked(() -> {
       Instant start = Instant.now();
       Cancellation cancellation = new Cancellation();
       Planner teardown = new Planner(owner, new PlanOptions(true, false, false, false, options.budget().withAllowEmpty(true)));
@@ -214,7 +219,7 @@ public final class Reconciler {
         return finish(p, outcomes, start, true);
       }
       return execute(p, cancellation, start, true);
-    });
+    }));
   }
 
   /** Past syncs, newest first. */
@@ -231,6 +236,17 @@ public final class Reconciler {
 
   private interface Work<T> {
     T run();
+  }
+
+  /** Runs a sync; when it throws, listeners hear {@link SyncEvent.Aborted} before the caller gets the exception. */
+  private SyncResult reported(AtomicReference<String> planned, Work<SyncResult> work) {
+    try {
+      return work.run();
+    } catch (RuntimeException e) {
+      String revision = planned.get();
+      emit(new SyncEvent.Aborted(revision == null ? "" : revision, e));
+      throw e;
+    }
   }
 
   private <T> T locked(Work<T> work) {

@@ -208,4 +208,28 @@ class ReconcileLoopTest {
       assertThat(failuresSeenAtRead.subList(0, 3)).containsExactly(0, 1, 2);
     }
   }
+
+  @Test
+  void everySyncPassesThroughTheGateWithItsCancellation() throws Exception {
+    List<dev.gitops.api.Cancellation> tokens = new CopyOnWriteArrayList<>();
+    AtomicInteger declined = new AtomicInteger();
+    ReconcileLoop.Gate gate = (cancellation, sync) -> {
+      tokens.add(cancellation);
+      if (tokens.size() == 1) {
+        declined.incrementAndGet();
+        throw new dev.gitops.api.Cancellation.CancelledException("no slot");
+      }
+      return sync.get();
+    };
+    try (ReconcileLoop loop = ReconcileLoop.builder(reconciler()).interval(Duration.ofHours(1))
+        .maxBackoff(Duration.ofMillis(20)).gate(gate).build()) {
+      loop.start();
+      // The declined first run is a failure the loop survives: it backs off and syncs through the gate.
+      await(() -> loop.lastResult() != null);
+      assertThat(declined.get()).isEqualTo(1);
+      assertThat(reads.get()).as("only syncs the gate let through read the source").isEqualTo(tokens.size() - 1);
+      assertThat(tokens).doesNotHaveDuplicates();
+      assertThat(loop.lastResult().isSuccessful()).isTrue();
+    }
+  }
 }

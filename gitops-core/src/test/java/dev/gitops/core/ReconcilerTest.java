@@ -80,6 +80,22 @@ class ReconcilerTest {
   }
 
   @Test
+  void anUnchangedResyncServesEveryKeyFromThePlannersMemoAndAnOutOfBandEditIsDecidedAgain() {
+    MapProvider p = new MapProvider("m", false);
+    want("r1", res("a", "{'x':1}"), res("b", "{'y':1}"));
+    Reconciler rec = reconciler(p);
+    rec.sync();
+    Plan first = rec.plan();
+    Plan second = rec.plan();
+    assertThat(second.change(key("a"))).as("observed again, but its version token is unchanged")
+        .isSameAs(first.change(key("a")));
+    p.put(key("b"), json("{'y':2}"));
+    Plan third = rec.plan();
+    assertThat(third.change(key("a"))).isSameAs(first.change(key("a")));
+    assertThat(third.change(key("b")).action()).as("the new token brings the drift in").isEqualTo(Action.UPDATE);
+  }
+
+  @Test
   void secondSyncHasNothingToDo() {
     MapProvider p = new MapProvider("m", false);
     want("r1", res("a", "{'x':1}"));

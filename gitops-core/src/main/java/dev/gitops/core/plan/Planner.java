@@ -43,8 +43,13 @@ import org.slf4j.LoggerFactory;
  * Computes a {@link Plan} from desired, stored and live state: the per-key decision table of
  * DESIGN.md, the dependency graph, fingerprints and the plan id.
  *
- * <p>Merge results are cached by (key, desired digest, stored serial, live version token), so a
- * resync costs merge work only where something changed. A planner is thread-safe.
+ * <p>Each key's decision is remembered with an explicit record of what it was computed from
+ * ({@link DecisionInputs}: desired digest and metadata, last-applied serial and digest, pending
+ * digest, observed status, live version token and mark, rules, provider and store key). A key
+ * whose inputs are all unchanged since the last plan skips merge and decision, so a resync costs
+ * merge work only where something changed. Observation still runs every time: live drift reaches
+ * the planner through the version token, and a provider without version tokens is merged every
+ * time. A planner is thread-safe.
  *
  * <pre>{@code
  * Planner planner = new Planner("my-owner", PlanOptions.defaults());
@@ -57,10 +62,20 @@ public final class Planner {
 
   private final String owner;
   private final PlanOptions options;
-  /** Per key, the last merge and what it was computed from: one entry per key keeps it bounded. */
-  private final Map<ResourceKey, CachedMerge> mergeCache = new ConcurrentHashMap<>();
+  /** Per key, the last decision and what it was computed from: one entry per key keeps it bounded. */
+  private final Map<ResourceKey, Decided> decided = new ConcurrentHashMap<>();
 
-  private record CachedMerge(String inputs, MergeRules rules, MergeResult result) {}
+  /**
+   * Everything a key's decision depends on besides the planner's own owner and options (both
+   * final). Documents are compared by digest, the live document by its version token (the
+   * provider's promise that an unchanged token means an unchanged object), the provider by
+   * identity (its hooks are part of its behaviour), the store key by a digest of it.
+   */
+  private record DecisionInputs(String desired, long serial, String stored, String pending, Observation.Status status,
+      String version, OwnerMark mark, MergeRules rules, Provider provider, String secretKey) {}
+
+  /** A remembered decision: the masked change and the fingerprint it contributed to the plan id. */
+  private record Decided(DecisionInputs inputs, Change change, String fingerprint) {}
   /** One merger per distinct rule set, keyed by the rules' value: providers that rebuild equal rules share it. */
   private final Map<MergeRules, ThreeWayMerge> merges = new ConcurrentHashMap<>();
   /** Per provider id, its rules combined with the user's, and the two instances they came from. */
@@ -78,11 +93,6 @@ public final class Planner {
   private final Map<ResourceKey, Recorded> recorded = new ConcurrentHashMap<>();
 
   private record Recorded(JsonNode desired, Resource metadata, long serial) {}
-
-  /** Per key, the last reveal of stored secrets and the three documents it was computed from. */
-  private final Map<ResourceKey, Revealed> revealed = new ConcurrentHashMap<>();
-
-  private record Revealed(JsonNode stored, JsonNode desired, JsonNode live, JsonNode result) {}
 
   /** A planner for the reconciler instance {@code owner}. */
   public Planner(String owner, PlanOptions options) {
@@ -114,8 +124,9 @@ public final class Planner {
     List<Change> changes = new ArrayList<>(keys.size());
     Map<ResourceKey, String> fingerprints = new HashMap<>(keys.size() * 2);
     SortedSet<ResourceKey> unknown = new TreeSet<>();
+    String secret = secretDigest(in.secretKey());
     for (ResourceKey key : keys) {
-      Change c = masked(decide(key, in, lookup, fingerprints), in, lookup);
+      Change c = remembered(key, in, lookup, fingerprints, secret);
       if (c.action() == Action.SKIP && in.observations().get(key) != null && in.observations().get(key).isUnknown()) {
         unknown.add(key);
       }
@@ -138,11 +149,8 @@ public final class Planner {
     if (recorded.size() > keys.size()) {
       recorded.keySet().retainAll(keys);
     }
-    if (mergeCache.size() > keys.size()) {
-      mergeCache.keySet().retainAll(keys);
-    }
-    if (revealed.size() > keys.size()) {
-      revealed.keySet().retainAll(keys);
+    if (decided.size() > keys.size()) {
+      decided.keySet().retainAll(keys);
     }
     Map<ResourceKey, SortedSet<ResourceKey>> deps = DependencyGraph.build(changes, in, lookup.desired());
     changes = DependencyGraph.order(changes, deps, in.providers());
@@ -153,9 +161,63 @@ public final class Planner {
     // The id is a digest of the plan's content as its file holds it, so a file can be checked
     // against it; unchanged changes and documents are not serialised again (remembered per key).
     String id = PlanCodec.id(draft, in.secretKey(), contentDigests, changeDigests);
-    LOG.debug("plan {} at {}: {} keys, {} unknown, {} merges cached", id, in.desired().revision(), keys.size(),
-        unknown.size(), mergeCache.size());
+    LOG.debug("plan {} at {}: {} keys, {} unknown, {} decisions remembered", id, in.desired().revision(),
+        keys.size(), unknown.size(), decided.size());
     return draft.withId(id);
+  }
+
+  /**
+   * Forgets every remembered decision, so the next plan merges and decides every key again: a
+   * forced resync, for a provider whose version tokens cannot be trusted to change with the object.
+   */
+  public void forget() {
+    decided.clear();
+    recorded.clear();
+  }
+
+  /** The masked decision for {@code key}, from the memo when none of its inputs changed since the last plan. */
+  private Change remembered(ResourceKey key, PlanInput in, Lookup lookup, Map<ResourceKey, String> fingerprints,
+      String secret) {
+    DecisionInputs inputs = inputsOf(key, in, lookup, secret);
+    if (inputs != null) {
+      Decided hit = decided.get(key);
+      if (hit != null && hit.inputs().equals(inputs)) {
+        fingerprints.put(key, hit.fingerprint());
+        return hit.change();
+      }
+    }
+    Change c = masked(decide(key, in, lookup, fingerprints), in, lookup);
+    if (inputs == null) {
+      decided.remove(key);
+    } else {
+      decided.put(key, new Decided(inputs, c, fingerprints.get(key)));
+    }
+    return c;
+  }
+
+  /**
+   * What {@code key}'s decision is computed from, or null when it cannot be remembered: no
+   * provider, an unknown observation, or a present object without a version token (its live
+   * document would have to be compared, which costs what a merge costs).
+   */
+  private DecisionInputs inputsOf(ResourceKey key, PlanInput in, Lookup lookup, String secret) {
+    Provider provider = in.providers().get(key.provider());
+    Observation v = in.observations().get(key);
+    if (provider == null || v == null || v.isUnknown() || v.isPresent() && v.version().isEmpty()) {
+      return null;
+    }
+    Resource d = lookup.desired().get(key);
+    StoredResource l = lookup.inventory().get(key);
+    Resource pending = lookup.pending().get(key);
+    return new DecisionInputs(d == null ? "-" : resourceDigest(Digests.Role.DESIRED, d) + "|" + d.origin(),
+        l == null ? -1 : l.serial(), l == null ? "-" : resourceDigest(Digests.Role.STORED, l.resource()),
+        pending == null ? "-" : resourceDigest(Digests.Role.PENDING, pending), v.status(),
+        v.isPresent() ? v.version() : "", v.mark(), rulesFor(key, in.providers(), in.userRules()), provider, secret);
+  }
+
+  /** A digest of the store's key: decisions hash secrets under it, and the memo keeps no copy of it. */
+  private static String secretDigest(byte[] secretKey) {
+    return HexFormat.of().formatHex(Documents.sha256().digest(secretKey));
   }
 
   private static String incompleteReason(SortedSet<ResourceKey> unknown, Map<String, String> unobserved) {
@@ -239,11 +301,12 @@ public final class Planner {
     }
 
     Set<FieldPath> sensitive = SensitiveValues.find(key, d.document(), rules, d.sensitive(), in.secretKey());
-    JsonNode last = stored == null ? null : reveal(key, stored, d.document(), v.isPresent() ? v.live() : null, in.secretKey());
+    JsonNode last = stored == null ? null
+        : SensitiveValues.reveal(stored, d.document(), v.isPresent() ? v.live() : null, in.secretKey());
     EnumSet<Flag> flags = EnumSet.noneOf(Flag.class);
 
     if (v.isAbsent()) {
-      MergeResult r = merge(key, rules, last, d, null, l, pending, v, in.secretKey());
+      MergeResult r = merge(key, rules, last, d, null, in.secretKey());
       // Only a last-applied entry proves the object existed; a pending-only entry is a create a crash cut short.
       if (l != null) {
         flags.add(Flag.DRIFT);
@@ -278,7 +341,7 @@ public final class Planner {
       }
       flags.add(Flag.ADOPT);
     }
-    MergeResult r = merge(key, rules, last, d, v.live(), l, pending, v, in.secretKey());
+    MergeResult r = merge(key, rules, last, d, v.live(), in.secretKey());
     // With an empty patch live equals the target, which holds desired at every owned path, so there
     // is no drift, conflict or takeover to look for (and those reports are the costly part).
     if (!r.isNoop()) {
@@ -370,23 +433,8 @@ public final class Planner {
   }
 
   private MergeResult merge(ResourceKey key, MergeRules rules, JsonNode last, Resource d, JsonNode live,
-      StoredResource l, Resource pending, Observation v, byte[] secretKey) {
-    String inputs = null;
-    if (!v.version().isEmpty() || live == null) {
-      inputs = digests.of(Digests.Role.DESIRED, key, d.document()) + "|"
-          + (l == null ? "-" : Long.toString(l.serial())) + "|"
-          + (pending == null ? "-" : digests.of(Digests.Role.PENDING, key, pending.document())) + "|" + v.status() + "|"
-          + v.version();
-      CachedMerge hit = mergeCache.get(key);
-      if (hit != null && hit.inputs().equals(inputs) && hit.rules().equals(rules)) {
-        return hit.result();
-      }
-    }
-    MergeResult r = mergerFor(rules, secretKey).merge(key, last, d.document(), live);
-    if (inputs != null) {
-      mergeCache.put(key, new CachedMerge(inputs, rules, r));
-    }
-    return r;
+      byte[] secretKey) {
+    return mergerFor(rules, secretKey).merge(key, last, d.document(), live);
   }
 
   private static Change change(ResourceKey key, Action action, Resource d, JsonNode live, MergeResult r,
@@ -462,6 +510,13 @@ public final class Planner {
   }
 
   /** A resource's document digest with the metadata that shapes decisions (not its origin). */
+  /** {@link #resourceDigest(StringBuilder, Digests.Role, Resource)} as a string of its own. */
+  private String resourceDigest(Digests.Role role, Resource r) {
+    StringBuilder sb = new StringBuilder();
+    resourceDigest(sb, role, r);
+    return sb.toString();
+  }
+
   private void resourceDigest(StringBuilder sb, Digests.Role role, Resource r) {
     if (r == null) {
       part(sb, "-");
@@ -474,17 +529,6 @@ public final class Planner {
     part(sb, r.policy().toString());
     sb.append(r.sensitive().size()).append('[');
     new TreeSet<>(r.sensitive().stream().map(Object::toString).toList()).forEach(p -> part(sb, p));
-  }
-
-  /** {@link SensitiveValues#reveal}, remembered per key by the identity of its three inputs (all frozen). */
-  private JsonNode reveal(ResourceKey key, JsonNode stored, JsonNode desired, JsonNode live, byte[] secretKey) {
-    Revealed memo = revealed.get(key);
-    if (memo != null && memo.stored() == stored && memo.desired() == desired && memo.live() == live) {
-      return memo.result();
-    }
-    JsonNode result = SensitiveValues.reveal(stored, desired, live, secretKey);
-    revealed.put(key, new Revealed(stored, desired, live, result));
-    return result;
   }
 
   /**

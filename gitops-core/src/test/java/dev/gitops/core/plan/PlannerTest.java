@@ -19,7 +19,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** Planner decisions that the Reconciler tests do not pin: the merge cache's key and REPLACE. */
+/** Planner decisions that the Reconciler tests do not pin: the decision memo's key and REPLACE. */
 class PlannerTest {
 
   private final StubProvider provider = new StubProvider("s");
