@@ -139,15 +139,21 @@ public final class TargetOptions {
     if (repo.isBlank()) {
       throw new IllegalArgumentException("--repo is empty: give the Git repository (URL or local path) to read");
     }
+    // An empty value is never a path or a name by accident: an empty --inventory-out, for one,
+    // would put the managed inventory and the store beside the working directory.
+    for (Object[] flag : new Object[][] {{"--playbook", playbook}, {"--inventory", inventory},
+        {"--inventory-out", inventoryOut}, {"--kubeconfig", kubeconfig}, {"--context", context},
+        {"--namespace", namespace}}) {
+      if (flag[1] != null && flag[1].toString().isBlank()) {
+        throw new IllegalArgumentException(flag[0] + " is empty: give a value or leave the flag out");
+      }
+    }
     if (!kubernetes() && (kubeconfig != null || context != null || namespace != null)) {
       throw new IllegalArgumentException("--kubeconfig, --context and --namespace belong to --provider k8s");
     }
     if (kubernetes()) {
       if (state == null) {
         throw new IllegalArgumentException("missing --state: the directory of the state store (--provider k8s has no --target)");
-      }
-      if (namespace != null && namespace.isBlank()) {
-        throw new IllegalArgumentException("--namespace must not be empty");
       }
     } else if ("ansible".equals(provider)) {
       if (playbook == null) {
@@ -166,8 +172,8 @@ public final class TargetOptions {
       throw new IllegalArgumentException("--target is empty: give the directory the files provider keeps in line");
     }
     if (state != null && state.toString().isBlank()) {
-      throw new IllegalArgumentException("--state is empty: give the state store's directory, or leave the flag out"
-          + " for <target>/.gitops");
+      throw new IllegalArgumentException("--state is empty: give the state store's directory"
+          + (kubernetes() ? "" : ", or leave the flag out for <target>/.gitops"));
     }
     if (username != null && System.getenv("GITOPS_PASSWORD") == null) {
       throw new IllegalArgumentException("--username needs the password in the environment variable GITOPS_PASSWORD");
