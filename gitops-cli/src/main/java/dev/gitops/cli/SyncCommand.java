@@ -49,7 +49,7 @@ final class SyncCommand implements Callable<Integer> {
   public Integer call() throws IOException {
     PrintWriter out = spec.commandLine().getOut();
     Plan reviewed = planFile == null ? null : readPlan(planFile);
-    SyncOptions options = safety.applyTo(SyncOptions.defaults()).withDryRun(dryRun);
+    SyncOptions options = safety.applyTo(SyncOptions.builder().dryRun(dryRun).build());
     try (Session s = Session.open(target, options, List.of(new ProgressListener(out)))) {
       SyncResult result = reviewed != null ? s.reconciler().apply(reviewed) : s.reconciler().sync();
       return report(result, s, out, spec.commandLine().getErr());

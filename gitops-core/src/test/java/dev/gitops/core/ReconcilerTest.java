@@ -113,7 +113,7 @@ class ReconcilerTest {
     assertThat(skipped.conflict()).isTrue();
     assertThat(skipped.reason()).contains("not created by this reconciler");
 
-    Change adopted = reconciler(p, SyncOptions.defaults().withAdopt(true)).plan().change(key("a"));
+    Change adopted = reconciler(p, SyncOptions.builder().adopt(true).build()).plan().change(key("a"));
     assertThat(adopted.action()).isEqualTo(Action.UPDATE);
     assertThat(adopted.has(Change.Flag.ADOPT)).isTrue();
   }
@@ -124,7 +124,7 @@ class ReconcilerTest {
     p.put(key("a"), json("{'x':0}"));
     p.markOf.put(key("a"), new OwnerMark("me", key("a")));
     want("r1", res("a", "{'x':1}"));
-    assertThat(reconciler(p, SyncOptions.defaults().withRebuildStore(true)).plan().change(key("a")).action())
+    assertThat(reconciler(p, SyncOptions.builder().rebuildStore(true).build()).plan().change(key("a")).action())
         .isEqualTo(Action.UPDATE);
   }
 
@@ -134,7 +134,7 @@ class ReconcilerTest {
     p.put(key("a"), json("{'x':0}"));
     p.markOf.put(key("a"), new OwnerMark("me", key("b")));
     want("r1", res("a", "{'x':1}"));
-    Change c = reconciler(p, SyncOptions.defaults().withRebuildStore(true)).plan().change(key("a"));
+    Change c = reconciler(p, SyncOptions.builder().rebuildStore(true).build()).plan().change(key("a"));
     assertThat(c.action()).isEqualTo(Action.SKIP);
     assertThat(c.reason()).contains("not ours");
   }
@@ -182,7 +182,7 @@ class ReconcilerTest {
     want("r1", res("a", "{'x':1}"), res("b", "{'x':1}"));
     reconciler(p).sync();
     want("r2", res("b", "{'x':1}"));
-    Change c = reconciler(p, SyncOptions.defaults().withPrune(false)).plan().change(key("a"));
+    Change c = reconciler(p, SyncOptions.builder().prune(false).build()).plan().change(key("a"));
     assertThat(c.action()).isEqualTo(Action.SKIP);
     assertThat(c.reason()).contains("prune is disabled");
   }
@@ -235,7 +235,7 @@ class ReconcilerTest {
     Change c = rec.plan().change(key("o"));
     assertThat(c.action()).isEqualTo(Action.SKIP);
     assertThat(c.has(Change.Flag.ORPHAN)).isTrue();
-    Change deleted = reconciler(p, SyncOptions.defaults().withDeleteOrphans(true)).plan().change(key("o"));
+    Change deleted = reconciler(p, SyncOptions.builder().deleteOrphans(true).build()).plan().change(key("o"));
     assertThat(deleted.action()).isEqualTo(Action.DELETE);
   }
 
@@ -341,7 +341,7 @@ class ReconcilerTest {
     want("r2", res("a", "{'immutable':2}"), res("b", "{'x':1}"));
     assertThat(reconciler(p).plan().change(key("a")).action()).isEqualTo(Action.REPLACE);
 
-    Change noPrune = reconciler(p, SyncOptions.defaults().withPrune(false)).plan().change(key("a"));
+    Change noPrune = reconciler(p, SyncOptions.builder().prune(false).build()).plan().change(key("a"));
     assertThat(noPrune.action()).isEqualTo(Action.SKIP);
     assertThat(noPrune.reason()).isEqualTo("/immutable cannot change in place, and replacing it deletes it, but prune is disabled");
 
@@ -376,7 +376,7 @@ class ReconcilerTest {
     reconciler(p).sync();
     want("r2", res("a", "{'immutable':2}"), res("b", "{'immutable':2}"));
     assertThatThrownBy(() -> reconciler(p).sync()).isInstanceOf(PlanRefusedException.class);
-    assertThatThrownBy(() -> reconciler(p, SyncOptions.defaults().withDryRun(true)).sync())
+    assertThatThrownBy(() -> reconciler(p, SyncOptions.builder().dryRun(true).build()).sync())
         .isInstanceOf(PlanRefusedException.class).hasMessageContaining("mass-deletion guard").hasMessageContaining("all 2");
     assertThat(p.applied).hasSize(2);
   }
@@ -387,18 +387,18 @@ class ReconcilerTest {
     want("r1", res("a", "{}"), res("b", "{}"), res("c", "{}"));
     reconciler(p).sync();
     want("r2", res("a", "{}"));
-    SyncOptions budget = SyncOptions.defaults().withBudget(DeletionBudget.defaults().withMaxCount(1));
+    SyncOptions budget = SyncOptions.builder().budget(DeletionBudget.defaults().withMaxCount(1)).build();
     Throwable real = catchThrowable(() -> reconciler(p, budget).sync());
-    Throwable dry = catchThrowable(() -> reconciler(p, budget.withDryRun(true)).sync());
+    Throwable dry = catchThrowable(() -> reconciler(p, budget.toBuilder().dryRun(true).build()).sync());
     assertThat(real).isInstanceOf(PlanRefusedException.class);
     assertThat(dry).isInstanceOf(PlanRefusedException.class).hasMessage(real.getMessage());
     // within budget the dry run plans without applying
-    SyncResult planned = reconciler(p, SyncOptions.defaults().withDryRun(true)).sync();
+    SyncResult planned = reconciler(p, SyncOptions.builder().dryRun(true).build()).sync();
     assertThat(planned.status()).isEqualTo(SyncResult.Status.PLANNED);
     assertThat(planned.plan().changes(Action.DELETE)).hasSize(2);
     assertThat(p.live).hasSize(3);
     // detect-only is monitoring: it reports, it is never refused
-    assertThat(reconciler(p, budget.withDetectOnly(true)).sync().status()).isEqualTo(SyncResult.Status.PLANNED);
+    assertThat(reconciler(p, budget.toBuilder().detectOnly(true).build()).sync().status()).isEqualTo(SyncResult.Status.PLANNED);
   }
 
   @Test
@@ -407,7 +407,7 @@ class ReconcilerTest {
     p.put(key("a"), json("{'x':0}"));
     p.markOf.put(key("a"), new OwnerMark("team-b", key("a")));
     want("r1", res("a", "{'x':1}"));
-    SyncOptions adopt = SyncOptions.defaults().withAdopt(true);
+    SyncOptions adopt = SyncOptions.builder().adopt(true).build();
     Change refused = reconciler(p, adopt).plan().change(key("a"));
     assertThat(refused.action()).isEqualTo(Action.SKIP);
     assertThat(refused.conflict()).isTrue();
@@ -416,11 +416,11 @@ class ReconcilerTest {
     assertThat(r.outcomes().get(key("a")).kind()).isEqualTo(Outcome.Kind.SKIPPED);
     assertThat(p.live.get(key("a"))).isEqualTo(json("{'x':0}"));
 
-    Change taken = reconciler(p, SyncOptions.defaults().withAdoptFromOtherOwners(true)).plan().change(key("a"));
+    Change taken = reconciler(p, SyncOptions.builder().adoptFromOtherOwners(true).build()).plan().change(key("a"));
     assertThat(taken.action()).isEqualTo(Action.UPDATE);
     assertThat(taken.has(Change.Flag.ADOPT)).isTrue();
     assertThat(taken.reason()).contains("adopting it from owner team-b");
-    reconciler(p, SyncOptions.defaults().withAdoptFromOtherOwners(true)).sync();
+    reconciler(p, SyncOptions.builder().adoptFromOtherOwners(true).build()).sync();
     assertThat(p.markOf.get(key("a"))).isEqualTo(new OwnerMark("me", key("a")));
   }
 
@@ -431,9 +431,9 @@ class ReconcilerTest {
     reconciler(p).sync();
     p.markOf.put(key("a"), new OwnerMark("team-b", key("a")));
     want("r2", res("a", "{'x':2}"));
-    assertThat(reconciler(p, SyncOptions.defaults().withAdopt(true)).plan().change(key("a")).action())
+    assertThat(reconciler(p, SyncOptions.builder().adopt(true).build()).plan().change(key("a")).action())
         .isEqualTo(Action.SKIP);
-    Change taken = reconciler(p, SyncOptions.defaults().withAdoptFromOtherOwners(true)).plan().change(key("a"));
+    Change taken = reconciler(p, SyncOptions.builder().adoptFromOtherOwners(true).build()).plan().change(key("a"));
     assertThat(taken.action()).isEqualTo(Action.UPDATE);
     assertThat(taken.has(Change.Flag.ADOPT)).isTrue();
     assertThat(taken.reason()).contains("team-b");
@@ -444,10 +444,10 @@ class ReconcilerTest {
     MapProvider p = new MapProvider("m", true);
     p.put(key("a"), json("{'x':1}"));
     want("r1", res("a", "{'x':1}"));
-    Change c = reconciler(p, SyncOptions.defaults().withAdopt(true)).plan().change(key("a"));
+    Change c = reconciler(p, SyncOptions.builder().adopt(true).build()).plan().change(key("a"));
     assertThat(c.action()).isEqualTo(Action.UPDATE);
     assertThat(c.has(Change.Flag.ADOPT)).isTrue();
-    reconciler(p, SyncOptions.defaults().withAdopt(true)).sync();
+    reconciler(p, SyncOptions.builder().adopt(true).build()).sync();
     assertThat(p.markOf.get(key("a"))).isEqualTo(new OwnerMark("me", key("a")));
     // owned and marked now: removing it from Git deletes it
     want("r2", res("b", "{}"));
@@ -491,8 +491,8 @@ class ReconcilerTest {
     reconciler(p).sync();
     p.lingering.add(key("a"));
     want("r2", res("b", "{}"));
-    SyncOptions noWait = SyncOptions.defaults().withExecution(ExecutionOptions.defaults().withWaitForHealth(false)
-        .withHealthTimeout(java.time.Duration.ofMillis(50)).withHealthPollInterval(java.time.Duration.ofMillis(5)));
+    SyncOptions noWait = SyncOptions.builder().execution(ExecutionOptions.defaults().withWaitForHealth(false)
+        .withHealthTimeout(java.time.Duration.ofMillis(50)).withHealthPollInterval(java.time.Duration.ofMillis(5))).build();
     SyncResult r = reconciler(p, noWait).sync();
     assertThat(r.outcomes().get(key("a")).isOk()).isFalse();
     assertThat(store.load().inventory()).containsKey(key("a"));
@@ -581,7 +581,7 @@ class ReconcilerTest {
     assertThatThrownBy(() -> reconciler(p).sync()).isInstanceOf(PlanRefusedException.class)
         .hasMessageContaining("mass-deletion guard").hasMessageContaining("all 2");
     assertThat(p.live).hasSize(2);
-    SyncResult r = reconciler(p, SyncOptions.defaults().withBudget(DeletionBudget.defaults().withAllowEmpty(true))).sync();
+    SyncResult r = reconciler(p, SyncOptions.builder().budget(DeletionBudget.defaults().withAllowEmpty(true)).build()).sync();
     assertThat(r.isSuccessful()).isTrue();
     assertThat(p.live).isEmpty();
   }
@@ -592,11 +592,11 @@ class ReconcilerTest {
     want("r1", res("a", "{}"), res("b", "{}"), res("c", "{}"), res("d", "{}"));
     reconciler(p).sync();
     want("r2", res("a", "{}"), res("b", "{}"));
-    assertThatThrownBy(() -> reconciler(p, SyncOptions.defaults().withBudget(DeletionBudget.defaults().withMaxCount(1))).sync())
+    assertThatThrownBy(() -> reconciler(p, SyncOptions.builder().budget(DeletionBudget.defaults().withMaxCount(1)).build()).sync())
         .isInstanceOf(PlanRefusedException.class).hasMessageContaining("2 resources, over the budget of 1");
-    assertThatThrownBy(() -> reconciler(p, SyncOptions.defaults().withBudget(DeletionBudget.defaults().withMaxPercent(25))).sync())
+    assertThatThrownBy(() -> reconciler(p, SyncOptions.builder().budget(DeletionBudget.defaults().withMaxPercent(25)).build()).sync())
         .isInstanceOf(PlanRefusedException.class).hasMessageContaining("25%");
-    assertThat(reconciler(p, SyncOptions.defaults().withBudget(DeletionBudget.defaults().withMaxPercent(50))).sync().isSuccessful())
+    assertThat(reconciler(p, SyncOptions.builder().budget(DeletionBudget.defaults().withMaxPercent(50)).build()).sync().isSuccessful())
         .isTrue();
   }
 
@@ -622,12 +622,12 @@ class ReconcilerTest {
   void dryRunAndDetectOnlyChangeNothing() {
     MapProvider p = new MapProvider("m", false);
     want("r1", res("a", "{'x':1}"));
-    SyncResult dry = reconciler(p, SyncOptions.defaults().withDryRun(true)).sync();
+    SyncResult dry = reconciler(p, SyncOptions.builder().dryRun(true).build()).sync();
     assertThat(dry.status()).isEqualTo(SyncResult.Status.PLANNED);
     assertThat(dry.plan().changes(Action.CREATE)).hasSize(1);
     assertThat(p.live).isEmpty();
     assertThat(store.load().inventory()).isEmpty();
-    assertThat(reconciler(p, SyncOptions.defaults().withDetectOnly(true)).sync().status()).isEqualTo(SyncResult.Status.PLANNED);
+    assertThat(reconciler(p, SyncOptions.builder().detectOnly(true).build()).sync().status()).isEqualTo(SyncResult.Status.PLANNED);
     assertThat(p.live).isEmpty();
   }
 

@@ -44,8 +44,8 @@ class LocalFilesReconcileTest {
 
   /** Short health waits, so a key that never becomes healthy fails in seconds, not minutes. */
   static SyncOptions options() {
-    return SyncOptions.defaults().withExecution(ExecutionOptions.defaults()
-        .withHealthTimeout(Duration.ofSeconds(5)).withHealthPollInterval(Duration.ofMillis(20)));
+    return SyncOptions.builder().execution(ExecutionOptions.defaults()
+        .withHealthTimeout(Duration.ofSeconds(5)).withHealthPollInterval(Duration.ofMillis(20))).build();
   }
 
   static State desired(LocalFilesProvider files, String revision, Map<String, String> texts) {
@@ -151,7 +151,7 @@ class LocalFilesReconcileTest {
 
     // B then empties its repository with --allow-empty: only B's own file goes.
     SyncResult bEmpty = reconciler(files, tmp.resolve("state-b"), "team-b", desired(files, "b2", files()),
-        options().withBudget(DeletionBudget.defaults().withAllowEmpty(true))).sync();
+        options().toBuilder().budget(DeletionBudget.defaults().withAllowEmpty(true)).build()).sync();
     assertThat(bEmpty.isSuccessful()).as("%s", bEmpty.failures()).isTrue();
     assertThat(tree(target)).containsOnlyKeys("a.txt", "shared.txt");
 
@@ -171,7 +171,7 @@ class LocalFilesReconcileTest {
         .sync().isSuccessful()).isTrue();
 
     SyncResult second = reconciler(files, state, "second", desired(files, "r2", files()),
-        options().withBudget(DeletionBudget.defaults().withAllowEmpty(true))).sync();
+        options().toBuilder().budget(DeletionBudget.defaults().withAllowEmpty(true)).build()).sync();
     assertThat(tree(target)).containsOnlyKeys("one", "two");
     assertThat(second.plan().changes(Action.DELETE)).isEmpty();
     assertThat(second.plan().change(files.keyOf("one")).reason()).contains("first");
