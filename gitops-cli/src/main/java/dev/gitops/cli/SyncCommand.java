@@ -159,8 +159,7 @@ final class SyncCommand implements Callable<Integer> {
   /** Each key that could not be observed, with the provider's reason, one per line. */
   static void printUnknown(Plan plan, PrintWriter out) {
     for (ResourceKey k : plan.unknown()) {
-      dev.gitops.api.Change c = plan.change(k);
-      out.println("  unknown " + k + (c == null ? "" : ": " + c.reason()));
+      out.println("  unknown " + k + plan.change(k).map(c -> ": " + c.reason()).orElse(""));
     }
     plan.unobserved().forEach((what, why) -> out.println("  unknown " + what + ": " + why));
   }

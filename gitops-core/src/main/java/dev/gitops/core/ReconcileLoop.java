@@ -4,6 +4,7 @@ import dev.gitops.api.Cancellation;
 import dev.gitops.api.SyncResult;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -120,9 +121,9 @@ public final class ReconcileLoop implements AutoCloseable {
     this.pinned = null;
   }
 
-  /** The revision the loop is pinned to, or null. */
-  public String pinnedRevision() {
-    return pinned;
+  /** The revision the loop is pinned to; empty while it follows the head. */
+  public Optional<String> pinnedRevision() {
+    return Optional.ofNullable(pinned);
   }
 
   /** Whether the loop is suspended. */
@@ -130,14 +131,14 @@ public final class ReconcileLoop implements AutoCloseable {
     return suspended;
   }
 
-  /** The result of the last completed sync, or null. */
-  public SyncResult lastResult() {
-    return lastResult.get();
+  /** The result of the last completed sync; empty until one completed. */
+  public Optional<SyncResult> lastResult() {
+    return Optional.ofNullable(lastResult.get());
   }
 
-  /** The error of the last sync if it threw, or null. */
-  public Throwable lastError() {
-    return lastError.get();
+  /** The error of the last sync if it threw; empty when the last sync returned a result. */
+  public Optional<Throwable> lastError() {
+    return Optional.ofNullable(lastError.get());
   }
 
   /** How many syncs ran (skipped ones while suspended do not count). */

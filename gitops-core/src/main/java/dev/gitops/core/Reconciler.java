@@ -46,6 +46,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -443,18 +444,18 @@ public final class Reconciler {
 
     @Override
     public void beforeApply(Change change) {
-      Resource d = p.desired.get(change.key());
-      if (change.resource() != null && d != null) {
-        store.writePending(form(d));
+      if (change.resource() != null) {
+        p.desired.get(change.key()).ifPresent(d -> store.writePending(form(d)));
       }
     }
 
     @Override
     public List<FieldPath> verify(Change change, Observation live) {
-      Resource d = p.desired.get(change.key());
-      if (d == null) {
+      Optional<Resource> declared = p.desired.get(change.key());
+      if (declared.isEmpty()) {
         return List.of();
       }
+      Resource d = declared.get();
       MergeRules rules = planner.rulesFor(d.key(), providers, options.rules());
       return planner.verify(d, p.stored.inventory().get(d.key()), p.stored.pending().get(d.key()), live.live(), rules,
           p.secretKey);
@@ -468,12 +469,11 @@ public final class Reconciler {
       }
       switch (change.action()) {
         case CREATE, UPDATE, REPLACE -> {
-          Resource d = p.desired.get(change.key());
-          if (d != null) {
+          p.desired.get(change.key()).ifPresent(d -> {
             StoredResource stored = store.commit(form(d), p.plan.revision());
             forms.remove(d.key());
             planner.markRecorded(d, stored.serial());
-          }
+          });
         }
         case DELETE, FORGET -> store.forget(change.key());
         default -> { }

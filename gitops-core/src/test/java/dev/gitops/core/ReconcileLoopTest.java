@@ -47,11 +47,13 @@ class ReconcileLoopTest {
   @Test
   void runsAtStartAndAgainOnTrigger() throws Exception {
     try (ReconcileLoop loop = ReconcileLoop.builder(reconciler()).interval(Duration.ofHours(1)).build()) {
+      assertThat(loop.lastResult()).as("no sync has completed yet").isEmpty();
+      assertThat(loop.lastError()).isEmpty();
       loop.start();
       await(() -> loop.runs() == 1);
       loop.trigger();
       await(() -> loop.runs() == 2);
-      assertThat(loop.lastResult().isSuccessful()).isTrue();
+      assertThat(loop.lastResult().orElseThrow().isSuccessful()).isTrue();
       assertThat(provider.live).containsKey(ResourceKey.of("m", "thing", "", "a"));
     }
   }
@@ -72,10 +74,13 @@ class ReconcileLoopTest {
   @Test
   void pinnedRevisionIsPassedToTheSourceUntilUnpinned() throws Exception {
     try (ReconcileLoop loop = ReconcileLoop.builder(reconciler()).interval(Duration.ofHours(1)).build()) {
+      assertThat(loop.pinnedRevision()).isEmpty();
       loop.pin("main@sha1:" + "a".repeat(40));
+      assertThat(loop.pinnedRevision()).contains("main@sha1:" + "a".repeat(40));
       loop.start();
       await(() -> loop.runs() == 1);
       loop.unpin();
+      assertThat(loop.pinnedRevision()).isEmpty();
       loop.trigger();
       await(() -> loop.runs() == 2);
       assertThat(pinnedSeen).containsExactly("main@sha1:" + "a".repeat(40), "null");
@@ -89,7 +94,7 @@ class ReconcileLoopTest {
         .maxBackoff(Duration.ofSeconds(60)).build()) {
       loop.start();
       await(() -> loop.runs() == 1);
-      assertThat(loop.lastError()).isInstanceOf(SourceException.class);
+      assertThat(loop.lastError()).containsInstanceOf(SourceException.class);
       assertThat(loop.consecutiveFailures()).isEqualTo(1);
       Duration first = loop.nextDelay(true);
       loop.trigger();
@@ -105,7 +110,7 @@ class ReconcileLoopTest {
       failing.set(false);
       loop.trigger();
       await(() -> loop.consecutiveFailures() == 0);
-      assertThat(loop.lastError()).isNull();
+      assertThat(loop.lastError()).isEmpty();
     }
   }
 
@@ -115,14 +120,14 @@ class ReconcileLoopTest {
     try (ReconcileLoop loop = ReconcileLoop.builder(reconciler()).interval(Duration.ofHours(1)).build()) {
       loop.start();
       await(() -> loop.runs() == 1);
-      assertThat(loop.lastResult().status()).isEqualTo(dev.gitops.api.SyncResult.Status.INCOMPLETE);
-      assertThat(loop.lastError()).isNull();
+      assertThat(loop.lastResult().orElseThrow().status()).isEqualTo(dev.gitops.api.SyncResult.Status.INCOMPLETE);
+      assertThat(loop.lastError()).isEmpty();
       assertThat(loop.consecutiveFailures()).isEqualTo(1);
       provider.unobservable.clear();
       loop.trigger();
       await(() -> loop.runs() == 2);
       assertThat(loop.consecutiveFailures()).isZero();
-      assertThat(loop.lastResult().isSuccessful()).isTrue();
+      assertThat(loop.lastResult().orElseThrow().isSuccessful()).isTrue();
     }
   }
 

@@ -87,7 +87,7 @@ class ReconcilerTest {
     rec.sync();
     Plan again = rec.plan();
     assertThat(again.hasChanges()).isFalse();
-    assertThat(again.change(key("a")).action()).isEqualTo(Action.NOOP);
+    assertThat(again.change(key("a")).orElseThrow().action()).isEqualTo(Action.NOOP);
   }
 
   @Test
@@ -97,7 +97,7 @@ class ReconcilerTest {
     Reconciler rec = reconciler(p);
     rec.sync();
     p.live.remove(key("a"));
-    Change c = rec.plan().change(key("a"));
+    Change c = rec.plan().change(key("a")).orElseThrow();
     assertThat(c.action()).isEqualTo(Action.CREATE);
     assertThat(c.drift()).isTrue();
     assertThat(c.has(Change.Flag.DELETED_OUT_OF_BAND)).isTrue();
@@ -108,12 +108,12 @@ class ReconcilerTest {
     MapProvider p = new MapProvider("m", true);
     p.put(key("a"), json("{'x':0}"));
     want("r1", res("a", "{'x':1}"));
-    Change skipped = reconciler(p).plan().change(key("a"));
+    Change skipped = reconciler(p).plan().change(key("a")).orElseThrow();
     assertThat(skipped.action()).isEqualTo(Action.SKIP);
     assertThat(skipped.conflict()).isTrue();
     assertThat(skipped.reason()).contains("not created by this reconciler");
 
-    Change adopted = reconciler(p, SyncOptions.builder().adopt(true).build()).plan().change(key("a"));
+    Change adopted = reconciler(p, SyncOptions.builder().adopt(true).build()).plan().change(key("a")).orElseThrow();
     assertThat(adopted.action()).isEqualTo(Action.UPDATE);
     assertThat(adopted.has(Change.Flag.ADOPT)).isTrue();
   }
@@ -124,7 +124,7 @@ class ReconcilerTest {
     p.put(key("a"), json("{'x':0}"));
     p.markOf.put(key("a"), new OwnerMark("me", key("a")));
     want("r1", res("a", "{'x':1}"));
-    assertThat(reconciler(p, SyncOptions.builder().rebuildStore(true).build()).plan().change(key("a")).action())
+    assertThat(reconciler(p, SyncOptions.builder().rebuildStore(true).build()).plan().change(key("a")).orElseThrow().action())
         .isEqualTo(Action.UPDATE);
   }
 
@@ -134,7 +134,7 @@ class ReconcilerTest {
     p.put(key("a"), json("{'x':0}"));
     p.markOf.put(key("a"), new OwnerMark("me", key("b")));
     want("r1", res("a", "{'x':1}"));
-    Change c = reconciler(p, SyncOptions.builder().rebuildStore(true).build()).plan().change(key("a"));
+    Change c = reconciler(p, SyncOptions.builder().rebuildStore(true).build()).plan().change(key("a")).orElseThrow();
     assertThat(c.action()).isEqualTo(Action.SKIP);
     assertThat(c.reason()).contains("not ours");
   }
@@ -147,8 +147,8 @@ class ReconcilerTest {
     rec.sync();
     want("r2", res("a", "{'x':2}"));
     Plan plan = rec.plan();
-    assertThat(plan.change(key("a")).action()).isEqualTo(Action.UPDATE);
-    assertThat(plan.change(key("a")).fields()).extracting(f -> f.path().toString()).containsExactly("/x");
+    assertThat(plan.change(key("a")).orElseThrow().action()).isEqualTo(Action.UPDATE);
+    assertThat(plan.change(key("a")).orElseThrow().fields()).extracting(f -> f.path().toString()).containsExactly("/x");
     rec.sync();
     assertThat(p.live.get(key("a"))).isEqualTo(json("{'x':2}"));
   }
@@ -160,7 +160,7 @@ class ReconcilerTest {
     Reconciler rec = reconciler(p);
     rec.sync();
     p.put(key("a"), json("{'x':1,'status':'ready'}"));
-    assertThat(rec.plan().change(key("a")).action()).isEqualTo(Action.NOOP);
+    assertThat(rec.plan().change(key("a")).orElseThrow().action()).isEqualTo(Action.NOOP);
   }
 
   @Test
@@ -182,7 +182,7 @@ class ReconcilerTest {
     want("r1", res("a", "{'x':1}"), res("b", "{'x':1}"));
     reconciler(p).sync();
     want("r2", res("b", "{'x':1}"));
-    Change c = reconciler(p, SyncOptions.builder().prune(false).build()).plan().change(key("a"));
+    Change c = reconciler(p, SyncOptions.builder().prune(false).build()).plan().change(key("a")).orElseThrow();
     assertThat(c.action()).isEqualTo(Action.SKIP);
     assertThat(c.reason()).contains("prune is disabled");
   }
@@ -195,7 +195,7 @@ class ReconcilerTest {
     Reconciler rec = reconciler(p);
     rec.sync();
     want("r2", res("b", "{'x':1}"));
-    Change c = rec.plan().change(key("a"));
+    Change c = rec.plan().change(key("a")).orElseThrow();
     assertThat(c.action()).isEqualTo(Action.SKIP);
     assertThat(c.reason()).contains("forbids delete");
   }
@@ -208,7 +208,7 @@ class ReconcilerTest {
     rec.sync();
     p.markOf.put(key("a"), new OwnerMark("someone-else", key("a")));
     want("r2", res("b", "{'x':1}"));
-    assertThat(rec.plan().change(key("a")).action()).isEqualTo(Action.SKIP);
+    assertThat(rec.plan().change(key("a")).orElseThrow().action()).isEqualTo(Action.SKIP);
   }
 
   @Test
@@ -220,7 +220,7 @@ class ReconcilerTest {
     p.live.remove(key("a"));
     want("r2", res("b", "{'x':1}"));
     SyncResult r = rec.sync();
-    assertThat(r.plan().change(key("a")).action()).isEqualTo(Action.NOOP);
+    assertThat(r.plan().change(key("a")).orElseThrow().action()).isEqualTo(Action.NOOP);
     assertThat(store.load().inventory()).doesNotContainKey(key("a"));
   }
 
@@ -232,10 +232,10 @@ class ReconcilerTest {
     rec.sync();
     p.put(key("o"), json("{'x':1}"));
     p.markOf.put(key("o"), new OwnerMark("me", key("o")));
-    Change c = rec.plan().change(key("o"));
+    Change c = rec.plan().change(key("o")).orElseThrow();
     assertThat(c.action()).isEqualTo(Action.SKIP);
     assertThat(c.has(Change.Flag.ORPHAN)).isTrue();
-    Change deleted = reconciler(p, SyncOptions.builder().deleteOrphans(true).build()).plan().change(key("o"));
+    Change deleted = reconciler(p, SyncOptions.builder().deleteOrphans(true).build()).plan().change(key("o")).orElseThrow();
     assertThat(deleted.action()).isEqualTo(Action.DELETE);
   }
 
@@ -250,9 +250,9 @@ class ReconcilerTest {
     Plan plan = rec.plan();
     assertThat(plan.isComplete()).isFalse();
     assertThat(plan.unknown()).containsExactly(key("a"));
-    assertThat(plan.change(key("a")).action()).isEqualTo(Action.SKIP);
-    assertThat(plan.change(key("b")).action()).isEqualTo(Action.SKIP);
-    assertThat(plan.change(key("b")).reason()).contains("incomplete");
+    assertThat(plan.change(key("a")).orElseThrow().action()).isEqualTo(Action.SKIP);
+    assertThat(plan.change(key("b")).orElseThrow().action()).isEqualTo(Action.SKIP);
+    assertThat(plan.change(key("b")).orElseThrow().reason()).contains("incomplete");
     rec.sync();
     assertThat(p.live).containsKey(key("b"));
     assertThat(store.load().inventory()).containsKeys(key("a"), key("b"));
@@ -272,7 +272,7 @@ class ReconcilerTest {
       assertThat(r.isSuccessful()).isFalse();
       assertThat(r.plan().unknown()).containsExactly(key("a"));
       assertThat(r.plan().heldBack()).containsExactly(key("b"));
-      assertThat(r.plan().change(key("b")).has(Change.Flag.HELD_BACK)).isTrue();
+      assertThat(r.plan().change(key("b")).orElseThrow().has(Change.Flag.HELD_BACK)).isTrue();
       assertThat(rec.history().get(0).status()).isEqualTo("INCOMPLETE");
       assertThat(rec.history().get(0).succeeded()).isFalse();
     }
@@ -297,8 +297,8 @@ class ReconcilerTest {
     SyncResult r = rec.sync();
     assertThat(r.status()).isEqualTo(SyncResult.Status.INCOMPLETE);
     assertThat(r.plan().unknown()).containsExactly(key("a"));
-    assertThat(r.plan().change(key("a")).action()).isEqualTo(Action.SKIP);
-    assertThat(r.plan().change(key("a")).reason()).contains("normalizing the live object failed")
+    assertThat(r.plan().change(key("a")).orElseThrow().action()).isEqualTo(Action.SKIP);
+    assertThat(r.plan().change(key("a")).orElseThrow().reason()).contains("normalizing the live object failed")
         .contains("cannot normalize a: unexpected shape");
     assertThat(p.live.get(key("b"))).isEqualTo(json("{'x':2}"));
     assertThat(p.live).containsKeys(key("new"), key("gone"));
@@ -339,21 +339,21 @@ class ReconcilerTest {
     want("r1", res("a", "{'immutable':1}"), res("b", "{'x':1}"));
     reconciler(p).sync();
     want("r2", res("a", "{'immutable':2}"), res("b", "{'x':1}"));
-    assertThat(reconciler(p).plan().change(key("a")).action()).isEqualTo(Action.REPLACE);
+    assertThat(reconciler(p).plan().change(key("a")).orElseThrow().action()).isEqualTo(Action.REPLACE);
 
-    Change noPrune = reconciler(p, SyncOptions.builder().prune(false).build()).plan().change(key("a"));
+    Change noPrune = reconciler(p, SyncOptions.builder().prune(false).build()).plan().change(key("a")).orElseThrow();
     assertThat(noPrune.action()).isEqualTo(Action.SKIP);
     assertThat(noPrune.reason()).isEqualTo("/immutable cannot change in place, and replacing it deletes it, but prune is disabled");
 
     for (ManagementPolicy policy : List.of(ManagementPolicy.NO_PRUNE, ManagementPolicy.CREATE_ONLY)) {
       want("r3", Resource.builder(key("a")).document(json("{'immutable':2}")).policy(policy).build(), res("b", "{'x':1}"));
-      Change forbidden = reconciler(p).plan().change(key("a"));
+      Change forbidden = reconciler(p).plan().change(key("a")).orElseThrow();
       assertThat(forbidden.action()).as(policy.toString()).isEqualTo(Action.SKIP);
       assertThat(forbidden.reason()).as(policy.toString()).containsAnyOf("forbids delete", "forbids update");
     }
     want("r4", Resource.builder(key("a")).document(json("{'immutable':2}")).policy(ManagementPolicy.NO_PRUNE).build(),
         res("b", "{'x':1}"));
-    assertThat(reconciler(p).plan().change(key("a")).reason()).contains("its policy (" + ManagementPolicy.NO_PRUNE
+    assertThat(reconciler(p).plan().change(key("a")).orElseThrow().reason()).contains("its policy (" + ManagementPolicy.NO_PRUNE
         + ") forbids delete");
     SyncResult kept = reconciler(p).sync();
     assertThat(kept.outcomes().get(key("a")).kind()).isEqualTo(Outcome.Kind.SKIPPED);
@@ -361,7 +361,7 @@ class ReconcilerTest {
 
     want("r5", res("a", "{'immutable':2}"), res("b", "{'x':1}"));
     p.unobservable.add(key("b"));
-    Change held = reconciler(p).plan().change(key("a"));
+    Change held = reconciler(p).plan().change(key("a")).orElseThrow();
     assertThat(held.action()).isEqualTo(Action.SKIP);
     assertThat(held.has(Change.Flag.HELD_BACK)).isTrue();
     assertThat(held.reason()).contains("/immutable cannot change in place").contains("incomplete");
@@ -408,7 +408,7 @@ class ReconcilerTest {
     p.markOf.put(key("a"), new OwnerMark("team-b", key("a")));
     want("r1", res("a", "{'x':1}"));
     SyncOptions adopt = SyncOptions.builder().adopt(true).build();
-    Change refused = reconciler(p, adopt).plan().change(key("a"));
+    Change refused = reconciler(p, adopt).plan().change(key("a")).orElseThrow();
     assertThat(refused.action()).isEqualTo(Action.SKIP);
     assertThat(refused.conflict()).isTrue();
     assertThat(refused.reason()).contains("team-b");
@@ -416,7 +416,7 @@ class ReconcilerTest {
     assertThat(r.outcomes().get(key("a")).kind()).isEqualTo(Outcome.Kind.SKIPPED);
     assertThat(p.live.get(key("a"))).isEqualTo(json("{'x':0}"));
 
-    Change taken = reconciler(p, SyncOptions.builder().adoptFromOtherOwners(true).build()).plan().change(key("a"));
+    Change taken = reconciler(p, SyncOptions.builder().adoptFromOtherOwners(true).build()).plan().change(key("a")).orElseThrow();
     assertThat(taken.action()).isEqualTo(Action.UPDATE);
     assertThat(taken.has(Change.Flag.ADOPT)).isTrue();
     assertThat(taken.reason()).contains("adopting it from owner team-b");
@@ -431,9 +431,9 @@ class ReconcilerTest {
     reconciler(p).sync();
     p.markOf.put(key("a"), new OwnerMark("team-b", key("a")));
     want("r2", res("a", "{'x':2}"));
-    assertThat(reconciler(p, SyncOptions.builder().adopt(true).build()).plan().change(key("a")).action())
+    assertThat(reconciler(p, SyncOptions.builder().adopt(true).build()).plan().change(key("a")).orElseThrow().action())
         .isEqualTo(Action.SKIP);
-    Change taken = reconciler(p, SyncOptions.builder().adoptFromOtherOwners(true).build()).plan().change(key("a"));
+    Change taken = reconciler(p, SyncOptions.builder().adoptFromOtherOwners(true).build()).plan().change(key("a")).orElseThrow();
     assertThat(taken.action()).isEqualTo(Action.UPDATE);
     assertThat(taken.has(Change.Flag.ADOPT)).isTrue();
     assertThat(taken.reason()).contains("team-b");
@@ -444,14 +444,14 @@ class ReconcilerTest {
     MapProvider p = new MapProvider("m", true);
     p.put(key("a"), json("{'x':1}"));
     want("r1", res("a", "{'x':1}"));
-    Change c = reconciler(p, SyncOptions.builder().adopt(true).build()).plan().change(key("a"));
+    Change c = reconciler(p, SyncOptions.builder().adopt(true).build()).plan().change(key("a")).orElseThrow();
     assertThat(c.action()).isEqualTo(Action.UPDATE);
     assertThat(c.has(Change.Flag.ADOPT)).isTrue();
     reconciler(p, SyncOptions.builder().adopt(true).build()).sync();
     assertThat(p.markOf.get(key("a"))).isEqualTo(new OwnerMark("me", key("a")));
     // owned and marked now: removing it from Git deletes it
     want("r2", res("b", "{}"));
-    assertThat(reconciler(p).plan().change(key("a")).action()).isEqualTo(Action.DELETE);
+    assertThat(reconciler(p).plan().change(key("a")).orElseThrow().action()).isEqualTo(Action.DELETE);
   }
 
   @Test
@@ -517,7 +517,7 @@ class ReconcilerTest {
     // not recorded as applied: pending stays and last-applied still owns /y, so the next sync tries again
     assertThat(store.load().pending()).containsKey(key("a"));
     assertThat(store.load().inventory().get(key("a")).resource().document()).isEqualTo(json("{'x':1,'y':1}"));
-    Change again = rec.plan().change(key("a"));
+    Change again = rec.plan().change(key("a")).orElseThrow();
     assertThat(again.action()).isEqualTo(Action.UPDATE);
     assertThat(again.fields()).extracting(f -> f.path().toString()).containsExactly("/y");
     assertThat(rec.sync().isSuccessful()).isFalse();
@@ -664,7 +664,7 @@ class ReconcilerTest {
     p.put(key("a"), json("{'x':5}"));
     SyncResult r = rec.sync();
     assertThat(events).filteredOn(e -> e instanceof SyncEvent.DriftDetected).hasSize(1);
-    assertThat(r.plan().change(key("a")).drift()).isTrue();
+    assertThat(r.plan().change(key("a")).orElseThrow().drift()).isTrue();
     assertThat(p.live.get(key("a"))).isEqualTo(json("{'x':1}"));
   }
 
@@ -734,7 +734,7 @@ class ReconcilerTest {
     try (var lock = store.lock(java.time.Duration.ofSeconds(1))) {
       store.writePending(res("a", "{'x':1}"));
     }
-    Change c = reconciler(p).plan().change(key("a"));
+    Change c = reconciler(p).plan().change(key("a")).orElseThrow();
     assertThat(c.action()).isEqualTo(Action.CREATE);
     assertThat(c.drift()).isFalse();
     assertThat(c.reason()).contains("did not complete");
@@ -753,7 +753,7 @@ class ReconcilerTest {
     p.put(key("a"), json("{'x':2}"));
     want("r2", res("a", "{'x':2}"));
     SyncResult r = rec.sync();
-    assertThat(r.plan().change(key("a")).action()).isEqualTo(Action.NOOP);
+    assertThat(r.plan().change(key("a")).orElseThrow().action()).isEqualTo(Action.NOOP);
     assertThat(store.load().inventory().get(key("a")).resource().document()).isEqualTo(json("{'x':2}"));
 
     Resource paused = Resource.builder(key("a")).document(json("{'x':2}")).policy(ManagementPolicy.NO_PRUNE).build();

@@ -41,8 +41,8 @@ class SecretsTest {
 
     desired.set(State.of("r2", List.of(db("hunter2-second"))));
     Plan plan = rec.plan();
-    assertThat(plan.change(KEY).action()).isEqualTo(Action.UPDATE);
-    assertThat(plan.change(KEY).fields()).singleElement().satisfies(f -> assertThat(f.sensitive()).isTrue());
+    assertThat(plan.change(KEY).orElseThrow().action()).isEqualTo(Action.UPDATE);
+    assertThat(plan.change(KEY).orElseThrow().fields()).singleElement().satisfies(f -> assertThat(f.sensitive()).isTrue());
     String file = PlanCodec.toJson(plan, store.secretKey());
     assertThat(file).doesNotContain("hunter2-first").doesNotContain("hunter2-second");
     rec.sync();
@@ -51,7 +51,7 @@ class SecretsTest {
 
     p.put(KEY, ReconcilerTest.json("{'user':'app','password':'changed-by-hand'}"));
     Plan drift = rec.plan();
-    assertThat(drift.change(KEY).drift()).isTrue();
+    assertThat(drift.change(KEY).orElseThrow().drift()).isTrue();
     assertThat(PlanCodec.toJson(drift, store.secretKey())).doesNotContain("changed-by-hand").doesNotContain("hunter2-second");
   }
 }

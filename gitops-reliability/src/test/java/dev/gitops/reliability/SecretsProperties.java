@@ -83,11 +83,11 @@ class SecretsProperties {
       render(rendered, update, store);
       rendered.add(r.sync().toString());
 
-      JsonNode driftedDoc = Documents.freeze(live.get(key)).deepCopy();
+      JsonNode driftedDoc = Documents.freeze(live.get(key).orElseThrow()).deepCopy();
       ((com.fasterxml.jackson.databind.node.ObjectNode) driftedDoc.get(field(style))).put(secretKey(style), drifted);
       live.put(key, driftedDoc);
       Plan drift = r.plan();
-      assertThat(drift.change(key).drift()).as("drift of a secret is still seen").isTrue();
+      assertThat(drift.change(key).orElseThrow().drift()).as("drift of a secret is still seen").isTrue();
       render(rendered, drift, store);
       rendered.add(r.sync().toString());
       rendered.add(r.history().toString());
