@@ -400,14 +400,14 @@ public final class Reconciler {
     boolean quiet = !failed && !orphaned && outcomes.values().stream()
         .noneMatch(o -> o.kind() == Outcome.Kind.CREATED || o.kind() == Outcome.Kind.CONFIGURED || o.kind() == Outcome.Kind.DELETED);
     List<HistoryEntry> past = quiet ? store.history() : List.of();
-    if (quiet && !past.isEmpty() && past.get(0).status().equals(status.name())
+    if (quiet && !past.isEmpty() && past.get(0).status() == status
         && past.get(0).revision().equals(plan.revision())) {
       // A periodic resync that changed nothing would otherwise push real syncs (rollback targets) out of
       // the bounded history; the latest entry already says this revision is applied (or, for as long
       // as a key stays unobservable, that it is incomplete).
       historyId = past.get(0).id();
     } else {
-      store.appendHistory(new HistoryEntry(historyId, Instant.now(), plan.revision(), plan.id(), status.name(), counts,
+      store.appendHistory(new HistoryEntry(historyId, Instant.now(), plan.revision(), plan.id(), status, counts,
           (orphaned ? "orphaned everything; " : "") + plan.summary()));
     }
     SyncResult r = new SyncResult(plan.revision(), plan, status, new TreeMap<>(outcomes), Duration.between(start, Instant.now()), historyId);

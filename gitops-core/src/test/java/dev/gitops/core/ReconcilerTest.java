@@ -273,7 +273,7 @@ class ReconcilerTest {
       assertThat(r.plan().unknown()).containsExactly(key("a"));
       assertThat(r.plan().heldBack()).containsExactly(key("b"));
       assertThat(r.plan().change(key("b")).orElseThrow().has(Change.Flag.HELD_BACK)).isTrue();
-      assertThat(rec.history().get(0).status()).isEqualTo("INCOMPLETE");
+      assertThat(rec.history().get(0).status()).isEqualTo(SyncResult.Status.INCOMPLETE);
       assertThat(rec.history().get(0).succeeded()).isFalse();
     }
     // a resync that stays incomplete does not push real syncs out of the bounded history
