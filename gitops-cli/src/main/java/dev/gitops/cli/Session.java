@@ -32,16 +32,14 @@ final class Session implements AutoCloseable {
 
   private final Reconciler reconciler;
   private final StateStore store;
-  private final GitSource source;
   private final Path tempCache;
   private final Path target;
   private final Path stateDir;
 
-  private Session(Reconciler reconciler, StateStore store, GitSource source, Path tempCache, Path target,
+  private Session(Reconciler reconciler, StateStore store, Path tempCache, Path target,
       Path stateDir) {
     this.reconciler = reconciler;
     this.store = store;
-    this.source = source;
     this.tempCache = tempCache;
     this.target = target;
     this.stateDir = stateDir;
@@ -117,7 +115,7 @@ final class Session implements AutoCloseable {
           .owner(t.owner)
           .options(options);
       listeners.forEach(b::listener);
-      return new Session(b.build(), store, git, tempCache, target, stateDir);
+      return new Session(b.build(), store, tempCache, target, stateDir);
     } catch (RuntimeException e) {
       store.close();
       if (git != null) {
@@ -175,8 +173,7 @@ final class Session implements AutoCloseable {
   @Override
   public void close() {
     try {
-      store.close();
-      source.close();
+      reconciler.close();  // closes the source and the store it was given
     } finally {
       deleteTree(tempCache);
     }

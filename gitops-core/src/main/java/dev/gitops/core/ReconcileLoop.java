@@ -47,6 +47,7 @@ public final class ReconcileLoop implements AutoCloseable {
   private final AtomicReference<Throwable> lastError = new AtomicReference<>();
   private final AtomicInteger failures = new AtomicInteger();
   private final AtomicInteger runs = new AtomicInteger();
+  private final AtomicInteger skipped = new AtomicInteger();
   /** Set by trigger(); a run consumes it when it starts, and runs again at once if it was set meanwhile. */
   private final java.util.concurrent.atomic.AtomicBoolean triggered = new java.util.concurrent.atomic.AtomicBoolean();
   private volatile boolean suspended;
@@ -146,6 +147,11 @@ public final class ReconcileLoop implements AutoCloseable {
     return runs.get();
   }
 
+  /** How many scheduled syncs were skipped because the loop was suspended. */
+  public int skippedRuns() {
+    return skipped.get();
+  }
+
   /** Consecutive failed syncs. */
   public int consecutiveFailures() {
     return failures.get();
@@ -174,6 +180,7 @@ public final class ReconcileLoop implements AutoCloseable {
       next.set(null);
     }
     if (suspended) {
+      skipped.incrementAndGet();
       schedule(nextDelay(false));
       return;
     }
@@ -214,7 +221,11 @@ public final class ReconcileLoop implements AutoCloseable {
     return Duration.ofMillis(Math.max(1, Math.round(base * spread)));
   }
 
-  /** Stops the loop; a sync in flight is cancelled. */
+  /**
+   * Stops the loop: a sync in flight is cancelled, and the loop's thread has ended (or a warning
+   * says it did not within 10 s) when this returns. The reconciler is not closed: it is the
+   * caller's (close it after the loop).
+   */
   @Override
   public void close() {
     closed = true;

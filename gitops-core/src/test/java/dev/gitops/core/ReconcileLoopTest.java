@@ -1,6 +1,7 @@
 package dev.gitops.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.gitops.api.Resource;
 import dev.gitops.api.ResourceKey;
@@ -14,6 +15,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
 class ReconcileLoopTest {
@@ -22,10 +24,12 @@ class ReconcileLoopTest {
   final List<String> pinnedSeen = new CopyOnWriteArrayList<>();
   final AtomicInteger reads = new AtomicInteger();
   final AtomicBoolean failing = new AtomicBoolean();
+  final AtomicReference<Thread> syncThread = new AtomicReference<>();
 
   Reconciler reconciler() {
     Source source = request -> {
       reads.incrementAndGet();
+      syncThread.set(Thread.currentThread());
       pinnedSeen.add(String.valueOf(request.pinnedRevision()));
       if (failing.get()) {
         throw new SourceException("remote unreachable");
@@ -33,7 +37,7 @@ class ReconcileLoopTest {
       return State.of("r" + reads.get(), List.of(Resource.of(ResourceKey.of("m", "thing", "", "a"),
           ReconcilerTest.json("{'n':" + reads.get() + "}"))));
     };
-    return Reconciler.builder().source(source).provider(provider).build();
+    return Reconciler.builder().source(source).provider(provider).inMemoryStore().build();
   }
 
   static void await(java.util.function.BooleanSupplier cond) throws InterruptedException {
@@ -59,11 +63,28 @@ class ReconcileLoopTest {
   }
 
   @Test
+  void closeEndsTheLoopThreadAndLeavesTheReconcilerOpen() throws Exception {
+    Reconciler rec = reconciler();
+    ReconcileLoop loop = ReconcileLoop.builder(rec).interval(Duration.ofHours(1)).build();
+    loop.start();
+    await(() -> loop.runs() == 1);
+    Thread worker = syncThread.get();
+    assertThat(worker.getName()).isEqualTo("gitops-loop");
+    loop.close();
+    worker.join(TimeUnit.SECONDS.toMillis(10));
+    assertThat(worker.isAlive()).as("the loop's thread ended with close()").isFalse();
+    assertThatThrownBy(loop::start).isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
+    assertThat(rec.sync().isSuccessful()).as("the reconciler is the caller's: still open").isTrue();
+    rec.close();
+  }
+
+  @Test
   void suspendedLoopDoesNotSyncUntilResumed() throws Exception {
     try (ReconcileLoop loop = ReconcileLoop.builder(reconciler()).interval(Duration.ofMillis(20)).build()) {
       loop.suspend();
       loop.start();
-      Thread.sleep(150);
+      // three scheduled syncs came and went while suspended: none of them ran
+      await(() -> loop.skippedRuns() >= 3);
       assertThat(loop.runs()).isZero();
       assertThat(reads.get()).isZero();
       loop.resume();
@@ -138,6 +159,7 @@ class ReconcileLoopTest {
     MapProvider slow = new MapProvider("m", false);
     Reconciler rec = Reconciler.builder()
         .desiredState(State.of("r1", List.of(Resource.of(ResourceKey.of("m", "thing", "", "a"), ReconcilerTest.json("{}")))))
+        .inMemoryStore()
         .provider(new dev.gitops.api.spi.Provider() {
           @Override
           public String id() {
