@@ -124,8 +124,8 @@ public final class YamlManifestDecoder implements Decoder {
     Set<String> t = new HashSet<>();
     for (DocumentMapping m : mappings) {
       if (m.provider() == null && defaultProvider == null) {
-        throw new IllegalStateException(m + " has no provider and the decoder no default provider: "
-            + "give DocumentMapping.Builder.provider(id) or YamlManifestDecoder.Builder.defaultProvider(id)");
+        throw new IllegalStateException("YamlManifestDecoder needs a provider for " + m
+            + ": call .defaultProvider(id), or give the mapping .provider(id)");
       }
       for (String p : m.pointers()) {
         for (int i = p.indexOf('/', 1); i > 0; i = p.indexOf('/', i + 1)) {
