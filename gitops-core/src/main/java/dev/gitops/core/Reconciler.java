@@ -352,7 +352,7 @@ public final class Reconciler implements AutoCloseable {
       if (c.drift()) {
         List<dev.gitops.api.FieldPath> paths = new ArrayList<>();
         c.fields().forEach(f -> paths.add(f.path()));
-        emit(new SyncEvent.DriftDetected(plan.revision(), c.key(), paths));
+        emit(new SyncEvent.DriftDetected(plan.revision(), plan.id(), c.key(), paths));
       }
     }
     LOG.info("planned {} at {}: {}", plan.id(), plan.revision(), plan.summary());

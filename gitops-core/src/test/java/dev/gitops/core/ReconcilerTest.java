@@ -669,6 +669,40 @@ class ReconcilerTest {
   }
 
   @Test
+  void aPlanThenASyncReportTheDriftWithThePlanIdSoAListenerCanCountItOnce() {
+    MapProvider p = new MapProvider("m", false);
+    want("r1", res("a", "{'x':1}"));
+    List<SyncEvent> events = new ArrayList<>();
+    Reconciler rec = Reconciler.builder().desiredState(desired.get()).provider(p).store(store).owner("me")
+        .listener(events::add).build();
+    rec.sync();
+    p.put(key("a"), json("{'x':5}"));
+    events.clear();
+
+    Plan reviewed = rec.plan();
+    SyncResult synced = rec.sync();
+    List<SyncEvent.DriftDetected> drift = events.stream().filter(e -> e instanceof SyncEvent.DriftDetected)
+        .map(e -> (SyncEvent.DriftDetected) e).toList();
+    assertThat(drift).as("each plan reports what it found").hasSize(2)
+        .allSatisfy(d -> assertThat(d.key()).isEqualTo(key("a")));
+    assertThat(drift.get(0).planId()).isEqualTo(reviewed.id());
+    assertThat(drift.get(1).planId()).isEqualTo(synced.plan().id());
+    assertThat(synced.plan().id()).as("nothing moved between plan() and sync()").isEqualTo(reviewed.id());
+    assertThat(drift.stream().map(d -> d.planId() + " " + d.key()).distinct()).as("a listener counting (planId, key)")
+        .hasSize(1);
+    List<String> planned = events.stream().filter(e -> e instanceof SyncEvent.Planned)
+        .map(e -> ((SyncEvent.Planned) e).plan().id()).toList();
+    assertThat(planned).containsExactly(reviewed.id(), synced.plan().id());
+
+    // drift that comes back after the sync corrected it is news: another plan, another id
+    p.put(key("a"), json("{'x':7}"));
+    events.clear();
+    Plan again = rec.plan();
+    assertThat(events).filteredOn(e -> e instanceof SyncEvent.DriftDetected).singleElement()
+        .satisfies(e -> assertThat(((SyncEvent.DriftDetected) e).planId()).isEqualTo(again.id()).isNotEqualTo(reviewed.id()));
+  }
+
+  @Test
   void destroyDeletesEverythingOwnedOrForgetsIt() {
     MapProvider p = new MapProvider("m", false);
     want("r1", res("a", "{}"), res("b", "{}"));
