@@ -8,7 +8,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
  *
  * <pre>{@code
  * Cancellation c = new Cancellation();
- * c.onCancel(() -> httpCall.abort());
+ * c.onCancel(() -> request.cancel(true));   // stops the call in flight
  * c.cancel("a new revision arrived");
  * c.throwIfCancelled();   // throws CancelledException with that reason
  * }</pre>

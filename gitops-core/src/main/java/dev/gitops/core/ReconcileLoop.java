@@ -26,7 +26,7 @@ import org.slf4j.LoggerFactory;
  * <pre>{@code
  * try (ReconcileLoop loop = ReconcileLoop.builder(reconciler).interval(Duration.ofMinutes(3)).build()) {
  *   loop.start();
- *   ...                 // webhook arrives:
+ *   // ... a webhook arrives:
  *   loop.newRevision();
  * }
  * }</pre>

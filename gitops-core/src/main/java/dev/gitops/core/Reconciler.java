@@ -609,8 +609,8 @@ public final class Reconciler implements AutoCloseable {
      * file reads it. See {@code docs/manifests.md}.
      *
      * <pre>{@code
-     * Reconciler.builder()
-     *     .decoder("settings/**}{@code /*.yaml", YamlManifestDecoder.builder().map(settingsMapping).build())
+     * Reconciler.Builder builder = Reconciler.builder()
+     *     .decoder("settings/**}{@code /*.yaml", YamlManifestDecoder.builder().map(settingsMapping).build());
      * }</pre>
      *
      * @throws IllegalArgumentException naming the glob when it is malformed

@@ -54,7 +54,7 @@ import org.yaml.snakeyaml.error.YAMLException;
  * or more top-level objects one after the other). Empty YAML documents are skipped. Each document
  * is a mapping with exactly these fields:
  *
- * <pre>{@code
+ * <pre class="language-yaml">{@code
  * provider: memory        # provider id; optional when the decoder has a default provider
  * type: widget            # required
  * scope: team-a           # optional, default ""

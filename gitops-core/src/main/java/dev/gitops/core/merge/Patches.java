@@ -17,8 +17,8 @@ import java.util.Set;
  * RFC 6902 patches and key-addressed leaves of documents.
  *
  * <pre>{@code
- * List<PatchOp> ops = Patches.diff(live, target, rules, key);
- * Patches.apply(live, ops).equals(target);           // true
+ * List<PatchOp> ops = Patches.diff(live, merged, rules, key);
+ * Patches.apply(live, ops).equals(merged);           // true
  * Set<FieldPath> owned = Patches.leaves(lastApplied, rules, key);
  * }</pre>
  */
