@@ -653,15 +653,21 @@ class ReconcilerTest {
     assertThat(store.load().lastAppliedRevision()).isEmpty();
   }
 
-  @Test
-  void driftIsReportedAsAnEventAndCorrected() {
-    MapProvider p = new MapProvider("m", false);
+  /** A reconciler reporting to {@code events} that synced {@code a} = {'x':1}, which then drifted to {'x':5}. */
+  Reconciler syncedThenDrifted(MapProvider p, List<SyncEvent> events) {
     want("r1", res("a", "{'x':1}"));
-    List<SyncEvent> events = new ArrayList<>();
     Reconciler rec = Reconciler.builder().desiredState(desired.get()).provider(p).store(store).owner("me")
         .listener(events::add).build();
     rec.sync();
     p.put(key("a"), json("{'x':5}"));
+    return rec;
+  }
+
+  @Test
+  void driftIsReportedAsAnEventAndCorrected() {
+    MapProvider p = new MapProvider("m", false);
+    List<SyncEvent> events = new ArrayList<>();
+    Reconciler rec = syncedThenDrifted(p, events);
     SyncResult r = rec.sync();
     assertThat(events).filteredOn(e -> e instanceof SyncEvent.DriftDetected).hasSize(1);
     assertThat(r.plan().change(key("a")).orElseThrow().drift()).isTrue();
@@ -671,12 +677,8 @@ class ReconcilerTest {
   @Test
   void aPlanThenASyncReportTheDriftWithThePlanIdSoAListenerCanCountItOnce() {
     MapProvider p = new MapProvider("m", false);
-    want("r1", res("a", "{'x':1}"));
     List<SyncEvent> events = new ArrayList<>();
-    Reconciler rec = Reconciler.builder().desiredState(desired.get()).provider(p).store(store).owner("me")
-        .listener(events::add).build();
-    rec.sync();
-    p.put(key("a"), json("{'x':5}"));
+    Reconciler rec = syncedThenDrifted(p, events);
     events.clear();
 
     Plan reviewed = rec.plan();

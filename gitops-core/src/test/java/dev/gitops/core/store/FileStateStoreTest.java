@@ -299,15 +299,19 @@ class FileStateStoreTest extends StateStoreContract {
     }
   }
 
-  @Test
-  void aCorruptHistoryFileIsCorrupt() throws IOException {
+  /** Appends {@code entry(1)} to a new store and returns the history file it went to. */
+  private Path oneHistoryFile() throws IOException {
     try (FileStateStore s = open(); StoreLock l = s.lock(LONG)) {
       s.appendHistory(entry(1));
     }
-    Path f;
     try (Stream<Path> files = Files.list(storeDir().resolve("history"))) {
-      f = files.findFirst().orElseThrow();
+      return files.findFirst().orElseThrow();
     }
+  }
+
+  @Test
+  void aCorruptHistoryFileIsCorrupt() throws IOException {
+    Path f = oneHistoryFile();
     Files.writeString(f, "{\"id\":");
     try (FileStateStore s = open(); StoreLock l = s.lock(LONG)) {
       assertThatThrownBy(s::history).isInstanceOf(StoreCorruptException.class).hasMessageContaining(f.toString());
@@ -317,13 +321,7 @@ class FileStateStoreTest extends StateStoreContract {
 
   @Test
   void historyStatusIsStoredAsItsNameAndReadBackAsTheEnum() throws IOException {
-    try (FileStateStore s = open(); StoreLock l = s.lock(LONG)) {
-      s.appendHistory(entry(1));
-    }
-    Path f;
-    try (Stream<Path> files = Files.list(storeDir().resolve("history"))) {
-      f = files.findFirst().orElseThrow();
-    }
+    Path f = oneHistoryFile();
     com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
     com.fasterxml.jackson.databind.node.ObjectNode onDisk = (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(f.toFile());
     // the file format did not change: stores written before the enum (and after it) hold the name as a string
