@@ -106,8 +106,8 @@ public final class AnsibleBench {
           .source(GitSource.builder().url(repo.dir().toString()).ref("main").build())
           .provider(provider)
           .store(FileStateStore.open(dir.resolve("state")))
-          .options(SyncOptions.defaults().withExecution(ExecutionOptions.defaults().withRetry(RetryPolicy.none())
-              .withCallTimeout(Duration.ofMinutes(20)).withSyncTimeout(Duration.ofMinutes(30))))
+          .options(SyncOptions.builder().execution(ExecutionOptions.defaults().withRetry(RetryPolicy.none())
+              .withCallTimeout(Duration.ofMinutes(20)).withSyncTimeout(Duration.ofMinutes(30))).build())
           .build();
       long first = timed(r, hosts);
       List<Long> incremental = new ArrayList<>();

@@ -42,7 +42,7 @@ public final class KubernetesApplyRate {
     try (KubernetesMockFactory factory = new KubernetesMockFactory()) {
       var provider = factory.create(Files.createTempDirectory("gitops-k8s-rate-"));
       var decoder = provider.decoder().orElseThrow();
-      SyncOptions options = SyncOptions.defaults().withExecution(ExecutionOptions.defaults().withParallelism(parallelism));
+      SyncOptions options = SyncOptions.builder().execution(ExecutionOptions.defaults().withParallelism(parallelism)).build();
       double[] rates = new double[2];
       InMemoryStateStore store = new InMemoryStateStore();
       for (int generation = 0; generation < 2; generation++) {

@@ -109,13 +109,13 @@ final class TargetRuntime {
 
   /** The sync options a target's policies give. */
   static SyncOptions options(TargetConfig c) {
-    SyncOptions o = SyncOptions.defaults().withPrune(c.prune()).withDetectOnly(c.detectOnly()).withAdopt(c.adopt())
-        .withBudget(SyncOptions.defaults().budget().withAllowEmpty(c.allowEmpty()));
+    SyncOptions o = SyncOptions.builder().prune(c.prune()).detectOnly(c.detectOnly()).adopt(c.adopt())
+        .budget(SyncOptions.defaults().budget().withAllowEmpty(c.allowEmpty())).build();
     if (c.maxDeletions() >= 0) {
-      o = o.withBudget(o.budget().withMaxCount(c.maxDeletions()));
+      o = o.toBuilder().budget(o.budget().withMaxCount(c.maxDeletions())).build();
     }
     if (c.maxDeletionPercent() >= 0) {
-      o = o.withBudget(o.budget().withMaxPercent(c.maxDeletionPercent()));
+      o = o.toBuilder().budget(o.budget().withMaxPercent(c.maxDeletionPercent())).build();
     }
     return o;
   }

@@ -98,8 +98,8 @@ final class AnsibleFixture implements AutoCloseable {
   }
 
   Reconciler reconciler(AnsibleProvider provider, UnaryOperator<SyncOptions> options) {
-    SyncOptions base = SyncOptions.defaults().withExecution(ExecutionOptions.defaults()
-        .withRetry(RetryPolicy.none()).withCallTimeout(Duration.ofMinutes(5)));
+    SyncOptions base = SyncOptions.builder().execution(ExecutionOptions.defaults()
+        .withRetry(RetryPolicy.none()).withCallTimeout(Duration.ofMinutes(5))).build();
     return Reconciler.builder()
         .source(GitSource.builder().url(repo.dir().toString()).ref("main").build())
         .provider(provider)

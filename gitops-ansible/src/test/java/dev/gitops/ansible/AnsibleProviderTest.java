@@ -129,7 +129,7 @@ class AnsibleProviderTest {
     java.nio.file.Files.writeString(fx.out.resolve("h1.conf"), "port=1\nedited by hand\n");
     fx.events.clear();
 
-    SyncResult detected = fx.reconciler(provider, o -> o.withDetectOnly(true)).sync();
+    SyncResult detected = fx.reconciler(provider, o -> o.toBuilder().detectOnly(true).build()).sync();
     dev.gitops.api.Change h1 = detected.plan().changes().stream().filter(c -> c.key().equals(host("h1")))
         .findFirst().orElseThrow();
     assertThat(h1.action()).isEqualTo(dev.gitops.api.Action.UPDATE);

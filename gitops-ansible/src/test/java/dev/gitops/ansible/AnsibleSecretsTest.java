@@ -66,7 +66,7 @@ class AnsibleSecretsTest {
           .contains("!vault").doesNotContain(VAULT_INLINE);
 
       Files.writeString(fx.out.resolve("h1.secret"), "edited\n");
-      SyncResult detected = fx.reconciler(provider, o -> o.withDetectOnly(true)).sync();
+      SyncResult detected = fx.reconciler(provider, o -> o.toBuilder().detectOnly(true).build()).sync();
       assertThat(detected.plan().changes()).anySatisfy(c -> {
         assertThat(c.drift()).isTrue();
         assertThat(c.live().path("drift").toString()).as("the diff is there, scrubbed").contains("write secrets")

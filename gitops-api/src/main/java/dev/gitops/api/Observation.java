@@ -8,7 +8,7 @@ import java.util.Objects;
  * ownership mark if any), ABSENT, or UNKNOWN (it could not look). UNKNOWN is never taken as absent.
  *
  * <pre>{@code
- * Observation.present(key, liveJson, "rv-42");
+ * Observation.present(key, live, "rv-42");
  * Observation.absent(key);
  * Observation.unknown(key, "forbidden: cannot list secrets");
  * }</pre>

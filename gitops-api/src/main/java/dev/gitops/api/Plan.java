@@ -5,6 +5,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.SortedMap;
 import java.util.SortedSet;
 import java.util.TreeMap;
@@ -111,14 +112,15 @@ public record Plan(String id, String revision, List<Change> changes,
     return out;
   }
 
-  /** The change for {@code key}, or null. */
-  public Change change(ResourceKey key) {
+  /** The change for {@code key}; empty when the plan does not hold the key. */
+  public Optional<Change> change(ResourceKey key) {
+    Objects.requireNonNull(key, "key");
     for (Change c : changes) {
       if (c.key().equals(key)) {
-        return c;
+        return Optional.of(c);
       }
     }
-    return null;
+    return Optional.empty();
   }
 
   /** Counts of changes by action, for summaries: {@code {CREATE=2, UPDATE=1}}. */

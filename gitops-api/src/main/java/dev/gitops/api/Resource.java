@@ -13,7 +13,7 @@ import java.util.TreeSet;
  *
  * <pre>{@code
  * Resource web = Resource.builder(ResourceKey.of("files", "file", "", "web.conf"))
- *     .document(json)                       // frozen on build
+ *     .document(document)                   // frozen on build
  *     .dependsOn(ResourceKey.of("files", "file", "", "base.conf"))
  *     .wave(1)
  *     .policy(ManagementPolicy.NO_PRUNE)

@@ -69,6 +69,15 @@ class ModelTest {
   }
 
   @Test
+  void aStateLookupThatMissesIsEmptyNotNull() {
+    Resource one = Resource.builder(A).build();
+    State s = State.of("r1", List.of(one));
+    assertThat(s.get(A)).containsSame(one);
+    assertThat(s.get(ResourceKey.of("p", "t", "", "missing"))).isEmpty();
+    assertThatThrownBy(() -> s.get(null)).isInstanceOf(NullPointerException.class).hasMessage("key");
+  }
+
+  @Test
   void onlyPresentObservationsCarryADocument() {
     assertThat(Observation.present(A, TextNode.valueOf("x"), "v1").isPresent()).isTrue();
     assertThat(Observation.unknown(A, "forbidden").reason()).isEqualTo("forbidden");
@@ -92,7 +101,8 @@ class ModelTest {
     Plan plan = new Plan("id", "r1", List.of(c, n), new java.util.TreeMap<>(), new java.util.TreeMap<>(),
         new java.util.TreeMap<>(), new java.util.TreeMap<>(), new java.util.TreeSet<>());
     assertThat(plan.hasChanges()).isTrue();
-    assertThat(plan.change(A)).isSameAs(c);
+    assertThat(plan.change(A)).containsSame(c);
+    assertThat(plan.change(ResourceKey.of("p", "t", "", "missing"))).isEmpty();
     assertThat(plan.summary()).startsWith("1 to create, 0 to update").contains("1 unchanged");
     assertThat(plan.isComplete()).isTrue();
   }

@@ -1,6 +1,7 @@
 package dev.gitops.cli;
 
 import dev.gitops.core.SyncOptions;
+import dev.gitops.core.plan.DeletionBudget;
 import picocli.CommandLine.Option;
 
 /** Prune and mass-deletion guard flags (shared by plan, sync, diff, status and rollback). */
@@ -26,10 +27,10 @@ public final class SafetyOptions {
 
   /** {@code base} with these flags applied. */
   SyncOptions applyTo(SyncOptions base) {
-    SyncOptions o = base.withPrune(prune).withBudget(base.budget().withAllowEmpty(allowEmpty));
+    DeletionBudget budget = base.budget().withAllowEmpty(allowEmpty);
     if (maxDeletions != null) {
-      o = o.withBudget(maxDeletions.applyTo(o.budget()));
+      budget = maxDeletions.applyTo(budget);
     }
-    return o;
+    return base.toBuilder().prune(prune).budget(budget).build();
   }
 }

@@ -35,17 +35,15 @@ final class Session implements AutoCloseable {
 
   private final Reconciler reconciler;
   private final StateStore store;
-  private final GitSource source;
   private final Path tempCache;
   private final String target;
   private final Path stateDir;
   private final AutoCloseable live;
 
-  private Session(Reconciler reconciler, StateStore store, GitSource source, Path tempCache, String target,
+  private Session(Reconciler reconciler, StateStore store, Path tempCache, String target,
       Path stateDir, AutoCloseable live) {
     this.reconciler = reconciler;
     this.store = store;
-    this.source = source;
     this.tempCache = tempCache;
     this.target = target;
     this.stateDir = stateDir;
@@ -118,7 +116,7 @@ final class Session implements AutoCloseable {
           .owner(t.owner)
           .options(options);
       listeners.forEach(b::listener);
-      return new Session(b.build(), store, git, tempCache, describe(t, target), stateDir,
+      return new Session(b.build(), store, tempCache, describe(t, target), stateDir,
           provider instanceof AutoCloseable c ? c : null);
     } catch (RuntimeException e) {
       store.close();
@@ -223,8 +221,7 @@ final class Session implements AutoCloseable {
       LOG.warn("closing the provider failed: {}", e.toString());
     }
     try {
-      store.close();
-      source.close();
+      reconciler.close();  // closes the source and the store it was given
     } finally {
       deleteTree(tempCache);
     }

@@ -50,7 +50,7 @@ final class SyncCommand implements Callable<Integer> {
   public Integer call() throws IOException {
     PrintWriter out = spec.commandLine().getOut();
     Plan reviewed = planFile == null ? null : readPlan(planFile);
-    SyncOptions options = safety.applyTo(SyncOptions.defaults()).withDryRun(dryRun);
+    SyncOptions options = safety.applyTo(SyncOptions.builder().dryRun(dryRun).build());
     try (Session s = Session.open(target, options, List.of(new ProgressListener(out)))) {
       SyncResult result = reviewed != null ? s.reconciler().apply(reviewed) : s.reconciler().sync();
       return report(result, s, out, spec.commandLine().getErr());
@@ -160,8 +160,7 @@ final class SyncCommand implements Callable<Integer> {
   /** Each key that could not be observed, with the provider's reason, one per line. */
   static void printUnknown(Plan plan, PrintWriter out) {
     for (ResourceKey k : plan.unknown()) {
-      dev.gitops.api.Change c = plan.change(k);
-      out.println("  unknown " + k + (c == null ? "" : ": " + c.reason()));
+      out.println("  unknown " + k + plan.change(k).map(c -> ": " + c.reason()).orElse(""));
     }
     plan.unobserved().forEach((what, why) -> out.println("  unknown " + what + ": " + why));
   }

@@ -4,6 +4,7 @@ import dev.gitops.api.Cancellation;
 import dev.gitops.api.SyncResult;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -28,7 +29,7 @@ import org.slf4j.LoggerFactory;
  * <pre>{@code
  * try (ReconcileLoop loop = ReconcileLoop.builder(reconciler).interval(Duration.ofMinutes(3)).build()) {
  *   loop.start();
- *   ...                 // webhook arrives:
+ *   // ... a webhook arrives:
  *   loop.newRevision();
  * }
  * }</pre>
@@ -50,6 +51,7 @@ public final class ReconcileLoop implements AutoCloseable {
   private final AtomicReference<Throwable> lastError = new AtomicReference<>();
   private final AtomicInteger failures = new AtomicInteger();
   private final AtomicInteger runs = new AtomicInteger();
+  private final AtomicInteger skipped = new AtomicInteger();
   /** Set by trigger(); a run consumes it when it starts, and runs again at once if it was set meanwhile. */
   private final java.util.concurrent.atomic.AtomicBoolean triggered = new java.util.concurrent.atomic.AtomicBoolean();
   private volatile boolean suspended;
@@ -125,9 +127,9 @@ public final class ReconcileLoop implements AutoCloseable {
     this.pinned = null;
   }
 
-  /** The revision the loop is pinned to, or null. */
-  public String pinnedRevision() {
-    return pinned;
+  /** The revision the loop is pinned to; empty while it follows the head. */
+  public Optional<String> pinnedRevision() {
+    return Optional.ofNullable(pinned);
   }
 
   /** Whether the loop is suspended. */
@@ -135,19 +137,24 @@ public final class ReconcileLoop implements AutoCloseable {
     return suspended;
   }
 
-  /** The result of the last completed sync, or null. */
-  public SyncResult lastResult() {
-    return lastResult.get();
+  /** The result of the last completed sync; empty until one completed. */
+  public Optional<SyncResult> lastResult() {
+    return Optional.ofNullable(lastResult.get());
   }
 
-  /** The error of the last sync if it threw, or null. */
-  public Throwable lastError() {
-    return lastError.get();
+  /** The error of the last sync if it threw; empty when the last sync returned a result. */
+  public Optional<Throwable> lastError() {
+    return Optional.ofNullable(lastError.get());
   }
 
   /** How many syncs ran (skipped ones while suspended do not count). */
   public int runs() {
     return runs.get();
+  }
+
+  /** How many scheduled syncs were skipped because the loop was suspended. */
+  public int skippedRuns() {
+    return skipped.get();
   }
 
   /** Consecutive failed syncs. */
@@ -178,6 +185,7 @@ public final class ReconcileLoop implements AutoCloseable {
       next.set(null);
     }
     if (suspended) {
+      skipped.incrementAndGet();
       schedule(nextDelay(false));
       return;
     }
@@ -227,7 +235,11 @@ public final class ReconcileLoop implements AutoCloseable {
     return Duration.ofMillis(Math.max(1, Math.round(base * spread)));
   }
 
-  /** Stops the loop; a sync in flight is cancelled. */
+  /**
+   * Stops the loop: a sync in flight is cancelled, and the loop's thread has ended (or a warning
+   * says it did not within 10 s) when this returns. The reconciler is not closed: it is the
+   * caller's (close it after the loop).
+   */
   @Override
   public void close() {
     closed = true;

@@ -49,6 +49,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -64,19 +65,33 @@ import org.slf4j.LoggerFactory;
  * what it owns.
  *
  * <pre>{@code
- * Reconciler reconciler = Reconciler.builder()
+ * try (Reconciler reconciler = Reconciler.builder()
  *     .source(GitSource.builder().url("https://example.com/config.git").ref("main").build())
  *     .provider(LocalFilesProvider.builder(Path.of("/srv/config")).build())
  *     .store(FileStateStore.open(Path.of("/var/lib/gitops")))
- *     .build();
- * Plan plan = reconciler.plan();       // review it
- * SyncResult result = reconciler.sync();
+ *     .build()) {
+ *   Plan plan = reconciler.plan();       // review it
+ *   SyncResult result = reconciler.sync();
+ * }
  * }</pre>
  *
  * <p>A reconciler is thread-safe; it runs one sync at a time, and the store's lock keeps other
  * processes off the same target.
+ *
+ * <p><b>Ownership.</b> The reconciler owns the {@linkplain Builder#source source} and the
+ * {@linkplain Builder#store store} handed to its builder: {@link #close()} closes both (a {@code
+ * GitSource} without a cache directory deletes its temporary clone then). Providers and listeners
+ * stay the caller's: a provider may serve several reconcilers, so closing one never closes them.
+ * Each sync's worker threads stop before the sync returns, so no thread outlives a sync.
+ *
+ * <p><b>Events.</b> {@link #plan()} and {@link #sync()} each compute a plan and report it to the
+ * listeners ({@link SyncEvent.Planned}, then a {@link SyncEvent.DriftDetected} per drifted key):
+ * a {@code plan()} followed by a {@code sync()} reports the same drift twice. Every drift event
+ * carries the {@linkplain Plan#id() id} of the plan that found it, so a listener that wants each
+ * drift once keeps the {@code (planId, key)} pairs it has seen: when nothing moved between the
+ * two calls, both plans have the same id; when something did, the second report is news.
  */
-public final class Reconciler {
+public final class Reconciler implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(Reconciler.class);
 
@@ -101,14 +116,12 @@ public final class Reconciler {
   /** One for the reconciler's life: it remembers calls it abandoned that may still land. */
   private final Executor executor;
   private final ReentrantLock syncLock = new ReentrantLock();
+  private volatile boolean closed;
 
   private Reconciler(Builder b) {
-    this.source = Objects.requireNonNull(b.source, "a source (or desired state) is required");
-    if (b.providers.isEmpty()) {
-      throw new IllegalArgumentException("at least one provider is required");
-    }
+    this.source = b.source;
     this.providers = Map.copyOf(b.providers);
-    this.store = b.store != null ? b.store : new InMemoryStateStore();
+    this.store = b.store;
     this.owner = b.owner;
     this.options = b.options;
     this.listeners = new CopyOnWriteArrayList<>(b.listeners);
@@ -224,7 +237,53 @@ public final class Reconciler {
 
   /** Past syncs, newest first. */
   public List<HistoryEntry> history() {
+    requireOpen();
     return store.history();
+  }
+
+  /**
+   * Closes what this reconciler owns: its source (when it is {@link AutoCloseable}) and its store,
+   * after the sync in flight, if any, has returned. Later calls of {@link #plan}, {@link #sync},
+   * {@link #apply}, {@link #destroy} and {@link #history} throw {@link IllegalStateException};
+   * closing again does nothing. Providers and listeners are not closed (see the class comment).
+   */
+  @Override
+  public void close() {
+    if (closed) {
+      return;
+    }
+    syncLock.lock();
+    try {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      try {
+        if (source instanceof AutoCloseable c) {
+          c.close();
+        }
+      } catch (Exception e) {
+        // The store must still be closed; the source's failure is reported after that.
+        RuntimeException failure = e instanceof RuntimeException r ? r
+            : new IllegalStateException("closing the source " + source.describe() + " failed: " + e.getMessage(), e);
+        try {
+          store.close();
+        } catch (RuntimeException s) {
+          failure.addSuppressed(s);
+        }
+        throw failure;
+      }
+      store.close();
+      LOG.debug("reconciler '{}' closed its source {} and its store", owner, source.describe());
+    } finally {
+      syncLock.unlock();
+    }
+  }
+
+  private void requireOpen() {
+    if (closed) {
+      throw new IllegalStateException("reconciler '" + owner + "' is closed");
+    }
   }
 
   /** Adds a listener. */
@@ -251,11 +310,17 @@ public final class Reconciler {
 
   private <T> T locked(Work<T> work) {
     syncLock.lock();
-    try (StoreLock ignored = store.lock(options.lockTimeout())) {
+    try (StoreLock ignored = lockStore()) {
       return work.run();
     } finally {
       syncLock.unlock();
     }
+  }
+
+  /** The store's lock, once this reconciler is known to be open (checked under the sync lock). */
+  private StoreLock lockStore() {
+    requireOpen();
+    return store.lock(options.lockTimeout());
   }
 
   /** Everything computed before anything is applied. */
@@ -330,7 +395,7 @@ public final class Reconciler {
       if (c.drift()) {
         List<dev.gitops.api.FieldPath> paths = new ArrayList<>();
         c.fields().forEach(f -> paths.add(f.path()));
-        emit(new SyncEvent.DriftDetected(plan.revision(), c.key(), paths));
+        emit(new SyncEvent.DriftDetected(plan.revision(), plan.id(), c.key(), paths));
       }
     }
     LOG.info("planned {} at {}: {}", plan.id(), plan.revision(), plan.summary());
@@ -441,14 +506,14 @@ public final class Reconciler {
     boolean quiet = !failed && !orphaned && outcomes.values().stream()
         .noneMatch(o -> o.kind() == Outcome.Kind.CREATED || o.kind() == Outcome.Kind.CONFIGURED || o.kind() == Outcome.Kind.DELETED);
     List<HistoryEntry> past = quiet ? store.history() : List.of();
-    if (quiet && !past.isEmpty() && past.get(0).status().equals(status.name())
+    if (quiet && !past.isEmpty() && past.get(0).status() == status
         && past.get(0).revision().equals(plan.revision())) {
       // A periodic resync that changed nothing would otherwise push real syncs (rollback targets) out of
       // the bounded history; the latest entry already says this revision is applied (or, for as long
       // as a key stays unobservable, that it is incomplete).
       historyId = past.get(0).id();
     } else {
-      store.appendHistory(new HistoryEntry(historyId, Instant.now(), plan.revision(), plan.id(), status.name(), counts,
+      store.appendHistory(new HistoryEntry(historyId, Instant.now(), plan.revision(), plan.id(), status, counts,
           (orphaned ? "orphaned everything; " : "") + plan.summary()));
     }
     SyncResult r = new SyncResult(plan.revision(), plan, status, new TreeMap<>(outcomes), Duration.between(start, Instant.now()), historyId);
@@ -485,18 +550,18 @@ public final class Reconciler {
 
     @Override
     public void beforeApply(Change change) {
-      Resource d = p.desired.get(change.key());
-      if (change.resource() != null && d != null) {
-        store.writePending(form(d));
+      if (change.resource() != null) {
+        p.desired.get(change.key()).ifPresent(d -> store.writePending(form(d)));
       }
     }
 
     @Override
     public List<FieldPath> verify(Change change, Observation live) {
-      Resource d = p.desired.get(change.key());
-      if (d == null) {
+      Optional<Resource> declared = p.desired.get(change.key());
+      if (declared.isEmpty()) {
         return List.of();
       }
+      Resource d = declared.get();
       MergeRules rules = planner.rulesFor(d.key(), providers, options.rules());
       return planner.verify(d, p.stored.inventory().get(d.key()), p.stored.pending().get(d.key()), live.live(), rules,
           p.secretKey);
@@ -510,12 +575,11 @@ public final class Reconciler {
       }
       switch (change.action()) {
         case CREATE, UPDATE, REPLACE -> {
-          Resource d = p.desired.get(change.key());
-          if (d != null) {
+          p.desired.get(change.key()).ifPresent(d -> {
             StoredResource stored = store.commit(form(d), p.plan.revision());
             forms.remove(d.key());
             planner.markRecorded(d, stored.serial());
-          }
+          });
         }
         case DELETE, FORGET -> store.forget(change.key());
         default -> { }
@@ -548,11 +612,16 @@ public final class Reconciler {
     }
   }
 
-  /** Builds a {@link Reconciler}. */
+  /**
+   * Builds a {@link Reconciler}. A source (or a fixed desired state), at least one provider and a
+   * store are required: {@link #build()} names the first one missing. Nothing defaults silently:
+   * a reconciler that keeps its state in memory only says so with {@link #inMemoryStore()}.
+   */
   public static final class Builder {
     private Source source;
     private final Map<String, Provider> providers = new LinkedHashMap<>();
     private StateStore store;
+    private boolean inMemory;
     private String owner = "gitops";
     private SyncOptions options = SyncOptions.defaults();
     private final List<SyncListener> listeners = new ArrayList<>();
@@ -568,8 +637,8 @@ public final class Reconciler {
      * file reads it. See {@code docs/manifests.md}.
      *
      * <pre>{@code
-     * Reconciler.builder()
-     *     .decoder("settings/**}{@code /*.yaml", YamlManifestDecoder.builder().map(settingsMapping).build())
+     * Reconciler.Builder builder = Reconciler.builder()
+     *     .decoder("settings/**}{@code /*.yaml", YamlManifestDecoder.builder().map(settingsMapping).build());
      * }</pre>
      *
      * @throws IllegalArgumentException naming the glob when it is malformed
@@ -579,7 +648,10 @@ public final class Reconciler {
       return this;
     }
 
-    /** Where the desired state comes from. */
+    /**
+     * Where the desired state comes from; the reconciler owns it from here on and closes it (when
+     * it is {@link AutoCloseable}) on {@link Reconciler#close()}.
+     */
     public Builder source(Source source) {
       this.source = Objects.requireNonNull(source, "source");
       return this;
@@ -601,9 +673,24 @@ public final class Reconciler {
       return this;
     }
 
-    /** The state store (default: in memory). */
+    /**
+     * Where the reconciler records what it applied and owns (required, or {@link #inMemoryStore()});
+     * the reconciler owns it from here on and closes it on {@link Reconciler#close()}.
+     */
     public Builder store(StateStore store) {
       this.store = Objects.requireNonNull(store, "store");
+      this.inMemory = false;
+      return this;
+    }
+
+    /**
+     * Keeps the state in memory: nothing the reconciler applied or owns survives a restart, so
+     * after one it no longer knows what to prune. Meant for tests and one-shot runs; {@link
+     * #build()} logs a warning saying so.
+     */
+    public Builder inMemoryStore() {
+      this.store = new InMemoryStateStore();
+      this.inMemory = true;
       return this;
     }
 
@@ -635,8 +722,28 @@ public final class Reconciler {
       return this;
     }
 
-    /** The reconciler. */
+    /**
+     * The reconciler.
+     *
+     * @throws IllegalStateException naming what is missing: the {@code source} ({@link #source} or
+     *     {@link #desiredState}), a {@code provider} ({@link #provider}) or the {@code store}
+     *     ({@link #store} or {@link #inMemoryStore})
+     */
     public Reconciler build() {
+      if (source == null) {
+        throw new IllegalStateException("Reconciler needs a source: call .source(...) or .desiredState(...)");
+      }
+      if (providers.isEmpty()) {
+        throw new IllegalStateException("Reconciler needs a provider: call .provider(...)");
+      }
+      if (store == null) {
+        throw new IllegalStateException("Reconciler needs a store: call .store(FileStateStore.open(dir)), or"
+            + " .inMemoryStore() to keep nothing across restarts");
+      }
+      if (inMemory) {
+        LOG.warn("reconciler '{}' keeps its state in memory: nothing it applied or owns survives a restart, so after"
+            + " one it cannot prune what it created; give it .store(FileStateStore.open(dir)) to keep it", owner);
+      }
       return new Reconciler(this);
     }
   }

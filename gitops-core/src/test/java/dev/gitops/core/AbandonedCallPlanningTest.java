@@ -58,8 +58,8 @@ class AbandonedCallPlanningTest {
   }
 
   Reconciler reconciler() {
-    SyncOptions options = SyncOptions.defaults().withExecution(ExecutionOptions.defaults()
-        .withCallTimeout(Duration.ofMillis(150)).withHealthPollInterval(Duration.ofMillis(5)));
+    SyncOptions options = SyncOptions.builder().execution(ExecutionOptions.defaults()
+        .withCallTimeout(Duration.ofMillis(150)).withHealthPollInterval(Duration.ofMillis(5))).build();
     return Reconciler.builder()
         .desiredState(State.of("r1", List.of(Resource.of(A, ReconcilerTest.json("{'x':1}")))))
         .provider(live).owner("me").options(options).build();
@@ -74,7 +74,7 @@ class AbandonedCallPlanningTest {
     assertThat(first.outcomes().get(A).kind()).isEqualTo(Outcome.Kind.UNKNOWN);
 
     SyncResult second = rec.sync();
-    Change skipped = second.plan().change(A);
+    Change skipped = second.plan().change(A).orElseThrow();
     assertThat(skipped.action()).isEqualTo(Action.SKIP);
     assertThat(skipped.reason()).contains("abandoned").contains("may still land");
     assertThat(second.plan().isComplete()).as("the key is unknown, so the plan prunes nothing").isFalse();
@@ -91,16 +91,16 @@ class AbandonedCallPlanningTest {
       }
     };
     SyncResult third = rec.sync();
-    assertThat(third.plan().change(A).action()).isEqualTo(Action.SKIP);
+    assertThat(third.plan().change(A).orElseThrow().action()).isEqualTo(Action.SKIP);
     assertThat(applies.get()).isEqualTo(1);
 
     // plan() observes too: the first observation that starts after the call returned clears the key.
     long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (rec.plan().change(A).action() == Action.SKIP && System.nanoTime() < end) {
+    while (rec.plan().change(A).orElseThrow().action() == Action.SKIP && System.nanoTime() < end) {
       TimeUnit.MILLISECONDS.sleep(2);
     }
     SyncResult fourth = rec.sync();
-    assertThat(fourth.plan().change(A).action()).as("observed after the call returned").isNotEqualTo(Action.SKIP);
+    assertThat(fourth.plan().change(A).orElseThrow().action()).as("observed after the call returned").isNotEqualTo(Action.SKIP);
     assertThat(fourth.plan().isComplete()).isTrue();
     assertThat(fourth.isSuccessful()).isTrue();
     assertThat(live.live.get(A)).isEqualTo(ReconcilerTest.json("{'x':1}"));

@@ -38,7 +38,7 @@ class IgnoredListElementsTest {
         "{'containers':[{'name':'app'},{'name':'sidecar'}],'steps':[{'name':'a'},{'name':'injected'}],"
             + "'finalizers':['ours','theirs']}"))));
     Reconciler rec = Reconciler.builder().source(dev.gitops.api.spi.Source.of(desired::get)).provider(p).store(store)
-        .options(SyncOptions.defaults().withRules(rules)).build();
+        .options(SyncOptions.builder().rules(rules).build()).build();
     rec.sync();
     String stored = Documents.canonicalJson(store.load().inventory().get(KEY).resource().document());
     assertThat(stored).doesNotContain("sidecar").doesNotContain("injected").doesNotContain("theirs");

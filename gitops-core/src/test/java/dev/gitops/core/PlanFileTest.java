@@ -195,7 +195,7 @@ class PlanFileTest {
   void aPlanWithAChangeGivenTwiceIsRefusedEvenWithItsIdRecomputed() {
     Plan plan = world.reconciler.plan();
     List<Change> twice = new ArrayList<>(plan.changes());
-    twice.add(0, plan.change(B).withAction(Action.DELETE, "looks like a delete to the reviewer"));
+    twice.add(0, plan.change(B).orElseThrow().withAction(Action.DELETE, "looks like a delete to the reviewer"));
     Plan forged = new Plan("", plan.revision(), twice, plan.dependencies(), plan.variables(), plan.options(),
         plan.fingerprints(), plan.unknown(), plan.unobserved(), plan.owned());
     Plan consistent = forged.withId(PlanCodec.id(forged, world.store.secretKey()));

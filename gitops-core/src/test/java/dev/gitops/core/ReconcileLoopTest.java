@@ -1,6 +1,7 @@
 package dev.gitops.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.gitops.api.Resource;
 import dev.gitops.api.ResourceKey;
@@ -23,10 +24,12 @@ class ReconcileLoopTest {
   final List<String> pinnedSeen = new CopyOnWriteArrayList<>();
   final AtomicInteger reads = new AtomicInteger();
   final AtomicBoolean failing = new AtomicBoolean();
+  final AtomicReference<Thread> syncThread = new AtomicReference<>();
 
   Reconciler reconciler() {
     Source source = request -> {
       reads.incrementAndGet();
+      syncThread.set(Thread.currentThread());
       pinnedSeen.add(String.valueOf(request.pinnedRevision()));
       if (failing.get()) {
         throw new SourceException("remote unreachable");
@@ -34,7 +37,7 @@ class ReconcileLoopTest {
       return State.of("r" + reads.get(), List.of(Resource.of(ResourceKey.of("m", "thing", "", "a"),
           ReconcilerTest.json("{'n':" + reads.get() + "}"))));
     };
-    return Reconciler.builder().source(source).provider(provider).build();
+    return Reconciler.builder().source(source).provider(provider).inMemoryStore().build();
   }
 
   static void await(java.util.function.BooleanSupplier cond) throws InterruptedException {
@@ -48,13 +51,31 @@ class ReconcileLoopTest {
   @Test
   void runsAtStartAndAgainOnTrigger() throws Exception {
     try (ReconcileLoop loop = ReconcileLoop.builder(reconciler()).interval(Duration.ofHours(1)).build()) {
+      assertThat(loop.lastResult()).as("no sync has completed yet").isEmpty();
+      assertThat(loop.lastError()).isEmpty();
       loop.start();
       await(() -> loop.runs() == 1);
       loop.trigger();
       await(() -> loop.runs() == 2);
-      assertThat(loop.lastResult().isSuccessful()).isTrue();
+      assertThat(loop.lastResult().orElseThrow().isSuccessful()).isTrue();
       assertThat(provider.live).containsKey(ResourceKey.of("m", "thing", "", "a"));
     }
+  }
+
+  @Test
+  void closeEndsTheLoopThreadAndLeavesTheReconcilerOpen() throws Exception {
+    Reconciler rec = reconciler();
+    ReconcileLoop loop = ReconcileLoop.builder(rec).interval(Duration.ofHours(1)).build();
+    loop.start();
+    await(() -> loop.runs() == 1);
+    Thread worker = syncThread.get();
+    assertThat(worker.getName()).isEqualTo("gitops-loop");
+    loop.close();
+    worker.join(TimeUnit.SECONDS.toMillis(10));
+    assertThat(worker.isAlive()).as("the loop's thread ended with close()").isFalse();
+    assertThatThrownBy(loop::start).isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
+    assertThat(rec.sync().isSuccessful()).as("the reconciler is the caller's: still open").isTrue();
+    rec.close();
   }
 
   @Test
@@ -62,7 +83,8 @@ class ReconcileLoopTest {
     try (ReconcileLoop loop = ReconcileLoop.builder(reconciler()).interval(Duration.ofMillis(20)).build()) {
       loop.suspend();
       loop.start();
-      Thread.sleep(150);
+      // three scheduled syncs came and went while suspended: none of them ran
+      await(() -> loop.skippedRuns() >= 3);
       assertThat(loop.runs()).isZero();
       assertThat(reads.get()).isZero();
       loop.resume();
@@ -73,10 +95,13 @@ class ReconcileLoopTest {
   @Test
   void pinnedRevisionIsPassedToTheSourceUntilUnpinned() throws Exception {
     try (ReconcileLoop loop = ReconcileLoop.builder(reconciler()).interval(Duration.ofHours(1)).build()) {
+      assertThat(loop.pinnedRevision()).isEmpty();
       loop.pin("main@sha1:" + "a".repeat(40));
+      assertThat(loop.pinnedRevision()).contains("main@sha1:" + "a".repeat(40));
       loop.start();
       await(() -> loop.runs() == 1);
       loop.unpin();
+      assertThat(loop.pinnedRevision()).isEmpty();
       loop.trigger();
       await(() -> loop.runs() == 2);
       assertThat(pinnedSeen).containsExactly("main@sha1:" + "a".repeat(40), "null");
@@ -90,7 +115,7 @@ class ReconcileLoopTest {
         .maxBackoff(Duration.ofSeconds(60)).build()) {
       loop.start();
       await(() -> loop.runs() == 1);
-      assertThat(loop.lastError()).isInstanceOf(SourceException.class);
+      assertThat(loop.lastError()).containsInstanceOf(SourceException.class);
       assertThat(loop.consecutiveFailures()).isEqualTo(1);
       Duration first = loop.nextDelay(true);
       loop.trigger();
@@ -106,7 +131,7 @@ class ReconcileLoopTest {
       failing.set(false);
       loop.trigger();
       await(() -> loop.consecutiveFailures() == 0);
-      assertThat(loop.lastError()).isNull();
+      assertThat(loop.lastError()).isEmpty();
     }
   }
 
@@ -116,14 +141,14 @@ class ReconcileLoopTest {
     try (ReconcileLoop loop = ReconcileLoop.builder(reconciler()).interval(Duration.ofHours(1)).build()) {
       loop.start();
       await(() -> loop.runs() == 1);
-      assertThat(loop.lastResult().status()).isEqualTo(dev.gitops.api.SyncResult.Status.INCOMPLETE);
-      assertThat(loop.lastError()).isNull();
+      assertThat(loop.lastResult().orElseThrow().status()).isEqualTo(dev.gitops.api.SyncResult.Status.INCOMPLETE);
+      assertThat(loop.lastError()).isEmpty();
       assertThat(loop.consecutiveFailures()).isEqualTo(1);
       provider.unobservable.clear();
       loop.trigger();
       await(() -> loop.runs() == 2);
       assertThat(loop.consecutiveFailures()).isZero();
-      assertThat(loop.lastResult().isSuccessful()).isTrue();
+      assertThat(loop.lastResult().orElseThrow().isSuccessful()).isTrue();
     }
   }
 
@@ -134,6 +159,7 @@ class ReconcileLoopTest {
     MapProvider slow = new MapProvider("m", false);
     Reconciler rec = Reconciler.builder()
         .desiredState(State.of("r1", List.of(Resource.of(ResourceKey.of("m", "thing", "", "a"), ReconcilerTest.json("{}")))))
+        .inMemoryStore()
         .provider(new dev.gitops.api.spi.Provider() {
           @Override
           public String id() {
@@ -177,7 +203,7 @@ class ReconcileLoopTest {
     AtomicReference<ReconcileLoop> loopRef = new AtomicReference<>();
     Source source = request -> {
       ReconcileLoop l = loopRef.get();
-      errorSeenAtRead.add(l.lastError() == null ? new Throwable("none") : l.lastError());
+      errorSeenAtRead.add(l.lastError().orElse(new Throwable("none")));
       failuresSeenAtRead.add(l.consecutiveFailures());
       return State.of("r1", List.of(Resource.of(ResourceKey.of("m", "thing", "", "a"), ReconcilerTest.json("{}"))));
     };
@@ -225,11 +251,11 @@ class ReconcileLoopTest {
         .maxBackoff(Duration.ofMillis(20)).gate(gate).build()) {
       loop.start();
       // The declined first run is a failure the loop survives: it backs off and syncs through the gate.
-      await(() -> loop.lastResult() != null);
+      await(() -> loop.lastResult().isPresent());
       assertThat(declined.get()).isEqualTo(1);
       assertThat(reads.get()).as("only syncs the gate let through read the source").isEqualTo(tokens.size() - 1);
       assertThat(tokens).doesNotHaveDuplicates();
-      assertThat(loop.lastResult().isSuccessful()).isTrue();
+      assertThat(loop.lastResult().orElseThrow().isSuccessful()).isTrue();
     }
   }
 }

@@ -65,22 +65,22 @@ class SecretPathsTest {
     AtomicReference<State> desired = new AtomicReference<>(State.of("r1", List.of(access(
         "{'groups':['g-alpha-1','g-beta-2'],'users':[{'name':'u-carol-3','shell':'sh'}]}"))));
     Reconciler rec = Reconciler.builder().source(dev.gitops.api.spi.Source.of(desired::get)).provider(p).store(store)
-        .options(SyncOptions.defaults().withRules(RULES)).build();
+        .options(SyncOptions.builder().rules(RULES).build()).build();
     assertThat(rec.sync().isSuccessful()).isTrue();
 
     desired.set(State.of("r2", List.of(access(
         "{'groups':['g-beta-2','g-gamma-4'],'users':[{'name':'u-dave-6','shell':'sh'}]}"))));
     Plan plan = rec.plan();
-    assertThat(plan.change(KEY).action()).isEqualTo(Action.UPDATE);
-    assertThat(plan.change(KEY).fields()).isNotEmpty().allSatisfy(f -> assertThat(f.sensitive()).isTrue());
+    assertThat(plan.change(KEY).orElseThrow().action()).isEqualTo(Action.UPDATE);
+    assertThat(plan.change(KEY).orElseThrow().fields()).isNotEmpty().allSatisfy(f -> assertThat(f.sensitive()).isTrue());
     String paths = pathsOf(plan, store.secretKey());
     assertThat(paths).contains("/groups/[#hmac:").contains("/users/[#hmac:");
     SECRETS.forEach(s -> assertThat(paths).as("plan paths").doesNotContain(s));
 
     // The reviewed file parses back, its paths included, and runs: what was reviewed is what runs.
     Plan reviewed = PlanCodec.fromJson(PlanCodec.toJson(plan, store.secretKey()));
-    assertThat(reviewed.change(KEY).fields()).extracting(FieldChange::path)
-        .containsExactlyElementsOf(plan.change(KEY).fields().stream().map(FieldChange::path).toList());
+    assertThat(reviewed.change(KEY).orElseThrow().fields()).extracting(FieldChange::path)
+        .containsExactlyElementsOf(plan.change(KEY).orElseThrow().fields().stream().map(FieldChange::path).toList());
     SyncResult applied = rec.apply(reviewed);
     assertThat(applied.isSuccessful()).as(applied.toString()).isTrue();
     assertThat(p.live.get(KEY).get("groups")).containsExactlyInAnyOrder(
@@ -89,8 +89,8 @@ class SecretPathsTest {
     // Drift on a secret element is seen, and reported by hash.
     p.put(KEY, ReconcilerTest.json("{'groups':['g-gamma-4','g-hand-5'],'users':[{'name':'u-dave-6','shell':'sh'}]}"));
     Plan drift = rec.plan();
-    assertThat(drift.change(KEY).drift()).isTrue();
-    assertThat(drift.change(KEY).fields()).extracting(FieldChange::path)
+    assertThat(drift.change(KEY).orElseThrow().drift()).isTrue();
+    assertThat(drift.change(KEY).orElseThrow().fields()).extracting(FieldChange::path)
         .anySatisfy(f -> assertThat(f.toString()).startsWith("/groups/[#hmac:"));
     String driftPaths = pathsOf(drift, store.secretKey());
     SECRETS.forEach(s -> assertThat(driftPaths).as("drift paths").doesNotContain(s));
@@ -101,7 +101,7 @@ class SecretPathsTest {
     assertThat(p.live.get(KEY).get("groups")).containsExactlyInAnyOrder(
         ReconcilerTest.json("'g-gamma-4'"), ReconcilerTest.json("'g-hand-5'"));
     assertThat(rec.plan().hasChanges()).isFalse();
-    assertThat(FieldPath.parse(drift.change(KEY).fields().get(0).path().toString()))
-        .isEqualTo(drift.change(KEY).fields().get(0).path());
+    assertThat(FieldPath.parse(drift.change(KEY).orElseThrow().fields().get(0).path().toString()))
+        .isEqualTo(drift.change(KEY).orElseThrow().fields().get(0).path());
   }
 }

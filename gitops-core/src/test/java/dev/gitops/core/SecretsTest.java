@@ -48,7 +48,7 @@ class SecretsTest {
 
   Reconciler reconciler(MapProvider p, SyncOptions options) {
     return Reconciler.builder().source(dev.gitops.api.spi.Source.of(desired::get)).provider(p).store(store)
-        .owner("me").options(options.withRules(SECRET_RULES)).listener(events::add).build();
+        .owner("me").options(options.toBuilder().rules(SECRET_RULES).build()).listener(events::add).build();
   }
 
   @Test
@@ -65,8 +65,8 @@ class SecretsTest {
 
     desired.set(State.of("r2", List.of(db("hunter2-second"))));
     Plan plan = rec.plan();
-    assertThat(plan.change(KEY).action()).isEqualTo(Action.UPDATE);
-    assertThat(plan.change(KEY).fields()).singleElement().satisfies(f -> assertThat(f.sensitive()).isTrue());
+    assertThat(plan.change(KEY).orElseThrow().action()).isEqualTo(Action.UPDATE);
+    assertThat(plan.change(KEY).orElseThrow().fields()).singleElement().satisfies(f -> assertThat(f.sensitive()).isTrue());
     String file = PlanCodec.toJson(plan, store.secretKey());
     assertThat(file).doesNotContain("hunter2-first").doesNotContain("hunter2-second");
     rec.sync();
@@ -75,7 +75,7 @@ class SecretsTest {
 
     p.put(KEY, ReconcilerTest.json("{'user':'app','password':'changed-by-hand'}"));
     Plan drift = rec.plan();
-    assertThat(drift.change(KEY).drift()).isTrue();
+    assertThat(drift.change(KEY).orElseThrow().drift()).isTrue();
     assertThat(PlanCodec.toJson(drift, store.secretKey())).doesNotContain("changed-by-hand").doesNotContain("hunter2-second");
   }
 
@@ -88,8 +88,8 @@ class SecretsTest {
     rec.sync();
     desired.set(State.of("r2", List.of(keep)));
     Plan plan = rec.plan();
-    assertThat(plan.change(SECRET).action()).isEqualTo(Action.DELETE);
-    assertThat(plan.change(KEY).action()).isEqualTo(Action.DELETE);
+    assertThat(plan.change(SECRET).orElseThrow().action()).isEqualTo(Action.DELETE);
+    assertThat(plan.change(KEY).orElseThrow().action()).isEqualTo(Action.DELETE);
     assertHidden(plan, "delete-me-pw", "delete-me-marked");
     rec.sync();
     assertEventsHide("delete-me-pw", "delete-me-marked");
@@ -100,10 +100,10 @@ class SecretsTest {
     MapProvider p = new MapProvider("m", true);
     p.put(SECRET, ReconcilerTest.json("{'kind':'Secret','data':{'password':'orphan-pw'}}"));
     p.markOf.put(SECRET, new OwnerMark("me", SECRET));
-    Reconciler rec = reconciler(p, SyncOptions.defaults().withRebuildStore(true));
+    Reconciler rec = reconciler(p, SyncOptions.builder().rebuildStore(true).build());
     Plan plan = rec.plan();
-    assertThat(plan.change(SECRET).has(Change.Flag.ORPHAN)).isTrue();
-    assertThat(plan.change(SECRET).live()).isNotNull();
+    assertThat(plan.change(SECRET).orElseThrow().has(Change.Flag.ORPHAN)).isTrue();
+    assertThat(plan.change(SECRET).orElseThrow().live()).isNotNull();
     assertHidden(plan, "orphan-pw");
     assertEventsHide("orphan-pw");
   }
@@ -115,8 +115,8 @@ class SecretsTest {
     p.unobservable.add(KEY);
     desired.set(State.of("r1", List.of(secret("{'password':'unknown-pw'}"), db("unknown-marked"))));
     Plan plan = reconciler(p, SyncOptions.defaults()).plan();
-    assertThat(plan.change(SECRET).action()).isEqualTo(Action.SKIP);
-    assertThat(plan.change(KEY).action()).isEqualTo(Action.SKIP);
+    assertThat(plan.change(SECRET).orElseThrow().action()).isEqualTo(Action.SKIP);
+    assertThat(plan.change(KEY).orElseThrow().action()).isEqualTo(Action.SKIP);
     assertHidden(plan, "unknown-pw", "unknown-marked");
     assertEventsHide("unknown-pw", "unknown-marked");
   }
@@ -131,10 +131,10 @@ class SecretsTest {
     desired.set(State.of("r2", List.of(secret("{'user':'app'}"),
         Resource.of(KEY, ReconcilerTest.json("{'user':'app'}")))));
     Plan plan = rec.plan();
-    assertThat(plan.change(SECRET).action()).isEqualTo(Action.UPDATE);
-    assertThat(plan.change(KEY).action()).isEqualTo(Action.UPDATE);
+    assertThat(plan.change(SECRET).orElseThrow().action()).isEqualTo(Action.UPDATE);
+    assertThat(plan.change(KEY).orElseThrow().action()).isEqualTo(Action.UPDATE);
     for (ResourceKey k : List.of(SECRET, KEY)) {
-      assertThat(plan.change(k).fields()).filteredOn(f -> f.symbol() == '-').singleElement()
+      assertThat(plan.change(k).orElseThrow().fields()).filteredOn(f -> f.symbol() == '-').singleElement()
           .satisfies(f -> assertThat(f.sensitive()).isTrue());
     }
     assertHidden(plan, "removed-pw", "removed-marked");
@@ -148,7 +148,7 @@ class SecretsTest {
     desired.set(State.of("r1", List.of(secret("{'user':'app','password':'patch-pw'}"))));
     Reconciler rec = reconciler(p, SyncOptions.defaults());
     Plan create = rec.plan();
-    List<PatchOp> patch = dev.gitops.core.redact.Redactor.marking().redact(create.change(SECRET)).patch();
+    List<PatchOp> patch = dev.gitops.core.redact.Redactor.marking().redact(create.change(SECRET).orElseThrow()).patch();
     assertThat(patch).isNotEmpty();
     assertThat(Documents.canonicalJson(patch.get(0).value())).doesNotContain("patch-pw").contains("\"kind\":\"Secret\"");
     assertHidden(create, "patch-pw");

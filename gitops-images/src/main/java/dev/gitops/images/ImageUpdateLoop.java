@@ -2,6 +2,7 @@ package dev.gitops.images;
 
 import java.time.Duration;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadLocalRandom;
@@ -108,14 +109,14 @@ public final class ImageUpdateLoop implements AutoCloseable {
     return suspended;
   }
 
-  /** The result of the last run that completed, or null. */
-  public ImageUpdateResult lastResult() {
-    return lastResult.get();
+  /** The result of the last run that completed; empty before the first. */
+  public Optional<ImageUpdateResult> lastResult() {
+    return Optional.ofNullable(lastResult.get());
   }
 
-  /** The error of the last run if it threw, or null. */
-  public RuntimeException lastError() {
-    return lastError.get();
+  /** The error of the last run if it threw; empty when it completed. */
+  public Optional<RuntimeException> lastError() {
+    return Optional.ofNullable(lastError.get());
   }
 
   /** Runs done (skipped ones while suspended do not count). */

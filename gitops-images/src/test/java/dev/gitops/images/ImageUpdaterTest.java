@@ -172,7 +172,7 @@ class ImageUpdaterTest {
          ImageUpdateLoop loop = ImageUpdateLoop.builder(updater).interval(Duration.ofHours(1)).build()) {
       loop.start();
       await(() -> loop.runs() == 1);
-      assertThat(loop.lastResult().status()).isEqualTo(ImageUpdateResult.Status.UP_TO_DATE);
+      assertThat(loop.lastResult().orElseThrow().status()).isEqualTo(ImageUpdateResult.Status.UP_TO_DATE);
 
       loop.suspend();
       registry.push("team/web", "v1.2.5");
@@ -183,13 +183,13 @@ class ImageUpdaterTest {
 
       loop.resume();
       await(() -> loop.runs() == 2);
-      assertThat(loop.lastResult().status()).isEqualTo(ImageUpdateResult.Status.PUSHED);
-      assertThat(loop.lastResult().updates()).singleElement()
+      assertThat(loop.lastResult().orElseThrow().status()).isEqualTo(ImageUpdateResult.Status.PUSHED);
+      assertThat(loop.lastResult().orElseThrow().updates()).singleElement()
           .satisfies(u -> assertThat(u.newTag()).isEqualTo("v1.2.5"));
       loop.trigger();
       await(() -> loop.runs() == 3);
-      assertThat(loop.lastResult().status()).isEqualTo(ImageUpdateResult.Status.UNCHANGED);
-      assertThat(loop.lastError()).isNull();
+      assertThat(loop.lastResult().orElseThrow().status()).isEqualTo(ImageUpdateResult.Status.UNCHANGED);
+      assertThat(loop.lastError()).isEmpty();
     }
   }
 

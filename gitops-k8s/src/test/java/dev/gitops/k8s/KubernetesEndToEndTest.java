@@ -79,8 +79,8 @@ class KubernetesEndToEndTest {
   }
 
   static SyncOptions options() {
-    return SyncOptions.defaults().withExecution(ExecutionOptions.defaults().withHealthTimeout(Duration.ofSeconds(20))
-        .withHealthPollInterval(Duration.ofMillis(50)).withCallTimeout(Duration.ofSeconds(30)));
+    return SyncOptions.builder().execution(ExecutionOptions.defaults().withHealthTimeout(Duration.ofSeconds(20))
+        .withHealthPollInterval(Duration.ofMillis(50)).withCallTimeout(Duration.ofSeconds(30))).build();
   }
 
   private Reconciler reconciler(SyncOptions options) throws Exception {
@@ -126,11 +126,11 @@ class KubernetesEndToEndTest {
     repo.commit("web 1.1.0 on 3 replicas, debug logs, no banner, no metrics reader");
     SyncResult second = reconciler.sync();
     assertSucceeded(second);
-    assertThat(second.plan().change(DEPLOYMENT).action()).isEqualTo(Action.UPDATE);
-    assertThat(second.plan().change(DEPLOYMENT).fields()).extracting(f -> f.path().toString())
+    assertThat(second.plan().change(DEPLOYMENT).orElseThrow().action()).isEqualTo(Action.UPDATE);
+    assertThat(second.plan().change(DEPLOYMENT).orElseThrow().fields()).extracting(f -> f.path().toString())
         .containsExactlyInAnyOrder("/spec/replicas", "/spec/template/spec/containers/[name=web]/image");
-    assertThat(second.plan().change(WIDGET).action()).isEqualTo(Action.DELETE);
-    assertThat(second.plan().change(CLUSTER_ROLE).action()).isEqualTo(Action.DELETE);
+    assertThat(second.plan().change(WIDGET).orElseThrow().action()).isEqualTo(Action.DELETE);
+    assertThat(second.plan().change(CLUSTER_ROLE).orElseThrow().action()).isEqualTo(Action.DELETE);
     assertThat(cluster.get("apps/Deployment", "shop", "web").getAdditionalProperties().toString())
         .contains("web:1.1.0").contains("replicas=3");
     assertThat(data(cluster.get("/ConfigMap", "shop", "web-config"))).containsEntry("LOG_LEVEL", "debug");
@@ -147,8 +147,8 @@ class KubernetesEndToEndTest {
       return c;
     });
     Plan drift = reconciler.plan();
-    assertThat(drift.change(DEPLOYMENT).drift()).isTrue();
-    assertThat(drift.change(CONFIG).drift()).isTrue();
+    assertThat(drift.change(DEPLOYMENT).orElseThrow().drift()).isTrue();
+    assertThat(drift.change(CONFIG).orElseThrow().drift()).isTrue();
     assertSucceeded(reconciler.sync());
     assertThat(cluster.client.apps().deployments().inNamespace("shop").withName("web").get().getSpec().getReplicas())
         .isEqualTo(3);
@@ -162,7 +162,7 @@ class KubernetesEndToEndTest {
   @Test
   void namespacesComeBeforeTheirMembersAndCrdsBeforeTheirObjects() throws Exception {
     Manifests.writeAll(repo);
-    Reconciler reconciler = reconciler(options().withExecution(options().execution().withParallelism(8)));
+    Reconciler reconciler = reconciler(options().toBuilder().execution(options().execution().withParallelism(8)).build());
     cluster.drainRequests();
     assertSucceeded(reconciler.sync());
     List<String> posts = new ArrayList<>();
@@ -199,13 +199,13 @@ class KubernetesEndToEndTest {
         .endMetadata().addToData("owner", "other-team").build()).create();
     cluster.client.configMaps().inNamespace("shop").resource(new io.fabric8.kubernetes.api.model.ConfigMapBuilder()
         .withNewMetadata().withName("by-hand").withNamespace("shop").endMetadata().addToData("a", "1").build()).create();
-    Reconciler reconciler = reconciler(options().withAdopt(true));
+    Reconciler reconciler = reconciler(options().toBuilder().adopt(true).build());
     assertSucceeded(reconciler.sync());
 
     repo.write("more.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: theirs, namespace: shop}\ndata: {owner: us}\n");
     repo.commit("claim theirs");
     SyncResult claim = reconciler.sync();
-    Change theirs = claim.plan().change(ResourceKey.of("k8s", "/ConfigMap", "shop", "theirs"));
+    Change theirs = claim.plan().change(ResourceKey.of("k8s", "/ConfigMap", "shop", "theirs")).orElseThrow();
     assertThat(theirs.action()).isEqualTo(Action.SKIP);
     assertThat(theirs.reason()).contains("other-team");
     assertThat(data(cluster.get("/ConfigMap", "shop", "theirs"))).as("left alone").containsEntry("owner", "other-team");
@@ -238,10 +238,10 @@ class KubernetesEndToEndTest {
         "labels: {app: web, tier: front}\n    spec:\n      serviceAccountName"));
     repo.commit("new selector");
     Plan plan = reconciler.plan();
-    Change replace = plan.change(DEPLOYMENT);
+    Change replace = plan.change(DEPLOYMENT).orElseThrow();
     assertThat(replace.action()).as(replace.reason()).isEqualTo(Action.REPLACE);
     assertThat(replace.reason()).contains("/spec/selector/matchLabels/tier").contains("cannot change in place");
-    assertThat(plan.change(NAMESPACE).action()).isEqualTo(Action.NOOP);
+    assertThat(plan.change(NAMESPACE).orElseThrow().action()).isEqualTo(Action.NOOP);
     assertSucceeded(reconciler.sync());
     GenericKubernetesResource after = cluster.get("apps/Deployment", "shop", "web");
     assertThat(after.getMetadata().getUid()).as("a new object").isNotEqualTo(uid);
@@ -306,7 +306,7 @@ class KubernetesEndToEndTest {
     repo.write("config.yaml", Manifests.CONFIG.replace("s3cr3t-hunter2", "n3w-s3cr3t-value"));
     repo.commit("rotate");
     Plan plan = reconciler.plan();
-    Change rotate = plan.change(SECRET);
+    Change rotate = plan.change(SECRET).orElseThrow();
     assertThat(rotate.action()).isEqualTo(Action.UPDATE);
     assertThat(rotate.fields()).extracting(FieldChange::path).extracting(Object::toString).containsExactly("/data/password");
     assertThat(rotate.sensitive()).extracting(Object::toString).contains("/data/password");

@@ -106,7 +106,7 @@ class SyncMetricsTest {
     reconciler(SyncOptions.defaults(), store).sync();
     live.put(key("a"), JSON.createObjectNode().put("n", 9));
 
-    reconciler(SyncOptions.defaults().withDetectOnly(true), store).sync();
+    reconciler(SyncOptions.builder().detectOnly(true).build(), store).sync();
 
     assertThat(registry.get("gitops.drift.detected").tags("target", "web").counter().count()).isEqualTo(1);
     assertThat(resources("drifted")).isEqualTo(1);

@@ -40,7 +40,7 @@ class CommitStatusNotifierTest {
   Reconciler reconciler(dev.gitops.api.spi.Provider live, Notifier notifier, Resource... resources) {
     return Reconciler.builder().desiredState(State.of(REVISION, List.of(resources))).provider(live)
         .store(new InMemoryStateStore()).listener(new NotificationListener("web", "memory", notifier::send))
-        .options(SyncOptions.defaults().withExecution(ExecutionOptions.defaults().withRetry(RetryPolicy.none())))
+        .options(SyncOptions.builder().execution(ExecutionOptions.defaults().withRetry(RetryPolicy.none())).build())
         .build();
   }
 

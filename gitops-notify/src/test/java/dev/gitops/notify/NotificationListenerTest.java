@@ -86,7 +86,7 @@ class NotificationListenerTest {
 
     sent.clear();
     live.put(live.key("thing", "", "r1"), JSON.createObjectNode().put("v", 98));
-    reconciler(SyncOptions.defaults().withDetectOnly(true)).sync();
+    reconciler(SyncOptions.builder().detectOnly(true).build()).sync();
     assertThat(sent).filteredOn(n -> n.event() == Event.DRIFT_DETECTED).singleElement()
         .satisfies(n -> assertThat(n.message()).endsWith(", not corrected"));
   }

@@ -72,7 +72,7 @@ class WebhookNotifierTest {
         .filter(NotificationFilter.all().withMinimum(Severity.WARNING)).build()) {
       SyncResult r = Reconciler.builder().desiredState(State.of(REVISION, List.of(ok, bad))).provider(live)
           .store(new InMemoryStateStore()).listener(new NotificationListener("web", "memory", hook::send))
-          .options(SyncOptions.defaults().withExecution(ExecutionOptions.defaults().withRetry(RetryPolicy.none())))
+          .options(SyncOptions.builder().execution(ExecutionOptions.defaults().withRetry(RetryPolicy.none())).build())
           .build().sync();
       assertThat(r.status()).isEqualTo(SyncResult.Status.FAILED);
 

@@ -81,38 +81,38 @@ class SecretsProperties {
       w.sync();
       // update
       w.desired.set(State.of("r2", List.of(resource(style, key, s.get(1), "v1", true), keep)));
-      assertThat(w.plan().change(key).action()).as("a changed secret is still seen").isEqualTo(Action.UPDATE);
+      assertThat(w.plan().change(key).orElseThrow().action()).as("a changed secret is still seen").isEqualTo(Action.UPDATE);
       w.sync();
       // drift: someone writes another secret live
-      w.live.put(key, withSecret(w.live.get(key), style, s.get(2)), w.live.markOf(key));
-      assertThat(w.plan().change(key).drift()).as("drift of a secret is still seen").isTrue();
+      w.live.put(key, withSecret(w.live.get(key).orElseThrow(), style, s.get(2)), w.live.markOf(key).orElse(null));
+      assertThat(w.plan().change(key).orElseThrow().drift()).as("drift of a secret is still seen").isTrue();
       w.sync();
       // replace: a field that cannot change in place changes together with the secret
       w.desired.set(State.of("r3", List.of(resource(style, key, s.get(3), "v2", true), keep)));
-      assertThat(w.plan().change(key).action()).isEqualTo(Action.REPLACE);
+      assertThat(w.plan().change(key).orElseThrow().action()).isEqualTo(Action.REPLACE);
       w.sync();
       // Git removes the secret field (for decoder marks: the mark too) while it is still live
       w.desired.set(State.of("r4", List.of(resource(style, key, null, "v2", false), keep)));
-      Change removed = w.plan().change(key);
+      Change removed = w.plan().change(key).orElseThrow();
       assertThat(removed.action()).isEqualTo(Action.UPDATE);
       assertThat(removed.fields()).anySatisfy(f -> assertThat(f.symbol()).isEqualTo('-'));
       w.sync();
       // skip: the key cannot be observed while Git holds a new secret
       w.desired.set(State.of("r5", List.of(resource(style, key, s.get(4), "v2", true), keep)));
       w.live.makeUnobservable(key);
-      assertThat(w.plan().change(key).action()).isEqualTo(Action.SKIP);
+      assertThat(w.plan().change(key).orElseThrow().action()).isEqualTo(Action.SKIP);
       w.sync(false);
       w.live.makeObservable(key);
       w.sync();
       // orphan: an object with our mark that no inventory knows
       ResourceKey stray = w.live.key("Secret", "ns", "stray");
       w.live.put(stray, secretDoc(s.get(5)), new OwnerMark("gitops", stray));
-      assertThat(w.plan().change(stray).has(Change.Flag.ORPHAN)).isTrue();
+      assertThat(w.plan().change(stray).orElseThrow().has(Change.Flag.ORPHAN)).isTrue();
       w.sync();
       // delete: Git drops the key after it drifted to yet another secret
-      w.live.put(key, withSecret(w.live.get(key), style, s.get(6)), w.live.markOf(key));
+      w.live.put(key, withSecret(w.live.get(key).orElseThrow(), style, s.get(6)), w.live.markOf(key).orElse(null));
       w.desired.set(State.of("r6", List.of(keep)));
-      assertThat(w.plan().change(key).action()).isEqualTo(Action.DELETE);
+      assertThat(w.plan().change(key).orElseThrow().action()).isEqualTo(Action.DELETE);
       w.sync();
     } finally {
       w.close();
@@ -137,13 +137,13 @@ class SecretsProperties {
       w.desired.set(State.of("r1", List.of(tokens(key, s.get(0), s.get(1)), keep)));
       w.sync();
       w.desired.set(State.of("r2", List.of(tokens(key, s.get(0), s.get(2)), keep)));
-      assertThat(w.plan().change(key).action()).isEqualTo(Action.UPDATE);
+      assertThat(w.plan().change(key).orElseThrow().action()).isEqualTo(Action.UPDATE);
       w.sync();
       w.live.put(key, tokens(key, s.get(0), s.get(2), s.get(3)).document());
       w.plan();
       w.sync();
       w.desired.set(State.of("r3", List.of(keep)));
-      assertThat(w.plan().change(key).action()).isEqualTo(Action.DELETE);
+      assertThat(w.plan().change(key).orElseThrow().action()).isEqualTo(Action.DELETE);
       w.sync();
     } finally {
       w.close();

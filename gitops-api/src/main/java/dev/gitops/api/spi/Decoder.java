@@ -10,9 +10,17 @@ import java.util.List;
  * decoder that claims a file decodes it.
  *
  * <pre>{@code
- * Decoder d = new Decoder() {
+ * Decoder kv = new Decoder() {
  *   public boolean claims(String path) { return path.endsWith(".kv"); }
- *   public List<Resource> decode(SourceFile f) { return List.of(parseKv(f)); }
+ *
+ *   public List<Resource> decode(SourceFile f) {    // one file, one entry: its text is the value
+ *     String name = f.path().substring(0, f.path().length() - ".kv".length());
+ *     JsonNode value = TextNode.valueOf(new String(f.content(), StandardCharsets.UTF_8).strip());
+ *     return List.of(Resource.builder(ResourceKey.of("kv", "entry", name))
+ *         .document(Documents.object(Map.of("value", value)))
+ *         .origin(Origin.of(f.path(), 1, f.revision()))
+ *         .build());
+ *   }
  * };
  * }</pre>
  */

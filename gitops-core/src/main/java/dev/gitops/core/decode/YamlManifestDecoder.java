@@ -54,7 +54,7 @@ import org.yaml.snakeyaml.error.YAMLException;
  * or more top-level objects one after the other). Empty YAML documents are skipped. Each document
  * is a mapping with exactly these fields:
  *
- * <pre>{@code
+ * <pre class="language-yaml">{@code
  * provider: memory        # provider id; optional when the decoder has a default provider
  * type: widget            # required
  * scope: team-a           # optional, default ""
@@ -124,8 +124,8 @@ public final class YamlManifestDecoder implements Decoder {
     Set<String> t = new HashSet<>();
     for (DocumentMapping m : mappings) {
       if (m.provider() == null && defaultProvider == null) {
-        throw new IllegalStateException(m + " has no provider and the decoder no default provider: "
-            + "give DocumentMapping.Builder.provider(id) or YamlManifestDecoder.Builder.defaultProvider(id)");
+        throw new IllegalStateException("YamlManifestDecoder needs a provider for " + m
+            + ": call .defaultProvider(id), or give the mapping .provider(id)");
       }
       for (String p : m.pointers()) {
         for (int i = p.indexOf('/', 1); i > 0; i = p.indexOf('/', i + 1)) {

@@ -19,8 +19,8 @@ import java.util.Set;
  * store's key names them under that key).
  *
  * <pre>{@code
- * List<PatchOp> ops = Patches.diff(live, target, rules, key);
- * Patches.apply(live, ops).equals(target);           // true
+ * List<PatchOp> ops = Patches.diff(live, merged, rules, key);
+ * Patches.apply(live, ops).equals(merged);           // true
  * Set<FieldPath> owned = Patches.leaves(lastApplied, rules, key);
  * }</pre>
  */

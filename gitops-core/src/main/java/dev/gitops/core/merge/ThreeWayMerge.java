@@ -27,7 +27,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * ThreeWayMerge merge = new ThreeWayMerge(provider.mergeRules(), store.secretKey());
  * MergeResult r = merge.merge(key, lastApplied, desired, live);
  * if (!r.isNoop()) {
- *   provider.apply(...r.target(), r.patch()...);
+ *   JsonNode target = r.target();     // what the live object must become
+ *   List<PatchOp> patch = r.patch();  // the operations that take it there from live
  * }
  * r.drift().forEach(p -> log.info("{} drifted at {}", key, p));
  * }</pre>

@@ -927,7 +927,7 @@ public final class GitSource implements Source, AutoCloseable {
      */
     public GitSource build() {
       if (url == null) {
-        throw new IllegalStateException("GitSource needs a url");
+        throw new IllegalStateException("GitSource needs a url: call .url(...)");
       }
       if (ssh) {
         if (credentials == null || !credentials.isSshKey()) {

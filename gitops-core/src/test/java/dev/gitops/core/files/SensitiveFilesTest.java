@@ -139,13 +139,13 @@ class SensitiveFilesTest {
 
       Files.writeString(target.resolve("secret.yaml"), SECRET_YAML.formatted("live-pw-2"));
       Plan drift = r.plan();
-      assertThat(drift.change(key).drift()).as("drift of the secret is still seen").isTrue();
+      assertThat(drift.change(key).orElseThrow().drift()).as("drift of the secret is still seen").isTrue();
       seen.add(PlanCodec.toJson(drift, store.secretKey()));
 
       repo.delete("secret.yaml").commit("two");
       Files.writeString(target.resolve("secret.yaml"), SECRET_YAML.formatted("live-pw-3"));
       Plan delete = r.plan();
-      assertThat(delete.change(key).action()).isEqualTo(Action.DELETE);
+      assertThat(delete.change(key).orElseThrow().action()).isEqualTo(Action.DELETE);
       seen.add(PlanCodec.toJson(delete, store.secretKey()));
       SyncResult deleted = r.sync();
       assertThat(deleted.isSuccessful()).as(deleted.toString()).isTrue();
