@@ -106,6 +106,8 @@ public final class Agent implements AutoCloseable {
   private SyncSlots slots;
   private volatile AgentConfig config;
   private byte[] seenDigest;
+  /** A changed content seen at the last look, reloaded if the next look sees it unchanged. */
+  private byte[] unsettledDigest;
   private volatile boolean started;
   private volatile boolean stopping;
 
@@ -277,8 +279,16 @@ public final class Agent implements AutoCloseable {
     try {
       byte[] digest = digest(AgentConfig.read(configFile));
       if (Arrays.equals(digest, seenDigest)) {
+        unsettledDigest = null;
         return;
       }
+      if (!Arrays.equals(digest, unsettledDigest)) {
+        // An editor or a test may be half-way through writing: a truncated file can be valid YAML
+        // with fewer targets. Reload only content that stayed the same for one whole interval.
+        unsettledDigest = digest;
+        return;
+      }
+      unsettledDigest = null;
       LOG.info("configuration {} changed: reloading", configFile);
       listener.reloaded(reload());
     } catch (ConfigException e) {
