@@ -61,10 +61,11 @@ class CodeSamplesTest {
 
   private static final Path ROOT = Path.of(System.getProperty("user.dir")).getParent();
 
-  /** The public javadoc that is checked: the main sources of these modules. */
-  private static final List<String> MODULES = List.of("gitops-api", "gitops-core", "gitops-testkit",
-      "gitops-git-ssh", "gitops-git-signatures", "gitops-images", "gitops-ansible", "gitops-k8s", "gitops-micrometer",
-      "gitops-notify", "gitops-agent", "examples");
+  /**
+   * The public javadoc that is checked: the main sources of every module the BOM publishes, and of
+   * the embedding examples. Read from the BOM, so a new module is checked as soon as it is published.
+   */
+  private static final List<String> MODULES = Stream.concat(publishedModules().stream(), Stream.of("examples")).toList();
 
   private static final Pattern JAVADOC_SAMPLE =
       Pattern.compile("<pre(?: class=\"language-(\\w+)\")?>\\{@code\\n(.*?)\\}</pre>", Pattern.DOTALL);
@@ -73,29 +74,29 @@ class CodeSamplesTest {
       "^(?:@\\w+\\s+)*(?:(?:public|protected|private|abstract|final|static|sealed|non-sealed)\\s+)*"
           + "(?:class|interface|record|enum)\\s+(\\w+)");
 
-  private static final String IMPORTS = """
+  /**
+   * What every sample imports: every package of the published modules' main sources (found in their
+   * source trees), then common JDK, Jackson and Micrometer packages. The examples' own package is
+   * left out: its {@code KeyValueProvider} would clash with the one {@code Provider}'s javadoc
+   * declares, which the README's conformance test uses (a sample of the examples sees its own
+   * package, as every javadoc sample does).
+   */
+  private static final String IMPORTS = reactorPackages(publishedModules()).stream()
+      .map(p -> "import " + p + ".*;\n").collect(Collectors.joining()) + """
       import static org.assertj.core.api.Assertions.*;
       import com.fasterxml.jackson.databind.*;
       import com.fasterxml.jackson.databind.node.*;
-      import dev.gitops.api.*;
-      import dev.gitops.api.spi.*;
-      import dev.gitops.core.*;
-      import dev.gitops.core.apply.*;
-      import dev.gitops.core.decode.*;
-      import dev.gitops.core.files.*;
-      import dev.gitops.core.internal.fs.*;
-      import dev.gitops.core.merge.*;
-      import dev.gitops.core.plan.*;
-      import dev.gitops.core.source.*;
-      import dev.gitops.core.store.*;
-      import dev.gitops.testkit.*;
+      import io.micrometer.core.instrument.*;
+      import io.micrometer.prometheusmetrics.*;
+      import java.net.*;
+      import java.net.http.*;
       import java.nio.charset.StandardCharsets;
       import java.nio.file.*;
       import java.time.*;
       import java.util.*;
-      import java.util.concurrent.ConcurrentHashMap;
-      import java.util.concurrent.Future;
+      import java.util.concurrent.*;
       import java.util.concurrent.atomic.*;
+      import java.util.function.*;
       import org.slf4j.Logger;
       """;
 
@@ -247,6 +248,39 @@ class CodeSamplesTest {
     return samples;
   }
 
+  /** The artifacts the BOM manages: the published modules, each a directory of the reactor. */
+  static List<String> publishedModules() {
+    try {
+      org.w3c.dom.Element bom = DocumentBuilderFactory.newInstance().newDocumentBuilder()
+          .parse(ROOT.resolve("gitops-bom/pom.xml").toFile()).getDocumentElement();
+      org.w3c.dom.Element managed = (org.w3c.dom.Element) bom.getElementsByTagName("dependencyManagement").item(0);
+      org.w3c.dom.NodeList ids = managed.getElementsByTagName("artifactId");
+      List<String> out = new ArrayList<>();
+      for (int i = 0; i < ids.getLength(); i++) {
+        out.add(ids.item(i).getTextContent().trim());
+      }
+      return out;
+    } catch (Exception e) {
+      throw new IllegalStateException("cannot read the modules of gitops-bom/pom.xml", e);
+    }
+  }
+
+  /** The packages of the modules' main sources: each directory that holds a class. */
+  static List<String> reactorPackages(List<String> modules) {
+    List<String> out = new ArrayList<>();
+    for (String module : modules) {
+      Path sources = ROOT.resolve(module).resolve("src/main/java");
+      try (Stream<Path> files = Files.walk(sources)) {
+        files.filter(f -> f.toString().endsWith(".java") && !f.getFileName().toString().contains("-info"))
+            .map(f -> sources.relativize(f.getParent()).toString().replace(java.io.File.separatorChar, '.'))
+            .distinct().sorted().forEach(out::add);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+    return out;
+  }
+
   private static List<Sample> javadocSamples(Path file) throws IOException {
     String text = Files.readString(file);
     String origin = ROOT.relativize(file).toString().replace('\\', '/');
@@ -311,6 +345,8 @@ class CodeSamplesTest {
       String pkg = s.topLevelType().substring(0, s.topLevelType().lastIndexOf('.'));
       imports.append("import ").append(pkg).append(".*;\n");  // the types beside it
       imports.append("import ").append(s.topLevelType()).append(".*;\n");  // the file's nested types
+      // the type the javadoc documents wins over a namesake another sample declares
+      imports.append("import ").append(s.topLevelType()).append(";\n");
     }
     for (Sample other : unit) {
       if (other.declaresAType()) {
