@@ -3,6 +3,7 @@ package dev.gitops.examples;
 import dev.gitops.testkit.ProviderConformanceSuite;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import java.io.ByteArrayInputStream;
@@ -16,6 +17,9 @@ import java.net.URLClassLoader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -44,18 +48,25 @@ import org.junit.platform.launcher.listeners.SummaryGeneratingListener;
 import org.junit.platform.launcher.listeners.TestExecutionSummary;
 
 /**
- * Every code sample of the public javadoc ({@code <pre>{@code ...}</pre>} in the main sources of
- * gitops-api, gitops-core and gitops-testkit) and every {@code ```java} block of the README and
- * of docs/*.md compiles, as written, against the test classpath; samples marked {@code <pre
- * class="language-yaml">} or {@code language-xml} parse as what they say. So no sample can rot.
+ * Every code sample of the javadoc ({@code <pre>{@code ...}</pre>} in the main sources of every
+ * module the BOM publishes, and of the examples) and every {@code ```java} block of the README and
+ * of docs/*.md compiles, as written, against the test classpath. So no sample can rot.
  *
- * <p>How a sample is compiled: a sample that declares a type (it starts with {@code class}, {@code
- * record}, {@code interface}, {@code enum}, or modifiers before one) becomes a member of its own
- * interface; any other sample becomes the body of a method that may throw. Every sample sees the
- * public packages of the API, the engine and the testkit, common JDK and Jackson packages, the
- * nested types of the file it sits in, the types other samples declare (the README's conformance
- * test uses the {@code KeyValueProvider} of {@code Provider}'s javadoc), and the names listed in
- * {@link #CONTEXT}: what a sample takes as given, such as {@code reconciler} or {@code key}.
+ * <p>A javadoc sample that is not Java says what it is, {@code <pre class="language-X">{@code
+ * ...}</pre>}, and is checked as that: {@code yaml} and {@code xml} must parse, {@code sql} must
+ * run on an empty in-memory H2 database. {@code shell} (a command line) and {@code text} (an HTTP
+ * exchange, program output) are the only kinds taken unchecked, and only for text that is no code
+ * of this project's languages: never mark Java as text. A {@code <pre>} without {@code {@code} is
+ * refused, so no sample slips past.
+ *
+ * <p>How a Java sample is compiled: a sample that declares a type (it starts with {@code class},
+ * {@code record}, {@code interface}, {@code enum}, or modifiers before one) becomes a member of its
+ * own interface; any other sample becomes the body of a method that may throw. Every sample sees
+ * every package of the published modules, common JDK, Jackson and Micrometer packages, the type
+ * its javadoc documents with the package and nested types beside it, the types other samples
+ * declare (the README's conformance test uses the {@code KeyValueProvider} of {@code Provider}'s
+ * javadoc), and the names listed in {@link #CONTEXT}: what a sample takes as given, such as {@code
+ * reconciler} or {@code key}.
  */
 class CodeSamplesTest {
 
@@ -100,28 +111,62 @@ class CodeSamplesTest {
       import org.slf4j.Logger;
       """;
 
-  /** The names samples take as given (never initialised: samples are compiled, not run). */
+  /**
+   * The names samples take as given (never initialised: samples are compiled, not run). A sample
+   * may declare a local of the same name, which hides the given.
+   */
   static final String CONTEXT = """
+      // the engine and what it calls
       Reconciler reconciler;
       Plan plan;
+      Change change;
       StateStore store;
       StoredState stored;
       PlanInput input;
-      ResourceKey key, brokenKey, flakyKey, stuckKey, hiddenKey;
-      Resource resource, web, db;
+      GitSource gitSource;
+      Provider provider, real, filesProvider, settingsProvider;
+      SyncListener listener;
+      ExecutionHooks storeHooks;
+      dev.gitops.core.apply.Executor executor;  // not java.util.concurrent's
+      Collection<ResourceKey> keys;
+      CallContext ctx;
+      DocumentMapping settingsMapping;
+      // values
+      ResourceKey key, brokenKey, flakyKey, stuckKey, hiddenKey, hostKey;
+      Resource resource, web, db, desiredResource, lastAppliedResource;
       JsonNode document, live, desired, nextDesired, lastApplied, merged, container, expected;
       MergeRules rules;
+      SourceFile file;
+      Map<String, byte[]> filesByPath;
       byte[] bytes, storeKey;
-      String sha, blobId, url;
-      Path dir, storeDir, out, repository, target, state;
+      String sha, blobId, url, revision, source;
+      Path dir, storeDir, out, repository, target, state, planFile, dockerConfig, tmp;
+      // the other modules
+      Agent agent;
+      Map<String, ProviderFactory> factories;
+      ConfigNode options;
+      io.fabric8.kubernetes.client.KubernetesClient client;
+      MeterRegistry registry;
+      ImageUpdater updater;
+      GitWriteBack writeBack;
+      RegistryClient registryClient;
+      List<ImagePolicy> policies;
+      Map<String, ImageChoice> choices;
+      ImageChoice choice;
+      TempGitRepo repo;
+      // and the rest
       Logger log;
       Exception cause;
       Future<?> request;
-      Provider provider, real, filesProvider, settingsProvider;
       AtomicInteger calls;
-      ExecutionHooks storeHooks;
-      SyncListener listener;
-      DocumentMapping settingsMapping;
+      HttpCall httpCall;
+
+      /** A call that another thread may abort. */
+      interface HttpCall {
+        void run();
+
+        void abort();
+      }
       """;
 
   /** One sample: where it is, its language and its text. */
@@ -157,17 +202,57 @@ class CodeSamplesTest {
   }
 
   @TestFactory
-  Stream<DynamicTest> everyYamlAndXmlSampleParses() {
+  Stream<DynamicTest> everyOtherSampleIsWhatItSays() {
     return samples().stream().filter(s -> !s.language().equals("java")).map(s -> DynamicTest.dynamicTest(s.origin(),
-        () -> {
-          switch (s.language()) {
-            case "yaml" -> assertThat(new YAMLMapper().readTree(s.code())).as(s.origin()).isNotNull();
-            case "xml" -> DocumentBuilderFactory.newInstance().newDocumentBuilder()
-                .parse(new ByteArrayInputStream(s.code().getBytes(StandardCharsets.UTF_8)));
-            default -> throw new AssertionError(s.origin() + ": unknown sample language '" + s.language()
-                + "' (java is the default; language-yaml and language-xml are checked)");
+        () -> check(s)));
+  }
+
+  /** Checks a sample that is not Java as what its language says. */
+  static void check(Sample s) throws Exception {
+    switch (s.language()) {
+      case "yaml" -> assertThat(new YAMLMapper().readTree(s.code())).as(s.origin()).isNotNull();
+      case "xml" -> DocumentBuilderFactory.newInstance().newDocumentBuilder()
+          .parse(new ByteArrayInputStream(s.code().getBytes(StandardCharsets.UTF_8)));
+      case "sql" -> {
+        try (Connection db = DriverManager.getConnection("jdbc:h2:mem:");
+             Statement sql = db.createStatement()) {
+          sql.execute(s.code());
+        }
+      }
+      case "shell", "text" -> {
+        // a command line or program output: nothing to compile or parse (never Java, see the class's javadoc)
+      }
+      default -> throw new AssertionError(s.origin() + ": unknown sample language '" + s.language()
+          + "' (java is the default; yaml, xml, sql, shell and text are known)");
+    }
+  }
+
+  @Test
+  void everyPreBlockOfTheJavadocIsASample() throws IOException {
+    Pattern pre = Pattern.compile("<pre[ >].*");
+    List<String> bare = new ArrayList<>();
+    for (String module : MODULES) {
+      try (Stream<Path> files = Files.walk(ROOT.resolve(module).resolve("src/main/java"))) {
+        for (Path f : files.filter(p -> p.toString().endsWith(".java")).sorted().toList()) {
+          String text = Files.readString(f);
+          Matcher m = pre.matcher(text);
+          while (m.find()) {
+            if (!JAVADOC_SAMPLE.matcher(text).region(m.start(), text.length()).lookingAt()) {
+              bare.add(ROOT.relativize(f) + ":" + (text.substring(0, m.start()).split("\n", -1).length) + ": " + m.group());
+            }
           }
-        }));
+        }
+      }
+    }
+    assertThat(bare).as("<pre> blocks that are no sample: write <pre>{@code or <pre class=\"language-X\">{@code")
+        .isEmpty();
+  }
+
+  @Test
+  void aSampleOfAnUnknownLanguageOrBadYamlOrSqlFails() {
+    assertThatThrownBy(() -> check(new Sample("A.java:1", "perl", "print 1;\n", null))).hasMessageContaining("A.java:1");
+    assertThatThrownBy(() -> check(new Sample("B.java:1", "yaml", "a: [1\n", null))).isNotNull();
+    assertThatThrownBy(() -> check(new Sample("C.java:1", "sql", "CREATE TABLE t (a NUMBR(\n", null))).isNotNull();
   }
 
   @Test
