@@ -258,16 +258,20 @@ class CodeSamplesTest {
   @Test
   void theSamplesOfTheEntryPointsAndTheReadmeAreAllFound() {
     List<String> origins = samples().stream().map(Sample::origin).toList();
-    assertThat(origins).as("samples found").hasSizeGreaterThan(60);
+    assertThat(origins).as("samples found").hasSizeGreaterThan(120);
     for (String file : List.of("Provider.java", "Reconciler.java", "ReconcileLoop.java", "GitSource.java",
         "LocalFilesProvider.java", "FileStateStore.java", "PlanCodec.java", "YamlManifestDecoder.java",
-        "SyncOptions.java", "SyncEvent.java", "ProviderConformanceSuite.java")) {
+        "SyncOptions.java", "SyncEvent.java", "ProviderConformanceSuite.java", "KubernetesProvider.java",
+        "AnsibleProvider.java", "ImageUpdater.java", "Agent.java", "SyncMetrics.java", "WebhookNotifier.java")) {
       assertThat(origins).as("a sample of %s", file).anyMatch(o -> o.contains("/" + file + ":"));
     }
-    assertThat(origins.stream().filter(o -> o.startsWith("README.md:"))).as("README's java blocks").hasSizeGreaterThan(2);
     assertThat(samples().stream().filter(s -> s.origin().startsWith("README.md:")).map(Sample::code))
+        .as("README's java blocks: embedding, Ansible, image automation, conformance, Kubernetes")
         .anyMatch(c -> c.contains("readme-example: begin"))
-        .anyMatch(c -> c.contains("extends ProviderConformanceSuite<"));
+        .anyMatch(c -> c.contains("AnsibleProvider.builder()"))
+        .anyMatch(c -> c.contains("ImageUpdater.builder()"))
+        .anyMatch(c -> c.contains("extends ProviderConformanceSuite<"))
+        .anyMatch(c -> c.contains("KubernetesProvider.fromKubeconfig("));
   }
 
   @Test
