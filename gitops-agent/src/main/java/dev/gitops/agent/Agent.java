@@ -42,11 +42,12 @@ import org.slf4j.LoggerFactory;
  * PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
  * Agent agent = Agent.builder(Path.of("agent.yaml")).meterRegistry(registry).build();
  * agent.start();                                  // throws ConfigException naming file and line
- * MetricsServer.start(new InetSocketAddress(9090), registry, agent::notReady);
- * ...
+ * MetricsServer metrics = MetricsServer.start(new InetSocketAddress(9090), registry, agent::notReady);
+ * // ... then, as signals come:
  * agent.reload();                                 // on SIGHUP
  * agent.shutdown();                               // on SIGTERM
  * agent.awaitTermination(Duration.ofMinutes(1));
+ * metrics.close();
  * }</pre>
  */
 public final class Agent implements AutoCloseable {

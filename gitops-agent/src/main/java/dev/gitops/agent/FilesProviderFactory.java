@@ -9,7 +9,7 @@ import java.util.List;
 /**
  * The {@code files} provider type: a directory kept in line with the repository.
  *
- * <pre>{@code
+ * <pre class="language-yaml">{@code
  * provider:
  *   type: files
  *   directory: /srv/web            # required; relative paths start at the configuration file

@@ -41,7 +41,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * Reconciler reconciler = Reconciler.builder()
  *     .source(metrics.timed(gitSource))     // fetch duration
  *     .listener(metrics)                    // everything else
- *     ...
+ *     .provider(filesProvider)
+ *     .store(store)
+ *     .build();
+ * // ... the target's syncs, then:
  * metrics.close();                          // the target is gone: its meters leave the registry
  * }</pre>
  *

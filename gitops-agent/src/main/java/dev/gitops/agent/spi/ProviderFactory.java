@@ -11,13 +11,16 @@ import java.nio.file.Path;
  * Agent.Builder.providerFactory}. The agent ships {@code files}.
  *
  * <pre>{@code
- * public final class WidgetsFactory implements ProviderFactory {
+ * public abstract class WidgetsFactory implements ProviderFactory {   // list a concrete subclass
  *   public String type() { return "widgets"; }
+ *
  *   public Setup configure(ConfigNode options, TargetContext target) {
  *     options.allowOnly("type", "endpoint");
  *     URI endpoint = URI.create(options.string("endpoint"));
- *     return Setup.of("widgets", () -> new WidgetsProvider(endpoint));
+ *     return Setup.of("widgets", () -> provider(endpoint));    // made when the target starts
  *   }
+ *
+ *   protected abstract Provider provider(URI endpoint);        // your provider for that endpoint
  * }
  * }</pre>
  */
