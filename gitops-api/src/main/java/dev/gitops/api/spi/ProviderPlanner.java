@@ -2,17 +2,53 @@ package dev.gitops.api.spi;
 
 import dev.gitops.api.Change;
 import dev.gitops.api.Resource;
+import dev.gitops.api.ResourceKey;
 import java.util.List;
 
 /**
  * The planner of a planning provider (Terraform): it computes its own changes from the desired
  * resources, keeps its own state as its inventory, and its changes run as one unit.
+ *
+ * <p>The engine calls {@link #plan} once per plan with every desired resource of the provider
+ * (for Terraform: the configuration files) and uses the changes it returns instead of its own
+ * three-way merge for that provider. Those changes form one unit of the dependency graph: a
+ * {@code dependsOn} on any key of the provider waits for the whole unit, and the unit is applied
+ * in one {@link Provider#applyAll} call, so a planning provider should {@link
+ * Provider#prefersBatches() prefer batches}. The changes carry their own masks: every value under
+ * {@link Change#sensitive()} is hidden wherever the plan is shown, and values under {@link
+ * Change#unknown()} are known only after apply. A change the provider holds back (a SKIP flagged
+ * {@link Change.Flag#HELD_BACK}, for example because its own plan is incomplete) makes the whole
+ * plan incomplete.
+ *
+ * <pre>{@code
+ * public Optional<ProviderPlanner> planner() {
+ *   return Optional.of(new ProviderPlanner() {
+ *     public List<Change> plan(List<Resource> desired, CallContext ctx) { return terraformPlan(desired); }
+ *     public String stateToken(CallContext ctx) { return lineage + "/" + serial; }
+ *   });
+ * }
+ * }</pre>
  */
 public interface ProviderPlanner {
 
-  /** Plans the provider's changes for {@code desired}. */
+  /**
+   * Plans the provider's changes for {@code desired} (empty when everything of the provider was
+   * removed from the desired state). A failure is thrown; the engine then treats the provider's
+   * keys as unknown: nothing of it is applied and the plan is incomplete.
+   */
   List<Change> plan(List<Resource> desired, CallContext ctx);
 
-  /** An opaque concurrency token of the provider's own state (lineage and serial). */
+  /**
+   * An opaque concurrency token of the provider's own state (lineage and serial). It is part of
+   * every planned key's fingerprint, so a reviewed plan no longer matches once the state moved.
+   */
   String stateToken(CallContext ctx);
+
+  /**
+   * Whether {@code key} names an object the provider manages, which the mass-deletion guard counts
+   * as owned, rather than something it only reads or reports (a data source, an output).
+   */
+  default boolean manages(ResourceKey key) {
+    return true;
+  }
 }
