@@ -30,10 +30,19 @@ public final class DeletionGuard {
 
   /** Counts owned and destroyed resources per provider. */
   public static SortedMap<String, Tally> tally(Plan plan, StoredState stored) {
+    return tally(plan, stored, Map.of());
+  }
+
+  /**
+   * Counts owned and destroyed resources per provider; {@code ownedElsewhere} adds what providers
+   * own that the store does not list (a planning provider's own state is its inventory).
+   */
+  public static SortedMap<String, Tally> tally(Plan plan, StoredState stored, Map<String, Integer> ownedElsewhere) {
     Map<String, int[]> counts = new TreeMap<>();
     for (ResourceKey k : stored.inventory().keySet()) {
       counts.computeIfAbsent(k.provider(), p -> new int[2])[0]++;
     }
+    ownedElsewhere.forEach((p, n) -> counts.computeIfAbsent(p, x -> new int[2])[0] += n);
     for (Change c : plan.changes()) {
       if (c.action().destroys()) {
         counts.computeIfAbsent(c.key().provider(), p -> new int[2])[1]++;
@@ -50,7 +59,17 @@ public final class DeletionGuard {
    * @throws PlanRefusedException naming the guard, the provider and the numbers
    */
   public static void check(Plan plan, StoredState stored, DeletionBudget budget) {
-    for (Tally t : tally(plan, stored).values()) {
+    check(plan, stored, budget, Map.of());
+  }
+
+  /**
+   * Refuses when {@code plan} exceeds {@code budget} for any provider, counting {@code
+   * ownedElsewhere} as owned too (see {@link #tally(Plan, StoredState, Map)}).
+   *
+   * @throws PlanRefusedException naming the guard, the provider and the numbers
+   */
+  public static void check(Plan plan, StoredState stored, DeletionBudget budget, Map<String, Integer> ownedElsewhere) {
+    for (Tally t : tally(plan, stored, ownedElsewhere).values()) {
       if (t.destroyed() == 0) {
         continue;
       }
