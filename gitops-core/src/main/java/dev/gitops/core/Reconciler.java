@@ -33,9 +33,11 @@ import dev.gitops.core.plan.DeletionBudget;
 import dev.gitops.core.decode.GlobDecoder;
 import dev.gitops.core.plan.DeletionGuard;
 import dev.gitops.core.plan.LastApplied;
+import dev.gitops.core.plan.OutputReferences;
 import dev.gitops.core.plan.PlanInput;
 import dev.gitops.core.plan.PlanOptions;
 import dev.gitops.core.plan.Planner;
+import dev.gitops.core.plan.PlanningUnits;
 import dev.gitops.core.store.InMemoryStateStore;
 import java.time.Duration;
 import java.time.Instant;
@@ -229,8 +231,12 @@ public final class Reconciler {
     }
   }
 
-  /** Everything computed before anything is applied. */
-  private record Prepared(State desired, StoredState stored, Plan plan, byte[] secretKey) {}
+  /**
+   * Everything computed before anything is applied. {@code desired} holds the resources as planned
+   * (output references known at plan time already resolved); {@code units} what planning
+   * providers planned for themselves.
+   */
+  private record Prepared(State desired, StoredState stored, Plan plan, byte[] secretKey, PlanningUnits units) {}
 
   private Prepared prepare(String pinned, Cancellation cancellation, State override, Planner planWith) {
     StoredState stored = store.load();
@@ -271,17 +277,19 @@ public final class Reconciler {
       mine.forEach(k -> keysByProvider.computeIfAbsent(k.provider(), x -> new TreeSet<>()).add(k));
     }
 
+    // Planning providers (Terraform) plan for themselves: their keys are not observed here.
+    PlanningUnits units = PlanningUnits.plan(providers, desired, ctx);
     Map<ResourceKey, Observation> observations = new HashMap<>();
     for (Map.Entry<String, Set<ResourceKey>> e : keysByProvider.entrySet()) {
       Provider p = providers.get(e.getKey());
-      if (p == null) {
+      if (p == null || units.units().containsKey(p.id())) {
         continue;
       }
       observations.putAll(observe(p, e.getValue(), ctx));
     }
     byte[] secret = store.secretKey();
     Plan plan = planWith.plan(new PlanInput(desired, stored, providers, observations, marked, options.rules(), variables,
-        secret, unobserved));
+        secret, unobserved), units);
     emit(new SyncEvent.Planned(plan.revision(), plan));
     for (Change c : plan.changes()) {
       if (c.drift()) {
@@ -291,7 +299,22 @@ public final class Reconciler {
       }
     }
     LOG.info("planned {} at {}: {}", plan.id(), plan.revision(), plan.summary());
-    return new Prepared(desired, stored, plan, secret);
+    return new Prepared(units.isEmpty() ? desired : asPlanned(desired, plan), stored, plan, secret, units);
+  }
+
+  /**
+   * {@code desired} with each resource as its change holds it: output references the plan could
+   * resolve are resolved there, and that is what is recorded as applied.
+   */
+  private static State asPlanned(State desired, Plan plan) {
+    TreeMap<ResourceKey, Resource> resources = new TreeMap<>(desired.resources());
+    for (Change c : plan.changes()) {
+      Resource r = c.resource();
+      if (r != null && c.desired() != null && resources.get(c.key()) != null && resources.get(c.key()) != r) {
+        resources.put(c.key(), r);
+      }
+    }
+    return new State(desired.revision(), resources, desired.unchanged(), desired.historyRewritten());
   }
 
   private State readSource(String pinned, Cancellation cancellation) {
@@ -343,7 +366,8 @@ public final class Reconciler {
     DeletionBudget budget = teardown ? options.budget().withAllowEmpty(true) : options.budget();
     if (options.dryRun() && !options.detectOnly()) {
       // A dry run answers "what would the sync do", and the sync would be refused.
-      DeletionGuard.check(plan, p.stored, budget);
+      p.units.checkPrune(plan, options.prune() || teardown);
+      DeletionGuard.check(plan, p.stored, budget, p.units.owned());
     }
     if (options.dryRun() || options.detectOnly()) {
       Map<ResourceKey, Outcome> none = new TreeMap<>();
@@ -352,9 +376,11 @@ public final class Reconciler {
       emit(new SyncEvent.Finished(plan.revision(), r));
       return r;
     }
-    DeletionGuard.check(plan, p.stored, budget);
+    p.units.checkPrune(plan, options.prune() || teardown);
+    DeletionGuard.check(plan, p.stored, budget, p.units.owned());
     Map<ResourceKey, Outcome> outcomes = new TreeMap<>();
-    boolean anyMutation = plan.changes().stream().anyMatch(c -> c.action().mutates() || c.action() == Action.FORGET);
+    boolean anyMutation = plan.changes().stream()
+        .anyMatch(c -> c.action().mutates() || c.action() == Action.FORGET || c.action() == Action.READ);
     if (anyMutation) {
       Executor executor = new Executor(options.execution());
       outcomes.putAll(executor.execute(plan, providers, new StoreHooks(p), cancellation, owner));
@@ -437,13 +463,36 @@ public final class Reconciler {
       this.p = p;
     }
 
+    /** Resources whose output references were resolved just before they were applied. */
+    private final Map<ResourceKey, Resource> resolved = new HashMap<>();
+
     private Resource form(Resource d) {
       return forms.computeIfAbsent(d.key(), k -> lastApplied(d, p));
     }
 
+    /** The desired resource of {@code key} as it is applied: resolved if it had to be. */
+    private Resource desired(ResourceKey key) {
+      Resource r = resolved.get(key);
+      return r != null ? r : p.desired.get(key);
+    }
+
+    @Override
+    public Change resolve(Change change, Map<ResourceKey, Outcome> outcomes) {
+      if (change.unknown().isEmpty() || !OutputReferences.refers(change.resource())) {
+        return change;
+      }
+      Resource r = OutputReferences.resolveAtApply(change.resource(), outcomes::get);
+      MergeRules rules = planner.rulesFor(r.key(), providers, options.rules());
+      Change c = OutputReferences.remerge(change, r, p.stored.inventory().get(r.key()), p.stored.pending().get(r.key()),
+          rules, p.secretKey);
+      resolved.put(r.key(), r);
+      LOG.debug("{}: output references resolved before applying it at {}", r.key(), p.plan.revision());
+      return c;
+    }
+
     @Override
     public void beforeApply(Change change) {
-      Resource d = p.desired.get(change.key());
+      Resource d = desired(change.key());
       if (change.resource() != null && d != null) {
         store.writePending(form(d));
       }
@@ -451,7 +500,7 @@ public final class Reconciler {
 
     @Override
     public List<FieldPath> verify(Change change, Observation live) {
-      Resource d = p.desired.get(change.key());
+      Resource d = desired(change.key());
       if (d == null) {
         return List.of();
       }
@@ -468,7 +517,7 @@ public final class Reconciler {
       }
       switch (change.action()) {
         case CREATE, UPDATE, REPLACE -> {
-          Resource d = p.desired.get(change.key());
+          Resource d = desired(change.key());
           if (d != null) {
             StoredResource stored = store.commit(form(d), p.plan.revision());
             forms.remove(d.key());
