@@ -2,6 +2,7 @@ package dev.gitops.terraform;
 
 import dev.gitops.api.Action;
 import dev.gitops.api.Change;
+import dev.gitops.terraform.internal.Addresses;
 import java.util.List;
 import java.util.Objects;
 
@@ -44,12 +45,16 @@ public record TerraformPlan(String id, String revision, String stateToken, List<
     return changes.stream().anyMatch(c -> c.action() != Action.NOOP);
   }
 
-  /** {@code 1 to add, 2 to change, 0 to destroy, 1 to replace} as Terraform counts. */
+  /** {@code 1 to add, 2 to change, 0 to destroy, 1 to replace}: resource instances, as Terraform counts (outputs not). */
   public String summary() {
-    long add = changes.stream().filter(c -> c.action() == Action.CREATE).count();
-    long change = changes.stream().filter(c -> c.action() == Action.UPDATE).count();
-    long destroy = changes.stream().filter(c -> c.action() == Action.DELETE).count();
-    long replace = changes.stream().filter(c -> c.action() == Action.REPLACE).count();
+    long add = count(Action.CREATE);
+    long change = count(Action.UPDATE);
+    long destroy = count(Action.DELETE);
+    long replace = count(Action.REPLACE);
     return add + " to add, " + change + " to change, " + destroy + " to destroy, " + replace + " to replace";
+  }
+
+  private long count(Action action) {
+    return changes.stream().filter(c -> c.action() == action && !Addresses.isOutput(c.key())).count();
   }
 }

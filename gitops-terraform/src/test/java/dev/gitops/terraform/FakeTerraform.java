@@ -13,9 +13,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A stand-in for the terraform (or tofu) binary: a Python script the test installs, which records
+ * A stand-in for the terraform (or tofu) binary: a bash script the test installs, which records
  * each call and replays outputs recorded in Terraform's documented formats (see {@code
- * fake-terraform.py}). No real binary is ever run by these tests.
+ * fake-terraform.sh}). No real binary is ever run by these tests.
  *
  * <pre>{@code
  * FakeTerraform tf = FakeTerraform.install(tmp, "terraform");
@@ -42,7 +42,7 @@ final class FakeTerraform {
       Path bin = Files.createDirectories(dir.resolve("bin"));
       Path scenario = Files.createDirectories(dir.resolve("scenario").resolve("responses")).getParent();
       Path exe = bin.resolve(name);
-      Files.writeString(exe, resource("fake-terraform.py"));
+      Files.writeString(exe, resource("fake-terraform.sh"));
       Files.setPosixFilePermissions(exe, PosixFilePermissions.fromString("rwxr-xr-x"));
       FakeTerraform f = new FakeTerraform(exe, scenario);
       f.respondStdout("version", "{\"terraform_version\":\"" + (name.startsWith("tofu") ? "1.8.0" : "1.9.5")

@@ -246,6 +246,7 @@ public final class Terraform {
     argv.add(binary.path().toString());
     argv.addAll(args);
     Duration timeout = ctx.remaining().compareTo(commandTimeout) < 0 ? ctx.remaining() : commandTimeout;
+    dir.own();  // the working directory exists before anything runs in it
     LOG.debug("running {} {} in {} (timeout {})", binary.path().getFileName(), args.get(0), dir.root(), timeout);
     try {
       CommandRunner.Result r = runner.run(new CommandRunner.Command(argv, dir.root(), environment, timeout,
