@@ -22,7 +22,7 @@ import java.util.TreeSet;
 /**
  * The per-target working directory: the root module Terraform runs in, with the configuration
  * from Git materialized into it, Terraform's own files ({@code .terraform/}, the lock file, the
- * local state), and this provider's files under {@code .gitops/} (owner-only): the list of files
+ * local state), and this provider's files under {@code .gitops-terraform/} (owner-only): the list of files
  * it materialized, the cached init decision, the key plan ids are made with, saved plan files.
  *
  * <p>Only files this provider wrote are ever removed: a file dropped from Git is deleted if the
@@ -30,14 +30,14 @@ import java.util.TreeSet;
  */
 public final class WorkingDirectory {
 
-  private static final String OWN = ".gitops";
+  private static final String OWN = ".gitops-terraform";
   private static final String MANIFEST = "files.json";
   private static final String INIT = "init.digest";
   private static final String KEY = "key";
 
   private final Path root;
 
-  /** The working directory {@code root} (created, with {@code .gitops/}, when missing). */
+  /** The working directory {@code root} (created, with {@code .gitops-terraform/}, when missing). */
   public WorkingDirectory(Path root) {
     this.root = root.toAbsolutePath().normalize();
   }
@@ -222,7 +222,7 @@ public final class WorkingDirectory {
   }
 
   /**
-   * Writes the variables as a JSON variable file under {@code .gitops/} (owner-only), so that
+   * Writes the variables as a JSON variable file under {@code .gitops-terraform/} (owner-only), so that
    * their values never appear on a command line. Returns its path.
    */
   public Path writeVariables(SortedMap<String, String> variables) {
