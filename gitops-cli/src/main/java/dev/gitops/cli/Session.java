@@ -1,12 +1,14 @@
 package dev.gitops.cli;
 
 import dev.gitops.api.SyncListener;
+import dev.gitops.api.spi.Provider;
 import dev.gitops.api.spi.StateStore;
 import dev.gitops.core.Reconciler;
 import dev.gitops.core.SyncOptions;
 import dev.gitops.core.files.LocalFilesProvider;
 import dev.gitops.core.source.GitSource;
 import dev.gitops.core.store.FileStateStore;
+import dev.gitops.terraform.TerraformProvider;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -19,7 +21,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One command's reconciler over a Git source, the files provider and a file state store; closing
+ * One command's reconciler over a Git source, a provider (files or terraform) and a file state store; closing
  * it closes the store and the source (and removes a temporary Git cache).
  *
  * <p>A read-only session (plan, diff, status, history) creates nothing: neither the target nor
@@ -101,14 +103,10 @@ final class Session implements AutoCloseable {
     if (t.acceptUnknownHosts) {
       source.strictHostKeyChecking(false);
     }
-    LocalFilesProvider.Builder files = LocalFilesProvider.builder(target).id("files").exclude(stateDir);
-    if (!t.structured.isEmpty()) {
-      files.structured(t.structured.toArray(String[]::new));
-    }
     StateStore store = readOnly ? FileStateStore.openReadOnly(stateDir) : FileStateStore.open(stateDir);
     GitSource git = null;
     try {
-      LocalFilesProvider provider = files.build();
+      Provider provider = provider(t, target, stateDir);
       git = source.build();
       Reconciler.Builder b = Reconciler.builder()
           .source(git)
@@ -126,6 +124,28 @@ final class Session implements AutoCloseable {
       deleteTree(tempCache);
       throw e;
     }
+  }
+
+  /** The provider {@code --provider} names, configured from the flags. */
+  private static Provider provider(TargetOptions t, Path target, Path stateDir) {
+    if ("terraform".equals(t.provider)) {
+      // The configuration is the repository's --path; the working directory is --target.
+      TerraformProvider.Builder tf = TerraformProvider.builder(target);
+      if (t.binary != null) {
+        tf.binary(t.binary);
+      }
+      for (String v : t.vars) {
+        int eq = v.indexOf('=');
+        tf.variable(v.substring(0, eq), v.substring(eq + 1));
+      }
+      t.varFiles.forEach(tf::varFile);
+      return tf.build();
+    }
+    LocalFilesProvider.Builder files = LocalFilesProvider.builder(target).id("files").exclude(stateDir);
+    if (!t.structured.isEmpty()) {
+      files.structured(t.structured.toArray(String[]::new));
+    }
+    return files.build();
   }
 
   /** Removes a temporary Git cache (null: none); a failure only leaves it for the system's temp cleaner. */

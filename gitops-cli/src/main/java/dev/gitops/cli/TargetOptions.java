@@ -25,8 +25,24 @@ public final class TargetOptions {
 
   /** The provider id. */
   @Option(names = "--provider", paramLabel = "ID", defaultValue = "files",
-      description = "The live system. This tool ships 'files': a directory (default: ${DEFAULT-VALUE}).")
+      description = "The live system: 'files', a directory (default: ${DEFAULT-VALUE}), or 'terraform', a Terraform or"
+          + " OpenTofu configuration planned and applied in the --target working directory.")
   String provider;
+
+  /** The terraform or tofu binary. */
+  @Option(names = "--binary", paramLabel = "NAME|PATH",
+      description = "With --provider terraform: 'terraform' (default) or 'tofu', looked up on PATH, or the binary's path.")
+  String binary;
+
+  /** Terraform variables. */
+  @Option(names = "--var", paramLabel = "NAME=VALUE",
+      description = "With --provider terraform: a variable (repeatable); values never reach a command line.")
+  List<String> vars = new ArrayList<>();
+
+  /** Terraform variable files. */
+  @Option(names = "--var-file", paramLabel = "FILE",
+      description = "With --provider terraform: a variable file (repeatable), relative to the configuration or absolute.")
+  List<String> varFiles = new ArrayList<>();
 
   /** The target directory. */
   @Option(names = "--target", paramLabel = "DIR", description = "The directory the files are kept in.")
@@ -90,15 +106,26 @@ public final class TargetOptions {
     if (repo.isBlank()) {
       throw new IllegalArgumentException("--repo is empty: give the Git repository (URL or local path) to read");
     }
-    if (!"files".equals(provider)) {
-      throw new IllegalArgumentException("unknown --provider '" + provider + "' (this tool supports: files)");
+    if (!"files".equals(provider) && !"terraform".equals(provider)) {
+      throw new IllegalArgumentException("unknown --provider '" + provider + "' (this tool supports: files, terraform)");
     }
+    if (!"terraform".equals(provider) && (binary != null || !vars.isEmpty() || !varFiles.isEmpty())) {
+      throw new IllegalArgumentException((binary != null ? "--binary" : !vars.isEmpty() ? "--var" : "--var-file")
+          + " is for --provider terraform");
+    }
+    String what = "terraform".equals(provider) ? "the working directory Terraform runs in"
+        : "the directory the files provider keeps in line";
     if (target == null) {
-      throw new IllegalArgumentException("missing --target: the directory the files provider keeps in line");
+      throw new IllegalArgumentException("missing --target: " + what);
     }
     // An empty path would be the working directory: never a target or a store by accident.
     if (target.toString().isBlank()) {
-      throw new IllegalArgumentException("--target is empty: give the directory the files provider keeps in line");
+      throw new IllegalArgumentException("--target is empty: give " + what);
+    }
+    for (String v : vars) {
+      if (v.indexOf('=') <= 0) {
+        throw new IllegalArgumentException("--var '" + v + "': want NAME=VALUE");
+      }
     }
     if (state != null && state.toString().isBlank()) {
       throw new IllegalArgumentException("--state is empty: give the state store's directory, or leave the flag out"
