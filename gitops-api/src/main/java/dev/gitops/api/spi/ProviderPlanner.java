@@ -16,7 +16,9 @@ import java.util.List;
  * in one {@link Provider#applyAll} call, so a planning provider should {@link
  * Provider#prefersBatches() prefer batches}. The changes carry their own masks: every value under
  * {@link Change#sensitive()} is hidden wherever the plan is shown, and values under {@link
- * Change#unknown()} are known only after apply. A change the provider holds back (a SKIP flagged
+ * Change#unknown()} are known only after apply. The engine hides masked values in the changes it
+ * shows and in those it hands back to {@code applyAll}, so the provider applies from its own saved
+ * plan, never from those documents. A change the provider holds back (a SKIP flagged
  * {@link Change.Flag#HELD_BACK}, for example because its own plan is incomplete) makes the whole
  * plan incomplete.
  *
