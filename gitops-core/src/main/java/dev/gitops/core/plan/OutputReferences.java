@@ -36,8 +36,8 @@ import java.util.function.Function;
  *
  * <p>References are resolved only while a planning provider is registered; without one the text is
  * left as written. A string that is exactly one reference becomes the referenced value (of any JSON type);
- * references inside a longer string are replaced by the value's text. {@code $${outputs:} is the
- * escape for a literal {@code ${outputs:}. A reference makes its resource depend on the referenced
+ * references inside a longer string are replaced by the value's text. <code>$${outputs:</code> is the
+ * escape for a literal <code>${outputs:</code>. A reference makes its resource depend on the referenced
  * key (so on the whole planning unit).
  *
  * <p>When the plan is made, a reference is resolved from the planned change of its key: the
