@@ -100,8 +100,7 @@ public final class InitInputs {
         case "provider" -> implied.add("provider " + b.labels());
         case "resource", "data", "ephemeral" -> {
           if (!b.labels().isEmpty()) {
-            String t = b.labels().get(0);
-            implied.add("uses " + (t.contains("_") ? t.substring(0, t.indexOf('_')) : t));
+            implied.add("uses " + impliedProvider(b.labels().get(0)));
           }
         }
         default -> { }
@@ -109,6 +108,11 @@ public final class InitInputs {
     }
     out.addAll(implied);
     return out;
+  }
+
+  /** The provider a resource type implies: the part before its first underscore ({@code aws_instance} -> aws). */
+  private static String impliedProvider(String type) {
+    return type.contains("_") ? type.substring(0, type.indexOf('_')) : type;
   }
 
   private static String relevantJson(String text) {
@@ -125,8 +129,7 @@ public final class InitInputs {
         root.get("provider").fieldNames().forEachRemaining(n -> implied.add("provider " + n));
       }
       for (String k : List.of("resource", "data", "ephemeral")) {
-        root.path(k).fieldNames().forEachRemaining(t -> implied.add("uses " + (t.contains("_")
-            ? t.substring(0, t.indexOf('_')) : t)));
+        root.path(k).fieldNames().forEachRemaining(t -> implied.add("uses " + impliedProvider(t)));
       }
       m.put("implied", implied.toString());
       return m.toString();
@@ -147,15 +150,9 @@ public final class InitInputs {
     int headerStart = 0;
     while (i < n) {
       char c = text.charAt(i);
-      if (c == '#' || (c == '/' && i + 1 < n && text.charAt(i + 1) == '/')) {
-        i = endOfLine(text, i);
-      } else if (c == '/' && i + 1 < n && text.charAt(i + 1) == '*') {
-        int end = text.indexOf("*/", i + 2);
-        i = end < 0 ? n : end + 2;
-      } else if (c == '"') {
-        i = skipString(text, i);
-      } else if (c == '<' && i + 1 < n && text.charAt(i + 1) == '<') {
-        i = skipHeredoc(text, i);
+      int past = skipLexical(text, i);
+      if (past != i) {
+        i = past;
       } else if (c == '{') {
         int end = skipBraces(text, i);
         String header = text.substring(headerStart, i);
@@ -218,12 +215,9 @@ public final class InitInputs {
     int depth = 0;
     while (i < n) {
       char c = text.charAt(i);
-      if (c == '"') {
-        i = skipString(text, i);
-        continue;
-      }
-      if (c == '<' && i + 1 < n && text.charAt(i + 1) == '<') {
-        i = skipHeredoc(text, i);
+      int past = skipLexical(text, i);
+      if (past != i) {
+        i = past;
         continue;
       }
       if (c == '{' || c == '[' || c == '(') {
@@ -236,6 +230,30 @@ public final class InitInputs {
       i++;
     }
     return n;
+  }
+
+  /**
+   * Past the string, comment or heredoc starting at {@code i}, or {@code i} itself when none
+   * starts there: what may hold braces that are not the structure's.
+   */
+  private static int skipLexical(String text, int i) {
+    int n = text.length();
+    char c = text.charAt(i);
+    char next = i + 1 < n ? text.charAt(i + 1) : '\0';
+    if (c == '"') {
+      return skipString(text, i);
+    }
+    if (c == '#' || (c == '/' && next == '/')) {
+      return Math.max(endOfLine(text, i), i + 1);
+    }
+    if (c == '/' && next == '*') {
+      int end = text.indexOf("*/", i + 2);
+      return end < 0 ? n : end + 2;
+    }
+    if (c == '<' && next == '<') {
+      return skipHeredoc(text, i);
+    }
+    return i;
   }
 
   /** From an opening quote to just after the closing one; template interpolations may nest strings. */
@@ -269,21 +287,9 @@ public final class InitInputs {
     int depth = 0;
     while (i < n) {
       char c = text.charAt(i);
-      if (c == '"') {
-        i = skipString(text, i);
-        continue;
-      }
-      if (c == '#' || (c == '/' && i + 1 < n && text.charAt(i + 1) == '/')) {
-        i = endOfLine(text, i);
-        continue;
-      }
-      if (c == '/' && i + 1 < n && text.charAt(i + 1) == '*') {
-        int end = text.indexOf("*/", i + 2);
-        i = end < 0 ? n : end + 2;
-        continue;
-      }
-      if (c == '<' && i + 1 < n && text.charAt(i + 1) == '<') {
-        i = skipHeredoc(text, i);
+      int past = skipLexical(text, i);
+      if (past != i) {
+        i = past;
         continue;
       }
       if (c == '{') {
