@@ -410,6 +410,24 @@ class TerraformProviderTest {
   }
 
   @Test
+  void aWorkspaceIsSelectedBeforePlanningAndItsOwnStateFileIsRead() throws Exception {
+    fake.respond("plan", 0, null).respondResource("show-plan", "plan-noop.json");
+    Path state = work.resolve("terraform.tfstate.d/staging/terraform.tfstate");
+    Files.createDirectories(state.getParent());
+    Files.writeString(state, FakeTerraform.resource("state-full.tfstate"));
+    Files.writeString(work.resolve("terraform.tfstate"), FakeTerraform.resource("state-before.tfstate"));
+    TerraformProvider tf = builder().workspace("staging").build();
+    reconciler(tf).sync();
+    assertThat(fake.argv("workspace-select")).containsExactly(List.of("workspace", "select", "-or-create=true",
+        "staging"));
+    assertThat(fake.commands().indexOf("workspace-select")).isLessThan(fake.commands().indexOf("plan"));
+    assertThat(tf.observe(List.of(key("random_pet", "name")), ctx()).get(key("random_pet", "name")).version())
+        .as("the workspace's state, not the default one").endsWith("/7");
+    assertThatThrownBy(() -> builder().workspace("../x")).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("'../x'");
+  }
+
+  @Test
   void aStateThatCannotBeReadMakesEveryKeyUnknown() throws Exception {
     Files.createDirectories(work);
     Files.writeString(work.resolve("terraform.tfstate"), FakeTerraform.resource("state-v3.tfstate"));
