@@ -225,6 +225,7 @@ public final class TerraformProvider implements Provider {
         return pending.parsed().changes();
       }
       Pending made = runPlan(planId, ctx, state, destroy);
+      discard(pending, made);
       pending = made;
       PlanReader.Parsed p = made.parsed();
       LOG.info("terraform plan {} at {} ({}): {}", planId, ctx.revision(), state.token(), made.view().summary());
@@ -243,6 +244,19 @@ public final class TerraformProvider implements Provider {
             + " plan " + planId + " (approve(\"" + planId + "\") to apply it with the next sync)"));
       }
       return p.changes();
+    }
+  }
+
+  /** Removes the saved plan file {@code old} that {@code made} replaces as the pending plan (a newer plan supersedes it). */
+  private static void discard(Pending old, Pending made) {
+    if (old == null || old.file().equals(made.file())) {
+      return;
+    }
+    try {
+      Files.deleteIfExists(old.file());
+    } catch (IOException e) {
+      // A superseded plan file is never applied (it is no longer pending); leaving it costs disk only.
+      LOG.debug("cannot remove the superseded plan file {}: {}", old.file(), e.toString());
     }
   }
 

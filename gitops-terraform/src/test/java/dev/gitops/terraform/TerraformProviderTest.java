@@ -318,7 +318,7 @@ class TerraformProviderTest {
   }
 
   @Test
-  void theSamePlanIdForTheSameRevisionVariablesAndStateAndAnotherWhenOneMoves() {
+  void theSamePlanIdForTheSameRevisionVariablesAndStateAndAnotherWhenOneMoves() throws Exception {
     fake.respond("plan", 2, "plan-create.jsonl").respondResource("show-plan", "plan-create.json");
     TerraformProvider tf = builder().approval(Approval.MANUAL).build();
     reconciler(tf).sync();
@@ -331,6 +331,10 @@ class TerraformProviderTest {
     want("main@sha1:" + "c".repeat(40), MAIN_TF);
     reconciler(tf).sync();
     assertThat(tf.pendingPlan().orElseThrow().id()).isNotEqualTo(a);
+    try (java.util.stream.Stream<Path> plans = Files.list(work.resolve(".gitops-terraform/plans"))) {
+      assertThat(plans.map(p -> p.getFileName().toString()).toList()).as("a superseded plan file is removed")
+          .contains(tf.pendingPlan().orElseThrow().id() + ".tfplan").doesNotContain(a + ".tfplan");
+    }
   }
 
   @Test
