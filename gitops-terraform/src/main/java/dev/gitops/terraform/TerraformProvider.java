@@ -290,12 +290,19 @@ public final class TerraformProvider implements Provider {
     return Optional.empty();
   }
 
-  private List<Change> detectOnlyChanges(PlanReader.Parsed p) {
-    List<Change> out = new ArrayList<>();
-    for (Change d : p.drift()) {
-      out.add(d.withAction(Action.SKIP, d.reason() + " (detect-only: reported, not corrected)"));
+  /**
+   * What a detect-only provider reports: every key of the refresh-only plan (so dependents find
+   * them), with anything it would do turned into a SKIP, and each drifted object a SKIP flagged DRIFT.
+   */
+  private static List<Change> detectOnlyChanges(PlanReader.Parsed p) {
+    Map<ResourceKey, Change> out = new LinkedHashMap<>();
+    for (Change c : mark(p.changes(), c -> c.withAction(Action.SKIP, "would " + verb(c) + "; detect-only: not applied"))) {
+      out.put(c.key(), c);
     }
-    return out;
+    for (Change d : p.drift()) {
+      out.put(d.key(), d.withAction(Action.SKIP, d.reason() + " (detect-only: reported, not corrected)"));
+    }
+    return new ArrayList<>(out.values());
   }
 
   private Pending runPlan(String planId, CallContext ctx, TfState state, boolean destroy) {

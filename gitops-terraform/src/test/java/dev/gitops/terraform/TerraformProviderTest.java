@@ -377,8 +377,15 @@ class TerraformProviderTest {
 
   @Test
   void aDetectOnlyProviderReportsDriftAndAppliesNothing() {
+    fake.respond("plan", 2, null).respondResource("show-plan", "plan-mixed.json");
+    SyncResult r = reconciler(builder().detectOnly(true).build(), SyncOptions.defaults().withBudget(
+        dev.gitops.core.plan.DeletionBudget.defaults().withAllowEmpty(true).withMaxCount(-1))).sync();
+    assertThat(r.plan().change(key("random_pet", "name")).action()).as("unchanged keys are there for dependents")
+        .isEqualTo(Action.NOOP);
+    assertThat(r.plan().changes()).extracting(Change::action).containsOnly(Action.NOOP, Action.SKIP);
+    assertThat(r.plan().change(key("aws_instance", "web")).drift()).isTrue();
     fake.respond("plan", 2, null).respondResource("show-plan", "plan-refresh-only.json");
-    SyncResult r = reconciler(builder().detectOnly(true).build()).sync();
+    r = reconciler(builder().detectOnly(true).build()).sync();
     assertThat(fake.argv("plan").get(0)).contains("-refresh-only");
     assertThat(r.plan().change(key("random_pet", "name")).drift()).isTrue();
     assertThat(events).filteredOn(e -> e instanceof SyncEvent.DriftDetected).isNotEmpty();
