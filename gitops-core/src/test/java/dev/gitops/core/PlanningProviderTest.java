@@ -313,7 +313,11 @@ class PlanningProviderTest {
     assertThat(fake.objects.get("web").get("size").asInt()).isEqualTo(1);
 
     Plan fresh = reconciler().plan();
-    SyncResult r = reconciler().apply(fresh);
+    // a plan file round trip (the CLI's plan --out / sync --plan) keeps the unit's changes
+    Plan readBack = PlanCodec.fromJson(PlanCodec.toJson(fresh, store.secretKey()));
+    assertThat(readBack.id()).isEqualTo(fresh.id());
+    assertThat(readBack.change(obj("web")).unknown()).isEqualTo(fresh.change(obj("web")).unknown());
+    SyncResult r = reconciler().apply(readBack);
     assertThat(r.status()).isEqualTo(SyncResult.Status.SUCCEEDED);
     assertThat(fake.objects.get("web").get("size").asInt()).isEqualTo(2);
   }
