@@ -98,6 +98,9 @@ public final class ScaleHarness {
     if (!opts.containsKey("out")) {
       System.out.println(JSON.writeValueAsString(out));
     }
+    if (factory instanceof AutoCloseable c) {
+      c.close();  // a factory that started servers or clients (KubernetesMockFactory) stops them, so the JVM can exit
+    }
     deleteTree(work);
   }
 

@@ -40,8 +40,8 @@ class KeyValueReconcileIT {
 
     desired.set(decode("v2", "port = 9090\n"));
     Plan plan = reconciler.plan();
-    assertThat(plan.change(KeyValueProvider.key("shop", "port")).action()).isEqualTo(Action.UPDATE);
-    assertThat(plan.change(KeyValueProvider.key("shop", "host")).action()).isEqualTo(Action.DELETE);
+    assertThat(plan.change(KeyValueProvider.key("shop", "port")).orElseThrow().action()).isEqualTo(Action.UPDATE);
+    assertThat(plan.change(KeyValueProvider.key("shop", "host")).orElseThrow().action()).isEqualTo(Action.DELETE);
     reconciler.sync();
     assertThat(live.snapshot()).containsOnlyKeys("shop/port");
     assertThat(live.get("shop/port").orElseThrow().value().get("value").asText()).isEqualTo("9090");
@@ -49,7 +49,7 @@ class KeyValueReconcileIT {
     live.put("shop/port", dev.gitops.api.Documents.object(java.util.Map.of("value",
         dev.gitops.api.Documents.nodes().textNode("1234"))));
     Plan drift = reconciler.plan();
-    assertThat(drift.change(KeyValueProvider.key("shop", "port")).drift()).isTrue();
+    assertThat(drift.change(KeyValueProvider.key("shop", "port")).orElseThrow().drift()).isTrue();
     reconciler.sync();
     assertThat(live.get("shop/port").orElseThrow().value().get("value").asText()).isEqualTo("9090");
   }

@@ -98,18 +98,18 @@ class SettingsTableEndToEndTest {
             """);
         repo.commit("longer timeout, no retries setting, no description");
         Plan plan = reconciler.plan();
-        assertThat(plan.change(SettingsTableProvider.key("checkout.timeout")).action()).isEqualTo(Action.UPDATE);
-        assertThat(plan.change(SettingsTableProvider.key("checkout.retries")).action()).isEqualTo(Action.DELETE);
+        assertThat(plan.change(SettingsTableProvider.key("checkout.timeout")).orElseThrow().action()).isEqualTo(Action.UPDATE);
+        assertThat(plan.change(SettingsTableProvider.key("checkout.retries")).orElseThrow().action()).isEqualTo(Action.DELETE);
         assertThat(reconciler.sync().isSuccessful()).isTrue();
         assertThat(rows()).as("a row Git never declared is not ours: left alone")
             .containsOnlyKeys("checkout.timeout", "ops.flag");
         assertThat(rows().get("checkout.timeout"))
             .as("the description removed from Git is removed from the row").isEqualTo(new Row("\"45s\"", null, 2));
 
-        assertThat(reconciler.plan().change(SettingsTableProvider.key("checkout.timeout")).action())
+        assertThat(reconciler.plan().change(SettingsTableProvider.key("checkout.timeout")).orElseThrow().action())
             .as("in sync (and the engine's merge cache now holds this row's version)").isEqualTo(Action.NOOP);
         sql("UPDATE settings SET setting_value = '\"5s\"' WHERE name = 'checkout.timeout'");
-        Change drift = reconciler.plan().change(SettingsTableProvider.key("checkout.timeout"));
+        Change drift = reconciler.plan().change(SettingsTableProvider.key("checkout.timeout")).orElseThrow();
         assertThat(drift.action()).isEqualTo(Action.UPDATE);
         assertThat(drift.drift()).as("edited by hand, row version untouched: still seen").isTrue();
         assertThat(reconciler.sync().isSuccessful()).isTrue();

@@ -208,10 +208,13 @@ public final class Documents {
     return HexFormat.of().formatHex(md.digest());
   }
 
-  /** The canonical JSON text of {@code node}: sorted keys, canonical numbers, no white space. */
+  /**
+   * The canonical JSON text of {@code node}: sorted keys, canonical numbers, no white space. The
+   * same for a tree and its frozen copy; a tree that is not frozen is written without copying it.
+   */
   public static String canonicalJson(JsonNode node) {
     StringBuilder sb = new StringBuilder(256);
-    writeCanonical(freeze(node), sb);
+    writeCanonical(node == null ? NODES.nullNode() : node, sb);
     return sb.toString();
   }
 
@@ -260,15 +263,20 @@ public final class Documents {
       case STRING:
         quote(node.textValue(), sb);
         return;
-      case NUMBER:
-        sb.append(node.isBigDecimal() ? node.decimalValue().toPlainString() : node.asText());
+      case NUMBER: {
+        JsonNode n = canonicalNumber(node);
+        sb.append(n.isBigDecimal() ? n.decimalValue().toPlainString() : n.asText());
         return;
+      }
       case BOOLEAN:
         sb.append(node.booleanValue());
         return;
       case NULL:
+      case MISSING:
         sb.append("null");
         return;
+      case POJO:
+        throw new IllegalArgumentException("documents hold JSON values only, not " + node.getClass().getName());
       default:
         quote(node.asText(), sb);
     }
@@ -276,7 +284,13 @@ public final class Documents {
 
   private static void quote(String s, StringBuilder sb) {
     sb.append('"');
-    for (int i = 0; i < s.length(); i++) {
+    int plain = 0;
+    while (plain < s.length() && s.charAt(plain) >= 0x20 && s.charAt(plain) != '"' && s.charAt(plain) != '\\') {
+      plain++;
+    }
+    // Most text needs no escape: copy the run at once rather than char by char.
+    sb.append(s, 0, plain);
+    for (int i = plain; i < s.length(); i++) {
       char c = s.charAt(i);
       switch (c) {
         case '"': sb.append("\\\""); break;

@@ -18,6 +18,11 @@ import java.util.Objects;
  * {@code ,} {@code ~4} and {@code =} {@code ~5}. An element that has no key (kept only because
  * the live system has it) is addressed by position as {@code [#3]}.
  *
+ * <p>Paths never carry sensitive values: an element whose value or key is sensitive (a set element
+ * under a sensitive rule, a keyed element below one or whose key field is one) is addressed by a
+ * keyed hash of its plain segment, {@code [#hmac:1f0c…]} ({@link Hashed}), made under the state
+ * store's secret key, so the same element has the same path in every plan, report and process.
+ *
  * <pre>{@code
  * FieldPath p = FieldPath.root().field("spec").key(Map.of("name", TextNode.valueOf("app"))).field("image");
  * p.toString();                       // "/spec/[name=app]/image"
@@ -27,7 +32,7 @@ import java.util.Objects;
 public final class FieldPath implements Comparable<FieldPath> {
 
   /** One step of a path. */
-  public sealed interface Segment permits Field, Key, Element, Index {
+  public sealed interface Segment permits Field, Key, Element, Index, Hashed {
     /** The segment as it appears in the string form (without the leading slash). */
     String text();
   }
@@ -88,6 +93,30 @@ public final class FieldPath implements Comparable<FieldPath> {
     }
   }
 
+  /**
+   * An element whose plain segment ({@link Key} or {@link Element}) would show a sensitive value,
+   * addressed by a keyed hash of that segment's string form instead: {@code [#hmac:<hex>]}.
+   *
+   * @param digest lower-case hex, as the merge computes it under the store's secret key
+   */
+  public record Hashed(String digest) implements Segment {
+    /** The prefix of the string form's body. */
+    public static final String PREFIX = "#hmac:";
+
+    /** Validates the digest. */
+    public Hashed {
+      Objects.requireNonNull(digest, "digest");
+      if (digest.isEmpty() || !digest.chars().allMatch(c -> (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+        throw new IllegalArgumentException("a hashed element's digest is lower-case hex, got '" + digest + "'");
+      }
+    }
+
+    @Override
+    public String text() {
+      return "[" + PREFIX + digest + "]";
+    }
+  }
+
   private static final FieldPath ROOT = new FieldPath(List.of());
 
   private final List<Segment> segments;
@@ -130,6 +159,13 @@ public final class FieldPath implements Comparable<FieldPath> {
   private static Segment parseSegment(String raw, String whole) {
     if (raw.startsWith("[") && raw.endsWith("]")) {
       String body = raw.substring(1, raw.length() - 1);
+      if (body.startsWith(Hashed.PREFIX)) {
+        try {
+          return new Hashed(body.substring(Hashed.PREFIX.length()));
+        } catch (IllegalArgumentException e) {
+          throw new IllegalArgumentException("bad hashed segment '" + raw + "' in '" + whole + "'", e);
+        }
+      }
       if (body.startsWith("#")) {
         try {
           return new Index(Integer.parseInt(body.substring(1)));

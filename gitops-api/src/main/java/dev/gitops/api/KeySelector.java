@@ -9,7 +9,7 @@ import java.util.regex.Pattern;
  * <pre>{@code
  * KeySelector secrets = KeySelector.of("k8s", "v1/Secret", "*", "*");
  * secrets.matches(ResourceKey.of("k8s", "v1/Secret", "prod", "db"));   // true
- * KeySelector.ANY.matches(anyKey);                                     // true
+ * KeySelector.ANY.matches(key);                                        // true
  * }</pre>
  */
 public record KeySelector(String provider, String type, String scope, String name) {

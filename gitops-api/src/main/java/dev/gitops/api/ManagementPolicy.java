@@ -9,10 +9,10 @@ import java.util.Set;
  * The actions the engine may take on one resource (Crossplane's management policies).
  *
  * <pre>{@code
- * ManagementPolicy.ALL;          // observe, create, update, delete
- * ManagementPolicy.PAUSED;       // observe only: drift is reported, nothing is changed
- * ManagementPolicy.NO_PRUNE;     // never deleted by the engine
- * ManagementPolicy.CREATE_ONLY;  // created when missing, never updated or deleted
+ * ManagementPolicy all = ManagementPolicy.ALL;                 // observe, create, update, delete
+ * ManagementPolicy paused = ManagementPolicy.PAUSED;           // observe only: drift is reported, nothing is changed
+ * ManagementPolicy noPrune = ManagementPolicy.NO_PRUNE;        // never deleted by the engine
+ * ManagementPolicy createOnly = ManagementPolicy.CREATE_ONLY;  // created when missing, never updated or deleted
  * }</pre>
  */
 public final class ManagementPolicy {

@@ -8,7 +8,7 @@ import java.util.Objects;
  * ownership mark if any), ABSENT, or UNKNOWN (it could not look). UNKNOWN is never taken as absent.
  *
  * <pre>{@code
- * Observation.present(key, liveJson, "rv-42");
+ * Observation.present(key, live, "rv-42");
  * Observation.absent(key);
  * Observation.unknown(key, "forbidden: cannot list secrets");
  * }</pre>
@@ -80,5 +80,13 @@ public record Observation(ResourceKey key, Status status, JsonNode live, String 
   /** Whether the provider could not tell. */
   public boolean isUnknown() {
     return status == Status.UNKNOWN;
+  }
+
+  /** Everything but the live document, which appears only as a digest: it may hold secrets. */
+  @Override
+  public String toString() {
+    return "Observation[key=" + key + ", status=" + status + ", live="
+        + (live == null ? "null" : "sha256:" + Documents.digest(live).substring(0, 12)) + ", version=" + version
+        + ", mark=" + mark + ", reason=" + reason + "]";
   }
 }

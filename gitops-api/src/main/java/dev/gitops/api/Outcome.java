@@ -8,9 +8,9 @@ import java.util.Objects;
  * What applying one change came to.
  *
  * <pre>{@code
- * return Outcome.created();
- * return Outcome.transientFailure("connection reset", e);    // retried with backoff
- * return Outcome.permanentFailure("field is immutable", e);  // blocks dependents
+ * Outcome done = Outcome.created();
+ * Outcome retried = Outcome.transientFailure("connection reset", cause);    // retried with backoff
+ * Outcome failed = Outcome.permanentFailure("field is immutable", cause);   // blocks dependents
  * }</pre>
  *
  * @param kind what happened

@@ -5,6 +5,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.SortedMap;
 import java.util.SortedSet;
 import java.util.TreeMap;
@@ -12,8 +13,10 @@ import java.util.TreeSet;
 
 /**
  * A reviewable list of changes with their dependency graph, computed from one revision, the
- * stored state and the live state. Its {@link #id()} is a digest of everything it was computed
- * from, so {@code reconciler.apply(plan)} can recompute it and refuse when anything moved.
+ * stored state and the live state. Its {@link #id()} is a digest of its whole content as a plan
+ * file holds it (every change with its documents, patch, fields, flags and fingerprint, the
+ * revision, variables, options and guard figures), so {@code reconciler.apply(plan)} can check a
+ * reviewed plan against its id, recompute it, and refuse when anything differs.
  *
  * <pre>{@code
  * Plan plan = reconciler.plan();
@@ -21,7 +24,7 @@ import java.util.TreeSet;
  * SyncResult result = reconciler.apply(plan);   // refused if the plan no longer holds
  * }</pre>
  *
- * @param id digest of revision, variables, options, changes and fingerprints
+ * @param id SHA-256 of the plan's canonical content (see {@code PlanCodec}); never of {@code toString()}
  * @param revision the revision the desired state was read at
  * @param changes every key's change, NOOPs included, in a stable order
  * @param dependencies for each key, the keys it waits for (for deletes: reversed)
@@ -32,11 +35,13 @@ import java.util.TreeSet;
  * @param unobserved what else could not be observed, with why: a provider's search for objects
  *     carrying our mark (orphan detection), as {@code "marked objects of provider 'p'" -> reason};
  *     when non-empty the plan is incomplete
+ * @param owned per provider, how many resources it owned (its inventory) when the plan was
+ *     computed: what the mass-deletion guard weighs the plan's deletes and replaces against
  */
 public record Plan(String id, String revision, List<Change> changes,
     SortedMap<ResourceKey, SortedSet<ResourceKey>> dependencies, SortedMap<String, String> variables,
     SortedMap<String, String> options, SortedMap<ResourceKey, String> fingerprints, SortedSet<ResourceKey> unknown,
-    SortedMap<String, String> unobserved) {
+    SortedMap<String, String> unobserved, SortedMap<String, Integer> owned) {
 
   /** Copies everything. */
   public Plan {
@@ -51,13 +56,19 @@ public record Plan(String id, String revision, List<Change> changes,
     fingerprints = Collections.unmodifiableSortedMap(new TreeMap<>(fingerprints));
     unknown = Collections.unmodifiableSortedSet(new TreeSet<>(unknown));
     unobserved = Collections.unmodifiableSortedMap(new TreeMap<>(unobserved));
+    owned = Collections.unmodifiableSortedMap(new TreeMap<>(owned));
   }
 
-  /** A plan whose only blind spots are the keys in {@code unknown}. */
+  /** A plan whose only blind spots are the keys in {@code unknown}, recording no owned counts (plans built by hand). */
   public Plan(String id, String revision, List<Change> changes,
       SortedMap<ResourceKey, SortedSet<ResourceKey>> dependencies, SortedMap<String, String> variables,
       SortedMap<String, String> options, SortedMap<ResourceKey, String> fingerprints, SortedSet<ResourceKey> unknown) {
-    this(id, revision, changes, dependencies, variables, options, fingerprints, unknown, new TreeMap<>());
+    this(id, revision, changes, dependencies, variables, options, fingerprints, unknown, new TreeMap<>(), new TreeMap<>());
+  }
+
+  /** This plan with another id (everything else kept). */
+  public Plan withId(String newId) {
+    return new Plan(newId, revision, changes, dependencies, variables, options, fingerprints, unknown, unobserved, owned);
   }
 
   /**
@@ -101,14 +112,15 @@ public record Plan(String id, String revision, List<Change> changes,
     return out;
   }
 
-  /** The change for {@code key}, or null. */
-  public Change change(ResourceKey key) {
+  /** The change for {@code key}; empty when the plan does not hold the key. */
+  public Optional<Change> change(ResourceKey key) {
+    Objects.requireNonNull(key, "key");
     for (Change c : changes) {
       if (c.key().equals(key)) {
-        return c;
+        return Optional.of(c);
       }
     }
-    return null;
+    return Optional.empty();
   }
 
   /** Counts of changes by action, for summaries: {@code {CREATE=2, UPDATE=1}}. */

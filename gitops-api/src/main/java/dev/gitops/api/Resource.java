@@ -13,7 +13,7 @@ import java.util.TreeSet;
  *
  * <pre>{@code
  * Resource web = Resource.builder(ResourceKey.of("files", "file", "", "web.conf"))
- *     .document(json)                       // frozen on build
+ *     .document(document)                   // frozen on build
  *     .dependsOn(ResourceKey.of("files", "file", "", "base.conf"))
  *     .wave(1)
  *     .policy(ManagementPolicy.NO_PRUNE)
@@ -78,6 +78,16 @@ public record Resource(ResourceKey key, JsonNode document, Origin origin, Sorted
     md.update(("|" + dependsOn + "|" + wave + "|" + policy + "|" + new TreeSet<>(sensitive.stream().map(Object::toString).toList()))
         .getBytes(java.nio.charset.StandardCharsets.UTF_8));
     return java.util.HexFormat.of().formatHex(md.digest());
+  }
+
+  /**
+   * Key, origin and metadata; the document only as a digest. The generated record text printed
+   * the document whole, so a secret in it reached any log line or message that named the resource.
+   */
+  @Override
+  public String toString() {
+    return "Resource[key=" + key + ", origin=" + origin + ", document=sha256:" + digest().substring(0, 12)
+        + ", dependsOn=" + dependsOn + ", wave=" + wave + ", policy=" + policy + ", sensitive=" + sensitive + "]";
   }
 
   /** Builds {@link Resource}. */

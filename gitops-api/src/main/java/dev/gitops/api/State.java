@@ -3,6 +3,7 @@ package dev.gitops.api;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.SortedMap;
 import java.util.TreeMap;
 
@@ -11,7 +12,7 @@ import java.util.TreeMap;
  *
  * <pre>{@code
  * State desired = State.of("main@sha1:" + sha, List.of(web, db));
- * desired.get(web.key());  // web
+ * desired.get(web.key());  // Optional[web]
  * }</pre>
  *
  * @param revision the revision, for example {@code main@sha1:<40 hex>}
@@ -44,9 +45,9 @@ public record State(String revision, SortedMap<ResourceKey, Resource> resources,
     return new State(revision, map, false, false);
   }
 
-  /** The resource with {@code key}, or null. */
-  public Resource get(ResourceKey key) {
-    return resources.get(key);
+  /** The resource with {@code key}; empty when this state does not declare it. */
+  public Optional<Resource> get(ResourceKey key) {
+    return Optional.ofNullable(resources.get(Objects.requireNonNull(key, "key")));
   }
 
   /** This state, flagged as read from the same revision as the previous read. */

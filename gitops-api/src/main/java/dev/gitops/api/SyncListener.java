@@ -5,9 +5,12 @@ package dev.gitops.api;
  * be quick and must not throw; an exception is logged and otherwise ignored.
  *
  * <pre>{@code
- * Reconciler.builder()
- *     .listener(e -> { if (e instanceof SyncEvent.ChangeFinished f) log.info("{} {}", f.change().key(), f.outcome().kind()); })
- *     ...
+ * SyncListener progress = e -> {
+ *   if (e instanceof SyncEvent.ChangeFinished f) {
+ *     log.info("{} {}", f.change().key(), f.outcome().kind());
+ *   }
+ * };
+ * Reconciler.Builder builder = Reconciler.builder().listener(progress);
  * }</pre>
  */
 @FunctionalInterface

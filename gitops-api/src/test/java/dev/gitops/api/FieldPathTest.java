@@ -32,6 +32,17 @@ class FieldPathTest {
   }
 
   @Test
+  void hashedElementsRoundTripAndAreNotIndexes() {
+    FieldPath p = FieldPath.of("metadata", "finalizers").append(new FieldPath.Hashed("0123abcd"));
+    assertThat(p.toString()).isEqualTo("/metadata/finalizers/[#hmac:0123abcd]");
+    assertThat(FieldPath.parse(p.toString())).isEqualTo(p);
+    assertThat(FieldPath.parse(p.toString()).last()).isEqualTo(new FieldPath.Hashed("0123abcd"));
+    assertThat(FieldPath.parse("/a/[#3]").last()).isEqualTo(new FieldPath.Index(3));
+    assertThatThrownBy(() -> FieldPath.parse("/a/[#hmac:XYZ]")).hasMessageContaining("[#hmac:XYZ]");
+    assertThat(PathPattern.of("/metadata/finalizers/*").matches(p)).isTrue();
+  }
+
+  @Test
   void prefixAndParent() {
     FieldPath p = FieldPath.parse("/a/b/c");
     assertThat(FieldPath.parse("/a/b").isPrefixOf(p)).isTrue();

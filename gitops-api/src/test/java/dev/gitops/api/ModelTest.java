@@ -69,6 +69,15 @@ class ModelTest {
   }
 
   @Test
+  void aStateLookupThatMissesIsEmptyNotNull() {
+    Resource one = Resource.builder(A).build();
+    State s = State.of("r1", List.of(one));
+    assertThat(s.get(A)).containsSame(one);
+    assertThat(s.get(ResourceKey.of("p", "t", "", "missing"))).isEmpty();
+    assertThatThrownBy(() -> s.get(null)).isInstanceOf(NullPointerException.class).hasMessage("key");
+  }
+
+  @Test
   void onlyPresentObservationsCarryADocument() {
     assertThat(Observation.present(A, TextNode.valueOf("x"), "v1").isPresent()).isTrue();
     assertThat(Observation.unknown(A, "forbidden").reason()).isEqualTo("forbidden");
@@ -92,7 +101,8 @@ class ModelTest {
     Plan plan = new Plan("id", "r1", List.of(c, n), new java.util.TreeMap<>(), new java.util.TreeMap<>(),
         new java.util.TreeMap<>(), new java.util.TreeMap<>(), new java.util.TreeSet<>());
     assertThat(plan.hasChanges()).isTrue();
-    assertThat(plan.change(A)).isSameAs(c);
+    assertThat(plan.change(A)).containsSame(c);
+    assertThat(plan.change(ResourceKey.of("p", "t", "", "missing"))).isEmpty();
     assertThat(plan.summary()).startsWith("1 to create, 0 to update").contains("1 unchanged");
     assertThat(plan.isComplete()).isTrue();
   }
@@ -125,5 +135,15 @@ class ModelTest {
     assertThat(r.failures()).containsOnlyKeys(A);
     assertThat(r.changedAnything()).isFalse();
     assertThat(Set.of(Outcome.Kind.values())).filteredOn(Outcome.Kind::isOk).hasSize(5);
+  }
+
+  @Test
+  void resourceAndObservationTextShowDocumentsOnlyAsDigests() {
+    ResourceKey key = ResourceKey.of("m", "thing", "", "db");
+    com.fasterxml.jackson.databind.node.ObjectNode doc = JsonNodeFactory.instance.objectNode().put("password", "hunter2-in-text");
+    Resource r = Resource.of(key, doc);
+    Observation o = Observation.present(key, doc, "v1");
+    assertThat(r.toString()).contains("key=m:thing::db").contains("sha256:").doesNotContain("hunter2");
+    assertThat(o.toString()).contains("PRESENT").contains("sha256:").doesNotContain("hunter2");
   }
 }

@@ -17,8 +17,9 @@ import picocli.CommandLine.Spec;
 /** {@code gitops diff}: a readable per-field diff between the repository and the target. */
 @Command(name = "diff", mixinStandardHelpOptions = true,
     description = {"Show, field by field, how the target differs from the repository.",
-        "'+' added, '~' changed, '-' removed; secret values show as (sensitive). --format markdown gives a "
-            + "summary table and a diff block for a pull-request comment; json the plan file format."})
+        "'+' added, '~' changed, '-' removed; values that --sensitive or the repository's .gitops.yaml mark "
+            + "secret show as (sensitive) (as keyed hashes in json), whatever the change. --format markdown gives "
+            + "a summary table and a diff block for a pull-request comment; json the plan file format."})
 final class DiffCommand implements Callable<Integer> {
 
   /** Output formats. */

@@ -1,5 +1,6 @@
 package dev.gitops.cli;
 
+import dev.gitops.api.PlanMismatchException;
 import dev.gitops.api.PlanRefusedException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -42,6 +43,38 @@ public final class ExitCodes {
     return ERROR;
   }
 
+  /**
+   * One line saying what went wrong, in the CLI's words: the library names no flags, so a guard's
+   * refusal and a plan that differs in its options are worded here with the flags that control
+   * them; anything else is its message (or its type when it has none).
+   */
+  public static String describe(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      if (c instanceof PlanRefusedException r && r.limit() != null) {
+        return refusal(r);
+      }
+    }
+    if (t instanceof PlanMismatchException m && m.field() != null && m.field().startsWith("/options/")) {
+      return oneLine(m) + "; use the same --prune, --allow-empty and " + DeletionLimit.FLAG
+          + " for 'gitops plan --out' and 'gitops sync --plan'";
+    }
+    return oneLine(t);
+  }
+
+  /** A mass-deletion refusal with the flag that would allow it. */
+  static String refusal(PlanRefusedException r) {
+    String head = "refused by " + r.guard() + (r.provider() == null ? "" : " for provider '" + r.provider() + "'") + ": ";
+    return head + switch (r.limit()) {
+      case EVERYTHING -> "the sync would delete or replace all " + r.owned() + " resources gitops owns (are --path and"
+          + " --ref right?); pass --allow-empty if that is intended";
+      case MAX_COUNT -> "the sync would delete or replace " + r.deletions() + " of the " + r.owned()
+          + " resources gitops owns, more than " + DeletionLimit.FLAG + " " + r.budget() + " allows";
+      case MAX_PERCENT -> "the sync would delete or replace " + r.deletions() + " of the " + r.owned()
+          + " resources gitops owns (" + (r.deletions() * 100L / Math.max(1, r.owned())) + "%), more than "
+          + DeletionLimit.FLAG + " " + r.budget() + "% allows";
+    };
+  }
+
   /** One line saying what went wrong: the message, or the exception type when it has none. */
   public static String oneLine(Throwable t) {
     String m = t.getMessage();
@@ -64,7 +97,7 @@ public final class ExitCodes {
     @Override
     public int handleExecutionException(Exception ex, CommandLine commandLine, CommandLine.ParseResult parseResult) {
       PrintWriter err = commandLine.getErr();
-      err.println("gitops: " + oneLine(ex));
+      err.println("gitops: " + describe(ex));
       if (GitopsCommand.isVerbose(commandLine)) {
         StringWriter trace = new StringWriter();
         ex.printStackTrace(new PrintWriter(trace));

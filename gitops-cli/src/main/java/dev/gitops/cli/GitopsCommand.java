@@ -18,7 +18,7 @@ import picocli.CommandLine.Spec;
             + "lives in <target>/.gitops/, which the files provider never reconciles; the Git cache lives in "
             + "<state>/git-cache."},
     subcommands = {PlanCommand.class, SyncCommand.class, DiffCommand.class, StatusCommand.class,
-        HistoryCommand.class, RollbackCommand.class, DemoCommand.class},
+        HistoryCommand.class, RollbackCommand.class, DemoCommand.class, ImagesCommand.class, RunCommand.class},
     footerHeading = "%nExit codes:%n",
     footer = {
         "  0  success, nothing pending",
@@ -54,9 +54,10 @@ public final class GitopsCommand implements Callable<Integer> {
     return ExitCodes.ERROR;
   }
 
-  /** Raises slf4j-simple's level to info; effective only before the first logger is created. */
+  /** Raises slf4j-simple's level to info, JGit's too; effective only before the first logger is created. */
   static void enableVerboseLogging() {
     System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "info");
+    System.setProperty("org.slf4j.simpleLogger.log.org.eclipse.jgit", "info");
   }
 
   /** Whether the command line's root command is a {@link GitopsCommand} run with {@code --verbose}. */

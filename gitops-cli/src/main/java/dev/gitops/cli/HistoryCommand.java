@@ -48,7 +48,7 @@ final class HistoryCommand implements Callable<Integer> {
     rows.add(new String[] {"ID", "TIME", "REVISION", "PLAN", "OUTCOME"});
     for (HistoryEntry e : entries) {
       Map<String, Integer> counts = new TreeMap<>(e.counts());
-      StringBuilder outcome = new StringBuilder(e.status());
+      StringBuilder outcome = new StringBuilder(e.status().name());
       counts.forEach((k, v) -> outcome.append(' ').append(k.toLowerCase(java.util.Locale.ROOT)).append('=').append(v));
       rows.add(new String[] {e.id(), time.format(e.time().truncatedTo(ChronoUnit.SECONDS)),
           PlanRenderer.shortRevision(e.revision()), PlanRenderer.shortId(e.planId()), outcome.toString()});

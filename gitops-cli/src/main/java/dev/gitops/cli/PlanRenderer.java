@@ -5,9 +5,9 @@ import dev.gitops.api.Action;
 import dev.gitops.api.Change;
 import dev.gitops.api.Documents;
 import dev.gitops.api.FieldChange;
-import dev.gitops.api.FieldPath;
 import dev.gitops.api.Plan;
 import dev.gitops.api.ResourceKey;
+import dev.gitops.core.redact.Redactor;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -19,7 +19,10 @@ import java.util.regex.Pattern;
  * with its action symbol ({@code +} create, {@code ~} update, {@code -} delete, {@code -/+}
  * replace, {@code !} skip), key and reason, then one line per changed field with its
  * key-addressed path and {@code before -> after}. Multi-line text values are shown as a line
- * diff. Values of sensitive fields are shown as {@code (sensitive)}.
+ * diff. Every change goes through {@link Redactor}, so values under a sensitive path are shown as
+ * {@code (sensitive)} whatever the action. Names, paths, reasons and text lines are shown with
+ * control characters escaped; in Markdown every one of them is escaped or fenced, so a hostile
+ * file name cannot add a row, a heading, a link or HTML to a pull-request comment.
  *
  * <pre>{@code
  * System.out.print(PlanRenderer.text(reconciler.plan()));
@@ -70,8 +73,8 @@ public final class PlanRenderer {
    */
   public static String markdown(Plan plan) {
     StringBuilder sb = new StringBuilder();
-    sb.append("### gitops plan `").append(shortId(plan.id())).append("` for `").append(shortRevision(plan.revision()))
-        .append("`\n\n");
+    sb.append("### gitops plan ").append(code(shortId(plan.id()), false)).append(" for ")
+        .append(code(shortRevision(plan.revision()), false)).append("\n\n");
     sb.append("**").append(plan.summary()).append("**\n\n");
     List<Change> shown = shown(plan);
     if (shown.isEmpty() && plan.unknown().isEmpty()) {
@@ -80,12 +83,12 @@ public final class PlanRenderer {
     }
     sb.append("| | Resource | Action | Why |\n|:-:|---|---|---|\n");
     for (Change c : shown) {
-      sb.append("| `").append(symbol(c.action())).append("` | ").append(code(c.key().toString())).append(" | ")
+      sb.append("| `").append(symbol(c.action())).append("` | ").append(code(c.key().toString(), true)).append(" | ")
           .append(c.action().name().toLowerCase(Locale.ROOT)).append(flags(c)).append(" | ")
           .append(cell(c.reason())).append(" |\n");
     }
     for (ResourceKey k : plan.unknown()) {
-      sb.append("| `?` | ").append(code(k.toString())).append(" | unknown | could not be observed |\n");
+      sb.append("| `?` | ").append(code(k.toString(), true)).append(" | unknown | could not be observed |\n");
     }
     StringBuilder diff = new StringBuilder();
     for (Line l : lines(plan)) {
@@ -146,23 +149,25 @@ public final class PlanRenderer {
 
   static List<Line> lines(Plan plan) {
     List<Line> out = new ArrayList<>();
-    for (Change c : shown(plan)) {
-      out.add(new Line(symbol(c.action()), 0, c.key() + (c.previousKey() != null ? " (moved from " + c.previousKey() + ")" : "")));
+    // The redactor flags every field at, above or below a sensitive path and hides its values.
+    for (Change c : shown(Redactor.marking().redact(plan))) {
+      out.add(new Line(symbol(c.action()), 0, printable(c.key().toString())
+          + (c.previousKey() != null ? " (moved from " + printable(c.previousKey().toString()) + ")" : "")));
       out.add(new Line("#", 1, c.action().name().toLowerCase(Locale.ROOT) + flags(c)
           + (c.reason().isEmpty() ? "" : ": " + oneLine(c.reason()))));
       for (FieldChange f : c.fields()) {
-        field(out, f, f.sensitive() || underSensitive(c, f.path()));
+        field(out, f, f.sensitive());
       }
     }
     for (ResourceKey k : plan.unknown()) {
-      out.add(new Line("?", 0, k + "  (could not be observed: nothing is pruned while a key is unknown)"));
+      out.add(new Line("?", 0, printable(k.toString()) + "  (could not be observed: nothing is pruned while a key is unknown)"));
     }
     return out;
   }
 
   private static void field(List<Line> out, FieldChange f, boolean sensitive) {
     String sym = String.valueOf(f.symbol());
-    String path = f.path().toString();
+    String path = printable(f.path().toString());
     JsonNode before = f.before();
     JsonNode after = f.after();
     boolean multiLine = !sensitive && (isMultiLine(before) || isMultiLine(after));
@@ -197,7 +202,7 @@ public final class PlanRenderer {
         out.add(new Line("", 2, "... " + (diff.size() - i) + " more lines"));
         break;
       }
-      out.add(new Line(l.op() == ' ' ? "" : String.valueOf(l.op()), 2, l.text()));
+      out.add(new Line(l.op() == ' ' ? "" : String.valueOf(l.op()), 2, printable(l.text())));
     }
   }
 
@@ -212,15 +217,6 @@ public final class PlanRenderer {
 
   private static boolean isMultiLine(JsonNode v) {
     return v != null && v.isTextual() && v.asText().indexOf('\n') >= 0 && v.asText().indexOf('\n') < v.asText().length() - 1;
-  }
-
-  private static boolean underSensitive(Change c, FieldPath path) {
-    for (FieldPath s : c.sensitive()) {
-      if (s.isPrefixOf(path)) {
-        return true;
-      }
-    }
-    return false;
   }
 
   private static String flags(Change c) {
@@ -241,16 +237,75 @@ public final class PlanRenderer {
     return names.isEmpty() ? "" : " (" + String.join(", ", names) + ")";
   }
 
-  private static String oneLine(String s) {
-    return s.strip().replaceAll("\\s*\\R\\s*", " ");
+  /** {@code s} on one printable line: line breaks and the blanks around them become one space. */
+  static String oneLine(String s) {
+    return printable(s.strip().replaceAll("\\s*\\R\\s*", " "));
   }
 
+  /**
+   * {@code s} with control and format characters written as escapes ({@code \n}, {@code \u202e}):
+   * a name with a line break cannot forge a line of a diff, nor a bidi override reorder what a
+   * reviewer reads.
+   */
+  static String printable(String s) {
+    StringBuilder sb = null;
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      int type = Character.getType(c);
+      boolean hidden = c != '\t' && (type == Character.CONTROL || type == Character.FORMAT
+          || type == Character.LINE_SEPARATOR || type == Character.PARAGRAPH_SEPARATOR);
+      if (hidden && sb == null) {
+        sb = new StringBuilder(s.length() + 8).append(s, 0, i);
+      }
+      if (!hidden) {
+        if (sb != null) {
+          sb.append(c);
+        }
+      } else if (c == '\n') {
+        sb.append("\\n");
+      } else if (c == '\r') {
+        sb.append("\\r");
+      } else {
+        sb.append(String.format("\\u%04x", (int) c));
+      }
+    }
+    return sb == null ? s : sb.toString();
+  }
+
+  /**
+   * Prose for a Markdown table cell: one printable line with every ASCII punctuation character
+   * backslash-escaped, so nothing in it (a name, a path, a reason) can open a link, an image, an
+   * HTML tag, emphasis, a code span or a new cell.
+   */
   private static String cell(String s) {
-    return oneLine(s).replace("|", "\\|");
+    String line = oneLine(s);
+    StringBuilder sb = new StringBuilder(line.length() + 16);
+    for (int i = 0; i < line.length(); i++) {
+      char c = line.charAt(i);
+      if (c < 128 && PUNCTUATION.indexOf(c) >= 0) {
+        sb.append('\\');
+      }
+      sb.append(c);
+    }
+    return sb.toString();
   }
 
-  private static String code(String s) {
-    return "`" + s.replace("`", "'").replace("|", "\\|") + "`";
+  private static final String PUNCTUATION = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~";
+
+  /**
+   * A Markdown code span holding {@code s} verbatim (made printable): its backtick fence is longer
+   * than any backtick run inside, padded with a space where the text starts or ends with a backtick
+   * or a space; in a table cell a pipe is escaped, which GFM undoes inside code spans.
+   */
+  private static String code(String s, boolean inTable) {
+    String t = printable(s);
+    if (inTable) {
+      t = t.replace("|", "\\|");
+    }
+    String fence = "`".repeat(longestBacktickRun(t) + 1);
+    boolean pad = !t.isEmpty() && (t.charAt(0) == '`' || t.charAt(t.length() - 1) == '`'
+        || t.charAt(0) == ' ' || t.charAt(t.length() - 1) == ' ');
+    return pad ? fence + " " + t + " " + fence : fence + t + fence;
   }
 
   private static int longestBacktickRun(CharSequence s) {

@@ -1,6 +1,7 @@
 package dev.gitops.cli;
 
 import dev.gitops.core.SyncOptions;
+import dev.gitops.core.plan.DeletionBudget;
 import picocli.CommandLine.Option;
 
 /** Prune and mass-deletion guard flags (shared by plan, sync, diff, status and rollback). */
@@ -18,17 +19,18 @@ public final class SafetyOptions {
           + "a wrong --path or --ref looks just like that).")
   boolean allowEmpty;
 
-  /** The deletion count budget. */
-  @Option(names = "--max-deletions", paramLabel = "N",
-      description = "Refuse (exit 3) a sync that deletes or replaces more than N resources (default: no limit).")
-  Integer maxDeletions;
+  /** The deletion budget: a count or a percentage. */
+  @Option(names = DeletionLimit.FLAG, paramLabel = "N|P%", converter = DeletionLimit.Converter.class,
+      description = "Refuse (exit 3) a sync that deletes or replaces more than N resources of a provider, or more "
+          + "than P percent of what gitops owns for it (for example 10 or 25%; default: no limit).")
+  DeletionLimit maxDeletions;
 
   /** {@code base} with these flags applied. */
   SyncOptions applyTo(SyncOptions base) {
-    SyncOptions o = base.withPrune(prune).withBudget(base.budget().withAllowEmpty(allowEmpty));
+    DeletionBudget budget = base.budget().withAllowEmpty(allowEmpty);
     if (maxDeletions != null) {
-      o = o.withBudget(o.budget().withMaxCount(maxDeletions));
+      budget = maxDeletions.applyTo(budget);
     }
-    return o;
+    return base.toBuilder().prune(prune).budget(budget).build();
   }
 }

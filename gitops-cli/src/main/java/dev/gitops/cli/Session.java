@@ -8,6 +8,7 @@ import dev.gitops.core.SyncOptions;
 import dev.gitops.core.files.LocalFilesProvider;
 import dev.gitops.core.source.GitSource;
 import dev.gitops.core.store.FileStateStore;
+import dev.gitops.k8s.KubernetesProvider;
 import dev.gitops.terraform.TerraformProvider;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -21,8 +22,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One command's reconciler over a Git source, a provider (files or terraform) and a file state store; closing
- * it closes the store and the source (and removes a temporary Git cache).
+ * One command's reconciler over a Git source, the provider {@code --provider} names (files,
+ * Ansible, Kubernetes or Terraform) and a file state store; closing it closes the provider, the store and the
+ * source (and removes a temporary Git cache).
  *
  * <p>A read-only session (plan, diff, status, history) creates nothing: neither the target nor
  * the store. It reads a missing store as "nothing recorded" and a missing target as empty, and
@@ -34,19 +36,19 @@ final class Session implements AutoCloseable {
 
   private final Reconciler reconciler;
   private final StateStore store;
-  private final GitSource source;
   private final Path tempCache;
-  private final Path target;
+  private final String target;
   private final Path stateDir;
+  private final AutoCloseable live;
 
-  private Session(Reconciler reconciler, StateStore store, GitSource source, Path tempCache, Path target,
-      Path stateDir) {
+  private Session(Reconciler reconciler, StateStore store, Path tempCache, String target,
+      Path stateDir, AutoCloseable live) {
     this.reconciler = reconciler;
     this.store = store;
-    this.source = source;
     this.tempCache = tempCache;
     this.target = target;
     this.stateDir = stateDir;
+    this.live = live;
   }
 
   /** Opens a session for {@code t} with {@code options} and {@code listeners} that may write. */
@@ -106,7 +108,7 @@ final class Session implements AutoCloseable {
     StateStore store = readOnly ? FileStateStore.openReadOnly(stateDir) : FileStateStore.open(stateDir);
     GitSource git = null;
     try {
-      Provider provider = provider(t, target, stateDir);
+      Provider provider = provider(t, target, stateDir, listeners);
       git = source.build();
       Reconciler.Builder b = Reconciler.builder()
           .source(git)
@@ -115,7 +117,8 @@ final class Session implements AutoCloseable {
           .owner(t.owner)
           .options(options);
       listeners.forEach(b::listener);
-      return new Session(b.build(), store, git, tempCache, target, stateDir);
+      return new Session(b.build(), store, tempCache, describe(t, target), stateDir,
+          provider instanceof AutoCloseable c ? c : null);
     } catch (RuntimeException e) {
       store.close();
       if (git != null) {
@@ -126,9 +129,22 @@ final class Session implements AutoCloseable {
     }
   }
 
-  /** The provider {@code --provider} names, configured from the flags. */
-  private static Provider provider(TargetOptions t, Path target, Path stateDir) {
-    if ("terraform".equals(t.provider)) {
+  /** The provider {@code --provider} names, configured from its options. */
+  private static Provider provider(TargetOptions t, Path target, Path stateDir, List<SyncListener> listeners) {
+    if (t.kubernetes()) {
+      KubernetesProvider.Builder k8s = KubernetesProvider.fromKubeconfig(t.kubeconfig, t.context);
+      if (t.namespace != null) {
+        k8s.defaultNamespace(t.namespace);
+      }
+      return k8s.build();
+    }
+    if ("ansible".equals(t.provider)) {
+      dev.gitops.ansible.AnsibleProvider.Builder ansible = dev.gitops.ansible.AnsibleProvider.builder()
+          .inventory(t.inventory).playbook(t.playbook).inventoryOut(t.inventoryOut.toAbsolutePath());
+      listeners.forEach(ansible::listener);
+      return ansible.build();
+    }
+    if (t.terraform()) {
       // The configuration is the repository's --path; the working directory is --target.
       TerraformProvider.Builder tf = TerraformProvider.builder(target);
       if (t.binary != null) {
@@ -145,7 +161,22 @@ final class Session implements AutoCloseable {
     if (!t.structured.isEmpty()) {
       files.structured(t.structured.toArray(String[]::new));
     }
+    for (String rule : t.sensitive) {
+      try {
+        files.sensitive(rule);
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("--sensitive: " + e.getMessage(), e);
+      }
+    }
     return files.build();
+  }
+
+  /** What the live system is, for messages: the target directory, the fleet's inventory or the cluster. */
+  private static String describe(TargetOptions t, Path target) {
+    if (t.kubernetes()) {
+      return "the cluster" + (t.context == null ? "" : " of context " + t.context);
+    }
+    return "ansible".equals(t.provider) ? "the fleet of " + t.inventoryOut : target.toString();
   }
 
   /** Removes a temporary Git cache (null: none); a failure only leaves it for the system's temp cleaner. */
@@ -184,7 +215,8 @@ final class Session implements AutoCloseable {
     return store;
   }
 
-  Path target() {
+  /** What the live system is, for messages: the target directory, the fleet or the cluster. */
+  String target() {
     return target;
   }
 
@@ -195,8 +227,15 @@ final class Session implements AutoCloseable {
   @Override
   public void close() {
     try {
-      store.close();
-      source.close();
+      if (live != null) {
+        live.close();
+      }
+    } catch (Exception e) {
+      // Stopping the provider's watches failed: nothing is lost, the store still closes below.
+      LOG.warn("closing the provider failed: {}", e.toString());
+    }
+    try {
+      reconciler.close();  // closes the source and the store it was given
     } finally {
       deleteTree(tempCache);
     }

@@ -4,20 +4,33 @@ import dev.gitops.api.Change;
 import dev.gitops.api.FieldChange;
 import dev.gitops.api.Plan;
 import dev.gitops.core.SyncOptions;
+import dev.gitops.core.redact.Redactor;
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /** {@code gitops status}: in sync, out of sync, or drifted. */
 @Command(name = "status", mixinStandardHelpOptions = true,
     description = {"Say whether the target is in sync, out of sync, or drifted.",
         "Out of sync: Git moved since the last sync. Drifted: someone changed a managed file by hand; the "
-            + "drifted fields are listed. Exit 0 in sync, 2 otherwise."})
+            + "drifted fields are listed. Exit 0 in sync, 2 otherwise.",
+        "With --config: every target of a 'gitops run' agent in one table (revision, result, drift, last error) as "
+            + "the agent recorded them; exit 0 when every last sync succeeded, 2 otherwise."})
 final class StatusCommand implements Callable<Integer> {
+
+  @Option(names = "--config", paramLabel = "FILE",
+      description = "An agent's configuration: print the status of each of its targets instead of one target's.")
+  Path agentConfig;
+
+  @Option(names = "--format", paramLabel = "FORMAT", defaultValue = "table",
+      description = "With --config: table or json (default: ${DEFAULT-VALUE}).")
+  AgentStatus.Format format;
 
   @Mixin
   TargetOptions target;
@@ -31,6 +44,12 @@ final class StatusCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     PrintWriter out = spec.commandLine().getOut();
+    if (agentConfig != null) {
+      if (target.repo != null || target.target != null) {
+        throw new IllegalArgumentException("--config reads an agent's targets: leave out --repo and --target");
+      }
+      return AgentStatus.print(agentConfig, format, out);
+    }
     try (Session s = Session.openReadOnly(target, safety.applyTo(SyncOptions.defaults()))) {
       Plan plan = s.reconciler().plan();
       print(plan, s, out);
@@ -39,7 +58,8 @@ final class StatusCommand implements Callable<Integer> {
     }
   }
 
-  static void print(Plan plan, Session s, PrintWriter out) {
+  static void print(Plan raw, Session s, PrintWriter out) {
+    Plan plan = Redactor.marking().redact(raw);
     String rev = PlanRenderer.shortRevision(plan.revision());
     List<Change> drifted = plan.changes().stream().filter(Change::drift).toList();
     List<Change> other = plan.changes().stream()

@@ -23,8 +23,9 @@ import picocli.CommandLine.Spec;
 /** {@code gitops sync}: makes the target match the repository. */
 @Command(name = "sync", mixinStandardHelpOptions = true,
     description = {"Make the target match the repository: plan, check the safety guards, apply, record.",
-        "With --plan FILE, run exactly the reviewed plan: it is recomputed first and refused (exit 1) if the "
-            + "stored state or the live files moved since.",
+        "With --plan FILE, run exactly the reviewed plan: it is checked against its id and recomputed first, and "
+            + "refused (exit 1, naming the first difference) if the file was edited or the stored state or the "
+            + "live files moved since.",
         "When some resources cannot be observed the sync is incomplete: the rest is synced, nothing is deleted or "
             + "replaced, and it exits 1 naming them."})
 final class SyncCommand implements Callable<Integer> {
@@ -49,7 +50,7 @@ final class SyncCommand implements Callable<Integer> {
   public Integer call() throws IOException {
     PrintWriter out = spec.commandLine().getOut();
     Plan reviewed = planFile == null ? null : readPlan(planFile);
-    SyncOptions options = safety.applyTo(SyncOptions.defaults()).withDryRun(dryRun);
+    SyncOptions options = safety.applyTo(SyncOptions.builder().dryRun(dryRun).build());
     try (Session s = Session.open(target, options, List.of(new ProgressListener(out)))) {
       SyncResult result = reviewed != null ? s.reconciler().apply(reviewed) : s.reconciler().sync();
       return report(result, s, out, spec.commandLine().getErr());
@@ -159,8 +160,7 @@ final class SyncCommand implements Callable<Integer> {
   /** Each key that could not be observed, with the provider's reason, one per line. */
   static void printUnknown(Plan plan, PrintWriter out) {
     for (ResourceKey k : plan.unknown()) {
-      dev.gitops.api.Change c = plan.change(k);
-      out.println("  unknown " + k + (c == null ? "" : ": " + c.reason()));
+      out.println("  unknown " + k + plan.change(k).map(c -> ": " + c.reason()).orElse(""));
     }
     plan.unobserved().forEach((what, why) -> out.println("  unknown " + what + ": " + why));
   }

@@ -25,9 +25,42 @@ public final class TargetOptions {
 
   /** The provider id. */
   @Option(names = "--provider", paramLabel = "ID", defaultValue = "files",
-      description = "The live system: 'files', a directory (default: ${DEFAULT-VALUE}), or 'terraform', a Terraform or"
-          + " OpenTofu configuration planned and applied in the --target working directory.")
+      description = "The live system: 'files', a directory (--target); 'ansible', a fleet converged with"
+          + " ansible-playbook (--playbook, --inventory, --inventory-out); 'k8s', a Kubernetes cluster"
+          + " (--kubeconfig, --context, --namespace); or 'terraform', a Terraform or OpenTofu configuration"
+          + " planned and applied in the --target working directory (--binary, --var, --var-file)"
+          + " (default: ${DEFAULT-VALUE}).")
   String provider;
+
+  /** Ansible: the playbook in the repository. */
+  @Option(names = "--playbook", paramLabel = "FILE",
+      description = "Ansible: the playbook, a path in the repository; its directory (roles, templates) is desired state.")
+  String playbook;
+
+  /** Ansible: the inventory in the repository. */
+  @Option(names = "--inventory", paramLabel = "PATH", defaultValue = "inventory",
+      description = "Ansible: the inventory in the repository, a file or a directory (default: ${DEFAULT-VALUE}).")
+  String inventory;
+
+  /** Ansible: where the managed inventory is written. */
+  @Option(names = "--inventory-out", paramLabel = "FILE",
+      description = "Ansible: where the managed inventory is written (state default: <its directory>/.gitops/).")
+  Path inventoryOut;
+
+  /** The kubeconfig of --provider k8s. */
+  @Option(names = "--kubeconfig", paramLabel = "FILE",
+      description = "With --provider k8s: the kubeconfig file (default: KUBECONFIG, ~/.kube/config, or in-cluster).")
+  Path kubeconfig;
+
+  /** The kubeconfig context of --provider k8s. */
+  @Option(names = "--context", paramLabel = "NAME",
+      description = "With --provider k8s: the kubeconfig context (default: the current context).")
+  String context;
+
+  /** The default namespace of --provider k8s. */
+  @Option(names = "--namespace", paramLabel = "NS",
+      description = "With --provider k8s: the namespace of manifests that name none (default: default).")
+  String namespace;
 
   /** The terraform or tofu binary. */
   @Option(names = "--binary", paramLabel = "NAME|PATH",
@@ -64,6 +97,14 @@ public final class TargetOptions {
       description = "Files merged field by field (JSON/YAML) rather than as whole text, for example '**/*.json'.")
   List<String> structured = new ArrayList<>();
 
+  /** Sensitive rules of the files provider. */
+  @Option(names = "--sensitive", paramLabel = "GLOB:POINTER",
+      description = "Values at POINTER (a JSON pointer, '*' one segment, '**' any) in the files matching GLOB are "
+          + "secret: shown as (sensitive), stored only as keyed hashes. The pointer reaches into --structured "
+          + "files; any other file a rule matches, or a rule without ':POINTER', is secret whole. Repeatable; "
+          + "the repository's .gitops.yaml can list more (files.sensitive).")
+  List<String> sensitive = new ArrayList<>();
+
   /** SSH private key for ssh:// and user@host:path repositories. */
   @Option(names = "--ssh-key", paramLabel = "FILE",
       description = "Private key for SSH repositories; its passphrase, if any, is read from the environment variable GITOPS_SSH_PASSPHRASE.")
@@ -84,14 +125,28 @@ public final class TargetOptions {
       description = "User for HTTPS basic authentication; the password is read from GITOPS_PASSWORD, never from a flag.")
   String username;
 
-  /** The target directory, absolute. */
+  /** The target directory, absolute (for Ansible, the managed inventory's directory); null for Kubernetes. */
   Path targetDir() {
-    return target.toAbsolutePath().normalize();
+    if (kubernetes()) {
+      return null;
+    }
+    Path t = "ansible".equals(provider) ? inventoryOut.toAbsolutePath().getParent() : target;
+    return t.toAbsolutePath().normalize();
   }
 
   /** The state directory: {@code --state}, or {@code <target>/.gitops}. */
   Path stateDir() {
     return state != null ? state.toAbsolutePath().normalize() : targetDir().resolve(".gitops");
+  }
+
+  /** Whether the live system is a Kubernetes cluster. */
+  boolean kubernetes() {
+    return "k8s".equals(provider);
+  }
+
+  /** Whether the live system is a Terraform or OpenTofu configuration. */
+  boolean terraform() {
+    return "terraform".equals(provider);
   }
 
   /**
@@ -106,20 +161,43 @@ public final class TargetOptions {
     if (repo.isBlank()) {
       throw new IllegalArgumentException("--repo is empty: give the Git repository (URL or local path) to read");
     }
-    if (!"files".equals(provider) && !"terraform".equals(provider)) {
-      throw new IllegalArgumentException("unknown --provider '" + provider + "' (this tool supports: files, terraform)");
+    // An empty value is never a path or a name by accident: an empty --inventory-out, for one,
+    // would put the managed inventory and the store beside the working directory.
+    for (Object[] flag : new Object[][] {{"--playbook", playbook}, {"--inventory", inventory},
+        {"--inventory-out", inventoryOut}, {"--kubeconfig", kubeconfig}, {"--context", context},
+        {"--namespace", namespace}}) {
+      if (flag[1] != null && flag[1].toString().isBlank()) {
+        throw new IllegalArgumentException(flag[0] + " is empty: give a value or leave the flag out");
+      }
     }
-    if (!"terraform".equals(provider) && (binary != null || !vars.isEmpty() || !varFiles.isEmpty())) {
+    if (!kubernetes() && (kubeconfig != null || context != null || namespace != null)) {
+      throw new IllegalArgumentException("--kubeconfig, --context and --namespace belong to --provider k8s");
+    }
+    if (!terraform() && (binary != null || !vars.isEmpty() || !varFiles.isEmpty())) {
       throw new IllegalArgumentException((binary != null ? "--binary" : !vars.isEmpty() ? "--var" : "--var-file")
           + " is for --provider terraform");
     }
-    String what = "terraform".equals(provider) ? "the working directory Terraform runs in"
+    String what = terraform() ? "the working directory Terraform runs in"
         : "the directory the files provider keeps in line";
-    if (target == null) {
+    if (kubernetes()) {
+      if (state == null) {
+        throw new IllegalArgumentException("missing --state: the directory of the state store (--provider k8s has no --target)");
+      }
+    } else if ("ansible".equals(provider)) {
+      if (playbook == null) {
+        throw new IllegalArgumentException("missing --playbook: the Ansible playbook, a path in the repository");
+      }
+      if (inventoryOut == null) {
+        throw new IllegalArgumentException("missing --inventory-out: the file the managed Ansible inventory is written to");
+      }
+    } else if (!"files".equals(provider) && !terraform()) {
+      throw new IllegalArgumentException("unknown --provider '" + provider
+          + "' (this tool supports: files, ansible, k8s, terraform)");
+    } else if (target == null) {
       throw new IllegalArgumentException("missing --target: " + what);
     }
     // An empty path would be the working directory: never a target or a store by accident.
-    if (target.toString().isBlank()) {
+    if (target != null && target.toString().isBlank()) {
       throw new IllegalArgumentException("--target is empty: give " + what);
     }
     for (String v : vars) {
@@ -128,8 +206,8 @@ public final class TargetOptions {
       }
     }
     if (state != null && state.toString().isBlank()) {
-      throw new IllegalArgumentException("--state is empty: give the state store's directory, or leave the flag out"
-          + " for <target>/.gitops");
+      throw new IllegalArgumentException("--state is empty: give the state store's directory"
+          + (kubernetes() ? "" : ", or leave the flag out for <target>/.gitops"));
     }
     if (username != null && System.getenv("GITOPS_PASSWORD") == null) {
       throw new IllegalArgumentException("--username needs the password in the environment variable GITOPS_PASSWORD");

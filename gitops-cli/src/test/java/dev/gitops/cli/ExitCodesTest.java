@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.gitops.api.GitOpsException;
 import dev.gitops.api.PlanMismatchException;
 import dev.gitops.api.PlanRefusedException;
+import dev.gitops.api.PlanRefusedException.Limit;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.util.List;
@@ -28,6 +29,11 @@ class ExitCodesTest {
         case "refused" -> new PlanRefusedException("mass-deletion guard", "files", "the plan deletes all 3 resources");
         case "wrapped" -> new GitOpsException("sync failed", new PlanRefusedException("g", null, "no"));
         case "mismatch" -> new PlanMismatchException("aaa", "bbb", List.of(), "the source now reads main@sha1:x");
+        case "everything" -> new PlanRefusedException("mass-deletion guard", "files", Limit.EVERYTHING, 3, 3, -1);
+        case "count" -> new PlanRefusedException("mass-deletion guard", "files", Limit.MAX_COUNT, 2, 5, 1);
+        case "percent" -> new PlanRefusedException("mass-deletion guard", "files", Limit.MAX_PERCENT, 3, 8, 25);
+        case "options" -> new PlanMismatchException("aaa", "bbb", List.of(), "it was changed", null,
+            "/options/allowEmpty", "reviewed: false, now: true");
         default -> new IllegalStateException("line one\n  line two");
       };
     }
@@ -111,9 +117,9 @@ class ExitCodesTest {
     assertThat(noRepo.err()).startsWith("gitops: missing --repo");
     Run noTarget = run(new GitopsCommand(), "status", "--repo", "r");
     assertThat(noTarget.err()).startsWith("gitops: missing --target");
-    Run k8s = run(new GitopsCommand(), "diff", "--repo", "r", "--target", "t", "--provider", "k8s");
-    assertThat(k8s.code()).isEqualTo(1);
-    assertThat(k8s.err()).startsWith("gitops: unknown --provider 'k8s'");
+    Run unknown = run(new GitopsCommand(), "diff", "--repo", "r", "--target", "t", "--provider", "nomad");
+    assertThat(unknown.code()).isEqualTo(1);
+    assertThat(unknown.err()).startsWith("gitops: unknown --provider 'nomad' (this tool supports: files, ansible, k8s)");
   }
 
   @Test
@@ -152,5 +158,48 @@ class ExitCodesTest {
     new CommandLine(g).parseArgs();
     assertThat(g.safety.applyTo(dev.gitops.core.SyncOptions.defaults()).budget())
         .isEqualTo(dev.gitops.core.plan.DeletionBudget.defaults());
+  }
+
+  @Test
+  void theLibrarysRefusalsAreWordedWithTheFlagsThatAllowThem() {
+    Run everything = run(new Boom(), "--kind", "everything");
+    assertThat(everything.code()).isEqualTo(3);
+    assertThat(everything.err().lines().toList()).singleElement().asString()
+        .startsWith("gitops: refused by mass-deletion guard for provider 'files': ")
+        .contains("all 3 resources").contains("--allow-empty");
+    assertThat(run(new Boom(), "--kind", "count").err().lines().toList()).singleElement().asString()
+        .contains("2 of the 5").contains("--max-deletions 1");
+    assertThat(run(new Boom(), "--kind", "percent").err().lines().toList()).singleElement().asString()
+        .contains("3 of the 8").contains("(37%)").contains("--max-deletions 25%");
+    assertThat(run(new Boom(), "--kind", "options").err().lines().toList()).singleElement().asString()
+        .contains("/options/allowEmpty").contains("use the same --prune, --allow-empty and --max-deletions");
+  }
+
+  @Test
+  void maxDeletionsIsACountOrAPercentage() {
+    Flags count = new Flags();
+    new CommandLine(count).parseArgs("--max-deletions", "10");
+    assertThat(count.safety.applyTo(dev.gitops.core.SyncOptions.defaults()).budget())
+        .isEqualTo(dev.gitops.core.plan.DeletionBudget.defaults().withMaxCount(10));
+    Flags percent = new Flags();
+    new CommandLine(percent).parseArgs("--max-deletions", "25%");
+    assertThat(percent.safety.applyTo(dev.gitops.core.SyncOptions.defaults()).budget())
+        .isEqualTo(dev.gitops.core.plan.DeletionBudget.defaults().withMaxPercent(25));
+    Flags zero = new Flags();
+    new CommandLine(zero).parseArgs("--max-deletions", "0%");
+    assertThat(zero.safety.applyTo(dev.gitops.core.SyncOptions.defaults()).budget().maxPercent()).isZero();
+  }
+
+  @Test
+  void aBadMaxDeletionsIsOneLineNamingTheFlagAndExitsOne() {
+    for (String bad : List.of("-1", "abc", "150%", "", " ", "1.5", "10%%", "%", "99999999999", "-5%", "+3")) {
+      Run r = run(new Flags(), "--max-deletions", bad);
+      assertThat(r.code()).as("'%s'", bad).isEqualTo(1);
+      assertThat(r.err().lines().toList()).as("'%s': %s", bad, r.err()).singleElement().asString()
+          .startsWith("gitops: ").contains("--max-deletions");
+    }
+    Run missing = run(new Flags(), "--max-deletions");
+    assertThat(missing.code()).isEqualTo(1);
+    assertThat(missing.err().lines().toList()).singleElement().asString().contains("--max-deletions");
   }
 }

@@ -44,6 +44,15 @@ final class GitopsJar {
     return run(workDir, java.util.Map.of(), args);
   }
 
+  /** Runs {@code gitops command --repo <repo> --ref main --target <target> more...} in {@code workDir}. */
+  static Result run(Path workDir, FixtureRepo repo, Path target, String command, String... more)
+      throws IOException, InterruptedException {
+    List<String> a = new ArrayList<>(List.of(command, "--repo", repo.dir().toString(), "--ref", "main", "--target",
+        target.toString()));
+    a.addAll(List.of(more));
+    return run(workDir, a.toArray(String[]::new));
+  }
+
   /** Runs {@code java -jar gitops.jar args...} in {@code workDir} with extra environment variables. */
   static Result run(Path workDir, java.util.Map<String, String> env, String... args) throws IOException, InterruptedException {
     List<String> cmd = new ArrayList<>();

@@ -157,4 +157,115 @@ class PlanRendererTest {
     assertThat(out).contains("... 13 unchanged lines").contains("- line 15").contains("+ LINE 15")
         .contains("  line 14").doesNotContain("line 3\n");
   }
+
+  /** File names (keys), paths, reasons and a ref name an attacker controls, each trying another way into Markdown. */
+  private static final List<String> HOSTILE = List.of(
+      "evil\n| `+` | injected row | create | ok |",
+      "pipe|in|name.txt",
+      "tick`s``and```fences.txt",
+      "`leading-tick",
+      "<img src=x onerror=alert(1)>.txt",
+      "# heading.txt",
+      "[click](https://example.com/x) and ![img](https://example.com/p.png)",
+      "**bold** _em_ ~~strike~~ <b>html</b> &amp;",
+      "line\r\nbreak\u2028sep\u202ereversed",
+      "</details><script>alert(1)</script>");
+
+  private static Plan hostilePlan() {
+    List<Change> changes = new java.util.ArrayList<>();
+    for (String name : HOSTILE) {
+      changes.add(change(file(name), Action.UPDATE, "reason about " + name, Set.of(),
+          new FieldChange(FieldPath.root().field(name), text("before " + name), text("after " + name), false)));
+    }
+    return new Plan("feedc0ffee1234567890", "ma`in|<b>#@sha1:" + SHA, changes, new TreeMap<>(), new TreeMap<>(),
+        new TreeMap<>(), new TreeMap<>(), new TreeSet<>(List.of(file("unknown\n# gone"))));
+  }
+
+  @Test
+  void markdownKeepsHostileNamesPathsAndReasonsInsideTheirCells() {
+    Plan plan = hostilePlan();
+    String md = PlanRenderer.markdown(plan);
+    org.commonmark.node.Node doc = org.commonmark.parser.Parser.builder()
+        .extensions(List.of(org.commonmark.ext.gfm.tables.TablesExtension.create())).build().parse(md);
+    List<org.commonmark.node.Node> nodes = new java.util.ArrayList<>();
+    collect(doc, nodes);
+
+    List<org.commonmark.node.Heading> headings = ofType(nodes, org.commonmark.node.Heading.class);
+    assertThat(headings).singleElement().satisfies(h ->
+        assertThat(literal(h)).isEqualTo("gitops plan feedc0ffee12 for ma`in|<b>#@sha1:0123456789ab"));
+    assertThat(ofType(nodes, org.commonmark.node.Link.class)).isEmpty();
+    assertThat(ofType(nodes, org.commonmark.node.Image.class)).isEmpty();
+    assertThat(ofType(nodes, org.commonmark.node.Emphasis.class)).isEmpty();
+    assertThat(ofType(nodes, org.commonmark.node.StrongEmphasis.class)).as("only the summary is bold")
+        .singleElement().satisfies(b -> assertThat(literal(b)).isEqualTo(plan.summary()));
+    assertThat(ofType(nodes, org.commonmark.node.HtmlInline.class)).isEmpty();
+    assertThat(ofType(nodes, org.commonmark.node.HtmlBlock.class)).extracting(org.commonmark.node.HtmlBlock::getLiteral)
+        .allSatisfy(html -> assertThat(html).matches("(?s)(<details open><summary>Changes in detail</summary>|</details>)\\s*"));
+
+    List<org.commonmark.ext.gfm.tables.TableRow> rows = ofType(nodes, org.commonmark.ext.gfm.tables.TableRow.class);
+    assertThat(rows).as("a header row, one row per change and one per unknown key").hasSize(1 + HOSTILE.size() + 1);
+    for (int i = 0; i < HOSTILE.size(); i++) {
+      List<org.commonmark.node.Node> cells = children(rows.get(i + 1));
+      assertThat(cells).hasSize(4);
+      assertThat(literal(cells.get(1))).isEqualTo(PlanRenderer.printable(file(HOSTILE.get(i)).toString()));
+      assertThat(literal(cells.get(3))).isEqualTo(PlanRenderer.oneLine("reason about " + HOSTILE.get(i)));
+    }
+    assertThat(literal(children(rows.get(rows.size() - 1)).get(1))).isEqualTo("files:file::unknown\\n# gone");
+
+    List<org.commonmark.node.FencedCodeBlock> fences = ofType(nodes, org.commonmark.node.FencedCodeBlock.class);
+    assertThat(fences).singleElement().satisfies(f -> {
+      assertThat(f.getInfo()).isEqualTo("diff");
+      String[] lines = f.getLiteral().split("\n");
+      assertThat(lines).hasSize(PlanRenderer.lines(plan).size());
+      for (String name : HOSTILE) {
+        assertThat(lines).contains("~ " + PlanRenderer.printable(file(name).toString()));
+      }
+    });
+  }
+
+  @Test
+  void textShowsHostileNamesOnOneLineEach() {
+    String text = PlanRenderer.text(hostilePlan());
+    for (String line : text.split("\n", -1)) {
+      assertThat(line).doesNotContain("\r").doesNotContain("\u2028").doesNotContain("\u202e");
+      assertThat(line.isEmpty() || line.startsWith("  ") || line.startsWith("Plan")).as(line).isTrue();
+    }
+    assertThat(text).contains("  ~ files:file::evil\\n| `+` | injected row | create | ok |\n");
+  }
+
+  private static void collect(org.commonmark.node.Node n, List<org.commonmark.node.Node> out) {
+    out.add(n);
+    for (org.commonmark.node.Node c = n.getFirstChild(); c != null; c = c.getNext()) {
+      collect(c, out);
+    }
+  }
+
+  private static List<org.commonmark.node.Node> children(org.commonmark.node.Node n) {
+    List<org.commonmark.node.Node> out = new java.util.ArrayList<>();
+    for (org.commonmark.node.Node c = n.getFirstChild(); c != null; c = c.getNext()) {
+      out.add(c);
+    }
+    return out;
+  }
+
+  private static <T> List<T> ofType(List<org.commonmark.node.Node> nodes, Class<T> type) {
+    return nodes.stream().filter(type::isInstance).map(type::cast).toList();
+  }
+
+  /** The text a reader sees in {@code n}: text, code spans and line breaks, nothing else. */
+  private static String literal(org.commonmark.node.Node n) {
+    StringBuilder sb = new StringBuilder();
+    List<org.commonmark.node.Node> all = new java.util.ArrayList<>();
+    collect(n, all);
+    for (org.commonmark.node.Node x : all) {
+      if (x instanceof org.commonmark.node.Text t) {
+        sb.append(t.getLiteral());
+      } else if (x instanceof org.commonmark.node.Code c) {
+        sb.append(c.getLiteral());
+      } else if (x instanceof org.commonmark.node.SoftLineBreak || x instanceof org.commonmark.node.HardLineBreak) {
+        sb.append('\n');
+      }
+    }
+    return sb.toString();
+  }
 }

@@ -78,6 +78,34 @@ class TargetAndStoreFlagsTest {
   }
 
   @Test
+  void emptyProviderFlagsAreErrorsNamingTheFlag() throws Exception {
+    String repoDir = repo.dir().toString();
+    String state = tmp.resolve("state").toString();
+    List<List<String>> cases = List.of(
+        List.of("--provider", "ansible", "--playbook", "site.yml", "--inventory-out", ""),
+        List.of("--provider", "ansible", "--playbook", " ", "--inventory-out", tmp.resolve("inv.yml").toString()),
+        List.of("--provider", "ansible", "--playbook", "site.yml", "--inventory", "",
+            "--inventory-out", tmp.resolve("inv.yml").toString()),
+        List.of("--provider", "k8s", "--state", state, "--kubeconfig", ""),
+        List.of("--provider", "k8s", "--state", state, "--context", " "),
+        List.of("--provider", "k8s", "--state", state, "--namespace", ""));
+    for (List<String> c : cases) {
+      List<String> a = new java.util.ArrayList<>(List.of("plan", "--repo", repoDir));
+      a.addAll(c);
+      Run r = gitops(a.toArray(String[]::new));
+      String flag = c.get(c.size() - 2);
+      for (int i = 0; i < c.size() - 1; i++) {
+        if (c.get(i + 1).isBlank()) {
+          flag = c.get(i);
+        }
+      }
+      assertThat(r.code()).as("%s: %s", c, r).isEqualTo(ExitCodes.ERROR);
+      assertThat(r.err()).as("%s", c).contains(flag + " is empty");
+    }
+    assertThat(tmp.resolve("state")).doesNotExist();
+  }
+
+  @Test
   void readOnlyCommandsCreateNeitherTheTargetNorTheStore() throws Exception {
     Path target = tmp.resolve("missing/target");
     Path state = tmp.resolve("missing-state");

@@ -4,6 +4,7 @@ import dev.gitops.api.Cancellation;
 import dev.gitops.api.SyncResult;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -11,6 +12,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -20,12 +22,14 @@ import org.slf4j.LoggerFactory;
  * {@link #suspend()}, and pinned to one
  * revision with {@link #pin} (what a rollback uses, so the loop does not undo it). At most one
  * sync is in flight; {@link #newRevision()} cancels the one in flight (and any health wait in
- * it) and starts over.
+ * it) and starts over. A sync that throws anything — an {@code Error} from a provider or a
+ * listener included — is logged at ERROR, kept as {@link #lastError()}, and backed off from; the
+ * loop goes on.
  *
  * <pre>{@code
  * try (ReconcileLoop loop = ReconcileLoop.builder(reconciler).interval(Duration.ofMinutes(3)).build()) {
  *   loop.start();
- *   ...                 // webhook arrives:
+ *   // ... a webhook arrives:
  *   loop.newRevision();
  * }
  * }</pre>
@@ -35,6 +39,7 @@ public final class ReconcileLoop implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ReconcileLoop.class);
 
   private final Reconciler reconciler;
+  private final Gate gate;
   private final Duration interval;
   private final double jitter;
   private final Duration maxBackoff;
@@ -46,6 +51,7 @@ public final class ReconcileLoop implements AutoCloseable {
   private final AtomicReference<Throwable> lastError = new AtomicReference<>();
   private final AtomicInteger failures = new AtomicInteger();
   private final AtomicInteger runs = new AtomicInteger();
+  private final AtomicInteger skipped = new AtomicInteger();
   /** Set by trigger(); a run consumes it when it starts, and runs again at once if it was set meanwhile. */
   private final java.util.concurrent.atomic.AtomicBoolean triggered = new java.util.concurrent.atomic.AtomicBoolean();
   private volatile boolean suspended;
@@ -55,6 +61,7 @@ public final class ReconcileLoop implements AutoCloseable {
 
   private ReconcileLoop(Builder b) {
     this.reconciler = b.reconciler;
+    this.gate = b.gate;
     this.interval = b.interval;
     this.jitter = b.jitter;
     this.maxBackoff = b.maxBackoff;
@@ -120,9 +127,9 @@ public final class ReconcileLoop implements AutoCloseable {
     this.pinned = null;
   }
 
-  /** The revision the loop is pinned to, or null. */
-  public String pinnedRevision() {
-    return pinned;
+  /** The revision the loop is pinned to; empty while it follows the head. */
+  public Optional<String> pinnedRevision() {
+    return Optional.ofNullable(pinned);
   }
 
   /** Whether the loop is suspended. */
@@ -130,19 +137,24 @@ public final class ReconcileLoop implements AutoCloseable {
     return suspended;
   }
 
-  /** The result of the last completed sync, or null. */
-  public SyncResult lastResult() {
-    return lastResult.get();
+  /** The result of the last completed sync; empty until one completed. */
+  public Optional<SyncResult> lastResult() {
+    return Optional.ofNullable(lastResult.get());
   }
 
-  /** The error of the last sync if it threw, or null. */
-  public Throwable lastError() {
-    return lastError.get();
+  /** The error of the last sync if it threw; empty when the last sync returned a result. */
+  public Optional<Throwable> lastError() {
+    return Optional.ofNullable(lastError.get());
   }
 
   /** How many syncs ran (skipped ones while suspended do not count). */
   public int runs() {
     return runs.get();
+  }
+
+  /** How many scheduled syncs were skipped because the loop was suspended. */
+  public int skippedRuns() {
+    return skipped.get();
   }
 
   /** Consecutive failed syncs. */
@@ -173,6 +185,7 @@ public final class ReconcileLoop implements AutoCloseable {
       next.set(null);
     }
     if (suspended) {
+      skipped.incrementAndGet();
       schedule(nextDelay(false));
       return;
     }
@@ -181,14 +194,23 @@ public final class ReconcileLoop implements AutoCloseable {
     inFlight.set(c);
     boolean ok = false;
     try {
-      SyncResult r = reconciler.sync(pinned, c);
+      String revision = pinned;
+      SyncResult r = gate.run(c, () -> reconciler.sync(revision, c));
       lastResult.set(r);
       lastError.set(null);
       ok = r.isSuccessful();
-    } catch (RuntimeException e) {
-      // The loop must survive any one failed sync; the error is kept for callers and logged.
+    } catch (Throwable e) {
+      // The loop must survive anything one iteration throws, Errors included (an AssertionError
+      // or StackOverflowError from a provider or listener): otherwise the scheduler would drop
+      // the task and the loop would stop without a word. The error is kept for callers.
       lastError.set(e);
-      LOG.warn("sync failed: {}", e.getMessage());
+      String what = pinned == null ? "the head" : pinned;
+      if (e instanceof dev.gitops.api.GitOpsException) {
+        // An engine error already names what went wrong; its stack adds nothing on every backoff.
+        LOG.error("sync of {} failed; backing off: {}", what, e.toString());
+      } else {
+        LOG.error("sync of {} failed; backing off: {}", what, e.toString(), e);
+      }
     } finally {
       inFlight.set(null);
       runs.incrementAndGet();
@@ -213,7 +235,11 @@ public final class ReconcileLoop implements AutoCloseable {
     return Duration.ofMillis(Math.max(1, Math.round(base * spread)));
   }
 
-  /** Stops the loop; a sync in flight is cancelled. */
+  /**
+   * Stops the loop: a sync in flight is cancelled, and the loop's thread has ended (or a warning
+   * says it did not within 10 s) when this returns. The reconciler is not closed: it is the
+   * caller's (close it after the loop).
+   */
   @Override
   public void close() {
     closed = true;
@@ -231,9 +257,32 @@ public final class ReconcileLoop implements AutoCloseable {
     }
   }
 
+  /**
+   * Runs each sync of a loop. A gate may hold a sync back before running it (an agent bounds the
+   * syncs in flight across its loops this way) or decline it by throwing {@link
+   * Cancellation.CancelledException}; the loop counts either failure like a failed sync and goes on.
+   *
+   * <pre>{@code
+   * Semaphore slots = new Semaphore(2, true);   // at most two syncs at a time, first come first served
+   * ReconcileLoop.builder(reconciler).gate((cancellation, sync) -> {
+   *   slots.acquireUninterruptibly();
+   *   try { return sync.get(); } finally { slots.release(); }
+   * })
+   * }</pre>
+   */
+  @FunctionalInterface
+  public interface Gate {
+    /**
+     * Runs {@code sync} (the loop's next sync, cancelled through {@code cancellation}) at most once
+     * and returns its result.
+     */
+    SyncResult run(Cancellation cancellation, Supplier<SyncResult> sync);
+  }
+
   /** Builds a {@link ReconcileLoop}. */
   public static final class Builder {
     private final Reconciler reconciler;
+    private Gate gate = (cancellation, sync) -> sync.get();
     private Duration interval = Duration.ofMinutes(3);
     private double jitter = 0.1;
     private Duration maxBackoff = Duration.ofMinutes(10);
@@ -264,6 +313,12 @@ public final class ReconcileLoop implements AutoCloseable {
     /** The longest backoff after failures (default 10 minutes). */
     public Builder maxBackoff(Duration d) {
       this.maxBackoff = Objects.requireNonNull(d, "maxBackoff");
+      return this;
+    }
+
+    /** The gate every sync passes through (default: none, each sync runs at once). */
+    public Builder gate(Gate g) {
+      this.gate = Objects.requireNonNull(g, "gate");
       return this;
     }
 

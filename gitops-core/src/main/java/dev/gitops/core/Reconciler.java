@@ -27,6 +27,7 @@ import dev.gitops.api.spi.StateStore;
 import dev.gitops.api.spi.StoreLock;
 import dev.gitops.api.spi.StoredResource;
 import dev.gitops.api.spi.StoredState;
+import dev.gitops.core.apply.AbandonedCalls;
 import dev.gitops.core.apply.ExecutionHooks;
 import dev.gitops.core.apply.Executor;
 import dev.gitops.core.plan.DeletionBudget;
@@ -34,10 +35,12 @@ import dev.gitops.core.decode.GlobDecoder;
 import dev.gitops.core.plan.DeletionGuard;
 import dev.gitops.core.plan.LastApplied;
 import dev.gitops.core.plan.OutputReferences;
+import dev.gitops.core.plan.PlanCodec;
 import dev.gitops.core.plan.PlanInput;
 import dev.gitops.core.plan.PlanOptions;
 import dev.gitops.core.plan.Planner;
 import dev.gitops.core.plan.PlanningUnits;
+import dev.gitops.core.redact.Redactor;
 import dev.gitops.core.store.InMemoryStateStore;
 import java.time.Duration;
 import java.time.Instant;
@@ -48,10 +51,12 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -62,19 +67,33 @@ import org.slf4j.LoggerFactory;
  * what it owns.
  *
  * <pre>{@code
- * Reconciler reconciler = Reconciler.builder()
+ * try (Reconciler reconciler = Reconciler.builder()
  *     .source(GitSource.builder().url("https://example.com/config.git").ref("main").build())
  *     .provider(LocalFilesProvider.builder(Path.of("/srv/config")).build())
  *     .store(FileStateStore.open(Path.of("/var/lib/gitops")))
- *     .build();
- * Plan plan = reconciler.plan();       // review it
- * SyncResult result = reconciler.sync();
+ *     .build()) {
+ *   Plan plan = reconciler.plan();       // review it
+ *   SyncResult result = reconciler.sync();
+ * }
  * }</pre>
  *
  * <p>A reconciler is thread-safe; it runs one sync at a time, and the store's lock keeps other
  * processes off the same target.
+ *
+ * <p><b>Ownership.</b> The reconciler owns the {@linkplain Builder#source source} and the
+ * {@linkplain Builder#store store} handed to its builder: {@link #close()} closes both (a {@code
+ * GitSource} without a cache directory deletes its temporary clone then). Providers and listeners
+ * stay the caller's: a provider may serve several reconcilers, so closing one never closes them.
+ * Each sync's worker threads stop before the sync returns, so no thread outlives a sync.
+ *
+ * <p><b>Events.</b> {@link #plan()} and {@link #sync()} each compute a plan and report it to the
+ * listeners ({@link SyncEvent.Planned}, then a {@link SyncEvent.DriftDetected} per drifted key):
+ * a {@code plan()} followed by a {@code sync()} reports the same drift twice. Every drift event
+ * carries the {@linkplain Plan#id() id} of the plan that found it, so a listener that wants each
+ * drift once keeps the {@code (planId, key)} pairs it has seen: when nothing moved between the
+ * two calls, both plans have the same id; when something did, the second report is news.
  */
-public final class Reconciler {
+public final class Reconciler implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(Reconciler.class);
 
@@ -96,21 +115,22 @@ public final class Reconciler {
   /** Decoders given for path globs; the source tries them before the providers' decoders. */
   private final List<Decoder> globDecoders;
   private final Planner planner;
+  /** One for the reconciler's life: it remembers calls it abandoned that may still land. */
+  private final Executor executor;
   private final ReentrantLock syncLock = new ReentrantLock();
+  private volatile boolean closed;
 
   private Reconciler(Builder b) {
-    this.source = Objects.requireNonNull(b.source, "a source (or desired state) is required");
-    if (b.providers.isEmpty()) {
-      throw new IllegalArgumentException("at least one provider is required");
-    }
+    this.source = b.source;
     this.providers = Map.copyOf(b.providers);
-    this.store = b.store != null ? b.store : new InMemoryStateStore();
+    this.store = b.store;
     this.owner = b.owner;
     this.options = b.options;
     this.listeners = new CopyOnWriteArrayList<>(b.listeners);
     this.variables = Map.copyOf(b.variables);
     this.globDecoders = List.copyOf(b.globDecoders);
     this.planner = new Planner(owner, options.planOptions());
+    this.executor = new Executor(options.execution());
   }
 
   /** A builder. */
@@ -153,40 +173,51 @@ public final class Reconciler {
    * cancellation} is cancelled.
    */
   public SyncResult sync(String pinnedRevision, Cancellation cancellation) {
-    return locked(() -> {
-      Instant start = Instant.now();
-      Prepared p = prepare(pinnedRevision, cancellation, null, planner);
-      return execute(p, cancellation, start, false);
-    });
+    AtomicReference<String> planned = new AtomicReference<>(pinnedRevision);
+    return reported(planned, () -> locked(() -> {
+      // The caller's token may outlive many syncs: what providers register on this sync's child
+      // is dropped when the sync ends.
+      try (Cancellation run = cancellation.child()) {
+        Instant start = Instant.now();
+        Prepared p = prepare(pinnedRevision, run, null, planner);
+        planned.set(p.plan.revision());
+        return execute(p, run, start, false);
+      }
+    }));
   }
 
   /**
-   * Runs a reviewed plan: recomputes it from the plan's revision and the current store and live
-   * state, and runs only if the ids match.
+   * Runs a reviewed plan (one from {@link #plan()}, or read back with {@code PlanCodec.fromJson}):
+   * checks it against its own id, recomputes it from its revision and the current store and live
+   * state, and runs only if the plan computed now equals it change for change — so what runs is
+   * exactly what was reviewed, and an edited plan file runs nothing.
    *
-   * @throws PlanMismatchException naming the keys that moved, when the plan no longer holds
+   * <pre>{@code
+   * reconciler.apply(PlanCodec.fromJson(Files.readString(Path.of("plan.json"))));
+   * }</pre>
+   *
+   * @throws PlanMismatchException naming the first differing key and field, when the plan was
+   *     edited or no longer holds; nothing is applied then
    */
   public SyncResult apply(Plan reviewed) {
     Objects.requireNonNull(reviewed, "plan");
-    return locked(() -> {
+    AtomicReference<String> planned = new AtomicReference<>(reviewed.revision());
+    return reported(planned, () -> locked(() -> {
       Instant start = Instant.now();
       Cancellation cancellation = new Cancellation();
       Prepared p = prepare(reviewed.revision(), cancellation, null, planner);
-      if (!p.plan.id().equals(reviewed.id())) {
-        throw new PlanMismatchException(reviewed.id(), p.plan.id(), moved(reviewed, p.plan),
-            reviewed.revision().equals(p.plan.revision()) ? "the stored or live state changed since it was computed"
-                : "the source now reads " + p.plan.revision());
-      }
+      planned.set(p.plan.revision());
+      PlanCodec.checkReviewed(reviewed, p.plan, p.secretKey);
       return execute(p, cancellation, start, false);
-    });
+    }));
   }
 
   /** Removes everything this reconciler owns, honouring {@code policy}, with the same ordering and guards. */
   public SyncResult destroy(DeletionPolicy policy) {
-    return locked(() -> {
+    return reported(new AtomicReference<>(), () -> locked(() -> {
       Instant start = Instant.now();
       Cancellation cancellation = new Cancellation();
-      Planner teardown = new Planner(owner, new PlanOptions(true, false, false));
+      Planner teardown = new Planner(owner, new PlanOptions(true, false, false, false, options.budget().withAllowEmpty(true)));
       State nothing = new State("destroy", new TreeMap<>(), false, false);
       Prepared p = prepare(null, cancellation, nothing, teardown);
       if (policy == DeletionPolicy.ORPHAN) {
@@ -203,12 +234,58 @@ public final class Reconciler {
         return finish(p, outcomes, start, true);
       }
       return execute(p, cancellation, start, true);
-    });
+    }));
   }
 
   /** Past syncs, newest first. */
   public List<HistoryEntry> history() {
+    requireOpen();
     return store.history();
+  }
+
+  /**
+   * Closes what this reconciler owns: its source (when it is {@link AutoCloseable}) and its store,
+   * after the sync in flight, if any, has returned. Later calls of {@link #plan}, {@link #sync},
+   * {@link #apply}, {@link #destroy} and {@link #history} throw {@link IllegalStateException};
+   * closing again does nothing. Providers and listeners are not closed (see the class comment).
+   */
+  @Override
+  public void close() {
+    if (closed) {
+      return;
+    }
+    syncLock.lock();
+    try {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      try {
+        if (source instanceof AutoCloseable c) {
+          c.close();
+        }
+      } catch (Exception e) {
+        // The store must still be closed; the source's failure is reported after that.
+        RuntimeException failure = e instanceof RuntimeException r ? r
+            : new IllegalStateException("closing the source " + source.describe() + " failed: " + e.getMessage(), e);
+        try {
+          store.close();
+        } catch (RuntimeException s) {
+          failure.addSuppressed(s);
+        }
+        throw failure;
+      }
+      store.close();
+      LOG.debug("reconciler '{}' closed its source {} and its store", owner, source.describe());
+    } finally {
+      syncLock.unlock();
+    }
+  }
+
+  private void requireOpen() {
+    if (closed) {
+      throw new IllegalStateException("reconciler '" + owner + "' is closed");
+    }
   }
 
   /** Adds a listener. */
@@ -222,13 +299,30 @@ public final class Reconciler {
     T run();
   }
 
+  /** Runs a sync; when it throws, listeners hear {@link SyncEvent.Aborted} before the caller gets the exception. */
+  private SyncResult reported(AtomicReference<String> planned, Work<SyncResult> work) {
+    try {
+      return work.run();
+    } catch (RuntimeException e) {
+      String revision = planned.get();
+      emit(new SyncEvent.Aborted(revision == null ? "" : revision, e));
+      throw e;
+    }
+  }
+
   private <T> T locked(Work<T> work) {
     syncLock.lock();
-    try (StoreLock ignored = store.lock(options.lockTimeout())) {
+    try (StoreLock ignored = lockStore()) {
       return work.run();
     } finally {
       syncLock.unlock();
     }
+  }
+
+  /** The store's lock, once this reconciler is known to be open (checked under the sync lock). */
+  private StoreLock lockStore() {
+    requireOpen();
+    return store.lock(options.lockTimeout());
   }
 
   /**
@@ -279,6 +373,8 @@ public final class Reconciler {
 
     // Planning providers (Terraform) plan for themselves: their keys are not observed here.
     PlanningUnits units = PlanningUnits.plan(providers, desired, ctx);
+    // Taken before observing: only a call that had returned by then is seen landed by the observations below.
+    Map<ResourceKey, AbandonedCalls.Entry> abandoned = executor.abandoned().snapshot();
     Map<ResourceKey, Observation> observations = new HashMap<>();
     for (Map.Entry<String, Set<ResourceKey>> e : keysByProvider.entrySet()) {
       Provider p = providers.get(e.getKey());
@@ -286,6 +382,18 @@ public final class Reconciler {
         continue;
       }
       observations.putAll(observe(p, e.getValue(), ctx));
+    }
+    for (AbandonedCalls.Entry a : abandoned.values()) {
+      Observation o = observations.get(a.key());
+      if (o == null) {
+        continue;  // not part of this plan; kept until its key is observed
+      }
+      if (!a.ended()) {
+        // The call may land after this observation (or landed during it): what was seen proves nothing.
+        observations.put(a.key(), Observation.unknown(a.key(), a.describe()));
+      } else if (!o.isUnknown()) {
+        executor.abandoned().observedAgain(a);
+      }
     }
     byte[] secret = store.secretKey();
     Plan plan = planWith.plan(new PlanInput(desired, stored, providers, observations, marked, options.rules(), variables,
@@ -295,7 +403,7 @@ public final class Reconciler {
       if (c.drift()) {
         List<dev.gitops.api.FieldPath> paths = new ArrayList<>();
         c.fields().forEach(f -> paths.add(f.path()));
-        emit(new SyncEvent.DriftDetected(plan.revision(), c.key(), paths));
+        emit(new SyncEvent.DriftDetected(plan.revision(), plan.id(), c.key(), paths));
       }
     }
     LOG.info("planned {} at {}: {}", plan.id(), plan.revision(), plan.summary());
@@ -367,7 +475,7 @@ public final class Reconciler {
     if (options.dryRun() && !options.detectOnly()) {
       // A dry run answers "what would the sync do", and the sync would be refused.
       p.units.checkPrune(plan, options.prune() || teardown);
-      DeletionGuard.check(plan, p.stored, budget, p.units.owned());
+      DeletionGuard.check(plan, budget);
     }
     if (options.dryRun() || options.detectOnly()) {
       Map<ResourceKey, Outcome> none = new TreeMap<>();
@@ -377,12 +485,11 @@ public final class Reconciler {
       return r;
     }
     p.units.checkPrune(plan, options.prune() || teardown);
-    DeletionGuard.check(plan, p.stored, budget, p.units.owned());
+    DeletionGuard.check(plan, budget);
     Map<ResourceKey, Outcome> outcomes = new TreeMap<>();
     boolean anyMutation = plan.changes().stream()
         .anyMatch(c -> c.action().mutates() || c.action() == Action.FORGET || c.action() == Action.READ);
     if (anyMutation) {
-      Executor executor = new Executor(options.execution());
       outcomes.putAll(executor.execute(plan, providers, new StoreHooks(p), cancellation, owner));
     }
     recordQuietChanges(p, outcomes);
@@ -425,14 +532,14 @@ public final class Reconciler {
     boolean quiet = !failed && !orphaned && outcomes.values().stream()
         .noneMatch(o -> o.kind() == Outcome.Kind.CREATED || o.kind() == Outcome.Kind.CONFIGURED || o.kind() == Outcome.Kind.DELETED);
     List<HistoryEntry> past = quiet ? store.history() : List.of();
-    if (quiet && !past.isEmpty() && past.get(0).status().equals(status.name())
+    if (quiet && !past.isEmpty() && past.get(0).status() == status
         && past.get(0).revision().equals(plan.revision())) {
       // A periodic resync that changed nothing would otherwise push real syncs (rollback targets) out of
       // the bounded history; the latest entry already says this revision is applied (or, for as long
       // as a key stays unobservable, that it is incomplete).
       historyId = past.get(0).id();
     } else {
-      store.appendHistory(new HistoryEntry(historyId, Instant.now(), plan.revision(), plan.id(), status.name(), counts,
+      store.appendHistory(new HistoryEntry(historyId, Instant.now(), plan.revision(), plan.id(), status, counts,
           (orphaned ? "orphaned everything; " : "") + plan.summary()));
     }
     SyncResult r = new SyncResult(plan.revision(), plan, status, new TreeMap<>(outcomes), Duration.between(start, Instant.now()), historyId);
@@ -464,16 +571,16 @@ public final class Reconciler {
     }
 
     /** Resources whose output references were resolved just before they were applied. */
-    private final Map<ResourceKey, Resource> resolved = new HashMap<>();
+    private final Map<ResourceKey, Resource> resolved = new java.util.concurrent.ConcurrentHashMap<>();
 
     private Resource form(Resource d) {
       return forms.computeIfAbsent(d.key(), k -> lastApplied(d, p));
     }
 
     /** The desired resource of {@code key} as it is applied: resolved if it had to be. */
-    private Resource desired(ResourceKey key) {
+    private Optional<Resource> desired(ResourceKey key) {
       Resource r = resolved.get(key);
-      return r != null ? r : p.desired.get(key);
+      return r != null ? Optional.of(r) : p.desired.get(key);
     }
 
     @Override
@@ -492,18 +599,18 @@ public final class Reconciler {
 
     @Override
     public void beforeApply(Change change) {
-      Resource d = desired(change.key());
-      if (change.resource() != null && d != null) {
-        store.writePending(form(d));
+      if (change.resource() != null) {
+        desired(change.key()).ifPresent(d -> store.writePending(form(d)));
       }
     }
 
     @Override
     public List<FieldPath> verify(Change change, Observation live) {
-      Resource d = desired(change.key());
-      if (d == null) {
+      Optional<Resource> declared = desired(change.key());
+      if (declared.isEmpty()) {
         return List.of();
       }
+      Resource d = declared.get();
       MergeRules rules = planner.rulesFor(d.key(), providers, options.rules());
       return planner.verify(d, p.stored.inventory().get(d.key()), p.stored.pending().get(d.key()), live.live(), rules,
           p.secretKey);
@@ -517,12 +624,11 @@ public final class Reconciler {
       }
       switch (change.action()) {
         case CREATE, UPDATE, REPLACE -> {
-          Resource d = desired(change.key());
-          if (d != null) {
+          desired(change.key()).ifPresent(d -> {
             StoredResource stored = store.commit(form(d), p.plan.revision());
             forms.remove(d.key());
             planner.markRecorded(d, stored.serial());
-          }
+          });
         }
         case DELETE, FORGET -> store.forget(change.key());
         default -> { }
@@ -535,30 +641,16 @@ public final class Reconciler {
     }
   }
 
-  private static List<ResourceKey> moved(Plan reviewed, Plan now) {
-    Set<ResourceKey> keys = new TreeSet<>();
-    Map<ResourceKey, Change> a = new HashMap<>();
-    reviewed.changes().forEach(c -> a.put(c.key(), c));
-    Map<ResourceKey, Change> b = new HashMap<>();
-    now.changes().forEach(c -> b.put(c.key(), c));
-    Set<ResourceKey> all = new TreeSet<>(a.keySet());
-    all.addAll(b.keySet());
-    for (ResourceKey k : all) {
-      Change x = a.get(k);
-      Change y = b.get(k);
-      if (x == null || y == null || x.action() != y.action()
-          || !Objects.equals(reviewed.fingerprints().get(k), now.fingerprints().get(k))) {
-        keys.add(k);
-      }
-    }
-    return new ArrayList<>(keys);
-  }
-
   private CallContext context(String revision, Cancellation cancellation) {
     return new CallContext(owner, revision, Instant.now().plus(options.execution().callTimeout()), cancellation);
   }
 
-  private void emit(SyncEvent e) {
+  private void emit(SyncEvent raw) {
+    if (listeners.isEmpty()) {
+      return;
+    }
+    // Listeners render and forward events (progress lines, notifications): they get them redacted.
+    SyncEvent e = Redactor.marking().redact(raw);
     for (SyncListener l : listeners) {
       try {
         l.onEvent(e);
@@ -569,11 +661,16 @@ public final class Reconciler {
     }
   }
 
-  /** Builds a {@link Reconciler}. */
+  /**
+   * Builds a {@link Reconciler}. A source (or a fixed desired state), at least one provider and a
+   * store are required: {@link #build()} names the first one missing. Nothing defaults silently:
+   * a reconciler that keeps its state in memory only says so with {@link #inMemoryStore()}.
+   */
   public static final class Builder {
     private Source source;
     private final Map<String, Provider> providers = new LinkedHashMap<>();
     private StateStore store;
+    private boolean inMemory;
     private String owner = "gitops";
     private SyncOptions options = SyncOptions.defaults();
     private final List<SyncListener> listeners = new ArrayList<>();
@@ -589,8 +686,8 @@ public final class Reconciler {
      * file reads it. See {@code docs/manifests.md}.
      *
      * <pre>{@code
-     * Reconciler.builder()
-     *     .decoder("settings/**}{@code /*.yaml", YamlManifestDecoder.builder().map(settingsMapping).build())
+     * Reconciler.Builder builder = Reconciler.builder()
+     *     .decoder("settings/**}{@code /*.yaml", YamlManifestDecoder.builder().map(settingsMapping).build());
      * }</pre>
      *
      * @throws IllegalArgumentException naming the glob when it is malformed
@@ -600,7 +697,10 @@ public final class Reconciler {
       return this;
     }
 
-    /** Where the desired state comes from. */
+    /**
+     * Where the desired state comes from; the reconciler owns it from here on and closes it (when
+     * it is {@link AutoCloseable}) on {@link Reconciler#close()}.
+     */
     public Builder source(Source source) {
       this.source = Objects.requireNonNull(source, "source");
       return this;
@@ -622,9 +722,24 @@ public final class Reconciler {
       return this;
     }
 
-    /** The state store (default: in memory). */
+    /**
+     * Where the reconciler records what it applied and owns (required, or {@link #inMemoryStore()});
+     * the reconciler owns it from here on and closes it on {@link Reconciler#close()}.
+     */
     public Builder store(StateStore store) {
       this.store = Objects.requireNonNull(store, "store");
+      this.inMemory = false;
+      return this;
+    }
+
+    /**
+     * Keeps the state in memory: nothing the reconciler applied or owns survives a restart, so
+     * after one it no longer knows what to prune. Meant for tests and one-shot runs; {@link
+     * #build()} logs a warning saying so.
+     */
+    public Builder inMemoryStore() {
+      this.store = new InMemoryStateStore();
+      this.inMemory = true;
       return this;
     }
 
@@ -656,8 +771,28 @@ public final class Reconciler {
       return this;
     }
 
-    /** The reconciler. */
+    /**
+     * The reconciler.
+     *
+     * @throws IllegalStateException naming what is missing: the {@code source} ({@link #source} or
+     *     {@link #desiredState}), a {@code provider} ({@link #provider}) or the {@code store}
+     *     ({@link #store} or {@link #inMemoryStore})
+     */
     public Reconciler build() {
+      if (source == null) {
+        throw new IllegalStateException("Reconciler needs a source: call .source(...) or .desiredState(...)");
+      }
+      if (providers.isEmpty()) {
+        throw new IllegalStateException("Reconciler needs a provider: call .provider(...)");
+      }
+      if (store == null) {
+        throw new IllegalStateException("Reconciler needs a store: call .store(FileStateStore.open(dir)), or"
+            + " .inMemoryStore() to keep nothing across restarts");
+      }
+      if (inMemory) {
+        LOG.warn("reconciler '{}' keeps its state in memory: nothing it applied or owns survives a restart, so after"
+            + " one it cannot prune what it created; give it .store(FileStateStore.open(dir)) to keep it", owner);
+      }
       return new Reconciler(this);
     }
   }

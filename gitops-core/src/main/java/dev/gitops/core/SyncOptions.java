@@ -8,118 +8,247 @@ import java.time.Duration;
 import java.util.Objects;
 
 /**
- * Immutable options of a {@link Reconciler}; each {@code with…} method returns a new instance.
+ * Immutable options of a {@link Reconciler}, made with a {@link #builder()} (or changed from an
+ * instance with {@link #toBuilder()}); every part has a default, so a builder only names what
+ * differs from {@link #defaults()}.
  *
  * <pre>{@code
- * SyncOptions opts = SyncOptions.defaults()
- *     .withPrune(true)
- *     .withBudget(DeletionBudget.defaults().withMaxCount(20))
- *     .withExecution(ExecutionOptions.defaults().withParallelism(8));
+ * SyncOptions opts = SyncOptions.builder()
+ *     .prune(false)
+ *     .budget(DeletionBudget.defaults().withMaxCount(20))
+ *     .execution(ExecutionOptions.defaults().withParallelism(8))
+ *     .build();
+ * SyncOptions preview = opts.toBuilder().dryRun(true).build();
  * }</pre>
- *
- * @param prune delete what was removed from Git (resources whose policy allows it)
- * @param dryRun plan and report, apply nothing, write nothing
- * @param detectOnly report drift without correcting it (like dry run, but meant for monitoring)
- * @param adopt take over live objects that exist without our mark
- * @param deleteOrphans delete live objects that carry our mark but are not in the inventory
- * @param rebuildStore proceed when the store is missing but live objects carry our mark
- * @param budget the mass-deletion guard's budget
- * @param execution parallelism, retries, timeouts, health gates
- * @param lockTimeout how long to wait for the store lock
- * @param rules merge rules added to every provider's (ignore rules, mostly)
- * @param adoptFromOtherOwners take over live objects that carry another owner's mark (never
- *     implied by {@code adopt}, which covers unmarked objects only)
  */
-public record SyncOptions(boolean prune, boolean dryRun, boolean detectOnly, boolean adopt, boolean deleteOrphans,
-    boolean rebuildStore, DeletionBudget budget, ExecutionOptions execution, Duration lockTimeout, MergeRules rules,
-    boolean adoptFromOtherOwners) {
+public final class SyncOptions {
 
-  /** Validates. */
-  public SyncOptions {
-    Objects.requireNonNull(budget, "budget");
-    Objects.requireNonNull(execution, "execution");
-    Objects.requireNonNull(lockTimeout, "lockTimeout");
-    Objects.requireNonNull(rules, "rules");
+  private final boolean prune;
+  private final boolean dryRun;
+  private final boolean detectOnly;
+  private final boolean adopt;
+  private final boolean deleteOrphans;
+  private final boolean rebuildStore;
+  private final DeletionBudget budget;
+  private final ExecutionOptions execution;
+  private final Duration lockTimeout;
+  private final MergeRules rules;
+  private final boolean adoptFromOtherOwners;
+
+  private SyncOptions(Builder b) {
+    this.prune = b.prune;
+    this.dryRun = b.dryRun;
+    this.detectOnly = b.detectOnly;
+    this.adopt = b.adopt;
+    this.deleteOrphans = b.deleteOrphans;
+    this.rebuildStore = b.rebuildStore;
+    this.budget = b.budget;
+    this.execution = b.execution;
+    this.lockTimeout = b.lockTimeout;
+    this.rules = b.rules;
+    this.adoptFromOtherOwners = b.adoptFromOtherOwners;
   }
 
   /** Prune on, everything else off, default budget and execution options, 30 s lock timeout. */
   public static SyncOptions defaults() {
-    return new SyncOptions(true, false, false, false, false, false, DeletionBudget.defaults(),
-        ExecutionOptions.defaults(), Duration.ofSeconds(30), MergeRules.defaults(), false);
+    return builder().build();
   }
 
-  /** With prune on or off. */
-  public SyncOptions withPrune(boolean v) {
-    return new SyncOptions(v, dryRun, detectOnly, adopt, deleteOrphans, rebuildStore, budget, execution, lockTimeout,
-        rules, adoptFromOtherOwners);
+  /** A builder holding the {@linkplain #defaults() defaults}. */
+  public static Builder builder() {
+    return new Builder();
   }
 
-  /** With dry run on or off. */
-  public SyncOptions withDryRun(boolean v) {
-    return new SyncOptions(prune, v, detectOnly, adopt, deleteOrphans, rebuildStore, budget, execution, lockTimeout,
-        rules, adoptFromOtherOwners);
+  /** A builder holding these options. */
+  public Builder toBuilder() {
+    Builder b = new Builder();
+    b.prune = prune;
+    b.dryRun = dryRun;
+    b.detectOnly = detectOnly;
+    b.adopt = adopt;
+    b.deleteOrphans = deleteOrphans;
+    b.rebuildStore = rebuildStore;
+    b.budget = budget;
+    b.execution = execution;
+    b.lockTimeout = lockTimeout;
+    b.rules = rules;
+    b.adoptFromOtherOwners = adoptFromOtherOwners;
+    return b;
   }
 
-  /** With detect-only on or off. */
-  public SyncOptions withDetectOnly(boolean v) {
-    return new SyncOptions(prune, dryRun, v, adopt, deleteOrphans, rebuildStore, budget, execution, lockTimeout,
-        rules, adoptFromOtherOwners);
+  /** Whether what was removed from Git is deleted (resources whose policy allows it). */
+  public boolean prune() {
+    return prune;
   }
 
-  /** With adoption on or off. */
-  public SyncOptions withAdopt(boolean v) {
-    return new SyncOptions(prune, dryRun, detectOnly, v, deleteOrphans, rebuildStore, budget, execution, lockTimeout,
-        rules, adoptFromOtherOwners);
+  /** Whether the sync plans and reports, applying and writing nothing. */
+  public boolean dryRun() {
+    return dryRun;
   }
 
-  /** With orphan deletion on or off. */
-  public SyncOptions withDeleteOrphans(boolean v) {
-    return new SyncOptions(prune, dryRun, detectOnly, adopt, v, rebuildStore, budget, execution, lockTimeout,
-        rules, adoptFromOtherOwners);
+  /** Whether drift is reported without being corrected (like dry run, but meant for monitoring). */
+  public boolean detectOnly() {
+    return detectOnly;
   }
 
-  /** With store rebuild on or off. */
-  public SyncOptions withRebuildStore(boolean v) {
-    return new SyncOptions(prune, dryRun, detectOnly, adopt, deleteOrphans, v, budget, execution, lockTimeout,
-        rules, adoptFromOtherOwners);
+  /** Whether live objects that exist without our mark are taken over. */
+  public boolean adopt() {
+    return adopt;
   }
 
-  /** With a deletion budget. */
-  public SyncOptions withBudget(DeletionBudget v) {
-    return new SyncOptions(prune, dryRun, detectOnly, adopt, deleteOrphans, rebuildStore, v, execution, lockTimeout,
-        rules, adoptFromOtherOwners);
+  /** Whether live objects that carry our mark but are not in the inventory are deleted. */
+  public boolean deleteOrphans() {
+    return deleteOrphans;
   }
 
-  /** With execution options. */
-  public SyncOptions withExecution(ExecutionOptions v) {
-    return new SyncOptions(prune, dryRun, detectOnly, adopt, deleteOrphans, rebuildStore, budget, v, lockTimeout,
-        rules, adoptFromOtherOwners);
+  /** Whether a sync proceeds when the store is missing but live objects carry our mark. */
+  public boolean rebuildStore() {
+    return rebuildStore;
   }
 
-  /** With a lock timeout. */
-  public SyncOptions withLockTimeout(Duration v) {
-    return new SyncOptions(prune, dryRun, detectOnly, adopt, deleteOrphans, rebuildStore, budget, execution, v,
-        rules, adoptFromOtherOwners);
+  /** The mass-deletion guard's budget. */
+  public DeletionBudget budget() {
+    return budget;
   }
 
-  /** With merge rules added to every provider's. */
-  public SyncOptions withRules(MergeRules v) {
-    return new SyncOptions(prune, dryRun, detectOnly, adopt, deleteOrphans, rebuildStore, budget, execution, lockTimeout,
-        v, adoptFromOtherOwners);
+  /** Parallelism, retries, timeouts, health gates. */
+  public ExecutionOptions execution() {
+    return execution;
+  }
+
+  /** How long to wait for the store lock. */
+  public Duration lockTimeout() {
+    return lockTimeout;
+  }
+
+  /** Merge rules added to every provider's (ignore rules, mostly). */
+  public MergeRules rules() {
+    return rules;
   }
 
   /**
-   * With adoption from other owners on or off: a live object carrying another owner's mark is
-   * taken over (flagged ADOPT, the previous owner named) only when this is on.
+   * Whether live objects carrying another owner's mark are taken over (flagged ADOPT, the previous
+   * owner named); never implied by {@link #adopt()}, which covers unmarked objects only.
    */
-  public SyncOptions withAdoptFromOtherOwners(boolean v) {
-    return new SyncOptions(prune, dryRun, detectOnly, adopt, deleteOrphans, rebuildStore, budget,
-        execution, lockTimeout,
-        rules, v);
+  public boolean adoptFromOtherOwners() {
+    return adoptFromOtherOwners;
   }
 
-  /** The options that shape the plan. */
+  /** The options that shape the plan, with the budget it is guarded with. */
   public PlanOptions planOptions() {
-    return new PlanOptions(prune, adopt, deleteOrphans, adoptFromOtherOwners);
+    return new PlanOptions(prune, adopt, deleteOrphans, adoptFromOtherOwners, budget);
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof SyncOptions s && prune == s.prune && dryRun == s.dryRun && detectOnly == s.detectOnly
+        && adopt == s.adopt && deleteOrphans == s.deleteOrphans && rebuildStore == s.rebuildStore
+        && budget.equals(s.budget) && execution.equals(s.execution) && lockTimeout.equals(s.lockTimeout)
+        && rules.equals(s.rules) && adoptFromOtherOwners == s.adoptFromOtherOwners;
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(prune, dryRun, detectOnly, adopt, deleteOrphans, rebuildStore, budget, execution, lockTimeout,
+        rules, adoptFromOtherOwners);
+  }
+
+  @Override
+  public String toString() {
+    return "SyncOptions[prune=" + prune + ", dryRun=" + dryRun + ", detectOnly=" + detectOnly + ", adopt=" + adopt
+        + ", deleteOrphans=" + deleteOrphans + ", rebuildStore=" + rebuildStore + ", budget=" + budget
+        + ", execution=" + execution + ", lockTimeout=" + lockTimeout + ", rules=" + rules
+        + ", adoptFromOtherOwners=" + adoptFromOtherOwners + "]";
+  }
+
+  /** Builds {@link SyncOptions}; starts from the {@linkplain #defaults() defaults}. */
+  public static final class Builder {
+    private boolean prune = true;
+    private boolean dryRun;
+    private boolean detectOnly;
+    private boolean adopt;
+    private boolean deleteOrphans;
+    private boolean rebuildStore;
+    private DeletionBudget budget = DeletionBudget.defaults();
+    private ExecutionOptions execution = ExecutionOptions.defaults();
+    private Duration lockTimeout = Duration.ofSeconds(30);
+    private MergeRules rules = MergeRules.defaults();
+    private boolean adoptFromOtherOwners;
+
+    private Builder() {}
+
+    /** Delete what was removed from Git (default on). */
+    public Builder prune(boolean v) {
+      this.prune = v;
+      return this;
+    }
+
+    /** Plan and report, apply nothing, write nothing (default off). */
+    public Builder dryRun(boolean v) {
+      this.dryRun = v;
+      return this;
+    }
+
+    /** Report drift without correcting it (default off). */
+    public Builder detectOnly(boolean v) {
+      this.detectOnly = v;
+      return this;
+    }
+
+    /** Take over live objects that exist without our mark (default off). */
+    public Builder adopt(boolean v) {
+      this.adopt = v;
+      return this;
+    }
+
+    /** Delete live objects that carry our mark but are not in the inventory (default off). */
+    public Builder deleteOrphans(boolean v) {
+      this.deleteOrphans = v;
+      return this;
+    }
+
+    /** Proceed when the store is missing but live objects carry our mark (default off). */
+    public Builder rebuildStore(boolean v) {
+      this.rebuildStore = v;
+      return this;
+    }
+
+    /** The mass-deletion guard's budget (default {@link DeletionBudget#defaults()}). */
+    public Builder budget(DeletionBudget v) {
+      this.budget = Objects.requireNonNull(v, "budget");
+      return this;
+    }
+
+    /** Parallelism, retries, timeouts, health gates (default {@link ExecutionOptions#defaults()}). */
+    public Builder execution(ExecutionOptions v) {
+      this.execution = Objects.requireNonNull(v, "execution");
+      return this;
+    }
+
+    /** How long to wait for the store lock (default 30 s). */
+    public Builder lockTimeout(Duration v) {
+      this.lockTimeout = Objects.requireNonNull(v, "lockTimeout");
+      return this;
+    }
+
+    /** Merge rules added to every provider's (default none). */
+    public Builder rules(MergeRules v) {
+      this.rules = Objects.requireNonNull(v, "rules");
+      return this;
+    }
+
+    /**
+     * Take over live objects carrying another owner's mark (default off): such an object is taken
+     * over (flagged ADOPT, the previous owner named) only when this is on.
+     */
+    public Builder adoptFromOtherOwners(boolean v) {
+      this.adoptFromOtherOwners = v;
+      return this;
+    }
+
+    /** The options. */
+    public SyncOptions build() {
+      return new SyncOptions(this);
+    }
   }
 }

@@ -42,6 +42,9 @@ public final class MapProvider implements Provider {
   final List<Change> applied = new ArrayList<>();
   final AtomicLong counter = new AtomicLong();
   volatile Consumer<Change> beforeApply = c -> { };
+  volatile Consumer<Collection<ResourceKey>> beforeObserve = keys -> { };
+  /** Sees the context of every observe and apply call. */
+  volatile Consumer<CallContext> onCall = ctx -> { };
 
   public MapProvider(String id, boolean marks) {
     this.id = id;
@@ -60,6 +63,8 @@ public final class MapProvider implements Provider {
 
   @Override
   public Map<ResourceKey, Observation> observe(Collection<ResourceKey> keys, CallContext ctx) {
+    onCall.accept(ctx);
+    beforeObserve.accept(keys);
     Map<ResourceKey, Observation> out = new LinkedHashMap<>();
     for (ResourceKey k : keys) {
       if (unobservable.contains(k)) {
@@ -75,6 +80,7 @@ public final class MapProvider implements Provider {
 
   @Override
   public synchronized Outcome apply(Change change, CallContext ctx) {
+    onCall.accept(ctx);
     beforeApply.accept(change);
     applied.add(change);
     if (failing.contains(change.key())) {

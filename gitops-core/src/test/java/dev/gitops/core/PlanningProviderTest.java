@@ -72,9 +72,9 @@ class PlanningProviderTest {
     SyncResult r = reconciler().sync();
 
     assertThat(r.status()).isEqualTo(SyncResult.Status.SUCCEEDED);
-    assertThat(r.plan().change(obj("web")).action()).isEqualTo(Action.CREATE);
-    assertThat(r.plan().change(obj("db")).action()).isEqualTo(Action.CREATE);
-    assertThat(r.plan().change(config("main.tf"))).as("configuration files are not changes").isNull();
+    assertThat(r.plan().change(obj("web")).orElseThrow().action()).isEqualTo(Action.CREATE);
+    assertThat(r.plan().change(obj("db")).orElseThrow().action()).isEqualTo(Action.CREATE);
+    assertThat(r.plan().change(config("main.tf"))).as("configuration files are not changes").isEmpty();
     assertThat(fake.calls).containsExactly(List.of(obj("db"), obj("web")));
     assertThat(fake.objects).containsKeys("web", "db");
     assertThat(r.outcomes().get(obj("web")).kind()).isEqualTo(Outcome.Kind.CREATED);
@@ -145,8 +145,8 @@ class PlanningProviderTest {
         .hasMessageContaining("deletes or replaces all 2 resources");
     assertThat(fake.objects).containsKeys("web", "db");
 
-    SyncResult allowed = reconciler(SyncOptions.defaults().withBudget(
-        dev.gitops.core.plan.DeletionBudget.defaults().withAllowEmpty(true))).sync();
+    SyncResult allowed = reconciler(SyncOptions.builder().budget(
+        dev.gitops.core.plan.DeletionBudget.defaults().withAllowEmpty(true)).build()).sync();
     assertThat(allowed.status()).isEqualTo(SyncResult.Status.SUCCEEDED);
     assertThat(fake.objects).isEmpty();
   }
@@ -156,13 +156,13 @@ class PlanningProviderTest {
     want("r1", tfConfig("{'objects':{'web':{'size':1},'db':{'size':2}}}"));
     reconciler().sync();
     want("r2", tfConfig("{'objects':{'web':{'size':5}}}"));
-    SyncOptions noPrune = SyncOptions.defaults().withPrune(false);
+    SyncOptions noPrune = SyncOptions.builder().prune(false).build();
 
     Plan plan = reconciler(noPrune).plan();
-    assertThat(plan.change(obj("db")).action()).isEqualTo(Action.DELETE);
+    assertThat(plan.change(obj("db")).orElseThrow().action()).isEqualTo(Action.DELETE);
     assertThatThrownBy(() -> reconciler(noPrune).sync()).isInstanceOf(PlanRefusedException.class)
         .hasMessageContaining("prune is disabled").hasMessageContaining(obj("db").toString());
-    assertThatThrownBy(() -> reconciler(noPrune.withDryRun(true)).sync()).isInstanceOf(PlanRefusedException.class);
+    assertThatThrownBy(() -> reconciler(noPrune.toBuilder().dryRun(true).build()).sync()).isInstanceOf(PlanRefusedException.class);
     assertThat(fake.objects.get("web").get("size").asInt()).as("nothing of the unit ran").isEqualTo(1);
   }
 
@@ -173,7 +173,7 @@ class PlanningProviderTest {
     want("r1", tfConfig("{'objects':{'web':{'size':1,'secret_token':'" + secret + "'}}}"));
     try (LogCapture logs = LogCapture.of("dev.gitops", "DEBUG")) {
       Plan plan = reconciler().plan();
-      Change web = plan.change(obj("web"));
+      Change web = plan.change(obj("web")).orElseThrow();
       assertThat(web.sensitive()).contains(FieldPath.of("secret_token"));
       String shown = web.toString() + web.live() + web.target() + web.desired() + web.patch() + web.fields()
           + PlanCodec.toJson(plan, store.secretKey());
@@ -205,8 +205,8 @@ class PlanningProviderTest {
     assertThat(r.plan().isComplete()).isFalse();
     assertThat(r.plan().unobserved()).containsKey("plan of provider 'fake'");
     assertThat(r.plan().unobserved().get("plan of provider 'fake'")).contains("ID 1234");
-    assertThat(r.plan().change(obj("web")).action()).isEqualTo(Action.SKIP);
-    assertThat(r.plan().change(m("gone")).has(Change.Flag.HELD_BACK)).as("deletes are held back").isTrue();
+    assertThat(r.plan().change(obj("web")).orElseThrow().action()).isEqualTo(Action.SKIP);
+    assertThat(r.plan().change(m("gone")).orElseThrow().has(Change.Flag.HELD_BACK)).as("deletes are held back").isTrue();
     assertThat(r.outcomes().get(m("app")).isOk()).isFalse();
     assertThat(r.outcomes().get(m("app")).message()).contains("blocked by " + obj("web"));
     assertThat(r.status()).isNotEqualTo(SyncResult.Status.SUCCEEDED);
@@ -231,7 +231,7 @@ class PlanningProviderTest {
         Resource.of(m("app"), json("{'url':'http://host:${outputs:fake:output::url:value}/x','id':'${outputs:fake:obj::web:id}'}")));
 
     Plan plan = reconciler().plan();
-    Change app = plan.change(m("app"));
+    Change app = plan.change(m("app")).orElseThrow();
     assertThat(app.target()).isEqualTo(json("{'url':'http://host:7/x','id':7}"));
     assertThat(app.unknown()).isEmpty();
     assertThat(plan.dependencies().get(m("app"))).contains(obj("web"), output("url"));
@@ -248,7 +248,7 @@ class PlanningProviderTest {
         Resource.of(m("app"), json("{'url':'${outputs:fake:output::url:value}','port':'p-${outputs:fake:obj::web:id}','n':1}")));
 
     Plan plan = reconciler().plan();
-    Change app = plan.change(m("app"));
+    Change app = plan.change(m("app")).orElseThrow();
     assertThat(app.action()).isEqualTo(Action.CREATE);
     assertThat(app.unknown()).containsExactlyInAnyOrder(FieldPath.of("url"), FieldPath.of("port"));
     assertThat(app.reason()).contains("known after apply");
@@ -316,7 +316,7 @@ class PlanningProviderTest {
     // a plan file round trip (the CLI's plan --out / sync --plan) keeps the unit's changes
     Plan readBack = PlanCodec.fromJson(PlanCodec.toJson(fresh, store.secretKey()));
     assertThat(readBack.id()).isEqualTo(fresh.id());
-    assertThat(readBack.change(obj("web")).unknown()).isEqualTo(fresh.change(obj("web")).unknown());
+    assertThat(readBack.change(obj("web")).orElseThrow().unknown()).isEqualTo(fresh.change(obj("web")).orElseThrow().unknown());
     SyncResult r = reconciler().apply(readBack);
     assertThat(r.status()).isEqualTo(SyncResult.Status.SUCCEEDED);
     assertThat(fake.objects.get("web").get("size").asInt()).isEqualTo(2);
@@ -328,7 +328,7 @@ class PlanningProviderTest {
     reconciler().sync();
     want("r2", Resource.of(m("a"), json("{'x':1}")));
     Plan plan = reconciler().plan();
-    assertThat(plan.change(obj("web")).action()).isEqualTo(Action.DELETE);
+    assertThat(plan.change(obj("web")).orElseThrow().action()).isEqualTo(Action.DELETE);
     assertThatThrownBy(() -> reconciler().sync()).isInstanceOf(PlanRefusedException.class);
   }
 

@@ -1,6 +1,7 @@
 package dev.gitops.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.gitops.api.Resource;
 import dev.gitops.api.ResourceKey;
@@ -14,6 +15,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
 class ReconcileLoopTest {
@@ -22,10 +24,12 @@ class ReconcileLoopTest {
   final List<String> pinnedSeen = new CopyOnWriteArrayList<>();
   final AtomicInteger reads = new AtomicInteger();
   final AtomicBoolean failing = new AtomicBoolean();
+  final AtomicReference<Thread> syncThread = new AtomicReference<>();
 
   Reconciler reconciler() {
     Source source = request -> {
       reads.incrementAndGet();
+      syncThread.set(Thread.currentThread());
       pinnedSeen.add(String.valueOf(request.pinnedRevision()));
       if (failing.get()) {
         throw new SourceException("remote unreachable");
@@ -33,7 +37,7 @@ class ReconcileLoopTest {
       return State.of("r" + reads.get(), List.of(Resource.of(ResourceKey.of("m", "thing", "", "a"),
           ReconcilerTest.json("{'n':" + reads.get() + "}"))));
     };
-    return Reconciler.builder().source(source).provider(provider).build();
+    return Reconciler.builder().source(source).provider(provider).inMemoryStore().build();
   }
 
   static void await(java.util.function.BooleanSupplier cond) throws InterruptedException {
@@ -47,13 +51,31 @@ class ReconcileLoopTest {
   @Test
   void runsAtStartAndAgainOnTrigger() throws Exception {
     try (ReconcileLoop loop = ReconcileLoop.builder(reconciler()).interval(Duration.ofHours(1)).build()) {
+      assertThat(loop.lastResult()).as("no sync has completed yet").isEmpty();
+      assertThat(loop.lastError()).isEmpty();
       loop.start();
       await(() -> loop.runs() == 1);
       loop.trigger();
       await(() -> loop.runs() == 2);
-      assertThat(loop.lastResult().isSuccessful()).isTrue();
+      assertThat(loop.lastResult().orElseThrow().isSuccessful()).isTrue();
       assertThat(provider.live).containsKey(ResourceKey.of("m", "thing", "", "a"));
     }
+  }
+
+  @Test
+  void closeEndsTheLoopThreadAndLeavesTheReconcilerOpen() throws Exception {
+    Reconciler rec = reconciler();
+    ReconcileLoop loop = ReconcileLoop.builder(rec).interval(Duration.ofHours(1)).build();
+    loop.start();
+    await(() -> loop.runs() == 1);
+    Thread worker = syncThread.get();
+    assertThat(worker.getName()).isEqualTo("gitops-loop");
+    loop.close();
+    worker.join(TimeUnit.SECONDS.toMillis(10));
+    assertThat(worker.isAlive()).as("the loop's thread ended with close()").isFalse();
+    assertThatThrownBy(loop::start).isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
+    assertThat(rec.sync().isSuccessful()).as("the reconciler is the caller's: still open").isTrue();
+    rec.close();
   }
 
   @Test
@@ -61,7 +83,8 @@ class ReconcileLoopTest {
     try (ReconcileLoop loop = ReconcileLoop.builder(reconciler()).interval(Duration.ofMillis(20)).build()) {
       loop.suspend();
       loop.start();
-      Thread.sleep(150);
+      // three scheduled syncs came and went while suspended: none of them ran
+      await(() -> loop.skippedRuns() >= 3);
       assertThat(loop.runs()).isZero();
       assertThat(reads.get()).isZero();
       loop.resume();
@@ -72,10 +95,13 @@ class ReconcileLoopTest {
   @Test
   void pinnedRevisionIsPassedToTheSourceUntilUnpinned() throws Exception {
     try (ReconcileLoop loop = ReconcileLoop.builder(reconciler()).interval(Duration.ofHours(1)).build()) {
+      assertThat(loop.pinnedRevision()).isEmpty();
       loop.pin("main@sha1:" + "a".repeat(40));
+      assertThat(loop.pinnedRevision()).contains("main@sha1:" + "a".repeat(40));
       loop.start();
       await(() -> loop.runs() == 1);
       loop.unpin();
+      assertThat(loop.pinnedRevision()).isEmpty();
       loop.trigger();
       await(() -> loop.runs() == 2);
       assertThat(pinnedSeen).containsExactly("main@sha1:" + "a".repeat(40), "null");
@@ -89,7 +115,7 @@ class ReconcileLoopTest {
         .maxBackoff(Duration.ofSeconds(60)).build()) {
       loop.start();
       await(() -> loop.runs() == 1);
-      assertThat(loop.lastError()).isInstanceOf(SourceException.class);
+      assertThat(loop.lastError()).containsInstanceOf(SourceException.class);
       assertThat(loop.consecutiveFailures()).isEqualTo(1);
       Duration first = loop.nextDelay(true);
       loop.trigger();
@@ -105,7 +131,7 @@ class ReconcileLoopTest {
       failing.set(false);
       loop.trigger();
       await(() -> loop.consecutiveFailures() == 0);
-      assertThat(loop.lastError()).isNull();
+      assertThat(loop.lastError()).isEmpty();
     }
   }
 
@@ -115,14 +141,14 @@ class ReconcileLoopTest {
     try (ReconcileLoop loop = ReconcileLoop.builder(reconciler()).interval(Duration.ofHours(1)).build()) {
       loop.start();
       await(() -> loop.runs() == 1);
-      assertThat(loop.lastResult().status()).isEqualTo(dev.gitops.api.SyncResult.Status.INCOMPLETE);
-      assertThat(loop.lastError()).isNull();
+      assertThat(loop.lastResult().orElseThrow().status()).isEqualTo(dev.gitops.api.SyncResult.Status.INCOMPLETE);
+      assertThat(loop.lastError()).isEmpty();
       assertThat(loop.consecutiveFailures()).isEqualTo(1);
       provider.unobservable.clear();
       loop.trigger();
       await(() -> loop.runs() == 2);
       assertThat(loop.consecutiveFailures()).isZero();
-      assertThat(loop.lastResult().isSuccessful()).isTrue();
+      assertThat(loop.lastResult().orElseThrow().isSuccessful()).isTrue();
     }
   }
 
@@ -133,6 +159,7 @@ class ReconcileLoopTest {
     MapProvider slow = new MapProvider("m", false);
     Reconciler rec = Reconciler.builder()
         .desiredState(State.of("r1", List.of(Resource.of(ResourceKey.of("m", "thing", "", "a"), ReconcilerTest.json("{}")))))
+        .inMemoryStore()
         .provider(new dev.gitops.api.spi.Provider() {
           @Override
           public String id() {
@@ -162,6 +189,73 @@ class ReconcileLoopTest {
       loop.newRevision();
       await(() -> loop.runs() >= 1);
       await(sawCancel::get);
+    }
+  }
+
+  @Test
+  void errorsFromAProviderOrAListenerDoNotStopTheLoopButBackOff() throws Exception {
+    MapProvider inner = new MapProvider("m", false);
+    AtomicInteger observes = new AtomicInteger();
+    AtomicInteger planned = new AtomicInteger();
+    List<Throwable> errorSeenAtRead = new CopyOnWriteArrayList<>();
+    List<Integer> failuresSeenAtRead = new CopyOnWriteArrayList<>();
+    CountDownLatch thirdRunSucceeded = new CountDownLatch(1);
+    AtomicReference<ReconcileLoop> loopRef = new AtomicReference<>();
+    Source source = request -> {
+      ReconcileLoop l = loopRef.get();
+      errorSeenAtRead.add(l.lastError().orElse(new Throwable("none")));
+      failuresSeenAtRead.add(l.consecutiveFailures());
+      return State.of("r1", List.of(Resource.of(ResourceKey.of("m", "thing", "", "a"), ReconcilerTest.json("{}"))));
+    };
+    inner.beforeObserve = keys -> {
+      if (observes.incrementAndGet() == 1) {
+        throw new StackOverflowError("provider bug");
+      }
+    };
+    Reconciler rec = Reconciler.builder().source(source).provider(inner)
+        .listener(e -> {
+          if (e instanceof dev.gitops.api.SyncEvent.Planned && planned.incrementAndGet() == 1) {
+            throw new AssertionError("listener bug");
+          }
+          if (e instanceof dev.gitops.api.SyncEvent.Finished f && f.result().isSuccessful()) {
+            thirdRunSucceeded.countDown();
+          }
+        })
+        .build();
+    // An hour between syncs: the second and third run can only come from the backoff after a failure.
+    try (ReconcileLoop loop = ReconcileLoop.builder(rec).interval(Duration.ofHours(1)).jitter(0)
+        .maxBackoff(Duration.ofMillis(5)).build()) {
+      loopRef.set(loop);
+      loop.start();
+      assertThat(thirdRunSucceeded.await(10, TimeUnit.SECONDS)).as("the loop went on after two Errors").isTrue();
+      assertThat(errorSeenAtRead).hasSizeGreaterThanOrEqualTo(3);
+      assertThat(errorSeenAtRead.get(1)).isInstanceOf(StackOverflowError.class).hasMessage("provider bug");
+      assertThat(errorSeenAtRead.get(2)).isInstanceOf(AssertionError.class).hasMessage("listener bug");
+      assertThat(failuresSeenAtRead.subList(0, 3)).containsExactly(0, 1, 2);
+    }
+  }
+
+  @Test
+  void everySyncPassesThroughTheGateWithItsCancellation() throws Exception {
+    List<dev.gitops.api.Cancellation> tokens = new CopyOnWriteArrayList<>();
+    AtomicInteger declined = new AtomicInteger();
+    ReconcileLoop.Gate gate = (cancellation, sync) -> {
+      tokens.add(cancellation);
+      if (tokens.size() == 1) {
+        declined.incrementAndGet();
+        throw new dev.gitops.api.Cancellation.CancelledException("no slot");
+      }
+      return sync.get();
+    };
+    try (ReconcileLoop loop = ReconcileLoop.builder(reconciler()).interval(Duration.ofHours(1))
+        .maxBackoff(Duration.ofMillis(20)).gate(gate).build()) {
+      loop.start();
+      // The declined first run is a failure the loop survives: it backs off and syncs through the gate.
+      await(() -> loop.lastResult().isPresent());
+      assertThat(declined.get()).isEqualTo(1);
+      assertThat(reads.get()).as("only syncs the gate let through read the source").isEqualTo(tokens.size() - 1);
+      assertThat(tokens).doesNotHaveDuplicates();
+      assertThat(loop.lastResult().orElseThrow().isSuccessful()).isTrue();
     }
   }
 }

@@ -80,6 +80,22 @@ class ReconcilerTest {
   }
 
   @Test
+  void anUnchangedResyncServesEveryKeyFromThePlannersMemoAndAnOutOfBandEditIsDecidedAgain() {
+    MapProvider p = new MapProvider("m", false);
+    want("r1", res("a", "{'x':1}"), res("b", "{'y':1}"));
+    Reconciler rec = reconciler(p);
+    rec.sync();
+    Plan first = rec.plan();
+    Plan second = rec.plan();
+    assertThat(second.change(key("a"))).as("observed again, but its version token is unchanged")
+        .isSameAs(first.change(key("a")));
+    p.put(key("b"), json("{'y':2}"));
+    Plan third = rec.plan();
+    assertThat(third.change(key("a"))).isSameAs(first.change(key("a")));
+    assertThat(third.change(key("b")).orElseThrow().action()).as("the new token brings the drift in").isEqualTo(Action.UPDATE);
+  }
+
+  @Test
   void secondSyncHasNothingToDo() {
     MapProvider p = new MapProvider("m", false);
     want("r1", res("a", "{'x':1}"));
@@ -87,7 +103,7 @@ class ReconcilerTest {
     rec.sync();
     Plan again = rec.plan();
     assertThat(again.hasChanges()).isFalse();
-    assertThat(again.change(key("a")).action()).isEqualTo(Action.NOOP);
+    assertThat(again.change(key("a")).orElseThrow().action()).isEqualTo(Action.NOOP);
   }
 
   @Test
@@ -97,7 +113,7 @@ class ReconcilerTest {
     Reconciler rec = reconciler(p);
     rec.sync();
     p.live.remove(key("a"));
-    Change c = rec.plan().change(key("a"));
+    Change c = rec.plan().change(key("a")).orElseThrow();
     assertThat(c.action()).isEqualTo(Action.CREATE);
     assertThat(c.drift()).isTrue();
     assertThat(c.has(Change.Flag.DELETED_OUT_OF_BAND)).isTrue();
@@ -108,12 +124,12 @@ class ReconcilerTest {
     MapProvider p = new MapProvider("m", true);
     p.put(key("a"), json("{'x':0}"));
     want("r1", res("a", "{'x':1}"));
-    Change skipped = reconciler(p).plan().change(key("a"));
+    Change skipped = reconciler(p).plan().change(key("a")).orElseThrow();
     assertThat(skipped.action()).isEqualTo(Action.SKIP);
     assertThat(skipped.conflict()).isTrue();
     assertThat(skipped.reason()).contains("not created by this reconciler");
 
-    Change adopted = reconciler(p, SyncOptions.defaults().withAdopt(true)).plan().change(key("a"));
+    Change adopted = reconciler(p, SyncOptions.builder().adopt(true).build()).plan().change(key("a")).orElseThrow();
     assertThat(adopted.action()).isEqualTo(Action.UPDATE);
     assertThat(adopted.has(Change.Flag.ADOPT)).isTrue();
   }
@@ -124,7 +140,7 @@ class ReconcilerTest {
     p.put(key("a"), json("{'x':0}"));
     p.markOf.put(key("a"), new OwnerMark("me", key("a")));
     want("r1", res("a", "{'x':1}"));
-    assertThat(reconciler(p, SyncOptions.defaults().withRebuildStore(true)).plan().change(key("a")).action())
+    assertThat(reconciler(p, SyncOptions.builder().rebuildStore(true).build()).plan().change(key("a")).orElseThrow().action())
         .isEqualTo(Action.UPDATE);
   }
 
@@ -134,7 +150,7 @@ class ReconcilerTest {
     p.put(key("a"), json("{'x':0}"));
     p.markOf.put(key("a"), new OwnerMark("me", key("b")));
     want("r1", res("a", "{'x':1}"));
-    Change c = reconciler(p, SyncOptions.defaults().withRebuildStore(true)).plan().change(key("a"));
+    Change c = reconciler(p, SyncOptions.builder().rebuildStore(true).build()).plan().change(key("a")).orElseThrow();
     assertThat(c.action()).isEqualTo(Action.SKIP);
     assertThat(c.reason()).contains("not ours");
   }
@@ -147,8 +163,8 @@ class ReconcilerTest {
     rec.sync();
     want("r2", res("a", "{'x':2}"));
     Plan plan = rec.plan();
-    assertThat(plan.change(key("a")).action()).isEqualTo(Action.UPDATE);
-    assertThat(plan.change(key("a")).fields()).extracting(f -> f.path().toString()).containsExactly("/x");
+    assertThat(plan.change(key("a")).orElseThrow().action()).isEqualTo(Action.UPDATE);
+    assertThat(plan.change(key("a")).orElseThrow().fields()).extracting(f -> f.path().toString()).containsExactly("/x");
     rec.sync();
     assertThat(p.live.get(key("a"))).isEqualTo(json("{'x':2}"));
   }
@@ -160,7 +176,7 @@ class ReconcilerTest {
     Reconciler rec = reconciler(p);
     rec.sync();
     p.put(key("a"), json("{'x':1,'status':'ready'}"));
-    assertThat(rec.plan().change(key("a")).action()).isEqualTo(Action.NOOP);
+    assertThat(rec.plan().change(key("a")).orElseThrow().action()).isEqualTo(Action.NOOP);
   }
 
   @Test
@@ -182,7 +198,7 @@ class ReconcilerTest {
     want("r1", res("a", "{'x':1}"), res("b", "{'x':1}"));
     reconciler(p).sync();
     want("r2", res("b", "{'x':1}"));
-    Change c = reconciler(p, SyncOptions.defaults().withPrune(false)).plan().change(key("a"));
+    Change c = reconciler(p, SyncOptions.builder().prune(false).build()).plan().change(key("a")).orElseThrow();
     assertThat(c.action()).isEqualTo(Action.SKIP);
     assertThat(c.reason()).contains("prune is disabled");
   }
@@ -195,7 +211,7 @@ class ReconcilerTest {
     Reconciler rec = reconciler(p);
     rec.sync();
     want("r2", res("b", "{'x':1}"));
-    Change c = rec.plan().change(key("a"));
+    Change c = rec.plan().change(key("a")).orElseThrow();
     assertThat(c.action()).isEqualTo(Action.SKIP);
     assertThat(c.reason()).contains("forbids delete");
   }
@@ -208,7 +224,7 @@ class ReconcilerTest {
     rec.sync();
     p.markOf.put(key("a"), new OwnerMark("someone-else", key("a")));
     want("r2", res("b", "{'x':1}"));
-    assertThat(rec.plan().change(key("a")).action()).isEqualTo(Action.SKIP);
+    assertThat(rec.plan().change(key("a")).orElseThrow().action()).isEqualTo(Action.SKIP);
   }
 
   @Test
@@ -220,7 +236,7 @@ class ReconcilerTest {
     p.live.remove(key("a"));
     want("r2", res("b", "{'x':1}"));
     SyncResult r = rec.sync();
-    assertThat(r.plan().change(key("a")).action()).isEqualTo(Action.NOOP);
+    assertThat(r.plan().change(key("a")).orElseThrow().action()).isEqualTo(Action.NOOP);
     assertThat(store.load().inventory()).doesNotContainKey(key("a"));
   }
 
@@ -232,10 +248,10 @@ class ReconcilerTest {
     rec.sync();
     p.put(key("o"), json("{'x':1}"));
     p.markOf.put(key("o"), new OwnerMark("me", key("o")));
-    Change c = rec.plan().change(key("o"));
+    Change c = rec.plan().change(key("o")).orElseThrow();
     assertThat(c.action()).isEqualTo(Action.SKIP);
     assertThat(c.has(Change.Flag.ORPHAN)).isTrue();
-    Change deleted = reconciler(p, SyncOptions.defaults().withDeleteOrphans(true)).plan().change(key("o"));
+    Change deleted = reconciler(p, SyncOptions.builder().deleteOrphans(true).build()).plan().change(key("o")).orElseThrow();
     assertThat(deleted.action()).isEqualTo(Action.DELETE);
   }
 
@@ -250,9 +266,9 @@ class ReconcilerTest {
     Plan plan = rec.plan();
     assertThat(plan.isComplete()).isFalse();
     assertThat(plan.unknown()).containsExactly(key("a"));
-    assertThat(plan.change(key("a")).action()).isEqualTo(Action.SKIP);
-    assertThat(plan.change(key("b")).action()).isEqualTo(Action.SKIP);
-    assertThat(plan.change(key("b")).reason()).contains("incomplete");
+    assertThat(plan.change(key("a")).orElseThrow().action()).isEqualTo(Action.SKIP);
+    assertThat(plan.change(key("b")).orElseThrow().action()).isEqualTo(Action.SKIP);
+    assertThat(plan.change(key("b")).orElseThrow().reason()).contains("incomplete");
     rec.sync();
     assertThat(p.live).containsKey(key("b"));
     assertThat(store.load().inventory()).containsKeys(key("a"), key("b"));
@@ -272,8 +288,8 @@ class ReconcilerTest {
       assertThat(r.isSuccessful()).isFalse();
       assertThat(r.plan().unknown()).containsExactly(key("a"));
       assertThat(r.plan().heldBack()).containsExactly(key("b"));
-      assertThat(r.plan().change(key("b")).has(Change.Flag.HELD_BACK)).isTrue();
-      assertThat(rec.history().get(0).status()).isEqualTo("INCOMPLETE");
+      assertThat(r.plan().change(key("b")).orElseThrow().has(Change.Flag.HELD_BACK)).isTrue();
+      assertThat(rec.history().get(0).status()).isEqualTo(SyncResult.Status.INCOMPLETE);
       assertThat(rec.history().get(0).succeeded()).isFalse();
     }
     // a resync that stays incomplete does not push real syncs out of the bounded history
@@ -297,8 +313,8 @@ class ReconcilerTest {
     SyncResult r = rec.sync();
     assertThat(r.status()).isEqualTo(SyncResult.Status.INCOMPLETE);
     assertThat(r.plan().unknown()).containsExactly(key("a"));
-    assertThat(r.plan().change(key("a")).action()).isEqualTo(Action.SKIP);
-    assertThat(r.plan().change(key("a")).reason()).contains("normalizing the live object failed")
+    assertThat(r.plan().change(key("a")).orElseThrow().action()).isEqualTo(Action.SKIP);
+    assertThat(r.plan().change(key("a")).orElseThrow().reason()).contains("normalizing the live object failed")
         .contains("cannot normalize a: unexpected shape");
     assertThat(p.live.get(key("b"))).isEqualTo(json("{'x':2}"));
     assertThat(p.live).containsKeys(key("new"), key("gone"));
@@ -339,21 +355,21 @@ class ReconcilerTest {
     want("r1", res("a", "{'immutable':1}"), res("b", "{'x':1}"));
     reconciler(p).sync();
     want("r2", res("a", "{'immutable':2}"), res("b", "{'x':1}"));
-    assertThat(reconciler(p).plan().change(key("a")).action()).isEqualTo(Action.REPLACE);
+    assertThat(reconciler(p).plan().change(key("a")).orElseThrow().action()).isEqualTo(Action.REPLACE);
 
-    Change noPrune = reconciler(p, SyncOptions.defaults().withPrune(false)).plan().change(key("a"));
+    Change noPrune = reconciler(p, SyncOptions.builder().prune(false).build()).plan().change(key("a")).orElseThrow();
     assertThat(noPrune.action()).isEqualTo(Action.SKIP);
     assertThat(noPrune.reason()).isEqualTo("/immutable cannot change in place, and replacing it deletes it, but prune is disabled");
 
     for (ManagementPolicy policy : List.of(ManagementPolicy.NO_PRUNE, ManagementPolicy.CREATE_ONLY)) {
       want("r3", Resource.builder(key("a")).document(json("{'immutable':2}")).policy(policy).build(), res("b", "{'x':1}"));
-      Change forbidden = reconciler(p).plan().change(key("a"));
+      Change forbidden = reconciler(p).plan().change(key("a")).orElseThrow();
       assertThat(forbidden.action()).as(policy.toString()).isEqualTo(Action.SKIP);
       assertThat(forbidden.reason()).as(policy.toString()).containsAnyOf("forbids delete", "forbids update");
     }
     want("r4", Resource.builder(key("a")).document(json("{'immutable':2}")).policy(ManagementPolicy.NO_PRUNE).build(),
         res("b", "{'x':1}"));
-    assertThat(reconciler(p).plan().change(key("a")).reason()).contains("its policy (" + ManagementPolicy.NO_PRUNE
+    assertThat(reconciler(p).plan().change(key("a")).orElseThrow().reason()).contains("its policy (" + ManagementPolicy.NO_PRUNE
         + ") forbids delete");
     SyncResult kept = reconciler(p).sync();
     assertThat(kept.outcomes().get(key("a")).kind()).isEqualTo(Outcome.Kind.SKIPPED);
@@ -361,7 +377,7 @@ class ReconcilerTest {
 
     want("r5", res("a", "{'immutable':2}"), res("b", "{'x':1}"));
     p.unobservable.add(key("b"));
-    Change held = reconciler(p).plan().change(key("a"));
+    Change held = reconciler(p).plan().change(key("a")).orElseThrow();
     assertThat(held.action()).isEqualTo(Action.SKIP);
     assertThat(held.has(Change.Flag.HELD_BACK)).isTrue();
     assertThat(held.reason()).contains("/immutable cannot change in place").contains("incomplete");
@@ -376,7 +392,7 @@ class ReconcilerTest {
     reconciler(p).sync();
     want("r2", res("a", "{'immutable':2}"), res("b", "{'immutable':2}"));
     assertThatThrownBy(() -> reconciler(p).sync()).isInstanceOf(PlanRefusedException.class);
-    assertThatThrownBy(() -> reconciler(p, SyncOptions.defaults().withDryRun(true)).sync())
+    assertThatThrownBy(() -> reconciler(p, SyncOptions.builder().dryRun(true).build()).sync())
         .isInstanceOf(PlanRefusedException.class).hasMessageContaining("mass-deletion guard").hasMessageContaining("all 2");
     assertThat(p.applied).hasSize(2);
   }
@@ -387,18 +403,18 @@ class ReconcilerTest {
     want("r1", res("a", "{}"), res("b", "{}"), res("c", "{}"));
     reconciler(p).sync();
     want("r2", res("a", "{}"));
-    SyncOptions budget = SyncOptions.defaults().withBudget(DeletionBudget.defaults().withMaxCount(1));
+    SyncOptions budget = SyncOptions.builder().budget(DeletionBudget.defaults().withMaxCount(1)).build();
     Throwable real = catchThrowable(() -> reconciler(p, budget).sync());
-    Throwable dry = catchThrowable(() -> reconciler(p, budget.withDryRun(true)).sync());
+    Throwable dry = catchThrowable(() -> reconciler(p, budget.toBuilder().dryRun(true).build()).sync());
     assertThat(real).isInstanceOf(PlanRefusedException.class);
     assertThat(dry).isInstanceOf(PlanRefusedException.class).hasMessage(real.getMessage());
     // within budget the dry run plans without applying
-    SyncResult planned = reconciler(p, SyncOptions.defaults().withDryRun(true)).sync();
+    SyncResult planned = reconciler(p, SyncOptions.builder().dryRun(true).build()).sync();
     assertThat(planned.status()).isEqualTo(SyncResult.Status.PLANNED);
     assertThat(planned.plan().changes(Action.DELETE)).hasSize(2);
     assertThat(p.live).hasSize(3);
     // detect-only is monitoring: it reports, it is never refused
-    assertThat(reconciler(p, budget.withDetectOnly(true)).sync().status()).isEqualTo(SyncResult.Status.PLANNED);
+    assertThat(reconciler(p, budget.toBuilder().detectOnly(true).build()).sync().status()).isEqualTo(SyncResult.Status.PLANNED);
   }
 
   @Test
@@ -407,8 +423,8 @@ class ReconcilerTest {
     p.put(key("a"), json("{'x':0}"));
     p.markOf.put(key("a"), new OwnerMark("team-b", key("a")));
     want("r1", res("a", "{'x':1}"));
-    SyncOptions adopt = SyncOptions.defaults().withAdopt(true);
-    Change refused = reconciler(p, adopt).plan().change(key("a"));
+    SyncOptions adopt = SyncOptions.builder().adopt(true).build();
+    Change refused = reconciler(p, adopt).plan().change(key("a")).orElseThrow();
     assertThat(refused.action()).isEqualTo(Action.SKIP);
     assertThat(refused.conflict()).isTrue();
     assertThat(refused.reason()).contains("team-b");
@@ -416,11 +432,11 @@ class ReconcilerTest {
     assertThat(r.outcomes().get(key("a")).kind()).isEqualTo(Outcome.Kind.SKIPPED);
     assertThat(p.live.get(key("a"))).isEqualTo(json("{'x':0}"));
 
-    Change taken = reconciler(p, SyncOptions.defaults().withAdoptFromOtherOwners(true)).plan().change(key("a"));
+    Change taken = reconciler(p, SyncOptions.builder().adoptFromOtherOwners(true).build()).plan().change(key("a")).orElseThrow();
     assertThat(taken.action()).isEqualTo(Action.UPDATE);
     assertThat(taken.has(Change.Flag.ADOPT)).isTrue();
     assertThat(taken.reason()).contains("adopting it from owner team-b");
-    reconciler(p, SyncOptions.defaults().withAdoptFromOtherOwners(true)).sync();
+    reconciler(p, SyncOptions.builder().adoptFromOtherOwners(true).build()).sync();
     assertThat(p.markOf.get(key("a"))).isEqualTo(new OwnerMark("me", key("a")));
   }
 
@@ -431,9 +447,9 @@ class ReconcilerTest {
     reconciler(p).sync();
     p.markOf.put(key("a"), new OwnerMark("team-b", key("a")));
     want("r2", res("a", "{'x':2}"));
-    assertThat(reconciler(p, SyncOptions.defaults().withAdopt(true)).plan().change(key("a")).action())
+    assertThat(reconciler(p, SyncOptions.builder().adopt(true).build()).plan().change(key("a")).orElseThrow().action())
         .isEqualTo(Action.SKIP);
-    Change taken = reconciler(p, SyncOptions.defaults().withAdoptFromOtherOwners(true)).plan().change(key("a"));
+    Change taken = reconciler(p, SyncOptions.builder().adoptFromOtherOwners(true).build()).plan().change(key("a")).orElseThrow();
     assertThat(taken.action()).isEqualTo(Action.UPDATE);
     assertThat(taken.has(Change.Flag.ADOPT)).isTrue();
     assertThat(taken.reason()).contains("team-b");
@@ -444,14 +460,14 @@ class ReconcilerTest {
     MapProvider p = new MapProvider("m", true);
     p.put(key("a"), json("{'x':1}"));
     want("r1", res("a", "{'x':1}"));
-    Change c = reconciler(p, SyncOptions.defaults().withAdopt(true)).plan().change(key("a"));
+    Change c = reconciler(p, SyncOptions.builder().adopt(true).build()).plan().change(key("a")).orElseThrow();
     assertThat(c.action()).isEqualTo(Action.UPDATE);
     assertThat(c.has(Change.Flag.ADOPT)).isTrue();
-    reconciler(p, SyncOptions.defaults().withAdopt(true)).sync();
+    reconciler(p, SyncOptions.builder().adopt(true).build()).sync();
     assertThat(p.markOf.get(key("a"))).isEqualTo(new OwnerMark("me", key("a")));
     // owned and marked now: removing it from Git deletes it
     want("r2", res("b", "{}"));
-    assertThat(reconciler(p).plan().change(key("a")).action()).isEqualTo(Action.DELETE);
+    assertThat(reconciler(p).plan().change(key("a")).orElseThrow().action()).isEqualTo(Action.DELETE);
   }
 
   @Test
@@ -491,8 +507,8 @@ class ReconcilerTest {
     reconciler(p).sync();
     p.lingering.add(key("a"));
     want("r2", res("b", "{}"));
-    SyncOptions noWait = SyncOptions.defaults().withExecution(ExecutionOptions.defaults().withWaitForHealth(false)
-        .withHealthTimeout(java.time.Duration.ofMillis(50)).withHealthPollInterval(java.time.Duration.ofMillis(5)));
+    SyncOptions noWait = SyncOptions.builder().execution(ExecutionOptions.defaults().withWaitForHealth(false)
+        .withHealthTimeout(java.time.Duration.ofMillis(50)).withHealthPollInterval(java.time.Duration.ofMillis(5))).build();
     SyncResult r = reconciler(p, noWait).sync();
     assertThat(r.outcomes().get(key("a")).isOk()).isFalse();
     assertThat(store.load().inventory()).containsKey(key("a"));
@@ -517,7 +533,7 @@ class ReconcilerTest {
     // not recorded as applied: pending stays and last-applied still owns /y, so the next sync tries again
     assertThat(store.load().pending()).containsKey(key("a"));
     assertThat(store.load().inventory().get(key("a")).resource().document()).isEqualTo(json("{'x':1,'y':1}"));
-    Change again = rec.plan().change(key("a"));
+    Change again = rec.plan().change(key("a")).orElseThrow();
     assertThat(again.action()).isEqualTo(Action.UPDATE);
     assertThat(again.fields()).extracting(f -> f.path().toString()).containsExactly("/y");
     assertThat(rec.sync().isSuccessful()).isFalse();
@@ -581,7 +597,7 @@ class ReconcilerTest {
     assertThatThrownBy(() -> reconciler(p).sync()).isInstanceOf(PlanRefusedException.class)
         .hasMessageContaining("mass-deletion guard").hasMessageContaining("all 2");
     assertThat(p.live).hasSize(2);
-    SyncResult r = reconciler(p, SyncOptions.defaults().withBudget(DeletionBudget.defaults().withAllowEmpty(true))).sync();
+    SyncResult r = reconciler(p, SyncOptions.builder().budget(DeletionBudget.defaults().withAllowEmpty(true)).build()).sync();
     assertThat(r.isSuccessful()).isTrue();
     assertThat(p.live).isEmpty();
   }
@@ -592,11 +608,11 @@ class ReconcilerTest {
     want("r1", res("a", "{}"), res("b", "{}"), res("c", "{}"), res("d", "{}"));
     reconciler(p).sync();
     want("r2", res("a", "{}"), res("b", "{}"));
-    assertThatThrownBy(() -> reconciler(p, SyncOptions.defaults().withBudget(DeletionBudget.defaults().withMaxCount(1))).sync())
-        .isInstanceOf(PlanRefusedException.class).hasMessageContaining("2 resources, over the budget of 1");
-    assertThatThrownBy(() -> reconciler(p, SyncOptions.defaults().withBudget(DeletionBudget.defaults().withMaxPercent(25))).sync())
+    assertThatThrownBy(() -> reconciler(p, SyncOptions.builder().budget(DeletionBudget.defaults().withMaxCount(1)).build()).sync())
+        .isInstanceOf(PlanRefusedException.class).hasMessageContaining("2 of 4 owned resources, over the budget of 1");
+    assertThatThrownBy(() -> reconciler(p, SyncOptions.builder().budget(DeletionBudget.defaults().withMaxPercent(25)).build()).sync())
         .isInstanceOf(PlanRefusedException.class).hasMessageContaining("25%");
-    assertThat(reconciler(p, SyncOptions.defaults().withBudget(DeletionBudget.defaults().withMaxPercent(50))).sync().isSuccessful())
+    assertThat(reconciler(p, SyncOptions.builder().budget(DeletionBudget.defaults().withMaxPercent(50)).build()).sync().isSuccessful())
         .isTrue();
   }
 
@@ -622,12 +638,12 @@ class ReconcilerTest {
   void dryRunAndDetectOnlyChangeNothing() {
     MapProvider p = new MapProvider("m", false);
     want("r1", res("a", "{'x':1}"));
-    SyncResult dry = reconciler(p, SyncOptions.defaults().withDryRun(true)).sync();
+    SyncResult dry = reconciler(p, SyncOptions.builder().dryRun(true).build()).sync();
     assertThat(dry.status()).isEqualTo(SyncResult.Status.PLANNED);
     assertThat(dry.plan().changes(Action.CREATE)).hasSize(1);
     assertThat(p.live).isEmpty();
     assertThat(store.load().inventory()).isEmpty();
-    assertThat(reconciler(p, SyncOptions.defaults().withDetectOnly(true)).sync().status()).isEqualTo(SyncResult.Status.PLANNED);
+    assertThat(reconciler(p, SyncOptions.builder().detectOnly(true).build()).sync().status()).isEqualTo(SyncResult.Status.PLANNED);
     assertThat(p.live).isEmpty();
   }
 
@@ -653,19 +669,55 @@ class ReconcilerTest {
     assertThat(store.load().lastAppliedRevision()).isEmpty();
   }
 
-  @Test
-  void driftIsReportedAsAnEventAndCorrected() {
-    MapProvider p = new MapProvider("m", false);
+  /** A reconciler reporting to {@code events} that synced {@code a} = {'x':1}, which then drifted to {'x':5}. */
+  Reconciler syncedThenDrifted(MapProvider p, List<SyncEvent> events) {
     want("r1", res("a", "{'x':1}"));
-    List<SyncEvent> events = new ArrayList<>();
     Reconciler rec = Reconciler.builder().desiredState(desired.get()).provider(p).store(store).owner("me")
         .listener(events::add).build();
     rec.sync();
     p.put(key("a"), json("{'x':5}"));
+    return rec;
+  }
+
+  @Test
+  void driftIsReportedAsAnEventAndCorrected() {
+    MapProvider p = new MapProvider("m", false);
+    List<SyncEvent> events = new ArrayList<>();
+    Reconciler rec = syncedThenDrifted(p, events);
     SyncResult r = rec.sync();
     assertThat(events).filteredOn(e -> e instanceof SyncEvent.DriftDetected).hasSize(1);
-    assertThat(r.plan().change(key("a")).drift()).isTrue();
+    assertThat(r.plan().change(key("a")).orElseThrow().drift()).isTrue();
     assertThat(p.live.get(key("a"))).isEqualTo(json("{'x':1}"));
+  }
+
+  @Test
+  void aPlanThenASyncReportTheDriftWithThePlanIdSoAListenerCanCountItOnce() {
+    MapProvider p = new MapProvider("m", false);
+    List<SyncEvent> events = new ArrayList<>();
+    Reconciler rec = syncedThenDrifted(p, events);
+    events.clear();
+
+    Plan reviewed = rec.plan();
+    SyncResult synced = rec.sync();
+    List<SyncEvent.DriftDetected> drift = events.stream().filter(e -> e instanceof SyncEvent.DriftDetected)
+        .map(e -> (SyncEvent.DriftDetected) e).toList();
+    assertThat(drift).as("each plan reports what it found").hasSize(2)
+        .allSatisfy(d -> assertThat(d.key()).isEqualTo(key("a")));
+    assertThat(drift.get(0).planId()).isEqualTo(reviewed.id());
+    assertThat(drift.get(1).planId()).isEqualTo(synced.plan().id());
+    assertThat(synced.plan().id()).as("nothing moved between plan() and sync()").isEqualTo(reviewed.id());
+    assertThat(drift.stream().map(d -> d.planId() + " " + d.key()).distinct()).as("a listener counting (planId, key)")
+        .hasSize(1);
+    List<String> planned = events.stream().filter(e -> e instanceof SyncEvent.Planned)
+        .map(e -> ((SyncEvent.Planned) e).plan().id()).toList();
+    assertThat(planned).containsExactly(reviewed.id(), synced.plan().id());
+
+    // drift that comes back after the sync corrected it is news: another plan, another id
+    p.put(key("a"), json("{'x':7}"));
+    events.clear();
+    Plan again = rec.plan();
+    assertThat(events).filteredOn(e -> e instanceof SyncEvent.DriftDetected).singleElement()
+        .satisfies(e -> assertThat(((SyncEvent.DriftDetected) e).planId()).isEqualTo(again.id()).isNotEqualTo(reviewed.id()));
   }
 
   @Test
@@ -734,7 +786,7 @@ class ReconcilerTest {
     try (var lock = store.lock(java.time.Duration.ofSeconds(1))) {
       store.writePending(res("a", "{'x':1}"));
     }
-    Change c = reconciler(p).plan().change(key("a"));
+    Change c = reconciler(p).plan().change(key("a")).orElseThrow();
     assertThat(c.action()).isEqualTo(Action.CREATE);
     assertThat(c.drift()).isFalse();
     assertThat(c.reason()).contains("did not complete");
@@ -753,7 +805,7 @@ class ReconcilerTest {
     p.put(key("a"), json("{'x':2}"));
     want("r2", res("a", "{'x':2}"));
     SyncResult r = rec.sync();
-    assertThat(r.plan().change(key("a")).action()).isEqualTo(Action.NOOP);
+    assertThat(r.plan().change(key("a")).orElseThrow().action()).isEqualTo(Action.NOOP);
     assertThat(store.load().inventory().get(key("a")).resource().document()).isEqualTo(json("{'x':2}"));
 
     Resource paused = Resource.builder(key("a")).document(json("{'x':2}")).policy(ManagementPolicy.NO_PRUNE).build();

@@ -113,10 +113,10 @@ class ReplaceTest {
 
     desired.set(state("r2", 20, "v2"));
     Plan plan = r.plan();
-    Change replace = plan.change(DISK);
+    Change replace = plan.change(DISK).orElseThrow();
     assertThat(replace.action()).isEqualTo(Action.REPLACE);
     assertThat(replace.reason()).contains("/size");
-    assertThat(plan.change(APP).action()).isEqualTo(Action.UPDATE);
+    assertThat(plan.change(APP).orElseThrow().action()).isEqualTo(Action.UPDATE);
     assertThat(plan.changes()).extracting(Change::key).containsExactly(DISK, APP);
 
     SyncResult result = r.sync();

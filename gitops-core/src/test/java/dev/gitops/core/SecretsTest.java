@@ -3,35 +3,59 @@ package dev.gitops.core;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.gitops.api.Action;
+import dev.gitops.api.Change;
 import dev.gitops.api.Documents;
+import dev.gitops.api.KeySelector;
+import dev.gitops.api.MergeRules;
+import dev.gitops.api.OwnerMark;
+import dev.gitops.api.PatchOp;
 import dev.gitops.api.PathPattern;
 import dev.gitops.api.Plan;
 import dev.gitops.api.Resource;
 import dev.gitops.api.ResourceKey;
 import dev.gitops.api.State;
+import dev.gitops.api.SyncEvent;
 import dev.gitops.core.plan.PlanCodec;
+import dev.gitops.core.redact.ShownText;
 import dev.gitops.core.store.InMemoryStateStore;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
-/** Sensitive values never reach the store, a plan file or history in plain text, yet changes and drift are seen. */
+/** Sensitive values never reach the store, a plan file, an event or history in plain text, yet changes and drift are seen. */
 class SecretsTest {
 
   static final ResourceKey KEY = ResourceKey.of("m", "thing", "", "db");
+  static final ResourceKey SECRET = ResourceKey.of("m", "secret", "", "db-credentials");
+  /** What a provider such as Kubernetes says about its Secrets. */
+  static final MergeRules SECRET_RULES = MergeRules.builder().sensitive("/data/*", KeySelector.type("m", "secret")).build();
+
+  final AtomicReference<State> desired = new AtomicReference<>(State.of("r1", List.of()));
+  final InMemoryStateStore store = new InMemoryStateStore();
+  final List<SyncEvent> events = new CopyOnWriteArrayList<>();
 
   static Resource db(String password) {
     return Resource.builder(KEY).document(ReconcilerTest.json("{'user':'app','password':'" + password + "'}"))
         .sensitive(Set.of(PathPattern.of("/password"))).build();
   }
 
+  static Resource secret(String data) {
+    return Resource.of(SECRET, ReconcilerTest.json("{'kind':'Secret','data':" + data + "}"));
+  }
+
+  Reconciler reconciler(MapProvider p, SyncOptions options) {
+    return Reconciler.builder().source(dev.gitops.api.spi.Source.of(desired::get)).provider(p).store(store)
+        .owner("me").options(options.toBuilder().rules(SECRET_RULES).build()).listener(events::add).build();
+  }
+
   @Test
   void secretIsHashedInTheStoreAndPlanFileButChangesAndDriftAreDetected() {
     MapProvider p = new MapProvider("m", false);
-    InMemoryStateStore store = new InMemoryStateStore();
-    AtomicReference<State> desired = new AtomicReference<>(State.of("r1", List.of(db("hunter2-first"))));
-    Reconciler rec = Reconciler.builder().source(dev.gitops.api.spi.Source.of(desired::get)).provider(p).store(store).build();
+    desired.set(State.of("r1", List.of(db("hunter2-first"))));
+    Reconciler rec = reconciler(p, SyncOptions.defaults());
     rec.sync();
     assertThat(p.live.get(KEY).get("password").asText()).isEqualTo("hunter2-first");
 
@@ -41,8 +65,8 @@ class SecretsTest {
 
     desired.set(State.of("r2", List.of(db("hunter2-second"))));
     Plan plan = rec.plan();
-    assertThat(plan.change(KEY).action()).isEqualTo(Action.UPDATE);
-    assertThat(plan.change(KEY).fields()).singleElement().satisfies(f -> assertThat(f.sensitive()).isTrue());
+    assertThat(plan.change(KEY).orElseThrow().action()).isEqualTo(Action.UPDATE);
+    assertThat(plan.change(KEY).orElseThrow().fields()).singleElement().satisfies(f -> assertThat(f.sensitive()).isTrue());
     String file = PlanCodec.toJson(plan, store.secretKey());
     assertThat(file).doesNotContain("hunter2-first").doesNotContain("hunter2-second");
     rec.sync();
@@ -51,7 +75,111 @@ class SecretsTest {
 
     p.put(KEY, ReconcilerTest.json("{'user':'app','password':'changed-by-hand'}"));
     Plan drift = rec.plan();
-    assertThat(drift.change(KEY).drift()).isTrue();
+    assertThat(drift.change(KEY).orElseThrow().drift()).isTrue();
     assertThat(PlanCodec.toJson(drift, store.secretKey())).doesNotContain("changed-by-hand").doesNotContain("hunter2-second");
+  }
+
+  @Test
+  void deleteHidesTheLiveSecret() {
+    MapProvider p = new MapProvider("m", false);
+    Resource keep = ReconcilerTest.res("keep", "{'a':1}");
+    desired.set(State.of("r1", List.of(secret("{'password':'delete-me-pw'}"), db("delete-me-marked"), keep)));
+    Reconciler rec = reconciler(p, SyncOptions.defaults());
+    rec.sync();
+    desired.set(State.of("r2", List.of(keep)));
+    Plan plan = rec.plan();
+    assertThat(plan.change(SECRET).orElseThrow().action()).isEqualTo(Action.DELETE);
+    assertThat(plan.change(KEY).orElseThrow().action()).isEqualTo(Action.DELETE);
+    assertHidden(plan, "delete-me-pw", "delete-me-marked");
+    rec.sync();
+    assertEventsHide("delete-me-pw", "delete-me-marked");
+  }
+
+  @Test
+  void orphanHidesTheLiveSecret() {
+    MapProvider p = new MapProvider("m", true);
+    p.put(SECRET, ReconcilerTest.json("{'kind':'Secret','data':{'password':'orphan-pw'}}"));
+    p.markOf.put(SECRET, new OwnerMark("me", SECRET));
+    Reconciler rec = reconciler(p, SyncOptions.builder().rebuildStore(true).build());
+    Plan plan = rec.plan();
+    assertThat(plan.change(SECRET).orElseThrow().has(Change.Flag.ORPHAN)).isTrue();
+    assertThat(plan.change(SECRET).orElseThrow().live()).isNotNull();
+    assertHidden(plan, "orphan-pw");
+    assertEventsHide("orphan-pw");
+  }
+
+  @Test
+  void skipOfAnUnobservableKeyHidesTheDesiredSecret() {
+    MapProvider p = new MapProvider("m", false);
+    p.unobservable.add(SECRET);
+    p.unobservable.add(KEY);
+    desired.set(State.of("r1", List.of(secret("{'password':'unknown-pw'}"), db("unknown-marked"))));
+    Plan plan = reconciler(p, SyncOptions.defaults()).plan();
+    assertThat(plan.change(SECRET).orElseThrow().action()).isEqualTo(Action.SKIP);
+    assertThat(plan.change(KEY).orElseThrow().action()).isEqualTo(Action.SKIP);
+    assertHidden(plan, "unknown-pw", "unknown-marked");
+    assertEventsHide("unknown-pw", "unknown-marked");
+  }
+
+  @Test
+  void fieldGitRemovedStaysHiddenUnderARuleAndUnderADroppedMark() {
+    MapProvider p = new MapProvider("m", false);
+    desired.set(State.of("r1", List.of(secret("{'user':'app','password':'removed-pw'}"), db("removed-marked"))));
+    Reconciler rec = reconciler(p, SyncOptions.defaults());
+    rec.sync();
+    // Git drops the Secret's password, and the other resource's password together with its mark.
+    desired.set(State.of("r2", List.of(secret("{'user':'app'}"),
+        Resource.of(KEY, ReconcilerTest.json("{'user':'app'}")))));
+    Plan plan = rec.plan();
+    assertThat(plan.change(SECRET).orElseThrow().action()).isEqualTo(Action.UPDATE);
+    assertThat(plan.change(KEY).orElseThrow().action()).isEqualTo(Action.UPDATE);
+    for (ResourceKey k : List.of(SECRET, KEY)) {
+      assertThat(plan.change(k).orElseThrow().fields()).filteredOn(f -> f.symbol() == '-').singleElement()
+          .satisfies(f -> assertThat(f.sensitive()).isTrue());
+    }
+    assertHidden(plan, "removed-pw", "removed-marked");
+    rec.sync();
+    assertEventsHide("removed-pw", "removed-marked");
+  }
+
+  @Test
+  void patchValuesAreHiddenWhereTheyHoldASecretAndKeptWhereTheyDoNot() {
+    MapProvider p = new MapProvider("m", false);
+    desired.set(State.of("r1", List.of(secret("{'user':'app','password':'patch-pw'}"))));
+    Reconciler rec = reconciler(p, SyncOptions.defaults());
+    Plan create = rec.plan();
+    List<PatchOp> patch = dev.gitops.core.redact.Redactor.marking().redact(create.change(SECRET).orElseThrow()).patch();
+    assertThat(patch).isNotEmpty();
+    assertThat(Documents.canonicalJson(patch.get(0).value())).doesNotContain("patch-pw").contains("\"kind\":\"Secret\"");
+    assertHidden(create, "patch-pw");
+  }
+
+  /** Neither the plan file, nor any text of the plan, nor a redacted copy of any document of it holds a secret. */
+  private void assertHidden(Plan plan, String... secrets) {
+    List<String> texts = new ArrayList<>();
+    texts.add(PlanCodec.toJson(plan, store.secretKey()));
+    texts.add(plan.toString());
+    Plan shown = dev.gitops.core.redact.Redactor.marking().redact(plan);
+    for (Change c : shown.changes()) {
+      texts.add(c.toString());
+      texts.add(ShownText.of(c));
+      c.fields().forEach(f -> texts.add(f.toString()));
+    }
+    for (String t : texts) {
+      for (String s : secrets) {
+        assertThat(t).doesNotContain(s);
+      }
+    }
+  }
+
+  /** Every event a listener got, with every document it carries, is free of the secrets. */
+  private void assertEventsHide(String... secrets) {
+    assertThat(events).isNotEmpty();
+    for (SyncEvent e : events) {
+      String all = ShownText.of(e);
+      for (String s : secrets) {
+        assertThat(all).doesNotContain(s);
+      }
+    }
   }
 }

@@ -56,8 +56,8 @@ final class CrashWorld {
 
   /** Options of the crash runs: one change at a time (so counting is reproducible), no retry waits. */
   static SyncOptions options() {
-    return SyncOptions.defaults().withLockTimeout(Duration.ofSeconds(20)).withExecution(ExecutionOptions.defaults()
-        .withParallelism(1).withRetry(RetryPolicy.none()).withWaitForHealth(false));
+    return SyncOptions.builder().lockTimeout(Duration.ofSeconds(20)).execution(ExecutionOptions.defaults()
+        .withParallelism(1).withRetry(RetryPolicy.none()).withWaitForHealth(false)).build();
   }
 
   /** A reconciler over {@code provider} (already wrapping the target) with the store at {@code <target>/.gitops}. */

@@ -48,8 +48,8 @@ class FaultsTest {
   }
 
   private static SyncOptions options(RetryPolicy retry, Duration callTimeout) {
-    return SyncOptions.defaults().withExecution(ExecutionOptions.defaults().withParallelism(2).withRetry(retry)
-        .withCallTimeout(callTimeout).withWaitForHealth(false));
+    return SyncOptions.builder().execution(ExecutionOptions.defaults().withParallelism(2).withRetry(retry)
+        .withCallTimeout(callTimeout).withWaitForHealth(false)).build();
   }
 
   private Reconciler reconciler(Provider p, State desired, SyncOptions o, List<SyncEvent> events) {
@@ -87,7 +87,7 @@ class FaultsTest {
     assertThat(retries.get(0).delay()).isPositive();
     assertThat(retries.get(1).delay()).as("backoff grows").isGreaterThan(retries.get(0).delay());
     assertThat(retries.get(0).outcome().message()).contains("injected fault: transient failure 1 of 2");
-    assertThat(live.get(a)).isEqualTo(doc("1"));
+    assertThat(live.get(a)).contains(doc("1"));
     assertThat(stored().inventory()).containsOnlyKeys(a);
   }
 
@@ -165,8 +165,8 @@ class FaultsTest {
     Cancellation cancellation = new Cancellation();
     AtomicInteger finished = new AtomicInteger();
     Reconciler r = Reconciler.builder().desiredState(desired).provider(live).store(FileStateStore.open(tmp.resolve("state")))
-        .options(options(RetryPolicy.none(), Duration.ofSeconds(10)).withExecution(ExecutionOptions.defaults()
-            .withParallelism(1).withRetry(RetryPolicy.none()).withWaitForHealth(false)))
+        .options(options(RetryPolicy.none(), Duration.ofSeconds(10)).toBuilder().execution(ExecutionOptions.defaults()
+            .withParallelism(1).withRetry(RetryPolicy.none()).withWaitForHealth(false)).build())
         .listener(e -> {
           if (e instanceof SyncEvent.ChangeFinished && finished.incrementAndGet() == 7) {
             cancellation.cancel("test cancels after 7 changes");

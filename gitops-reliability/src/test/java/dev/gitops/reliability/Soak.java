@@ -81,7 +81,7 @@ public final class Soak {
         List<ResourceKey> keys = new ArrayList<>(live.snapshot().keySet());
         for (int n = random.nextInt(4); n > 0 && !keys.isEmpty(); n--) {
           ResourceKey k = keys.get(random.nextInt(keys.size()));
-          ObjectNode doc = (ObjectNode) live.get(k).deepCopy();
+          ObjectNode doc = (ObjectNode) live.get(k).orElseThrow().deepCopy();
           doc.put("version", -1);
           doc.put("handAdded", "drift " + i);
           live.put(k, doc);

@@ -54,7 +54,7 @@ class MixedPlanTest {
         .store(store).build();
 
     Plan plan = reconciler.plan();
-    Change file = plan.change(app);
+    Change file = plan.change(app).orElseThrow();
     assertThat(file.action()).isEqualTo(Action.CREATE);
     assertThat(file.unknown()).containsExactly(FieldPath.of("content"));
     assertThat(plan.dependencies().get(app)).contains(ResourceKey.of("tf", "output", "", "name"),
@@ -66,8 +66,8 @@ class MixedPlanTest {
     assertThat(Files.readString(target.resolve("app.conf"))).isEqualTo("pet=happy-cat\n");
 
     SyncResult again = reconciler.sync();
-    assertThat(again.plan().change(app).action()).as("the output is known now and equals what was written")
+    assertThat(again.plan().change(app).orElseThrow().action()).as("the output is known now and equals what was written")
         .isEqualTo(Action.NOOP);
-    assertThat(again.plan().change(app).unknown()).isEmpty();
+    assertThat(again.plan().change(app).orElseThrow().unknown()).isEmpty();
   }
 }

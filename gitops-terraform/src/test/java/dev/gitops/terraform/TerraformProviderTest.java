@@ -181,8 +181,8 @@ class TerraformProviderTest {
     fake.respond("plan", 2, null).respondResource("show-plan", "plan-mixed.json");
     try (LogCapture logs = LogCapture.of("dev.gitops", "TRACE")) {
       TerraformProvider tf = builder().build();
-      Plan plan = reconciler(tf, SyncOptions.defaults().withDryRun(true).withBudget(
-          dev.gitops.core.plan.DeletionBudget.defaults().withAllowEmpty(true).withMaxCount(-1))).plan();
+      Plan plan = reconciler(tf, SyncOptions.builder().dryRun(true).budget(
+          dev.gitops.core.plan.DeletionBudget.defaults().withAllowEmpty(true).withMaxCount(-1)).build()).plan();
       StringBuilder shown = new StringBuilder(plan.toString());
       for (Change c : plan.changes()) {
         shown.append(c).append(c.live()).append(c.desired()).append(c.target()).append(c.fields()).append(c.patch());
@@ -204,7 +204,7 @@ class TerraformProviderTest {
       for (String s : SECRETS) {
         assertThat(shown.toString()).doesNotContain(s);
       }
-      assertThat(plan.change(key("aws_db_instance", "db")).sensitive()).isNotEmpty();
+      assertThat(plan.change(key("aws_db_instance", "db")).orElseThrow().sensitive()).isNotEmpty();
     }
   }
 
@@ -213,7 +213,7 @@ class TerraformProviderTest {
     fake.respond("plan", 2, null).respondResource("show-plan", "plan-incomplete.json");
     SyncResult r = reconciler(builder().build()).sync();
     assertThat(r.status()).isEqualTo(SyncResult.Status.INCOMPLETE);
-    assertThat(r.plan().change(key("random_pet", "name")).has(Change.Flag.HELD_BACK)).isTrue();
+    assertThat(r.plan().change(key("random_pet", "name")).orElseThrow().has(Change.Flag.HELD_BACK)).isTrue();
     assertThat(r.plan().unobserved().toString()).contains("complete=false").contains("1 changes deferred");
     assertThat(fake.commands()).doesNotContain("apply");
   }
@@ -255,8 +255,8 @@ class TerraformProviderTest {
     createScenario();
     TerraformProvider tf = builder().approval(Approval.MANUAL).build();
     SyncResult pendingSync = reconciler(tf).sync();
-    assertThat(pendingSync.plan().change(key("random_pet", "name")).action()).isEqualTo(Action.SKIP);
-    assertThat(pendingSync.plan().change(key("random_pet", "name")).reason()).contains("awaiting approval");
+    assertThat(pendingSync.plan().change(key("random_pet", "name")).orElseThrow().action()).isEqualTo(Action.SKIP);
+    assertThat(pendingSync.plan().change(key("random_pet", "name")).orElseThrow().reason()).contains("awaiting approval");
     TerraformPlan pending = tf.pendingPlan().orElseThrow();
     assertThat(pending.stateToken()).endsWith("/4");
 
@@ -378,16 +378,16 @@ class TerraformProviderTest {
   @Test
   void aDetectOnlyProviderReportsDriftAndAppliesNothing() {
     fake.respond("plan", 2, null).respondResource("show-plan", "plan-mixed.json");
-    SyncResult r = reconciler(builder().detectOnly(true).build(), SyncOptions.defaults().withBudget(
-        dev.gitops.core.plan.DeletionBudget.defaults().withAllowEmpty(true).withMaxCount(-1))).sync();
-    assertThat(r.plan().change(key("random_pet", "name")).action()).as("unchanged keys are there for dependents")
+    SyncResult r = reconciler(builder().detectOnly(true).build(), SyncOptions.builder().budget(
+        dev.gitops.core.plan.DeletionBudget.defaults().withAllowEmpty(true).withMaxCount(-1)).build()).sync();
+    assertThat(r.plan().change(key("random_pet", "name")).orElseThrow().action()).as("unchanged keys are there for dependents")
         .isEqualTo(Action.NOOP);
     assertThat(r.plan().changes()).extracting(Change::action).containsOnly(Action.NOOP, Action.SKIP);
-    assertThat(r.plan().change(key("aws_instance", "web")).drift()).isTrue();
+    assertThat(r.plan().change(key("aws_instance", "web")).orElseThrow().drift()).isTrue();
     fake.respond("plan", 2, null).respondResource("show-plan", "plan-refresh-only.json");
     r = reconciler(builder().detectOnly(true).build()).sync();
     assertThat(fake.argv("plan").get(0)).contains("-refresh-only");
-    assertThat(r.plan().change(key("random_pet", "name")).drift()).isTrue();
+    assertThat(r.plan().change(key("random_pet", "name")).orElseThrow().drift()).isTrue();
     assertThat(events).filteredOn(e -> e instanceof SyncEvent.DriftDetected).isNotEmpty();
     assertThat(fake.commands()).doesNotContain("apply");
   }

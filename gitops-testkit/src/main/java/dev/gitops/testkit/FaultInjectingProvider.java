@@ -26,7 +26,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Decorates any {@link Provider} with failures chosen by the test, and counts calls per key.
  *
  * <pre>{@code
- * FaultInjectingProvider faulty = FaultInjectingProvider.wrap(live)
+ * FaultInjectingProvider faulty = FaultInjectingProvider.wrap(real)
  *     .failPermanently(brokenKey)             // every apply: PERMANENT
  *     .failTransiently(flakyKey, 2)           // first 2 applies: TRANSIENT, then the real apply
  *     .hang(stuckKey)                         // apply waits for the deadline or cancel: UNKNOWN

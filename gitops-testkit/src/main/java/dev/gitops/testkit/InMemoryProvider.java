@@ -41,7 +41,7 @@ import java.util.function.BiPredicate;
  * live.put(key, Documents.object(Map.of("replicas", IntNode.valueOf(3))));   // out of band
  * live.setHealth(key, Health.degraded("crash loop"));
  * live.makeUnobservable(key);                                               // observe says UNKNOWN
- * assertThat(live.get(key)).isEqualTo(expected);
+ * assertThat(live.get(key)).contains(expected);
  * }</pre>
  *
  * <p>Marks are kept beside the document (not inside it): an apply writes the calling context's
@@ -107,16 +107,14 @@ public final class InMemoryProvider implements Provider {
     return Long.toString(v);
   }
 
-  /** The live document of {@code key}, or null when absent. */
-  public JsonNode get(ResourceKey key) {
-    Entry e = objects.get(key);
-    return e == null ? null : e.document;
+  /** The live document of {@code key}; empty when the object is absent. */
+  public Optional<JsonNode> get(ResourceKey key) {
+    return Optional.ofNullable(objects.get(key)).map(e -> e.document);
   }
 
-  /** The mark on {@code key}, or null. */
-  public OwnerMark markOf(ResourceKey key) {
-    Entry e = objects.get(key);
-    return e == null ? null : e.mark;
+  /** The mark on {@code key}; empty when the object is absent or carries no mark. */
+  public Optional<OwnerMark> markOf(ResourceKey key) {
+    return Optional.ofNullable(objects.get(key)).map(e -> e.mark);
   }
 
   /** Removes {@code key} out of band; returns whether it was there. */

@@ -34,21 +34,26 @@ import org.junit.jupiter.api.Test;
  * sample resources, and every test runs against your provider:
  *
  * <pre>{@code
- * class MyProviderConformanceTest extends ProviderConformanceSuite<MyProvider> {
- *   protected MyProvider newProvider() { return new MyProvider(testServer.url()); }
+ * class KeyValueProviderConformanceTest extends ProviderConformanceSuite<KeyValueProvider> {
+ *   protected KeyValueProvider newProvider() { return new KeyValueProvider(); }
  *
  *   protected List<Resource> sampleResources() {
- *     return List.of(Resource.of(ResourceKey.of("my", "thing", "", "a"), json("{\"size\":1}")));
+ *     return List.of(Resource.of(ResourceKey.of("kv", "entry", "a"), size(1)));
  *   }
  *
  *   protected Optional<Resource> modify(Resource r) {          // optional: enables update tests
- *     return Optional.of(r.withDocument(json("{\"size\":2}")));
+ *     return Optional.of(r.withDocument(size(2)));
  *   }
+ *
+ *   static JsonNode size(int n) { return Documents.object(Map.of("size", IntNode.valueOf(n))); }
  * }
  * }</pre>
  *
+ * <p>({@code KeyValueProvider} is the example of {@link Provider}'s javadoc.)
+ *
  * <p>What is checked: observe of a never-created key is ABSENT; observe answers every key asked
- * for; create is idempotent; observe after apply returns what was applied (by default every field
+ * for; creating an absent object reports CREATED and deleting a present one DELETED; create is
+ * idempotent; observe after apply returns what was applied (by default every field
  * applied is observed with the same value after {@link Provider#normalize}; override {@link
  * #assertObservedMatches} for exact round trips or looser systems); update and replace converge;
  * a field removed from the target disappears live (an update writes the whole target, it does
@@ -309,6 +314,7 @@ public abstract class ProviderConformanceSuite<P extends Provider> {
     for (Resource r : samples()) {
       Outcome o = provider.apply(createOf(r), context());
       assertThat(o.isOk()).as("create %s: %s", r.key(), o).isTrue();
+      assertThat(o.kind()).as("the outcome of creating the absent %s", r.key()).isEqualTo(Outcome.Kind.CREATED);
       JsonNode live = observePresent(r.key());
       assertThat(Documents.isFrozen(provider.normalize(r.key(), live))).as("normalize returns frozen").isTrue();
       assertObservedMatches(r.key(), r.document(), live);
@@ -433,6 +439,7 @@ public abstract class ProviderConformanceSuite<P extends Provider> {
       applyOk(createOf(r));
       Outcome d = provider.apply(deleteOf(r, observePresent(r.key())), context());
       assertThat(d.isOk()).as("delete %s: %s", r.key(), d).isTrue();
+      assertThat(d.kind()).as("the outcome of deleting the present %s", r.key()).isEqualTo(Outcome.Kind.DELETED);
       assertThat(observeOne(r.key()).status()).as("after delete of %s", r.key()).isEqualTo(Observation.Status.ABSENT);
       Outcome again = provider.apply(deleteOf(r, null), context());
       assertThat(again.isOk()).as("second delete of %s: %s", r.key(), again).isTrue();

@@ -29,7 +29,7 @@ import org.eclipse.jgit.revwalk.RevCommit;
  *   repo.write("apps/web.yaml", "kind: Secret\n");
  *   String c2 = repo.commit("second");
  *   repo.resetHard(c1);                      // a force-push back to c1
- *   GitSource source = GitSource.builder(repo.uri()).ref("main").build();
+ *   GitSource source = GitSource.builder().url(repo.uri()).ref("main").build();
  * }
  * }</pre>
  *

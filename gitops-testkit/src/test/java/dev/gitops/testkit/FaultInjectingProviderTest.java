@@ -2,6 +2,7 @@ package dev.gitops.testkit;
 
 import static dev.gitops.testkit.LocalFilesProviderConformanceTest.json;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.gitops.api.Observation;
 import dev.gitops.api.Outcome;
@@ -123,5 +124,16 @@ class FaultInjectingProviderTest {
     assertThat(out.get(a).kind()).isEqualTo(Outcome.Kind.PERMANENT);
     assertThat(out.get(b).kind()).isEqualTo(Outcome.Kind.CREATED);
     assertThat(f.applyCallCounts()).containsEntry(a, 1).containsEntry(b, 1);
+  }
+
+  @Test
+  void theTestkitBuildersNameANullPartAtOnce() {
+    // as every builder of the API: a null handed to a builder is a NullPointerException naming it
+    assertThatThrownBy(() -> FaultInjectingProvider.wrap(null)).isInstanceOf(NullPointerException.class)
+        .hasMessage("delegate");
+    assertThatThrownBy(() -> InMemoryProvider.builder().id(null)).isInstanceOf(NullPointerException.class)
+        .hasMessage("id");
+    assertThatThrownBy(() -> InMemoryProvider.builder().mergeRules(null)).isInstanceOf(NullPointerException.class)
+        .hasMessage("rules");
   }
 }

@@ -48,6 +48,6 @@ class InMemoryProviderConformanceTest extends ProviderConformanceSuite<InMemoryP
   @Override
   protected void assertObservedMatches(ResourceKey key, JsonNode applied, JsonNode observed) {
     assertThat(observed).as(key.toString()).isEqualTo(applied);
-    assertThat(provider().markOf(key).isOwnedBy(context().owner(), key)).isTrue();
+    assertThat(provider().markOf(key).orElseThrow().isOwnedBy(context().owner(), key)).isTrue();
   }
 }

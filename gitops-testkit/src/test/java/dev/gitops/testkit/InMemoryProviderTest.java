@@ -33,7 +33,7 @@ class InMemoryProviderTest {
     InMemoryProvider p = InMemoryProvider.create();
     ResourceKey k = p.key("t", "", "a");
     p.apply(ProviderConformanceSuite.createOf(Resource.of(k, json("{}"))), CTX);
-    assertThat(p.markOf(k)).isNull();
+    assertThat(p.markOf(k)).isEmpty();
     assertThat(p.listMarked("me", CTX)).isEmpty();
     assertThat(p.marksObjects()).isFalse();
   }

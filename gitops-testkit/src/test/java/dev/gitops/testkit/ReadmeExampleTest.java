@@ -4,16 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.File;
 import java.lang.reflect.Method;
-import java.net.URL;
-import java.net.URLClassLoader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import javax.tools.JavaCompiler;
-import javax.tools.ToolProvider;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -34,14 +29,7 @@ class ReadmeExampleTest {
     String source = imports.group(1) + "import java.nio.file.Path;\n\npublic class ReadmeExample {\n"
         + "  public static Object run(Path repository, Path target, Path state) throws Exception {\n"
         + body.group(1) + "    return result;\n  }\n}\n";
-    Path src = tmp.resolve("src/ReadmeExample.java");
-    Files.createDirectories(src.getParent());
-    Files.writeString(src, source, StandardCharsets.UTF_8);
-    Path classes = Files.createDirectories(tmp.resolve("classes"));
-    JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
-    int rc = javac.run(null, null, null, "-cp", System.getProperty("java.class.path"), "-d", classes.toString(),
-        src.toString());
-    assertThat(rc).as("README example compiles:\n" + source).isZero();
+    Class<?> example = JavaSnippets.compile(tmp, "ReadmeExample", source);
 
     try (TempGitRepo repo = TempGitRepo.create()) {
       repo.write("app/settings.conf", "level=debug\n");
@@ -49,11 +37,9 @@ class ReadmeExampleTest {
       repo.commit("initial");
       Path target = Files.createDirectories(tmp.resolve("target"));
       Path state = tmp.resolve("target/.gitops");
-      try (URLClassLoader loader = new URLClassLoader(new URL[] {classes.toUri().toURL()}, getClass().getClassLoader())) {
-        Method run = loader.loadClass("ReadmeExample").getMethod("run", Path.class, Path.class, Path.class);
-        Object result = run.invoke(null, repo.dir(), target, state);
-        assertThat(result.getClass().getMethod("isSuccessful").invoke(result)).isEqualTo(true);
-      }
+      Method run = example.getMethod("run", Path.class, Path.class, Path.class);
+      Object result = run.invoke(null, repo.dir(), target, state);
+      assertThat(result.getClass().getMethod("isSuccessful").invoke(result)).isEqualTo(true);
       assertThat(Files.readString(target.resolve("app/settings.conf"))).isEqualTo("level=debug\n");
       assertThat(Files.readString(target.resolve("motd.txt"))).isEqualTo("hello\n");
       assertThat(List.of(new File(state.toString()).list())).isNotEmpty();

@@ -19,14 +19,15 @@ public final class ReadmeExample {
   /** Syncs the Git repository at {@code repository} into the directory {@code target}. */
   public static SyncResult run(Path repository, Path target, Path state) {
     // readme-example: begin
-    Reconciler reconciler = Reconciler.builder()
+    SyncResult result;
+    try (Reconciler reconciler = Reconciler.builder()
         .source(GitSource.builder().url(repository.toString()).ref("main").build())
         .provider(LocalFilesProvider.builder(target).exclude(state).build())
         .store(FileStateStore.open(state))
-        .build();
-
-    Plan plan = reconciler.plan();              // review: plan.changes(), plan.summary()
-    SyncResult result = reconciler.sync();      // read, observe, merge, plan, guard, apply, record
+        .build()) {                               // close() closes the Git source and the store
+      Plan plan = reconciler.plan();              // review: plan.changes(), plan.summary()
+      result = reconciler.sync();                 // read, observe, merge, plan, guard, apply, record
+    }
     if (!result.isSuccessful()) {
       result.failures().forEach((key, outcome) -> System.err.println(key + ": " + outcome.message()));
     }

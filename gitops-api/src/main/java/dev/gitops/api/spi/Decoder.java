@@ -2,6 +2,7 @@ package dev.gitops.api.spi;
 
 import dev.gitops.api.DecodeException;
 import dev.gitops.api.Resource;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -9,9 +10,17 @@ import java.util.List;
  * decoder that claims a file decodes it.
  *
  * <pre>{@code
- * Decoder d = new Decoder() {
+ * Decoder kv = new Decoder() {
  *   public boolean claims(String path) { return path.endsWith(".kv"); }
- *   public List<Resource> decode(SourceFile f) { return List.of(parseKv(f)); }
+ *
+ *   public List<Resource> decode(SourceFile f) {    // one file, one entry: its text is the value
+ *     String name = f.path().substring(0, f.path().length() - ".kv".length());
+ *     JsonNode value = TextNode.valueOf(new String(f.content(), StandardCharsets.UTF_8).strip());
+ *     return List.of(Resource.builder(ResourceKey.of("kv", "entry", name))
+ *         .document(Documents.object(Map.of("value", value)))
+ *         .origin(Origin.of(f.path(), 1, f.revision()))
+ *         .build());
+ *   }
  * };
  * }</pre>
  */
@@ -27,8 +36,58 @@ public interface Decoder {
    */
   List<Resource> decode(SourceFile file);
 
+  /**
+   * Whether this decoder reads the files it claims together rather than one by one: formats whose
+   * files only mean something as a whole (an Ansible inventory with its {@code group_vars}, a
+   * playbook whose every file makes one digest). The source then hands every claimed file of the
+   * tree to one {@link #decodeTogether} call, and decodes again when any of them changed. Files are
+   * handed over as they are in Git: variable substitution applies only to decoders that read files
+   * one by one.
+   */
+  default boolean decodesTogether() {
+    return false;
+  }
+
+  /**
+   * Decodes all the files this decoder claims in one tree, sorted by path; called instead of
+   * {@link #decode} when {@link #decodesTogether()}. The default decodes them one by one.
+   *
+   * <pre>{@code
+   * public boolean decodesTogether() { return true; }
+   * public List<Resource> decodeTogether(List<SourceFile> files) { return Inventory.parse(files).resources(); }
+   * }</pre>
+   *
+   * @throws DecodeException naming file, line and revision
+   */
+  default List<Resource> decodeTogether(List<SourceFile> files) {
+    List<Resource> out = new ArrayList<>();
+    for (SourceFile f : files) {
+      out.addAll(decode(f));
+    }
+    return out;
+  }
+
   /** What shapes this decoder's output besides the file (for the decode cache key). */
   default String fingerprint() {
     return getClass().getName();
+  }
+
+  /**
+   * This decoder configured by the repository's own config file ({@code .gitops.yaml} at the root
+   * of the source's path), read at the same revision as the files it then decodes; that file is
+   * never decoded as a resource. A decoder that reads settings from it returns a new decoder whose
+   * {@link #fingerprint} reflects them; the default ignores the file.
+   *
+   * <pre>{@code
+   * public Decoder configure(SourceFile config) {
+   *   Settings s = Settings.parse(config);          // a DecodeException names config.path() when bad
+   *   return s.isEmpty() ? this : new MyDecoder(s);
+   * }
+   * }</pre>
+   *
+   * @throws dev.gitops.api.DecodeException naming the config file when this decoder's part of it is bad
+   */
+  default Decoder configure(SourceFile repositoryConfig) {
+    return this;
   }
 }

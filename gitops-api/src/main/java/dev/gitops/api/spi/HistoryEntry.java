@@ -1,5 +1,6 @@
 package dev.gitops.api.spi;
 
+import dev.gitops.api.SyncResult;
 import java.time.Instant;
 import java.util.Map;
 import java.util.Objects;
@@ -11,12 +12,14 @@ import java.util.Objects;
  * @param time when it finished
  * @param revision the revision synced
  * @param planId the id of the plan that ran
- * @param status SUCCEEDED, FAILED, INCOMPLETE (a plan some keys of which could not be observed:
- *     deletes and replaces were held back) or PLANNED
+ * @param status how the sync ended: {@link SyncResult.Status#SUCCEEDED SUCCEEDED}, {@link
+ *     SyncResult.Status#FAILED FAILED} or {@link SyncResult.Status#INCOMPLETE INCOMPLETE} (a plan some
+ *     keys of which could not be observed: deletes and replaces were held back); a dry run records
+ *     nothing, so PLANNED is not recorded by the engine
  * @param counts outcome counts by kind name
  * @param message a one-line summary (never a secret value)
  */
-public record HistoryEntry(String id, Instant time, String revision, String planId, String status,
+public record HistoryEntry(String id, Instant time, String revision, String planId, SyncResult.Status status,
     Map<String, Integer> counts, String message) {
   /** Validates and copies. */
   public HistoryEntry {
@@ -31,6 +34,6 @@ public record HistoryEntry(String id, Instant time, String revision, String plan
 
   /** Whether the sync succeeded. */
   public boolean succeeded() {
-    return status.equals("SUCCEEDED");
+    return status == SyncResult.Status.SUCCEEDED;
   }
 }

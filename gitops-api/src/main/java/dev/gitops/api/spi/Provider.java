@@ -22,27 +22,33 @@ import java.util.Set;
  *
  * <pre>{@code
  * public final class KeyValueProvider implements Provider {
+ *   private final Map<String, JsonNode> entries = new ConcurrentHashMap<>();  // the "live system"
+ *
  *   public String id() { return "kv"; }
  *
  *   public Map<ResourceKey, Observation> observe(Collection<ResourceKey> keys, CallContext ctx) {
  *     Map<ResourceKey, Observation> out = new LinkedHashMap<>();
  *     for (ResourceKey k : keys) {
- *       JsonNode v = store.get(k.name());
- *       out.put(k, v == null ? Observation.absent(k) : Observation.present(k, v, ""));
+ *       JsonNode v = entries.get(k.name());
+ *       out.put(k, v == null ? Observation.absent(k) : Observation.present(k, v, Documents.digest(v)));
  *     }
  *     return out;
  *   }
  *
  *   public Outcome apply(Change change, CallContext ctx) {
- *     switch (change.action()) {
- *       case CREATE, UPDATE, REPLACE -> store.put(change.key().name(), change.target());
- *       case DELETE -> store.remove(change.key().name());
- *       default -> { return Outcome.unchanged(); }
- *     }
- *     return change.action() == Action.DELETE ? Outcome.deleted() : Outcome.configured();
+ *     String name = change.key().name();
+ *     return switch (change.action()) {
+ *       case CREATE -> { entries.put(name, change.target()); yield Outcome.created(); }
+ *       case UPDATE, REPLACE -> { entries.put(name, change.target()); yield Outcome.configured(); }
+ *       case DELETE -> { entries.remove(name); yield Outcome.deleted(); }
+ *       default -> Outcome.unchanged();
+ *     };
  *   }
  * }
  * }</pre>
+ *
+ * <p>The version token ({@code Documents.digest(v)} here) changes whenever the object does; {@code
+ * gitops-testkit}'s {@code ProviderConformanceSuite} proves such a provider against this contract.
  *
  * <p>Implementations must be thread-safe: the engine calls {@link #apply} from several threads.
  * {@code gitops-testkit} states this contract as a JUnit conformance suite.

@@ -21,7 +21,7 @@ import java.util.List;
  * try (StateStore store = FileStateStore.open(dir);
  *      StoreLock lock = store.lock(Duration.ofSeconds(30))) {
  *   StoredState s = store.load();
- *   ...
+ *   // writePending before each apply, commit or forget after it
  * }
  * }</pre>
  */

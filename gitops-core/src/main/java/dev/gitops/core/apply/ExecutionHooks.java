@@ -19,8 +19,16 @@ import java.util.Objects;
  *
  * <pre>{@code
  * ExecutionHooks hooks = new ExecutionHooks() {
- *   public void beforeApply(Change c) { store.writePending(c.key(), c.desired()); }
- *   public void afterOutcome(Change c, Outcome o) { store.settle(c, o); }
+ *   public void beforeApply(Change c) { store.writePending(c.resource()); }
+ *
+ *   public void afterOutcome(Change c, Outcome o) {
+ *     if (o.isOk() && c.action() == Action.DELETE) {
+ *       store.forget(c.key());
+ *     } else if (o.isOk()) {
+ *       store.commit(c.resource(), plan.revision());
+ *     }  // a failure keeps the pending entry, so its fields stay owned
+ *   }
+ *
  *   public void event(SyncEvent e) { listener.onEvent(e); }
  * };
  * }</pre>

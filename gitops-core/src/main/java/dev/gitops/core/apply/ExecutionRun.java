@@ -36,8 +36,6 @@ import java.util.Set;
 import java.util.SortedSet;
 import java.util.TreeSet;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Future;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -113,7 +111,9 @@ final class ExecutionRun {
     final long deadline;
     final Duration timeout;
     final Cancellation token;
-    Future<?> future;
+    /** Marked by the worker when the provider returns; what an abandonment of this call waits for. */
+    final AbandonedCalls.Call tracker = new AbandonedCalls.Call();
+    Workers.Handle handle;
 
     Call(long id, CallKind kind, List<Node> nodes, long deadline, Duration timeout, Cancellation token) {
       this.id = id;
@@ -162,7 +162,9 @@ final class ExecutionRun {
   private long nextCallId;
   private int unsettled;
   private boolean cancelled;
-  private ExecutorService pool;
+  private Workers workers;
+  private AbandonedCalls abandoned;
+  private final Runnable wakeup = () -> mailbox.offer(WAKEUP);
   private Cancellation runToken;
   private long syncDeadline;
 
@@ -280,11 +282,24 @@ final class ExecutionRun {
     throw new DependencyCycleException(cycle);
   }
 
-  Map<ResourceKey, Outcome> run(ExecutorService workers, Cancellation cancellation) {
-    this.pool = workers;
+  Map<ResourceKey, Outcome> run(Workers threads, AbandonedCalls abandonedCalls, Cancellation cancellation) {
+    this.workers = threads;
+    this.abandoned = abandonedCalls;
     this.runToken = cancellation.child();
+    try {
+      // A call of an earlier run (or another run) that returns frees a slot this run may be waiting for.
+      workers.wakeOnRelease(wakeup);
+      return runLoop();
+    } finally {
+      workers.stopWaking(wakeup);
+      // The run is over: the caller's token must not keep a callback for it.
+      runToken.close();
+    }
+  }
+
+  private Map<ResourceKey, Outcome> runLoop() {
     this.syncDeadline = System.nanoTime() + options.syncTimeout().toNanos();
-    runToken.onCancel(() -> mailbox.offer(WAKEUP));
+    runToken.onCancel(wakeup);
     log.debug("executing {} changes of plan {} at {}", nodes.size(), plan.id(), revision);
     for (Node n : nodes) {
       if (n.gate && n.change.action() == Action.SKIP) {
@@ -368,8 +383,7 @@ final class ExecutionRun {
     cancelled = true;
     log.info("execution of plan {} at {} cancelled: {}", plan.id(), revision, reason);
     for (Call call : inFlight.values()) {
-      call.token.cancel(reason);
-      call.future.cancel(true);
+      abandon(call, "cancelled: " + reason);
       for (Node n : call.nodes) {
         if (call.kind == CallKind.APPLY) {
           Outcome o = Outcome.unknown("cancelled during the provider call: " + reason);
@@ -428,8 +442,7 @@ final class ExecutionRun {
       }
       it.remove();
       String why = "timed out after " + human(call.timeout);
-      call.token.cancel(why);
-      call.future.cancel(true);
+      abandon(call, why);
       for (Node n : call.nodes) {
         if (call.kind == CallKind.APPLY) {
           // Never retried: the call may have landed, so this is handled like a crash.
@@ -442,6 +455,25 @@ final class ExecutionRun {
     }
   }
 
+  /**
+   * Gives up on a call in flight: cancels its token, interrupts its thread and, for an apply whose
+   * provider has not returned, records its keys as abandoned, so no later call touches them until
+   * it returns and they are observed again (an interrupt does not stop a provider that ignores it).
+   */
+  private void abandon(Call call, String why) {
+    call.token.cancel(why);
+    call.token.close();
+    call.handle.stop();
+    if (call.kind == CallKind.APPLY && !call.tracker.ended()) {
+      for (Node n : call.nodes) {
+        abandoned.abandon(call.tracker, List.of(n.key()), n.change.action().name(), why);
+      }
+      log.warn("abandoned the {} call for {} at {} ({}); its keys stay unknown until it returns and they are"
+          + " observed again", call.nodes.get(0).change.action(),
+          call.nodes.size() == 1 ? call.nodes.get(0).key() : call.nodes.size() + " keys", revision, why);
+    }
+  }
+
   // ---- dispatch -----------------------------------------------------------------------------
 
   private void dispatch(long now) {
@@ -449,7 +481,9 @@ final class ExecutionRun {
       return;
     }
     // Health checks first: they are cheap and what dependents are waiting for.
-    while (inFlight.size() < options.parallelism() && !readyObserve.isEmpty()) {
+    // Every call takes a slot of the executor's bounded threads; when calls abandoned earlier
+    // still hold them, the rest waits until one returns (the release wakes this run) or the deadline.
+    while (inFlight.size() < options.parallelism() && !readyObserve.isEmpty() && workers.tryAcquire()) {
       List<Node> group = takeGroup(readyObserve, readyObserve.first().key().provider());
       submitObserve(providers.get(group.get(0).key().provider()), group, now);
     }
@@ -463,12 +497,24 @@ final class ExecutionRun {
             + " (known: " + new TreeSet<>(providers.keySet()) + ")", null), true);
         continue;
       }
+      if (!workers.tryAcquire()) {
+        return;
+      }
       List<Node> group;
       if (provider.prefersBatches()) {
         group = takeGroup(readyApply, providerId);
       } else {
         readyApply.remove(first);
         group = new ArrayList<>(List.of(first));
+      }
+      for (Iterator<Node> it = group.iterator(); it.hasNext(); ) {
+        Node n = it.next();
+        AbandonedCalls.Entry earlier = abandoned.mayStillLand(n.key()) ? abandoned.get(n.key()) : null;
+        if (earlier != null) {
+          // Never a second call while the first may still land: the two could land in either order.
+          it.remove();
+          finish(n, Outcome.unknown("not started: " + earlier.describe()), true);
+        }
       }
       for (Iterator<Node> it = group.iterator(); it.hasNext(); ) {
         Node n = it.next();
@@ -493,6 +539,8 @@ final class ExecutionRun {
       }
       if (!group.isEmpty()) {
         submitApply(provider, group, now);
+      } else {
+        workers.giveBack();
       }
     }
   }
@@ -542,7 +590,7 @@ final class ExecutionRun {
     }
     boolean batch = provider.prefersBatches();
     long id = call.id;
-    call.future = pool.submit(() -> {
+    call.handle = workers.submit(() -> {
       try {
         Map<ResourceKey, Outcome> out;
         if (batch) {
@@ -556,7 +604,7 @@ final class ExecutionRun {
         // Anything the provider throws (even an Error) must reach the coordinator, or it would wait forever.
         mailbox.offer(new Applied(id, null, t));
       }
-    });
+    }, () -> AbandonedCalls.ended(call.tracker));
   }
 
   private void submitObserve(Provider provider, List<Node> group, long now) {
@@ -575,7 +623,7 @@ final class ExecutionRun {
     }
     boolean healthWanted = options.waitForHealth();
     long id = call.id;
-    call.future = pool.submit(() -> {
+    call.handle = workers.submit(() -> {
       try {
         Map<ResourceKey, Observation> seen = provider.observe(List.copyOf(keys), ctx);
         Map<ResourceKey, Reading> out = new HashMap<>();
@@ -600,7 +648,7 @@ final class ExecutionRun {
         // As for apply: the coordinator must hear back; the failure counts as health UNKNOWN.
         mailbox.offer(new Observed(id, null, t));
       }
-    });
+    }, () -> AbandonedCalls.ended(call.tracker));
   }
 
   /** Runs on a worker thread. */
@@ -657,6 +705,7 @@ final class ExecutionRun {
         log.debug("ignoring the late result of abandoned call {} in plan {}", a.callId(), plan.id());
         return;
       }
+      call.token.close();
       Map<Integer, Duration> delays = new HashMap<>();
       for (Node n : call.nodes) {
         Outcome o;
@@ -677,6 +726,7 @@ final class ExecutionRun {
         log.debug("ignoring the late observation of abandoned call {} in plan {}", obs.callId(), plan.id());
         return;
       }
+      call.token.close();
       for (Node n : call.nodes) {
         Reading r;
         if (obs.error() != null) {

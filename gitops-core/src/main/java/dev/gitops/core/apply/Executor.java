@@ -8,10 +8,6 @@ import dev.gitops.api.ResourceKey;
 import dev.gitops.api.spi.Provider;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.SynchronousQueue;
-import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Runs the changes of a {@link Plan} against the providers, in dependency order.
@@ -26,7 +22,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * plan order decides. A failure blocks only its transitive dependents; everything independent
  * still runs. TRANSIENT failures are retried with exponential backoff and jitter; every call gets
  * a deadline and a cancellation token, and a call that overruns its deadline is abandoned as
- * UNKNOWN (never retried: it is treated like a crash). Providers that {@link
+ * UNKNOWN (never retried: it is treated like a crash, and it may still land). Providers that {@link
  * Provider#prefersBatches() prefer batches} receive the changes that are ready together in one
  * {@link Provider#applyAll} call, and only the keys that failed are retried.
  *
@@ -37,17 +33,26 @@ import java.util.concurrent.atomic.AtomicInteger;
  * outcomes.forEach((key, o) -> { if (!o.isOk()) log.warn("{}: {}", key, o.message()); });
  * }</pre>
  *
- * <p>An {@code Executor} holds no state between calls; {@code execute} may be called again (also
- * from several threads at once, each run getting its own worker threads).
+ * <p>An {@code Executor} lives as long as its user (a {@code Reconciler} keeps one) and holds
+ * what must outlive one run: its worker threads — at most twice {@link
+ * ExecutionOptions#parallelism()}, created on demand and gone when idle — and the {@link
+ * #abandoned() calls it abandoned} whose provider has not returned. A call abandoned at its
+ * deadline or on cancellation keeps its thread until the provider returns (an interrupt cannot
+ * force it), so such calls shrink the room for new ones instead of adding threads; and no call
+ * is started for a key whose abandoned call may still land. {@code execute} may be called again,
+ * also from several threads at once; the runs share the threads.
  */
 public final class Executor {
-  private static final AtomicInteger THREAD_NUMBER = new AtomicInteger();
 
   private final ExecutionOptions options;
+  private final Workers workers;
+  private final AbandonedCalls abandoned = new AbandonedCalls();
 
   /** An executor with {@code options}. */
   public Executor(ExecutionOptions options) {
     this.options = Objects.requireNonNull(options, "options");
+    // Half the threads for live calls, the other half as room for abandoned calls that still run.
+    this.workers = new Workers(2 * options.parallelism());
   }
 
   /** The options this executor runs with. */
@@ -55,22 +60,29 @@ public final class Executor {
     return options;
   }
 
+  /** The calls this executor abandoned while their provider had not returned, across runs. */
+  public AbandonedCalls abandoned() {
+    return abandoned;
+  }
+
   /**
    * Runs every change of {@code plan} that does something (CREATE, UPDATE, DELETE, REPLACE, READ,
    * FORGET) and returns an outcome for every change of the plan, in plan order: NOOP gives
    * UNCHANGED, SKIP gives SKIPPED with the change's reason, a change whose dependency failed gives
-   * PERMANENT "blocked by &lt;key&gt;: &lt;its message&gt;", and a change not started when the run
-   * was cancelled gives PERMANENT "cancelled before start: &lt;reason&gt;".
+   * PERMANENT "blocked by &lt;key&gt;: &lt;its message&gt;", a change not started when the run
+   * was cancelled gives PERMANENT "cancelled before start: &lt;reason&gt;", and a change whose
+   * key has an abandoned call that may still land gives UNKNOWN "not started: ..." without a
+   * provider call.
    *
    * <p>Returns promptly once {@code cancellation} is cancelled or {@link
    * ExecutionOptions#syncTimeout()} passes: calls still running are cancelled through their
-   * tokens and reported UNKNOWN.
+   * tokens, reported UNKNOWN and recorded in {@link #abandoned()}.
    *
    * @param plan the plan; its {@link Plan#dependencies()} say which keys wait for which
    * @param providersById the providers by {@link Provider#id()}; a change whose provider is
    *     missing fails PERMANENT
    * @param hooks store and event callbacks, called from this thread
-   * @param cancellation cancels the run
+   * @param cancellation cancels the run; the run leaves no callback on it once it returns
    * @param owner the owner id handed to providers in every {@code CallContext}
    * @throws DependencyCycleException when the dependencies among the plan's changes form a cycle
    *     (nothing is run then)
@@ -83,19 +95,6 @@ public final class Executor {
     Objects.requireNonNull(cancellation, "cancellation");
     Objects.requireNonNull(owner, "owner");
     ExecutionRun run = new ExecutionRun(options, plan, providersById, hooks, owner);
-    // Threads are created on demand up to parallelism; more appear only when a call that was
-    // abandoned at its deadline still occupies its thread, so the bound holds for live calls.
-    ThreadPoolExecutor pool = new ThreadPoolExecutor(0, Integer.MAX_VALUE, 30, TimeUnit.SECONDS,
-        new SynchronousQueue<>(), r -> {
-          Thread t = new Thread(r, "gitops-apply-" + THREAD_NUMBER.incrementAndGet());
-          t.setDaemon(true);
-          return t;
-        });
-    try {
-      return run.run(pool, cancellation);
-    } finally {
-      // Interrupts only calls that were abandoned (timed out or cancelled); the others finished.
-      pool.shutdownNow();
-    }
+    return run.run(workers, abandoned, cancellation);
   }
 }

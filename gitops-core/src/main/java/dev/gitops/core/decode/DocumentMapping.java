@@ -296,10 +296,10 @@ public final class DocumentMapping {
      */
     public DocumentMapping build() {
       if (type == null && typeFrom == null) {
-        throw new IllegalStateException("DocumentMapping for " + describe() + " needs a type: type(\"...\") or typeFrom(\"/pointer\")");
+        throw new IllegalStateException("DocumentMapping for " + describe() + " needs a type: call .type(\"...\") or .typeFrom(\"/pointer\")");
       }
       if (nameFrom == null) {
-        throw new IllegalStateException("DocumentMapping for " + describe() + " needs nameFrom(\"/pointer\")");
+        throw new IllegalStateException("DocumentMapping for " + describe() + " needs a name: call .nameFrom(\"/pointer\")");
       }
       return new DocumentMapping(this);
     }

@@ -54,7 +54,7 @@ import org.yaml.snakeyaml.error.YAMLException;
  * or more top-level objects one after the other). Empty YAML documents are skipped. Each document
  * is a mapping with exactly these fields:
  *
- * <pre>{@code
+ * <pre class="language-yaml">{@code
  * provider: memory        # provider id; optional when the decoder has a default provider
  * type: widget            # required
  * scope: team-a           # optional, default ""
@@ -124,8 +124,8 @@ public final class YamlManifestDecoder implements Decoder {
     Set<String> t = new HashSet<>();
     for (DocumentMapping m : mappings) {
       if (m.provider() == null && defaultProvider == null) {
-        throw new IllegalStateException(m + " has no provider and the decoder no default provider: "
-            + "give DocumentMapping.Builder.provider(id) or YamlManifestDecoder.Builder.defaultProvider(id)");
+        throw new IllegalStateException("YamlManifestDecoder needs a provider for " + m
+            + ": call .defaultProvider(id), or give the mapping .provider(id)");
       }
       for (String p : m.pointers()) {
         for (int i = p.indexOf('/', 1); i > 0; i = p.indexOf('/', i + 1)) {
@@ -179,6 +179,57 @@ public final class YamlManifestDecoder implements Decoder {
 
   @Override
   public List<Resource> decode(SourceFile file) {
+    List<Resource> out = new ArrayList<>();
+    read(file, (doc, fieldLines, origin) -> {
+      DocumentMapping mapping = mappingFor(doc);
+      out.add(mapping != null ? mapped(mapping, (ObjectNode) doc, fieldLines, origin)
+          : toResource((ObjectNode) doc, fieldLines, origin));
+    });
+    return out;
+  }
+
+  /**
+   * One document of a file, read under the decoder's limits but not interpreted.
+   *
+   * @param content the document, a mapping (frozen)
+   * @param origin the file, the line where the document starts and the revision
+   */
+  public record Document(JsonNode content, Origin origin) {
+    /** Freezes the content. */
+    public Document {
+      content = Documents.freeze(Objects.requireNonNull(content, "content"));
+      Objects.requireNonNull(origin, "origin");
+    }
+  }
+
+  /**
+   * Reads every document of {@code file} with the protections this decoder gives untrusted input
+   * (strict UTF-8, no tags, bounded aliases, size and depth, duplicate keys refused) but without
+   * reading it as a generic manifest: for decoders of other formats (Kubernetes manifests) that
+   * interpret the documents themselves. Empty YAML documents are skipped; a document that is not
+   * a mapping is an error.
+   *
+   * <pre>{@code
+   * for (YamlManifestDecoder.Document d : YamlManifestDecoder.create().documents(file)) {
+   *   String kind = d.content().path("kind").asText();   // d.origin() names file and line
+   * }
+   * }</pre>
+   *
+   * @throws DecodeException naming file, line and revision
+   */
+  public List<Document> documents(SourceFile file) {
+    List<Document> out = new ArrayList<>();
+    read(file, (doc, fieldLines, origin) -> out.add(new Document(doc, origin)));
+    return out;
+  }
+
+  /** What {@link #read} hands each document: the mapping, its recorded field lines and its origin. */
+  @FunctionalInterface
+  private interface DocumentSink {
+    void accept(JsonNode doc, Map<String, Integer> fieldLines, Origin origin);
+  }
+
+  private void read(SourceFile file, DocumentSink sink) {
     Objects.requireNonNull(file, "file");
     String path = file.path();
     String rev = file.revision();
@@ -188,7 +239,6 @@ public final class YamlManifestDecoder implements Decoder {
           "file has " + codePoints + " code points, more than the limit of " + maxCodePoints);
     }
     boolean json = path.toLowerCase(Locale.ROOT).endsWith(".json");
-    List<Resource> out = new ArrayList<>();
     int line = 0;
     try (JsonParser p = json ? jsonFactory.createParser(file.content()) : yamlFactory.createParser(file.content())) {
       TreeReader reader = new TreeReader(p, path, rev);
@@ -204,9 +254,7 @@ public final class YamlManifestDecoder implements Decoder {
         if (!doc.isObject()) {
           throw new DecodeException(origin, "a document must be a mapping, got " + doc.getNodeType().name().toLowerCase(Locale.ROOT));
         }
-        DocumentMapping mapping = mappingFor(doc);
-        out.add(mapping != null ? mapped(mapping, (ObjectNode) doc, fieldLines, origin)
-            : toResource((ObjectNode) doc, fieldLines, origin));
+        sink.accept(doc, fieldLines, origin);
       }
     } catch (JsonProcessingException e) {
       JsonLocation loc = e.getLocation();
@@ -221,7 +269,6 @@ public final class YamlManifestDecoder implements Decoder {
     } catch (IOException e) {
       throw new DecodeException(Origin.of(path, line, rev), "cannot read: " + e.getMessage(), e);
     }
-    return out;
   }
 
   private static int lineOf(JsonLocation loc) {

@@ -44,6 +44,10 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -56,6 +60,7 @@ import org.slf4j.LoggerFactory;
  * LocalFilesProvider files = LocalFilesProvider.builder(Path.of("/etc/myapp"))
  *     .exclude(Path.of("/etc/myapp/.gitops"))          // the state store's directory
  *     .structured("*.json", "config/*.yaml", "conf.d/**")  // merge these field by field
+ *     .sensitive("config/db.yaml:/password")            // never shown, stored only hashed
  *     .build();
  * }</pre>
  *
@@ -81,6 +86,17 @@ import org.slf4j.LoggerFactory;
  *       100755) the default mode with an execute bit wherever it has a read bit ({@code 0644}
  *       gives {@code 0755}); an execute bit removed by hand is drift that a sync puts back.
  * </ul>
+ *
+ * <h2>Secrets</h2>
+ *
+ * <p>{@linkplain Builder#sensitive(String, String) Sensitive rules} ({@code <glob>:<json-pointer>})
+ * and the {@code files.sensitive} list of the repository's {@code .gitops.yaml} say which values
+ * are secret. The decoder marks them on each resource ({@link Resource#sensitive()}), so the engine
+ * redacts them in every plan, diff, event and log line — in the live file too, and after the
+ * file left Git — and stores them only as keyed hashes. A pointer reaches into structured files
+ * only: there {@code <pointer>} marks {@code /data<pointer>} (and {@code content}, which is what a
+ * live copy that does not parse is observed as); a rule that matches any other file, or has no
+ * pointer, marks the whole file. Parse errors of a file a rule matches do not quote it.
  *
  * <h2>Safety</h2>
  *
@@ -134,6 +150,8 @@ public final class LocalFilesProvider implements Provider {
   static final String OWN_DIR = "files";
 
   private static final Logger LOG = LoggerFactory.getLogger(LocalFilesProvider.class);
+  /** Threads that write one batch: enough to keep a disk's queue busy with fsyncs. */
+  private static final int WRITERS = 8;
   private static final int STABLE_READ_ATTEMPTS = 3;
 
   private final String id;
@@ -141,6 +159,7 @@ public final class LocalFilesProvider implements Provider {
   private final List<Path> excluded;
   private final List<Glob> structured;
   private final String defaultMode;
+  private final SensitiveFiles sensitive;
   private final Decoder decoder;
   /** Temp directories already cleaned of a killed process's leftovers (once per provider). */
   private final Set<Path> cleanedTemps = ConcurrentHashMap.newKeySet();
@@ -161,7 +180,8 @@ public final class LocalFilesProvider implements Provider {
     this.excluded = List.copyOf(ex);
     this.structured = List.copyOf(b.structured);
     this.defaultMode = b.defaultMode;
-    this.decoder = new FilesDecoder();
+    this.sensitive = b.sensitive;
+    this.decoder = new FilesDecoder(sensitive);
     try {
       layout();
     } catch (Refusal r) {
@@ -428,8 +448,9 @@ public final class LocalFilesProvider implements Provider {
         doc = new LinkedHashMap<>();
         doc.put(FileFormats.DATA, FileFormats.parse(Format.of(name), bytes));
       } catch (IOException e) {
-        LOG.warn("live file {} does not parse as {}; observing it as plain content so a sync can repair it: {}",
-            file, Format.of(name), describe(e));
+        // Only where: a parser's message quotes the text it choked on, which may be a secret.
+        LOG.warn("live file {} does not parse as {} ({}); observing it as plain content so a sync can repair it",
+            file, Format.of(name), where(e));
         doc = null;
       }
     }
@@ -446,6 +467,72 @@ public final class LocalFilesProvider implements Provider {
 
   @Override
   public Outcome apply(Change change, CallContext ctx) {
+    return apply(change, ctx, DurableFiles::forceDirectory);
+  }
+
+  /** Batches are written in parallel with one directory fsync each (see {@link #applyAll}). */
+  @Override
+  public boolean prefersBatches() {
+    return true;
+  }
+
+  /**
+   * Applies a batch from up to {@value #WRITERS} threads, so the fsyncs of different files overlap
+   * on the disk, and forces each directory a file was renamed into once, after every write of the
+   * batch and before any outcome is returned: a reported write is durable, as one {@link #apply}
+   * would leave it. A crash before that loses at most renames the engine has not recorded yet (their
+   * pending records stand, so the next sync writes them again).
+   */
+  @Override
+  public Map<ResourceKey, Outcome> applyAll(List<Change> changes, CallContext ctx) {
+    Map<ResourceKey, Outcome> out = new LinkedHashMap<>();
+    if (changes.size() <= 1) {
+      changes.forEach(c -> out.put(c.key(), apply(c, ctx)));
+      return out;
+    }
+    Set<Path> directories = ConcurrentHashMap.newKeySet();
+    DurableFiles.DirectorySync later = directories::add;
+    int threads = Math.min(WRITERS, changes.size());
+    ExecutorService pool = Executors.newFixedThreadPool(threads, r -> {
+      Thread t = new Thread(r, "gitops-files-writer");
+      t.setDaemon(true);
+      return t;
+    });
+    try {
+      List<Future<Outcome>> pendingOutcomes = new ArrayList<>(changes.size());
+      for (Change c : changes) {
+        pendingOutcomes.add(pool.submit(() -> apply(c, ctx, later)));
+      }
+      for (int i = 0; i < changes.size(); i++) {
+        out.put(changes.get(i).key(), outcomeOf(changes.get(i).key(), pendingOutcomes.get(i)));
+      }
+      for (Path dir : directories) {
+        DurableFiles.forceDirectory(dir);
+      }
+    } catch (IOException e) {
+      // forceDirectory logs and tolerates what a platform cannot do; anything else fails the batch,
+      // so no write of it is reported done without its directory on disk
+      throw new ProviderException(changes.get(0).key(), "cannot make the batch's renames durable: " + describe(e),
+          true, e);
+    } finally {
+      pool.shutdownNow();
+    }
+    return out;
+  }
+
+  /** The result of one task of a batch; a task that threw is that key's permanent failure. */
+  private static Outcome outcomeOf(ResourceKey key, Future<Outcome> task) {
+    try {
+      return task.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return Outcome.unknown(key + ": interrupted while the batch was written");
+    } catch (ExecutionException e) {
+      return fail(key, "write failed: " + e.getCause(), false, e.getCause());
+    }
+  }
+
+  private Outcome apply(Change change, CallContext ctx, DurableFiles.DirectorySync directorySync) {
     ResourceKey key = change.key();
     if (ctx.isDone()) {
       return Outcome.unknown(key + ": not started: " + why(ctx));
@@ -469,7 +556,7 @@ public final class LocalFilesProvider implements Provider {
       case CREATE:
       case UPDATE:
       case REPLACE:
-        return write(layout, change, ctx.owner());
+        return write(layout, change, ctx.owner(), directorySync);
       case DELETE:
         return delete(layout, key, ctx.owner());
       default:
@@ -477,7 +564,7 @@ public final class LocalFilesProvider implements Provider {
     }
   }
 
-  private Outcome write(Layout layout, Change change, String owner) {
+  private Outcome write(Layout layout, Change change, String owner, DurableFiles.DirectorySync directorySync) {
     ResourceKey key = change.key();
     JsonNode doc = change.target() != null ? change.target() : change.desired();
     if (doc == null || !doc.isObject()) {
@@ -527,7 +614,7 @@ public final class LocalFilesProvider implements Provider {
       } else {
         bits = mode != null ? mode : Modes.parse(defaultMode);
       }
-      temps(layout).write(file, bytes, DurableFiles.posix(file) ? Modes.toPermissions(bits) : null);
+      temps(layout).write(file, bytes, DurableFiles.posix(file) ? Modes.toPermissions(bits) : null, directorySync);
       LOG.debug("{}: wrote {} ({} bytes, mode {})", key, file, bytes.length, Modes.format(bits));
       return outcomeFor(change.action());
     } catch (Refusal r) {
@@ -826,6 +913,14 @@ public final class LocalFilesProvider implements Provider {
     return Outcome.permanentFailure(e.getMessage(), e);
   }
 
+  /** Where a parse failed ({@code line 3, column 7}), without the parser's message. */
+  private static String where(IOException e) {
+    if (e instanceof JsonProcessingException j && j.getLocation() != null) {
+      return "line " + j.getLocation().getLineNr() + ", column " + j.getLocation().getColumnNr();
+    }
+    return e.getClass().getSimpleName();
+  }
+
   private static String why(CallContext ctx) {
     return ctx.cancellation().isCancelled() ? "cancelled (" + ctx.cancellation().reason() + ")" : "deadline passed";
   }
@@ -848,6 +943,13 @@ public final class LocalFilesProvider implements Provider {
 
   /** Maps every source file to the target file at the same relative path. */
   private final class FilesDecoder implements Decoder {
+
+    /** The builder's sensitive rules, and those of the repository config once {@link #configure}d. */
+    private final SensitiveFiles rules;
+
+    FilesDecoder(SensitiveFiles rules) {
+      this.rules = rules;
+    }
 
     @Override
     public boolean claims(String path) {
@@ -876,9 +978,9 @@ public final class LocalFilesProvider implements Provider {
         } catch (JsonProcessingException e) {
           int line = e.getLocation() == null ? 1 : Math.max(1, e.getLocation().getLineNr());
           throw new DecodeException(Origin.of(path, line, file.revision()),
-              "not valid " + Format.of(path) + ": " + e.getOriginalMessage(), e);
+              "not valid " + Format.of(path) + ": " + problem(path, e.getOriginalMessage()), e);
         } catch (IOException e) {
-          throw new DecodeException(origin, "not valid " + Format.of(path) + ": " + e.getMessage(), e);
+          throw new DecodeException(origin, "not valid " + Format.of(path) + ": " + problem(path, e.getMessage()), e);
         }
         doc.put(FileFormats.DATA, data);
         gitTexts.put(key, new GitText(Format.of(path), file.content().clone(), data));
@@ -886,12 +988,26 @@ public final class LocalFilesProvider implements Provider {
         doc = FileFormats.plain(file.content());
       }
       doc.put(FileFormats.MODE, Documents.nodes().textNode(file.executable() ? Modes.executable(defaultMode) : defaultMode));
-      return List.of(Resource.builder(key).document(Documents.object(doc)).origin(origin).build());
+      return List.of(Resource.builder(key).document(Documents.object(doc)).origin(origin)
+          .sensitive(rules.marks(path, isStructured(path))).build());
     }
 
     @Override
     public String fingerprint() {
-      return LocalFilesProvider.class.getName() + "|" + id + "|" + structured + "|" + defaultMode + "|" + excluded;
+      return LocalFilesProvider.class.getName() + "|" + id + "|" + structured + "|" + defaultMode + "|" + excluded
+          + "|" + rules;
+    }
+
+    /** This decoder with the {@code files.sensitive} rules of the repository's config file added. */
+    @Override
+    public Decoder configure(SourceFile repositoryConfig) {
+      List<SensitiveFiles.Rule> more = SensitiveFiles.fromConfig(repositoryConfig);
+      return more.isEmpty() ? this : new FilesDecoder(rules.plus(more));
+    }
+
+    /** A parser's message, unless the file holds secrets: the message may quote the text it choked on. */
+    private String problem(String path, String message) {
+      return rules.matches(path) ? "(details withheld: the file matches a sensitive rule)" : message;
     }
   }
 
@@ -904,6 +1020,7 @@ public final class LocalFilesProvider implements Provider {
     private final List<Path> excluded = new ArrayList<>();
     private final List<Glob> structured = new ArrayList<>();
     private String defaultMode = "0644";
+    private SensitiveFiles sensitive = SensitiveFiles.NONE;
 
     private Builder(Path target) {
       this.target = Objects.requireNonNull(target, "target").toAbsolutePath().normalize();
@@ -937,6 +1054,37 @@ public final class LocalFilesProvider implements Provider {
       for (String g : globs) {
         structured.add(Glob.of(g));
       }
+      return this;
+    }
+
+    /**
+     * Values at {@code pointer} (a JSON-pointer pattern with {@code *} and {@code **}, as in
+     * {@link dev.gitops.api.PathPattern}) in the files matching {@code glob} are sensitive: redacted
+     * in every plan, diff, event and log line, and kept in the state store only as keyed hashes. A
+     * pointer reaches into structured files only (see {@link #structured}); a rule matching any
+     * other file, or with an empty pointer or {@code "/"}, makes the whole file sensitive.
+     *
+     * <pre>{@code
+     * LocalFilesProvider.builder(dir).structured("k8s/*.yaml").sensitive("k8s/*-secret.yaml", "/data/*");
+     * }</pre>
+     *
+     * @throws IllegalArgumentException naming the rule when the glob or pointer is malformed
+     */
+    public Builder sensitive(String glob, String pointer) {
+      String text = pointer == null || pointer.isEmpty() ? glob : glob + ":" + pointer;
+      sensitive = sensitive.plus(List.of(SensitiveFiles.rule(glob, pointer, text)));
+      return this;
+    }
+
+    /**
+     * A sensitive rule written {@code <glob>:<json-pointer>} (or {@code <glob>} for the whole file),
+     * as the CLI's {@code --sensitive} and the repository config's {@code files.sensitive} take it;
+     * see {@link #sensitive(String, String)}.
+     *
+     * @throws IllegalArgumentException naming the rule when it is malformed
+     */
+    public Builder sensitive(String rule) {
+      sensitive = sensitive.plus(List.of(SensitiveFiles.parse(rule)));
       return this;
     }
 

@@ -59,20 +59,26 @@ final class TempFiles {
    * the file system has none), through a temp file only this provider can have created.
    */
   void write(Path file, byte[] bytes, Set<PosixFilePermission> permissions) throws IOException {
+    write(file, bytes, permissions, DurableFiles::forceDirectory);
+  }
+
+  /** {@link #write(Path, byte[], Set)}, with the file's directory forced through {@code directorySync}. */
+  void write(Path file, byte[] bytes, Set<PosixFilePermission> permissions, DurableFiles.DirectorySync directorySync)
+      throws IOException {
     DurableFiles.createPrivateDirectory(dir);
     cleanOnce();
     Set<PosixFilePermission> perms = permissions != null ? permissions : DurableFiles.OWNER_FILE;
     String name = PID + "." + DurableFiles.randomName();
     Path parent = file.getParent();
     if (sameFileSystem(dir, parent)) {
-      DurableFiles.write(file, bytes, dir.resolve(name), perms, () -> { });
+      DurableFiles.write(file, bytes, dir.resolve(name), perms, () -> { }, directorySync);
       return;
     }
     Path beside = parent.resolve(BESIDE_PREFIX + name);
     Path record = dir.resolve(name + RECORD_SUFFIX);
     DurableFiles.write(record, root.relativize(beside).toString().getBytes(StandardCharsets.UTF_8));
     try {
-      DurableFiles.write(file, bytes, beside, perms, () -> { });
+      DurableFiles.write(file, bytes, beside, perms, () -> { }, directorySync);
     } finally {
       DurableFiles.delete(record);
     }

@@ -92,7 +92,7 @@ final class Merger {
         case KEYED:
           return mergeKeyed(at, cur, rule, l, d, v);
         case SET:
-          return mergeSet(l, d, v);
+          return mergeSet(cur, l, d, v);
         default:
           return mergeAtomicList(at, cur, l, d, v);
       }
@@ -248,13 +248,26 @@ final class Merger {
     return absentNulls ? Nodes.clean(d) : d;
   }
 
-  private static JsonNode mergeSet(JsonNode l, JsonNode d, JsonNode v) {
+  /**
+   * Union by value: V's elements stay unless L has them and D not, D's are added. An element at an
+   * ignored path keeps V's state: D cannot add it, and L (which may predate the rule) cannot remove it.
+   */
+  private static JsonNode mergeSet(RuleCursor cur, JsonNode l, JsonNode d, JsonNode v) {
+    RuleCursor any = cur.anyElement();
+    if (any != null && any.isIgnored()) {
+      return v != null && v.isArray() ? v : Documents.array(List.of());
+    }
+    boolean perElement = any == null;
     Set<JsonNode> ds = new HashSet<>();
-    d.forEach(ds::add);
+    for (JsonNode e : d) {
+      if (!perElement || !isIgnoredElement(cur, e)) {
+        ds.add(e);
+      }
+    }
     Set<JsonNode> removed = new HashSet<>();
     if (l != null && l.isArray()) {
       for (JsonNode e : l) {
-        if (!ds.contains(e)) {
+        if (!ds.contains(e) && (!perElement || !isIgnoredElement(cur, e))) {
           removed.add(e);
         }
       }
@@ -273,12 +286,16 @@ final class Merger {
       }
     }
     for (JsonNode e : d) {
-      if (have.add(e)) {
+      if (ds.contains(e) && have.add(e)) {
         out.add(e);
         changed = true;
       }
     }
     return changed ? Documents.array(out) : v;
+  }
+
+  private static boolean isIgnoredElement(RuleCursor cur, JsonNode e) {
+    return cur.element(() -> new FieldPath.Element(e)).isIgnored();
   }
 
   /** The keys of D's elements (see {@link Nodes#key}); throws naming the path when one lacks its key or repeats one. */
@@ -367,7 +384,9 @@ final class Merger {
     }
     JsonNode va = v != null && v.isArray() ? v : null;
     int vn = va == null ? 0 : va.size();
-    // Per V element: index into D when matched, -1 when V-only, -2 when removed (owned, gone from D).
+    RuleCursor any = cur.anyElement();
+    // Per V element: index into D when matched, -1 when V-only, -2 when removed (owned, gone from D;
+    // never an element at an ignored path, which L may still hold from before the rule).
     int[] role = new int[vn];
     Object[] vKeys = new Object[vn];
     JsonNode[] vMatch = new JsonNode[dn];
@@ -379,7 +398,8 @@ final class Merger {
       if (di >= 0 && vMatch[di] == null) {
         vMatch[di] = e;
         role[j] = di;
-      } else if (k != null && di < 0 && lIndex != null && lIndex.indexOf(k, -1) >= 0) {
+      } else if (k != null && di < 0 && lIndex != null && lIndex.indexOf(k, -1) >= 0
+          && !(any != null ? any : cur.element(() -> Nodes.keySegment(rule, Nodes.keyList(k)))).isIgnored()) {
         role[j] = -2;
       } else {
         role[j] = -1;
@@ -388,7 +408,6 @@ final class Merger {
     JsonNode[] merged = new JsonNode[dn];
     boolean[] skip = new boolean[dn];
     boolean identical = va != null && vn == dn;
-    RuleCursor any = cur.anyElement();
     for (int i = 0; i < dn; i++) {
       Object k = dKeys[i];
       RuleCursor cc = any != null ? any : cur.element(() -> Nodes.keySegment(rule, Nodes.keyList(k)));

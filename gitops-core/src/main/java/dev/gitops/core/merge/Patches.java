@@ -14,11 +14,13 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * RFC 6902 patches and key-addressed leaves of documents.
+ * RFC 6902 patches and key-addressed leaves of documents. Elements whose segment would show a
+ * sensitive value are named by keyed hashes under a per-process key here (a merge built with the
+ * store's key names them under that key).
  *
  * <pre>{@code
- * List<PatchOp> ops = Patches.diff(live, target, rules, key);
- * Patches.apply(live, ops).equals(target);           // true
+ * List<PatchOp> ops = Patches.diff(live, merged, rules, key);
+ * Patches.apply(live, ops).equals(merged);           // true
  * Set<FieldPath> owned = Patches.leaves(lastApplied, rules, key);
  * }</pre>
  */
@@ -51,7 +53,7 @@ public final class Patches {
    * {@code from} may be null: then one {@code add} of {@code to} at {@code ""}.
    */
   public static List<PatchOp> diff(JsonNode from, JsonNode to, MergeRules rules, ResourceKey key) {
-    RuleCursor root = RuleCursor.root(new RuleCursor.Compiled(rules, key, Set.of()));
+    RuleCursor root = RuleCursor.root(new RuleCursor.Compiled(rules, key, Set.of(), SensitiveValues.processKey()));
     return List.copyOf(Differ.diff(from == null ? null : Documents.freeze(from), Documents.freeze(to), root));
   }
 
@@ -63,7 +65,7 @@ public final class Patches {
     if (doc == null) {
       return Set.of();
     }
-    RuleCursor root = RuleCursor.root(new RuleCursor.Compiled(rules, key, Set.of()));
+    RuleCursor root = RuleCursor.root(new RuleCursor.Compiled(rules, key, Set.of(), SensitiveValues.processKey()));
     return java.util.Collections.unmodifiableSet(Reports.leafPaths(Documents.freeze(doc), root));
   }
 
@@ -72,7 +74,7 @@ public final class Patches {
     if (doc == null) {
       return null;
     }
-    RuleCursor root = RuleCursor.root(new RuleCursor.Compiled(rules, key, Set.of()));
+    RuleCursor root = RuleCursor.root(new RuleCursor.Compiled(rules, key, Set.of(), SensitiveValues.processKey()));
     return KeyedPaths.resolve(Documents.freeze(doc), path, root);
   }
 }

@@ -186,21 +186,19 @@ final class Reports {
           b.forEach(bs::add);
           for (JsonNode e : as) {
             if (!bs.contains(e)) {
-              FieldPath.Segment s = new FieldPath.Element(e);
-              add(at.then(s), e, null, sec || c.step(s).isSensitive(), out);
+              setElement(c, at, sec, e, e, null, out);
             }
           }
           for (JsonNode e : bs) {
             if (!as.contains(e)) {
-              FieldPath.Segment s = new FieldPath.Element(e);
-              add(at.then(s), null, e, sec || c.step(s).isSensitive(), out);
+              setElement(c, at, sec, e, null, e, out);
             }
           }
         }
         default -> {
           ListRule rule = c.listRule();
-          Map<FieldPath.Segment, JsonNode> am = elements(rule, a);
-          Map<FieldPath.Segment, JsonNode> bm = elements(rule, b);
+          Map<FieldPath.Segment, JsonNode> am = elements(c, sec, rule, a);
+          Map<FieldPath.Segment, JsonNode> bm = elements(c, sec, rule, b);
           for (Map.Entry<FieldPath.Segment, JsonNode> e : am.entrySet()) {
             changes(e.getValue(), bm.get(e.getKey()), c.step(e.getKey()), at.then(e.getKey()), sec, out);
           }
@@ -221,14 +219,14 @@ final class Reports {
     Map<FieldPath, JsonNode[]> both = new LinkedHashMap<>();
     Map<FieldPath, Trail> trails = new HashMap<>();
     if (a != null) {
-      KeyedPaths.leaves(a, c, at, (p, val) -> {
+      KeyedPaths.leaves(a, c, at, sec, (p, val) -> {
         FieldPath fp = p.toPath();
         both.computeIfAbsent(fp, x -> new JsonNode[2])[0] = val;
         trails.put(fp, p);
       });
     }
     if (b != null) {
-      KeyedPaths.leaves(b, c, at, (p, val) -> {
+      KeyedPaths.leaves(b, c, at, sec, (p, val) -> {
         FieldPath fp = p.toPath();
         both.computeIfAbsent(fp, x -> new JsonNode[2])[1] = val;
         trails.put(fp, p);
@@ -247,12 +245,26 @@ final class Reports {
     out.add(new FieldChange(at.toPath(), before, after, sensitive));
   }
 
-  /** Elements of a keyed list by segment: key, or position for keyless elements and repeats. */
-  private static Map<FieldPath.Segment, JsonNode> elements(ListRule rule, JsonNode list) {
+  /** A set element {@code e} added or removed: one change, unless its path is ignored. */
+  private static void setElement(RuleCursor c, Trail at, boolean sec, JsonNode e, JsonNode before, JsonNode after,
+      List<FieldChange> out) {
+    FieldPath.Segment s = new FieldPath.Element(e);
+    RuleCursor ec = c.step(s);
+    if (!ec.isIgnored()) {
+      add(at.then(KeyedPaths.name(s, ec, sec, ListRule.ATOMIC)), before, after, sec || ec.isSensitive(), out);
+    }
+  }
+
+  /**
+   * Elements of a keyed list by segment: key, or position for keyless elements and repeats; a key
+   * that would show a secret is hashed ({@link KeyedPaths#name}).
+   */
+  private static Map<FieldPath.Segment, JsonNode> elements(RuleCursor c, boolean sec, ListRule rule, JsonNode list) {
     Map<FieldPath.Segment, JsonNode> m = new LinkedHashMap<>();
     Set<List<JsonNode>> seen = new HashSet<>();
     for (int i = 0; i < list.size(); i++) {
-      m.put(KeyedPaths.elementSegment(rule, list.get(i), i, seen), list.get(i));
+      FieldPath.Segment s = KeyedPaths.elementSegment(rule, list.get(i), i, seen);
+      m.put(KeyedPaths.name(s, c.step(s), sec, rule), list.get(i));
     }
     return m;
   }

@@ -35,9 +35,12 @@ final class RuleCursor {
     final MergeRules rules;
     final RuleCursor root;
     final RuleCursor empty;
+    /** The key element segments that would show a secret are hashed under (see {@link FieldPath.Hashed}). */
+    final byte[] pathKey;
 
-    Compiled(MergeRules rules, ResourceKey key, Set<PathPattern> extraSensitive) {
+    Compiled(MergeRules rules, ResourceKey key, Set<PathPattern> extraSensitive, byte[] pathKey) {
       this.rules = rules;
+      this.pathKey = pathKey;
       this.listRules = rules.listRules();
       List<String[]> p = new ArrayList<>();
       List<Integer> k = new ArrayList<>();
@@ -107,6 +110,8 @@ final class RuleCursor {
 
   private final Compiled compiled;
   private final int[] states;
+  /** At an element of a keyed list, the list's key fields: they name the element, so no ignore rule applies to them. */
+  private final List<MergeRules.KeyField> elementKeys;
   private final int listRule;
   private final boolean atomicMap;
   private final boolean ignored;
@@ -118,8 +123,13 @@ final class RuleCursor {
   private volatile RuleCursor elementChild;
 
   private RuleCursor(Compiled compiled, int[] states) {
+    this(compiled, states, null, false);
+  }
+
+  private RuleCursor(Compiled compiled, int[] states, List<MergeRules.KeyField> elementKeys, boolean keyField) {
     this.compiled = compiled;
     this.states = states;
+    this.elementKeys = elementKeys;
     this.fieldChildren = states.length == 0 ? null : new java.util.concurrent.ConcurrentHashMap<>();
     boolean lit = false;
     for (int s : states) {
@@ -147,7 +157,7 @@ final class RuleCursor {
     }
     this.listRule = list;
     this.atomicMap = am;
-    this.ignored = ig;
+    this.ignored = ig && !keyField;
     this.sensitive = se;
   }
 
@@ -168,7 +178,7 @@ final class RuleCursor {
     }
     RuleCursor c = fieldChildren.get(name);
     if (c == null) {
-      c = compute(new FieldPath.Field(name));
+      c = compute(new FieldPath.Field(name), null, isKey(name));
       if (fieldChildren.size() < 4096) {
         fieldChildren.put(name, c);
       }
@@ -182,14 +192,30 @@ final class RuleCursor {
       return this;
     }
     if (elementLiteral) {
-      return compute(segment.get());
+      return compute(segment.get(), keysOfElements(), false);
     }
     RuleCursor c = elementChild;
     if (c == null) {
-      c = compute(new FieldPath.Index(0));
+      c = compute(new FieldPath.Index(0), keysOfElements(), false);
       elementChild = c;
     }
     return c;
+  }
+
+  private List<MergeRules.KeyField> keysOfElements() {
+    ListRule rule = listRule();
+    return rule.kind() == MergeRules.ListKind.KEYED ? rule.keys() : null;
+  }
+
+  private boolean isKey(String name) {
+    if (elementKeys != null) {
+      for (MergeRules.KeyField k : elementKeys) {
+        if (k.name().equals(name)) {
+          return true;
+        }
+      }
+    }
+    return false;
   }
 
   /**
@@ -205,7 +231,7 @@ final class RuleCursor {
     }
     RuleCursor c = elementChild;
     if (c == null) {
-      c = compute(new FieldPath.Index(0));
+      c = compute(new FieldPath.Index(0), keysOfElements(), false);
       elementChild = c;
     }
     return c;
@@ -222,7 +248,7 @@ final class RuleCursor {
     return element(() -> segment);
   }
 
-  private RuleCursor compute(FieldPath.Segment segment) {
+  private RuleCursor compute(FieldPath.Segment segment, List<MergeRules.KeyField> keys, boolean keyField) {
     String text = null;
     int[] next = new int[states.length + 1];
     int n = 0;
@@ -243,7 +269,7 @@ final class RuleCursor {
         if (text == null) {
           text = segment.text();
         }
-        if (!p.equals(text)) {
+        if (!p.equals(text) && !sameElement(p, segment)) {
           continue;
         }
         to = s + 1;
@@ -258,7 +284,30 @@ final class RuleCursor {
     if (n == 0) {
       return compiled.empty;
     }
-    return new RuleCursor(compiled, compiled.closure(next, n));
+    return new RuleCursor(compiled, compiled.closure(next, n), keys, keyField);
+  }
+
+  /**
+   * Whether pattern part {@code part} names the element {@code segment} names although their texts
+   * differ: one of them is the keyed hash of the other ({@link FieldPath.Hashed}), so a rule written
+   * with an element's value matches its hashed path, and a rule copied from a hashed path matches
+   * the element.
+   */
+  private boolean sameElement(String part, FieldPath.Segment segment) {
+    if (!part.startsWith("[")) {
+      return false;
+    }
+    boolean hashedPart = part.startsWith("[" + FieldPath.Hashed.PREFIX);
+    if (segment instanceof FieldPath.Hashed h) {
+      return !hashedPart && !part.startsWith("[#") && SensitiveValues.hashedSegment(compiled.pathKey, part).equals(h);
+    }
+    return hashedPart && (segment instanceof FieldPath.Key || segment instanceof FieldPath.Element)
+        && part.equals(hashed(segment).text());
+  }
+
+  /** The keyed-hash segment standing for the plain element segment {@code plain}. */
+  FieldPath.Hashed hashed(FieldPath.Segment plain) {
+    return SensitiveValues.hashedSegment(compiled.pathKey, plain.text());
   }
 
   /** The list rule for a list here: the last matching one, or atomic. */
@@ -271,7 +320,7 @@ final class RuleCursor {
     return atomicMap;
   }
 
-  /** Whether this path is ignored. */
+  /** Whether this path is ignored (a keyed element's key field never is). */
   boolean isIgnored() {
     return ignored;
   }

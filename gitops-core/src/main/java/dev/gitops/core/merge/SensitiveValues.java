@@ -49,19 +49,62 @@ public final class SensitiveValues {
   /** What a redacted value reads as. */
   public static final String REDACTED = "(sensitive)";
 
+  /** Hex digits of a hashed path segment: 64 bits, ample to tell the elements of one list apart. */
+  private static final int SEGMENT_HEX = 16;
+
+  /**
+   * The key paths are hashed under when the caller has no store key (a merge built without one):
+   * random per process, so such paths are stable within the process and reveal nothing.
+   */
+  private static final byte[] PROCESS_KEY = new java.security.SecureRandom().generateSeed(32);
+
   private SensitiveValues() {}
+
+  /** The key element segments are hashed under when no store key is given (random, per process). */
+  static byte[] processKey() {
+    return PROCESS_KEY;
+  }
+
+  /**
+   * The segment naming an element whose plain segment (its text {@code plainText}, for example
+   * {@code [=hunter2]} or {@code [user=alice]}) would show a sensitive value: {@code [#hmac:<hex>]},
+   * a keyed hash under {@code secretKey}, so paths never carry the value yet stay stable.
+   */
+  static FieldPath.Hashed hashedSegment(byte[] secretKey, String plainText) {
+    try {
+      Mac mac = Mac.getInstance("HmacSHA256");
+      mac.init(new SecretKeySpec(secretKey.length == 0 ? new byte[1] : secretKey, "HmacSHA256"));
+      // A context string keeps these digests apart from the value hashes stored in last-applied.
+      byte[] h = mac.doFinal(("gitops path segment\n" + plainText).getBytes(StandardCharsets.UTF_8));
+      return new FieldPath.Hashed(HexFormat.of().formatHex(h).substring(0, SEGMENT_HEX));
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("the JDK has no HmacSHA256", e);
+    }
+  }
 
   /**
    * The key-addressed paths in {@code doc} whose values are sensitive under {@code rules} for
-   * {@code key}, or match one of {@code extra} (for example paths a decoder marked).
+   * {@code key}, or match one of {@code extra} (for example paths a decoder marked). Elements whose
+   * segment would show a secret are named by a keyed hash under {@code secretKey} (see {@link
+   * FieldPath.Hashed}): pass the store's key, as the planner does, so these paths match the merge's.
    */
-  public static Set<FieldPath> find(ResourceKey key, JsonNode doc, MergeRules rules, Set<PathPattern> extra) {
+  public static Set<FieldPath> find(ResourceKey key, JsonNode doc, MergeRules rules, Set<PathPattern> extra,
+      byte[] secretKey) {
     Objects.requireNonNull(rules, "rules");
+    Objects.requireNonNull(secretKey, "secretKey");
     if (doc == null || (extra.isEmpty() && !rules.hasSensitiveFor(key))) {
       return Set.of();
     }
-    RuleCursor.Compiled c = new RuleCursor.Compiled(rules, key, extra);
+    RuleCursor.Compiled c = new RuleCursor.Compiled(rules, key, extra, secretKey);
     return find(Documents.freeze(doc), RuleCursor.root(c), Trail.ROOT);
+  }
+
+  /**
+   * {@link #find(ResourceKey, JsonNode, MergeRules, Set, byte[])} with hashed element segments under
+   * a random per-process key: such paths match only paths made in this process without a store key.
+   */
+  public static Set<FieldPath> find(ResourceKey key, JsonNode doc, MergeRules rules, Set<PathPattern> extra) {
+    return find(key, doc, rules, extra, PROCESS_KEY);
   }
 
   static Set<FieldPath> find(JsonNode doc, RuleCursor cur, Trail at) {
@@ -89,13 +132,15 @@ public final class SensitiveValues {
       if (rule.kind() == ListKind.SET) {
         for (JsonNode e : node) {
           FieldPath.Segment s = new FieldPath.Element(e);
-          walk(e, cur.step(s), at.then(s), out);
+          RuleCursor ec = cur.step(s);
+          walk(e, ec, at.then(KeyedPaths.name(s, ec, false, rule)), out);
         }
       } else if (rule.kind() == ListKind.KEYED) {
         Set<List<JsonNode>> seen = new HashSet<>();
         for (int i = 0; i < node.size(); i++) {
           FieldPath.Segment s = KeyedPaths.elementSegment(rule, node.get(i), i, seen);
-          walk(node.get(i), cur.step(s), at.then(s), out);
+          RuleCursor ec = cur.step(s);
+          walk(node.get(i), ec, at.then(KeyedPaths.name(s, ec, false, rule)), out);
         }
       }
     }
@@ -110,16 +155,20 @@ public final class SensitiveValues {
     Objects.requireNonNull(secretKey, "secretKey");
     JsonNode out = Documents.freeze(doc);
     for (FieldPath p : sensitive) {
-      out = with(out, p, 0, v -> Documents.nodes().textNode(hmac(secretKey, v)));
+      out = with(out, p, 0, v -> Documents.nodes().textNode(hmac(secretKey, v)), secretKey);
     }
     return out;
   }
 
-  /** A copy of {@code doc} with each value at {@code sensitive} replaced by {@value #REDACTED}. */
+  /**
+   * A copy of {@code doc} with each value at {@code sensitive} replaced by {@value #REDACTED}. A
+   * hashed element segment this process cannot match (made under a store key) redacts every
+   * element of its list, so nothing secret is left by mistake.
+   */
   public static JsonNode redact(JsonNode doc, Set<FieldPath> sensitive) {
     JsonNode out = Documents.freeze(doc);
     for (FieldPath p : sensitive) {
-      out = with(out, p, 0, v -> Documents.nodes().textNode(REDACTED));
+      out = with(out, p, 0, v -> Documents.nodes().textNode(REDACTED), PROCESS_KEY);
     }
     return out;
   }
@@ -245,8 +294,14 @@ public final class SensitiveValues {
     }
   }
 
-  /** {@code doc} with the value at {@code path} (from segment {@code i}) replaced by {@code fn} of it. */
-  private static JsonNode with(JsonNode doc, FieldPath path, int i, UnaryOperator<JsonNode> fn) {
+  /**
+   * {@code doc} with the value at {@code path} (from segment {@code i}) replaced by {@code fn} of it.
+   * A {@link FieldPath.Hashed} segment is matched against the list's elements as set elements under
+   * {@code key}; when none matches (a keyed element, or a path hashed under another key) the rest of
+   * the path applies to every element: over-hashing is harmless ({@link #reveal} restores values by
+   * hash), leaving a secret in place is not.
+   */
+  private static JsonNode with(JsonNode doc, FieldPath path, int i, UnaryOperator<JsonNode> fn, byte[] key) {
     if (i == path.size()) {
       return fn.apply(doc);
     }
@@ -257,14 +312,25 @@ public final class SensitiveValues {
       }
       Map<String, JsonNode> out = new LinkedHashMap<>();
       doc.fields().forEachRemaining(e -> out.put(e.getKey(), e.getValue()));
-      out.put(f.name(), with(doc.get(f.name()), path, i + 1, fn));
+      out.put(f.name(), with(doc.get(f.name()), path, i + 1, fn, key));
       return Documents.object(out);
     }
     if (!doc.isArray()) {
       return doc;
     }
     int at = -1;
-    if (s instanceof FieldPath.Index ix) {
+    if (s instanceof FieldPath.Hashed h) {
+      for (int k = 0; k < doc.size() && at < 0; k++) {
+        if (hashedSegment(key, new FieldPath.Element(doc.get(k)).text()).equals(h)) {
+          at = k;
+        }
+      }
+      if (at < 0) {
+        List<JsonNode> all = new ArrayList<>(doc.size());
+        doc.forEach(e -> all.add(with(e, path, i + 1, fn, key)));
+        return Documents.array(all);
+      }
+    } else if (s instanceof FieldPath.Index ix) {
       at = ix.index() < doc.size() ? ix.index() : -1;
     } else if (s instanceof FieldPath.Element el) {
       for (int k = 0; k < doc.size() && at < 0; k++) {
@@ -285,7 +351,7 @@ public final class SensitiveValues {
     }
     List<JsonNode> out = new ArrayList<>(doc.size());
     doc.forEach(out::add);
-    out.set(at, with(doc.get(at), path, i + 1, fn));
+    out.set(at, with(doc.get(at), path, i + 1, fn, key));
     return Documents.array(out);
   }
 }

@@ -24,10 +24,11 @@ import java.util.concurrent.ConcurrentHashMap;
  * ownership, drift, conflicts and takeovers, all key-addressed.
  *
  * <pre>{@code
- * ThreeWayMerge merge = new ThreeWayMerge(provider.mergeRules());
+ * ThreeWayMerge merge = new ThreeWayMerge(provider.mergeRules(), store.secretKey());
  * MergeResult r = merge.merge(key, lastApplied, desired, live);
  * if (!r.isNoop()) {
- *   provider.apply(...r.target(), r.patch()...);
+ *   JsonNode target = r.target();     // what the live object must become
+ *   List<PatchOp> patch = r.patch();  // the operations that take it there from live
  * }
  * r.drift().forEach(p -> log.info("{} drifted at {}", key, p));
  * }</pre>
@@ -37,11 +38,28 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class ThreeWayMerge {
 
   private final MergeRules rules;
+  private final byte[] secretKey;
   private final ConcurrentHashMap<BitSet, RuleCursor.Compiled> compiled = new ConcurrentHashMap<>();
 
-  /** A merge under {@code rules}. */
+  /**
+   * A merge under {@code rules} whose reports name elements that would show a sensitive value by
+   * keyed hashes under {@code secretKey} (the state store's key, so paths are the same in every
+   * process; see {@link FieldPath.Hashed}).
+   */
+  public ThreeWayMerge(MergeRules rules, byte[] secretKey) {
+    this.rules = Objects.requireNonNull(rules, "rules");
+    this.secretKey = Objects.requireNonNull(secretKey, "secretKey").clone();
+  }
+
+  /** A merge under {@code rules}; hashed element segments use a random per-process key. */
   public ThreeWayMerge(MergeRules rules) {
     this.rules = Objects.requireNonNull(rules, "rules");
+    this.secretKey = SensitiveValues.processKey();
+  }
+
+  /** Whether this merge hashes element segments under {@code key}. */
+  public boolean hashesUnder(byte[] key) {
+    return java.util.Arrays.equals(secretKey, key);
   }
 
   /** The rules this merge applies. */
@@ -102,6 +120,6 @@ public final class ThreeWayMerge {
       }
       i++;
     }
-    return compiled.computeIfAbsent(selected, s -> new RuleCursor.Compiled(rules, key, Set.of()));
+    return compiled.computeIfAbsent(selected, s -> new RuleCursor.Compiled(rules, key, Set.of(), secretKey));
   }
 }

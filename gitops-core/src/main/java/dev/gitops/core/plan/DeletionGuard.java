@@ -3,8 +3,7 @@ package dev.gitops.core.plan;
 import dev.gitops.api.Change;
 import dev.gitops.api.Plan;
 import dev.gitops.api.PlanRefusedException;
-import dev.gitops.api.ResourceKey;
-import dev.gitops.api.spi.StoredState;
+import dev.gitops.api.PlanRefusedException.Limit;
 import java.util.Map;
 import java.util.SortedMap;
 import java.util.TreeMap;
@@ -15,7 +14,7 @@ import java.util.TreeMap;
  * deletions without refusing; {@code sync} checks.
  *
  * <pre>{@code
- * DeletionGuard.check(plan, stored, DeletionBudget.defaults().withMaxCount(10));
+ * DeletionGuard.check(plan, DeletionBudget.defaults().withMaxCount(10));
  * }</pre>
  */
 public final class DeletionGuard {
@@ -28,21 +27,13 @@ public final class DeletionGuard {
 
   private DeletionGuard() {}
 
-  /** Counts owned and destroyed resources per provider. */
-  public static SortedMap<String, Tally> tally(Plan plan, StoredState stored) {
-    return tally(plan, stored, Map.of());
-  }
-
   /**
-   * Counts owned and destroyed resources per provider; {@code ownedElsewhere} adds what providers
-   * own that the store does not list (a planning provider's own state is its inventory).
+   * Counts owned and destroyed resources per provider: owned as the plan records it (the
+   * inventory it was computed from, also part of its id), destroyed from its changes.
    */
-  public static SortedMap<String, Tally> tally(Plan plan, StoredState stored, Map<String, Integer> ownedElsewhere) {
+  public static SortedMap<String, Tally> tally(Plan plan) {
     Map<String, int[]> counts = new TreeMap<>();
-    for (ResourceKey k : stored.inventory().keySet()) {
-      counts.computeIfAbsent(k.provider(), p -> new int[2])[0]++;
-    }
-    ownedElsewhere.forEach((p, n) -> counts.computeIfAbsent(p, x -> new int[2])[0] += n);
+    plan.owned().forEach((provider, n) -> counts.computeIfAbsent(provider, p -> new int[2])[0] = n);
     for (Change c : plan.changes()) {
       if (c.action().destroys()) {
         counts.computeIfAbsent(c.key().provider(), p -> new int[2])[1]++;
@@ -56,34 +47,22 @@ public final class DeletionGuard {
   /**
    * Refuses when {@code plan} exceeds {@code budget} for any provider.
    *
-   * @throws PlanRefusedException naming the guard, the provider and the numbers
+   * @throws PlanRefusedException naming the guard, the provider, the limit crossed and the numbers
    */
-  public static void check(Plan plan, StoredState stored, DeletionBudget budget) {
-    check(plan, stored, budget, Map.of());
-  }
-
-  /**
-   * Refuses when {@code plan} exceeds {@code budget} for any provider, counting {@code
-   * ownedElsewhere} as owned too (see {@link #tally(Plan, StoredState, Map)}).
-   *
-   * @throws PlanRefusedException naming the guard, the provider and the numbers
-   */
-  public static void check(Plan plan, StoredState stored, DeletionBudget budget, Map<String, Integer> ownedElsewhere) {
-    for (Tally t : tally(plan, stored, ownedElsewhere).values()) {
+  public static void check(Plan plan, DeletionBudget budget) {
+    for (Tally t : tally(plan).values()) {
       if (t.destroyed() == 0) {
         continue;
       }
       if (!budget.allowEmpty() && t.owned() > 0 && t.destroyed() >= t.owned()) {
-        throw new PlanRefusedException(NAME, t.provider(), "the plan deletes or replaces all " + t.owned()
-            + " resources it owns (is the path or ref right?); allow it explicitly (--allow-empty) if that is intended");
+        throw new PlanRefusedException(NAME, t.provider(), Limit.EVERYTHING, t.destroyed(), t.owned(), -1);
       }
       if (budget.maxCount() >= 0 && t.destroyed() > budget.maxCount()) {
-        throw new PlanRefusedException(NAME, t.provider(), "the plan deletes or replaces " + t.destroyed()
-            + " resources, over the budget of " + budget.maxCount() + " (--max-deletions)");
+        throw new PlanRefusedException(NAME, t.provider(), Limit.MAX_COUNT, t.destroyed(), t.owned(), budget.maxCount());
       }
       if (budget.maxPercent() >= 0 && t.owned() > 0 && t.destroyed() * 100L > (long) budget.maxPercent() * t.owned()) {
-        throw new PlanRefusedException(NAME, t.provider(), "the plan deletes or replaces " + t.destroyed() + " of "
-            + t.owned() + " owned resources, over the budget of " + budget.maxPercent() + "%");
+        throw new PlanRefusedException(NAME, t.provider(), Limit.MAX_PERCENT, t.destroyed(), t.owned(),
+            budget.maxPercent());
       }
     }
   }

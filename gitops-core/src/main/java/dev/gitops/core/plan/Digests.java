@@ -18,7 +18,9 @@ final class Digests {
 
   /** What a digested document is to its key. */
   enum Role {
-    DESIRED, TARGET, LIVE, STORED, PENDING
+    DESIRED, LIVE, STORED, PENDING,
+    /** The documents of a change as its plan file holds them (sensitive values hashed). */
+    PLAN_LIVE, PLAN_DESIRED, PLAN_TARGET
   }
 
   private static final int ROLES = Role.values().length;

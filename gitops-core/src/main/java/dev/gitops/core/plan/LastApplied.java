@@ -28,7 +28,7 @@ public final class LastApplied {
   /** The last-applied form of {@code desired} under {@code rules}. */
   public static Resource of(Resource desired, MergeRules rules, byte[] secretKey) {
     JsonNode doc = strip(desired.key(), desired.document(), rules);
-    Set<FieldPath> sensitive = SensitiveValues.find(desired.key(), doc, rules, desired.sensitive());
+    Set<FieldPath> sensitive = SensitiveValues.find(desired.key(), doc, rules, desired.sensitive(), secretKey);
     if (!sensitive.isEmpty()) {
       doc = SensitiveValues.hash(doc, sensitive, secretKey);
     }
@@ -52,10 +52,11 @@ public final class LastApplied {
     if (rules == null || doc == null || !rules.hasIgnoresFor(key)) {
       return doc;
     }
-    return strip(key, doc, FieldPath.root(), rules);
+    return strip(key, doc, FieldPath.root(), rules, List.of());
   }
 
-  private static JsonNode strip(ResourceKey key, JsonNode node, FieldPath path, MergeRules rules) {
+  /** {@code keys}: when {@code node} is an element of a keyed list, its key fields, which name it and stay. */
+  private static JsonNode strip(ResourceKey key, JsonNode node, FieldPath path, MergeRules rules, List<KeyField> keys) {
     if (node.isObject()) {
       if (rules.isAtomicMap(path) && !path.isRoot()) {
         return node;
@@ -65,11 +66,11 @@ public final class LastApplied {
       for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
         Map.Entry<String, JsonNode> e = it.next();
         FieldPath child = path.field(e.getKey());
-        if (rules.isIgnored(key, child)) {
+        if (rules.isIgnored(key, child) && keys.stream().noneMatch(k -> k.name().equals(e.getKey()))) {
           changed = true;
           continue;
         }
-        JsonNode v = strip(key, e.getValue(), child, rules);
+        JsonNode v = strip(key, e.getValue(), child, rules, List.of());
         changed |= v != e.getValue();
         out.put(e.getKey(), v);
       }
@@ -77,12 +78,21 @@ public final class LastApplied {
     }
     if (node.isArray()) {
       ListRule rule = rules.listRule(path);
-      if (rule.kind() != ListKind.KEYED) {
+      if (rule.kind() == ListKind.ATOMIC) {
         return node;
       }
+      // Elements at ignored paths go whole, as ignored object fields do: never owned, never removed.
       List<JsonNode> out = new ArrayList<>(node.size());
       boolean changed = false;
       for (JsonNode el : node) {
+        if (rule.kind() == ListKind.SET) {
+          if (rules.isIgnored(key, path.element(el))) {
+            changed = true;
+          } else {
+            out.add(el);
+          }
+          continue;
+        }
         if (!el.isObject()) {
           out.add(el);
           continue;
@@ -90,9 +100,15 @@ public final class LastApplied {
         Map<String, JsonNode> keyFields = new LinkedHashMap<>();
         for (KeyField kf : rule.keys()) {
           JsonNode kv = el.get(kf.name());
-          keyFields.put(kf.name(), kv == null ? (kf.defaultValue() == null ? Documents.nodes().nullNode() : kf.defaultValue()) : kv);
+          keyFields.put(kf.name(), kv == null || kv.isNull()
+              ? (kf.defaultValue() == null ? Documents.nodes().nullNode() : kf.defaultValue()) : kv);
         }
-        JsonNode v = strip(key, el, path.key(keyFields), rules);
+        FieldPath at = path.key(keyFields);
+        if (rules.isIgnored(key, at)) {
+          changed = true;
+          continue;
+        }
+        JsonNode v = strip(key, el, at, rules, rule.keys());
         changed |= v != el;
         out.add(v);
       }

@@ -1,36 +1,49 @@
 package dev.gitops.core.plan;
 
+import java.util.Objects;
 import java.util.SortedMap;
 import java.util.TreeMap;
 
 /**
- * The options that shape a plan; they are part of the plan id.
+ * The options that shape a plan, and the deletion budget it will be guarded with; all are part
+ * of the plan's content and id, so a reviewed plan runs only under the options it was reviewed
+ * with.
  *
  * @param prune whether resources removed from Git are deleted
  * @param adopt whether live objects without our mark may be taken over
  * @param deleteOrphans whether live objects with our mark but not in the inventory are deleted
  * @param adoptFromOtherOwners whether live objects carrying another owner's mark may be taken over
  *     (separate from {@code adopt}, which covers unmarked objects only)
+ * @param budget the mass-deletion guard's budget the plan is checked against at sync time
  */
-public record PlanOptions(boolean prune, boolean adopt, boolean deleteOrphans, boolean adoptFromOtherOwners) {
+public record PlanOptions(boolean prune, boolean adopt, boolean deleteOrphans, boolean adoptFromOtherOwners,
+    DeletionBudget budget) {
 
-  /** Options that never take an object from another owner. */
+  /** Validates. */
+  public PlanOptions {
+    Objects.requireNonNull(budget, "budget");
+  }
+
+  /** These options with the default budget, never taking an object from another owner. */
   public PlanOptions(boolean prune, boolean adopt, boolean deleteOrphans) {
-    this(prune, adopt, deleteOrphans, false);
+    this(prune, adopt, deleteOrphans, false, DeletionBudget.defaults());
   }
 
-  /** Prune on, adoption and orphan deletion off. */
+  /** Prune on, adoption and orphan deletion off, the default budget. */
   public static PlanOptions defaults() {
-    return new PlanOptions(true, false, false, false);
+    return new PlanOptions(true, false, false);
   }
 
-  /** The options as text, for the plan. */
+  /** The options as text, for the plan: {@code maxDeletions} and {@code maxDeletionPercent} are {@code none} without a limit. */
   public SortedMap<String, String> asMap() {
     TreeMap<String, String> m = new TreeMap<>();
     m.put("prune", Boolean.toString(prune));
     m.put("adopt", Boolean.toString(adopt));
     m.put("deleteOrphans", Boolean.toString(deleteOrphans));
     m.put("adoptFromOtherOwners", Boolean.toString(adoptFromOtherOwners));
+    m.put("allowEmpty", Boolean.toString(budget.allowEmpty()));
+    m.put("maxDeletions", budget.maxCount() < 0 ? "none" : Integer.toString(budget.maxCount()));
+    m.put("maxDeletionPercent", budget.maxPercent() < 0 ? "none" : Integer.toString(budget.maxPercent()));
     return m;
   }
 }

@@ -21,6 +21,7 @@ import dev.gitops.api.spi.StoredResource;
 import dev.gitops.core.merge.MergeResult;
 import dev.gitops.core.merge.SensitiveValues;
 import dev.gitops.core.merge.ThreeWayMerge;
+import dev.gitops.core.redact.Redactor;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.ArrayList;
@@ -42,8 +43,13 @@ import org.slf4j.LoggerFactory;
  * Computes a {@link Plan} from desired, stored and live state: the per-key decision table of
  * DESIGN.md, the dependency graph, fingerprints and the plan id.
  *
- * <p>Merge results are cached by (key, desired digest, stored serial, live version token), so a
- * resync costs merge work only where something changed. A planner is thread-safe.
+ * <p>Each key's decision is remembered with an explicit record of what it was computed from
+ * ({@link DecisionInputs}: desired digest and metadata, last-applied serial and digest, pending
+ * digest, observed status, live version token and mark, rules, provider and store key). A key
+ * whose inputs are all unchanged since the last plan skips merge and decision, so a resync costs
+ * merge work only where something changed. Observation still runs every time: live drift reaches
+ * the planner through the version token, and a provider without version tokens is merged every
+ * time. A planner is thread-safe.
  *
  * <pre>{@code
  * Planner planner = new Planner("my-owner", PlanOptions.defaults());
@@ -56,10 +62,20 @@ public final class Planner {
 
   private final String owner;
   private final PlanOptions options;
-  /** Per key, the last merge and what it was computed from: one entry per key keeps it bounded. */
-  private final Map<ResourceKey, CachedMerge> mergeCache = new ConcurrentHashMap<>();
+  /** Per key, the last decision and what it was computed from: one entry per key keeps it bounded. */
+  private final Map<ResourceKey, Decided> decided = new ConcurrentHashMap<>();
 
-  private record CachedMerge(String inputs, MergeRules rules, MergeResult result) {}
+  /**
+   * Everything a key's decision depends on besides the planner's own owner and options (both
+   * final). Documents are compared by digest, the live document by its version token (the
+   * provider's promise that an unchanged token means an unchanged object), the provider by
+   * identity (its hooks are part of its behaviour), the store key by a digest of it.
+   */
+  private record DecisionInputs(String desired, long serial, String stored, String pending, Observation.Status status,
+      String version, OwnerMark mark, MergeRules rules, Provider provider, String secretKey) {}
+
+  /** A remembered decision: the masked change and the fingerprint it contributed to the plan id. */
+  private record Decided(DecisionInputs inputs, Change change, String fingerprint) {}
   /** One merger per distinct rule set, keyed by the rules' value: providers that rebuild equal rules share it. */
   private final Map<MergeRules, ThreeWayMerge> merges = new ConcurrentHashMap<>();
   /** Per provider id, its rules combined with the user's, and the two instances they came from. */
@@ -67,15 +83,16 @@ public final class Planner {
 
   private record Combined(MergeRules provider, MergeRules user, MergeRules rules) {}
   private final Digests digests = new Digests();
+  private final PlanCodec.ChangeDigests changeDigests = new PlanCodec.ChangeDigests();
+  private final PlanCodec.DocumentDigests contentDigests = (key, field, doc) -> digests.of(switch (field) {
+    case "live" -> Digests.Role.PLAN_LIVE;
+    case "desired" -> Digests.Role.PLAN_DESIRED;
+    default -> Digests.Role.PLAN_TARGET;
+  }, key, doc);
   /** Per key, the desired document and stored serial last found already recorded as last-applied. */
   private final Map<ResourceKey, Recorded> recorded = new ConcurrentHashMap<>();
 
   private record Recorded(JsonNode desired, Resource metadata, long serial) {}
-
-  /** Per key, the last reveal of stored secrets and the three documents it was computed from. */
-  private final Map<ResourceKey, Revealed> revealed = new ConcurrentHashMap<>();
-
-  private record Revealed(JsonNode stored, JsonNode desired, JsonNode live, JsonNode result) {}
 
   /** A planner for the reconciler instance {@code owner}. */
   public Planner(String owner, PlanOptions options) {
@@ -123,8 +140,9 @@ public final class Planner {
     List<Change> changes = new ArrayList<>(keys.size());
     Map<ResourceKey, String> fingerprints = new HashMap<>(keys.size() * 2);
     SortedSet<ResourceKey> unknown = new TreeSet<>();
+    String secret = secretDigest(in.secretKey());
     for (ResourceKey key : keys) {
-      Change c = references.mark(decide(key, in, lookup, fingerprints));
+      Change c = references.mark(remembered(key, in, lookup, fingerprints, secret));
       if (c.action() == Action.SKIP && in.observations().get(key) != null && in.observations().get(key).isUnknown()) {
         unknown.add(key);
       }
@@ -151,14 +169,12 @@ public final class Planner {
       changes = safe;
     }
     digests.retain(keys);
+    changeDigests.retain(keys);
     if (recorded.size() > keys.size()) {
       recorded.keySet().retainAll(keys);
     }
-    if (mergeCache.size() > keys.size()) {
-      mergeCache.keySet().retainAll(keys);
-    }
-    if (revealed.size() > keys.size()) {
-      revealed.keySet().retainAll(keys);
+    if (decided.size() > keys.size()) {
+      decided.keySet().retainAll(keys);
     }
     Map<ResourceKey, SortedSet<ResourceKey>> deps = DependencyGraph.build(changes, in, lookup.desired(), units);
     if (!units.isEmpty()) {
@@ -168,11 +184,72 @@ public final class Planner {
       units.join(deps, lookup.desired(), planKeys);
     }
     changes = DependencyGraph.order(changes, deps, in.providers());
-    String id = planId(in.desired().revision(), in.variables(), changes, deps, fingerprints);
-    LOG.debug("plan {} at {}: {} keys, {} unknown, {} merges cached", id, in.desired().revision(), keys.size(),
-        unknown.size(), mergeCache.size());
-    return new Plan(id, in.desired().revision(), changes, new TreeMap<>(deps), new TreeMap<>(in.variables()),
-        options.asMap(), new TreeMap<>(fingerprints), unknown, new TreeMap<>(unobserved));
+    TreeMap<String, Integer> owned = new TreeMap<>();
+    in.stored().inventory().keySet().forEach(k -> owned.merge(k.provider(), 1, Integer::sum));
+    // A planning provider's own state is its inventory: what it manages counts as owned (the guard's base).
+    units.owned().forEach((provider, n) -> owned.merge(provider, n, Integer::sum));
+    Plan draft = new Plan("", in.desired().revision(), changes, new TreeMap<>(deps), new TreeMap<>(in.variables()),
+        options.asMap(), new TreeMap<>(fingerprints), unknown, new TreeMap<>(unobserved), owned);
+    // The id is a digest of the plan's content as its file holds it, so a file can be checked
+    // against it; unchanged changes and documents are not serialised again (remembered per key).
+    String id = PlanCodec.id(draft, in.secretKey(), contentDigests, changeDigests);
+    LOG.debug("plan {} at {}: {} keys, {} unknown, {} decisions remembered", id, in.desired().revision(),
+        keys.size(), unknown.size(), decided.size());
+    return draft.withId(id);
+  }
+
+  /**
+   * Forgets every remembered decision, so the next plan merges and decides every key again: a
+   * forced resync, for a provider whose version tokens cannot be trusted to change with the object.
+   */
+  public void forget() {
+    decided.clear();
+    recorded.clear();
+  }
+
+  /** The masked decision for {@code key}, from the memo when none of its inputs changed since the last plan. */
+  private Change remembered(ResourceKey key, PlanInput in, Lookup lookup, Map<ResourceKey, String> fingerprints,
+      String secret) {
+    DecisionInputs inputs = inputsOf(key, in, lookup, secret);
+    if (inputs != null) {
+      Decided hit = decided.get(key);
+      if (hit != null && hit.inputs().equals(inputs)) {
+        fingerprints.put(key, hit.fingerprint());
+        return hit.change();
+      }
+    }
+    Change c = masked(decide(key, in, lookup, fingerprints), in, lookup);
+    if (inputs == null) {
+      decided.remove(key);
+    } else {
+      decided.put(key, new Decided(inputs, c, fingerprints.get(key)));
+    }
+    return c;
+  }
+
+  /**
+   * What {@code key}'s decision is computed from, or null when it cannot be remembered: no
+   * provider, an unknown observation, or a present object without a version token (its live
+   * document would have to be compared, which costs what a merge costs).
+   */
+  private DecisionInputs inputsOf(ResourceKey key, PlanInput in, Lookup lookup, String secret) {
+    Provider provider = in.providers().get(key.provider());
+    Observation v = in.observations().get(key);
+    if (provider == null || v == null || v.isUnknown() || v.isPresent() && v.version().isEmpty()) {
+      return null;
+    }
+    Resource d = lookup.desired().get(key);
+    StoredResource l = lookup.inventory().get(key);
+    Resource pending = lookup.pending().get(key);
+    return new DecisionInputs(d == null ? "-" : resourceDigest(Digests.Role.DESIRED, d) + "|" + d.origin(),
+        l == null ? -1 : l.serial(), l == null ? "-" : resourceDigest(Digests.Role.STORED, l.resource()),
+        pending == null ? "-" : resourceDigest(Digests.Role.PENDING, pending), v.status(),
+        v.isPresent() ? v.version() : "", v.mark(), rulesFor(key, in.providers(), in.userRules()), provider, secret);
+  }
+
+  /** A digest of the store's key: decisions hash secrets under it, and the memo keeps no copy of it. */
+  private static String secretDigest(byte[] secretKey) {
+    return HexFormat.of().formatHex(Documents.sha256().digest(secretKey));
   }
 
   private static String incompleteReason(SortedSet<ResourceKey> unknown, Map<String, String> unobserved) {
@@ -205,8 +282,17 @@ public final class Planner {
     return c.rules();
   }
 
-  private ThreeWayMerge mergerFor(MergeRules rules) {
-    return merges.computeIfAbsent(rules, ThreeWayMerge::new);
+  /**
+   * One merger per distinct rule set, by value: providers that rebuild equal rules share it. It
+   * names secret elements under the store's key, as {@link SensitiveValues#find} does here.
+   */
+  private ThreeWayMerge mergerFor(MergeRules rules, byte[] secretKey) {
+    ThreeWayMerge m = merges.get(rules);
+    if (m == null || !m.hashesUnder(secretKey)) {
+      m = new ThreeWayMerge(rules, secretKey);
+      merges.put(rules, m);
+    }
+    return m;
   }
 
   /** Hash lookups for one plan: the state's sorted maps cost a string comparison chain per lookup. */
@@ -246,12 +332,13 @@ public final class Planner {
       return decideRemoved(key, v, lastResource, provider);
     }
 
-    Set<FieldPath> sensitive = SensitiveValues.find(key, d.document(), rules, d.sensitive());
-    JsonNode last = stored == null ? null : reveal(key, stored, d.document(), v.isPresent() ? v.live() : null, in.secretKey());
+    Set<FieldPath> sensitive = SensitiveValues.find(key, d.document(), rules, d.sensitive(), in.secretKey());
+    JsonNode last = stored == null ? null
+        : SensitiveValues.reveal(stored, d.document(), v.isPresent() ? v.live() : null, in.secretKey());
     EnumSet<Flag> flags = EnumSet.noneOf(Flag.class);
 
     if (v.isAbsent()) {
-      MergeResult r = merge(key, rules, last, d, null, l, pending, v);
+      MergeResult r = merge(key, rules, last, d, null, in.secretKey());
       // Only a last-applied entry proves the object existed; a pending-only entry is a create a crash cut short.
       if (l != null) {
         flags.add(Flag.DRIFT);
@@ -286,7 +373,7 @@ public final class Planner {
       }
       flags.add(Flag.ADOPT);
     }
-    MergeResult r = merge(key, rules, last, d, v.live(), l, pending, v);
+    MergeResult r = merge(key, rules, last, d, v.live(), in.secretKey());
     // With an empty patch live equals the target, which holds desired at every owned path, so there
     // is no drift, conflict or takeover to look for (and those reports are the costly part).
     if (!r.isNoop()) {
@@ -378,23 +465,8 @@ public final class Planner {
   }
 
   private MergeResult merge(ResourceKey key, MergeRules rules, JsonNode last, Resource d, JsonNode live,
-      StoredResource l, Resource pending, Observation v) {
-    String inputs = null;
-    if (!v.version().isEmpty() || live == null) {
-      inputs = digests.of(Digests.Role.DESIRED, key, d.document()) + "|"
-          + (l == null ? "-" : Long.toString(l.serial())) + "|"
-          + (pending == null ? "-" : digests.of(Digests.Role.PENDING, key, pending.document())) + "|" + v.status() + "|"
-          + v.version();
-      CachedMerge hit = mergeCache.get(key);
-      if (hit != null && hit.inputs().equals(inputs) && hit.rules().equals(rules)) {
-        return hit.result();
-      }
-    }
-    MergeResult r = mergerFor(rules).merge(key, last, d.document(), live);
-    if (inputs != null) {
-      mergeCache.put(key, new CachedMerge(inputs, rules, r));
-    }
-    return r;
+      byte[] secretKey) {
+    return mergerFor(rules, secretKey).merge(key, last, d.document(), live);
   }
 
   private static Change change(ResourceKey key, Action action, Resource d, JsonNode live, MergeResult r,
@@ -406,18 +478,19 @@ public final class Planner {
 
   /** Field entries at or below a sensitive path are flagged, whether the provider's rules or the decoder marked it. */
   private static List<FieldChange> markSensitive(List<FieldChange> fields, Set<FieldPath> sensitive) {
-    if (sensitive.isEmpty()) {
-      return fields;
-    }
-    List<FieldChange> out = new ArrayList<>(fields.size());
-    for (FieldChange f : fields) {
-      boolean secret = f.sensitive();
-      for (FieldPath s : sensitive) {
-        secret |= s.isPrefixOf(f.path()) || f.path().isPrefixOf(s);
-      }
-      out.add(secret == f.sensitive() ? f : new FieldChange(f.path(), f.before(), f.after(), true));
-    }
-    return out;
+    return Redactor.flag(fields, sensitive);
+  }
+
+  /**
+   * {@code c} with its sensitive mask covering every document it holds, whatever the action: the
+   * provider's and user's rules and the patterns the decoder marked on the desired, last-applied
+   * and pending resource (Git may have dropped a mark together with the field it marked).
+   */
+  private Change masked(Change c, PlanInput in, Lookup lookup) {
+    StoredResource l = lookup.inventory().get(c.key());
+    return Redactor.complete(c, rulesFor(c.key(), in.providers(), in.userRules()),
+        Redactor.marks(lookup.desired().get(c.key()), l == null ? null : l.resource(), lookup.pending().get(c.key())),
+        in.secretKey());
   }
 
   /** The owned document: last-applied, with what a crashed apply left pending laid over it. */
@@ -441,34 +514,53 @@ public final class Planner {
     return Documents.object(out);
   }
 
+  /**
+   * A digest of what the key's decision was made from. Every part is written with its length in
+   * front, in a fixed order and sets in sorted order, so two different inputs never read the same
+   * (and no set's or map's {@code toString} is involved).
+   */
   private String fingerprint(ResourceKey key, Observation v, StoredResource l, Resource pending, MergeRules rules) {
-    StringBuilder sb = new StringBuilder(160).append(v.status().name()).append('|');
+    StringBuilder sb = new StringBuilder(200);
+    part(sb, v.status().name());
     if (v.isPresent()) {
-      sb.append(digests.of(Digests.Role.LIVE, key, v.live(), live -> LastApplied.strip(key, live, rules))).append('|')
-          .append(v.mark());
+      part(sb, digests.of(Digests.Role.LIVE, key, v.live(), live -> LastApplied.strip(key, live, rules)));
+      part(sb, v.mark() == null ? "-" : "mark");
+      if (v.mark() != null) {
+        part(sb, v.mark().owner());
+        part(sb, v.mark().key().toString());
+      }
     }
-    sb.append('|').append(l == null ? "-" : resourceDigest(Digests.Role.STORED, l.resource()))
-        .append('|').append(pending == null ? "-" : resourceDigest(Digests.Role.PENDING, pending));
+    resourceDigest(sb, Digests.Role.STORED, l == null ? null : l.resource());
+    resourceDigest(sb, Digests.Role.PENDING, pending);
     MessageDigest md = Documents.sha256();
     md.update(sb.toString().getBytes(StandardCharsets.UTF_8));
     return HexFormat.of().formatHex(md.digest(), 0, 16);
   }
 
-  /** The digest of a resource's document with the metadata that shapes decisions (not its origin). */
-  private String resourceDigest(Digests.Role role, Resource r) {
-    return digests.of(role, r.key(), r.document()) + "|" + r.dependsOn() + "|" + r.wave() + "|" + r.policy() + "|"
-        + new TreeSet<>(r.sensitive().stream().map(Object::toString).toList());
+  private static void part(StringBuilder sb, String s) {
+    sb.append(s.length()).append(':').append(s);
   }
 
-  /** {@link SensitiveValues#reveal}, remembered per key by the identity of its three inputs (all frozen). */
-  private JsonNode reveal(ResourceKey key, JsonNode stored, JsonNode desired, JsonNode live, byte[] secretKey) {
-    Revealed memo = revealed.get(key);
-    if (memo != null && memo.stored() == stored && memo.desired() == desired && memo.live() == live) {
-      return memo.result();
+  /** A resource's document digest with the metadata that shapes decisions (not its origin). */
+  /** {@link #resourceDigest(StringBuilder, Digests.Role, Resource)} as a string of its own. */
+  private String resourceDigest(Digests.Role role, Resource r) {
+    StringBuilder sb = new StringBuilder();
+    resourceDigest(sb, role, r);
+    return sb.toString();
+  }
+
+  private void resourceDigest(StringBuilder sb, Digests.Role role, Resource r) {
+    if (r == null) {
+      part(sb, "-");
+      return;
     }
-    JsonNode result = SensitiveValues.reveal(stored, desired, live, secretKey);
-    revealed.put(key, new Revealed(stored, desired, live, result));
-    return result;
+    part(sb, digests.of(role, r.key(), r.document()));
+    sb.append(r.dependsOn().size()).append('[');
+    r.dependsOn().forEach(k -> part(sb, k.toString()));
+    part(sb, Integer.toString(r.wave()));
+    part(sb, r.policy().toString());
+    sb.append(r.sensitive().size()).append('[');
+    new TreeSet<>(r.sensitive().stream().map(Object::toString).toList()).forEach(p -> part(sb, p));
   }
 
   /**
@@ -481,7 +573,7 @@ public final class Planner {
       byte[] secretKey) {
     JsonNode stored = ownedDocument(l, pending);
     JsonNode last = stored == null ? null : SensitiveValues.reveal(stored, d.document(), live, secretKey);
-    MergeResult r = mergerFor(rules).merge(d.key(), last, d.document(), live);
+    MergeResult r = mergerFor(rules, secretKey).merge(d.key(), last, d.document(), live);
     if (r.isNoop()) {
       return List.of();
     }
@@ -516,22 +608,5 @@ public final class Planner {
       recorded.put(d.key(), new Recorded(d.document(), d, l.serial()));
     }
     return needed;
-  }
-
-  private String planId(String revision, Map<String, String> variables, List<Change> changes,
-      Map<ResourceKey, SortedSet<ResourceKey>> deps, Map<ResourceKey, String> fingerprints) {
-    MessageDigest md = Documents.sha256();
-    md.update((revision + '|' + new TreeMap<>(variables) + '|' + options.asMap() + '|').getBytes(StandardCharsets.UTF_8));
-    StringBuilder sb = new StringBuilder(256);
-    for (Change c : changes) {
-      sb.setLength(0);
-      Digests.Role role = c.desired() != null ? Digests.Role.DESIRED : Digests.Role.STORED;
-      sb.append(c.key()).append(':').append(c.action()).append(':')
-          .append(digests.of(Digests.Role.TARGET, c.key(), c.target())).append(':')
-          .append(c.resource() == null ? "-" : resourceDigest(role, c.resource())).append(':')
-          .append(fingerprints.get(c.key())).append(':').append(deps.getOrDefault(c.key(), new TreeSet<>())).append('\n');
-      md.update(sb.toString().getBytes(StandardCharsets.UTF_8));
-    }
-    return HexFormat.of().formatHex(md.digest(), 0, 12);
   }
 }

@@ -12,10 +12,13 @@ import org.eclipse.jgit.transport.UsernamePasswordCredentialsProvider;
  * source raises; the key file's content is never put in a message either.
  *
  * <pre>{@code
- * GitSource.builder().url("https://git.example.com/ops.git").credentials(Credentials.token(System.getenv("GIT_TOKEN")))
- * GitSource.builder().url("git@git.example.com:ops.git")
+ * GitSource https = GitSource.builder().url("https://git.example.com/ops.git")
+ *     .credentials(Credentials.token(System.getenv("GIT_TOKEN")))
+ *     .build();
+ * GitSource ssh = GitSource.builder().url("git@git.example.com:ops.git")
  *     .credentials(Credentials.sshKey(Path.of("/etc/gitops/id_ed25519")))
  *     .knownHosts(Path.of("/etc/gitops/known_hosts"))
+ *     .build();
  * }</pre>
  */
 public final class Credentials {

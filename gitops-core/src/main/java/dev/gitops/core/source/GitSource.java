@@ -1,5 +1,6 @@
 package dev.gitops.core.source;
 
+import dev.gitops.api.GitOpsException;
 import dev.gitops.api.Resource;
 import dev.gitops.api.SourceException;
 import dev.gitops.api.State;
@@ -129,6 +130,8 @@ public final class GitSource implements Source, AutoCloseable {
   private final SshConnector.Client ssh;
   /** Decoders given for path globs; they come before the decoders of a read request. */
   private final List<Decoder> globDecoders;
+  /** The repository when it is a local path or file:// URL (checked directly before fetching), else null. */
+  private final LocalRepository local;
 
   private Repository repository;
   private Path cacheDir;
@@ -160,6 +163,7 @@ public final class GitSource implements Source, AutoCloseable {
     this.globDecoders = List.copyOf(b.globDecoders);
     this.ssh = b.ssh ? OptionalModules.ssh(displayUrl).open(b.credentials.privateKey(), b.credentials.passphrase(),
         b.knownHosts, b.strictHostKeyChecking) : null;
+    this.local = b.ssh ? null : LocalRepository.of(b.uri);
     if (!b.substitution && !b.variables.isEmpty()) {
       LOG.warn("{}: variables are set but substitution is off; they are not used", describe());
     }
@@ -195,10 +199,58 @@ public final class GitSource implements Source, AutoCloseable {
     return repository == null ? null : repository.getDirectory().toPath();
   }
 
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Every failure is a {@link SourceException} (or one of the engine's own exceptions: a decode
+   * error, a cancellation) whose one-line message names the URL, the ref and, where there is one,
+   * the commit. A damaged cache repository (corrupt packs, missing files, a broken config) is
+   * discarded and fetched again, with a warning.
+   */
   @Override
   public synchronized State read(ReadRequest request) {
     Objects.requireNonNull(request, "request");
+    try {
+      try {
+        return readOnce(request);
+      } catch (CacheFault e) {
+        LOG.warn("{}: the Git cache {} is damaged ({}); rebuilding it", describe(), e.dir, scrub(oneLine(e.getCause())));
+        discardCache(e.dir);
+        try {
+          return readOnce(request);
+        } catch (CacheFault again) {
+          throw new SourceException(describe() + ": the Git cache " + again.dir + " is still unusable after rebuilding it: "
+              + scrub(oneLine(again.getCause())), again.getCause());
+        }
+      }
+    } catch (GitOpsException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      // JGit reports some failures unchecked: they still name the source, on one line.
+      throw new SourceException(describe() + ": " + scrub(oneLine(e)), e);
+    }
+  }
+
+  /** The messages of {@code t}'s cause chain, on one line, each once, or its type when it has none. */
+  private static String oneLine(Throwable t) {
+    StringBuilder sb = new StringBuilder();
+    for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
+      String m = c.getMessage() == null || c.getMessage().isBlank() ? c.getClass().getSimpleName() : c.getMessage().strip();
+      if (sb.indexOf(m) < 0) {
+        sb.append(sb.length() == 0 ? "" : ": ").append(m);
+      }
+    }
+    return sb.toString().replaceAll("\\s*\\R\\s*", " ");
+  }
+
+  private State readOnce(ReadRequest request) {
     request.cancellation().throwIfCancelled();
+    if (local != null) {
+      String problem = local.problem();
+      if (problem != null) {
+        throw new SourceException("repository " + displayUrl + " (ref " + ref + ") " + problem);
+      }
+    }
     List<Decoder> decoders = new ArrayList<>(globDecoders);
     decoders.addAll(request.decoders());
     String optionsKey = path + "|" + (variables == null ? "-" : variables.digest()) + "|"
@@ -251,7 +303,56 @@ public final class GitSource implements Source, AutoCloseable {
       }
       return rewritten ? state.asHistoryRewritten() : state;
     } catch (IOException e) {
+      if (isCacheFault(e)) {
+        throw new CacheFault(repo.getDirectory().toPath(), e);
+      }
       throw new SourceException(describe() + ": cannot read the repository: " + scrub(String.valueOf(e.getMessage())), e);
+    }
+  }
+
+  /** A failure whose cause is the cache repository itself (corrupt or missing files), not the remote. */
+  private static final class CacheFault extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+    private final transient Path dir;
+
+    CacheFault(Path dir, Throwable cause) {
+      super(cause);
+      this.dir = dir;
+    }
+  }
+
+  /**
+   * Whether {@code e} comes from a damaged cache: JGit's errors for missing or corrupt objects and
+   * packs (the remote's errors reach us as transport errors), or any message naming a file of the
+   * cache. Network errors (an EOF, a 404) are not: rebuilding would not help them.
+   */
+  private boolean isCacheFault(Throwable e) {
+    String dir = repository == null ? null : repository.getDirectory().getPath();
+    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof org.eclipse.jgit.errors.MissingObjectException || t instanceof org.eclipse.jgit.errors.CorruptObjectException
+          || t instanceof org.eclipse.jgit.errors.PackInvalidException || t instanceof org.eclipse.jgit.errors.PackMismatchException
+          || t instanceof org.eclipse.jgit.errors.CorruptPackIndexException
+          || (dir != null && t.getMessage() != null && t.getMessage().contains(dir))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Closes and deletes the damaged cache repository at {@code dir} and forgets what was read from it. */
+  private void discardCache(Path dir) {
+    if (repository != null) {
+      repository.close();
+      repository = null;
+    }
+    last = null;
+    lastHeadCommit = null;
+    lastHeadRef = null;
+    try {
+      org.eclipse.jgit.util.FileUtils.delete(dir.toFile(),
+          org.eclipse.jgit.util.FileUtils.RECURSIVE | org.eclipse.jgit.util.FileUtils.IGNORE_ERRORS);
+    } catch (IOException e) {
+      throw new SourceException(describe() + ": cannot delete the damaged Git cache " + dir + ": " + e.getMessage(), e);
     }
   }
 
@@ -383,6 +484,15 @@ public final class GitSource implements Source, AutoCloseable {
       LOG.debug("{}: {} already in the cache", describe(), target.advertised().name());
       return present;
     }
+    checkCache(repo);
+    if (local != null) {
+      // Refused here, not by the local upload-pack, which would print a stack trace for it.
+      String problem = local.commitProblem(target.advertised(), target.refName() == null);
+      if (problem != null) {
+        throw new SourceException(subject(target) + " at " + displayUrl + " " + problem
+            + (target.pinned() && !problem.contains("not a commit") ? " (rewritten by a force push?)" : ""));
+      }
+    }
     if (target.refName() == null) {
       // a commit id: ask for it directly (servers allow reachable ids), else fetch every branch and tag
       try {
@@ -398,7 +508,8 @@ public final class GitSource implements Source, AutoCloseable {
         present = peelToCommit(repo, target.advertised());
       }
       if (present == null) {
-        throw new SourceException("commit " + target.advertised().name() + " not found at " + displayUrl);
+        throw new SourceException(subject(target) + " not found at " + displayUrl + ": no branch or tag there holds it"
+            + (target.pinned() ? " (rewritten by a force push?)" : ""));
       }
       return present;
     }
@@ -409,12 +520,55 @@ public final class GitSource implements Source, AutoCloseable {
     Ref fetched = repo.exactRef(local);
     ObjectId commit = fetched == null ? null : peelToCommit(repo, fetched.getObjectId());
     if (commit == null) {
-      throw new SourceException("fetching " + target.refName() + " from " + displayUrl + " brought no commit");
+      throw new SourceException(subject(target) + " at " + displayUrl + " " + notACommit(repo, fetched));
     }
     if (!fetched.getObjectId().equals(target.advertised()) && !commit.equals(target.advertised())) {
       LOG.info("{}: {} moved while fetching; reading {}", describe(), target.refName(), commit.name());
     }
     return commit;
+  }
+
+  /**
+   * Reads what a fetch reads of the cache before it starts (the shallow list, and the commits near
+   * each ref, which negotiation offers as "have"s) so that damage is found before the remote is
+   * involved: a fetch the client abandons midway leaves the server side of a local repository
+   * printing stack traces.
+   */
+  private static void checkCache(Repository repo) throws IOException {
+    repo.getObjectDatabase().getShallowCommits();
+    try (RevWalk walk = new RevWalk(repo)) {
+      for (Ref r : repo.getRefDatabase().getRefsByPrefix(LOCAL_PREFIX)) {
+        if (walk.peel(walk.parseAny(r.getObjectId())) instanceof RevCommit c) {
+          walk.markStart(c);  // tags of trees or blobs, fetched with all tags, offer nothing
+        }
+      }
+      // As many commits as a negotiation offers (JGit sends at most 256 "have" lines).
+      for (int i = 0; i < 256 && walk.next() != null; i++) {
+        // parsing each commit is the check
+      }
+    }
+  }
+
+  /** How messages name what is read: the ref, or the commit (with its revision when pinned to one). */
+  private String subject(Target target) {
+    if (target.refName() != null) {
+      return "ref '" + ref + "'" + (target.refName().equals(ref) ? "" : " (" + target.refName() + ")");
+    }
+    String id = target.advertised().name();
+    return "commit " + id + (target.label().equals(id) ? "" : " (" + target.label() + "@sha1:" + id + ")");
+  }
+
+  /** Why the fetched ref gave no commit: what it points at instead. */
+  private static String notACommit(Repository repo, Ref fetched) throws IOException {
+    if (fetched == null) {
+      return "was not fetched";
+    }
+    try (RevWalk walk = new RevWalk(repo)) {
+      RevObject o = walk.peel(walk.parseAny(fetched.getObjectId()));
+      return "points at a " + Constants.typeString(o.getType()) + " (" + o.name() + "), not a commit";
+    } catch (org.eclipse.jgit.errors.MissingObjectException e) {
+      return "points at " + e.getObjectId().name() + ", which the fetch did not bring";
+    }
   }
 
   private static ObjectId peelToCommit(Repository repo, ObjectId id) throws IOException {
@@ -434,6 +588,9 @@ public final class GitSource implements Source, AutoCloseable {
     try {
       fetchOnce(repo, specs, depth);
     } catch (GitAPIException | JGitInternalException e) {
+      if (isCacheFault(e)) {
+        throw new CacheFault(repo.getDirectory().toPath(), e);
+      }
       if (depth > 0) {
         // dumb HTTP, bundles and some servers refuse shallow fetches: fall back to a full one
         LOG.debug("{}: shallow fetch failed ({}); retrying without depth", describe(), scrub(String.valueOf(e.getMessage())));
@@ -441,6 +598,9 @@ public final class GitSource implements Source, AutoCloseable {
           fetchOnce(repo, specs, 0);
           return;
         } catch (GitAPIException | JGitInternalException e2) {
+          if (isCacheFault(e2)) {
+            throw new CacheFault(repo.getDirectory().toPath(), e2);
+          }
           throw failure("cannot fetch", e2);
         }
       }
@@ -521,10 +681,17 @@ public final class GitSource implements Source, AutoCloseable {
       String name = HexFormat.of().formatHex(
           dev.gitops.api.Documents.sha256().digest(url.getBytes(StandardCharsets.UTF_8))).substring(0, 24) + ".git";
       Path dir = cacheDir.resolve(name);
+      if (Files.exists(dir) && !(Files.isDirectory(dir.resolve("objects")) && Files.isDirectory(dir.resolve("refs")))) {
+        throw new CacheFault(dir, new IOException(dir + " has no objects/ or refs/ directory"));
+      }
       if (!Files.exists(dir.resolve("HEAD"))) {
         Git.init().setBare(true).setDirectory(dir.toFile()).call().close();
       }
-      repository = new FileRepositoryBuilder().setGitDir(dir.toFile()).setBare().build();
+      try {
+        repository = new FileRepositoryBuilder().setGitDir(dir.toFile()).setBare().build();
+      } catch (IOException | IllegalArgumentException e) {
+        throw new CacheFault(dir, e);
+      }
       // JGit's auto-gc after a fetch runs detached in a background thread by default, racing the
       // caller's own use of the cache (a JVM exit mid-gc leaves temporary packs); and it keeps
       // superseded packs for an hour to protect concurrent readers, so a busy branch piles up packs
@@ -760,7 +927,7 @@ public final class GitSource implements Source, AutoCloseable {
      */
     public GitSource build() {
       if (url == null) {
-        throw new IllegalStateException("GitSource needs a url");
+        throw new IllegalStateException("GitSource needs a url: call .url(...)");
       }
       if (ssh) {
         if (credentials == null || !credentials.isSshKey()) {

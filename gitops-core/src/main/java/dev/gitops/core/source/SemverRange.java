@@ -14,8 +14,17 @@ import java.util.regex.Pattern;
  * {@code *}) and alternatives joined by {@code ||}. Tags are versions with an optional {@code v}
  * prefix ({@code v1.2.3}, {@code 1.2.3-rc.1}). Pre-releases match only when the range itself names a
  * pre-release.
+ *
+ * <p>Public so that other modules pick versions by the same rules as {@code GitSource} refs (the
+ * image policies of {@code gitops-images} use it for tags).
+ *
+ * <pre>{@code
+ * SemverRange range = SemverRange.parse("^1.2").orElseThrow();
+ * range.includes("v1.4.0");                                  // true
+ * range.highest(List.of("v1.2.0", "v1.9.1", "v2.0.0"));     // Optional[v1.9.1]
+ * }</pre>
  */
-final class SemverRange {
+public final class SemverRange {
 
   private static final Pattern VERSION = Pattern.compile(
       "v?(0|[1-9]\\d*)\\.(0|[1-9]\\d*)\\.(0|[1-9]\\d*)(?:-([0-9A-Za-z.-]+))?(?:\\+[0-9A-Za-z.-]+)?");
@@ -99,7 +108,7 @@ final class SemverRange {
   }
 
   /** Parses {@code text}, or empty when it is not a range. */
-  static Optional<SemverRange> parse(String text) {
+  public static Optional<SemverRange> parse(String text) {
     String t = text.trim();
     if (t.isEmpty() || !(t.matches(".*\\d.*") || t.equals("*"))) {
       return Optional.empty();  // "x" or "main" are names, not ranges
@@ -222,8 +231,16 @@ final class SemverRange {
     return false;
   }
 
+  /**
+   * Whether {@code tag} is a version ({@code X.Y.Z} with an optional {@code v}, pre-release and
+   * build) inside the range.
+   */
+  public boolean includes(String tag) {
+    return Version.parseTag(tag).map(this::matches).orElse(false);
+  }
+
   /** The highest of {@code tagNames} (short names) in the range, or empty. */
-  Optional<String> highest(Collection<String> tagNames) {
+  public Optional<String> highest(Collection<String> tagNames) {
     String best = null;
     Version bestVersion = null;
     for (String tag : tagNames) {

@@ -2,6 +2,7 @@ package dev.gitops.core.source;
 
 import dev.gitops.api.Cancellation;
 import dev.gitops.api.DecodeException;
+import dev.gitops.api.Documents;
 import dev.gitops.api.GitOpsException;
 import dev.gitops.api.Origin;
 import dev.gitops.api.Resource;
@@ -11,8 +12,12 @@ import dev.gitops.api.spi.SourceFile;
 import dev.gitops.core.decode.VariableSubstitution;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.eclipse.jgit.errors.LargeObjectException;
@@ -33,6 +38,8 @@ import org.slf4j.LoggerFactory;
 final class TreeDecoder {
 
   static final String IGNORE_FILE = ".gitopsignore";
+  /** The repository config at the root of the sub-path: handed to every decoder, never decoded itself. */
+  static final String CONFIG_FILE = ".gitops.yaml";
   private static final Logger LOG = LoggerFactory.getLogger(TreeDecoder.class);
 
   /** What a decoded file depends on: its content, its path, the decoder and the variables. */
@@ -88,6 +95,8 @@ final class TreeDecoder {
     final List<Resource> resources = new ArrayList<>();
     final List<String> unclaimedSample = new ArrayList<>();
     int unclaimedCount;
+    /** Files claimed by decoders that read them together, by decoder, in walk order. */
+    final Map<Decoder, List<String[]>> together = new LinkedHashMap<>();
 
     Walk(ObjectReader reader, String subPath, String revision, List<Decoder> decoders, Cancellation cancellation) {
       this.reader = reader;
@@ -131,7 +140,7 @@ final class TreeDecoder {
           boolean skip = ignored || isIgnored(levels, rel, isDir);
           if (isDir) {
             tree(tw.getObjectId(0), rel, levels, skip);
-          } else if (!skip && !name.equals(IGNORE_FILE)) {
+          } else if (!skip && !name.equals(IGNORE_FILE) && !rel.equals(CONFIG_FILE)) {
             file(tw.getObjectId(0), rel, mode == FileMode.EXECUTABLE_FILE);
           } else if (skip && !name.equals(IGNORE_FILE)) {
             LOG.debug("{} at {} is ignored by {}", repoPath(rel), revision, IGNORE_FILE);
@@ -170,16 +179,7 @@ final class TreeDecoder {
     }
 
     private byte[] load(ObjectId blob, String rel) throws IOException {
-      long size = reader.getObjectSize(blob, Constants.OBJ_BLOB);
-      if (size > maxFileSize) {
-        throw new DecodeException(Origin.of(rel, 0, revision),
-            "file is " + size + " bytes, more than the limit of " + maxFileSize + " bytes (maxFileSize)");
-      }
-      try {
-        return reader.open(blob, Constants.OBJ_BLOB).getCachedBytes((int) Math.min(Integer.MAX_VALUE - 8, maxFileSize));
-      } catch (LargeObjectException e) {
-        throw new DecodeException(Origin.of(rel, 0, revision), "file is larger than " + maxFileSize + " bytes", e);
-      }
+      return TreeDecoder.this.load(reader, blob, rel, revision);
     }
 
     private void file(ObjectId blob, String rel, boolean executable) throws IOException {
@@ -195,6 +195,10 @@ final class TreeDecoder {
         if (unclaimedCount++ < SAMPLE) {
           unclaimedSample.add(rel);
         }
+        return;
+      }
+      if (decoder.decodesTogether()) {
+        together.computeIfAbsent(decoder, d -> new ArrayList<>()).add(new String[] {rel, blob.name()});
         return;
       }
       // One blob decodes differently with and without the executable bit (a file's mode comes from it).
@@ -225,6 +229,44 @@ final class TreeDecoder {
       }
     }
 
+    /**
+     * Decodes the files of each decoder that reads them together, once per decoder; cached under
+     * a digest of every (path, blob) it claimed, so a change to any one of them decodes again.
+     */
+    void decodeTogether() throws IOException {
+      for (Map.Entry<Decoder, List<String[]>> e : together.entrySet()) {
+        Decoder decoder = e.getKey();
+        List<String[]> files = new ArrayList<>(e.getValue());
+        files.sort((a, b) -> a[0].compareTo(b[0]));
+        MessageDigest md = Documents.sha256();
+        for (String[] f : files) {
+          md.update((f[0] + "\0" + f[1] + "\0").getBytes(StandardCharsets.UTF_8));
+        }
+        CacheKey key = new CacheKey(HexFormat.of().formatHex(md.digest()), "", decoder.fingerprint(), "together");
+        List<Resource> decoded = cache.get(key);
+        if (decoded == null) {
+          List<SourceFile> sources = new ArrayList<>();
+          for (String[] f : files) {
+            cancellation.throwIfCancelled();
+            sources.add(new SourceFile(f[0], f[1], load(ObjectId.fromString(f[1]), f[0]), revision));
+          }
+          decodes += sources.size();
+          try {
+            decoded = List.copyOf(decoder.decodeTogether(sources));
+          } catch (GitOpsException ex) {
+            throw ex;
+          } catch (RuntimeException ex) {
+            throw new DecodeException(Origin.of(files.get(0)[0], 0, revision),
+                "decoder " + decoder.fingerprint() + " failed: " + ex, ex);
+          }
+        }
+        seen.put(key, decoded);
+        for (Resource r : decoded) {
+          resources.add(atRevision(r));
+        }
+      }
+    }
+
     /** A cached resource carries the revision it was first decoded at: give it this one. */
     private Resource atRevision(Resource r) {
       Origin o = r.origin();
@@ -236,13 +278,50 @@ final class TreeDecoder {
   }
 
   /**
+   * The decoders, each {@linkplain Decoder#configure configured} by the repository config at the
+   * root of the sub-path when there is one (read from the same tree, so settings and files always
+   * come from one revision).
+   */
+  private List<Decoder> configured(ObjectReader reader, ObjectId treeId, String subPath, String revision,
+      List<Decoder> decoders) throws IOException {
+    try (TreeWalk tw = TreeWalk.forPath(reader, CONFIG_FILE, treeId)) {
+      if (tw == null || tw.getFileMode(0) != FileMode.REGULAR_FILE && tw.getFileMode(0) != FileMode.EXECUTABLE_FILE) {
+        return decoders;  // absent; a link of that name is refused by the walk, a directory is walked as files
+      }
+      ObjectId blob = tw.getObjectId(0);
+      String path = subPath.isEmpty() ? CONFIG_FILE : subPath + "/" + CONFIG_FILE;
+      SourceFile config = new SourceFile(path, blob.name(), load(reader, blob, CONFIG_FILE, revision), revision);
+      List<Decoder> out = new ArrayList<>(decoders.size());
+      for (Decoder d : decoders) {
+        out.add(d.configure(config));
+      }
+      LOG.debug("{} at {} configured the decoders", path, revision);
+      return out;
+    }
+  }
+
+  private byte[] load(ObjectReader reader, ObjectId blob, String rel, String revision) throws IOException {
+    long size = reader.getObjectSize(blob, Constants.OBJ_BLOB);
+    if (size > maxFileSize) {
+      throw new DecodeException(Origin.of(rel, 0, revision),
+          "file is " + size + " bytes, more than the limit of " + maxFileSize + " bytes (maxFileSize)");
+    }
+    try {
+      return reader.open(blob, Constants.OBJ_BLOB).getCachedBytes((int) Math.min(Integer.MAX_VALUE - 8, maxFileSize));
+    } catch (LargeObjectException e) {
+      throw new DecodeException(Origin.of(rel, 0, revision), "file is larger than " + maxFileSize + " bytes", e);
+    }
+  }
+
+  /**
    * Decodes every file under {@code treeId} (the tree of the sub-path) at {@code revision}. The
    * cache then holds exactly the files of this tree, which bounds it.
    */
   List<Resource> read(ObjectReader reader, ObjectId treeId, String subPath, String revision, List<Decoder> decoders,
       Cancellation cancellation) throws IOException {
-    Walk walk = new Walk(reader, subPath, revision, decoders, cancellation);
+    Walk walk = new Walk(reader, subPath, revision, configured(reader, treeId, subPath, revision, decoders), cancellation);
     walk.tree(treeId, "", List.of(), false);
+    walk.decodeTogether();
     cache = walk.seen;
     unclaimed = new Unclaimed(walk.unclaimedCount, List.copyOf(walk.unclaimedSample));
     return walk.resources;

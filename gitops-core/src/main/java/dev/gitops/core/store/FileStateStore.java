@@ -75,9 +75,9 @@ import org.slf4j.LoggerFactory;
  * try (FileStateStore store = FileStateStore.open(Path.of(".gitops/state"));
  *      StoreLock lock = store.lock(Duration.ofSeconds(30))) {
  *   StoredState state = store.load();
- *   store.writePending(desired);
+ *   store.writePending(resource);
  *   // ... apply ...
- *   store.commit(desired, "main@sha1:...");
+ *   store.commit(resource, "main@sha1:...");
  * }
  * }</pre>
  */

@@ -15,6 +15,7 @@ import dev.gitops.api.Origin;
 import dev.gitops.api.PathPattern;
 import dev.gitops.api.Resource;
 import dev.gitops.api.ResourceKey;
+import dev.gitops.api.SyncResult;
 import dev.gitops.api.spi.HistoryEntry;
 import dev.gitops.api.spi.StoredResource;
 import java.io.IOException;
@@ -108,7 +109,7 @@ final class StoreCodec {
     n.put("time", h.time().toString());
     n.put("revision", h.revision());
     n.put("planId", h.planId());
-    n.put("status", h.status());
+    n.put("status", h.status().name());
     ObjectNode counts = n.putObject("counts");
     new java.util.TreeMap<>(h.counts()).forEach(counts::put);
     n.put("message", h.message());
@@ -252,8 +253,18 @@ final class StoreCodec {
       }
       counts.put(e.getKey(), e.getValue().intValue());
     }
-    return new HistoryEntry(text(n, "id"), time, text(n, "revision"), text(n, "planId"), text(n, "status"),
+    return new HistoryEntry(text(n, "id"), time, text(n, "revision"), text(n, "planId"), status(text(n, "status")),
         counts, text(n, "message"));
+  }
+
+  /** A history entry's status: the name of a {@link SyncResult.Status}, as every store version wrote it. */
+  private static SyncResult.Status status(String name) throws BadContentException {
+    try {
+      return SyncResult.Status.valueOf(name);
+    } catch (IllegalArgumentException e) {
+      throw new BadContentException("field 'status' is '" + name + "', not one of "
+          + java.util.Arrays.toString(SyncResult.Status.values()), e);
+    }
   }
 
   // ---------------------------------------------------------------- field helpers

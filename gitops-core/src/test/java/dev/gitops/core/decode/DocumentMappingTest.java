@@ -178,7 +178,7 @@ class DocumentMappingTest {
         .isInstanceOf(IllegalArgumentException.class);
     DocumentMapping noProvider = DocumentMapping.forEveryDocument().type("t").nameFrom("/name").build();
     assertThatThrownBy(() -> YamlManifestDecoder.builder().map(noProvider).build())
-        .isInstanceOf(IllegalStateException.class).hasMessageContaining("no provider");
+        .isInstanceOf(IllegalStateException.class).hasMessageContaining("YamlManifestDecoder needs a provider");
     assertThat(YamlManifestDecoder.builder().defaultProvider("p").map(noProvider).build()
         .decode(file("a.yaml", "name: x\n")).get(0).key()).isEqualTo(ResourceKey.of("p", "t", "x"));
   }

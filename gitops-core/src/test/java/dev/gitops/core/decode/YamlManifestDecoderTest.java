@@ -96,6 +96,19 @@ class YamlManifestDecoderTest {
   }
 
   @Test
+  void documentsAreReadRawWithTheirLinesUnderTheSameLimits() {
+    String text = "---\n# empty\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\nkind: List\nitems: []\n";
+    List<YamlManifestDecoder.Document> docs = decoder.documents(file("k/a.yaml", text));
+    assertThat(docs).extracting(d -> d.content().path("kind").asText()).containsExactly("ConfigMap", "List");
+    assertThat(docs).extracting(d -> d.origin().line()).containsExactly(4, 8);
+    assertThat(docs.get(0).origin().path()).isEqualTo("k/a.yaml");
+    assertThatThrownBy(() -> decoder.documents(file("k/t.yaml", "kind: X\nmetadata: !!binary aGk=\n")))
+        .isInstanceOf(DecodeException.class).hasMessageContaining("k/t.yaml:2").hasMessageContaining("tag");
+    assertThatThrownBy(() -> decoder.documents(file("k/d.yaml", "kind: X\nkind: Y\n")))
+        .isInstanceOf(DecodeException.class).hasMessageContaining("k/d.yaml");
+  }
+
+  @Test
   void skipsEmptyYamlDocuments() {
     List<Resource> rs = decoder.decode(file("a.yaml", "---\n# nothing\n---\ntype: t\nname: n\n---\n"));
     assertThat(rs).hasSize(1);

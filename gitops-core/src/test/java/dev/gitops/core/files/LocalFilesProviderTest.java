@@ -75,6 +75,43 @@ class LocalFilesProviderTest {
   }
 
   @Test
+  void aBatchWritesEveryFileInParallelAndFailsOnlyTheKeysAtFault() throws IOException {
+    LocalFilesProvider p = provider();
+    assertThat(p.prefersBatches()).as("the executor hands it batches").isTrue();
+    ResourceKey existing = p.keyOf("d0/existing.txt");
+    ResourceKey gone = p.keyOf("d1/gone.txt");
+    p.apply(change(existing, Action.CREATE, text("old\n", "0644")), ctx());
+    p.apply(change(gone, Action.CREATE, text("bye\n", "0644")), ctx());
+    List<Change> batch = new java.util.ArrayList<>();
+    for (int i = 0; i < 40; i++) {
+      batch.add(change(p.keyOf("d" + (i % 4) + "/f" + i + ".txt"), Action.CREATE, text("file " + i + "\n", "0640")));
+    }
+    ResourceKey bad = p.keyOf("d2/bad.txt");
+    batch.add(change(bad, Action.CREATE, json("{\"mode\":\"0644\"}")));
+    batch.add(change(existing, Action.UPDATE, text("new\n", "0644")));
+    batch.add(change(gone, Action.DELETE, null));
+
+    Map<ResourceKey, Outcome> out = p.applyAll(batch, ctx());
+
+    assertThat(out.keySet()).as("one outcome per change, in order").containsExactlyElementsOf(
+        batch.stream().map(Change::key).toList());
+    for (int i = 0; i < 40; i++) {
+      Path f = target().resolve("d" + (i % 4) + "/f" + i + ".txt");
+      assertThat(out.get(p.keyOf("d" + (i % 4) + "/f" + i + ".txt")).kind()).isEqualTo(Outcome.Kind.CREATED);
+      assertThat(Files.readString(f)).isEqualTo("file " + i + "\n");
+      assertThat(mode(f)).isEqualTo("rw-r-----");
+    }
+    assertThat(out.get(bad).kind()).isEqualTo(Outcome.Kind.PERMANENT);
+    assertThat(out.get(bad).message()).contains("'content'");
+    assertThat(Files.readString(target().resolve("d0/existing.txt"))).isEqualTo("new\n");
+    assertThat(out.get(gone).kind()).isEqualTo(Outcome.Kind.DELETED);
+    assertThat(target().resolve("d1/gone.txt")).doesNotExist();
+    try (Stream<Path> left = Files.list(target().resolve(".gitops/files/tmp"))) {
+      assertThat(left.toList()).as("no temp file is left behind").isEmpty();
+    }
+  }
+
+  @Test
   void createWritesContentAndSetsModeAndParents() throws IOException {
     LocalFilesProvider p = provider();
     ResourceKey key = p.keyOf("etc/app/secret.conf");

@@ -44,8 +44,8 @@ class LocalFilesReconcileTest {
 
   /** Short health waits, so a key that never becomes healthy fails in seconds, not minutes. */
   static SyncOptions options() {
-    return SyncOptions.defaults().withExecution(ExecutionOptions.defaults()
-        .withHealthTimeout(Duration.ofSeconds(5)).withHealthPollInterval(Duration.ofMillis(20)));
+    return SyncOptions.builder().execution(ExecutionOptions.defaults()
+        .withHealthTimeout(Duration.ofSeconds(5)).withHealthPollInterval(Duration.ofMillis(20))).build();
   }
 
   static State desired(LocalFilesProvider files, String revision, Map<String, String> texts) {
@@ -100,8 +100,8 @@ class LocalFilesReconcileTest {
     Plan plan = reconciler(files, target.resolve(".gitops"), "gitops", dirState, options()).plan();
     ResourceKey x = files.keyOf("x");
     ResourceKey xy = files.keyOf("x/y");
-    assertThat(plan.change(x).action()).isEqualTo(Action.DELETE);
-    assertThat(plan.change(xy).action()).isEqualTo(Action.CREATE);
+    assertThat(plan.change(x).orElseThrow().action()).isEqualTo(Action.DELETE);
+    assertThat(plan.change(xy).orElseThrow().action()).isEqualTo(Action.CREATE);
     assertThat(plan.dependencies().get(xy)).as("x/y is created after x is deleted").contains(x);
 
     SyncResult toDir = sync(target, files("x/y", "nested\n", "keep", "k\n", "gone", "g\n"), "r2");
@@ -145,13 +145,13 @@ class LocalFilesReconcileTest {
     SyncResult b = reconciler(files, tmp.resolve("state-b"), "team-b",
         desired(files, "b1", files("b.txt", "B\n", "shared.txt", "from B\n")), options()).sync();
     assertThat(tree(target)).containsEntry("shared.txt", "from A\n").containsEntry("b.txt", "B\n");
-    Change shared = b.plan().change(files.keyOf("shared.txt"));
+    Change shared = b.plan().change(files.keyOf("shared.txt")).orElseThrow();
     assertThat(shared.action()).isEqualTo(Action.SKIP);
     assertThat(shared.reason()).contains("team-a");
 
     // B then empties its repository with --allow-empty: only B's own file goes.
     SyncResult bEmpty = reconciler(files, tmp.resolve("state-b"), "team-b", desired(files, "b2", files()),
-        options().withBudget(DeletionBudget.defaults().withAllowEmpty(true))).sync();
+        options().toBuilder().budget(DeletionBudget.defaults().withAllowEmpty(true)).build()).sync();
     assertThat(bEmpty.isSuccessful()).as("%s", bEmpty.failures()).isTrue();
     assertThat(tree(target)).containsOnlyKeys("a.txt", "shared.txt");
 
@@ -171,10 +171,10 @@ class LocalFilesReconcileTest {
         .sync().isSuccessful()).isTrue();
 
     SyncResult second = reconciler(files, state, "second", desired(files, "r2", files()),
-        options().withBudget(DeletionBudget.defaults().withAllowEmpty(true))).sync();
+        options().toBuilder().budget(DeletionBudget.defaults().withAllowEmpty(true)).build()).sync();
     assertThat(tree(target)).containsOnlyKeys("one", "two");
     assertThat(second.plan().changes(Action.DELETE)).isEmpty();
-    assertThat(second.plan().change(files.keyOf("one")).reason()).contains("first");
+    assertThat(second.plan().change(files.keyOf("one")).orElseThrow().reason()).contains("first");
   }
 
   @Test
@@ -243,7 +243,7 @@ class LocalFilesReconcileTest {
 
       Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rw-r--r--"));
       Plan drift = r.plan();
-      Change c = drift.change(files.keyOf("bin/run.sh"));
+      Change c = drift.change(files.keyOf("bin/run.sh")).orElseThrow();
       assertThat(c.action()).isEqualTo(Action.UPDATE);
       assertThat(c.drift()).isTrue();
       assertThat(r.sync().isSuccessful()).isTrue();
@@ -277,7 +277,7 @@ class LocalFilesReconcileTest {
     Files.writeString(target.resolve("b.json"), "{\"k\":1000,\"one\":1,\"pi\":3.14159265358979323846,\"n\":[1.5,0.0]}");
     Plan again = reconciler(files, target.resolve(".gitops"), "gitops",
         desired(files, "r1", files("a.yaml", yaml, "b.json", json)), options()).plan();
-    assertThat(again.change(files.keyOf("b.json")).action()).isEqualTo(Action.NOOP);
+    assertThat(again.change(files.keyOf("b.json")).orElseThrow().action()).isEqualTo(Action.NOOP);
 
     // A value changed by hand: the sync writes Git's bytes back.
     Files.writeString(target.resolve("a.yaml"), yaml.replace("1.10", "2.0"));

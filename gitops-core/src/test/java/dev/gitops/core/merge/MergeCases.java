@@ -110,8 +110,7 @@ final class MergeCases {
         for (Map.Entry<String, Schema> e : s.fields.entrySet()) {
           String p = path + "/" + e.getKey();
           if (r.nextInt(8) == 0) {
-            // Some ignore rules select this resource, some another one.
-            rules.ignore(p, r.nextInt(4) == 0 ? KeySelector.type("p", "Other") : KeySelector.of("p", "T", "*", "n*"));
+            ignoreSometimesElsewhere(p);
           }
           makeRules(e.getValue(), p);
         }
@@ -125,9 +124,37 @@ final class MergeCases {
         } else {
           rules.keyedList(path, keys);
         }
+        boolean literal = false;
+        if (r.nextInt(5) == 0) {
+          // Ignore rules over the elements themselves: all of them, or one named by its key.
+          String k = KEYS[r.nextInt(KEYS.length)];
+          literal = r.nextBoolean();
+          ignoreSometimesElsewhere(path + (!literal ? "/*" : s.secondKey ? "/[k=" + k + ",q=dq]" : "/[k=" + k + "]"));
+        }
+        if (!literal && r.nextInt(8) == 0) {
+          // Secret elements (the whole list, or a key field): their paths must not show the key.
+          rules.sensitive(r.nextBoolean() ? path : path + "/*/k", KeySelector.ANY);
+        }
+        if (r.nextInt(8) == 0) {
+          // A key field ignored (a server-defaulted one, say): elements still match by it.
+          ignoreSometimesElsewhere(path + "/*/" + (s.secondKey && r.nextBoolean() ? "q" : "k"));
+        }
         makeRules(s.element, path + "/*");
       }
-      case SET -> rules.setList(path);
+      case SET -> {
+        rules.setList(path);
+        boolean literal = false;
+        if (r.nextInt(4) == 0) {
+          // Ignore rules over set elements: all of them, or one named by its value.
+          literal = r.nextBoolean();
+          ignoreSometimesElsewhere(path + (!literal ? "/*" : "/[=" + setValue().asText() + "]"));
+        }
+        if (!literal && r.nextInt(6) == 0) {
+          // Secret elements: their paths must not show their values. (Not with a rule naming an
+          // element by value: the tests' MergeRules.isIgnored cannot match hashed paths to it.)
+          rules.sensitive(r.nextBoolean() ? path : path + "/*", KeySelector.ANY);
+        }
+      }
       case ATOMIC_MAP -> rules.atomicMap(path);
       case ATOMIC_LIST -> {
         if (r.nextBoolean()) {
@@ -136,6 +163,11 @@ final class MergeCases {
       }
       default -> { }
     }
+  }
+
+  /** An ignore rule that selects this resource, or (sometimes) another one. */
+  private void ignoreSometimesElsewhere(String pattern) {
+    rules.ignore(pattern, r.nextInt(4) == 0 ? KeySelector.type("p", "Other") : KeySelector.of("p", "T", "*", "n*"));
   }
 
   // ---- instances

@@ -98,4 +98,81 @@ class SensitiveValuesTest {
     JsonNode doc = j("{'data':{'pw':'p'},'x':1}");
     assertThat(SensitiveValues.redact(doc, Set.of(FieldPath.of("data", "pw")))).isEqualTo(j("{'data':{'pw':'(sensitive)'},'x':1}"));
   }
+
+  static final MergeRules GROUPS = MergeRules.builder()
+      .setList("/groups")
+      .setList("/public")
+      .keyedList("/users", KeyField.of("name"))
+      .setList("/users/*/roles")
+      .sensitive("/groups/*", KeySelector.ANY)
+      .sensitive("/users", KeySelector.ANY)
+      .build();
+
+  /** Every path a merge reports, and the sensitive paths found, as text. */
+  private static String allPaths(MergeResult r, Set<FieldPath> found) {
+    StringBuilder sb = new StringBuilder();
+    r.fields().forEach(f -> sb.append(f.path()).append('\n'));
+    r.owned().forEach(p -> sb.append(p).append('\n'));
+    r.drift().forEach(p -> sb.append(p).append('\n'));
+    r.conflicts().forEach(p -> sb.append(p).append('\n'));
+    r.takeovers().forEach(p -> sb.append(p).append('\n'));
+    found.forEach(p -> sb.append(p).append('\n'));
+    return sb.toString();
+  }
+
+  @Test
+  void pathsNameSecretElementsByKeyedHashesNeverByValue() {
+    JsonNode l = j("{'groups':['admins-7f3','ops'],'public':['p1'],'users':[{'name':'alice-93','roles':['root-x1']}]}");
+    JsonNode d = j("{'groups':['ops','wheel-55a'],'public':['p2'],'users':[{'name':'bob-21','roles':['dev-q9']}]}");
+    JsonNode v = j("{'groups':['admins-7f3','ops','byhand-0c'],'public':['p1'],'users':[{'name':'alice-93','roles':['root-x2']}]}");
+    ThreeWayMerge merge = new ThreeWayMerge(GROUPS, KEY);
+    MergeResult r = merge.merge(MAP, l, d, v);
+    String paths = allPaths(r, SensitiveValues.find(MAP, d, GROUPS, Set.of(), KEY))
+        + allPaths(merge.merge(MAP, l, d, null), SensitiveValues.find(MAP, v, GROUPS, Set.of(), KEY));
+    for (String secret : new String[] {"admins-7f3", "wheel-55a", "byhand-0c", "alice-93", "bob-21", "root-x1", "root-x2", "dev-q9"}) {
+      assertThat(paths).as("paths").doesNotContain(secret);
+    }
+    // Non-secret elements keep their readable paths; the same element has the same path in every report.
+    assertThat(r.fields()).extracting(f -> f.path().toString()).contains("/public/[=p1]", "/public/[=p2]");
+    FieldPath admins = FieldPath.root().field("groups").append(SensitiveValues.hashedSegment(KEY, "[=admins-7f3]"));
+    FieldPath ops = FieldPath.root().field("groups").append(SensitiveValues.hashedSegment(KEY, "[=ops]"));
+    assertThat(r.owned()).contains(admins, ops).doesNotContain(FieldPath.parse("/groups/[=ops]"));
+    assertThat(r.fields()).filteredOn(f -> f.path().equals(admins)).singleElement()
+        .satisfies(f -> assertThat(f.sensitive()).isTrue());
+    assertThat(r.fields()).allSatisfy(f -> assertThat(f.sensitive()).isEqualTo(!f.path().toString().startsWith("/public")));
+  }
+
+  @Test
+  void hashedPathsRoundTripResolveAndMatchRulesWrittenWithValues() {
+    MergeRules rules = GROUPS.toBuilder().ignore("/groups/[=byhand-0c]", KeySelector.ANY).build();
+    ThreeWayMerge merge = new ThreeWayMerge(rules, KEY);
+    JsonNode d = j("{'groups':['ops']}");
+    MergeResult r = merge.merge(MAP, d, d, j("{'groups':['ops','byhand-0c','x']}"));
+    // The ignore rule names the element by value: it still matches the element, whose path is hashed.
+    assertThat(r.target()).isEqualTo(j("{'groups':['ops','byhand-0c','x']}"));
+    FieldPath x = FieldPath.root().field("groups").append(SensitiveValues.hashedSegment(KEY, "[=x]"));
+    FieldPath parsed = FieldPath.parse(x.toString());
+    assertThat(parsed).isEqualTo(x);
+    RuleCursor root = RuleCursor.root(new RuleCursor.Compiled(rules, MAP, Set.of(), KEY));
+    assertThat(KeyedPaths.resolve(j("{'groups':['ops','x']}"), parsed, root)).isEqualTo(j("'x'"));
+    // A stored document is hashed at hashed paths, and the value found again by reveal.
+    JsonNode doc = j("{'groups':['ops','x'],'users':[{'name':'alice-93'}]}");
+    Set<FieldPath> found = SensitiveValues.find(MAP, doc, rules, Set.of(), KEY);
+    JsonNode stored = SensitiveValues.hash(doc, found, KEY);
+    assertThat(stored.toString()).doesNotContain("\"x\"").doesNotContain("alice-93").doesNotContain("ops");
+    assertThat(SensitiveValues.reveal(stored, doc, null, KEY)).isEqualTo(doc);
+  }
+
+  @Test
+  void aKeyedElementWhoseKeyFieldIsSensitiveIsNamedByHash() {
+    MergeRules rules = MergeRules.builder().keyedList("/tokens", KeyField.of("id"))
+        .sensitive("/tokens/*/id", KeySelector.ANY).build();
+    JsonNode doc = j("{'tokens':[{'id':'tok-5150','scope':'read'}]}");
+    Set<FieldPath> found = SensitiveValues.find(MAP, doc, rules, Set.of(), KEY);
+    assertThat(found).singleElement().asString().startsWith("/tokens/[#hmac:").endsWith("]/id");
+    JsonNode stored = SensitiveValues.hash(doc, found, KEY);
+    assertThat(stored.toString()).doesNotContain("tok-5150").contains("read");
+    MergeResult r = new ThreeWayMerge(rules, KEY).merge(MAP, doc, j("{'tokens':[{'id':'tok-5150','scope':'write'}]}"), doc);
+    assertThat(r.fields()).singleElement().satisfies(f -> assertThat(f.path().toString()).doesNotContain("tok-5150"));
+  }
 }

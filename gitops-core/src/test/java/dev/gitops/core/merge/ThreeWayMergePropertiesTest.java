@@ -6,9 +6,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.gitops.api.Documents;
 import dev.gitops.api.FieldPath;
 import dev.gitops.api.MergeRules;
+import dev.gitops.api.MergeRules.KeyField;
 import dev.gitops.api.MergeRules.ListKind;
 import dev.gitops.api.MergeRules.ListRule;
 import dev.gitops.core.merge.MergeCases.Case;
+import dev.gitops.core.plan.LastApplied;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
@@ -113,13 +115,17 @@ class ThreeWayMergePropertiesTest {
     return d.equals(t);
   }
 
+  /**
+   * Every live-only path of V keeps V's value, ignored paths included (their leaves are walked with
+   * the ignore rules left out, so elements of keyed and set lists at ignored paths are checked too).
+   */
   @Property
   void liveOnlyPathsSurvive(@ForAll("cases") Case c) {
     if (c.v() == null) {
       return;
     }
     MergeResult r = merge(c);
-    for (FieldPath p : Patches.leaves(c.v(), c.rules(), MergeCases.KEY)) {
+    for (FieldPath p : Patches.leaves(c.v(), withoutIgnores(c.rules()), MergeCases.KEY)) {
       if (hasIndex(p) || !liveOnly(c, p)) {
         continue;
       }
@@ -135,7 +141,7 @@ class ThreeWayMergePropertiesTest {
     List<FieldPath.Segment> segs = p.segments();
     FieldPath q = FieldPath.root();
     for (int i = 0; i <= segs.size(); i++) {
-      if (i > 0 && c.rules().isIgnored(MergeCases.KEY, q)) {
+      if (i > 0 && ignored(c, q)) {
         return true;
       }
       JsonNode dq = get(c, c.d(), q);
@@ -155,6 +161,155 @@ class ThreeWayMergePropertiesTest {
       q = q.append(segs.get(i));
     }
     return false;
+  }
+
+  /**
+   * At an ignored path T takes V's value: where V lacks a path D sets under an ignored prefix (and
+   * the ancestors merge member by member), T lacks it too; on CREATE T takes D's value.
+   */
+  @Property
+  void ignoredPathsTakeLiveValuesOrDesiredOnCreate(@ForAll("cases") Case c) {
+    MergeResult r = merge(c);
+    for (FieldPath p : Patches.leaves(c.d(), withoutIgnores(c.rules()), MergeCases.KEY)) {
+      if (!underIgnored(c, p)) {
+        continue;
+      }
+      JsonNode dv = get(c, c.d(), p);
+      JsonNode tv = get(c, r.target(), p);
+      if (c.v() == null) {
+        if (present(c, dv, p)) {
+          assertThat(tv).as("T at ignored %s on create", p).isEqualTo(absentMode(c) ? Nodes.clean(dv) : dv);
+        }
+      } else if (liveOnly(c, p) && get(c, c.v(), p) == null) {
+        assertThat(tv).as("T at ignored %s that V lacks", p).isNull();
+      }
+    }
+  }
+
+  /** Ignored paths never enter last-applied nor ownership, at any depth, for any list kind. */
+  @Property
+  void ignoredPathsNeverEnterLastAppliedOrOwnership(@ForAll("cases") Case c) {
+    MergeRules all = withoutIgnores(c.rules());
+    for (JsonNode doc : java.util.Arrays.asList(c.d(), c.l())) {
+      if (doc == null) {
+        continue;
+      }
+      JsonNode stored = LastApplied.strip(MergeCases.KEY, doc, c.rules());
+      for (FieldPath p : Patches.leaves(stored, all, MergeCases.KEY)) {
+        assertThat(underIgnored(c, p)).as("last-applied holds ignored %s: %s", p, stored).isFalse();
+      }
+    }
+    for (FieldPath p : merge(c).owned()) {
+      assertThat(underIgnored(c, p)).as("owned ignored %s", p).isFalse();
+    }
+  }
+
+  /** What last-applied holds at ignored paths changes nothing: the stored form merges the same. */
+  @Property
+  void ignoredPartsOfLastAppliedChangeNothing(@ForAll("cases") Case c) {
+    if (c.l() == null) {
+      return;
+    }
+    MergeResult raw = merge(c);
+    JsonNode stored = LastApplied.strip(MergeCases.KEY, c.l(), c.rules());
+    MergeResult r = new ThreeWayMerge(c.rules()).merge(MergeCases.KEY, stored, c.d(), c.v());
+    assertThat(r.target()).as("target with stored L %s", stored).isEqualTo(raw.target());
+    // Stripping may empty a container, which then is a leaf of its own; it owns no value.
+    assertThat(r.owned()).containsAll(raw.owned());
+    for (FieldPath p : r.owned()) {
+      if (!raw.owned().contains(p)) {
+        JsonNode x = get(c, stored, p);
+        boolean emptied = x.size() == 0 && (x.isObject() ? !c.rules().isAtomicMap(p)
+            : x.isArray() && c.rules().listRule(p).kind() != ListKind.ATOMIC);
+        assertThat(emptied).as("owned only with stored L: %s = %s", p, x).isTrue();
+      }
+    }
+  }
+
+  /** Whether {@code p} or one of its ancestors (not the root) is ignored. */
+  private static boolean underIgnored(Case c, FieldPath p) {
+    FieldPath q = FieldPath.root();
+    for (FieldPath.Segment s : p.segments()) {
+      q = q.append(s);
+      if (ignored(c, q)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Whether an ignore rule applies at {@code q}: never to a key field of a keyed element, which names the element. */
+  private static boolean ignored(Case c, FieldPath q) {
+    if (!c.rules().isIgnored(MergeCases.KEY, q)) {
+      return false;
+    }
+    if (q.size() >= 2 && q.last() instanceof FieldPath.Field f
+        && (q.parent().last() instanceof FieldPath.Key || q.parent().last() instanceof FieldPath.Hashed)) {
+      ListRule rule = c.rules().listRule(q.parent().parent());
+      return rule.kind() != ListKind.KEYED || rule.keys().stream().noneMatch(k -> k.name().equals(f.name()));
+    }
+    return true;
+  }
+
+  /** The same rules without their ignore rules, to walk the leaves ignore rules would hide. */
+  private static MergeRules withoutIgnores(MergeRules rules) {
+    MergeRules.Builder b = MergeRules.builder().nullMode(rules.nullMode());
+    for (ListRule l : rules.listRules()) {
+      KeyField[] keys = l.keys().toArray(KeyField[]::new);
+      switch (l.kind()) {
+        case KEYED -> {
+          if (l.ordered()) {
+            b.orderedKeyedList(l.pattern().toString(), keys);
+          } else {
+            b.keyedList(l.pattern().toString(), keys);
+          }
+        }
+        case SET -> b.setList(l.pattern().toString());
+        default -> b.atomicList(l.pattern().toString());
+      }
+    }
+    rules.atomicMaps().forEach(m -> b.atomicMap(m.toString()));
+    rules.sensitiveRules().forEach(s -> b.sensitive(s.pattern().toString(), s.selector()));
+    return b.build();
+  }
+
+  /** Paths never carry values: no reported path names an element at or below a sensitive path by its key or value. */
+  @Property
+  void pathsNeverNameSecretElementsByValue(@ForAll("cases") Case c) {
+    MergeResult r = merge(c);
+    List<FieldPath> reported = new ArrayList<>(r.owned());
+    r.fields().forEach(f -> reported.add(f.path()));
+    reported.addAll(r.drift());
+    reported.addAll(r.conflicts());
+    reported.addAll(r.takeovers());
+    reported.addAll(SensitiveValues.find(MergeCases.KEY, c.d(), c.rules(), java.util.Set.of()));
+    for (FieldPath p : reported) {
+      boolean secret = false;
+      FieldPath q = FieldPath.root();
+      for (FieldPath.Segment s : p.segments()) {
+        q = q.append(s);
+        boolean here = c.rules().isSensitive(MergeCases.KEY, q);
+        if (s instanceof FieldPath.Element || s instanceof FieldPath.Key) {
+          boolean keySecret = s instanceof FieldPath.Key k
+              && k.fields().keySet().stream().anyMatch(f -> c.rules().isSensitive(MergeCases.KEY, FieldPath.root().append(s).field(f))
+                  || c.rules().isSensitive(MergeCases.KEY, qParentField(p, s, f)));
+          assertThat(secret || here || keySecret).as("%s names a secret element by value", p).isFalse();
+        }
+        secret |= here;
+      }
+    }
+  }
+
+  /** The path of key field {@code f} of the element {@code s} names in {@code p}. */
+  private static FieldPath qParentField(FieldPath p, FieldPath.Segment s, String f) {
+    FieldPath q = FieldPath.root();
+    for (FieldPath.Segment x : p.segments()) {
+      q = q.append(x);
+      if (x == s) {
+        break;
+      }
+    }
+    return q.field(f);
   }
 
   @Property

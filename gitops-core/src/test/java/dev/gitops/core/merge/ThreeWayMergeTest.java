@@ -231,6 +231,77 @@ class ThreeWayMergeTest {
         .isEqualTo(j("{'spec':{'replicas':2}}"));
   }
 
+  static final MergeRules IGNORING_ELEMENTS = K8S.toBuilder()
+      .ignore("/spec/containers/[name=sidecar]", KeySelector.type("k8s", "apps/Deployment"))
+      .ignore("/spec/steps/[name=injected]", KeySelector.type("k8s", "apps/Deployment"))
+      .ignore("/metadata/finalizers/[=theirs]", KeySelector.type("k8s", "apps/Deployment"))
+      .build();
+
+  @Test
+  void keyedElementAtIgnoredPathIsKeptWhenItLeavesGit() {
+    // L holds the element (recorded before the rule, or by an older version): it is still not ours to remove.
+    String l = "{'spec':{'containers':[{'name':'app'},{'name':'sidecar','image':'s:1'}]}}";
+    String d = "{'spec':{'containers':[{'name':'app'}]}}";
+    String v = "{'spec':{'containers':[{'name':'app'},{'name':'sidecar','image':'s:2'}]}}";
+    MergeResult r = merge(IGNORING_ELEMENTS, l, d, v);
+    assertThat(r.target()).isEqualTo(j(v));
+    assertThat(r.isNoop()).isTrue();
+    assertThat(r.owned()).extracting(FieldPath::toString).containsExactly("/spec/containers/[name=app]/name");
+    assertThat(r.drift()).isEmpty();
+  }
+
+  @Test
+  void orderedKeyedElementAtIgnoredPathKeepsLive() {
+    String l = "{'spec':{'steps':[{'name':'a'},{'name':'injected','x':1}]}}";
+    String d = "{'spec':{'steps':[{'name':'a'},{'name':'injected','x':2}]}}";
+    String v = "{'spec':{'steps':[{'name':'injected','x':3},{'name':'a'}]}}";
+    MergeResult r = merge(IGNORING_ELEMENTS, l, d, v);
+    assertThat(r.target()).isEqualTo(j("{'spec':{'steps':[{'name':'a'},{'name':'injected','x':3}]}}"));
+    // D names it but V lacks it: the live system's "absent" wins, as for an ignored object field.
+    MergeResult absent = merge(IGNORING_ELEMENTS, null, d, "{'spec':{'steps':[{'name':'a'}]}}");
+    assertThat(absent.target()).isEqualTo(j("{'spec':{'steps':[{'name':'a'}]}}"));
+    // On create the ignored element is D's.
+    assertThat(merge(IGNORING_ELEMENTS, null, d, null).target()).isEqualTo(j(d));
+  }
+
+  @Test
+  void setElementAtIgnoredPathIsNeitherAddedNorRemoved() {
+    String l = "{'metadata':{'finalizers':['ours','theirs']}}";
+    String d = "{'metadata':{'finalizers':['ours']}}";
+    MergeResult kept = merge(IGNORING_ELEMENTS, l, d, "{'metadata':{'finalizers':['theirs','ours']}}");
+    assertThat(kept.target()).isEqualTo(j("{'metadata':{'finalizers':['theirs','ours']}}"));
+    assertThat(kept.owned()).extracting(FieldPath::toString).containsExactly("/metadata/finalizers/[=ours]");
+    String d2 = "{'metadata':{'finalizers':['ours','theirs']}}";
+    MergeResult notAdded = merge(IGNORING_ELEMENTS, null, d2, "{'metadata':{'finalizers':['ours']}}");
+    assertThat(notAdded.target()).isEqualTo(j("{'metadata':{'finalizers':['ours']}}"));
+    assertThat(notAdded.fields()).isEmpty();
+    assertThat(merge(IGNORING_ELEMENTS, null, d2, null).target()).isEqualTo(j(d2));
+  }
+
+  @Test
+  void everyElementOfAListCanBeIgnored() {
+    MergeRules rules = K8S.toBuilder().ignore("/spec/containers/*").ignore("/metadata/finalizers/*").build();
+    String l = "{'metadata':{'finalizers':['a']},'spec':{'containers':[{'name':'a'}]}}";
+    String d = "{'metadata':{'finalizers':['b']},'spec':{'containers':[{'name':'b'}]}}";
+    String v = "{'metadata':{'finalizers':['a','c']},'spec':{'containers':[{'name':'a'},{'name':'c'}]}}";
+    MergeResult r = merge(rules, l, d, v);
+    assertThat(r.target()).isEqualTo(j(v));
+    assertThat(r.owned()).isEmpty();
+  }
+
+  @Test
+  void ignoreRulesNeverApplyToKeyFieldsWhichNameTheElement() {
+    MergeRules rules = K8S.toBuilder().ignore("/spec/containers/*/ports/*/protocol").build();
+    String l = "{'spec':{'containers':[{'name':'a','ports':[{'containerPort':80,'protocol':'TCP'},{'containerPort':81,'protocol':'TCP'}]}]}}";
+    String d = "{'spec':{'containers':[{'name':'a','ports':[{'containerPort':80,'protocol':'TCP'},{'containerPort':82,'protocol':'UDP'}]}]}}";
+    String v = "{'spec':{'containers':[{'name':'a','ports':[{'containerPort':80,'protocol':'TCP'},{'containerPort':81,'protocol':'TCP'}]}]}}";
+    MergeResult r = merge(rules, l, d, v);
+    // 81 left Git and goes; 82 is created with its key, not as a keyless element.
+    assertThat(r.target()).isEqualTo(j(d));
+    assertThat(new ThreeWayMerge(rules).merge(KEY, j(d), j(d), r.target()).isNoop()).isTrue();
+    assertThat(dev.gitops.core.plan.LastApplied.strip(KEY, j(d), rules)).isEqualTo(j(d));
+  }
+
   @Test
   void nullAbsentModeRemovesField() {
     MergeRules rules = MergeRules.builder().nullMode(MergeRules.NullMode.ABSENT).build();

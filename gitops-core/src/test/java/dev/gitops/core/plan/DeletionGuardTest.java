@@ -1,121 +1,84 @@
 package dev.gitops.core.plan;
 
-import static dev.gitops.core.plan.StubProvider.json;
-import static dev.gitops.core.plan.StubProvider.stored;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatCode;
+import static org.assertj.core.api.Assertions.assertThatNoException;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.gitops.api.Action;
 import dev.gitops.api.Change;
 import dev.gitops.api.Plan;
 import dev.gitops.api.PlanRefusedException;
-import dev.gitops.api.Resource;
+import dev.gitops.api.PlanRefusedException.Limit;
 import dev.gitops.api.ResourceKey;
-import dev.gitops.api.spi.StoredState;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
 
+/** The guard's refusals carry their numbers as fields and name no command-line flag. */
 class DeletionGuardTest {
 
-  private static Resource owned(String provider, String name) {
-    return Resource.of(ResourceKey.of(provider, "thing", name), json("{}"));
-  }
-
-  /** A store owning {@code count} resources of provider "a" and {@code others} of provider "b". */
-  private static StoredState store(int count, int others) {
-    List<Resource> rs = new ArrayList<>();
-    for (int i = 0; i < count; i++) {
-      rs.add(owned("a", "r" + i));
-    }
-    for (int i = 0; i < others; i++) {
-      rs.add(owned("b", "r" + i));
-    }
-    return stored(rs);
-  }
-
-  /** A plan that applies {@code action} to the first {@code n} resources of provider {@code p}. */
-  private static Plan plan(String p, Action action, int n) {
+  /** A plan for provider {@code files} that owns {@code owned} resources and deletes {@code deletes}. */
+  static Plan plan(int owned, int deletes) {
     List<Change> changes = new ArrayList<>();
-    for (int i = 0; i < n; i++) {
-      changes.add(Change.of(ResourceKey.of(p, "thing", "r" + i), action, owned(p, "r" + i), json("{}"), "test"));
+    for (int i = 0; i < owned; i++) {
+      ResourceKey k = ResourceKey.of("files", "file", "", "f" + i);
+      changes.add(Change.of(k, i < deletes ? Action.DELETE : Action.NOOP, null, null, "test"));
     }
+    TreeMap<String, Integer> ownedByProvider = new TreeMap<>();
+    ownedByProvider.put("files", owned);
     return new Plan("id", "r1", changes, new TreeMap<>(), new TreeMap<>(), new TreeMap<>(), new TreeMap<>(),
-        new TreeSet<>());
+        new TreeSet<>(), new TreeMap<>(), ownedByProvider);
+  }
+
+  static PlanRefusedException refusal(Plan plan, DeletionBudget budget) {
+    try {
+      DeletionGuard.check(plan, budget);
+    } catch (PlanRefusedException e) {
+      return e;
+    }
+    throw new AssertionError("not refused");
   }
 
   @Test
-  void tallyCountsOwnedAndDestroyedPerProviderWithReplacesAsDestroys() {
-    List<Change> changes = new ArrayList<>(plan("a", Action.DELETE, 2).changes());
-    changes.add(Change.of(ResourceKey.of("a", "thing", "r2"), Action.REPLACE, owned("a", "r2"), json("{}"), "t"));
-    changes.add(Change.of(ResourceKey.of("a", "thing", "r3"), Action.UPDATE, owned("a", "r3"), json("{}"), "t"));
-    changes.add(Change.of(ResourceKey.of("c", "thing", "x"), Action.CREATE, owned("c", "x"), null, "t"));
-    Plan plan = new Plan("id", "r1", changes, new TreeMap<>(), new TreeMap<>(), new TreeMap<>(), new TreeMap<>(),
-        new TreeSet<>());
-    assertThat(DeletionGuard.tally(plan, store(5, 2))).containsOnlyKeys("a", "b")
-        .containsEntry("a", new DeletionGuard.Tally("a", 5, 3))
-        .containsEntry("b", new DeletionGuard.Tally("b", 2, 0));
+  void deletingEverythingIsRefusedWithItsNumbers() {
+    PlanRefusedException e = refusal(plan(3, 3), DeletionBudget.defaults());
+    assertThat(e.guard()).isEqualTo(DeletionGuard.NAME);
+    assertThat(e.provider()).isEqualTo("files");
+    assertThat(e.limit()).isEqualTo(Limit.EVERYTHING);
+    assertThat(e.deletions()).isEqualTo(3);
+    assertThat(e.owned()).isEqualTo(3);
+    assertThat(e.budget()).isEqualTo(-1);
+    assertThat(e.getMessage()).contains("all 3 resources").doesNotContain("--");
+    assertThatNoException().isThrownBy(() -> DeletionGuard.check(plan(3, 3), DeletionBudget.defaults().withAllowEmpty(true)));
   }
 
   @Test
-  void deletingEverythingAProviderOwnsIsRefusedUnlessAllowed() {
-    Plan all = plan("a", Action.DELETE, 3);
-    assertThatThrownBy(() -> DeletionGuard.check(all, store(3, 4), DeletionBudget.defaults()))
-        .isInstanceOf(PlanRefusedException.class)
-        .hasMessageContaining(DeletionGuard.NAME).hasMessageContaining("a").hasMessageContaining("all 3");
-    assertThatCode(() -> DeletionGuard.check(all, store(3, 4), DeletionBudget.defaults().withAllowEmpty(true)))
-        .doesNotThrowAnyException();
-    assertThatCode(() -> DeletionGuard.check(plan("a", Action.DELETE, 2), store(3, 4), DeletionBudget.defaults()))
-        .doesNotThrowAnyException();
+  void aCountBudgetIsRefusedWithItsNumbers() {
+    PlanRefusedException e = refusal(plan(10, 3), DeletionBudget.defaults().withMaxCount(2));
+    assertThat(e.limit()).isEqualTo(Limit.MAX_COUNT);
+    assertThat(e.deletions()).isEqualTo(3);
+    assertThat(e.owned()).isEqualTo(10);
+    assertThat(e.budget()).isEqualTo(2);
+    assertThat(e.getMessage()).contains("3 of 10").contains("budget of 2").doesNotContain("--");
   }
 
   @Test
-  void replacingEverythingIsRefusedLikeDeletingIt() {
-    assertThatThrownBy(() -> DeletionGuard.check(plan("a", Action.REPLACE, 2), store(2, 0), DeletionBudget.defaults()))
-        .isInstanceOf(PlanRefusedException.class).hasMessageContaining("deletes or replaces all 2");
+  void aPercentageBudgetIsRefusedWithItsNumbers() {
+    PlanRefusedException e = refusal(plan(8, 3), DeletionBudget.defaults().withMaxPercent(25));
+    assertThat(e.limit()).isEqualTo(Limit.MAX_PERCENT);
+    assertThat(e.deletions()).isEqualTo(3);
+    assertThat(e.owned()).isEqualTo(8);
+    assertThat(e.budget()).isEqualTo(25);
+    assertThat(e.getMessage()).contains("25%").doesNotContain("--");
+    assertThatNoException().isThrownBy(() -> DeletionGuard.check(plan(8, 2), DeletionBudget.defaults().withMaxPercent(25)));
   }
 
   @Test
-  void theCountBudgetIsPerProvider() {
-    DeletionBudget two = DeletionBudget.defaults().withMaxCount(2);
-    assertThatCode(() -> DeletionGuard.check(plan("a", Action.DELETE, 2), store(10, 10), two)).doesNotThrowAnyException();
-    assertThatThrownBy(() -> DeletionGuard.check(plan("a", Action.DELETE, 3), store(10, 10), two))
-        .isInstanceOf(PlanRefusedException.class).hasMessageContaining("3 resources, over the budget of 2");
-    List<Change> both = new ArrayList<>(plan("a", Action.DELETE, 2).changes());
-    both.addAll(plan("b", Action.DELETE, 2).changes());
-    Plan split = new Plan("id", "r1", both, new TreeMap<>(), new TreeMap<>(), new TreeMap<>(), new TreeMap<>(),
-        new TreeSet<>());
-    assertThatCode(() -> DeletionGuard.check(split, store(10, 10), two)).as("2 + 2 across two providers")
-        .doesNotThrowAnyException();
-  }
-
-  @Test
-  void thePercentageBudgetComparesWithWhatTheProviderOwns() {
-    DeletionBudget quarter = DeletionBudget.defaults().withMaxPercent(25);
-    assertThatCode(() -> DeletionGuard.check(plan("a", Action.DELETE, 2), store(8, 0), quarter))
-        .doesNotThrowAnyException();
-    assertThatThrownBy(() -> DeletionGuard.check(plan("a", Action.DELETE, 3), store(8, 0), quarter))
-        .isInstanceOf(PlanRefusedException.class).hasMessageContaining("3 of 8").hasMessageContaining("25%");
-  }
-
-  @Test
-  void aPlanThatDestroysNothingIsNeverRefused() {
-    assertThatCode(() -> DeletionGuard.check(plan("a", Action.UPDATE, 3), store(3, 0),
-        DeletionBudget.defaults().withMaxCount(0).withMaxPercent(0))).doesNotThrowAnyException();
-    assertThatCode(() -> DeletionGuard.check(plan("a", Action.CREATE, 1), StoredState.empty(), DeletionBudget.defaults()))
-        .doesNotThrowAnyException();
-  }
-
-  @Test
-  void budgetsRejectNonsenseNamingTheValue() {
-    assertThatThrownBy(() -> DeletionBudget.defaults().withMaxCount(-2)).hasMessageContaining("-2");
-    assertThatThrownBy(() -> DeletionBudget.defaults().withMaxPercent(101)).hasMessageContaining("101");
-    assertThatThrownBy(() -> DeletionBudget.defaults().withMaxPercent(-5)).hasMessageContaining("-5");
-    DeletionBudget b = DeletionBudget.defaults().withMaxCount(3).withMaxPercent(50).withAllowEmpty(true);
-    assertThat(b).isEqualTo(new DeletionBudget(3, 50, true));
-    assertThat(DeletionBudget.defaults()).isEqualTo(new DeletionBudget(-1, -1, false));
+  void theOwnedFigureIsTheOneThePlanRecords() {
+    assertThat(DeletionGuard.tally(plan(4, 1)).get("files")).isEqualTo(new DeletionGuard.Tally("files", 4, 1));
+    assertThatThrownBy(() -> DeletionGuard.check(plan(1, 1), DeletionBudget.defaults()))
+        .isInstanceOf(PlanRefusedException.class);
   }
 }

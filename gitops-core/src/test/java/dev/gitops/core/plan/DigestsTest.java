@@ -32,7 +32,7 @@ class DigestsTest {
         .isEqualTo(digests.of(Digests.Role.LIVE, B, same));
     assertThat(digests.of(Digests.Role.DESIRED, A, Documents.freeze(json("{'a':[2]}"))))
         .isNotEqualTo(Documents.digest(one));
-    assertThat(digests.of(Digests.Role.TARGET, A, null)).isEqualTo("-");
+    assertThat(digests.of(Digests.Role.PLAN_TARGET, A, null)).isEqualTo("-");
   }
 
   @Test

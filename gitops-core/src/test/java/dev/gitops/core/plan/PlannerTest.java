@@ -19,7 +19,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** Planner decisions that the Reconciler tests do not pin: the merge cache's key and REPLACE. */
+/** Planner decisions that the Reconciler tests do not pin: the decision memo's key and REPLACE. */
 class PlannerTest {
 
   private final StubProvider provider = new StubProvider("s");
@@ -101,7 +101,7 @@ class PlannerTest {
     Resource last = Resource.of(key("disk"), json("{'size':10}"));
     Plan plan = plan(Resource.of(key("disk"), json("{'size':20}")), last, "{'size':10}", "v1");
     assertThat(plan.changes().get(0).action()).isEqualTo(Action.REPLACE);
-    assertThat(DeletionGuard.tally(plan, stored(List.of(last))).get("s"))
+    assertThat(DeletionGuard.tally(plan).get("s"))
         .isEqualTo(new DeletionGuard.Tally("s", 1, 1));
   }
 }

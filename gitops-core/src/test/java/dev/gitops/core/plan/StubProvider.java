@@ -35,6 +35,7 @@ final class StubProvider implements Provider {
   volatile BiPredicate<ResourceKey, FieldPath> replace = (k, p) -> false;
   volatile ToIntFunction<ResourceKey> typeOrder = k -> 0;
   volatile BiFunction<Resource, Set<ResourceKey>, Set<ResourceKey>> relations = (r, d) -> Set.of();
+  volatile boolean marks;
 
   StubProvider(String id) {
     this.id = id;
@@ -77,6 +78,11 @@ final class StubProvider implements Provider {
   @Override
   public Outcome apply(Change change, CallContext ctx) {
     throw new UnsupportedOperationException("the planner does not apply");
+  }
+
+  @Override
+  public boolean marksObjects() {
+    return marks;
   }
 
   @Override

@@ -50,7 +50,7 @@ class GitSourceDecodersTest {
       State st = read(s, generic);
       assertThat(st.resources()).containsOnlyKeys(ResourceKey.of("db", "setting", "timeout"),
           ResourceKey.of("memory", "widget", "web"));
-      assertThat(st.get(ResourceKey.of("db", "setting", "timeout")).origin().path()).isEqualTo("settings/eu/shop.yaml");
+      assertThat(st.get(ResourceKey.of("db", "setting", "timeout")).orElseThrow().origin().path()).isEqualTo("settings/eu/shop.yaml");
     }
     try (GitSource s = GitSource.builder().url(repo.dir().toString()).ref("main").cacheDir(tmp.resolve("cache2")).build()) {
       assertThatThrownBy(() -> read(s, generic)).as("without the glob decoder the generic format refuses the setting")

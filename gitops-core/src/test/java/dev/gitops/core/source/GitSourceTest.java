@@ -67,7 +67,7 @@ class GitSourceTest {
   }
 
   private static String value(State st, String name) {
-    Resource r = st.get(ResourceKey.of("memory", "widget", "", name));
+    Resource r = st.get(ResourceKey.of("memory", "widget", "", name)).orElseThrow();
     return r == null ? null : r.document().get("value").asText();
   }
 
@@ -83,7 +83,7 @@ class GitSourceTest {
     assertThat(st.unchanged()).isFalse();
     assertThat(value(st, "web")).isEqualTo("1");
     assertThat(value(st, "db")).isEqualTo("2");
-    Resource web = st.get(ResourceKey.of("memory", "widget", "", "web"));
+    Resource web = st.get(ResourceKey.of("memory", "widget", "", "web")).orElseThrow();
     assertThat(web.origin().path()).isEqualTo("apps/web.yaml");
     assertThat(web.origin().line()).isEqualTo(1);
     assertThat(web.origin().revision()).isEqualTo(st.revision());
@@ -201,7 +201,7 @@ class GitSourceTest {
     State st = read(source(builder(daemon.url("repo")).ref("main").path("clusters/prod/")));
     assertThat(st.resources()).hasSize(1);
     assertThat(value(st, "web")).isEqualTo("prod");
-    assertThat(st.get(ResourceKey.of("memory", "widget", "", "web")).origin().path()).isEqualTo("web.yaml");
+    assertThat(st.get(ResourceKey.of("memory", "widget", "", "web")).orElseThrow().origin().path()).isEqualTo("web.yaml");
 
     GitSource missing = source(builder(daemon.url("repo")).ref("main").path("clusters/staging"));
     assertThatThrownBy(() -> read(missing)).isInstanceOf(SourceException.class)
@@ -264,7 +264,59 @@ class GitSourceTest {
     assertThat(s.decodeCount()).isEqualTo(4);
     assertThat(value(st, "b")).isEqualTo("2");
     // resources reused from the cache carry the new revision
-    assertThat(st.get(ResourceKey.of("memory", "widget", "", "a")).origin().revision()).isEqualTo("main@sha1:" + sha);
+    assertThat(st.get(ResourceKey.of("memory", "widget", "", "a")).orElseThrow().origin().revision()).isEqualTo("main@sha1:" + sha);
+  }
+
+  /** A decoder that reads every {@code *.part} file at once: one resource listing them all. */
+  private static final class TogetherDecoder implements Decoder {
+    final List<List<String>> calls = new ArrayList<>();
+
+    @Override
+    public boolean claims(String path) {
+      return path.endsWith(".part");
+    }
+
+    @Override
+    public boolean decodesTogether() {
+      return true;
+    }
+
+    @Override
+    public List<Resource> decode(dev.gitops.api.spi.SourceFile file) {
+      throw new AssertionError("decode() called for " + file.path() + " on a decoder that reads files together");
+    }
+
+    @Override
+    public List<Resource> decodeTogether(List<dev.gitops.api.spi.SourceFile> files) {
+      calls.add(files.stream().map(dev.gitops.api.spi.SourceFile::path).toList());
+      var doc = dev.gitops.api.Documents.nodes().objectNode();
+      files.forEach(f -> doc.put(f.path(), f.text()));
+      return List.of(Resource.of(ResourceKey.of("memory", "whole", "", "all"), doc));
+    }
+  }
+
+  @Test
+  void aDecoderThatReadsFilesTogetherGetsEveryClaimedFileOnceAndAgainWhenAnyChanges() throws Exception {
+    repo.write("b.part", "B1").write("a/x.part", "X1").write("a.yaml", manifest("a", "1")).commit("init");
+    GitSource s = source(builder(daemon.url("repo")).ref("main"));
+    TogetherDecoder together = new TogetherDecoder();
+    Source.ReadRequest request = new Source.ReadRequest(null, List.of(together, yaml), new Cancellation());
+    State first = s.read(request);
+    assertThat(together.calls).containsExactly(List.of("a/x.part", "b.part"));
+    assertThat(first.get(ResourceKey.of("memory", "whole", "", "all")).orElseThrow().document().get("b.part").asText()).isEqualTo("B1");
+    assertThat(value(first, "a")).isEqualTo("1");
+
+    // a commit that touches only another decoder's file reuses the decoded whole
+    repo.write("a.yaml", manifest("a", "2")).commit("a");
+    State second = s.read(request);
+    assertThat(together.calls).hasSize(1);
+    assertThat(second.get(ResourceKey.of("memory", "whole", "", "all"))).isNotNull();
+
+    // any one claimed file changing decodes the whole set again
+    repo.write("a/x.part", "X2").commit("x");
+    State third = s.read(request);
+    assertThat(together.calls).hasSize(2).last().isEqualTo(List.of("a/x.part", "b.part"));
+    assertThat(third.get(ResourceKey.of("memory", "whole", "", "all")).orElseThrow().document().get("a/x.part").asText()).isEqualTo("X2");
   }
 
   @Test
@@ -355,7 +407,7 @@ class GitSourceTest {
     Decoder other = YamlManifestDecoder.builder().defaultProvider("other").build();
     State second = s.read(new Source.ReadRequest(null, List.of(other), new Cancellation()));
     assertThat(second.unchanged()).isFalse();
-    assertThat(second.get(ResourceKey.of("other", "widget", "", "a"))).isNotNull();
+    assertThat(second.get(ResourceKey.of("other", "widget", "", "a"))).isPresent();
     assertThat(s.fetchCount()).as("the commit is in the cache already").isEqualTo(1);
     assertThat(first.resources()).containsKey(ResourceKey.of("memory", "widget", "", "a"));
   }

@@ -40,6 +40,18 @@ class SemverRangeTest {
   }
 
   @Test
+  void includesTellsOneTag() {
+    SemverRange range = SemverRange.parse(">=1.2.0 <2").orElseThrow();
+    assertThat(range.includes("v1.2.4")).isTrue();
+    assertThat(range.includes("1.9.0")).isTrue();
+    assertThat(range.includes("v2.0.0")).isFalse();
+    assertThat(range.includes("v1.3.0-rc.1")).isFalse();   // no pre-release unless the range names one
+    assertThat(range.includes("1.3")).isFalse();           // strict X.Y.Z
+    assertThat(range.includes("latest")).isFalse();
+    assertThat(SemverRange.parse(">=1.3.0-0").orElseThrow().includes("v1.3.0-rc.1")).isTrue();
+  }
+
+  @Test
   void namesAreNotRanges() {
     assertThat(SemverRange.parse("main")).isEmpty();
     assertThat(SemverRange.parse("x")).isEmpty();

@@ -299,19 +299,49 @@ class FileStateStoreTest extends StateStoreContract {
     }
   }
 
-  @Test
-  void aCorruptHistoryFileIsCorrupt() throws IOException {
+  /** Appends {@code entry(1)} to a new store and returns the history file it went to. */
+  private Path oneHistoryFile() throws IOException {
     try (FileStateStore s = open(); StoreLock l = s.lock(LONG)) {
       s.appendHistory(entry(1));
     }
-    Path f;
     try (Stream<Path> files = Files.list(storeDir().resolve("history"))) {
-      f = files.findFirst().orElseThrow();
+      return files.findFirst().orElseThrow();
     }
+  }
+
+  @Test
+  void aCorruptHistoryFileIsCorrupt() throws IOException {
+    Path f = oneHistoryFile();
     Files.writeString(f, "{\"id\":");
     try (FileStateStore s = open(); StoreLock l = s.lock(LONG)) {
       assertThatThrownBy(s::history).isInstanceOf(StoreCorruptException.class).hasMessageContaining(f.toString());
       assertRefusesWrites(s);
+    }
+  }
+
+  @Test
+  void historyStatusIsStoredAsItsNameAndReadBackAsTheEnum() throws IOException {
+    Path f = oneHistoryFile();
+    com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+    com.fasterxml.jackson.databind.node.ObjectNode onDisk = (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(f.toFile());
+    // the file format did not change: stores written before the enum (and after it) hold the name as a string
+    assertThat(onDisk.get("status").isTextual()).isTrue();
+    assertThat(onDisk.get("status").textValue()).isEqualTo(entry(1).status().name());
+
+    onDisk.put("status", "INCOMPLETE");
+    Files.writeString(f, json.writeValueAsString(onDisk));
+    try (FileStateStore s = open()) {
+      assertThat(s.history()).singleElement().satisfies(h -> {
+        assertThat(h.status()).isEqualTo(dev.gitops.api.SyncResult.Status.INCOMPLETE);
+        assertThat(h.succeeded()).isFalse();
+      });
+    }
+
+    onDisk.put("status", "EXPLODED");
+    Files.writeString(f, json.writeValueAsString(onDisk));
+    try (FileStateStore s = open()) {
+      assertThatThrownBy(s::history).isInstanceOf(StoreCorruptException.class).hasMessageContaining(f.toString())
+          .hasMessageContaining("'EXPLODED'").hasMessageContaining("SUCCEEDED");
     }
   }
 

@@ -12,6 +12,7 @@ import dev.gitops.api.PathPattern;
 import dev.gitops.api.Resource;
 import dev.gitops.api.ResourceKey;
 import dev.gitops.api.StoreLockedException;
+import dev.gitops.api.SyncResult;
 import dev.gitops.api.spi.HistoryEntry;
 import dev.gitops.api.spi.StateStore;
 import dev.gitops.api.spi.StoreLock;
@@ -90,7 +91,7 @@ abstract class StateStoreContract {
 
   static HistoryEntry entry(int i) {
     return new HistoryEntry("sync-" + i, Instant.parse("2025-01-01T00:00:00Z").plusSeconds(i), "main@sha1:" + i,
-        "plan-" + i, i % 2 == 0 ? "SUCCEEDED" : "FAILED", Map.of("created", i, "deleted", 0), "sync number " + i);
+        "plan-" + i, i % 2 == 0 ? SyncResult.Status.SUCCEEDED : SyncResult.Status.FAILED, Map.of("created", i, "deleted", 0), "sync number " + i);
   }
 
   @Test

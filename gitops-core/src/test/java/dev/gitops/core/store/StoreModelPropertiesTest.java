@@ -9,6 +9,7 @@ import dev.gitops.api.Origin;
 import dev.gitops.api.PathPattern;
 import dev.gitops.api.Resource;
 import dev.gitops.api.ResourceKey;
+import dev.gitops.api.SyncResult;
 import dev.gitops.api.spi.HistoryEntry;
 import dev.gitops.api.spi.StateStore;
 import dev.gitops.api.spi.StoreLock;
@@ -147,7 +148,7 @@ class StoreModelPropertiesTest {
 
   private static HistoryEntry entry(int i) {
     return new HistoryEntry("h" + i, Instant.ofEpochSecond(1_700_000_000L + i, i * 1000L), "main@sha1:" + i, "p" + i,
-        i % 3 == 0 ? "FAILED" : "SUCCEEDED", i % 2 == 0 ? Map.of() : Map.of("created", i, "updated", 1), "msg " + i);
+        i % 3 == 0 ? SyncResult.Status.FAILED : SyncResult.Status.SUCCEEDED, i % 2 == 0 ? Map.of() : Map.of("created", i, "updated", 1), "msg " + i);
   }
 
   private Arbitrary<Resource> resources(Arbitrary<ResourceKey> key) {

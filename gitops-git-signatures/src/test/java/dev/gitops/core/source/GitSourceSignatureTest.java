@@ -144,7 +144,7 @@ class GitSourceSignatureTest {
     String signed = signHead(trusted, false);
     State st = read(armoredRing);
     assertThat(st.revision()).isEqualTo("main@sha1:" + signed);
-    assertThat(st.get(ResourceKey.of("m", "t", "", "a"))).isNotNull();
+    assertThat(st.get(ResourceKey.of("m", "t", "", "a"))).isPresent();
     assertThat(read(binaryRing).revision()).isEqualTo(st.revision());
   }
 

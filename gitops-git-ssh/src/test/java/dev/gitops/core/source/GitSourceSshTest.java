@@ -65,7 +65,7 @@ class GitSourceSshTest {
   }
 
   private static String web(State st) {
-    return st.get(ResourceKey.of("memory", "widget", "", "web")).document().get("value").asText();
+    return st.get(ResourceKey.of("memory", "widget", "", "web")).orElseThrow().document().get("value").asText();
   }
 
   @Test

@@ -123,6 +123,23 @@ public final class DurableFiles {
    */
   public static void write(Path target, byte[] bytes, Path temp, Set<PosixFilePermission> permissions,
       Runnable beforeRename) throws IOException {
+    write(target, bytes, temp, permissions, beforeRename, DurableFiles::forceDirectory);
+  }
+
+  /** Forces a directory to disk: at once, or later for many writes together. */
+  @FunctionalInterface
+  public interface DirectorySync {
+    /** Makes the entries of {@code dir} durable (or arranges for it before the writes are reported done). */
+    void force(Path dir) throws IOException;
+  }
+
+  /**
+   * {@link #write(Path, byte[], Path, Set, Runnable)}, handing the target's directory to {@code
+   * directorySync} instead of forcing it at once: a batch of writes forces each directory once,
+   * and the rename is durable only after that (the caller must not report the write done before).
+   */
+  public static void write(Path target, byte[] bytes, Path temp, Set<PosixFilePermission> permissions,
+      Runnable beforeRename, DirectorySync directorySync) throws IOException {
     createNew(temp);
     boolean moved = false;
     try {
@@ -139,7 +156,7 @@ public final class DurableFiles {
       }
       moved = true;
       // The destination's directory holds the new entry; forcing it makes the rename durable.
-      forceDirectory(target.getParent());
+      directorySync.force(target.getParent());
     } finally {
       if (!moved) {
         deleteQuietly(temp);

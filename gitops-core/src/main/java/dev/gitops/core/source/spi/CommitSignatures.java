@@ -10,7 +10,7 @@ import org.eclipse.jgit.revwalk.RevCommit;
  * that requires signatures fails with a message naming {@link #ARTIFACT}. Applications add the
  * artifact, nothing else:
  *
- * <pre>{@code
+ * <pre class="language-xml">{@code
  * <dependency>
  *   <groupId>dev.gitops</groupId>
  *   <artifactId>gitops-git-signatures</artifactId>

@@ -10,7 +10,7 @@ import org.eclipse.jgit.transport.Transport;
  * the classpath, building a {@code GitSource} for an {@code ssh://} or {@code user@host:path} URL
  * fails with a message naming {@link #ARTIFACT}. Applications add the artifact, nothing else:
  *
- * <pre>{@code
+ * <pre class="language-xml">{@code
  * <dependency>
  *   <groupId>dev.gitops</groupId>
  *   <artifactId>gitops-git-ssh</artifactId>

@@ -1,0 +1,76 @@
+package dev.gitops.examples;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.gitops.api.SyncResult;
+import dev.gitops.k8s.KubernetesProvider;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import io.fabric8.mockwebserver.Context;
+import io.fabric8.mockwebserver.MockWebServer;
+import java.net.InetAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class KubernetesDirectorySyncTest {
+
+  @TempDir
+  Path dir;
+  private KubernetesMockServer server;
+  private KubernetesClient client;
+
+  @BeforeEach
+  void start() {
+    server = new KubernetesMockServer(new Context(Serialization.jsonMapper()), new MockWebServer(), new HashMap<>(),
+        new KubernetesCrudDispatcher(), false);
+    server.init(InetAddress.getLoopbackAddress(), 0);
+    client = server.createClient();
+  }
+
+  @AfterEach
+  void stop() {
+    client.close();
+    server.destroy();
+  }
+
+  @Test
+  void aDirectoryOfManifestsIsCreatedUpdatedAndPruned() throws Exception {
+    Files.writeString(dir.resolve("config.yaml"), """
+        apiVersion: v1
+        kind: ConfigMap
+        metadata: {name: settings}
+        data: {mode: fast}
+        ---
+        apiVersion: v1
+        kind: ConfigMap
+        metadata: {name: extra}
+        data: {a: "1"}
+        """);
+    Files.writeString(dir.resolve("notes.txt"), "not a manifest");
+    try (KubernetesProvider k8s = KubernetesProvider.builder(client).defaultNamespace("shop").build()) {
+      SyncResult first = KubernetesDirectorySync.sync(dir, k8s);
+      assertThat(first.isSuccessful()).as("%s", first.failures()).isTrue();
+      assertThat(client.configMaps().inNamespace("shop").withName("settings").get().getData()).containsEntry("mode", "fast");
+      assertThat(KubernetesDirectorySync.sync(dir, k8s).changedAnything()).isFalse();
+
+      Files.writeString(dir.resolve("config.yaml"), """
+          apiVersion: v1
+          kind: ConfigMap
+          metadata: {name: settings}
+          data: {mode: safe}
+          """);
+      SyncResult second = KubernetesDirectorySync.sync(dir, k8s);
+      assertThat(second.isSuccessful()).as("%s", second.failures()).isTrue();
+      assertThat(second.revision()).isNotEqualTo(first.revision());
+      assertThat(client.configMaps().inNamespace("shop").withName("settings").get().getData()).containsEntry("mode", "safe");
+      assertThat(client.configMaps().inNamespace("shop").withName("extra").get()).isNull();
+    }
+  }
+}

@@ -1,0 +1,507 @@
+package dev.gitops.agent;
+
+import dev.gitops.agent.config.AgentConfig;
+import dev.gitops.agent.config.ConfigException;
+import dev.gitops.agent.config.TargetConfig;
+import dev.gitops.agent.spi.ProviderFactory;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.ServiceLoader;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A long-lived agent: reconciles every target of a configuration file, each on its own {@link
+ * dev.gitops.core.ReconcileLoop}, with at most {@code maxConcurrentSyncs} syncs in flight across
+ * targets, served first come, first served. It reloads the file on {@link #reload()} (what SIGHUP
+ * and a change of the file do): added targets start, removed ones stop (nothing is pruned on their
+ * way out), changed ones restart, and an invalid file is rejected whole while the running
+ * configuration stays. {@link #shutdown()} starts no new sync, cancels those in flight at a safe
+ * point, waits up to the grace period and closes every store.
+ *
+ * <pre>{@code
+ * PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+ * Agent agent = Agent.builder(Path.of("agent.yaml")).meterRegistry(registry).build();
+ * agent.start();                                  // throws ConfigException naming file and line
+ * MetricsServer.start(new InetSocketAddress(9090), registry, agent::notReady);
+ * ...
+ * agent.reload();                                 // on SIGHUP
+ * agent.shutdown();                               // on SIGTERM
+ * agent.awaitTermination(Duration.ofMinutes(1));
+ * }</pre>
+ */
+public final class Agent implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Agent.class);
+
+  /** What a reload did, by target name. */
+  public record ReloadResult(List<String> started, List<String> stopped, List<String> restarted,
+      List<String> unchanged, boolean notificationsChanged) {
+    /** Copies. */
+    public ReloadResult {
+      started = List.copyOf(started);
+      stopped = List.copyOf(stopped);
+      restarted = List.copyOf(restarted);
+      unchanged = List.copyOf(unchanged);
+    }
+
+    /** Whether anything changed. */
+    public boolean changedAnything() {
+      return !started.isEmpty() || !stopped.isEmpty() || !restarted.isEmpty() || notificationsChanged;
+    }
+
+    @Override
+    public String toString() {
+      return "started " + started + ", stopped " + stopped + ", restarted " + restarted + ", unchanged " + unchanged
+          + (notificationsChanged ? ", notifiers replaced" : "");
+    }
+  }
+
+  /** Hears what the agent does on its own (a reload after the file changed); called on the agent's thread. */
+  public interface Listener {
+    /** The configuration was reloaded. */
+    default void reloaded(ReloadResult result) {}
+
+    /** A reload was refused: the file is invalid; the running configuration stays. */
+    default void reloadFailed(ConfigException error) {}
+  }
+
+  private final Path configFile;
+  private final Map<String, ProviderFactory> factories;
+  private final Map<String, String> environment;
+  private final MeterRegistry registry;
+  private final Clock clock;
+  private final Duration watchInterval;
+  private final Listener listener;
+  private final ReentrantLock lifecycle = new ReentrantLock();
+  /** The running targets; changed only under {@code lifecycle}. */
+  private final Map<String, TargetRuntime> targets = new LinkedHashMap<>();
+  /**
+   * What readers see of {@code targets}, replaced after every change: /readyz and /metrics must
+   * answer while a reload waits out a target's grace period.
+   */
+  private volatile List<TargetRuntime> running = List.of();
+  private final CountDownLatch terminated = new CountDownLatch(1);
+  private final ScheduledExecutorService control;
+  private Notifications notifications;
+  private SyncSlots slots;
+  private volatile AgentConfig config;
+  private byte[] seenDigest;
+  private volatile boolean started;
+  private volatile boolean stopping;
+
+  private Agent(Builder b) {
+    this.configFile = b.configFile;
+    this.factories = Map.copyOf(b.factories);
+    this.environment = Map.copyOf(b.environment);
+    this.registry = b.registry;
+    this.clock = b.clock;
+    this.watchInterval = b.watchInterval;
+    this.listener = b.listener;
+    this.control = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "gitops-agent");
+      t.setDaemon(true);
+      return t;
+    });
+  }
+
+  /** A builder for an agent of the configuration in {@code configFile}. */
+  public static Builder builder(Path configFile) {
+    return new Builder(configFile);
+  }
+
+  /** Reads {@code file} as this agent would, without starting anything (secrets are not read). */
+  public static AgentConfig readConfig(Path file) {
+    return AgentConfig.load(file, discoveredFactories(), Map.of(), false);
+  }
+
+  private static Map<String, ProviderFactory> discoveredFactories() {
+    Map<String, ProviderFactory> found = new HashMap<>();
+    FilesProviderFactory files = new FilesProviderFactory();
+    found.put(files.type(), files);
+    for (ProviderFactory f : ServiceLoader.load(ProviderFactory.class)) {
+      found.putIfAbsent(f.type(), f);
+    }
+    return found;
+  }
+
+  /**
+   * Loads the configuration and starts every target.
+   *
+   * @throws ConfigException naming the file, line and field when the configuration is invalid
+   *     (nothing is started)
+   */
+  public void start() {
+    lifecycle.lock();
+    try {
+      if (started) {
+        throw new IllegalStateException("the agent is already started");
+      }
+      byte[] bytes = AgentConfig.read(configFile);
+      AgentConfig c = load(bytes);
+      seenDigest = digest(bytes);
+      slots = new SyncSlots(c.maxConcurrentSyncs());
+      notifications = new Notifications(registry);
+      notifications.replace(c.notifiers(), environment);
+      config = c;
+      started = true;
+      for (TargetConfig t : c.targets()) {
+        startTarget(t, c);
+      }
+      LOG.info("agent started with {} targets from {} ({} syncs at a time)", c.targets().size(), configFile,
+          c.maxConcurrentSyncs());
+      if (c.watchConfig()) {
+        control.scheduleWithFixedDelay(this::watch, watchInterval.toMillis(), watchInterval.toMillis(),
+            TimeUnit.MILLISECONDS);
+      }
+    } finally {
+      lifecycle.unlock();
+    }
+  }
+
+  /**
+   * Reads the configuration again and applies the difference: added targets start, removed ones
+   * stop without pruning, changed ones restart; notifiers and the bound on syncs follow the file.
+   *
+   * @throws ConfigException naming the file, line and field when the file is invalid; nothing
+   *     changes then
+   */
+  public ReloadResult reload() {
+    lifecycle.lock();
+    try {
+      if (!started || stopping) {
+        throw new IllegalStateException(stopping ? "the agent is stopping" : "the agent is not started");
+      }
+      byte[] bytes = AgentConfig.read(configFile);
+      AgentConfig next;
+      try {
+        next = load(bytes);
+      } finally {
+        seenDigest = digest(bytes);  // an invalid file is reported once, not at every look
+      }
+      return apply(next);
+    } finally {
+      lifecycle.unlock();
+    }
+  }
+
+  /** Reloads on the agent's own thread (what a signal handler calls); the future gives the result or the ConfigException. */
+  public Future<ReloadResult> reloadLater() {
+    return control.submit(() -> {
+      try {
+        ReloadResult r = reload();
+        listener.reloaded(r);
+        return r;
+      } catch (ConfigException e) {
+        listener.reloadFailed(e);
+        throw e;
+      }
+    });
+  }
+
+  private ReloadResult apply(AgentConfig next) {
+    List<String> started = new ArrayList<>();
+    List<String> stopped = new ArrayList<>();
+    List<String> restarted = new ArrayList<>();
+    List<String> unchanged = new ArrayList<>();
+    Duration grace = config.gracePeriod();
+    for (String name : List.copyOf(targets.keySet())) {
+      if (next.target(name) == null) {
+        TargetRuntime removed = targets.remove(name);
+        published();
+        removed.stop("removed from the configuration", grace);
+        stopped.add(name);
+      }
+    }
+    slots.setMax(next.maxConcurrentSyncs());
+    boolean notificationsChanged = !next.notifications().equals(config.notifications());
+    if (notificationsChanged) {
+      notifications.replace(next.notifiers(), environment);
+    }
+    for (TargetConfig t : next.targets()) {
+      TargetRuntime current = targets.get(t.name());
+      if (current == null) {
+        startTarget(t, next);
+        started.add(t.name());
+      } else if (!current.config().sameAs(t)) {
+        TargetRuntime changed = targets.remove(t.name());
+        published();
+        changed.stop("its configuration changed", grace);
+        startTarget(t, next);
+        restarted.add(t.name());
+      } else {
+        unchanged.add(t.name());
+      }
+    }
+    config = next;
+    ReloadResult r = new ReloadResult(started, stopped, restarted, unchanged, notificationsChanged);
+    LOG.info("configuration {} reloaded: {}", configFile, r);
+    return r;
+  }
+
+  private void startTarget(TargetConfig t, AgentConfig of) {
+    try {
+      targets.put(t.name(), TargetRuntime.start(t, new TargetRuntime.Shared(slots, notifications, registry,
+          of.stateDir(), clock, of.stuckAfter(), environment)));
+      published();
+    } catch (RuntimeException e) {
+      // One target that cannot start (its store is locked or damaged) must not keep the others down;
+      // readiness says it is missing, and the next reload tries again.
+      LOG.error("target {} cannot start: {}", t.name(), e.toString());
+    }
+  }
+
+  private void watch() {
+    if (stopping) {
+      return;
+    }
+    try {
+      byte[] digest = digest(AgentConfig.read(configFile));
+      if (Arrays.equals(digest, seenDigest)) {
+        return;
+      }
+      LOG.info("configuration {} changed: reloading", configFile);
+      listener.reloaded(reload());
+    } catch (ConfigException e) {
+      LOG.error("configuration not reloaded, the running one stays: {}", e.getMessage());
+      listener.reloadFailed(e);
+    } catch (RuntimeException e) {
+      // The watcher must survive anything (a reload racing a shutdown); the next look tries again.
+      LOG.warn("watching {} failed: {}", configFile, e.toString());
+    }
+  }
+
+  private AgentConfig load(byte[] bytes) {
+    return AgentConfig.parse(configFile, bytes, factories, environment, true);
+  }
+
+  private static byte[] digest(byte[] bytes) {
+    try {
+      return MessageDigest.getInstance("SHA-256").digest(bytes);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is not available", e);
+    }
+  }
+
+  /** The configuration running now. */
+  public AgentConfig config() {
+    return config;
+  }
+
+  /** The status of every running target that has finished a sync, in configuration order. */
+  public List<TargetStatus> status() {
+    List<TargetStatus> out = new ArrayList<>();
+    for (TargetRuntime t : runtimes()) {
+      Optional.ofNullable(t.state().last()).ifPresent(out::add);
+    }
+    return out;
+  }
+
+  /** Asks every target (or the one named) to sync now; returns how many were asked. */
+  public int trigger(String targetOrNull) {
+    int n = 0;
+    for (TargetRuntime t : runtimes()) {
+      if (targetOrNull == null || t.config().name().equals(targetOrNull)) {
+        t.trigger();
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /** Syncs in flight now, across targets. */
+  public int syncsInFlight() {
+    SyncSlots s = slots;
+    return s == null ? 0 : s.inFlight();
+  }
+
+  /**
+   * Why the agent is not ready ({@code /readyz}): it is stopping, a configured target is not
+   * running, has not finished a successful sync yet, or is stuck. Empty when ready.
+   */
+  public List<String> notReady() {
+    if (!started) {
+      return List.of("the agent has not started");
+    }
+    if (stopping) {
+      return List.of("the agent is stopping");
+    }
+    List<String> reasons = new ArrayList<>();
+    Map<String, TargetRuntime> byName = new HashMap<>();
+    runtimes().forEach(t -> byName.put(t.config().name(), t));
+    for (TargetConfig t : config().targets()) {
+      TargetRuntime r = byName.get(t.name());
+      if (r == null) {
+        reasons.add("target " + t.name() + " is not running (it could not start; see the log)");
+      } else {
+        r.state().notReady().ifPresent(reasons::add);
+      }
+    }
+    return reasons;
+  }
+
+  private List<TargetRuntime> runtimes() {
+    return running;
+  }
+
+  /** Publishes the running targets to readers (called under {@code lifecycle} after each change). */
+  private void published() {
+    running = List.copyOf(targets.values());
+  }
+
+  /**
+   * Starts a graceful shutdown and returns: no new sync starts, syncs in flight are cancelled at
+   * their next safe point and waited for up to the grace period, then every target's store and
+   * source close and the notifiers deliver what they hold. {@link #awaitTermination} waits for it.
+   */
+  public void shutdown() {
+    synchronized (this) {
+      if (stopping) {
+        return;
+      }
+      stopping = true;
+    }
+    Thread t = new Thread(this::stopEverything, "gitops-agent-shutdown");
+    t.setDaemon(true);
+    t.start();
+  }
+
+  private void stopEverything() {
+    try {
+      control.shutdownNow();
+      SyncSlots s = slots;
+      if (s != null) {
+        s.close("the agent is shutting down");
+      }
+      lifecycle.lock();
+      try {
+        Duration grace = config == null ? Duration.ZERO : config.gracePeriod();
+        List<Thread> stoppers = new ArrayList<>();
+        for (TargetRuntime r : targets.values()) {
+          // In parallel: the grace period is the agent's, not each target's.
+          Thread t = new Thread(() -> r.stop("the agent is shutting down", grace), "gitops-stop-" + r.config().name());
+          t.setDaemon(true);
+          t.start();
+          stoppers.add(t);
+        }
+        for (Thread t : stoppers) {
+          t.join(grace.plusSeconds(15).toMillis());
+        }
+        targets.clear();
+        published();
+        if (notifications != null) {
+          notifications.close();
+        }
+      } finally {
+        lifecycle.unlock();
+      }
+      LOG.info("agent stopped");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } finally {
+      terminated.countDown();
+    }
+  }
+
+  /** Waits up to {@code timeout} for a shutdown to finish; whether it did. */
+  public boolean awaitTermination(Duration timeout) throws InterruptedException {
+    return terminated.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /** Whether {@link #shutdown()} was called. */
+  public boolean isStopping() {
+    return stopping;
+  }
+
+  /** Shuts down and waits for it (the grace period, and a little more for stores to close). */
+  @Override
+  public void close() {
+    shutdown();
+    try {
+      Duration grace = config == null ? Duration.ZERO : config.gracePeriod();
+      if (!awaitTermination(grace.plusSeconds(30))) {
+        LOG.warn("the agent did not stop within its grace period");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** Builds an {@link Agent}. */
+  public static final class Builder {
+    private final Path configFile;
+    private final Map<String, ProviderFactory> factories = discoveredFactories();
+    private Map<String, String> environment = System.getenv();
+    private MeterRegistry registry;
+    private Clock clock = Clock.systemUTC();
+    private Duration watchInterval = Duration.ofSeconds(2);
+    private Listener listener = new Listener() {};
+
+    private Builder(Path configFile) {
+      this.configFile = Objects.requireNonNull(configFile, "configFile");
+    }
+
+    /** Adds (or replaces) the factory of its provider type; {@code files} and ServiceLoader's are there already. */
+    public Builder providerFactory(ProviderFactory factory) {
+      factories.put(factory.type(), factory);
+      return this;
+    }
+
+    /** Where {@code {env: NAME}} secrets are read (default: the process's environment). */
+    public Builder environment(Map<String, String> env) {
+      this.environment = Objects.requireNonNull(env, "environment");
+      return this;
+    }
+
+    /** Records every target's metrics here (default: none). */
+    public Builder meterRegistry(MeterRegistry r) {
+      this.registry = Objects.requireNonNull(r, "registry");
+      return this;
+    }
+
+    /** The clock of status times and readiness (default: UTC system clock). */
+    public Builder clock(Clock c) {
+      this.clock = Objects.requireNonNull(c, "clock");
+      return this;
+    }
+
+    /** How often the file is looked at when {@code watchConfig} is on (default 2 s). */
+    public Builder watchInterval(Duration d) {
+      if (d.isNegative() || d.isZero()) {
+        throw new IllegalArgumentException("watch interval must be positive, got " + d);
+      }
+      this.watchInterval = d;
+      return this;
+    }
+
+    /** Hears reloads the agent does on its own. */
+    public Builder listener(Listener l) {
+      this.listener = Objects.requireNonNull(l, "listener");
+      return this;
+    }
+
+    /** The agent (not started). */
+    public Agent build() {
+      return new Agent(this);
+    }
+  }
+}

@@ -1,0 +1,185 @@
+package dev.gitops.agent;
+
+import dev.gitops.agent.config.TargetConfig;
+import dev.gitops.api.spi.Provider;
+import dev.gitops.core.ReconcileLoop;
+import dev.gitops.core.Reconciler;
+import dev.gitops.core.SyncOptions;
+import dev.gitops.core.source.GitSource;
+import dev.gitops.core.store.FileStateStore;
+import dev.gitops.micrometer.SyncMetrics;
+import dev.gitops.notify.NotificationListener;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** One running target: its source, provider, store, reconciler and loop, and how they stop. */
+final class TargetRuntime {
+
+  private static final Logger LOG = LoggerFactory.getLogger(TargetRuntime.class);
+
+  private final TargetConfig config;
+  private final GitSource source;
+  private final FileStateStore store;
+  private final SyncMetrics metrics;
+  private final TargetState state;
+  private final ReconcileLoop loop;
+  private final SyncSlots slots;
+
+  private TargetRuntime(TargetConfig config, GitSource source, FileStateStore store, SyncMetrics metrics,
+      TargetState state, ReconcileLoop loop, SyncSlots slots) {
+    this.config = config;
+    this.source = source;
+    this.store = store;
+    this.metrics = metrics;
+    this.state = state;
+    this.loop = loop;
+    this.slots = slots;
+  }
+
+  /** What every target of an agent shares. */
+  record Shared(SyncSlots slots, Notifications notifications, MeterRegistry registry, Path stateDir, Clock clock,
+      Duration stuckAfter, Map<String, String> environment) {}
+
+  /** Builds the target and starts its loop (the first sync waits for a slot). */
+  static TargetRuntime start(TargetConfig c, Shared shared) {
+    ownerOnlyDirectory(c.store());
+    GitSource.Builder git = GitSource.builder().url(c.url()).cacheDir(c.store().resolve("git-cache"));
+    if (c.ref() != null) {
+      git.ref(c.ref());
+    }
+    if (c.path() != null) {
+      git.path(c.path());
+    }
+    if (c.credentials() != null) {
+      git.credentials(c.credentials().resolve(shared.environment()));
+    }
+    if (c.knownHosts() != null) {
+      git.knownHosts(c.knownHosts());
+    }
+    if (c.acceptUnknownHosts()) {
+      git.strictHostKeyChecking(false);
+    }
+    Provider provider = c.provider().create();
+    String providerId = c.provider().providerId();
+    GitSource source = git.build();
+    FileStateStore store = null;
+    SyncMetrics metrics = null;
+    try {
+      store = FileStateStore.open(c.store());
+      metrics = shared.registry() == null ? null
+          : SyncMetrics.builder(shared.registry()).target(c.name()).provider(providerId).build();
+      Duration stuck = max(shared.stuckAfter(), c.interval().multipliedBy(3));
+      TargetState state = new TargetState(c.name(), providerId, shared.stateDir(), shared.clock(), stuck);
+      Reconciler.Builder b = Reconciler.builder()
+          .source(metrics == null ? source : metrics.timed(source))
+          .provider(provider)
+          .store(store)
+          .owner(c.owner())
+          .options(options(c))
+          .listener(state)
+          .listener(new NotificationListener(c.name(), providerId, shared.notifications()::send));
+      if (metrics != null) {
+        b.listener(metrics);
+      }
+      ReconcileLoop loop = ReconcileLoop.builder(b.build()).interval(c.interval()).jitter(c.jitter())
+          .maxBackoff(c.maxBackoff()).gate(shared.slots().gate(c.name())).build();
+      loop.start();
+      LOG.info("target {} started: {} -> {} every {}", c.name(), c.url(), c.providerType(), c.interval());
+      return new TargetRuntime(c, source, store, metrics, state, loop, shared.slots());
+    } catch (RuntimeException e) {
+      if (metrics != null) {
+        metrics.close();
+      }
+      if (store != null) {
+        store.close();
+      }
+      source.close();
+      throw e;
+    }
+  }
+
+  /** The sync options a target's policies give. */
+  static SyncOptions options(TargetConfig c) {
+    SyncOptions o = SyncOptions.builder().prune(c.prune()).detectOnly(c.detectOnly()).adopt(c.adopt())
+        .budget(SyncOptions.defaults().budget().withAllowEmpty(c.allowEmpty())).build();
+    if (c.maxDeletions() >= 0) {
+      o = o.toBuilder().budget(o.budget().withMaxCount(c.maxDeletions())).build();
+    }
+    if (c.maxDeletionPercent() >= 0) {
+      o = o.toBuilder().budget(o.budget().withMaxPercent(c.maxDeletionPercent())).build();
+    }
+    return o;
+  }
+
+  TargetConfig config() {
+    return config;
+  }
+
+  TargetState state() {
+    return state;
+  }
+
+  /** Asks for a sync now (as a webhook from Git would). */
+  void trigger() {
+    loop.trigger();
+  }
+
+  /**
+   * Stops the target without pruning anything: no new sync, the one in flight cancelled at its
+   * next safe point and waited for up to {@code grace}; then the loop, store and source close.
+   *
+   * @return whether the sync in flight (if any) ended within {@code grace}
+   */
+  boolean stop(String reason, Duration grace) {
+    slots.stop(config.name(), reason);
+    boolean idle;
+    try {
+      idle = slots.awaitIdle(config.name(), grace);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      idle = false;
+    }
+    if (!idle) {
+      LOG.warn("target {}: its sync did not reach a safe point within {}; stopping it anyway", config.name(), grace);
+    }
+    loop.close();
+    store.close();
+    source.close();
+    if (metrics != null) {
+      metrics.close();
+    }
+    LOG.info("target {} stopped ({})", config.name(), reason);
+    return idle;
+  }
+
+  private static Duration max(Duration a, Duration b) {
+    return a.compareTo(b) >= 0 ? a : b;
+  }
+
+  /** The store holds hashes of secret values: its directory is the owner's alone. */
+  private static void ownerOnlyDirectory(Path dir) {
+    if (Files.isDirectory(dir)) {
+      return;
+    }
+    try {
+      Files.createDirectories(dir.toAbsolutePath().getParent());
+      try {
+        Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+      } catch (UnsupportedOperationException e) {
+        // Not a POSIX file system: the store applies what protection it can itself.
+        Files.createDirectories(dir);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot create the store directory " + dir + ": " + e.getMessage(), e);
+    }
+  }
+}

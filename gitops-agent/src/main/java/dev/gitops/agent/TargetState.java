@@ -1,0 +1,137 @@
+package dev.gitops.agent;
+
+import dev.gitops.api.Cancellation;
+import dev.gitops.api.Outcome;
+import dev.gitops.api.PlanRefusedException;
+import dev.gitops.api.ResourceKey;
+import dev.gitops.api.SyncEvent;
+import dev.gitops.api.SyncListener;
+import dev.gitops.api.SyncResult;
+import dev.gitops.micrometer.SyncMetrics;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What the agent knows of one target: the end of each sync, written to the target's status file,
+ * and whether the target is ready (synced successfully at least once) and not stuck (a sync
+ * finished recently enough).
+ */
+final class TargetState implements SyncListener {
+
+  private static final Logger LOG = LoggerFactory.getLogger(TargetState.class);
+
+  private final String target;
+  private final String provider;
+  private final Path stateDir;
+  private final Clock clock;
+  private final Duration stuckAfter;
+  private final Instant started;
+  private final Set<ResourceKey> drift = new TreeSet<>();
+  private volatile TargetStatus last;
+  private volatile Instant lastSuccess;
+
+  TargetState(String target, String provider, Path stateDir, Clock clock, Duration stuckAfter) {
+    this.target = target;
+    this.provider = provider;
+    this.stateDir = stateDir;
+    this.clock = clock;
+    this.stuckAfter = stuckAfter;
+    this.started = clock.instant();
+    // A restarted agent (or target) keeps the last success it recorded, for status and for people.
+    Optional<TargetStatus> before = Optional.empty();
+    try {
+      before = TargetStatus.read(stateDir, target);
+    } catch (RuntimeException e) {
+      LOG.warn("target {}: ignoring an unreadable status file: {}", target, e.getMessage());
+    }
+    this.lastSuccess = before.map(TargetStatus::lastSuccess).orElse(null);
+  }
+
+  /** The status after the last sync, or null before the first one ends. */
+  TargetStatus last() {
+    return last;
+  }
+
+  @Override
+  public synchronized void onEvent(SyncEvent event) {
+    if (event instanceof SyncEvent.SourceRead) {
+      drift.clear();
+    } else if (event instanceof SyncEvent.DriftDetected d) {
+      drift.add(d.key());
+    } else if (event instanceof SyncEvent.Finished f) {
+      finished(f.result());
+    } else if (event instanceof SyncEvent.Aborted a && !(a.error() instanceof Cancellation.CancelledException)) {
+      String result = a.error() instanceof PlanRefusedException ? SyncMetrics.Result.REFUSED.tag()
+          : SyncMetrics.Result.ERROR.tag();
+      String message = a.error().getMessage() == null ? a.error().getClass().getSimpleName() : a.error().getMessage();
+      record(a.revision(), result, false, message);
+    }
+  }
+
+  private void finished(SyncResult r) {
+    boolean corrected = drift.stream().allMatch(k -> {
+      Outcome o = r.outcomes().get(k);
+      return o != null && (o.kind() == Outcome.Kind.CREATED || o.kind() == Outcome.Kind.CONFIGURED);
+    });
+    String error = null;
+    if (r.status() == SyncResult.Status.FAILED) {
+      List<String> failed = new ArrayList<>();
+      r.failures().forEach((k, o) -> failed.add(k + ": " + o.kind() + (o.message().isEmpty() ? "" : " " + o.message())));
+      error = failed.size() + " of " + r.outcomes().size() + " changes failed: "
+          + String.join("; ", failed.subList(0, Math.min(3, failed.size()))) + (failed.size() > 3 ? "; ..." : "");
+    } else if (r.status() == SyncResult.Status.INCOMPLETE) {
+      error = "could not observe " + r.plan().unknown() + (r.plan().unobserved().isEmpty() ? ""
+          : " and " + r.plan().unobserved().keySet()) + "; held back " + r.plan().heldBack().size() + " deletions";
+    }
+    if (r.isSuccessful()) {
+      lastSuccess = clock.instant();
+    }
+    record(r.revision(), r.status().name().toLowerCase(Locale.ROOT), corrected, error);
+  }
+
+  private void record(String revision, String result, boolean corrected, String error) {
+    List<String> keys = drift.stream().map(ResourceKey::toString).toList();
+    TargetStatus s = new TargetStatus(target, provider, revision.isEmpty() && last != null ? last.revision() : revision,
+        result, clock.instant(), lastSuccess, keys, !keys.isEmpty() && corrected, error);
+    last = s;
+    drift.clear();
+    try {
+      s.write(stateDir);
+    } catch (IOException e) {
+      // The status file is for people; the sync's own record is in the store, already written.
+      LOG.warn("target {}: cannot write its status file under {}: {}", target, stateDir, e.toString());
+    }
+  }
+
+  /** Why this target is not ready, or empty. */
+  Optional<String> notReady() {
+    Instant now = clock.instant();
+    TargetStatus s = last;
+    Instant since = s == null ? started : s.finished();
+    if (Duration.between(since, now).compareTo(stuckAfter) > 0) {
+      return Optional.of("target " + target + " is stuck: no sync finished for "
+          + Duration.between(since, now).toSeconds() + " s (stuck after " + stuckAfter.toSeconds() + " s)");
+    }
+    if (s == null || !sinceStart(s)) {
+      return Optional.of("target " + target + " has not finished a successful sync yet");
+    }
+    return Optional.empty();
+  }
+
+  /** Whether this run of the target has succeeded at least once (an older success read from the file does not count). */
+  private boolean sinceStart(TargetStatus s) {
+    Instant success = lastSuccess;
+    return success != null && !success.isBefore(started) && s != null;
+  }
+}

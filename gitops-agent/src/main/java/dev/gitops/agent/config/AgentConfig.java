@@ -1,0 +1,213 @@
+package dev.gitops.agent.config;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.gitops.agent.spi.ProviderFactory;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeMap;
+import java.util.regex.Pattern;
+
+/**
+ * The agent's configuration file, read and checked whole: one error anywhere rejects it, naming
+ * the file, the line and the field. {@code docs/agent.md} describes every field.
+ *
+ * <pre>{@code
+ * AgentConfig config = AgentConfig.load(Path.of("agent.yaml"), factories, System.getenv(), true);
+ * config.targets().forEach(t -> System.out.println(t.name() + " <- " + t.url()));
+ * }</pre>
+ *
+ * @param file the file read
+ * @param stateDir where stores (by default), Git caches and status files live
+ * @param maxConcurrentSyncs syncs in flight at once across all targets
+ * @param gracePeriod how long a shutdown waits for syncs in flight to stop at a safe point
+ * @param watchConfig whether a change of the file reloads it (as SIGHUP does)
+ * @param stuckAfter a target with no sync finished for this long (or three intervals, if longer) is stuck
+ * @param targets the targets, in file order
+ * @param notifiers the notifiers, in file order
+ * @param notifications the {@code notifications} section as written, to tell a change on reload
+ */
+public record AgentConfig(Path file, Path stateDir, int maxConcurrentSyncs, Duration gracePeriod, boolean watchConfig,
+    Duration stuckAfter, List<TargetConfig> targets, List<NotifierConfig> notifiers, JsonNode notifications) {
+
+  private static final Pattern NAME = Pattern.compile("[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?");
+
+  /** Copies. */
+  public AgentConfig {
+    Objects.requireNonNull(file, "file");
+    Objects.requireNonNull(stateDir, "stateDir");
+    targets = List.copyOf(targets);
+    notifiers = List.copyOf(notifiers);
+    Objects.requireNonNull(notifications, "notifications");
+  }
+
+  /**
+   * Reads and checks {@code file}.
+   *
+   * @param factories the provider factories by type
+   * @param environment where {@code {env: NAME}} secrets are read
+   * @param strict whether to read every secret and key file now and to require every provider
+   *     type to be known (the agent does; {@code gitops status} reads the file without its
+   *     secrets, and without the provider modules the agent runs with)
+   * @throws ConfigException naming the file, line and field of the first problem
+   */
+  public static AgentConfig load(Path file, Map<String, ProviderFactory> factories, Map<String, String> environment,
+      boolean strict) {
+    return parse(file, read(file), factories, environment, strict);
+  }
+
+  /**
+   * The bytes of {@code file}.
+   *
+   * @throws ConfigException naming the file when it is missing or cannot be read
+   */
+  public static byte[] read(Path file) {
+    try {
+      return Files.readAllBytes(file);
+    } catch (NoSuchFileException e) {
+      throw new ConfigException(file, 0, "no such file");
+    } catch (IOException e) {
+      throw new ConfigException(file, 0, "cannot read: " + e.getMessage(), e);
+    }
+  }
+
+  /** Reads and checks {@code yaml} as if it were the content of {@code file}. */
+  public static AgentConfig parse(Path file, byte[] yaml, Map<String, ProviderFactory> factories,
+      Map<String, String> environment, boolean strict) {
+    ConfigNode root = ConfigNode.parse(file, yaml);
+    root.allowOnly("agent", "targets", "notifications");
+    ConfigNode agent = root.get("agent");
+    if (!agent.isMissing()) {
+      agent.allowOnly("stateDir", "maxConcurrentSyncs", "gracePeriod", "watchConfig", "stuckAfter");
+    }
+    Path base = file.toAbsolutePath().getParent();
+    Path stateDir = agent.optionalPath("stateDir").orElse(base.resolve(".gitops-agent"));
+    int maxConcurrent = agent.integer("maxConcurrentSyncs", 1, 1024, 4);
+    Duration grace = agent.duration("gracePeriod", Duration.ofSeconds(30));
+    boolean watch = agent.bool("watchConfig", true);
+    Duration stuckAfter = agent.duration("stuckAfter", Duration.ofMinutes(15));
+
+    if (!root.get("targets").isMissing() && !root.get("targets").json().isArray()) {
+      throw root.get("targets").error("must be a list of targets");
+    }
+    List<TargetConfig> targets = new ArrayList<>();
+    Map<String, Integer> names = new HashMap<>();
+    Map<Path, String> stores = new HashMap<>();
+    for (ConfigNode t : root.list("targets")) {
+      TargetConfig c = target(t, stateDir, factories, strict);
+      Integer first = names.putIfAbsent(c.name(), c.line());
+      if (first != null) {
+        throw t.get("name").error("a second target named '" + c.name() + "' (the first is at line " + first + ")");
+      }
+      String sharing = stores.putIfAbsent(c.store(), c.name());
+      if (sharing != null) {
+        throw t.get("store").error("target '" + c.name() + "' would share the store " + c.store() + " with target '"
+            + sharing + "': each target needs its own");
+      }
+      targets.add(c);
+    }
+    ConfigNode notifications = root.get("notifications");
+    if (!notifications.isMissing() && !notifications.json().isArray()) {
+      throw notifications.error("must be a list of notifiers");
+    }
+    List<NotifierConfig> notifiers = new ArrayList<>();
+    for (ConfigNode n : root.list("notifications")) {
+      notifiers.add(NotifierConfig.read(n, names.keySet()));
+    }
+    if (strict) {
+      for (ConfigNode t : root.list("targets")) {
+        checkFiles(t.get("source"));
+      }
+      targets.forEach(t -> {
+        if (t.credentials() != null) {
+          t.credentials().check(environment);
+        }
+      });
+      notifiers.forEach(n -> n.check(environment));
+    }
+    return new AgentConfig(file, stateDir, maxConcurrent, grace, watch, stuckAfter, targets, notifiers,
+        notifications.json().deepCopy());
+  }
+
+  private static TargetConfig target(ConfigNode t, Path stateDir, Map<String, ProviderFactory> factories,
+      boolean strict) {
+    t.allowOnly("name", "source", "provider", "store", "owner", "interval", "jitter", "maxBackoff", "prune",
+        "policies");
+    String name = t.string("name");
+    if (!NAME.matcher(name).matches()) {
+      throw t.get("name").error("'" + name + "' is not a target name: lower-case letters, digits, '.', '_' and '-', "
+          + "starting and ending with a letter or digit, at most 63 characters");
+    }
+    ConfigNode source = t.get("source");
+    if (source.isMissing()) {
+      throw source.error("required: where the desired state comes from (url, ref, path, credentials)");
+    }
+    source.allowOnly("url", "ref", "path", "credentials", "knownHosts", "acceptUnknownHosts");
+    // A URL (scheme:// or scp-like user@host:path) as written; anything else is a local path, from the file's directory.
+    String written = source.string("url");
+    String url = written.contains("://") || written.matches("[^/]+@[^/:]+:.*") ? written : source.path("url").toString();
+    ConfigNode provider = t.get("provider");
+    if (provider.isMissing()) {
+      throw provider.error("required: the live system, for example {type: files, directory: /srv/app}");
+    }
+    if (!provider.json().isObject()) {
+      throw provider.error("must be a mapping with a type, for example {type: files, directory: /srv/app}");
+    }
+    String type = provider.string("type");
+    ProviderFactory factory = factories.get(type);
+    if (factory == null && strict) {
+      throw provider.get("type").error("unknown provider type '" + type + "' (known: "
+          + String.join(", ", new TreeMap<>(factories).keySet()) + ")");
+    }
+    Path store = t.optionalPath("store").orElse(stateDir.resolve("targets").resolve(name));
+    ProviderFactory.Setup setup = factory != null
+        ? factory.configure(provider, new ProviderFactory.TargetContext(name, store, stateDir))
+        : ProviderFactory.Setup.of(type, () -> {
+          throw provider.get("type").error("unknown provider type '" + type + "'");
+        });
+    ConfigNode policies = t.get("policies");
+    if (!policies.isMissing()) {
+      policies.allowOnly("detectOnly", "adopt", "maxDeletions", "maxDeletionPercent", "allowEmpty");
+    }
+    Duration interval = t.duration("interval", Duration.ofMinutes(3));
+    return new TargetConfig(name, url, source.optionalString("ref").orElse(null),
+        source.optionalString("path").orElse(null), GitCredentials.read(source.get("credentials")).orElse(null),
+        source.optionalPath("knownHosts").orElse(null), source.bool("acceptUnknownHosts", false), type, setup, store,
+        t.optionalString("owner").orElse(name), interval, t.number("jitter", 0, 0.5, 0.1),
+        t.duration("maxBackoff", Duration.ofMinutes(10)), t.bool("prune", true), policies.bool("detectOnly", false),
+        policies.bool("adopt", false), policies.integer("maxDeletions", 0, Integer.MAX_VALUE, -1),
+        policies.integer("maxDeletionPercent", 0, 100, -1), policies.bool("allowEmpty", false), t.json().deepCopy(),
+        t.line());
+  }
+
+  /** Key and known_hosts files must be readable now, not when the first sync fails on them. */
+  private static void checkFiles(ConfigNode source) {
+    checkReadable(source, "knownHosts");
+    checkReadable(source.get("credentials"), "sshKey");
+  }
+
+  private static void checkReadable(ConfigNode parent, String field) {
+    parent.optionalPath(field).ifPresent(p -> {
+      if (!Files.isReadable(p)) {
+        throw parent.get(field).error("cannot read " + p);
+      }
+    });
+  }
+
+  /** The target named {@code name}, or null. */
+  public TargetConfig target(String name) {
+    for (TargetConfig t : targets) {
+      if (t.name().equals(name)) {
+        return t;
+      }
+    }
+    return null;
+  }
+}

@@ -1,0 +1,398 @@
+package dev.gitops.agent.config;
+
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.MissingNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A value of the configuration file with where it is: typed accessors that fail with a {@link
+ * ConfigException} naming the file, the line and the field ({@code targets[0].source.url}).
+ * Provider factories read their options through it, so their errors read like the agent's.
+ *
+ * <pre>{@code
+ * Path dir = options.path("directory");               // required, relative to the config file
+ * List<String> globs = options.strings("structured");  // optional list, empty when absent
+ * options.allowOnly("type", "directory", "structured");
+ * }</pre>
+ */
+public final class ConfigNode {
+
+  private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h|d)");
+  private static final int MAX_BYTES = 1 << 20;
+
+  private final Path file;
+  private final JsonNode node;
+  private final String pointer;
+  private final Map<String, Integer> lines;
+
+  private ConfigNode(Path file, JsonNode node, String pointer, Map<String, Integer> lines) {
+    this.file = file;
+    this.node = node;
+    this.pointer = pointer;
+    this.lines = lines;
+  }
+
+  /**
+   * Reads one YAML document, remembering the line of every field and element.
+   *
+   * @throws ConfigException naming the line of malformed YAML, a duplicate key, or a second document
+   */
+  static ConfigNode parse(Path file, byte[] yaml) {
+    if (yaml.length > MAX_BYTES) {
+      throw new ConfigException(file, 0, "larger than " + MAX_BYTES + " bytes: not an agent configuration");
+    }
+    Map<String, Integer> lines = new HashMap<>();
+    try (JsonParser p = new YAMLFactory().createParser(yaml)) {
+      JsonToken t = p.nextToken();
+      JsonNode root = t == null ? JsonNodeFactory.instance.objectNode() : read(file, p, t, "", lines);
+      if (t != null && p.nextToken() != null) {
+        throw new ConfigException(file, lineOf(p.currentTokenLocation()), "a second YAML document: the configuration is one");
+      }
+      return new ConfigNode(file, root, "", lines);
+    } catch (JsonProcessingException e) {
+      JsonLocation at = e.getLocation();
+      String why = e.getOriginalMessage() == null ? e.toString() : e.getOriginalMessage().lines().findFirst().orElse("");
+      throw new ConfigException(file, at == null ? 0 : lineOf(at), "malformed YAML: " + why, e);
+    } catch (IOException e) {
+      throw new ConfigException(file, 0, "cannot read: " + e.getMessage(), e);
+    }
+  }
+
+  private static JsonNode read(Path file, JsonParser p, JsonToken t, String ptr, Map<String, Integer> lines)
+      throws IOException {
+    lines.putIfAbsent(ptr, lineOf(p.currentTokenLocation()));
+    JsonNodeFactory f = JsonNodeFactory.instance;
+    switch (t) {
+      case START_OBJECT -> {
+        ObjectNode o = f.objectNode();
+        for (JsonToken k = p.nextToken(); k != JsonToken.END_OBJECT; k = p.nextToken()) {
+          String name = p.currentName();
+          String child = ptr + "/" + name.replace("~", "~0").replace("/", "~1");
+          int line = lineOf(p.currentTokenLocation());
+          if (o.has(name)) {
+            throw new ConfigException(file, line, display(child) + ": duplicate key (first at line " + lines.get(child)
+                + ")");
+          }
+          lines.put(child, line);
+          o.set(name, read(file, p, p.nextToken(), child, lines));
+        }
+        return o;
+      }
+      case START_ARRAY -> {
+        ArrayNode a = f.arrayNode();
+        int i = 0;
+        for (JsonToken e = p.nextToken(); e != JsonToken.END_ARRAY; e = p.nextToken()) {
+          a.add(read(file, p, e, ptr + "/" + i++, lines));
+        }
+        return a;
+      }
+      case VALUE_STRING -> {
+        return f.textNode(p.getText());
+      }
+      case VALUE_NUMBER_INT -> {
+        return f.numberNode(p.getLongValue());
+      }
+      case VALUE_NUMBER_FLOAT -> {
+        return f.numberNode(p.getDoubleValue());
+      }
+      case VALUE_TRUE, VALUE_FALSE -> {
+        return f.booleanNode(t == JsonToken.VALUE_TRUE);
+      }
+      case VALUE_NULL -> {
+        return f.nullNode();
+      }
+      default -> throw new ConfigException(file, lineOf(p.currentTokenLocation()), "unexpected YAML " + t);
+    }
+  }
+
+  private static int lineOf(JsonLocation loc) {
+    return Math.max(0, loc.getLineNr());
+  }
+
+  /** {@code targets[0].source.url} for {@code /targets/0/source/url}. */
+  static String display(String pointer) {
+    if (pointer.isEmpty()) {
+      return "(top level)";
+    }
+    StringBuilder b = new StringBuilder();
+    for (String seg : pointer.substring(1).split("/", -1)) {
+      String s = seg.replace("~1", "/").replace("~0", "~");
+      if (!s.isEmpty() && s.chars().allMatch(Character::isDigit)) {
+        b.append('[').append(s).append(']');
+      } else {
+        b.append(b.length() == 0 ? "" : ".").append(s);
+      }
+    }
+    return b.toString();
+  }
+
+  /** The file. */
+  public Path file() {
+    return file;
+  }
+
+  /** The field's name as errors show it, for example {@code targets[0].source.url}. */
+  public String where() {
+    return display(pointer);
+  }
+
+  /** The line of this value, or of the nearest enclosing one that has a line. */
+  public int line() {
+    for (String p = pointer; ; p = p.substring(0, p.lastIndexOf('/'))) {
+      Integer l = lines.get(p);
+      if (l != null || p.isEmpty()) {
+        return l == null ? 0 : l;
+      }
+    }
+  }
+
+  /** The value as a JSON tree (missing when absent). */
+  public JsonNode json() {
+    return node;
+  }
+
+  /** Whether the value is absent (or null). */
+  public boolean isMissing() {
+    return node.isMissingNode() || node.isNull();
+  }
+
+  /** An error about this value: {@code <file>:<line>: <field>: <problem>}. */
+  public ConfigException error(String problem) {
+    return new ConfigException(file, line(), where() + ": " + problem);
+  }
+
+  /** The field {@code name} of this mapping (missing when absent). */
+  public ConfigNode get(String name) {
+    JsonNode child = node.isObject() && node.has(name) ? node.get(name) : MissingNode.getInstance();
+    return new ConfigNode(file, child, pointer + "/" + name.replace("~", "~0").replace("/", "~1"), lines);
+  }
+
+  /** Fails unless this is a mapping whose fields are all among {@code allowed}. */
+  public ConfigNode allowOnly(String... allowed) {
+    if (!node.isObject()) {
+      throw error("must be a mapping, got " + kind(node));
+    }
+    Set<String> ok = new LinkedHashSet<>(List.of(allowed));
+    for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
+      String name = it.next();
+      if (!ok.contains(name)) {
+        throw get(name).error("unknown field (allowed here: " + String.join(", ", ok) + ")");
+      }
+    }
+    return this;
+  }
+
+  /** The elements of the list at {@code name}; empty when absent. */
+  public List<ConfigNode> list(String name) {
+    ConfigNode c = get(name);
+    if (c.isMissing()) {
+      return List.of();
+    }
+    if (!c.node.isArray()) {
+      throw c.error("must be a list, got " + kind(c.node));
+    }
+    List<ConfigNode> out = new ArrayList<>();
+    for (int i = 0; i < c.node.size(); i++) {
+      out.add(new ConfigNode(file, c.node.get(i), c.pointer + "/" + i, lines));
+    }
+    return out;
+  }
+
+  /** The required non-empty string at {@code name}. */
+  public String string(String name) {
+    return optionalString(name).orElseThrow(() -> get(name).error("required"));
+  }
+
+  /** The non-empty string at {@code name}, if present. */
+  public Optional<String> optionalString(String name) {
+    ConfigNode c = get(name);
+    if (c.isMissing()) {
+      return Optional.empty();
+    }
+    if (!c.node.isTextual() && !c.node.isNumber()) {
+      throw c.error("must be a string, got " + kind(c.node));
+    }
+    String s = c.node.asText();
+    if (s.isBlank()) {
+      throw c.error("is empty");
+    }
+    return Optional.of(s);
+  }
+
+  /** The strings of the list (or single string) at {@code name}; empty when absent. */
+  public List<String> strings(String name) {
+    ConfigNode c = get(name);
+    if (c.isMissing()) {
+      return List.of();
+    }
+    if (c.node.isTextual()) {
+      return List.of(string(name));
+    }
+    List<String> out = new ArrayList<>();
+    for (ConfigNode e : list(name)) {
+      if (!e.node.isTextual() || e.node.asText().isBlank()) {
+        throw e.error("must be a non-empty string, got " + kind(e.node));
+      }
+      out.add(e.node.asText());
+    }
+    return out;
+  }
+
+  /** The boolean at {@code name}, or {@code otherwise}. */
+  public boolean bool(String name, boolean otherwise) {
+    ConfigNode c = get(name);
+    if (c.isMissing()) {
+      return otherwise;
+    }
+    if (!c.node.isBoolean()) {
+      throw c.error("must be true or false, got " + kind(c.node));
+    }
+    return c.node.booleanValue();
+  }
+
+  /** The integer at {@code name} within {@code min..max}, or {@code otherwise}. */
+  public int integer(String name, int min, int max, int otherwise) {
+    ConfigNode c = get(name);
+    if (c.isMissing()) {
+      return otherwise;
+    }
+    if (!c.node.isIntegralNumber() || c.node.longValue() < min || c.node.longValue() > max) {
+      throw c.error("must be a whole number from " + min + " to " + max + ", got " + c.node);
+    }
+    return c.node.intValue();
+  }
+
+  /** The number at {@code name} within {@code min..max}, or {@code otherwise}. */
+  public double number(String name, double min, double max, double otherwise) {
+    ConfigNode c = get(name);
+    if (c.isMissing()) {
+      return otherwise;
+    }
+    if (!c.node.isNumber() || c.node.doubleValue() < min || c.node.doubleValue() > max) {
+      throw c.error("must be a number from " + min + " to " + max + ", got " + c.node);
+    }
+    return c.node.doubleValue();
+  }
+
+  /**
+   * The positive duration at {@code name} ({@code 500ms}, {@code 30s}, {@code 5m}, {@code 1h},
+   * {@code 1d}, or ISO-8601 {@code PT30S}), or {@code otherwise}.
+   */
+  public Duration duration(String name, Duration otherwise) {
+    ConfigNode c = get(name);
+    if (c.isMissing()) {
+      return otherwise;
+    }
+    String s = c.node.isTextual() ? c.node.asText().trim() : "";
+    Duration d = null;
+    Matcher m = DURATION.matcher(s);
+    if (m.matches()) {
+      long n = Long.parseLong(m.group(1));
+      d = switch (m.group(2)) {
+        case "ms" -> Duration.ofMillis(n);
+        case "s" -> Duration.ofSeconds(n);
+        case "m" -> Duration.ofMinutes(n);
+        case "h" -> Duration.ofHours(n);
+        default -> Duration.ofDays(n);
+      };
+    } else if (s.startsWith("P") || s.startsWith("p")) {
+      try {
+        d = Duration.parse(s);
+      } catch (DateTimeParseException e) {
+        // reported below with the accepted forms
+      }
+    }
+    if (d == null || d.isNegative() || d.isZero()) {
+      throw c.error("must be a positive duration such as 500ms, 30s, 5m, 1h or PT30S, got " + c.node);
+    }
+    return d;
+  }
+
+  /** The path at {@code name}, relative to the configuration file's directory; required. */
+  public Path path(String name) {
+    return optionalPath(name).orElseThrow(() -> get(name).error("required"));
+  }
+
+  /** The path at {@code name}, relative to the configuration file's directory, if present. */
+  public Optional<Path> optionalPath(String name) {
+    return optionalString(name).map(s -> {
+      try {
+        Path p = Path.of(s);
+        Path base = file.toAbsolutePath().getParent();
+        return (p.isAbsolute() || base == null ? p : base.resolve(p)).normalize();
+      } catch (java.nio.file.InvalidPathException e) {
+        throw get(name).error("not a path: " + e.getMessage());
+      }
+    });
+  }
+
+  /**
+   * The secret referenced at {@code name}: {@code {env: NAME}} or {@code {file: PATH}}, never the
+   * secret itself, so the configuration can be shared and reviewed.
+   */
+  public Optional<SecretRef> secret(String name) {
+    ConfigNode c = get(name);
+    if (c.isMissing()) {
+      return Optional.empty();
+    }
+    if (c.node.isTextual()) {
+      throw c.error("secrets are given by reference, {env: NAME} or {file: PATH}, never inline");
+    }
+    c.allowOnly("env", "file");
+    if (c.node.size() != 1) {
+      throw c.error("give exactly one of env or file");
+    }
+    Optional<String> env = c.optionalString("env");
+    if (env.isPresent()) {
+      return Optional.of(SecretRef.env(env.get(), c));
+    }
+    return Optional.of(SecretRef.file(c.path("file"), c));
+  }
+
+  private static String kind(JsonNode n) {
+    if (n.isObject()) {
+      return "a mapping";
+    }
+    if (n.isArray()) {
+      return "a list";
+    }
+    return n.isTextual() ? "'" + n.asText() + "'" : n.toString();
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof ConfigNode c && c.node.equals(node) && c.pointer.equals(pointer);
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(node, pointer);
+  }
+
+  @Override
+  public String toString() {
+    return file + ":" + line() + ": " + where();
+  }
+}

@@ -1,0 +1,56 @@
+package dev.gitops.agent.config;
+
+import dev.gitops.core.source.Credentials;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * A target's Git credentials as configured: an HTTPS token, HTTPS basic (user and password), or an
+ * SSH key (with an optional passphrase). Secrets are references, resolved when the target starts.
+ *
+ * @param token an HTTPS access token, or null
+ * @param username the HTTPS user, or null
+ * @param password the HTTPS password (with {@code username}), or null
+ * @param sshKey an SSH private key file, or null
+ * @param passphrase the SSH key's passphrase, or null
+ */
+public record GitCredentials(SecretRef token, String username, SecretRef password, Path sshKey, SecretRef passphrase) {
+
+  static Optional<GitCredentials> read(ConfigNode c) {
+    if (c.isMissing()) {
+      return Optional.empty();
+    }
+    c.allowOnly("token", "username", "password", "sshKey", "passphrase");
+    GitCredentials g = new GitCredentials(c.secret("token").orElse(null), c.optionalString("username").orElse(null),
+        c.secret("password").orElse(null), c.optionalPath("sshKey").orElse(null), c.secret("passphrase").orElse(null));
+    int kinds = (g.token != null ? 1 : 0) + (g.username != null || g.password != null ? 1 : 0) + (g.sshKey != null ? 1 : 0);
+    if (kinds != 1) {
+      throw c.error("give one of: token, username with password, or sshKey (with an optional passphrase)");
+    }
+    if ((g.username == null) != (g.password == null)) {
+      throw c.error("username and password go together");
+    }
+    if (g.passphrase != null && g.sshKey == null) {
+      throw c.get("passphrase").error("a passphrase goes with sshKey");
+    }
+    return Optional.of(g);
+  }
+
+  /** The credentials for {@code GitSource}, secrets read from {@code environment} or their files. */
+  public Credentials resolve(Map<String, String> environment) {
+    if (token != null) {
+      return Credentials.token(token.resolve(environment));
+    }
+    if (username != null) {
+      return Credentials.basic(username, password.resolve(environment));
+    }
+    return passphrase == null ? Credentials.sshKey(sshKey)
+        : Credentials.sshKey(sshKey, passphrase.resolve(environment).toCharArray());
+  }
+
+  /** Resolves every secret once, so a missing one fails the configuration instead of the target. */
+  void check(Map<String, String> environment) {
+    resolve(environment);
+  }
+}

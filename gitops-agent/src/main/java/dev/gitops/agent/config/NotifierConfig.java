@@ -1,0 +1,144 @@
+package dev.gitops.agent.config;
+
+import dev.gitops.notify.CommitStatusNotifier;
+import dev.gitops.notify.DeliveryOptions;
+import dev.gitops.notify.Event;
+import dev.gitops.notify.NotificationFilter;
+import dev.gitops.notify.Notifier;
+import dev.gitops.notify.Severity;
+import dev.gitops.notify.WebhookNotifier;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.util.EnumSet;
+import java.util.LinkedHashSet;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * One entry of {@code notifications:}: a webhook, or commit statuses on GitHub or GitLab, with its
+ * filter and delivery options. Checked when the configuration loads; {@link #create} makes the
+ * notifier when the agent starts it.
+ *
+ * @param type {@code webhook}, {@code github} or {@code gitlab}
+ * @param url the webhook's URL, or the API's base URL (null: the forge's default)
+ * @param repository the GitHub repository or GitLab project, or null for a webhook
+ * @param secret the webhook's signing secret or the forge's token, or null
+ * @param filter which notifications it sends
+ * @param delivery its queue and retries
+ */
+public record NotifierConfig(String type, URI url, String repository, SecretRef secret, NotificationFilter filter,
+    DeliveryOptions delivery) {
+
+  /** Checks. */
+  public NotifierConfig {
+    Objects.requireNonNull(type, "type");
+    Objects.requireNonNull(filter, "filter");
+    Objects.requireNonNull(delivery, "delivery");
+  }
+
+  static NotifierConfig read(ConfigNode c, Set<String> targetNames) {
+    String type = c.string("type");
+    Set<String> common = Set.of("type", "events", "targets", "minSeverity", "queueCapacity", "maxAttempts");
+    Set<String> allowed = new LinkedHashSet<>(common);
+    switch (type) {
+      case "webhook" -> allowed.addAll(Set.of("url", "secret"));
+      case "github" -> allowed.addAll(Set.of("repository", "token", "apiUrl"));
+      case "gitlab" -> allowed.addAll(Set.of("project", "token", "apiUrl"));
+      default -> throw c.get("type").error("unknown notifier type '" + type + "' (one of: webhook, github, gitlab)");
+    }
+    c.allowOnly(allowed.toArray(String[]::new));
+
+    Set<Event> events = EnumSet.noneOf(Event.class);
+    for (ConfigNode e : c.list("events")) {
+      events.add(parse(e, () -> Event.parse(e.json().asText())));
+    }
+    Set<String> targets = new LinkedHashSet<>();
+    for (ConfigNode t : c.list("targets")) {
+      if (!targetNames.contains(t.json().asText())) {
+        throw t.error("no target is named '" + t.json().asText() + "'");
+      }
+      targets.add(t.json().asText());
+    }
+    Severity minimum = c.optionalString("minSeverity").map(s -> parse(c.get("minSeverity"), () -> Severity.parse(s)))
+        .orElse(Severity.INFO);
+    NotificationFilter filter = NotificationFilter.all().withEvents(events).withTargets(targets).withMinimum(minimum);
+    DeliveryOptions delivery = DeliveryOptions.defaults()
+        .withQueueCapacity(c.integer("queueCapacity", 1, 100_000, DeliveryOptions.defaults().queueCapacity()))
+        .withMaxAttempts(c.integer("maxAttempts", 1, 100, DeliveryOptions.defaults().maxAttempts()));
+
+    NotifierConfig n = switch (type) {
+      case "webhook" -> new NotifierConfig(type, uri(c, "url", true), null, c.secret("secret").orElse(null), filter,
+          delivery);
+      case "github" -> new NotifierConfig(type, uri(c, "apiUrl", false), c.string("repository"),
+          c.secret("token").orElse(null), filter, delivery);
+      default -> new NotifierConfig(type, uri(c, "apiUrl", false), c.string("project"), c.secret("token").orElse(null),
+          filter, delivery);
+    };
+    // The notifiers' own checks (a repository's shape, a URL's scheme), reported at the entry's line.
+    parse(c, () -> n.builder(Map.of(), false));
+    return n;
+  }
+
+  private static URI uri(ConfigNode c, String field, boolean required) {
+    String s = required ? c.string(field) : c.optionalString(field).orElse(null);
+    if (s == null) {
+      return null;
+    }
+    try {
+      URI u = new URI(s);
+      if (!"http".equals(u.getScheme()) && !"https".equals(u.getScheme())) {
+        throw c.get(field).error("must be an http or https URL, got '" + s + "'");
+      }
+      return u;
+    } catch (URISyntaxException e) {
+      throw c.get(field).error("not a URL: " + e.getMessage());
+    }
+  }
+
+  private static <T> T parse(ConfigNode at, java.util.function.Supplier<T> read) {
+    try {
+      return read.get();
+    } catch (IllegalArgumentException e) {
+      throw at.error(e.getMessage());
+    }
+  }
+
+  /** A short name for logs and the {@code notifier} tag of metrics. */
+  public String describe() {
+    return type + (repository != null ? " " + repository : url != null ? " " + url.getHost() : "");
+  }
+
+  /** The notifier, its secret read from {@code environment} or its file. */
+  public Notifier create(Map<String, String> environment) {
+    return builder(environment, true);
+  }
+
+  void check(Map<String, String> environment) {
+    if (secret != null) {
+      secret.resolve(environment);
+    }
+  }
+
+  private Notifier builder(Map<String, String> environment, boolean build) {
+    String value = build && secret != null ? secret.resolve(environment) : null;
+    if ("webhook".equals(type)) {
+      WebhookNotifier.Builder b = WebhookNotifier.builder(url).filter(filter).delivery(delivery);
+      if (value != null) {
+        b.secret(value.getBytes(StandardCharsets.UTF_8));
+      }
+      return build ? b.build() : null;
+    }
+    CommitStatusNotifier.Builder b = "github".equals(type) ? CommitStatusNotifier.github(repository)
+        : CommitStatusNotifier.gitlab(repository);
+    b.filter(filter).delivery(delivery);
+    if (url != null) {
+      b.apiUrl(url);
+    }
+    if (value != null) {
+      b.token(value);
+    }
+    return build ? b.build() : null;
+  }
+}

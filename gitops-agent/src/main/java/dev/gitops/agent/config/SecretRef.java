@@ -1,0 +1,84 @@
+package dev.gitops.agent.config;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Where a secret is: an environment variable or a file (a mounted secret). The configuration holds
+ * only the reference; {@link #resolve} reads the value when a target starts. Its {@code toString}
+ * names the reference, never the value.
+ *
+ * <pre>{@code
+ * token: {env: GIT_TOKEN}                 # in agent.yaml
+ * password: {file: /run/secrets/git}      # the file's content, without a trailing newline
+ * }</pre>
+ */
+public final class SecretRef {
+
+  private final boolean env;
+  private final String name;
+  private final Path path;
+  private final ConfigNode at;
+
+  private SecretRef(boolean env, String name, Path path, ConfigNode at) {
+    this.env = env;
+    this.name = name;
+    this.path = path;
+    this.at = at;
+  }
+
+  static SecretRef env(String variable, ConfigNode at) {
+    return new SecretRef(true, variable, null, at);
+  }
+
+  static SecretRef file(Path file, ConfigNode at) {
+    return new SecretRef(false, null, file, at);
+  }
+
+  /**
+   * The secret's value, read from {@code environment} or the file.
+   *
+   * @throws ConfigException naming the configuration line when the variable is unset or empty,
+   *     or the file cannot be read or is empty
+   */
+  public String resolve(Map<String, String> environment) {
+    if (env) {
+      String v = environment.get(name);
+      if (v == null || v.isEmpty()) {
+        throw at.error("the environment variable " + name + " is not set");
+      }
+      return v;
+    }
+    String v;
+    try {
+      v = Files.readString(path, StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw at.error("cannot read the secret file " + path + ": " + e.getClass().getSimpleName());
+    }
+    // A file written with echo or an editor ends with a newline that is not part of the secret.
+    v = v.endsWith("\r\n") ? v.substring(0, v.length() - 2) : v.endsWith("\n") ? v.substring(0, v.length() - 1) : v;
+    if (v.isEmpty()) {
+      throw at.error("the secret file " + path + " is empty");
+    }
+    return v;
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof SecretRef s && s.env == env && Objects.equals(s.name, name) && Objects.equals(s.path, path);
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(env, name, path);
+  }
+
+  @Override
+  public String toString() {
+    return env ? "{env: " + name + "}" : "{file: " + path + "}";
+  }
+}

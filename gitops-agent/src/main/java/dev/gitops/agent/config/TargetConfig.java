@@ -1,0 +1,61 @@
+package dev.gitops.agent.config;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.gitops.agent.spi.ProviderFactory;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * One target of the agent: where its desired state comes from, the provider it keeps in line,
+ * its store, how often it syncs and its safety policies.
+ *
+ * @param name the target's name (unique; it names metrics, notifications, status and the default store)
+ * @param url the Git repository (URL or local path)
+ * @param ref the branch, tag, commit or semver range, or null for the default branch
+ * @param path the directory inside the repository, or null for the root
+ * @param credentials how to authenticate, or null
+ * @param knownHosts the SSH known_hosts file, or null
+ * @param acceptUnknownHosts accept an SSH host not in known_hosts (a changed key is always refused)
+ * @param providerType the provider's type ({@code files}, or one a provider module adds)
+ * @param provider what makes the provider
+ * @param store the state store's directory
+ * @param owner the owner id written into marks and ownership records
+ * @param interval the time between syncs
+ * @param jitter the relative jitter of the interval (0 to 0.5)
+ * @param maxBackoff the longest wait after failures
+ * @param prune delete what was removed from Git
+ * @param detectOnly report drift, change nothing
+ * @param adopt take over live objects without a mark
+ * @param maxDeletions refuse a sync deleting more than this, or -1 for no count limit
+ * @param maxDeletionPercent refuse a sync deleting more than this share of what is owned, or -1
+ * @param allowEmpty allow a sync that deletes everything owned
+ * @param definition the target as written (its mapping in the file), to tell a changed target on reload
+ * @param line the line where the target starts
+ */
+public record TargetConfig(String name, String url, String ref, String path, GitCredentials credentials,
+    Path knownHosts, boolean acceptUnknownHosts, String providerType, ProviderFactory.Setup provider, Path store,
+    String owner, Duration interval, double jitter, Duration maxBackoff, boolean prune, boolean detectOnly,
+    boolean adopt, int maxDeletions, int maxDeletionPercent, boolean allowEmpty, JsonNode definition, int line) {
+
+  /** Checks. */
+  public TargetConfig {
+    Objects.requireNonNull(name, "name");
+    Objects.requireNonNull(url, "url");
+    Objects.requireNonNull(providerType, "providerType");
+    Objects.requireNonNull(provider, "provider");
+    Objects.requireNonNull(store, "store");
+    Objects.requireNonNull(owner, "owner");
+    Objects.requireNonNull(interval, "interval");
+    Objects.requireNonNull(maxBackoff, "maxBackoff");
+    Objects.requireNonNull(definition, "definition");
+  }
+
+  /**
+   * Whether {@code other} configures the same thing: the same definition and the same store (a
+   * changed state directory moves default stores). A reload restarts a target only when not.
+   */
+  public boolean sameAs(TargetConfig other) {
+    return definition.equals(other.definition) && store.equals(other.store);
+  }
+}

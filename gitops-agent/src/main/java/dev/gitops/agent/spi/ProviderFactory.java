@@ -1,0 +1,73 @@
+package dev.gitops.agent.spi;
+
+import dev.gitops.agent.config.ConfigNode;
+import dev.gitops.api.spi.Provider;
+import java.nio.file.Path;
+
+/**
+ * Makes the providers of one type ({@code provider: {type: files, ...}} in the agent's
+ * configuration). The agent finds factories with {@link java.util.ServiceLoader} (list the class in
+ * {@code META-INF/services/dev.gitops.agent.spi.ProviderFactory}) or takes them from {@code
+ * Agent.Builder.providerFactory}. The agent ships {@code files}.
+ *
+ * <pre>{@code
+ * public final class WidgetsFactory implements ProviderFactory {
+ *   public String type() { return "widgets"; }
+ *   public Setup configure(ConfigNode options, TargetContext target) {
+ *     options.allowOnly("type", "endpoint");
+ *     URI endpoint = URI.create(options.string("endpoint"));
+ *     return Setup.of("widgets", () -> new WidgetsProvider(endpoint));
+ *   }
+ * }
+ * }</pre>
+ */
+public interface ProviderFactory {
+
+  /** The type named in the configuration. */
+  String type();
+
+  /**
+   * Checks a target's provider options (the mapping under {@code provider:}, {@code type}
+   * included) and returns what makes the provider when the target starts. Called for every load
+   * and reload of the configuration, so it must not touch the live system.
+   *
+   * @throws dev.gitops.agent.config.ConfigException through {@code options.error(...)}, naming the
+   *     file, line and field at fault
+   */
+  Setup configure(ConfigNode options, TargetContext target);
+
+  /**
+   * The target a provider is configured for.
+   *
+   * @param name the target's name
+   * @param store the target's state store directory (a files provider keeps out of it)
+   * @param stateDir the agent's state directory
+   */
+  record TargetContext(String name, Path store, Path stateDir) {}
+
+  /** Makes a configured provider. */
+  interface Setup {
+    /** The id of the provider it makes (the {@code provider} tag of metrics, the provider of its keys). */
+    String providerId();
+
+    /** A new provider, when the target starts (again after a reload that changed it). */
+    Provider create();
+
+    /** A setup for provider {@code id} made by {@code create}. */
+    static Setup of(String id, java.util.function.Supplier<Provider> create) {
+      java.util.Objects.requireNonNull(id, "id");
+      java.util.Objects.requireNonNull(create, "create");
+      return new Setup() {
+        @Override
+        public String providerId() {
+          return id;
+        }
+
+        @Override
+        public Provider create() {
+          return create.get();
+        }
+      };
+    }
+  }
+}

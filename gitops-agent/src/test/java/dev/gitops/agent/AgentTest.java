@@ -1,0 +1,308 @@
+package dev.gitops.agent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import dev.gitops.agent.config.ConfigException;
+import dev.gitops.api.spi.StoreLock;
+import dev.gitops.core.store.FileStateStore;
+import dev.gitops.testkit.InMemoryProvider;
+import dev.gitops.testkit.TempGitRepo;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The agent in one process: many targets over real Git repositories, reloads, shutdown, readiness. */
+class AgentTest {
+
+  @TempDir
+  Path dir;
+
+  final MemoryProviderFactory memory = new MemoryProviderFactory();
+  final Map<String, TempGitRepo> repos = new HashMap<>();
+  final List<Agent> agents = new ArrayList<>();
+  final List<Agent.ReloadResult> reloads = new CopyOnWriteArrayList<>();
+  final List<ConfigException> refused = new CopyOnWriteArrayList<>();
+
+  @AfterEach
+  void cleanUp() {
+    agents.forEach(Agent::close);
+    repos.values().forEach(TempGitRepo::close);
+  }
+
+  /** A repository for {@code name} holding memory resources {@code things} (in the generic manifest format). */
+  TempGitRepo repo(String name, String... things) {
+    TempGitRepo r = repos.computeIfAbsent(name, n -> TempGitRepo.create());
+    for (String t : things) {
+      r.write("things/" + t + ".yaml", "type: thing\nname: " + t + "\nspec: {v: 1}\n");
+    }
+    r.commit("things " + String.join(",", things));
+    return r;
+  }
+
+  static String memoryTarget(String name, String url, String extra) {
+    return """
+          - name: %s
+            source: {url: "%s"}
+            provider: {type: memory%s}
+            interval: 1h
+        """.formatted(name, url, extra);
+  }
+
+  Path config(String agentSection, String targets) throws IOException {
+    Path f = dir.resolve("agent.yaml");
+    Files.writeString(f, "agent:\n  stateDir: state\n" + agentSection + "targets:\n" + targets);
+    return f;
+  }
+
+  Agent start(Path config, Clock clock, SimpleMeterRegistry registry) {
+    Agent.Builder b = Agent.builder(config).providerFactory(memory).environment(Map.of()).clock(clock)
+        .watchInterval(Duration.ofMillis(100)).listener(new Agent.Listener() {
+          @Override
+          public void reloaded(Agent.ReloadResult result) {
+            reloads.add(result);
+          }
+
+          @Override
+          public void reloadFailed(ConfigException error) {
+            refused.add(error);
+          }
+        });
+    if (registry != null) {
+      b.meterRegistry(registry);
+    }
+    Agent a = b.build();
+    agents.add(a);
+    a.start();
+    return a;
+  }
+
+  Agent start(Path config) {
+    return start(config, Clock.systemUTC(), null);
+  }
+
+  static void await(String what, BooleanSupplier condition) throws InterruptedException {
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (!condition.getAsBoolean()) {
+      assertThat(System.nanoTime()).as("%s within 30 s", what).isLessThan(end);
+      Thread.sleep(20);
+    }
+  }
+
+  boolean succeeded(Agent agent, String target) {
+    return agent.status().stream().anyMatch(s -> s.target().equals(target) && s.result().equals("succeeded"));
+  }
+
+  InMemoryProvider live(String target) {
+    return memory.live(target);
+  }
+
+  @Test
+  void reconcilesEveryTargetWithABoundOnSyncsInFlight() throws Exception {
+    StringBuilder targets = new StringBuilder();
+    for (int i = 0; i < 5; i++) {
+      targets.append(memoryTarget("t" + i, repo("t" + i, "a", "b").uri(), ", observeDelay: 100ms"));
+    }
+    Agent agent = start(config("  maxConcurrentSyncs: 2\n  watchConfig: false\n", targets.toString()));
+
+    await("every target synced", () -> agent.status().stream().filter(s -> s.result().equals("succeeded")).count() == 5);
+    for (int i = 0; i < 5; i++) {
+      assertThat(live("t" + i).snapshot()).hasSize(2);
+    }
+    assertThat(memory.maxInFlight.get()).as("targets syncing at once").isEqualTo(2);
+    assertThat(agent.notReady()).isEmpty();
+    assertThat(TargetStatus.read(dir.resolve("state"), "t3")).hasValueSatisfying(s -> {
+      assertThat(s.revision()).isEqualTo("main@sha1:" + repos.get("t3").head());
+      assertThat(s.lastError()).isNull();
+      assertThat(s.lastSuccess()).isNotNull();
+    });
+  }
+
+  @Test
+  void aSlowTargetDoesNotStarveTheOthers() throws Exception {
+    String targets = memoryTarget("slow", repo("slow", "a").uri(), ", observeDelay: 300ms")
+        + memoryTarget("fast1", repo("fast1", "a").uri(), "")
+        + memoryTarget("fast2", repo("fast2", "a").uri(), "");
+    Agent agent = start(config("  maxConcurrentSyncs: 1\n  watchConfig: false\n",
+        targets.replace("interval: 1h", "interval: 20ms")));
+    await("the slow target synced four times", () -> memory.observes("slow") >= 4);
+    // One slot, taken in turn: between two syncs of the slow target each other target gets its turn.
+    assertThat(memory.observes("fast1")).isGreaterThanOrEqualTo(memory.observes("slow") - 1);
+    assertThat(memory.observes("fast2")).isGreaterThanOrEqualTo(memory.observes("slow") - 1);
+    assertThat(memory.maxInFlight.get()).isEqualTo(1);
+    agent.close();
+  }
+
+  @Test
+  void reloadStartsAddedStopsRemovedWithoutPruningRestartsChangedAndRejectsInvalid() throws Exception {
+    TempGitRepo shared = repo("shared", "a", "b");
+    Path config = config("  watchConfig: false\n", memoryTarget("keep", repo("keep", "k").uri(), "")
+        + memoryTarget("change", shared.uri(), "") + memoryTarget("remove", repo("remove", "r").uri(), ""));
+    Agent agent = start(config);
+    await("three targets synced", () -> agent.status().size() == 3);
+
+    config("  watchConfig: false\n", memoryTarget("keep", repos.get("keep").uri(), "")
+        + memoryTarget("change", shared.uri(), ", observeDelay: 5ms")
+        + memoryTarget("add", repo("add", "x").uri(), ""));
+    Agent.ReloadResult r = agent.reload();
+
+    assertThat(r.started()).containsExactly("add");
+    assertThat(r.stopped()).containsExactly("remove");
+    assertThat(r.restarted()).containsExactly("change");
+    assertThat(r.unchanged()).containsExactly("keep");
+    await("the added target synced", () -> succeeded(agent, "add"));
+    assertThat(live("add").snapshot()).hasSize(1);
+    assertThat(live("remove").snapshot()).as("a removed target prunes nothing").hasSize(1);
+    try (FileStateStore store = FileStateStore.open(dir.resolve("state/targets/remove"));
+        StoreLock lock = store.lock(Duration.ofSeconds(5))) {
+      assertThat(store.load().inventory()).as("its store is closed and keeps what it owns").hasSize(1);
+    }
+
+    Files.writeString(config, Files.readString(config).replace("interval: 1h", "interval: often"));
+    ConfigException e = catchThrowableOfType(ConfigException.class, agent::reload);
+    assertThat(e.getMessage()).contains("agent.yaml:").contains("targets[0].interval: must be a positive duration");
+    assertThat(e.line()).isEqualTo(8);
+    int before = memory.observes("keep");
+    assertThat(agent.trigger("keep")).as("the running configuration stays").isEqualTo(1);
+    await("the kept target synced again", () -> memory.observes("keep") > before);
+    assertThat(agent.config().targets()).extracting(t -> t.name()).containsExactly("keep", "change", "add");
+  }
+
+  @Test
+  void aNewStateDirectoryRestartsTargetsWithTheirStoresAndStatusThere() throws Exception {
+    Path config = config("  watchConfig: false\n", memoryTarget("one", repo("one", "a").uri(), ""));
+    Agent agent = start(config);
+    await("synced", () -> succeeded(agent, "one"));
+
+    Files.writeString(config, Files.readString(config).replace("stateDir: state", "stateDir: moved"));
+    Agent.ReloadResult r = agent.reload();
+
+    assertThat(r.restarted()).containsExactly("one");
+    await("the restarted target wrote its status in the new state directory",
+        () -> TargetStatus.read(dir.resolve("moved"), "one").isPresent());
+    assertThat(dir.resolve("moved/targets/one")).isDirectory();
+  }
+
+  @Test
+  void aChangedFileIsReloadedByItselfAndAnInvalidEditIsReportedOnce() throws Exception {
+    Path config = config("", memoryTarget("one", repo("one", "a").uri(), ""));
+    Agent agent = start(config);
+    await("the first target synced", () -> succeeded(agent, "one"));
+
+    config("", memoryTarget("one", repos.get("one").uri(), "") + memoryTarget("two", repo("two", "b").uri(), ""));
+    await("the change was noticed", () -> !reloads.isEmpty());
+    assertThat(reloads.get(0).started()).containsExactly("two");
+    await("the new target synced", () -> succeeded(agent, "two"));
+
+    Files.writeString(config, Files.readString(config) + "  - name: [broken\n");
+    await("the invalid edit was refused", () -> !refused.isEmpty());
+    Thread.sleep(400);  // several more looks at the unchanged, still invalid file
+    assertThat(refused).hasSize(1);
+    assertThat(refused.get(0).getMessage()).contains("agent.yaml:");
+    assertThat(agent.config().targets()).hasSize(2);
+  }
+
+  @Test
+  void shutdownCancelsTheSyncInFlightAtASafePointAndClosesStores() throws Exception {
+    Agent agent = start(config("  watchConfig: false\n  gracePeriod: 20s\n",
+        memoryTarget("busy", repo("busy", "a").uri(), ", applyDelay: 60s")));
+    await("an apply is in flight", () -> memory.applying.containsKey("busy") && memory.applying.get("busy").get() == 1);
+
+    agent.shutdown();
+
+    assertThat(agent.awaitTermination(Duration.ofSeconds(15))).as("stopped well within the grace period").isTrue();
+    assertThat(memory.cancelledApplies.get()).as("the apply saw its sync cancelled").isEqualTo(1);
+    assertThat(agent.notReady()).containsExactly("the agent is stopping");
+    try (FileStateStore store = FileStateStore.open(dir.resolve("state/targets/busy"));
+        StoreLock lock = store.lock(Duration.ofSeconds(5))) {
+      assertThat(store.load().pending()).as("the cancelled create stays pending, as after a crash").hasSize(1);
+    }
+  }
+
+  @Test
+  void readinessWaitsForAFirstSuccessAndSaysWhenATargetIsStuck() throws Exception {
+    MutableClock clock = new MutableClock();
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    Agent agent = start(config("  watchConfig: false\n  stuckAfter: 10m\n",
+        memoryTarget("web", repo("web", "a").uri(), ", applyDelay: 300ms")), clock, registry);
+    assertThat(agent.notReady()).containsExactly("target web has not finished a successful sync yet");
+    await("synced", () -> succeeded(agent, "web"));
+    assertThat(agent.notReady()).isEmpty();
+    assertThat(registry.get("gitops.syncs").tags("target", "web", "result", "succeeded").counter().count())
+        .isEqualTo(1);
+
+    clock.advance(Duration.ofHours(4));  // the interval is 1 h: stuck after 3 h without a finished sync
+    assertThat(agent.notReady()).singleElement().asString().startsWith("target web is stuck: no sync finished for");
+
+    config("  watchConfig: false\n", "");
+    agent.reload();
+    assertThat(registry.find("gitops.syncs").tag("target", "web").counters()).as("a removed target's meters go")
+        .isEmpty();
+  }
+
+  @Test
+  void theFilesProviderConvergesADirectoryAndStatusRecordsDrift() throws Exception {
+    TempGitRepo repo = repo("files");
+    repo.write("app.conf", "port = 8080\n").write("motd", "hello\n");
+    repo.commit("files");
+    Path live = dir.resolve("live");
+    Agent agent = start(config("  watchConfig: false\n", """
+          - name: site
+            source: {url: "%s"}
+            provider: {type: files, directory: live}
+            interval: 1h
+        """.formatted(repo.uri())));
+    await("synced", () -> succeeded(agent, "site"));
+    assertThat(Files.readString(live.resolve("app.conf"))).isEqualTo("port = 8080\n");
+
+    Files.writeString(live.resolve("motd"), "changed by hand\n");
+    Instant before = agent.status().get(0).finished();
+    agent.trigger("site");
+    await("synced again", () -> agent.status().get(0).finished().isAfter(before));
+
+    TargetStatus s = TargetStatus.read(dir.resolve("state"), "site").orElseThrow();
+    assertThat(s.drift()).containsExactly("files:file::motd");
+    assertThat(s.driftCorrected()).isTrue();
+    assertThat(s.provider()).isEqualTo("files");
+    assertThat(Files.readString(live.resolve("motd"))).isEqualTo("hello\n");
+  }
+
+  /** A clock tests move by hand. */
+  static final class MutableClock extends Clock {
+    private volatile Instant now = Instant.now();
+
+    void advance(Duration d) {
+      now = now.plus(d);
+    }
+
+    @Override
+    public Instant instant() {
+      return now;
+    }
+
+    @Override
+    public java.time.ZoneId getZone() {
+      return ZoneOffset.UTC;
+    }
+
+    @Override
+    public Clock withZone(java.time.ZoneId zone) {
+      return this;
+    }
+  }
+}

@@ -1,0 +1,341 @@
+package dev.gitops.agent.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import dev.gitops.agent.FilesProviderFactory;
+import dev.gitops.agent.spi.ProviderFactory;
+import dev.gitops.core.source.Credentials;
+import dev.gitops.notify.Event;
+import dev.gitops.notify.Severity;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The configuration file: every field read, every error naming file, line and field, nothing half-loaded. */
+class AgentConfigTest {
+
+  @TempDir
+  Path dir;
+
+  final Map<String, ProviderFactory> factories = Map.of("files", new FilesProviderFactory());
+  final Map<String, String> env = Map.of("GIT_TOKEN", "t0ken", "HOOK_SECRET", "h00k");
+
+  AgentConfig load(String yaml) throws IOException {
+    Path f = dir.resolve("agent.yaml");
+    Files.writeString(f, yaml);
+    return AgentConfig.load(f, factories, env, true);
+  }
+
+  ConfigException error(String yaml) {
+    ConfigException e = catchThrowableOfType(ConfigException.class, () -> load(yaml));
+    assertThat(e).as("an invalid configuration is rejected").isNotNull();
+    return e;
+  }
+
+  static final String FULL = """
+      agent:
+        stateDir: state
+        maxConcurrentSyncs: 2
+        gracePeriod: 45s
+        watchConfig: false
+        stuckAfter: 1h
+      targets:
+        - name: web
+          source:
+            url: https://git.example.com/ops.git
+            ref: main
+            path: web
+            credentials:
+              token: {env: GIT_TOKEN}
+          provider:
+            type: files
+            directory: /srv/web
+            structured: ["**/*.json"]
+          interval: 30s
+          jitter: 0.2
+          maxBackoff: 5m
+          prune: false
+          policies:
+            maxDeletions: 5
+            maxDeletionPercent: 20
+            detectOnly: true
+        - name: api
+          source:
+            url: ./repos/api
+          provider: {type: files, directory: live/api}
+          store: stores/api
+          owner: team-api
+      notifications:
+        - type: webhook
+          url: https://hooks.example.com/gitops
+          secret: {env: HOOK_SECRET}
+          events: [sync-failed, guard-refused]
+          targets: [web]
+          minSeverity: warning
+          maxAttempts: 3
+        - type: github
+          repository: acme/ops
+          token: {env: GIT_TOKEN}
+        - type: gitlab
+          project: acme/ops
+          apiUrl: https://gitlab.example.com
+          token: {file: gitlab-token}
+      """;
+
+  @Test
+  void everyFieldIsRead() throws IOException {
+    Files.writeString(dir.resolve("gitlab-token"), "glpat-xyz\n");
+    AgentConfig c = load(FULL);
+
+    assertThat(c.stateDir()).isEqualTo(dir.resolve("state"));
+    assertThat(c.maxConcurrentSyncs()).isEqualTo(2);
+    assertThat(c.gracePeriod()).isEqualTo(Duration.ofSeconds(45));
+    assertThat(c.watchConfig()).isFalse();
+    assertThat(c.stuckAfter()).isEqualTo(Duration.ofHours(1));
+    assertThat(c.targets()).extracting(TargetConfig::name).containsExactly("web", "api");
+
+    TargetConfig web = c.targets().get(0);
+    assertThat(web.url()).isEqualTo("https://git.example.com/ops.git");
+    assertThat(web.ref()).isEqualTo("main");
+    assertThat(web.path()).isEqualTo("web");
+    Credentials creds = web.credentials().resolve(env);
+    assertThat(creds.toString()).doesNotContain("t0ken");
+    assertThat(web.providerType()).isEqualTo("files");
+    assertThat(web.provider().providerId()).isEqualTo("files");
+    assertThat(web.store()).isEqualTo(dir.resolve("state/targets/web"));
+    assertThat(web.owner()).isEqualTo("web");
+    assertThat(web.interval()).isEqualTo(Duration.ofSeconds(30));
+    assertThat(web.jitter()).isEqualTo(0.2);
+    assertThat(web.maxBackoff()).isEqualTo(Duration.ofMinutes(5));
+    assertThat(web.prune()).isFalse();
+    assertThat(web.detectOnly()).isTrue();
+    assertThat(web.maxDeletions()).isEqualTo(5);
+    assertThat(web.maxDeletionPercent()).isEqualTo(20);
+    assertThat(web.line()).isEqualTo(8);
+
+    TargetConfig api = c.targets().get(1);
+    assertThat(api.url()).as("a local path, from the file's directory").isEqualTo(dir.resolve("repos/api").toString());
+    assertThat(api.store()).isEqualTo(dir.resolve("stores/api"));
+    assertThat(api.owner()).isEqualTo("team-api");
+    assertThat(api.interval()).isEqualTo(Duration.ofMinutes(3));
+    assertThat(api.prune()).isTrue();
+    assertThat(api.maxDeletions()).isEqualTo(-1);
+
+    assertThat(c.notifiers()).extracting(NotifierConfig::type).containsExactly("webhook", "github", "gitlab");
+    NotifierConfig hook = c.notifiers().get(0);
+    assertThat(hook.filter().events()).containsExactlyInAnyOrder(Event.SYNC_FAILED, Event.GUARD_REFUSED);
+    assertThat(hook.filter().targets()).containsExactly("web");
+    assertThat(hook.filter().minimum()).isEqualTo(Severity.WARNING);
+    assertThat(hook.delivery().maxAttempts()).isEqualTo(3);
+    assertThat(c.notifiers().get(2).url().toString()).isEqualTo("https://gitlab.example.com");
+  }
+
+  @Test
+  void anUnknownFieldIsRejectedAtItsLineWithTheFieldsAllowed() {
+    ConfigException e = error("""
+        targets:
+          - name: web
+            source: {url: https://example.com/r.git}
+            provider: {type: files, directory: /srv}
+            intervall: 5m
+        """);
+    assertThat(e.line()).isEqualTo(5);
+    assertThat(e.getMessage()).startsWith(dir.resolve("agent.yaml") + ":5: targets[0].intervall: unknown field")
+        .contains("interval");
+  }
+
+  @Test
+  void errorsNameTheLineAndTheFieldAtFault() {
+    assertThat(error("""
+        targets:
+          - name: web
+            provider: {type: files, directory: /srv}
+            source:
+              ref: main
+        """).getMessage()).contains("agent.yaml:4: targets[0].source.url: required");
+    assertThat(error("""
+        targets:
+          - name: web
+            source: {url: https://e/r.git}
+            provider: {type: files, directory: /srv}
+            interval: soon
+        """).getMessage()).contains("agent.yaml:5: targets[0].interval: must be a positive duration");
+    assertThat(error("""
+        targets:
+          - name: Web Site
+            source: {url: https://e/r.git}
+            provider: {type: files, directory: /srv}
+        """).getMessage()).contains("agent.yaml:2: targets[0].name: 'Web Site' is not a target name");
+    assertThat(error("""
+        targets:
+          - name: web
+            source: {url: https://e/r.git}
+            provider: {type: kubernetes}
+        """).getMessage()).contains("agent.yaml:4: targets[0].provider.type: unknown provider type 'kubernetes' (known: files)");
+    assertThat(error("""
+        targets:
+          - name: web
+            source: {url: https://e/r.git}
+            provider: {type: files}
+        """).getMessage()).contains("agent.yaml:4: targets[0].provider.directory: required");
+    assertThat(error("""
+        agent:
+          maxConcurrentSyncs: 0
+        """).getMessage()).contains("agent.yaml:2: agent.maxConcurrentSyncs: must be a whole number from 1 to 1024");
+  }
+
+  @Test
+  void aSecondTargetWithTheSameNameOrStoreNamesBoth() {
+    String target = """
+          - name: web
+            source: {url: https://e/r.git}
+            provider: {type: files, directory: /srv/%s}
+        """;
+    ConfigException e = error("targets:\n" + target.formatted("a") + target.formatted("b"));
+    assertThat(e.getMessage()).contains("agent.yaml:5: targets[1].name: a second target named 'web' (the first is at line 2)");
+    ConfigException shared = error("""
+        targets:
+          - name: a
+            source: {url: https://e/r.git}
+            provider: {type: files, directory: /srv/a}
+            store: /var/lib/gitops/one
+          - name: b
+            source: {url: https://e/r.git}
+            provider: {type: files, directory: /srv/b}
+            store: /var/lib/gitops/one
+        """);
+    assertThat(shared.getMessage()).contains("agent.yaml:9: targets[1].store: target 'b' would share the store")
+        .contains("with target 'a'");
+  }
+
+  @Test
+  void secretsAreReferencesAndMustResolve() {
+    assertThat(error("""
+        targets:
+          - name: web
+            source:
+              url: https://e/r.git
+              credentials: {token: ghp_inline_secret}
+            provider: {type: files, directory: /srv}
+        """).getMessage()).contains("agent.yaml:5: targets[0].source.credentials.token: secrets are given by reference")
+        .doesNotContain("ghp_inline_secret");
+    assertThat(error("""
+        targets:
+          - name: web
+            source:
+              url: https://e/r.git
+              credentials:
+                username: deploy
+                password: {env: NOT_SET_ANYWHERE}
+            provider: {type: files, directory: /srv}
+        """).getMessage()).contains("agent.yaml:7: targets[0].source.credentials.password: the environment variable "
+        + "NOT_SET_ANYWHERE is not set");
+    assertThat(error("""
+        notifications:
+          - type: webhook
+            url: https://hooks.example.com/x
+            secret: {file: missing-secret}
+        """).getMessage()).contains("agent.yaml:4: notifications[0].secret: cannot read the secret file");
+    assertThat(error("""
+        targets:
+          - name: web
+            source:
+              url: ssh://git@example.com/ops.git
+              credentials: {sshKey: keys/id_ed25519}
+            provider: {type: files, directory: /srv}
+        """).getMessage()).contains("agent.yaml:5: targets[0].source.credentials.sshKey: cannot read");
+  }
+
+  @Test
+  void secretsAndProviderModulesAreNotNeededToReadTheFileForStatus() throws IOException {
+    Path f = dir.resolve("agent.yaml");
+    Files.writeString(f, """
+        targets:
+          - name: web
+            source:
+              url: https://e/r.git
+              credentials: {token: {env: NOT_SET_ANYWHERE}}
+            provider: {type: files, directory: /srv}
+          - name: cluster
+            source: {url: https://e/r.git}
+            provider: {type: kubernetes, context: prod}
+        """);
+    AgentConfig c = AgentConfig.load(f, factories, Map.of(), false);
+    assertThat(c.targets()).extracting(TargetConfig::name).containsExactly("web", "cluster");
+    assertThat(c.targets().get(1).provider().providerId()).isEqualTo("kubernetes");
+  }
+
+  @Test
+  void malformedYamlDuplicateKeysAndSecondDocumentsAreRejectedAtTheirLine() {
+    assertThat(error("""
+        targets:
+          - name: web
+            name: api
+        """).getMessage()).contains("agent.yaml:3: targets[0].name: duplicate key (first at line 2)");
+    ConfigException malformed = error("""
+        targets:
+          - name: web
+           source: [
+        """);
+    assertThat(malformed.line()).isPositive();
+    assertThat(malformed.getMessage()).contains("malformed YAML");
+    assertThat(error("""
+        agent: {}
+        ---
+        agent: {}
+        """).getMessage()).contains("agent.yaml:3: a second YAML document");
+    assertThat(error("targets: web\n").getMessage()).contains("agent.yaml:1: targets: must be a list of targets");
+  }
+
+  @Test
+  void notifiersAreCheckedWhole() {
+    String targets = """
+        targets:
+          - name: web
+            source: {url: https://e/r.git}
+            provider: {type: files, directory: /srv}
+        """;
+    assertThat(error(targets + """
+        notifications:
+          - type: webhook
+            url: https://hooks.example.com/x
+            targets: [web, api]
+        """).getMessage()).contains("agent.yaml:8: notifications[0].targets[1]: no target is named 'api'");
+    assertThat(error(targets + """
+        notifications:
+          - type: webhook
+            url: ftp://hooks.example.com/x
+        """).getMessage()).contains("agent.yaml:7: notifications[0].url: must be an http or https URL");
+    assertThat(error(targets + """
+        notifications:
+          - type: slack
+        """).getMessage()).contains("agent.yaml:6: notifications[0].type: unknown notifier type 'slack'");
+    assertThat(error(targets + """
+        notifications:
+          - type: github
+            repository: not-a-repo
+        """).getMessage()).contains("agent.yaml:6: notifications[0]: a GitHub repository is 'owner/name'");
+    assertThat(error(targets + """
+        notifications:
+          - type: webhook
+            url: https://h.example.com/
+            events: [sync-exploded]
+        """).getMessage()).contains("agent.yaml:8: notifications[0].events[0]: unknown event 'sync-exploded'");
+  }
+
+  @Test
+  void anEmptyFileIsAnAgentWithoutTargets() throws IOException {
+    AgentConfig c = load("");
+    assertThat(c.targets()).isEmpty();
+    assertThat(c.stateDir()).isEqualTo(dir.resolve(".gitops-agent"));
+    assertThat(new String(Files.readAllBytes(dir.resolve("agent.yaml")), StandardCharsets.UTF_8)).isEmpty();
+    assertThat(Set.of(c.maxConcurrentSyncs())).containsExactly(4);
+  }
+}

@@ -1,0 +1,66 @@
+package dev.gitops.agent.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.gitops.agent.FilesProviderFactory;
+import dev.gitops.agent.spi.ProviderFactory;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The configurations the README and docs/agent.md show are valid configurations. */
+class DocumentedConfigTest {
+
+  static final Path ROOT = Path.of(System.getProperty("user.dir")).getParent();
+  static final Pattern YAML = Pattern.compile("```yaml\\n(.*?)```", Pattern.DOTALL);
+  final Map<String, ProviderFactory> factories = Map.of("files", new FilesProviderFactory());
+
+  @TempDir
+  Path dir;
+
+  static String firstYaml(String markdown, String after) {
+    int from = markdown.indexOf(after);
+    assertThat(from).as("section %s", after).isNotNegative();
+    Matcher m = YAML.matcher(markdown);
+    assertThat(m.find(from)).as("a yaml block after %s", after).isTrue();
+    return m.group(1);
+  }
+
+  AgentConfig load(String yaml, Map<String, String> env) throws IOException {
+    Path f = dir.resolve("agent.yaml");
+    Files.writeString(f, yaml);
+    return AgentConfig.load(f, factories, env, true);
+  }
+
+  @Test
+  void theReadmesTenLineConfigurationLoads() throws IOException {
+    String yaml = firstYaml(Files.readString(ROOT.resolve("README.md"), StandardCharsets.UTF_8), "## Run it as an agent");
+    assertThat(yaml.lines().count()).isEqualTo(10);
+    AgentConfig c = load(yaml, Map.of("GIT_TOKEN", "t", "HOOK_SECRET", "h", "GITHUB_TOKEN", "g"));
+    assertThat(c.targets()).singleElement().satisfies(t -> assertThat(t.name()).isEqualTo("web"));
+    assertThat(c.notifiers()).hasSize(2);
+  }
+
+  @Test
+  void theReferenceConfigurationOfDocsAgentMdLoads() throws IOException {
+    String yaml = firstYaml(Files.readString(ROOT.resolve("docs/agent.md"), StandardCharsets.UTF_8),
+        "## The configuration file");
+    Files.writeString(dir.resolve("known_hosts"), "");
+    Path secrets = dir.resolve("gitlab-token");
+    Files.writeString(secrets, "glpat\n");
+    yaml = yaml.replace("/etc/gitops/known_hosts", dir.resolve("known_hosts").toString())
+        .replace("/run/secrets/gitlab-token", secrets.toString());
+    AgentConfig c = load(yaml, Map.of("GIT_TOKEN", "t", "HOOK_SECRET", "h", "GITHUB_TOKEN", "g"));
+    assertThat(c.targets()).singleElement().satisfies(t -> {
+      assertThat(t.maxDeletions()).isEqualTo(10);
+      assertThat(t.maxDeletionPercent()).isEqualTo(50);
+    });
+    assertThat(c.notifiers()).extracting(NotifierConfig::type).containsExactly("webhook", "github", "gitlab");
+  }
+}

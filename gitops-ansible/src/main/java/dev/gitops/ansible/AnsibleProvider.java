@@ -1,0 +1,733 @@
+package dev.gitops.ansible;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gitops.ansible.internal.BundleDirectory;
+import dev.gitops.ansible.internal.HostNames;
+import dev.gitops.ansible.internal.InventoryYaml;
+import dev.gitops.ansible.internal.ManagedInventory;
+import dev.gitops.ansible.internal.PlaybookBundle;
+import dev.gitops.ansible.internal.PlaybookRunner;
+import dev.gitops.ansible.internal.Scrubber;
+import dev.gitops.ansible.internal.VaultFiles;
+import dev.gitops.api.Action;
+import dev.gitops.api.Change;
+import dev.gitops.api.Documents;
+import dev.gitops.api.Observation;
+import dev.gitops.api.Outcome;
+import dev.gitops.api.ResourceKey;
+import dev.gitops.api.SyncEvent;
+import dev.gitops.api.SyncListener;
+import dev.gitops.api.spi.CallContext;
+import dev.gitops.api.spi.Decoder;
+import dev.gitops.api.spi.Provider;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Keeps a fleet converged with real Ansible: the inventory and the playbook live in Git, and a
+ * sync runs {@code ansible-playbook} only for the hosts whose effective state changed.
+ *
+ * <pre>{@code
+ * AnsibleProvider ansible = AnsibleProvider.builder()
+ *     .inventory("inventory/")                 // in the repository: INI/YAML, group_vars, host_vars
+ *     .playbook("site.yml")                    // its directory (roles, templates) is desired state too
+ *     .decommissionPlaybook("decommission.yml")
+ *     .inventoryOut(Path.of("/var/lib/gitops/inventory.yml"))
+ *     .sensitiveVariables("*_password", "api_token")
+ *     .build();
+ * Reconciler r = Reconciler.builder().source(gitSource).provider(ansible).store(store).build();
+ * SyncResult result = r.sync();
+ * }</pre>
+ *
+ * <p>Resources: one per host ({@code ansible:host::web01}) and one per group ({@code
+ * ansible:group::web}); see {@link AnsibleDecoder} for their documents. The provider records what
+ * it converged in a state file beside the managed inventory; a host whose document changed (its
+ * variables, its groups, or the playbook directory) is converged again.
+ *
+ * <p>Apply: changes arrive in batches ({@link #prefersBatches()}). The managed inventory (YAML,
+ * written atomically, owner-only) gets the batch's new documents, then one {@code ansible-playbook
+ * -i <inventory> --limit @<hosts> -- <playbook>} runs for the batch. Each host's outcome comes
+ * from the {@code gitops_jsonl} callback plugin: ok and changed hosts are recorded; a failed host
+ * is a PERMANENT failure and an unreachable one a TRANSIENT failure, neither recorded, so the next
+ * sync runs them again. Exit codes keep Ansible's meaning: 0 ok, 1 error, 2 a host failed, 4 a
+ * host unreachable (or, before any play, a parse error), 8 the play aborted after a failure, 5 bad
+ * options, 99 interrupted, 250 unexpected. A run cut off by the deadline or cancellation is
+ * UNKNOWN for every host of the batch. Removed hosts are decommissioned with the decommission
+ * playbook (when set) and then dropped; the engine's deletion guard applies to them.
+ *
+ * <p>Drift: with {@link Builder#checkDrift(boolean)}, observing runs the playbook with {@code
+ * --check --diff} on hosts that are in sync with Git; a host with changed (or failed) tasks is
+ * observed with {@code converged: false} and the per-task diffs under {@code drift}, which the
+ * plan reports as drift and a sync corrects. Progress (each task on each host) goes to the
+ * listeners given to the builder as {@link SyncEvent.Progress}. Vault values, results of {@code
+ * no_log} tasks and variables named sensitive never reach logs, plans or events.
+ */
+public final class AnsibleProvider implements Provider {
+
+  private static final Logger LOG = LoggerFactory.getLogger(AnsibleProvider.class);
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final String id;
+  private final AnsibleDecoder decoder;
+  private final ManagedInventory managed;
+  private final PlaybookRunner runner;
+  private final BundleDirectory bundles;
+  private final Path workDir;
+  private final boolean checkDrift;
+  private final List<SyncListener> listeners;
+  private final List<String> sensitiveNames;
+  private final Object lock = new Object();
+  /**
+   * Hosts converged since they were last observed, and when: the observe the engine makes right
+   * after apply (its health check) skips their drift check, which would cost a second run of the
+   * playbook. A skip older than {@link #SKIP_WINDOW} is not honoured, so a drift check is never
+   * missed for long when the engine does not wait for health.
+   */
+  private final Map<String, Instant> justConverged = new ConcurrentHashMap<>();
+  private static final Duration SKIP_WINDOW = Duration.ofMinutes(2);
+
+  private AnsibleProvider(Builder b) {
+    this.id = b.id;
+    this.sensitiveNames = List.copyOf(b.sensitive);
+    ObjectNode extra = JSON.valueToTree(b.extraVars);
+    this.decoder = new AnsibleDecoder(b.id, b.inventory, b.playbook, b.decommission, sensitiveNames, extra,
+        b.vaultPasswordFile == null ? null : VaultFiles.decryptor(b.vaultPasswordFile));
+    this.managed = new ManagedInventory(b.inventoryOut);
+    this.workDir = b.workDir != null ? b.workDir.toAbsolutePath()
+        : managed.inventoryFile().resolveSibling("." + managed.inventoryFile().getFileName() + ".work");
+    this.runner = new PlaybookRunner(new PlaybookRunner.Options(b.binary, b.environment, b.vaultPasswordFile, b.forks,
+        extra, b.timeout, sensitiveNames), workDir);
+    this.bundles = new BundleDirectory(workDir);
+    this.checkDrift = b.checkDrift;
+    this.listeners = new CopyOnWriteArrayList<>(b.listeners);
+  }
+
+  /** A builder. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  @Override
+  public String id() {
+    return id;
+  }
+
+  @Override
+  public Optional<Decoder> decoder() {
+    return Optional.of(decoder);
+  }
+
+  /** The decoder (the same one {@link #decoder()} returns). */
+  public AnsibleDecoder ansibleDecoder() {
+    return decoder;
+  }
+
+  /** The managed inventory file Ansible runs with. */
+  public Path inventoryFile() {
+    return managed.inventoryFile();
+  }
+
+  @Override
+  public boolean prefersBatches() {
+    return true;
+  }
+
+  @Override
+  public int typeOrder(ResourceKey key) {
+    return AnsibleDecoder.GROUP.equals(key.type()) ? 0 : 1;
+  }
+
+  @Override
+  public JsonNode normalize(ResourceKey key, JsonNode live) {
+    return Documents.freeze(live);
+  }
+
+  // ------------------------------------------------------------------ observe
+
+  @Override
+  public Map<ResourceKey, Observation> observe(Collection<ResourceKey> keys, CallContext ctx) {
+    Map<ResourceKey, Observation> out = new LinkedHashMap<>();
+    ManagedInventory.Record rec;
+    try {
+      rec = managed.load();
+    } catch (IOException e) {
+      for (ResourceKey k : keys) {
+        out.put(k, Observation.unknown(k, "cannot read the managed inventory's state: " + e.getMessage()));
+      }
+      return out;
+    }
+    Map<String, ResourceKey> inSync = new TreeMap<>();
+    AnsibleDecoder.Decoded latest = decoder.latest();
+    for (ResourceKey k : keys) {
+      String problem = keyProblem(k);
+      if (problem != null) {
+        out.put(k, Observation.unknown(k, problem));
+        continue;
+      }
+      JsonNode doc = (isHost(k) ? rec.hosts() : rec.groups()).get(k.name());
+      if (doc == null) {
+        out.put(k, Observation.absent(k));
+        continue;
+      }
+      out.put(k, Observation.present(k, doc, version(doc)));
+      Instant converged = isHost(k) ? justConverged.remove(k.name()) : null;
+      boolean fresh = converged != null && converged.plus(SKIP_WINDOW).isAfter(Instant.now());
+      if (checkDrift && isHost(k) && !fresh && latest != null
+          && Documents.equal(doc, latest.hostDocs().get(k.name()))) {
+        inSync.put(k.name(), k);
+      }
+    }
+    if (!inSync.isEmpty()) {
+      synchronized (lock) {
+        checkDrift(rec, inSync, latest.bundle(), ctx, out);
+      }
+    }
+    return out;
+  }
+
+  /** Runs the playbook in check mode on in-sync hosts and marks those with changes as drifted. */
+  private void checkDrift(ManagedInventory.Record rec, Map<String, ResourceKey> hosts, PlaybookBundle bundle,
+      CallContext ctx, Map<ResourceKey, Observation> out) {
+    PlaybookRunner.Result r;
+    try {
+      Path inventory = workDir.resolve("check-inventory.yml");
+      writeInventory(inventory, rec.hosts(), rec.groups());
+      Path playbook = bundles.materialize(bundle).resolve(bundle.playbook());
+      r = runner.run(inventory, playbook, hosts.keySet(), true, ctx, scrubber(rec.hosts().values()),
+          step -> progress(ctx, step, "check"));
+    } catch (IOException e) {
+      hosts.values().forEach(k -> out.put(k, Observation.unknown(k, "drift check failed: " + e.getMessage())));
+      return;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      hosts.values().forEach(k -> out.put(k, Observation.unknown(k, "drift check interrupted")));
+      return;
+    }
+    boolean usable = r.stopped().isEmpty() && r.played() && (r.exitCode() == 0 || r.exitCode() == 2
+        || r.exitCode() == 4);
+    for (Map.Entry<String, ResourceKey> e : hosts.entrySet()) {
+      ResourceKey k = e.getValue();
+      PlaybookRunner.HostResult hr = r.hosts().get(e.getKey());
+      if (!usable || hr == null) {
+        out.put(k, Observation.unknown(k, "drift check of " + k.name() + " did not complete: " + runSummary(r)));
+        continue;
+      }
+      switch (hr.status()) {
+        case UNREACHABLE -> out.put(k, Observation.unknown(k, "drift check could not reach " + k.name() + ": "
+            + hr.message()));
+        case CHANGED, FAILED -> {
+          ObjectNode live = (ObjectNode) Documents.mutableCopy(out.get(k).live());
+          live.put("converged", false);
+          ArrayNode drift = live.putArray("drift");
+          for (PlaybookRunner.TaskDiff d : hr.diffs()) {
+            drift.addObject().put("task", d.task()).put("diff", d.diff());
+          }
+          for (String t : hr.changedTasks()) {
+            if (hr.diffs().stream().noneMatch(d -> d.task().equals(t))) {
+              drift.addObject().put("task", t).put("diff", "");
+            }
+          }
+          if (hr.status() == PlaybookRunner.HostStatus.FAILED) {
+            drift.addObject().put("task", hr.failedTask()).put("error", hr.message());
+          }
+          JsonNode frozen = Documents.freeze(live);
+          out.put(k, Observation.present(k, frozen, version(frozen)));
+          LOG.info("{}: drift found by check mode in {} task(s) at {}", k, drift.size(), ctx.revision());
+        }
+        default -> { }
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------ apply
+
+  @Override
+  public Outcome apply(Change change, CallContext ctx) {
+    return applyAll(List.of(change), ctx).get(change.key());
+  }
+
+  @Override
+  public Map<ResourceKey, Outcome> applyAll(List<Change> changes, CallContext ctx) {
+    synchronized (lock) {
+      return applyLocked(changes, ctx);
+    }
+  }
+
+  private Map<ResourceKey, Outcome> applyLocked(List<Change> changes, CallContext ctx) {
+    Map<ResourceKey, Outcome> out = new LinkedHashMap<>();
+    ManagedInventory.Record rec;
+    try {
+      rec = managed.load();
+    } catch (IOException e) {
+      for (Change c : changes) {
+        out.put(c.key(), Outcome.permanentFailure(c.key() + ": cannot read the managed inventory's state: "
+            + e.getMessage(), e));
+      }
+      return out;
+    }
+    Map<String, JsonNode> hosts = new TreeMap<>(rec.hosts());
+    Map<String, JsonNode> groups = new TreeMap<>(rec.groups());
+    Map<String, Change> converge = new TreeMap<>();
+    Map<String, Change> decommission = new TreeMap<>();
+    for (Change c : changes) {
+      ResourceKey k = c.key();
+      String problem = keyProblem(k);
+      if (problem == null && isHost(k)) {
+        problem = HostNames.problem(k.name());
+      }
+      if (problem != null) {
+        out.put(k, Outcome.permanentFailure(k + ": " + problem, null));
+        continue;
+      }
+      switch (c.action()) {
+        case CREATE, UPDATE, REPLACE -> {
+          if (c.target() == null || !c.target().isObject()) {
+            out.put(k, Outcome.permanentFailure(k + ": the change has no target document", null));
+          } else if (isHost(k)) {
+            converge.put(k.name(), c);
+          } else {
+            groups.put(k.name(), c.target());
+            out.put(k, c.action() == Action.CREATE ? Outcome.created() : Outcome.configured());
+          }
+        }
+        case DELETE -> {
+          if (isHost(k)) {
+            decommission.put(k.name(), c);
+          } else {
+            groups.remove(k.name());
+            out.put(k, Outcome.deleted());
+          }
+        }
+        default -> out.put(k, Outcome.unchanged());
+      }
+    }
+    if (!converge.isEmpty()) {
+      converge(converge, hosts, groups, ctx, out);
+    }
+    if (!decommission.isEmpty()) {
+      decommission(decommission, hosts, groups, ctx, out);
+    }
+    try {
+      managed.save(new ManagedInventory.Record(hosts, groups));
+      writeInventory(managed.inventoryFile(), hosts, groups);
+    } catch (IOException e) {
+      // the runs happened but are not recorded: report them failed so the engine does not record them either
+      for (Map.Entry<ResourceKey, Outcome> o : out.entrySet()) {
+        if (o.getValue().isOk()) {
+          o.setValue(Outcome.transientFailure(o.getKey() + ": applied but the managed inventory's state could not"
+              + " be written: " + e.getMessage(), e));
+        }
+      }
+    }
+    return out;
+  }
+
+  private void converge(Map<String, Change> converge, Map<String, JsonNode> hosts, Map<String, JsonNode> groups,
+      CallContext ctx, Map<ResourceKey, Outcome> out) {
+    AnsibleDecoder.Decoded latest = decoder.latest();
+    Map<String, Change> runnable = new TreeMap<>();
+    for (Map.Entry<String, Change> e : converge.entrySet()) {
+      String wanted = e.getValue().target().path("playbook").asText();
+      if (latest == null || !latest.bundle().digest().equals(wanted)) {
+        out.put(e.getValue().key(), Outcome.permanentFailure(e.getValue().key() + ": the playbook " + wanted
+            + " is not the one this provider decoded last (" + (latest == null ? "none" : latest.bundle().digest())
+            + "); sync again so that the source is read", null));
+      } else {
+        runnable.put(e.getKey(), e.getValue());
+      }
+    }
+    if (runnable.isEmpty()) {
+      return;
+    }
+    Map<String, JsonNode> view = new TreeMap<>(hosts);
+    List<JsonNode> scrubFrom = new ArrayList<>();
+    runnable.forEach((name, c) -> {
+      JsonNode rec = record(c.target());
+      view.put(name, rec);
+      scrubFrom.add(sensitiveValues(c));
+    });
+    PlaybookRunner.Result r;
+    try {
+      writeInventory(managed.inventoryFile(), view, groups);
+      Path playbook = bundles.materialize(latest.bundle()).resolve(latest.bundle().playbook());
+      r = runner.run(managed.inventoryFile(), playbook, runnable.keySet(), false, ctx, Scrubber.of(scrubFrom),
+          step -> progress(ctx, step, ""));
+    } catch (IOException e) {
+      runnable.values().forEach(c -> out.put(c.key(), Outcome.transientFailure(c.key() + ": cannot run"
+          + " ansible-playbook: " + e.getMessage(), e)));
+      return;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      runnable.values().forEach(c -> out.put(c.key(), Outcome.unknown(c.key() + ": interrupted while"
+          + " ansible-playbook ran")));
+      return;
+    }
+    for (Map.Entry<String, Change> e : runnable.entrySet()) {
+      Change c = e.getValue();
+      Outcome o = outcome(c.key(), r, e.getKey(), c.action() == Action.CREATE ? Outcome.created() : Outcome.configured());
+      if (o.isOk()) {
+        hosts.put(e.getKey(), view.get(e.getKey()));
+        justConverged.put(e.getKey(), Instant.now());
+      }
+      out.put(c.key(), o);
+    }
+  }
+
+  private void decommission(Map<String, Change> removed, Map<String, JsonNode> hosts, Map<String, JsonNode> groups,
+      CallContext ctx, Map<ResourceKey, Outcome> out) {
+    Map<String, Change> present = new TreeMap<>();
+    for (Map.Entry<String, Change> e : removed.entrySet()) {
+      if (hosts.containsKey(e.getKey())) {
+        present.put(e.getKey(), e.getValue());
+      } else {
+        out.put(e.getValue().key(), Outcome.deleted());  // never converged or already dropped
+      }
+    }
+    AnsibleDecoder.Decoded latest = decoder.latest();
+    String playbookPath = latest == null ? null : latest.bundle().decommission();
+    if (present.isEmpty()) {
+      return;
+    }
+    if (playbookPath == null) {
+      if (latest == null && decoder.hasDecommissionPlaybook()) {
+        present.values().forEach(c -> out.put(c.key(), Outcome.permanentFailure(c.key() + ": the decommission"
+            + " playbook has not been decoded yet; sync again so that the source is read", null)));
+        return;
+      }
+      present.forEach((name, c) -> {
+        hosts.remove(name);
+        out.put(c.key(), Outcome.deleted());
+      });
+      return;
+    }
+    PlaybookRunner.Result r;
+    try {
+      writeInventory(managed.inventoryFile(), hosts, groups);
+      Path playbook = bundles.materialize(latest.bundle()).resolve(playbookPath);
+      List<JsonNode> scrubFrom = new ArrayList<>();
+      present.keySet().forEach(n -> scrubFrom.add(sensitiveValuesOf(hosts.get(n))));
+      r = runner.run(managed.inventoryFile(), playbook, present.keySet(), false, ctx, Scrubber.of(scrubFrom),
+          step -> progress(ctx, step, "decommission"));
+    } catch (IOException e) {
+      present.values().forEach(c -> out.put(c.key(), Outcome.transientFailure(c.key() + ": cannot run the"
+          + " decommission playbook: " + e.getMessage(), e)));
+      return;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      present.values().forEach(c -> out.put(c.key(), Outcome.unknown(c.key() + ": interrupted while the"
+          + " decommission playbook ran")));
+      return;
+    }
+    for (Map.Entry<String, Change> e : present.entrySet()) {
+      Outcome o = outcome(e.getValue().key(), r, e.getKey(), Outcome.deleted());
+      if (o.isOk()) {
+        hosts.remove(e.getKey());
+      }
+      out.put(e.getValue().key(), o);
+    }
+  }
+
+  /** One host's outcome from a run, with Ansible's exit codes. */
+  private static Outcome outcome(ResourceKey key, PlaybookRunner.Result r, String host, Outcome ok) {
+    if (!r.stopped().isEmpty()) {
+      return Outcome.unknown(key + ": ansible-playbook " + r.stopped() + " while it ran; the host's state is not known");
+    }
+    PlaybookRunner.HostResult hr = r.hosts().get(host);
+    int code = r.exitCode();
+    if (hr != null && hr.status() == PlaybookRunner.HostStatus.FAILED) {
+      return Outcome.permanentFailure(key + " failed at task '" + hr.failedTask() + "': " + hr.message()
+          + " (exit " + code + ")", null);
+    }
+    if (hr != null && hr.status() == PlaybookRunner.HostStatus.UNREACHABLE) {
+      return Outcome.transientFailure(key + " unreachable at task '" + hr.failedTask() + "': " + hr.message()
+          + " (exit " + code + ")", null);
+    }
+    boolean played = r.played();
+    if (played && (code == 0 || code == 2 || code == 4)) {
+      // 2 and 4 name other hosts' failures: this one completed
+      String summary = hr == null || hr.stats().isEmpty() ? "no task ran for this host"
+          : "ok=" + hr.stats().getOrDefault("ok", 0) + " changed=" + hr.stats().getOrDefault("changed", 0);
+      return new Outcome(ok.kind(), summary, null, Map.of());
+    }
+    return Outcome.permanentFailure(key + ": ansible-playbook exited with " + code + " (" + meaning(code, played)
+        + "): " + r.stderr(), null);
+  }
+
+  /** What ansible-playbook's exit code means. */
+  static String meaning(int code, boolean played) {
+    return switch (code) {
+      case 0 -> "ok";
+      case 1 -> "error";
+      case 2 -> "one or more hosts failed";
+      case 3 -> "one or more hosts were unreachable";
+      case 4 -> played ? "one or more hosts were unreachable" : "the playbook or inventory could not be parsed";
+      case 5 -> "bad or incomplete options";
+      case 8 -> "the play was aborted after a host failed (any_errors_fatal or max_fail_percentage)";
+      case 99 -> "interrupted";
+      case 250 -> "unexpected error";
+      default -> "unknown exit code";
+    };
+  }
+
+  private static String runSummary(PlaybookRunner.Result r) {
+    if (!r.stopped().isEmpty()) {
+      return "ansible-playbook " + r.stopped();
+    }
+    return "ansible-playbook exited with " + r.exitCode() + " (" + meaning(r.exitCode(), r.played()) + ")"
+        + (r.stderr().isEmpty() ? "" : ": " + r.stderr());
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+  private String keyProblem(ResourceKey k) {
+    if (!k.provider().equals(id)) {
+      return "not a key of provider '" + id + "'";
+    }
+    if (!AnsibleDecoder.HOST.equals(k.type()) && !AnsibleDecoder.GROUP.equals(k.type())) {
+      return "unknown type '" + k.type() + "' (the Ansible provider has host and group)";
+    }
+    return null;
+  }
+
+  private static boolean isHost(ResourceKey k) {
+    return AnsibleDecoder.HOST.equals(k.type());
+  }
+
+  private static String version(JsonNode doc) {
+    return Documents.digest(doc).substring(0, 16);
+  }
+
+  /** What is recorded for a converged host: the target, converged, without observed drift. */
+  private static JsonNode record(JsonNode target) {
+    ObjectNode rec = (ObjectNode) Documents.mutableCopy(target);
+    rec.remove("drift");
+    rec.put("converged", true);
+    return Documents.freeze(rec);
+  }
+
+  /** Values the user marked sensitive in a change's target, to scrub from Ansible's output. */
+  private JsonNode sensitiveValues(Change c) {
+    return sensitiveValuesOf(c.target());
+  }
+
+  private JsonNode sensitiveValuesOf(JsonNode doc) {
+    ArrayNode out = Documents.nodes().arrayNode();
+    if (doc == null) {
+      return out;
+    }
+    doc.path("vars").fields().forEachRemaining(e -> {
+      if (decoder.isSensitiveName(e.getKey())) {
+        out.add(e.getValue());
+      }
+    });
+    return out;
+  }
+
+  private Scrubber scrubber(Collection<JsonNode> docs) {
+    List<JsonNode> values = new ArrayList<>();
+    docs.forEach(d -> values.add(sensitiveValuesOf(d)));
+    return Scrubber.of(values);
+  }
+
+  /** Writes an inventory for {@code hosts} (exact decoded values where the document still matches them). */
+  private void writeInventory(Path file, Map<String, JsonNode> hosts, Map<String, JsonNode> groups) throws IOException {
+    AnsibleDecoder.Decoded latest = decoder.latest();
+    List<InventoryYaml.HostEntry> entries = new ArrayList<>();
+    Map<String, List<String>> groupHosts = new TreeMap<>();
+    for (Map.Entry<String, JsonNode> e : hosts.entrySet()) {
+      JsonNode vars = e.getValue().path("vars");
+      if (latest != null && latest.inventory().host(e.getKey()) != null) {
+        JsonNode exact = latest.inventory().host(e.getKey()).vars();
+        if (Documents.equal(exact, vars)) {
+          vars = exact;  // keeps 1500.0 a float, which a frozen document cannot
+        }
+      }
+      List<String> gs = new ArrayList<>();
+      e.getValue().path("groups").forEach(g -> gs.add(g.asText()));
+      entries.add(new InventoryYaml.HostEntry(e.getKey(), vars, gs));
+      gs.forEach(g -> groupHosts.computeIfAbsent(g, x -> new ArrayList<>()).add(e.getKey()));
+    }
+    Map<String, List<String>> children = new TreeMap<>();
+    groups.forEach((g, doc) -> {
+      List<String> cs = new ArrayList<>();
+      doc.path("children").forEach(c -> cs.add(c.asText()));
+      if (!cs.isEmpty()) {
+        children.put(g, cs);
+      }
+    });
+    // atomic and owner-only wherever it goes: it holds every variable, secrets included
+    ManagedInventory.write(file, InventoryYaml.render(entries, groupHosts, children)
+        .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+  }
+
+  private void progress(CallContext ctx, PlaybookRunner.Step step, String phase) {
+    if (listeners.isEmpty()) {
+      return;
+    }
+    ResourceKey key = ResourceKey.of(id, AnsibleDecoder.HOST, "", step.host().isEmpty() ? "-" : step.host());
+    String name = phase.isEmpty() ? step.task() : phase + ": " + step.task();
+    SyncEvent e = new SyncEvent.Progress(ctx.revision(), key, name, step.status(), step.detail());
+    for (SyncListener l : listeners) {
+      try {
+        l.onEvent(e);
+      } catch (RuntimeException ex) {
+        // a listener must not break a run; the contract says listeners do not throw
+        LOG.warn("a progress listener failed on {}: {}", key, ex.toString());
+      }
+    }
+  }
+
+  /** Builds {@link AnsibleProvider}. */
+  public static final class Builder {
+    private String id = "ansible";
+    private String inventory;
+    private String playbook;
+    private String decommission;
+    private Path inventoryOut;
+    private Path workDir;
+    private Map<String, Object> extraVars = new LinkedHashMap<>();
+    private int forks;
+    private String binary = "ansible-playbook";
+    private Map<String, String> environment = new LinkedHashMap<>();
+    private Path vaultPasswordFile;
+    private Duration timeout = Duration.ofMinutes(30);
+    private final List<String> sensitive = new ArrayList<>();
+    private boolean checkDrift;
+    private final List<SyncListener> listeners = new ArrayList<>();
+
+    private Builder() {}
+
+    /** The provider id keys name (default {@code ansible}). */
+    public Builder id(String id) {
+      this.id = Objects.requireNonNull(id, "id");
+      return this;
+    }
+
+    /** The inventory in the repository: an INI or YAML file, or a directory of them. Required. */
+    public Builder inventory(String path) {
+      this.inventory = Objects.requireNonNull(path, "inventory");
+      return this;
+    }
+
+    /** The playbook in the repository; its directory is desired state too. Required. */
+    public Builder playbook(String path) {
+      this.playbook = Objects.requireNonNull(path, "playbook");
+      return this;
+    }
+
+    /** A playbook in the playbook's directory run on hosts removed from the inventory before they are dropped. */
+    public Builder decommissionPlaybook(String path) {
+      this.decommission = Objects.requireNonNull(path, "decommissionPlaybook");
+      return this;
+    }
+
+    /** Where the managed inventory is written (its state file goes beside it). Required. */
+    public Builder inventoryOut(Path file) {
+      this.inventoryOut = Objects.requireNonNull(file, "inventoryOut");
+      return this;
+    }
+
+    /** Where playbooks, the callback plugin and run files go (default: {@code .<inventory>.work} beside it). */
+    public Builder workDir(Path dir) {
+      this.workDir = Objects.requireNonNull(dir, "workDir");
+      return this;
+    }
+
+    /** Extra variables for every run ({@code -e}); part of every host's desired state. */
+    public Builder extraVars(Map<String, ?> vars) {
+      this.extraVars = new LinkedHashMap<>(Objects.requireNonNull(vars, "extraVars"));
+      return this;
+    }
+
+    /** {@code --forks} (default: Ansible's). */
+    public Builder forks(int forks) {
+      if (forks < 1) {
+        throw new IllegalArgumentException("forks must be at least 1, was " + forks);
+      }
+      this.forks = forks;
+      return this;
+    }
+
+    /** The {@code ansible-playbook} executable (default: found on the PATH). */
+    public Builder ansiblePlaybook(String binary) {
+      this.binary = Objects.requireNonNull(binary, "ansiblePlaybook");
+      return this;
+    }
+
+    /** Variables added to the environment of every run. */
+    public Builder environment(Map<String, String> env) {
+      this.environment = new LinkedHashMap<>(Objects.requireNonNull(env, "environment"));
+      return this;
+    }
+
+    /** A vault password file, for {@code !vault} values and vault-encrypted vars files. */
+    public Builder vaultPasswordFile(Path file) {
+      this.vaultPasswordFile = Objects.requireNonNull(file, "vaultPasswordFile");
+      return this;
+    }
+
+    /** The longest one run may take (default 30 minutes; the engine's deadline may be shorter). */
+    public Builder timeout(Duration timeout) {
+      if (timeout.isNegative() || timeout.isZero()) {
+        throw new IllegalArgumentException("timeout must be positive, was " + timeout);
+      }
+      this.timeout = timeout;
+      return this;
+    }
+
+    /** Variable names (with {@code *} as a wildcard) whose values are secret. */
+    public Builder sensitiveVariables(String... names) {
+      for (String n : names) {
+        sensitive.add(Objects.requireNonNull(n, "sensitive variable name"));
+      }
+      return this;
+    }
+
+    /** Whether observing runs check mode on in-sync hosts to find drift (default false: it costs a run). */
+    public Builder checkDrift(boolean check) {
+      this.checkDrift = check;
+      return this;
+    }
+
+    /** A listener for progress events (each task on each host). */
+    public Builder listener(SyncListener listener) {
+      listeners.add(Objects.requireNonNull(listener, "listener"));
+      return this;
+    }
+
+    /**
+     * The provider.
+     *
+     * @throws IllegalStateException naming the missing option
+     */
+    public AnsibleProvider build() {
+      if (inventory == null) {
+        throw new IllegalStateException("AnsibleProvider needs inventory(path in the repository)");
+      }
+      if (playbook == null) {
+        throw new IllegalStateException("AnsibleProvider needs playbook(path in the repository)");
+      }
+      if (inventoryOut == null) {
+        throw new IllegalStateException("AnsibleProvider needs inventoryOut(file)");
+      }
+      return new AnsibleProvider(this);
+    }
+  }
+}

@@ -1,0 +1,140 @@
+package dev.gitops.ansible.internal;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gitops.api.Documents;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The provider's record of the live fleet: for each host the document it was last converged with,
+ * for each group the document last recorded, kept in a JSON state file next to the managed
+ * inventory ({@code .<inventory name>.gitops-state.json}). A host enters the record only after a
+ * run converged it, so a run cut short (a crash, a kill) leaves the old record and the next sync
+ * runs the host again. Both files are written atomically and are readable by the owner only: they
+ * hold the variables Ansible gets, secrets included.
+ */
+public final class ManagedInventory {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** The recorded documents: hosts and groups by name. */
+  public record Record(Map<String, JsonNode> hosts, Map<String, JsonNode> groups) {
+    /** Copies into sorted maps. */
+    public Record {
+      hosts = new TreeMap<>(hosts);
+      groups = new TreeMap<>(groups);
+    }
+  }
+
+  private final Path inventory;
+  private final Path state;
+
+  /** The managed inventory at {@code inventory} and its state file beside it. */
+  public ManagedInventory(Path inventory) {
+    this.inventory = inventory.toAbsolutePath();
+    this.state = this.inventory.resolveSibling("." + this.inventory.getFileName() + ".gitops-state.json");
+  }
+
+  /** The managed inventory file. */
+  public Path inventoryFile() {
+    return inventory;
+  }
+
+  /** The state file. */
+  public Path stateFile() {
+    return state;
+  }
+
+  /**
+   * The record; empty when nothing was recorded yet.
+   *
+   * @throws IOException when the state file cannot be read or is corrupt
+   */
+  public Record load() throws IOException {
+    byte[] bytes;
+    try {
+      bytes = Files.readAllBytes(state);
+    } catch (NoSuchFileException e) {
+      return new Record(Map.of(), Map.of());
+    }
+    JsonNode root;
+    try {
+      root = JSON.readTree(bytes);
+    } catch (IOException e) {
+      throw new IOException(state + " is corrupt: " + e.getMessage(), e);
+    }
+    if (root == null || !root.isObject() || root.path("version").asInt() != 1 || !root.path("hosts").isObject()
+        || !root.path("groups").isObject()) {
+      throw new IOException(state + " is not a gitops-ansible state file (version 1)");
+    }
+    return new Record(entries(root.get("hosts")), entries(root.get("groups")));
+  }
+
+  private static Map<String, JsonNode> entries(JsonNode obj) {
+    Map<String, JsonNode> out = new TreeMap<>();
+    for (Iterator<Map.Entry<String, JsonNode>> it = obj.fields(); it.hasNext(); ) {
+      Map.Entry<String, JsonNode> e = it.next();
+      out.put(e.getKey(), Documents.freeze(e.getValue()));
+    }
+    return out;
+  }
+
+  /** Writes {@code record} atomically. */
+  public void save(Record record) throws IOException {
+    ObjectNode root = Documents.nodes().objectNode();
+    root.put("version", 1);
+    ObjectNode hosts = root.putObject("hosts");
+    record.hosts().forEach(hosts::set);
+    ObjectNode groups = root.putObject("groups");
+    record.groups().forEach(groups::set);
+    write(state, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(root));
+  }
+
+  /**
+   * Temp file beside the target, forced, renamed over it, directory forced: a reader sees the old
+   * file or the new one, never half of one, even after a power loss.
+   */
+  public static void write(Path target, byte[] bytes) throws IOException {
+    Path dir = target.getParent();
+    Files.createDirectories(dir);
+    Path tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp");
+    boolean moved = false;
+    try {
+      if (tmp.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+        Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-------"));
+      }
+      try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+        ch.write(java.nio.ByteBuffer.wrap(bytes));
+        ch.force(true);
+      }
+      try {
+        Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      } catch (AtomicMoveNotSupportedException e) {
+        throw new IOException("the file system of " + dir + " cannot rename atomically", e);
+      }
+      moved = true;
+      try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+        d.force(true);
+      } catch (IOException e) {
+        // some file systems cannot open a directory for reading; the rename itself has happened
+        org.slf4j.LoggerFactory.getLogger(ManagedInventory.class).debug("cannot force directory {}: {}", dir, e.toString());
+      }
+    } finally {
+      if (!moved) {
+        Files.deleteIfExists(tmp);
+      }
+    }
+  }
+}

@@ -1,0 +1,359 @@
+package dev.gitops.ansible.internal;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gitops.api.spi.CallContext;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs {@code ansible-playbook} once for a set of hosts and reads what happened to each through the
+ * {@code gitops_jsonl} callback plugin this module ships: the plugin is extracted into the work
+ * directory and enabled through the environment ({@code ANSIBLE_CALLBACK_PLUGINS}, {@code
+ * ANSIBLE_STDOUT_CALLBACK}). The command is an argument list, never a shell; the hosts go through
+ * a limit file ({@code --limit @file}), extra variables through a JSON file ({@code -e @file}).
+ * The run stops at the deadline or when the call is cancelled.
+ */
+public final class PlaybookRunner {
+
+  private static final Logger LOG = LoggerFactory.getLogger(PlaybookRunner.class);
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final String PREFIX = "GITOPS-JSONL ";
+  private static final String PLUGIN = "gitops_jsonl";
+
+  /**
+   * How to run.
+   *
+   * @param binary the ansible-playbook executable
+   * @param environment added to the inherited environment
+   * @param vaultPasswordFile passed as {@code --vault-password-file}, or null
+   * @param forks {@code --forks}, or 0 for Ansible's default
+   * @param extraVars passed as {@code -e @file} when not empty
+   * @param timeout the longest a run may take
+   * @param sensitiveNames variable names (with '*') whose values the plugin scrubs
+   */
+  public record Options(String binary, Map<String, String> environment, Path vaultPasswordFile, int forks,
+      JsonNode extraVars, Duration timeout, List<String> sensitiveNames) {
+    /** Copies. */
+    public Options {
+      Objects.requireNonNull(binary, "binary");
+      environment = Map.copyOf(environment);
+      Objects.requireNonNull(extraVars, "extraVars");
+      Objects.requireNonNull(timeout, "timeout");
+      sensitiveNames = List.copyOf(sensitiveNames);
+    }
+  }
+
+  /** What a host came to in one run. */
+  public enum HostStatus {
+    /** Every task ran, nothing changed. */
+    OK,
+    /** Every task ran, some changed something. */
+    CHANGED,
+    /** A task failed. */
+    FAILED,
+    /** Ansible could not reach the host. */
+    UNREACHABLE,
+    /** No task ran for the host (no play matched it). */
+    NOT_RUN
+  }
+
+  /** One task's diff on one host (check mode with --diff). */
+  public record TaskDiff(String task, String diff) {}
+
+  /**
+   * One host's result.
+   *
+   * @param host the host
+   * @param status the outcome
+   * @param stats Ansible's counters (ok, changed, failures, unreachable, skipped, rescued, ignored)
+   * @param failedTask the first task that failed or found the host unreachable, or ""
+   * @param message its message (scrubbed), or ""
+   * @param changedTasks tasks that changed (or would change, in check mode) something
+   * @param diffs diffs of changed tasks, in check mode
+   */
+  public record HostResult(String host, HostStatus status, Map<String, Integer> stats, String failedTask,
+      String message, List<String> changedTasks, List<TaskDiff> diffs) {}
+
+  /**
+   * What a run came to.
+   *
+   * @param exitCode the process's exit code (-1 when it was stopped)
+   * @param hosts results by host
+   * @param played whether a play started (else the playbook or inventory could not be read)
+   * @param stderr the end of the error output, scrubbed
+   * @param stopped why the run was stopped (timeout, cancelled), or ""
+   */
+  public record Result(int exitCode, Map<String, HostResult> hosts, boolean played, String stderr, String stopped) {}
+
+  /** One step the plugin reported, for progress events. */
+  public record Step(String host, String task, String status, String detail) {}
+
+  /** Receives steps as they happen. */
+  @FunctionalInterface
+  public interface Progress {
+    /** A step on a host. */
+    void step(Step step);
+  }
+
+  private final Options options;
+  private final Path workDir;
+
+  /** A runner using {@code workDir} for its plugin, limit files and logs. */
+  public PlaybookRunner(Options options, Path workDir) {
+    this.options = options;
+    this.workDir = workDir;
+  }
+
+  /** Extracts the callback plugin into the work directory (idempotent). */
+  private Path pluginDir() throws IOException {
+    Path dir = workDir.resolve("callback_plugins");
+    Files.createDirectories(dir);
+    Path file = dir.resolve(PLUGIN + ".py");
+    try (InputStream in = PlaybookRunner.class.getResourceAsStream("/dev/gitops/ansible/" + PLUGIN + ".py")) {
+      if (in == null) {
+        throw new IOException("the callback plugin " + PLUGIN + ".py is missing from the gitops-ansible jar");
+      }
+      byte[] bytes = in.readAllBytes();
+      if (!Files.exists(file) || !java.util.Arrays.equals(Files.readAllBytes(file), bytes)) {
+        ManagedInventory.write(file, bytes);
+      }
+    }
+    return dir;
+  }
+
+  /**
+   * Runs {@code playbook} with {@code inventory} for {@code hosts}; {@code check} adds {@code
+   * --check --diff}. Returns when the process ended or was stopped.
+   */
+  public Result run(Path inventory, Path playbook, Collection<String> hosts, boolean check, CallContext ctx,
+      Scrubber scrubber, Progress progress) throws IOException, InterruptedException {
+    Path runDir = Files.createTempDirectory(Files.createDirectories(workDir.resolve("runs")), "run-");
+    try {
+      return runIn(runDir, inventory, playbook, hosts, check, ctx, scrubber, progress);
+    } finally {
+      BundleDirectory.deleteTree(runDir);
+    }
+  }
+
+  private Result runIn(Path runDir, Path inventory, Path playbook, Collection<String> hosts, boolean check,
+      CallContext ctx, Scrubber scrubber, Progress progress) throws IOException, InterruptedException {
+    Path limit = runDir.resolve("limit");
+    Files.write(limit, String.join("\n", new TreeSet<>(hosts)).concat("\n").getBytes(StandardCharsets.UTF_8));
+    List<String> args = new ArrayList<>();
+    args.add(options.binary());
+    args.add("-i");
+    args.add(inventory.toString());
+    args.add("--limit");
+    args.add("@" + limit);
+    if (options.forks() > 0) {
+      args.add("--forks");
+      args.add(Integer.toString(options.forks()));
+    }
+    if (options.extraVars().size() > 0) {
+      Path extra = runDir.resolve("extra-vars.json");
+      ManagedInventory.write(extra, JSON.writeValueAsBytes(options.extraVars()));
+      args.add("-e");
+      args.add("@" + extra);
+    }
+    if (options.vaultPasswordFile() != null) {
+      args.add("--vault-password-file");
+      args.add(options.vaultPasswordFile().toAbsolutePath().toString());
+    }
+    if (check) {
+      args.add("--check");
+      args.add("--diff");
+    }
+    // after "--" nothing can be taken for an option, whatever the path looks like
+    args.add("--");
+    args.add(playbook.toString());
+
+    ProcessBuilder pb = new ProcessBuilder(args).directory(playbook.getParent().toFile());
+    Map<String, String> env = pb.environment();
+    env.putAll(options.environment());
+    String plugins = pluginDir().toString();
+    String existing = env.get("ANSIBLE_CALLBACK_PLUGINS");
+    env.put("ANSIBLE_CALLBACK_PLUGINS", existing == null || existing.isEmpty() ? plugins : plugins + ":" + existing);
+    env.put("ANSIBLE_STDOUT_CALLBACK", PLUGIN);
+    env.put("ANSIBLE_NOCOLOR", "1");
+    env.put("ANSIBLE_FORCE_COLOR", "0");
+    env.put("ANSIBLE_RETRY_FILES_ENABLED", "false");
+    env.put("PYTHONUNBUFFERED", "1");
+    env.put("GITOPS_SENSITIVE_VARS", String.join(",", options.sensitiveNames()));
+    Path stderr = runDir.resolve("stderr");
+    pb.redirectError(stderr.toFile());
+    pb.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+
+    Instant deadline = ctx.deadline();
+    Instant ownDeadline = Instant.now().plus(options.timeout());
+    if (ownDeadline.isBefore(deadline)) {
+      deadline = ownDeadline;
+    }
+    LOG.info("ansible-playbook {}{} for {} host(s) at {}", playbook.getFileName(), check ? " --check --diff" : "",
+        hosts.size(), ctx.revision());
+    Process p = pb.start();
+    Collector collector = new Collector(scrubber, progress);
+    Thread reader = new Thread(() -> collector.read(p.getInputStream()), "ansible-playbook-output");
+    reader.setDaemon(true);
+    reader.start();
+    String stopped = "";
+    while (!p.waitFor(100, TimeUnit.MILLISECONDS)) {
+      if (ctx.cancellation().isCancelled()) {
+        stopped = "cancelled";
+      } else if (!Instant.now().isBefore(deadline)) {
+        stopped = "timed out";
+      }
+      if (!stopped.isEmpty()) {
+        stop(p);
+        break;
+      }
+    }
+    reader.join(TimeUnit.SECONDS.toMillis(10));
+    String err = scrubber.scrub(tail(stderr));
+    int code = stopped.isEmpty() ? p.exitValue() : -1;
+    LOG.info("ansible-playbook {} ended: exit {}{}", playbook.getFileName(), code, stopped.isEmpty() ? "" : " (" + stopped + ")");
+    return new Result(code, collector.results(hosts), collector.played, err, stopped);
+  }
+
+  /** SIGTERM to the process and its children, then SIGKILL after a grace period. */
+  private static void stop(Process p) throws InterruptedException {
+    List<ProcessHandle> children = p.descendants().toList();
+    p.destroy();
+    children.forEach(ProcessHandle::destroy);
+    if (!p.waitFor(10, TimeUnit.SECONDS)) {
+      p.destroyForcibly();
+      p.waitFor(10, TimeUnit.SECONDS);
+    }
+    children.forEach(ProcessHandle::destroyForcibly);
+  }
+
+  private static String tail(Path file) {
+    try {
+      byte[] b = Files.readAllBytes(file);
+      int from = Math.max(0, b.length - 4000);
+      return new String(b, from, b.length - from, StandardCharsets.UTF_8).strip();
+    } catch (IOException e) {
+      return "(no error output: " + e.getMessage() + ")";
+    }
+  }
+
+  /** Reads the plugin's lines and keeps per-host results. */
+  private static final class Collector {
+    private final Scrubber scrubber;
+    private final Progress progress;
+    private final Map<String, String[]> firstFailure = new LinkedHashMap<>();
+    private final Map<String, List<String>> changed = new LinkedHashMap<>();
+    private final Map<String, List<TaskDiff>> diffs = new LinkedHashMap<>();
+    private final Map<String, Map<String, Integer>> stats = new LinkedHashMap<>();
+    private final Set<String> unreachable = new TreeSet<>();
+    private final Set<String> failed = new TreeSet<>();
+    volatile boolean played;
+
+    Collector(Scrubber scrubber, Progress progress) {
+      this.scrubber = scrubber;
+      this.progress = progress;
+    }
+
+    void read(InputStream in) {
+      try (BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
+        String line;
+        while ((line = r.readLine()) != null) {
+          if (!line.startsWith(PREFIX)) {
+            if (!line.isBlank()) {
+              LOG.debug("ansible-playbook: {}", scrubber.scrub(line));
+            }
+            continue;
+          }
+          JsonNode e;
+          try {
+            e = JSON.readTree(line.substring(PREFIX.length()));
+          } catch (IOException ex) {
+            LOG.warn("unreadable line from the gitops_jsonl callback: {}", ex.getMessage());
+            continue;
+          }
+          handle(e);
+        }
+      } catch (IOException e) {
+        // the process was stopped or closed its output; the exit code tells the rest
+        LOG.debug("reading ansible-playbook output: {}", e.toString());
+      }
+    }
+
+    private synchronized void handle(JsonNode e) {
+      String event = e.path("event").asText();
+      String host = e.path("host").asText();
+      String task = scrubber.scrub(e.path("task").asText());
+      switch (event) {
+        case "play" -> played = true;
+        case "start" -> progress.step(new Step(host, task, "started", ""));
+        case "result" -> {
+          String status = e.path("status").asText();
+          String msg = scrubber.scrub(e.path("msg").asText(""));
+          boolean ignored = e.path("ignored").asBoolean(false);
+          if ((status.equals("failed") && !ignored) || status.equals("unreachable")) {
+            firstFailure.putIfAbsent(host, new String[] {task, msg});
+            (status.equals("failed") ? failed : unreachable).add(host);
+          }
+          if (status.equals("changed")) {
+            changed.computeIfAbsent(host, h -> new ArrayList<>()).add(task);
+          }
+          String diff = e.path("diff").asText("");
+          if (!diff.isEmpty()) {
+            diffs.computeIfAbsent(host, h -> new ArrayList<>()).add(new TaskDiff(task, scrubber.scrub(diff)));
+          }
+          progress.step(new Step(host, task, ignored ? "failed (ignored)" : status, msg));
+        }
+        case "stats" -> e.path("hosts").fields().forEachRemaining(h -> {
+          Map<String, Integer> counts = new LinkedHashMap<>();
+          h.getValue().fields().forEachRemaining(c -> counts.put(c.getKey(), c.getValue().asInt()));
+          stats.put(h.getKey(), counts);
+        });
+        case "warning" -> LOG.warn("gitops_jsonl: {}", scrubber.scrub(e.path("msg").asText()));
+        default -> { }
+      }
+    }
+
+    synchronized Map<String, HostResult> results(Collection<String> hosts) {
+      Map<String, HostResult> out = new LinkedHashMap<>();
+      Set<String> all = new TreeSet<>(hosts);
+      all.addAll(stats.keySet());
+      for (String h : all) {
+        Map<String, Integer> s = stats.getOrDefault(h, Map.of());
+        HostStatus status;
+        if (s.getOrDefault("unreachable", 0) > 0 || unreachable.contains(h) && s.isEmpty()) {
+          status = HostStatus.UNREACHABLE;
+        } else if (s.getOrDefault("failures", 0) > 0 || failed.contains(h) && s.isEmpty()) {
+          status = HostStatus.FAILED;
+        } else if (s.isEmpty()) {
+          status = HostStatus.NOT_RUN;
+        } else if (s.getOrDefault("changed", 0) > 0) {
+          status = HostStatus.CHANGED;
+        } else {
+          status = HostStatus.OK;
+        }
+        String[] f = firstFailure.getOrDefault(h, new String[] {"", ""});
+        out.put(h, new HostResult(h, status, s, f[0], f[1], changed.getOrDefault(h, List.of()),
+            diffs.getOrDefault(h, List.of())));
+      }
+      return out;
+    }
+  }
+}

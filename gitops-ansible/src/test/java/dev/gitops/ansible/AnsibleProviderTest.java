@@ -1,0 +1,190 @@
+package dev.gitops.ansible;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.gitops.api.ResourceKey;
+import dev.gitops.api.SyncResult;
+import dev.gitops.core.Reconciler;
+import java.nio.file.Path;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The provider against real ansible-playbook, hosts being localhost aliases with a local connection. */
+class AnsibleProviderTest {
+
+  @TempDir Path tmp;
+  private AnsibleFixture fx;
+
+  @BeforeEach
+  void setUp() throws Exception {
+    fx = new AnsibleFixture(tmp);
+  }
+
+  @AfterEach
+  void tearDown() {
+    fx.close();
+  }
+
+  /** Keys the sync did something to. */
+  static java.util.Set<ResourceKey> acted(SyncResult r) {
+    java.util.Set<ResourceKey> out = new java.util.TreeSet<>();
+    r.outcomes().forEach((k, o) -> {
+      if (o.kind() != dev.gitops.api.Outcome.Kind.UNCHANGED) {
+        out.add(k);
+      }
+    });
+    return out;
+  }
+
+  private static ResourceKey host(String name) {
+    return ResourceKey.of("ansible", "host", "", name);
+  }
+
+  @Test
+  void firstSyncConvergesAllHostsThenOneVariableRunsOneHostAndARoleChangeRunsAll() throws Exception {
+    fx.repo.write("ansible/inventory/hosts", AnsibleFixture.inventory("h1", "h2", "h3")).commit("fleet");
+    AnsibleProvider provider = fx.providerBuilder().build();
+    Reconciler r = fx.reconciler(provider);
+
+    SyncResult first = r.sync();
+    assertThat(first.isSuccessful()).as("%s", first.failures()).isTrue();
+    assertThat(first.outcomes().get(host("h1")).kind()).isEqualTo(dev.gitops.api.Outcome.Kind.CREATED);
+    assertThat(fx.conf("h1")).isEqualTo("port=8000\nrole=web\n");
+    assertThat(fx.conf("h3")).isEqualTo("port=8002\nrole=web\n");
+    assertThat(new int[] {fx.runs("h1"), fx.runs("h2"), fx.runs("h3")}).containsExactly(1, 1, 1);
+    for (String h : new String[] {"h1", "h2", "h3"}) {
+      assertThat(fx.events).as("progress of each task on %s", h).anySatisfy(e -> assertThat(e)
+          .isInstanceOfSatisfying(dev.gitops.api.SyncEvent.Progress.class, p -> {
+            assertThat(p.key()).isEqualTo(host(h));
+            assertThat(p.step()).isEqualTo("app : write config");
+            assertThat(p.status()).isEqualTo("changed");
+          }));
+    }
+
+    SyncResult again = r.sync();
+    assertThat(again.isSuccessful()).isTrue();
+    assertThat(again.changedAnything()).isFalse();
+    assertThat(new int[] {fx.runs("h1"), fx.runs("h2"), fx.runs("h3")}).containsExactly(1, 1, 1);
+
+    fx.repo.write("ansible/inventory/hosts", AnsibleFixture.inventory("h1", "h2", "h3")
+        .replace("h2 port=8001", "h2 port=9001")).commit("h2 moves");
+    SyncResult one = r.sync();
+    assertThat(one.isSuccessful()).as("%s", one.failures()).isTrue();
+    assertThat(acted(one)).containsExactly(host("h2"));
+    assertThat(fx.conf("h2")).isEqualTo("port=9001\nrole=web\n");
+    assertThat(new int[] {fx.runs("h1"), fx.runs("h2"), fx.runs("h3")}).containsExactly(1, 2, 1);
+
+    fx.repo.write("ansible/roles/app/templates/app.conf.j2", AnsibleFixture.TEMPLATE + "v=2\n").commit("role");
+    SyncResult all = r.sync();
+    assertThat(all.isSuccessful()).as("%s", all.failures()).isTrue();
+    assertThat(acted(all)).containsExactly(host("h1"), host("h2"), host("h3"));
+    assertThat(new int[] {fx.runs("h1"), fx.runs("h2"), fx.runs("h3")}).containsExactly(2, 3, 2);
+    assertThat(fx.conf("h1")).endsWith("v=2\n");
+  }
+
+  @Test
+  void aFailedHostIsRetriedNextSyncWhileTheOthersStayRecordedAndAnUnreachableHostIsReportedUnreachable()
+      throws Exception {
+    String down = "down port=8009 ansible_host=127.0.0.1 ansible_port=1 ansible_user=nobody ansible_connection=ssh"
+        + " ansible_ssh_common_args='-o ConnectTimeout=5 -o BatchMode=yes -o StrictHostKeyChecking=no"
+        + " -o UserKnownHostsFile=/dev/null'\n";
+    String fleet = AnsibleFixture.inventory("h1", "h2").replace("h1 port=8000", "h1 port=8000 fail_here=true");
+    fx.repo.write("ansible/inventory/hosts", fleet.replace("[web:vars]", down + "[web:vars]")).commit("fleet");
+    Reconciler r = fx.reconciler(fx.providerBuilder().build());
+
+    SyncResult first = r.sync();
+    assertThat(first.isSuccessful()).isFalse();
+    dev.gitops.api.Outcome failed = first.outcomes().get(host("h1"));
+    assertThat(failed.kind()).isEqualTo(dev.gitops.api.Outcome.Kind.PERMANENT);
+    assertThat(failed.message()).contains("fail when asked").contains("asked to fail on h1");
+    dev.gitops.api.Outcome unreachable = first.outcomes().get(host("down"));
+    assertThat(unreachable.kind()).isEqualTo(dev.gitops.api.Outcome.Kind.TRANSIENT);
+    assertThat(unreachable.message()).contains("unreachable");
+    assertThat(first.outcomes().get(host("h2")).kind()).isEqualTo(dev.gitops.api.Outcome.Kind.CREATED);
+    assertThat(fx.runs("h1")).isEqualTo(1);
+    assertThat(fx.runs("h2")).isEqualTo(1);
+
+    // nothing changed in Git: the failed and the unreachable host run again, the converged one does not
+    SyncResult second = r.sync();
+    assertThat(acted(second)).containsExactly(host("down"), host("h1"));
+    assertThat(fx.runs("h1")).isEqualTo(2);
+    assertThat(fx.runs("h2")).isEqualTo(1);
+
+    fx.repo.write("ansible/inventory/hosts", AnsibleFixture.inventory("h1", "h2")).commit("fixed");
+    SyncResult third = r.sync();
+    assertThat(third.isSuccessful()).as("%s", third.failures()).isTrue();
+    assertThat(acted(third)).containsExactly(host("h1"));
+    assertThat(fx.runs("h1")).isEqualTo(3);
+    assertThat(fx.conf("h1")).isEqualTo("port=8000\nrole=web\n");
+    assertThat(fx.runs("h2")).isEqualTo(1);
+  }
+
+  @Test
+  void aHandEditIsDriftInCheckModeReportedWithoutConvergingAndCorrectedBySync() throws Exception {
+    fx.repo.write("ansible/inventory/hosts", AnsibleFixture.inventory("h1", "h2")).commit("fleet");
+    AnsibleProvider provider = fx.providerBuilder().checkDrift(true).build();
+    assertThat(fx.reconciler(provider).sync().isSuccessful()).isTrue();
+    java.nio.file.Files.writeString(fx.out.resolve("h1.conf"), "port=1\nedited by hand\n");
+    fx.events.clear();
+
+    SyncResult detected = fx.reconciler(provider, o -> o.toBuilder().detectOnly(true).build()).sync();
+    dev.gitops.api.Change h1 = detected.plan().changes().stream().filter(c -> c.key().equals(host("h1")))
+        .findFirst().orElseThrow();
+    assertThat(h1.action()).isEqualTo(dev.gitops.api.Action.UPDATE);
+    assertThat(h1.drift()).isTrue();
+    assertThat(h1.live().get("converged").asBoolean()).isFalse();
+    assertThat(h1.live().get("drift").toString()).contains("write config").contains("edited by hand");
+    assertThat(detected.plan().changes().stream().filter(c -> c.key().equals(host("h2"))).findFirst().orElseThrow()
+        .action()).isEqualTo(dev.gitops.api.Action.NOOP);
+    assertThat(fx.events).anySatisfy(e -> assertThat(e).isInstanceOfSatisfying(
+        dev.gitops.api.SyncEvent.DriftDetected.class, d -> assertThat(d.key()).isEqualTo(host("h1"))));
+    assertThat(fx.conf("h1")).as("detect-only converges nothing").contains("edited by hand");
+    int runsBefore = fx.runs("h1");
+
+    SyncResult fixed = fx.reconciler(provider).sync();
+    assertThat(fixed.isSuccessful()).as("%s", fixed.failures()).isTrue();
+    assertThat(acted(fixed)).containsExactly(host("h1"));
+    assertThat(fx.conf("h1")).isEqualTo("port=8000\nrole=web\n");
+    assertThat(fx.runs("h1")).isEqualTo(runsBefore + 1);
+  }
+
+  @Test
+  void aRemovedHostIsDecommissionedThenDroppedFromTheManagedInventory() throws Exception {
+    fx.repo.write("ansible/inventory/hosts", AnsibleFixture.inventory("h1", "h2")).commit("fleet");
+    AnsibleProvider provider = fx.providerBuilder().build();
+    Reconciler r = fx.reconciler(provider);
+    assertThat(r.sync().isSuccessful()).isTrue();
+    assertThat(java.nio.file.Files.readString(provider.inventoryFile())).contains("\"h2\"");
+
+    fx.repo.write("ansible/inventory/hosts", AnsibleFixture.inventory("h1")).commit("h2 leaves");
+    SyncResult gone = r.sync();
+    assertThat(gone.isSuccessful()).as("%s", gone.failures()).isTrue();
+    assertThat(gone.outcomes().get(host("h2")).kind()).isEqualTo(dev.gitops.api.Outcome.Kind.DELETED);
+    assertThat(fx.conf("h2")).as("the decommission playbook removed it").isNull();
+    assertThat(fx.conf("h1")).isNotNull();
+    assertThat(java.nio.file.Files.readString(provider.inventoryFile())).doesNotContain("\"h2\"").contains("\"h1\"");
+    assertThat(provider.observe(java.util.List.of(host("h2")), dev.gitops.api.spi.CallContext.of("t", "r",
+        java.time.Duration.ofMinutes(1))).get(host("h2")).isAbsent()).isTrue();
+  }
+
+  @Test
+  void aMalformedInventoryLineAndAnOptionLikeHostNameFailTheSyncNamingFileAndLine() throws Exception {
+    fx.repo.write("ansible/inventory/hosts", "[web]\nh1 port=1\nh2 port\n").commit("bad");
+    Reconciler r = fx.reconciler(fx.providerBuilder().build());
+    org.assertj.core.api.Assertions.assertThatThrownBy(r::sync).isInstanceOfSatisfying(
+        dev.gitops.api.DecodeException.class, e -> {
+          assertThat(e.origin().path()).isEqualTo("ansible/inventory/hosts");
+          assertThat(e.origin().line()).isEqualTo(3);
+        });
+
+    fx.repo.write("ansible/inventory/hosts", "[web]\nh1 port=1\n-oProxyCommand=touch-pwned port=2\n").commit("evil");
+    org.assertj.core.api.Assertions.assertThatThrownBy(r::sync).isInstanceOfSatisfying(
+        dev.gitops.api.DecodeException.class, e -> {
+          assertThat(e.origin().line()).isEqualTo(3);
+          assertThat(e.getMessage()).contains("-oProxyCommand=touch-pwned").contains("option");
+        });
+    assertThat(fx.runs("h1")).as("nothing ran").isZero();
+  }
+}

@@ -1,0 +1,101 @@
+package dev.gitops.ansible;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.gitops.api.SyncEvent;
+import dev.gitops.api.SyncResult;
+import dev.gitops.core.plan.PlanCodec;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Vault values (inline and whole-file), a no_log task and variables named sensitive: Ansible uses
+ * them (the file on disk proves it), and none of them reaches a log line, a plan, an event or a
+ * result, even when a task prints them in its failure message and check mode shows them in a diff.
+ */
+class AnsibleSecretsTest {
+
+  static final String PASSWORD = "pl4in-db-pw-99";
+  static final String VAULT_INLINE = VaultSamples.INLINE_PLAIN;
+  static final String VAULT_FILE = VaultSamples.FILE_PLAIN_VALUE;
+
+  static final String SITE = """
+      - hosts: all
+        gather_facts: false
+        tasks:
+          - name: write secrets
+            ansible.builtin.copy:
+              dest: "{{ out_dir }}/{{ inventory_hostname }}.secret"
+              content: "db={{ db_password }} vault={{ vault_secret }} file={{ file_secret }}\\n"
+              mode: "0600"
+          - name: complain loudly
+            ansible.builtin.fail:
+              msg: "leaking {{ db_password }} and {{ vault_secret }} and {{ file_secret }}"
+            ignore_errors: true
+          - name: quiet
+            ansible.builtin.debug:
+              msg: "{{ vault_secret }} {{ db_password }}"
+            no_log: true
+      """;
+
+  @TempDir Path tmp;
+
+  @Test
+  void secretsNeverReachLogsPlansEventsOrResults() throws Exception {
+    Path pw = tmp.resolve("vault-pw");
+    Files.writeString(pw, VaultSamples.PASSWORD + "\n");
+    try (AnsibleFixture fx = new AnsibleFixture(tmp)) {
+      fx.repo.write("ansible/site.yml", SITE)
+          .write("ansible/inventory/hosts", "h1 db_password=" + PASSWORD + " " + AnsibleFixture.LOCAL + "\n")
+          .write("ansible/inventory/group_vars/all/inline.yml", VaultSamples.INLINE_YAML)
+          .write("ansible/inventory/group_vars/all/whole.yml", VaultSamples.FILE)
+          .commit("secrets");
+      AnsibleProvider provider = fx.providerBuilder().sensitiveVariables("*_password").vaultPasswordFile(pw)
+          .checkDrift(true).build();
+      SyncResult first = fx.reconciler(provider).sync();
+      assertThat(first.isSuccessful()).as("%s", first.failures()).isTrue();
+      assertThat(Files.readString(fx.out.resolve("h1.secret")))
+          .as("Ansible had the real values").isEqualTo("db=" + PASSWORD + " vault=" + VAULT_INLINE + " file="
+              + VAULT_FILE + "\n");
+      assertThat(Files.readString(provider.inventoryFile())).as("inline vault values stay encrypted")
+          .contains("!vault").doesNotContain(VAULT_INLINE);
+
+      Files.writeString(fx.out.resolve("h1.secret"), "edited\n");
+      SyncResult detected = fx.reconciler(provider, o -> o.toBuilder().detectOnly(true).build()).sync();
+      assertThat(detected.plan().changes()).anySatisfy(c -> {
+        assertThat(c.drift()).isTrue();
+        assertThat(c.live().path("drift").toString()).as("the diff is there, scrubbed").contains("write secrets")
+            .contains("(sensitive)");
+      });
+
+      List<String> seen = new ArrayList<>();
+      for (SyncEvent e : fx.events) {
+        seen.add(e.toString());
+      }
+      assertThat(fx.events).anySatisfy(e -> assertThat(e).isInstanceOfSatisfying(SyncEvent.Progress.class,
+          p -> assertThat(p.step()).isEqualTo("complain loudly")));
+      for (SyncResult r : List.of(first, detected)) {
+        seen.add(r.toString());
+        r.outcomes().values().forEach(o -> seen.add(o.message()));
+        seen.add(PlanCodec.toJson(r.plan(), new byte[32]));
+        // the check-mode diffs carried in the live document (the rest of it is the real, unredacted state)
+        r.plan().changes().forEach(c -> seen.add(c.live() == null ? "" : c.live().path("drift").toString()));
+      }
+      seen.add(Files.readString(Path.of("target/ansible-tests.log")));
+      try (Stream<Path> files = Files.walk(fx.state)) {
+        for (Path f : (Iterable<Path>) files.filter(Files::isRegularFile)::iterator) {
+          seen.add(new String(Files.readAllBytes(f), java.nio.charset.StandardCharsets.ISO_8859_1));
+        }
+      }
+      String all = String.join("\n", seen);
+      assertThat(all).as("events, plans, results, logs and the store").isNotEmpty()
+          .doesNotContain(PASSWORD).doesNotContain(VAULT_INLINE).doesNotContain(VAULT_FILE);
+      assertThat(all).as("the scrubbed failure message still says what happened").contains("leaking (sensitive)");
+    }
+  }
+}

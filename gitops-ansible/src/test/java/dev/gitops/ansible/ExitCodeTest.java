@@ -1,0 +1,148 @@
+package dev.gitops.ansible;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gitops.api.Change;
+import dev.gitops.api.Outcome;
+import dev.gitops.api.Resource;
+import dev.gitops.api.ResourceKey;
+import dev.gitops.api.spi.CallContext;
+import dev.gitops.testkit.ProviderConformanceSuite;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * How ansible-playbook's exit codes and per-host results become outcomes, with a stand-in
+ * {@code ansible-playbook} (a small script speaking the callback plugin's protocol) so that every
+ * code can be produced on demand; it also records the argument list it was given.
+ */
+class ExitCodeTest {
+
+  private static final String FAKE = """
+      #!/usr/bin/env python3
+      import json, os, sys, time
+      with open(os.environ['FAKE_ARGS'], 'w') as f:
+          json.dump(sys.argv, f)
+      mode = os.environ.get('FAKE_MODE', '')
+      limit_file = sys.argv[sys.argv.index('--limit') + 1][1:]
+      hosts = [l for l in open(limit_file).read().split('\\n') if l]
+      def emit(o):
+          print('GITOPS-JSONL ' + json.dumps(o), flush=True)
+      if mode == 'parse':
+          sys.stderr.write('ERROR! We were unable to read either as JSON nor YAML (site.yml line 3)\\n')
+          sys.exit(4)
+      print('some other output the plugin did not write')
+      emit({'event': 'play', 'name': 'fake'})
+      if mode == 'sleep':
+          time.sleep(30)
+      stats = {}
+      for h in hosts:
+          s = {'ok': 1, 'changed': 1, 'failures': 0, 'unreachable': 0, 'skipped': 0, 'rescued': 0, 'ignored': 0}
+          if mode in ('fail', 'abort') and h == 'c1':
+              emit({'event': 'result', 'host': h, 'task': 'step', 'status': 'failed', 'msg': 'boom'})
+              s['failures'] = 1
+          elif mode == 'unreachable' and h == 'c1':
+              emit({'event': 'result', 'host': h, 'task': 'step', 'status': 'unreachable', 'msg': 'ssh: refused'})
+              s['unreachable'] = 1
+          else:
+              emit({'event': 'result', 'host': h, 'task': 'step', 'status': 'changed'})
+          stats[h] = s
+      emit({'event': 'stats', 'hosts': stats})
+      sys.exit(int(os.environ.get('FAKE_EXIT', '0')))
+      """;
+
+  @TempDir Path tmp;
+
+  private Map<ResourceKey, Outcome> run(String mode, int exit, Duration timeout) throws Exception {
+    Path fake = tmp.resolve("ansible-playbook");
+    Files.writeString(fake, FAKE);
+    Files.setPosixFilePermissions(fake, PosixFilePermissions.fromString("rwx------"));
+    AnsibleProvider p = AnsibleProvider.builder()
+        .inventory("ansible/inventory")
+        .playbook("ansible/site.yml")
+        .inventoryOut(tmp.resolve("managed/inventory.yml"))
+        .ansiblePlaybook(fake.toString())
+        .timeout(timeout)
+        .environment(Map.of("FAKE_MODE", mode, "FAKE_EXIT", Integer.toString(exit),
+            "FAKE_ARGS", tmp.resolve("args.json").toString()))
+        .build();
+    List<Resource> rs = TinyRepo.decode(p, "[web]\nc1\nc2\n").stream()
+        .filter(r -> r.key().type().equals("host")).toList();
+    List<Change> creates = rs.stream().map(ProviderConformanceSuite::createOf).toList();
+    return p.applyAll(creates, CallContext.of("t", TinyRepo.REVISION, Duration.ofMinutes(1)));
+  }
+
+  private static ResourceKey host(String n) {
+    return ResourceKey.of("ansible", "host", "", n);
+  }
+
+  @Test
+  void exitZeroConvergesEveryHostAndTheCommandIsAnArgumentListWithTheHostsInALimitFile() throws Exception {
+    Map<ResourceKey, Outcome> out = run("", 0, Duration.ofMinutes(1));
+    assertThat(out.get(host("c1")).kind()).isEqualTo(Outcome.Kind.CREATED);
+    assertThat(out.get(host("c2")).kind()).isEqualTo(Outcome.Kind.CREATED);
+    JsonNode args = new ObjectMapper().readTree(tmp.resolve("args.json").toFile());
+    List<String> argv = new java.util.ArrayList<>();
+    args.forEach(a -> argv.add(a.asText()));
+    assertThat(argv).contains("-i", "--limit");
+    assertThat(argv.get(argv.indexOf("--limit") + 1)).startsWith("@");
+    assertThat(argv.get(argv.size() - 2)).as("nothing after -- is an option").isEqualTo("--");
+    assertThat(argv.get(argv.size() - 1)).endsWith("ansible/site.yml");
+  }
+
+  @Test
+  void exitTwoFailsOnlyTheFailedHost() throws Exception {
+    Map<ResourceKey, Outcome> out = run("fail", 2, Duration.ofMinutes(1));
+    assertThat(out.get(host("c1")).kind()).isEqualTo(Outcome.Kind.PERMANENT);
+    assertThat(out.get(host("c1")).message()).contains("step").contains("boom").contains("exit 2");
+    assertThat(out.get(host("c2")).kind()).isEqualTo(Outcome.Kind.CREATED);
+  }
+
+  @Test
+  void exitFourWithResultsIsAnUnreachableHostAndBeforeAnyPlayAParseError() throws Exception {
+    Map<ResourceKey, Outcome> out = run("unreachable", 4, Duration.ofMinutes(1));
+    assertThat(out.get(host("c1")).kind()).isEqualTo(Outcome.Kind.TRANSIENT);
+    assertThat(out.get(host("c1")).message()).contains("unreachable").contains("ssh: refused");
+    assertThat(out.get(host("c2")).kind()).isEqualTo(Outcome.Kind.CREATED);
+
+    out = run("parse", 4, Duration.ofMinutes(1));
+    assertThat(out.values()).allSatisfy(o -> {
+      assertThat(o.kind()).isEqualTo(Outcome.Kind.PERMANENT);
+      assertThat(o.message()).contains("exited with 4").contains("could not be parsed").contains("site.yml line 3");
+    });
+  }
+
+  @Test
+  void exitOneFiveEightNinetyNineAndTwoFiftyFailTheHostsWithAnsiblesMeaning() throws Exception {
+    for (int code : new int[] {1, 5, 99, 250}) {
+      Map<ResourceKey, Outcome> out = run("", code, Duration.ofMinutes(1));
+      assertThat(out.values()).as("exit %s", code).allSatisfy(o -> {
+        assertThat(o.isOk()).isFalse();
+        assertThat(o.message()).contains("exited with " + code).contains(AnsibleProvider.meaning(code, true));
+      });
+    }
+    Map<ResourceKey, Outcome> out = run("abort", 8, Duration.ofMinutes(1));
+    assertThat(out.get(host("c1")).message()).contains("boom");
+    assertThat(out.get(host("c2")).isOk()).as("the play was aborted: c2 may not have run every task").isFalse();
+    assertThat(out.get(host("c2")).message()).contains("aborted");
+  }
+
+  @Test
+  void aRunPastItsTimeoutIsStoppedAndEveryHostIsUnknown() throws Exception {
+    long start = System.nanoTime();
+    Map<ResourceKey, Outcome> out = run("sleep", 0, Duration.ofSeconds(2));
+    assertThat(out.values()).allSatisfy(o -> {
+      assertThat(o.kind()).isEqualTo(Outcome.Kind.UNKNOWN);
+      assertThat(o.message()).contains("timed out");
+    });
+    assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(25));
+  }
+}

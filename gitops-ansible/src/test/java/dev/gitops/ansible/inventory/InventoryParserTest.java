@@ -1,0 +1,117 @@
+package dev.gitops.ansible.inventory;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.gitops.api.DecodeException;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class InventoryParserTest {
+
+  private static final String REV = "main@sha1:0123";
+
+  private static Map<String, byte[]> files(String... pathsAndContents) {
+    Map<String, byte[]> m = new LinkedHashMap<>();
+    for (int i = 0; i < pathsAndContents.length; i += 2) {
+      m.put(pathsAndContents[i], pathsAndContents[i + 1].getBytes(StandardCharsets.UTF_8));
+    }
+    return m;
+  }
+
+  private static DecodeException failure(String inventory, Map<String, byte[]> files) {
+    try {
+      InventoryParser.parse(inventory, files, REV);
+    } catch (DecodeException e) {
+      return e;
+    }
+    throw new AssertionError("no error for " + files.keySet());
+  }
+
+  @Test
+  void malformedIniLinesNameTheFileAndTheLine() {
+    DecodeException e = failure("inv", files("inv/hosts", "[web]\nweb1\nweb[1:2\n"));
+    assertThat(e.origin().path()).isEqualTo("inv/hosts");
+    assertThat(e.origin().line()).isEqualTo(3);
+    assertThat(e.origin().revision()).isEqualTo(REV);
+    assertThat(e.getMessage()).contains("inv/hosts").contains("web[1:2");
+
+    e = failure("hosts", files("hosts", "a\n[web:bogus]\n"));
+    assertThat(e.origin().line()).isEqualTo(2);
+    assertThat(e.getMessage()).contains("unknown type: bogus");
+
+    e = failure("hosts", files("hosts", "[web]\nweb1 novalue\n"));
+    assertThat(e.origin().line()).isEqualTo(2);
+    assertThat(e.getMessage()).contains("Expected key=value host variable assignment, got: novalue");
+
+    e = failure("hosts", files("hosts", "[top:children]\nmissing\n[web]\nh1\n"));
+    assertThat(e.origin().line()).isEqualTo(2);
+    assertThat(e.getMessage()).contains("includes undefined group: missing");
+
+    e = failure("hosts", files("hosts", "[web]\nh1 a='unclosed\n"));
+    assertThat(e.origin().line()).isEqualTo(2);
+    assertThat(e.getMessage()).contains("No closing quotation");
+  }
+
+  @Test
+  void yamlProblemsNameTheFileAndTheLine() {
+    DecodeException e = failure("inv", files("inv/hosts.yml", "all:\n  hosts:\n    a: {x: 1\n    b:\n"));
+    assertThat(e.origin().path()).isEqualTo("inv/hosts.yml");
+    assertThat(e.origin().line()).isGreaterThanOrEqualTo(3);
+
+    e = failure("inv", files("inv/hosts.yml", "web:\n  hosts:\n    a:\n    a:\n"));
+    assertThat(e.origin().line()).isEqualTo(4);
+    assertThat(e.getMessage()).contains("duplicate key 'a'").contains("first at line 3");
+
+    e = failure("inv", files("inv/hosts.yml", "web:\n  hosts: [a, b]\n"));
+    assertThat(e.origin().line()).isEqualTo(2);
+    assertThat(e.getMessage()).contains("Invalid \"hosts\" entry for \"web\" group");
+
+    e = failure("inv", files("inv/hosts", "[web]\nh1\n", "inv/group_vars/web.yml", "a: 1\nb: [\n"));
+    assertThat(e.origin().path()).isEqualTo("inv/group_vars/web.yml");
+    assertThat(e.origin().line()).isGreaterThanOrEqualTo(2);
+
+    e = failure("inv", files("inv/hosts", "[web]\nh1\n", "inv/group_vars/web.yml", "- a\n- b\n"));
+    assertThat(e.origin().path()).isEqualTo("inv/group_vars/web.yml");
+    assertThat(e.getMessage()).contains("expected dicts");
+
+    e = failure("inv", files("inv/hosts", "[web]\nh1\n", "inv/host_vars/h1.yml", "a: !python/object x\n"));
+    assertThat(e.origin().path()).isEqualTo("inv/host_vars/h1.yml");
+    assertThat(e.getMessage()).contains("could not determine a constructor");
+  }
+
+  @Test
+  void textThatIsNotUtf8NamesItsLine() {
+    Map<String, byte[]> f = new LinkedHashMap<>();
+    f.put("hosts", new byte[] {'[', 'w', ']', '\n', 'h', '1', '\n', 'h', (byte) 0xff, '\n'});
+    DecodeException e = failure("hosts", f);
+    assertThat(e.origin().line()).isEqualTo(3);
+    assertThat(e.getMessage()).contains("not valid UTF-8");
+  }
+
+  @Test
+  void aMissingInventoryPathIsNamed() {
+    DecodeException e = failure("nope", files("hosts", "h1\n"));
+    assertThat(e.getMessage()).contains("nope");
+  }
+
+  @Test
+  void effectiveVariablesFollowAnsiblePrecedence() {
+    Inventory inv = InventoryParser.parse("", files(
+        "hosts", "h1 hv=line\n[parent:children]\nchild\n[child]\nh1\n[parent]\n[child:vars]\nv=child\nhv=child\n"
+            + "[parent:vars]\nv=parent\nfile=inline\n[all:vars]\nv=all\n",
+        "group_vars/all.yml", "file: all-file\n",
+        "group_vars/parent.yml", "file: parent-file\n",
+        "host_vars/h1.yml", "hv: file\n"), REV);
+    Inventory.Host h1 = inv.host("h1");
+    assertThat(h1.vars().get("v").asText()).as("child group over parent over all").isEqualTo("child");
+    assertThat(h1.vars().get("file").asText()).as("group_vars files over inline group vars").isEqualTo("parent-file");
+    assertThat(h1.vars().get("hv").asText()).as("host_vars over the host line over groups").isEqualTo("file");
+    assertThat(h1.groups()).containsExactly("child", "parent");
+    assertThat(inv.group("parent").children()).containsExactly("child");
+    assertThat(h1.origin().path()).isEqualTo("hosts");
+    assertThat(h1.origin().line()).isEqualTo(1);
+  }
+}

@@ -1,0 +1,148 @@
+package dev.gitops.cli;
+
+import dev.gitops.images.ImageUpdateResult;
+import dev.gitops.images.ImageUpdater;
+import dev.gitops.images.git.EditConflict;
+import dev.gitops.images.git.GitWriteBack;
+import dev.gitops.images.git.ImageUpdate;
+import dev.gitops.images.policy.FluxPolicies;
+import dev.gitops.images.registry.RegistryClient;
+import dev.gitops.images.registry.RegistryCredentials;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code gitops images}: image update automation (registry -> policy -> marked YAML in Git). */
+@Command(name = "images", mixinStandardHelpOptions = true,
+    description = "Image update automation: write the newest acceptable image tags into marked YAML in Git.",
+    subcommands = ImagesCommand.Update.class)
+final class ImagesCommand implements Callable<Integer> {
+
+  @Spec
+  CommandSpec spec;
+
+  @Override
+  public Integer call() {
+    spec.commandLine().usage(spec.commandLine().getErr());
+    return ExitCodes.ERROR;
+  }
+
+  /** {@code gitops images update}. */
+  @Command(name = "update", mixinStandardHelpOptions = true,
+      description = {"Scan the registries of the policies in --policies (Flux ImageRepository and ImagePolicy "
+          + "manifests), set every marked scalar (# {\"$imagepolicy\": \"<namespace>:<name>\"}) under --path to its "
+          + "policy's choice, and with --push commit and push. Only the marked scalars' bytes change.",
+          "Without --push nothing is committed: the updates are listed and the exit code is 2 when there are some."})
+  static final class Update implements Callable<Integer> {
+
+    @Option(names = "--repo", required = true, paramLabel = "URL|PATH", description = "Git repository to update.")
+    String repo;
+
+    @Option(names = "--branch", defaultValue = "main", paramLabel = "NAME", description = "Branch to read (default: ${DEFAULT-VALUE}).")
+    String branch;
+
+    @Option(names = "--push-branch", paramLabel = "NAME", description = "Branch to push to (default: --branch).")
+    String pushBranch;
+
+    @Option(names = "--path", defaultValue = "", paramLabel = "DIR", description = "Only files under this directory are read.")
+    String path;
+
+    @Option(names = "--policies", required = true, paramLabel = "FILE",
+        description = "YAML file with Flux ImageRepository and ImagePolicy documents.")
+    Path policies;
+
+    @Option(names = "--push", description = "Commit and push the updates.")
+    boolean push;
+
+    @Option(names = "--docker-config", paramLabel = "FILE", description = "Registry logins from a Docker config.json.")
+    Path dockerConfig;
+
+    @Option(names = "--plain-http", paramLabel = "HOST[:PORT]", split = ",",
+        description = "Registries read over plain HTTP (also those of ImageRepositories with insecure: true).")
+    List<String> plainHttp = new ArrayList<>();
+
+    @Option(names = "--ca-file", paramLabel = "PEM", description = "Extra CA certificates for registries.")
+    List<Path> caFiles = new ArrayList<>();
+
+    @Option(names = "--author", defaultValue = "gitops-images", paramLabel = "NAME", description = "Commit author (default: ${DEFAULT-VALUE}).")
+    String author;
+
+    @Option(names = "--author-email", defaultValue = "gitops-images@localhost", paramLabel = "EMAIL",
+        description = "Commit author email (default: ${DEFAULT-VALUE}).")
+    String authorEmail;
+
+    @Option(names = "--message", paramLabel = "TEMPLATE",
+        description = "Commit message; ${count}, ${updates} and ${policies} are replaced.")
+    String message;
+
+    @Option(names = "--username", paramLabel = "USER",
+        description = "User for HTTPS Git; the password is read from GITOPS_PASSWORD (a token alone: GITOPS_TOKEN).")
+    String username;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() {
+      PrintWriter out = spec.commandLine().getOut();
+      PrintWriter err = spec.commandLine().getErr();
+      FluxPolicies flux = FluxPolicies.read(policies);
+      if (flux.policies().isEmpty()) {
+        throw new IllegalArgumentException("--policies " + policies + " holds no ImagePolicy");
+      }
+      RegistryClient.Builder registry = RegistryClient.builder();
+      registry.plainHttp(flux.plainHttp().toArray(String[]::new)).plainHttp(plainHttp.toArray(String[]::new));
+      caFiles.forEach(registry::trustCertificates);
+      if (dockerConfig != null) {
+        registry.credentials(RegistryCredentials.dockerConfig(dockerConfig));
+      }
+      GitWriteBack.Builder git = GitWriteBack.builder(repo).branch(branch).path(path).author(author, authorEmail);
+      if (pushBranch != null) {
+        git.pushBranch(pushBranch);
+      }
+      if (message != null) {
+        git.messageTemplate(message);
+      }
+      if (username != null) {
+        String password = System.getenv("GITOPS_PASSWORD");
+        if (password == null) {
+          throw new IllegalArgumentException("--username needs the password in the environment variable GITOPS_PASSWORD");
+        }
+        git.credentials(username, password);
+      } else if (System.getenv("GITOPS_TOKEN") != null) {
+        git.credentials("x-access-token", System.getenv("GITOPS_TOKEN"));
+      }
+      try (ImageUpdater updater = ImageUpdater.builder().registry(registry.build()).policies(flux.policies())
+          .git(git.build()).build()) {
+        ImageUpdateResult r = push ? updater.run() : updater.preview();
+        r.policyFailures().forEach((p, why) -> err.println("gitops: image policy " + p + ": " + why));
+        r.problems().forEach(p -> err.println("gitops: " + p));
+        for (EditConflict c : r.conflicts()) {
+          err.println("gitops: conflict: " + c.describe());
+        }
+        for (ImageUpdate u : r.updates()) {
+          out.println(u.describe());
+        }
+        if (r.commit().isPresent()) {
+          out.println("Pushed " + r.commit().get() + " to " + (pushBranch == null ? branch : pushBranch) + ".");
+        } else if (!push && !r.updates().isEmpty()) {
+          out.println(r.updates().size() + " image update(s) pending; run with --push to commit them.");
+        } else {
+          out.println("Images are up to date.");
+        }
+        out.flush();
+        err.flush();
+        if (!r.policyFailures().isEmpty() || !r.problems().isEmpty()) {
+          return ExitCodes.ERROR;
+        }
+        return !push && !r.updates().isEmpty() ? ExitCodes.PENDING : ExitCodes.OK;
+      }
+    }
+  }
+}

@@ -1,0 +1,125 @@
+package dev.gitops.cli;
+
+import dev.gitops.agent.Agent;
+import dev.gitops.agent.config.ConfigException;
+import dev.gitops.micrometer.MetricsServer;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code gitops run}: the agent, reconciling every target of a configuration until stopped. */
+@Command(name = "run", mixinStandardHelpOptions = true,
+    description = {"Run as an agent: reconcile every target of the configuration, each on its own schedule, until "
+        + "stopped. See docs/agent.md for the file.",
+        "SIGHUP (or an edit of the file) reloads it: added targets start, removed ones stop (nothing is pruned), "
+            + "changed ones restart; an invalid file is refused and the running configuration stays.",
+        "SIGTERM or Ctrl-C stops gracefully: no new sync, the ones in flight are cancelled at a safe point, stores "
+            + "close; a second SIGTERM within the grace period stops at once (exit 1)."})
+final class RunCommand implements Callable<Integer> {
+
+  @Option(names = "--config", paramLabel = "FILE", required = true, description = "The agent's configuration (YAML).")
+  Path config;
+
+  @Option(names = "--metrics-port", paramLabel = "PORT",
+      description = "Serve /metrics (Prometheus), /healthz and /readyz on this port (0: any free port; default: none).")
+  Integer metricsPort;
+
+  @Option(names = "--metrics-address", paramLabel = "ADDR", defaultValue = "0.0.0.0",
+      description = "The address to serve them on (default: ${DEFAULT-VALUE}, every interface).")
+  String metricsAddress;
+
+  @Spec
+  CommandSpec spec;
+
+  @Override
+  public Integer call() throws IOException, InterruptedException {
+    PrintWriter out = spec.commandLine().getOut();
+    if (metricsPort != null && (metricsPort < 0 || metricsPort > 65535)) {
+      throw new IllegalArgumentException("--metrics-port must be from 0 to 65535, got " + metricsPort);
+    }
+    PrometheusMeterRegistry registry = metricsPort == null ? null : new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    Agent.Builder builder = Agent.builder(config).listener(new Agent.Listener() {
+      @Override
+      public void reloaded(Agent.ReloadResult result) {
+        say(out, "reloaded " + config + ": " + result);
+      }
+
+      @Override
+      public void reloadFailed(ConfigException error) {
+        say(out, "not reloaded, the running configuration stays: " + error.getMessage());
+      }
+    });
+    if (registry != null) {
+      builder.meterRegistry(registry);
+    }
+    Agent agent = builder.build();
+    agent.start();
+    MetricsServer server = null;
+    try {
+      if (registry != null) {
+        server = MetricsServer.start(new InetSocketAddress(InetAddress.getByName(metricsAddress), metricsPort), registry,
+            agent::notReady);
+      }
+      return runUntilStopped(agent, server, out);
+    } finally {
+      if (server != null) {
+        server.close();
+      }
+    }
+  }
+
+  private int runUntilStopped(Agent agent, MetricsServer server, PrintWriter out) throws InterruptedException {
+    CountDownLatch forced = new CountDownLatch(1);
+    AtomicInteger stops = new AtomicInteger();
+    Duration grace = agent.config().gracePeriod();
+    Runnable stop = () -> {
+      if (stops.incrementAndGet() == 1) {
+        say(out, "stopping: no new syncs; syncs in flight stop at a safe point (grace " + grace.toSeconds()
+            + " s; signal again to stop at once)");
+        agent.shutdown();
+      } else {
+        forced.countDown();
+      }
+    };
+    Signals.on("TERM", stop);
+    Signals.on("INT", stop);
+    Signals.on("HUP", agent::reloadLater);
+    say(out, "gitops agent running " + agent.config().targets().size() + " targets from " + config + " (pid "
+        + ProcessHandle.current().pid() + ")" + (server == null ? ""
+            : "; metrics on http://" + hostOf(server.address()) + ":" + server.address().getPort() + "/metrics"));
+    while (!agent.awaitTermination(Duration.ofMillis(200))) {
+      if (forced.await(0, TimeUnit.MILLISECONDS)) {
+        say(out, "stopped at once by a second signal with " + agent.syncsInFlight() + " syncs in flight; "
+            + "the next start picks up where they stopped");
+        return ExitCodes.ERROR;
+      }
+    }
+    say(out, "stopped");
+    return ExitCodes.OK;
+  }
+
+  private static String hostOf(InetSocketAddress a) {
+    String host = a.getAddress().getHostAddress();
+    return host.contains(":") ? "[" + host + "]" : host;
+  }
+
+  private static void say(PrintWriter out, String line) {
+    synchronized (out) {
+      out.println(line);
+      out.flush();
+    }
+  }
+}

@@ -1,0 +1,126 @@
+package dev.gitops.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** gitops run's refusals and gitops status --config, in process. */
+class AgentCommandsTest {
+
+  @TempDir
+  Path dir;
+
+  record Run(int code, String out, String err) {}
+
+  Run gitops(String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int code = Main.commandLine(new GitopsCommand(), new PrintWriter(out, true), new PrintWriter(err, true)).execute(args);
+    return new Run(code, out.toString(), err.toString());
+  }
+
+  Path config(String text) throws Exception {
+    Path f = dir.resolve("agent.yaml");
+    Files.writeString(f, text);
+    return f;
+  }
+
+  static final String TWO_TARGETS = """
+      agent: {stateDir: state}
+      targets:
+        - name: web
+          source: {url: "https://git.example.com/ops.git", credentials: {token: {env: UNSET_IN_THIS_TEST}}}
+          provider: {type: files, directory: live/web}
+        - name: jobs
+          source: {url: "https://git.example.com/jobs.git"}
+          provider: {type: some-module-not-here, queue: nightly}
+      """;
+
+  @Test
+  void runRefusesAnInvalidConfigurationInOneLineNamingFileAndLine() throws Exception {
+    Path f = config("""
+        targets:
+          - name: web
+            source: {url: "https://git.example.com/ops.git"}
+            provider: {type: files, directory: live/web}
+            interval: sometimes
+        """);
+    Run r = gitops("run", "--config", f.toString());
+    assertThat(r.code()).isEqualTo(ExitCodes.ERROR);
+    assertThat(r.err().lines().toList()).containsExactly(
+        "gitops: " + f + ":5: targets[0].interval: must be a positive duration such as 500ms, 30s, 5m, 1h or PT30S, "
+            + "got \"sometimes\"");
+    assertThat(dir.resolve(".gitops-agent")).as("nothing started, nothing created").doesNotExist();
+  }
+
+  @Test
+  void runNamesAMissingFileAndABadPort() throws Exception {
+    Run missing = gitops("run", "--config", dir.resolve("nope.yaml").toString());
+    assertThat(missing.code()).isEqualTo(ExitCodes.ERROR);
+    assertThat(missing.err()).contains("nope.yaml: no such file");
+    Run port = gitops("run", "--config", config("").toString(), "--metrics-port", "70000");
+    assertThat(port.code()).isEqualTo(ExitCodes.ERROR);
+    assertThat(port.err()).contains("--metrics-port must be from 0 to 65535, got 70000");
+  }
+
+  @Test
+  void statusPrintsEveryTargetFromTheRecordedStatusWithoutSecretsOrProviderModules() throws Exception {
+    Path f = config(TWO_TARGETS);
+    Files.createDirectories(dir.resolve("state/status"));
+    Files.writeString(dir.resolve("state/status/web.json"), """
+        {"target":"web","provider":"files","revision":"main@sha1:3f2a1b0c9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a",
+         "result":"failed","finished":"2026-11-30T10:00:00Z","lastSuccess":"2026-11-30T09:00:00Z",
+         "drift":["files:file::motd"],"driftCorrected":true,
+         "lastError":"1 of 2 changes failed: files:file::app.conf: PERMANENT permission denied"}
+        """);
+
+    Run table = gitops("status", "--config", f.toString());
+
+    assertThat(table.code()).as(table.err()).isEqualTo(ExitCodes.PENDING);
+    assertThat(table.out().lines().toList()).hasSize(3);
+    assertThat(table.out().lines().toList().get(0)).startsWith("TARGET  PROVIDER  ");
+    assertThat(table.out()).containsPattern("web +files +main@sha1:3f2a1b0c9d8e +failed +1 \\(corrected\\) +"
+        + "2026-11-30T10:00:00Z \\([^)]+\\) +1 of 2 changes failed: files:file::app.conf: PERMANENT permission denied")
+        .containsPattern("jobs +some-module-not-here +- +never +- +- +-");
+
+    Run json = gitops("status", "--config", f.toString(), "--format", "json");
+    JsonNode all = new ObjectMapper().readTree(json.out());
+    assertThat(all).hasSize(2);
+    assertThat(all.get(0).get("lastError").asText()).startsWith("1 of 2 changes failed");
+    assertThat(all.get(0).get("drift").get(0).asText()).isEqualTo("files:file::motd");
+    assertThat(all.get(1).get("result").asText()).isEqualTo("never");
+  }
+
+  @Test
+  void statusIsZeroWhenEveryLastSyncSucceeded() throws Exception {
+    Path f = config("""
+        agent: {stateDir: state}
+        targets:
+          - name: web
+            source: {url: "https://git.example.com/ops.git"}
+            provider: {type: files, directory: live/web}
+        """);
+    Files.createDirectories(dir.resolve("state/status"));
+    Files.writeString(dir.resolve("state/status/web.json"), """
+        {"target":"web","provider":"files","revision":"main@sha1:3f2a1b0c9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a",
+         "result":"succeeded","finished":"2026-11-30T10:00:00Z","lastSuccess":"2026-11-30T10:00:00Z",
+         "drift":[],"driftCorrected":false,"lastError":null}
+        """);
+    Run r = gitops("status", "--config", f.toString());
+    assertThat(r.code()).as(r.out() + r.err()).isZero();
+  }
+
+  @Test
+  void statusWithConfigTakesNoTargetFlags() throws Exception {
+    Run r = gitops("status", "--config", config(TWO_TARGETS).toString(), "--repo", "x", "--target", "y");
+    assertThat(r.code()).isEqualTo(ExitCodes.ERROR);
+    assertThat(r.err()).contains("--config reads an agent's targets: leave out --repo and --target");
+  }
+}

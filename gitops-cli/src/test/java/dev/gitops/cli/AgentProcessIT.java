@@ -1,0 +1,219 @@
+package dev.gitops.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gitops.api.spi.StoreLock;
+import dev.gitops.core.source.GitDaemonServer;
+import dev.gitops.core.source.TestGitRepo;
+import dev.gitops.core.store.FileStateStore;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code gitops run} as a real process against real Git over {@code git daemon} on loopback, with
+ * the files provider and the in-memory provider: scraped, reconfigured by SIGHUP, stopped by
+ * SIGTERM (twice when the first is not enough), killed with -9 and restarted.
+ */
+class AgentProcessIT {
+
+  @TempDir
+  Path tmp;
+
+  Path repos;
+  GitDaemonServer daemon;
+
+  @BeforeEach
+  void gitServer() throws Exception {
+    repos = tmp.resolve("repos");
+    Files.createDirectories(repos);
+    daemon = GitDaemonServer.start(repos);
+  }
+
+  @AfterEach
+  void stopGit() throws InterruptedException {
+    daemon.close();
+  }
+
+  TestGitRepo repo(String name) throws IOException {
+    return TestGitRepo.init(repos.resolve(name));
+  }
+
+  Path config(String text) throws IOException {
+    Path f = tmp.resolve("agent.yaml");
+    Files.writeString(f, text);
+    return f;
+  }
+
+  static String things(String... names) {
+    StringBuilder b = new StringBuilder();
+    for (String n : names) {
+      b.append("---\ntype: thing\nname: ").append(n).append("\nspec: {size: ").append(n.length()).append("}\n");
+    }
+    return b.toString();
+  }
+
+  @Test
+  void filesAndMemoryTargetsAreSyncedScrapedReloadedBySighupAndStoppedBySigterm() throws Exception {
+    repo("site").write("app.conf", "port = 8080\n").write("motd", "hello\n").commit("site");
+    repo("things").write("things.yaml", things("a", "b")).commit("two things");
+    repo("more").write("more.yaml", things("x", "y", "z")).commit("three more");
+    String site = """
+          - name: site
+            source: {url: "%s", ref: main}
+            provider: {type: files, directory: live/site}
+            interval: 1h
+        """.formatted(daemon.url("site"));
+    String things = """
+          - name: things
+            source: {url: "%s"}
+            provider: {type: memory}
+            interval: 1h
+        """.formatted(daemon.url("things"));
+    String more = """
+          - name: more
+            source: {url: "%s"}
+            provider: {type: memory}
+            interval: 1h
+        """.formatted(daemon.url("more"));
+    String head = "agent:\n  stateDir: state\n  watchConfig: false\n  gracePeriod: 20s\ntargets:\n";
+    Path config = config(head + site + things);
+
+    try (AgentProcess agent = AgentProcess.start(tmp, config)) {
+      agent.await("both targets synced", () -> agent.sample("gitops_syncs_total", "site", "result=succeeded") == 1
+          && agent.sample("gitops_syncs_total", "things", "result=succeeded") == 1);
+      assertThat(Files.readString(tmp.resolve("live/site/app.conf"))).isEqualTo("port = 8080\n");
+      assertThat(agent.sample("gitops_resources", "things", "status=in_sync")).isEqualTo(2);
+      assertThat(agent.sample("gitops_resources", "site", "status=in_sync")).isEqualTo(2);
+      assertThat(agent.sample("gitops_changes_applied_total", "things", "action=create", "provider=memory")).isEqualTo(2);
+      assertThat(agent.sample("gitops_sync_last_success_seconds", "site")).isPositive();
+      assertThat(agent.get("/healthz").statusCode()).isEqualTo(200);
+      agent.await("ready", () -> agent.get("/readyz").statusCode() == 200);
+
+      GitopsJar.Result table = GitopsJar.run(tmp, "status", "--config", config.toString());
+      assertThat(table.code()).as(table.toString()).isZero();
+      assertThat(table.out().lines().toList()).hasSize(3);
+      assertThat(table.out()).containsPattern("site +files +main@sha1:[0-9a-f]{12} +succeeded +none")
+          .containsPattern("things +memory +main@sha1:[0-9a-f]{12} +succeeded +none");
+      GitopsJar.Result json = GitopsJar.run(tmp, "status", "--config", config.toString(), "--format", "json");
+      JsonNode parsed = new ObjectMapper().readTree(json.out());
+      assertThat(parsed).hasSize(2);
+      assertThat(parsed.get(1).get("target").asText()).isEqualTo("things");
+      assertThat(parsed.get(1).get("revision").asText()).matches("main@sha1:[0-9a-f]{40}");
+      assertThat(parsed.get(1).get("result").asText()).isEqualTo("succeeded");
+
+      // Reconfigured: site leaves (its files stay), more arrives, things is unchanged.
+      config(head + things + more);
+      agent.signal("HUP");
+      agent.await("reloaded", () -> agent.out().stream().anyMatch(l -> l.startsWith("reloaded ")));
+      assertThat(agent.out()).anyMatch(l -> l.contains("started [more], stopped [site], restarted [], unchanged [things]"));
+      agent.await("the added target synced", () -> agent.sample("gitops_resources", "more", "status=in_sync") == 3);
+      assertThat(agent.sample("gitops_syncs_total", "site", "result=succeeded")).as("site's meters are gone").isEqualTo(-1);
+      assertThat(agent.sample("gitops_syncs_total", "things", "result=succeeded")).as("things was not restarted")
+          .isEqualTo(1);
+      assertThat(Files.readString(tmp.resolve("live/site/motd"))).as("nothing pruned on the way out").isEqualTo("hello\n");
+
+      // An invalid file on SIGHUP: refused naming the line, the running configuration stays.
+      Files.writeString(config, Files.readString(config).replace("interval: 1h", "interval: [1h"));
+      agent.signal("HUP");
+      agent.await("refused", () -> agent.out().stream().anyMatch(l -> l.startsWith("not reloaded")));
+      assertThat(agent.out()).anyMatch(l -> l.contains("agent.yaml:") && l.contains("malformed YAML"));
+      assertThat(agent.get("/readyz").statusCode()).isEqualTo(200);
+
+      agent.signal("TERM");
+      assertThat(agent.awaitExit(Duration.ofSeconds(30))).as(agent.toString()).isZero();
+      assertThat(agent.out()).contains("stopped");
+    }
+    for (String t : List.of("things", "more")) {
+      try (FileStateStore store = FileStateStore.open(tmp.resolve("state/targets/" + t));
+          StoreLock lock = store.lock(Duration.ofSeconds(5))) {
+        assertThat(store.load().inventory()).as("%s's store: closed, nothing lost", t).isNotEmpty();
+      }
+    }
+  }
+
+  @Test
+  void aSecondSigtermWithinTheGracePeriodStopsAtOnce() throws Exception {
+    repo("slow").write("things.yaml", things("a")).commit("one thing");
+    Path config = config("""
+        agent:
+          stateDir: state
+          gracePeriod: 60s
+        targets:
+          - name: slow
+            source: {url: "%s"}
+            provider: {type: memory, observeDelay: 120s, cancellable: false}
+        """.formatted(daemon.url("slow")));
+    try (AgentProcess agent = AgentProcess.start(tmp, config)) {
+      agent.await("the source was read", () -> agent.sample("gitops_source_fetch_duration_seconds_count", "slow") == 1);
+      Thread.sleep(500);  // inside the provider's observe, which ignores cancellation
+      agent.signal("TERM");
+      agent.await("stopping", () -> agent.out().stream().anyMatch(l -> l.startsWith("stopping")));
+      Thread.sleep(1000);
+      assertThat(agent.isAlive()).as("the first SIGTERM waits for the sync in flight\n%s", agent).isTrue();
+      assertThat(agent.get("/readyz").statusCode()).isEqualTo(503);
+      agent.signal("TERM");
+      assertThat(agent.awaitExit(Duration.ofSeconds(15))).isEqualTo(1);
+      assertThat(agent.out()).anyMatch(l -> l.startsWith("stopped at once by a second signal with 1 syncs in flight"));
+    }
+  }
+
+  @Test
+  void killedWithNineMidRunItConvergesWhenStartedAgain() throws Exception {
+    TestGitRepo repo = repo("many");
+    TreeMap<String, String> files = new TreeMap<>();
+    for (int i = 0; i < 150; i++) {
+      String name = "conf/part-" + i + ".conf";
+      files.put(name, "value = " + i + "\n" + "x".repeat(i % 50) + "\n");
+      repo.write(name, files.get(name));
+    }
+    repo.commit("many files");
+    Path live = tmp.resolve("live/many");
+    Path config = config("""
+        agent:
+          stateDir: state
+        targets:
+          - name: many
+            source: {url: "%s"}
+            provider: {type: files, directory: live/many}
+            interval: 1h
+        """.formatted(daemon.url("many")));
+    try (AgentProcess agent = AgentProcess.start(tmp, config)) {
+      agent.await("the sync is writing files", () -> Files.isDirectory(live.resolve("conf"))
+          && count(live.resolve("conf")) > 0);
+      agent.kill9();
+    }
+    try (AgentProcess again = AgentProcess.start(tmp, config)) {
+      again.await("synced after the restart", () -> again.sample("gitops_syncs_total", "many", "result=succeeded") == 1);
+      assertThat(again.sample("gitops_resources", "many", "status=in_sync")).isEqualTo(150);
+      again.signal("TERM");
+      assertThat(again.awaitExit(Duration.ofSeconds(30))).isZero();
+    }
+    TreeMap<String, String> found = new TreeMap<>();
+    try (Stream<Path> s = Files.walk(live)) {
+      // .gitops/ is the files provider's own bookkeeping (its ownership record), never reconciled.
+      for (Path p : s.filter(Files::isRegularFile).filter(p -> !live.relativize(p).startsWith(".gitops")).toList()) {
+        found.put(live.relativize(p).toString(), Files.readString(p));
+      }
+    }
+    assertThat(found).as("exactly Git's files, no leftovers of the killed run").isEqualTo(files);
+    GitopsJar.Result status = GitopsJar.run(tmp, "status", "--config", config.toString());
+    assertThat(status.code()).as(status.toString()).isZero();
+  }
+
+  static long count(Path dir) throws IOException {
+    try (Stream<Path> s = Files.list(dir)) {
+      return s.count();
+    }
+  }
+}

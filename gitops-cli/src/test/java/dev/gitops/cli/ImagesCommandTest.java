@@ -1,0 +1,99 @@
+package dev.gitops.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.sun.net.httpserver.HttpServer;
+import dev.gitops.core.source.TestGitRepo;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code gitops images update} against a loopback registry stub and a local bare repository. */
+class ImagesCommandTest {
+
+  @TempDir
+  Path tmp;
+  HttpServer registry;
+  String host;
+  Path bare;
+  TestGitRepo seed;
+  Path policies;
+
+  @BeforeEach
+  void start() throws Exception {
+    registry = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 4);
+    registry.createContext("/v2/team/web/tags/list", ex -> {
+      byte[] body = "{\"name\":\"team/web\",\"tags\":[\"v1.2.4\",\"v1.2.3\",\"v2.0.0\"]}".getBytes(StandardCharsets.UTF_8);
+      ex.sendResponseHeaders(200, body.length);
+      ex.getResponseBody().write(body);
+      ex.close();
+    });
+    registry.start();
+    host = "127.0.0.1:" + registry.getAddress().getPort();
+    seed = TestGitRepo.init(tmp.resolve("seed"));
+    seed.write("apps/web.yaml", "image: " + host + "/team/web:v1.2.3 # {\"$imagepolicy\": \"apps:web\"}\n").commit("seed");
+    bare = tmp.resolve("cluster.git");
+    seed.git("clone", "-q", "--bare", seed.dir().toString(), bare.toString());
+    policies = Files.writeString(tmp.resolve("images.yaml"), """
+        apiVersion: image.toolkit.fluxcd.io/v1beta2
+        kind: ImageRepository
+        metadata: {name: web, namespace: apps}
+        spec: {image: %s/team/web, insecure: true}
+        ---
+        apiVersion: image.toolkit.fluxcd.io/v1beta2
+        kind: ImagePolicy
+        metadata: {name: web, namespace: apps}
+        spec:
+          imageRepositoryRef: {name: web}
+          policy: {semver: {range: ^1.2}}
+        """.formatted(host));
+  }
+
+  @AfterEach
+  void stop() {
+    registry.stop(0);
+  }
+
+  private int run(StringWriter out, StringWriter err, String... args) {
+    return Main.commandLine(new GitopsCommand(), new PrintWriter(out, true), new PrintWriter(err, true)).execute(args);
+  }
+
+  @Test
+  void previewsThenCommitsAndPushes() throws Exception {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int preview = run(out, err, "images", "update", "--repo", bare.toString(), "--policies", policies.toString());
+    assertThat(preview).as(err.toString()).isEqualTo(ExitCodes.PENDING);
+    assertThat(out.toString()).contains("apps/web.yaml:1 image: " + host + "/team/web:v1.2.3 -> " + host
+        + "/team/web:v1.2.4 (apps:web)").contains("run with --push");
+    String before = seed.git("--git-dir", bare.toString(), "rev-parse", "main").trim();
+
+    out = new StringWriter();
+    int pushed = run(out, err, "images", "update", "--repo", bare.toString(), "--policies", policies.toString(), "--push",
+        "--author", "Bot", "--author-email", "bot@example.com");
+    assertThat(pushed).as(err.toString()).isEqualTo(ExitCodes.OK);
+    String after = seed.git("--git-dir", bare.toString(), "rev-parse", "main").trim();
+    assertThat(after).isNotEqualTo(before);
+    assertThat(out.toString()).contains("Pushed " + after + " to main.");
+    assertThat(seed.git("--git-dir", bare.toString(), "show", "main:apps/web.yaml"))
+        .isEqualTo("image: " + host + "/team/web:v1.2.4 # {\"$imagepolicy\": \"apps:web\"}\n");
+    assertThat(seed.git("--git-dir", bare.toString(), "log", "-1", "--format=%an", "main").trim()).isEqualTo("Bot");
+  }
+
+  @Test
+  void aMissingPolicyFileIsNamed() {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int code = run(out, err, "images", "update", "--repo", bare.toString(), "--policies", tmp.resolve("nope.yaml").toString());
+    assertThat(code).isEqualTo(ExitCodes.ERROR);
+    assertThat(err.toString()).contains("nope.yaml");
+  }
+}

@@ -1,0 +1,86 @@
+package dev.gitops.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import io.fabric8.mockwebserver.Context;
+import io.fabric8.mockwebserver.MockWebServer;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.InetAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code gitops sync --provider k8s} against fabric8's mock API server, named by a kubeconfig file. */
+class KubernetesCliTest {
+
+  @TempDir
+  Path tmp;
+
+  private static int run(StringWriter out, StringWriter err, String... args) {
+    return Main.commandLine(new GitopsCommand(), new PrintWriter(out, true), new PrintWriter(err, true)).execute(args);
+  }
+
+  @Test
+  void syncsManifestsIntoTheClusterTheKubeconfigNames() throws Exception {
+    KubernetesMockServer server = new KubernetesMockServer(new Context(Serialization.jsonMapper()), new MockWebServer(),
+        new HashMap<>(), new KubernetesCrudDispatcher(), false);
+    server.init(InetAddress.getLoopbackAddress(), 0);
+    try (KubernetesClient client = server.createClient(); FixtureRepo repo = FixtureRepo.init(tmp.resolve("repo"))) {
+      Path kubeconfig = tmp.resolve("kubeconfig");
+      Files.writeString(kubeconfig, """
+          apiVersion: v1
+          kind: Config
+          clusters:
+          - name: mock
+            cluster: {server: "%s"}
+          contexts:
+          - name: mock
+            context: {cluster: mock, user: tester}
+          current-context: mock
+          users:
+          - name: tester
+            user: {token: not-a-secret}
+          """.formatted(client.getConfiguration().getMasterUrl()));
+      repo.write("app.yaml", """
+          apiVersion: v1
+          kind: ConfigMap
+          metadata: {name: settings}
+          data: {mode: fast}
+          """).commit("settings");
+      StringWriter out = new StringWriter();
+      StringWriter err = new StringWriter();
+      int code = run(out, err, "sync", "--repo", repo.dir().toString(), "--provider", "k8s", "--kubeconfig",
+          kubeconfig.toString(), "--context", "mock", "--namespace", "team-a", "--state", tmp.resolve("state").toString());
+      assertThat(code).as("out: %s%nerr: %s", out, err).isZero();
+      var cm = client.configMaps().inNamespace("team-a").withName("settings").get();
+      assertThat(cm.getData()).containsEntry("mode", "fast");
+      assertThat(cm.getMetadata().getLabels()).containsEntry("app.kubernetes.io/managed-by", "gitops");
+
+      StringWriter again = new StringWriter();
+      assertThat(run(again, new StringWriter(), "sync", "--repo", repo.dir().toString(), "--provider", "k8s",
+          "--kubeconfig", kubeconfig.toString(), "--namespace", "team-a", "--state", tmp.resolve("state").toString()))
+          .isZero();
+      assertThat(again.toString()).contains("Nothing to do").contains("the cluster");
+    } finally {
+      server.destroy();
+    }
+  }
+
+  @Test
+  void kubernetesFlagsNeedTheKubernetesProviderAndAStateDirectory() {
+    StringWriter err = new StringWriter();
+    assertThat(run(new StringWriter(), err, "sync", "--repo", tmp.toString(), "--provider", "k8s")).isNotZero();
+    assertThat(err.toString()).contains("missing --state");
+    StringWriter err2 = new StringWriter();
+    assertThat(run(new StringWriter(), err2, "sync", "--repo", tmp.toString(), "--target", tmp.toString(),
+        "--namespace", "x")).isNotZero();
+    assertThat(err2.toString()).contains("--namespace").contains("--provider k8s");
+  }
+}

@@ -1,0 +1,336 @@
+package dev.gitops.core.redact;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.gitops.api.Change;
+import dev.gitops.api.Documents;
+import dev.gitops.api.FieldChange;
+import dev.gitops.api.FieldPath;
+import dev.gitops.api.MergeRules;
+import dev.gitops.api.PatchOp;
+import dev.gitops.api.PathPattern;
+import dev.gitops.api.Plan;
+import dev.gitops.api.Resource;
+import dev.gitops.api.SyncEvent;
+import dev.gitops.api.SyncResult;
+import dev.gitops.core.merge.SensitiveValues;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * The one place that decides what is sensitive in a change and hides it wherever a change is
+ * shown: plan files, diffs, status, events, log and exception text.
+ *
+ * <p>Two steps. {@link #complete} runs once, when the planner makes a change: it applies the
+ * provider's sensitive rules ({@link MergeRules} sensitive path patterns with their key
+ * selectors) and every decoder-marked pattern of the desired, last-applied and pending resource
+ * to <em>every</em> document the change holds (live, desired, target, the resource's own), so a
+ * delete's live object, an orphan, a skipped unknown key and a field Git removed are covered like
+ * a create. The paths found become the change's mask ({@link Change#sensitive()}) and flag every
+ * field entry at, above or below them. {@link #redact} then hides every masked value of every
+ * document, patch operation and field entry; it needs no rules, so a plan read back from a file
+ * redacts the same way.
+ *
+ * <p>A redactor made with the store's secret key shows a sensitive value as {@code
+ * "hmac-sha256:<hex>"} (equal values hash equal, so a reviewer still sees that something
+ * changed); one made without a key shows {@value #MARKER}.
+ *
+ * <pre>{@code
+ * Change masked = Redactor.complete(change, rules, Redactor.marks(desired, lastApplied), store.secretKey());
+ * String json = PlanCodec.toJson(plan, store.secretKey());          // uses Redactor.hashing(key)
+ * Plan shown = Redactor.marking().redact(plan);                     // for text, diffs and events
+ * }</pre>
+ */
+public final class Redactor {
+
+  /** What a sensitive value reads as where no key is at hand. */
+  public static final String MARKER = SensitiveValues.REDACTED;
+
+  private static final Redactor MARKING = new Redactor(null);
+
+  /** Null: values are replaced by {@link #MARKER}. */
+  private final byte[] secretKey;
+
+  private Redactor(byte[] secretKey) {
+    this.secretKey = secretKey;
+  }
+
+  /** A redactor that shows sensitive values as keyed hashes under {@code secretKey}. */
+  public static Redactor hashing(byte[] secretKey) {
+    return new Redactor(Objects.requireNonNull(secretKey, "secretKey").clone());
+  }
+
+  /** A redactor that shows sensitive values as {@value #MARKER}. */
+  public static Redactor marking() {
+    return MARKING;
+  }
+
+  // ------------------------------------------------------------------------------ finding
+
+  /** Every pattern the decoder marked on any of {@code resources} (null entries are skipped). */
+  public static Set<PathPattern> marks(Resource... resources) {
+    Set<PathPattern> out = null;
+    for (Resource r : resources) {
+      if (r != null && !r.sensitive().isEmpty()) {
+        if (out == null) {
+          out = new LinkedHashSet<>();
+        }
+        out.addAll(r.sensitive());
+      }
+    }
+    return out == null ? Set.of() : out;
+  }
+
+  /**
+   * {@code change} with its mask completed: the sensitive paths under {@code rules} and {@code
+   * marked} of every document it holds, added to those it already has, and every field entry at,
+   * above or below one of them flagged sensitive. Secret list elements are named by keyed hashes
+   * under {@code secretKey} (the store's), as the merge names them, so the mask matches the paths
+   * of the plan in every process. Returns {@code change} itself when nothing is or can be sensitive.
+   */
+  public static Change complete(Change change, MergeRules rules, Set<PathPattern> marked, byte[] secretKey) {
+    Objects.requireNonNull(rules, "rules");
+    if (marked.isEmpty() && !rules.hasSensitiveFor(change.key())) {
+      return change.sensitive().isEmpty() ? change : withMask(change, change.sensitive());
+    }
+    Set<FieldPath> mask = new TreeSet<>(change.sensitive());
+    Set<JsonNode> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+    for (JsonNode doc : documents(change)) {
+      if (doc != null && seen.add(doc)) {
+        mask.addAll(SensitiveValues.find(change.key(), doc, rules, marked, secretKey));
+      }
+    }
+    if (mask.isEmpty()) {
+      return change;
+    }
+    return withMask(change, mask);
+  }
+
+  /** Field entries at, above or below a path of {@code mask} flagged sensitive; {@code fields} itself when none changes. */
+  public static List<FieldChange> flag(List<FieldChange> fields, Set<FieldPath> mask) {
+    if (mask.isEmpty()) {
+      return fields;
+    }
+    List<FieldChange> out = null;
+    for (int i = 0; i < fields.size(); i++) {
+      FieldChange f = fields.get(i);
+      boolean secret = f.sensitive();
+      for (FieldPath s : mask) {
+        if (secret) {
+          break;
+        }
+        secret = s.isPrefixOf(f.path()) || f.path().isPrefixOf(s);
+      }
+      if (secret != f.sensitive()) {
+        if (out == null) {
+          out = new ArrayList<>(fields);
+        }
+        out.set(i, new FieldChange(f.path(), f.before(), f.after(), true));
+      }
+    }
+    return out == null ? fields : out;
+  }
+
+  private static Change withMask(Change c, Set<FieldPath> mask) {
+    List<FieldChange> fields = flag(c.fields(), mask);
+    if (fields == c.fields() && mask.equals(c.sensitive())) {
+      return c;
+    }
+    return new Change(c.key(), c.previousKey(), c.action(), c.resource(), c.live(), c.desired(), c.target(), c.patch(),
+        fields, c.flags(), c.reason(), mask, c.unknown());
+  }
+
+  private static List<JsonNode> documents(Change c) {
+    List<JsonNode> docs = new ArrayList<>(4);
+    docs.add(c.desired());
+    docs.add(c.live());
+    docs.add(c.target());
+    docs.add(c.resource() == null ? null : c.resource().document());
+    return docs;
+  }
+
+  // ------------------------------------------------------------------------------ hiding
+
+  /** How one whole sensitive value is shown. */
+  public JsonNode value(JsonNode v) {
+    if (secretKey == null) {
+      return Documents.nodes().textNode(MARKER);
+    }
+    return SensitiveValues.hash(v, Set.of(FieldPath.root()), secretKey);
+  }
+
+  /**
+   * {@code doc} with the value at every path of {@code mask} hidden; paths it lacks are skipped. A
+   * path to an element of a set list hides the whole list: such an element is found by its value,
+   * which a path must not carry, so the list is hidden rather than the element looked up.
+   */
+  public JsonNode document(JsonNode doc, Set<FieldPath> mask) {
+    if (doc == null || mask.isEmpty()) {
+      return doc;
+    }
+    Set<FieldPath> at = reachable(mask);
+    return secretKey == null ? SensitiveValues.redact(doc, at) : SensitiveValues.hash(doc, at, secretKey);
+  }
+
+  /** {@code mask} with each path cut before its first segment that is neither a field, a key nor an index. */
+  private static Set<FieldPath> reachable(Set<FieldPath> mask) {
+    Set<FieldPath> out = null;
+    for (FieldPath p : mask) {
+      FieldPath cut = FieldPath.root();
+      for (FieldPath.Segment s : p.segments()) {
+        if (!(s instanceof FieldPath.Field || s instanceof FieldPath.Key || s instanceof FieldPath.Index)) {
+          break;
+        }
+        cut = cut.append(s);
+      }
+      if (cut.size() != p.size() && out == null) {
+        out = new LinkedHashSet<>(mask);
+      }
+      if (out != null) {
+        out.remove(p);
+        out.add(cut);
+      }
+    }
+    return out == null ? mask : out;
+  }
+
+  /**
+   * {@code c} with every masked value hidden in its live, desired and target documents, its
+   * resource's document, its patch values and its flagged field entries. Returns {@code c} itself
+   * when it has nothing sensitive.
+   */
+  public Change redact(Change c) {
+    Set<FieldPath> mask = c.sensitive();
+    // A change made elsewhere (a provider's planner, a plan file) may carry a mask its fields do not reflect.
+    List<FieldChange> flagged = flag(c.fields(), mask);
+    boolean any = false;
+    for (FieldChange f : flagged) {
+      any |= f.sensitive();
+    }
+    if (mask.isEmpty() && !any) {
+      return c;
+    }
+    Resource r = c.resource();
+    if (r != null && !mask.isEmpty()) {
+      r = r.withDocument(document(r.document(), mask));
+    }
+    List<FieldChange> fields = new ArrayList<>(flagged.size());
+    for (FieldChange f : flagged) {
+      fields.add(!f.sensitive() ? f
+          : new FieldChange(f.path(), f.before() == null ? null : value(f.before()),
+              f.after() == null ? null : value(f.after()), true));
+    }
+    return new Change(c.key(), c.previousKey(), c.action(), r, document(c.live(), mask), document(c.desired(), mask),
+        document(c.target(), mask), patch(c.patch(), mask), fields, c.flags(), c.reason(), mask, c.unknown());
+  }
+
+  /** {@code plan} with every change {@linkplain #redact(Change) redacted}. */
+  public Plan redact(Plan plan) {
+    List<Change> changes = new ArrayList<>(plan.changes().size());
+    boolean changed = false;
+    for (Change c : plan.changes()) {
+      Change r = redact(c);
+      changed |= r != c;
+      changes.add(r);
+    }
+    if (!changed) {
+      return plan;
+    }
+    return new Plan(plan.id(), plan.revision(), changes, plan.dependencies(), plan.variables(), plan.options(),
+        plan.fingerprints(), plan.unknown());
+  }
+
+  /** {@code result} with its plan {@linkplain #redact(Plan) redacted}. */
+  public SyncResult redact(SyncResult result) {
+    Plan p = redact(result.plan());
+    return p == result.plan() ? result
+        : new SyncResult(result.revision(), p, result.status(), result.outcomes(), result.duration(), result.historyId());
+  }
+
+  /** {@code event} with every change, plan and result it carries {@linkplain #redact(Change) redacted}. */
+  public SyncEvent redact(SyncEvent event) {
+    if (event instanceof SyncEvent.Planned e) {
+      return new SyncEvent.Planned(e.revision(), redact(e.plan()));
+    }
+    if (event instanceof SyncEvent.ChangeStarted e) {
+      return new SyncEvent.ChangeStarted(e.revision(), redact(e.change()), e.attempt());
+    }
+    if (event instanceof SyncEvent.ChangeFinished e) {
+      return new SyncEvent.ChangeFinished(e.revision(), redact(e.change()), e.outcome(), e.attempt());
+    }
+    if (event instanceof SyncEvent.Retrying e) {
+      return new SyncEvent.Retrying(e.revision(), redact(e.change()), e.outcome(), e.attempt(), e.delay());
+    }
+    if (event instanceof SyncEvent.Finished e) {
+      return new SyncEvent.Finished(e.revision(), redact(e.result()));
+    }
+    // SourceRead, DriftDetected and WaitingForHealth carry keys, paths and counts: nothing to hide.
+    return event;
+  }
+
+  /**
+   * Patch operations with their values hidden where the operation's pointer lies at or below a
+   * masked path (the whole value) or above one (the masked part of the value). Pointers address
+   * list elements by index and masks by key, so any index matches any element segment: a patch
+   * is hidden rather more than needed, never less.
+   */
+  private List<PatchOp> patch(List<PatchOp> ops, Set<FieldPath> mask) {
+    if (mask.isEmpty()) {
+      return ops;
+    }
+    List<PatchOp> out = new ArrayList<>(ops.size());
+    for (PatchOp op : ops) {
+      if (op.value() == null) {
+        out.add(op);
+        continue;
+      }
+      List<String> tokens = pointerTokens(op.path());
+      boolean whole = false;
+      Set<FieldPath> inside = new LinkedHashSet<>();
+      for (FieldPath m : mask) {
+        List<FieldPath.Segment> segs = m.segments();
+        int n = Math.min(segs.size(), tokens.size());
+        boolean match = true;
+        for (int i = 0; i < n && match; i++) {
+          match = matches(segs.get(i), tokens.get(i));
+        }
+        if (!match) {
+          continue;
+        }
+        if (segs.size() <= tokens.size()) {
+          whole = true;
+          break;
+        }
+        FieldPath rest = FieldPath.root();
+        for (FieldPath.Segment s : segs.subList(tokens.size(), segs.size())) {
+          rest = rest.append(s);
+        }
+        inside.add(rest);
+      }
+      JsonNode v = whole ? value(op.value()) : document(op.value(), inside);
+      out.add(v == op.value() ? op : new PatchOp(op.op(), op.path(), v, op.from()));
+    }
+    return out;
+  }
+
+  private static boolean matches(FieldPath.Segment s, String token) {
+    return s instanceof FieldPath.Field f ? f.name().equals(token) : true;
+  }
+
+  /** The unescaped reference tokens of an RFC 6901 pointer. */
+  private static List<String> pointerTokens(String pointer) {
+    if (pointer.isEmpty()) {
+      return List.of();
+    }
+    List<String> out = new ArrayList<>();
+    for (String t : pointer.substring(1).split("/", -1)) {
+      out.add(t.replace("~1", "/").replace("~0", "~"));
+    }
+    return out;
+  }
+}

@@ -1,0 +1,53 @@
+package dev.gitops.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.gitops.api.Documents;
+import dev.gitops.api.MergeRules;
+import dev.gitops.api.MergeRules.KeyField;
+import dev.gitops.api.Resource;
+import dev.gitops.api.ResourceKey;
+import dev.gitops.api.State;
+import dev.gitops.core.store.InMemoryStateStore;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+
+/** Ignore rules over list elements hold through a whole sync: the store never owns them, prune never takes them. */
+class IgnoredListElementsTest {
+
+  static final ResourceKey KEY = ResourceKey.of("m", "thing", "", "web");
+
+  static Resource web(String json) {
+    return Resource.builder(KEY).document(ReconcilerTest.json(json)).build();
+  }
+
+  @Test
+  void elementsAtIgnoredPathsSurviveLeavingGitAndNeverEnterTheStore() {
+    MergeRules rules = MergeRules.builder()
+        .keyedList("/containers", KeyField.of("name"))
+        .orderedKeyedList("/steps", KeyField.of("name"))
+        .setList("/finalizers")
+        .ignore("/containers/[name=sidecar]")
+        .ignore("/steps/[name=injected]")
+        .ignore("/finalizers/[=theirs]")
+        .build();
+    MapProvider p = new MapProvider("m", false);
+    InMemoryStateStore store = new InMemoryStateStore();
+    AtomicReference<State> desired = new AtomicReference<>(State.of("r1", List.of(web(
+        "{'containers':[{'name':'app'},{'name':'sidecar'}],'steps':[{'name':'a'},{'name':'injected'}],"
+            + "'finalizers':['ours','theirs']}"))));
+    Reconciler rec = Reconciler.builder().source(dev.gitops.api.spi.Source.of(desired::get)).provider(p).store(store)
+        .options(SyncOptions.builder().rules(rules).build()).build();
+    rec.sync();
+    String stored = Documents.canonicalJson(store.load().inventory().get(KEY).resource().document());
+    assertThat(stored).doesNotContain("sidecar").doesNotContain("injected").doesNotContain("theirs");
+
+    desired.set(State.of("r2", List.of(web("{'containers':[{'name':'app'}],'steps':[{'name':'a'}],'finalizers':['ours']}"))));
+    rec.sync();
+    assertThat(p.live.get(KEY)).isEqualTo(ReconcilerTest.json(
+        "{'containers':[{'name':'app'},{'name':'sidecar'}],'steps':[{'name':'a'},{'name':'injected'}],"
+            + "'finalizers':['ours','theirs']}"));
+    assertThat(rec.plan().hasChanges()).isFalse();
+  }
+}

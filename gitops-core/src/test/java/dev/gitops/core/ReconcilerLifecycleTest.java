@@ -1,0 +1,165 @@
+package dev.gitops.core;
+
+import static dev.gitops.core.ReconcilerTest.json;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.gitops.api.Resource;
+import dev.gitops.api.ResourceKey;
+import dev.gitops.api.State;
+import dev.gitops.api.SyncResult;
+import dev.gitops.api.spi.Source;
+import dev.gitops.api.spi.StateStore;
+import dev.gitops.core.store.FileStateStore;
+import dev.gitops.core.store.InMemoryStateStore;
+import java.lang.reflect.Proxy;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** What a reconciler needs, what it owns, and what closing it closes. */
+class ReconcilerLifecycleTest {
+
+  static final ResourceKey A = ResourceKey.of("m", "thing", "", "a");
+  static final State DESIRED = State.of("r1", List.of(Resource.of(A, json("{'x':1}"))));
+
+  @TempDir Path tmp;
+
+  /** A source that can be closed, counting how often it was. */
+  static final class ClosingSource implements Source, AutoCloseable {
+    final AtomicInteger closes = new AtomicInteger();
+
+    @Override
+    public State read(ReadRequest request) {
+      return DESIRED;
+    }
+
+    @Override
+    public void close() {
+      closes.incrementAndGet();
+    }
+  }
+
+  /** An in-memory store that counts its close() calls. */
+  static StateStore counting(AtomicInteger closes) {
+    InMemoryStateStore real = new InMemoryStateStore();
+    return (StateStore) Proxy.newProxyInstance(StateStore.class.getClassLoader(), new Class<?>[] {StateStore.class},
+        (proxy, method, args) -> {
+          if (method.getName().equals("close")) {
+            closes.incrementAndGet();
+          }
+          try {
+            return method.invoke(real, args);
+          } catch (java.lang.reflect.InvocationTargetException e) {
+            throw e.getCause();
+          }
+        });
+  }
+
+  @Test
+  void eachMissingPartIsNamedByAnIllegalStateException() {
+    MapProvider p = new MapProvider("m", false);
+    assertThatThrownBy(() -> Reconciler.builder().provider(p).inMemoryStore().build())
+        .isInstanceOf(IllegalStateException.class).hasMessageContaining("needs a source");
+    assertThatThrownBy(() -> Reconciler.builder().desiredState(DESIRED).inMemoryStore().build())
+        .isInstanceOf(IllegalStateException.class).hasMessageContaining("needs a provider");
+    assertThatThrownBy(() -> Reconciler.builder().desiredState(DESIRED).provider(p).build())
+        .isInstanceOf(IllegalStateException.class).hasMessageContaining("needs a store")
+        .hasMessageContaining(".inMemoryStore()");
+  }
+
+  @Test
+  void anInMemoryStoreIsUsedOnlyWhenAskedForAndSaysThatNothingSurvivesARestart() {
+    try (LogCapture logs = LogCapture.of(Reconciler.class, "WARN");
+        Reconciler r = Reconciler.builder().desiredState(DESIRED).provider(new MapProvider("m", false)).owner("demo")
+            .inMemoryStore().build()) {
+      assertThat(r.store()).isInstanceOf(InMemoryStateStore.class);
+      assertThat(logs.lines()).singleElement().asString().startsWith("WARN reconciler 'demo' keeps its state in memory")
+          .contains("survives a restart");
+      assertThat(r.sync().isSuccessful()).isTrue();
+    }
+    try (LogCapture logs = LogCapture.of(Reconciler.class, "WARN");
+        Reconciler r = Reconciler.builder().desiredState(DESIRED).provider(new MapProvider("m", false))
+            .inMemoryStore().store(FileStateStore.open(tmp.resolve("state"))).build()) {
+      assertThat(r.store()).as("the last store given wins").isInstanceOf(FileStateStore.class);
+      assertThat(logs.lines()).isEmpty();
+    }
+  }
+
+  @Test
+  void closeClosesTheSourceAndTheStoreOnceAndRefusesLaterSyncs() {
+    ClosingSource source = new ClosingSource();
+    AtomicInteger storeCloses = new AtomicInteger();
+    MapProvider provider = new MapProvider("m", false);
+    Reconciler r = Reconciler.builder().source(source).provider(provider).store(counting(storeCloses)).build();
+    assertThat(r.sync().isSuccessful()).isTrue();
+    assertThat(source.closes.get() + storeCloses.get()).as("nothing is closed while the reconciler is open").isZero();
+
+    r.close();
+    r.close();
+    assertThat(source.closes.get()).isEqualTo(1);
+    assertThat(storeCloses.get()).isEqualTo(1);
+    assertThatThrownBy(r::sync).isInstanceOf(IllegalStateException.class).hasMessageContaining("is closed");
+    assertThatThrownBy(r::plan).isInstanceOf(IllegalStateException.class).hasMessageContaining("is closed");
+    assertThatThrownBy(r::history).isInstanceOf(IllegalStateException.class).hasMessageContaining("is closed");
+    assertThat(provider.live).as("providers stay the caller's and keep working").containsKey(A);
+  }
+
+  @Test
+  void aFailingSourceCloseStillClosesTheStore() {
+    AtomicInteger storeCloses = new AtomicInteger();
+    class BrokenClose implements Source, AutoCloseable {
+      @Override
+      public State read(ReadRequest request) {
+        return DESIRED;
+      }
+
+      @Override
+      public void close() {
+        throw new IllegalStateException("cache directory vanished");
+      }
+    }
+    Reconciler r = Reconciler.builder().source(new BrokenClose()).provider(new MapProvider("m", false))
+        .store(counting(storeCloses)).build();
+    assertThatThrownBy(r::close).hasMessage("cache directory vanished");
+    assertThat(storeCloses.get()).isEqualTo(1);
+  }
+
+  @Test
+  void closeWaitsForTheSyncInFlightBeforeClosingItsStore() throws Exception {
+    CountDownLatch applying = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    MapProvider provider = new MapProvider("m", false);
+    provider.beforeApply = c -> {
+      applying.countDown();
+      try {
+        release.await(10, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    };
+    FileStateStore store = FileStateStore.open(tmp.resolve("state"));
+    Reconciler r = Reconciler.builder().desiredState(DESIRED).provider(provider).store(store).build();
+    CompletableFuture<SyncResult> sync = CompletableFuture.supplyAsync(r::sync);
+    assertThat(applying.await(10, TimeUnit.SECONDS)).isTrue();
+
+    Thread closer = new Thread(r::close, "closer");
+    closer.start();
+    ReconcileLoopTest.await(() -> closer.getState() == Thread.State.WAITING);  // parked on the sync lock
+    release.countDown();
+
+    // the sync recorded its create: the store was still open under it
+    assertThat(sync.get(10, TimeUnit.SECONDS).isSuccessful()).isTrue();
+    closer.join(TimeUnit.SECONDS.toMillis(10));
+    assertThat(closer.isAlive()).isFalse();
+    assertThatThrownBy(store::load).isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
+    try (FileStateStore again = FileStateStore.openReadOnly(tmp.resolve("state"))) {
+      assertThat(again.load().inventory()).containsKey(A);
+    }
+  }
+}

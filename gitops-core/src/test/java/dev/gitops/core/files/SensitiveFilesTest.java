@@ -1,0 +1,159 @@
+package dev.gitops.core.files;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.gitops.api.Action;
+import dev.gitops.api.DecodeException;
+import dev.gitops.api.PathPattern;
+import dev.gitops.api.Plan;
+import dev.gitops.api.Resource;
+import dev.gitops.api.ResourceKey;
+import dev.gitops.api.SyncResult;
+import dev.gitops.api.spi.Decoder;
+import dev.gitops.api.spi.SourceFile;
+import dev.gitops.core.LogCapture;
+import dev.gitops.core.Reconciler;
+import dev.gitops.core.plan.PlanCodec;
+import dev.gitops.core.redact.ShownText;
+import dev.gitops.core.source.GitSource;
+import dev.gitops.core.source.TestGitRepo;
+import dev.gitops.core.store.FileStateStore;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The files provider's sensitive rules: from the builder and from the repository's {@code .gitops.yaml}. */
+class SensitiveFilesTest {
+
+  @TempDir Path tmp;
+
+  static final String SECRET_YAML = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\ndata:\n  user: app\n  password: %s\n";
+
+  private static SourceFile file(String path, String text) {
+    return new SourceFile(path, "blob-" + path, text.getBytes(StandardCharsets.UTF_8), "rev1");
+  }
+
+  @Test
+  void ruleParsesGlobAndPointerOrTheWholeFile() {
+    assertThat(SensitiveFiles.parse("k8s/*.yaml:/data/*").pointer()).isEqualTo(PathPattern.of("/data/*"));
+    assertThat(SensitiveFiles.parse("k8s/*.yaml:/data/*").glob().matches("k8s/a.yaml")).isTrue();
+    assertThat(SensitiveFiles.parse("certs/*.key").pointer()).isNull();
+    assertThat(SensitiveFiles.parse("certs/*.key:").pointer()).isNull();
+    assertThat(SensitiveFiles.parse("a.json:/").pointer()).isNull();
+    assertThatThrownBy(() -> SensitiveFiles.parse(":/data")).hasMessageContaining("':/data'").hasMessageContaining("no glob");
+    assertThatThrownBy(() -> SensitiveFiles.parse("{a.yaml:/x")).hasMessageContaining("'{a.yaml:/x'");
+  }
+
+  @Test
+  void decoderMarksThePointerInStructuredFilesAndTheWholeOfOthers() {
+    LocalFilesProvider p = LocalFilesProvider.builder(tmp.resolve("t")).structured("k8s/*.yaml")
+        .sensitive("k8s/*.yaml", "/data/password").sensitive("**/*.key").sensitive("notes.txt:/password").build();
+    Decoder d = p.decoder().orElseThrow();
+    Resource structured = d.decode(file("k8s/db.yaml", SECRET_YAML.formatted("pw"))).get(0);
+    assertThat(structured.sensitive()).contains(PathPattern.of("/data/data/password"), PathPattern.of("/content"))
+        .doesNotContain(PathPattern.of("/data"));
+    assertThat(d.decode(file("tls/server.key", "-----BEGIN-----")).get(0).sensitive())
+        .contains(PathPattern.of("/content"), PathPattern.of("/contentBase64"));
+    assertThat(d.decode(file("notes.txt", "password=x\n")).get(0).sensitive())
+        .as("a pointer cannot reach into a plain file: the whole file is sensitive").contains(PathPattern.of("/content"));
+    assertThat(d.decode(file("readme.md", "hello")).get(0).sensitive()).isEmpty();
+  }
+
+  @Test
+  void parseErrorsOfASensitiveFileDoNotQuoteIt() {
+    Decoder d = LocalFilesProvider.builder(tmp.resolve("t")).structured("*.json").sensitive("secret.json", "/pw").build()
+        .decoder().orElseThrow();
+    assertThatThrownBy(() -> d.decode(file("secret.json", "{\"pw\": hunter2-unquoted}")))
+        .isInstanceOf(DecodeException.class).hasMessageContaining("secret.json").hasMessageNotContaining("hunter2");
+    assertThatThrownBy(() -> d.decode(file("other.json", "{\"pw\": hunter2-unquoted}")))
+        .isInstanceOf(DecodeException.class).hasMessageContaining("hunter2");
+  }
+
+  @Test
+  void aLiveStructuredFileThatDoesNotParseIsReportedWithoutQuotingIt() throws IOException {
+    LocalFilesProvider p = LocalFilesProvider.builder(tmp.resolve("t")).structured("*.json").build();
+    Files.createDirectories(tmp.resolve("t"));
+    Files.writeString(tmp.resolve("t/app.json"), "{\"pw\": hunter2-live-unquoted}");
+    try (LogCapture logs = LogCapture.of("dev.gitops", "DEBUG")) {
+      ResourceKey key = p.keyOf("app.json");
+      assertThat(p.observe(List.of(key), dev.gitops.api.spi.CallContext.of("o", "r", java.time.Duration.ofSeconds(5)))
+          .get(key).live().has("content")).isTrue();
+      String logged = String.join("\n", logs.lines());
+      assertThat(logged).contains("app.json").contains("line 1").doesNotContain("hunter2");
+    }
+  }
+
+  @Test
+  void repositoryConfigAddsRulesAndBadConfigNamesTheFile() {
+    Decoder d = LocalFilesProvider.builder(tmp.resolve("t")).structured("**/*.yaml").build().decoder().orElseThrow();
+    Decoder configured = d.configure(file(".gitops.yaml", "files:\n  sensitive:\n    - \"k8s/*.yaml:/data/*\"\n"));
+    assertThat(configured.fingerprint()).isNotEqualTo(d.fingerprint());
+    assertThat(configured.decode(file("k8s/db.yaml", SECRET_YAML.formatted("pw"))).get(0).sensitive())
+        .contains(PathPattern.of("/data/data/*"));
+    assertThat(d.configure(file(".gitops.yaml", "# nothing yet\n"))).isSameAs(d);
+    assertThatThrownBy(() -> d.configure(file(".gitops.yaml", "file:\n  sensitive: []\n")))
+        .isInstanceOf(DecodeException.class).hasMessageContaining(".gitops.yaml").hasMessageContaining("unknown key 'file'");
+    assertThatThrownBy(() -> d.configure(file(".gitops.yaml", "files:\n  sensitve: []\n")))
+        .isInstanceOf(DecodeException.class).hasMessageContaining("files.sensitve");
+    assertThatThrownBy(() -> d.configure(file(".gitops.yaml", "files:\n  sensitive: [1]\n")))
+        .isInstanceOf(DecodeException.class).hasMessageContaining("not a '<glob>:<json-pointer>' string");
+    assertThatThrownBy(() -> d.configure(file(".gitops.yaml", "files: [\n")))
+        .isInstanceOf(DecodeException.class).hasMessageContaining(".gitops.yaml:");
+  }
+
+  @Test
+  void builderRuleKeepsASecretFileOutOfPlansAndTheStoreThroughDriftAndDelete() throws IOException {
+    TestGitRepo repo = TestGitRepo.init(tmp.resolve("repo"));
+    repo.write("secret.yaml", SECRET_YAML.formatted("git-pw-1")).write("keep.txt", "keep\n").commit("one");
+    assertSecretsStayHidden(repo, b -> b.sensitive("secret.yaml:/data/password"));
+  }
+
+  @Test
+  void repositoryConfigRuleDoesTheSameAndIsNotSyncedAsAFile() throws IOException {
+    TestGitRepo repo = TestGitRepo.init(tmp.resolve("repo"));
+    repo.write(".gitops.yaml", "files:\n  sensitive:\n    - secret.yaml:/data/password\n")
+        .write("secret.yaml", SECRET_YAML.formatted("git-pw-1")).write("keep.txt", "keep\n").commit("one");
+    assertSecretsStayHidden(repo, b -> b);
+    assertThat(tmp.resolve("target/.gitops.yaml")).doesNotExist();
+  }
+
+  private void assertSecretsStayHidden(TestGitRepo repo, java.util.function.UnaryOperator<LocalFilesProvider.Builder> rules)
+      throws IOException {
+    Path target = tmp.resolve("target");
+    Path state = tmp.resolve("state");
+    List<String> seen = new ArrayList<>();
+    LocalFilesProvider files = rules.apply(LocalFilesProvider.builder(target).structured("*.yaml")).build();
+    try (GitSource source = GitSource.builder().url(repo.dir().toString()).cacheDir(tmp.resolve("cache")).build();
+        FileStateStore store = FileStateStore.open(state)) {
+      Reconciler r = Reconciler.builder().source(source).provider(files).store(store)
+          .listener(e -> seen.add(e.toString())).build();
+      assertThat(r.sync().isSuccessful()).isTrue();
+      ResourceKey key = files.keyOf("secret.yaml");
+      assertThat(Files.readString(target.resolve("secret.yaml"))).contains("git-pw-1");
+
+      Files.writeString(target.resolve("secret.yaml"), SECRET_YAML.formatted("live-pw-2"));
+      Plan drift = r.plan();
+      assertThat(drift.change(key).orElseThrow().drift()).as("drift of the secret is still seen").isTrue();
+      seen.add(PlanCodec.toJson(drift, store.secretKey()));
+
+      repo.delete("secret.yaml").commit("two");
+      Files.writeString(target.resolve("secret.yaml"), SECRET_YAML.formatted("live-pw-3"));
+      Plan delete = r.plan();
+      assertThat(delete.change(key).orElseThrow().action()).isEqualTo(Action.DELETE);
+      seen.add(PlanCodec.toJson(delete, store.secretKey()));
+      SyncResult deleted = r.sync();
+      assertThat(deleted.isSuccessful()).as(deleted.toString()).isTrue();
+      seen.add(r.history().toString());
+      seen.add(ShownText.storeBytes(state));
+    }
+    for (String s : seen) {
+      assertThat(s).doesNotContain("git-pw-1").doesNotContain("live-pw-2").doesNotContain("live-pw-3");
+    }
+  }
+}

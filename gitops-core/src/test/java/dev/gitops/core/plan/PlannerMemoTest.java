@@ -1,0 +1,230 @@
+package dev.gitops.core.plan;
+
+import static dev.gitops.core.plan.StubProvider.json;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.gitops.api.Action;
+import dev.gitops.api.Change;
+import dev.gitops.api.KeySelector;
+import dev.gitops.api.ManagementPolicy;
+import dev.gitops.api.MergeRules;
+import dev.gitops.api.Observation;
+import dev.gitops.api.Origin;
+import dev.gitops.api.OwnerMark;
+import dev.gitops.api.Plan;
+import dev.gitops.api.Resource;
+import dev.gitops.api.ResourceKey;
+import dev.gitops.api.State;
+import dev.gitops.api.spi.Provider;
+import dev.gitops.api.spi.StoredResource;
+import dev.gitops.api.spi.StoredState;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.function.Consumer;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.constraints.IntRange;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The planner's per-key decision memo: a key whose inputs are unchanged is served from it, and
+ * the memo never answers for a key whose inputs changed (a memoized planner decides exactly as a
+ * fresh one does).
+ */
+class PlannerMemoTest {
+
+  private static final String[] DOCS = {
+    "{'x':1}", "{'x':2}", "{'x':1,'y':3}", "{'x':1,'pw':'a'}", "{'x':1,'pw':'b'}", "{'spec':{'size':1}}"
+  };
+  private static final MergeRules[] RULES = {
+    MergeRules.defaults(),
+    MergeRules.builder().ignore("/y").build(),
+    MergeRules.builder().sensitive("/pw", KeySelector.ANY).build(),
+  };
+  private static final ManagementPolicy[] POLICIES = {
+    ManagementPolicy.ALL, ManagementPolicy.NO_PRUNE, ManagementPolicy.CREATE_ONLY, ManagementPolicy.PAUSED
+  };
+  private static final int KEYS = 3;
+  /** A live document of -2 is an unknown observation, -1 an absent one. */
+  private static final int UNKNOWN = -2;
+
+  /** The desired, stored and live state of a few keys, edited one input at a time. */
+  private static final class World {
+    final int[] desired = new int[KEYS];
+    final int[] policy = new int[KEYS];
+    final int[] origin = new int[KEYS];
+    final int[] stored = new int[KEYS];
+    final long[] serial = new long[KEYS];
+    final int[] pending = new int[KEYS];
+    final int[] live = new int[KEYS];
+    /** 0 no mark, 1 ours, 2 another owner's. */
+    final int[] mark = new int[KEYS];
+    boolean tokens = true;
+    int rules;
+    int secret;
+
+    World() {
+      Arrays.fill(desired, -1);
+      Arrays.fill(stored, -1);
+      Arrays.fill(pending, -1);
+      Arrays.fill(live, -1);
+    }
+
+    void edit(Random r) {
+      int k = r.nextInt(KEYS);
+      int doc = r.nextInt(DOCS.length + 1) - 1;
+      switch (r.nextInt(13)) {
+        case 0, 1 -> desired[k] = doc;
+        case 2 -> policy[k] = r.nextInt(POLICIES.length);
+        case 3 -> origin[k] = r.nextInt(2);
+        // the serial may stay while the record changes: the memo must not trust the serial alone
+        case 4, 5 -> {
+          stored[k] = doc;
+          serial[k] = 1 + r.nextInt(2);
+        }
+        case 6 -> pending[k] = doc;
+        case 7, 8 -> live[k] = r.nextInt(DOCS.length + 2) - 2;
+        case 9 -> mark[k] = r.nextInt(3);
+        case 10 -> tokens = !tokens;
+        case 11 -> rules = r.nextInt(RULES.length);
+        case 12 -> secret = r.nextInt(2);
+        default -> throw new IllegalStateException();
+      }
+    }
+
+    /** A plan input built from fresh instances, as a resync that decodes and observes again would give. */
+    PlanInput input(Map<String, Provider> providers, StubProvider provider) {
+      provider.rules = RULES[rules];
+      List<Resource> want = new ArrayList<>();
+      TreeMap<ResourceKey, StoredResource> inventory = new TreeMap<>();
+      TreeMap<ResourceKey, Resource> pend = new TreeMap<>();
+      Map<ResourceKey, Observation> observations = new HashMap<>();
+      Set<ResourceKey> marked = new HashSet<>();
+      for (int i = 0; i < KEYS; i++) {
+        ResourceKey key = key(i);
+        if (desired[i] >= 0) {
+          want.add(Resource.builder(key).document(json(DOCS[desired[i]])).policy(POLICIES[policy[i]])
+              .origin(Origin.of("k" + i + ".yaml", 1 + origin[i], "r1")).build());
+        }
+        if (stored[i] >= 0) {
+          inventory.put(key, new StoredResource(Resource.of(key, json(DOCS[stored[i]])), serial[i], "r0"));
+        }
+        if (pending[i] >= 0) {
+          pend.put(key, Resource.of(key, json(DOCS[pending[i]])));
+        }
+        OwnerMark m = mark[i] == 0 ? null : new OwnerMark(mark[i] == 1 ? "me" : "other", key);
+        if (mark[i] == 1 && live[i] >= 0) {
+          marked.add(key);
+        }
+        observations.put(key, live[i] == UNKNOWN ? Observation.unknown(key, "timed out")
+            : live[i] < 0 ? Observation.absent(key)
+            // the version token changes whenever the live object does, as the provider contract asks
+            : Observation.present(key, json(DOCS[live[i]]), tokens ? "v" + live[i] + "." + mark[i] : "", m));
+      }
+      byte[] key = new byte[32];
+      Arrays.fill(key, (byte) secret);
+      return new PlanInput(State.of("r1", want), new StoredState(1, inventory, pend, "r0", "r0", false), providers,
+          observations, marked, MergeRules.defaults(), Map.of(), key);
+    }
+  }
+
+  private static ResourceKey key(int i) {
+    return ResourceKey.of("s", "thing", "k" + i);
+  }
+
+  @Property(tries = 200)
+  void aMemoizedPlannerDecidesEveryStepAsAFreshPlannerDoes(@ForAll long seed,
+      @ForAll @IntRange(min = 1, max = 30) int steps, @ForAll boolean prune, @ForAll boolean adopt,
+      @ForAll boolean deleteOrphans, @ForAll boolean adoptFromOthers, @ForAll boolean marks) {
+    PlanOptions options = new PlanOptions(prune, adopt, deleteOrphans, adoptFromOthers, DeletionBudget.defaults());
+    StubProvider provider = new StubProvider("s");
+    provider.marks = marks;
+    provider.replace = (k, p) -> p.toString().startsWith("/spec");
+    Map<String, Provider> providers = Map.of("s", provider);
+    Planner memoized = new Planner("me", options);
+    World world = new World();
+    Random random = new Random(seed);
+    for (int step = 0; step < steps; step++) {
+      // some steps edit nothing: every key is then served from the memo
+      if (random.nextInt(4) > 0) {
+        world.edit(random);
+      }
+      PlanInput in = world.input(providers, provider);
+      Plan fresh = new Planner("me", options).plan(in);
+      Plan planned = memoized.plan(in);
+      assertThat(planned.changes()).as("step %d", step).isEqualTo(fresh.changes());
+      assertThat(planned).as("step %d: the whole plan, id and fingerprints included", step).isEqualTo(fresh);
+    }
+  }
+
+  private final StubProvider provider = new StubProvider("s");
+  private final Map<String, Provider> providers = Map.of("s", provider);
+
+  private Change only(Planner planner, World world) {
+    return planner.plan(world.input(providers, provider)).changes().get(0);
+  }
+
+  private static World oneKeyInSync() {
+    World w = new World();
+    w.desired[0] = 0;
+    w.stored[0] = 0;
+    w.serial[0] = 1;
+    w.live[0] = 0;
+    return w;
+  }
+
+  @Test
+  void aKeyWhoseInputsAreUnchangedSkipsMergeAndDecision() {
+    Planner planner = new Planner("me", PlanOptions.defaults());
+    World w = oneKeyInSync();
+    Change first = only(planner, w);
+    assertThat(first.action()).isEqualTo(Action.NOOP);
+    assertThat(only(planner, w)).as("the remembered decision, though every document is a new instance")
+        .isSameAs(first);
+  }
+
+  @Test
+  void everyInputOfADecisionInvalidatesTheMemo() {
+    List<Consumer<World>> edits = List.of(
+        w -> w.desired[0] = 1, w -> w.policy[0] = 3, w -> w.origin[0] = 1, w -> w.stored[0] = 2,
+        w -> w.serial[0] = 2, w -> w.pending[0] = 1, w -> w.live[0] = 1, w -> w.live[0] = -1,
+        w -> w.live[0] = UNKNOWN, w -> w.mark[0] = 2, w -> w.rules = 1, w -> w.secret = 1, w -> w.tokens = false);
+    for (int i = 0; i < edits.size(); i++) {
+      Planner planner = new Planner("me", PlanOptions.defaults());
+      World w = oneKeyInSync();
+      Change before = only(planner, w);
+      edits.get(i).accept(w);
+      Change after = only(planner, w);
+      assertThat(after).as("edit %d is decided again", i).isNotSameAs(before)
+          .isEqualTo(only(new Planner("me", PlanOptions.defaults()), w));
+    }
+  }
+
+  @Test
+  void aProviderWithoutVersionTokensIsMergedEveryTime() {
+    Planner planner = new Planner("me", PlanOptions.defaults());
+    World w = oneKeyInSync();
+    w.tokens = false;
+    assertThat(only(planner, w).action()).isEqualTo(Action.NOOP);
+    w.live[0] = 1;
+    assertThat(only(planner, w).action()).as("the drift is seen without a token to tell of it")
+        .isEqualTo(Action.UPDATE);
+  }
+
+  @Test
+  void forgetMakesTheNextPlanDecideEveryKeyAgain() {
+    Planner planner = new Planner("me", PlanOptions.defaults());
+    World w = oneKeyInSync();
+    Change first = only(planner, w);
+    planner.forget();
+    Change again = only(planner, w);
+    assertThat(again).isNotSameAs(first).isEqualTo(first);
+  }
+}

@@ -1,0 +1,117 @@
+package dev.gitops.core.redact;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gitops.api.Action;
+import dev.gitops.api.Change;
+import dev.gitops.api.Documents;
+import dev.gitops.api.FieldChange;
+import dev.gitops.api.FieldPath;
+import dev.gitops.api.KeySelector;
+import dev.gitops.api.MergeRules;
+import dev.gitops.api.MergeRules.KeyField;
+import dev.gitops.api.PatchOp;
+import dev.gitops.api.PathPattern;
+import dev.gitops.api.Resource;
+import dev.gitops.api.ResourceKey;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+class RedactorTest {
+
+  static final ResourceKey KEY = ResourceKey.of("k8s", "v1/Secret", "prod", "db");
+  static final MergeRules RULES = MergeRules.builder()
+      .keyedList("/env", KeyField.of("name"))
+      .sensitive("/data/*", KeySelector.type("k8s", "v1/Secret"))
+      .build();
+  static final byte[] STORE_KEY = "store-key".getBytes(StandardCharsets.UTF_8);
+
+  static JsonNode j(String s) {
+    try {
+      return Documents.freeze(new ObjectMapper().readTree(s.replace('\'', '"')));
+    } catch (Exception e) {
+      throw new IllegalArgumentException(s, e);
+    }
+  }
+
+  static Change delete(JsonNode live) {
+    return new Change(KEY, null, Action.DELETE, null, live, null, null, List.of(), List.of(), Set.of(), "removed from Git",
+        Set.of(), Set.of());
+  }
+
+  @Test
+  void completeMasksTheLiveDocumentOfADelete() {
+    Change c = Redactor.complete(delete(j("{'data':{'pw':'p1','user':'u'},'kind':'Secret'}")), RULES, Set.of(), STORE_KEY);
+    assertThat(c.sensitive()).containsExactlyInAnyOrder(FieldPath.of("data", "pw"), FieldPath.of("data", "user"));
+    JsonNode shown = Redactor.marking().redact(c).live();
+    assertThat(shown.get("data").get("pw").textValue()).isEqualTo(Redactor.MARKER);
+    assertThat(shown.get("kind").textValue()).isEqualTo("Secret");
+  }
+
+  @Test
+  void marksOfAnyResourceCountForEveryDocument() {
+    Resource was = Resource.builder(ResourceKey.of("m", "thing", "", "a")).document(j("{'auth':{'token':'t'}}"))
+        .sensitive(Set.of(PathPattern.of("/auth/token"))).build();
+    Resource now = Resource.of(was.key(), j("{'auth':{}}"));
+    Change update = new Change(was.key(), null, Action.UPDATE, now, j("{'auth':{'token':'t'}}"), now.document(),
+        j("{'auth':{}}"), List.of(PatchOp.remove("/auth/token")),
+        List.of(new FieldChange(FieldPath.of("auth", "token"), j("'t'"), null, false)), Set.of(), "1 field differs",
+        Set.of(), Set.of());
+    Change c = Redactor.complete(update, MergeRules.defaults(), Redactor.marks(now, was, null), STORE_KEY);
+    assertThat(c.fields()).singleElement().satisfies(f -> assertThat(f.sensitive()).isTrue());
+    assertThat(Redactor.marking().redact(c).fields().get(0).before().textValue()).isEqualTo(Redactor.MARKER);
+  }
+
+  @Test
+  void withoutRulesOrMarksAChangeIsReturnedAsIs() {
+    Change c = delete(j("{'data':{'pw':'p'}}"));
+    assertThat(Redactor.complete(c, MergeRules.defaults(), Set.of(), STORE_KEY)).isSameAs(c);
+    assertThat(Redactor.marking().redact(c)).isSameAs(c);
+  }
+
+  @Test
+  void hashingShowsKeyedHashesThatMatchForEqualValues() {
+    Change c = Redactor.complete(delete(j("{'data':{'a':'same','b':'same','c':'other'}}")), RULES, Set.of(), STORE_KEY);
+    JsonNode shown = Redactor.hashing(STORE_KEY).redact(c).live().get("data");
+    assertThat(shown.get("a").textValue()).startsWith("hmac-sha256:").isEqualTo(shown.get("b").textValue())
+        .isNotEqualTo(shown.get("c").textValue());
+  }
+
+  @Test
+  void patchValuesAreHiddenAtBelowAndAboveAMaskedPathOnly() {
+    Change c = new Change(KEY, null, Action.UPDATE, null, j("{}"), null, null, List.of(
+        PatchOp.add("/data", j("{'pw':'p-above','user':'u-above'}")),
+        PatchOp.replace("/data/pw", j("'p-at'")),
+        PatchOp.add("/env/0", j("{'name':'TOKEN','value':'kept'}")),
+        PatchOp.add("/kind", j("'Secret'"))), List.of(), Set.of(), "", Set.of(FieldPath.of("data", "pw")), Set.of());
+    List<PatchOp> ops = Redactor.marking().redact(c).patch();
+    assertThat(ops.get(0).value()).isEqualTo(j("{'pw':'(sensitive)','user':'u-above'}"));
+    assertThat(ops.get(1).value()).isEqualTo(j("'(sensitive)'"));
+    assertThat(ops.get(2).value()).isEqualTo(j("{'name':'TOKEN','value':'kept'}"));
+    assertThat(ops.get(3).value()).isEqualTo(j("'Secret'"));
+  }
+
+  @Test
+  void patchIntoAKeyedListIsHiddenWhateverTheIndex() {
+    FieldPath token = FieldPath.parse("/env/[name=TOKEN]/value");
+    Change c = new Change(KEY, null, Action.UPDATE, null, j("{}"), null, null, List.of(
+        PatchOp.replace("/env/3/value", j("'v-at'")),
+        PatchOp.add("/env/1", j("{'name':'TOKEN','value':'v-above'}"))), List.of(), Set.of(), "", Set.of(token), Set.of());
+    List<PatchOp> ops = Redactor.marking().redact(c).patch();
+    assertThat(Documents.canonicalJson(ops.get(0).value())).doesNotContain("v-at");
+    assertThat(Documents.canonicalJson(ops.get(1).value())).doesNotContain("v-above").contains("TOKEN");
+  }
+
+  @Test
+  void aMaskedSetElementHidesItsWholeList() {
+    MergeRules rules = MergeRules.builder().setList("/tokens").sensitive("/tokens/*", KeySelector.ANY).build();
+    Change c = Redactor.complete(delete(j("{'tokens':['tok-a','tok-b'],'kind':'x'}")), rules, Set.of(), STORE_KEY);
+    assertThat(c.sensitive()).isNotEmpty();
+    JsonNode shown = Redactor.marking().redact(c).live();
+    assertThat(shown).isEqualTo(j("{'tokens':'(sensitive)','kind':'x'}"));
+  }
+}

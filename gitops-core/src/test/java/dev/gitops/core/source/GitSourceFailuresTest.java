@@ -1,0 +1,164 @@
+package dev.gitops.core.source;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import dev.gitops.api.Cancellation;
+import dev.gitops.api.SourceException;
+import dev.gitops.api.State;
+import dev.gitops.api.spi.Source;
+import dev.gitops.core.LogCapture;
+import dev.gitops.core.decode.YamlManifestDecoder;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.eclipse.jgit.util.FileUtils;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Whatever JGit meets (an unknown commit, a tag of a tree, a force-pushed-away commit, a broken
+ * repository, a damaged cache) a read fails with one {@link SourceException} line naming URL, ref and
+ * commit; a damaged cache is rebuilt instead, with a warning.
+ */
+class GitSourceFailuresTest {
+
+  private static final String UNKNOWN = "0123456789abcdef0123456789abcdef01234567";
+
+  @TempDir Path tmp;
+  private TestGitRepo repo;
+  private GitDaemonServer daemon;
+  private final List<GitSource> sources = new ArrayList<>();
+
+  @BeforeEach
+  void setUp() throws Exception {
+    repo = TestGitRepo.init(tmp.resolve("served/repo"));
+    repo.write("a.yaml", "provider: m\ntype: t\nname: a\nspec: {x: 1}\n").commit("one");
+    daemon = GitDaemonServer.start(tmp.resolve("served"));
+  }
+
+  @AfterEach
+  void tearDown() throws Exception {
+    sources.forEach(GitSource::close);
+    daemon.close();
+  }
+
+  private GitSource source(String url, String ref, String cache) {
+    GitSource s = GitSource.builder().url(url).ref(ref).cacheDir(tmp.resolve(cache)).build();
+    sources.add(s);
+    return s;
+  }
+
+  private static State read(GitSource s, String pinned) {
+    return s.read(new Source.ReadRequest(pinned, List.of(YamlManifestDecoder.create()), new Cancellation()));
+  }
+
+  /**
+   * The read's SourceException: one line, naming each of {@code names}. (That nothing reaches stderr
+   * is checked on the real process, in the CLI's SourceFailuresCliIT: this JVM's stderr is shared.)
+   */
+  private static SourceException failsInOneLine(GitSource s, String pinned, String... names) throws Exception {
+    SourceException e = catchThrowableOfType(SourceException.class, () -> read(s, pinned));
+    assertThat(e).isNotNull();
+    assertThat(e.getMessage()).doesNotContain("\n").contains(names);
+    return e;
+  }
+
+  @Test
+  void unknownCommitIdFailsInOneLineLocallyAndRemotely() throws Exception {
+    String local = repo.dir().toString();
+    failsInOneLine(source(local, UNKNOWN, "c1"), null, local, UNKNOWN, "does not exist");
+    failsInOneLine(source(daemon.url("repo"), UNKNOWN, "c2"), null, daemon.url("repo"), UNKNOWN, "not found");
+  }
+
+  @Test
+  void tagOfATreeOrABlobIsNotACommit() throws Exception {
+    String tree = repo.git("rev-parse", "HEAD^{tree}").trim();
+    String blob = repo.git("rev-parse", "HEAD:a.yaml").trim();
+    repo.git("tag", "treetag", tree);
+    repo.git("tag", "-a", "-m", "annotated", "blobtag", blob);
+    String local = repo.dir().toString();
+    failsInOneLine(source(local, "treetag", "c1"), null, local, "'treetag'", "tree", tree, "not a commit");
+    failsInOneLine(source(local, "blobtag", "c2"), null, local, "'blobtag'", "blob", blob, "not a commit");
+    failsInOneLine(source(daemon.url("repo"), "treetag", "c3"), null, daemon.url("repo"), "'treetag'", "tree", "not a commit");
+    failsInOneLine(source(daemon.url("repo"), "blobtag", "c4"), null, daemon.url("repo"), "'blobtag'", "blob", "not a commit");
+  }
+
+  @Test
+  void rollbackToACommitAForcePushRemovedNamesCommitAndRevision() throws Exception {
+    String old = repo.head();
+    repo.git("checkout", "-q", "--orphan", "rewritten");
+    repo.commit("history rewritten");
+    repo.git("branch", "-D", "main");
+    repo.git("branch", "-m", "main");
+    String local = repo.dir().toString();
+    String revision = "main@sha1:" + old;
+    // Still in the source's object database, but on no branch or tag: it cannot be served.
+    failsInOneLine(source(local, "main", "c1"), revision, local, old, revision, "force push");
+    repo.git("reflog", "expire", "--expire=now", "--all");
+    repo.git("gc", "-q", "--prune=now");
+    failsInOneLine(source(local, "main", "c2"), revision, local, old, revision, "force push");
+    failsInOneLine(source(daemon.url("repo"), "main", "c3"), revision, daemon.url("repo"), old, revision, "force push");
+  }
+
+  @Test
+  void aRepositoryWithoutObjectsDirectoryIsNamed() throws Exception {
+    FileUtils.delete(repo.dir().resolve(".git/objects").toFile(), FileUtils.RECURSIVE);
+    String local = repo.dir().toString();
+    failsInOneLine(source(local, "main", "c1"), null, local, "not a Git repository", "objects");
+    failsInOneLine(source(tmp.resolve("nowhere").toString(), "main", "c2"), null, tmp.resolve("nowhere").toString(),
+        "does not exist");
+  }
+
+  /** Damages the cache of a source that read once, commits, and reads with a new source on the same cache. */
+  private void cacheDamageIsRepairedOnTheNextRead(String name, Damage damage) throws Exception {
+    String url = repo.dir().toString();
+    GitSource first = source(url, "main", "cache-" + name);
+    read(first, null);
+    Path dir = first.repositoryDirectory();
+    first.close();
+    damage.apply(dir);
+    repo.write("a.yaml", "provider: m\ntype: t\nname: a\nspec: {x: 2}\n");
+    String head = repo.commit("two");
+    GitSource again = source(url, "main", "cache-" + name);
+    State[] st = new State[1];
+    String printed;
+    try (LogCapture logs = LogCapture.of(GitSource.class, "WARN")) {
+      st[0] = read(again, null);
+      printed = String.join("\n", logs.lines());
+    }
+    assertThat(st[0]).as(name + ": " + printed).isNotNull();
+    assertThat(st[0].revision()).isEqualTo("main@sha1:" + head);
+    assertThat(printed).as(name).contains("is damaged").contains("rebuilding it").contains(dir.toString());
+    assertThat(read(again, null).unchanged()).isTrue();
+  }
+
+  private interface Damage {
+    void apply(Path cacheRepository) throws IOException;
+  }
+
+  private static void eachFile(Path dir, String suffix, Damage d) throws IOException {
+    try (Stream<Path> s = Files.walk(dir)) {
+      for (Path p : s.filter(p -> Files.isRegularFile(p) && p.toString().endsWith(suffix)).toList()) {
+        d.apply(p);
+      }
+    }
+  }
+
+  @Test
+  void aDamagedCacheIsRebuiltAndTheReadGoesOn() throws Exception {
+    cacheDamageIsRepairedOnTheNextRead("truncated-packs", dir -> eachFile(dir, ".pack",
+        p -> Files.write(p, java.util.Arrays.copyOf(Files.readAllBytes(p), 40))));
+    cacheDamageIsRepairedOnTheNextRead("no-pack-index", dir -> eachFile(dir, ".idx", Files::delete));
+    cacheDamageIsRepairedOnTheNextRead("garbage-config", dir -> Files.writeString(dir.resolve("config"), "garbage\n"));
+    cacheDamageIsRepairedOnTheNextRead("garbage-shallow", dir -> Files.writeString(dir.resolve("shallow"), "garbage\n"));
+    cacheDamageIsRepairedOnTheNextRead("no-objects", dir -> FileUtils.delete(dir.resolve("objects").toFile(), FileUtils.RECURSIVE));
+    cacheDamageIsRepairedOnTheNextRead("ref-to-nothing", dir -> eachFile(dir.resolve("refs"), "main",
+        p -> Files.writeString(p, UNKNOWN + "\n")));
+  }
+}

@@ -1,0 +1,61 @@
+package dev.gitops.images;
+
+import dev.gitops.images.git.EditConflict;
+import dev.gitops.images.git.ImageUpdate;
+import dev.gitops.images.git.WriteResult;
+import dev.gitops.images.policy.ImageChoice;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * What one run of an {@link ImageUpdater} did.
+ *
+ * @param status how the run ended
+ * @param choices each policy's choice (image, tag, digest)
+ * @param policyFailures policies that chose nothing, with the reason (no fitting tag, registry error)
+ * @param remoteHeads the remote branch heads the run saw ({@code refs/heads/<name>} to commit id)
+ * @param write what the write to Git did, when the run got that far
+ */
+public record ImageUpdateResult(Status status, Map<String, ImageChoice> choices, Map<String, String> policyFailures,
+    Map<String, String> remoteHeads, Optional<WriteResult> write) {
+
+  /** How a run ended. */
+  public enum Status {
+    /** Neither a remote head nor any choice moved since the last run: nothing was fetched or read. */
+    UNCHANGED,
+    /** The files were read and already hold every choice (or what differs was left out as a conflict). */
+    UP_TO_DATE,
+    /** A commit was pushed. */
+    PUSHED,
+    /** A preview: the updates were worked out, nothing was committed. */
+    PREVIEW
+  }
+
+  /** A result. */
+  public ImageUpdateResult {
+    choices = Map.copyOf(choices);
+    policyFailures = Map.copyOf(policyFailures);
+    remoteHeads = Map.copyOf(remoteHeads);
+  }
+
+  /** The scalars changed (or, for a preview, that would change). */
+  public List<ImageUpdate> updates() {
+    return write.map(WriteResult::updates).orElse(List.of());
+  }
+
+  /** Marked lines someone else changed meanwhile, left alone. */
+  public List<EditConflict> conflicts() {
+    return write.map(WriteResult::conflicts).orElse(List.of());
+  }
+
+  /** Markers or files that could not be used, each naming file and line. */
+  public List<String> problems() {
+    return write.map(WriteResult::problems).orElse(List.of());
+  }
+
+  /** The commit pushed, if any. */
+  public Optional<String> commit() {
+    return write.flatMap(WriteResult::commit);
+  }
+}

@@ -1,0 +1,666 @@
+package dev.gitops.images.git;
+
+import dev.gitops.images.marker.ImageMarker;
+import dev.gitops.images.marker.MarkedYaml;
+import dev.gitops.images.marker.MarkerException;
+import dev.gitops.images.marker.Setter;
+import dev.gitops.images.policy.ImageChoice;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.IntConsumer;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.eclipse.jgit.api.Git;
+import org.eclipse.jgit.api.errors.GitAPIException;
+import org.eclipse.jgit.api.errors.JGitInternalException;
+import org.eclipse.jgit.dircache.DirCache;
+import org.eclipse.jgit.dircache.DirCacheBuilder;
+import org.eclipse.jgit.dircache.DirCacheEditor;
+import org.eclipse.jgit.dircache.DirCacheEntry;
+import org.eclipse.jgit.lib.CommitBuilder;
+import org.eclipse.jgit.lib.Config;
+import org.eclipse.jgit.lib.Constants;
+import org.eclipse.jgit.lib.FileMode;
+import org.eclipse.jgit.lib.GpgConfig;
+import org.eclipse.jgit.lib.ObjectId;
+import org.eclipse.jgit.lib.ObjectInserter;
+import org.eclipse.jgit.lib.ObjectLoader;
+import org.eclipse.jgit.lib.ObjectReader;
+import org.eclipse.jgit.lib.PersonIdent;
+import org.eclipse.jgit.lib.Ref;
+import org.eclipse.jgit.lib.Repository;
+import org.eclipse.jgit.lib.Signer;
+import org.eclipse.jgit.revwalk.RevCommit;
+import org.eclipse.jgit.revwalk.RevWalk;
+import org.eclipse.jgit.transport.CredentialsProvider;
+import org.eclipse.jgit.transport.PushResult;
+import org.eclipse.jgit.transport.RefSpec;
+import org.eclipse.jgit.transport.RemoteRefUpdate;
+import org.eclipse.jgit.transport.URIish;
+import org.eclipse.jgit.transport.UsernamePasswordCredentialsProvider;
+import org.eclipse.jgit.treewalk.TreeWalk;
+import org.eclipse.jgit.treewalk.filter.PathFilter;
+import org.eclipse.jgit.util.FileUtils;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Writes image choices into a Git repository: fetches the branch into a bare cache, reads the
+ * marked YAML files under a path at the head (files without the marker are never parsed, and a
+ * blob known to hold none is not read again), edits only the marked scalars' bytes, commits the
+ * changed files only, and pushes.
+ *
+ * <pre>{@code
+ * try (GitWriteBack git = GitWriteBack.builder("https://git.example.com/ops/cluster.git")
+ *     .branch("main")
+ *     .path("apps")
+ *     .credentials("x-access-token", System.getenv("GIT_TOKEN"))
+ *     .author("image-bot", "image-bot@example.com")
+ *     .build()) {
+ *   WriteResult r = git.write(choices);     // policy name -> ImageChoice
+ *   r.commit();                             // the commit pushed, if anything changed
+ * }
+ * }</pre>
+ *
+ * <p><b>Branches.</b> Edits are made on the head of the push branch when it exists, else on the
+ * head of {@link Builder#branch}; pushes never force, so no commit is ever lost.
+ *
+ * <p><b>Races.</b> When the push is rejected because someone else pushed first, the writer waits
+ * a random delay (growing with each attempt), fetches, and re-applies its edits on the new head,
+ * up to {@link Builder#maxPushAttempts}. A marked line that the new head changed since this writer
+ * read it is a conflict: it is {@linkplain WriteResult#conflicts() reported} and left as the other
+ * writer left it, never overwritten.
+ *
+ * <p><b>Commits.</b> Author and committer are {@link Builder#author}; the message comes from
+ * {@link Builder#messageTemplate} ({@code ${count}}, {@code ${updates}}: one line per change,
+ * {@code file: object path: old -> new (policy)}, {@code ${policies}}). With {@link
+ * Builder#signer} commits carry an OpenPGP signature made by a JGit {@link Signer} (for example
+ * {@code org.eclipse.jgit.gpg.bc}'s BouncyCastle signer).
+ */
+public final class GitWriteBack implements AutoCloseable {
+
+  /** The default commit message. */
+  public static final String DEFAULT_MESSAGE = "Update images\n\n${updates}";
+
+  private static final Logger LOG = LoggerFactory.getLogger(GitWriteBack.class);
+  private static final Pattern PLACEHOLDER = Pattern.compile("\\$\\{([a-z]+)}");
+  private static final Set<String> PLACEHOLDERS = Set.of("count", "updates", "policies");
+  private static final long MAX_FILE = 5L * 1024 * 1024;
+
+  private final String url;
+  private final String display;
+  private final String branch;
+  private final String pushBranch;
+  private final String path;
+  private final Path cacheDir;
+  private final boolean ownCache;
+  private final CredentialsProvider credentials;
+  private final String authorName;
+  private final String authorEmail;
+  private final String template;
+  private final Signer signer;
+  private final String signingKey;
+  private final int maxPushAttempts;
+  private final Duration retryDelay;
+  private final int timeoutSeconds;
+  private final IntConsumer beforePush;
+  /** Blobs known to hold no marker: never read again. */
+  private final Set<ObjectId> unmarked = ConcurrentHashMap.newKeySet();
+  private Repository repository;
+
+  private GitWriteBack(Builder b) throws IOException {
+    this.url = b.url;
+    this.display = displayUrl(b.url);
+    this.branch = b.branch;
+    this.pushBranch = b.pushBranch == null ? b.branch : b.pushBranch;
+    this.path = b.path;
+    this.ownCache = b.cacheDir == null;
+    this.cacheDir = ownCache ? Files.createTempDirectory("gitops-images-") : b.cacheDir;
+    this.credentials = b.credentials;
+    this.authorName = b.authorName;
+    this.authorEmail = b.authorEmail;
+    this.template = b.template;
+    this.signer = b.signer;
+    this.signingKey = b.signingKey;
+    this.maxPushAttempts = b.maxPushAttempts;
+    this.retryDelay = b.retryDelay;
+    this.timeoutSeconds = (int) Math.max(1, b.timeout.toSeconds());
+    this.beforePush = b.beforePush;
+  }
+
+  /** A builder for the repository at {@code url} (any URL JGit reads: https, git, file, a local path). */
+  public static Builder builder(String url) {
+    return new Builder(url);
+  }
+
+  /** The branch pushed to. */
+  public String pushBranch() {
+    return pushBranch;
+  }
+
+  /**
+   * The remote heads of the checkout and push branches ({@code refs/heads/<name>} to commit id),
+   * read without fetching: what tells whether a new write could find anything new.
+   *
+   * @throws GitWriteException when the remote cannot be listed
+   */
+  public Map<String, String> remoteHeads() {
+    Map<String, String> out = new TreeMap<>();
+    Map<String, Ref> refs = lsRemote();
+    for (String b : List.of(branch, pushBranch)) {
+      Ref r = refs.get(Constants.R_HEADS + b);
+      if (r != null && r.getObjectId() != null) {
+        out.put(r.getName(), r.getObjectId().name());
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Sets every marker whose policy is in {@code choices} to the policy's choice, commits the
+   * changed files and pushes; does nothing when no marked scalar changes.
+   *
+   * @throws GitWriteException when the repository cannot be fetched, the branch does not exist, a
+   *     push is refused for another reason than a race, or every attempt lost a race
+   */
+  public synchronized WriteResult write(Map<String, ImageChoice> choices) {
+    return run(choices, true);
+  }
+
+  /**
+   * What {@link #write} would change at the current head, without committing or pushing: the
+   * result lists the updates and has no commit.
+   *
+   * @throws GitWriteException when the repository cannot be fetched or the branch does not exist
+   */
+  public synchronized WriteResult preview(Map<String, ImageChoice> choices) {
+    return run(choices, false);
+  }
+
+  private WriteResult run(Map<String, ImageChoice> choices, boolean push) {
+    Map<String, String> firstSeen = null;
+    int attempts = 0;
+    for (int attempt = 1; attempt <= maxPushAttempts; attempt++) {
+      if (attempt > 1) {
+        sleepJitter(attempt);
+      }
+      ObjectId base = fetch();
+      Plan plan = plan(base, choices, firstSeen);
+      if (firstSeen == null) {
+        firstSeen = plan.seen;
+      }
+      if (plan.files.isEmpty()) {
+        LOG.info("{} ({}): images up to date at {}{}", display, pushBranch, base.name(),
+            plan.conflicts.isEmpty() ? "" : "; " + plan.conflicts.size() + " conflicting edits left alone");
+        return new WriteResult(pushBranch, Optional.of(base.name()), Optional.empty(), List.of(), plan.conflicts,
+            plan.problems, plan.unresolved, attempts);
+      }
+      if (!push) {
+        return new WriteResult(pushBranch, Optional.of(base.name()), Optional.empty(), plan.updates, plan.conflicts,
+            plan.problems, plan.unresolved, 0);
+      }
+      ObjectId commit = commit(base, plan);
+      beforePush.accept(attempt);
+      attempts++;
+      Rejection rejected = push(commit);
+      if (rejected == null) {
+        LOG.info("{} ({}): pushed {} with {} image updates", display, pushBranch, commit.name(), plan.updates.size());
+        return new WriteResult(pushBranch, Optional.of(base.name()), Optional.of(commit.name()), plan.updates,
+            plan.conflicts, plan.problems, plan.unresolved, attempts);
+      }
+      if (!rejected.race) {
+        throw new GitWriteException(display + ": push to " + pushBranch + " refused: " + rejected.message);
+      }
+      LOG.info("{} ({}): push {} of {} lost a race ({}); fetching and re-applying", display, pushBranch, attempt,
+          maxPushAttempts, rejected.message);
+    }
+    throw new GitWriteException(display + ": push to " + pushBranch + " lost the race " + maxPushAttempts
+        + " times (others keep pushing); try again later");
+  }
+
+  /** The edits for one base commit. */
+  private static final class Plan {
+    final Map<String, byte[]> files = new TreeMap<>();
+    final List<ImageUpdate> updates = new ArrayList<>();
+    final List<EditConflict> conflicts = new ArrayList<>();
+    final List<String> problems = new ArrayList<>();
+    final List<String> unresolved = new ArrayList<>();
+    final Map<String, String> seen = new HashMap<>();
+  }
+
+  /**
+   * Reads the marked files at {@code base} and works out their new content. With {@code
+   * firstSeen} (a retry), a slot whose value changed since the first read is someone else's edit:
+   * left alone and reported unless it already holds our value.
+   */
+  private Plan plan(ObjectId base, Map<String, ImageChoice> choices, Map<String, String> firstSeen) {
+    Plan plan = new Plan();
+    try (ObjectReader reader = repository.newObjectReader(); RevWalk walk = new RevWalk(reader);
+         TreeWalk tw = new TreeWalk(reader)) {
+      RevCommit commit = walk.parseCommit(base);
+      tw.addTree(commit.getTree());
+      tw.setRecursive(true);
+      if (!path.isEmpty()) {
+        tw.setFilter(PathFilter.create(path));
+      }
+      while (tw.next()) {
+        String file = tw.getPathString();
+        FileMode mode = tw.getFileMode(0);
+        if (!(file.endsWith(".yaml") || file.endsWith(".yml"))
+            || !(mode == FileMode.REGULAR_FILE || mode == FileMode.EXECUTABLE_FILE)) {
+          continue;
+        }
+        ObjectId blob = tw.getObjectId(0);
+        if (unmarked.contains(blob)) {
+          continue;
+        }
+        ObjectLoader loader = reader.open(blob);
+        if (loader.getSize() > MAX_FILE) {
+          plan.problems.add(file + ": larger than " + MAX_FILE + " bytes; not read");
+          continue;
+        }
+        byte[] bytes = loader.getBytes();
+        if (!MarkedYaml.mayHoldMarkers(bytes)) {
+          unmarked.add(blob);
+          continue;
+        }
+        planFile(plan, file, bytes, choices, firstSeen);
+      }
+    } catch (IOException e) {
+      throw new GitWriteException(display + ": cannot read commit " + base.name() + ": " + e.getMessage(), e);
+    }
+    return plan;
+  }
+
+  private void planFile(Plan plan, String file, byte[] bytes, Map<String, ImageChoice> choices, Map<String, String> firstSeen) {
+    MarkedYaml yaml;
+    try {
+      yaml = MarkedYaml.parse(file, bytes);
+    } catch (MarkerException e) {
+      plan.problems.add(e.getMessage());
+      return;
+    }
+    yaml.problems().forEach(p -> plan.problems.add(p.getMessage()));
+    Map<ImageMarker, String> values = new LinkedHashMap<>();
+    for (ImageMarker m : yaml.markers()) {
+      Optional<Setter> setter = Setter.resolve(m.setter(), choices.keySet());
+      if (setter.isEmpty()) {
+        plan.unresolved.add(m.location() + " " + m.setter());
+        continue;
+      }
+      ImageChoice choice = choices.get(setter.get().policy());
+      Optional<String> wanted = setter.get().valueFor(choice);
+      if (wanted.isEmpty()) {
+        plan.problems.add(m.location() + ": marker " + m.setter() + " asks for a digest but policy "
+            + choice.policy() + " does not follow digests");
+        continue;
+      }
+      String slot = m.file() + "\0" + m.document() + "\0" + m.path() + "\0" + m.setter();
+      plan.seen.put(slot, m.value());
+      if (m.value().equals(wanted.get())) {
+        continue;
+      }
+      String before = firstSeen == null ? null : firstSeen.get(slot);
+      if (before != null && !before.equals(m.value())) {
+        plan.conflicts.add(new EditConflict(file, m.line(), m.setter(), before, wanted.get(), m.value()));
+        LOG.warn("{} ({}): {}", display, pushBranch, plan.conflicts.get(plan.conflicts.size() - 1).describe());
+        continue;
+      }
+      values.put(m, wanted.get());
+      Setter s = setter.get();
+      plan.updates.add(new ImageUpdate(file, m.line(), m.object(), m.path(), s.policy(), s.part(), choice.image(),
+          m.value(), wanted.get(), s.tagIn(m.value()), s.tagIn(wanted.get()), s.digestIn(m.value()),
+          s.digestIn(wanted.get())));
+    }
+    if (!values.isEmpty()) {
+      byte[] edited = yaml.withValues(values);
+      if (!java.util.Arrays.equals(edited, bytes)) {
+        plan.files.put(file, edited);
+      }
+    }
+  }
+
+  private ObjectId commit(ObjectId base, Plan plan) {
+    try (ObjectInserter ins = repository.newObjectInserter(); ObjectReader reader = repository.newObjectReader();
+         RevWalk walk = new RevWalk(reader)) {
+      RevCommit parent = walk.parseCommit(base);
+      DirCache index = DirCache.newInCore();
+      DirCacheBuilder builder = index.builder();
+      builder.addTree(new byte[0], DirCacheEntry.STAGE_0, reader, parent.getTree());
+      builder.finish();
+      DirCacheEditor editor = index.editor();
+      for (Map.Entry<String, byte[]> f : plan.files.entrySet()) {
+        ObjectId blob = ins.insert(Constants.OBJ_BLOB, f.getValue());
+        editor.add(new DirCacheEditor.PathEdit(f.getKey()) {
+          @Override
+          public void apply(DirCacheEntry ent) {
+            ent.setObjectId(blob);  // the mode (executable bit) stays the existing entry's
+          }
+        });
+      }
+      editor.finish();
+      CommitBuilder cb = new CommitBuilder();
+      cb.setTreeId(index.writeTree(ins));
+      cb.setParentId(parent);
+      PersonIdent who = new PersonIdent(authorName, authorEmail);
+      cb.setAuthor(who);
+      cb.setCommitter(who);
+      cb.setMessage(message(plan.updates));
+      if (signer != null) {
+        signer.signObject(repository, new GpgConfig(new Config()), cb, who, signingKey, credentials);
+      }
+      ObjectId id = ins.insert(cb);
+      ins.flush();
+      return id;
+    } catch (IOException | GitAPIException e) {
+      throw new GitWriteException(display + ": cannot commit on " + base.name() + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** The commit message for {@code updates}, from the template. */
+  String message(List<ImageUpdate> updates) {
+    StringBuilder lines = new StringBuilder();
+    for (ImageUpdate u : updates) {
+      lines.append(lines.isEmpty() ? "" : "\n").append("- ").append(u.file())
+          .append(u.object().isEmpty() ? "" : ": " + u.object()).append(' ').append(u.path()).append(": ")
+          .append(u.oldValue()).append(" -> ").append(u.newValue()).append(" (").append(u.policy()).append(')');
+    }
+    Map<String, String> vars = Map.of("count", Integer.toString(updates.size()), "updates", lines.toString(),
+        "policies", String.join(", ", updates.stream().map(ImageUpdate::policy).distinct().sorted().toList()));
+    Matcher m = PLACEHOLDER.matcher(template);
+    StringBuilder out = new StringBuilder();
+    while (m.find()) {
+      m.appendReplacement(out, Matcher.quoteReplacement(vars.get(m.group(1))));
+    }
+    m.appendTail(out);
+    String text = out.toString();
+    return text.endsWith("\n") ? text : text + "\n";
+  }
+
+  /** A push that did not land: whether another writer won a race, and what the server said. */
+  private record Rejection(boolean race, String message) {}
+
+  private Rejection push(ObjectId commit) {
+    try (Git git = Git.wrap(repository)) {
+      Iterable<PushResult> results = git.push().setRemote(url)
+          .setRefSpecs(new RefSpec(commit.name() + ":" + Constants.R_HEADS + pushBranch))
+          .setCredentialsProvider(credentials).setTimeout(timeoutSeconds).call();
+      for (PushResult r : results) {
+        for (RemoteRefUpdate u : r.getRemoteUpdates()) {
+          RemoteRefUpdate.Status s = u.getStatus();
+          if (s == RemoteRefUpdate.Status.OK || s == RemoteRefUpdate.Status.UP_TO_DATE) {
+            continue;
+          }
+          String msg = s + (u.getMessage() == null ? "" : ": " + u.getMessage());
+          boolean race = s == RemoteRefUpdate.Status.REJECTED_NONFASTFORWARD
+              || s == RemoteRefUpdate.Status.REJECTED_REMOTE_CHANGED
+              || (s == RemoteRefUpdate.Status.REJECTED_OTHER_REASON && u.getMessage() != null
+                  && u.getMessage().toLowerCase(java.util.Locale.ROOT).matches(".*(fetch first|non-fast-forward|lock|stale).*"));
+          return new Rejection(race, msg);
+        }
+      }
+      return null;
+    } catch (GitAPIException | JGitInternalException e) {
+      throw new GitWriteException(display + ": push to " + pushBranch + " failed: " + e.getMessage(), e);
+    }
+  }
+
+  /** Fetches the branches and returns the base: the push branch's head if it exists, else the checkout branch's. */
+  private ObjectId fetch() {
+    Map<String, Ref> heads = lsRemote();
+    List<RefSpec> specs = new ArrayList<>();
+    for (String b : new java.util.LinkedHashSet<>(List.of(pushBranch, branch))) {
+      if (heads.containsKey(Constants.R_HEADS + b)) {
+        specs.add(new RefSpec("+" + Constants.R_HEADS + b + ":" + Constants.R_REMOTES + "origin/" + b));
+      }
+    }
+    if (specs.isEmpty()) {
+      throw new GitWriteException(display + ": branch " + branch + " does not exist"
+          + (pushBranch.equals(branch) ? "" : " (nor " + pushBranch + ")"));
+    }
+    try {
+      openRepository();
+      try (Git git = Git.wrap(repository)) {
+        git.fetch().setRemote(url).setRefSpecs(specs).setCredentialsProvider(credentials)
+            .setTimeout(timeoutSeconds).call();
+      }
+      for (String b : List.of(pushBranch, branch)) {
+        Ref r = repository.exactRef(Constants.R_REMOTES + "origin/" + b);
+        if (r != null && heads.containsKey(Constants.R_HEADS + b)) {
+          return r.getObjectId();
+        }
+      }
+      throw new GitWriteException(display + ": fetched nothing for " + branch);
+    } catch (IOException | GitAPIException | JGitInternalException e) {
+      throw new GitWriteException(display + ": fetch of " + branch + " failed: " + e.getMessage(), e);
+    }
+  }
+
+  private Map<String, Ref> lsRemote() {
+    try {
+      return Git.lsRemoteRepository().setRemote(url).setHeads(true).setCredentialsProvider(credentials)
+          .setTimeout(timeoutSeconds).callAsMap();
+    } catch (GitAPIException | JGitInternalException e) {
+      throw new GitWriteException(display + ": cannot list branches: " + e.getMessage(), e);
+    }
+  }
+
+  private void openRepository() throws IOException, GitAPIException {
+    if (repository != null) {
+      return;
+    }
+    Files.createDirectories(cacheDir);
+    if (Files.exists(cacheDir.resolve("HEAD"))) {
+      repository = Git.open(cacheDir.toFile()).getRepository();
+    } else {
+      repository = Git.init().setBare(true).setDirectory(cacheDir.toFile()).call().getRepository();
+    }
+  }
+
+  private void sleepJitter(int attempt) {
+    long max = Math.min(10_000, retryDelay.toMillis() << Math.min(10, attempt - 2));
+    long delay = max / 2 + ThreadLocalRandom.current().nextLong(max / 2 + 1);
+    try {
+      Thread.sleep(delay);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new GitWriteException(display + ": interrupted while waiting to push again", e);
+    }
+  }
+
+  private static String displayUrl(String url) {
+    try {
+      return new URIish(url).setPass(null).toString();
+    } catch (java.net.URISyntaxException e) {
+      return url.replaceAll("//[^/@]*@", "//");  // not a URI JGit reads: at least drop any user info
+    }
+  }
+
+  /** Closes the cache repository; a cache this writer created itself is deleted. */
+  @Override
+  public synchronized void close() {
+    if (repository != null) {
+      repository.close();
+      repository = null;
+    }
+    if (ownCache) {
+      try {
+        FileUtils.delete(cacheDir.toFile(), FileUtils.RECURSIVE | FileUtils.SKIP_MISSING | FileUtils.RETRY);
+      } catch (IOException e) {
+        LOG.warn("cannot delete the temporary clone {}: {}", cacheDir, e.getMessage());
+      }
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "GitWriteBack[" + display + " " + branch + (pushBranch.equals(branch) ? "" : " -> " + pushBranch)
+        + (path.isEmpty() ? "" : " " + path) + "]";
+  }
+
+  /** Builds a {@link GitWriteBack}. */
+  public static final class Builder {
+    private final String url;
+    private String branch = "main";
+    private String pushBranch;
+    private String path = "";
+    private Path cacheDir;
+    private CredentialsProvider credentials;
+    private String authorName = "gitops-images";
+    private String authorEmail = "gitops-images@localhost";
+    private String template = DEFAULT_MESSAGE;
+    private Signer signer;
+    private String signingKey;
+    private int maxPushAttempts = 5;
+    private Duration retryDelay = Duration.ofMillis(500);
+    private Duration timeout = Duration.ofSeconds(60);
+    private IntConsumer beforePush = attempt -> { };
+
+    private Builder(String url) {
+      this.url = Objects.requireNonNull(url, "url");
+    }
+
+    /** The branch to read (default {@code main}). */
+    public Builder branch(String name) {
+      this.branch = branchName(name, "branch");
+      return this;
+    }
+
+    /** The branch to push to (default: the branch read). */
+    public Builder pushBranch(String name) {
+      this.pushBranch = branchName(name, "pushBranch");
+      return this;
+    }
+
+    /** Only files under this path are read (default: the whole repository). */
+    public Builder path(String subPath) {
+      String p = Objects.requireNonNull(subPath, "path").replace('\\', '/');
+      while (p.endsWith("/")) {
+        p = p.substring(0, p.length() - 1);
+      }
+      if (p.startsWith("/") || List.of(p.split("/")).contains("..")) {
+        throw new IllegalArgumentException("path '" + subPath + "' must be relative and stay inside the repository");
+      }
+      this.path = p.equals(".") ? "" : p;
+      return this;
+    }
+
+    /** Where the bare clone is kept between writes (default: a temporary directory deleted on close). */
+    public Builder cacheDir(Path dir) {
+      this.cacheDir = Objects.requireNonNull(dir, "cacheDir");
+      return this;
+    }
+
+    /** HTTP basic credentials (a token as password for most hosts). */
+    public Builder credentials(String username, String password) {
+      this.credentials = new UsernamePasswordCredentialsProvider(username, password);
+      return this;
+    }
+
+    /** Any JGit credentials provider. */
+    public Builder credentials(CredentialsProvider provider) {
+      this.credentials = Objects.requireNonNull(provider, "provider");
+      return this;
+    }
+
+    /** Author and committer of the commits (default {@code gitops-images <gitops-images@localhost>}). */
+    public Builder author(String name, String email) {
+      this.authorName = Objects.requireNonNull(name, "name");
+      this.authorEmail = Objects.requireNonNull(email, "email");
+      return this;
+    }
+
+    /**
+     * The commit message: {@code ${count}}, {@code ${updates}} and {@code ${policies}} are
+     * replaced (default {@value GitWriteBack#DEFAULT_MESSAGE}).
+     *
+     * @throws IllegalArgumentException naming an unknown placeholder
+     */
+    public Builder messageTemplate(String text) {
+      Matcher m = PLACEHOLDER.matcher(Objects.requireNonNull(text, "template"));
+      while (m.find()) {
+        if (!PLACEHOLDERS.contains(m.group(1))) {
+          throw new IllegalArgumentException("message template: unknown placeholder ${" + m.group(1)
+              + "} (known: ${count}, ${updates}, ${policies})");
+        }
+      }
+      if (text.isBlank()) {
+        throw new IllegalArgumentException("message template is empty");
+      }
+      this.template = text;
+      return this;
+    }
+
+    /** Signs every commit with {@code signer} and the key {@code keyId} (what the signer understands by it). */
+    public Builder signer(Signer signer, String keyId) {
+      this.signer = Objects.requireNonNull(signer, "signer");
+      this.signingKey = keyId;
+      return this;
+    }
+
+    /** Pushes tried per write when others keep winning the race (default 5). */
+    public Builder maxPushAttempts(int n) {
+      if (n < 1 || n > 50) {
+        throw new IllegalArgumentException("maxPushAttempts must be 1..50, got " + n);
+      }
+      this.maxPushAttempts = n;
+      return this;
+    }
+
+    /** The base of the random wait before pushing again (default 500 ms; doubles per attempt, at most 10 s). */
+    public Builder retryDelay(Duration d) {
+      if (d.isNegative() || d.isZero()) {
+        throw new IllegalArgumentException("retryDelay must be positive, got " + d);
+      }
+      this.retryDelay = d;
+      return this;
+    }
+
+    /** Network timeout of each fetch, listing and push (default 60 s). */
+    public Builder timeout(Duration d) {
+      this.timeout = Objects.requireNonNull(d, "timeout");
+      return this;
+    }
+
+    /** Runs before each push with the attempt number (tests use it to push from another client in between). */
+    Builder beforePush(IntConsumer hook) {
+      this.beforePush = Objects.requireNonNull(hook, "hook");
+      return this;
+    }
+
+    private static String branchName(String name, String what) {
+      Objects.requireNonNull(name, what);
+      String n = name.startsWith(Constants.R_HEADS) ? name.substring(Constants.R_HEADS.length()) : name;
+      if (!Repository.isValidRefName(Constants.R_HEADS + n)) {
+        throw new IllegalArgumentException(what + " '" + name + "' is not a valid branch name");
+      }
+      return n;
+    }
+
+    /**
+     * The writer (nothing is fetched yet).
+     *
+     * @throws GitWriteException when the temporary cache directory cannot be created
+     */
+    public GitWriteBack build() {
+      try {
+        return new GitWriteBack(this);
+      } catch (IOException e) {
+        throw new GitWriteException("cannot create a cache directory for " + displayUrl(url) + ": " + e.getMessage(), e);
+      }
+    }
+  }
+}

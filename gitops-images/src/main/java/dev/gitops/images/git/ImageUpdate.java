@@ -1,0 +1,32 @@
+package dev.gitops.images.git;
+
+import dev.gitops.images.marker.Setter;
+
+/**
+ * One marked scalar set to a policy's choice: where (file, line, object, path), by which policy
+ * and part, and the value, tag and digest before and after. Tags and digests are null where the
+ * scalar does not hold them (a {@code :name} marker holds neither).
+ *
+ * @param file the file's path in the repository
+ * @param line the 1-based line
+ * @param object {@code kind/namespace/name} of the document, or ""
+ * @param path the scalar's path in its document
+ * @param policy the policy's name
+ * @param part which part of the reference the scalar holds
+ * @param image the image name the policy watches
+ * @param oldValue the scalar's value before
+ * @param newValue the scalar's value after
+ * @param oldTag the tag before, or null
+ * @param newTag the tag after, or null
+ * @param oldDigest the digest before, or null
+ * @param newDigest the digest after, or null
+ */
+public record ImageUpdate(String file, int line, String object, String path, String policy, Setter.Part part,
+    String image, String oldValue, String newValue, String oldTag, String newTag, String oldDigest, String newDigest) {
+
+  /** {@code file:line object path: old -> new (policy)}, one line for messages and logs. */
+  public String describe() {
+    return file + ":" + line + (object.isEmpty() ? "" : " " + object) + " " + path + ": " + oldValue + " -> " + newValue
+        + " (" + policy + ")";
+  }
+}

@@ -1,0 +1,34 @@
+package dev.gitops.images.git;
+
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * What one write did: the commit pushed (if any) and what it changed, the head it was based on,
+ * concurrent edits left alone, markers that could not be used, and how many pushes it took.
+ *
+ * @param branch the branch pushed to
+ * @param base the commit the edits were made on (the head of the branch read), or empty for an empty repository
+ * @param commit the commit pushed, or empty when nothing changed or every change was left out
+ * @param updates the scalars the commit changed
+ * @param conflicts marked lines someone else changed meanwhile (left alone)
+ * @param problems markers or files that could not be used, each naming file and line
+ * @param unresolved markers naming policies this writer does not know ({@code file:line setter}), left alone
+ * @param pushAttempts how many pushes were tried (0 when nothing was pushed)
+ */
+public record WriteResult(String branch, Optional<String> base, Optional<String> commit, List<ImageUpdate> updates,
+    List<EditConflict> conflicts, List<String> problems, List<String> unresolved, int pushAttempts) {
+
+  /** A result. */
+  public WriteResult {
+    updates = List.copyOf(updates);
+    conflicts = List.copyOf(conflicts);
+    problems = List.copyOf(problems);
+    unresolved = List.copyOf(unresolved);
+  }
+
+  /** Whether a commit was pushed. */
+  public boolean pushed() {
+    return commit.isPresent();
+  }
+}

@@ -1,0 +1,399 @@
+package dev.gitops.images.marker;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.StringReader;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.yaml.snakeyaml.DumperOptions;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.constructor.SafeConstructor;
+import org.yaml.snakeyaml.error.Mark;
+import org.yaml.snakeyaml.error.YAMLException;
+import org.yaml.snakeyaml.nodes.MappingNode;
+import org.yaml.snakeyaml.nodes.Node;
+import org.yaml.snakeyaml.nodes.NodeId;
+import org.yaml.snakeyaml.nodes.NodeTuple;
+import org.yaml.snakeyaml.nodes.ScalarNode;
+import org.yaml.snakeyaml.nodes.SequenceNode;
+import org.yaml.snakeyaml.nodes.Tag;
+import org.yaml.snakeyaml.representer.Representer;
+import org.yaml.snakeyaml.resolver.Resolver;
+
+/**
+ * A YAML file with image markers, edited in place: the marked scalars are found with SnakeYAML's
+ * marks, and {@link #withValues} replaces exactly their characters, so every other byte — comments,
+ * blank lines, block scalars, quoting, indentation, {@code ---} separators, CRLF line ends, a
+ * missing final newline — stays as it was.
+ *
+ * <p>A marker is a trailing comment whose text is a JSON object with an {@code $imagepolicy} field,
+ * on the line where a single-line scalar ends:
+ *
+ * <pre>{@code
+ * image: registry.example.com/team/web:v1.2.3 # {"$imagepolicy": "apps:web"}
+ * tag: "v1.2.3"  # {"$imagepolicy": "apps:web:tag"}
+ * }</pre>
+ *
+ * <pre>{@code
+ * if (MarkedYaml.mayHoldMarkers(bytes)) {
+ *   MarkedYaml yaml = MarkedYaml.parse("apps/web.yaml", bytes);
+ *   byte[] edited = yaml.withValues(Map.of(yaml.markers().get(0), "registry.example.com/team/web:v1.2.4"));
+ * }
+ * }</pre>
+ *
+ * <p>Only UTF-8 files are read (a strict decode, so re-encoding gives the same bytes). Untrusted
+ * content is bounded: aliases, nesting depth and size are limited as in the core's YAML decoder.
+ */
+public final class MarkedYaml {
+
+  /** The field name a marker's JSON object holds. */
+  public static final String MARKER_FIELD = "$imagepolicy";
+
+  private static final byte[] NEEDLE = MARKER_FIELD.getBytes(StandardCharsets.UTF_8);
+  private static final Pattern TRAILING_MARKER = Pattern.compile("^[ \\t]+#[ \\t]*(\\{.*?)[ \\t]*$");
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final Resolver RESOLVER = new Resolver();
+
+  private final String file;
+  private final byte[] bytes;
+  private final String text;
+  private final List<ImageMarker> markers;
+  private final List<MarkerException> problems;
+
+  private MarkedYaml(String file, byte[] bytes, String text, List<ImageMarker> markers, List<MarkerException> problems) {
+    this.file = file;
+    this.bytes = bytes;
+    this.text = text;
+    this.markers = List.copyOf(markers);
+    this.problems = List.copyOf(problems);
+  }
+
+  /** Whether {@code content} mentions {@value #MARKER_FIELD} at all: files that do not are never parsed. */
+  public static boolean mayHoldMarkers(byte[] content) {
+    outer:
+    for (int i = 0; i + NEEDLE.length <= content.length; i++) {
+      for (int j = 0; j < NEEDLE.length; j++) {
+        if (content[i + j] != NEEDLE[j]) {
+          continue outer;
+        }
+      }
+      return true;
+    }
+    return false;
+  }
+
+  /**
+   * Parses {@code content} and finds its markers. A marker that cannot be used (bad JSON, on a
+   * block or multi-line scalar) is kept as a {@linkplain #problems() problem}; the others still work.
+   *
+   * @throws MarkerException naming the file (and line) when it is not UTF-8 or not YAML
+   */
+  public static MarkedYaml parse(String file, byte[] content) {
+    Objects.requireNonNull(file, "file");
+    String text;
+    try {
+      text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+          .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(content)).toString();
+    } catch (CharacterCodingException e) {
+      throw new MarkerException(file, 0, "not UTF-8 text; markers are only read in UTF-8 files", e);
+    }
+    Walker w = new Walker(file, text);
+    try {
+      int doc = 0;
+      for (Node root : yaml(content.length).composeAll(new StringReader(text))) {
+        if (root != null) {
+          w.document = doc;
+          w.object = objectName(root);
+          w.walk(root, "");
+        }
+        doc++;
+      }
+    } catch (YAMLException e) {
+      int line = e instanceof org.yaml.snakeyaml.error.MarkedYAMLException m && m.getProblemMark() != null
+          ? m.getProblemMark().getLine() + 1 : 0;
+      throw new MarkerException(file, line, "not valid YAML: " + firstLine(e.getMessage()), e);
+    }
+    w.markers.sort(Comparator.comparingInt(ImageMarker::start));
+    return new MarkedYaml(file, content, text, w.markers, w.problems);
+  }
+
+  private static Yaml yaml(int size) {
+    LoaderOptions o = new LoaderOptions();
+    o.setMaxAliasesForCollections(50);
+    o.setAllowRecursiveKeys(false);
+    o.setNestingDepthLimit(100);
+    o.setCodePointLimit(Math.max(3 * 1024 * 1024, size + 1));
+    o.setAllowDuplicateKeys(true);  // composing only: duplicate keys are the decoder's business, not the editor's
+    DumperOptions d = new DumperOptions();
+    return new Yaml(new SafeConstructor(o), new Representer(d), d, o);
+  }
+
+  private static String firstLine(String s) {
+    if (s == null) {
+      return "";
+    }
+    String t = s.strip();
+    int nl = t.indexOf('\n');
+    return nl < 0 ? t : t.substring(0, nl);
+  }
+
+  /** The file's path. */
+  public String file() {
+    return file;
+  }
+
+  /** The markers, in file order. */
+  public List<ImageMarker> markers() {
+    return markers;
+  }
+
+  /** Markers that were found but cannot be used, each naming its line. */
+  public List<MarkerException> problems() {
+    return problems;
+  }
+
+  /** The file's bytes as read. */
+  public byte[] bytes() {
+    return bytes.clone();
+  }
+
+  /**
+   * The file with each given marker's scalar set to its new value, written in the scalar's own
+   * style (a plain scalar whose new value would read as another type, such as {@code 1.10}, or
+   * that needs escaping, is double-quoted). Nothing else changes.
+   *
+   * @throws IllegalArgumentException when a marker is not one of this file's
+   */
+  public byte[] withValues(Map<ImageMarker, String> values) {
+    List<Map.Entry<ImageMarker, String>> edits = new ArrayList<>(values.entrySet());
+    for (Map.Entry<ImageMarker, String> e : edits) {
+      if (!markers.contains(e.getKey())) {
+        throw new IllegalArgumentException(e.getKey().location() + " is not a marker of this version of " + file);
+      }
+    }
+    edits.sort(Comparator.comparingInt((Map.Entry<ImageMarker, String> e) -> e.getKey().start()).reversed());
+    StringBuilder sb = new StringBuilder(text);
+    for (Map.Entry<ImageMarker, String> e : edits) {
+      sb.replace(e.getKey().start(), e.getKey().end(), render(e.getValue(), e.getKey().style()));
+    }
+    return sb.toString().getBytes(StandardCharsets.UTF_8);
+  }
+
+  /** {@code value} as a scalar in {@code style}, or double-quoted when a plain scalar would not read back as it. */
+  static String render(String value, ImageMarker.Style style) {
+    return switch (style) {
+      case PLAIN -> plainSafe(value) ? value : doubleQuoted(value);
+      case SINGLE_QUOTED -> value.chars().allMatch(c -> c >= 0x20 && c != 0x7f)
+          ? "'" + value.replace("'", "''") + "'" : doubleQuoted(value);
+      case DOUBLE_QUOTED -> doubleQuoted(value);
+    };
+  }
+
+  private static boolean plainSafe(String v) {
+    if (v.isEmpty() || !v.matches("[A-Za-z0-9_][A-Za-z0-9_./:@+-]*") || v.endsWith(":")) {
+      return false;
+    }
+    return RESOLVER.resolve(NodeId.scalar, v, true).equals(Tag.STR);
+  }
+
+  private static String doubleQuoted(String v) {
+    StringBuilder sb = new StringBuilder("\"");
+    for (int i = 0; i < v.length(); i++) {
+      char c = v.charAt(i);
+      switch (c) {
+        case '"' -> sb.append("\\\"");
+        case '\\' -> sb.append("\\\\");
+        default -> {
+          if (c < 0x20 || c == 0x7f) {
+            sb.append(String.format("\\x%02x", (int) c));
+          } else {
+            sb.append(c);
+          }
+        }
+      }
+    }
+    return sb.append('"').toString();
+  }
+
+  /** {@code kind/name} or {@code kind/namespace/name} of a document, or "". */
+  private static String objectName(Node root) {
+    if (!(root instanceof MappingNode m)) {
+      return "";
+    }
+    String kind = scalar(m, "kind");
+    Node meta = child(m, "metadata");
+    String name = meta instanceof MappingNode mm ? scalar(mm, "name") : "";
+    String ns = meta instanceof MappingNode mm ? scalar(mm, "namespace") : "";
+    if (kind.isEmpty() || name.isEmpty()) {
+      return "";
+    }
+    return kind + "/" + (ns.isEmpty() ? "" : ns + "/") + name;
+  }
+
+  private static Node child(MappingNode m, String key) {
+    for (NodeTuple t : m.getValue()) {
+      if (t.getKeyNode() instanceof ScalarNode k && k.getValue().equals(key)) {
+        return t.getValueNode();
+      }
+    }
+    return null;
+  }
+
+  private static String scalar(MappingNode m, String key) {
+    return child(m, key) instanceof ScalarNode s ? s.getValue() : "";
+  }
+
+  /** Walks one file's documents, collecting markers and problems. */
+  private static final class Walker {
+    private final String file;
+    private final String text;
+    /** Char offset of each code point index, or null when they are equal (no supplementary characters). */
+    private final int[] cpToChar;
+    private final Set<Node> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+    private final List<ImageMarker> markers = new ArrayList<>();
+    private final List<MarkerException> problems = new ArrayList<>();
+    private int document;
+    private String object = "";
+
+    Walker(String file, String text) {
+      this.file = file;
+      this.text = text;
+      int cps = text.codePointCount(0, text.length());
+      if (cps == text.length()) {
+        cpToChar = null;
+      } else {
+        cpToChar = new int[cps + 1];
+        int ch = 0;
+        for (int cp = 0; cp < cps; cp++) {
+          cpToChar[cp] = ch;
+          ch += Character.charCount(text.codePointAt(ch));
+        }
+        cpToChar[cps] = text.length();
+      }
+    }
+
+    private int charOffset(Mark m) {
+      return cpToChar == null ? m.getIndex() : cpToChar[m.getIndex()];
+    }
+
+    void walk(Node node, String path) {
+      if (!seen.add(node)) {
+        return;  // an alias of a node already walked: its text is at the anchor, found there once
+      }
+      if (node instanceof MappingNode m) {
+        for (NodeTuple t : m.getValue()) {
+          String key = t.getKeyNode() instanceof ScalarNode k ? k.getValue() : "?";
+          walk(t.getValueNode(), path.isEmpty() ? key : path + "." + key);
+        }
+      } else if (node instanceof SequenceNode s) {
+        List<Node> items = s.getValue();
+        for (int i = 0; i < items.size(); i++) {
+          walk(items.get(i), path + "[" + i + "]");
+        }
+      } else if (node instanceof ScalarNode s) {
+        scalar(s, path);
+      }
+    }
+
+    private void scalar(ScalarNode s, String path) {
+      int start = contentStart(charOffset(s.getStartMark()));
+      int end = charOffset(s.getEndMark());
+      int line = s.getStartMark().getLine() + 1;
+      DumperOptions.ScalarStyle style = s.getScalarStyle();
+      if (style == DumperOptions.ScalarStyle.LITERAL || style == DumperOptions.ScalarStyle.FOLDED) {
+        String header = restOfLine(start);
+        if (header.contains(MARKER_FIELD)) {
+          problems.add(new MarkerException(file, line, "a marker on a block scalar (| or >) is not supported; "
+              + "write the image as a single-line scalar", null));
+        }
+        return;
+      }
+      String rest = restOfLine(end);
+      if (rest.indexOf('#') < 0 || !rest.contains(MARKER_FIELD)) {
+        return;
+      }
+      Matcher m = TRAILING_MARKER.matcher(rest);
+      if (!m.matches()) {
+        return;  // "$imagepolicy" in some other text, not a marker comment
+      }
+      String setter;
+      try {
+        JsonNode marker = JSON.readTree(m.group(1));
+        JsonNode v = marker == null ? null : marker.get(MARKER_FIELD);
+        if (v == null || !v.isTextual() || v.asText().isBlank()) {
+          problems.add(new MarkerException(file, endLine(s), "the marker's " + MARKER_FIELD + " must be a policy name", null));
+          return;
+        }
+        setter = v.asText().trim();
+      } catch (IOException e) {
+        problems.add(new MarkerException(file, endLine(s), "the marker comment is not a JSON object: " + m.group(1), e));
+        return;
+      }
+      if (s.getStartMark().getLine() != s.getEndMark().getLine()) {
+        problems.add(new MarkerException(file, line, "marker " + setter + " is on a scalar that spans lines; "
+            + "write the image on one line", null));
+        return;
+      }
+      if (style == DumperOptions.ScalarStyle.PLAIN && s.getValue().isEmpty()) {
+        problems.add(new MarkerException(file, line, "marker " + setter + " is on an empty value; write the current image there",
+            null));
+        return;
+      }
+      ImageMarker.Style st = switch (style) {
+        case SINGLE_QUOTED -> ImageMarker.Style.SINGLE_QUOTED;
+        case DOUBLE_QUOTED -> ImageMarker.Style.DOUBLE_QUOTED;
+        default -> ImageMarker.Style.PLAIN;
+      };
+      markers.add(new ImageMarker(file, line, s.getStartMark().getColumn() + 1, document, path, setter, s.getValue(), st,
+          object, start, end));
+    }
+
+    private int endLine(ScalarNode s) {
+      return s.getEndMark().getLine() + 1;
+    }
+
+    /**
+     * Where a scalar's own text starts: a node's start mark is at its properties ({@code &anchor},
+     * {@code !tag}) when it has them, and those must stay.
+     */
+    private int contentStart(int from) {
+      int i = from;
+      while (i < text.length() && (text.charAt(i) == '&' || text.charAt(i) == '!')) {
+        while (i < text.length() && text.charAt(i) != ' ' && text.charAt(i) != '\t') {
+          i++;
+        }
+        while (i < text.length() && (text.charAt(i) == ' ' || text.charAt(i) == '\t')) {
+          i++;
+        }
+      }
+      return i;
+    }
+
+    /** The text from {@code from} to the end of its line (YAML line breaks), without the break. */
+    private String restOfLine(int from) {
+      int i = from;
+      while (i < text.length()) {
+        char c = text.charAt(i);
+        if (c == '\n' || c == '\r' || c == '\u0085' || c == '\u2028' || c == '\u2029') {
+          break;
+        }
+        i++;
+      }
+      return text.substring(from, i);
+    }
+  }
+}

@@ -1,0 +1,171 @@
+package dev.gitops.images.policy;
+
+import dev.gitops.images.registry.ImageReference;
+import dev.gitops.images.registry.RegistryClient;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * Which tag of one image repository to deploy: a name (what markers in Git refer to, Flux style
+ * {@code <namespace>:<name>}), the image, a {@link TagFilter}, a {@link TagOrder}, exclusions, and
+ * whether to follow the digest the chosen tag points at.
+ *
+ * <pre>{@code
+ * ImagePolicy web = ImagePolicy.builder("apps:web", "registry.example.com/team/web")
+ *     .order(TagOrder.semver(">=1.0.0 <2.0.0"))
+ *     .build();
+ * ImagePolicy nightly = ImagePolicy.builder("apps:nightly", "registry.example.com/team/web")
+ *     .filter(TagFilter.of("^main-[a-f0-9]+-(?P<ts>[0-9]+)$", "$ts"))
+ *     .order(TagOrder.numerical(TagOrder.Direction.ASC))
+ *     .build();
+ * ImagePolicy latest = ImagePolicy.builder("apps:edge", "registry.example.com/team/web")
+ *     .filter(TagFilter.of("^latest$", ""))
+ *     .order(TagOrder.alphabetical(TagOrder.Direction.ASC))
+ *     .followDigest(true)                      // "latest" moves: write its digest
+ *     .build();
+ * }</pre>
+ */
+public final class ImagePolicy {
+
+  /** The outcome of {@link #select}: the tag taken, if any, and how many tags were candidates or skipped. */
+  public record Selection(Optional<String> tag, int candidates, int skipped) {}
+
+  private final String name;
+  private final ImageReference image;
+  private final TagFilter filter;
+  private final TagOrder order;
+  private final List<String> exclusions;
+  private final boolean followDigest;
+
+  private ImagePolicy(Builder b) {
+    this.name = b.name;
+    this.image = b.image;
+    this.filter = b.filter;
+    this.order = Objects.requireNonNull(b.order, "policy " + b.name + ": an order (semver, alphabetical or numerical) is required");
+    this.exclusions = List.copyOf(b.exclusions);
+    this.followDigest = b.followDigest;
+  }
+
+  /**
+   * A builder for policy {@code name} over {@code image} (a name without tag or digest).
+   *
+   * @throws IllegalArgumentException naming the policy when the image is not a valid reference or has a tag
+   */
+  public static Builder builder(String name, String image) {
+    return new Builder(name, image);
+  }
+
+  /** The name markers refer to. */
+  public String name() {
+    return name;
+  }
+
+  /** The image repository, as written (no tag). */
+  public ImageReference image() {
+    return image;
+  }
+
+  /** The filter. */
+  public TagFilter filter() {
+    return filter;
+  }
+
+  /** The order. */
+  public TagOrder order() {
+    return order;
+  }
+
+  /** Patterns of tags dropped before anything else ({@link RegistryClient#DEFAULT_EXCLUSIONS} unless set). */
+  public List<String> exclusions() {
+    return exclusions;
+  }
+
+  /** Whether the digest of the chosen tag is read and written (for tags that move, such as {@code latest}). */
+  public boolean followDigest() {
+    return followDigest;
+  }
+
+  /**
+   * Chooses among {@code tags} (already without excluded ones): tags the filter does not match or
+   * the order cannot read (or a semver range leaves out) are skipped and counted, never an error.
+   */
+  public Selection select(List<String> tags) {
+    List<TagOrder.Candidate> candidates = new ArrayList<>();
+    int skipped = 0;
+    for (String tag : tags) {
+      Optional<String> value = filter.extract(tag);
+      if (value.isPresent() && order.accepts(value.get())) {
+        candidates.add(new TagOrder.Candidate(tag, value.get()));
+      } else {
+        skipped++;
+      }
+    }
+    return new Selection(order.choose(candidates).map(TagOrder.Candidate::tag), candidates.size(), skipped);
+  }
+
+  @Override
+  public String toString() {
+    return "ImagePolicy[" + name + ": " + image.name() + ", " + order
+        + (filter.pattern().isEmpty() ? "" : ", " + filter) + (followDigest ? ", digest" : "") + "]";
+  }
+
+  /** Builds an {@link ImagePolicy}. */
+  public static final class Builder {
+    private final String name;
+    private final ImageReference image;
+    private TagFilter filter = TagFilter.all();
+    private TagOrder order;
+    private List<String> exclusions = RegistryClient.DEFAULT_EXCLUSIONS;
+    private boolean followDigest;
+
+    private Builder(String name, String image) {
+      Objects.requireNonNull(name, "name");
+      Objects.requireNonNull(image, "image");
+      if (name.isBlank() || name.endsWith(":tag") || name.endsWith(":name") || name.endsWith(":digest")) {
+        throw new IllegalArgumentException("policy name '" + name + "' is empty or ends with a marker suffix (:tag, :name, :digest)");
+      }
+      this.name = name;
+      ImageReference ref;
+      try {
+        ref = ImageReference.parse(image);
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("policy " + name + ": " + e.getMessage(), e);
+      }
+      if (ref.tag().isPresent() || ref.digest().isPresent()) {
+        throw new IllegalArgumentException("policy " + name + ": image '" + image + "' must name a repository, without tag or digest");
+      }
+      this.image = ref;
+    }
+
+    /** The tag filter (default: every tag, as it is). */
+    public Builder filter(TagFilter f) {
+      this.filter = Objects.requireNonNull(f, "filter");
+      return this;
+    }
+
+    /** The order; required. */
+    public Builder order(TagOrder o) {
+      this.order = Objects.requireNonNull(o, "order");
+      return this;
+    }
+
+    /** Exclusion patterns, replacing the default (signature tags). */
+    public Builder exclusions(List<String> patterns) {
+      this.exclusions = List.copyOf(patterns);
+      return this;
+    }
+
+    /** Whether to read and write the digest of the chosen tag (default false). */
+    public Builder followDigest(boolean on) {
+      this.followDigest = on;
+      return this;
+    }
+
+    /** The policy. */
+    public ImagePolicy build() {
+      return new ImagePolicy(this);
+    }
+  }
+}

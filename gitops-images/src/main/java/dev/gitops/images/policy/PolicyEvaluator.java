@@ -1,0 +1,96 @@
+package dev.gitops.images.policy;
+
+import dev.gitops.images.registry.RegistryClient;
+import dev.gitops.images.registry.RegistryException;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs policies against a registry: lists each image repository once per evaluation (policies
+ * sharing an image and exclusions share the listing), selects, and reads digests where a policy
+ * follows them.
+ *
+ * <pre>{@code
+ * PolicyEvaluator.Result r = new PolicyEvaluator(registry).evaluate(List.of(web, nightly));
+ * r.choices().get("apps:web").tag();      // "v1.2.4"
+ * r.failures();                           // policy name -> why it chose nothing
+ * }</pre>
+ */
+public final class PolicyEvaluator {
+
+  private static final Logger LOG = LoggerFactory.getLogger(PolicyEvaluator.class);
+
+  /**
+   * What an evaluation found: the choice of each policy that made one, and for the others why not
+   * (no candidate tag, or the registry could not be read).
+   */
+  public record Result(Map<String, ImageChoice> choices, Map<String, String> failures) {
+    /** A result. */
+    public Result {
+      choices = Map.copyOf(choices);
+      failures = Map.copyOf(failures);
+    }
+  }
+
+  private final RegistryClient registry;
+
+  /** An evaluator reading from {@code registry}. */
+  public PolicyEvaluator(RegistryClient registry) {
+    this.registry = Objects.requireNonNull(registry, "registry");
+  }
+
+  /** Evaluates every policy; one policy's failure never stops the others. */
+  public Result evaluate(List<ImagePolicy> policies) {
+    Map<String, RegistryClient.TagList> listings = new HashMap<>();
+    Map<String, RegistryException> listingErrors = new HashMap<>();
+    Map<String, ImageChoice> choices = new LinkedHashMap<>();
+    Map<String, String> failures = new LinkedHashMap<>();
+    for (ImagePolicy p : policies) {
+      String key = p.image().registry() + "/" + p.image().repository() + " " + p.exclusions();
+      RegistryClient.TagList tags = listings.get(key);
+      if (tags == null && !listingErrors.containsKey(key)) {
+        try {
+          tags = registry.listTags(p.image(), p.exclusions());
+          listings.put(key, tags);
+        } catch (RegistryException e) {
+          listingErrors.put(key, e);
+        }
+      }
+      if (tags == null) {
+        failures.put(p.name(), listingErrors.get(key).getMessage());
+        LOG.warn("image policy {}: {}", p.name(), listingErrors.get(key).getMessage());
+        continue;
+      }
+      ImagePolicy.Selection s = p.select(tags.tags());
+      if (s.tag().isEmpty()) {
+        String why = "no tag of " + p.image().name() + " fits " + p.order() + " (" + tags.tags().size() + " tags, "
+            + s.skipped() + " skipped, " + tags.excluded() + " excluded)";
+        failures.put(p.name(), why);
+        LOG.warn("image policy {}: {}", p.name(), why);
+        continue;
+      }
+      Optional<String> digest = Optional.empty();
+      if (p.followDigest()) {
+        try {
+          digest = Optional.of(registry.digest(p.image(), s.tag().get()));
+        } catch (RegistryException e) {
+          failures.put(p.name(), e.getMessage());
+          LOG.warn("image policy {}: {}", p.name(), e.getMessage());
+          continue;
+        }
+      }
+      ImageChoice c = new ImageChoice(p.name(), p.image().name(), s.tag().get(), digest, s.candidates(), s.skipped(),
+          tags.excluded());
+      LOG.debug("image policy {} chose {} ({} candidates, {} skipped, {} excluded)", p.name(), c.reference(),
+          s.candidates(), s.skipped(), tags.excluded());
+      choices.put(p.name(), c);
+    }
+    return new Result(choices, failures);
+  }
+}

@@ -1,0 +1,132 @@
+package dev.gitops.images.policy;
+
+import dev.gitops.core.source.SemverRange;
+import java.math.BigDecimal;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * How a policy ranks the tags that passed its filter, and which it takes: the highest version in a
+ * semver range, or the last in alphabetical or numerical order ({@link Direction#ASC}, the default,
+ * takes the greatest; {@link Direction#DESC} the least). A value the order cannot read (not a
+ * version, not a number) is skipped.
+ *
+ * <pre>{@code
+ * TagOrder.semver(">=1.0.0 <2.0.0");
+ * TagOrder.alphabetical(TagOrder.Direction.ASC);   // e.g. RELEASE.2024-06-01T00-00-00Z
+ * TagOrder.numerical(TagOrder.Direction.ASC);      // e.g. build numbers or timestamps
+ * }</pre>
+ */
+public sealed interface TagOrder {
+
+  /** Which end of the order a policy takes. */
+  enum Direction {
+    /** Ascending order; the last (greatest) value wins. */
+    ASC,
+    /** Descending order; the last (least) value wins. */
+    DESC
+  }
+
+  /** A value that passed the filter, with the tag it came from. */
+  record Candidate(String tag, String value) {}
+
+  /** Whether {@code value} can take part: a version in the range, a number, any text. */
+  boolean accepts(String value);
+
+  /** The winner among {@code candidates}, all accepted; empty when there are none. */
+  Optional<Candidate> choose(List<Candidate> candidates);
+
+  /**
+   * The highest version ({@code X.Y.Z}, optional {@code v}) in {@code range}; pre-releases only
+   * when the range names one.
+   *
+   * @throws IllegalArgumentException naming the range when it does not parse
+   */
+  static TagOrder semver(String range) {
+    Objects.requireNonNull(range, "range");
+    SemverRange r = SemverRange.parse(range)
+        .orElseThrow(() -> new IllegalArgumentException("'" + range + "' is not a semver range"));
+    return new Semver(range, r);
+  }
+
+  /** The last value in alphabetical ({@code ASC}) or reverse ({@code DESC}) order. */
+  static TagOrder alphabetical(Direction direction) {
+    return new Alphabetical(Objects.requireNonNull(direction, "direction"));
+  }
+
+  /** The last value in numerical order; values that are not numbers are skipped. */
+  static TagOrder numerical(Direction direction) {
+    return new Numerical(Objects.requireNonNull(direction, "direction"));
+  }
+
+  /** A semver range. */
+  record Semver(String range, SemverRange parsed) implements TagOrder {
+    @Override
+    public boolean accepts(String value) {
+      return parsed.includes(value);
+    }
+
+    @Override
+    public Optional<Candidate> choose(List<Candidate> candidates) {
+      Optional<String> best = parsed.highest(candidates.stream().map(Candidate::value).toList());
+      return best.flatMap(v -> candidates.stream().filter(c -> c.value().equals(v)).findFirst());
+    }
+
+    @Override
+    public String toString() {
+      return "semver " + range;
+    }
+  }
+
+  /** Alphabetical order. */
+  record Alphabetical(Direction direction) implements TagOrder {
+    @Override
+    public boolean accepts(String value) {
+      return true;
+    }
+
+    @Override
+    public Optional<Candidate> choose(List<Candidate> candidates) {
+      Comparator<Candidate> c = Comparator.comparing(Candidate::value).thenComparing(Candidate::tag);
+      return direction == Direction.ASC ? candidates.stream().max(c) : candidates.stream().min(c);
+    }
+
+    @Override
+    public String toString() {
+      return "alphabetical " + direction.name().toLowerCase(java.util.Locale.ROOT);
+    }
+  }
+
+  /** Numerical order. */
+  record Numerical(Direction direction) implements TagOrder {
+    @Override
+    public boolean accepts(String value) {
+      return number(value).isPresent();
+    }
+
+    @Override
+    public Optional<Candidate> choose(List<Candidate> candidates) {
+      Comparator<Candidate> c = Comparator.<Candidate, BigDecimal>comparing(x -> number(x.value()).orElseThrow())
+          .thenComparing(Candidate::tag);
+      return direction == Direction.ASC ? candidates.stream().max(c) : candidates.stream().min(c);
+    }
+
+    private static Optional<BigDecimal> number(String value) {
+      if (value.isEmpty() || value.length() > 100) {
+        return Optional.empty();
+      }
+      try {
+        return Optional.of(new BigDecimal(value));
+      } catch (NumberFormatException e) {
+        return Optional.empty();  // not a number: the tag is skipped and counted
+      }
+    }
+
+    @Override
+    public String toString() {
+      return "numerical " + direction.name().toLowerCase(java.util.Locale.ROOT);
+    }
+  }
+}

@@ -1,0 +1,548 @@
+package dev.gitops.images.registry;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gitops.images.registry.internal.Challenge;
+import dev.gitops.images.registry.internal.HttpHeaders;
+import dev.gitops.images.registry.internal.TokenCache;
+import dev.gitops.images.registry.internal.TrustedCertificates;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashSet;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Reads image repositories from container registries over the OCI Distribution API: lists tags
+ * and reads the digest a tag points at.
+ *
+ * <pre>{@code
+ * RegistryClient registry = RegistryClient.builder()
+ *     .credentials(RegistryCredentials.dockerConfig(Path.of("/etc/gitops/docker-config.json")))
+ *     .trustCertificates(Path.of("/etc/gitops/registry-ca.pem"))
+ *     .plainHttp("127.0.0.1:5000")            // only this registry may be read without TLS
+ *     .build();
+ * ImageReference web = ImageReference.parse("registry.example.com/team/web");
+ * TagList tags = registry.listTags(web);      // every page, sorted, signature tags excluded
+ * String digest = registry.digest(web, "v1.2.4");
+ * }</pre>
+ *
+ * <p><b>Tags</b>: {@code GET /v2/<repository>/tags/list}, following {@code Link: <…>; rel="next"}
+ * pages; the tags are sorted here because registries return them in any order. Tags matching an
+ * exclusion pattern are dropped and counted ({@link #DEFAULT_EXCLUSIONS}: cosign signature tags).
+ *
+ * <p><b>Digests</b>: {@code HEAD /v2/<repository>/manifests/<tag>} accepting OCI manifests and
+ * indexes and Docker v2 manifests and manifest lists; the digest is the {@code
+ * Docker-Content-Digest} header, or else the SHA-256 of the manifest body (fetched with {@code GET}).
+ *
+ * <p><b>Authentication</b>: anonymous until the registry answers 401. A {@code Basic} challenge is
+ * answered with the registry's login from {@link RegistryCredentials}; a {@code Bearer} challenge
+ * with a token from its realm (asked with the login when there is one), cached per registry and
+ * scope until its {@code expires_in} runs out. A realm must be HTTPS unless its host is allowed
+ * {@linkplain Builder#plainHttp plain HTTP}.
+ *
+ * <p><b>Transport</b>: HTTPS by default (the JDK's CAs plus {@link Builder#trustCertificates});
+ * plain HTTP only for the registries named in {@link Builder#plainHttp}; a connect and a request
+ * timeout; answers 429 and 5xx and network errors are retried with exponential backoff and jitter,
+ * honouring {@code Retry-After} up to {@link Builder#maxRetryAfter}. A client is thread-safe.
+ */
+public final class RegistryClient {
+
+  /** The exclusions used when none are given: cosign signature tags ({@code sha256-….sig}). */
+  public static final List<String> DEFAULT_EXCLUSIONS = List.of("^.*\\.sig$");
+
+  /** The manifest media types a digest request accepts. */
+  public static final List<String> MANIFEST_TYPES = List.of(
+      "application/vnd.oci.image.index.v1+json",
+      "application/vnd.oci.image.manifest.v1+json",
+      "application/vnd.docker.distribution.manifest.list.v2+json",
+      "application/vnd.docker.distribution.manifest.v2+json");
+
+  private static final Logger LOG = LoggerFactory.getLogger(RegistryClient.class);
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final Pattern DIGEST = Pattern.compile("[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[0-9a-f]{32,}");
+  private static final int MAX_PAGES = 10_000;
+  private static final int MAX_BODY = 32 * 1024 * 1024;
+
+  /** What one image repository holds: its tags (sorted, without excluded ones) and how many were excluded. */
+  public record TagList(ImageReference image, List<String> tags, int excluded, int pages) {
+    /** A tag list. */
+    public TagList {
+      tags = List.copyOf(tags);
+    }
+  }
+
+  private final HttpClient http;
+  private final RegistryCredentials credentials;
+  private final Set<String> plainHttp;
+  private final Duration requestTimeout;
+  private final int maxAttempts;
+  private final Duration initialBackoff;
+  private final Duration maxBackoff;
+  private final Duration maxRetryAfter;
+  private final Clock clock;
+  private final TokenCache tokens;
+  /** Registries that asked for basic authentication: their login is sent up front from then on. */
+  private final Set<String> basicRegistries = ConcurrentHashMap.newKeySet();
+
+  private RegistryClient(Builder b) {
+    HttpClient.Builder hb = HttpClient.newBuilder()
+        .version(HttpClient.Version.HTTP_1_1)
+        .connectTimeout(b.connectTimeout)
+        .followRedirects(HttpClient.Redirect.NORMAL);
+    if (!b.caFiles.isEmpty()) {
+      hb.sslContext(TrustedCertificates.sslContext(b.caFiles));
+    }
+    this.http = hb.build();
+    this.credentials = b.credentials;
+    this.plainHttp = Set.copyOf(b.plainHttp);
+    this.requestTimeout = b.requestTimeout;
+    this.maxAttempts = b.maxAttempts;
+    this.initialBackoff = b.initialBackoff;
+    this.maxBackoff = b.maxBackoff;
+    this.maxRetryAfter = b.maxRetryAfter;
+    this.clock = b.clock;
+    this.tokens = new TokenCache(b.clock);
+  }
+
+  /** A builder: anonymous, HTTPS only, 10 s connect and 30 s request timeouts, 4 attempts. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** Every tag of {@code image}'s repository, sorted, without {@link #DEFAULT_EXCLUSIONS}. */
+  public TagList listTags(ImageReference image) {
+    return listTags(image, DEFAULT_EXCLUSIONS);
+  }
+
+  /**
+   * Every tag of {@code image}'s repository (all pages), sorted, without the tags that match one
+   * of {@code exclusions} (Java regular expressions, searched anywhere in the tag; anchor them).
+   *
+   * @throws IllegalArgumentException naming the pattern when one does not compile
+   * @throws RegistryException when the registry cannot be read
+   */
+  public TagList listTags(ImageReference image, List<String> exclusions) {
+    List<Pattern> excluded = compile(exclusions);
+    URI uri = endpoint(image, "/tags/list");
+    TreeSet<String> tags = new TreeSet<>();
+    Set<URI> seen = new HashSet<>();
+    int pages = 0;
+    while (uri != null) {
+      if (!seen.add(uri) || pages >= MAX_PAGES) {
+        throw error(image, -1, "tag pagination does not end: page " + uri + " comes again or more than "
+            + MAX_PAGES + " pages", null);
+      }
+      Answer a = send(image, "GET", uri, "application/json");
+      pages++;
+      if (a.status != 200) {
+        throw statusError(image, "GET " + uri.getRawPath(), a);
+      }
+      JsonNode body = readJson(image, a, "tag list");
+      JsonNode list = body.path("tags");
+      if (!list.isArray() && !list.isNull() && !list.isMissingNode()) {
+        throw error(image, a.status, "tag list from " + uri.getRawPath() + " has no 'tags' array", null);
+      }
+      list.forEach(t -> tags.add(t.asText()));
+      uri = HttpHeaders.nextLink(a.response.headers().allValues("Link"), uri).orElse(null);
+      if (uri != null && !uri.getAuthority().equals(a.response.uri().getAuthority())) {
+        throw error(image, a.status, "tag list page link " + uri + " leaves the registry", null);
+      }
+    }
+    List<String> kept = new ArrayList<>();
+    int dropped = 0;
+    for (String tag : tags) {
+      if (excluded.stream().anyMatch(p -> p.matcher(tag).find())) {
+        dropped++;
+      } else {
+        kept.add(tag);
+      }
+    }
+    LOG.debug("{}: {} tags in {} pages, {} excluded", image.name(), kept.size(), pages, dropped);
+    return new TagList(image, kept, dropped, pages);
+  }
+
+  /**
+   * The digest ({@code sha256:…}) of the manifest {@code tag} points at in {@code image}'s repository.
+   *
+   * @throws RegistryException when the tag does not exist or the registry cannot be read
+   */
+  public String digest(ImageReference image, String tag) {
+    URI uri = endpoint(image, "/manifests/" + tag);
+    String accept = String.join(", ", MANIFEST_TYPES);
+    Answer head = send(image, "HEAD", uri, accept);
+    if (head.status == 200) {
+      Optional<String> d = head.response.headers().firstValue("Docker-Content-Digest").map(String::trim);
+      if (d.isPresent() && DIGEST.matcher(d.get()).matches()) {
+        return d.get();
+      }
+    } else if (head.status != 405) {
+      throw statusError(image, "HEAD " + uri.getRawPath(), head);
+    }
+    // No digest header (or no HEAD): the digest is the hash of the manifest's bytes.
+    Answer get = send(image, "GET", uri, accept);
+    if (get.status != 200) {
+      throw statusError(image, "GET " + uri.getRawPath(), get);
+    }
+    Optional<String> d = get.response.headers().firstValue("Docker-Content-Digest").map(String::trim);
+    if (d.isPresent() && DIGEST.matcher(d.get()).matches()) {
+      return d.get();
+    }
+    return sha256(get.body);
+  }
+
+  /** {@code sha256:<hex>} of {@code bytes}. */
+  static String sha256(byte[] bytes) {
+    try {
+      return "sha256:" + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is missing from this JDK", e);
+    }
+  }
+
+  private static List<Pattern> compile(List<String> patterns) {
+    List<Pattern> out = new ArrayList<>();
+    for (String p : patterns) {
+      try {
+        out.add(Pattern.compile(p));
+      } catch (PatternSyntaxException e) {
+        throw new IllegalArgumentException("exclusion pattern '" + p + "' does not compile: " + e.getDescription(), e);
+      }
+    }
+    return out;
+  }
+
+  private URI endpoint(ImageReference image, String suffix) {
+    String host = image.registry().equals(ImageReference.DOCKER_HUB) ? "registry-1.docker.io" : image.registry();
+    String scheme = plainHttp.contains(image.registry().toLowerCase(Locale.ROOT)) ? "http" : "https";
+    return URI.create(scheme + "://" + host + "/v2/" + image.repository() + suffix);
+  }
+
+  /** An answer: the response and its body (empty for HEAD). */
+  private record Answer(HttpResponse<InputStream> response, int status, byte[] body) {}
+
+  /** Sends a request for {@code image}'s repository, answering authentication challenges. */
+  private Answer send(ImageReference image, String method, URI uri, String accept) {
+    String registry = image.registry();
+    String scope = "repository:" + image.repository() + ":pull";
+    Optional<RegistryCredentials.Login> login = credentials.find(registry);
+    String auth = tokens.get(registry, scope).map(t -> "Bearer " + t)
+        .orElse(basicRegistries.contains(registry) && login.isPresent() ? basic(login.get()) : null);
+    Answer a = sendWithRetries(image, method, uri, accept, auth);
+    if (a.status != 401) {
+      return a;
+    }
+    List<Challenge> challenges = Challenge.parse(a.response.headers().allValues("WWW-Authenticate"));
+    Optional<Challenge> bearer = challenges.stream().filter(c -> c.scheme().equals("bearer")).findFirst();
+    if (bearer.isPresent()) {
+      String asked = bearer.get().param("scope").orElse(scope);
+      tokens.invalidate(registry, scope);
+      String token = fetchToken(image, bearer.get(), asked, login);
+      Answer retried = sendWithRetries(image, method, uri, accept, "Bearer " + token);
+      if (retried.status == 401 || retried.status == 403) {
+        tokens.invalidate(registry, asked);
+        tokens.invalidate(registry, scope);
+        throw error(image, retried.status, method + " " + uri.getRawPath() + " refused the token from "
+            + bearer.get().param("realm").orElse("?") + " (scope " + asked + ")" + registryMessage(retried), null);
+      }
+      return retried;
+    }
+    if (challenges.stream().anyMatch(c -> c.scheme().equals("basic"))) {
+      if (login.isEmpty()) {
+        throw error(image, 401, method + " " + uri.getRawPath() + " needs credentials and none are configured for "
+            + registry + registryMessage(a), null);
+      }
+      basicRegistries.add(registry);
+      Answer retried = sendWithRetries(image, method, uri, accept, basic(login.get()));
+      if (retried.status == 401 || retried.status == 403) {
+        throw error(image, retried.status, method + " " + uri.getRawPath() + " refused the login of user '"
+            + login.get().username() + "'" + registryMessage(retried), null);
+      }
+      return retried;
+    }
+    throw error(image, 401, method + " " + uri.getRawPath() + " answered 401 without a Basic or Bearer challenge"
+        + registryMessage(a), null);
+  }
+
+  private static String basic(RegistryCredentials.Login login) {
+    return "Basic " + Base64.getEncoder().encodeToString(
+        (login.username() + ":" + login.password()).getBytes(StandardCharsets.UTF_8));
+  }
+
+  /** Asks the challenge's realm for a token and caches it under the scope the registry asked for and ours. */
+  private String fetchToken(ImageReference image, Challenge challenge, String scope, Optional<RegistryCredentials.Login> login) {
+    String realm = challenge.param("realm").orElseThrow(() -> error(image, 401,
+        "the registry's Bearer challenge names no realm", null));
+    URI realmUri;
+    try {
+      realmUri = URI.create(realm);
+    } catch (IllegalArgumentException e) {
+      throw error(image, 401, "the registry's token realm '" + realm + "' is not a URL", e);
+    }
+    String scheme = String.valueOf(realmUri.getScheme()).toLowerCase(Locale.ROOT);
+    boolean plainAllowed = realmUri.getAuthority() != null
+        && plainHttp.contains(realmUri.getAuthority().toLowerCase(Locale.ROOT));
+    if (!scheme.equals("https") && !(scheme.equals("http") && plainAllowed)) {
+      throw error(image, 401, "the token realm " + realm + " is not HTTPS and its host is not allowed plain HTTP"
+          + " (a login must not travel in clear text)", null);
+    }
+    StringBuilder query = new StringBuilder();
+    challenge.param("service").ifPresent(s -> query.append("service=").append(enc(s)));
+    for (String s : scope.split(" ")) {
+      if (!s.isBlank()) {
+        query.append(query.isEmpty() ? "" : "&").append("scope=").append(enc(s));
+      }
+    }
+    URI uri = URI.create(realm + (realm.contains("?") ? "&" : "?") + query);
+    Answer a = sendWithRetries(image, "GET", uri, "application/json", login.map(RegistryClient::basic).orElse(null));
+    if (a.status != 200) {
+      throw error(image, a.status, "the token endpoint " + realm + " answered " + a.status
+          + (login.isPresent() ? " for user '" + login.get().username() + "'" : " (anonymous)") + registryMessage(a), null);
+    }
+    JsonNode body = readJson(image, a, "token answer");
+    String token = body.path("token").asText(body.path("access_token").asText(""));
+    if (token.isEmpty()) {
+      throw error(image, a.status, "the token endpoint " + realm + " answered without a token", null);
+    }
+    long seconds = body.path("expires_in").asLong(60);
+    Duration lifetime = Duration.ofSeconds(seconds > 0 ? seconds : 60);
+    tokens.put(image.registry(), scope, token, lifetime);
+    String ours = "repository:" + image.repository() + ":pull";
+    if (!scope.equals(ours)) {
+      tokens.put(image.registry(), ours, token, lifetime);
+    }
+    LOG.debug("{}: token for {} from {} valid {} s", image.registry(), scope, realm, lifetime.toSeconds());
+    return token;
+  }
+
+  private static String enc(String s) {
+    return URLEncoder.encode(s, StandardCharsets.UTF_8);
+  }
+
+  /** Sends one request, retrying network errors, 429 and 5xx with backoff (and {@code Retry-After}). */
+  private Answer sendWithRetries(ImageReference image, String method, URI uri, String accept, String authorization) {
+    for (int attempt = 1; ; attempt++) {
+      HttpRequest.Builder rb = HttpRequest.newBuilder(uri).timeout(requestTimeout)
+          .header("Accept", accept).header("User-Agent", "gitops-images")
+          .method(method, HttpRequest.BodyPublishers.noBody());
+      if (authorization != null) {
+        rb.header("Authorization", authorization);
+      }
+      Duration wait;
+      String why;
+      try {
+        HttpResponse<InputStream> r = http.send(rb.build(), HttpResponse.BodyHandlers.ofInputStream());
+        byte[] body;
+        try (InputStream in = r.body()) {
+          body = in.readNBytes(MAX_BODY + 1);
+        }
+        if (body.length > MAX_BODY) {
+          throw error(image, r.statusCode(), method + " " + uri.getRawPath() + " answered more than " + MAX_BODY + " bytes", null);
+        }
+        Answer a = new Answer(r, r.statusCode(), body);
+        if (!retryable(a.status)) {
+          return a;
+        }
+        why = "answered " + a.status;
+        Optional<Duration> asked = HttpHeaders.retryAfter(r.headers().firstValue("Retry-After"), clock);
+        if (attempt >= maxAttempts) {
+          throw error(image, a.status, method + " " + uri.getRawPath() + " " + why + " " + attempt + " times"
+              + registryMessage(a), null);
+        }
+        if (asked.isPresent() && asked.get().compareTo(maxRetryAfter) > 0) {
+          throw error(image, a.status, method + " " + uri.getRawPath() + " " + why + " and asks to retry after "
+              + asked.get().toSeconds() + " s, more than the " + maxRetryAfter.toSeconds() + " s allowed", null);
+        }
+        wait = asked.isPresent() ? asked.get() : backoff(attempt);
+      } catch (IOException e) {
+        why = "failed (" + e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage()) + ")";
+        if (attempt >= maxAttempts) {
+          throw error(image, -1, method + " " + uri + " " + why + " after " + attempt + " attempts", e);
+        }
+        wait = backoff(attempt);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw error(image, -1, method + " " + uri.getRawPath() + " interrupted", e);
+      }
+      LOG.info("{}/{}: {} {} {}; retrying in {} ms (attempt {} of {})", image.registry(), image.repository(),
+          method, uri.getRawPath(), why, wait.toMillis(), attempt + 1, maxAttempts);
+      try {
+        Thread.sleep(wait.toMillis());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw error(image, -1, method + " " + uri.getRawPath() + " interrupted while waiting to retry", e);
+      }
+    }
+  }
+
+  private static boolean retryable(int status) {
+    return status == 429 || (status >= 500 && status != 501 && status != 505);
+  }
+
+  /** Exponential backoff with jitter: a random delay in [half, all] of initial × 2^(attempt-1), capped. */
+  private Duration backoff(int attempt) {
+    long full = Math.min(maxBackoff.toMillis(), initialBackoff.toMillis() << Math.min(20, attempt - 1));
+    long half = full / 2;
+    return Duration.ofMillis(half + ThreadLocalRandom.current().nextLong(full - half + 1));
+  }
+
+  private JsonNode readJson(ImageReference image, Answer a, String what) {
+    try {
+      JsonNode n = JSON.readTree(a.body);
+      if (n == null || !n.isObject()) {
+        throw error(image, a.status, what + " from " + a.response.uri().getRawPath() + " is not a JSON object", null);
+      }
+      return n;
+    } catch (IOException e) {
+      throw error(image, a.status, what + " from " + a.response.uri().getRawPath() + " is not JSON: " + e.getMessage(), e);
+    }
+  }
+
+  private RegistryException statusError(ImageReference image, String request, Answer a) {
+    String what = a.status == 404 ? " (no such repository or tag)" : "";
+    return error(image, a.status, request + " answered " + a.status + what + registryMessage(a), null);
+  }
+
+  /** The registry's own error text ({@code errors[].code: message}), for messages. */
+  private static String registryMessage(Answer a) {
+    if (a.body.length == 0) {
+      return "";
+    }
+    try {
+      JsonNode n = JSON.readTree(a.body);
+      List<String> parts = new ArrayList<>();
+      if (n != null) {
+        n.path("errors").forEach(e -> parts.add(e.path("code").asText("") + ": " + e.path("message").asText("")));
+        if (parts.isEmpty() && n.hasNonNull("error")) {
+          parts.add(n.get("error").asText());
+        }
+      }
+      return parts.isEmpty() ? "" : " (" + String.join("; ", parts) + ")";
+    } catch (IOException notJson) {
+      // an HTML or text error page: its first line says enough
+      String text = new String(a.body, 0, Math.min(a.body.length, 200), StandardCharsets.UTF_8).strip();
+      int nl = text.indexOf('\n');
+      return text.isEmpty() ? "" : " (" + (nl > 0 ? text.substring(0, nl) : text) + ")";
+    }
+  }
+
+  private static RegistryException error(ImageReference image, int status, String message, Throwable cause) {
+    return new RegistryException(image.registry(), image.repository(),
+        status, "registry " + image.registry() + ", repository " + image.repository() + ": " + message, cause);
+  }
+
+  /** Builds a {@link RegistryClient}. */
+  public static final class Builder {
+    private RegistryCredentials credentials = RegistryCredentials.anonymous();
+    private final Set<String> plainHttp = new HashSet<>();
+    private final List<Path> caFiles = new ArrayList<>();
+    private Duration connectTimeout = Duration.ofSeconds(10);
+    private Duration requestTimeout = Duration.ofSeconds(30);
+    private int maxAttempts = 4;
+    private Duration initialBackoff = Duration.ofMillis(500);
+    private Duration maxBackoff = Duration.ofSeconds(30);
+    private Duration maxRetryAfter = Duration.ofSeconds(60);
+    private Clock clock = Clock.systemUTC();
+
+    private Builder() {}
+
+    /** Where logins come from (default: anonymous). */
+    public Builder credentials(RegistryCredentials c) {
+      this.credentials = Objects.requireNonNull(c, "credentials");
+      return this;
+    }
+
+    /**
+     * Registries (host, or host:port, as in image references) read over plain HTTP instead of
+     * HTTPS; also token realms on these hosts may be plain HTTP. Every other registry is HTTPS only.
+     */
+    public Builder plainHttp(String... registries) {
+      for (String r : registries) {
+        plainHttp.add(RegistryCredentials.normalizeHost(r));
+      }
+      return this;
+    }
+
+    /** Trusts the certificates in {@code pemFile} (a CA or a self-signed registry certificate) besides the JDK's CAs. */
+    public Builder trustCertificates(Path pemFile) {
+      caFiles.add(Objects.requireNonNull(pemFile, "pemFile"));
+      return this;
+    }
+
+    /** How long to wait for a connection (default 10 s). */
+    public Builder connectTimeout(Duration d) {
+      this.connectTimeout = positive(d, "connectTimeout");
+      return this;
+    }
+
+    /** How long to wait for each answer (default 30 s). */
+    public Builder requestTimeout(Duration d) {
+      this.requestTimeout = positive(d, "requestTimeout");
+      return this;
+    }
+
+    /** Attempts per request, first included (default 4; 1 turns retries off). */
+    public Builder maxAttempts(int n) {
+      if (n < 1 || n > 20) {
+        throw new IllegalArgumentException("maxAttempts must be 1..20, got " + n);
+      }
+      this.maxAttempts = n;
+      return this;
+    }
+
+    /** The first backoff (default 500 ms) and the longest one (default 30 s); each retry doubles it, with jitter. */
+    public Builder backoff(Duration initial, Duration max) {
+      this.initialBackoff = positive(initial, "initial backoff");
+      this.maxBackoff = positive(max, "max backoff");
+      return this;
+    }
+
+    /** The longest {@code Retry-After} honoured (default 60 s); a registry asking for more fails the request. */
+    public Builder maxRetryAfter(Duration d) {
+      this.maxRetryAfter = Objects.requireNonNull(d, "maxRetryAfter");
+      return this;
+    }
+
+    /** The clock token lifetimes and HTTP dates are read against (tests). */
+    Builder clock(Clock c) {
+      this.clock = Objects.requireNonNull(c, "clock");
+      return this;
+    }
+
+    private static Duration positive(Duration d, String what) {
+      if (d == null || d.isNegative() || d.isZero()) {
+        throw new IllegalArgumentException(what + " must be positive, got " + d);
+      }
+      return d;
+    }
+
+    /** The client. */
+    public RegistryClient build() {
+      return new RegistryClient(this);
+    }
+  }
+}

@@ -1,0 +1,232 @@
+package dev.gitops.images.git;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.gitops.images.policy.ImageChoice;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Write-back over smart HTTP ({@code git http-backend} on loopback): commits, branches, races, conflicts. */
+class GitWriteBackTest {
+
+  static final String WEB = """
+      # web: hand-written, keep every byte
+      apiVersion: apps/v1
+      kind: Deployment
+      metadata:
+        name: web
+      spec:
+        template:
+          spec:
+            containers:
+              - name: app
+                image: registry.example.com/team/web:v1.2.3 # {"$imagepolicy": "apps:web"}
+
+              - name: log
+                image: "busybox:1.36"
+      """;
+  static final String API = "kind: Deployment\nmetadata: {name: api}\nimage: registry.example.com/team/api:v2.0.0 # {\"$imagepolicy\": \"apps:api\"}\r\n";
+  static final String PLAIN = "kind: ConfigMap\ndata:\n  image: registry.example.com/team/web:v0.0.1\n";
+  static final String OUTSIDE = "image: registry.example.com/team/web:v1.0.0 # {\"$imagepolicy\": \"apps:web\"}\n";
+
+  @TempDir
+  Path tmp;
+  GitRemote remote;
+
+  @BeforeEach
+  void start() throws Exception {
+    Map<String, String> files = new LinkedHashMap<>();
+    files.put("apps/web.yaml", WEB);
+    files.put("apps/api.yaml", API);
+    files.put("apps/plain.yaml", PLAIN);
+    files.put("apps/broken.yaml", "a: [never parsed: it holds no marker\n");
+    files.put("apps/chart/broken-marked.yaml", "a: [1\nimage: x:1 # {\"$imagepolicy\": \"apps:web\"}\n");
+    files.put("other/outside.yaml", OUTSIDE);
+    files.put("README.md", "cluster\n");
+    remote = GitRemote.start(tmp, files);
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    remote.close();
+  }
+
+  static ImageChoice choice(String policy, String image, String tag) {
+    return new ImageChoice(policy, image, tag, Optional.empty(), 1, 0, 0);
+  }
+
+  static Map<String, ImageChoice> choices(String webTag, String apiTag) {
+    return Map.of("apps:web", choice("apps:web", "registry.example.com/team/web", webTag),
+        "apps:api", choice("apps:api", "registry.example.com/team/api", apiTag));
+  }
+
+  private GitWriteBack.Builder writer() {
+    return GitWriteBack.builder(remote.url).branch("main").path("apps").author("Image Bot", "bot@example.com")
+        .retryDelay(Duration.ofMillis(20));
+  }
+
+  @Test
+  void commitsOnlyTheChangedMarkedFilesUnderThePathAndPushes() throws Exception {
+    String before = remote.git("rev-parse", "main").trim();
+    try (GitWriteBack git = writer().build()) {
+      WriteResult preview = git.preview(choices("v1.2.4", "v2.0.0"));
+      assertThat(preview.updates()).extracting(ImageUpdate::file).containsExactly("apps/web.yaml");
+      assertThat(preview.pushed()).isFalse();
+      assertThat(remote.git("rev-parse", "main").trim()).isEqualTo(before);
+
+      WriteResult r = git.write(choices("v1.2.4", "v2.0.0"));
+
+      assertThat(r.pushed()).isTrue();
+      assertThat(r.base()).contains(before);
+      assertThat(remote.git("rev-parse", "main").trim()).isEqualTo(r.commit().orElseThrow());
+      assertThat(remote.git("diff", "--name-only", before, "main").trim()).isEqualTo("apps/web.yaml");
+      assertThat(remote.show("main", "apps/web.yaml"))
+          .isEqualTo(WEB.replace("team/web:v1.2.3", "team/web:v1.2.4"));
+      assertThat(remote.show("main", "other/outside.yaml")).isEqualTo(OUTSIDE);
+      // only files holding the marker field are parsed: the broken unmarked one is never read as YAML
+      assertThat(r.problems()).singleElement().asString()
+          .startsWith("apps/chart/broken-marked.yaml:").contains("not valid YAML");
+      assertThat(r.updates()).singleElement().satisfies(u -> {
+        assertThat(u.file()).isEqualTo("apps/web.yaml");
+        assertThat(u.line()).isEqualTo(11);
+        assertThat(u.object()).isEqualTo("Deployment/web");
+        assertThat(u.oldTag()).isEqualTo("v1.2.3");
+        assertThat(u.newTag()).isEqualTo("v1.2.4");
+      });
+      assertThat(remote.git("log", "-1", "--format=%an <%ae>|%cn|%B", "main")).isEqualTo(
+          "Image Bot <bot@example.com>|Image Bot|Update images\n\n- apps/web.yaml: Deployment/web spec.template.spec"
+              + ".containers[0].image: registry.example.com/team/web:v1.2.3 -> registry.example.com/team/web:v1.2.4 "
+              + "(apps:web)\n\n");
+      assertThat(remote.git("rev-parse", "main^").trim()).isEqualTo(before);
+
+      WriteResult again = git.write(choices("v1.2.4", "v2.0.0"));
+      assertThat(again.pushed()).isFalse();
+      assertThat(again.pushAttempts()).isZero();
+      assertThat(remote.git("rev-parse", "main").trim()).isEqualTo(r.commit().orElseThrow());
+    }
+  }
+
+  @Test
+  void pushesToAnotherBranchWithoutTouchingTheCheckoutBranch() throws Exception {
+    String main = remote.git("rev-parse", "main").trim();
+    try (GitWriteBack git = writer().pushBranch("image-updates").messageTemplate("images: ${count} (${policies})").build()) {
+      WriteResult first = git.write(choices("v1.2.4", "v2.0.0"));
+      assertThat(remote.git("rev-parse", "main").trim()).isEqualTo(main);
+      assertThat(remote.git("rev-parse", "image-updates").trim()).isEqualTo(first.commit().orElseThrow());
+      assertThat(remote.git("log", "-1", "--format=%B", "image-updates").trim()).isEqualTo("images: 1 (apps:web)");
+
+      // the next write builds on the push branch: a fast-forward, nothing lost
+      WriteResult second = git.write(choices("v1.2.4", "v2.1.0"));
+      assertThat(second.base()).isEqualTo(first.commit());
+      assertThat(remote.git("rev-parse", "image-updates^").trim()).isEqualTo(first.commit().orElseThrow());
+      assertThat(remote.show("image-updates", "apps/api.yaml")).isEqualTo(API.replace("v2.0.0", "v2.1.0"));
+    }
+  }
+
+  @Test
+  void aPushThatLostARaceIsReappliedOnTheNewHead() throws Exception {
+    AtomicInteger calls = new AtomicInteger();
+    String[] theirs = new String[1];
+    try (GitWriteBack git = writer().beforePush(attempt -> {
+      if (calls.getAndIncrement() == 0) {
+        theirs[0] = unchecked(() -> remote.pushFromAnotherClient("main", "README.md", "cluster, edited\n"));
+      }
+    }).build()) {
+      WriteResult r = git.write(choices("v1.2.4", "v2.0.1"));
+
+      assertThat(r.pushAttempts()).isEqualTo(2);
+      assertThat(r.base()).contains(theirs[0]);
+      assertThat(remote.git("rev-parse", "main^").trim()).isEqualTo(theirs[0]);
+      assertThat(remote.show("main", "README.md")).isEqualTo("cluster, edited\n");
+      assertThat(remote.show("main", "apps/web.yaml")).contains("team/web:v1.2.4 #");
+      assertThat(remote.show("main", "apps/api.yaml")).isEqualTo(API.replace("v2.0.0", "v2.0.1"));
+      assertThat(r.conflicts()).isEmpty();
+    }
+  }
+
+  @Test
+  void aConcurrentEditOfTheSameLineIsReportedAndNeverOverwritten() throws Exception {
+    String hotfix = WEB.replace("team/web:v1.2.3", "team/web:v1.2.3-hotfix");
+    AtomicInteger calls = new AtomicInteger();
+    try (GitWriteBack git = writer().beforePush(attempt -> {
+      if (calls.getAndIncrement() == 0) {
+        unchecked(() -> remote.pushFromAnotherClient("main", "apps/web.yaml", hotfix));
+      }
+    }).build()) {
+      WriteResult r = git.write(choices("v1.2.4", "v2.0.1"));
+
+      assertThat(r.pushed()).isTrue();
+      assertThat(remote.show("main", "apps/web.yaml")).isEqualTo(hotfix);
+      assertThat(remote.show("main", "apps/api.yaml")).isEqualTo(API.replace("v2.0.0", "v2.0.1"));
+      assertThat(r.updates()).extracting(ImageUpdate::policy).containsExactly("apps:api");
+      assertThat(r.conflicts()).singleElement().satisfies(c -> {
+        assertThat(c.file()).isEqualTo("apps/web.yaml");
+        assertThat(c.found()).isEqualTo("registry.example.com/team/web:v1.2.3-hotfix");
+        assertThat(c.expected()).isEqualTo("registry.example.com/team/web:v1.2.3");
+        assertThat(c.ours()).isEqualTo("registry.example.com/team/web:v1.2.4");
+        assertThat(c.describe()).contains("left as it is");
+      });
+    }
+  }
+
+  @Test
+  void aWriterThatLosesEveryRaceGivesUpWithAClearError() throws Exception {
+    AtomicInteger n = new AtomicInteger();
+    try (GitWriteBack git = writer().maxPushAttempts(3).beforePush(attempt -> unchecked(() ->
+        remote.pushFromAnotherClient("main", "README.md", "edit " + n.incrementAndGet() + "\n"))).build()) {
+      assertThatThrownBy(() -> git.write(choices("v1.2.4", "v2.0.0")))
+          .isInstanceOf(GitWriteException.class)
+          .hasMessageContaining("lost the race 3 times")
+          .hasMessageContaining(remote.url);
+      assertThat(n.get()).isEqualTo(3);
+      assertThat(remote.show("main", "apps/web.yaml")).isEqualTo(WEB);
+    }
+  }
+
+  @Test
+  void aMissingBranchAndBadSettingsAreNamed() {
+    try (GitWriteBack git = writer().branch("nope").build()) {
+      assertThatThrownBy(() -> git.write(choices("v1", "v2")))
+          .isInstanceOf(GitWriteException.class).hasMessageContaining("branch nope does not exist");
+    }
+    assertThatThrownBy(() -> writer().messageTemplate("${count} ${bogus}"))
+        .hasMessageContaining("unknown placeholder ${bogus}");
+    assertThatThrownBy(() -> writer().path("../etc")).hasMessageContaining("stay inside the repository");
+    assertThatThrownBy(() -> writer().pushBranch("a..b")).hasMessageContaining("not a valid branch name");
+  }
+
+  @Test
+  void remoteHeadsNameBothBranches() throws Exception {
+    try (GitWriteBack git = writer().pushBranch("image-updates").build()) {
+      assertThat(git.remoteHeads()).containsOnlyKeys("refs/heads/main");
+      git.write(choices("v1.2.4", "v2.0.0"));
+      assertThat(git.remoteHeads()).containsOnlyKeys("refs/heads/main", "refs/heads/image-updates");
+      assertThat(git.remoteHeads().get("refs/heads/image-updates"))
+          .isEqualTo(remote.git("rev-parse", "image-updates").trim());
+    }
+  }
+
+  interface IoAction<T> {
+    T run() throws IOException;
+  }
+
+  static <T> T unchecked(IoAction<T> action) {
+    try {
+      return action.run();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+}

@@ -1,0 +1,99 @@
+package dev.gitops.images.marker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+class MarkedYamlTest {
+
+  private static MarkedYaml parse(String yaml) {
+    return MarkedYaml.parse("apps/web.yaml", yaml.getBytes(StandardCharsets.UTF_8));
+  }
+
+  @Test
+  void findsMarkersWithTheirObjectPathLineAndStyle() throws Exception {
+    MarkedYaml y = parse(MarkedYamlGoldenTest.read("deployment.in.yaml"));
+    assertThat(y.markers()).extracting(ImageMarker::setter)
+        .containsExactly("apps:web", "apps:edge", "apps:web:tag", "apps:num");
+    ImageMarker app = y.markers().get(0);
+    assertThat(app.object()).isEqualTo("Deployment/prod/web");
+    assertThat(app.path()).isEqualTo("spec.template.spec.containers[0].image");
+    assertThat(app.line()).isEqualTo(18);
+    assertThat(app.document()).isEqualTo(0);
+    assertThat(app.value()).isEqualTo("registry.example.com/team/web:v1.2.3");
+    assertThat(y.markers().get(1).style()).isEqualTo(ImageMarker.Style.SINGLE_QUOTED);
+    assertThat(y.markers().get(2).style()).isEqualTo(ImageMarker.Style.DOUBLE_QUOTED);
+    ImageMarker job = y.markers().get(3);
+    assertThat(job.object()).isEqualTo("ConfigMap/prod/web-config");
+    assertThat(job.document()).isEqualTo(1);
+    assertThat(job.path()).isEqualTo("data.job-image");
+  }
+
+  @Test
+  void filesWithoutTheMarkerFieldAreNeverParsed() {
+    assertThat(MarkedYaml.mayHoldMarkers("image: nginx:1.27 # pinned\n".getBytes(StandardCharsets.UTF_8))).isFalse();
+    assertThat(MarkedYaml.mayHoldMarkers("x: y # {\"$imagepolicy\": \"a:b\"}".getBytes(StandardCharsets.UTF_8))).isTrue();
+  }
+
+  @Test
+  void unusableMarkersAreProblemsNamingTheLineAndTheRestStillWork() {
+    MarkedYaml y = parse("""
+        a: |  # {"$imagepolicy": "apps:web"}
+          text
+        b: nginx:1.0 # {"$imagepolicy": 42}
+        c: nginx:1.0 # {"$imagepolicy": "apps:web"
+        d: # {"$imagepolicy": "apps:web"}
+        e: nginx:1.0 # {"$imagepolicy": "apps:web"}
+        """);
+    assertThat(y.markers()).extracting(ImageMarker::path).containsExactly("e");
+    assertThat(y.problems()).extracting(Throwable::getMessage).containsExactly(
+        "apps/web.yaml:1: a marker on a block scalar (| or >) is not supported; write the image as a single-line scalar",
+        "apps/web.yaml:3: the marker's $imagepolicy must be a policy name",
+        "apps/web.yaml:4: the marker comment is not a JSON object: {\"$imagepolicy\": \"apps:web\"",
+        "apps/web.yaml:5: marker apps:web is on an empty value; write the current image there");
+  }
+
+  @Test
+  void badFilesAreNamed() {
+    assertThatThrownBy(() -> MarkedYaml.parse("bad.yaml", new byte[] {'a', ':', ' ', (byte) 0xff, '\n'}))
+        .isInstanceOf(MarkerException.class).hasMessageStartingWith("bad.yaml: not UTF-8");
+    assertThatThrownBy(() -> parse("a: [1, 2\nb: c # {\"$imagepolicy\": \"x\"}\n"))
+        .isInstanceOf(MarkerException.class).hasMessageStartingWith("apps/web.yaml:").hasMessageContaining("not valid YAML");
+  }
+
+  @Test
+  void valuesThatWouldChangeTypeOrNeedEscapesAreQuoted() {
+    assertThat(MarkedYaml.render("1.10", ImageMarker.Style.PLAIN)).isEqualTo("\"1.10\"");
+    assertThat(MarkedYaml.render("true", ImageMarker.Style.PLAIN)).isEqualTo("\"true\"");
+    assertThat(MarkedYaml.render("v1.10", ImageMarker.Style.PLAIN)).isEqualTo("v1.10");
+    assertThat(MarkedYaml.render("it's", ImageMarker.Style.SINGLE_QUOTED)).isEqualTo("'it''s'");
+    assertThat(MarkedYaml.render("a\"b\\c", ImageMarker.Style.DOUBLE_QUOTED)).isEqualTo("\"a\\\"b\\\\c\"");
+  }
+
+  @Test
+  void aMarkerOfAnotherVersionIsRefused() {
+    MarkedYaml one = parse("image: nginx:1.0 # {\"$imagepolicy\": \"apps:web\"}\n");
+    MarkedYaml two = parse("\nimage: nginx:1.0 # {\"$imagepolicy\": \"apps:web\"}\n");
+    assertThatThrownBy(() -> one.withValues(Map.of(two.markers().get(0), "nginx:1.1")))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("apps/web.yaml:2");
+  }
+
+  @Test
+  void settersResolveAgainstKnownPolicies() {
+    Set<String> known = Set.of("apps:web", "web");
+    assertThat(Setter.resolve("apps:web", known)).contains(new Setter("apps:web", Setter.Part.IMAGE));
+    assertThat(Setter.resolve("apps:web:tag", known)).contains(new Setter("apps:web", Setter.Part.TAG));
+    assertThat(Setter.resolve("web:digest", known)).contains(new Setter("web", Setter.Part.DIGEST));
+    assertThat(Setter.resolve("apps:web:name", known)).contains(new Setter("apps:web", Setter.Part.NAME));
+    assertThat(Setter.resolve("apps:api", known)).isEmpty();
+    assertThat(Setter.resolve("apps:web:label", known)).isEmpty();
+    Setter whole = new Setter("apps:web", Setter.Part.IMAGE);
+    assertThat(whole.tagIn("r.io/a/b:v1@sha256:" + "c".repeat(64))).isEqualTo("v1");
+    assertThat(whole.digestIn("r.io/a/b:v1@sha256:" + "c".repeat(64))).isEqualTo("sha256:" + "c".repeat(64));
+    assertThat(whole.tagIn("not a reference")).isNull();
+  }
+}

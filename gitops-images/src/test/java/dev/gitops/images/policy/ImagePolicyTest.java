@@ -1,0 +1,120 @@
+package dev.gitops.images.policy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.math.BigInteger;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.constraints.IntRange;
+import net.jqwik.api.constraints.Size;
+import org.junit.jupiter.api.Test;
+
+class ImagePolicyTest {
+
+  private static final List<String> TAGS = List.of("latest", "v1.2.3", "v1.2.4", "1.3.0", "v1.10.0", "v2.0.0",
+      "v1.11.0-rc.1", "1.2", "v1.2.4+build.7", "main-3f2a9c1-1718000000", "main-0c1d2e3-1719000000", "main-zzz-99");
+
+  private static ImagePolicy.Builder policy() {
+    return ImagePolicy.builder("apps:web", "127.0.0.1:5000/team/web");
+  }
+
+  @Test
+  void semverTakesTheHighestReleaseInTheRangeAndCountsTheRest() {
+    ImagePolicy.Selection s = policy().order(TagOrder.semver(">=1.0.0 <2.0.0")).build().select(TAGS);
+    assertThat(s.tag()).contains("v1.10.0");
+    // v1.2.3, v1.2.4, 1.3.0, v1.10.0, v1.2.4+build.7; pre-release, 2.0.0, "1.2", latest and main-* are skipped
+    assertThat(s.candidates()).isEqualTo(5);
+    assertThat(s.skipped()).isEqualTo(TAGS.size() - 5);
+  }
+
+  @Test
+  void preReleasesOnlyWhenTheRangeAsks() {
+    assertThat(policy().order(TagOrder.semver(">=1.11.0-0 <2")).build().select(TAGS).tag()).contains("v1.11.0-rc.1");
+    assertThat(policy().order(TagOrder.semver("~1.11")).build().select(TAGS).tag()).isEmpty();
+  }
+
+  @Test
+  void numericalOverAnExtractedTimestamp() {
+    ImagePolicy p = policy().filter(TagFilter.of("^main-[a-f0-9]+-(?P<ts>[0-9]+)$", "$ts"))
+        .order(TagOrder.numerical(TagOrder.Direction.ASC)).build();
+    ImagePolicy.Selection s = p.select(TAGS);
+    assertThat(s.tag()).contains("main-0c1d2e3-1719000000");
+    assertThat(s.candidates()).isEqualTo(2);
+    assertThat(s.skipped()).isEqualTo(TAGS.size() - 2);
+
+    ImagePolicy oldest = policy().filter(TagFilter.of("^main-[a-f0-9]+-(?P<ts>[0-9]+)$", "${ts}"))
+        .order(TagOrder.numerical(TagOrder.Direction.DESC)).build();
+    assertThat(oldest.select(TAGS).tag()).contains("main-3f2a9c1-1718000000");
+  }
+
+  @Test
+  void alphabeticalBothWays() {
+    ImagePolicy asc = policy().filter(TagFilter.of("^RELEASE\\.", "")).order(TagOrder.alphabetical(TagOrder.Direction.ASC)).build();
+    List<String> tags = List.of("RELEASE.2024-06-01T00-00-00Z", "RELEASE.2025-01-09T10-00-00Z", "RELEASE.2023-12-31T00-00-00Z", "edge");
+    assertThat(asc.select(tags).tag()).contains("RELEASE.2025-01-09T10-00-00Z");
+    assertThat(asc.select(tags).skipped()).isEqualTo(1);
+    ImagePolicy desc = policy().filter(TagFilter.of("^RELEASE\\.", "")).order(TagOrder.alphabetical(TagOrder.Direction.DESC)).build();
+    assertThat(desc.select(tags).tag()).contains("RELEASE.2023-12-31T00-00-00Z");
+  }
+
+  @Test
+  void nothingToChooseIsEmptyNotAnError() {
+    ImagePolicy.Selection s = policy().order(TagOrder.semver("^9")).build().select(TAGS);
+    assertThat(s.tag()).isEmpty();
+    assertThat(s.skipped()).isEqualTo(TAGS.size());
+  }
+
+  @Test
+  void badConfigurationIsNamed() {
+    assertThatThrownBy(() -> TagOrder.semver("latest")).hasMessageContaining("'latest' is not a semver range");
+    assertThatThrownBy(() -> TagFilter.of("main-(", "")).hasMessageContaining("'main-('");
+    assertThatThrownBy(() -> ImagePolicy.builder("apps:web", "team/web:v1").order(TagOrder.semver("*")).build())
+        .hasMessageContaining("policy apps:web").hasMessageContaining("without tag or digest");
+    assertThatThrownBy(() -> ImagePolicy.builder("apps:web", "team/web").build())
+        .hasMessageContaining("policy apps:web: an order");
+    assertThatThrownBy(() -> ImagePolicy.builder("apps:web:tag", "team/web"))
+        .hasMessageContaining("marker suffix");
+  }
+
+  @Test
+  void extractTemplatesFollowGoExpand() {
+    TagFilter f = TagFilter.of("^(?P<branch>[a-z]+)-(?P<sha>[a-f0-9]+)-(?P<ts>\\d+)$", "$ts.$1-${sha}x$$ $missing");
+    assertThat(f.extract("main-abc-42")).contains("42.main-abcx$ ");
+    assertThat(f.extract("MAIN-abc-42")).isEmpty();
+    assertThat(TagFilter.of("v(\\d+)", "").extract("xv12")).contains("xv12");
+  }
+
+  /** Numerical order takes the greatest number, whatever order the registry listed the tags in. */
+  @Property
+  void numericalTakesTheGreatestInAnyListingOrder(@ForAll @Size(min = 1, max = 30) List<@IntRange(min = 0, max = 1_000_000) Integer> builds,
+      @ForAll long seed) {
+    List<String> tags = new ArrayList<>();
+    builds.forEach(b -> tags.add("build-" + b));
+    tags.add("build-x");
+    Collections.shuffle(tags, new java.util.Random(seed));
+    ImagePolicy p = policy().filter(TagFilter.of("^build-(\\d+)$", "$1")).order(TagOrder.numerical(TagOrder.Direction.ASC)).build();
+    ImagePolicy.Selection s = p.select(tags);
+    int max = builds.stream().mapToInt(Integer::intValue).max().orElseThrow();
+    assertThat(s.tag()).contains("build-" + max);
+    assertThat(s.candidates() + s.skipped()).isEqualTo(tags.size());
+    assertThat(s.skipped()).isEqualTo(1);
+  }
+
+  /** Semver takes a version no candidate exceeds, and only from the range. */
+  @Property
+  void semverNeverTakesALowerVersionThanACandidate(@ForAll @Size(min = 1, max = 20) List<@IntRange(min = 0, max = 30) Integer> minors) {
+    List<String> tags = minors.stream().map(m -> "v1." + m + ".0").toList();
+    ImagePolicy.Selection s = policy().order(TagOrder.semver("<1.20.0")).build().select(tags);
+    int best = minors.stream().filter(m -> m < 20).mapToInt(Integer::intValue).max().orElse(-1);
+    if (best < 0) {
+      assertThat(s.tag()).isEmpty();
+    } else {
+      assertThat(s.tag()).contains("v1." + best + ".0");
+    }
+    assertThat(BigInteger.valueOf(s.candidates() + s.skipped())).isEqualTo(BigInteger.valueOf(tags.size()));
+  }
+}

@@ -1,0 +1,295 @@
+package dev.gitops.images.registry;
+
+import static dev.gitops.images.registry.RegistryStub.reply;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.Base64;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The registry client against scripted loopback servers: paging, retries, auth, digests, transport rules. */
+class RegistryClientTest {
+
+  @TempDir
+  Path tmp;
+
+  private static RegistryClient.Builder client(RegistryStub stub) {
+    return RegistryClient.builder().plainHttp(stub.host()).backoff(Duration.ofMillis(10), Duration.ofMillis(50));
+  }
+
+  @Test
+  void followsLinkPagesAndSortsTagsInTheClient() throws Exception {
+    try (RegistryStub stub = RegistryStub.start(ex -> {
+      String q = ex.getRequestURI().getRawQuery();
+      if (q == null) {
+        reply(ex, 200, "{\"name\":\"team/web\",\"tags\":[\"v1.10.0\",\"v1.2.0\"]}",
+            "Link", "</v2/team/web/tags/list?n=2&last=v1.2.0>; rel=\"next\"");
+      } else if (q.contains("last=v1.2.0")) {
+        reply(ex, 200, "{\"name\":\"team/web\",\"tags\":[\"a-first\",\"v0.9.0\"]}",
+            "Link", "<http://" + ex.getRequestHeaders().getFirst("Host") + "/v2/team/web/tags/list?n=2&last=v0.9.0>; rel=next");
+      } else {
+        reply(ex, 200, "{\"name\":\"team/web\",\"tags\":[\"v1.2.0\",\"sha256-abc.sig\"]}");
+      }
+    })) {
+      RegistryClient.TagList list = client(stub).build().listTags(ImageReference.parse(stub.host() + "/team/web"));
+
+      assertThat(list.tags()).containsExactly("a-first", "v0.9.0", "v1.10.0", "v1.2.0");
+      assertThat(list.pages()).isEqualTo(3);
+      assertThat(list.excluded()).isEqualTo(1);
+      assertThat(stub.seen()).hasSize(3);
+    }
+  }
+
+  @Test
+  void paginationThatLoopsIsAnErrorNotAHang() throws Exception {
+    try (RegistryStub stub = RegistryStub.start(ex -> reply(ex, 200, "{\"tags\":[\"a\"]}",
+        "Link", "</v2/team/web/tags/list?last=a>; rel=\"next\""))) {
+      assertThatThrownBy(() -> client(stub).build().listTags(ImageReference.parse(stub.host() + "/team/web")))
+          .isInstanceOf(RegistryException.class)
+          .hasMessageContaining("pagination does not end");
+      assertThat(stub.seen()).hasSize(2);
+    }
+  }
+
+  @Test
+  void customExclusionsAreCountedAndABadPatternIsNamed() throws Exception {
+    try (RegistryStub stub = RegistryStub.start(ex -> reply(ex, 200, "{\"tags\":[\"1.0\",\"1.0-debug\",\"x.sig\"]}"))) {
+      RegistryClient c = client(stub).build();
+      ImageReference img = ImageReference.parse(stub.host() + "/app");
+      RegistryClient.TagList list = c.listTags(img, List.of("-debug$"));
+      assertThat(list.tags()).containsExactly("1.0", "x.sig");
+      assertThat(list.excluded()).isEqualTo(1);
+      assertThatThrownBy(() -> c.listTags(img, List.of("([")))
+          .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("'(['");
+    }
+  }
+
+  @Test
+  void retriesA429AfterTheDelayRetryAfterAsks() throws Exception {
+    AtomicInteger n = new AtomicInteger();
+    try (RegistryStub stub = RegistryStub.start(ex -> {
+      if (n.getAndIncrement() == 0) {
+        reply(ex, 429, "{\"errors\":[{\"code\":\"TOOMANYREQUESTS\",\"message\":\"slow down\"}]}", "Retry-After", "1");
+      } else {
+        reply(ex, 200, "{\"tags\":[\"1.0\"]}");
+      }
+    })) {
+      RegistryClient.TagList list = client(stub).build().listTags(ImageReference.parse(stub.host() + "/app"));
+
+      assertThat(list.tags()).containsExactly("1.0");
+      List<RegistryStub.Seen> seen = stub.seen();
+      assertThat(seen).hasSize(2);
+      // the client's own backoff is 10-50 ms here: only Retry-After explains a second's wait
+      assertThat(Duration.ofNanos(seen.get(1).nanos() - seen.get(0).nanos())).isGreaterThanOrEqualTo(Duration.ofMillis(950));
+    }
+  }
+
+  @Test
+  void gives5xxABoundedNumberOfAttemptsAndNamesTheStatus() throws Exception {
+    try (RegistryStub stub = RegistryStub.start(ex -> reply(ex, 503, "{\"errors\":[{\"code\":\"UNAVAILABLE\",\"message\":\"maintenance\"}]}"))) {
+      assertThatThrownBy(() -> client(stub).maxAttempts(3).build().listTags(ImageReference.parse(stub.host() + "/app")))
+          .isInstanceOf(RegistryException.class)
+          .hasMessageContaining("registry " + stub.host())
+          .hasMessageContaining("repository app")
+          .hasMessageContaining("503 3 times")
+          .hasMessageContaining("maintenance")
+          .satisfies(e -> assertThat(((RegistryException) e).status()).isEqualTo(503));
+      assertThat(stub.seen()).hasSize(3);
+    }
+  }
+
+  @Test
+  void aRetryAfterBeyondTheLimitFailsAtOnce() throws Exception {
+    try (RegistryStub stub = RegistryStub.start(ex -> reply(ex, 503, null, "Retry-After", "3600"))) {
+      assertThatThrownBy(() -> client(stub).maxRetryAfter(Duration.ofSeconds(5)).build()
+          .listTags(ImageReference.parse(stub.host() + "/app")))
+          .isInstanceOf(RegistryException.class)
+          .hasMessageContaining("retry after 3600 s, more than the 5 s allowed");
+      assertThat(stub.seen()).hasSize(1);
+    }
+  }
+
+  @Test
+  void notFoundIsNotRetriedAndSaysWhat() throws Exception {
+    try (RegistryStub stub = RegistryStub.start(ex -> reply(ex, 404,
+        "{\"errors\":[{\"code\":\"NAME_UNKNOWN\",\"message\":\"repository name not known to registry\"}]}"))) {
+      assertThatThrownBy(() -> client(stub).build().listTags(ImageReference.parse(stub.host() + "/nope")))
+          .isInstanceOf(RegistryException.class)
+          .hasMessageContaining("404 (no such repository or tag)")
+          .hasMessageContaining("NAME_UNKNOWN");
+      assertThat(stub.seen()).hasSize(1);
+    }
+  }
+
+  @Test
+  void answersABasicChallengeWithTheLoginFromADockerConfig() throws Exception {
+    String good = "Basic " + Base64.getEncoder().encodeToString("robot:s3cret".getBytes(StandardCharsets.UTF_8));
+    try (RegistryStub stub = RegistryStub.start(ex -> {
+      if (good.equals(ex.getRequestHeaders().getFirst("Authorization"))) {
+        reply(ex, 200, "{\"tags\":[\"1.0\"]}");
+      } else {
+        reply(ex, 401, "{\"errors\":[{\"code\":\"UNAUTHORIZED\",\"message\":\"authentication required\"}]}",
+            "WWW-Authenticate", "Basic realm=\"registry\"");
+      }
+    })) {
+      Path config = tmp.resolve("config.json");
+      Files.writeString(config, "{\"auths\":{\"http://" + stub.host() + "/v2/\":{\"auth\":\""
+          + Base64.getEncoder().encodeToString("robot:s3cret".getBytes(StandardCharsets.UTF_8)) + "\"}}}");
+      RegistryClient c = client(stub).credentials(RegistryCredentials.dockerConfig(config)).build();
+      ImageReference img = ImageReference.parse(stub.host() + "/app");
+
+      assertThat(c.listTags(img).tags()).containsExactly("1.0");
+      assertThat(c.listTags(img).tags()).containsExactly("1.0");
+      // the second listing sends the login up front: 401, retry, then one request
+      assertThat(stub.seen()).hasSize(3);
+
+      RegistryClient wrong = client(stub).credentials(RegistryCredentials.basic(stub.host(), "robot", "wrong-pw")).build();
+      assertThatThrownBy(() -> wrong.listTags(img))
+          .isInstanceOf(RegistryException.class)
+          .hasMessageContaining("refused the login of user 'robot'")
+          .hasMessageNotContaining("wrong-pw");
+      assertThatThrownBy(() -> client(stub).build().listTags(img))
+          .isInstanceOf(RegistryException.class)
+          .hasMessageContaining("needs credentials and none are configured for " + stub.host());
+    }
+  }
+
+  @Test
+  void bearerTokensAreCachedPerRegistryAndScopeUntilTheyExpire() throws Exception {
+    TestCertificate signer = TestCertificate.create(tmp, "tokens");
+    try (TokenServer tokens = TokenServer.start(signer, "robot", "s3cret", 300);
+         RegistryStub stub = RegistryStub.start(ex -> {
+           String auth = ex.getRequestHeaders().getFirst("Authorization");
+           if (auth != null && auth.startsWith("Bearer ey")) {
+             reply(ex, 200, "{\"tags\":[\"1.0\"]}");
+           } else {
+             String repo = ex.getRequestURI().getPath().replaceFirst("^/v2/(.*)/tags/list$", "$1");
+             reply(ex, 401, null, "WWW-Authenticate", "Bearer realm=\"" + tokens.realm() + "\","
+                 + "service=\"stub\",scope=\"repository:" + repo + ":pull\"");
+           }
+         })) {
+      MutableClock clock = new MutableClock();
+      RegistryClient c = client(stub).plainHttp(tokens.authority())
+          .credentials(RegistryCredentials.basic(stub.host(), "robot", "s3cret")).clock(clock).build();
+      ImageReference web = ImageReference.parse(stub.host() + "/team/web");
+      ImageReference api = ImageReference.parse(stub.host() + "/team/api");
+
+      c.listTags(web);
+      c.listTags(web);
+      c.listTags(api);
+      assertThat(tokens.requests()).hasSize(2);
+      assertThat(tokens.requests().get(0).scopes()).containsExactly("repository:team/web:pull");
+      assertThat(tokens.requests().get(0).service()).isEqualTo("stub");
+      assertThat(tokens.requests().get(0).authorization()).startsWith("Basic ");
+
+      clock.advance(Duration.ofSeconds(280));  // inside the lifetime less its margin: still cached
+      c.listTags(web);
+      assertThat(tokens.requests()).hasSize(2);
+      clock.advance(Duration.ofSeconds(30));   // past it: a new token
+      c.listTags(web);
+      assertThat(tokens.requests()).hasSize(3);
+
+      RegistryClient wrong = client(stub).plainHttp(tokens.authority())
+          .credentials(RegistryCredentials.basic(stub.host(), "robot", "nope")).build();
+      assertThatThrownBy(() -> wrong.listTags(web))
+          .isInstanceOf(RegistryException.class)
+          .hasMessageContaining("token endpoint " + tokens.realm() + " answered 401 for user 'robot'")
+          .hasMessageNotContaining("nope");
+
+      RegistryClient noPlainRealm = client(stub).credentials(RegistryCredentials.basic(stub.host(), "robot", "s3cret")).build();
+      assertThatThrownBy(() -> noPlainRealm.listTags(web))
+          .isInstanceOf(RegistryException.class)
+          .hasMessageContaining("is not HTTPS and its host is not allowed plain HTTP");
+    }
+  }
+
+  @Test
+  void digestComesFromTheHeaderElseFromTheHashOfTheManifest() throws Exception {
+    String manifest = "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\"}";
+    String headerDigest = "sha256:" + "ab".repeat(32);
+    try (RegistryStub stub = RegistryStub.start(ex -> {
+      if (ex.getRequestURI().getPath().endsWith("/with-header")) {
+        reply(ex, 200, manifest, "Docker-Content-Digest", headerDigest);
+      } else {
+        reply(ex, 200, manifest);
+      }
+    })) {
+      RegistryClient c = client(stub).build();
+      ImageReference img = ImageReference.parse(stub.host() + "/app");
+
+      assertThat(c.digest(img, "with-header")).isEqualTo(headerDigest);
+      assertThat(c.digest(img, "no-header")).isEqualTo(RegistryClient.sha256(manifest.getBytes(StandardCharsets.UTF_8)));
+      List<RegistryStub.Seen> seen = stub.seen();
+      assertThat(seen).extracting(RegistryStub.Seen::method).containsExactly("HEAD", "HEAD", "GET");
+      assertThat(seen.get(0).header("Accept")).contains(
+          "application/vnd.oci.image.index.v1+json", "application/vnd.oci.image.manifest.v1+json",
+          "application/vnd.docker.distribution.manifest.list.v2+json",
+          "application/vnd.docker.distribution.manifest.v2+json");
+    }
+  }
+
+  @Test
+  void plainHttpIsUsedOnlyForRegistriesAllowedIt() throws Exception {
+    try (RegistryStub stub = RegistryStub.start(ex -> reply(ex, 200, "{\"tags\":[]}"))) {
+      RegistryClient tlsOnly = RegistryClient.builder().maxAttempts(1).requestTimeout(Duration.ofSeconds(1)).build();
+      assertThatThrownBy(() -> tlsOnly.listTags(ImageReference.parse(stub.host() + "/app")))
+          .isInstanceOf(RegistryException.class)
+          .hasMessageContaining("https://" + stub.host());
+      assertThat(client(stub).build().listTags(ImageReference.parse(stub.host() + "/app")).tags()).isEmpty();
+    }
+  }
+
+  @Test
+  void aSlowRegistryTimesOut() throws Exception {
+    try (RegistryStub stub = RegistryStub.start(ex -> {
+      try {
+        Thread.sleep(3000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      reply(ex, 200, "{\"tags\":[]}");
+    })) {
+      long start = System.nanoTime();
+      assertThatThrownBy(() -> client(stub).maxAttempts(2).requestTimeout(Duration.ofMillis(200)).build()
+          .listTags(ImageReference.parse(stub.host() + "/app")))
+          .isInstanceOf(RegistryException.class)
+          .hasMessageContaining("HttpTimeoutException")
+          .hasMessageContaining("after 2 attempts");
+      assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(3));
+    }
+  }
+
+  /** A clock tests move by hand. */
+  static final class MutableClock extends Clock {
+    private Instant now = Instant.parse("2026-01-01T00:00:00Z");
+
+    void advance(Duration d) {
+      now = now.plus(d);
+    }
+
+    @Override
+    public java.time.ZoneId getZone() {
+      return ZoneOffset.UTC;
+    }
+
+    @Override
+    public Clock withZone(java.time.ZoneId zone) {
+      return this;
+    }
+
+    @Override
+    public Instant instant() {
+      return now;
+    }
+  }
+}

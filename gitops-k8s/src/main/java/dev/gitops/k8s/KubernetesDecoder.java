@@ -1,0 +1,385 @@
+package dev.gitops.k8s;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gitops.api.DecodeException;
+import dev.gitops.api.Documents;
+import dev.gitops.api.ManagementPolicy;
+import dev.gitops.api.Origin;
+import dev.gitops.api.Resource;
+import dev.gitops.api.ResourceKey;
+import dev.gitops.api.spi.Decoder;
+import dev.gitops.api.spi.SourceFile;
+import dev.gitops.core.decode.YamlManifestDecoder;
+import dev.gitops.k8s.internal.KindInfo;
+import dev.gitops.k8s.internal.KindTable;
+import dev.gitops.k8s.internal.Kinds;
+import dev.gitops.k8s.internal.Normalization;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.function.BiFunction;
+
+/**
+ * Reads Kubernetes manifests: multi-document YAML and JSON files, {@code kind: List} items
+ * included, each object one resource keyed {@code k8s:<group>/<Kind>:<namespace>:<name>} ({@code
+ * k8s:apps/Deployment:shop:web}, {@code k8s:/Namespace::shop}).
+ *
+ * <p>Whether a kind lives in a namespace comes from a built-in table of the core kinds, from
+ * CustomResourceDefinitions in the same desired state (the same file when files are decoded one
+ * by one, see {@link #decodesTogether()}) and, when the decoder belongs to a connected {@link KubernetesProvider}, from the
+ * cluster. A namespaced object without {@code metadata.namespace} gets the default namespace; a
+ * cluster-scoped one loses a namespace it names. {@code generateName}, a missing {@code
+ * apiVersion}, {@code kind} or {@code metadata.name}, a duplicate object and a kind whose scope
+ * cannot be told are errors naming the file and line. The {@link Annotations} give {@code
+ * dependsOn}, waves and management policies. Files are read under the untrusted-input limits of
+ * {@link YamlManifestDecoder#documents}.
+ *
+ * <pre>{@code
+ * Decoder d = KubernetesDecoder.builder().defaultNamespace("shop").build();
+ * List<Resource> rs = d.decode(new SourceFile("apps/web.yaml", blobId, bytes, revision));
+ * }</pre>
+ */
+public final class KubernetesDecoder implements Decoder {
+
+  private final String providerId;
+  private final String defaultNamespace;
+  private final YamlManifestDecoder reader;
+  private final Normalization normalization;
+  private final Kinds kinds;
+  /** Asks the cluster about a kind (key type, apiVersion); empty when not connected or unknown there. */
+  private final BiFunction<String, String, Optional<KindInfo>> live;
+  private final String fingerprint;
+  private final boolean together;
+
+  private KubernetesDecoder(Builder b) {
+    this.together = b.together;
+    this.providerId = b.providerId;
+    this.defaultNamespace = b.defaultNamespace;
+    this.reader = b.reader;
+    this.normalization = b.normalization != null ? b.normalization
+        : new Normalization(Annotations.MANAGED_BY, Set.of(Annotations.OWNER, Annotations.KEY), b.keepStatus);
+    this.kinds = b.kinds != null ? b.kinds : new Kinds();
+    this.live = b.live;
+    this.fingerprint = "KubernetesDecoder(provider=" + providerId + ",namespace=" + defaultNamespace + ",keepStatus="
+        + new TreeSet<>(b.keepStatus) + ",together=" + together + ",reader=" + reader.fingerprint() + ",v1)";
+  }
+
+  /** A builder: provider {@code k8s}, default namespace {@code default}. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** The files the reader claims: {@code *.yaml}, {@code *.yml} and {@code *.json}. */
+  @Override
+  public boolean claims(String path) {
+    return reader.claims(path);
+  }
+
+  @Override
+  public String fingerprint() {
+    return fingerprint;
+  }
+
+  @Override
+  public String toString() {
+    return fingerprint;
+  }
+
+  @Override
+  public List<Resource> decode(SourceFile file) {
+    return decodeTogether(List.of(file));
+  }
+
+  /**
+   * Whether a source that can should hand every claimed file to one {@link #decodeTogether} call,
+   * so that a CustomResourceDefinition in one file tells the scope of its objects in another; off
+   * unless {@link Builder#decodeFilesTogether(boolean)} turns it on, because such a source decodes
+   * every file again when one changes and substitutes no variables into them.
+   */
+  public boolean decodesTogether() {
+    return together;
+  }
+
+  /**
+   * Decodes {@code files} as one desired state: CustomResourceDefinitions in any of them tell the
+   * scope of custom objects in all of them, and a duplicate across files is an error naming both.
+   *
+   * @throws DecodeException naming file, line and revision
+   */
+  public List<Resource> decodeTogether(List<SourceFile> files) {
+    List<Manifest> manifests = new ArrayList<>();
+    for (SourceFile f : files) {
+      for (YamlManifestDecoder.Document d : reader.documents(f)) {
+        flatten(d.content(), d.origin(), "", manifests);
+      }
+    }
+    Map<String, KindInfo> crds = new HashMap<>();
+    for (Manifest m : manifests) {
+      if (m.type().equals(KindTable.CRD)) {
+        Kinds.fromCrd(m.doc()).ifPresent(k -> {
+          crds.put(k.type(), k);
+          kinds.learnDesired(k);
+        });
+      }
+    }
+    List<Resource> out = new ArrayList<>();
+    Map<ResourceKey, Origin> seen = new HashMap<>();
+    for (Manifest m : manifests) {
+      Resource r = resource(m, crds);
+      Origin first = seen.putIfAbsent(r.key(), m.origin());
+      if (first != null) {
+        throw new DecodeException(m.origin(), m.where() + r.key() + " is declared twice: first at " + first);
+      }
+      out.add(r);
+    }
+    return out;
+  }
+
+  /** One object of a file: its document, where it is, its key type. */
+  private record Manifest(ObjectNode doc, Origin origin, String where, String type) {}
+
+  /** Checks identity fields and unfolds {@code kind: List}. */
+  private void flatten(JsonNode doc, Origin origin, String where, List<Manifest> out) {
+    if (!doc.isObject()) {
+      throw new DecodeException(origin, where + "an object must be a mapping, got " + doc.getNodeType().name().toLowerCase(Locale.ROOT));
+    }
+    String apiVersion = text(doc, "apiVersion", origin, where);
+    String kind = text(doc, "kind", origin, where);
+    if (kind.equals("List") && doc.has("items")) {
+      JsonNode items = doc.get("items");
+      if (!items.isArray()) {
+        throw new DecodeException(origin, where + "items of a List must be a list");
+      }
+      for (int i = 0; i < items.size(); i++) {
+        flatten(items.get(i), origin, where + "items[" + i + "]: ", out);
+      }
+      return;
+    }
+    JsonNode meta = doc.get("metadata");
+    if (meta == null || !meta.isObject()) {
+      throw new DecodeException(origin, where + kind + " has no metadata (metadata.name is required)");
+    }
+    if (meta.has("generateName")) {
+      throw new DecodeException(origin, where + kind + " uses metadata.generateName ('" + meta.get("generateName").asText()
+          + "'): a generated name changes on every create, so it cannot be kept in line with Git; give metadata.name");
+    }
+    JsonNode name = meta.get("name");
+    if (name == null || !name.isTextual() || name.textValue().isEmpty()) {
+      throw new DecodeException(origin, where + kind + " has no metadata.name" + (name == null ? "" : " (got " + name + ")"));
+    }
+    JsonNode ns = meta.get("namespace");
+    if (ns != null && !ns.isTextual()) {
+      throw new DecodeException(origin, where + kind + " " + name.textValue() + ": metadata.namespace must be a string, got " + ns);
+    }
+    String type = KindInfo.typeOf(apiVersion, kind);
+    kinds.sawApiVersion(type, apiVersion);
+    out.add(new Manifest((ObjectNode) doc, origin, where, type));
+  }
+
+  private static String text(JsonNode doc, String field, Origin origin, String where) {
+    JsonNode v = doc.get(field);
+    if (v == null || v.isNull()) {
+      throw new DecodeException(origin, where + "missing " + field + " (every Kubernetes object needs apiVersion, kind and metadata.name)");
+    }
+    if (!v.isTextual() || v.textValue().isEmpty()) {
+      throw new DecodeException(origin, where + field + " must be a non-empty string, got " + v);
+    }
+    return v.textValue();
+  }
+
+  private Resource resource(Manifest m, Map<String, KindInfo> crds) {
+    ObjectNode doc = m.doc();
+    String name = doc.path("metadata").path("name").textValue();
+    String namespace = doc.path("metadata").path("namespace").asText("");
+    Boolean namespaced = namespaced(m.type(), doc.path("apiVersion").textValue(), crds);
+    if (namespaced == null) {
+      if (namespace.isEmpty()) {
+        throw new DecodeException(m.origin(), m.where() + "cannot tell whether " + m.type() + " " + name
+            + " lives in a namespace: it is not a built-in kind, no CustomResourceDefinition in the desired state defines it"
+            + (live == null ? "" : " and the cluster does not know it")
+            + "; set metadata.namespace or add its CustomResourceDefinition");
+      }
+      namespaced = true;
+    }
+    ObjectNode d = (ObjectNode) Documents.mutableCopy(doc);
+    ObjectNode meta = (ObjectNode) d.get("metadata");
+    if (namespaced && namespace.isEmpty()) {
+      namespace = defaultNamespace;
+      meta.put("namespace", namespace);
+    } else if (!namespaced && !namespace.isEmpty()) {
+      // the API server ignores a namespace on a cluster-scoped object; keeping it would be a diff forever
+      meta.remove("namespace");
+      namespace = "";
+    }
+    ResourceKey key = ResourceKey.of(providerId, m.type(), namespace, name);
+    Resource.Builder b = Resource.builder(key).origin(m.origin()).document(normalization.normalize(m.type(), d));
+    JsonNode annotations = meta.path("annotations");
+    String deps = annotation(annotations, Annotations.DEPENDS_ON, m);
+    if (deps != null) {
+      for (String ref : deps.trim().split("[,\\s]+")) {
+        if (!ref.isEmpty()) {
+          b.dependsOn(reference(ref, namespace, m, crds));
+        }
+      }
+    }
+    String wave = annotation(annotations, Annotations.WAVE, m);
+    if (wave != null) {
+      try {
+        b.wave(Integer.parseInt(wave.trim()));
+      } catch (NumberFormatException e) {
+        throw new DecodeException(m.origin(), m.where() + key + ": annotation " + Annotations.WAVE + " must be an integer, got '"
+            + wave + "'", e);
+      }
+    }
+    String policy = annotation(annotations, Annotations.MANAGEMENT, m);
+    if (policy != null) {
+      try {
+        b.policy(ManagementPolicy.parse(policy));
+      } catch (IllegalArgumentException e) {
+        throw new DecodeException(m.origin(), m.where() + key + ": annotation " + Annotations.MANAGEMENT + ": " + e.getMessage(), e);
+      }
+    }
+    String force = annotation(annotations, Annotations.FORCE_REPLACE, m);
+    if (force != null && !force.equals("true") && !force.equals("false")) {
+      throw new DecodeException(m.origin(), m.where() + key + ": annotation " + Annotations.FORCE_REPLACE
+          + " must be \"true\" or \"false\", got '" + force + "'");
+    }
+    try {
+      return b.build();
+    } catch (IllegalArgumentException e) {
+      throw new DecodeException(m.origin(), m.where() + e.getMessage(), e);
+    }
+  }
+
+  /** True, false, or null when nobody can tell. */
+  private Boolean namespaced(String type, String apiVersion, Map<String, KindInfo> crds) {
+    Optional<KindInfo> k = KindTable.builtIn(type);
+    if (k.isEmpty()) {
+      k = Optional.ofNullable(crds.get(type));
+    }
+    if (k.isEmpty() && live != null) {
+      k = live.apply(type, apiVersion);
+    }
+    return k.map(KindInfo::namespaced).orElse(null);
+  }
+
+  private static String annotation(JsonNode annotations, String name, Manifest m) {
+    JsonNode v = annotations.get(name);
+    if (v == null || v.isNull()) {
+      return null;
+    }
+    if (!v.isTextual()) {
+      // the API server refuses annotation values that are not strings: say so before anything is applied
+      throw new DecodeException(m.origin(), m.where() + "annotation " + name + " must be a string, got " + v + " (quote it)");
+    }
+    return v.textValue();
+  }
+
+  private ResourceKey reference(String ref, String ownNamespace, Manifest m, Map<String, KindInfo> crds) {
+    long colons = ref.chars().filter(c -> c == ':').count();
+    try {
+      if (colons == 3) {
+        return ResourceKey.parse(ref);
+      }
+      if (colons == 2) {
+        ResourceKey k = ResourceKey.parse(providerId + ":" + ref);
+        if (k.scope().isEmpty() && !ownNamespace.isEmpty()) {
+          Boolean ns = namespaced(k.type(), "", crds);
+          if (ns == null || ns) {
+            k = ResourceKey.of(k.provider(), k.type(), ownNamespace, k.name());
+          }
+        }
+        return k;
+      }
+    } catch (IllegalArgumentException e) {
+      throw new DecodeException(m.origin(), m.where() + "annotation " + Annotations.DEPENDS_ON + ": '" + ref + "': "
+          + e.getMessage(), e);
+    }
+    throw new DecodeException(m.origin(), m.where() + "annotation " + Annotations.DEPENDS_ON + ": '" + ref
+        + "' is not a key (want provider:type:scope:name, or type:namespace:name for a Kubernetes object)");
+  }
+
+  /** Builds a {@link KubernetesDecoder}. */
+  public static final class Builder {
+    private String providerId = "k8s";
+    private String defaultNamespace = "default";
+    private YamlManifestDecoder reader = YamlManifestDecoder.create();
+    private Set<String> keepStatus = Set.of();
+    private Normalization normalization;
+    private Kinds kinds;
+    private BiFunction<String, String, Optional<KindInfo>> live;
+    private boolean together;
+
+    private Builder() {}
+
+    /** Asks the source to hand all files to one {@link KubernetesDecoder#decodeTogether} call (see {@link KubernetesDecoder#decodesTogether()}). */
+    public Builder decodeFilesTogether(boolean on) {
+      this.together = on;
+      return this;
+    }
+
+    /** The provider id of the keys (default {@code k8s}). */
+    public Builder providerId(String id) {
+      Objects.requireNonNull(id, "id");
+      if (id.isEmpty()) {
+        throw new IllegalArgumentException("provider id must not be empty");
+      }
+      this.providerId = id;
+      return this;
+    }
+
+    /** The namespace of namespaced objects that name none (default {@code default}). */
+    public Builder defaultNamespace(String namespace) {
+      Objects.requireNonNull(namespace, "namespace");
+      if (namespace.isEmpty()) {
+        throw new IllegalArgumentException("default namespace must not be empty");
+      }
+      this.defaultNamespace = namespace;
+      return this;
+    }
+
+    /**
+     * The reader whose limits apply to files (aliases, size, depth); default {@link
+     * YamlManifestDecoder#create()}.
+     */
+    public Builder reader(YamlManifestDecoder reader) {
+      this.reader = Objects.requireNonNull(reader, "reader");
+      return this;
+    }
+
+    /** Adds key types ({@code example.com/Widget}) whose {@code status} is declared in Git rather than reported by a controller. */
+    public Builder keepStatus(Set<String> types) {
+      Set<String> all = new java.util.HashSet<>(keepStatus);
+      all.addAll(types);
+      this.keepStatus = Set.copyOf(all);
+      return this;
+    }
+
+    String providerId() {
+      return providerId;
+    }
+
+    Set<String> keepStatus() {
+      return keepStatus;
+    }
+
+    Builder shared(Normalization n, Kinds k, BiFunction<String, String, Optional<KindInfo>> liveKinds) {
+      this.normalization = n;
+      this.kinds = k;
+      this.live = liveKinds;
+      return this;
+    }
+
+    /** The decoder. */
+    public KubernetesDecoder build() {
+      return new KubernetesDecoder(this);
+    }
+  }
+}

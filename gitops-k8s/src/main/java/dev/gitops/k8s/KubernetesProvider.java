@@ -1,0 +1,861 @@
+package dev.gitops.k8s;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gitops.api.Action;
+import dev.gitops.api.Change;
+import dev.gitops.api.Documents;
+import dev.gitops.api.FieldPath;
+import dev.gitops.api.Health;
+import dev.gitops.api.MergeRules;
+import dev.gitops.api.Observation;
+import dev.gitops.api.Outcome;
+import dev.gitops.api.OwnerMark;
+import dev.gitops.api.PatchOp;
+import dev.gitops.api.Resource;
+import dev.gitops.api.ResourceKey;
+import dev.gitops.api.spi.CallContext;
+import dev.gitops.api.spi.Decoder;
+import dev.gitops.api.spi.Provider;
+import dev.gitops.core.merge.Patches;
+import dev.gitops.k8s.internal.KindHealth;
+import dev.gitops.k8s.internal.KindInfo;
+import dev.gitops.k8s.internal.KindInformers;
+import dev.gitops.k8s.internal.KindTable;
+import dev.gitops.k8s.internal.Kinds;
+import dev.gitops.k8s.internal.KubernetesRules;
+import dev.gitops.k8s.internal.Normalization;
+import io.fabric8.kubernetes.api.model.APIResource;
+import io.fabric8.kubernetes.api.model.APIResourceList;
+import io.fabric8.kubernetes.api.model.DeletionPropagation;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.NonNamespaceOperation;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.ServiceLoader;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Keeps a Kubernetes cluster in line with the manifests in Git.
+ *
+ * <pre>{@code
+ * try (KubernetesProvider k8s = KubernetesProvider.fromKubeconfig(Path.of(System.getenv("KUBECONFIG")), null)
+ *     .defaultNamespace("shop").build()) {
+ *   Reconciler r = Reconciler.builder()
+ *       .source(GitSource.builder().url("https://example.com/deploy.git").ref("main").build())
+ *       .provider(k8s)
+ *       .store(FileStateStore.open(Path.of("/var/lib/gitops")))
+ *       .build();
+ *   SyncResult result = r.sync();
+ * }
+ * }</pre>
+ *
+ * <p><b>Observe</b> reads informer caches, one informer per kind in play, started on first use and
+ * kept current by its watch: a resync that changes nothing lists nothing and writes nothing. The
+ * version token is {@code metadata.resourceVersion}. A kind whose informer cannot list (no
+ * permission, no such resource) makes its keys UNKNOWN with the server's message; a custom kind
+ * whose CustomResourceDefinition is in the desired state but not yet in the cluster has no
+ * objects (ABSENT), so the CRD and its objects are created in one sync.
+ *
+ * <p><b>Apply</b> ({@link ApplyMode#CLIENT_SIDE}, the default) sends the change the engine
+ * planned as a JSON Patch whose first operation sets {@code metadata.resourceVersion} to the
+ * version observed, so the server refuses it (409) if the object changed meanwhile; such a key is
+ * reported UNKNOWN and observed again by the next sync. The applied configuration is written to
+ * {@code kubectl.kubernetes.io/last-applied-configuration} exactly as {@code kubectl apply} writes
+ * it, unless the annotations would exceed 262,144 bytes (the engine's store keeps it anyway).
+ * Every applied object carries the label {@code app.kubernetes.io/managed-by: gitops} and the
+ * annotations {@code gitops.dev/owner} and {@code gitops.dev/key}; an object another owner marked
+ * is never taken over silently. Fields that cannot change in place (a Deployment's selector, a
+ * Job's template, a Service's clusterIP, ...) make the plan a REPLACE, and a replace waits for
+ * the old object's finalizers before it creates the new one.
+ *
+ * <p><b>Health</b> is built in for Deployments, StatefulSets, DaemonSets, ReplicaSets, Jobs,
+ * Pods, PersistentVolumeClaims, LoadBalancer Services, Ingresses, CustomResourceDefinitions and
+ * Namespaces, and for custom resources by their {@code Ready}/{@code Available} condition; add
+ * your own with {@link HealthCheck}.
+ */
+public final class KubernetesProvider implements Provider, AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(KubernetesProvider.class);
+  /** The API server's limit on the total size of an object's annotations. */
+  public static final int ANNOTATIONS_LIMIT = 262_144;
+  private static final FieldPath FORCE_REPLACE_PATH = FieldPath.of("metadata", "annotations", Annotations.FORCE_REPLACE);
+  /** How long a write we made is looked up directly while the informer has not caught up with it. */
+  private static final long PENDING_NANOS = Duration.ofSeconds(30).toNanos();
+
+  private final KubernetesClient client;
+  private final boolean ownsClient;
+  private final String id;
+  private final ApplyMode applyMode;
+  private final String fieldManager;
+  private final Duration syncTimeout;
+  private final Set<String> scanTypes;
+  private final List<HealthCheck> healthChecks;
+  private final Normalization normalization;
+  private final Kinds kinds = new Kinds();
+  private final KindInformers informers;
+  private final MergeRules rules;
+  private final KubernetesDecoder decoder;
+  /** Keys we wrote whose informer has not shown the write yet: the expected resourceVersion, or "" after a delete. */
+  private final Map<ResourceKey, Pending> pending = new ConcurrentHashMap<>();
+
+  private record Pending(String resourceVersion, String deletedUid, long since) {}
+
+  private KubernetesProvider(Builder b) {
+    this.client = b.client;
+    this.ownsClient = b.ownsClient;
+    this.id = b.decoder.providerId();
+    this.applyMode = b.applyMode;
+    this.fieldManager = b.fieldManager;
+    this.syncTimeout = b.syncTimeout;
+    this.scanTypes = Set.copyOf(b.scanTypes);
+    List<HealthCheck> checks = new ArrayList<>(b.healthChecks);
+    if (b.loadHealthChecks) {
+      ServiceLoader.load(HealthCheck.class).forEach(checks::add);
+    }
+    this.healthChecks = List.copyOf(checks);
+    this.normalization = new Normalization(Annotations.MANAGED_BY, Set.of(Annotations.OWNER, Annotations.KEY),
+        b.decoder.keepStatus());
+    this.informers = new KindInformers(client);
+    this.rules = KubernetesRules.mergeRules(id);
+    this.decoder = b.decoder.shared(normalization, kinds, this::liveKindForDecoder).build();
+  }
+
+  /** A builder over {@code client}; the caller keeps and closes the client. */
+  public static Builder builder(KubernetesClient client) {
+    return new Builder(Objects.requireNonNull(client, "client"), false);
+  }
+
+  /**
+   * A builder over a client for the cluster a kubeconfig file names; the provider closes the client.
+   *
+   * @param kubeconfig the kubeconfig file, or null for the default ({@code KUBECONFIG}, {@code ~/.kube/config}, in-cluster)
+   * @param context the context to use, or null for the file's current context
+   * @throws IllegalArgumentException naming the file when it cannot be read
+   */
+  public static Builder fromKubeconfig(Path kubeconfig, String context) {
+    Config config;
+    if (kubeconfig == null) {
+      config = context == null ? Config.autoConfigure(null) : Config.autoConfigure(context);
+    } else {
+      String text;
+      try {
+        text = Files.readString(kubeconfig, StandardCharsets.UTF_8);
+      } catch (java.nio.file.NoSuchFileException e) {
+        throw new IllegalArgumentException("kubeconfig " + kubeconfig + " does not exist", e);
+      } catch (java.io.IOException e) {
+        throw new IllegalArgumentException("cannot read kubeconfig " + kubeconfig + ": " + e, e);
+      }
+      try {
+        config = Config.fromKubeconfig(context, text, kubeconfig.toString());
+      } catch (RuntimeException e) {
+        throw new IllegalArgumentException("kubeconfig " + kubeconfig + (context == null ? "" : " (context " + context + ")")
+            + ": " + e.getMessage(), e);
+      }
+    }
+    return new Builder(new KubernetesClientBuilder().withConfig(config).build(), true);
+  }
+
+  @Override
+  public String id() {
+    return id;
+  }
+
+  @Override
+  public Optional<Decoder> decoder() {
+    return Optional.of(decoder);
+  }
+
+  @Override
+  public MergeRules mergeRules() {
+    return rules;
+  }
+
+  @Override
+  public JsonNode normalize(ResourceKey key, JsonNode live) {
+    return normalization.normalize(key.type(), live);
+  }
+
+  @Override
+  public boolean marksObjects() {
+    return true;
+  }
+
+  // ------------------------------------------------------------------ kinds
+
+  /** What the cluster says about a kind: its CRD, or discovery at {@code apiVersion}. */
+  private Optional<KindInfo> liveKind(String type, String apiVersion) {
+    Optional<KindInfo> crd = liveCrd(type);
+    if (crd.isPresent()) {
+      return crd;
+    }
+    String version = apiVersion == null || apiVersion.isEmpty() ? kinds.apiVersion(type).orElse("") : apiVersion;
+    if (version.isEmpty() || !KindInfo.groupOf(version).equals(KindInfo.groupOfType(type))) {
+      return Optional.empty();
+    }
+    try {
+      APIResourceList list = client.getApiResources(version);
+      if (list != null && list.getResources() != null) {
+        for (APIResource r : list.getResources()) {
+          if (KindInfo.kindOfType(type).equals(r.getKind()) && r.getName() != null && !r.getName().contains("/")) {
+            return Optional.of(new KindInfo(KindInfo.groupOfType(type), KindInfo.versionOf(version), r.getKind(), r.getName(),
+                Boolean.TRUE.equals(r.getNamespaced())));
+          }
+        }
+      }
+    } catch (KubernetesClientException e) {
+      // discovery is a last resort for kinds neither built in nor defined by a CRD; not knowing is the answer
+      LOG.debug("discovery of {} at {} failed: {}", type, version, e.getMessage());
+    }
+    return Optional.empty();
+  }
+
+  /**
+   * What the decoder learns from the cluster: nothing when the cluster's CRDs cannot be read, so a
+   * manifest that names its namespace still decodes and one that does not gets an error naming it.
+   */
+  private Optional<KindInfo> liveKindForDecoder(String type, String apiVersion) {
+    try {
+      return liveKind(type, apiVersion);
+    } catch (KindInformers.Unavailable e) {
+      LOG.debug("cannot ask the cluster about {} while decoding: {}", type, e.getMessage());
+      return Optional.empty();
+    }
+  }
+
+  /** The kind a live CustomResourceDefinition defines, read from the CRD informer. */
+  private Optional<KindInfo> liveCrd(String type) {
+    if (KindTable.builtIn(type).isPresent()) {
+      return Optional.empty();
+    }
+    KindInfo crdKind = KindTable.builtIn(KindTable.CRD).orElseThrow();
+    informers.synced(crdKind, syncTimeout);
+    String group = KindInfo.groupOfType(type);
+    String kind = KindInfo.kindOfType(type);
+    for (GenericKubernetesResource crd : informers.list(KindTable.CRD, c -> true)) {
+      JsonNode doc = json(crd);
+      if (group.equals(doc.at("/spec/group").asText()) && kind.equals(doc.at("/spec/names/kind").asText())) {
+        return Kinds.fromCrd(doc);
+      }
+    }
+    return Optional.empty();
+  }
+
+  /**
+   * The kind of {@code type}: built in, defined by a live CRD, or found by discovery; empty when
+   * the cluster does not serve it.
+   *
+   * @throws KindInformers.Unavailable when the cluster's CRDs cannot be read
+   */
+  private Optional<KindInfo> resolve(String type) {
+    Optional<KindInfo> k = KindTable.builtIn(type);
+    return k.isPresent() ? k : liveKind(type, null);
+  }
+
+  // ------------------------------------------------------------------ observe
+
+  @Override
+  public Map<ResourceKey, Observation> observe(Collection<ResourceKey> keys, CallContext ctx) {
+    Map<ResourceKey, Observation> out = new LinkedHashMap<>();
+    Map<String, List<ResourceKey>> byType = new TreeMap<>();
+    for (ResourceKey k : keys) {
+      byType.computeIfAbsent(k.type(), t -> new ArrayList<>()).add(k);
+    }
+    for (Map.Entry<String, List<ResourceKey>> e : byType.entrySet()) {
+      String type = e.getKey();
+      Optional<KindInfo> kind;
+      try {
+        kind = resolve(type);
+        if (kind.isEmpty()) {
+          Optional<KindInfo> desired = kinds.desired(type);
+          String why = desired.isPresent() ? null : "the cluster has no kind " + type
+              + " (no CustomResourceDefinition defines it and discovery does not list it)";
+          for (ResourceKey k : e.getValue()) {
+            // no object of a kind the cluster does not serve can exist: its CRD in Git will be created first
+            out.put(k, why == null ? Observation.absent(k) : Observation.unknown(k, why));
+          }
+          continue;
+        }
+        informers.synced(kind.get(), budget(ctx));
+      } catch (KindInformers.Unavailable ex) {
+        for (ResourceKey k : e.getValue()) {
+          out.put(k, Observation.unknown(k, "cannot list " + type + " at " + client.getMasterUrl() + ": " + ex.getMessage()));
+        }
+        continue;
+      }
+      for (ResourceKey k : e.getValue()) {
+        out.put(k, observeOne(k, kind.get()));
+      }
+    }
+    return out;
+  }
+
+  private Duration budget(CallContext ctx) {
+    Duration left = ctx.remaining();
+    return left.compareTo(syncTimeout) < 0 ? left : syncTimeout;
+  }
+
+  private Observation observeOne(ResourceKey key, KindInfo kind) {
+    GenericKubernetesResource obj;
+    try {
+      obj = current(key, kind);
+    } catch (KubernetesClientException e) {
+      return Observation.unknown(key, "cannot read " + key + ": " + KindInformers.message(e));
+    }
+    if (obj == null) {
+      return Observation.absent(key);
+    }
+    JsonNode live = json(obj);
+    return Observation.present(key, live, live.at("/metadata/resourceVersion").asText(""), markOf(live));
+  }
+
+  /**
+   * The object as the cluster has it now: from the informer, or read directly while a write of
+   * ours has not reached the informer yet (so an apply is never verified against an older copy).
+   */
+  private GenericKubernetesResource current(ResourceKey key, KindInfo kind) {
+    if (!informers.isSynced(key.type())) {
+      return resource(kind, key).get();  // applied before anything of its kind was observed: ask the server
+    }
+    GenericKubernetesResource cached = informers.cached(key.type(), key.scope(), key.name());
+    Pending p = pending.get(key);
+    if (p == null) {
+      return cached;
+    }
+    boolean caughtUp = p.deletedUid() != null
+        ? cached == null || !p.deletedUid().equals(cached.getMetadata().getUid())
+        : cached != null && p.resourceVersion().equals(cached.getMetadata().getResourceVersion());
+    if (caughtUp || System.nanoTime() - p.since() > PENDING_NANOS) {
+      pending.remove(key, p);
+      if (caughtUp) {
+        return cached;
+      }
+    }
+    return resource(kind, key).get();
+  }
+
+  private static OwnerMark markOf(JsonNode live) {
+    JsonNode meta = live.path("metadata");
+    if (!Annotations.MANAGED_BY_VALUE.equals(meta.path("labels").path(Annotations.MANAGED_BY).asText())) {
+      return null;
+    }
+    String owner = meta.path("annotations").path(Annotations.OWNER).asText("");
+    String key = meta.path("annotations").path(Annotations.KEY).asText("");
+    if (owner.isEmpty() || key.isEmpty()) {
+      return null;
+    }
+    try {
+      return new OwnerMark(owner, ResourceKey.parse(key));
+    } catch (IllegalArgumentException e) {
+      // a mark whose key annotation was edited into something else is nobody's mark
+      return null;
+    }
+  }
+
+  @Override
+  public Collection<ResourceKey> listMarked(String owner, CallContext ctx) {
+    Set<String> types = new TreeSet<>(informers.types());
+    types.addAll(kinds.typesSeen());
+    types.addAll(scanTypes);
+    List<ResourceKey> out = new ArrayList<>();
+    for (String type : types) {
+      Optional<KindInfo> kind = resolve(type);
+      if (kind.isEmpty()) {
+        continue;  // a kind the cluster does not serve has no objects, marked or not
+      }
+      informers.synced(kind.get(), budget(ctx));
+      for (GenericKubernetesResource r : informers.list(type, r -> Annotations.MANAGED_BY_VALUE.equals(
+          labels(r).get(Annotations.MANAGED_BY)) && owner.equals(annotations(r).get(Annotations.OWNER)))) {
+        out.add(ResourceKey.of(id, type, Objects.requireNonNullElse(r.getMetadata().getNamespace(), ""),
+            r.getMetadata().getName()));
+      }
+    }
+    return out;
+  }
+
+  private static Map<String, String> labels(GenericKubernetesResource r) {
+    Map<String, String> m = r.getMetadata().getLabels();
+    return m == null ? Map.of() : m;
+  }
+
+  private static Map<String, String> annotations(GenericKubernetesResource r) {
+    Map<String, String> m = r.getMetadata().getAnnotations();
+    return m == null ? Map.of() : m;
+  }
+
+  // ------------------------------------------------------------------ plan-time answers
+
+  @Override
+  public boolean requiresReplace(ResourceKey key, FieldPath path) {
+    String type = key.type();
+    if (type.equals(KindTable.NAMESPACE) || type.equals(KindTable.CRD)) {
+      return false;  // replacing would delete everything inside
+    }
+    if (path.equals(FORCE_REPLACE_PATH) || KubernetesRules.immutable(type, path)) {
+      return true;
+    }
+    GenericKubernetesResource live = informers.cached(type, key.scope(), key.name());
+    if (live == null) {
+      return false;
+    }
+    if ("true".equals(annotations(live).get(Annotations.FORCE_REPLACE))) {
+      return true;
+    }
+    boolean immutableData = (type.equals(KindTable.SECRET) || type.equals("/ConfigMap"))
+        && Boolean.TRUE.equals(live.getAdditionalProperties().get("immutable"));
+    return immutableData && !path.segments().isEmpty() && path.segments().get(0) instanceof FieldPath.Field f
+        && (f.name().equals("data") || f.name().equals("binaryData") || f.name().equals("stringData"));
+  }
+
+  @Override
+  public Set<ResourceKey> relations(Resource resource, Set<ResourceKey> desired) {
+    ResourceKey key = resource.key();
+    Set<ResourceKey> out = new HashSet<>();
+    if (!key.scope().isEmpty()) {
+      ResourceKey ns = ResourceKey.of(id, KindTable.NAMESPACE, "", key.scope());
+      if (desired.contains(ns)) {
+        out.add(ns);
+      }
+    }
+    if (KindTable.builtIn(key.type()).isEmpty()) {
+      String group = KindInfo.groupOfType(key.type());
+      Optional<KindInfo> defined = kinds.desired(key.type());
+      for (ResourceKey d : desired) {
+        if (d.type().equals(KindTable.CRD) && (defined.isPresent()
+            ? d.name().equals(defined.get().plural() + "." + group) : d.name().endsWith("." + group))) {
+          out.add(d);
+        }
+      }
+    }
+    return out;
+  }
+
+  @Override
+  public int typeOrder(ResourceKey key) {
+    return switch (key.type()) {
+      case KindTable.CRD -> 0;
+      case KindTable.NAMESPACE -> 1;
+      case "rbac.authorization.k8s.io/ClusterRole", "rbac.authorization.k8s.io/ClusterRoleBinding" -> 2;
+      case "/ServiceAccount", "rbac.authorization.k8s.io/Role", "rbac.authorization.k8s.io/RoleBinding" -> 3;
+      case "/ConfigMap", KindTable.SECRET -> 4;
+      case "/PersistentVolumeClaim", "/PersistentVolume", "storage.k8s.io/StorageClass" -> 5;
+      case "/Service" -> 6;
+      case "apps/Deployment", "apps/StatefulSet", "apps/DaemonSet", "apps/ReplicaSet", "batch/Job", "batch/CronJob",
+          "/Pod" -> 7;
+      default -> 8;
+    };
+  }
+
+  @Override
+  public Health health(ResourceKey key, Observation observation) {
+    if (!observation.isPresent()) {
+      return observation.isAbsent() ? new Health(Health.Status.MISSING, key + " does not exist")
+          : new Health(Health.Status.UNKNOWN, observation.reason());
+    }
+    JsonNode live = observation.live();
+    for (HealthCheck c : healthChecks) {
+      if (c.appliesTo(key.type())) {
+        Optional<Health> h = c.health(live);
+        if (h.isPresent()) {
+          return h.get();
+        }
+      }
+    }
+    return KindHealth.of(key.type(), live);
+  }
+
+  // ------------------------------------------------------------------ apply
+
+  @Override
+  public Outcome apply(Change change, CallContext ctx) {
+    ResourceKey key = change.key();
+    Optional<KindInfo> kind;
+    try {
+      kind = resolve(key.type());
+      if (kind.isEmpty()) {
+        kind = kinds.desired(key.type());
+      }
+    } catch (KindInformers.Unavailable e) {
+      return Outcome.transientFailure(key + ": cannot read the cluster's CustomResourceDefinitions: " + e.getMessage(), e);
+    }
+    if (kind.isEmpty()) {
+      return Outcome.permanentFailure(key + ": the cluster has no kind " + key.type()
+          + " (no CustomResourceDefinition defines it)", null);
+    }
+    try {
+      return switch (change.action()) {
+        case CREATE -> create(change, kind.get(), ctx);
+        case UPDATE -> applyMode == ApplyMode.SERVER_SIDE ? serverSideApply(change, kind.get(), ctx)
+            : update(change, kind.get(), ctx, true);
+        case REPLACE -> replace(change, kind.get(), ctx);
+        case DELETE -> delete(key, kind.get(), ctx);
+        default -> Outcome.unchanged();
+      };
+    } catch (KubernetesClientException e) {
+      return failure(key, change.action(), e);
+    } catch (KindInformers.Unavailable e) {
+      return Outcome.transientFailure(key + ": cannot watch " + key.type() + ": " + e.getMessage(), e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return Outcome.unknown(key + ": interrupted during " + change.action());
+    }
+  }
+
+  private static Outcome failure(ResourceKey key, Action action, KubernetesClientException e) {
+    String what = key + ": " + action.name().toLowerCase(java.util.Locale.ROOT) + " failed: " + KindInformers.message(e);
+    int code = e.getCode();
+    if (code == 409) {
+      // the object changed (or appeared) since it was observed: nothing was written; the next sync observes it again
+      return Outcome.unknown(what + " (it changed since it was observed; it is observed and planned again next sync)");
+    }
+    if (code == 0 || code == 429 || code >= 500) {
+      return Outcome.transientFailure(what, e);
+    }
+    return Outcome.permanentFailure(what, e);
+  }
+
+  private NonNamespaceOperation<GenericKubernetesResource, io.fabric8.kubernetes.api.model.GenericKubernetesResourceList,
+      io.fabric8.kubernetes.client.dsl.Resource<GenericKubernetesResource>> collection(KindInfo kind, String namespace) {
+    var all = client.genericKubernetesResources(KindInformers.context(kind));
+    return kind.namespaced() ? all.inNamespace(namespace) : all;
+  }
+
+  private io.fabric8.kubernetes.client.dsl.Resource<GenericKubernetesResource> resource(KindInfo kind, ResourceKey key) {
+    return collection(kind, key.scope()).withName(key.name());
+  }
+
+  private Outcome create(Change change, KindInfo kind, CallContext ctx) {
+    ResourceKey key = change.key();
+    if (change.target() == null) {
+      return Outcome.permanentFailure(key + ": a create needs a target document", null);
+    }
+    ObjectNode body = (ObjectNode) Documents.mutableCopy(change.target());
+    mark(body, ctx.owner(), key, applyMode == ApplyMode.SERVER_SIDE ? null : lastApplied(change));
+    body.remove("status");
+    try {
+      GenericKubernetesResource made;
+      if (applyMode == ApplyMode.SERVER_SIDE) {
+        made = collection(kind, key.scope()).resource(object(body)).fieldManager(fieldManager).forceConflicts()
+            .serverSideApply();
+      } else {
+        made = collection(kind, key.scope()).resource(object(body)).create();
+      }
+      wrote(key, made);
+      LOG.debug("created {} at {}", key, ctx.revision());
+      return Outcome.created();
+    } catch (KubernetesClientException e) {
+      if (e.getCode() != 409) {
+        throw e;
+      }
+      GenericKubernetesResource there = resource(kind, key).get();
+      OwnerMark mark = there == null ? null : markOf(json(there));
+      if (mark != null && mark.isOwnedBy(ctx.owner(), key)) {
+        // our own earlier create landed (its answer was lost, or this is a retry): converge it instead
+        Outcome o = update(change.withAction(Action.UPDATE, change.reason()), kind, ctx, false);
+        return o.kind() == Outcome.Kind.CONFIGURED || o.kind() == Outcome.Kind.UNCHANGED ? Outcome.created() : o;
+      }
+      return Outcome.unknown(key + ": create failed: " + KindInformers.message(e)
+          + " (it appeared since it was observed" + (mark == null ? "" : ", marked by " + mark.owner())
+          + "; it is observed and planned again next sync)");
+    }
+  }
+
+  private Outcome serverSideApply(Change change, KindInfo kind, CallContext ctx) {
+    ResourceKey key = change.key();
+    ObjectNode body = (ObjectNode) Documents.mutableCopy(change.target());
+    mark(body, ctx.owner(), key, null);
+    body.remove("status");
+    GenericKubernetesResource made = collection(kind, key.scope()).resource(object(body)).fieldManager(fieldManager)
+        .forceConflicts().serverSideApply();
+    wrote(key, made);
+    return Outcome.configured();
+  }
+
+  /** The client-side update: the engine's patch laid on the object as observed, sent with its resourceVersion. */
+  private Outcome update(Change change, KindInfo kind, CallContext ctx, boolean checkObserved) {
+    ResourceKey key = change.key();
+    if (change.target() == null) {
+      return Outcome.permanentFailure(key + ": an update needs a target document", null);
+    }
+    GenericKubernetesResource obj = current(key, kind);
+    JsonNode planned = checkObserved && change.live() != null ? normalization.normalize(key.type(), change.live()) : null;
+    for (int attempt = 1; ; attempt++) {
+      if (obj == null) {
+        return Outcome.unknown(key + ": update failed: the object is gone since it was observed; it is observed again next sync");
+      }
+      JsonNode seen = normalization.normalize(key.type(), json(obj));
+      if (planned != null && !Documents.equal(seen, planned)) {
+        return Outcome.unknown(key + ": update not sent: the object changed since it was observed (resourceVersion "
+            + obj.getMetadata().getResourceVersion() + "); it is observed and planned again next sync");
+      }
+      try {
+        return patch(change, kind, ctx, obj, seen);
+      } catch (KubernetesClientException e) {
+        if (e.getCode() != 409 || attempt >= 3) {
+          throw e;
+        }
+        // the server had a newer version than our copy: if only what normalization drops (status,
+        // metadata) differs, the planned change still holds and goes out again with that version
+        obj = resource(kind, key).get();
+        planned = planned != null ? planned : seen;
+      }
+    }
+  }
+
+  private Outcome patch(Change change, KindInfo kind, CallContext ctx, GenericKubernetesResource obj, JsonNode seen) {
+    ResourceKey key = change.key();
+    JsonNode raw = json(obj);
+    List<PatchOp> ops = change.patch();
+    if (ops.isEmpty() || !Documents.equal(tryApply(seen, ops), change.target())) {
+      // a change built by hand (or whose patch does not lead to its target): the patch from what is live
+      ops = Patches.diff(seen, change.target(), rules, key);
+    }
+    JsonNode patched;
+    try {
+      patched = Patches.apply(raw, ops);
+    } catch (IllegalArgumentException e) {
+      return Outcome.permanentFailure(key + ": the planned patch does not fit the live object: " + e.getMessage(), e);
+    }
+    ObjectNode marked = (ObjectNode) Documents.mutableCopy(patched);
+    mark(marked, ctx.owner(), key, lastApplied(change));
+    List<PatchOp> all = new ArrayList<>();
+    String rv = obj.getMetadata().getResourceVersion();
+    all.add(PatchOp.replace("/metadata/resourceVersion", Documents.nodes().textNode(rv)));
+    all.addAll(ops);
+    all.addAll(Patches.diff(patched, marked, MergeRules.defaults(), key));
+    if (all.size() == 1) {
+      return Outcome.unchanged();
+    }
+    String body = Documents.mutableCopy(Documents.array(all.stream().map(PatchOp::toJson).toList())).toString();
+    GenericKubernetesResource made = resource(kind, key).patch(PatchContext.of(PatchType.JSON), body);
+    wrote(key, made);
+    LOG.debug("patched {} at {} ({} operations, resourceVersion {})", key, ctx.revision(), all.size(), rv);
+    return Outcome.configured();
+  }
+
+  private static JsonNode tryApply(JsonNode doc, List<PatchOp> ops) {
+    try {
+      return Patches.apply(doc, ops);
+    } catch (IllegalArgumentException e) {
+      return null;
+    }
+  }
+
+  private Outcome replace(Change change, KindInfo kind, CallContext ctx) throws InterruptedException {
+    ResourceKey key = change.key();
+    informers.synced(kind, budget(ctx));  // the wait for the old object to go is answered by this kind's watch
+    GenericKubernetesResource old = current(key, kind);
+    if (old != null) {
+      String uid = old.getMetadata().getUid();
+      resource(kind, key).withPropagationPolicy(DeletionPropagation.FOREGROUND).delete();
+      pending.put(key, new Pending("", uid, System.nanoTime()));
+      long deadline = System.nanoTime() + ctx.remaining().toNanos();
+      // the new object may only be created once the old one, finalizers and all, is gone: wait on the watch
+      boolean gone = informers.awaitEvent(() -> {
+        GenericKubernetesResource c = informers.cached(key.type(), key.scope(), key.name());
+        return c == null || !uid.equals(c.getMetadata().getUid());
+      }, deadline);
+      if (!gone) {
+        GenericKubernetesResource still = informers.cached(key.type(), key.scope(), key.name());
+        return Outcome.unknown(key + ": deleted to replace it, but it is still there"
+            + (still == null || still.getMetadata().getFinalizers() == null ? ""
+                : " with finalizers " + still.getMetadata().getFinalizers())
+            + "; it is created again once gone (next sync)");
+      }
+    }
+    Outcome created = create(change, kind, ctx);
+    return created.kind() == Outcome.Kind.CREATED ? Outcome.configured() : created;
+  }
+
+  /** Deletes the object; deleting one that is already gone succeeds (deletes are idempotent). */
+  private Outcome delete(ResourceKey key, KindInfo kind, CallContext ctx) {
+    GenericKubernetesResource old = current(key, kind);
+    if (old == null) {
+      return Outcome.deleted();
+    }
+    resource(kind, key).withPropagationPolicy(DeletionPropagation.BACKGROUND).delete();
+    pending.put(key, new Pending("", old.getMetadata().getUid(), System.nanoTime()));
+    LOG.debug("deleted {} at {}", key, ctx.revision());
+    return Outcome.deleted();
+  }
+
+  /** Remembers a write until the informer shows it. */
+  private void wrote(ResourceKey key, GenericKubernetesResource made) {
+    if (made != null && made.getMetadata() != null && made.getMetadata().getResourceVersion() != null) {
+      pending.put(key, new Pending(made.getMetadata().getResourceVersion(), null, System.nanoTime()));
+    }
+  }
+
+  /** What {@code kubectl apply} would keep as the last-applied configuration, or null when it does not fit. */
+  private static String lastApplied(Change change) {
+    JsonNode applied = change.desired() != null ? change.desired() : change.target();
+    if (applied == null) {
+      return null;
+    }
+    ObjectNode copy = (ObjectNode) Documents.mutableCopy(applied);
+    if (copy.path("metadata").path("annotations") instanceof ObjectNode a) {
+      a.remove(Annotations.LAST_APPLIED);
+    }
+    // kubectl writes the object as Go's JSON encoder does: keys sorted, no spaces, a final newline
+    return Documents.canonicalJson(copy) + "\n";
+  }
+
+  /** Writes our label and annotations (and the last-applied one when it fits) into {@code doc}. */
+  private static void mark(ObjectNode doc, String owner, ResourceKey key, String lastApplied) {
+    ObjectNode meta = doc.get("metadata") instanceof ObjectNode m ? m : doc.putObject("metadata");
+    ObjectNode labels = meta.get("labels") instanceof ObjectNode l ? l : meta.putObject("labels");
+    labels.put(Annotations.MANAGED_BY, Annotations.MANAGED_BY_VALUE);
+    ObjectNode annotations = meta.get("annotations") instanceof ObjectNode a ? a : meta.putObject("annotations");
+    annotations.put(Annotations.OWNER, owner);
+    annotations.put(Annotations.KEY, key.toString());
+    annotations.remove(Annotations.LAST_APPLIED);
+    if (lastApplied != null) {
+      long size = lastApplied.getBytes(StandardCharsets.UTF_8).length + Annotations.LAST_APPLIED.length();
+      for (Map.Entry<String, JsonNode> e : annotations.properties()) {
+        size += e.getKey().length() + e.getValue().asText().getBytes(StandardCharsets.UTF_8).length;
+      }
+      if (size <= ANNOTATIONS_LIMIT) {
+        annotations.put(Annotations.LAST_APPLIED, lastApplied);
+      } else {
+        LOG.debug("{}: the last-applied configuration does not fit the annotations limit; the state store keeps it", key);
+      }
+    }
+  }
+
+  private static GenericKubernetesResource object(JsonNode doc) {
+    return Serialization.jsonMapper().convertValue(doc, GenericKubernetesResource.class);
+  }
+
+  private static JsonNode json(GenericKubernetesResource r) {
+    return Serialization.jsonMapper().valueToTree(r);
+  }
+
+  /** Stops the informers, and closes the client when the provider made it. */
+  @Override
+  public void close() {
+    informers.close();
+    if (ownsClient) {
+      client.close();
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "KubernetesProvider[" + id + ", " + applyMode + "]";
+  }
+
+  /** Builds a {@link KubernetesProvider}. */
+  public static final class Builder {
+    private final KubernetesClient client;
+    private final boolean ownsClient;
+    /** Holds (and checks) what the provider shares with its decoder: id, default namespace, kept status. */
+    private final KubernetesDecoder.Builder decoder = KubernetesDecoder.builder();
+    private ApplyMode applyMode = ApplyMode.CLIENT_SIDE;
+    private String fieldManager = "gitops";
+    private Duration syncTimeout = Duration.ofSeconds(30);
+    private final Set<String> scanTypes = new HashSet<>();
+    private final List<HealthCheck> healthChecks = new ArrayList<>();
+    private boolean loadHealthChecks = true;
+
+    private Builder(KubernetesClient client, boolean ownsClient) {
+      this.client = client;
+      this.ownsClient = ownsClient;
+    }
+
+    /** The provider id of the keys (default {@code k8s}). */
+    public Builder id(String providerId) {
+      decoder.providerId(providerId);
+      return this;
+    }
+
+    /** The namespace of namespaced objects whose manifest names none (default {@code default}). */
+    public Builder defaultNamespace(String namespace) {
+      decoder.defaultNamespace(namespace);
+      return this;
+    }
+
+    /**
+     * Whether the decoder asks the source for all files at once, so a CRD in one file tells the
+     * scope of custom objects in others (default off; see {@link KubernetesDecoder#decodesTogether()}).
+     */
+    public Builder decodeFilesTogether(boolean on) {
+      decoder.decodeFilesTogether(on);
+      return this;
+    }
+
+    /** Client-side (the default) or server-side apply. */
+    public Builder applyMode(ApplyMode mode) {
+      this.applyMode = Objects.requireNonNull(mode, "mode");
+      return this;
+    }
+
+    /** The field manager of server-side apply (default {@code gitops}). */
+    public Builder fieldManager(String manager) {
+      this.fieldManager = Objects.requireNonNull(manager, "manager");
+      return this;
+    }
+
+    /** How long an informer's first list may take before its keys are UNKNOWN (default 30 s). */
+    public Builder informerSyncTimeout(Duration timeout) {
+      if (timeout.isNegative() || timeout.isZero()) {
+        throw new IllegalArgumentException("informer sync timeout must be positive, got " + timeout);
+      }
+      this.syncTimeout = timeout;
+      return this;
+    }
+
+    /** Key types ({@code example.com/Widget}) whose {@code status} is declared in Git rather than reported by a controller. */
+    public Builder keepStatus(String... types) {
+      decoder.keepStatus(Set.of(types));
+      return this;
+    }
+
+    /**
+     * Key types searched for orphans (objects with our mark that are neither in Git nor in the
+     * inventory) besides the kinds in play, for example {@code apps/Deployment}.
+     */
+    public Builder scanForOrphans(String... types) {
+      scanTypes.addAll(List.of(types));
+      return this;
+    }
+
+    /** Adds a health check; checks given here run before those found on the class path and the built-in ones. */
+    public Builder healthCheck(HealthCheck check) {
+      healthChecks.add(Objects.requireNonNull(check, "check"));
+      return this;
+    }
+
+    /** Whether {@link HealthCheck}s listed in {@code META-INF/services} are loaded (default true). */
+    public Builder loadHealthChecks(boolean load) {
+      this.loadHealthChecks = load;
+      return this;
+    }
+
+    /** The provider. */
+    public KubernetesProvider build() {
+      return new KubernetesProvider(this);
+    }
+  }
+}

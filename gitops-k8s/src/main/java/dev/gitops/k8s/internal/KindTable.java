@@ -1,0 +1,83 @@
+package dev.gitops.k8s.internal;
+
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The built-in kinds of Kubernetes that manifests commonly hold: their preferred version, plural
+ * and scope, so that keys, informers and URLs need no discovery call for them.
+ */
+public final class KindTable {
+
+  private static final Map<String, KindInfo> BUILT_IN = new HashMap<>();
+
+  static {
+    core("Namespace", "namespaces", false);
+    core("ConfigMap", "configmaps", true);
+    core("Secret", "secrets", true);
+    core("Service", "services", true);
+    core("ServiceAccount", "serviceaccounts", true);
+    core("Pod", "pods", true);
+    core("PodTemplate", "podtemplates", true);
+    core("PersistentVolumeClaim", "persistentvolumeclaims", true);
+    core("PersistentVolume", "persistentvolumes", false);
+    core("Endpoints", "endpoints", true);
+    core("LimitRange", "limitranges", true);
+    core("ResourceQuota", "resourcequotas", true);
+    core("ReplicationController", "replicationcontrollers", true);
+    core("Node", "nodes", false);
+    core("Event", "events", true);
+    add("apps", "v1", "Deployment", "deployments", true);
+    add("apps", "v1", "StatefulSet", "statefulsets", true);
+    add("apps", "v1", "DaemonSet", "daemonsets", true);
+    add("apps", "v1", "ReplicaSet", "replicasets", true);
+    add("apps", "v1", "ControllerRevision", "controllerrevisions", true);
+    add("batch", "v1", "Job", "jobs", true);
+    add("batch", "v1", "CronJob", "cronjobs", true);
+    add("networking.k8s.io", "v1", "Ingress", "ingresses", true);
+    add("networking.k8s.io", "v1", "IngressClass", "ingressclasses", false);
+    add("networking.k8s.io", "v1", "NetworkPolicy", "networkpolicies", true);
+    add("rbac.authorization.k8s.io", "v1", "Role", "roles", true);
+    add("rbac.authorization.k8s.io", "v1", "RoleBinding", "rolebindings", true);
+    add("rbac.authorization.k8s.io", "v1", "ClusterRole", "clusterroles", false);
+    add("rbac.authorization.k8s.io", "v1", "ClusterRoleBinding", "clusterrolebindings", false);
+    add("apiextensions.k8s.io", "v1", "CustomResourceDefinition", "customresourcedefinitions", false);
+    add("apiregistration.k8s.io", "v1", "APIService", "apiservices", false);
+    add("admissionregistration.k8s.io", "v1", "ValidatingWebhookConfiguration", "validatingwebhookconfigurations", false);
+    add("admissionregistration.k8s.io", "v1", "MutatingWebhookConfiguration", "mutatingwebhookconfigurations", false);
+    add("storage.k8s.io", "v1", "StorageClass", "storageclasses", false);
+    add("storage.k8s.io", "v1", "CSIDriver", "csidrivers", false);
+    add("storage.k8s.io", "v1", "VolumeAttachment", "volumeattachments", false);
+    add("policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets", true);
+    add("autoscaling", "v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers", true);
+    add("scheduling.k8s.io", "v1", "PriorityClass", "priorityclasses", false);
+    add("coordination.k8s.io", "v1", "Lease", "leases", true);
+    add("node.k8s.io", "v1", "RuntimeClass", "runtimeclasses", false);
+    add("discovery.k8s.io", "v1", "EndpointSlice", "endpointslices", true);
+    add("certificates.k8s.io", "v1", "CertificateSigningRequest", "certificatesigningrequests", false);
+  }
+
+  private KindTable() {}
+
+  private static void core(String kind, String plural, boolean namespaced) {
+    add("", "v1", kind, plural, namespaced);
+  }
+
+  private static void add(String group, String version, String kind, String plural, boolean namespaced) {
+    KindInfo k = new KindInfo(group, version, kind, plural, namespaced);
+    BUILT_IN.put(k.type(), k);
+  }
+
+  /** The built-in kind with key type {@code group/Kind}, if it is one. */
+  public static Optional<KindInfo> builtIn(String type) {
+    return Optional.ofNullable(BUILT_IN.get(type));
+  }
+
+  /** The key type of CustomResourceDefinitions. */
+  public static final String CRD = "apiextensions.k8s.io/CustomResourceDefinition";
+  /** The key type of Namespaces. */
+  public static final String NAMESPACE = "/Namespace";
+  /** The key type of Secrets. */
+  public static final String SECRET = "/Secret";
+}

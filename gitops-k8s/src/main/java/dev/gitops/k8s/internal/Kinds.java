@@ -1,0 +1,66 @@
+package dev.gitops.k8s.internal;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * What the provider knows about kinds beyond the {@link KindTable}: the kinds that
+ * CustomResourceDefinitions in the desired state define, and the apiVersion each kind was last
+ * written with in a manifest (for discovery). Shared by the decoder and the provider.
+ */
+public final class Kinds {
+
+  private final Map<String, KindInfo> desiredCrds = new ConcurrentHashMap<>();
+  private final Map<String, String> apiVersions = new ConcurrentHashMap<>();
+
+  /** The kind a CustomResourceDefinition document defines, if it names group, kind and plural. */
+  public static Optional<KindInfo> fromCrd(JsonNode crd) {
+    JsonNode spec = crd.path("spec");
+    String group = spec.path("group").asText("");
+    String kind = spec.path("names").path("kind").asText("");
+    String plural = spec.path("names").path("plural").asText("");
+    if (group.isEmpty() || kind.isEmpty() || plural.isEmpty()) {
+      return Optional.empty();
+    }
+    String version = "";
+    for (JsonNode v : spec.path("versions")) {
+      if (v.path("storage").asBoolean(false) || version.isEmpty()) {
+        version = v.path("name").asText("");
+      }
+    }
+    if (version.isEmpty()) {
+      version = spec.path("version").asText("");
+    }
+    if (version.isEmpty()) {
+      return Optional.empty();
+    }
+    return Optional.of(new KindInfo(group, version, kind, plural, !"Cluster".equals(spec.path("scope").asText("Namespaced"))));
+  }
+
+  /** Records a kind that a CRD of the desired state defines. */
+  public void learnDesired(KindInfo info) {
+    desiredCrds.put(info.type(), info);
+  }
+
+  /** The kind of key type {@code type} as a CRD of the desired state defines it. */
+  public Optional<KindInfo> desired(String type) {
+    return Optional.ofNullable(desiredCrds.get(type));
+  }
+
+  /** Records the apiVersion a manifest used for key type {@code type}. */
+  public void sawApiVersion(String type, String apiVersion) {
+    apiVersions.put(type, apiVersion);
+  }
+
+  /** The apiVersion a manifest last used for key type {@code type}. */
+  public Optional<String> apiVersion(String type) {
+    return Optional.ofNullable(apiVersions.get(type));
+  }
+
+  /** Every key type a manifest used. */
+  public java.util.Set<String> typesSeen() {
+    return java.util.Set.copyOf(apiVersions.keySet());
+  }
+}

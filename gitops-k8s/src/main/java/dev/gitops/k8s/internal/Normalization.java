@@ -1,0 +1,165 @@
+package dev.gitops.k8s.internal;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gitops.api.Documents;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * One normal form for Kubernetes documents, applied alike to what Git declares and to what the
+ * cluster returns, so that they compare by meaning: fields the server owns are dropped ({@code
+ * status} unless kept for the kind, {@code managedFields}, {@code resourceVersion}, {@code uid},
+ * {@code generation}, {@code creationTimestamp}, {@code selfLink}, deletion fields), the
+ * ownership marks and the {@code last-applied-configuration} annotation are dropped, Secret
+ * {@code stringData} is folded into {@code data}, quantities take their canonical text and
+ * container and service ports say {@code protocol: TCP} when they say nothing. Nothing is
+ * reordered.
+ */
+public final class Normalization {
+
+  /** The annotation {@code kubectl apply} keeps its last-applied configuration in. */
+  public static final String LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration";
+
+  private static final List<String> SERVER_METADATA = List.of("managedFields", "resourceVersion", "uid", "generation",
+      "creationTimestamp", "selfLink", "deletionTimestamp", "deletionGracePeriodSeconds");
+  private static final Set<String> CONTAINER_LISTS = Set.of("containers", "initContainers", "ephemeralContainers");
+  private static final Set<String> LIMIT_RANGE_FIELDS = Set.of("max", "min", "default", "defaultRequest",
+      "maxLimitRequestRatio");
+
+  private final String markLabel;
+  private final Set<String> markAnnotations;
+  private final Set<String> keepStatus;
+
+  /**
+   * @param markLabel the ownership label
+   * @param markAnnotations the ownership annotations
+   * @param keepStatus key types whose {@code status} is part of the object (no status subresource)
+   */
+  public Normalization(String markLabel, Set<String> markAnnotations, Set<String> keepStatus) {
+    this.markLabel = markLabel;
+    this.markAnnotations = Set.copyOf(markAnnotations);
+    this.keepStatus = Set.copyOf(keepStatus);
+  }
+
+  /** The normal form of {@code doc}, an object of key type {@code type}; frozen. */
+  public JsonNode normalize(String type, JsonNode doc) {
+    if (doc == null || !doc.isObject()) {
+      return doc == null ? null : Documents.freeze(doc);
+    }
+    ObjectNode o = (ObjectNode) Documents.mutableCopy(doc);
+    if (!keepStatus.contains(type)) {
+      o.remove("status");
+    }
+    if (o.get("metadata") instanceof ObjectNode meta) {
+      meta.remove(SERVER_METADATA);
+      removeFrom(meta, "labels", Set.of(markLabel));
+      Set<String> annotations = new java.util.HashSet<>(markAnnotations);
+      annotations.add(LAST_APPLIED);
+      removeFrom(meta, "annotations", annotations);
+    }
+    if (type.equals(KindTable.SECRET)) {
+      foldStringData(o);
+    }
+    if (type.equals("/Service") && o.path("spec").path("ports") instanceof ArrayNode ports) {
+      defaultProtocol(ports);
+    }
+    walk(o, type, null);
+    return Documents.freeze(o);
+  }
+
+  /** Removes {@code names} from the map at {@code field}, and the map when that empties it. */
+  private static void removeFrom(ObjectNode meta, String field, Set<String> names) {
+    if (meta.get(field) instanceof ObjectNode map) {
+      boolean had = !map.isEmpty();
+      map.remove(names);
+      if (had && map.isEmpty()) {
+        meta.remove(field);
+      }
+    }
+  }
+
+  /** {@code stringData} written into {@code data} base64-encoded, as the API server does on write. */
+  private static void foldStringData(ObjectNode secret) {
+    JsonNode sd = secret.remove("stringData");
+    if (!(sd instanceof ObjectNode strings) || strings.isEmpty()) {
+      return;
+    }
+    ObjectNode data = secret.get("data") instanceof ObjectNode d ? d : secret.putObject("data");
+    for (Map.Entry<String, JsonNode> e : strings.properties()) {
+      String text = e.getValue().isTextual() ? e.getValue().textValue() : e.getValue().toString();
+      data.put(e.getKey(), Base64.getEncoder().encodeToString(text.getBytes(StandardCharsets.UTF_8)));
+    }
+  }
+
+  private static void defaultProtocol(ArrayNode ports) {
+    for (JsonNode p : ports) {
+      if (p instanceof ObjectNode port && !port.has("protocol")) {
+        port.put("protocol", "TCP");
+      }
+    }
+  }
+
+  /** Walks the tree: container ports get their protocol, quantities their canonical text. */
+  private static void walk(JsonNode node, String type, String parentField) {
+    if (node instanceof ObjectNode o) {
+      List<String> names = new ArrayList<>();
+      o.fieldNames().forEachRemaining(names::add);
+      for (String name : names) {
+        JsonNode child = o.get(name);
+        if (CONTAINER_LISTS.contains(name) && child instanceof ArrayNode containers) {
+          for (JsonNode c : containers) {
+            if (c.get("ports") instanceof ArrayNode ports) {
+              defaultProtocol(ports);
+            }
+          }
+        }
+        if (holdsQuantities(type, parentField, name) && child instanceof ObjectNode q) {
+          canonicalQuantities(q);
+        } else if (name.equals("sizeLimit") && child != null && child.isValueNode()) {
+          canonicalQuantity(o, name, child);
+        }
+        walk(child, type, name);
+      }
+    } else if (node instanceof ArrayNode a) {
+      for (JsonNode e : a) {
+        walk(e, type, parentField);
+      }
+    }
+  }
+
+  /** Whether the map at {@code field} (under {@code parentField}) maps names to quantities. */
+  private static boolean holdsQuantities(String type, String parentField, String field) {
+    if ("resources".equals(parentField) && (field.equals("limits") || field.equals("requests"))) {
+      return true;
+    }
+    if (field.equals("overhead") || field.equals("capacity") || field.equals("allocatable")) {
+      return true;
+    }
+    if (type.equals("/ResourceQuota") && field.equals("hard")) {
+      return true;
+    }
+    return type.equals("/LimitRange") && LIMIT_RANGE_FIELDS.contains(field);
+  }
+
+  private static void canonicalQuantities(ObjectNode q) {
+    List<String> names = new ArrayList<>();
+    q.fieldNames().forEachRemaining(names::add);
+    for (String n : names) {
+      canonicalQuantity(q, n, q.get(n));
+    }
+  }
+
+  private static void canonicalQuantity(ObjectNode parent, String name, JsonNode v) {
+    if (v.isNumber()) {
+      parent.put(name, Quantities.canonical(v.decimalValue()));
+    } else if (v.isTextual()) {
+      Quantities.canonical(v.textValue()).ifPresent(c -> parent.put(name, c));
+    }
+  }
+}

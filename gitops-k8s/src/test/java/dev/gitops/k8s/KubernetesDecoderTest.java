@@ -1,0 +1,194 @@
+package dev.gitops.k8s;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.gitops.api.DecodeException;
+import dev.gitops.api.ManagementPolicy;
+import dev.gitops.api.Resource;
+import dev.gitops.api.ResourceKey;
+import dev.gitops.api.spi.SourceFile;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class KubernetesDecoderTest {
+
+  private static final String REV = "main@sha1:" + "1".repeat(40);
+  private final KubernetesDecoder decoder = KubernetesDecoder.builder().defaultNamespace("shop").build();
+
+  static SourceFile file(String path, String text) {
+    return new SourceFile(path, "blob-" + path, text.getBytes(StandardCharsets.UTF_8), REV);
+  }
+
+  private List<Resource> decode(String path, String text) {
+    return decoder.decode(file(path, text));
+  }
+
+  private DecodeException error(String path, String text) {
+    try {
+      decode(path, text);
+    } catch (DecodeException e) {
+      return e;
+    }
+    throw new AssertionError("expected a DecodeException for " + text);
+  }
+
+  @Test
+  void keysNameGroupKindNamespaceAndName() {
+    List<Resource> rs = decode("app.yaml", """
+        apiVersion: v1
+        kind: Namespace
+        metadata: {name: shop, namespace: ignored}
+        ---
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata: {name: web, namespace: shop}
+        ---
+        apiVersion: v1
+        kind: ConfigMap
+        metadata: {name: cfg}
+        data: {a: "1"}
+        ---
+        apiVersion: rbac.authorization.k8s.io/v1
+        kind: ClusterRole
+        metadata: {name: reader}
+        """);
+    assertThat(rs).extracting(r -> r.key().toString()).containsExactly(
+        "k8s:/Namespace::shop", "k8s:apps/Deployment:shop:web", "k8s:/ConfigMap:shop:cfg",
+        "k8s:rbac.authorization.k8s.io/ClusterRole::reader");
+    assertThat(rs.get(0).document().path("metadata").has("namespace")).as("cluster-scoped loses its namespace").isFalse();
+    assertThat(rs.get(2).document().path("metadata").path("namespace").asText()).as("default namespace written in")
+        .isEqualTo("shop");
+    assertThat(rs.get(1).origin().line()).isEqualTo(5);
+    assertThat(rs.get(1).origin().path()).isEqualTo("app.yaml");
+  }
+
+  @Test
+  void readsJsonAndListItems() {
+    List<Resource> rs = decode("list.json", """
+        {"apiVersion": "v1", "kind": "List", "items": [
+          {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "a", "namespace": "x"}},
+          {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "b"}}]}
+        """);
+    assertThat(rs).extracting(Resource::key).containsExactly(ResourceKey.of("k8s", "/Secret", "x", "a"),
+        ResourceKey.of("k8s", "/Service", "shop", "b"));
+  }
+
+  @Test
+  void customResourcesTakeTheirScopeFromCrdsAnywhereInTheDesiredState() {
+    String crd = """
+        apiVersion: apiextensions.k8s.io/v1
+        kind: CustomResourceDefinition
+        metadata: {name: clusterwidgets.example.com}
+        spec:
+          group: example.com
+          scope: Cluster
+          names: {kind: ClusterWidget, plural: clusterwidgets}
+          versions: [{name: v1, served: true, storage: true}]
+        """;
+    String cr = "apiVersion: example.com/v1\nkind: ClusterWidget\nmetadata: {name: w}\n";
+    assertThat(decoder.decodesTogether()).as("off by default: such a source substitutes no variables").isFalse();
+    assertThat(KubernetesDecoder.builder().decodeFilesTogether(true).build().decodesTogether()).isTrue();
+    List<Resource> rs = decoder.decodeTogether(List.of(file("crds/w.yaml", crd), file("apps/w.yaml", cr)));
+    assertThat(rs).extracting(Resource::key).contains(ResourceKey.of("k8s", "example.com/ClusterWidget", "", "w"));
+    DecodeException e = error("apps/w.yaml", "# a widget\n" + cr);
+    assertThat(e.getMessage()).contains("apps/w.yaml:2").contains("cannot tell whether example.com/ClusterWidget w")
+        .contains("metadata.namespace");
+    assertThat(decode("apps/n.yaml", "apiVersion: example.com/v1\nkind: Thing\nmetadata: {name: t, namespace: a}\n"))
+        .extracting(Resource::key).containsExactly(ResourceKey.of("k8s", "example.com/Thing", "a", "t"));
+  }
+
+  @Test
+  void badObjectsAreErrorsNamingFileAndLine() {
+    assertThat(error("a.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ok}\n---\nkind: ConfigMap\nmetadata: {name: x}\n")
+        .getMessage()).contains("a.yaml:5").contains("missing apiVersion");
+    assertThat(error("b.yaml", "apiVersion: v1\nmetadata: {name: x}\n").getMessage()).contains("b.yaml:1").contains("missing kind");
+    assertThat(error("c.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {labels: {a: b}}\n").getMessage())
+        .contains("c.yaml:1").contains("Pod has no metadata.name");
+    assertThat(error("d.yaml", "\n\napiVersion: batch/v1\nkind: Job\nmetadata: {generateName: run-}\n").getMessage())
+        .contains("d.yaml:3").contains("generateName").contains("run-");
+    assertThat(error("e.yaml", "apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: Pod}\n").getMessage())
+        .contains("e.yaml:1").contains("items[0]");
+  }
+
+  @Test
+  void duplicatesAreErrorsNamingBothPlaces() {
+    String cm = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n";
+    assertThat(error("a.yaml", cm + "---\n" + cm).getMessage()).contains("a.yaml:5").contains("declared twice")
+        .contains("first at a.yaml:1");
+    assertThatThrownBy(() -> decoder.decodeTogether(List.of(file("x/1.yaml", cm),
+        file("x/2.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: shop}\n"))))
+        .hasMessageContaining("x/2.yaml:1").hasMessageContaining("first at x/1.yaml:1");
+  }
+
+  @Test
+  void annotationsGiveDependenciesWavesAndPolicies() {
+    Resource r = decode("w.yaml", """
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata:
+          name: web
+          annotations:
+            gitops.dev/depends-on: "/Secret::creds, apps/Deployment:db:postgres  files:file::app.conf"
+            gitops.dev/wave: "2"
+            gitops.dev/management: no-prune
+        """).get(0);
+    assertThat(r.dependsOn()).containsExactlyInAnyOrder(ResourceKey.of("k8s", "/Secret", "shop", "creds"),
+        ResourceKey.of("k8s", "apps/Deployment", "db", "postgres"), ResourceKey.of("files", "file", "", "app.conf"));
+    assertThat(r.wave()).isEqualTo(2);
+    assertThat(r.policy()).isEqualTo(ManagementPolicy.NO_PRUNE);
+    assertThat(error("w.yaml", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  annotations: {gitops.dev/wave: soon}\n")
+        .getMessage()).contains("w.yaml:1").contains("gitops.dev/wave").contains("soon");
+    assertThat(error("w.yaml", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  annotations: {gitops.dev/management: never}\n")
+        .getMessage()).contains("never");
+    assertThat(error("w.yaml", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  annotations: {gitops.dev/depends-on: nope}\n")
+        .getMessage()).contains("'nope' is not a key");
+    assertThat(error("w.yaml", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  annotations: {gitops.dev/force-replace: \"maybe\"}\n")
+        .getMessage()).contains("force-replace").contains("maybe");
+    assertThat(error("w.yaml", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  annotations: {gitops.dev/wave: 3}\n")
+        .getMessage()).contains("must be a string").contains("quote it");
+  }
+
+  @Test
+  void documentsAreNormalizedAsTheServerStoresThem() {
+    Resource s = decode("s.yaml", """
+        apiVersion: v1
+        kind: Secret
+        metadata: {name: s, labels: {app.kubernetes.io/managed-by: Helm, keep: "yes"}}
+        stringData: {password: hunter2}
+        status: {whatever: 1}
+        """).get(0);
+    assertThat(s.document().path("data").path("password").asText()).isEqualTo("aHVudGVyMg==");
+    assertThat(s.document().has("stringData")).isFalse();
+    assertThat(s.document().has("status")).isFalse();
+    assertThat(s.document().path("metadata").path("labels").has("app.kubernetes.io/managed-by"))
+        .as("the ownership label is ours to write").isFalse();
+    Resource d = decode("d.yaml", """
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata: {name: d}
+        spec:
+          template:
+            spec:
+              containers:
+              - name: app
+                ports: [{containerPort: 80}]
+                resources: {limits: {cpu: 0.5, memory: 1024Mi}, requests: {cpu: 1000m, memory: 1.5Gi}}
+        """).get(0);
+    var c = d.document().at("/spec/template/spec/containers/0");
+    assertThat(c.at("/resources/limits/cpu").asText()).isEqualTo("500m");
+    assertThat(c.at("/resources/limits/memory").asText()).isEqualTo("1Gi");
+    assertThat(c.at("/resources/requests/cpu").asText()).isEqualTo("1");
+    assertThat(c.at("/resources/requests/memory").asText()).isEqualTo("1536Mi");
+    assertThat(c.at("/ports/0/protocol").asText()).isEqualTo("TCP");
+  }
+
+  @Test
+  void filesAreReadUnderTheUntrustedInputLimits() {
+    assertThat(error("t.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: !!binary aGk=\n").getMessage())
+        .contains("t.yaml:3").contains("tag");
+    assertThat(error("k.yaml", "apiVersion: v1\nkind: ConfigMap\nkind: Secret\nmetadata: {name: x}\n").getMessage())
+        .contains("k.yaml");
+  }
+}

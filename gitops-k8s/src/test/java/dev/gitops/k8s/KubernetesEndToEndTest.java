@@ -1,0 +1,331 @@
+package dev.gitops.k8s;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.gitops.api.Action;
+import dev.gitops.api.Change;
+import dev.gitops.api.FieldChange;
+import dev.gitops.api.Outcome;
+import dev.gitops.api.Plan;
+import dev.gitops.api.ResourceKey;
+import dev.gitops.api.SyncEvent;
+import dev.gitops.api.SyncResult;
+import dev.gitops.core.Reconciler;
+import dev.gitops.core.SyncOptions;
+import dev.gitops.core.apply.ExecutionOptions;
+import dev.gitops.core.source.GitSource;
+import dev.gitops.core.store.FileStateStore;
+import dev.gitops.testkit.TempGitRepo;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.mockwebserver.http.RecordedRequest;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The provider behind a real {@link Reconciler}, reading real-world manifests from a Git
+ * repository, against fabric8's mock API server (with stand-in controllers for CRDs, Deployments
+ * and Ingresses).
+ */
+class KubernetesEndToEndTest {
+
+  static final ResourceKey NAMESPACE = ResourceKey.of("k8s", "/Namespace", "", "shop");
+  static final ResourceKey CONFIG = ResourceKey.of("k8s", "/ConfigMap", "shop", "web-config");
+  static final ResourceKey SECRET = ResourceKey.of("k8s", "/Secret", "shop", "db-credentials");
+  static final ResourceKey DEPLOYMENT = ResourceKey.of("k8s", "apps/Deployment", "shop", "web");
+  static final ResourceKey SERVICE = ResourceKey.of("k8s", "/Service", "shop", "web");
+  static final ResourceKey INGRESS = ResourceKey.of("k8s", "networking.k8s.io/Ingress", "shop", "web");
+  static final ResourceKey CRD = ResourceKey.of("k8s", "apiextensions.k8s.io/CustomResourceDefinition", "",
+      "widgets.example.com");
+  static final ResourceKey WIDGET = ResourceKey.of("k8s", "example.com/Widget", "shop", "banner");
+  static final ResourceKey ROLE_BINDING = ResourceKey.of("k8s", "rbac.authorization.k8s.io/RoleBinding", "shop",
+      "web-reads-config");
+  static final ResourceKey CLUSTER_ROLE = ResourceKey.of("k8s", "rbac.authorization.k8s.io/ClusterRole", "",
+      "shop-metrics-reader");
+
+  @TempDir
+  Path tmp;
+  private MockCluster cluster;
+  private KubernetesProvider provider;
+  private TempGitRepo repo;
+  private GitSource source;
+  private final List<SyncEvent> events = new CopyOnWriteArrayList<>();
+
+  @BeforeEach
+  void start() {
+    cluster = new MockCluster().withControllers();
+    provider = KubernetesProvider.builder(cluster.client).build();
+    repo = TempGitRepo.create();
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    if (source != null) {
+      source.close();
+    }
+    repo.close();
+    provider.close();
+    cluster.close();
+  }
+
+  static SyncOptions options() {
+    return SyncOptions.builder().execution(ExecutionOptions.defaults().withHealthTimeout(Duration.ofSeconds(20))
+        .withHealthPollInterval(Duration.ofMillis(50)).withCallTimeout(Duration.ofSeconds(30))).build();
+  }
+
+  private Reconciler reconciler(SyncOptions options) throws Exception {
+    source = GitSource.builder().url(repo.uri()).ref("main").build();
+    return Reconciler.builder().source(source).provider(provider).owner("shop-agent").options(options)
+        .store(FileStateStore.open(tmp.resolve("state"))).listener(events::add).build();
+  }
+
+  private static void assertSucceeded(SyncResult r) {
+    assertThat(r.status()).as("%s: failures %s", r.plan().summary(), r.failures()).isEqualTo(SyncResult.Status.SUCCEEDED);
+  }
+
+  private Map<String, Object> data(GenericKubernetesResource r) {
+    @SuppressWarnings("unchecked")
+    Map<String, Object> d = (Map<String, Object>) r.getAdditionalProperties().get("data");
+    return d;
+  }
+
+  @Test
+  void syncsChangesDeletesCorrectsDriftAndResyncsToNothing() throws Exception {
+    Manifests.writeAll(repo);
+    Reconciler reconciler = reconciler(options());
+
+    SyncResult first = reconciler.sync();
+    assertSucceeded(first);
+    assertThat(first.plan().changes(Action.CREATE)).extracting(Change::key)
+        .contains(NAMESPACE, CONFIG, SECRET, DEPLOYMENT, SERVICE, INGRESS, CRD, WIDGET, ROLE_BINDING, CLUSTER_ROLE)
+        .hasSize(12);
+    GenericKubernetesResource web = cluster.get("apps/Deployment", "shop", "web");
+    assertThat(web.getMetadata().getLabels()).containsEntry(Annotations.MANAGED_BY, "gitops");
+    assertThat(web.getMetadata().getAnnotations()).containsEntry(Annotations.OWNER, "shop-agent")
+        .containsEntry(Annotations.KEY, DEPLOYMENT.toString()).containsKey(Annotations.LAST_APPLIED);
+    assertThat(data(cluster.get("/Secret", "shop", "db-credentials"))).as("stringData arrives as data")
+        .containsEntry("password", "czNjcjN0LWh1bnRlcjI=");
+
+    assertThat(reconciler.plan().changes()).as("a resync right after finds nothing to do")
+        .allSatisfy(c -> assertThat(c.action()).as(c.key() + ": " + c.reason()).isEqualTo(Action.NOOP));
+
+    repo.write("apps/web/deployment.yaml", Manifests.deployment("registry.example.com/shop/web:1.1.0", 3));
+    repo.write("base/config.yaml", Manifests.CONFIG.replace("LOG_LEVEL: info", "LOG_LEVEL: debug"));
+    repo.delete("apps/web/widget.yaml");
+    repo.write("base/rbac.yaml", Manifests.RBAC.substring(0, Manifests.RBAC.indexOf("---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole")));
+    repo.commit("web 1.1.0 on 3 replicas, debug logs, no banner, no metrics reader");
+    SyncResult second = reconciler.sync();
+    assertSucceeded(second);
+    assertThat(second.plan().change(DEPLOYMENT).orElseThrow().action()).isEqualTo(Action.UPDATE);
+    assertThat(second.plan().change(DEPLOYMENT).orElseThrow().fields()).extracting(f -> f.path().toString())
+        .containsExactlyInAnyOrder("/spec/replicas", "/spec/template/spec/containers/[name=web]/image");
+    assertThat(second.plan().change(WIDGET).orElseThrow().action()).isEqualTo(Action.DELETE);
+    assertThat(second.plan().change(CLUSTER_ROLE).orElseThrow().action()).isEqualTo(Action.DELETE);
+    assertThat(cluster.get("apps/Deployment", "shop", "web").getAdditionalProperties().toString())
+        .contains("web:1.1.0").contains("replicas=3");
+    assertThat(data(cluster.get("/ConfigMap", "shop", "web-config"))).containsEntry("LOG_LEVEL", "debug");
+    assertThat(cluster.get("rbac.authorization.k8s.io/ClusterRole", "", "shop-metrics-reader")).isNull();
+
+    // by hand: someone scales the deployment and edits the config map
+    cluster.client.apps().deployments().inNamespace("shop").withName("web").edit(d -> {
+      d.getSpec().setReplicas(1);
+      return d;
+    });
+    cluster.client.configMaps().inNamespace("shop").withName("web-config").edit(c -> {
+      c.getData().put("LOG_LEVEL", "trace");
+      c.getData().put("ADDED_BY_HAND", "x");
+      return c;
+    });
+    Plan drift = reconciler.plan();
+    assertThat(drift.change(DEPLOYMENT).orElseThrow().drift()).isTrue();
+    assertThat(drift.change(CONFIG).orElseThrow().drift()).isTrue();
+    assertSucceeded(reconciler.sync());
+    assertThat(cluster.client.apps().deployments().inNamespace("shop").withName("web").get().getSpec().getReplicas())
+        .isEqualTo(3);
+    assertThat(data(cluster.get("/ConfigMap", "shop", "web-config"))).as("Git's keys restored, a key added by hand kept")
+        .containsEntry("LOG_LEVEL", "debug").containsEntry("ADDED_BY_HAND", "x");
+
+    assertThat(reconciler.plan().changes()).allSatisfy(c -> assertThat(c.action()).as(c.key() + ": " + c.reason())
+        .isEqualTo(Action.NOOP));
+  }
+
+  @Test
+  void namespacesComeBeforeTheirMembersAndCrdsBeforeTheirObjects() throws Exception {
+    Manifests.writeAll(repo);
+    Reconciler reconciler = reconciler(options().toBuilder().execution(options().execution().withParallelism(8)).build());
+    cluster.drainRequests();
+    assertSucceeded(reconciler.sync());
+    List<String> posts = new ArrayList<>();
+    for (RecordedRequest r : cluster.drainRequests()) {
+      if (r.getMethod().equals("POST")) {
+        posts.add(r.getPath());
+      }
+    }
+    int namespace = posts.indexOf("/api/v1/namespaces");
+    int crd = posts.indexOf("/apis/apiextensions.k8s.io/v1/customresourcedefinitions");
+    assertThat(namespace).as("namespace created: %s", posts).isGreaterThanOrEqualTo(0);
+    for (int i = 0; i < posts.size(); i++) {
+      if (posts.get(i).startsWith("/api/v1/namespaces/shop/") || posts.get(i).contains("/namespaces/shop/")) {
+        assertThat(i).as("%s after the namespace (%s)", posts.get(i), posts).isGreaterThan(namespace);
+      }
+    }
+    int widget = posts.indexOf("/apis/example.com/v1/namespaces/shop/widgets");
+    assertThat(widget).as("widget after its CRD: %s", posts).isGreaterThan(crd).isGreaterThan(namespace);
+    Plan plan = reconciler.plan();
+    assertThat(plan.changes()).extracting(Change::action).containsOnly(Action.NOOP);
+  }
+
+  @Test
+  void prunesOnlyWhatItOwnsAndNeverAdoptsAnotherOwnersObject() throws Exception {
+    repo.write("ns.yaml", Manifests.NAMESPACE);
+    repo.write("config.yaml", Manifests.CONFIG);
+    repo.commit("namespace and config");
+    // someone else's objects, one with another reconciler's mark, one unmarked, both also declared in Git later
+    cluster.client.namespaces().resource(new io.fabric8.kubernetes.api.model.NamespaceBuilder().withNewMetadata()
+        .withName("shop").endMetadata().build()).create();
+    cluster.client.configMaps().inNamespace("shop").resource(new io.fabric8.kubernetes.api.model.ConfigMapBuilder()
+        .withNewMetadata().withName("theirs").withNamespace("shop").addToLabels(Annotations.MANAGED_BY, "gitops")
+        .addToAnnotations(Annotations.OWNER, "other-team").addToAnnotations(Annotations.KEY, "k8s:/ConfigMap:shop:theirs")
+        .endMetadata().addToData("owner", "other-team").build()).create();
+    cluster.client.configMaps().inNamespace("shop").resource(new io.fabric8.kubernetes.api.model.ConfigMapBuilder()
+        .withNewMetadata().withName("by-hand").withNamespace("shop").endMetadata().addToData("a", "1").build()).create();
+    Reconciler reconciler = reconciler(options().toBuilder().adopt(true).build());
+    assertSucceeded(reconciler.sync());
+
+    repo.write("more.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: theirs, namespace: shop}\ndata: {owner: us}\n");
+    repo.commit("claim theirs");
+    SyncResult claim = reconciler.sync();
+    Change theirs = claim.plan().change(ResourceKey.of("k8s", "/ConfigMap", "shop", "theirs")).orElseThrow();
+    assertThat(theirs.action()).isEqualTo(Action.SKIP);
+    assertThat(theirs.reason()).contains("other-team");
+    assertThat(data(cluster.get("/ConfigMap", "shop", "theirs"))).as("left alone").containsEntry("owner", "other-team");
+
+    repo.delete("more.yaml");
+    repo.delete("config.yaml");
+    repo.commit("drop config");
+    SyncResult prune = reconciler.sync();
+    assertSucceeded(prune);
+    assertThat(cluster.get("/ConfigMap", "shop", "web-config")).as("ours: pruned").isNull();
+    assertThat(cluster.get("/Secret", "shop", "db-credentials")).as("ours: pruned").isNull();
+    assertThat(cluster.get("/ConfigMap", "shop", "theirs")).as("another owner's: kept").isNotNull();
+    assertThat(cluster.get("/ConfigMap", "shop", "by-hand")).as("never ours: kept").isNotNull();
+    assertThat(cluster.get("/Namespace", "", "shop").getMetadata().getAnnotations())
+        .as("the namespace that existed unmarked was adopted (asked for) and now carries our mark")
+        .containsEntry(Annotations.OWNER, "shop-agent");
+  }
+
+  @Test
+  void anImmutableFieldChangeIsAReplaceNamingTheField() throws Exception {
+    repo.write("ns.yaml", Manifests.NAMESPACE);
+    repo.write("deployment.yaml", Manifests.deployment("web:1", 1));
+    repo.commit("web");
+    Reconciler reconciler = reconciler(options());
+    assertSucceeded(reconciler.sync());
+    String uid = cluster.get("apps/Deployment", "shop", "web").getMetadata().getUid();
+
+    repo.write("deployment.yaml", Manifests.deployment("web:1", 1).replace("matchLabels: {app: web}",
+        "matchLabels: {app: web, tier: front}").replace("labels: {app: web}\n    spec:\n      serviceAccountName",
+        "labels: {app: web, tier: front}\n    spec:\n      serviceAccountName"));
+    repo.commit("new selector");
+    Plan plan = reconciler.plan();
+    Change replace = plan.change(DEPLOYMENT).orElseThrow();
+    assertThat(replace.action()).as(replace.reason()).isEqualTo(Action.REPLACE);
+    assertThat(replace.reason()).contains("/spec/selector/matchLabels/tier").contains("cannot change in place");
+    assertThat(plan.change(NAMESPACE).orElseThrow().action()).isEqualTo(Action.NOOP);
+    assertSucceeded(reconciler.sync());
+    GenericKubernetesResource after = cluster.get("apps/Deployment", "shop", "web");
+    assertThat(after.getMetadata().getUid()).as("a new object").isNotEqualTo(uid);
+    assertThat(after.getAdditionalProperties().toString()).contains("tier=front");
+  }
+
+  @Test
+  void dependentsWaitForHealthAndADegradedDeploymentHoldsThemBack() throws Exception {
+    cluster.close();
+    cluster = new MockCluster();  // no controllers: nothing will report the deployment available
+    provider.close();
+    provider = KubernetesProvider.builder(cluster.client).build();
+    repo.write("ns.yaml", Manifests.NAMESPACE);
+    repo.write("deployment.yaml", Manifests.deployment("web:1", 1));
+    repo.write("after.yaml", """
+        apiVersion: v1
+        kind: ConfigMap
+        metadata:
+          name: after-web
+          namespace: shop
+          annotations: {gitops.dev/depends-on: "apps/Deployment::web"}
+        data: {ready: "yes"}
+        """);
+    repo.commit("web and something that needs it");
+    Thread controller = new Thread(() -> {
+      // the rollout fails: the controller reports the progress deadline exceeded
+      for (int i = 0; i < 200; i++) {
+        try {
+          var d = cluster.client.apps().deployments().inNamespace("shop").withName("web").get();
+          if (d != null) {
+            cluster.client.apps().deployments().inNamespace("shop").withName("web").patch(
+                io.fabric8.kubernetes.client.dsl.base.PatchContext.of(io.fabric8.kubernetes.client.dsl.base.PatchType.JSON_MERGE),
+                "{\"status\":{\"observedGeneration\":" + d.getMetadata().getGeneration() + ",\"conditions\":[{\"type\":"
+                    + "\"Progressing\",\"status\":\"False\",\"reason\":\"ProgressDeadlineExceeded\",\"message\":"
+                    + "\"ReplicaSet web-1 has timed out progressing\"}]}}");
+            return;
+          }
+          Thread.sleep(25);
+        } catch (InterruptedException e) {
+          return;
+        }
+      }
+    });
+    controller.start();
+    SyncResult r = reconciler(options()).sync();
+    controller.join(10_000);
+    assertThat(r.status()).isEqualTo(SyncResult.Status.FAILED);
+    Outcome web = r.outcomes().get(DEPLOYMENT);
+    assertThat(web.kind()).isEqualTo(Outcome.Kind.PERMANENT);
+    assertThat(web.message()).contains("degraded").contains("progress deadline exceeded");
+    assertThat(cluster.get("/ConfigMap", "shop", "after-web")).as("the dependent was never created").isNull();
+    assertThat(r.outcomes().get(ResourceKey.of("k8s", "/ConfigMap", "shop", "after-web")).isOk()).isFalse();
+  }
+
+  @Test
+  void secretValuesNeverReachPlansEventsOrTheStore() throws Exception {
+    repo.write("ns.yaml", Manifests.NAMESPACE);
+    repo.write("config.yaml", Manifests.CONFIG);
+    repo.commit("secret");
+    Reconciler reconciler = reconciler(options());
+    assertSucceeded(reconciler.sync());
+    repo.write("config.yaml", Manifests.CONFIG.replace("s3cr3t-hunter2", "n3w-s3cr3t-value"));
+    repo.commit("rotate");
+    Plan plan = reconciler.plan();
+    Change rotate = plan.change(SECRET).orElseThrow();
+    assertThat(rotate.action()).isEqualTo(Action.UPDATE);
+    assertThat(rotate.fields()).extracting(FieldChange::path).extracting(Object::toString).containsExactly("/data/password");
+    assertThat(rotate.sensitive()).extracting(Object::toString).contains("/data/password");
+    assertSucceeded(reconciler.sync());
+    String[] secrets = {"s3cr3t-hunter2", "n3w-s3cr3t-value", "czNjcjN0LWh1bnRlcjI=", "bjN3LXMzY3IzdC12YWx1ZQ=="};
+    List<String> shown = new ArrayList<>();
+    shown.add(plan.toString());
+    plan.changes().forEach(c -> shown.add(c.toString() + c.fields()));
+    events.forEach(e -> shown.add(e.toString()));
+    try (Stream<Path> files = Files.walk(tmp.resolve("state"))) {
+      for (Path f : files.filter(Files::isRegularFile).toList()) {
+        shown.add(new String(Files.readAllBytes(f), StandardCharsets.UTF_8));
+      }
+    }
+    for (String text : shown) {
+      for (String s : secrets) {
+        assertThat(text).as("a secret value in a plan, event or store file").doesNotContain(s);
+      }
+    }
+    assertThat(data(cluster.get("/Secret", "shop", "db-credentials"))).containsEntry("password", "bjN3LXMzY3IzdC12YWx1ZQ==");
+  }
+}

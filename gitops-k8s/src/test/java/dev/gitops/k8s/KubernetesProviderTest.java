@@ -1,0 +1,297 @@
+package dev.gitops.k8s;
+
+import static dev.gitops.k8s.KubernetesProviderConformanceTest.json;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gitops.api.Documents;
+import dev.gitops.api.FieldPath;
+import dev.gitops.api.Observation;
+import dev.gitops.api.Outcome;
+import dev.gitops.api.Resource;
+import dev.gitops.api.ResourceKey;
+import dev.gitops.api.spi.CallContext;
+import dev.gitops.testkit.ProviderConformanceSuite;
+import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** What the provider sends, exactly, including what the mock server cannot act on. */
+class KubernetesProviderTest {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final ResourceKey CM = ResourceKey.of("k8s", "/ConfigMap", "default", "cfg");
+  private MockCluster cluster;
+  private KubernetesProvider provider;
+
+  @BeforeEach
+  void start() {
+    cluster = new MockCluster();
+    provider = KubernetesProvider.builder(cluster.client).build();
+  }
+
+  @AfterEach
+  void stop() {
+    provider.close();
+    cluster.close();
+  }
+
+  private static CallContext ctx() {
+    return CallContext.of("agent", "main@sha1:" + "2".repeat(40), Duration.ofSeconds(20));
+  }
+
+  private static Resource configMap(String data) {
+    return Resource.of(CM, json("{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"cfg\","
+        + "\"namespace\":\"default\"},\"data\":" + data + "}"));
+  }
+
+  private Observation observe(ResourceKey key) {
+    return provider.observe(List.of(key), ctx()).get(key);
+  }
+
+  private MockCluster.Sent only(String method) {
+    List<MockCluster.Sent> rs = cluster.takeSent().stream().filter(r -> r.method().equals(method)).toList();
+    assertThat(rs).as(method + " requests").hasSize(1);
+    return rs.get(0);
+  }
+
+  @Test
+  void anUpdateIsAJsonPatchWhoseFirstOperationPinsTheObservedResourceVersion() throws Exception {
+    assertThat(provider.apply(ProviderConformanceSuite.createOf(configMap("{\"a\":\"1\"}")), ctx()).isOk()).isTrue();
+    Observation before = observe(CM);
+    cluster.takeSent();
+    Resource changed = configMap("{\"a\":\"2\"}");
+    Outcome o = provider.apply(ProviderConformanceSuite.updateOf(changed, provider.normalize(CM, before.live())), ctx());
+    assertThat(o.kind()).isEqualTo(Outcome.Kind.CONFIGURED);
+    MockCluster.Sent patch = only("PATCH");
+    assertThat(patch.path()).isEqualTo("/api/v1/namespaces/default/configmaps/cfg");
+    assertThat(patch.contentType()).startsWith("application/json-patch+json");
+    JsonNode ops = JSON.readTree(patch.body());
+    assertThat(ops.get(0)).isEqualTo(json("{\"op\":\"replace\",\"path\":\"/metadata/resourceVersion\",\"value\":\""
+        + before.version() + "\"}"));
+    assertThat(ops.get(1)).isEqualTo(json("{\"op\":\"replace\",\"path\":\"/data/a\",\"value\":\"2\"}"));
+    JsonNode lastApplied = ops.get(2);
+    assertThat(lastApplied.path("path").asText()).isEqualTo("/metadata/annotations/kubectl.kubernetes.io~1last-applied-configuration");
+    assertThat(lastApplied.path("value").asText()).as("kubectl's form: sorted keys, compact, a final newline").isEqualTo(
+        "{\"apiVersion\":\"v1\",\"data\":{\"a\":\"2\"},\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"cfg\",\"namespace\":\"default\"}}\n");
+    assertThat(ops).hasSize(3);
+    assertThat(observe(CM).live().at("/data/a").asText()).isEqualTo("2");
+  }
+
+  private static final String CONFLICT = "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"status\":\"Failure\","
+      + "\"reason\":\"Conflict\",\"code\":409,\"message\":\"Operation cannot be fulfilled on configmaps \\\"cfg\\\": "
+      + "the object has been modified\"}";
+
+  @Test
+  void aConflictThatPersistsIsUnknownSoTheKeyIsObservedAgain() {
+    assertThat(provider.apply(ProviderConformanceSuite.createOf(configMap("{\"a\":\"1\"}")), ctx()).isOk()).isTrue();
+    Observation before = observe(CM);
+    // the server keeps refusing the write, as a real one does while another writer keeps getting in between
+    cluster.server.expect().patch().withPath("/api/v1/namespaces/default/configmaps/cfg").andReturn(409, CONFLICT).always();
+    cluster.takeSent();
+    Outcome o = provider.apply(ProviderConformanceSuite.updateOf(configMap("{\"a\":\"2\"}"),
+        provider.normalize(CM, before.live())), ctx());
+    assertThat(o.kind()).isEqualTo(Outcome.Kind.UNKNOWN);
+    assertThat(o.message()).contains(CM.toString()).contains("the object has been modified").contains("observed");
+    assertThat(cluster.takeSent()).extracting(MockCluster.Sent::method).filteredOn("PATCH"::equals).hasSize(3);
+  }
+
+  @Test
+  void aConflictOverFieldsNormalizationDropsIsRetriedWithTheNewerVersion() {
+    assertThat(provider.apply(ProviderConformanceSuite.createOf(configMap("{\"a\":\"1\"}")), ctx()).isOk()).isTrue();
+    Observation before = observe(CM);
+    cluster.server.expect().patch().withPath("/api/v1/namespaces/default/configmaps/cfg").andReturn(409, CONFLICT).once();
+    Outcome o = provider.apply(ProviderConformanceSuite.updateOf(configMap("{\"a\":\"2\"}"),
+        provider.normalize(CM, before.live())), ctx());
+    assertThat(o.kind()).as(o.message()).isEqualTo(Outcome.Kind.CONFIGURED);
+    assertThat(observe(CM).live().at("/data/a").asText()).isEqualTo("2");
+  }
+
+  @Test
+  void aStaleChangeIsNotSentButAStatusOnlyChangeIsIgnored() throws Exception {
+    assertThat(provider.apply(ProviderConformanceSuite.createOf(configMap("{\"a\":\"1\"}")), ctx()).isOk()).isTrue();
+    JsonNode planned = provider.normalize(CM, observe(CM).live());
+    cluster.client.configMaps().inNamespace("default").withName("cfg").patch(PatchContext.of(PatchType.JSON_MERGE),
+        "{\"data\":{\"a\":\"by hand\"}}");
+    awaitObserved("by hand");
+    cluster.takeSent();
+    Outcome stale = provider.apply(ProviderConformanceSuite.updateOf(configMap("{\"a\":\"2\"}"), planned), ctx());
+    assertThat(stale.kind()).isEqualTo(Outcome.Kind.UNKNOWN);
+    assertThat(stale.message()).contains("changed since it was observed");
+    assertThat(cluster.takeSent()).extracting(MockCluster.Sent::method).doesNotContain("PATCH", "PUT", "POST");
+
+    JsonNode now = provider.normalize(CM, observe(CM).live());
+    cluster.client.configMaps().inNamespace("default").withName("cfg").patch(PatchContext.of(PatchType.JSON_MERGE),
+        "{\"metadata\":{\"annotations\":{\"kubectl.kubernetes.io/last-applied-configuration\":\"{}\"}}}");
+    Outcome ok = provider.apply(ProviderConformanceSuite.updateOf(configMap("{\"a\":\"2\"}"), now), ctx());
+    assertThat(ok.kind()).as("only what normalization drops changed: the write goes out with the newer version")
+        .isEqualTo(Outcome.Kind.CONFIGURED);
+  }
+
+  private void awaitObserved(String value) throws InterruptedException {
+    for (int i = 0; i < 200 && !observe(CM).live().at("/data/a").asText().equals(value); i++) {
+      Thread.sleep(10);
+    }
+  }
+
+  @Test
+  void serverSideApplySendsTheWholeTargetUnderItsFieldManagerForcingConflicts() throws Exception {
+    provider.close();
+    provider = KubernetesProvider.builder(cluster.client).applyMode(ApplyMode.SERVER_SIDE).fieldManager("shop-gitops")
+        .build();
+    // CRUD mode answers apply patches with 415: the request itself is what this test pins
+    cluster.server.expect().patch().withPath("/api/v1/namespaces/default/configmaps/cfg?fieldManager=shop-gitops&force=true")
+        .andReturn(200, "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"cfg\",\"namespace\":"
+            + "\"default\",\"resourceVersion\":\"7\"},\"data\":{\"a\":\"1\"}}").once();
+    cluster.takeSent();
+    Outcome o = provider.apply(ProviderConformanceSuite.createOf(configMap("{\"a\":\"1\"}")), ctx());
+    assertThat(o.kind()).as(o.message()).isEqualTo(Outcome.Kind.CREATED);
+    MockCluster.Sent apply = only("PATCH");
+    assertThat(apply.path()).isEqualTo("/api/v1/namespaces/default/configmaps/cfg?fieldManager=shop-gitops&force=true");
+    assertThat(apply.contentType()).startsWith("application/apply-patch+yaml");
+    JsonNode body = JSON.readTree(apply.body());
+    assertThat(body.at("/data/a").asText()).isEqualTo("1");
+    assertThat(body.at("/metadata/labels").get(Annotations.MANAGED_BY).asText()).isEqualTo("gitops");
+    assertThat(body.at("/metadata/annotations").get(Annotations.OWNER).asText()).isEqualTo("agent");
+    assertThat(body.at("/metadata/annotations").get(Annotations.KEY).asText()).isEqualTo(CM.toString());
+    assertThat(body.at("/metadata/annotations").has(Annotations.LAST_APPLIED)).as("server-side apply keeps no annotation")
+        .isFalse();
+  }
+
+  @Test
+  void theLastAppliedAnnotationIsLeftOutAboveTheAnnotationsLimit() throws Exception {
+    String big = "x".repeat(KubernetesProvider.ANNOTATIONS_LIMIT);
+    assertThat(provider.apply(ProviderConformanceSuite.createOf(configMap("{\"big\":\"" + big + "\"}")), ctx()).isOk())
+        .isTrue();
+    Map<String, String> annotations = cluster.get("/ConfigMap", "default", "cfg").getMetadata().getAnnotations();
+    assertThat(annotations).doesNotContainKey(Annotations.LAST_APPLIED).containsKey(Annotations.OWNER);
+    assertThat(provider.apply(ProviderConformanceSuite.createOf(configMap("{\"small\":\"1\"}")), ctx()).isOk()).isTrue();
+  }
+
+  @Test
+  void aReplaceWaitsForFinalizersBeforeCreatingAgain() throws Exception {
+    Resource first = configMap("{\"a\":\"1\"}");
+    cluster.client.configMaps().inNamespace("default").resource(new ConfigMapBuilder().withNewMetadata().withName("cfg")
+        .withNamespace("default").addToFinalizers("example.com/hold").endMetadata().addToData("a", "0").build()).create();
+    JsonNode live = observe(CM).live();
+    Thread finalizer = new Thread(() -> {
+      try {
+        for (int i = 0; i < 400; i++) {
+          var cm = cluster.client.configMaps().inNamespace("default").withName("cfg").get();
+          if (cm != null && cm.getMetadata().getDeletionTimestamp() != null) {
+            Thread.sleep(200);  // the finalizer's controller takes its time
+            cluster.client.configMaps().inNamespace("default").withName("cfg").patch(PatchContext.of(PatchType.JSON_MERGE),
+                "{\"metadata\":{\"finalizers\":null}}");
+            return;
+          }
+          Thread.sleep(10);
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    });
+    finalizer.start();
+    Outcome o = provider.apply(ProviderConformanceSuite.replaceOf(first, live), ctx());
+    finalizer.join(10_000);
+    assertThat(o.kind()).as(o.message()).isEqualTo(Outcome.Kind.CONFIGURED);
+    var now = cluster.get("/ConfigMap", "default", "cfg");
+    assertThat(now.getMetadata().getUid()).isNotEqualTo(live.at("/metadata/uid").asText());
+    assertThat(now.getMetadata().getFinalizers()).isEmpty();
+  }
+
+  @Test
+  void aReplaceThatOutlastsItsDeadlineOnFinalizersIsUnknown() {
+    cluster.client.configMaps().inNamespace("default").resource(new ConfigMapBuilder().withNewMetadata().withName("cfg")
+        .withNamespace("default").addToFinalizers("example.com/hold").endMetadata().build()).create();
+    JsonNode live = observe(CM).live();
+    Outcome o = provider.apply(ProviderConformanceSuite.replaceOf(configMap("{}"), live),
+        CallContext.of("agent", "r", Duration.ofMillis(500)));
+    assertThat(o.kind()).isEqualTo(Outcome.Kind.UNKNOWN);
+    assertThat(o.message()).contains("still there").contains("example.com/hold");
+  }
+
+  @Test
+  void aKindTheClusterDoesNotServeIsUnknownUnlessItsCrdIsInTheDesiredState() {
+    ResourceKey gadget = ResourceKey.of("k8s", "example.com/Gadget", "default", "g");
+    Observation o = observe(gadget);
+    assertThat(o.status()).isEqualTo(Observation.Status.UNKNOWN);
+    assertThat(o.reason()).contains("no kind example.com/Gadget");
+    provider.decoder().orElseThrow().decode(KubernetesDecoderTest.file("crd.yaml", Manifests.CRD.replace("Widget", "Gadget")
+        .replace("widgets", "gadgets").replace("widget,", "gadget,")));
+    ResourceKey widgetKind = ResourceKey.of("k8s", "example.com/Gadget", "shop", "banner");
+    assertThat(observe(widgetKind).status()).as("its CRD is about to be created: no object can exist yet")
+        .isEqualTo(Observation.Status.ABSENT);
+  }
+
+  @Test
+  void whenTheClustersCrdsCannotBeReadCustomKindsAreUnknownAndDecodingStillNamesTheFile() {
+    cluster.server.expect().get().withPath("/apis/apiextensions.k8s.io/v1/customresourcedefinitions?resourceVersion=0")
+        .andReturn(403, KubernetesProviderConformanceTest.forbidden()).always();
+    var decoder = provider.decoder().orElseThrow();
+    String widget = "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w%s}\n";
+    assertThat(decoder.decode(KubernetesDecoderTest.file("w.yaml", widget.formatted(", namespace: a"))))
+        .extracting(r -> r.key().toString()).containsExactly("k8s:example.com/Widget:a:w");
+    assertThatThrownBy(() -> decoder.decode(KubernetesDecoderTest.file("apps/w.yaml", widget.formatted(""))))
+        .isInstanceOf(dev.gitops.api.DecodeException.class).hasMessageContaining("apps/w.yaml:1")
+        .hasMessageContaining("cannot tell whether example.com/Widget w");
+    Observation o = observe(ResourceKey.of("k8s", "example.com/Widget", "a", "w"));
+    assertThat(o.status()).isEqualTo(Observation.Status.UNKNOWN);
+    assertThat(o.reason()).contains("403").contains("forbidden");
+  }
+
+  @Test
+  void immutableFieldsAndTheForceReplaceAnnotationRequireReplace() {
+    ResourceKey d = ResourceKey.of("k8s", "apps/Deployment", "a", "b");
+    assertThat(provider.requiresReplace(d, FieldPath.parse("/spec/selector/matchLabels/app"))).isTrue();
+    assertThat(provider.requiresReplace(d, FieldPath.parse("/spec/replicas"))).isFalse();
+    assertThat(provider.requiresReplace(ResourceKey.of("k8s", "batch/Job", "a", "j"),
+        FieldPath.parse("/spec/template/spec/containers/[name=x]/image"))).isTrue();
+    assertThat(provider.requiresReplace(ResourceKey.of("k8s", "/Service", "a", "s"), FieldPath.parse("/spec/clusterIP")))
+        .isTrue();
+    assertThat(provider.requiresReplace(ResourceKey.of("k8s", "/Service", "a", "s"), FieldPath.parse("/spec/ports")))
+        .isFalse();
+    assertThat(provider.requiresReplace(d, FieldPath.of("metadata", "annotations", Annotations.FORCE_REPLACE))).isTrue();
+    assertThat(provider.requiresReplace(ResourceKey.of("k8s", "/Namespace", "", "a"),
+        FieldPath.of("metadata", "annotations", Annotations.FORCE_REPLACE))).as("never a namespace").isFalse();
+  }
+
+  @Test
+  void relationsPutNamespacesAndCrdsFirst() {
+    ResourceKey ns = ResourceKey.of("k8s", "/Namespace", "", "shop");
+    ResourceKey crd = ResourceKey.of("k8s", "apiextensions.k8s.io/CustomResourceDefinition", "", "widgets.example.com");
+    ResourceKey other = ResourceKey.of("k8s", "apiextensions.k8s.io/CustomResourceDefinition", "", "things.other.io");
+    ResourceKey widget = ResourceKey.of("k8s", "example.com/Widget", "shop", "banner");
+    ResourceKey cm = ResourceKey.of("k8s", "/ConfigMap", "shop", "c");
+    java.util.Set<ResourceKey> desired = java.util.Set.of(ns, crd, other, widget, cm);
+    assertThat(provider.relations(Resource.of(widget, Documents.emptyObject()), desired)).containsExactlyInAnyOrder(ns, crd);
+    assertThat(provider.relations(Resource.of(cm, Documents.emptyObject()), desired)).containsExactly(ns);
+    assertThat(provider.relations(Resource.of(ns, Documents.emptyObject()), desired)).isEmpty();
+    assertThat(provider.typeOrder(crd)).isLessThan(provider.typeOrder(ns));
+    assertThat(provider.typeOrder(ns)).isLessThan(provider.typeOrder(cm));
+    assertThat(provider.typeOrder(cm)).isLessThan(provider.typeOrder(ResourceKey.of("k8s", "apps/Deployment", "shop", "d")));
+  }
+
+  @Test
+  void keyedListsMergeByTheirPatchMergeKeys() {
+    var rules = provider.mergeRules();
+    assertThat(rules.listRule(FieldPath.parse("/spec/template/spec/containers")).kind())
+        .isEqualTo(dev.gitops.api.MergeRules.ListKind.KEYED);
+    assertThat(rules.listRule(FieldPath.parse("/spec/template/spec/containers/[name=app]/ports")).keys())
+        .extracting(dev.gitops.api.MergeRules.KeyField::name).containsExactly("containerPort", "protocol");
+    assertThat(rules.listRule(FieldPath.parse("/spec/template/spec/containers/[name=app]/volumeMounts")).keys())
+        .extracting(dev.gitops.api.MergeRules.KeyField::name).containsExactly("mountPath");
+    assertThat(rules.listRule(FieldPath.parse("/spec/template/spec/tolerations")).kind())
+        .isEqualTo(dev.gitops.api.MergeRules.ListKind.ATOMIC);
+    assertThat(rules.isSensitive(ResourceKey.of("k8s", "/Secret", "a", "s"), FieldPath.parse("/data/password"))).isTrue();
+    assertThat(rules.isSensitive(ResourceKey.of("k8s", "/ConfigMap", "a", "s"), FieldPath.parse("/data/password"))).isFalse();
+    assertThat(rules.nullMode()).isEqualTo(dev.gitops.api.MergeRules.NullMode.ABSENT);
+  }
+}

@@ -1,0 +1,163 @@
+package dev.gitops.k8s;
+
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.http.BasicBuilder;
+import io.fabric8.kubernetes.client.http.HttpRequest;
+import io.fabric8.kubernetes.client.http.Interceptor;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMixedDispatcher;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import io.fabric8.mockwebserver.Context;
+import io.fabric8.mockwebserver.MockWebServer;
+import io.fabric8.mockwebserver.http.RecordedRequest;
+import java.net.InetAddress;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import dev.gitops.k8s.internal.KindInformers;
+import dev.gitops.k8s.internal.KindInfo;
+import dev.gitops.k8s.internal.KindTable;
+
+/**
+ * fabric8's mock API server in CRUD mode on loopback (expectations can be added for what CRUD
+ * mode cannot do), with a client, the requests it received, and optional stand-ins for the
+ * controllers a real cluster runs (they mark CRDs established and Deployments rolled out).
+ */
+final class MockCluster implements AutoCloseable {
+
+  /** Held so the level sticks: the mock web server logs every request through java.util.logging. */
+  private static final java.util.logging.Logger MOCK_LOG = java.util.logging.Logger.getLogger("io.fabric8.mockwebserver");
+
+  static {
+    MOCK_LOG.setLevel(java.util.logging.Level.WARNING);
+  }
+
+  final KubernetesMockServer server;
+  final KubernetesClient client;
+  private final List<SharedIndexInformer<GenericKubernetesResource>> controllers = new ArrayList<>();
+  private KubernetesClient controllerClient;
+
+  MockCluster() {
+    HashMap<io.fabric8.mockwebserver.ServerRequest, java.util.Queue<io.fabric8.mockwebserver.ServerResponse>> responses =
+        new HashMap<>();
+    server = new KubernetesMockServer(new Context(Serialization.jsonMapper()), new MockWebServer(), responses,
+        new KubernetesMixedDispatcher(responses), false);
+    server.init(InetAddress.getLoopbackAddress(), 0);
+    Interceptor recorder = new Interceptor() {
+      @Override
+      public void before(BasicBuilder builder, HttpRequest request, RequestTags tags) {
+        String query = request.uri().getRawQuery();
+        sent.add(new Sent(request.method(), request.uri().getRawPath() + (query == null ? "" : "?" + query),
+            request instanceof io.fabric8.kubernetes.client.http.StandardHttpRequest r ? r.getContentType()
+                : request.header("Content-Type"), request.bodyString()));
+      }
+    };
+    client = server.createClient(b -> b.withHttpClientBuilderConsumer(h -> h.addOrReplaceInterceptor("record", recorder)));
+  }
+
+  /** One request as the provider's client sent it (the mock consumes bodies, so they are kept here). */
+  record Sent(String method, String path, String contentType, String body) {}
+
+  final List<Sent> sent = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+  /** The requests the main client sent since the last call, and forgets them. */
+  List<Sent> takeSent() {
+    List<Sent> out = List.copyOf(sent);
+    sent.clear();
+    return out;
+  }
+
+  /** Starts controllers that make CRDs established and Deployments available, as a real control plane would. */
+  MockCluster withControllers() {
+    controllerClient = server.createClient();
+    control(KindTable.builtIn(KindTable.CRD).orElseThrow(), obj -> {
+      var conditions = (List<?>) statusOf(obj).get("conditions");
+      return conditions == null || conditions.isEmpty()
+          ? "{\"status\":{\"conditions\":[{\"type\":\"Established\",\"status\":\"True\"}]}}" : null;
+    });
+    control(KindTable.builtIn("apps/Deployment").orElseThrow(), obj -> {
+      long generation = obj.getMetadata().getGeneration() == null ? 0 : obj.getMetadata().getGeneration();
+      Object observed = statusOf(obj).get("observedGeneration");
+      if (observed instanceof Number n && n.longValue() >= generation) {
+        return null;
+      }
+      Object spec = obj.getAdditionalProperties().get("spec");
+      Object replicas = spec instanceof java.util.Map<?, ?> m && m.get("replicas") instanceof Number r ? r : 1;
+      return "{\"status\":{\"observedGeneration\":" + generation + ",\"replicas\":" + replicas + ",\"updatedReplicas\":"
+          + replicas + ",\"readyReplicas\":" + replicas + ",\"availableReplicas\":" + replicas + "}}";
+    });
+    control(KindTable.builtIn("networking.k8s.io/Ingress").orElseThrow(), obj -> statusOf(obj).containsKey("loadBalancer")
+        ? null : "{\"status\":{\"loadBalancer\":{\"ingress\":[{\"ip\":\"192.0.2.10\"}]}}}");
+    return this;
+  }
+
+  @SuppressWarnings("unchecked")
+  private static java.util.Map<String, Object> statusOf(GenericKubernetesResource obj) {
+    Object s = obj.getAdditionalProperties().get("status");
+    return s instanceof java.util.Map<?, ?> m ? (java.util.Map<String, Object>) m : java.util.Map.of();
+  }
+
+  private void control(KindInfo kind, java.util.function.Function<GenericKubernetesResource, String> statusPatch) {
+    var ops = controllerClient.genericKubernetesResources(KindInformers.context(kind));
+    SharedIndexInformer<GenericKubernetesResource> informer = ops.inAnyNamespace().inform(new ResourceEventHandler<>() {
+      @Override
+      public void onAdd(GenericKubernetesResource obj) {
+        reconcile(obj);
+      }
+
+      @Override
+      public void onUpdate(GenericKubernetesResource oldObj, GenericKubernetesResource newObj) {
+        reconcile(newObj);
+      }
+
+      @Override
+      public void onDelete(GenericKubernetesResource obj, boolean deletedFinalStateUnknown) {}
+
+      private void reconcile(GenericKubernetesResource obj) {
+        String patch = statusPatch.apply(obj);
+        if (patch != null && obj.getMetadata().getDeletionTimestamp() == null) {
+          var r = kind.namespaced() ? ops.inNamespace(obj.getMetadata().getNamespace()) : ops;
+          try {
+            r.withName(obj.getMetadata().getName()).patch(PatchContext.of(PatchType.JSON_MERGE), patch);
+          } catch (RuntimeException e) {
+            // the object went away meanwhile: nothing to report on
+          }
+        }
+      }
+    }, 0);
+    controllers.add(informer);
+  }
+
+  /** Every request received so far, in order (takes them off the server's queue). */
+  List<RecordedRequest> drainRequests() throws InterruptedException {
+    List<RecordedRequest> out = new ArrayList<>();
+    RecordedRequest r;
+    while ((r = server.takeRequest(50, TimeUnit.MILLISECONDS)) != null) {
+      out.add(r);
+    }
+    return out;
+  }
+
+  /** The object as the mock stores it, or null. */
+  GenericKubernetesResource get(String type, String namespace, String name) {
+    KindInfo k = KindTable.builtIn(type).orElseThrow();
+    var ops = client.genericKubernetesResources(KindInformers.context(k));
+    return (k.namespaced() ? ops.inNamespace(namespace) : ops).withName(name).get();
+  }
+
+  @Override
+  public void close() {
+    controllers.forEach(SharedIndexInformer::stop);
+    if (controllerClient != null) {
+      controllerClient.close();
+    }
+    client.close();
+    server.destroy();
+  }
+}

@@ -1,0 +1,120 @@
+package dev.gitops.micrometer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gitops.api.Resource;
+import dev.gitops.api.ResourceKey;
+import dev.gitops.api.State;
+import dev.gitops.core.Reconciler;
+import dev.gitops.core.store.InMemoryStateStore;
+import dev.gitops.testkit.InMemoryProvider;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The endpoints over real HTTP on loopback; /metrics parsed as Prometheus text. */
+class MetricsServerTest {
+
+  final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  final List<String> notReady = new CopyOnWriteArrayList<>(List.of("target web has not synced yet"));
+  final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  MetricsServer server;
+
+  @BeforeEach
+  void start() throws IOException {
+    server = MetricsServer.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), registry,
+        () -> notReady);
+  }
+
+  @AfterEach
+  void stop() {
+    server.close();
+  }
+
+  HttpResponse<String> get(String path) throws IOException, InterruptedException {
+    return send(HttpRequest.newBuilder(url(path)).GET());
+  }
+
+  HttpResponse<String> send(HttpRequest.Builder request) throws IOException, InterruptedException {
+    return http.send(request.timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  URI url(String path) {
+    return URI.create("http://127.0.0.1:" + server.address().getPort() + path);
+  }
+
+  @Test
+  void metricsOfARealSyncAreScrapedInThePrometheusFormat() throws Exception {
+    SyncMetrics metrics = SyncMetrics.builder(registry).target("web").provider("memory").build();
+    InMemoryProvider live = InMemoryProvider.builder().id("memory").build();
+    ObjectMapper json = new ObjectMapper();
+    State desired = State.of("main@sha1:" + "a".repeat(40), List.of(
+        Resource.of(ResourceKey.of("memory", "thing", "", "a"), json.createObjectNode().put("n", 1)),
+        Resource.of(ResourceKey.of("memory", "thing", "", "b"), json.createObjectNode().put("n", 2))));
+    Reconciler.builder().desiredState(desired).provider(live).store(new InMemoryStateStore()).listener(metrics).build()
+        .sync();
+
+    HttpResponse<String> r = get("/metrics");
+
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(r.headers().firstValue("Content-Type")).hasValueSatisfying(t -> assertThat(t).startsWith("text/plain"));
+    PrometheusText scraped = PrometheusText.parse(r.body());
+    Map<String, String> web = Map.of("target", "web", "provider", "memory");
+    assertThat(scraped.type("gitops_syncs_total")).isEqualTo("counter");
+    assertThat(scraped.value("gitops_syncs_total", web, Map.of("result", "succeeded"))).isEqualTo(1.0);
+    assertThat(scraped.value("gitops_syncs_total", web, Map.of("result", "failed"))).isEqualTo(0.0);
+    assertThat(scraped.value("gitops_changes_applied_total", web, Map.of("action", "create"))).isEqualTo(2.0);
+    assertThat(scraped.value("gitops_resources", web, Map.of("status", "in_sync"))).isEqualTo(2.0);
+    assertThat(scraped.value("gitops_sync_duration_seconds_count", web, Map.of("result", "succeeded"))).isEqualTo(1.0);
+    assertThat(scraped.value("gitops_sync_last_success_seconds", web, Map.of()))
+        .isGreaterThan(System.currentTimeMillis() / 1000.0 - 600);
+    assertThat(scraped.value("gitops_drift_detected_total", web, Map.of())).isEqualTo(0.0);
+    assertThat(scraped.value("gitops_source_fetch_skips_total", web, Map.of())).isEqualTo(0.0);
+  }
+
+  @Test
+  void healthzIsAlwaysOkAndReadyzFollowsTheReadinessCheck() throws Exception {
+    assertThat(get("/healthz").statusCode()).isEqualTo(200);
+    HttpResponse<String> waiting = get("/readyz");
+    assertThat(waiting.statusCode()).isEqualTo(503);
+    assertThat(waiting.body()).contains("target web has not synced yet");
+    notReady.clear();
+    HttpResponse<String> ready = get("/readyz");
+    assertThat(ready.statusCode()).isEqualTo(200);
+    assertThat(ready.body()).isEqualTo("ready\n");
+  }
+
+  @Test
+  void aFailingReadinessCheckIsNotReadyAndTheServerStaysUp() throws Exception {
+    server.close();
+    server = MetricsServer.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), registry, () -> {
+      throw new IllegalStateException("agent stopping");
+    });
+    HttpResponse<String> r = get("/readyz");
+    assertThat(r.statusCode()).isEqualTo(503);
+    assertThat(r.body()).contains("agent stopping");
+    assertThat(get("/healthz").statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  void unknownPathsAreNotFoundAndWritesNotAllowed() throws Exception {
+    assertThat(get("/").statusCode()).isEqualTo(404);
+    HttpResponse<String> post = send(HttpRequest.newBuilder(url("/metrics")).POST(HttpRequest.BodyPublishers.ofString("x")));
+    assertThat(post.statusCode()).isEqualTo(405);
+    assertThat(post.headers().firstValue("Allow")).hasValue("GET, HEAD");
+  }
+}

@@ -1,0 +1,177 @@
+package dev.gitops.micrometer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gitops.api.PlanRefusedException;
+import dev.gitops.api.Resource;
+import dev.gitops.api.ResourceKey;
+import dev.gitops.api.SourceException;
+import dev.gitops.api.State;
+import dev.gitops.api.spi.Source;
+import dev.gitops.core.Reconciler;
+import dev.gitops.core.SyncOptions;
+import dev.gitops.core.store.InMemoryStateStore;
+import dev.gitops.testkit.InMemoryProvider;
+import io.micrometer.core.instrument.MockClock;
+import io.micrometer.core.instrument.simple.SimpleConfig;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+
+/** Every meter of SyncMetrics, driven by real syncs of a Reconciler over an in-memory live system. */
+class SyncMetricsTest {
+
+  static final ObjectMapper JSON = new ObjectMapper();
+
+  final MockClock clock = new MockClock();
+  final SimpleMeterRegistry registry = new SimpleMeterRegistry(SimpleConfig.DEFAULT, clock);
+  final InMemoryProvider live = InMemoryProvider.builder().id("memory").build();
+  final AtomicReference<State> desired = new AtomicReference<>();
+  final AtomicReference<RuntimeException> sourceFailure = new AtomicReference<>();
+  final SyncMetrics metrics = SyncMetrics.builder(registry).target("web").provider("memory").build();
+
+  Reconciler reconciler(SyncOptions options) {
+    return reconciler(options, new InMemoryStateStore());
+  }
+
+  Reconciler reconciler(SyncOptions options, InMemoryStateStore store) {
+    Source source = request -> {
+      if (sourceFailure.get() != null) {
+        throw sourceFailure.get();
+      }
+      return desired.get();
+    };
+    return Reconciler.builder().source(metrics.timed(source)).provider(live).store(store)
+        .listener(metrics).options(options).build();
+  }
+
+  static Resource res(String name, int n) {
+    return Resource.of(key(name), JSON.createObjectNode().put("n", n));
+  }
+
+  static ResourceKey key(String name) {
+    return ResourceKey.of("memory", "thing", "", name);
+  }
+
+  void want(String revision, Resource... resources) {
+    desired.set(State.of(revision, List.of(resources)));
+  }
+
+  double syncs(String result) {
+    return registry.get("gitops.syncs").tags("target", "web", "provider", "memory", "result", result).counter().count();
+  }
+
+  double resources(String status) {
+    return registry.get("gitops.resources").tags("target", "web", "status", status).gauge().value();
+  }
+
+  double applied(String action) {
+    var c = registry.find("gitops.changes.applied").tags("target", "web", "provider", "memory", "action", action).counter();
+    return c == null ? 0 : c.count();
+  }
+
+  @Test
+  void aSuccessfulSyncCountsItsResultDurationChangesResourcesAndTime() {
+    Reconciler r = reconciler(SyncOptions.defaults());
+    want("r1", res("a", 1), res("b", 1), res("c", 1));
+    clock.add(Duration.ofSeconds(1_700_000_000));
+    r.sync();
+    want("r2", res("a", 2), res("b", 1));
+    r.sync();
+
+    assertThat(syncs("succeeded")).isEqualTo(2);
+    assertThat(syncs("failed")).isZero();
+    assertThat(registry.get("gitops.sync.duration").tags("target", "web", "result", "succeeded").timer().count())
+        .isEqualTo(2);
+    assertThat(applied("create")).isEqualTo(3);
+    assertThat(applied("update")).isEqualTo(1);
+    assertThat(applied("delete")).isEqualTo(1);
+    assertThat(resources("in_sync")).isEqualTo(2);
+    assertThat(resources("failed") + resources("drifted") + resources("unknown") + resources("out_of_sync")).isZero();
+    assertThat(registry.get("gitops.sync.last.success").tags("target", "web").timeGauge().value(TimeUnit.SECONDS))
+        .isCloseTo(1_700_000_000, org.assertj.core.data.Offset.offset(1.0));
+    assertThat(registry.get("gitops.source.fetch.duration").tags("target", "web").timer().count()).isEqualTo(2);
+  }
+
+  @Test
+  void driftIsCountedPerResourceAndDetectOnlyLeavesItDrifted() {
+    InMemoryStateStore store = new InMemoryStateStore();
+    want("r1", res("a", 1), res("b", 1));
+    reconciler(SyncOptions.defaults(), store).sync();
+    live.put(key("a"), JSON.createObjectNode().put("n", 9));
+
+    reconciler(SyncOptions.builder().detectOnly(true).build(), store).sync();
+
+    assertThat(registry.get("gitops.drift.detected").tags("target", "web").counter().count()).isEqualTo(1);
+    assertThat(resources("drifted")).isEqualTo(1);
+    assertThat(resources("in_sync")).isEqualTo(1);
+    assertThat(syncs("planned")).isEqualTo(1);
+  }
+
+  @Test
+  void failedAndUnobservableResourcesAreCountedAsSuch() {
+    want("r1", res("a", 1), res("b", 1));
+    Reconciler r = reconciler(SyncOptions.defaults());
+    r.sync();
+    live.makeUnobservable(key("b"));
+    want("r2", res("a", 2), res("b", 2));
+    r.sync();
+
+    assertThat(syncs("incomplete")).isEqualTo(1);
+    assertThat(resources("unknown")).isEqualTo(1);
+    assertThat(resources("in_sync")).isEqualTo(1);
+  }
+
+  @Test
+  void aGuardRefusalIsCountedWithItsGuardAndAsARefusedSync() {
+    Reconciler r = reconciler(SyncOptions.defaults());
+    want("r1", res("a", 1), res("b", 1));
+    r.sync();
+    want("r2");
+    assertThat(catchThrowable(r::sync)).isInstanceOf(PlanRefusedException.class);
+
+    assertThat(syncs("refused")).isEqualTo(1);
+    List<String> guards = new ArrayList<>();
+    registry.find("gitops.guard.refusals").tags("target", "web").counters()
+        .forEach(c -> guards.add(c.getId().getTag("guard") + "=" + c.count()));
+    assertThat(guards).hasSize(1).allMatch(g -> g.endsWith("=1.0"));
+  }
+
+  @Test
+  void anUnreadableSourceIsAnErrorAndItsFetchIsStillTimed() {
+    Reconciler r = reconciler(SyncOptions.defaults());
+    sourceFailure.set(new SourceException("remote unreachable"));
+    catchThrowable(r::sync);
+    assertThat(syncs("error")).isEqualTo(1);
+    assertThat(registry.get("gitops.source.fetch.duration").tags("target", "web").timer().count()).isEqualTo(1);
+  }
+
+  @Test
+  void anUnchangedCommitIsAFetchSkip() {
+    Reconciler r = reconciler(SyncOptions.defaults());
+    want("r1", res("a", 1));
+    r.sync();
+    desired.set(desired.get().asUnchanged());
+    r.sync();
+    assertThat(registry.get("gitops.source.fetch.skips").tags("target", "web").counter().count()).isEqualTo(1);
+  }
+
+  @Test
+  void closingRemovesEveryMeterOfTheTargetAndNoOther() {
+    SyncMetrics other = SyncMetrics.builder(registry).target("api").provider("memory").build();
+    Reconciler r = reconciler(SyncOptions.defaults());
+    want("r1", res("a", 1));
+    r.sync();
+    metrics.close();
+    assertThat(registry.getMeters()).isNotEmpty()
+        .allMatch(m -> "api".equals(m.getId().getTag("target")), "only the other target's meters are left");
+    other.close();
+    assertThat(registry.getMeters()).isEmpty();
+  }
+}

@@ -1,0 +1,212 @@
+package dev.gitops.notify;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpRequest;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Posts the sync of a commit as that commit's status on GitHub or GitLab, as Flux does: pending
+ * when a new revision starts syncing, success when it synced, failure when it failed, was refused
+ * by a guard or could not be observed completely. The context is {@code gitops/<target>}, so each
+ * target has its own line on the commit. Drift is not a commit's state and is not posted; a state
+ * already posted for the same commit and target is not posted again.
+ *
+ * <pre>{@code
+ * Notifier github = CommitStatusNotifier.github("acme/ops").token(System.getenv("GITHUB_TOKEN")).build();
+ * Notifier gitlab = CommitStatusNotifier.gitlab("acme/ops").apiUrl(URI.create("https://gitlab.example.com"))
+ *     .token(System.getenv("GITLAB_TOKEN")).build();
+ * }</pre>
+ *
+ * <p>Requests: GitHub {@code POST <api>/repos/<owner>/<repo>/statuses/<sha>} with {@code
+ * {"state","description","context"}} and {@code Authorization: Bearer <token>}; GitLab {@code POST
+ * <api>/api/v4/projects/<url-encoded project>/statuses/<sha>} with {@code
+ * {"state","name","description"}} and {@code PRIVATE-TOKEN: <token>}.
+ */
+public final class CommitStatusNotifier extends HttpNotifier {
+
+  private static final Logger LOG = LoggerFactory.getLogger(CommitStatusNotifier.class);
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final Pattern GITHUB_REPOSITORY = Pattern.compile("[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+");
+  /** GitHub cuts descriptions at 140 characters. */
+  private static final int MAX_DESCRIPTION = 140;
+
+  /** Where the statuses go. */
+  public enum Forge {
+    /** GitHub or GitHub Enterprise (the REST API's base URL, for example {@code https://github.example.com/api/v3}). */
+    GITHUB("https://api.github.com"),
+    /** GitLab (the instance's URL; {@code /api/v4} is added). */
+    GITLAB("https://gitlab.com");
+
+    private final String defaultUrl;
+
+    Forge(String defaultUrl) {
+      this.defaultUrl = defaultUrl;
+    }
+  }
+
+  /** A commit's state. */
+  public enum State {
+    /** A sync of it is running. */
+    PENDING,
+    /** It synced. */
+    SUCCESS,
+    /** Its sync failed, was refused, or was incomplete. */
+    FAILURE;
+
+    /** The state for {@code event}, or empty when the event is not a commit's state (drift). */
+    public static Optional<State> of(Event event) {
+      return switch (event) {
+        case SYNC_STARTED -> Optional.of(PENDING);
+        case SYNC_SUCCEEDED -> Optional.of(SUCCESS);
+        case SYNC_FAILED, GUARD_REFUSED, INCOMPLETE_PLAN -> Optional.of(FAILURE);
+        case DRIFT_DETECTED -> Optional.empty();
+      };
+    }
+  }
+
+  private final Forge forge;
+  private final String repository;
+  private final String apiUrl;
+  private final String token;
+  /** The last state posted per commit and context (the delivery thread alone touches it); bounded. */
+  private final Map<String, State> posted = new LinkedHashMap<>(16, 0.75f, true) {
+    private static final long serialVersionUID = 1L;
+
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<String, State> eldest) {
+      return size() > 256;
+    }
+  };
+
+  private CommitStatusNotifier(Builder b) {
+    super(b.forge.name().toLowerCase(java.util.Locale.ROOT) + " " + b.repository, b.filter, b.options);
+    this.forge = b.forge;
+    this.repository = b.repository;
+    String url = b.apiUrl == null ? forge.defaultUrl : b.apiUrl.toString();
+    this.apiUrl = url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
+    this.token = b.token;
+  }
+
+  /** Statuses on the GitHub repository {@code owner/name}. */
+  public static Builder github(String repository) {
+    return new Builder(Forge.GITHUB, repository);
+  }
+
+  /** Statuses on the GitLab project {@code group/name} (or its numeric id). */
+  public static Builder gitlab(String project) {
+    return new Builder(Forge.GITLAB, project);
+  }
+
+  /** The context of {@code target}'s statuses. */
+  public static String context(String target) {
+    return "gitops/" + target;
+  }
+
+  @Override
+  protected Optional<HttpRequest.Builder> request(Notification n) {
+    Optional<State> state = State.of(n.event());
+    if (state.isEmpty()) {
+      return Optional.empty();
+    }
+    Optional<String> commit = n.commit();
+    if (commit.isEmpty()) {
+      LOG.debug("{}: revision '{}' of target '{}' names no commit: no status posted", name(), n.revision(), n.target());
+      return Optional.empty();
+    }
+    String context = context(n.target());
+    if (posted.put(commit.get() + " " + context, state.get()) == state.get()) {
+      return Optional.empty();
+    }
+    String description = n.message().length() <= MAX_DESCRIPTION ? n.message()
+        : n.message().substring(0, MAX_DESCRIPTION - 3) + "...";
+    ObjectNode body = JSON.createObjectNode();
+    HttpRequest.Builder r;
+    if (forge == Forge.GITHUB) {
+      body.put("state", state.get().name().toLowerCase(java.util.Locale.ROOT));
+      body.put("description", description);
+      body.put("context", context);
+      r = HttpRequest.newBuilder(URI.create(apiUrl + "/repos/" + repository + "/statuses/" + commit.get()))
+          .header("Accept", "application/vnd.github+json")
+          .header("X-GitHub-Api-Version", "2022-11-28");
+      if (token != null) {
+        r.header("Authorization", "Bearer " + token);
+      }
+    } else {
+      body.put("state", switch (state.get()) {
+        case PENDING -> "pending";
+        case SUCCESS -> "success";
+        case FAILURE -> "failed";
+      });
+      body.put("name", context);
+      body.put("description", description);
+      r = HttpRequest.newBuilder(URI.create(apiUrl + "/api/v4/projects/"
+          + URLEncoder.encode(repository, StandardCharsets.UTF_8) + "/statuses/" + commit.get()));
+      if (token != null) {
+        r.header("PRIVATE-TOKEN", token);
+      }
+    }
+    try {
+      return Optional.of(r.header("Content-Type", "application/json").header("User-Agent", "gitops-notify")
+          .POST(HttpRequest.BodyPublishers.ofByteArray(JSON.writeValueAsBytes(body))));
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("cannot write a commit status as JSON", e);
+    }
+  }
+
+  /** Builds a {@link CommitStatusNotifier}. */
+  public static final class Builder extends HttpNotifier.Builder<Builder> {
+    private final Forge forge;
+    private final String repository;
+    private URI apiUrl;
+    private String token;
+
+    private Builder(Forge forge, String repository) {
+      this.forge = forge;
+      this.repository = Objects.requireNonNull(repository, "repository");
+      if (forge == Forge.GITHUB && !GITHUB_REPOSITORY.matcher(repository).matches()) {
+        throw new IllegalArgumentException("a GitHub repository is 'owner/name', got '" + repository + "'");
+      }
+      if (forge == Forge.GITLAB && (repository.isBlank() || repository.startsWith("/") || repository.endsWith("/"))) {
+        throw new IllegalArgumentException("a GitLab project is 'group/name' or a numeric id, got '" + repository + "'");
+      }
+    }
+
+    /** The API's base URL (default: github.com's API, or gitlab.com). */
+    public Builder apiUrl(URI url) {
+      Objects.requireNonNull(url, "apiUrl");
+      if (!"http".equals(url.getScheme()) && !"https".equals(url.getScheme())) {
+        throw new IllegalArgumentException("the API URL must be http or https, got " + url);
+      }
+      this.apiUrl = url;
+      return this;
+    }
+
+    /** The access token (never logged). */
+    public Builder token(String t) {
+      this.token = Objects.requireNonNull(t, "token");
+      return this;
+    }
+
+
+    @Override
+    protected Builder self() {
+      return this;
+    }
+
+    /** The notifier. */
+    public CommitStatusNotifier build() {
+      return new CommitStatusNotifier(this);
+    }
+  }
+}

@@ -1,0 +1,252 @@
+package dev.gitops.notify;
+
+import java.io.IOException;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A notifier that turns each notification it accepts into one HTTP request and delivers it from
+ * its own thread: a bounded queue in front ({@link #send} never waits), retries with exponential
+ * backoff and jitter on network errors, 408, 429 and 5xx, and a count of what it had to drop.
+ * Subclasses only say which request a notification becomes.
+ *
+ * <pre>{@code
+ * final class ChatNotifier extends HttpNotifier {
+ *   ChatNotifier() { super("chat", NotificationFilter.all(), DeliveryOptions.defaults()); }
+ *   protected Optional<HttpRequest.Builder> request(Notification n) {
+ *     return Optional.of(HttpRequest.newBuilder(URI.create("https://chat.example.com/hook"))
+ *         .POST(HttpRequest.BodyPublishers.ofString("{\"text\":\"" + n.message() + "\"}")));
+ *   }
+ * }
+ * }</pre>
+ */
+public abstract class HttpNotifier implements Notifier {
+
+  private static final Logger LOG = LoggerFactory.getLogger(HttpNotifier.class);
+
+  private final String name;
+  private final NotificationFilter filter;
+  private final DeliveryOptions options;
+  private final HttpClient client;
+  private final BlockingQueue<Notification> queue;
+  private final AtomicLong dropped = new AtomicLong();
+  private final AtomicLong delivered = new AtomicLong();
+  /** Started with the first notification queued, so a subclass is fully built before it formats any. */
+  private Thread worker;
+  private volatile boolean closing;
+
+  /** A notifier called {@code name} sending what {@code filter} accepts. */
+  protected HttpNotifier(String name, NotificationFilter filter, DeliveryOptions options) {
+    this.name = Objects.requireNonNull(name, "name");
+    this.filter = Objects.requireNonNull(filter, "filter");
+    this.options = Objects.requireNonNull(options, "options");
+    this.client = HttpClient.newBuilder().connectTimeout(options.requestTimeout())
+        .followRedirects(HttpClient.Redirect.NEVER).build();
+    this.queue = new ArrayBlockingQueue<>(options.queueCapacity());
+  }
+
+  /**
+   * The request {@code notification} becomes (method, URI, headers, body; the timeout is set
+   * here), or empty when it means nothing to this notifier. Called on the delivery thread, once
+   * per notification: every attempt sends the same request.
+   */
+  protected abstract Optional<HttpRequest.Builder> request(Notification notification);
+
+  @Override
+  public String name() {
+    return name;
+  }
+
+  @Override
+  public final void send(Notification notification) {
+    if (closing || !filter.accepts(notification)) {
+      return;
+    }
+    startWorker();
+    if (!queue.offer(notification)) {
+      long n = dropped.incrementAndGet();
+      LOG.warn("notifier {}: queue full ({}), dropped {} for target '{}' ({} dropped so far)", name,
+          options.queueCapacity(), notification.event().wireName(), notification.target(), n);
+    }
+  }
+
+  private synchronized void startWorker() {
+    if (worker == null) {
+      worker = new Thread(this::deliverAll, "gitops-notify " + name);
+      worker.setDaemon(true);
+      worker.start();
+    }
+  }
+
+  @Override
+  public long dropped() {
+    return dropped.get();
+  }
+
+  /** Notifications delivered (a 2xx answer) so far. */
+  public long delivered() {
+    return delivered.get();
+  }
+
+  private void deliverAll() {
+    while (!closing || !queue.isEmpty()) {
+      Notification n;
+      try {
+        n = queue.poll(100, TimeUnit.MILLISECONDS);
+      } catch (InterruptedException e) {
+        // close() gave up waiting: what is still queued is dropped below.
+        break;
+      }
+      if (n == null) {
+        continue;
+      }
+      try {
+        deliver(n);
+      } catch (InterruptedException e) {
+        dropped.incrementAndGet();
+        break;
+      } catch (RuntimeException e) {
+        // A bug formatting one notification must not stop delivery of the others.
+        dropped.incrementAndGet();
+        LOG.warn("notifier {}: cannot deliver {} for target '{}': {}", name, n.event().wireName(), n.target(),
+            e.toString());
+      }
+    }
+    dropped.addAndGet(queue.size());
+    queue.clear();
+  }
+
+  private void deliver(Notification n) throws InterruptedException {
+    Optional<HttpRequest.Builder> built = request(n);
+    if (built.isEmpty()) {
+      return;
+    }
+    HttpRequest request = built.get().timeout(options.requestTimeout()).build();
+    Duration backoff = options.initialBackoff();
+    for (int attempt = 1; ; attempt++) {
+      String failure;
+      Duration retryAfter = null;
+      try {
+        HttpResponse<String> r = client.send(request, HttpResponse.BodyHandlers.ofString());
+        int code = r.statusCode();
+        if (code / 100 == 2) {
+          delivered.incrementAndGet();
+          return;
+        }
+        failure = "HTTP " + code;
+        if (code != 408 && code != 429 && code < 500) {
+          // The endpoint refused this request (bad token, unknown commit): retrying will not change that.
+          dropped.incrementAndGet();
+          LOG.warn("notifier {}: {} refused {} for target '{}': {}", name, request.uri().getHost(),
+              n.event().wireName(), n.target(), failure + " " + firstLine(r.body()));
+          return;
+        }
+        retryAfter = r.headers().firstValue("Retry-After").flatMap(HttpNotifier::seconds).orElse(null);
+      } catch (IOException e) {
+        failure = e.toString();
+      }
+      if (attempt >= options.maxAttempts() || closing) {
+        dropped.incrementAndGet();
+        LOG.warn("notifier {}: gave up on {} for target '{}' after {} attempts: {}", name, n.event().wireName(),
+            n.target(), attempt, failure);
+        return;
+      }
+      Duration wait = retryAfter != null ? min(retryAfter, options.maxBackoff()) : jitter(backoff);
+      LOG.debug("notifier {}: attempt {} failed ({}), retrying in {}", name, attempt, failure, wait);
+      Thread.sleep(wait.toMillis());
+      backoff = min(backoff.multipliedBy(2), options.maxBackoff());
+    }
+  }
+
+  private static Optional<Duration> seconds(String header) {
+    try {
+      return Optional.of(Duration.ofSeconds(Math.max(0, Long.parseLong(header.trim()))));
+    } catch (NumberFormatException e) {
+      // An HTTP date instead of seconds: the exponential backoff applies.
+      return Optional.empty();
+    }
+  }
+
+  private static Duration jitter(Duration d) {
+    // +-20%: notifiers of many agents that failed together do not retry together.
+    return Duration.ofMillis(Math.round(d.toMillis() * (0.8 + 0.4 * ThreadLocalRandom.current().nextDouble())));
+  }
+
+  private static Duration min(Duration a, Duration b) {
+    return a.compareTo(b) <= 0 ? a : b;
+  }
+
+  private static String firstLine(String body) {
+    String line = body == null ? "" : body.lines().findFirst().orElse("");
+    return line.length() > 200 ? line.substring(0, 200) + "..." : line;
+  }
+
+  /** Stops accepting, delivers what is queued for up to 5 seconds, then drops the rest (counted). */
+  @Override
+  public void close() {
+    closing = true;
+    Thread worker;
+    synchronized (this) {
+      worker = this.worker;
+    }
+    if (worker == null) {
+      return;
+    }
+    try {
+      worker.join(5_000);
+      if (worker.isAlive()) {
+        worker.interrupt();
+        worker.join(1_000);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      worker.interrupt();
+    }
+  }
+
+  @Override
+  public String toString() {
+    return name;
+  }
+
+  /**
+   * What every HTTP notifier's builder sets: its filter and its delivery options.
+   *
+   * @param <B> the concrete builder, returned by each setter
+   */
+  public abstract static class Builder<B extends Builder<B>> {
+    /** Which notifications to send (default: all). */
+    protected NotificationFilter filter = NotificationFilter.all();
+    /** Queue and retries (default {@link DeliveryOptions#defaults()}). */
+    protected DeliveryOptions options = DeliveryOptions.defaults();
+
+    /** For subclasses. */
+    protected Builder() {}
+
+    /** This builder, as its concrete type. */
+    protected abstract B self();
+
+    /** Which notifications to send (default: all). */
+    public B filter(NotificationFilter f) {
+      this.filter = Objects.requireNonNull(f, "filter");
+      return self();
+    }
+
+    /** Queue and retries (default {@link DeliveryOptions#defaults()}). */
+    public B delivery(DeliveryOptions o) {
+      this.options = Objects.requireNonNull(o, "delivery");
+      return self();
+    }
+  }
+}

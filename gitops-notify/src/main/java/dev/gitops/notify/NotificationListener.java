@@ -1,0 +1,182 @@
+package dev.gitops.notify;
+
+import dev.gitops.api.Action;
+import dev.gitops.api.Cancellation;
+import dev.gitops.api.Change;
+import dev.gitops.api.FieldPath;
+import dev.gitops.api.Outcome;
+import dev.gitops.api.PlanRefusedException;
+import dev.gitops.api.ResourceKey;
+import dev.gitops.api.SyncEvent;
+import dev.gitops.api.SyncListener;
+import dev.gitops.api.SyncResult;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import java.util.function.Consumer;
+import java.util.stream.Collectors;
+
+/**
+ * Turns one target's sync events into {@link Notification}s: sync started (a new revision),
+ * succeeded, failed, drift detected, guard refused, incomplete plan. It keeps people's inboxes
+ * quiet: a sync that changed nothing and ended as the one before it did (a success at the same
+ * revision; the same failure, refusal or incomplete plan with the same message) is not announced
+ * again, and "started" is said once per revision.
+ *
+ * <pre>{@code
+ * Notifier hook = WebhookNotifier.builder(URI.create("https://hooks.example.com/gitops")).build();
+ * Reconciler.builder().listener(new NotificationListener("web", "files", hook::send)) ...
+ * }</pre>
+ */
+public final class NotificationListener implements SyncListener {
+
+  private final String target;
+  private final String provider;
+  private final Consumer<Notification> sink;
+  /** Drift found by the sync in progress: key and paths, in the order found. */
+  private final Map<ResourceKey, List<FieldPath>> drift = new TreeMap<>();
+  private String lastStarted = "";
+  private String lastOutcome = "";
+
+  /** A listener for {@code target} (whose provider is {@code provider}) handing notifications to {@code sink}. */
+  public NotificationListener(String target, String provider, Consumer<Notification> sink) {
+    this.target = Objects.requireNonNull(target, "target");
+    this.provider = Objects.requireNonNull(provider, "provider");
+    this.sink = Objects.requireNonNull(sink, "sink");
+  }
+
+  @Override
+  public synchronized void onEvent(SyncEvent event) {
+    if (event instanceof SyncEvent.SourceRead r) {
+      drift.clear();
+      if (!r.skipped() && !r.revision().equals(lastStarted)) {
+        lastStarted = r.revision();
+        sink.accept(notification(Event.SYNC_STARTED, r.revision(), "syncing " + shortRevision(r.revision()),
+            List.of(), Map.of()));
+      }
+    } else if (event instanceof SyncEvent.DriftDetected d) {
+      drift.put(d.key(), d.paths());
+    } else if (event instanceof SyncEvent.Finished f) {
+      announceDrift(f.revision(), f.result());
+      finished(f.result());
+    } else if (event instanceof SyncEvent.Aborted a) {
+      announceDrift(a.revision(), null);
+      aborted(a);
+    }
+  }
+
+  private void announceDrift(String revision, SyncResult result) {
+    if (drift.isEmpty()) {
+      return;
+    }
+    int corrected = 0;
+    List<String> resources = new ArrayList<>();
+    for (Map.Entry<ResourceKey, List<FieldPath>> e : drift.entrySet()) {
+      Outcome o = result == null ? null : result.outcomes().get(e.getKey());
+      if (o != null && (o.kind() == Outcome.Kind.CREATED || o.kind() == Outcome.Kind.CONFIGURED)) {
+        corrected++;
+      }
+      resources.add(e.getKey() + (e.getValue().isEmpty() ? "" : ": "
+          + e.getValue().stream().map(FieldPath::toString).collect(Collectors.joining(", "))));
+    }
+    int n = drift.size();
+    String message = n + " resource" + (n == 1 ? "" : "s") + " changed outside gitops at " + shortRevision(revision)
+        + (corrected == n ? ", corrected" : corrected == 0 ? ", not corrected" : ", " + corrected + " corrected");
+    drift.clear();
+    sink.accept(notification(Event.DRIFT_DETECTED, revision, message, resources, Map.of()));
+  }
+
+  private void finished(SyncResult r) {
+    SortedMap<String, Integer> counts = new TreeMap<>();
+    r.outcomes().values().forEach(o -> counts.merge(o.kind().name(), 1, Integer::sum));
+    String rev = shortRevision(r.revision());
+    switch (r.status()) {
+      case SUCCEEDED, PLANNED -> {
+        String changed = changes(r);
+        announce(Event.SYNC_SUCCEEDED, r.revision(), changed.isEmpty() ? "in sync with " + rev
+            : "synced " + rev + ": " + changed, List.of(), counts, r.changedAnything());
+      }
+      case FAILED -> {
+        List<String> failed = new ArrayList<>();
+        r.failures().forEach((k, o) -> failed.add(k + ": " + o.kind() + (o.message().isEmpty() ? "" : " " + o.message())));
+        announce(Event.SYNC_FAILED, r.revision(), "sync of " + rev + " failed: " + failed.size() + " of "
+            + r.outcomes().size() + " changes failed", failed, counts, r.changedAnything());
+      }
+      case INCOMPLETE -> {
+        List<String> unknown = new ArrayList<>();
+        r.plan().unknown().forEach(k -> unknown.add(k.toString()));
+        r.plan().unobserved().forEach((what, why) -> unknown.add(what + ": " + why));
+        int held = r.plan().heldBack().size();
+        announce(Event.INCOMPLETE_PLAN, r.revision(), "sync of " + rev + " is incomplete: could not observe "
+            + unknown.size() + (unknown.size() == 1 ? " thing" : " things") + "; " + held + " deletion"
+            + (held == 1 ? "" : "s") + " held back", unknown, counts, r.changedAnything());
+      }
+      default -> throw new IllegalStateException("unknown sync status " + r.status());
+    }
+  }
+
+  private void aborted(SyncEvent.Aborted a) {
+    RuntimeException e = a.error();
+    if (e instanceof Cancellation.CancelledException) {
+      return;  // a new revision or a shutdown: not news
+    }
+    String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+    if (e instanceof PlanRefusedException) {
+      announce(Event.GUARD_REFUSED, a.revision(), message, List.of(), Map.of(), false);
+    } else {
+      announce(Event.SYNC_FAILED, a.revision(), "sync failed: " + message, List.of(), Map.of(), false);
+    }
+  }
+
+  private void announce(Event event, String revision, String message, List<String> resources,
+      Map<String, Integer> counts, boolean changedAnything) {
+    // A success is the same news at the same revision whatever it says; a failure is new when it says something new.
+    String outcome = event + "\n" + revision + (event == Event.SYNC_SUCCEEDED ? "" : "\n" + message);
+    if (!changedAnything && outcome.equals(lastOutcome)) {
+      return;
+    }
+    lastOutcome = outcome;
+    sink.accept(notification(event, revision, message, resources, counts));
+  }
+
+  private Notification notification(Event event, String revision, String message, List<String> resources,
+      Map<String, Integer> counts) {
+    return new Notification(event, target, provider, revision, message, resources, new TreeMap<>(counts),
+        Instant.now());
+  }
+
+  /** "2 created, 1 updated, 1 deleted", or "" when nothing changed. */
+  private static String changes(SyncResult r) {
+    List<String> parts = new ArrayList<>();
+    int created = r.count(Outcome.Kind.CREATED);
+    int updated = r.count(Outcome.Kind.CONFIGURED);
+    int deleted = r.count(Outcome.Kind.DELETED);
+    if (created > 0) {
+      parts.add(created + " created");
+    }
+    if (updated > 0) {
+      parts.add(updated + " updated");
+    }
+    if (deleted > 0) {
+      parts.add(deleted + " deleted");
+    }
+    if (parts.isEmpty() && r.status() == SyncResult.Status.PLANNED) {
+      long pending = r.plan().changes().stream().map(Change::action).filter(Action::mutates).count();
+      return pending == 0 ? "" : pending + " changes pending (not applied: detect-only or dry run)";
+    }
+    return String.join(", ", parts);
+  }
+
+  /** {@code main@3f2a1b0} for {@code main@sha1:3f2a1b0...}; anything else as it is. */
+  static String shortRevision(String revision) {
+    int at = revision.indexOf("@sha1:");
+    if (at < 0 || revision.length() < at + 6 + 7) {
+      return revision.isEmpty() ? "(no revision)" : revision;
+    }
+    return revision.substring(0, at + 1) + revision.substring(at + 6, at + 13);
+  }
+}

@@ -1,0 +1,134 @@
+package dev.gitops.notify;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gitops.api.Resource;
+import dev.gitops.api.State;
+import dev.gitops.core.Reconciler;
+import dev.gitops.core.SyncOptions;
+import dev.gitops.core.apply.ExecutionOptions;
+import dev.gitops.core.apply.RetryPolicy;
+import dev.gitops.core.store.InMemoryStateStore;
+import dev.gitops.testkit.FaultInjectingProvider;
+import dev.gitops.testkit.InMemoryProvider;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** Commit statuses against local stubs of the GitHub and GitLab status APIs, driven by real syncs. */
+class CommitStatusNotifierTest {
+
+  static final ObjectMapper JSON = new ObjectMapper();
+  static final String SHA = "0123456789abcdef0123456789abcdef01234567";
+  static final String REVISION = "main@sha1:" + SHA;
+  static final DeliveryOptions FAST = DeliveryOptions.defaults().withBackoff(Duration.ofMillis(10), Duration.ofMillis(50));
+
+  final Receiver api = new Receiver();
+  final InMemoryProvider memory = InMemoryProvider.builder().id("memory").build();
+
+  CommitStatusNotifierTest() throws java.io.IOException {}
+
+  @AfterEach
+  void close() {
+    api.close();
+  }
+
+  Reconciler reconciler(dev.gitops.api.spi.Provider live, Notifier notifier, Resource... resources) {
+    return Reconciler.builder().desiredState(State.of(REVISION, List.of(resources))).provider(live)
+        .store(new InMemoryStateStore()).listener(new NotificationListener("web", "memory", notifier::send))
+        .options(SyncOptions.builder().execution(ExecutionOptions.defaults().withRetry(RetryPolicy.none())).build())
+        .build();
+  }
+
+  Resource res(String name) {
+    return Resource.of(memory.key("thing", "", name), JSON.createObjectNode().put("name", name));
+  }
+
+  @Test
+  void gitHubGetsPendingThenSuccessForTheCommitWithTheTargetAsContext() throws Exception {
+    try (CommitStatusNotifier github = CommitStatusNotifier.github("acme/ops").apiUrl(api.uri("/api/v3"))
+        .token("ghp-test-token").delivery(FAST).build()) {
+      reconciler(memory, github, res("a")).sync();
+      Receiver.await(() -> github.delivered() == 2);
+
+      assertThat(api.requests).hasSize(2);
+      for (Receiver.Request r : api.requests) {
+        assertThat(r.method()).isEqualTo("POST");
+        assertThat(r.path()).isEqualTo("/api/v3/repos/acme/ops/statuses/" + SHA);
+        assertThat(r.header("Authorization")).isEqualTo("Bearer ghp-test-token");
+        assertThat(r.header("Accept")).isEqualTo("application/vnd.github+json");
+        assertThat(r.header("Content-Type")).isEqualTo("application/json");
+      }
+      JsonNode pending = JSON.readTree(api.requests.get(0).body());
+      JsonNode success = JSON.readTree(api.requests.get(1).body());
+      assertThat(pending.get("state").asText()).isEqualTo("pending");
+      assertThat(pending.get("context").asText()).isEqualTo("gitops/web");
+      assertThat(pending.get("description").asText()).isEqualTo("syncing main@0123456");
+      assertThat(success.get("state").asText()).isEqualTo("success");
+      assertThat(success.get("context").asText()).isEqualTo("gitops/web");
+      assertThat(success.get("description").asText()).isEqualTo("synced main@0123456: 1 created");
+    }
+  }
+
+  @Test
+  void gitLabGetsFailedForAFailedSyncOnTheEncodedProject() throws Exception {
+    Resource bad = res("bad");
+    FaultInjectingProvider live = FaultInjectingProvider.wrap(memory).failPermanently(bad.key()).build();
+    try (CommitStatusNotifier gitlab = CommitStatusNotifier.gitlab("acme/platform/ops").apiUrl(api.uri("/"))
+        .token("glpat-test").delivery(FAST).build()) {
+      reconciler(live, gitlab, bad).sync();
+      Receiver.await(() -> gitlab.delivered() == 2);
+
+      for (Receiver.Request r : api.requests) {
+        assertThat(r.path()).isEqualTo("/api/v4/projects/acme%2Fplatform%2Fops/statuses/" + SHA);
+        assertThat(r.header("PRIVATE-TOKEN")).isEqualTo("glpat-test");
+        assertThat(r.header("Authorization")).isNull();
+      }
+      assertThat(api.requests).extracting(r -> JSON.readTree(r.body()).get("state").asText())
+          .containsExactly("pending", "failed");
+      JsonNode failed = JSON.readTree(api.requests.get(1).body());
+      assertThat(failed.get("name").asText()).isEqualTo("gitops/web");
+      assertThat(failed.get("description").asText()).isEqualTo("sync of main@0123456 failed: 1 of 1 changes failed");
+    }
+  }
+
+  @Test
+  void theSameStateIsNotPostedTwiceAndRevisionsWithoutACommitPostNothing() throws Exception {
+    try (CommitStatusNotifier github = CommitStatusNotifier.github("acme/ops").apiUrl(api.uri("")).delivery(FAST)
+        .build()) {
+      github.send(Notification.of(Event.SYNC_SUCCEEDED, "web", "memory", REVISION, "synced"));
+      github.send(Notification.of(Event.SYNC_SUCCEEDED, "web", "memory", REVISION, "synced again"));
+      github.send(Notification.of(Event.DRIFT_DETECTED, "web", "memory", REVISION, "drift"));
+      github.send(Notification.of(Event.SYNC_SUCCEEDED, "web", "memory", "r1", "no commit in this revision"));
+      github.send(Notification.of(Event.SYNC_SUCCEEDED, "api", "memory", REVISION, "another target, another context"));
+      Receiver.await(() -> github.delivered() == 2);
+      Thread.sleep(100);  // anything else queued would have been sent by now
+      assertThat(api.requests).extracting(r -> JSON.readTree(r.body()).get("context").asText())
+          .containsExactly("gitops/web", "gitops/api");
+      assertThat(api.requests.get(0).header("Authorization")).as("no token, no header").isNull();
+    }
+  }
+
+  @Test
+  void aLongMessageIsCutToGitHubsLimit() throws Exception {
+    try (CommitStatusNotifier github = CommitStatusNotifier.github("acme/ops").apiUrl(api.uri("")).delivery(FAST)
+        .build()) {
+      github.send(Notification.of(Event.SYNC_FAILED, "web", "memory", REVISION, "x".repeat(500)));
+      Receiver.await(() -> github.delivered() == 1);
+      String description = JSON.readTree(api.requests.get(0).body()).get("description").asText();
+      assertThat(description).hasSize(140).endsWith("...");
+    }
+  }
+
+  @Test
+  void badRepositoryNamesAreRejectedNamingThem() {
+    assertThatThrownBy(() -> CommitStatusNotifier.github("just-a-name")).hasMessageContaining("'just-a-name'");
+    assertThatThrownBy(() -> CommitStatusNotifier.gitlab("/leading")).hasMessageContaining("'/leading'");
+    assertThatThrownBy(() -> CommitStatusNotifier.github("a/b").apiUrl(java.net.URI.create("ftp://x")))
+        .hasMessageContaining("ftp://x");
+  }
+}

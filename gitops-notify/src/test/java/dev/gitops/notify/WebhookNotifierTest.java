@@ -1,0 +1,183 @@
+package dev.gitops.notify;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gitops.api.Outcome;
+import dev.gitops.api.Resource;
+import dev.gitops.api.State;
+import dev.gitops.api.SyncResult;
+import dev.gitops.core.Reconciler;
+import dev.gitops.core.apply.ExecutionOptions;
+import dev.gitops.core.apply.RetryPolicy;
+import dev.gitops.core.SyncOptions;
+import dev.gitops.core.store.InMemoryStateStore;
+import dev.gitops.testkit.FaultInjectingProvider;
+import dev.gitops.testkit.InMemoryProvider;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** Webhooks over real HTTP on loopback: bodies, signatures, retries, the bounded queue. */
+class WebhookNotifierTest {
+
+  static final ObjectMapper JSON = new ObjectMapper();
+  static final byte[] SECRET = "s3cret-for-hooks".getBytes(StandardCharsets.UTF_8);
+  static final String REVISION = "main@sha1:" + "3f2a1b0c".repeat(5);
+  static final DeliveryOptions FAST = DeliveryOptions.defaults().withBackoff(Duration.ofMillis(10), Duration.ofMillis(50));
+
+  final Receiver receiver = new Receiver();
+
+  WebhookNotifierTest() throws java.io.IOException {}
+
+  @AfterEach
+  void close() {
+    receiver.close();
+  }
+
+  /** The receiver's check: HMAC-SHA256 of the raw body under the shared secret, compared in constant time. */
+  static boolean signedWith(byte[] secret, Receiver.Request r) throws Exception {
+    Mac mac = Mac.getInstance("HmacSHA256");
+    mac.init(new SecretKeySpec(secret, "HmacSHA256"));
+    byte[] expected = ("sha256=" + HexFormat.of().formatHex(mac.doFinal(r.body()))).getBytes(StandardCharsets.US_ASCII);
+    String got = r.header(WebhookNotifier.SIGNATURE_HEADER);
+    return got != null && java.security.MessageDigest.isEqual(expected, got.getBytes(StandardCharsets.US_ASCII));
+  }
+
+  @Test
+  void theSignatureIsHmacSha256AsRfc4231Gives() {
+    byte[] key = "Jefe".getBytes(StandardCharsets.US_ASCII);
+    byte[] data = "what do ya want for nothing?".getBytes(StandardCharsets.US_ASCII);
+    assertThat(WebhookNotifier.signature(key, data))
+        .isEqualTo("sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+  }
+
+  @Test
+  void aFailedSyncIsPostedAsSignedJsonNamingTheFailedKey() throws Exception {
+    InMemoryProvider memory = InMemoryProvider.builder().id("memory").build();
+    Resource ok = Resource.of(memory.key("thing", "", "ok"), JSON.createObjectNode().put("n", 1));
+    Resource bad = Resource.of(memory.key("thing", "", "bad"), JSON.createObjectNode().put("n", 2));
+    FaultInjectingProvider live = FaultInjectingProvider.wrap(memory).failPermanently(bad.key()).build();
+    try (WebhookNotifier hook = WebhookNotifier.builder(receiver.uri("/hooks/gitops")).secret(SECRET).delivery(FAST)
+        .filter(NotificationFilter.all().withMinimum(Severity.WARNING)).build()) {
+      SyncResult r = Reconciler.builder().desiredState(State.of(REVISION, List.of(ok, bad))).provider(live)
+          .store(new InMemoryStateStore()).listener(new NotificationListener("web", "memory", hook::send))
+          .options(SyncOptions.builder().execution(ExecutionOptions.defaults().withRetry(RetryPolicy.none())).build())
+          .build().sync();
+      assertThat(r.status()).isEqualTo(SyncResult.Status.FAILED);
+
+      Receiver.await(() -> receiver.requests.size() == 1);
+      Receiver.Request req = receiver.requests.get(0);
+      assertThat(req.method()).isEqualTo("POST");
+      assertThat(req.path()).isEqualTo("/hooks/gitops");
+      assertThat(req.header("Content-Type")).isEqualTo("application/json");
+      assertThat(req.header(WebhookNotifier.EVENT_HEADER)).isEqualTo("sync-failed");
+      assertThat(signedWith(SECRET, req)).as("signature verifies").isTrue();
+      assertThat(signedWith("another".getBytes(StandardCharsets.UTF_8), req)).isFalse();
+      JsonNode body = JSON.readTree(req.body());
+      assertThat(body.get("event").asText()).isEqualTo("sync-failed");
+      assertThat(body.get("severity").asText()).isEqualTo("error");
+      assertThat(body.get("target").asText()).isEqualTo("web");
+      assertThat(body.get("provider").asText()).isEqualTo("memory");
+      assertThat(body.get("revision").asText()).isEqualTo(REVISION);
+      assertThat(body.get("commit").asText()).isEqualTo("3f2a1b0c".repeat(5));
+      assertThat(body.get("message").asText()).isEqualTo("sync of main@3f2a1b0 failed: 1 of 2 changes failed");
+      assertThat(body.get("resources")).hasSize(1);
+      assertThat(body.get("resources").get(0).asText()).startsWith(bad.key() + ": PERMANENT");
+      assertThat(body.get("counts").get("CREATED").asInt()).isEqualTo(1);
+      assertThat(body.get("counts").get(Outcome.Kind.PERMANENT.name()).asInt()).isEqualTo(1);
+      assertThat(java.time.Instant.parse(body.get("time").asText())).isNotNull();
+    }
+  }
+
+  @Test
+  void serverErrorsAreRetriedWithTheSameDeliveryIdUntilAccepted() throws Exception {
+    receiver.answers.addAll(List.of(503, 500));
+    try (WebhookNotifier hook = WebhookNotifier.builder(receiver.uri("/h")).secret(SECRET).delivery(FAST).build()) {
+      hook.send(Notification.of(Event.GUARD_REFUSED, "web", "files", REVISION, "refused by deletion-budget"));
+      Receiver.await(() -> hook.delivered() == 1);
+      assertThat(receiver.requests).hasSize(3);
+      assertThat(receiver.requests).extracting(r -> r.header(WebhookNotifier.DELIVERY_HEADER)).containsOnly(
+          receiver.requests.get(0).header(WebhookNotifier.DELIVERY_HEADER));
+      for (Receiver.Request r : receiver.requests) {
+        assertThat(signedWith(SECRET, r)).isTrue();
+      }
+      assertThat(hook.dropped()).isZero();
+    }
+  }
+
+  @Test
+  void aClientErrorIsNotRetriedAndCountsAsDropped() throws Exception {
+    receiver.answers.add(400);
+    try (WebhookNotifier hook = WebhookNotifier.builder(receiver.uri("/h")).delivery(FAST).build()) {
+      hook.send(Notification.of(Event.SYNC_FAILED, "web", "files", REVISION, "boom"));
+      Receiver.await(() -> hook.dropped() == 1);
+      assertThat(receiver.requests).hasSize(1);
+      assertThat(receiver.requests.get(0).header(WebhookNotifier.SIGNATURE_HEADER)).as("no secret, no signature").isNull();
+    }
+  }
+
+  @Test
+  void giveUpAfterMaxAttemptsAndCountTheDrop() throws Exception {
+    receiver.answers.addAll(List.of(502, 502, 502, 502));
+    try (WebhookNotifier hook = WebhookNotifier.builder(receiver.uri("/h")).delivery(FAST.withMaxAttempts(3)).build()) {
+      hook.send(Notification.of(Event.SYNC_FAILED, "web", "files", REVISION, "boom"));
+      Receiver.await(() -> hook.dropped() == 1);
+      assertThat(receiver.requests).hasSize(3);
+      assertThat(hook.delivered()).isZero();
+    }
+  }
+
+  @Test
+  void aFullQueueDropsAndCountsInsteadOfBlocking() throws Exception {
+    receiver.hold = new CountDownLatch(1);
+    try (WebhookNotifier hook = WebhookNotifier.builder(receiver.uri("/h")).delivery(FAST.withQueueCapacity(2)).build()) {
+      hook.send(Notification.of(Event.SYNC_FAILED, "web", "files", REVISION, "first"));
+      Receiver.await(() -> receiver.requests.size() == 1);  // in flight, held by the receiver
+      assertTimeoutPreemptively(Duration.ofSeconds(5), () -> {
+        for (int i = 0; i < 9; i++) {
+          hook.send(Notification.of(Event.SYNC_FAILED, "web", "files", REVISION, "more " + i));
+        }
+      }, "send never waits for the endpoint");
+      assertThat(hook.dropped()).isEqualTo(7);
+      receiver.hold.countDown();
+      Receiver.await(() -> hook.delivered() == 3);
+      assertThat(receiver.requests).extracting(r -> JSON.readTree(r.body()).get("message").asText())
+          .containsExactly("first", "more 0", "more 1");
+    }
+  }
+
+  @Test
+  void aSyncSucceedsWhileItsWebhookIsDownOrStuck() throws Exception {
+    int closedPort;
+    try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      closedPort = s.getLocalPort();
+    }
+    receiver.hold = new CountDownLatch(1);
+    try (WebhookNotifier down = WebhookNotifier.builder(URI.create("http://127.0.0.1:" + closedPort + "/h"))
+        .delivery(FAST).build();
+        WebhookNotifier stuck = WebhookNotifier.builder(receiver.uri("/h")).delivery(FAST).build()) {
+      InMemoryProvider live = InMemoryProvider.builder().id("memory").build();
+      Reconciler r = Reconciler.builder()
+          .desiredState(State.of(REVISION, List.of(Resource.of(live.key("thing", "", "a"), JSON.createObjectNode()))))
+          .provider(live).store(new InMemoryStateStore())
+          .listener(new NotificationListener("web", "memory", down::send))
+          .listener(new NotificationListener("web", "memory", stuck::send)).build();
+      SyncResult result = assertTimeoutPreemptively(Duration.ofSeconds(10), () -> r.sync());
+      assertThat(result.status()).isEqualTo(SyncResult.Status.SUCCEEDED);
+      Receiver.await(() -> down.dropped() == 2);  // started and succeeded, both refused by the closed port
+      receiver.hold.countDown();
+      Receiver.await(() -> stuck.delivered() == 2);
+    }
+  }
+}

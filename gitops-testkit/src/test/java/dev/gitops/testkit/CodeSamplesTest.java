@@ -1,0 +1,366 @@
+package dev.gitops.testkit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.URI;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import javax.tools.Diagnostic;
+import javax.tools.DiagnosticCollector;
+import javax.tools.JavaCompiler;
+import javax.tools.JavaFileObject;
+import javax.tools.SimpleJavaFileObject;
+import javax.tools.StandardJavaFileManager;
+import javax.tools.ToolProvider;
+import javax.xml.parsers.DocumentBuilderFactory;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestFactory;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.platform.engine.discovery.DiscoverySelectors;
+import org.junit.platform.launcher.core.LauncherDiscoveryRequestBuilder;
+import org.junit.platform.launcher.core.LauncherFactory;
+import org.junit.platform.launcher.listeners.SummaryGeneratingListener;
+import org.junit.platform.launcher.listeners.TestExecutionSummary;
+
+/**
+ * Every code sample of the public javadoc ({@code <pre>{@code ...}</pre>} in the main sources of
+ * gitops-api, gitops-core and gitops-testkit) and every {@code ```java} block of the README and
+ * of docs/*.md compiles, as written, against the test classpath; samples marked {@code <pre
+ * class="language-yaml">} or {@code language-xml} parse as what they say. So no sample can rot.
+ *
+ * <p>How a sample is compiled: a sample that declares a type (it starts with {@code class}, {@code
+ * record}, {@code interface}, {@code enum}, or modifiers before one) becomes a member of its own
+ * interface; any other sample becomes the body of a method that may throw. Every sample sees the
+ * public packages of the API, the engine and the testkit, common JDK and Jackson packages, the
+ * nested types of the file it sits in, the types other samples declare (the README's conformance
+ * test uses the {@code KeyValueProvider} of {@code Provider}'s javadoc), and the names listed in
+ * {@link #CONTEXT}: what a sample takes as given, such as {@code reconciler} or {@code key}.
+ */
+class CodeSamplesTest {
+
+  private static final Path ROOT = Path.of(System.getProperty("user.dir")).getParent();
+
+  /** The public javadoc that is checked: the main sources of these modules. */
+  private static final List<String> MODULES = List.of("gitops-api", "gitops-core", "gitops-testkit");
+
+  private static final Pattern JAVADOC_SAMPLE =
+      Pattern.compile("<pre(?: class=\"language-(\\w+)\")?>\\{@code\\n(.*?)\\}</pre>", Pattern.DOTALL);
+  private static final Pattern MARKDOWN_SAMPLE = Pattern.compile("```java\\n(.*?)```", Pattern.DOTALL);
+  private static final Pattern TYPE_DECLARATION = Pattern.compile(
+      "^(?:@\\w+\\s+)*(?:(?:public|protected|private|abstract|final|static|sealed|non-sealed)\\s+)*"
+          + "(?:class|interface|record|enum)\\s+(\\w+)");
+
+  private static final String IMPORTS = """
+      import static org.assertj.core.api.Assertions.*;
+      import com.fasterxml.jackson.databind.*;
+      import com.fasterxml.jackson.databind.node.*;
+      import dev.gitops.api.*;
+      import dev.gitops.api.spi.*;
+      import dev.gitops.core.*;
+      import dev.gitops.core.apply.*;
+      import dev.gitops.core.decode.*;
+      import dev.gitops.core.files.*;
+      import dev.gitops.core.internal.fs.*;
+      import dev.gitops.core.merge.*;
+      import dev.gitops.core.plan.*;
+      import dev.gitops.core.source.*;
+      import dev.gitops.core.store.*;
+      import dev.gitops.testkit.*;
+      import java.nio.charset.StandardCharsets;
+      import java.nio.file.*;
+      import java.time.*;
+      import java.util.*;
+      import java.util.concurrent.ConcurrentHashMap;
+      import java.util.concurrent.Future;
+      import java.util.concurrent.atomic.*;
+      import org.slf4j.Logger;
+      """;
+
+  /** The names samples take as given (never initialised: samples are compiled, not run). */
+  static final String CONTEXT = """
+      Reconciler reconciler;
+      Plan plan;
+      StateStore store;
+      StoredState stored;
+      PlanInput input;
+      ResourceKey key, brokenKey, flakyKey, stuckKey, hiddenKey;
+      Resource resource, web, db;
+      JsonNode document, live, desired, nextDesired, lastApplied, merged, container, expected;
+      MergeRules rules;
+      byte[] bytes, storeKey;
+      String sha, blobId, url;
+      Path dir, storeDir, out, repository, target, state;
+      Logger log;
+      Exception cause;
+      Future<?> request;
+      Provider provider, real, filesProvider, settingsProvider;
+      AtomicInteger calls;
+      ExecutionHooks storeHooks;
+      SyncListener listener;
+      DocumentMapping settingsMapping;
+      """;
+
+  /** One sample: where it is, its language and its text. */
+  record Sample(String origin, String language, String code, String topLevelType) {
+
+    String className() {
+      return "Sample_" + origin.replaceAll("[^A-Za-z0-9]", "_");
+    }
+
+    boolean declaresAType() {
+      return TYPE_DECLARATION.matcher(withoutLeadingComments(code)).find();
+    }
+
+    @Override
+    public String toString() {
+      return origin;
+    }
+  }
+
+  private static List<Sample> samples;
+  private static Map<String, List<String>> errorsByClass;
+
+  /** Where every sample is compiled to, for the class's tests. */
+  @TempDir static Path classes;
+
+  @TestFactory
+  Stream<DynamicTest> everyJavaSampleCompilesAsWritten() {
+    Map<String, List<String>> errors = compileAll();
+    return samples().stream().filter(s -> s.language().equals("java")).map(s -> DynamicTest.dynamicTest(s.origin(),
+        () -> assertThat(errors.getOrDefault(s.className(), List.of()))
+            .as("sample at %s does not compile:%n%s", s.origin(), source(s, javaSamples()))
+            .isEmpty()));
+  }
+
+  @TestFactory
+  Stream<DynamicTest> everyYamlAndXmlSampleParses() {
+    return samples().stream().filter(s -> !s.language().equals("java")).map(s -> DynamicTest.dynamicTest(s.origin(),
+        () -> {
+          switch (s.language()) {
+            case "yaml" -> assertThat(new YAMLMapper().readTree(s.code())).as(s.origin()).isNotNull();
+            case "xml" -> DocumentBuilderFactory.newInstance().newDocumentBuilder()
+                .parse(new ByteArrayInputStream(s.code().getBytes(StandardCharsets.UTF_8)));
+            default -> throw new AssertionError(s.origin() + ": unknown sample language '" + s.language()
+                + "' (java is the default; language-yaml and language-xml are checked)");
+          }
+        }));
+  }
+
+  @Test
+  void theSamplesOfTheEntryPointsAndTheReadmeAreAllFound() {
+    List<String> origins = samples().stream().map(Sample::origin).toList();
+    assertThat(origins).as("samples found").hasSizeGreaterThan(60);
+    for (String file : List.of("Provider.java", "Reconciler.java", "ReconcileLoop.java", "GitSource.java",
+        "LocalFilesProvider.java", "FileStateStore.java", "PlanCodec.java", "YamlManifestDecoder.java",
+        "SyncOptions.java", "SyncEvent.java", "ProviderConformanceSuite.java")) {
+      assertThat(origins).as("a sample of %s", file).anyMatch(o -> o.contains("/" + file + ":"));
+    }
+    assertThat(origins.stream().filter(o -> o.startsWith("README.md:"))).as("README's java blocks").hasSize(2);
+    assertThat(samples().stream().filter(s -> s.origin().startsWith("README.md:")).map(Sample::code))
+        .anyMatch(c -> c.contains("readme-example: begin"))
+        .anyMatch(c -> c.contains("extends ProviderConformanceSuite<"));
+  }
+
+  @Test
+  void theReadmeConformanceTestPassesForTheKeyValueProviderOfProvidersJavadoc() throws Exception {
+    assertThat(compileAll()).as("every sample compiles").isEmpty();
+    Sample readme = samples().stream()
+        .filter(s -> s.origin().startsWith("README.md:") && s.code().contains("extends ProviderConformanceSuite<"))
+        .findFirst().orElseThrow();
+    Matcher type = TYPE_DECLARATION.matcher(withoutLeadingComments(readme.code()));
+    assertThat(type.find()).isTrue();
+    try (URLClassLoader loader = new URLClassLoader(new URL[] {classes.toUri().toURL()}, getClass().getClassLoader())) {
+      Class<?> test = loader.loadClass("samples." + readme.className() + "$" + type.group(1));
+      SummaryGeneratingListener listener = new SummaryGeneratingListener();
+      LauncherFactory.create().execute(
+          LauncherDiscoveryRequestBuilder.request().selectors(DiscoverySelectors.selectClass(test)).build(), listener);
+      TestExecutionSummary summary = listener.getSummary();
+      StringWriter failures = new StringWriter();
+      summary.printFailuresTo(new PrintWriter(failures), 5);
+      long contract = java.util.Arrays.stream(ProviderConformanceSuite.class.getMethods())
+          .filter(m -> m.isAnnotationPresent(Test.class)).count();
+      assertThat(summary.getTestsFoundCount()).as("every test of the suite runs").isEqualTo(contract);
+      assertThat(summary.getTotalFailureCount()).as("failures:%n%s", failures).isZero();
+      // the snippet gives no modify() and so on: those tests are skipped by an assumption, the rest pass
+      assertThat(summary.getTestsSucceededCount()).isGreaterThan(contract / 2);
+      assertThat(summary.getTestsSucceededCount() + summary.getTestsAbortedCount()).isEqualTo(contract);
+    }
+  }
+
+  @Test
+  void aSampleThatDoesNotCompileIsReportedWithItsOrigin() throws IOException {
+    // the harness itself: a broken sample must fail, naming where it is
+    Sample broken = new Sample("Broken.java:1", "java", "Plan p = reconciler.plan(;\n", null);
+    Sample fine = new Sample("Fine.java:1", "java", "Plan p = reconciler.plan();\n", null);
+    Sample unknown = new Sample("Unknown.java:1", "java", "reconciler.frobnicate();\n", null);
+    Map<String, List<String>> errors = compile(List.of(broken, fine, unknown), tmpClasses());
+    assertThat(errors.keySet()).containsExactlyInAnyOrder(broken.className(), unknown.className());
+    assertThat(errors.get(unknown.className())).singleElement().asString().contains("frobnicate");
+  }
+
+  // ------------------------------------------------------------------------------ collecting
+
+  private static synchronized List<Sample> samples() {
+    if (samples == null) {
+      List<Sample> out = new ArrayList<>();
+      for (String module : MODULES) {
+        try (Stream<Path> files = Files.walk(ROOT.resolve(module).resolve("src/main/java"))) {
+          for (Path f : files.filter(p -> p.toString().endsWith(".java")).sorted().toList()) {
+            out.addAll(javadocSamples(f));
+          }
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
+        }
+      }
+      List<Path> markdown = new ArrayList<>(List.of(ROOT.resolve("README.md")));
+      try (Stream<Path> docs = Files.list(ROOT.resolve("docs"))) {
+        docs.filter(p -> p.toString().endsWith(".md")).sorted().forEach(markdown::add);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+      markdown.forEach(f -> out.addAll(markdownSamples(f)));
+      samples = List.copyOf(out);
+    }
+    return samples;
+  }
+
+  private static List<Sample> javadocSamples(Path file) throws IOException {
+    String text = Files.readString(file);
+    String origin = ROOT.relativize(file).toString().replace('\\', '/');
+    String pkg = matchOrEmpty(Pattern.compile("(?m)^package ([\\w.]+);"), text);
+    String top = matchOrEmpty(Pattern.compile("(?m)^public (?:(?:abstract|final|sealed)\\s+)*(?:class|interface|record|enum)\\s+(\\w+)"), text);
+    List<Sample> out = new ArrayList<>();
+    Matcher m = JAVADOC_SAMPLE.matcher(text);
+    while (m.find()) {
+      int line = text.substring(0, m.start()).split("\n", -1).length;
+      String code = m.group(2).lines().map(l -> l.replaceFirst("^\\s*\\* ?", "")).collect(Collectors.joining("\n"))
+          // "}{@code " lets a sample hold "*/" (as in "settings/**}{@code /*.yaml"): javadoc shows it joined
+          .replaceAll("\\}\\{@code\\s?", "") + "\n";
+      String language = m.group(1) == null ? "java" : m.group(1).toLowerCase(Locale.ROOT);
+      out.add(new Sample(origin + ":" + line, language, code, top.isEmpty() ? null : pkg + "." + top));
+    }
+    return out;
+  }
+
+  private static List<Sample> markdownSamples(Path file) {
+    try {
+      String text = Files.readString(file);
+      String origin = ROOT.relativize(file).toString().replace('\\', '/');
+      List<Sample> out = new ArrayList<>();
+      Matcher m = MARKDOWN_SAMPLE.matcher(text);
+      while (m.find()) {
+        int line = text.substring(0, m.start()).split("\n", -1).length;
+        out.add(new Sample(origin + ":" + line, "java", m.group(1), null));
+      }
+      return out;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static String matchOrEmpty(Pattern p, String text) {
+    Matcher m = p.matcher(text);
+    return m.find() ? m.group(1) : "";
+  }
+
+  private static String withoutLeadingComments(String code) {
+    return code.replaceAll("(?s)^(\\s*(//[^\\n]*\\n|/\\*.*?\\*/))*\\s*", "");
+  }
+
+  // ------------------------------------------------------------------------------ compiling
+
+  private static List<Sample> javaSamples() {
+    return samples().stream().filter(s -> s.language().equals("java")).toList();
+  }
+
+  /** The source {@code s} compiles as, among the samples of {@code unit}. */
+  static String source(Sample s, List<Sample> unit) {
+    StringBuilder imports = new StringBuilder(IMPORTS);
+    StringBuilder body = new StringBuilder();
+    for (String line : s.code().lines().toList()) {
+      if (line.startsWith("import ")) {
+        imports.append(line).append('\n');  // a README block may start with its imports
+      } else {
+        body.append(line).append('\n');
+      }
+    }
+    if (s.topLevelType() != null) {
+      imports.append("import ").append(s.topLevelType()).append(".*;\n");  // the file's nested types
+    }
+    for (Sample other : unit) {
+      if (other.declaresAType()) {
+        imports.append("import samples.").append(other.className()).append(".*;\n");
+      }
+    }
+    String wrapped = s.declaresAType()
+        ? "public interface " + s.className() + " {\n" + body + "}\n"
+        : "public abstract class " + s.className() + " {\n" + CONTEXT
+            + "\n  void sample() throws Exception {\n" + body + "\n  }\n}\n";
+    return "package samples;\n\n" + imports + "\n" + wrapped;
+  }
+
+  private static synchronized Map<String, List<String>> compileAll() {
+    if (errorsByClass == null) {
+      errorsByClass = compile(javaSamples(), classes);
+    }
+    return errorsByClass;
+  }
+
+  private static Path tmpClasses() throws IOException {
+    return Files.createDirectories(classes.resolve("other-" + System.nanoTime()));
+  }
+
+  /** Compiles the samples in one run into {@code out}; returns the errors per sample class (none: absent). */
+  private static Map<String, List<String>> compile(List<Sample> toCompile, Path out) {
+    JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
+    DiagnosticCollector<JavaFileObject> diagnostics = new DiagnosticCollector<>();
+    List<JavaFileObject> units = new ArrayList<>();
+    for (Sample s : toCompile) {
+      String src = source(s, toCompile);
+      units.add(new SimpleJavaFileObject(URI.create("string:///samples/" + s.className() + ".java"),
+          JavaFileObject.Kind.SOURCE) {
+        @Override
+        public CharSequence getCharContent(boolean ignoreEncodingErrors) {
+          return src;
+        }
+      });
+    }
+    try (StandardJavaFileManager files = javac.getStandardFileManager(diagnostics, Locale.ROOT, StandardCharsets.UTF_8)) {
+      // -XDshould-stop.ifError=FLOW: one broken sample does not hide the errors of the others
+      boolean ok = javac.getTask(null, files, diagnostics, List.of("-proc:none", "-XDshould-stop.ifError=FLOW",
+          "-Xmaxerrs", "100000", "-cp", System.getProperty("java.class.path"), "-d", out.toString()), null, units).call();
+      Map<String, List<String>> errors = new HashMap<>();
+      for (Diagnostic<? extends JavaFileObject> d : diagnostics.getDiagnostics()) {
+        if (d.getKind() == Diagnostic.Kind.ERROR) {
+          String name = d.getSource() == null ? "(no file)" : Path.of(d.getSource().toUri().getPath()).getFileName()
+              .toString().replace(".java", "");
+          errors.computeIfAbsent(name, k -> new ArrayList<>())
+              .add("line " + d.getLineNumber() + ": " + d.getMessage(Locale.ROOT));
+        }
+      }
+      assertThat(ok || !errors.isEmpty()).as("javac failed without saying why").isTrue();
+      return errors;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}
