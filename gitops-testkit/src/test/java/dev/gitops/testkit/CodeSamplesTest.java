@@ -117,6 +117,7 @@ class CodeSamplesTest {
       ExecutionHooks storeHooks;
       SyncListener listener;
       DocumentMapping settingsMapping;
+      CallContext ctx;
       """;
 
   /** One sample: where it is, its language and its text. */

@@ -23,11 +23,23 @@ import java.util.List;
  * plan incomplete.
  *
  * <pre>{@code
- * public Optional<ProviderPlanner> planner() {
- *   return Optional.of(new ProviderPlanner() {
- *     public List<Change> plan(List<Resource> desired, CallContext ctx) { return terraformPlan(desired); }
- *     public String stateToken(CallContext ctx) { return lineage + "/" + serial; }
- *   });
+ * // A provider returns it from planner(): return Optional.of(new StatePlanner());
+ * class StatePlanner implements ProviderPlanner {
+ *   private final Map<ResourceKey, JsonNode> state = new TreeMap<>();   // its own state, its inventory
+ *   private long serial;
+ *
+ *   public List<Change> plan(List<Resource> desired, CallContext ctx) {
+ *     List<Change> changes = new ArrayList<>();
+ *     for (Resource r : desired) {
+ *       JsonNode live = state.get(r.key());
+ *       changes.add(Change.of(r.key(), live == null ? Action.CREATE : Action.NOOP, r, live, "planned by the provider"));
+ *     }
+ *     return changes;
+ *   }
+ *
+ *   public String stateToken(CallContext ctx) {
+ *     return "lineage-1/" + serial;
+ *   }
  * }
  * }</pre>
  */

@@ -48,8 +48,8 @@ import java.util.function.Function;
  * to a key no planning provider planned, or to a field the key does not have is an error naming
  * the resource, its origin and the reference.
  *
- * <pre>{@code
- * # config/app.json, a file of the local-files provider
+ * <pre class="language-yaml">{@code
+ * # config/app.json, a file of the local-files provider (JSON, so YAML too)
  * {"database": "${outputs:tf:output::db_url:value}", "port": 5432}
  * }</pre>
  */

@@ -41,9 +41,10 @@ import org.slf4j.LoggerFactory;
  * <em>failed</em> unit: nothing of it runs and the plan is incomplete.
  *
  * <pre>{@code
- * PlanningUnit unit = PlanningUnit.plan("tf", planner, desiredOfTf, ctx);
- * if (unit.failure().isPresent()) log.warn("tf could not plan: {}", unit.failure().get());
- * unit.changes().forEach(c -> System.out.println(c.action() + " " + c.key()));
+ * ProviderPlanner own = provider.planner().orElseThrow();
+ * PlanningUnit unit = PlanningUnit.plan(provider.id(), own, List.of(resource), ctx);
+ * if (unit.failure().isPresent()) log.warn("{} could not plan: {}", provider.id(), unit.failure().get());
+ * unit.changes().forEach(c -> log.info("{} {}", c.action(), c.key()));
  * }</pre>
  */
 public final class PlanningUnit {

@@ -30,9 +30,10 @@ import java.util.TreeSet;
  * unit that would destroy while prune is disabled ({@link #checkPrune}).
  *
  * <pre>{@code
- * PlanningUnits units = PlanningUnits.plan(providers, desired, ctx);   // runs terraform plan
- * Plan plan = planner.plan(input, units);
- * units.checkPrune(plan, options.prune());                             // before a sync applies it
+ * Planner planner = new Planner("gitops", PlanOptions.defaults());
+ * PlanningUnits units = PlanningUnits.plan(input.providers(), input.desired(), ctx);   // runs terraform plan
+ * Plan planned = planner.plan(input, units);
+ * units.checkPrune(planned, false);   // before a sync applies it: with prune off, a unit that destroys is refused
  * }</pre>
  */
 public final class PlanningUnits {
