@@ -4,14 +4,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.gitops.api.Action;
 import dev.gitops.api.Change;
 import dev.gitops.api.Documents;
-import dev.gitops.api.FieldChange;
-import dev.gitops.api.FieldPath;
-import dev.gitops.api.PatchOp;
 import dev.gitops.api.Resource;
 import dev.gitops.api.ResourceKey;
 import dev.gitops.api.spi.CallContext;
 import dev.gitops.api.spi.ProviderPlanner;
-import dev.gitops.core.merge.SensitiveValues;
+import dev.gitops.core.redact.Redactor;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.ArrayList;
@@ -107,7 +104,9 @@ public final class PlanningUnit {
       if (!seen.add(c.key())) {
         return failed(providerId, declared, "its planner returned two changes for " + c.key());
       }
-      Change safe = redact(c);
+      // A planning provider's documents would reach reviewers as they are: its mask is applied
+      // here, by the one redaction path, whatever the provider already hid.
+      Change safe = Redactor.marking().redact(c);
       checked.add(safe);
       if (safe.live() != null && safe.action() != Action.READ && planner.manages(safe.key())) {
         owned++;
@@ -191,91 +190,5 @@ public final class PlanningUnit {
 
   private static String digest(JsonNode doc) {
     return doc == null ? "-" : Documents.digest(doc);
-  }
-
-  // ---------------------------------------------------------------------------------- masking
-
-  /**
-   * {@code c} with every value under its sensitive mask hidden: in its live, desired and target
-   * documents, its resource's document, its field entries (flagged sensitive) and its patch. A
-   * planning provider's documents are shown to reviewers as they are, so its mask is applied here
-   * whatever the provider did.
-   */
-  static Change redact(Change c) {
-    Set<FieldPath> mask = c.sensitive();
-    if (mask.isEmpty() && c.fields().stream().noneMatch(FieldChange::sensitive)) {
-      return c;
-    }
-    List<FieldChange> fields = new ArrayList<>(c.fields().size());
-    for (FieldChange f : c.fields()) {
-      boolean secret = f.sensitive();
-      for (FieldPath s : mask) {
-        secret |= s.isPrefixOf(f.path()) || f.path().isPrefixOf(s);
-      }
-      fields.add(!secret ? f : new FieldChange(f.path(), f.before() == null ? null : hidden(),
-          f.after() == null ? null : hidden(), true));
-    }
-    Resource r = c.resource();
-    if (r != null && !mask.isEmpty()) {
-      r = r.withDocument(SensitiveValues.redact(r.document(), mask));
-    }
-    return new Change(c.key(), c.previousKey(), c.action(), r, hide(c.live(), mask), hide(c.desired(), mask),
-        hide(c.target(), mask), hidePatch(c.patch(), mask), fields, c.flags(), c.reason(), mask, c.unknown());
-  }
-
-  private static JsonNode hidden() {
-    return Documents.nodes().textNode(SensitiveValues.REDACTED);
-  }
-
-  private static JsonNode hide(JsonNode doc, Set<FieldPath> mask) {
-    return doc == null || mask.isEmpty() ? doc : SensitiveValues.redact(doc, mask);
-  }
-
-  /**
-   * Patch values at, above or below a masked path hidden whole. A mask that addresses a list
-   * element by key or value cannot be matched to a pointer, so then every value is hidden: more
-   * than needed, never less.
-   */
-  private static List<PatchOp> hidePatch(List<PatchOp> ops, Set<FieldPath> mask) {
-    if (mask.isEmpty() || ops.isEmpty()) {
-      return ops;
-    }
-    List<List<String>> pointers = new ArrayList<>();
-    boolean all = false;
-    for (FieldPath m : mask) {
-      List<String> tokens = new ArrayList<>();
-      for (FieldPath.Segment s : m.segments()) {
-        if (s instanceof FieldPath.Field f) {
-          tokens.add(f.name());
-        } else if (s instanceof FieldPath.Index i) {
-          tokens.add(Integer.toString(i.index()));
-        } else {
-          all = true;
-        }
-      }
-      pointers.add(tokens);
-    }
-    List<PatchOp> out = new ArrayList<>(ops.size());
-    for (PatchOp op : ops) {
-      boolean touches = all;
-      List<String> at = pointer(op.path());
-      for (List<String> m : pointers) {
-        int n = Math.min(m.size(), at.size());
-        touches |= m.subList(0, n).equals(at.subList(0, n));
-      }
-      out.add(op.value() == null || !touches ? op : new PatchOp(op.op(), op.path(), hidden(), op.from()));
-    }
-    return out;
-  }
-
-  private static List<String> pointer(String pointer) {
-    if (pointer.isEmpty()) {
-      return List.of();
-    }
-    List<String> out = new ArrayList<>();
-    for (String t : pointer.substring(1).split("/", -1)) {
-      out.add(t.replace("~1", "/").replace("~0", "~"));
-    }
-    return out;
   }
 }

@@ -5,6 +5,7 @@ import dev.gitops.api.Documents;
 import dev.gitops.api.FieldChange;
 import dev.gitops.api.FieldPath;
 import dev.gitops.core.merge.SensitiveValues;
+import dev.gitops.core.redact.Redactor;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -68,7 +69,7 @@ public final class Masks {
     if (doc == null || doc.isNull() || sensitive.isEmpty()) {
       return doc == null || doc.isNull() ? null : Documents.freeze(doc);
     }
-    return SensitiveValues.redact(doc, sensitive);
+    return Redactor.marking().document(doc, sensitive);
   }
 
   /** Adds every string (and number's text) found at or below {@code sensitive} in {@code doc} to {@code out}. */
@@ -129,22 +130,16 @@ public final class Masks {
       out.add(new FieldChange(u, b == null || b.isNull() ? null : b, Documents.nodes().textNode(KNOWN_AFTER_APPLY),
           false));
     }
+    // Flagged and hidden by the one redaction path; "(known after apply)" is no value, so it stays.
+    Redactor marking = Redactor.marking();
     List<FieldChange> masked = new ArrayList<>(out.size());
-    for (FieldChange f : out) {
-      boolean secret = false;
-      for (FieldPath s : sensitive) {
-        secret |= s.isPrefixOf(f.path()) || f.path().isPrefixOf(s);
-      }
-      masked.add(!secret ? f : new FieldChange(f.path(), f.before() == null ? null : hidden(),
+    for (FieldChange f : Redactor.flag(out, sensitive)) {
+      masked.add(!f.sensitive() ? f : new FieldChange(f.path(), f.before() == null ? null : marking.value(f.before()),
           f.after() == null ? null : f.after().isTextual() && KNOWN_AFTER_APPLY.equals(f.after().textValue())
-              ? f.after() : hidden(), true));
+              ? f.after() : marking.value(f.after()), true));
     }
     masked.sort((a, b) -> a.path().compareTo(b.path()));
     return masked;
-  }
-
-  private static JsonNode hidden() {
-    return Documents.nodes().textNode(SensitiveValues.REDACTED);
   }
 
   private static JsonNode nullToMissing(JsonNode n) {
