@@ -152,6 +152,30 @@ class PlanningProviderTest {
   }
 
   @Test
+  void aUnitDestroyingMoreThanTheBudgetIsRefusedNamingItsProviderAndWhatItsPlannerManages() {
+    want("r1", tfConfig("{'objects':{'a':{'size':1},'b':{'size':1},'c':{'size':1},'d':{'size':1}},"
+        + "'outputs':{'url':'a.size'}}"));
+    reconciler().sync();
+    want("r2", tfConfig("{'objects':{'a':{'size':1}},'outputs':{'url':'a.size'}}"));
+    SyncOptions two = SyncOptions.builder().budget(dev.gitops.core.plan.DeletionBudget.defaults().withMaxCount(2))
+        .build();
+
+    Plan plan = reconciler(two).plan();
+    assertThat(plan.owned()).as("its own state is its inventory; the output is not managed")
+        .containsEntry(FakePlanningProvider.ID, 4);
+    assertThat(PlanCodec.fromJson(PlanCodec.toJson(plan, store.secretKey())).owned())
+        .as("the plan file carries the owned count").containsEntry(FakePlanningProvider.ID, 4);
+    assertThatThrownBy(() -> reconciler(two).sync()).isInstanceOfSatisfying(PlanRefusedException.class, e -> {
+      assertThat(e.provider()).isEqualTo(FakePlanningProvider.ID);
+      assertThat(e.limit()).isEqualTo(PlanRefusedException.Limit.MAX_COUNT);
+      assertThat(e.deletions()).isEqualTo(3);
+      assertThat(e.owned()).isEqualTo(4);
+      assertThat(e.getMessage()).contains("'" + FakePlanningProvider.ID + "'").contains("3 of 4 owned resources");
+    });
+    assertThat(fake.objects).as("nothing of the unit ran").containsOnlyKeys("a", "b", "c", "d");
+  }
+
+  @Test
   void withPruneDisabledAUnitThatDeletesIsRefusedWhole() {
     want("r1", tfConfig("{'objects':{'web':{'size':1},'db':{'size':2}}}"));
     reconciler().sync();
