@@ -30,7 +30,7 @@ class TerraformReadmeExampleTest {
         + "// readme-terraform: end", Pattern.DOTALL).matcher(text);
     assertThat(block.find()).as("README has a java block with readme-terraform markers").isTrue();
     String source = block.group(1) + "import java.nio.file.Path;\n\npublic class TerraformReadme {\n"
-        + "  public static Object run(Path repository, Path workDir, Path target, String binary) throws Exception {\n"
+        + "  public static Object run(Path repository, Path workDir, Path target, Path state, String binary) throws Exception {\n"
         + block.group(2) + "    return result;\n  }\n}\n";
     Path src = Files.createDirectories(tmp.resolve("src")).resolve("TerraformReadme.java");
     Files.writeString(src, source, StandardCharsets.UTF_8);
@@ -54,8 +54,9 @@ class TerraformReadmeExampleTest {
       repo.commit("infra and app");
       try (URLClassLoader loader = new URLClassLoader(new URL[] {classes.toUri().toURL()}, getClass().getClassLoader())) {
         Method run = loader.loadClass("TerraformReadme").getMethod("run", Path.class, Path.class, Path.class,
-            String.class);
-        Object result = run.invoke(null, repo.dir(), tmp.resolve("work"), target, wrapper.toString());
+            Path.class, String.class);
+        Object result = run.invoke(null, repo.dir(), tmp.resolve("work"), target, tmp.resolve("state"),
+            wrapper.toString());
         assertThat(result.getClass().getMethod("isSuccessful").invoke(result)).as("%s", result).isEqualTo(true);
       }
     }
