@@ -9,6 +9,7 @@ import dev.gitops.core.files.LocalFilesProvider;
 import dev.gitops.core.source.GitSource;
 import dev.gitops.core.store.FileStateStore;
 import dev.gitops.k8s.KubernetesProvider;
+import dev.gitops.terraform.TerraformProvider;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -22,7 +23,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One command's reconciler over a Git source, the provider {@code --provider} names (files,
- * Ansible or Kubernetes) and a file state store; closing it closes the provider, the store and the
+ * Ansible, Kubernetes or Terraform) and a file state store; closing it closes the provider, the store and the
  * source (and removes a temporary Git cache).
  *
  * <p>A read-only session (plan, diff, status, history) creates nothing: neither the target nor
@@ -142,6 +143,19 @@ final class Session implements AutoCloseable {
           .inventory(t.inventory).playbook(t.playbook).inventoryOut(t.inventoryOut.toAbsolutePath());
       listeners.forEach(ansible::listener);
       return ansible.build();
+    }
+    if (t.terraform()) {
+      // The configuration is the repository's --path; the working directory is --target.
+      TerraformProvider.Builder tf = TerraformProvider.builder(target);
+      if (t.binary != null) {
+        tf.binary(t.binary);
+      }
+      for (String v : t.vars) {
+        int eq = v.indexOf('=');
+        tf.variable(v.substring(0, eq), v.substring(eq + 1));
+      }
+      t.varFiles.forEach(tf::varFile);
+      return tf.build();
     }
     LocalFilesProvider.Builder files = LocalFilesProvider.builder(target).id("files").exclude(stateDir);
     if (!t.structured.isEmpty()) {
