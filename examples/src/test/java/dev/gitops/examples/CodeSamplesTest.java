@@ -153,6 +153,11 @@ class CodeSamplesTest {
       List<ImagePolicy> policies;
       Map<String, ImageChoice> choices;
       ImageChoice choice;
+      TerraformProvider tf;
+      String planId, currentRevision, repoUrl, binary;
+      Path workDir;
+
+      abstract boolean holderIsGone(String lockHolder);
       TempGitRepo repo;
       // and the rest
       Logger log;
@@ -294,8 +299,9 @@ class CodeSamplesTest {
           .filter(m -> m.isAnnotationPresent(Test.class)).count();
       assertThat(summary.getTestsFoundCount()).as("every test of the suite runs").isEqualTo(contract);
       assertThat(summary.getTotalFailureCount()).as("failures:%n%s", failures).isZero();
-      // the snippet gives no modify() and so on: those tests are skipped by an assumption, the rest pass
-      assertThat(summary.getTestsSucceededCount()).isGreaterThan(contract / 2);
+      // the snippet gives no modify() and so on, and it plans nothing itself (the planning contract is
+      // for providers with a ProviderPlanner): those tests are skipped by an assumption, the rest pass
+      assertThat(summary.getTestsSucceededCount()).isGreaterThanOrEqualTo(contract / 2);
       assertThat(summary.getTestsSucceededCount() + summary.getTestsAbortedCount()).isEqualTo(contract);
     }
   }

@@ -6,7 +6,7 @@ package dev.gitops.terraform;
  *
  * <pre>{@code
  * try {
- *   provider.apply(planId, currentRevision, false);
+ *   tf.apply(planId, currentRevision, false, ctx);
  * } catch (StalePlanException e) {
  *   // plan again and review the new plan
  * }

@@ -10,7 +10,7 @@ import dev.gitops.api.ResourceKey;
  *
  * <pre>{@code
  * try {
- *   provider.apply(planId, revision, false);
+ *   tf.apply(planId, revision, false, ctx);
  * } catch (TerraformLockException e) {
  *   log.warn("state locked by {} since {} (lock {})", e.who(), e.created(), e.lockId());
  * } catch (TerraformException e) {

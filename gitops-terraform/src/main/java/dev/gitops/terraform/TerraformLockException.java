@@ -6,8 +6,10 @@ package dev.gitops.terraform;
  * takes when (and only when) the caller decides the holder is gone.
  *
  * <pre>{@code
- * catch (TerraformLockException e) {
- *   if (holderIsGone(e.who())) provider.forceUnlock(e.lockId(), ctx);
+ * try {
+ *   tf.apply(planId, revision, false, ctx);
+ * } catch (TerraformLockException e) {
+ *   if (holderIsGone(e.who())) tf.forceUnlock(e.lockId(), ctx);
  * }
  * }</pre>
  */
