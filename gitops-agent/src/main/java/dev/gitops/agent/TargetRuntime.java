@@ -27,6 +27,7 @@ final class TargetRuntime {
   private static final Logger LOG = LoggerFactory.getLogger(TargetRuntime.class);
 
   private final TargetConfig config;
+  private final Provider provider;
   private final GitSource source;
   private final FileStateStore store;
   private final SyncMetrics metrics;
@@ -34,9 +35,10 @@ final class TargetRuntime {
   private final ReconcileLoop loop;
   private final SyncSlots slots;
 
-  private TargetRuntime(TargetConfig config, GitSource source, FileStateStore store, SyncMetrics metrics,
-      TargetState state, ReconcileLoop loop, SyncSlots slots) {
+  private TargetRuntime(TargetConfig config, Provider provider, GitSource source, FileStateStore store,
+      SyncMetrics metrics, TargetState state, ReconcileLoop loop, SyncSlots slots) {
     this.config = config;
+    this.provider = provider;
     this.source = source;
     this.store = store;
     this.metrics = metrics;
@@ -70,7 +72,13 @@ final class TargetRuntime {
     }
     Provider provider = c.provider().create();
     String providerId = c.provider().providerId();
-    GitSource source = git.build();
+    GitSource source;
+    try {
+      source = git.build();
+    } catch (RuntimeException e) {
+      closeProvider(c.name(), provider);
+      throw e;
+    }
     FileStateStore store = null;
     SyncMetrics metrics = null;
     try {
@@ -94,7 +102,7 @@ final class TargetRuntime {
           .maxBackoff(c.maxBackoff()).gate(shared.slots().gate(c.name())).build();
       loop.start();
       LOG.info("target {} started: {} -> {} every {}", c.name(), c.url(), c.providerType(), c.interval());
-      return new TargetRuntime(c, source, store, metrics, state, loop, shared.slots());
+      return new TargetRuntime(c, provider, source, store, metrics, state, loop, shared.slots());
     } catch (RuntimeException e) {
       if (metrics != null) {
         metrics.close();
@@ -103,7 +111,20 @@ final class TargetRuntime {
         store.close();
       }
       source.close();
+      closeProvider(c.name(), provider);
       throw e;
+    }
+  }
+
+  /** Closes what a provider holds (a cluster client and its watches), if it holds anything. */
+  private static void closeProvider(String target, Provider provider) {
+    if (provider instanceof AutoCloseable c) {
+      try {
+        c.close();
+      } catch (Exception e) {
+        // Only the provider's connections are left for the GC; the target's store is closed regardless.
+        LOG.warn("target {}: closing its provider failed: {}", target, e.toString());
+      }
     }
   }
 
@@ -154,6 +175,7 @@ final class TargetRuntime {
     loop.close();
     store.close();
     source.close();
+    closeProvider(config.name(), provider);
     if (metrics != null) {
       metrics.close();
     }

@@ -1,14 +1,17 @@
 package dev.gitops.cli;
 
+import dev.gitops.agent.providers.AnsibleProviderFactory;
+import dev.gitops.agent.providers.FilesProviderFactory;
+import dev.gitops.agent.providers.InvalidOptionException;
+import dev.gitops.agent.providers.KubernetesProviderFactory;
+import dev.gitops.ansible.AnsibleProvider;
 import dev.gitops.api.SyncListener;
 import dev.gitops.api.spi.Provider;
 import dev.gitops.api.spi.StateStore;
 import dev.gitops.core.Reconciler;
 import dev.gitops.core.SyncOptions;
-import dev.gitops.core.files.LocalFilesProvider;
 import dev.gitops.core.source.GitSource;
 import dev.gitops.core.store.FileStateStore;
-import dev.gitops.k8s.KubernetesProvider;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -128,33 +131,24 @@ final class Session implements AutoCloseable {
     }
   }
 
-  /** The provider {@code --provider} names, configured from its options. */
+  /**
+   * The provider {@code --provider} names, configured from its options by the same code as the
+   * agent's provider types, so one target behaves the same under {@code gitops sync} and {@code gitops run}.
+   */
   private static Provider provider(TargetOptions t, Path target, Path stateDir, List<SyncListener> listeners) {
-    if (t.kubernetes()) {
-      KubernetesProvider.Builder k8s = KubernetesProvider.fromKubeconfig(t.kubeconfig, t.context);
-      if (t.namespace != null) {
-        k8s.defaultNamespace(t.namespace);
+    try {
+      if (t.kubernetes()) {
+        return KubernetesProviderFactory.provider(t.kubeconfig, t.context, t.namespace);
       }
-      return k8s.build();
-    }
-    if ("ansible".equals(t.provider)) {
-      dev.gitops.ansible.AnsibleProvider.Builder ansible = dev.gitops.ansible.AnsibleProvider.builder()
-          .inventory(t.inventory).playbook(t.playbook).inventoryOut(t.inventoryOut.toAbsolutePath());
-      listeners.forEach(ansible::listener);
-      return ansible.build();
-    }
-    LocalFilesProvider.Builder files = LocalFilesProvider.builder(target).id("files").exclude(stateDir);
-    if (!t.structured.isEmpty()) {
-      files.structured(t.structured.toArray(String[]::new));
-    }
-    for (String rule : t.sensitive) {
-      try {
-        files.sensitive(rule);
-      } catch (IllegalArgumentException e) {
-        throw new IllegalArgumentException("--sensitive: " + e.getMessage(), e);
+      if ("ansible".equals(t.provider)) {
+        AnsibleProvider.Builder ansible = AnsibleProviderFactory.builder(t.inventory, t.playbook, t.inventoryOut);
+        listeners.forEach(ansible::listener);
+        return ansible.build();
       }
+      return FilesProviderFactory.provider(target, List.of(stateDir), t.structured, t.sensitive);
+    } catch (InvalidOptionException e) {
+      throw new IllegalArgumentException(e.flag() + ": " + e.getMessage(), e);
     }
-    return files.build();
   }
 
   /** What the live system is, for messages: the target directory, the fleet's inventory or the cluster. */

@@ -168,7 +168,7 @@ public record AgentConfig(Path file, Path stateDir, int maxConcurrentSyncs, Dura
     }
     Path store = t.optionalPath("store").orElse(stateDir.resolve("targets").resolve(name));
     ProviderFactory.Setup setup = factory != null
-        ? factory.configure(provider, new ProviderFactory.TargetContext(name, store, stateDir))
+        ? factory.configure(provider, new ProviderFactory.TargetContext(name, store, stateDir, strict))
         : ProviderFactory.Setup.of(type, () -> {
           throw provider.get("type").error("unknown provider type '" + type + "'");
         });

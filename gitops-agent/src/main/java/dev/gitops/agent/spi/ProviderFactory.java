@@ -8,7 +8,8 @@ import java.nio.file.Path;
  * Makes the providers of one type ({@code provider: {type: files, ...}} in the agent's
  * configuration). The agent finds factories with {@link java.util.ServiceLoader} (list the class in
  * {@code META-INF/services/dev.gitops.agent.spi.ProviderFactory}) or takes them from {@code
- * Agent.Builder.providerFactory}. The agent ships {@code files}.
+ * Agent.Builder.providerFactory}. The agent ships {@code files}, {@code kubernetes} and {@code
+ * ansible} (package {@code dev.gitops.agent.providers}).
  *
  * <pre>{@code
  * public final class WidgetsFactory implements ProviderFactory {
@@ -42,8 +43,10 @@ public interface ProviderFactory {
    * @param name the target's name
    * @param store the target's state store directory (a files provider keeps out of it)
    * @param stateDir the agent's state directory
+   * @param readFiles whether to read the files the options name now (the agent does; {@code
+   *     gitops status} reads a configuration without them, perhaps as another user)
    */
-  record TargetContext(String name, Path store, Path stateDir) {}
+  record TargetContext(String name, Path store, Path stateDir, boolean readFiles) {}
 
   /** Makes a configured provider. */
   interface Setup {

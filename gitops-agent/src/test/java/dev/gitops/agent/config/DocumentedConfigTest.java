@@ -2,7 +2,7 @@ package dev.gitops.agent.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.gitops.agent.FilesProviderFactory;
+import dev.gitops.agent.providers.FilesProviderFactory;
 import dev.gitops.agent.spi.ProviderFactory;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
