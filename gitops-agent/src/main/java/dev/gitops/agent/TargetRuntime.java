@@ -1,6 +1,7 @@
 package dev.gitops.agent;
 
 import dev.gitops.agent.config.TargetConfig;
+import dev.gitops.agent.providers.ProviderCloser;
 import dev.gitops.api.spi.Provider;
 import dev.gitops.core.ReconcileLoop;
 import dev.gitops.core.Reconciler;
@@ -76,7 +77,7 @@ final class TargetRuntime {
     try {
       source = git.build();
     } catch (RuntimeException e) {
-      closeProvider(c.name(), provider);
+      ProviderCloser.close(provider, "target " + c.name());
       throw e;
     }
     FileStateStore store = null;
@@ -111,20 +112,8 @@ final class TargetRuntime {
         store.close();
       }
       source.close();
-      closeProvider(c.name(), provider);
+      ProviderCloser.close(provider, "target " + c.name());
       throw e;
-    }
-  }
-
-  /** Closes what a provider holds (a cluster client and its watches), if it holds anything. */
-  private static void closeProvider(String target, Provider provider) {
-    if (provider instanceof AutoCloseable c) {
-      try {
-        c.close();
-      } catch (Exception e) {
-        // Only the provider's connections are left for the GC; the target's store is closed regardless.
-        LOG.warn("target {}: closing its provider failed: {}", target, e.toString());
-      }
     }
   }
 
@@ -175,7 +164,7 @@ final class TargetRuntime {
     loop.close();
     store.close();
     source.close();
-    closeProvider(config.name(), provider);
+    ProviderCloser.close(provider, "target " + config.name());
     if (metrics != null) {
       metrics.close();
     }

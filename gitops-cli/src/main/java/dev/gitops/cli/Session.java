@@ -4,6 +4,7 @@ import dev.gitops.agent.providers.AnsibleProviderFactory;
 import dev.gitops.agent.providers.FilesProviderFactory;
 import dev.gitops.agent.providers.InvalidOptionException;
 import dev.gitops.agent.providers.KubernetesProviderFactory;
+import dev.gitops.agent.providers.ProviderCloser;
 import dev.gitops.ansible.AnsibleProvider;
 import dev.gitops.api.SyncListener;
 import dev.gitops.api.spi.Provider;
@@ -41,10 +42,10 @@ final class Session implements AutoCloseable {
   private final Path tempCache;
   private final String target;
   private final Path stateDir;
-  private final AutoCloseable live;
+  private final Provider live;
 
   private Session(Reconciler reconciler, StateStore store, Path tempCache, String target,
-      Path stateDir, AutoCloseable live) {
+      Path stateDir, Provider live) {
     this.reconciler = reconciler;
     this.store = store;
     this.tempCache = tempCache;
@@ -69,6 +70,8 @@ final class Session implements AutoCloseable {
     Path stateDir = t.stateDir();
     Path cache = stateDir.resolve("git-cache");
     Path tempCache = null;
+    // Built first: a refused provider option leaves nothing behind (no state directory, no cache).
+    Provider provider = provider(t, target, stateDir, listeners);
     try {
       if (readOnly && !Files.isDirectory(cache)) {
         tempCache = Files.createTempDirectory("gitops-cache-");
@@ -88,6 +91,7 @@ final class Session implements AutoCloseable {
       }
     } catch (IOException e) {
       deleteTree(tempCache);
+      ProviderCloser.close(provider, "gitops");
       throw new UncheckedIOException("cannot create the state directory " + stateDir + " (--state): " + e.getMessage(), e);
     }
     GitSource.Builder source = GitSource.builder().url(repoUrl(t.repo)).cacheDir(cache);
@@ -107,10 +111,16 @@ final class Session implements AutoCloseable {
     if (t.acceptUnknownHosts) {
       source.strictHostKeyChecking(false);
     }
-    StateStore store = readOnly ? FileStateStore.openReadOnly(stateDir) : FileStateStore.open(stateDir);
+    StateStore store;
+    try {
+      store = readOnly ? FileStateStore.openReadOnly(stateDir) : FileStateStore.open(stateDir);
+    } catch (RuntimeException e) {
+      deleteTree(tempCache);
+      ProviderCloser.close(provider, "gitops");
+      throw e;
+    }
     GitSource git = null;
     try {
-      Provider provider = provider(t, target, stateDir, listeners);
       git = source.build();
       Reconciler.Builder b = Reconciler.builder()
           .source(git)
@@ -119,14 +129,14 @@ final class Session implements AutoCloseable {
           .owner(t.owner)
           .options(options);
       listeners.forEach(b::listener);
-      return new Session(b.build(), store, tempCache, describe(t, target), stateDir,
-          provider instanceof AutoCloseable c ? c : null);
+      return new Session(b.build(), store, tempCache, describe(t, target), stateDir, provider);
     } catch (RuntimeException e) {
       store.close();
       if (git != null) {
         git.close();
       }
       deleteTree(tempCache);
+      ProviderCloser.close(provider, "gitops");
       throw e;
     }
   }
@@ -206,14 +216,7 @@ final class Session implements AutoCloseable {
 
   @Override
   public void close() {
-    try {
-      if (live != null) {
-        live.close();
-      }
-    } catch (Exception e) {
-      // Stopping the provider's watches failed: nothing is lost, the store still closes below.
-      LOG.warn("closing the provider failed: {}", e.toString());
-    }
+    ProviderCloser.close(live, "gitops");  // logs a failure: nothing is lost, the store still closes below
     try {
       reconciler.close();  // closes the source and the store it was given
     } finally {

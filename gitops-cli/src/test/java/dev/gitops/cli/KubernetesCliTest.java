@@ -83,4 +83,29 @@ class KubernetesCliTest {
         "--namespace", "x")).isNotZero();
     assertThat(err2.toString()).contains("--namespace").contains("--provider k8s");
   }
+
+  @Test
+  void providerOptionsAreCheckedByTheAgentsCodeAndNameTheFlag() throws Exception {
+    Path kubeconfig = tmp.resolve("kubeconfig");
+    Files.writeString(kubeconfig, "contexts:\n- name: staging\n");
+    String[][] cases = {
+        {"--provider", "k8s", "--kubeconfig", tmp.resolve("nowhere").toString(), "--state", tmp.resolve("s").toString()},
+        {"--provider", "k8s", "--kubeconfig", kubeconfig.toString(), "--context", "prod", "--state",
+            tmp.resolve("s").toString()},
+        {"--provider", "k8s", "--namespace", "Team_A", "--state", tmp.resolve("s").toString()},
+        {"--provider", "ansible", "--playbook", "../site.yml", "--inventory-out", tmp.resolve("fleet/inv.yml").toString()}};
+    String[] expected = {"--kubeconfig: no such file", "--context: no context 'prod'", "--namespace: 'Team_A' is not a namespace name",
+        "--playbook: '../site.yml' must be a relative path inside the repository"};
+    try (FixtureRepo repo = FixtureRepo.init(tmp.resolve("repo"))) {
+      repo.write("a.yaml", "x: 1\n").commit("a");
+      for (int i = 0; i < cases.length; i++) {
+        java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("sync", "--repo", repo.dir().toString()));
+        args.addAll(java.util.List.of(cases[i]));
+        StringWriter err = new StringWriter();
+        assertThat(run(new StringWriter(), err, args.toArray(String[]::new))).as(String.join(" ", args)).isNotZero();
+        assertThat(err.toString()).as(String.join(" ", args)).contains(expected[i]);
+      }
+    }
+    assertThat(tmp.resolve("fleet")).as("nothing created for a refused option").doesNotExist();
+  }
 }
