@@ -120,7 +120,9 @@ final class TargetRuntime {
   /** The sync options a target's policies give. */
   static SyncOptions options(TargetConfig c) {
     SyncOptions o = SyncOptions.builder().prune(c.prune()).detectOnly(c.detectOnly()).adopt(c.adopt())
-        .budget(SyncOptions.defaults().budget().withAllowEmpty(c.allowEmpty())).build();
+        .budget(SyncOptions.defaults().budget().withAllowEmpty(c.allowEmpty()))
+        .execution(SyncOptions.defaults().execution().withCallTimeout(c.callTimeout()).withSyncTimeout(c.syncTimeout()))
+        .build();
     if (c.maxDeletions() >= 0) {
       o = o.toBuilder().budget(o.budget().withMaxCount(c.maxDeletions())).build();
     }

@@ -2,6 +2,7 @@ package dev.gitops.agent.config;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.gitops.agent.spi.ProviderFactory;
+import dev.gitops.core.apply.ExecutionOptions;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -138,8 +139,8 @@ public record AgentConfig(Path file, Path stateDir, int maxConcurrentSyncs, Dura
 
   private static TargetConfig target(ConfigNode t, Path stateDir, Map<String, ProviderFactory> factories,
       boolean strict) {
-    t.allowOnly("name", "source", "provider", "store", "owner", "interval", "jitter", "maxBackoff", "prune",
-        "policies");
+    t.allowOnly("name", "source", "provider", "store", "owner", "interval", "jitter", "maxBackoff", "callTimeout",
+        "syncTimeout", "prune", "policies");
     String name = t.string("name");
     if (!NAME.matcher(name).matches()) {
       throw t.get("name").error("'" + name + "' is not a target name: lower-case letters, digits, '.', '_' and '-', "
@@ -181,8 +182,10 @@ public record AgentConfig(Path file, Path stateDir, int maxConcurrentSyncs, Dura
         source.optionalString("path").orElse(null), GitCredentials.read(source.get("credentials")).orElse(null),
         source.optionalPath("knownHosts").orElse(null), source.bool("acceptUnknownHosts", false), type, setup, store,
         t.optionalString("owner").orElse(name), interval, t.number("jitter", 0, 0.5, 0.1),
-        t.duration("maxBackoff", Duration.ofMinutes(10)), t.bool("prune", true), policies.bool("detectOnly", false),
-        policies.bool("adopt", false), policies.integer("maxDeletions", 0, Integer.MAX_VALUE, -1),
+        t.duration("maxBackoff", Duration.ofMinutes(10)),
+        t.duration("callTimeout", ExecutionOptions.defaults().callTimeout()),
+        t.duration("syncTimeout", ExecutionOptions.defaults().syncTimeout()), t.bool("prune", true),
+        policies.bool("detectOnly", false), policies.bool("adopt", false), policies.integer("maxDeletions", 0, Integer.MAX_VALUE, -1),
         policies.integer("maxDeletionPercent", 0, 100, -1), policies.bool("allowEmpty", false), t.json().deepCopy(),
         t.line());
   }
