@@ -7,17 +7,10 @@ import dev.gitops.api.spi.StoreLock;
 import dev.gitops.core.store.FileStateStore;
 import dev.gitops.testkit.TempGitRepo;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
-import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
-import io.fabric8.kubernetes.client.utils.Serialization;
-import io.fabric8.mockwebserver.Context;
-import io.fabric8.mockwebserver.MockWebServer;
 import java.io.IOException;
-import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -114,26 +107,9 @@ class ProviderTypesTest {
 
   @Test
   void aKubernetesTargetSyncsIntoTheClusterItsKubeconfigNames() throws Exception {
-    KubernetesMockServer server = new KubernetesMockServer(new Context(Serialization.jsonMapper()), new MockWebServer(),
-        new HashMap<>(), new KubernetesCrudDispatcher(), false);
-    server.init(InetAddress.getLoopbackAddress(), 0);
-    try (KubernetesClient client = server.createClient(); TempGitRepo repo = TempGitRepo.create()) {
-      Files.writeString(dir.resolve("kubeconfig"), """
-          apiVersion: v1
-          kind: Config
-          clusters:
-          - name: mock
-            cluster: {server: "%s"}
-          contexts:
-          - name: other
-            context: {cluster: nowhere, user: tester}
-          - name: mock
-            context: {cluster: mock, user: tester}
-          current-context: other
-          users:
-          - name: tester
-            user: {token: not-a-secret}
-          """.formatted(client.getConfiguration().getMasterUrl()));
+    try (StandInCluster cluster = StandInCluster.start(); TempGitRepo repo = TempGitRepo.create()) {
+      KubernetesClient client = cluster.client();
+      cluster.writeKubeconfig(dir.resolve("kubeconfig"), "mock", true);
       repo.write("app.yaml", """
           apiVersion: v1
           kind: ConfigMap
@@ -160,8 +136,6 @@ class ProviderTypesTest {
         assertThat(agent.status().get(0).provider()).isEqualTo("k8s");
       }
       assertThat(owned(dir.resolve("state/targets/cluster"))).extracting(ResourceKey::name).containsExactly("settings");
-    } finally {
-      server.destroy();
     }
   }
 }

@@ -2,18 +2,12 @@ package dev.gitops.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.gitops.agent.StandInCluster;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
-import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
-import io.fabric8.kubernetes.client.utils.Serialization;
-import io.fabric8.mockwebserver.Context;
-import io.fabric8.mockwebserver.MockWebServer;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HashMap;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -29,25 +23,9 @@ class KubernetesCliTest {
 
   @Test
   void syncsManifestsIntoTheClusterTheKubeconfigNames() throws Exception {
-    KubernetesMockServer server = new KubernetesMockServer(new Context(Serialization.jsonMapper()), new MockWebServer(),
-        new HashMap<>(), new KubernetesCrudDispatcher(), false);
-    server.init(InetAddress.getLoopbackAddress(), 0);
-    try (KubernetesClient client = server.createClient(); FixtureRepo repo = FixtureRepo.init(tmp.resolve("repo"))) {
-      Path kubeconfig = tmp.resolve("kubeconfig");
-      Files.writeString(kubeconfig, """
-          apiVersion: v1
-          kind: Config
-          clusters:
-          - name: mock
-            cluster: {server: "%s"}
-          contexts:
-          - name: mock
-            context: {cluster: mock, user: tester}
-          current-context: mock
-          users:
-          - name: tester
-            user: {token: not-a-secret}
-          """.formatted(client.getConfiguration().getMasterUrl()));
+    try (StandInCluster cluster = StandInCluster.start(); FixtureRepo repo = FixtureRepo.init(tmp.resolve("repo"))) {
+      KubernetesClient client = cluster.client();
+      Path kubeconfig = cluster.writeKubeconfig(tmp.resolve("kubeconfig"), "mock", false);
       repo.write("app.yaml", """
           apiVersion: v1
           kind: ConfigMap
@@ -68,8 +46,6 @@ class KubernetesCliTest {
           "--kubeconfig", kubeconfig.toString(), "--namespace", "team-a", "--state", tmp.resolve("state").toString()))
           .isZero();
       assertThat(again.toString()).contains("Nothing to do").contains("the cluster");
-    } finally {
-      server.destroy();
     }
   }
 
@@ -87,7 +63,7 @@ class KubernetesCliTest {
   @Test
   void providerOptionsAreCheckedByTheAgentsCodeAndNameTheFlag() throws Exception {
     Path kubeconfig = tmp.resolve("kubeconfig");
-    Files.writeString(kubeconfig, "contexts:\n- name: staging\n");
+    Files.writeString(kubeconfig, StandInCluster.kubeconfig("https://127.0.0.1:1", "staging", "staging"));
     String[][] cases = {
         {"--provider", "k8s", "--kubeconfig", tmp.resolve("nowhere").toString(), "--state", tmp.resolve("s").toString()},
         {"--provider", "k8s", "--kubeconfig", kubeconfig.toString(), "--context", "prod", "--state",

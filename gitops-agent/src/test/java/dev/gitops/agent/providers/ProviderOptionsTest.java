@@ -3,6 +3,7 @@ package dev.gitops.agent.providers;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
+import dev.gitops.agent.StandInCluster;
 import dev.gitops.agent.config.AgentConfig;
 import dev.gitops.agent.config.ConfigException;
 import dev.gitops.agent.spi.ProviderFactory;
@@ -49,20 +50,7 @@ class ProviderOptionsTest {
 
   Path kubeconfig() throws IOException {
     Path k = dir.resolve("kubeconfig");
-    Files.writeString(k, """
-        apiVersion: v1
-        kind: Config
-        clusters:
-        - name: c
-          cluster: {server: "https://127.0.0.1:1"}
-        contexts:
-        - name: staging
-          context: {cluster: c, user: u}
-        current-context: staging
-        users:
-        - name: u
-          user: {token: not-a-secret}
-        """);
+    Files.writeString(k, StandInCluster.kubeconfig("https://127.0.0.1:1", "staging", "staging"));
     return k;
   }
 
@@ -84,7 +72,7 @@ class ProviderOptionsTest {
     ConfigException context = error("type: kubernetes\nkubeconfig: kubeconfig\ncontext: prod\n");
     assertThat(context.line()).isEqualTo(11);
     assertThat(context.getMessage()).contains("targets[1].provider.context").contains("no context 'prod'")
-        .contains("staging");
+        .contains("other, staging");
 
     ConfigException namespace = error("type: kubernetes\nnamespace: Team_A\n");
     assertThat(namespace.line()).isEqualTo(10);
