@@ -101,6 +101,7 @@ public record AgentConfig(Path file, Path stateDir, int maxConcurrentSyncs, Dura
     List<TargetConfig> targets = new ArrayList<>();
     Map<String, Integer> names = new HashMap<>();
     Map<Path, String> stores = new HashMap<>();
+    Map<Path, String> claims = new HashMap<>();
     for (ConfigNode t : root.list("targets")) {
       TargetConfig c = target(t, stateDir, factories, strict);
       Integer first = names.putIfAbsent(c.name(), c.line());
@@ -111,6 +112,13 @@ public record AgentConfig(Path file, Path stateDir, int maxConcurrentSyncs, Dura
       if (sharing != null) {
         throw t.get("store").error("target '" + c.name() + "' would share the store " + c.store() + " with target '"
             + sharing + "': each target needs its own");
+      }
+      for (Path claim : c.provider().claims()) {
+        String other = claims.putIfAbsent(claim, c.name());
+        if (other != null) {
+          throw t.get("provider").error("target '" + c.name() + "' would write " + claim + " that target '" + other
+              + "' writes: each target needs its own");
+        }
       }
       targets.add(c);
     }

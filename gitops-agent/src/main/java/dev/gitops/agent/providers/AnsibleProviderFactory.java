@@ -90,7 +90,7 @@ public final class AnsibleProviderFactory implements ProviderFactory {
         b.vaultPasswordFile(vaultPasswordFile);
       }
       return b.build();
-    });
+    }, List.of(inventoryOut.toAbsolutePath().normalize()));
   }
 
   /**

@@ -56,10 +56,24 @@ public interface ProviderFactory {
     /** A new provider, when the target starts (again after a reload that changed it). */
     Provider create();
 
+    /**
+     * Files the provider writes that no other target may write (an Ansible target's managed
+     * inventory): the configuration is refused when two targets claim the same one. Default: none.
+     */
+    default java.util.List<Path> claims() {
+      return java.util.List.of();
+    }
+
     /** A setup for provider {@code id} made by {@code create}. */
     static Setup of(String id, java.util.function.Supplier<Provider> create) {
+      return of(id, create, java.util.List.of());
+    }
+
+    /** A setup for provider {@code id} made by {@code create}, claiming {@code claims} (see {@link #claims()}). */
+    static Setup of(String id, java.util.function.Supplier<Provider> create, java.util.List<Path> claims) {
       java.util.Objects.requireNonNull(id, "id");
       java.util.Objects.requireNonNull(create, "create");
+      java.util.List<Path> claimed = java.util.List.copyOf(claims);
       return new Setup() {
         @Override
         public String providerId() {
@@ -69,6 +83,11 @@ public interface ProviderFactory {
         @Override
         public Provider create() {
           return create.get();
+        }
+
+        @Override
+        public java.util.List<Path> claims() {
+          return claimed;
         }
       };
     }

@@ -141,6 +141,25 @@ class ProviderOptionsTest {
   }
 
   @Test
+  void twoAnsibleTargetsCannotShareAManagedInventory() throws IOException {
+    Path f = dir.resolve("agent.yaml");
+    Files.writeString(f, """
+        targets:
+          - name: a
+            source: {url: https://example.com/a.git}
+            provider: {type: ansible, playbook: site.yml, inventoryOut: fleet/inventory.yml}
+          - name: b
+            source: {url: https://example.com/b.git}
+            provider: {type: ansible, playbook: site.yml, inventoryOut: ./fleet/../fleet/inventory.yml}
+        """);
+    ConfigException e = catchThrowableOfType(ConfigException.class, () -> AgentConfig.load(f, factories, Map.of(), true));
+    assertThat(e).isNotNull();
+    assertThat(e.line()).isEqualTo(7);
+    assertThat(e.getMessage()).contains("targets[1].provider").contains("target 'b' would write")
+        .contains("that target 'a' writes");
+  }
+
+  @Test
   void optionErrorsNameTheCommandLineFlagToo() {
     assertThat(new InvalidOptionException("inventoryOut", "x").flag()).isEqualTo("--inventory-out");
     assertThat(new InvalidOptionException("kubeconfig", "x").flag()).isEqualTo("--kubeconfig");
