@@ -3,6 +3,9 @@ package dev.gitops.agent;
 import dev.gitops.agent.config.AgentConfig;
 import dev.gitops.agent.config.ConfigException;
 import dev.gitops.agent.config.TargetConfig;
+import dev.gitops.agent.providers.AnsibleProviderFactory;
+import dev.gitops.agent.providers.FilesProviderFactory;
+import dev.gitops.agent.providers.KubernetesProviderFactory;
 import dev.gitops.agent.spi.ProviderFactory;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.file.Path;
@@ -139,8 +142,10 @@ public final class Agent implements AutoCloseable {
 
   private static Map<String, ProviderFactory> discoveredFactories() {
     Map<String, ProviderFactory> found = new HashMap<>();
-    FilesProviderFactory files = new FilesProviderFactory();
-    found.put(files.type(), files);
+    for (ProviderFactory f : List.of(new FilesProviderFactory(), new KubernetesProviderFactory(),
+        new AnsibleProviderFactory())) {
+      found.put(f.type(), f);
+    }
     for (ProviderFactory f : ServiceLoader.load(ProviderFactory.class)) {
       found.putIfAbsent(f.type(), f);
     }
@@ -471,7 +476,10 @@ public final class Agent implements AutoCloseable {
       this.configFile = Objects.requireNonNull(configFile, "configFile");
     }
 
-    /** Adds (or replaces) the factory of its provider type; {@code files} and ServiceLoader's are there already. */
+    /**
+     * Adds (or replaces) the factory of its provider type; {@code files}, {@code kubernetes},
+     * {@code ansible} and ServiceLoader's are there already.
+     */
     public Builder providerFactory(ProviderFactory factory) {
       factories.put(factory.type(), factory);
       return this;

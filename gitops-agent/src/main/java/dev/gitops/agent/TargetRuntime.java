@@ -1,6 +1,7 @@
 package dev.gitops.agent;
 
 import dev.gitops.agent.config.TargetConfig;
+import dev.gitops.agent.providers.ProviderCloser;
 import dev.gitops.api.spi.Provider;
 import dev.gitops.core.ReconcileLoop;
 import dev.gitops.core.Reconciler;
@@ -27,6 +28,7 @@ final class TargetRuntime {
   private static final Logger LOG = LoggerFactory.getLogger(TargetRuntime.class);
 
   private final TargetConfig config;
+  private final Provider provider;
   private final GitSource source;
   private final FileStateStore store;
   private final SyncMetrics metrics;
@@ -34,9 +36,10 @@ final class TargetRuntime {
   private final ReconcileLoop loop;
   private final SyncSlots slots;
 
-  private TargetRuntime(TargetConfig config, GitSource source, FileStateStore store, SyncMetrics metrics,
-      TargetState state, ReconcileLoop loop, SyncSlots slots) {
+  private TargetRuntime(TargetConfig config, Provider provider, GitSource source, FileStateStore store,
+      SyncMetrics metrics, TargetState state, ReconcileLoop loop, SyncSlots slots) {
     this.config = config;
+    this.provider = provider;
     this.source = source;
     this.store = store;
     this.metrics = metrics;
@@ -70,7 +73,13 @@ final class TargetRuntime {
     }
     Provider provider = c.provider().create();
     String providerId = c.provider().providerId();
-    GitSource source = git.build();
+    GitSource source;
+    try {
+      source = git.build();
+    } catch (RuntimeException e) {
+      ProviderCloser.close(provider, "target " + c.name());
+      throw e;
+    }
     FileStateStore store = null;
     SyncMetrics metrics = null;
     try {
@@ -94,7 +103,7 @@ final class TargetRuntime {
           .maxBackoff(c.maxBackoff()).gate(shared.slots().gate(c.name())).build();
       loop.start();
       LOG.info("target {} started: {} -> {} every {}", c.name(), c.url(), c.providerType(), c.interval());
-      return new TargetRuntime(c, source, store, metrics, state, loop, shared.slots());
+      return new TargetRuntime(c, provider, source, store, metrics, state, loop, shared.slots());
     } catch (RuntimeException e) {
       if (metrics != null) {
         metrics.close();
@@ -103,6 +112,7 @@ final class TargetRuntime {
         store.close();
       }
       source.close();
+      ProviderCloser.close(provider, "target " + c.name());
       throw e;
     }
   }
@@ -110,7 +120,9 @@ final class TargetRuntime {
   /** The sync options a target's policies give. */
   static SyncOptions options(TargetConfig c) {
     SyncOptions o = SyncOptions.builder().prune(c.prune()).detectOnly(c.detectOnly()).adopt(c.adopt())
-        .budget(SyncOptions.defaults().budget().withAllowEmpty(c.allowEmpty())).build();
+        .budget(SyncOptions.defaults().budget().withAllowEmpty(c.allowEmpty()))
+        .execution(SyncOptions.defaults().execution().withCallTimeout(c.callTimeout()).withSyncTimeout(c.syncTimeout()))
+        .build();
     if (c.maxDeletions() >= 0) {
       o = o.toBuilder().budget(o.budget().withMaxCount(c.maxDeletions())).build();
     }
@@ -154,6 +166,7 @@ final class TargetRuntime {
     loop.close();
     store.close();
     source.close();
+    ProviderCloser.close(provider, "target " + config.name());
     if (metrics != null) {
       metrics.close();
     }
