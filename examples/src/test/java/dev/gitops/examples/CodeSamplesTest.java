@@ -145,6 +145,8 @@ class CodeSamplesTest {
       Agent agent;
       Map<String, ProviderFactory> factories;
       ConfigNode options;
+      Path kubeconfig;
+      String context, namespace;
       io.fabric8.kubernetes.client.KubernetesClient client;
       MeterRegistry registry;
       ImageUpdater updater;

@@ -15,7 +15,7 @@ import java.util.Map;
  * The {@code ansible} provider type: a fleet converged with {@code ansible-playbook}, hosts and
  * groups from the repository's inventory (keys of provider {@code ansible}).
  *
- * <pre>{@code
+ * <pre class="language-yaml">{@code
  * provider:
  *   type: ansible
  *   playbook: ansible/site.yml           # required: a path in the repository

@@ -17,7 +17,7 @@ import java.util.regex.Pattern;
  * The {@code kubernetes} provider type: a cluster kept in line with the manifests in the
  * repository (keys of provider {@code k8s}).
  *
- * <pre>{@code
+ * <pre class="language-yaml">{@code
  * provider:
  *   type: kubernetes
  *   kubeconfig: /etc/gitops/kubeconfig   # default: KUBECONFIG, ~/.kube/config, or in-cluster
