@@ -94,11 +94,12 @@ final class TargetRuntime {
           .store(store)
           .owner(c.owner())
           .options(options(c))
-          .listener(state)
           .listener(new NotificationListener(c.name(), providerId, shared.notifications()::send));
       if (metrics != null) {
         b.listener(metrics);
       }
+      // Last: once the status says a sync finished, its metrics and notifications are recorded too.
+      b.listener(state);
       ReconcileLoop loop = ReconcileLoop.builder(b.build()).interval(c.interval()).jitter(c.jitter())
           .maxBackoff(c.maxBackoff()).gate(shared.slots().gate(c.name())).build();
       loop.start();
