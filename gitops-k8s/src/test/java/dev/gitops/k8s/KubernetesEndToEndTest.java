@@ -328,4 +328,114 @@ class KubernetesEndToEndTest {
     }
     assertThat(data(cluster.get("/Secret", "shop", "db-credentials"))).containsEntry("password", "bjN3LXMzY3IzdC12YWx1ZQ==");
   }
+
+  /** A new process: a new provider (no informers, no kinds seen) over the same cluster and store. */
+  private Reconciler restarted(Reconciler old, SyncOptions options) throws Exception {
+    old.close();
+    source.close();
+    provider.close();
+    provider = KubernetesProvider.builder(cluster.client).build();
+    return reconciler(options);
+  }
+
+  private static final String OTHER_CONFIG = """
+      apiVersion: v1
+      kind: ConfigMap
+      metadata: {name: other, namespace: shop}
+      data: {a: "1"}
+      """;
+
+  @Test
+  void theLastObjectOfAKindRemovedFromGitIsPrunedAfterARestart() throws Exception {
+    repo.write("ns.yaml", Manifests.NAMESPACE);
+    repo.write("other.yaml", OTHER_CONFIG);
+    repo.write("deployment.yaml", Manifests.deployment("web:1", 1));
+    repo.commit("web");
+    Reconciler first = reconciler(options());
+    assertSucceeded(first.sync());
+
+    repo.delete("deployment.yaml");
+    repo.commit("no deployment left in Git");
+    Reconciler second = restarted(first, options());
+    SyncResult r = second.sync();
+    assertSucceeded(r);
+    assertThat(r.plan().change(DEPLOYMENT).orElseThrow().action()).isEqualTo(Action.DELETE);
+    assertThat(cluster.get("apps/Deployment", "shop", "web")).as("pruned").isNull();
+  }
+
+  @Test
+  void anObjectWithOurMarkOfAKindNoLongerInGitIsFoundAfterARestart() throws Exception {
+    repo.write("ns.yaml", Manifests.NAMESPACE);
+    repo.write("other.yaml", OTHER_CONFIG);
+    repo.commit("no deployment in Git");
+    Reconciler first = reconciler(options());
+    assertSucceeded(first.sync());
+    // ours (our mark and key), but not in the inventory: its record was lost, say, in a crash before the store write
+    cluster.client.apps().deployments().inNamespace("shop").resource(new io.fabric8.kubernetes.api.model.apps
+        .DeploymentBuilder().withNewMetadata().withName("web").withNamespace("shop")
+        .addToLabels(Annotations.MANAGED_BY, "gitops").addToAnnotations(Annotations.OWNER, "shop-agent")
+        .addToAnnotations(Annotations.KEY, DEPLOYMENT.toString()).endMetadata().withNewSpec().withNewSelector()
+        .addToMatchLabels("app", "web").endSelector().endSpec().build()).create();
+    // and one of another owner, of a kind in play nowhere either
+    cluster.client.batch().v1().jobs().inNamespace("shop").resource(new io.fabric8.kubernetes.api.model.batch.v1
+        .JobBuilder().withNewMetadata().withName("theirs").withNamespace("shop")
+        .addToLabels(Annotations.MANAGED_BY, "gitops").addToAnnotations(Annotations.OWNER, "other-team")
+        .addToAnnotations(Annotations.KEY, "k8s:batch/Job:shop:theirs").endMetadata().build()).create();
+
+    Reconciler second = restarted(first, options().toBuilder().deleteOrphans(true).build());
+    Plan plan = second.plan();
+    Change orphan = plan.change(DEPLOYMENT).orElseThrow(() -> new AssertionError("not found: " + plan.changes()));
+    assertThat(orphan.flags()).contains(Change.Flag.ORPHAN);
+    assertThat(orphan.action()).isEqualTo(Action.DELETE);
+    assertThat(plan.change(ResourceKey.of("k8s", "batch/Job", "shop", "theirs"))).as("another owner's").isEmpty();
+    assertSucceeded(second.sync());
+    assertThat(cluster.get("apps/Deployment", "shop", "web")).as("orphan deleted as asked").isNull();
+    assertThat(cluster.get("batch/Job", "shop", "theirs")).as("another owner's: kept").isNotNull();
+  }
+
+  @Test
+  void aLostStoreIsNoticedThroughObjectsOfAKindNoLongerInGit() throws Exception {
+    repo.write("ns.yaml", Manifests.NAMESPACE);
+    repo.write("deployment.yaml", Manifests.deployment("web:1", 1));
+    repo.commit("web");
+    Reconciler first = reconciler(options());
+    assertSucceeded(first.sync());
+    first.close();
+    // the store is lost, and Git no longer names the namespace or the deployment
+    try (Stream<Path> files = Files.walk(tmp.resolve("state"))) {
+      files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+    }
+    repo.delete("ns.yaml");
+    repo.delete("deployment.yaml");
+    repo.write("other.yaml", OTHER_CONFIG.replace("namespace: shop", "namespace: default"));
+    repo.commit("only a config map elsewhere");
+    Reconciler second = restarted(first, options());
+    org.assertj.core.api.Assertions.assertThatThrownBy(second::sync).hasMessageContaining("carry the mark")
+        .hasMessageContaining("shop-agent");
+    assertThat(cluster.get("apps/Deployment", "shop", "web")).isNotNull();
+    assertThat(cluster.get("/ConfigMap", "default", "other")).as("nothing done").isNull();
+  }
+
+  @Test
+  void keysOfAKindWhoseCrdIsGoneAreUnknownAndTheSyncIsIncompleteNotFailed() throws Exception {
+    repo.write("ns.yaml", Manifests.NAMESPACE);
+    repo.write("other.yaml", OTHER_CONFIG);
+    repo.write("crd.yaml", Manifests.CRD);
+    repo.write("widget.yaml", Manifests.widget("blue"));
+    repo.commit("a widget");
+    Reconciler first = reconciler(options());
+    assertSucceeded(first.sync());
+    // the CRD is deleted by hand (the mock keeps the widget; a real server would delete it with its CRD)
+    cluster.client.apiextensions().v1().customResourceDefinitions().withName("widgets.example.com").delete();
+    repo.delete("crd.yaml");
+    repo.delete("widget.yaml");
+    repo.commit("no widgets");
+    Reconciler second = restarted(first, options());
+    SyncResult r = second.sync();
+    assertThat(r.status()).as("%s %s", r.plan().summary(), r.failures()).isEqualTo(SyncResult.Status.INCOMPLETE);
+    Change widget = r.plan().change(WIDGET).orElseThrow();
+    assertThat(widget.action()).isEqualTo(Action.SKIP);
+    assertThat(widget.reason()).contains("example.com/Widget");
+    assertThat(r.failures()).isEmpty();
+  }
 }
