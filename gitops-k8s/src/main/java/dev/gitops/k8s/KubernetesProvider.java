@@ -912,8 +912,9 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
     }
 
     /**
-     * Whether the decoder asks the source for all files at once, so a CRD in one file tells the
-     * scope of custom objects in others (default off; see {@link KubernetesDecoder#decodesTogether()}).
+     * Whether the decoder asks the source for all files at once, so a CRD in any file tells the
+     * scope of custom objects in all of them (default on; turn it off only for a source that
+     * substitutes variables, see {@link KubernetesDecoder#decodesTogether()}).
      */
     public Builder decodeFilesTogether(boolean on) {
       decoder.decodeFilesTogether(on);

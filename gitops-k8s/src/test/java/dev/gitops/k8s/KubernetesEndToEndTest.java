@@ -438,4 +438,25 @@ class KubernetesEndToEndTest {
     assertThat(widget.reason()).contains("example.com/Widget");
     assertThat(r.failures()).isEmpty();
   }
+
+  @Test
+  void aCrdInOneFileDecidesTheScopeOfItsObjectsInAnother() throws Exception {
+    repo.write("crds/gadgets.yaml", Manifests.CRD.replace("widgets", "gadgets").replace("Widget", "Gadget")
+        .replace("widget", "gadget").replace("scope: Namespaced", "scope: Cluster"));
+    repo.write("apps/gadget.yaml", "apiVersion: example.com/v1\nkind: Gadget\nmetadata: {name: g}\nspec: {size: 1}\n");
+    repo.write("apps/widget.yaml", Manifests.widget("red").replace("  namespace: shop\n", ""));
+    repo.write("crds/widgets.yaml", Manifests.CRD);
+    repo.commit("custom objects whose CRDs sit in other files, none naming a namespace");
+    Reconciler reconciler = reconciler(options());
+    SyncResult r = reconciler.sync();
+    assertSucceeded(r);
+    ResourceKey gadget = ResourceKey.of("k8s", "example.com/Gadget", "", "g");
+    ResourceKey widget = ResourceKey.of("k8s", "example.com/Widget", "default", "banner");
+    assertThat(r.plan().change(gadget).orElseThrow().action()).isEqualTo(Action.CREATE);
+    assertThat(r.plan().change(widget).orElseThrow().action()).isEqualTo(Action.CREATE);
+    var gadgets = new io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext.Builder().withGroup("example.com")
+        .withVersion("v1").withKind("Gadget").withPlural("gadgets").withNamespaced(false).build();
+    assertThat(cluster.client.genericKubernetesResources(gadgets).withName("g").get()).as("cluster-scoped").isNotNull();
+    assertThat(reconciler.plan().changes()).extracting(Change::action).containsOnly(Action.NOOP);
+  }
 }
