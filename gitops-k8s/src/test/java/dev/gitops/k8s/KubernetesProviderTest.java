@@ -280,6 +280,16 @@ class KubernetesProviderTest {
   }
 
   @Test
+  void dataMapsAreAtomicAndOtherMapsMergeKeyByKey() {
+    var rules = provider.mergeRules();
+    assertThat(rules.isAtomicMap(FieldPath.parse("/data"))).isTrue();
+    assertThat(rules.isAtomicMap(FieldPath.parse("/binaryData"))).isTrue();
+    assertThat(rules.isAtomicMap(FieldPath.parse("/metadata/labels"))).isFalse();
+    assertThat(rules.isAtomicMap(FieldPath.parse("/spec/template/metadata/annotations"))).isFalse();
+    assertThat(rules.isAtomicMap(FieldPath.parse("/spec/selector/matchLabels"))).isFalse();
+  }
+
+  @Test
   void keyedListsMergeByTheirPatchMergeKeys() {
     var rules = provider.mergeRules();
     assertThat(rules.listRule(FieldPath.parse("/spec/template/spec/containers")).kind())
