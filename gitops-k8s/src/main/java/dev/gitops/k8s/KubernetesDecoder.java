@@ -99,7 +99,7 @@ public final class KubernetesDecoder implements Decoder {
 
   @Override
   public List<Resource> decode(SourceFile file) {
-    return decodeTogether(List.of(file));
+    return decode(List.of(file), false);
   }
 
   /**
@@ -120,7 +120,11 @@ public final class KubernetesDecoder implements Decoder {
    * @throws DecodeException naming file, line and revision
    */
   public List<Resource> decodeTogether(List<SourceFile> files) {
-    boolean wholeTree = files.size() > 1;
+    return decode(files, true);
+  }
+
+  /** Decodes {@code files}; {@code wholeTree} when they are the whole desired state (they replace what was known of it). */
+  private List<Resource> decode(List<SourceFile> files, boolean wholeTree) {
     Map<String, List<Manifest>> before = parsed;
     Map<String, List<Manifest>> now = new HashMap<>();
     List<Manifest> manifests = new ArrayList<>();
@@ -146,11 +150,13 @@ public final class KubernetesDecoder implements Decoder {
     for (Manifest m : manifests) {
       kinds.sawApiVersion(m.type(), m.doc().path("apiVersion").textValue());
       if (m.type().equals(KindTable.CRD)) {
-        Kinds.fromCrd(m.doc()).ifPresent(k -> {
-          crds.put(k.type(), k);
-          kinds.learnDesired(k);
-        });
+        Kinds.fromCrd(m.doc()).ifPresent(k -> crds.put(k.type(), k));
       }
+    }
+    if (wholeTree) {
+      kinds.desiredAre(crds.values());  // a CRD gone from Git no longer vouches for its kind
+    } else {
+      crds.values().forEach(kinds::learnDesired);
     }
     List<Resource> out = new ArrayList<>();
     Map<ResourceKey, Origin> seen = new HashMap<>();

@@ -419,6 +419,15 @@ class KubernetesEndToEndTest {
 
   @Test
   void keysOfAKindWhoseCrdIsGoneAreUnknownAndTheSyncIsIncompleteNotFailed() throws Exception {
+    crdGone(true);
+  }
+
+  @Test
+  void keysOfAKindWhoseCrdIsGoneAreUnknownInTheProcessThatOnceSawTheCrdInGit() throws Exception {
+    crdGone(false);
+  }
+
+  private void crdGone(boolean restart) throws Exception {
     repo.write("ns.yaml", Manifests.NAMESPACE);
     repo.write("other.yaml", OTHER_CONFIG);
     repo.write("crd.yaml", Manifests.CRD);
@@ -431,7 +440,7 @@ class KubernetesEndToEndTest {
     repo.delete("crd.yaml");
     repo.delete("widget.yaml");
     repo.commit("no widgets");
-    Reconciler second = restarted(first, options());
+    Reconciler second = restart ? restarted(first, options()) : first;
     SyncResult r = second.sync();
     assertThat(r.status()).as("%s %s", r.plan().summary(), r.failures()).isEqualTo(SyncResult.Status.INCOMPLETE);
     Change widget = r.plan().change(WIDGET).orElseThrow();
