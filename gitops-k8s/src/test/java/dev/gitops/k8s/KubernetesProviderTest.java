@@ -280,6 +280,27 @@ class KubernetesProviderTest {
   }
 
   @Test
+  void everyKindIsSearchedForOurMarkOnceAndThenOnlyFromInformers() {
+    cluster.client.configMaps().inNamespace("default").resource(new ConfigMapBuilder().withNewMetadata().withName("cfg")
+        .addToLabels(Annotations.MANAGED_BY, "gitops").addToAnnotations(Annotations.OWNER, "agent")
+        .addToAnnotations(Annotations.KEY, CM.toString()).endMetadata().build()).create();
+    String selector = "labelSelector=app.kubernetes.io%2Fmanaged-by%3Dgitops";
+    cluster.server.expect().get().withPath("/apis/batch/v1/jobs?" + selector)
+        .andReturn(403, KubernetesProviderConformanceTest.forbidden()).always();
+    cluster.takeSent();
+    assertThat(provider.listMarked("agent", ctx())).as("found though no ConfigMap is in play").containsExactly(CM);
+    assertThat(provider.listMarked("someone-else", ctx())).isEmpty();
+    List<MockCluster.Sent> scan = cluster.takeSent();
+    assertThat(scan).filteredOn(r -> r.path().contains(selector)).extracting(MockCluster.Sent::path)
+        .as("one labelled list per kind, a forbidden one skipped")
+        .contains("/api/v1/configmaps?" + selector, "/apis/apps/v1/deployments?" + selector, "/apis/batch/v1/jobs?" + selector)
+        .doesNotHaveDuplicates();
+    assertThat(provider.listMarked("agent", ctx())).containsExactly(CM);
+    assertThat(cluster.takeSent()).as("later calls read the informers").filteredOn(r -> !r.path().contains("watch=true"))
+        .isEmpty();
+  }
+
+  @Test
   void dataMapsAreAtomicAndOtherMapsMergeKeyByKey() {
     var rules = provider.mergeRules();
     assertThat(rules.isAtomicMap(FieldPath.parse("/data"))).isTrue();
