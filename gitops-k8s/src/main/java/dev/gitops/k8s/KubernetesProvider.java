@@ -413,8 +413,11 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
       }
       for (GenericKubernetesResource r : informers.list(type, r -> Annotations.MANAGED_BY_VALUE.equals(
           labels(r).get(Annotations.MANAGED_BY)) && owner.equals(annotations(r).get(Annotations.OWNER)))) {
-        out.add(ResourceKey.of(id, type, Objects.requireNonNullElse(r.getMetadata().getNamespace(), ""),
-            r.getMetadata().getName()));
+        ResourceKey key = ResourceKey.of(id, type, Objects.requireNonNullElse(r.getMetadata().getNamespace(), ""),
+            r.getMetadata().getName());
+        if (key.toString().equals(annotations(r).get(Annotations.KEY))) {
+          out.add(key);  // a mark copied onto another object names that other object: this one is not ours
+        }
       }
     }
     return out;

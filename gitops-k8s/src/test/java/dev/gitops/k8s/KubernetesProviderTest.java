@@ -284,6 +284,9 @@ class KubernetesProviderTest {
     cluster.client.configMaps().inNamespace("default").resource(new ConfigMapBuilder().withNewMetadata().withName("cfg")
         .addToLabels(Annotations.MANAGED_BY, "gitops").addToAnnotations(Annotations.OWNER, "agent")
         .addToAnnotations(Annotations.KEY, CM.toString()).endMetadata().build()).create();
+    cluster.client.configMaps().inNamespace("default").resource(new ConfigMapBuilder().withNewMetadata().withName("copy")
+        .addToLabels(Annotations.MANAGED_BY, "gitops").addToAnnotations(Annotations.OWNER, "agent")
+        .addToAnnotations(Annotations.KEY, CM.toString()).endMetadata().build()).create();  // our mark, copied
     String selector = "labelSelector=app.kubernetes.io%2Fmanaged-by%3Dgitops";
     cluster.server.expect().get().withPath("/apis/batch/v1/jobs?" + selector)
         .andReturn(403, KubernetesProviderConformanceTest.forbidden()).always();
