@@ -669,7 +669,8 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
     if (change.target() == null) {
       return Outcome.permanentFailure(key + ": a create needs a target document", null);
     }
-    ObjectNode body = (ObjectNode) Documents.mutableCopy(change.target());
+    ObjectNode body = applyMode == ApplyMode.SERVER_SIDE ? declared(change)
+        : (ObjectNode) Documents.mutableCopy(change.target());
     mark(body, ctx.owner(), key, applyMode == ApplyMode.SERVER_SIDE ? null : lastApplied(change));
     body.remove("status");
     try {
@@ -702,7 +703,10 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
 
   private Outcome serverSideApply(Change change, KindInfo kind, CallContext ctx) {
     ResourceKey key = change.key();
-    ObjectNode body = (ObjectNode) Documents.mutableCopy(change.target());
+    if (change.target() == null) {
+      return Outcome.permanentFailure(key + ": an update needs a target document", null);
+    }
+    ObjectNode body = declared(change);
     mark(body, ctx.owner(), key, null);
     body.remove("status");
     GenericKubernetesResource made = collection(kind, key.scope()).resource(object(body)).fieldManager(fieldManager)
@@ -771,6 +775,42 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
     wrote(key, made);
     LOG.debug("patched {} at {} ({} operations, resourceVersion {})", key, ctx.revision(), all.size(), rv);
     return Outcome.configured();
+  }
+
+  /**
+   * What server-side apply sends: the fields the manifest declares, valued as planned. Fields only
+   * the live object has (another manager's, such as an autoscaler's replicas, or server defaults)
+   * are left out, so applying with force never takes them over; a declared field the plan leaves at
+   * its live value (an ignore rule) is left out too. Lists go as declared: the server merges them
+   * by their keys, keeping elements other managers own.
+   */
+  private static ObjectNode declared(Change change) {
+    JsonNode target = change.target();
+    JsonNode desired = change.desired() != null ? change.desired() : target;
+    return (ObjectNode) declared(desired, target);
+  }
+
+  private static JsonNode declared(JsonNode desired, JsonNode target) {
+    ObjectNode out = Documents.nodes().objectNode();
+    for (Map.Entry<String, JsonNode> e : desired.properties()) {
+      JsonNode d = e.getValue();
+      JsonNode t = target.get(e.getKey());
+      if (t == null) {
+        continue;  // planned absent (null in Git means absent)
+      }
+      if (d.isObject()) {
+        if (t.isObject()) {
+          out.set(e.getKey(), declared(d, t));
+        }
+      } else if (d.isArray()) {
+        if (t.isArray()) {
+          out.set(e.getKey(), Documents.mutableCopy(d));
+        }
+      } else if (Documents.equal(d, t)) {
+        out.set(e.getKey(), Documents.mutableCopy(d));
+      }
+    }
+    return out;
   }
 
   private static JsonNode tryApply(JsonNode doc, List<PatchOp> ops) {

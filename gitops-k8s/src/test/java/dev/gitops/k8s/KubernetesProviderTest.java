@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gitops.api.Change;
 import dev.gitops.api.Documents;
 import dev.gitops.api.FieldPath;
 import dev.gitops.api.Observation;
@@ -143,7 +144,7 @@ class KubernetesProviderTest {
   }
 
   @Test
-  void serverSideApplySendsTheWholeTargetUnderItsFieldManagerForcingConflicts() throws Exception {
+  void serverSideApplySendsUnderItsFieldManagerForcingConflicts() throws Exception {
     provider.close();
     provider = KubernetesProvider.builder(cluster.client).applyMode(ApplyMode.SERVER_SIDE).fieldManager("shop-gitops")
         .build();
@@ -164,6 +165,35 @@ class KubernetesProviderTest {
     assertThat(body.at("/metadata/annotations").get(Annotations.KEY).asText()).isEqualTo(CM.toString());
     assertThat(body.at("/metadata/annotations").has(Annotations.LAST_APPLIED)).as("server-side apply keeps no annotation")
         .isFalse();
+  }
+
+  @Test
+  void serverSideApplySendsOnlyWhatGitDeclaresSoOtherManagersFieldsAreNeverTakenOver() throws Exception {
+    provider.close();
+    provider = KubernetesProvider.builder(cluster.client).applyMode(ApplyMode.SERVER_SIDE).build();
+    cluster.server.expect().patch().withPath("/api/v1/namespaces/default/configmaps/cfg?fieldManager=gitops&force=true")
+        .andReturn(200, "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"cfg\",\"namespace\":"
+            + "\"default\",\"resourceVersion\":\"8\"}}").once();
+    JsonNode desired = json("{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"cfg\","
+        + "\"namespace\":\"default\",\"annotations\":{\"note\":\"from-git\"}},\"data\":{\"a\":\"1\"},"
+        + "\"list\":[{\"name\":\"x\"}]}");
+    // the plan's target: Git's fields, plus a label another manager set, an ignored annotation at its live value,
+    // and a list with an element another manager added
+    JsonNode target = json("{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"cfg\","
+        + "\"namespace\":\"default\",\"labels\":{\"team\":\"theirs\"},\"annotations\":{\"note\":\"by-hand\"}},"
+        + "\"data\":{\"a\":\"1\"},\"list\":[{\"name\":\"x\"},{\"name\":\"sidecar\"}]}");
+    Change update = new Change(CM, null, dev.gitops.api.Action.UPDATE, Resource.of(CM, desired), target, desired,
+        target, List.of(), List.of(), java.util.Set.of(), "test", java.util.Set.of(), java.util.Set.of());
+    cluster.takeSent();
+    Outcome o = provider.apply(update, ctx());
+    assertThat(o.isOk()).as(o.message()).isTrue();
+    JsonNode body = JSON.readTree(only("PATCH").body());
+    assertThat(body.at("/data/a").asText()).isEqualTo("1");
+    assertThat(body.at("/metadata/labels").has("team")).as("another manager's label").isFalse();
+    assertThat(body.at("/metadata/labels").get(Annotations.MANAGED_BY).asText()).isEqualTo("gitops");
+    assertThat(body.at("/metadata/annotations").has("note")).as("ignored: left to whoever owns it").isFalse();
+    assertThat(body.at("/metadata/annotations").get(Annotations.OWNER).asText()).isEqualTo("agent");
+    assertThat(body.get("list")).as("as declared").isEqualTo(json("[{\"name\":\"x\"}]"));
   }
 
   @Test
