@@ -262,6 +262,21 @@ class KubernetesProviderTest {
   }
 
   @Test
+  void aCustomObjectWhoseCrdIsOnlyInTheClusterTakesItsScopeFromTheCluster() {
+    String crd = Manifests.CRD.replace("widgets", "gizmos").replace("Widget", "Gizmo").replace("widget", "gizmo")
+        .replace("scope: Namespaced", "scope: Cluster");
+    cluster.client.apiextensions().v1().customResourceDefinitions().resource(io.fabric8.kubernetes.client.utils
+        .Serialization.unmarshal(crd, io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition.class))
+        .create();
+    var decoder = provider.decoder().orElseThrow();
+    List<Resource> rs = decoder.decodeTogether(List.of(KubernetesDecoderTest.file("a.yaml",
+        "apiVersion: example.com/v1\nkind: Gizmo\nmetadata: {name: g, namespace: ignored}\n"),
+        KubernetesDecoderTest.file("b.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n")));
+    assertThat(rs).extracting(Resource::key).contains(ResourceKey.of("k8s", "example.com/Gizmo", "", "g"));
+    assertThat(rs.get(0).document().path("metadata").has("namespace")).isFalse();
+  }
+
+  @Test
   void whenTheClustersCrdsCannotBeReadCustomKindsAreUnknownAndDecodingStillNamesTheFile() {
     cluster.server.expect().get().withPath("/apis/apiextensions.k8s.io/v1/customresourcedefinitions?resourceVersion=0")
         .andReturn(403, KubernetesProviderConformanceTest.forbidden()).always();
