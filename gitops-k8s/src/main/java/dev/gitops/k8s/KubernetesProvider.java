@@ -450,6 +450,9 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
         Kinds.fromCrd(json(crd)).ifPresent(k -> candidates.putIfAbsent(k.type(), new Labelled(k, true)));
       }
     } catch (KindInformers.Unavailable e) {
+      if (e.code() != 403 && e.code() != 404) {
+        throw e;  // a timeout or an unreachable server proves nothing: the scan runs again next time
+      }
       // without read access to CRDs no custom kind can be in play (resolving one reads them), so none is ours
       LOG.debug("orphan scan: cannot read CustomResourceDefinitions ({}); custom kinds are not scanned", e.getMessage());
     }
@@ -458,6 +461,10 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
     for (Labelled l : candidates.values()) {
       if (inPlay.contains(l.info().type())) {
         continue;  // its informer (started now or later in this sync) sees every marked object of it
+      }
+      if (ctx.isDone()) {
+        throw new IllegalStateException("the scan for objects marked by gitops ran out of time after " + lists
+            + " of " + candidates.size() + " kinds at " + client.getMasterUrl() + "; it runs again on the next sync");
       }
       lists++;
       try {

@@ -349,6 +349,25 @@ class KubernetesProviderTest {
   }
 
   @Test
+  void anOrphanScanCutShortProvesNothingAndRunsAgain() {
+    cluster.client.apiextensions().v1().customResourceDefinitions().resource(io.fabric8.kubernetes.client.utils
+        .Serialization.unmarshal(Manifests.CRD, io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition
+            .class)).create();
+    ResourceKey widget = ResourceKey.of("k8s", "example.com/Widget", "shop", "banner");
+    var widgets = cluster.client.genericKubernetesResources(new io.fabric8.kubernetes.client.dsl.base
+        .ResourceDefinitionContext.Builder().withGroup("example.com").withVersion("v1").withKind("Widget")
+        .withPlural("widgets").withNamespaced(true).build());
+    widgets.inNamespace("shop").resource(new io.fabric8.kubernetes.api.model.GenericKubernetesResourceBuilder()
+        .withApiVersion("example.com/v1").withKind("Widget").withNewMetadata().withName("banner").withNamespace("shop")
+        .addToLabels(Annotations.MANAGED_BY, "gitops").addToAnnotations(Annotations.OWNER, "agent")
+        .addToAnnotations(Annotations.KEY, widget.toString()).endMetadata().build()).create();
+    CallContext expired = CallContext.of("agent", "main@sha1:" + "2".repeat(40), Duration.ofNanos(1));
+    assertThatThrownBy(() -> provider.listMarked("agent", expired)).as("no answer rather than a partial one")
+        .isInstanceOf(RuntimeException.class);
+    assertThat(provider.listMarked("agent", ctx())).as("the scan ran again, custom kinds included").containsExactly(widget);
+  }
+
+  @Test
   void dataMapsAreAtomicAndOtherMapsMergeKeyByKey() {
     var rules = provider.mergeRules();
     assertThat(rules.isAtomicMap(FieldPath.parse("/data"))).isTrue();
