@@ -224,13 +224,19 @@ class KubernetesEndToEndTest {
         .containsEntry(Annotations.OWNER, "shop-agent");
   }
 
-  @Test
-  void anImmutableFieldChangeIsAReplaceNamingTheField() throws Exception {
+  /** Commits the namespace and a one-replica web Deployment (with whatever else was written) and syncs them once. */
+  private Reconciler syncedWeb() throws Exception {
     repo.write("ns.yaml", Manifests.NAMESPACE);
     repo.write("deployment.yaml", Manifests.deployment("web:1", 1));
     repo.commit("web");
     Reconciler reconciler = reconciler(options());
     assertSucceeded(reconciler.sync());
+    return reconciler;
+  }
+
+  @Test
+  void anImmutableFieldChangeIsAReplaceNamingTheField() throws Exception {
+    Reconciler reconciler = syncedWeb();
     String uid = cluster.get("apps/Deployment", "shop", "web").getMetadata().getUid();
 
     repo.write("deployment.yaml", Manifests.deployment("web:1", 1).replace("matchLabels: {app: web}",
@@ -348,12 +354,8 @@ class KubernetesEndToEndTest {
 
   @Test
   void theLastObjectOfAKindRemovedFromGitIsPrunedAfterARestart() throws Exception {
-    repo.write("ns.yaml", Manifests.NAMESPACE);
     repo.write("other.yaml", OTHER_CONFIG);
-    repo.write("deployment.yaml", Manifests.deployment("web:1", 1));
-    repo.commit("web");
-    Reconciler first = reconciler(options());
-    assertSucceeded(first.sync());
+    Reconciler first = syncedWeb();
 
     repo.delete("deployment.yaml");
     repo.commit("no deployment left in Git");
@@ -396,11 +398,7 @@ class KubernetesEndToEndTest {
 
   @Test
   void aLostStoreIsNoticedThroughObjectsOfAKindNoLongerInGit() throws Exception {
-    repo.write("ns.yaml", Manifests.NAMESPACE);
-    repo.write("deployment.yaml", Manifests.deployment("web:1", 1));
-    repo.commit("web");
-    Reconciler first = reconciler(options());
-    assertSucceeded(first.sync());
+    Reconciler first = syncedWeb();
     first.close();
     // the store is lost, and Git no longer names the namespace or the deployment
     try (Stream<Path> files = Files.walk(tmp.resolve("state"))) {
