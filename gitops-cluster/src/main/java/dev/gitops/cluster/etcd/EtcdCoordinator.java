@@ -318,7 +318,7 @@ public final class EtcdCoordinator implements Coordinator {
         return;
       }
       closed = true;
-      lease = leaseId;
+      lease = lost ? 0 : leaseId;  // a lost lease is gone already: nothing to revoke
       if (renewal != null) {
         renewal.cancel(false);
       }
