@@ -1,7 +1,9 @@
 package dev.gitops.agent;
 
 import dev.gitops.agent.config.TargetConfig;
+import dev.gitops.agent.spi.Placement;
 import dev.gitops.api.spi.Provider;
+import dev.gitops.api.spi.StateStore;
 import dev.gitops.core.ReconcileLoop;
 import dev.gitops.core.Reconciler;
 import dev.gitops.core.SyncOptions;
@@ -28,13 +30,13 @@ final class TargetRuntime {
 
   private final TargetConfig config;
   private final GitSource source;
-  private final FileStateStore store;
+  private final StateStore store;
   private final SyncMetrics metrics;
   private final TargetState state;
   private final ReconcileLoop loop;
   private final SyncSlots slots;
 
-  private TargetRuntime(TargetConfig config, GitSource source, FileStateStore store, SyncMetrics metrics,
+  private TargetRuntime(TargetConfig config, GitSource source, StateStore store, SyncMetrics metrics,
       TargetState state, ReconcileLoop loop, SyncSlots slots) {
     this.config = config;
     this.source = source;
@@ -47,7 +49,7 @@ final class TargetRuntime {
 
   /** What every target of an agent shares. */
   record Shared(SyncSlots slots, Notifications notifications, MeterRegistry registry, Path stateDir, Clock clock,
-      Duration stuckAfter, Map<String, String> environment) {}
+      Duration stuckAfter, Map<String, String> environment, Placement placement) {}
 
   /** Builds the target and starts its loop (the first sync waits for a slot). */
   static TargetRuntime start(TargetConfig c, Shared shared) {
@@ -71,10 +73,17 @@ final class TargetRuntime {
     Provider provider = c.provider().create();
     String providerId = c.provider().providerId();
     GitSource source = git.build();
-    FileStateStore store = null;
+    StateStore store = null;
     SyncMetrics metrics = null;
     try {
-      store = FileStateStore.open(c.store());
+      Placement placement = shared.placement();
+      if (placement != null) {
+        provider = placement.wrapProvider(c, provider);
+        store = placement.openStore(c).orElse(null);
+      }
+      if (store == null) {
+        store = FileStateStore.open(c.store());
+      }
       metrics = shared.registry() == null ? null
           : SyncMetrics.builder(shared.registry()).target(c.name()).provider(providerId).build();
       Duration stuck = max(shared.stuckAfter(), c.interval().multipliedBy(3));
