@@ -18,7 +18,7 @@ import net.jqwik.api.constraints.UniqueElements;
 
 class RendezvousProperties {
 
-  static final int TARGETS = 2000;
+  static final int TARGETS = 600;
 
   static List<String> targets(String seed) {
     return IntStream.range(0, TARGETS).mapToObj(i -> seed + "/target-" + i).toList();
@@ -41,7 +41,7 @@ class RendezvousProperties {
 
   @Property
   void aJoinMovesAboutOneInMPlusOneTargetsAllToTheNewMember(@ForAll @AlphaChars @StringLength(max = 8) String seed,
-      @ForAll @IntRange(min = 1, max = 20) int m) {
+      @ForAll @IntRange(min = 1, max = 12) int m) {
     List<String> members = IntStream.range(0, m).mapToObj(i -> seed + "-m" + i).toList();
     List<String> joined = new ArrayList<>(members);
     joined.add(seed + "-new");
@@ -55,7 +55,7 @@ class RendezvousProperties {
 
   @Property
   void aLeaveMovesOnlyTheLeaversTargets(@ForAll @AlphaChars @StringLength(max = 8) String seed,
-      @ForAll @IntRange(min = 2, max = 20) int m, @ForAll @IntRange(min = 0, max = 19) int leaver) {
+      @ForAll @IntRange(min = 2, max = 12) int m, @ForAll @IntRange(min = 0, max = 11) int leaver) {
     List<String> members = IntStream.range(0, m).mapToObj(i -> seed + "-m" + i).toList();
     String gone = members.get(leaver % m);
     List<String> left = members.stream().filter(x -> !x.equals(gone)).toList();
@@ -75,7 +75,7 @@ class RendezvousProperties {
 
   @Property
   void everyMemberGetsAboutItsShare(@ForAll @AlphaChars @StringLength(max = 8) String seed,
-      @ForAll @IntRange(min = 1, max = 20) int m) {
+      @ForAll @IntRange(min = 1, max = 12) int m) {
     List<String> members = IntStream.range(0, m).mapToObj(i -> seed + "-m" + i).toList();
     Map<String, String> assigned = Rendezvous.assign(targets(seed), members);
     assertThat(assigned).hasSize(TARGETS);

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gitops.cluster.Coordinator;
+import dev.gitops.cluster.LeaseKeeper;
 import dev.gitops.cluster.Ownership;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
@@ -31,9 +32,6 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
@@ -67,13 +65,9 @@ public final class EtcdCoordinator implements Coordinator {
   private final String prefix;
   private final Duration ttl;
   private final Clock clock;
-  private final ScheduledExecutorService renewer;
+  private final LeaseKeeper keeper;
   private final Object monitor = new Object();
   private long leaseId;
-  private Instant renewedAt = Instant.MIN;
-  private boolean lost;
-  private ScheduledFuture<?> renewal;
-  private volatile boolean closed;
 
   private EtcdCoordinator(Builder b) {
     this.client = b.client;
@@ -82,11 +76,7 @@ public final class EtcdCoordinator implements Coordinator {
     this.prefix = b.prefix;
     this.ttl = b.ttl;
     this.clock = b.clock;
-    this.renewer = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "gitops-etcd-lease-" + member);
-      t.setDaemon(true);
-      return t;
-    });
+    this.keeper = new LeaseKeeper(member, ttl, clock, this::renew);
   }
 
   /** A builder for member {@code memberId} on {@code client} (which the caller keeps and closes). */
@@ -130,10 +120,10 @@ public final class EtcdCoordinator implements Coordinator {
   @Override
   public void join() {
     synchronized (monitor) {
-      if (closed) {
+      if (keeper.isClosed()) {
         throw new IllegalStateException("member " + member + " has left the cluster");
       }
-      if (leaseId != 0 && !lost) {
+      if (keeper.isHeld()) {
         return;
       }
       long lease = call(client.getLeaseClient().grant(Math.max(1, ttl.toSeconds())), "grant a lease").getID();
@@ -151,13 +141,7 @@ public final class EtcdCoordinator implements Coordinator {
             + " for a previous run's lease to expire");
       }
       leaseId = lease;
-      renewedAt = granted;
-      lost = false;
-      if (renewal != null) {
-        renewal.cancel(false);
-      }
-      long every = Math.max(100, ttl.toMillis() / 3);
-      renewal = renewer.scheduleWithFixedDelay(this::renew, every, every, TimeUnit.MILLISECONDS);
+      keeper.joined(granted);
       LOG.info("member {} joined {} with lease {} (ttl {})", member, prefix, Long.toHexString(lease), ttl);
     }
   }
@@ -166,7 +150,7 @@ public final class EtcdCoordinator implements Coordinator {
     long lease;
     synchronized (monitor) {
       lease = leaseId;
-      if (lost || closed || lease == 0) {
+      if (!keeper.isHeld()) {
         return;
       }
     }
@@ -177,9 +161,9 @@ public final class EtcdCoordinator implements Coordinator {
           return;
         }
         if (r.getTTL() <= 0) {
-          markLost("etcd says lease " + Long.toHexString(lease) + " has expired");
+          keeper.lost("etcd says lease " + Long.toHexString(lease) + " has expired");
         } else {
-          renewedAt = clock.instant();
+          keeper.renewed(clock.instant());
         }
       }
     } catch (RuntimeException e) {
@@ -188,7 +172,7 @@ public final class EtcdCoordinator implements Coordinator {
           return;
         }
         if (String.valueOf(e.getMessage()).contains("not found")) {
-          markLost("etcd no longer knows lease " + Long.toHexString(lease));
+          keeper.lost("etcd no longer knows lease " + Long.toHexString(lease));
         } else {
           // transient: keep trying; isMember() turns false by itself once the TTL has passed
           LOG.warn("member {}: renewing lease {} failed: {}", member, Long.toHexString(lease), e.toString());
@@ -197,20 +181,9 @@ public final class EtcdCoordinator implements Coordinator {
     }
   }
 
-  private void markLost(String why) {
-    lost = true;
-    if (renewal != null) {
-      renewal.cancel(false);
-    }
-    LOG.warn("member {} lost its membership: {}", member, why);
-  }
-
   @Override
   public boolean isMember() {
-    synchronized (monitor) {
-      // past the TTL without a renewal, etcd may have expired the lease: assume it did
-      return leaseId != 0 && !lost && !closed && clock.instant().isBefore(renewedAt.plus(ttl));
-    }
+    return keeper.isLive();
   }
 
   private long lease() {
@@ -312,19 +285,14 @@ public final class EtcdCoordinator implements Coordinator {
 
   @Override
   public void close() {
+    if (keeper.isClosed()) {
+      return;
+    }
     long lease;
     synchronized (monitor) {
-      if (closed) {
-        return;
-      }
-      closed = true;
-      lease = lost ? 0 : leaseId;  // a lost lease is gone already: nothing to revoke
-      if (renewal != null) {
-        renewal.cancel(false);
-      }
+      lease = leaseId;
     }
-    renewer.shutdownNow();
-    if (lease != 0) {
+    if (keeper.stop()) {  // a lost lease is gone already: nothing to revoke
       revokeQuietly(lease);
       LOG.info("member {} left {} (lease {} revoked)", member, prefix, Long.toHexString(lease));
     }
@@ -390,10 +358,7 @@ public final class EtcdCoordinator implements Coordinator {
 
     private Builder(Client client, String member, boolean ownsClient) {
       this.client = Objects.requireNonNull(client, "client");
-      if (member == null || member.isBlank()) {
-        throw new IllegalArgumentException("member id must not be empty");
-      }
-      this.member = member;
+      this.member = LeaseKeeper.checkMember(member);
       this.ownsClient = ownsClient;
     }
 
@@ -408,10 +373,7 @@ public final class EtcdCoordinator implements Coordinator {
 
     /** The membership lease's TTL, whole seconds, at least 2 s (default 10 s). */
     public Builder ttl(Duration d) {
-      if (d.toSeconds() < 2) {
-        throw new IllegalArgumentException("lease TTL must be at least 2 seconds, got " + d);
-      }
-      this.ttl = Duration.ofSeconds(d.toSeconds());
+      this.ttl = LeaseKeeper.checkTtl(d);
       return this;
     }
 

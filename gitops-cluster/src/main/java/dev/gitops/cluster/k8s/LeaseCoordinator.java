@@ -1,6 +1,7 @@
 package dev.gitops.cluster.k8s;
 
 import dev.gitops.cluster.Coordinator;
+import dev.gitops.cluster.LeaseKeeper;
 import dev.gitops.cluster.Ownership;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.api.model.coordination.v1.LeaseBuilder;
@@ -15,6 +16,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
+import java.time.temporal.ChronoUnit;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -24,10 +26,6 @@ import java.util.Set;
 import java.util.SortedSet;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
@@ -67,13 +65,10 @@ public final class LeaseCoordinator implements Coordinator {
   private final Duration ttl;
   private final Clock clock;
   private final String incarnation;
-  private final ScheduledExecutorService renewer;
+  private final LeaseKeeper keeper;
   private final Object monitor = new Object();
-  private String memberVersion;
-  private Instant renewedAt = Instant.MIN;
-  private boolean lost;
-  private ScheduledFuture<?> renewal;
-  private volatile boolean closed;
+  /** The renewTime this member last wrote on its Lease: anything else there means someone else wrote it. */
+  private Instant lastRenewal;
 
   private LeaseCoordinator(Builder b) {
     this.client = b.client;
@@ -85,11 +80,7 @@ public final class LeaseCoordinator implements Coordinator {
     byte[] random = new byte[6];
     new SecureRandom().nextBytes(random);
     this.incarnation = member + "#" + HexFormat.of().formatHex(random);
-    this.renewer = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "gitops-lease-" + member);
-      t.setDaemon(true);
-      return t;
-    });
+    this.keeper = new LeaseKeeper(member, ttl, clock, this::renew);
   }
 
   /** A builder for member {@code memberId} keeping its Leases in {@code namespace}. */
@@ -105,13 +96,13 @@ public final class LeaseCoordinator implements Coordinator {
   @Override
   public void join() {
     synchronized (monitor) {
-      if (closed) {
+      if (keeper.isClosed()) {
         throw new IllegalStateException("member " + member + " has left the cluster");
       }
-      if (memberVersion != null && !lost) {
+      if (keeper.isHeld()) {
         return;
       }
-      Instant now = clock.instant();
+      Instant now = clock.instant().truncatedTo(ChronoUnit.MILLIS);
       String name = leaseName("m", member);
       Lease current = leases().withName(name).get();
       Lease written;
@@ -137,14 +128,8 @@ public final class LeaseCoordinator implements Coordinator {
         }
         throw e;
       }
-      memberVersion = written.getMetadata().getResourceVersion();
-      renewedAt = now;
-      lost = false;
-      if (renewal != null) {
-        renewal.cancel(false);
-      }
-      long every = Math.max(100, ttl.toMillis() / 3);
-      renewal = renewer.scheduleWithFixedDelay(this::renew, every, every, TimeUnit.MILLISECONDS);
+      lastRenewal = now;
+      keeper.joined(now);
       LOG.info("member {} joined cluster {} in namespace {} as {} (ttl {})", member, cluster, namespace, incarnation, ttl);
     }
   }
@@ -158,23 +143,25 @@ public final class LeaseCoordinator implements Coordinator {
 
   private void renew() {
     synchronized (monitor) {
-      if (lost || closed || memberVersion == null) {
+      if (!keeper.isHeld()) {
         return;
       }
-      Instant now = clock.instant();
+      Instant now = clock.instant().truncatedTo(ChronoUnit.MILLIS);
       try {
         Lease current = leases().withName(leaseName("m", member)).get();
-        if (current == null || !memberVersion.equals(current.getMetadata().getResourceVersion())) {
-          markLost("its Lease was " + (current == null ? "deleted" : "changed by " + current.getSpec().getHolderIdentity()));
+        // the holder and the renewTime, not the resourceVersion: what matters is that nobody else wrote it
+        if (current == null || !incarnation.equals(current.getSpec().getHolderIdentity())
+            || current.getSpec().getRenewTime() == null || !lastRenewal.equals(instant(current.getSpec().getRenewTime()))) {
+          keeper.lost("its Lease was " + (current == null ? "deleted" : "changed by " + current.getSpec().getHolderIdentity()));
           return;
         }
         Lease written = leases().resource(new LeaseBuilder(current).editSpec().withRenewTime(time(now)).endSpec().build())
             .update();
-        memberVersion = written.getMetadata().getResourceVersion();
-        renewedAt = now;
+        lastRenewal = now;
+        keeper.renewed(now);
       } catch (KubernetesClientException e) {
         if (e.getCode() == 409 || e.getCode() == 404) {
-          markLost("its Lease was changed or deleted by someone else (" + e.getCode() + ")");
+          keeper.lost("its Lease was changed or deleted by someone else (" + e.getCode() + ")");
         } else {
           // transient: keep trying; isMember() turns false by itself once the TTL has passed
           LOG.warn("member {}: renewing its Lease failed: {}", member, e.toString());
@@ -183,19 +170,9 @@ public final class LeaseCoordinator implements Coordinator {
     }
   }
 
-  private void markLost(String why) {
-    lost = true;
-    if (renewal != null) {
-      renewal.cancel(false);
-    }
-    LOG.warn("member {} lost its membership: {}", member, why);
-  }
-
   @Override
   public boolean isMember() {
-    synchronized (monitor) {
-      return memberVersion != null && !lost && !closed && clock.instant().isBefore(renewedAt.plus(ttl));
-    }
+    return keeper.isLive();
   }
 
   @Override
@@ -299,18 +276,8 @@ public final class LeaseCoordinator implements Coordinator {
 
   @Override
   public void close() {
-    synchronized (monitor) {
-      if (closed) {
-        return;
-      }
-      closed = true;
-      if (renewal != null) {
-        renewal.cancel(false);
-      }
-    }
-    renewer.shutdownNow();
-    if (memberVersion == null || lost) {
-      return;
+    if (!keeper.stop()) {
+      return;  // never joined, lost already, or closed before
     }
     try {
       // what revoking an etcd lease does: free every target at once, then leave
@@ -363,8 +330,13 @@ public final class LeaseCoordinator implements Coordinator {
     return hash < 0 ? holder : holder.substring(0, hash);
   }
 
+  /** A Lease time: MicroTime on the wire, so kept to whole milliseconds here to compare what comes back. */
   private static ZonedDateTime time(Instant i) {
-    return i.atZone(ZoneOffset.UTC);
+    return i.truncatedTo(ChronoUnit.MILLIS).atZone(ZoneOffset.UTC);
+  }
+
+  private static Instant instant(ZonedDateTime t) {
+    return t.toInstant().truncatedTo(ChronoUnit.MILLIS);
   }
 
   /** A valid object name for any member id or target name: a digest, the name itself in an annotation. */
@@ -391,11 +363,8 @@ public final class LeaseCoordinator implements Coordinator {
       if (namespace == null || namespace.isBlank()) {
         throw new IllegalArgumentException("namespace must not be empty");
       }
-      if (member == null || member.isBlank()) {
-        throw new IllegalArgumentException("member id must not be empty");
-      }
       this.namespace = namespace;
-      this.member = member;
+      this.member = LeaseKeeper.checkMember(member);
     }
 
     /** The cluster's name, a label value (default {@code default}): members of one cluster share targets. */
@@ -410,10 +379,7 @@ public final class LeaseCoordinator implements Coordinator {
 
     /** The member Lease's duration, whole seconds, at least 2 s (default 10 s). */
     public Builder ttl(Duration d) {
-      if (d.toSeconds() < 2) {
-        throw new IllegalArgumentException("lease TTL must be at least 2 seconds, got " + d);
-      }
-      this.ttl = Duration.ofSeconds(d.toSeconds());
+      this.ttl = LeaseKeeper.checkTtl(d);
       return this;
     }
 

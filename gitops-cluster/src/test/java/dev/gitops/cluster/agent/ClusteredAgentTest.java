@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.gitops.agent.Agent;
 import dev.gitops.api.SyncResult;
+import dev.gitops.cluster.Await;
 import dev.gitops.cluster.Ownership;
 import dev.gitops.cluster.etcd.EtcdStateStore;
 import dev.gitops.cluster.Rendezvous;
@@ -20,8 +21,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterEach;
@@ -80,14 +79,6 @@ class ClusteredAgentTest {
         .collect(Collectors.toSet());
   }
 
-  static void await(String what, BooleanSupplier condition) throws InterruptedException {
-    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-    while (!condition.getAsBoolean()) {
-      assertThat(System.nanoTime()).as("%s within 30 s", what).isLessThan(end);
-      Thread.sleep(50);
-    }
-  }
-
   Set<String> assignedTo(String member, Set<String> members) {
     return Rendezvous.assign(TARGETS, members).entrySet().stream().filter(e -> e.getValue().equals(member))
         .map(Map.Entry::getKey).collect(Collectors.toSet());
@@ -103,7 +94,7 @@ class ClusteredAgentTest {
 
     Agent a1 = agent(config, "m1");
     Agent a2 = agent(config, "m2");
-    await("the split", () -> running(a1).equals(onM1) && running(a2).equals(onM2));
+    Await.until("the split", () -> running(a1).equals(onM1) && running(a2).equals(onM2), Duration.ofSeconds(30));
     for (String t : TARGETS) {
       assertThat(dir.resolve("live/" + t + "/hello.txt")).hasContent("this is " + t);
     }
@@ -113,7 +104,7 @@ class ClusteredAgentTest {
 
     // a graceful stop revokes m2's lease: its targets move to m1 without waiting for the TTL
     a2.close();
-    await("m2's targets on m1", () -> running(a1).containsAll(TARGETS));
+    Await.until("m2's targets on m1", () -> running(a1).containsAll(TARGETS), Duration.ofSeconds(30));
     assertThat(a1.notReady()).isEmpty();
     // the moved targets' state came with them: m1 found m2's inventory in etcd, so its sync created
     // nothing and kept m2's history entry as the latest (a store left behind would have made m1 create

@@ -3,61 +3,14 @@ package dev.gitops.cluster.etcd;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.gitops.cluster.Await;
 import dev.gitops.cluster.FencedException;
 import dev.gitops.cluster.Ownership;
-import io.etcd.jetcd.Client;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.UUID;
-import java.util.function.BooleanSupplier;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** The etcd backend against a real etcd on loopback. */
-class EtcdCoordinatorTest {
-
-  static Client admin;
-  final String prefix = "/test/" + UUID.randomUUID() + "/";
-  final List<EtcdCoordinator> opened = new ArrayList<>();
-
-  @BeforeAll
-  static void connect() {
-    admin = Client.builder().endpoints(EtcdServer.shared().endpoint()).build();
-  }
-
-  @AfterAll
-  static void disconnect() {
-    admin.close();
-  }
-
-  @AfterEach
-  void leave() {
-    opened.forEach(EtcdCoordinator::close);
-  }
-
-  EtcdCoordinator member(String id) {
-    EtcdCoordinator c = EtcdCoordinator.builder(admin, id).prefix(prefix).ttl(Duration.ofSeconds(2)).build();
-    opened.add(c);
-    return c;
-  }
-
-  static void await(BooleanSupplier condition, Duration within) throws InterruptedException {
-    Instant deadline = Instant.now().plus(within);
-    while (!condition.getAsBoolean()) {
-      assertThat(Instant.now()).as("waited %s", within).isBefore(deadline);
-      Thread.sleep(50);
-    }
-  }
-
-  /** Revokes a member's lease from outside, as etcd does when it expires while the member is paused. */
-  static void expireLeaseOf(EtcdCoordinator c, Ownership o) {
-    long lease = EtcdCoordinator.call(admin.getKVClient().get(c.ownerKey(o.target())), "read").getKvs().get(0).getLease();
-    EtcdCoordinator.call(admin.getLeaseClient().revoke(lease), "revoke");
-  }
+class EtcdCoordinatorTest extends EtcdTestBase {
 
   @Test
   void joinedMembersAreListedAndLeavingRemovesThemAtOnce() {
@@ -126,7 +79,7 @@ class EtcdCoordinatorTest {
     expireLeaseOf(m1, o);
     assertThat(m1.holds(o)).isFalse();
     assertThat(m2.tryAcquire("t")).isPresent();
-    await(() -> !m1.isMember(), Duration.ofSeconds(5));
+    Await.until("m1 noticing", () -> !m1.isMember(), Duration.ofSeconds(15));
     assertThat(m2.members()).containsExactly("m2");
     m1.join();
     assertThat(m1.isMember()).isTrue();

@@ -1,6 +1,5 @@
 package dev.gitops.cluster.etcd;
 
-import static dev.gitops.cluster.etcd.EtcdCoordinatorTest.expireLeaseOf;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -21,52 +20,19 @@ import dev.gitops.cluster.FencedProvider;
 import dev.gitops.cluster.Ownership;
 import dev.gitops.core.Reconciler;
 import dev.gitops.testkit.InMemoryProvider;
-import io.etcd.jetcd.Client;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** Fencing on a real etcd: a member that lost its target writes nothing to the store or the live system. */
 // locks are held for a try block's scope without being referenced in it
 @SuppressWarnings("try")
-class EtcdFencingTest {
-
-  static Client admin;
-  final String prefix = "/fencing/" + UUID.randomUUID() + "/";
-  final List<EtcdCoordinator> opened = new ArrayList<>();
-
-  @BeforeAll
-  static void connect() {
-    admin = Client.builder().endpoints(EtcdServer.shared().endpoint()).build();
-    EtcdCoordinatorTest.admin = admin;
-  }
-
-  @AfterAll
-  static void disconnect() {
-    admin.close();
-  }
-
-  @AfterEach
-  void leave() {
-    opened.forEach(EtcdCoordinator::close);
-  }
-
-  EtcdCoordinator member(String id) {
-    EtcdCoordinator c = EtcdCoordinator.builder(admin, id).prefix(prefix).ttl(Duration.ofSeconds(2)).build();
-    opened.add(c);
-    c.join();
-    return c;
-  }
+class EtcdFencingTest extends EtcdTestBase {
 
   static Resource resource(ResourceKey key, String value) {
     return Resource.of(key, JsonNodeFactory.instance.objectNode().put("value", value));
@@ -74,8 +40,8 @@ class EtcdFencingTest {
 
   @Test
   void storeWritesOfAMemberThatLostItsLeaseAreRejectedAndChangeNothing() {
-    EtcdCoordinator m1 = member("m1");
-    EtcdCoordinator m2 = member("m2");
+    EtcdCoordinator m1 = joined("m1");
+    EtcdCoordinator m2 = joined("m2");
     ResourceKey a = ResourceKey.of("memory", "thing", "", "a");
     Ownership o1 = m1.tryAcquire("t").orElseThrow();
     EtcdStateStore s1 = EtcdStateStore.open(m1, o1);
@@ -102,7 +68,7 @@ class EtcdFencingTest {
 
   @Test
   void theFencedProviderSendsNothingOnceTheTokenIsStale() {
-    EtcdCoordinator m1 = member("m1");
+    EtcdCoordinator m1 = joined("m1");
     InMemoryProvider live = InMemoryProvider.create();
     Ownership o1 = m1.tryAcquire("t").orElseThrow();
     Provider fenced = new FencedProvider(live, m1, o1);
@@ -143,8 +109,8 @@ class EtcdFencingTest {
 
   @Test
   void aMemberPausedPastItsLeaseWritesNothingWhenItWakes() throws Exception {
-    EtcdCoordinator m1 = member("m1");
-    EtcdCoordinator m2 = member("m2");
+    EtcdCoordinator m1 = joined("m1");
+    EtcdCoordinator m2 = joined("m2");
     InMemoryProvider live = InMemoryProvider.create();
     ResourceKey a = live.key("thing", "", "a");
     ResourceKey b = live.key("thing", "", "b");

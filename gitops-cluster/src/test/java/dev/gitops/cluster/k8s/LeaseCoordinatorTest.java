@@ -3,6 +3,7 @@ package dev.gitops.cluster.k8s;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.gitops.cluster.Await;
 import dev.gitops.cluster.FencedException;
 import dev.gitops.cluster.Ownership;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
@@ -20,7 +21,6 @@ import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -55,17 +55,9 @@ class LeaseCoordinatorTest {
   }
 
   LeaseCoordinator member(String id) {
-    LeaseCoordinator c = LeaseCoordinator.builder(client, "gitops", id).ttl(Duration.ofSeconds(2)).build();
+    LeaseCoordinator c = LeaseCoordinator.builder(client, "gitops", id).ttl(Duration.ofSeconds(4)).build();
     opened.add(c);
     return c;
-  }
-
-  static void await(BooleanSupplier condition, Duration within) throws InterruptedException {
-    Instant deadline = Instant.now().plus(within);
-    while (!condition.getAsBoolean()) {
-      assertThat(Instant.now()).as("waited %s", within).isBefore(deadline);
-      Thread.sleep(50);
-    }
   }
 
   /** Makes a member's Lease look unrenewed past its duration, as when its process is paused. */
@@ -124,7 +116,7 @@ class LeaseCoordinatorTest {
     Ownership taken = m2.tryAcquire("t").orElseThrow();
     assertThat(taken.token()).isGreaterThan(o.token());
     assertThat(m1.holds(o)).isFalse();
-    await(() -> !m1.isMember(), Duration.ofSeconds(5));  // its next renewal finds its Lease changed
+    Await.until("m1 noticing", () -> !m1.isMember(), Duration.ofSeconds(15));  // its next renewal finds its Lease changed
     m1.join();
     assertThat(m2.members()).containsExactly("m1", "m2");
     assertThat(m1.tryAcquire("t")).isEmpty();
