@@ -19,9 +19,9 @@ import org.slf4j.LoggerFactory;
 /**
  * One member of a cluster: decides, round after round, which of the configured targets this
  * member should reconcile, and hands them over safely. The assignee of a target is the {@link
- * Rendezvous} winner among the live members. After the membership changes, nothing moves until
- * it has stayed the same for the settle delay (a rolling restart does not shuffle every target
- * twice). A member that is no longer a target's assignee stops it first and then releases its
+ * Rendezvous} winner among the live members. After a member joins, nothing moves until the
+ * membership has stayed the same for the settle delay (a rolling restart does not shuffle every
+ * target twice); a member that leaves frees only its own targets, and they move at once. A member that is no longer a target's assignee stops it first and then releases its
  * ownership; the new assignee takes the ownership only once it is free, so a target never has two
  * owners. A member that loses its lease stops every target at once.
  *
@@ -137,9 +137,14 @@ public final class ClusterMember implements AutoCloseable {
     SortedSet<String> members = coordinator.members();
     Instant now = clock.instant();
     if (!members.equals(lastMembers)) {
-      LOG.info("member {}: members now {}; settling for {}", me, members, settleDelay);
+      // Only a join settles: a leave changes the assignee of the leaver's targets alone (rendezvous), which
+      // nobody runs any more, so waiting would only keep them down; a join takes targets from running members.
+      boolean joined = lastMembers == null || !lastMembers.containsAll(members);
+      LOG.info("member {}: members now {}{}", me, members, joined ? "; settling for " + settleDelay : "");
       lastMembers = new TreeSet<>(members);
-      changedAt = now;
+      if (joined) {
+        changedAt = now;
+      }
     }
     Map<String, Ownership> current = coordinator.owners();
     for (Ownership o : owned.values()) {

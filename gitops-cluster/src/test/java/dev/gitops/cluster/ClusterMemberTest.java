@@ -127,6 +127,21 @@ class ClusterMemberTest {
   }
 
   @Test
+  void aLeaveMovesTheLeaversTargetsAtOnceWithoutSettling() {
+    ClusterMember m1 = member("m1");
+    ClusterMember m2 = member("m2");
+    m1.round();
+    m2.round();
+    now = now.plus(SETTLE);
+    m1.round();
+    m2.round();
+    m2.close();  // graceful: stops its targets, releases them, leaves
+    m1.round();  // the same instant: no settle delay for a leave
+    assertThat(running).isEqualTo(expected(Set.of("m1")));
+    assertThat(m1.owned().keySet()).isEqualTo(TARGETS);
+  }
+
+  @Test
   void aTargetTakenOverBehindTheMembersBackIsStopped() {
     ClusterMember m1 = member("m1");
     m1.round();
