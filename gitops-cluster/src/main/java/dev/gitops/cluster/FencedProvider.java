@@ -4,7 +4,7 @@ import dev.gitops.api.Change;
 import dev.gitops.api.Outcome;
 import dev.gitops.api.ResourceKey;
 import dev.gitops.api.spi.CallContext;
-import dev.gitops.api.spi.ForwardingProvider;
+import dev.gitops.api.spi.DelegatingProvider;
 import dev.gitops.api.spi.Provider;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -28,7 +28,7 @@ import org.slf4j.LoggerFactory;
  * Provider fenced = new FencedProvider(provider, coordinator, () -> member.ownership("payments").orElse(null));
  * }</pre>
  */
-public final class FencedProvider extends ForwardingProvider {
+public final class FencedProvider extends DelegatingProvider {
 
   private static final Logger LOG = LoggerFactory.getLogger(FencedProvider.class);
 

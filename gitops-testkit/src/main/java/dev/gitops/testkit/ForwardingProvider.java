@@ -1,10 +1,12 @@
 package dev.gitops.testkit;
 
+import dev.gitops.api.spi.DelegatingProvider;
 import dev.gitops.api.spi.Provider;
 
 /**
- * The testkit's name for {@link dev.gitops.api.spi.ForwardingProvider}, kept so that tests written
- * against the kit compile unchanged: extend it and override only what the wrapper changes.
+ * A provider that forwards every call to another one (Guava's forwarding pattern): extend it and
+ * override only what the wrapper changes. It is gitops-api's {@link DelegatingProvider} under the
+ * testkit's name.
  *
  * <pre>{@code
  * Provider counting = new ForwardingProvider(real) {
@@ -15,7 +17,7 @@ import dev.gitops.api.spi.Provider;
  * };
  * }</pre>
  */
-public abstract class ForwardingProvider extends dev.gitops.api.spi.ForwardingProvider {
+public abstract class ForwardingProvider extends DelegatingProvider {
 
   /** Forwards to {@code delegate}. */
   protected ForwardingProvider(Provider delegate) {

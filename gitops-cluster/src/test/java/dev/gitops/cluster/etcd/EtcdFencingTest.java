@@ -11,7 +11,7 @@ import dev.gitops.api.ResourceKey;
 import dev.gitops.api.State;
 import dev.gitops.api.SyncResult;
 import dev.gitops.api.spi.CallContext;
-import dev.gitops.api.spi.ForwardingProvider;
+import dev.gitops.api.spi.DelegatingProvider;
 import dev.gitops.api.spi.Provider;
 import dev.gitops.api.spi.Source;
 import dev.gitops.api.spi.StoreLock;
@@ -87,7 +87,7 @@ class EtcdFencingTest extends EtcdTestBase {
   }
 
   /** A live system's view that holds the first observe until the test lets it go: a paused process. */
-  static final class Pausing extends ForwardingProvider {
+  static final class Pausing extends DelegatingProvider {
     final CountDownLatch paused = new CountDownLatch(1);
     final CountDownLatch wake = new CountDownLatch(1);
 

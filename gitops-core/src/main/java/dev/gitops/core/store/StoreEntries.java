@@ -12,8 +12,9 @@ import dev.gitops.api.spi.StoredResource;
  * a {@link StoreCorruptException} naming {@code where}.
  *
  * <pre>{@code
- * byte[] bytes = StoreEntries.inventoryEntry(stored);
- * StoredResource back = StoreEntries.readInventoryEntry(bytes, "etcd key /gitops/t/inventory/...");
+ * StoredResource entry = store.load().inventory().get(key);
+ * byte[] written = StoreEntries.inventoryEntry(entry);
+ * StoredResource back = StoreEntries.readInventoryEntry(written, "etcd key /gitops/t/inventory/...");
  * }</pre>
  */
 public final class StoreEntries {

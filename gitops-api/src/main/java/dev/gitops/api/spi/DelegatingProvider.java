@@ -19,10 +19,10 @@ import java.util.Set;
 /**
  * A provider that forwards every call to another one (Guava's forwarding pattern): extend it and
  * override only what the wrapper changes. Wrappers in the add-ons (fencing in gitops-cluster) and
- * in tests (gitops-testkit's fault injector) build on it.
+ * in tests (gitops-testkit's {@code ForwardingProvider}, its fault injector) build on it.
  *
  * <pre>{@code
- * Provider counting = new ForwardingProvider(real) {
+ * Provider counting = new DelegatingProvider(real) {
  *   @Override public Outcome apply(Change change, CallContext ctx) {
  *     calls.incrementAndGet();
  *     return super.apply(change, ctx);
@@ -30,12 +30,12 @@ import java.util.Set;
  * };
  * }</pre>
  */
-public abstract class ForwardingProvider implements Provider {
+public abstract class DelegatingProvider implements Provider {
 
   private final Provider delegate;
 
   /** Forwards to {@code delegate}. */
-  protected ForwardingProvider(Provider delegate) {
+  protected DelegatingProvider(Provider delegate) {
     this.delegate = Objects.requireNonNull(delegate, "delegate");
   }
 
