@@ -2,7 +2,9 @@ package dev.gitops.agent;
 
 import dev.gitops.agent.config.TargetConfig;
 import dev.gitops.agent.providers.ProviderCloser;
+import dev.gitops.agent.spi.Placement;
 import dev.gitops.api.spi.Provider;
+import dev.gitops.api.spi.StateStore;
 import dev.gitops.core.ReconcileLoop;
 import dev.gitops.core.Reconciler;
 import dev.gitops.core.SyncOptions;
@@ -30,13 +32,13 @@ final class TargetRuntime {
   private final TargetConfig config;
   private final Provider provider;
   private final GitSource source;
-  private final FileStateStore store;
+  private final StateStore store;
   private final SyncMetrics metrics;
   private final TargetState state;
   private final ReconcileLoop loop;
   private final SyncSlots slots;
 
-  private TargetRuntime(TargetConfig config, Provider provider, GitSource source, FileStateStore store,
+  private TargetRuntime(TargetConfig config, Provider provider, GitSource source, StateStore store,
       SyncMetrics metrics, TargetState state, ReconcileLoop loop, SyncSlots slots) {
     this.config = config;
     this.provider = provider;
@@ -50,7 +52,7 @@ final class TargetRuntime {
 
   /** What every target of an agent shares. */
   record Shared(SyncSlots slots, Notifications notifications, MeterRegistry registry, Path stateDir, Clock clock,
-      Duration stuckAfter, Map<String, String> environment) {}
+      Duration stuckAfter, Map<String, String> environment, Placement placement) {}
 
   /** Builds the target and starts its loop (the first sync waits for a slot). */
   static TargetRuntime start(TargetConfig c, Shared shared) {
@@ -71,19 +73,27 @@ final class TargetRuntime {
     if (c.acceptUnknownHosts()) {
       git.strictHostKeyChecking(false);
     }
-    Provider provider = c.provider().create();
+    Provider created = c.provider().create();  // closed by us; what the engine calls may wrap it
+    Provider provider = created;
     String providerId = c.provider().providerId();
     GitSource source;
     try {
       source = git.build();
     } catch (RuntimeException e) {
-      ProviderCloser.close(provider, "target " + c.name());
+      ProviderCloser.close(created, "target " + c.name());
       throw e;
     }
-    FileStateStore store = null;
+    StateStore store = null;
     SyncMetrics metrics = null;
     try {
-      store = FileStateStore.open(c.store());
+      Placement placement = shared.placement();
+      if (placement != null) {
+        provider = placement.wrapProvider(c, provider);
+        store = placement.openStore(c).orElse(null);
+      }
+      if (store == null) {
+        store = FileStateStore.open(c.store());
+      }
       metrics = shared.registry() == null ? null
           : SyncMetrics.builder(shared.registry()).target(c.name()).provider(providerId).build();
       Duration stuck = max(shared.stuckAfter(), c.interval().multipliedBy(3));
@@ -104,7 +114,7 @@ final class TargetRuntime {
           .maxBackoff(c.maxBackoff()).gate(shared.slots().gate(c.name())).build();
       loop.start();
       LOG.info("target {} started: {} -> {} every {}", c.name(), c.url(), c.providerType(), c.interval());
-      return new TargetRuntime(c, provider, source, store, metrics, state, loop, shared.slots());
+      return new TargetRuntime(c, created, source, store, metrics, state, loop, shared.slots());
     } catch (RuntimeException e) {
       if (metrics != null) {
         metrics.close();
@@ -113,7 +123,7 @@ final class TargetRuntime {
         store.close();
       }
       source.close();
-      ProviderCloser.close(provider, "target " + c.name());
+      ProviderCloser.close(created, "target " + c.name());
       throw e;
     }
   }
