@@ -146,6 +146,9 @@ class CodeSamplesTest {
       Map<String, ProviderFactory> factories;
       ConfigNode options;
       Path kubeconfig;
+      io.etcd.jetcd.Client etcdClient;
+      Coordinator coordinator;
+      ClusterMember member;
       String context, namespace;
       io.fabric8.kubernetes.client.KubernetesClient client;
       MeterRegistry registry;

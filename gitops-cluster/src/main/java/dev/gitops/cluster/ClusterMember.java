@@ -27,14 +27,14 @@ import org.slf4j.LoggerFactory;
  *
  * <pre>{@code
  * ClusterMember member = ClusterMember.builder(coordinator, new ClusterMember.Targets() {
- *       public void start(Ownership o) { agent.startTarget(o.target()); }
- *       public void stop(String target, String why) { agent.stopTarget(target, why); }
+ *       public void start(Ownership o) { log.info("reconciling {} as {}", o.target(), o.token()); }
+ *       public void stop(String target, String why) { log.info("stopped {}: {}", target, why); }
  *     })
  *     .settleDelay(Duration.ofSeconds(2))
  *     .build();
  * member.targets(Set.of("payments", "search"));
  * member.start();
- * ...
+ * // ... until shutdown
  * member.close();   // stops its targets, releases them and leaves
  * }</pre>
  */

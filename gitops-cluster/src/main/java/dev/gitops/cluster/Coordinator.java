@@ -12,10 +12,10 @@ import java.util.SortedSet;
  * computes it with {@link Rendezvous} hashing and asks the coordinator to acquire and release.
  *
  * <pre>{@code
- * try (Coordinator c = EtcdCoordinator.builder(client, "m1").ttl(Duration.ofSeconds(10)).build()) {
+ * try (Coordinator c = EtcdCoordinator.builder(etcdClient, "m1").ttl(Duration.ofSeconds(10)).build()) {
  *   c.join();
  *   Optional<Ownership> o = c.tryAcquire("payments");   // empty while another member holds it
- *   ...
+ *   // ... reconcile it while o is held
  *   c.release(o.get());
  * }                                                    // close() revokes the lease: its targets move at once
  * }</pre>

@@ -18,7 +18,8 @@ import org.slf4j.LoggerFactory;
  * expired it by then, so the member must assume it did and stop writing).
  *
  * <pre>{@code
- * LeaseKeeper keeper = new LeaseKeeper("m1", Duration.ofSeconds(10), Clock.systemUTC(), this::renew);
+ * java.time.Clock clock = java.time.Clock.systemUTC();
+ * LeaseKeeper keeper = new LeaseKeeper("m1", Duration.ofSeconds(10), clock, () -> log.info("renew the lease"));
  * keeper.joined(clock.instant());   // after the backend granted the lease
  * keeper.renewed(clock.instant());  // from renew(), after each successful renewal
  * keeper.isLive();

@@ -49,7 +49,7 @@ import org.slf4j.LoggerFactory;
  * <pre>{@code
  * try (EtcdCoordinator c = EtcdCoordinator.connect("http://127.0.0.1:2379", "m1")) {
  *   c.join();
- *   c.tryAcquire("payments").ifPresent(o -> ...);
+ *   c.tryAcquire("payments").ifPresent(o -> log.info("reconciling payments as {}", o.token()));
  * }
  * }</pre>
  */

@@ -56,10 +56,11 @@ import java.util.concurrent.TimeUnit;
  * target is the lock, and the token guard is what enforces it.
  *
  * <pre>{@code
- * Ownership o = coordinator.tryAcquire("payments").orElseThrow();
- * try (EtcdStateStore store = EtcdStateStore.open(coordinator, o);
+ * EtcdCoordinator etcd = EtcdCoordinator.connect("http://127.0.0.1:2379", "m1");
+ * Ownership o = etcd.tryAcquire("payments").orElseThrow();
+ * try (EtcdStateStore store = EtcdStateStore.open(etcd, o);
  *      StoreLock lock = store.lock(Duration.ofSeconds(30))) {
- *   store.writePending(desired);          // throws FencedException once o is stale
+ *   store.writePending(resource);         // throws FencedException once o is stale
  * }
  * }</pre>
  */

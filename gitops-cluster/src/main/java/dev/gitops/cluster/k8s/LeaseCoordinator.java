@@ -43,9 +43,9 @@ import org.slf4j.LoggerFactory;
  * only grows. Only member Leases are renewed: a target's Lease lives as long as its holder does.
  *
  * <pre>{@code
- * try (LeaseCoordinator c = LeaseCoordinator.builder(kubernetesClient, "gitops", "m1").build()) {
+ * try (LeaseCoordinator c = LeaseCoordinator.builder(client, "gitops", "m1").build()) {
  *   c.join();
- *   c.tryAcquire("payments").ifPresent(o -> ...);
+ *   c.tryAcquire("payments").ifPresent(o -> log.info("reconciling payments as {}", o.token()));
  * }
  * }</pre>
  */
