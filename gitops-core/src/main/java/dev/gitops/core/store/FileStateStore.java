@@ -45,7 +45,18 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A crash-safe {@link StateStore} in a directory of small JSON files, one per key.
+ * A crash-safe {@link StateStore} in a directory of small JSON files, one per key, with a journal
+ * for batches of writes (group commit).
+ *
+ * <p>Batches: {@link #writeBatch} appends a batch (the pending records of every change the engine
+ * is about to send together, or the applied records of the outcomes it learned together) to the
+ * file {@code journal} as one checksummed, length-prefixed record, forced once; loads replay it
+ * over the per-key files. Once the journal holds records the single-key methods append to it too.
+ * When the lock is released (the end of a sync) the journal is compacted into the per-key files
+ * and deleted, so between syncs the store is the per-key layout below; a journal found at the
+ * next lock (a crash) is replayed, a torn last record from a crash mid-append is cut off, and
+ * it is compacted then. A record that fails its checks anywhere but at the very end is
+ * corruption naming the journal and the byte offset.
  *
  * <p>Layout: {@code format} (the layout version), {@code meta.json} (serial and revisions),
  * {@code inventory/<key>.json} (last-applied state per key), {@code pending/<key>.json} (desired
@@ -1453,7 +1464,9 @@ public final class FileStateStore implements BatchedStateStore {
   /** A file compaction writes (through a temp file beside it) or deletes ({@code bytes} null). */
   private static void plan(Path target, byte[] bytes, List<Path[]> renames, List<byte[]> contents, List<Path> deletes) {
     if (bytes == null) {
-      deletes.add(target);
+      if (Files.exists(target)) {
+        deletes.add(target);
+      }
     } else {
       renames.add(new Path[] {DurableFiles.tempBeside(target), target});
       contents.add(bytes);
