@@ -71,12 +71,16 @@ final class CompactionWriter {
     }
   }
 
-  private static void write(Path file, byte[] bytes) throws IOException {
-    FileAttribute<?>[] attrs = DurableFiles.posix(file.getParent())
+  /** Owner-only permissions for a file created in the store (where the file system has them). */
+  static FileAttribute<?>[] ownerOnly(Path file) {
+    return DurableFiles.posix(file.getParent())
         ? new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(DurableFiles.OWNER_FILE)}
         : new FileAttribute<?>[0];
+  }
+
+  private static void write(Path file, byte[] bytes) throws IOException {
     try (FileChannel ch = FileChannel.open(file, java.util.Set.<java.nio.file.OpenOption>of(StandardOpenOption.CREATE_NEW,
-        StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS), attrs)) {
+        StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS), ownerOnly(file))) {
       ByteBuffer buf = ByteBuffer.wrap(bytes);
       while (buf.hasRemaining()) {
         ch.write(buf);

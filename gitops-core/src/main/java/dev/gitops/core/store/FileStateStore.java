@@ -1127,7 +1127,8 @@ public final class FileStateStore implements BatchedStateStore {
       return List.of();
     }
     if (!options.journal()) {
-      return writeOneByOne(batch);
+      // the journal off: every op through the per-key protocol, as stores wrote before the journal
+      return batch.writeOneByOne(this);
     }
     String what = "write a batch of " + batch.ops().size() + " records";
     synchronized (monitor) {
@@ -1207,23 +1208,6 @@ public final class FileStateStore implements BatchedStateStore {
     }
   }
 
-  /** The journal off: every op through the per-key protocol, as stores wrote before the journal. */
-  private List<StoredResource> writeOneByOne(StoreBatch batch) {
-    List<StoredResource> out = new ArrayList<>();
-    for (StoreBatch.Op op : batch.ops()) {
-      if (op instanceof StoreBatch.Pending p) {
-        writePending(p.desired());
-      } else if (op instanceof StoreBatch.Applied a) {
-        out.add(commit(a.lastApplied(), a.revision()));
-      } else if (op instanceof StoreBatch.Forget) {
-        forget(op.key());
-      } else {
-        clearPending(op.key());
-      }
-    }
-    return out;
-  }
-
   /**
    * Before the first record of a journal: meta.json with the serial and the counts of the per-key
    * files as the journal finds them (no compaction under way), so that a store first written
@@ -1247,7 +1231,7 @@ public final class FileStateStore implements BatchedStateStore {
     try {
       listener.onJournal(JournalPoint.APPEND_STARTED, journalFile);
       try (FileChannel ch = FileChannel.open(journalFile, EnumSet.of(StandardOpenOption.CREATE,
-          StandardOpenOption.WRITE), ownerOnly(journalFile))) {
+          StandardOpenOption.WRITE), CompactionWriter.ownerOnly(journalFile))) {
         if (ch.size() > journalEnd) {
           ch.truncate(journalEnd);
         }
@@ -1275,12 +1259,6 @@ public final class FileStateStore implements BatchedStateStore {
     while (buf.hasRemaining()) {
       at += ch.write(buf, at);
     }
-  }
-
-  private static FileAttribute<?>[] ownerOnly(Path file) {
-    return DurableFiles.posix(file.getParent())
-        ? new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(DurableFiles.OWNER_FILE)}
-        : new FileAttribute<?>[0];
   }
 
   /** Where the last {@link #readJournal} found the whole records to end. */

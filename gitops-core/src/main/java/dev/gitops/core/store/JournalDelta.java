@@ -50,37 +50,32 @@ final class JournalDelta {
     return touched;
   }
 
-  private Touch touch(ResourceKey key, long opSerial) {
+  /** Records the journal's word on one key: each side either set (to a value, or null for removed) or left alone. */
+  private void set(ResourceKey key, long opSerial, boolean inventorySide, StoredResource inv, Resource pend) {
     serial = Math.max(serial, opSerial);
-    return touched.computeIfAbsent(key, Touch::new);
+    Touch t = touched.computeIfAbsent(key, Touch::new);
+    if (inventorySide) {
+      t.inventorySet = true;
+      t.inventory = inv;
+    }
+    t.pendingSet = true;
+    t.pending = pend;
   }
 
   void pending(Resource r, long opSerial) {
-    Touch t = touch(r.key(), opSerial);
-    t.pendingSet = true;
-    t.pending = r;
+    set(r.key(), opSerial, false, null, r);
   }
 
   void applied(StoredResource s) {
-    Touch t = touch(s.resource().key(), s.serial());
-    t.inventorySet = true;
-    t.inventory = s;
-    t.pendingSet = true;
-    t.pending = null;
+    set(s.resource().key(), s.serial(), true, s, null);
   }
 
   void forget(ResourceKey key, long opSerial) {
-    Touch t = touch(key, opSerial);
-    t.inventorySet = true;
-    t.inventory = null;
-    t.pendingSet = true;
-    t.pending = null;
+    set(key, opSerial, true, null, null);
   }
 
   void clearPending(ResourceKey key, long opSerial) {
-    Touch t = touch(key, opSerial);
-    t.pendingSet = true;
-    t.pending = null;
+    set(key, opSerial, false, null, null);
   }
 
   /** Applies the final word on every touched key to maps read from the per-key files. */

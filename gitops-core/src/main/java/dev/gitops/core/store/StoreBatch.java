@@ -99,6 +99,11 @@ public record StoreBatch(List<Op> ops) {
     if (store instanceof BatchedStateStore batched) {
       return batched.writeBatch(this);
     }
+    return writeOneByOne(store);
+  }
+
+  /** Writes each op through the store's single-key method, in order; the stored form of each applied op. */
+  List<StoredResource> writeOneByOne(StateStore store) {
     List<StoredResource> out = new ArrayList<>();
     for (Op op : ops) {
       if (op instanceof Pending p) {
