@@ -19,9 +19,9 @@ import java.util.stream.Stream;
  * Syncs a directory of Kubernetes manifests (not a Git repository: the files as they are) into
  * the cluster that {@code KUBECONFIG} names, keeping its state store in {@code <dir>/.gitops}.
  *
- * <pre>
+ * <pre class="language-shell">{@code
  * KUBECONFIG=~/.kube/config java -cp examples.jar:... dev.gitops.examples.KubernetesDirectorySync deploy/ shop
- * </pre>
+ * }</pre>
  *
  * <p>The revision is {@code dir@<digest of the files>}, so a history entry says which content was
  * applied. With Git, use {@code GitSource} instead, as in the README.

@@ -41,7 +41,7 @@ import java.util.Set;
  * <p>In Git (any {@code *.yaml}, {@code *.yml} or {@code *.json} file; documents of other shapes in
  * the generic manifest format):
  *
- * <pre>{@code
+ * <pre class="language-yaml">{@code
  * kind: Setting
  * name: checkout.timeout
  * value: 30s                      # any YAML value; stored as JSON text
@@ -50,7 +50,7 @@ import java.util.Set;
  *
  * <p>In the database, one row per setting:
  *
- * <pre>{@code
+ * <pre class="language-sql">{@code
  * CREATE TABLE settings (name VARCHAR(200) PRIMARY KEY, setting_value VARCHAR(100000) NOT NULL,
  *                        description VARCHAR(1000), row_version BIGINT NOT NULL)
  * }</pre>

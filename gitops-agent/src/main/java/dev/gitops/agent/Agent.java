@@ -3,6 +3,10 @@ package dev.gitops.agent;
 import dev.gitops.agent.config.AgentConfig;
 import dev.gitops.agent.config.ConfigException;
 import dev.gitops.agent.config.TargetConfig;
+import dev.gitops.agent.providers.AnsibleProviderFactory;
+import dev.gitops.agent.providers.FilesProviderFactory;
+import dev.gitops.agent.providers.KubernetesProviderFactory;
+import dev.gitops.agent.spi.Placement;
 import dev.gitops.agent.spi.ProviderFactory;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.file.Path;
@@ -19,6 +23,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.ServiceLoader;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -42,11 +47,12 @@ import org.slf4j.LoggerFactory;
  * PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
  * Agent agent = Agent.builder(Path.of("agent.yaml")).meterRegistry(registry).build();
  * agent.start();                                  // throws ConfigException naming file and line
- * MetricsServer.start(new InetSocketAddress(9090), registry, agent::notReady);
- * ...
+ * MetricsServer metrics = MetricsServer.start(new InetSocketAddress(9090), registry, agent::notReady);
+ * // ... then, as signals come:
  * agent.reload();                                 // on SIGHUP
  * agent.shutdown();                               // on SIGTERM
  * agent.awaitTermination(Duration.ofMinutes(1));
+ * metrics.close();
  * }</pre>
  */
 public final class Agent implements AutoCloseable {
@@ -92,6 +98,8 @@ public final class Agent implements AutoCloseable {
   private final Clock clock;
   private final Duration watchInterval;
   private final Listener listener;
+  /** Decides which targets run here when agents share a configuration; null: every target runs here. */
+  private final Placement placement;
   private final ReentrantLock lifecycle = new ReentrantLock();
   /** The running targets; changed only under {@code lifecycle}. */
   private final Map<String, TargetRuntime> targets = new LinkedHashMap<>();
@@ -106,6 +114,8 @@ public final class Agent implements AutoCloseable {
   private SyncSlots slots;
   private volatile AgentConfig config;
   private byte[] seenDigest;
+  /** A changed content seen at the last look, reloaded if the next look sees it unchanged. */
+  private byte[] unsettledDigest;
   private volatile boolean started;
   private volatile boolean stopping;
 
@@ -117,6 +127,7 @@ public final class Agent implements AutoCloseable {
     this.clock = b.clock;
     this.watchInterval = b.watchInterval;
     this.listener = b.listener;
+    this.placement = b.placement;
     this.control = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "gitops-agent");
       t.setDaemon(true);
@@ -136,8 +147,10 @@ public final class Agent implements AutoCloseable {
 
   private static Map<String, ProviderFactory> discoveredFactories() {
     Map<String, ProviderFactory> found = new HashMap<>();
-    FilesProviderFactory files = new FilesProviderFactory();
-    found.put(files.type(), files);
+    for (ProviderFactory f : List.of(new FilesProviderFactory(), new KubernetesProviderFactory(),
+        new AnsibleProviderFactory())) {
+      found.put(f.type(), f);
+    }
     for (ProviderFactory f : ServiceLoader.load(ProviderFactory.class)) {
       found.putIfAbsent(f.type(), f);
     }
@@ -164,8 +177,13 @@ public final class Agent implements AutoCloseable {
       notifications.replace(c.notifiers(), environment);
       config = c;
       started = true;
-      for (TargetConfig t : c.targets()) {
-        startTarget(t, c);
+      if (placement == null) {
+        for (TargetConfig t : c.targets()) {
+          startTarget(t, c);
+        }
+      } else {
+        placement.start(new PlacementControl());
+        placement.configured(names(c));
       }
       LOG.info("agent started with {} targets from {} ({} syncs at a time)", c.targets().size(), configFile,
           c.maxConcurrentSyncs());
@@ -240,8 +258,10 @@ public final class Agent implements AutoCloseable {
     for (TargetConfig t : next.targets()) {
       TargetRuntime current = targets.get(t.name());
       if (current == null) {
-        startTarget(t, next);
-        started.add(t.name());
+        if (placement == null) {
+          startTarget(t, next);
+          started.add(t.name());
+        }
       } else if (!current.config().sameAs(t)) {
         TargetRuntime changed = targets.remove(t.name());
         published();
@@ -253,6 +273,9 @@ public final class Agent implements AutoCloseable {
       }
     }
     config = next;
+    if (placement != null) {
+      placement.configured(names(next));  // it starts the added targets it places here
+    }
     ReloadResult r = new ReloadResult(started, stopped, restarted, unchanged, notificationsChanged);
     LOG.info("configuration {} reloaded: {}", configFile, r);
     return r;
@@ -261,12 +284,52 @@ public final class Agent implements AutoCloseable {
   private void startTarget(TargetConfig t, AgentConfig of) {
     try {
       targets.put(t.name(), TargetRuntime.start(t, new TargetRuntime.Shared(slots, notifications, registry,
-          of.stateDir(), clock, of.stuckAfter(), environment)));
+          of.stateDir(), clock, of.stuckAfter(), environment, placement)));
       published();
     } catch (RuntimeException e) {
       // One target that cannot start (its store is locked or damaged) must not keep the others down;
       // readiness says it is missing, and the next reload tries again.
       LOG.error("target {} cannot start: {}", t.name(), e.toString());
+    }
+  }
+
+  private static Set<String> names(AgentConfig c) {
+    Set<String> out = new java.util.LinkedHashSet<>();
+    c.targets().forEach(t -> out.add(t.name()));
+    return out;
+  }
+
+  /** How the placement starts and stops targets: under the lifecycle lock, like a reload. */
+  private final class PlacementControl implements Placement.Control {
+    @Override
+    public boolean startTarget(String name) {
+      lifecycle.lock();
+      try {
+        TargetConfig t = stopping ? null : config.target(name);
+        if (t == null) {
+          return false;
+        }
+        if (!targets.containsKey(name)) {
+          Agent.this.startTarget(t, config);
+        }
+        return targets.containsKey(name);
+      } finally {
+        lifecycle.unlock();
+      }
+    }
+
+    @Override
+    public void stopTarget(String name, String reason) {
+      lifecycle.lock();
+      try {
+        TargetRuntime r = targets.remove(name);
+        if (r != null) {
+          published();
+          r.stop(reason, config.gracePeriod());
+        }
+      } finally {
+        lifecycle.unlock();
+      }
     }
   }
 
@@ -277,8 +340,16 @@ public final class Agent implements AutoCloseable {
     try {
       byte[] digest = digest(AgentConfig.read(configFile));
       if (Arrays.equals(digest, seenDigest)) {
+        unsettledDigest = null;
         return;
       }
+      if (!Arrays.equals(digest, unsettledDigest)) {
+        // An editor or a test may be half-way through writing: a truncated file can be valid YAML
+        // with fewer targets. Reload only content that stayed the same for one whole interval.
+        unsettledDigest = digest;
+        return;
+      }
+      unsettledDigest = null;
       LOG.info("configuration {} changed: reloading", configFile);
       listener.reloaded(reload());
     } catch (ConfigException e) {
@@ -351,7 +422,9 @@ public final class Agent implements AutoCloseable {
     for (TargetConfig t : config().targets()) {
       TargetRuntime r = byName.get(t.name());
       if (r == null) {
-        reasons.add("target " + t.name() + " is not running (it could not start; see the log)");
+        if (placement == null) {  // with a placement, another agent may run it
+          reasons.add("target " + t.name() + " is not running (it could not start; see the log)");
+        }
       } else {
         r.state().notReady().ifPresent(reasons::add);
       }
@@ -414,6 +487,10 @@ public final class Agent implements AutoCloseable {
       } finally {
         lifecycle.unlock();
       }
+      if (placement != null) {
+        // after every target stopped and outside the lock (its own thread may be waiting for it)
+        placement.close();
+      }
       LOG.info("agent stopped");
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -455,12 +532,16 @@ public final class Agent implements AutoCloseable {
     private Clock clock = Clock.systemUTC();
     private Duration watchInterval = Duration.ofSeconds(2);
     private Listener listener = new Listener() {};
+    private Placement placement;
 
     private Builder(Path configFile) {
       this.configFile = Objects.requireNonNull(configFile, "configFile");
     }
 
-    /** Adds (or replaces) the factory of its provider type; {@code files} and ServiceLoader's are there already. */
+    /**
+     * Adds (or replaces) the factory of its provider type; {@code files}, {@code kubernetes},
+     * {@code ansible} and ServiceLoader's are there already.
+     */
     public Builder providerFactory(ProviderFactory factory) {
       factories.put(factory.type(), factory);
       return this;
@@ -496,6 +577,15 @@ public final class Agent implements AutoCloseable {
     /** Hears reloads the agent does on its own. */
     public Builder listener(Listener l) {
       this.listener = Objects.requireNonNull(l, "listener");
+      return this;
+    }
+
+    /**
+     * Shares the configuration's targets with other agents: the placement decides which run here
+     * (default: all of them).
+     */
+    public Builder placement(Placement p) {
+      this.placement = Objects.requireNonNull(p, "placement");
       return this;
     }
 

@@ -45,9 +45,10 @@ final class Notifications {
     }
     List<Notifier> old = current;
     current = List.copyOf(fresh);
-    List<Meter> oldMeters = meters;
+    // The old meters go first: a new notifier of the same name would otherwise get the old meter
+    // back from the registry (same id), and removing the old one after would lose its counter.
+    unregister(meters);
     meters = register(configs, fresh);
-    unregister(oldMeters);
     close(old);
   }
 

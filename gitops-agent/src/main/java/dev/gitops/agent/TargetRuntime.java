@@ -1,7 +1,10 @@
 package dev.gitops.agent;
 
 import dev.gitops.agent.config.TargetConfig;
+import dev.gitops.agent.providers.ProviderCloser;
+import dev.gitops.agent.spi.Placement;
 import dev.gitops.api.spi.Provider;
+import dev.gitops.api.spi.StateStore;
 import dev.gitops.core.ReconcileLoop;
 import dev.gitops.core.Reconciler;
 import dev.gitops.core.SyncOptions;
@@ -27,16 +30,18 @@ final class TargetRuntime {
   private static final Logger LOG = LoggerFactory.getLogger(TargetRuntime.class);
 
   private final TargetConfig config;
+  private final Provider provider;
   private final GitSource source;
-  private final FileStateStore store;
+  private final StateStore store;
   private final SyncMetrics metrics;
   private final TargetState state;
   private final ReconcileLoop loop;
   private final SyncSlots slots;
 
-  private TargetRuntime(TargetConfig config, GitSource source, FileStateStore store, SyncMetrics metrics,
-      TargetState state, ReconcileLoop loop, SyncSlots slots) {
+  private TargetRuntime(TargetConfig config, Provider provider, GitSource source, StateStore store,
+      SyncMetrics metrics, TargetState state, ReconcileLoop loop, SyncSlots slots) {
     this.config = config;
+    this.provider = provider;
     this.source = source;
     this.store = store;
     this.metrics = metrics;
@@ -47,7 +52,7 @@ final class TargetRuntime {
 
   /** What every target of an agent shares. */
   record Shared(SyncSlots slots, Notifications notifications, MeterRegistry registry, Path stateDir, Clock clock,
-      Duration stuckAfter, Map<String, String> environment) {}
+      Duration stuckAfter, Map<String, String> environment, Placement placement) {}
 
   /** Builds the target and starts its loop (the first sync waits for a slot). */
   static TargetRuntime start(TargetConfig c, Shared shared) {
@@ -68,13 +73,27 @@ final class TargetRuntime {
     if (c.acceptUnknownHosts()) {
       git.strictHostKeyChecking(false);
     }
-    Provider provider = c.provider().create();
+    Provider created = c.provider().create();  // closed by us; what the engine calls may wrap it
+    Provider provider = created;
     String providerId = c.provider().providerId();
-    GitSource source = git.build();
-    FileStateStore store = null;
+    GitSource source;
+    try {
+      source = git.build();
+    } catch (RuntimeException e) {
+      ProviderCloser.close(created, "target " + c.name());
+      throw e;
+    }
+    StateStore store = null;
     SyncMetrics metrics = null;
     try {
-      store = FileStateStore.open(c.store());
+      Placement placement = shared.placement();
+      if (placement != null) {
+        provider = placement.wrapProvider(c, provider);
+        store = placement.openStore(c).orElse(null);
+      }
+      if (store == null) {
+        store = FileStateStore.open(c.store());
+      }
       metrics = shared.registry() == null ? null
           : SyncMetrics.builder(shared.registry()).target(c.name()).provider(providerId).build();
       Duration stuck = max(shared.stuckAfter(), c.interval().multipliedBy(3));
@@ -85,16 +104,17 @@ final class TargetRuntime {
           .store(store)
           .owner(c.owner())
           .options(options(c))
-          .listener(state)
           .listener(new NotificationListener(c.name(), providerId, shared.notifications()::send));
       if (metrics != null) {
         b.listener(metrics);
       }
+      // Last: once the status says a sync finished, its metrics and notifications are recorded too.
+      b.listener(state);
       ReconcileLoop loop = ReconcileLoop.builder(b.build()).interval(c.interval()).jitter(c.jitter())
           .maxBackoff(c.maxBackoff()).gate(shared.slots().gate(c.name())).build();
       loop.start();
       LOG.info("target {} started: {} -> {} every {}", c.name(), c.url(), c.providerType(), c.interval());
-      return new TargetRuntime(c, source, store, metrics, state, loop, shared.slots());
+      return new TargetRuntime(c, created, source, store, metrics, state, loop, shared.slots());
     } catch (RuntimeException e) {
       if (metrics != null) {
         metrics.close();
@@ -103,6 +123,7 @@ final class TargetRuntime {
         store.close();
       }
       source.close();
+      ProviderCloser.close(created, "target " + c.name());
       throw e;
     }
   }
@@ -110,7 +131,9 @@ final class TargetRuntime {
   /** The sync options a target's policies give. */
   static SyncOptions options(TargetConfig c) {
     SyncOptions o = SyncOptions.builder().prune(c.prune()).detectOnly(c.detectOnly()).adopt(c.adopt())
-        .budget(SyncOptions.defaults().budget().withAllowEmpty(c.allowEmpty())).build();
+        .budget(SyncOptions.defaults().budget().withAllowEmpty(c.allowEmpty()))
+        .execution(SyncOptions.defaults().execution().withCallTimeout(c.callTimeout()).withSyncTimeout(c.syncTimeout()))
+        .build();
     if (c.maxDeletions() >= 0) {
       o = o.toBuilder().budget(o.budget().withMaxCount(c.maxDeletions())).build();
     }
@@ -154,6 +177,7 @@ final class TargetRuntime {
     loop.close();
     store.close();
     source.close();
+    ProviderCloser.close(provider, "target " + config.name());
     if (metrics != null) {
       metrics.close();
     }

@@ -104,7 +104,6 @@ final class TargetState implements SyncListener {
     List<String> keys = drift.stream().map(ResourceKey::toString).toList();
     TargetStatus s = new TargetStatus(target, provider, revision.isEmpty() && last != null ? last.revision() : revision,
         result, clock.instant(), lastSuccess, keys, !keys.isEmpty() && corrected, error);
-    last = s;
     drift.clear();
     try {
       s.write(stateDir);
@@ -112,6 +111,7 @@ final class TargetState implements SyncListener {
       // The status file is for people; the sync's own record is in the store, already written.
       LOG.warn("target {}: cannot write its status file under {}: {}", target, stateDir, e.toString());
     }
+    last = s;  // published after the file, so whoever sees it in memory reads the same on disk
   }
 
   /** Why this target is not ready, or empty. */

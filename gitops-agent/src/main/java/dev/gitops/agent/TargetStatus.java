@@ -21,7 +21,7 @@ import java.util.Optional;
  * <stateDir>/status/<target>.json} (what {@code gitops status --config} prints).
  *
  * <pre>{@code
- * Optional<TargetStatus> s = TargetStatus.read(config.stateDir(), "web");
+ * Optional<TargetStatus> s = TargetStatus.read(agent.config().stateDir(), "web");
  * s.ifPresent(t -> System.out.println(t.target() + " " + t.result() + " at " + t.revision()));
  * }</pre>
  *

@@ -165,6 +165,9 @@ class AgentTest {
     assertThat(r.stopped()).containsExactly("remove");
     assertThat(r.restarted()).containsExactly("change");
     assertThat(r.unchanged()).containsExactly("keep");
+    assertThat(memory.closes("remove")).as("a stopped target's provider is closed").isEqualTo(1);
+    assertThat(memory.closes("change")).as("a restarted target's old provider is closed").isEqualTo(1);
+    assertThat(memory.closes("keep")).isZero();
     await("the added target synced", () -> succeeded(agent, "add"));
     assertThat(live("add").snapshot()).hasSize(1);
     assertThat(live("remove").snapshot()).as("a removed target prunes nothing").hasSize(1);

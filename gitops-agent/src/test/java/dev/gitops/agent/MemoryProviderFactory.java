@@ -37,6 +37,8 @@ public final class MemoryProviderFactory implements ProviderFactory {
   final Map<String, AtomicInteger> observes = new ConcurrentHashMap<>();
   /** Applies running now, by target name. */
   final Map<String, AtomicInteger> applying = new ConcurrentHashMap<>();
+  /** Providers closed, by target name. */
+  final Map<String, AtomicInteger> closes = new ConcurrentHashMap<>();
   /** Applies that saw their sync cancelled. */
   final AtomicInteger cancelledApplies = new AtomicInteger();
   /** Targets observing now (a target syncs once at a time, and may observe several times in a sync). */
@@ -55,9 +57,18 @@ public final class MemoryProviderFactory implements ProviderFactory {
     Duration observeDelay = options.duration("observeDelay", Duration.ofMillis(1));
     Duration applyDelay = options.duration("applyDelay", Duration.ofMillis(1));
     boolean cancellable = options.bool("cancellable", true);
-    return Setup.of("memory", () -> new ForwardingProvider(live.computeIfAbsent(target.name(),
-        n -> InMemoryProvider.builder().id("memory")
-            .decoder(YamlManifestDecoder.builder().defaultProvider("memory").build()).build())) {
+    // AutoCloseable like a provider holding connections: the agent must close it when the target stops.
+    class Live extends ForwardingProvider implements AutoCloseable {
+      Live() {
+        super(live.computeIfAbsent(target.name(), n -> InMemoryProvider.builder().id("memory")
+            .decoder(YamlManifestDecoder.builder().defaultProvider("memory").build()).build()));
+      }
+
+      @Override
+      public void close() {
+        closes.computeIfAbsent(target.name(), x -> new AtomicInteger()).incrementAndGet();
+      }
+
       @Override
       public Map<ResourceKey, Observation> observe(Collection<ResourceKey> keys, CallContext ctx) {
         observes.computeIfAbsent(target.name(), n -> new AtomicInteger()).incrementAndGet();
@@ -84,7 +95,8 @@ public final class MemoryProviderFactory implements ProviderFactory {
           n.decrementAndGet();
         }
       }
-    });
+    }
+    return Setup.of("memory", Live::new);
   }
 
   private synchronized void enter(String target) {
@@ -116,6 +128,11 @@ public final class MemoryProviderFactory implements ProviderFactory {
   /** The live system of {@code target}. */
   InMemoryProvider live(String target) {
     return live.get(target);
+  }
+
+  int closes(String target) {
+    AtomicInteger n = closes.get(target);
+    return n == null ? 0 : n.get();
   }
 
   int observes(String target) {

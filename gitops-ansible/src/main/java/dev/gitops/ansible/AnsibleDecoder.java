@@ -39,11 +39,11 @@ import java.util.regex.Pattern;
  * <p>A host's document is its place in the fleet and everything that decides what the playbook
  * does to it:
  *
- * <pre>{@code
- * {"groups": ["eu", "web"],                      // group_names
- *  "vars": {"http_port": 8080, ...},             // effective variables, Ansible's precedence
- *  "playbook": "sha256:…",                       // digest of the playbook directory and options
- *  "converged": true}
+ * <pre class="language-yaml">{@code
+ * groups: [eu, web]                 # group_names
+ * vars: {http_port: 8080}           # effective variables, Ansible's precedence
+ * playbook: "sha256:…"              # digest of the playbook directory and options
+ * converged: true
  * }</pre>
  *
  * <p>The playbook digest covers every file under the playbook's directory (roles, templates,

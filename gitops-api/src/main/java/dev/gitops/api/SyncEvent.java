@@ -64,7 +64,7 @@ public sealed interface SyncEvent {
    * given; {@code detail} never holds a sensitive value.
    *
    * <pre>{@code
-   * listener.onEvent(new SyncEvent.Progress(rev, hostKey, "template nginx.conf", "changed", ""));
+   * listener.onEvent(new SyncEvent.Progress(revision, hostKey, "template nginx.conf", "changed", ""));
    * }</pre>
    *
    * @param revision the revision being applied
@@ -87,9 +87,11 @@ public sealed interface SyncEvent {
    * was locked or damaged, or the sync was cancelled ({@link Cancellation.CancelledException}).
    *
    * <pre>{@code
-   * if (e instanceof SyncEvent.Aborted a && a.error() instanceof PlanRefusedException r) {
-   *   alert("refused by " + r.guard() + " at " + a.revision());
-   * }
+   * SyncListener alerts = e -> {
+   *   if (e instanceof SyncEvent.Aborted a && a.error() instanceof PlanRefusedException r) {
+   *     log.warn("refused by {} at {}", r.guard(), a.revision());
+   *   }
+   * };
    * }</pre>
    *
    * @param revision the revision planned when planning got that far, else the one asked for, else ""

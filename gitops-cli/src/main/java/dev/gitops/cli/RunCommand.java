@@ -2,6 +2,7 @@ package dev.gitops.cli;
 
 import dev.gitops.agent.Agent;
 import dev.gitops.agent.config.ConfigException;
+import dev.gitops.cluster.agent.ClusterPlacement;
 import dev.gitops.micrometer.MetricsServer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -26,6 +27,8 @@ import picocli.CommandLine.Spec;
         + "stopped. See docs/agent.md for the file.",
         "SIGHUP (or an edit of the file) reloads it: added targets start, removed ones stop (nothing is pruned), "
             + "changed ones restart; an invalid file is refused and the running configuration stays.",
+        "With --cluster, every agent running the same file with its own --member shares its targets (see "
+            + "docs/agent.md, Scale-out).",
         "SIGTERM or Ctrl-C stops gracefully: no new sync, the ones in flight are cancelled at a safe point, stores "
             + "close; a second SIGTERM within the grace period stops at once (exit 1)."})
 final class RunCommand implements Callable<Integer> {
@@ -40,6 +43,17 @@ final class RunCommand implements Callable<Integer> {
   @Option(names = "--metrics-address", paramLabel = "ADDR", defaultValue = "0.0.0.0",
       description = "The address to serve them on (default: ${DEFAULT-VALUE}, every interface).")
   String metricsAddress;
+
+  @Option(names = "--cluster", paramLabel = "etcd://HOST:PORT[,HOST:PORT]|k8s",
+      description = "Share the targets with the other agents of this cluster: etcd (state in etcd too) or Kubernetes "
+          + "Leases in --namespace (state stays in the local store).")
+  String cluster;
+
+  @Option(names = "--member", paramLabel = "ID", description = "This agent's id in the cluster, unique among its agents.")
+  String member;
+
+  @Option(names = "--namespace", paramLabel = "NS", description = "With --cluster k8s: the namespace of the Leases.")
+  String namespace;
 
   @Spec
   CommandSpec spec;
@@ -64,6 +78,11 @@ final class RunCommand implements Callable<Integer> {
     });
     if (registry != null) {
       builder.meterRegistry(registry);
+    }
+    if (cluster != null) {
+      builder.placement(ClusterPlacement.connect(cluster, member, namespace));
+    } else if (member != null || namespace != null) {
+      throw new IllegalArgumentException((member != null ? "--member" : "--namespace") + " needs --cluster");
     }
     Agent agent = builder.build();
     agent.start();

@@ -1,14 +1,19 @@
 package dev.gitops.cli;
 
+import dev.gitops.agent.providers.AnsibleProviderFactory;
+import dev.gitops.agent.providers.FilesProviderFactory;
+import dev.gitops.agent.providers.InvalidOptionException;
+import dev.gitops.agent.providers.KubernetesProviderFactory;
+import dev.gitops.agent.providers.ProviderCloser;
+import dev.gitops.ansible.AnsibleProvider;
 import dev.gitops.api.SyncListener;
 import dev.gitops.api.spi.Provider;
 import dev.gitops.api.spi.StateStore;
 import dev.gitops.core.Reconciler;
 import dev.gitops.core.SyncOptions;
-import dev.gitops.core.files.LocalFilesProvider;
 import dev.gitops.core.source.GitSource;
 import dev.gitops.core.store.FileStateStore;
-import dev.gitops.k8s.KubernetesProvider;
+import dev.gitops.terraform.TerraformProvider;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -22,7 +27,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One command's reconciler over a Git source, the provider {@code --provider} names (files,
- * Ansible or Kubernetes) and a file state store; closing it closes the provider, the store and the
+ * Ansible, Kubernetes or Terraform) and a file state store; closing it closes the provider, the store and the
  * source (and removes a temporary Git cache).
  *
  * <p>A read-only session (plan, diff, status, history) creates nothing: neither the target nor
@@ -38,10 +43,10 @@ final class Session implements AutoCloseable {
   private final Path tempCache;
   private final String target;
   private final Path stateDir;
-  private final AutoCloseable live;
+  private final Provider live;
 
   private Session(Reconciler reconciler, StateStore store, Path tempCache, String target,
-      Path stateDir, AutoCloseable live) {
+      Path stateDir, Provider live) {
     this.reconciler = reconciler;
     this.store = store;
     this.tempCache = tempCache;
@@ -66,6 +71,8 @@ final class Session implements AutoCloseable {
     Path stateDir = t.stateDir();
     Path cache = stateDir.resolve("git-cache");
     Path tempCache = null;
+    // Built first: a refused provider option leaves nothing behind (no state directory, no cache).
+    Provider provider = provider(t, target, stateDir, listeners);
     try {
       if (readOnly && !Files.isDirectory(cache)) {
         tempCache = Files.createTempDirectory("gitops-cache-");
@@ -85,6 +92,7 @@ final class Session implements AutoCloseable {
       }
     } catch (IOException e) {
       deleteTree(tempCache);
+      ProviderCloser.close(provider, "gitops");
       throw new UncheckedIOException("cannot create the state directory " + stateDir + " (--state): " + e.getMessage(), e);
     }
     GitSource.Builder source = GitSource.builder().url(repoUrl(t.repo)).cacheDir(cache);
@@ -104,10 +112,16 @@ final class Session implements AutoCloseable {
     if (t.acceptUnknownHosts) {
       source.strictHostKeyChecking(false);
     }
-    StateStore store = readOnly ? FileStateStore.openReadOnly(stateDir) : FileStateStore.open(stateDir);
+    StateStore store;
+    try {
+      store = readOnly ? FileStateStore.openReadOnly(stateDir) : FileStateStore.open(stateDir);
+    } catch (RuntimeException e) {
+      deleteTree(tempCache);
+      ProviderCloser.close(provider, "gitops");
+      throw e;
+    }
     GitSource git = null;
     try {
-      Provider provider = provider(t, target, stateDir, listeners);
       git = source.build();
       Reconciler.Builder b = Reconciler.builder()
           .source(git)
@@ -116,45 +130,49 @@ final class Session implements AutoCloseable {
           .owner(t.owner)
           .options(options);
       listeners.forEach(b::listener);
-      return new Session(b.build(), store, tempCache, describe(t, target), stateDir,
-          provider instanceof AutoCloseable c ? c : null);
+      return new Session(b.build(), store, tempCache, describe(t, target), stateDir, provider);
     } catch (RuntimeException e) {
       store.close();
       if (git != null) {
         git.close();
       }
       deleteTree(tempCache);
+      ProviderCloser.close(provider, "gitops");
       throw e;
     }
   }
 
-  /** The provider {@code --provider} names, configured from its options. */
+  /**
+   * The provider {@code --provider} names, configured from its options by the same code as the
+   * agent's provider types, so one target behaves the same under {@code gitops sync} and {@code gitops run}.
+   */
   private static Provider provider(TargetOptions t, Path target, Path stateDir, List<SyncListener> listeners) {
-    if (t.kubernetes()) {
-      KubernetesProvider.Builder k8s = KubernetesProvider.fromKubeconfig(t.kubeconfig, t.context);
-      if (t.namespace != null) {
-        k8s.defaultNamespace(t.namespace);
+    try {
+      if (t.kubernetes()) {
+        return KubernetesProviderFactory.provider(t.kubeconfig, t.context, t.namespace);
       }
-      return k8s.build();
-    }
-    if ("ansible".equals(t.provider)) {
-      dev.gitops.ansible.AnsibleProvider.Builder ansible = dev.gitops.ansible.AnsibleProvider.builder()
-          .inventory(t.inventory).playbook(t.playbook).inventoryOut(t.inventoryOut.toAbsolutePath());
-      listeners.forEach(ansible::listener);
-      return ansible.build();
-    }
-    LocalFilesProvider.Builder files = LocalFilesProvider.builder(target).id("files").exclude(stateDir);
-    if (!t.structured.isEmpty()) {
-      files.structured(t.structured.toArray(String[]::new));
-    }
-    for (String rule : t.sensitive) {
-      try {
-        files.sensitive(rule);
-      } catch (IllegalArgumentException e) {
-        throw new IllegalArgumentException("--sensitive: " + e.getMessage(), e);
+      if ("ansible".equals(t.provider)) {
+        AnsibleProvider.Builder ansible = AnsibleProviderFactory.builder(t.inventory, t.playbook, t.inventoryOut);
+        listeners.forEach(ansible::listener);
+        return ansible.build();
       }
+      if (t.terraform()) {
+        // The configuration is the repository's --path; the working directory is --target.
+        TerraformProvider.Builder tf = TerraformProvider.builder(target);
+        if (t.binary != null) {
+          tf.binary(t.binary);
+        }
+        for (String v : t.vars) {
+          int eq = v.indexOf('=');
+          tf.variable(v.substring(0, eq), v.substring(eq + 1));
+        }
+        t.varFiles.forEach(tf::varFile);
+        return tf.build();
+      }
+      return FilesProviderFactory.provider(target, List.of(stateDir), t.structured, t.sensitive);
+    } catch (InvalidOptionException e) {
+      throw new IllegalArgumentException(e.flag() + ": " + e.getMessage(), e);
     }
-    return files.build();
   }
 
   /** What the live system is, for messages: the target directory, the fleet's inventory or the cluster. */
@@ -212,14 +230,7 @@ final class Session implements AutoCloseable {
 
   @Override
   public void close() {
-    try {
-      if (live != null) {
-        live.close();
-      }
-    } catch (Exception e) {
-      // Stopping the provider's watches failed: nothing is lost, the store still closes below.
-      LOG.warn("closing the provider failed: {}", e.toString());
-    }
+    ProviderCloser.close(live, "gitops");  // logs a failure: nothing is lost, the store still closes below
     try {
       reconciler.close();  // closes the source and the store it was given
     } finally {

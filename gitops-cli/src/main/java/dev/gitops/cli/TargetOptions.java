@@ -26,8 +26,10 @@ public final class TargetOptions {
   /** The provider id. */
   @Option(names = "--provider", paramLabel = "ID", defaultValue = "files",
       description = "The live system: 'files', a directory (--target); 'ansible', a fleet converged with"
-          + " ansible-playbook (--playbook, --inventory, --inventory-out); or 'k8s', a Kubernetes cluster"
-          + " (--kubeconfig, --context, --namespace) (default: ${DEFAULT-VALUE}).")
+          + " ansible-playbook (--playbook, --inventory, --inventory-out); 'k8s', a Kubernetes cluster"
+          + " (--kubeconfig, --context, --namespace); or 'terraform', a Terraform or OpenTofu configuration"
+          + " planned and applied in the --target working directory (--binary, --var, --var-file)"
+          + " (default: ${DEFAULT-VALUE}).")
   String provider;
 
   /** Ansible: the playbook in the repository. */
@@ -59,6 +61,21 @@ public final class TargetOptions {
   @Option(names = "--namespace", paramLabel = "NS",
       description = "With --provider k8s: the namespace of manifests that name none (default: default).")
   String namespace;
+
+  /** The terraform or tofu binary. */
+  @Option(names = "--binary", paramLabel = "NAME|PATH",
+      description = "With --provider terraform: 'terraform' (default) or 'tofu', looked up on PATH, or the binary's path.")
+  String binary;
+
+  /** Terraform variables. */
+  @Option(names = "--var", paramLabel = "NAME=VALUE",
+      description = "With --provider terraform: a variable (repeatable); values never reach a command line.")
+  List<String> vars = new ArrayList<>();
+
+  /** Terraform variable files. */
+  @Option(names = "--var-file", paramLabel = "FILE",
+      description = "With --provider terraform: a variable file (repeatable), relative to the configuration or absolute.")
+  List<String> varFiles = new ArrayList<>();
 
   /** The target directory. */
   @Option(names = "--target", paramLabel = "DIR", description = "The directory the files are kept in.")
@@ -127,6 +144,11 @@ public final class TargetOptions {
     return "k8s".equals(provider);
   }
 
+  /** Whether the live system is a Terraform or OpenTofu configuration. */
+  boolean terraform() {
+    return "terraform".equals(provider);
+  }
+
   /**
    * Checks that the flags a session needs are there.
    *
@@ -151,6 +173,12 @@ public final class TargetOptions {
     if (!kubernetes() && (kubeconfig != null || context != null || namespace != null)) {
       throw new IllegalArgumentException("--kubeconfig, --context and --namespace belong to --provider k8s");
     }
+    if (!terraform() && (binary != null || !vars.isEmpty() || !varFiles.isEmpty())) {
+      throw new IllegalArgumentException((binary != null ? "--binary" : !vars.isEmpty() ? "--var" : "--var-file")
+          + " is for --provider terraform");
+    }
+    String what = terraform() ? "the working directory Terraform runs in"
+        : "the directory the files provider keeps in line";
     if (kubernetes()) {
       if (state == null) {
         throw new IllegalArgumentException("missing --state: the directory of the state store (--provider k8s has no --target)");
@@ -162,14 +190,20 @@ public final class TargetOptions {
       if (inventoryOut == null) {
         throw new IllegalArgumentException("missing --inventory-out: the file the managed Ansible inventory is written to");
       }
-    } else if (!"files".equals(provider)) {
-      throw new IllegalArgumentException("unknown --provider '" + provider + "' (this tool supports: files, ansible, k8s)");
+    } else if (!"files".equals(provider) && !terraform()) {
+      throw new IllegalArgumentException("unknown --provider '" + provider
+          + "' (this tool supports: files, ansible, k8s, terraform)");
     } else if (target == null) {
-      throw new IllegalArgumentException("missing --target: the directory the files provider keeps in line");
+      throw new IllegalArgumentException("missing --target: " + what);
     }
     // An empty path would be the working directory: never a target or a store by accident.
     if (target != null && target.toString().isBlank()) {
-      throw new IllegalArgumentException("--target is empty: give the directory the files provider keeps in line");
+      throw new IllegalArgumentException("--target is empty: give " + what);
+    }
+    for (String v : vars) {
+      if (v.indexOf('=') <= 0) {
+        throw new IllegalArgumentException("--var '" + v + "': want NAME=VALUE");
+      }
     }
     if (state != null && state.toString().isBlank()) {
       throw new IllegalArgumentException("--state is empty: give the state store's directory"

@@ -8,6 +8,9 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -68,6 +71,26 @@ class AgentCommandsTest {
     Run port = gitops("run", "--config", config("").toString(), "--metrics-port", "70000");
     assertThat(port.code()).isEqualTo(ExitCodes.ERROR);
     assertThat(port.err()).contains("--metrics-port must be from 0 to 65535, got 70000");
+  }
+
+  @Test
+  void runNamesTheClusterFlagAtFault() throws Exception {
+    String f = config(TWO_TARGETS).toString();
+    Map<List<String>, String> refusals = Map.of(
+        List.of("--cluster", "etcd://127.0.0.1:2379"), "--member is required with --cluster",
+        List.of("--cluster", "zk://127.0.0.1:2181", "--member", "m1"), "--cluster zk://127.0.0.1:2181: want etcd://",
+        List.of("--cluster", "etcd://127.0.0.1", "--member", "m1"), "'127.0.0.1' is not HOST:PORT",
+        List.of("--cluster", "k8s", "--member", "m1"), "--namespace is required with --cluster k8s",
+        List.of("--member", "m1"), "--member needs --cluster",
+        List.of("--namespace", "ops"), "--namespace needs --cluster");
+    refusals.forEach((flags, message) -> {
+      List<String> args = new ArrayList<>(List.of("run", "--config", f));
+      args.addAll(flags);
+      Run r = gitops(args.toArray(String[]::new));
+      assertThat(r.code()).as("%s", flags).isEqualTo(ExitCodes.ERROR);
+      assertThat(r.err()).as("%s", flags).contains(message);
+    });
+    assertThat(dir.resolve("state")).as("nothing started, nothing created").doesNotExist();
   }
 
   @Test

@@ -4,7 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gitops.api.ResourceKey;
 import dev.gitops.api.spi.StoreLock;
+import dev.gitops.api.spi.StoredState;
 import dev.gitops.core.source.GitDaemonServer;
 import dev.gitops.core.source.TestGitRepo;
 import dev.gitops.core.store.FileStateStore;
@@ -169,35 +171,68 @@ class AgentProcessIT {
   }
 
   @Test
-  void killedWithNineMidRunItConvergesWhenStartedAgain() throws Exception {
+  void killedWithNineInsideAnApplyItLosesNothingAndConvergesWhenStartedAgain() throws Exception {
     TestGitRepo repo = repo("many");
     TreeMap<String, String> files = new TreeMap<>();
-    for (int i = 0; i < 150; i++) {
-      String name = "conf/part-" + i + ".conf";
-      files.put(name, "value = " + i + "\n" + "x".repeat(i % 50) + "\n");
-      repo.write(name, files.get(name));
+    for (int i = 0; i < 60; i++) {
+      files.put("conf/part-" + i + ".conf", "value = " + i + "\n");
     }
-    repo.commit("many files");
+    files.forEach((name, text) -> write(repo, name, text));
+    String first = repo.commit("sixty files");
     Path live = tmp.resolve("live/many");
+    Path latch = tmp.resolve("latch");
+    // latched-files: the files provider, blocking (cancellation ignored) inside the apply of
+    // conf/new-5.conf once it has written its batch, after creating the latch file.
     Path config = config("""
         agent:
           stateDir: state
         targets:
           - name: many
             source: {url: "%s"}
-            provider: {type: files, directory: live/many}
-            interval: 1h
+            provider: {type: latched-files, directory: live/many, blockOn: conf/new-5.conf, latch: latch}
+            interval: 1s
         """.formatted(daemon.url("many")));
     try (AgentProcess agent = AgentProcess.start(tmp, config)) {
-      agent.await("the sync is writing files", () -> Files.isDirectory(live.resolve("conf"))
-          && count(live.resolve("conf")) > 0);
+      agent.await("the first commit synced", () -> agent.sample("gitops_syncs_total", "many", "result=succeeded") >= 1);
+      // The second commit updates, deletes and adds; its sync blocks inside an apply.
+      for (int i = 0; i < 20; i++) {
+        files.put("conf/part-" + i + ".conf", "value = " + (i * 100) + "\n");
+      }
+      for (int i = 20; i < 30; i++) {
+        files.remove("conf/part-" + i + ".conf");
+        repo.delete("conf/part-" + i + ".conf");
+      }
+      for (int i = 0; i < 30; i++) {
+        files.put("conf/new-" + i + ".conf", "new = " + i + "\n");
+      }
+      files.forEach((name, text) -> write(repo, name, text));
+      repo.commit("updates, deletes, additions");
+      agent.await("the sync is blocked inside the apply of conf/new-5.conf", () -> Files.exists(latch));
       agent.kill9();
     }
+
+    // The kill landed mid-sync: the change is written to the live system, the store holds it as
+    // pending, and the last applied revision is still the first commit's.
+    assertThat(Files.readString(live.resolve("conf/new-5.conf"))).isEqualTo("new = 5\n");
+    try (FileStateStore store = FileStateStore.open(tmp.resolve("state/targets/many"));
+        StoreLock lock = store.lock(Duration.ofSeconds(5))) {
+      StoredState s = store.load();
+      assertThat(s.pending().keySet()).extracting(ResourceKey::name).contains("conf/new-5.conf");
+      assertThat(s.lastAppliedRevision()).endsWith(first);
+    }
+
     try (AgentProcess again = AgentProcess.start(tmp, config)) {
-      again.await("synced after the restart", () -> again.sample("gitops_syncs_total", "many", "result=succeeded") == 1);
-      assertThat(again.sample("gitops_resources", "many", "status=in_sync")).isEqualTo(150);
+      again.await("synced after the restart", () -> again.sample("gitops_syncs_total", "many", "result=succeeded") >= 1);
+      assertThat(again.sample("gitops_resources", "many", "status=in_sync")).isEqualTo(files.size());
       again.signal("TERM");
       assertThat(again.awaitExit(Duration.ofSeconds(30))).isZero();
+    }
+    try (FileStateStore store = FileStateStore.open(tmp.resolve("state/targets/many"));
+        StoreLock lock = store.lock(Duration.ofSeconds(5))) {
+      StoredState s = store.load();
+      assertThat(s.pending()).as("every pending change resolved").isEmpty();
+      assertThat(s.inventory().keySet()).extracting(ResourceKey::name).as("every file of Git owned, nothing else")
+          .containsExactlyInAnyOrderElementsOf(files.keySet());
     }
     TreeMap<String, String> found = new TreeMap<>();
     try (Stream<Path> s = Files.walk(live)) {
@@ -211,9 +246,11 @@ class AgentProcessIT {
     assertThat(status.code()).as(status.toString()).isZero();
   }
 
-  static long count(Path dir) throws IOException {
-    try (Stream<Path> s = Files.list(dir)) {
-      return s.count();
+  static void write(TestGitRepo repo, String name, String text) {
+    try {
+      repo.write(name, text);
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
     }
   }
 }

@@ -119,7 +119,7 @@ class ExitCodesTest {
     assertThat(noTarget.err()).startsWith("gitops: missing --target");
     Run unknown = run(new GitopsCommand(), "diff", "--repo", "r", "--target", "t", "--provider", "nomad");
     assertThat(unknown.code()).isEqualTo(1);
-    assertThat(unknown.err()).startsWith("gitops: unknown --provider 'nomad' (this tool supports: files, ansible, k8s)");
+    assertThat(unknown.err()).startsWith("gitops: unknown --provider 'nomad' (this tool supports: files, ansible, k8s, terraform)");
   }
 
   @Test

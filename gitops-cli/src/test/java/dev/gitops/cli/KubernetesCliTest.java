@@ -2,18 +2,12 @@ package dev.gitops.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.gitops.agent.StandInCluster;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
-import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
-import io.fabric8.kubernetes.client.utils.Serialization;
-import io.fabric8.mockwebserver.Context;
-import io.fabric8.mockwebserver.MockWebServer;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HashMap;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -29,25 +23,9 @@ class KubernetesCliTest {
 
   @Test
   void syncsManifestsIntoTheClusterTheKubeconfigNames() throws Exception {
-    KubernetesMockServer server = new KubernetesMockServer(new Context(Serialization.jsonMapper()), new MockWebServer(),
-        new HashMap<>(), new KubernetesCrudDispatcher(), false);
-    server.init(InetAddress.getLoopbackAddress(), 0);
-    try (KubernetesClient client = server.createClient(); FixtureRepo repo = FixtureRepo.init(tmp.resolve("repo"))) {
-      Path kubeconfig = tmp.resolve("kubeconfig");
-      Files.writeString(kubeconfig, """
-          apiVersion: v1
-          kind: Config
-          clusters:
-          - name: mock
-            cluster: {server: "%s"}
-          contexts:
-          - name: mock
-            context: {cluster: mock, user: tester}
-          current-context: mock
-          users:
-          - name: tester
-            user: {token: not-a-secret}
-          """.formatted(client.getConfiguration().getMasterUrl()));
+    try (StandInCluster cluster = StandInCluster.start(); FixtureRepo repo = FixtureRepo.init(tmp.resolve("repo"))) {
+      KubernetesClient client = cluster.client();
+      Path kubeconfig = cluster.writeKubeconfig(tmp.resolve("kubeconfig"), "mock", false);
       repo.write("app.yaml", """
           apiVersion: v1
           kind: ConfigMap
@@ -68,8 +46,6 @@ class KubernetesCliTest {
           "--kubeconfig", kubeconfig.toString(), "--namespace", "team-a", "--state", tmp.resolve("state").toString()))
           .isZero();
       assertThat(again.toString()).contains("Nothing to do").contains("the cluster");
-    } finally {
-      server.destroy();
     }
   }
 
@@ -82,5 +58,30 @@ class KubernetesCliTest {
     assertThat(run(new StringWriter(), err2, "sync", "--repo", tmp.toString(), "--target", tmp.toString(),
         "--namespace", "x")).isNotZero();
     assertThat(err2.toString()).contains("--namespace").contains("--provider k8s");
+  }
+
+  @Test
+  void providerOptionsAreCheckedByTheAgentsCodeAndNameTheFlag() throws Exception {
+    Path kubeconfig = tmp.resolve("kubeconfig");
+    Files.writeString(kubeconfig, StandInCluster.kubeconfig("https://127.0.0.1:1", "staging", "staging"));
+    String[][] cases = {
+        {"--provider", "k8s", "--kubeconfig", tmp.resolve("nowhere").toString(), "--state", tmp.resolve("s").toString()},
+        {"--provider", "k8s", "--kubeconfig", kubeconfig.toString(), "--context", "prod", "--state",
+            tmp.resolve("s").toString()},
+        {"--provider", "k8s", "--namespace", "Team_A", "--state", tmp.resolve("s").toString()},
+        {"--provider", "ansible", "--playbook", "../site.yml", "--inventory-out", tmp.resolve("fleet/inv.yml").toString()}};
+    String[] expected = {"--kubeconfig: no such file", "--context: no context 'prod'", "--namespace: 'Team_A' is not a namespace name",
+        "--playbook: '../site.yml' must be a relative path inside the repository"};
+    try (FixtureRepo repo = FixtureRepo.init(tmp.resolve("repo"))) {
+      repo.write("a.yaml", "x: 1\n").commit("a");
+      for (int i = 0; i < cases.length; i++) {
+        java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("sync", "--repo", repo.dir().toString()));
+        args.addAll(java.util.List.of(cases[i]));
+        StringWriter err = new StringWriter();
+        assertThat(run(new StringWriter(), err, args.toArray(String[]::new))).as(String.join(" ", args)).isNotZero();
+        assertThat(err.toString()).as(String.join(" ", args)).contains(expected[i]);
+      }
+    }
+    assertThat(tmp.resolve("fleet")).as("nothing created for a refused option").doesNotExist();
   }
 }

@@ -264,10 +264,10 @@ public final class ReconcileLoop implements AutoCloseable {
    *
    * <pre>{@code
    * Semaphore slots = new Semaphore(2, true);   // at most two syncs at a time, first come first served
-   * ReconcileLoop.builder(reconciler).gate((cancellation, sync) -> {
+   * ReconcileLoop loop = ReconcileLoop.builder(reconciler).gate((cancellation, sync) -> {
    *   slots.acquireUninterruptibly();
    *   try { return sync.get(); } finally { slots.release(); }
-   * })
+   * }).build();
    * }</pre>
    */
   @FunctionalInterface

@@ -34,10 +34,12 @@ import dev.gitops.core.plan.DeletionBudget;
 import dev.gitops.core.decode.GlobDecoder;
 import dev.gitops.core.plan.DeletionGuard;
 import dev.gitops.core.plan.LastApplied;
+import dev.gitops.core.plan.OutputReferences;
 import dev.gitops.core.plan.PlanCodec;
 import dev.gitops.core.plan.PlanInput;
 import dev.gitops.core.plan.PlanOptions;
 import dev.gitops.core.plan.Planner;
+import dev.gitops.core.plan.PlanningUnits;
 import dev.gitops.core.redact.Redactor;
 import dev.gitops.core.store.BatchedStateStore;
 import dev.gitops.core.store.InMemoryStateStore;
@@ -324,8 +326,12 @@ public final class Reconciler implements AutoCloseable {
     return store.lock(options.lockTimeout());
   }
 
-  /** Everything computed before anything is applied. */
-  private record Prepared(State desired, StoredState stored, Plan plan, byte[] secretKey) {}
+  /**
+   * Everything computed before anything is applied. {@code desired} holds the resources as planned
+   * (output references known at plan time already resolved); {@code units} what planning
+   * providers planned for themselves.
+   */
+  private record Prepared(State desired, StoredState stored, Plan plan, byte[] secretKey, PlanningUnits units) {}
 
   private Prepared prepare(String pinned, Cancellation cancellation, State override, Planner planWith) {
     StoredState stored = store.load();
@@ -366,12 +372,14 @@ public final class Reconciler implements AutoCloseable {
       mine.forEach(k -> keysByProvider.computeIfAbsent(k.provider(), x -> new TreeSet<>()).add(k));
     }
 
+    // Planning providers (Terraform) plan for themselves: their keys are not observed here.
+    PlanningUnits units = PlanningUnits.plan(providers, desired, ctx);
     // Taken before observing: only a call that had returned by then is seen landed by the observations below.
     Map<ResourceKey, AbandonedCalls.Entry> abandoned = executor.abandoned().snapshot();
     Map<ResourceKey, Observation> observations = new HashMap<>();
     for (Map.Entry<String, Set<ResourceKey>> e : keysByProvider.entrySet()) {
       Provider p = providers.get(e.getKey());
-      if (p == null) {
+      if (p == null || units.units().containsKey(p.id())) {
         continue;
       }
       observations.putAll(observe(p, e.getValue(), ctx));
@@ -390,7 +398,7 @@ public final class Reconciler implements AutoCloseable {
     }
     byte[] secret = store.secretKey();
     Plan plan = planWith.plan(new PlanInput(desired, stored, providers, observations, marked, options.rules(), variables,
-        secret, unobserved));
+        secret, unobserved), units);
     emit(new SyncEvent.Planned(plan.revision(), plan));
     for (Change c : plan.changes()) {
       if (c.drift()) {
@@ -400,7 +408,22 @@ public final class Reconciler implements AutoCloseable {
       }
     }
     LOG.info("planned {} at {}: {}", plan.id(), plan.revision(), plan.summary());
-    return new Prepared(desired, stored, plan, secret);
+    return new Prepared(units.isEmpty() ? desired : asPlanned(desired, plan), stored, plan, secret, units);
+  }
+
+  /**
+   * {@code desired} with each resource as its change holds it: output references the plan could
+   * resolve are resolved there, and that is what is recorded as applied.
+   */
+  private static State asPlanned(State desired, Plan plan) {
+    TreeMap<ResourceKey, Resource> resources = new TreeMap<>(desired.resources());
+    for (Change c : plan.changes()) {
+      Resource r = c.resource();
+      if (r != null && c.desired() != null && resources.get(c.key()) != null && resources.get(c.key()) != r) {
+        resources.put(c.key(), r);
+      }
+    }
+    return new State(desired.revision(), resources, desired.unchanged(), desired.historyRewritten());
   }
 
   private State readSource(String pinned, Cancellation cancellation) {
@@ -452,6 +475,7 @@ public final class Reconciler implements AutoCloseable {
     DeletionBudget budget = teardown ? options.budget().withAllowEmpty(true) : options.budget();
     if (options.dryRun() && !options.detectOnly()) {
       // A dry run answers "what would the sync do", and the sync would be refused.
+      p.units.checkPrune(plan, options.prune() || teardown);
       DeletionGuard.check(plan, budget);
     }
     if (options.dryRun() || options.detectOnly()) {
@@ -461,9 +485,11 @@ public final class Reconciler implements AutoCloseable {
       emit(new SyncEvent.Finished(plan.revision(), r));
       return r;
     }
+    p.units.checkPrune(plan, options.prune() || teardown);
     DeletionGuard.check(plan, budget);
     Map<ResourceKey, Outcome> outcomes = new TreeMap<>();
-    boolean anyMutation = plan.changes().stream().anyMatch(c -> c.action().mutates() || c.action() == Action.FORGET);
+    boolean anyMutation = plan.changes().stream()
+        .anyMatch(c -> c.action().mutates() || c.action() == Action.FORGET || c.action() == Action.READ);
     if (anyMutation) {
       outcomes.putAll(executor.execute(plan, providers, new StoreHooks(p), cancellation, owner));
     }
@@ -556,14 +582,37 @@ public final class Reconciler implements AutoCloseable {
       this.p = p;
     }
 
+    /** Resources whose output references were resolved just before they were applied. */
+    private final Map<ResourceKey, Resource> resolved = new java.util.concurrent.ConcurrentHashMap<>();
+
     private Resource form(Resource d) {
       return forms.computeIfAbsent(d.key(), k -> lastApplied(d, p));
+    }
+
+    /** The desired resource of {@code key} as it is applied: resolved if it had to be. */
+    private Optional<Resource> desired(ResourceKey key) {
+      Resource r = resolved.get(key);
+      return r != null ? Optional.of(r) : p.desired.get(key);
+    }
+
+    @Override
+    public Change resolve(Change change, Map<ResourceKey, Outcome> outcomes) {
+      if (change.unknown().isEmpty() || !OutputReferences.refers(change.resource())) {
+        return change;
+      }
+      Resource r = OutputReferences.resolveAtApply(change.resource(), outcomes::get);
+      MergeRules rules = planner.rulesFor(r.key(), providers, options.rules());
+      Change c = OutputReferences.remerge(change, r, p.stored.inventory().get(r.key()), p.stored.pending().get(r.key()),
+          rules, p.secretKey);
+      resolved.put(r.key(), r);
+      LOG.debug("{}: output references resolved before applying it at {}", r.key(), p.plan.revision());
+      return c;
     }
 
     @Override
     public void beforeApply(Change change) {
       if (change.resource() != null) {
-        p.desired.get(change.key()).ifPresent(d -> store.writePending(form(d)));
+        desired(change.key()).ifPresent(d -> store.writePending(form(d)));
       }
     }
 
@@ -576,7 +625,7 @@ public final class Reconciler implements AutoCloseable {
       StoreBatch.Builder batch = StoreBatch.builder();
       for (Change change : changes) {
         if (change.resource() != null) {
-          p.desired.get(change.key()).ifPresent(d -> batch.pending(form(d)));
+          desired(change.key()).ifPresent(d -> batch.pending(form(d)));
         }
       }
       batch.build().writeTo(store);
@@ -585,7 +634,7 @@ public final class Reconciler implements AutoCloseable {
 
     @Override
     public List<FieldPath> verify(Change change, Observation live) {
-      Optional<Resource> declared = p.desired.get(change.key());
+      Optional<Resource> declared = desired(change.key());
       if (declared.isEmpty()) {
         return List.of();
       }
@@ -603,7 +652,7 @@ public final class Reconciler implements AutoCloseable {
       }
       switch (change.action()) {
         case CREATE, UPDATE, REPLACE -> {
-          p.desired.get(change.key()).ifPresent(d -> {
+          desired(change.key()).ifPresent(d -> {
             if (store instanceof BatchedStateStore) {
               outcomes.applied(form(d), p.plan.revision());
               recorded.add(d);

@@ -62,7 +62,7 @@ class AbandonedCallPlanningTest {
         .withCallTimeout(Duration.ofMillis(150)).withHealthPollInterval(Duration.ofMillis(5))).build();
     return Reconciler.builder()
         .desiredState(State.of("r1", List.of(Resource.of(A, ReconcilerTest.json("{'x':1}")))))
-        .provider(live).owner("me").options(options).build();
+        .provider(live).inMemoryStore().owner("me").options(options).build();
   }
 
   @Test

@@ -21,7 +21,7 @@ class CancellationLifetimeTest {
     Reconciler rec = Reconciler.builder()
         .source(dev.gitops.api.spi.Source.of(() -> State.of("r" + revision.incrementAndGet(), List.of(Resource.of(
             ResourceKey.of("m", "thing", "", "a"), ReconcilerTest.json("{'n':" + revision.get() + "}"))))))
-        .provider(provider).build();
+        .provider(provider).inMemoryStore().build();
     Cancellation shutdown = new Cancellation();
     // Like a provider that hooks an abort onto the token of every call, observe and apply alike.
     AtomicInteger ran = new AtomicInteger();

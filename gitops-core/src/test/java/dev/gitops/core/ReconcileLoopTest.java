@@ -212,7 +212,7 @@ class ReconcileLoopTest {
         throw new StackOverflowError("provider bug");
       }
     };
-    Reconciler rec = Reconciler.builder().source(source).provider(inner)
+    Reconciler rec = Reconciler.builder().source(source).provider(inner).inMemoryStore()
         .listener(e -> {
           if (e instanceof dev.gitops.api.SyncEvent.Planned && planned.incrementAndGet() == 1) {
             throw new AssertionError("listener bug");

@@ -9,11 +9,13 @@ import dev.gitops.images.git.ImageUpdate;
  * should return quickly; an exception they throw is logged and ignored.
  *
  * <pre>{@code
- * ImageUpdater.builder()...listener(new ImageUpdateListener() {
- *   public void onUpdate(ImageUpdate u, String commit) {
- *     notify(u.image() + " " + u.oldTag() + " -> " + u.newTag() + " in " + commit);
- *   }
- * })
+ * ImageUpdater updater = ImageUpdater.builder().registry(registryClient).policies(policies).git(writeBack)
+ *     .listener(new ImageUpdateListener() {
+ *       public void onUpdate(ImageUpdate u, String commit) {
+ *         log.info("{} {} -> {} in {}", u.image(), u.oldTag(), u.newTag(), commit);
+ *       }
+ *     })
+ *     .build();
  * }</pre>
  */
 public interface ImageUpdateListener {

@@ -23,7 +23,7 @@ import org.slf4j.LoggerFactory;
  * <pre>{@code
  * try (ImageUpdateLoop loop = ImageUpdateLoop.builder(updater).interval(Duration.ofMinutes(5)).build()) {
  *   loop.start();
- *   ...                 // a push to the registry's webhook:
+ *   // ... later, when the registry's webhook reports a push:
  *   loop.trigger();
  * }
  * }</pre>

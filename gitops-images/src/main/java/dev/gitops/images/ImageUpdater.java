@@ -42,7 +42,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>In the YAML, a trailing comment marks the scalar a policy sets (Flux's markers):
  *
- * <pre>{@code
+ * <pre class="language-yaml">{@code
  * image: registry.example.com/team/web:v1.2.3 # {"$imagepolicy": "apps:web"}
  * }</pre>
  *

@@ -4,7 +4,7 @@ package dev.gitops.k8s;
  * The annotations and label the Kubernetes provider reads from manifests and writes onto live
  * objects. The module README describes each one with an example.
  *
- * <pre>{@code
+ * <pre class="language-yaml">{@code
  * metadata:
  *   annotations:
  *     gitops.dev/depends-on: "apps/Deployment:db:postgres, k8s:/Secret:db:credentials"

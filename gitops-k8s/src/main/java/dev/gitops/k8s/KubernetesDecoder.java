@@ -32,9 +32,9 @@ import java.util.function.BiFunction;
  * k8s:apps/Deployment:shop:web}, {@code k8s:/Namespace::shop}).
  *
  * <p>Whether a kind lives in a namespace comes from a built-in table of the core kinds, from
- * CustomResourceDefinitions in the same desired state (the same file when files are decoded one
- * by one, see {@link #decodesTogether()}) and, when the decoder belongs to a connected {@link KubernetesProvider}, from the
- * cluster. A namespaced object without {@code metadata.namespace} gets the default namespace; a
+ * CustomResourceDefinitions anywhere in the desired state (a source hands this decoder all its
+ * files at once, see {@link #decodesTogether()}) and, when the decoder belongs to a connected
+ * {@link KubernetesProvider}, from the cluster. A namespaced object without {@code metadata.namespace} gets the default namespace; a
  * cluster-scoped one loses a namespace it names. {@code generateName}, a missing {@code
  * apiVersion}, {@code kind} or {@code metadata.name}, a duplicate object and a kind whose scope
  * cannot be told are errors naming the file and line. The {@link Annotations} give {@code
@@ -57,6 +57,11 @@ public final class KubernetesDecoder implements Decoder {
   private final BiFunction<String, String, Optional<KindInfo>> live;
   private final String fingerprint;
   private final boolean together;
+  /**
+   * The objects of each file of the last whole-tree call, by path and blob id: a tree read again
+   * after one file changed parses only that file (resolving scopes over all of them is cheap).
+   */
+  private volatile Map<String, List<Manifest>> parsed = Map.of();
 
   private KubernetesDecoder(Builder b) {
     this.together = b.together;
@@ -94,14 +99,15 @@ public final class KubernetesDecoder implements Decoder {
 
   @Override
   public List<Resource> decode(SourceFile file) {
-    return decodeTogether(List.of(file));
+    return decode(List.of(file), false);
   }
 
   /**
-   * Whether a source that can should hand every claimed file to one {@link #decodeTogether} call,
-   * so that a CustomResourceDefinition in one file tells the scope of its objects in another; off
-   * unless {@link Builder#decodeFilesTogether(boolean)} turns it on, because such a source decodes
-   * every file again when one changes and substitutes no variables into them.
+   * Whether a source should hand every claimed file to one {@link #decodeTogether} call, so that
+   * a CustomResourceDefinition in one file tells the scope of its objects in any other: on unless
+   * {@link Builder#decodeFilesTogether(boolean)} turns it off. Off is for sources that substitute
+   * variables ({@code GitSource.Builder.substitution}), which they do only for files decoded one
+   * by one; custom objects then need their CRD in the same file, the cluster, or a namespace.
    */
   public boolean decodesTogether() {
     return together;
@@ -114,20 +120,43 @@ public final class KubernetesDecoder implements Decoder {
    * @throws DecodeException naming file, line and revision
    */
   public List<Resource> decodeTogether(List<SourceFile> files) {
+    return decode(files, true);
+  }
+
+  /** Decodes {@code files}; {@code wholeTree} when they are the whole desired state (they replace what was known of it). */
+  private List<Resource> decode(List<SourceFile> files, boolean wholeTree) {
+    Map<String, List<Manifest>> before = parsed;
+    Map<String, List<Manifest>> now = new HashMap<>();
     List<Manifest> manifests = new ArrayList<>();
     for (SourceFile f : files) {
-      for (YamlManifestDecoder.Document d : reader.documents(f)) {
-        flatten(d.content(), d.origin(), "", manifests);
+      String id = f.path() + "\0" + f.blobId();
+      List<Manifest> ofFile = wholeTree ? before.get(id) : null;
+      if (ofFile == null) {
+        ofFile = new ArrayList<>();
+        for (YamlManifestDecoder.Document d : reader.documents(f)) {
+          flatten(d.content(), d.origin(), "", ofFile);
+        }
+        ofFile = List.copyOf(ofFile);
+      } else if (!ofFile.isEmpty() && !ofFile.get(0).origin().revision().equals(f.revision())) {
+        ofFile = ofFile.stream().map(m -> m.at(f.revision())).toList();
       }
+      now.put(id, ofFile);
+      manifests.addAll(ofFile);
+    }
+    if (wholeTree) {
+      parsed = now;  // bounded by the tree: files no longer there are forgotten
     }
     Map<String, KindInfo> crds = new HashMap<>();
     for (Manifest m : manifests) {
+      kinds.sawApiVersion(m.type(), m.doc().path("apiVersion").textValue());
       if (m.type().equals(KindTable.CRD)) {
-        Kinds.fromCrd(m.doc()).ifPresent(k -> {
-          crds.put(k.type(), k);
-          kinds.learnDesired(k);
-        });
+        Kinds.fromCrd(m.doc()).ifPresent(k -> crds.put(k.type(), k));
       }
+    }
+    if (wholeTree) {
+      kinds.desiredAre(crds.values());  // a CRD gone from Git no longer vouches for its kind
+    } else {
+      crds.values().forEach(kinds::learnDesired);
     }
     List<Resource> out = new ArrayList<>();
     Map<ResourceKey, Origin> seen = new HashMap<>();
@@ -142,8 +171,12 @@ public final class KubernetesDecoder implements Decoder {
     return out;
   }
 
-  /** One object of a file: its document, where it is, its key type. */
-  private record Manifest(ObjectNode doc, Origin origin, String where, String type) {}
+  /** One object of a file: its document (never modified), where it is, its key type. */
+  private record Manifest(ObjectNode doc, Origin origin, String where, String type) {
+    Manifest at(String revision) {
+      return new Manifest(doc, Origin.of(origin.path(), origin.line(), revision), where, type);
+    }
+  }
 
   /** Checks identity fields and unfolds {@code kind: List}. */
   private void flatten(JsonNode doc, Origin origin, String where, List<Manifest> out) {
@@ -179,7 +212,6 @@ public final class KubernetesDecoder implements Decoder {
       throw new DecodeException(origin, where + kind + " " + name.textValue() + ": metadata.namespace must be a string, got " + ns);
     }
     String type = KindInfo.typeOf(apiVersion, kind);
-    kinds.sawApiVersion(type, apiVersion);
     out.add(new Manifest((ObjectNode) doc, origin, where, type));
   }
 
@@ -202,7 +234,8 @@ public final class KubernetesDecoder implements Decoder {
     if (namespaced == null) {
       if (namespace.isEmpty()) {
         throw new DecodeException(m.origin(), m.where() + "cannot tell whether " + m.type() + " " + name
-            + " lives in a namespace: it is not a built-in kind, no CustomResourceDefinition in the desired state defines it"
+            + " lives in a namespace: it is not a built-in kind, no CustomResourceDefinition "
+            + (together ? "in the desired state" : "in this file (files are decoded one by one)") + " defines it"
             + (live == null ? "" : " and the cluster does not know it")
             + "; set metadata.namespace or add its CustomResourceDefinition");
       }
@@ -315,11 +348,15 @@ public final class KubernetesDecoder implements Decoder {
     private Normalization normalization;
     private Kinds kinds;
     private BiFunction<String, String, Optional<KindInfo>> live;
-    private boolean together;
+    private boolean together = true;
 
     private Builder() {}
 
-    /** Asks the source to hand all files to one {@link KubernetesDecoder#decodeTogether} call (see {@link KubernetesDecoder#decodesTogether()}). */
+    /**
+     * Whether the source hands all files to one {@link KubernetesDecoder#decodeTogether} call
+     * (default on; see {@link KubernetesDecoder#decodesTogether()}): turn it off only for a
+     * source that substitutes variables.
+     */
     public Builder decodeFilesTogether(boolean on) {
       this.together = on;
       return this;

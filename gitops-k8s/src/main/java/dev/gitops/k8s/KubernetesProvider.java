@@ -123,6 +123,10 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
 
   private record Pending(String resourceVersion, String deletedUid, long since) {}
 
+  /** Kinds outside those in play where the one-time scan found objects with our label. */
+  private final Map<String, Labelled> labelledKinds = new ConcurrentHashMap<>();
+  private volatile boolean scanned;
+
   private KubernetesProvider(Builder b) {
     this.client = b.client;
     this.ownsClient = b.ownsClient;
@@ -374,23 +378,144 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
     }
   }
 
+  /**
+   * Keys of objects carrying {@code owner}'s mark, among every kind that can hold one: the kinds
+   * in play (in Git, observed, or asked for with {@link Builder#scanForOrphans}) and the kinds in
+   * which the scan of the cluster found objects with our label. That scan runs once per provider
+   * (the first call): one labelled list per listable kind not already in play, so objects of a
+   * kind that has left Git entirely are still found (and a lost store still noticed) after a
+   * restart. Later calls read informer caches only.
+   */
   @Override
   public Collection<ResourceKey> listMarked(String owner, CallContext ctx) {
+    scanLabelledKinds(ctx);
     Set<String> types = new TreeSet<>(informers.types());
     types.addAll(kinds.typesSeen());
     types.addAll(scanTypes);
+    types.addAll(labelledKinds.keySet());
     List<ResourceKey> out = new ArrayList<>();
     for (String type : types) {
       Optional<KindInfo> kind = resolve(type);
       if (kind.isEmpty()) {
-        continue;  // a kind the cluster does not serve has no objects, marked or not
+        kind = Optional.ofNullable(labelledKinds.get(type)).filter(l -> !l.custom()).map(Labelled::info);
       }
-      informers.synced(kind.get(), budget(ctx));
+      if (kind.isEmpty()) {
+        continue;  // a kind the cluster does not serve (its CRD is gone) has no objects, marked or not
+      }
+      try {
+        informers.synced(kind.get(), budget(ctx));
+      } catch (KindInformers.Unavailable e) {
+        if (e.code() == 404) {
+          LOG.debug("{} is no longer served ({}): it holds no marked objects", type, e.getMessage());
+          continue;
+        }
+        throw e;
+      }
       for (GenericKubernetesResource r : informers.list(type, r -> Annotations.MANAGED_BY_VALUE.equals(
           labels(r).get(Annotations.MANAGED_BY)) && owner.equals(annotations(r).get(Annotations.OWNER)))) {
-        out.add(ResourceKey.of(id, type, Objects.requireNonNullElse(r.getMetadata().getNamespace(), ""),
-            r.getMetadata().getName()));
+        ResourceKey key = ResourceKey.of(id, type, Objects.requireNonNullElse(r.getMetadata().getNamespace(), ""),
+            r.getMetadata().getName());
+        if (key.toString().equals(annotations(r).get(Annotations.KEY))) {
+          out.add(key);  // a mark copied onto another object names that other object: this one is not ours
+        }
       }
+    }
+    return out;
+  }
+
+  /** A kind the scan found labelled objects of, and whether a CRD (rather than the API server) defines it. */
+  private record Labelled(KindInfo info, boolean custom) {}
+
+  /**
+   * Finds, once, the kinds not in play that hold objects with our label: built-in kinds, kinds
+   * the cluster's CRDs define and kinds discovery lists. A kind we may not list (403) or that is
+   * not served (404, 405) is skipped: nothing of it can be ours, since managing a kind takes an
+   * informer, which lists. Other failures propagate (the engine then holds back every delete) and
+   * the scan runs again on the next call.
+   */
+  private synchronized void scanLabelledKinds(CallContext ctx) {
+    if (scanned) {
+      return;
+    }
+    Set<String> inPlay = new HashSet<>(informers.types());
+    inPlay.addAll(kinds.typesSeen());
+    inPlay.addAll(scanTypes);
+    Map<String, Labelled> candidates = new TreeMap<>();
+    for (KindInfo k : KindTable.all()) {
+      candidates.put(k.type(), new Labelled(k, false));
+    }
+    try {
+      informers.synced(KindTable.builtIn(KindTable.CRD).orElseThrow(), budget(ctx));
+      for (GenericKubernetesResource crd : informers.list(KindTable.CRD, c -> true)) {
+        Kinds.fromCrd(json(crd)).ifPresent(k -> candidates.putIfAbsent(k.type(), new Labelled(k, true)));
+      }
+    } catch (KindInformers.Unavailable e) {
+      if (e.code() != 403 && e.code() != 404) {
+        throw e;  // a timeout or an unreachable server proves nothing: the scan runs again next time
+      }
+      // without read access to CRDs no custom kind can be in play (resolving one reads them), so none is ours
+      LOG.debug("orphan scan: cannot read CustomResourceDefinitions ({}); custom kinds are not scanned", e.getMessage());
+    }
+    discovered().forEach(k -> candidates.putIfAbsent(k.type(), new Labelled(k, false)));
+    int lists = 0;
+    for (Labelled l : candidates.values()) {
+      if (inPlay.contains(l.info().type())) {
+        continue;  // its informer (started now or later in this sync) sees every marked object of it
+      }
+      if (ctx.isDone()) {
+        throw new IllegalStateException("the scan for objects marked by gitops ran out of time after " + lists
+            + " of " + candidates.size() + " kinds at " + client.getMasterUrl() + "; it runs again on the next sync");
+      }
+      lists++;
+      try {
+        var items = client.genericKubernetesResources(KindInformers.context(l.info())).inAnyNamespace()
+            .withLabel(Annotations.MANAGED_BY, Annotations.MANAGED_BY_VALUE).list().getItems();
+        if (items != null && !items.isEmpty()) {
+          labelledKinds.put(l.info().type(), l);
+        }
+      } catch (KubernetesClientException e) {
+        int code = KindInformers.code(e);
+        if (code != 403 && code != 404 && code != 405) {
+          throw e;
+        }
+        LOG.debug("orphan scan: skipping {} ({})", l.info().type(), KindInformers.message(e));
+      }
+    }
+    LOG.debug("orphan scan at {}: {} kinds listed by label, labelled objects in {}", client.getMasterUrl(), lists,
+        labelledKinds.keySet());
+    scanned = true;
+  }
+
+  /** The listable kinds discovery reports at each group's preferred version; what it cannot tell is left out. */
+  private List<KindInfo> discovered() {
+    List<String> versions = new ArrayList<>();
+    versions.add("v1");
+    List<KindInfo> out = new ArrayList<>();
+    try {
+      var groups = client.getApiGroups();
+      if (groups != null && groups.getGroups() != null) {
+        for (var g : groups.getGroups()) {
+          if (g.getPreferredVersion() != null && g.getPreferredVersion().getGroupVersion() != null) {
+            versions.add(g.getPreferredVersion().getGroupVersion());
+          }
+        }
+      }
+      for (String v : versions) {
+        APIResourceList list = client.getApiResources(v);
+        if (list == null || list.getResources() == null) {
+          continue;
+        }
+        for (APIResource r : list.getResources()) {
+          if (r.getName() != null && !r.getName().contains("/") && r.getKind() != null && r.getVerbs() != null
+              && r.getVerbs().contains("list")) {
+            out.add(new KindInfo(KindInfo.groupOf(v), KindInfo.versionOf(v), r.getKind(), r.getName(),
+                Boolean.TRUE.equals(r.getNamespaced())));
+          }
+        }
+      }
+    } catch (KubernetesClientException e) {
+      // discovery widens the scan beyond the built-in table and the CRDs; a server without it leaves those two
+      LOG.debug("orphan scan: discovery failed at {}: {}", client.getMasterUrl(), KindInformers.message(e));
     }
     return out;
   }
@@ -551,7 +676,8 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
     if (change.target() == null) {
       return Outcome.permanentFailure(key + ": a create needs a target document", null);
     }
-    ObjectNode body = (ObjectNode) Documents.mutableCopy(change.target());
+    ObjectNode body = applyMode == ApplyMode.SERVER_SIDE ? declared(change)
+        : (ObjectNode) Documents.mutableCopy(change.target());
     mark(body, ctx.owner(), key, applyMode == ApplyMode.SERVER_SIDE ? null : lastApplied(change));
     body.remove("status");
     try {
@@ -584,7 +710,10 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
 
   private Outcome serverSideApply(Change change, KindInfo kind, CallContext ctx) {
     ResourceKey key = change.key();
-    ObjectNode body = (ObjectNode) Documents.mutableCopy(change.target());
+    if (change.target() == null) {
+      return Outcome.permanentFailure(key + ": an update needs a target document", null);
+    }
+    ObjectNode body = declared(change);
     mark(body, ctx.owner(), key, null);
     body.remove("status");
     GenericKubernetesResource made = collection(kind, key.scope()).resource(object(body)).fieldManager(fieldManager)
@@ -653,6 +782,42 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
     wrote(key, made);
     LOG.debug("patched {} at {} ({} operations, resourceVersion {})", key, ctx.revision(), all.size(), rv);
     return Outcome.configured();
+  }
+
+  /**
+   * What server-side apply sends: the fields the manifest declares, valued as planned. Fields only
+   * the live object has (another manager's, such as an autoscaler's replicas, or server defaults)
+   * are left out, so applying with force never takes them over; a declared field the plan leaves at
+   * its live value (an ignore rule) is left out too. Lists go as declared: the server merges them
+   * by their keys, keeping elements other managers own.
+   */
+  private static ObjectNode declared(Change change) {
+    JsonNode target = change.target();
+    JsonNode desired = change.desired() != null ? change.desired() : target;
+    return (ObjectNode) declared(desired, target);
+  }
+
+  private static JsonNode declared(JsonNode desired, JsonNode target) {
+    ObjectNode out = Documents.nodes().objectNode();
+    for (Map.Entry<String, JsonNode> e : desired.properties()) {
+      JsonNode d = e.getValue();
+      JsonNode t = target.get(e.getKey());
+      if (t == null) {
+        continue;  // planned absent (null in Git means absent)
+      }
+      if (d.isObject()) {
+        if (t.isObject()) {
+          out.set(e.getKey(), declared(d, t));
+        }
+      } else if (d.isArray()) {
+        if (t.isArray()) {
+          out.set(e.getKey(), Documents.mutableCopy(d));
+        }
+      } else if (Documents.equal(d, t)) {
+        out.set(e.getKey(), Documents.mutableCopy(d));
+      }
+    }
+    return out;
   }
 
   private static JsonNode tryApply(JsonNode doc, List<PatchOp> ops) {
@@ -797,8 +962,9 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
     }
 
     /**
-     * Whether the decoder asks the source for all files at once, so a CRD in one file tells the
-     * scope of custom objects in others (default off; see {@link KubernetesDecoder#decodesTogether()}).
+     * Whether the decoder asks the source for all files at once, so a CRD in any file tells the
+     * scope of custom objects in all of them (default on; turn it off only for a source that
+     * substitutes variables, see {@link KubernetesDecoder#decodesTogether()}).
      */
     public Builder decodeFilesTogether(boolean on) {
       decoder.decodeFilesTogether(on);

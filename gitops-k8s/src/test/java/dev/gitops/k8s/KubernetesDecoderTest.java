@@ -88,15 +88,40 @@ class KubernetesDecoderTest {
           versions: [{name: v1, served: true, storage: true}]
         """;
     String cr = "apiVersion: example.com/v1\nkind: ClusterWidget\nmetadata: {name: w}\n";
-    assertThat(decoder.decodesTogether()).as("off by default: such a source substitutes no variables").isFalse();
-    assertThat(KubernetesDecoder.builder().decodeFilesTogether(true).build().decodesTogether()).isTrue();
-    List<Resource> rs = decoder.decodeTogether(List.of(file("crds/w.yaml", crd), file("apps/w.yaml", cr)));
-    assertThat(rs).extracting(Resource::key).contains(ResourceKey.of("k8s", "example.com/ClusterWidget", "", "w"));
+    assertThat(decoder.decodesTogether()).as("on by default: a CRD in any file decides").isTrue();
+    assertThat(KubernetesDecoder.builder().decodeFilesTogether(false).build().decodesTogether()).isFalse();
+    String namespacedCr = "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: n}\n";
+    String namespacedCrd = crd.replace("clusterwidgets", "widgets").replace("ClusterWidget", "Widget")
+        .replace("Cluster", "Namespaced");
+    List<Resource> rs = decoder.decodeTogether(List.of(file("apps/w.yaml", cr + "---\n" + namespacedCr),
+        file("crds/w.yaml", crd + "---\n" + namespacedCrd)));
+    assertThat(rs).extracting(Resource::key).contains(ResourceKey.of("k8s", "example.com/ClusterWidget", "", "w"),
+        ResourceKey.of("k8s", "example.com/Widget", "shop", "n"));
     DecodeException e = error("apps/w.yaml", "# a widget\n" + cr);
     assertThat(e.getMessage()).contains("apps/w.yaml:2").contains("cannot tell whether example.com/ClusterWidget w")
         .contains("metadata.namespace");
+    DecodeException nowhere = (DecodeException) org.assertj.core.api.Assertions.catchThrowable(() -> decoder.decodeTogether(
+        List.of(file("a.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n"), file("b.yaml", "\n" + cr))));
+    assertThat(nowhere.getMessage()).contains("b.yaml:2").contains("no CustomResourceDefinition in the desired state");
     assertThat(decode("apps/n.yaml", "apiVersion: example.com/v1\nkind: Thing\nmetadata: {name: t, namespace: a}\n"))
         .extracting(Resource::key).containsExactly(ResourceKey.of("k8s", "example.com/Thing", "a", "t"));
+  }
+
+  @Test
+  void aTreeReadAgainReflectsTheChangedFileAndTheNewRevisionEverywhere() {
+    String rev2 = "main@sha1:" + "2".repeat(40);
+    SourceFile a = file("a.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: {k: '1'}\n");
+    SourceFile b = file("b.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\ndata: {k: '1'}\n");
+    decoder.decodeTogether(List.of(a, b));
+    SourceFile a2 = new SourceFile("a.yaml", a.blobId(), a.content(), rev2);
+    SourceFile b2 = new SourceFile("b.yaml", "blob-b2",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\ndata: {k: '2'}\n".getBytes(StandardCharsets.UTF_8), rev2);
+    List<Resource> again = decoder.decodeTogether(List.of(a2, b2));
+    assertThat(again).extracting(r -> r.document().at("/data/k").asText()).containsExactly("1", "2");
+    assertThat(again).extracting(r -> r.origin().revision()).containsOnly(rev2);
+    assertThatThrownBy(() -> decoder.decodeTogether(List.of(a2, file("c.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: shop}\n"))))
+        .hasMessageContaining("declared twice").hasMessageContaining(rev2.substring(0, 20));
   }
 
   @Test

@@ -152,8 +152,8 @@ class KubernetesEndToEndTest {
     assertSucceeded(reconciler.sync());
     assertThat(cluster.client.apps().deployments().inNamespace("shop").withName("web").get().getSpec().getReplicas())
         .isEqualTo(3);
-    assertThat(data(cluster.get("/ConfigMap", "shop", "web-config"))).as("Git's keys restored, a key added by hand kept")
-        .containsEntry("LOG_LEVEL", "debug").containsEntry("ADDED_BY_HAND", "x");
+    assertThat(data(cluster.get("/ConfigMap", "shop", "web-config"))).as("data is atomic: Git's keys restored, "
+        + "a key added by hand removed").containsEntry("LOG_LEVEL", "debug").doesNotContainKey("ADDED_BY_HAND");
 
     assertThat(reconciler.plan().changes()).allSatisfy(c -> assertThat(c.action()).as(c.key() + ": " + c.reason())
         .isEqualTo(Action.NOOP));
@@ -224,13 +224,19 @@ class KubernetesEndToEndTest {
         .containsEntry(Annotations.OWNER, "shop-agent");
   }
 
-  @Test
-  void anImmutableFieldChangeIsAReplaceNamingTheField() throws Exception {
+  /** Commits the namespace and a one-replica web Deployment (with whatever else was written) and syncs them once. */
+  private Reconciler syncedWeb() throws Exception {
     repo.write("ns.yaml", Manifests.NAMESPACE);
     repo.write("deployment.yaml", Manifests.deployment("web:1", 1));
     repo.commit("web");
     Reconciler reconciler = reconciler(options());
     assertSucceeded(reconciler.sync());
+    return reconciler;
+  }
+
+  @Test
+  void anImmutableFieldChangeIsAReplaceNamingTheField() throws Exception {
+    Reconciler reconciler = syncedWeb();
     String uid = cluster.get("apps/Deployment", "shop", "web").getMetadata().getUid();
 
     repo.write("deployment.yaml", Manifests.deployment("web:1", 1).replace("matchLabels: {app: web}",
@@ -308,7 +314,8 @@ class KubernetesEndToEndTest {
     Plan plan = reconciler.plan();
     Change rotate = plan.change(SECRET).orElseThrow();
     assertThat(rotate.action()).isEqualTo(Action.UPDATE);
-    assertThat(rotate.fields()).extracting(FieldChange::path).extracting(Object::toString).containsExactly("/data/password");
+    assertThat(rotate.fields()).extracting(FieldChange::path).extracting(Object::toString).containsExactly("/data");
+    assertThat(rotate.fields().get(0).sensitive()).as("the data map holds secrets").isTrue();
     assertThat(rotate.sensitive()).extracting(Object::toString).contains("/data/password");
     assertSucceeded(reconciler.sync());
     String[] secrets = {"s3cr3t-hunter2", "n3w-s3cr3t-value", "czNjcjN0LWh1bnRlcjI=", "bjN3LXMzY3IzdC12YWx1ZQ=="};
@@ -327,5 +334,137 @@ class KubernetesEndToEndTest {
       }
     }
     assertThat(data(cluster.get("/Secret", "shop", "db-credentials"))).containsEntry("password", "bjN3LXMzY3IzdC12YWx1ZQ==");
+  }
+
+  /** A new process: a new provider (no informers, no kinds seen) over the same cluster and store. */
+  private Reconciler restarted(Reconciler old, SyncOptions options) throws Exception {
+    old.close();
+    source.close();
+    provider.close();
+    provider = KubernetesProvider.builder(cluster.client).build();
+    return reconciler(options);
+  }
+
+  private static final String OTHER_CONFIG = """
+      apiVersion: v1
+      kind: ConfigMap
+      metadata: {name: other, namespace: shop}
+      data: {a: "1"}
+      """;
+
+  @Test
+  void theLastObjectOfAKindRemovedFromGitIsPrunedAfterARestart() throws Exception {
+    repo.write("other.yaml", OTHER_CONFIG);
+    Reconciler first = syncedWeb();
+
+    repo.delete("deployment.yaml");
+    repo.commit("no deployment left in Git");
+    Reconciler second = restarted(first, options());
+    SyncResult r = second.sync();
+    assertSucceeded(r);
+    assertThat(r.plan().change(DEPLOYMENT).orElseThrow().action()).isEqualTo(Action.DELETE);
+    assertThat(cluster.get("apps/Deployment", "shop", "web")).as("pruned").isNull();
+  }
+
+  @Test
+  void anObjectWithOurMarkOfAKindNoLongerInGitIsFoundAfterARestart() throws Exception {
+    repo.write("ns.yaml", Manifests.NAMESPACE);
+    repo.write("other.yaml", OTHER_CONFIG);
+    repo.commit("no deployment in Git");
+    Reconciler first = reconciler(options());
+    assertSucceeded(first.sync());
+    // ours (our mark and key), but not in the inventory: its record was lost, say, in a crash before the store write
+    cluster.client.apps().deployments().inNamespace("shop").resource(new io.fabric8.kubernetes.api.model.apps
+        .DeploymentBuilder().withNewMetadata().withName("web").withNamespace("shop")
+        .addToLabels(Annotations.MANAGED_BY, "gitops").addToAnnotations(Annotations.OWNER, "shop-agent")
+        .addToAnnotations(Annotations.KEY, DEPLOYMENT.toString()).endMetadata().withNewSpec().withNewSelector()
+        .addToMatchLabels("app", "web").endSelector().endSpec().build()).create();
+    // and one of another owner, of a kind in play nowhere either
+    cluster.client.batch().v1().jobs().inNamespace("shop").resource(new io.fabric8.kubernetes.api.model.batch.v1
+        .JobBuilder().withNewMetadata().withName("theirs").withNamespace("shop")
+        .addToLabels(Annotations.MANAGED_BY, "gitops").addToAnnotations(Annotations.OWNER, "other-team")
+        .addToAnnotations(Annotations.KEY, "k8s:batch/Job:shop:theirs").endMetadata().build()).create();
+
+    Reconciler second = restarted(first, options().toBuilder().deleteOrphans(true).build());
+    Plan plan = second.plan();
+    Change orphan = plan.change(DEPLOYMENT).orElseThrow(() -> new AssertionError("not found: " + plan.changes()));
+    assertThat(orphan.flags()).contains(Change.Flag.ORPHAN);
+    assertThat(orphan.action()).isEqualTo(Action.DELETE);
+    assertThat(plan.change(ResourceKey.of("k8s", "batch/Job", "shop", "theirs"))).as("another owner's").isEmpty();
+    assertSucceeded(second.sync());
+    assertThat(cluster.get("apps/Deployment", "shop", "web")).as("orphan deleted as asked").isNull();
+    assertThat(cluster.get("batch/Job", "shop", "theirs")).as("another owner's: kept").isNotNull();
+  }
+
+  @Test
+  void aLostStoreIsNoticedThroughObjectsOfAKindNoLongerInGit() throws Exception {
+    Reconciler first = syncedWeb();
+    first.close();
+    // the store is lost, and Git no longer names the namespace or the deployment
+    try (Stream<Path> files = Files.walk(tmp.resolve("state"))) {
+      files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+    }
+    repo.delete("ns.yaml");
+    repo.delete("deployment.yaml");
+    repo.write("other.yaml", OTHER_CONFIG.replace("namespace: shop", "namespace: default"));
+    repo.commit("only a config map elsewhere");
+    Reconciler second = restarted(first, options());
+    org.assertj.core.api.Assertions.assertThatThrownBy(second::sync).hasMessageContaining("carry the mark")
+        .hasMessageContaining("shop-agent");
+    assertThat(cluster.get("apps/Deployment", "shop", "web")).isNotNull();
+    assertThat(cluster.get("/ConfigMap", "default", "other")).as("nothing done").isNull();
+  }
+
+  @Test
+  void keysOfAKindWhoseCrdIsGoneAreUnknownAndTheSyncIsIncompleteNotFailed() throws Exception {
+    crdGone(true);
+  }
+
+  @Test
+  void keysOfAKindWhoseCrdIsGoneAreUnknownInTheProcessThatOnceSawTheCrdInGit() throws Exception {
+    crdGone(false);
+  }
+
+  private void crdGone(boolean restart) throws Exception {
+    repo.write("ns.yaml", Manifests.NAMESPACE);
+    repo.write("other.yaml", OTHER_CONFIG);
+    repo.write("crd.yaml", Manifests.CRD);
+    repo.write("widget.yaml", Manifests.widget("blue"));
+    repo.commit("a widget");
+    Reconciler first = reconciler(options());
+    assertSucceeded(first.sync());
+    // the CRD is deleted by hand (the mock keeps the widget; a real server would delete it with its CRD)
+    cluster.client.apiextensions().v1().customResourceDefinitions().withName("widgets.example.com").delete();
+    repo.delete("crd.yaml");
+    repo.delete("widget.yaml");
+    repo.commit("no widgets");
+    Reconciler second = restart ? restarted(first, options()) : first;
+    SyncResult r = second.sync();
+    assertThat(r.status()).as("%s %s", r.plan().summary(), r.failures()).isEqualTo(SyncResult.Status.INCOMPLETE);
+    Change widget = r.plan().change(WIDGET).orElseThrow();
+    assertThat(widget.action()).isEqualTo(Action.SKIP);
+    assertThat(widget.reason()).contains("example.com/Widget");
+    assertThat(r.failures()).isEmpty();
+  }
+
+  @Test
+  void aCrdInOneFileDecidesTheScopeOfItsObjectsInAnother() throws Exception {
+    repo.write("crds/gadgets.yaml", Manifests.CRD.replace("widgets", "gadgets").replace("Widget", "Gadget")
+        .replace("widget", "gadget").replace("scope: Namespaced", "scope: Cluster"));
+    repo.write("apps/gadget.yaml", "apiVersion: example.com/v1\nkind: Gadget\nmetadata: {name: g}\nspec: {size: 1}\n");
+    repo.write("apps/widget.yaml", Manifests.widget("red").replace("  namespace: shop\n", ""));
+    repo.write("crds/widgets.yaml", Manifests.CRD);
+    repo.commit("custom objects whose CRDs sit in other files, none naming a namespace");
+    Reconciler reconciler = reconciler(options());
+    SyncResult r = reconciler.sync();
+    assertSucceeded(r);
+    ResourceKey gadget = ResourceKey.of("k8s", "example.com/Gadget", "", "g");
+    ResourceKey widget = ResourceKey.of("k8s", "example.com/Widget", "default", "banner");
+    assertThat(r.plan().change(gadget).orElseThrow().action()).isEqualTo(Action.CREATE);
+    assertThat(r.plan().change(widget).orElseThrow().action()).isEqualTo(Action.CREATE);
+    var gadgets = new io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext.Builder().withGroup("example.com")
+        .withVersion("v1").withKind("Gadget").withPlural("gadgets").withNamespaced(false).build();
+    assertThat(cluster.client.genericKubernetesResources(gadgets).withName("g").get()).as("cluster-scoped").isNotNull();
+    assertThat(reconciler.plan().changes()).extracting(Change::action).containsOnly(Action.NOOP);
   }
 }

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gitops.api.Change;
 import dev.gitops.api.Documents;
 import dev.gitops.api.FieldPath;
 import dev.gitops.api.Observation;
@@ -143,7 +144,7 @@ class KubernetesProviderTest {
   }
 
   @Test
-  void serverSideApplySendsTheWholeTargetUnderItsFieldManagerForcingConflicts() throws Exception {
+  void serverSideApplySendsUnderItsFieldManagerForcingConflicts() throws Exception {
     provider.close();
     provider = KubernetesProvider.builder(cluster.client).applyMode(ApplyMode.SERVER_SIDE).fieldManager("shop-gitops")
         .build();
@@ -164,6 +165,35 @@ class KubernetesProviderTest {
     assertThat(body.at("/metadata/annotations").get(Annotations.KEY).asText()).isEqualTo(CM.toString());
     assertThat(body.at("/metadata/annotations").has(Annotations.LAST_APPLIED)).as("server-side apply keeps no annotation")
         .isFalse();
+  }
+
+  @Test
+  void serverSideApplySendsOnlyWhatGitDeclaresSoOtherManagersFieldsAreNeverTakenOver() throws Exception {
+    provider.close();
+    provider = KubernetesProvider.builder(cluster.client).applyMode(ApplyMode.SERVER_SIDE).build();
+    cluster.server.expect().patch().withPath("/api/v1/namespaces/default/configmaps/cfg?fieldManager=gitops&force=true")
+        .andReturn(200, "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"cfg\",\"namespace\":"
+            + "\"default\",\"resourceVersion\":\"8\"}}").once();
+    JsonNode desired = json("{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"cfg\","
+        + "\"namespace\":\"default\",\"annotations\":{\"note\":\"from-git\"}},\"data\":{\"a\":\"1\"},"
+        + "\"list\":[{\"name\":\"x\"}]}");
+    // the plan's target: Git's fields, plus a label another manager set, an ignored annotation at its live value,
+    // and a list with an element another manager added
+    JsonNode target = json("{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"cfg\","
+        + "\"namespace\":\"default\",\"labels\":{\"team\":\"theirs\"},\"annotations\":{\"note\":\"by-hand\"}},"
+        + "\"data\":{\"a\":\"1\"},\"list\":[{\"name\":\"x\"},{\"name\":\"sidecar\"}]}");
+    Change update = new Change(CM, null, dev.gitops.api.Action.UPDATE, Resource.of(CM, desired), target, desired,
+        target, List.of(), List.of(), java.util.Set.of(), "test", java.util.Set.of(), java.util.Set.of());
+    cluster.takeSent();
+    Outcome o = provider.apply(update, ctx());
+    assertThat(o.isOk()).as(o.message()).isTrue();
+    JsonNode body = JSON.readTree(only("PATCH").body());
+    assertThat(body.at("/data/a").asText()).isEqualTo("1");
+    assertThat(body.at("/metadata/labels").has("team")).as("another manager's label").isFalse();
+    assertThat(body.at("/metadata/labels").get(Annotations.MANAGED_BY).asText()).isEqualTo("gitops");
+    assertThat(body.at("/metadata/annotations").has("note")).as("ignored: left to whoever owns it").isFalse();
+    assertThat(body.at("/metadata/annotations").get(Annotations.OWNER).asText()).isEqualTo("agent");
+    assertThat(body.get("list")).as("as declared").isEqualTo(json("[{\"name\":\"x\"}]"));
   }
 
   @Test
@@ -232,6 +262,21 @@ class KubernetesProviderTest {
   }
 
   @Test
+  void aCustomObjectWhoseCrdIsOnlyInTheClusterTakesItsScopeFromTheCluster() {
+    String crd = Manifests.CRD.replace("widgets", "gizmos").replace("Widget", "Gizmo").replace("widget", "gizmo")
+        .replace("scope: Namespaced", "scope: Cluster");
+    cluster.client.apiextensions().v1().customResourceDefinitions().resource(io.fabric8.kubernetes.client.utils
+        .Serialization.unmarshal(crd, io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition.class))
+        .create();
+    var decoder = provider.decoder().orElseThrow();
+    List<Resource> rs = decoder.decodeTogether(List.of(KubernetesDecoderTest.file("a.yaml",
+        "apiVersion: example.com/v1\nkind: Gizmo\nmetadata: {name: g, namespace: ignored}\n"),
+        KubernetesDecoderTest.file("b.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n")));
+    assertThat(rs).extracting(Resource::key).contains(ResourceKey.of("k8s", "example.com/Gizmo", "", "g"));
+    assertThat(rs.get(0).document().path("metadata").has("namespace")).isFalse();
+  }
+
+  @Test
   void whenTheClustersCrdsCannotBeReadCustomKindsAreUnknownAndDecodingStillNamesTheFile() {
     cluster.server.expect().get().withPath("/apis/apiextensions.k8s.io/v1/customresourcedefinitions?resourceVersion=0")
         .andReturn(403, KubernetesProviderConformanceTest.forbidden()).always();
@@ -277,6 +322,59 @@ class KubernetesProviderTest {
     assertThat(provider.typeOrder(crd)).isLessThan(provider.typeOrder(ns));
     assertThat(provider.typeOrder(ns)).isLessThan(provider.typeOrder(cm));
     assertThat(provider.typeOrder(cm)).isLessThan(provider.typeOrder(ResourceKey.of("k8s", "apps/Deployment", "shop", "d")));
+  }
+
+  @Test
+  void everyKindIsSearchedForOurMarkOnceAndThenOnlyFromInformers() {
+    cluster.client.configMaps().inNamespace("default").resource(new ConfigMapBuilder().withNewMetadata().withName("cfg")
+        .addToLabels(Annotations.MANAGED_BY, "gitops").addToAnnotations(Annotations.OWNER, "agent")
+        .addToAnnotations(Annotations.KEY, CM.toString()).endMetadata().build()).create();
+    cluster.client.configMaps().inNamespace("default").resource(new ConfigMapBuilder().withNewMetadata().withName("copy")
+        .addToLabels(Annotations.MANAGED_BY, "gitops").addToAnnotations(Annotations.OWNER, "agent")
+        .addToAnnotations(Annotations.KEY, CM.toString()).endMetadata().build()).create();  // our mark, copied
+    String selector = "labelSelector=app.kubernetes.io%2Fmanaged-by%3Dgitops";
+    cluster.server.expect().get().withPath("/apis/batch/v1/jobs?" + selector)
+        .andReturn(403, KubernetesProviderConformanceTest.forbidden()).always();
+    cluster.takeSent();
+    assertThat(provider.listMarked("agent", ctx())).as("found though no ConfigMap is in play").containsExactly(CM);
+    assertThat(provider.listMarked("someone-else", ctx())).isEmpty();
+    List<MockCluster.Sent> scan = cluster.takeSent();
+    assertThat(scan).filteredOn(r -> r.path().contains(selector)).extracting(MockCluster.Sent::path)
+        .as("one labelled list per kind, a forbidden one skipped")
+        .contains("/api/v1/configmaps?" + selector, "/apis/apps/v1/deployments?" + selector, "/apis/batch/v1/jobs?" + selector)
+        .doesNotHaveDuplicates();
+    assertThat(provider.listMarked("agent", ctx())).containsExactly(CM);
+    assertThat(cluster.takeSent()).as("later calls read the informers").filteredOn(r -> !r.path().contains("watch=true"))
+        .isEmpty();
+  }
+
+  @Test
+  void anOrphanScanCutShortProvesNothingAndRunsAgain() {
+    cluster.client.apiextensions().v1().customResourceDefinitions().resource(io.fabric8.kubernetes.client.utils
+        .Serialization.unmarshal(Manifests.CRD, io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition
+            .class)).create();
+    ResourceKey widget = ResourceKey.of("k8s", "example.com/Widget", "shop", "banner");
+    var widgets = cluster.client.genericKubernetesResources(new io.fabric8.kubernetes.client.dsl.base
+        .ResourceDefinitionContext.Builder().withGroup("example.com").withVersion("v1").withKind("Widget")
+        .withPlural("widgets").withNamespaced(true).build());
+    widgets.inNamespace("shop").resource(new io.fabric8.kubernetes.api.model.GenericKubernetesResourceBuilder()
+        .withApiVersion("example.com/v1").withKind("Widget").withNewMetadata().withName("banner").withNamespace("shop")
+        .addToLabels(Annotations.MANAGED_BY, "gitops").addToAnnotations(Annotations.OWNER, "agent")
+        .addToAnnotations(Annotations.KEY, widget.toString()).endMetadata().build()).create();
+    CallContext expired = CallContext.of("agent", "main@sha1:" + "2".repeat(40), Duration.ofNanos(1));
+    assertThatThrownBy(() -> provider.listMarked("agent", expired)).as("no answer rather than a partial one")
+        .isInstanceOf(RuntimeException.class);
+    assertThat(provider.listMarked("agent", ctx())).as("the scan ran again, custom kinds included").containsExactly(widget);
+  }
+
+  @Test
+  void dataMapsAreAtomicAndOtherMapsMergeKeyByKey() {
+    var rules = provider.mergeRules();
+    assertThat(rules.isAtomicMap(FieldPath.parse("/data"))).isTrue();
+    assertThat(rules.isAtomicMap(FieldPath.parse("/binaryData"))).isTrue();
+    assertThat(rules.isAtomicMap(FieldPath.parse("/metadata/labels"))).isFalse();
+    assertThat(rules.isAtomicMap(FieldPath.parse("/spec/template/metadata/annotations"))).isFalse();
+    assertThat(rules.isAtomicMap(FieldPath.parse("/spec/selector/matchLabels"))).isFalse();
   }
 
   @Test

@@ -158,6 +158,16 @@ final class MockCluster implements AutoCloseable {
       controllerClient.close();
     }
     client.close();
-    server.destroy();
+    try {
+      server.destroy();
+    } catch (IllegalStateException e) {
+      // The mock's own shutdown race, not the provider's: a watch closing while its event executor is
+      // busy makes the mock wait on that executor (up to a minute) on its event loop, and destroy()
+      // gives up after ten seconds with "Unable to close MockWebServer". Every assertion ran already.
+      if (!String.valueOf(e.getMessage()).contains("Unable to close MockWebServer")) {
+        throw e;
+      }
+      org.slf4j.LoggerFactory.getLogger(MockCluster.class).warn("the mock API server did not shut down in time", e);
+    }
   }
 }

@@ -24,7 +24,8 @@ import org.slf4j.LoggerFactory;
  * <pre>{@code
  * PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
  * try (MetricsServer server = MetricsServer.start(new InetSocketAddress(9090), registry, agent::notReady)) {
- *   ...   // curl http://localhost:9090/metrics
+ *   log.info("metrics at http://localhost:{}/metrics", server.address().getPort());
+ *   agent.awaitTermination(Duration.ofDays(365));   // serve while the agent runs
  * }
  * }</pre>
  */

@@ -41,7 +41,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * Reconciler reconciler = Reconciler.builder()
  *     .source(metrics.timed(gitSource))     // fetch duration
  *     .listener(metrics)                    // everything else
- *     ...
+ *     .provider(filesProvider)
+ *     .store(store)
+ *     .build();
+ * // ... the target's syncs, then:
  * metrics.close();                          // the target is gone: its meters leave the registry
  * }</pre>
  *
@@ -236,8 +239,11 @@ public final class SyncMetrics implements SyncListener, AutoCloseable {
         s = ResourceStatus.UNKNOWN;
       } else if (k == Outcome.Kind.TRANSIENT || k == Outcome.Kind.PERMANENT) {
         s = ResourceStatus.FAILED;
-      } else if (k == Outcome.Kind.DELETED || c.action() == Action.FORGET) {
-        continue;  // gone from the live system (or from the inventory): no longer a resource of the target
+      } else if (k == Outcome.Kind.DELETED || c.action() == Action.FORGET
+          || (c.action() == Action.NOOP && c.live() == null)) {
+        // Gone from the live system (or from the inventory; a NOOP with nothing live is a key removed
+        // from Git and already absent, dropped from the inventory): no longer a resource of the target.
+        continue;
       } else if (k == Outcome.Kind.CREATED || k == Outcome.Kind.CONFIGURED || k == Outcome.Kind.UNCHANGED
           || c.action() == Action.NOOP) {
         s = ResourceStatus.IN_SYNC;

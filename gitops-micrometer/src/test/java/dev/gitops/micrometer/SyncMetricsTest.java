@@ -100,6 +100,19 @@ class SyncMetricsTest {
   }
 
   @Test
+  void aResourceRemovedFromGitThatIsAlreadyGoneIsNoLongerCounted() {
+    Reconciler r = reconciler(SyncOptions.defaults());
+    want("r1", res("a", 1), res("b", 1), res("c", 1));
+    r.sync();
+    live.remove(key("c"));  // gone already (by hand, or by a sync killed before it recorded the delete)
+    want("r2", res("a", 1), res("b", 1));
+    r.sync();
+
+    assertThat(resources("in_sync")).as("c is dropped from the inventory, not in sync").isEqualTo(2);
+    assertThat(resources("failed") + resources("drifted") + resources("unknown") + resources("out_of_sync")).isZero();
+  }
+
+  @Test
   void driftIsCountedPerResourceAndDetectOnlyLeavesItDrifted() {
     InMemoryStateStore store = new InMemoryStateStore();
     want("r1", res("a", 1), res("b", 1));

@@ -7,7 +7,8 @@ import java.util.Objects;
  * How an HTTP notifier delivers: its queue's capacity, how often and how patiently it retries.
  *
  * <pre>{@code
- * DeliveryOptions.defaults().withQueueCapacity(1000).withMaxAttempts(8).withBackoff(Duration.ofSeconds(2), Duration.ofMinutes(2))
+ * DeliveryOptions patient = DeliveryOptions.defaults().withQueueCapacity(1000).withMaxAttempts(8)
+ *     .withBackoff(Duration.ofSeconds(2), Duration.ofMinutes(2));
  * }</pre>
  *
  * @param queueCapacity notifications waiting at most; more are dropped (and counted)

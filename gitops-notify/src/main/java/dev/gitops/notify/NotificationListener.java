@@ -29,7 +29,9 @@ import java.util.stream.Collectors;
  *
  * <pre>{@code
  * Notifier hook = WebhookNotifier.builder(URI.create("https://hooks.example.com/gitops")).build();
- * Reconciler.builder().listener(new NotificationListener("web", "files", hook::send)) ...
+ * Reconciler reconciler = Reconciler.builder().source(gitSource).provider(filesProvider).store(store)
+ *     .listener(new NotificationListener("web", "files", hook::send))
+ *     .build();
  * }</pre>
  */
 public final class NotificationListener implements SyncListener {

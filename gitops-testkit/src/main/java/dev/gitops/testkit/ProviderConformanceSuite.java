@@ -15,6 +15,7 @@ import dev.gitops.api.Resource;
 import dev.gitops.api.ResourceKey;
 import dev.gitops.api.spi.CallContext;
 import dev.gitops.api.spi.Provider;
+import dev.gitops.api.spi.ProviderPlanner;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -68,6 +69,14 @@ import org.junit.jupiter.api.Test;
  * the suite tests the provider contract, not the merge engine. Each test gets a new provider from
  * {@link #newProvider()}; it must start from an empty live system.
  *
+ * <p>A planning provider (one with a {@link Provider#planner() planner}, such as Terraform)
+ * applies only changes it planned itself, so the tests that apply hand-built changes are skipped
+ * for it ({@link #appliesHandBuiltChanges()}), and the planning contract runs instead: its
+ * planned changes name it and hide every sensitive value; applying them in one {@code applyAll}
+ * succeeds, moves its state token and leaves nothing to plan; what it created is observed
+ * PRESENT; and (where {@link #moveStateBehindItsBack} can simulate it) a plan whose state moved
+ * is refused.
+ *
  * @param <P> the provider type, so hooks can use its test controls
  */
 public abstract class ProviderConformanceSuite<P extends Provider> {
@@ -110,6 +119,27 @@ public abstract class ProviderConformanceSuite<P extends Provider> {
   /** A change the provider must refuse (a bad path, an invalid field), or empty if none. */
   protected Optional<Change> invalidChange(P provider) {
     return Optional.empty();
+  }
+
+  /**
+   * Whether the provider applies changes it did not plan (built by hand, as most tests here do).
+   * The default: every provider but a planning one.
+   */
+  protected boolean appliesHandBuiltChanges() {
+    return provider.planner().isEmpty();
+  }
+
+  /** For a planning provider: the desired resources it plans from (default: {@link #sampleResources()}). */
+  protected List<Resource> plannedDesired() {
+    return sampleResources();
+  }
+
+  /**
+   * For a planning provider: changes its state behind its back after it planned (another user
+   * applied). Returns false when that cannot be simulated, which skips the test.
+   */
+  protected boolean moveStateBehindItsBack(P provider) throws Exception {
+    return false;
   }
 
   /** The call context of every call; override for longer deadlines. */
@@ -227,6 +257,20 @@ public abstract class ProviderConformanceSuite<P extends Provider> {
     }
   }
 
+  private void handBuilt() {
+    assumeTrue(appliesHandBuiltChanges(), "a planning provider applies only the changes it planned");
+  }
+
+  private ProviderPlanner planning() {
+    Optional<ProviderPlanner> p = provider.planner();
+    assumeTrue(p.isPresent(), "not a planning provider");
+    return p.get();
+  }
+
+  private static List<Change> toApply(List<Change> planned) {
+    return planned.stream().filter(c -> c.action() != Action.NOOP && c.action() != Action.SKIP).toList();
+  }
+
   // ---------------------------------------------------------------- the contract
 
   /** Contract: Sample keys name this provider. */
@@ -250,17 +294,23 @@ public abstract class ProviderConformanceSuite<P extends Provider> {
   @Test
   public void observeAnswersEveryKeyAskedFor() {
     List<Resource> rs = samples();
-    applyOk(createOf(rs.get(0)));
+    boolean created = appliesHandBuiltChanges();
+    if (created) {
+      applyOk(createOf(rs.get(0)));
+    }
     List<ResourceKey> asked = keys(rs);
     Map<ResourceKey, Observation> m = provider.observe(asked, context());
     assertThat(m.keySet()).containsExactlyInAnyOrderElementsOf(asked);
-    assertThat(m.get(asked.get(0)).isPresent()).isTrue();
+    if (created) {
+      assertThat(m.get(asked.get(0)).isPresent()).isTrue();
+    }
     m.forEach((k, o) -> assertThat(o.key()).isEqualTo(k));
   }
 
   /** Contract: Observe after create returns what was applied. */
   @Test
   public void observeAfterCreateReturnsWhatWasApplied() {
+    handBuilt();
     for (Resource r : samples()) {
       Outcome o = provider.apply(createOf(r), context());
       assertThat(o.isOk()).as("create %s: %s", r.key(), o).isTrue();
@@ -274,6 +324,7 @@ public abstract class ProviderConformanceSuite<P extends Provider> {
   /** Contract: Create is idempotent. */
   @Test
   public void createIsIdempotent() {
+    handBuilt();
     for (Resource r : samples()) {
       applyOk(createOf(r));
       Outcome again = provider.apply(createOf(r), context());
@@ -285,6 +336,7 @@ public abstract class ProviderConformanceSuite<P extends Provider> {
   /** Contract: Update converges. */
   @Test
   public void updateConverges() {
+    handBuilt();
     for (Resource[] pair : modifications()) {
       applyOk(createOf(pair[0]));
       JsonNode live = observePresent(pair[0].key());
@@ -298,6 +350,7 @@ public abstract class ProviderConformanceSuite<P extends Provider> {
   /** Contract: Replace converges. */
   @Test
   public void replaceConverges() {
+    handBuilt();
     for (Resource[] pair : modifications()) {
       applyOk(createOf(pair[0]));
       applyOk(replaceOf(pair[1], observePresent(pair[0].key())));
@@ -312,6 +365,7 @@ public abstract class ProviderConformanceSuite<P extends Provider> {
    */
   @Test
   public void aFieldRemovedFromTheTargetDisappearsLive() {
+    handBuilt();
     int checked = 0;
     for (Resource r : samples()) {
       Optional<Resource> less = withFieldRemoved(r);
@@ -365,6 +419,7 @@ public abstract class ProviderConformanceSuite<P extends Provider> {
   /** Contract: Version token changes when the object changes. */
   @Test
   public void versionTokenChangesWhenTheObjectChanges() {
+    handBuilt();
     for (Resource[] pair : modifications()) {
       applyOk(createOf(pair[0]));
       Observation before = observeOne(pair[0].key());
@@ -379,6 +434,7 @@ public abstract class ProviderConformanceSuite<P extends Provider> {
   /** Contract: Delete removes the object and is idempotent. */
   @Test
   public void deleteRemovesTheObjectAndIsIdempotent() {
+    handBuilt();
     for (Resource r : samples()) {
       applyOk(createOf(r));
       Outcome d = provider.apply(deleteOf(r, observePresent(r.key())), context());
@@ -393,6 +449,7 @@ public abstract class ProviderConformanceSuite<P extends Provider> {
   /** Contract: Delete of a missing resource succeeds. */
   @Test
   public void deleteOfAMissingResourceSucceeds() {
+    handBuilt();
     for (Resource r : samples()) {
       Outcome d = provider.apply(deleteOf(r, null), context());
       assertThat(d.isOk()).as("delete of never-created %s: %s", r.key(), d).isTrue();
@@ -402,6 +459,7 @@ public abstract class ProviderConformanceSuite<P extends Provider> {
   /** Contract: Unknown is reported rather than guessed. */
   @Test
   public void unknownIsReportedRatherThanGuessed() throws Exception {
+    handBuilt();
     Resource r = samples().get(0);
     applyOk(createOf(r));
     assumeTrue(makeUnobservable(provider, r.key()), "the provider cannot simulate an unobservable object");
@@ -413,6 +471,7 @@ public abstract class ProviderConformanceSuite<P extends Provider> {
   /** Contract: Errors carry the key. */
   @Test
   public void errorsCarryTheKey() {
+    handBuilt();
     Optional<Change> bad = invalidChange(provider);
     assumeTrue(bad.isPresent(), "the suite has no invalid change for this provider");
     Change c = bad.get();
@@ -432,6 +491,7 @@ public abstract class ProviderConformanceSuite<P extends Provider> {
   /** Contract: Apply all reports every key. */
   @Test
   public void applyAllReportsEveryKey() {
+    handBuilt();
     List<Resource> rs = samples();
     List<Change> creates = rs.stream().map(ProviderConformanceSuite::createOf).toList();
     Map<ResourceKey, Outcome> out = provider.applyAll(creates, context());
@@ -445,9 +505,87 @@ public abstract class ProviderConformanceSuite<P extends Provider> {
         .forEach(obs -> assertThat(obs.isAbsent()).as("%s after delete", obs.key()).isTrue());
   }
 
+  /**
+   * Planning contract: its planned changes name it, no key twice, and every value under a change's
+   * sensitive mask is hidden in its live, desired and target documents and field entries.
+   */
+  @Test
+  public void plannedChangesNameThisProviderAndHideSensitiveValues() {
+    List<Change> planned = planning().plan(plannedDesired(), context());
+    assertThat(planned).extracting(c -> c.key().provider()).allMatch(provider.id()::equals);
+    assertThat(planned).extracting(Change::key).doesNotHaveDuplicates();
+    for (Change c : planned) {
+      for (dev.gitops.api.FieldPath s : c.sensitive()) {
+        for (JsonNode doc : java.util.Arrays.asList(c.live(), c.desired(), c.target())) {
+          JsonNode v = at(doc, s);
+          assertThat(v == null || v.isNull() || REDACTED.equals(v.asText()))
+              .as("%s: the value at sensitive %s is hidden, not %s", c.key(), s, v).isTrue();
+        }
+      }
+      c.fields().stream().filter(dev.gitops.api.FieldChange::sensitive).forEach(f -> assertThat(
+          (f.before() == null || REDACTED.equals(f.before().asText())) && (f.after() == null
+              || !f.after().isTextual() || f.after().asText().startsWith("(")))
+          .as("%s: field entry %s is hidden", c.key(), f.path()).isTrue());
+    }
+  }
+
+  /**
+   * Planning contract: applying the planned changes in one call succeeds for every key, moves the
+   * state token, and leaves nothing to plan; what was created is observed PRESENT.
+   */
+  @Test
+  public void applyingThePlannedChangesConvergesAndMovesTheStateToken() {
+    ProviderPlanner planner = planning();
+    String before = planner.stateToken(context());
+    List<Change> changes = toApply(planner.plan(plannedDesired(), context()));
+    assumeFalse(changes.isEmpty(), "the planner planned no change for plannedDesired()");
+    Map<ResourceKey, Outcome> out = provider.applyAll(changes, context());
+    assertThat(out.keySet()).containsExactlyInAnyOrderElementsOf(changes.stream().map(Change::key).toList());
+    out.forEach((k, o) -> assertThat(o.isOk()).as("%s: %s", k, o).isTrue());
+    assertThat(planner.stateToken(context())).as("state token after applying").isNotEqualTo(before);
+    assertThat(toApply(planner.plan(plannedDesired(), context()))).as("planned again after applying").isEmpty();
+    List<ResourceKey> created = changes.stream().filter(c -> c.action() == Action.CREATE).map(Change::key).toList();
+    provider.observe(created, context()).forEach((k, o) -> assertThat(o.isPresent()).as("%s after create: %s", k,
+        o.reason()).isTrue());
+  }
+
+  /** Planning contract: a plan whose state moved since it was made is refused, naming why. */
+  @Test
+  public void aPlanWhoseStateMovedIsNotApplied() throws Exception {
+    ProviderPlanner planner = planning();
+    List<Change> changes = toApply(planner.plan(plannedDesired(), context()));
+    assumeFalse(changes.isEmpty(), "the planner planned no change for plannedDesired()");
+    assumeTrue(moveStateBehindItsBack(provider), "the provider cannot simulate a state moved behind its back");
+    Map<ResourceKey, Outcome> out = provider.applyAll(changes, context());
+    out.forEach((k, o) -> {
+      assertThat(o.isOk()).as("%s applied from a stale plan: %s", k, o).isFalse();
+      assertThat(o.message()).as("%s: the refusal says why", k).isNotBlank();
+    });
+  }
+
+  private static final String REDACTED = dev.gitops.core.merge.SensitiveValues.REDACTED;
+
+  private static JsonNode at(JsonNode doc, dev.gitops.api.FieldPath path) {
+    JsonNode n = doc;
+    for (dev.gitops.api.FieldPath.Segment s : path.segments()) {
+      if (n == null) {
+        return null;
+      }
+      if (s instanceof dev.gitops.api.FieldPath.Field f) {
+        n = n.get(f.name());
+      } else if (s instanceof dev.gitops.api.FieldPath.Index i) {
+        n = n.get(i.index());
+      } else {
+        return null;
+      }
+    }
+    return n;
+  }
+
   /** Contract: Concurrent applies to different keys all land. */
   @Test
   public void concurrentAppliesToDifferentKeysAllLand() throws Exception {
+    handBuilt();
     List<Resource> rs = samples();
     ExecutorService pool = Executors.newFixedThreadPool(Math.min(4, rs.size()));
     try {

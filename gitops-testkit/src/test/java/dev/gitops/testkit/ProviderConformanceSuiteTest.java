@@ -147,4 +147,77 @@ class ProviderConformanceSuiteTest {
     assertThatThrownBy(s::errorsCarryTheKey).isInstanceOf(AssertionError.class)
         .hasMessageContaining("something went wrong");
   }
+
+  /**
+   * A planning provider that leaks: its plan shows a sensitive value in plain text, and it applies
+   * a plan after its state moved (it never looks at the state token).
+   */
+  static final class CarelessPlanningProvider extends ForwardingProvider {
+    int serial;
+    boolean applied;
+
+    CarelessPlanningProvider() {
+      super(InMemoryProvider.builder().id("mem").build());
+    }
+
+    @Override
+    public Optional<dev.gitops.api.spi.ProviderPlanner> planner() {
+      return Optional.of(new dev.gitops.api.spi.ProviderPlanner() {
+        @Override
+        public List<Change> plan(List<Resource> desired, CallContext ctx) {
+          ResourceKey k = ResourceKey.of("mem", "t", "", "a");
+          com.fasterxml.jackson.databind.JsonNode doc = LocalFilesProviderConformanceTest.json("{\"pw\":\"hunter2\"}");
+          return List.of(new Change(k, null, applied ? dev.gitops.api.Action.NOOP : dev.gitops.api.Action.CREATE, null,
+              null, doc, doc, List.of(), List.of(), java.util.Set.of(), "create", java.util.Set.of(
+                  dev.gitops.api.FieldPath.of("pw")), java.util.Set.of()));
+        }
+
+        @Override
+        public String stateToken(CallContext ctx) {
+          return "s" + serial;
+        }
+      });
+    }
+
+    @Override
+    public Map<ResourceKey, Outcome> applyAll(List<Change> changes, CallContext ctx) {
+      applied = true;
+      serial++;
+      Map<ResourceKey, Outcome> out = new LinkedHashMap<>();
+      changes.forEach(c -> out.put(c.key(), Outcome.created()));
+      return out;
+    }
+  }
+
+  static final class CarelessPlanningSuite extends ProviderConformanceSuite<CarelessPlanningProvider> {
+    @Override
+    protected CarelessPlanningProvider newProvider() {
+      return new CarelessPlanningProvider();
+    }
+
+    @Override
+    protected List<Resource> sampleResources() {
+      return List.of(Resource.of(ResourceKey.of("mem", "cfg", "", "main"), LocalFilesProviderConformanceTest.json("{}")));
+    }
+
+    @Override
+    protected boolean moveStateBehindItsBack(CarelessPlanningProvider p) {
+      p.serial += 10;
+      return true;
+    }
+  }
+
+  @Test
+  void failsAPlanningProviderThatShowsSensitiveValuesOrAppliesAStalePlan() throws Exception {
+    CarelessPlanningSuite s = new CarelessPlanningSuite();
+    s.createProvider();
+    assertThatThrownBy(s::plannedChangesNameThisProviderAndHideSensitiveValues).isInstanceOf(AssertionError.class)
+        .hasMessageContaining("sensitive /pw is hidden");
+    s.createProvider();
+    assertThatThrownBy(s::aPlanWhoseStateMovedIsNotApplied).isInstanceOf(AssertionError.class)
+        .hasMessageContaining("applied from a stale plan");
+    s.createProvider();
+    // and the tests that apply hand-built changes are skipped for it, not failed
+    assertThatThrownBy(s::createIsIdempotent).isInstanceOf(org.opentest4j.TestAbortedException.class);
+  }
 }

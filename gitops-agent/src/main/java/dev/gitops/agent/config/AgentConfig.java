@@ -2,6 +2,7 @@ package dev.gitops.agent.config;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.gitops.agent.spi.ProviderFactory;
+import dev.gitops.core.apply.ExecutionOptions;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -100,6 +101,7 @@ public record AgentConfig(Path file, Path stateDir, int maxConcurrentSyncs, Dura
     List<TargetConfig> targets = new ArrayList<>();
     Map<String, Integer> names = new HashMap<>();
     Map<Path, String> stores = new HashMap<>();
+    Map<Path, String> claims = new HashMap<>();
     for (ConfigNode t : root.list("targets")) {
       TargetConfig c = target(t, stateDir, factories, strict);
       Integer first = names.putIfAbsent(c.name(), c.line());
@@ -110,6 +112,13 @@ public record AgentConfig(Path file, Path stateDir, int maxConcurrentSyncs, Dura
       if (sharing != null) {
         throw t.get("store").error("target '" + c.name() + "' would share the store " + c.store() + " with target '"
             + sharing + "': each target needs its own");
+      }
+      for (Path claim : c.provider().claims()) {
+        String other = claims.putIfAbsent(claim, c.name());
+        if (other != null) {
+          throw t.get("provider").error("target '" + c.name() + "' would write " + claim + " that target '" + other
+              + "' writes: each target needs its own");
+        }
       }
       targets.add(c);
     }
@@ -138,8 +147,8 @@ public record AgentConfig(Path file, Path stateDir, int maxConcurrentSyncs, Dura
 
   private static TargetConfig target(ConfigNode t, Path stateDir, Map<String, ProviderFactory> factories,
       boolean strict) {
-    t.allowOnly("name", "source", "provider", "store", "owner", "interval", "jitter", "maxBackoff", "prune",
-        "policies");
+    t.allowOnly("name", "source", "provider", "store", "owner", "interval", "jitter", "maxBackoff", "callTimeout",
+        "syncTimeout", "prune", "policies");
     String name = t.string("name");
     if (!NAME.matcher(name).matches()) {
       throw t.get("name").error("'" + name + "' is not a target name: lower-case letters, digits, '.', '_' and '-', "
@@ -168,7 +177,7 @@ public record AgentConfig(Path file, Path stateDir, int maxConcurrentSyncs, Dura
     }
     Path store = t.optionalPath("store").orElse(stateDir.resolve("targets").resolve(name));
     ProviderFactory.Setup setup = factory != null
-        ? factory.configure(provider, new ProviderFactory.TargetContext(name, store, stateDir))
+        ? factory.configure(provider, new ProviderFactory.TargetContext(name, store, stateDir, strict))
         : ProviderFactory.Setup.of(type, () -> {
           throw provider.get("type").error("unknown provider type '" + type + "'");
         });
@@ -181,8 +190,10 @@ public record AgentConfig(Path file, Path stateDir, int maxConcurrentSyncs, Dura
         source.optionalString("path").orElse(null), GitCredentials.read(source.get("credentials")).orElse(null),
         source.optionalPath("knownHosts").orElse(null), source.bool("acceptUnknownHosts", false), type, setup, store,
         t.optionalString("owner").orElse(name), interval, t.number("jitter", 0, 0.5, 0.1),
-        t.duration("maxBackoff", Duration.ofMinutes(10)), t.bool("prune", true), policies.bool("detectOnly", false),
-        policies.bool("adopt", false), policies.integer("maxDeletions", 0, Integer.MAX_VALUE, -1),
+        t.duration("maxBackoff", Duration.ofMinutes(10)),
+        t.duration("callTimeout", ExecutionOptions.defaults().callTimeout()),
+        t.duration("syncTimeout", ExecutionOptions.defaults().syncTimeout()), t.bool("prune", true),
+        policies.bool("detectOnly", false), policies.bool("adopt", false), policies.integer("maxDeletions", 0, Integer.MAX_VALUE, -1),
         policies.integer("maxDeletionPercent", 0, 100, -1), policies.bool("allowEmpty", false), t.json().deepCopy(),
         t.line());
   }

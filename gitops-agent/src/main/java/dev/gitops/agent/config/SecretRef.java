@@ -12,7 +12,7 @@ import java.util.Objects;
  * only the reference; {@link #resolve} reads the value when a target starts. Its {@code toString}
  * names the reference, never the value.
  *
- * <pre>{@code
+ * <pre class="language-yaml">{@code
  * token: {env: GIT_TOKEN}                 # in agent.yaml
  * password: {file: /run/secrets/git}      # the file's content, without a trailing newline
  * }</pre>

@@ -24,6 +24,8 @@ import java.util.Objects;
  * @param interval the time between syncs
  * @param jitter the relative jitter of the interval (0 to 0.5)
  * @param maxBackoff the longest wait after failures
+ * @param callTimeout how long one provider call may take (an Ansible run, a Kubernetes request)
+ * @param syncTimeout how long one sync may take
  * @param prune delete what was removed from Git
  * @param detectOnly report drift, change nothing
  * @param adopt take over live objects without a mark
@@ -35,7 +37,8 @@ import java.util.Objects;
  */
 public record TargetConfig(String name, String url, String ref, String path, GitCredentials credentials,
     Path knownHosts, boolean acceptUnknownHosts, String providerType, ProviderFactory.Setup provider, Path store,
-    String owner, Duration interval, double jitter, Duration maxBackoff, boolean prune, boolean detectOnly,
+    String owner, Duration interval, double jitter, Duration maxBackoff, Duration callTimeout, Duration syncTimeout,
+    boolean prune, boolean detectOnly,
     boolean adopt, int maxDeletions, int maxDeletionPercent, boolean allowEmpty, JsonNode definition, int line) {
 
   /** Checks. */
@@ -48,6 +51,8 @@ public record TargetConfig(String name, String url, String ref, String path, Git
     Objects.requireNonNull(owner, "owner");
     Objects.requireNonNull(interval, "interval");
     Objects.requireNonNull(maxBackoff, "maxBackoff");
+    Objects.requireNonNull(callTimeout, "callTimeout");
+    Objects.requireNonNull(syncTimeout, "syncTimeout");
     Objects.requireNonNull(definition, "definition");
   }
 

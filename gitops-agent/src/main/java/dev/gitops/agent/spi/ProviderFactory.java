@@ -8,16 +8,20 @@ import java.nio.file.Path;
  * Makes the providers of one type ({@code provider: {type: files, ...}} in the agent's
  * configuration). The agent finds factories with {@link java.util.ServiceLoader} (list the class in
  * {@code META-INF/services/dev.gitops.agent.spi.ProviderFactory}) or takes them from {@code
- * Agent.Builder.providerFactory}. The agent ships {@code files}.
+ * Agent.Builder.providerFactory}. The agent ships {@code files}, {@code kubernetes} and {@code
+ * ansible} (package {@code dev.gitops.agent.providers}).
  *
  * <pre>{@code
- * public final class WidgetsFactory implements ProviderFactory {
+ * public abstract class WidgetsFactory implements ProviderFactory {   // list a concrete subclass
  *   public String type() { return "widgets"; }
+ *
  *   public Setup configure(ConfigNode options, TargetContext target) {
  *     options.allowOnly("type", "endpoint");
  *     URI endpoint = URI.create(options.string("endpoint"));
- *     return Setup.of("widgets", () -> new WidgetsProvider(endpoint));
+ *     return Setup.of("widgets", () -> provider(endpoint));    // made when the target starts
  *   }
+ *
+ *   protected abstract Provider provider(URI endpoint);        // your provider for that endpoint
  * }
  * }</pre>
  */
@@ -42,8 +46,10 @@ public interface ProviderFactory {
    * @param name the target's name
    * @param store the target's state store directory (a files provider keeps out of it)
    * @param stateDir the agent's state directory
+   * @param readFiles whether to read the files the options name now (the agent does; {@code
+   *     gitops status} reads a configuration without them, perhaps as another user)
    */
-  record TargetContext(String name, Path store, Path stateDir) {}
+  record TargetContext(String name, Path store, Path stateDir, boolean readFiles) {}
 
   /** Makes a configured provider. */
   interface Setup {
@@ -53,10 +59,24 @@ public interface ProviderFactory {
     /** A new provider, when the target starts (again after a reload that changed it). */
     Provider create();
 
+    /**
+     * Files the provider writes that no other target may write (an Ansible target's managed
+     * inventory): the configuration is refused when two targets claim the same one. Default: none.
+     */
+    default java.util.List<Path> claims() {
+      return java.util.List.of();
+    }
+
     /** A setup for provider {@code id} made by {@code create}. */
     static Setup of(String id, java.util.function.Supplier<Provider> create) {
+      return of(id, create, java.util.List.of());
+    }
+
+    /** A setup for provider {@code id} made by {@code create}, claiming {@code claims} (see {@link #claims()}). */
+    static Setup of(String id, java.util.function.Supplier<Provider> create, java.util.List<Path> claims) {
       java.util.Objects.requireNonNull(id, "id");
       java.util.Objects.requireNonNull(create, "create");
+      java.util.List<Path> claimed = java.util.List.copyOf(claims);
       return new Setup() {
         @Override
         public String providerId() {
@@ -66,6 +86,11 @@ public interface ProviderFactory {
         @Override
         public Provider create() {
           return create.get();
+        }
+
+        @Override
+        public java.util.List<Path> claims() {
+          return claimed;
         }
       };
     }

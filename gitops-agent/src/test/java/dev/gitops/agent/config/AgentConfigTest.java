@@ -3,7 +3,7 @@ package dev.gitops.agent.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
-import dev.gitops.agent.FilesProviderFactory;
+import dev.gitops.agent.providers.FilesProviderFactory;
 import dev.gitops.agent.spi.ProviderFactory;
 import dev.gitops.core.source.Credentials;
 import dev.gitops.notify.Event;

@@ -2,7 +2,9 @@ package dev.gitops.agent.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.gitops.agent.FilesProviderFactory;
+import dev.gitops.agent.providers.AnsibleProviderFactory;
+import dev.gitops.agent.providers.FilesProviderFactory;
+import dev.gitops.agent.providers.KubernetesProviderFactory;
 import dev.gitops.agent.spi.ProviderFactory;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -19,7 +21,8 @@ class DocumentedConfigTest {
 
   static final Path ROOT = Path.of(System.getProperty("user.dir")).getParent();
   static final Pattern YAML = Pattern.compile("```yaml\\n(.*?)```", Pattern.DOTALL);
-  final Map<String, ProviderFactory> factories = Map.of("files", new FilesProviderFactory());
+  final Map<String, ProviderFactory> factories = Map.of("files", new FilesProviderFactory(), "kubernetes",
+      new KubernetesProviderFactory(), "ansible", new AnsibleProviderFactory());
 
   @TempDir
   Path dir;
@@ -62,5 +65,22 @@ class DocumentedConfigTest {
       assertThat(t.maxDeletionPercent()).isEqualTo(50);
     });
     assertThat(c.notifiers()).extracting(NotifierConfig::type).containsExactly("webhook", "github", "gitlab");
+  }
+
+  @Test
+  void everyProviderTypeDocsAgentMdShowsLoads() throws IOException {
+    String md = Files.readString(ROOT.resolve("docs/agent.md"), StandardCharsets.UTF_8);
+    String section = md.substring(md.indexOf("### Provider types"), md.indexOf("## Many targets, one bound"));
+    Files.writeString(dir.resolve("kubeconfig"), "contexts:\n- name: prod\n");
+    Files.writeString(dir.resolve("vault-password"), "v\n");
+    Matcher m = YAML.matcher(section);
+    java.util.List<String> types = new java.util.ArrayList<>();
+    while (m.find()) {
+      String provider = m.group(1).replace("/etc/gitops/kubeconfig", dir.resolve("kubeconfig").toString())
+          .replace("/run/secrets/vault-password", dir.resolve("vault-password").toString());
+      AgentConfig c = load("targets:\n  - name: t\n    source: {url: https://example.com/r.git}\n" + provider, Map.of());
+      types.add(c.targets().get(0).providerType());
+    }
+    assertThat(types).containsExactly("files", "kubernetes", "ansible");
   }
 }

@@ -53,8 +53,15 @@ public interface Decoder {
    * {@link #decode} when {@link #decodesTogether()}. The default decodes them one by one.
    *
    * <pre>{@code
-   * public boolean decodesTogether() { return true; }
-   * public List<Resource> decodeTogether(List<SourceFile> files) { return Inventory.parse(files).resources(); }
+   * abstract class InventoryDecoder implements Decoder {    // claims() and decode() as for any decoder
+   *   public boolean decodesTogether() { return true; }
+   *
+   *   public List<Resource> decodeTogether(List<SourceFile> files) {
+   *     return hosts(files);    // one resource per host, with the variables of every group_vars file
+   *   }
+   *
+   *   abstract List<Resource> hosts(List<SourceFile> inventory);
+   * }
    * }</pre>
    *
    * @throws DecodeException naming file, line and revision
@@ -79,9 +86,15 @@ public interface Decoder {
    * {@link #fingerprint} reflects them; the default ignores the file.
    *
    * <pre>{@code
-   * public Decoder configure(SourceFile config) {
-   *   Settings s = Settings.parse(config);          // a DecodeException names config.path() when bad
-   *   return s.isEmpty() ? this : new MyDecoder(s);
+   * abstract class SettingsDecoder implements Decoder {
+   *   public Decoder configure(SourceFile config) {
+   *     Map<String, String> s = settings(config);    // a DecodeException names config.path() when bad
+   *     return s.isEmpty() ? this : with(s);
+   *   }
+   *
+   *   abstract Map<String, String> settings(SourceFile config);   // this decoder's part of the file
+   *
+   *   abstract Decoder with(Map<String, String> settings);         // its fingerprint() names them
    * }
    * }</pre>
    *

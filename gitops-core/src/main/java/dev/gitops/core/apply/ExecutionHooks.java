@@ -39,6 +39,20 @@ import java.util.Objects;
 public interface ExecutionHooks {
 
   /**
+   * Called once before the first provider call of a CREATE, UPDATE or REPLACE, before {@link
+   * #beforeApply}: returns the change to send, which may differ from the planned one where the plan
+   * could not know a value yet (an output reference to a planning provider's value known only
+   * after apply, resolved from {@code outcomes}, the outcomes of the keys settled so far; a key not settled
+   * yet maps to null). The
+   * returned change is the one sent, recorded and reported from then on. If it throws, the change
+   * fails PERMANENT with the exception's message and nothing is sent. The default returns {@code
+   * change}.
+   */
+  default Change resolve(Change change, java.util.Map<dev.gitops.api.ResourceKey, Outcome> outcomes) {
+    return change;
+  }
+
+  /**
    * Called once before the first provider call of a CREATE, UPDATE or REPLACE (the store writes
    * the pending document here). If it throws, the change fails PERMANENT, nothing is sent to the
    * provider, and {@link #afterOutcome} is not called for it.

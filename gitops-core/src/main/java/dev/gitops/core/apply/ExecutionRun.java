@@ -29,6 +29,7 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.PriorityQueue;
 import java.util.Random;
 import java.util.Set;
@@ -60,7 +61,8 @@ final class ExecutionRun {
   private enum CallKind { APPLY, OBSERVE }
 
   private static final class Node {
-    final Change change;
+    /** The planned change, replaced once by the one {@link ExecutionHooks#resolve} returns before it is sent. */
+    Change change;
     final int index;
     final List<Node> dependents = new ArrayList<>();
     final List<Node> dependencies = new ArrayList<>();
@@ -529,6 +531,19 @@ final class ExecutionRun {
           finish(n, Outcome.unknown("not started: " + earlier.describe()), true);
         }
       }
+      for (Iterator<Node> it = group.iterator(); it.hasNext(); ) {
+        Node n = it.next();
+        if (n.attempt == 0 && WRITES.contains(n.change.action())) {
+          try {
+            n.change = Objects.requireNonNull(hooks.resolve(n.change, settledOutcomes()), "resolved change");
+          } catch (RuntimeException e) {
+            it.remove();
+            log.warn("{}: cannot resolve the values it needs, not applying (revision {}): {}", n.key(), revision,
+                e.getMessage());
+            finish(n, Outcome.permanentFailure(e.getMessage(), e), true);
+          }
+        }
+      }
       if (group.isEmpty()) {
         workers.giveBack();
         continue;
@@ -605,6 +620,14 @@ final class ExecutionRun {
       }
       runToken.cancel("recording outcomes in the store failed: " + e.getMessage());
     }
+  }
+
+  /**
+   * The outcomes of the keys settled so far, for {@link ExecutionHooks#resolve}: a read-only view
+   * (no copy per change), in which a key not settled yet maps to null.
+   */
+  private Map<ResourceKey, Outcome> settledOutcomes() {
+    return Collections.unmodifiableMap(results);
   }
 
   private static List<Node> takeGroup(SortedSet<Node> ready, String providerId) {

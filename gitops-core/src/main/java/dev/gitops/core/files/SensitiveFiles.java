@@ -134,7 +134,7 @@ final class SensitiveFiles {
   /**
    * The rules of a repository config file: its {@code files.sensitive} list of rule strings.
    *
-   * <pre>{@code
+   * <pre class="language-yaml">{@code
    * # .gitops.yaml at the root of the repository's path
    * files:
    *   sensitive:

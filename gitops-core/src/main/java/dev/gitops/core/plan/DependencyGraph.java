@@ -35,6 +35,16 @@ final class DependencyGraph {
   /** For each key of {@code changes}, the keys it waits for. */
   static Map<ResourceKey, SortedSet<ResourceKey>> build(List<Change> changes, PlanInput in,
       Map<ResourceKey, Resource> desired) {
+    return build(changes, in, desired, PlanningUnits.none());
+  }
+
+  /**
+   * For each key of {@code changes}, the keys it waits for; a resource may also depend on a key
+   * that a planning unit planned (the unit itself is made one node afterwards, by {@link
+   * PlanningUnits#join}).
+   */
+  static Map<ResourceKey, SortedSet<ResourceKey>> build(List<Change> changes, PlanInput in,
+      Map<ResourceKey, Resource> desired, PlanningUnits units) {
     Map<ResourceKey, SortedSet<ResourceKey>> deps = new HashMap<>();
     Map<ResourceKey, Change> byKey = new HashMap<>();
     for (Change c : changes) {
@@ -48,8 +58,10 @@ final class DependencyGraph {
       Resource d = desired.get(c.key());
       if (d != null) {
         for (ResourceKey dep : d.dependsOn()) {
-          if (!desiredKeys.contains(dep)) {
-            throw undeclared(d, dep, byKey.containsKey(dep));
+          if (!desiredKeys.contains(dep) && !units.planned(dep, byKey.keySet())) {
+            throw units.covers(dep) ? new DecodeException(d.origin(), d.key() + " depends on " + dep
+                + ", which planning provider '" + dep.provider() + "' did not plan")
+                : undeclared(d, dep, byKey.containsKey(dep));
           }
           add(deps, c.key(), dep);
         }

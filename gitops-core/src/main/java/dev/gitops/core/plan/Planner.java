@@ -112,30 +112,54 @@ public final class Planner {
    * @throws DependencyCycleException when dependencies form a cycle
    */
   public Plan plan(PlanInput in) {
+    return plan(in, PlanningUnits.none());
+  }
+
+  /**
+   * Plans, taking the changes of planning providers from {@code units} as they are: their keys
+   * are neither merged nor observed here, each unit becomes one node of the dependency graph, and
+   * output references in other resources are resolved from what the units planned (see {@link
+   * OutputReferences}).
+   *
+   * @throws DecodeException when a resource depends on an undeclared or unplanned key, names no
+   *     registered provider, or holds a bad output reference
+   * @throws DependencyCycleException when dependencies form a cycle
+   */
+  public Plan plan(PlanInput in, PlanningUnits units) {
     SortedSet<ResourceKey> keys = new TreeSet<>(in.desired().resources().keySet());
     keys.addAll(in.stored().inventory().keySet());
     keys.addAll(in.stored().pending().keySet());
     Set<ResourceKey> orphanCandidates = new TreeSet<>(in.marked());
     orphanCandidates.removeAll(keys);
     keys.addAll(orphanCandidates);
+    keys.removeIf(units::covers);
 
     Lookup lookup = new Lookup(new HashMap<>(in.desired().resources()), new HashMap<>(in.stored().inventory()),
         new HashMap<>(in.stored().pending()));
+    OutputReferences.Resolved references = OutputReferences.resolve(lookup.desired(), units);
     List<Change> changes = new ArrayList<>(keys.size());
     Map<ResourceKey, String> fingerprints = new HashMap<>(keys.size() * 2);
     SortedSet<ResourceKey> unknown = new TreeSet<>();
     String secret = secretDigest(in.secretKey());
     for (ResourceKey key : keys) {
-      Change c = remembered(key, in, lookup, fingerprints, secret);
+      Change c = references.mark(remembered(key, in, lookup, fingerprints, secret));
       if (c.action() == Action.SKIP && in.observations().get(key) != null && in.observations().get(key).isUnknown()) {
         unknown.add(key);
       }
       changes.add(c);
     }
-    if (!unknown.isEmpty() || !in.unobserved().isEmpty()) {
+    changes.addAll(units.changes());
+    fingerprints.putAll(units.fingerprints());
+    for (Change c : units.placeholders(lookup.desired().values(), references.dependencies)) {
+      changes.add(c);
+      fingerprints.put(c.key(), "unplanned");
+    }
+    Map<String, String> unobserved = new TreeMap<>(in.unobserved());
+    unobserved.putAll(units.unobserved());
+    if (!unknown.isEmpty() || !unobserved.isEmpty()) {
       // An incomplete picture of the live system must never be read as "absent": nothing is
       // deleted or replaced (a replace deletes first), and each such change says so.
-      String why = incompleteReason(unknown, in.unobserved());
+      String why = incompleteReason(unknown, unobserved);
       List<Change> safe = new ArrayList<>(changes.size());
       for (Change c : changes) {
         safe.add(c.action().destroys()
@@ -152,12 +176,20 @@ public final class Planner {
     if (decided.size() > keys.size()) {
       decided.keySet().retainAll(keys);
     }
-    Map<ResourceKey, SortedSet<ResourceKey>> deps = DependencyGraph.build(changes, in, lookup.desired());
+    Map<ResourceKey, SortedSet<ResourceKey>> deps = DependencyGraph.build(changes, in, lookup.desired(), units);
+    if (!units.isEmpty()) {
+      references.addEdges(deps);
+      Set<ResourceKey> planKeys = new TreeSet<>();
+      changes.forEach(c -> planKeys.add(c.key()));
+      units.join(deps, lookup.desired(), planKeys);
+    }
     changes = DependencyGraph.order(changes, deps, in.providers());
     TreeMap<String, Integer> owned = new TreeMap<>();
     in.stored().inventory().keySet().forEach(k -> owned.merge(k.provider(), 1, Integer::sum));
+    // A planning provider's own state is its inventory: what it manages counts as owned (the guard's base).
+    units.owned().forEach((provider, n) -> owned.merge(provider, n, Integer::sum));
     Plan draft = new Plan("", in.desired().revision(), changes, new TreeMap<>(deps), new TreeMap<>(in.variables()),
-        options.asMap(), new TreeMap<>(fingerprints), unknown, new TreeMap<>(in.unobserved()), owned);
+        options.asMap(), new TreeMap<>(fingerprints), unknown, new TreeMap<>(unobserved), owned);
     // The id is a digest of the plan's content as its file holds it, so a file can be checked
     // against it; unchanged changes and documents are not serialised again (remembered per key).
     String id = PlanCodec.id(draft, in.secretKey(), contentDigests, changeDigests);

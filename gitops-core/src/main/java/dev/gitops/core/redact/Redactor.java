@@ -41,7 +41,8 @@ import java.util.TreeSet;
  * changed); one made without a key shows {@value #MARKER}.
  *
  * <pre>{@code
- * Change masked = Redactor.complete(change, rules, Redactor.marks(desired, lastApplied), store.secretKey());
+ * Change masked = Redactor.complete(change, rules, Redactor.marks(desiredResource, lastAppliedResource),
+ *     store.secretKey());
  * String json = PlanCodec.toJson(plan, store.secretKey());          // uses Redactor.hashing(key)
  * Plan shown = Redactor.marking().redact(plan);                     // for text, diffs and events
  * }</pre>

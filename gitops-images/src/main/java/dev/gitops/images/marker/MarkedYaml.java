@@ -43,7 +43,7 @@ import org.yaml.snakeyaml.resolver.Resolver;
  * <p>A marker is a trailing comment whose text is a JSON object with an {@code $imagepolicy} field,
  * on the line where a single-line scalar ends:
  *
- * <pre>{@code
+ * <pre class="language-yaml">{@code
  * image: registry.example.com/team/web:v1.2.3 # {"$imagepolicy": "apps:web"}
  * tag: "v1.2.3"  # {"$imagepolicy": "apps:web:tag"}
  * }</pre>

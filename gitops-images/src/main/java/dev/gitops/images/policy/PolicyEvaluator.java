@@ -17,7 +17,7 @@ import org.slf4j.LoggerFactory;
  * follows them.
  *
  * <pre>{@code
- * PolicyEvaluator.Result r = new PolicyEvaluator(registry).evaluate(List.of(web, nightly));
+ * PolicyEvaluator.Result r = new PolicyEvaluator(registryClient).evaluate(policies);
  * r.choices().get("apps:web").tag();      // "v1.2.4"
  * r.failures();                           // policy name -> why it chose nothing
  * }</pre>

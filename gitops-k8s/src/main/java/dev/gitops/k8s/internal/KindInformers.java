@@ -41,6 +41,11 @@ public final class KindInformers implements AutoCloseable {
     Unavailable(String message, Throwable cause) {
       super(message, cause);
     }
+
+    /** The HTTP status the server answered with (403, 404, ...), or 0 when it did not answer. */
+    public int code() {
+      return KindInformers.code(getCause());
+    }
   }
 
   private record Running(KindInfo kind, SharedIndexInformer<GenericKubernetesResource> informer,
@@ -177,6 +182,16 @@ public final class KindInformers implements AutoCloseable {
     String what = root.getClass().getSimpleName() + (root.getMessage() == null ? "" : ": " + root.getMessage());
     return root == t || t.getMessage() == null || t.getMessage().equals(root.toString()) ? what
         : t.getMessage() + " (" + what + ")";
+  }
+
+  /** The HTTP status of the server's answer beneath the client's wrappers, or 0 when there was none. */
+  public static int code(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
+      if (c instanceof KubernetesClientException k && k.getCode() > 0) {
+        return k.getCode();
+      }
+    }
+    return 0;
   }
 
   /** Stops every informer. */

@@ -74,6 +74,11 @@ public final class KindTable {
     return Optional.ofNullable(BUILT_IN.get(type));
   }
 
+  /** Every built-in kind, in no particular order. */
+  public static java.util.Collection<KindInfo> all() {
+    return java.util.List.copyOf(BUILT_IN.values());
+  }
+
   /** The key type of CustomResourceDefinitions. */
   public static final String CRD = "apiextensions.k8s.io/CustomResourceDefinition";
   /** The key type of Namespaces. */

@@ -44,6 +44,14 @@ public final class Kinds {
     desiredCrds.put(info.type(), info);
   }
 
+  /** The kinds the CRDs of the whole desired state define, replacing those known before. */
+  public void desiredAre(java.util.Collection<KindInfo> infos) {
+    Map<String, KindInfo> now = new java.util.HashMap<>();
+    infos.forEach(k -> now.put(k.type(), k));
+    desiredCrds.keySet().retainAll(now.keySet());
+    desiredCrds.putAll(now);
+  }
+
   /** The kind of key type {@code type} as a CRD of the desired state defines it. */
   public Optional<KindInfo> desired(String type) {
     return Optional.ofNullable(desiredCrds.get(type));

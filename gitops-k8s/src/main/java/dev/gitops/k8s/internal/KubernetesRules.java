@@ -14,11 +14,10 @@ import java.util.Map;
  *
  * <p>Lists are keyed by the Kubernetes patch merge keys (containers by {@code name}, ports by
  * {@code containerPort} or {@code port} with {@code protocol} defaulting to TCP, volume mounts by
- * {@code mountPath}, ...), every other list is atomic; Secret {@code data} and {@code stringData}
- * values are sensitive, each key on its own (so a plan names the key that changed and never its
- * value); data maps merge key by key like every map (a key added by hand stays, as with {@code
- * kubectl apply}; add {@code atomicMap("/data")} to the sync's rules to remove such keys); null
- * means absent, as in a JSON merge patch.
+ * {@code mountPath}, ...), every other list is atomic; the {@code data} and {@code binaryData} maps
+ * (of ConfigMaps and Secrets) are atomic too, so Git's keys are the whole map and a key added by
+ * hand is removed (issue 10: "everything else atomic"); other maps merge key by key. Secret {@code
+ * data} and {@code stringData} values are sensitive; null means absent, as in a JSON merge patch.
  */
 public final class KubernetesRules {
 
@@ -72,6 +71,8 @@ public final class KubernetesRules {
         .keyedList("/metadata/ownerReferences", KeyField.of("uid"))
         .setList("/metadata/finalizers")
         .atomicList("/**/tolerations");
+    // a ConfigMap's or Secret's data is one value: Git's keys replace the live ones, a key added by hand goes
+    b.atomicMap("/data").atomicMap("/binaryData");
     KeySelector secrets = KeySelector.type(providerId, KindTable.SECRET);
     b.sensitive("/data/*", secrets).sensitive("/stringData/*", secrets);
     return b.build();

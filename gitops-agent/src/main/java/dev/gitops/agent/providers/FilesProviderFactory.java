@@ -1,15 +1,16 @@
-package dev.gitops.agent;
+package dev.gitops.agent.providers;
 
 import dev.gitops.agent.config.ConfigNode;
 import dev.gitops.agent.spi.ProviderFactory;
 import dev.gitops.core.files.LocalFilesProvider;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
  * The {@code files} provider type: a directory kept in line with the repository.
  *
- * <pre>{@code
+ * <pre class="language-yaml">{@code
  * provider:
  *   type: files
  *   directory: /srv/web            # required; relative paths start at the configuration file
@@ -18,7 +19,7 @@ import java.util.List;
  * }</pre>
  *
  * <p>The target's store and the agent's state directory are excluded when they lie inside the
- * directory.
+ * directory. {@link #provider} is also what {@code gitops sync --provider files} runs.
  */
 public final class FilesProviderFactory implements ProviderFactory {
 
@@ -33,29 +34,42 @@ public final class FilesProviderFactory implements ProviderFactory {
     Path directory = options.path("directory");
     List<String> structured = options.strings("structured");
     List<String> sensitive = options.strings("sensitive");
+    List<Path> excluded = new ArrayList<>(List.of(target.store()));
+    if (target.stateDir().startsWith(directory)) {
+      excluded.add(target.stateDir());
+    }
     // Built once now so that a bad glob or rule fails the configuration, at its line.
-    build(options, directory, structured, sensitive, target);
-    return Setup.of("files", () -> build(options, directory, structured, sensitive, target));
+    try {
+      provider(directory, excluded, structured, sensitive);
+    } catch (InvalidOptionException e) {
+      throw options.get(e.option()).error(e.getMessage());
+    }
+    return Setup.of("files", () -> provider(directory, excluded, structured, sensitive));
   }
 
-  private static LocalFilesProvider build(ConfigNode options, Path directory, List<String> structured,
-      List<String> sensitive, TargetContext target) {
-    LocalFilesProvider.Builder b = LocalFilesProvider.builder(directory).id("files").exclude(target.store());
-    if (target.stateDir().startsWith(directory)) {
-      b.exclude(target.stateDir());
-    }
+  /**
+   * The files provider (id {@code files}) of {@code directory}, never touching {@code excluded}.
+   *
+   * @param structured globs of files merged field by field
+   * @param sensitive secret values, {@code GLOB} or {@code GLOB:POINTER}
+   * @throws InvalidOptionException naming {@code structured} or {@code sensitive} when a glob or rule is malformed
+   */
+  public static LocalFilesProvider provider(Path directory, List<Path> excluded, List<String> structured,
+      List<String> sensitive) {
+    LocalFilesProvider.Builder b = LocalFilesProvider.builder(directory).id("files");
+    excluded.forEach(b::exclude);
     try {
       if (!structured.isEmpty()) {
         b.structured(structured.toArray(String[]::new));
       }
     } catch (IllegalArgumentException e) {
-      throw options.get("structured").error(e.getMessage());
+      throw new InvalidOptionException("structured", e.getMessage(), e);
     }
     for (String rule : sensitive) {
       try {
         b.sensitive(rule);
       } catch (IllegalArgumentException e) {
-        throw options.get("sensitive").error(e.getMessage());
+        throw new InvalidOptionException("sensitive", e.getMessage(), e);
       }
     }
     return b.build();

@@ -1,0 +1,53 @@
+package dev.gitops.agent.spi;
+
+import dev.gitops.agent.config.TargetConfig;
+import dev.gitops.api.spi.Provider;
+import dev.gitops.api.spi.StateStore;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Decides which of the configured targets this agent runs, when several agents share one
+ * configuration (gitops-cluster's {@code ClusterPlacement} does it through etcd or Kubernetes
+ * Leases). With a placement the agent starts no target by itself: it tells the placement which
+ * targets are configured and starts or stops one when the placement asks through {@link Control}.
+ * The placement may also give each target its store (one every member can reach) and wrap its
+ * provider (to fence writes).
+ *
+ * <pre>{@code
+ * Agent agent = Agent.builder(Path.of("agent.yaml"))
+ *     .placement(ClusterPlacement.connect("etcd://127.0.0.1:2379", "m1", null))
+ *     .build();
+ * agent.start();
+ * }</pre>
+ */
+public interface Placement {
+
+  /** What a placement may ask of the agent; callable from any thread. */
+  interface Control {
+    /** Starts the configured target {@code name} unless it runs; whether it runs now. */
+    boolean startTarget(String name);
+
+    /** Stops target {@code name} if it runs (nothing is pruned), waiting for its sync to reach a safe point. */
+    void stopTarget(String name, String reason);
+  }
+
+  /** Called once when the agent starts, before {@link #configured}. */
+  void start(Control control);
+
+  /** The names of the configured targets: at the start and after every reload. */
+  void configured(Set<String> targets);
+
+  /** The store of a target about to start; empty for the agent's own file store. */
+  default Optional<StateStore> openStore(TargetConfig target) {
+    return Optional.empty();
+  }
+
+  /** The provider a target about to start uses, given the one its configuration makes. */
+  default Provider wrapProvider(TargetConfig target, Provider provider) {
+    return provider;
+  }
+
+  /** Called once when the agent has stopped every target: leave (and let the others take over). */
+  void close();
+}

@@ -1,0 +1,113 @@
+package dev.gitops.agent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.gitops.agent.config.TargetConfig;
+import dev.gitops.agent.spi.Placement;
+import dev.gitops.api.spi.Provider;
+import dev.gitops.testkit.ForwardingProvider;
+import dev.gitops.testkit.TempGitRepo;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The agent with a {@link Placement}: it runs only what the placement starts, and tells it what is configured. */
+class PlacementTest {
+
+  @TempDir
+  Path dir;
+
+  final MemoryProviderFactory memory = new MemoryProviderFactory();
+  final List<TempGitRepo> repos = new ArrayList<>();
+
+  /** A placement that starts what the test says, and records what the agent told it. */
+  static final class Recording implements Placement {
+    volatile Control control;
+    final List<Set<String>> configured = new CopyOnWriteArrayList<>();
+    final List<String> wrapped = new CopyOnWriteArrayList<>();
+    final List<String> events = new CopyOnWriteArrayList<>();
+
+    @Override
+    public void start(Control c) {
+      control = c;
+      events.add("start");
+    }
+
+    @Override
+    public void configured(Set<String> targets) {
+      configured.add(Set.copyOf(targets));
+    }
+
+    @Override
+    public Provider wrapProvider(TargetConfig target, Provider provider) {
+      wrapped.add(target.name());
+      return new ForwardingProvider(provider) {};
+    }
+
+    @Override
+    public void close() {
+      events.add("close");
+    }
+  }
+
+  @AfterEach
+  void cleanUp() {
+    repos.forEach(TempGitRepo::close);
+  }
+
+  Path config(String... names) throws Exception {
+    StringBuilder yaml = new StringBuilder("agent:\n  stateDir: state\n  watchConfig: false\ntargets:\n");
+    for (String n : names) {
+      TempGitRepo r = TempGitRepo.create();
+      repos.add(r);
+      r.write("things/a.yaml", "type: thing\nname: a\nspec: {v: 1}\n");
+      r.commit("a");
+      yaml.append("  - name: ").append(n).append("\n    source: {url: \"").append(r.uri())
+          .append("\"}\n    provider: {type: memory}\n    interval: 1h\n");
+    }
+    Path f = dir.resolve("agent.yaml");
+    Files.writeString(f, yaml);
+    return f;
+  }
+
+  @Test
+  void runsOnlyWhatThePlacementStartsAndReportsReadinessForThose() throws Exception {
+    Recording placement = new Recording();
+    Agent agent = Agent.builder(config("a", "b")).providerFactory(memory).environment(Map.of()).placement(placement)
+        .build();
+    try {
+      agent.start();
+      assertThat(placement.configured).containsExactly(Set.of("a", "b"));
+      assertThat(agent.status()).isEmpty();
+      assertThat(agent.notReady()).as("a target another agent runs is no reason").isEmpty();
+
+      assertThat(placement.control.startTarget("a")).isTrue();
+      assertThat(placement.control.startTarget("nope")).as("not configured").isFalse();
+      AgentTest.await("a synced", () -> agent.status().stream().anyMatch(s -> s.target().equals("a")
+          && s.result().equals("succeeded")));
+      assertThat(placement.wrapped).containsExactly("a");
+      assertThat(memory.live("b")).as("b never started here").isNull();
+
+      placement.control.stopTarget("a", "it moves");
+      assertThat(agent.status()).isEmpty();
+      assertThat(memory.live("a").snapshot()).as("stopping prunes nothing").hasSize(1);
+
+      config("a", "b", "c");
+      Agent.ReloadResult r = agent.reload();
+      assertThat(r.started()).as("the placement starts added targets").isEmpty();
+      assertThat(placement.configured).last().isEqualTo(Set.of("a", "b", "c"));
+    } finally {
+      agent.shutdown();
+      assertThat(agent.awaitTermination(Duration.ofSeconds(60))).isTrue();
+    }
+    assertThat(placement.events).containsExactly("start", "close");
+  }
+}

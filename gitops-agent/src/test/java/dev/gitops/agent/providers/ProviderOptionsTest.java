@@ -1,0 +1,167 @@
+package dev.gitops.agent.providers;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import dev.gitops.agent.StandInCluster;
+import dev.gitops.agent.config.AgentConfig;
+import dev.gitops.agent.config.ConfigException;
+import dev.gitops.agent.spi.ProviderFactory;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The kubernetes and ansible provider types read their options when the configuration loads: a
+ * bad option rejects the whole file at the option's line, before anything starts.
+ */
+class ProviderOptionsTest {
+
+  @TempDir
+  Path dir;
+
+  final Map<String, ProviderFactory> factories = Map.of("files", new FilesProviderFactory(), "kubernetes",
+      new KubernetesProviderFactory(), "ansible", new AnsibleProviderFactory());
+
+  AgentConfig load(String provider, boolean strict) throws IOException {
+    Path f = dir.resolve("agent.yaml");
+    Files.writeString(f, """
+        agent: {stateDir: state}
+        targets:
+          - name: ok
+            source: {url: https://example.com/ok.git}
+            provider: {type: files, directory: live}
+          - name: t
+            source: {url: https://example.com/r.git}
+            provider:
+        """ + provider.indent(6));
+    return AgentConfig.load(f, factories, Map.of(), strict);
+  }
+
+  ConfigException error(String provider) {
+    ConfigException e = catchThrowableOfType(ConfigException.class, () -> load(provider, true));
+    assertThat(e).as("refused: %s", provider).isNotNull();
+    assertThat(e.file()).isEqualTo(dir.resolve("agent.yaml"));
+    return e;
+  }
+
+  Path kubeconfig() throws IOException {
+    Path k = dir.resolve("kubeconfig");
+    Files.writeString(k, StandInCluster.kubeconfig("https://127.0.0.1:1", "staging", "staging"));
+    return k;
+  }
+
+  @Test
+  void kubernetesOptionsAreReadWithoutContactingTheCluster() throws IOException {
+    kubeconfig();
+    AgentConfig c = load("type: kubernetes\nkubeconfig: kubeconfig\ncontext: staging\nnamespace: team-a\n", true);
+    assertThat(c.target("t").providerType()).isEqualTo("kubernetes");
+    assertThat(c.target("t").provider().providerId()).isEqualTo("k8s");
+  }
+
+  @Test
+  void aMissingKubeconfigAnUnknownContextOrABadNamespaceIsRefusedAtItsLine() throws IOException {
+    ConfigException missing = error("type: kubernetes\nkubeconfig: nowhere/kubeconfig\n");
+    assertThat(missing.line()).isEqualTo(10);
+    assertThat(missing.getMessage()).contains("targets[1].provider.kubeconfig").contains("no such file");
+
+    kubeconfig();
+    ConfigException context = error("type: kubernetes\nkubeconfig: kubeconfig\ncontext: prod\n");
+    assertThat(context.line()).isEqualTo(11);
+    assertThat(context.getMessage()).contains("targets[1].provider.context").contains("no context 'prod'")
+        .contains("other, staging");
+
+    ConfigException namespace = error("type: kubernetes\nnamespace: Team_A\n");
+    assertThat(namespace.line()).isEqualTo(10);
+    assertThat(namespace.getMessage()).contains("targets[1].provider.namespace").contains("not a namespace name");
+
+    ConfigException unknown = error("type: kubernetes\ncluster: prod\n");
+    assertThat(unknown.line()).isEqualTo(10);
+    assertThat(unknown.getMessage()).contains("targets[1].provider.cluster: unknown field");
+  }
+
+  @Test
+  void gitopsStatusReadsAKubernetesTargetWithoutItsKubeconfig() throws IOException {
+    AgentConfig c = load("type: kubernetes\nkubeconfig: /root-only/kubeconfig\ncontext: prod\n", false);
+    assertThat(c.target("t").providerType()).isEqualTo("kubernetes");
+  }
+
+  @Test
+  void ansibleOptionsAreRead() throws IOException {
+    AgentConfig c = load("""
+        type: ansible
+        playbook: ansible/site.yml
+        inventory: ansible/hosts
+        inventoryOut: fleet/inventory.yml
+        decommissionPlaybook: ansible/decommission.yml
+        extraVars: {out_dir: /tmp/out, ports: [1, 2]}
+        checkDrift: true
+        forks: 3
+        timeout: 10m
+        sensitiveVariables: [db_password]
+        """, true);
+    assertThat(c.target("t").provider().providerId()).isEqualTo("ansible");
+  }
+
+  @Test
+  void badAnsibleOptionsAreRefusedAtTheirLine() {
+    ConfigException playbook = error("type: ansible\ninventoryOut: fleet/inventory.yml\n");
+    assertThat(playbook.getMessage()).contains("targets[1].provider.playbook: required");
+
+    ConfigException out = error("type: ansible\nplaybook: site.yml\n");
+    assertThat(out.getMessage()).contains("targets[1].provider.inventoryOut: required");
+
+    ConfigException escape = error("type: ansible\nplaybook: ../site.yml\ninventoryOut: fleet/inventory.yml\n");
+    assertThat(escape.line()).isEqualTo(10);
+    assertThat(escape.getMessage()).contains("targets[1].provider.playbook").contains("relative path inside the repository");
+
+    ConfigException absolute = error("type: ansible\nplaybook: site.yml\ninventory: /etc/ansible/hosts\n"
+        + "inventoryOut: fleet/inventory.yml\n");
+    assertThat(absolute.line()).isEqualTo(11);
+    assertThat(absolute.getMessage()).contains("targets[1].provider.inventory");
+
+    ConfigException vars = error("type: ansible\nplaybook: site.yml\ninventoryOut: fleet/inventory.yml\n"
+        + "extraVars: [a, b]\n");
+    assertThat(vars.line()).isEqualTo(12);
+    assertThat(vars.getMessage()).contains("targets[1].provider.extraVars: must be a mapping");
+
+    ConfigException forks = error("type: ansible\nplaybook: site.yml\ninventoryOut: fleet/inventory.yml\nforks: 0\n");
+    assertThat(forks.getMessage()).contains("targets[1].provider.forks");
+
+    ConfigException vault = error("type: ansible\nplaybook: site.yml\ninventoryOut: fleet/inventory.yml\n"
+        + "vaultPasswordFile: nowhere/vault-password\n");
+    assertThat(vault.line()).isEqualTo(12);
+    assertThat(vault.getMessage()).contains("targets[1].provider.vaultPasswordFile: cannot read");
+
+    ConfigException inStore = error("type: ansible\nplaybook: site.yml\ninventoryOut: state/targets/t/inventory.yml\n");
+    assertThat(inStore.getMessage()).contains("targets[1].provider.inventoryOut").contains("store");
+  }
+
+  @Test
+  void twoAnsibleTargetsCannotShareAManagedInventory() throws IOException {
+    Path f = dir.resolve("agent.yaml");
+    Files.writeString(f, """
+        targets:
+          - name: a
+            source: {url: https://example.com/a.git}
+            provider: {type: ansible, playbook: site.yml, inventoryOut: fleet/inventory.yml}
+          - name: b
+            source: {url: https://example.com/b.git}
+            provider: {type: ansible, playbook: site.yml, inventoryOut: ./fleet/../fleet/inventory.yml}
+        """);
+    ConfigException e = catchThrowableOfType(ConfigException.class, () -> AgentConfig.load(f, factories, Map.of(), true));
+    assertThat(e).isNotNull();
+    assertThat(e.line()).isEqualTo(7);
+    assertThat(e.getMessage()).contains("targets[1].provider").contains("target 'b' would write")
+        .contains("that target 'a' writes");
+  }
+
+  @Test
+  void optionErrorsNameTheCommandLineFlagToo() {
+    assertThat(new InvalidOptionException("inventoryOut", "x").flag()).isEqualTo("--inventory-out");
+    assertThat(new InvalidOptionException("kubeconfig", "x").flag()).isEqualTo("--kubeconfig");
+  }
+}

@@ -1,0 +1,121 @@
+package dev.gitops.api.spi;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.gitops.api.Change;
+import dev.gitops.api.FieldPath;
+import dev.gitops.api.Health;
+import dev.gitops.api.MergeRules;
+import dev.gitops.api.Observation;
+import dev.gitops.api.Outcome;
+import dev.gitops.api.Resource;
+import dev.gitops.api.ResourceKey;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * A provider that forwards every call to another one (Guava's forwarding pattern): extend it and
+ * override only what the wrapper changes. Wrappers in the add-ons (fencing in gitops-cluster) and
+ * in tests (gitops-testkit's {@code ForwardingProvider}, its fault injector) build on it.
+ *
+ * <pre>{@code
+ * Provider counting = new DelegatingProvider(real) {
+ *   @Override public Outcome apply(Change change, CallContext ctx) {
+ *     calls.incrementAndGet();
+ *     return super.apply(change, ctx);
+ *   }
+ * };
+ * }</pre>
+ */
+public abstract class DelegatingProvider implements Provider {
+
+  private final Provider delegate;
+
+  /** Forwards to {@code delegate}. */
+  protected DelegatingProvider(Provider delegate) {
+    this.delegate = Objects.requireNonNull(delegate, "delegate");
+  }
+
+  /** The provider calls are forwarded to. */
+  public Provider delegate() {
+    return delegate;
+  }
+
+  @Override
+  public String id() {
+    return delegate.id();
+  }
+
+  @Override
+  public Map<ResourceKey, Observation> observe(Collection<ResourceKey> keys, CallContext ctx) {
+    return delegate.observe(keys, ctx);
+  }
+
+  @Override
+  public Outcome apply(Change change, CallContext ctx) {
+    return delegate.apply(change, ctx);
+  }
+
+  @Override
+  public Map<ResourceKey, Outcome> applyAll(List<Change> changes, CallContext ctx) {
+    return delegate.applyAll(changes, ctx);
+  }
+
+  @Override
+  public boolean prefersBatches() {
+    return delegate.prefersBatches();
+  }
+
+  @Override
+  public Optional<Decoder> decoder() {
+    return delegate.decoder();
+  }
+
+  @Override
+  public JsonNode normalize(ResourceKey key, JsonNode live) {
+    return delegate.normalize(key, live);
+  }
+
+  @Override
+  public MergeRules mergeRules() {
+    return delegate.mergeRules();
+  }
+
+  @Override
+  public boolean requiresReplace(ResourceKey key, FieldPath path) {
+    return delegate.requiresReplace(key, path);
+  }
+
+  @Override
+  public Health health(ResourceKey key, Observation observation) {
+    return delegate.health(key, observation);
+  }
+
+  @Override
+  public Set<ResourceKey> relations(Resource resource, Set<ResourceKey> desired) {
+    return delegate.relations(resource, desired);
+  }
+
+  @Override
+  public int typeOrder(ResourceKey key) {
+    return delegate.typeOrder(key);
+  }
+
+  @Override
+  public boolean marksObjects() {
+    return delegate.marksObjects();
+  }
+
+  @Override
+  public Collection<ResourceKey> listMarked(String owner, CallContext ctx) {
+    return delegate.listMarked(owner, ctx);
+  }
+
+  @Override
+  public Optional<ProviderPlanner> planner() {
+    return delegate.planner();
+  }
+}

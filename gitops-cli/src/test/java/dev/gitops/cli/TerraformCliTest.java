@@ -1,0 +1,103 @@
+package dev.gitops.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code --provider terraform} with {@code --binary}, {@code --var} and {@code --var-file}, against
+ * a stand-in binary (a bash script) that records its arguments and answers with an unchanged plan.
+ */
+class TerraformCliTest {
+
+  static final String NOOP_PLAN = "{\"format_version\":\"1.2\",\"terraform_version\":\"1.9.5\","
+      + "\"resource_changes\":[{\"address\":\"random_pet.name\",\"mode\":\"managed\",\"type\":\"random_pet\","
+      + "\"name\":\"name\",\"provider_name\":\"registry.terraform.io/hashicorp/random\",\"change\":{\"actions\":"
+      + "[\"no-op\"],\"before\":{\"id\":\"happy-cat\"},\"after\":{\"id\":\"happy-cat\"},\"after_unknown\":{},"
+      + "\"before_sensitive\":{},\"after_sensitive\":{}}}],\"applyable\":false,\"complete\":true,\"errored\":false}";
+
+  @TempDir
+  Path tmp;
+  Path binary;
+  Path log;
+  FixtureRepo repo;
+
+  record Run(int code, String out, String err) {}
+
+  @BeforeEach
+  void setUp() throws Exception {
+    log = tmp.resolve("calls.log");
+    Files.writeString(tmp.resolve("plan.json"), NOOP_PLAN);
+    binary = tmp.resolve("bin/tofu");
+    Files.createDirectories(binary.getParent());
+    // Records each call's arguments (and the variable files' content) one per line; answers version,
+    // init, plan (exit 0, writing -out) and show -json with an unchanged plan.
+    Files.writeString(binary, """
+        #!/usr/bin/env bash
+        echo "$*" >> '%1$s'
+        for a in "$@"; do case "$a" in
+          -var-file=*) echo "varfile ${a#-var-file=}: $(cat "${a#-var-file=}" 2>&1)" >> '%1$s' ;;
+          -out=*) echo saved > "${a#-out=}" ;;
+        esac; done
+        case "$1" in
+          version) echo '{"terraform_version":"1.8.0"}' ;;
+          init) mkdir -p .terraform ;;
+          show) cat '%2$s' ;;
+        esac
+        exit 0
+        """.formatted(log, tmp.resolve("plan.json")));
+    Files.setPosixFilePermissions(binary, PosixFilePermissions.fromString("rwxr-xr-x"));
+    repo = FixtureRepo.init(tmp.resolve("repo"));
+    repo.write("infra/main.tf", "resource \"random_pet\" \"name\" {}\n")
+        .write("infra/env/prod.tfvars", "size = 3\n").commit("infra");
+  }
+
+  private Run gitops(String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int code = Main.commandLine(new GitopsCommand(), new PrintWriter(out, true), new PrintWriter(err, true))
+        .execute(args);
+    return new Run(code, out.toString(), err.toString());
+  }
+
+  @Test
+  void planWithTheTerraformProviderPassesTheBinaryVariablesAndVariableFiles() throws Exception {
+    Path work = tmp.resolve("work");
+    Run r = gitops("plan", "--repo", repo.dir().toString(), "--ref", "main", "--path", "infra",
+        "--provider", "terraform", "--binary", binary.toString(), "--var", "region=eu-west-1",
+        "--var", "token=a=b", "--var-file", "env/prod.tfvars", "--target", work.toString());
+    assertThat(r.code()).as("%s", r).isZero();
+    String calls = Files.readString(log);
+    assertThat(calls).contains("plan -input=false -json -detailed-exitcode -out=")
+        .contains("-var-file=" + work.resolve("env/prod.tfvars"))
+        .contains("size = 3")
+        .contains("\"region\":\"eu-west-1\"").contains("\"token\":\"a=b\"");
+    List<String> planLine = calls.lines().filter(l -> l.startsWith("plan ")).toList();
+    assertThat(planLine).singleElement().satisfies(l -> assertThat(l).doesNotContain("eu-west-1"));
+    assertThat(work.resolve("main.tf")).hasContent("resource \"random_pet\" \"name\" {}");
+  }
+
+  @Test
+  void terraformFlagsAreCheckedAndNamed() {
+    Run bad = gitops("plan", "--repo", repo.dir().toString(), "--provider", "terraform", "--binary", binary.toString(),
+        "--var", "novalue", "--target", tmp.resolve("w").toString());
+    assertThat(bad.code()).isEqualTo(ExitCodes.ERROR);
+    assertThat(bad.err()).contains("--var 'novalue'").contains("NAME=VALUE");
+    Run files = gitops("plan", "--repo", repo.dir().toString(), "--binary", "tofu", "--target",
+        tmp.resolve("t").toString());
+    assertThat(files.code()).isEqualTo(ExitCodes.ERROR);
+    assertThat(files.err()).contains("--binary is for --provider terraform");
+    Run missing = gitops("plan", "--repo", repo.dir().toString(), "--provider", "terraform", "--binary",
+        tmp.resolve("nowhere/terraform").toString(), "--target", tmp.resolve("w").toString());
+    assertThat(missing.code()).isEqualTo(ExitCodes.ERROR);
+    assertThat(missing.err()).contains("nowhere/terraform").contains("does not exist");
+  }
+}

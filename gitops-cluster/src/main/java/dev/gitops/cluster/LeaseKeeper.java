@@ -1,0 +1,140 @@
+package dev.gitops.cluster;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Objects;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The time side of a member's lease, the same for every backend: it runs the backend's renewal
+ * every third of the TTL and says whether the lease is live. A lease is live from a join until
+ * the backend reports it lost, or until a TTL passes without a renewal (the engine may have
+ * expired it by then, so the member must assume it did and stop writing).
+ *
+ * <pre>{@code
+ * LeaseKeeper keeper = new LeaseKeeper("m1", Duration.ofSeconds(10), Clock.systemUTC(), this::renew);
+ * keeper.joined(clock.instant());   // after the backend granted the lease
+ * keeper.renewed(clock.instant());  // from renew(), after each successful renewal
+ * keeper.isLive();
+ * }</pre>
+ */
+public final class LeaseKeeper implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(LeaseKeeper.class);
+
+  private final String member;
+  private final Duration ttl;
+  private final Clock clock;
+  private final Runnable renew;
+  private final ScheduledExecutorService renewer;
+  private Instant renewedAt;
+  private boolean lost;
+  private boolean closed;
+  private ScheduledFuture<?> renewal;
+
+  /** A keeper of {@code member}'s lease of {@code ttl} that calls {@code renew} every third of it once joined. */
+  public LeaseKeeper(String member, Duration ttl, Clock clock, Runnable renew) {
+    this.member = checkMember(member);
+    this.ttl = checkTtl(ttl);
+    this.clock = Objects.requireNonNull(clock, "clock");
+    this.renew = Objects.requireNonNull(renew, "renew");
+    this.renewer = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "gitops-lease-" + member);
+      t.setDaemon(true);
+      return t;
+    });
+  }
+
+  /** A member id, checked: not empty. */
+  public static String checkMember(String member) {
+    if (member == null || member.isBlank()) {
+      throw new IllegalArgumentException("member id must not be empty");
+    }
+    return member;
+  }
+
+  /** A lease TTL, checked and cut to whole seconds: at least 2 s. */
+  public static Duration checkTtl(Duration ttl) {
+    if (ttl == null || ttl.toSeconds() < 2) {
+      throw new IllegalArgumentException("lease TTL must be at least 2 seconds, got " + ttl);
+    }
+    return Duration.ofSeconds(ttl.toSeconds());
+  }
+
+  /** The lease was granted at {@code at}: live from now, renewed every third of the TTL. */
+  public synchronized void joined(Instant at) {
+    if (closed) {
+      throw new IllegalStateException("member " + member + " has left the cluster");
+    }
+    renewedAt = at;
+    lost = false;
+    if (renewal != null) {
+      renewal.cancel(false);
+    }
+    long every = Math.max(100, ttl.toMillis() / 3);
+    renewal = renewer.scheduleWithFixedDelay(renew, every, every, TimeUnit.MILLISECONDS);
+  }
+
+  /** A renewal succeeded at {@code at}. */
+  public synchronized void renewed(Instant at) {
+    renewedAt = at;
+  }
+
+  /** The backend says the lease is gone: no more renewals, not live until the next join. */
+  public synchronized void lost(String why) {
+    lost = true;
+    if (renewal != null) {
+      renewal.cancel(false);
+    }
+    LOG.warn("member {} lost its membership: {}", member, why);
+  }
+
+  /** Whether the member joined and has not lost or closed its lease. */
+  public synchronized boolean isHeld() {
+    return renewedAt != null && !lost && !closed;
+  }
+
+  /** Whether the lease is held and was renewed within the TTL. */
+  public synchronized boolean isLive() {
+    return isHeld() && clock.instant().isBefore(renewedAt.plus(ttl));
+  }
+
+  /** Whether {@link #close()} ran. */
+  public synchronized boolean isClosed() {
+    return closed;
+  }
+
+  /** The TTL. */
+  public Duration ttl() {
+    return ttl;
+  }
+
+  /** Stops renewing; whether the lease was still held (and so is worth revoking). */
+  public boolean stop() {
+    boolean held;
+    synchronized (this) {
+      if (closed) {
+        return false;
+      }
+      held = isHeld();
+      closed = true;
+      if (renewal != null) {
+        renewal.cancel(false);
+      }
+    }
+    renewer.shutdownNow();
+    return held;
+  }
+
+  /** Stops renewing. */
+  @Override
+  public void close() {
+    stop();
+  }
+}

@@ -1,0 +1,176 @@
+package dev.gitops.cluster.agent;
+
+import dev.gitops.agent.config.TargetConfig;
+import dev.gitops.agent.spi.Placement;
+import dev.gitops.api.spi.Provider;
+import dev.gitops.api.spi.StateStore;
+import dev.gitops.cluster.ClusterMember;
+import dev.gitops.cluster.Coordinator;
+import dev.gitops.cluster.FencedProvider;
+import dev.gitops.cluster.Ownership;
+import dev.gitops.cluster.etcd.EtcdCoordinator;
+import dev.gitops.cluster.etcd.EtcdStateStore;
+import dev.gitops.cluster.k8s.LeaseCoordinator;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * The agent's {@link Placement} when agents share a configuration: a {@link ClusterMember} decides
+ * which targets run here, every target's provider is fenced with its ownership ({@link
+ * FencedProvider}), and with etcd every target keeps its state in etcd ({@link EtcdStateStore},
+ * every write guarded by the token) so that it can move to another machine. With the Kubernetes
+ * backend the store stays the agent's local directory.
+ *
+ * <pre>{@code
+ * Agent agent = Agent.builder(Path.of("agent.yaml"))
+ *     .placement(ClusterPlacement.connect("etcd://127.0.0.1:2379", "m1", null))
+ *     .build();
+ * agent.start();     // joins; targets start here as this member takes them
+ * agent.close();     // stops them, then leaves: the others take them over at once
+ * }</pre>
+ */
+public final class ClusterPlacement implements Placement {
+
+  private final Coordinator coordinator;
+  private final ClusterMember.Builder memberBuilder;
+  private final AutoCloseable resource;
+  private ClusterMember member;
+  private volatile Set<String> configured = Set.of();
+
+  private ClusterPlacement(Coordinator coordinator, Duration settleDelay, Duration pollInterval, AutoCloseable resource) {
+    this.coordinator = Objects.requireNonNull(coordinator, "coordinator");
+    this.resource = resource;
+    this.memberBuilder = ClusterMember.builder(coordinator, new ClusterMember.Targets() {
+      @Override
+      public void start(Ownership ownership) {
+        control().startTarget(ownership.target());
+      }
+
+      @Override
+      public void stop(String target, String reason) {
+        control().stopTarget(target, reason);
+      }
+    }).settleDelay(settleDelay).pollInterval(pollInterval);
+  }
+
+  private Control control;
+
+  private Control control() {
+    return control;
+  }
+
+  /** A placement over {@code coordinator} (not joined yet). */
+  public static ClusterPlacement of(Coordinator coordinator, Duration settleDelay, Duration pollInterval) {
+    return new ClusterPlacement(coordinator, settleDelay, pollInterval, null);
+  }
+
+  /**
+   * A placement from the command line's flags: {@code --cluster etcd://HOST:PORT[,HOST:PORT...]}
+   * or {@code --cluster k8s} (the current kubeconfig context, Leases in {@code --namespace}),
+   * member id {@code --member}.
+   *
+   * @throws IllegalArgumentException naming the flag at fault
+   */
+  public static ClusterPlacement connect(String cluster, String member, String namespace) {
+    if (member == null || member.isBlank()) {
+      throw new IllegalArgumentException("--member is required with --cluster: a name unique among the agents");
+    }
+    if (cluster == null || cluster.isBlank()) {
+      throw new IllegalArgumentException("--cluster must not be empty: etcd://HOST:PORT[,HOST:PORT...] or k8s");
+    }
+    Duration settle = Duration.ofSeconds(2);
+    Duration poll = Duration.ofMillis(500);
+    if (cluster.startsWith("etcd://")) {
+      List<String> endpoints = new ArrayList<>();
+      for (String hostPort : cluster.substring("etcd://".length()).split(",")) {
+        if (!hostPort.matches("[^/:\\s]+:\\d{1,5}") && !hostPort.matches("\\[[0-9a-fA-F:]+\\]:\\d{1,5}")) {
+          throw new IllegalArgumentException("--cluster " + cluster + ": '" + hostPort + "' is not HOST:PORT");
+        }
+        endpoints.add("http://" + hostPort);
+      }
+      return of(EtcdCoordinator.connect(String.join(",", endpoints), member), settle, poll);
+    }
+    if (cluster.equals("k8s")) {
+      if (namespace == null || namespace.isBlank()) {
+        throw new IllegalArgumentException("--namespace is required with --cluster k8s: where the Leases live");
+      }
+      KubernetesClient client = new KubernetesClientBuilder().build();
+      return new ClusterPlacement(LeaseCoordinator.builder(client, namespace, member).build(), settle, poll, client);
+    }
+    throw new IllegalArgumentException("--cluster " + cluster + ": want etcd://HOST:PORT[,HOST:PORT...] or k8s");
+  }
+
+  /** The coordinator (to ask who owns what). */
+  public Coordinator coordinator() {
+    return coordinator;
+  }
+
+  /** The targets this agent owns now. */
+  public Map<String, Ownership> owned() {
+    ClusterMember m = member;
+    return m == null ? Map.of() : m.owned();
+  }
+
+  @Override
+  public synchronized void start(Control c) {
+    if (member != null) {
+      throw new IllegalStateException("this placement has started already");
+    }
+    this.control = Objects.requireNonNull(c, "control");
+    member = memberBuilder.build();
+    member.targets(configured);
+    member.start();
+  }
+
+  @Override
+  public void configured(Set<String> targets) {
+    configured = Set.copyOf(targets);
+    ClusterMember m = member;
+    if (m != null) {
+      m.targets(configured);
+    }
+  }
+
+  private Ownership ownershipOf(TargetConfig target) {
+    ClusterMember m = member;
+    return Optional.ofNullable(m).flatMap(x -> x.ownership(target.name())).orElseThrow(() -> new IllegalStateException(
+        "target " + target.name() + " is not owned by member " + coordinator.memberId() + "; not starting it"));
+  }
+
+  @Override
+  public Optional<StateStore> openStore(TargetConfig target) {
+    if (coordinator instanceof EtcdCoordinator etcd) {
+      return Optional.of(EtcdStateStore.open(etcd, ownershipOf(target)));
+    }
+    return Optional.empty();
+  }
+
+  @Override
+  public Provider wrapProvider(TargetConfig target, Provider provider) {
+    return new FencedProvider(provider, coordinator, ownershipOf(target));
+  }
+
+  @Override
+  public synchronized void close() {
+    if (member != null) {
+      member.close();  // stops what still runs, releases, revokes the lease
+    } else {
+      coordinator.close();
+    }
+    if (resource != null) {
+      try {
+        resource.close();
+      } catch (Exception e) {
+        // the Kubernetes client's connections die with the process anyway
+        org.slf4j.LoggerFactory.getLogger(ClusterPlacement.class).warn("closing {} failed: {}", resource, e.toString());
+      }
+    }
+  }
+}

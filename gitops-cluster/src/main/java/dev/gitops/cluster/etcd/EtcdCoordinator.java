@@ -1,0 +1,391 @@
+package dev.gitops.cluster.etcd;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gitops.cluster.Coordinator;
+import dev.gitops.cluster.LeaseKeeper;
+import dev.gitops.cluster.Ownership;
+import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.Client;
+import io.etcd.jetcd.KeyValue;
+import io.etcd.jetcd.kv.TxnResponse;
+import io.etcd.jetcd.lease.LeaseKeepAliveResponse;
+import io.etcd.jetcd.op.Cmp;
+import io.etcd.jetcd.op.CmpTarget;
+import io.etcd.jetcd.op.Op;
+import io.etcd.jetcd.options.DeleteOption;
+import io.etcd.jetcd.options.GetOption;
+import io.etcd.jetcd.options.PutOption;
+import java.io.IOException;
+import java.net.URLEncoder;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.SortedSet;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The etcd backend of {@link Coordinator} (jetcd). Membership is an etcd lease, renewed every
+ * third of its TTL, under which the member writes {@code <prefix>members/<id>}. Ownership of a
+ * target is the key {@code <prefix>owners/<target>}, created on the member's lease by a
+ * create-if-absent transaction; its create revision is the fencing token (it grows with every
+ * new owner, and a key re-created after a release or an expiry has a new one). A member whose
+ * lease expires loses every ownership key with it, which is how a dead member's targets free up;
+ * {@link #close()} revokes the lease, which frees them at once.
+ *
+ * <pre>{@code
+ * try (EtcdCoordinator c = EtcdCoordinator.connect("http://127.0.0.1:2379", "m1")) {
+ *   c.join();
+ *   c.tryAcquire("payments").ifPresent(o -> ...);
+ * }
+ * }</pre>
+ */
+public final class EtcdCoordinator implements Coordinator {
+
+  private static final Logger LOG = LoggerFactory.getLogger(EtcdCoordinator.class);
+  private static final ObjectMapper JSON = new ObjectMapper();
+  static final Duration CALL_TIMEOUT = Duration.ofSeconds(10);
+
+  private final Client client;
+  private final boolean ownsClient;
+  private final String member;
+  private final String prefix;
+  private final Duration ttl;
+  private final Clock clock;
+  private final LeaseKeeper keeper;
+  private final Object monitor = new Object();
+  private long leaseId;
+
+  private EtcdCoordinator(Builder b) {
+    this.client = b.client;
+    this.ownsClient = b.ownsClient;
+    this.member = b.member;
+    this.prefix = b.prefix;
+    this.ttl = b.ttl;
+    this.clock = b.clock;
+    this.keeper = new LeaseKeeper(member, ttl, clock, this::renew);
+  }
+
+  /** A builder for member {@code memberId} on {@code client} (which the caller keeps and closes). */
+  public static Builder builder(Client client, String memberId) {
+    return new Builder(client, memberId, false);
+  }
+
+  /** A coordinator on a client of its own for {@code endpoints} (comma-separated URLs), closed with it. */
+  public static EtcdCoordinator connect(String endpoints, String memberId) {
+    return connectBuilder(endpoints, memberId).build();
+  }
+
+  /** A builder on a client of its own for {@code endpoints} (comma-separated URLs), closed with it. */
+  public static Builder connectBuilder(String endpoints, String memberId) {
+    if (endpoints == null || endpoints.isBlank()) {
+      throw new IllegalArgumentException("etcd endpoints must not be empty");
+    }
+    return new Builder(Client.builder().endpoints(endpoints.split(",")).build(), memberId, true);
+  }
+
+  @Override
+  public String memberId() {
+    return member;
+  }
+
+  /** The jetcd client (the state store writes through it). */
+  Client client() {
+    return client;
+  }
+
+  /** The lease TTL. */
+  public Duration ttl() {
+    return ttl;
+  }
+
+  /** The key prefix every key of this cluster lives under. */
+  public String prefix() {
+    return prefix;
+  }
+
+  @Override
+  public void join() {
+    synchronized (monitor) {
+      if (keeper.isClosed()) {
+        throw new IllegalStateException("member " + member + " has left the cluster");
+      }
+      if (keeper.isHeld()) {
+        return;
+      }
+      long lease = call(client.getLeaseClient().grant(Math.max(1, ttl.toSeconds())), "grant a lease").getID();
+      Instant granted = clock.instant();
+      ByteSequence key = bytes(prefix + "members/" + encode(member));
+      TxnResponse r = call(client.getKVClient().txn()
+          .If(new Cmp(key, Cmp.Op.EQUAL, CmpTarget.createRevision(0)))
+          .Then(Op.put(key, value(member, granted), PutOption.builder().withLeaseId(lease).build()))
+          .Else(Op.get(key, GetOption.DEFAULT))
+          .commit(), "register member " + member);
+      if (!r.isSucceeded()) {
+        revokeQuietly(lease);
+        throw new IllegalStateException("member id " + member + " is already used by a live member of " + prefix
+            + " (its key " + key + " is held by another lease); pick another --member, or wait up to " + ttl
+            + " for a previous run's lease to expire");
+      }
+      leaseId = lease;
+      keeper.joined(granted);
+      LOG.info("member {} joined {} with lease {} (ttl {})", member, prefix, Long.toHexString(lease), ttl);
+    }
+  }
+
+  private void renew() {
+    long lease;
+    synchronized (monitor) {
+      lease = leaseId;
+      if (!keeper.isHeld()) {
+        return;
+      }
+    }
+    try {
+      LeaseKeepAliveResponse r = call(client.getLeaseClient().keepAliveOnce(lease), "renew lease");
+      synchronized (monitor) {
+        if (lease != leaseId) {
+          return;
+        }
+        if (r.getTTL() <= 0) {
+          keeper.lost("etcd says lease " + Long.toHexString(lease) + " has expired");
+        } else {
+          keeper.renewed(clock.instant());
+        }
+      }
+    } catch (RuntimeException e) {
+      synchronized (monitor) {
+        if (lease != leaseId) {
+          return;
+        }
+        if (String.valueOf(e.getMessage()).contains("not found")) {
+          keeper.lost("etcd no longer knows lease " + Long.toHexString(lease));
+        } else {
+          // transient: keep trying; isMember() turns false by itself once the TTL has passed
+          LOG.warn("member {}: renewing lease {} failed: {}", member, Long.toHexString(lease), e.toString());
+        }
+      }
+    }
+  }
+
+  @Override
+  public boolean isMember() {
+    return keeper.isLive();
+  }
+
+  private long lease() {
+    synchronized (monitor) {
+      if (!isMember()) {
+        throw new IllegalStateException("member " + member + " holds no live lease");
+      }
+      return leaseId;
+    }
+  }
+
+  @Override
+  public SortedSet<String> members() {
+    SortedSet<String> out = new TreeSet<>();
+    String p = prefix + "members/";
+    for (KeyValue kv : range(p)) {
+      out.add(decode(kv.getKey().toString(StandardCharsets.UTF_8).substring(p.length())));
+    }
+    return out;
+  }
+
+  @Override
+  public Optional<Ownership> tryAcquire(String target) {
+    long lease = lease();
+    ByteSequence key = ownerKey(target);
+    Instant now = clock.instant();
+    TxnResponse r = call(client.getKVClient().txn()
+        .If(new Cmp(key, Cmp.Op.EQUAL, CmpTarget.createRevision(0)))
+        .Then(Op.put(key, value(member, now), PutOption.builder().withLeaseId(lease).build()))
+        .Else(Op.get(key, GetOption.DEFAULT))
+        .commit(), "acquire target " + target);
+    if (r.isSucceeded()) {
+      // the key was created by this transaction: its create revision is the transaction's revision
+      return Optional.of(new Ownership(target, member, r.getHeader().getRevision(), now));
+    }
+    return r.getGetResponses().stream().flatMap(g -> g.getKvs().stream())
+        .filter(kv -> kv.getLease() == lease)
+        .map(kv -> ownership(target, kv))
+        .findFirst();
+  }
+
+  @Override
+  public void release(Ownership o) {
+    ByteSequence key = ownerKey(o.target());
+    TxnResponse r = call(client.getKVClient().txn()
+        .If(fence(o))
+        .Then(Op.delete(key, DeleteOption.DEFAULT))
+        .commit(), "release target " + o.target());
+    LOG.info("member {} {} {}", member, r.isSucceeded() ? "released" : "had already lost", o);
+  }
+
+  @Override
+  public boolean holds(Ownership o) {
+    if (o.member().equals(member) && !isMember()) {
+      return false;
+    }
+    return call(client.getKVClient().get(ownerKey(o.target())), "read the owner of " + o.target()).getKvs().stream()
+        .anyMatch(kv -> kv.getCreateRevision() == o.token());
+  }
+
+  @Override
+  public Map<String, Ownership> owners() {
+    Map<String, Ownership> out = new TreeMap<>();
+    String p = prefix + "owners/";
+    for (KeyValue kv : range(p)) {
+      String target = decode(kv.getKey().toString(StandardCharsets.UTF_8).substring(p.length()));
+      out.put(target, ownership(target, kv));
+    }
+    return out;
+  }
+
+  /** The comparison that holds only while {@code o} is the target's current ownership: the fence of every write. */
+  Cmp fence(Ownership o) {
+    return new Cmp(ownerKey(o.target()), Cmp.Op.EQUAL, CmpTarget.createRevision(o.token()));
+  }
+
+  ByteSequence ownerKey(String target) {
+    return bytes(prefix + "owners/" + encode(target));
+  }
+
+  private Ownership ownership(String target, KeyValue kv) {
+    String owner = "?";
+    Instant since = Instant.EPOCH;
+    try {
+      JsonNode n = JSON.readTree(kv.getValue().getBytes());
+      owner = n.path("member").asText("?");
+      since = Instant.parse(n.path("since").asText());
+    } catch (IOException | RuntimeException e) {
+      // a value another tool wrote: the key still says the target is taken, by someone unknown
+      LOG.warn("ownership key {} holds an unreadable value: {}", kv.getKey(), e.toString());
+    }
+    return new Ownership(target, owner, kv.getCreateRevision(), since);
+  }
+
+  private java.util.List<KeyValue> range(String keyPrefix) {
+    return call(client.getKVClient().get(bytes(keyPrefix), GetOption.builder().isPrefix(true).build()),
+        "read " + keyPrefix).getKvs();
+  }
+
+  @Override
+  public void close() {
+    if (keeper.isClosed()) {
+      return;
+    }
+    long lease;
+    synchronized (monitor) {
+      lease = leaseId;
+    }
+    if (keeper.stop()) {  // a lost lease is gone already: nothing to revoke
+      revokeQuietly(lease);
+      LOG.info("member {} left {} (lease {} revoked)", member, prefix, Long.toHexString(lease));
+    }
+    if (ownsClient) {
+      client.close();
+    }
+  }
+
+  private void revokeQuietly(long lease) {
+    try {
+      call(client.getLeaseClient().revoke(lease), "revoke lease");
+    } catch (RuntimeException e) {
+      // the lease expires by itself within its TTL; revoking only makes the handover faster
+      LOG.warn("member {}: revoking lease {} failed ({}); it expires within {}", member, Long.toHexString(lease),
+          e.toString(), ttl);
+    }
+  }
+
+  static ByteSequence value(String member, Instant since) {
+    ObjectNode n = JSON.createObjectNode();
+    n.put("member", member);
+    n.put("since", since.toString());
+    return ByteSequence.from(n.toString(), StandardCharsets.UTF_8);
+  }
+
+  static ByteSequence bytes(String s) {
+    return ByteSequence.from(s, StandardCharsets.UTF_8);
+  }
+
+  /** A name as one key segment: no '/' inside, so that one target's prefix never covers another's. */
+  static String encode(String name) {
+    return URLEncoder.encode(name, StandardCharsets.UTF_8);
+  }
+
+  static String decode(String segment) {
+    return URLDecoder.decode(segment, StandardCharsets.UTF_8);
+  }
+
+  /** Waits for an etcd call, with a deadline; failures are unchecked and say what was being done. */
+  static <T> T call(CompletableFuture<T> f, String what) {
+    try {
+      return f.get(CALL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      f.cancel(true);
+      throw new IllegalStateException("interrupted while waiting for etcd to " + what, e);
+    } catch (ExecutionException e) {
+      throw new IllegalStateException("etcd failed to " + what + ": " + e.getCause().getMessage(), e.getCause());
+    } catch (TimeoutException e) {
+      f.cancel(true);
+      throw new IllegalStateException("etcd did not answer within " + CALL_TIMEOUT + " to " + what, e);
+    }
+  }
+
+  /** Builds an {@link EtcdCoordinator}. */
+  public static final class Builder {
+    private final Client client;
+    private final boolean ownsClient;
+    private final String member;
+    private String prefix = "/gitops/default/";
+    private Duration ttl = Duration.ofSeconds(10);
+    private Clock clock = Clock.systemUTC();
+
+    private Builder(Client client, String member, boolean ownsClient) {
+      this.client = Objects.requireNonNull(client, "client");
+      this.member = LeaseKeeper.checkMember(member);
+      this.ownsClient = ownsClient;
+    }
+
+    /** The key prefix of the cluster (default {@code /gitops/default/}); it ends with '/'. */
+    public Builder prefix(String p) {
+      if (p == null || !p.startsWith("/") || !p.endsWith("/")) {
+        throw new IllegalArgumentException("etcd key prefix must start and end with '/', got " + p);
+      }
+      this.prefix = p;
+      return this;
+    }
+
+    /** The membership lease's TTL, whole seconds, at least 2 s (default 10 s). */
+    public Builder ttl(Duration d) {
+      this.ttl = LeaseKeeper.checkTtl(d);
+      return this;
+    }
+
+    /** The clock of renewals and ownership times (default: UTC system clock). */
+    public Builder clock(Clock c) {
+      this.clock = Objects.requireNonNull(c, "clock");
+      return this;
+    }
+
+    /** The coordinator (not joined). */
+    public EtcdCoordinator build() {
+      return new EtcdCoordinator(this);
+    }
+  }
+}

@@ -1,0 +1,374 @@
+package dev.gitops.cluster.etcd;
+
+import static dev.gitops.cluster.etcd.EtcdCoordinator.bytes;
+import static dev.gitops.cluster.etcd.EtcdCoordinator.call;
+import static dev.gitops.cluster.etcd.EtcdCoordinator.encode;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gitops.api.Resource;
+import dev.gitops.api.ResourceKey;
+import dev.gitops.api.StoreCorruptException;
+import dev.gitops.api.StoreException;
+import dev.gitops.api.StoreLockedException;
+import dev.gitops.api.spi.HistoryEntry;
+import dev.gitops.api.spi.StateStore;
+import dev.gitops.api.spi.StoreLock;
+import dev.gitops.api.spi.StoredResource;
+import dev.gitops.api.spi.StoredState;
+import dev.gitops.cluster.FencedException;
+import dev.gitops.cluster.Ownership;
+import dev.gitops.core.store.StoreEntries;
+import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.KV;
+import io.etcd.jetcd.KeyValue;
+import io.etcd.jetcd.kv.TxnResponse;
+import io.etcd.jetcd.op.Cmp;
+import io.etcd.jetcd.op.CmpTarget;
+import io.etcd.jetcd.op.Op;
+import io.etcd.jetcd.options.DeleteOption;
+import io.etcd.jetcd.options.GetOption;
+import io.etcd.jetcd.options.PutOption;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.TreeMap;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A {@link StateStore} in etcd, for a target that may move between machines: one etcd key per
+ * entry under {@code <prefix>store/<target>/} ({@code meta}, {@code inventory/<key>}, {@code
+ * pending/<key>}, {@code history/<sequence>}, {@code secret}), each entry in the JSON form the
+ * file store writes ({@link StoreEntries}). Every write is one transaction guarded by the owner's
+ * fencing token: it applies only while the ownership key still has the token as its create
+ * revision, so a member that lost the target (paused past its lease, taken over) writes nothing;
+ * its write fails with a {@link FencedException}. Sensitive values reach the store already as keyed
+ * hashes (the engine hashes them with {@link #secretKey()}), as with the file store; the secret
+ * key itself sits in etcd, so protect the cluster's keys with etcd's authentication and TLS.
+ *
+ * <p>The lock is in-process (like the in-memory store's): across processes, ownership of the
+ * target is the lock, and the token guard is what enforces it.
+ *
+ * <pre>{@code
+ * Ownership o = coordinator.tryAcquire("payments").orElseThrow();
+ * try (EtcdStateStore store = EtcdStateStore.open(coordinator, o);
+ *      StoreLock lock = store.lock(Duration.ofSeconds(30))) {
+ *   store.writePending(desired);          // throws FencedException once o is stale
+ * }
+ * }</pre>
+ */
+public final class EtcdStateStore implements StateStore {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final int SECRET_BYTES = 32;
+  private static final int FORMAT = 1;
+
+  private final EtcdCoordinator coordinator;
+  private final Ownership ownership;
+  private final KV kv;
+  private final String base;
+  private final int historyLimit;
+  private final Semaphore permit = new Semaphore(1);
+  private final Object monitor = new Object();
+  private Held held;
+  private Meta meta;
+  private byte[] secret;
+
+  private EtcdStateStore(EtcdCoordinator coordinator, Ownership ownership, int historyLimit) {
+    this.coordinator = Objects.requireNonNull(coordinator, "coordinator");
+    this.ownership = Objects.requireNonNull(ownership, "ownership");
+    if (historyLimit < 1) {
+      throw new IllegalArgumentException("history limit must be at least 1, got " + historyLimit);
+    }
+    this.kv = coordinator.client().getKVClient();
+    this.base = coordinator.prefix() + "store/" + encode(ownership.target()) + "/";
+    this.historyLimit = historyLimit;
+  }
+
+  /** The store of {@code ownership}'s target, keeping 100 history entries. */
+  public static EtcdStateStore open(EtcdCoordinator coordinator, Ownership ownership) {
+    return open(coordinator, ownership, 100);
+  }
+
+  /** The store of {@code ownership}'s target, keeping {@code historyLimit} history entries. */
+  public static EtcdStateStore open(EtcdCoordinator coordinator, Ownership ownership, int historyLimit) {
+    return new EtcdStateStore(coordinator, ownership, historyLimit);
+  }
+
+  /** The ownership whose token guards every write. */
+  public Ownership ownership() {
+    return ownership;
+  }
+
+  /** The serial, revisions and history sequence, as {@code meta} holds them. */
+  private record Meta(long serial, String attempted, String applied, long historySeq, boolean written) {
+    ByteSequence bytes() {
+      ObjectNode n = JSON.createObjectNode();
+      n.put("format", FORMAT);
+      n.put("serial", serial);
+      n.put("attempted", attempted);
+      n.put("applied", applied);
+      n.put("historySeq", historySeq);
+      return ByteSequence.from(n.toString(), StandardCharsets.UTF_8);
+    }
+  }
+
+  // ------------------------------------------------------------------------------------- lock
+
+  @Override
+  public StoreLock lock(Duration timeout) {
+    StateStore.requirePositive(timeout);
+    try {
+      if (!permit.tryAcquire(timeout.toNanos(), TimeUnit.NANOSECONDS)) {
+        throw new StoreLockedException("etcd store " + base + " is locked by another caller in this process; waited "
+            + timeout);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new StoreException("interrupted while waiting for the etcd store lock of " + base, e);
+    }
+    try {
+      coordinator.checkFence(ownership);
+      Meta m = readMeta();
+      synchronized (monitor) {
+        meta = m;
+        held = new Held();
+        return held;
+      }
+    } catch (RuntimeException e) {
+      permit.release();
+      throw e;
+    }
+  }
+
+  private final class Held implements StoreLock {
+    private boolean released;
+
+    @Override
+    public void close() {
+      synchronized (monitor) {
+        if (released) {
+          return;
+        }
+        released = true;
+        if (held == this) {
+          held = null;
+        }
+      }
+      permit.release();
+    }
+  }
+
+  // ------------------------------------------------------------------------------------- read
+
+  @Override
+  public StoredState load() {
+    // one range read: every entry as of one revision
+    List<KeyValue> all = call(kv.get(bytes(base), GetOption.builder().isPrefix(true).build()), "load " + base).getKvs();
+    TreeMap<ResourceKey, StoredResource> inventory = new TreeMap<>();
+    TreeMap<ResourceKey, Resource> pending = new TreeMap<>();
+    Meta m = null;
+    for (KeyValue e : all) {
+      String name = e.getKey().toString(StandardCharsets.UTF_8).substring(base.length());
+      byte[] value = e.getValue().getBytes();
+      String where = "etcd store key " + base + name;
+      if (name.equals("meta")) {
+        m = parseMeta(value, where);
+      } else if (name.startsWith("inventory/")) {
+        StoredResource s = StoreEntries.readInventoryEntry(value, where);
+        inventory.put(s.resource().key(), s);
+      } else if (name.startsWith("pending/")) {
+        Resource r = StoreEntries.readPendingEntry(value, where);
+        pending.put(r.key(), r);
+      }
+    }
+    if (m == null) {
+      if (!inventory.isEmpty() || !pending.isEmpty()) {
+        throw new StoreCorruptException("etcd store " + base + " has entries but no meta key", null);
+      }
+      return StoredState.empty();
+    }
+    return new StoredState(m.serial(), inventory, pending, m.attempted(), m.applied(), false);
+  }
+
+  @Override
+  public List<HistoryEntry> history() {
+    String p = base + "history/";
+    List<KeyValue> all = call(kv.get(bytes(p), GetOption.builder().isPrefix(true)
+        .withSortField(GetOption.SortTarget.KEY).withSortOrder(GetOption.SortOrder.DESCEND).build()), "read history").getKvs();
+    List<HistoryEntry> out = new ArrayList<>();
+    for (KeyValue e : all) {
+      out.add(StoreEntries.readHistoryEntry(e.getValue().getBytes(), "etcd store key " + e.getKey()));
+    }
+    return List.copyOf(out);
+  }
+
+  private Meta readMeta() {
+    ByteSequence key = bytes(base + "meta");
+    List<KeyValue> found = call(kv.get(key), "read " + key).getKvs();
+    if (found.isEmpty()) {
+      return new Meta(0, "", "", 0, false);
+    }
+    return parseMeta(found.get(0).getValue().getBytes(), "etcd store key " + base + "meta");
+  }
+
+  private static Meta parseMeta(byte[] value, String where) {
+    try {
+      JsonNode n = JSON.readTree(value);
+      if (n == null || n.path("format").asInt() != FORMAT || !n.path("serial").canConvertToLong()
+          || !n.path("historySeq").canConvertToLong() || !n.path("attempted").isTextual() || !n.path("applied").isTextual()) {
+        throw new StoreCorruptException(where + ": not a format-" + FORMAT + " meta entry: " + n, null);
+      }
+      return new Meta(n.get("serial").longValue(), n.get("attempted").asText(), n.get("applied").asText(),
+          n.get("historySeq").longValue(), true);
+    } catch (IOException e) {
+      throw new StoreCorruptException(where + ": not valid JSON (" + e.getMessage() + ")", e);
+    }
+  }
+
+  // ------------------------------------------------------------------------------------ write
+
+  /** Runs {@code ops} and the new meta in one transaction guarded by the token; the serial it wrote. */
+  private long write(String what, Meta next, Op... ops) {
+    synchronized (monitor) {
+      if (held == null) {
+        throw new IllegalStateException("etcd store " + base + ": " + what + " needs the store lock; call lock() first");
+      }
+      Op[] all = new Op[ops.length + 1];
+      System.arraycopy(ops, 0, all, 0, ops.length);
+      all[ops.length] = Op.put(bytes(base + "meta"), next.bytes(), PutOption.DEFAULT);
+      TxnResponse r = call(kv.txn().If(coordinator.fence(ownership)).Then(all).commit(), what + " in " + base);
+      if (!r.isSucceeded()) {
+        throw new FencedException("fenced: " + what + " in the store of target " + ownership.target() + " refused; member "
+            + ownership.member() + " no longer owns it (its token " + ownership.token() + " is stale)");
+      }
+      meta = next;
+      return next.serial();
+    }
+  }
+
+  private Meta bumped() {
+    synchronized (monitor) {
+      Meta m = meta == null ? new Meta(0, "", "", 0, false) : meta;
+      return new Meta(m.serial() + 1, m.attempted(), m.applied(), m.historySeq(), true);
+    }
+  }
+
+  private ByteSequence entryKey(String kind, ResourceKey key) {
+    return bytes(base + kind + "/" + encode(key.toString()));
+  }
+
+  @Override
+  public void writePending(Resource desired) {
+    Objects.requireNonNull(desired, "desired");
+    synchronized (monitor) {
+      write("write pending " + desired.key(), bumped(),
+          Op.put(entryKey("pending", desired.key()), ByteSequence.from(StoreEntries.pendingEntry(desired)), PutOption.DEFAULT));
+    }
+  }
+
+  @Override
+  public StoredResource commit(Resource lastApplied, String revision) {
+    Objects.requireNonNull(lastApplied, "lastApplied");
+    Objects.requireNonNull(revision, "revision");
+    synchronized (monitor) {
+      Meta next = bumped();
+      StoredResource stored = new StoredResource(lastApplied, next.serial(), revision);
+      write("commit " + lastApplied.key(), next,
+          Op.put(entryKey("inventory", lastApplied.key()), ByteSequence.from(StoreEntries.inventoryEntry(stored)),
+              PutOption.DEFAULT),
+          Op.delete(entryKey("pending", lastApplied.key()), DeleteOption.DEFAULT));
+      return stored;
+    }
+  }
+
+  @Override
+  public void clearPending(ResourceKey key) {
+    Objects.requireNonNull(key, "key");
+    synchronized (monitor) {
+      write("clear pending " + key, bumped(), Op.delete(entryKey("pending", key), DeleteOption.DEFAULT));
+    }
+  }
+
+  @Override
+  public void forget(ResourceKey key) {
+    Objects.requireNonNull(key, "key");
+    synchronized (monitor) {
+      write("forget " + key, bumped(), Op.delete(entryKey("pending", key), DeleteOption.DEFAULT),
+          Op.delete(entryKey("inventory", key), DeleteOption.DEFAULT));
+    }
+  }
+
+  @Override
+  public void recordRevisions(String attempted, String applied) {
+    Objects.requireNonNull(attempted, "attempted");
+    synchronized (monitor) {
+      Meta m = bumped();
+      write("record revisions", new Meta(m.serial(), attempted, applied == null ? m.applied() : applied,
+          m.historySeq(), true));
+    }
+  }
+
+  @Override
+  public void appendHistory(HistoryEntry entry) {
+    Objects.requireNonNull(entry, "entry");
+    synchronized (monitor) {
+      Meta m = bumped();
+      long seq = m.historySeq() + 1;
+      List<Op> ops = new ArrayList<>();
+      ops.add(Op.put(historyKey(seq), ByteSequence.from(StoreEntries.historyEntry(entry)), PutOption.DEFAULT));
+      long oldestKept = seq - historyLimit + 1;
+      if (oldestKept > 1) {
+        // everything older than the limit, in one range delete (the limit may have shrunk since the last run)
+        ops.add(Op.delete(historyKey(0), DeleteOption.builder().withRange(historyKey(oldestKept)).build()));
+      }
+      write("append history " + entry.id(), new Meta(m.serial(), m.attempted(), m.applied(), seq, true),
+          ops.toArray(Op[]::new));
+    }
+  }
+
+  private ByteSequence historyKey(long seq) {
+    return bytes(base + "history/" + String.format("%020d", seq));
+  }
+
+  // ----------------------------------------------------------------------------------- secret
+
+  @Override
+  public byte[] secretKey() {
+    synchronized (monitor) {
+      if (secret == null) {
+        ByteSequence key = bytes(base + "secret");
+        byte[] fresh = new byte[SECRET_BYTES];
+        new SecureRandom().nextBytes(fresh);
+        // create-if-absent: two members racing for a new target's key end up with the same one
+        TxnResponse r = call(kv.txn().If(new Cmp(key, Cmp.Op.EQUAL, CmpTarget.createRevision(0)))
+            .Then(Op.put(key, ByteSequence.from(fresh), PutOption.DEFAULT))
+            .Else(Op.get(key, GetOption.DEFAULT)).commit(), "create the secret key of " + base);
+        byte[] got = r.isSucceeded() ? fresh : r.getGetResponses().get(0).getKvs().get(0).getValue().getBytes();
+        if (got.length != SECRET_BYTES) {
+          throw new StoreCorruptException("etcd store key " + key + ": a secret key of " + got.length + " bytes, want "
+              + SECRET_BYTES, null);
+        }
+        secret = got;
+      }
+      return secret.clone();
+    }
+  }
+
+  /** Nothing to release: the coordinator owns the client. */
+  @Override
+  public void close() {
+    // the jetcd client is the coordinator's and outlives the store
+  }
+
+  @Override
+  public String toString() {
+    return "etcd store " + base + " (" + ownership + ")";
+  }
+}

@@ -1,0 +1,397 @@
+package dev.gitops.cluster.k8s;
+
+import dev.gitops.cluster.Coordinator;
+import dev.gitops.cluster.LeaseKeeper;
+import dev.gitops.cluster.Ownership;
+import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
+import io.fabric8.kubernetes.api.model.coordination.v1.LeaseBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
+import java.time.temporal.ChronoUnit;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.SortedSet;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The Kubernetes backend of {@link Coordinator}: coordination.k8s.io/v1 Leases in one namespace
+ * (fabric8). Each member holds one Lease ({@code gitops-m-<hash>}) whose {@code renewTime} it
+ * renews every third of the TTL, with its incarnation ({@code <member>#<random>}) as holder; a
+ * member whose Lease was not renewed within its {@code leaseDurationSeconds} is dead. Each target
+ * has one Lease ({@code gitops-t-<hash>}, the target's name in an annotation) whose holder is the
+ * owning incarnation; it is taken by a create, or by an update under the Lease's resourceVersion
+ * when it is free (no holder, or a dead one), and every take increases {@code leaseTransitions}:
+ * that count is the fencing token. Releasing clears the holder and keeps the Lease, so the count
+ * only grows. Only member Leases are renewed: a target's Lease lives as long as its holder does.
+ *
+ * <pre>{@code
+ * try (LeaseCoordinator c = LeaseCoordinator.builder(kubernetesClient, "gitops", "m1").build()) {
+ *   c.join();
+ *   c.tryAcquire("payments").ifPresent(o -> ...);
+ * }
+ * }</pre>
+ */
+public final class LeaseCoordinator implements Coordinator {
+
+  private static final Logger LOG = LoggerFactory.getLogger(LeaseCoordinator.class);
+  static final String CLUSTER_LABEL = "gitops.dev/cluster";
+  static final String ROLE_LABEL = "gitops.dev/role";
+  static final String MEMBER_ANNOTATION = "gitops.dev/member";
+  static final String TARGET_ANNOTATION = "gitops.dev/target";
+  private static final Pattern LABEL_VALUE = Pattern.compile("[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?");
+
+  private final KubernetesClient client;
+  private final String namespace;
+  private final String member;
+  private final String cluster;
+  private final Duration ttl;
+  private final Clock clock;
+  private final String incarnation;
+  private final LeaseKeeper keeper;
+  private final Object monitor = new Object();
+  /** The renewTime this member last wrote on its Lease: anything else there means someone else wrote it. */
+  private Instant lastRenewal;
+
+  private LeaseCoordinator(Builder b) {
+    this.client = b.client;
+    this.namespace = b.namespace;
+    this.member = b.member;
+    this.cluster = b.cluster;
+    this.ttl = b.ttl;
+    this.clock = b.clock;
+    byte[] random = new byte[6];
+    new SecureRandom().nextBytes(random);
+    this.incarnation = member + "#" + HexFormat.of().formatHex(random);
+    this.keeper = new LeaseKeeper(member, ttl, clock, this::renew);
+  }
+
+  /** A builder for member {@code memberId} keeping its Leases in {@code namespace}. */
+  public static Builder builder(KubernetesClient client, String namespace, String memberId) {
+    return new Builder(client, namespace, memberId);
+  }
+
+  @Override
+  public String memberId() {
+    return member;
+  }
+
+  @Override
+  public void join() {
+    synchronized (monitor) {
+      if (keeper.isClosed()) {
+        throw new IllegalStateException("member " + member + " has left the cluster");
+      }
+      if (keeper.isHeld()) {
+        return;
+      }
+      Instant now = clock.instant().truncatedTo(ChronoUnit.MILLIS);
+      String name = leaseName("m", member);
+      Lease current = leases().withName(name).get();
+      Lease written;
+      try {
+        if (current == null) {
+          written = leases().resource(new LeaseBuilder().withNewMetadata().withName(name).withNamespace(namespace)
+              .addToLabels(CLUSTER_LABEL, cluster).addToLabels(ROLE_LABEL, "member")
+              .addToAnnotations(MEMBER_ANNOTATION, member).endMetadata()
+              .withNewSpec().withHolderIdentity(incarnation).withLeaseDurationSeconds((int) ttl.toSeconds())
+              .withAcquireTime(time(now)).withRenewTime(time(now)).withLeaseTransitions(1).endSpec().build()).create();
+        } else {
+          if (live(current, now) && !incarnation.equals(current.getSpec().getHolderIdentity())) {
+            throw inUse(current);
+          }
+          written = leases().resource(new LeaseBuilder(current).editSpec().withHolderIdentity(incarnation)
+              .withLeaseDurationSeconds((int) ttl.toSeconds()).withAcquireTime(time(now)).withRenewTime(time(now))
+              .withLeaseTransitions(transitions(current) + 1).endSpec().build()).update();
+        }
+      } catch (KubernetesClientException e) {
+        if (e.getCode() == 409) {
+          throw new IllegalStateException("member id " + member + " was taken by another process while joining; pick"
+              + " another --member, or wait up to " + ttl + " for a previous run's Lease to expire", e);
+        }
+        throw e;
+      }
+      lastRenewal = now;
+      keeper.joined(now);
+      LOG.info("member {} joined cluster {} in namespace {} as {} (ttl {})", member, cluster, namespace, incarnation, ttl);
+    }
+  }
+
+  private IllegalStateException inUse(Lease current) {
+    return new IllegalStateException("member id " + member + " is already used by a live member of cluster " + cluster
+        + " (Lease " + namespace + "/" + current.getMetadata().getName() + " held by "
+        + current.getSpec().getHolderIdentity() + "); pick another --member, or wait up to " + ttl
+        + " for a previous run's Lease to expire");
+  }
+
+  private void renew() {
+    synchronized (monitor) {
+      if (!keeper.isHeld()) {
+        return;
+      }
+      Instant now = clock.instant().truncatedTo(ChronoUnit.MILLIS);
+      try {
+        Lease current = leases().withName(leaseName("m", member)).get();
+        // the holder and the renewTime, not the resourceVersion: what matters is that nobody else wrote it
+        if (current == null || !incarnation.equals(current.getSpec().getHolderIdentity())
+            || current.getSpec().getRenewTime() == null || !lastRenewal.equals(instant(current.getSpec().getRenewTime()))) {
+          keeper.lost("its Lease was " + (current == null ? "deleted" : "changed by " + current.getSpec().getHolderIdentity()));
+          return;
+        }
+        Lease written = leases().resource(new LeaseBuilder(current).editSpec().withRenewTime(time(now)).endSpec().build())
+            .update();
+        lastRenewal = now;
+        keeper.renewed(now);
+      } catch (KubernetesClientException e) {
+        if (e.getCode() == 409 || e.getCode() == 404) {
+          keeper.lost("its Lease was changed or deleted by someone else (" + e.getCode() + ")");
+        } else {
+          // transient: keep trying; isMember() turns false by itself once the TTL has passed
+          LOG.warn("member {}: renewing its Lease failed: {}", member, e.toString());
+        }
+      }
+    }
+  }
+
+  @Override
+  public boolean isMember() {
+    return keeper.isLive();
+  }
+
+  @Override
+  public SortedSet<String> members() {
+    Instant now = clock.instant();
+    return list("member").stream().filter(l -> live(l, now))
+        .map(l -> memberOf(l.getSpec().getHolderIdentity()))
+        .collect(Collectors.toCollection(TreeSet::new));
+  }
+
+  /** The incarnations of the live members. */
+  private Set<String> liveHolders() {
+    Instant now = clock.instant();
+    return list("member").stream().filter(l -> live(l, now)).map(l -> l.getSpec().getHolderIdentity())
+        .collect(Collectors.toSet());
+  }
+
+  @Override
+  public Optional<Ownership> tryAcquire(String target) {
+    if (!isMember()) {
+      throw new IllegalStateException("member " + member + " holds no live Lease");
+    }
+    String name = leaseName("t", target);
+    Instant now = clock.instant();
+    Lease current = leases().withName(name).get();
+    try {
+      if (current == null) {
+        Lease created = leases().resource(new LeaseBuilder().withNewMetadata().withName(name).withNamespace(namespace)
+            .addToLabels(CLUSTER_LABEL, cluster).addToLabels(ROLE_LABEL, "target")
+            .addToAnnotations(TARGET_ANNOTATION, target).endMetadata()
+            .withNewSpec().withHolderIdentity(incarnation).withLeaseDurationSeconds((int) ttl.toSeconds())
+            .withAcquireTime(time(now)).withRenewTime(time(now)).withLeaseTransitions(1).endSpec().build()).create();
+        return Optional.of(ownership(target, created));
+      }
+      String holder = current.getSpec().getHolderIdentity();
+      if (incarnation.equals(holder)) {
+        return Optional.of(ownership(target, current));
+      }
+      if (holder != null && !holder.isEmpty() && liveHolders().contains(holder)) {
+        return Optional.empty();
+      }
+      // free (released, or its holder is dead): take it under its resourceVersion, one transition more
+      Lease taken = leases().resource(new LeaseBuilder(current).editSpec().withHolderIdentity(incarnation)
+          .withAcquireTime(time(now)).withRenewTime(time(now)).withLeaseTransitions(transitions(current) + 1)
+          .endSpec().build()).update();
+      return Optional.of(ownership(target, taken));
+    } catch (KubernetesClientException e) {
+      if (e.getCode() == 409) {
+        return Optional.empty();  // another member got there first
+      }
+      throw e;
+    }
+  }
+
+  @Override
+  public void release(Ownership o) {
+    Lease current = leases().withName(leaseName("t", o.target())).get();
+    if (current == null || !incarnation.equals(current.getSpec().getHolderIdentity()) || transitions(current) != o.token()) {
+      LOG.info("member {} had already lost {}", member, o);
+      return;
+    }
+    try {
+      leases().resource(new LeaseBuilder(current).editSpec().withHolderIdentity(null).endSpec().build()).update();
+      LOG.info("member {} released {}", member, o);
+    } catch (KubernetesClientException e) {
+      if (e.getCode() != 409) {
+        throw e;
+      }
+      LOG.info("member {} had already lost {} (changed while releasing)", member, o);
+    }
+  }
+
+  @Override
+  public boolean holds(Ownership o) {
+    if (o.member().equals(member) && !isMember()) {
+      return false;
+    }
+    Lease current = leases().withName(leaseName("t", o.target())).get();
+    if (current == null || transitions(current) != o.token()) {
+      return false;
+    }
+    String holder = current.getSpec().getHolderIdentity();
+    return holder != null && memberOf(holder).equals(o.member())
+        && (o.member().equals(member) ? incarnation.equals(holder) : liveHolders().contains(holder));
+  }
+
+  @Override
+  public Map<String, Ownership> owners() {
+    Set<String> live = liveHolders();
+    Map<String, Ownership> out = new TreeMap<>();
+    for (Lease l : list("target")) {
+      String holder = l.getSpec().getHolderIdentity();
+      String target = l.getMetadata().getAnnotations() == null ? null
+          : l.getMetadata().getAnnotations().get(TARGET_ANNOTATION);
+      if (holder != null && live.contains(holder) && target != null) {
+        out.put(target, ownership(target, l));
+      }
+    }
+    return out;
+  }
+
+  @Override
+  public void close() {
+    if (!keeper.stop()) {
+      return;  // never joined, lost already, or closed before
+    }
+    try {
+      // what revoking an etcd lease does: free every target at once, then leave
+      for (Lease l : list("target")) {
+        if (incarnation.equals(l.getSpec().getHolderIdentity())) {
+          leases().resource(new LeaseBuilder(l).editSpec().withHolderIdentity(null).endSpec().build()).update();
+        }
+      }
+      leases().withName(leaseName("m", member)).delete();
+      LOG.info("member {} left cluster {}", member, cluster);
+    } catch (KubernetesClientException e) {
+      // its Lease expires by itself within the TTL; leaving explicitly only makes the handover faster
+      LOG.warn("member {}: leaving cleanly failed ({}); its Lease expires within {}", member, e.toString(), ttl);
+    }
+  }
+
+  private Ownership ownership(String target, Lease l) {
+    ZonedDateTime acquired = l.getSpec().getAcquireTime();
+    return new Ownership(target, memberOf(l.getSpec().getHolderIdentity()), transitions(l),
+        acquired == null ? Instant.EPOCH : acquired.toInstant());
+  }
+
+  private List<Lease> list(String role) {
+    return leases().withLabel(CLUSTER_LABEL, cluster).withLabel(ROLE_LABEL, role).list().getItems();
+  }
+
+  private io.fabric8.kubernetes.client.dsl.NonNamespaceOperation<Lease, io.fabric8.kubernetes.api.model.coordination.v1.LeaseList,
+      io.fabric8.kubernetes.client.dsl.Resource<Lease>> leases() {
+    return client.leases().inNamespace(namespace);
+  }
+
+  private static boolean live(Lease l, Instant now) {
+    ZonedDateTime renewed = l.getSpec().getRenewTime();
+    Integer seconds = l.getSpec().getLeaseDurationSeconds();
+    String holder = l.getSpec().getHolderIdentity();
+    return holder != null && !holder.isEmpty() && renewed != null && seconds != null
+        && now.isBefore(renewed.toInstant().plusSeconds(seconds));
+  }
+
+  private static int transitions(Lease l) {
+    Integer t = l.getSpec().getLeaseTransitions();
+    return t == null ? 0 : t;
+  }
+
+  private static String memberOf(String holder) {
+    if (holder == null) {
+      return "";
+    }
+    int hash = holder.lastIndexOf('#');
+    return hash < 0 ? holder : holder.substring(0, hash);
+  }
+
+  /** A Lease time: MicroTime on the wire, so kept to whole milliseconds here to compare what comes back. */
+  private static ZonedDateTime time(Instant i) {
+    return i.truncatedTo(ChronoUnit.MILLIS).atZone(ZoneOffset.UTC);
+  }
+
+  private static Instant instant(ZonedDateTime t) {
+    return t.toInstant().truncatedTo(ChronoUnit.MILLIS);
+  }
+
+  /** A valid object name for any member id or target name: a digest, the name itself in an annotation. */
+  private String leaseName(String kind, String name) {
+    try {
+      byte[] d = MessageDigest.getInstance("SHA-256").digest((cluster + "\n" + name).getBytes(StandardCharsets.UTF_8));
+      return "gitops-" + kind + "-" + HexFormat.of().formatHex(d, 0, 16);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is not available", e);
+    }
+  }
+
+  /** Builds a {@link LeaseCoordinator}. */
+  public static final class Builder {
+    private final KubernetesClient client;
+    private final String namespace;
+    private final String member;
+    private String cluster = "default";
+    private Duration ttl = Duration.ofSeconds(10);
+    private Clock clock = Clock.systemUTC();
+
+    private Builder(KubernetesClient client, String namespace, String member) {
+      this.client = Objects.requireNonNull(client, "client");
+      if (namespace == null || namespace.isBlank()) {
+        throw new IllegalArgumentException("namespace must not be empty");
+      }
+      this.namespace = namespace;
+      this.member = LeaseKeeper.checkMember(member);
+    }
+
+    /** The cluster's name, a label value (default {@code default}): members of one cluster share targets. */
+    public Builder cluster(String name) {
+      if (name == null || !LABEL_VALUE.matcher(name).matches()) {
+        throw new IllegalArgumentException("cluster name must be a Kubernetes label value (letters, digits, '-', '_',"
+            + " '.', at most 63), got " + name);
+      }
+      this.cluster = name;
+      return this;
+    }
+
+    /** The member Lease's duration, whole seconds, at least 2 s (default 10 s). */
+    public Builder ttl(Duration d) {
+      this.ttl = LeaseKeeper.checkTtl(d);
+      return this;
+    }
+
+    /** The clock of renewals and expiry (default: UTC system clock). */
+    public Builder clock(Clock c) {
+      this.clock = Objects.requireNonNull(c, "clock");
+      return this;
+    }
+
+    /** The coordinator (not joined). */
+    public LeaseCoordinator build() {
+      return new LeaseCoordinator(this);
+    }
+  }
+}

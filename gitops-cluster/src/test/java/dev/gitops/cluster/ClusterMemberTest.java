@@ -1,0 +1,170 @@
+package dev.gitops.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.Test;
+
+/** The assignment rounds, driven by hand over an in-memory engine and a clock the test moves. */
+class ClusterMemberTest {
+
+  static final Duration SETTLE = Duration.ofSeconds(5);
+  static final Set<String> TARGETS = IntStream.range(0, 60).mapToObj(i -> "t" + i).collect(Collectors.toSet());
+
+  final FakeCoordinator.Engine engine = new FakeCoordinator.Engine();
+  Instant now = Instant.parse("2026-01-01T00:00:00Z");
+  /** Who runs which target, as the members' callbacks say; a second runner of one target fails the test. */
+  final Map<String, String> running = new HashMap<>();
+  final List<String> events = new ArrayList<>();
+
+  final Clock clock = new Clock() {
+    @Override
+    public ZoneOffset getZone() {
+      return ZoneOffset.UTC;
+    }
+
+    @Override
+    public Clock withZone(java.time.ZoneId zone) {
+      return this;
+    }
+
+    @Override
+    public Instant instant() {
+      return now;
+    }
+  };
+
+  ClusterMember member(String id) {
+    FakeCoordinator c = new FakeCoordinator(engine, id);
+    c.join();
+    ClusterMember m = ClusterMember.builder(c, new ClusterMember.Targets() {
+      @Override
+      public void start(Ownership o) {
+        assertThat(o.member()).isEqualTo(id);
+        String other = running.putIfAbsent(o.target(), id);
+        assertThat(other).as("%s started by %s while %s runs it", o.target(), id, other).isNull();
+        events.add("start " + o.target() + " " + id);
+      }
+
+      @Override
+      public void stop(String target, String reason) {
+        assertThat(running.remove(target)).isEqualTo(id);
+        events.add("stop " + target + " " + id);
+      }
+    }).settleDelay(SETTLE).clock(clock).build();
+    m.targets(TARGETS);
+    return m;
+  }
+
+  Map<String, String> expected(Set<String> members) {
+    return Rendezvous.assign(TARGETS, members);
+  }
+
+  @Test
+  void nothingStartsBeforeTheMembershipHasSettled() {
+    ClusterMember m1 = member("m1");
+    m1.round();
+    assertThat(running).isEmpty();
+    now = now.plus(SETTLE);
+    m1.round();
+    assertThat(running.keySet()).isEqualTo(TARGETS);
+    assertThat(m1.owned().keySet()).isEqualTo(TARGETS);
+  }
+
+  @Test
+  void aJoinMovesOnlyTheNewMembersTargetsAfterTheSettleDelayAndNeverRunsOneTwice() {
+    ClusterMember m1 = member("m1");
+    m1.round();
+    now = now.plus(SETTLE);
+    m1.round();
+    ClusterMember m2 = member("m2");
+    m1.round();
+    m2.round();
+    assertThat(m2.owned()).isEmpty();
+    assertThat(m1.owned().keySet()).isEqualTo(TARGETS);
+    now = now.plus(SETTLE);
+    m2.round();  // m1 has not released yet: m2 takes nothing
+    assertThat(m2.owned()).isEmpty();
+    m1.round();  // m1 stops and releases what moves
+    m2.round();  // m2 takes it
+    Map<String, String> want = expected(Set.of("m1", "m2"));
+    assertThat(running).isEqualTo(want);
+    long moved = want.values().stream().filter("m2"::equals).count();
+    assertThat(events.stream().filter(e -> e.startsWith("stop")).count()).isEqualTo(moved);
+    assertThat(m1.owned().keySet()).allMatch(t -> want.get(t).equals("m1"));
+  }
+
+  @Test
+  void aMemberThatLostItsLeaseStopsEverythingAndTheOthersTakeOver() {
+    ClusterMember m1 = member("m1");
+    ClusterMember m2 = member("m2");
+    m1.round();
+    m2.round();
+    now = now.plus(SETTLE);
+    m1.round();
+    m2.round();
+    assertThat(running).isEqualTo(expected(Set.of("m1", "m2")));
+    ((FakeCoordinator) m1.coordinator()).expire();
+    m1.round();  // it learns of the loss: stops all and joins again with a new lease
+    assertThat(running).doesNotContainValue("m1");
+    assertThat(m1.owned()).isEmpty();
+    m1.round();  // a rejoined member settles before it takes anything
+    m2.round();
+    assertThat(running).doesNotContainValue("m1");
+    now = now.plus(SETTLE);
+    m1.round();
+    assertThat(running).isEqualTo(expected(Set.of("m1", "m2")));
+  }
+
+  @Test
+  void aLeaveMovesTheLeaversTargetsAtOnceWithoutSettling() {
+    ClusterMember m1 = member("m1");
+    ClusterMember m2 = member("m2");
+    m1.round();
+    m2.round();
+    now = now.plus(SETTLE);
+    m1.round();
+    m2.round();
+    m2.close();  // graceful: stops its targets, releases them, leaves
+    m1.round();  // the same instant: no settle delay for a leave
+    assertThat(running).isEqualTo(expected(Set.of("m1")));
+    assertThat(m1.owned().keySet()).isEqualTo(TARGETS);
+  }
+
+  @Test
+  void aTargetTakenOverBehindTheMembersBackIsStopped() {
+    ClusterMember m1 = member("m1");
+    m1.round();
+    now = now.plus(SETTLE);
+    m1.round();
+    Ownership o = m1.owned().get("t1");
+    // another holder (a lease expiry and re-creation the member did not see) replaces the record
+    engine.owners.put("t1", new Ownership("t1", "intruder", o.token() + 100, now));
+    m1.round();
+    assertThat(m1.owned()).doesNotContainKey("t1");
+    assertThat(running).doesNotContainKey("t1");
+    assertThat(engine.owners.get("t1").member()).isEqualTo("intruder");
+  }
+
+  @Test
+  void aTargetRemovedFromTheConfigurationIsStoppedAndReleased() {
+    ClusterMember m1 = member("m1");
+    m1.round();
+    now = now.plus(SETTLE);
+    m1.round();
+    m1.targets(Set.of("t1"));
+    m1.round();
+    assertThat(running).containsOnlyKeys("t1");
+    assertThat(engine.owners).containsOnlyKeys("t1");
+  }
+}

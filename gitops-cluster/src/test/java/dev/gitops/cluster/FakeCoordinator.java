@@ -1,0 +1,101 @@
+package dev.gitops.cluster;
+
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.SortedSet;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/** A coordinator over an in-memory engine shared by the members of one test. */
+final class FakeCoordinator implements Coordinator {
+
+  /** The engine: live members and ownership records, with a revision counter as the token source. */
+  static final class Engine {
+    final SortedSet<String> members = new TreeSet<>();
+    final Map<String, Ownership> owners = new HashMap<>();
+    long revision;
+  }
+
+  private final Engine engine;
+  private final String id;
+
+  FakeCoordinator(Engine engine, String id) {
+    this.engine = engine;
+    this.id = id;
+  }
+
+  @Override
+  public String memberId() {
+    return id;
+  }
+
+  @Override
+  public void join() {
+    synchronized (engine) {
+      engine.members.add(id);
+    }
+  }
+
+  /** What a lease expiry does: the member and everything it owns are gone. */
+  void expire() {
+    synchronized (engine) {
+      engine.members.remove(id);
+      engine.owners.values().removeIf(o -> o.member().equals(id));
+    }
+  }
+
+  @Override
+  public boolean isMember() {
+    synchronized (engine) {
+      return engine.members.contains(id);
+    }
+  }
+
+  @Override
+  public SortedSet<String> members() {
+    synchronized (engine) {
+      return new TreeSet<>(engine.members);
+    }
+  }
+
+  @Override
+  public Optional<Ownership> tryAcquire(String target) {
+    synchronized (engine) {
+      Ownership current = engine.owners.get(target);
+      if (current != null) {
+        return current.member().equals(id) ? Optional.of(current) : Optional.empty();
+      }
+      Ownership o = new Ownership(target, id, ++engine.revision, Instant.EPOCH);
+      engine.owners.put(target, o);
+      return Optional.of(o);
+    }
+  }
+
+  @Override
+  public void release(Ownership o) {
+    synchronized (engine) {
+      engine.owners.remove(o.target(), o);
+    }
+  }
+
+  @Override
+  public boolean holds(Ownership o) {
+    synchronized (engine) {
+      return o.equals(engine.owners.get(o.target()));
+    }
+  }
+
+  @Override
+  public Map<String, Ownership> owners() {
+    synchronized (engine) {
+      return new TreeMap<>(engine.owners);
+    }
+  }
+
+  @Override
+  public void close() {
+    expire();
+  }
+}

@@ -1,0 +1,122 @@
+package dev.gitops.cluster.agent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.gitops.agent.Agent;
+import dev.gitops.api.SyncResult;
+import dev.gitops.cluster.Await;
+import dev.gitops.cluster.Ownership;
+import dev.gitops.cluster.etcd.EtcdStateStore;
+import dev.gitops.cluster.Rendezvous;
+import dev.gitops.cluster.etcd.EtcdCoordinator;
+import dev.gitops.cluster.etcd.EtcdServer;
+import dev.gitops.testkit.TempGitRepo;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Two agents on one real etcd share one configuration's targets, and take each other's over. */
+class ClusteredAgentTest {
+
+  static final List<String> TARGETS = IntStream.range(0, 8).mapToObj(i -> "t" + i).toList();
+
+  @TempDir
+  Path dir;
+
+  final String prefix = "/agents/" + UUID.randomUUID() + "/";
+  final List<TempGitRepo> repos = new ArrayList<>();
+  final List<Agent> agents = new ArrayList<>();
+
+  @AfterEach
+  void cleanUp() {
+    agents.forEach(Agent::close);
+    repos.forEach(TempGitRepo::close);
+  }
+
+  Path config() throws Exception {
+    StringBuilder yaml = new StringBuilder("agent:\n  stateDir: state\ntargets:\n");
+    for (String t : TARGETS) {
+      TempGitRepo repo = TempGitRepo.create();
+      repos.add(repo);
+      repo.write("hello.txt", "this is " + t + "\n");
+      repo.commit("hello");
+      yaml.append("""
+            - name: %s
+              source: {url: "%s"}
+              provider: {type: files, directory: live/%s}
+              interval: 1h
+          """.formatted(t, repo.uri(), t));
+    }
+    Path f = dir.resolve("agent.yaml");
+    Files.writeString(f, yaml);
+    return f;
+  }
+
+  Agent agent(Path config, String member) {
+    EtcdCoordinator c = EtcdCoordinator.connectBuilder(EtcdServer.shared().endpoint(), member).prefix(prefix)
+        .ttl(Duration.ofSeconds(3)).build();
+    Agent a = Agent.builder(config).environment(Map.of())
+        .placement(ClusterPlacement.of(c, Duration.ofMillis(300), Duration.ofMillis(100))).build();
+    agents.add(a);
+    a.start();
+    return a;
+  }
+
+  static Set<String> running(Agent a) {
+    return a.status().stream().filter(s -> s.result().equals("succeeded")).map(s -> s.target())
+        .collect(Collectors.toSet());
+  }
+
+  Set<String> assignedTo(String member, Set<String> members) {
+    return Rendezvous.assign(TARGETS, members).entrySet().stream().filter(e -> e.getValue().equals(member))
+        .map(Map.Entry::getKey).collect(Collectors.toSet());
+  }
+
+  @Test
+  void targetsSplitBetweenTwoAgentsAndMoveWhenOneStops() throws Exception {
+    Path config = config();
+    Set<String> onM1 = assignedTo("m1", Set.of("m1", "m2"));
+    Set<String> onM2 = assignedTo("m2", Set.of("m1", "m2"));
+    assertThat(onM1).isNotEmpty();
+    assertThat(onM2).isNotEmpty();
+
+    Agent a1 = agent(config, "m1");
+    Agent a2 = agent(config, "m2");
+    Await.until("the split", () -> running(a1).equals(onM1) && running(a2).equals(onM2), Duration.ofSeconds(30));
+    for (String t : TARGETS) {
+      assertThat(dir.resolve("live/" + t + "/hello.txt")).hasContent("this is " + t);
+    }
+    Set<String> both = new HashSet<>(running(a1));
+    both.retainAll(running(a2));
+    assertThat(both).as("targets run by both agents").isEmpty();
+
+    // a graceful stop revokes m2's lease: its targets move to m1 without waiting for the TTL
+    a2.close();
+    Await.until("m2's targets on m1", () -> running(a1).containsAll(TARGETS), Duration.ofSeconds(30));
+    assertThat(a1.notReady()).isEmpty();
+    // the moved targets' state came with them: m1 found m2's inventory in etcd, so its sync created
+    // nothing and kept m2's history entry as the latest (a store left behind would have made m1 create
+    // or refuse the files, with an entry of its own)
+    try (EtcdCoordinator reader = EtcdCoordinator.connectBuilder(EtcdServer.shared().endpoint(), "reader")
+        .prefix(prefix).build()) {
+      for (String t : onM2) {
+        var history = EtcdStateStore.open(reader, new Ownership(t, "reader", 0, Instant.EPOCH)).history();
+        assertThat(history).as("history of %s", t).hasSize(1)
+            .allMatch(h -> h.status() == SyncResult.Status.SUCCEEDED && h.counts().equals(Map.of("CREATED", 1)));
+        assertThat(dir.resolve("live/" + t + "/hello.txt")).hasContent("this is " + t);
+      }
+    }
+  }
+}

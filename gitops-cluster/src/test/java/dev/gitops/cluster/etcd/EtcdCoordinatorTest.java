@@ -1,0 +1,88 @@
+package dev.gitops.cluster.etcd;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.gitops.cluster.Await;
+import dev.gitops.cluster.FencedException;
+import dev.gitops.cluster.Ownership;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+/** The etcd backend against a real etcd on loopback. */
+class EtcdCoordinatorTest extends EtcdTestBase {
+
+  @Test
+  void joinedMembersAreListedAndLeavingRemovesThemAtOnce() {
+    EtcdCoordinator m1 = member("m1");
+    EtcdCoordinator m2 = member("m2");
+    m1.join();
+    m2.join();
+    assertThat(m1.isMember()).isTrue();
+    assertThat(m2.members()).containsExactly("m1", "m2");
+    Ownership o = m1.tryAcquire("payments").orElseThrow();
+    m1.close();
+    assertThat(m2.members()).containsExactly("m2");
+    assertThat(m2.owners()).isEmpty();
+    assertThat(m2.tryAcquire("payments")).get().extracting(Ownership::token).matches(t -> t > o.token());
+  }
+
+  @Test
+  void aTargetHasOneOwnerUntilItIsReleased() {
+    EtcdCoordinator m1 = member("m1");
+    EtcdCoordinator m2 = member("m2");
+    m1.join();
+    m2.join();
+    Ownership first = m1.tryAcquire("a/b").orElseThrow();
+    assertThat(m2.tryAcquire("a/b")).isEmpty();
+    assertThat(m1.tryAcquire("a/b")).contains(first);
+    assertThat(m2.owners()).containsOnlyKeys("a/b");
+    assertThat(m2.owners().get("a/b").member()).isEqualTo("m1");
+    m1.release(first);
+    Ownership second = m2.tryAcquire("a/b").orElseThrow();
+    assertThat(second.token()).isGreaterThan(first.token());
+    assertThat(m1.holds(first)).isFalse();
+    assertThat(m2.holds(second)).isTrue();
+  }
+
+  @Test
+  void aStaleReleaseReleasesNothing() {
+    EtcdCoordinator m1 = member("m1");
+    EtcdCoordinator m2 = member("m2");
+    m1.join();
+    m2.join();
+    Ownership old = m1.tryAcquire("t").orElseThrow();
+    m1.release(old);
+    Ownership now = m2.tryAcquire("t").orElseThrow();
+    m1.release(old);
+    assertThat(m2.holds(now)).isTrue();
+    assertThatThrownBy(() -> m1.checkFence(old)).isInstanceOf(FencedException.class)
+        .hasMessageContaining("m1").hasMessageContaining("t").hasMessageContaining(Long.toString(old.token()));
+  }
+
+  @Test
+  void aMemberIdInUseIsRefusedNamingIt() {
+    member("m1").join();
+    EtcdCoordinator twin = member("m1");
+    assertThatThrownBy(twin::join).isInstanceOf(IllegalStateException.class).hasMessageContaining("m1")
+        .hasMessageContaining("--member");
+    assertThat(twin.isMember()).isFalse();
+  }
+
+  @Test
+  void aLostLeaseEndsMembershipAndFreesItsTargets() throws Exception {
+    EtcdCoordinator m1 = member("m1");
+    EtcdCoordinator m2 = member("m2");
+    m1.join();
+    m2.join();
+    Ownership o = m1.tryAcquire("t").orElseThrow();
+    expireLeaseOf(m1, o);
+    assertThat(m1.holds(o)).isFalse();
+    assertThat(m2.tryAcquire("t")).isPresent();
+    Await.until("m1 noticing", () -> !m1.isMember(), Duration.ofSeconds(15));
+    assertThat(m2.members()).containsExactly("m2");
+    m1.join();
+    assertThat(m1.isMember()).isTrue();
+    assertThat(m2.members()).containsExactly("m1", "m2");
+  }
+}

@@ -1,0 +1,153 @@
+package dev.gitops.cluster.etcd;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import dev.gitops.api.Cancellation;
+import dev.gitops.api.Observation;
+import dev.gitops.api.Resource;
+import dev.gitops.api.ResourceKey;
+import dev.gitops.api.State;
+import dev.gitops.api.SyncResult;
+import dev.gitops.api.spi.CallContext;
+import dev.gitops.api.spi.DelegatingProvider;
+import dev.gitops.api.spi.Provider;
+import dev.gitops.api.spi.Source;
+import dev.gitops.api.spi.StoreLock;
+import dev.gitops.cluster.FencedException;
+import dev.gitops.cluster.FencedProvider;
+import dev.gitops.cluster.Ownership;
+import dev.gitops.core.Reconciler;
+import dev.gitops.testkit.InMemoryProvider;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/** Fencing on a real etcd: a member that lost its target writes nothing to the store or the live system. */
+// locks are held for a try block's scope without being referenced in it
+@SuppressWarnings("try")
+class EtcdFencingTest extends EtcdTestBase {
+
+  static Resource resource(ResourceKey key, String value) {
+    return Resource.of(key, JsonNodeFactory.instance.objectNode().put("value", value));
+  }
+
+  @Test
+  void storeWritesOfAMemberThatLostItsLeaseAreRejectedAndChangeNothing() {
+    EtcdCoordinator m1 = joined("m1");
+    EtcdCoordinator m2 = joined("m2");
+    ResourceKey a = ResourceKey.of("memory", "thing", "", "a");
+    Ownership o1 = m1.tryAcquire("t").orElseThrow();
+    EtcdStateStore s1 = EtcdStateStore.open(m1, o1);
+    try (StoreLock l1 = s1.lock(Duration.ofSeconds(5))) {
+      s1.writePending(resource(a, "m1"));
+      expireLeaseOf(m1, o1);  // its lease ran out while it was paused
+      Ownership o2 = m2.tryAcquire("t").orElseThrow();
+      EtcdStateStore s2 = EtcdStateStore.open(m2, o2);
+      try (StoreLock l2 = s2.lock(Duration.ofSeconds(5))) {
+        s2.commit(resource(a, "m2"), "r2");
+        long serial = s2.load().serial();
+        // m1 wakes: every write it attempts is fenced
+        assertThatThrownBy(() -> s1.commit(resource(a, "m1"), "r1")).isInstanceOf(FencedException.class)
+            .hasMessageContaining("m1").hasMessageContaining(Long.toString(o1.token()));
+        assertThatThrownBy(() -> s1.forget(a)).isInstanceOf(FencedException.class);
+        assertThatThrownBy(() -> s1.recordRevisions("r1", "r1")).isInstanceOf(FencedException.class);
+        assertThat(s2.load().serial()).isEqualTo(serial);
+        assertThat(s2.load().inventory().get(a).resource()).isEqualTo(resource(a, "m2"));
+        assertThat(s2.load().inventory().get(a).revision()).isEqualTo("r2");
+      }
+    }
+    assertThatThrownBy(() -> s1.lock(Duration.ofSeconds(1))).isInstanceOf(FencedException.class);
+  }
+
+  @Test
+  void theFencedProviderSendsNothingOnceTheTokenIsStale() {
+    EtcdCoordinator m1 = joined("m1");
+    InMemoryProvider live = InMemoryProvider.create();
+    Ownership o1 = m1.tryAcquire("t").orElseThrow();
+    Provider fenced = new FencedProvider(live, m1, o1);
+    ResourceKey a = live.key("thing", "", "a");
+    Reconciler r = Reconciler.builder().source(Source.of(() -> State.of("v1", List.of(resource(a, "v1")))))
+        .provider(fenced).inMemoryStore().owner("t").build();
+    assertThat(r.sync().status()).isEqualTo(SyncResult.Status.SUCCEEDED);
+    m1.release(o1);
+    Reconciler r2 = Reconciler.builder().source(Source.of(() -> State.of("v2", List.of(resource(a, "v2")))))
+        .provider(fenced).inMemoryStore().owner("t").build();
+    long writes = live.writeCount();
+    SyncResult refused = r2.sync();
+    assertThat(refused.status()).isNotEqualTo(SyncResult.Status.SUCCEEDED);
+    assertThat(live.writeCount()).isEqualTo(writes);
+    assertThat(live.get(a).orElseThrow().get("value").asText()).isEqualTo("v1");
+  }
+
+  /** A live system's view that holds the first observe until the test lets it go: a paused process. */
+  static final class Pausing extends DelegatingProvider {
+    final CountDownLatch paused = new CountDownLatch(1);
+    final CountDownLatch wake = new CountDownLatch(1);
+
+    Pausing(Provider delegate) {
+      super(delegate);
+    }
+
+    @Override
+    public Map<ResourceKey, Observation> observe(Collection<ResourceKey> keys, CallContext ctx) {
+      paused.countDown();
+      try {
+        assertThat(wake.await(30, TimeUnit.SECONDS)).isTrue();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      return super.observe(keys, ctx);
+    }
+  }
+
+  @Test
+  void aMemberPausedPastItsLeaseWritesNothingWhenItWakes() throws Exception {
+    EtcdCoordinator m1 = joined("m1");
+    EtcdCoordinator m2 = joined("m2");
+    InMemoryProvider live = InMemoryProvider.create();
+    ResourceKey a = live.key("thing", "", "a");
+    ResourceKey b = live.key("thing", "", "b");
+
+    Ownership o1 = m1.tryAcquire("t").orElseThrow();
+    Pausing pausing = new Pausing(live);
+    EtcdStateStore s1 = EtcdStateStore.open(m1, o1);
+    Reconciler r1 = Reconciler.builder()
+        .source(Source.of(() -> State.of("old", List.of(resource(a, "old"), resource(b, "old")))))
+        .provider(new FencedProvider(pausing, m1, o1)).store(s1).owner("t").build();
+    CompletableFuture<SyncResult> asleep = CompletableFuture.supplyAsync(r1::sync);
+    assertThat(pausing.paused.await(30, TimeUnit.SECONDS)).isTrue();
+
+    // while m1 sleeps its lease expires and m2 takes the target over and syncs it
+    expireLeaseOf(m1, o1);
+    Ownership o2 = m2.tryAcquire("t").orElseThrow();
+    EtcdStateStore s2 = EtcdStateStore.open(m2, o2);
+    Reconciler r2 = Reconciler.builder()
+        .source(Source.of(() -> State.of("new", List.of(resource(a, "new")))))
+        .provider(new FencedProvider(live, m2, o2)).store(s2).owner("t").build();
+    assertThat(r2.sync().status()).isEqualTo(SyncResult.Status.SUCCEEDED);
+    long writes = live.writeCount();
+    long serial = s2.load().serial();
+
+    pausing.wake.countDown();
+    try {
+      SyncResult woke = asleep.get(60, TimeUnit.SECONDS);
+      assertThat(woke.status()).isNotEqualTo(SyncResult.Status.SUCCEEDED);
+    } catch (java.util.concurrent.ExecutionException e) {
+      assertThat(e).hasRootCauseInstanceOf(FencedException.class);
+    }
+    assertThat(live.writeCount()).as("writes to the live system after m1 woke").isEqualTo(writes);
+    assertThat(live.contains(b)).isFalse();
+    assertThat(live.get(a).orElseThrow().get("value").asText()).isEqualTo("new");
+    assertThat(s2.load().serial()).as("store writes after m1 woke").isEqualTo(serial);
+    assertThat(s2.load().inventory()).containsOnlyKeys(a);
+    r1.close();
+    r2.close();
+  }
+}

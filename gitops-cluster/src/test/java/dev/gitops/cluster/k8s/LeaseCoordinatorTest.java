@@ -1,0 +1,141 @@
+package dev.gitops.cluster.k8s;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.gitops.cluster.Await;
+import dev.gitops.cluster.FencedException;
+import dev.gitops.cluster.Ownership;
+import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
+import io.fabric8.kubernetes.api.model.coordination.v1.LeaseBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import io.fabric8.mockwebserver.Context;
+import io.fabric8.mockwebserver.MockWebServer;
+import java.net.InetAddress;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The Lease backend on fabric8's mock API server in CRUD mode (which stores Leases and checks resourceVersions). */
+class LeaseCoordinatorTest {
+
+  /** Held so the level sticks: the mock web server logs every request through java.util.logging. */
+  private static final java.util.logging.Logger MOCK_LOG = java.util.logging.Logger.getLogger("io.fabric8.mockwebserver");
+
+  static {
+    MOCK_LOG.setLevel(java.util.logging.Level.WARNING);
+  }
+
+  KubernetesMockServer server;
+  KubernetesClient client;
+  final List<LeaseCoordinator> opened = new ArrayList<>();
+
+  @BeforeEach
+  void startServer() {
+    server = new KubernetesMockServer(new Context(Serialization.jsonMapper()), new MockWebServer(), new HashMap<>(),
+        new KubernetesCrudDispatcher(), false);
+    server.init(InetAddress.getLoopbackAddress(), 0);
+    client = server.createClient();
+  }
+
+  @AfterEach
+  void stopServer() {
+    opened.forEach(LeaseCoordinator::close);
+    client.close();
+    server.destroy();
+  }
+
+  LeaseCoordinator member(String id) {
+    LeaseCoordinator c = LeaseCoordinator.builder(client, "gitops", id).ttl(Duration.ofSeconds(4)).build();
+    opened.add(c);
+    return c;
+  }
+
+  /** Makes a member's Lease look unrenewed past its duration, as when its process is paused. */
+  void pause(String member) {
+    Lease l = client.leases().inNamespace("gitops").withLabel(LeaseCoordinator.ROLE_LABEL, "member").list().getItems()
+        .stream().filter(x -> member.equals(x.getMetadata().getAnnotations().get(LeaseCoordinator.MEMBER_ANNOTATION)))
+        .findFirst().orElseThrow();
+    client.leases().inNamespace("gitops").resource(new LeaseBuilder(l).editSpec()
+        .withRenewTime(Instant.now().minusSeconds(3600).atZone(ZoneOffset.UTC)).endSpec().build()).update();
+  }
+
+  @Test
+  void membersAreListedAndLeavingFreesTheirTargetsAtOnce() {
+    LeaseCoordinator m1 = member("m1");
+    LeaseCoordinator m2 = member("m2");
+    m1.join();
+    m2.join();
+    assertThat(m1.members()).containsExactly("m1", "m2");
+    Ownership o = m1.tryAcquire("payments").orElseThrow();
+    assertThat(m2.tryAcquire("payments")).isEmpty();
+    assertThat(m2.owners()).containsOnlyKeys("payments");
+    m1.close();
+    assertThat(m2.members()).containsExactly("m2");
+    assertThat(m2.owners()).isEmpty();
+    Ownership taken = m2.tryAcquire("payments").orElseThrow();
+    assertThat(taken.token()).isGreaterThan(o.token());
+    assertThat(taken.member()).isEqualTo("m2");
+  }
+
+  @Test
+  void aReleasedTargetGoesToTheNextWithAHigherTokenAndTheOldOneIsFenced() {
+    LeaseCoordinator m1 = member("m1");
+    LeaseCoordinator m2 = member("m2");
+    m1.join();
+    m2.join();
+    Ownership first = m1.tryAcquire("a/b c").orElseThrow();
+    assertThat(m1.tryAcquire("a/b c")).contains(first);
+    m1.release(first);
+    Ownership second = m2.tryAcquire("a/b c").orElseThrow();
+    assertThat(second.token()).isGreaterThan(first.token());
+    m1.release(first);  // stale: releases nothing
+    assertThat(m2.holds(second)).isTrue();
+    assertThat(m1.holds(first)).isFalse();
+    assertThatThrownBy(() -> m1.checkFence(first)).isInstanceOf(FencedException.class).hasMessageContaining("m1");
+  }
+
+  @Test
+  void aPausedMembersTargetsAreTakenOverAndItLearnsItLostThem() throws Exception {
+    LeaseCoordinator m1 = member("m1");
+    LeaseCoordinator m2 = member("m2");
+    m1.join();
+    m2.join();
+    Ownership o = m1.tryAcquire("t").orElseThrow();
+    pause("m1");
+    assertThat(m2.members()).containsExactly("m2");
+    Ownership taken = m2.tryAcquire("t").orElseThrow();
+    assertThat(taken.token()).isGreaterThan(o.token());
+    assertThat(m1.holds(o)).isFalse();
+    Await.until("m1 noticing", () -> !m1.isMember(), Duration.ofSeconds(15));  // its next renewal finds its Lease changed
+    m1.join();
+    assertThat(m2.members()).containsExactly("m1", "m2");
+    assertThat(m1.tryAcquire("t")).isEmpty();
+  }
+
+  @Test
+  void aMemberIdInUseIsRefusedNamingIt() {
+    member("m1").join();
+    LeaseCoordinator twin = member("m1");
+    assertThatThrownBy(twin::join).isInstanceOf(IllegalStateException.class).hasMessageContaining("m1")
+        .hasMessageContaining("--member");
+  }
+
+  @Test
+  void badSettingsAreRefusedNamingThem() {
+    assertThatThrownBy(() -> LeaseCoordinator.builder(client, "gitops", "m").cluster("not a label!"))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not a label!");
+    assertThatThrownBy(() -> LeaseCoordinator.builder(client, "", "m")).hasMessageContaining("namespace");
+    assertThatThrownBy(() -> LeaseCoordinator.builder(client, "gitops", "m").ttl(Duration.ofSeconds(1)))
+        .hasMessageContaining("TTL");
+  }
+}

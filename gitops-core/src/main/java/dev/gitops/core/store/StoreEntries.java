@@ -1,0 +1,69 @@
+package dev.gitops.core.store;
+
+import dev.gitops.api.Resource;
+import dev.gitops.api.StoreCorruptException;
+import dev.gitops.api.spi.HistoryEntry;
+import dev.gitops.api.spi.StoredResource;
+
+/**
+ * The bytes of one store entry, in the JSON form {@link FileStateStore} writes to its per-key
+ * files, for stores that keep entries elsewhere (gitops-cluster's etcd store keeps one etcd key
+ * per entry). Reading is as strict as the file store's: anything that is not what was written is
+ * a {@link StoreCorruptException} naming {@code where}.
+ *
+ * <pre>{@code
+ * StoredResource entry = store.load().inventory().get(key);
+ * byte[] written = StoreEntries.inventoryEntry(entry);
+ * StoredResource back = StoreEntries.readInventoryEntry(written, "etcd key /gitops/t/inventory/...");
+ * }</pre>
+ */
+public final class StoreEntries {
+
+  private StoreEntries() {}
+
+  /** An inventory entry (last-applied state, serial, revision). */
+  public static byte[] inventoryEntry(StoredResource stored) {
+    return StoreCodec.bytes(StoreCodec.inventoryEntry(stored));
+  }
+
+  /** A pending entry (the desired document written before an apply). */
+  public static byte[] pendingEntry(Resource desired) {
+    return StoreCodec.bytes(StoreCodec.pendingEntry(desired));
+  }
+
+  /** A history entry. */
+  public static byte[] historyEntry(HistoryEntry entry) {
+    return StoreCodec.bytes(StoreCodec.history(entry));
+  }
+
+  /** Reads what {@link #inventoryEntry} wrote; documents come back frozen. */
+  public static StoredResource readInventoryEntry(byte[] bytes, String where) {
+    try {
+      return StoreCodec.readInventoryEntry(StoreCodec.parse(bytes));
+    } catch (StoreCodec.BadContentException e) {
+      throw corrupt(where, e);
+    }
+  }
+
+  /** Reads what {@link #pendingEntry} wrote; documents come back frozen. */
+  public static Resource readPendingEntry(byte[] bytes, String where) {
+    try {
+      return StoreCodec.readPendingEntry(StoreCodec.parse(bytes));
+    } catch (StoreCodec.BadContentException e) {
+      throw corrupt(where, e);
+    }
+  }
+
+  /** Reads what {@link #historyEntry} wrote. */
+  public static HistoryEntry readHistoryEntry(byte[] bytes, String where) {
+    try {
+      return StoreCodec.readHistory(StoreCodec.parse(bytes));
+    } catch (StoreCodec.BadContentException e) {
+      throw corrupt(where, e);
+    }
+  }
+
+  private static StoreCorruptException corrupt(String where, StoreCodec.BadContentException e) {
+    return new StoreCorruptException(where + ": " + e.getMessage(), e);
+  }
+}

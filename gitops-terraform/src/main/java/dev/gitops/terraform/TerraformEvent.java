@@ -1,0 +1,27 @@
+package dev.gitops.terraform;
+
+import dev.gitops.api.ResourceKey;
+
+/**
+ * A progress message of a Terraform run, from its machine-readable UI: {@code apply_start},
+ * {@code apply_progress}, {@code apply_complete}, {@code apply_errored} for each resource
+ * address, {@code planned_change}, {@code refresh_start}, {@code diagnostic} and the like. Messages
+ * never hold sensitive values: Terraform redacts them and the provider scrubs what it knows to be
+ * secret.
+ *
+ * <pre>{@code
+ * TerraformProvider.builder(workDir)
+ *     .listener(e -> log.info("{} {} {}", e.type(), e.address(), e.message()))
+ *     .build();
+ * }</pre>
+ *
+ * @param type the UI message type ({@code apply_complete}, ...)
+ * @param command the command it came from ({@code plan}, {@code apply})
+ * @param address the resource address it is about, or ""
+ * @param key the resource key of that address, or null when it has none
+ * @param action the action it reports ({@code create}, {@code update}, ...), or ""
+ * @param elapsedSeconds seconds since the resource's operation started (0 when not reported)
+ * @param message Terraform's one-line message
+ */
+public record TerraformEvent(String type, String command, String address, ResourceKey key, String action,
+    double elapsedSeconds, String message) {}

@@ -1,0 +1,957 @@
+package dev.gitops.terraform;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.gitops.api.Action;
+import dev.gitops.api.Change;
+import dev.gitops.api.Documents;
+import dev.gitops.api.FieldPath;
+import dev.gitops.api.Observation;
+import dev.gitops.api.Outcome;
+import dev.gitops.api.Resource;
+import dev.gitops.api.ResourceKey;
+import dev.gitops.api.spi.CallContext;
+import dev.gitops.api.spi.Decoder;
+import dev.gitops.api.spi.Provider;
+import dev.gitops.api.spi.ProviderPlanner;
+import dev.gitops.terraform.internal.Addresses;
+import dev.gitops.terraform.internal.Binary;
+import dev.gitops.terraform.internal.ConfigDecoder;
+import dev.gitops.terraform.internal.InitInputs;
+import dev.gitops.terraform.internal.PlanReader;
+import dev.gitops.terraform.internal.Scrubber;
+import dev.gitops.terraform.internal.StateReader;
+import dev.gitops.terraform.internal.StateReader.TfState;
+import dev.gitops.terraform.internal.Terraform;
+import dev.gitops.terraform.internal.UiStream;
+import dev.gitops.terraform.internal.WorkingDirectory;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import java.util.function.Consumer;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Terraform or OpenTofu as a planning provider: the configuration directory from Git is
+ * materialized into a per-target working directory, Terraform plans it ({@code plan -out}, read
+ * back with {@code show -json}), and exactly that saved plan file is applied. Its own state is
+ * its inventory; the plan's changes run as one unit of the engine's dependency graph, and its
+ * outputs feed other resources ({@code ${outputs:tf:output::<name>:value}}).
+ *
+ * <pre>{@code
+ * TerraformProvider tf = TerraformProvider.builder(Path.of("/var/lib/gitops/tf-prod"))
+ *     .configDirectory("infra/prod")          // *.tf, *.tf.json, *.tfvars in the repository
+ *     .binary("tofu")                         // or "terraform" (the default), or a path
+ *     .variable("region", "eu-west-1")
+ *     .build();
+ * Reconciler reconciler = Reconciler.builder()
+ *     .source(GitSource.builder().url(repoUrl).build())
+ *     .provider(tf)
+ *     .build();
+ * SyncResult r = reconciler.sync();           // plan, then apply exactly that plan
+ * }</pre>
+ *
+ * <p>Keys: a resource instance is {@code tf:<type>:<module path>:<name with index>} (data sources
+ * {@code data.<type>}), a root output {@code tf:output::<name>} with the document {@code
+ * {"value": ...}}, a configuration file {@code tf:file:config:<path>}. Every value Terraform marks
+ * sensitive is hidden before a change, observation, event, log line or exception leaves the
+ * provider.
+ *
+ * <p>Safety: {@code init} runs only when provider requirements, modules, the backend or the lock
+ * file changed; a saved plan is applied only while the state's lineage and serial are those it
+ * was made with and it was made for the revision being synced; an incomplete or errored plan is
+ * held back (the sync is INCOMPLETE); a locked state is reported with the lock's id, holder and
+ * time, and force-unlocked only by {@link #forceUnlock}. One Terraform command runs at a time per
+ * provider.
+ */
+public final class TerraformProvider implements Provider {
+
+  private static final Logger LOG = LoggerFactory.getLogger(TerraformProvider.class);
+
+  private final String id;
+  private final String configDirectory;
+  private final WorkingDirectory dir;
+  private final Terraform terraform;
+  private final SortedMap<String, String> variables;
+  private final List<String> varFiles;
+  private final String workspace;
+  private final Approval approval;
+  private final boolean detectOnly;
+  private final Duration lockTimeout;
+  private final Consumer<TerraformEvent> listener;
+  private final Scrubber scrubber;
+  private final Object lock = new Object();
+
+  /** The plan a sync or {@link #apply(String, String, boolean, CallContext)} may apply. */
+  private Pending pending;
+  /** The id {@link #approve} approved (MANUAL approval). */
+  private String approved;
+  /** The revision the engine last asked to plan: what is wanted now. */
+  private String wantedRevision;
+  /** The last plan applied and its outcomes, for per-change calls after the unit was applied. */
+  private String appliedPlan;
+  private Map<ResourceKey, Outcome> appliedOutcomes = Map.of();
+
+  private record Pending(String id, String revision, String stateToken, Path file, PlanReader.Parsed parsed) {
+    TerraformPlan view() {
+      return new TerraformPlan(id, revision, stateToken, parsed.changes(), parsed.drift(), parsed.complete(),
+          parsed.applyable(), parsed.errored());
+    }
+  }
+
+  private TerraformProvider(Builder b) {
+    this.id = b.id;
+    this.configDirectory = b.configDirectory;
+    this.dir = new WorkingDirectory(b.workDir);
+    this.scrubber = new Scrubber();
+    scrubber.addAll(b.sensitiveValues);
+    Binary binary = Binary.locate(b.binary, b.searchPath);
+    this.terraform = new Terraform(binary, dir, b.environment, b.commandTimeout, scrubber);
+    this.variables = new TreeMap<>(b.variables);
+    this.varFiles = List.copyOf(b.varFiles);
+    this.workspace = b.workspace;
+    this.approval = b.approval;
+    this.detectOnly = b.detectOnly;
+    this.lockTimeout = b.lockTimeout;
+    this.listener = b.listener;
+  }
+
+  /**
+   * A builder for a provider working in {@code workDir}, the per-target working directory (the
+   * local state lives there unless the configuration names a backend).
+   */
+  public static Builder builder(Path workDir) {
+    return new Builder(workDir);
+  }
+
+  @Override
+  public String id() {
+    return id;
+  }
+
+  /** The working directory Terraform runs in. */
+  public Path workDir() {
+    return dir.root();
+  }
+
+  /** The binary's product and version, {@code Terraform 1.9.5} or {@code OpenTofu 1.8.0} (read once). */
+  public String version(CallContext ctx) {
+    return terraform.version(ctx);
+  }
+
+  /** The executable used. */
+  public Path binary() {
+    return terraform.binary().path();
+  }
+
+  /** Applies a unit in one call: the saved plan is applied once, whole. */
+  @Override
+  public boolean prefersBatches() {
+    return true;
+  }
+
+  /** Claims {@code *.tf}, {@code *.tf.json}, {@code *.tfvars(.json)} and the lock file under the configuration directory. */
+  @Override
+  public Optional<Decoder> decoder() {
+    return Optional.of(new ConfigDecoder(id, configDirectory));
+  }
+
+  @Override
+  public Optional<ProviderPlanner> planner() {
+    return Optional.of(new ProviderPlanner() {
+      @Override
+      public List<Change> plan(List<Resource> desired, CallContext ctx) {
+        return TerraformProvider.this.plan(desired, ctx);
+      }
+
+      @Override
+      public String stateToken(CallContext ctx) {
+        synchronized (lock) {
+          return readState(ctx).token();
+        }
+      }
+
+      @Override
+      public boolean manages(ResourceKey key) {
+        return !Addresses.isOutput(key) && !Addresses.isData(key) && !Addresses.isFile(key);
+      }
+    });
+  }
+
+  // ------------------------------------------------------------------------------------- plan
+
+  private List<Change> plan(List<Resource> desired, CallContext ctx) {
+    synchronized (lock) {
+      wantedRevision = ctx.revision();
+      terraform.version(ctx);
+      SortedMap<String, String> files = configFiles(desired);
+      boolean destroy = files.isEmpty();
+      if (destroy) {
+        // Everything was removed from Git: plan the teardown with the configuration last materialized.
+        files = dir.materialized();
+        if (files.isEmpty()) {
+          LOG.info("terraform provider '{}' has no configuration at {} and none was ever applied in {}", id,
+              ctx.revision(), dir.root());
+          return List.of();
+        }
+      } else {
+        dir.materialize(files);
+      }
+      ensureInit(files, ctx);
+      if (!workspace.equals("default")) {
+        terraform.selectWorkspace(workspace, ctx);
+      }
+      TfState state = readState(ctx);
+      String planId = planId(ctx.revision(), state, destroy);
+      if (approval == Approval.MANUAL && planId.equals(approved) && pending != null && pending.id().equals(planId)
+          && Files.isRegularFile(pending.file())) {
+        LOG.info("terraform plan {} at {} is approved: applying exactly that saved plan", planId, ctx.revision());
+        return pending.parsed().changes();
+      }
+      Pending made = runPlan(planId, ctx, state, destroy);
+      discard(pending, made);
+      pending = made;
+      PlanReader.Parsed p = made.parsed();
+      LOG.info("terraform plan {} at {} ({}): {}", planId, ctx.revision(), state.token(), made.view().summary());
+      if (detectOnly) {
+        return detectOnlyChanges(p);
+      }
+      Optional<String> held = heldBack(p);
+      if (held.isPresent()) {
+        LOG.warn("terraform plan {} at {} cannot be applied automatically: {}", planId, ctx.revision(), held.get());
+        return mark(p.changes(), c -> c.withAction(Action.SKIP, "would " + verb(c) + "; held back: " + held.get())
+            .withFlag(Change.Flag.HELD_BACK));
+      }
+      if (approval == Approval.MANUAL && p.hasChanges()) {
+        LOG.info("terraform plan {} at {} awaits approval ({})", planId, ctx.revision(), made.view().summary());
+        return mark(p.changes(), c -> c.withAction(Action.SKIP, "would " + verb(c) + "; awaiting approval of terraform"
+            + " plan " + planId + " (approve(\"" + planId + "\") to apply it with the next sync)"));
+      }
+      return p.changes();
+    }
+  }
+
+  /** Removes the saved plan file {@code old} that {@code made} replaces as the pending plan (a newer plan supersedes it). */
+  private static void discard(Pending old, Pending made) {
+    if (old == null || old.file().equals(made.file())) {
+      return;
+    }
+    try {
+      Files.deleteIfExists(old.file());
+    } catch (IOException e) {
+      // A superseded plan file is never applied (it is no longer pending); leaving it costs disk only.
+      LOG.debug("cannot remove the superseded plan file {}: {}", old.file(), e.toString());
+    }
+  }
+
+  private static List<Change> mark(List<Change> changes, java.util.function.UnaryOperator<Change> fn) {
+    List<Change> out = new ArrayList<>(changes.size());
+    for (Change c : changes) {
+      out.add(c.action() == Action.NOOP ? c : fn.apply(c));
+    }
+    return out;
+  }
+
+  private static String verb(Change c) {
+    return c.action() + " (" + c.reason() + ")";
+  }
+
+  /** Why Terraform's own plan may not be applied automatically, if so. */
+  private static Optional<String> heldBack(PlanReader.Parsed p) {
+    if (p.errored()) {
+      return Optional.of("terraform's plan errored (errored=true)");
+    }
+    if (!p.complete()) {
+      return Optional.of("terraform's plan is incomplete (complete=false"
+          + (p.deferred() > 0 ? ", " + p.deferred() + " changes deferred" : "") + ")");
+    }
+    if (p.deferred() > 0) {
+      return Optional.of("terraform deferred " + p.deferred() + " changes");
+    }
+    if (!p.applyable() && p.hasChanges()) {
+      return Optional.of("terraform judges the plan not applyable (applyable=false)");
+    }
+    return Optional.empty();
+  }
+
+  /**
+   * What a detect-only provider reports: every key of the refresh-only plan (so dependents find
+   * them), with anything it would do turned into a SKIP, and each drifted object a SKIP flagged DRIFT.
+   */
+  private static List<Change> detectOnlyChanges(PlanReader.Parsed p) {
+    Map<ResourceKey, Change> out = new LinkedHashMap<>();
+    for (Change c : mark(p.changes(), c -> c.withAction(Action.SKIP, "would " + verb(c) + "; detect-only: not applied"))) {
+      out.put(c.key(), c);
+    }
+    for (Change d : p.drift()) {
+      out.put(d.key(), d.withAction(Action.SKIP, d.reason() + " (detect-only: reported, not corrected)"));
+    }
+    return new ArrayList<>(out.values());
+  }
+
+  private Pending runPlan(String planId, CallContext ctx, TfState state, boolean destroy) {
+    Path file = dir.plans().resolve(planId + ".tfplan");
+    List<String> extra = new ArrayList<>(commonArgs());
+    if (destroy) {
+      extra.add("-destroy");
+    }
+    if (detectOnly) {
+      extra.add("-refresh-only");
+    }
+    extra.addAll(variableArgs());
+    try {
+      terraform.plan(file, extra, ctx, m -> event("plan", m, Map.of()));
+      byte[] json = terraform.showPlan(file, ctx);
+      PlanReader.Parsed parsed = PlanReader.read(id, json);
+      scrubber.addAll(parsed.secrets());
+      return new Pending(planId, ctx.revision(), state.token(), file, parsed);
+    } finally {
+      dir.clearVariables();
+    }
+  }
+
+  /** Runs init when what it depends on changed since the last successful init (the decision is cached). */
+  private void ensureInit(SortedMap<String, String> files, CallContext ctx) {
+    String extra = terraform.binary().path() + "|" + terraform.version(ctx);
+    SortedMap<String, String> inputs = new TreeMap<>(files);
+    inputs.put(InitInputs.LOCK_FILE, dir.lockFile());
+    String digest = InitInputs.digest(inputs, extra);
+    if (digest.equals(dir.initDigest())) {
+      LOG.debug("terraform init not needed in {}: providers, modules, backend and lock file unchanged", dir.root());
+      return;
+    }
+    LOG.info("terraform init in {}: provider requirements, modules, backend or lock file changed", dir.root());
+    terraform.init(ctx);
+    inputs.put(InitInputs.LOCK_FILE, dir.lockFile());
+    dir.recordInit(InitInputs.digest(inputs, extra));
+  }
+
+  private List<String> commonArgs() {
+    List<String> out = new ArrayList<>();
+    out.add("-lock-timeout=" + lockTimeout.toSeconds() + "s");
+    return out;
+  }
+
+  private List<String> variableArgs() {
+    List<String> out = new ArrayList<>();
+    for (String f : varFiles) {
+      out.add("-var-file=" + varFilePath(f));
+    }
+    if (!variables.isEmpty()) {
+      // Last, so they win over the files as -var would; through a file, so no value is on a command line.
+      out.add("-var-file=" + dir.writeVariables(variables));
+    }
+    return out;
+  }
+
+  private Path varFilePath(String f) {
+    Path p = Path.of(f);
+    return p.isAbsolute() ? p : dir.root().resolve(f).normalize();
+  }
+
+  /** The configuration files of {@code desired}: path -> text. */
+  private SortedMap<String, String> configFiles(List<Resource> desired) {
+    SortedMap<String, String> files = new TreeMap<>();
+    for (Resource r : desired) {
+      if (!Addresses.isFile(r.key())) {
+        throw new TerraformException(r.key(), "declared at " + r.origin() + ", but the Terraform provider '" + id
+            + "' takes its desired state from configuration files only (" + Addresses.file(id, "main.tf") + ")", null);
+      }
+      JsonNode content = r.document().get("content");
+      if (content == null || !content.isTextual()) {
+        throw new TerraformException(r.key(), "configuration file resource without a text 'content' (" + r.origin()
+            + ")", null);
+      }
+      files.put(r.key().name(), content.textValue());
+    }
+    return files;
+  }
+
+  /** The plan id: an HMAC under the working directory's key of revision, variables, workspace, mode and state. */
+  private String planId(String revision, TfState state, boolean destroy) {
+    StringBuilder sb = new StringBuilder().append(revision).append('\u0000').append(workspace).append('\u0000')
+        .append(destroy ? "destroy" : detectOnly ? "refresh-only" : "normal").append('\u0000').append(state.token());
+    variables.forEach((k, v) -> sb.append('\u0000').append(k).append('=').append(v));
+    for (String f : varFiles) {
+      Path p = varFilePath(f);
+      try {
+        sb.append('\u0000').append(f).append('=').append(Files.isRegularFile(p)
+            ? HexFormat.of().formatHex(Documents.sha256().digest(Files.readAllBytes(p))) : "missing");
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot read the variable file " + p + ": " + e.getMessage(), e);
+      }
+    }
+    try {
+      Mac mac = Mac.getInstance("HmacSHA256");
+      mac.init(new SecretKeySpec(dir.key(), "HmacSHA256"));
+      return "tf-" + HexFormat.of().formatHex(mac.doFinal(sb.toString().getBytes(StandardCharsets.UTF_8)), 0, 8);
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("HmacSHA256 is not available in this JVM", e);
+    }
+  }
+
+  // ------------------------------------------------------------------------------------ state
+
+  /**
+   * The state: without a backend block, the local state file read directly (no process started);
+   * with one (including a local backend with its own path), {@code state pull}.
+   */
+  private TfState readState(CallContext ctx) {
+    SortedMap<String, String> files = dir.materialized();
+    String backend = InitInputs.backend(files);
+    if (backend.isEmpty()) {
+      Path file = workspace.equals("default") ? dir.root().resolve("terraform.tfstate")
+          : dir.root().resolve("terraform.tfstate.d").resolve(workspace).resolve("terraform.tfstate");
+      if (!Files.isRegularFile(file)) {
+        return TfState.empty();
+      }
+      try {
+        TfState s = StateReader.v4(id, Files.readAllBytes(file), "the state file " + file);
+        scrubber.addAll(s.secrets());
+        return s;
+      } catch (IOException e) {
+        throw new TerraformException("cannot read the state file " + file + ": " + e.getMessage(), e);
+      }
+    }
+    TfState s = StateReader.v4(id, terraform.statePull(ctx), "the state (state pull)");
+    scrubber.addAll(s.secrets());
+    return s;
+  }
+
+  /**
+   * Observes from the state: PRESENT with the attributes (sensitive values hidden) and the state's
+   * lineage and serial as version, or ABSENT. A configuration file key is observed in the working
+   * directory. If the state cannot be read, every key is UNKNOWN.
+   */
+  @Override
+  public Map<ResourceKey, Observation> observe(Collection<ResourceKey> keys, CallContext ctx) {
+    Map<ResourceKey, Observation> out = new LinkedHashMap<>();
+    TfState state;
+    String token;
+    try {
+      synchronized (lock) {
+        TfState full = readState(ctx);
+        token = full.token();
+        SortedMap<String, String> files = dir.materialized();
+        String backend = InitInputs.backend(files);
+        // A remote backend's state is read through show -json; the local file holds everything already.
+        state = backend.isEmpty() ? full : StateReader.representation(id, terraform.showState(ctx));
+        scrubber.addAll(state.secrets());
+      }
+    } catch (RuntimeException e) {
+      String why = "cannot read the terraform state: " + scrubber.scrub(e.getMessage());
+      LOG.warn("provider '{}': {}", id, why);
+      keys.forEach(k -> out.put(k, Observation.unknown(k, why)));
+      return out;
+    }
+    for (ResourceKey k : keys) {
+      if (Addresses.isFile(k)) {
+        Path p = dir.root().resolve(k.name()).normalize();
+        try {
+          out.put(k, Files.isRegularFile(p) && p.startsWith(dir.root())
+              ? Observation.present(k, Documents.object(Map.of("content",
+                  Documents.nodes().textNode(Files.readString(p, StandardCharsets.UTF_8)))), "")
+              : Observation.absent(k));
+        } catch (IOException e) {
+          out.put(k, Observation.unknown(k, "cannot read " + p + ": " + e.getMessage()));
+        }
+      } else if (Addresses.isOutput(k)) {
+        StateReader.StateOutput o = state.outputs().get(k.name());
+        out.put(k, o == null ? Observation.absent(k)
+            : Observation.present(k, Documents.object(Map.of("value", o.value())), token));
+      } else {
+        StateReader.StateObject o = state.objects().get(k);
+        out.put(k, o == null ? Observation.absent(k) : Observation.present(k, o.attributes(), token));
+      }
+    }
+    return out;
+  }
+
+  // ------------------------------------------------------------------------------------ apply
+
+  @Override
+  public Outcome apply(Change change, CallContext ctx) {
+    return applyAll(List.of(change), ctx).get(change.key());
+  }
+
+  /**
+   * Applies the unit: exactly the saved plan the engine's plan was made from, once. It is refused
+   * (every key fails, naming why) when there is no such plan, when the changes asked for are not
+   * that plan's, when it was made for another revision than the one synced, or when the state's
+   * lineage or serial moved since. Changes of a plan already applied get that apply's outcomes.
+   */
+  @Override
+  public Map<ResourceKey, Outcome> applyAll(List<Change> changes, CallContext ctx) {
+    synchronized (lock) {
+      Map<ResourceKey, Outcome> out = new LinkedHashMap<>();
+      if (pending == null && appliedPlan != null && appliedOutcomes.keySet().containsAll(keys(changes))) {
+        changes.forEach(c -> out.put(c.key(), appliedOutcomes.get(c.key())));
+        return out;
+      }
+      try {
+        if (pending == null) {
+          throw new StalePlanException("(none)", "there is no saved plan to apply; plan first");
+        }
+        if (detectOnly) {
+          throw new TerraformException("provider '" + id + "' is detect-only: it reports drift and applies nothing");
+        }
+        if (!pending.revision().equals(ctx.revision())) {
+          throw new StalePlanException(pending.id(), "it was made at " + pending.revision() + " but "
+              + ctx.revision() + " is being applied");
+        }
+        Map<ResourceKey, Action> planned = new LinkedHashMap<>();
+        pending.parsed().changes().forEach(c -> planned.put(c.key(), c.action()));
+        for (Change c : changes) {
+          if (planned.get(c.key()) != c.action()) {
+            throw new StalePlanException(pending.id(), c.key() + " is to " + c.action() + ", but the saved plan "
+                + (planned.containsKey(c.key()) ? "has " + planned.get(c.key()) : "does not have it"));
+          }
+        }
+        ApplyResult r = applyPending(ctx);
+        changes.forEach(c -> out.put(c.key(), r.outcomes().getOrDefault(c.key(), Outcome.unchanged())));
+      } catch (TerraformException e) {
+        String message = scrubber.scrub(e.getMessage());
+        LOG.warn("provider '{}' did not apply at {}: {}", id, ctx.revision(), message);
+        changes.forEach(c -> out.put(c.key(), Outcome.permanentFailure(message, e)));
+      }
+      return out;
+    }
+  }
+
+  private static List<ResourceKey> keys(List<Change> changes) {
+    return changes.stream().map(Change::key).toList();
+  }
+
+  /**
+   * Approves the pending plan {@code planId} (MANUAL approval): the next sync applies exactly that
+   * saved plan, if it is still current then.
+   *
+   * @throws StalePlanException when {@code planId} is not the pending plan
+   */
+  public void approve(String planId) {
+    synchronized (lock) {
+      if (pending == null || !pending.id().equals(planId)) {
+        throw new StalePlanException(planId, "it is not the pending plan (pending: "
+            + (pending == null ? "none" : pending.id()) + ")");
+      }
+      approved = planId;
+      LOG.info("terraform plan {} approved", planId);
+    }
+  }
+
+  /** The plan a sync or {@link #apply(String, String, boolean, CallContext)} would apply, if any. */
+  public Optional<TerraformPlan> pendingPlan() {
+    synchronized (lock) {
+      return Optional.ofNullable(pending).map(Pending::view);
+    }
+  }
+
+  /**
+   * Applies the pending saved plan {@code planId} now, outside a sync: only while it is the
+   * pending plan and the state's lineage and serial are those it was made with, and (unless
+   * {@code force}) only if it was made at {@code wantedRevision} and is complete. An errored or
+   * unapplyable plan is never applied.
+   *
+   * @throws StalePlanException when the plan no longer holds
+   * @throws TerraformLockException when the state is locked
+   */
+  public ApplyResult apply(String planId, String wantedRevision, boolean force, CallContext ctx) {
+    synchronized (lock) {
+      if (pending == null || !pending.id().equals(planId)) {
+        throw new StalePlanException(planId, "it is not the pending plan (pending: "
+            + (pending == null ? "none" : pending.id()) + ")");
+      }
+      String wanted = wantedRevision != null ? wantedRevision : this.wantedRevision;
+      if (!force && wanted != null && !wanted.equals(pending.revision())) {
+        throw new StalePlanException(planId, "it was made at " + pending.revision() + " but " + wanted
+            + " is wanted; plan again, or insist (force)");
+      }
+      PlanReader.Parsed p = pending.parsed();
+      if (p.errored() || (!p.applyable() && p.hasChanges())) {
+        throw new TerraformException("plan " + planId + " cannot be applied: " + heldBack(p).orElse("not applyable"));
+      }
+      if (!force && heldBack(p).isPresent()) {
+        throw new TerraformException("plan " + planId + " is not applied automatically: " + heldBack(p).get()
+            + "; insist (force) to apply it anyway");
+      }
+      return applyPending(ctx);
+    }
+  }
+
+  /** Applies {@link #pending} (the caller holds the lock and checked everything but the state). */
+  private ApplyResult applyPending(CallContext ctx) {
+    Pending plan = pending;
+    if (!Files.isRegularFile(plan.file())) {
+      throw new StalePlanException(plan.id(), "its saved plan file " + plan.file() + " is gone");
+    }
+    TfState now = readState(ctx);
+    if (!now.token().equals(plan.stateToken())) {
+      throw new StalePlanException(plan.id(), "the state moved since it was made (lineage/serial "
+          + plan.stateToken() + " then, " + now.token() + " now)");
+    }
+    Map<String, ResourceKey> byAddress = plan.parsed().keysByAddress();
+    LOG.info("applying terraform plan {} at {}: {}", plan.id(), plan.revision(), plan.view().summary());
+    Terraform.Run run;
+    try {
+      run = terraform.apply(plan.file(), commonArgs(), plan.id(), ctx, m -> event("apply", m, byAddress));
+    } catch (StalePlanException | TerraformLockException e) {
+      // Terraform did not start applying: this plan can never run now.
+      pending = null;
+      approved = null;
+      throw e;
+    }
+    SortedMap<ResourceKey, Outcome> outcomes = outcomes(plan, run);
+    pending = null;
+    approved = null;
+    try {
+      Files.deleteIfExists(plan.file());
+    } catch (IOException e) {
+      // Only a used plan file is left behind; it is never applied again (it is no longer pending).
+      LOG.debug("cannot remove the applied plan file {}: {}", plan.file(), e.toString());
+    }
+    SortedMap<String, JsonNode> outputs = new TreeMap<>();
+    String token = "";
+    try {
+      TfState after = readState(ctx);
+      token = after.token();
+      after.outputs().forEach((k, o) -> {
+        if (!o.sensitive()) {
+          outputs.put(k, o.value());
+        }
+      });
+      outcomes.replaceAll((k, o) -> o.isOk() ? o.withOutputs(outputsOf(k, after)) : o);
+    } catch (RuntimeException e) {
+      // The apply stands; only the outputs for dependents are missing, and each dependent says so.
+      LOG.warn("provider '{}': cannot read the state after applying plan {}: {}", id, plan.id(),
+          scrubber.scrub(e.getMessage()));
+    }
+    appliedPlan = plan.id();
+    appliedOutcomes = Map.copyOf(outcomes);
+    return new ApplyResult(plan.id(), outcomes, outputs, token);
+  }
+
+  /** Per change of {@code plan}, what {@code run} did to it. */
+  private SortedMap<ResourceKey, Outcome> outcomes(Pending plan, Terraform.Run run) {
+    SortedMap<ResourceKey, Outcome> out = new TreeMap<>();
+    Map<String, UiStream.Message> hooks = run.stream().lastHooks();
+    boolean ok = run.exitCode() == 0 && !run.timedOut() && !run.cancelled();
+    String failure = ok ? "" : run.timedOut() || run.cancelled()
+        ? "terraform apply " + (run.timedOut() ? "timed out" : "was cancelled") + " before it finished with this"
+            + " object; the state may have moved"
+        : "not applied: terraform apply failed (exit " + run.exitCode() + "): " + terraform.errors(run);
+    for (Change c : plan.parsed().changes()) {
+      if (c.action() == Action.NOOP) {
+        continue;
+      }
+      UiStream.Message hook = hooks.get(Addresses.address(c.key()));
+      Outcome o;
+      if (hook != null && hook.type().equals("apply_errored")) {
+        o = Outcome.permanentFailure(scrubber.scrub(hook.address() + ": " + hook.action() + " failed: "
+            + errorsFor(run, hook.address())), null);
+      } else if (ok || hook != null && hook.type().equals("apply_complete")) {
+        o = success(c);
+      } else if (run.timedOut() || run.cancelled()) {
+        o = Outcome.unknown(failure);
+      } else {
+        o = Outcome.permanentFailure(failure, null);
+      }
+      out.put(c.key(), o);
+    }
+    if (!ok) {
+      LOG.warn("terraform apply of plan {} at {} failed: {}", plan.id(), plan.revision(), failure);
+    }
+    return out;
+  }
+
+  private String errorsFor(Terraform.Run run, String address) {
+    List<String> out = new ArrayList<>();
+    for (UiStream.Diagnostic d : run.stream().errors()) {
+      if (d.address().isEmpty() || d.address().equals(address)) {
+        out.add(d.summary() + (d.detail().isEmpty() ? "" : ": " + d.detail().strip().lines().findFirst().orElse("")));
+      }
+    }
+    return out.isEmpty() ? "see terraform's output" : String.join("; ", out);
+  }
+
+  private static Outcome success(Change c) {
+    return switch (c.action()) {
+      case CREATE -> Outcome.created();
+      case UPDATE, REPLACE -> Outcome.configured();
+      case DELETE -> Outcome.deleted();
+      case FORGET -> new Outcome(Outcome.Kind.UNCHANGED, "forgotten: removed from the state, not destroyed", null,
+          Map.of());
+      default -> Outcome.unchanged();
+    };
+  }
+
+  /** What {@code key} feeds dependents: an output's value, or a resource's top-level attributes that are not sensitive. */
+  private static Map<String, JsonNode> outputsOf(ResourceKey key, TfState state) {
+    if (Addresses.isOutput(key)) {
+      StateReader.StateOutput o = state.outputs().get(key.name());
+      return o == null || o.sensitive() ? Map.of() : Map.of("value", o.value());
+    }
+    StateReader.StateObject o = state.objects().get(key);
+    if (o == null || !o.attributes().isObject()) {
+      return Map.of();
+    }
+    Map<String, JsonNode> out = new LinkedHashMap<>();
+    o.attributes().fields().forEachRemaining(e -> {
+      FieldPath top = FieldPath.of(e.getKey());
+      boolean secret = o.sensitive().stream().anyMatch(s -> top.isPrefixOf(s) || s.isPrefixOf(top));
+      if (!secret && !e.getValue().isNull()) {
+        out.put(e.getKey(), e.getValue());
+      }
+    });
+    return out;
+  }
+
+  // ------------------------------------------------------------------------------ drift, locks
+
+  /**
+   * Detects drift without changing anything: {@code plan -refresh-only}, reading {@code
+   * resource_drift}. Returns the drifted objects (flagged DRIFT, sensitive values hidden); empty
+   * when nothing drifted (exit code 0).
+   *
+   * @throws TerraformLockException when the state is locked
+   */
+  public List<Change> detectDrift(CallContext ctx) {
+    synchronized (lock) {
+      SortedMap<String, String> files = dir.materialized();
+      if (files.isEmpty()) {
+        return List.of();
+      }
+      ensureInit(files, ctx);
+      Path file = dir.plans().resolve("drift.tfplan");
+      List<String> extra = new ArrayList<>(commonArgs());
+      extra.add("-refresh-only");
+      extra.addAll(variableArgs());
+      try {
+        Terraform.Run run = terraform.plan(file, extra, ctx, m -> event("plan", m, Map.of()));
+        if (run.exitCode() == 0) {
+          return List.of();
+        }
+        PlanReader.Parsed p = PlanReader.read(id, terraform.showPlan(file, ctx));
+        scrubber.addAll(p.secrets());
+        LOG.info("provider '{}': {} objects drifted from the state", id, p.drift().size());
+        return p.drift();
+      } finally {
+        dir.clearVariables();
+        try {
+          Files.deleteIfExists(file);
+        } catch (IOException e) {
+          // A refresh-only plan file is never applied; leaving it behind is harmless.
+          LOG.debug("cannot remove {}: {}", file, e.toString());
+        }
+      }
+    }
+  }
+
+  /**
+   * Releases the state lock {@code lockId} ({@code force-unlock -force}): only when the caller
+   * asks, after deciding the holder is gone. Never done on its own.
+   */
+  public void forceUnlock(String lockId, CallContext ctx) {
+    Objects.requireNonNull(lockId, "lockId");
+    if (lockId.isBlank() || lockId.startsWith("-")) {
+      throw new IllegalArgumentException("not a lock id: '" + lockId + "'");
+    }
+    synchronized (lock) {
+      LOG.warn("force-unlocking terraform state lock {} in {} as asked", lockId, dir.root());
+      terraform.forceUnlock(lockId, ctx);
+    }
+  }
+
+  private void event(String command, UiStream.Message m, Map<String, ResourceKey> byAddress) {
+    String text = scrubber.scrub(m.text());
+    ResourceKey key = m.address().isEmpty() ? null : byAddress.get(m.address());
+    switch (m.type()) {
+      case "apply_start", "apply_complete" -> LOG.info("terraform {}: {}", command, text);
+      case "apply_errored" -> LOG.warn("terraform {}: {}", command, text);
+      case "diagnostic" -> {
+        if (m.level().equals("error")) {
+          LOG.warn("terraform {}: {}", command, text);
+        } else {
+          LOG.debug("terraform {}: {}", command, text);
+        }
+      }
+      default -> LOG.debug("terraform {}: {}", command, text);
+    }
+    if (listener != null) {
+      try {
+        listener.accept(new TerraformEvent(m.type(), command, m.address(), key, m.action(), m.elapsed(), text));
+      } catch (RuntimeException e) {
+        // A listener must not break a run; its failure is logged and otherwise ignored.
+        LOG.warn("terraform event listener failed on {}: {}", m.type(), e.toString());
+      }
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "TerraformProvider[" + id + ", " + dir.root() + ", " + terraform.binary() + "]";
+  }
+
+  /** Builds a {@link TerraformProvider}. */
+  public static final class Builder {
+    private final Path workDir;
+    private String id = "tf";
+    private String configDirectory = "";
+    private String binary = "terraform";
+    private String searchPath = System.getenv("PATH");
+    private final SortedMap<String, String> variables = new TreeMap<>();
+    private final List<String> sensitiveValues = new ArrayList<>();
+    private final List<String> varFiles = new ArrayList<>();
+    private String workspace = "default";
+    private Approval approval = Approval.AUTO;
+    private boolean detectOnly;
+    private Duration commandTimeout = Duration.ofHours(1);
+    private Duration lockTimeout = Duration.ZERO;
+    private final Map<String, String> environment = new LinkedHashMap<>();
+    private Consumer<TerraformEvent> listener;
+
+    private Builder(Path workDir) {
+      this.workDir = Objects.requireNonNull(workDir, "workDir");
+    }
+
+    /** The provider id keys name (default {@code tf}). */
+    public Builder id(String id) {
+      Objects.requireNonNull(id, "id");
+      if (id.isBlank()) {
+        throw new IllegalArgumentException("provider id must not be blank");
+      }
+      this.id = id;
+      return this;
+    }
+
+    /** The configuration directory, relative to the source's root (default: the root). */
+    public Builder configDirectory(String directory) {
+      this.configDirectory = Objects.requireNonNull(directory, "directory");
+      return this;
+    }
+
+    /**
+     * The binary: a name looked up on {@code PATH} ({@code terraform}, the default, or {@code
+     * tofu}) or a path to the executable.
+     */
+    public Builder binary(String nameOrPath) {
+      this.binary = Objects.requireNonNull(nameOrPath, "nameOrPath");
+      return this;
+    }
+
+    /** The directories searched for a binary given by name (default: the {@code PATH} environment variable). */
+    public Builder searchPath(String path) {
+      this.searchPath = Objects.requireNonNull(path, "path");
+      return this;
+    }
+
+    /** A variable ({@code -var} semantics: it wins over variable files); never put on a command line. */
+    public Builder variable(String name, String value) {
+      checkName(name);
+      variables.put(name, Objects.requireNonNull(value, () -> "value of variable " + name));
+      return this;
+    }
+
+    /** A variable whose value is secret: also scrubbed from every message. */
+    public Builder sensitiveVariable(String name, String value) {
+      variable(name, value);
+      sensitiveValues.add(value);
+      return this;
+    }
+
+    /** A variable file ({@code -var-file}): relative to the configuration in the working directory, or absolute. */
+    public Builder varFile(String path) {
+      Objects.requireNonNull(path, "path");
+      if (path.isBlank()) {
+        throw new IllegalArgumentException("variable file path must not be blank");
+      }
+      varFiles.add(path);
+      return this;
+    }
+
+    /** The workspace (default {@code default}); selected, or created, before planning. */
+    public Builder workspace(String workspace) {
+      Objects.requireNonNull(workspace, "workspace");
+      if (!workspace.matches("[A-Za-z0-9_.-]+")) {
+        throw new IllegalArgumentException("workspace name '" + workspace + "' is not valid (letters, digits, _ . -)");
+      }
+      this.workspace = workspace;
+      return this;
+    }
+
+    /** Apply at once (AUTO, the default) or stop at a pending plan (MANUAL). */
+    public Builder approval(Approval approval) {
+      this.approval = Objects.requireNonNull(approval, "approval");
+      return this;
+    }
+
+    /** Only report drift ({@code plan -refresh-only}); never apply. */
+    public Builder detectOnly(boolean detectOnly) {
+      this.detectOnly = detectOnly;
+      return this;
+    }
+
+    /** The longest one Terraform command may run (also bounded by each call's deadline; default 1 h). */
+    public Builder commandTimeout(Duration timeout) {
+      Objects.requireNonNull(timeout, "timeout");
+      if (timeout.isNegative() || timeout.isZero()) {
+        throw new IllegalArgumentException("commandTimeout must be positive, was " + timeout);
+      }
+      this.commandTimeout = timeout;
+      return this;
+    }
+
+    /** How long Terraform waits for the state lock ({@code -lock-timeout}, default 0: fail at once). */
+    public Builder lockTimeout(Duration timeout) {
+      Objects.requireNonNull(timeout, "timeout");
+      if (timeout.isNegative()) {
+        throw new IllegalArgumentException("lockTimeout must not be negative, was " + timeout);
+      }
+      this.lockTimeout = timeout;
+      return this;
+    }
+
+    /** An environment variable for every command (credentials, {@code TF_CLI_CONFIG_FILE}, ...). */
+    public Builder environment(String name, String value) {
+      environment.put(Objects.requireNonNull(name, "name"), Objects.requireNonNull(value, "value"));
+      return this;
+    }
+
+    /** Receives progress events of plan and apply. */
+    public Builder listener(Consumer<TerraformEvent> listener) {
+      this.listener = Objects.requireNonNull(listener, "listener");
+      return this;
+    }
+
+    /**
+     * The provider.
+     *
+     * @throws TerraformException naming what was looked for when the binary cannot be found
+     */
+    public TerraformProvider build() {
+      return new TerraformProvider(this);
+    }
+
+    private static void checkName(String name) {
+      Objects.requireNonNull(name, "name");
+      if (!name.matches("[A-Za-z_][A-Za-z0-9_-]*")) {
+        throw new IllegalArgumentException("variable name '" + name + "' is not a Terraform identifier");
+      }
+    }
+  }
+}

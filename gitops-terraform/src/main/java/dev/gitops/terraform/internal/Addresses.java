@@ -1,0 +1,100 @@
+package dev.gitops.terraform.internal;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.gitops.api.ResourceKey;
+
+/**
+ * Resource keys of Terraform objects. A resource instance is {@code <provider>:<type>:<module
+ * path>:<name with index>}, where a data source's type is {@code data.<type>}, the module path is
+ * "" in the root module, and a deposed object (left by an interrupted create-before-destroy) has
+ * {@code " deposed=<id>"} after its name: {@code tf:aws_instance:module.net:web[0]}, {@code
+ * tf:data.aws_ami::ubuntu}, {@code tf:null_resource::x["a"]}. A root output is {@code
+ * <provider>:output::<name>}; a configuration file {@code <provider>:file:config:<path>}.
+ */
+public final class Addresses {
+
+  /** The type of output keys. */
+  public static final String OUTPUT = "output";
+  /** The type of configuration file keys. */
+  public static final String FILE = "file";
+  /** The scope of configuration file keys (no module path looks like it). */
+  public static final String CONFIG = "config";
+
+  private static final String DEPOSED = " deposed=";
+
+  private Addresses() {}
+
+  /** The key of a resource instance; {@code index} is a JSON number or string, or null; {@code deposed} "" or an id. */
+  public static ResourceKey resource(String provider, String mode, String type, String module, String name,
+      JsonNode index, String deposed) {
+    String t = "data".equals(mode) ? "data." + type : type;
+    String n = name + index(index) + (deposed == null || deposed.isEmpty() ? "" : DEPOSED + deposed);
+    return ResourceKey.of(provider, t, module == null ? "" : module, n);
+  }
+
+  /** The key of root output {@code name}. */
+  public static ResourceKey output(String provider, String name) {
+    return ResourceKey.of(provider, OUTPUT, "", name);
+  }
+
+  /** The key of the configuration file at {@code path} (relative to the configuration directory). */
+  public static ResourceKey file(String provider, String path) {
+    return ResourceKey.of(provider, FILE, CONFIG, path);
+  }
+
+  /** Whether {@code key} is a configuration file's. */
+  public static boolean isFile(ResourceKey key) {
+    return key.type().equals(FILE) && key.scope().equals(CONFIG);
+  }
+
+  /** Whether {@code key} is a root output's. */
+  public static boolean isOutput(ResourceKey key) {
+    return key.type().equals(OUTPUT) && key.scope().isEmpty();
+  }
+
+  /** Whether {@code key} is a data source's. */
+  public static boolean isData(ResourceKey key) {
+    return key.type().startsWith("data.");
+  }
+
+  /** {@code [0]}, {@code ["a"]} or "" for no index. */
+  public static String index(JsonNode index) {
+    if (index == null || index.isNull() || index.isMissingNode()) {
+      return "";
+    }
+    if (index.isNumber()) {
+      return "[" + index.asText() + "]";
+    }
+    return "[" + quote(index.asText()) + "]";
+  }
+
+  /** The Terraform address of a resource instance key ({@code module.net.aws_instance.web[0]}), without deposed. */
+  public static String address(ResourceKey key) {
+    String name = key.name();
+    int d = name.indexOf(DEPOSED);
+    if (d >= 0) {
+      name = name.substring(0, d);
+    }
+    if (isOutput(key)) {
+      return "output." + name;
+    }
+    return (key.scope().isEmpty() ? "" : key.scope() + ".") + key.type() + "." + name;
+  }
+
+  /** A string as HCL and Terraform addresses quote it. */
+  static String quote(String s) {
+    StringBuilder sb = new StringBuilder(s.length() + 2).append('"');
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      switch (c) {
+        case '"' -> sb.append("\\\"");
+        case '\\' -> sb.append("\\\\");
+        case '\n' -> sb.append("\\n");
+        case '\r' -> sb.append("\\r");
+        case '\t' -> sb.append("\\t");
+        default -> sb.append(c);
+      }
+    }
+    return sb.append('"').toString();
+  }
+}

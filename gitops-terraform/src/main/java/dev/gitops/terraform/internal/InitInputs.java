@@ -1,0 +1,333 @@
+package dev.gitops.terraform.internal;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.gitops.api.Documents;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * What {@code terraform init} depends on, read from the configuration files: the {@code terraform}
+ * blocks (required providers, backend), the {@code module} blocks (sources and versions), the
+ * {@code provider} blocks' names and the providers implied by resource and data types, plus the
+ * dependency lock file. Its digest decides whether init must run again: a change anywhere else in
+ * the configuration does not need it.
+ *
+ * <p>The HCL is not parsed; top-level blocks are found by a scanner that knows strings (with
+ * template interpolations), comments and heredocs, which is all it takes to find where a block
+ * starts and ends.
+ */
+public final class InitInputs {
+
+  private InitInputs() {}
+
+  /** The name of the dependency lock file. */
+  public static final String LOCK_FILE = ".terraform.lock.hcl";
+
+  /**
+   * The digest of what init depends on in {@code files} (path relative to the root module ->
+   * content), plus {@code extra} (the binary and its version, the backend settings).
+   */
+  public static String digest(SortedMap<String, String> files, String extra) {
+    List<String> parts = new ArrayList<>();
+    parts.add("extra=" + extra);
+    for (Map.Entry<String, String> f : files.entrySet()) {
+      String path = f.getKey();
+      if (path.endsWith(LOCK_FILE)) {
+        parts.add("lock " + path + "=" + f.getValue());
+      } else if (path.endsWith(".tf")) {
+        parts.add("tf " + path + "=" + String.join("\u0001", relevantBlocks(f.getValue())));
+      } else if (path.endsWith(".tf.json")) {
+        parts.add("json " + path + "=" + relevantJson(f.getValue()));
+      }
+    }
+    MessageDigest md = Documents.sha256();
+    for (String p : parts) {
+      md.update(p.getBytes(StandardCharsets.UTF_8));
+      md.update((byte) 0);
+    }
+    return HexFormat.of().formatHex(md.digest());
+  }
+
+  /** The backend type the {@code terraform} blocks of {@code files} configure, or "" for the default (local). */
+  public static String backend(SortedMap<String, String> files) {
+    for (Map.Entry<String, String> f : files.entrySet()) {
+      if (f.getKey().endsWith(".tf") && !f.getKey().contains("/")) {
+        for (Block b : blocks(f.getValue())) {
+          if (b.type().equals("terraform")) {
+            for (Block inner : blocks(b.body())) {
+              if (inner.type().equals("backend") || inner.type().equals("cloud")) {
+                return inner.type().equals("cloud") ? "cloud" : inner.labels().isEmpty() ? "?" : inner.labels().get(0);
+              }
+            }
+          }
+        }
+      } else if (f.getKey().endsWith(".tf.json") && !f.getKey().contains("/")) {
+        try {
+          JsonNode tf = PlanReader.JSON.readTree(f.getValue()).path("terraform");
+          for (JsonNode t : tf.isArray() ? tf : List.of(tf)) {
+            if (t.has("backend")) {
+              Iterator<String> names = t.get("backend").fieldNames();
+              return names.hasNext() ? names.next() : "?";
+            }
+            if (t.has("cloud")) {
+              return "cloud";
+            }
+          }
+        } catch (java.io.IOException e) {
+          // Not JSON: terraform itself reports that when it plans; the backend stays unknown here.
+          return "?";
+        }
+      }
+    }
+    return "";
+  }
+
+  /** The texts that matter to init of one .tf file: whole terraform and module blocks, provider and resource types. */
+  static List<String> relevantBlocks(String text) {
+    List<String> out = new ArrayList<>();
+    TreeSet<String> implied = new TreeSet<>();
+    for (Block b : blocks(text)) {
+      switch (b.type()) {
+        case "terraform", "module" -> out.add(b.type() + " " + b.labels() + " {" + b.body() + "}");
+        case "provider" -> implied.add("provider " + b.labels());
+        case "resource", "data", "ephemeral" -> {
+          if (!b.labels().isEmpty()) {
+            implied.add("uses " + impliedProvider(b.labels().get(0)));
+          }
+        }
+        default -> { }
+      }
+    }
+    out.addAll(implied);
+    return out;
+  }
+
+  /** The provider a resource type implies: the part before its first underscore ({@code aws_instance} -> aws). */
+  private static String impliedProvider(String type) {
+    return type.contains("_") ? type.substring(0, type.indexOf('_')) : type;
+  }
+
+  private static String relevantJson(String text) {
+    try {
+      JsonNode root = PlanReader.JSON.readTree(text);
+      SortedMap<String, String> m = new TreeMap<>();
+      for (String k : List.of("terraform", "module")) {
+        if (root.has(k)) {
+          m.put(k, Documents.canonicalJson(root.get(k)));
+        }
+      }
+      TreeSet<String> implied = new TreeSet<>();
+      if (root.has("provider")) {
+        root.get("provider").fieldNames().forEachRemaining(n -> implied.add("provider " + n));
+      }
+      for (String k : List.of("resource", "data", "ephemeral")) {
+        root.path(k).fieldNames().forEachRemaining(t -> implied.add("uses " + impliedProvider(t)));
+      }
+      m.put("implied", implied.toString());
+      return m.toString();
+    } catch (java.io.IOException e) {
+      // Not JSON: init would fail on it too; its text decides, so any edit re-runs init.
+      return "unparsed:" + text;
+    }
+  }
+
+  /** One top-level block: its type, labels and body text (between the braces). */
+  record Block(String type, List<String> labels, String body) {}
+
+  /** The top-level blocks of HCL {@code text}. */
+  static List<Block> blocks(String text) {
+    List<Block> out = new ArrayList<>();
+    int n = text.length();
+    int i = 0;
+    int headerStart = 0;
+    while (i < n) {
+      char c = text.charAt(i);
+      int past = skipLexical(text, i);
+      if (past != i) {
+        i = past;
+      } else if (c == '{') {
+        int end = skipBraces(text, i);
+        String header = text.substring(headerStart, i);
+        Block b = header(header, text.substring(i + 1, Math.max(i + 1, end - 1)));
+        if (b != null) {
+          out.add(b);
+        }
+        i = end;
+        headerStart = i;
+      } else if (c == '\n' || c == '=') {
+        // An attribute (not a block) or a line break: the next header starts after it.
+        if (c == '=') {
+          i = endOfValue(text, i + 1);
+        } else {
+          i++;
+        }
+        headerStart = i;
+      } else {
+        i++;
+      }
+    }
+    return out;
+  }
+
+  private static Block header(String header, String body) {
+    List<String> words = new ArrayList<>();
+    int i = 0;
+    while (i < header.length()) {
+      char c = header.charAt(i);
+      if (Character.isWhitespace(c)) {
+        i++;
+      } else if (c == '"') {
+        int end = skipString(header, i);
+        words.add(header.substring(i + 1, Math.max(i + 1, end - 1)));
+        i = end;
+      } else if (c == '#' || c == '/') {
+        i = endOfLine(header, i);
+      } else {
+        int start = i;
+        while (i < header.length() && !Character.isWhitespace(header.charAt(i)) && header.charAt(i) != '"') {
+          i++;
+        }
+        words.add(header.substring(start, i));
+      }
+    }
+    if (words.isEmpty()) {
+      return null;
+    }
+    return new Block(words.get(0), List.copyOf(words.subList(1, words.size())), body);
+  }
+
+  private static int endOfLine(String text, int i) {
+    int end = text.indexOf('\n', i);
+    return end < 0 ? text.length() : end;
+  }
+
+  /** Skips an attribute's value: to the end of its line, past any bracketed, braced or quoted part. */
+  private static int endOfValue(String text, int i) {
+    int n = text.length();
+    int depth = 0;
+    while (i < n) {
+      char c = text.charAt(i);
+      int past = skipLexical(text, i);
+      if (past != i) {
+        i = past;
+        continue;
+      }
+      if (c == '{' || c == '[' || c == '(') {
+        depth++;
+      } else if (c == '}' || c == ']' || c == ')') {
+        depth--;
+      } else if (c == '\n' && depth <= 0) {
+        return i;
+      }
+      i++;
+    }
+    return n;
+  }
+
+  /**
+   * Past the string, comment or heredoc starting at {@code i}, or {@code i} itself when none
+   * starts there: what may hold braces that are not the structure's.
+   */
+  private static int skipLexical(String text, int i) {
+    int n = text.length();
+    char c = text.charAt(i);
+    char next = i + 1 < n ? text.charAt(i + 1) : '\0';
+    if (c == '"') {
+      return skipString(text, i);
+    }
+    if (c == '#' || (c == '/' && next == '/')) {
+      return Math.max(endOfLine(text, i), i + 1);
+    }
+    if (c == '/' && next == '*') {
+      int end = text.indexOf("*/", i + 2);
+      return end < 0 ? n : end + 2;
+    }
+    if (c == '<' && next == '<') {
+      return skipHeredoc(text, i);
+    }
+    return i;
+  }
+
+  /** From an opening quote to just after the closing one; template interpolations may nest strings. */
+  static int skipString(String text, int i) {
+    int n = text.length();
+    i++;
+    while (i < n) {
+      char c = text.charAt(i);
+      if (c == '\\') {
+        i += 2;
+      } else if (c == '"') {
+        return i + 1;
+      } else if ((c == '$' || c == '%') && i + 1 < n && text.charAt(i + 1) == '{') {
+        if (text.charAt(i - 1) == c) {
+          i += 2;  // $${ and %%{ are escapes
+        } else {
+          i = skipBraces(text, i + 1);
+        }
+      } else if (c == '\n') {
+        return i;  // unterminated: stop at the line end rather than swallow the file
+      } else {
+        i++;
+      }
+    }
+    return n;
+  }
+
+  /** From an opening brace to just after its matching closing brace. */
+  static int skipBraces(String text, int i) {
+    int n = text.length();
+    int depth = 0;
+    while (i < n) {
+      char c = text.charAt(i);
+      int past = skipLexical(text, i);
+      if (past != i) {
+        i = past;
+        continue;
+      }
+      if (c == '{') {
+        depth++;
+      } else if (c == '}') {
+        depth--;
+        if (depth == 0) {
+          return i + 1;
+        }
+      }
+      i++;
+    }
+    return n;
+  }
+
+  /** A heredoc {@code <<EOT} / {@code <<-EOT}: to the end of its closing line. Not a heredoc: past the two chars. */
+  static int skipHeredoc(String text, int i) {
+    int j = i + 2;
+    if (j < text.length() && text.charAt(j) == '-') {
+      j++;
+    }
+    int start = j;
+    while (j < text.length() && (Character.isLetterOrDigit(text.charAt(j)) || text.charAt(j) == '_')) {
+      j++;
+    }
+    if (j == start) {
+      return i + 2;
+    }
+    String marker = text.substring(start, j);
+    int line = text.indexOf('\n', j);
+    while (line >= 0) {
+      int next = text.indexOf('\n', line + 1);
+      String l = text.substring(line + 1, next < 0 ? text.length() : next);
+      if (l.strip().equals(marker)) {
+        return next < 0 ? text.length() : next;
+      }
+      line = next;
+    }
+    return text.length();
+  }
+}

@@ -1,0 +1,276 @@
+package dev.gitops.terraform.internal;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.gitops.api.spi.CallContext;
+import dev.gitops.terraform.StalePlanException;
+import dev.gitops.terraform.TerraformException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The Terraform (or OpenTofu) commands this provider runs, in one working directory: each an
+ * argument list with {@code -input=false}, never through a shell, with the working directory's
+ * environment, a deadline and the caller's cancellation. Failures become exceptions whose
+ * messages carry Terraform's error summaries, scrubbed of known secrets, never its raw output.
+ */
+public final class Terraform {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Terraform.class);
+
+  private final Binary binary;
+  private final WorkingDirectory dir;
+  private final Map<String, String> environment;
+  private final Duration commandTimeout;
+  private final Scrubber scrubber;
+  private final CommandRunner runner = new CommandRunner();
+  private volatile String version;
+
+  /** Commands of {@code binary} in {@code dir}. */
+  public Terraform(Binary binary, WorkingDirectory dir, Map<String, String> environment, Duration commandTimeout,
+      Scrubber scrubber) {
+    this.binary = binary;
+    this.dir = dir;
+    Map<String, String> env = new LinkedHashMap<>();
+    // Automation mode: no prompts, no upgrade checks, output for machines.
+    env.put("TF_IN_AUTOMATION", "1");
+    env.put("TF_INPUT", "0");
+    env.put("CHECKPOINT_DISABLE", "1");
+    env.putAll(environment);
+    this.environment = Map.copyOf(env);
+    this.commandTimeout = commandTimeout;
+    this.scrubber = scrubber;
+  }
+
+  /** The binary. */
+  public Binary binary() {
+    return binary;
+  }
+
+  /** The working directory. */
+  public WorkingDirectory dir() {
+    return dir;
+  }
+
+  /** What a run of a streaming command (plan, apply) came to. */
+  public record Run(int exitCode, boolean timedOut, boolean cancelled, UiStream stream, String stderr) {}
+
+  /**
+   * The product and version, {@code Terraform 1.9.5} or {@code OpenTofu 1.8.0}, read once from
+   * {@code version -json} (or the first line of {@code version}).
+   */
+  public String version(CallContext ctx) {
+    String v = version;
+    if (v != null) {
+      return v;
+    }
+    CommandRunner.Result r = run(List.of("version", "-json"), ctx, null);
+    String number = "";
+    if (r.exitCode() == 0) {
+      try {
+        JsonNode n = PlanReader.JSON.readTree(r.stdout());
+        number = n.path("terraform_version").asText(n.path("tofu_version").asText(""));
+      } catch (java.io.IOException e) {
+        // An old binary without -json prints text: read below.
+        number = "";
+      }
+    }
+    if (number.isEmpty()) {
+      CommandRunner.Result plain = run(List.of("version"), ctx, null);
+      String first = plain.stdoutText().strip().lines().findFirst().orElse("");
+      number = first.replaceFirst("^(Terraform|OpenTofu)\\s+v?", "");
+      if (plain.exitCode() != 0 || number.isEmpty()) {
+        throw new TerraformException(binary.path() + " does not answer 'version' (exit " + plain.exitCode() + "): "
+            + firstLine(plain.stderr()));
+      }
+    }
+    v = binary.product() + " " + number.replaceFirst("^v", "");
+    version = v;
+    LOG.info("using {} at {} in {}", v, binary.path(), dir.root());
+    return v;
+  }
+
+  /** {@code init -input=false}. */
+  public void init(CallContext ctx) {
+    CommandRunner.Result r = run(List.of("init", "-input=false", "-no-color"), ctx, null);
+    if (r.timedOut() || r.cancelled()) {
+      throw new TerraformException("terraform init " + (r.timedOut() ? "timed out" : "was cancelled") + " in "
+          + dir.root());
+    }
+    if (r.exitCode() != 0) {
+      throw new TerraformException("terraform init failed in " + dir.root() + " (exit " + r.exitCode() + "): "
+          + scrubber.scrub(lastLines(r.stderr() + "\n" + r.stdoutText(), 6)));
+    }
+  }
+
+  /** {@code workspace select -or-create=true <name>}. */
+  public void selectWorkspace(String name, CallContext ctx) {
+    CommandRunner.Result r = run(List.of("workspace", "select", "-or-create=true", name), ctx, null);
+    if (r.exitCode() != 0) {
+      throw new TerraformException("cannot select workspace '" + name + "' in " + dir.root() + " (exit "
+          + r.exitCode() + "): " + scrubber.scrub(lastLines(r.stderr(), 4)));
+    }
+  }
+
+  /**
+   * {@code plan -input=false -json -detailed-exitcode -out=<file>} with {@code extra} arguments.
+   * Exit 0 (no changes) and 2 (changes) are success.
+   *
+   * @throws dev.gitops.terraform.TerraformLockException when the state is locked
+   * @throws TerraformException when planning failed or timed out
+   */
+  public Run plan(Path planFile, List<String> extra, CallContext ctx, Consumer<UiStream.Message> listener) {
+    List<String> args = new ArrayList<>(List.of("plan", "-input=false", "-json", "-detailed-exitcode",
+        "-out=" + planFile));
+    args.addAll(extra);
+    Run run = stream(args, ctx, listener);
+    if (run.timedOut() || run.cancelled()) {
+      throw new TerraformException("terraform plan " + (run.timedOut() ? "timed out" : "was cancelled") + " in "
+          + dir.root() + "; nothing was applied");
+    }
+    if (run.exitCode() != 0 && run.exitCode() != 2) {
+      throw failure("plan", run);
+    }
+    return run;
+  }
+
+  /** {@code show -json <planfile>}: the plan representation. */
+  public byte[] showPlan(Path planFile, CallContext ctx) {
+    CommandRunner.Result r = run(List.of("show", "-json", "-no-color", planFile.toString()), ctx, null);
+    if (r.exitCode() != 0 || r.timedOut() || r.cancelled()) {
+      throw new TerraformException("terraform show -json of the saved plan failed in " + dir.root() + " (exit "
+          + r.exitCode() + (r.timedOut() ? ", timed out" : "") + "): " + scrubber.scrub(lastLines(r.stderr(), 4)));
+    }
+    return r.stdout();
+  }
+
+  /** {@code show -json}: the state representation. */
+  public byte[] showState(CallContext ctx) {
+    CommandRunner.Result r = run(List.of("show", "-json", "-no-color"), ctx, null);
+    if (r.exitCode() != 0 || r.timedOut() || r.cancelled()) {
+      throw new TerraformException("terraform show -json of the state failed in " + dir.root() + " (exit "
+          + r.exitCode() + (r.timedOut() ? ", timed out" : "") + "): " + scrubber.scrub(lastLines(r.stderr(), 4)));
+    }
+    return r.stdout();
+  }
+
+  /** {@code state pull}: the raw state (version 4), from any backend. */
+  public byte[] statePull(CallContext ctx) {
+    CommandRunner.Result r = run(List.of("state", "pull"), ctx, null);
+    if (r.exitCode() != 0 || r.timedOut() || r.cancelled()) {
+      throw new TerraformException("terraform state pull failed in " + dir.root() + " (exit " + r.exitCode()
+          + (r.timedOut() ? ", timed out" : "") + "): " + scrubber.scrub(lastLines(r.stderr(), 4)));
+    }
+    return r.stdout();
+  }
+
+  /**
+   * {@code apply -input=false -json <planfile>}: exactly the saved plan. A non-zero exit is
+   * returned, not thrown (per-resource outcomes come from the stream), except a lock error and a
+   * stale plan.
+   *
+   * @throws dev.gitops.terraform.TerraformLockException when the state is locked
+   * @throws StalePlanException when Terraform finds the saved plan stale
+   */
+  public Run apply(Path planFile, List<String> extra, String planId, CallContext ctx,
+      Consumer<UiStream.Message> listener) {
+    List<String> args = new ArrayList<>(List.of("apply", "-input=false", "-json"));
+    args.addAll(extra);
+    args.add(planFile.toString());
+    Run run = stream(args, ctx, listener);
+    if (run.exitCode() != 0 && !run.timedOut() && !run.cancelled()) {
+      Optional<dev.gitops.terraform.TerraformLockException> lock =
+          UiStream.lockError(run.stream().diagnostics(), run.stderr(), scrubber);
+      if (lock.isPresent()) {
+        throw lock.get();
+      }
+      for (UiStream.Diagnostic d : run.stream().errors()) {
+        if (d.summary().toLowerCase(java.util.Locale.ROOT).contains("saved plan is stale")) {
+          throw new StalePlanException(planId, "terraform refused it: " + scrubber.scrub(d.summary() + ": "
+              + firstLine(d.detail())));
+        }
+      }
+    }
+    return run;
+  }
+
+  /** {@code force-unlock -force <id>}. */
+  public void forceUnlock(String lockId, CallContext ctx) {
+    CommandRunner.Result r = run(List.of("force-unlock", "-force", lockId), ctx, null);
+    if (r.exitCode() != 0 || r.timedOut()) {
+      throw new TerraformException("terraform force-unlock " + lockId + " failed in " + dir.root() + " (exit "
+          + r.exitCode() + "): " + scrubber.scrub(lastLines(r.stderr() + "\n" + r.stdoutText(), 4)));
+    }
+  }
+
+  /** The failure of a streaming command: a lock error with its details, or the error summaries. */
+  TerraformException failure(String command, Run run) {
+    Optional<dev.gitops.terraform.TerraformLockException> lock =
+        UiStream.lockError(run.stream().diagnostics(), run.stderr(), scrubber);
+    if (lock.isPresent()) {
+      return lock.get();
+    }
+    return new TerraformException("terraform " + command + " failed in " + dir.root() + " (exit " + run.exitCode()
+        + "): " + errors(run));
+  }
+
+  /** Terraform's error summaries of {@code run} (or the end of its standard error), scrubbed. */
+  public String errors(Run run) {
+    List<String> out = new ArrayList<>();
+    for (UiStream.Diagnostic d : run.stream().errors()) {
+      out.add(d.summary() + (d.detail().isEmpty() ? "" : ": " + firstLine(d.detail()))
+          + (d.address().isEmpty() ? "" : " (" + d.address() + ")"));
+    }
+    if (out.isEmpty()) {
+      String tail = lastLines(run.stderr(), 4);
+      out.add(tail.isEmpty() ? String.join(" | ", run.stream().plainLines().stream().limit(4).toList()) : tail);
+    }
+    return scrubber.scrub(String.join("; ", out));
+  }
+
+  private Run stream(List<String> args, CallContext ctx, Consumer<UiStream.Message> listener) {
+    UiStream stream = new UiStream(listener);
+    CommandRunner.Result r = run(args, ctx, stream);
+    return new Run(r.exitCode(), r.timedOut(), r.cancelled(), stream, r.stderr());
+  }
+
+  private CommandRunner.Result run(List<String> args, CallContext ctx, Consumer<String> lines) {
+    List<String> argv = new ArrayList<>(args.size() + 1);
+    argv.add(binary.path().toString());
+    argv.addAll(args);
+    Duration timeout = ctx.remaining().compareTo(commandTimeout) < 0 ? ctx.remaining() : commandTimeout;
+    dir.own();  // the working directory exists before anything runs in it
+    LOG.debug("running {} {} in {} (timeout {})", binary.path().getFileName(), args.get(0), dir.root(), timeout);
+    try {
+      CommandRunner.Result r = runner.run(new CommandRunner.Command(argv, dir.root(), environment, timeout,
+          () -> ctx.cancellation().isCancelled(), lines));
+      if (r.timedOut()) {
+        LOG.warn("{} {} did not finish within {} in {}: killed", binary.path().getFileName(), args.get(0), timeout,
+            dir.root());
+      }
+      return r;
+    } catch (java.io.UncheckedIOException e) {
+      throw new TerraformException("cannot run " + binary.path() + " " + args.get(0) + " in " + dir.root() + ": "
+          + e.getMessage(), e);
+    }
+  }
+
+  static String firstLine(String s) {
+    return s == null ? "" : s.strip().lines().findFirst().orElse("");
+  }
+
+  static String lastLines(String s, int n) {
+    if (s == null) {
+      return "";
+    }
+    List<String> lines = s.strip().lines().filter(l -> !l.isBlank()).toList();
+    return String.join(" | ", lines.subList(Math.max(0, lines.size() - n), lines.size()));
+  }
+}

@@ -1,0 +1,263 @@
+package dev.gitops.terraform.internal;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gitops.terraform.TerraformException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.util.Map;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * The per-target working directory: the root module Terraform runs in, with the configuration
+ * from Git materialized into it, Terraform's own files ({@code .terraform/}, the lock file, the
+ * local state), and this provider's files under {@code .gitops-terraform/} (owner-only): the list of files
+ * it materialized, the cached init decision, the key plan ids are made with, saved plan files.
+ *
+ * <p>Only files this provider wrote are ever removed: a file dropped from Git is deleted if the
+ * list says it was materialized from Git, anything else in the directory is left alone.
+ */
+public final class WorkingDirectory {
+
+  private static final String OWN = ".gitops-terraform";
+  private static final String MANIFEST = "files.json";
+  private static final String INIT = "init.digest";
+  private static final String KEY = "key";
+
+  private final Path root;
+
+  /** The working directory {@code root} (created, with {@code .gitops-terraform/}, when missing). */
+  public WorkingDirectory(Path root) {
+    this.root = root.toAbsolutePath().normalize();
+  }
+
+  /** The directory Terraform runs in. */
+  public Path root() {
+    return root;
+  }
+
+  /** This provider's own directory, created owner-only when missing. */
+  public Path own() {
+    Path own = root.resolve(OWN);
+    try {
+      Files.createDirectories(root);
+      if (!Files.isDirectory(own)) {
+        try {
+          Files.createDirectory(own, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        } catch (UnsupportedOperationException e) {
+          // Not a POSIX file system: the directory gets the platform's default protection.
+          Files.createDirectory(own);
+        } catch (FileAlreadyExistsException e) {
+          // Created by another process in the meantime: the same directory.
+          return own;
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot create the working directory " + own + ": " + e.getMessage(), e);
+    }
+    return own;
+  }
+
+  /** Where saved plan files go. */
+  public Path plans() {
+    Path p = own().resolve("plans");
+    try {
+      Files.createDirectories(p);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot create " + p + ": " + e.getMessage(), e);
+    }
+    return p;
+  }
+
+  /**
+   * Writes {@code files} (path relative to the root module -> content) where their content
+   * differs, and removes files an earlier call wrote that are no longer among them. Returns
+   * whether anything changed.
+   *
+   * @throws TerraformException naming the path when one leaves the working directory or enters a
+   *     directory Terraform or this provider keeps
+   */
+  public boolean materialize(SortedMap<String, String> files) {
+    for (String path : files.keySet()) {
+      check(path);
+    }
+    boolean changed = false;
+    SortedMap<String, String> previous = manifest();
+    for (Map.Entry<String, String> f : files.entrySet()) {
+      Path target = root.resolve(f.getKey()).normalize();
+      byte[] bytes = f.getValue().getBytes(StandardCharsets.UTF_8);
+      try {
+        if (Files.isRegularFile(target) && java.util.Arrays.equals(Files.readAllBytes(target), bytes)) {
+          continue;
+        }
+        Files.createDirectories(target.getParent());
+        write(target, bytes);
+        changed = true;
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot write the configuration file " + target + ": " + e.getMessage(), e);
+      }
+    }
+    for (String gone : previous.keySet()) {
+      if (!files.containsKey(gone)) {
+        try {
+          changed |= Files.deleteIfExists(root.resolve(gone).normalize());
+        } catch (IOException e) {
+          throw new UncheckedIOException("cannot remove " + root.resolve(gone) + ", dropped from Git: "
+              + e.getMessage(), e);
+        }
+      }
+    }
+    writeManifest(files);
+    return changed;
+  }
+
+  /** The files the last {@link #materialize} wrote, with their content as written. */
+  public SortedMap<String, String> materialized() {
+    SortedMap<String, String> out = new TreeMap<>();
+    for (String path : manifest().keySet()) {
+      Path p = root.resolve(path).normalize();
+      try {
+        if (Files.isRegularFile(p)) {
+          out.put(path, Files.readString(p, StandardCharsets.UTF_8));
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot read " + p + ": " + e.getMessage(), e);
+      }
+    }
+    return out;
+  }
+
+  /** The dependency lock file's content, "" when there is none. */
+  public String lockFile() {
+    Path p = root.resolve(InitInputs.LOCK_FILE);
+    try {
+      return Files.isRegularFile(p) ? Files.readString(p, StandardCharsets.UTF_8) : "";
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + p + ": " + e.getMessage(), e);
+    }
+  }
+
+  private void check(String path) {
+    Path p = root.resolve(path).normalize();
+    String first = root.relativize(p).getName(0).toString();
+    if (!p.startsWith(root) || p.equals(root) || first.equals(OWN) || first.equals(".terraform")
+        || path.startsWith("/") || path.contains("\\")) {
+      throw new TerraformException("the configuration file '" + path + "' would be written at " + p
+          + ", outside the working directory " + root + " or into a directory Terraform or this provider keeps");
+    }
+  }
+
+  private SortedMap<String, String> manifest() {
+    Path p = own().resolve(MANIFEST);
+    SortedMap<String, String> out = new TreeMap<>();
+    if (!Files.isRegularFile(p)) {
+      return out;
+    }
+    try {
+      for (JsonNode n : PlanReader.JSON.readTree(p.toFile())) {
+        String path = n.asText();
+        check(path);
+        out.put(path, "");
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read the list of materialized files " + p + ": " + e.getMessage(), e);
+    }
+    return out;
+  }
+
+  private void writeManifest(SortedMap<String, String> files) {
+    ArrayNode list = PlanReader.JSON.createArrayNode();
+    new TreeSet<>(files.keySet()).forEach(list::add);
+    try {
+      write(own().resolve(MANIFEST), PlanReader.JSON.writeValueAsBytes(list));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write the list of materialized files: " + e.getMessage(), e);
+    }
+  }
+
+  /** The init digest recorded after the last successful init, or "" when none (or {@code .terraform/} is gone). */
+  public String initDigest() {
+    Path p = own().resolve(INIT);
+    try {
+      return Files.isRegularFile(p) && Files.isDirectory(root.resolve(".terraform"))
+          ? Files.readString(p, StandardCharsets.UTF_8).strip() : "";
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + p + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Records the init digest after a successful init. */
+  public void recordInit(String digest) {
+    try {
+      write(own().resolve(INIT), digest.getBytes(StandardCharsets.UTF_8));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot record the init decision: " + e.getMessage(), e);
+    }
+  }
+
+  /** This working directory's secret key for plan ids, made on first use and kept owner-only. */
+  public byte[] key() {
+    Path p = own().resolve(KEY);
+    try {
+      if (!Files.isRegularFile(p)) {
+        byte[] k = new byte[32];
+        new SecureRandom().nextBytes(k);
+        write(p, k);
+      }
+      return Files.readAllBytes(p);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read or create the plan id key " + p + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Writes the variables as a JSON variable file under {@code .gitops-terraform/} (owner-only), so that
+   * their values never appear on a command line. Returns its path.
+   */
+  public Path writeVariables(SortedMap<String, String> variables) {
+    ObjectNode o = PlanReader.JSON.createObjectNode();
+    variables.forEach(o::put);
+    Path p = own().resolve("variables.tfvars.json");
+    try {
+      write(p, PlanReader.JSON.writeValueAsBytes(o));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write the variable file " + p + ": " + e.getMessage(), e);
+    }
+    return p;
+  }
+
+  /** Removes the variable file {@link #writeVariables} wrote (values do not stay at rest longer than a command). */
+  public void clearVariables() {
+    try {
+      Files.deleteIfExists(own().resolve("variables.tfvars.json"));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot remove the variable file: " + e.getMessage(), e);
+    }
+  }
+
+  /** Writes {@code bytes} to {@code target} through a temporary file and an atomic rename, owner-only. */
+  static void write(Path target, byte[] bytes) throws IOException {
+    Path tmp = Files.createTempFile(target.getParent(), ".gitops-", ".tmp");
+    try {
+      Files.write(tmp, bytes);
+      try {
+        Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+      } catch (AtomicMoveNotSupportedException e) {
+        Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
+      }
+    } finally {
+      Files.deleteIfExists(tmp);
+    }
+  }
+}

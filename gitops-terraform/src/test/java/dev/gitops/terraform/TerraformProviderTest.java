@@ -1,0 +1,527 @@
+package dev.gitops.terraform;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.gitops.api.Action;
+import dev.gitops.api.Change;
+import dev.gitops.api.Documents;
+import dev.gitops.api.Observation;
+import dev.gitops.api.Outcome;
+import dev.gitops.api.Plan;
+import dev.gitops.api.PlanMismatchException;
+import dev.gitops.api.Resource;
+import dev.gitops.api.ResourceKey;
+import dev.gitops.api.State;
+import dev.gitops.api.SyncEvent;
+import dev.gitops.api.SyncResult;
+import dev.gitops.api.spi.CallContext;
+import dev.gitops.api.spi.Source;
+import dev.gitops.core.LogCapture;
+import dev.gitops.core.Reconciler;
+import dev.gitops.core.SyncOptions;
+import dev.gitops.core.plan.PlanCodec;
+import dev.gitops.core.store.InMemoryStateStore;
+import dev.gitops.terraform.internal.Addresses;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The Terraform provider against a stand-in binary replaying recorded outputs: plan, apply exactly
+ * that plan, approval, staleness, drift, state reading, locks, timeouts, secrets.
+ */
+class TerraformProviderTest {
+
+  static final String MAIN_TF = """
+      terraform {
+        required_providers {
+          random = { source = "hashicorp/random", version = "~> 3.5" }
+        }
+      }
+      resource "random_pet" "name" { length = 2 }
+      resource "random_password" "db" { length = 20 }
+      output "name" { value = random_pet.name.id }
+      output "password" {
+        value     = random_password.db.result
+        sensitive = true
+      }
+      """;
+  static final String[] SECRETS = {"Zq9!pass-word-XyZ", "$2a$10$hash-of-secret", "s3cr3t-new-pw", "s3cr3t-old-pw",
+      "tok-9f8e7d6c5b", "hunter2-var"};
+
+  @TempDir
+  Path tmp;
+  FakeTerraform fake;
+  Path work;
+  final AtomicReference<State> desired = new AtomicReference<>();
+  final InMemoryStateStore store = new InMemoryStateStore();
+  final List<SyncEvent> events = new CopyOnWriteArrayList<>();
+  final List<TerraformEvent> tfEvents = new CopyOnWriteArrayList<>();
+
+  @BeforeEach
+  void setUp() {
+    fake = FakeTerraform.install(tmp, "terraform");
+    work = tmp.resolve("work");
+    want("main@sha1:" + "a".repeat(40), MAIN_TF);
+  }
+
+  void want(String revision, String mainTf) {
+    desired.set(State.of(revision, List.of(config("main.tf", mainTf))));
+  }
+
+  static Resource config(String path, String text) {
+    return Resource.of(Addresses.file("tf", path), Documents.object(Map.of("content", Documents.nodes().textNode(text))));
+  }
+
+  static ResourceKey key(String type, String name) {
+    return ResourceKey.of("tf", type, "", name);
+  }
+
+  TerraformProvider.Builder builder() {
+    return fake.provider(work).listener(tfEvents::add).sensitiveVariable("db_token", "hunter2-var");
+  }
+
+  Reconciler reconciler(TerraformProvider tf, SyncOptions options) {
+    return Reconciler.builder().source(Source.of(desired::get)).provider(tf).store(store).options(options)
+        .listener(events::add).build();
+  }
+
+  Reconciler reconciler(TerraformProvider tf) {
+    return reconciler(tf, SyncOptions.defaults());
+  }
+
+  CallContext ctx() {
+    return CallContext.of("test", desired.get().revision(), Duration.ofSeconds(30));
+  }
+
+  /** The first sync: creates a pet and a password; the second plan has nothing to do. */
+  void createScenario() {
+    fake.respond("plan.1", 2, "plan-create.jsonl").respondResource("show-plan.1", "plan-create.json")
+        .respond("apply", 0, "apply-create.jsonl").writesState("apply", "state-after.tfstate")
+        .respond("plan.2", 0, null).respondResource("show-plan.2", "plan-noop.json");
+  }
+
+  @Test
+  void syncPlansWithTheSavedPlanFileAndAppliesExactlyThatFile() throws Exception {
+    createScenario();
+    SyncResult r = reconciler(builder().build()).sync();
+
+    assertThat(r.status()).as(r.outcomes().toString()).isEqualTo(SyncResult.Status.SUCCEEDED);
+    assertThat(r.outcomes().get(key("random_pet", "name")).kind()).isEqualTo(Outcome.Kind.CREATED);
+    assertThat(r.outcomes().get(key("random_password", "db")).kind()).isEqualTo(Outcome.Kind.CREATED);
+    assertThat(r.outcomes().get(key("output", "name")).outputs()).containsEntry("value",
+        Documents.nodes().textNode("happy-cat"));
+    assertThat(r.outcomes().get(key("output", "password")).outputs()).as("sensitive outputs never leave").isEmpty();
+    assertThat(fake.commands()).containsSubsequence("version", "init", "plan", "show-plan", "apply");
+    List<String> plan = fake.argv("plan").get(0);
+    assertThat(plan).contains("-input=false", "-json", "-detailed-exitcode");
+    String out = plan.stream().filter(a -> a.startsWith("-out=")).findFirst().orElseThrow().substring(5);
+    assertThat(fake.argv("show-plan").get(0)).containsExactly("show", "-json", "-no-color", out);
+    List<String> apply = fake.argv("apply").get(0);
+    assertThat(apply).startsWith("apply", "-input=false", "-json").endsWith(out);
+    assertThat(Files.readString(work.resolve("main.tf"))).isEqualTo(MAIN_TF);
+    assertThat(Files.exists(Path.of(out))).as("an applied plan file is gone").isFalse();
+    assertThat(store.load().inventory()).as("terraform's state is its inventory").isEmpty();
+    assertThat(tfEvents).extracting(TerraformEvent::type).contains("apply_start", "apply_progress", "apply_complete");
+    assertThat(tfEvents).filteredOn(e -> e.type().equals("apply_complete")).extracting(TerraformEvent::key)
+        .containsExactlyInAnyOrder(key("random_pet", "name"), key("random_password", "db"));
+
+    SyncResult again = reconciler(builder().build()).sync();
+    assertThat(again.plan().hasChanges()).isFalse();
+    assertThat(fake.argv("apply")).hasSize(1);
+    assertThat(fake.argv("init")).as("init is not needed again: nothing it depends on changed").hasSize(1);
+  }
+
+  @Test
+  void initRunsAgainOnlyWhenProviderRequirementsOrTheLockFileChange() {
+    fake.respond("plan", 0, null).respondResource("show-plan", "plan-noop.json");
+    reconciler(builder().build()).sync();
+    want("r2", MAIN_TF.replace("length = 2", "length = 3"));
+    reconciler(builder().build()).sync();
+    assertThat(fake.argv("init")).hasSize(1);
+    want("r3", MAIN_TF.replace("~> 3.5", "~> 3.6"));
+    reconciler(builder().build()).sync();
+    assertThat(fake.argv("init")).hasSize(2);
+    desired.set(State.of("r4", List.of(config("main.tf", MAIN_TF.replace("~> 3.5", "~> 3.6")),
+        config(".terraform.lock.hcl", "provider \"registry.terraform.io/hashicorp/random\" {}\n"))));
+    reconciler(builder().build()).sync();
+    assertThat(fake.argv("init")).hasSize(3);
+  }
+
+  @Test
+  void variablesGoInAFileAfterTheUsersFilesAndNeverOnTheCommandLine() throws Exception {
+    fake.respond("plan", 0, null).respondResource("show-plan", "plan-noop.json");
+    reconciler(builder().variable("region", "eu-west-1").varFile("env/prod.tfvars").build()).sync();
+    JsonNode call = fake.last("plan");
+    List<String> argv = new ArrayList<>();
+    call.path("argv").forEach(a -> argv.add(a.asText()));
+    assertThat(String.join(" ", argv)).doesNotContain("eu-west-1").doesNotContain("hunter2-var");
+    List<String> files = argv.stream().filter(a -> a.startsWith("-var-file=")).toList();
+    assertThat(files).hasSize(2);
+    assertThat(files.get(0)).isEqualTo("-var-file=" + work.resolve("env/prod.tfvars"));
+    JsonNode vars = FakeTerraform.JSON.readTree(call.path("var_files").path(files.get(1).substring(10)).asText());
+    assertThat(vars.path("region").asText()).isEqualTo("eu-west-1");
+    assertThat(vars.path("db_token").asText()).isEqualTo("hunter2-var");
+    assertThat(Files.exists(Path.of(files.get(1).substring(10)))).as("values are not left at rest").isFalse();
+    assertThat(call.path("env").path("TF_IN_AUTOMATION").asText()).isEqualTo("1");
+  }
+
+  @Test
+  void sensitiveValuesNeverAppearInPlansEventsLogsOrErrors() {
+    fake.respond("plan", 2, null).respondResource("show-plan", "plan-mixed.json");
+    try (LogCapture logs = LogCapture.of("dev.gitops", "TRACE")) {
+      TerraformProvider tf = builder().build();
+      Plan plan = reconciler(tf, SyncOptions.builder().dryRun(true).budget(
+          dev.gitops.core.plan.DeletionBudget.defaults().withAllowEmpty(true).withMaxCount(-1)).build()).plan();
+      StringBuilder shown = new StringBuilder(plan.toString());
+      for (Change c : plan.changes()) {
+        shown.append(c).append(c.live()).append(c.desired()).append(c.target()).append(c.fields()).append(c.patch());
+      }
+      shown.append(PlanCodec.toJson(plan, store.secretKey())).append(events).append(tfEvents);
+      TerraformPlan own = tf.pendingPlan().orElseThrow();
+      List<Change> provided = new ArrayList<>(own.changes());
+      provided.addAll(own.drift());
+      provided.addAll(tf.planner().orElseThrow().plan(List.of(config("main.tf", MAIN_TF)), ctx()));
+      for (Change c : provided) {
+        shown.append(c).append(c.live()).append(c.desired()).append(c.target()).append(c.fields()).append(c.reason());
+      }
+      // A provider that quotes a secret back in an error: the message is scrubbed wherever it goes.
+      fake.respond("plan.3", 1, "plan-error-leaky.jsonl");
+      SyncResult failed = reconciler(tf).sync();
+      assertThat(failed.plan().unobserved().get("plan of provider 'tf'")).contains("authenticating with password");
+      shown.append(failed.plan().unobserved()).append(events).append(tfEvents);
+      shown.append(String.join("\n", logs.lines()));
+      for (String s : SECRETS) {
+        assertThat(shown.toString()).doesNotContain(s);
+      }
+      assertThat(plan.change(key("aws_db_instance", "db")).orElseThrow().sensitive()).isNotEmpty();
+    }
+  }
+
+  @Test
+  void anIncompletePlanIsHeldBackAndNothingIsApplied() {
+    fake.respond("plan", 2, null).respondResource("show-plan", "plan-incomplete.json");
+    SyncResult r = reconciler(builder().build()).sync();
+    assertThat(r.status()).isEqualTo(SyncResult.Status.INCOMPLETE);
+    assertThat(r.plan().change(key("random_pet", "name")).orElseThrow().has(Change.Flag.HELD_BACK)).isTrue();
+    assertThat(r.plan().unobserved().toString()).contains("complete=false").contains("1 changes deferred");
+    assertThat(fake.commands()).doesNotContain("apply");
+  }
+
+  @Test
+  void anErroredPlanIsNeverApplied() {
+    fake.respond("plan", 2, null).respondResource("show-plan", "plan-errored.json");
+    TerraformProvider tf = builder().build();
+    SyncResult r = reconciler(tf).sync();
+    assertThat(r.status()).isEqualTo(SyncResult.Status.INCOMPLETE);
+    assertThat(r.plan().unobserved().toString()).contains("errored");
+    String id = tf.pendingPlan().orElseThrow().id();
+    assertThatThrownBy(() -> tf.apply(id, null, true, ctx())).isInstanceOf(TerraformException.class)
+        .hasMessageContaining("cannot be applied");
+    assertThat(fake.commands()).doesNotContain("apply");
+  }
+
+  @Test
+  void aPlanFormatOfAnotherMajorVersionLeavesTheProviderUnplanned() {
+    fake.respond("plan", 2, null).respondResource("show-plan", "plan-format-2.json");
+    SyncResult r = reconciler(builder().build()).sync();
+    assertThat(r.status()).isEqualTo(SyncResult.Status.INCOMPLETE);
+    assertThat(r.plan().unobserved().get("plan of provider 'tf'")).contains("format_version '2.0'");
+  }
+
+  @Test
+  void exitCodeTwoMeansChangesAndExitCodeOneAnErrorWithTerraformsSummary() {
+    fake.respond("plan", 1, "plan-error.jsonl");
+    SyncResult r = reconciler(builder().build()).sync();
+    assertThat(r.status()).isEqualTo(SyncResult.Status.INCOMPLETE);
+    assertThat(r.plan().unobserved().get("plan of provider 'tf'")).contains("terraform plan failed")
+        .contains("exit 1").contains("Invalid reference");
+  }
+
+  @Test
+  void aPlanWhoseStateMovedIsRefusedAsStale() throws Exception {
+    Files.createDirectories(work);
+    Files.writeString(work.resolve("terraform.tfstate"), FakeTerraform.resource("state-before.tfstate"));
+    createScenario();
+    TerraformProvider tf = builder().approval(Approval.MANUAL).build();
+    SyncResult pendingSync = reconciler(tf).sync();
+    assertThat(pendingSync.plan().change(key("random_pet", "name")).orElseThrow().action()).isEqualTo(Action.SKIP);
+    assertThat(pendingSync.plan().change(key("random_pet", "name")).orElseThrow().reason()).contains("awaiting approval");
+    TerraformPlan pending = tf.pendingPlan().orElseThrow();
+    assertThat(pending.stateToken()).endsWith("/4");
+
+    // someone else applied to the same state: serial 4 -> 5
+    Files.writeString(work.resolve("terraform.tfstate"), FakeTerraform.resource("state-after.tfstate"));
+    assertThatThrownBy(() -> tf.apply(pending.id(), null, false, ctx())).isInstanceOf(StalePlanException.class)
+        .hasMessageContaining("state moved").hasMessageContaining("/4 then").hasMessageContaining("/5 now");
+    assertThat(fake.commands()).doesNotContain("apply");
+  }
+
+  @Test
+  void terraformsOwnStaleRefusalIsAStalePlan() {
+    fake.respond("plan", 2, "plan-create.jsonl").respondResource("show-plan", "plan-create.json")
+        .respond("apply", 1, "apply-stale.jsonl");
+    TerraformProvider tf = builder().approval(Approval.MANUAL).build();
+    reconciler(tf).sync();
+    String id = tf.pendingPlan().orElseThrow().id();
+    assertThatThrownBy(() -> tf.apply(id, null, false, ctx())).isInstanceOf(StalePlanException.class)
+        .hasMessageContaining("Saved plan is stale");
+    assertThat(tf.pendingPlan()).as("a plan terraform refused is dropped").isEmpty();
+  }
+
+  @Test
+  void aPlanOlderThanTheWantedRevisionIsRefusedUnlessTheCallerInsists() {
+    fake.respond("plan", 2, "plan-create.jsonl").respondResource("show-plan", "plan-create.json")
+        .respond("apply", 0, "apply-create.jsonl").writesState("apply", "state-after.tfstate");
+    TerraformProvider tf = builder().approval(Approval.MANUAL).build();
+    reconciler(tf).sync();
+    String id = tf.pendingPlan().orElseThrow().id();
+    assertThatThrownBy(() -> tf.apply(id, "main@sha1:" + "b".repeat(40), false, ctx()))
+        .isInstanceOf(StalePlanException.class).hasMessageContaining("is wanted");
+    ApplyResult r = tf.apply(id, "main@sha1:" + "b".repeat(40), true, ctx());
+    assertThat(r.isSuccessful()).isTrue();
+    assertThat(r.outputs()).containsKey("name").doesNotContainKey("password");
+    assertThat(r.stateToken()).endsWith("/5");
+    assertThatThrownBy(() -> tf.apply(id, null, true, ctx())).as("a plan runs once")
+        .isInstanceOf(StalePlanException.class).hasMessageContaining("not the pending plan");
+  }
+
+  @Test
+  void manualApprovalStopsAtAPendingPlanAndTheNextSyncAppliesExactlyTheApprovedFile() {
+    createScenario();
+    TerraformProvider tf = builder().approval(Approval.MANUAL).build();
+    SyncResult first = reconciler(tf).sync();
+    assertThat(first.outcomes().get(key("random_pet", "name")).kind()).isEqualTo(Outcome.Kind.SKIPPED);
+    assertThat(fake.commands()).doesNotContain("apply");
+    TerraformPlan pending = tf.pendingPlan().orElseThrow();
+    assertThat(pending.id()).startsWith("tf-");
+    assertThat(pending.summary()).isEqualTo("2 to add, 0 to change, 0 to destroy, 0 to replace");
+    assertThatThrownBy(() -> tf.approve("tf-0000")).isInstanceOf(StalePlanException.class);
+
+    tf.approve(pending.id());
+    SyncResult second = reconciler(tf).sync();
+    assertThat(second.status()).isEqualTo(SyncResult.Status.SUCCEEDED);
+    assertThat(second.outcomes().get(key("random_pet", "name")).kind()).isEqualTo(Outcome.Kind.CREATED);
+    assertThat(fake.argv("plan")).as("the approved plan is not made again").hasSize(1);
+    String out = fake.argv("plan").get(0).stream().filter(a -> a.startsWith("-out=")).findFirst().orElseThrow();
+    assertThat(fake.argv("apply").get(0)).endsWith(out.substring(5));
+  }
+
+  @Test
+  void theSamePlanIdForTheSameRevisionVariablesAndStateAndAnotherWhenOneMoves() throws Exception {
+    fake.respond("plan", 2, "plan-create.jsonl").respondResource("show-plan", "plan-create.json");
+    TerraformProvider tf = builder().approval(Approval.MANUAL).build();
+    reconciler(tf).sync();
+    String a = tf.pendingPlan().orElseThrow().id();
+    reconciler(tf).sync();
+    assertThat(tf.pendingPlan().orElseThrow().id()).isEqualTo(a);
+    TerraformProvider other = builder().approval(Approval.MANUAL).variable("region", "us-east-1").build();
+    reconciler(other).sync();
+    assertThat(other.pendingPlan().orElseThrow().id()).isNotEqualTo(a);
+    want("main@sha1:" + "c".repeat(40), MAIN_TF);
+    reconciler(tf).sync();
+    assertThat(tf.pendingPlan().orElseThrow().id()).isNotEqualTo(a);
+    try (java.util.stream.Stream<Path> plans = Files.list(work.resolve(".gitops-terraform/plans"))) {
+      assertThat(plans.map(p -> p.getFileName().toString()).toList()).as("a superseded plan file is removed")
+          .contains(tf.pendingPlan().orElseThrow().id() + ".tfplan").doesNotContain(a + ".tfplan");
+    }
+  }
+
+  @Test
+  void aReviewedEnginePlanIsRefusedOnceTheStateMoved() throws Exception {
+    fake.respond("plan", 2, "plan-create.jsonl").respondResource("show-plan", "plan-create.json");
+    TerraformProvider tf = builder().build();
+    Plan reviewed = reconciler(tf).plan();
+    Files.writeString(work.resolve("terraform.tfstate"), FakeTerraform.resource("state-before.tfstate"));
+    assertThatThrownBy(() -> reconciler(tf).apply(reviewed)).isInstanceOf(PlanMismatchException.class);
+    assertThat(fake.commands()).doesNotContain("apply");
+  }
+
+  @Test
+  void applyOutcomesFollowTheStreamByAddress() {
+    fake.respond("plan", 2, "plan-create.jsonl").respondResource("show-plan", "plan-create.json")
+        .respond("apply", 1, "apply-errored.jsonl").writesState("apply", "state-partial.tfstate");
+    SyncResult r = reconciler(builder().build()).sync();
+    assertThat(r.outcomes().get(key("random_pet", "name")).kind()).isEqualTo(Outcome.Kind.CREATED);
+    Outcome pw = r.outcomes().get(key("random_password", "db"));
+    assertThat(pw.kind()).isEqualTo(Outcome.Kind.PERMANENT);
+    assertThat(pw.message()).contains("random_password.db").contains("quota exceeded");
+    assertThat(r.outcomes().get(key("output", "name")).message()).contains("not applied").contains("exit 1");
+    assertThat(r.status()).isEqualTo(SyncResult.Status.FAILED);
+  }
+
+  @Test
+  void driftIsDetectedWithARefreshOnlyPlan() {
+    fake.respond("plan.1", 0, null).respondResource("show-plan.1", "plan-noop.json")
+        .respond("plan.2", 2, null).respondResource("show-plan.2", "plan-refresh-only.json")
+        .respond("plan.3", 0, null);
+    TerraformProvider tf = builder().build();
+    reconciler(tf).sync();
+    List<Change> drift = tf.detectDrift(ctx());
+    assertThat(fake.argv("plan").get(1)).contains("-refresh-only", "-detailed-exitcode");
+    assertThat(drift).extracting(Change::key).containsExactly(key("random_pet", "name"), key("random_password", "db"));
+    assertThat(drift).allSatisfy(c -> assertThat(c.drift()).isTrue());
+    assertThat(drift.toString() + drift.get(1).live()).doesNotContain("pw-gone-0123");
+    assertThat(tf.detectDrift(ctx())).as("exit 0: nothing drifted").isEmpty();
+  }
+
+  @Test
+  void aDetectOnlyProviderReportsDriftAndAppliesNothing() {
+    fake.respond("plan", 2, null).respondResource("show-plan", "plan-mixed.json");
+    SyncResult r = reconciler(builder().detectOnly(true).build(), SyncOptions.builder().budget(
+        dev.gitops.core.plan.DeletionBudget.defaults().withAllowEmpty(true).withMaxCount(-1)).build()).sync();
+    assertThat(r.plan().change(key("random_pet", "name")).orElseThrow().action()).as("unchanged keys are there for dependents")
+        .isEqualTo(Action.NOOP);
+    assertThat(r.plan().changes()).extracting(Change::action).containsOnly(Action.NOOP, Action.SKIP);
+    assertThat(r.plan().change(key("aws_instance", "web")).orElseThrow().drift()).isTrue();
+    fake.respond("plan", 2, null).respondResource("show-plan", "plan-refresh-only.json");
+    r = reconciler(builder().detectOnly(true).build()).sync();
+    assertThat(fake.argv("plan").get(0)).contains("-refresh-only");
+    assertThat(r.plan().change(key("random_pet", "name")).orElseThrow().drift()).isTrue();
+    assertThat(events).filteredOn(e -> e instanceof SyncEvent.DriftDetected).isNotEmpty();
+    assertThat(fake.commands()).doesNotContain("apply");
+  }
+
+  @Test
+  void theLocalStateFileIsReadDirectlyAndARemoteBackendThroughTheBinary() throws Exception {
+    Files.createDirectories(work);
+    Files.writeString(work.resolve("terraform.tfstate"), FakeTerraform.resource("state-full.tfstate"));
+    fake.respond("plan", 0, null).respondResource("show-plan", "plan-noop.json");
+    TerraformProvider tf = builder().build();
+    reconciler(tf).sync();
+    int calls = fake.calls().size();
+    ResourceKey pet = key("random_pet", "name");
+    ResourceKey subnet = ResourceKey.of("tf", "aws_subnet", "module.net", "a[\"eu-west-1a\"]");
+    Map<ResourceKey, Observation> seen = tf.observe(List.of(pet, subnet, key("random_pet", "gone"),
+        key("output", "name")), ctx());
+    assertThat(fake.calls()).as("no process for a local state").hasSize(calls);
+    assertThat(seen.get(pet).isPresent()).isTrue();
+    assertThat(seen.get(pet).version()).endsWith("/7");
+    assertThat(seen.get(subnet).live().get("cidr_block").asText()).isEqualTo("10.0.1.0/24");
+    assertThat(seen.get(key("random_pet", "gone")).isAbsent()).isTrue();
+    assertThat(seen.get(key("output", "name")).live().get("value").asText()).isEqualTo("happy-cat");
+
+    want("r2", MAIN_TF.replace("required_providers {", "backend \"s3\" {\n bucket = \"b\"\n }\n required_providers {"));
+    fake.respondResource("state-pull", "state-before.tfstate").respondResource("show-state", "state-show.json");
+    reconciler(tf).sync();
+    Map<ResourceKey, Observation> remote = tf.observe(List.of(key("random_password", "db")), ctx());
+    assertThat(fake.commands()).contains("state-pull", "show-state");
+    assertThat(remote.get(key("random_password", "db")).live().get("result").asText()).isEqualTo("(sensitive)");
+    assertThat(remote.get(key("random_password", "db")).version()).endsWith("/4");
+  }
+
+  @Test
+  void aWorkspaceIsSelectedBeforePlanningAndItsOwnStateFileIsRead() throws Exception {
+    fake.respond("plan", 0, null).respondResource("show-plan", "plan-noop.json");
+    Path state = work.resolve("terraform.tfstate.d/staging/terraform.tfstate");
+    Files.createDirectories(state.getParent());
+    Files.writeString(state, FakeTerraform.resource("state-full.tfstate"));
+    Files.writeString(work.resolve("terraform.tfstate"), FakeTerraform.resource("state-before.tfstate"));
+    TerraformProvider tf = builder().workspace("staging").build();
+    reconciler(tf).sync();
+    assertThat(fake.argv("workspace-select")).containsExactly(List.of("workspace", "select", "-or-create=true",
+        "staging"));
+    assertThat(fake.commands().indexOf("workspace-select")).isLessThan(fake.commands().indexOf("plan"));
+    assertThat(tf.observe(List.of(key("random_pet", "name")), ctx()).get(key("random_pet", "name")).version())
+        .as("the workspace's state, not the default one").endsWith("/7");
+    assertThatThrownBy(() -> builder().workspace("../x")).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("'../x'");
+  }
+
+  @Test
+  void aStateThatCannotBeReadMakesEveryKeyUnknown() throws Exception {
+    Files.createDirectories(work);
+    Files.writeString(work.resolve("terraform.tfstate"), FakeTerraform.resource("state-v3.tfstate"));
+    Map<ResourceKey, Observation> seen = builder().build().observe(List.of(key("random_pet", "name")), ctx());
+    assertThat(seen.get(key("random_pet", "name")).isUnknown()).isTrue();
+    assertThat(seen.get(key("random_pet", "name")).reason()).contains("version 3");
+  }
+
+  @Test
+  void aLockedStateIsReportedWithItsIdHolderAndTimeAndUnlockedOnlyWhenAsked() {
+    fake.respond("plan", 1, "plan-locked.jsonl");
+    TerraformProvider tf = builder().build();
+    SyncResult r = reconciler(tf).sync();
+    String why = r.plan().unobserved().get("plan of provider 'tf'");
+    assertThat(why).contains("6b9e1a2c-3d4f-5a6b-7c8d-9e0f1a2b3c4d").contains("alice@build-7")
+        .contains("2026-11-30 08:55:12");
+    assertThat(fake.commands()).doesNotContain("force-unlock");
+
+    TerraformLockException e = (TerraformLockException) org.assertj.core.api.Assertions.catchThrowable(
+        () -> tf.planner().orElseThrow().plan(List.of(config("main.tf", MAIN_TF)), ctx()));
+    assertThat(e.lockId()).isEqualTo("6b9e1a2c-3d4f-5a6b-7c8d-9e0f1a2b3c4d");
+    assertThat(e.who()).isEqualTo("alice@build-7");
+    assertThat(e.created()).isEqualTo("2026-11-30 08:55:12.123456789 +0000 UTC");
+    assertThat(e.operation()).isEqualTo("OperationTypeApply");
+
+    tf.forceUnlock(e.lockId(), ctx());
+    assertThat(fake.argv("force-unlock")).containsExactly(List.of("force-unlock", "-force", e.lockId()));
+    assertThatThrownBy(() -> tf.forceUnlock("-lock=false", ctx())).isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
+  void aMissingBinaryIsAClearErrorNamingWhatWasLookedFor() throws Exception {
+    Path empty = Files.createDirectories(tmp.resolve("empty-bin"));
+    assertThatThrownBy(() -> TerraformProvider.builder(work).binary("tofu").searchPath(empty.toString()).build())
+        .isInstanceOf(TerraformException.class).hasMessageContaining("'tofu'").hasMessageContaining(empty.toString())
+        .hasMessageContaining("OpenTofu");
+    assertThatThrownBy(() -> TerraformProvider.builder(work).binary(tmp.resolve("nope/terraform").toString()).build())
+        .isInstanceOf(TerraformException.class).hasMessageContaining("nope/terraform").hasMessageContaining("does not exist");
+  }
+
+  @Test
+  void theBinaryIsFoundOnThePathAndItsVersionReported() {
+    FakeTerraform tofu = FakeTerraform.install(tmp.resolve("tofu-home"), "tofu");
+    TerraformProvider tf = TerraformProvider.builder(work).binary("tofu")
+        .searchPath(tmp.resolve("none") + java.io.File.pathSeparator + tofu.binary.getParent())
+        .environment("FAKE_TF_SCENARIO", tofu.scenario.toString()).build();
+    assertThat(tf.binary()).isEqualTo(tofu.binary);
+    assertThat(tf.version(ctx())).isEqualTo("OpenTofu 1.8.0");
+    assertThat(builder().build().version(ctx())).isEqualTo("Terraform 1.9.5");
+  }
+
+  @Test
+  void aHangingBinaryIsKilledAtItsTimeout() {
+    fake.sleeps("plan", 60);
+    TerraformProvider tf = builder().commandTimeout(Duration.ofMillis(1500)).build();
+    long start = System.nanoTime();
+    assertThatThrownBy(() -> tf.planner().orElseThrow().plan(List.of(config("main.tf", MAIN_TF)), ctx()))
+        .isInstanceOf(TerraformException.class).hasMessageContaining("timed out").hasMessageContaining("nothing was applied");
+    assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(20));
+  }
+
+  @Test
+  void anApplyCutOffByItsDeadlineLeavesItsKeysUnknown() {
+    fake.respond("plan", 2, "plan-create.jsonl").respondResource("show-plan", "plan-create.json")
+        .sleeps("apply", 60);
+    TerraformProvider tf = builder().approval(Approval.MANUAL).commandTimeout(Duration.ofMillis(1500)).build();
+    reconciler(tf).sync();
+    ApplyResult r = tf.apply(tf.pendingPlan().orElseThrow().id(), null, false, ctx());
+    assertThat(r.outcomes().get(key("random_pet", "name")).kind()).isEqualTo(Outcome.Kind.UNKNOWN);
+    assertThat(r.outcomes().get(key("random_pet", "name")).message()).contains("timed out");
+  }
+
+  @Test
+  void resourcesOtherThanConfigurationFilesAreRefusedNamingThem() {
+    Resource bad = Resource.of(key("aws_instance", "web"), Documents.emptyObject());
+    assertThatThrownBy(() -> builder().build().planner().orElseThrow().plan(List.of(bad), ctx()))
+        .isInstanceOf(TerraformException.class).hasMessageContaining(bad.key().toString())
+        .hasMessageContaining("configuration files");
+  }
+
+  @Test
+  void configurationFilesOutsideTheWorkingDirectoryAreRefused() {
+    assertThatThrownBy(() -> builder().build().planner().orElseThrow().plan(List.of(config("../evil.tf", "x")), ctx()))
+        .isInstanceOf(TerraformException.class).hasMessageContaining("../evil.tf");
+  }
+}

@@ -1,0 +1,84 @@
+package dev.gitops.terraform.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import org.junit.jupiter.api.Test;
+
+/** What init depends on: found in HCL by a scanner that knows strings, comments and heredocs. */
+class InitInputsTest {
+
+  static final String MAIN = """
+      # a comment with a { brace
+      terraform {
+        required_providers {
+          random = { source = "hashicorp/random", version = "~> 3.5" }
+        }
+        backend "s3" {
+          bucket = "state-${"x"}-bucket" // not } the end
+        }
+      }
+
+      resource "random_pet" "name" {
+        length = 2
+        keepers = {
+          note = <<-EOT
+            a heredoc with } and { and "quotes
+            EOT
+        }
+      }
+
+      /* provider "fake" { } */
+      provider "aws" {
+        region = var.region
+      }
+
+      module "net" {
+        source  = "./modules/net"
+        version = "1.0.0"
+      }
+      """;
+
+  static SortedMap<String, String> files(String main) {
+    SortedMap<String, String> m = new TreeMap<>();
+    m.put("main.tf", main);
+    return m;
+  }
+
+  @Test
+  void topLevelBlocksAreFoundPastStringsCommentsAndHeredocs() {
+    List<InitInputs.Block> blocks = InitInputs.blocks(MAIN);
+    assertThat(blocks).extracting(InitInputs.Block::type)
+        .containsExactly("terraform", "resource", "provider", "module");
+    assertThat(blocks.get(1).labels()).containsExactly("random_pet", "name");
+    assertThat(blocks.get(3).body()).contains("./modules/net");
+    assertThat(InitInputs.backend(files(MAIN))).isEqualTo("s3");
+    assertThat(InitInputs.backend(files("resource \"a_b\" \"c\" {}\n"))).isEmpty();
+  }
+
+  @Test
+  void onlyWhatInitDependsOnChangesTheDigest() {
+    String base = InitInputs.digest(files(MAIN), "terraform 1.9.5");
+    assertThat(InitInputs.digest(files(MAIN.replace("length = 2", "length = 3")), "terraform 1.9.5"))
+        .as("an attribute of a resource").isEqualTo(base);
+    assertThat(InitInputs.digest(files(MAIN.replace("~> 3.5", "~> 3.6")), "terraform 1.9.5"))
+        .as("a provider requirement").isNotEqualTo(base);
+    assertThat(InitInputs.digest(files(MAIN.replace("1.0.0", "1.1.0")), "terraform 1.9.5"))
+        .as("a module version").isNotEqualTo(base);
+    assertThat(InitInputs.digest(files(MAIN + "\nresource \"google_x\" \"y\" {}\n"), "terraform 1.9.5"))
+        .as("a resource of a provider not used before").isNotEqualTo(base);
+    assertThat(InitInputs.digest(files(MAIN + "\nresource \"random_id\" \"y\" {}\n"), "terraform 1.9.5"))
+        .as("another resource of a provider already used").isEqualTo(base);
+    SortedMap<String, String> withLock = files(MAIN);
+    withLock.put(InitInputs.LOCK_FILE, "provider \"registry.terraform.io/hashicorp/random\" { version = \"3.5.1\" }");
+    assertThat(InitInputs.digest(withLock, "terraform 1.9.5")).as("the lock file").isNotEqualTo(base);
+    assertThat(InitInputs.digest(files(MAIN), "tofu 1.8.0")).as("the binary").isNotEqualTo(base);
+    SortedMap<String, String> json = new TreeMap<>();
+    json.put("main.tf.json", "{\"resource\":{\"random_pet\":{\"a\":{\"length\":2}}}}");
+    SortedMap<String, String> json2 = new TreeMap<>();
+    json2.put("main.tf.json", "{\"resource\":{\"random_pet\":{\"a\":{\"length\":5}}}}");
+    assertThat(InitInputs.digest(json, "x")).isEqualTo(InitInputs.digest(json2, "x"));
+  }
+}

@@ -1,0 +1,181 @@
+package dev.gitops.terraform.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gitops.api.Action;
+import dev.gitops.api.Change;
+import dev.gitops.api.FieldChange;
+import dev.gitops.api.FieldPath;
+import dev.gitops.api.ResourceKey;
+import dev.gitops.terraform.TerraformException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+
+/** The plan representation (show -json, format 1.2) read into the SDK's changes. */
+class PlanReaderTest {
+
+  static final String[] SECRETS = {"s3cr3t-old-pw", "s3cr3t-new-pw", "tok-9f8e7d6c5b"};
+
+  static byte[] resource(String name) {
+    try (InputStream in = PlanReaderTest.class.getResourceAsStream("/dev/gitops/terraform/" + name)) {
+      return in.readAllBytes();
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  static ResourceKey key(String type, String scope, String name) {
+    return ResourceKey.of("tf", type, scope, name);
+  }
+
+  final PlanReader.Parsed mixed = PlanReader.read("tf", resource("plan-mixed.json"));
+  final Map<ResourceKey, Change> byKey = mixed.changes().stream().collect(Collectors.toMap(Change::key, c -> c));
+
+  @Test
+  void everyActionIsMappedByScanningTheActionList() {
+    assertThat(byKey.get(key("aws_instance", "", "web")).action()).isEqualTo(Action.UPDATE);
+    assertThat(byKey.get(key("aws_db_instance", "", "db")).action()).isEqualTo(Action.REPLACE);
+    assertThat(byKey.get(key("aws_db_instance", "", "db")).reason()).contains("destroy, then create");
+    assertThat(byKey.get(key("aws_security_group", "", "sg")).action()).isEqualTo(Action.REPLACE);
+    assertThat(byKey.get(key("aws_security_group", "", "sg")).reason()).contains("create the new object, then destroy")
+        .contains("-replace");
+    assertThat(byKey.get(key("aws_s3_bucket", "", "logs")).action()).isEqualTo(Action.CREATE);
+    assertThat(byKey.get(key("aws_instance", "", "old")).action()).isEqualTo(Action.DELETE);
+    assertThat(byKey.get(key("aws_instance", "", "old")).reason()).contains("no longer in the configuration");
+    assertThat(byKey.get(key("random_pet", "", "name")).action()).isEqualTo(Action.NOOP);
+    assertThat(byKey.get(key("null_resource", "", "kept")).action()).isEqualTo(Action.FORGET);
+    assertThat(byKey.get(key("data.aws_ami", "", "ubuntu")).action()).isEqualTo(Action.READ);
+    assertThat(byKey.get(key("data.aws_ami", "", "ubuntu")).reason()).contains("known only after apply");
+    assertThat(byKey.get(key("aws_subnet", "module.net", "a[\"eu-west-1a\"]")).action()).isEqualTo(Action.CREATE);
+    assertThat(byKey.get(key("aws_instance", "", "count[1]")).action()).isEqualTo(Action.CREATE);
+    assertThat(PlanReader.action(List.of("create", "forget"), false)).isEqualTo(Action.CREATE);
+    assertThat(PlanReader.action(List.of("delete", "create"), false)).isEqualTo(Action.REPLACE);
+    assertThat(PlanReader.action(List.of("create", "delete"), false)).isEqualTo(Action.REPLACE);
+    assertThat(PlanReader.action(List.of("no-op"), true)).isEqualTo(Action.UPDATE);
+  }
+
+  @Test
+  void aMoveKeepsThePreviousKeyAndIsAppliedAsAStateChange() {
+    Change moved = byKey.get(key("aws_instance", "", "moved"));
+    assertThat(moved.previousKey()).isEqualTo(key("aws_instance", "", "before_move"));
+    assertThat(moved.action()).isEqualTo(Action.UPDATE);
+    assertThat(moved.reason()).contains("moved from aws_instance.before_move");
+  }
+
+  @Test
+  void replacePathsAndActionReasonsExplainTheReplace() {
+    Change db = byKey.get(key("aws_db_instance", "", "db"));
+    assertThat(db.reason()).contains("an attribute cannot be updated in place").contains("/engine_version");
+  }
+
+  @Test
+  void unknownAndSensitiveMasksBecomeTheChangesMasks() {
+    Change db = byKey.get(key("aws_db_instance", "", "db"));
+    assertThat(db.sensitive()).containsExactly(FieldPath.of("password"));
+    assertThat(db.unknown()).containsExactlyInAnyOrder(FieldPath.of("id"), FieldPath.of("endpoint"));
+    assertThat(db.target().get("password").asText()).isEqualTo("(sensitive)");
+    assertThat(db.live().get("password").asText()).isEqualTo("(sensitive)");
+    FieldChange pw = db.fields().stream().filter(f -> f.path().equals(FieldPath.of("password"))).findFirst()
+        .orElseThrow();
+    assertThat(pw.sensitive()).isTrue();
+    assertThat(db.fields()).filteredOn(f -> f.path().equals(FieldPath.of("endpoint"))).singleElement()
+        .satisfies(f -> assertThat(f.after().asText()).isEqualTo(Masks.KNOWN_AFTER_APPLY));
+    Change web = byKey.get(key("aws_instance", "", "web"));
+    assertThat(web.fields()).extracting(f -> f.path().toString())
+        .containsExactlyInAnyOrder("/instance_type", "/tags/team");
+  }
+
+  @Test
+  void driftIsFlaggedOnTheChangeAndListedApart() {
+    Change web = byKey.get(key("aws_instance", "", "web"));
+    assertThat(web.drift()).isTrue();
+    assertThat(web.reason()).contains("changed outside Terraform at [/instance_type]");
+    assertThat(mixed.drift()).singleElement().satisfies(d -> {
+      assertThat(d.key()).isEqualTo(key("aws_instance", "", "web"));
+      assertThat(d.drift()).isTrue();
+    });
+  }
+
+  @Test
+  void outputChangesAreKeysOfTheirOwn() {
+    Change url = byKey.get(key("output", "", "url"));
+    assertThat(url.action()).isEqualTo(Action.CREATE);
+    assertThat(url.unknown()).containsExactly(FieldPath.of("value"));
+    Change pw = byKey.get(key("output", "", "db_password"));
+    assertThat(pw.action()).isEqualTo(Action.UPDATE);
+    assertThat(pw.sensitive()).containsExactly(FieldPath.of("value"));
+    assertThat(pw.target().get("value").asText()).isEqualTo("(sensitive)");
+    assertThat(byKey.get(key("output", "", "name")).action()).isEqualTo(Action.NOOP);
+    assertThat(byKey.get(key("output", "", "gone")).action()).as("nothing is destroyed").isEqualTo(Action.FORGET);
+    assertThat(mixed.keysByAddress()).containsEntry("output.url", key("output", "", "url"))
+        .containsEntry("module.net.aws_subnet.a[\"eu-west-1a\"]", key("aws_subnet", "module.net", "a[\"eu-west-1a\"]"));
+  }
+
+  @Test
+  void noSensitiveValueSurvivesInAnyChangeAndEverySecretIsKnownForScrubbing() {
+    StringBuilder all = new StringBuilder();
+    for (Change c : mixed.changes()) {
+      all.append(c).append(c.live()).append(c.desired()).append(c.target()).append(c.fields()).append(c.reason());
+    }
+    mixed.drift().forEach(all::append);
+    for (String s : SECRETS) {
+      assertThat(all.toString()).doesNotContain(s);
+      assertThat(mixed.secrets()).as("sensitive values and variables are scrubbed from messages").contains(s);
+    }
+    assertThat(mixed.secrets()).doesNotContain("eu-west-1");
+  }
+
+  @Test
+  void completeApplyableAndErroredAreRead() {
+    assertThat(mixed.complete()).isTrue();
+    assertThat(mixed.applyable()).isTrue();
+    PlanReader.Parsed incomplete = PlanReader.read("tf", resource("plan-incomplete.json"));
+    assertThat(incomplete.complete()).isFalse();
+    assertThat(incomplete.deferred()).isEqualTo(1);
+    assertThat(PlanReader.read("tf", resource("plan-errored.json")).errored()).isTrue();
+    assertThat(PlanReader.read("tf", resource("plan-noop.json")).hasChanges()).isFalse();
+  }
+
+  @Test
+  void anyFormatOneIsReadAndAnotherMajorVersionIsRefusedNamingIt() {
+    assertThat(PlanReader.read("tf", resource("plan-format-1.7.json")).changes()).hasSize(4);
+    assertThatThrownBy(() -> PlanReader.read("tf", resource("plan-format-2.json")))
+        .isInstanceOf(TerraformException.class).hasMessageContaining("format_version '2.0'")
+        .hasMessageContaining("1.x");
+  }
+
+  @Test
+  void anActionWordItDoesNotKnowRefusesThePlan() throws IOException {
+    ObjectNode plan = (ObjectNode) FakeJson.read(resource("plan-create.json"));
+    ((ArrayNode) plan.get("resource_changes").get(0).get("change").get("actions")).removeAll().add("teleport");
+    assertThatThrownBy(() -> PlanReader.read("tf", FakeJson.bytes(plan))).isInstanceOf(TerraformException.class)
+        .hasMessageContaining("'teleport'").hasMessageContaining("random_pet.name");
+  }
+
+  @Test
+  void invalidJsonIsReportedWithoutQuotingIt() {
+    byte[] bad = "{\"format_version\": \"1.2\", \"variables\": {\"pw\": s3cr3t-new-pw}}".getBytes(StandardCharsets.UTF_8);
+    assertThatThrownBy(() -> PlanReader.read("tf", bad)).isInstanceOf(TerraformException.class)
+        .hasMessageContaining("not valid JSON").hasMessageNotContaining("s3cr3t");
+  }
+
+  /** JSON helpers for editing fixtures in a test. */
+  static final class FakeJson {
+    static JsonNode read(byte[] b) throws IOException {
+      return PlanReader.JSON.readTree(b);
+    }
+
+    static byte[] bytes(JsonNode n) throws IOException {
+      return PlanReader.JSON.writeValueAsBytes(n);
+    }
+  }
+}
