@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every benchmark (B1 JMH, B2 scale harness, B3 CLI) and writes benchmarks/results/latest.json
+# Runs every benchmark (B1 JMH, B2 scale harness, S1 store, B3 CLI) and writes benchmarks/results/latest.json
 # and benchmarks/results/latest.md. Usage: benchmarks/run.sh [N list for B2, default 1000,10000,100000]
 # Budget: under 15 minutes on a 2-core machine. Nothing here runs during `mvn verify`.
 set -euo pipefail
@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 NS=${1:-1000,10000,100000}
 CLI_NS=${CLI_NS:-1000,10000}
+# S1's per-key baseline costs about 45 ms a change on a 2-core VM disk; STORE_N=10000 is the issue's row
+STORE_N=${STORE_N:-2000}
 OUT="$ROOT/benchmarks/results"
 RAW="$OUT/raw"
 mkdir -p "$RAW"
@@ -38,6 +40,11 @@ java -cp "$JAR" dev.gitops.benchmarks.PatchSizes "$RAW/patch-sizes.json"
 echo "== B2 scale harness (N = $NS)"
 java -Xmx8g -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp "$JAR" dev.gitops.benchmarks.ScaleHarness \
   --n "$NS" --out "$RAW/scale.json"
+
+echo "== S1 store: per-key fsync vs journal (N = $STORE_N changes)"
+java -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp "$JAR" dev.gitops.benchmarks.StoreBench \
+  --n "$STORE_N" --out "$RAW/store.json"
+cat "$RAW/store.json"
 
 echo "== B3 CLI (files provider, N = $CLI_NS)"
 TIME=/usr/bin/time

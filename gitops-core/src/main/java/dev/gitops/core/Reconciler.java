@@ -41,7 +41,9 @@ import dev.gitops.core.plan.PlanOptions;
 import dev.gitops.core.plan.Planner;
 import dev.gitops.core.plan.PlanningUnits;
 import dev.gitops.core.redact.Redactor;
+import dev.gitops.core.store.BatchedStateStore;
 import dev.gitops.core.store.InMemoryStateStore;
+import dev.gitops.core.store.StoreBatch;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -222,12 +224,11 @@ public final class Reconciler implements AutoCloseable {
       Prepared p = prepare(null, cancellation, nothing, teardown);
       if (policy == DeletionPolicy.ORPHAN) {
         if (!options.dryRun()) {
-          for (ResourceKey k : p.stored.inventory().keySet()) {
-            store.forget(k);
-          }
-          for (ResourceKey k : p.stored.pending().keySet()) {
-            store.forget(k);
-          }
+          StoreBatch.Builder forgotten = StoreBatch.builder();
+          p.stored.inventory().keySet().forEach(forgotten::forget);
+          p.stored.pending().keySet().stream().filter(k -> !p.stored.inventory().containsKey(k))
+              .forEach(forgotten::forget);
+          forgotten.build().writeTo(store);
         }
         Map<ResourceKey, Outcome> outcomes = new TreeMap<>();
         p.stored.inventory().keySet().forEach(k -> outcomes.put(k, Outcome.skipped("orphaned: left in place, forgotten")));
@@ -500,22 +501,30 @@ public final class Reconciler implements AutoCloseable {
   private void recordQuietChanges(Prepared p, Map<ResourceKey, Outcome> outcomes) {
     Map<ResourceKey, Resource> desired = new HashMap<>(p.desired.resources());
     Map<ResourceKey, StoredResource> inventory = new HashMap<>(p.stored.inventory());
+    // one store batch for all of them (one durable write in a file store)
+    StoreBatch.Builder batch = StoreBatch.builder();
+    List<Resource> rewritten = new ArrayList<>();
     for (Change c : p.plan.changes()) {
       if (c.action() == Action.NOOP) {
         Resource d = desired.get(c.key());
         StoredResource l = inventory.get(c.key());
         if (d == null && (l != null || p.stored.pending().containsKey(c.key()))) {
-          store.forget(c.key());
+          batch.forget(c.key());
         } else if (d != null) {
           MergeRules rules = planner.rulesFor(d.key(), providers, options.rules());
           if (planner.needsRecord(d, l, p.stored.pending().get(c.key()), rules, p.secretKey)) {
-            planner.markRecorded(d, store.commit(LastApplied.of(d, rules, p.secretKey), p.plan.revision()).serial());
+            batch.applied(LastApplied.of(d, rules, p.secretKey), p.plan.revision());
+            rewritten.add(d);
           }
         }
         outcomes.putIfAbsent(c.key(), Outcome.unchanged());
       } else if (c.action() == Action.SKIP) {
         outcomes.putIfAbsent(c.key(), Outcome.skipped(c.reason()));
       }
+    }
+    List<StoredResource> stored = batch.build().writeTo(store);
+    for (int i = 0; i < rewritten.size(); i++) {
+      planner.markRecorded(rewritten.get(i), stored.get(i).serial());
     }
   }
 
@@ -565,6 +574,9 @@ public final class Reconciler implements AutoCloseable {
     private final Prepared p;
     /** The last-applied form written as pending, reused for the commit after the outcome. */
     private final Map<ResourceKey, Resource> forms = new java.util.concurrent.ConcurrentHashMap<>();
+    /** For a batched store: the outcomes taken since the last flush, and the desired resources they commit. */
+    private StoreBatch.Builder outcomes = StoreBatch.builder();
+    private final List<Resource> recorded = new ArrayList<>();
 
     StoreHooks(Prepared p) {
       this.p = p;
@@ -604,6 +616,22 @@ public final class Reconciler implements AutoCloseable {
       }
     }
 
+    /** A store that takes batches gets a round's pending records in one durable write. */
+    @Override
+    public Map<ResourceKey, RuntimeException> beforeApplyAll(List<Change> changes) {
+      if (!(store instanceof BatchedStateStore)) {
+        return ExecutionHooks.super.beforeApplyAll(changes);
+      }
+      StoreBatch.Builder batch = StoreBatch.builder();
+      for (Change change : changes) {
+        if (change.resource() != null) {
+          desired(change.key()).ifPresent(d -> batch.pending(form(d)));
+        }
+      }
+      batch.build().writeTo(store);
+      return Map.of();
+    }
+
     @Override
     public List<FieldPath> verify(Change change, Observation live) {
       Optional<Resource> declared = desired(change.key());
@@ -625,13 +653,41 @@ public final class Reconciler implements AutoCloseable {
       switch (change.action()) {
         case CREATE, UPDATE, REPLACE -> {
           desired(change.key()).ifPresent(d -> {
+            if (store instanceof BatchedStateStore) {
+              outcomes.applied(form(d), p.plan.revision());
+              recorded.add(d);
+              return;
+            }
             StoredResource stored = store.commit(form(d), p.plan.revision());
             forms.remove(d.key());
             planner.markRecorded(d, stored.serial());
           });
         }
-        case DELETE, FORGET -> store.forget(change.key());
+        case DELETE, FORGET -> {
+          if (store instanceof BatchedStateStore) {
+            outcomes.forget(change.key());
+          } else {
+            store.forget(change.key());
+          }
+        }
         default -> { }
+      }
+    }
+
+    /** The applied records collected since the last flush, in one durable write. */
+    @Override
+    public void flushOutcomes() {
+      if (outcomes.size() == 0) {
+        return;
+      }
+      StoreBatch batch = outcomes.build();
+      List<Resource> marks = List.copyOf(recorded);
+      outcomes = StoreBatch.builder();
+      recorded.clear();
+      List<StoredResource> stored = batch.writeTo(store);
+      for (int i = 0; i < marks.size(); i++) {
+        forms.remove(marks.get(i).key());
+        planner.markRecorded(marks.get(i), stored.get(i).serial());
       }
     }
 

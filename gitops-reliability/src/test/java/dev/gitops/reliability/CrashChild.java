@@ -3,6 +3,8 @@ package dev.gitops.reliability;
 import dev.gitops.api.State;
 import dev.gitops.api.SyncResult;
 import dev.gitops.core.Reconciler;
+import dev.gitops.core.SyncOptions;
+import dev.gitops.core.files.LocalFilesProvider;
 import dev.gitops.core.store.FileStateStore;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -54,10 +56,52 @@ public final class CrashChild {
     return r.sync();
   }
 
-  /** Entry point of the child JVM. */
+  /** What {@link #syncCountingPoint} counts besides the journal points: a file write during compaction. */
+  static final String COMPACTION_WRITE = "COMPACTION_WRITE";
+
+  /**
+   * Runs one sync with the files provider's own batches (parallelism 4), counting only the store's
+   * {@code point}: a {@link FileStateStore.JournalPoint} name, or {@link #COMPACTION_WRITE} for
+   * each file write (before its rename or delete) once compaction has started.
+   */
+  static SyncResult syncCountingPoint(Path desiredDir, Path target, String revision, KillSwitch ks, String point) {
+    LocalFilesProvider files = CrashWorld.files(target);
+    State desired = CrashWorld.desired(desiredDir, files, revision);
+    boolean[] compacting = {false};
+    FileStateStore.WriteListener listener = new FileStateStore.WriteListener() {
+      @Override
+      public void onWrite(Path file, boolean after) {
+        if (!after && compacting[0] && point.equals(COMPACTION_WRITE)) {
+          ks.event();
+        }
+      }
+
+      @Override
+      public void onJournal(FileStateStore.JournalPoint p, Path journal) {
+        compacting[0] |= p == FileStateStore.JournalPoint.COMPACTION_STARTED;
+        if (p.name().equals(point)) {
+          ks.event();
+        }
+      }
+    };
+    SyncOptions options = CrashWorld.options().toBuilder()
+        .execution(CrashWorld.options().execution().withParallelism(4)).build();
+    Reconciler r = Reconciler.builder().desiredState(desired).provider(files)
+        .store(FileStateStore.open(target.resolve(CrashWorld.STORE),
+            FileStateStore.Options.defaults().withHistoryLimit(5).withWriteListener(listener)))
+        .options(options).build();
+    return r.sync();
+  }
+
+  /**
+   * Entry point of the child JVM: {@code <desiredDir> <target> <revision> <killAt> [<point>]};
+   * with a point, only that store write point is counted (see {@link #syncCountingPoint}).
+   */
   public static void main(String[] args) {
     KillSwitch ks = new KillSwitch(Integer.parseInt(args[3]));
-    SyncResult r = sync(Path.of(args[0]), Path.of(args[1]), args[2], ks);
+    SyncResult r = args.length > 4
+        ? syncCountingPoint(Path.of(args[0]), Path.of(args[1]), args[2], ks, args[4])
+        : sync(Path.of(args[0]), Path.of(args[1]), args[2], ks);
     System.out.println("events=" + ks.events() + " status=" + r.status());
     System.out.flush();
     System.exit(0);

@@ -114,7 +114,7 @@ class CrashSafetyTest {
     assertThat(killPoints).isGreaterThanOrEqualTo(200);
   }
 
-  private static Reconciler reconciler(Path target, Path desiredDir, String revision) {
+  static Reconciler reconciler(Path target, Path desiredDir, String revision) {
     LocalFilesProvider files = CrashWorld.files(target);
     State desired = CrashWorld.desired(desiredDir, files, revision);
     return CrashWorld.reconciler(target, files, desired, FileStateStore.Options.defaults().withHistoryLimit(5));
@@ -126,7 +126,7 @@ class CrashSafetyTest {
     }
   }
 
-  private static StoredState load(Path target, String where) {
+  static StoredState load(Path target, String where) {
     try (FileStateStore s = FileStateStore.open(target.resolve(CrashWorld.STORE));
          var lock = s.lock(java.time.Duration.ofSeconds(10))) {
       return s.load();
@@ -136,7 +136,7 @@ class CrashSafetyTest {
   }
 
   /** The store loads; unmanaged files are intact; every other file in the target is owned. */
-  private static void checkAfterCrash(Path target, String where) {
+  static void checkAfterCrash(Path target, String where) {
     StoredState stored = load(target, where);
     TreeMap<String, byte[]> live = CrashWorld.read(target);
     checkUnmanaged(live, where);
@@ -151,7 +151,7 @@ class CrashSafetyTest {
     }
   }
 
-  private static void checkUnmanaged(Map<String, byte[]> live, String where) {
+  static void checkUnmanaged(Map<String, byte[]> live, String where) {
     for (Map.Entry<String, String> e : UNMANAGED.entrySet()) {
       assertThat(live.get(e.getKey())).as("unmanaged %s after %s", e.getKey(), where)
           .isEqualTo(e.getValue().getBytes(StandardCharsets.UTF_8));
@@ -159,7 +159,7 @@ class CrashSafetyTest {
   }
 
   /** The target is exactly desired plus unmanaged, the inventory holds exactly the desired keys, nothing pending. */
-  private static void checkConverged(Path target, Map<String, String> desired, String where) {
+  static void checkConverged(Path target, Map<String, String> desired, String where) {
     TreeMap<String, byte[]> live = CrashWorld.read(target);
     checkUnmanaged(live, where);
     Map<String, String> managedLive = new TreeMap<>();

@@ -4,9 +4,12 @@ import dev.gitops.api.Change;
 import dev.gitops.api.FieldPath;
 import dev.gitops.api.Observation;
 import dev.gitops.api.Outcome;
+import dev.gitops.api.ResourceKey;
 import dev.gitops.api.SyncEvent;
 import dev.gitops.api.SyncListener;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -57,6 +60,25 @@ public interface ExecutionHooks {
   default void beforeApply(Change change) {}
 
   /**
+   * Called once per dispatch round with every CREATE, UPDATE and REPLACE about to be sent for the
+   * first time, before any of them is: the store writes all their pending documents in one
+   * durable write here (group commit). Returns the changes whose pending write failed (they fail
+   * PERMANENT and are not sent); if it throws, every change of the round fails that way. The
+   * default calls {@link #beforeApply} for each.
+   */
+  default Map<ResourceKey, RuntimeException> beforeApplyAll(List<Change> changes) {
+    Map<ResourceKey, RuntimeException> failed = new LinkedHashMap<>();
+    for (Change c : changes) {
+      try {
+        beforeApply(c);
+      } catch (RuntimeException e) {
+        failed.put(c.key(), e);
+      }
+    }
+    return failed;
+  }
+
+  /**
    * Called after the provider reported a CREATE, UPDATE or REPLACE done and the object was
    * observed again ({@code live} is PRESENT and normalized): returns the key-addressed paths
    * where the live object does not hold what the change set out to write, empty when it does.
@@ -85,6 +107,15 @@ public interface ExecutionHooks {
    * <p>If it throws, the change is reported PERMANENT and its dependents are blocked.
    */
   default void afterOutcome(Change change, Outcome outcome) {}
+
+  /**
+   * Makes the outcomes {@link #afterOutcome} took since the last call durable, for hooks that
+   * collect them to record together (group commit). Called before the executor sends anything
+   * more, before it waits for results, and before it returns. If it throws, every change whose
+   * outcome was taken since the last call is reported PERMANENT ("recording the outcome failed")
+   * and the execution is cancelled. The default does nothing: afterOutcome recorded already.
+   */
+  default void flushOutcomes() {}
 
   /** Every {@link SyncEvent} of the execution (ChangeStarted, ChangeFinished, Retrying, WaitingForHealth). */
   default void event(SyncEvent event) {}

@@ -84,6 +84,8 @@ final class ExecutionRun {
     String holds;
     /** A write the provider reported done, waiting for the observation that verifies it. */
     boolean verifying;
+    /** Set when the store could not make this node's recorded outcome durable: what it is reported as. */
+    Outcome unrecorded;
 
     Node(Change change, int index, boolean gate) {
       this.change = change;
@@ -160,6 +162,8 @@ final class ExecutionRun {
   private final Map<Long, Call> inFlight = new LinkedHashMap<>();
   private final BlockingQueue<Object> mailbox = new LinkedBlockingQueue<>();
   private long nextCallId;
+  /** Nodes whose outcome {@link ExecutionHooks#afterOutcome} took since the last {@link #flushOutcomes}. */
+  private final List<Node> unflushed = new ArrayList<>();
   private int unsettled;
   private boolean cancelled;
   private Workers workers;
@@ -329,6 +333,11 @@ final class ExecutionRun {
         throw new IllegalStateException("executor stalled with " + unsettled + " changes unsettled in plan "
             + plan.id());
       }
+      // every outcome recorded so far is durable before the executor waits
+      flushOutcomes();
+      if (runToken.isCancelled() && !cancelled) {
+        continue;
+      }
       long wait = nextWakeup(now) - now;
       Object message;
       try {
@@ -344,6 +353,7 @@ final class ExecutionRun {
         handle(message);
       }
     }
+    flushOutcomes();
     if (interrupted) {
       Thread.currentThread().interrupt();
     }
@@ -477,6 +487,8 @@ final class ExecutionRun {
   // ---- dispatch -----------------------------------------------------------------------------
 
   private void dispatch(long now) {
+    // outcomes recorded so far are durable before anything more is sent
+    flushOutcomes();
     if (cancelled) {
       return;
     }
@@ -487,7 +499,10 @@ final class ExecutionRun {
       List<Node> group = takeGroup(readyObserve, readyObserve.first().key().provider());
       submitObserve(providers.get(group.get(0).key().provider()), group, now);
     }
-    while (inFlight.size() < options.parallelism() && !readyApply.isEmpty()) {
+    // The calls of this round are gathered first, so that their pending writes are one store write.
+    List<List<Node>> groups = new ArrayList<>();
+    List<Provider> groupProviders = new ArrayList<>();
+    while (inFlight.size() + groups.size() < options.parallelism() && !readyApply.isEmpty()) {
       Node first = readyApply.first();
       String providerId = first.key().provider();
       Provider provider = providers.get(providerId);
@@ -498,7 +513,7 @@ final class ExecutionRun {
         continue;
       }
       if (!workers.tryAcquire()) {
-        return;
+        break;
       }
       List<Node> group;
       if (provider.prefersBatches()) {
@@ -526,22 +541,84 @@ final class ExecutionRun {
             log.warn("{}: cannot resolve the values it needs, not applying (revision {}): {}", n.key(), revision,
                 e.getMessage());
             finish(n, Outcome.permanentFailure(e.getMessage(), e), true);
-            continue;
-          }
-          try {
-            hooks.beforeApply(n.change);
-          } catch (RuntimeException e) {
-            it.remove();
-            log.warn("{}: recording the pending state failed, not applying (revision {})", n.key(), revision, e);
-            finish(n, Outcome.permanentFailure("recording the pending state failed: " + e.getMessage(), e), true);
           }
         }
       }
+      if (group.isEmpty()) {
+        workers.giveBack();
+        continue;
+      }
+      groups.add(group);
+      groupProviders.add(provider);
+    }
+    Map<ResourceKey, RuntimeException> failed = writePending(groups);
+    for (int i = 0; i < groups.size(); i++) {
+      List<Node> group = groups.get(i);
+      for (Iterator<Node> it = group.iterator(); it.hasNext(); ) {
+        Node n = it.next();
+        RuntimeException e = failed.get(n.key());
+        if (e != null) {
+          it.remove();
+          log.warn("{}: recording the pending state failed, not applying (revision {})", n.key(), revision, e);
+          finish(n, Outcome.permanentFailure("recording the pending state failed: " + e.getMessage(), e), true);
+        }
+      }
       if (!group.isEmpty()) {
-        submitApply(provider, group, now);
+        submitApply(groupProviders.get(i), group, now);
       } else {
         workers.giveBack();
       }
+    }
+  }
+
+  /** The pending writes of a round's first attempts, in one call; returns the keys whose write failed. */
+  private Map<ResourceKey, RuntimeException> writePending(List<List<Node>> groups) {
+    List<Change> writes = new ArrayList<>();
+    for (List<Node> group : groups) {
+      for (Node n : group) {
+        if (n.attempt == 0 && WRITES.contains(n.change.action())) {
+          writes.add(n.change);
+        }
+      }
+    }
+    if (writes.isEmpty()) {
+      return Map.of();
+    }
+    try {
+      Map<ResourceKey, RuntimeException> failed = hooks.beforeApplyAll(List.copyOf(writes));
+      return failed == null ? Map.of() : failed;
+    } catch (RuntimeException e) {
+      Map<ResourceKey, RuntimeException> all = new HashMap<>();
+      writes.forEach(c -> all.put(c.key(), e));
+      return all;
+    }
+  }
+
+  /**
+   * Asks the hooks to make the outcomes recorded since the last call durable. When that fails,
+   * those changes are reported PERMANENT (their pending records stay, so nothing they wrote is
+   * forgotten) and the execution is cancelled: a store that cannot record must not see more writes.
+   */
+  private void flushOutcomes() {
+    if (unflushed.isEmpty()) {
+      return;
+    }
+    List<Node> batch = List.copyOf(unflushed);
+    unflushed.clear();
+    try {
+      hooks.flushOutcomes();
+    } catch (RuntimeException e) {
+      log.warn("recording the outcomes of {} changes failed (revision {}); cancelling the execution", batch.size(),
+          revision, e);
+      for (Node n : batch) {
+        n.unrecorded = Outcome.permanentFailure(verb(n) + " but recording the outcome failed: " + e.getMessage(), e);
+        if (n.settled() && n.result.isOk()) {
+          n.result = n.unrecorded;
+          n.state = State.FAILED;
+          results.put(n.key(), n.unrecorded);
+        }
+      }
+      runToken.cancel("recording outcomes in the store failed: " + e.getMessage());
     }
   }
 
@@ -887,6 +964,7 @@ final class ExecutionRun {
     n.recorded = true;
     try {
       hooks.afterOutcome(n.change, o);
+      unflushed.add(n);
       return o;
     } catch (RuntimeException e) {
       log.warn("{}: recording outcome {} failed (revision {})", n.key(), o.kind(), revision, e);
@@ -934,6 +1012,9 @@ final class ExecutionRun {
 
   /** Records the final outcome; {@code quiet} for changes never sent (blocked, cancelled), which log at debug. */
   private void settle(Node n, Outcome o, boolean quiet) {
+    if (n.unrecorded != null && o.isOk()) {
+      o = n.unrecorded;
+    }
     n.result = o;
     n.state = o.isOk() ? State.DONE : State.FAILED;
     unsettled--;

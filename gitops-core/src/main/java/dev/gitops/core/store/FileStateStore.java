@@ -19,9 +19,11 @@ import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFilePermission;
@@ -43,7 +45,18 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A crash-safe {@link StateStore} in a directory of small JSON files, one per key.
+ * A crash-safe {@link StateStore} in a directory of small JSON files, one per key, with a journal
+ * for batches of writes (group commit).
+ *
+ * <p>Batches: {@link #writeBatch} appends a batch (the pending records of every change the engine
+ * is about to send together, or the applied records of the outcomes it learned together) to the
+ * file {@code journal} as one checksummed, length-prefixed record, forced once; loads replay it
+ * over the per-key files. Once the journal holds records the single-key methods append to it too.
+ * When the lock is released (the end of a sync) the journal is compacted into the per-key files
+ * and deleted, so between syncs the store is the per-key layout below; a journal found at the
+ * next lock (a crash) is replayed, a torn last record from a crash mid-append is cut off, and
+ * it is compacted then. A record that fails its checks anywhere but at the very end is
+ * corruption naming the journal and the byte offset.
  *
  * <p>Layout: {@code format} (the layout version), {@code meta.json} (serial and revisions),
  * {@code inventory/<key>.json} (last-applied state per key), {@code pending/<key>.json} (desired
@@ -81,7 +94,7 @@ import org.slf4j.LoggerFactory;
  * }
  * }</pre>
  */
-public final class FileStateStore implements StateStore {
+public final class FileStateStore implements BatchedStateStore {
 
   /** The newest layout version this build reads and the one it writes. */
   public static final int FORMAT = 1;
@@ -110,6 +123,50 @@ public final class FileStateStore implements StateStore {
      * the rename or delete is done ({@code after} true).
      */
     void onWrite(Path file, boolean after);
+
+    /**
+     * Called at each {@link JournalPoint} of the journal's protocol with the journal file. The
+     * default reports it as a write of the journal file (before or after, as the point says), so
+     * a listener that counts writes counts these points too.
+     */
+    default void onJournal(JournalPoint point, Path journal) {
+      onWrite(journal, point.after());
+    }
+  }
+
+  /**
+   * The named points of the journal's write protocol, in the order one batch and one compaction
+   * pass them: where a crash test kills the process to prove each leaves a store that loads
+   * with nothing acknowledged lost.
+   */
+  public enum JournalPoint {
+    /** A batch's record is about to be appended. */
+    APPEND_STARTED(false),
+    /** Half of the record's bytes are written: a crash here leaves a torn tail. */
+    APPEND_HALF_WRITTEN(false),
+    /** The whole record is written but not yet forced to disk. */
+    APPENDED(false),
+    /** The record is forced to disk: the batch is durable and the call is about to return. */
+    SYNCED(true),
+    /** A torn tail left by a crash was cut off (at the first lock after it). */
+    TAIL_TRUNCATED(true),
+    /** Compaction of the journal into the per-key files begins. */
+    COMPACTION_STARTED(false),
+    /** Every per-key file of the journal is written, renamed and its directory forced; the journal is still there. */
+    COMPACTED(false),
+    /** The journal file is deleted and the deletion forced: compaction is done. */
+    JOURNAL_REMOVED(true);
+
+    private final boolean after;
+
+    JournalPoint(boolean after) {
+      this.after = after;
+    }
+
+    /** Whether the point follows a completed write (as {@link WriteListener#onWrite}'s {@code after}). */
+    public boolean after() {
+      return after;
+    }
   }
 
   /**
@@ -119,8 +176,11 @@ public final class FileStateStore implements StateStore {
    * @param lockPollInterval how often {@link #lock} retries an OS lock held by another process
    * @param writeListener the test and fault-injection hook told about every durable write
    *     ({@link WriteListener#NONE} by default)
+   * @param journal whether {@link #writeBatch batches} go to the journal in one append (the
+   *     default); false writes them one per-key file at a time, as stores did before the journal
+   *     (kept for comparison in the benchmarks and for file systems where appends are slow)
    */
-  public record Options(int historyLimit, Duration lockPollInterval, WriteListener writeListener) {
+  public record Options(int historyLimit, Duration lockPollInterval, WriteListener writeListener, boolean journal) {
     /** Validates. */
     public Options {
       if (historyLimit < 1) {
@@ -131,6 +191,11 @@ public final class FileStateStore implements StateStore {
         throw new IllegalArgumentException("lock poll interval must be positive, got " + lockPollInterval);
       }
       Objects.requireNonNull(writeListener, "writeListener");
+    }
+
+    /** Options with the journal on. */
+    public Options(int historyLimit, Duration lockPollInterval, WriteListener writeListener) {
+      this(historyLimit, lockPollInterval, writeListener, true);
     }
 
     /** Options without a write listener. */
@@ -145,17 +210,22 @@ public final class FileStateStore implements StateStore {
 
     /** These options with another history limit. */
     public Options withHistoryLimit(int limit) {
-      return new Options(limit, lockPollInterval, writeListener);
+      return new Options(limit, lockPollInterval, writeListener, journal);
     }
 
     /** These options with another lock poll interval. */
     public Options withLockPollInterval(Duration interval) {
-      return new Options(historyLimit, interval, writeListener);
+      return new Options(historyLimit, interval, writeListener, journal);
     }
 
     /** These options with a write listener (a test and fault-injection hook). */
     public Options withWriteListener(WriteListener listener) {
-      return new Options(historyLimit, lockPollInterval, listener);
+      return new Options(historyLimit, lockPollInterval, listener, journal);
+    }
+
+    /** These options with the journal on or off (off: every batch is written per key, one file at a time). */
+    public Options withJournal(boolean on) {
+      return new Options(historyLimit, lockPollInterval, writeListener, on);
     }
   }
 
@@ -163,6 +233,7 @@ public final class FileStateStore implements StateStore {
   private final Path inventoryDir;
   private final Path pendingDir;
   private final Path historyDir;
+  private final Path journalFile;
   private final Options options;
   private final boolean readOnly;
   private final SecureRandom random = new SecureRandom();
@@ -186,12 +257,25 @@ public final class FileStateStore implements StateStore {
   /** The entries in inventory/ and pending/ as of {@link #serial}, or -1 until counted or read from meta.json. */
   private long inventoryCount = -1;
   private long pendingCount = -1;
+  /**
+   * What the journal holds on top of the per-key files, while this object holds the lock; null or
+   * empty when there is no journal (then single writes go to the per-key files as they always did).
+   */
+  private JournalDelta delta;
+  /** Where the journal's whole records end (the next append's offset). */
+  private long journalEnd;
+  /**
+   * Whether meta.json's entry counts are those after the journal's compaction (written when a
+   * compaction starts) rather than those of the per-key files as the journal found them.
+   */
+  private boolean metaCompacting;
 
   private FileStateStore(Path dir, Options options, boolean readOnly) {
     this.dir = Objects.requireNonNull(dir, "dir").toAbsolutePath().normalize();
     this.inventoryDir = this.dir.resolve("inventory");
     this.pendingDir = this.dir.resolve("pending");
     this.historyDir = this.dir.resolve("history");
+    this.journalFile = this.dir.resolve(StoreJournal.FILE);
     this.options = Objects.requireNonNull(options, "options");
     this.readOnly = readOnly;
   }
@@ -293,6 +377,9 @@ public final class FileStateStore implements StateStore {
       synchronized (monitor) {
         held = h;
         refreshMeta();
+        if (!readOnly) {
+          recoverJournal();
+        }
       }
       LOG.debug("locked store {}", dir);
       return h;
@@ -425,6 +512,7 @@ public final class FileStateStore implements StateStore {
     @Override
     void release() {
       if (held == this) {
+        compactAtRelease();
         held = null;
       }
       if (osLock != null) {
@@ -521,14 +609,17 @@ public final class FileStateStore implements StateStore {
       checkName(f, r.key());
       pending.put(r.key(), r);
     }
+    JournalDelta journal = Files.exists(journalFile) ? readJournal(false) : new JournalDelta();
     if (accounting != null) {
       // after reading every entry, so that a bad file is named before the count it throws off
-      checkAccounting(accounting, inventoryFiles, pendingFiles, metaSerial);
+      checkAccounting(accounting, inventoryFiles, pendingFiles, metaSerial, journal);
     }
-    if (fresh && !(inventory.isEmpty() && pending.isEmpty())) {
+    if (fresh && !(inventory.isEmpty() && pending.isEmpty() && journal.isEmpty())) {
       throw corrupt(metaFile, "missing while the store holds " + inventory.size() + " inventory and "
-          + pending.size() + " pending entries", null);
+          + pending.size() + " pending entries" + (journal.isEmpty() ? "" : " and a journal"), null);
     }
+    journal.applyTo(inventory, pending);
+    maxSerial = Math.max(maxSerial, journal.serial());
     readHistory(clean);
     Path secretFile = dir.resolve(SECRET_FILE);
     if (Files.exists(secretFile)) {
@@ -542,8 +633,19 @@ public final class FileStateStore implements StateStore {
       serial = maxSerial;
       attempted = att;
       applied = app;
-      inventoryCount = inventoryFiles.size();
-      pendingCount = pendingFiles.size();
+      if (!readOnly) {
+        delta = journal;
+        journalEnd = scanEnd;
+      }
+      metaCompacting = accounting != null && accounting.compacting() && !journal.isEmpty();
+      if (metaCompacting) {
+        // a compaction is under way: its meta.json counts are those it will leave
+        inventoryCount = accounting.inventory();
+        pendingCount = accounting.pending();
+      } else {
+        inventoryCount = inventoryFiles.size();
+        pendingCount = pendingFiles.size();
+      }
       if (!fresh) {
         snapshot = new Snapshot(new TreeMap<>(inventory), new TreeMap<>(pending), maxSerial);
       }
@@ -596,25 +698,48 @@ public final class FileStateStore implements StateStore {
     }
   }
 
-  /** The key directories hold exactly what meta.json counts, the entry a write was busy with aside. */
+  /**
+   * The key directories hold exactly what meta.json counts, the entry a write was busy with aside.
+   * While a journal exists the per-key files are as it found them, unless meta.json says a
+   * compaction is under way: then its counts are those after the compaction, and the files of the
+   * keys the journal sets may stand either way, so only the others are counted.
+   */
   private void checkAccounting(StoreCodec.Accounting a, List<Path> inventoryFiles, List<Path> pendingFiles,
-      long metaSerial) {
-    long inv = inventoryFiles.stream().filter(f -> !f.getFileName().toString().equals(a.entry())).count();
-    long pend = pendingFiles.stream().filter(f -> !f.getFileName().toString().equals(a.entry())).count();
-    if (inv != a.inventory()) {
-      throw corrupt(inventoryDir, "holds " + inv + " entries" + besides(a) + ", but meta.json (serial " + metaSerial
-          + ") accounts for " + a.inventory() + ": " + (inv < a.inventory() ? (a.inventory() - inv) + " missing"
-          : (inv - a.inventory()) + " extra"), null);
+      long metaSerial, JournalDelta journal) {
+    Set<String> invSet = new java.util.HashSet<>();
+    Set<String> pendSet = new java.util.HashSet<>();
+    long invWant = a.inventory();
+    long pendWant = a.pending();
+    String besides = a.entry().isEmpty() ? "" : " besides " + a.entry();
+    if (a.compacting() && !journal.isEmpty()) {
+      for (JournalDelta.Touch t : journal.touched().values()) {
+        String name = KeyFileNames.of(t.key);
+        if (t.inventorySet) {
+          invSet.add(name);
+          invWant -= t.inventory != null ? 1 : 0;
+        }
+        if (t.pendingSet) {
+          pendSet.add(name);
+          pendWant -= t.pending != null ? 1 : 0;
+        }
+      }
+      besides = " besides the " + journal.touched().size() + " keys of the journal being compacted";
+    } else if (!a.entry().isEmpty()) {
+      invSet.add(a.entry());
+      pendSet.add(a.entry());
     }
-    if (pend != a.pending()) {
-      throw corrupt(pendingDir, "holds " + pend + " entries" + besides(a) + ", but meta.json (serial " + metaSerial
-          + ") accounts for " + a.pending() + ": " + (pend < a.pending() ? (a.pending() - pend) + " missing"
-          : (pend - a.pending()) + " extra"), null);
+    long inv = inventoryFiles.stream().filter(f -> !invSet.contains(f.getFileName().toString())).count();
+    long pend = pendingFiles.stream().filter(f -> !pendSet.contains(f.getFileName().toString())).count();
+    if (inv != invWant) {
+      throw corrupt(inventoryDir, "holds " + inv + " entries" + besides + ", but meta.json (serial " + metaSerial
+          + ") accounts for " + invWant + ": " + (inv < invWant ? (invWant - inv) + " missing"
+          : (inv - invWant) + " extra"), null);
     }
-  }
-
-  private static String besides(StoreCodec.Accounting a) {
-    return a.entry().isEmpty() ? "" : " besides " + a.entry();
+    if (pend != pendWant) {
+      throw corrupt(pendingDir, "holds " + pend + " entries" + besides + ", but meta.json (serial " + metaSerial
+          + ") accounts for " + pendWant + ": " + (pend < pendWant ? (pendWant - pend) + " missing"
+          : (pend - pendWant) + " extra"), null);
+    }
   }
 
   private JsonNode readJson(Path f) {
@@ -713,6 +838,9 @@ public final class FileStateStore implements StateStore {
     layoutReady = false;
     inventoryCount = -1;
     pendingCount = -1;
+    delta = null;
+    journalEnd = 0;
+    metaCompacting = false;
     if (!Files.exists(metaFile)) {
       return;
     }
@@ -724,6 +852,7 @@ public final class FileStateStore implements StateStore {
       requireLayout(serial);
       StoreCodec.Accounting a = StoreCodec.accounting(meta);
       if (a != null) {
+        metaCompacting = a.compacting();
         boolean named = !a.entry().isEmpty();
         inventoryCount = a.inventory() + (named && Files.exists(inventoryDir.resolve(a.entry())) ? 1 : 0);
         pendingCount = a.pending() + (named && Files.exists(pendingDir.resolve(a.entry())) ? 1 : 0);
@@ -765,6 +894,7 @@ public final class FileStateStore implements StateStore {
         write(dir.resolve("meta.json"), StoreCodec.bytes(StoreCodec.meta(next, attempted, applied,
             new StoreCodec.Accounting(invOthers, pendOthers, entry))));
         serial = next;
+        metaCompacting = false;
         inventoryCount = -1;
         pendingCount = -1;
         step.run(next);
@@ -855,6 +985,10 @@ public final class FileStateStore implements StateStore {
   @Override
   public void writePending(Resource desired) {
     Objects.requireNonNull(desired, "desired");
+    if (journalActive()) {
+      writeBatch(StoreBatch.builder().pending(desired).build());
+      return;
+    }
     mutate("write pending " + desired.key(), KeyFileNames.of(desired.key()), s -> {
       write(pendingDir.resolve(KeyFileNames.of(desired.key())), StoreCodec.bytes(StoreCodec.pendingEntry(desired)));
       if (snapshot != null) {
@@ -868,6 +1002,9 @@ public final class FileStateStore implements StateStore {
   public StoredResource commit(Resource lastApplied, String revision) {
     Objects.requireNonNull(lastApplied, "lastApplied");
     Objects.requireNonNull(revision, "revision");
+    if (journalActive()) {
+      return writeBatch(StoreBatch.builder().applied(lastApplied, revision).build()).get(0);
+    }
     StoredResource[] out = new StoredResource[1];
     String name = KeyFileNames.of(lastApplied.key());
     mutate("commit " + lastApplied.key(), name, s -> {
@@ -888,6 +1025,10 @@ public final class FileStateStore implements StateStore {
   @Override
   public void clearPending(ResourceKey key) {
     Objects.requireNonNull(key, "key");
+    if (journalActive()) {
+      writeBatch(new StoreBatch(List.of(new StoreBatch.ClearPending(key))));
+      return;
+    }
     mutate("clear pending " + key, KeyFileNames.of(key), s -> {
       delete(pendingDir.resolve(KeyFileNames.of(key)));
       if (snapshot != null) {
@@ -899,6 +1040,10 @@ public final class FileStateStore implements StateStore {
   @Override
   public void forget(ResourceKey key) {
     Objects.requireNonNull(key, "key");
+    if (journalActive()) {
+      writeBatch(StoreBatch.builder().forget(key).build());
+      return;
+    }
     String name = KeyFileNames.of(key);
     mutate("forget " + key, name, s -> {
       // pending first: a crash in between leaves last-applied of an absent object, which the
@@ -951,6 +1096,359 @@ public final class FileStateStore implements StateStore {
         DurableFiles.forceDirectory(historyDir);
       }
     });
+  }
+
+
+  // ------------------------------------------------------------------------------------ journal
+
+  /**
+   * Whether single writes must go to the journal too: once it holds records, a per-key file
+   * written beside it would be overwritten by the journal's older word on that key at replay.
+   */
+  private boolean journalActive() {
+    synchronized (monitor) {
+      return delta != null && !delta.isEmpty();
+    }
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>The batch is one record appended to the journal file and forced once (fdatasync), instead
+   * of a temp file, fsync, rename and directory fsync per key and per meta.json update. The
+   * journal is folded into the per-key files when the lock is released (at the end of a sync), or
+   * at the next lock after a crash. With {@link Options#journal()} off, the ops are written one
+   * per-key file at a time.
+   */
+  @Override
+  public List<StoredResource> writeBatch(StoreBatch batch) {
+    Objects.requireNonNull(batch, "batch");
+    if (batch.isEmpty()) {
+      return List.of();
+    }
+    if (!options.journal()) {
+      // the journal off: every op through the per-key protocol, as stores wrote before the journal
+      return batch.writeOneByOne(this);
+    }
+    String what = "write a batch of " + batch.ops().size() + " records";
+    synchronized (monitor) {
+      requireWritable(what);
+      try {
+        ensureLayout();
+        countEntries();
+        if (delta == null || delta.isEmpty()) {
+          startJournal();
+        }
+        List<JournalDelta.Entry> entries = new ArrayList<>(batch.ops().size());
+        List<StoredResource> applied = new ArrayList<>();
+        long s = serial;
+        for (StoreBatch.Op op : batch.ops()) {
+          s++;
+          if (op instanceof StoreBatch.Pending p) {
+            entries.add(new JournalDelta.Entry("pending", p.key(), s, p.desired(), null));
+          } else if (op instanceof StoreBatch.Applied a) {
+            entries.add(new JournalDelta.Entry("applied", a.key(), s, a.lastApplied(), a.revision()));
+            applied.add(new StoredResource(a.lastApplied(), s, a.revision()));
+          } else if (op instanceof StoreBatch.Forget) {
+            entries.add(new JournalDelta.Entry("forget", op.key(), s, null, null));
+          } else {
+            entries.add(new JournalDelta.Entry("clear", op.key(), s, null, null));
+          }
+        }
+        append(StoreJournal.frame(JournalDelta.encode(entries)));
+        serial = s;
+        for (JournalDelta.Entry e : entries) {
+          fold(e);
+        }
+        if (snapshot != null) {
+          snapshot.serial = s;
+        }
+        LOG.debug("store {}: journaled {} records up to serial {}", dir, entries.size(), s);
+        return List.copyOf(applied);
+      } catch (IOException | RuntimeException e) {
+        snapshot = null;
+        if (e instanceof RuntimeException re) {
+          throw re;
+        }
+        throw new StoreException("store " + dir + ": cannot " + what + ": " + e, e);
+      }
+    }
+  }
+
+  /** A journaled op, now durable, folded into the delta and the snapshot. */
+  private void fold(JournalDelta.Entry e) {
+    switch (e.op()) {
+      case "pending" -> {
+        delta.pending(e.resource(), e.serial());
+        if (snapshot != null) {
+          snapshot.pending.put(e.key(), e.resource());
+        }
+      }
+      case "applied" -> {
+        StoredResource stored = new StoredResource(e.resource(), e.serial(), e.revision());
+        delta.applied(stored);
+        if (snapshot != null) {
+          snapshot.inventory.put(e.key(), stored);
+          snapshot.pending.remove(e.key());
+        }
+      }
+      case "forget" -> {
+        delta.forget(e.key(), e.serial());
+        if (snapshot != null) {
+          snapshot.inventory.remove(e.key());
+          snapshot.pending.remove(e.key());
+        }
+      }
+      default -> {
+        delta.clearPending(e.key(), e.serial());
+        if (snapshot != null) {
+          snapshot.pending.remove(e.key());
+        }
+      }
+    }
+  }
+
+  /**
+   * Before the first record of a journal: meta.json with the serial and the counts of the per-key
+   * files as the journal finds them (no compaction under way), so that a store first written
+   * through the journal is not taken for a fresh one, and the counts check out until compaction.
+   */
+  private void startJournal() throws IOException {
+    write(dir.resolve("meta.json"), StoreCodec.bytes(StoreCodec.meta(serial, attempted, applied,
+        new StoreCodec.Accounting(inventoryCount, pendingCount, ""))));
+    metaCompacting = false;
+    delta = new JournalDelta();
+  }
+
+  /**
+   * Appends one record at the end of the whole records and forces it. Any failure leaves this
+   * object refusing writes: the file may end in part of the record, which only a new lock (that
+   * cuts a torn tail) may clean up.
+   */
+  private void append(byte[] record) throws IOException {
+    WriteListener listener = options.writeListener();
+    boolean created = !Files.exists(journalFile);
+    try {
+      listener.onJournal(JournalPoint.APPEND_STARTED, journalFile);
+      try (FileChannel ch = FileChannel.open(journalFile, EnumSet.of(StandardOpenOption.CREATE,
+          StandardOpenOption.WRITE), CompactionWriter.ownerOnly(journalFile))) {
+        if (ch.size() > journalEnd) {
+          ch.truncate(journalEnd);
+        }
+        int half = record.length / 2;
+        writeFully(ch, ByteBuffer.wrap(record, 0, half), journalEnd);
+        listener.onJournal(JournalPoint.APPEND_HALF_WRITTEN, journalFile);
+        writeFully(ch, ByteBuffer.wrap(record, half, record.length - half), journalEnd + half);
+        listener.onJournal(JournalPoint.APPENDED, journalFile);
+        ch.force(false);
+      }
+      if (created) {
+        DurableFiles.forceDirectory(dir);
+      }
+    } catch (IOException | RuntimeException | Error e) {
+      refusal = new StoreException("store " + dir + ": appending to the journal " + journalFile + " at byte offset "
+          + journalEnd + " failed (" + e + "); this store object refuses writes, reopen the store", e);
+      throw e;
+    }
+    journalEnd += record.length;
+    listener.onJournal(JournalPoint.SYNCED, journalFile);
+  }
+
+  private static void writeFully(FileChannel ch, ByteBuffer buf, long position) throws IOException {
+    long at = position;
+    while (buf.hasRemaining()) {
+      at += ch.write(buf, at);
+    }
+  }
+
+  /** Where the last {@link #readJournal} found the whole records to end. */
+  private long scanEnd;
+
+  /**
+   * The journal's records folded in order. A torn tail (see {@link StoreJournal}) is ignored, and
+   * cut off when {@code repair} (writable, under the lock); anything else that does not check out
+   * is corruption naming the file and the byte offset.
+   */
+  private JournalDelta readJournal(boolean repair) {
+    byte[] bytes;
+    try {
+      bytes = Files.readAllBytes(journalFile);
+    } catch (NoSuchFileException e) {
+      scanEnd = 0;
+      return new JournalDelta();
+    } catch (IOException e) {
+      throw corrupt(journalFile, "unreadable: " + e, e);
+    }
+    StoreJournal.Scan scan;
+    try {
+      scan = StoreJournal.scan(bytes);
+    } catch (StoreJournal.DamageException e) {
+      throw corrupt(journalFile, e.getMessage(), e);
+    }
+    JournalDelta d = new JournalDelta();
+    for (StoreJournal.Record r : scan.records()) {
+      try {
+        d.replay(r.payload(), d.serial());
+      } catch (StoreCodec.BadContentException e) {
+        throw corrupt(journalFile, "at byte offset " + r.offset() + ": " + e.getMessage(), e);
+      }
+    }
+    if (scan.hasTornTail()) {
+      if (repair) {
+        LOG.warn("store {}: the journal {} ends in a torn record (a crash during an append that never returned):"
+            + " discarding {} bytes at byte offset {}: {}", dir, journalFile, scan.size() - scan.end(), scan.end(),
+            scan.torn());
+        try (FileChannel ch = FileChannel.open(journalFile, StandardOpenOption.WRITE)) {
+          ch.truncate(scan.end());
+          ch.force(true);
+        } catch (IOException e) {
+          throw new StoreException("store " + dir + ": cannot cut the torn tail of the journal " + journalFile + ": "
+              + e, e);
+        }
+        options.writeListener().onJournal(JournalPoint.TAIL_TRUNCATED, journalFile);
+      } else {
+        LOG.debug("store {}: ignoring the torn tail of the journal {} at byte offset {}: {}", dir, journalFile,
+            scan.end(), scan.torn());
+      }
+    }
+    scanEnd = scan.end();
+    return d;
+  }
+
+  /**
+   * At the lock: a journal still there was left by a crash (or a compaction that failed). It is
+   * replayed and compacted now, so every sync starts from the per-key files alone. A failure
+   * forbids writes (load still reads the journal); corruption is reported by {@link #load}.
+   */
+  private void recoverJournal() {
+    if (refusal != null || !Files.exists(journalFile)) {
+      return;
+    }
+    try {
+      JournalDelta d = readJournal(true);
+      if (!d.isEmpty() && !Files.exists(dir.resolve("meta.json"))) {
+        throw corrupt(journalFile, "holds " + d.touched().size() + " keys while meta.json is missing", null);
+      }
+      delta = d;
+      journalEnd = scanEnd;
+      serial = Math.max(serial, d.serial());
+      LOG.info("store {}: compacting the journal a crash left ({} keys, up to serial {})", dir, d.touched().size(),
+          d.serial());
+      compact();
+    } catch (StoreException e) {
+      if (refusal == null) {
+        refusal = e;
+      }
+      LOG.debug("store {}: {}", dir, e.getMessage());
+    } catch (IOException e) {
+      refusal = new StoreException("store " + dir + ": cannot compact the journal " + journalFile + ": " + e, e);
+      LOG.warn("{}", refusal.getMessage());
+    }
+  }
+
+  /** At the end of a sync (the lock's release): folds the journal into the per-key files. */
+  private void compactAtRelease() {
+    if (readOnly || refusal != null || delta == null) {
+      return;
+    }
+    try {
+      compact();
+    } catch (IOException | RuntimeException e) {
+      // nothing is lost: the journal stays, and the next lock replays and compacts it
+      LOG.warn("store {}: compacting the journal {} failed ({}); the next lock replays and compacts it", dir,
+          journalFile, e.toString());
+      delta = null;
+    }
+  }
+
+  /**
+   * Folds the journal into the per-key files, in an order where a crash anywhere leaves a store
+   * that loads the same: meta.json first with the counts the files will have (and the mark that a
+   * compaction is under way); then every file the journal sets, written to a temp file and forced
+   * (in parallel), renamed, and every file it removes deleted; each key directory forced once; then
+   * the journal deleted and meta.json rewritten without the mark. Until the journal is gone a
+   * replay sets every file it touches again, whichever way the crash left it.
+   */
+  private void compact() throws IOException {
+    WriteListener listener = options.writeListener();
+    JournalDelta d = delta == null ? new JournalDelta() : delta;
+    listener.onJournal(JournalPoint.COMPACTION_STARTED, journalFile);
+    if (!d.isEmpty()) {
+      countEntries();
+      long inv = inventoryCount;
+      long pend = pendingCount;
+      List<Path[]> renames = new ArrayList<>();
+      List<byte[]> contents = new ArrayList<>();
+      List<Path> deletes = new ArrayList<>();
+      for (JournalDelta.Touch t : d.touched().values()) {
+        String name = KeyFileNames.of(t.key);
+        if (t.inventorySet) {
+          Path f = inventoryDir.resolve(name);
+          inv += (t.inventory != null ? 1 : 0) - (!metaCompacting && Files.exists(f) ? 1 : 0);
+          plan(f, t.inventory == null ? null : StoreCodec.bytes(StoreCodec.inventoryEntry(t.inventory)), renames,
+              contents, deletes);
+        }
+        if (t.pendingSet) {
+          Path f = pendingDir.resolve(name);
+          pend += (t.pending != null ? 1 : 0) - (!metaCompacting && Files.exists(f) ? 1 : 0);
+          plan(f, t.pending == null ? null : StoreCodec.bytes(StoreCodec.pendingEntry(t.pending)), renames, contents,
+              deletes);
+        }
+      }
+      if (metaCompacting) {
+        // an earlier compaction of this very journal wrote the counts it leaves
+        inv = inventoryCount;
+        pend = pendingCount;
+      } else {
+        write(dir.resolve("meta.json"), StoreCodec.bytes(StoreCodec.meta(serial, attempted, applied,
+            new StoreCodec.Accounting(inv, pend, "", true))));
+        metaCompacting = true;
+        inventoryCount = inv;
+        pendingCount = pend;
+      }
+      CompactionWriter.writeAndForce(renames, contents);
+      for (Path[] r : renames) {
+        listener.onWrite(r[1], false);
+        try {
+          Files.move(r[0], r[1], StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (AtomicMoveNotSupportedException e) {
+          throw new IOException("cannot rename " + r[0] + " atomically over " + r[1], e);
+        }
+        listener.onWrite(r[1], true);
+      }
+      for (Path f : deletes) {
+        listener.onWrite(f, false);
+        Files.deleteIfExists(f);
+        listener.onWrite(f, true);
+      }
+      DurableFiles.forceDirectory(inventoryDir);
+      DurableFiles.forceDirectory(pendingDir);
+    }
+    listener.onJournal(JournalPoint.COMPACTED, journalFile);
+    if (Files.deleteIfExists(journalFile)) {
+      DurableFiles.forceDirectory(dir);
+    }
+    listener.onJournal(JournalPoint.JOURNAL_REMOVED, journalFile);
+    if (metaCompacting) {
+      write(dir.resolve("meta.json"), StoreCodec.bytes(StoreCodec.meta(serial, attempted, applied,
+          new StoreCodec.Accounting(inventoryCount, pendingCount, ""))));
+      metaCompacting = false;
+    }
+    delta = null;
+    journalEnd = 0;
+    LOG.debug("store {}: compacted the journal ({} keys) at serial {}", dir, d.touched().size(), serial);
+  }
+
+  /** A file compaction writes (through a temp file beside it) or deletes ({@code bytes} null). */
+  private static void plan(Path target, byte[] bytes, List<Path[]> renames, List<byte[]> contents, List<Path> deletes) {
+    if (bytes == null) {
+      if (Files.exists(target)) {
+        deletes.add(target);
+      }
+    } else {
+      renames.add(new Path[] {DurableFiles.tempBeside(target), target});
+      contents.add(bytes);
+    }
   }
 
   // ------------------------------------------------------------------------------------ history

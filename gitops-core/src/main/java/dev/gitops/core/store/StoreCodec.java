@@ -122,7 +122,12 @@ final class StoreCodec {
    * change ("" for none). A crash in that write can leave {@code entry} either way, but never
    * changes the others, so the counts hold after any crash and a missing or extra file is damage.
    */
-  record Accounting(long inventory, long pending, String entry) {}
+  record Accounting(long inventory, long pending, String entry, boolean compacting) {
+    /** Counts of the per-key files as they are (no compaction under way). */
+    Accounting(long inventory, long pending, String entry) {
+      this(inventory, pending, entry, false);
+    }
+  }
 
   static ObjectNode meta(long serial, String attempted, String applied, Accounting accounting) {
     ObjectNode n = MAPPER.createObjectNode();
@@ -132,6 +137,10 @@ final class StoreCodec {
     n.put("inventory", accounting.inventory());
     n.put("pending", accounting.pending());
     n.put("entry", accounting.entry());
+    if (accounting.compacting()) {
+      // the counts are those after the journal's compaction; the journal's keys may be either way
+      n.put("compacting", true);
+    }
     return n;
   }
 
@@ -145,7 +154,11 @@ final class StoreCodec {
     if (inventory < 0 || pending < 0) {
       throw new BadContentException("negative entry counts (inventory " + inventory + ", pending " + pending + ")");
     }
-    return new Accounting(inventory, pending, text(meta, "entry"));
+    JsonNode compacting = meta.get("compacting");
+    if (compacting != null && !compacting.isBoolean()) {
+      throw new BadContentException("'compacting' is not a boolean: " + compacting);
+    }
+    return new Accounting(inventory, pending, text(meta, "entry"), compacting != null && compacting.booleanValue());
   }
 
   // ---------------------------------------------------------------- reading
@@ -307,7 +320,7 @@ final class StoreCodec {
     }
   }
 
-  private static ResourceKey key(String text, String what) throws BadContentException {
+  static ResourceKey key(String text, String what) throws BadContentException {
     try {
       return ResourceKey.parse(text);
     } catch (IllegalArgumentException e) {

@@ -34,8 +34,10 @@ import net.jqwik.api.Provide;
 
 /**
  * Any sequence of store operations, written through a {@link FileStateStore} (reopened at random
- * points, as separate processes would) and then read back by a new store object, gives exactly
- * the state of an {@link InMemoryStateStore} that saw the same operations.
+ * points, as separate processes would, or left without compacting its journal, as a process
+ * killed at the end of a sync would) and then read back by a new store object, gives exactly the
+ * state of an {@link InMemoryStateStore} that saw the same operations. Batches go through the
+ * journal and single writes are interleaved with them.
  */
 class StoreModelPropertiesTest {
 
@@ -49,7 +51,7 @@ class StoreModelPropertiesTest {
   private static final int HISTORY_LIMIT = 3;
 
   /** One operation on a store. */
-  sealed interface Op permits WritePending, Commit, ClearPending, Forget, Revisions, History, Reopen {
+  sealed interface Op permits WritePending, Commit, ClearPending, Forget, Revisions, History, Reopen, Batch, Crash {
     void apply(StateStore store);
   }
 
@@ -89,6 +91,36 @@ class StoreModelPropertiesTest {
     }
   }
 
+  /** Key writes as one {@link StoreBatch} (the model takes them one by one). */
+  record Batch(List<Op> ops) implements Op {
+    public void apply(StateStore s) {
+      if (!(s instanceof FileStateStore file)) {
+        ops.forEach(op -> op.apply(s));
+        return;
+      }
+      StoreBatch.Builder b = StoreBatch.builder();
+      for (Op op : ops) {
+        if (op instanceof WritePending w) {
+          b.pending(w.r());
+        } else if (op instanceof Commit c) {
+          b.applied(c.r(), c.revision());
+        } else if (op instanceof ClearPending c) {
+          b.add(new StoreBatch.ClearPending(c.key()));
+        } else if (op instanceof Forget f) {
+          b.forget(f.key());
+        }
+      }
+      file.writeBatch(b.build());
+    }
+  }
+
+  /** Like {@link Reopen}, but the process dies before the lock's release compacts the journal. */
+  record Crash() implements Op {
+    public void apply(StateStore s) {
+      // the model has nothing to crash; the property handles the file store
+    }
+  }
+
   /** Closes the file store and opens a new object on the same directory (a new process). */
   record Reopen() implements Op {
     public void apply(StateStore s) {
@@ -101,14 +133,28 @@ class StoreModelPropertiesTest {
     Path tmp = Files.createTempDirectory("store-model");
     try {
       Path dir = tmp.resolve("store");
-      FileStateStore.Options options = FileStateStore.Options.defaults().withHistoryLimit(HISTORY_LIMIT);
+      boolean[] dying = {false};
+      FileStateStore.Options options = FileStateStore.Options.defaults().withHistoryLimit(HISTORY_LIMIT)
+          .withWriteListener(new FileStateStore.WriteListener() {
+            @Override
+            public void onWrite(Path file, boolean after) { }
+
+            @Override
+            public void onJournal(FileStateStore.JournalPoint point, Path journal) {
+              if (dying[0] && point == FileStateStore.JournalPoint.COMPACTION_STARTED) {
+                throw new IllegalStateException("killed before compaction");
+              }
+            }
+          });
       InMemoryStateStore model = new InMemoryStateStore(HISTORY_LIMIT);
       StoreLock modelLock = model.lock(TIMEOUT);
       FileStateStore file = FileStateStore.open(dir, options);
       StoreLock fileLock = file.lock(TIMEOUT);
       for (Op op : ops) {
-        if (op instanceof Reopen) {
+        if (op instanceof Reopen || op instanceof Crash) {
+          dying[0] = op instanceof Crash;
           fileLock.close();
+          dying[0] = false;
           file.close();
           file = FileStateStore.open(dir, options);
           fileLock = file.lock(TIMEOUT);
@@ -142,7 +188,15 @@ class StoreModelPropertiesTest {
         net.jqwik.api.Tuple.of(2, key.map(Forget::new)),
         net.jqwik.api.Tuple.of(1, Combinators.combine(revision, revision.injectNull(0.4)).as(Revisions::new)),
         net.jqwik.api.Tuple.of(1, Arbitraries.integers().between(0, 1000).map(i -> new History(entry(i)))),
-        net.jqwik.api.Tuple.of(1, Arbitraries.just(new Reopen())));
+        net.jqwik.api.Tuple.of(1, Arbitraries.just(new Reopen())),
+        net.jqwik.api.Tuple.of(1, Arbitraries.just(new Crash())));
+    Arbitrary<Op> keyWrite = Arbitraries.frequencyOf(
+        net.jqwik.api.Tuple.of(4, resources(key).map(WritePending::new)),
+        net.jqwik.api.Tuple.of(4, Combinators.combine(resources(key), revision).as(Commit::new)),
+        net.jqwik.api.Tuple.of(1, key.map(ClearPending::new)),
+        net.jqwik.api.Tuple.of(1, key.map(Forget::new)));
+    Arbitrary<Op> batch = keyWrite.list().ofMinSize(1).ofMaxSize(6).map(Batch::new);
+    op = Arbitraries.frequencyOf(net.jqwik.api.Tuple.of(5, op), net.jqwik.api.Tuple.of(2, batch));
     return op.list().ofMaxSize(20);
   }
 

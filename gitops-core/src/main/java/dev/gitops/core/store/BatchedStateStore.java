@@ -1,0 +1,27 @@
+package dev.gitops.core.store;
+
+import dev.gitops.api.StoreCorruptException;
+import dev.gitops.api.spi.StateStore;
+import dev.gitops.api.spi.StoredResource;
+import java.util.List;
+
+/**
+ * A {@link StateStore} that makes a {@link StoreBatch} durable in one write (group commit): the
+ * engine hands it the pending records of every change it is about to send together, and the
+ * applied records of every outcome it learned together.
+ *
+ * <pre>{@code
+ * List<StoredResource> stored = batchedStore.writeBatch(StoreBatch.builder().applied(r, rev).build());
+ * }</pre>
+ */
+public interface BatchedStateStore extends StateStore {
+
+  /**
+   * Writes every op of {@code batch} in order, atomically (after a crash either all of them or
+   * none are there) and durably before returning. Serials are given per op, as the single calls
+   * would. Returns the stored form of each {@link StoreBatch.Applied} op, in order.
+   *
+   * @throws StoreCorruptException when the store is damaged (and then nothing is written)
+   */
+  List<StoredResource> writeBatch(StoreBatch batch);
+}

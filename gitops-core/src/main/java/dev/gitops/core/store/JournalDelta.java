@@ -1,0 +1,178 @@
+package dev.gitops.core.store;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gitops.api.Resource;
+import dev.gitops.api.ResourceKey;
+import dev.gitops.api.spi.StoredResource;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What the journal changes on top of the per-key files: per key touched, the final inventory and
+ * pending entry (or their removal). Replaying records in order and folding them here is
+ * idempotent per key (every op sets or removes an entry), which is what lets a compaction that
+ * crashed half-way simply run again.
+ */
+final class JournalDelta {
+
+  /** The final word of the journal on one key; a side not {@code set} is left as the files have it. */
+  static final class Touch {
+    final ResourceKey key;
+    boolean inventorySet;
+    StoredResource inventory;
+    boolean pendingSet;
+    Resource pending;
+
+    Touch(ResourceKey key) {
+      this.key = key;
+    }
+  }
+
+  private final LinkedHashMap<ResourceKey, Touch> touched = new LinkedHashMap<>();
+  private long serial;
+
+  boolean isEmpty() {
+    return touched.isEmpty();
+  }
+
+  /** The highest serial the journal gave out (0 when empty). */
+  long serial() {
+    return serial;
+  }
+
+  Map<ResourceKey, Touch> touched() {
+    return touched;
+  }
+
+  /** Records the journal's word on one key: each side either set (to a value, or null for removed) or left alone. */
+  private void set(ResourceKey key, long opSerial, boolean inventorySide, StoredResource inv, Resource pend) {
+    serial = Math.max(serial, opSerial);
+    Touch t = touched.computeIfAbsent(key, Touch::new);
+    if (inventorySide) {
+      t.inventorySet = true;
+      t.inventory = inv;
+    }
+    t.pendingSet = true;
+    t.pending = pend;
+  }
+
+  void pending(Resource r, long opSerial) {
+    set(r.key(), opSerial, false, null, r);
+  }
+
+  void applied(StoredResource s) {
+    set(s.resource().key(), s.serial(), true, s, null);
+  }
+
+  void forget(ResourceKey key, long opSerial) {
+    set(key, opSerial, true, null, null);
+  }
+
+  void clearPending(ResourceKey key, long opSerial) {
+    set(key, opSerial, false, null, null);
+  }
+
+  /** Applies the final word on every touched key to maps read from the per-key files. */
+  void applyTo(Map<ResourceKey, StoredResource> inventory, Map<ResourceKey, Resource> pending) {
+    for (Touch t : touched.values()) {
+      if (t.inventorySet) {
+        if (t.inventory == null) {
+          inventory.remove(t.key);
+        } else {
+          inventory.put(t.key, t.inventory);
+        }
+      }
+      if (t.pendingSet) {
+        if (t.pending == null) {
+          pending.remove(t.key);
+        } else {
+          pending.put(t.key, t.pending);
+        }
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- records
+
+  /** One op with its serial, as the store resolved it before writing. */
+  record Entry(String op, ResourceKey key, long serial, Resource resource, String revision) {}
+
+  /** The payload of one record: a batch's ops, compact JSON. */
+  static byte[] encode(List<Entry> entries) {
+    ObjectNode root = StoreCodec.MAPPER.createObjectNode();
+    ArrayNode ops = root.putArray("ops");
+    for (Entry e : entries) {
+      ObjectNode n = ops.addObject();
+      n.put("op", e.op());
+      switch (e.op()) {
+        case "pending" -> {
+          n.put("serial", e.serial());
+          n.set("entry", StoreCodec.pendingEntry(e.resource()));
+        }
+        case "applied" -> n.set("entry", StoreCodec.inventoryEntry(new StoredResource(e.resource(), e.serial(),
+            e.revision())));
+        default -> {
+          n.put("serial", e.serial());
+          n.put("key", e.key().toString());
+        }
+      }
+    }
+    try {
+      return StoreCodec.MAPPER.writeValueAsBytes(root);
+    } catch (JsonProcessingException ex) {
+      // only trees of plain JSON values reach here; failing to write one is a bug, not I/O
+      throw new UncheckedIOException("cannot serialize a journal record", ex);
+    }
+  }
+
+  /** Folds one record's payload in; {@code after} is the serial the record must exceed. */
+  void replay(byte[] payload, long after) throws StoreCodec.BadContentException {
+    JsonNode root = StoreCodec.parse(payload);
+    JsonNode ops = root.get("ops");
+    if (ops == null || !ops.isArray() || ops.isEmpty()) {
+      throw new StoreCodec.BadContentException("a journal record without ops");
+    }
+    List<Runnable> folds = new ArrayList<>();
+    long last = after;
+    for (JsonNode n : ops) {
+      String op = StoreCodec.text(n, "op");
+      long s;
+      switch (op) {
+        case "pending" -> {
+          s = StoreCodec.longValue(n, "serial");
+          Resource r = StoreCodec.readPendingEntry(n.get("entry"));
+          long at = s;
+          folds.add(() -> pending(r, at));
+        }
+        case "applied" -> {
+          JsonNode entry = n.get("entry");
+          if (entry == null || !entry.isObject()) {
+            throw new StoreCodec.BadContentException("an applied op without its entry");
+          }
+          StoredResource stored = StoreCodec.readInventoryEntry(entry);
+          s = stored.serial();
+          folds.add(() -> applied(stored));
+        }
+        case "forget", "clear" -> {
+          s = StoreCodec.longValue(n, "serial");
+          ResourceKey key = StoreCodec.key(StoreCodec.text(n, "key"), "key");
+          long at = s;
+          folds.add("forget".equals(op) ? () -> forget(key, at) : () -> clearPending(key, at));
+        }
+        default -> throw new StoreCodec.BadContentException("unknown journal op '" + op + "'");
+      }
+      if (s <= last) {
+        throw new StoreCodec.BadContentException("serial " + s + " does not follow serial " + last);
+      }
+      last = s;
+    }
+    // a record is folded whole or not at all: it was written as one batch
+    folds.forEach(Runnable::run);
+  }
+}

@@ -1,0 +1,87 @@
+package dev.gitops.reliability;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.gitops.api.SyncResult;
+import dev.gitops.core.store.FileStateStore.JournalPoint;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * SIGKILLs a syncing child JVM at every occurrence of every named write point of the store's
+ * journal — before an append, with half a record written (a torn tail), after the append before
+ * its fsync, after the fsync, at the start of compaction, at every file write of the compaction,
+ * once the per-key files are written but the journal is still there, once the journal is gone —
+ * and, after each torn append, kills the recovery again where it cuts the torn tail. Batches are
+ * real here: the local-files provider's own batches at parallelism 4, so a pending record and an
+ * applied record carry several keys. After every kill the store loads with no orphan in the
+ * target, and a recovery sync converges to the desired state with nothing pending.
+ */
+class JournalKillPointsTest {
+
+  @TempDir
+  Path tmp;
+
+  @Test
+  void everyJournalWritePointRecoversToTheDesiredState() throws Exception {
+    List<String> points = new ArrayList<>();
+    for (JournalPoint p : JournalPoint.values()) {
+      if (p != JournalPoint.TAIL_TRUNCATED) {
+        points.add(p.name());
+      }
+    }
+    points.add(CrashChild.COMPACTION_WRITE);
+    Map<String, Integer> killed = new TreeMap<>();
+    Path base = tmp.resolve("base");
+    Path work = tmp.resolve("work");
+    CrashWorld.writeTree(base, CrashSafetyTest.UNMANAGED);
+    for (int step = 0; step < CrashSafetyTest.STEPS.size(); step++) {
+      String revision = "rev-" + (step + 1);
+      Path desiredDir = tmp.resolve("desired-" + (step + 1));
+      Map<String, String> want = CrashSafetyTest.STEPS.get(step);
+      CrashWorld.writeTree(desiredDir, want);
+      for (String point : points) {
+        CrashWorld.copyTree(base, work);
+        CrashChild.KillSwitch counter = new CrashChild.KillSwitch(0);
+        SyncResult clean = CrashChild.syncCountingPoint(desiredDir, work, revision, counter, point);
+        assertThat(clean.isSuccessful()).isTrue();
+        for (int n = 1; n <= counter.events(); n++) {
+          CrashWorld.copyTree(base, work);
+          String where = "step " + (step + 1) + ", killed at " + point + " #" + n + " of " + counter.events();
+          ChildJvm.Result r = ChildJvm.run(tmp.resolve("logs"), CrashChild.class, desiredDir.toString(),
+              work.toString(), revision, Integer.toString(n), point);
+          assertThat(r.killed()).as("%s: %s", where, r.out()).isTrue();
+          killed.merge(point, 1, Integer::sum);
+          if (point.equals(JournalPoint.APPEND_HALF_WRITTEN.name())) {
+            // the next lock cuts the torn tail first: kill the recovery right there too (before the
+            // checks below, whose own lock would repair the journal)
+            ChildJvm.Result again = ChildJvm.run(tmp.resolve("logs"), CrashChild.class, desiredDir.toString(),
+                work.toString(), revision, "1", JournalPoint.TAIL_TRUNCATED.name());
+            assertThat(again.killed()).as("%s, then at TAIL_TRUNCATED: %s", where, again.out()).isTrue();
+            killed.merge(JournalPoint.TAIL_TRUNCATED.name(), 1, Integer::sum);
+            CrashSafetyTest.checkAfterCrash(work, where + ", then at TAIL_TRUNCATED");
+          } else {
+            CrashSafetyTest.checkAfterCrash(work, where);
+          }
+          SyncResult recovered = CrashSafetyTest.reconciler(work, desiredDir, revision).sync();
+          assertThat(recovered.isSuccessful()).as("recovery after %s: %s", where, recovered.failures()).isTrue();
+          CrashSafetyTest.checkConverged(work, want, where);
+        }
+      }
+      CrashWorld.copyTree(base, work);
+      assertThat(CrashSafetyTest.reconciler(work, desiredDir, revision).sync().isSuccessful()).isTrue();
+      CrashWorld.copyTree(work, base);
+    }
+    System.out.printf("journal kill points: %s (%d in all)%n", killed,
+        killed.values().stream().mapToInt(Integer::intValue).sum());
+    for (JournalPoint p : JournalPoint.values()) {
+      assertThat(killed.getOrDefault(p.name(), 0)).as("kills at %s", p).isPositive();
+    }
+    assertThat(killed.getOrDefault(CrashChild.COMPACTION_WRITE, 0)).isGreaterThanOrEqualTo(10);
+  }
+}
