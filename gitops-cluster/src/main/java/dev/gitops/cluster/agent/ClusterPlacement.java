@@ -108,6 +108,22 @@ public final class ClusterPlacement implements Placement {
     throw new IllegalArgumentException("--cluster " + cluster + ": want etcd://HOST:PORT[,HOST:PORT...] or k8s");
   }
 
+  /**
+   * Who owns which target in the cluster named by the command line's flags ({@code --cluster},
+   * and {@code --namespace} with k8s), asked without joining: what {@code gitops status --cluster}
+   * prints.
+   *
+   * @throws IllegalArgumentException naming the flag at fault
+   */
+  public static Map<String, Ownership> owners(String cluster, String namespace) {
+    ClusterPlacement reader = connect(cluster, "gitops-status", namespace);
+    try {
+      return reader.coordinator().owners();
+    } finally {
+      reader.close();  // never joined: closes the connection only
+    }
+  }
+
   /** The coordinator (to ask who owns what). */
   public Coordinator coordinator() {
     return coordinator;
