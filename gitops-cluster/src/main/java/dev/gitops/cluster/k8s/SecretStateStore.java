@@ -8,13 +8,13 @@ import dev.gitops.api.Resource;
 import dev.gitops.api.ResourceKey;
 import dev.gitops.api.StoreCorruptException;
 import dev.gitops.api.StoreException;
-import dev.gitops.api.StoreLockedException;
 import dev.gitops.api.spi.HistoryEntry;
 import dev.gitops.api.spi.StateStore;
 import dev.gitops.api.spi.StoreLock;
 import dev.gitops.api.spi.StoredResource;
 import dev.gitops.api.spi.StoredState;
 import dev.gitops.cluster.FencedException;
+import dev.gitops.cluster.InProcessStoreLock;
 import dev.gitops.cluster.Ownership;
 import dev.gitops.core.store.StoreEntries;
 import io.fabric8.kubernetes.api.model.Secret;
@@ -38,8 +38,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
-import java.util.concurrent.Semaphore;
-import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
 import java.util.zip.GZIPInputStream;
 import java.util.zip.GZIPOutputStream;
@@ -98,9 +96,8 @@ public final class SecretStateStore implements StateStore {
   private final String name;
   private final int historyLimit;
   private final int chunkBytes;
-  private final Semaphore permit = new Semaphore(1);
+  private final InProcessStoreLock lock;
   private final Object monitor = new Object();
-  private Held held;
   /** The target's Secret as this store last read or wrote it (its resourceVersion guards the next write). */
   private Secret head;
   private State state;
@@ -119,6 +116,7 @@ public final class SecretStateStore implements StateStore {
     this.name = coordinator.leaseName("s", ownership.target());
     this.historyLimit = historyLimit;
     this.chunkBytes = chunkBytes;
+    this.lock = new InProcessStoreLock("Secret store " + coordinator.namespace() + "/" + name);
   }
 
   /** The store of {@code ownership}'s target, keeping 100 history entries. */
@@ -168,27 +166,12 @@ public final class SecretStateStore implements StateStore {
 
   @Override
   public StoreLock lock(Duration timeout) {
-    StateStore.requirePositive(timeout);
-    try {
-      if (!permit.tryAcquire(timeout.toNanos(), TimeUnit.NANOSECONDS)) {
-        throw new StoreLockedException("Secret store " + where() + " is locked by another caller in this process;"
-            + " waited " + timeout);
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new StoreException("interrupted while waiting for the lock of Secret store " + where(), e);
-    }
-    try {
+    return lock.acquire(timeout, () -> {
       synchronized (monitor) {
         coordinator.checkFence(ownership);
         claim();
-        held = new Held();
-        return held;
       }
-    } catch (RuntimeException e) {
-      permit.release();
-      throw e;
-    }
+    });
   }
 
   /** Reads the Secret and, when it carries an older token, writes ours under its resourceVersion. */
@@ -230,24 +213,6 @@ public final class SecretStateStore implements StateStore {
     }
     throw new StoreException("Secret store " + where() + " kept changing while " + ownership.member()
         + " claimed it; retried " + ATTEMPTS + " times");
-  }
-
-  private final class Held implements StoreLock {
-    private boolean released;
-
-    @Override
-    public void close() {
-      synchronized (monitor) {
-        if (released) {
-          return;
-        }
-        released = true;
-        if (held == this) {
-          held = null;
-        }
-      }
-      permit.release();
-    }
   }
 
   // ------------------------------------------------------------------------------------- read
@@ -396,7 +361,7 @@ public final class SecretStateStore implements StateStore {
   /** Applies {@code change} to the state and writes it, guarded by the token; the state written. */
   private State write(String what, UnaryOperator<State> change) {
     synchronized (monitor) {
-      if (held == null) {
+      if (!lock.isHeld()) {
         throw new IllegalStateException("Secret store " + where() + ": " + what + " needs the store lock; call lock()"
             + " first");
       }

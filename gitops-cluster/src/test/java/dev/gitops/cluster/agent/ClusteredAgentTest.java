@@ -11,21 +11,15 @@ import dev.gitops.cluster.Rendezvous;
 import dev.gitops.cluster.etcd.EtcdCoordinator;
 import dev.gitops.cluster.etcd.EtcdServer;
 import dev.gitops.cluster.k8s.LeaseCoordinator;
+import dev.gitops.cluster.k8s.MockApiServer;
 import dev.gitops.cluster.k8s.SecretStateStore;
 import dev.gitops.testkit.TempGitRepo;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
-import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
-import io.fabric8.kubernetes.client.utils.Serialization;
-import io.fabric8.mockwebserver.Context;
-import io.fabric8.mockwebserver.MockWebServer;
-import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -135,17 +129,21 @@ class ClusteredAgentTest {
 
   @Test
   void onKubernetesTheMovedTargetsStateComesWithItInSecrets() throws Exception {
-    KubernetesMockServer server = new KubernetesMockServer(new Context(Serialization.jsonMapper()), new MockWebServer(),
-        new HashMap<>(), new KubernetesCrudDispatcher(), false);
-    server.init(InetAddress.getLoopbackAddress(), 0);
-    try (KubernetesClient client = server.createClient()) {
+    try (MockApiServer server = MockApiServer.start()) {
+      KubernetesClient client = server.client();
       Path config = config();
       Set<String> onM2 = assignedTo("m2", Set.of("m1", "m2"));
-      Agent a1 = k8sAgent(config, client, "m1");
-      Agent a2 = k8sAgent(config, client, "m2");
-      Await.until("the split", () -> running(a1).size() + running(a2).size() == TARGETS.size(), Duration.ofSeconds(30));
-      a2.close();
-      Await.until("m2's targets on m1", () -> running(a1).containsAll(TARGETS), Duration.ofSeconds(30));
+      try {
+        Agent a1 = k8sAgent(config, client, "m1");
+        Agent a2 = k8sAgent(config, client, "m2");
+        Await.until("the split", () -> running(a1).size() + running(a2).size() == TARGETS.size(),
+            Duration.ofSeconds(30));
+        a2.close();
+        Await.until("m2's targets on m1", () -> running(a1).containsAll(TARGETS), Duration.ofSeconds(30));
+      } finally {
+        agents.forEach(Agent::close);  // before the server goes
+        agents.clear();
+      }
       // m1 found m2's inventory in the targets' Secrets: its sync created nothing, and m2's history
       // entry is the only one (with a local store there would be no Secret to read at all)
       LeaseCoordinator reader = LeaseCoordinator.builder(client, "gitops", "reader").build();
@@ -154,10 +152,6 @@ class ClusteredAgentTest {
         assertThat(history).as("history of %s", t).hasSize(1)
             .allMatch(h -> h.status() == SyncResult.Status.SUCCEEDED && h.counts().equals(Map.of("CREATED", 1)));
       }
-    } finally {
-      agents.forEach(Agent::close);
-      agents.clear();
-      server.destroy();
     }
   }
 

@@ -9,17 +9,10 @@ import dev.gitops.cluster.Ownership;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.api.model.coordination.v1.LeaseBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
-import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
-import io.fabric8.kubernetes.client.utils.Serialization;
-import io.fabric8.mockwebserver.Context;
-import io.fabric8.mockwebserver.MockWebServer;
-import java.net.InetAddress;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -28,30 +21,20 @@ import org.junit.jupiter.api.Test;
 /** The Lease backend on fabric8's mock API server in CRUD mode (which stores Leases and checks resourceVersions). */
 class LeaseCoordinatorTest {
 
-  /** Held so the level sticks: the mock web server logs every request through java.util.logging. */
-  private static final java.util.logging.Logger MOCK_LOG = java.util.logging.Logger.getLogger("io.fabric8.mockwebserver");
-
-  static {
-    MOCK_LOG.setLevel(java.util.logging.Level.WARNING);
-  }
-
-  KubernetesMockServer server;
+  MockApiServer server;
   KubernetesClient client;
   final List<LeaseCoordinator> opened = new ArrayList<>();
 
   @BeforeEach
   void startServer() {
-    server = new KubernetesMockServer(new Context(Serialization.jsonMapper()), new MockWebServer(), new HashMap<>(),
-        new KubernetesCrudDispatcher(), false);
-    server.init(InetAddress.getLoopbackAddress(), 0);
-    client = server.createClient();
+    server = MockApiServer.start();
+    client = server.client();
   }
 
   @AfterEach
   void stopServer() {
     opened.forEach(LeaseCoordinator::close);
-    client.close();
-    server.destroy();
+    server.close();
   }
 
   LeaseCoordinator member(String id) {

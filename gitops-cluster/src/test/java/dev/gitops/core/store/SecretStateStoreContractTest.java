@@ -2,16 +2,9 @@ package dev.gitops.core.store;
 
 import dev.gitops.api.spi.StateStore;
 import dev.gitops.cluster.k8s.LeaseCoordinator;
+import dev.gitops.cluster.k8s.MockApiServer;
 import dev.gitops.cluster.k8s.SecretStateStore;
-import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
-import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
-import io.fabric8.kubernetes.client.utils.Serialization;
-import io.fabric8.mockwebserver.Context;
-import io.fabric8.mockwebserver.MockWebServer;
-import java.net.InetAddress;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -24,33 +17,21 @@ import org.junit.jupiter.api.BeforeAll;
  */
 class SecretStateStoreContractTest extends StateStoreContract {
 
-  /** Held so the level sticks: the mock web server logs every request through java.util.logging. */
-  private static final java.util.logging.Logger MOCK_LOG = java.util.logging.Logger.getLogger("io.fabric8.mockwebserver");
-
-  static {
-    MOCK_LOG.setLevel(java.util.logging.Level.WARNING);
-  }
-
-  static KubernetesMockServer server;
-  static KubernetesClient client;
+  static MockApiServer server;
   static LeaseCoordinator coordinator;
   static final AtomicInteger targets = new AtomicInteger();
 
   @BeforeAll
   static void join() {
-    server = new KubernetesMockServer(new Context(Serialization.jsonMapper()), new MockWebServer(), new HashMap<>(),
-        new KubernetesCrudDispatcher(), false);
-    server.init(InetAddress.getLoopbackAddress(), 0);
-    client = server.createClient();
-    coordinator = LeaseCoordinator.builder(client, "gitops", "contract").ttl(Duration.ofSeconds(30)).build();
+    server = MockApiServer.start();
+    coordinator = LeaseCoordinator.builder(server.client(), "gitops", "contract").ttl(Duration.ofSeconds(30)).build();
     coordinator.join();
   }
 
   @AfterAll
   static void leave() {
     coordinator.close();
-    client.close();
-    server.destroy();
+    server.close();
   }
 
   /** The chunk size the stores of this run use. */
