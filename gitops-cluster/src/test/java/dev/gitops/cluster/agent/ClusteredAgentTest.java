@@ -3,6 +3,7 @@ package dev.gitops.cluster.agent;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.gitops.agent.Agent;
+import dev.gitops.agent.StandInCluster;
 import dev.gitops.api.SyncResult;
 import dev.gitops.cluster.Await;
 import dev.gitops.cluster.Ownership;
@@ -11,7 +12,6 @@ import dev.gitops.cluster.Rendezvous;
 import dev.gitops.cluster.etcd.EtcdCoordinator;
 import dev.gitops.cluster.etcd.EtcdServer;
 import dev.gitops.cluster.k8s.LeaseCoordinator;
-import dev.gitops.cluster.k8s.MockApiServer;
 import dev.gitops.cluster.k8s.SecretStateStore;
 import dev.gitops.testkit.TempGitRepo;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -129,7 +129,7 @@ class ClusteredAgentTest {
 
   @Test
   void onKubernetesTheMovedTargetsStateComesWithItInSecrets() throws Exception {
-    try (MockApiServer server = MockApiServer.start()) {
+    try (StandInCluster server = StandInCluster.start()) {
       KubernetesClient client = server.client();
       Path config = config();
       Set<String> onM2 = assignedTo("m2", Set.of("m1", "m2"));

@@ -7,50 +7,11 @@ import dev.gitops.cluster.Await;
 import dev.gitops.cluster.FencedException;
 import dev.gitops.cluster.Ownership;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
-import io.fabric8.kubernetes.api.model.coordination.v1.LeaseBuilder;
-import io.fabric8.kubernetes.client.KubernetesClient;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.ZoneOffset;
-import java.util.ArrayList;
-import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** The Lease backend on fabric8's mock API server in CRUD mode (which stores Leases and checks resourceVersions). */
-class LeaseCoordinatorTest {
-
-  MockApiServer server;
-  KubernetesClient client;
-  final List<LeaseCoordinator> opened = new ArrayList<>();
-
-  @BeforeEach
-  void startServer() {
-    server = MockApiServer.start();
-    client = server.client();
-  }
-
-  @AfterEach
-  void stopServer() {
-    opened.forEach(LeaseCoordinator::close);
-    server.close();
-  }
-
-  LeaseCoordinator member(String id) {
-    LeaseCoordinator c = LeaseCoordinator.builder(client, "gitops", id).ttl(Duration.ofSeconds(4)).build();
-    opened.add(c);
-    return c;
-  }
-
-  /** Makes a member's Lease look unrenewed past its duration, as when its process is paused. */
-  void pause(String member) {
-    Lease l = client.leases().inNamespace("gitops").withLabel(LeaseCoordinator.ROLE_LABEL, "member").list().getItems()
-        .stream().filter(x -> member.equals(x.getMetadata().getAnnotations().get(LeaseCoordinator.MEMBER_ANNOTATION)))
-        .findFirst().orElseThrow();
-    client.leases().inNamespace("gitops").resource(new LeaseBuilder(l).editSpec()
-        .withRenewTime(Instant.now().minusSeconds(3600).atZone(ZoneOffset.UTC)).endSpec().build()).update();
-  }
+class LeaseCoordinatorTest extends LeaseTestBase {
 
   @Test
   void membersAreListedAndLeavingFreesTheirTargetsAtOnce() {

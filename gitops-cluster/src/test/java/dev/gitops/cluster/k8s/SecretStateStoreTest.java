@@ -12,56 +12,25 @@ import dev.gitops.cluster.Ownership;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
-import io.fabric8.kubernetes.api.model.coordination.v1.LeaseBuilder;
-import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** The Secret store's fencing and chunking, on fabric8's mock API server in CRUD mode. */
 // locks are held for a try block's scope without being referenced in it
 @SuppressWarnings("try")
-class SecretStateStoreTest {
+class SecretStateStoreTest extends LeaseTestBase {
 
   static final Duration LOCK = Duration.ofSeconds(10);
   static final ResourceKey A = ResourceKey.of("files", "file", "", "a.txt");
 
-  MockApiServer server;
-  KubernetesClient client;
-  final List<LeaseCoordinator> opened = new ArrayList<>();
-
-  @BeforeEach
-  void startServer() {
-    server = MockApiServer.start();
-    client = server.client();
-  }
-
-  @AfterEach
-  void stopServer() {
-    opened.forEach(LeaseCoordinator::close);
-    server.close();
-  }
-
-  LeaseCoordinator member(String id) {
-    LeaseCoordinator c = LeaseCoordinator.builder(client, "gitops", id).ttl(Duration.ofSeconds(4)).build();
-    opened.add(c);
+  LeaseCoordinator joined(String id) {
+    LeaseCoordinator c = member(id);
     c.join();
     return c;
-  }
-
-  void pause(String member) {
-    Lease l = client.leases().inNamespace("gitops").withLabel(LeaseCoordinator.ROLE_LABEL, "member").list().getItems()
-        .stream().filter(x -> member.equals(x.getMetadata().getAnnotations().get(LeaseCoordinator.MEMBER_ANNOTATION)))
-        .findFirst().orElseThrow();
-    client.leases().inNamespace("gitops").resource(new LeaseBuilder(l).editSpec()
-        .withRenewTime(Instant.now().minusSeconds(3600).atZone(ZoneOffset.UTC)).endSpec().build()).update();
   }
 
   static Resource file(ResourceKey key, String content) {
@@ -74,8 +43,8 @@ class SecretStateStoreTest {
 
   @Test
   void aStaleOwnerWritesNothingOnceTheTargetWasTakenOver() {
-    LeaseCoordinator m1 = member("m1");
-    LeaseCoordinator m2 = member("m2");
+    LeaseCoordinator m1 = joined("m1");
+    LeaseCoordinator m2 = joined("m2");
     Ownership first = m1.tryAcquire("payments").orElseThrow();
     SecretStateStore old = SecretStateStore.open(m1, first);
     try (StoreLock l1 = old.lock(LOCK)) {
@@ -99,7 +68,7 @@ class SecretStateStoreTest {
   void theSecretsTokenRefusesAnOlderOneEvenWhenItsLeaseLooksCurrent() {
     // a writer whose Lease check passed just before a newer owner claimed the Secret: the
     // resourceVersion it read is gone and the Secret carries a newer token
-    LeaseCoordinator m1 = member("m1");
+    LeaseCoordinator m1 = joined("m1");
     Ownership o = m1.tryAcquire("payments").orElseThrow();
     SecretStateStore store = SecretStateStore.open(m1, o);
     try (StoreLock l = store.lock(LOCK)) {
@@ -117,7 +86,7 @@ class SecretStateStoreTest {
 
   @Test
   void aLargeStateIsSplitIntoChunksUnderTheObjectLimitAndOldChunksGo() throws Exception {
-    LeaseCoordinator m1 = member("m1");
+    LeaseCoordinator m1 = joined("m1");
     SecretStateStore store = SecretStateStore.open(m1, m1.tryAcquire("big").orElseThrow());
     Random random = new Random(16);
     List<Resource> written = new ArrayList<>();
@@ -145,7 +114,7 @@ class SecretStateStoreTest {
 
   @Test
   void aMissingChunkIsACorruptStoreNamingIt() {
-    LeaseCoordinator m1 = member("m1");
+    LeaseCoordinator m1 = joined("m1");
     SecretStateStore store = SecretStateStore.open(m1, m1.tryAcquire("t").orElseThrow(), 10, 1024);
     Random random = new Random(3);
     try (StoreLock l = store.lock(LOCK)) {
@@ -161,7 +130,7 @@ class SecretStateStoreTest {
 
   @Test
   void badSettingsAreRefusedNamingThem() {
-    LeaseCoordinator m1 = member("m1");
+    LeaseCoordinator m1 = joined("m1");
     Ownership o = m1.tryAcquire("t").orElseThrow();
     assertThatThrownBy(() -> SecretStateStore.open(m1, o, 0, 4096)).hasMessageContaining("history limit");
     assertThatThrownBy(() -> SecretStateStore.open(m1, o, 10, 2 * 1024 * 1024)).hasMessageContaining("chunk size");

@@ -1,8 +1,8 @@
 package dev.gitops.core.store;
 
+import dev.gitops.agent.StandInCluster;
 import dev.gitops.api.spi.StateStore;
 import dev.gitops.cluster.k8s.LeaseCoordinator;
-import dev.gitops.cluster.k8s.MockApiServer;
 import dev.gitops.cluster.k8s.SecretStateStore;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -17,13 +17,13 @@ import org.junit.jupiter.api.BeforeAll;
  */
 class SecretStateStoreContractTest extends StateStoreContract {
 
-  static MockApiServer server;
+  static StandInCluster server;
   static LeaseCoordinator coordinator;
   static final AtomicInteger targets = new AtomicInteger();
 
   @BeforeAll
   static void join() {
-    server = MockApiServer.start();
+    server = StandInCluster.start();
     coordinator = LeaseCoordinator.builder(server.client(), "gitops", "contract").ttl(Duration.ofSeconds(30)).build();
     coordinator.join();
   }
