@@ -12,8 +12,8 @@ import org.junit.jupiter.api.BeforeAll;
 /**
  * gitops-core's {@link StateStoreContract}, run against the Kubernetes Secret store on fabric8's
  * mock API server in CRUD mode (this class sits in the contract's package to extend it; it belongs
- * to gitops-cluster's tests). {@link #chunkBytes()} is the smallest chunk, so that the larger
- * states of the contract are split into chunk Secrets too.
+ * to gitops-cluster's tests), with the default chunk size; {@code
+ * ChunkedSecretStateStoreContractTest} runs it with the smallest.
  */
 class SecretStateStoreContractTest extends StateStoreContract {
 
@@ -36,7 +36,7 @@ class SecretStateStoreContractTest extends StateStoreContract {
 
   /** The chunk size the stores of this run use. */
   protected int chunkBytes() {
-    return 1024;
+    return SecretStateStore.DEFAULT_CHUNK_BYTES;
   }
 
   @Override
