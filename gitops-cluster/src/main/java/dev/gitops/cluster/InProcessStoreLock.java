@@ -15,8 +15,9 @@ import java.util.concurrent.TimeUnit;
  * ownership of the target is the lock, and the fencing token is what enforces it.
  *
  * <pre>{@code
+ * Ownership o = coordinator.tryAcquire("payments").orElseThrow();
  * InProcessStoreLock lock = new InProcessStoreLock("etcd store /gitops/default/store/payments/");
- * try (StoreLock held = lock.acquire(Duration.ofSeconds(30), () -> coordinator.checkFence(ownership))) {
+ * try (StoreLock held = lock.acquire(Duration.ofSeconds(30), () -> coordinator.checkFence(o))) {
  *   // lock.isHeld() is true here
  * }
  * }</pre>
