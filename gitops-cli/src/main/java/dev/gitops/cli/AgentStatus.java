@@ -7,12 +7,14 @@ import dev.gitops.agent.Agent;
 import dev.gitops.agent.TargetStatus;
 import dev.gitops.agent.config.AgentConfig;
 import dev.gitops.agent.config.TargetConfig;
+import dev.gitops.cluster.Ownership;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -32,8 +34,11 @@ final class AgentStatus {
 
   private AgentStatus() {}
 
-  /** Prints every target's status; 0 when every target's last sync succeeded, 2 otherwise. */
-  static int print(Path configFile, Format format, PrintWriter out) {
+  /**
+   * Prints every target's status, with its owner when {@code owners} (a cluster's, by target) is
+   * not null; 0 when every target's last sync succeeded, 2 otherwise.
+   */
+  static int print(Path configFile, Format format, PrintWriter out, Map<String, Ownership> owners) {
     AgentConfig config = Agent.readConfig(configFile);
     List<TargetConfig> targets = config.targets();
     List<Optional<TargetStatus>> statuses = new ArrayList<>();
@@ -41,9 +46,9 @@ final class AgentStatus {
       statuses.add(TargetStatus.read(config.stateDir(), t.name()));
     }
     if (format == Format.JSON) {
-      json(targets, statuses, out);
+      json(targets, statuses, owners, out);
     } else {
-      table(targets, statuses, out, Instant.now());
+      table(targets, statuses, owners, out, Instant.now());
     }
     out.flush();
     boolean allGood = statuses.stream().allMatch(s -> s.isPresent() && s.get().result().equals("succeeded")
@@ -51,7 +56,8 @@ final class AgentStatus {
     return allGood ? ExitCodes.OK : ExitCodes.PENDING;
   }
 
-  private static void json(List<TargetConfig> targets, List<Optional<TargetStatus>> statuses, PrintWriter out) {
+  private static void json(List<TargetConfig> targets, List<Optional<TargetStatus>> statuses,
+      Map<String, Ownership> owners, PrintWriter out) {
     ObjectMapper mapper = new ObjectMapper();
     ArrayNode all = mapper.createArrayNode();
     for (int i = 0; i < targets.size(); i++) {
@@ -63,6 +69,14 @@ final class AgentStatus {
         never.put("result", "never");
         return never;
       });
+      if (owners != null) {
+        Ownership owner = owners.get(t.name());
+        o.put("owner", owner == null ? null : owner.member());
+        if (owner != null) {
+          o.put("ownerToken", owner.token());
+          o.put("ownedSince", owner.since().toString());
+        }
+      }
       all.add(o);
     }
     try {
@@ -72,24 +86,47 @@ final class AgentStatus {
     }
   }
 
-  private static void table(List<TargetConfig> targets, List<Optional<TargetStatus>> statuses, PrintWriter out,
-      Instant now) {
+  private static void table(List<TargetConfig> targets, List<Optional<TargetStatus>> statuses,
+      Map<String, Ownership> owners, PrintWriter out, Instant now) {
     List<String[]> rows = new ArrayList<>();
     rows.add(new String[] {"TARGET", "PROVIDER", "REVISION", "RESULT", "DRIFT", "LAST SYNC", "LAST ERROR"});
     for (int i = 0; i < targets.size(); i++) {
-      TargetConfig t = targets.get(i);
-      Optional<TargetStatus> s = statuses.get(i);
-      if (s.isEmpty()) {
-        rows.add(new String[] {t.name(), t.provider().providerId(), "-", "never", "-", "-", "-"});
-        continue;
-      }
-      TargetStatus st = s.get();
-      String drift = st.drift().isEmpty() ? "none"
-          : st.drift().size() + (st.driftCorrected() ? " (corrected)" : " (not corrected)");
-      rows.add(new String[] {st.target(), st.provider(),
-          st.revision().isEmpty() ? "-" : PlanRenderer.shortRevision(st.revision()), st.result(), drift,
-          ago(st.finished(), now), st.lastError() == null ? "-" : oneLine(st.lastError())});
+      rows.add(row(targets.get(i), statuses.get(i), now));
     }
+    if (owners != null) {
+      // the owner columns go after the target's name: who runs it is what a clustered reader looks for first
+      rows.set(0, withOwner(rows.get(0), "OWNER", "OWNED SINCE"));
+      for (int i = 0; i < targets.size(); i++) {
+        Ownership o = owners.get(targets.get(i).name());
+        rows.set(i + 1, withOwner(rows.get(i + 1), o == null ? "-" : o.member() + " (token " + o.token() + ")",
+            o == null ? "-" : ago(o.since(), now)));
+      }
+    }
+    print(rows, out);
+  }
+
+  private static String[] withOwner(String[] row, String owner, String since) {
+    String[] out = new String[row.length + 2];
+    out[0] = row[0];
+    out[1] = owner;
+    out[2] = since;
+    System.arraycopy(row, 1, out, 3, row.length - 1);
+    return out;
+  }
+
+  private static String[] row(TargetConfig t, Optional<TargetStatus> s, Instant now) {
+    if (s.isEmpty()) {
+      return new String[] {t.name(), t.provider().providerId(), "-", "never", "-", "-", "-"};
+    }
+    TargetStatus st = s.get();
+    String drift = st.drift().isEmpty() ? "none"
+        : st.drift().size() + (st.driftCorrected() ? " (corrected)" : " (not corrected)");
+    return new String[] {st.target(), st.provider(),
+        st.revision().isEmpty() ? "-" : PlanRenderer.shortRevision(st.revision()), st.result(), drift,
+        ago(st.finished(), now), st.lastError() == null ? "-" : oneLine(st.lastError())};
+  }
+
+  private static void print(List<String[]> rows, PrintWriter out) {
     int[] widths = new int[rows.get(0).length];
     for (String[] r : rows) {
       for (int c = 0; c < r.length - 1; c++) {

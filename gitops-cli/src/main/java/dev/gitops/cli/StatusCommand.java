@@ -3,11 +3,14 @@ package dev.gitops.cli;
 import dev.gitops.api.Change;
 import dev.gitops.api.FieldChange;
 import dev.gitops.api.Plan;
+import dev.gitops.cluster.Ownership;
+import dev.gitops.cluster.agent.ClusterPlacement;
 import dev.gitops.core.SyncOptions;
 import dev.gitops.core.redact.Redactor;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -21,7 +24,8 @@ import picocli.CommandLine.Spec;
         "Out of sync: Git moved since the last sync. Drifted: someone changed a managed file by hand; the "
             + "drifted fields are listed. Exit 0 in sync, 2 otherwise.",
         "With --config: every target of a 'gitops run' agent in one table (revision, result, drift, last error) as "
-            + "the agent recorded them; exit 0 when every last sync succeeded, 2 otherwise."})
+            + "the agent recorded them; exit 0 when every last sync succeeded, 2 otherwise. With --cluster, also "
+            + "the member that owns each target and since when."})
 final class StatusCommand implements Callable<Integer> {
 
   @Option(names = "--config", paramLabel = "FILE",
@@ -31,6 +35,11 @@ final class StatusCommand implements Callable<Integer> {
   @Option(names = "--format", paramLabel = "FORMAT", defaultValue = "table",
       description = "With --config: table or json (default: ${DEFAULT-VALUE}).")
   AgentStatus.Format format;
+
+  @Option(names = "--cluster", paramLabel = "etcd://HOST:PORT[,HOST:PORT]|k8s",
+      description = "With --config: also show which member of this cluster owns each target and since when, as the "
+          + "coordinator says (with k8s, the Leases' namespace is --namespace).")
+  String cluster;
 
   @Mixin
   TargetOptions target;
@@ -48,7 +57,11 @@ final class StatusCommand implements Callable<Integer> {
       if (target.repo != null || target.target != null) {
         throw new IllegalArgumentException("--config reads an agent's targets: leave out --repo and --target");
       }
-      return AgentStatus.print(agentConfig, format, out);
+      Map<String, Ownership> owners = cluster == null ? null : ClusterPlacement.owners(cluster, target.namespace);
+      return AgentStatus.print(agentConfig, format, out, owners);
+    }
+    if (cluster != null) {
+      throw new IllegalArgumentException("--cluster shows the owners of an agent's targets: it needs --config");
     }
     try (Session s = Session.openReadOnly(target, safety.applyTo(SyncOptions.defaults()))) {
       Plan plan = s.reconciler().plan();

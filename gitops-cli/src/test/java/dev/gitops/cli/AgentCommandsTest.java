@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gitops.agent.StandInCluster;
+import dev.gitops.cluster.Ownership;
+import dev.gitops.cluster.k8s.LeaseCoordinator;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
@@ -119,6 +122,45 @@ class AgentCommandsTest {
     assertThat(all.get(0).get("lastError").asText()).startsWith("1 of 2 changes failed");
     assertThat(all.get(0).get("drift").get(0).asText()).isEqualTo("files:file::motd");
     assertThat(all.get(1).get("result").asText()).isEqualTo("never");
+  }
+
+  @Test
+  void statusWithClusterShowsWhichMemberOwnsEachTarget() throws Exception {
+    Path f = config(TWO_TARGETS);
+    String before = System.getProperty("kubeconfig");
+    try (StandInCluster cluster = StandInCluster.start()) {
+      // gitops status --cluster k8s reads the default kubeconfig, as gitops run does
+      System.setProperty("kubeconfig", cluster.writeKubeconfig(dir.resolve("kubeconfig"), "mock", false).toString());
+      LeaseCoordinator m1 = LeaseCoordinator.builder(cluster.client(), "gitops", "m1").build();
+      try {
+        m1.join();
+        Ownership web = m1.tryAcquire("web").orElseThrow();
+
+        Run table = gitops("status", "--config", f.toString(), "--cluster", "k8s", "--namespace", "gitops");
+        assertThat(table.out().lines().toList().get(0)).as(table.err()).startsWith("TARGET  OWNER  ");
+        assertThat(table.out()).containsPattern("web +m1 \\(token " + web.token() + "\\) +"
+            + web.since().truncatedTo(java.time.temporal.ChronoUnit.SECONDS) + " \\([^)]+\\) +files +- +never")
+            .containsPattern("jobs +- +- +some-module-not-here");
+
+        Run json = gitops("status", "--config", f.toString(), "--cluster", "k8s", "--namespace", "gitops",
+            "--format", "json");
+        JsonNode all = new ObjectMapper().readTree(json.out());
+        assertThat(all.get(0).get("owner").asText()).isEqualTo("m1");
+        assertThat(all.get(0).get("ownerToken").asLong()).isEqualTo(web.token());
+        assertThat(all.get(1).get("owner").isNull()).isTrue();
+      } finally {
+        m1.close();
+      }
+    } finally {
+      if (before == null) {
+        System.clearProperty("kubeconfig");
+      } else {
+        System.setProperty("kubeconfig", before);
+      }
+    }
+    Run alone = gitops("status", "--cluster", "k8s", "--repo", dir.toString());
+    assertThat(alone.code()).isEqualTo(ExitCodes.ERROR);
+    assertThat(alone.err()).contains("--cluster").contains("--config");
   }
 
   @Test

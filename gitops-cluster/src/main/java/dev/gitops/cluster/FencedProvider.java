@@ -2,14 +2,17 @@ package dev.gitops.cluster;
 
 import dev.gitops.api.Change;
 import dev.gitops.api.Outcome;
+import dev.gitops.api.Resource;
 import dev.gitops.api.ResourceKey;
 import dev.gitops.api.spi.CallContext;
 import dev.gitops.api.spi.DelegatingProvider;
 import dev.gitops.api.spi.Provider;
+import dev.gitops.api.spi.ProviderPlanner;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -18,7 +21,9 @@ import org.slf4j.LoggerFactory;
  * A provider that checks the owner's fencing token on the coordination engine before every apply
  * and every batch: a member that lost the target (a pause past its lease, a takeover) sends
  * nothing more to the live system. A fenced change is a permanent failure naming the stale token,
- * never sent to the wrapped provider. Observing is not fenced: it changes nothing.
+ * never sent to the wrapped provider. A planning provider's planner is fenced as well (before
+ * it plans; its changes are applied through the fenced batch). Observing is not fenced: it
+ * changes nothing.
  *
  * <p>The check narrows the window to one batch; what closes it for the state store is that every
  * store write is itself a transaction guarded by the token ({@link
@@ -72,6 +77,46 @@ public final class FencedProvider extends DelegatingProvider {
       return out;
     }
     return super.applyAll(changes, ctx);
+  }
+
+  /**
+   * A planning provider's planner (Terraform), fenced too: its {@code plan} runs only while the
+   * ownership is current, so a stale member neither takes the provider's own state lock nor leaves
+   * a saved plan behind; a refusal is thrown as a {@link FencedException}, which makes the
+   * provider's keys unknown and the sync incomplete. The planned changes are then applied through
+   * {@link #applyAll}, checked again before the batch.
+   */
+  @Override
+  public Optional<ProviderPlanner> planner() {
+    return super.planner().map(FencedPlanner::new);
+  }
+
+  private final class FencedPlanner implements ProviderPlanner {
+    private final ProviderPlanner planner;
+
+    FencedPlanner(ProviderPlanner planner) {
+      this.planner = planner;
+    }
+
+    @Override
+    public List<Change> plan(List<Resource> desired, CallContext ctx) {
+      String refusal = refusal();
+      if (refusal != null) {
+        LOG.warn("{}: not planning provider {}", refusal, id());
+        throw new FencedException(refusal);
+      }
+      return planner.plan(desired, ctx);
+    }
+
+    @Override
+    public String stateToken(CallContext ctx) {
+      return planner.stateToken(ctx);
+    }
+
+    @Override
+    public boolean manages(ResourceKey key) {
+      return planner.manages(key);
+    }
   }
 
   /** Why nothing may be sent now, or null when the ownership is current. */

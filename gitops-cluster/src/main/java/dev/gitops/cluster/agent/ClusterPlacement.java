@@ -11,6 +11,7 @@ import dev.gitops.cluster.Ownership;
 import dev.gitops.cluster.etcd.EtcdCoordinator;
 import dev.gitops.cluster.etcd.EtcdStateStore;
 import dev.gitops.cluster.k8s.LeaseCoordinator;
+import dev.gitops.cluster.k8s.SecretStateStore;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import java.time.Duration;
@@ -24,9 +25,9 @@ import java.util.Set;
 /**
  * The agent's {@link Placement} when agents share a configuration: a {@link ClusterMember} decides
  * which targets run here, every target's provider is fenced with its ownership ({@link
- * FencedProvider}), and with etcd every target keeps its state in etcd ({@link EtcdStateStore},
- * every write guarded by the token) so that it can move to another machine. With the Kubernetes
- * backend the store stays the agent's local directory.
+ * FencedProvider}), and every target keeps its state in the coordination engine so that it can
+ * move to another machine: in etcd ({@link EtcdStateStore}) or, with the Kubernetes backend, in a
+ * Secret per target ({@link SecretStateStore}), every write guarded by the owner's token.
  *
  * <pre>{@code
  * Agent agent = Agent.builder(Path.of("agent.yaml"))
@@ -107,6 +108,22 @@ public final class ClusterPlacement implements Placement {
     throw new IllegalArgumentException("--cluster " + cluster + ": want etcd://HOST:PORT[,HOST:PORT...] or k8s");
   }
 
+  /**
+   * Who owns which target in the cluster named by the command line's flags ({@code --cluster},
+   * and {@code --namespace} with k8s), asked without joining: what {@code gitops status --cluster}
+   * prints.
+   *
+   * @throws IllegalArgumentException naming the flag at fault
+   */
+  public static Map<String, Ownership> owners(String cluster, String namespace) {
+    ClusterPlacement reader = connect(cluster, "gitops-status", namespace);
+    try {
+      return reader.coordinator().owners();
+    } finally {
+      reader.close();  // never joined: closes the connection only
+    }
+  }
+
   /** The coordinator (to ask who owns what). */
   public Coordinator coordinator() {
     return coordinator;
@@ -148,6 +165,9 @@ public final class ClusterPlacement implements Placement {
   public Optional<StateStore> openStore(TargetConfig target) {
     if (coordinator instanceof EtcdCoordinator etcd) {
       return Optional.of(EtcdStateStore.open(etcd, ownershipOf(target)));
+    }
+    if (coordinator instanceof LeaseCoordinator leases) {
+      return Optional.of(SecretStateStore.open(leases, ownershipOf(target)));
     }
     return Optional.empty();
   }

@@ -11,13 +11,13 @@ import dev.gitops.api.Resource;
 import dev.gitops.api.ResourceKey;
 import dev.gitops.api.StoreCorruptException;
 import dev.gitops.api.StoreException;
-import dev.gitops.api.StoreLockedException;
 import dev.gitops.api.spi.HistoryEntry;
 import dev.gitops.api.spi.StateStore;
 import dev.gitops.api.spi.StoreLock;
 import dev.gitops.api.spi.StoredResource;
 import dev.gitops.api.spi.StoredState;
 import dev.gitops.cluster.FencedException;
+import dev.gitops.cluster.InProcessStoreLock;
 import dev.gitops.cluster.Ownership;
 import dev.gitops.core.store.StoreEntries;
 import io.etcd.jetcd.ByteSequence;
@@ -38,8 +38,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.TreeMap;
-import java.util.concurrent.Semaphore;
-import java.util.concurrent.TimeUnit;
 
 /**
  * A {@link StateStore} in etcd, for a target that may move between machines: one etcd key per
@@ -75,9 +73,8 @@ public final class EtcdStateStore implements StateStore {
   private final KV kv;
   private final String base;
   private final int historyLimit;
-  private final Semaphore permit = new Semaphore(1);
+  private final InProcessStoreLock lock;
   private final Object monitor = new Object();
-  private Held held;
   private Meta meta;
   private byte[] secret;
 
@@ -90,6 +87,7 @@ public final class EtcdStateStore implements StateStore {
     this.kv = coordinator.client().getKVClient();
     this.base = coordinator.prefix() + "store/" + encode(ownership.target()) + "/";
     this.historyLimit = historyLimit;
+    this.lock = new InProcessStoreLock("etcd store " + base);
   }
 
   /** The store of {@code ownership}'s target, keeping 100 history entries. */
@@ -124,46 +122,13 @@ public final class EtcdStateStore implements StateStore {
 
   @Override
   public StoreLock lock(Duration timeout) {
-    StateStore.requirePositive(timeout);
-    try {
-      if (!permit.tryAcquire(timeout.toNanos(), TimeUnit.NANOSECONDS)) {
-        throw new StoreLockedException("etcd store " + base + " is locked by another caller in this process; waited "
-            + timeout);
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new StoreException("interrupted while waiting for the etcd store lock of " + base, e);
-    }
-    try {
+    return lock.acquire(timeout, () -> {
       coordinator.checkFence(ownership);
       Meta m = readMeta();
       synchronized (monitor) {
         meta = m;
-        held = new Held();
-        return held;
       }
-    } catch (RuntimeException e) {
-      permit.release();
-      throw e;
-    }
-  }
-
-  private final class Held implements StoreLock {
-    private boolean released;
-
-    @Override
-    public void close() {
-      synchronized (monitor) {
-        if (released) {
-          return;
-        }
-        released = true;
-        if (held == this) {
-          held = null;
-        }
-      }
-      permit.release();
-    }
+    });
   }
 
   // ------------------------------------------------------------------------------------- read
@@ -238,7 +203,7 @@ public final class EtcdStateStore implements StateStore {
   /** Runs {@code ops} and the new meta in one transaction guarded by the token; the serial it wrote. */
   private long write(String what, Meta next, Op... ops) {
     synchronized (monitor) {
-      if (held == null) {
+      if (!lock.isHeld()) {
         throw new IllegalStateException("etcd store " + base + ": " + what + " needs the store lock; call lock() first");
       }
       Op[] all = new Op[ops.length + 1];

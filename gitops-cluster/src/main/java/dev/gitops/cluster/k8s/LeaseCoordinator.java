@@ -88,6 +88,21 @@ public final class LeaseCoordinator implements Coordinator {
     return new Builder(client, namespace, memberId);
   }
 
+  /** The client the Leases are written with (the Secret store writes with it too). */
+  KubernetesClient client() {
+    return client;
+  }
+
+  /** The namespace of the Leases (and of the Secret store's Secrets). */
+  String namespace() {
+    return namespace;
+  }
+
+  /** The cluster's name, the value of the {@code gitops.dev/cluster} label. */
+  String cluster() {
+    return cluster;
+  }
+
   @Override
   public String memberId() {
     return member;
@@ -340,7 +355,7 @@ public final class LeaseCoordinator implements Coordinator {
   }
 
   /** A valid object name for any member id or target name: a digest, the name itself in an annotation. */
-  private String leaseName(String kind, String name) {
+  String leaseName(String kind, String name) {
     try {
       byte[] d = MessageDigest.getInstance("SHA-256").digest((cluster + "\n" + name).getBytes(StandardCharsets.UTF_8));
       return "gitops-" + kind + "-" + HexFormat.of().formatHex(d, 0, 16);

@@ -3,6 +3,7 @@ package dev.gitops.cluster.agent;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.gitops.agent.Agent;
+import dev.gitops.agent.StandInCluster;
 import dev.gitops.api.SyncResult;
 import dev.gitops.cluster.Await;
 import dev.gitops.cluster.Ownership;
@@ -10,7 +11,10 @@ import dev.gitops.cluster.etcd.EtcdStateStore;
 import dev.gitops.cluster.Rendezvous;
 import dev.gitops.cluster.etcd.EtcdCoordinator;
 import dev.gitops.cluster.etcd.EtcdServer;
+import dev.gitops.cluster.k8s.LeaseCoordinator;
+import dev.gitops.cluster.k8s.SecretStateStore;
 import dev.gitops.testkit.TempGitRepo;
+import io.fabric8.kubernetes.client.KubernetesClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -27,7 +31,10 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Two agents on one real etcd share one configuration's targets, and take each other's over. */
+/**
+ * Two agents on one real etcd (or on fabric8's mock API server with Leases and Secrets) share one
+ * configuration's targets, and take each other's over.
+ */
 class ClusteredAgentTest {
 
   static final List<String> TARGETS = IntStream.range(0, 8).mapToObj(i -> "t" + i).toList();
@@ -118,5 +125,42 @@ class ClusteredAgentTest {
         assertThat(dir.resolve("live/" + t + "/hello.txt")).hasContent("this is " + t);
       }
     }
+  }
+
+  @Test
+  void onKubernetesTheMovedTargetsStateComesWithItInSecrets() throws Exception {
+    try (StandInCluster server = StandInCluster.start()) {
+      KubernetesClient client = server.client();
+      Path config = config();
+      Set<String> onM2 = assignedTo("m2", Set.of("m1", "m2"));
+      try {
+        Agent a1 = k8sAgent(config, client, "m1");
+        Agent a2 = k8sAgent(config, client, "m2");
+        Await.until("the split", () -> running(a1).size() + running(a2).size() == TARGETS.size(),
+            Duration.ofSeconds(30));
+        a2.close();
+        Await.until("m2's targets on m1", () -> running(a1).containsAll(TARGETS), Duration.ofSeconds(30));
+      } finally {
+        agents.forEach(Agent::close);  // before the server goes
+        agents.clear();
+      }
+      // m1 found m2's inventory in the targets' Secrets: its sync created nothing, and m2's history
+      // entry is the only one (with a local store there would be no Secret to read at all)
+      LeaseCoordinator reader = LeaseCoordinator.builder(client, "gitops", "reader").build();
+      for (String t : onM2) {
+        var history = SecretStateStore.open(reader, new Ownership(t, "reader", 0, Instant.EPOCH)).history();
+        assertThat(history).as("history of %s", t).hasSize(1)
+            .allMatch(h -> h.status() == SyncResult.Status.SUCCEEDED && h.counts().equals(Map.of("CREATED", 1)));
+      }
+    }
+  }
+
+  Agent k8sAgent(Path config, KubernetesClient client, String member) {
+    LeaseCoordinator c = LeaseCoordinator.builder(client, "gitops", member).ttl(Duration.ofSeconds(3)).build();
+    Agent a = Agent.builder(config).environment(Map.of())
+        .placement(ClusterPlacement.of(c, Duration.ofMillis(300), Duration.ofMillis(100))).build();
+    agents.add(a);
+    a.start();
+    return a;
   }
 }

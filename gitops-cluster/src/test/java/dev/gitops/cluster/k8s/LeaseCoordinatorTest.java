@@ -7,67 +7,11 @@ import dev.gitops.cluster.Await;
 import dev.gitops.cluster.FencedException;
 import dev.gitops.cluster.Ownership;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
-import io.fabric8.kubernetes.api.model.coordination.v1.LeaseBuilder;
-import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
-import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
-import io.fabric8.kubernetes.client.utils.Serialization;
-import io.fabric8.mockwebserver.Context;
-import io.fabric8.mockwebserver.MockWebServer;
-import java.net.InetAddress;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.ZoneOffset;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** The Lease backend on fabric8's mock API server in CRUD mode (which stores Leases and checks resourceVersions). */
-class LeaseCoordinatorTest {
-
-  /** Held so the level sticks: the mock web server logs every request through java.util.logging. */
-  private static final java.util.logging.Logger MOCK_LOG = java.util.logging.Logger.getLogger("io.fabric8.mockwebserver");
-
-  static {
-    MOCK_LOG.setLevel(java.util.logging.Level.WARNING);
-  }
-
-  KubernetesMockServer server;
-  KubernetesClient client;
-  final List<LeaseCoordinator> opened = new ArrayList<>();
-
-  @BeforeEach
-  void startServer() {
-    server = new KubernetesMockServer(new Context(Serialization.jsonMapper()), new MockWebServer(), new HashMap<>(),
-        new KubernetesCrudDispatcher(), false);
-    server.init(InetAddress.getLoopbackAddress(), 0);
-    client = server.createClient();
-  }
-
-  @AfterEach
-  void stopServer() {
-    opened.forEach(LeaseCoordinator::close);
-    client.close();
-    server.destroy();
-  }
-
-  LeaseCoordinator member(String id) {
-    LeaseCoordinator c = LeaseCoordinator.builder(client, "gitops", id).ttl(Duration.ofSeconds(4)).build();
-    opened.add(c);
-    return c;
-  }
-
-  /** Makes a member's Lease look unrenewed past its duration, as when its process is paused. */
-  void pause(String member) {
-    Lease l = client.leases().inNamespace("gitops").withLabel(LeaseCoordinator.ROLE_LABEL, "member").list().getItems()
-        .stream().filter(x -> member.equals(x.getMetadata().getAnnotations().get(LeaseCoordinator.MEMBER_ANNOTATION)))
-        .findFirst().orElseThrow();
-    client.leases().inNamespace("gitops").resource(new LeaseBuilder(l).editSpec()
-        .withRenewTime(Instant.now().minusSeconds(3600).atZone(ZoneOffset.UTC)).endSpec().build()).update();
-  }
+class LeaseCoordinatorTest extends LeaseTestBase {
 
   @Test
   void membersAreListedAndLeavingFreesTheirTargetsAtOnce() {

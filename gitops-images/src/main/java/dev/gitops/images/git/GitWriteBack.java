@@ -89,6 +89,10 @@ import org.slf4j.LoggerFactory;
  * {@code file: object path: old -> new (policy)}, {@code ${policies}}). With {@link
  * Builder#signer} commits carry an OpenPGP signature made by a JGit {@link Signer} (for example
  * {@code org.eclipse.jgit.gpg.bc}'s BouncyCastle signer).
+ *
+ * <p><b>Clustered writers.</b> With {@link Builder#pushFence} every commit ends with the fence's
+ * trailer ({@code Reconciled-By: <member>@<token>}) and the fence is checked right before every
+ * push: a writer whose ownership went stale pushes nothing.
  */
 public final class GitWriteBack implements AutoCloseable {
 
@@ -117,6 +121,7 @@ public final class GitWriteBack implements AutoCloseable {
   private final Duration retryDelay;
   private final int timeoutSeconds;
   private final IntConsumer beforePush;
+  private final PushFence pushFence;
   /** Blobs known to hold no marker: never read again. */
   private final Set<ObjectId> unmarked = ConcurrentHashMap.newKeySet();
   private Repository repository;
@@ -139,6 +144,7 @@ public final class GitWriteBack implements AutoCloseable {
     this.retryDelay = b.retryDelay;
     this.timeoutSeconds = (int) Math.max(1, b.timeout.toSeconds());
     this.beforePush = b.beforePush;
+    this.pushFence = b.pushFence;
   }
 
   /** A builder for the repository at {@code url} (any URL JGit reads: https, git, file, a local path). */
@@ -214,6 +220,7 @@ public final class GitWriteBack implements AutoCloseable {
       }
       ObjectId commit = commit(base, plan);
       beforePush.accept(attempt);
+      fenceCheck();
       attempts++;
       Rejection rejected = push(commit);
       if (rejected == null) {
@@ -370,7 +377,20 @@ public final class GitWriteBack implements AutoCloseable {
     }
   }
 
-  /** The commit message for {@code updates}, from the template. */
+  /** Runs the push fence's check: a stale writer pushes nothing. */
+  private void fenceCheck() {
+    if (pushFence == null) {
+      return;
+    }
+    try {
+      pushFence.check();
+    } catch (RuntimeException e) {
+      throw new GitWriteException(display + ": push to " + pushBranch + " refused before sending, the writer is"
+          + " fenced: " + e.getMessage(), e);
+    }
+  }
+
+  /** The commit message for {@code updates}, from the template, with the push fence's trailer. */
   String message(List<ImageUpdate> updates) {
     StringBuilder lines = new StringBuilder();
     for (ImageUpdate u : updates) {
@@ -387,7 +407,17 @@ public final class GitWriteBack implements AutoCloseable {
     }
     m.appendTail(out);
     String text = out.toString();
-    return text.endsWith("\n") ? text : text + "\n";
+    text = text.endsWith("\n") ? text : text + "\n";
+    if (pushFence != null) {
+      String trailer = pushFence.trailer();
+      if (trailer == null || !PushFence.TRAILER.matcher(trailer).matches()) {
+        throw new GitWriteException(display + ": the push fence's trailer must be one 'Key: value' line, got "
+            + trailer);
+      }
+      // trailers are the last paragraph of the message (git interpret-trailers reads them there)
+      text = text.stripTrailing() + "\n\n" + trailer + "\n";
+    }
+    return text;
   }
 
   /** A push that did not land: whether another writer won a race, and what the server said. */
@@ -526,6 +556,7 @@ public final class GitWriteBack implements AutoCloseable {
     private String signingKey;
     private int maxPushAttempts = 5;
     private Duration retryDelay = Duration.ofMillis(500);
+    private PushFence pushFence;
     private Duration timeout = Duration.ofSeconds(60);
     private IntConsumer beforePush = attempt -> { };
 
@@ -608,6 +639,16 @@ public final class GitWriteBack implements AutoCloseable {
     public Builder signer(Signer signer, String keyId) {
       this.signer = Objects.requireNonNull(signer, "signer");
       this.signingKey = keyId;
+      return this;
+    }
+
+    /**
+     * Adds {@code fence}'s trailer to every commit and runs its check right before every push
+     * (default: none). A clustered writer passes its ownership: {@code
+     * PushFence.of(ownership.trailer(), () -> coordinator.checkFence(ownership))}.
+     */
+    public Builder pushFence(PushFence fence) {
+      this.pushFence = Objects.requireNonNull(fence, "fence");
       return this;
     }
 
