@@ -5,6 +5,7 @@ import dev.gitops.api.FieldChange;
 import dev.gitops.api.Plan;
 import dev.gitops.core.SyncOptions;
 import dev.gitops.core.redact.Redactor;
+import dev.gitops.core.render.PlanRenderer;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
