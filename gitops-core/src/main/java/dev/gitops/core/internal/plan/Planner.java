@@ -1,4 +1,4 @@
-package dev.gitops.core.plan;
+package dev.gitops.core.internal.plan;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.gitops.api.Action;
@@ -83,8 +83,8 @@ public final class Planner {
 
   private record Combined(MergeRules provider, MergeRules user, MergeRules rules) {}
   private final Digests digests = new Digests();
-  private final PlanCodec.ChangeDigests changeDigests = new PlanCodec.ChangeDigests();
-  private final PlanCodec.DocumentDigests contentDigests = (key, field, doc) -> digests.of(switch (field) {
+  private final PlanFiles.ChangeDigests changeDigests = new PlanFiles.ChangeDigests();
+  private final PlanFiles.DocumentDigests contentDigests = (key, field, doc) -> digests.of(switch (field) {
     case "live" -> Digests.Role.PLAN_LIVE;
     case "desired" -> Digests.Role.PLAN_DESIRED;
     default -> Digests.Role.PLAN_TARGET;
@@ -192,7 +192,7 @@ public final class Planner {
         options.asMap(), new TreeMap<>(fingerprints), unknown, new TreeMap<>(unobserved), owned);
     // The id is a digest of the plan's content as its file holds it, so a file can be checked
     // against it; unchanged changes and documents are not serialised again (remembered per key).
-    String id = PlanCodec.id(draft, in.secretKey(), contentDigests, changeDigests);
+    String id = PlanFiles.id(draft, in.secretKey(), contentDigests, changeDigests);
     LOG.debug("plan {} at {}: {} keys, {} unknown, {} decisions remembered", id, in.desired().revision(),
         keys.size(), unknown.size(), decided.size());
     return draft.withId(id);
