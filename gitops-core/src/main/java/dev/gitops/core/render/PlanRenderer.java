@@ -39,7 +39,7 @@ import java.util.regex.Pattern;
 public final class PlanRenderer {
 
   /** What a sensitive value is shown as. */
-  public static final String SENSITIVE = "(sensitive)";
+  public static final String SENSITIVE = Redactor.MARKER;
 
   private static final int MAX_VALUE_CHARS = 200;
   private static final int MAX_VALUE_LINES = 200;
