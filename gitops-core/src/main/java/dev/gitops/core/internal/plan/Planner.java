@@ -541,26 +541,16 @@ public final class Planner {
     sb.append(s.length()).append(':').append(s);
   }
 
-  /** A resource's document digest with the metadata that shapes decisions (not its origin). */
-  /** {@link #resourceDigest(StringBuilder, Digests.Role, Resource)} as a string of its own. */
+  /**
+   * {@link Resource#digest()} (document and the metadata that shapes decisions, not the origin),
+   * with the document's digest remembered by {@link Digests}.
+   */
   private String resourceDigest(Digests.Role role, Resource r) {
-    StringBuilder sb = new StringBuilder();
-    resourceDigest(sb, role, r);
-    return sb.toString();
+    return r.digestWith(digests.of(role, r.key(), r.document()));
   }
 
   private void resourceDigest(StringBuilder sb, Digests.Role role, Resource r) {
-    if (r == null) {
-      part(sb, "-");
-      return;
-    }
-    part(sb, digests.of(role, r.key(), r.document()));
-    sb.append(r.dependsOn().size()).append('[');
-    r.dependsOn().forEach(k -> part(sb, k.toString()));
-    part(sb, Integer.toString(r.wave()));
-    part(sb, r.policy().toString());
-    sb.append(r.sensitive().size()).append('[');
-    new TreeSet<>(r.sensitive().stream().map(Object::toString).toList()).forEach(p -> part(sb, p));
+    part(sb, r == null ? "-" : r.digestWith(digests.of(role, r.key(), r.document())));
   }
 
   /**
