@@ -71,13 +71,39 @@ public record Resource(ResourceKey key, JsonNode document, Origin origin, Sorted
     return new Resource(key, newDocument, origin, dependsOn, wave, policy, sensitive);
   }
 
-  /** A digest over the document and the metadata that shapes decisions (not the origin). */
+  /**
+   * A digest over the document and the metadata that shapes decisions (not the origin): equal
+   * digests, equal desired state.
+   *
+   * <pre>{@code
+   * boolean unchanged = resource.digest().equals(desiredResource.digest());
+   * }</pre>
+   */
   public String digest() {
-    java.security.MessageDigest md = Documents.sha256();
-    md.update(Documents.canonicalJson(document).getBytes(java.nio.charset.StandardCharsets.UTF_8));
-    md.update(("|" + dependsOn + "|" + wave + "|" + policy + "|" + new TreeSet<>(sensitive.stream().map(Object::toString).toList()))
-        .getBytes(java.nio.charset.StandardCharsets.UTF_8));
-    return java.util.HexFormat.of().formatHex(md.digest());
+    return digestWith(Documents.digest(document));
+  }
+
+  /**
+   * {@link #digest()} given the digest of this resource's document already computed ({@link
+   * Documents#digest}), for a caller that remembers document digests (the planner does, so an
+   * unchanged document is not serialised on every resync). Every part is written with its length,
+   * so no two different resources can run together into the same text.
+   */
+  public String digestWith(String documentDigest) {
+    StringBuilder sb = new StringBuilder(128);
+    part(sb, documentDigest);
+    sb.append(dependsOn.size()).append('[');
+    dependsOn.forEach(k -> part(sb, k.toString()));
+    part(sb, Integer.toString(wave));
+    part(sb, policy.toString());
+    sb.append(sensitive.size()).append('[');
+    new TreeSet<>(sensitive.stream().map(Object::toString).toList()).forEach(p -> part(sb, p));
+    return java.util.HexFormat.of().formatHex(
+        Documents.sha256().digest(sb.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+  }
+
+  private static void part(StringBuilder sb, String s) {
+    sb.append(s.length()).append(':').append(s);
   }
 
   /**

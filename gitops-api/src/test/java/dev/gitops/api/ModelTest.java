@@ -61,6 +61,17 @@ class ModelTest {
   }
 
   @Test
+  void aResourceDigestIsOneDigestWhetherTheDocumentDigestIsGivenOrComputed() {
+    Resource r = Resource.builder(A).document(JsonNodeFactory.instance.objectNode().put("x", 1)).wave(3)
+        .sensitive(Set.of(PathPattern.of("/x"))).build();
+    assertThat(r.digestWith(Documents.digest(r.document()))).isEqualTo(r.digest());
+    assertThat(r.digest()).as("the sensitive paths shape decisions")
+        .isNotEqualTo(r.toBuilder().sensitive(Set.of()).build().digest())
+        .as("the origin does not").isEqualTo(r.toBuilder().origin(Origin.of("b.yaml", 9, "r2")).build().digest());
+    assertThat(r.digestWith("a")).isNotEqualTo(r.digestWith("b"));
+  }
+
+  @Test
   void duplicateKeysInAStateNameBothOrigins() {
     Resource one = Resource.builder(A).origin(Origin.of("a.yaml", 3, "r1")).build();
     Resource two = Resource.builder(A).origin(Origin.of("b.yaml", 7, "r1")).build();

@@ -8,6 +8,7 @@ import dev.gitops.agent.TargetStatus;
 import dev.gitops.agent.config.AgentConfig;
 import dev.gitops.agent.config.TargetConfig;
 import dev.gitops.cluster.Ownership;
+import dev.gitops.core.render.PlanRenderer;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -2,7 +2,7 @@ package dev.gitops.cli;
 
 import dev.gitops.api.Plan;
 import dev.gitops.core.SyncOptions;
-import dev.gitops.core.plan.PlanCodec;
+import dev.gitops.core.render.PlanRenderer;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -64,7 +64,7 @@ final class DiffCommand implements Callable<Integer> {
     return switch (format) {
       case text -> PlanRenderer.text(plan);
       case markdown -> PlanRenderer.markdown(plan);
-      case json -> PlanCodec.toJson(plan, secretKey) + "\n";
+      case json -> PlanRenderer.json(plan, secretKey);
     };
   }
 }

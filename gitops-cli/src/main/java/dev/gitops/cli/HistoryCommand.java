@@ -2,6 +2,7 @@ package dev.gitops.cli;
 
 import dev.gitops.api.spi.HistoryEntry;
 import dev.gitops.core.SyncOptions;
+import dev.gitops.core.render.PlanRenderer;
 import java.io.PrintWriter;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;

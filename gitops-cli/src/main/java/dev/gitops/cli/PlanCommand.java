@@ -3,6 +3,7 @@ package dev.gitops.cli;
 import dev.gitops.api.Plan;
 import dev.gitops.core.SyncOptions;
 import dev.gitops.core.plan.PlanCodec;
+import dev.gitops.core.render.PlanRenderer;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -3,6 +3,7 @@ package dev.gitops.cli;
 import dev.gitops.api.Outcome;
 import dev.gitops.api.SyncEvent;
 import dev.gitops.api.SyncListener;
+import dev.gitops.core.render.PlanRenderer;
 import java.io.PrintWriter;
 
 /**

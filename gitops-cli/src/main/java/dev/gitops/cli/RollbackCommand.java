@@ -5,6 +5,7 @@ import dev.gitops.api.GitOpsException;
 import dev.gitops.api.SyncResult;
 import dev.gitops.api.spi.HistoryEntry;
 import dev.gitops.core.SyncOptions;
+import dev.gitops.core.render.PlanRenderer;
 import java.io.PrintWriter;
 import java.util.List;
 import java.util.concurrent.Callable;

@@ -7,6 +7,7 @@ import dev.gitops.cluster.Ownership;
 import dev.gitops.cluster.agent.ClusterPlacement;
 import dev.gitops.core.SyncOptions;
 import dev.gitops.core.redact.Redactor;
+import dev.gitops.core.render.PlanRenderer;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;

@@ -6,6 +6,7 @@ import dev.gitops.api.ResourceKey;
 import dev.gitops.api.SyncResult;
 import dev.gitops.core.SyncOptions;
 import dev.gitops.core.plan.PlanCodec;
+import dev.gitops.core.render.PlanRenderer;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;

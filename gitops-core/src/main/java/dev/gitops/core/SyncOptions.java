@@ -3,7 +3,7 @@ package dev.gitops.core;
 import dev.gitops.api.MergeRules;
 import dev.gitops.core.apply.ExecutionOptions;
 import dev.gitops.core.plan.DeletionBudget;
-import dev.gitops.core.plan.PlanOptions;
+import dev.gitops.core.internal.plan.PlanOptions;
 import java.time.Duration;
 import java.util.Objects;
 

@@ -816,7 +816,7 @@ class ReconcilerTest {
 
   @Test
   void keysOfOneProviderShareOneCombinedRuleSet() {
-    dev.gitops.core.plan.Planner planner = new dev.gitops.core.plan.Planner("me", dev.gitops.core.plan.PlanOptions.defaults());
+    dev.gitops.core.internal.plan.Planner planner = new dev.gitops.core.internal.plan.Planner("me", dev.gitops.core.internal.plan.PlanOptions.defaults());
     dev.gitops.api.MergeRules user = dev.gitops.api.MergeRules.builder().ignore("/status").build();
     dev.gitops.api.MergeRules own = dev.gitops.api.MergeRules.builder().setList("/tags").build();
     dev.gitops.api.spi.Provider p = new dev.gitops.api.spi.Provider() {

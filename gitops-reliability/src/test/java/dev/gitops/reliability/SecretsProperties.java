@@ -16,7 +16,7 @@ import dev.gitops.api.ResourceKey;
 import dev.gitops.api.State;
 import dev.gitops.api.SyncEvent;
 import dev.gitops.api.SyncResult;
-import dev.gitops.cli.PlanRenderer;
+import dev.gitops.core.render.PlanRenderer;
 import dev.gitops.core.LogCapture;
 import dev.gitops.core.Reconciler;
 import dev.gitops.core.plan.PlanCodec;

@@ -563,7 +563,7 @@ public abstract class ProviderConformanceSuite<P extends Provider> {
     });
   }
 
-  private static final String REDACTED = dev.gitops.core.merge.SensitiveValues.REDACTED;
+  private static final String REDACTED = dev.gitops.core.redact.Redactor.MARKER;
 
   private static JsonNode at(JsonNode doc, dev.gitops.api.FieldPath path) {
     JsonNode n = doc;

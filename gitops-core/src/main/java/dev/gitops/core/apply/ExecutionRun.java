@@ -15,6 +15,7 @@ import dev.gitops.api.ResourceKey;
 import dev.gitops.api.SyncEvent;
 import dev.gitops.api.spi.CallContext;
 import dev.gitops.api.spi.Provider;
+import dev.gitops.core.internal.graph.Cycles;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
@@ -246,44 +247,12 @@ final class ExecutionRun {
     return options.waitForHealth() && c.live() != null && providers.containsKey(c.key().provider());
   }
 
-  /** Kahn's algorithm; what is left over lies on or behind a cycle, which is walked to name it. */
+  /** Refuses a cycle before anything runs, naming it. */
   private void checkAcyclic() {
-    Map<Node, Integer> pending = new HashMap<>();
-    Deque<Node> free = new ArrayDeque<>();
-    for (Node n : nodes) {
-      pending.put(n, n.pendingDependencies);
-      if (n.pendingDependencies == 0) {
-        free.add(n);
-      }
+    List<Node> cycle = Cycles.find(nodes, n -> n.dependencies);
+    if (!cycle.isEmpty()) {
+      throw new DependencyCycleException(cycle.stream().map(Node::key).toList());
     }
-    int done = 0;
-    while (!free.isEmpty()) {
-      Node n = free.poll();
-      done++;
-      for (Node d : n.dependents) {
-        if (pending.merge(d, -1, Integer::sum) == 0) {
-          free.add(d);
-        }
-      }
-    }
-    if (done == nodes.size()) {
-      return;
-    }
-    Node start = nodes.stream().filter(n -> pending.get(n) > 0).findFirst().orElseThrow();
-    Map<Node, Integer> position = new LinkedHashMap<>();
-    List<Node> path = new ArrayList<>();
-    Node cur = start;
-    while (!position.containsKey(cur)) {
-      position.put(cur, path.size());
-      path.add(cur);
-      cur = cur.dependencies.stream().filter(d -> pending.get(d) > 0).findFirst().orElseThrow();
-    }
-    List<ResourceKey> cycle = new ArrayList<>();
-    for (Node n : path.subList(position.get(cur), path.size())) {
-      cycle.add(n.key());
-    }
-    cycle.add(cur.key());
-    throw new DependencyCycleException(cycle);
   }
 
   Map<ResourceKey, Outcome> run(Workers threads, AbandonedCalls abandonedCalls, Cancellation cancellation) {

@@ -10,7 +10,7 @@ import dev.gitops.api.MergeRules.KeyField;
 import dev.gitops.api.MergeRules.ListKind;
 import dev.gitops.api.MergeRules.ListRule;
 import dev.gitops.core.merge.MergeCases.Case;
-import dev.gitops.core.plan.LastApplied;
+import dev.gitops.core.internal.plan.LastApplied;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;

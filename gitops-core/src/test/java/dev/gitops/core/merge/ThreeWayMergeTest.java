@@ -299,7 +299,7 @@ class ThreeWayMergeTest {
     // 81 left Git and goes; 82 is created with its key, not as a keyless element.
     assertThat(r.target()).isEqualTo(j(d));
     assertThat(new ThreeWayMerge(rules).merge(KEY, j(d), j(d), r.target()).isNoop()).isTrue();
-    assertThat(dev.gitops.core.plan.LastApplied.strip(KEY, j(d), rules)).isEqualTo(j(d));
+    assertThat(dev.gitops.core.internal.plan.LastApplied.strip(KEY, j(d), rules)).isEqualTo(j(d));
   }
 
   @Test

@@ -1,6 +1,6 @@
 package dev.gitops.terraform.internal;
 
-import dev.gitops.core.merge.SensitiveValues;
+import dev.gitops.core.redact.Redactor;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
@@ -31,7 +31,7 @@ public final class Scrubber {
     }
   }
 
-  /** {@code text} with every known secret replaced by {@value SensitiveValues#REDACTED}. */
+  /** {@code text} with every known secret replaced by {@value Redactor#MARKER}. */
   public String scrub(String text) {
     if (text == null || text.isEmpty() || secrets.isEmpty()) {
       return text;
@@ -41,7 +41,7 @@ public final class Scrubber {
     String out = text;
     for (String s : longestFirst) {
       if (out.contains(s)) {
-        out = out.replace(s, SensitiveValues.REDACTED);
+        out = out.replace(s, Redactor.MARKER);
       }
     }
     return out;

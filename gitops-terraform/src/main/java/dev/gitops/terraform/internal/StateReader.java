@@ -136,7 +136,7 @@ public final class StateReader {
     JsonNode value = o.has("value") ? o.get("value") : Documents.nodes().nullNode();
     if (sensitive) {
       Masks.strings(value, secrets);
-      value = Documents.nodes().textNode(dev.gitops.core.merge.SensitiveValues.REDACTED);
+      value = Documents.nodes().textNode(dev.gitops.core.redact.Redactor.MARKER);
     }
     return new StateOutput(Documents.freeze(value), sensitive);
   }

@@ -1,4 +1,4 @@
-package dev.gitops.core.plan;
+package dev.gitops.core.internal.plan;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.gitops.api.Change;

@@ -1,6 +1,6 @@
-package dev.gitops.core.plan;
+package dev.gitops.core.internal.plan;
 
-import static dev.gitops.core.plan.StubProvider.json;
+import static dev.gitops.core.internal.plan.StubProvider.json;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.gitops.api.Action;
@@ -18,6 +18,7 @@ import dev.gitops.api.State;
 import dev.gitops.api.spi.Provider;
 import dev.gitops.api.spi.StoredResource;
 import dev.gitops.api.spi.StoredState;
+import dev.gitops.core.plan.DeletionBudget;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;

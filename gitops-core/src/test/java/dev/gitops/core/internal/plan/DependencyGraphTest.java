@@ -1,7 +1,7 @@
-package dev.gitops.core.plan;
+package dev.gitops.core.internal.plan;
 
-import static dev.gitops.core.plan.StubProvider.input;
-import static dev.gitops.core.plan.StubProvider.json;
+import static dev.gitops.core.internal.plan.StubProvider.input;
+import static dev.gitops.core.internal.plan.StubProvider.json;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

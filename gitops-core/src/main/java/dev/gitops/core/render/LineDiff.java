@@ -1,13 +1,30 @@
-package dev.gitops.cli;
+package dev.gitops.core.render;
 
 import java.util.ArrayList;
 import java.util.List;
 
-/** A small line diff (longest common subsequence) for showing multi-line text values. */
-final class LineDiff {
+/**
+ * A small line diff (longest common subsequence) for showing multi-line text values; {@link
+ * PlanRenderer} uses it for text fields such as a file's content. Above four million cells (lines
+ * before times lines after) it gives up on alignment and shows every line removed, then every line
+ * added, so a huge value cannot exhaust memory.
+ *
+ * <pre>{@code
+ * List<LineDiff.Line> diff = LineDiff.diff(LineDiff.lines("a\nb\nc\n"), LineDiff.lines("a\nx\nc\n"));
+ * // [' ' a, '-' b, '+' x, ' ' c]
+ * StringBuilder shown = new StringBuilder();
+ * diff.forEach(l -> shown.append(l.op()).append(' ').append(l.text()).append('\n'));
+ * }</pre>
+ */
+public final class LineDiff {
 
-  /** One line of a diff: {@code ' '} kept, {@code '-'} removed, {@code '+'} added. */
-  record Line(char op, String text) {}
+  /**
+   * One line of a diff.
+   *
+   * @param op {@code ' '} kept, {@code '-'} removed, {@code '+'} added
+   * @param text the line, without its line break
+   */
+  public record Line(char op, String text) {}
 
   /** Above this many cells the LCS table is skipped and the diff is "all removed, all added". */
   private static final long MAX_CELLS = 4_000_000L;
@@ -15,7 +32,7 @@ final class LineDiff {
   private LineDiff() {}
 
   /** The lines of {@code text}; a final newline does not make an empty last line. */
-  static List<String> lines(String text) {
+  public static List<String> lines(String text) {
     List<String> out = new ArrayList<>(List.of(text.split("\n", -1)));
     if (!out.isEmpty() && out.get(out.size() - 1).isEmpty()) {
       out.remove(out.size() - 1);
@@ -24,7 +41,7 @@ final class LineDiff {
   }
 
   /** The diff from {@code before} to {@code after}, line by line. */
-  static List<Line> diff(List<String> before, List<String> after) {
+  public static List<Line> diff(List<String> before, List<String> after) {
     int n = before.size();
     int m = after.size();
     List<Line> out = new ArrayList<>();

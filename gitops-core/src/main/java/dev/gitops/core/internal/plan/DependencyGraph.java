@@ -1,4 +1,4 @@
-package dev.gitops.core.plan;
+package dev.gitops.core.internal.plan;
 
 import dev.gitops.api.Action;
 import dev.gitops.api.Change;
@@ -8,13 +8,11 @@ import dev.gitops.api.GitOpsException;
 import dev.gitops.api.Resource;
 import dev.gitops.api.ResourceKey;
 import dev.gitops.api.spi.Provider;
-import java.util.ArrayDeque;
+import dev.gitops.core.internal.graph.Cycles;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
-import java.util.Deque;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
@@ -161,61 +159,10 @@ final class DependencyGraph {
       }
     }
     if (out.size() != changes.size()) {
-      throw new DependencyCycleException(findCycle(deps, indegree));
+      List<ResourceKey> keys = changes.stream().map(Change::key).sorted().toList();
+      throw new DependencyCycleException(Cycles.find(keys, k -> deps.getOrDefault(k, Collections.emptySortedSet())));
     }
     return out;
-  }
-
-  private static List<ResourceKey> findCycle(Map<ResourceKey, SortedSet<ResourceKey>> deps,
-      Map<ResourceKey, Integer> indegree) {
-    Set<ResourceKey> remaining = new TreeSet<>();
-    indegree.forEach((k, v) -> {
-      if (v > 0) {
-        remaining.add(k);
-      }
-    });
-    Set<ResourceKey> done = new HashSet<>();
-    for (ResourceKey start : remaining) {
-      Deque<ResourceKey> path = new ArrayDeque<>();
-      Set<ResourceKey> onPath = new HashSet<>();
-      List<ResourceKey> cycle = dfs(start, deps, remaining, done, path, onPath);
-      if (cycle != null) {
-        return cycle;
-      }
-    }
-    return new ArrayList<>(remaining);
-  }
-
-  private static List<ResourceKey> dfs(ResourceKey k, Map<ResourceKey, SortedSet<ResourceKey>> deps,
-      Set<ResourceKey> remaining, Set<ResourceKey> done, Deque<ResourceKey> path, Set<ResourceKey> onPath) {
-    if (onPath.contains(k)) {
-      List<ResourceKey> cycle = new ArrayList<>();
-      boolean in = false;
-      for (ResourceKey p : path) {
-        in |= p.equals(k);
-        if (in) {
-          cycle.add(p);
-        }
-      }
-      cycle.add(k);
-      return cycle;
-    }
-    if (!done.add(k)) {
-      return null;
-    }
-    path.addLast(k);
-    onPath.add(k);
-    for (ResourceKey d : deps.getOrDefault(k, new TreeSet<>())) {
-      if (remaining.contains(d)) {
-        List<ResourceKey> c = dfs(d, deps, remaining, done, path, onPath);
-        if (c != null) {
-          return c;
-        }
-      }
-    }
-    path.removeLast();
-    onPath.remove(k);
-    return null;
   }
 
   /** Plan-order comparator used for ties: provider type order, then key. */

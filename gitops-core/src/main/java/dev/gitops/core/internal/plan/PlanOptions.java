@@ -1,5 +1,6 @@
-package dev.gitops.core.plan;
+package dev.gitops.core.internal.plan;
 
+import dev.gitops.core.plan.DeletionBudget;
 import java.util.Objects;
 import java.util.SortedMap;
 import java.util.TreeMap;

@@ -1,4 +1,4 @@
-package dev.gitops.core.plan;
+package dev.gitops.core.internal.plan;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.gitops.api.Action;
@@ -83,8 +83,8 @@ public final class Planner {
 
   private record Combined(MergeRules provider, MergeRules user, MergeRules rules) {}
   private final Digests digests = new Digests();
-  private final PlanCodec.ChangeDigests changeDigests = new PlanCodec.ChangeDigests();
-  private final PlanCodec.DocumentDigests contentDigests = (key, field, doc) -> digests.of(switch (field) {
+  private final PlanFiles.ChangeDigests changeDigests = new PlanFiles.ChangeDigests();
+  private final PlanFiles.DocumentDigests contentDigests = (key, field, doc) -> digests.of(switch (field) {
     case "live" -> Digests.Role.PLAN_LIVE;
     case "desired" -> Digests.Role.PLAN_DESIRED;
     default -> Digests.Role.PLAN_TARGET;
@@ -192,7 +192,7 @@ public final class Planner {
         options.asMap(), new TreeMap<>(fingerprints), unknown, new TreeMap<>(unobserved), owned);
     // The id is a digest of the plan's content as its file holds it, so a file can be checked
     // against it; unchanged changes and documents are not serialised again (remembered per key).
-    String id = PlanCodec.id(draft, in.secretKey(), contentDigests, changeDigests);
+    String id = PlanFiles.id(draft, in.secretKey(), contentDigests, changeDigests);
     LOG.debug("plan {} at {}: {} keys, {} unknown, {} decisions remembered", id, in.desired().revision(),
         keys.size(), unknown.size(), decided.size());
     return draft.withId(id);
@@ -541,26 +541,16 @@ public final class Planner {
     sb.append(s.length()).append(':').append(s);
   }
 
-  /** A resource's document digest with the metadata that shapes decisions (not its origin). */
-  /** {@link #resourceDigest(StringBuilder, Digests.Role, Resource)} as a string of its own. */
+  /**
+   * {@link Resource#digest()} (document and the metadata that shapes decisions, not the origin),
+   * with the document's digest remembered by {@link Digests}.
+   */
   private String resourceDigest(Digests.Role role, Resource r) {
-    StringBuilder sb = new StringBuilder();
-    resourceDigest(sb, role, r);
-    return sb.toString();
+    return r.digestWith(digests.of(role, r.key(), r.document()));
   }
 
   private void resourceDigest(StringBuilder sb, Digests.Role role, Resource r) {
-    if (r == null) {
-      part(sb, "-");
-      return;
-    }
-    part(sb, digests.of(role, r.key(), r.document()));
-    sb.append(r.dependsOn().size()).append('[');
-    r.dependsOn().forEach(k -> part(sb, k.toString()));
-    part(sb, Integer.toString(r.wave()));
-    part(sb, r.policy().toString());
-    sb.append(r.sensitive().size()).append('[');
-    new TreeSet<>(r.sensitive().stream().map(Object::toString).toList()).forEach(p -> part(sb, p));
+    part(sb, r == null ? "-" : r.digestWith(digests.of(role, r.key(), r.document())));
   }
 
   /**

@@ -1,4 +1,4 @@
-package dev.gitops.core.plan;
+package dev.gitops.core.internal.plan;
 
 import dev.gitops.api.Action;
 import dev.gitops.api.Change;

@@ -1,4 +1,4 @@
-package dev.gitops.cli;
+package dev.gitops.core.render;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -11,6 +11,7 @@ import dev.gitops.api.FieldPath;
 import dev.gitops.api.Plan;
 import dev.gitops.api.Resource;
 import dev.gitops.api.ResourceKey;
+import dev.gitops.core.plan.PlanCodec;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeMap;
@@ -91,6 +92,18 @@ class PlanRendererTest {
         List.of(new FieldChange(FieldPath.parse("/auth/password"), text("old-secret"), text("new-secret"), false)),
         Set.of(), "changed", Set.of(FieldPath.parse("/auth")), Set.of());
     assertThat(PlanRenderer.text(plan(c))).contains("(sensitive)").doesNotContain("old-secret").doesNotContain("new-secret");
+  }
+
+  @Test
+  void jsonIsThePlanFileWithSecretsHashedAndReadsBack() {
+    Change c = new Change(file("db.conf"), null, Action.UPDATE, null, null, null, null, List.of(),
+        List.of(new FieldChange(FieldPath.parse("/auth/password"), text("old-secret"), text("new-secret"), false)),
+        Set.of(), "changed", Set.of(FieldPath.parse("/auth")), Set.of());
+    byte[] key = "0123456789abcdef0123456789abcdef".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    String json = PlanRenderer.json(plan(c), key);
+    assertThat(json).isEqualTo(PlanCodec.toJson(plan(c), key) + "\n")
+        .doesNotContain("old-secret").doesNotContain("new-secret").contains("hmac-sha256:");
+    assertThat(PlanCodec.fromJson(json).changes()).extracting(Change::key).containsExactly(file("db.conf"));
   }
 
   @Test

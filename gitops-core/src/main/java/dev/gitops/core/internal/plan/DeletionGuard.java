@@ -1,9 +1,10 @@
-package dev.gitops.core.plan;
+package dev.gitops.core.internal.plan;
 
 import dev.gitops.api.Change;
 import dev.gitops.api.Plan;
 import dev.gitops.api.PlanRefusedException;
 import dev.gitops.api.PlanRefusedException.Limit;
+import dev.gitops.core.plan.DeletionBudget;
 import java.util.Map;
 import java.util.SortedMap;
 import java.util.TreeMap;

@@ -1,4 +1,4 @@
-package dev.gitops.cli;
+package dev.gitops.core.render;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.gitops.api.Action;
@@ -7,6 +7,7 @@ import dev.gitops.api.Documents;
 import dev.gitops.api.FieldChange;
 import dev.gitops.api.Plan;
 import dev.gitops.api.ResourceKey;
+import dev.gitops.core.plan.PlanCodec;
 import dev.gitops.core.redact.Redactor;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,15 +25,21 @@ import java.util.regex.Pattern;
  * control characters escaped; in Markdown every one of them is escaped or fenced, so a hostile
  * file name cannot add a row, a heading, a link or HTML to a pull-request comment.
  *
+ * <p>These are the renderings the {@code gitops} command-line tool prints ({@code gitops plan},
+ * {@code gitops diff --format text|markdown|json}); an embedding application gets the same output
+ * with one call:
+ *
  * <pre>{@code
- * System.out.print(PlanRenderer.text(reconciler.plan()));
- * String comment = PlanRenderer.markdown(plan);   // for a pull-request comment
+ * Plan plan = reconciler.plan();
+ * log.info("{}", PlanRenderer.text(plan));                    // terraform-plan style
+ * String comment = PlanRenderer.markdown(plan);               // for a pull-request comment
+ * String artifact = PlanRenderer.json(plan, store.secretKey()); // the reviewable plan file
  * }</pre>
  */
 public final class PlanRenderer {
 
   /** What a sensitive value is shown as. */
-  public static final String SENSITIVE = "(sensitive)";
+  public static final String SENSITIVE = Redactor.MARKER;
 
   private static final int MAX_VALUE_CHARS = 200;
   private static final int MAX_VALUE_LINES = 200;
@@ -102,6 +109,15 @@ public final class PlanRenderer {
     return sb.toString();
   }
 
+  /**
+   * The plan as the JSON review artifact {@link PlanCodec#toJson} writes (sensitive values hashed
+   * under {@code secretKey}, so the text never holds a secret), ending in a line break like the
+   * other renderings. {@link PlanCodec#fromJson} reads it back for {@code Reconciler.apply}.
+   */
+  public static String json(Plan plan, byte[] secretKey) {
+    return PlanCodec.toJson(plan, secretKey) + "\n";
+  }
+
   /** The action's symbol: {@code +} {@code ~} {@code -} {@code -/+} {@code !} and so on. */
   public static String symbol(Action a) {
     return switch (a) {
@@ -127,8 +143,11 @@ public final class PlanRenderer {
     return id.length() <= 12 ? id : id.substring(0, 12);
   }
 
-  /** A field value for display: JSON, cut short when long; {@code (sensitive)} when sensitive. */
-  static String value(JsonNode v, boolean sensitive) {
+  /**
+   * A field value for display: canonical JSON, cut short after 200 characters; {@link #SENSITIVE}
+   * when {@code sensitive}, whatever the value.
+   */
+  public static String value(JsonNode v, boolean sensitive) {
     if (sensitive) {
       return SENSITIVE;
     }

@@ -1,6 +1,6 @@
-package dev.gitops.core.plan;
+package dev.gitops.core.internal.plan;
 
-import static dev.gitops.core.plan.StubProvider.json;
+import static dev.gitops.core.internal.plan.StubProvider.json;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;

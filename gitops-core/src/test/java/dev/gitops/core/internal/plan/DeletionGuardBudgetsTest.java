@@ -1,7 +1,7 @@
-package dev.gitops.core.plan;
+package dev.gitops.core.internal.plan;
 
-import static dev.gitops.core.plan.StubProvider.json;
-import static dev.gitops.core.plan.StubProvider.stored;
+import static dev.gitops.core.internal.plan.StubProvider.json;
+import static dev.gitops.core.internal.plan.StubProvider.stored;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -12,6 +12,7 @@ import dev.gitops.api.Plan;
 import dev.gitops.api.PlanRefusedException;
 import dev.gitops.api.Resource;
 import dev.gitops.api.ResourceKey;
+import dev.gitops.core.plan.DeletionBudget;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeMap;

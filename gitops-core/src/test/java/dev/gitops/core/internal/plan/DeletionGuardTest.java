@@ -1,4 +1,4 @@
-package dev.gitops.core.plan;
+package dev.gitops.core.internal.plan;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatNoException;
@@ -10,6 +10,7 @@ import dev.gitops.api.Plan;
 import dev.gitops.api.PlanRefusedException;
 import dev.gitops.api.PlanRefusedException.Limit;
 import dev.gitops.api.ResourceKey;
+import dev.gitops.core.plan.DeletionBudget;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeMap;

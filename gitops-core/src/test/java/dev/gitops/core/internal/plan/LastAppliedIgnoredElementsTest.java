@@ -1,4 +1,4 @@
-package dev.gitops.core.plan;
+package dev.gitops.core.internal.plan;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

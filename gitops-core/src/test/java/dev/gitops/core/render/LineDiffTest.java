@@ -1,4 +1,4 @@
-package dev.gitops.cli;
+package dev.gitops.core.render;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

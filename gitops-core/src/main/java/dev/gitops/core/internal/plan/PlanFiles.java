@@ -1,0 +1,614 @@
+package dev.gitops.core.internal.plan;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.core.util.DefaultIndenter;
+import com.fasterxml.jackson.core.util.DefaultPrettyPrinter;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.cfg.JsonNodeFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gitops.api.Action;
+import dev.gitops.api.Change;
+import dev.gitops.api.Documents;
+import dev.gitops.api.FieldChange;
+import dev.gitops.api.FieldPath;
+import dev.gitops.api.GitOpsException;
+import dev.gitops.api.ManagementPolicy;
+import dev.gitops.api.Origin;
+import dev.gitops.api.PatchOp;
+import dev.gitops.api.PathPattern;
+import dev.gitops.api.Plan;
+import dev.gitops.api.PlanMismatchException;
+import dev.gitops.api.Resource;
+import dev.gitops.api.ResourceKey;
+import dev.gitops.core.plan.PlanCodec;
+import dev.gitops.core.redact.Redactor;
+import java.math.BigDecimal;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.HashSet;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.SortedSet;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * The plan file format and plan ids behind {@code dev.gitops.core.plan.PlanCodec}, with the
+ * digest hooks the {@link Planner} uses to avoid hashing an unchanged change or document twice.
+ * Internal: the public entry point is {@code PlanCodec}.
+ */
+public final class PlanFiles {
+
+  /** The plan file format version this build writes and reads. */
+  public static final int FORMAT = 2;
+
+  private static final ObjectMapper WRITER = JsonMapper.builder()
+      .enable(SerializationFeature.INDENT_OUTPUT)
+      .enable(JsonNodeFeature.WRITE_PROPERTIES_SORTED)
+      // "\n" everywhere, whatever the platform's line separator: the same plan, the same bytes.
+      .defaultPrettyPrinter(new DefaultPrettyPrinter()
+          .withObjectIndenter(new DefaultIndenter("  ", "\n"))
+          .withArrayIndenter(new DefaultIndenter("  ", "\n")))
+      .build();
+  /**
+   * Exact decimals, so no number changes on the way back; a key given twice is an error, since a
+   * reviewer reading the text could see the first value while a lenient parser keeps the second.
+   */
+  private static final ObjectMapper READER = JsonMapper.builder()
+      .nodeFactory(Documents.nodes())
+      .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
+      .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+      .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+      .build();
+  /** The change fields that hold whole documents, which the id covers through their own digests. */
+  private static final List<String> DOCUMENTS = List.of("live", "desired", "target");
+
+  private PlanFiles() {}
+
+  /** Digests of the documents of a change, which a caller may remember (the planner does). */
+  interface DocumentDigests {
+    /** The SHA-256 hex of the canonical JSON of {@code doc}, the {@code field} document of {@code key}. */
+    String of(ResourceKey key, String field, JsonNode doc);
+  }
+
+  private static final DocumentDigests PLAIN_DIGESTS = (key, field, doc) -> Documents.digest(doc);
+
+  /**
+   * How values are written. A plan computed in this process holds plain values and is written
+   * through the {@link Redactor}, sensitive ones hashed under the store's key; a plan read from a
+   * file holds them hashed already and is written as it is.
+   */
+  private interface Values {
+    Change prepare(Change c);
+  }
+
+  private static final Values AS_THEY_ARE = c -> c;
+
+  /** Every document, patch value and field of a change through the one redactor, hashing under {@code secretKey}. */
+  private static Values hashed(byte[] secretKey) {
+    Redactor redactor = Redactor.hashing(Objects.requireNonNull(secretKey, "secretKey"));
+    return redactor::redact;
+  }
+
+  // ---- writing ---------------------------------------------------------------------------------
+
+  /** The plan as pretty JSON with sensitive values hashed under {@code secretKey}. */
+  public static String toJson(Plan plan, byte[] secretKey) {
+    ObjectNode root = content(plan, hashed(secretKey));
+    root.put("id", plan.id());
+    try {
+      return WRITER.writeValueAsString(root);
+    } catch (JsonProcessingException e) {
+      throw new GitOpsException("cannot write plan " + plan.id() + " as JSON", e);
+    }
+  }
+
+  /**
+   * The id of {@code plan} as computed in this process (plain values, hashed under {@code
+   * secretKey} as its file would hold them); {@code plan.id()} itself is ignored.
+   */
+  public static String id(Plan plan, byte[] secretKey) {
+    return id(plan, secretKey, PLAIN_DIGESTS, null);
+  }
+
+  /**
+   * {@link #id(Plan, byte[])} with documents digested by {@code digests} and, when {@code
+   * remembered} is not null, the digest of a change taken from there while its inputs are equal.
+   */
+  static String id(Plan plan, byte[] secretKey, DocumentDigests digests, ChangeDigests remembered) {
+    Values values = hashed(secretKey);
+    List<String> changes = new ArrayList<>(plan.changes().size());
+    for (Change c : plan.changes()) {
+      String fingerprint = plan.fingerprints().getOrDefault(c.key(), "");
+      SortedSet<ResourceKey> deps = plan.dependencies().getOrDefault(c.key(), EMPTY);
+      String d = remembered == null ? null : remembered.get(c, fingerprint, deps, secretKey);
+      if (d == null) {
+        d = changeDigest(change(c, plan, values), c.key(), digests);
+        if (remembered != null) {
+          remembered.put(c, fingerprint, deps, secretKey, d);
+        }
+      }
+      changes.add(d);
+    }
+    return rootDigest(header(plan), changes);
+  }
+
+  private static final SortedSet<ResourceKey> EMPTY = java.util.Collections.emptySortedSet();
+
+  /**
+   * Per key, the digest of the last change rendered and what it was rendered from; a planner
+   * keeps one, so a resync renders only the changes that moved. Thread-safe; one entry per key.
+   */
+  static final class ChangeDigests {
+    private record Entry(Change change, String fingerprint, SortedSet<ResourceKey> deps, byte[] secretKey,
+        String digest) {}
+
+    private final Map<ResourceKey, Entry> entries = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** The remembered digest when every input is equal by value (frozen documents compare cheaply), else null. */
+    String get(Change c, String fingerprint, SortedSet<ResourceKey> deps, byte[] secretKey) {
+      Entry e = entries.get(c.key());
+      return e != null && e.change().equals(c) && e.fingerprint().equals(fingerprint) && e.deps().equals(deps)
+          && java.util.Arrays.equals(e.secretKey(), secretKey) ? e.digest() : null;
+    }
+
+    void put(Change c, String fingerprint, SortedSet<ResourceKey> deps, byte[] secretKey, String digest) {
+      entries.put(c.key(), new Entry(c, fingerprint, deps, secretKey.clone(), digest));
+    }
+
+    /** Forgets keys that are gone. */
+    void retain(Set<ResourceKey> keys) {
+      if (entries.size() > keys.size()) {
+        entries.keySet().retainAll(keys);
+      }
+    }
+  }
+
+  /** The plan file's content without its id. */
+  private static ObjectNode content(Plan plan, Values values) {
+    ObjectNode root = header(plan);
+    ArrayNode changes = root.putArray("changes");
+    for (Change c : plan.changes()) {
+      changes.add(change(c, plan, values));
+    }
+    return root;
+  }
+
+  /** Everything of the plan file but its id and its changes. */
+  private static ObjectNode header(Plan plan) {
+    ObjectNode root = Documents.nodes().objectNode();
+    root.put("format", FORMAT);
+    root.put("revision", plan.revision());
+    ObjectNode vars = root.putObject("variables");
+    plan.variables().forEach(vars::put);
+    ObjectNode opts = root.putObject("options");
+    plan.options().forEach(opts::put);
+    ObjectNode owned = root.putObject("owned");
+    plan.owned().forEach(owned::put);
+    ArrayNode unknown = root.putArray("unknown");
+    plan.unknown().forEach(k -> unknown.add(k.toString()));
+    ObjectNode unobserved = root.putObject("unobserved");
+    plan.unobserved().forEach(unobserved::put);
+    return root;
+  }
+
+  private static ObjectNode change(Change plain, Plan plan, Values values) {
+    Change c = values.prepare(plain);
+    ObjectNode n = Documents.nodes().objectNode();
+    n.put("key", c.key().toString());
+    if (c.previousKey() != null) {
+      n.put("previousKey", c.previousKey().toString());
+    }
+    n.put("action", c.action().name());
+    n.put("reason", c.reason());
+    sorted(n.putArray("flags"), c.flags());
+    n.put("fingerprint", plan.fingerprints().getOrDefault(c.key(), ""));
+    sorted(n.putArray("dependencies"), plan.dependencies().getOrDefault(c.key(), new TreeSet<>()));
+    Resource r = c.resource();
+    if (r != null) {
+      ObjectNode meta = n.putObject("resource");
+      meta.put("origin", r.origin().path());
+      meta.put("line", r.origin().line());
+      meta.put("originRevision", r.origin().revision());
+      sorted(meta.putArray("dependsOn"), r.dependsOn());
+      meta.put("wave", r.wave());
+      meta.put("policy", r.policy().toString());
+      sorted(meta.putArray("sensitive"), r.sensitive());
+    }
+    sorted(n.putArray("sensitive"), c.sensitive());
+    sorted(n.putArray("unknown"), c.unknown());
+    putDocument(n, "live", c.live());
+    putDocument(n, "desired", c.desired());
+    putDocument(n, "target", c.target());
+    ArrayNode patch = n.putArray("patch");
+    for (PatchOp op : c.patch()) {
+      patch.add(op.toJson());
+    }
+    ArrayNode fields = n.putArray("fields");
+    for (FieldChange f : c.fields()) {
+      ObjectNode o = fields.addObject();
+      o.put("path", f.path().toString());
+      o.put("sensitive", f.sensitive());
+      if (f.before() != null) {
+        o.set("before", f.before());
+      }
+      if (f.after() != null) {
+        o.set("after", f.after());
+      }
+    }
+    return n;
+  }
+
+  /** Writes a set in the order of its text, never in its (per-process) iteration order. */
+  private static void sorted(ArrayNode out, Set<?> items) {
+    List<String> texts = new ArrayList<>(items.size());
+    items.forEach(i -> texts.add(i instanceof Enum<?> e ? e.name() : i.toString()));
+    texts.sort(null);
+    texts.forEach(out::add);
+  }
+
+  private static void putDocument(ObjectNode n, String name, JsonNode doc) {
+    if (doc != null) {
+      n.set(name, doc);
+    }
+  }
+
+  /** The id of a plan file's content (its documents digested as they are). */
+  private static String idOf(JsonNode content) {
+    ObjectNode header = Documents.nodes().objectNode();
+    header.setAll((ObjectNode) content);
+    header.remove("id");
+    header.remove("changes");
+    List<String> changes = new ArrayList<>();
+    for (JsonNode c : content.path("changes")) {
+      changes.add(changeDigest((ObjectNode) c, null, PLAIN_DIGESTS));
+    }
+    return rootDigest(header, changes);
+  }
+
+  /** SHA-256 of a change's canonical JSON with its documents by digest (a shallow copy swaps them). */
+  private static String changeDigest(ObjectNode change, ResourceKey key, DocumentDigests digests) {
+    ObjectNode view = Documents.nodes().objectNode();
+    view.setAll(change);
+    for (String field : DOCUMENTS) {
+      JsonNode doc = change.get(field);
+      if (doc != null) {
+        view.put(field, "sha256:" + digests.of(key, field, doc));
+      }
+    }
+    return sha256(Documents.canonicalJson(view));
+  }
+
+  /** SHA-256 of the canonical JSON of {@code header} with {@code "changes"}: the changes' digests. */
+  private static String rootDigest(ObjectNode header, List<String> changeDigests) {
+    ObjectNode root = header.deepCopy();
+    ArrayNode changes = root.putArray("changes");
+    changeDigests.forEach(changes::add);
+    return sha256(Documents.canonicalJson(root));
+  }
+
+  private static String sha256(String text) {
+    MessageDigest md = Documents.sha256();
+    md.update(text.getBytes(StandardCharsets.UTF_8));
+    return HexFormat.of().formatHex(md.digest());
+  }
+
+  // ---- reading ---------------------------------------------------------------------------------
+
+  /**
+   * Reads a plan written by {@link #toJson}. The plan keeps the id the file states; whether the
+   * file still matches it is checked when the plan is run.
+   *
+   * @throws GitOpsException naming what is wrong with the text
+   */
+  public static Plan fromJson(String text) {
+    JsonNode root;
+    try {
+      root = canonicalNumbers(READER.readTree(text));
+    } catch (JsonProcessingException e) {
+      throw new GitOpsException("not a plan file: " + e.getOriginalMessage()
+          + (e.getLocation() == null ? "" : " at line " + e.getLocation().getLineNr()), e);
+    }
+    if (root == null || !root.isObject()) {
+      throw new GitOpsException("not a plan file: expected a JSON object");
+    }
+    int format = root.path("format").asInt(-1);
+    if (format != FORMAT) {
+      throw new GitOpsException("plan file format " + format + " is not supported (this build reads format " + FORMAT
+          + "); compute the plan again with this version");
+    }
+    List<Change> changes = new ArrayList<>();
+    TreeMap<ResourceKey, SortedSet<ResourceKey>> deps = new TreeMap<>();
+    TreeMap<ResourceKey, String> fingerprints = new TreeMap<>();
+    for (JsonNode n : root.path("changes")) {
+      ResourceKey key = ResourceKey.parse(text(n, "key"));
+      SortedSet<ResourceKey> d = new TreeSet<>();
+      n.path("dependencies").forEach(k -> d.add(ResourceKey.parse(k.asText())));
+      if (!d.isEmpty()) {
+        deps.put(key, d);
+      }
+      fingerprints.put(key, n.path("fingerprint").asText(""));
+      changes.add(readChange(key, n));
+    }
+    TreeMap<String, String> vars = new TreeMap<>();
+    root.path("variables").fields().forEachRemaining(e -> vars.put(e.getKey(), e.getValue().asText()));
+    TreeMap<String, String> opts = new TreeMap<>();
+    root.path("options").fields().forEachRemaining(e -> opts.put(e.getKey(), e.getValue().asText()));
+    TreeMap<String, Integer> owned = new TreeMap<>();
+    root.path("owned").fields().forEachRemaining(e -> owned.put(e.getKey(), e.getValue().asInt()));
+    TreeSet<ResourceKey> unknown = new TreeSet<>();
+    root.path("unknown").forEach(k -> unknown.add(ResourceKey.parse(k.asText())));
+    TreeMap<String, String> unobserved = new TreeMap<>();
+    root.path("unobserved").fields().forEachRemaining(e -> unobserved.put(e.getKey(), e.getValue().asText()));
+    return new Plan(text(root, "id"), text(root, "revision"), changes, deps, vars, opts, fingerprints, unknown,
+        unobserved, owned);
+  }
+
+  private static Change readChange(ResourceKey key, JsonNode n) {
+    Action action = Action.valueOf(text(n, "action"));
+    EnumSet<Change.Flag> flags = EnumSet.noneOf(Change.Flag.class);
+    n.path("flags").forEach(f -> flags.add(Change.Flag.valueOf(f.asText())));
+    Set<FieldPath> sensitive = new HashSet<>();
+    n.path("sensitive").forEach(p -> sensitive.add(FieldPath.parse(p.asText())));
+    Set<FieldPath> unknownPaths = new HashSet<>();
+    n.path("unknown").forEach(p -> unknownPaths.add(FieldPath.parse(p.asText())));
+    JsonNode desired = n.get("desired");
+    Resource resource = null;
+    JsonNode meta = n.get("resource");
+    if (meta != null) {
+      Resource.Builder b = Resource.builder(key)
+          .document(desired != null ? desired : Documents.emptyObject())
+          .origin(Origin.of(meta.path("origin").asText(""), meta.path("line").asInt(0), meta.path("originRevision").asText("")))
+          .wave(meta.path("wave").asInt(0))
+          .policy(ManagementPolicy.parse(meta.path("policy").asText("all")));
+      meta.path("dependsOn").forEach(k -> b.dependsOn(ResourceKey.parse(k.asText())));
+      Set<PathPattern> sp = new HashSet<>();
+      meta.path("sensitive").forEach(p -> sp.add(PathPattern.of(p.asText())));
+      b.sensitive(sp);
+      resource = b.build();
+    }
+    List<PatchOp> patch = new ArrayList<>();
+    for (JsonNode o : n.path("patch")) {
+      PatchOp.Op op = PatchOp.Op.valueOf(text(o, "op").toUpperCase(Locale.ROOT));
+      patch.add(new PatchOp(op, text(o, "path"), o.get("value"), o.hasNonNull("from") ? o.get("from").asText() : null));
+    }
+    List<FieldChange> fields = new ArrayList<>();
+    for (JsonNode f : n.path("fields")) {
+      fields.add(new FieldChange(FieldPath.parse(text(f, "path")), f.get("before"), f.get("after"), f.path("sensitive").asBoolean()));
+    }
+    return new Change(key, n.hasNonNull("previousKey") ? ResourceKey.parse(n.get("previousKey").asText()) : null, action,
+        resource, n.get("live"), desired, n.get("target"), patch, fields, flags, n.path("reason").asText(""), sensitive,
+        unknownPaths);
+  }
+
+  private static String text(JsonNode n, String field) {
+    JsonNode v = n.get(field);
+    if (v == null || !v.isTextual()) {
+      throw new GitOpsException("plan file: missing text field '" + field + "'");
+    }
+    return v.asText();
+  }
+
+  /**
+   * The parsed tree, frozen, with each number in the form it had when written. Canonical
+   * integers are written without a fraction or exponent and canonical decimals are never
+   * integral, so a number read with a fraction or exponent but integral in value was a double
+   * (one too large to be held as an integer); every other number freezes to what was written.
+   */
+  private static JsonNode canonicalNumbers(JsonNode n) {
+    if (n == null) {
+      return null;
+    }
+    if (n.isBigDecimal()) {
+      BigDecimal v = n.decimalValue();
+      return v.signum() == 0 || v.stripTrailingZeros().scale() <= 0 ? Documents.nodes().numberNode(v.doubleValue()) : n;
+    }
+    if (n.isObject()) {
+      Map<String, JsonNode> out = new LinkedHashMap<>();
+      n.fields().forEachRemaining(e -> out.put(e.getKey(), canonicalNumbers(e.getValue())));
+      return Documents.object(out);
+    }
+    if (n.isArray()) {
+      List<JsonNode> out = new ArrayList<>(n.size());
+      n.forEach(e -> out.add(canonicalNumbers(e)));
+      return Documents.array(out);
+    }
+    return Documents.freeze(n);
+  }
+
+  // ---- checking a reviewed plan ----------------------------------------------------------------
+
+  /**
+   * Checks that {@code reviewed} still holds: that it matches its own id (its content was not
+   * changed after it was computed) and that {@code now}, computed from the same revision and the
+   * current stored and live state, equals it change for change.
+   *
+   * @param reviewed a plan read by {@link #fromJson} (values already hashed) or computed in this
+   *     process (plain values)
+   * @param now the plan computed now; its id is trusted (it was just computed)
+   * @param secretKey the store's key, under which both plans' sensitive values are hashed
+   * @throws PlanMismatchException naming the first differing key and field
+   */
+  public static void checkReviewed(Plan reviewed, Plan now, byte[] secretKey) {
+    JsonNode current = content(now, hashed(secretKey));
+    // A plan read from a file already holds hashes where values are sensitive; one computed in
+    // this process holds the values. Whichever form matches the id is the content that was reviewed.
+    JsonNode asRead = content(reviewed, AS_THEY_ARE);
+    boolean matchesId = idOf(asRead).equals(reviewed.id());
+    JsonNode seen = asRead;
+    if (!matchesId) {
+      JsonNode plain = content(reviewed, hashed(secretKey));
+      if (idOf(plain).equals(reviewed.id())) {
+        matchesId = true;
+        seen = plain;
+      }
+    }
+    Difference d = firstDifference(Documents.freeze(seen), Documents.freeze(current));
+    String detail;
+    if (!matchesId) {
+      detail = "it was changed after it was computed (its content no longer matches its id)";
+    } else if (d == null) {
+      return;
+    } else if (!reviewed.revision().equals(now.revision())) {
+      detail = "the source now reads " + now.revision();
+    } else if (d.key() == null && d.field().startsWith("/options/")) {
+      detail = "it was computed with other options";
+    } else {
+      detail = "the stored or live state changed since it was computed";
+    }
+    if (d == null) {
+      throw new PlanMismatchException(reviewed.id(), now.id(), List.of(), detail + "; only its id differs", null,
+          "/id", "reviewed: " + reviewed.id() + ", now: " + now.id());
+    }
+    throw new PlanMismatchException(reviewed.id(), now.id(), d.moved(), detail, d.key(), d.field(), d.values());
+  }
+
+  /** Where two plan contents first differ. */
+  private record Difference(ResourceKey key, String field, String values, List<ResourceKey> moved) {}
+
+  private static Difference firstDifference(JsonNode reviewed, JsonNode now) {
+    Set<String> names = new TreeSet<>();
+    reviewed.fieldNames().forEachRemaining(names::add);
+    now.fieldNames().forEachRemaining(names::add);
+    names.remove("changes");
+    names.remove("id");
+    for (String name : names) {
+      String at = firstDifference(reviewed.get(name), now.get(name), "/" + escape(name));
+      if (at != null) {
+        return new Difference(null, at, values(at, at(reviewed, at), at(now, at)), List.of());
+      }
+    }
+    Map<String, JsonNode> before = byKey(reviewed.path("changes"));
+    if (before.size() != reviewed.path("changes").size()) {
+      String twice = duplicate(reviewed.path("changes"));
+      return new Difference(ResourceKey.parse(twice), "", "the reviewed plan has more than one change for it",
+          List.of(ResourceKey.parse(twice)));
+    }
+    Map<String, JsonNode> after = byKey(now.path("changes"));
+    Set<String> keys = new java.util.LinkedHashSet<>(after.keySet());
+    keys.addAll(before.keySet());
+    Difference first = null;
+    List<ResourceKey> moved = new ArrayList<>();
+    for (String k : keys) {
+      JsonNode a = before.get(k);
+      JsonNode b = after.get(k);
+      String at = a == null || b == null ? "" : firstDifference(a, b, "");
+      if (at == null) {
+        continue;
+      }
+      ResourceKey key = ResourceKey.parse(k);
+      moved.add(key);
+      if (first == null) {
+        String values = a == null ? "not in the reviewed plan; now: " + b.path("action").asText()
+            : b == null ? "reviewed: " + a.path("action").asText() + "; not in the plan now"
+                : values(at, at(a, at), at(b, at));
+        first = new Difference(key, at, values, null);
+      }
+    }
+    if (first == null) {
+      // The changes may also differ in order only.
+      List<String> order = new ArrayList<>(before.keySet());
+      if (!order.equals(new ArrayList<>(after.keySet()))) {
+        return new Difference(null, "/changes", "the same changes in another order", List.of());
+      }
+      return null;
+    }
+    return new Difference(first.key(), first.field(), first.values(), moved);
+  }
+
+  private static Map<String, JsonNode> byKey(JsonNode changes) {
+    Map<String, JsonNode> out = new LinkedHashMap<>();
+    for (JsonNode c : changes) {
+      out.put(c.path("key").asText(), c);
+    }
+    return out;
+  }
+
+  private static String duplicate(JsonNode changes) {
+    Set<String> seen = new HashSet<>();
+    for (JsonNode c : changes) {
+      if (!seen.add(c.path("key").asText())) {
+        return c.path("key").asText();
+      }
+    }
+    throw new IllegalStateException("no key appears twice");
+  }
+
+  /** The pointer of the first place {@code a} and {@code b} differ below {@code at}, or null. */
+  private static String firstDifference(JsonNode a, JsonNode b, String at) {
+    if (Objects.equals(a, b)) {
+      return null;
+    }
+    if (a == null || b == null || a.getNodeType() != b.getNodeType()) {
+      return at;
+    }
+    if (a.isObject()) {
+      Set<String> names = new TreeSet<>();
+      a.fieldNames().forEachRemaining(names::add);
+      b.fieldNames().forEachRemaining(names::add);
+      for (String name : names) {
+        String d = firstDifference(a.get(name), b.get(name), at + "/" + escape(name));
+        if (d != null) {
+          return d;
+        }
+      }
+      return at;
+    }
+    if (a.isArray()) {
+      for (int i = 0; i < Math.min(a.size(), b.size()); i++) {
+        String d = firstDifference(a.get(i), b.get(i), at + "/" + i);
+        if (d != null) {
+          return d;
+        }
+      }
+      return at + "/" + Math.min(a.size(), b.size());
+    }
+    return at;
+  }
+
+  private static JsonNode at(JsonNode root, String pointer) {
+    JsonNode n = root.at(pointer);
+    return n.isMissingNode() ? null : n;
+  }
+
+  /**
+   * Short values in words. Values from documents, patches and field entries are left to the
+   * pointer: a plan built in this process holds sensitive values in plain.
+   */
+  private static String values(String pointer, JsonNode reviewed, JsonNode now) {
+    if (pointer.matches("/(live|desired|target)(/.*)?|/patch/\\d+/value(/.*)?|/fields/\\d+/(before|after)(/.*)?")) {
+      return "";
+    }
+    String a = shortText(reviewed);
+    String b = shortText(now);
+    return a == null || b == null ? "" : "reviewed: " + a + ", now: " + b;
+  }
+
+  private static String shortText(JsonNode n) {
+    if (n == null) {
+      return "(none)";
+    }
+    if (n.isContainerNode()) {
+      return null;
+    }
+    String t = n.isTextual() ? n.textValue() : n.toString();
+    return t.length() > 80 ? null : t;
+  }
+
+  private static String escape(String name) {
+    return name.replace("~", "~0").replace("/", "~1");
+  }
+}
