@@ -11,7 +11,8 @@ import java.util.List;
  * applied records of every outcome it learned together.
  *
  * <pre>{@code
- * List<StoredResource> stored = batchedStore.writeBatch(StoreBatch.builder().applied(r, rev).build());
+ * BatchedStateStore batched = FileStateStore.open(storeDir);   // under the store's lock, as the engine writes
+ * List<StoredResource> stored = batched.writeBatch(StoreBatch.builder().applied(web, revision).build());
  * }</pre>
  */
 public interface BatchedStateStore extends StateStore {

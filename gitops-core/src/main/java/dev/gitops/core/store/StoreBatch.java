@@ -13,10 +13,11 @@ import java.util.Objects;
  * journal append and one fsync instead of one durable file write each.
  *
  * <pre>{@code
- * StoreBatch pending = StoreBatch.builder().pending(a).pending(b).build();
+ * StoreBatch pending = StoreBatch.builder().pending(web).pending(db).build();
  * pending.writeTo(store);           // durable before the provider is called
- * // ... apply a and b ...
- * List<StoredResource> applied = StoreBatch.builder().applied(a, rev).applied(b, rev).build().writeTo(store);
+ * // ... apply web and db ...
+ * List<StoredResource> applied = StoreBatch.builder().applied(web, revision).applied(db, revision).build()
+ *     .writeTo(store);
  * }</pre>
  *
  * @param ops the writes, applied in this order
