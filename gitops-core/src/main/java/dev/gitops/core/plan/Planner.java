@@ -136,6 +136,9 @@ public final class Planner {
 
     Lookup lookup = new Lookup(new HashMap<>(in.desired().resources()), new HashMap<>(in.stored().inventory()),
         new HashMap<>(in.stored().pending()));
+    // A planning provider's changes go through the same masking as every other change (provider
+    // and user rules, decoder marks) before anything reads them: the plan, output references, the apply.
+    units = units.completed(c -> masked(c, in, lookup));
     OutputReferences.Resolved references = OutputReferences.resolve(lookup.desired(), units);
     List<Change> changes = new ArrayList<>(keys.size());
     Map<ResourceKey, String> fingerprints = new HashMap<>(keys.size() * 2);
