@@ -76,7 +76,7 @@ public record Plan(String id, String revision, List<Change> changes,
    * (redaction, for example) without dropping a component of the plan.
    *
    * <pre>{@code
-   * Plan shown = plan.withChanges(plan.changes().stream().map(redactor::redact).toList());
+   * Plan updatesOnly = plan.withChanges(plan.changes(Action.UPDATE));   // unobserved, owned, ... kept
    * }</pre>
    */
   public Plan withChanges(List<Change> newChanges) {
