@@ -202,6 +202,17 @@ public final class Planner {
   }
 
   /**
+   * The decision for {@code key} alone, planned from {@code in}, whose observation of it is fresh:
+   * what a sync sends instead of a change the provider refused as a conflict (the object changed
+   * since it was observed). Masked like every change of a plan; nothing is remembered, so the next
+   * plan decides the key from its own observation.
+   */
+  public Change replan(PlanInput in, ResourceKey key) {
+    Lookup lookup = new Lookup(in.desired().resources(), in.stored().inventory(), in.stored().pending());
+    return masked(decide(key, in, lookup, new HashMap<>()), in, lookup);
+  }
+
+  /**
    * Forgets every remembered decision, so the next plan merges and decides every key again: a
    * forced resync, for a provider whose version tokens cannot be trusted to change with the object.
    */
