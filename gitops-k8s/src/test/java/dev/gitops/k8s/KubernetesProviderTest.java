@@ -101,6 +101,7 @@ class KubernetesProviderTest {
     Outcome o = provider.apply(ProviderConformanceSuite.updateOf(configMap("{\"a\":\"2\"}"),
         provider.normalize(CM, before.live())), ctx());
     assertThat(o.kind()).isEqualTo(Outcome.Kind.UNKNOWN);
+    assertThat(o.isConflict()).as("the engine observes and plans it again").isTrue();
     assertThat(o.message()).contains(CM.toString()).contains("the object has been modified").contains("observed");
     assertThat(cluster.takeSent()).extracting(MockCluster.Sent::method).filteredOn("PATCH"::equals).hasSize(3);
   }
@@ -127,6 +128,7 @@ class KubernetesProviderTest {
     Outcome stale = provider.apply(ProviderConformanceSuite.updateOf(configMap("{\"a\":\"2\"}"), planned), ctx());
     assertThat(stale.kind()).isEqualTo(Outcome.Kind.UNKNOWN);
     assertThat(stale.message()).contains("changed since it was observed");
+    assertThat(stale.isConflict()).isTrue();
     assertThat(cluster.takeSent()).extracting(MockCluster.Sent::method).doesNotContain("PATCH", "PUT", "POST");
 
     JsonNode now = provider.normalize(CM, observe(CM).live());
