@@ -92,6 +92,24 @@ public record Outcome(Kind kind, String message, Throwable cause, Map<String, Js
     return new Outcome(Kind.UNKNOWN, message, null, Map.of());
   }
 
+  /**
+   * The object changed since it was observed and nothing was written (a Kubernetes 409): an
+   * {@link Kind#UNKNOWN} outcome whose cause is a {@link ConflictException}, so the engine observes
+   * and plans the key again and applies the new change once in the same sync.
+   *
+   * <pre>{@code
+   * Outcome refused = Outcome.conflict(key + ": update refused: the object has been modified");
+   * }</pre>
+   */
+  public static Outcome conflict(String message) {
+    return new Outcome(Kind.UNKNOWN, message, new ConflictException(null, message), Map.of());
+  }
+
+  /** Whether this is a {@linkplain #conflict conflict}: nothing was written because the object changed. */
+  public boolean isConflict() {
+    return kind == Kind.UNKNOWN && cause instanceof ConflictException;
+  }
+
   /** This outcome with outputs the provider learned. */
   public Outcome withOutputs(Map<String, JsonNode> newOutputs) {
     return new Outcome(kind, message, cause, newOutputs);

@@ -72,6 +72,18 @@ public record Plan(String id, String revision, List<Change> changes,
   }
 
   /**
+   * This plan with other changes, everything else kept: for copies that transform the changes
+   * (redaction, for example) without dropping a component of the plan.
+   *
+   * <pre>{@code
+   * Plan updatesOnly = plan.withChanges(plan.changes(Action.UPDATE));   // unobserved, owned, ... kept
+   * }</pre>
+   */
+  public Plan withChanges(List<Change> newChanges) {
+    return new Plan(id, revision, newChanges, dependencies, variables, options, fingerprints, unknown, unobserved, owned);
+  }
+
+  /**
    * Whether every key, and every provider's search for marked objects, could be observed. An
    * incomplete plan deletes and replaces nothing ({@link #heldBack()}), and a sync of it ends
    * {@link SyncResult.Status#INCOMPLETE}.

@@ -27,6 +27,9 @@ final class PlanCommand implements Callable<Integer> {
   @Mixin
   SafetyOptions safety;
 
+  @Mixin
+  TimeoutOptions timeouts;
+
   @Option(names = "--out", paramLabel = "FILE", description = "Save the plan as JSON to FILE for review and 'gitops sync --plan FILE'.")
   Path out;
 
@@ -36,10 +39,15 @@ final class PlanCommand implements Callable<Integer> {
   @Spec
   CommandSpec spec;
 
+  /** The plan's options, as the flags set them (the timeouts bound its provider calls). */
+  SyncOptions options() {
+    return timeouts.applyTo(safety.applyTo(SyncOptions.defaults()));
+  }
+
   @Override
   public Integer call() throws Exception {
     PrintWriter w = spec.commandLine().getOut();
-    try (Session s = Session.openReadOnly(target, safety.applyTo(SyncOptions.defaults()))) {
+    try (Session s = Session.openReadOnly(target, options())) {
       Plan plan = s.reconciler().plan();
       w.print(PlanRenderer.text(plan));
       if (out != null) {

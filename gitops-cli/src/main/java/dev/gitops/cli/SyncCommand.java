@@ -37,6 +37,9 @@ final class SyncCommand implements Callable<Integer> {
   @Mixin
   SafetyOptions safety;
 
+  @Mixin
+  TimeoutOptions timeouts;
+
   @Option(names = "--dry-run", description = "Plan and report, apply and record nothing; exit 2 when changes are pending, "
       + "3 when a safety guard would refuse the sync, 1 when the plan is incomplete (as the sync would).")
   boolean dryRun;
@@ -51,11 +54,15 @@ final class SyncCommand implements Callable<Integer> {
   public Integer call() throws IOException {
     PrintWriter out = spec.commandLine().getOut();
     Plan reviewed = planFile == null ? null : readPlan(planFile);
-    SyncOptions options = safety.applyTo(SyncOptions.builder().dryRun(dryRun).build());
-    try (Session s = Session.open(target, options, List.of(new ProgressListener(out)))) {
+    try (Session s = Session.open(target, options(), List.of(new ProgressListener(out)))) {
       SyncResult result = reviewed != null ? s.reconciler().apply(reviewed) : s.reconciler().sync();
       return report(result, s, out, spec.commandLine().getErr());
     }
+  }
+
+  /** The sync's options, as the flags set them. */
+  SyncOptions options() {
+    return timeouts.applyTo(safety.applyTo(SyncOptions.builder().dryRun(dryRun).build()));
   }
 
   /** Reads a plan file, naming the file in errors. */

@@ -645,6 +645,26 @@ public final class Reconciler implements AutoCloseable {
     }
 
     @Override
+    public Optional<Change> replan(Change change, Observation live) {
+      if (p.units.covers(change.key())) {
+        return Optional.empty();  // a planning provider's unit is planned whole, by the provider
+      }
+      State desired = p.desired;
+      Resource r = resolved.get(change.key());
+      if (r != null) {
+        // its output references were resolved just before it was sent: planned again as sent
+        TreeMap<ResourceKey, Resource> resources = new TreeMap<>(desired.resources());
+        resources.put(r.key(), r);
+        desired = State.of(desired.revision(), resources.values());
+      }
+      Change again = planner.replan(new PlanInput(desired, p.stored, providers, Map.of(change.key(), live), Set.of(),
+          options.rules(), p.plan.variables(), p.secretKey), change.key());
+      LOG.debug("{}: planned again after a conflict at {}: {} ({})", change.key(), p.plan.revision(), again.action(),
+          again.reason());
+      return Optional.of(again);
+    }
+
+    @Override
     public void afterOutcome(Change change, Outcome outcome) {
       if (!outcome.isOk()) {
         // Failed or unknown: the pending entry stays, so its fields still count as owned next time.

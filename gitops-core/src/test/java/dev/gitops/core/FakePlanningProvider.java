@@ -6,6 +6,7 @@ import dev.gitops.api.Change;
 import dev.gitops.api.Documents;
 import dev.gitops.api.FieldChange;
 import dev.gitops.api.FieldPath;
+import dev.gitops.api.MergeRules;
 import dev.gitops.api.Observation;
 import dev.gitops.api.Outcome;
 import dev.gitops.api.PatchOp;
@@ -60,6 +61,8 @@ final class FakePlanningProvider implements Provider {
   /** When set, every planned change is held back (as if the provider's own plan were incomplete). */
   volatile String holdBack;
   volatile Consumer<CallContext> beforePlan = c -> { };
+  /** Its merge rules (sensitive paths the engine must apply to what it plans). */
+  volatile MergeRules rules = MergeRules.defaults();
 
   static ResourceKey config(String name) {
     return ResourceKey.of(ID, "file", "config", name);
@@ -92,6 +95,11 @@ final class FakePlanningProvider implements Provider {
       out.put(k, v == null ? Observation.absent(k) : Observation.present(k, v, "serial-" + serial));
     }
     return out;
+  }
+
+  @Override
+  public MergeRules mergeRules() {
+    return rules;
   }
 
   @Override

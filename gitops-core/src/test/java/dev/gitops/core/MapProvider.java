@@ -39,6 +39,14 @@ public final class MapProvider implements Provider {
   volatile RuntimeException listMarkedFailure;
   /** When set, apply lays the target over the live object, so fields the target removed stay (a buggy provider). */
   volatile boolean keepsRemovedFields;
+  /**
+   * When set, a write refuses (as a conflict, nothing written) a change whose live document is not
+   * what the object holds now, as Kubernetes refuses a stale resourceVersion; THROW throws it.
+   */
+  volatile Optimism optimistic = Optimism.NONE;
+
+  enum Optimism { NONE, RETURN, THROW }
+
   final List<Change> applied = new ArrayList<>();
   final AtomicLong counter = new AtomicLong();
   volatile Consumer<Change> beforeApply = c -> { };
@@ -85,6 +93,12 @@ public final class MapProvider implements Provider {
     applied.add(change);
     if (failing.contains(change.key())) {
       return Outcome.permanentFailure("injected failure", null);
+    }
+    if (optimistic != Optimism.NONE && !dev.gitops.api.Documents.equal(change.live(), live.get(change.key()))) {
+      if (optimistic == Optimism.THROW) {
+        throw new dev.gitops.api.ConflictException(change.key(), "the object has been modified");
+      }
+      return Outcome.conflict(change.key() + ": the object has been modified");
     }
     if (change.action() == Action.DELETE) {
       if (!lingering.contains(change.key())) {

@@ -11,6 +11,8 @@ import dev.gitops.api.Action;
 import dev.gitops.api.Change;
 import dev.gitops.api.DecodeException;
 import dev.gitops.api.FieldPath;
+import dev.gitops.api.KeySelector;
+import dev.gitops.api.MergeRules;
 import dev.gitops.api.Outcome;
 import dev.gitops.api.Plan;
 import dev.gitops.api.PlanMismatchException;
@@ -22,6 +24,7 @@ import dev.gitops.api.SyncEvent;
 import dev.gitops.api.SyncResult;
 import dev.gitops.api.spi.Source;
 import dev.gitops.core.plan.PlanCodec;
+import dev.gitops.core.redact.ShownText;
 import dev.gitops.core.store.InMemoryStateStore;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -214,6 +217,47 @@ class PlanningProviderTest {
       assertThat(events.toString()).doesNotContain(secret);
       assertThat(String.join("\n", logs.lines())).doesNotContain(secret);
     }
+  }
+
+  @Test
+  void theProvidersAndTheUsersSensitiveRulesHidePlannedValuesEverywhere() {
+    // The fake masks only attributes named secret*: these two are sensitive by rule alone.
+    String byProvider = "provider-rule-secret-4711";
+    String byUser = "user-rule-secret-0815";
+    fake.rules = MergeRules.builder().sensitive("/api_key", KeySelector.type("fake", "obj")).build();
+    SyncOptions options = SyncOptions.builder()
+        .rules(MergeRules.builder().sensitive("/password", KeySelector.type("fake", "obj")).build()).build();
+    fake.objects.put("web", json("{'size':1,'id':7,'api_key':'old-" + byProvider + "','password':'old-" + byUser + "'}"));
+    fake.objects.put("gone", json("{'size':1,'id':8,'password':'gone-" + byUser + "'}"));
+    want("r1", tfConfig("{'objects':{'web':{'size':1,'api_key':'" + byProvider + "','password':'" + byUser + "'},"
+        + "'db':{'size':2,'password':'db-" + byUser + "'}}}"));
+    try (LogCapture logs = LogCapture.of("dev.gitops", "DEBUG")) {
+      Plan plan = reconciler(options).plan();
+      assertThat(plan.change(obj("web")).orElseThrow().sensitive())
+          .contains(FieldPath.of("api_key"), FieldPath.of("password"));
+      assertThat(plan.change(obj("db")).orElseThrow().action()).isEqualTo(Action.CREATE);
+      assertThat(plan.change(obj("gone")).orElseThrow().action()).isEqualTo(Action.DELETE);
+      List<String> shown = new java.util.ArrayList<>(List.of(PlanCodec.toJson(plan, store.secretKey()),
+          plan.toString(), dev.gitops.core.redact.Redactor.marking().redact(plan).toString()));
+      for (Change c : plan.changes()) {
+        shown.add(c.toString());
+        shown.add(ShownText.of(c));
+        shown.add(ShownText.of(dev.gitops.core.redact.Redactor.marking().redact(c)));
+      }
+      SyncResult r = reconciler(options).sync();
+      assertThat(r.status()).isEqualTo(SyncResult.Status.SUCCEEDED);
+      assertThat(fake.received).isNotEmpty();
+      fake.received.forEach(c -> shown.add(ShownText.of(c)));
+      events.forEach(e -> shown.add(ShownText.of(e)));
+      shown.add(String.join("\n", logs.lines()));
+      for (String text : shown) {
+        assertThat(text).doesNotContain(byProvider).doesNotContain(byUser);
+      }
+    }
+    want("r2", tfConfig("{'objects':{'web':{'size':1,'password':'x'}}}"),
+        Resource.of(m("app"), json("{'v':'${outputs:fake:obj::web:password}'}")));
+    assertThatThrownBy(() -> reconciler(options).plan()).as("a user-sensitive value is not handed out either")
+        .isInstanceOf(DecodeException.class).hasMessageContaining("sensitive");
   }
 
   @Test

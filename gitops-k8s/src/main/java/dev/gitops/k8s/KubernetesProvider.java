@@ -81,8 +81,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Apply</b> ({@link ApplyMode#CLIENT_SIDE}, the default) sends the change the engine
  * planned as a JSON Patch whose first operation sets {@code metadata.resourceVersion} to the
- * version observed, so the server refuses it (409) if the object changed meanwhile; such a key is
- * reported UNKNOWN and observed again by the next sync. The applied configuration is written to
+ * version observed, so the server refuses it (409) if the object changed meanwhile; such a change
+ * (and one not sent because the informer already shows a newer object, or a create whose object
+ * appeared) is reported as a {@linkplain Outcome#conflict conflict}, so the engine observes the key
+ * again, plans it again and applies the new change once in the same sync; a second conflict leaves
+ * it UNKNOWN until the next sync. The applied configuration is written to
  * {@code kubectl.kubernetes.io/last-applied-configuration} exactly as {@code kubectl apply} writes
  * it, unless the annotations would exceed 262,144 bytes (the engine's store keeps it anyway).
  * Every applied object carries the label {@code app.kubernetes.io/managed-by: gitops} and the
@@ -652,8 +655,8 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
     String what = key + ": " + action.name().toLowerCase(java.util.Locale.ROOT) + " failed: " + KindInformers.message(e);
     int code = e.getCode();
     if (code == 409) {
-      // the object changed (or appeared) since it was observed: nothing was written; the next sync observes it again
-      return Outcome.unknown(what + " (it changed since it was observed; it is observed and planned again next sync)");
+      // the object changed (or appeared) since it was observed: nothing was written; the engine observes it again
+      return Outcome.conflict(what + " (it changed since it was observed; it is observed and planned again)");
     }
     if (code == 0 || code == 429 || code >= 500) {
       return Outcome.transientFailure(what, e);
@@ -702,9 +705,9 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
         Outcome o = update(change.withAction(Action.UPDATE, change.reason()), kind, ctx, false);
         return o.kind() == Outcome.Kind.CONFIGURED || o.kind() == Outcome.Kind.UNCHANGED ? Outcome.created() : o;
       }
-      return Outcome.unknown(key + ": create failed: " + KindInformers.message(e)
+      return Outcome.conflict(key + ": create failed: " + KindInformers.message(e)
           + " (it appeared since it was observed" + (mark == null ? "" : ", marked by " + mark.owner())
-          + "; it is observed and planned again next sync)");
+          + "; it is observed and planned again)");
     }
   }
 
@@ -732,12 +735,12 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
     JsonNode planned = checkObserved && change.live() != null ? normalization.normalize(key.type(), change.live()) : null;
     for (int attempt = 1; ; attempt++) {
       if (obj == null) {
-        return Outcome.unknown(key + ": update failed: the object is gone since it was observed; it is observed again next sync");
+        return Outcome.conflict(key + ": update failed: the object is gone since it was observed; it is observed and planned again");
       }
       JsonNode seen = normalization.normalize(key.type(), json(obj));
       if (planned != null && !Documents.equal(seen, planned)) {
-        return Outcome.unknown(key + ": update not sent: the object changed since it was observed (resourceVersion "
-            + obj.getMetadata().getResourceVersion() + "); it is observed and planned again next sync");
+        return Outcome.conflict(key + ": update not sent: the object changed since it was observed (resourceVersion "
+            + obj.getMetadata().getResourceVersion() + "); it is observed and planned again");
       }
       try {
         return patch(change, kind, ctx, obj, seen);

@@ -13,7 +13,13 @@ import dev.gitops.api.Observation;
 import dev.gitops.api.Outcome;
 import dev.gitops.api.Resource;
 import dev.gitops.api.ResourceKey;
+import dev.gitops.api.State;
+import dev.gitops.api.SyncEvent;
+import dev.gitops.api.SyncResult;
 import dev.gitops.api.spi.CallContext;
+import dev.gitops.api.spi.DelegatingProvider;
+import dev.gitops.api.spi.Source;
+import dev.gitops.core.Reconciler;
 import dev.gitops.testkit.ProviderConformanceSuite;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
@@ -21,11 +27,17 @@ import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** What the provider sends, exactly, including what the mock server cannot act on. */
+/**
+ * What the provider sends, exactly, including what the mock server cannot act on; and its conflicts
+ * through the engine, which observes and plans a refused key again in the same sync.
+ */
 class KubernetesProviderTest {
 
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -101,6 +113,7 @@ class KubernetesProviderTest {
     Outcome o = provider.apply(ProviderConformanceSuite.updateOf(configMap("{\"a\":\"2\"}"),
         provider.normalize(CM, before.live())), ctx());
     assertThat(o.kind()).isEqualTo(Outcome.Kind.UNKNOWN);
+    assertThat(o.isConflict()).as("the engine observes and plans it again").isTrue();
     assertThat(o.message()).contains(CM.toString()).contains("the object has been modified").contains("observed");
     assertThat(cluster.takeSent()).extracting(MockCluster.Sent::method).filteredOn("PATCH"::equals).hasSize(3);
   }
@@ -127,6 +140,7 @@ class KubernetesProviderTest {
     Outcome stale = provider.apply(ProviderConformanceSuite.updateOf(configMap("{\"a\":\"2\"}"), planned), ctx());
     assertThat(stale.kind()).isEqualTo(Outcome.Kind.UNKNOWN);
     assertThat(stale.message()).contains("changed since it was observed");
+    assertThat(stale.isConflict()).isTrue();
     assertThat(cluster.takeSent()).extracting(MockCluster.Sent::method).doesNotContain("PATCH", "PUT", "POST");
 
     JsonNode now = provider.normalize(CM, observe(CM).live());
@@ -391,5 +405,96 @@ class KubernetesProviderTest {
     assertThat(rules.isSensitive(ResourceKey.of("k8s", "/Secret", "a", "s"), FieldPath.parse("/data/password"))).isTrue();
     assertThat(rules.isSensitive(ResourceKey.of("k8s", "/ConfigMap", "a", "s"), FieldPath.parse("/data/password"))).isFalse();
     assertThat(rules.nullMode()).isEqualTo(dev.gitops.api.MergeRules.NullMode.ABSENT);
+  }
+
+  // ---- optimistic concurrency through the engine: another writer edits the object between the
+  // sync's observe and its apply; the stale change is refused as a conflict, and the engine observes
+  // the object again, plans it again and applies the new change in the same sync.
+
+  private final AtomicReference<State> desired = new AtomicReference<>();
+  private final List<SyncEvent> events = new CopyOnWriteArrayList<>();
+  /** How many more applies of CM another writer gets in before. */
+  private final AtomicInteger edits = new AtomicInteger();
+  private final AtomicInteger applies = new AtomicInteger();
+
+  /** The provider, with another writer editing the object just before an apply reaches it. */
+  private Reconciler reconciler(dev.gitops.core.store.InMemoryStateStore store) {
+    DelegatingProvider racing = new DelegatingProvider(provider) {
+      @Override
+      public Outcome apply(Change change, CallContext ctx) {
+        applies.incrementAndGet();
+        if (change.key().equals(CM) && edits.getAndDecrement() > 0) {
+          String value = "by-hand-" + edits.get();
+          cluster.client.configMaps().inNamespace("default").withName("cfg")
+              .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"metadata\":{\"labels\":{\"edited\":\"" + value + "\"}}}");
+          awaitLabel(value, ctx);
+        }
+        return super.apply(change, ctx);
+      }
+    };
+    return Reconciler.builder().source(Source.of(desired::get)).provider(racing).store(store).owner("agent")
+        .listener(events::add).build();
+  }
+
+  /** Waits (bounded) until the provider's informer shows the other writer's edit. */
+  private void awaitLabel(String value, CallContext ctx) {
+    for (int i = 0; i < 500; i++) {
+      var o = provider.observe(List.of(CM), ctx).get(CM);
+      if (o.isPresent() && o.live().at("/metadata/labels/edited").asText().equals(value)) {
+        return;
+      }
+      try {
+        Thread.sleep(10);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
+  }
+
+  @Test
+  void anEditBetweenObserveAndApplyIsObservedAndPlannedAgainInTheSameSync() {
+    var store = new dev.gitops.core.store.InMemoryStateStore();
+    desired.set(State.of("r1", List.of(configMap("{\"a\":\"1\"}"))));
+    assertThat(reconciler(store).sync().status()).isEqualTo(SyncResult.Status.SUCCEEDED);
+    edits.set(1);
+    applies.set(0);
+    desired.set(State.of("r2", List.of(configMap("{\"a\":\"2\"}"))));
+
+    SyncResult r = reconciler(store).sync();
+
+    assertThat(r.status()).as("%s", r.outcomes()).isEqualTo(SyncResult.Status.SUCCEEDED);
+    assertThat(r.outcomes().get(CM).kind()).isEqualTo(Outcome.Kind.CONFIGURED);
+    assertThat(applies.get()).as("the stale change, then the one planned again").isEqualTo(2);
+    assertThat(events).filteredOn(e -> e instanceof SyncEvent.Retrying rt && rt.outcome().isConflict())
+        .singleElement().satisfies(e -> assertThat(((SyncEvent.Retrying) e).outcome().message())
+            .contains("changed since it was observed"));
+    var cm = cluster.client.configMaps().inNamespace("default").withName("cfg").get();
+    assertThat(cm.getData()).as("our change").containsEntry("a", "2");
+    assertThat(cm.getMetadata().getLabels()).as("the other writer's label kept").containsEntry("edited", "by-hand-0");
+  }
+
+  @Test
+  void aSecondEditLeavesTheKeyUnknownUntilTheNextSync() {
+    var store = new dev.gitops.core.store.InMemoryStateStore();
+    desired.set(State.of("r1", List.of(configMap("{\"a\":\"1\"}"))));
+    reconciler(store).sync();
+    edits.set(2);
+    applies.set(0);
+    desired.set(State.of("r2", List.of(configMap("{\"a\":\"2\"}"))));
+
+    SyncResult r = reconciler(store).sync();
+
+    assertThat(r.outcomes().get(CM).kind()).as("%s", r.outcomes()).isEqualTo(Outcome.Kind.UNKNOWN);
+    assertThat(r.outcomes().get(CM).isConflict()).isTrue();
+    assertThat(applies.get()).isEqualTo(2);
+    assertThat(cluster.client.configMaps().inNamespace("default").withName("cfg").get().getData())
+        .containsEntry("a", "1");
+
+    SyncResult next = reconciler(store).sync();
+    assertThat(next.status()).isEqualTo(SyncResult.Status.SUCCEEDED);
+    var cm = cluster.client.configMaps().inNamespace("default").withName("cfg").get();
+    assertThat(cm.getData()).containsEntry("a", "2");
+    assertThat(cm.getMetadata().getLabels()).containsEntry("edited", "by-hand-0");
   }
 }

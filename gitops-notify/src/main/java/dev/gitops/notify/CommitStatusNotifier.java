@@ -18,7 +18,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Posts the sync of a commit as that commit's status on GitHub or GitLab, as Flux does: pending
  * when a new revision starts syncing, success when it synced, failure when it failed, was refused
- * by a guard or could not be observed completely. The context is {@code gitops/<target>}, so each
+ * by a guard, could not be observed completely, or (detect-only, dry run) left changes pending:
+ * like Flux, which posts failure while a target is not ready, a commit is not marked a success
+ * before the target holds it. The context is {@code gitops/<target>}, so each
  * target has its own line on the commit. Drift is not a commit's state and is not posted; a state
  * already posted for the same commit and target is not posted again.
  *
@@ -61,7 +63,7 @@ public final class CommitStatusNotifier extends HttpNotifier {
     PENDING,
     /** It synced. */
     SUCCESS,
-    /** Its sync failed, was refused, or was incomplete. */
+    /** Its sync failed, was refused, was incomplete, or left the target out of sync. */
     FAILURE;
 
     /** The state for {@code event}, or empty when the event is not a commit's state (drift). */
@@ -69,7 +71,7 @@ public final class CommitStatusNotifier extends HttpNotifier {
       return switch (event) {
         case SYNC_STARTED -> Optional.of(PENDING);
         case SYNC_SUCCEEDED -> Optional.of(SUCCESS);
-        case SYNC_FAILED, GUARD_REFUSED, INCOMPLETE_PLAN -> Optional.of(FAILURE);
+        case SYNC_FAILED, GUARD_REFUSED, INCOMPLETE_PLAN, OUT_OF_SYNC -> Optional.of(FAILURE);
         case DRIFT_DETECTED -> Optional.empty();
       };
     }

@@ -17,7 +17,12 @@ public enum Event {
   /** A safety guard (the mass-deletion guard) refused the plan. */
   GUARD_REFUSED(Severity.ERROR),
   /** Some keys could not be observed: the sync applied what it could and held deletes back. */
-  INCOMPLETE_PLAN(Severity.WARNING);
+  INCOMPLETE_PLAN(Severity.WARNING),
+  /**
+   * A sync that applies nothing (detect-only, dry run) found changes pending: the target differs
+   * from its revision (commit status: failure, as a target that is not in sync is not ready).
+   */
+  OUT_OF_SYNC(Severity.WARNING);
 
   private final Severity severity;
 

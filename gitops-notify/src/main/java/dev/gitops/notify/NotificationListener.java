@@ -97,7 +97,18 @@ public final class NotificationListener implements SyncListener {
     r.outcomes().values().forEach(o -> counts.merge(o.kind().name(), 1, Integer::sum));
     String rev = shortRevision(r.revision());
     switch (r.status()) {
-      case SUCCEEDED, PLANNED -> {
+      case PLANNED -> {
+        long pending = pending(r);
+        if (pending == 0) {
+          announce(Event.SYNC_SUCCEEDED, r.revision(), "in sync with " + rev, List.of(), counts, false);
+        } else {
+          List<String> keys = new ArrayList<>();
+          r.plan().changes().stream().filter(c -> c.action().mutates()).forEach(c -> keys.add(c.action() + " " + c.key()));
+          announce(Event.OUT_OF_SYNC, r.revision(), "out of sync with " + rev + ": " + pending + " change"
+              + (pending == 1 ? "" : "s") + " pending (not applied: detect-only or dry run)", keys, counts, false);
+        }
+      }
+      case SUCCEEDED -> {
         String changed = changes(r);
         announce(Event.SYNC_SUCCEEDED, r.revision(), changed.isEmpty() ? "in sync with " + rev
             : "synced " + rev + ": " + changed, List.of(), counts, r.changedAnything());
@@ -166,11 +177,12 @@ public final class NotificationListener implements SyncListener {
     if (deleted > 0) {
       parts.add(deleted + " deleted");
     }
-    if (parts.isEmpty() && r.status() == SyncResult.Status.PLANNED) {
-      long pending = r.plan().changes().stream().map(Change::action).filter(Action::mutates).count();
-      return pending == 0 ? "" : pending + " changes pending (not applied: detect-only or dry run)";
-    }
     return String.join(", ", parts);
+  }
+
+  /** How many changes of a sync that applied nothing would have changed the target. */
+  private static long pending(SyncResult r) {
+    return r.plan().changes().stream().map(Change::action).filter(Action::mutates).count();
   }
 
   /** {@code main@3f2a1b0} for {@code main@sha1:3f2a1b0...}; anything else as it is. */

@@ -75,6 +75,23 @@ class CommitStatusNotifierTest {
   }
 
   @Test
+  void aDetectOnlySyncThatFindsChangesPendingPostsFailureNotSuccess() throws Exception {
+    try (CommitStatusNotifier github = CommitStatusNotifier.github("acme/ops").apiUrl(api.uri("")).delivery(FAST)
+        .build()) {
+      Reconciler detect = Reconciler.builder().desiredState(State.of(REVISION, List.of(res("a")))).provider(memory)
+          .store(new InMemoryStateStore()).listener(new NotificationListener("web", "memory", github::send))
+          .options(SyncOptions.builder().detectOnly(true).build()).build();
+      detect.sync();
+      Receiver.await(() -> github.delivered() == 2);
+      assertThat(api.requests).extracting(r -> JSON.readTree(r.body()).get("state").asText())
+          .containsExactly("pending", "failure");
+      assertThat(JSON.readTree(api.requests.get(1).body()).get("description").asText())
+          .isEqualTo("out of sync with main@0123456: 1 change pending (not applied: detect-only or dry run)");
+      assertThat(memory.get(res("a").key())).as("nothing applied").isEmpty();
+    }
+  }
+
+  @Test
   void gitLabGetsFailedForAFailedSyncOnTheEncodedProject() throws Exception {
     Resource bad = res("bad");
     FaultInjectingProvider live = FaultInjectingProvider.wrap(memory).failPermanently(bad.key()).build();

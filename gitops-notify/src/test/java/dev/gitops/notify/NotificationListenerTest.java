@@ -92,6 +92,27 @@ class NotificationListenerTest {
   }
 
   @Test
+  void aDetectOnlySyncThatLeavesChangesPendingSaysOutOfSyncNeverSucceeded() {
+    Reconciler detect = reconciler(SyncOptions.builder().detectOnly(true).build());
+    want(rev('a'), 1, 2);
+    detect.sync();
+    assertThat(events()).containsExactly(Event.SYNC_STARTED, Event.OUT_OF_SYNC);
+    Notification out = sent.get(1);
+    assertThat(out.severity()).isEqualTo(Severity.WARNING);
+    assertThat(out.message()).isEqualTo("out of sync with main@aaaaaaa: 2 changes pending (not applied: detect-only or dry run)");
+    assertThat(out.resources()).containsExactly("CREATE " + live.key("thing", "", "r0"), "CREATE " + live.key("thing", "", "r1"));
+
+    detect.sync();
+    assertThat(events()).as("the same news is not repeated").hasSize(2);
+
+    reconciler(SyncOptions.defaults()).sync();
+    sent.clear();
+    detect.sync();
+    assertThat(events()).as("a detect-only sync of a target in sync").containsExactly(Event.SYNC_SUCCEEDED);
+    assertThat(sent.get(0).message()).isEqualTo("in sync with main@aaaaaaa");
+  }
+
+  @Test
   void aRefusalIsAnnouncedOnceWhileItRepeatsAndAgainAfterARecovery() {
     Reconciler r = reconciler(SyncOptions.defaults());
     want(rev('a'), 1, 2);

@@ -305,10 +305,24 @@ public final class ConfigNode {
     if (c.isMissing()) {
       return otherwise;
     }
-    String s = c.node.isTextual() ? c.node.asText().trim() : "";
+    return parseDuration(c.node.isTextual() ? c.node.asText() : "")
+        .orElseThrow(() -> c.error("must be a positive duration such as 500ms, 30s, 5m, 1h or PT30S, got " + c.node));
+  }
+
+  /**
+   * The positive duration {@code text} spells ({@code 500ms}, {@code 30s}, {@code 5m}, {@code 1h},
+   * {@code 1d}, or ISO-8601 {@code PT30S}), or empty when it spells none: the one reading of a
+   * duration for configuration files and command-line flags alike.
+   *
+   * <pre>{@code
+   * Duration callTimeout = ConfigNode.parseDuration("5m").orElseThrow();   // PT5M
+   * }</pre>
+   */
+  public static Optional<Duration> parseDuration(String text) {
+    String s = text == null ? "" : text.trim();
     Duration d = null;
     Matcher m = DURATION.matcher(s);
-    if (m.matches()) {
+    if (m.matches() && m.group(1).length() <= 12) {
       long n = Long.parseLong(m.group(1));
       d = switch (m.group(2)) {
         case "ms" -> Duration.ofMillis(n);
@@ -321,13 +335,10 @@ public final class ConfigNode {
       try {
         d = Duration.parse(s);
       } catch (DateTimeParseException e) {
-        // reported below with the accepted forms
+        // not a duration: the caller reports it with the accepted forms
       }
     }
-    if (d == null || d.isNegative() || d.isZero()) {
-      throw c.error("must be a positive duration such as 500ms, 30s, 5m, 1h or PT30S, got " + c.node);
-    }
-    return d;
+    return d == null || d.isNegative() || d.isZero() ? Optional.empty() : Optional.of(d);
   }
 
   /** The path at {@code name}, relative to the configuration file's directory; required. */

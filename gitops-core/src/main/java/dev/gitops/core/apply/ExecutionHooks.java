@@ -92,6 +92,18 @@ public interface ExecutionHooks {
   }
 
   /**
+   * Called at most once per change, when the provider reported a {@linkplain Outcome#isConflict()
+   * conflict} (the object changed since it was observed, nothing was written) and the key was
+   * observed again ({@code live}: normalized, never UNKNOWN): returns the change to send instead,
+   * planned against {@code live}, or empty to keep the conflict's UNKNOWN outcome. The returned
+   * change goes through {@link #resolve} and {@link #beforeApply} like a planned one; a second
+   * conflict is final. If it throws, the change fails PERMANENT. The default plans nothing again.
+   */
+  default java.util.Optional<Change> replan(Change change, Observation live) {
+    return java.util.Optional.empty();
+  }
+
+  /**
    * Called exactly once per change that was sent to a provider, with what the live system is
    * known to hold (the store commits or forgets here):
    *

@@ -3,6 +3,7 @@ package dev.gitops.core.apply;
 import dev.gitops.api.Action;
 import dev.gitops.api.Cancellation;
 import dev.gitops.api.Change;
+import dev.gitops.api.ConflictException;
 import dev.gitops.api.DependencyCycleException;
 import dev.gitops.api.Documents;
 import dev.gitops.api.FieldPath;
@@ -87,6 +88,12 @@ final class ExecutionRun {
     boolean verifying;
     /** Set when the store could not make this node's recorded outcome durable: what it is reported as. */
     Outcome unrecorded;
+    /** The conflict the provider reported, while the key is observed again to be planned again. */
+    Outcome conflict;
+    /** Planned again after a conflict (at most once): the new change is resolved and recorded pending anew. */
+    boolean replanned;
+    /** The replanned change has not been resolved and recorded pending yet. */
+    boolean fresh;
 
     Node(Change change, int index, boolean gate) {
       this.change = change;
@@ -394,6 +401,10 @@ final class ExecutionRun {
   }
 
   private void cancelSettling(Node n, String reason) {
+    if (n.conflict != null) {
+      finish(n, record(n, again(n.conflict, "cancelled before it was planned again: " + reason)), false);
+      return;
+    }
     Outcome o = Outcome.unknown(verb(n) + " but cancelled while waiting for "
         + (n.isDelete() ? "it to disappear" : n.verifying ? "it to be observed again" : "health") + ": " + reason);
     finish(n, n.recorded || n.gate ? o : record(n, o), false);
@@ -502,7 +513,7 @@ final class ExecutionRun {
       }
       for (Iterator<Node> it = group.iterator(); it.hasNext(); ) {
         Node n = it.next();
-        if (n.attempt == 0 && WRITES.contains(n.change.action())) {
+        if (firstSend(n)) {
           try {
             n.change = Objects.requireNonNull(hooks.resolve(n.change, settledOutcomes()), "resolved change");
           } catch (RuntimeException e) {
@@ -540,14 +551,23 @@ final class ExecutionRun {
     }
   }
 
-  /** The pending writes of a round's first attempts, in one call; returns the keys whose write failed. */
+  /** A write sent for the first time: its first attempt, or the first of a change planned again after a conflict. */
+  private static boolean firstSend(Node n) {
+    return (n.attempt == 0 || n.fresh) && WRITES.contains(n.change.action());
+  }
+
+  /**
+   * The pending writes of a round's first sends (first attempts and changes planned again), in one
+   * call; returns the keys whose write failed.
+   */
   private Map<ResourceKey, RuntimeException> writePending(List<List<Node>> groups) {
     List<Change> writes = new ArrayList<>();
     for (List<Node> group : groups) {
       for (Node n : group) {
-        if (n.attempt == 0 && WRITES.contains(n.change.action())) {
+        if (firstSend(n)) {
           writes.add(n.change);
         }
+        n.fresh = false;
       }
     }
     if (writes.isEmpty()) {
@@ -661,7 +681,9 @@ final class ExecutionRun {
     Set<ResourceKey> verifies = new LinkedHashSet<>();
     for (Node n : group) {
       keys.add(n.key());
-      if (n.isDelete()) {
+      if (n.conflict != null) {
+        verifies.add(n.key());  // to be planned again: the normalized observation, as the planner reads it
+      } else if (n.isDelete()) {
         deletes.add(n.key());
       } else if (n.verifying) {
         verifies.add(n.key());
@@ -787,6 +809,9 @@ final class ExecutionRun {
 
   private static Outcome fromException(Node n, Throwable t) {
     String message = t.getMessage() == null ? t.toString() : t.getMessage();
+    if (t instanceof ConflictException) {
+      return new Outcome(Outcome.Kind.UNKNOWN, message, t, Map.of());
+    }
     if (t instanceof ProviderException pe && pe.isRetryable()) {
       return Outcome.transientFailure(message, t);
     }
@@ -809,6 +834,18 @@ final class ExecutionRun {
       if (n.attempt > 1) {
         o = new Outcome(o.kind(), "gave up after " + n.attempt + " attempts: " + o.message(), o.cause(), o.outputs());
       }
+    }
+    if (o.isConflict() && !n.replanned && !n.gate && !cancelled) {
+      // Nothing was written: observe the key again and plan it again, once, within this sync.
+      n.replanned = true;
+      n.conflict = o;
+      n.state = State.SETTLING;
+      n.healthDeadline = now + options.healthTimeout().toNanos();
+      readyObserve.add(n);
+      log.info("{}: {} refused as a conflict ({}); observing and planning it again (revision {})", n.key(),
+          n.change.action(), o.message(), revision);
+      emit(new SyncEvent.Retrying(revision, n.change, o, n.attempt, Duration.ZERO));
+      return;
     }
     if (!o.isOk()) {
       finish(n, record(n, o), true);
@@ -835,7 +872,9 @@ final class ExecutionRun {
     if (r == null) {
       r = new Reading(new Health(Health.Status.UNKNOWN, "the provider returned no observation"));
     }
-    if (n.verifying) {
+    if (n.conflict != null) {
+      replan(n, r);
+    } else if (n.verifying) {
       verify(n, r, now);
     } else {
       healthReading(n, r.health(), now);
@@ -890,6 +929,59 @@ final class ExecutionRun {
       return;
     }
     healthReading(n, r.health(), now);
+  }
+
+  /**
+   * The key of a change refused as a conflict, observed again: the hooks plan it against what is
+   * live now and the new change is sent (it gets no second chance). A change that now would
+   * destroy what the planned one kept, a SKIP, or no new plan at all leaves the conflict UNKNOWN
+   * for the next sync, whose plan the guards see whole; a NOOP means the object already holds it.
+   */
+  private void replan(Node n, Reading r) {
+    Outcome conflict = n.conflict;
+    n.conflict = null;
+    Observation seen = r.normalized();
+    if (r.unverifiable() != null || seen == null || seen.isUnknown()) {
+      String why = r.unverifiable() != null ? r.unverifiable()
+          : seen != null ? seen.reason() : r.health() != null ? describe(r.health()) : "no observation";
+      finish(n, record(n, again(conflict, "observing it again failed: " + why)), true);
+      return;
+    }
+    Change next;
+    try {
+      next = hooks.replan(n.change, seen).orElse(null);
+    } catch (RuntimeException e) {
+      log.warn("{}: planning it again after a conflict failed (revision {})", n.key(), revision, e);
+      finish(n, record(n, Outcome.permanentFailure(conflict.message() + "; planning it again failed: " + e.getMessage(),
+          e)), true);
+      return;
+    }
+    if (next == null) {
+      finish(n, record(n, conflict), true);
+      return;
+    }
+    Action action = next.action();
+    boolean runs = action.mutates() && (!action.destroys() || n.change.action().destroys());
+    if (action == Action.NOOP) {
+      log.info("{}: planned again after a conflict: nothing left to do (revision {})", n.key(), revision);
+      finish(n, record(n, Outcome.unchanged()), true);
+      return;
+    }
+    if (!runs) {
+      finish(n, record(n, again(conflict, "planned again: " + action + " (" + next.reason() + "), left to the next sync")),
+          true);
+      return;
+    }
+    log.info("{}: planned again after a conflict: {} (revision {})", n.key(), action, revision);
+    n.change = next;
+    n.fresh = true;
+    n.state = State.READY;
+    readyApply.add(n);
+  }
+
+  /** {@code conflict} with what came of it added to its message. */
+  private static Outcome again(Outcome conflict, String what) {
+    return new Outcome(conflict.kind(), conflict.message() + "; " + what, conflict.cause(), conflict.outputs());
   }
 
   private void healthReading(Node n, Health h, long now) {

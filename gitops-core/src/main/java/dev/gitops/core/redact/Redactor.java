@@ -242,8 +242,8 @@ public final class Redactor {
     if (!changed) {
       return plan;
     }
-    return new Plan(plan.id(), plan.revision(), changes, plan.dependencies(), plan.variables(), plan.options(),
-        plan.fingerprints(), plan.unknown());
+    // Only the changes differ: every other component (blind spots, owned counts) is kept for listeners.
+    return plan.withChanges(changes);
   }
 
   /** {@code result} with its plan {@linkplain #redact(Plan) redacted}. */

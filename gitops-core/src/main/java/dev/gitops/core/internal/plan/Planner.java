@@ -136,6 +136,9 @@ public final class Planner {
 
     Lookup lookup = new Lookup(new HashMap<>(in.desired().resources()), new HashMap<>(in.stored().inventory()),
         new HashMap<>(in.stored().pending()));
+    // A planning provider's changes go through the same masking as every other change (provider
+    // and user rules, decoder marks) before anything reads them: the plan, output references, the apply.
+    units = units.completed(c -> masked(c, in, lookup));
     OutputReferences.Resolved references = OutputReferences.resolve(lookup.desired(), units);
     List<Change> changes = new ArrayList<>(keys.size());
     Map<ResourceKey, String> fingerprints = new HashMap<>(keys.size() * 2);
@@ -196,6 +199,17 @@ public final class Planner {
     LOG.debug("plan {} at {}: {} keys, {} unknown, {} decisions remembered", id, in.desired().revision(),
         keys.size(), unknown.size(), decided.size());
     return draft.withId(id);
+  }
+
+  /**
+   * The decision for {@code key} alone, planned from {@code in}, whose observation of it is fresh:
+   * what a sync sends instead of a change the provider refused as a conflict (the object changed
+   * since it was observed). Masked like every change of a plan; nothing is remembered, so the next
+   * plan decides the key from its own observation.
+   */
+  public Change replan(PlanInput in, ResourceKey key) {
+    Lookup lookup = new Lookup(in.desired().resources(), in.stored().inventory(), in.stored().pending());
+    return masked(decide(key, in, lookup, new HashMap<>()), in, lookup);
   }
 
   /**

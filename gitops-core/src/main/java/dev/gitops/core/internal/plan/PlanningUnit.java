@@ -23,6 +23,7 @@ import java.util.Set;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,7 +35,8 @@ import org.slf4j.LoggerFactory;
  * <p>A unit is made by {@link #plan}: it asks the provider's {@link ProviderPlanner}, checks what
  * comes back (every key names the provider, no key twice) and hides every value under a change's
  * {@link Change#sensitive() sensitive mask} in its documents, field entries and patch, whatever the
- * provider already did. A planner that throws, or returns changes that fail those checks, gives a
+ * provider already did; the {@link Planner} then completes each mask with the engine's rules
+ * (the provider's and the user's sensitive paths) before anything else reads the unit. A planner that throws, or returns changes that fail those checks, gives a
  * <em>failed</em> unit: nothing of it runs and the plan is incomplete.
  *
  * <pre>{@code
@@ -115,6 +117,21 @@ public final class PlanningUnit {
     LOG.debug("planning provider '{}' planned {} changes at {} (state {})", providerId, checked.size(),
         ctx.revision(), token);
     return new PlanningUnit(providerId, declared, checked, token, null, owned);
+  }
+
+  /**
+   * This unit with every change's mask completed by {@code complete} (the engine's rules: the
+   * provider's and the user's sensitive paths, the decoder's marks) and its values hidden again,
+   * so a planning provider's changes are redacted like every other change of a plan, and what
+   * output references read from them is what reviewers see.
+   */
+  PlanningUnit completed(UnaryOperator<Change> complete) {
+    if (changes.isEmpty()) {
+      return this;
+    }
+    List<Change> out = new ArrayList<>(changes.size());
+    changes.forEach(c -> out.add(Redactor.marking().redact(complete.apply(c))));
+    return new PlanningUnit(provider, List.copyOf(declared.values()), out, stateToken, failure, owned);
   }
 
   /** A unit whose planner failed for {@code reason}: it has no changes and runs nothing. */

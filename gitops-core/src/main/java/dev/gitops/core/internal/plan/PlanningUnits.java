@@ -21,6 +21,7 @@ import java.util.SortedMap;
 import java.util.SortedSet;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.function.UnaryOperator;
 
 /**
  * The {@link PlanningUnit}s of one plan: for each provider with its own {@link
@@ -82,6 +83,16 @@ public final class PlanningUnits {
       out.put(p.id(), PlanningUnit.plan(p.id(), planner.get(), mine, ctx));
     }
     return out.isEmpty() ? NONE : new PlanningUnits(out);
+  }
+
+  /** These units with every change's mask completed by {@code complete} (see {@link PlanningUnit#completed}). */
+  PlanningUnits completed(UnaryOperator<Change> complete) {
+    if (units.isEmpty()) {
+      return this;
+    }
+    Map<String, PlanningUnit> out = new HashMap<>();
+    units.forEach((id, u) -> out.put(id, u.completed(complete)));
+    return new PlanningUnits(out);
   }
 
   /** Whether there are no units. */

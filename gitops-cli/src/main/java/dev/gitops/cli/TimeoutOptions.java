@@ -1,0 +1,49 @@
+package dev.gitops.cli;
+
+import dev.gitops.agent.config.ConfigNode;
+import dev.gitops.core.SyncOptions;
+import dev.gitops.core.apply.ExecutionOptions;
+import java.time.Duration;
+import picocli.CommandLine;
+import picocli.CommandLine.Option;
+
+/**
+ * The provider call and whole-sync timeouts (shared by plan and sync), as the agent's {@code
+ * callTimeout} and {@code syncTimeout} per target: an Ansible run or a Terraform apply can take
+ * longer than the engine's defaults.
+ */
+final class TimeoutOptions {
+
+  /** How long one provider call may take, or null for the engine's default. */
+  @Option(names = "--call-timeout", paramLabel = "DURATION", converter = DurationConverter.class,
+      description = "How long one provider call may take (an Ansible run, a Kubernetes request, a Terraform plan "
+          + "or apply): 500ms, 30s, 5m, 1h or PT30S (default: 2m). A call still running then is cancelled and its "
+          + "resources are UNKNOWN.")
+  Duration callTimeout;
+
+  /** How long applying a plan may take, or null for the engine's default. */
+  @Option(names = "--sync-timeout", paramLabel = "DURATION", converter = DurationConverter.class,
+      description = "How long applying the plan may take, in all (default: 30m); then the sync is cancelled.")
+  Duration syncTimeout;
+
+  /** {@code base} with these flags applied. */
+  SyncOptions applyTo(SyncOptions base) {
+    ExecutionOptions e = base.execution();
+    if (callTimeout != null) {
+      e = e.withCallTimeout(callTimeout);
+    }
+    if (syncTimeout != null) {
+      e = e.withSyncTimeout(syncTimeout);
+    }
+    return e == base.execution() ? base : base.toBuilder().execution(e).build();
+  }
+
+  /** picocli's hook: its message is printed as the one-line usage error, after the flag's name. */
+  static final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
+    @Override
+    public Duration convert(String value) {
+      return ConfigNode.parseDuration(value).orElseThrow(() -> new CommandLine.TypeConversionException(
+          "'" + value + "' is not a positive duration such as 500ms, 30s, 5m, 1h or PT30S"));
+    }
+  }
+}

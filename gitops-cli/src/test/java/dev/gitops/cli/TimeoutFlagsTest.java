@@ -1,0 +1,72 @@
+package dev.gitops.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.gitops.core.SyncOptions;
+import dev.gitops.core.apply.ExecutionOptions;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+/** {@code --call-timeout} and {@code --sync-timeout} of plan and sync: what they set, and bad values refused naming the flag. */
+class TimeoutFlagsTest {
+
+  private record Run(int code, String out, String err) {}
+
+  private static Run gitops(String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int code = Main.commandLine(new GitopsCommand(), new PrintWriter(out, true), new PrintWriter(err, true))
+        .execute(args);
+    return new Run(code, out.toString(), err.toString());
+  }
+
+  private static SyncOptions sync(String... args) {
+    SyncCommand c = new SyncCommand();
+    new CommandLine(c).parseArgs(args);
+    return c.options();
+  }
+
+  private static SyncOptions plan(String... args) {
+    PlanCommand c = new PlanCommand();
+    new CommandLine(c).parseArgs(args);
+    return c.options();
+  }
+
+  @Test
+  void theFlagsSetTheEnginesCallAndSyncTimeouts() {
+    for (SyncOptions o : List.of(sync("--repo", "r", "--call-timeout", "5m", "--sync-timeout", "45m", "--dry-run"),
+        plan("--repo", "r", "--call-timeout", "5m", "--sync-timeout", "PT45M"))) {
+      assertThat(o.execution().callTimeout()).isEqualTo(Duration.ofMinutes(5));
+      assertThat(o.execution().syncTimeout()).isEqualTo(Duration.ofMinutes(45));
+    }
+    assertThat(sync("--repo", "r", "--call-timeout", "30s", "--dry-run").dryRun()).as("other flags kept").isTrue();
+    assertThat(sync("--repo", "r", "--call-timeout", "500ms").execution().callTimeout()).isEqualTo(Duration.ofMillis(500));
+    assertThat(sync("--repo", "r", "--sync-timeout", "1h").execution())
+        .isEqualTo(ExecutionOptions.defaults().withSyncTimeout(Duration.ofHours(1)));
+    assertThat(sync("--repo", "r").execution()).as("without the flags, the engine's defaults")
+        .isEqualTo(ExecutionOptions.defaults());
+    assertThat(plan("--repo", "r").execution()).isEqualTo(ExecutionOptions.defaults());
+  }
+
+  @Test
+  void aBadDurationIsOneLineNamingTheFlagAndExitsOne() {
+    for (String flag : List.of("--call-timeout", "--sync-timeout")) {
+      for (String command : List.of("sync", "plan")) {
+        for (String bad : List.of("0s", "-5s", "abc", "", " ", "5", "1.5m", "PT0S", "PT-1S", "5 minutes",
+            "99999999999999999999s")) {
+          Run r = gitops(command, "--repo", "unused", "--target", "unused", flag, bad);
+          assertThat(r.code()).as("%s %s '%s': %s", command, flag, bad, r).isEqualTo(ExitCodes.ERROR);
+          assertThat(r.err().lines().toList()).as("%s %s '%s'", command, flag, bad).singleElement().asString()
+              .startsWith("gitops: ").contains(flag).contains("positive duration");
+        }
+        Run missing = gitops(command, "--repo", "unused", "--target", "unused", flag);
+        assertThat(missing.code()).isEqualTo(ExitCodes.ERROR);
+        assertThat(missing.err()).contains(flag);
+      }
+    }
+  }
+}
