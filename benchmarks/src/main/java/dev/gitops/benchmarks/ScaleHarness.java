@@ -196,7 +196,7 @@ public final class ScaleHarness {
     CallContext ctx = CallContext.of("gitops", desired.revision(), Duration.ofMinutes(5));
     Map<ResourceKey, Observation> obs = new HashMap<>(provider.observe(desired.resources().keySet(), ctx));
     obs.replaceAll((k, o) -> o.isPresent()
-        ? new Observation(k, o.status(), Documents.freeze(provider.normalize(k, o.live())), o.version(), o.mark(), o.reason())
+        ? o.withLive(Documents.freeze(provider.normalize(k, o.live())))
         : o);
     Planner planner = new Planner("gitops", PlanOptions.defaults());
     planner.plan(new PlanInput(desired, store.load(), Map.of(provider.id(), provider), obs, Set.of(),

@@ -11,7 +11,18 @@ import java.util.Objects;
  * Observation.present(key, live, "rv-42");
  * Observation.absent(key);
  * Observation.unknown(key, "forbidden: cannot list secrets");
+ * // an object whose live system keeps its own record of what was last applied to it
+ * Observation.present(key, live, "rv-42").withLastApplied(recordedOnTheObject);
  * }</pre>
+ *
+ * <p>Last-applied as the live system records it: some systems keep, on the object itself, what
+ * the last tool applied to it (Kubernetes' {@code kubectl.kubernetes.io/last-applied-configuration}
+ * annotation). A provider that reads such a record returns it as {@link #lastApplied()}. The engine
+ * uses it as the base of its three-way merge <em>only</em> when its state store has no record of
+ * its own for the key (no last-applied and no pending entry: typically an object another tool
+ * created, being adopted), so that fields that tool applied and Git no longer declares are removed.
+ * The store's own record always wins; the live record never proves ownership (adoption rules are
+ * unchanged) and is never written to the store as such.
  *
  * @param key the key observed
  * @param status PRESENT, ABSENT or UNKNOWN
@@ -20,9 +31,11 @@ import java.util.Objects;
  *     mtime+size, state serial), or "" when the provider has none
  * @param mark the ownership mark read from the object, or null
  * @param reason why the status is UNKNOWN, or ""
+ * @param lastApplied the last-applied document as the live system records it on the object
+ *     (frozen), or null when it records none; only a PRESENT observation has one
  */
 public record Observation(ResourceKey key, Status status, JsonNode live, String version, OwnerMark mark,
-    String reason) {
+    String reason, JsonNode lastApplied) {
 
   /** The three things a provider can say about a key. */
   public enum Status {
@@ -45,6 +58,33 @@ public record Observation(ResourceKey key, Status status, JsonNode live, String 
     } else if (live != null) {
       throw new IllegalArgumentException(key + ": only a PRESENT observation has a live document");
     }
+    if (lastApplied != null) {
+      if (status != Status.PRESENT) {
+        throw new IllegalArgumentException(key + ": only a PRESENT observation has a live last-applied record");
+      }
+      lastApplied = Documents.freeze(lastApplied);
+    }
+  }
+
+  /** An observation without a live last-applied record (see {@link #lastApplied()}). */
+  public Observation(ResourceKey key, Status status, JsonNode live, String version, OwnerMark mark, String reason) {
+    this(key, status, live, version, mark, reason, null);
+  }
+
+  /**
+   * This observation with {@code recorded} as the last-applied document the live system keeps on
+   * the object (null for none). Only for a PRESENT observation.
+   */
+  public Observation withLastApplied(JsonNode recorded) {
+    return new Observation(key, status, live, version, mark, reason, recorded);
+  }
+
+  /**
+   * This observation with another live document (the engine's normalized copy), everything else,
+   * the live last-applied record included, kept. Only for a PRESENT observation.
+   */
+  public Observation withLive(JsonNode other) {
+    return new Observation(key, status, other, version, mark, reason, lastApplied);
   }
 
   /** The object exists with this document and version token. */
@@ -87,6 +127,7 @@ public record Observation(ResourceKey key, Status status, JsonNode live, String 
   public String toString() {
     return "Observation[key=" + key + ", status=" + status + ", live="
         + (live == null ? "null" : "sha256:" + Documents.digest(live).substring(0, 12)) + ", version=" + version
-        + ", mark=" + mark + ", reason=" + reason + "]";
+        + ", mark=" + mark + ", reason=" + reason + ", lastApplied="
+        + (lastApplied == null ? "null" : "sha256:" + Documents.digest(lastApplied).substring(0, 12)) + "]";
   }
 }

@@ -458,7 +458,7 @@ public final class Reconciler implements AutoCloseable {
       } else if (o.isPresent()) {
         try {
           JsonNode normalized = Documents.freeze(p.normalize(k, o.live()));
-          o = new Observation(k, o.status(), normalized, o.version(), o.mark(), o.reason());
+          o = o.withLive(normalized);
         } catch (RuntimeException e) {
           // One object the normalizer cannot handle is one UNKNOWN key, not a failed sync.
           LOG.warn("provider '{}' failed to normalize {}: {}", p.id(), k, e.toString());

@@ -27,6 +27,8 @@ public final class MapProvider implements Provider {
   final Map<ResourceKey, JsonNode> live = new ConcurrentHashMap<>();
   final Map<ResourceKey, OwnerMark> markOf = new ConcurrentHashMap<>();
   final Map<ResourceKey, String> versions = new ConcurrentHashMap<>();
+  /** Last-applied records kept on the objects themselves (as kubectl's annotation), returned with each observation. */
+  final Map<ResourceKey, JsonNode> liveRecords = new ConcurrentHashMap<>();
   final Set<ResourceKey> unobservable = ConcurrentHashMap.newKeySet();
   final Set<ResourceKey> failing = ConcurrentHashMap.newKeySet();
   /** Keys whose normalizer throws. */
@@ -78,7 +80,7 @@ public final class MapProvider implements Provider {
       if (unobservable.contains(k)) {
         out.put(k, Observation.unknown(k, "forbidden"));
       } else if (live.containsKey(k)) {
-        out.put(k, Observation.present(k, live.get(k), versions.get(k), markOf.get(k)));
+        out.put(k, Observation.present(k, live.get(k), versions.get(k), markOf.get(k)).withLastApplied(liveRecords.get(k)));
       } else {
         out.put(k, Observation.absent(k));
       }

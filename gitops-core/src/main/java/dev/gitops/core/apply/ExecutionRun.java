@@ -747,8 +747,7 @@ final class ExecutionRun {
     if (!o.isPresent()) {
       return o;
     }
-    return new Observation(key, o.status(), Documents.freeze(provider.normalize(key, o.live())), o.version(), o.mark(),
-        o.reason());
+    return o.withLive(Documents.freeze(provider.normalize(key, o.live())));
   }
 
   /** A deleted object is "healthy" once it is gone. */

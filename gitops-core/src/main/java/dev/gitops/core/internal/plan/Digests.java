@@ -19,6 +19,8 @@ final class Digests {
   /** What a digested document is to its key. */
   enum Role {
     DESIRED, LIVE, STORED, PENDING,
+    /** The last-applied record the live system keeps on the object ({@code Observation.lastApplied}). */
+    LIVE_RECORD,
     /** The documents of a change as its plan file holds them (sensitive values hashed). */
     PLAN_LIVE, PLAN_DESIRED, PLAN_TARGET
   }

@@ -347,8 +347,9 @@ public final class Planner {
     }
 
     Set<FieldPath> sensitive = SensitiveValues.find(key, d.document(), rules, d.sensitive(), in.secretKey());
-    JsonNode last = stored == null ? null
-        : SensitiveValues.reveal(stored, d.document(), v.isPresent() ? v.live() : null, in.secretKey());
+    JsonNode last = stored != null
+        ? SensitiveValues.reveal(stored, d.document(), v.isPresent() ? v.live() : null, in.secretKey())
+        : liveRecord(key, v, rules);
     EnumSet<Flag> flags = EnumSet.noneOf(Flag.class);
 
     if (v.isAbsent()) {
@@ -440,6 +441,15 @@ public final class Planner {
         + (flags.contains(Flag.CONFLICT) ? "; Git wins conflict at " + r.conflicts() : "")
         + (flags.contains(Flag.ADOPT) ? "; " + adopting(previousOwner) : "");
     return change(key, Action.UPDATE, d, v.live(), r, flags, reason, sensitive);
+  }
+
+  /**
+   * The last-applied document the live system records on the object (see
+   * {@link Observation#lastApplied()}), without the paths ignored for {@code key}, which are never
+   * owned. Only called when the store has no record of its own for the key: the store always wins.
+   */
+  private static JsonNode liveRecord(ResourceKey key, Observation v, MergeRules rules) {
+    return v.lastApplied() == null ? null : LastApplied.strip(key, v.lastApplied(), rules);
   }
 
   private static String adopting(String previousOwner) {
@@ -538,6 +548,8 @@ public final class Planner {
     part(sb, v.status().name());
     if (v.isPresent()) {
       part(sb, digests.of(Digests.Role.LIVE, key, v.live(), live -> LastApplied.strip(key, live, rules)));
+      part(sb, v.lastApplied() == null ? "-" : digests.of(Digests.Role.LIVE_RECORD, key, v.lastApplied(),
+          rec -> LastApplied.strip(key, rec, rules)));
       part(sb, v.mark() == null ? "-" : "mark");
       if (v.mark() != null) {
         part(sb, v.mark().owner());
