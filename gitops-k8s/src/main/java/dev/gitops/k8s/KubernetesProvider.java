@@ -37,6 +37,7 @@ import io.fabric8.kubernetes.client.dsl.NonNamespaceOperation;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.fabric8.kubernetes.client.utils.Serialization;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -88,6 +89,9 @@ import org.slf4j.LoggerFactory;
  * it UNKNOWN until the next sync. The applied configuration is written to
  * {@code kubectl.kubernetes.io/last-applied-configuration} exactly as {@code kubectl apply} writes
  * it, unless the annotations would exceed 262,144 bytes (the engine's store keeps it anyway).
+ * It is also read back: {@code observe} returns it as {@link Observation#lastApplied()}, so an
+ * object {@code kubectl apply} created, once adopted, loses the fields kubectl applied that Git no
+ * longer declares; the engine's own record, when it has one, always wins over the annotation.
  * Every applied object carries the label {@code app.kubernetes.io/managed-by: gitops} and the
  * annotations {@code gitops.dev/owner} and {@code gitops.dev/key}; an object another owner marked
  * is never taken over silently. Fields that cannot change in place (a Deployment's selector, a
@@ -335,7 +339,34 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
       return Observation.absent(key);
     }
     JsonNode live = json(obj);
-    return Observation.present(key, live, live.at("/metadata/resourceVersion").asText(""), markOf(live));
+    Observation seen = Observation.present(key, live, live.at("/metadata/resourceVersion").asText(""), markOf(live));
+    // Server-side apply removes only the fields its own field manager applied: a kubectl record
+    // there would plan removals the server does not make.
+    return applyMode == ApplyMode.CLIENT_SIDE ? seen.withLastApplied(recordedLastApplied(key, live)) : seen;
+  }
+
+  /**
+   * The last-applied configuration {@code kubectl apply} (or this provider) wrote on the object, or
+   * null when it has none or it is not a JSON object. The engine merges from it only when its store
+   * has no record of its own for the key (an object {@code kubectl apply} created, being adopted).
+   */
+  private static JsonNode recordedLastApplied(ResourceKey key, JsonNode live) {
+    JsonNode text = live.path("metadata").path("annotations").path(Annotations.LAST_APPLIED);
+    if (!text.isTextual()) {
+      return null;
+    }
+    try {
+      JsonNode doc = Serialization.jsonMapper().readTree(text.asText());
+      if (doc != null && doc.isObject()) {
+        return doc;
+      }
+      LOG.debug("{}: annotation {} is not a JSON object; ignored", key, Annotations.LAST_APPLIED);
+    } catch (IOException e) {
+      // An annotation edited by hand into something unreadable records nothing we can merge from:
+      // the object is planned as if it had none (live-only fields are kept), never a failed sync.
+      LOG.warn("{}: annotation {} is not valid JSON ({}); ignored", key, Annotations.LAST_APPLIED, e.getMessage());
+    }
+    return null;
   }
 
   /**
