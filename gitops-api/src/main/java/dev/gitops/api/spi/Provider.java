@@ -61,7 +61,10 @@ public interface Provider {
   /**
    * Observes {@code keys}. Returns one observation per key asked for; a key the provider cannot
    * look at is {@link Observation#unknown UNKNOWN}, never absent. Live documents are returned
-   * raw; the engine normalizes them with {@link #normalize}.
+   * raw; the engine normalizes them with {@link #normalize}. A provider whose live system keeps
+   * on the object what was last applied to it (Kubernetes' {@code last-applied-configuration}
+   * annotation) returns that document with {@link Observation#withLastApplied}: the engine merges
+   * from it only when its state store has no record of its own for the key, never over one.
    */
   Map<ResourceKey, Observation> observe(Collection<ResourceKey> keys, CallContext ctx);
 
