@@ -467,9 +467,10 @@ final class ExecutionRun {
   // ---- dispatch -----------------------------------------------------------------------------
 
   private void dispatch(long now) {
-    // outcomes recorded so far are durable before anything more is sent
+    // outcomes recorded so far are durable before anything more is sent; a flush that failed
+    // cancelled the run token, which the loop turns into a cancellation at its next turn
     flushOutcomes();
-    if (cancelled) {
+    if (cancelled || runToken.isCancelled()) {
       return;
     }
     // Health checks first: they are cheap and what dependents are waiting for.
