@@ -12,7 +12,7 @@ import java.util.Objects;
  * Observation.absent(key);
  * Observation.unknown(key, "forbidden: cannot list secrets");
  * // an object whose live system keeps its own record of what was last applied to it
- * Observation.present(key, live, "rv-42").withLastApplied(recordedOnTheObject);
+ * Observation.present(key, live, "rv-42").withLastApplied(lastApplied);
  * }</pre>
  *
  * <p>Last-applied as the live system records it: some systems keep, on the object itself, what
