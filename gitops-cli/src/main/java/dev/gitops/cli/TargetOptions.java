@@ -165,7 +165,7 @@ public final class TargetOptions {
     // would put the managed inventory and the store beside the working directory.
     for (Object[] flag : new Object[][] {{"--playbook", playbook}, {"--inventory", inventory},
         {"--inventory-out", inventoryOut}, {"--kubeconfig", kubeconfig}, {"--context", context},
-        {"--namespace", namespace}}) {
+        {"--namespace", namespace}, {"--binary", binary}}) {
       if (flag[1] != null && flag[1].toString().isBlank()) {
         throw new IllegalArgumentException(flag[0] + " is empty: give a value or leave the flag out");
       }
@@ -199,6 +199,11 @@ public final class TargetOptions {
     // An empty path would be the working directory: never a target or a store by accident.
     if (target != null && target.toString().isBlank()) {
       throw new IllegalArgumentException("--target is empty: give " + what);
+    }
+    for (String f : varFiles) {
+      if (f.isBlank()) {
+        throw new IllegalArgumentException("--var-file is empty: give a value or leave the flag out");
+      }
     }
     for (String v : vars) {
       if (v.indexOf('=') <= 0) {

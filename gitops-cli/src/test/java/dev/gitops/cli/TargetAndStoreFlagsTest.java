@@ -88,7 +88,9 @@ class TargetAndStoreFlagsTest {
             "--inventory-out", tmp.resolve("inv.yml").toString()),
         List.of("--provider", "k8s", "--state", state, "--kubeconfig", ""),
         List.of("--provider", "k8s", "--state", state, "--context", " "),
-        List.of("--provider", "k8s", "--state", state, "--namespace", ""));
+        List.of("--provider", "k8s", "--state", state, "--namespace", ""),
+        List.of("--provider", "terraform", "--target", tmp.resolve("tf").toString(), "--binary", ""),
+        List.of("--provider", "terraform", "--target", tmp.resolve("tf").toString(), "--var-file", " "));
     for (List<String> c : cases) {
       List<String> a = new java.util.ArrayList<>(List.of("plan", "--repo", repoDir));
       a.addAll(c);
