@@ -82,6 +82,12 @@ measure() {
     done
     git -C "$repo" init -q -b main && git -C "$repo" add -A
     git -C "$repo" -c user.name=b -c user.email=b@x commit -q -m gen
+    # peers in the same run: git clone of the repository, and the durable-copy floor (temp + fsync +
+    # rename from 8 threads, one fsync per directory) writing the same files, each a whole process
+    read -r clone_ms clone_rss rc0 < <(measure git clone -q "$repo" "$WORK/clone-$n")
+    read -r floor_ms floor_rss rc0 < <(measure java -cp "$JAR" dev.gitops.benchmarks.DurableCopyFloor "$repo" "$WORK/floor-$n")
+    floor_inner_ms=$(awk '{print $1}' "$WORK/out.log")
+    rm -rf "$WORK/clone-$n" "$WORK/floor-$n"
     sync_cmd=(java -jar "$CLI" sync --repo "$repo" --target "$target")
     read -r first_ms first_rss rc1 < <(measure "${sync_cmd[@]}")
     read -r same_ms same_rss rc2 < <(measure "${sync_cmd[@]}")
@@ -90,7 +96,8 @@ measure() {
     read -r one_ms one_rss rc3 < <(measure "${sync_cmd[@]}")
     [ "$first" = 1 ] || echo ","
     first=0
-    echo "    {\"n\": $n, \"firstSyncMs\": $first_ms, \"firstSyncPeakRssKb\": $first_rss, \"firstExit\": $rc1,"
+    echo "    {\"n\": $n, \"gitCloneMs\": $clone_ms, \"floorMs\": $floor_ms, \"floorInnerMs\": $floor_inner_ms, \"floorPeakRssKb\": $floor_rss,"
+    echo "     \"firstSyncMs\": $first_ms, \"firstSyncPeakRssKb\": $first_rss, \"firstExit\": $rc1,"
     echo "     \"noChangeSyncMs\": $same_ms, \"noChangeSyncPeakRssKb\": $same_rss, \"noChangeExit\": $rc2,"
     echo "     \"oneFileSyncMs\": $one_ms, \"oneFileSyncPeakRssKb\": $one_rss, \"oneFileExit\": $rc3,"
     echo "     \"command\": \"java -jar gitops-cli/target/gitops.jar sync --repo REPO --target DIR\"}"
