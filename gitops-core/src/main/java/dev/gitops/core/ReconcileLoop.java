@@ -2,15 +2,10 @@ package dev.gitops.core;
 
 import dev.gitops.api.Cancellation;
 import dev.gitops.api.SyncResult;
+import dev.gitops.core.internal.loop.Periodic;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.Random;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -40,37 +35,17 @@ public final class ReconcileLoop implements AutoCloseable {
 
   private final Reconciler reconciler;
   private final Gate gate;
-  private final Duration interval;
-  private final double jitter;
-  private final Duration maxBackoff;
-  private final Random random;
-  private final ScheduledExecutorService scheduler;
-  private final AtomicReference<ScheduledFuture<?>> next = new AtomicReference<>();
+  private final Periodic periodic;
   private final AtomicReference<Cancellation> inFlight = new AtomicReference<>();
   private final AtomicReference<SyncResult> lastResult = new AtomicReference<>();
   private final AtomicReference<Throwable> lastError = new AtomicReference<>();
-  private final AtomicInteger failures = new AtomicInteger();
-  private final AtomicInteger runs = new AtomicInteger();
-  private final AtomicInteger skipped = new AtomicInteger();
-  /** Set by trigger(); a run consumes it when it starts, and runs again at once if it was set meanwhile. */
-  private final java.util.concurrent.atomic.AtomicBoolean triggered = new java.util.concurrent.atomic.AtomicBoolean();
-  private volatile boolean suspended;
-  private volatile boolean started;
-  private volatile boolean closed;
   private volatile String pinned;
 
   private ReconcileLoop(Builder b) {
     this.reconciler = b.reconciler;
     this.gate = b.gate;
-    this.interval = b.interval;
-    this.jitter = b.jitter;
-    this.maxBackoff = b.maxBackoff;
-    this.random = new Random(b.seed);
-    this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "gitops-loop");
-      t.setDaemon(true);
-      return t;
-    });
+    this.periodic = Periodic.builder("gitops-loop", this::syncOnce).interval(b.interval).jitter(b.jitter)
+        .maxBackoff(b.maxBackoff).seed(b.seed).build();
   }
 
   /** A builder for a loop around {@code reconciler}. */
@@ -79,22 +54,13 @@ public final class ReconcileLoop implements AutoCloseable {
   }
 
   /** Starts the loop: the first sync runs at once. */
-  public synchronized void start() {
-    if (closed) {
-      throw new IllegalStateException("loop is closed");
-    }
-    if (!started) {
-      started = true;
-      schedule(Duration.ZERO);
-    }
+  public void start() {
+    periodic.start();
   }
 
   /** Runs a sync as soon as the one in flight (if any) is done. */
   public void trigger() {
-    if (started && !closed) {
-      triggered.set(true);
-      schedule(Duration.ZERO);
-    }
+    periodic.trigger();
   }
 
   /** A new revision arrived: cancels the sync in flight (and its health waits) and syncs again. */
@@ -108,13 +74,12 @@ public final class ReconcileLoop implements AutoCloseable {
 
   /** Skips syncs until {@link #resume()}. */
   public void suspend() {
-    suspended = true;
+    periodic.suspend();
   }
 
   /** Resumes syncing and syncs at once. */
   public void resume() {
-    suspended = false;
-    trigger();
+    periodic.resume();
   }
 
   /** Syncs {@code revision} instead of the head until {@link #unpin()}. */
@@ -134,7 +99,7 @@ public final class ReconcileLoop implements AutoCloseable {
 
   /** Whether the loop is suspended. */
   public boolean isSuspended() {
-    return suspended;
+    return periodic.isSuspended();
   }
 
   /** The result of the last completed sync; empty until one completed. */
@@ -149,60 +114,32 @@ public final class ReconcileLoop implements AutoCloseable {
 
   /** How many syncs ran (skipped ones while suspended do not count). */
   public int runs() {
-    return runs.get();
+    return periodic.runs();
   }
 
   /** How many scheduled syncs were skipped because the loop was suspended. */
   public int skippedRuns() {
-    return skipped.get();
+    return periodic.skippedRuns();
   }
 
   /** Consecutive failed syncs. */
   public int consecutiveFailures() {
-    return failures.get();
+    return periodic.consecutiveFailures();
   }
 
-  private synchronized void schedule(Duration delay) {
-    if (closed) {
-      return;
-    }
-    ScheduledFuture<?> old = next.get();
-    if (old != null && !old.isDone()) {
-      if (old.getDelay(TimeUnit.MILLISECONDS) <= delay.toMillis()) {
-        return;
-      }
-      old.cancel(false);
-    }
-    next.set(scheduler.schedule(this::runOnce, delay.toMillis(), TimeUnit.MILLISECONDS));
-  }
-
-  private void runOnce() {
-    if (closed) {
-      return;
-    }
-    synchronized (this) {
-      // This run is no longer "the next one": later schedule() calls must plan a new run.
-      next.set(null);
-    }
-    if (suspended) {
-      skipped.incrementAndGet();
-      schedule(nextDelay(false));
-      return;
-    }
-    triggered.set(false);
+  /** One sync; an INCOMPLETE sync or one that throws counts as failed (and is backed off from). */
+  private boolean syncOnce() {
     Cancellation c = new Cancellation();
     inFlight.set(c);
-    boolean ok = false;
     try {
       String revision = pinned;
       SyncResult r = gate.run(c, () -> reconciler.sync(revision, c));
       lastResult.set(r);
       lastError.set(null);
-      ok = r.isSuccessful();
+      return r.isSuccessful();
     } catch (Throwable e) {
       // The loop must survive anything one iteration throws, Errors included (an AssertionError
-      // or StackOverflowError from a provider or listener): otherwise the scheduler would drop
-      // the task and the loop would stop without a word. The error is kept for callers.
+      // or StackOverflowError from a provider or listener). The error is kept for callers.
       lastError.set(e);
       String what = pinned == null ? "the head" : pinned;
       if (e instanceof dev.gitops.api.GitOpsException) {
@@ -211,28 +148,15 @@ public final class ReconcileLoop implements AutoCloseable {
       } else {
         LOG.error("sync of {} failed; backing off: {}", what, e.toString(), e);
       }
+      return false;
     } finally {
       inFlight.set(null);
-      runs.incrementAndGet();
     }
-    if (ok) {
-      failures.set(0);
-    } else {
-      failures.incrementAndGet();
-    }
-    schedule(triggered.get() ? Duration.ZERO : nextDelay(!ok));
   }
 
   /** The delay before the next run: the interval with jitter, or a backoff after failures. */
   Duration nextDelay(boolean failed) {
-    long base = interval.toMillis();
-    if (failed) {
-      int n = Math.min(failures.get(), 20);
-      long backoff = Math.min(maxBackoff.toMillis(), Math.max(1, base / 8) << Math.max(0, n - 1));
-      base = Math.max(1, backoff);
-    }
-    double spread = 1 + jitter * (2 * random.nextDouble() - 1);
-    return Duration.ofMillis(Math.max(1, Math.round(base * spread)));
+    return periodic.nextDelay(failed);
   }
 
   /**
@@ -242,19 +166,11 @@ public final class ReconcileLoop implements AutoCloseable {
    */
   @Override
   public void close() {
-    closed = true;
     Cancellation c = inFlight.get();
     if (c != null) {
       c.cancel("loop closed");
     }
-    scheduler.shutdownNow();
-    try {
-      if (!scheduler.awaitTermination(10, TimeUnit.SECONDS)) {
-        LOG.warn("sync loop did not stop within 10 s");
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    periodic.close(true, Duration.ofSeconds(10));
   }
 
   /**

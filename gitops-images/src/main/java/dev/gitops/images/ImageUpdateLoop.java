@@ -1,14 +1,9 @@
 package dev.gitops.images;
 
+import dev.gitops.core.internal.loop.Periodic;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,32 +28,14 @@ public final class ImageUpdateLoop implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ImageUpdateLoop.class);
 
   private final ImageUpdater updater;
-  private final Duration interval;
-  private final double jitter;
-  private final ScheduledExecutorService scheduler;
-  private final Object lock = new Object();
-  /** A run is queued or running; a trigger meanwhile sets {@link #again} instead of queueing a second one. */
-  private boolean queued;
-  private final AtomicBoolean again = new AtomicBoolean();
+  private final Periodic periodic;
   private final AtomicReference<ImageUpdateResult> lastResult = new AtomicReference<>();
   private final AtomicReference<RuntimeException> lastError = new AtomicReference<>();
-  private final AtomicInteger runs = new AtomicInteger();
-  private volatile boolean suspended;
-  private volatile boolean started;
-  private volatile boolean closed;
-  private java.util.concurrent.ScheduledFuture<?> timer;
 
   private ImageUpdateLoop(Builder b) {
     this.updater = b.updater;
-    this.interval = b.interval;
-    this.jitter = b.jitter;
-    ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1, r -> {
-      Thread t = new Thread(r, "gitops-images-loop");
-      t.setDaemon(true);
-      return t;
-    });
-    executor.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);  // close() drops the next timer
-    this.scheduler = executor;
+    // no backoff: a failed run (registry down, push refused) is tried again after the interval
+    this.periodic = Periodic.builder("gitops-images-loop", this::runOnce).interval(b.interval).jitter(b.jitter).build();
   }
 
   /** A builder for a loop around {@code updater}. */
@@ -68,45 +45,27 @@ public final class ImageUpdateLoop implements AutoCloseable {
 
   /** Starts the loop; the first run is at once. */
   public void start() {
-    if (closed) {
-      throw new IllegalStateException("image update loop is closed");
-    }
-    started = true;
-    trigger();
+    periodic.start();
   }
 
   /** Runs as soon as the run in flight (if any) ends. */
   public void trigger() {
-    synchronized (lock) {
-      if (!started || closed) {
-        return;
-      }
-      if (queued) {
-        again.set(true);
-        return;
-      }
-      queued = true;
-      if (timer != null) {
-        timer.cancel(false);
-      }
-      scheduler.execute(this::runOnce);
-    }
+    periodic.trigger();
   }
 
   /** Skips runs until {@link #resume()}. */
   public void suspend() {
-    suspended = true;
+    periodic.suspend();
   }
 
   /** Resumes and runs at once. */
   public void resume() {
-    suspended = false;
-    trigger();
+    periodic.resume();
   }
 
   /** Whether the loop is suspended. */
   public boolean isSuspended() {
-    return suspended;
+    return periodic.isSuspended();
   }
 
   /** The result of the last run that completed; empty before the first. */
@@ -121,53 +80,26 @@ public final class ImageUpdateLoop implements AutoCloseable {
 
   /** Runs done (skipped ones while suspended do not count). */
   public int runs() {
-    return runs.get();
+    return periodic.runs();
   }
 
-  private void runOnce() {
-    again.set(false);
-    if (!suspended && !closed) {
-      try {
-        lastResult.set(updater.run());
-        lastError.set(null);
-      } catch (RuntimeException e) {
-        // one failed run (registry down, push refused) must not end the loop: kept and logged
-        lastError.set(e);
-        LOG.warn("image update run failed: {}", e.getMessage());
-      } finally {
-        runs.incrementAndGet();
-      }
-    }
-    synchronized (lock) {
-      queued = false;
-      if (closed) {
-        return;
-      }
-      if (again.getAndSet(false)) {
-        queued = true;
-        scheduler.execute(this::runOnce);
-        return;
-      }
-      double spread = 1 + jitter * (2 * ThreadLocalRandom.current().nextDouble() - 1);
-      long delay = Math.max(1, Math.round(interval.toMillis() * spread));
-      timer = scheduler.schedule(this::trigger, delay, TimeUnit.MILLISECONDS);
+  private boolean runOnce() {
+    try {
+      lastResult.set(updater.run());
+      lastError.set(null);
+      return true;
+    } catch (RuntimeException e) {
+      // one failed run (registry down, push refused) must not end the loop: kept and logged
+      lastError.set(e);
+      LOG.warn("image update run failed: {}", e.getMessage());
+      return false;
     }
   }
 
   /** Stops the loop; a run in flight finishes first (at most 30 s are waited for). */
   @Override
   public void close() {
-    synchronized (lock) {
-      closed = true;
-    }
-    scheduler.shutdown();
-    try {
-      if (!scheduler.awaitTermination(30, TimeUnit.SECONDS)) {
-        LOG.warn("image update loop did not stop within 30 s");
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    periodic.close(false, Duration.ofSeconds(30));
   }
 
   /** Builds an {@link ImageUpdateLoop}. */
