@@ -55,6 +55,7 @@ class AssignmentBenchSmokeTest {
     assertThat(result.get("rows")).hasSize(2);
     assertThat(result.at("/rows/1/members").asInt()).isEqualTo(5);
     assertThat(result.at("/rows/1/verified").asBoolean()).isTrue();
+    assertThat(result.at("/rows/1/assignCpuMs").isNumber()).isTrue();
     assertThat(result.at("/etcdGuidance/hardware").asText()).startsWith("https://etcd.io/docs/");
   }
 
