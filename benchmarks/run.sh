@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every benchmark (B1 JMH, B2 scale harness, S1 store, B3 CLI) and writes benchmarks/results/latest.json
+# Runs every benchmark (B1 JMH, B2 scale harness, S1 store, C1 cluster assignment, B3 CLI) and writes benchmarks/results/latest.json
 # and benchmarks/results/latest.md. Usage: benchmarks/run.sh [N list for B2, default 1000,10000,100000]
 # Budget: under 15 minutes on a 2-core machine. Nothing here runs during `mvn verify`.
 set -euo pipefail
@@ -45,6 +45,10 @@ echo "== S1 store: per-key fsync vs journal (N = $STORE_N changes)"
 java -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp "$JAR" dev.gitops.benchmarks.StoreBench \
   --n "$STORE_N" --out "$RAW/store.json"
 cat "$RAW/store.json"
+
+echo "== C1 cluster assignment by simulation (100,000 targets over 10..1,000 members)"
+java -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp "$JAR" dev.gitops.benchmarks.AssignmentBench \
+  --out "$RAW/assignment.json"
 
 echo "== B3 CLI (files provider, N = $CLI_NS)"
 TIME=/usr/bin/time

@@ -162,6 +162,8 @@ public final class Report {
       }
     }
 
+    assignment(raw, out, md);
+
     out.set("targets", targets);
     md.append("\n### Targets\n\n| target | met | measured |\n|---|---|---|\n");
     for (JsonNode t : targets) {
@@ -170,6 +172,30 @@ public final class Report {
     }
     Files.writeString(Path.of(args[1]), JSON.writeValueAsString(out));
     Files.writeString(Path.of(args[2]), md.toString());
+  }
+
+  /** C1, when run.sh produced it: the assignment by simulation and what it asks of etcd. */
+  private static void assignment(Path raw, ObjectNode out, StringBuilder md) throws IOException {
+    Path file = raw.resolve("assignment.json");
+    if (!Files.exists(file)) {
+      return;
+    }
+    JsonNode c1 = read(file);
+    out.set("c1", c1);
+    md.append("\n### C1 — cluster assignment by simulation (").append(c1.get("targets").asInt())
+        .append(" targets, real `Rendezvous`; etcd figures derived from the code at the defaults)\n\n");
+    md.append("| members | max/mean | p99/mean | join moves (÷ ideal) | leave of the most loaded (÷ ideal) | full assignment CPU ms "
+        + "| keep-alives/s | round range reads/s (keys/s) | store writes/s, no-change syncs | writes per join | steady requests/s (etcd class) |\n");
+    md.append("|---:|---:|---:|---|---|---:|---:|---|---:|---:|---|\n");
+    for (JsonNode r : c1.get("rows")) {
+      md.append(String.format(Locale.ROOT, "| %d | %s | %s | %.0f (%s) | %d (%s) | %.0f | %.0f | %.0f (%,.0f) | %.0f | %.0f | %.0f (%s) |\n",
+          r.get("members").asInt(), fmt(r.get("maxOverMean").asDouble()), fmt(r.get("p99OverMean").asDouble()),
+          r.get("joinMovedMean").asDouble(), fmt(r.get("joinMovedOverIdeal").asDouble()), r.get("leaveMostLoadedMoved").asInt(),
+          fmt(r.get("leaveMostLoadedOverIdeal").asDouble()), r.get("assignCpuMs").asDouble(), r.get("keepAlivesPerSecond").asDouble(),
+          r.get("roundRangeRequestsPerSecond").asDouble(), r.get("roundKeysReadPerSecond").asDouble(),
+          r.get("storeWritesPerSecondNoChange").asDouble(), r.get("joinWrites").asDouble(), r.get("steadyRequestsPerSecond").asDouble(),
+          r.get("steadyEtcdClass").asText()));
+    }
   }
 
   private static void target(ArrayNode targets, String name, boolean met, String measured) {
