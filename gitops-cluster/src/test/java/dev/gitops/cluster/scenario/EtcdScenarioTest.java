@@ -13,7 +13,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Three agent JVMs share 30 {@code files} targets through the test JVM's real etcd (loopback, its
- * own data directory and ports, a key prefix of this test's own), with 5 s leases: the scenarios
+ * own data directory and ports, a key prefix of this test's own), with 6 s leases: the scenarios
  * of {@link ClusterScenarios}.
  */
 class EtcdScenarioTest extends ClusterScenarios {
@@ -27,7 +27,7 @@ class EtcdScenarioTest extends ClusterScenarios {
     String endpoint = EtcdServer.shared().endpoint();
     String prefix = "/scenario/" + UUID.randomUUID() + "/";
     EtcdCoordinator reader = EtcdCoordinator.connectBuilder(endpoint, "scenario-reader").prefix(prefix).build();
-    try (ScenarioCluster c = new ScenarioCluster(dir, 30, Duration.ofSeconds(5), "etcd",
+    try (ScenarioCluster c = new ScenarioCluster(dir, 30, Duration.ofSeconds(6), "etcd",
         List.of("--endpoint", endpoint, "--prefix", prefix), reader)) {
       play(c);
     }

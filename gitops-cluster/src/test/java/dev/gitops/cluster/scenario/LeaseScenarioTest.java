@@ -14,7 +14,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Three agent JVMs share 12 {@code files} targets through Kubernetes Leases, with their state in
  * Secrets, on fabric8's CRUD mock API server running in a JVM of its own (killing a member never
- * kills it), with 5 s leases: the scenarios of {@link ClusterScenarios}.
+ * kills it), with 6 s leases: the scenarios of {@link ClusterScenarios}.
  */
 class LeaseScenarioTest extends ClusterScenarios {
 
@@ -33,7 +33,7 @@ class LeaseScenarioTest extends ClusterScenarios {
       String url = Files.readString(urlFile);
       client = ScenarioMember.client(url);
       LeaseCoordinator reader = LeaseCoordinator.builder(client, "gitops", "scenario-reader").build();
-      try (ScenarioCluster c = new ScenarioCluster(dir, 12, Duration.ofSeconds(5), "k8s", List.of("--endpoint", url),
+      try (ScenarioCluster c = new ScenarioCluster(dir, 12, Duration.ofSeconds(6), "k8s", List.of("--endpoint", url),
           reader)) {
         play(c);
       }

@@ -49,6 +49,7 @@ final class ScenarioCluster implements AutoCloseable {
   private final WriteLog testLog;
   private final Map<String, Process> running = new LinkedHashMap<>();
   private final List<Process> started = new ArrayList<>();
+  private final Set<String> names = new TreeSet<>();
   private int generation;
 
   /**
@@ -90,6 +91,7 @@ final class ScenarioCluster implements AutoCloseable {
     args.addAll(backendArgs);
     Process p = java(dir.resolve(member + ".log"), ScenarioMember.class, args);
     started.add(p);
+    names.add(member);
     running.put(member, p);
   }
 
@@ -102,7 +104,7 @@ final class ScenarioCluster implements AutoCloseable {
             - name: %s
               source: {url: "%s", path: %s}
               provider: {type: files, directory: "%s"}
-              interval: 2s
+              interval: 3s
               maxBackoff: 2s
           """.formatted(t, repo.uri(), t, live(t)));
     }
@@ -219,7 +221,7 @@ final class ScenarioCluster implements AutoCloseable {
 
   /** The last lines each member logged, for a failure's report. */
   void logTails() {
-    for (String m : new TreeSet<>(List.of("m1", "m2", "m3"))) {
+    for (String m : names) {
       Path f = dir.resolve(m + ".log");
       try {
         if (Files.exists(f)) {

@@ -7,7 +7,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /** A scenario's {@link WriteLog}, read back in file order, and what it proves. */
 final class WriteHistory {
@@ -68,7 +67,10 @@ final class WriteHistory {
         }
         writing.put(l.pid(), l);
       } else if (l.kind().equals("W-")) {
-        open.getOrDefault(l.target(), Map.of()).remove(l.pid());
+        Map<Long, Line> writing = open.get(l.target());
+        if (writing != null) {
+          writing.remove(l.pid());
+        }
       }
     }
     return out;
@@ -84,16 +86,19 @@ final class WriteHistory {
         .reduce((a, b) -> b).orElseThrow(() -> new IllegalStateException("no " + event + " of pid " + pid + " recorded"));
   }
 
-  /** The writes that reached the live system from process {@code pid} with one of {@code tokens}, after line {@code after}. */
-  List<Line> landed(long pid, Set<Long> tokens, Line after) {
+  /**
+   * The writes that reached the live system from process {@code pid} under the tokens it held
+   * ({@code tokens}, by target: a token counts per target on Kubernetes), after line {@code after}.
+   */
+  List<Line> landed(long pid, Map<String, Long> tokens, Line after) {
     return lines.stream().filter(l -> l.index() > after.index() && l.kind().equals("W+") && l.pid() == pid
-        && tokens.contains(l.token())).toList();
+        && Long.valueOf(l.token()).equals(tokens.get(l.target()))).toList();
   }
 
-  /** The side effects process {@code pid} attempted with one of {@code tokens}, started after {@code sinceMicros}. */
-  List<Line> attempted(long pid, Set<Long> tokens, long sinceMicros) {
-    return lines.stream().filter(l -> l.kind().equals("A") && l.pid() == pid && tokens.contains(l.token())
-        && l.startMicros() >= sinceMicros).toList();
+  /** The side effects process {@code pid} attempted under {@code tokens} (by target), started after {@code sinceMicros}. */
+  List<Line> attempted(long pid, Map<String, Long> tokens, long sinceMicros) {
+    return lines.stream().filter(l -> l.kind().equals("A") && l.pid() == pid
+        && Long.valueOf(l.token()).equals(tokens.get(l.target())) && l.startMicros() >= sinceMicros).toList();
   }
 
   /** How many writes reached the live system. */

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Set;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -51,9 +51,10 @@ class WriteHistoryTest {
   void writesAndAttemptsOfAPausedProcessAfterItsMarks() throws Exception {
     WriteHistory h = read("W+ t1 m1 5 100 11", "W- t1 m1 5 101 11", "X stopped m1 102 11", "X continued m1 200 11",
         "A t1 m1 5 210 11 lock fenced 205", "A t1 m1 5 211 11 applyAll ok 150", "W+ t1 m1 5 212 11",
-        "W+ t1 m1 12 213 11");
+        "W+ t1 m1 12 213 11", "W+ t2 m1 5 214 11");
     WriteHistory.Line stopped = h.event("stopped", 11);
-    assertThat(h.landed(11, Set.of(5L), stopped)).extracting(WriteHistory.Line::index).containsExactly(6);
-    assertThat(h.attempted(11, Set.of(5L), 200)).extracting(WriteHistory.Line::operation).containsExactly("lock");
+    // token 5 was t1's: t2's token 5 (tokens count per target on Kubernetes) is another ownership
+    assertThat(h.landed(11, Map.of("t1", 5L, "t2", 3L), stopped)).extracting(WriteHistory.Line::index).containsExactly(6);
+    assertThat(h.attempted(11, Map.of("t1", 5L), 200)).extracting(WriteHistory.Line::operation).containsExactly("lock");
   }
 }

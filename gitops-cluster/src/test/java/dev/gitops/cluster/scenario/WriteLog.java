@@ -1,12 +1,10 @@
 package dev.gitops.cluster.scenario;
 
+import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 
@@ -26,11 +24,15 @@ import java.time.temporal.ChronoUnit;
  */
 final class WriteLog implements AutoCloseable {
 
-  private final FileChannel channel;
+  /**
+   * A stream, not a {@code FileChannel}: a channel is closed for every thread when one thread is
+   * interrupted while writing (a sync cancelled mid-write), and the log would then refuse all the rest.
+   */
+  private final FileOutputStream out;
 
   WriteLog(Path file) {
     try {
-      channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+      out = new FileOutputStream(file.toFile(), true);  // O_APPEND
     } catch (IOException e) {
       throw new UncheckedIOException("cannot open the scenario's write log " + file, e);
     }
@@ -49,11 +51,8 @@ final class WriteLog implements AutoCloseable {
       }
       line.append(f);
     }
-    ByteBuffer b = ByteBuffer.wrap(line.append('\n').toString().getBytes(StandardCharsets.UTF_8));
     try {
-      while (b.hasRemaining()) {
-        channel.write(b);
-      }
+      out.write(line.append('\n').toString().getBytes(StandardCharsets.UTF_8));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot append to the scenario's write log", e);
     }
@@ -62,7 +61,7 @@ final class WriteLog implements AutoCloseable {
   @Override
   public synchronized void close() {
     try {
-      channel.close();
+      out.close();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
