@@ -21,7 +21,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -191,13 +190,12 @@ public abstract class ProviderConformanceSuite<P extends Provider> {
 
   /** A DELETE of {@code lastApplied}'s key. */
   public static Change deleteOf(Resource lastApplied, JsonNode live) {
-    return new Change(lastApplied.key(), null, Action.DELETE, lastApplied, live, null, null, List.of(), List.of(),
-        Set.of(), "conformance: delete", Set.of(), Set.of());
+    return Change.delete(lastApplied, live, "conformance: delete");
   }
 
   private static Change change(Resource r, Action action, JsonNode live) {
-    return new Change(r.key(), null, action, r, live, r.document(), r.document(), List.of(), List.of(), Set.of(),
-        "conformance: " + action.name().toLowerCase(java.util.Locale.ROOT), Set.of(), Set.of());
+    return Change.builder(r.key(), action).desired(r).live(live).target(r.document())
+        .reason("conformance: " + action.name().toLowerCase(java.util.Locale.ROOT)).build();
   }
 
   // ---------------------------------------------------------------- helpers
