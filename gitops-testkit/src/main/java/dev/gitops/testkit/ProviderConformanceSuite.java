@@ -33,8 +33,10 @@ import org.junit.jupiter.api.Test;
  * sample resources, and every test runs against your provider:
  *
  * <pre>{@code
+ * import dev.gitops.examples.KeyValueStore;
+ *
  * class KeyValueProviderConformanceTest extends ProviderConformanceSuite<KeyValueProvider> {
- *   protected KeyValueProvider newProvider() { return new KeyValueProvider(); }
+ *   protected KeyValueProvider newProvider() { return new KeyValueProvider(new KeyValueStore()); }
  *
  *   protected List<Resource> sampleResources() {
  *     return List.of(Resource.of(ResourceKey.of("kv", "entry", "a"), size(1)));
@@ -48,7 +50,9 @@ import org.junit.jupiter.api.Test;
  * }
  * }</pre>
  *
- * <p>({@code KeyValueProvider} is the example of {@link Provider}'s javadoc.)
+ * <p>({@code KeyValueProvider} is the example of {@link Provider}'s javadoc, over the examples'
+ * {@code KeyValueStore}; {@code examples/.../KeyValueProviderConformanceTest} runs this suite on
+ * the whole example.)
  *
  * <p>What is checked: observe of a never-created key is ABSENT; observe answers every key asked
  * for; creating an absent object reports CREATED and deleting a present one DELETED; create is
