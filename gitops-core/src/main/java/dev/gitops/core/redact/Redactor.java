@@ -12,7 +12,8 @@ import dev.gitops.api.Plan;
 import dev.gitops.api.Resource;
 import dev.gitops.api.SyncEvent;
 import dev.gitops.api.SyncResult;
-import dev.gitops.core.merge.SensitiveValues;
+import dev.gitops.core.internal.redact.SensitiveValues;
+import dev.gitops.core.merge.ThreeWayMerge;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.IdentityHashMap;
@@ -103,7 +104,7 @@ public final class Redactor {
     Set<JsonNode> seen = Collections.newSetFromMap(new IdentityHashMap<>());
     for (JsonNode doc : documents(change)) {
       if (doc != null && seen.add(doc)) {
-        mask.addAll(SensitiveValues.find(change.key(), doc, rules, marked, secretKey));
+        mask.addAll(ThreeWayMerge.sensitivePaths(change.key(), doc, rules, marked, secretKey));
       }
     }
     if (mask.isEmpty()) {

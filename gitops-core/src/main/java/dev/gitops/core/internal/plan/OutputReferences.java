@@ -12,7 +12,7 @@ import dev.gitops.api.Resource;
 import dev.gitops.api.ResourceKey;
 import dev.gitops.api.spi.StoredResource;
 import dev.gitops.core.merge.MergeResult;
-import dev.gitops.core.merge.SensitiveValues;
+import dev.gitops.core.internal.redact.SensitiveValues;
 import dev.gitops.core.merge.ThreeWayMerge;
 import java.util.ArrayList;
 import java.util.Iterator;

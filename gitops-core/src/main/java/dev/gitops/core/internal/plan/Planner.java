@@ -19,7 +19,7 @@ import dev.gitops.api.ResourceKey;
 import dev.gitops.api.spi.Provider;
 import dev.gitops.api.spi.StoredResource;
 import dev.gitops.core.merge.MergeResult;
-import dev.gitops.core.merge.SensitiveValues;
+import dev.gitops.core.internal.redact.SensitiveValues;
 import dev.gitops.core.merge.ThreeWayMerge;
 import dev.gitops.core.redact.Redactor;
 import java.nio.charset.StandardCharsets;
@@ -298,7 +298,7 @@ public final class Planner {
 
   /**
    * One merger per distinct rule set, by value: providers that rebuild equal rules share it. It
-   * names secret elements under the store's key, as {@link SensitiveValues#find} does here.
+   * names secret elements under the store's key, as {@link ThreeWayMerge#sensitivePaths} does here.
    */
   private ThreeWayMerge mergerFor(MergeRules rules, byte[] secretKey) {
     ThreeWayMerge m = merges.get(rules);
@@ -347,7 +347,7 @@ public final class Planner {
       return decideRemoved(key, v, lastResource, provider);
     }
 
-    Set<FieldPath> sensitive = SensitiveValues.find(key, d.document(), rules, d.sensitive(), in.secretKey());
+    Set<FieldPath> sensitive = ThreeWayMerge.sensitivePaths(key, d.document(), rules, d.sensitive(), in.secretKey());
     JsonNode last = stored != null
         ? SensitiveValues.reveal(stored, d.document(), v.isPresent() ? v.live() : null, in.secretKey())
         : liveRecord(key, v, rules);
