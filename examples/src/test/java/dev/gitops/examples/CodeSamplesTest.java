@@ -187,7 +187,7 @@ class CodeSamplesTest {
     }
 
     boolean declaresAType() {
-      return TYPE_DECLARATION.matcher(withoutLeadingComments(code)).find();
+      return TYPE_DECLARATION.matcher(withoutPreamble(code)).find();
     }
 
     @Override
@@ -290,7 +290,7 @@ class CodeSamplesTest {
     Sample readme = samples().stream()
         .filter(s -> s.origin().startsWith("README.md:") && s.code().contains("extends ProviderConformanceSuite<"))
         .findFirst().orElseThrow();
-    Matcher type = TYPE_DECLARATION.matcher(withoutLeadingComments(readme.code()));
+    Matcher type = TYPE_DECLARATION.matcher(withoutPreamble(readme.code()));
     assertThat(type.find()).isTrue();
     try (URLClassLoader loader = new URLClassLoader(new URL[] {classes.toUri().toURL()}, getClass().getClassLoader())) {
       Class<?> test = loader.loadClass("samples." + readme.className() + "$" + type.group(1));
@@ -420,8 +420,9 @@ class CodeSamplesTest {
     return m.find() ? m.group(1) : "";
   }
 
-  private static String withoutLeadingComments(String code) {
-    return code.replaceAll("(?s)^(\\s*(//[^\\n]*\\n|/\\*.*?\\*/))*\\s*", "");
+  /** {@code code} without its leading comments and imports (a sample may start with its imports). */
+  private static String withoutPreamble(String code) {
+    return code.replaceAll("(?s)^(\\s*(//[^\\n]*\\n|/\\*.*?\\*/|import [^\\n]*\\n))*\\s*", "");
   }
 
   // ------------------------------------------------------------------------------ compiling

@@ -31,8 +31,8 @@ class KeyValueProviderConformanceTest extends ProviderConformanceSuite<KeyValueP
 
   @Override
   protected Optional<dev.gitops.api.Change> invalidChange(KeyValueProvider provider) {
-    return Optional.of(dev.gitops.api.Change.of(KeyValueProvider.key("shop", "no-document"),
-        dev.gitops.api.Action.CREATE, null, null, "a create without a document"));
+    return Optional.of(dev.gitops.api.Change.builder(KeyValueProvider.key("shop", "no-document"),
+        dev.gitops.api.Action.CREATE).reason("a create without a document").build());
   }
 
   @Override

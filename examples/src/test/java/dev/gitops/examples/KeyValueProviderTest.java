@@ -19,7 +19,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 class KeyValueProviderTest {
@@ -78,19 +77,18 @@ class KeyValueProviderTest {
   @Test
   void applyCreatesUpdatesAndDeletesIdempotently() {
     Resource r = entry("shop", "port", "8080");
-    Change create = new Change(r.key(), null, Action.CREATE, r, null, r.document(), r.document(), List.of(), List.of(),
-        Set.of(), "new", Set.of(), Set.of());
+    Change create = Change.builder(r.key(), Action.CREATE).desired(r).target(r.document()).reason("new").build();
     assertThat(provider.apply(create, ctx).kind()).isEqualTo(Outcome.Kind.CREATED);
     assertThat(live.snapshot()).containsOnlyKeys("shop/port");
 
     Resource r2 = entry("shop", "port", "9090");
-    Change update = new Change(r.key(), null, Action.UPDATE, r2, r.document(), r2.document(), r2.document(), List.of(),
-        List.of(), Set.of(), "changed", Set.of(), Set.of());
+    Change update = Change.builder(r.key(), Action.UPDATE).desired(r2).live(r.document()).target(r2.document())
+        .reason("changed").build();
     assertThat(provider.apply(update, ctx).kind()).isEqualTo(Outcome.Kind.CONFIGURED);
     assertThat(provider.apply(update, ctx).kind()).isEqualTo(Outcome.Kind.CONFIGURED);
     assertThat(live.get("shop/port").orElseThrow().value().get("value").asText()).isEqualTo("9090");
 
-    Change delete = Change.of(r.key(), Action.DELETE, r2, r2.document(), "removed from Git");
+    Change delete = Change.delete(r2, r2.document(), "removed from Git");
     assertThat(provider.apply(delete, ctx).kind()).isEqualTo(Outcome.Kind.DELETED);
     assertThat(provider.apply(delete, ctx).kind()).isEqualTo(Outcome.Kind.DELETED);
     assertThat(live.snapshot()).isEmpty();

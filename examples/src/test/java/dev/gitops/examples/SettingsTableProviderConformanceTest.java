@@ -87,10 +87,10 @@ class SettingsTableProviderConformanceTest extends ProviderConformanceSuite<Sett
   @org.junit.jupiter.api.Test
   void aCreateWithoutADocumentOrOfAnotherKeyFailsNamingTheKey() {
     ResourceKey other = ResourceKey.of("db", "table", "orders");
-    assertThat(provider().apply(Change.of(other, Action.CREATE, Resource.of(other, json("{'value':1}")), null, "x"),
+    assertThat(provider().apply(Change.create(Resource.of(other, json("{'value':1}")), "x"),
         context()).message()).contains(other.toString()).contains("not a setting key");
     ResourceKey k = SettingsTableProvider.key("empty");
-    assertThat(provider().apply(Change.of(k, Action.CREATE, null, null, "x"), context()).message())
+    assertThat(provider().apply(Change.builder(k, Action.CREATE).reason("x").build(), context()).message())
         .contains(k.toString());
     assertThat(provider().observe(List.of(other), context()).get(other).isUnknown()).isTrue();
   }

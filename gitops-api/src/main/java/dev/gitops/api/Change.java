@@ -7,22 +7,34 @@ import java.util.Objects;
 import java.util.Set;
 
 /**
- * What the plan does with one key, and why.
+ * What the plan does with one key, and why. Made with a factory per action ({@link #create},
+ * {@link #update}, {@link #replace}, {@link #delete}, {@link #noop}, {@link #skip}) or, for
+ * everything else, a {@link #builder(ResourceKey, Action) builder}; {@link #toBuilder()} copies a
+ * change to rewrite some of it. Use those rather than the canonical constructor: they say which
+ * resource is Git's and which is the last-applied one.
  *
  * <pre>{@code
- * for (Change c : plan.changes()) {
+ * Change create = Change.create(resource, "not present");
+ * Change delete = Change.delete(lastAppliedResource, live, "removed from Git");
+ * for (Change c : List.of(create, delete)) {
  *   System.out.println(c.action() + " " + c.key() + ": " + c.reason());
  *   c.fields().forEach(f -> System.out.println("  " + f.symbol() + " " + f.path()));
  * }
  * }</pre>
  *
+ * <p>Each component means one thing, whatever the action:
+ *
  * @param key the key acted on
  * @param previousKey for a move by a planning provider, the key it had; otherwise null
  * @param action the action
- * @param resource the desired resource, or for a delete the last-applied one (whose metadata
- *     decides the delete); null only for orphans and provider-planned changes without one
+ * @param resource the resource whose metadata (policy, wave, dependencies, sensitive marks)
+ *     governs the change: Git's when Git has the key ({@link #desired} is then its document),
+ *     otherwise the last-applied one ({@link #desired} is then null and this resource's document
+ *     is the last-applied document, see {@link #lastApplied()}); null for orphans and for changes a
+ *     planning provider made without one
  * @param live the normalized live document, null when absent or unknown
- * @param desired the desired document, null when deleted
+ * @param desired the document in Git; null when Git does not have the key (a delete, an orphan,
+ *     a key dropped from the inventory) — never the last-applied document
  * @param target the merged target the live object will match, null for delete and skip
  * @param patch RFC 6902 operations turning {@code live} into {@code target}
  * @param fields the changed leaves, key-addressed
@@ -68,10 +80,73 @@ public record Change(ResourceKey key, ResourceKey previousKey, Action action, Re
     unknown = Set.copyOf(unknown);
   }
 
-  /** A change with just a key, an action and a reason (NOOP, SKIP, FORGET and the like). */
-  public static Change of(ResourceKey key, Action action, Resource resource, JsonNode live, String reason) {
-    return new Change(key, null, action, resource, live, resource == null ? null : resource.document(), null,
-        List.of(), List.of(), Set.of(), reason, Set.of(), Set.of());
+  /** Creates {@code desired}, the resource in Git, which is not live. */
+  public static Change create(Resource desired, String reason) {
+    return ofDesired(Action.CREATE, desired, null, reason);
+  }
+
+  /** Updates the live object {@code live} to {@code desired}, the resource in Git. */
+  public static Change update(Resource desired, JsonNode live, String reason) {
+    return ofDesired(Action.UPDATE, desired, live, reason);
+  }
+
+  /** Deletes the live object {@code live} and creates {@code desired}, the resource in Git, again. */
+  public static Change replace(Resource desired, JsonNode live, String reason) {
+    return ofDesired(Action.REPLACE, desired, live, reason);
+  }
+
+  /** Leaves {@code live} alone: it matches {@code desired}, the resource in Git. */
+  public static Change noop(Resource desired, JsonNode live, String reason) {
+    return ofDesired(Action.NOOP, desired, live, reason);
+  }
+
+  /** Holds back the change {@code desired}, the resource in Git, would need; the reason says why. */
+  public static Change skip(Resource desired, JsonNode live, String reason) {
+    return ofDesired(Action.SKIP, desired, live, reason);
+  }
+
+  /**
+   * Deletes the live object {@code live} of a resource Git no longer has; {@code lastApplied} is
+   * the resource as last applied, whose metadata decides the delete.
+   */
+  public static Change delete(Resource lastApplied, JsonNode live, String reason) {
+    Objects.requireNonNull(lastApplied, "lastApplied");
+    return builder(lastApplied.key(), Action.DELETE).lastApplied(lastApplied).live(live).reason(reason).build();
+  }
+
+  private static Change ofDesired(Action action, Resource desired, JsonNode live, String reason) {
+    Objects.requireNonNull(desired, "desired");
+    return builder(desired.key(), action).desired(desired).live(live).reason(reason).build();
+  }
+
+  /** A builder for a change of {@code key}; every part but the reason has a default (null or empty). */
+  public static Builder builder(ResourceKey key, Action action) {
+    return new Builder(key, action);
+  }
+
+  /** A builder holding this change, to rewrite some of it. */
+  public Builder toBuilder() {
+    Builder b = new Builder(key, action);
+    b.previousKey = previousKey;
+    b.resource = resource;
+    b.live = live;
+    b.desired = desired;
+    b.target = target;
+    b.patch = patch;
+    b.fields = fields;
+    b.flags = flags;
+    b.reason = reason;
+    b.sensitive = sensitive;
+    b.unknown = unknown;
+    return b;
+  }
+
+  /**
+   * The resource as last applied when Git no longer has the key (a delete, or a key kept or
+   * dropped from the inventory): {@link #resource} when {@link #desired} is null; otherwise null.
+   */
+  public Resource lastApplied() {
+    return desired == null ? resource : null;
   }
 
   /** Whether {@code flag} is set. */
@@ -98,14 +173,12 @@ public record Change(ResourceKey key, ResourceKey previousKey, Action action, Re
   public Change withFlag(Flag flag) {
     EnumSet<Flag> more = flags.isEmpty() ? EnumSet.noneOf(Flag.class) : EnumSet.copyOf(flags);
     more.add(flag);
-    return new Change(key, previousKey, action, resource, live, desired, target, patch, fields, more, reason,
-        sensitive, unknown);
+    return toBuilder().flags(more).build();
   }
 
   /** This change with another action and reason, everything else kept. */
   public Change withAction(Action newAction, String newReason) {
-    return new Change(key, previousKey, newAction, resource, live, desired, target, patch, fields, flags, newReason,
-        sensitive, unknown);
+    return toBuilder().action(newAction).reason(newReason).build();
   }
 
   /**
@@ -123,5 +196,133 @@ public record Change(ResourceKey key, ResourceKey previousKey, Action action, Re
 
   private static String digest(JsonNode doc) {
     return doc == null ? "null" : "sha256:" + Documents.digest(doc).substring(0, 12);
+  }
+
+  /**
+   * Builds a {@link Change}. {@link #desired(Resource)} and {@link #lastApplied(Resource)} set the
+   * resource together with the desired document, so the two always agree; {@link #resource} and
+   * {@link #desiredDocument} set one component each, for rewriting a change (masking its documents,
+   * say). {@link #build()} fails with an {@link IllegalStateException} naming a missing reason.
+   */
+  public static final class Builder {
+    private final ResourceKey key;
+    private Action action;
+    private ResourceKey previousKey;
+    private Resource resource;
+    private JsonNode live;
+    private JsonNode desired;
+    private JsonNode target;
+    private List<PatchOp> patch = List.of();
+    private List<FieldChange> fields = List.of();
+    private Set<Flag> flags = Set.of();
+    private String reason;
+    private Set<FieldPath> sensitive = Set.of();
+    private Set<FieldPath> unknown = Set.of();
+
+    private Builder(ResourceKey key, Action action) {
+      this.key = Objects.requireNonNull(key, "key");
+      this.action = Objects.requireNonNull(action, "action");
+    }
+
+    /** The action. */
+    public Builder action(Action v) {
+      this.action = Objects.requireNonNull(v, "action");
+      return this;
+    }
+
+    /** For a move by a planning provider, the key it had; null (the default) otherwise. */
+    public Builder previousKey(ResourceKey v) {
+      this.previousKey = v;
+      return this;
+    }
+
+    /**
+     * The resource in Git: sets {@link Change#resource} to it and {@link Change#desired} to its
+     * document (null: neither).
+     */
+    public Builder desired(Resource inGit) {
+      this.resource = inGit;
+      this.desired = inGit == null ? null : inGit.document();
+      return this;
+    }
+
+    /**
+     * The resource as last applied, for a key Git no longer has: sets {@link Change#resource} to it
+     * and {@link Change#desired} to null.
+     */
+    public Builder lastApplied(Resource v) {
+      this.resource = v;
+      this.desired = null;
+      return this;
+    }
+
+    /** Only the {@link Change#resource} component (see its meaning there). */
+    public Builder resource(Resource v) {
+      this.resource = v;
+      return this;
+    }
+
+    /** Only the {@link Change#desired} component: the document in Git, or null. */
+    public Builder desiredDocument(JsonNode v) {
+      this.desired = v;
+      return this;
+    }
+
+    /** The normalized live document; null when absent or unknown. */
+    public Builder live(JsonNode v) {
+      this.live = v;
+      return this;
+    }
+
+    /** The merged target the live object will match. */
+    public Builder target(JsonNode v) {
+      this.target = v;
+      return this;
+    }
+
+    /** RFC 6902 operations turning the live document into the target. */
+    public Builder patch(List<PatchOp> v) {
+      this.patch = Objects.requireNonNull(v, "patch");
+      return this;
+    }
+
+    /** The changed leaves. */
+    public Builder fields(List<FieldChange> v) {
+      this.fields = Objects.requireNonNull(v, "fields");
+      return this;
+    }
+
+    /** The flags (replacing any set before). */
+    public Builder flags(Set<Flag> v) {
+      this.flags = Objects.requireNonNull(v, "flags");
+      return this;
+    }
+
+    /** A one-line explanation; required. */
+    public Builder reason(String v) {
+      this.reason = Objects.requireNonNull(v, "reason");
+      return this;
+    }
+
+    /** Key-addressed paths whose values are secret. */
+    public Builder sensitive(Set<FieldPath> v) {
+      this.sensitive = Objects.requireNonNull(v, "sensitive");
+      return this;
+    }
+
+    /** Key-addressed paths whose values are known only after apply. */
+    public Builder unknown(Set<FieldPath> v) {
+      this.unknown = Objects.requireNonNull(v, "unknown");
+      return this;
+    }
+
+    /** The change. */
+    public Change build() {
+      if (reason == null) {
+        throw new IllegalStateException("Change " + action + " of " + key + " needs a reason: call .reason(...)");
+      }
+      return new Change(key, previousKey, action, resource, live, desired, target, patch, fields, flags, reason,
+          sensitive, unknown);
+    }
   }
 }

@@ -107,8 +107,8 @@ class ModelTest {
 
   @Test
   void planSummarisesAndFindsChanges() {
-    Change c = Change.of(A, Action.CREATE, Resource.of(A, JsonNodeFactory.instance.objectNode()), null, "not present");
-    Change n = Change.of(ResourceKey.of("p", "t", "", "b"), Action.NOOP, null, null, "in sync");
+    Change c = Change.create(Resource.of(A, JsonNodeFactory.instance.objectNode()), "not present");
+    Change n = Change.builder(ResourceKey.of("p", "t", "", "b"), Action.NOOP).reason("in sync").build();
     Plan plan = new Plan("id", "r1", List.of(c, n), new java.util.TreeMap<>(), new java.util.TreeMap<>(),
         new java.util.TreeMap<>(), new java.util.TreeMap<>(), new java.util.TreeSet<>());
     assertThat(plan.hasChanges()).isTrue();

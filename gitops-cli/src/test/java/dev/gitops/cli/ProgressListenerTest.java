@@ -3,7 +3,6 @@ package dev.gitops.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import dev.gitops.api.Action;
 import dev.gitops.api.Change;
 import dev.gitops.api.Outcome;
 import dev.gitops.api.Plan;
@@ -24,7 +23,7 @@ class ProgressListenerTest {
   static final ResourceKey C = ResourceKey.of("files", "file", "", "c");
 
   static Change create(ResourceKey k) {
-    return Change.of(k, Action.CREATE, Resource.of(k, JsonNodeFactory.instance.objectNode()), null, "not present");
+    return Change.create(Resource.of(k, JsonNodeFactory.instance.objectNode()), "not present");
   }
 
   static Plan plan() {

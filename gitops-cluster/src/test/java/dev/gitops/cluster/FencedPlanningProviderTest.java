@@ -3,7 +3,6 @@ package dev.gitops.cluster;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import dev.gitops.api.Action;
 import dev.gitops.api.Change;
 import dev.gitops.api.Observation;
 import dev.gitops.api.Outcome;
@@ -78,7 +77,7 @@ class FencedPlanningProviderTest {
           calls.add("plan");
           afterPlan.run();
           Resource web = Resource.of(WEB, JsonNodeFactory.instance.objectNode().put("size", 1));
-          return List.of(Change.of(WEB, Action.CREATE, web, null, "planned by the provider"));
+          return List.of(Change.create(web, "planned by the provider"));
         }
 
         @Override

@@ -17,7 +17,6 @@ import dev.gitops.api.spi.Provider;
 import dev.gitops.api.spi.ProviderPlanner;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.EnumSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -234,8 +233,8 @@ final class FakePlanningProvider implements Provider {
         patch.add(a == null ? PatchOp.remove("/" + n) : b == null ? PatchOp.add("/" + n, a) : PatchOp.replace("/" + n, a));
       }
     }
-    return new Change(key, null, action, null, before, after, after, patch, fields,
-        EnumSet.noneOf(Change.Flag.class), reason, sensitive, unknown);
+    return Change.builder(key, action).live(before).desiredDocument(after).target(after).patch(patch).fields(fields)
+        .reason(reason).sensitive(sensitive).unknown(unknown).build();
   }
 
   @Override

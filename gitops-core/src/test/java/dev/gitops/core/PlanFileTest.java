@@ -110,6 +110,34 @@ class PlanFileTest {
   }
 
   @Test
+  void aDeleteKeepsItsLastAppliedResourceThroughThePlanFileAndDesiredStaysEmpty() {
+    byte[] key = world.store.secretKey();
+    Plan plan = world.reconciler.plan();
+    Change delete = plan.change(GONE).orElseThrow();
+    assertThat(delete.action()).isEqualTo(Action.DELETE);
+    assertThat(delete.desired()).as("Git no longer has it").isNull();
+    assertThat(delete.lastApplied()).isSameAs(delete.resource());
+    assertThat(delete.lastApplied().document()).isEqualTo(PlanFileWorld.doc("z", PlanFileWorld.num(0), "q",
+        PlanFileWorld.text("gone")));
+
+    Plan read = PlanCodec.fromJson(PlanCodec.toJson(plan, key));
+
+    Change back = read.change(GONE).orElseThrow();
+    assertThat(back.desired()).isNull();
+    assertThat(back.lastApplied()).as("document and metadata of the last-applied resource")
+        .isEqualTo(delete.lastApplied());
+    assertThat(back).isEqualTo(delete);
+    assertThat(read.id()).isEqualTo(plan.id());
+    PlanCodec.checkReviewed(read, plan, key);
+  }
+
+  @Test
+  void aPlanFileWithAnEditedLastAppliedDocumentIsRefused() throws Exception {
+    assertRefused(edited(root -> ((ObjectNode) change(root, GONE.toString()).get("lastApplied")).put("q", "edited")),
+        GONE.toString(), "/lastApplied");
+  }
+
+  @Test
   void aPlanFileWithItsDeleteRemovedIsRefusedAndDeletesNothing() throws Exception {
     String file = edited(root -> {
       ArrayNode kept = JSON.createArrayNode();

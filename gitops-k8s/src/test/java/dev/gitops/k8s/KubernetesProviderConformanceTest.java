@@ -2,7 +2,6 @@ package dev.gitops.k8s;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.gitops.api.Action;
 import dev.gitops.api.Change;
 import dev.gitops.api.Resource;
 import dev.gitops.api.ResourceKey;
@@ -83,6 +82,6 @@ class KubernetesProviderConformanceTest extends ProviderConformanceSuite<Kuberne
   @Override
   protected Optional<Change> invalidChange(KubernetesProvider p) {
     ResourceKey key = ResourceKey.of("k8s", "example.com/Nothing", "default", "x");
-    return Optional.of(Change.of(key, Action.CREATE, Resource.of(key, json("{}")), null, "a kind nobody serves"));
+    return Optional.of(Change.create(Resource.of(key, json("{}")), "a kind nobody serves"));
   }
 }

@@ -196,8 +196,8 @@ class KubernetesProviderTest {
     JsonNode target = json("{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"cfg\","
         + "\"namespace\":\"default\",\"labels\":{\"team\":\"theirs\"},\"annotations\":{\"note\":\"by-hand\"}},"
         + "\"data\":{\"a\":\"1\"},\"list\":[{\"name\":\"x\"},{\"name\":\"sidecar\"}]}");
-    Change update = new Change(CM, null, dev.gitops.api.Action.UPDATE, Resource.of(CM, desired), target, desired,
-        target, List.of(), List.of(), java.util.Set.of(), "test", java.util.Set.of(), java.util.Set.of());
+    Change update = Change.builder(CM, dev.gitops.api.Action.UPDATE).desired(Resource.of(CM, desired)).live(target)
+        .target(target).reason("test").build();
     cluster.takeSent();
     Outcome o = provider.apply(update, ctx());
     assertThat(o.isOk()).as(o.message()).isTrue();

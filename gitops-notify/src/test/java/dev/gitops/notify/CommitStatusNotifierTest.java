@@ -25,7 +25,8 @@ class CommitStatusNotifierTest {
   static final ObjectMapper JSON = new ObjectMapper();
   static final String SHA = "0123456789abcdef0123456789abcdef01234567";
   static final String REVISION = "main@sha1:" + SHA;
-  static final DeliveryOptions FAST = DeliveryOptions.defaults().withBackoff(Duration.ofMillis(10), Duration.ofMillis(50));
+  static final DeliveryOptions FAST = DeliveryOptions.builder().backoff(Duration.ofMillis(10), Duration.ofMillis(50))
+      .build();
 
   final Receiver api = new Receiver();
   final InMemoryProvider memory = InMemoryProvider.builder().id("memory").build();

@@ -34,7 +34,8 @@ class WebhookNotifierTest {
   static final ObjectMapper JSON = new ObjectMapper();
   static final byte[] SECRET = "s3cret-for-hooks".getBytes(StandardCharsets.UTF_8);
   static final String REVISION = "main@sha1:" + "3f2a1b0c".repeat(5);
-  static final DeliveryOptions FAST = DeliveryOptions.defaults().withBackoff(Duration.ofMillis(10), Duration.ofMillis(50));
+  static final DeliveryOptions FAST = DeliveryOptions.builder().backoff(Duration.ofMillis(10), Duration.ofMillis(50))
+      .build();
 
   final Receiver receiver = new Receiver();
 
@@ -130,7 +131,8 @@ class WebhookNotifierTest {
   @Test
   void giveUpAfterMaxAttemptsAndCountTheDrop() throws Exception {
     receiver.answers.addAll(List.of(502, 502, 502, 502));
-    try (WebhookNotifier hook = WebhookNotifier.builder(receiver.uri("/h")).delivery(FAST.withMaxAttempts(3)).build()) {
+    try (WebhookNotifier hook = WebhookNotifier.builder(receiver.uri("/h"))
+        .delivery(FAST.toBuilder().maxAttempts(3).build()).build()) {
       hook.send(Notification.of(Event.SYNC_FAILED, "web", "files", REVISION, "boom"));
       Receiver.await(() -> hook.dropped() == 1);
       assertThat(receiver.requests).hasSize(3);
@@ -141,7 +143,8 @@ class WebhookNotifierTest {
   @Test
   void aFullQueueDropsAndCountsInsteadOfBlocking() throws Exception {
     receiver.hold = new CountDownLatch(1);
-    try (WebhookNotifier hook = WebhookNotifier.builder(receiver.uri("/h")).delivery(FAST.withQueueCapacity(2)).build()) {
+    try (WebhookNotifier hook = WebhookNotifier.builder(receiver.uri("/h"))
+        .delivery(FAST.toBuilder().queueCapacity(2).build()).build()) {
       hook.send(Notification.of(Event.SYNC_FAILED, "web", "files", REVISION, "first"));
       Receiver.await(() -> receiver.requests.size() == 1);  // in flight, held by the receiver
       assertTimeoutPreemptively(Duration.ofSeconds(5), () -> {

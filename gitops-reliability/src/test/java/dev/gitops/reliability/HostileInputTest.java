@@ -236,7 +236,7 @@ class HostileInputTest {
     dev.gitops.api.ResourceKey key = dev.gitops.api.ResourceKey.of("files", "file", "", "../escape.txt");
     dev.gitops.api.Resource res = dev.gitops.api.Resource.of(key,
         dev.gitops.api.Documents.object(Map.of("content", dev.gitops.api.Documents.nodes().textNode("x"))));
-    dev.gitops.api.Outcome o = files.apply(dev.gitops.api.Change.of(key, dev.gitops.api.Action.CREATE, res, null, "test"),
+    dev.gitops.api.Outcome o = files.apply(dev.gitops.api.Change.create(res, "test"),
         new dev.gitops.api.spi.CallContext("gitops", "r", java.time.Instant.now().plusSeconds(10),
             new dev.gitops.api.Cancellation()));
     assertThat(o.kind()).isEqualTo(dev.gitops.api.Outcome.Kind.PERMANENT);

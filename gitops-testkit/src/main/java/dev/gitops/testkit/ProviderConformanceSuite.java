@@ -21,7 +21,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -34,8 +33,10 @@ import org.junit.jupiter.api.Test;
  * sample resources, and every test runs against your provider:
  *
  * <pre>{@code
+ * import dev.gitops.examples.KeyValueStore;
+ *
  * class KeyValueProviderConformanceTest extends ProviderConformanceSuite<KeyValueProvider> {
- *   protected KeyValueProvider newProvider() { return new KeyValueProvider(); }
+ *   protected KeyValueProvider newProvider() { return new KeyValueProvider(new KeyValueStore()); }
  *
  *   protected List<Resource> sampleResources() {
  *     return List.of(Resource.of(ResourceKey.of("kv", "entry", "a"), size(1)));
@@ -49,7 +50,9 @@ import org.junit.jupiter.api.Test;
  * }
  * }</pre>
  *
- * <p>({@code KeyValueProvider} is the example of {@link Provider}'s javadoc.)
+ * <p>({@code KeyValueProvider} is the example of {@link Provider}'s javadoc, over the examples'
+ * {@code KeyValueStore}; {@code examples/.../KeyValueProviderConformanceTest} runs this suite on
+ * the whole example.)
  *
  * <p>What is checked: observe of a never-created key is ABSENT; observe answers every key asked
  * for; creating an absent object reports CREATED and deleting a present one DELETED; create is
@@ -191,13 +194,12 @@ public abstract class ProviderConformanceSuite<P extends Provider> {
 
   /** A DELETE of {@code lastApplied}'s key. */
   public static Change deleteOf(Resource lastApplied, JsonNode live) {
-    return new Change(lastApplied.key(), null, Action.DELETE, lastApplied, live, null, null, List.of(), List.of(),
-        Set.of(), "conformance: delete", Set.of(), Set.of());
+    return Change.delete(lastApplied, live, "conformance: delete");
   }
 
   private static Change change(Resource r, Action action, JsonNode live) {
-    return new Change(r.key(), null, action, r, live, r.document(), r.document(), List.of(), List.of(), Set.of(),
-        "conformance: " + action.name().toLowerCase(java.util.Locale.ROOT), Set.of(), Set.of());
+    return Change.builder(r.key(), action).desired(r).live(live).target(r.document())
+        .reason("conformance: " + action.name().toLowerCase(java.util.Locale.ROOT)).build();
   }
 
   // ---------------------------------------------------------------- helpers

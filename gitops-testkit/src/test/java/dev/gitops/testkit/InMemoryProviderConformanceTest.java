@@ -41,8 +41,8 @@ class InMemoryProviderConformanceTest extends ProviderConformanceSuite<InMemoryP
 
   @Override
   protected Optional<Change> invalidChange(InMemoryProvider provider) {
-    return Optional.of(Change.of(ResourceKey.of("mem", "v1/ConfigMap", "default", "no-target"), Action.CREATE, null,
-        null, "a create without a document"));
+    return Optional.of(Change.builder(ResourceKey.of("mem", "v1/ConfigMap", "default", "no-target"), Action.CREATE)
+        .reason("a create without a document").build());
   }
 
   @Override

@@ -67,8 +67,7 @@ class ProviderConformanceSuiteTest {
     @Override
     protected Optional<Change> invalidChange(SloppyProvider p) {
       Resource r = sampleResources().get(0);
-      return Optional.of(new Change(r.key(), null, dev.gitops.api.Action.CREATE, r, null, r.document(), null,
-          List.of(), List.of(), java.util.Set.of(), "bad", java.util.Set.of(), java.util.Set.of()));
+      return Optional.of(Change.create(r, "bad"));
     }
   }
 
@@ -87,9 +86,8 @@ class ProviderConformanceSuiteTest {
       change.live().properties().forEach(e -> merged.put(e.getKey(), e.getValue()));
       change.target().properties().forEach(e -> merged.put(e.getKey(), e.getValue()));
       com.fasterxml.jackson.databind.JsonNode target = dev.gitops.api.Documents.object(merged);
-      return super.apply(new Change(change.key(), null, change.action(), change.resource(), change.live(),
-          change.desired(), target, List.of(), List.of(), java.util.Set.of(), change.reason(), java.util.Set.of(),
-          java.util.Set.of()), ctx);
+      return super.apply(Change.builder(change.key(), change.action()).resource(change.resource())
+          .live(change.live()).desiredDocument(change.desired()).target(target).reason(change.reason()).build(), ctx);
     }
   }
 
@@ -167,9 +165,9 @@ class ProviderConformanceSuiteTest {
         public List<Change> plan(List<Resource> desired, CallContext ctx) {
           ResourceKey k = ResourceKey.of("mem", "t", "", "a");
           com.fasterxml.jackson.databind.JsonNode doc = LocalFilesProviderConformanceTest.json("{\"pw\":\"hunter2\"}");
-          return List.of(new Change(k, null, applied ? dev.gitops.api.Action.NOOP : dev.gitops.api.Action.CREATE, null,
-              null, doc, doc, List.of(), List.of(), java.util.Set.of(), "create", java.util.Set.of(
-                  dev.gitops.api.FieldPath.of("pw")), java.util.Set.of()));
+          return List.of(Change.builder(k, applied ? dev.gitops.api.Action.NOOP : dev.gitops.api.Action.CREATE)
+              .desiredDocument(doc).target(doc).reason("create")
+              .sensitive(java.util.Set.of(dev.gitops.api.FieldPath.of("pw"))).build());
         }
 
         @Override

@@ -64,9 +64,10 @@ public record NotifierConfig(String type, URI url, String repository, SecretRef 
     Severity minimum = c.optionalString("minSeverity").map(s -> parse(c.get("minSeverity"), () -> Severity.parse(s)))
         .orElse(Severity.INFO);
     NotificationFilter filter = NotificationFilter.all().withEvents(events).withTargets(targets).withMinimum(minimum);
-    DeliveryOptions delivery = DeliveryOptions.defaults()
-        .withQueueCapacity(c.integer("queueCapacity", 1, 100_000, DeliveryOptions.defaults().queueCapacity()))
-        .withMaxAttempts(c.integer("maxAttempts", 1, 100, DeliveryOptions.defaults().maxAttempts()));
+    DeliveryOptions delivery = DeliveryOptions.builder()
+        .queueCapacity(c.integer("queueCapacity", 1, 100_000, DeliveryOptions.defaults().queueCapacity()))
+        .maxAttempts(c.integer("maxAttempts", 1, 100, DeliveryOptions.defaults().maxAttempts()))
+        .build();
 
     NotifierConfig n = switch (type) {
       case "webhook" -> new NotifierConfig(type, uri(c, "url", true), null, c.secret("secret").orElse(null), filter,

@@ -21,33 +21,52 @@ import java.util.Set;
  * working provider; the rest are optional capabilities with defaults.
  *
  * <pre>{@code
+ * import dev.gitops.examples.KeyValueStore;  // the live system: a map with a version per entry
+ *
+ * // examples/src/main/java/dev/gitops/examples/KeyValueProvider.java without its decoder of *.kv files
  * public final class KeyValueProvider implements Provider {
- *   private final Map<String, JsonNode> entries = new ConcurrentHashMap<>();  // the "live system"
+ *   private final KeyValueStore live;
+ *
+ *   public KeyValueProvider(KeyValueStore live) { this.live = live; }
  *
  *   public String id() { return "kv"; }
  *
  *   public Map<ResourceKey, Observation> observe(Collection<ResourceKey> keys, CallContext ctx) {
  *     Map<ResourceKey, Observation> out = new LinkedHashMap<>();
  *     for (ResourceKey k : keys) {
- *       JsonNode v = entries.get(k.name());
- *       out.put(k, v == null ? Observation.absent(k) : Observation.present(k, v, Documents.digest(v)));
+ *       out.put(k, live.get(entryName(k))
+ *           .map(e -> Observation.present(k, e.value(), Long.toString(e.version())))
+ *           .orElseGet(() -> Observation.absent(k)));
  *     }
  *     return out;
  *   }
  *
  *   public Outcome apply(Change change, CallContext ctx) {
- *     String name = change.key().name();
- *     return switch (change.action()) {
- *       case CREATE -> { entries.put(name, change.target()); yield Outcome.created(); }
- *       case UPDATE, REPLACE -> { entries.put(name, change.target()); yield Outcome.configured(); }
- *       case DELETE -> { entries.remove(name); yield Outcome.deleted(); }
- *       default -> Outcome.unchanged();
- *     };
+ *     String name = entryName(change.key());
+ *     Action a = change.action();
+ *     if (a == Action.CREATE || a == Action.UPDATE || a == Action.REPLACE) {
+ *       JsonNode target = change.target() != null ? change.target() : change.desired();
+ *       if (target == null) {
+ *         return Outcome.permanentFailure(change.key() + ": " + a + " without a target document", null);
+ *       }
+ *       boolean existed = live.get(name).isPresent();
+ *       live.put(name, target);
+ *       return existed && a != Action.CREATE ? Outcome.configured() : Outcome.created();
+ *     }
+ *     if (a == Action.DELETE) {
+ *       live.remove(name);
+ *       return Outcome.deleted();
+ *     }
+ *     return Outcome.unchanged();
+ *   }
+ *
+ *   static String entryName(ResourceKey key) {  // the store entry "scope/name"
+ *     return key.scope().isEmpty() ? key.name() : key.scope() + "/" + key.name();
  *   }
  * }
  * }</pre>
  *
- * <p>The version token ({@code Documents.digest(v)} here) changes whenever the object does; {@code
+ * <p>The version token (the entry's version here) changes whenever the object does; {@code
  * gitops-testkit}'s {@code ProviderConformanceSuite} proves such a provider against this contract.
  *
  * <p>Implementations must be thread-safe: the engine calls {@link #apply} from several threads.

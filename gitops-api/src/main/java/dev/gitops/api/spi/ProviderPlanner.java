@@ -32,7 +32,8 @@ import java.util.List;
  *     List<Change> changes = new ArrayList<>();
  *     for (Resource r : desired) {
  *       JsonNode live = state.get(r.key());
- *       changes.add(Change.of(r.key(), live == null ? Action.CREATE : Action.NOOP, r, live, "planned by the provider"));
+ *       changes.add(live == null ? Change.create(r, "planned by the provider")
+ *           : Change.noop(r, live, "planned by the provider"));
  *     }
  *     return changes;
  *   }

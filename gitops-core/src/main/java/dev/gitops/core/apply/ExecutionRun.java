@@ -17,6 +17,7 @@ import dev.gitops.api.SyncEvent;
 import dev.gitops.api.spi.CallContext;
 import dev.gitops.api.spi.Provider;
 import dev.gitops.core.internal.graph.Cycles;
+import dev.gitops.core.internal.apply.AbandonedCalls;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;

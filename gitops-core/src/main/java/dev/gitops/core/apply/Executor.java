@@ -6,6 +6,7 @@ import dev.gitops.api.Outcome;
 import dev.gitops.api.Plan;
 import dev.gitops.api.ResourceKey;
 import dev.gitops.api.spi.Provider;
+import dev.gitops.core.internal.apply.AbandonedCalls;
 import java.util.Map;
 import java.util.Objects;
 
@@ -60,7 +61,11 @@ public final class Executor {
     return options;
   }
 
-  /** The calls this executor abandoned while their provider had not returned, across runs. */
+  /**
+   * The calls this executor abandoned while their provider had not returned, across runs. For the
+   * {@code Reconciler}, which plans around them: the registry's type is internal (no compatibility
+   * promise).
+   */
   public AbandonedCalls abandoned() {
     return abandoned;
   }

@@ -5,6 +5,7 @@ import dev.gitops.api.FieldPath;
 import dev.gitops.api.MergeRules;
 import dev.gitops.api.MergeRules.ListKind;
 import dev.gitops.api.MergeRules.ListRule;
+import dev.gitops.core.internal.redact.SensitiveValues;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
@@ -170,32 +171,6 @@ final class KeyedPaths {
 
   /** Finds a keyed element when no rule says how keys default: explicit fields must match. */
   static JsonNode matchWithoutRule(JsonNode array, FieldPath.Key key) {
-    JsonNode loose = null;
-    for (JsonNode e : array) {
-      if (!e.isObject()) {
-        continue;
-      }
-      boolean exact = true;
-      boolean ok = true;
-      boolean any = false;
-      for (Map.Entry<String, JsonNode> f : key.fields().entrySet()) {
-        JsonNode ev = e.get(f.getKey());
-        if (ev == null || ev.isNull()) {
-          exact = false;
-        } else if (!Nodes.looselyEqual(ev, f.getValue())) {
-          ok = false;
-          break;
-        } else {
-          any = true;
-        }
-      }
-      if (ok && exact) {
-        return e;
-      }
-      if (ok && any && loose == null) {
-        loose = e;
-      }
-    }
-    return loose;
+    return SensitiveValues.matchWithoutRule(array, key);
   }
 }

@@ -5,6 +5,7 @@ import dev.gitops.api.Documents;
 import dev.gitops.api.FieldPath;
 import dev.gitops.api.MergeRules.KeyField;
 import dev.gitops.api.MergeRules.ListRule;
+import dev.gitops.core.internal.redact.SensitiveValues;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -106,13 +107,7 @@ final class Nodes {
 
   /** Value equality, or equal text forms (a parsed path holds every key value as text). */
   static boolean looselyEqual(JsonNode a, JsonNode b) {
-    if (a.equals(b)) {
-      return true;
-    }
-    if (b.isTextual() && !a.isContainerNode()) {
-      return (a.isTextual() ? a.textValue() : a.toString()).equals(b.textValue());
-    }
-    return false;
+    return SensitiveValues.looselyEqual(a, b);
   }
 
   /**

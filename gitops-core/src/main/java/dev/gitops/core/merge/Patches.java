@@ -9,6 +9,7 @@ import dev.gitops.api.FieldPath;
 import dev.gitops.api.MergeRules;
 import dev.gitops.api.PatchOp;
 import dev.gitops.api.ResourceKey;
+import dev.gitops.core.internal.redact.SensitiveValues;
 import java.io.IOException;
 import java.util.List;
 import java.util.Set;

@@ -296,6 +296,6 @@ final class Reports {
     if (value == null || c.isEmpty()) {
       return false;
     }
-    return !SensitiveValues.find(value, c, at).isEmpty();
+    return !SensitivePaths.find(value, c, at).isEmpty();
   }
 }

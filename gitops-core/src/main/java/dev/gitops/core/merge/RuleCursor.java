@@ -6,6 +6,7 @@ import dev.gitops.api.MergeRules.ListRule;
 import dev.gitops.api.MergeRules.PathRule;
 import dev.gitops.api.PathPattern;
 import dev.gitops.api.ResourceKey;
+import dev.gitops.core.internal.redact.SensitiveValues;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;

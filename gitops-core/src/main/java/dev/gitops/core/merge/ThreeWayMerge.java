@@ -6,7 +6,9 @@ import dev.gitops.api.FieldPath;
 import dev.gitops.api.MergeRules;
 import dev.gitops.api.MergeRules.PathRule;
 import dev.gitops.api.PatchOp;
+import dev.gitops.api.PathPattern;
 import dev.gitops.api.ResourceKey;
+import dev.gitops.core.internal.redact.SensitiveValues;
 import java.util.BitSet;
 import java.util.List;
 import java.util.Objects;
@@ -55,6 +57,24 @@ public final class ThreeWayMerge {
   public ThreeWayMerge(MergeRules rules) {
     this.rules = Objects.requireNonNull(rules, "rules");
     this.secretKey = SensitiveValues.processKey();
+  }
+
+  /**
+   * The key-addressed paths in {@code doc} whose values are sensitive under {@code rules} for
+   * {@code key}, or match one of {@code extra} (for example paths a decoder marked): what to hide
+   * when showing {@code doc} or a diff of it. Elements whose segment would show a secret are named
+   * by a keyed hash under {@code secretKey} (see {@link FieldPath.Hashed}), as a merge made with
+   * the same key names them in its reports.
+   */
+  public static Set<FieldPath> sensitivePaths(ResourceKey key, JsonNode doc, MergeRules rules,
+      Set<PathPattern> extra, byte[] secretKey) {
+    Objects.requireNonNull(rules, "rules");
+    Objects.requireNonNull(secretKey, "secretKey");
+    if (doc == null || (extra.isEmpty() && !rules.hasSensitiveFor(key))) {
+      return Set.of();
+    }
+    RuleCursor.Compiled c = new RuleCursor.Compiled(rules, key, extra, secretKey);
+    return SensitivePaths.find(Documents.freeze(doc), RuleCursor.root(c), Trail.ROOT);
   }
 
   /** Whether this merge hashes element segments under {@code key}. */

@@ -12,7 +12,8 @@ import dev.gitops.api.Plan;
 import dev.gitops.api.Resource;
 import dev.gitops.api.SyncEvent;
 import dev.gitops.api.SyncResult;
-import dev.gitops.core.merge.SensitiveValues;
+import dev.gitops.core.internal.redact.SensitiveValues;
+import dev.gitops.core.merge.ThreeWayMerge;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.IdentityHashMap;
@@ -103,7 +104,7 @@ public final class Redactor {
     Set<JsonNode> seen = Collections.newSetFromMap(new IdentityHashMap<>());
     for (JsonNode doc : documents(change)) {
       if (doc != null && seen.add(doc)) {
-        mask.addAll(SensitiveValues.find(change.key(), doc, rules, marked, secretKey));
+        mask.addAll(ThreeWayMerge.sensitivePaths(change.key(), doc, rules, marked, secretKey));
       }
     }
     if (mask.isEmpty()) {
@@ -142,8 +143,7 @@ public final class Redactor {
     if (fields == c.fields() && mask.equals(c.sensitive())) {
       return c;
     }
-    return new Change(c.key(), c.previousKey(), c.action(), c.resource(), c.live(), c.desired(), c.target(), c.patch(),
-        fields, c.flags(), c.reason(), mask, c.unknown());
+    return c.toBuilder().fields(fields).sensitive(mask).build();
   }
 
   private static List<JsonNode> documents(Change c) {
@@ -226,8 +226,8 @@ public final class Redactor {
           : new FieldChange(f.path(), f.before() == null ? null : value(f.before()),
               f.after() == null ? null : value(f.after()), true));
     }
-    return new Change(c.key(), c.previousKey(), c.action(), r, document(c.live(), mask), document(c.desired(), mask),
-        document(c.target(), mask), patch(c.patch(), mask), fields, c.flags(), c.reason(), mask, c.unknown());
+    return c.toBuilder().resource(r).live(document(c.live(), mask)).desiredDocument(document(c.desired(), mask))
+        .target(document(c.target(), mask)).patch(patch(c.patch(), mask)).fields(fields).sensitive(mask).build();
   }
 
   /** {@code plan} with every change {@linkplain #redact(Change) redacted}. */

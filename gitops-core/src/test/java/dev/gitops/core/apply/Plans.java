@@ -8,7 +8,6 @@ import dev.gitops.api.ResourceKey;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.SortedMap;
 import java.util.SortedSet;
 import java.util.TreeMap;
@@ -39,8 +38,7 @@ final class Plans {
   static Change change(ResourceKey key, Action action) {
     var doc = action == Action.DELETE ? null : Documents.object(Map.of("name", Documents.nodes().textNode(key.name())));
     var target = action == Action.DELETE || action == Action.SKIP || action == Action.NOOP ? null : doc;
-    return new Change(key, null, action, null, null, doc, target, List.of(), List.of(), Set.of(),
-        action + " " + key.name(), Set.of(), Set.of());
+    return Change.builder(key, action).desiredDocument(doc).target(target).reason(action + " " + key.name()).build();
   }
 
   Plans add(Action action, String name, String... dependsOn) {
@@ -58,8 +56,7 @@ final class Plans {
   /** A NOOP of an object that is present (its live document is the desired one). */
   Plans unchanged(String name) {
     Change c = change(key(name), Action.NOOP);
-    changes.add(new Change(c.key(), null, Action.NOOP, null, c.desired(), c.desired(), null, List.of(), List.of(),
-        Set.of(), "in sync", Set.of(), Set.of()));
+    changes.add(c.toBuilder().live(c.desired()).reason("in sync").build());
     return this;
   }
 

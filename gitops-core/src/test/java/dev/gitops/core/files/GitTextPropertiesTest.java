@@ -23,7 +23,6 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;
@@ -113,8 +112,7 @@ class GitTextPropertiesTest {
   }
 
   private static Outcome apply(LocalFilesProvider p, ResourceKey key, JsonNode target, Action action) {
-    Change c = new Change(key, null, action, Resource.of(key, target), null, target, target, List.of(), List.of(),
-        Set.of(), "test", Set.of(), Set.of());
+    Change c = Change.builder(key, action).desired(Resource.of(key, target)).target(target).reason("test").build();
     return p.apply(c, CallContext.of("gitops", "r1", Duration.ofSeconds(10)));
   }
 

@@ -27,7 +27,6 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -58,8 +57,8 @@ class LocalFilesProviderTest {
   }
 
   private static Change change(ResourceKey key, Action action, JsonNode target) {
-    return new Change(key, null, action, target == null ? null : Resource.of(key, target), null, target, target,
-        List.of(), List.of(), Set.of(), "test", Set.of(), Set.of());
+    return Change.builder(key, action).desired(target == null ? null : Resource.of(key, target)).target(target)
+        .reason("test").build();
   }
 
   private static JsonNode text(String content, String mode) {

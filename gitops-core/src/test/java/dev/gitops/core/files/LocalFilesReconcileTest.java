@@ -328,7 +328,7 @@ class LocalFilesReconcileTest {
           .hasMessageContaining("excluded directory").hasMessageContaining("state");
       Resource planted = Resource.of(files.keyOf("state/x"),
           Documents.object(Map.of("content", Documents.nodes().textNode("x"))));
-      assertThat(files.apply(Change.of(planted.key(), Action.CREATE, planted, null, "test"),
+      assertThat(files.apply(Change.create(planted, "test"),
           CallContext.of("gitops", "r1", Duration.ofSeconds(10))).isOk()).isFalse();
     }
     assertThat(target.resolve("state")).isEmptyDirectory();

@@ -10,6 +10,7 @@ import dev.gitops.api.MergeRules;
 import dev.gitops.api.MergeRules.KeyField;
 import dev.gitops.api.PathPattern;
 import dev.gitops.api.ResourceKey;
+import dev.gitops.core.internal.redact.SensitiveValues;
 import java.nio.charset.StandardCharsets;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
@@ -28,15 +29,16 @@ class SensitiveValuesTest {
   @Test
   void findsSensitivePathsOnlyForSelectedResources() {
     JsonNode doc = j("{'data':{'user':'u','pw':'p'},'kind':'Secret'}");
-    assertThat(SensitiveValues.find(SECRET, doc, RULES, Set.of()))
+    assertThat(ThreeWayMerge.sensitivePaths(SECRET, doc, RULES, Set.of(), SensitiveValues.processKey()))
         .containsExactlyInAnyOrder(FieldPath.of("data", "user"), FieldPath.of("data", "pw"));
-    assertThat(SensitiveValues.find(MAP, doc, RULES, Set.of())).isEmpty();
+    assertThat(ThreeWayMerge.sensitivePaths(MAP, doc, RULES, Set.of(), SensitiveValues.processKey())).isEmpty();
   }
 
   @Test
   void findsExtraPatternsInsideKeyedLists() {
     JsonNode doc = j("{'env':[{'name':'TOKEN','value':'t'},{'name':'MODE','value':'m'}]}");
-    assertThat(SensitiveValues.find(MAP, doc, RULES, Set.of(PathPattern.of("/env/[name=TOKEN]/value"))))
+    assertThat(ThreeWayMerge.sensitivePaths(MAP, doc, RULES, Set.of(PathPattern.of("/env/[name=TOKEN]/value")),
+        SensitiveValues.processKey()))
         .containsExactly(FieldPath.parse("/env/[name=TOKEN]/value"));
   }
 
@@ -63,7 +65,7 @@ class SensitiveValuesTest {
   @Test
   void revealPutsBackDesiredValueWhenUnchanged() {
     JsonNode l = j("{'data':{'pw':'p'}}");
-    Set<FieldPath> s = SensitiveValues.find(SECRET, l, RULES, Set.of());
+    Set<FieldPath> s = ThreeWayMerge.sensitivePaths(SECRET, l, RULES, Set.of(), SensitiveValues.processKey());
     JsonNode stored = SensitiveValues.hash(l, s, KEY);
     assertThat(SensitiveValues.reveal(stored, j("{'data':{'pw':'p'}}"), j("{'data':{'pw':'live'}}"), KEY)).isEqualTo(l);
   }
@@ -127,8 +129,8 @@ class SensitiveValuesTest {
     JsonNode v = j("{'groups':['admins-7f3','ops','byhand-0c'],'public':['p1'],'users':[{'name':'alice-93','roles':['root-x2']}]}");
     ThreeWayMerge merge = new ThreeWayMerge(GROUPS, KEY);
     MergeResult r = merge.merge(MAP, l, d, v);
-    String paths = allPaths(r, SensitiveValues.find(MAP, d, GROUPS, Set.of(), KEY))
-        + allPaths(merge.merge(MAP, l, d, null), SensitiveValues.find(MAP, v, GROUPS, Set.of(), KEY));
+    String paths = allPaths(r, ThreeWayMerge.sensitivePaths(MAP, d, GROUPS, Set.of(), KEY))
+        + allPaths(merge.merge(MAP, l, d, null), ThreeWayMerge.sensitivePaths(MAP, v, GROUPS, Set.of(), KEY));
     for (String secret : new String[] {"admins-7f3", "wheel-55a", "byhand-0c", "alice-93", "bob-21", "root-x1", "root-x2", "dev-q9"}) {
       assertThat(paths).as("paths").doesNotContain(secret);
     }
@@ -157,7 +159,7 @@ class SensitiveValuesTest {
     assertThat(KeyedPaths.resolve(j("{'groups':['ops','x']}"), parsed, root)).isEqualTo(j("'x'"));
     // A stored document is hashed at hashed paths, and the value found again by reveal.
     JsonNode doc = j("{'groups':['ops','x'],'users':[{'name':'alice-93'}]}");
-    Set<FieldPath> found = SensitiveValues.find(MAP, doc, rules, Set.of(), KEY);
+    Set<FieldPath> found = ThreeWayMerge.sensitivePaths(MAP, doc, rules, Set.of(), KEY);
     JsonNode stored = SensitiveValues.hash(doc, found, KEY);
     assertThat(stored.toString()).doesNotContain("\"x\"").doesNotContain("alice-93").doesNotContain("ops");
     assertThat(SensitiveValues.reveal(stored, doc, null, KEY)).isEqualTo(doc);
@@ -168,7 +170,7 @@ class SensitiveValuesTest {
     MergeRules rules = MergeRules.builder().keyedList("/tokens", KeyField.of("id"))
         .sensitive("/tokens/*/id", KeySelector.ANY).build();
     JsonNode doc = j("{'tokens':[{'id':'tok-5150','scope':'read'}]}");
-    Set<FieldPath> found = SensitiveValues.find(MAP, doc, rules, Set.of(), KEY);
+    Set<FieldPath> found = ThreeWayMerge.sensitivePaths(MAP, doc, rules, Set.of(), KEY);
     assertThat(found).singleElement().asString().startsWith("/tokens/[#hmac:").endsWith("]/id");
     JsonNode stored = SensitiveValues.hash(doc, found, KEY);
     assertThat(stored.toString()).doesNotContain("tok-5150").contains("read");

@@ -11,6 +11,7 @@ import dev.gitops.api.MergeRules.ListKind;
 import dev.gitops.api.MergeRules.ListRule;
 import dev.gitops.core.merge.MergeCases.Case;
 import dev.gitops.core.internal.plan.LastApplied;
+import dev.gitops.core.internal.redact.SensitiveValues;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
@@ -282,7 +283,8 @@ class ThreeWayMergePropertiesTest {
     reported.addAll(r.drift());
     reported.addAll(r.conflicts());
     reported.addAll(r.takeovers());
-    reported.addAll(SensitiveValues.find(MergeCases.KEY, c.d(), c.rules(), java.util.Set.of()));
+    reported.addAll(ThreeWayMerge.sensitivePaths(MergeCases.KEY, c.d(), c.rules(), java.util.Set.of(),
+        SensitiveValues.processKey()));
     for (FieldPath p : reported) {
       boolean secret = false;
       FieldPath q = FieldPath.root();

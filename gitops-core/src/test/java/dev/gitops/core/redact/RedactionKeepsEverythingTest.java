@@ -38,8 +38,8 @@ class RedactionKeepsEverythingTest {
   static final ResourceKey K3 = ResourceKey.of("m", "thing", "", "c");
 
   static final Resource DESIRED = Resource.of(K1, RedactorTest.j("{'password':'" + SECRET + "','user':'app'}"));
-  static final Change SENSITIVE = new Change(K1, null, Action.CREATE, DESIRED, null, DESIRED.document(),
-      DESIRED.document(), List.of(), List.of(), Set.of(), "not live", Set.of(FieldPath.of("password")), Set.of());
+  static final Change SENSITIVE = Change.builder(K1, Action.CREATE).desired(DESIRED).target(DESIRED.document())
+      .reason("not live").sensitive(Set.of(FieldPath.of("password"))).build();
 
   /** A non-empty sample per component type, by the type's generic name. */
   static Object sample(RecordComponent rc) {

@@ -39,8 +39,7 @@ class RedactorTest {
   }
 
   static Change delete(JsonNode live) {
-    return new Change(KEY, null, Action.DELETE, null, live, null, null, List.of(), List.of(), Set.of(), "removed from Git",
-        Set.of(), Set.of());
+    return Change.builder(KEY, Action.DELETE).live(live).reason("removed from Git").build();
   }
 
   @Test
@@ -57,10 +56,10 @@ class RedactorTest {
     Resource was = Resource.builder(ResourceKey.of("m", "thing", "", "a")).document(j("{'auth':{'token':'t'}}"))
         .sensitive(Set.of(PathPattern.of("/auth/token"))).build();
     Resource now = Resource.of(was.key(), j("{'auth':{}}"));
-    Change update = new Change(was.key(), null, Action.UPDATE, now, j("{'auth':{'token':'t'}}"), now.document(),
-        j("{'auth':{}}"), List.of(PatchOp.remove("/auth/token")),
-        List.of(new FieldChange(FieldPath.of("auth", "token"), j("'t'"), null, false)), Set.of(), "1 field differs",
-        Set.of(), Set.of());
+    Change update = Change.builder(was.key(), Action.UPDATE).desired(now).live(j("{'auth':{'token':'t'}}"))
+        .target(j("{'auth':{}}")).patch(List.of(PatchOp.remove("/auth/token")))
+        .fields(List.of(new FieldChange(FieldPath.of("auth", "token"), j("'t'"), null, false))).reason("1 field differs")
+        .build();
     Change c = Redactor.complete(update, MergeRules.defaults(), Redactor.marks(now, was, null), STORE_KEY);
     assertThat(c.fields()).singleElement().satisfies(f -> assertThat(f.sensitive()).isTrue());
     assertThat(Redactor.marking().redact(c).fields().get(0).before().textValue()).isEqualTo(Redactor.MARKER);
@@ -83,11 +82,11 @@ class RedactorTest {
 
   @Test
   void patchValuesAreHiddenAtBelowAndAboveAMaskedPathOnly() {
-    Change c = new Change(KEY, null, Action.UPDATE, null, j("{}"), null, null, List.of(
+    Change c = Change.builder(KEY, Action.UPDATE).live(j("{}")).patch(List.of(
         PatchOp.add("/data", j("{'pw':'p-above','user':'u-above'}")),
         PatchOp.replace("/data/pw", j("'p-at'")),
         PatchOp.add("/env/0", j("{'name':'TOKEN','value':'kept'}")),
-        PatchOp.add("/kind", j("'Secret'"))), List.of(), Set.of(), "", Set.of(FieldPath.of("data", "pw")), Set.of());
+        PatchOp.add("/kind", j("'Secret'")))).reason("").sensitive(Set.of(FieldPath.of("data", "pw"))).build();
     List<PatchOp> ops = Redactor.marking().redact(c).patch();
     assertThat(ops.get(0).value()).isEqualTo(j("{'pw':'(sensitive)','user':'u-above'}"));
     assertThat(ops.get(1).value()).isEqualTo(j("'(sensitive)'"));
@@ -98,9 +97,9 @@ class RedactorTest {
   @Test
   void patchIntoAKeyedListIsHiddenWhateverTheIndex() {
     FieldPath token = FieldPath.parse("/env/[name=TOKEN]/value");
-    Change c = new Change(KEY, null, Action.UPDATE, null, j("{}"), null, null, List.of(
+    Change c = Change.builder(KEY, Action.UPDATE).live(j("{}")).patch(List.of(
         PatchOp.replace("/env/3/value", j("'v-at'")),
-        PatchOp.add("/env/1", j("{'name':'TOKEN','value':'v-above'}"))), List.of(), Set.of(), "", Set.of(token), Set.of());
+        PatchOp.add("/env/1", j("{'name':'TOKEN','value':'v-above'}")))).reason("").sensitive(Set.of(token)).build();
     List<PatchOp> ops = Redactor.marking().redact(c).patch();
     assertThat(Documents.canonicalJson(ops.get(0).value())).doesNotContain("v-at");
     assertThat(Documents.canonicalJson(ops.get(1).value())).doesNotContain("v-above").contains("TOKEN");

@@ -32,7 +32,7 @@ class PlanRendererTest {
   }
 
   private static Change change(ResourceKey key, Action action, String reason, Set<Change.Flag> flags, FieldChange... fields) {
-    return new Change(key, null, action, null, null, null, null, List.of(), List.of(fields), flags, reason, Set.of(), Set.of());
+    return Change.builder(key, action).fields(List.of(fields)).flags(flags).reason(reason).build();
   }
 
   private static Plan plan(Change... changes) {
@@ -50,7 +50,7 @@ class PlanRendererTest {
             new FieldChange(FieldPath.parse("/password"), text("hunter2"), text("correct horse"), true)),
         change(file("old.txt"), Action.DELETE, "removed from Git", Set.of(),
             new FieldChange(FieldPath.parse("/mode"), text("0600"), null, false)),
-        Change.of(file("same.txt"), Action.NOOP, Resource.of(file("same.txt"), Documents.emptyObject()), null, "in sync"));
+        Change.noop(Resource.of(file("same.txt"), Documents.emptyObject()), null, "in sync"));
   }
 
   @Test
@@ -88,17 +88,17 @@ class PlanRendererTest {
 
   @Test
   void valuesUnderASensitivePathOfTheChangeAreRedactedEvenIfTheFieldIsNotFlagged() {
-    Change c = new Change(file("db.conf"), null, Action.UPDATE, null, null, null, null, List.of(),
-        List.of(new FieldChange(FieldPath.parse("/auth/password"), text("old-secret"), text("new-secret"), false)),
-        Set.of(), "changed", Set.of(FieldPath.parse("/auth")), Set.of());
+    Change c = Change.builder(file("db.conf"), Action.UPDATE)
+        .fields(List.of(new FieldChange(FieldPath.parse("/auth/password"), text("old-secret"), text("new-secret"), false)))
+        .reason("changed").sensitive(Set.of(FieldPath.parse("/auth"))).build();
     assertThat(PlanRenderer.text(plan(c))).contains("(sensitive)").doesNotContain("old-secret").doesNotContain("new-secret");
   }
 
   @Test
   void jsonIsThePlanFileWithSecretsHashedAndReadsBack() {
-    Change c = new Change(file("db.conf"), null, Action.UPDATE, null, null, null, null, List.of(),
-        List.of(new FieldChange(FieldPath.parse("/auth/password"), text("old-secret"), text("new-secret"), false)),
-        Set.of(), "changed", Set.of(FieldPath.parse("/auth")), Set.of());
+    Change c = Change.builder(file("db.conf"), Action.UPDATE)
+        .fields(List.of(new FieldChange(FieldPath.parse("/auth/password"), text("old-secret"), text("new-secret"), false)))
+        .reason("changed").sensitive(Set.of(FieldPath.parse("/auth"))).build();
     byte[] key = "0123456789abcdef0123456789abcdef".getBytes(java.nio.charset.StandardCharsets.UTF_8);
     String json = PlanRenderer.json(plan(c), key);
     assertThat(json).isEqualTo(PlanCodec.toJson(plan(c), key) + "\n")
@@ -114,7 +114,7 @@ class PlanRendererTest {
 
   @Test
   void aPlanWithoutChangesSaysSo() {
-    Plan quiet = plan(Change.of(file("same.txt"), Action.NOOP, null, null, "in sync"));
+    Plan quiet = plan(Change.builder(file("same.txt"), Action.NOOP).reason("in sync").build());
     assertThat(PlanRenderer.text(quiet)).contains("No changes").contains("Plan: 0 to create");
     assertThat(PlanRenderer.markdown(quiet)).contains("No changes").doesNotContain("```");
   }

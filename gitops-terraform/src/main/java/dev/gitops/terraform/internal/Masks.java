@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.gitops.api.Documents;
 import dev.gitops.api.FieldChange;
 import dev.gitops.api.FieldPath;
-import dev.gitops.core.merge.SensitiveValues;
+import dev.gitops.core.internal.redact.SensitiveValues;
 import dev.gitops.core.redact.Redactor;
 import java.util.ArrayList;
 import java.util.Iterator;

@@ -10,7 +10,6 @@ import dev.gitops.api.FieldPath;
 import dev.gitops.api.ResourceKey;
 import dev.gitops.terraform.TerraformException;
 import java.util.ArrayList;
-import java.util.EnumSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -190,9 +189,8 @@ public final class PlanReader {
     if (!rc.path("deposed").asText("").isEmpty()) {
       reason.append("; a deposed object (").append(rc.path("deposed").asText()).append(") of ").append(address);
     }
-    return new Change(key, previousKey, action, null, Masks.redact(before, sensitive), Masks.redact(after, sensitive),
-        Masks.redact(after, sensitive), List.of(), Masks.fields(before, after, sensitive, unknown),
-        EnumSet.noneOf(Change.Flag.class), reason.toString(), sensitive, unknown);
+    return planned(key, action, before, after, sensitive, unknown).previousKey(previousKey).reason(reason.toString())
+        .build();
   }
 
   /**
@@ -310,14 +308,23 @@ public final class PlanReader {
     if (unknown.contains(value) && after != null) {
       after = Documents.emptyObject();
     }
-    return new Change(key, null, action, null, Masks.redact(before, sensitive), Masks.redact(after, sensitive),
-        Masks.redact(after, sensitive), List.of(), Masks.fields(before, after, sensitive, unknown),
-        EnumSet.noneOf(Change.Flag.class), "output " + name + ": " + switch (action) {
+    return planned(key, action, before, after, sensitive, unknown).reason("output " + name + ": " + switch (action) {
           case CREATE -> "new";
           case UPDATE -> "changes";
           case FORGET -> "removed from the configuration";
           default -> "unchanged";
-        }, sensitive, unknown);
+        }).build();
+  }
+
+  /**
+   * A change Terraform planned, with its documents and fields masked: before is the live
+   * document, after both the desired document and the target (there is no resource).
+   */
+  private static Change.Builder planned(ResourceKey key, Action action, JsonNode before, JsonNode after,
+      Set<FieldPath> sensitive, Set<FieldPath> unknown) {
+    JsonNode masked = Masks.redact(after, sensitive);
+    return Change.builder(key, action).live(Masks.redact(before, sensitive)).desiredDocument(masked).target(masked)
+        .fields(Masks.fields(before, after, sensitive, unknown)).sensitive(sensitive).unknown(unknown);
   }
 
   private static JsonNode value(JsonNode v) {

@@ -9,7 +9,8 @@ import dev.gitops.api.MergeRules.ListKind;
 import dev.gitops.api.MergeRules.ListRule;
 import dev.gitops.api.Resource;
 import dev.gitops.api.ResourceKey;
-import dev.gitops.core.merge.SensitiveValues;
+import dev.gitops.core.internal.redact.SensitiveValues;
+import dev.gitops.core.merge.ThreeWayMerge;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -28,7 +29,7 @@ public final class LastApplied {
   /** The last-applied form of {@code desired} under {@code rules}. */
   public static Resource of(Resource desired, MergeRules rules, byte[] secretKey) {
     JsonNode doc = strip(desired.key(), desired.document(), rules);
-    Set<FieldPath> sensitive = SensitiveValues.find(desired.key(), doc, rules, desired.sensitive(), secretKey);
+    Set<FieldPath> sensitive = ThreeWayMerge.sensitivePaths(desired.key(), doc, rules, desired.sensitive(), secretKey);
     if (!sensitive.isEmpty()) {
       doc = SensitiveValues.hash(doc, sensitive, secretKey);
     }

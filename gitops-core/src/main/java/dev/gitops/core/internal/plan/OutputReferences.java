@@ -12,7 +12,7 @@ import dev.gitops.api.Resource;
 import dev.gitops.api.ResourceKey;
 import dev.gitops.api.spi.StoredResource;
 import dev.gitops.core.merge.MergeResult;
-import dev.gitops.core.merge.SensitiveValues;
+import dev.gitops.core.internal.redact.SensitiveValues;
 import dev.gitops.core.merge.ThreeWayMerge;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -78,9 +78,8 @@ public final class OutputReferences {
       }
       Set<FieldPath> all = new TreeSet<>(c.unknown());
       all.addAll(paths);
-      return new Change(c.key(), c.previousKey(), c.action(), c.resource(), c.live(), c.desired(), c.target(),
-          c.patch(), c.fields(), c.flags(), c.reason() + "; " + paths.size() + " value" + (paths.size() == 1 ? "" : "s")
-          + " known after apply of " + dependencies.get(c.key()), c.sensitive(), all);
+      return c.toBuilder().reason(c.reason() + "; " + paths.size() + " value" + (paths.size() == 1 ? "" : "s")
+          + " known after apply of " + dependencies.get(c.key())).unknown(all).build();
     }
 
     /** Adds an edge from each referencing resource to each key it references. */
@@ -211,8 +210,8 @@ public final class OutputReferences {
     JsonNode stored = Planner.ownedDocument(l, pending);
     JsonNode last = stored == null ? null : SensitiveValues.reveal(stored, resolved.document(), c.live(), secretKey);
     MergeResult r = new ThreeWayMerge(rules).merge(c.key(), last, resolved.document(), c.live());
-    return new Change(c.key(), c.previousKey(), c.action(), resolved, c.live(), resolved.document(), r.target(),
-        r.patch(), r.fields(), c.flags(), c.reason(), c.sensitive(), Set.of());
+    return c.toBuilder().desired(resolved).target(r.target()).patch(r.patch()).fields(r.fields()).unknown(Set.of())
+        .build();
   }
 
   /** Whether {@code r}'s document holds a reference (so it must be resolved before applying). */

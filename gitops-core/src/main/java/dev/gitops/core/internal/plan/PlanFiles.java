@@ -52,8 +52,12 @@ import java.util.TreeSet;
  */
 public final class PlanFiles {
 
-  /** The plan file format version this build writes and reads. */
-  public static final int FORMAT = 2;
+  /**
+   * The plan file format version this build writes and reads. Format 3: a change's {@code
+   * desired} is only ever the document in Git; the resource of a key Git no longer has (a delete)
+   * keeps its last-applied document in {@code lastApplied}.
+   */
+  public static final int FORMAT = 3;
 
   private static final ObjectMapper WRITER = JsonMapper.builder()
       .enable(SerializationFeature.INDENT_OUTPUT)
@@ -74,7 +78,7 @@ public final class PlanFiles {
       .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
       .build();
   /** The change fields that hold whole documents, which the id covers through their own digests. */
-  private static final List<String> DOCUMENTS = List.of("live", "desired", "target");
+  private static final List<String> DOCUMENTS = List.of("live", "desired", "target", "lastApplied");
 
   private PlanFiles() {}
 
@@ -233,6 +237,8 @@ public final class PlanFiles {
     putDocument(n, "live", c.live());
     putDocument(n, "desired", c.desired());
     putDocument(n, "target", c.target());
+    // The resource's document is the desired one when Git has the key; otherwise it is the last-applied one.
+    putDocument(n, "lastApplied", c.lastApplied() == null ? null : c.lastApplied().document());
     ArrayNode patch = n.putArray("patch");
     for (PatchOp op : c.patch()) {
       patch.add(op.toJson());
@@ -369,8 +375,13 @@ public final class PlanFiles {
     Resource resource = null;
     JsonNode meta = n.get("resource");
     if (meta != null) {
+      JsonNode document = desired != null ? desired : n.get("lastApplied");
+      if (document == null) {
+        throw new GitOpsException("plan file: change of " + key + " has a resource but neither a 'desired' nor a "
+            + "'lastApplied' document");
+      }
       Resource.Builder b = Resource.builder(key)
-          .document(desired != null ? desired : Documents.emptyObject())
+          .document(document)
           .origin(Origin.of(meta.path("origin").asText(""), meta.path("line").asInt(0), meta.path("originRevision").asText("")))
           .wave(meta.path("wave").asInt(0))
           .policy(ManagementPolicy.parse(meta.path("policy").asText("all")));
@@ -389,9 +400,11 @@ public final class PlanFiles {
     for (JsonNode f : n.path("fields")) {
       fields.add(new FieldChange(FieldPath.parse(text(f, "path")), f.get("before"), f.get("after"), f.path("sensitive").asBoolean()));
     }
-    return new Change(key, n.hasNonNull("previousKey") ? ResourceKey.parse(n.get("previousKey").asText()) : null, action,
-        resource, n.get("live"), desired, n.get("target"), patch, fields, flags, n.path("reason").asText(""), sensitive,
-        unknownPaths);
+    return Change.builder(key, action)
+        .previousKey(n.hasNonNull("previousKey") ? ResourceKey.parse(n.get("previousKey").asText()) : null)
+        .resource(resource).live(n.get("live")).desiredDocument(desired).target(n.get("target")).patch(patch)
+        .fields(fields).flags(flags).reason(n.path("reason").asText("")).sensitive(sensitive).unknown(unknownPaths)
+        .build();
   }
 
   private static String text(JsonNode n, String field) {

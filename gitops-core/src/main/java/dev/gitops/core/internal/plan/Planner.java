@@ -19,7 +19,7 @@ import dev.gitops.api.ResourceKey;
 import dev.gitops.api.spi.Provider;
 import dev.gitops.api.spi.StoredResource;
 import dev.gitops.core.merge.MergeResult;
-import dev.gitops.core.merge.SensitiveValues;
+import dev.gitops.core.internal.redact.SensitiveValues;
 import dev.gitops.core.merge.ThreeWayMerge;
 import dev.gitops.core.redact.Redactor;
 import java.nio.charset.StandardCharsets;
@@ -298,7 +298,7 @@ public final class Planner {
 
   /**
    * One merger per distinct rule set, by value: providers that rebuild equal rules share it. It
-   * names secret elements under the store's key, as {@link SensitiveValues#find} does here.
+   * names secret elements under the store's key, as {@link ThreeWayMerge#sensitivePaths} does here.
    */
   private ThreeWayMerge mergerFor(MergeRules rules, byte[] secretKey) {
     ThreeWayMerge m = merges.get(rules);
@@ -324,8 +324,8 @@ public final class Planner {
             + "', which is not registered (registered: " + new TreeSet<>(in.providers().keySet()) + ")");
       }
       fingerprints.put(key, "no-provider");
-      return Change.of(key, Action.SKIP, l != null ? l.resource() : pending, null,
-          "owned, but provider '" + key.provider() + "' is not registered: left alone");
+      return Change.builder(key, Action.SKIP).lastApplied(l != null ? l.resource() : pending)
+          .reason("owned, but provider '" + key.provider() + "' is not registered: left alone").build();
     }
     Observation v = in.observations().get(key);
     if (v == null) {
@@ -337,7 +337,8 @@ public final class Planner {
     fingerprints.put(key, fingerprint(key, v, l, pending, rules));
 
     if (v.isUnknown()) {
-      return Change.of(key, Action.SKIP, d != null ? d : lastResource, null, "could not observe: " + v.reason());
+      Change.Builder unobserved = Change.builder(key, Action.SKIP).reason("could not observe: " + v.reason());
+      return (d != null ? unobserved.desired(d) : unobserved.lastApplied(lastResource)).build();
     }
     if (d == null && lastResource == null) {
       return orphan(key, v, provider);
@@ -346,7 +347,7 @@ public final class Planner {
       return decideRemoved(key, v, lastResource, provider);
     }
 
-    Set<FieldPath> sensitive = SensitiveValues.find(key, d.document(), rules, d.sensitive(), in.secretKey());
+    Set<FieldPath> sensitive = ThreeWayMerge.sensitivePaths(key, d.document(), rules, d.sensitive(), in.secretKey());
     JsonNode last = stored != null
         ? SensitiveValues.reveal(stored, d.document(), v.isPresent() ? v.live() : null, in.secretKey())
         : liveRecord(key, v, rules);
@@ -459,10 +460,11 @@ public final class Planner {
 
   private Change decideRemoved(ResourceKey key, Observation v, Resource last, Provider provider) {
     if (v.isAbsent()) {
-      return Change.of(key, Action.NOOP, last, null, "removed from Git and already absent: dropped from the inventory");
+      return Change.builder(key, Action.NOOP).lastApplied(last)
+          .reason("removed from Git and already absent: dropped from the inventory").build();
     }
-    Change base = new Change(key, null, Action.DELETE, last, v.live(), null, null, List.of(), List.of(), Set.of(),
-        "removed from Git", Set.of(), Set.of());
+    Change base = Change.builder(key, Action.DELETE).lastApplied(last).live(v.live()).reason("removed from Git")
+        .build();
     if (!options.prune()) {
       return base.withAction(Action.SKIP, "removed from Git, but prune is disabled");
     }
@@ -480,8 +482,8 @@ public final class Planner {
   }
 
   private Change orphan(ResourceKey key, Observation v, Provider provider) {
-    Change base = new Change(key, null, Action.SKIP, null, v.isPresent() ? v.live() : null, null, null, List.of(),
-        List.of(), EnumSet.of(Flag.ORPHAN), "orphan: carries our mark but is not in the inventory", Set.of(), Set.of());
+    Change base = Change.builder(key, Action.SKIP).live(v.isPresent() ? v.live() : null).flags(EnumSet.of(Flag.ORPHAN))
+        .reason("orphan: carries our mark but is not in the inventory").build();
     if (!v.isPresent() || v.mark() == null || !v.mark().isOwnedBy(owner, key)) {
       return base.withAction(Action.NOOP, "listed as marked, but no longer carries our mark");
     }
@@ -495,9 +497,9 @@ public final class Planner {
 
   private static Change change(ResourceKey key, Action action, Resource d, JsonNode live, MergeResult r,
       Set<Flag> flags, String reason, Set<FieldPath> sensitive) {
-    return new Change(key, null, action, d, live, d.document(), r == null ? null : r.target(),
-        r == null ? List.of() : r.patch(), r == null ? List.of() : markSensitive(r.fields(), sensitive), flags, reason,
-        sensitive, Set.of());
+    return Change.builder(key, action).desired(d).live(live).target(r == null ? null : r.target())
+        .patch(r == null ? List.of() : r.patch()).fields(r == null ? List.of() : markSensitive(r.fields(), sensitive))
+        .flags(flags).reason(reason).sensitive(sensitive).build();
   }
 
   /** Field entries at or below a sensitive path are flagged, whether the provider's rules or the decoder marked it. */

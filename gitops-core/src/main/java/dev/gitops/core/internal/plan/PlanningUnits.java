@@ -167,8 +167,8 @@ public final class PlanningUnits {
       for (ResourceKey dep : w.getValue()) {
         PlanningUnit u = units.get(dep.provider());
         if (u != null && u.failure().isPresent() && !u.declared().containsKey(dep)) {
-          out.putIfAbsent(dep, Change.of(dep, Action.SKIP, null, null, "planning provider '" + u.provider() + "' "
-              + u.failure().get()));
+          out.putIfAbsent(dep, Change.builder(dep, Action.SKIP).reason("planning provider '" + u.provider() + "' "
+              + u.failure().get()).build());
         }
       }
     }

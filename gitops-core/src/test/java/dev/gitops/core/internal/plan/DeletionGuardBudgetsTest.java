@@ -42,7 +42,9 @@ class DeletionGuardBudgetsTest {
   private static Plan plan(String p, Action action, int n) {
     List<Change> changes = new ArrayList<>();
     for (int i = 0; i < n; i++) {
-      changes.add(Change.of(ResourceKey.of(p, "thing", "r" + i), action, owned(p, "r" + i), json("{}"), "test"));
+      Change.Builder b = Change.builder(ResourceKey.of(p, "thing", "r" + i), action).live(json("{}")).reason("test");
+      // A delete's resource is the last-applied one; any other action's is Git's.
+      changes.add((action == Action.DELETE ? b.lastApplied(owned(p, "r" + i)) : b.desired(owned(p, "r" + i))).build());
     }
     return new Plan("id", "r1", changes, new TreeMap<>(), new TreeMap<>(), new TreeMap<>(), new TreeMap<>(),
         new TreeSet<>());
@@ -51,9 +53,9 @@ class DeletionGuardBudgetsTest {
   @Test
   void tallyCountsOwnedAndDestroyedPerProviderWithReplacesAsDestroys() {
     List<Change> changes = new ArrayList<>(plan("a", Action.DELETE, 2).changes());
-    changes.add(Change.of(ResourceKey.of("a", "thing", "r2"), Action.REPLACE, owned("a", "r2"), json("{}"), "t"));
-    changes.add(Change.of(ResourceKey.of("a", "thing", "r3"), Action.UPDATE, owned("a", "r3"), json("{}"), "t"));
-    changes.add(Change.of(ResourceKey.of("c", "thing", "x"), Action.CREATE, owned("c", "x"), null, "t"));
+    changes.add(Change.replace(owned("a", "r2"), json("{}"), "t"));
+    changes.add(Change.update(owned("a", "r3"), json("{}"), "t"));
+    changes.add(Change.create(owned("c", "x"), "t"));
     Plan plan = new Plan("id", "r1", changes, new TreeMap<>(), new TreeMap<>(), new TreeMap<>(), new TreeMap<>(),
         new TreeSet<>());
     assertThat(DeletionGuard.tally(owning(plan, 5, 2))).containsOnlyKeys("a", "b")

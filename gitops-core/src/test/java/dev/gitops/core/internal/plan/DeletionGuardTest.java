@@ -25,7 +25,7 @@ class DeletionGuardTest {
     List<Change> changes = new ArrayList<>();
     for (int i = 0; i < owned; i++) {
       ResourceKey k = ResourceKey.of("files", "file", "", "f" + i);
-      changes.add(Change.of(k, i < deletes ? Action.DELETE : Action.NOOP, null, null, "test"));
+      changes.add(Change.builder(k, i < deletes ? Action.DELETE : Action.NOOP).reason("test").build());
     }
     TreeMap<String, Integer> ownedByProvider = new TreeMap<>();
     ownedByProvider.put("files", owned);

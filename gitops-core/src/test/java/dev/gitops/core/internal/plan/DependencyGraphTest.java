@@ -5,7 +5,6 @@ import static dev.gitops.core.internal.plan.StubProvider.json;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.gitops.api.Action;
 import dev.gitops.api.Change;
 import dev.gitops.api.DecodeException;
 import dev.gitops.api.DependencyCycleException;
@@ -39,11 +38,11 @@ class DependencyGraphTest {
   }
 
   private static Change create(Resource r) {
-    return Change.of(r.key(), Action.CREATE, r, null, "new");
+    return Change.create(r, "new");
   }
 
   private static Change delete(Resource last) {
-    return Change.of(last.key(), Action.DELETE, last, json("{}"), "removed from Git");
+    return Change.delete(last, json("{}"), "removed from Git");
   }
 
   /** The graph of creating {@code desired} and deleting {@code removed}. */

@@ -12,7 +12,7 @@ import dev.gitops.api.Origin;
 import dev.gitops.api.PathPattern;
 import dev.gitops.api.Resource;
 import dev.gitops.api.ResourceKey;
-import dev.gitops.core.merge.SensitiveValues;
+import dev.gitops.core.internal.redact.SensitiveValues;
 import java.nio.charset.StandardCharsets;
 import java.util.Set;
 import org.junit.jupiter.api.Test;

@@ -1,4 +1,4 @@
-package dev.gitops.core.apply;
+package dev.gitops.core.internal.apply;
 
 import dev.gitops.api.ResourceKey;
 import java.time.Instant;
@@ -13,8 +13,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * Provider calls that changed (or may have changed) an object and were abandoned — cut off at
  * their deadline or by a cancellation — while their thread was still inside the provider. Such a
  * call may still land at any time, also during a later sync, so its keys must not be called again
- * and must not be planned from an observation made before it ended. An {@link Executor} keeps
- * one registry for its whole life; the {@code Reconciler} asks it before it plans.
+ * and must not be planned from an observation made before it ended. An {@code Executor} keeps
+ * one registry for its whole life; the {@code Reconciler} asks it before it plans. Internal: shared
+ * by the executor ({@code dev.gitops.core.apply}) and the reconciler, no compatibility promise.
  *
  * <pre>{@code
  * Map<ResourceKey, AbandonedCalls.Entry> before = executor.abandoned().snapshot();
@@ -50,10 +51,11 @@ public final class AbandonedCalls {
   }
 
   /** Shared by every key of one call: the call returns once for all of them. */
-  static final class Call {
+  public static final class Call {
     private volatile boolean ended;
 
-    boolean ended() {
+    /** Whether the provider call has returned. */
+    public boolean ended() {
       return ended;
     }
   }
@@ -63,10 +65,11 @@ public final class AbandonedCalls {
   private final Map<ResourceKey, Tracked> byKey = new ConcurrentHashMap<>();
   private final AtomicLong ids = new AtomicLong();
 
-  AbandonedCalls() {}
+  /** An empty registry; an executor keeps one for its whole life. */
+  public AbandonedCalls() {}
 
   /** Records that {@code call} was abandoned while changing {@code keys}. */
-  void abandon(Call call, Collection<ResourceKey> keys, String action, String reason) {
+  public void abandon(Call call, Collection<ResourceKey> keys, String action, String reason) {
     Instant now = Instant.now();
     for (ResourceKey k : keys) {
       byKey.put(k, new Tracked(ids.incrementAndGet(), action, reason, now, call));
@@ -74,7 +77,7 @@ public final class AbandonedCalls {
   }
 
   /** Called from the worker thread when the provider call returns (or throws). */
-  static void ended(Call call) {
+  public static void ended(Call call) {
     call.ended = true;
   }
 

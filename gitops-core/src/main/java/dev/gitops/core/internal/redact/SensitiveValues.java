@@ -1,4 +1,4 @@
-package dev.gitops.core.merge;
+package dev.gitops.core.internal.redact;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.gitops.api.Documents;
@@ -25,8 +25,10 @@ import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
- * Sensitive values: finding them, storing them as keyed hashes, getting them back for a merge,
- * and redacting them for display.
+ * Sensitive values: storing them as keyed hashes, getting them back for a merge, and redacting
+ * them for display. Which paths are sensitive is the merge's to say ({@code
+ * ThreeWayMerge.sensitivePaths}). Internal: shared by the merge, the planner and the {@code
+ * Redactor}; no compatibility promise (render with {@code Redactor}).
  *
  * <p>The last-applied state is stored with every sensitive value replaced by
  * {@code "hmac-sha256:<hex>"}, an HMAC-SHA256 under a secret key of the value's canonical JSON:
@@ -35,7 +37,7 @@ import javax.crypto.spec.SecretKeySpec;
  * system still holds the value that was hashed.
  *
  * <pre>{@code
- * Set<FieldPath> secret = SensitiveValues.find(key, desired, rules, Set.of());
+ * Set<FieldPath> secret = ThreeWayMerge.sensitivePaths(key, desired, rules, Set.of(), storeKey);
  * JsonNode storedL = SensitiveValues.hash(desired, secret, storeKey);          // goes to the store
  * JsonNode l = SensitiveValues.reveal(storedL, nextDesired, live, storeKey);    // before merging
  * JsonNode shown = SensitiveValues.redact(desired, secret);                     // for plans and logs
@@ -61,7 +63,7 @@ public final class SensitiveValues {
   private SensitiveValues() {}
 
   /** The key element segments are hashed under when no store key is given (random, per process). */
-  static byte[] processKey() {
+  public static byte[] processKey() {
     return PROCESS_KEY;
   }
 
@@ -70,7 +72,7 @@ public final class SensitiveValues {
    * {@code [=hunter2]} or {@code [user=alice]}) would show a sensitive value: {@code [#hmac:<hex>]},
    * a keyed hash under {@code secretKey}, so paths never carry the value yet stay stable.
    */
-  static FieldPath.Hashed hashedSegment(byte[] secretKey, String plainText) {
+  public static FieldPath.Hashed hashedSegment(byte[] secretKey, String plainText) {
     try {
       Mac mac = Mac.getInstance("HmacSHA256");
       mac.init(new SecretKeySpec(secretKey.length == 0 ? new byte[1] : secretKey, "HmacSHA256"));
@@ -79,70 +81,6 @@ public final class SensitiveValues {
       return new FieldPath.Hashed(HexFormat.of().formatHex(h).substring(0, SEGMENT_HEX));
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("the JDK has no HmacSHA256", e);
-    }
-  }
-
-  /**
-   * The key-addressed paths in {@code doc} whose values are sensitive under {@code rules} for
-   * {@code key}, or match one of {@code extra} (for example paths a decoder marked). Elements whose
-   * segment would show a secret are named by a keyed hash under {@code secretKey} (see {@link
-   * FieldPath.Hashed}): pass the store's key, as the planner does, so these paths match the merge's.
-   */
-  public static Set<FieldPath> find(ResourceKey key, JsonNode doc, MergeRules rules, Set<PathPattern> extra,
-      byte[] secretKey) {
-    Objects.requireNonNull(rules, "rules");
-    Objects.requireNonNull(secretKey, "secretKey");
-    if (doc == null || (extra.isEmpty() && !rules.hasSensitiveFor(key))) {
-      return Set.of();
-    }
-    RuleCursor.Compiled c = new RuleCursor.Compiled(rules, key, extra, secretKey);
-    return find(Documents.freeze(doc), RuleCursor.root(c), Trail.ROOT);
-  }
-
-  /**
-   * {@link #find(ResourceKey, JsonNode, MergeRules, Set, byte[])} with hashed element segments under
-   * a random per-process key: such paths match only paths made in this process without a store key.
-   */
-  public static Set<FieldPath> find(ResourceKey key, JsonNode doc, MergeRules rules, Set<PathPattern> extra) {
-    return find(key, doc, rules, extra, PROCESS_KEY);
-  }
-
-  static Set<FieldPath> find(JsonNode doc, RuleCursor cur, Trail at) {
-    Set<FieldPath> out = new LinkedHashSet<>();
-    walk(doc, cur, at, out);
-    return out;
-  }
-
-  private static void walk(JsonNode node, RuleCursor cur, Trail at, Set<FieldPath> out) {
-    if (cur.isEmpty()) {
-      return;
-    }
-    if (cur.isSensitive()) {
-      out.add(at.toPath());
-      return;
-    }
-    if (node.isObject()) {
-      for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
-        Map.Entry<String, JsonNode> e = it.next();
-        FieldPath.Segment s = new FieldPath.Field(e.getKey());
-        walk(e.getValue(), cur.step(s), at.then(s), out);
-      }
-    } else if (node.isArray()) {
-      ListRule rule = cur.listRule();
-      if (rule.kind() == ListKind.SET) {
-        for (JsonNode e : node) {
-          FieldPath.Segment s = new FieldPath.Element(e);
-          RuleCursor ec = cur.step(s);
-          walk(e, ec, at.then(KeyedPaths.name(s, ec, false, rule)), out);
-        }
-      } else if (rule.kind() == ListKind.KEYED) {
-        Set<List<JsonNode>> seen = new HashSet<>();
-        for (int i = 0; i < node.size(); i++) {
-          FieldPath.Segment s = KeyedPaths.elementSegment(rule, node.get(i), i, seen);
-          RuleCursor ec = cur.step(s);
-          walk(node.get(i), ec, at.then(KeyedPaths.name(s, ec, false, rule)), out);
-        }
-      }
     }
   }
 
@@ -334,12 +272,12 @@ public final class SensitiveValues {
       at = ix.index() < doc.size() ? ix.index() : -1;
     } else if (s instanceof FieldPath.Element el) {
       for (int k = 0; k < doc.size() && at < 0; k++) {
-        if (Nodes.looselyEqual(doc.get(k), el.value())) {
+        if (looselyEqual(doc.get(k), el.value())) {
           at = k;
         }
       }
     } else {
-      JsonNode found = KeyedPaths.matchWithoutRule(doc, (FieldPath.Key) s);
+      JsonNode found = matchWithoutRule(doc, (FieldPath.Key) s);
       for (int k = 0; k < doc.size() && at < 0; k++) {
         if (doc.get(k) == found) {
           at = k;
@@ -353,5 +291,53 @@ public final class SensitiveValues {
     doc.forEach(out::add);
     out.set(at, with(doc.get(at), path, i + 1, fn, key));
     return Documents.array(out);
+  }
+
+  /**
+   * Value equality, or equal text forms (a parsed path holds every key value as text). Shared with
+   * the merge, which finds elements by path the same way.
+   */
+  public static boolean looselyEqual(JsonNode a, JsonNode b) {
+    if (a.equals(b)) {
+      return true;
+    }
+    if (b.isTextual() && !a.isContainerNode()) {
+      return (a.isTextual() ? a.textValue() : a.toString()).equals(b.textValue());
+    }
+    return false;
+  }
+
+  /**
+   * Finds a keyed element when no rule says how keys default: explicit fields must match. Shared
+   * with the merge, which finds elements by path the same way.
+   */
+  public static JsonNode matchWithoutRule(JsonNode array, FieldPath.Key key) {
+    JsonNode loose = null;
+    for (JsonNode e : array) {
+      if (!e.isObject()) {
+        continue;
+      }
+      boolean exact = true;
+      boolean ok = true;
+      boolean any = false;
+      for (Map.Entry<String, JsonNode> f : key.fields().entrySet()) {
+        JsonNode ev = e.get(f.getKey());
+        if (ev == null || ev.isNull()) {
+          exact = false;
+        } else if (!looselyEqual(ev, f.getValue())) {
+          ok = false;
+          break;
+        } else {
+          any = true;
+        }
+      }
+      if (ok && exact) {
+        return e;
+      }
+      if (ok && any && loose == null) {
+        loose = e;
+      }
+    }
+    return loose;
   }
 }
