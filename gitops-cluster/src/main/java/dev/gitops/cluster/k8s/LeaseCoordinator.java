@@ -67,7 +67,7 @@ public final class LeaseCoordinator implements Coordinator {
   private final String incarnation;
   private final LeaseKeeper keeper;
   private final Object monitor = new Object();
-  /** The renewTime this member last wrote on its Lease: anything else there means someone else wrote it. */
+  /** The renewTime this member last saw acknowledged on its Lease: an earlier one there means someone else wrote it. */
   private Instant lastRenewal;
 
   private LeaseCoordinator(Builder b) {
@@ -164,9 +164,12 @@ public final class LeaseCoordinator implements Coordinator {
       Instant now = clock.instant().truncatedTo(ChronoUnit.MILLIS);
       try {
         Lease current = leases().withName(leaseName("m", member)).get();
-        // the holder and the renewTime, not the resourceVersion: what matters is that nobody else wrote it
+        // the holder and the renewTime, not the resourceVersion: what matters is that nobody else wrote it.
+        // A renewTime later than the last one we saw acknowledged, under our own incarnation (random per
+        // process), is our own renewal whose response was lost (a timeout under load): still ours. One
+        // earlier than that was written by someone else (or our Lease was made to look expired).
         if (current == null || !incarnation.equals(current.getSpec().getHolderIdentity())
-            || current.getSpec().getRenewTime() == null || !lastRenewal.equals(instant(current.getSpec().getRenewTime()))) {
+            || current.getSpec().getRenewTime() == null || instant(current.getSpec().getRenewTime()).isBefore(lastRenewal)) {
           keeper.lost("its Lease was " + (current == null ? "deleted" : "changed by " + current.getSpec().getHolderIdentity()));
           return;
         }

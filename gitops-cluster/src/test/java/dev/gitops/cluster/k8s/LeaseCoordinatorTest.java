@@ -49,6 +49,29 @@ class LeaseCoordinatorTest extends LeaseTestBase {
   }
 
   @Test
+  void aRenewalTheServerAppliedButWhoseResponseWasLostKeepsTheMembersLease() throws Exception {
+    LeaseCoordinator m1 = member("m1");
+    m1.join();
+    // what the API server holds after a renewal it applied while the member's request timed out:
+    // the member's own incarnation, a renewTime later than the last one the member saw acknowledged
+    Lease l = memberLease("m1");
+    java.time.ZonedDateTime lost = l.getSpec().getRenewTime().plusNanos(1_000_000);
+    client.leases().inNamespace("gitops").resource(new io.fabric8.kubernetes.api.model.coordination.v1.LeaseBuilder(l)
+        .editSpec().withRenewTime(lost).endSpec().build()).update();
+    // the member's next renewal (every third of the 4 s TTL) writes a later renewTime: it kept its Lease
+    Await.until("m1 renewing past the lost renewal", () -> memberLease("m1").getSpec().getRenewTime().isAfter(lost),
+        Duration.ofSeconds(15));
+    assertThat(m1.isMember()).isTrue();
+    assertThat(m1.tryAcquire("t")).isPresent();
+  }
+
+  private Lease memberLease(String id) {
+    return client.leases().inNamespace("gitops").withLabel(LeaseCoordinator.ROLE_LABEL, "member").list().getItems()
+        .stream().filter(x -> id.equals(x.getMetadata().getAnnotations().get(LeaseCoordinator.MEMBER_ANNOTATION)))
+        .findFirst().orElseThrow();
+  }
+
+  @Test
   void aPausedMembersTargetsAreTakenOverAndItLearnsItLostThem() throws Exception {
     LeaseCoordinator m1 = member("m1");
     LeaseCoordinator m2 = member("m2");
