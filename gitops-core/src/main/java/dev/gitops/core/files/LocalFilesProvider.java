@@ -842,24 +842,37 @@ public final class LocalFilesProvider implements Provider {
     if (!rel.toString().isEmpty()) {
       for (Path seg : rel) {
         cur = cur.resolve(seg.toString());
-        Stat s = Stat.of(cur);
+        BasicFileAttributes s = kind(cur);
         if (s == null) {
           return new Walk(true, null);
         }
-        if (s.symlink) {
+        if (s.isSymbolicLink()) {
           return new Walk(false, cur);
         }
-        if (!s.directory) {
+        if (!s.isDirectory()) {
           return new Walk(true, null);
         }
       }
     }
-    Stat s = Stat.of(file);
+    BasicFileAttributes s = kind(file);
     if (s == null) {
       return new Walk(true, null);
     }
-    return new Walk(false, s.symlink ? file : null);
+    return new Walk(false, s.isSymbolicLink() ? file : null);
   }
+
+  /**
+   * What is at {@code p} (not following links), or null when nothing is: the basic attributes
+   * only, as the walk needs no mode or inode (one stat, no permission set or file key built).
+   */
+  private static BasicFileAttributes kind(Path p) throws IOException {
+    try {
+      return Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+    } catch (NoSuchFileException e) {
+      return null;
+    }
+  }
+
 
   private record Walk(boolean missing, Path symlink) {}
 
@@ -892,8 +905,19 @@ public final class LocalFilesProvider implements Provider {
       if (k == null) {
         return "";
       }
-      // On Unix the key prints as "(dev=..,ino=..)"; keep only the digits and separators.
-      return k.toString().replaceAll("[^0-9a-fA-F,]", "").replace(',', '.');
+      // On Unix the key prints as "(dev=..,ino=..)"; keep only the hex digits and separators (a
+      // loop, not a regex: this runs for every file of every observe).
+      String s = k.toString();
+      StringBuilder sb = new StringBuilder(s.length());
+      for (int i = 0; i < s.length(); i++) {
+        char c = s.charAt(i);
+        if (c == ',') {
+          sb.append('.');
+        } else if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')) {
+          sb.append(c);
+        }
+      }
+      return sb.toString();
     }
 
     String token() {
