@@ -467,7 +467,7 @@ public final class LocalFilesProvider implements Provider {
 
   @Override
   public Outcome apply(Change change, CallContext ctx) {
-    return apply(change, ctx, DurableFiles::forceDirectory);
+    return apply(change, ctx, DurableFiles::forceDirectory, DurableFiles::forceDirectory);
   }
 
   /** Batches are written in parallel with one directory fsync each (see {@link #applyAll}). */
@@ -481,7 +481,10 @@ public final class LocalFilesProvider implements Provider {
    * on the disk, and forces each directory a file was renamed into once, after every write of the
    * batch and before any outcome is returned: a reported write is durable, as one {@link #apply}
    * would leave it. A crash before that loses at most renames the engine has not recorded yet (their
-   * pending records stand, so the next sync writes them again).
+   * pending records stand, so the next sync writes them again). The ownership claims the batch made
+   * are forced the same way, their directory before the files': a claim a power loss took before
+   * that belongs to a write not yet recorded either, whose pending record makes the owner's next
+   * sync write and claim it again.
    */
   @Override
   public Map<ResourceKey, Outcome> applyAll(List<Change> changes, CallContext ctx) {
@@ -491,7 +494,7 @@ public final class LocalFilesProvider implements Provider {
       return out;
     }
     Set<Path> directories = ConcurrentHashMap.newKeySet();
-    DurableFiles.DirectorySync later = directories::add;
+    Set<Path> claimDirectories = ConcurrentHashMap.newKeySet();
     int threads = Math.min(WRITERS, changes.size());
     ExecutorService pool = Executors.newFixedThreadPool(threads, r -> {
       Thread t = new Thread(r, "gitops-files-writer");
@@ -501,10 +504,14 @@ public final class LocalFilesProvider implements Provider {
     try {
       List<Future<Outcome>> pendingOutcomes = new ArrayList<>(changes.size());
       for (Change c : changes) {
-        pendingOutcomes.add(pool.submit(() -> apply(c, ctx, later)));
+        pendingOutcomes.add(pool.submit(() -> apply(c, ctx, directories::add, claimDirectories::add)));
       }
       for (int i = 0; i < changes.size(); i++) {
         out.put(changes.get(i).key(), outcomeOf(changes.get(i).key(), pendingOutcomes.get(i)));
+      }
+      // the claims first: a file made durable is never left unclaimed by this batch's fsyncs
+      for (Path dir : claimDirectories) {
+        DurableFiles.forceDirectory(dir);
       }
       for (Path dir : directories) {
         DurableFiles.forceDirectory(dir);
@@ -532,7 +539,12 @@ public final class LocalFilesProvider implements Provider {
     }
   }
 
-  private Outcome apply(Change change, CallContext ctx, DurableFiles.DirectorySync directorySync) {
+  /**
+   * One change; {@code directorySync} makes a written file's rename durable and {@code claimSync}
+   * a new ownership claim (at once for a single call, once per directory at the end of a batch).
+   */
+  private Outcome apply(Change change, CallContext ctx, DurableFiles.DirectorySync directorySync,
+      DurableFiles.DirectorySync claimSync) {
     ResourceKey key = change.key();
     if (ctx.isDone()) {
       return Outcome.unknown(key + ": not started: " + why(ctx));
@@ -556,7 +568,7 @@ public final class LocalFilesProvider implements Provider {
       case CREATE:
       case UPDATE:
       case REPLACE:
-        return write(layout, change, ctx.owner(), directorySync);
+        return write(layout, change, ctx.owner(), directorySync, claimSync);
       case DELETE:
         return delete(layout, key, ctx.owner());
       default:
@@ -564,7 +576,8 @@ public final class LocalFilesProvider implements Provider {
     }
   }
 
-  private Outcome write(Layout layout, Change change, String owner, DurableFiles.DirectorySync directorySync) {
+  private Outcome write(Layout layout, Change change, String owner, DurableFiles.DirectorySync directorySync,
+      DurableFiles.DirectorySync claimSync) {
     ResourceKey key = change.key();
     JsonNode doc = change.target() != null ? change.target() : change.desired();
     if (doc == null || !doc.isObject()) {
@@ -600,7 +613,7 @@ public final class LocalFilesProvider implements Provider {
         }
       }
       createOwnDirectory(layout);
-      ownership(layout).claim(key.name(), owner);
+      ownership(layout).claim(key.name(), owner, claimSync);
       int bits;
       if (existing != null) {
         bits = mode != null ? mode : (existing.mode >= 0 ? existing.mode : Modes.parse(defaultMode));

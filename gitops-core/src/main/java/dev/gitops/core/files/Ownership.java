@@ -110,16 +110,26 @@ final class Ownership {
 
 
   /**
-   * Claims {@code path} for {@code owner}; a claim the owner already holds is kept.
+   * Claims {@code path} for {@code owner}, durably at once; a claim the owner already holds is kept.
    *
    * @throws ClaimedException when another owner holds it
    */
   void claim(String path, String owner) throws IOException {
+    claim(path, owner, DurableFiles::forceDirectory);
+  }
+
+  /**
+   * {@link #claim(String, String)}, handing the directory of a new claim to {@code directorySync}:
+   * a batch forces it once for all its claims, before it reports any write done.
+   *
+   * @throws ClaimedException when another owner holds it
+   */
+  void claim(String path, String owner, DurableFiles.DirectorySync directorySync) throws IOException {
     String holder = ownerOf(path);
     if (holder == null) {
       DurableFiles.createPrivateDirectory(dir);
       ObjectNode n = JSON.createObjectNode().put(OWNER, owner).put(PATH, path);
-      if (create(dir.resolve(KeyFileNames.of(path)), JSON.writeValueAsBytes(n))) {
+      if (create(dir.resolve(KeyFileNames.of(path)), JSON.writeValueAsBytes(n), directorySync)) {
         LOG.debug("owner {} claimed {}", owner, path);
         return;
       }
@@ -132,15 +142,17 @@ final class Ownership {
   }
 
   /**
-   * Creates the claim {@code f} holding {@code record}, durably; false when the name is taken. A
-   * symbolic link first (one directory fsync), a hard-linked regular file where links cannot be made.
+   * Creates the claim {@code f} holding {@code record}; false when the name is taken. A symbolic
+   * link first (durable once {@code directorySync} forced its directory), a forced and hard-linked
+   * regular file where links cannot be made.
    */
-  private static boolean create(Path f, byte[] record) throws IOException {
+  private static boolean create(Path f, byte[] record, DurableFiles.DirectorySync directorySync)
+      throws IOException {
     String text = LINK_PREFIX + Base64.getUrlEncoder().withoutPadding().encodeToString(record);
     if (text.length() <= MAX_LINK) {
       try {
         Files.createSymbolicLink(f, f.getFileSystem().getPath(text));
-        DurableFiles.forceDirectory(f.getParent());
+        directorySync.force(f.getParent());
         return true;
       } catch (FileAlreadyExistsException e) {
         return false;
