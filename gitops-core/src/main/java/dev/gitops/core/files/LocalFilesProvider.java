@@ -1017,6 +1017,28 @@ public final class LocalFilesProvider implements Provider {
       this.rules = rules;
     }
 
+    /**
+     * The layout the files of one revision are checked against, resolved once per revision rather
+     * than once per file (each resolution follows the target's and the store's real paths, about
+     * nine system calls). Decoding only refuses keys early: every write resolves the layout afresh.
+     */
+    private Layout layoutFor(String revision) throws IOException {
+      synchronized (this) {
+        if (decodeLayout != null && Objects.equals(decodeRevision, revision)) {
+          return decodeLayout;
+        }
+      }
+      Layout l = layout();
+      synchronized (this) {
+        decodeRevision = revision;
+        decodeLayout = l;
+      }
+      return l;
+    }
+
+    private String decodeRevision;
+    private Layout decodeLayout;
+
     @Override
     public boolean claims(String path) {
       return true;
@@ -1029,7 +1051,7 @@ public final class LocalFilesProvider implements Provider {
       ResourceKey key;
       try {
         key = keyOf(path);
-        resolve(layout(), key);
+        resolve(layoutFor(file.revision()), key);
       } catch (Refusal | IllegalArgumentException e) {
         throw new DecodeException(origin, e.getMessage());
       } catch (IOException e) {
