@@ -442,7 +442,7 @@ public final class LocalFilesProvider implements Provider {
    * 8 KiB chunks and copies them (most of observe's allocation for 10,000 small files). A file that
    * grew meanwhile is read to its end all the same (the caller's second stat then sees the change).
    */
-  private static byte[] readFile(Path file, long size) throws IOException {
+  static byte[] readFile(Path file, long size) throws IOException {
     try (SeekableByteChannel ch = Files.newByteChannel(file, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
       if (size < 0 || size > MAX_SIZED_READ) {
         return Channels.newInputStream(ch).readAllBytes();
@@ -451,12 +451,19 @@ public final class LocalFilesProvider implements Provider {
       while (buf.hasRemaining() && ch.read(buf) >= 0) {
         // reads until the array is full or the file ends early
       }
-      byte[] rest = Channels.newInputStream(ch).readAllBytes();
-      if (!buf.hasRemaining() && rest.length == 0) {
+      // the end, checked with one byte (a stream's read of nothing still allocates its 8 KiB chunk)
+      ByteBuffer probe = ByteBuffer.allocate(1);
+      int more = buf.hasRemaining() ? -1 : ch.read(probe);
+      if (!buf.hasRemaining() && more <= 0) {
         return buf.array();
       }
-      byte[] out = Arrays.copyOf(buf.array(), buf.position() + rest.length);
-      System.arraycopy(rest, 0, out, buf.position(), rest.length);
+      byte[] rest = more > 0 ? Channels.newInputStream(ch).readAllBytes() : new byte[0];
+      int head = buf.position() + probe.position();
+      byte[] out = Arrays.copyOf(buf.array(), head + rest.length);
+      if (probe.position() > 0) {
+        out[buf.position()] = probe.get(0);
+      }
+      System.arraycopy(rest, 0, out, head, rest.length);
       return out;
     }
   }
