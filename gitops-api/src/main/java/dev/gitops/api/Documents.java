@@ -204,9 +204,21 @@ public final class Documents {
   /** SHA-256 of the canonical JSON of {@code node}, as lower-case hex. */
   public static String digest(JsonNode node) {
     MessageDigest md = sha256();
-    md.update(canonicalJson(node).getBytes(StandardCharsets.UTF_8));
+    // The text is written into this thread's builder (kept while small), not a new one grown by
+    // doubling for every document: a sync digests each resource's documents several times.
+    StringBuilder sb = DIGEST_TEXT.get();
+    sb.setLength(0);
+    writeCanonical(node == null ? NODES.nullNode() : node, sb);
+    md.update(sb.toString().getBytes(StandardCharsets.UTF_8));
+    if (sb.capacity() > DIGEST_TEXT_KEPT) {
+      DIGEST_TEXT.set(new StringBuilder(1024));
+    }
     return HexFormat.of().formatHex(md.digest());
   }
+
+  /** The largest builder {@link #digest} keeps for its thread; a larger one is dropped after use. */
+  private static final int DIGEST_TEXT_KEPT = 64 * 1024;
+  private static final ThreadLocal<StringBuilder> DIGEST_TEXT = ThreadLocal.withInitial(() -> new StringBuilder(1024));
 
   /**
    * The canonical JSON text of {@code node}: sorted keys, canonical numbers, no white space. The
@@ -284,14 +296,15 @@ public final class Documents {
 
   private static void quote(String s, StringBuilder sb) {
     sb.append('"');
-    int plain = 0;
-    while (plain < s.length() && s.charAt(plain) >= 0x20 && s.charAt(plain) != '"' && s.charAt(plain) != '\\') {
-      plain++;
-    }
-    // Most text needs no escape: copy the run at once rather than char by char.
-    sb.append(s, 0, plain);
-    for (int i = plain; i < s.length(); i++) {
+    // Most text needs no escape: copy each run between escapes at once rather than char by char.
+    int run = 0;
+    for (int i = 0; i < s.length(); i++) {
       char c = s.charAt(i);
+      if (c >= 0x20 && c != '"' && c != '\\') {
+        continue;
+      }
+      sb.append(s, run, i);
+      run = i + 1;
       switch (c) {
         case '"': sb.append("\\\""); break;
         case '\\': sb.append("\\\\"); break;
@@ -299,13 +312,10 @@ public final class Documents {
         case '\r': sb.append("\\r"); break;
         case '\t': sb.append("\\t"); break;
         default:
-          if (c < 0x20) {
-            sb.append(String.format("\\u%04x", (int) c));
-          } else {
-            sb.append(c);
-          }
+          sb.append(String.format("\\u%04x", (int) c));
       }
     }
+    sb.append(s, run, s.length());
     sb.append('"');
   }
 

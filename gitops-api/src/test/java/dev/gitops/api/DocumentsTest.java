@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.math.BigDecimal;
 import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import org.junit.jupiter.api.Test;
@@ -68,6 +69,21 @@ class DocumentsTest {
   void arrayOrderMatters() throws Exception {
     assertThat(Documents.freeze(json("[1,2]"))).isNotEqualTo(Documents.freeze(json("[2,1]")));
     assertThat(Documents.digest(json("[1,2]"))).isNotEqualTo(Documents.digest(json("[2,1]")));
+  }
+
+  @Test
+  void escapesBetweenPlainRunsKeepTheTextAndTheDigestIsSha256OfIt() throws Exception {
+    String text = "line one\nsaid \"hi\"\tthen \\ and \u001f end";
+    assertThat(Documents.canonicalJson(F.textNode(text)))
+        .isEqualTo("\"line one\\nsaid \\\"hi\\\"\\tthen \\\\ and \\u001f end\"");
+    JsonNode doc = json("{\"b\":\"" + "x".repeat(70_000) + "\",\"a\":\"\\u00e9\\n\"}");
+    for (int i = 0; i < 2; i++) {  // the second time through a thread's builder after a large one
+      String want = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+          .digest(Documents.canonicalJson(doc).getBytes(StandardCharsets.UTF_8)));
+      assertThat(Documents.digest(doc)).isEqualTo(want);
+      assertThat(Documents.digest(json("[1]"))).isEqualTo(java.util.HexFormat.of().formatHex(
+          java.security.MessageDigest.getInstance("SHA-256").digest("[1]".getBytes(StandardCharsets.UTF_8))));
+    }
   }
 
   @Test

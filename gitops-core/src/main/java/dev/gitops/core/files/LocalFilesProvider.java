@@ -22,6 +22,9 @@ import dev.gitops.core.files.FileFormats.Format;
 import dev.gitops.core.internal.fs.DurableFiles;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.SeekableByteChannel;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.FileAlreadyExistsException;
@@ -30,6 +33,7 @@ import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFileAttributes;
 import java.util.ArrayList;
@@ -409,10 +413,7 @@ public final class LocalFilesProvider implements Provider {
         if (!before.regular) {
           return Observation.unknown(key, file + " is a special file (a fifo, socket or device), not a regular file");
         }
-        byte[] bytes;
-        try (InputStream in = Files.newInputStream(file, LinkOption.NOFOLLOW_LINKS)) {
-          bytes = in.readAllBytes();
-        }
+        byte[] bytes = readFile(file, before.size);
         Stat after = Stat.of(file);
         if (after == null) {
           return Observation.absent(key);
@@ -434,6 +435,41 @@ public final class LocalFilesProvider implements Provider {
       return Observation.unknown(key, "cannot read " + file + ": " + describe(e));
     }
   }
+
+  /**
+   * The bytes of {@code file} (never through a link), read into an array of the size a stat just
+   * gave: one allocation for a file that did not grow, where a stream's read of everything grows
+   * 8 KiB chunks and copies them (most of observe's allocation for 10,000 small files). A file that
+   * grew meanwhile is read to its end all the same (the caller's second stat then sees the change).
+   */
+  static byte[] readFile(Path file, long size) throws IOException {
+    try (SeekableByteChannel ch = Files.newByteChannel(file, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
+      if (size < 0 || size > MAX_SIZED_READ) {
+        return Channels.newInputStream(ch).readAllBytes();
+      }
+      ByteBuffer buf = ByteBuffer.allocate((int) size);
+      while (buf.hasRemaining() && ch.read(buf) >= 0) {
+        // reads until the array is full or the file ends early
+      }
+      // the end, checked with one byte (a stream's read of nothing still allocates its 8 KiB chunk)
+      ByteBuffer probe = ByteBuffer.allocate(1);
+      int more = buf.hasRemaining() ? -1 : ch.read(probe);
+      if (!buf.hasRemaining() && more <= 0) {
+        return buf.array();
+      }
+      byte[] rest = more > 0 ? Channels.newInputStream(ch).readAllBytes() : new byte[0];
+      int head = buf.position() + probe.position();
+      byte[] out = Arrays.copyOf(buf.array(), head + rest.length);
+      if (probe.position() > 0) {
+        out[buf.position()] = probe.get(0);
+      }
+      System.arraycopy(rest, 0, out, head, rest.length);
+      return out;
+    }
+  }
+
+  /** Files larger than this are read as a stream (the sized array would be too large or is not worth it). */
+  private static final long MAX_SIZED_READ = 64L * 1024 * 1024;
 
   /** The claim on {@code key}'s path as a mark; a path nobody claimed reads as {@code owner}'s (see the class doc). */
   private OwnerMark markOf(Ownership ownership, ResourceKey key, String owner) throws IOException {
@@ -467,7 +503,7 @@ public final class LocalFilesProvider implements Provider {
 
   @Override
   public Outcome apply(Change change, CallContext ctx) {
-    return apply(change, ctx, DurableFiles::forceDirectory);
+    return apply(change, ctx, DurableFiles::forceDirectory, DurableFiles::forceDirectory);
   }
 
   /** Batches are written in parallel with one directory fsync each (see {@link #applyAll}). */
@@ -481,7 +517,10 @@ public final class LocalFilesProvider implements Provider {
    * on the disk, and forces each directory a file was renamed into once, after every write of the
    * batch and before any outcome is returned: a reported write is durable, as one {@link #apply}
    * would leave it. A crash before that loses at most renames the engine has not recorded yet (their
-   * pending records stand, so the next sync writes them again).
+   * pending records stand, so the next sync writes them again). The ownership claims the batch made
+   * are forced the same way, their directory before the files': a claim a power loss took before
+   * that belongs to a write not yet recorded either, whose pending record makes the owner's next
+   * sync write and claim it again.
    */
   @Override
   public Map<ResourceKey, Outcome> applyAll(List<Change> changes, CallContext ctx) {
@@ -491,7 +530,7 @@ public final class LocalFilesProvider implements Provider {
       return out;
     }
     Set<Path> directories = ConcurrentHashMap.newKeySet();
-    DurableFiles.DirectorySync later = directories::add;
+    Set<Path> claimDirectories = ConcurrentHashMap.newKeySet();
     int threads = Math.min(WRITERS, changes.size());
     ExecutorService pool = Executors.newFixedThreadPool(threads, r -> {
       Thread t = new Thread(r, "gitops-files-writer");
@@ -501,10 +540,14 @@ public final class LocalFilesProvider implements Provider {
     try {
       List<Future<Outcome>> pendingOutcomes = new ArrayList<>(changes.size());
       for (Change c : changes) {
-        pendingOutcomes.add(pool.submit(() -> apply(c, ctx, later)));
+        pendingOutcomes.add(pool.submit(() -> apply(c, ctx, directories::add, claimDirectories::add)));
       }
       for (int i = 0; i < changes.size(); i++) {
         out.put(changes.get(i).key(), outcomeOf(changes.get(i).key(), pendingOutcomes.get(i)));
+      }
+      // the claims first: a file made durable is never left unclaimed by this batch's fsyncs
+      for (Path dir : claimDirectories) {
+        DurableFiles.forceDirectory(dir);
       }
       for (Path dir : directories) {
         DurableFiles.forceDirectory(dir);
@@ -532,7 +575,12 @@ public final class LocalFilesProvider implements Provider {
     }
   }
 
-  private Outcome apply(Change change, CallContext ctx, DurableFiles.DirectorySync directorySync) {
+  /**
+   * One change; {@code directorySync} makes a written file's rename durable and {@code claimSync}
+   * a new ownership claim (at once for a single call, once per directory at the end of a batch).
+   */
+  private Outcome apply(Change change, CallContext ctx, DurableFiles.DirectorySync directorySync,
+      DurableFiles.DirectorySync claimSync) {
     ResourceKey key = change.key();
     if (ctx.isDone()) {
       return Outcome.unknown(key + ": not started: " + why(ctx));
@@ -556,7 +604,7 @@ public final class LocalFilesProvider implements Provider {
       case CREATE:
       case UPDATE:
       case REPLACE:
-        return write(layout, change, ctx.owner(), directorySync);
+        return write(layout, change, ctx.owner(), directorySync, claimSync);
       case DELETE:
         return delete(layout, key, ctx.owner());
       default:
@@ -564,7 +612,8 @@ public final class LocalFilesProvider implements Provider {
     }
   }
 
-  private Outcome write(Layout layout, Change change, String owner, DurableFiles.DirectorySync directorySync) {
+  private Outcome write(Layout layout, Change change, String owner, DurableFiles.DirectorySync directorySync,
+      DurableFiles.DirectorySync claimSync) {
     ResourceKey key = change.key();
     JsonNode doc = change.target() != null ? change.target() : change.desired();
     if (doc == null || !doc.isObject()) {
@@ -600,7 +649,7 @@ public final class LocalFilesProvider implements Provider {
         }
       }
       createOwnDirectory(layout);
-      ownership(layout).claim(key.name(), owner);
+      ownership(layout).claim(key.name(), owner, claimSync);
       int bits;
       if (existing != null) {
         bits = mode != null ? mode : (existing.mode >= 0 ? existing.mode : Modes.parse(defaultMode));
@@ -842,24 +891,37 @@ public final class LocalFilesProvider implements Provider {
     if (!rel.toString().isEmpty()) {
       for (Path seg : rel) {
         cur = cur.resolve(seg.toString());
-        Stat s = Stat.of(cur);
+        BasicFileAttributes s = kind(cur);
         if (s == null) {
           return new Walk(true, null);
         }
-        if (s.symlink) {
+        if (s.isSymbolicLink()) {
           return new Walk(false, cur);
         }
-        if (!s.directory) {
+        if (!s.isDirectory()) {
           return new Walk(true, null);
         }
       }
     }
-    Stat s = Stat.of(file);
+    BasicFileAttributes s = kind(file);
     if (s == null) {
       return new Walk(true, null);
     }
-    return new Walk(false, s.symlink ? file : null);
+    return new Walk(false, s.isSymbolicLink() ? file : null);
   }
+
+  /**
+   * What is at {@code p} (not following links), or null when nothing is: the basic attributes
+   * only, as the walk needs no mode or inode (one stat, no permission set or file key built).
+   */
+  private static BasicFileAttributes kind(Path p) throws IOException {
+    try {
+      return Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+    } catch (NoSuchFileException e) {
+      return null;
+    }
+  }
+
 
   private record Walk(boolean missing, Path symlink) {}
 
@@ -892,8 +954,19 @@ public final class LocalFilesProvider implements Provider {
       if (k == null) {
         return "";
       }
-      // On Unix the key prints as "(dev=..,ino=..)"; keep only the digits and separators.
-      return k.toString().replaceAll("[^0-9a-fA-F,]", "").replace(',', '.');
+      // On Unix the key prints as "(dev=..,ino=..)"; keep only the hex digits and separators (a
+      // loop, not a regex: this runs for every file of every observe).
+      String s = k.toString();
+      StringBuilder sb = new StringBuilder(s.length());
+      for (int i = 0; i < s.length(); i++) {
+        char c = s.charAt(i);
+        if (c == ',') {
+          sb.append('.');
+        } else if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')) {
+          sb.append(c);
+        }
+      }
+      return sb.toString();
     }
 
     String token() {
@@ -951,6 +1024,28 @@ public final class LocalFilesProvider implements Provider {
       this.rules = rules;
     }
 
+    /**
+     * The layout the files of one revision are checked against, resolved once per revision rather
+     * than once per file (each resolution follows the target's and the store's real paths, about
+     * nine system calls). Decoding only refuses keys early: every write resolves the layout afresh.
+     */
+    private Layout layoutFor(String revision) throws IOException {
+      synchronized (this) {
+        if (decodeLayout != null && Objects.equals(decodeRevision, revision)) {
+          return decodeLayout;
+        }
+      }
+      Layout l = layout();
+      synchronized (this) {
+        decodeRevision = revision;
+        decodeLayout = l;
+      }
+      return l;
+    }
+
+    private String decodeRevision;
+    private Layout decodeLayout;
+
     @Override
     public boolean claims(String path) {
       return true;
@@ -963,7 +1058,7 @@ public final class LocalFilesProvider implements Provider {
       ResourceKey key;
       try {
         key = keyOf(path);
-        resolve(layout(), key);
+        resolve(layoutFor(file.revision()), key);
       } catch (Refusal | IllegalArgumentException e) {
         throw new DecodeException(origin, e.getMessage());
       } catch (IOException e) {

@@ -9,10 +9,14 @@ import dev.gitops.core.internal.fs.KeyFileNames;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
+import java.nio.file.NotLinkException;
 import java.nio.file.Path;
+import java.util.Base64;
 import java.util.Map;
 import java.util.TreeMap;
 import org.slf4j.Logger;
@@ -24,11 +28,20 @@ import org.slf4j.LoggerFactory;
  * every reconciler that writes into the target, whichever state store each one uses, so two
  * owners never write or delete each other's files.
  *
- * <p>A claim is made atomically (a hard link that fails when the name is taken), so two owners
- * racing for one path cannot both win, and no lock is needed. A claim is made before a file is
- * first written and removed after the file is deleted, so it covers the file for its whole life;
- * a crash between the two leaves a claim on an absent file, which only its owner can reuse. Claim
- * files are named like store entries ({@link KeyFileNames}), so any path fits a file name.
+ * <p>A claim is made atomically (a symbolic link, or a hard link, that fails when the name is
+ * taken), so two owners racing for one path cannot both win, and no lock is needed. A claim is made
+ * before a file is first written and removed after the file is deleted, so it covers the file for
+ * its whole life; a crash between the two leaves a claim on an absent file, which only its owner
+ * can reuse. Claim files are named like store entries ({@link KeyFileNames}), so any path fits a
+ * file name.
+ *
+ * <p>A claim is written as a symbolic link whose target text is {@value #LINK_PREFIX} followed by
+ * the record's JSON in URL-safe Base64: the record lives in the link itself, so creating it and
+ * forcing the directory once makes it durable, where a regular file needs its own fsync as well
+ * (which made the claims of a first sync cost as much as the files). The link is only read, never
+ * followed. Where the file system has no symbolic links, or the record is too long for one, the
+ * claim is a regular file holding the JSON, made durable and then hard-linked into place; claims
+ * of either kind are read.
  */
 final class Ownership {
 
@@ -36,6 +49,10 @@ final class Ownership {
   private static final ObjectMapper JSON = JsonMapper.builder().build();
   private static final String OWNER = "owner";
   private static final String PATH = "path";
+  /** What the target of a claim's symbolic link starts with; the Base64 of the record follows. */
+  static final String LINK_PREFIX = "gitops-claim.";
+  /** The longest link target written; longer records (very long paths) go to a claim file. */
+  private static final int MAX_LINK = 1024;
 
   private final Path dir;
 
@@ -56,26 +73,63 @@ final class Ownership {
    */
   String ownerOf(String path) throws IOException {
     Path f = dir.resolve(KeyFileNames.of(path));
-    byte[] bytes;
-    try {
-      bytes = Files.readAllBytes(f);
-    } catch (NoSuchFileException e) {
-      return null;
-    }
-    return read(f, bytes).get(path);
+    Map<String, String> claim = readClaim(f);
+    return claim == null ? null : claim.get(path);
   }
 
   /**
-   * Claims {@code path} for {@code owner}; a claim the owner already holds is kept.
+   * The claim recorded at {@code f} (one path and its owner), or null when there is none: a symbolic
+   * link's target is read without following it, a regular file's bytes are read.
+   */
+  private static Map<String, String> readClaim(Path f) throws IOException {
+    String link;
+    try {
+      link = Files.readSymbolicLink(f).toString();
+    } catch (NoSuchFileException e) {
+      return null;
+    } catch (NotLinkException e) {
+      byte[] bytes;
+      try {
+        bytes = Files.readAllBytes(f);
+      } catch (NoSuchFileException e2) {
+        return null;  // released between the two reads
+      }
+      return read(f, bytes);
+    }
+    if (!link.startsWith(LINK_PREFIX)) {
+      throw new IOException("ownership record " + f + " is a symbolic link to '" + link + "', not a claim");
+    }
+    byte[] bytes;
+    try {
+      bytes = Base64.getUrlDecoder().decode(link.substring(LINK_PREFIX.length()));
+    } catch (IllegalArgumentException e) {
+      throw new IOException("ownership record " + f + " is damaged: its link is not Base64: " + e.getMessage(), e);
+    }
+    return read(f, bytes);
+  }
+
+
+  /**
+   * Claims {@code path} for {@code owner}, durably at once; a claim the owner already holds is kept.
    *
    * @throws ClaimedException when another owner holds it
    */
   void claim(String path, String owner) throws IOException {
+    claim(path, owner, DurableFiles::forceDirectory);
+  }
+
+  /**
+   * {@link #claim(String, String)}, handing the directory of a new claim to {@code directorySync}:
+   * a batch forces it once for all its claims, before it reports any write done.
+   *
+   * @throws ClaimedException when another owner holds it
+   */
+  void claim(String path, String owner, DurableFiles.DirectorySync directorySync) throws IOException {
     String holder = ownerOf(path);
     if (holder == null) {
       DurableFiles.createPrivateDirectory(dir);
       ObjectNode n = JSON.createObjectNode().put(OWNER, owner).put(PATH, path);
-      if (DurableFiles.writeNew(dir.resolve(KeyFileNames.of(path)), JSON.writeValueAsBytes(n))) {
+      if (create(dir.resolve(KeyFileNames.of(path)), JSON.writeValueAsBytes(n), directorySync)) {
         LOG.debug("owner {} claimed {}", owner, path);
         return;
       }
@@ -85,6 +139,29 @@ final class Ownership {
     if (!owner.equals(holder)) {
       throw new ClaimedException(path, holder, dir.resolve(KeyFileNames.of(path)));
     }
+  }
+
+  /**
+   * Creates the claim {@code f} holding {@code record}; false when the name is taken. A symbolic
+   * link first (durable once {@code directorySync} forced its directory), a forced and hard-linked
+   * regular file where links cannot be made.
+   */
+  private static boolean create(Path f, byte[] record, DurableFiles.DirectorySync directorySync)
+      throws IOException {
+    String text = LINK_PREFIX + Base64.getUrlEncoder().withoutPadding().encodeToString(record);
+    if (text.length() <= MAX_LINK) {
+      try {
+        Files.createSymbolicLink(f, f.getFileSystem().getPath(text));
+        directorySync.force(f.getParent());
+        return true;
+      } catch (FileAlreadyExistsException e) {
+        return false;
+      } catch (UnsupportedOperationException | FileSystemException e) {
+        // No symbolic links here (some file systems refuse them): the regular-file claim below.
+        LOG.debug("cannot claim {} by a symbolic link ({}); writing a claim file", f, e.toString());
+      }
+    }
+    return DurableFiles.writeNew(f, record);
   }
 
   /**
@@ -117,13 +194,10 @@ final class Ownership {
           // the temp file of a claim in progress (or cut short by a crash): not a claim yet
           continue;
         }
-        byte[] bytes;
-        try {
-          bytes = Files.readAllBytes(f);
-        } catch (NoSuchFileException e) {
-          continue;  // released while listing
+        Map<String, String> claim = readClaim(f);
+        if (claim != null) {  // null: released while listing
+          out.putAll(claim);
         }
-        out.putAll(read(f, bytes));
       }
     }
     return out;

@@ -1,0 +1,99 @@
+package dev.gitops.core.files;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.gitops.core.internal.fs.KeyFileNames;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.util.Base64;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The ownership record on disk: claims as symbolic links, older claim files, long paths, foreign links. */
+class OwnershipTest {
+
+  @TempDir
+  Path tmp;
+
+  private Path claimOf(String path) {
+    return tmp.resolve("owners").resolve(KeyFileNames.of(path));
+  }
+
+  @Test
+  void aClaimIsASymbolicLinkHoldingTheRecordAndReadsBack() throws IOException {
+    Ownership o = new Ownership(tmp.resolve("owners"));
+    o.claim("conf/a.conf", "team-a");
+
+    Path f = claimOf("conf/a.conf");
+    assertThat(Files.isSymbolicLink(f)).isTrue();
+    String link = Files.readSymbolicLink(f).toString();
+    assertThat(link).startsWith(Ownership.LINK_PREFIX);
+    String record = new String(Base64.getUrlDecoder().decode(link.substring(Ownership.LINK_PREFIX.length())),
+        StandardCharsets.UTF_8);
+    assertThat(record).isEqualTo("{\"owner\":\"team-a\",\"path\":\"conf/a.conf\"}");
+    assertThat(o.ownerOf("conf/a.conf")).isEqualTo("team-a");
+    assertThat(o.all()).isEqualTo(Map.of("conf/a.conf", "team-a"));
+
+    o.claim("conf/a.conf", "team-a");  // kept
+    assertThatThrownBy(() -> o.claim("conf/a.conf", "team-b"))
+        .isInstanceOf(Ownership.ClaimedException.class).hasMessageContaining("team-a");
+    o.release("conf/a.conf", "team-a");
+    assertThat(Files.exists(f, LinkOption.NOFOLLOW_LINKS)).isFalse();
+    assertThat(o.ownerOf("conf/a.conf")).isNull();
+  }
+
+  @Test
+  void claimFilesOfEarlierVersionsAreStillRead() throws IOException {
+    Files.createDirectories(tmp.resolve("owners"));
+    Files.writeString(claimOf("old.conf"), "{\"owner\":\"team-a\",\"path\":\"old.conf\"}");
+    Ownership o = new Ownership(tmp.resolve("owners"));
+    o.claim("new.conf", "team-a");
+
+    assertThat(o.ownerOf("old.conf")).isEqualTo("team-a");
+    assertThat(o.all()).isEqualTo(Map.of("old.conf", "team-a", "new.conf", "team-a"));
+    assertThatThrownBy(() -> o.claim("old.conf", "team-b")).isInstanceOf(Ownership.ClaimedException.class);
+    o.release("old.conf", "team-a");
+    assertThat(o.ownerOf("old.conf")).isNull();
+  }
+
+  @Test
+  void aRecordTooLongForALinkIsAClaimFile() throws IOException {
+    String path = "d/" + "x".repeat(900) + ".conf";
+    Ownership o = new Ownership(tmp.resolve("owners"));
+    o.claim(path, "team-a");
+
+    Path f = claimOf(path);
+    assertThat(Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS)).isTrue();
+    assertThat(o.ownerOf(path)).isEqualTo("team-a");
+    assertThat(o.all()).containsEntry(path, "team-a");
+  }
+
+  @Test
+  void aLinkThatIsNotAClaimIsNeverFollowedAndNamedAsDamage() throws IOException {
+    Files.createDirectories(tmp.resolve("owners"));
+    // A link to a file holding a valid record for the path: following it would accept a forged claim.
+    Path forged = Files.writeString(tmp.resolve("forged.json"), "{\"owner\":\"mallory\",\"path\":\"a.conf\"}");
+    Files.createSymbolicLink(claimOf("a.conf"), forged);
+    Ownership o = new Ownership(tmp.resolve("owners"));
+
+    assertThatThrownBy(() -> o.ownerOf("a.conf")).isInstanceOf(IOException.class)
+        .hasMessageContaining(claimOf("a.conf").toString()).hasMessageContaining("not a claim");
+    assertThatThrownBy(o::all).isInstanceOf(IOException.class).hasMessageContaining("not a claim");
+  }
+
+  @Test
+  void aLinkRecordForAnotherPathIsDamage() throws IOException {
+    Files.createDirectories(tmp.resolve("owners"));
+    String other = Base64.getUrlEncoder().withoutPadding()
+        .encodeToString("{\"owner\":\"team-a\",\"path\":\"b.conf\"}".getBytes(StandardCharsets.UTF_8));
+    Files.createSymbolicLink(claimOf("a.conf"), tmp.getFileSystem().getPath(Ownership.LINK_PREFIX + other));
+    Ownership o = new Ownership(tmp.resolve("owners"));
+
+    assertThatThrownBy(() -> o.ownerOf("a.conf")).isInstanceOf(IOException.class).hasMessageContaining("damaged");
+  }
+}
