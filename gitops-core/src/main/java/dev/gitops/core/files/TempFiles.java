@@ -84,10 +84,20 @@ final class TempFiles {
     }
   }
 
-  /** {@link #removeLeftovers}, the first time this provider touches this temp directory. */
+  /**
+   * {@link #removeLeftovers}, the first time this provider touches this temp directory. Callers
+   * from a parallel batch that come while the cleaning runs wait for it to end: a delete must not
+   * try to remove a directory a killed write's temp file still holds.
+   */
   void cleanOnce() {
-    if (cleaned.add(dir)) {
-      removeLeftovers();
+    if (cleaned.contains(dir)) {
+      return;
+    }
+    synchronized (cleaned) {
+      if (!cleaned.contains(dir)) {
+        removeLeftovers();
+        cleaned.add(dir);
+      }
     }
   }
 
