@@ -80,7 +80,7 @@ final class Merger {
       }
       return v;
     }
-    if (l != null && l != d && d instanceof ContainerNode && l.hashCode() == d.hashCode() && l.equals(d)) {
+    if (l != null && l != d && d instanceof ContainerNode && l.hashCode() == d.hashCode() && Nodes.equalTrees(l, d)) {
       // L equal to D: nothing left Git here. Passing D as L lets every level below tell so by
       // identity (no lookups in L, no removals to look for). Frozen nodes cache their hash, so
       // unequal subtrees cost one int compare.

@@ -66,7 +66,9 @@ final class Nodes {
   }
 
   private static JsonNode keyValue(KeyField f, JsonNode element) {
-    JsonNode v = element.get(f.name());
+    // Key fields mostly come first in their elements, and names are mostly shared strings.
+    JsonNode v = element.size() > 0 && Documents.isFrozen(element) && Documents.fieldName(element, 0) == f.name()
+        ? Documents.fieldValue(element, 0) : element.get(f.name());
     if (v == null || isNull(v)) {
       v = f.defaultValue();
     }
@@ -114,10 +116,48 @@ final class Nodes {
    * equal ones with the same field order by comparing their value arrays.
    */
   static boolean equalWithoutNulls(JsonNode d, JsonNode v, boolean noNulls) {
-    if (d != v && !d.equals(v)) {
-      return false;
+    return equalTrees(d, v) && (!noNulls || !hasNullField(d));
+  }
+
+  /**
+   * {@link JsonNode#equals} of frozen trees, walked by position: containers are told apart by size
+   * and cached hash first, objects whose fields come in the same order compare value by value
+   * (names by identity first), others fall back to {@code equals}, which ignores field order.
+   */
+  static boolean equalTrees(JsonNode a, JsonNode b) {
+    if (a == b) {
+      return true;
     }
-    return !noNulls || !hasNullField(d);
+    if (a instanceof ObjectNode) {
+      int n = a.size();
+      if (!(b instanceof ObjectNode) || n != b.size() || a.hashCode() != b.hashCode()) {
+        return false;
+      }
+      for (int i = 0; i < n; i++) {
+        String x = Documents.fieldName(a, i);
+        String y = Documents.fieldName(b, i);
+        if (x != y && !x.equals(y)) {
+          return a.equals(b);
+        }
+        if (!equalTrees(Documents.fieldValue(a, i), Documents.fieldValue(b, i))) {
+          return false;
+        }
+      }
+      return true;
+    }
+    if (a instanceof ArrayNode) {
+      int n = a.size();
+      if (!(b instanceof ArrayNode) || n != b.size() || a.hashCode() != b.hashCode()) {
+        return false;
+      }
+      for (int i = 0; i < n; i++) {
+        if (!equalTrees(a.get(i), b.get(i))) {
+          return false;
+        }
+      }
+      return true;
+    }
+    return a.equals(b);
   }
 
   /** Whether some object in {@code d} (itself included) has a field whose value is JSON null. */
