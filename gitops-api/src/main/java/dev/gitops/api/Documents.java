@@ -188,7 +188,7 @@ public final class Documents {
    * The value of field {@code index} of a frozen object (see {@link #fieldName}).
    *
    * <pre>{@code
-   * JsonNode first = Documents.fieldValue(Documents.freeze(tree), 0);
+   * JsonNode first = Documents.fieldValue(Documents.freeze(document), 0);
    * }</pre>
    *
    * @throws IllegalArgumentException when {@code object} is not a non-empty frozen object
