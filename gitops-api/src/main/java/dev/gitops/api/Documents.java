@@ -164,6 +164,49 @@ public final class Documents {
     return new FrozenArray(List.of(kids));
   }
 
+  /**
+   * The name of field {@code index} of a frozen object, in the object's field order: with
+   * {@link #fieldValue} a walk over an object's fields that allocates nothing (its iterators and
+   * entries would), for code that visits many small objects, such as the three-way merge.
+   *
+   * <pre>{@code
+   * JsonNode o = Documents.freeze(new ObjectMapper().readTree("{\"a\":1,\"b\":2}"));
+   * for (int i = 0; i < o.size(); i++) {
+   *   System.out.println(Documents.fieldName(o, i) + " = " + Documents.fieldValue(o, i));
+   * }
+   * }</pre>
+   *
+   * @throws IllegalArgumentException when {@code object} is not a non-empty frozen object
+   * @throws IndexOutOfBoundsException when {@code index} is not below {@code object.size()}
+   */
+  public static String fieldName(JsonNode object, int index) {
+    int i = Objects.checkIndex(index, object.size());
+    return frozenFields(object).keyAt(i);
+  }
+
+  /**
+   * The value of field {@code index} of a frozen object (see {@link #fieldName}).
+   *
+   * <pre>{@code
+   * JsonNode first = Documents.fieldValue(Documents.freeze(document), 0);
+   * }</pre>
+   *
+   * @throws IllegalArgumentException when {@code object} is not a non-empty frozen object
+   * @throws IndexOutOfBoundsException when {@code index} is not below {@code object.size()}
+   */
+  public static JsonNode fieldValue(JsonNode object, int index) {
+    int i = Objects.checkIndex(index, object.size());
+    return frozenFields(object).valueAt(i);
+  }
+
+  private static FrozenMap frozenFields(JsonNode object) {
+    if (object instanceof FrozenObject f && f.children() instanceof FrozenMap m) {
+      return m;
+    }
+    throw new IllegalArgumentException("not a non-empty frozen object: "
+        + (object == null ? "null" : object.getNodeType() + " " + object.getClass().getSimpleName()));
+  }
+
   /** A mutable deep copy, for code that wants to edit a document. */
   public static JsonNode mutableCopy(JsonNode node) {
     if (node == null) {
@@ -393,6 +436,10 @@ public final class Documents {
     FrozenObject(Map<String, JsonNode> kids, int hash) {
       super(NODES, kids);
       this.hash = hash;
+    }
+
+    Map<String, JsonNode> children() {
+      return _children;
     }
 
     @Override

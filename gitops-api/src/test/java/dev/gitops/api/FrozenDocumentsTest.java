@@ -41,6 +41,27 @@ class FrozenDocumentsTest {
   }
 
   @Test
+  void fieldsAreReadByPositionInTheObjectsOrder() throws Exception {
+    JsonNode o = Documents.freeze(JSON.readTree("{\"b\":1,\"a\":{\"c\":[1]},\"d\":\"x\"}"));
+    List<String> names = new java.util.ArrayList<>();
+    List<JsonNode> values = new java.util.ArrayList<>();
+    for (int i = 0; i < o.size(); i++) {
+      names.add(Documents.fieldName(o, i));
+      values.add(Documents.fieldValue(o, i));
+    }
+    assertThat(names).containsExactly("b", "a", "d");
+    assertThat(values).containsExactly(o.get("b"), o.get("a"), o.get("d"));
+    assertThat(values.get(1)).isSameAs(o.get("a"));
+    assertThatThrownBy(() -> Documents.fieldName(o, 3)).isInstanceOf(IndexOutOfBoundsException.class);
+    assertThatThrownBy(() -> Documents.fieldValue(o, -1)).isInstanceOf(IndexOutOfBoundsException.class);
+    assertThatThrownBy(() -> Documents.fieldName(F.objectNode().put("a", 1), 0))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("frozen object");
+    assertThatThrownBy(() -> Documents.fieldValue(Documents.freeze(JSON.readTree("[1]")), 0))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("ARRAY");
+    assertThatThrownBy(() -> Documents.fieldName(Documents.emptyObject(), 0)).isInstanceOf(IndexOutOfBoundsException.class);
+  }
+
+  @Test
   void everyPublicMutatorOfAFrozenObjectThrows() throws Exception {
     ObjectNode o = (ObjectNode) Documents.freeze(JSON.readTree("{\"a\":1,\"b\":{\"c\":[1]},\"d\":[2]}"));
     ObjectNode other = F.objectNode().put("z", 1);

@@ -1,14 +1,15 @@
 package dev.gitops.core.merge;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gitops.api.Documents;
 import dev.gitops.api.FieldPath;
 import dev.gitops.api.MergeRules.ListKind;
 import dev.gitops.api.MergeRules.ListRule;
 import dev.gitops.api.PatchOp;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
-import java.util.Map;
 
 /**
  * A structural RFC 6902 diff. Objects diff field by field; arrays are aligned first (elements of
@@ -67,25 +68,42 @@ final class Differ {
     if (v == t || v.equals(t)) {
       return;
     }
-    if (v.isObject() && t.isObject()) {
-      for (Iterator<String> it = v.fieldNames(); it.hasNext(); ) {
-        String k = it.next();
-        if (!t.has(k)) {
-          ops.add(PatchOp.remove(at.field(k).text()));
+    if (v instanceof ObjectNode && t instanceof ObjectNode) {
+      // T mostly lists V's fields in V's order (the merge rebuilds objects in V's order), so V's
+      // fields are looked up from just after the last hit. Removals come first in the patch; they
+      // are looked for only when some field of V was not met.
+      int mark = ops.size();
+      int vNext = 0;
+      int met = 0;
+      int vn = v.size();
+      for (int j = 0, tn = t.size(); j < tn; j++) {
+        String k = Documents.fieldName(t, j);
+        JsonNode tk = Documents.fieldValue(t, j);
+        int vi = vn == 0 ? -1 : Nodes.indexOfField(v, k, vNext);
+        if (vi < 0) {
+          ops.add(PatchOp.add(at.field(k).text(), tk));
+        } else {
+          vNext = vi + 1;
+          met++;
+          JsonNode vk = Documents.fieldValue(v, vi);
+          if (vk != tk) {
+            node(vk, tk, cur.field(k), at.field(k));
+          }
         }
       }
-      for (Iterator<Map.Entry<String, JsonNode>> it = t.fields(); it.hasNext(); ) {
-        Map.Entry<String, JsonNode> e = it.next();
-        JsonNode vk = v.get(e.getKey());
-        if (vk == null) {
-          ops.add(PatchOp.add(at.field(e.getKey()).text(), e.getValue()));
-        } else if (vk != e.getValue()) {
-          node(vk, e.getValue(), cur.field(e.getKey()), at.field(e.getKey()));
+      if (met < vn) {
+        List<PatchOp> removals = new ArrayList<>();
+        for (int i = 0; i < vn; i++) {
+          String k = Documents.fieldName(v, i);
+          if (!t.has(k)) {
+            removals.add(PatchOp.remove(at.field(k).text()));
+          }
         }
+        ops.addAll(mark, removals);
       }
       return;
     }
-    if (v.isArray() && t.isArray()) {
+    if (v instanceof ArrayNode && t instanceof ArrayNode) {
       array(v, t, cur, at);
       return;
     }

@@ -1,6 +1,9 @@
 package dev.gitops.core.merge;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ContainerNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gitops.api.Documents;
 import dev.gitops.api.FieldPath;
 import dev.gitops.api.MergeException;
@@ -37,17 +40,23 @@ final class Merger {
     if (cur.isEmpty() || cur.isIgnored()) {
       return;
     }
-    if (d.isObject()) {
+    if (d instanceof ObjectNode) {
       if (cur.isAtomicMap()) {
         return;
       }
-      for (Iterator<Map.Entry<String, JsonNode>> it = d.fields(); it.hasNext(); ) {
-        Map.Entry<String, JsonNode> e = it.next();
-        validate(at.then(new FieldPath.Field(e.getKey())), cur.field(e.getKey()), e.getValue());
+      for (int i = 0, n = d.size(); i < n; i++) {
+        JsonNode x = Documents.fieldValue(d, i);
+        if (x instanceof ContainerNode) {
+          String k = Documents.fieldName(d, i);
+          RuleCursor cc = cur.field(k);
+          if (!cc.isEmpty()) {
+            validate(at.field(k), cc, x);
+          }
+        }
       }
-    } else if (d.isArray() && cur.listRule().kind() == dev.gitops.api.MergeRules.ListKind.KEYED) {
+    } else if (d instanceof ArrayNode && cur.listRule().kind() == dev.gitops.api.MergeRules.ListKind.KEYED) {
       ListRule rule = cur.listRule();
-      Object[] keys = desiredKeys(at, rule, d);
+      Object[] keys = desiredKeys(at, rule, d).keys;
       RuleCursor any = cur.anyElement();
       if (any != null && (any.isEmpty() || any.isIgnored())) {
         return;
@@ -71,22 +80,22 @@ final class Merger {
       }
       return v;
     }
-    if (l != null && l != d && d.isContainerNode() && l.hashCode() == d.hashCode() && l.equals(d)) {
+    if (l != null && l != d && d instanceof ContainerNode && l.hashCode() == d.hashCode() && Nodes.equalTrees(l, d)) {
       // L equal to D: nothing left Git here. Passing D as L lets every level below tell so by
       // identity (no lookups in L, no removals to look for). Frozen nodes cache their hash, so
       // unequal subtrees cost one int compare.
       l = d;
     }
-    if (d.isObject()) {
+    if (d instanceof ObjectNode) {
       if (cur.isAtomicMap()) {
         return same(absentNulls ? Nodes.clean(d) : d, v);
       }
-      if (cur.isEmpty() && (v == null || !v.isObject())) {
+      if (cur.isEmpty() && !(v instanceof ObjectNode)) {
         return absentNulls ? Nodes.clean(d) : d;
       }
-      return v != null && v.isObject() ? mergeObject(at, cur, l, d, v) : buildObject(at, cur, l, d);
+      return v instanceof ObjectNode ? mergeObject(at, cur, l, d, v) : buildObject(at, cur, l, d);
     }
-    if (d.isArray()) {
+    if (d instanceof ArrayNode) {
       ListRule rule = cur.listRule();
       switch (rule.kind()) {
         case KEYED:
@@ -105,25 +114,46 @@ final class Merger {
   }
 
   private boolean isPresent(JsonNode d) {
-    return d != null && !(absentNulls && d.isNull());
+    return d != null && !(absentNulls && Nodes.isNull(d));
   }
 
   /**
    * Merges objects D and V. Walks D (and L's fields missing from D), not V: live objects carry
    * server-only fields the merge keeps as they are, so when nothing changes V is returned without
-   * looking at those; only a change rebuilds the object in V's field order.
+   * looking at those; only a change rebuilds the object in V's field order. V and L mostly list
+   * D's fields in D's order, so their fields are looked up from just after the last hit.
    */
   private JsonNode mergeObject(Trail at, RuleCursor cur, JsonNode l, JsonNode d, JsonNode v) {
-    JsonNode lo = l != null && l.isObject() ? l : null;
-    // Changed fields, in D order then L order: the new value, or null when the field goes.
+    JsonNode lo = l instanceof ObjectNode && l.size() > 0 ? l : null;
+    boolean sameL = lo == d;
+    int vNext = 0;
+    int lNext = 0;
+    int inL = 0;
+    // Changed fields, in D order then L order: the new value (null when the field goes) and V's position (-1: new).
     String[] names = null;
     JsonNode[] values = null;
+    int[] vPos = null;
     int n = 0;
-    for (Iterator<Map.Entry<String, JsonNode>> it = d.fields(); it.hasNext(); ) {
-      Map.Entry<String, JsonNode> e = it.next();
-      String k = e.getKey();
-      JsonNode dk = e.getValue();
-      JsonNode vk = v.get(k);
+    for (int i = 0, dn = d.size(); i < dn; i++) {
+      String k = Documents.fieldName(d, i);
+      JsonNode dk = Documents.fieldValue(d, i);
+      JsonNode lk = null;
+      if (sameL) {
+        lk = dk;
+      } else if (lo != null) {
+        int li = Nodes.indexOfField(lo, k, lNext);
+        if (li >= 0) {
+          lk = Documents.fieldValue(lo, li);
+          lNext = li + 1;
+          inL++;
+        }
+      }
+      int vi = v.size() == 0 ? -1 : Nodes.indexOfField(v, k, vNext);
+      JsonNode vk = null;
+      if (vi >= 0) {
+        vk = Documents.fieldValue(v, vi);
+        vNext = vi + 1;
+      }
       JsonNode tk;
       if (!isPresent(dk)) {
         if (vk == null || cur.field(k).isIgnored()) {
@@ -135,77 +165,73 @@ final class Merger {
         if (cc.isIgnored()) {
           continue;
         }
-        tk = merge(cc.isEmpty() ? null : at.then(new FieldPath.Field(k)), cc, lo == null ? null : lo == d ? dk : lo.get(k), dk, vk);
+        tk = merge(cc.isEmpty() ? null : at.field(k), cc, lk, dk, vk);
         if (tk == vk) {
           continue;
         }
       }
       if (names == null) {
-        names = new String[d.size() + (lo == null ? 0 : lo.size())];
-        values = new JsonNode[names.length];
+        int cap = dn + (lo == null || sameL ? 0 : lo.size());
+        names = new String[cap];
+        values = new JsonNode[cap];
+        vPos = new int[cap];
       }
       names[n] = k;
-      values[n++] = tk;
+      values[n] = tk;
+      vPos[n++] = vi;
     }
-    if (lo != null && lo != d) {
-      for (Iterator<String> it = lo.fieldNames(); it.hasNext(); ) {
-        String k = it.next();
-        if (d.get(k) == null && v.get(k) != null && !cur.field(k).isIgnored()) {
+    if (lo != null && !sameL && inL < lo.size()) {
+      // L has fields D lacks: those still in V and not ignored leave with Git.
+      for (int i = 0, ln = lo.size(); i < ln; i++) {
+        String k = Documents.fieldName(lo, i);
+        int vi;
+        if (d.get(k) == null && v.size() > 0 && (vi = Nodes.indexOfField(v, k, 0)) >= 0 && !cur.field(k).isIgnored()) {
           if (names == null) {
-            names = new String[d.size() + lo.size()];
+            names = new String[d.size() + ln];
             values = new JsonNode[names.length];
+            vPos = new int[names.length];
           }
           names[n] = k;
-          values[n++] = null;
+          values[n] = null;
+          vPos[n++] = vi;
         }
       }
     }
     if (n == 0) {
       return v;
     }
-    boolean[] used = new boolean[n];
-    Map<String, Integer> byName = null;
-    if (n > 8) {
-      byName = new HashMap<>(n * 2);
-      for (int i = n - 1; i >= 0; i--) {
-        byName.put(names[i], i);
-      }
-    }
-    Map<String, JsonNode> out = new LinkedHashMap<>(Math.max(8, (v.size() + n) * 4 / 3 + 1));
-    for (Iterator<Map.Entry<String, JsonNode>> it = v.fields(); it.hasNext(); ) {
-      Map.Entry<String, JsonNode> e = it.next();
-      String k = e.getKey();
-      int i;
-      if (byName == null) {
-        i = indexOf(names, n, k);
-      } else {
-        Integer x = byName.get(k);
-        i = x == null ? -1 : x;
-      }
-      if (i < 0) {
-        out.put(k, e.getValue());
-      } else {
-        used[i] = true;
-        if (values[i] != null) {
-          out.put(k, values[i]);
-        }
-      }
-    }
-    for (int i = 0; i < n; i++) {
-      if (!used[i] && values[i] != null) {
-        out.put(names[i], values[i]);
-      }
-    }
-    return Documents.object(out);
+    return rebuild(v, names, values, vPos, n);
   }
 
-  private static int indexOf(String[] names, int n, String k) {
-    for (int i = 0; i < n; i++) {
-      if (names[i].equals(k)) {
-        return i;
+  /**
+   * V with the {@code n} changes applied: {@code values[i]} replaces V's field at {@code vPos[i]}
+   * (null removes it) or, at -1, is appended under {@code names[i]}.
+   */
+  private static JsonNode rebuild(JsonNode v, String[] names, JsonNode[] values, int[] vPos, int n) {
+    int vn = v.size();
+    String[] outNames = new String[vn + n];
+    JsonNode[] outValues = new JsonNode[vn + n];
+    for (int i = 0; i < vn; i++) {
+      outNames[i] = Documents.fieldName(v, i);
+      outValues[i] = Documents.fieldValue(v, i);
+    }
+    int size = vn;
+    for (int c = 0; c < n; c++) {
+      if (vPos[c] >= 0) {
+        outValues[vPos[c]] = values[c];
+      } else if (values[c] != null) {
+        outNames[size] = names[c];
+        outValues[size++] = values[c];
       }
     }
-    return -1;
+    int w = 0;
+    for (int r = 0; r < size; r++) {
+      if (outValues[r] != null) {
+        outNames[w] = outNames[r];
+        outValues[w++] = outValues[r];
+      }
+    }
+    return Nodes.object(outNames, outValues, w);
   }
 
   /** The target object where V has no object: D's present, not ignored fields, merged against nothing. */
@@ -299,9 +325,10 @@ final class Merger {
   }
 
   /** The keys of D's elements (see {@link Nodes#key}); throws naming the path when one lacks its key or repeats one. */
-  private Object[] desiredKeys(Trail at, ListRule rule, JsonNode d) {
+  private KeyIndex desiredKeys(Trail at, ListRule rule, JsonNode d) {
     int n = d.size();
     Object[] keys = new Object[n];
+    int[] hashes = new int[n];
     Map<Object, Integer> seen = n > SHORT_LIST ? new HashMap<>(n * 2) : null;
     for (int i = 0; i < n; i++) {
       Object k = Nodes.key(rule, d.get(i));
@@ -311,9 +338,10 @@ final class Merger {
         throw new MergeException(key, at.toPath(),
             "element " + i + " of the keyed list has no key " + names + (d.get(i).isObject() ? "" : " (it is not an object)"));
       }
+      int h = k.hashCode();
       int prev;
       if (seen == null) {
-        prev = Nodes.indexOfKey(keys, i, k);
+        prev = KeyIndex.scan(keys, hashes, i, k, h);
       } else {
         Integer p = seen.putIfAbsent(k, i);
         prev = p == null ? -1 : p;
@@ -323,36 +351,64 @@ final class Merger {
             "elements " + prev + " and " + i + " of the keyed list have the same key " + Nodes.keySegment(rule, Nodes.keyList(k)).text());
       }
       keys[i] = k;
+      hashes[i] = h;
     }
-    return keys;
+    return new KeyIndex(keys, hashes, true);
+  }
+
+  /** The keys of the elements of {@code list} (null for a keyless one), repeats allowed. */
+  private static KeyIndex keysOf(ListRule rule, JsonNode list) {
+    int n = list.size();
+    Object[] keys = new Object[n];
+    int[] hashes = new int[n];
+    for (int i = 0; i < n; i++) {
+      Object k = Nodes.key(rule, list.get(i));
+      keys[i] = k;
+      hashes[i] = k == null ? 0 : k.hashCode();
+    }
+    return new KeyIndex(keys, hashes, false);
   }
 
   /**
    * First-occurrence lookup of keys: the hinted position first (lists mostly keep their order),
-   * then a linear scan for short lists, or a hash map built on the first miss for long ones.
+   * then a linear scan comparing cached hashes before values for short lists, or a hash map built
+   * on the first miss for long ones.
    */
   private static final class KeyIndex {
-    private final Object[] keys;
+    final Object[] keys;
+    private final int[] hashes;
     private final int n;
     private final boolean unique;
     private Map<Object, Integer> map;
 
     /** {@code unique}: no key repeats, so a hit at the hint is the first occurrence. */
-    KeyIndex(Object[] keys, boolean unique) {
+    KeyIndex(Object[] keys, int[] hashes, boolean unique) {
       this.keys = keys;
+      this.hashes = hashes;
       this.n = keys.length;
       this.unique = unique;
+    }
+
+    /** The first of {@code keys[0..n)} equal to {@code k} (whose hash is {@code h}), or -1. */
+    static int scan(Object[] keys, int[] hashes, int n, Object k, int h) {
+      for (int i = 0; i < n; i++) {
+        Object x = keys[i];
+        if (x == k || hashes[i] == h && x != null && x.equals(k)) {
+          return i;
+        }
+      }
+      return -1;
     }
 
     int indexOf(Object k, int hint) {
       if (unique && hint >= 0 && hint < n) {
         Object x = keys[hint];
-        if (x != null && (x == k || x.equals(k))) {
+        if (x == k || x.equals(k)) {
           return hint;
         }
       }
       if (n <= SHORT_LIST) {
-        return Nodes.indexOfKey(keys, n, k);
+        return scan(keys, hashes, n, k, k.hashCode());
       }
       if (map == null) {
         map = new HashMap<>(n * 2);
@@ -369,20 +425,16 @@ final class Merger {
 
   private JsonNode mergeKeyed(Trail at, RuleCursor cur, ListRule rule, JsonNode l, JsonNode d, JsonNode v) {
     int dn = d.size();
-    Object[] dKeys = desiredKeys(at, rule, d);
-    KeyIndex dIndex = new KeyIndex(dKeys, true);
-    JsonNode la = l != null && l.isArray() && l.size() > 0 ? l : null;
+    KeyIndex dIndex = desiredKeys(at, rule, d);
+    Object[] dKeys = dIndex.keys;
+    JsonNode la = l instanceof ArrayNode && l.size() > 0 ? l : null;
     KeyIndex lIndex = null;
     if (la == d) {
       lIndex = dIndex;
     } else if (la != null) {
-      Object[] lKeys = new Object[la.size()];
-      for (int i = 0; i < lKeys.length; i++) {
-        lKeys[i] = Nodes.key(rule, la.get(i));
-      }
-      lIndex = new KeyIndex(lKeys, false);
+      lIndex = keysOf(rule, la);
     }
-    JsonNode va = v != null && v.isArray() ? v : null;
+    JsonNode va = v instanceof ArrayNode ? v : null;
     int vn = va == null ? 0 : va.size();
     RuleCursor any = cur.anyElement();
     // Per V element: index into D when matched, -1 when V-only, -2 when removed (owned, gone from D;

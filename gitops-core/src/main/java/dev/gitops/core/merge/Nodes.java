@@ -1,6 +1,12 @@
 package dev.gitops.core.merge;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.BooleanNode;
+import com.fasterxml.jackson.databind.node.ContainerNode;
+import com.fasterxml.jackson.databind.node.NumericNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.TextNode;
 import dev.gitops.api.Documents;
 import dev.gitops.api.FieldPath;
 import dev.gitops.api.MergeRules.KeyField;
@@ -47,7 +53,7 @@ final class Nodes {
    * values as {@link #keyOf}; null when keyless.
    */
   static Object key(ListRule rule, JsonNode element) {
-    if (element == null || !element.isObject()) {
+    if (!(element instanceof ObjectNode)) {
       return null;
     }
     List<KeyField> fields = rule.keys();
@@ -60,23 +66,11 @@ final class Nodes {
     return key instanceof JsonNode n ? List.of(n) : (List<JsonNode>) key;
   }
 
-  /**
-   * The index of the first of {@code keys[0..n)} equal to {@code k}, or -1; a linear scan, which
-   * beats hashing for the short lists (containers, env, ports) of real documents.
-   */
-  static int indexOfKey(Object[] keys, int n, Object k) {
-    for (int i = 0; i < n; i++) {
-      Object x = keys[i];
-      if (x != null && (x == k || x.equals(k))) {
-        return i;
-      }
-    }
-    return -1;
-  }
-
   private static JsonNode keyValue(KeyField f, JsonNode element) {
-    JsonNode v = element.get(f.name());
-    if (v == null || v.isNull()) {
+    // Key fields mostly come first in their elements, and names are mostly shared strings.
+    JsonNode v = element.size() > 0 && Documents.isFrozen(element) && Documents.fieldName(element, 0) == f.name()
+        ? Documents.fieldValue(element, 0) : element.get(f.name());
+    if (v == null || isNull(v)) {
       v = f.defaultValue();
     }
     return v;
@@ -113,43 +107,151 @@ final class Nodes {
   /**
    * Whether {@code d} equals {@code v} (as {@link JsonNode#equals} of frozen trees) and, when
    * {@code noNulls}, also holds no null object field, so that {@link #clean} would return it
-   * unchanged: one walk instead of an equality walk and a clean walk. Unequal frozen containers
-   * are told apart by their cached hash without a walk.
+   * unchanged. Unequal frozen containers are told apart by their cached hash without a walk, and
+   * equal ones with the same field order by comparing their value arrays.
    */
   static boolean equalWithoutNulls(JsonNode d, JsonNode v, boolean noNulls) {
-    if (!noNulls) {
-      return d == v || d.equals(v);
-    }
-    if (d.isObject()) {
-      if (!v.isObject() || d.size() != v.size() || d.hashCode() != v.hashCode()) {
-        return false;
-      }
-      for (Iterator<Map.Entry<String, JsonNode>> it = d.fields(); it.hasNext(); ) {
-        Map.Entry<String, JsonNode> e = it.next();
-        JsonNode dk = e.getValue();
-        if (dk.isNull()) {
-          return false;
-        }
-        JsonNode vk = v.get(e.getKey());
-        if (vk == null || !equalWithoutNulls(dk, vk, true)) {
-          return false;
-        }
-      }
+    return equalTrees(d, v) && (!noNulls || !hasNullField(d));
+  }
+
+  /**
+   * {@link JsonNode#equals} of frozen trees, walked by position: containers are told apart by size
+   * and cached hash first, objects whose fields come in the same order compare value by value
+   * (names by identity first), others fall back to {@code equals}, which ignores field order.
+   */
+  static boolean equalTrees(JsonNode a, JsonNode b) {
+    if (a == b) {
       return true;
     }
-    if (d.isArray()) {
-      int n = d.size();
-      if (!v.isArray() || n != v.size() || d.hashCode() != v.hashCode()) {
+    if (a instanceof ObjectNode) {
+      int n = a.size();
+      if (!(b instanceof ObjectNode) || n != b.size() || a.hashCode() != b.hashCode()) {
         return false;
       }
       for (int i = 0; i < n; i++) {
-        if (!equalWithoutNulls(d.get(i), v.get(i), true)) {
+        String x = Documents.fieldName(a, i);
+        String y = Documents.fieldName(b, i);
+        if (x != y && !x.equals(y)) {
+          return a.equals(b);
+        }
+        if (!equalTrees(Documents.fieldValue(a, i), Documents.fieldValue(b, i))) {
           return false;
         }
       }
       return true;
     }
-    return d == v || d.equals(v);
+    if (a instanceof ArrayNode) {
+      int n = a.size();
+      if (!(b instanceof ArrayNode) || n != b.size() || a.hashCode() != b.hashCode()) {
+        return false;
+      }
+      for (int i = 0; i < n; i++) {
+        if (!equalTrees(a.get(i), b.get(i))) {
+          return false;
+        }
+      }
+      return true;
+    }
+    return a.equals(b);
+  }
+
+  /** Whether some object in {@code d} (itself included) has a field whose value is JSON null. */
+  static boolean hasNullField(JsonNode d) {
+    if (!(d instanceof ContainerNode) || d.size() == 0) {
+      return false;
+    }
+    boolean object = d instanceof ObjectNode;
+    for (int i = 0, n = d.size(); i < n; i++) {
+      JsonNode x = object ? Documents.fieldValue(d, i) : d.get(i);
+      if (x instanceof ContainerNode ? hasNullField(x) : object && isNull(x)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** {@link JsonNode#isNull}, without its virtual call for the common scalar classes. */
+  static boolean isNull(JsonNode x) {
+    return !(x instanceof TextNode || x instanceof NumericNode || x instanceof BooleanNode || x instanceof ContainerNode)
+        && x.isNull();
+  }
+
+  /**
+   * The position of field {@code name} in frozen object {@code o}, or -1: searched from position
+   * {@code from} on, then before it. Callers walking another object whose fields mostly come in
+   * the same order pass the position after their last hit, so a lookup is usually one compare
+   * (by identity when the names are shared).
+   */
+  static int indexOfField(JsonNode o, String name, int from) {
+    int n = o.size();
+    for (int i = from; i < n; i++) {
+      String x = Documents.fieldName(o, i);
+      if (x == name || x.equals(name)) {
+        return i;
+      }
+    }
+    for (int i = 0; i < from && i < n; i++) {
+      String x = Documents.fieldName(o, i);
+      if (x == name || x.equals(name)) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  /** A frozen object of the first {@code n} names and values (frozen, names distinct), in that order. */
+  static JsonNode object(String[] names, JsonNode[] values, int n) {
+    return Documents.object(new ArrayMap(names, values, n));
+  }
+
+  /** A read-only map view of parallel arrays, just enough for {@link Documents#object} to copy it. */
+  private static final class ArrayMap extends java.util.AbstractMap<String, JsonNode> {
+    private final String[] names;
+    private final JsonNode[] values;
+    private final int n;
+
+    ArrayMap(String[] names, JsonNode[] values, int n) {
+      this.names = names;
+      this.values = values;
+      this.n = n;
+    }
+
+    @Override
+    public int size() {
+      return n;
+    }
+
+    @Override
+    public java.util.Set<Map.Entry<String, JsonNode>> entrySet() {
+      return new java.util.AbstractSet<>() {
+        @Override
+        public int size() {
+          return n;
+        }
+
+        @Override
+        public Iterator<Map.Entry<String, JsonNode>> iterator() {
+          return new Iterator<>() {
+            private int i;
+
+            @Override
+            public boolean hasNext() {
+              return i < n;
+            }
+
+            @Override
+            public Map.Entry<String, JsonNode> next() {
+              if (i >= n) {
+                throw new java.util.NoSuchElementException();
+              }
+              Map.Entry<String, JsonNode> e = new java.util.AbstractMap.SimpleImmutableEntry<>(names[i], values[i]);
+              i++;
+              return e;
+            }
+          };
+        }
+      };
+    }
   }
 
   /** The document with every null object field removed (ABSENT null mode); the same node if it has none. */

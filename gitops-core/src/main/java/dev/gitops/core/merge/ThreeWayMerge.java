@@ -42,6 +42,8 @@ public final class ThreeWayMerge {
   private final MergeRules rules;
   private final byte[] secretKey;
   private final ConcurrentHashMap<BitSet, RuleCursor.Compiled> compiled = new ConcurrentHashMap<>();
+  /** The compiled patterns every key shares when no ignore or sensitive rule selects by key, else null. */
+  private volatile RuleCursor.Compiled unselected;
 
   /**
    * A merge under {@code rules} whose reports name elements that would show a sensitive value by
@@ -126,6 +128,14 @@ public final class ThreeWayMerge {
 
   /** The compiled patterns for {@code key}; keys selecting the same rules share them. */
   RuleCursor.Compiled compile(ResourceKey key) {
+    if (rules.ignoreRules().isEmpty() && rules.sensitiveRules().isEmpty()) {
+      RuleCursor.Compiled c = unselected;
+      if (c == null) {
+        c = compiled.computeIfAbsent(new BitSet(), s -> new RuleCursor.Compiled(rules, key, Set.of(), secretKey));
+        unselected = c;
+      }
+      return c;
+    }
     BitSet selected = new BitSet();
     int i = 0;
     for (PathRule r : rules.ignoreRules()) {

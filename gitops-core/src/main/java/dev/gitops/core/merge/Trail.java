@@ -14,6 +14,7 @@ final class Trail {
   private final Trail parent;
   private FieldPath.Segment segment;
   private final ListRule rule;
+  /** A keyed element's key, or an object field's name (then {@code rule} is null). */
   private final Object key;
 
   private Trail(Trail parent, FieldPath.Segment segment, ListRule rule, Object key) {
@@ -27,14 +28,19 @@ final class Trail {
     return new Trail(this, s, null, null);
   }
 
+  /** The trail one object field further. */
+  Trail field(String name) {
+    return new Trail(this, null, null, name);
+  }
+
   /** The trail one keyed element further; {@code key} as {@link Nodes#key} or {@link Nodes#keyOf} gives it. */
   Trail thenKey(ListRule rule, Object key) {
     return new Trail(this, null, rule, key);
   }
 
   FieldPath.Segment segment() {
-    if (segment == null && rule != null) {
-      segment = Nodes.keySegment(rule, Nodes.keyList(key));
+    if (segment == null) {
+      segment = rule != null ? Nodes.keySegment(rule, Nodes.keyList(key)) : new FieldPath.Field((String) key);
     }
     return segment;
   }
