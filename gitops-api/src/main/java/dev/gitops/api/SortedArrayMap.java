@@ -10,6 +10,7 @@ import java.util.NoSuchElementException;
 import java.util.Objects;
 import java.util.Set;
 import java.util.SortedMap;
+import java.util.SortedSet;
 import java.util.TreeMap;
 import java.util.function.BiConsumer;
 
@@ -158,7 +159,7 @@ final class SortedArrayMap<K extends Comparable<? super K>, V> extends AbstractM
   }
 
   @Override
-  public SortedMap<K, V> subMap(K fromKey, K toKey) {
+  public SortedArrayMap<K, V> subMap(K fromKey, K toKey) {
     if (fromKey.compareTo(toKey) > 0) {
       throw new IllegalArgumentException("fromKey > toKey");
     }
@@ -166,12 +167,12 @@ final class SortedArrayMap<K extends Comparable<? super K>, V> extends AbstractM
   }
 
   @Override
-  public SortedMap<K, V> headMap(K toKey) {
+  public SortedArrayMap<K, V> headMap(K toKey) {
     return new SortedArrayMap<>(keys, values, from, lowerBound(toKey));
   }
 
   @Override
-  public SortedMap<K, V> tailMap(K fromKey) {
+  public SortedArrayMap<K, V> tailMap(K fromKey) {
     return new SortedArrayMap<>(keys, values, lowerBound(fromKey), to);
   }
 
@@ -195,29 +196,62 @@ final class SortedArrayMap<K extends Comparable<? super K>, V> extends AbstractM
     abstract T at(int i);
   }
 
+  /** The keys, as a sorted set (so a {@code TreeSet} made from it is built in linear time). */
   @Override
-  public Set<K> keySet() {
-    return new AbstractSet<>() {
-      @Override
-      public Iterator<K> iterator() {
-        return new Cursor<>() {
-          @Override
-          K at(int i) {
-            return keyAt(i);
-          }
-        };
-      }
+  public SortedSet<K> keySet() {
+    return new Keys();
+  }
 
-      @Override
-      public int size() {
-        return SortedArrayMap.this.size();
-      }
+  private final class Keys extends AbstractSet<K> implements SortedSet<K> {
+    @Override
+    public Iterator<K> iterator() {
+      return new Cursor<>() {
+        @Override
+        K at(int i) {
+          return keyAt(i);
+        }
+      };
+    }
 
-      @Override
-      public boolean contains(Object o) {
-        return o != null && containsKey(o);
-      }
-    };
+    @Override
+    public int size() {
+      return SortedArrayMap.this.size();
+    }
+
+    @Override
+    public boolean contains(Object o) {
+      return o != null && containsKey(o);
+    }
+
+    @Override
+    public Comparator<? super K> comparator() {
+      return null;
+    }
+
+    @Override
+    public SortedSet<K> subSet(K fromElement, K toElement) {
+      return subMap(fromElement, toElement).keySet();
+    }
+
+    @Override
+    public SortedSet<K> headSet(K toElement) {
+      return headMap(toElement).keySet();
+    }
+
+    @Override
+    public SortedSet<K> tailSet(K fromElement) {
+      return tailMap(fromElement).keySet();
+    }
+
+    @Override
+    public K first() {
+      return firstKey();
+    }
+
+    @Override
+    public K last() {
+      return lastKey();
+    }
   }
 
   @Override

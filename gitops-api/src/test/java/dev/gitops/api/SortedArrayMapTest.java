@@ -33,6 +33,14 @@ class SortedArrayMapTest {
       same(map.headMap(hi), tree.headMap(hi));
       same(map.tailMap(lo), tree.tailMap(lo));
       same(map.tailMap(lo).headMap(hi), tree.tailMap(lo).headMap(hi));
+      java.util.SortedSet<Integer> view = (java.util.SortedSet<Integer>) map.keySet();
+      assertThat(view.subSet(lo, hi)).isEqualTo(tree.navigableKeySet().subSet(lo, hi));
+      assertThat(view.headSet(hi)).isEqualTo(tree.navigableKeySet().headSet(hi));
+      assertThat(view.tailSet(lo)).isEqualTo(tree.navigableKeySet().tailSet(lo));
+      if (!tree.isEmpty()) {
+        assertThat(view.first()).isEqualTo(tree.firstKey());
+        assertThat(view.last()).isEqualTo(tree.lastKey());
+      }
     }
   }
 
@@ -42,6 +50,8 @@ class SortedArrayMapTest {
     assertThat(map.hashCode()).isEqualTo(tree.hashCode());
     assertThat(map.size()).isEqualTo(tree.size());
     assertThat(new ArrayList<>(map.keySet())).isEqualTo(new ArrayList<>(tree.keySet()));
+    assertThat(map.keySet()).isInstanceOf(java.util.SortedSet.class).isEqualTo(tree.keySet());
+    assertThat(new java.util.TreeSet<>(map.keySet())).isEqualTo(tree.keySet());
     assertThat(new ArrayList<>(map.values())).isEqualTo(new ArrayList<>(tree.values()));
     assertThat(new ArrayList<>(map.entrySet())).isEqualTo(new ArrayList<>(tree.entrySet()));
     List<Integer> seen = new ArrayList<>();

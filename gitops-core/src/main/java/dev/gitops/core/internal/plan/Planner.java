@@ -101,6 +101,21 @@ public final class Planner {
       Map<String, String> unobserved, String secret) {}
 
   private volatile Whole last;
+
+  /** The desired resources of the last plan and their hash index: a same-commit resync shares the map. */
+  private record Indexed(Map<ResourceKey, Resource> resources, Map<ResourceKey, Resource> index) {}
+
+  private volatile Indexed indexed;
+
+  /** A hash index of {@code resources}, reused while the same (immutable) map comes back. */
+  private Map<ResourceKey, Resource> indexOf(Map<ResourceKey, Resource> resources) {
+    Indexed i = indexed;
+    if (i == null || i.resources() != resources) {
+      i = new Indexed(resources, java.util.Collections.unmodifiableMap(new HashMap<>(resources)));
+      indexed = i;
+    }
+    return i.index();
+  }
   /** One merger per distinct rule set, keyed by the rules' value: providers that rebuild equal rules share it. */
   private final Map<MergeRules, ThreeWayMerge> merges = new ConcurrentHashMap<>();
   /** Per provider id, its rules combined with the user's, and the two instances they came from. */
@@ -151,16 +166,25 @@ public final class Planner {
    * @throws DependencyCycleException when dependencies form a cycle
    */
   public Plan plan(PlanInput in, PlanningUnits units) {
+    Lookup lookup = new Lookup(indexOf(in.desired().resources()), new HashMap<>(in.stored().inventory()),
+        new HashMap<>(in.stored().pending()));
+    // the desired keys come sorted (copied in linear time); the few others are looked up by hash
     SortedSet<ResourceKey> keys = new TreeSet<>(in.desired().resources().keySet());
-    keys.addAll(in.stored().inventory().keySet());
-    keys.addAll(in.stored().pending().keySet());
+    for (ResourceKey k : in.stored().inventory().keySet()) {
+      if (!lookup.desired().containsKey(k)) {
+        keys.add(k);
+      }
+    }
+    for (ResourceKey k : in.stored().pending().keySet()) {
+      if (!lookup.desired().containsKey(k)) {
+        keys.add(k);
+      }
+    }
     Set<ResourceKey> orphanCandidates = new TreeSet<>(in.marked());
     orphanCandidates.removeAll(keys);
     keys.addAll(orphanCandidates);
     keys.removeIf(units::covers);
 
-    Lookup lookup = new Lookup(new HashMap<>(in.desired().resources()), new HashMap<>(in.stored().inventory()),
-        new HashMap<>(in.stored().pending()));
     // A planning provider's changes go through the same masking as every other change (provider
     // and user rules, decoder marks) before anything reads them: the plan, output references, the apply.
     units = units.completed(c -> masked(c, in, lookup));
