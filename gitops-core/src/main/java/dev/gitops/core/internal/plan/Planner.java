@@ -47,9 +47,11 @@ import org.slf4j.LoggerFactory;
  * ({@link DecisionInputs}: desired digest and metadata, last-applied serial and digest, pending
  * digest, observed status, live version token and mark, rules, provider and store key). A key
  * whose inputs are all unchanged since the last plan skips merge and decision, so a resync costs
- * merge work only where something changed. Observation still runs every time: live drift reaches
- * the planner through the version token, and a provider without version tokens is merged every
- * time. A planner is thread-safe.
+ * merge work only where something changed; when the desired, stored and pending resources are the
+ * very instances of the last plan nothing is even digested, and a plan whose every key is served
+ * so (same revision and plan-wide inputs) is the last plan again. Observation still runs every
+ * time: live drift reaches the planner through the version token, and a provider without version
+ * tokens is merged every time. A planner is thread-safe.
  *
  * <pre>{@code
  * Planner planner = new Planner("my-owner", PlanOptions.defaults());
@@ -87,7 +89,8 @@ public final class Planner {
     boolean holdsFor(Resource d, StoredResource l, Resource p, Observation v, MergeRules rules, Provider provider,
         String secret) {
       return d == desired && l == stored && p == pending && v.status() == inputs.status()
-          && (v.isPresent() ? v.version() : "").equals(inputs.version()) && java.util.Objects.equals(v.mark(), inputs.mark())
+          && (v.isPresent() ? v.version() : "").equals(inputs.version())
+          && java.util.Objects.equals(v.mark(), inputs.mark())
           && rules == inputs.rules() && provider == inputs.provider() && secret.equals(inputs.secretKey());
     }
   }
