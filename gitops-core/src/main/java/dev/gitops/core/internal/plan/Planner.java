@@ -110,7 +110,7 @@ public final class Planner {
 
   private volatile Indexed indexed;
 
-  /** A hash index of {@code resources}, reused while the same (immutable) map comes back. */
+  /** A read-only hash index of {@code resources}, reused while the same (immutable) map comes back. */
   private Map<ResourceKey, Resource> indexOf(Map<ResourceKey, Resource> resources) {
     Indexed i = indexed;
     if (i == null || i.resources() != resources) {
@@ -169,8 +169,10 @@ public final class Planner {
    * @throws DependencyCycleException when dependencies form a cycle
    */
   public Plan plan(PlanInput in, PlanningUnits units) {
-    Lookup lookup = new Lookup(indexOf(in.desired().resources()), new HashMap<>(in.stored().inventory()),
-        new HashMap<>(in.stored().pending()));
+    // OutputReferences resolves a planning provider's outputs into this map: then it is a fresh copy
+    Lookup lookup = new Lookup(
+        units.isEmpty() ? indexOf(in.desired().resources()) : new HashMap<>(in.desired().resources()),
+        new HashMap<>(in.stored().inventory()), new HashMap<>(in.stored().pending()));
     // the desired keys come sorted (copied in linear time); the few others are looked up by hash
     SortedSet<ResourceKey> keys = new TreeSet<>(in.desired().resources().keySet());
     for (ResourceKey k : in.stored().inventory().keySet()) {
