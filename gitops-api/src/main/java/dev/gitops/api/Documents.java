@@ -99,7 +99,7 @@ public final class Documents {
           values[i] = value;
           hash += key.hashCode() ^ value.hashCode();
         }
-        return new FrozenObject(new FrozenMap(Interner.shape(keys), values), hash);
+        return new FrozenObject(FrozenMap.of(Interner.shape(keys), values), hash);
       }
       case ARRAY: {
         int n = node.size();
@@ -148,7 +148,7 @@ public final class Documents {
     if (i != n) {
       throw new java.util.ConcurrentModificationException("the map shrank while it was frozen");
     }
-    return new FrozenObject(new FrozenMap(Interner.shape(keys), values));
+    return new FrozenObject(FrozenMap.of(Interner.shape(keys), values));
   }
 
   /** Builds a frozen array from already frozen (or freezable) values. */

@@ -17,47 +17,82 @@ import java.util.function.Predicate;
 
 /**
  * The children of a frozen object: an immutable, insertion-ordered {@code Map<String, JsonNode>}
- * that stores only an array of values and a {@link Shape} (the key array, shared between objects
+ * that stores its values and a {@link Shape} (the key array, shared between objects
  * with the same keys in the same order). It follows the {@link Map} contract for {@code equals},
  * {@code hashCode} and iteration, and every mutator (including those of its views and iterators)
  * throws {@link UnsupportedOperationException}, whether or not it would change anything.
  * Serializable like the unmodifiable map it replaces (a deserialized map has an unpooled shape).
  *
- * <p>About 48 + 4n bytes for n entries (this map plus its value array), against roughly
- * 56 + 44n for a {@code LinkedHashMap} behind an unmodifiable wrapper.
+ * <p>Up to {@link #INLINE} values are held in fields of the map itself (one object of 16 + 4n
+ * bytes, rounded up to 8), more in an array beside it (40 + 4n): against roughly 56 + 44n for a
+ * {@code LinkedHashMap} behind an unmodifiable wrapper. Most objects of a manifest have a handful
+ * of keys, so most frozen objects cost two small objects (this map and the node).
  */
-final class FrozenMap implements Map<String, JsonNode>, Serializable {
+abstract class FrozenMap implements Map<String, JsonNode>, Serializable {
 
   private static final long serialVersionUID = 1L;
+  /** Up to this many values live in fields of the map. */
+  static final int INLINE = 8;
 
-  private final Shape shape;
-  private final JsonNode[] values;
+  final Shape shape;
 
-  /** {@code values[i]} belongs to {@code shape.keys[i]}; neither array is copied or changed later. */
-  FrozenMap(Shape shape, JsonNode[] values) {
+  private FrozenMap(Shape shape) {
+    this.shape = shape;
+  }
+
+  /**
+   * The map of {@code shape}'s keys to {@code values} ({@code values[i]} belongs to {@code
+   * shape.keys[i]}); neither array is changed later, and {@code values} is kept only when it is
+   * longer than {@link #INLINE}.
+   */
+  static FrozenMap of(Shape shape, JsonNode[] values) {
     if (shape.keys.length != values.length) {
       throw new IllegalArgumentException(shape.keys.length + " keys for " + values.length + " values");
     }
-    this.shape = shape;
-    this.values = values;
+    return switch (values.length) {
+      case 0 -> new Wide(shape, values);
+      case 1 -> new F1(shape, values);
+      case 2 -> new F2(shape, values);
+      case 3 -> new F3(shape, values);
+      case 4 -> new F4(shape, values);
+      case 5 -> new F5(shape, values);
+      case 6 -> new F6(shape, values);
+      case 7 -> new F7(shape, values);
+      case 8 -> new F8(shape, values);
+      default -> new Wide(shape, values);
+    };
   }
 
   String keyAt(int i) {
     return shape.keys[i];
   }
 
-  JsonNode valueAt(int i) {
-    return values[i];
+  /** The value at position {@code i}, {@code 0 <= i < size()}. */
+  final JsonNode valueAt(int i) {
+    if (this instanceof Wide w) {
+      return w.values[i];
+    }
+    return switch (i) {
+      case 0 -> ((F1) this).v0;
+      case 1 -> ((F2) this).v1;
+      case 2 -> ((F3) this).v2;
+      case 3 -> ((F4) this).v3;
+      case 4 -> ((F5) this).v4;
+      case 5 -> ((F6) this).v5;
+      case 6 -> ((F7) this).v6;
+      case 7 -> ((F8) this).v7;
+      default -> throw new IndexOutOfBoundsException(i);
+    };
   }
 
   @Override
   public int size() {
-    return values.length;
+    return shape.keys.length;
   }
 
   @Override
   public boolean isEmpty() {
-    return values.length == 0;
+    return size() == 0;
   }
 
   @Override
@@ -67,8 +102,8 @@ final class FrozenMap implements Map<String, JsonNode>, Serializable {
 
   @Override
   public boolean containsValue(Object value) {
-    for (JsonNode v : values) {
-      if (v.equals(value)) {
+    for (int i = 0, n = size(); i < n; i++) {
+      if (valueAt(i).equals(value)) {
         return true;
       }
     }
@@ -81,7 +116,7 @@ final class FrozenMap implements Map<String, JsonNode>, Serializable {
       return null;
     }
     int i = shape.indexOf(s);
-    return i < 0 ? null : values[i];
+    return i < 0 ? null : valueAt(i);
   }
 
   @Override
@@ -93,8 +128,8 @@ final class FrozenMap implements Map<String, JsonNode>, Serializable {
   @Override
   public void forEach(BiConsumer<? super String, ? super JsonNode> action) {
     String[] keys = shape.keys;
-    for (int i = 0; i < values.length; i++) {
-      action.accept(keys[i], values[i]);
+    for (int i = 0; i < size(); i++) {
+      action.accept(keys[i], valueAt(i));
     }
   }
 
@@ -118,15 +153,20 @@ final class FrozenMap implements Map<String, JsonNode>, Serializable {
     if (o == this) {
       return true;
     }
-    if (!(o instanceof Map<?, ?> m) || m.size() != values.length) {
+    if (!(o instanceof Map<?, ?> m) || m.size() != size()) {
       return false;
     }
     if (o instanceof FrozenMap f && f.shape == shape) {
-      return Arrays.equals(values, f.values);
+      for (int i = 0; i < size(); i++) {
+        if (!valueAt(i).equals(f.valueAt(i))) {
+          return false;
+        }
+      }
+      return true;
     }
     String[] keys = shape.keys;
-    for (int i = 0; i < values.length; i++) {
-      if (!values[i].equals(m.get(keys[i]))) {
+    for (int i = 0; i < size(); i++) {
+      if (!valueAt(i).equals(m.get(keys[i]))) {
         return false;  // values are never null, so a missing key also lands here
       }
     }
@@ -137,8 +177,8 @@ final class FrozenMap implements Map<String, JsonNode>, Serializable {
   public int hashCode() {
     String[] keys = shape.keys;
     int h = 0;
-    for (int i = 0; i < values.length; i++) {
-      h += keys[i].hashCode() ^ values[i].hashCode();
+    for (int i = 0; i < size(); i++) {
+      h += keys[i].hashCode() ^ valueAt(i).hashCode();
     }
     return h;
   }
@@ -146,11 +186,11 @@ final class FrozenMap implements Map<String, JsonNode>, Serializable {
   @Override
   public String toString() {
     StringBuilder sb = new StringBuilder().append('{');
-    for (int i = 0; i < values.length; i++) {
+    for (int i = 0; i < size(); i++) {
       if (i > 0) {
         sb.append(", ");
       }
-      sb.append(shape.keys[i]).append('=').append(values[i]);
+      sb.append(shape.keys[i]).append('=').append(valueAt(i));
     }
     return sb.append('}').toString();
   }
@@ -236,12 +276,12 @@ final class FrozenMap implements Map<String, JsonNode>, Serializable {
 
     @Override
     public boolean hasNext() {
-      return next < values.length;
+      return next < size();
     }
 
     @Override
     public T next() {
-      if (next >= values.length) {
+      if (next >= size()) {
         throw new NoSuchElementException();
       }
       return at(next++);
@@ -319,7 +359,7 @@ final class FrozenMap implements Map<String, JsonNode>, Serializable {
   private final class KeyView extends SetView<String> {
     @Override
     public int size() {
-      return values.length;
+      return FrozenMap.this.size();
     }
 
     @Override
@@ -341,7 +381,7 @@ final class FrozenMap implements Map<String, JsonNode>, Serializable {
   private final class ValueView extends View<JsonNode> {
     @Override
     public int size() {
-      return values.length;
+      return FrozenMap.this.size();
     }
 
     @Override
@@ -354,7 +394,7 @@ final class FrozenMap implements Map<String, JsonNode>, Serializable {
       return new Cursor<>() {
         @Override
         JsonNode at(int i) {
-          return values[i];
+          return valueAt(i);
         }
       };
     }
@@ -363,7 +403,7 @@ final class FrozenMap implements Map<String, JsonNode>, Serializable {
   private final class EntryView extends SetView<Entry<String, JsonNode>> {
     @Override
     public int size() {
-      return values.length;
+      return FrozenMap.this.size();
     }
 
     @Override
@@ -380,9 +420,103 @@ final class FrozenMap implements Map<String, JsonNode>, Serializable {
       return new Cursor<>() {
         @Override
         Entry<String, JsonNode> at(int i) {
-          return new AbstractMap.SimpleImmutableEntry<>(shape.keys[i], values[i]);
+          return new AbstractMap.SimpleImmutableEntry<>(shape.keys[i], valueAt(i));
         }
       };
+    }
+  }
+
+  // ------------------------------------------------------------------ storage
+
+  /** More than {@link #INLINE} values (or none): an array beside the map. */
+  private static final class Wide extends FrozenMap {
+    private static final long serialVersionUID = 1L;
+    private final JsonNode[] values;
+
+    Wide(Shape shape, JsonNode[] values) {
+      super(shape);
+      this.values = values;
+    }
+  }
+
+  /** One value in a field; each larger size adds one field to the one before. */
+  private static class F1 extends FrozenMap {
+    private static final long serialVersionUID = 1L;
+    private final JsonNode v0;
+
+    F1(Shape shape, JsonNode[] v) {
+      super(shape);
+      v0 = v[0];
+    }
+  }
+
+  private static class F2 extends F1 {
+    private static final long serialVersionUID = 1L;
+    private final JsonNode v1;
+
+    F2(Shape shape, JsonNode[] v) {
+      super(shape, v);
+      v1 = v[1];
+    }
+  }
+
+  private static class F3 extends F2 {
+    private static final long serialVersionUID = 1L;
+    private final JsonNode v2;
+
+    F3(Shape shape, JsonNode[] v) {
+      super(shape, v);
+      v2 = v[2];
+    }
+  }
+
+  private static class F4 extends F3 {
+    private static final long serialVersionUID = 1L;
+    private final JsonNode v3;
+
+    F4(Shape shape, JsonNode[] v) {
+      super(shape, v);
+      v3 = v[3];
+    }
+  }
+
+  private static class F5 extends F4 {
+    private static final long serialVersionUID = 1L;
+    private final JsonNode v4;
+
+    F5(Shape shape, JsonNode[] v) {
+      super(shape, v);
+      v4 = v[4];
+    }
+  }
+
+  private static class F6 extends F5 {
+    private static final long serialVersionUID = 1L;
+    private final JsonNode v5;
+
+    F6(Shape shape, JsonNode[] v) {
+      super(shape, v);
+      v5 = v[5];
+    }
+  }
+
+  private static class F7 extends F6 {
+    private static final long serialVersionUID = 1L;
+    private final JsonNode v6;
+
+    F7(Shape shape, JsonNode[] v) {
+      super(shape, v);
+      v6 = v[6];
+    }
+  }
+
+  private static final class F8 extends F7 {
+    private static final long serialVersionUID = 1L;
+    private final JsonNode v7;
+
+    F8(Shape shape, JsonNode[] v) {
+      super(shape, v);
+      v7 = v[7];
     }
   }
 

@@ -6,7 +6,8 @@ import com.fasterxml.jackson.databind.node.TextNode;
 
 /**
  * Bounded, lock-free pools that let frozen documents share equal field names, short strings,
- * ints and key orders ({@link FrozenMap.Shape}s). Kubernetes-like documents repeat the
+ * ints and key orders ({@link FrozenMap.Shape}s), and resource keys their provider, type and scope.
+ * Kubernetes-like documents repeat the
  * same keys and many values, so sharing them is most of what makes frozen trees small.
  *
  * <p>Each pool is a direct-mapped cache: a fixed array indexed by hash, where a miss replaces

@@ -36,6 +36,10 @@ public record ResourceKey(String provider, String type, String scope, String nam
     if (name.isEmpty()) {
       throw new IllegalArgumentException("resource key needs a name (provider=" + provider + ", type=" + type + ")");
     }
+    // Thousands of keys repeat a few providers, types and scopes: one string each instead of one per key.
+    provider = Interner.key(provider);
+    type = Interner.key(type);
+    scope = Interner.key(scope);
   }
 
   /** Returns the key with the given parts; {@code scope} may be empty. */
@@ -80,15 +84,16 @@ public record ResourceKey(String provider, String type, String scope, String nam
     if (this == other) {
       return 0;
     }
-    int c = provider.compareTo(other.provider);
+    // the shared parts are usually the same instance (interned above): no character comparison then
+    int c = provider == other.provider ? 0 : provider.compareTo(other.provider);
     if (c != 0) {
       return c;
     }
-    c = type.compareTo(other.type);
+    c = type == other.type ? 0 : type.compareTo(other.type);
     if (c != 0) {
       return c;
     }
-    c = scope.compareTo(other.scope);
+    c = scope == other.scope ? 0 : scope.compareTo(other.scope);
     return c != 0 ? c : name.compareTo(other.name);
   }
 

@@ -1,7 +1,6 @@
 package dev.gitops.api;
 
 import java.util.Collection;
-import java.util.Collections;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.SortedMap;
@@ -26,7 +25,8 @@ public record State(String revision, SortedMap<ResourceKey, Resource> resources,
   /** Copies the map. */
   public State {
     Objects.requireNonNull(revision, "revision");
-    resources = Collections.unmodifiableSortedMap(new TreeMap<>(resources));
+    // immutable, in two arrays; another state's resources are shared as they are (asUnchanged copies nothing)
+    resources = SortedArrayMap.copyOf(resources);
   }
 
   /**

@@ -38,11 +38,11 @@ class FrozenMapTest {
   static FrozenMap frozen(Map<String, JsonNode> m) {
     String[] keys = m.keySet().toArray(new String[0]);
     JsonNode[] values = m.values().toArray(new JsonNode[0]);
-    return new FrozenMap(Interner.shape(keys), values);
+    return FrozenMap.of(Interner.shape(keys), values);
   }
 
   @ParameterizedTest
-  @ValueSource(ints = {0, 1, 2, 8, 9, 33, 200})
+  @ValueSource(ints = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 33, 200})
   void equalsAndHashCodeFollowTheMapContractBothWays(int n) {
     LinkedHashMap<String, JsonNode> src = source(n);
     FrozenMap m = frozen(src);
@@ -62,7 +62,7 @@ class FrozenMapTest {
   }
 
   @ParameterizedTest
-  @ValueSource(ints = {1, 2, 8, 9, 33, 200})
+  @ValueSource(ints = {1, 2, 3, 4, 5, 6, 7, 8, 9, 33, 200})
   void aChangedValueOrKeyBreaksEquality(int n) {
     LinkedHashMap<String, JsonNode> src = source(n);
     FrozenMap m = frozen(src);
@@ -79,7 +79,7 @@ class FrozenMapTest {
   }
 
   @ParameterizedTest
-  @ValueSource(ints = {1, 2, 8, 9, 33, 200})
+  @ValueSource(ints = {1, 2, 3, 4, 5, 6, 7, 8, 9, 33, 200})
   void iterationKeepsInsertionOrderAndLookupsFindEveryKey(int n) {
     LinkedHashMap<String, JsonNode> src = source(n);
     FrozenMap m = frozen(src);
@@ -102,7 +102,7 @@ class FrozenMapTest {
   }
 
   @ParameterizedTest
-  @ValueSource(ints = {0, 1, 8, 9, 33, 200})
+  @ValueSource(ints = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 33, 200})
   void missingKeysAreAbsent(int n) {
     FrozenMap m = frozen(source(n));
     for (Object k : new Object[] {"missing", "k" + n, "", "K0", null, 42, TextNode.valueOf("k0")}) {
@@ -120,7 +120,7 @@ class FrozenMapTest {
   }
 
   @ParameterizedTest
-  @ValueSource(ints = {0, 1, 9})
+  @ValueSource(ints = {0, 1, 5, 8, 9})
   void everyMutatorThrowsEvenWhenItWouldChangeNothing(int n) {
     FrozenMap m = frozen(source(n));
     JsonNode v = IntNode.valueOf(1);

@@ -47,9 +47,11 @@ import org.slf4j.LoggerFactory;
  * ({@link DecisionInputs}: desired digest and metadata, last-applied serial and digest, pending
  * digest, observed status, live version token and mark, rules, provider and store key). A key
  * whose inputs are all unchanged since the last plan skips merge and decision, so a resync costs
- * merge work only where something changed. Observation still runs every time: live drift reaches
- * the planner through the version token, and a provider without version tokens is merged every
- * time. A planner is thread-safe.
+ * merge work only where something changed; when the desired, stored and pending resources are the
+ * very instances of the last plan nothing is even digested, and a plan whose every key is served
+ * so (same revision and plan-wide inputs) is the last plan again. Observation still runs every
+ * time: live drift reaches the planner through the version token, and a provider without version
+ * tokens is merged every time. A planner is thread-safe.
  *
  * <pre>{@code
  * Planner planner = new Planner("my-owner", PlanOptions.defaults());
@@ -74,8 +76,49 @@ public final class Planner {
   private record DecisionInputs(String desired, long serial, String stored, String pending, Observation.Status status,
       String version, OwnerMark mark, MergeRules rules, Provider provider, String secretKey) {}
 
-  /** A remembered decision: the masked change and the fingerprint it contributed to the plan id. */
-  private record Decided(DecisionInputs inputs, Change change, String fingerprint) {}
+  /**
+   * A remembered decision: the masked change and the fingerprint it contributed to the plan id,
+   * and the desired, stored and pending instances it was last confirmed for. The same instances
+   * (a resync of an unchanged commit, an unchanged store) prove the digests unchanged without
+   * computing them; other instances are compared by {@link DecisionInputs} as before.
+   */
+  private record Decided(DecisionInputs inputs, Change change, String fingerprint, Resource desired,
+      StoredResource stored, Resource pending) {
+
+    /** Whether this decision holds for these instances and this observation, with nothing to digest. */
+    boolean holdsFor(Resource d, StoredResource l, Resource p, Observation v, MergeRules rules, Provider provider,
+        String secret) {
+      return d == desired && l == stored && p == pending && v.status() == inputs.status()
+          && (v.isPresent() ? v.version() : "").equals(inputs.version())
+          && java.util.Objects.equals(v.mark(), inputs.mark())
+          && rules == inputs.rules() && provider == inputs.provider() && secret.equals(inputs.secretKey());
+    }
+  }
+
+  /**
+   * The last plan and the changes (before ordering) it was made of: a plan whose every key is
+   * served by the memo from the same instances, with the same revision and the same plan-wide
+   * inputs, is that plan again (dependencies, order and id follow from those alone).
+   */
+  private record Whole(Plan plan, List<Change> changes, String revision, Map<String, String> variables,
+      Map<String, String> unobserved, String secret) {}
+
+  private volatile Whole last;
+
+  /** The desired resources of the last plan and their hash index: a same-commit resync shares the map. */
+  private record Indexed(Map<ResourceKey, Resource> resources, Map<ResourceKey, Resource> index) {}
+
+  private volatile Indexed indexed;
+
+  /** A read-only hash index of {@code resources}, reused while the same (immutable) map comes back. */
+  private Map<ResourceKey, Resource> indexOf(Map<ResourceKey, Resource> resources) {
+    Indexed i = indexed;
+    if (i == null || i.resources() != resources) {
+      i = new Indexed(resources, java.util.Collections.unmodifiableMap(new HashMap<>(resources)));
+      indexed = i;
+    }
+    return i.index();
+  }
   /** One merger per distinct rule set, keyed by the rules' value: providers that rebuild equal rules share it. */
   private final Map<MergeRules, ThreeWayMerge> merges = new ConcurrentHashMap<>();
   /** Per provider id, its rules combined with the user's, and the two instances they came from. */
@@ -126,16 +169,27 @@ public final class Planner {
    * @throws DependencyCycleException when dependencies form a cycle
    */
   public Plan plan(PlanInput in, PlanningUnits units) {
+    // OutputReferences resolves a planning provider's outputs into this map: then it is a fresh copy
+    Lookup lookup = new Lookup(
+        units.isEmpty() ? indexOf(in.desired().resources()) : new HashMap<>(in.desired().resources()),
+        new HashMap<>(in.stored().inventory()), new HashMap<>(in.stored().pending()));
+    // the desired keys come sorted (copied in linear time); the few others are looked up by hash
     SortedSet<ResourceKey> keys = new TreeSet<>(in.desired().resources().keySet());
-    keys.addAll(in.stored().inventory().keySet());
-    keys.addAll(in.stored().pending().keySet());
+    for (ResourceKey k : in.stored().inventory().keySet()) {
+      if (!lookup.desired().containsKey(k)) {
+        keys.add(k);
+      }
+    }
+    for (ResourceKey k : in.stored().pending().keySet()) {
+      if (!lookup.desired().containsKey(k)) {
+        keys.add(k);
+      }
+    }
     Set<ResourceKey> orphanCandidates = new TreeSet<>(in.marked());
     orphanCandidates.removeAll(keys);
     keys.addAll(orphanCandidates);
     keys.removeIf(units::covers);
 
-    Lookup lookup = new Lookup(new HashMap<>(in.desired().resources()), new HashMap<>(in.stored().inventory()),
-        new HashMap<>(in.stored().pending()));
     // A planning provider's changes go through the same masking as every other change (provider
     // and user rules, decoder marks) before anything reads them: the plan, output references, the apply.
     units = units.completed(c -> masked(c, in, lookup));
@@ -144,8 +198,9 @@ public final class Planner {
     Map<ResourceKey, String> fingerprints = new HashMap<>(keys.size() * 2);
     SortedSet<ResourceKey> unknown = new TreeSet<>();
     String secret = secretDigest(in.secretKey());
+    int[] held = new int[1];
     for (ResourceKey key : keys) {
-      Change c = references.mark(remembered(key, in, lookup, fingerprints, secret));
+      Change c = references.mark(remembered(key, in, lookup, fingerprints, secret, held));
       if (c.action() == Action.SKIP && in.observations().get(key) != null && in.observations().get(key).isUnknown()) {
         unknown.add(key);
       }
@@ -159,6 +214,16 @@ public final class Planner {
     }
     Map<String, String> unobserved = new TreeMap<>(in.unobserved());
     unobserved.putAll(units.unobserved());
+    Whole previous = last;
+    if (previous != null && held[0] == keys.size() && units.isEmpty() && unknown.isEmpty()
+        && sameChanges(previous.changes(), changes) && previous.revision().equals(in.desired().revision())
+        && previous.variables().equals(in.variables()) && previous.unobserved().equals(unobserved)
+        && previous.secret().equals(secret)) {
+      LOG.debug("plan {} at {}: {} keys, every decision and the plan remembered", previous.plan().id(),
+          in.desired().revision(), keys.size());
+      return previous.plan();
+    }
+    List<Change> unordered = List.copyOf(changes);
     if (!unknown.isEmpty() || !unobserved.isEmpty()) {
       // An incomplete picture of the live system must never be read as "absent": nothing is
       // deleted or replaced (a replace deletes first), and each such change says so.
@@ -198,7 +263,10 @@ public final class Planner {
     String id = PlanFiles.id(draft, in.secretKey(), contentDigests, changeDigests);
     LOG.debug("plan {} at {}: {} keys, {} unknown, {} decisions remembered", id, in.desired().revision(),
         keys.size(), unknown.size(), decided.size());
-    return draft.withId(id);
+    Plan plan = draft.withId(id);
+    last = new Whole(plan, unordered, in.desired().revision(), Map.copyOf(in.variables()), Map.copyOf(unobserved),
+        secret);
+    return plan;
   }
 
   /**
@@ -219,24 +287,52 @@ public final class Planner {
   public void forget() {
     decided.clear();
     recorded.clear();
+    last = null;
   }
 
-  /** The masked decision for {@code key}, from the memo when none of its inputs changed since the last plan. */
-  private Change remembered(ResourceKey key, PlanInput in, Lookup lookup, Map<ResourceKey, String> fingerprints,
-      String secret) {
-    DecisionInputs inputs = inputsOf(key, in, lookup, secret);
-    if (inputs != null) {
-      Decided hit = decided.get(key);
-      if (hit != null && hit.inputs().equals(inputs)) {
-        fingerprints.put(key, hit.fingerprint());
-        return hit.change();
+  /** Whether {@code now} holds the very same change instances as {@code before}, in the same order. */
+  private static boolean sameChanges(List<Change> before, List<Change> now) {
+    if (before.size() != now.size()) {
+      return false;
+    }
+    for (int i = 0; i < now.size(); i++) {
+      if (before.get(i) != now.get(i)) {
+        return false;
       }
+    }
+    return true;
+  }
+
+  /**
+   * The masked decision for {@code key}, from the memo when none of its inputs changed since the
+   * last plan: by identity of the desired, stored and pending instances when they are the same
+   * (counted in {@code held}), else by their digests.
+   */
+  private Change remembered(ResourceKey key, PlanInput in, Lookup lookup, Map<ResourceKey, String> fingerprints,
+      String secret, int[] held) {
+    Decided hit = decided.get(key);
+    Resource d = lookup.desired().get(key);
+    StoredResource l = lookup.inventory().get(key);
+    Resource pending = lookup.pending().get(key);
+    Observation v = in.observations().get(key);
+    Provider provider = in.providers().get(key.provider());
+    if (hit != null && v != null && provider != null
+        && hit.holdsFor(d, l, pending, v, rulesFor(key, in.providers(), in.userRules()), provider, secret)) {
+      held[0]++;
+      fingerprints.put(key, hit.fingerprint());
+      return hit.change();
+    }
+    DecisionInputs inputs = inputsOf(key, in, lookup, secret);
+    if (inputs != null && hit != null && hit.inputs().equals(inputs)) {
+      fingerprints.put(key, hit.fingerprint());
+      decided.put(key, new Decided(inputs, hit.change(), hit.fingerprint(), d, l, pending));
+      return hit.change();
     }
     Change c = masked(decide(key, in, lookup, fingerprints), in, lookup);
     if (inputs == null) {
       decided.remove(key);
     } else {
-      decided.put(key, new Decided(inputs, c, fingerprints.get(key)));
+      decided.put(key, new Decided(inputs, c, fingerprints.get(key), d, l, pending));
     }
     return c;
   }

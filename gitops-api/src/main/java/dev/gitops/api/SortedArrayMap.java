@@ -1,0 +1,285 @@
+package dev.gitops.api;
+
+import java.io.Serializable;
+import java.util.AbstractMap;
+import java.util.AbstractSet;
+import java.util.Comparator;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.Objects;
+import java.util.Set;
+import java.util.SortedMap;
+import java.util.SortedSet;
+import java.util.TreeMap;
+import java.util.function.BiConsumer;
+
+/**
+ * An immutable {@link SortedMap} in natural key order, held in two arrays: 8 bytes per entry
+ * against about 40 for a {@code TreeMap} entry, and lookups by binary search (as many
+ * comparisons as a {@code TreeMap}). Sub-maps are views sharing the arrays. Every mutator throws
+ * {@link UnsupportedOperationException}; {@code equals} and {@code hashCode} follow the {@link
+ * Map} contract. {@link #copyOf} returns a map of this class as it is, so a {@link State} made
+ * from another state's resources shares them instead of copying them.
+ */
+final class SortedArrayMap<K extends Comparable<? super K>, V> extends AbstractMap<K, V>
+    implements SortedMap<K, V>, Serializable {
+
+  private static final long serialVersionUID = 1L;
+  private static final Object[] NONE = {};
+
+  private final Object[] keys;
+  private final Object[] values;
+  private final int from;
+  private final int to;
+
+  private SortedArrayMap(Object[] keys, Object[] values, int from, int to) {
+    this.keys = keys;
+    this.values = values;
+    this.from = from;
+    this.to = to;
+  }
+
+  /**
+   * {@code map} itself when it is a map of this class, else an immutable copy in natural key
+   * order. A null key or value throws {@link NullPointerException}.
+   */
+  @SuppressWarnings("unchecked")
+  static <K extends Comparable<? super K>, V> SortedArrayMap<K, V> copyOf(Map<K, ? extends V> map) {
+    if (map instanceof SortedArrayMap<?, ?> s) {
+      return (SortedArrayMap<K, V>) s;
+    }
+    // a sorted map in natural order is copied as it iterates; any other map is sorted first
+    Map<K, ? extends V> sorted = map instanceof SortedMap<K, ? extends V> s && s.comparator() == null
+        ? map : new TreeMap<>(map);
+    int n = sorted.size();
+    if (n == 0) {
+      return new SortedArrayMap<>(NONE, NONE, 0, 0);
+    }
+    Object[] ks = new Object[n];
+    Object[] vs = new Object[n];
+    int i = 0;
+    for (Map.Entry<K, ? extends V> e : sorted.entrySet()) {
+      if (i == n) {
+        throw new java.util.ConcurrentModificationException("the map grew while it was copied");
+      }
+      ks[i] = Objects.requireNonNull(e.getKey(), "key");
+      vs[i] = Objects.requireNonNull(e.getValue(), "value");
+      i++;
+    }
+    if (i != n) {
+      throw new java.util.ConcurrentModificationException("the map shrank while it was copied");
+    }
+    return new SortedArrayMap<>(ks, vs, 0, n);
+  }
+
+  @SuppressWarnings("unchecked")
+  private K keyAt(int i) {
+    return (K) keys[i];
+  }
+
+  @SuppressWarnings("unchecked")
+  private V valueAt(int i) {
+    return (V) values[i];
+  }
+
+  /** The index of {@code key} in [from, to), or {@code -(insertion point) - 1}. */
+  @SuppressWarnings("unchecked")
+  private int search(Object key) {
+    K k = (K) Objects.requireNonNull(key, "key");
+    int lo = from;
+    int hi = to - 1;
+    while (lo <= hi) {
+      int mid = (lo + hi) >>> 1;
+      int c = keyAt(mid).compareTo(k);
+      if (c < 0) {
+        lo = mid + 1;
+      } else if (c > 0) {
+        hi = mid - 1;
+      } else {
+        return mid;
+      }
+    }
+    return -(lo + 1);
+  }
+
+  /** The first index in [from, to] whose key is not below {@code key}. */
+  private int lowerBound(K key) {
+    int i = search(key);
+    return i >= 0 ? i : -i - 1;
+  }
+
+  @Override
+  public int size() {
+    return to - from;
+  }
+
+  @Override
+  public boolean isEmpty() {
+    return to == from;
+  }
+
+  @Override
+  public boolean containsKey(Object key) {
+    return search(key) >= 0;
+  }
+
+  @Override
+  public V get(Object key) {
+    int i = search(key);
+    return i >= 0 ? valueAt(i) : null;
+  }
+
+  @Override
+  public void forEach(BiConsumer<? super K, ? super V> action) {
+    for (int i = from; i < to; i++) {
+      action.accept(keyAt(i), valueAt(i));
+    }
+  }
+
+  @Override
+  public Comparator<? super K> comparator() {
+    return null;
+  }
+
+  @Override
+  public K firstKey() {
+    if (isEmpty()) {
+      throw new NoSuchElementException();
+    }
+    return keyAt(from);
+  }
+
+  @Override
+  public K lastKey() {
+    if (isEmpty()) {
+      throw new NoSuchElementException();
+    }
+    return keyAt(to - 1);
+  }
+
+  @Override
+  public SortedArrayMap<K, V> subMap(K fromKey, K toKey) {
+    if (fromKey.compareTo(toKey) > 0) {
+      throw new IllegalArgumentException("fromKey > toKey");
+    }
+    return new SortedArrayMap<>(keys, values, lowerBound(fromKey), lowerBound(toKey));
+  }
+
+  @Override
+  public SortedArrayMap<K, V> headMap(K toKey) {
+    return new SortedArrayMap<>(keys, values, from, lowerBound(toKey));
+  }
+
+  @Override
+  public SortedArrayMap<K, V> tailMap(K fromKey) {
+    return new SortedArrayMap<>(keys, values, lowerBound(fromKey), to);
+  }
+
+  /** Iterates positions from..to-1; {@code remove} throws (the default). */
+  private abstract class Cursor<T> implements Iterator<T> {
+    private int next = from;
+
+    @Override
+    public boolean hasNext() {
+      return next < to;
+    }
+
+    @Override
+    public T next() {
+      if (next >= to) {
+        throw new NoSuchElementException();
+      }
+      return at(next++);
+    }
+
+    abstract T at(int i);
+  }
+
+  /** The keys, as a sorted set (so a {@code TreeSet} made from it is built in linear time). */
+  @Override
+  public SortedSet<K> keySet() {
+    return new Keys();
+  }
+
+  private final class Keys extends AbstractSet<K> implements SortedSet<K> {
+    @Override
+    public Iterator<K> iterator() {
+      return new Cursor<>() {
+        @Override
+        K at(int i) {
+          return keyAt(i);
+        }
+      };
+    }
+
+    @Override
+    public int size() {
+      return SortedArrayMap.this.size();
+    }
+
+    @Override
+    public boolean contains(Object o) {
+      return o != null && containsKey(o);
+    }
+
+    @Override
+    public Comparator<? super K> comparator() {
+      return null;
+    }
+
+    @Override
+    public SortedSet<K> subSet(K fromElement, K toElement) {
+      return subMap(fromElement, toElement).keySet();
+    }
+
+    @Override
+    public SortedSet<K> headSet(K toElement) {
+      return headMap(toElement).keySet();
+    }
+
+    @Override
+    public SortedSet<K> tailSet(K fromElement) {
+      return tailMap(fromElement).keySet();
+    }
+
+    @Override
+    public K first() {
+      return firstKey();
+    }
+
+    @Override
+    public K last() {
+      return lastKey();
+    }
+  }
+
+  @Override
+  public Set<Map.Entry<K, V>> entrySet() {
+    return new AbstractSet<>() {
+      @Override
+      public Iterator<Map.Entry<K, V>> iterator() {
+        return new Cursor<>() {
+          @Override
+          Map.Entry<K, V> at(int i) {
+            return new AbstractMap.SimpleImmutableEntry<>(keyAt(i), valueAt(i));
+          }
+        };
+      }
+
+      @Override
+      public int size() {
+        return SortedArrayMap.this.size();
+      }
+
+      @Override
+      public boolean contains(Object o) {
+        if (!(o instanceof Map.Entry<?, ?> e) || e.getKey() == null) {
+          return false;
+        }
+        int i = search(e.getKey());
+        return i >= 0 && valueAt(i).equals(e.getValue());
+      }
+    };
+  }
+}

@@ -1,0 +1,96 @@
+package dev.gitops.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.constraints.IntRange;
+import net.jqwik.api.constraints.Size;
+import org.junit.jupiter.api.Test;
+
+/** The array-backed sorted map behind {@link State#resources()} answers every read as a TreeMap does. */
+class SortedArrayMapTest {
+
+  @Property(tries = 300)
+  void readsAsATreeMapDoes(@ForAll @Size(max = 40) List<@IntRange(max = 60) Integer> keys,
+      @ForAll @IntRange(max = 61) int a, @ForAll @IntRange(max = 61) int b) {
+    TreeMap<Integer, String> tree = new TreeMap<>();
+    keys.forEach(k -> tree.put(k, "v" + k));
+    // from a HashMap (sorted on the way) and from a sorted map (copied as it iterates)
+    for (SortedMap<Integer, String> map : List.of(SortedArrayMap.copyOf(new HashMap<>(tree)), SortedArrayMap.copyOf(tree))) {
+      same(map, tree);
+      int lo = Math.min(a, b);
+      int hi = Math.max(a, b);
+      same(map.subMap(lo, hi), tree.subMap(lo, hi));
+      same(map.headMap(hi), tree.headMap(hi));
+      same(map.tailMap(lo), tree.tailMap(lo));
+      same(map.tailMap(lo).headMap(hi), tree.tailMap(lo).headMap(hi));
+      java.util.SortedSet<Integer> view = (java.util.SortedSet<Integer>) map.keySet();
+      assertThat(view.subSet(lo, hi)).isEqualTo(tree.navigableKeySet().subSet(lo, hi));
+      assertThat(view.headSet(hi)).isEqualTo(tree.navigableKeySet().headSet(hi));
+      assertThat(view.tailSet(lo)).isEqualTo(tree.navigableKeySet().tailSet(lo));
+      if (!tree.isEmpty()) {
+        assertThat(view.first()).isEqualTo(tree.firstKey());
+        assertThat(view.last()).isEqualTo(tree.lastKey());
+      }
+    }
+  }
+
+  private static void same(SortedMap<Integer, String> map, SortedMap<Integer, String> tree) {
+    assertThat(map).isEqualTo(tree);
+    assertThat(tree).isEqualTo(map);
+    assertThat(map.hashCode()).isEqualTo(tree.hashCode());
+    assertThat(map.size()).isEqualTo(tree.size());
+    assertThat(new ArrayList<>(map.keySet())).isEqualTo(new ArrayList<>(tree.keySet()));
+    assertThat(map.keySet()).isInstanceOf(java.util.SortedSet.class).isEqualTo(tree.keySet());
+    assertThat(new java.util.TreeSet<>(map.keySet())).isEqualTo(tree.keySet());
+    assertThat(new ArrayList<>(map.values())).isEqualTo(new ArrayList<>(tree.values()));
+    assertThat(new ArrayList<>(map.entrySet())).isEqualTo(new ArrayList<>(tree.entrySet()));
+    List<Integer> seen = new ArrayList<>();
+    map.forEach((k, v) -> seen.add(k));
+    assertThat(seen).isEqualTo(new ArrayList<>(tree.keySet()));
+    for (int k = -1; k <= 62; k++) {
+      assertThat(map.get(k)).isEqualTo(tree.get(k));
+      assertThat(map.containsKey(k)).isEqualTo(tree.containsKey(k));
+      assertThat(map.keySet().contains(k)).isEqualTo(tree.containsKey(k));
+      assertThat(map.entrySet().contains(Map.entry(k, "v" + k))).isEqualTo(tree.containsKey(k));
+    }
+    if (tree.isEmpty()) {
+      assertThatThrownBy(map::firstKey).isInstanceOf(NoSuchElementException.class);
+      assertThatThrownBy(map::lastKey).isInstanceOf(NoSuchElementException.class);
+    } else {
+      assertThat(map.firstKey()).isEqualTo(tree.firstKey());
+      assertThat(map.lastKey()).isEqualTo(tree.lastKey());
+    }
+  }
+
+  @Test
+  void everyMutatorThrowsAndAMapOfItsOwnKindIsNotCopied() {
+    SortedMap<String, String> map = SortedArrayMap.copyOf(new TreeMap<>(Map.of("a", "1", "b", "2")));
+    assertThatThrownBy(() -> map.put("c", "3")).isInstanceOf(UnsupportedOperationException.class);
+    assertThatThrownBy(() -> map.remove("a")).isInstanceOf(UnsupportedOperationException.class);
+    assertThatThrownBy(map::clear).isInstanceOf(UnsupportedOperationException.class);
+    assertThatThrownBy(() -> map.keySet().remove("a")).isInstanceOf(UnsupportedOperationException.class);
+    assertThatThrownBy(() -> map.entrySet().iterator().next().setValue("x"))
+        .isInstanceOf(UnsupportedOperationException.class);
+    assertThatThrownBy(() -> map.replaceAll((k, v) -> v)).isInstanceOf(UnsupportedOperationException.class);
+    assertThat(map).containsExactly(Map.entry("a", "1"), Map.entry("b", "2"));
+    assertThat(SortedArrayMap.copyOf(map)).isSameAs(map);
+  }
+
+  @Test
+  void aStateMadeFromAnotherSharesItsResources() {
+    State s = State.of("r1", List.of(Resource.of(ResourceKey.of("p", "t", "a"), Documents.emptyObject())));
+    assertThat(s.asUnchanged().resources()).isSameAs(s.resources());
+    assertThatThrownBy(() -> s.resources().put(ResourceKey.of("p", "t", "b"), null))
+        .isInstanceOf(UnsupportedOperationException.class);
+  }
+}
