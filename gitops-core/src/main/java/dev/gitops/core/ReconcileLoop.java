@@ -44,8 +44,7 @@ public final class ReconcileLoop implements AutoCloseable {
   private ReconcileLoop(Builder b) {
     this.reconciler = b.reconciler;
     this.gate = b.gate;
-    this.periodic = Periodic.builder("gitops-loop", this::syncOnce).interval(b.interval).jitter(b.jitter)
-        .maxBackoff(b.maxBackoff).seed(b.seed).build();
+    this.periodic = b.periodic.build(this::syncOnce);
   }
 
   /** A builder for a loop around {@code reconciler}. */
@@ -199,10 +198,7 @@ public final class ReconcileLoop implements AutoCloseable {
   public static final class Builder {
     private final Reconciler reconciler;
     private Gate gate = (cancellation, sync) -> sync.get();
-    private Duration interval = Duration.ofMinutes(3);
-    private double jitter = 0.1;
-    private Duration maxBackoff = Duration.ofMinutes(10);
-    private long seed = System.nanoTime();
+    private final Periodic.Builder periodic = Periodic.builder("gitops-loop").maxBackoff(Duration.ofMinutes(10));
 
     private Builder(Reconciler reconciler) {
       this.reconciler = Objects.requireNonNull(reconciler, "reconciler");
@@ -210,25 +206,19 @@ public final class ReconcileLoop implements AutoCloseable {
 
     /** Time between syncs (default 3 minutes). */
     public Builder interval(Duration d) {
-      if (d.isNegative() || d.isZero()) {
-        throw new IllegalArgumentException("interval must be positive, got " + d);
-      }
-      this.interval = d;
+      periodic.interval(d);
       return this;
     }
 
     /** Relative jitter, 0 to 0.5 (default 0.1). */
     public Builder jitter(double j) {
-      if (j < 0 || j > 0.5) {
-        throw new IllegalArgumentException("jitter must be in 0..0.5, got " + j);
-      }
-      this.jitter = j;
+      periodic.jitter(j);
       return this;
     }
 
     /** The longest backoff after failures (default 10 minutes). */
     public Builder maxBackoff(Duration d) {
-      this.maxBackoff = Objects.requireNonNull(d, "maxBackoff");
+      periodic.maxBackoff(d);
       return this;
     }
 
@@ -240,7 +230,7 @@ public final class ReconcileLoop implements AutoCloseable {
 
     /** Seed for the jitter (tests). */
     public Builder seed(long s) {
-      this.seed = s;
+      periodic.seed(s);
       return this;
     }
 

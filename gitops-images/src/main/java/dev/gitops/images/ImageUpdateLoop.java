@@ -34,8 +34,7 @@ public final class ImageUpdateLoop implements AutoCloseable {
 
   private ImageUpdateLoop(Builder b) {
     this.updater = b.updater;
-    // no backoff: a failed run (registry down, push refused) is tried again after the interval
-    this.periodic = Periodic.builder("gitops-images-loop", this::runOnce).interval(b.interval).jitter(b.jitter).build();
+    this.periodic = b.periodic.build(this::runOnce);
   }
 
   /** A builder for a loop around {@code updater}. */
@@ -105,8 +104,8 @@ public final class ImageUpdateLoop implements AutoCloseable {
   /** Builds an {@link ImageUpdateLoop}. */
   public static final class Builder {
     private final ImageUpdater updater;
-    private Duration interval = Duration.ofMinutes(5);
-    private double jitter = 0.1;
+    // no backoff: a failed run (registry down, push refused) is tried again after the interval
+    private final Periodic.Builder periodic = Periodic.builder("gitops-images-loop").interval(Duration.ofMinutes(5));
 
     private Builder(ImageUpdater updater) {
       this.updater = Objects.requireNonNull(updater, "updater");
@@ -114,19 +113,13 @@ public final class ImageUpdateLoop implements AutoCloseable {
 
     /** Time between runs (default 5 minutes). */
     public Builder interval(Duration d) {
-      if (d == null || d.isNegative() || d.isZero()) {
-        throw new IllegalArgumentException("interval must be positive, got " + d);
-      }
-      this.interval = d;
+      periodic.interval(d);
       return this;
     }
 
     /** Relative jitter of the interval, 0 to 0.5 (default 0.1). */
     public Builder jitter(double j) {
-      if (j < 0 || j > 0.5) {
-        throw new IllegalArgumentException("jitter must be in 0..0.5, got " + j);
-      }
-      this.jitter = j;
+      periodic.jitter(j);
       return this;
     }
 

@@ -51,8 +51,8 @@ public final class Periodic {
   private volatile boolean started;
   private volatile boolean closed;
 
-  private Periodic(Builder b) {
-    this.task = b.task;
+  private Periodic(Builder b, Task task) {
+    this.task = Objects.requireNonNull(task, "task");
     this.name = b.name;
     this.interval = b.interval;
     this.jitter = b.jitter;
@@ -67,9 +67,9 @@ public final class Periodic {
     this.scheduler = executor;
   }
 
-  /** A builder for a loop running {@code task} on a thread named {@code name}. */
-  public static Builder builder(String name, Task task) {
-    return new Builder(name, task);
+  /** A builder for a loop whose thread is named {@code name}. */
+  public static Builder builder(String name) {
+    return new Builder(name);
   }
 
   /** Starts the loop: the first run is at once. */
@@ -206,15 +206,13 @@ public final class Periodic {
   /** Builds a {@link Periodic}. */
   public static final class Builder {
     private final String name;
-    private final Task task;
     private Duration interval = Duration.ofMinutes(3);
     private double jitter = 0.1;
     private Duration maxBackoff;
     private long seed = System.nanoTime();
 
-    private Builder(String name, Task task) {
+    private Builder(String name) {
       this.name = Objects.requireNonNull(name, "name");
-      this.task = Objects.requireNonNull(task, "task");
     }
 
     /** Time between runs (default 3 minutes). */
@@ -247,9 +245,9 @@ public final class Periodic {
       return this;
     }
 
-    /** The loop (not started). */
-    public Periodic build() {
-      return new Periodic(this);
+    /** The loop running {@code task} (not started). */
+    public Periodic build(Task task) {
+      return new Periodic(this, task);
     }
   }
 }

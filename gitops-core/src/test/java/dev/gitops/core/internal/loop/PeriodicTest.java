@@ -15,10 +15,10 @@ class PeriodicTest {
   @Test
   void aTaskThatThrowsCountsAsFailedAndTheLoopGoesOn() throws Exception {
     AtomicInteger calls = new AtomicInteger();
-    Periodic p = Periodic.builder("t", () -> {
+    Periodic p = Periodic.builder("t").interval(Duration.ofHours(1)).build(() -> {
       calls.incrementAndGet();
       throw new StackOverflowError("from the task");
-    }).interval(Duration.ofHours(1)).build();
+    });
     try {
       p.start();
       // each trigger after a run that threw an Error runs the task again: the loop did not stop
@@ -44,9 +44,9 @@ class PeriodicTest {
 
   @Test
   void withoutABoundFailedRunsWaitTheIntervalAndWithOneTheyBackOff() {
-    Periodic plain = Periodic.builder("t", () -> false).interval(Duration.ofSeconds(80)).jitter(0).build();
-    Periodic backingOff = Periodic.builder("t", () -> false).interval(Duration.ofSeconds(80)).jitter(0)
-        .maxBackoff(Duration.ofSeconds(60)).build();
+    Periodic plain = Periodic.builder("t").interval(Duration.ofSeconds(80)).jitter(0).build(() -> false);
+    Periodic backingOff = Periodic.builder("t").interval(Duration.ofSeconds(80)).jitter(0)
+        .maxBackoff(Duration.ofSeconds(60)).build(() -> false);
     assertThat(plain.nextDelay(true)).isEqualTo(Duration.ofSeconds(80));
     assertThat(backingOff.nextDelay(true)).isEqualTo(Duration.ofSeconds(10));
     plain.close(true, Duration.ofSeconds(1));
@@ -59,7 +59,7 @@ class PeriodicTest {
     CountDownLatch release = new CountDownLatch(1);
     AtomicBoolean interrupted = new AtomicBoolean();
     AtomicInteger runs = new AtomicInteger();
-    Periodic p = Periodic.builder("t", () -> {
+    Periodic p = Periodic.builder("t").interval(Duration.ofMillis(1)).jitter(0).build(() -> {
       runs.incrementAndGet();
       running.countDown();
       try {
@@ -68,7 +68,7 @@ class PeriodicTest {
         interrupted.set(true);
       }
       return true;
-    }).interval(Duration.ofMillis(1)).jitter(0).build();
+    });
     p.start();
     assertThat(running.await(5, TimeUnit.SECONDS)).isTrue();
     Thread closer = new Thread(() -> p.close(false, Duration.ofSeconds(5)));
