@@ -89,7 +89,9 @@ measure() {
     # peers in the same run: git clone of the repository, and the durable-copy floor (temp + fsync +
     # rename from 8 threads, one fsync per directory) writing the same files, each a whole process
     read -r clone_ms clone_rss rc0 < <(measure git clone -q "$repo" "$WORK/clone-$n")
+    [ "$rc0" = 0 ] || { echo "git clone of the B3 repository failed:"; cat "$WORK/out.log"; exit 1; }
     read -r floor_ms floor_rss rc0 < <(measure java -cp "$JAR" dev.gitops.benchmarks.DurableCopyFloor "$repo" "$WORK/floor-$n")
+    [ "$rc0" = 0 ] || { echo "the durable-copy floor failed:"; cat "$WORK/out.log"; exit 1; }
     floor_inner_ms=$(awk '{print $1}' "$WORK/out.log")
     rm -rf "$WORK/clone-$n" "$WORK/floor-$n"
     sync_cmd=(java -jar "$CLI" sync --repo "$repo" --target "$target")
