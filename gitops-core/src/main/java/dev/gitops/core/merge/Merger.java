@@ -80,12 +80,6 @@ final class Merger {
       }
       return v;
     }
-    if (l != null && l != d && d instanceof ContainerNode && l.hashCode() == d.hashCode() && Nodes.equalTrees(l, d)) {
-      // L equal to D: nothing left Git here. Passing D as L lets every level below tell so by
-      // identity (no lookups in L, no removals to look for). Frozen nodes cache their hash, so
-      // unequal subtrees cost one int compare.
-      l = d;
-    }
     if (d instanceof ObjectNode) {
       if (cur.isAtomicMap()) {
         return same(absentNulls ? Nodes.clean(d) : d, v);
@@ -125,7 +119,9 @@ final class Merger {
    */
   private JsonNode mergeObject(Trail at, RuleCursor cur, JsonNode l, JsonNode d, JsonNode v) {
     JsonNode lo = l instanceof ObjectNode && l.size() > 0 ? l : null;
-    boolean sameL = lo == d;
+    // L with D's field names in D's order (L and D the same node, or nothing left Git here):
+    // L's field i is D's field i, and no field of L is missing from D.
+    boolean sameNames = lo != null && (lo == d || Documents.sameFieldNames(lo, d));
     int vNext = 0;
     int lNext = 0;
     int inL = 0;
@@ -138,8 +134,8 @@ final class Merger {
       String k = Documents.fieldName(d, i);
       JsonNode dk = Documents.fieldValue(d, i);
       JsonNode lk = null;
-      if (sameL) {
-        lk = dk;
+      if (sameNames) {
+        lk = Documents.fieldValue(lo, i);
       } else if (lo != null) {
         int li = Nodes.indexOfField(lo, k, lNext);
         if (li >= 0) {
@@ -171,7 +167,7 @@ final class Merger {
         }
       }
       if (names == null) {
-        int cap = dn + (lo == null || sameL ? 0 : lo.size());
+        int cap = dn + (lo == null || sameNames ? 0 : lo.size());
         names = new String[cap];
         values = new JsonNode[cap];
         vPos = new int[cap];
@@ -180,7 +176,7 @@ final class Merger {
       values[n] = tk;
       vPos[n++] = vi;
     }
-    if (lo != null && !sameL && inL < lo.size()) {
+    if (lo != null && !sameNames && inL < lo.size()) {
       // L has fields D lacks: those still in V and not ignored leave with Git.
       for (int i = 0, ln = lo.size(); i < ln; i++) {
         String k = Documents.fieldName(lo, i);
@@ -428,12 +424,10 @@ final class Merger {
     KeyIndex dIndex = desiredKeys(at, rule, d);
     Object[] dKeys = dIndex.keys;
     JsonNode la = l instanceof ArrayNode && l.size() > 0 ? l : null;
-    KeyIndex lIndex = null;
-    if (la == d) {
-      lIndex = dIndex;
-    } else if (la != null) {
-      lIndex = keysOf(rule, la);
-    }
+    // L's keys: D's when L is D; for another L, indexed only when L's elements stop carrying D's
+    // keys in D's order or a V element's key is not in D.
+    KeyIndex lIndex = la == d ? dIndex : null;
+    int lAligned = la == d ? dn : 0;
     JsonNode va = v instanceof ArrayNode ? v : null;
     int vn = va == null ? 0 : va.size();
     RuleCursor any = cur.anyElement();
@@ -450,7 +444,7 @@ final class Merger {
       if (di >= 0 && vMatch[di] == null) {
         vMatch[di] = e;
         role[j] = di;
-      } else if (k != null && di < 0 && lIndex != null && lIndex.indexOf(k, -1) >= 0
+      } else if (k != null && di < 0 && la != null && (lIndex != null ? lIndex : (lIndex = keysOf(rule, la))).indexOf(k, -1) >= 0
           && !(any != null ? any : cur.element(() -> Nodes.keySegment(rule, Nodes.keyList(k)))).isIgnored()) {
         role[j] = -2;
       } else {
@@ -467,7 +461,22 @@ final class Merger {
         merged[i] = vMatch[i];
         skip[i] = vMatch[i] == null;
       } else {
-        int li = lIndex == null ? -1 : la == d ? i : lIndex.indexOf(k, -1);
+        int li;
+        if (la == null) {
+          li = -1;
+        } else if (i < lAligned) {
+          li = i;
+        } else if (lAligned == i && i < la.size() && Nodes.sameKey(Nodes.key(rule, la.get(i)), k)) {
+          // L's elements 0..i carry D's keys 0..i, which are distinct: element i is the first with k.
+          li = i;
+          lAligned++;
+        } else {
+          lAligned = -1;
+          if (lIndex == null) {
+            lIndex = keysOf(rule, la);
+          }
+          li = lIndex.indexOf(k, -1);
+        }
         merged[i] = merge(cc.isEmpty() ? null : at.thenKey(rule, k), cc, li < 0 ? null : la.get(li), d.get(i), vMatch[i]);
       }
       if (identical) {

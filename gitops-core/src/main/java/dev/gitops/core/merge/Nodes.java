@@ -60,6 +60,11 @@ final class Nodes {
     return fields.size() == 1 ? keyValue(fields.get(0), element) : keyOf(rule, element);
   }
 
+  /** Whether keys from {@link #key} are equal; {@code a} may be null (keyless), {@code b} not. */
+  static boolean sameKey(Object a, Object b) {
+    return a == b || a != null && a.equals(b);
+  }
+
   /** A key from {@link #key} as the list of its field values. */
   @SuppressWarnings("unchecked")
   static List<JsonNode> keyList(Object key) {
@@ -107,34 +112,36 @@ final class Nodes {
   /**
    * Whether {@code d} equals {@code v} (as {@link JsonNode#equals} of frozen trees) and, when
    * {@code noNulls}, also holds no null object field, so that {@link #clean} would return it
-   * unchanged. Unequal frozen containers are told apart by their cached hash without a walk, and
-   * equal ones with the same field order by comparing their value arrays.
+   * unchanged: one walk for both. Unequal frozen containers are told apart by their cached hash
+   * without a walk, and equal ones with the same field names compare value by value.
    */
   static boolean equalWithoutNulls(JsonNode d, JsonNode v, boolean noNulls) {
-    return equalTrees(d, v) && (!noNulls || !hasNullField(d));
+    return equal(d, v, noNulls);
   }
 
   /**
    * {@link JsonNode#equals} of frozen trees, walked by position: containers are told apart by size
-   * and cached hash first, objects whose fields come in the same order compare value by value
-   * (names by identity first), others fall back to {@code equals}, which ignores field order.
+   * and cached hash first, objects with the same field names in the same order compare value by
+   * value, others fall back to {@code equals}, which ignores field order.
    */
   static boolean equalTrees(JsonNode a, JsonNode b) {
+    return equal(a, b, false);
+  }
+
+  private static boolean equal(JsonNode a, JsonNode b, boolean noNulls) {
     if (a == b) {
-      return true;
+      return !noNulls || !hasNullField(a);
     }
     if (a instanceof ObjectNode) {
-      int n = a.size();
-      if (!(b instanceof ObjectNode) || n != b.size() || a.hashCode() != b.hashCode()) {
+      if (!(b instanceof ObjectNode) || a.hashCode() != b.hashCode()) {
         return false;
       }
-      for (int i = 0; i < n; i++) {
-        String x = Documents.fieldName(a, i);
-        String y = Documents.fieldName(b, i);
-        if (x != y && !x.equals(y)) {
-          return a.equals(b);
-        }
-        if (!equalTrees(Documents.fieldValue(a, i), Documents.fieldValue(b, i))) {
+      if (!Documents.sameFieldNames(a, b)) {
+        return a.equals(b) && (!noNulls || !hasNullField(a));
+      }
+      for (int i = 0, n = a.size(); i < n; i++) {
+        JsonNode x = Documents.fieldValue(a, i);
+        if (noNulls && isNull(x) || !equal(x, Documents.fieldValue(b, i), noNulls)) {
           return false;
         }
       }
@@ -146,7 +153,7 @@ final class Nodes {
         return false;
       }
       for (int i = 0; i < n; i++) {
-        if (!equalTrees(a.get(i), b.get(i))) {
+        if (!equal(a.get(i), b.get(i), noNulls)) {
           return false;
         }
       }
@@ -183,20 +190,7 @@ final class Nodes {
    * (by identity when the names are shared).
    */
   static int indexOfField(JsonNode o, String name, int from) {
-    int n = o.size();
-    for (int i = from; i < n; i++) {
-      String x = Documents.fieldName(o, i);
-      if (x == name || x.equals(name)) {
-        return i;
-      }
-    }
-    for (int i = 0; i < from && i < n; i++) {
-      String x = Documents.fieldName(o, i);
-      if (x == name || x.equals(name)) {
-        return i;
-      }
-    }
-    return -1;
+    return Documents.fieldIndex(o, name, from);
   }
 
   /** A frozen object of the first {@code n} names and values (frozen, names distinct), in that order. */
