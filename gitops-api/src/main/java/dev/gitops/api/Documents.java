@@ -2,6 +2,7 @@ package dev.gitops.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ContainerNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.JsonNodeType;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -58,14 +59,11 @@ public final class Documents {
 
   /** Whether {@code node} is already frozen (scalars always are). */
   public static boolean isFrozen(JsonNode node) {
-    if (node == null) {
+    if (node == null || node instanceof FrozenObject || node instanceof FrozenArray) {
       return true;
     }
-    if (node.isObject()) {
-      return node instanceof FrozenObject;
-    }
-    if (node.isArray()) {
-      return node instanceof FrozenArray;
+    if (node instanceof ContainerNode) {
+      return false;  // an object or array that is not frozen
     }
     return !node.isNumber() || isCanonicalNumber(node);
   }

@@ -8,7 +8,11 @@ import java.util.List;
 import java.util.Set;
 import java.util.function.Supplier;
 
-/** Read-only collections computed once, on first access, thread-safely. */
+/**
+ * A value computed once, on first access, thread-safely; and read-only collection views over such
+ * values. A merge returns five of these views and most callers read none of them, so each view
+ * is one object beside its supplier.
+ */
 final class Lazy<T> implements Supplier<T> {
 
   private final Supplier<T> compute;
@@ -37,8 +41,9 @@ final class Lazy<T> implements Supplier<T> {
     return v;
   }
 
+  /** A read-only list computed on first use ({@link AbstractList} refuses every mutator). */
   static <E> List<E> list(Supplier<List<E>> compute) {
-    Lazy<List<E>> lazy = of(() -> Collections.unmodifiableList(compute.get()));
+    Lazy<List<E>> lazy = of(compute);
     return new AbstractList<>() {
       @Override
       public E get(int index) {
@@ -52,12 +57,12 @@ final class Lazy<T> implements Supplier<T> {
     };
   }
 
-  static <E> Set<E> set(Supplier<Set<E>> compute) {
-    Lazy<Set<E>> lazy = of(() -> Collections.unmodifiableSet(compute.get()));
+  /** A read-only view of the set {@code lazy} computes. */
+  static <E> Set<E> set(Lazy<Set<E>> lazy) {
     return new AbstractSet<>() {
       @Override
       public Iterator<E> iterator() {
-        return lazy.get().iterator();
+        return Collections.unmodifiableSet(lazy.get()).iterator();
       }
 
       @Override

@@ -56,7 +56,7 @@ final class Merger {
       }
     } else if (d instanceof ArrayNode && cur.listRule().kind() == dev.gitops.api.MergeRules.ListKind.KEYED) {
       ListRule rule = cur.listRule();
-      Object[] keys = desiredKeys(at, rule, d).keys;
+      Object[] keys = desiredKeys(at, rule, d, null);
       RuleCursor any = cur.anyElement();
       if (any != null && (any.isEmpty() || any.isIgnored())) {
         return;
@@ -161,7 +161,8 @@ final class Merger {
         if (cc.isIgnored()) {
           continue;
         }
-        tk = merge(cc.isEmpty() ? null : at.field(k), cc, lk, dk, vk);
+        // The trail names the path in errors about keyed lists, so only containers need one.
+        tk = merge(cc.isEmpty() || !(dk instanceof ContainerNode) ? null : at.field(k), cc, lk, dk, vk);
         if (tk == vk) {
           continue;
         }
@@ -320,11 +321,13 @@ final class Merger {
     return cur.element(() -> new FieldPath.Element(e)).isIgnored();
   }
 
-  /** The keys of D's elements (see {@link Nodes#key}); throws naming the path when one lacks its key or repeats one. */
-  private KeyIndex desiredKeys(Trail at, ListRule rule, JsonNode d) {
+  /**
+   * The keys of D's elements (see {@link Nodes#key}), their hashes into {@code hashes} unless it is
+   * null; throws naming the path when one lacks its key or repeats one.
+   */
+  private Object[] desiredKeys(Trail at, ListRule rule, JsonNode d, int[] hashes) {
     int n = d.size();
     Object[] keys = new Object[n];
-    int[] hashes = new int[n];
     Map<Object, Integer> seen = n > SHORT_LIST ? new HashMap<>(n * 2) : null;
     for (int i = 0; i < n; i++) {
       Object k = Nodes.key(rule, d.get(i));
@@ -347,9 +350,11 @@ final class Merger {
             "elements " + prev + " and " + i + " of the keyed list have the same key " + Nodes.keySegment(rule, Nodes.keyList(k)).text());
       }
       keys[i] = k;
-      hashes[i] = h;
+      if (hashes != null) {
+        hashes[i] = h;
+      }
     }
-    return new KeyIndex(keys, hashes, true);
+    return keys;
   }
 
   /** The keys of the elements of {@code list} (null for a keyless one), repeats allowed. */
@@ -385,11 +390,14 @@ final class Merger {
       this.unique = unique;
     }
 
-    /** The first of {@code keys[0..n)} equal to {@code k} (whose hash is {@code h}), or -1. */
+    /**
+     * The first of {@code keys[0..n)} equal to {@code k} (whose hash is {@code h}), or -1; {@code
+     * hashes} holds the keys' hashes (0 for a null key), or is null to ask the keys.
+     */
     static int scan(Object[] keys, int[] hashes, int n, Object k, int h) {
       for (int i = 0; i < n; i++) {
         Object x = keys[i];
-        if (x == k || hashes[i] == h && x != null && x.equals(k)) {
+        if (x == k || x != null && (hashes != null ? hashes[i] : x.hashCode()) == h && x.equals(k)) {
           return i;
         }
       }
@@ -421,8 +429,9 @@ final class Merger {
 
   private JsonNode mergeKeyed(Trail at, RuleCursor cur, ListRule rule, JsonNode l, JsonNode d, JsonNode v) {
     int dn = d.size();
-    KeyIndex dIndex = desiredKeys(at, rule, d);
-    Object[] dKeys = dIndex.keys;
+    int[] dHashes = new int[dn];
+    Object[] dKeys = desiredKeys(at, rule, d, dHashes);
+    KeyIndex dIndex = new KeyIndex(dKeys, dHashes, true);
     JsonNode la = l instanceof ArrayNode && l.size() > 0 ? l : null;
     // L's keys: D's when L is D; for another L, indexed only when L's elements stop carrying D's
     // keys in D's order or a V element's key is not in D.
@@ -434,12 +443,10 @@ final class Merger {
     // Per V element: index into D when matched, -1 when V-only, -2 when removed (owned, gone from D;
     // never an element at an ignored path, which L may still hold from before the rule).
     int[] role = new int[vn];
-    Object[] vKeys = new Object[vn];
     JsonNode[] vMatch = new JsonNode[dn];
     for (int j = 0; j < vn; j++) {
       JsonNode e = va.get(j);
       Object k = Nodes.key(rule, e);
-      vKeys[j] = k;
       int di = k == null ? -1 : dIndex.indexOf(k, j);
       if (di >= 0 && vMatch[di] == null) {
         vMatch[di] = e;
@@ -451,15 +458,15 @@ final class Merger {
         role[j] = -1;
       }
     }
+    // The target's element for each of D's, null when there is none (an element at an ignored
+    // path that V lacks): merging never gives null otherwise.
     JsonNode[] merged = new JsonNode[dn];
-    boolean[] skip = new boolean[dn];
     boolean identical = va != null && vn == dn;
     for (int i = 0; i < dn; i++) {
       Object k = dKeys[i];
       RuleCursor cc = any != null ? any : cur.element(() -> Nodes.keySegment(rule, Nodes.keyList(k)));
       if (cc.isIgnored()) {
         merged[i] = vMatch[i];
-        skip[i] = vMatch[i] == null;
       } else {
         int li;
         if (la == null) {
@@ -480,7 +487,7 @@ final class Merger {
         merged[i] = merge(cc.isEmpty() ? null : at.thenKey(rule, k), cc, li < 0 ? null : la.get(li), d.get(i), vMatch[i]);
       }
       if (identical) {
-        identical = !skip[i] && role[i] == i && merged[i] == va.get(i);
+        identical = merged[i] != null && role[i] == i && merged[i] == va.get(i);
       }
     }
     if (identical) {
@@ -501,7 +508,7 @@ final class Merger {
           anchor = r;
         } else if (r == -1) {
           JsonNode e = va.get(j);
-          Object k = vKeys[j];
+          Object k = Nodes.key(rule, e);
           int dup = k == null ? -1 : dIndex.indexOf(k, -1);
           // A duplicate of a desired key stays behind the element it duplicates, so the first
           // occurrence, which is the one that merges, stays first.
@@ -518,7 +525,7 @@ final class Merger {
       }
       out.addAll(front);
       for (int i = 0; i < d.size(); i++) {
-        if (!skip[i]) {
+        if (merged[i] != null) {
           out.add(merged[i]);
         }
         if (after.get(i) != null) {
@@ -533,7 +540,7 @@ final class Merger {
       for (int j = 0; j < vn; j++) {
         int r = role[j];
         if (r >= 0) {
-          if (!skip[r]) {
+          if (merged[r] != null) {
             out.add(merged[r]);
             dOf.add(r);
           }
@@ -544,14 +551,14 @@ final class Merger {
       }
       boolean anyNew = false;
       for (int i = 0; i < d.size(); i++) {
-        if (vMatch[i] == null && !skip[i]) {
+        if (vMatch[i] == null && merged[i] != null) {
           anyNew = true;
           break;
         }
       }
       if (anyNew) {
         for (int i = 0; i < d.size(); i++) {
-          if (vMatch[i] != null || skip[i]) {
+          if (vMatch[i] != null || merged[i] == null) {
             continue;
           }
           int pos = -1;

@@ -36,6 +36,11 @@ final class Nodes {
       JsonNode v = keyValue(fields.get(0), element);
       return v == null ? null : List.of(v);
     }
+    if (fields.size() == 2) {
+      JsonNode a = keyValue(fields.get(0), element);
+      JsonNode b = a == null ? null : keyValue(fields.get(1), element);
+      return b == null ? null : List.of(a, b);
+    }
     List<JsonNode> out = new ArrayList<>(fields.size());
     for (KeyField f : fields) {
       JsonNode v = keyValue(f, element);
@@ -72,9 +77,15 @@ final class Nodes {
   }
 
   private static JsonNode keyValue(KeyField f, JsonNode element) {
-    // Key fields mostly come first in their elements, and names are mostly shared strings.
-    JsonNode v = element.size() > 0 && Documents.isFrozen(element) && Documents.fieldName(element, 0) == f.name()
-        ? Documents.fieldValue(element, 0) : element.get(f.name());
+    // Key fields mostly come first in their elements, and names are mostly shared strings: the
+    // search from position 0 mostly ends at the first compare, by identity.
+    JsonNode v;
+    if (Documents.isFrozen(element)) {
+      int i = Documents.fieldIndex(element, f.name(), 0);
+      v = i < 0 ? null : Documents.fieldValue(element, i);
+    } else {
+      v = element.get(f.name());
+    }
     if (v == null || isNull(v)) {
       v = f.defaultValue();
     }

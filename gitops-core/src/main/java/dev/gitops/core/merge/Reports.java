@@ -24,6 +24,8 @@ final class Reports {
   private final JsonNode d;
   private final JsonNode v;
   private final JsonNode t;
+  /** The leaves of L (ignored paths excluded), computed once for every report that needs them. */
+  final Lazy<Set<FieldPath>> owned = Lazy.of(this::ownedPaths);
 
   Reports(RuleCursor root, boolean absentNulls, JsonNode l, JsonNode d, JsonNode v, JsonNode t) {
     this.root = root;
@@ -42,11 +44,12 @@ final class Reports {
     return out;
   }
 
-  Set<FieldPath> owned() {
+  private Set<FieldPath> ownedPaths() {
     return leafPaths(l, root);
   }
 
-  List<FieldPath> drift(Set<FieldPath> owned) {
+  List<FieldPath> drift() {
+    Set<FieldPath> owned = this.owned.get();
     List<FieldPath> out = new ArrayList<>();
     if (v == null) {
       return out;
@@ -61,7 +64,8 @@ final class Reports {
     return out;
   }
 
-  List<FieldPath> conflicts(Set<FieldPath> owned) {
+  List<FieldPath> conflicts() {
+    Set<FieldPath> owned = this.owned.get();
     List<FieldPath> out = new ArrayList<>();
     if (v == null) {
       return out;
@@ -78,7 +82,8 @@ final class Reports {
     return out;
   }
 
-  List<FieldPath> takeovers(Set<FieldPath> owned) {
+  List<FieldPath> takeovers() {
+    Set<FieldPath> owned = this.owned.get();
     List<FieldPath> out = new ArrayList<>();
     if (v == null) {
       return out;

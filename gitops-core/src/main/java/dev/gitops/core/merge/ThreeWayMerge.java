@@ -117,13 +117,12 @@ public final class ThreeWayMerge {
     }
     List<PatchOp> patch = Differ.diff(v, target, root);
     Reports reports = new Reports(root, absentNulls, l, d, v, target);
-    Lazy<Set<FieldPath>> owned = Lazy.of(reports::owned);
     return new MergeResult(target, patch,
         Lazy.list(reports::fields),
-        Lazy.list(() -> reports.drift(owned.get())),
-        Lazy.list(() -> reports.conflicts(owned.get())),
-        Lazy.list(() -> reports.takeovers(owned.get())),
-        Lazy.set(owned));
+        Lazy.list(reports::drift),
+        Lazy.list(reports::conflicts),
+        Lazy.list(reports::takeovers),
+        Lazy.set(reports.owned));
   }
 
   /** The compiled patterns for {@code key}; keys selecting the same rules share them. */
