@@ -62,6 +62,44 @@ class FrozenDocumentsTest {
   }
 
   @Test
+  void fieldsAreFoundByNameFromAPositionOnThenFromTheStart() throws Exception {
+    JsonNode o = Documents.freeze(JSON.readTree("{\"b\":1,\"a\":{\"c\":[1]},\"d\":\"x\"}"));
+    assertThat(Documents.fieldIndex(o, "b", 0)).isEqualTo(0);
+    assertThat(Documents.fieldIndex(o, "d", 1)).isEqualTo(2);
+    assertThat(Documents.fieldIndex(o, "b", 2)).isEqualTo(0);
+    assertThat(Documents.fieldIndex(o, "a", 3)).isEqualTo(1);
+    assertThat(Documents.fieldIndex(o, new String(new char[] {'a'}), 0)).isEqualTo(1);
+    assertThat(Documents.fieldIndex(o, "z", 1)).isEqualTo(-1);
+    assertThat(Documents.fieldIndex(Documents.emptyObject(), "a", 0)).isEqualTo(-1);
+    assertThatThrownBy(() -> Documents.fieldIndex(F.objectNode().put("a", 1), "a", 0))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("frozen object");
+    assertThatThrownBy(() -> Documents.fieldIndex(Documents.freeze(JSON.readTree("[1]")), "a", 0))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("ARRAY");
+  }
+
+  @Test
+  void sameFieldNamesMeansTheSameNamesInTheSameOrder() throws Exception {
+    JsonNode ab = Documents.freeze(JSON.readTree("{\"a\":1,\"b\":2}"));
+    assertThat(Documents.sameFieldNames(ab, Documents.freeze(JSON.readTree("{\"a\":[3],\"b\":{}}")))).isTrue();
+    assertThat(Documents.sameFieldNames(ab, Documents.freeze(JSON.readTree("{\"b\":2,\"a\":1}")))).isFalse();
+    assertThat(Documents.sameFieldNames(ab, Documents.freeze(JSON.readTree("{\"a\":1}")))).isFalse();
+    assertThat(Documents.sameFieldNames(ab, Documents.freeze(JSON.readTree("{\"a\":1,\"b\":2,\"c\":3}")))).isFalse();
+    assertThat(Documents.sameFieldNames(ab, F.objectNode().put("a", 1).put("b", 2))).isFalse();
+    assertThat(Documents.sameFieldNames(ab, Documents.freeze(JSON.readTree("[1,2]")))).isFalse();
+    assertThat(Documents.sameFieldNames(Documents.emptyObject(), Documents.freeze(F.objectNode()))).isTrue();
+    assertThat(Documents.sameFieldNames(Documents.emptyObject(), ab)).isFalse();
+    // Objects of more fields than the shape pool keeps compare their names one by one.
+    StringBuilder big = new StringBuilder("{");
+    for (int i = 0; i < 40; i++) {
+      big.append(i == 0 ? "" : ",").append("\"f").append(i).append("\":").append(i);
+    }
+    JsonNode x = Documents.freeze(JSON.readTree(big + "}"));
+    JsonNode y = Documents.freeze(JSON.readTree(big + "}"));
+    assertThat(Documents.sameFieldNames(x, y)).isTrue();
+    assertThat(Documents.sameFieldNames(x, Documents.freeze(JSON.readTree(big + ",\"g\":1}")))).isFalse();
+  }
+
+  @Test
   void everyPublicMutatorOfAFrozenObjectThrows() throws Exception {
     ObjectNode o = (ObjectNode) Documents.freeze(JSON.readTree("{\"a\":1,\"b\":{\"c\":[1]},\"d\":[2]}"));
     ObjectNode other = F.objectNode().put("z", 1);

@@ -337,6 +337,31 @@ class ThreeWayMergePropertiesTest {
     assertThat(again.fields()).isEmpty();
   }
 
+  /**
+   * L built apart (an equal copy of D, or of L) merges exactly as the instance itself: the merge
+   * reads L by position where L has D's field names and keys in D's order, and must not depend on
+   * L and D being one node.
+   */
+  @Property
+  void lastAppliedBuiltApartMergesLikeTheSameInstance(@ForAll("cases") Case c) {
+    ThreeWayMerge m = new ThreeWayMerge(c.rules(), new byte[32]);
+    for (JsonNode l : java.util.Arrays.asList(c.d(), c.l())) {
+      if (l == null) {
+        continue;
+      }
+      JsonNode copy = Documents.freeze(Documents.mutableCopy(l));
+      MergeResult same = m.merge(MergeCases.KEY, l, c.d(), c.v());
+      MergeResult apart = m.merge(MergeCases.KEY, copy, c.d(), c.v());
+      assertThat(apart.target().toString()).isEqualTo(same.target().toString());
+      assertThat(apart.patch()).isEqualTo(same.patch());
+      assertThat(apart.fields()).isEqualTo(same.fields());
+      assertThat(apart.drift()).isEqualTo(same.drift());
+      assertThat(apart.conflicts()).isEqualTo(same.conflicts());
+      assertThat(apart.takeovers()).isEqualTo(same.takeovers());
+      assertThat(apart.owned()).isEqualTo(same.owned());
+    }
+  }
+
   @Property
   void reorderingKeyedListsGivesTheSameTargetUpToOrder(@ForAll("cases") Case c) {
     Random rnd = new Random(c.seed() ^ 0x5DEECE66DL);
