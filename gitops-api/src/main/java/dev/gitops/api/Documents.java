@@ -509,6 +509,20 @@ public final class Documents {
       return _children;
     }
 
+    // size() and get(name) read the FrozenMap directly: through the Map interface, as ObjectNode
+    // does, the call site sees every FrozenMap class and cannot be inlined. The only other map is
+    // the empty object's.
+
+    @Override
+    public int size() {
+      return _children instanceof FrozenMap m ? m.size() : 0;
+    }
+
+    @Override
+    public JsonNode get(String propertyName) {
+      return _children instanceof FrozenMap m ? m.get(propertyName) : null;
+    }
+
     @Override
     public int hashCode() {
       return hash;

@@ -78,6 +78,18 @@ class FrozenDocumentsTest {
   }
 
   @Test
+  void frozenObjectsAnswerSizeAndGetLikeTheirMutableCopies() throws Exception {
+    JsonNode mutable = JSON.readTree("{\"b\":1,\"a\":{\"c\":[1]},\"d\":\"x\"}");
+    JsonNode o = Documents.freeze(mutable);
+    assertThat(o.size()).isEqualTo(3);
+    for (String name : List.of("a", "b", "d", "c", "")) {
+      assertThat(o.get(name)).as(name).isEqualTo(mutable.get(name));
+    }
+    assertThat(Documents.emptyObject().size()).isZero();
+    assertThat(Documents.emptyObject().get("a")).isNull();
+  }
+
+  @Test
   void sameFieldNamesMeansTheSameNamesInTheSameOrder() throws Exception {
     JsonNode ab = Documents.freeze(JSON.readTree("{\"a\":1,\"b\":2}"));
     assertThat(Documents.sameFieldNames(ab, Documents.freeze(JSON.readTree("{\"a\":[3],\"b\":{}}")))).isTrue();
