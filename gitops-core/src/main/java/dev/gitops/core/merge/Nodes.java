@@ -131,14 +131,11 @@ final class Nodes {
   }
 
   /**
-   * {@link JsonNode#equals} of frozen trees, walked by position: containers are told apart by size
-   * and cached hash first, objects with the same field names in the same order compare value by
-   * value, others fall back to {@code equals}, which ignores field order.
+   * {@link JsonNode#equals} of frozen trees (and, when {@code noNulls}, no null object field in
+   * {@code a}), walked by position: containers are told apart by size and cached hash first,
+   * objects with the same field names in the same order compare value by value, others fall back
+   * to {@code equals}, which ignores field order.
    */
-  static boolean equalTrees(JsonNode a, JsonNode b) {
-    return equal(a, b, false);
-  }
-
   private static boolean equal(JsonNode a, JsonNode b, boolean noNulls) {
     if (a == b) {
       return !noNulls || !hasNullField(a);
