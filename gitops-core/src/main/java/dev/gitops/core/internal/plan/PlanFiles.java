@@ -338,18 +338,30 @@ public final class PlanFiles {
   }
 
   /**
-   * SHA-256 of the canonical JSON of {@code header} with {@code "changes"}: per change, an array
-   * of its digest and, when its resource states one, its origin revision.
+   * SHA-256 of the canonical JSON of {@code header} with {@code "changes"}: {@code sha256:} and the
+   * SHA-256 of the canonical JSON array of the changes' leaves, each an array of its digest and,
+   * when its resource states one, its origin revision (canonical JSON). The array's text is
+   * written here directly, not built as a tree of one node per change.
    */
   private static String rootDigest(ObjectNode header, List<Leaf> leaves) {
-    ObjectNode root = header.deepCopy();
-    ArrayNode changes = root.putArray("changes");
-    for (Leaf l : leaves) {
-      ArrayNode pair = changes.addArray().add(l.digest());
+    StringBuilder sb = new StringBuilder(leaves.size() * 120 + 2).append('[');
+    JsonNode lastRevision = null;
+    String lastText = null;
+    for (int i = 0; i < leaves.size(); i++) {
+      Leaf l = leaves.get(i);
+      sb.append(i == 0 ? "[\"" : ",[\"").append(l.digest()).append('"');
       if (l.originRevision() != null) {
-        pair.add(l.originRevision());
+        // the changes of one plan mostly share one revision: its text is written once
+        if (lastRevision == null || !lastRevision.equals(l.originRevision())) {
+          lastRevision = l.originRevision();
+          lastText = Documents.canonicalJson(lastRevision);
+        }
+        sb.append(',').append(lastText);
       }
+      sb.append(']');
     }
+    ObjectNode root = header.deepCopy();
+    root.put("changes", "sha256:" + sha256(sb.append(']').toString()));
     return sha256(Documents.canonicalJson(root));
   }
 
