@@ -198,7 +198,9 @@ public final class Planner {
     Set<ResourceKey> orphanCandidates = new TreeSet<>(in.marked());
     orphanCandidates.removeAll(keys);
     keys.addAll(orphanCandidates);
-    keys.removeIf(units::covers);
+    if (!units.isEmpty()) {
+      keys.removeIf(units::covers);
+    }
 
     // A planning provider's changes go through the same masking as every other change (provider
     // and user rules, decoder marks) before anything reads them: the plan, output references, the apply.
