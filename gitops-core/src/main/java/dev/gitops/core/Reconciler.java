@@ -48,6 +48,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -55,6 +56,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -382,7 +384,7 @@ public final class Reconciler implements AutoCloseable {
       if (p == null || units.units().containsKey(p.id())) {
         continue;
       }
-      observations.putAll(observe(p, e.getValue(), ctx));
+      observe(p, e.getValue(), ctx, observations);
     }
     for (AbandonedCalls.Entry a : abandoned.values()) {
       Observation o = observations.get(a.key());
@@ -438,8 +440,8 @@ public final class Reconciler implements AutoCloseable {
     return s;
   }
 
-  private Map<ResourceKey, Observation> observe(Provider p, Set<ResourceKey> keys, CallContext ctx) {
-    Map<ResourceKey, Observation> out = new LinkedHashMap<>();
+  /** Observes {@code keys} through {@code p}, normalized, into {@code out}. */
+  private void observe(Provider p, Set<ResourceKey> keys, CallContext ctx, Map<ResourceKey, Observation> out) {
     Map<ResourceKey, Observation> raw;
     try {
       raw = p.observe(keys, ctx);
@@ -449,7 +451,7 @@ public final class Reconciler implements AutoCloseable {
       for (ResourceKey k : keys) {
         out.put(k, Observation.unknown(k, "observe failed: " + e.getMessage()));
       }
-      return out;
+      return;
     }
     for (ResourceKey k : keys) {
       Observation o = raw.get(k);
@@ -458,7 +460,7 @@ public final class Reconciler implements AutoCloseable {
       } else if (o.isPresent()) {
         try {
           JsonNode normalized = Documents.freeze(p.normalize(k, o.live()));
-          o = o.withLive(normalized);
+          o = normalized == o.live() ? o : o.withLive(normalized);
         } catch (RuntimeException e) {
           // One object the normalizer cannot handle is one UNKNOWN key, not a failed sync.
           LOG.warn("provider '{}' failed to normalize {}: {}", p.id(), k, e.toString());
@@ -467,7 +469,6 @@ public final class Reconciler implements AutoCloseable {
       }
       out.put(k, o);
     }
-    return out;
   }
 
   private SyncResult execute(Prepared p, Cancellation cancellation, Instant start, boolean teardown) {
@@ -487,18 +488,35 @@ public final class Reconciler implements AutoCloseable {
     }
     p.units.checkPrune(plan, options.prune() || teardown);
     DeletionGuard.check(plan, budget);
+    Quiet q = quiet;
+    if (q != null && q.plan() == plan && !teardown) {
+      // The planner remembered the whole plan (every key from the same desired, stored and pending
+      // instances): it has nothing to apply, and its quiet changes recorded nothing last time, so
+      // they record nothing now (what they record follows from those instances alone).
+      return finish(p, q.outcomes(), start, false);
+    }
     Map<ResourceKey, Outcome> outcomes = new TreeMap<>();
     boolean anyMutation = plan.changes().stream()
         .anyMatch(c -> c.action().mutates() || c.action() == Action.FORGET || c.action() == Action.READ);
     if (anyMutation) {
       outcomes.putAll(executor.execute(plan, providers, new StoreHooks(p), cancellation, owner));
     }
-    recordQuietChanges(p, outcomes);
+    boolean recorded = recordQuietChanges(p, outcomes);
+    quiet = anyMutation || recorded || teardown ? null : new Quiet(plan, Collections.unmodifiableSortedMap(
+        new TreeMap<>(outcomes)));
     return finish(p, outcomes, start, false);
   }
 
-  /** NOOPs still record: a changed desired document is rewritten as last-applied; an absent removed key is forgotten. */
-  private void recordQuietChanges(Prepared p, Map<ResourceKey, Outcome> outcomes) {
+  /** A plan that applied nothing and whose quiet changes recorded nothing, and the outcomes it gave. */
+  private record Quiet(Plan plan, SortedMap<ResourceKey, Outcome> outcomes) {}
+
+  private volatile Quiet quiet;
+
+  /**
+   * NOOPs still record: a changed desired document is rewritten as last-applied; an absent removed
+   * key is forgotten. Returns whether anything was recorded or forgotten.
+   */
+  private boolean recordQuietChanges(Prepared p, Map<ResourceKey, Outcome> outcomes) {
     Map<ResourceKey, Resource> desired = new HashMap<>(p.desired.resources());
     Map<ResourceKey, StoredResource> inventory = new HashMap<>(p.stored.inventory());
     // one store batch for all of them (one durable write in a file store)
@@ -522,10 +540,12 @@ public final class Reconciler implements AutoCloseable {
         outcomes.putIfAbsent(c.key(), Outcome.skipped(c.reason()));
       }
     }
-    List<StoredResource> stored = batch.build().writeTo(store);
+    StoreBatch built = batch.build();
+    List<StoredResource> stored = built.writeTo(store);
     for (int i = 0; i < rewritten.size(); i++) {
       planner.markRecorded(rewritten.get(i), stored.get(i).serial());
     }
+    return !built.ops().isEmpty();
   }
 
   private SyncResult finish(Prepared p, Map<ResourceKey, Outcome> outcomes, Instant start, boolean orphaned) {
@@ -551,7 +571,9 @@ public final class Reconciler implements AutoCloseable {
       store.appendHistory(new HistoryEntry(historyId, Instant.now(), plan.revision(), plan.id(), status, counts,
           (orphaned ? "orphaned everything; " : "") + plan.summary()));
     }
-    SyncResult r = new SyncResult(plan.revision(), plan, status, new TreeMap<>(outcomes), Duration.between(start, Instant.now()), historyId);
+    // SyncResult takes its own sorted copy
+    SyncResult r = new SyncResult(plan.revision(), plan, status, outcomes instanceof SortedMap<ResourceKey, Outcome> sorted
+        ? sorted : new TreeMap<>(outcomes), Duration.between(start, Instant.now()), historyId);
     if (failed) {
       LOG.warn("sync of {} failed for {} of {} keys", plan.revision(), r.failures().size(), outcomes.size());
     } else if (status == SyncResult.Status.INCOMPLETE) {

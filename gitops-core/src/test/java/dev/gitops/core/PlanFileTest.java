@@ -13,8 +13,10 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gitops.api.Action;
 import dev.gitops.api.Change;
 import dev.gitops.api.GitOpsException;
+import dev.gitops.api.Origin;
 import dev.gitops.api.Plan;
 import dev.gitops.api.PlanMismatchException;
+import dev.gitops.api.Resource;
 import dev.gitops.api.SyncResult;
 import dev.gitops.core.plan.PlanCodec;
 import dev.gitops.core.store.FileStateStore;
@@ -184,6 +186,33 @@ class PlanFileTest {
       flags.removeAll();
     });
     assertRefused(file, A.toString(), "/flags");
+  }
+
+  @Test
+  void aPlanFileWithAnEditedOriginRevisionIsRefused() throws Exception {
+    // the id takes each change's origin revision beside the change's digest, not inside it: still covered
+    String file = edited(root -> ((ObjectNode) change(root, B.toString()).get("resource")).put("originRevision", "r1"));
+    assertRefused(file, B.toString(), "/resource/originRevision");
+  }
+
+  @Test
+  void theIdOfAPlanCoversTheOriginRevisionOfEachChangeAndWhichChangeHasIt() {
+    Plan plan = world.reconciler.plan();
+    byte[] key = world.store.secretKey();
+    List<Change> changes = plan.changes();
+    List<String> ids = new ArrayList<>();
+    ids.add(PlanCodec.id(plan, key));
+    for (int i = 0; i < changes.size(); i++) {
+      Resource r = changes.get(i).resource();
+      if (r != null) {
+        List<Change> moved = new ArrayList<>(changes);
+        moved.set(i, changes.get(i).toBuilder()
+            .resource(r.toBuilder().origin(Origin.of(r.origin().path(), r.origin().line(), "r9")).build()).build());
+        ids.add(PlanCodec.id(new Plan("", plan.revision(), moved, plan.dependencies(), plan.variables(), plan.options(),
+            plan.fingerprints(), plan.unknown(), plan.unobserved(), plan.owned()), key));
+      }
+    }
+    assertThat(ids).hasSizeGreaterThan(2).doesNotHaveDuplicates();
   }
 
   @Test

@@ -9,11 +9,13 @@ import dev.gitops.core.internal.plan.PlanFiles;
  * Writes a {@link Plan} as a JSON review artifact, reads one back, and owns the plan's id: a
  * SHA-256 over the plan's content exactly as the file holds it (everything but the id itself),
  * made from canonical JSON (sorted keys, canonical numbers) as a hash tree — the id is the
- * SHA-256 of the plan object's canonical JSON in which each change stands for the SHA-256 of its
- * own canonical JSON, where in turn its {@code live}, {@code desired}, {@code target} and
- * {@code lastApplied} (the resource's document when Git no longer has the key) documents stand
- * for {@code "sha256:"} and the SHA-256 of theirs. So an unchanged change or document is not
- * serialised again on every plan. Sensitive values are replaced by keyed hashes
+ * SHA-256 of the plan object's canonical JSON in which {@code changes} stands for {@code
+ * "sha256:"} and the SHA-256 of the JSON array of one entry per change: the SHA-256 of the
+ * change's own canonical JSON without its resource's {@code originRevision}, paired with that
+ * revision; in a change's JSON its {@code live}, {@code desired}, {@code target} and {@code
+ * lastApplied} (the resource's document when Git no longer has the key) documents stand for
+ * {@code "sha256:"} and the SHA-256 of theirs. So an unchanged change or document is not
+ * serialised again on every plan, nor at a new commit. Sensitive values are replaced by keyed hashes
  * on the way out, so a plan file never holds a secret; sets are written sorted and objects with
  * sorted keys, so the same plan gives the same bytes in any process.
  *

@@ -273,7 +273,9 @@ final class TreeDecoder {
       if (o.revision().equals(revision)) {
         return r;
       }
-      return r.toBuilder().origin(Origin.of(o.path(), o.line(), revision)).build();
+      // the canonical constructor shares the document and the (immutable) sets; a builder copies them
+      return new Resource(r.key(), r.document(), Origin.of(o.path(), o.line(), revision), r.dependsOn(), r.wave(),
+          r.policy(), r.sensitive());
     }
   }
 

@@ -55,9 +55,11 @@ public final class PlanFiles {
   /**
    * The plan file format version this build writes and reads. Format 3: a change's {@code
    * desired} is only ever the document in Git; the resource of a key Git no longer has (a delete)
-   * keeps its last-applied document in {@code lastApplied}.
+   * keeps its last-applied document in {@code lastApplied}. Format 4: the same content, with an id
+   * that takes each change's {@code resource.originRevision} beside the change's digest instead of
+   * inside it (a new commit does not change the digest of a change whose document did not change).
    */
-  public static final int FORMAT = 3;
+  public static final int FORMAT = 4;
 
   private static final ObjectMapper WRITER = JsonMapper.builder()
       .enable(SerializationFeature.INDENT_OUTPUT)
@@ -134,21 +136,33 @@ public final class PlanFiles {
    */
   static String id(Plan plan, byte[] secretKey, DocumentDigests digests, ChangeDigests remembered) {
     Values values = hashed(secretKey);
-    List<String> changes = new ArrayList<>(plan.changes().size());
+    List<Leaf> changes = new ArrayList<>(plan.changes().size());
     for (Change c : plan.changes()) {
       String fingerprint = plan.fingerprints().getOrDefault(c.key(), "");
       SortedSet<ResourceKey> deps = plan.dependencies().getOrDefault(c.key(), EMPTY);
       String d = remembered == null ? null : remembered.get(c, fingerprint, deps, secretKey);
       if (d == null) {
-        d = changeDigest(change(c, plan, values), c.key(), digests);
+        Leaf leaf = leaf(change(c, plan, values), c.key(), digests);
         if (remembered != null) {
-          remembered.put(c, fingerprint, deps, secretKey, d);
+          remembered.put(c, fingerprint, deps, secretKey, leaf.digest());
         }
+        changes.add(leaf);
+      } else {
+        // the redactor keeps a resource's origin, so this is the revision the change's file states
+        changes.add(new Leaf(d, c.resource() == null ? null : Documents.nodes().textNode(c.resource().origin().revision())));
       }
-      changes.add(d);
     }
     return rootDigest(header(plan), changes);
   }
+
+  /**
+   * What the root of the id holds for one change: the digest of the change without its resource's
+   * {@code originRevision}, and that revision as the file states it (null when the change has no
+   * resource, or its resource no such field). Every resource of a plan read at a new commit has a
+   * new origin revision; kept out of the change's digest, it does not make every change's digest
+   * new, while the id still covers it.
+   */
+  private record Leaf(String digest, JsonNode originRevision) {}
 
   private static final SortedSet<ResourceKey> EMPTY = java.util.Collections.emptySortedSet();
 
@@ -162,11 +176,25 @@ public final class PlanFiles {
 
     private final Map<ResourceKey, Entry> entries = new java.util.concurrent.ConcurrentHashMap<>();
 
-    /** The remembered digest when every input is equal by value (frozen documents compare cheaply), else null. */
+    /**
+     * The remembered digest when every input is equal by value (frozen documents compare cheaply),
+     * the origin's revision of the change's resource aside (the digest does not cover it), else null.
+     */
     String get(Change c, String fingerprint, SortedSet<ResourceKey> deps, byte[] secretKey) {
       Entry e = entries.get(c.key());
-      return e != null && e.change().equals(c) && e.fingerprint().equals(fingerprint) && e.deps().equals(deps)
-          && java.util.Arrays.equals(e.secretKey(), secretKey) ? e.digest() : null;
+      if (e == null || !e.fingerprint().equals(fingerprint) || !e.deps().equals(deps)
+          || !java.util.Arrays.equals(e.secretKey(), secretKey)) {
+        return null;
+      }
+      if (e.change() == c) {
+        return e.digest();
+      }
+      if (!Changes.sameButOriginRevision(e.change(), c)) {
+        return null;
+      }
+      // the next plan finds this very change again
+      entries.put(c.key(), new Entry(c, e.fingerprint(), e.deps(), e.secretKey(), e.digest()));
+      return e.digest();
     }
 
     void put(Change c, String fingerprint, SortedSet<ResourceKey> deps, byte[] secretKey, String digest) {
@@ -278,15 +306,19 @@ public final class PlanFiles {
     header.setAll((ObjectNode) content);
     header.remove("id");
     header.remove("changes");
-    List<String> changes = new ArrayList<>();
+    List<Leaf> changes = new ArrayList<>();
     for (JsonNode c : content.path("changes")) {
-      changes.add(changeDigest((ObjectNode) c, null, PLAIN_DIGESTS));
+      changes.add(leaf((ObjectNode) c, null, PLAIN_DIGESTS));
     }
     return rootDigest(header, changes);
   }
 
-  /** SHA-256 of a change's canonical JSON with its documents by digest (a shallow copy swaps them). */
-  private static String changeDigest(ObjectNode change, ResourceKey key, DocumentDigests digests) {
+  /**
+   * A change's {@link Leaf}: SHA-256 of its canonical JSON with its documents by digest and its
+   * resource's {@code originRevision} taken out (a shallow copy swaps and drops them), and that
+   * revision.
+   */
+  private static Leaf leaf(ObjectNode change, ResourceKey key, DocumentDigests digests) {
     ObjectNode view = Documents.nodes().objectNode();
     view.setAll(change);
     for (String field : DOCUMENTS) {
@@ -295,14 +327,41 @@ public final class PlanFiles {
         view.put(field, "sha256:" + digests.of(key, field, doc));
       }
     }
-    return sha256(Documents.canonicalJson(view));
+    JsonNode revision = null;
+    if (change.get("resource") instanceof ObjectNode meta && meta.has("originRevision")) {
+      ObjectNode rest = Documents.nodes().objectNode();
+      rest.setAll(meta);
+      revision = rest.remove("originRevision");
+      view.set("resource", rest);
+    }
+    return new Leaf(sha256(Documents.canonicalJson(view)), revision);
   }
 
-  /** SHA-256 of the canonical JSON of {@code header} with {@code "changes"}: the changes' digests. */
-  private static String rootDigest(ObjectNode header, List<String> changeDigests) {
+  /**
+   * SHA-256 of the canonical JSON of {@code header} with {@code "changes"}: {@code sha256:} and the
+   * SHA-256 of the canonical JSON array of the changes' leaves, each an array of its digest and,
+   * when its resource states one, its origin revision (canonical JSON). The array's text is
+   * written here directly, not built as a tree of one node per change.
+   */
+  private static String rootDigest(ObjectNode header, List<Leaf> leaves) {
+    StringBuilder sb = new StringBuilder(leaves.size() * 120 + 2).append('[');
+    JsonNode lastRevision = null;
+    String lastText = null;
+    for (int i = 0; i < leaves.size(); i++) {
+      Leaf l = leaves.get(i);
+      sb.append(i == 0 ? "[\"" : ",[\"").append(l.digest()).append('"');
+      if (l.originRevision() != null) {
+        // the changes of one plan mostly share one revision: its text is written once
+        if (lastRevision == null || !lastRevision.equals(l.originRevision())) {
+          lastRevision = l.originRevision();
+          lastText = Documents.canonicalJson(lastRevision);
+        }
+        sb.append(',').append(lastText);
+      }
+      sb.append(']');
+    }
     ObjectNode root = header.deepCopy();
-    ArrayNode changes = root.putArray("changes");
-    changeDigests.forEach(changes::add);
+    root.put("changes", "sha256:" + sha256(sb.append(']').toString()));
     return sha256(Documents.canonicalJson(root));
   }
 

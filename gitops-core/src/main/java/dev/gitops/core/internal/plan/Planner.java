@@ -71,7 +71,10 @@ public final class Planner {
    * Everything a key's decision depends on besides the planner's own owner and options (both
    * final). Documents are compared by digest, the live document by its version token (the
    * provider's promise that an unchanged token means an unchanged object), the provider by
-   * identity (its hooks are part of its behaviour), the store key by a digest of it.
+   * identity (its hooks are part of its behaviour), the store key by a digest of it. The desired
+   * resource's origin is none of them (no decision reads it): a remembered change is handed out
+   * holding the resource as read now, so a new commit that leaves a document alone leaves its
+   * decision alone.
    */
   private record DecisionInputs(String desired, long serial, String stored, String pending, Observation.Status status,
       String version, OwnerMark mark, MergeRules rules, Provider provider, String secretKey) {}
@@ -85,10 +88,17 @@ public final class Planner {
   private record Decided(DecisionInputs inputs, Change change, String fingerprint, Resource desired,
       StoredResource stored, Resource pending) {
 
-    /** Whether this decision holds for these instances and this observation, with nothing to digest. */
+    /**
+     * Whether this decision holds for these instances and this observation, with nothing to digest.
+     * A desired resource read again at another commit counts as the same instance while it holds the
+     * same document instance and differs in nothing but its origin's revision (the source keeps the
+     * decoded documents of unchanged files).
+     */
     boolean holdsFor(Resource d, StoredResource l, Resource p, Observation v, MergeRules rules, Provider provider,
         String secret) {
-      return d == desired && l == stored && p == pending && v.status() == inputs.status()
+      return (d == desired || d != null && desired != null && d.document() == desired.document()
+              && Changes.sameButOriginRevision(d, desired))
+          && l == stored && p == pending && v.status() == inputs.status()
           && (v.isPresent() ? v.version() : "").equals(inputs.version())
           && java.util.Objects.equals(v.mark(), inputs.mark())
           && rules == inputs.rules() && provider == inputs.provider() && secret.equals(inputs.secretKey());
@@ -188,7 +198,9 @@ public final class Planner {
     Set<ResourceKey> orphanCandidates = new TreeSet<>(in.marked());
     orphanCandidates.removeAll(keys);
     keys.addAll(orphanCandidates);
-    keys.removeIf(units::covers);
+    if (!units.isEmpty()) {
+      keys.removeIf(units::covers);
+    }
 
     // A planning provider's changes go through the same masking as every other change (provider
     // and user rules, decoder marks) before anything reads them: the plan, output references, the apply.
@@ -251,7 +263,7 @@ public final class Planner {
       changes.forEach(c -> planKeys.add(c.key()));
       units.join(deps, lookup.desired(), planKeys);
     }
-    changes = DependencyGraph.order(changes, deps, in.providers());
+    changes = ordered(changes, deps, in.providers(), units.isEmpty());
     TreeMap<String, Integer> owned = new TreeMap<>();
     in.stored().inventory().keySet().forEach(k -> owned.merge(k.provider(), 1, Integer::sum));
     // A planning provider's own state is its inventory: what it manages counts as owned (the guard's base).
@@ -288,6 +300,60 @@ public final class Planner {
     decided.clear();
     recorded.clear();
     last = null;
+    order = null;
+  }
+
+  /**
+   * The last plan's dependency order: the keys of its changes before ordering, their edges, the
+   * providers that broke ties, and for each place of the order the index of the change it took.
+   */
+  private record Order(List<ResourceKey> keys, Map<ResourceKey, SortedSet<ResourceKey>> deps,
+      Map<String, Provider> providers, int[] from) {}
+
+  private volatile Order order;
+
+  /**
+   * {@code changes} in dependency order ({@link DependencyGraph#order}); when the keys, their
+   * edges and the providers are those of the last plan, that plan's order is taken again instead of
+   * sorted anew (the order follows from those alone). Only {@code reusable} orders are remembered
+   * (a plan with planning units joins nodes of its own).
+   */
+  private List<Change> ordered(List<Change> changes, Map<ResourceKey, SortedSet<ResourceKey>> deps,
+      Map<String, Provider> providers, boolean reusable) {
+    Order o = order;
+    if (reusable && o != null && o.from().length == changes.size() && sameKeys(o.keys(), changes)
+        && o.providers().equals(providers) && o.deps().equals(deps)) {
+      List<Change> out = new ArrayList<>(changes.size());
+      for (int i : o.from()) {
+        out.add(changes.get(i));
+      }
+      return out;
+    }
+    List<Change> out = DependencyGraph.order(changes, deps, providers);
+    if (reusable) {
+      Map<ResourceKey, Integer> at = new HashMap<>(changes.size() * 2);
+      List<ResourceKey> keys = new ArrayList<>(changes.size());
+      for (int i = 0; i < changes.size(); i++) {
+        at.put(changes.get(i).key(), i);
+        keys.add(changes.get(i).key());
+      }
+      int[] from = new int[out.size()];
+      for (int i = 0; i < out.size(); i++) {
+        from[i] = at.get(out.get(i).key());
+      }
+      order = new Order(keys, deps, providers, from);
+    }
+    return out;
+  }
+
+  private static boolean sameKeys(List<ResourceKey> keys, List<Change> changes) {
+    for (int i = 0; i < keys.size(); i++) {
+      ResourceKey k = changes.get(i).key();
+      if (k != keys.get(i) && !k.equals(keys.get(i))) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** Whether {@code now} holds the very same change instances as {@code before}, in the same order. */
@@ -318,15 +384,23 @@ public final class Planner {
     Provider provider = in.providers().get(key.provider());
     if (hit != null && v != null && provider != null
         && hit.holdsFor(d, l, pending, v, rulesFor(key, in.providers(), in.userRules()), provider, secret)) {
-      held[0]++;
       fingerprints.put(key, hit.fingerprint());
-      return hit.change();
+      if (d == hit.desired()) {
+        held[0]++;
+        return hit.change();
+      }
+      // read again at a new commit: the same decision, holding the resource as read now
+      Change c = Changes.withResource(hit.change(), d);
+      decided.put(key, new Decided(hit.inputs(), c, hit.fingerprint(), d, l, pending));
+      return c;
     }
     DecisionInputs inputs = inputsOf(key, in, lookup, secret);
     if (inputs != null && hit != null && hit.inputs().equals(inputs)) {
       fingerprints.put(key, hit.fingerprint());
-      decided.put(key, new Decided(inputs, hit.change(), hit.fingerprint(), d, l, pending));
-      return hit.change();
+      // the origin is no input of the decision: the change holds the resource as read now
+      Change c = Changes.withResource(hit.change(), d);
+      decided.put(key, new Decided(inputs, c, hit.fingerprint(), d, l, pending));
+      return c;
     }
     Change c = masked(decide(key, in, lookup, fingerprints), in, lookup);
     if (inputs == null) {
@@ -351,7 +425,7 @@ public final class Planner {
     Resource d = lookup.desired().get(key);
     StoredResource l = lookup.inventory().get(key);
     Resource pending = lookup.pending().get(key);
-    return new DecisionInputs(d == null ? "-" : resourceDigest(Digests.Role.DESIRED, d) + "|" + d.origin(),
+    return new DecisionInputs(d == null ? "-" : resourceDigest(Digests.Role.DESIRED, d),
         l == null ? -1 : l.serial(), l == null ? "-" : resourceDigest(Digests.Role.STORED, l.resource()),
         pending == null ? "-" : resourceDigest(Digests.Role.PENDING, pending), v.status(),
         v.isPresent() ? v.version() : "", v.mark(), rulesFor(key, in.providers(), in.userRules()), provider, secret);

@@ -60,7 +60,13 @@ class PlannerMemoTest {
   private static final class World {
     final int[] desired = new int[KEYS];
     final int[] policy = new int[KEYS];
+    /** Bit 0 the line, bit 1 the file (a file renamed). */
     final int[] origin = new int[KEYS];
+    /** The commit read: every resource's origin carries its revision. */
+    int commit;
+    /** Per key, a bit per lower key it depends on (while that key is desired), and its wave. */
+    final int[] deps = new int[KEYS];
+    final int[] wave = new int[KEYS];
     final int[] stored = new int[KEYS];
     final long[] serial = new long[KEYS];
     final int[] pending = new int[KEYS];
@@ -83,10 +89,10 @@ class PlannerMemoTest {
     void edit(Random r) {
       int k = r.nextInt(KEYS);
       int doc = r.nextInt(DOCS.length + 1) - 1;
-      switch (r.nextInt(13)) {
+      switch (r.nextInt(15)) {
         case 0, 1 -> desired[k] = doc;
         case 2 -> policy[k] = r.nextInt(POLICIES.length);
-        case 3 -> origin[k] = r.nextInt(2);
+        case 3 -> origin[k] = r.nextInt(4);
         // the serial may stay while the record changes: the memo must not trust the serial alone
         case 4, 5 -> {
           stored[k] = doc;
@@ -98,6 +104,13 @@ class PlannerMemoTest {
         case 10 -> tokens = !tokens;
         case 11 -> rules = r.nextInt(RULES.length);
         case 12 -> secret = r.nextInt(2);
+        // a new commit (or back to an earlier one): documents and everything else may stay as they are
+        case 13 -> commit = r.nextInt(3);
+        // the dependency graph's edges: the order must follow them, never a remembered one
+        case 14 -> {
+          deps[k] = r.nextInt(1 << k);
+          wave[k] = r.nextInt(2);
+        }
         default -> throw new IllegalStateException();
       }
     }
@@ -111,7 +124,8 @@ class PlannerMemoTest {
      * A plan input whose desired, stored and pending resources are the instances {@code cache}
      * made for equal values before (as a source and a store that keep what did not change give),
      * and whose desired state is the same instance while no resource changed; null makes every
-     * instance new.
+     * instance new. At another commit a cached desired resource comes back as the source's decode
+     * cache gives it: a new resource with the new revision in its origin, holding the same document.
      */
     PlanInput input(Map<String, Provider> providers, StubProvider provider, Map<String, Object> cache) {
       provider.rules = RULES[rules];
@@ -120,13 +134,36 @@ class PlannerMemoTest {
       TreeMap<ResourceKey, Resource> pend = new TreeMap<>();
       Map<ResourceKey, Observation> observations = new HashMap<>();
       Set<ResourceKey> marked = new HashSet<>();
+      String revision = "r" + (1 + commit);
+      int[] waves = wave.clone();
       for (int i = 0; i < KEYS; i++) {
         ResourceKey key = key(i);
         if (desired[i] >= 0) {
           int k = i;
-          want.add(cached(cache, "d" + i + "/" + desired[i] + "/" + policy[i] + "/" + origin[i], () ->
-              Resource.builder(key).document(json(DOCS[desired[k]])).policy(POLICIES[policy[k]])
-                  .origin(Origin.of("k" + k + ".yaml", 1 + origin[k], "r1")).build()));
+          // a key is in no lower wave than what it depends on (or waves and edges would form a cycle)
+          int on = 0;
+          for (int j = 0; j < i; j++) {
+            if ((deps[i] & (1 << j)) != 0 && desired[j] >= 0) {
+              on |= 1 << j;
+              waves[i] = Math.max(waves[i], waves[j]);
+            }
+          }
+          int dependsOn = on;
+          int inWave = waves[i];
+          String decoded = "d" + i + "/" + desired[i] + "/" + policy[i] + "/" + origin[i] + "/" + on + "/" + inWave;
+          Resource first = cached(cache, decoded, () -> {
+            Resource.Builder b = Resource.builder(key).document(json(DOCS[desired[k]])).policy(POLICIES[policy[k]])
+                .wave(inWave).origin(Origin.of(((origin[k] & 2) == 0 ? "" : "moved/") + "k" + k + ".yaml",
+                    1 + (origin[k] & 1), revision));
+            for (int j = 0; j < k; j++) {
+              if ((dependsOn & (1 << j)) != 0) {
+                b.dependsOn(key(j));
+              }
+            }
+            return b.build();
+          });
+          want.add(first.origin().revision().equals(revision) ? first : cached(cache, decoded + "@" + revision,
+              () -> first.toBuilder().origin(Origin.of(first.origin().path(), first.origin().line(), revision)).build()));
         }
         if (stored[i] >= 0) {
           int k = i;
@@ -148,11 +185,11 @@ class PlannerMemoTest {
       }
       byte[] key = new byte[32];
       Arrays.fill(key, (byte) secret);
-      State read = State.of("r1", want);
+      State read = State.of(revision, want);
       State state = read;
       if (cache != null) {
         State before = (State) cache.get("state");
-        if (before != null && before.resources().equals(read.resources())
+        if (before != null && before.revision().equals(read.revision()) && before.resources().equals(read.resources())
             && before.resources().values().stream().allMatch(r -> read.resources().get(r.key()) == r)) {
           state = before.asUnchanged();  // a same-commit read: the same resources
         }
@@ -194,6 +231,7 @@ class PlannerMemoTest {
       Plan planned = memoized.plan(in);
       assertThat(planned.changes()).as("step %d", step).isEqualTo(fresh.changes());
       assertThat(planned).as("step %d: the whole plan, id and fingerprints included", step).isEqualTo(fresh);
+      assertIdIsTheFilesDigest(planned, in);
     }
   }
 
@@ -218,7 +256,19 @@ class PlannerMemoTest {
       Plan fresh = new Planner("me", options).plan(in);
       Plan planned = memoized.plan(in);
       assertThat(planned).as("step %d: the whole plan, id and fingerprints included", step).isEqualTo(fresh);
+      assertIdIsTheFilesDigest(planned, in);
     }
+  }
+
+  /**
+   * The id the planner computed incrementally is the one computed from scratch, and the one its
+   * plan file is checked against.
+   */
+  private static void assertIdIsTheFilesDigest(Plan planned, PlanInput in) {
+    assertThat(planned.id()).isEqualTo(PlanFiles.id(planned, in.secretKey()));
+    Plan read = PlanFiles.fromJson(PlanFiles.toJson(planned, in.secretKey()));
+    assertThat(read.id()).isEqualTo(planned.id());
+    PlanFiles.checkReviewed(read, planned, in.secretKey());
   }
 
   private final StubProvider provider = new StubProvider("s");

@@ -1,0 +1,54 @@
+package dev.gitops.core.internal.plan;
+
+import dev.gitops.api.Change;
+import dev.gitops.api.Resource;
+import java.util.Objects;
+
+/**
+ * Equality of resources and changes up to the revision in their origin: a source read at a new
+ * commit gives every resource the new revision, and nothing the planner decides depends on it.
+ */
+final class Changes {
+
+  private Changes() {}
+
+  /** Whether {@code a} and {@code b} are equal in everything but the revision of their origins. */
+  static boolean sameButOriginRevision(Resource a, Resource b) {
+    if (a == b) {
+      return true;
+    }
+    if (a == null || b == null) {
+      return false;
+    }
+    return a.key().equals(b.key()) && Objects.equals(a.document(), b.document())
+        && a.origin().path().equals(b.origin().path()) && a.origin().line() == b.origin().line()
+        && a.dependsOn().equals(b.dependsOn()) && a.wave() == b.wave() && a.policy().equals(b.policy())
+        && a.sensitive().equals(b.sensitive());
+  }
+
+  /** Whether {@code a} and {@code b} are equal in everything but the revision of their resources' origins. */
+  static boolean sameButOriginRevision(Change a, Change b) {
+    if (a == b) {
+      return true;
+    }
+    if (a.resource() == b.resource()) {
+      return a.equals(b);
+    }
+    return sameButOriginRevision(a.resource(), b.resource())
+        && a.equals(b.toBuilder().resource(a.resource()).build());
+  }
+
+  /**
+   * {@code c}, a remembered change of a key Git has, holding {@code now} as its resource: the
+   * change as the planner would decide it from {@code now}, given that {@code now} equals the
+   * resource {@code c} was decided from but for its origin. {@code c} itself when its resource has
+   * {@code now}'s origin already (it is then equal in value), or when it holds no resource of Git's.
+   */
+  static Change withResource(Change c, Resource now) {
+    Resource r = c.resource();
+    if (now == null || r == null || c.desired() == null || r == now || r.origin().equals(now.origin())) {
+      return c;
+    }
+    return c.toBuilder().resource(now).desiredDocument(now.document()).build();
+  }
+}

@@ -1,0 +1,64 @@
+package dev.gitops.core;
+
+import static dev.gitops.core.PlanFileWorld.doc;
+import static dev.gitops.core.PlanFileWorld.num;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.gitops.api.Outcome;
+import dev.gitops.api.Resource;
+import dev.gitops.api.ResourceKey;
+import dev.gitops.api.State;
+import dev.gitops.api.SyncResult;
+import dev.gitops.api.spi.Source;
+import dev.gitops.core.store.InMemoryStateStore;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A resync whose plan the planner remembered whole reports the outcomes of the last sync of that
+ * plan and writes nothing; anything that moves (live drift, a new document, a new commit) is
+ * planned, applied and recorded again.
+ */
+class QuietResyncTest {
+  private static final ResourceKey A = ResourceKey.of("m", "thing", "", "a");
+  private static final ResourceKey B = ResourceKey.of("m", "thing", "", "b");
+
+  private final MapProvider provider = new MapProvider("m", false);
+  private final AtomicReference<State> desired = new AtomicReference<>(
+      State.of("r1", List.of(Resource.of(A, doc("x", num(1))), Resource.of(B, doc("y", num(1))))));
+  private final InMemoryStateStore store = new InMemoryStateStore();
+  private final Reconciler reconciler = Reconciler.builder().source(Source.of(desired::get)).provider(provider)
+      .store(store).owner("me").build();
+
+  @Test
+  void aRememberedPlanReportsItsOutcomesAgainAndWritesNothingUntilSomethingMoves() {
+    assertThat(reconciler.sync().isSuccessful()).isTrue();
+    SyncResult first = reconciler.sync();
+    var inventory = store.load().inventory();
+    SyncResult again = reconciler.sync();
+
+    assertThat(again.plan()).as("the planner remembered the whole plan").isSameAs(first.plan());
+    assertThat(again.isSuccessful()).isTrue();
+    assertThat(again.outcomes()).isEqualTo(first.outcomes()).containsOnlyKeys(A, B);
+    assertThat(again.outcomes().values()).allMatch(o -> o.kind() == Outcome.Kind.UNCHANGED);
+    assertThat(store.load().inventory()).as("no record rewritten (serials included)").isEqualTo(inventory);
+    assertThat(store.load().pending()).isEmpty();
+
+    provider.put(A, doc("x", num(5)));
+    SyncResult drifted = reconciler.sync();
+    assertThat(drifted.outcomes().get(A).kind()).isEqualTo(Outcome.Kind.CONFIGURED);
+    assertThat(provider.live.get(A)).isEqualTo(doc("x", num(1)));
+
+    desired.set(State.of("r2", List.of(Resource.of(A, doc("x", num(1))), Resource.of(B, doc("y", num(2))))));
+    SyncResult changed = reconciler.sync();
+    assertThat(changed.outcomes().get(B).kind()).isEqualTo(Outcome.Kind.CONFIGURED);
+    assertThat(changed.outcomes().get(A).kind()).isEqualTo(Outcome.Kind.UNCHANGED);
+    assertThat(provider.live.get(B)).isEqualTo(doc("y", num(2)));
+    assertThat(store.load().inventory().get(B).resource().document()).isEqualTo(doc("y", num(2)));
+
+    SyncResult quiet = reconciler.sync();
+    assertThat(reconciler.sync().outcomes()).isEqualTo(quiet.outcomes());
+    assertThat(quiet.outcomes().values()).allMatch(o -> o.kind() == Outcome.Kind.UNCHANGED);
+  }
+}
