@@ -9,6 +9,7 @@ import dev.gitops.api.Documents;
 import dev.gitops.api.Observation;
 import dev.gitops.api.Origin;
 import dev.gitops.api.Outcome;
+import dev.gitops.api.LiveVersion;
 import dev.gitops.api.OwnerMark;
 import dev.gitops.api.ProviderException;
 import dev.gitops.api.Resource;
@@ -40,6 +41,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -380,6 +382,42 @@ public final class LocalFilesProvider implements Provider {
         continue;
       }
       out.put(key, observeOne(layout, ownership, key, ctx.owner()));
+    }
+    return out;
+  }
+
+  /**
+   * The version token of each regular file among {@code keys} from one stat, and its claim as the
+   * mark, without reading the file: the token {@link #observe} would give it. Paths that are
+   * missing, refused, behind a symlink, special or unreadable are left out (observed in full).
+   */
+  @Override
+  public Map<ResourceKey, LiveVersion> versions(Collection<ResourceKey> keys, CallContext ctx) {
+    Map<ResourceKey, LiveVersion> out = new HashMap<>();
+    Layout layout;
+    try {
+      layout = layout();
+    } catch (Refusal | IOException e) {
+      return out;
+    }
+    Ownership ownership = ownership(layout);
+    for (ResourceKey key : keys) {
+      if (ctx.isDone()) {
+        break;
+      }
+      try {
+        Path file = resolve(layout, key);
+        Walk walk = walk(layout, file);
+        if (walk.missing || walk.symlink != null) {
+          continue;
+        }
+        Stat stat = Stat.of(file);
+        if (stat != null && stat.regular) {
+          out.put(key, LiveVersion.of(key, stat.token(), markOf(ownership, key, ctx.owner())));
+        }
+      } catch (IOException | RuntimeException e) {
+        LOG.debug("no version of {} without reading it ({}); it is observed in full", key, e.toString());
+      }
     }
     return out;
   }
