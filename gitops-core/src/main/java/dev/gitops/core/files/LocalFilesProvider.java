@@ -26,6 +26,8 @@ import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.SeekableByteChannel;
+import java.nio.file.attribute.FileTime;
+import java.nio.file.FileSystems;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.FileAlreadyExistsException;
@@ -134,13 +136,21 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Observation</h2>
  *
- * <p>PRESENT with the document and a version token {@code <mtime nanos>-<size>-<inode>-<mode>}
- * (the inode changes on every atomic write and the mode on every chmod, so the token changes even
- * when two writes fall in one timestamp tick); ABSENT when no such file exists, also when the path
+ * <p>PRESENT with the document and a version token {@code <mtime nanos>-<size>-<inode>-<mode>-<ctime
+ * nanos>} (the inode changes on every atomic write and the mode on every chmod, so the token changes
+ * even when two writes fall in one timestamp tick; the change time, which the kernel sets on every
+ * write and no user can set, moves on an edit in place that keeps the size and puts the mtime back;
+ * where the file system has no "unix" attribute view the ctime part is left out); ABSENT when no such file exists, also when the path
  * (or a parent) is a directory or a file that is not a directory (so a file becoming a directory in
  * Git, or the reverse, converges: see {@link #relations}); UNKNOWN, with the reason, when the path
  * or a parent is a symlink, the path is a special file (a fifo, socket or device), or it cannot be
  * read.
+ *
+ * <p>{@link #versions} gives the same token from one stat without reading the file, so the engine
+ * reads only files whose token moved since it last verified them in sync. What a token cannot
+ * see is not seen: an edit in place within the same timestamp tick as the engine's own write or
+ * verification, with the same size (file systems keep times at the kernel's clock tick, a few
+ * milliseconds), or one made with the system clock set back to the file's change time.
  *
  * <p>It is thread-safe; concurrent changes to different keys are independent, concurrent changes
  * to one key end with one of them winning whole.
@@ -511,7 +521,7 @@ public final class LocalFilesProvider implements Provider {
 
   /** The claim on {@code key}'s path as a mark; a path nobody claimed reads as {@code owner}'s (see the class doc). */
   private OwnerMark markOf(Ownership ownership, ResourceKey key, String owner) throws IOException {
-    String holder = ownership.ownerOf(key.name());
+    String holder = ownership.ownerOf(key.name(), owner);
     return new OwnerMark(holder != null ? holder : owner, key);
   }
 
@@ -963,16 +973,36 @@ public final class LocalFilesProvider implements Provider {
 
   private record Walk(boolean missing, Path symlink) {}
 
-  /** File attributes read without following links; the token changes with content, inode and mode. */
+  /**
+   * File attributes read without following links; the token changes with content, inode, mode
+   * and the change time (ctime: set by the kernel on every write, chmod or rename, and not
+   * settable by users, so an edit in place that keeps the size and puts the mtime back moves it).
+   */
   private record Stat(boolean regular, boolean directory, boolean symlink, long size, long mtimeNanos, String inode,
-      int mode) {
+      int mode, long ctimeNanos) {
 
     /** The attributes of {@code p}, or null when nothing is there. */
     static Stat of(Path p) throws IOException {
+      if (UNIX_VIEW) {
+        try {
+          // one stat through the "unix" view, which alone has the change time (and dev/ino as numbers)
+          Map<String, Object> a = Files.readAttributes(p, UNIX_ATTRIBUTES, LinkOption.NOFOLLOW_LINKS);
+          int mode = (Integer) a.get("mode");
+          int type = mode & 0170000;
+          return new Stat(type == 0100000, type == 0040000, type == 0120000, (Long) a.get("size"),
+              ((FileTime) a.get("lastModifiedTime")).to(TimeUnit.NANOSECONDS),
+              Long.toHexString((Long) a.get("dev")) + "." + a.get("ino"), mode & 0777,
+              ((FileTime) a.get("ctime")).to(TimeUnit.NANOSECONDS));
+        } catch (NoSuchFileException e) {
+          return null;
+        } catch (UnsupportedOperationException | IllegalArgumentException | ClassCastException e) {
+          // no "unix" view here: the POSIX view below, without the change time
+        }
+      }
       try {
         PosixFileAttributes a = Files.readAttributes(p, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
         return new Stat(a.isRegularFile(), a.isDirectory(), a.isSymbolicLink(), a.size(),
-            a.lastModifiedTime().to(TimeUnit.NANOSECONDS), inodeOf(a), Modes.fromPermissions(a.permissions()));
+            a.lastModifiedTime().to(TimeUnit.NANOSECONDS), inodeOf(a), Modes.fromPermissions(a.permissions()), -1);
       } catch (NoSuchFileException e) {
         return null;
       } catch (UnsupportedOperationException e) {
@@ -980,12 +1010,15 @@ public final class LocalFilesProvider implements Provider {
         try {
           BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
           return new Stat(a.isRegularFile(), a.isDirectory(), a.isSymbolicLink(), a.size(),
-              a.lastModifiedTime().to(TimeUnit.NANOSECONDS), String.valueOf(a.fileKey()), -1);
+              a.lastModifiedTime().to(TimeUnit.NANOSECONDS), String.valueOf(a.fileKey()), -1, -1);
         } catch (NoSuchFileException e2) {
           return null;
         }
       }
     }
+
+    private static final String UNIX_ATTRIBUTES = "unix:mode,size,lastModifiedTime,ctime,dev,ino";
+    private static final boolean UNIX_VIEW = FileSystems.getDefault().supportedFileAttributeViews().contains("unix");
 
     private static String inodeOf(PosixFileAttributes a) {
       Object k = a.fileKey();
@@ -1008,7 +1041,8 @@ public final class LocalFilesProvider implements Provider {
     }
 
     String token() {
-      return mtimeNanos + "-" + size + "-" + inode + "-" + (mode >= 0 ? Modes.format(mode) : "");
+      return mtimeNanos + "-" + size + "-" + inode + "-" + (mode >= 0 ? Modes.format(mode) : "")
+          + (ctimeNanos >= 0 ? "-" + ctimeNanos : "");
     }
   }
 
