@@ -717,11 +717,11 @@ public final class Planner {
    * with the document's digest remembered by {@link Digests}.
    */
   private String resourceDigest(Digests.Role role, Resource r) {
-    return r.digestWith(digests.of(role, r.key(), r.document()));
+    return digests.resource(role, r);
   }
 
   private void resourceDigest(StringBuilder sb, Digests.Role role, Resource r) {
-    part(sb, r == null ? "-" : r.digestWith(digests.of(role, r.key(), r.document())));
+    part(sb, r == null ? "-" : digests.resource(role, r));
   }
 
   /**
