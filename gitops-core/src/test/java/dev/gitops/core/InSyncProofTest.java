@@ -14,9 +14,15 @@ import dev.gitops.api.State;
 import dev.gitops.api.SyncResult;
 import dev.gitops.api.spi.CallContext;
 import dev.gitops.api.spi.DelegatingProvider;
+import dev.gitops.api.spi.SourceFile;
 import dev.gitops.api.spi.StoredResource;
+import dev.gitops.core.files.LocalFilesProvider;
 import dev.gitops.core.store.FileStateStore;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -229,6 +235,61 @@ class InSyncProofTest {
     Run proven = newProcess(desired("r1", null, null), withVersions());
     assertThat(proven.merges()).isZero();
     assertThat(fullReads.get()).isZero();
+  }
+
+  /** The files provider with its versions passed through, counting the keys it reads in full. */
+  DelegatingProvider countingFiles(LocalFilesProvider files) {
+    return new DelegatingProvider(files) {
+      @Override
+      public Map<ResourceKey, Observation> observe(Collection<ResourceKey> keys, CallContext ctx) {
+        readKeys.addAll(keys);
+        fullReads.addAndGet(keys.size());
+        return super.observe(keys, ctx);
+      }
+
+      @Override
+      public Map<ResourceKey, LiveVersion> versions(Collection<ResourceKey> keys, CallContext ctx) {
+        return files.versions(keys, ctx);
+      }
+    };
+  }
+
+  Run filesProcess(Path target) {
+    LocalFilesProvider files = LocalFilesProvider.builder(target).build();
+    List<Resource> resources = new ArrayList<>();
+    for (int i = 0; i < N; i++) {
+      resources.addAll(files.decoder().orElseThrow().decode(new SourceFile("conf/f" + i + ".conf", "blob" + i,
+          ("value-" + i + "\n").getBytes(StandardCharsets.UTF_8), "r1")));
+    }
+    return newProcess(State.of("r1", resources), countingFiles(files));
+  }
+
+  @Test
+  void aNewProcessReadsNoFileOfAnInSyncTargetAndStillFindsAnEditThatRestoredSizeAndMtime() throws Exception {
+    Path target = tmp.resolve("target");
+    assertThat(filesProcess(target).result().isSuccessful()).isTrue();
+    readKeys.clear();
+    fullReads.set(0);
+
+    Run quiet = filesProcess(target);
+    assertThat(quiet.merges()).isZero();
+    assertThat(fullReads.get()).as("files read").isZero();
+
+    Path f3 = target.resolve("conf/f3.conf");
+    FileTime mtime = Files.getLastModifiedTime(f3);
+    Files.write(f3, "VALUE-3\n".getBytes(StandardCharsets.UTF_8), StandardOpenOption.WRITE,
+        StandardOpenOption.TRUNCATE_EXISTING);
+    Files.setLastModifiedTime(f3, mtime);
+
+    Run repaired = filesProcess(target);
+    ResourceKey k3 = repaired.result().plan().changes().stream().map(Change::key)
+        .filter(k -> k.name().equals("conf/f3.conf")).findFirst().orElseThrow();
+    Change c = repaired.result().plan().change(k3).orElseThrow();
+    assertThat(c.action()).isEqualTo(Action.UPDATE);
+    assertThat(c.drift()).isTrue();
+    assertThat(readKeys).containsExactly(k3);
+    assertThat(repaired.merges()).isEqualTo(1);
+    assertThat(Files.readString(f3)).isEqualTo("value-3\n");
   }
 
   @Test

@@ -44,6 +44,7 @@ import java.util.Arrays;
 import java.util.Base64;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -411,14 +412,14 @@ public final class LocalFilesProvider implements Provider {
       return out;
     }
     Ownership ownership = ownership(layout);
+    Set<Path> directories = new HashSet<>();
     for (ResourceKey key : keys) {
       if (ctx.isDone()) {
         break;
       }
       try {
         Path file = resolve(layout, key);
-        Walk walk = walk(layout, file);
-        if (walk.missing || walk.symlink != null) {
+        if (!realParents(layout.root(), file, directories)) {
           continue;
         }
         Stat stat = Stat.of(file);
@@ -929,6 +930,30 @@ public final class LocalFilesProvider implements Provider {
         throw new Refusal("path '" + name + "' has an empty, '.' or '..' segment; it must stay inside the target");
       }
     }
+  }
+
+  /**
+   * Whether every parent of {@code file} below {@code root} is a directory (not a link), each
+   * looked at without following links once per call: {@code verified} holds those already found
+   * so (most files of a target share their directories).
+   */
+  private static boolean realParents(Path root, Path file, Set<Path> verified) throws IOException {
+    Path parent = file.getParent();
+    if (parent == null) {
+      return false;
+    }
+    if (parent.equals(root) || verified.contains(parent)) {
+      return true;
+    }
+    if (!realParents(root, parent, verified)) {
+      return false;
+    }
+    BasicFileAttributes s = kind(parent);
+    if (s == null || s.isSymbolicLink() || !s.isDirectory()) {
+      return false;
+    }
+    verified.add(parent);
+    return true;
   }
 
   /** Walks the parents of {@code file} below the root without following links. */

@@ -134,8 +134,10 @@ class LocalFilesProviderTest {
     ResourceKey link = p.keyOf("conf/link.conf");
     p.apply(change(app, Action.CREATE, text("a=1\n", "0644")), ctx());
     Files.createSymbolicLink(target().resolve("conf/link.conf"), target().resolve("conf/app.conf"));
+    Files.createSymbolicLink(target().resolve("linked"), target().resolve("conf"));
+    ResourceKey throughLink = p.keyOf("linked/app.conf");
 
-    Map<ResourceKey, LiveVersion> versions = p.versions(List.of(app, missing, link), ctx());
+    Map<ResourceKey, LiveVersion> versions = p.versions(List.of(app, missing, link, throughLink), ctx());
 
     Observation full = observe(p, app);
     assertThat(versions).containsOnlyKeys(app);
