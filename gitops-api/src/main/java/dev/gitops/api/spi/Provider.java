@@ -99,14 +99,32 @@ public interface Provider {
    * keeps the default.
    *
    * <pre>{@code
-   * public Map<ResourceKey, LiveVersion> versions(Collection<ResourceKey> keys, CallContext ctx) {
-   *   Map<ResourceKey, LiveVersion> out = new HashMap<>();
-   *   for (ResourceKey k : keys) {
-   *     live.version(entryName(k)).ifPresent(v -> out.put(k, LiveVersion.of(k, Long.toString(v))));
+   * import dev.gitops.examples.KeyValueStore;
+   *
+   * // the KeyValueProvider above, with the entries' versions read without their values
+   * class VersionedKeyValueProvider extends DelegatingProvider {
+   *   private final KeyValueStore live;
+   *
+   *   VersionedKeyValueProvider(KeyValueStore live) {
+   *     super(new KeyValueProvider(live));
+   *     this.live = live;
    *   }
-   *   return out;
+   *
+   *   @Override
+   *   public Map<ResourceKey, LiveVersion> versions(Collection<ResourceKey> keys, CallContext ctx) {
+   *     Map<ResourceKey, LiveVersion> out = new HashMap<>();
+   *     for (ResourceKey k : keys) {
+   *       live.get(KeyValueProvider.entryName(k))
+   *           .ifPresent(e -> out.put(k, LiveVersion.of(k, Long.toString(e.version()))));
+   *     }
+   *     return out;
+   *   }
    * }
    * }</pre>
+   *
+   * <p>{@link DelegatingProvider} does not forward this method (a wrapper that changes what {@code
+   * observe} sees must not be bypassed): a wrapper that passes observations through unchanged
+   * overrides it, as here, to keep the saving.
    */
   default Map<ResourceKey, LiveVersion> versions(Collection<ResourceKey> keys, CallContext ctx) {
     return Map.of();

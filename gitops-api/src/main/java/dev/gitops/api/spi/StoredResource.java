@@ -44,7 +44,7 @@ public record StoredResource(Resource resource, long serial, String revision, In
    * (for files, a write that restores size, mtime and inode) is not seen here either.
    *
    * <pre>{@code
-   * StoredResource.InSync proof = new StoredResource.InSync(desired.digest(), rules.fingerprint(), "1700000000-1024-2a-644");
+   * StoredResource.InSync proof = new StoredResource.InSync(desiredResource.digest(), rules.fingerprint(), "rv-42");
    * }</pre>
    *
    * @param desired the desired resource's digest
