@@ -261,8 +261,8 @@ public final class Planner {
     // The id is a digest of the plan's content as its file holds it, so a file can be checked
     // against it; unchanged changes and documents are not serialised again (remembered per key).
     String id = PlanFiles.id(draft, in.secretKey(), contentDigests, changeDigests);
-    LOG.debug("plan {} at {}: {} keys, {} unknown, {} decisions remembered", id, in.desired().revision(),
-        keys.size(), unknown.size(), decided.size());
+    LOG.debug("plan {} at {}: {} keys, {} unknown, {} decisions remembered, {} merges by this planner so far", id,
+        in.desired().revision(), keys.size(), unknown.size(), decided.size(), merged.sum());
     Plan plan = draft.withId(id);
     last = new Whole(plan, unordered, in.desired().revision(), Map.copyOf(in.variables()), Map.copyOf(unobserved),
         secret);
