@@ -51,16 +51,23 @@ class InSyncProofTest {
   final java.util.Set<ResourceKey> readKeys = java.util.concurrent.ConcurrentHashMap.newKeySet();
   final AtomicInteger versionCalls = new AtomicInteger();
 
+  /** A provider passed through, counting the keys observed in full (the SPI's default versions: none). */
+  class Counting extends DelegatingProvider {
+    Counting(dev.gitops.api.spi.Provider delegate) {
+      super(delegate);
+    }
+
+    @Override
+    public Map<ResourceKey, Observation> observe(Collection<ResourceKey> keys, CallContext ctx) {
+      fullReads.addAndGet(keys.size());
+      readKeys.addAll(keys);
+      return super.observe(keys, ctx);
+    }
+  }
+
   /** The map provider with version tokens answered without documents, counting full reads. */
   DelegatingProvider withVersions() {
-    return new DelegatingProvider(live) {
-      @Override
-      public Map<ResourceKey, Observation> observe(Collection<ResourceKey> keys, CallContext ctx) {
-        fullReads.addAndGet(keys.size());
-        readKeys.addAll(keys);
-        return super.observe(keys, ctx);
-      }
-
+    return new Counting(live) {
       @Override
       public Map<ResourceKey, LiveVersion> versions(Collection<ResourceKey> keys, CallContext ctx) {
         versionCalls.incrementAndGet();
@@ -77,14 +84,7 @@ class InSyncProofTest {
 
   /** The same live system through a provider that answers no versions (the SPI's default). */
   DelegatingProvider withoutVersions() {
-    return new DelegatingProvider(live) {
-      @Override
-      public Map<ResourceKey, Observation> observe(Collection<ResourceKey> keys, CallContext ctx) {
-        fullReads.addAndGet(keys.size());
-        readKeys.addAll(keys);
-        return super.observe(keys, ctx);
-      }
-    };
+    return new Counting(live);
   }
 
   /** The same live system through a provider whose observations carry no version token. */
@@ -239,14 +239,7 @@ class InSyncProofTest {
 
   /** The files provider with its versions passed through, counting the keys it reads in full. */
   DelegatingProvider countingFiles(LocalFilesProvider files) {
-    return new DelegatingProvider(files) {
-      @Override
-      public Map<ResourceKey, Observation> observe(Collection<ResourceKey> keys, CallContext ctx) {
-        readKeys.addAll(keys);
-        fullReads.addAndGet(keys.size());
-        return super.observe(keys, ctx);
-      }
-
+    return new Counting(files) {
       @Override
       public Map<ResourceKey, LiveVersion> versions(Collection<ResourceKey> keys, CallContext ctx) {
         return files.versions(keys, ctx);

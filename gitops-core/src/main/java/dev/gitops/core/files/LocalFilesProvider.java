@@ -373,19 +373,27 @@ public final class LocalFilesProvider implements Provider {
 
   // ---------------------------------------------------------------- observe
 
+  /** The target's layout, or why it cannot be had. */
+  private record Resolved(Layout layout, String problem) {}
+
+  private Resolved resolvedLayout() {
+    try {
+      return new Resolved(layout(), null);
+    } catch (Refusal | IOException e) {
+      return new Resolved(null, e instanceof Refusal ? e.getMessage() : "cannot resolve the target " + root + ": "
+          + describe(e));
+    }
+  }
+
   @Override
   public Map<ResourceKey, Observation> observe(Collection<ResourceKey> keys, CallContext ctx) {
     Map<ResourceKey, Observation> out = new LinkedHashMap<>();
-    Layout layout;
-    try {
-      layout = layout();
-    } catch (Refusal | IOException e) {
-      for (ResourceKey key : keys) {
-        out.put(key, Observation.unknown(key, e instanceof Refusal ? e.getMessage() : "cannot resolve the target "
-            + root + ": " + describe(e)));
-      }
+    Resolved resolved = resolvedLayout();
+    if (resolved.layout() == null) {
+      keys.forEach(key -> out.put(key, Observation.unknown(key, resolved.problem())));
       return out;
     }
+    Layout layout = resolved.layout();
     Ownership ownership = ownership(layout);
     for (ResourceKey key : keys) {
       if (ctx.isDone()) {
@@ -405,11 +413,9 @@ public final class LocalFilesProvider implements Provider {
   @Override
   public Map<ResourceKey, LiveVersion> versions(Collection<ResourceKey> keys, CallContext ctx) {
     Map<ResourceKey, LiveVersion> out = new HashMap<>();
-    Layout layout;
-    try {
-      layout = layout();
-    } catch (Refusal | IOException e) {
-      return out;
+    Layout layout = resolvedLayout().layout();
+    if (layout == null) {
+      return out;  // observe says why, key by key
     }
     Ownership ownership = ownership(layout);
     Set<Path> directories = new HashSet<>();
