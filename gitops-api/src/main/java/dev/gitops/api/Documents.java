@@ -319,7 +319,7 @@ public final class Documents {
     StringBuilder sb = DIGEST_TEXT.get();
     sb.setLength(0);
     writeCanonical(node == null ? NODES.nullNode() : node, sb);
-    md.update(sb.toString().getBytes(StandardCharsets.UTF_8));
+    update(md, sb);
     if (sb.capacity() > DIGEST_TEXT_KEPT) {
       DIGEST_TEXT.set(new StringBuilder(1024));
     }
@@ -328,6 +328,35 @@ public final class Documents {
 
   /** The largest builder {@link #digest} keeps for its thread; a larger one is dropped after use. */
   private static final int DIGEST_TEXT_KEPT = 64 * 1024;
+
+  /** This thread's buffer for the UTF-8 bytes of a digested text, hashed in chunks. */
+  private static final ThreadLocal<byte[]> DIGEST_BYTES = ThreadLocal.withInitial(() -> new byte[8192]);
+
+  /**
+   * Feeds the UTF-8 bytes of {@code text} to {@code md} through this thread's buffer, without the
+   * String and byte array copies of the whole text ({@code toString().getBytes()} allocated twice
+   * the text for every digest); from the first non-ASCII character on, the rest is encoded whole.
+   */
+  private static void update(MessageDigest md, CharSequence text) {
+    byte[] buf = DIGEST_BYTES.get();
+    int n = 0;
+    int len = text.length();
+    for (int i = 0; i < len; i++) {
+      char c = text.charAt(i);
+      if (c >= 0x80) {
+        md.update(buf, 0, n);
+        // every char before i is ASCII, so i never splits a surrogate pair
+        md.update(text.subSequence(i, len).toString().getBytes(StandardCharsets.UTF_8));
+        return;
+      }
+      if (n == buf.length) {
+        md.update(buf, 0, n);
+        n = 0;
+      }
+      buf[n++] = (byte) c;
+    }
+    md.update(buf, 0, n);
+  }
   private static final ThreadLocal<StringBuilder> DIGEST_TEXT = ThreadLocal.withInitial(() -> new StringBuilder(1024));
 
   /**

@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import org.junit.jupiter.api.Test;
@@ -22,6 +23,17 @@ class DocumentsTest {
 
   static JsonNode json(String s) throws Exception {
     return JSON.readTree(s);
+  }
+
+  @Test
+  void aDigestIsTheSha256OfTheCanonicalJsonsUtf8BytesWhateverItsLengthAndCharacters() throws Exception {
+    String long1 = "x".repeat(9000);
+    for (String text : List.of("plain", long1, "\u00e9t\u00e9", long1 + "\u00e9" + long1, "a\ud83d\ude00b", "\ud83d\ude00")) {
+      JsonNode doc = Documents.freeze(F.objectNode().put("k", text).put("n", 1));
+      byte[] expected = java.security.MessageDigest.getInstance("SHA-256")
+          .digest(Documents.canonicalJson(doc).getBytes(StandardCharsets.UTF_8));
+      assertThat(Documents.digest(doc)).as(text.length() + " chars").isEqualTo(java.util.HexFormat.of().formatHex(expected));
+    }
   }
 
   @Test

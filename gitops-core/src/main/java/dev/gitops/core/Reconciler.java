@@ -5,6 +5,7 @@ import dev.gitops.api.Action;
 import dev.gitops.api.Cancellation;
 import dev.gitops.api.Change;
 import dev.gitops.api.Documents;
+import dev.gitops.api.LiveVersion;
 import dev.gitops.api.FieldPath;
 import dev.gitops.api.MergeRules;
 import dev.gitops.api.Observation;
@@ -140,6 +141,11 @@ public final class Reconciler implements AutoCloseable {
   /** A builder. */
   public static Builder builder() {
     return new Builder();
+  }
+
+  /** The planner, for tests in this package (merge counts). */
+  Planner planner() {
+    return planner;
   }
 
   /** The owner id this reconciler writes into marks. */
@@ -333,7 +339,8 @@ public final class Reconciler implements AutoCloseable {
    * (output references known at plan time already resolved); {@code units} what planning
    * providers planned for themselves.
    */
-  private record Prepared(State desired, StoredState stored, Plan plan, byte[] secretKey, PlanningUnits units) {}
+  private record Prepared(State desired, StoredState stored, Plan plan, byte[] secretKey, PlanningUnits units,
+      Map<ResourceKey, Observation> observations) {}
 
   private Prepared prepare(String pinned, Cancellation cancellation, State override, Planner planWith) {
     StoredState stored = store.load();
@@ -384,7 +391,7 @@ public final class Reconciler implements AutoCloseable {
       if (p == null || units.units().containsKey(p.id())) {
         continue;
       }
-      observe(p, e.getValue(), ctx, observations);
+      observe(p, e.getValue(), ctx, desired, stored, observations);
     }
     for (AbandonedCalls.Entry a : abandoned.values()) {
       Observation o = observations.get(a.key());
@@ -410,7 +417,8 @@ public final class Reconciler implements AutoCloseable {
       }
     }
     LOG.info("planned {} at {}: {}", plan.id(), plan.revision(), plan.summary());
-    return new Prepared(units.isEmpty() ? desired : asPlanned(desired, plan), stored, plan, secret, units);
+    return new Prepared(units.isEmpty() ? desired : asPlanned(desired, plan), stored, plan, secret, units,
+        observations);
   }
 
   /**
@@ -438,6 +446,60 @@ public final class Reconciler implements AutoCloseable {
       LOG.warn("history was rewritten at {}: the new commit does not descend from the last one read", s.revision());
     }
     return s;
+  }
+
+  /**
+   * Observes {@code keys}: first the version tokens of the keys the store holds an in-sync proof
+   * for (desired and rules unchanged since), where the provider can give them without reading;
+   * a key whose token is the proof's is observed as its desired document (the proof says the
+   * normalized live object was exactly that at this token). Every other key is observed in full.
+   */
+  private void observe(Provider p, Set<ResourceKey> keys, CallContext ctx, State desired, StoredState stored,
+      Map<ResourceKey, Observation> out) {
+    Map<ResourceKey, Observation> proven = new HashMap<>();
+    if (!stored.inventory().isEmpty()) {
+      List<ResourceKey> candidates = new ArrayList<>();
+      for (ResourceKey k : keys) {
+        Resource d = desired.resources().get(k);
+        StoredResource l = d == null ? null : stored.inventory().get(k);
+        if (l != null && l.inSync() != null && planner.provesDesired(d, l, stored.pending().get(k),
+            planner.rulesFor(k, providers, options.rules()))) {
+          candidates.add(k);
+        }
+      }
+      Map<ResourceKey, LiveVersion> versions = candidates.isEmpty() ? Map.of() : versions(p, candidates, ctx);
+      for (ResourceKey k : candidates) {
+        LiveVersion lv = versions.get(k);
+        if (lv != null && lv.version().equals(stored.inventory().get(k).inSync().version())) {
+          proven.put(k, new Observation(k, Observation.Status.PRESENT, desired.resources().get(k).document(),
+              lv.version(), lv.mark(), ""));
+        }
+      }
+    }
+    if (proven.isEmpty()) {
+      observe(p, keys, ctx, out);
+      return;
+    }
+    LOG.debug("provider '{}': {} of {} keys proven in sync by their version tokens, {} observed in full", p.id(),
+        proven.size(), keys.size(), keys.size() - proven.size());
+    Set<ResourceKey> rest = new TreeSet<>(keys);
+    rest.removeAll(proven.keySet());
+    if (!rest.isEmpty()) {
+      observe(p, rest, ctx, out);
+    }
+    out.putAll(proven);
+  }
+
+  /** {@link Provider#versions}, none when it fails (those keys are then observed in full). */
+  private static Map<ResourceKey, LiveVersion> versions(Provider p, List<ResourceKey> keys, CallContext ctx) {
+    try {
+      Map<ResourceKey, LiveVersion> v = p.versions(keys, ctx);
+      return v == null ? Map.of() : v;
+    } catch (RuntimeException e) {
+      LOG.warn("provider '{}' failed to give the version tokens of {} keys; observing them in full: {}", p.id(),
+          keys.size(), e.toString());
+      return Map.of();
+    }
   }
 
   /** Observes {@code keys} through {@code p}, normalized, into {@code out}. */
@@ -522,6 +584,7 @@ public final class Reconciler implements AutoCloseable {
     // one store batch for all of them (one durable write in a file store)
     StoreBatch.Builder batch = StoreBatch.builder();
     List<Resource> rewritten = new ArrayList<>();
+    boolean proofs = store instanceof BatchedStateStore b && b.keepsInSync();
     for (Change c : p.plan.changes()) {
       if (c.action() == Action.NOOP) {
         Resource d = desired.get(c.key());
@@ -530,8 +593,14 @@ public final class Reconciler implements AutoCloseable {
           batch.forget(c.key());
         } else if (d != null) {
           MergeRules rules = planner.rulesFor(d.key(), providers, options.rules());
+          StoredResource.InSync proof = proofs ? inSyncProof(c, d, rules, p) : null;
           if (planner.needsRecord(d, l, p.stored.pending().get(c.key()), rules, p.secretKey)) {
-            batch.applied(LastApplied.of(d, rules, p.secretKey), p.plan.revision());
+            batch.applied(LastApplied.of(d, rules, p.secretKey), p.plan.revision(), proof);
+            rewritten.add(d);
+          } else if (proof != null && !proof.equals(l.inSync())) {
+            // in sync and recorded, but not yet proven so: the proof alone, once, so that a new
+            // process neither reads nor merges this key while nothing moves
+            batch.applied(l.resource(), l.revision(), proof);
             rewritten.add(d);
           }
         }
@@ -546,6 +615,20 @@ public final class Reconciler implements AutoCloseable {
       planner.markRecorded(rewritten.get(i), stored.get(i).serial());
     }
     return !built.ops().isEmpty();
+  }
+
+  /**
+   * The in-sync proof of a NOOP: the key was observed PRESENT with a version token, and its
+   * normalized live document is the desired one (where a live system adds defaults the proof
+   * could not stand for the live document, and the key is merged as before). Null otherwise.
+   */
+  private StoredResource.InSync inSyncProof(Change c, Resource d, MergeRules rules, Prepared p) {
+    Observation v = p.observations.get(c.key());
+    if (v == null || !v.isPresent() || v.version().isEmpty() || c.live() == null
+        || !Documents.equal(c.live(), d.document())) {
+      return null;
+    }
+    return planner.inSync(d, rules, v.version());
   }
 
   private SyncResult finish(Prepared p, Map<ResourceKey, Outcome> outcomes, Instant start, boolean orphaned) {
@@ -606,6 +689,8 @@ public final class Reconciler implements AutoCloseable {
 
     /** Resources whose output references were resolved just before they were applied. */
     private final Map<ResourceKey, Resource> resolved = new java.util.concurrent.ConcurrentHashMap<>();
+    /** In-sync proofs of applies that verified as their desired document, taken by their commit. */
+    private final Map<ResourceKey, StoredResource.InSync> proofs = new java.util.concurrent.ConcurrentHashMap<>();
 
     private Resource form(Resource d) {
       return forms.computeIfAbsent(d.key(), k -> lastApplied(d, p));
@@ -662,8 +747,16 @@ public final class Reconciler implements AutoCloseable {
       }
       Resource d = declared.get();
       MergeRules rules = planner.rulesFor(d.key(), providers, options.rules());
-      return planner.verify(d, p.stored.inventory().get(d.key()), p.stored.pending().get(d.key()), live.live(), rules,
-          p.secretKey);
+      List<FieldPath> off = planner.verify(d, p.stored.inventory().get(d.key()), p.stored.pending().get(d.key()),
+          live.live(), rules, p.secretKey);
+      if (off.isEmpty() && live.isPresent() && Documents.equal(live.live(), d.document())) {
+        // landed as the very desired document: committed with the proof, so the next process skips it
+        StoredResource.InSync proof = planner.inSync(d, rules, live.version());
+        if (proof != null) {
+          proofs.put(d.key(), proof);
+        }
+      }
+      return off;
     }
 
     @Override
@@ -696,7 +789,7 @@ public final class Reconciler implements AutoCloseable {
         case CREATE, UPDATE, REPLACE -> {
           desired(change.key()).ifPresent(d -> {
             if (store instanceof BatchedStateStore) {
-              outcomes.applied(form(d), p.plan.revision());
+              outcomes.applied(form(d), p.plan.revision(), proofs.remove(d.key()));
               recorded.add(d);
               return;
             }

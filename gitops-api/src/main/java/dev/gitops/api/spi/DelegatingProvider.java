@@ -18,7 +18,10 @@ import java.util.Set;
 
 /**
  * A provider that forwards every call to another one (Guava's forwarding pattern): extend it and
- * override only what the wrapper changes. Wrappers in the add-ons (fencing in gitops-cluster) and
+ * override only what the wrapper changes. {@link Provider#versions} is the exception: it is not
+ * forwarded (the default answers none, so every key is observed through {@link #observe}), since
+ * a wrapper that changes observations must not be bypassed; a wrapper that passes them through
+ * unchanged may override it to forward. Wrappers in the add-ons (fencing in gitops-cluster) and
  * in tests (gitops-testkit's {@code ForwardingProvider}, its fault injector) build on it.
  *
  * <pre>{@code

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.gitops.api.Change;
 import dev.gitops.api.FieldPath;
 import dev.gitops.api.Health;
+import dev.gitops.api.LiveVersion;
 import dev.gitops.api.MergeRules;
 import dev.gitops.api.Observation;
 import dev.gitops.api.Outcome;
@@ -86,6 +87,48 @@ public interface Provider {
    * from it only when its state store has no record of its own for the key, never over one.
    */
   Map<ResourceKey, Observation> observe(Collection<ResourceKey> keys, CallContext ctx);
+
+  /**
+   * The version tokens (and marks) of {@code keys} without reading their documents, where the
+   * live system can tell them cheaply; optional, the default answers none. The engine asks for
+   * the keys it last verified in sync (it keeps the token it saw then with the last-applied
+   * record) and observes in full only the keys whose token moved or that are not answered, so a
+   * sync over an unchanged live system reads no documents. Answer a key only when it is PRESENT
+   * and only with the token {@link #observe} would give it now; leave out keys that are absent,
+   * unknown or cannot be told (they are observed as before). A provider without version tokens
+   * keeps the default.
+   *
+   * <pre>{@code
+   * import dev.gitops.examples.KeyValueStore;
+   *
+   * // the KeyValueProvider above, with the entries' versions read without their values
+   * class VersionedKeyValueProvider extends DelegatingProvider {
+   *   private final KeyValueStore live;
+   *
+   *   VersionedKeyValueProvider(KeyValueStore live) {
+   *     super(new KeyValueProvider(live));
+   *     this.live = live;
+   *   }
+   *
+   *   @Override
+   *   public Map<ResourceKey, LiveVersion> versions(Collection<ResourceKey> keys, CallContext ctx) {
+   *     Map<ResourceKey, LiveVersion> out = new HashMap<>();
+   *     for (ResourceKey k : keys) {
+   *       live.get(KeyValueProvider.entryName(k))
+   *           .ifPresent(e -> out.put(k, LiveVersion.of(k, Long.toString(e.version()))));
+   *     }
+   *     return out;
+   *   }
+   * }
+   * }</pre>
+   *
+   * <p>{@link DelegatingProvider} does not forward this method (a wrapper that changes what {@code
+   * observe} sees must not be bypassed): a wrapper that passes observations through unchanged
+   * overrides it, as here, to keep the saving.
+   */
+  default Map<ResourceKey, LiveVersion> versions(Collection<ResourceKey> keys, CallContext ctx) {
+    return Map.of();
+  }
 
   /**
    * Applies one change: makes the live object match {@link Change#target()} (CREATE, UPDATE,

@@ -9,6 +9,7 @@ import dev.gitops.api.Documents;
 import dev.gitops.api.Observation;
 import dev.gitops.api.Origin;
 import dev.gitops.api.Outcome;
+import dev.gitops.api.LiveVersion;
 import dev.gitops.api.OwnerMark;
 import dev.gitops.api.ProviderException;
 import dev.gitops.api.Resource;
@@ -25,6 +26,8 @@ import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.SeekableByteChannel;
+import java.nio.file.attribute.FileTime;
+import java.nio.file.FileSystems;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.FileAlreadyExistsException;
@@ -40,6 +43,8 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -132,13 +137,21 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Observation</h2>
  *
- * <p>PRESENT with the document and a version token {@code <mtime nanos>-<size>-<inode>-<mode>}
- * (the inode changes on every atomic write and the mode on every chmod, so the token changes even
- * when two writes fall in one timestamp tick); ABSENT when no such file exists, also when the path
+ * <p>PRESENT with the document and a version token {@code <mtime nanos>-<size>-<inode>-<mode>-<ctime
+ * nanos>} (the inode changes on every atomic write and the mode on every chmod, so the token changes
+ * even when two writes fall in one timestamp tick; the change time, which the kernel sets on every
+ * write and no user can set, moves on an edit in place that keeps the size and puts the mtime back;
+ * where the file system has no "unix" attribute view the ctime part is left out); ABSENT when no such file exists, also when the path
  * (or a parent) is a directory or a file that is not a directory (so a file becoming a directory in
  * Git, or the reverse, converges: see {@link #relations}); UNKNOWN, with the reason, when the path
  * or a parent is a symlink, the path is a special file (a fifo, socket or device), or it cannot be
  * read.
+ *
+ * <p>{@link #versions} gives the same token from one stat without reading the file, so the engine
+ * reads only files whose token moved since it last verified them in sync. What a token cannot
+ * see is not seen: an edit in place within the same timestamp tick as the engine's own write or
+ * verification, with the same size (file systems keep times at the kernel's clock tick, a few
+ * milliseconds), or one made with the system clock set back to the file's change time.
  *
  * <p>It is thread-safe; concurrent changes to different keys are independent, concurrent changes
  * to one key end with one of them winning whole.
@@ -360,19 +373,27 @@ public final class LocalFilesProvider implements Provider {
 
   // ---------------------------------------------------------------- observe
 
+  /** The target's layout, or why it cannot be had. */
+  private record Resolved(Layout layout, String problem) {}
+
+  private Resolved resolvedLayout() {
+    try {
+      return new Resolved(layout(), null);
+    } catch (Refusal | IOException e) {
+      return new Resolved(null, e instanceof Refusal ? e.getMessage() : "cannot resolve the target " + root + ": "
+          + describe(e));
+    }
+  }
+
   @Override
   public Map<ResourceKey, Observation> observe(Collection<ResourceKey> keys, CallContext ctx) {
     Map<ResourceKey, Observation> out = new LinkedHashMap<>();
-    Layout layout;
-    try {
-      layout = layout();
-    } catch (Refusal | IOException e) {
-      for (ResourceKey key : keys) {
-        out.put(key, Observation.unknown(key, e instanceof Refusal ? e.getMessage() : "cannot resolve the target "
-            + root + ": " + describe(e)));
-      }
+    Resolved resolved = resolvedLayout();
+    if (resolved.layout() == null) {
+      keys.forEach(key -> out.put(key, Observation.unknown(key, resolved.problem())));
       return out;
     }
+    Layout layout = resolved.layout();
     Ownership ownership = ownership(layout);
     for (ResourceKey key : keys) {
       if (ctx.isDone()) {
@@ -380,6 +401,40 @@ public final class LocalFilesProvider implements Provider {
         continue;
       }
       out.put(key, observeOne(layout, ownership, key, ctx.owner()));
+    }
+    return out;
+  }
+
+  /**
+   * The version token of each regular file among {@code keys} from one stat, and its claim as the
+   * mark, without reading the file: the token {@link #observe} would give it. Paths that are
+   * missing, refused, behind a symlink, special or unreadable are left out (observed in full).
+   */
+  @Override
+  public Map<ResourceKey, LiveVersion> versions(Collection<ResourceKey> keys, CallContext ctx) {
+    Map<ResourceKey, LiveVersion> out = new HashMap<>();
+    Layout layout = resolvedLayout().layout();
+    if (layout == null) {
+      return out;  // observe says why, key by key
+    }
+    Ownership ownership = ownership(layout);
+    Set<Path> directories = new HashSet<>();
+    for (ResourceKey key : keys) {
+      if (ctx.isDone()) {
+        break;
+      }
+      try {
+        Path file = resolve(layout, key);
+        if (!realParents(layout.root(), file, directories)) {
+          continue;
+        }
+        Stat stat = Stat.of(file);
+        if (stat != null && stat.regular) {
+          out.put(key, LiveVersion.of(key, stat.token(), markOf(ownership, key, ctx.owner())));
+        }
+      } catch (IOException | RuntimeException e) {
+        LOG.debug("no version of {} without reading it ({}); it is observed in full", key, e.toString());
+      }
     }
     return out;
   }
@@ -473,7 +528,7 @@ public final class LocalFilesProvider implements Provider {
 
   /** The claim on {@code key}'s path as a mark; a path nobody claimed reads as {@code owner}'s (see the class doc). */
   private OwnerMark markOf(Ownership ownership, ResourceKey key, String owner) throws IOException {
-    String holder = ownership.ownerOf(key.name());
+    String holder = ownership.ownerOf(key.name(), owner);
     return new OwnerMark(holder != null ? holder : owner, key);
   }
 
@@ -883,6 +938,30 @@ public final class LocalFilesProvider implements Provider {
     }
   }
 
+  /**
+   * Whether every parent of {@code file} below {@code root} is a directory (not a link), each
+   * looked at without following links once per call: {@code verified} holds those already found
+   * so (most files of a target share their directories).
+   */
+  private static boolean realParents(Path root, Path file, Set<Path> verified) throws IOException {
+    Path parent = file.getParent();
+    if (parent == null) {
+      return false;
+    }
+    if (parent.equals(root) || verified.contains(parent)) {
+      return true;
+    }
+    if (!realParents(root, parent, verified)) {
+      return false;
+    }
+    BasicFileAttributes s = kind(parent);
+    if (s == null || s.isSymbolicLink() || !s.isDirectory()) {
+      return false;
+    }
+    verified.add(parent);
+    return true;
+  }
+
   /** Walks the parents of {@code file} below the root without following links. */
   private static Walk walk(Layout layout, Path file) throws IOException {
     Path base = layout.root();
@@ -925,16 +1004,36 @@ public final class LocalFilesProvider implements Provider {
 
   private record Walk(boolean missing, Path symlink) {}
 
-  /** File attributes read without following links; the token changes with content, inode and mode. */
+  /**
+   * File attributes read without following links; the token changes with content, inode, mode
+   * and the change time (ctime: set by the kernel on every write, chmod or rename, and not
+   * settable by users, so an edit in place that keeps the size and puts the mtime back moves it).
+   */
   private record Stat(boolean regular, boolean directory, boolean symlink, long size, long mtimeNanos, String inode,
-      int mode) {
+      int mode, long ctimeNanos) {
 
     /** The attributes of {@code p}, or null when nothing is there. */
     static Stat of(Path p) throws IOException {
+      if (UNIX_VIEW) {
+        try {
+          // one stat through the "unix" view, which alone has the change time (and dev/ino as numbers)
+          Map<String, Object> a = Files.readAttributes(p, UNIX_ATTRIBUTES, LinkOption.NOFOLLOW_LINKS);
+          int mode = (Integer) a.get("mode");
+          int type = mode & 0170000;
+          return new Stat(type == 0100000, type == 0040000, type == 0120000, (Long) a.get("size"),
+              ((FileTime) a.get("lastModifiedTime")).to(TimeUnit.NANOSECONDS),
+              Long.toHexString((Long) a.get("dev")) + "." + a.get("ino"), mode & 0777,
+              ((FileTime) a.get("ctime")).to(TimeUnit.NANOSECONDS));
+        } catch (NoSuchFileException e) {
+          return null;
+        } catch (UnsupportedOperationException | IllegalArgumentException | ClassCastException e) {
+          // no "unix" view here: the POSIX view below, without the change time
+        }
+      }
       try {
         PosixFileAttributes a = Files.readAttributes(p, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
         return new Stat(a.isRegularFile(), a.isDirectory(), a.isSymbolicLink(), a.size(),
-            a.lastModifiedTime().to(TimeUnit.NANOSECONDS), inodeOf(a), Modes.fromPermissions(a.permissions()));
+            a.lastModifiedTime().to(TimeUnit.NANOSECONDS), inodeOf(a), Modes.fromPermissions(a.permissions()), -1);
       } catch (NoSuchFileException e) {
         return null;
       } catch (UnsupportedOperationException e) {
@@ -942,12 +1041,15 @@ public final class LocalFilesProvider implements Provider {
         try {
           BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
           return new Stat(a.isRegularFile(), a.isDirectory(), a.isSymbolicLink(), a.size(),
-              a.lastModifiedTime().to(TimeUnit.NANOSECONDS), String.valueOf(a.fileKey()), -1);
+              a.lastModifiedTime().to(TimeUnit.NANOSECONDS), String.valueOf(a.fileKey()), -1, -1);
         } catch (NoSuchFileException e2) {
           return null;
         }
       }
     }
+
+    private static final String UNIX_ATTRIBUTES = "unix:mode,size,lastModifiedTime,ctime,dev,ino";
+    private static final boolean UNIX_VIEW = FileSystems.getDefault().supportedFileAttributeViews().contains("unix");
 
     private static String inodeOf(PosixFileAttributes a) {
       Object k = a.fileKey();
@@ -970,7 +1072,8 @@ public final class LocalFilesProvider implements Provider {
     }
 
     String token() {
-      return mtimeNanos + "-" + size + "-" + inode + "-" + (mode >= 0 ? Modes.format(mode) : "");
+      return mtimeNanos + "-" + size + "-" + inode + "-" + (mode >= 0 ? Modes.format(mode) : "")
+          + (ctimeNanos >= 0 ? "-" + ctimeNanos : "");
     }
   }
 

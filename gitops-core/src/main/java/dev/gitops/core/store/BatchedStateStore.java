@@ -25,4 +25,18 @@ public interface BatchedStateStore extends StateStore {
    * @throws StoreCorruptException when the store is damaged (and then nothing is written)
    */
   List<StoredResource> writeBatch(StoreBatch batch);
+
+  /**
+   * Whether {@link StoreBatch.Applied#inSync} proofs are kept (written with the entry and loaded
+   * back in {@link StoredResource#inSync}). The engine then records, once, the proof of each key
+   * it finds in sync without one, so that a new process skips reading and merging such keys; the
+   * default is false, and such a store's keys are merged at every sync as before.
+   *
+   * <pre>{@code
+   * boolean skipsUnchanged = FileStateStore.open(storeDir).keepsInSync();  // true with the journal on
+   * }</pre>
+   */
+  default boolean keepsInSync() {
+    return false;
+  }
 }

@@ -1120,6 +1120,12 @@ public final class FileStateStore implements BatchedStateStore {
    * at the next lock after a crash. With {@link Options#journal()} off, the ops are written one
    * per-key file at a time.
    */
+  /** True with the journal on: a batch's in-sync proofs are kept with their entries. */
+  @Override
+  public boolean keepsInSync() {
+    return options.journal();
+  }
+
   @Override
   public List<StoredResource> writeBatch(StoreBatch batch) {
     Objects.requireNonNull(batch, "batch");
@@ -1147,8 +1153,8 @@ public final class FileStateStore implements BatchedStateStore {
           if (op instanceof StoreBatch.Pending p) {
             entries.add(new JournalDelta.Entry("pending", p.key(), s, p.desired(), null));
           } else if (op instanceof StoreBatch.Applied a) {
-            entries.add(new JournalDelta.Entry("applied", a.key(), s, a.lastApplied(), a.revision()));
-            applied.add(new StoredResource(a.lastApplied(), s, a.revision()));
+            entries.add(new JournalDelta.Entry("applied", a.key(), s, a.lastApplied(), a.revision(), a.inSync()));
+            applied.add(new StoredResource(a.lastApplied(), s, a.revision(), a.inSync()));
           } else if (op instanceof StoreBatch.Forget) {
             entries.add(new JournalDelta.Entry("forget", op.key(), s, null, null));
           } else {
@@ -1185,7 +1191,7 @@ public final class FileStateStore implements BatchedStateStore {
         }
       }
       case "applied" -> {
-        StoredResource stored = new StoredResource(e.resource(), e.serial(), e.revision());
+        StoredResource stored = new StoredResource(e.resource(), e.serial(), e.revision(), e.inSync());
         delta.applied(stored);
         if (snapshot != null) {
           snapshot.inventory.put(e.key(), stored);

@@ -101,7 +101,13 @@ final class JournalDelta {
   // ---------------------------------------------------------------- records
 
   /** One op with its serial, as the store resolved it before writing. */
-  record Entry(String op, ResourceKey key, long serial, Resource resource, String revision) {}
+  record Entry(String op, ResourceKey key, long serial, Resource resource, String revision,
+      StoredResource.InSync inSync) {
+    /** An op without an in-sync proof. */
+    Entry(String op, ResourceKey key, long serial, Resource resource, String revision) {
+      this(op, key, serial, resource, revision, null);
+    }
+  }
 
   /** The payload of one record: a batch's ops, compact JSON. */
   static byte[] encode(List<Entry> entries) {
@@ -116,7 +122,7 @@ final class JournalDelta {
           n.set("entry", StoreCodec.pendingEntry(e.resource()));
         }
         case "applied" -> n.set("entry", StoreCodec.inventoryEntry(new StoredResource(e.resource(), e.serial(),
-            e.revision())));
+            e.revision(), e.inSync())));
         default -> {
           n.put("serial", e.serial());
           n.put("key", e.key().toString());

@@ -48,12 +48,20 @@ public record StoreBatch(List<Op> ops) {
     }
   }
 
-  /** {@link StateStore#commit}. */
-  public record Applied(Resource lastApplied, String revision) implements Op {
+  /**
+   * {@link StateStore#commit}, with what proved the live object in sync with it when the engine
+   * verified that ({@code inSync}, null for none; a store that does not keep it drops it).
+   */
+  public record Applied(Resource lastApplied, String revision, StoredResource.InSync inSync) implements Op {
     /** Validates. */
     public Applied {
       Objects.requireNonNull(lastApplied, "lastApplied");
       Objects.requireNonNull(revision, "revision");
+    }
+
+    /** A commit without an in-sync proof. */
+    public Applied(Resource lastApplied, String revision) {
+      this(lastApplied, revision, null);
     }
 
     @Override
@@ -135,6 +143,12 @@ public record StoreBatch(List<Op> ops) {
     /** Adds a commit of last-applied state. */
     public Builder applied(Resource lastApplied, String revision) {
       ops.add(new Applied(lastApplied, revision));
+      return this;
+    }
+
+    /** Adds a commit of last-applied state with what proved the live object in sync with it (null for none). */
+    public Builder applied(Resource lastApplied, String revision, StoredResource.InSync inSync) {
+      ops.add(new Applied(lastApplied, revision, inSync));
       return this;
     }
 

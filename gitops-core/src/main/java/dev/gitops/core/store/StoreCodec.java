@@ -93,6 +93,13 @@ final class StoreCodec {
     n.put("serial", s.serial());
     n.put("revision", s.revision());
     n.set("resource", resource(s.resource()));
+    if (s.inSync() != null) {
+      // what proved the live object in sync with this record; entries without it read as before
+      ObjectNode proof = n.putObject("inSync");
+      proof.put("desired", s.inSync().desired());
+      proof.put("rules", s.inSync().rules());
+      proof.put("version", s.inSync().version());
+    }
     return n;
   }
 
@@ -238,7 +245,20 @@ final class StoreCodec {
       throw new BadContentException("the entry's key " + key + " differs from its resource's key " + r.key());
     }
     long serial = longValue(n, "serial");
-    return new StoredResource(r, serial, text(n, "revision"));
+    return new StoredResource(r, serial, text(n, "revision"), inSync(n.get("inSync")));
+  }
+
+  /** The in-sync proof of an inventory entry, or null when it has none (entries written before it existed). */
+  private static StoredResource.InSync inSync(JsonNode n) throws BadContentException {
+    if (n == null) {
+      return null;
+    }
+    requireObject(n, "inSync");
+    try {
+      return new StoredResource.InSync(text(n, "desired"), text(n, "rules"), text(n, "version"));
+    } catch (IllegalArgumentException e) {
+      throw new BadContentException("bad inSync: " + e.getMessage(), e);
+    }
   }
 
   static Resource readPendingEntry(JsonNode n) throws BadContentException {

@@ -10,6 +10,7 @@ import dev.gitops.api.Action;
 import dev.gitops.api.Change;
 import dev.gitops.api.DecodeException;
 import dev.gitops.api.Documents;
+import dev.gitops.api.LiveVersion;
 import dev.gitops.api.Observation;
 import dev.gitops.api.Outcome;
 import dev.gitops.api.ProviderException;
@@ -23,6 +24,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
@@ -122,6 +124,43 @@ class LocalFilesProviderTest {
     Observation obs = observe(p, key);
     assertThat(obs.isPresent()).isTrue();
     assertThat(obs.live()).isEqualTo(text("token=1\n", "0600"));
+  }
+
+  @Test
+  void versionsAreObservesTokensAndMarksWithoutTheFilesAndLeaveOutWhatIsNotARegularFile() throws IOException {
+    LocalFilesProvider p = provider();
+    ResourceKey app = p.keyOf("conf/app.conf");
+    ResourceKey missing = p.keyOf("conf/missing.conf");
+    ResourceKey link = p.keyOf("conf/link.conf");
+    p.apply(change(app, Action.CREATE, text("a=1\n", "0644")), ctx());
+    Files.createSymbolicLink(target().resolve("conf/link.conf"), target().resolve("conf/app.conf"));
+    Files.createSymbolicLink(target().resolve("linked"), target().resolve("conf"));
+    ResourceKey throughLink = p.keyOf("linked/app.conf");
+
+    Map<ResourceKey, LiveVersion> versions = p.versions(List.of(app, missing, link, throughLink), ctx());
+
+    Observation full = observe(p, app);
+    assertThat(versions).containsOnlyKeys(app);
+    assertThat(versions.get(app).version()).isEqualTo(full.version());
+    assertThat(versions.get(app).mark()).isEqualTo(full.mark());
+  }
+
+  @Test
+  void anEditInPlaceThatKeepsSizeAndRestoresTheMtimeStillMovesTheToken() throws IOException {
+    LocalFilesProvider p = provider();
+    ResourceKey key = p.keyOf("app.conf");
+    p.apply(change(key, Action.CREATE, text("a=1\n", "0644")), ctx());
+    Path file = target().resolve("app.conf");
+    String before = p.versions(List.of(key), ctx()).get(key).version();
+    java.nio.file.attribute.FileTime mtime = Files.getLastModifiedTime(file);
+
+    // same inode, same size, the mtime put back: only the change time (which no user can set) moves
+    Files.write(file, "a=2\n".getBytes(StandardCharsets.UTF_8), StandardOpenOption.WRITE,
+        StandardOpenOption.TRUNCATE_EXISTING);
+    Files.setLastModifiedTime(file, mtime);
+
+    assertThat(p.versions(List.of(key), ctx()).get(key).version()).isNotEqualTo(before);
+    assertThat(observe(p, key).live()).isEqualTo(text("a=2\n", "0644"));
   }
 
   @Test

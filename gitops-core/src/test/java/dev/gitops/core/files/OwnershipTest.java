@@ -48,6 +48,21 @@ class OwnershipTest {
   }
 
   @Test
+  void aClaimIsRecognisedByItsLinkTextAndAnyOtherOwnersClaimIsStillRead() throws IOException {
+    Ownership o = new Ownership(tmp.resolve("owners"));
+    o.claim("conf/a.conf", "team-a");
+    o.claim("conf/\u00e9t\u00e9.conf", "team-\"b\"");
+
+    assertThat(Files.readSymbolicLink(claimOf("conf/a.conf")).toString())
+        .isEqualTo(Ownership.linkText("team-a", "conf/a.conf"));
+    assertThat(o.ownerOf("conf/a.conf", "team-a")).isEqualTo("team-a");
+    assertThat(o.ownerOf("conf/a.conf", "team-b")).as("another owner's claim, read in full").isEqualTo("team-a");
+    assertThat(Ownership.linkText("team-\"b\"", "conf/x")).as("text JSON escapes is never guessed").isNull();
+    assertThat(o.ownerOf("conf/\u00e9t\u00e9.conf", "team-\"b\"")).isEqualTo("team-\"b\"");
+    assertThat(o.ownerOf("conf/none.conf", "team-a")).isNull();
+  }
+
+  @Test
   void claimFilesOfEarlierVersionsAreStillRead() throws IOException {
     Files.createDirectories(tmp.resolve("owners"));
     Files.writeString(claimOf("old.conf"), "{\"owner\":\"team-a\",\"path\":\"old.conf\"}");
@@ -55,6 +70,7 @@ class OwnershipTest {
     o.claim("new.conf", "team-a");
 
     assertThat(o.ownerOf("old.conf")).isEqualTo("team-a");
+    assertThat(o.ownerOf("old.conf", "team-a")).isEqualTo("team-a");
     assertThat(o.all()).isEqualTo(Map.of("old.conf", "team-a", "new.conf", "team-a"));
     assertThatThrownBy(() -> o.claim("old.conf", "team-b")).isInstanceOf(Ownership.ClaimedException.class);
     o.release("old.conf", "team-a");

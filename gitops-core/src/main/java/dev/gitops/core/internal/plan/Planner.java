@@ -273,8 +273,8 @@ public final class Planner {
     // The id is a digest of the plan's content as its file holds it, so a file can be checked
     // against it; unchanged changes and documents are not serialised again (remembered per key).
     String id = PlanFiles.id(draft, in.secretKey(), contentDigests, changeDigests);
-    LOG.debug("plan {} at {}: {} keys, {} unknown, {} decisions remembered", id, in.desired().revision(),
-        keys.size(), unknown.size(), decided.size());
+    LOG.debug("plan {} at {}: {} keys, {} unknown, {} decisions remembered, {} merges by this planner so far", id,
+        in.desired().revision(), keys.size(), unknown.size(), decided.size(), merged.sum());
     Plan plan = draft.withId(id);
     last = new Whole(plan, unordered, in.desired().revision(), Map.copyOf(in.variables()), Map.copyOf(unobserved),
         secret);
@@ -559,6 +559,12 @@ public final class Planner {
       }
       flags.add(Flag.ADOPT);
     }
+    if (!flags.contains(Flag.ADOPT) && provenInSync(d, l, pending, v.version(), rules)) {
+      // The store's proof: at this very token the live object was the desired document, which
+      // has not changed since (nor have the rules or the record): in sync, nothing to merge.
+      return Change.builder(key, Action.NOOP).desired(d).live(v.live()).target(v.live()).reason("in sync")
+          .sensitive(sensitive).build();
+    }
     MergeResult r = merge(key, rules, last, d, v.live(), in.secretKey());
     // With an empty patch live equals the target, which holds desired at every owned path, so there
     // is no drift, conflict or takeover to look for (and those reports are the costly part).
@@ -662,7 +668,48 @@ public final class Planner {
 
   private MergeResult merge(ResourceKey key, MergeRules rules, JsonNode last, Resource d, JsonNode live,
       byte[] secretKey) {
+    merged.increment();
     return mergerFor(rules, secretKey).merge(key, last, d.document(), live);
+  }
+
+  /** How many three-way merges this planner ran to decide keys (verification not counted). */
+  public long merges() {
+    return merged.sum();
+  }
+
+  private final java.util.concurrent.atomic.LongAdder merged = new java.util.concurrent.atomic.LongAdder();
+
+  /**
+   * Whether {@code l}'s {@link StoredResource#inSync} proof holds for {@code d} at the live version
+   * token {@code version}: the desired resource's digest and the rules are those the proof was
+   * recorded for, the token is the one seen then, and no pending write is in between. Then the
+   * normalized live object is {@code d}'s document (the provider's promise that an unchanged token
+   * is an unchanged object), so the key is in sync without reading or merging it.
+   */
+  public boolean provenInSync(Resource d, StoredResource l, Resource pending, String version, MergeRules rules) {
+    StoredResource.InSync proof = l == null ? null : l.inSync();
+    return proof != null && d != null && pending == null && !version.isEmpty() && proof.version().equals(version)
+        && proof.rules().equals(rules.fingerprint()) && proof.desired().equals(resourceDigest(Digests.Role.DESIRED, d));
+  }
+
+  /**
+   * Whether {@code l}'s proof was recorded for {@code d} under {@code rules} (whatever the live
+   * token is now): the keys whose live version is worth asking for before observing them in full.
+   */
+  public boolean provesDesired(Resource d, StoredResource l, Resource pending, MergeRules rules) {
+    StoredResource.InSync proof = l == null ? null : l.inSync();
+    return proof != null && d != null && pending == null && proof.rules().equals(rules.fingerprint())
+        && proof.desired().equals(resourceDigest(Digests.Role.DESIRED, d));
+  }
+
+  /**
+   * The proof to record for {@code d} when its normalized live object, at version token {@code
+   * version}, was just found equal to {@code d}'s document under {@code rules}, or null when the
+   * token is empty (nothing could prove the object unchanged later).
+   */
+  public StoredResource.InSync inSync(Resource d, MergeRules rules, String version) {
+    return version.isEmpty() ? null
+        : new StoredResource.InSync(resourceDigest(Digests.Role.DESIRED, d), rules.fingerprint(), version);
   }
 
   private static Change change(ResourceKey key, Action action, Resource d, JsonNode live, MergeResult r,
@@ -744,11 +791,11 @@ public final class Planner {
    * with the document's digest remembered by {@link Digests}.
    */
   private String resourceDigest(Digests.Role role, Resource r) {
-    return r.digestWith(digests.of(role, r.key(), r.document()));
+    return digests.resource(role, r);
   }
 
   private void resourceDigest(StringBuilder sb, Digests.Role role, Resource r) {
-    part(sb, r == null ? "-" : r.digestWith(digests.of(role, r.key(), r.document())));
+    part(sb, r == null ? "-" : digests.resource(role, r));
   }
 
   /**
