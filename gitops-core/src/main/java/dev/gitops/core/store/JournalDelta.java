@@ -14,7 +14,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * What the journal changes on top of the per-key files: per key touched, the final inventory and
+ * What the journal changes on top of the snapshot (or, in a store of format 1, the per-key files): per key touched, the final inventory and
  * pending entry (or their removal). Replaying records in order and folding them here is
  * idempotent per key (every op sets or removes an entry), which is what lets a compaction that
  * crashed half-way simply run again.
@@ -131,8 +131,13 @@ final class JournalDelta {
     }
   }
 
-  /** Folds one record's payload in; {@code after} is the serial the record must exceed. */
-  void replay(byte[] payload, long after) throws StoreCodec.BadContentException {
+  /**
+   * Folds one record's payload in and returns its last serial; {@code after} is the serial the
+   * record must exceed. A record whose serials are all at or below {@code includedThrough} (the
+   * serial a snapshot includes) is already in that snapshot and is not folded again; a record
+   * that straddles it is damage.
+   */
+  long replay(byte[] payload, long after, long includedThrough) throws StoreCodec.BadContentException {
     JsonNode root = StoreCodec.parse(payload);
     JsonNode ops = root.get("ops");
     if (ops == null || !ops.isArray() || ops.isEmpty()) {
@@ -140,6 +145,7 @@ final class JournalDelta {
     }
     List<Runnable> folds = new ArrayList<>();
     long last = after;
+    long first = -1;
     for (JsonNode n : ops) {
       String op = StoreCodec.text(n, "op");
       long s;
@@ -171,8 +177,19 @@ final class JournalDelta {
         throw new StoreCodec.BadContentException("serial " + s + " does not follow serial " + last);
       }
       last = s;
+      if (first < 0) {
+        first = s;
+      }
+    }
+    if (last <= includedThrough) {
+      return last;
+    }
+    if (first <= includedThrough) {
+      throw new StoreCodec.BadContentException("a record of serials " + first + " to " + last
+          + " straddles serial " + includedThrough + ", which the snapshot includes");
     }
     // a record is folded whole or not at all: it was written as one batch
     folds.forEach(Runnable::run);
+    return last;
   }
 }
