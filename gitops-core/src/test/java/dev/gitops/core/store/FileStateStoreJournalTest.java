@@ -351,7 +351,7 @@ class FileStateStoreJournalTest {
     assertTwoBatches(loadFresh());
   }
 
-  private static void copy(Path from, Path to) throws IOException {
+  static void copy(Path from, Path to) throws IOException {
     try (var walk = Files.walk(from)) {
       for (Path p : walk.toList()) {
         Path t = to.resolve(from.relativize(p).toString());
@@ -364,7 +364,7 @@ class FileStateStoreJournalTest {
     }
   }
 
-  private static void deleteTree(Path d) throws IOException {
+  static void deleteTree(Path d) throws IOException {
     if (!Files.exists(d)) {
       return;
     }

@@ -19,11 +19,17 @@ public final class LegacyStores {
 
   private LegacyStores() {}
 
-  /** Rewrites the store in {@code dir} (any format this build reads) as format 1, holding the same state. */
+  /**
+   * Rewrites the store in {@code dir} (any format this build reads) as format 1, holding the same
+   * state; a store never written is left alone.
+   */
   public static void downgrade(Path dir) throws IOException {
     StoredState st;
     try (FileStateStore s = FileStateStore.openReadOnly(dir)) {
       st = s.load();
+    }
+    if (st.fresh()) {
+      return;
     }
     Path inventory = Files.createDirectories(dir.resolve("inventory"));
     Path pending = Files.createDirectories(dir.resolve("pending"));
