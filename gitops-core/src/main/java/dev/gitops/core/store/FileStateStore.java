@@ -1415,8 +1415,9 @@ public final class FileStateStore implements BatchedStateStore {
    * journal holds at least {@link Options#compactionBytes()} bytes and more than the snapshot.
    *
    * <pre>{@code
-   * try (StoreLock lock = store.lock(Duration.ofSeconds(30))) {
-   *   store.compact();
+   * try (FileStateStore fileStore = FileStateStore.open(storeDir);
+   *      StoreLock lock = fileStore.lock(Duration.ofSeconds(30))) {
+   *   fileStore.compact();
    * }
    * }</pre>
    */
