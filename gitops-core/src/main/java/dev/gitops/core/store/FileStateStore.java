@@ -633,6 +633,7 @@ public final class FileStateStore implements BatchedStateStore {
       throw corrupt(snapshotFile, "is missing while meta.json (serial " + metaSerial + ") names the snapshot of serial "
           + metaSnapshot, null);
     }
+    scanEnd = 0;
     JournalDelta journal = Files.exists(journalFile) ? readJournal(false, snapSerial) : new JournalDelta();
     if (accounting != null) {
       // after reading every entry, so that a bad file is named before the count it throws off

@@ -95,6 +95,21 @@ class FileStateStoreJournalTest {
     };
   }
 
+  /** A listener that counts the passes of {@code point} into {@code count}. */
+  static FileStateStore.WriteListener counting(JournalPoint point, AtomicInteger count) {
+    return new FileStateStore.WriteListener() {
+      @Override
+      public void onWrite(Path file, boolean after) { }
+
+      @Override
+      public void onJournal(JournalPoint p, Path file) {
+        if (p == point) {
+          count.incrementAndGet();
+        }
+      }
+    };
+  }
+
   private StoredState loadFresh() {
     try (FileStateStore s = open()) {
       return s.load();
@@ -333,17 +348,7 @@ class FileStateStoreJournalTest {
   void withGroupCommitOffEveryOpOfABatchIsItsOwnAppend() {
     AtomicInteger synced = new AtomicInteger();
     FileStateStore.Options off = FileStateStore.Options.defaults().withJournal(false)
-        .withWriteListener(new FileStateStore.WriteListener() {
-          @Override
-          public void onWrite(Path file, boolean after) { }
-
-          @Override
-          public void onJournal(JournalPoint point, Path file) {
-            if (point == JournalPoint.SYNCED) {
-              synced.incrementAndGet();
-            }
-          }
-        });
+        .withWriteListener(counting(JournalPoint.SYNCED, synced));
     try (FileStateStore s = FileStateStore.open(dir(), off); StoreLock l = s.lock(LONG)) {
       twoBatches(s);
     }
