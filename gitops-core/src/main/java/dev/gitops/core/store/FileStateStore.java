@@ -561,7 +561,8 @@ public final class FileStateStore implements BatchedStateStore {
         throw new StoreException("store path " + dir + " is not a directory");
       }
       if (held != null && !readOnly && cache != null && refusal == null && cache.serial == serial) {
-        return new StoredState(serial, cache.inventory, cache.pending, attempted, applied, false);
+        return new StoredState(serial, cache.inventory, cache.pending, attempted, applied,
+            cache.fresh && !Files.exists(dir.resolve("meta.json")));
       }
       cache = null;
       try {
@@ -664,9 +665,8 @@ public final class FileStateStore implements BatchedStateStore {
         snapshotSerial = snapSerial;
         snapshotBytes = snapBytes;
       }
-      if (!fresh) {
-        cache = new Cached(new TreeMap<>(inventory), new TreeMap<>(pending), maxSerial);
-      }
+      cache = new Cached(new TreeMap<>(inventory), new TreeMap<>(pending), maxSerial);
+      cache.fresh = fresh;
     }
     return new StoredState(maxSerial, inventory, pending, att, app, fresh);
   }
@@ -1590,6 +1590,8 @@ public final class FileStateStore implements BatchedStateStore {
     final TreeMap<ResourceKey, StoredResource> inventory;
     final TreeMap<ResourceKey, Resource> pending;
     long serial;
+    /** Whether the read found no store yet (a write makes it one). */
+    boolean fresh;
 
     Cached(TreeMap<ResourceKey, StoredResource> inventory, TreeMap<ResourceKey, Resource> pending, long serial) {
       this.inventory = inventory;
