@@ -14,10 +14,11 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * What the journal changes on top of the snapshot (or, in a store of format 1, the per-key files): per key touched, the final inventory and
- * pending entry (or their removal). Replaying records in order and folding them here is
- * idempotent per key (every op sets or removes an entry), which is what lets a compaction that
- * crashed half-way simply run again.
+ * What the journal changes on top of the snapshot (or, in a store of format 1, the per-key
+ * files): per key touched, the final inventory and pending entry (or their removal). Replaying
+ * records in order and folding them here is idempotent per key (every op sets or removes an
+ * entry). A record a snapshot already includes is skipped by its serial, not replayed: replayed
+ * over a snapshot of later writes, an older record would bring back what they changed.
  */
 final class JournalDelta {
 
@@ -78,7 +79,7 @@ final class JournalDelta {
     set(key, opSerial, false, null, null);
   }
 
-  /** Applies the final word on every touched key to maps read from the per-key files. */
+  /** Applies the final word on every touched key to maps read from the snapshot (or the per-key files of format 1). */
   void applyTo(Map<ResourceKey, StoredResource> inventory, Map<ResourceKey, Resource> pending) {
     for (Touch t : touched.values()) {
       if (t.inventorySet) {
