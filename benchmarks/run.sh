@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 NS=${1:-1000,10000,100000}
 CLI_NS=${CLI_NS:-1000,10000}
-# S1's per-key baseline costs about 45 ms a change on a 2-core VM disk; STORE_N=10000 is the issue's row
+# S1: the store in a first, a no-change and a one-change sync; STORE_N=10000 is the issue's row
 STORE_N=${STORE_N:-2000}
 OUT="$ROOT/benchmarks/results"
 RAW="$OUT/raw"
@@ -41,7 +41,7 @@ echo "== B2 scale harness (N = $NS)"
 java -Xmx8g -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp "$JAR" dev.gitops.benchmarks.ScaleHarness \
   --n "$NS" --out "$RAW/scale.json"
 
-echo "== S1 store: per-key fsync vs journal (N = $STORE_N changes)"
+echo "== S1 store: first, no-change and one-change sync (N = $STORE_N changes)"
 java -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp "$JAR" dev.gitops.benchmarks.StoreBench \
   --n "$STORE_N" --out "$RAW/store.json"
 cat "$RAW/store.json"

@@ -30,12 +30,13 @@ import java.util.Locale;
 import java.util.stream.Stream;
 
 /**
- * S1: the state store's cost in a sync of N changes (default 10,000 creates of ~1 KB documents)
- * through the {@link Reconciler} into an in-memory provider that takes batches, in one JVM and
- * one run: the {@link FileStateStore} writing per-key files with an fsync each (journal off, as
- * before the journal) against the same store with the journal on. Store time is the time spent
- * inside store calls, including the lock's release (where the journal is compacted); the whole
- * sync and the same sync over an in-memory store (the engine alone) are reported beside it.
+ * S1: the state store's cost in syncs through the {@link Reconciler} into an in-memory provider
+ * that takes batches (as the local-files provider does), in one JVM: a first sync of N creates
+ * (default 10,000 documents of ~1 KB), then, each with a new store object as a new process would
+ * open it, a sync with no change and a sync with one changed document. Store time is the time
+ * spent inside store calls, the lock and its release included (where the journal is folded into
+ * the snapshot once it outgrows its bound); the first sync over an in-memory store (the engine
+ * alone) is reported beside it. The store's at-rest bytes (snapshot and journal) are reported too.
  *
  * <pre>
  * java -cp benchmarks/target/benchmarks.jar dev.gitops.benchmarks.StoreBench [--n 10000] [--dir /tmp] [--out s1.json]
@@ -62,21 +63,22 @@ public final class StoreBench {
     Path scratch = Files.createTempDirectory(base, "storebench");
     try {
       // warm the JIT on every path first
-      for (String mode : List.of("memory", "journal", "perKey")) {
-        run(mode, 300, scratch.resolve("warm-" + mode));
-      }
-      Row memory = run("memory", n, scratch.resolve("memory"));
-      Row journal = run("journal", n, scratch.resolve("journal"));
-      Row perKey = run("perKey", n, scratch.resolve("perKey"));
-      double ratio = (double) perKey.storeMs / Math.max(1, journal.storeMs);
-      String json = String.format(Locale.ROOT, "{\"n\": %d, \"syncMs\": {\"memoryStore\": %d, \"perKey\": %d,"
-          + " \"journal\": %d}, \"storeMs\": {\"perKey\": %d, \"journal\": %d}, \"storeCalls\": {\"perKey\": %d,"
-          + " \"journal\": %d}, \"storeSpeedup\": %.1f, \"command\": \"java -cp benchmarks/target/benchmarks.jar"
-          + " dev.gitops.benchmarks.StoreBench --n %d\"}%n", n, memory.syncMs, perKey.syncMs, journal.syncMs,
-          perKey.storeMs, journal.storeMs, perKey.calls, journal.calls, ratio, n);
-      System.out.printf(Locale.ROOT, "S1 store, %d changes: per-key fsync %d ms in the store (sync %d ms),"
-          + " journal %d ms (sync %d ms): %.1fx; in-memory store sync %d ms%n", n, perKey.storeMs, perKey.syncMs,
-          journal.storeMs, journal.syncMs, ratio, memory.syncMs);
+      run(false, 300, scratch.resolve("warm-memory"));
+      run(true, 300, scratch.resolve("warm-file"));
+      Row memory = run(false, n, scratch.resolve("memory"));
+      Row file = run(true, n, scratch.resolve("file"));
+      String json = String.format(Locale.ROOT, "{\"n\": %d, \"syncMs\": {\"memoryStore\": %d, \"firstSync\": %d,"
+          + " \"noChange\": %d, \"oneChange\": %d}, \"storeMs\": {\"firstSync\": %d, \"noChange\": %d,"
+          + " \"oneChange\": %d}, \"storeCalls\": {\"firstSync\": %d}, \"atRestBytes\": {\"snapshot\": %d,"
+          + " \"journal\": %d}, \"command\": \"java -cp benchmarks/target/benchmarks.jar"
+          + " dev.gitops.benchmarks.StoreBench --n %d\"}%n", n, memory.first.syncMs, file.first.syncMs,
+          file.noChange.syncMs, file.oneChange.syncMs, file.first.storeMs, file.noChange.storeMs,
+          file.oneChange.storeMs, file.first.calls, file.snapshotBytes, file.journalBytes, n);
+      System.out.printf(Locale.ROOT, "S1 store, %d changes: first sync %d ms in the store (sync %d ms; in-memory"
+          + " store sync %d ms); no-change sync %d ms in the store (sync %d ms); one-change sync %d ms in the store"
+          + " (sync %d ms); at rest: snapshot %d bytes, journal %d bytes%n", n, file.first.storeMs,
+          file.first.syncMs, memory.first.syncMs, file.noChange.storeMs, file.noChange.syncMs,
+          file.oneChange.storeMs, file.oneChange.syncMs, file.snapshotBytes, file.journalBytes);
       if (out != null) {
         Files.writeString(out, json, StandardCharsets.UTF_8);
       } else {
@@ -87,9 +89,11 @@ public final class StoreBench {
     }
   }
 
-  private record Row(long syncMs, long storeMs, long calls) {}
+  private record Timing(long syncMs, long storeMs, long calls) {}
 
-  private static Row run(String mode, int n, Path dir) {
+  private record Row(Timing first, Timing noChange, Timing oneChange, long snapshotBytes, long journalBytes) {}
+
+  private static Row run(boolean fileStore, int n, Path dir) throws IOException {
     List<Resource> resources = new ArrayList<>(n);
     for (int i = 0; i < n; i++) {
       resources.add(Resource.of(ResourceKey.of("mem", "widget", "team-" + (i % 50), String.format("w-%06d", i)),
@@ -103,17 +107,34 @@ public final class StoreBench {
         return true;
       }
     };
-    TimedStore store = mode.equals("memory") ? null : new TimedStore(FileStateStore.open(dir,
-        FileStateStore.Options.defaults().withJournal(mode.equals("journal"))));
-    try (Reconciler r = Reconciler.builder().desiredState(State.of("r1", resources)).provider(provider)
-        .store(store != null ? store : new InMemoryStateStore()).build()) {
+    InMemoryStateStore memoryStore = new InMemoryStateStore();
+    Timing first = sync(fileStore, dir, memoryStore, provider, State.of("r1", resources));
+    if (!fileStore) {
+      return new Row(first, null, null, 0, 0);
+    }
+    Timing noChange = sync(true, dir, memoryStore, provider, State.of("r1", resources));
+    List<Resource> changed = new ArrayList<>(resources);
+    changed.set(n / 2, Resource.of(resources.get(n / 2).key(), document(n + 1)));
+    Timing oneChange = sync(true, dir, memoryStore, provider, State.of("r2", changed));
+    Path snapshot = dir.resolve("snapshot");
+    Path journal = dir.resolve("journal");
+    return new Row(first, noChange, oneChange, Files.exists(snapshot) ? Files.size(snapshot) : 0,
+        Files.exists(journal) ? Files.size(journal) : 0);
+  }
+
+  /** One sync through a new reconciler and, for the file store, a new store object (as a new process). */
+  private static Timing sync(boolean fileStore, Path dir, InMemoryStateStore memoryStore, ForwardingProvider provider,
+      State desired) {
+    TimedStore store = fileStore ? new TimedStore(FileStateStore.open(dir)) : null;
+    try (Reconciler r = Reconciler.builder().desiredState(desired).provider(provider)
+        .store(store != null ? store : memoryStore).build()) {
       long t0 = System.nanoTime();
       SyncResult result = r.sync();
       long syncMs = (System.nanoTime() - t0) / 1_000_000;
       if (!result.isSuccessful()) {
-        throw new IllegalStateException(mode + " sync failed: " + result.failures());
+        throw new IllegalStateException("sync of " + desired.revision() + " failed: " + result.failures());
       }
-      return new Row(syncMs, store == null ? 0 : store.nanos / 1_000_000, store == null ? 0 : store.calls);
+      return new Timing(syncMs, store == null ? 0 : store.nanos / 1_000_000, store == null ? 0 : store.calls);
     }
   }
 

@@ -77,12 +77,10 @@ class HostileInputCliIT {
   @Test
   void aCorruptStoreExitsOneNamingTheFileAndChangesNothing() throws Exception {
     assertThat(gitops("sync").code()).isZero();
-    Path entry;
-    try (Stream<Path> s = Files.list(target.resolve(".gitops/inventory"))) {
-      entry = s.sorted().findFirst().orElseThrow();
-    }
+    // the store's journal holds the first sync's records (pending, then applied): damage in the first is corruption
+    Path entry = target.resolve(".gitops/journal");
     byte[] b = Files.readAllBytes(entry);
-    b[b.length / 2] = (byte) 0xFF;
+    b[20] = (byte) 0xFF;
     Files.write(entry, b);
     repo.write("app.properties", "name=changed\n").commit("change");
     Map<String, String> before = bytes(target);

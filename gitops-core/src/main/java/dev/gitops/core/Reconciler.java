@@ -640,7 +640,12 @@ public final class Reconciler implements AutoCloseable {
     Map<String, Integer> counts = new TreeMap<>();
     outcomes.values().forEach(o -> counts.merge(o.kind().name(), 1, Integer::sum));
     String historyId = Instant.now().toEpochMilli() + "-" + plan.id().substring(0, Math.min(8, plan.id().length()));
-    store.recordRevisions(plan.revision(), failed || !plan.isComplete() ? null : plan.revision());
+    String appliedRevision = failed || !plan.isComplete() ? null : plan.revision();
+    if (!plan.revision().equals(p.stored.lastAttemptedRevision())
+        || (appliedRevision != null && !appliedRevision.equals(p.stored.lastAppliedRevision()))) {
+      // a resync of the revisions the store already holds writes nothing here
+      store.recordRevisions(plan.revision(), appliedRevision);
+    }
     boolean quiet = !failed && !orphaned && outcomes.values().stream()
         .noneMatch(o -> o.kind() == Outcome.Kind.CREATED || o.kind() == Outcome.Kind.CONFIGURED || o.kind() == Outcome.Kind.DELETED);
     List<HistoryEntry> past = quiet ? store.history() : List.of();

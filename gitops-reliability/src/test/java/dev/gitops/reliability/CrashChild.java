@@ -51,12 +51,12 @@ public final class CrashChild {
     CountingProvider provider = new CountingProvider(CrashWorld.files(target), (c, after) -> ks.event());
     State desired = CrashWorld.desired(desiredDir, provider, revision);
     FileStateStore.Options storeOptions = FileStateStore.Options.defaults().withHistoryLimit(5)
-        .withWriteListener((file, after) -> ks.event());
+        .withCompactionBytes(0).withWriteListener((file, after) -> ks.event());
     Reconciler r = CrashWorld.reconciler(target, provider, desired, storeOptions);
     return r.sync();
   }
 
-  /** What {@link #syncCountingPoint} counts besides the journal points: a file write during compaction. */
+  /** What {@link #syncCountingPoint} counts besides the named points: a file write once compaction started (meta.json). */
   static final String COMPACTION_WRITE = "COMPACTION_WRITE";
 
   /**
@@ -88,7 +88,7 @@ public final class CrashChild {
         .execution(CrashWorld.options().execution().withParallelism(4)).build();
     Reconciler r = Reconciler.builder().desiredState(desired).provider(files)
         .store(FileStateStore.open(target.resolve(CrashWorld.STORE),
-            FileStateStore.Options.defaults().withHistoryLimit(5).withWriteListener(listener)))
+            FileStateStore.Options.defaults().withHistoryLimit(5).withCompactionBytes(0).withWriteListener(listener)))
         .options(options).build();
     return r.sync();
   }

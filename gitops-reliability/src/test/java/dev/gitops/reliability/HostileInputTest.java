@@ -348,13 +348,11 @@ class HostileInputTest {
   @Test
   void aStateFileWithCorruptBytesIsNamedAndForbidsWrites() throws Exception {
     baseline();
-    Path entry;
-    try (Stream<Path> s = Files.list(state.resolve("inventory"))) {
-      entry = s.findFirst().orElseThrow();
-    }
+    // the journal holds the baseline's records (pending, then applied): damage in the first is corruption
+    Path entry = state.resolve("journal");
     byte[] bytes = Files.readAllBytes(entry);
-    bytes[bytes.length / 2] = (byte) 0xC3;
-    bytes[bytes.length / 2 + 1] = (byte) '{';
+    bytes[20] = (byte) 0xC3;
+    bytes[21] = (byte) '{';
     Files.write(entry, bytes);
     repo.write("apps/base.yaml", "type: widget\nname: base\nspec: {v: 2}\n").commit("change");
     assertRefused(reconciler(source(), live), StoreCorruptException.class, entry.toString(), "is corrupt");

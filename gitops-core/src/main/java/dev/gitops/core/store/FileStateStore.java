@@ -19,11 +19,9 @@ import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFilePermission;
@@ -45,27 +43,26 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A crash-safe {@link StateStore} in a directory of small JSON files, one per key, with a journal
- * for batches of writes (group commit).
+ * A crash-safe {@link StateStore} in a directory: a checksummed snapshot of every entry plus a
+ * journal of the writes since (group commit).
  *
- * <p>Batches: {@link #writeBatch} appends a batch (the pending records of every change the engine
- * is about to send together, or the applied records of the outcomes it learned together) to the
- * file {@code journal} as one checksummed, length-prefixed record, forced once; loads replay it
- * over the per-key files. Once the journal holds records the single-key methods append to it too.
- * When the lock is released (the end of a sync) the journal is compacted into the per-key files
- * and deleted, so between syncs the store is the per-key layout below; a journal found at the
- * next lock (a crash) is replayed, a torn last record from a crash mid-append is cut off, and
- * it is compacted then. A record that fails its checks anywhere but at the very end is
- * corruption naming the journal and the byte offset.
+ * <p>Writes: every entry write ({@link #writePending}, {@link #commit}, {@link #clearPending},
+ * {@link #forget}, and {@link #writeBatch} for many at once) is one checksummed, length-prefixed
+ * record appended to the file {@code journal} and forced once. The journal stays between syncs;
+ * a load reads the snapshot and replays the journal over it. When the journal has outgrown its
+ * bound ({@link Options#compactionBytes()}, and more bytes than the snapshot) the lock's release
+ * folds it into a new {@code snapshot} (temp file, fsync, rename, directory fsync) and removes it;
+ * a sync that changed nothing writes nothing, and a small sync only appends. A torn last record
+ * from a crash mid-append is cut off at the next lock; a record that fails its checks anywhere but
+ * at the very end, or a snapshot that fails any check, is corruption naming the file and the byte
+ * offset.
  *
- * <p>Layout: {@code format} (the layout version), {@code meta.json} (serial and revisions),
- * {@code inventory/<key>.json} (last-applied state per key), {@code pending/<key>.json} (desired
- * documents written before an apply), {@code history/} (one file per sync, rotated to the
- * history limit), {@code secret.key} (32 random bytes for keyed hashes) and {@code lock}. Every
- * write goes to a temp file in the same directory, is forced to disk, renamed atomically over
- * the target and followed by a force of the directory; a crash leaves either the old or the new
- * file, and at most a temp file that readers ignore. Files and directories are created readable
- * by the owner only.
+ * <p>Layout (format 2): {@code format} (the layout version), {@code meta.json} (serial, revisions
+ * and the serial of the snapshot it expects), {@code snapshot}, {@code journal}, {@code history/}
+ * (one file per sync, rotated to the history limit), {@code secret.key} (32 random bytes for
+ * keyed hashes) and {@code lock}. A store of format 1 (per-key files {@code inventory/<key>.json}
+ * and {@code pending/<key>.json}, written by older builds) is read as it is and migrated to format
+ * 2 at the first writable lock. Files and directories are created readable by the owner only.
  *
  * <p>The lock is an OS file lock on {@code lock} (freed by the OS when the process dies), plus an
  * in-process lock so that two threads or two store objects of one JVM exclude each other too.
@@ -75,9 +72,7 @@ import org.slf4j.LoggerFactory;
  * <p>Once {@link #load} or any read meets a file it cannot read, it throws {@link
  * StoreCorruptException} naming the file, and this object refuses every write until the store
  * is repaired and reopened. {@code meta.json} accounts for the rest of the store: once it exists,
- * {@code format}, {@code inventory/}, {@code pending/} and {@code history/} must exist, the key
- * directories must hold exactly as many entries as it counts (besides the one entry a write
- * crashed in may have left either way), and nothing but key files; anything missing or extra is
+ * {@code format} and {@code history/} must exist, and the snapshot it names; anything missing is
  * corruption, named, never an empty inventory.
  *
  * <p>A store {@linkplain #openReadOnly opened read-only} (for plan, diff, status, history)
@@ -97,7 +92,7 @@ import org.slf4j.LoggerFactory;
 public final class FileStateStore implements BatchedStateStore {
 
   /** The newest layout version this build reads and the one it writes. */
-  public static final int FORMAT = 1;
+  public static final int FORMAT = 2;
 
   private static final Logger LOG = LoggerFactory.getLogger(FileStateStore.class);
   private static final int SECRET_BYTES = 32;
@@ -125,19 +120,20 @@ public final class FileStateStore implements BatchedStateStore {
     void onWrite(Path file, boolean after);
 
     /**
-     * Called at each {@link JournalPoint} of the journal's protocol with the journal file. The
-     * default reports it as a write of the journal file (before or after, as the point says), so
-     * a listener that counts writes counts these points too.
+     * Called at each {@link JournalPoint} of the journal's and the snapshot's protocol with the
+     * file the point concerns (the journal, the snapshot, {@code format}, or the store directory
+     * for {@link JournalPoint#MIGRATED}). The default reports it as a write of that file (before
+     * or after, as the point says), so a listener that counts writes counts these points too.
      */
-    default void onJournal(JournalPoint point, Path journal) {
-      onWrite(journal, point.after());
+    default void onJournal(JournalPoint point, Path file) {
+      onWrite(file, point.after());
     }
   }
 
   /**
-   * The named points of the journal's write protocol, in the order one batch and one compaction
-   * pass them: where a crash test kills the process to prove each leaves a store that loads
-   * with nothing acknowledged lost.
+   * The named points of the store's write protocol, in the order one batch, one compaction and
+   * one migration pass them: where a crash test kills the process to prove each leaves a store
+   * that loads with nothing acknowledged lost.
    */
   public enum JournalPoint {
     /** A batch's record is about to be appended. */
@@ -150,12 +146,20 @@ public final class FileStateStore implements BatchedStateStore {
     SYNCED(true),
     /** A torn tail left by a crash was cut off (at the first lock after it). */
     TAIL_TRUNCATED(true),
-    /** Compaction of the journal into the per-key files begins. */
+    /** Compaction begins: a new snapshot is about to be written. */
     COMPACTION_STARTED(false),
-    /** Every per-key file of the journal is written, renamed and its directory forced; the journal is still there. */
-    COMPACTED(false),
-    /** The journal file is deleted and the deletion forced: compaction is done. */
-    JOURNAL_REMOVED(true);
+    /** The new snapshot is written to its temp file and forced, not yet renamed. */
+    SNAPSHOT_WRITTEN(false),
+    /** The new snapshot is renamed into place and the directory forced; the journal is still there. */
+    SNAPSHOT_RENAMED(true),
+    /** The journal file is deleted and the deletion forced: compaction is done (meta.json follows). */
+    JOURNAL_REMOVED(true),
+    /** A store of format 1 (per-key files) was read whole and is about to be migrated. */
+    MIGRATION_STARTED(false),
+    /** The {@code format} file says 2: the snapshot is the truth; journal and per-key files still there. */
+    FORMAT_SWITCHED(true),
+    /** The per-key files and directories of format 1 are removed: migration is done. */
+    MIGRATED(true);
 
     private final boolean after;
 
@@ -177,10 +181,17 @@ public final class FileStateStore implements BatchedStateStore {
    * @param writeListener the test and fault-injection hook told about every durable write
    *     ({@link WriteListener#NONE} by default)
    * @param journal whether {@link #writeBatch batches} go to the journal in one append (the
-   *     default); false writes them one per-key file at a time, as stores did before the journal
-   *     (kept for comparison in the benchmarks and for file systems where appends are slow)
+   *     default); false appends every op of a batch on its own with its own fsync (no group
+   *     commit; kept for comparison in the benchmarks)
+   * @param compactionBytes the journal's bound: at the lock's release a journal of at least this
+   *     many bytes, and more than the snapshot, is folded into a new snapshot (8 MiB by default);
+   *     0 folds it at every release that finds one
    */
-  public record Options(int historyLimit, Duration lockPollInterval, WriteListener writeListener, boolean journal) {
+  public record Options(int historyLimit, Duration lockPollInterval, WriteListener writeListener, boolean journal,
+      long compactionBytes) {
+    /** The default bound of the journal. */
+    public static final long DEFAULT_COMPACTION_BYTES = 8L << 20;
+
     /** Validates. */
     public Options {
       if (historyLimit < 1) {
@@ -191,11 +202,14 @@ public final class FileStateStore implements BatchedStateStore {
         throw new IllegalArgumentException("lock poll interval must be positive, got " + lockPollInterval);
       }
       Objects.requireNonNull(writeListener, "writeListener");
+      if (compactionBytes < 0) {
+        throw new IllegalArgumentException("compaction bytes must not be negative, got " + compactionBytes);
+      }
     }
 
-    /** Options with the journal on. */
+    /** Options with the journal on and its default bound. */
     public Options(int historyLimit, Duration lockPollInterval, WriteListener writeListener) {
-      this(historyLimit, lockPollInterval, writeListener, true);
+      this(historyLimit, lockPollInterval, writeListener, true, DEFAULT_COMPACTION_BYTES);
     }
 
     /** Options without a write listener. */
@@ -210,22 +224,27 @@ public final class FileStateStore implements BatchedStateStore {
 
     /** These options with another history limit. */
     public Options withHistoryLimit(int limit) {
-      return new Options(limit, lockPollInterval, writeListener, journal);
+      return new Options(limit, lockPollInterval, writeListener, journal, compactionBytes);
     }
 
     /** These options with another lock poll interval. */
     public Options withLockPollInterval(Duration interval) {
-      return new Options(historyLimit, interval, writeListener, journal);
+      return new Options(historyLimit, interval, writeListener, journal, compactionBytes);
     }
 
     /** These options with a write listener (a test and fault-injection hook). */
     public Options withWriteListener(WriteListener listener) {
-      return new Options(historyLimit, lockPollInterval, listener, journal);
+      return new Options(historyLimit, lockPollInterval, listener, journal, compactionBytes);
     }
 
-    /** These options with the journal on or off (off: every batch is written per key, one file at a time). */
+    /** These options with group commit on or off (off: every op of a batch is its own append and fsync). */
     public Options withJournal(boolean on) {
-      return new Options(historyLimit, lockPollInterval, writeListener, on);
+      return new Options(historyLimit, lockPollInterval, writeListener, on, compactionBytes);
+    }
+
+    /** These options with another bound of the journal (0: compact at every release that finds a journal). */
+    public Options withCompactionBytes(long bytes) {
+      return new Options(historyLimit, lockPollInterval, writeListener, journal, bytes);
     }
   }
 
@@ -234,6 +253,7 @@ public final class FileStateStore implements BatchedStateStore {
   private final Path pendingDir;
   private final Path historyDir;
   private final Path journalFile;
+  private final Path snapshotFile;
   private final Options options;
   private final boolean readOnly;
   private final SecureRandom random = new SecureRandom();
@@ -246,29 +266,23 @@ public final class FileStateStore implements BatchedStateStore {
   private boolean layoutReady;
   private long serial;
   /**
-   * What the last full read (and this object's writes since) found, while this object holds the
-   * lock: a resync then reads meta.json only, not every entry. It is used only while meta.json's
-   * serial, read when the lock is taken, still equals the snapshot's; any other writer bumps it.
+   * What the last full read (and this object's writes since) found: a resync under a new lock
+   * reads nothing more when the serial found at the lock (the highest of meta.json's, the
+   * snapshot's and the journal's) still equals the cache's; any other writer raises it.
    */
-  private Snapshot snapshot;
+  private Cached cache;
   private String attempted = "";
   private String applied = "";
   private byte[] secret;
-  /** The entries in inventory/ and pending/ as of {@link #serial}, or -1 until counted or read from meta.json. */
-  private long inventoryCount = -1;
-  private long pendingCount = -1;
-  /**
-   * What the journal holds on top of the per-key files, while this object holds the lock; null or
-   * empty when there is no journal (then single writes go to the per-key files as they always did).
-   */
-  private JournalDelta delta;
+  /** The layout version found at the lock (0 for a store not written yet). */
+  private int storeFormat;
+  /** The snapshot's serial meta.json names (0: none yet). */
+  private long metaSnapshotSerial;
+  /** The serial the snapshot on disk includes (0: none) and its size, while this object holds the lock. */
+  private long snapshotSerial;
+  private long snapshotBytes;
   /** Where the journal's whole records end (the next append's offset). */
   private long journalEnd;
-  /**
-   * Whether meta.json's entry counts are those after the journal's compaction (written when a
-   * compaction starts) rather than those of the per-key files as the journal found them.
-   */
-  private boolean metaCompacting;
 
   private FileStateStore(Path dir, Options options, boolean readOnly) {
     this.dir = Objects.requireNonNull(dir, "dir").toAbsolutePath().normalize();
@@ -276,6 +290,7 @@ public final class FileStateStore implements BatchedStateStore {
     this.pendingDir = this.dir.resolve("pending");
     this.historyDir = this.dir.resolve("history");
     this.journalFile = this.dir.resolve(StoreJournal.FILE);
+    this.snapshotFile = this.dir.resolve(StoreSnapshot.FILE);
     this.options = Objects.requireNonNull(options, "options");
     this.readOnly = readOnly;
   }
@@ -378,7 +393,7 @@ public final class FileStateStore implements BatchedStateStore {
         held = h;
         refreshMeta();
         if (!readOnly) {
-          recoverJournal();
+          recover();
         }
       }
       LOG.debug("locked store {}", dir);
@@ -476,7 +491,7 @@ public final class FileStateStore implements BatchedStateStore {
       channel.truncate(0);
       channel.write(ByteBuffer.wrap(("pid " + ProcessHandle.current().pid() + "\n")
           .getBytes(StandardCharsets.US_ASCII)), 0);
-      channel.force(true);
+      // not forced: the pid only improves messages, and a lock does not outlive its process
     } catch (IOException e) {
       // the pid only improves other processes' error messages; the lock itself is held
       LOG.warn("cannot write the holder pid into {}: {}", lockFile, e.toString());
@@ -545,10 +560,11 @@ public final class FileStateStore implements BatchedStateStore {
       if (!Files.isDirectory(dir)) {
         throw new StoreException("store path " + dir + " is not a directory");
       }
-      if (held != null && snapshot != null && refusal == null && snapshot.serial == serial) {
-        return new StoredState(serial, snapshot.inventory, snapshot.pending, attempted, applied, false);
+      if (held != null && !readOnly && cache != null && refusal == null && cache.serial == serial) {
+        return new StoredState(serial, cache.inventory, cache.pending, attempted, applied,
+            cache.fresh && !Files.exists(dir.resolve("meta.json")));
       }
-      snapshot = null;
+      cache = null;
       try {
         return readAll();
       } catch (StoreException e) {
@@ -561,8 +577,10 @@ public final class FileStateStore implements BatchedStateStore {
   private StoredState readAll() {
     Path metaFile = dir.resolve("meta.json");
     boolean fresh = !Files.exists(metaFile);
-    checkFormat(!fresh);
+    int version = checkFormat(!fresh);
+    boolean perKey = !fresh && version == 1;
     long metaSerial = 0;
+    long metaSnapshot = 0;
     String att = "";
     String app = "";
     StoreCodec.Accounting accounting = null;
@@ -572,21 +590,91 @@ public final class FileStateStore implements BatchedStateStore {
         metaSerial = StoreCodec.longValue(meta, "serial");
         att = StoreCodec.text(meta, "lastAttemptedRevision");
         app = StoreCodec.text(meta, "lastAppliedRevision");
-        accounting = StoreCodec.accounting(meta);
+        accounting = perKey ? StoreCodec.accounting(meta) : null;
+        metaSnapshot = perKey ? 0 : StoreCodec.snapshotSerial(meta);
       } catch (StoreCodec.BadContentException e) {
         throw corrupt(metaFile, e.getMessage(), e);
       }
-      requireLayout(metaSerial);
+      requireLayout(metaSerial, perKey);
     }
     boolean locked = held != null;
     boolean clean = locked && !readOnly;
     if (clean) {
       cleanRootTempFiles();
     }
-    List<Path> inventoryFiles = keyFiles(inventoryDir, clean, true);
-    List<Path> pendingFiles = keyFiles(pendingDir, clean, true);
     TreeMap<ResourceKey, StoredResource> inventory = new TreeMap<>();
+    TreeMap<ResourceKey, Resource> pending = new TreeMap<>();
     long maxSerial = metaSerial;
+    long snapSerial = 0;
+    long snapBytes = 0;
+    List<Path> inventoryFiles = List.of();
+    List<Path> pendingFiles = List.of();
+    if (perKey) {
+      inventoryFiles = keyFiles(inventoryDir, clean, true);
+      pendingFiles = keyFiles(pendingDir, clean, true);
+      maxSerial = Math.max(maxSerial, readPerKey(inventoryFiles, pendingFiles, inventory, pending));
+    } else if (Files.exists(snapshotFile)) {
+      byte[] bytes = readBytes(snapshotFile);
+      StoreSnapshot.Content c;
+      try {
+        c = StoreSnapshot.decode(bytes);
+      } catch (StoreSnapshot.DamageException e) {
+        throw corrupt(snapshotFile, e.getMessage(), e);
+      }
+      if (c.serial() < metaSnapshot) {
+        throw corrupt(snapshotFile, "includes serial " + c.serial() + ", older than the snapshot of serial "
+            + metaSnapshot + " meta.json names", null);
+      }
+      inventory = c.inventory();
+      pending = c.pending();
+      snapSerial = c.serial();
+      snapBytes = bytes.length;
+      maxSerial = Math.max(maxSerial, snapSerial);
+    } else if (metaSnapshot > 0) {
+      throw corrupt(snapshotFile, "is missing while meta.json (serial " + metaSerial + ") names the snapshot of serial "
+          + metaSnapshot, null);
+    }
+    scanEnd = 0;
+    JournalDelta journal = Files.exists(journalFile) ? readJournal(false, snapSerial) : new JournalDelta();
+    if (accounting != null) {
+      // after reading every entry, so that a bad file is named before the count it throws off
+      checkAccounting(accounting, inventoryFiles, pendingFiles, metaSerial, journal);
+    }
+    if (fresh && !(inventory.isEmpty() && pending.isEmpty() && journal.isEmpty() && !Files.exists(snapshotFile))) {
+      throw corrupt(metaFile, "missing while the store holds " + inventory.size() + " inventory and "
+          + pending.size() + " pending entries" + (journal.isEmpty() ? "" : " and a journal"), null);
+    }
+    journal.applyTo(inventory, pending);
+    maxSerial = Math.max(maxSerial, journal.serial());
+    readHistory(clean);
+    Path secretFile = dir.resolve(SECRET_FILE);
+    if (Files.exists(secretFile)) {
+      readSecret(secretFile);
+    }
+    if (maxSerial > metaSerial && perKey) {
+      LOG.warn("store {}: an inventory entry has serial {} above meta.json's {}; continuing from the higher",
+          dir, maxSerial, metaSerial);
+    }
+    if (locked) {
+      serial = maxSerial;
+      attempted = att;
+      applied = app;
+      storeFormat = fresh ? 0 : version;
+      if (!readOnly) {
+        journalEnd = scanEnd;
+        snapshotSerial = snapSerial;
+        snapshotBytes = snapBytes;
+      }
+      cache = new Cached(new TreeMap<>(inventory), new TreeMap<>(pending), maxSerial);
+      cache.fresh = fresh;
+    }
+    return new StoredState(maxSerial, inventory, pending, att, app, fresh);
+  }
+
+  /** Reads the per-key files of a store of format 1 into the maps; returns the highest serial an entry has. */
+  private long readPerKey(List<Path> inventoryFiles, List<Path> pendingFiles,
+      TreeMap<ResourceKey, StoredResource> inventory, TreeMap<ResourceKey, Resource> pending) {
+    long maxSerial = 0;
     for (Path f : inventoryFiles) {
       StoredResource s;
       try {
@@ -598,7 +686,6 @@ public final class FileStateStore implements BatchedStateStore {
       inventory.put(s.resource().key(), s);
       maxSerial = Math.max(maxSerial, s.serial());
     }
-    TreeMap<ResourceKey, Resource> pending = new TreeMap<>();
     for (Path f : pendingFiles) {
       Resource r;
       try {
@@ -609,58 +696,17 @@ public final class FileStateStore implements BatchedStateStore {
       checkName(f, r.key());
       pending.put(r.key(), r);
     }
-    JournalDelta journal = Files.exists(journalFile) ? readJournal(false) : new JournalDelta();
-    if (accounting != null) {
-      // after reading every entry, so that a bad file is named before the count it throws off
-      checkAccounting(accounting, inventoryFiles, pendingFiles, metaSerial, journal);
-    }
-    if (fresh && !(inventory.isEmpty() && pending.isEmpty() && journal.isEmpty())) {
-      throw corrupt(metaFile, "missing while the store holds " + inventory.size() + " inventory and "
-          + pending.size() + " pending entries" + (journal.isEmpty() ? "" : " and a journal"), null);
-    }
-    journal.applyTo(inventory, pending);
-    maxSerial = Math.max(maxSerial, journal.serial());
-    readHistory(clean);
-    Path secretFile = dir.resolve(SECRET_FILE);
-    if (Files.exists(secretFile)) {
-      readSecret(secretFile);
-    }
-    if (maxSerial > metaSerial) {
-      LOG.warn("store {}: an inventory entry has serial {} above meta.json's {}; continuing from the higher",
-          dir, maxSerial, metaSerial);
-    }
-    if (locked) {
-      serial = maxSerial;
-      attempted = att;
-      applied = app;
-      if (!readOnly) {
-        delta = journal;
-        journalEnd = scanEnd;
-      }
-      metaCompacting = accounting != null && accounting.compacting() && !journal.isEmpty();
-      if (metaCompacting) {
-        // a compaction is under way: its meta.json counts are those it will leave
-        inventoryCount = accounting.inventory();
-        pendingCount = accounting.pending();
-      } else {
-        inventoryCount = inventoryFiles.size();
-        pendingCount = pendingFiles.size();
-      }
-      if (!fresh) {
-        snapshot = new Snapshot(new TreeMap<>(inventory), new TreeMap<>(pending), maxSerial);
-      }
-    }
-    return new StoredState(maxSerial, inventory, pending, att, app, fresh);
+    return maxSerial;
   }
 
-  /** Checks the format file; {@code required} when the store has content. */
-  private void checkFormat(boolean required) {
+  /** Checks the format file; {@code required} when the store has content. Returns the version (0 when absent). */
+  private int checkFormat(boolean required) {
     Path f = dir.resolve("format");
     if (!Files.exists(f)) {
       if (required) {
         throw corrupt(f, "missing while meta.json exists", null);
       }
-      return;
+      return 0;
     }
     String text;
     try {
@@ -683,14 +729,16 @@ public final class FileStateStore implements BatchedStateStore {
     if (version < 1) {
       throw corrupt(f, "format " + version + " does not exist", null);
     }
+    return version;
   }
 
   /**
    * Once meta.json exists, the directories it accounts for must too: a missing one is damage
-   * (taking it as empty would orphan what it held), never recreated.
+   * (taking it as empty would orphan what it held), never recreated. A store of format 1 keeps
+   * its entries in {@code inventory/} and {@code pending/}; one of format 2 in the snapshot.
    */
-  private void requireLayout(long metaSerial) {
-    for (Path d : List.of(inventoryDir, pendingDir, historyDir)) {
+  private void requireLayout(long metaSerial, boolean perKey) {
+    for (Path d : perKey ? List.of(inventoryDir, pendingDir, historyDir) : List.of(historyDir)) {
       if (!Files.isDirectory(d)) {
         throw corrupt(d, (Files.exists(d) ? "is not a directory" : "is missing") + " while meta.json (serial "
             + metaSerial + ") accounts for it", null);
@@ -699,10 +747,10 @@ public final class FileStateStore implements BatchedStateStore {
   }
 
   /**
-   * The key directories hold exactly what meta.json counts, the entry a write was busy with aside.
-   * While a journal exists the per-key files are as it found them, unless meta.json says a
-   * compaction is under way: then its counts are those after the compaction, and the files of the
-   * keys the journal sets may stand either way, so only the others are counted.
+   * Format 1: the key directories hold exactly what meta.json counts, the entry a write was busy
+   * with aside. While a journal exists the per-key files are as it found them, unless meta.json
+   * says a compaction is under way: then its counts are those after the compaction, and the files
+   * of the keys the journal sets may stand either way, so only the others are counted.
    */
   private void checkAccounting(StoreCodec.Accounting a, List<Path> inventoryFiles, List<Path> pendingFiles,
       long metaSerial, JournalDelta journal) {
@@ -742,13 +790,16 @@ public final class FileStateStore implements BatchedStateStore {
     }
   }
 
-  private JsonNode readJson(Path f) {
-    byte[] bytes;
+  private byte[] readBytes(Path f) {
     try {
-      bytes = Files.readAllBytes(f);
+      return Files.readAllBytes(f);
     } catch (IOException e) {
       throw corrupt(f, "unreadable: " + e, e);
     }
+  }
+
+  private JsonNode readJson(Path f) {
+    byte[] bytes = readBytes(f);
     try {
       return StoreCodec.parse(bytes);
     } catch (StoreCodec.BadContentException e) {
@@ -798,7 +849,7 @@ public final class FileStateStore implements BatchedStateStore {
     return out;
   }
 
-  /** Deletes temp files of crashed writes of meta.json and format (the caller holds the lock). */
+  /** Deletes temp files of crashed writes of meta.json, format and the snapshot (the caller holds the lock). */
   private void cleanRootTempFiles() {
     try (Stream<Path> s = Files.list(dir)) {
       for (Path p : (Iterable<Path>) s::iterator) {
@@ -826,9 +877,9 @@ public final class FileStateStore implements BatchedStateStore {
   }
 
   /**
-   * Rereads meta.json after taking the lock: another process may have written since. The entry
-   * counts follow from its accounting (the entry in flight counted as it stands); the directories
-   * it accounts for must exist.
+   * Rereads meta.json after taking the lock: another process may have written since. The serial
+   * is the highest of meta.json's, the snapshot's and the journal's last record's (see {@link
+   * #recover}), so that a cache of this object's last load is used only when nobody wrote since.
    */
   private void refreshMeta() {
     Path metaFile = dir.resolve("meta.json");
@@ -836,27 +887,22 @@ public final class FileStateStore implements BatchedStateStore {
     attempted = "";
     applied = "";
     layoutReady = false;
-    inventoryCount = -1;
-    pendingCount = -1;
-    delta = null;
+    storeFormat = 0;
+    metaSnapshotSerial = 0;
     journalEnd = 0;
-    metaCompacting = false;
+    snapshotSerial = 0;
+    snapshotBytes = 0;
     if (!Files.exists(metaFile)) {
       return;
     }
     try {
+      storeFormat = checkFormat(true);
       JsonNode meta = readJson(metaFile);
       serial = StoreCodec.longValue(meta, "serial");
       attempted = StoreCodec.text(meta, "lastAttemptedRevision");
       applied = StoreCodec.text(meta, "lastAppliedRevision");
-      requireLayout(serial);
-      StoreCodec.Accounting a = StoreCodec.accounting(meta);
-      if (a != null) {
-        metaCompacting = a.compacting();
-        boolean named = !a.entry().isEmpty();
-        inventoryCount = a.inventory() + (named && Files.exists(inventoryDir.resolve(a.entry())) ? 1 : 0);
-        pendingCount = a.pending() + (named && Files.exists(pendingDir.resolve(a.entry())) ? 1 : 0);
-      }
+      requireLayout(serial, storeFormat == 1);
+      metaSnapshotSerial = storeFormat == 1 ? 0 : StoreCodec.snapshotSerial(meta);
     } catch (StoreCodec.BadContentException e) {
       corrupt(metaFile, e.getMessage(), e);
     } catch (StoreException e) {
@@ -874,38 +920,25 @@ public final class FileStateStore implements BatchedStateStore {
   }
 
   /**
-   * Runs a mutation: checks the lock, writes meta.json with the next serial and the entry counts
-   * of every key file but {@code entry} (the one file name the step may create or delete in
-   * inventory/ and pending/, "" for none), then the step.
+   * Runs a mutation that is not an entry write (revisions, history): checks the lock, writes
+   * meta.json with the next serial, then the step.
    */
-  private long mutate(String what, String entry, Step step) {
+  private long mutate(String what, Step step) {
     synchronized (monitor) {
       requireWritable(what);
       try {
         ensureLayout();
-        countEntries();
-        Path inv = entry.isEmpty() ? null : inventoryDir.resolve(entry);
-        Path pend = entry.isEmpty() ? null : pendingDir.resolve(entry);
-        long invOthers = inventoryCount - (inv != null && Files.exists(inv) ? 1 : 0);
-        long pendOthers = pendingCount - (pend != null && Files.exists(pend) ? 1 : 0);
         long next = serial + 1;
-        // meta first: after a crash the serial may have skipped a number, never gone back, and
-        // the counts hold whichever way the crash left the entry
-        write(dir.resolve("meta.json"), StoreCodec.bytes(StoreCodec.meta(next, attempted, applied,
-            new StoreCodec.Accounting(invOthers, pendOthers, entry))));
+        // meta first: after a crash the serial may have skipped a number, never gone back
+        writeMeta(next);
         serial = next;
-        metaCompacting = false;
-        inventoryCount = -1;
-        pendingCount = -1;
         step.run(next);
-        inventoryCount = invOthers + (inv != null && Files.exists(inv) ? 1 : 0);
-        pendingCount = pendOthers + (pend != null && Files.exists(pend) ? 1 : 0);
-        if (snapshot != null) {
-          snapshot.serial = next;
+        if (cache != null) {
+          cache.serial = next;
         }
         return next;
       } catch (IOException | RuntimeException e) {
-        snapshot = null;
+        cache = null;
         if (e instanceof RuntimeException re) {
           throw re;
         }
@@ -914,27 +947,14 @@ public final class FileStateStore implements BatchedStateStore {
     }
   }
 
-  /** Counts the key files once when neither a full read nor meta.json gave the counts (a store written before them). */
-  private void countEntries() {
-    if (inventoryCount < 0 || pendingCount < 0) {
-      inventoryCount = keyFiles(inventoryDir, true, true).size();
-      pendingCount = keyFiles(pendingDir, true, true).size();
-    }
+  private void writeMeta(long s) throws IOException {
+    write(dir.resolve("meta.json"), StoreCodec.bytes(StoreCodec.meta(s, attempted, applied, snapshotSerial)));
+    metaSnapshotSerial = snapshotSerial;
   }
 
   /** A durable write of a store file, reported to the write listener around its rename. */
   private void write(Path target, byte[] bytes) throws IOException {
     DurableFiles.write(target, bytes, () -> options.writeListener().onWrite(target, false));
-    options.writeListener().onWrite(target, true);
-  }
-
-  /** A durable delete of a store file (if present), reported to the write listener. */
-  private void delete(Path target) throws IOException {
-    if (!Files.exists(target)) {
-      return;
-    }
-    options.writeListener().onWrite(target, false);
-    DurableFiles.delete(target);
     options.writeListener().onWrite(target, true);
   }
 
@@ -960,24 +980,29 @@ public final class FileStateStore implements BatchedStateStore {
     }
   }
 
+  /**
+   * A written store must still have its layout (what is missing now was lost, and recreating it
+   * empty would hide that); a new one gets {@code format}, {@code history/} and {@code meta.json}.
+   */
   private void ensureLayout() throws IOException {
     if (layoutReady) {
       return;
     }
     if (Files.exists(dir.resolve("meta.json"))) {
-      // A written store: what is missing now was lost, and recreating it empty would hide that.
-      checkFormat(true);
-      requireLayout(serial);
+      if (checkFormat(true) != FORMAT) {
+        // a store of format 1 is migrated at the lock; one that was not has refused writes already
+        throw new StoreException("store " + dir + " is still of format 1: it was not migrated at the lock");
+      }
+      requireLayout(serial, false);
     } else {
       Path format = dir.resolve("format");
-      if (Files.exists(format)) {
-        checkFormat(true);
-      } else {
+      if (!Files.exists(format) || checkFormat(true) != FORMAT) {
         write(format, (FORMAT + "\n").getBytes(StandardCharsets.US_ASCII));
       }
-      DurableFiles.createPrivateDirectory(inventoryDir);
-      DurableFiles.createPrivateDirectory(pendingDir);
       DurableFiles.createPrivateDirectory(historyDir);
+      // meta.json last: from now on the store is not fresh, and a missing journal or snapshot is damage
+      writeMeta(serial);
+      storeFormat = FORMAT;
     }
     layoutReady = true;
   }
@@ -985,16 +1010,7 @@ public final class FileStateStore implements BatchedStateStore {
   @Override
   public void writePending(Resource desired) {
     Objects.requireNonNull(desired, "desired");
-    if (journalActive()) {
-      writeBatch(StoreBatch.builder().pending(desired).build());
-      return;
-    }
-    mutate("write pending " + desired.key(), KeyFileNames.of(desired.key()), s -> {
-      write(pendingDir.resolve(KeyFileNames.of(desired.key())), StoreCodec.bytes(StoreCodec.pendingEntry(desired)));
-      if (snapshot != null) {
-        snapshot.pending.put(desired.key(), desired);
-      }
-    });
+    journal("write pending " + desired.key(), List.of(new StoreBatch.Pending(desired)));
     LOG.debug("store {}: pending {} from {}", dir, desired.key(), desired.origin());
   }
 
@@ -1002,59 +1018,22 @@ public final class FileStateStore implements BatchedStateStore {
   public StoredResource commit(Resource lastApplied, String revision) {
     Objects.requireNonNull(lastApplied, "lastApplied");
     Objects.requireNonNull(revision, "revision");
-    if (journalActive()) {
-      return writeBatch(StoreBatch.builder().applied(lastApplied, revision).build()).get(0);
-    }
-    StoredResource[] out = new StoredResource[1];
-    String name = KeyFileNames.of(lastApplied.key());
-    mutate("commit " + lastApplied.key(), name, s -> {
-      StoredResource stored = new StoredResource(lastApplied, s, revision);
-      // inventory before pending: a crash in between leaves both, and both count as owned
-      write(inventoryDir.resolve(name), StoreCodec.bytes(StoreCodec.inventoryEntry(stored)));
-      delete(pendingDir.resolve(name));
-      out[0] = stored;
-      if (snapshot != null) {
-        snapshot.inventory.put(lastApplied.key(), stored);
-        snapshot.pending.remove(lastApplied.key());
-      }
-    });
+    StoredResource out = journal("commit " + lastApplied.key(),
+        List.of(new StoreBatch.Applied(lastApplied, revision))).get(0);
     LOG.debug("store {}: committed {} at {}", dir, lastApplied.key(), revision);
-    return out[0];
+    return out;
   }
 
   @Override
   public void clearPending(ResourceKey key) {
     Objects.requireNonNull(key, "key");
-    if (journalActive()) {
-      writeBatch(new StoreBatch(List.of(new StoreBatch.ClearPending(key))));
-      return;
-    }
-    mutate("clear pending " + key, KeyFileNames.of(key), s -> {
-      delete(pendingDir.resolve(KeyFileNames.of(key)));
-      if (snapshot != null) {
-        snapshot.pending.remove(key);
-      }
-    });
+    journal("clear pending " + key, List.of(new StoreBatch.ClearPending(key)));
   }
 
   @Override
   public void forget(ResourceKey key) {
     Objects.requireNonNull(key, "key");
-    if (journalActive()) {
-      writeBatch(StoreBatch.builder().forget(key).build());
-      return;
-    }
-    String name = KeyFileNames.of(key);
-    mutate("forget " + key, name, s -> {
-      // pending first: a crash in between leaves last-applied of an absent object, which the
-      // next sync drops from the inventory (the "L but not V" row)
-      delete(pendingDir.resolve(name));
-      delete(inventoryDir.resolve(name));
-      if (snapshot != null) {
-        snapshot.pending.remove(key);
-        snapshot.inventory.remove(key);
-      }
-    });
+    journal("forget " + key, List.of(new StoreBatch.Forget(key)));
     LOG.debug("store {}: forgot {}", dir, key);
   }
 
@@ -1070,7 +1049,7 @@ public final class FileStateStore implements BatchedStateStore {
       }
       try {
         // meta.json carries the revisions, so the serial bump writes them
-        mutate("record revisions", "", s -> { });
+        mutate("record revisions", s -> { });
       } catch (RuntimeException e) {
         attempted = prevAttempted;
         applied = prevApplied;
@@ -1082,7 +1061,7 @@ public final class FileStateStore implements BatchedStateStore {
   @Override
   public void appendHistory(HistoryEntry entry) {
     Objects.requireNonNull(entry, "entry");
-    mutate("append history " + entry.id(), "", s -> {
+    mutate("append history " + entry.id(), s -> {
       write(historyDir.resolve(String.format("%s%020d.json", HISTORY_PREFIX, s)),
           StoreCodec.bytes(StoreCodec.history(entry)));
       List<Path> files = historyFiles(true);
@@ -1098,34 +1077,22 @@ public final class FileStateStore implements BatchedStateStore {
     });
   }
 
-
   // ------------------------------------------------------------------------------------ journal
 
-  /**
-   * Whether single writes must go to the journal too: once it holds records, a per-key file
-   * written beside it would be overwritten by the journal's older word on that key at replay.
-   */
-  private boolean journalActive() {
-    synchronized (monitor) {
-      return delta != null && !delta.isEmpty();
-    }
-  }
-
-  /**
-   * {@inheritDoc}
-   *
-   * <p>The batch is one record appended to the journal file and forced once (fdatasync), instead
-   * of a temp file, fsync, rename and directory fsync per key and per meta.json update. The
-   * journal is folded into the per-key files when the lock is released (at the end of a sync), or
-   * at the next lock after a crash. With {@link Options#journal()} off, the ops are written one
-   * per-key file at a time.
-   */
   /** True with the journal on: a batch's in-sync proofs are kept with their entries. */
   @Override
   public boolean keepsInSync() {
     return options.journal();
   }
 
+  /**
+   * {@inheritDoc}
+   *
+   * <p>The batch is one record appended to the journal file and forced once (fdatasync), instead
+   * of a durable file write per key. The journal stays between syncs; it is folded into a new
+   * snapshot when it outgrows {@link Options#compactionBytes()} (see {@link #compact()}). With
+   * {@link Options#journal()} off, every op is its own append and fsync (no group commit).
+   */
   @Override
   public List<StoredResource> writeBatch(StoreBatch batch) {
     Objects.requireNonNull(batch, "batch");
@@ -1133,28 +1100,27 @@ public final class FileStateStore implements BatchedStateStore {
       return List.of();
     }
     if (!options.journal()) {
-      // the journal off: every op through the per-key protocol, as stores wrote before the journal
       return batch.writeOneByOne(this);
     }
-    String what = "write a batch of " + batch.ops().size() + " records";
+    return journal("write a batch of " + batch.ops().size() + " records", batch.ops());
+  }
+
+  /** Appends {@code ops} as one journal record, forced once; the stored form of each applied op. */
+  private List<StoredResource> journal(String what, List<StoreBatch.Op> ops) {
     synchronized (monitor) {
       requireWritable(what);
       try {
         ensureLayout();
-        countEntries();
-        if (delta == null || delta.isEmpty()) {
-          startJournal();
-        }
-        List<JournalDelta.Entry> entries = new ArrayList<>(batch.ops().size());
-        List<StoredResource> applied = new ArrayList<>();
+        List<JournalDelta.Entry> entries = new ArrayList<>(ops.size());
+        List<StoredResource> stored = new ArrayList<>();
         long s = serial;
-        for (StoreBatch.Op op : batch.ops()) {
+        for (StoreBatch.Op op : ops) {
           s++;
           if (op instanceof StoreBatch.Pending p) {
             entries.add(new JournalDelta.Entry("pending", p.key(), s, p.desired(), null));
           } else if (op instanceof StoreBatch.Applied a) {
             entries.add(new JournalDelta.Entry("applied", a.key(), s, a.lastApplied(), a.revision(), a.inSync()));
-            applied.add(new StoredResource(a.lastApplied(), s, a.revision(), a.inSync()));
+            stored.add(new StoredResource(a.lastApplied(), s, a.revision(), a.inSync()));
           } else if (op instanceof StoreBatch.Forget) {
             entries.add(new JournalDelta.Entry("forget", op.key(), s, null, null));
           } else {
@@ -1163,16 +1129,14 @@ public final class FileStateStore implements BatchedStateStore {
         }
         append(StoreJournal.frame(JournalDelta.encode(entries)));
         serial = s;
-        for (JournalDelta.Entry e : entries) {
-          fold(e);
-        }
-        if (snapshot != null) {
-          snapshot.serial = s;
+        if (cache != null) {
+          entries.forEach(this::fold);
+          cache.serial = s;
         }
         LOG.debug("store {}: journaled {} records up to serial {}", dir, entries.size(), s);
-        return List.copyOf(applied);
+        return List.copyOf(stored);
       } catch (IOException | RuntimeException e) {
-        snapshot = null;
+        cache = null;
         if (e instanceof RuntimeException re) {
           throw re;
         }
@@ -1181,49 +1145,20 @@ public final class FileStateStore implements BatchedStateStore {
     }
   }
 
-  /** A journaled op, now durable, folded into the delta and the snapshot. */
+  /** A journaled op, now durable, folded into the cache. */
   private void fold(JournalDelta.Entry e) {
     switch (e.op()) {
-      case "pending" -> {
-        delta.pending(e.resource(), e.serial());
-        if (snapshot != null) {
-          snapshot.pending.put(e.key(), e.resource());
-        }
-      }
+      case "pending" -> cache.pending.put(e.key(), e.resource());
       case "applied" -> {
-        StoredResource stored = new StoredResource(e.resource(), e.serial(), e.revision(), e.inSync());
-        delta.applied(stored);
-        if (snapshot != null) {
-          snapshot.inventory.put(e.key(), stored);
-          snapshot.pending.remove(e.key());
-        }
+        cache.inventory.put(e.key(), new StoredResource(e.resource(), e.serial(), e.revision(), e.inSync()));
+        cache.pending.remove(e.key());
       }
       case "forget" -> {
-        delta.forget(e.key(), e.serial());
-        if (snapshot != null) {
-          snapshot.inventory.remove(e.key());
-          snapshot.pending.remove(e.key());
-        }
+        cache.inventory.remove(e.key());
+        cache.pending.remove(e.key());
       }
-      default -> {
-        delta.clearPending(e.key(), e.serial());
-        if (snapshot != null) {
-          snapshot.pending.remove(e.key());
-        }
-      }
+      default -> cache.pending.remove(e.key());
     }
-  }
-
-  /**
-   * Before the first record of a journal: meta.json with the serial and the counts of the per-key
-   * files as the journal finds them (no compaction under way), so that a store first written
-   * through the journal is not taken for a fresh one, and the counts check out until compaction.
-   */
-  private void startJournal() throws IOException {
-    write(dir.resolve("meta.json"), StoreCodec.bytes(StoreCodec.meta(serial, attempted, applied,
-        new StoreCodec.Accounting(inventoryCount, pendingCount, ""))));
-    metaCompacting = false;
-    delta = new JournalDelta();
   }
 
   /**
@@ -1237,7 +1172,7 @@ public final class FileStateStore implements BatchedStateStore {
     try {
       listener.onJournal(JournalPoint.APPEND_STARTED, journalFile);
       try (FileChannel ch = FileChannel.open(journalFile, EnumSet.of(StandardOpenOption.CREATE,
-          StandardOpenOption.WRITE), CompactionWriter.ownerOnly(journalFile))) {
+          StandardOpenOption.WRITE), ownerOnly(journalFile))) {
         if (ch.size() > journalEnd) {
           ch.truncate(journalEnd);
         }
@@ -1260,6 +1195,13 @@ public final class FileStateStore implements BatchedStateStore {
     listener.onJournal(JournalPoint.SYNCED, journalFile);
   }
 
+  /** Owner-only permissions for a file created in the store (where the file system has them). */
+  private static FileAttribute<?>[] ownerOnly(Path file) {
+    return DurableFiles.posix(file.getParent())
+        ? new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(DurableFiles.OWNER_FILE)}
+        : new FileAttribute<?>[0];
+  }
+
   private static void writeFully(FileChannel ch, ByteBuffer buf, long position) throws IOException {
     long at = position;
     while (buf.hasRemaining()) {
@@ -1271,17 +1213,32 @@ public final class FileStateStore implements BatchedStateStore {
   private long scanEnd;
 
   /**
-   * The journal's records folded in order. A torn tail (see {@link StoreJournal}) is ignored, and
-   * cut off when {@code repair} (writable, under the lock); anything else that does not check out
-   * is corruption naming the file and the byte offset.
+   * The journal's records after the snapshot of serial {@code includedThrough}, folded in order.
+   * A torn tail (see {@link StoreJournal}) is ignored; anything else that does not check out is
+   * corruption naming the file and the byte offset.
    */
-  private JournalDelta readJournal(boolean repair) {
+  private JournalDelta readJournal(boolean repair, long includedThrough) {
+    StoreJournal.Scan scan = scanJournal(repair);
+    JournalDelta d = new JournalDelta();
+    long last = 0;
+    for (StoreJournal.Record r : scan.records()) {
+      try {
+        last = d.replay(r.payload(), last, includedThrough);
+      } catch (StoreCodec.BadContentException e) {
+        throw corrupt(journalFile, "at byte offset " + r.offset() + ": " + e.getMessage(), e);
+      }
+    }
+    return d;
+  }
+
+  /** Splits the journal into records; a torn tail is cut off when {@code repair} (writable, under the lock). */
+  private StoreJournal.Scan scanJournal(boolean repair) {
     byte[] bytes;
     try {
       bytes = Files.readAllBytes(journalFile);
     } catch (NoSuchFileException e) {
       scanEnd = 0;
-      return new JournalDelta();
+      return new StoreJournal.Scan(List.of(), 0, 0, null);
     } catch (IOException e) {
       throw corrupt(journalFile, "unreadable: " + e, e);
     }
@@ -1290,14 +1247,6 @@ public final class FileStateStore implements BatchedStateStore {
       scan = StoreJournal.scan(bytes);
     } catch (StoreJournal.DamageException e) {
       throw corrupt(journalFile, e.getMessage(), e);
-    }
-    JournalDelta d = new JournalDelta();
-    for (StoreJournal.Record r : scan.records()) {
-      try {
-        d.replay(r.payload(), d.serial());
-      } catch (StoreCodec.BadContentException e) {
-        throw corrupt(journalFile, "at byte offset " + r.offset() + ": " + e.getMessage(), e);
-      }
     }
     if (scan.hasTornTail()) {
       if (repair) {
@@ -1318,143 +1267,211 @@ public final class FileStateStore implements BatchedStateStore {
       }
     }
     scanEnd = scan.end();
-    return d;
+    return scan;
   }
 
   /**
-   * At the lock: a journal still there was left by a crash (or a compaction that failed). It is
-   * replayed and compacted now, so every sync starts from the per-key files alone. A failure
-   * forbids writes (load still reads the journal); corruption is reported by {@link #load}.
+   * At a writable lock: a store of format 1 is migrated to the snapshot; otherwise a torn tail of
+   * the journal is cut, a journal that the snapshot already includes (a compaction that crashed
+   * after its rename) is removed, and the leftovers of a migration that crashed are finished. The
+   * serial becomes the highest the store holds. A failure forbids writes (load reports damage).
    */
-  private void recoverJournal() {
-    if (refusal != null || !Files.exists(journalFile)) {
+  private void recover() {
+    if (refusal != null || !Files.exists(dir.resolve("meta.json"))) {
+      if (refusal == null && Files.exists(journalFile)) {
+        refusal = corrupt(dir.resolve("meta.json"), "missing while the store holds a journal", null);
+      }
       return;
     }
     try {
-      JournalDelta d = readJournal(true);
-      if (!d.isEmpty() && !Files.exists(dir.resolve("meta.json"))) {
-        throw corrupt(journalFile, "holds " + d.touched().size() + " keys while meta.json is missing", null);
+      if (storeFormat == 1) {
+        migrate();
+        return;
       }
-      delta = d;
-      journalEnd = scanEnd;
-      serial = Math.max(serial, d.serial());
-      LOG.info("store {}: compacting the journal a crash left ({} keys, up to serial {})", dir, d.touched().size(),
-          d.serial());
-      compact();
+      long snap = 0;
+      long snapSize = Files.exists(snapshotFile) ? Files.size(snapshotFile) : 0;
+      if (Files.exists(snapshotFile)) {
+        try {
+          snap = StoreSnapshot.headerSerial(readHead(snapshotFile, StoreSnapshot.HEADER), snapSize);
+        } catch (StoreSnapshot.DamageException e) {
+          throw corrupt(snapshotFile, e.getMessage(), e);
+        }
+        if (snap < metaSnapshotSerial) {
+          throw corrupt(snapshotFile, "includes serial " + snap + ", older than the snapshot of serial "
+              + metaSnapshotSerial + " meta.json names", null);
+        }
+      } else if (metaSnapshotSerial > 0) {
+        throw corrupt(snapshotFile, "is missing while meta.json names the snapshot of serial " + metaSnapshotSerial,
+            null);
+      }
+      snapshotSerial = snap;
+      snapshotBytes = snapSize;
+      serial = Math.max(serial, snap);
+      StoreJournal.Scan scan = scanJournal(true);
+      journalEnd = scan.end();
+      if (!scan.records().isEmpty()) {
+        long last;
+        try {
+          last = new JournalDelta().replay(scan.records().get(scan.records().size() - 1).payload(), 0, Long.MAX_VALUE);
+        } catch (StoreCodec.BadContentException e) {
+          throw corrupt(journalFile, "at byte offset " + scan.records().get(scan.records().size() - 1).offset() + ": "
+              + e.getMessage(), e);
+        }
+        serial = Math.max(serial, last);
+        if (last <= snap) {
+          LOG.info("store {}: the snapshot includes the whole journal (a compaction that stopped before removing"
+              + " it); removing it", dir);
+          removeJournal();
+        }
+      } else if (Files.exists(journalFile)) {
+        // empty, or nothing left once a torn first record was cut
+        removeJournal();
+      }
+      if (metaSnapshotSerial < snapshotSerial) {
+        writeMeta(serial);
+      }
+      removePerKeyLayout();
     } catch (StoreException e) {
       if (refusal == null) {
         refusal = e;
       }
       LOG.debug("store {}: {}", dir, e.getMessage());
     } catch (IOException e) {
-      refusal = new StoreException("store " + dir + ": cannot compact the journal " + journalFile + ": " + e, e);
+      refusal = new StoreException("store " + dir + ": cannot recover the journal " + journalFile + ": " + e, e);
       LOG.warn("{}", refusal.getMessage());
     }
   }
 
-  /** At the end of a sync (the lock's release): folds the journal into the per-key files. */
-  private void compactAtRelease() {
-    if (readOnly || refusal != null || delta == null) {
-      return;
-    }
-    try {
-      compact();
-    } catch (IOException | RuntimeException e) {
-      // nothing is lost: the journal stays, and the next lock replays and compacts it
-      LOG.warn("store {}: compacting the journal {} failed ({}); the next lock replays and compacts it", dir,
-          journalFile, e.toString());
-      delta = null;
+  private static byte[] readHead(Path f, int n) throws IOException {
+    try (FileChannel ch = FileChannel.open(f, StandardOpenOption.READ)) {
+      ByteBuffer b = ByteBuffer.allocate((int) Math.min(n, ch.size()));
+      while (b.hasRemaining() && ch.read(b) >= 0) {
+        // read until full or end of file
+      }
+      return b.array();
     }
   }
 
   /**
-   * Folds the journal into the per-key files, in an order where a crash anywhere leaves a store
-   * that loads the same: meta.json first with the counts the files will have (and the mark that a
-   * compaction is under way); then every file the journal sets, written to a temp file and forced
-   * (in parallel), renamed, and every file it removes deleted; each key directory forced once; then
-   * the journal deleted and meta.json rewritten without the mark. Until the journal is gone a
-   * replay sets every file it touches again, whichever way the crash left it.
+   * Migrates a store of format 1 (per-key files and a journal) to format 2, in an order where a
+   * crash anywhere loads the same: everything is read (as format 1, strictly), the snapshot is
+   * written and renamed into place (format 1 readers ignore it), {@code format} is switched to 2
+   * (from now on the snapshot is the truth and the journal, all of it included, is skipped), the
+   * journal is removed, meta.json rewritten, and last the per-key files and their directories.
    */
-  private void compact() throws IOException {
+  private void migrate() throws IOException {
     WriteListener listener = options.writeListener();
-    JournalDelta d = delta == null ? new JournalDelta() : delta;
-    listener.onJournal(JournalPoint.COMPACTION_STARTED, journalFile);
-    if (!d.isEmpty()) {
-      countEntries();
-      long inv = inventoryCount;
-      long pend = pendingCount;
-      List<Path[]> renames = new ArrayList<>();
-      List<byte[]> contents = new ArrayList<>();
-      List<Path> deletes = new ArrayList<>();
-      for (JournalDelta.Touch t : d.touched().values()) {
-        String name = KeyFileNames.of(t.key);
-        if (t.inventorySet) {
-          Path f = inventoryDir.resolve(name);
-          inv += (t.inventory != null ? 1 : 0) - (!metaCompacting && Files.exists(f) ? 1 : 0);
-          plan(f, t.inventory == null ? null : StoreCodec.bytes(StoreCodec.inventoryEntry(t.inventory)), renames,
-              contents, deletes);
-        }
-        if (t.pendingSet) {
-          Path f = pendingDir.resolve(name);
-          pend += (t.pending != null ? 1 : 0) - (!metaCompacting && Files.exists(f) ? 1 : 0);
-          plan(f, t.pending == null ? null : StoreCodec.bytes(StoreCodec.pendingEntry(t.pending)), renames, contents,
-              deletes);
-        }
-      }
-      if (metaCompacting) {
-        // an earlier compaction of this very journal wrote the counts it leaves
-        inv = inventoryCount;
-        pend = pendingCount;
-      } else {
-        write(dir.resolve("meta.json"), StoreCodec.bytes(StoreCodec.meta(serial, attempted, applied,
-            new StoreCodec.Accounting(inv, pend, "", true))));
-        metaCompacting = true;
-        inventoryCount = inv;
-        pendingCount = pend;
-      }
-      CompactionWriter.writeAndForce(renames, contents);
-      for (Path[] r : renames) {
-        listener.onWrite(r[1], false);
-        try {
-          Files.move(r[0], r[1], StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (AtomicMoveNotSupportedException e) {
-          throw new IOException("cannot rename " + r[0] + " atomically over " + r[1], e);
-        }
-        listener.onWrite(r[1], true);
-      }
-      for (Path f : deletes) {
-        listener.onWrite(f, false);
-        Files.deleteIfExists(f);
-        listener.onWrite(f, true);
-      }
-      DurableFiles.forceDirectory(inventoryDir);
-      DurableFiles.forceDirectory(pendingDir);
+    scanJournal(true);
+    readAll();
+    listener.onJournal(JournalPoint.MIGRATION_STARTED, dir.resolve("format"));
+    writeSnapshot();
+    write(dir.resolve("format"), (FORMAT + "\n").getBytes(StandardCharsets.US_ASCII));
+    storeFormat = FORMAT;
+    listener.onJournal(JournalPoint.FORMAT_SWITCHED, dir.resolve("format"));
+    removeJournal();
+    writeMeta(serial);
+    removePerKeyLayout();
+    LOG.info("store {}: migrated from format 1 (per-key files) to format {} (snapshot and journal), {} entries",
+        dir, FORMAT, cache == null ? 0 : cache.inventory.size() + cache.pending.size());
+  }
+
+  /** Removes what a store of format 1 kept per key, once the snapshot holds it (format 2 only). */
+  private void removePerKeyLayout() throws IOException {
+    if (!Files.exists(inventoryDir) && !Files.exists(pendingDir)) {
+      return;
     }
-    listener.onJournal(JournalPoint.COMPACTED, journalFile);
+    for (Path d : List.of(inventoryDir, pendingDir)) {
+      if (Files.isDirectory(d)) {
+        try (Stream<Path> s = Files.list(d)) {
+          for (Path p : s.toList()) {
+            Files.deleteIfExists(p);
+          }
+        }
+      }
+      Files.deleteIfExists(d);
+    }
+    DurableFiles.forceDirectory(dir);
+    options.writeListener().onJournal(JournalPoint.MIGRATED, dir);
+  }
+
+  /** At the end of a sync (the lock's release): a new snapshot when the journal outgrew its bound. */
+  private void compactAtRelease() {
+    if (readOnly || refusal != null || journalEnd == 0) {
+      return;
+    }
+    long bound = options.compactionBytes();
+    if (journalEnd < bound || (bound > 0 && journalEnd <= snapshotBytes)) {
+      return;
+    }
+    try {
+      compactNow();
+    } catch (IOException | RuntimeException e) {
+      // nothing is lost: the journal stays, and loads replay it
+      LOG.warn("store {}: compacting the journal {} failed ({}); it stays and is replayed at load", dir,
+          journalFile, e.toString());
+    }
+  }
+
+  /**
+   * Folds the journal into a new snapshot now (the lock must be held): the snapshot is written to
+   * a temp file, forced, renamed over the old one and the directory forced; then the journal is
+   * removed and meta.json names the new snapshot. A crash anywhere loads the same state: before
+   * the rename the old snapshot and the whole journal stand; after it the new snapshot includes
+   * every record of the journal (it says up to which serial), so a load skips them and the next
+   * lock removes the journal. Compaction also runs by itself at the lock's release once the
+   * journal holds at least {@link Options#compactionBytes()} bytes and more than the snapshot.
+   *
+   * <pre>{@code
+   * try (FileStateStore fileStore = FileStateStore.open(storeDir);
+   *      StoreLock lock = fileStore.lock(Duration.ofSeconds(30))) {
+   *   fileStore.compact();
+   * }
+   * }</pre>
+   */
+  public void compact() {
+    synchronized (monitor) {
+      requireWritable("compact the journal");
+      try {
+        compactNow();
+      } catch (IOException e) {
+        throw new StoreException("store " + dir + ": cannot compact the journal " + journalFile + ": " + e, e);
+      }
+    }
+  }
+
+  private void compactNow() throws IOException {
+    if (!Files.exists(journalFile)) {
+      return;
+    }
+    if (cache == null || cache.serial != serial) {
+      readAll();
+    }
+    writeSnapshot();
+    removeJournal();
+    writeMeta(serial);
+    LOG.debug("store {}: compacted the journal into a snapshot at serial {}", dir, serial);
+  }
+
+  /** Writes the cached state as the snapshot of the current serial. */
+  private void writeSnapshot() throws IOException {
+    WriteListener listener = options.writeListener();
+    listener.onJournal(JournalPoint.COMPACTION_STARTED, snapshotFile);
+    TreeMap<ResourceKey, StoredResource> inventory = cache == null ? new TreeMap<>() : cache.inventory;
+    TreeMap<ResourceKey, Resource> pending = cache == null ? new TreeMap<>() : cache.pending;
+    byte[] bytes = StoreSnapshot.encode(serial, inventory, pending);
+    DurableFiles.write(snapshotFile, bytes, () -> listener.onJournal(JournalPoint.SNAPSHOT_WRITTEN, snapshotFile));
+    snapshotSerial = serial;
+    snapshotBytes = bytes.length;
+    listener.onJournal(JournalPoint.SNAPSHOT_RENAMED, snapshotFile);
+  }
+
+  /** Deletes the journal (its records are in the snapshot) and forces the directory. */
+  private void removeJournal() throws IOException {
     if (Files.deleteIfExists(journalFile)) {
       DurableFiles.forceDirectory(dir);
     }
-    listener.onJournal(JournalPoint.JOURNAL_REMOVED, journalFile);
-    if (metaCompacting) {
-      write(dir.resolve("meta.json"), StoreCodec.bytes(StoreCodec.meta(serial, attempted, applied,
-          new StoreCodec.Accounting(inventoryCount, pendingCount, ""))));
-      metaCompacting = false;
-    }
-    delta = null;
     journalEnd = 0;
-    LOG.debug("store {}: compacted the journal ({} keys) at serial {}", dir, d.touched().size(), serial);
-  }
-
-  /** A file compaction writes (through a temp file beside it) or deletes ({@code bytes} null). */
-  private static void plan(Path target, byte[] bytes, List<Path[]> renames, List<byte[]> contents, List<Path> deletes) {
-    if (bytes == null) {
-      if (Files.exists(target)) {
-        deletes.add(target);
-      }
-    } else {
-      renames.add(new Path[] {DurableFiles.tempBeside(target), target});
-      contents.add(bytes);
-    }
+    options.writeListener().onJournal(JournalPoint.JOURNAL_REMOVED, journalFile);
   }
 
   // ------------------------------------------------------------------------------------ history
@@ -1574,13 +1591,15 @@ public final class FileStateStore implements BatchedStateStore {
     return "FileStateStore[" + dir + "]";
   }
 
-  /** The inventory and pending entries as of {@code serial}, kept while this object holds the lock. */
-  private static final class Snapshot {
+  /** The inventory and pending entries as of {@code serial}, as this object last read and wrote them. */
+  private static final class Cached {
     final TreeMap<ResourceKey, StoredResource> inventory;
     final TreeMap<ResourceKey, Resource> pending;
     long serial;
+    /** Whether the read found no store yet (a write makes it one). */
+    boolean fresh;
 
-    Snapshot(TreeMap<ResourceKey, StoredResource> inventory, TreeMap<ResourceKey, Resource> pending, long serial) {
+    Cached(TreeMap<ResourceKey, StoredResource> inventory, TreeMap<ResourceKey, Resource> pending, long serial) {
       this.inventory = inventory;
       this.pending = pending;
       this.serial = serial;

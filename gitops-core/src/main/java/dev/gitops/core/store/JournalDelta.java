@@ -14,10 +14,11 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * What the journal changes on top of the per-key files: per key touched, the final inventory and
- * pending entry (or their removal). Replaying records in order and folding them here is
- * idempotent per key (every op sets or removes an entry), which is what lets a compaction that
- * crashed half-way simply run again.
+ * What the journal changes on top of the snapshot (or, in a store of format 1, the per-key
+ * files): per key touched, the final inventory and pending entry (or their removal). Replaying
+ * records in order and folding them here is idempotent per key (every op sets or removes an
+ * entry). A record a snapshot already includes is skipped by its serial, not replayed: replayed
+ * over a snapshot of later writes, an older record would bring back what they changed.
  */
 final class JournalDelta {
 
@@ -78,7 +79,7 @@ final class JournalDelta {
     set(key, opSerial, false, null, null);
   }
 
-  /** Applies the final word on every touched key to maps read from the per-key files. */
+  /** Applies the final word on every touched key to maps read from the snapshot (or the per-key files of format 1). */
   void applyTo(Map<ResourceKey, StoredResource> inventory, Map<ResourceKey, Resource> pending) {
     for (Touch t : touched.values()) {
       if (t.inventorySet) {
@@ -137,8 +138,13 @@ final class JournalDelta {
     }
   }
 
-  /** Folds one record's payload in; {@code after} is the serial the record must exceed. */
-  void replay(byte[] payload, long after) throws StoreCodec.BadContentException {
+  /**
+   * Folds one record's payload in and returns its last serial; {@code after} is the serial the
+   * record must exceed. A record whose serials are all at or below {@code includedThrough} (the
+   * serial a snapshot includes) is already in that snapshot and is not folded again; a record
+   * that straddles it is damage.
+   */
+  long replay(byte[] payload, long after, long includedThrough) throws StoreCodec.BadContentException {
     JsonNode root = StoreCodec.parse(payload);
     JsonNode ops = root.get("ops");
     if (ops == null || !ops.isArray() || ops.isEmpty()) {
@@ -146,6 +152,7 @@ final class JournalDelta {
     }
     List<Runnable> folds = new ArrayList<>();
     long last = after;
+    long first = -1;
     for (JsonNode n : ops) {
       String op = StoreCodec.text(n, "op");
       long s;
@@ -177,8 +184,19 @@ final class JournalDelta {
         throw new StoreCodec.BadContentException("serial " + s + " does not follow serial " + last);
       }
       last = s;
+      if (first < 0) {
+        first = s;
+      }
+    }
+    if (last <= includedThrough) {
+      return last;
+    }
+    if (first <= includedThrough) {
+      throw new StoreCodec.BadContentException("a record of serials " + first + " to " + last
+          + " straddles serial " + includedThrough + ", which the snapshot includes");
     }
     // a record is folded whole or not at all: it was written as one batch
     folds.forEach(Runnable::run);
+    return last;
   }
 }

@@ -129,29 +129,31 @@ final class StoreCodec {
    * change ("" for none). A crash in that write can leave {@code entry} either way, but never
    * changes the others, so the counts hold after any crash and a missing or extra file is damage.
    */
-  record Accounting(long inventory, long pending, String entry, boolean compacting) {
-    /** Counts of the per-key files as they are (no compaction under way). */
-    Accounting(long inventory, long pending, String entry) {
-      this(inventory, pending, entry, false);
-    }
-  }
+  record Accounting(long inventory, long pending, String entry, boolean compacting) {}
 
-  static ObjectNode meta(long serial, String attempted, String applied, Accounting accounting) {
+  /** The meta.json of a store of format 2: serial, revisions and the serial of the snapshot it expects (0: none). */
+  static ObjectNode meta(long serial, String attempted, String applied, long snapshot) {
     ObjectNode n = MAPPER.createObjectNode();
     n.put("serial", serial);
     n.put("lastAttemptedRevision", attempted);
     n.put("lastAppliedRevision", applied);
-    n.put("inventory", accounting.inventory());
-    n.put("pending", accounting.pending());
-    n.put("entry", accounting.entry());
-    if (accounting.compacting()) {
-      // the counts are those after the journal's compaction; the journal's keys may be either way
-      n.put("compacting", true);
-    }
+    n.put("snapshot", snapshot);
     return n;
   }
 
-  /** The accounting of a meta.json, or null for one written before stores kept it. */
+  /** The snapshot serial a meta.json names; 0 when it names none (format 1, or before the first compaction). */
+  static long snapshotSerial(JsonNode meta) throws BadContentException {
+    if (!meta.has("snapshot")) {
+      return 0;
+    }
+    long s = longValue(meta, "snapshot");
+    if (s < 0) {
+      throw new BadContentException("negative snapshot serial " + s);
+    }
+    return s;
+  }
+
+  /** The accounting of a meta.json of format 1, or null for one written before stores kept it. */
   static Accounting accounting(JsonNode meta) throws BadContentException {
     if (!meta.has("inventory") && !meta.has("pending") && !meta.has("entry")) {
       return null;

@@ -6,8 +6,8 @@ import dev.gitops.api.spi.HistoryEntry;
 import dev.gitops.api.spi.StoredResource;
 
 /**
- * The bytes of one store entry, in the JSON form {@link FileStateStore} writes to its per-key
- * files, for stores that keep entries elsewhere (gitops-cluster's etcd store keeps one etcd key
+ * The bytes of one store entry, in the JSON form {@link FileStateStore} writes into its snapshot
+ * and journal (and older builds wrote to per-key files), for stores that keep entries elsewhere (gitops-cluster's etcd store keeps one etcd key
  * per entry). Reading is as strict as the file store's: anything that is not what was written is
  * a {@link StoreCorruptException} naming {@code where}.
  *

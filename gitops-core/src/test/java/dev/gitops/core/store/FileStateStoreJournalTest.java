@@ -23,7 +23,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The journal: batches in one append, replay, torn tails, damage, and crashes during compaction. */
+/** The journal: batches in one append, replay, torn tails, damage, and crashes during compaction into the snapshot. */
 // locks are held for a try block's scope without being referenced in it
 @SuppressWarnings("try")
 class FileStateStoreJournalTest {
@@ -35,6 +35,8 @@ class FileStateStoreJournalTest {
 
   @TempDir
   Path tmp;
+  /** Whether the last {@link #crashAt} listener threw (the lock's release logs what it throws). */
+  boolean killed;
 
   static ResourceKey key(String name) {
     return ResourceKey.of("files", "file", "", name + ".txt");
@@ -56,6 +58,12 @@ class FileStateStoreJournalTest {
     return FileStateStore.open(dir(), FileStateStore.Options.defaults().withWriteListener(listener));
   }
 
+  /** A store that compacts the journal into the snapshot at every release. */
+  private FileStateStore compacting(FileStateStore.WriteListener listener) {
+    return FileStateStore.open(dir(), FileStateStore.Options.defaults().withWriteListener(listener)
+        .withCompactionBytes(0));
+  }
+
   private FileStateStore open() {
     return open(FileStateStore.WriteListener.NONE);
   }
@@ -64,13 +72,14 @@ class FileStateStoreJournalTest {
    * A listener that throws (as a kill would stop the process) at the n-th call matching {@code
    * at}: a journal point's name, or "compaction-file" for a file write once compaction started.
    */
-  private static FileStateStore.WriteListener crashAt(String at, int n) {
+  private FileStateStore.WriteListener crashAt(String at, int n) {
     AtomicInteger seen = new AtomicInteger();
     boolean[] compacting = new boolean[1];
     return new FileStateStore.WriteListener() {
       @Override
       public void onWrite(Path file, boolean after) {
         if (at.equals("compaction-file") && compacting[0] && seen.incrementAndGet() == n) {
+          killed = true;
           throw new IllegalStateException("killed at write " + n + " of " + file);
         }
       }
@@ -79,7 +88,23 @@ class FileStateStoreJournalTest {
       public void onJournal(JournalPoint point, Path journal) {
         compacting[0] |= point == JournalPoint.COMPACTION_STARTED;
         if (at.equals(point.name()) && seen.incrementAndGet() == n) {
+          killed = true;
           throw new IllegalStateException("killed at " + point);
+        }
+      }
+    };
+  }
+
+  /** A listener that counts the passes of {@code point} into {@code count}. */
+  static FileStateStore.WriteListener counting(JournalPoint point, AtomicInteger count) {
+    return new FileStateStore.WriteListener() {
+      @Override
+      public void onWrite(Path file, boolean after) { }
+
+      @Override
+      public void onJournal(JournalPoint p, Path file) {
+        if (p == point) {
+          count.incrementAndGet();
         }
       }
     };
@@ -107,7 +132,7 @@ class FileStateStoreJournalTest {
   }
 
   @Test
-  void aBatchIsOneAppendWithOneFsyncAndIsCompactedIntoPerKeyFilesAtRelease() throws IOException {
+  void aBatchIsOneAppendWithOneFsyncAndTheJournalStaysBetweenSyncsUntilItIsCompacted() throws IOException {
     List<String> events = new ArrayList<>();
     FileStateStore.WriteListener record = new FileStateStore.WriteListener() {
       @Override
@@ -116,35 +141,42 @@ class FileStateStoreJournalTest {
       }
 
       @Override
-      public void onJournal(JournalPoint point, Path journal) {
+      public void onJournal(JournalPoint point, Path file) {
         events.add(point.name());
       }
     };
     try (FileStateStore s = open(record); StoreLock l = s.lock(LONG)) {
       twoBatches(s);
       assertThat(events).filteredOn(e -> e.equals("SYNCED")).hasSize(2);
-      assertThat(events).as("no per-key file is written before compaction")
-          .noneMatch(e -> e.contains("inventory/") || e.contains("pending/"));
-      assertThat(journal()).exists();
+      assertThat(events).filteredOn(e -> e.startsWith("APPEND")).hasSize(6);
       assertTwoBatches(loadFresh());
     }
+    assertThat(events).as("a small journal is not compacted").doesNotContain("COMPACTION_STARTED");
+    assertThat(journal()).exists();
+    assertThat(dir().resolve("inventory")).doesNotExist();
+    assertThat(dir().resolve(StoreSnapshot.FILE)).doesNotExist();
+    assertTwoBatches(loadFresh());
+
+    events.clear();
+    try (FileStateStore s = compacting(record); StoreLock l = s.lock(LONG)) {
+      assertTwoBatches(s.load());
+    }
+    assertThat(events).containsSubsequence("COMPACTION_STARTED", "SNAPSHOT_WRITTEN", "SNAPSHOT_RENAMED",
+        "JOURNAL_REMOVED", "after meta.json");
     assertThat(journal()).doesNotExist();
-    assertThat(dir().resolve("inventory").resolve(KeyFileNames.of(A))).exists();
-    assertThat(dir().resolve("pending").resolve(KeyFileNames.of(C))).exists();
-    assertThat(dir().resolve("pending").resolve(KeyFileNames.of(A))).doesNotExist();
-    assertThat(events).containsSubsequence("COMPACTION_STARTED", "COMPACTED", "JOURNAL_REMOVED");
+    assertThat(dir().resolve(StoreSnapshot.FILE)).exists();
     assertTwoBatches(loadFresh());
   }
 
   @Test
-  void batchesAreReplayedWhenTheProcessDiesBeforeCompactionAndCompactedAtTheNextLock() {
-    try (FileStateStore s = open(crashAt("COMPACTION_STARTED", 1)); StoreLock l = s.lock(LONG)) {
+  void batchesAreReplayedWhenTheProcessDiesBeforeCompactionAndTheJournalIsKept() {
+    try (FileStateStore s = compacting(crashAt("COMPACTION_STARTED", 1)); StoreLock l = s.lock(LONG)) {
       twoBatches(s);
     }
     assertThat(journal()).exists();
+    assertThat(dir().resolve(StoreSnapshot.FILE)).doesNotExist();
     assertTwoBatches(loadFresh());
     try (FileStateStore s = open(); StoreLock l = s.lock(LONG)) {
-      assertThat(journal()).as("compacted at the lock").doesNotExist();
       assertTwoBatches(s.load());
       s.commit(res(C, 3), "r2");
     }
@@ -177,9 +209,12 @@ class FileStateStoreJournalTest {
     try (FileStateStore s = open(seen); StoreLock l = s.lock(LONG)) {
       assertThat(points).startsWith(JournalPoint.TAIL_TRUNCATED);
       assertThat(s.load().pending()).containsOnlyKeys(A);
+      assertThat(Files.size(journal())).as("cut to the whole record").isLessThan(torn).isPositive();
+      s.commit(res(A, 1), "r1");
     }
-    assertThat(torn).isGreaterThan(0);
-    assertThat(journal()).doesNotExist();
+    StoredState after = loadFresh();
+    assertThat(after.pending()).isEmpty();
+    assertThat(after.inventory()).containsOnlyKeys(A);
   }
 
   @Test
@@ -248,42 +283,50 @@ class FileStateStoreJournalTest {
 
   @Test
   void aCrashAtAnyWriteOfACompactionLoadsTheSameAndTheNextLockFinishesIt() throws IOException {
-    // the per-key files of an earlier sync, which the journal then changes: b updated, c committed, a forgotten
-    try (FileStateStore s = open(); StoreLock l = s.lock(LONG)) {
+    // a snapshot of an earlier sync, which the journal then changes: b updated, c committed, a forgotten
+    try (FileStateStore s = compacting(FileStateStore.WriteListener.NONE); StoreLock l = s.lock(LONG)) {
       s.commit(res(A, 0), "r0");
       s.commit(res(B, 0), "r0");
       s.writePending(res(C, 0));
     }
+    assertThat(dir().resolve(StoreSnapshot.FILE)).exists();
     Path base = tmp.resolve("base");
     copy(dir(), base);
-    int writes = 0;
-    for (int n = 1; ; n++) {
-      deleteTree(dir());
-      copy(base, dir());
-      boolean crashed = false;
-      try (FileStateStore s = open(crashAt("compaction-file", n)); StoreLock l = s.lock(LONG)) {
-        s.writeBatch(StoreBatch.builder().pending(res(B, 1)).pending(res(C, 1)).build());
-        s.writeBatch(StoreBatch.builder().applied(res(B, 1), "r1").applied(res(C, 1), "r1").forget(A).build());
-      } catch (IllegalStateException e) {
-        crashed = true;
+    List<String> points = List.of("COMPACTION_STARTED", "SNAPSHOT_WRITTEN", "SNAPSHOT_RENAMED", "JOURNAL_REMOVED",
+        "compaction-file");
+    int kills = 0;
+    for (String point : points) {
+      for (int n = 1; ; n++) {
+        deleteTree(dir());
+        copy(base, dir());
+        killed = false;
+        try (FileStateStore s = compacting(crashAt(point, n)); StoreLock l = s.lock(LONG)) {
+          s.writeBatch(StoreBatch.builder().pending(res(B, 1)).pending(res(C, 1)).build());
+          s.writeBatch(StoreBatch.builder().applied(res(B, 1), "r1").applied(res(C, 1), "r1").forget(A).build());
+        }
+        boolean crashed = killed;
+        String where = point + " #" + n;
+        StoredState st = loadFresh();
+        assertThat(st.inventory()).as("after a crash at %s", where).containsOnlyKeys(B, C);
+        assertThat(st.inventory().get(B).resource()).isEqualTo(res(B, 1));
+        assertThat(st.inventory().get(C).serial()).isEqualTo(7);
+        assertThat(st.pending()).isEmpty();
+        assertThat(st.serial()).as(where).isEqualTo(8);
+        try (FileStateStore s = open(); StoreLock l = s.lock(LONG)) {
+          assertThat(s.load().inventory()).containsOnlyKeys(B, C);
+          if (point.equals("SNAPSHOT_RENAMED") || point.equals("JOURNAL_REMOVED")) {
+            assertThat(journal()).as("the lock removes a journal the snapshot includes").doesNotExist();
+          }
+          s.recordRevisions("r1", "r1");
+        }
+        assertThat(loadFresh().inventory()).containsOnlyKeys(B, C);
+        if (!crashed) {
+          break;
+        }
+        kills++;
       }
-      crashed |= Files.exists(journal());
-      StoredState st = loadFresh();
-      assertThat(st.inventory()).as("after a crash at compaction write %d", n).containsOnlyKeys(B, C);
-      assertThat(st.inventory().get(B).resource()).isEqualTo(res(B, 1));
-      assertThat(st.pending()).isEmpty();
-      try (FileStateStore s = open(); StoreLock l = s.lock(LONG)) {
-        assertThat(s.load().inventory()).containsOnlyKeys(B, C);
-        s.recordRevisions("r1", "r1");
-      }
-      assertThat(journal()).doesNotExist();
-      assertThat(loadFresh().inventory()).containsOnlyKeys(B, C);
-      if (!crashed) {
-        break;
-      }
-      writes++;
     }
-    assertThat(writes).as("kill points inside compaction").isGreaterThanOrEqualTo(4);
+    assertThat(kills).as("kill points inside compaction").isGreaterThanOrEqualTo(6);
   }
 
   @Test
@@ -302,17 +345,18 @@ class FileStateStoreJournalTest {
   }
 
   @Test
-  void withTheJournalOffABatchIsWrittenPerKey() {
-    FileStateStore.Options off = FileStateStore.Options.defaults().withJournal(false);
+  void withGroupCommitOffEveryOpOfABatchIsItsOwnAppend() {
+    AtomicInteger synced = new AtomicInteger();
+    FileStateStore.Options off = FileStateStore.Options.defaults().withJournal(false)
+        .withWriteListener(counting(JournalPoint.SYNCED, synced));
     try (FileStateStore s = FileStateStore.open(dir(), off); StoreLock l = s.lock(LONG)) {
       twoBatches(s);
-      assertThat(journal()).doesNotExist();
-      assertThat(dir().resolve("inventory").resolve(KeyFileNames.of(A))).exists();
     }
+    assertThat(synced).hasValue(5);
     assertTwoBatches(loadFresh());
   }
 
-  private static void copy(Path from, Path to) throws IOException {
+  static void copy(Path from, Path to) throws IOException {
     try (var walk = Files.walk(from)) {
       for (Path p : walk.toList()) {
         Path t = to.resolve(from.relativize(p).toString());
@@ -325,7 +369,7 @@ class FileStateStoreJournalTest {
     }
   }
 
-  private static void deleteTree(Path d) throws IOException {
+  static void deleteTree(Path d) throws IOException {
     if (!Files.exists(d)) {
       return;
     }

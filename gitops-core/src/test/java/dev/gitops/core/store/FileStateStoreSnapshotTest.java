@@ -12,7 +12,6 @@ import dev.gitops.api.spi.StoredState;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -83,9 +82,10 @@ class FileStateStoreSnapshotTest {
       b.load();
       b.commit(res("y", 1), "r2");
     }
-    try (Stream<Path> files = Files.list(dir.resolve("inventory"))) {
-      Files.write(files.filter(f -> f.getFileName().toString().contains("x")).findFirst().orElseThrow(), new byte[] {0, 1, 2});
-    }
-    assertThatThrownBy(() -> lockedLoad(a)).isInstanceOf(StoreCorruptException.class).hasMessageContaining("inventory");
+    Path journal = dir.resolve(StoreJournal.FILE);
+    byte[] bytes = Files.readAllBytes(journal);
+    bytes[StoreJournal.HEADER + 3] ^= 0x10;
+    Files.write(journal, bytes);
+    assertThatThrownBy(() -> lockedLoad(a)).isInstanceOf(StoreCorruptException.class).hasMessageContaining(journal.toString());
   }
 }

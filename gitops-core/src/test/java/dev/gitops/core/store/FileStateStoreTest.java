@@ -71,6 +71,12 @@ class FileStateStoreTest extends StateStoreContract {
     }
   }
 
+  /** {@link #commitAndClose}, then the store rewritten as format 1 (per-key files), as older builds left it. */
+  private void commitAndCloseLegacy(Resource... resources) throws IOException {
+    commitAndClose(resources);
+    LegacyStores.downgrade(storeDir());
+  }
+
   private Path inventoryFile(ResourceKey key) {
     return storeDir().resolve("inventory").resolve(KeyFileNames.of(key));
   }
@@ -120,7 +126,7 @@ class FileStateStoreTest extends StateStoreContract {
 
   @Test
   void aTruncatedInventoryFileIsCorruptAndForbidsWrites() throws IOException {
-    commitAndClose(resource(B, "{\"spec\":{\"replicas\":3}}"));
+    commitAndCloseLegacy(resource(B, "{\"spec\":{\"replicas\":3}}"));
     Path f = inventoryFile(B);
     byte[] bytes = Files.readAllBytes(f);
     Files.write(f, Arrays.copyOf(bytes, bytes.length / 2));
@@ -134,7 +140,7 @@ class FileStateStoreTest extends StateStoreContract {
 
   @Test
   void garbageBytesAreCorrupt() throws IOException {
-    commitAndClose(resource(B, "{}"));
+    commitAndCloseLegacy(resource(B, "{}"));
     Path f = inventoryFile(B);
     Files.write(f, new byte[] {(byte) 0xff, (byte) 0xfe, 0, 1, 2, '{'});
     try (FileStateStore s = open()) {
@@ -144,7 +150,7 @@ class FileStateStoreTest extends StateStoreContract {
 
   @Test
   void anEmptyFileIsCorrupt() throws IOException {
-    commitAndClose(resource(B, "{}"));
+    commitAndCloseLegacy(resource(B, "{}"));
     Path f = storeDir().resolve("pending").resolve(KeyFileNames.of(A));
     Files.write(f, new byte[0]);
     try (FileStateStore s = open()) {
@@ -155,7 +161,7 @@ class FileStateStoreTest extends StateStoreContract {
 
   @Test
   void aFileHoldingAnotherKeyIsCorrupt() throws IOException {
-    commitAndClose(resource(B, "{}"));
+    commitAndCloseLegacy(resource(B, "{}"));
     Path wrong = inventoryFile(A);
     Files.copy(inventoryFile(B), wrong);
     try (FileStateStore s = open(); StoreLock l = s.lock(LONG)) {
@@ -167,8 +173,13 @@ class FileStateStoreTest extends StateStoreContract {
 
   @Test
   void aMissingKeyDirectoryIsCorruptAndNeverRecreatedEmpty() throws IOException {
-    for (String lost : List.of("inventory", "pending", "history")) {
-      commitAndClose(resource(B, "{}"));
+    for (String lost : List.of("inventory", "pending", "history", "history of format 2")) {
+      if (lost.endsWith("2")) {
+        lost = "history";
+        commitAndClose(resource(B, "{}"));
+      } else {
+        commitAndCloseLegacy(resource(B, "{}"));
+      }
       Path d = storeDir().resolve(lost);
       deleteTree(d);
       // A writer that never loads (as a resync with a snapshot does) must not recreate it either.
@@ -185,7 +196,7 @@ class FileStateStoreTest extends StateStoreContract {
 
   @Test
   void aMissingOrExtraEntryIsCorruptNamingTheCount() throws IOException {
-    commitAndClose(resource(B, "{}"), resource(C, "{}"));
+    commitAndCloseLegacy(resource(B, "{}"), resource(C, "{}"));
     Path gone = inventoryFile(C);
     byte[] kept = Files.readAllBytes(gone);
     Files.delete(gone);
@@ -206,6 +217,7 @@ class FileStateStoreTest extends StateStoreContract {
     try (FileStateStore other = FileStateStore.open(tmp.resolve("other")); StoreLock l = other.lock(LONG)) {
       other.commit(resource(D, "{}"), "r");
     }
+    LegacyStores.downgrade(tmp.resolve("other"));
     Files.copy(tmp.resolve("other/inventory").resolve(KeyFileNames.of(D)), inventoryFile(D));
     try (FileStateStore s = open(); StoreLock l = s.lock(LONG)) {
       assertThatThrownBy(s::load).isInstanceOf(StoreCorruptException.class).hasMessageContaining("1 extra");
@@ -217,14 +229,22 @@ class FileStateStoreTest extends StateStoreContract {
   }
 
   @Test
-  void aWriteCutShortAfterMetaJsonIsNoDamage() {
+  void aCommitCutShortBeforeItsAppendLeavesThePendingRecord() {
     commitAndClose(resource(B, "{}"));
-    Path entry = inventoryFile(C);
-    FileStateStore.Options crashing = FileStateStore.Options.defaults().withWriteListener((file, after) -> {
-      if (file.equals(entry) && !after) {
-        throw new IllegalStateException("killed before the rename");
-      }
-    });
+    FileStateStore.Options crashing = FileStateStore.Options.defaults().withWriteListener(
+        new FileStateStore.WriteListener() {
+          int appends;
+
+          @Override
+          public void onWrite(Path file, boolean after) { }
+
+          @Override
+          public void onJournal(FileStateStore.JournalPoint point, Path file) {
+            if (point == FileStateStore.JournalPoint.APPEND_STARTED && ++appends == 2) {
+              throw new IllegalStateException("killed before the append");
+            }
+          }
+        });
     try (FileStateStore s = FileStateStore.open(storeDir(), crashing); StoreLock l = s.lock(LONG)) {
       s.writePending(resource(C, "{}"));
       assertThatThrownBy(() -> s.commit(resource(C, "{}"), "r")).hasMessageContaining("killed");
@@ -291,7 +311,7 @@ class FileStateStoreTest extends StateStoreContract {
 
   @Test
   void validJsonOfTheWrongShapeIsCorrupt() throws IOException {
-    commitAndClose(resource(B, "{}"));
+    commitAndCloseLegacy(resource(B, "{}"));
     Path f = inventoryFile(B);
     Files.writeString(f, "{\"key\":\"" + B + "\",\"serial\":\"seven\"}");
     try (FileStateStore s = open()) {
@@ -356,7 +376,7 @@ class FileStateStoreTest extends StateStoreContract {
 
   @Test
   void aReopenedStoreWritesAgainOnceRepaired() throws IOException {
-    commitAndClose(resource(B, "{}"));
+    commitAndCloseLegacy(resource(B, "{}"));
     Path f = inventoryFile(B);
     byte[] good = Files.readAllBytes(f);
     Files.writeString(f, "garbage");
@@ -388,28 +408,30 @@ class FileStateStoreTest extends StateStoreContract {
   void aNewerFormatIsRefusedWithAClearError() throws IOException {
     commitAndClose(resource(B, "{}"));
     Files.writeString(storeDir().resolve("format"), "7\n");
+    byte[] journal = Files.readAllBytes(storeDir().resolve(StoreJournal.FILE));
     try (FileStateStore s = open(); StoreLock l = s.lock(LONG)) {
       assertThatThrownBy(s::load).isExactlyInstanceOf(StoreException.class)
-          .hasMessageContaining("written by a newer version (format 7, this build reads up to 1)")
+          .hasMessageContaining("written by a newer version (format 7, this build reads up to 2)")
           .hasMessageContaining(storeDir().toString());
       assertThatThrownBy(() -> s.forget(B)).isInstanceOf(StoreException.class).hasMessageContaining("format 7");
     }
-    assertThat(inventoryFile(B)).exists();
+    assertThat(Files.readAllBytes(storeDir().resolve(StoreJournal.FILE))).isEqualTo(journal);
   }
 
   @Test
   void writesWithoutLoadingStillCheckTheFormat() throws IOException {
     commitAndClose(resource(B, "{}"));
-    Files.writeString(storeDir().resolve("format"), "2\n");
+    Files.writeString(storeDir().resolve("format"), "3\n");
+    byte[] journal = Files.readAllBytes(storeDir().resolve(StoreJournal.FILE));
     try (FileStateStore s = open(); StoreLock l = s.lock(LONG)) {
-      assertThatThrownBy(() -> s.forget(B)).isInstanceOf(StoreException.class).hasMessageContaining("format 2");
+      assertThatThrownBy(() -> s.forget(B)).isInstanceOf(StoreException.class).hasMessageContaining("format 3");
     }
-    assertThat(inventoryFile(B)).exists();
+    assertThat(Files.readAllBytes(storeDir().resolve(StoreJournal.FILE))).isEqualTo(journal);
   }
 
   @Test
   void leftoverTempFilesAreIgnoredAndCleanedUnderTheLock() throws IOException {
-    commitAndClose(resource(B, "{}"));
+    commitAndCloseLegacy(resource(B, "{}"));
     Path inv = storeDir().resolve("inventory").resolve(DurableFiles.TEMP_PREFIX + "x.json-123.tmp");
     Path pend = storeDir().resolve("pending").resolve(DurableFiles.TEMP_PREFIX + "y.json-456.tmp");
     Files.writeString(inv, "{\"half");
@@ -436,6 +458,9 @@ class FileStateStoreTest extends StateStoreContract {
     try (FileStateStore s = open(); StoreLock l = s.lock(LONG)) {
       s.appendHistory(entry(1));
       s.secretKey();
+      s.writePending(resource(C, "{}"));
+      s.compact();
+      s.writePending(resource(D, "{}"));
     }
     Set<PosixFilePermission> file = PosixFilePermissions.fromString("rw-------");
     Set<PosixFilePermission> dir = PosixFilePermissions.fromString("rwx------");
@@ -444,7 +469,7 @@ class FileStateStoreTest extends StateStoreContract {
       walk.forEach(all::add);
     }
     assertThat(all).extracting(p -> p.getFileName().toString())
-        .contains("s", "format", "meta.json", "lock", "secret.key", "inventory", "pending", "history");
+        .contains("s", "format", "meta.json", "lock", "secret.key", "snapshot", "journal", "history");
     for (Path p : all) {
       Set<PosixFilePermission> perms = Files.getPosixFilePermissions(p);
       assertThat(perms).as(p.toString()).isEqualTo(Files.isDirectory(p) ? dir : file);

@@ -51,7 +51,7 @@ class StoreModelPropertiesTest {
   private static final int HISTORY_LIMIT = 3;
 
   /** One operation on a store. */
-  sealed interface Op permits WritePending, Commit, ClearPending, Forget, Revisions, History, Reopen, Batch, Crash {
+  sealed interface Op permits WritePending, Commit, ClearPending, Forget, Revisions, History, Reopen, Batch, Crash, Downgrade {
     void apply(StateStore store);
   }
 
@@ -121,6 +121,13 @@ class StoreModelPropertiesTest {
     }
   }
 
+  /** Like {@link Reopen}, with the store rewritten as format 1 in between: the next lock migrates it. */
+  record Downgrade() implements Op {
+    public void apply(StateStore s) {
+      // the model has no format; the property handles the file store
+    }
+  }
+
   /** Closes the file store and opens a new object on the same directory (a new process). */
   record Reopen() implements Op {
     public void apply(StateStore s) {
@@ -135,6 +142,7 @@ class StoreModelPropertiesTest {
       Path dir = tmp.resolve("store");
       boolean[] dying = {false};
       FileStateStore.Options options = FileStateStore.Options.defaults().withHistoryLimit(HISTORY_LIMIT)
+          .withCompactionBytes(0)
           .withWriteListener(new FileStateStore.WriteListener() {
             @Override
             public void onWrite(Path file, boolean after) { }
@@ -151,11 +159,14 @@ class StoreModelPropertiesTest {
       FileStateStore file = FileStateStore.open(dir, options);
       StoreLock fileLock = file.lock(TIMEOUT);
       for (Op op : ops) {
-        if (op instanceof Reopen || op instanceof Crash) {
+        if (op instanceof Reopen || op instanceof Crash || op instanceof Downgrade) {
           dying[0] = op instanceof Crash;
           fileLock.close();
           dying[0] = false;
           file.close();
+          if (op instanceof Downgrade) {
+            LegacyStores.downgrade(dir);
+          }
           file = FileStateStore.open(dir, options);
           fileLock = file.lock(TIMEOUT);
         } else {
@@ -189,7 +200,8 @@ class StoreModelPropertiesTest {
         net.jqwik.api.Tuple.of(1, Combinators.combine(revision, revision.injectNull(0.4)).as(Revisions::new)),
         net.jqwik.api.Tuple.of(1, Arbitraries.integers().between(0, 1000).map(i -> new History(entry(i)))),
         net.jqwik.api.Tuple.of(1, Arbitraries.just(new Reopen())),
-        net.jqwik.api.Tuple.of(1, Arbitraries.just(new Crash())));
+        net.jqwik.api.Tuple.of(1, Arbitraries.just(new Crash())),
+        net.jqwik.api.Tuple.of(1, Arbitraries.just(new Downgrade())));
     Arbitrary<Op> keyWrite = Arbitraries.frequencyOf(
         net.jqwik.api.Tuple.of(4, resources(key).map(WritePending::new)),
         net.jqwik.api.Tuple.of(4, Combinators.combine(resources(key), revision).as(Commit::new)),

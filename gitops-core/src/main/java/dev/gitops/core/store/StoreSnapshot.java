@@ -1,0 +1,189 @@
+package dev.gitops.core.store;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectReader;
+import dev.gitops.api.Resource;
+import dev.gitops.api.ResourceKey;
+import dev.gitops.api.spi.StoredResource;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.zip.CRC32C;
+
+/**
+ * The store's at-rest snapshot: every inventory and pending entry as of one serial, in one file
+ * written through a temp file, fsync, rename and a directory fsync. A 28-byte header (magic
+ * {@code GSN1}, version 1, the serial it includes, payload length, CRC-32C of the payload, CRC-32C
+ * of the first 24 header bytes) is followed by the payload, compact JSON: {@code {"serial": S,
+ * "inventory": [entries], "pending": [entries]}}, each entry as the per-key files held it.
+ *
+ * <p>The serial says which journal records the snapshot includes: every record whose ops all have
+ * serials at or below it. A snapshot is renamed into place whole, so it has no torn tail: any
+ * byte that does not check out (a flipped bit, a cut, trailing bytes) is damage at a byte offset.
+ */
+final class StoreSnapshot {
+
+  /** The snapshot's file name in the store directory. */
+  static final String FILE = "snapshot";
+
+  static final int MAGIC = 0x47534E31;
+  static final int VERSION = 1;
+  static final int HEADER = 28;
+
+  /** Reads one entry at a time from the payload (the rest of the payload follows it). */
+  private static final ObjectReader ENTRY = StoreCodec.MAPPER.reader()
+      .without(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+
+  private StoreSnapshot() {}
+
+  /** What a snapshot holds. */
+  record Content(long serial, TreeMap<ResourceKey, StoredResource> inventory, TreeMap<ResourceKey, Resource> pending) {}
+
+  /** Damage in a snapshot at {@code offset}. */
+  static final class DamageException extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    DamageException(long offset, String message) {
+      super("at byte offset " + offset + ": " + message);
+    }
+
+    DamageException(long offset, String message, Throwable cause) {
+      super("at byte offset " + offset + ": " + message, cause);
+    }
+  }
+
+  /** The snapshot file's bytes: header and payload. */
+  static byte[] encode(long serial, Map<ResourceKey, StoredResource> inventory, Map<ResourceKey, Resource> pending) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream(HEADER + 1024 * (inventory.size() + pending.size() + 1));
+    out.write(new byte[HEADER], 0, HEADER);
+    try (JsonGenerator g = StoreCodec.MAPPER.createGenerator(out)) {
+      g.writeStartObject();
+      g.writeNumberField("serial", serial);
+      g.writeArrayFieldStart("inventory");
+      for (StoredResource s : inventory.values()) {
+        StoreCodec.MAPPER.writeTree(g, StoreCodec.inventoryEntry(s));
+      }
+      g.writeEndArray();
+      g.writeArrayFieldStart("pending");
+      for (Resource r : pending.values()) {
+        StoreCodec.MAPPER.writeTree(g, StoreCodec.pendingEntry(r));
+      }
+      g.writeEndArray();
+      g.writeEndObject();
+    } catch (IOException e) {
+      // an in-memory stream of plain JSON values cannot fail; if it does it is a bug, not I/O
+      throw new UncheckedIOException("cannot serialize the store snapshot", e);
+    }
+    byte[] bytes = out.toByteArray();
+    int length = bytes.length - HEADER;
+    ByteBuffer b = ByteBuffer.wrap(bytes);
+    b.putInt(0, MAGIC).putInt(4, VERSION).putLong(8, serial).putInt(16, length)
+        .putInt(20, crc(bytes, HEADER, length));
+    b.putInt(24, crc(bytes, 0, 24));
+    return bytes;
+  }
+
+  /**
+   * The serial a snapshot's header names, after checking the header ({@code head}, the file's
+   * first bytes) against the file's size; the payload is checked by {@link #decode}.
+   */
+  static long headerSerial(byte[] head, long fileSize) throws DamageException {
+    checkHeader(head, fileSize);
+    return ByteBuffer.wrap(head).getLong(8);
+  }
+
+  private static int checkHeader(byte[] bytes, long fileSize) throws DamageException {
+    if (bytes.length < HEADER) {
+      throw new DamageException(0, "holds " + bytes.length + " bytes, less than the " + HEADER + "-byte header");
+    }
+    ByteBuffer b = ByteBuffer.wrap(bytes);
+    if (b.getInt(24) != crc(bytes, 0, 24) || b.getInt(0) != MAGIC) {
+      throw new DamageException(0, "not a snapshot header (magic " + Integer.toHexString(b.getInt(0))
+          + ", header checksum " + (b.getInt(24) == crc(bytes, 0, 24) ? "valid" : "invalid") + ")");
+    }
+    if (b.getInt(4) != VERSION) {
+      throw new DamageException(4, "snapshot version " + b.getInt(4) + ", this build reads " + VERSION);
+    }
+    int length = b.getInt(16);
+    if (length < 0 || (long) HEADER + length != fileSize) {
+      throw new DamageException(Math.min(fileSize, (long) HEADER + Math.max(0, length)), "the header says "
+          + length + " payload bytes, the file holds " + (fileSize - HEADER) + " (cut short or extended)");
+    }
+    return length;
+  }
+
+  /** Reads a whole snapshot file, checking every byte. */
+  static Content decode(byte[] bytes) throws DamageException {
+    int length = checkHeader(bytes, bytes.length);
+    if (ByteBuffer.wrap(bytes).getInt(20) != crc(bytes, HEADER, length)) {
+      throw new DamageException(HEADER, "the payload of " + length + " bytes fails its checksum");
+    }
+    long serial = ByteBuffer.wrap(bytes).getLong(8);
+    TreeMap<ResourceKey, StoredResource> inventory = new TreeMap<>();
+    TreeMap<ResourceKey, Resource> pending = new TreeMap<>();
+    long at = HEADER;
+    try (JsonParser p = StoreCodec.MAPPER.createParser(bytes, HEADER, length)) {
+      expect(p, JsonToken.START_OBJECT);
+      expectField(p, "serial");
+      at = HEADER + p.currentTokenLocation().getByteOffset();
+      if (p.nextToken() != JsonToken.VALUE_NUMBER_INT || p.getLongValue() != serial) {
+        throw new DamageException(at, "the payload's serial differs from the header's " + serial);
+      }
+      expectField(p, "inventory");
+      expect(p, JsonToken.START_ARRAY);
+      while (p.nextToken() == JsonToken.START_OBJECT) {
+        at = HEADER + p.currentTokenLocation().getByteOffset();
+        JsonNode n = ENTRY.readTree(p);
+        StoredResource s = StoreCodec.readInventoryEntry(n);
+        if (inventory.put(s.resource().key(), s) != null) {
+          throw new DamageException(at, "a second inventory entry of " + s.resource().key());
+        }
+      }
+      expectField(p, "pending");
+      expect(p, JsonToken.START_ARRAY);
+      while (p.nextToken() == JsonToken.START_OBJECT) {
+        at = HEADER + p.currentTokenLocation().getByteOffset();
+        Resource r = StoreCodec.readPendingEntry(ENTRY.readTree(p));
+        if (pending.put(r.key(), r) != null) {
+          throw new DamageException(at, "a second pending entry of " + r.key());
+        }
+      }
+      if (p.nextToken() != JsonToken.END_OBJECT || p.nextToken() != null) {
+        throw new DamageException(HEADER + p.currentTokenLocation().getByteOffset(), "unexpected content");
+      }
+    } catch (StoreCodec.BadContentException e) {
+      throw new DamageException(at, e.getMessage(), e);
+    } catch (IOException e) {
+      throw new DamageException(at, "not a valid payload (" + e.getMessage() + ")", e);
+    }
+    return new Content(serial, inventory, pending);
+  }
+
+  private static void expect(JsonParser p, JsonToken want) throws IOException, DamageException {
+    JsonToken t = p.nextToken();
+    if (t != want) {
+      throw new DamageException(HEADER + p.currentTokenLocation().getByteOffset(), "want " + want + ", found " + t);
+    }
+  }
+
+  private static void expectField(JsonParser p, String name) throws IOException, DamageException {
+    JsonToken t = p.currentToken() == JsonToken.FIELD_NAME ? p.currentToken() : p.nextToken();
+    if (t != JsonToken.FIELD_NAME || !name.equals(p.currentName())) {
+      throw new DamageException(HEADER + p.currentTokenLocation().getByteOffset(), "want field '" + name
+          + "', found " + t);
+    }
+  }
+
+  private static int crc(byte[] bytes, int off, int len) {
+    CRC32C c = new CRC32C();
+    c.update(bytes, off, len);
+    return (int) c.getValue();
+  }
+}
