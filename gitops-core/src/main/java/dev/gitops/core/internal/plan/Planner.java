@@ -36,6 +36,7 @@ import java.util.SortedSet;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -144,6 +145,8 @@ public final class Planner {
   }, key, doc);
   /** Per key, the desired document and stored serial last found already recorded as last-applied. */
   private final Map<ResourceKey, Recorded> recorded = new ConcurrentHashMap<>();
+  /** Three-way merges run to decide keys (verification not counted); see {@link #merges()}. */
+  private final LongAdder merged = new LongAdder();
 
   private record Recorded(JsonNode desired, Resource metadata, long serial) {}
 
@@ -677,7 +680,6 @@ public final class Planner {
     return merged.sum();
   }
 
-  private final java.util.concurrent.atomic.LongAdder merged = new java.util.concurrent.atomic.LongAdder();
 
   /**
    * Whether {@code l}'s {@link StoredResource#inSync} proof holds for {@code d} at the live version
