@@ -27,6 +27,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The JSON form of what a {@link FileStateStore} keeps. Reading is strict: a missing field, a
@@ -216,12 +217,7 @@ final class StoreCodec {
       deps.add(key(d.textValue(), "dependsOn"));
     }
     int wave = integer(n, "wave");
-    ManagementPolicy policy;
-    try {
-      policy = ManagementPolicy.parse(text(n, "policy"));
-    } catch (IllegalArgumentException e) {
-      throw new BadContentException("bad policy: " + e.getMessage(), e);
-    }
+    ManagementPolicy policy = policy(text(n, "policy"));
     Set<PathPattern> sensitive = new HashSet<>();
     for (JsonNode s : array(n, "sensitive")) {
       if (!s.isTextual()) {
@@ -242,10 +238,7 @@ final class StoreCodec {
 
   static StoredResource readInventoryEntry(JsonNode n) throws BadContentException {
     Resource r = readResource(n.get("resource"));
-    ResourceKey key = key(text(n, "key"), "key");
-    if (!key.equals(r.key())) {
-      throw new BadContentException("the entry's key " + key + " differs from its resource's key " + r.key());
-    }
+    checkEntryKey(n, r);
     long serial = longValue(n, "serial");
     return new StoredResource(r, serial, text(n, "revision"), inSync(n.get("inSync")));
   }
@@ -265,11 +258,43 @@ final class StoreCodec {
 
   static Resource readPendingEntry(JsonNode n) throws BadContentException {
     Resource r = readResource(n.get("resource"));
-    ResourceKey key = key(text(n, "key"), "key");
+    checkEntryKey(n, r);
+    return r;
+  }
+
+  /**
+   * Checks that an entry's {@code key} is its resource's: the same text as the resource's key
+   * (parsed once, by {@link #readResource}), or, written differently, a key that parses equal.
+   */
+  private static void checkEntryKey(JsonNode entry, Resource r) throws BadContentException {
+    String text = text(entry, "key");
+    if (text.equals(entry.get("resource").get("key").textValue())) {
+      return;
+    }
+    ResourceKey key = key(text, "key");
     if (!key.equals(r.key())) {
       throw new BadContentException("the entry's key " + key + " differs from its resource's key " + r.key());
     }
-    return r;
+  }
+
+  /** Policies parsed so far by their text (a store holds a handful of distinct ones; each entry names one). */
+  private static final Map<String, ManagementPolicy> POLICIES = new ConcurrentHashMap<>();
+
+  private static ManagementPolicy policy(String text) throws BadContentException {
+    ManagementPolicy known = POLICIES.get(text);
+    if (known != null) {
+      return known;
+    }
+    ManagementPolicy policy;
+    try {
+      policy = ManagementPolicy.parse(text);
+    } catch (IllegalArgumentException e) {
+      throw new BadContentException("bad policy: " + e.getMessage(), e);
+    }
+    if (POLICIES.size() < 64) {
+      POLICIES.put(text, policy);
+    }
+    return policy;
   }
 
   static HistoryEntry readHistory(JsonNode n) throws BadContentException {
