@@ -112,4 +112,28 @@ class OwnershipTest {
 
     assertThatThrownBy(() -> o.ownerOf("a.conf")).isInstanceOf(IOException.class).hasMessageContaining("damaged");
   }
+
+  @Test
+  void aPlainRecordIsReadWithoutAParserAsAParserReadsItAndAnythingElseIsLeftToTheParser() throws IOException {
+    com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+    for (String[] claim : new String[][] {{"team-a", "conf/a.conf"}, {"", "x"}, {"o", "d/e/f g.conf"}}) {
+      byte[] written = json.writeValueAsBytes(json.createObjectNode().put("owner", claim[0]).put("path", claim[1]));
+      assertThat(Ownership.plainRecord(written)).isEqualTo(Map.of(claim[1], claim[0]));
+    }
+    for (String other : new String[] {"{\"owner\":\"a\\\"b\",\"path\":\"p\"}", "{\"path\":\"p\",\"owner\":\"a\"}",
+        "{\"owner\":\"a\",\"path\":\"p\"} ", "{\"owner\":\"a\",\"path\":\"p\",\"x\":1}", "{\"owner\":\"a\"}",
+        "{\"owner\":\"\u00e9\",\"path\":\"p\"}"}) {
+      assertThat(Ownership.plainRecord(other.getBytes(StandardCharsets.UTF_8))).as(other).isNull();
+    }
+  }
+
+  @Test
+  void aPlainRecordUnderAnotherPathsNameIsStillDamage() throws IOException {
+    Path dir = Files.createDirectories(tmp.resolve("owners"));
+    Files.createSymbolicLink(dir.resolve(KeyFileNames.of("a.conf")), Path.of(Ownership.linkText("team-a", "b.conf")));
+    Ownership o = new Ownership(dir);
+
+    assertThatThrownBy(o::all).isInstanceOf(IOException.class).hasMessageContaining("damaged");
+    assertThatThrownBy(() -> o.ownerOf("a.conf")).isInstanceOf(IOException.class).hasMessageContaining("damaged");
+  }
 }
