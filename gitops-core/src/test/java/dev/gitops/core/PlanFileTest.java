@@ -12,11 +12,13 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gitops.api.Action;
 import dev.gitops.api.Change;
+import dev.gitops.api.Documents;
 import dev.gitops.api.GitOpsException;
 import dev.gitops.api.Origin;
 import dev.gitops.api.Plan;
 import dev.gitops.api.PlanMismatchException;
 import dev.gitops.api.Resource;
+import dev.gitops.api.ResourceKey;
 import dev.gitops.api.SyncResult;
 import dev.gitops.core.plan.PlanCodec;
 import dev.gitops.core.store.FileStateStore;
@@ -27,6 +29,9 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.SortedSet;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
@@ -193,6 +198,30 @@ class PlanFileTest {
     // the id takes each change's origin revision beside the change's digest, not inside it: still covered
     String file = edited(root -> ((ObjectNode) change(root, B.toString()).get("resource")).put("originRevision", "r1"));
     assertRefused(file, B.toString(), "/resource/originRevision");
+  }
+
+  /**
+   * The id of one fixed plan, as this format has always computed it: how the digests are taken
+   * may change for speed, the value may not (a reviewed plan file states it).
+   */
+  @Test
+  void theIdOfAFixedPlanIsTheOneThisFormatHasAlwaysGiven() {
+    ResourceKey a = ResourceKey.of("files", "file", "", "a.conf");
+    ResourceKey b = ResourceKey.of("files", "file", "", "b\u00e9.conf");
+    Resource ra = Resource.builder(a).document(Documents.freeze(JSON.createObjectNode().put("content", "x\n\"q\"")))
+        .origin(Origin.of("a.conf", 1, "main@sha1:" + "1".repeat(40))).build();
+    Resource rb = Resource.builder(b).document(Documents.freeze(JSON.createObjectNode().put("content", "\u00e9t\u00e9")
+        .put("n", new java.math.BigDecimal("1.50")))).origin(Origin.of("b\u00e9.conf", 3, "main@sha1:" + "2".repeat(40)))
+        .dependsOn(new TreeSet<>(List.of(a))).build();
+    List<Change> changes = List.of(
+        Change.builder(a, Action.NOOP).desired(ra).live(ra.document()).target(ra.document()).reason("in sync").build(),
+        Change.builder(b, Action.CREATE).desired(rb).target(rb.document()).reason("absent").build());
+    TreeMap<ResourceKey, SortedSet<ResourceKey>> deps = new TreeMap<>(Map.of(b, new TreeSet<>(List.of(a))));
+    Plan plan = new Plan("", "main@sha1:" + "2".repeat(40), changes, deps, new TreeMap<>(Map.of("env", "prod")),
+        new TreeMap<>(), new TreeMap<>(Map.of(a, "f1", b, "f2")), new TreeSet<>());
+
+    assertThat(PlanCodec.id(plan, "0123456789abcdef".getBytes(StandardCharsets.US_ASCII)))
+        .isEqualTo("677bc495cd434df29eea533e38b6e03c36c780327b6dc7740b5e9c32c59ed74a");
   }
 
   @Test

@@ -334,7 +334,9 @@ public final class PlanFiles {
       revision = rest.remove("originRevision");
       view.set("resource", rest);
     }
-    return new Leaf(sha256(Documents.canonicalJson(view)), revision);
+    // Documents.digest is SHA-256 of the same canonical text, hashed from its thread's buffer
+    // without a String and a byte array per change
+    return new Leaf(Documents.digest(view), revision);
   }
 
   /**
@@ -362,7 +364,7 @@ public final class PlanFiles {
     }
     ObjectNode root = header.deepCopy();
     root.put("changes", "sha256:" + sha256(sb.append(']').toString()));
-    return sha256(Documents.canonicalJson(root));
+    return Documents.digest(root);
   }
 
   private static String sha256(String text) {
