@@ -257,6 +257,8 @@ public final class FileStateStore implements BatchedStateStore {
   private final Options options;
   private final boolean readOnly;
   private final SecureRandom random = new SecureRandom();
+  /** The text of resources journaled under the current lock, reused by their commit and the snapshot. */
+  private final EncodedResources encoded = new EncodedResources();
 
   /** Guards the fields below and serializes writes of this object. */
   private final Object monitor = new Object();
@@ -528,6 +530,7 @@ public final class FileStateStore implements BatchedStateStore {
     void release() {
       if (held == this) {
         compactAtRelease();
+        encoded.clear();
         held = null;
       }
       if (osLock != null) {
@@ -1127,7 +1130,7 @@ public final class FileStateStore implements BatchedStateStore {
             entries.add(new JournalDelta.Entry("clear", op.key(), s, null, null));
           }
         }
-        append(StoreJournal.frame(JournalDelta.encode(entries)));
+        append(StoreJournal.frame(JournalDelta.encode(entries, encoded)));
         serial = s;
         if (cache != null) {
           entries.forEach(this::fold);
@@ -1458,7 +1461,7 @@ public final class FileStateStore implements BatchedStateStore {
     listener.onJournal(JournalPoint.COMPACTION_STARTED, snapshotFile);
     TreeMap<ResourceKey, StoredResource> inventory = cache == null ? new TreeMap<>() : cache.inventory;
     TreeMap<ResourceKey, Resource> pending = cache == null ? new TreeMap<>() : cache.pending;
-    byte[] bytes = StoreSnapshot.encode(serial, inventory, pending);
+    byte[] bytes = StoreSnapshot.encode(serial, inventory, pending, encoded);
     DurableFiles.write(snapshotFile, bytes, () -> listener.onJournal(JournalPoint.SNAPSHOT_WRITTEN, snapshotFile));
     snapshotSerial = serial;
     snapshotBytes = bytes.length;

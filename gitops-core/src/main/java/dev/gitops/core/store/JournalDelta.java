@@ -112,6 +112,14 @@ final class JournalDelta {
 
   /** The payload of one record: a batch's ops, compact JSON. */
   static byte[] encode(List<Entry> entries) {
+    return encode(entries, null);
+  }
+
+  /**
+   * {@link #encode(List)} with the resources' text taken from (and kept in) {@code encoded}: the
+   * applied op of a resource journaled as pending before reuses its text. Same bytes either way.
+   */
+  static byte[] encode(List<Entry> entries, EncodedResources encoded) {
     ObjectNode root = StoreCodec.MAPPER.createObjectNode();
     ArrayNode ops = root.putArray("ops");
     for (Entry e : entries) {
@@ -120,10 +128,10 @@ final class JournalDelta {
       switch (e.op()) {
         case "pending" -> {
           n.put("serial", e.serial());
-          n.set("entry", StoreCodec.pendingEntry(e.resource()));
+          n.set("entry", StoreCodec.pendingEntry(e.resource(), encoded, true));
         }
         case "applied" -> n.set("entry", StoreCodec.inventoryEntry(new StoredResource(e.resource(), e.serial(),
-            e.revision(), e.inSync())));
+            e.revision(), e.inSync()), encoded, true));
         default -> {
           n.put("serial", e.serial());
           n.put("key", e.key().toString());
