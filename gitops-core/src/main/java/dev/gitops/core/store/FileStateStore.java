@@ -1130,7 +1130,8 @@ public final class FileStateStore implements BatchedStateStore {
             entries.add(new JournalDelta.Entry("clear", op.key(), s, null, null));
           }
         }
-        append(StoreJournal.frame(JournalDelta.encode(entries, encoded)));
+        StoreJournal.RecordBuffer record = JournalDelta.record(entries, encoded);
+        append(record.framed(), record.size());
         serial = s;
         if (cache != null) {
           entries.forEach(this::fold);
@@ -1165,11 +1166,11 @@ public final class FileStateStore implements BatchedStateStore {
   }
 
   /**
-   * Appends one record at the end of the whole records and forces it. Any failure leaves this
-   * object refusing writes: the file may end in part of the record, which only a new lock (that
-   * cuts a torn tail) may clean up.
+   * Appends one record (the first {@code length} bytes of {@code record}) at the end of the whole
+   * records and forces it. Any failure leaves this object refusing writes: the file may end in part
+   * of the record, which only a new lock (that cuts a torn tail) may clean up.
    */
-  private void append(byte[] record) throws IOException {
+  private void append(byte[] record, int length) throws IOException {
     WriteListener listener = options.writeListener();
     boolean created = !Files.exists(journalFile);
     try {
@@ -1179,10 +1180,10 @@ public final class FileStateStore implements BatchedStateStore {
         if (ch.size() > journalEnd) {
           ch.truncate(journalEnd);
         }
-        int half = record.length / 2;
+        int half = length / 2;
         writeFully(ch, ByteBuffer.wrap(record, 0, half), journalEnd);
         listener.onJournal(JournalPoint.APPEND_HALF_WRITTEN, journalFile);
-        writeFully(ch, ByteBuffer.wrap(record, half, record.length - half), journalEnd + half);
+        writeFully(ch, ByteBuffer.wrap(record, half, length - half), journalEnd + half);
         listener.onJournal(JournalPoint.APPENDED, journalFile);
         ch.force(false);
       }
@@ -1194,7 +1195,7 @@ public final class FileStateStore implements BatchedStateStore {
           + journalEnd + " failed (" + e + "); this store object refuses writes, reopen the store", e);
       throw e;
     }
-    journalEnd += record.length;
+    journalEnd += length;
     listener.onJournal(JournalPoint.SYNCED, journalFile);
   }
 

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gitops.api.Resource;
 import dev.gitops.api.ResourceKey;
 import dev.gitops.api.spi.StoredResource;
+import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -120,6 +121,31 @@ final class JournalDelta {
    * applied op of a resource journaled as pending before reuses its text. Same bytes either way.
    */
   static byte[] encode(List<Entry> entries, EncodedResources encoded) {
+    try {
+      return StoreCodec.MAPPER.writeValueAsBytes(tree(entries, encoded));
+    } catch (JsonProcessingException ex) {
+      // only trees of plain JSON values reach here; failing to write one is a bug, not I/O
+      throw new UncheckedIOException("cannot serialize a journal record", ex);
+    }
+  }
+
+  /**
+   * The record of {@link #encode(List, EncodedResources)}'s payload, written in place after room for
+   * its header ({@link StoreJournal.RecordBuffer#framed()} fills it in; no copy to frame it).
+   */
+  static StoreJournal.RecordBuffer record(List<Entry> entries, EncodedResources encoded) {
+    // most records hold documents of about a kilobyte; a bigger one grows the buffer once or twice
+    StoreJournal.RecordBuffer out = new StoreJournal.RecordBuffer(64 + 1536 * entries.size());
+    try {
+      StoreCodec.MAPPER.writeValue(out, tree(entries, encoded));
+    } catch (IOException ex) {
+      // an in-memory stream of plain JSON values cannot fail; if it does it is a bug, not I/O
+      throw new UncheckedIOException("cannot serialize a journal record", ex);
+    }
+    return out;
+  }
+
+  private static ObjectNode tree(List<Entry> entries, EncodedResources encoded) {
     ObjectNode root = StoreCodec.MAPPER.createObjectNode();
     ArrayNode ops = root.putArray("ops");
     for (Entry e : entries) {
@@ -138,12 +164,7 @@ final class JournalDelta {
         }
       }
     }
-    try {
-      return StoreCodec.MAPPER.writeValueAsBytes(root);
-    } catch (JsonProcessingException ex) {
-      // only trees of plain JSON values reach here; failing to write one is a bug, not I/O
-      throw new UncheckedIOException("cannot serialize a journal record", ex);
-    }
+    return root;
   }
 
   /**

@@ -9,6 +9,7 @@ import dev.gitops.api.spi.StoredResource;
 import dev.gitops.api.spi.StoredState;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -58,6 +59,9 @@ class EncodedResourcesTest {
     assertThat(encoded.size()).isEqualTo(2);
     // the commit takes the pending record's text
     assertThat(JournalDelta.encode(commits, encoded)).isEqualTo(JournalDelta.encode(commits));
+    // and the record built in place is the framed payload
+    StoreJournal.RecordBuffer record = JournalDelta.record(commits, encoded);
+    assertThat(Arrays.copyOf(record.framed(), record.size())).isEqualTo(StoreJournal.frame(JournalDelta.encode(commits)));
 
     TreeMap<ResourceKey, StoredResource> inventory = new TreeMap<>(Map.of(
         plain.key(), new StoredResource(plain, 3, "r1", PROOF), rich.key(), new StoredResource(rich, 4, "r1", null)));
