@@ -164,6 +164,42 @@ class LocalFilesProviderTest {
   }
 
   @Test
+  void theVerificationOfAWriteReadsNoFileWhileItsTokenHoldsAndSeesWhatAReadWould() throws IOException {
+    LocalFilesProvider p = provider();
+    ResourceKey plain = p.keyOf("a.txt");
+    ResourceKey structured = p.keyOf("conf.json");
+    ResourceKey single = p.keyOf("b.txt");
+    p.applyAll(List.of(change(plain, Action.CREATE, text("one\n", "0640")),
+        change(structured, Action.CREATE, json("{\"data\":{\"b\":[1,2],\"a\":\"x\"}}"))), ctx());
+    p.apply(change(single, Action.CREATE, text("two", "0644")), ctx());
+
+    Map<ResourceKey, Observation> verified = p.observe(List.of(plain, structured, single), ctx());
+    assertThat(p.fileReads()).as("the files were just written by this provider").isZero();
+    // what a provider that did not write them reads, field for field
+    Map<ResourceKey, Observation> read = provider().observe(List.of(plain, structured, single), ctx());
+    assertThat(verified).isEqualTo(read);
+
+    // taken once: the next observe reads
+    p.observe(List.of(plain), ctx());
+    assertThat(p.fileReads()).isEqualTo(1);
+  }
+
+  @Test
+  void aFileChangedAfterTheWriteIsReadWhenTheWriteIsVerified() throws IOException {
+    LocalFilesProvider p = provider();
+    ResourceKey key = p.keyOf("a.txt");
+    p.apply(change(key, Action.CREATE, text("a=1\n", "0644")), ctx());
+    Path file = target().resolve("a.txt");
+    java.nio.file.attribute.FileTime mtime = Files.getLastModifiedTime(file);
+    Files.write(file, "a=2\n".getBytes(StandardCharsets.UTF_8), StandardOpenOption.WRITE,
+        StandardOpenOption.TRUNCATE_EXISTING);
+    Files.setLastModifiedTime(file, mtime);
+
+    assertThat(observe(p, key).live()).isEqualTo(text("a=2\n", "0644"));
+    assertThat(p.fileReads()).isEqualTo(1);
+  }
+
+  @Test
   void modeOnlyChangeIsAppliedWithoutRewritingContent() throws IOException {
     LocalFilesProvider p = provider();
     ResourceKey key = p.keyOf("run.sh");
