@@ -148,7 +148,9 @@ import org.slf4j.LoggerFactory;
  * read.
  *
  * <p>{@link #versions} gives the same token from one stat without reading the file, so the engine
- * reads only files whose token moved since it last verified them in sync. What a token cannot
+ * reads only files whose token moved since it last verified them in sync. Likewise the observe
+ * that verifies a write of this provider parses the bytes it wrote, without reading the file back,
+ * while the file's token is the one it had right after the rename. What a token cannot
  * see is not seen: an edit in place within the same timestamp tick as the engine's own write or
  * verification, with the same size (file systems keep times at the kernel's clock tick, a few
  * milliseconds), or one made with the system clock set back to the file's change time.
