@@ -72,6 +72,17 @@ class EncodedResourcesTest {
   }
 
   @Test
+  void aReusedTextWritesTheSameThroughACharGeneratorAndAPrettyOne() throws Exception {
+    Resource rich = StateStoreContract.richResource();
+    EncodedResources encoded = new EncodedResources();
+    StoredResource stored = new StoredResource(rich, 7, "r1", PROOF);
+    assertThat(StoreCodec.MAPPER.writeValueAsString(StoreCodec.inventoryEntry(stored, encoded, true)))
+        .isEqualTo(StoreCodec.MAPPER.writeValueAsString(StoreCodec.inventoryEntry(stored)));
+    assertThat(StoreCodec.MAPPER.readTree(StoreCodec.bytes(StoreCodec.pendingEntry(rich, encoded, true))))
+        .isEqualTo(StoreCodec.MAPPER.readTree(StoreCodec.bytes(StoreCodec.pendingEntry(rich))));
+  }
+
+  @Test
   @SuppressWarnings("try")  // the lock is held for the block's scope
   void aSyncOfPendingThenAppliedOfOneObjectReplaysAndCompactsToTheSameState() {
     Path dir = tmp.resolve("s");

@@ -334,7 +334,9 @@ public final class PlanFiles {
       revision = rest.remove("originRevision");
       view.set("resource", rest);
     }
-    return new Leaf(sha256(Documents.canonicalJson(view)), revision);
+    // the same SHA-256 of the same canonical text, written into the thread's kept builder and hashed
+    // from there: no new text grown by doubling, no String and no byte[] copy of it per change
+    return new Leaf(Documents.digest(view), revision);
   }
 
   /**
