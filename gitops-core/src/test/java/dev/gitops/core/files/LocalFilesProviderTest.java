@@ -161,6 +161,7 @@ class LocalFilesProviderTest {
 
     assertThat(p.versions(List.of(key), ctx()).get(key).version()).isNotEqualTo(before);
     assertThat(observe(p, key).live()).isEqualTo(text("a=2\n", "0644"));
+    assertThat(p.fileReads()).as("what the provider wrote is not taken once the token moved").isEqualTo(1);
   }
 
   @Test
@@ -181,21 +182,6 @@ class LocalFilesProviderTest {
 
     // taken once: the next observe reads
     p.observe(List.of(plain), ctx());
-    assertThat(p.fileReads()).isEqualTo(1);
-  }
-
-  @Test
-  void aFileChangedAfterTheWriteIsReadWhenTheWriteIsVerified() throws IOException {
-    LocalFilesProvider p = provider();
-    ResourceKey key = p.keyOf("a.txt");
-    p.apply(change(key, Action.CREATE, text("a=1\n", "0644")), ctx());
-    Path file = target().resolve("a.txt");
-    java.nio.file.attribute.FileTime mtime = Files.getLastModifiedTime(file);
-    Files.write(file, "a=2\n".getBytes(StandardCharsets.UTF_8), StandardOpenOption.WRITE,
-        StandardOpenOption.TRUNCATE_EXISTING);
-    Files.setLastModifiedTime(file, mtime);
-
-    assertThat(observe(p, key).live()).isEqualTo(text("a=2\n", "0644"));
     assertThat(p.fileReads()).isEqualTo(1);
   }
 
