@@ -148,7 +148,9 @@ import org.slf4j.LoggerFactory;
  * read.
  *
  * <p>{@link #versions} gives the same token from one stat without reading the file, so the engine
- * reads only files whose token moved since it last verified them in sync. What a token cannot
+ * reads only files whose token moved since it last verified them in sync. Likewise the observe
+ * that verifies a write of this provider parses the bytes it wrote, without reading the file back,
+ * while the file's token is the one it had right after the rename. What a token cannot
  * see is not seen: an edit in place within the same timestamp tick as the engine's own write or
  * verification, with the same size (file systems keep times at the kernel's clock tick, a few
  * milliseconds), or one made with the system clock set back to the file's change time.
@@ -182,6 +184,20 @@ public final class LocalFilesProvider implements Provider {
   private final Set<Path> cleanedTemps = ConcurrentHashMap.newKeySet();
   /** Per structured key, the file as Git holds it, so a write can use Git's bytes and spelling. */
   private final Map<ResourceKey, GitText> gitTexts = new ConcurrentHashMap<>();
+  /**
+   * Per key, the bytes this provider just wrote and the file's token right after the rename, until
+   * the next observe of the key takes them: the engine's verification of a write then reads the
+   * file only when its token moved since (see {@link #observeOne}).
+   */
+  private final Map<ResourceKey, Written> written = new ConcurrentHashMap<>();
+  /** Files read by observe, for tests. */
+  private final java.util.concurrent.atomic.LongAdder fileReads = new java.util.concurrent.atomic.LongAdder();
+
+  /** A file as this provider wrote it: its token right after the rename, and its bytes. */
+  private record Written(String token, byte[] bytes) {}
+
+  /** Files larger than this are not remembered after their write (verification reads them back). */
+  private static final int MAX_REMEMBERED = 256 * 1024;
 
   private LocalFilesProvider(Builder b) {
     this.id = b.id;
@@ -468,7 +484,15 @@ public final class LocalFilesProvider implements Provider {
         if (!before.regular) {
           return Observation.unknown(key, file + " is a special file (a fifo, socket or device), not a regular file");
         }
+        Written mine = written.remove(key);
+        if (mine != null && mine.token().equals(before.token())) {
+          // untouched since this provider wrote it (a write or chmod would have moved the token):
+          // the bytes written are the file's, so the verification of the write needs no read
+          return Observation.present(key, document(key.name(), file, mine.bytes(), before), before.token(),
+              markOf(ownership, key, owner));
+        }
         byte[] bytes = readFile(file, before.size);
+        fileReads.increment();
         Stat after = Stat.of(file);
         if (after == null) {
           return Observation.absent(key);
@@ -718,8 +742,10 @@ public final class LocalFilesProvider implements Provider {
       } else {
         bits = mode != null ? mode : Modes.parse(defaultMode);
       }
+      written.remove(key);
       temps(layout).write(file, bytes, DurableFiles.posix(file) ? Modes.toPermissions(bits) : null, directorySync);
       LOG.debug("{}: wrote {} ({} bytes, mode {})", key, file, bytes.length, Modes.format(bits));
+      remember(key, file, bytes);
       return outcomeFor(change.action());
     } catch (Refusal r) {
       return fail(key, r.getMessage(), false, null);
@@ -730,6 +756,27 @@ public final class LocalFilesProvider implements Provider {
     } catch (IOException e) {
       return fail(key, "cannot write " + file + ": " + describe(e), true, e);
     }
+  }
+
+  /** Keeps what was just written to {@code file}, with its token, for the verification's observe. */
+  private void remember(ResourceKey key, Path file, byte[] bytes) {
+    if (bytes.length > MAX_REMEMBERED) {
+      return;
+    }
+    try {
+      Stat stat = Stat.of(file);
+      if (stat != null && stat.regular) {
+        written.put(key, new Written(stat.token(), bytes));
+      }
+    } catch (IOException e) {
+      // nothing lost: the verification reads the file
+      LOG.debug("{}: no stat of {} after writing it ({}); it is read back to verify", key, file, e.toString());
+    }
+  }
+
+  /** How many files observe has read (for tests: a verified write of this provider reads none). */
+  long fileReads() {
+    return fileReads.sum();
   }
 
   private static Outcome outcomeFor(Action action) {

@@ -45,6 +45,8 @@ public final class PlanRenderer {
   private static final int MAX_VALUE_LINES = 200;
   private static final int CONTEXT = 2;
   private static final Pattern SHA = Pattern.compile("(sha1:[0-9a-f]{12})[0-9a-f]{28}");
+  /** A line break and the blanks around it (compiled once: {@link #oneLine} runs per change of a plan). */
+  private static final Pattern LINE_BREAK = Pattern.compile("\\s*\\R\\s*");
 
   /** One rendered line: a symbol, a depth and the text. */
   record Line(String symbol, int depth, String text) {}
@@ -258,7 +260,7 @@ public final class PlanRenderer {
 
   /** {@code s} on one printable line: line breaks and the blanks around them become one space. */
   static String oneLine(String s) {
-    return printable(s.strip().replaceAll("\\s*\\R\\s*", " "));
+    return printable(LINE_BREAK.matcher(s.strip()).replaceAll(" "));
   }
 
   /**

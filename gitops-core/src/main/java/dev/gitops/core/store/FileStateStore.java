@@ -257,6 +257,8 @@ public final class FileStateStore implements BatchedStateStore {
   private final Options options;
   private final boolean readOnly;
   private final SecureRandom random = new SecureRandom();
+  /** The text of resources journaled under the current lock, reused by their commit and the snapshot. */
+  private final EncodedResources encoded = new EncodedResources();
 
   /** Guards the fields below and serializes writes of this object. */
   private final Object monitor = new Object();
@@ -528,6 +530,7 @@ public final class FileStateStore implements BatchedStateStore {
     void release() {
       if (held == this) {
         compactAtRelease();
+        encoded.clear();
         held = null;
       }
       if (osLock != null) {
@@ -1127,7 +1130,8 @@ public final class FileStateStore implements BatchedStateStore {
             entries.add(new JournalDelta.Entry("clear", op.key(), s, null, null));
           }
         }
-        append(StoreJournal.frame(JournalDelta.encode(entries)));
+        StoreJournal.RecordBuffer record = JournalDelta.record(entries, encoded);
+        append(record.framed(), record.size());
         serial = s;
         if (cache != null) {
           entries.forEach(this::fold);
@@ -1162,11 +1166,11 @@ public final class FileStateStore implements BatchedStateStore {
   }
 
   /**
-   * Appends one record at the end of the whole records and forces it. Any failure leaves this
-   * object refusing writes: the file may end in part of the record, which only a new lock (that
-   * cuts a torn tail) may clean up.
+   * Appends one record (the first {@code length} bytes of {@code record}) at the end of the whole
+   * records and forces it. Any failure leaves this object refusing writes: the file may end in part
+   * of the record, which only a new lock (that cuts a torn tail) may clean up.
    */
-  private void append(byte[] record) throws IOException {
+  private void append(byte[] record, int length) throws IOException {
     WriteListener listener = options.writeListener();
     boolean created = !Files.exists(journalFile);
     try {
@@ -1176,10 +1180,10 @@ public final class FileStateStore implements BatchedStateStore {
         if (ch.size() > journalEnd) {
           ch.truncate(journalEnd);
         }
-        int half = record.length / 2;
+        int half = length / 2;
         writeFully(ch, ByteBuffer.wrap(record, 0, half), journalEnd);
         listener.onJournal(JournalPoint.APPEND_HALF_WRITTEN, journalFile);
-        writeFully(ch, ByteBuffer.wrap(record, half, record.length - half), journalEnd + half);
+        writeFully(ch, ByteBuffer.wrap(record, half, length - half), journalEnd + half);
         listener.onJournal(JournalPoint.APPENDED, journalFile);
         ch.force(false);
       }
@@ -1191,7 +1195,7 @@ public final class FileStateStore implements BatchedStateStore {
           + journalEnd + " failed (" + e + "); this store object refuses writes, reopen the store", e);
       throw e;
     }
-    journalEnd += record.length;
+    journalEnd += length;
     listener.onJournal(JournalPoint.SYNCED, journalFile);
   }
 
@@ -1458,7 +1462,7 @@ public final class FileStateStore implements BatchedStateStore {
     listener.onJournal(JournalPoint.COMPACTION_STARTED, snapshotFile);
     TreeMap<ResourceKey, StoredResource> inventory = cache == null ? new TreeMap<>() : cache.inventory;
     TreeMap<ResourceKey, Resource> pending = cache == null ? new TreeMap<>() : cache.pending;
-    byte[] bytes = StoreSnapshot.encode(serial, inventory, pending);
+    byte[] bytes = StoreSnapshot.encode(serial, inventory, pending, encoded);
     DurableFiles.write(snapshotFile, bytes, () -> listener.onJournal(JournalPoint.SNAPSHOT_WRITTEN, snapshotFile));
     snapshotSerial = serial;
     snapshotBytes = bytes.length;

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gitops.api.Resource;
 import dev.gitops.api.ResourceKey;
 import dev.gitops.api.spi.StoredResource;
+import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -112,6 +113,39 @@ final class JournalDelta {
 
   /** The payload of one record: a batch's ops, compact JSON. */
   static byte[] encode(List<Entry> entries) {
+    return encode(entries, null);
+  }
+
+  /**
+   * {@link #encode(List)} with the resources' text taken from (and kept in) {@code encoded}: the
+   * applied op of a resource journaled as pending before reuses its text. Same bytes either way.
+   */
+  static byte[] encode(List<Entry> entries, EncodedResources encoded) {
+    try {
+      return StoreCodec.MAPPER.writeValueAsBytes(tree(entries, encoded));
+    } catch (JsonProcessingException ex) {
+      // only trees of plain JSON values reach here; failing to write one is a bug, not I/O
+      throw new UncheckedIOException("cannot serialize a journal record", ex);
+    }
+  }
+
+  /**
+   * The record of {@link #encode(List, EncodedResources)}'s payload, written in place after room for
+   * its header ({@link StoreJournal.RecordBuffer#framed()} fills it in; no copy to frame it).
+   */
+  static StoreJournal.RecordBuffer record(List<Entry> entries, EncodedResources encoded) {
+    // most records hold documents of about a kilobyte; a bigger one grows the buffer once or twice
+    StoreJournal.RecordBuffer out = new StoreJournal.RecordBuffer(64 + 1536 * entries.size());
+    try {
+      StoreCodec.MAPPER.writeValue(out, tree(entries, encoded));
+    } catch (IOException ex) {
+      // an in-memory stream of plain JSON values cannot fail; if it does it is a bug, not I/O
+      throw new UncheckedIOException("cannot serialize a journal record", ex);
+    }
+    return out;
+  }
+
+  private static ObjectNode tree(List<Entry> entries, EncodedResources encoded) {
     ObjectNode root = StoreCodec.MAPPER.createObjectNode();
     ArrayNode ops = root.putArray("ops");
     for (Entry e : entries) {
@@ -120,22 +154,17 @@ final class JournalDelta {
       switch (e.op()) {
         case "pending" -> {
           n.put("serial", e.serial());
-          n.set("entry", StoreCodec.pendingEntry(e.resource()));
+          n.set("entry", StoreCodec.pendingEntry(e.resource(), encoded, true));
         }
         case "applied" -> n.set("entry", StoreCodec.inventoryEntry(new StoredResource(e.resource(), e.serial(),
-            e.revision(), e.inSync())));
+            e.revision(), e.inSync()), encoded, true));
         default -> {
           n.put("serial", e.serial());
           n.put("key", e.key().toString());
         }
       }
     }
-    try {
-      return StoreCodec.MAPPER.writeValueAsBytes(root);
-    } catch (JsonProcessingException ex) {
-      // only trees of plain JSON values reach here; failing to write one is a bug, not I/O
-      throw new UncheckedIOException("cannot serialize a journal record", ex);
-    }
+    return root;
   }
 
   /**

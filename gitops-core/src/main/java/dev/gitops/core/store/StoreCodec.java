@@ -89,11 +89,19 @@ final class StoreCodec {
   }
 
   static ObjectNode inventoryEntry(StoredResource s) {
+    return inventoryEntry(s, null, false);
+  }
+
+  /**
+   * An inventory entry whose resource is written as {@code encoded} has it (see {@link
+   * EncodedResources}; null: serialized here), remembered there when {@code remember}.
+   */
+  static ObjectNode inventoryEntry(StoredResource s, EncodedResources encoded, boolean remember) {
     ObjectNode n = MAPPER.createObjectNode();
     n.put("key", s.resource().key().toString());
     n.put("serial", s.serial());
     n.put("revision", s.revision());
-    n.set("resource", resource(s.resource()));
+    putResource(n, s.resource(), encoded, remember);
     if (s.inSync() != null) {
       // what proved the live object in sync with this record; entries without it read as before
       ObjectNode proof = n.putObject("inSync");
@@ -105,10 +113,23 @@ final class StoreCodec {
   }
 
   static ObjectNode pendingEntry(Resource r) {
+    return pendingEntry(r, null, false);
+  }
+
+  /** A pending entry, its resource written as {@link #inventoryEntry(StoredResource, EncodedResources, boolean)} does. */
+  static ObjectNode pendingEntry(Resource r, EncodedResources encoded, boolean remember) {
     ObjectNode n = MAPPER.createObjectNode();
     n.put("key", r.key().toString());
-    n.set("resource", resource(r));
+    putResource(n, r, encoded, remember);
     return n;
+  }
+
+  private static void putResource(ObjectNode n, Resource r, EncodedResources encoded, boolean remember) {
+    if (encoded == null) {
+      n.set("resource", resource(r));
+    } else {
+      n.putRawValue("resource", encoded.of(r, remember));
+    }
   }
 
   static ObjectNode history(HistoryEntry h) {

@@ -1,5 +1,6 @@
 package dev.gitops.core.store;
 
+import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -53,11 +54,29 @@ final class StoreJournal {
 
   /** The record of {@code payload}: header and payload, ready to append. */
   static byte[] frame(byte[] payload) {
-    ByteBuffer b = ByteBuffer.allocate(HEADER + payload.length);
-    b.putInt(MAGIC).putInt(payload.length).putInt(crc(payload, 0, payload.length));
-    b.putInt(crc(b.array(), 0, 12));
-    b.put(payload);
-    return b.array();
+    RecordBuffer record = new RecordBuffer(payload.length);
+    record.writeBytes(payload);
+    return record.framed();
+  }
+
+  /**
+   * A record built in place: the payload is written after room for the header, which {@link
+   * #framed()} fills in, so a large batch's payload is not copied again to be framed.
+   */
+  static final class RecordBuffer extends ByteArrayOutputStream {
+    RecordBuffer(int payloadHint) {
+      super(HEADER + Math.max(0, payloadHint));
+      count = HEADER;
+    }
+
+    /** Fills in the header of the payload written so far; the record is the array's first {@link #size()} bytes. */
+    byte[] framed() {
+      int length = count - HEADER;
+      ByteBuffer b = ByteBuffer.wrap(buf);
+      b.putInt(0, MAGIC).putInt(4, length).putInt(8, crc(buf, HEADER, length));
+      b.putInt(12, crc(buf, 0, 12));
+      return buf;
+    }
   }
 
   /** Splits {@code bytes} (a whole journal file) into records. */

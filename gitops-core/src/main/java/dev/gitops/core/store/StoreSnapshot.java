@@ -61,6 +61,15 @@ final class StoreSnapshot {
 
   /** The snapshot file's bytes: header and payload. */
   static byte[] encode(long serial, Map<ResourceKey, StoredResource> inventory, Map<ResourceKey, Resource> pending) {
+    return encode(serial, inventory, pending, null);
+  }
+
+  /**
+   * {@link #encode(long, Map, Map)} reusing the text of resources the journal wrote in this lock
+   * ({@code encoded}, null for none; nothing is added to it). Same bytes either way.
+   */
+  static byte[] encode(long serial, Map<ResourceKey, StoredResource> inventory, Map<ResourceKey, Resource> pending,
+      EncodedResources encoded) {
     ByteArrayOutputStream out = new ByteArrayOutputStream(HEADER + 1024 * (inventory.size() + pending.size() + 1));
     out.write(new byte[HEADER], 0, HEADER);
     try (JsonGenerator g = StoreCodec.MAPPER.createGenerator(out)) {
@@ -68,12 +77,12 @@ final class StoreSnapshot {
       g.writeNumberField("serial", serial);
       g.writeArrayFieldStart("inventory");
       for (StoredResource s : inventory.values()) {
-        StoreCodec.MAPPER.writeTree(g, StoreCodec.inventoryEntry(s));
+        StoreCodec.MAPPER.writeTree(g, StoreCodec.inventoryEntry(s, encoded, false));
       }
       g.writeEndArray();
       g.writeArrayFieldStart("pending");
       for (Resource r : pending.values()) {
-        StoreCodec.MAPPER.writeTree(g, StoreCodec.pendingEntry(r));
+        StoreCodec.MAPPER.writeTree(g, StoreCodec.pendingEntry(r, encoded, false));
       }
       g.writeEndArray();
       g.writeEndObject();

@@ -161,6 +161,28 @@ class LocalFilesProviderTest {
 
     assertThat(p.versions(List.of(key), ctx()).get(key).version()).isNotEqualTo(before);
     assertThat(observe(p, key).live()).isEqualTo(text("a=2\n", "0644"));
+    assertThat(p.fileReads()).as("what the provider wrote is not taken once the token moved").isEqualTo(1);
+  }
+
+  @Test
+  void theVerificationOfAWriteReadsNoFileWhileItsTokenHoldsAndSeesWhatAReadWould() throws IOException {
+    LocalFilesProvider p = provider();
+    ResourceKey plain = p.keyOf("a.txt");
+    ResourceKey structured = p.keyOf("conf.json");
+    ResourceKey single = p.keyOf("b.txt");
+    p.applyAll(List.of(change(plain, Action.CREATE, text("one\n", "0640")),
+        change(structured, Action.CREATE, json("{\"data\":{\"b\":[1,2],\"a\":\"x\"}}"))), ctx());
+    p.apply(change(single, Action.CREATE, text("two", "0644")), ctx());
+
+    Map<ResourceKey, Observation> verified = p.observe(List.of(plain, structured, single), ctx());
+    assertThat(p.fileReads()).as("the files were just written by this provider").isZero();
+    // what a provider that did not write them reads, field for field
+    Map<ResourceKey, Observation> read = provider().observe(List.of(plain, structured, single), ctx());
+    assertThat(verified).isEqualTo(read);
+
+    // taken once: the next observe reads
+    p.observe(List.of(plain), ctx());
+    assertThat(p.fileReads()).isEqualTo(1);
   }
 
   @Test
