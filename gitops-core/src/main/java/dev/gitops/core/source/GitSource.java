@@ -194,6 +194,16 @@ public final class GitSource implements Source, AutoCloseable {
     return treeDecoder.decodeCount();
   }
 
+  /** The files of the last read that no decoder claimed (how many, and the first few paths). */
+  synchronized TreeDecoder.Unclaimed unclaimed() {
+    return treeDecoder.unclaimed();
+  }
+
+  /** How many directories the last read that walked a tree took from the walk before without walking them. */
+  synchronized int reusedDirectories() {
+    return treeDecoder.reusedSubtrees();
+  }
+
   /** The bare cache repository's directory, once the first read created it, else null. */
   public synchronized Path repositoryDirectory() {
     return repository == null ? null : repository.getDirectory().toPath();
