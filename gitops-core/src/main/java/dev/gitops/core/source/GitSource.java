@@ -71,7 +71,10 @@ import org.slf4j.LoggerFactory;
  * flagged unchanged} with no fetch and no decode ({@link #fetchCount()} shows it). Otherwise the
  * commit is fetched (depth 1 for the first fetch, incrementally after that) into a bare repository
  * under the cache directory, and only files whose blob, path, decoder or variables changed are
- * decoded again ({@link #decodeCount()}).
+ * decoded again ({@link #decodeCount()}). A directory whose tree is the one the last read walked
+ * (same tree id, place, enclosing {@code .gitopsignore} files, decoders and variables) is not walked
+ * again: its resources are taken from that read, so a commit that edits one file walks only the
+ * directories on its path.
  *
  * <p><b>Revisions</b> read {@code <ref short name>@sha1:<40 hex>} (for a semver range, the name of
  * the matching tag; for a commit ref, the ref as given). When the new commit does not descend from
