@@ -71,7 +71,10 @@ import org.slf4j.LoggerFactory;
  * flagged unchanged} with no fetch and no decode ({@link #fetchCount()} shows it). Otherwise the
  * commit is fetched (depth 1 for the first fetch, incrementally after that) into a bare repository
  * under the cache directory, and only files whose blob, path, decoder or variables changed are
- * decoded again ({@link #decodeCount()}).
+ * decoded again ({@link #decodeCount()}). A directory whose tree is the one the last read walked
+ * (same tree id, place, enclosing {@code .gitopsignore} files, decoders and variables) is not walked
+ * again: its resources are taken from that read, so a commit that edits one file walks only the
+ * directories on its path.
  *
  * <p><b>Revisions</b> read {@code <ref short name>@sha1:<40 hex>} (for a semver range, the name of
  * the matching tag; for a commit ref, the ref as given). When the new commit does not descend from
@@ -192,6 +195,16 @@ public final class GitSource implements Source, AutoCloseable {
   /** How many files this instance handed to a decoder (cached, unchanged files are not counted). */
   public synchronized int decodeCount() {
     return treeDecoder.decodeCount();
+  }
+
+  /** The files of the last read that no decoder claimed (how many, and the first few paths). */
+  synchronized TreeDecoder.Unclaimed unclaimed() {
+    return treeDecoder.unclaimed();
+  }
+
+  /** How many directories the last read that walked a tree took from the walk before without walking them. */
+  synchronized int reusedDirectories() {
+    return treeDecoder.reusedSubtrees();
   }
 
   /** The bare cache repository's directory, once the first read created it, else null. */

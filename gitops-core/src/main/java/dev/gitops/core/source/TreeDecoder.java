@@ -32,8 +32,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Reads the files under a sub-path of one Git tree straight from the object database and decodes
- * them, reusing decoded resources of unchanged blobs. Not thread-safe: {@link GitSource} serialises
- * reads.
+ * them, reusing decoded resources of unchanged blobs. A directory whose tree id, place, enclosing
+ * ignore files and decoders are those of the last read is not walked at all: what it gave last time
+ * (its resources, decoded files, files for decoders that read together, unclaimed files) is taken
+ * again, so a new commit walks only the directories on the path to what changed. Not thread-safe:
+ * {@link GitSource} serialises reads.
  */
 final class TreeDecoder {
 
@@ -45,13 +48,28 @@ final class TreeDecoder {
   /** What a decoded file depends on: its content, its path, the decoder and the variables. */
   private record CacheKey(String blobId, String path, String decoderFingerprint, String variablesDigest) {}
 
-  private record IgnoreLevel(String dir, IgnoreNode node) {}
+  /** One ignore file in force: its directory, its rules and its blob (which names its content). */
+  private record IgnoreLevel(String dir, IgnoreNode node, String blob) {}
+
+  /**
+   * What a directory's walk gave depends on: its tree (every name, mode and blob below it), where it
+   * is, the ignore files of the directories above it, and whether an ignore rule above excludes it.
+   */
+  private record SubtreeKey(ObjectId tree, String dir, List<String> ignoresAbove, boolean ignored) {}
+
+  /** What one directory's walk appended to its walk's lists: the ranges {@code [from, to)} of each. */
+  private record Subtree(Walk walk, int resourcesFrom, int resourcesTo, int seenFrom, int seenTo, int togetherFrom,
+      int togetherTo, int unclaimedFrom, int unclaimedTo) {}
 
   private final VariableSubstitution variables;
   private final long maxFileSize;
   private Map<CacheKey, List<Resource>> cache = new HashMap<>();
   private int decodes;
   private Unclaimed unclaimed = new Unclaimed(0, List.of());
+  /** The directories of the last walk, and the decoders, variables and sub-path it was made with. */
+  private Map<SubtreeKey, Subtree> subtrees = new HashMap<>();
+  private String subtreesContext = "";
+  private int reusedSubtrees;
 
   /** Files of the last walk that no decoder claimed: how many, and the first few paths. */
   record Unclaimed(int count, List<String> sample) {}
@@ -79,9 +97,15 @@ final class TreeDecoder {
     return unclaimed;
   }
 
-  /** Forgets every decoded file. */
+  /** How many directories the last {@link #read} took from the walk before without walking them. */
+  int reusedSubtrees() {
+    return reusedSubtrees;
+  }
+
+  /** Forgets every decoded file and walked directory. */
   void clear() {
     cache = new HashMap<>();
+    subtrees = new HashMap<>();
   }
 
   /** One walk over a tree: the state it builds up. */
@@ -92,18 +116,30 @@ final class TreeDecoder {
     final List<Decoder> decoders;
     final Cancellation cancellation;
     final Map<CacheKey, List<Resource>> seen = new HashMap<>();
+    /** The keys of {@link #seen} in the order the walk met them (a directory's are one range of it). */
+    final List<CacheKey> seenOrder = new ArrayList<>();
     final List<Resource> resources = new ArrayList<>();
-    final List<String> unclaimedSample = new ArrayList<>();
-    int unclaimedCount;
-    /** Files claimed by decoders that read them together, by decoder, in walk order. */
-    final Map<Decoder, List<String[]>> together = new LinkedHashMap<>();
+    /** Every unclaimed file, in walk order (only the first {@link #SAMPLE} are reported). */
+    final List<String> unclaimedPaths = new ArrayList<>();
+    /** Files claimed by decoders that read them together, in walk order: the decoder's index and {path, blob}. */
+    final List<Map.Entry<Integer, String[]>> together = new ArrayList<>();
+    /** The directories of this walk. */
+    final Map<SubtreeKey, Subtree> walked = new HashMap<>();
+    /**
+     * The directories of the walk before, when it used the same decoders, variables and sub-path, else
+     * empty; dropped when this walk ends, so a walk never holds the one before it.
+     */
+    Map<SubtreeKey, Subtree> before;
+    int reused;
 
-    Walk(ObjectReader reader, String subPath, String revision, List<Decoder> decoders, Cancellation cancellation) {
+    Walk(ObjectReader reader, String subPath, String revision, List<Decoder> decoders, Cancellation cancellation,
+        Map<SubtreeKey, Subtree> before) {
       this.reader = reader;
       this.subPath = subPath;
       this.revision = revision;
       this.decoders = decoders;
       this.cancellation = cancellation;
+      this.before = before;
     }
 
     String repoPath(String rel) {
@@ -111,12 +147,60 @@ final class TreeDecoder {
     }
 
     void tree(ObjectId treeId, String dir, List<IgnoreLevel> ignores, boolean ignored) throws IOException {
+      cancellation.throwIfCancelled();
+      List<String> above = new ArrayList<>(ignores.size());
+      for (IgnoreLevel level : ignores) {
+        above.add(level.dir() + "\0" + level.blob());
+      }
+      SubtreeKey key = new SubtreeKey(treeId, dir, above, ignored);
+      Subtree last = before.get(key);
+      if (last != null) {
+        reuse(key, last);
+        return;
+      }
+      int resourcesFrom = resources.size();
+      int seenFrom = seenOrder.size();
+      int togetherFrom = together.size();
+      int unclaimedFrom = unclaimedPaths.size();
+      walk(treeId, dir, ignores, ignored);
+      walked.put(key, new Subtree(this, resourcesFrom, resources.size(), seenFrom, seenOrder.size(), togetherFrom,
+          together.size(), unclaimedFrom, unclaimedPaths.size()));
+    }
+
+    /**
+     * Takes what directory {@code key} gave the walk before, which saw the very same tree in the same
+     * place under the same ignore files: its resources (at this revision), decoded files, files for
+     * decoders that read together and unclaimed files.
+     */
+    private void reuse(SubtreeKey key, Subtree last) {
+      reused++;
+      Walk w = last.walk();
+      int resourcesFrom = resources.size();
+      int seenFrom = seenOrder.size();
+      int togetherFrom = together.size();
+      int unclaimedFrom = unclaimedPaths.size();
+      for (int i = last.resourcesFrom(); i < last.resourcesTo(); i++) {
+        resources.add(atRevision(w.resources.get(i)));
+      }
+      for (int i = last.seenFrom(); i < last.seenTo(); i++) {
+        CacheKey k = w.seenOrder.get(i);
+        if (seen.putIfAbsent(k, w.seen.get(k)) == null) {
+          seenOrder.add(k);
+        }
+      }
+      together.addAll(w.together.subList(last.togetherFrom(), last.togetherTo()));
+      unclaimedPaths.addAll(w.unclaimedPaths.subList(last.unclaimedFrom(), last.unclaimedTo()));
+      walked.put(key, new Subtree(this, resourcesFrom, resources.size(), seenFrom, seenOrder.size(), togetherFrom,
+          together.size(), unclaimedFrom, unclaimedPaths.size()));
+    }
+
+    private void walk(ObjectId treeId, String dir, List<IgnoreLevel> ignores, boolean ignored) throws IOException {
       List<IgnoreLevel> levels = ignores;
       if (!ignored) {
         IgnoreNode node = ignoreFile(treeId, dir);
         if (node != null) {
           levels = new ArrayList<>(ignores);
-          levels.add(new IgnoreLevel(dir, node));
+          levels.add(new IgnoreLevel(dir, node, blobOf(treeId)));
         }
       }
       try (TreeWalk tw = new TreeWalk(reader)) {
@@ -146,6 +230,13 @@ final class TreeDecoder {
             LOG.debug("{} at {} is ignored by {}", repoPath(rel), revision, IGNORE_FILE);
           }
         }
+      }
+    }
+
+    /** The blob id of the ignore file directly in {@code treeId} (which {@link #ignoreFile} found there). */
+    private String blobOf(ObjectId treeId) throws IOException {
+      try (TreeWalk tw = TreeWalk.forPath(reader, IGNORE_FILE, treeId)) {
+        return tw.getObjectId(0).name();
       }
     }
 
@@ -184,21 +275,20 @@ final class TreeDecoder {
 
     private void file(ObjectId blob, String rel, boolean executable) throws IOException {
       Decoder decoder = null;
-      for (Decoder d : decoders) {
-        if (d.claims(rel)) {
-          decoder = d;
+      int index = 0;
+      for (; index < decoders.size(); index++) {
+        if (decoders.get(index).claims(rel)) {
+          decoder = decoders.get(index);
           break;
         }
       }
       if (decoder == null) {
         LOG.debug("{} at {}: no decoder claims it", repoPath(rel), revision);
-        if (unclaimedCount++ < SAMPLE) {
-          unclaimedSample.add(rel);
-        }
+        unclaimedPaths.add(rel);
         return;
       }
       if (decoder.decodesTogether()) {
-        together.computeIfAbsent(decoder, d -> new ArrayList<>()).add(new String[] {rel, blob.name()});
+        together.add(Map.entry(index, new String[] {rel, blob.name()}));
         return;
       }
       // One blob decodes differently with and without the executable bit (a file's mode comes from it).
@@ -223,7 +313,9 @@ final class TreeDecoder {
               "decoder " + decoder.fingerprint() + " failed: " + e, e);
         }
       }
-      seen.put(key, decoded);
+      if (seen.put(key, decoded) == null) {
+        seenOrder.add(key);
+      }
       for (Resource r : decoded) {
         resources.add(atRevision(r));
       }
@@ -234,7 +326,11 @@ final class TreeDecoder {
      * a digest of every (path, blob) it claimed, so a change to any one of them decodes again.
      */
     void decodeTogether() throws IOException {
-      for (Map.Entry<Decoder, List<String[]>> e : together.entrySet()) {
+      Map<Decoder, List<String[]>> byDecoder = new LinkedHashMap<>();
+      for (Map.Entry<Integer, String[]> f : together) {
+        byDecoder.computeIfAbsent(decoders.get(f.getKey()), d -> new ArrayList<>()).add(f.getValue());
+      }
+      for (Map.Entry<Decoder, List<String[]>> e : byDecoder.entrySet()) {
         Decoder decoder = e.getKey();
         List<String[]> files = new ArrayList<>(e.getValue());
         files.sort((a, b) -> a[0].compareTo(b[0]));
@@ -321,11 +417,20 @@ final class TreeDecoder {
    */
   List<Resource> read(ObjectReader reader, ObjectId treeId, String subPath, String revision, List<Decoder> decoders,
       Cancellation cancellation) throws IOException {
-    Walk walk = new Walk(reader, subPath, revision, configured(reader, treeId, subPath, revision, decoders), cancellation);
+    List<Decoder> configured = configured(reader, treeId, subPath, revision, decoders);
+    StringBuilder context = new StringBuilder(subPath).append('\0').append(variables == null ? "" : variables.digest());
+    configured.forEach(d -> context.append('\0').append(d.fingerprint()));
+    Walk walk = new Walk(reader, subPath, revision, configured, cancellation,
+        context.toString().equals(subtreesContext) ? subtrees : Map.of());
     walk.tree(treeId, "", List.of(), false);
+    walk.before = Map.of();
     walk.decodeTogether();
     cache = walk.seen;
-    unclaimed = new Unclaimed(walk.unclaimedCount, List.copyOf(walk.unclaimedSample));
+    subtrees = walk.walked;
+    subtreesContext = context.toString();
+    reusedSubtrees = walk.reused;
+    List<String> unread = walk.unclaimedPaths;
+    unclaimed = new Unclaimed(unread.size(), List.copyOf(unread.subList(0, Math.min(SAMPLE, unread.size()))));
     return walk.resources;
   }
 }

@@ -268,7 +268,7 @@ class GitSourceTest {
   }
 
   /** A decoder that reads every {@code *.part} file at once: one resource listing them all. */
-  private static final class TogetherDecoder implements Decoder {
+  static final class TogetherDecoder implements Decoder {
     final List<List<String>> calls = new ArrayList<>();
 
     @Override

@@ -136,6 +136,7 @@ public final class PlanFiles {
    */
   static String id(Plan plan, byte[] secretKey, DocumentDigests digests, ChangeDigests remembered) {
     Values values = hashed(secretKey);
+    RevisionNodes revisions = new RevisionNodes();
     List<Leaf> changes = new ArrayList<>(plan.changes().size());
     for (Change c : plan.changes()) {
       String fingerprint = plan.fingerprints().getOrDefault(c.key(), "");
@@ -149,7 +150,7 @@ public final class PlanFiles {
         changes.add(leaf);
       } else {
         // the redactor keeps a resource's origin, so this is the revision the change's file states
-        changes.add(new Leaf(d, c.resource() == null ? null : Documents.nodes().textNode(c.resource().origin().revision())));
+        changes.add(new Leaf(d, c.resource() == null ? null : revisions.node(c.resource().origin().revision())));
       }
     }
     return rootDigest(header(plan), changes);
@@ -163,6 +164,20 @@ public final class PlanFiles {
    * new, while the id still covers it.
    */
   private record Leaf(String digest, JsonNode originRevision) {}
+
+  /** The text node of an origin revision, made once while the changes of a plan repeat one revision string. */
+  private static final class RevisionNodes {
+    private String last;
+    private JsonNode node;
+
+    JsonNode node(String revision) {
+      if (!revision.equals(last)) {
+        last = revision;
+        node = Documents.nodes().textNode(revision);
+      }
+      return node;
+    }
+  }
 
   private static final SortedSet<ResourceKey> EMPTY = java.util.Collections.emptySortedSet();
 
@@ -342,35 +357,70 @@ public final class PlanFiles {
   /**
    * SHA-256 of the canonical JSON of {@code header} with {@code "changes"}: {@code sha256:} and the
    * SHA-256 of the canonical JSON array of the changes' leaves, each an array of its digest and,
-   * when its resource states one, its origin revision (canonical JSON). The array's text is
-   * written here directly, not built as a tree of one node per change.
+   * when its resource states one, its origin revision (canonical JSON). The array's UTF-8 bytes
+   * are fed to the digest as they are written, through one small buffer: neither a tree of one node
+   * per change nor the whole text is built.
    */
   private static String rootDigest(ObjectNode header, List<Leaf> leaves) {
-    StringBuilder sb = new StringBuilder(leaves.size() * 120 + 2).append('[');
+    MessageDigest md = Documents.sha256();
+    Utf8Feed feed = new Utf8Feed(md);
+    feed.ascii("[");
     JsonNode lastRevision = null;
-    String lastText = null;
+    byte[] lastText = null;
     for (int i = 0; i < leaves.size(); i++) {
       Leaf l = leaves.get(i);
-      sb.append(i == 0 ? "[\"" : ",[\"").append(l.digest()).append('"');
+      feed.ascii(i == 0 ? "[\"" : ",[\"").ascii(l.digest()).ascii("\"");
       if (l.originRevision() != null) {
-        // the changes of one plan mostly share one revision: its text is written once
+        // the changes of one plan mostly share one revision: its text is encoded once
         if (lastRevision == null || !lastRevision.equals(l.originRevision())) {
           lastRevision = l.originRevision();
-          lastText = Documents.canonicalJson(lastRevision);
+          lastText = Documents.canonicalJson(lastRevision).getBytes(StandardCharsets.UTF_8);
         }
-        sb.append(',').append(lastText);
+        feed.ascii(",").bytes(lastText);
       }
-      sb.append(']');
+      feed.ascii("]");
     }
+    feed.ascii("]").flush();
     ObjectNode root = header.deepCopy();
-    root.put("changes", "sha256:" + sha256(sb.append(']').toString()));
+    root.put("changes", "sha256:" + HexFormat.of().formatHex(md.digest()));
     return Documents.digest(root);
   }
 
-  private static String sha256(String text) {
-    MessageDigest md = Documents.sha256();
-    md.update(text.getBytes(StandardCharsets.UTF_8));
-    return HexFormat.of().formatHex(md.digest());
+  /** Bytes into a digest through a small buffer: text known to be ASCII is copied byte by byte. */
+  private static final class Utf8Feed {
+    private final MessageDigest md;
+    private final byte[] buffer = new byte[8192];
+    private int used;
+
+    Utf8Feed(MessageDigest md) {
+      this.md = md;
+    }
+
+    /** {@code text}, mostly ASCII (hex digests and JSON punctuation), whose ASCII chars are their own UTF-8 bytes. */
+    Utf8Feed ascii(String text) {
+      for (int i = 0; i < text.length(); i++) {
+        char c = text.charAt(i);
+        if (c >= 0x80) {
+          return bytes(text.substring(i).getBytes(StandardCharsets.UTF_8));
+        }
+        if (used == buffer.length) {
+          flush();
+        }
+        buffer[used++] = (byte) c;
+      }
+      return this;
+    }
+
+    Utf8Feed bytes(byte[] b) {
+      flush();
+      md.update(b);
+      return this;
+    }
+
+    void flush() {
+      md.update(buffer, 0, used);
+      used = 0;
+    }
   }
 
   // ---- reading ---------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ import dev.gitops.core.redact.Redactor;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.HexFormat;
@@ -259,7 +260,8 @@ public final class Planner {
     if (decided.size() > keys.size()) {
       decided.keySet().retainAll(keys);
     }
-    Map<ResourceKey, SortedSet<ResourceKey>> deps = DependencyGraph.build(changes, in, lookup.desired(), units);
+    Map<ResourceKey, SortedSet<ResourceKey>> deps = units.isEmpty() ? graph(changes, in, lookup.desired())
+        : DependencyGraph.build(changes, in, lookup.desired(), units);
     if (!units.isEmpty()) {
       references.addEdges(deps);
       Set<ResourceKey> planKeys = new TreeSet<>();
@@ -304,6 +306,64 @@ public final class Planner {
     recorded.clear();
     last = null;
     order = null;
+    graph = null;
+  }
+
+  /**
+   * The last plan's dependency graph and what it was built from: the keys of its changes in order,
+   * the desired resource of each, and the providers.
+   */
+  private record Graph(List<ResourceKey> keys, Resource[] desired, Map<String, Provider> providers,
+      Map<ResourceKey, SortedSet<ResourceKey>> deps) {}
+
+  private volatile Graph graph;
+
+  /**
+   * {@link DependencyGraph#build} for a plan without planning units, taken from the last plan when
+   * nothing an edge follows from has moved: the same keys in the same order, each with a desired
+   * resource (no delete, whose edges follow from other keys' actions), the same providers, and for
+   * each key the same desired resource, or one with the same {@code dependsOn}, wave and provider
+   * relations (asked of the provider again for the keys whose document is another instance only).
+   * A new commit that edits a few documents so keeps the graph; any other change builds it anew.
+   */
+  private Map<ResourceKey, SortedSet<ResourceKey>> graph(List<Change> changes, PlanInput in,
+      Map<ResourceKey, Resource> desired) {
+    Graph g = graph;
+    Resource[] now = new Resource[changes.size()];
+    boolean reusable = g != null && g.keys().size() == changes.size() && g.providers().equals(in.providers());
+    for (int i = 0; i < now.length; i++) {
+      Change c = changes.get(i);
+      now[i] = desired.get(c.key());
+      if (now[i] == null) {
+        reusable = false;
+      }
+      if (reusable) {
+        Resource was = g.desired()[i];
+        reusable = g.keys().get(i).equals(c.key()) && (now[i] == was || sameEdges(now[i], was, in, desired));
+      }
+    }
+    if (reusable) {
+      graph = new Graph(g.keys(), now, g.providers(), g.deps());
+      return g.deps();
+    }
+    Map<ResourceKey, SortedSet<ResourceKey>> deps = DependencyGraph.build(changes, in, desired);
+    List<ResourceKey> keys = new ArrayList<>(changes.size());
+    changes.forEach(c -> keys.add(c.key()));
+    graph = Arrays.stream(now).allMatch(java.util.Objects::nonNull)
+        ? new Graph(keys, now, Map.copyOf(in.providers()), deps) : null;
+    return deps;
+  }
+
+  /** Whether {@code now} and {@code was}, two desired resources of one key, give it the same edges. */
+  private static boolean sameEdges(Resource now, Resource was, PlanInput in, Map<ResourceKey, Resource> desired) {
+    if (now.wave() != was.wave() || !now.dependsOn().equals(was.dependsOn())) {
+      return false;
+    }
+    if (now.document() == was.document()) {
+      return true;  // re-dated at a new commit: the same document, key and metadata
+    }
+    Provider p = in.providers().get(now.key().provider());
+    return p == null || p.relations(now, desired.keySet()).equals(p.relations(was, desired.keySet()));
   }
 
   /**

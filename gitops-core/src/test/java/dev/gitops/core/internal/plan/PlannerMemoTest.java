@@ -209,6 +209,15 @@ class PlannerMemoTest {
     return ResourceKey.of("s", "thing", "k" + i);
   }
 
+  /**
+   * A provider relation that follows the document, not the key or metadata: a resource of the last
+   * wave whose document has {@code y} goes after key 0 (in the last wave, so no wave edge turns back).
+   */
+  private static Set<ResourceKey> relationsByDocument(Resource r, Set<ResourceKey> desired) {
+    return r.wave() == 1 && r.document().has("y") && !r.key().equals(key(0)) && desired.contains(key(0))
+        ? Set.of(key(0)) : Set.of();
+  }
+
   @Property(tries = 200)
   void aMemoizedPlannerDecidesEveryStepAsAFreshPlannerDoes(@ForAll long seed,
       @ForAll @IntRange(min = 1, max = 30) int steps, @ForAll boolean prune, @ForAll boolean adopt,
@@ -217,6 +226,7 @@ class PlannerMemoTest {
     StubProvider provider = new StubProvider("s");
     provider.marks = marks;
     provider.replace = (k, p) -> p.toString().startsWith("/spec");
+    provider.relations = PlannerMemoTest::relationsByDocument;
     Map<String, Provider> providers = Map.of("s", provider);
     Planner memoized = new Planner("me", options);
     World world = new World();
@@ -242,6 +252,7 @@ class PlannerMemoTest {
     StubProvider provider = new StubProvider("s");
     provider.marks = marks;
     provider.replace = (k, p) -> p.toString().startsWith("/spec");
+    provider.relations = PlannerMemoTest::relationsByDocument;
     Map<String, Provider> providers = Map.of("s", provider);
     Planner memoized = new Planner("me", options);
     World world = new World();
@@ -276,6 +287,25 @@ class PlannerMemoTest {
 
   private Change same(Planner planner, World world) {
     return planner.plan(world.input(providers, provider, instances)).changes().get(0);
+  }
+
+  @Test
+  void aKeptDependencyGraphFollowsARelationThatMovesWithTheDocument() {
+    provider.relations = PlannerMemoTest::relationsByDocument;
+    Planner memoized = new Planner("me", PlanOptions.defaults());
+    World w = new World();
+    Arrays.fill(w.desired, 0);
+    Arrays.fill(w.wave, 1);  // one wave: no wave edges, only the relation
+    // the document of key 1 gains y (a relation to key 0), then loses it; dependsOn and wave stay
+    for (int doc : new int[] {0, 2, 2, 0, 2}) {
+      w.desired[1] = doc;
+      w.commit = (w.commit + 1) % 3;
+      PlanInput in = w.input(providers, provider, instances);
+      Plan fresh = new Planner("me", PlanOptions.defaults()).plan(in);
+      assertThat(memoized.plan(in)).as("document %d", doc).isEqualTo(fresh);
+      assertThat(fresh.dependencies().getOrDefault(key(1), new java.util.TreeSet<>()).contains(key(0)))
+          .isEqualTo(doc == 2);
+    }
   }
 
   @Test
