@@ -205,6 +205,14 @@ final class Merger {
    * (null removes it) or, at -1, is appended under {@code names[i]}.
    */
   private static JsonNode rebuild(JsonNode v, String[] names, JsonNode[] values, int[] vPos, int n) {
+    boolean sameNames = true;
+    for (int c = 0; c < n && sameNames; c++) {
+      sameNames = vPos[c] >= 0 && values[c] != null;
+    }
+    if (sameNames) {
+      // Only values change: V's field names and order stay, so V's key order is shared.
+      return Documents.withFieldValues(v, vPos, values, n);
+    }
     int vn = v.size();
     String[] outNames = new String[vn + n];
     JsonNode[] outValues = new JsonNode[vn + n];
@@ -228,7 +236,7 @@ final class Merger {
         outValues[w++] = outValues[r];
       }
     }
-    return Nodes.object(outNames, outValues, w);
+    return Documents.object(outNames, outValues, w);
   }
 
   /** The target object where V has no object: D's present, not ignored fields, merged against nothing. */
@@ -444,13 +452,16 @@ final class Merger {
     // never an element at an ignored path, which L may still hold from before the rule).
     int[] role = new int[vn];
     JsonNode[] vMatch = new JsonNode[dn];
+    // V's elements mostly follow D's order: each is looked for just after the last one matched.
+    int hint = 0;
     for (int j = 0; j < vn; j++) {
       JsonNode e = va.get(j);
       Object k = Nodes.key(rule, e);
-      int di = k == null ? -1 : dIndex.indexOf(k, j);
+      int di = k == null ? -1 : dIndex.indexOf(k, hint);
       if (di >= 0 && vMatch[di] == null) {
         vMatch[di] = e;
         role[j] = di;
+        hint = di + 1;
       } else if (k != null && di < 0 && la != null && (lIndex != null ? lIndex : (lIndex = keysOf(rule, la))).indexOf(k, -1) >= 0
           && !(any != null ? any : cur.element(() -> Nodes.keySegment(rule, Nodes.keyList(k)))).isIgnored()) {
         role[j] = -2;
@@ -494,103 +505,137 @@ final class Merger {
       // Every element matched in place and merged to itself: V's order is kept under both orderings.
       return va;
     }
-    List<JsonNode> out = new ArrayList<>(vn + d.size());
+    JsonNode[] out = new JsonNode[vn + dn];
+    int size;
     if (rule.ordered()) {
-      List<JsonNode> front = new ArrayList<>();
-      List<List<JsonNode>> after = new ArrayList<>(d.size());
-      for (int i = 0; i < d.size(); i++) {
-        after.add(null);
-      }
-      int anchor = -1;
-      for (int j = 0; j < vn; j++) {
-        int r = role[j];
-        if (r >= 0) {
-          anchor = r;
-        } else if (r == -1) {
-          JsonNode e = va.get(j);
-          Object k = Nodes.key(rule, e);
-          int dup = k == null ? -1 : dIndex.indexOf(k, -1);
-          // A duplicate of a desired key stays behind the element it duplicates, so the first
-          // occurrence, which is the one that merges, stays first.
-          int to = dup >= 0 ? dup : anchor;
-          if (to < 0) {
-            front.add(e);
-          } else {
-            if (after.get(to) == null) {
-              after.set(to, new ArrayList<>());
-            }
-            after.get(to).add(e);
-          }
-        }
-      }
-      out.addAll(front);
-      for (int i = 0; i < d.size(); i++) {
-        if (merged[i] != null) {
-          out.add(merged[i]);
-        }
-        if (after.get(i) != null) {
-          out.addAll(after.get(i));
-        }
-      }
+      size = ordered(rule, dIndex, va, vn, role, merged, out);
     } else {
-      // V's order is kept; an element new in D goes right after its predecessor in D.
-      int[] posOfD = new int[d.size()];
-      java.util.Arrays.fill(posOfD, -1);
-      List<Integer> dOf = new ArrayList<>(vn + d.size());
-      for (int j = 0; j < vn; j++) {
-        int r = role[j];
-        if (r >= 0) {
-          if (merged[r] != null) {
-            out.add(merged[r]);
-            dOf.add(r);
-          }
-        } else if (r == -1) {
-          out.add(va.get(j));
-          dOf.add(-1);
-        }
-      }
-      boolean anyNew = false;
-      for (int i = 0; i < d.size(); i++) {
-        if (vMatch[i] == null && merged[i] != null) {
-          anyNew = true;
-          break;
-        }
-      }
-      if (anyNew) {
-        for (int i = 0; i < d.size(); i++) {
-          if (vMatch[i] != null || merged[i] == null) {
-            continue;
-          }
-          int pos = -1;
-          for (int p = i - 1; p >= 0 && pos < 0; p--) {
-            pos = dOf.indexOf(p);
-          }
-          int at2;
-          if (pos >= 0) {
-            at2 = pos + 1;
-          } else {
-            int firstD = -1;
-            for (int q = 0; q < dOf.size() && firstD < 0; q++) {
-              if (dOf.get(q) >= 0) {
-                firstD = q;
-              }
-            }
-            at2 = firstD >= 0 ? firstD : out.size();
-          }
-          out.add(at2, merged[i]);
-          dOf.add(at2, i);
-        }
-      }
+      size = unordered(va, vn, role, vMatch, merged, out);
     }
-    if (va != null && out.size() == vn) {
+    if (va != null && size == vn) {
       boolean same = true;
       for (int j = 0; j < vn && same; j++) {
-        same = out.get(j) == va.get(j);
+        same = out[j] == va.get(j);
       }
       if (same) {
         return va;
       }
     }
-    return Documents.array(out);
+    return Documents.array(out, size);
+  }
+
+  /**
+   * The elements of an ordered keyed list into {@code out}, their number returned: D's order,
+   * each V-only element behind the desired element it followed in V (or duplicates), those before
+   * every desired one in front.
+   */
+  private static int ordered(ListRule rule, KeyIndex dIndex, JsonNode va, int vn, int[] role, JsonNode[] merged,
+      JsonNode[] out) {
+    int dn = merged.length;
+    // V-only elements by where they go: behindOf[j] is the D index (-1: in front), in V order.
+    int[] behindOf = new int[vn];
+    int anchor = -1;
+    for (int j = 0; j < vn; j++) {
+      int r = role[j];
+      if (r >= 0) {
+        anchor = r;
+      } else if (r == -1) {
+        Object k = Nodes.key(rule, va.get(j));
+        int dup = k == null ? -1 : dIndex.indexOf(k, -1);
+        // A duplicate of a desired key stays behind the element it duplicates, so the first
+        // occurrence, which is the one that merges, stays first.
+        behindOf[j] = dup >= 0 ? dup : anchor;
+      }
+    }
+    // Per bucket (0: in front, i + 1: behind D's element i) a chain of V positions, in V order.
+    int[] head = new int[dn + 1];
+    int[] tail = new int[dn + 1];
+    int[] link = new int[vn];
+    java.util.Arrays.fill(head, -1);
+    for (int j = 0; j < vn; j++) {
+      if (role[j] == -1) {
+        int b = behindOf[j] + 1;
+        link[j] = -1;
+        if (head[b] < 0) {
+          head[b] = j;
+        } else {
+          link[tail[b]] = j;
+        }
+        tail[b] = j;
+      }
+    }
+    int size = 0;
+    for (int j = head[0]; j >= 0; j = link[j]) {
+      out[size++] = va.get(j);
+    }
+    for (int i = 0; i < dn; i++) {
+      if (merged[i] != null) {
+        out[size++] = merged[i];
+      }
+      for (int j = head[i + 1]; j >= 0; j = link[j]) {
+        out[size++] = va.get(j);
+      }
+    }
+    return size;
+  }
+
+  /**
+   * The elements of an unordered keyed list into {@code out}, their number returned: V's order
+   * (removed elements dropped), an element new in D right after its nearest predecessor in D that
+   * is there, or before the first desired element when none is, or last when the list holds none.
+   */
+  private static int unordered(JsonNode va, int vn, int[] role, JsonNode[] vMatch, JsonNode[] merged, JsonNode[] out) {
+    int dn = merged.length;
+    // dOf[q]: the D index of out[q], -1 for a V-only element.
+    int[] dOf = new int[out.length];
+    int size = 0;
+    for (int j = 0; j < vn; j++) {
+      int r = role[j];
+      if (r >= 0) {
+        if (merged[r] != null) {
+          out[size] = merged[r];
+          dOf[size++] = r;
+        }
+      } else if (r == -1) {
+        out[size] = va.get(j);
+        dOf[size++] = -1;
+      }
+    }
+    for (int i = 0; i < dn; i++) {
+      if (vMatch[i] != null || merged[i] == null) {
+        continue;
+      }
+      int pos = -1;
+      for (int p = i - 1; p >= 0 && pos < 0; p--) {
+        pos = indexOf(dOf, size, p);
+      }
+      int to;
+      if (pos >= 0) {
+        to = pos + 1;
+      } else {
+        int firstD = -1;
+        for (int q = 0; q < size && firstD < 0; q++) {
+          if (dOf[q] >= 0) {
+            firstD = q;
+          }
+        }
+        to = firstD >= 0 ? firstD : size;
+      }
+      System.arraycopy(out, to, out, to + 1, size - to);
+      System.arraycopy(dOf, to, dOf, to + 1, size - to);
+      out[to] = merged[i];
+      dOf[to] = i;
+      size++;
+    }
+    return size;
+  }
+
+  private static int indexOf(int[] a, int n, int x) {
+    for (int i = 0; i < n; i++) {
+      if (a[i] == x) {
+        return i;
+      }
+    }
+    return -1;
   }
 }

@@ -201,61 +201,6 @@ final class Nodes {
     return Documents.fieldIndex(o, name, from);
   }
 
-  /** A frozen object of the first {@code n} names and values (frozen, names distinct), in that order. */
-  static JsonNode object(String[] names, JsonNode[] values, int n) {
-    return Documents.object(new ArrayMap(names, values, n));
-  }
-
-  /** A read-only map view of parallel arrays, just enough for {@link Documents#object} to copy it. */
-  private static final class ArrayMap extends java.util.AbstractMap<String, JsonNode> {
-    private final String[] names;
-    private final JsonNode[] values;
-    private final int n;
-
-    ArrayMap(String[] names, JsonNode[] values, int n) {
-      this.names = names;
-      this.values = values;
-      this.n = n;
-    }
-
-    @Override
-    public int size() {
-      return n;
-    }
-
-    @Override
-    public java.util.Set<Map.Entry<String, JsonNode>> entrySet() {
-      return new java.util.AbstractSet<>() {
-        @Override
-        public int size() {
-          return n;
-        }
-
-        @Override
-        public Iterator<Map.Entry<String, JsonNode>> iterator() {
-          return new Iterator<>() {
-            private int i;
-
-            @Override
-            public boolean hasNext() {
-              return i < n;
-            }
-
-            @Override
-            public Map.Entry<String, JsonNode> next() {
-              if (i >= n) {
-                throw new java.util.NoSuchElementException();
-              }
-              Map.Entry<String, JsonNode> e = new java.util.AbstractMap.SimpleImmutableEntry<>(names[i], values[i]);
-              i++;
-              return e;
-            }
-          };
-        }
-      };
-    }
-  }
-
   /** The document with every null object field removed (ABSENT null mode); the same node if it has none. */
   static JsonNode clean(JsonNode d) {
     if (d.isObject()) {
