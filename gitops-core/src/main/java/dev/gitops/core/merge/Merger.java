@@ -456,8 +456,10 @@ final class Merger {
     int hint = 0;
     for (int j = 0; j < vn; j++) {
       JsonNode e = va.get(j);
-      Object k = Nodes.key(rule, e);
-      int di = k == null ? -1 : dIndex.indexOf(k, hint);
+      // At the hint, what the index would answer (D's keys are distinct), without V's key built.
+      boolean atHint = hint < dn && Nodes.hasKey(rule, e, dKeys[hint]);
+      Object k = atHint ? null : Nodes.key(rule, e);
+      int di = atHint ? hint : k == null ? -1 : dIndex.indexOf(k, hint);
       if (di >= 0 && vMatch[di] == null) {
         vMatch[di] = e;
         role[j] = di;
@@ -484,7 +486,7 @@ final class Merger {
           li = -1;
         } else if (i < lAligned) {
           li = i;
-        } else if (lAligned == i && i < la.size() && Nodes.sameKey(Nodes.key(rule, la.get(i)), k)) {
+        } else if (lAligned == i && i < la.size() && Nodes.hasKey(rule, la.get(i), k)) {
           // L's elements 0..i carry D's keys 0..i, which are distinct: element i is the first with k.
           li = i;
           lAligned++;

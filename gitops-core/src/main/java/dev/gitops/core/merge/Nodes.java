@@ -65,9 +65,30 @@ final class Nodes {
     return fields.size() == 1 ? keyValue(fields.get(0), element) : keyOf(rule, element);
   }
 
-  /** Whether keys from {@link #key} are equal; {@code a} may be null (keyless), {@code b} not. */
-  static boolean sameKey(Object a, Object b) {
-    return a == b || a != null && a.equals(b);
+  /**
+   * Whether {@code element} has the key {@code key} (as {@link #key} gives it, not null): {@code
+   * key.equals(key(rule, element))}, without building the list of a key of several fields.
+   */
+  static boolean hasKey(ListRule rule, JsonNode element, Object key) {
+    if (!(element instanceof ObjectNode)) {
+      return false;
+    }
+    List<KeyField> fields = rule.keys();
+    if (fields.size() == 1) {
+      JsonNode v = keyValue(fields.get(0), element);
+      return v != null && (v == key || key.equals(v));
+    }
+    List<?> want = (List<?>) key;
+    if (want.size() != fields.size()) {
+      return false;
+    }
+    for (int i = 0; i < fields.size(); i++) {
+      JsonNode v = keyValue(fields.get(i), element);
+      if (v == null || !want.get(i).equals(v)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** A key from {@link #key} as the list of its field values. */
