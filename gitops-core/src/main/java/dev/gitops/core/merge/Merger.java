@@ -36,7 +36,54 @@ final class Merger {
   }
 
   /** Throws when D breaks a keyed-list rule anywhere the rules reach; used on CREATE. */
-  void validate(Trail at, RuleCursor cur, JsonNode d) {
+  void validate(RuleCursor root, JsonNode d) {
+    try {
+      check(root, d);
+    } catch (Misfit m) {
+      throw m.toException(key);
+    }
+  }
+
+  /**
+   * The target of merging the whole documents (see {@link #merge(RuleCursor, JsonNode, JsonNode,
+   * JsonNode)}); throws naming the path when D breaks a keyed-list rule.
+   */
+  JsonNode mergeRoot(RuleCursor root, JsonNode l, JsonNode d, JsonNode v) {
+    try {
+      return merge(root, l, d, v);
+    } catch (Misfit m) {
+      throw m.toException(key);
+    }
+  }
+
+  /**
+   * D breaking a keyed-list rule: thrown where it is found, each level adding its segment on the
+   * way out, so that the walk builds no path while nothing is wrong. No stack trace is taken.
+   */
+  private static final class Misfit extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+    /** Deepest first. */
+    private final transient List<FieldPath.Segment> below = new ArrayList<>();
+
+    Misfit(String message) {
+      super(message, null, false, false);
+    }
+
+    Misfit under(FieldPath.Segment segment) {
+      below.add(segment);
+      return this;
+    }
+
+    MergeException toException(ResourceKey key) {
+      FieldPath p = FieldPath.root();
+      for (int i = below.size() - 1; i >= 0; i--) {
+        p = p.append(below.get(i));
+      }
+      return new MergeException(key, p, getMessage());
+    }
+  }
+
+  private void check(RuleCursor cur, JsonNode d) {
     if (cur.isEmpty() || cur.isIgnored()) {
       return;
     }
@@ -50,13 +97,17 @@ final class Merger {
           String k = Documents.fieldName(d, i);
           RuleCursor cc = cur.field(k);
           if (!cc.isEmpty()) {
-            validate(at.field(k), cc, x);
+            try {
+              check(cc, x);
+            } catch (Misfit m) {
+              throw m.under(new FieldPath.Field(k));
+            }
           }
         }
       }
     } else if (d instanceof ArrayNode && cur.listRule().kind() == dev.gitops.api.MergeRules.ListKind.KEYED) {
       ListRule rule = cur.listRule();
-      Object[] keys = desiredKeys(at, rule, d, null);
+      Object[] keys = desiredKeys(rule, d, null);
       RuleCursor any = cur.anyElement();
       if (any != null && (any.isEmpty() || any.isIgnored())) {
         return;
@@ -64,19 +115,23 @@ final class Merger {
       for (int i = 0; i < keys.length; i++) {
         Object k = keys[i];
         RuleCursor cc = any != null ? any : cur.element(() -> Nodes.keySegment(rule, Nodes.keyList(k)));
-        validate(at.thenKey(rule, k), cc, d.get(i));
+        try {
+          check(cc, d.get(i));
+        } catch (Misfit m) {
+          throw m.under(Nodes.keySegment(rule, Nodes.keyList(k)));
+        }
       }
     }
   }
 
   /** The target at one position; {@code d} is present, {@code l} and {@code v} may be null (absent). */
-  JsonNode merge(Trail at, RuleCursor cur, JsonNode l, JsonNode d, JsonNode v) {
+  private JsonNode merge(RuleCursor cur, JsonNode l, JsonNode d, JsonNode v) {
     if (v != null && Nodes.equalWithoutNulls(d, v, absentNulls)) {
       // Equal D and V merge to V under every rule (ignored paths take V's value, which is D's);
       // D must still obey the keyed-list rules. With ABSENT nulls, a D holding nulls takes the
       // walk below, which drops them.
       if (!cur.isEmpty()) {
-        validate(at, cur, d);
+        check(cur, d);
       }
       return v;
     }
@@ -87,17 +142,17 @@ final class Merger {
       if (cur.isEmpty() && !(v instanceof ObjectNode)) {
         return absentNulls ? Nodes.clean(d) : d;
       }
-      return v instanceof ObjectNode ? mergeObject(at, cur, l, d, v) : buildObject(at, cur, l, d);
+      return v instanceof ObjectNode ? mergeObject(cur, l, d, v) : buildObject(cur, l, d);
     }
     if (d instanceof ArrayNode) {
       ListRule rule = cur.listRule();
       switch (rule.kind()) {
         case KEYED:
-          return mergeKeyed(at, cur, rule, l, d, v);
+          return mergeKeyed(cur, rule, l, d, v);
         case SET:
           return mergeSet(cur, l, d, v);
         default:
-          return mergeAtomicList(at, cur, l, d, v);
+          return mergeAtomicList(cur, l, d, v);
       }
     }
     return same(d, v);
@@ -117,7 +172,7 @@ final class Merger {
    * looking at those; only a change rebuilds the object in V's field order. V and L mostly list
    * D's fields in D's order, so their fields are looked up from just after the last hit.
    */
-  private JsonNode mergeObject(Trail at, RuleCursor cur, JsonNode l, JsonNode d, JsonNode v) {
+  private JsonNode mergeObject(RuleCursor cur, JsonNode l, JsonNode d, JsonNode v) {
     JsonNode lo = l instanceof ObjectNode && l.size() > 0 ? l : null;
     // L with D's field names in D's order (L and D the same node, or nothing left Git here):
     // L's field i is D's field i, and no field of L is missing from D.
@@ -161,8 +216,11 @@ final class Merger {
         if (cc.isIgnored()) {
           continue;
         }
-        // The trail names the path in errors about keyed lists, so only containers need one.
-        tk = merge(cc.isEmpty() || !(dk instanceof ContainerNode) ? null : at.field(k), cc, lk, dk, vk);
+        try {
+          tk = merge(cc, lk, dk, vk);
+        } catch (Misfit m) {
+          throw m.under(new FieldPath.Field(k));
+        }
         if (tk == vk) {
           continue;
         }
@@ -240,7 +298,7 @@ final class Merger {
   }
 
   /** The target object where V has no object: D's present, not ignored fields, merged against nothing. */
-  private JsonNode buildObject(Trail at, RuleCursor cur, JsonNode l, JsonNode d) {
+  private JsonNode buildObject(RuleCursor cur, JsonNode l, JsonNode d) {
     JsonNode lo = l != null && l.isObject() ? l : null;
     Map<String, JsonNode> out = new LinkedHashMap<>(Math.max(8, d.size() * 4 / 3 + 1));
     for (Iterator<Map.Entry<String, JsonNode>> it = d.fields(); it.hasNext(); ) {
@@ -254,12 +312,16 @@ final class Merger {
       if (cc.isIgnored()) {
         continue;
       }
-      out.put(k, merge(cc.isEmpty() ? null : at.then(new FieldPath.Field(k)), cc, lo == null ? null : lo.get(k), dk, null));
+      try {
+        out.put(k, merge(cc, lo == null ? null : lo.get(k), dk, null));
+      } catch (Misfit m) {
+        throw m.under(new FieldPath.Field(k));
+      }
     }
     return Documents.object(out);
   }
 
-  private JsonNode mergeAtomicList(Trail at, RuleCursor cur, JsonNode l, JsonNode d, JsonNode v) {
+  private JsonNode mergeAtomicList(RuleCursor cur, JsonNode l, JsonNode d, JsonNode v) {
     if (v != null && v.isArray() && v.size() == d.size()) {
       // Keep V when every element already is what merging it would give: server-filled fields
       // inside elements must not cause an update on every sync.
@@ -269,7 +331,12 @@ final class Merger {
         JsonNode vi = v.get(i);
         int index = i;
         RuleCursor cc = cur.element(() -> new FieldPath.Index(index));
-        JsonNode ti = cc.isIgnored() ? vi : merge(cc.isEmpty() ? null : at.then(new FieldPath.Index(i)), cc, li, d.get(i), vi);
+        JsonNode ti;
+        try {
+          ti = cc.isIgnored() ? vi : merge(cc, li, d.get(i), vi);
+        } catch (Misfit m) {
+          throw m.under(new FieldPath.Index(i));
+        }
         keep = ti == vi || ti.equals(vi);
       }
       if (keep) {
@@ -333,7 +400,7 @@ final class Merger {
    * The keys of D's elements (see {@link Nodes#key}), their hashes into {@code hashes} unless it is
    * null; throws naming the path when one lacks its key or repeats one.
    */
-  private Object[] desiredKeys(Trail at, ListRule rule, JsonNode d, int[] hashes) {
+  private static Object[] desiredKeys(ListRule rule, JsonNode d, int[] hashes) {
     int n = d.size();
     Object[] keys = new Object[n];
     Map<Object, Integer> seen = n > SHORT_LIST ? new HashMap<>(n * 2) : null;
@@ -342,7 +409,7 @@ final class Merger {
       if (k == null) {
         List<String> names = new ArrayList<>();
         rule.keys().forEach(f -> names.add(f.name()));
-        throw new MergeException(key, at.toPath(),
+        throw new Misfit(
             "element " + i + " of the keyed list has no key " + names + (d.get(i).isObject() ? "" : " (it is not an object)"));
       }
       int h = k.hashCode();
@@ -354,7 +421,7 @@ final class Merger {
         prev = p == null ? -1 : p;
       }
       if (prev >= 0) {
-        throw new MergeException(key, at.toPath(),
+        throw new Misfit(
             "elements " + prev + " and " + i + " of the keyed list have the same key " + Nodes.keySegment(rule, Nodes.keyList(k)).text());
       }
       keys[i] = k;
@@ -435,10 +502,10 @@ final class Merger {
     }
   }
 
-  private JsonNode mergeKeyed(Trail at, RuleCursor cur, ListRule rule, JsonNode l, JsonNode d, JsonNode v) {
+  private JsonNode mergeKeyed(RuleCursor cur, ListRule rule, JsonNode l, JsonNode d, JsonNode v) {
     int dn = d.size();
     int[] dHashes = new int[dn];
-    Object[] dKeys = desiredKeys(at, rule, d, dHashes);
+    Object[] dKeys = desiredKeys(rule, d, dHashes);
     KeyIndex dIndex = new KeyIndex(dKeys, dHashes, true);
     JsonNode la = l instanceof ArrayNode && l.size() > 0 ? l : null;
     // L's keys: D's when L is D; for another L, indexed only when L's elements stop carrying D's
@@ -497,7 +564,11 @@ final class Merger {
           }
           li = lIndex.indexOf(k, -1);
         }
-        merged[i] = merge(cc.isEmpty() ? null : at.thenKey(rule, k), cc, li < 0 ? null : la.get(li), d.get(i), vMatch[i]);
+        try {
+          merged[i] = merge(cc, li < 0 ? null : la.get(li), d.get(i), vMatch[i]);
+        } catch (Misfit m) {
+          throw m.under(Nodes.keySegment(rule, Nodes.keyList(k)));
+        }
       }
       if (identical) {
         identical = merged[i] != null && role[i] == i && merged[i] == va.get(i);
