@@ -77,6 +77,76 @@ class FrozenDocumentsTest {
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("ARRAY");
   }
 
+  @Property(tries = 300)
+  void objectsBuiltFromArraysEqualTheFrozenMutableEdit(@ForAll("trees") JsonNode tree, @ForAll int seed) {
+    if (!tree.isObject() || tree.size() == 0) {
+      return;
+    }
+    JsonNode frozen = Documents.freeze(tree);
+    java.util.Random r = new java.util.Random(seed);
+    int n = 1 + r.nextInt(frozen.size());
+    int[] positions = new int[n];
+    JsonNode[] values = new JsonNode[n];
+    ObjectNode edited = (ObjectNode) Documents.mutableCopy(frozen);
+    for (int c = 0; c < n; c++) {
+      positions[c] = r.nextInt(frozen.size());
+      values[c] = r.nextBoolean() ? F.numberNode(r.nextInt(3)) : F.arrayNode().add(F.textNode("v" + c));
+      edited.set(Documents.fieldName(frozen, positions[c]), values[c]);
+    }
+    JsonNode replaced = Documents.withFieldValues(frozen, positions, values, n);
+    assertThat(replaced).isEqualTo(Documents.freeze(edited));
+    assertThat(replaced.hashCode()).isEqualTo(Documents.freeze(edited).hashCode()).isEqualTo(edited.hashCode());
+    assertThat(replaced.toString()).isEqualTo(edited.toString());
+    assertThat(Documents.sameFieldNames(replaced, frozen)).isTrue();
+    assertThat(Documents.isFrozen(replaced)).isTrue();
+    assertThat(Documents.isFrozen(replaced.get(Documents.fieldName(frozen, positions[0])))).isTrue();
+    assertThat(frozen).isEqualTo(Documents.freeze(tree));  // the original is untouched
+
+    String[] names = new String[frozen.size() + 1];
+    JsonNode[] vals = new JsonNode[names.length];
+    for (int i = 0; i < frozen.size(); i++) {
+      names[i] = Documents.fieldName(frozen, i);
+      vals[i] = Documents.mutableCopy(Documents.fieldValue(frozen, i));
+    }
+    JsonNode copy = Documents.object(names, vals, frozen.size());
+    assertThat(copy).isEqualTo(frozen);
+    assertThat(copy.hashCode()).isEqualTo(frozen.hashCode());
+    assertThat(copy.toString()).isEqualTo(frozen.toString());
+    assertThat(Documents.isFrozen(copy.get(names[0]))).isTrue();
+    JsonNode array = Documents.array(vals, frozen.size());
+    assertThat(array).isEqualTo(Documents.freeze(F.arrayNode().addAll(java.util.Arrays.asList(vals).subList(0, frozen.size()))));
+    assertThat(array.hashCode()).isEqualTo(Documents.freeze(F.arrayNode().addAll(java.util.Arrays.asList(vals).subList(0, frozen.size()))).hashCode());
+    assertThat(Documents.isFrozen(array.get(0))).isTrue();
+  }
+
+  @Test
+  void objectsBuiltFromArraysRefuseBadInput() throws Exception {
+    JsonNode one = IntNode.valueOf(1);
+    assertThatThrownBy(() -> Documents.object(new String[] {"a", "b", "a"}, new JsonNode[] {one, one, one}, 3))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("field a repeats");
+    String[] many = new String[20];
+    JsonNode[] ones = new JsonNode[20];
+    for (int i = 0; i < many.length; i++) {
+      many[i] = "f" + (i % 19);
+      ones[i] = one;
+    }
+    assertThatThrownBy(() -> Documents.object(many, ones, 20))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("field f0 repeats");
+    assertThat(Documents.object(many, ones, 19).size()).isEqualTo(19);
+    assertThat(Documents.object(many, ones, 0)).isSameAs(Documents.emptyObject());
+    assertThat(Documents.array(ones, 0)).isSameAs(Documents.emptyArray());
+    JsonNode o = Documents.freeze(JSON.readTree("{\"a\":1,\"b\":2}"));
+    assertThatThrownBy(() -> Documents.withFieldValues(o, new int[] {2}, new JsonNode[] {one}, 1))
+        .isInstanceOf(IndexOutOfBoundsException.class);
+    assertThatThrownBy(() -> Documents.withFieldValues(F.objectNode().put("a", 1), new int[] {0}, new JsonNode[] {one}, 1))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("frozen object");
+    assertThatThrownBy(() -> Documents.withFieldValues(Documents.emptyObject(), new int[0], new JsonNode[0], 0))
+        .isInstanceOf(IllegalArgumentException.class);
+    refuses(() -> ((ObjectNode) Documents.withFieldValues(o, new int[] {0}, new JsonNode[] {one}, 1)).put("c", 1));
+    refuses(() -> ((ObjectNode) Documents.object(new String[] {"a"}, new JsonNode[] {one}, 1)).put("c", 1));
+    refuses(() -> ((ArrayNode) Documents.array(new JsonNode[] {one}, 1)).add(1));
+  }
+
   @Test
   void frozenObjectsAnswerSizeAndGetLikeTheirMutableCopies() throws Exception {
     JsonNode mutable = JSON.readTree("{\"b\":1,\"a\":{\"c\":[1]},\"d\":\"x\"}");

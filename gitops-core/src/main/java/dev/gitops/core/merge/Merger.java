@@ -36,7 +36,54 @@ final class Merger {
   }
 
   /** Throws when D breaks a keyed-list rule anywhere the rules reach; used on CREATE. */
-  void validate(Trail at, RuleCursor cur, JsonNode d) {
+  void validate(RuleCursor root, JsonNode d) {
+    try {
+      check(root, d);
+    } catch (Misfit m) {
+      throw m.toException(key);
+    }
+  }
+
+  /**
+   * The target of merging the whole documents (see {@link #merge(RuleCursor, JsonNode, JsonNode,
+   * JsonNode)}); throws naming the path when D breaks a keyed-list rule.
+   */
+  JsonNode mergeRoot(RuleCursor root, JsonNode l, JsonNode d, JsonNode v) {
+    try {
+      return merge(root, l, d, v);
+    } catch (Misfit m) {
+      throw m.toException(key);
+    }
+  }
+
+  /**
+   * D breaking a keyed-list rule: thrown where it is found, each level adding its segment on the
+   * way out, so that the walk builds no path while nothing is wrong. No stack trace is taken.
+   */
+  private static final class Misfit extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+    /** Deepest first. */
+    private final transient List<FieldPath.Segment> below = new ArrayList<>();
+
+    Misfit(String message) {
+      super(message, null, false, false);
+    }
+
+    Misfit under(FieldPath.Segment segment) {
+      below.add(segment);
+      return this;
+    }
+
+    MergeException toException(ResourceKey key) {
+      FieldPath p = FieldPath.root();
+      for (int i = below.size() - 1; i >= 0; i--) {
+        p = p.append(below.get(i));
+      }
+      return new MergeException(key, p, getMessage());
+    }
+  }
+
+  private void check(RuleCursor cur, JsonNode d) {
     if (cur.isEmpty() || cur.isIgnored()) {
       return;
     }
@@ -50,13 +97,17 @@ final class Merger {
           String k = Documents.fieldName(d, i);
           RuleCursor cc = cur.field(k);
           if (!cc.isEmpty()) {
-            validate(at.field(k), cc, x);
+            try {
+              check(cc, x);
+            } catch (Misfit m) {
+              throw m.under(new FieldPath.Field(k));
+            }
           }
         }
       }
     } else if (d instanceof ArrayNode && cur.listRule().kind() == dev.gitops.api.MergeRules.ListKind.KEYED) {
       ListRule rule = cur.listRule();
-      Object[] keys = desiredKeys(at, rule, d, null);
+      Object[] keys = desiredKeys(rule, d, null);
       RuleCursor any = cur.anyElement();
       if (any != null && (any.isEmpty() || any.isIgnored())) {
         return;
@@ -64,19 +115,23 @@ final class Merger {
       for (int i = 0; i < keys.length; i++) {
         Object k = keys[i];
         RuleCursor cc = any != null ? any : cur.element(() -> Nodes.keySegment(rule, Nodes.keyList(k)));
-        validate(at.thenKey(rule, k), cc, d.get(i));
+        try {
+          check(cc, d.get(i));
+        } catch (Misfit m) {
+          throw m.under(Nodes.keySegment(rule, Nodes.keyList(k)));
+        }
       }
     }
   }
 
   /** The target at one position; {@code d} is present, {@code l} and {@code v} may be null (absent). */
-  JsonNode merge(Trail at, RuleCursor cur, JsonNode l, JsonNode d, JsonNode v) {
+  private JsonNode merge(RuleCursor cur, JsonNode l, JsonNode d, JsonNode v) {
     if (v != null && Nodes.equalWithoutNulls(d, v, absentNulls)) {
       // Equal D and V merge to V under every rule (ignored paths take V's value, which is D's);
       // D must still obey the keyed-list rules. With ABSENT nulls, a D holding nulls takes the
       // walk below, which drops them.
       if (!cur.isEmpty()) {
-        validate(at, cur, d);
+        check(cur, d);
       }
       return v;
     }
@@ -87,17 +142,17 @@ final class Merger {
       if (cur.isEmpty() && !(v instanceof ObjectNode)) {
         return absentNulls ? Nodes.clean(d) : d;
       }
-      return v instanceof ObjectNode ? mergeObject(at, cur, l, d, v) : buildObject(at, cur, l, d);
+      return v instanceof ObjectNode ? mergeObject(cur, l, d, v) : buildObject(cur, l, d);
     }
     if (d instanceof ArrayNode) {
       ListRule rule = cur.listRule();
       switch (rule.kind()) {
         case KEYED:
-          return mergeKeyed(at, cur, rule, l, d, v);
+          return mergeKeyed(cur, rule, l, d, v);
         case SET:
           return mergeSet(cur, l, d, v);
         default:
-          return mergeAtomicList(at, cur, l, d, v);
+          return mergeAtomicList(cur, l, d, v);
       }
     }
     return same(d, v);
@@ -117,7 +172,7 @@ final class Merger {
    * looking at those; only a change rebuilds the object in V's field order. V and L mostly list
    * D's fields in D's order, so their fields are looked up from just after the last hit.
    */
-  private JsonNode mergeObject(Trail at, RuleCursor cur, JsonNode l, JsonNode d, JsonNode v) {
+  private JsonNode mergeObject(RuleCursor cur, JsonNode l, JsonNode d, JsonNode v) {
     JsonNode lo = l instanceof ObjectNode && l.size() > 0 ? l : null;
     // L with D's field names in D's order (L and D the same node, or nothing left Git here):
     // L's field i is D's field i, and no field of L is missing from D.
@@ -161,8 +216,11 @@ final class Merger {
         if (cc.isIgnored()) {
           continue;
         }
-        // The trail names the path in errors about keyed lists, so only containers need one.
-        tk = merge(cc.isEmpty() || !(dk instanceof ContainerNode) ? null : at.field(k), cc, lk, dk, vk);
+        try {
+          tk = merge(cc, lk, dk, vk);
+        } catch (Misfit m) {
+          throw m.under(new FieldPath.Field(k));
+        }
         if (tk == vk) {
           continue;
         }
@@ -205,6 +263,14 @@ final class Merger {
    * (null removes it) or, at -1, is appended under {@code names[i]}.
    */
   private static JsonNode rebuild(JsonNode v, String[] names, JsonNode[] values, int[] vPos, int n) {
+    boolean sameNames = true;
+    for (int c = 0; c < n && sameNames; c++) {
+      sameNames = vPos[c] >= 0 && values[c] != null;
+    }
+    if (sameNames) {
+      // Only values change: V's field names and order stay, so V's key order is shared.
+      return Documents.withFieldValues(v, vPos, values, n);
+    }
     int vn = v.size();
     String[] outNames = new String[vn + n];
     JsonNode[] outValues = new JsonNode[vn + n];
@@ -228,11 +294,11 @@ final class Merger {
         outValues[w++] = outValues[r];
       }
     }
-    return Nodes.object(outNames, outValues, w);
+    return Documents.object(outNames, outValues, w);
   }
 
   /** The target object where V has no object: D's present, not ignored fields, merged against nothing. */
-  private JsonNode buildObject(Trail at, RuleCursor cur, JsonNode l, JsonNode d) {
+  private JsonNode buildObject(RuleCursor cur, JsonNode l, JsonNode d) {
     JsonNode lo = l != null && l.isObject() ? l : null;
     Map<String, JsonNode> out = new LinkedHashMap<>(Math.max(8, d.size() * 4 / 3 + 1));
     for (Iterator<Map.Entry<String, JsonNode>> it = d.fields(); it.hasNext(); ) {
@@ -246,12 +312,16 @@ final class Merger {
       if (cc.isIgnored()) {
         continue;
       }
-      out.put(k, merge(cc.isEmpty() ? null : at.then(new FieldPath.Field(k)), cc, lo == null ? null : lo.get(k), dk, null));
+      try {
+        out.put(k, merge(cc, lo == null ? null : lo.get(k), dk, null));
+      } catch (Misfit m) {
+        throw m.under(new FieldPath.Field(k));
+      }
     }
     return Documents.object(out);
   }
 
-  private JsonNode mergeAtomicList(Trail at, RuleCursor cur, JsonNode l, JsonNode d, JsonNode v) {
+  private JsonNode mergeAtomicList(RuleCursor cur, JsonNode l, JsonNode d, JsonNode v) {
     if (v != null && v.isArray() && v.size() == d.size()) {
       // Keep V when every element already is what merging it would give: server-filled fields
       // inside elements must not cause an update on every sync.
@@ -261,7 +331,12 @@ final class Merger {
         JsonNode vi = v.get(i);
         int index = i;
         RuleCursor cc = cur.element(() -> new FieldPath.Index(index));
-        JsonNode ti = cc.isIgnored() ? vi : merge(cc.isEmpty() ? null : at.then(new FieldPath.Index(i)), cc, li, d.get(i), vi);
+        JsonNode ti;
+        try {
+          ti = cc.isIgnored() ? vi : merge(cc, li, d.get(i), vi);
+        } catch (Misfit m) {
+          throw m.under(new FieldPath.Index(i));
+        }
         keep = ti == vi || ti.equals(vi);
       }
       if (keep) {
@@ -325,7 +400,7 @@ final class Merger {
    * The keys of D's elements (see {@link Nodes#key}), their hashes into {@code hashes} unless it is
    * null; throws naming the path when one lacks its key or repeats one.
    */
-  private Object[] desiredKeys(Trail at, ListRule rule, JsonNode d, int[] hashes) {
+  private static Object[] desiredKeys(ListRule rule, JsonNode d, int[] hashes) {
     int n = d.size();
     Object[] keys = new Object[n];
     Map<Object, Integer> seen = n > SHORT_LIST ? new HashMap<>(n * 2) : null;
@@ -334,7 +409,7 @@ final class Merger {
       if (k == null) {
         List<String> names = new ArrayList<>();
         rule.keys().forEach(f -> names.add(f.name()));
-        throw new MergeException(key, at.toPath(),
+        throw new Misfit(
             "element " + i + " of the keyed list has no key " + names + (d.get(i).isObject() ? "" : " (it is not an object)"));
       }
       int h = k.hashCode();
@@ -346,7 +421,7 @@ final class Merger {
         prev = p == null ? -1 : p;
       }
       if (prev >= 0) {
-        throw new MergeException(key, at.toPath(),
+        throw new Misfit(
             "elements " + prev + " and " + i + " of the keyed list have the same key " + Nodes.keySegment(rule, Nodes.keyList(k)).text());
       }
       keys[i] = k;
@@ -427,10 +502,10 @@ final class Merger {
     }
   }
 
-  private JsonNode mergeKeyed(Trail at, RuleCursor cur, ListRule rule, JsonNode l, JsonNode d, JsonNode v) {
+  private JsonNode mergeKeyed(RuleCursor cur, ListRule rule, JsonNode l, JsonNode d, JsonNode v) {
     int dn = d.size();
     int[] dHashes = new int[dn];
-    Object[] dKeys = desiredKeys(at, rule, d, dHashes);
+    Object[] dKeys = desiredKeys(rule, d, dHashes);
     KeyIndex dIndex = new KeyIndex(dKeys, dHashes, true);
     JsonNode la = l instanceof ArrayNode && l.size() > 0 ? l : null;
     // L's keys: D's when L is D; for another L, indexed only when L's elements stop carrying D's
@@ -444,13 +519,18 @@ final class Merger {
     // never an element at an ignored path, which L may still hold from before the rule).
     int[] role = new int[vn];
     JsonNode[] vMatch = new JsonNode[dn];
+    // V's elements mostly follow D's order: each is looked for just after the last one matched.
+    int hint = 0;
     for (int j = 0; j < vn; j++) {
       JsonNode e = va.get(j);
-      Object k = Nodes.key(rule, e);
-      int di = k == null ? -1 : dIndex.indexOf(k, j);
+      // At the hint, what the index would answer (D's keys are distinct), without V's key built.
+      boolean atHint = hint < dn && Nodes.hasKey(rule, e, dKeys[hint]);
+      Object k = atHint ? null : Nodes.key(rule, e);
+      int di = atHint ? hint : k == null ? -1 : dIndex.indexOf(k, hint);
       if (di >= 0 && vMatch[di] == null) {
         vMatch[di] = e;
         role[j] = di;
+        hint = di + 1;
       } else if (k != null && di < 0 && la != null && (lIndex != null ? lIndex : (lIndex = keysOf(rule, la))).indexOf(k, -1) >= 0
           && !(any != null ? any : cur.element(() -> Nodes.keySegment(rule, Nodes.keyList(k)))).isIgnored()) {
         role[j] = -2;
@@ -473,7 +553,7 @@ final class Merger {
           li = -1;
         } else if (i < lAligned) {
           li = i;
-        } else if (lAligned == i && i < la.size() && Nodes.sameKey(Nodes.key(rule, la.get(i)), k)) {
+        } else if (lAligned == i && i < la.size() && Nodes.hasKey(rule, la.get(i), k)) {
           // L's elements 0..i carry D's keys 0..i, which are distinct: element i is the first with k.
           li = i;
           lAligned++;
@@ -484,7 +564,11 @@ final class Merger {
           }
           li = lIndex.indexOf(k, -1);
         }
-        merged[i] = merge(cc.isEmpty() ? null : at.thenKey(rule, k), cc, li < 0 ? null : la.get(li), d.get(i), vMatch[i]);
+        try {
+          merged[i] = merge(cc, li < 0 ? null : la.get(li), d.get(i), vMatch[i]);
+        } catch (Misfit m) {
+          throw m.under(Nodes.keySegment(rule, Nodes.keyList(k)));
+        }
       }
       if (identical) {
         identical = merged[i] != null && role[i] == i && merged[i] == va.get(i);
@@ -494,103 +578,137 @@ final class Merger {
       // Every element matched in place and merged to itself: V's order is kept under both orderings.
       return va;
     }
-    List<JsonNode> out = new ArrayList<>(vn + d.size());
+    JsonNode[] out = new JsonNode[vn + dn];
+    int size;
     if (rule.ordered()) {
-      List<JsonNode> front = new ArrayList<>();
-      List<List<JsonNode>> after = new ArrayList<>(d.size());
-      for (int i = 0; i < d.size(); i++) {
-        after.add(null);
-      }
-      int anchor = -1;
-      for (int j = 0; j < vn; j++) {
-        int r = role[j];
-        if (r >= 0) {
-          anchor = r;
-        } else if (r == -1) {
-          JsonNode e = va.get(j);
-          Object k = Nodes.key(rule, e);
-          int dup = k == null ? -1 : dIndex.indexOf(k, -1);
-          // A duplicate of a desired key stays behind the element it duplicates, so the first
-          // occurrence, which is the one that merges, stays first.
-          int to = dup >= 0 ? dup : anchor;
-          if (to < 0) {
-            front.add(e);
-          } else {
-            if (after.get(to) == null) {
-              after.set(to, new ArrayList<>());
-            }
-            after.get(to).add(e);
-          }
-        }
-      }
-      out.addAll(front);
-      for (int i = 0; i < d.size(); i++) {
-        if (merged[i] != null) {
-          out.add(merged[i]);
-        }
-        if (after.get(i) != null) {
-          out.addAll(after.get(i));
-        }
-      }
+      size = ordered(rule, dIndex, va, vn, role, merged, out);
     } else {
-      // V's order is kept; an element new in D goes right after its predecessor in D.
-      int[] posOfD = new int[d.size()];
-      java.util.Arrays.fill(posOfD, -1);
-      List<Integer> dOf = new ArrayList<>(vn + d.size());
-      for (int j = 0; j < vn; j++) {
-        int r = role[j];
-        if (r >= 0) {
-          if (merged[r] != null) {
-            out.add(merged[r]);
-            dOf.add(r);
-          }
-        } else if (r == -1) {
-          out.add(va.get(j));
-          dOf.add(-1);
-        }
-      }
-      boolean anyNew = false;
-      for (int i = 0; i < d.size(); i++) {
-        if (vMatch[i] == null && merged[i] != null) {
-          anyNew = true;
-          break;
-        }
-      }
-      if (anyNew) {
-        for (int i = 0; i < d.size(); i++) {
-          if (vMatch[i] != null || merged[i] == null) {
-            continue;
-          }
-          int pos = -1;
-          for (int p = i - 1; p >= 0 && pos < 0; p--) {
-            pos = dOf.indexOf(p);
-          }
-          int at2;
-          if (pos >= 0) {
-            at2 = pos + 1;
-          } else {
-            int firstD = -1;
-            for (int q = 0; q < dOf.size() && firstD < 0; q++) {
-              if (dOf.get(q) >= 0) {
-                firstD = q;
-              }
-            }
-            at2 = firstD >= 0 ? firstD : out.size();
-          }
-          out.add(at2, merged[i]);
-          dOf.add(at2, i);
-        }
-      }
+      size = unordered(va, vn, role, vMatch, merged, out);
     }
-    if (va != null && out.size() == vn) {
+    if (va != null && size == vn) {
       boolean same = true;
       for (int j = 0; j < vn && same; j++) {
-        same = out.get(j) == va.get(j);
+        same = out[j] == va.get(j);
       }
       if (same) {
         return va;
       }
     }
-    return Documents.array(out);
+    return Documents.array(out, size);
+  }
+
+  /**
+   * The elements of an ordered keyed list into {@code out}, their number returned: D's order,
+   * each V-only element behind the desired element it followed in V (or duplicates), those before
+   * every desired one in front.
+   */
+  private static int ordered(ListRule rule, KeyIndex dIndex, JsonNode va, int vn, int[] role, JsonNode[] merged,
+      JsonNode[] out) {
+    int dn = merged.length;
+    // V-only elements by where they go: behindOf[j] is the D index (-1: in front), in V order.
+    int[] behindOf = new int[vn];
+    int anchor = -1;
+    for (int j = 0; j < vn; j++) {
+      int r = role[j];
+      if (r >= 0) {
+        anchor = r;
+      } else if (r == -1) {
+        Object k = Nodes.key(rule, va.get(j));
+        int dup = k == null ? -1 : dIndex.indexOf(k, -1);
+        // A duplicate of a desired key stays behind the element it duplicates, so the first
+        // occurrence, which is the one that merges, stays first.
+        behindOf[j] = dup >= 0 ? dup : anchor;
+      }
+    }
+    // Per bucket (0: in front, i + 1: behind D's element i) a chain of V positions, in V order.
+    int[] head = new int[dn + 1];
+    int[] tail = new int[dn + 1];
+    int[] link = new int[vn];
+    java.util.Arrays.fill(head, -1);
+    for (int j = 0; j < vn; j++) {
+      if (role[j] == -1) {
+        int b = behindOf[j] + 1;
+        link[j] = -1;
+        if (head[b] < 0) {
+          head[b] = j;
+        } else {
+          link[tail[b]] = j;
+        }
+        tail[b] = j;
+      }
+    }
+    int size = 0;
+    for (int j = head[0]; j >= 0; j = link[j]) {
+      out[size++] = va.get(j);
+    }
+    for (int i = 0; i < dn; i++) {
+      if (merged[i] != null) {
+        out[size++] = merged[i];
+      }
+      for (int j = head[i + 1]; j >= 0; j = link[j]) {
+        out[size++] = va.get(j);
+      }
+    }
+    return size;
+  }
+
+  /**
+   * The elements of an unordered keyed list into {@code out}, their number returned: V's order
+   * (removed elements dropped), an element new in D right after its nearest predecessor in D that
+   * is there, or before the first desired element when none is, or last when the list holds none.
+   */
+  private static int unordered(JsonNode va, int vn, int[] role, JsonNode[] vMatch, JsonNode[] merged, JsonNode[] out) {
+    int dn = merged.length;
+    // dOf[q]: the D index of out[q], -1 for a V-only element.
+    int[] dOf = new int[out.length];
+    int size = 0;
+    for (int j = 0; j < vn; j++) {
+      int r = role[j];
+      if (r >= 0) {
+        if (merged[r] != null) {
+          out[size] = merged[r];
+          dOf[size++] = r;
+        }
+      } else if (r == -1) {
+        out[size] = va.get(j);
+        dOf[size++] = -1;
+      }
+    }
+    for (int i = 0; i < dn; i++) {
+      if (vMatch[i] != null || merged[i] == null) {
+        continue;
+      }
+      int pos = -1;
+      for (int p = i - 1; p >= 0 && pos < 0; p--) {
+        pos = indexOf(dOf, size, p);
+      }
+      int to;
+      if (pos >= 0) {
+        to = pos + 1;
+      } else {
+        int firstD = -1;
+        for (int q = 0; q < size && firstD < 0; q++) {
+          if (dOf[q] >= 0) {
+            firstD = q;
+          }
+        }
+        to = firstD >= 0 ? firstD : size;
+      }
+      System.arraycopy(out, to, out, to + 1, size - to);
+      System.arraycopy(dOf, to, dOf, to + 1, size - to);
+      out[to] = merged[i];
+      dOf[to] = i;
+      size++;
+    }
+    return size;
+  }
+
+  private static int indexOf(int[] a, int n, int x) {
+    for (int i = 0; i < n; i++) {
+      if (a[i] == x) {
+        return i;
+      }
+    }
+    return -1;
   }
 }

@@ -65,9 +65,30 @@ final class Nodes {
     return fields.size() == 1 ? keyValue(fields.get(0), element) : keyOf(rule, element);
   }
 
-  /** Whether keys from {@link #key} are equal; {@code a} may be null (keyless), {@code b} not. */
-  static boolean sameKey(Object a, Object b) {
-    return a == b || a != null && a.equals(b);
+  /**
+   * Whether {@code element} has the key {@code key} (as {@link #key} gives it, not null): {@code
+   * key.equals(key(rule, element))}, without building the list of a key of several fields.
+   */
+  static boolean hasKey(ListRule rule, JsonNode element, Object key) {
+    if (!(element instanceof ObjectNode)) {
+      return false;
+    }
+    List<KeyField> fields = rule.keys();
+    if (fields.size() == 1) {
+      JsonNode v = keyValue(fields.get(0), element);
+      return v != null && (v == key || key.equals(v));
+    }
+    List<?> want = (List<?>) key;
+    if (want.size() != fields.size()) {
+      return false;
+    }
+    for (int i = 0; i < fields.size(); i++) {
+      JsonNode v = keyValue(fields.get(i), element);
+      if (v == null || !want.get(i).equals(v)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** A key from {@link #key} as the list of its field values. */
@@ -199,61 +220,6 @@ final class Nodes {
    */
   static int indexOfField(JsonNode o, String name, int from) {
     return Documents.fieldIndex(o, name, from);
-  }
-
-  /** A frozen object of the first {@code n} names and values (frozen, names distinct), in that order. */
-  static JsonNode object(String[] names, JsonNode[] values, int n) {
-    return Documents.object(new ArrayMap(names, values, n));
-  }
-
-  /** A read-only map view of parallel arrays, just enough for {@link Documents#object} to copy it. */
-  private static final class ArrayMap extends java.util.AbstractMap<String, JsonNode> {
-    private final String[] names;
-    private final JsonNode[] values;
-    private final int n;
-
-    ArrayMap(String[] names, JsonNode[] values, int n) {
-      this.names = names;
-      this.values = values;
-      this.n = n;
-    }
-
-    @Override
-    public int size() {
-      return n;
-    }
-
-    @Override
-    public java.util.Set<Map.Entry<String, JsonNode>> entrySet() {
-      return new java.util.AbstractSet<>() {
-        @Override
-        public int size() {
-          return n;
-        }
-
-        @Override
-        public Iterator<Map.Entry<String, JsonNode>> iterator() {
-          return new Iterator<>() {
-            private int i;
-
-            @Override
-            public boolean hasNext() {
-              return i < n;
-            }
-
-            @Override
-            public Map.Entry<String, JsonNode> next() {
-              if (i >= n) {
-                throw new java.util.NoSuchElementException();
-              }
-              Map.Entry<String, JsonNode> e = new java.util.AbstractMap.SimpleImmutableEntry<>(names[i], values[i]);
-              i++;
-              return e;
-            }
-          };
-        }
-      };
-    }
   }
 
   /** The document with every null object field removed (ABSENT null mode); the same node if it has none. */

@@ -110,10 +110,10 @@ public final class ThreeWayMerge {
     Merger merger = new Merger(key, absentNulls);
     JsonNode target;
     if (v == null) {
-      merger.validate(Trail.ROOT, root, d);
+      merger.validate(root, d);
       target = absentNulls ? Nodes.clean(d) : d;
     } else {
-      target = merger.merge(Trail.ROOT, root, l, d, v);
+      target = merger.mergeRoot(root, l, d, v);
     }
     List<PatchOp> patch = Differ.diff(v, target, root);
     Reports reports = new Reports(root, absentNulls, l, d, v, target);

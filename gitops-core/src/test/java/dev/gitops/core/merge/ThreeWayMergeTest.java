@@ -174,6 +174,40 @@ class ThreeWayMergeTest {
   }
 
   @Test
+  void aRuleBrokenDeepInDesiredNamesTheSamePathWhateverLiveHolds() {
+    MergeRules rules = MergeRules.builder()
+        .keyedList("/spec/containers", KeyField.of("name"))
+        .keyedList("/spec/containers/*/ports", KeyField.of("containerPort"), KeyField.withDefault("protocol", TextNode.valueOf("TCP")))
+        .keyedList("/spec/groups/*/members", KeyField.of("id"))
+        .nullMode(MergeRules.NullMode.ABSENT)
+        .build();
+    String d = "{'spec':{'containers':[{'name':'b'},{'name':'a','ports':[{'containerPort':80},{'containerPort':80,'protocol':'TCP'}]}]}}";
+    // Live with the container (merged by key), absent (create), equal to D (validated only), not an
+    // object at spec (built from D), and last-applied equal to D: the path is found the same way.
+    for (String[] lv : new String[][] {
+        {null, "{'spec':{'containers':[{'name':'a','image':'x'}]}}"},
+        {null, null},
+        {null, d},
+        {null, "{'spec':1}"},
+        {d, "{'spec':{'containers':[{'name':'a','ports':[]}]}}"}}) {
+      assertThatThrownBy(() -> merge(rules, lv[0], d, lv[1]))
+          .as("live %s", lv[1])
+          .isInstanceOf(MergeException.class)
+          .hasMessageEndingWith("/spec/containers/[name=a]/ports: elements 0 and 1 of the keyed list have the same key"
+              + " [containerPort=80,protocol=TCP]")
+          .satisfies(e -> assertThat(((MergeException) e).path().toString()).isEqualTo("/spec/containers/[name=a]/ports"));
+    }
+    assertThatThrownBy(() -> merge(rules, null, "{'spec':{'containers':[{'name':'a','ports':[{'name':'http'}]}]}}", "{}"))
+        .isInstanceOf(MergeException.class)
+        .hasMessageEndingWith("/spec/containers/[name=a]/ports: element 0 of the keyed list has no key [containerPort, protocol]");
+    // Below an atomic list, elements are named by position.
+    assertThatThrownBy(() -> merge(rules, null, "{'spec':{'groups':[{'x':1},{'members':[{'id':1},{'id':1}]}]}}",
+        "{'spec':{'groups':[{'x':1},{'members':[{'id':1}]}]}}"))
+        .isInstanceOf(MergeException.class)
+        .satisfies(e -> assertThat(((MergeException) e).path().toString()).isEqualTo("/spec/groups/[#1]/members"));
+  }
+
+  @Test
   void desiredElementWithoutKeyIsRejectedEvenOnCreate() {
     String d = "{'spec':{'containers':[{'image':'x'}]}}";
     assertThatThrownBy(() -> merge(K8S, null, d, null))
