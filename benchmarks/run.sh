@@ -32,7 +32,7 @@ echo "== machine"
 } > "$RAW/machine.json"
 
 echo "== B1 merge vs JSON-patch peers (JMH, 1 fork)"
-java -jar "$JAR" MergeBenchmark -f 1 -wi 3 -i 5 -w 1s -r 1s -rf json -rff "$RAW/jmh.json" > "$RAW/jmh.txt" 2>&1 \
+java -jar "$JAR" MergeBenchmark -f 1 -wi 10 -i 5 -w 1s -r 1s -rf json -rff "$RAW/jmh.json" > "$RAW/jmh.txt" 2>&1 \
   || { tail -50 "$RAW/jmh.txt"; exit 1; }
 tail -40 "$RAW/jmh.txt"
 java -cp "$JAR" dev.gitops.benchmarks.PatchSizes "$RAW/patch-sizes.json"
