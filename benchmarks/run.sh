@@ -69,6 +69,27 @@ measure() {
   t1=$(date +%s%N)
   echo "$(( (t1 - t0) / 1000000 )) $(awk '/Maximum resident set size/ {print $6}' "$log") $rc"
 }
+# commits a one-line change to a file not changed before (f7, f8, f9 of conf/d0), then returns
+one_file_change() {
+  local repo=$1
+  ONE_FILE_SEQ=$(( ${ONE_FILE_SEQ:-6} + 1 ))
+  echo "changed" >> "$repo/conf/d0/f$ONE_FILE_SEQ.conf"
+  git -C "$repo" -c user.name=b -c user.email=b@x commit -q -am "change f$ONE_FILE_SEQ"
+}
+# three runs of a command: prints "<median ms> <largest peak RSS kB of the three> <worst exit code>";
+# with "median3 PREP ARG -- CMD...", PREP ARG runs before each run (not measured)
+median3() {
+  local prep=() times=() worst=0 top=0 ms rss rc
+  if [ "$#" -gt 2 ] && [ "$3" = "--" ]; then prep=("$1" "$2"); shift 3; fi
+  for _ in 1 2 3; do
+    [ "${#prep[@]}" = 0 ] || "${prep[@]}" >/dev/null
+    read -r ms rss rc < <(measure "$@")
+    [ "$rc" = 0 ] || worst=$rc
+    [ "$rss" -le "$top" ] || top=$rss
+    times+=("$ms")
+  done
+  echo "$(printf '%s\n' "${times[@]}" | sort -n | sed -n 2p) $top $worst"
+}
 {
   echo "{"
   read -r ms rss rc < <(measure java -jar "$CLI" --version)
@@ -96,10 +117,10 @@ measure() {
     rm -rf "$WORK/clone-$n" "$WORK/floor-$n"
     sync_cmd=(java -jar "$CLI" sync --repo "$repo" --target "$target")
     read -r first_ms first_rss rc1 < <(measure "${sync_cmd[@]}")
-    read -r same_ms same_rss rc2 < <(measure "${sync_cmd[@]}")
-    echo "changed" >> "$repo/conf/d0/f7.conf"
-    git -C "$repo" -c user.name=b -c user.email=b@x commit -q -am change
-    read -r one_ms one_rss rc3 < <(measure "${sync_cmd[@]}")
+    # no-change and one-file-change: three whole processes each, the median time and the largest
+    # peak RSS (one run of a few seconds moves by 10% or more); each one-file run changes another file
+    read -r same_ms same_rss rc2 < <(median3 "${sync_cmd[@]}")
+    read -r one_ms one_rss rc3 < <(median3 one_file_change "$repo" -- "${sync_cmd[@]}")
     [ "$first" = 1 ] || echo ","
     first=0
     echo "    {\"n\": $n, \"gitCloneMs\": $clone_ms, \"floorMs\": $floor_ms, \"floorInnerMs\": $floor_inner_ms, \"floorPeakRssKb\": $floor_rss,"

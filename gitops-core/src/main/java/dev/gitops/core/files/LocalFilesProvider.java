@@ -58,6 +58,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -191,7 +192,7 @@ public final class LocalFilesProvider implements Provider {
    */
   private final Map<ResourceKey, Written> written = new ConcurrentHashMap<>();
   /** Files read by observe, for tests. */
-  private final java.util.concurrent.atomic.LongAdder fileReads = new java.util.concurrent.atomic.LongAdder();
+  private final LongAdder fileReads = new LongAdder();
 
   /** A file as this provider wrote it: its token right after the rename, and its bytes. */
   private record Written(String token, byte[] bytes) {}

@@ -32,6 +32,7 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.SortedSet;
 import java.util.TreeMap;
@@ -349,7 +350,7 @@ public final class Planner {
     Map<ResourceKey, SortedSet<ResourceKey>> deps = DependencyGraph.build(changes, in, desired);
     List<ResourceKey> keys = new ArrayList<>(changes.size());
     changes.forEach(c -> keys.add(c.key()));
-    graph = Arrays.stream(now).allMatch(java.util.Objects::nonNull)
+    graph = Arrays.stream(now).allMatch(Objects::nonNull)
         ? new Graph(keys, now, Map.copyOf(in.providers()), deps) : null;
     return deps;
   }
