@@ -13,11 +13,13 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * Immutable JSON documents: freezing, value equality and canonical digests.
@@ -180,7 +182,7 @@ public final class Documents {
     String[] keys = new String[n];
     JsonNode[] vals = new JsonNode[n];
     int hash = 0;  // Map.hashCode, computed on the way
-    java.util.Set<String> seen = n > 16 ? new java.util.HashSet<>(n * 2) : null;
+    Set<String> seen = n > 16 ? new HashSet<>(n * 2) : null;
     for (int i = 0; i < n; i++) {
       String key = Objects.requireNonNull(names[i], "field name");
       boolean repeat = false;

@@ -10,6 +10,7 @@ import dev.gitops.api.MergeException;
 import dev.gitops.api.MergeRules.ListRule;
 import dev.gitops.api.ResourceKey;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
@@ -624,7 +625,7 @@ final class Merger {
     int[] head = new int[dn + 1];
     int[] tail = new int[dn + 1];
     int[] link = new int[vn];
-    java.util.Arrays.fill(head, -1);
+    Arrays.fill(head, -1);
     for (int j = 0; j < vn; j++) {
       if (role[j] == -1) {
         int b = behindOf[j] + 1;
