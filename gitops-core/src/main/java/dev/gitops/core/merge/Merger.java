@@ -122,6 +122,23 @@ final class Merger {
           throw m.under(Nodes.keySegment(rule, Nodes.keyList(k)));
         }
       }
+    } else if (d instanceof ArrayNode && cur.listRule().kind() == dev.gitops.api.MergeRules.ListKind.ATOMIC) {
+      // an atomic list's elements still obey the rules below them, whether D's list replaces V's
+      // or is merged with it element by element
+      for (int i = 0, n = d.size(); i < n; i++) {
+        JsonNode x = d.get(i);
+        if (x instanceof ContainerNode) {
+          int index = i;
+          RuleCursor cc = cur.element(() -> new FieldPath.Index(index));
+          if (!cc.isEmpty()) {
+            try {
+              check(cc, x);
+            } catch (Misfit m) {
+              throw m.under(new FieldPath.Index(i));
+            }
+          }
+        }
+      }
     }
   }
 
@@ -344,6 +361,8 @@ final class Merger {
         return v;
       }
     }
+    // D replaces V: what the element-by-element merge above did not reach is checked here
+    check(cur, d);
     return absentNulls ? Nodes.clean(d) : d;
   }
 

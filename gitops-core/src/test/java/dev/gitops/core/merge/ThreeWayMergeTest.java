@@ -208,6 +208,31 @@ class ThreeWayMergeTest {
   }
 
   @Test
+  void aKeyedListBelowAnAtomicListIsValidatedWhateverLiveHolds() {
+    MergeRules rules = MergeRules.builder().keyedList("/spec/groups/*/members", KeyField.of("id")).build();
+    String d = "{'spec':{'groups':[{'x':1},{'members':[{'id':1},{'id':1}]}]}}";
+    // Live's list of the same length (merged element by element), of another length or absent
+    // (D replaces it), not a list, no live at all (create), live equal to D: the same error.
+    for (String v : new String[] {
+        "{'spec':{'groups':[{'x':1},{'members':[{'id':1}]}]}}",
+        "{'spec':{'groups':[{'x':1}]}}",
+        "{'spec':{}}",
+        "{'spec':{'groups':7}}",
+        null,
+        d}) {
+      assertThatThrownBy(() -> merge(rules, null, d, v))
+          .as("live %s", v)
+          .isInstanceOf(MergeException.class)
+          .hasMessageEndingWith("/spec/groups/[#1]/members: elements 0 and 1 of the keyed list have the same key [id=1]")
+          .satisfies(e -> assertThat(((MergeException) e).path().toString()).isEqualTo("/spec/groups/[#1]/members"));
+    }
+    // a valid D below the atomic list replaces live's list of another length as before
+    assertThat(merge(rules, null, "{'spec':{'groups':[{'members':[{'id':1},{'id':2}]}]}}",
+        "{'spec':{'groups':[{'x':1},{'x':2}]}}").target())
+        .isEqualTo(j("{'spec':{'groups':[{'members':[{'id':1},{'id':2}]}]}}"));
+  }
+
+  @Test
   void desiredElementWithoutKeyIsRejectedEvenOnCreate() {
     String d = "{'spec':{'containers':[{'image':'x'}]}}";
     assertThatThrownBy(() -> merge(K8S, null, d, null))
