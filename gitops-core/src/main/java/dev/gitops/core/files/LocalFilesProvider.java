@@ -583,7 +583,7 @@ public final class LocalFilesProvider implements Provider {
 
   @Override
   public Outcome apply(Change change, CallContext ctx) {
-    return apply(change, ctx, DurableFiles::forceDirectory, DurableFiles::forceDirectory);
+    return apply(change, ctx, DurableFiles::forceDirectory, DurableFiles::forceDirectory, null);
   }
 
   /** Batches are written in parallel with one directory fsync each (see {@link #applyAll}). */
@@ -611,6 +611,7 @@ public final class LocalFilesProvider implements Provider {
     }
     Set<Path> directories = ConcurrentHashMap.newKeySet();
     Set<Path> claimDirectories = ConcurrentHashMap.newKeySet();
+    Batch batch = batch(changes);
     int threads = Math.min(WRITERS, changes.size());
     ExecutorService pool = Executors.newFixedThreadPool(threads, r -> {
       Thread t = new Thread(r, "gitops-files-writer");
@@ -620,7 +621,7 @@ public final class LocalFilesProvider implements Provider {
     try {
       List<Future<Outcome>> pendingOutcomes = new ArrayList<>(changes.size());
       for (Change c : changes) {
-        pendingOutcomes.add(pool.submit(() -> apply(c, ctx, directories::add, claimDirectories::add)));
+        pendingOutcomes.add(pool.submit(() -> apply(c, ctx, directories::add, claimDirectories::add, batch)));
       }
       for (int i = 0; i < changes.size(); i++) {
         out.put(changes.get(i).key(), outcomeOf(changes.get(i).key(), pendingOutcomes.get(i)));
@@ -643,6 +644,54 @@ public final class LocalFilesProvider implements Provider {
     return out;
   }
 
+  /**
+   * What the writes of one batch share: the target's layout, resolved once for the batch (a single
+   * {@link #apply} resolves it per call), or why it cannot be had; the parent directories found to be
+   * real directories (not links) by an earlier write of the batch, which a later one does not stat
+   * again; whether the provider's own directories were made. Directories are only remembered when the
+   * batch deletes nothing: a delete may remove a parent it emptied.
+   */
+  private final class Batch {
+    final Layout layout;
+    final Refusal refusal;
+    final IOException failure;
+    /** Parents verified by this batch, or null when each write walks its parents afresh. */
+    final Set<Path> verified;
+    final TempFiles temps;
+    private volatile boolean ownDirectories;
+
+    Batch(Layout layout, Refusal refusal, IOException failure, boolean remember) {
+      this.layout = layout;
+      this.refusal = refusal;
+      this.failure = failure;
+      this.verified = remember && layout != null ? ConcurrentHashMap.newKeySet() : null;
+      this.temps = layout != null ? temps(layout) : null;
+    }
+
+    /** Creates the provider's own directories on the batch's first write. */
+    void ownDirectories() throws IOException {
+      if (!ownDirectories) {
+        synchronized (this) {
+          if (!ownDirectories) {
+            createOwnDirectory(layout);
+            ownDirectories = true;
+          }
+        }
+      }
+    }
+  }
+
+  private Batch batch(List<Change> changes) {
+    boolean deletes = changes.stream().anyMatch(c -> c.action() == Action.DELETE);
+    try {
+      return new Batch(layout(), null, null, !deletes);
+    } catch (Refusal r) {
+      return new Batch(null, r, null, false);
+    } catch (IOException e) {
+      return new Batch(null, null, e, false);
+    }
+  }
+
   /** The result of one task of a batch; a task that threw is that key's permanent failure. */
   private static Outcome outcomeOf(ResourceKey key, Future<Outcome> task) {
     try {
@@ -660,7 +709,7 @@ public final class LocalFilesProvider implements Provider {
    * a new ownership claim (at once for a single call, once per directory at the end of a batch).
    */
   private Outcome apply(Change change, CallContext ctx, DurableFiles.DirectorySync directorySync,
-      DurableFiles.DirectorySync claimSync) {
+      DurableFiles.DirectorySync claimSync, Batch batch) {
     ResourceKey key = change.key();
     if (ctx.isDone()) {
       return Outcome.unknown(key + ": not started: " + why(ctx));
@@ -674,7 +723,15 @@ public final class LocalFilesProvider implements Provider {
     }
     Layout layout;
     try {
-      layout = layout();
+      if (batch == null) {
+        layout = layout();
+      } else if (batch.layout != null) {
+        layout = batch.layout;
+      } else if (batch.refusal != null) {
+        throw batch.refusal;
+      } else {
+        throw batch.failure;
+      }
     } catch (Refusal r) {
       return fail(key, r.getMessage(), false, null);
     } catch (IOException e) {
@@ -684,7 +741,7 @@ public final class LocalFilesProvider implements Provider {
       case CREATE:
       case UPDATE:
       case REPLACE:
-        return write(layout, change, ctx.owner(), directorySync, claimSync);
+        return write(layout, change, ctx.owner(), directorySync, claimSync, batch);
       case DELETE:
         return delete(layout, key, ctx.owner());
       default:
@@ -693,7 +750,7 @@ public final class LocalFilesProvider implements Provider {
   }
 
   private Outcome write(Layout layout, Change change, String owner, DurableFiles.DirectorySync directorySync,
-      DurableFiles.DirectorySync claimSync) {
+      DurableFiles.DirectorySync claimSync, Batch batch) {
     ResourceKey key = change.key();
     JsonNode doc = change.target() != null ? change.target() : change.desired();
     if (doc == null || !doc.isObject()) {
@@ -710,15 +767,11 @@ public final class LocalFilesProvider implements Provider {
       return fail(key, r.getMessage(), false, null);
     }
     try {
-      Walk walk = walk(layout, file);
-      if (walk.symlink != null) {
-        return fail(key, "refusing to write through symlink " + walk.symlink, false, null);
-      }
-      createParents(layout, file);
+      createParents(layout, file, batch != null && batch.verified != null ? batch.verified : new HashSet<>());
       Stat existing = Stat.of(file);
       if (existing != null) {
         if (existing.symlink) {
-          return fail(key, "refusing to replace symlink " + file, false, null);
+          return fail(key, "refusing to write through symlink " + file, false, null);
         }
         if (existing.directory) {
           return fail(key, file + " is a directory (holding files gitops does not manage), cannot write a file there",
@@ -728,7 +781,11 @@ public final class LocalFilesProvider implements Provider {
           return fail(key, file + " is not a regular file", false, null);
         }
       }
-      createOwnDirectory(layout);
+      if (batch != null) {
+        batch.ownDirectories();
+      } else {
+        createOwnDirectory(layout);
+      }
       ownership(layout).claim(key.name(), owner, claimSync);
       int bits;
       if (existing != null) {
@@ -744,7 +801,7 @@ public final class LocalFilesProvider implements Provider {
         bits = mode != null ? mode : Modes.parse(defaultMode);
       }
       written.remove(key);
-      temps(layout).write(file, bytes, DurableFiles.posix(file) ? Modes.toPermissions(bits) : null, directorySync);
+      (batch != null ? batch.temps : temps(layout)).write(file, bytes, DurableFiles.posix(file) ? Modes.toPermissions(bits) : null, directorySync);
       LOG.debug("{}: wrote {} ({} bytes, mode {})", key, file, bytes.length, Modes.format(bits));
       remember(key, file, bytes);
       return outcomeFor(change.action());
@@ -842,22 +899,39 @@ public final class LocalFilesProvider implements Provider {
     }
   }
 
-  private void createParents(Layout layout, Path file) throws IOException {
+  /**
+   * Makes the parents of {@code file} below the root, top down, refusing a parent that is a link or
+   * not a directory (looked at without following links). A parent in {@code verified} was found a
+   * real directory by an earlier write of this batch and is not looked at again; each one looked at
+   * and found so is added.
+   */
+  private void createParents(Layout layout, Path file, Set<Path> verified) throws IOException {
     Path base = layout.root();
-    if (!Files.isDirectory(base)) {
-      Files.createDirectories(base);
+    if (!verified.contains(base)) {
+      if (!Files.isDirectory(base)) {
+        Files.createDirectories(base);
+      }
+      verified.add(base);
+    }
+    Path parent = file.getParent();
+    if (verified.contains(parent)) {
+      return;
     }
     Path cur = base;
-    Path rel = base.relativize(file.getParent());
+    Path rel = base.relativize(parent);
     if (rel.toString().isEmpty()) {
       return;
     }
     for (Path seg : rel) {
       cur = cur.resolve(seg.toString());
+      if (verified.contains(cur)) {
+        continue;
+      }
       Stat s = Stat.of(cur);
       if (s == null) {
         try {
           Files.createDirectory(cur);
+          verified.add(cur);
           continue;
         } catch (FileAlreadyExistsException e) {
           // Created concurrently by another writer: check what it is below.
@@ -873,6 +947,7 @@ public final class LocalFilesProvider implements Provider {
       if (!s.directory) {
         throw new Refusal(cur + " is not a directory, cannot create " + file);
       }
+      verified.add(cur);
     }
   }
 

@@ -10,7 +10,9 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,6 +40,10 @@ final class TempFiles {
   private final Path root;
   private final Path dir;
   private final Set<Path> cleaned;
+  /** Whether this object made sure the temp directory exists (once per object: a batch shares one). */
+  private volatile boolean dirMade;
+  /** Whether a rename from the temp directory into a directory stays on one file system, by directory. */
+  private final Map<Path, Boolean> sameFileSystem = new ConcurrentHashMap<>();
 
   /**
    * Temp files for writes under {@code root}, kept in {@code dir} (whose parent exists); {@code
@@ -65,12 +71,20 @@ final class TempFiles {
   /** {@link #write(Path, byte[], Set)}, with the file's directory forced through {@code directorySync}. */
   void write(Path file, byte[] bytes, Set<PosixFilePermission> permissions, DurableFiles.DirectorySync directorySync)
       throws IOException {
-    DurableFiles.createPrivateDirectory(dir);
+    if (!dirMade) {
+      DurableFiles.createPrivateDirectory(dir);
+      dirMade = true;
+    }
     cleanOnce();
     Set<PosixFilePermission> perms = permissions != null ? permissions : DurableFiles.OWNER_FILE;
     String name = PID + "." + DurableFiles.randomName();
     Path parent = file.getParent();
-    if (sameFileSystem(dir, parent)) {
+    Boolean same = sameFileSystem.get(parent);
+    if (same == null) {
+      same = sameFileSystem(dir, parent);
+      sameFileSystem.put(parent, same);
+    }
+    if (same) {
       DurableFiles.write(file, bytes, dir.resolve(name), perms, () -> { }, directorySync);
       return;
     }

@@ -243,6 +243,60 @@ class LocalFilesProviderTest {
   }
 
   @Test
+  void aBatchRefusesEveryWriteThroughALinkAndRechecksItsDirectoriesInTheNextBatch() throws IOException {
+    LocalFilesProvider p = provider();
+    Path outside = Files.createDirectories(tmp.resolve("outside"));
+    Path victim = Files.writeString(tmp.resolve("victim"), "keep");
+    Files.createDirectories(target().resolve("real/sub"));
+    Files.createSymbolicLink(target().resolve("real/link"), outside);
+    Files.createSymbolicLink(target().resolve("real/sub/f.txt"), victim);
+    List<Change> batch = new java.util.ArrayList<>();
+    for (int i = 0; i < 24; i++) {
+      String dir = switch (i % 3) {
+        case 0 -> "real/sub/";
+        case 1 -> "real/link/";
+        default -> "real/link/deeper/";
+      };
+      batch.add(change(p.keyOf(dir + "f" + i + ".txt"), Action.CREATE, text("file " + i, "0644")));
+    }
+    ResourceKey overLink = p.keyOf("real/sub/f.txt");
+    batch.add(change(overLink, Action.UPDATE, text("overwritten", "0644")));
+
+    Map<ResourceKey, Outcome> out = p.applyAll(batch, ctx());
+
+    for (int i = 0; i < 24; i++) {
+      Outcome o = out.get(batch.get(i).key());
+      if (i % 3 == 0) {
+        assertThat(o.kind()).isEqualTo(Outcome.Kind.CREATED);
+      } else {
+        assertThat(o.kind()).as(batch.get(i).key().toString()).isEqualTo(Outcome.Kind.PERMANENT);
+        assertThat(o.message()).contains("symlink " + target().resolve("real/link"));
+      }
+    }
+    assertThat(out.get(overLink).kind()).isEqualTo(Outcome.Kind.PERMANENT);
+    assertThat(out.get(overLink).message()).contains("symlink " + target().resolve("real/sub/f.txt"));
+    assertThat(Files.readString(victim)).isEqualTo("keep");
+    try (Stream<Path> s = Files.list(outside)) {
+      assertThat(s).as("nothing written through the link").isEmpty();
+    }
+
+    // the next batch does not trust what the last one verified: real/sub is now a link
+    Path moved = tmp.resolve("moved");
+    Files.move(target().resolve("real/sub"), moved);
+    Files.createSymbolicLink(target().resolve("real/sub"), outside);
+    Map<ResourceKey, Outcome> next = p.applyAll(List.of(
+        change(p.keyOf("real/sub/g1.txt"), Action.CREATE, text("g1", "0644")),
+        change(p.keyOf("real/sub/g2.txt"), Action.CREATE, text("g2", "0644"))), ctx());
+    assertThat(next.values()).allSatisfy(o -> {
+      assertThat(o.kind()).isEqualTo(Outcome.Kind.PERMANENT);
+      assertThat(o.message()).contains("symlink " + target().resolve("real/sub"));
+    });
+    try (Stream<Path> s = Files.list(outside)) {
+      assertThat(s).isEmpty();
+    }
+  }
+
+  @Test
   void refusesToWriteOverASymlinkedFile() throws IOException {
     LocalFilesProvider p = provider();
     Path victim = Files.writeString(tmp.resolve("victim"), "keep");
