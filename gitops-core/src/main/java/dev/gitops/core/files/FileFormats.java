@@ -242,10 +242,16 @@ final class FileFormats {
 
   /** The text of {@code bytes} if they are valid UTF-8 without NUL bytes, else null. */
   static String utf8OrNull(byte[] bytes) {
+    boolean ascii = true;
     for (byte b : bytes) {
       if (b == 0) {
         return null;
       }
+      ascii &= b > 0;
+    }
+    if (ascii) {
+      // ASCII is valid UTF-8 of the same characters: one copy, no decoder and no char buffer
+      return new String(bytes, StandardCharsets.US_ASCII);
     }
     try {
       return StandardCharsets.UTF_8.newDecoder()

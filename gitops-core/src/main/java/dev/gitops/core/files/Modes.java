@@ -21,7 +21,7 @@ final class Modes {
    * @throws IllegalArgumentException naming the text
    */
   static int parse(String text) {
-    if (text == null || !text.matches("[0-7]{3,4}")) {
+    if (!octal(text)) {
       throw new IllegalArgumentException("mode must be 3 or 4 octal digits like \"0644\", got "
           + (text == null ? "null" : "\"" + text + "\""));
     }
@@ -30,6 +30,20 @@ final class Modes {
       throw new IllegalArgumentException("mode " + text + " has setuid/setgid/sticky bits, which are not supported");
     }
     return bits;
+  }
+
+  /** Whether {@code text} is 3 or 4 octal digits (a loop, not a regex: every written file's mode is parsed). */
+  private static boolean octal(String text) {
+    if (text == null || text.length() < 3 || text.length() > 4) {
+      return false;
+    }
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (c < '0' || c > '7') {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** The canonical four-digit form. */
