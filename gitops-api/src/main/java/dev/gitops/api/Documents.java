@@ -470,6 +470,21 @@ public final class Documents {
 
   /** A new SHA-256 digest. */
   public static MessageDigest sha256() {
+    if (SHA256 != null) {
+      try {
+        // a clone of an unused prototype: no provider look-up per digest
+        return (MessageDigest) SHA256.clone();
+      } catch (CloneNotSupportedException e) {
+        // a provider whose digest cannot be cloned: look it up each time
+      }
+    }
+    return newSha256();
+  }
+
+  /** Never updated, only cloned; null until the class is initialised. */
+  private static final MessageDigest SHA256 = newSha256();
+
+  private static MessageDigest newSha256() {
     try {
       return MessageDigest.getInstance("SHA-256");
     } catch (NoSuchAlgorithmException e) {
