@@ -412,12 +412,13 @@ public final class LocalFilesProvider implements Provider {
     }
     Layout layout = resolved.layout();
     Ownership ownership = ownership(layout);
+    Set<Path> directories = new HashSet<>();
     for (ResourceKey key : keys) {
       if (ctx.isDone()) {
         out.put(key, Observation.unknown(key, "observe cut off before " + key + ": " + why(ctx)));
         continue;
       }
-      out.put(key, observeOne(layout, ownership, key, ctx.owner()));
+      out.put(key, observeOne(layout, ownership, key, ctx.owner(), directories));
     }
     return out;
   }
@@ -456,7 +457,12 @@ public final class LocalFilesProvider implements Provider {
     return out;
   }
 
-  private Observation observeOne(Layout layout, Ownership ownership, ResourceKey key, String owner) {
+  /**
+   * One key's observation; {@code directories} holds the parents this observe call already found to
+   * be real directories (not links), which are not looked at again (most files share them).
+   */
+  private Observation observeOne(Layout layout, Ownership ownership, ResourceKey key, String owner,
+      Set<Path> directories) {
     Path file;
     try {
       file = resolve(layout, key);
@@ -464,7 +470,8 @@ public final class LocalFilesProvider implements Provider {
       return Observation.unknown(key, r.getMessage());
     }
     try {
-      Walk walk = walk(layout, file);
+      // the file itself is looked at by the stats below, which tell a link, a directory and a special file
+      Walk walk = walk(layout, file, directories, false);
       if (walk.symlink != null) {
         return Observation.unknown(key, walk.symlink.equals(file)
             ? file + " is a symbolic link, not a regular file; refusing to follow it"
@@ -1085,14 +1092,27 @@ public final class LocalFilesProvider implements Provider {
     return true;
   }
 
-  /** Walks the parents of {@code file} below the root without following links. */
+  /** Walks the parents of {@code file} below the root, then the file, without following links. */
   private static Walk walk(Layout layout, Path file) throws IOException {
+    return walk(layout, file, new HashSet<>(), true);
+  }
+
+  /**
+   * Walks the parents of {@code file} below the root without following links, skipping those in
+   * {@code verified} (found real directories earlier by the same caller) and adding each one found
+   * so; then the file itself when {@code checkFile}.
+   */
+  private static Walk walk(Layout layout, Path file, Set<Path> verified, boolean checkFile) throws IOException {
     Path base = layout.root();
-    Path rel = base.relativize(file.getParent());
+    Path parent = file.getParent();
+    Path rel = base.relativize(parent);
     Path cur = base;
-    if (!rel.toString().isEmpty()) {
+    if (!rel.toString().isEmpty() && !verified.contains(parent)) {
       for (Path seg : rel) {
         cur = cur.resolve(seg.toString());
+        if (verified.contains(cur)) {
+          continue;
+        }
         BasicFileAttributes s = kind(cur);
         if (s == null) {
           return new Walk(true, null);
@@ -1103,7 +1123,11 @@ public final class LocalFilesProvider implements Provider {
         if (!s.isDirectory()) {
           return new Walk(true, null);
         }
+        verified.add(cur);
       }
+    }
+    if (!checkFile) {
+      return new Walk(false, null);
     }
     BasicFileAttributes s = kind(file);
     if (s == null) {

@@ -280,6 +280,18 @@ class LocalFilesProviderTest {
       assertThat(s).as("nothing written through the link").isEmpty();
     }
 
+    // one observe of them all: what is behind the link is unknown, whatever was observed before it
+    Map<ResourceKey, Observation> seen = p.observe(batch.stream().map(Change::key).toList(), ctx());
+    for (int i = 0; i < 24; i++) {
+      Observation o = seen.get(batch.get(i).key());
+      if (i % 3 == 0) {
+        assertThat(o.isPresent()).as(batch.get(i).key().toString()).isTrue();
+      } else {
+        assertThat(o.isUnknown()).as(batch.get(i).key().toString()).isTrue();
+      }
+    }
+    assertThat(seen.get(overLink).isUnknown()).isTrue();
+
     // the next batch does not trust what the last one verified: real/sub is now a link
     Path moved = tmp.resolve("moved");
     Files.move(target().resolve("real/sub"), moved);
