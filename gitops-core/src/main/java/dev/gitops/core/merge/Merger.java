@@ -19,7 +19,8 @@ import java.util.Set;
 
 /**
  * Computes the target of one three-way merge. Subtrees are returned by identity whenever the
- * target equals the live value there, so that the diff afterwards skips them by reference.
+ * target equals the live value there, so that the diff afterwards skips them by reference; where
+ * live has nothing to merge with, D's own subtree is returned while merging changes nothing in it.
  */
 final class Merger {
 
@@ -204,16 +205,11 @@ final class Merger {
     for (int i = 0, dn = d.size(); i < dn; i++) {
       String k = Documents.fieldName(d, i);
       JsonNode dk = Documents.fieldValue(d, i);
-      JsonNode lk = null;
-      if (sameNames) {
-        lk = Documents.fieldValue(lo, i);
-      } else if (lo != null) {
-        int li = Nodes.indexOfField(lo, k, lNext);
-        if (li >= 0) {
-          lk = Documents.fieldValue(lo, li);
-          lNext = li + 1;
-          inL++;
-        }
+      int li = fieldOfL(lo, sameNames, i, k, lNext);
+      JsonNode lk = li < 0 ? null : Documents.fieldValue(lo, li);
+      if (li >= 0 && !sameNames) {
+        lNext = li + 1;
+        inL++;
       }
       int vi = v.size() == 0 ? -1 : Nodes.indexOfField(v, k, vNext);
       JsonNode vk = null;
@@ -272,6 +268,14 @@ final class Merger {
       return v;
     }
     return rebuild(v, names, values, vPos, n);
+  }
+
+  /**
+   * The position in L's object {@code lo} (null: none) of D's field {@code i}, named {@code k}:
+   * {@code i} itself when L has D's field names in D's order, else looked up from {@code from}.
+   */
+  private static int fieldOfL(JsonNode lo, boolean sameNames, int i, String k, int from) {
+    return lo == null ? -1 : sameNames ? i : Nodes.indexOfField(lo, k, from);
   }
 
   /**
@@ -336,15 +340,10 @@ final class Merger {
       JsonNode tk = null;
       RuleCursor cc;
       if (isPresent(dk) && !(cc = cur.field(k)).isIgnored()) {
-        JsonNode lk = null;
-        if (sameNames) {
-          lk = Documents.fieldValue(lo, i);
-        } else if (lo != null) {
-          int li = Nodes.indexOfField(lo, k, lNext);
-          if (li >= 0) {
-            lk = Documents.fieldValue(lo, li);
-            lNext = li + 1;
-          }
+        int li = fieldOfL(lo, sameNames, i, k, lNext);
+        JsonNode lk = li < 0 ? null : Documents.fieldValue(lo, li);
+        if (li >= 0) {
+          lNext = li + 1;
         }
         try {
           tk = merge(cc, lk, dk, null);
