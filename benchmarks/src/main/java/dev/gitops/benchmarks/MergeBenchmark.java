@@ -19,14 +19,14 @@ import org.openjdk.jmh.annotations.Warmup;
  * {@code JsonNode.equals} floor, on Kubernetes-shaped Deployments with one realistic edit each.
  *
  * <pre>
- * java -jar benchmarks/target/benchmarks.jar MergeBenchmark -f 1 -wi 3 -i 5 -w 1s -r 1s
+ * java -jar benchmarks/target/benchmarks.jar MergeBenchmark -f 1 -wi 10 -i 5 -w 1s -r 1s
  * </pre>
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 @Fork(1)
-@Warmup(iterations = 3, time = 1)
+@Warmup(iterations = 10, time = 1)
 @Measurement(iterations = 5, time = 1)
 public class MergeBenchmark {
 

@@ -139,22 +139,26 @@ final class Differ {
     for (int j = pre; j < m - suf; j++) {
       ti[j] = identity(rule, keyed, t.get(j));
     }
-    // Aligned pairs (v index, t index), in order.
-    List<int[]> pairs = new ArrayList<>();
-    for (int i = 0; i < pre; i++) {
-      pairs.add(new int[] {i, i});
+    // Aligned pairs, in order: V's element pv[q] with T's element pt[q]; at most min(n, m) of them.
+    int[] pv = new int[Math.min(n, m)];
+    int[] pt = new int[pv.length];
+    int np = 0;
+    for (; np < pre; np++) {
+      pv[np] = np;
+      pt[np] = np;
     }
-    lcs(vi, ti, pre, n - suf, pre, m - suf, pairs);
-    for (int s = suf; s > 0; s--) {
-      pairs.add(new int[] {n - s, m - s});
+    np = lcs(vi, ti, pre, n - suf, pre, m - suf, pv, pt, np);
+    for (int s = suf; s > 0; s--, np++) {
+      pv[np] = n - s;
+      pt[np] = m - s;
     }
     int i = 0;
     int j = 0;
-    for (int[] p : pairs) {
-      gap(v, t, cur, at, rule, keyed, i, p[0], j, p[1]);
-      element(v.get(p[0]), t.get(p[1]), cur, rule, keyed, at, p[1]);
-      i = p[0] + 1;
-      j = p[1] + 1;
+    for (int q = 0; q < np; q++) {
+      gap(v, t, cur, at, rule, keyed, i, pv[q], j, pt[q]);
+      element(v.get(pv[q]), t.get(pt[q]), cur, rule, keyed, at, pt[q]);
+      i = pv[q] + 1;
+      j = pt[q] + 1;
     }
     gap(v, t, cur, at, rule, keyed, i, n, j, m);
   }
@@ -220,12 +224,15 @@ final class Differ {
   /** The identity of an element of a keyed list that has no key: its value. */
   private record Keyless(JsonNode value) {}
 
-  /** Appends the pairs of a longest common subsequence of a[aFrom,aTo) and b[bFrom,bTo). */
-  private static void lcs(Object[] a, Object[] b, int aFrom, int aTo, int bFrom, int bTo, List<int[]> out) {
+  /**
+   * Puts the pairs of a longest common subsequence of a[aFrom,aTo) and b[bFrom,bTo) into {@code
+   * outA}/{@code outB} from position {@code np} on; returns the position after the last.
+   */
+  private static int lcs(Object[] a, Object[] b, int aFrom, int aTo, int bFrom, int bTo, int[] outA, int[] outB, int np) {
     int n = aTo - aFrom;
     int m = bTo - bFrom;
     if (n == 0 || m == 0 || (long) n * m > MAX_LCS_CELLS) {
-      return;
+      return np;
     }
     int[][] len = new int[n + 1][m + 1];
     for (int i = n - 1; i >= 0; i--) {
@@ -237,7 +244,8 @@ final class Differ {
     int j = 0;
     while (i < n && j < m) {
       if (a[aFrom + i].equals(b[bFrom + j])) {
-        out.add(new int[] {aFrom + i, bFrom + j});
+        outA[np] = aFrom + i;
+        outB[np++] = bFrom + j;
         i++;
         j++;
       } else if (len[i + 1][j] >= len[i][j + 1]) {
@@ -246,5 +254,6 @@ final class Differ {
         j++;
       }
     }
+    return np;
   }
 }

@@ -13,15 +13,14 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
 /**
  * Computes the target of one three-way merge. Subtrees are returned by identity whenever the
- * target equals the live value there, so that the diff afterwards skips them by reference.
+ * target equals the live value there, so that the diff afterwards skips them by reference; where
+ * live has nothing to merge with, D's own subtree is returned while merging changes nothing in it.
  */
 final class Merger {
 
@@ -206,16 +205,11 @@ final class Merger {
     for (int i = 0, dn = d.size(); i < dn; i++) {
       String k = Documents.fieldName(d, i);
       JsonNode dk = Documents.fieldValue(d, i);
-      JsonNode lk = null;
-      if (sameNames) {
-        lk = Documents.fieldValue(lo, i);
-      } else if (lo != null) {
-        int li = Nodes.indexOfField(lo, k, lNext);
-        if (li >= 0) {
-          lk = Documents.fieldValue(lo, li);
-          lNext = li + 1;
-          inL++;
-        }
+      int li = fieldOfL(lo, sameNames, i, k, lNext);
+      JsonNode lk = li < 0 ? null : Documents.fieldValue(lo, li);
+      if (li >= 0 && !sameNames) {
+        lNext = li + 1;
+        inL++;
       }
       int vi = v.size() == 0 ? -1 : Nodes.indexOfField(v, k, vNext);
       JsonNode vk = null;
@@ -277,6 +271,14 @@ final class Merger {
   }
 
   /**
+   * The position in L's object {@code lo} (null: none) of D's field {@code i}, named {@code k}:
+   * {@code i} itself when L has D's field names in D's order, else looked up from {@code from}.
+   */
+  private static int fieldOfL(JsonNode lo, boolean sameNames, int i, String k, int from) {
+    return lo == null ? -1 : sameNames ? i : Nodes.indexOfField(lo, k, from);
+  }
+
+  /**
    * V with the {@code n} changes applied: {@code values[i]} replaces V's field at {@code vPos[i]}
    * (null removes it) or, at -1, is appended under {@code names[i]}.
    */
@@ -315,28 +317,54 @@ final class Merger {
     return Documents.object(outNames, outValues, w);
   }
 
-  /** The target object where V has no object: D's present, not ignored fields, merged against nothing. */
+  /**
+   * The target object where V has no object: D's present, not ignored fields, merged against
+   * nothing. D itself when that changes no field (no null dropped, nothing ignored, every value
+   * merged to itself), so a new subtree is not copied node by node.
+   */
   private JsonNode buildObject(RuleCursor cur, JsonNode l, JsonNode d) {
-    JsonNode lo = l != null && l.isObject() ? l : null;
-    Map<String, JsonNode> out = new LinkedHashMap<>(Math.max(8, d.size() * 4 / 3 + 1));
-    for (Iterator<Map.Entry<String, JsonNode>> it = d.fields(); it.hasNext(); ) {
-      Map.Entry<String, JsonNode> e = it.next();
-      String k = e.getKey();
-      JsonNode dk = e.getValue();
-      if (!isPresent(dk)) {
-        continue;
+    int dn = d.size();
+    if (dn == 0) {
+      return d;
+    }
+    JsonNode lo = l instanceof ObjectNode && l.size() > 0 ? l : null;
+    boolean sameNames = lo != null && (lo == d || Documents.sameFieldNames(lo, d));
+    int lNext = 0;
+    // The target's fields once one differs from D's (before that, D's fields 0..i-1 are the target's).
+    String[] names = null;
+    JsonNode[] values = null;
+    int n = 0;
+    for (int i = 0; i < dn; i++) {
+      String k = Documents.fieldName(d, i);
+      JsonNode dk = Documents.fieldValue(d, i);
+      JsonNode tk = null;
+      RuleCursor cc;
+      if (isPresent(dk) && !(cc = cur.field(k)).isIgnored()) {
+        int li = fieldOfL(lo, sameNames, i, k, lNext);
+        JsonNode lk = li < 0 ? null : Documents.fieldValue(lo, li);
+        if (li >= 0) {
+          lNext = li + 1;
+        }
+        try {
+          tk = merge(cc, lk, dk, null);
+        } catch (Misfit m) {
+          throw m.under(new FieldPath.Field(k));
+        }
       }
-      RuleCursor cc = cur.field(k);
-      if (cc.isIgnored()) {
-        continue;
+      if (names == null && tk != dk) {
+        names = new String[dn];
+        values = new JsonNode[dn];
+        for (; n < i; n++) {
+          names[n] = Documents.fieldName(d, n);
+          values[n] = Documents.fieldValue(d, n);
+        }
       }
-      try {
-        out.put(k, merge(cc, lo == null ? null : lo.get(k), dk, null));
-      } catch (Misfit m) {
-        throw m.under(new FieldPath.Field(k));
+      if (names != null && tk != null) {
+        names[n] = k;
+        values[n++] = tk;
       }
     }
-    return Documents.object(out);
+    return names == null ? d : Documents.object(names, values, n);
   }
 
   private JsonNode mergeAtomicList(RuleCursor cur, JsonNode l, JsonNode d, JsonNode v) {
@@ -605,16 +633,27 @@ final class Merger {
     } else {
       size = unordered(va, vn, role, vMatch, merged, out);
     }
-    if (va != null && size == vn) {
-      boolean same = true;
-      for (int j = 0; j < vn && same; j++) {
-        same = out[j] == va.get(j);
-      }
-      if (same) {
-        return va;
-      }
+    if (va != null && size == vn && sameElements(va, out, size)) {
+      return va;
+    }
+    if (size == dn && sameElements(d, out, size)) {
+      // D's elements merged to themselves in D's order (a new list, or V's elements all replaced)
+      return d;
     }
     return Documents.array(out, size);
+  }
+
+  /** Whether the first {@code n} of {@code out} are {@code list}'s elements, by identity, and all of them. */
+  private static boolean sameElements(JsonNode list, JsonNode[] out, int n) {
+    if (list.size() != n) {
+      return false;
+    }
+    for (int j = 0; j < n; j++) {
+      if (out[j] != list.get(j)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /**

@@ -13,7 +13,6 @@ import dev.gitops.api.MergeRules.KeyField;
 import dev.gitops.api.MergeRules.ListRule;
 import dev.gitops.core.internal.redact.SensitiveValues;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -222,47 +221,44 @@ final class Nodes {
     return Documents.fieldIndex(o, name, from);
   }
 
-  /** The document with every null object field removed (ABSENT null mode); the same node if it has none. */
+  /**
+   * The document with every null object field removed (ABSENT null mode); the same node if it has
+   * none. Walks frozen containers by position, so a clean document costs no iterator or entry.
+   */
   static JsonNode clean(JsonNode d) {
-    if (d.isObject()) {
-      Map<String, JsonNode> out = null;
-      int i = 0;
-      for (Iterator<Map.Entry<String, JsonNode>> it = d.fields(); it.hasNext(); i++) {
-        Map.Entry<String, JsonNode> e = it.next();
-        JsonNode v = e.getValue();
-        JsonNode c = v.isNull() ? null : clean(v);
-        if (out == null && c != v) {
-          out = new LinkedHashMap<>();
-          int j = 0;
-          for (Iterator<Map.Entry<String, JsonNode>> it2 = d.fields(); j < i; j++) {
-            Map.Entry<String, JsonNode> e2 = it2.next();
-            out.put(e2.getKey(), e2.getValue());
+    if (!(d instanceof ContainerNode) || d.size() == 0) {
+      return d;
+    }
+    boolean object = d instanceof ObjectNode;
+    int n = d.size();
+    // The kept names and values once one differs from d's (before that, d's first i are kept).
+    String[] names = null;
+    JsonNode[] values = null;
+    int w = 0;
+    for (int i = 0; i < n; i++) {
+      JsonNode v = object ? Documents.fieldValue(d, i) : d.get(i);
+      JsonNode c = object && isNull(v) ? null : clean(v);
+      if (values == null && c != v) {
+        names = object ? new String[n] : null;
+        values = new JsonNode[n];
+        for (; w < i; w++) {
+          if (object) {
+            names[w] = Documents.fieldName(d, w);
           }
-        }
-        if (out != null && c != null) {
-          out.put(e.getKey(), c);
+          values[w] = object ? Documents.fieldValue(d, w) : d.get(w);
         }
       }
-      return out == null ? d : Documents.object(out);
-    }
-    if (d.isArray()) {
-      List<JsonNode> out = null;
-      for (int i = 0; i < d.size(); i++) {
-        JsonNode v = d.get(i);
-        JsonNode c = clean(v);
-        if (out == null && c != v) {
-          out = new ArrayList<>(d.size());
-          for (int j = 0; j < i; j++) {
-            out.add(d.get(j));
-          }
+      if (values != null && c != null) {
+        if (object) {
+          names[w] = Documents.fieldName(d, i);
         }
-        if (out != null) {
-          out.add(c);
-        }
+        values[w++] = c;
       }
-      return out == null ? d : Documents.array(out);
     }
-    return d;
+    if (values == null) {
+      return d;
+    }
+    return object ? Documents.object(names, values, w) : Documents.array(values, w);
   }
 
   /** An RFC 6901 reference token. */
