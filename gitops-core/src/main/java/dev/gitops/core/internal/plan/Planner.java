@@ -127,19 +127,21 @@ public final class Planner {
   private record Instances(Map<ResourceKey, Resource> desired, ResourceKey[] keys, Decided[] decided,
       int stored, int pending) {
 
-    /** The instances of a plan whose changes (before ordering) are exactly the remembered decisions, else null. */
-    static Instances of(Map<ResourceKey, Resource> desired, Map<ResourceKey, Resource> index,
-        SortedSet<ResourceKey> keys, List<Change> unordered, Map<ResourceKey, Decided> memo) {
-      if (unordered.size() != keys.size()) {
+    /**
+     * The instances of a plan whose changes (before ordering) are exactly the decisions {@code used}
+     * for its keys (each holding the key's desired resource of {@code desired}), else null.
+     */
+    static Instances of(Map<ResourceKey, Resource> desired, SortedSet<ResourceKey> keys, List<Change> unordered,
+        Decided[] used) {
+      if (unordered.size() != keys.size() || used.length != keys.size()) {
         return null;
       }
       ResourceKey[] k = keys.toArray(new ResourceKey[0]);
-      Decided[] d = new Decided[k.length];
+      Decided[] d = used;
       int stored = 0;
       int pending = 0;
       for (int i = 0; i < k.length; i++) {
-        d[i] = memo.get(k[i]);
-        if (d[i] == null || d[i].change() != unordered.get(i) || d[i].desired() != index.get(k[i])) {
+        if (d[i] == null || d[i].change() != unordered.get(i)) {
           return null;
         }
         stored += d[i].stored() == null ? 0 : 1;
@@ -316,8 +318,9 @@ public final class Planner {
     SortedSet<ResourceKey> unknown = new TreeSet<>();
     String secret = secretDigest(in.secretKey());
     int[] held = new int[1];
+    Decided[] used = new Decided[keys.size()];
     for (ResourceKey key : keys) {
-      Change c = references.mark(remembered(key, in, lookup, fingerprints, secret, held));
+      Change c = references.mark(remembered(key, in, lookup, fingerprints, secret, held, used, changes.size()));
       if (c.action() == Action.SKIP && in.observations().get(key) != null && in.observations().get(key).isUnknown()) {
         unknown.add(key);
       }
@@ -383,7 +386,7 @@ public final class Planner {
     Plan plan = draft.withId(id);
     last = new Whole(plan, unordered, in.desired().revision(), Map.copyOf(in.variables()), Map.copyOf(unobserved),
         secret, units.isEmpty() && unknown.isEmpty()
-            ? Instances.of(in.desired().resources(), lookup.desired(), keys, unordered, decided) : null);
+            ? Instances.of(in.desired().resources(), keys, unordered, used) : null);
     return plan;
   }
 
@@ -539,7 +542,7 @@ public final class Planner {
    * (counted in {@code held}), else by their digests.
    */
   private Change remembered(ResourceKey key, PlanInput in, Lookup lookup, Map<ResourceKey, String> fingerprints,
-      String secret, int[] held) {
+      String secret, int[] held, Decided[] used, int at) {
     Decided hit = decided.get(key);
     Resource d = lookup.desired().get(key);
     StoredResource l = lookup.inventory().get(key);
@@ -551,11 +554,13 @@ public final class Planner {
       fingerprints.put(key, hit.fingerprint());
       if (d == hit.desired()) {
         held[0]++;
+        used[at] = hit;
         return hit.change();
       }
       // read again at a new commit: the same decision, holding the resource as read now
       Change c = Changes.withResource(hit.change(), d);
-      decided.put(key, new Decided(hit.inputs(), c, hit.fingerprint(), d, l, pending));
+      used[at] = new Decided(hit.inputs(), c, hit.fingerprint(), d, l, pending);
+      decided.put(key, used[at]);
       return c;
     }
     DecisionInputs inputs = inputsOf(key, in, lookup, secret);
@@ -563,14 +568,16 @@ public final class Planner {
       fingerprints.put(key, hit.fingerprint());
       // the origin is no input of the decision: the change holds the resource as read now
       Change c = Changes.withResource(hit.change(), d);
-      decided.put(key, new Decided(inputs, c, hit.fingerprint(), d, l, pending));
+      used[at] = new Decided(inputs, c, hit.fingerprint(), d, l, pending);
+      decided.put(key, used[at]);
       return c;
     }
     Change c = masked(decide(key, in, lookup, fingerprints), in, lookup);
     if (inputs == null) {
       decided.remove(key);
     } else {
-      decided.put(key, new Decided(inputs, c, fingerprints.get(key), d, l, pending));
+      used[at] = new Decided(inputs, c, fingerprints.get(key), d, l, pending);
+      decided.put(key, used[at]);
     }
     return c;
   }
