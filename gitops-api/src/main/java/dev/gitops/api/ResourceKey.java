@@ -97,6 +97,26 @@ public record ResourceKey(String provider, String type, String scope, String nam
     return c != 0 ? c : name.compareTo(other.name);
   }
 
+  /**
+   * Equal when all four parts are equal. Written out, like {@link #compareTo}: keys are compared
+   * in every hash lookup, the name differs most often, and the shared parts are usually the same
+   * (interned) instance.
+   */
+  @Override
+  public boolean equals(Object o) {
+    if (this == o) {
+      return true;
+    }
+    return o instanceof ResourceKey k && name.equals(k.name) && (scope == k.scope || scope.equals(k.scope))
+        && (type == k.type || type.equals(k.type)) && (provider == k.provider || provider.equals(k.provider));
+  }
+
+  /** A hash of the four parts (each string caches its own). */
+  @Override
+  public int hashCode() {
+    return ((provider.hashCode() * 31 + type.hashCode()) * 31 + scope.hashCode()) * 31 + name.hashCode();
+  }
+
   /** The canonical form {@code provider:type:scope:name}. */
   @Override
   public String toString() {

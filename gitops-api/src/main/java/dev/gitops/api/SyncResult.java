@@ -1,7 +1,6 @@
 package dev.gitops.api;
 
 import java.time.Duration;
-import java.util.Collections;
 import java.util.Map;
 import java.util.Objects;
 import java.util.SortedMap;
@@ -46,12 +45,15 @@ public record SyncResult(String revision, Plan plan, Status status, SortedMap<Re
     INCOMPLETE
   }
 
-  /** Copies. */
+  /**
+   * Copies; the outcomes of another result are immutable already and shared as they are (a
+   * reconciler that reports the outcomes of its last sync again copies none of them).
+   */
   public SyncResult {
     Objects.requireNonNull(revision, "revision");
     Objects.requireNonNull(plan, "plan");
     Objects.requireNonNull(status, "status");
-    outcomes = Collections.unmodifiableSortedMap(new TreeMap<>(outcomes));
+    outcomes = SortedArrayMap.copyOf(outcomes);
     Objects.requireNonNull(duration, "duration");
     Objects.requireNonNull(historyId, "historyId");
   }

@@ -8,6 +8,7 @@ import java.util.Collections;
 import java.util.List;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
+import net.jqwik.api.constraints.IntRange;
 import net.jqwik.api.constraints.StringLength;
 import org.junit.jupiter.api.Test;
 
@@ -19,6 +20,27 @@ class ResourceKeyTest {
       @ForAll @StringLength(min = 1, max = 20) String name) {
     ResourceKey key = ResourceKey.of(provider, type, scope, name);
     assertThat(ResourceKey.parse(key.toString())).isEqualTo(key);
+  }
+
+  @Property
+  void keysAreEqualExactlyWhenEveryPartIsAndEqualKeysHashAlike(
+      @ForAll("parts") String provider, @ForAll("parts") String type, @ForAll("parts") String scope,
+      @ForAll("parts") String name, @ForAll("parts") String other, @ForAll @IntRange(max = 3) int changed) {
+    ResourceKey key = ResourceKey.of(provider, type, scope, name);
+    // equal parts in other string instances (names are not interned)
+    ResourceKey same = ResourceKey.of(new String(provider), new String(type), new String(scope), new String(name));
+    assertThat(same).isEqualTo(key).hasSameHashCodeAs(key);
+    assertThat(same.compareTo(key)).isZero();
+    String[] parts = {provider, type, scope, name};
+    parts[changed] = other;
+    ResourceKey moved = ResourceKey.of(parts[0], parts[1], parts[2], parts[3]);
+    assertThat(moved.equals(key)).isEqualTo(other.equals(List.of(provider, type, scope, name).get(changed)))
+        .isEqualTo(moved.compareTo(key) == 0);
+  }
+
+  @net.jqwik.api.Provide
+  net.jqwik.api.Arbitrary<String> parts() {
+    return net.jqwik.api.Arbitraries.of("a", "b", "ab", "k8s", "team-1", "w-000001", "w-000002");
   }
 
   @Test

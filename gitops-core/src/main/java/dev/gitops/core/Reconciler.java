@@ -49,8 +49,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.Collections;
 import java.util.HashMap;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -348,12 +348,9 @@ public final class Reconciler implements AutoCloseable {
     cancellation.throwIfCancelled();
     CallContext ctx = context(desired.revision(), cancellation);
 
-    Map<String, Set<ResourceKey>> keysByProvider = new TreeMap<>();
-    for (ResourceKey k : desired.resources().keySet()) {
-      keysByProvider.computeIfAbsent(k.provider(), p -> new TreeSet<>()).add(k);
-    }
-    stored.inventory().keySet().forEach(k -> keysByProvider.computeIfAbsent(k.provider(), p -> new TreeSet<>()).add(k));
-    stored.pending().keySet().forEach(k -> keysByProvider.computeIfAbsent(k.provider(), p -> new TreeSet<>()).add(k));
+    Map<String, Set<ResourceKey>> keysByProvider = keysByProvider(desired.resources());
+    addMissing(keysByProvider, desired.resources(), stored.inventory());
+    addMissing(keysByProvider, desired.resources(), stored.pending());
 
     Set<ResourceKey> marked = new TreeSet<>();
     Map<String, String> unobserved = new TreeMap<>();
@@ -385,7 +382,11 @@ public final class Reconciler implements AutoCloseable {
     PlanningUnits units = PlanningUnits.plan(providers, desired, ctx);
     // Taken before observing: only a call that had returned by then is seen landed by the observations below.
     Map<ResourceKey, AbandonedCalls.Entry> abandoned = executor.abandoned().snapshot();
-    Map<ResourceKey, Observation> observations = new HashMap<>();
+    int observed = 0;
+    for (Set<ResourceKey> keys : keysByProvider.values()) {
+      observed += keys.size();
+    }
+    Map<ResourceKey, Observation> observations = new HashMap<>(observed * 4 / 3 + 1);
     for (Map.Entry<String, Set<ResourceKey>> e : keysByProvider.entrySet()) {
       Provider p = providers.get(e.getKey());
       if (p == null || units.units().containsKey(p.id())) {
@@ -419,6 +420,58 @@ public final class Reconciler implements AutoCloseable {
     LOG.info("planned {} at {}: {}", plan.id(), plan.revision(), plan.summary());
     return new Prepared(units.isEmpty() ? desired : asPlanned(desired, plan), stored, plan, secret, units,
         observations);
+  }
+
+  /**
+   * The desired keys by provider, each provider's in a sorted set. One provider's keys are a
+   * contiguous range of the sorted keys (a key orders by its provider first), so each set is built
+   * from its range in linear time.
+   */
+  private static Map<String, Set<ResourceKey>> keysByProvider(SortedMap<ResourceKey, Resource> desired) {
+    Map<String, Set<ResourceKey>> out = new TreeMap<>();
+    if (desired.comparator() != null) {
+      desired.keySet().forEach(k -> out.computeIfAbsent(k.provider(), p -> new TreeSet<>()).add(k));
+      return out;
+    }
+    ResourceKey first = null;
+    for (ResourceKey k : desired.keySet()) {
+      if (first != null && !first.provider().equals(k.provider())) {
+        out.put(first.provider(), new TreeSet<>(desired.subMap(first, k).keySet()));
+        first = null;
+      }
+      if (first == null) {
+        first = k;
+      }
+    }
+    if (first != null) {
+      out.put(first.provider(), new TreeSet<>(desired.tailMap(first).keySet()));
+    }
+    return out;
+  }
+
+  /**
+   * Adds to {@code byProvider} each key of {@code keys} that {@code desired} does not hold: for two
+   * maps in natural key order by one walk over both, else by a lookup per key.
+   */
+  private static void addMissing(Map<String, Set<ResourceKey>> byProvider, SortedMap<ResourceKey, Resource> desired,
+      SortedMap<ResourceKey, ?> keys) {
+    if (keys.isEmpty()) {
+      return;
+    }
+    if (desired.comparator() != null || keys.comparator() != null) {
+      keys.keySet().forEach(k -> byProvider.computeIfAbsent(k.provider(), p -> new TreeSet<>()).add(k));
+      return;
+    }
+    Iterator<ResourceKey> walk = desired.keySet().iterator();
+    ResourceKey at = walk.hasNext() ? walk.next() : null;
+    for (ResourceKey k : keys.keySet()) {
+      while (at != null && at != k && at.compareTo(k) < 0) {
+        at = walk.hasNext() ? walk.next() : null;
+      }
+      if (at == null || at != k && !at.equals(k)) {
+        byProvider.computeIfAbsent(k.provider(), p -> new TreeSet<>()).add(k);
+      }
+    }
   }
 
   /**
@@ -457,7 +510,7 @@ public final class Reconciler implements AutoCloseable {
   private void observe(Provider p, Set<ResourceKey> keys, CallContext ctx, State desired, StoredState stored,
       Map<ResourceKey, Observation> out) {
     Map<ResourceKey, Observation> proven = new HashMap<>();
-    if (!stored.inventory().isEmpty()) {
+    if (stored.inventory().values().stream().anyMatch(l -> l.inSync() != null)) {
       List<ResourceKey> candidates = new ArrayList<>();
       for (ResourceKey k : keys) {
         Resource d = desired.resources().get(k);
@@ -564,9 +617,12 @@ public final class Reconciler implements AutoCloseable {
       outcomes.putAll(executor.execute(plan, providers, new StoreHooks(p), cancellation, owner));
     }
     boolean recorded = recordQuietChanges(p, outcomes);
-    quiet = anyMutation || recorded || teardown ? null : new Quiet(plan, Collections.unmodifiableSortedMap(
-        new TreeMap<>(outcomes)));
-    return finish(p, outcomes, start, false);
+    quiet = null;
+    SyncResult r = finish(p, outcomes, start, false);
+    if (!anyMutation && !recorded && !teardown) {
+      quiet = new Quiet(plan, r.outcomes());  // immutable: the next result shares it
+    }
+    return r;
   }
 
   /** A plan that applied nothing and whose quiet changes recorded nothing, and the outcomes it gave. */

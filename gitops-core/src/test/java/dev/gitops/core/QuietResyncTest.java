@@ -10,6 +10,7 @@ import dev.gitops.api.ResourceKey;
 import dev.gitops.api.State;
 import dev.gitops.api.SyncResult;
 import dev.gitops.api.spi.Source;
+import dev.gitops.core.plan.DeletionBudget;
 import dev.gitops.core.store.InMemoryStateStore;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
@@ -58,7 +59,36 @@ class QuietResyncTest {
     assertThat(store.load().inventory().get(B).resource().document()).isEqualTo(doc("y", num(2)));
 
     SyncResult quiet = reconciler.sync();
-    assertThat(reconciler.sync().outcomes()).isEqualTo(quiet.outcomes());
+    assertThat(reconciler.sync().outcomes()).as("reported again, not copied again").isSameAs(quiet.outcomes());
     assertThat(quiet.outcomes().values()).allMatch(o -> o.kind() == Outcome.Kind.UNCHANGED);
+  }
+
+  @Test
+  void keysRemovedFromGitAreObservedWithTheirProviderWhateverElseThatProviderHas() {
+    ResourceKey c = ResourceKey.of("n", "thing", "", "c");
+    ResourceKey d = ResourceKey.of("n", "thing", "", "d");
+    ResourceKey e = ResourceKey.of("o", "thing", "", "e");
+    MapProvider n = new MapProvider("n", false);
+    MapProvider o = new MapProvider("o", false);
+    AtomicReference<State> read = new AtomicReference<>(State.of("r1", List.of(Resource.of(A, doc("x", num(1))),
+        Resource.of(B, doc("y", num(1))), Resource.of(c, doc("z", num(1))), Resource.of(d, doc("w", num(1))),
+        Resource.of(e, doc("v", num(1))))));
+    Reconciler three = Reconciler.builder().source(Source.of(read::get)).provider(provider).provider(n).provider(o)
+        .store(new InMemoryStateStore()).owner("me")
+        // provider o loses every key it has: allowed here
+        .options(SyncOptions.builder().budget(DeletionBudget.defaults().withAllowEmpty(true)).build()).build();
+    assertThat(three.sync().isSuccessful()).isTrue();
+
+    // B and D leave Git among keys of their providers that stay; E was its provider's only key
+    read.set(State.of("r2", List.of(Resource.of(A, doc("x", num(1))), Resource.of(c, doc("z", num(1))))));
+    SyncResult removed = three.sync();
+    assertThat(removed.plan().isComplete()).as("every removed key observed: %s", removed.plan().unknown()).isTrue();
+    assertThat(removed.status()).isEqualTo(SyncResult.Status.SUCCEEDED);
+    assertThat(removed.outcomes().get(B).kind()).isEqualTo(Outcome.Kind.DELETED);
+    assertThat(removed.outcomes().get(d).kind()).isEqualTo(Outcome.Kind.DELETED);
+    assertThat(removed.outcomes().get(e).kind()).isEqualTo(Outcome.Kind.DELETED);
+    assertThat(provider.live).containsOnlyKeys(A);
+    assertThat(n.live).containsOnlyKeys(c);
+    assertThat(o.live).isEmpty();
   }
 }

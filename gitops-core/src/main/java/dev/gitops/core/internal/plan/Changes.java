@@ -34,8 +34,14 @@ final class Changes {
     if (a.resource() == b.resource()) {
       return a.equals(b);
     }
-    return sameButOriginRevision(a.resource(), b.resource())
-        && a.equals(b.toBuilder().resource(a.resource()).build());
+    // every component but the resource, as Change#equals compares them (identity first: a change
+    // re-dated by withResource shares all of them), without building a re-dated copy to compare
+    return sameButOriginRevision(a.resource(), b.resource()) && a.key().equals(b.key())
+        && Objects.equals(a.previousKey(), b.previousKey()) && a.action() == b.action()
+        && Objects.equals(a.live(), b.live()) && Objects.equals(a.desired(), b.desired())
+        && Objects.equals(a.target(), b.target()) && a.patch().equals(b.patch()) && a.fields().equals(b.fields())
+        && a.flags().equals(b.flags()) && a.reason().equals(b.reason()) && a.sensitive().equals(b.sensitive())
+        && a.unknown().equals(b.unknown());
   }
 
   /**

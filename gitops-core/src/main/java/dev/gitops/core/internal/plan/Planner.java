@@ -114,7 +114,98 @@ public final class Planner {
    * inputs, is that plan again (dependencies, order and id follow from those alone).
    */
   private record Whole(Plan plan, List<Change> changes, String revision, Map<String, String> variables,
-      Map<String, String> unobserved, String secret) {}
+      Map<String, String> unobserved, String secret, Instances instances) {}
+
+  /**
+   * What a plan's keys were decided from, by instance, in key order: the desired map itself, and
+   * per key its remembered decision (which holds the desired, stored and pending instances, the
+   * observation's status, token and mark, the rules and the provider). A plan whose input has the
+   * very same desired map, the same stored and pending instances at the same keys and the same
+   * observations is the last plan; this proves it with one pass over sorted arrays and one
+   * observation lookup per key, without hashing a key into the memo, the store's maps or a set.
+   */
+  private record Instances(Map<ResourceKey, Resource> desired, ResourceKey[] keys, Decided[] decided,
+      int stored, int pending) {
+
+    /**
+     * The instances of a plan whose changes (before ordering) are exactly the decisions {@code used}
+     * for its keys (each holding the key's desired resource of {@code desired}), else null.
+     */
+    static Instances of(Map<ResourceKey, Resource> desired, SortedSet<ResourceKey> keys, List<Change> unordered,
+        Decided[] used) {
+      if (unordered.size() != keys.size() || used.length != keys.size()) {
+        return null;
+      }
+      ResourceKey[] k = keys.toArray(new ResourceKey[0]);
+      Decided[] d = used;
+      int stored = 0;
+      int pending = 0;
+      for (int i = 0; i < k.length; i++) {
+        if (d[i] == null || d[i].change() != unordered.get(i)) {
+          return null;
+        }
+        stored += d[i].stored() == null ? 0 : 1;
+        pending += d[i].pending() == null ? 0 : 1;
+      }
+      return new Instances(desired, k, d, stored, pending);
+    }
+
+    /**
+     * Whether {@code in} gives every key the very instances and observation it was decided from:
+     * the same desired map, each stored and pending entry the remembered instance at a key of the
+     * plan (and no other), no marked key outside the plan, and per key the same observation status,
+     * token and mark, rules instance, provider and store key.
+     */
+    boolean holdFor(PlanInput in, String secret, Planner planner) {
+      if (in.desired().resources() != desired
+          || !sameEntries(in.stored().inventory(), stored, true) || !sameEntries(in.stored().pending(), pending, false)) {
+        return false;
+      }
+      for (ResourceKey m : in.marked()) {
+        if (java.util.Arrays.binarySearch(keys, m) < 0) {
+          return false;
+        }
+      }
+      Map<ResourceKey, Observation> observations = in.observations();
+      String providerId = null;
+      Provider provider = null;
+      MergeRules rules = null;
+      for (int i = 0; i < keys.length; i++) {
+        ResourceKey k = keys[i];
+        if (k.provider() != providerId) {
+          providerId = k.provider();
+          provider = in.providers().get(providerId);
+          rules = planner.rulesFor(k, in.providers(), in.userRules());
+        }
+        Decided d = decided[i];
+        Observation v = observations.get(k);
+        if (v == null || provider == null || !d.holdsFor(d.desired(), d.stored(), d.pending(), v, rules, provider, secret)) {
+          return false;
+        }
+      }
+      return true;
+    }
+
+    /** Whether {@code entries} (sorted) are exactly the remembered stored (or pending) instances, at their keys. */
+    private boolean sameEntries(java.util.SortedMap<ResourceKey, ?> entries, int count, boolean stored) {
+      if (entries.size() != count) {
+        return false;
+      }
+      int i = 0;
+      for (Map.Entry<ResourceKey, ?> e : entries.entrySet()) {
+        ResourceKey k = e.getKey();
+        while (i < keys.length && keys[i] != k && keys[i].compareTo(k) < 0) {
+          i++;
+        }
+        if (i == keys.length || keys[i] != k && !keys[i].equals(k)
+            || e.getValue() != (stored ? decided[i].stored() : decided[i].pending())) {
+          return false;
+        }
+        i++;
+      }
+      return true;
+    }
+  }
 
   private volatile Whole last;
 
@@ -184,6 +275,17 @@ public final class Planner {
    * @throws DependencyCycleException when dependencies form a cycle
    */
   public Plan plan(PlanInput in, PlanningUnits units) {
+    Whole previous = last;
+    if (previous != null && previous.instances() != null && units.isEmpty()) {
+      String secret = secretDigest(in.secretKey());
+      if (previous.revision().equals(in.desired().revision()) && previous.variables().equals(in.variables())
+          && previous.unobserved().equals(in.unobserved()) && previous.secret().equals(secret)
+          && previous.instances().holdFor(in, secret, this)) {
+        LOG.debug("plan {} at {}: {} keys, the same instances as the last plan: remembered whole",
+            previous.plan().id(), in.desired().revision(), previous.changes().size());
+        return previous.plan();
+      }
+    }
     // OutputReferences resolves a planning provider's outputs into this map: then it is a fresh copy
     Lookup lookup = new Lookup(
         units.isEmpty() ? indexOf(in.desired().resources()) : new HashMap<>(in.desired().resources()),
@@ -216,8 +318,9 @@ public final class Planner {
     SortedSet<ResourceKey> unknown = new TreeSet<>();
     String secret = secretDigest(in.secretKey());
     int[] held = new int[1];
+    Decided[] used = new Decided[keys.size()];
     for (ResourceKey key : keys) {
-      Change c = references.mark(remembered(key, in, lookup, fingerprints, secret, held));
+      Change c = references.mark(remembered(key, in, lookup, fingerprints, secret, held, used, changes.size()));
       if (c.action() == Action.SKIP && in.observations().get(key) != null && in.observations().get(key).isUnknown()) {
         unknown.add(key);
       }
@@ -231,7 +334,6 @@ public final class Planner {
     }
     Map<String, String> unobserved = new TreeMap<>(in.unobserved());
     unobserved.putAll(units.unobserved());
-    Whole previous = last;
     if (previous != null && held[0] == keys.size() && units.isEmpty() && unknown.isEmpty()
         && sameChanges(previous.changes(), changes) && previous.revision().equals(in.desired().revision())
         && previous.variables().equals(in.variables()) && previous.unobserved().equals(unobserved)
@@ -283,7 +385,8 @@ public final class Planner {
         in.desired().revision(), keys.size(), unknown.size(), decided.size(), merged.sum());
     Plan plan = draft.withId(id);
     last = new Whole(plan, unordered, in.desired().revision(), Map.copyOf(in.variables()), Map.copyOf(unobserved),
-        secret);
+        secret, units.isEmpty() && unknown.isEmpty()
+            ? Instances.of(in.desired().resources(), keys, unordered, used) : null);
     return plan;
   }
 
@@ -439,7 +542,7 @@ public final class Planner {
    * (counted in {@code held}), else by their digests.
    */
   private Change remembered(ResourceKey key, PlanInput in, Lookup lookup, Map<ResourceKey, String> fingerprints,
-      String secret, int[] held) {
+      String secret, int[] held, Decided[] used, int at) {
     Decided hit = decided.get(key);
     Resource d = lookup.desired().get(key);
     StoredResource l = lookup.inventory().get(key);
@@ -451,11 +554,13 @@ public final class Planner {
       fingerprints.put(key, hit.fingerprint());
       if (d == hit.desired()) {
         held[0]++;
+        used[at] = hit;
         return hit.change();
       }
       // read again at a new commit: the same decision, holding the resource as read now
       Change c = Changes.withResource(hit.change(), d);
-      decided.put(key, new Decided(hit.inputs(), c, hit.fingerprint(), d, l, pending));
+      used[at] = new Decided(hit.inputs(), c, hit.fingerprint(), d, l, pending);
+      decided.put(key, used[at]);
       return c;
     }
     DecisionInputs inputs = inputsOf(key, in, lookup, secret);
@@ -463,14 +568,16 @@ public final class Planner {
       fingerprints.put(key, hit.fingerprint());
       // the origin is no input of the decision: the change holds the resource as read now
       Change c = Changes.withResource(hit.change(), d);
-      decided.put(key, new Decided(inputs, c, hit.fingerprint(), d, l, pending));
+      used[at] = new Decided(inputs, c, hit.fingerprint(), d, l, pending);
+      decided.put(key, used[at]);
       return c;
     }
     Change c = masked(decide(key, in, lookup, fingerprints), in, lookup);
     if (inputs == null) {
       decided.remove(key);
     } else {
-      decided.put(key, new Decided(inputs, c, fingerprints.get(key), d, l, pending));
+      used[at] = new Decided(inputs, c, fingerprints.get(key), d, l, pending);
+      decided.put(key, used[at]);
     }
     return c;
   }
