@@ -39,6 +39,8 @@ class NoChangeFastPathTest {
   Path target;
   /** Files decoded, over every process of a test. */
   final AtomicInteger decodes = new AtomicInteger();
+  /** The options of every process. */
+  SyncOptions options = SyncOptions.defaults();
 
   /** The files provider's decoder, counting the files it decodes; {@code variant} is part of its fingerprint. */
   final class Counting implements Decoder {
@@ -92,7 +94,7 @@ class NoChangeFastPathTest {
         .variables(variables).substitution(true)
         .decoder("**", new Counting(files.decoder().orElseThrow(), variant)).build();
     try (Reconciler r = Reconciler.builder().source(source).provider(files)
-        .store(FileStateStore.open(target.resolve(".gitops"))).build()) {
+        .store(FileStateStore.open(target.resolve(".gitops"))).options(options).build()) {
       if (planOnly) {
         Plan plan = r.plan();
         return new Run(null, plan, decodes.get() - before);
@@ -165,6 +167,19 @@ class NoChangeFastPathTest {
     Run repaired = sync();
     assertThat(repaired.result().isSuccessful()).isTrue();
     assertThat(Files.readString(target.resolve("conf/f2.conf"))).isEqualTo("line 2 x\n");
+  }
+
+  @Test
+  void otherMergeRulesPlanAsTheFullPathDoes() throws IOException {
+    settled();
+    // the rules shape no decode: the records still are the desired state, and the planner, not the
+    // proofs (recorded under the old rules), decides every key
+    options = SyncOptions.builder().rules(dev.gitops.api.MergeRules.builder().ignore("/mode").build()).build();
+    Run fastPlan = plan();
+    assertThat(fastPlan.decoded()).isZero();
+    assertThat(fastPlan.plan()).isEqualTo(fullPathPlan());
+    Run synced = sync();
+    assertThat(synced.result().isSuccessful()).isTrue();
   }
 
   @Test

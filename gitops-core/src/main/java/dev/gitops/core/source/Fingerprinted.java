@@ -12,7 +12,8 @@ import java.util.Optional;
  * promise that returns empty, and is always read in full.
  *
  * <pre>{@code
- * Optional<Fingerprinted.Resolved> head = gitSource.fingerprint(request);   // no file is decoded
+ * Source.ReadRequest head = new Source.ReadRequest(null, List.of(), new Cancellation());
+ * Optional<Fingerprinted.Resolved> content = gitSource.fingerprint(head);   // no file is decoded
  * }</pre>
  */
 public interface Fingerprinted extends Source {
@@ -28,8 +29,8 @@ public interface Fingerprinted extends Source {
    * The fingerprint of the content the last {@link #read} returned, or empty when there was none.
    *
    * <pre>{@code
-   * State s = gitSource.read(request);
-   * Optional<Fingerprinted.Resolved> same = gitSource.lastRead();   // s.revision() equals same.get().revision()
+   * State s = gitSource.read(new Source.ReadRequest(null, List.of(), new Cancellation()));
+   * Optional<Fingerprinted.Resolved> same = gitSource.lastRead();   // names s's content
    * }</pre>
    */
   Optional<Resolved> lastRead();

@@ -62,7 +62,7 @@ public interface BatchedStateStore extends StateStore {
    * other kind makes it stale. The default keeps nothing.
    *
    * <pre>{@code
-   * batched.recordNoChangeMarker(fingerprint);   // under the store's lock
+   * FileStateStore.open(storeDir).recordNoChangeMarker("ac0d9df7e8957569");   // under the store's lock
    * }</pre>
    */
   default void recordNoChangeMarker(String fingerprint) {
