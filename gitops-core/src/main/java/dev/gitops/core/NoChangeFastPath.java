@@ -1,6 +1,9 @@
 package dev.gitops.core;
 
+import dev.gitops.api.Action;
+import dev.gitops.api.Change;
 import dev.gitops.api.Origin;
+import dev.gitops.api.Plan;
 import dev.gitops.api.Resource;
 import dev.gitops.api.ResourceKey;
 import dev.gitops.api.State;
@@ -20,9 +23,11 @@ import org.slf4j.LoggerFactory;
 /**
  * The no-change fast path: the desired state of a sync taken from the store's last-applied records
  * instead of decoding the source, when the store's no-change marker vouches that the source content
- * of that fingerprint decodes to exactly those records (each re-dated at the revision). The rest
- * of the sync (observe, plan, apply, record) runs as always on that state, so drift is found and
- * the result is the full path's: only the decode is skipped. See {@code docs/architecture.md}.
+ * of that fingerprint decodes to exactly those records (each re-dated at the revision). Every key
+ * is observed and planned as always on that state, so drift is found; a plan that is not a
+ * no-change plan ({@link #quiet}) is dropped unreported and the sync reads the source in full, so
+ * whatever the sync does, and what a decode refuses or keeps for the apply, comes from a decode.
+ * See {@code docs/architecture.md}.
  */
 final class NoChangeFastPath {
 
@@ -30,8 +35,24 @@ final class NoChangeFastPath {
 
   private NoChangeFastPath() {}
 
-  /** A desired state and the fingerprint of the source content it stands for (null when unknown). */
-  record Read(State state, Fingerprinted.Resolved resolved) {}
+  /**
+   * A desired state, the fingerprint of the source content it stands for (null when unknown), and
+   * whether it was taken from the store's records.
+   */
+  record Read(State state, Fingerprinted.Resolved resolved, boolean fromStore) {}
+
+  /** Whether {@code plan} changes nothing: complete, every change a NOOP. */
+  static boolean quiet(Plan plan) {
+    if (!plan.isComplete()) {
+      return false;
+    }
+    for (Change c : plan.changes()) {
+      if (c.action() != Action.NOOP) {
+        return false;
+      }
+    }
+    return true;
+  }
 
   /**
    * The desired state from {@code stored}'s records when the store's marker names the fingerprint
@@ -59,7 +80,7 @@ final class NoChangeFastPath {
     }
     LOG.info("{}: {} is the content the store's no-change marker vouches for: its {} resources are taken from the"
         + " store's records, nothing decoded", source.describe(), revision, resources.size());
-    return new Read(State.of(revision, resources), resolved.get());
+    return new Read(State.of(revision, resources), resolved.get(), true);
   }
 
   /** {@code r} as read at {@code revision}: its origin names that revision (when it names one at all). */

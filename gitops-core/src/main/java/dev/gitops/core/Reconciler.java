@@ -344,9 +344,14 @@ public final class Reconciler implements AutoCloseable {
       Map<ResourceKey, Observation> observations, NoChangeFastPath.Read read) {}
 
   private Prepared prepare(String pinned, Cancellation cancellation, State override, Planner planWith) {
+    return prepare(pinned, cancellation, override, planWith, true);
+  }
+
+  /** {@code fast}: whether the desired state may come from the store's records ({@link NoChangeFastPath}). */
+  private Prepared prepare(String pinned, Cancellation cancellation, State override, Planner planWith, boolean fast) {
     StoredState stored = store.load();
-    NoChangeFastPath.Read read = override != null ? new NoChangeFastPath.Read(override, null)
-        : readSource(pinned, cancellation, stored);
+    NoChangeFastPath.Read read = override != null ? new NoChangeFastPath.Read(override, null, false)
+        : readSource(pinned, cancellation, stored, fast);
     State desired = read.state();
     cancellation.throwIfCancelled();
     CallContext ctx = context(desired.revision(), cancellation);
@@ -411,6 +416,16 @@ public final class Reconciler implements AutoCloseable {
     byte[] secret = store.secretKey();
     Plan plan = planWith.plan(new PlanInput(desired, stored, providers, observations, marked, options.rules(), variables,
         secret, unobserved), units);
+    if (read.fromStore()) {
+      if (!NoChangeFastPath.quiet(plan)) {
+        // Something moved: the full path, decode and all, plans it (what a decode refuses, and what
+        // a decoder keeps for the apply, come from the decode). Nothing was reported or written yet.
+        LOG.info("the plan from the store's records at {} is not a no-change plan ({}): reading the source in full",
+            plan.revision(), plan.summary());
+        return prepare(pinned, cancellation, null, planWith, false);
+      }
+      announce(desired);
+    }
     emit(new SyncEvent.Planned(plan.revision(), plan));
     for (Change c : plan.changes()) {
       if (c.drift()) {
@@ -443,23 +458,27 @@ public final class Reconciler implements AutoCloseable {
    * The desired state: from the store's records when its no-change marker vouches for the source
    * content ({@link NoChangeFastPath}), else read and decoded.
    */
-  private NoChangeFastPath.Read readSource(String pinned, Cancellation cancellation, StoredState stored) {
+  private NoChangeFastPath.Read readSource(String pinned, Cancellation cancellation, StoredState stored, boolean fast) {
     List<Decoder> decoders = new ArrayList<>(globDecoders);
     providers.values().stream().sorted((a, b) -> a.id().compareTo(b.id()))
         .forEach(p -> p.decoder().ifPresent(decoders::add));
     Source.ReadRequest request = new Source.ReadRequest(pinned, decoders, cancellation);
-    NoChangeFastPath.Read read = NoChangeFastPath.fromStore(source, store, request, stored);
-    if (read == null) {
-      State decoded = source.read(request);
-      read = new NoChangeFastPath.Read(decoded,
-          source instanceof Fingerprinted f ? f.lastRead().orElse(null) : null);
+    NoChangeFastPath.Read read = fast ? NoChangeFastPath.fromStore(source, store, request, stored) : null;
+    if (read != null) {
+      return read;  // announced once its plan is known to change nothing
     }
-    State s = read.state();
+    State decoded = source.read(request);
+    announce(decoded);
+    return new NoChangeFastPath.Read(decoded, source instanceof Fingerprinted f ? f.lastRead().orElse(null) : null,
+        false);
+  }
+
+  /** Reports a desired state read. */
+  private void announce(State s) {
     emit(new SyncEvent.SourceRead(s.revision(), s.unchanged(), s.historyRewritten(), s.resources().size()));
     if (s.historyRewritten()) {
       LOG.warn("history was rewritten at {}: the new commit does not descend from the last one read", s.revision());
     }
-    return read;
   }
 
   /**

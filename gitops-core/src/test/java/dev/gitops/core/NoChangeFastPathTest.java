@@ -84,7 +84,13 @@ class NoChangeFastPathTest {
     target = tmp.resolve("target");
   }
 
-  record Run(SyncResult result, Plan plan, int decoded) {}
+  /** One process: its result (a sync), its plan, the files it decoded and the events it reported. */
+  record Run(SyncResult result, Plan plan, int decoded, List<dev.gitops.api.SyncEvent> events) {
+
+    long count(Class<? extends dev.gitops.api.SyncEvent> type) {
+      return events.stream().filter(type::isInstance).count();
+    }
+  }
 
   /** One new process: a plan (when {@code planOnly}) or a sync, with the files it decoded. */
   Run process(String variant, Map<String, String> variables, boolean planOnly) {
@@ -93,14 +99,15 @@ class NoChangeFastPathTest {
     GitSource source = GitSource.builder().url(repo.dir().toString()).ref("main").cacheDir(tmp.resolve("cache"))
         .variables(variables).substitution(true)
         .decoder("**", new Counting(files.decoder().orElseThrow(), variant)).build();
+    List<dev.gitops.api.SyncEvent> events = new java.util.concurrent.CopyOnWriteArrayList<>();
     try (Reconciler r = Reconciler.builder().source(source).provider(files)
-        .store(FileStateStore.open(target.resolve(".gitops"))).options(options).build()) {
+        .store(FileStateStore.open(target.resolve(".gitops"))).options(options).listener(events::add).build()) {
       if (planOnly) {
         Plan plan = r.plan();
-        return new Run(null, plan, decodes.get() - before);
+        return new Run(null, plan, decodes.get() - before, events);
       }
       SyncResult result = r.sync();
-      return new Run(result, result.plan(), decodes.get() - before);
+      return new Run(result, result.plan(), decodes.get() - before, events);
     }
   }
 
@@ -137,6 +144,16 @@ class NoChangeFastPathTest {
     assertThat(again.result().isSuccessful()).isTrue();
   }
 
+  /** Runs {@code write} under the store's lock with one of its records: the marker is current before it, stale after. */
+  void writeStore(java.util.function.BiConsumer<FileStateStore, dev.gitops.api.spi.StoredResource> write) {
+    try (FileStateStore store = FileStateStore.open(target.resolve(".gitops"));
+        var lock = store.lock(java.time.Duration.ofSeconds(5))) {
+      assertThat(store.noChangeMarker()).as("the marker names the store's serial").isPresent();
+      write.accept(store, store.load().inventory().values().iterator().next());
+      assertThat(store.noChangeMarker()).as("stale once the store is written").isEmpty();
+    }
+  }
+
   @Test
   void aNewProcessOfTheSameContentDecodesNothingAndPlansWhatTheFullPathPlans() throws IOException {
     settled();
@@ -145,6 +162,7 @@ class NoChangeFastPathTest {
     assertThat(fast.result().isSuccessful()).isTrue();
     assertThat(fast.result().outcomes()).hasSize(6);
     assertThat(fast.plan().changes()).allMatch(c -> c.action() == Action.NOOP);
+    assertThat(fast.count(dev.gitops.api.SyncEvent.SourceRead.class)).isEqualTo(1);
 
     Run fastPlan = plan();
     assertThat(fastPlan.decoded()).isZero();
@@ -155,14 +173,17 @@ class NoChangeFastPathTest {
   }
 
   @Test
-  void anEditedLiveFileIsFoundAsDriftAndRepairedWithTheFullPathsPlan() throws IOException {
+  void anEditedLiveFileIsFoundAsDriftAndRepairedByTheFullPath() throws IOException {
     settled();
     Files.writeString(target.resolve("conf/f2.conf"), "edited by hand\n");
     Run fastPlan = plan();
-    assertThat(fastPlan.decoded()).as("the desired state still comes from the records").isZero();
+    assertThat(fastPlan.decoded()).as("the drift is found on the records, then planned from a decode").isPositive();
     Change f2 = fastPlan.plan().changes().stream().filter(Change::drift).findFirst().orElseThrow();
     assertThat(f2.action()).isEqualTo(Action.UPDATE);
     assertThat(fastPlan.plan()).isEqualTo(fullPathPlan());
+    assertThat(fastPlan.count(dev.gitops.api.SyncEvent.SourceRead.class)).as("reported once").isEqualTo(1);
+    assertThat(fastPlan.count(dev.gitops.api.SyncEvent.Planned.class)).isEqualTo(1);
+    assertThat(fastPlan.count(dev.gitops.api.SyncEvent.DriftDetected.class)).isEqualTo(1);
 
     Run repaired = sync();
     assertThat(repaired.result().isSuccessful()).isTrue();
@@ -218,14 +239,11 @@ class NoChangeFastPathTest {
   @Test
   void aStoreWrittenAfterTheMarkerOrAPendingRecordDecodesInFull() throws IOException {
     settled();
-    try (FileStateStore store = FileStateStore.open(target.resolve(".gitops"));
-        var lock = store.lock(java.time.Duration.ofSeconds(5))) {
-      var l = store.load().inventory().values().iterator().next();
+    writeStore((store, l) -> {
       store.appendHistory(new dev.gitops.api.spi.HistoryEntry("x", java.time.Instant.now(), "r", "p",
           SyncResult.Status.SUCCEEDED, Map.of(), "written after the marker"));
-      assertThat(store.noChangeMarker()).as("stale once the store is written").isEmpty();
       store.writePending(l.resource());
-    }
+    });
     Run pending = sync();
     assertThat(pending.decoded()).isPositive();
     assertThat(pending.result().isSuccessful()).isTrue();
@@ -236,15 +254,10 @@ class NoChangeFastPathTest {
   @Test
   void aRecordThatIsNotItsDesiredResourceRecordsNoMarker() throws IOException {
     settled();
-    try (FileStateStore store = FileStateStore.open(target.resolve(".gitops"));
-        var lock = store.lock(java.time.Duration.ofSeconds(5))) {
-      var l = store.load().inventory().values().iterator().next();
-      // the record of one key no longer is its desired resource (as after a rules change that strips a field)
-      store.writeBatch(StoreBatch.builder().applied(l.resource().withDocument(
-          dev.gitops.api.Documents.object(Map.of("other", dev.gitops.api.Documents.nodes().textNode("x")))),
-          l.revision(), null).build());
-      assertThat(store.noChangeMarker()).isEmpty();
-    }
+    // the record of one key no longer is its desired resource (as after a rules change that strips a field)
+    writeStore((store, l) -> store.writeBatch(StoreBatch.builder().applied(l.resource().withDocument(
+        dev.gitops.api.Documents.object(Map.of("other", dev.gitops.api.Documents.nodes().textNode("x")))),
+        l.revision(), null).build()));
     Run full = sync();
     assertThat(full.decoded()).isPositive();
     assertThat(full.result().isSuccessful()).isTrue();
