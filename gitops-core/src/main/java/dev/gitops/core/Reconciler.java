@@ -42,6 +42,7 @@ import dev.gitops.core.internal.plan.PlanOptions;
 import dev.gitops.core.internal.plan.Planner;
 import dev.gitops.core.internal.plan.PlanningUnits;
 import dev.gitops.core.redact.Redactor;
+import dev.gitops.core.source.Fingerprinted;
 import dev.gitops.core.store.BatchedStateStore;
 import dev.gitops.core.store.InMemoryStateStore;
 import dev.gitops.core.store.StoreBatch;
@@ -340,11 +341,18 @@ public final class Reconciler implements AutoCloseable {
    * providers planned for themselves.
    */
   private record Prepared(State desired, StoredState stored, Plan plan, byte[] secretKey, PlanningUnits units,
-      Map<ResourceKey, Observation> observations) {}
+      Map<ResourceKey, Observation> observations, NoChangeFastPath.Read read) {}
 
   private Prepared prepare(String pinned, Cancellation cancellation, State override, Planner planWith) {
+    return prepare(pinned, cancellation, override, planWith, true);
+  }
+
+  /** {@code fast}: whether the desired state may come from the store's records ({@link NoChangeFastPath}). */
+  private Prepared prepare(String pinned, Cancellation cancellation, State override, Planner planWith, boolean fast) {
     StoredState stored = store.load();
-    State desired = override != null ? override : readSource(pinned, cancellation);
+    NoChangeFastPath.Read read = override != null ? new NoChangeFastPath.Read(override, null, false)
+        : readSource(pinned, cancellation, stored, fast);
+    State desired = read.state();
     cancellation.throwIfCancelled();
     CallContext ctx = context(desired.revision(), cancellation);
 
@@ -409,6 +417,16 @@ public final class Reconciler implements AutoCloseable {
     byte[] secret = store.secretKey();
     Plan plan = planWith.plan(new PlanInput(desired, stored, providers, observations, marked, options.rules(), variables,
         secret, unobserved), units);
+    if (read.fromStore()) {
+      if (!NoChangeFastPath.quiet(plan)) {
+        // Something moved: the full path, decode and all, plans it (what a decode refuses, and what
+        // a decoder keeps for the apply, come from the decode). Nothing was reported or written yet.
+        LOG.info("the plan from the store's records at {} is not a no-change plan ({}): reading the source in full",
+            plan.revision(), plan.summary());
+        return prepare(pinned, cancellation, null, planWith, false);
+      }
+      announce(desired);
+    }
     emit(new SyncEvent.Planned(plan.revision(), plan));
     for (Change c : plan.changes()) {
       if (c.drift()) {
@@ -419,7 +437,7 @@ public final class Reconciler implements AutoCloseable {
     }
     LOG.info("planned {} at {}: {}", plan.id(), plan.revision(), plan.summary());
     return new Prepared(units.isEmpty() ? desired : asPlanned(desired, plan), stored, plan, secret, units,
-        observations);
+        observations, read);
   }
 
   /**
@@ -489,16 +507,31 @@ public final class Reconciler implements AutoCloseable {
     return new State(desired.revision(), resources, desired.unchanged(), desired.historyRewritten());
   }
 
-  private State readSource(String pinned, Cancellation cancellation) {
+  /**
+   * The desired state: from the store's records when its no-change marker vouches for the source
+   * content ({@link NoChangeFastPath}), else read and decoded.
+   */
+  private NoChangeFastPath.Read readSource(String pinned, Cancellation cancellation, StoredState stored, boolean fast) {
     List<Decoder> decoders = new ArrayList<>(globDecoders);
     providers.values().stream().sorted((a, b) -> a.id().compareTo(b.id()))
         .forEach(p -> p.decoder().ifPresent(decoders::add));
-    State s = source.read(new Source.ReadRequest(pinned, decoders, cancellation));
+    Source.ReadRequest request = new Source.ReadRequest(pinned, decoders, cancellation);
+    NoChangeFastPath.Read read = fast ? NoChangeFastPath.fromStore(source, store, request, stored) : null;
+    if (read != null) {
+      return read;  // announced once its plan is known to change nothing
+    }
+    State decoded = source.read(request);
+    announce(decoded);
+    return new NoChangeFastPath.Read(decoded, source instanceof Fingerprinted f ? f.lastRead().orElse(null) : null,
+        false);
+  }
+
+  /** Reports a desired state read. */
+  private void announce(State s) {
     emit(new SyncEvent.SourceRead(s.revision(), s.unchanged(), s.historyRewritten(), s.resources().size()));
     if (s.historyRewritten()) {
       LOG.warn("history was rewritten at {}: the new commit does not descend from the last one read", s.revision());
     }
-    return s;
   }
 
   /**
@@ -608,7 +641,7 @@ public final class Reconciler implements AutoCloseable {
       // The planner remembered the whole plan (every key from the same desired, stored and pending
       // instances): it has nothing to apply, and its quiet changes recorded nothing last time, so
       // they record nothing now (what they record follows from those instances alone).
-      return finish(p, q.outcomes(), start, false);
+      return marked(p, finish(p, q.outcomes(), start, false), teardown);
     }
     Map<ResourceKey, Outcome> outcomes = new TreeMap<>();
     boolean anyMutation = plan.changes().stream()
@@ -621,6 +654,24 @@ public final class Reconciler implements AutoCloseable {
     SyncResult r = finish(p, outcomes, start, false);
     if (!anyMutation && !recorded && !teardown) {
       quiet = new Quiet(plan, r.outcomes());  // immutable: the next result shares it
+    }
+    return marked(p, r, teardown);
+  }
+
+  /**
+   * {@code r}, after recording the store's no-change marker when the sync succeeded in full from
+   * content the source can fingerprint ({@link NoChangeFastPath#record}). A failure to record it
+   * costs the next sync its short cut only: logged, and the sync's result stands.
+   */
+  private SyncResult marked(Prepared p, SyncResult r, boolean teardown) {
+    if (teardown || r.status() != SyncResult.Status.SUCCEEDED || !p.units.isEmpty()) {
+      return r;
+    }
+    try {
+      NoChangeFastPath.record(store, p.read);
+    } catch (RuntimeException e) {
+      LOG.warn("sync of {} succeeded, but recording the store's no-change marker failed (the next sync decodes its"
+          + " source in full): {}", r.revision(), e.toString());
     }
     return r;
   }

@@ -1,5 +1,6 @@
 package dev.gitops.core.source;
 
+import dev.gitops.api.Documents;
 import dev.gitops.api.GitOpsException;
 import dev.gitops.api.Resource;
 import dev.gitops.api.SourceException;
@@ -112,7 +113,7 @@ import org.slf4j.LoggerFactory;
  * <p>Reads on one instance are serialised; instances sharing a cache directory and URL should not
  * read concurrently.
  */
-public final class GitSource implements Source, AutoCloseable {
+public final class GitSource implements Source, Fingerprinted, AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(GitSource.class);
   private static final Pattern HEX40 = Pattern.compile("[0-9a-fA-F]{40}");
@@ -143,6 +144,14 @@ public final class GitSource implements Source, AutoCloseable {
   private String lastHeadRef;
   private int fetches;
   private int listings;
+  /** What shapes the decoded content besides the commit, the path, the variables and the decoders. */
+  private final String contentOptions;
+  /** The fingerprint of what the last read returned. */
+  private Fingerprinted.Resolved lastResolved;
+  /** The target {@link #fingerprint} resolved, taken by the next read of the same request instead of listing again. */
+  private Prefetched prefetched;
+
+  private record Prefetched(String pinned, Target target) {}
 
   /** What the previous successful read saw. */
   private record LastRead(ObjectId target, String label, ObjectId commit, String optionsKey, State state) {}
@@ -163,6 +172,7 @@ public final class GitSource implements Source, AutoCloseable {
         : OptionalModules.signatures("requireSignedBy(" + b.keyRing + ")").load(b.keyRing);
     this.timeoutSeconds = (int) Math.max(1, b.timeout.toSeconds());
     this.treeDecoder = new TreeDecoder(variables, b.maxFileSize);
+    this.contentOptions = "maxFileSize=" + b.maxFileSize + "|signed=" + (b.keyRing != null);
     this.globDecoders = List.copyOf(b.globDecoders);
     this.ssh = b.ssh ? OptionalModules.ssh(displayUrl).open(b.credentials.privateKey(), b.credentials.passphrase(),
         b.knownHosts, b.strictHostKeyChecking) : null;
@@ -264,12 +274,13 @@ public final class GitSource implements Source, AutoCloseable {
         throw new SourceException("repository " + displayUrl + " (ref " + ref + ") " + problem);
       }
     }
-    List<Decoder> decoders = new ArrayList<>(globDecoders);
-    decoders.addAll(request.decoders());
-    String optionsKey = path + "|" + (variables == null ? "-" : variables.digest()) + "|"
-        + decoders.stream().map(Decoder::fingerprint).collect(Collectors.joining(","));
+    List<Decoder> decoders = decoders(request);
+    String optionsKey = optionsKey(decoders);
     Repository repo = repository();
-    Target target = request.pinnedRevision() != null ? pinned(request.pinnedRevision()) : resolve(listRemote(repo));
+    Prefetched ahead = prefetched;
+    prefetched = null;
+    Target target = ahead != null && Objects.equals(ahead.pinned(), request.pinnedRevision()) ? ahead.target()
+        : request.pinnedRevision() != null ? pinned(request.pinnedRevision()) : resolve(listRemote(repo));
     if (last != null && last.target().equals(target.advertised()) && last.label().equals(target.label())
         && last.optionsKey().equals(optionsKey)) {
       LOG.debug("{}: {} is unchanged at {}, no fetch", describe(), target.label(), last.commit().name());
@@ -297,6 +308,7 @@ public final class GitSource implements Source, AutoCloseable {
       }
       State state = State.of(revision, resources);
       last = new LastRead(target.advertised(), target.label(), commit.copy(), optionsKey, state);
+      lastResolved = resolved(revision, commit, optionsKey);
       if (!target.pinned()) {
         lastHeadCommit = commit.copy();
         lastHeadRef = target.refName();
@@ -321,6 +333,70 @@ public final class GitSource implements Source, AutoCloseable {
       }
       throw new SourceException(describe() + ": cannot read the repository: " + scrub(String.valueOf(e.getMessage())), e);
     }
+  }
+
+  /** The glob decoders, then the request's. */
+  private List<Decoder> decoders(ReadRequest request) {
+    List<Decoder> decoders = new ArrayList<>(globDecoders);
+    decoders.addAll(request.decoders());
+    return decoders;
+  }
+
+  /** What shapes the decoded content besides the commit: the path, the variables and the decoders. */
+  private String optionsKey(List<Decoder> decoders) {
+    return path + "|" + (variables == null ? "-" : variables.digest()) + "|"
+        + decoders.stream().map(Decoder::fingerprint).collect(Collectors.joining(","));
+  }
+
+  /** The fingerprint of {@code commit}'s content at {@code revision}, decoded with {@code optionsKey}. */
+  private Fingerprinted.Resolved resolved(String revision, RevCommit commit, String optionsKey) {
+    String all = revision + "\n" + commit.getTree().name() + "\n" + optionsKey + "\n" + contentOptions;
+    return new Fingerprinted.Resolved(revision,
+        HexFormat.of().formatHex(Documents.sha256().digest(all.getBytes(java.nio.charset.StandardCharsets.UTF_8))));
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Resolves the ref, fetches the commit when the cache lacks it and checks its signature, as
+   * {@link #read} does, then names the commit, its tree, the sub-path, the variables, the
+   * decoders' {@linkplain Decoder#fingerprint fingerprints} and the size limit. Only a source that
+   * has not read yet answers (a later read in the same process has its own short cuts, and must
+   * see a rewritten history): otherwise, and on any failure, empty, and {@link #read} reports the
+   * failure. The next {@link #read} of the same request reads the commit resolved here.
+   */
+  @Override
+  public synchronized Optional<Fingerprinted.Resolved> fingerprint(ReadRequest request) {
+    Objects.requireNonNull(request, "request");
+    if (last != null || lastHeadCommit != null || (local != null && local.problem() != null)) {
+      return Optional.empty();
+    }
+    try {
+      String optionsKey = optionsKey(decoders(request));
+      Repository repo = repository();
+      Target target = request.pinnedRevision() != null ? pinned(request.pinnedRevision()) : resolve(listRemote(repo));
+      try (RevWalk walk = new RevWalk(repo)) {
+        RevCommit commit = walk.parseCommit(fetch(repo, target));
+        String revision = target.label() + "@sha1:" + commit.name();
+        if (verifier != null) {
+          verifier.verify(commit);
+        }
+        prefetched = new Prefetched(request.pinnedRevision(), target);
+        if (!target.pinned()) {
+          lastHeadCommit = commit.copy();
+          lastHeadRef = target.refName();
+        }
+        return Optional.of(resolved(revision, commit, optionsKey));
+      }
+    } catch (IOException | RuntimeException e) {
+      LOG.debug("{}: no fingerprint before reading ({}); reading in full", describe(), scrub(oneLine(e)));
+      return Optional.empty();
+    }
+  }
+
+  @Override
+  public synchronized Optional<Fingerprinted.Resolved> lastRead() {
+    return Optional.ofNullable(lastResolved);
   }
 
   /** A failure whose cause is the cache repository itself (corrupt or missing files), not the remote. */

@@ -4,6 +4,7 @@ import dev.gitops.api.StoreCorruptException;
 import dev.gitops.api.spi.StateStore;
 import dev.gitops.api.spi.StoredResource;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * A {@link StateStore} that makes a {@link StoreBatch} durable in one write (group commit): the
@@ -38,5 +39,32 @@ public interface BatchedStateStore extends StateStore {
    */
   default boolean keepsInSync() {
     return false;
+  }
+
+  /**
+   * The no-change marker recorded at this store's current serial: the fingerprint of the source
+   * content whose desired state equals the store's last-applied records (see {@code
+   * docs/architecture.md}). Empty when none was recorded, or when the store was written since (any
+   * write raises the serial, so a marker never outlives the records it vouches for). Read under the
+   * store's lock; the default keeps no marker.
+   *
+   * <pre>{@code
+   * Optional<String> marker = FileStateStore.open(storeDir).noChangeMarker();
+   * }</pre>
+   */
+  default Optional<String> noChangeMarker() {
+    return Optional.empty();
+  }
+
+  /**
+   * Records {@code fingerprint} as the no-change marker at the current serial, replacing any
+   * earlier one, under the store's lock. It does not raise the serial; the next write of any
+   * other kind makes it stale. The default keeps nothing.
+   *
+   * <pre>{@code
+   * FileStateStore.open(storeDir).recordNoChangeMarker("ac0d9df7e8957569");   // under the store's lock
+   * }</pre>
+   */
+  default void recordNoChangeMarker(String fingerprint) {
   }
 }

@@ -33,6 +33,7 @@ import java.util.Collections;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
@@ -1078,6 +1079,53 @@ public final class FileStateStore implements BatchedStateStore {
         DurableFiles.forceDirectory(historyDir);
       }
     });
+  }
+
+  // ------------------------------------------------------------------------------ no-change marker
+
+  /** The file of the no-change marker: the serial it was recorded at and the source fingerprint. */
+  static final String MARKER_FILE = "nochange.json";
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Kept in {@code nochange.json} beside {@code meta.json}; a store without one (any store
+   * written before markers existed) has none. A marker file that cannot be read is logged and
+   * ignored: it only ever lets a sync skip decoding, never changes what it decides.
+   */
+  @Override
+  public Optional<String> noChangeMarker() {
+    synchronized (monitor) {
+      if (held == null || refusal != null) {
+        return Optional.empty();
+      }
+      Path f = dir.resolve(MARKER_FILE);
+      if (!Files.exists(f)) {
+        return Optional.empty();
+      }
+      try {
+        JsonNode n = StoreCodec.parse(Files.readAllBytes(f));
+        long at = StoreCodec.longValue(n, "serial");
+        return at == serial ? Optional.of(StoreCodec.text(n, "fingerprint")) : Optional.empty();
+      } catch (IOException | StoreCodec.BadContentException e) {
+        LOG.warn("store {}: ignoring the unreadable no-change marker {} (the next sync reads its source in full): {}",
+            dir, f, e.getMessage());
+        return Optional.empty();
+      }
+    }
+  }
+
+  @Override
+  public void recordNoChangeMarker(String fingerprint) {
+    Objects.requireNonNull(fingerprint, "fingerprint");
+    synchronized (monitor) {
+      requireWritable("record the no-change marker");
+      try {
+        write(dir.resolve(MARKER_FILE), StoreCodec.bytes(StoreCodec.marker(serial, fingerprint)));
+      } catch (IOException e) {
+        throw new StoreException("store " + dir + ": cannot record the no-change marker: " + e, e);
+      }
+    }
   }
 
   // ------------------------------------------------------------------------------------ journal

@@ -163,6 +163,14 @@ final class StoreCodec {
     return n;
   }
 
+  /** The no-change marker file: the serial it was recorded at and the source fingerprint it vouches for. */
+  static ObjectNode marker(long serial, String fingerprint) {
+    ObjectNode n = MAPPER.createObjectNode();
+    n.put("serial", serial);
+    n.put("fingerprint", fingerprint);
+    return n;
+  }
+
   /** The snapshot serial a meta.json names; 0 when it names none (format 1, or before the first compaction). */
   static long snapshotSerial(JsonNode meta) throws BadContentException {
     if (!meta.has("snapshot")) {

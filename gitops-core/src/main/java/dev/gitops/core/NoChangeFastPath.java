@@ -1,0 +1,128 @@
+package dev.gitops.core;
+
+import dev.gitops.api.Action;
+import dev.gitops.api.Change;
+import dev.gitops.api.Origin;
+import dev.gitops.api.Plan;
+import dev.gitops.api.Resource;
+import dev.gitops.api.ResourceKey;
+import dev.gitops.api.State;
+import dev.gitops.api.spi.Source;
+import dev.gitops.api.spi.StateStore;
+import dev.gitops.api.spi.StoredResource;
+import dev.gitops.api.spi.StoredState;
+import dev.gitops.core.source.Fingerprinted;
+import dev.gitops.core.store.BatchedStateStore;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The no-change fast path: the desired state of a sync taken from the store's last-applied records
+ * instead of decoding the source, when the store's no-change marker vouches that the source content
+ * of that fingerprint decodes to exactly those records (each re-dated at the revision). Every key
+ * is observed and planned as always on that state, so drift is found; a plan that is not a
+ * no-change plan ({@link #quiet}) is dropped unreported and the sync reads the source in full, so
+ * whatever the sync does, and what a decode refuses or keeps for the apply, comes from a decode.
+ * See {@code docs/architecture.md}.
+ */
+final class NoChangeFastPath {
+
+  private static final Logger LOG = LoggerFactory.getLogger(NoChangeFastPath.class);
+
+  private NoChangeFastPath() {}
+
+  /**
+   * A desired state, the fingerprint of the source content it stands for (null when unknown), and
+   * whether it was taken from the store's records.
+   */
+  record Read(State state, Fingerprinted.Resolved resolved, boolean fromStore) {}
+
+  /** Whether {@code plan} changes nothing: complete, every change a NOOP. */
+  static boolean quiet(Plan plan) {
+    if (!plan.isComplete()) {
+      return false;
+    }
+    for (Change c : plan.changes()) {
+      if (c.action() != Action.NOOP) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * The desired state from {@code stored}'s records when the store's marker names the fingerprint
+   * {@code source} resolves {@code request} to; null otherwise (the caller reads the source).
+   */
+  static Read fromStore(Source source, StateStore store, Source.ReadRequest request, StoredState stored) {
+    if (!(source instanceof Fingerprinted f) || !(store instanceof BatchedStateStore b)
+        || !stored.pending().isEmpty() || stored.inventory().isEmpty()) {
+      return null;
+    }
+    Optional<String> marker = b.noChangeMarker();
+    if (marker.isEmpty()) {
+      return null;
+    }
+    Optional<Fingerprinted.Resolved> resolved = f.fingerprint(request);
+    if (resolved.isEmpty() || !resolved.get().fingerprint().equals(marker.get())) {
+      LOG.debug("{}: the source content differs from the store's no-change marker; reading it in full",
+          source.describe());
+      return null;
+    }
+    String revision = resolved.get().revision();
+    List<Resource> resources = new ArrayList<>(stored.inventory().size());
+    for (StoredResource l : stored.inventory().values()) {
+      resources.add(redated(l.resource(), revision));
+    }
+    LOG.info("{}: {} is the content the store's no-change marker vouches for: its {} resources are taken from the"
+        + " store's records, nothing decoded", source.describe(), revision, resources.size());
+    return new Read(State.of(revision, resources), resolved.get(), true);
+  }
+
+  /** {@code r} as read at {@code revision}: its origin names that revision (when it names one at all). */
+  static Resource redated(Resource r, String revision) {
+    Origin o = r.origin();
+    if (o.revision().isEmpty() || o.revision().equals(revision)) {
+      return r;
+    }
+    return new Resource(r.key(), r.document(), new Origin(o.path(), o.line(), revision), r.dependsOn(), r.wave(),
+        r.policy(), r.sensitive());
+  }
+
+  /**
+   * After a sync that succeeded in full from {@code read}: records the store's marker when every
+   * record the store now holds is, re-dated, the desired resource of its key (the same keys, no
+   * pending record), so the next sync of the same content may skip decoding. Nothing when the
+   * marker already names this content at the store's serial.
+   */
+  static void record(StateStore store, Read read) {
+    if (read.resolved() == null || !(store instanceof BatchedStateStore b)
+        || !read.resolved().revision().equals(read.state().revision())) {
+      return;
+    }
+    String fingerprint = read.resolved().fingerprint();
+    if (b.noChangeMarker().filter(fingerprint::equals).isPresent()) {
+      return;
+    }
+    StoredState now = store.load();
+    Map<ResourceKey, Resource> desired = read.state().resources();
+    if (!now.pending().isEmpty() || now.inventory().size() != desired.size()) {
+      return;
+    }
+    String revision = read.state().revision();
+    for (StoredResource l : now.inventory().values()) {
+      Resource d = desired.get(l.resource().key());
+      if (d == null || !redated(l.resource(), revision).equals(d)) {
+        LOG.debug("no no-change marker at {}: the record of {} is not its desired resource", revision,
+            l.resource().key());
+        return;
+      }
+    }
+    b.recordNoChangeMarker(fingerprint);
+    LOG.debug("no-change marker recorded for {} ({} records)", revision, desired.size());
+  }
+}

@@ -1,0 +1,265 @@
+package dev.gitops.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.gitops.api.Action;
+import dev.gitops.api.Change;
+import dev.gitops.api.Plan;
+import dev.gitops.api.Resource;
+import dev.gitops.api.SyncResult;
+import dev.gitops.api.spi.Decoder;
+import dev.gitops.api.spi.SourceFile;
+import dev.gitops.core.files.LocalFilesProvider;
+import dev.gitops.core.source.GitSource;
+import dev.gitops.core.source.TestGitRepo;
+import dev.gitops.core.store.FileStateStore;
+import dev.gitops.core.store.StoreBatch;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The no-change fast path: a new process whose store's marker names the source content it
+ * resolves takes the desired state from the store's records and decodes nothing, with the full
+ * path's result; any other content (commit, variables, decoder configuration), a store written
+ * after the marker, or a pending record decodes in full. Each sync here is a new process: a new
+ * source, provider, store object and reconciler over the same repository, cache, target and store.
+ */
+class NoChangeFastPathTest {
+
+  @TempDir Path tmp;
+
+  TestGitRepo repo;
+  Path target;
+  /** Files decoded, over every process of a test. */
+  final AtomicInteger decodes = new AtomicInteger();
+  /** The options of every process. */
+  SyncOptions options = SyncOptions.defaults();
+
+  /** The files provider's decoder, counting the files it decodes; {@code variant} is part of its fingerprint. */
+  final class Counting implements Decoder {
+    final Decoder delegate;
+    final String variant;
+
+    Counting(Decoder delegate, String variant) {
+      this.delegate = delegate;
+      this.variant = variant;
+    }
+
+    @Override
+    public boolean claims(String path) {
+      return delegate.claims(path);
+    }
+
+    @Override
+    public List<Resource> decode(SourceFile file) {
+      decodes.incrementAndGet();
+      return delegate.decode(file);
+    }
+
+    @Override
+    public String fingerprint() {
+      return "counting(" + variant + ")=" + delegate.fingerprint();
+    }
+
+    @Override
+    public Decoder configure(SourceFile repositoryConfig) {
+      return new Counting(delegate.configure(repositoryConfig), variant);
+    }
+  }
+
+  @BeforeEach
+  void repository() throws IOException {
+    repo = TestGitRepo.init(tmp.resolve("repo"));
+    for (int i = 0; i < 6; i++) {
+      repo.write("conf/f" + i + ".conf", "line " + i + " ${NAME}\n");
+    }
+    repo.commit("gen");
+    target = tmp.resolve("target");
+  }
+
+  /** One process: its result (a sync), its plan, the files it decoded and the events it reported. */
+  record Run(SyncResult result, Plan plan, int decoded, List<dev.gitops.api.SyncEvent> events) {
+
+    long count(Class<? extends dev.gitops.api.SyncEvent> type) {
+      return events.stream().filter(type::isInstance).count();
+    }
+  }
+
+  /** One new process: a plan (when {@code planOnly}) or a sync, with the files it decoded. */
+  Run process(String variant, Map<String, String> variables, boolean planOnly) {
+    int before = decodes.get();
+    LocalFilesProvider files = LocalFilesProvider.builder(target).build();
+    GitSource source = GitSource.builder().url(repo.dir().toString()).ref("main").cacheDir(tmp.resolve("cache"))
+        .variables(variables).substitution(true)
+        .decoder("**", new Counting(files.decoder().orElseThrow(), variant)).build();
+    List<dev.gitops.api.SyncEvent> events = new java.util.concurrent.CopyOnWriteArrayList<>();
+    try (Reconciler r = Reconciler.builder().source(source).provider(files)
+        .store(FileStateStore.open(target.resolve(".gitops"))).options(options).listener(events::add).build()) {
+      if (planOnly) {
+        Plan plan = r.plan();
+        return new Run(null, plan, decodes.get() - before, events);
+      }
+      SyncResult result = r.sync();
+      return new Run(result, result.plan(), decodes.get() - before, events);
+    }
+  }
+
+  Run sync() {
+    return process("a", Map.of("NAME", "x"), false);
+  }
+
+  Run plan() {
+    return process("a", Map.of("NAME", "x"), true);
+  }
+
+  Path marker() {
+    return target.resolve(".gitops").resolve("nochange.json");
+  }
+
+  /** The plan of a new process with the marker removed: the full path (its plan writes nothing). */
+  Plan fullPathPlan() throws IOException {
+    byte[] saved = Files.readAllBytes(marker());
+    Files.delete(marker());
+    try {
+      Run full = plan();
+      assertThat(full.decoded()).as("the full path decodes").isPositive();
+      return full.plan();
+    } finally {
+      Files.write(marker(), saved);
+    }
+  }
+
+  /** First sync, then the no-change sync that records the in-sync proofs: the marker names the head. */
+  void settled() {
+    assertThat(sync().result().isSuccessful()).isTrue();
+    assertThat(Files.exists(marker())).as("a sync that left every key in sync records the marker").isTrue();
+    Run again = sync();
+    assertThat(again.result().isSuccessful()).isTrue();
+  }
+
+  /** Runs {@code write} under the store's lock with one of its records: the marker is current before it, stale after. */
+  void writeStore(java.util.function.BiConsumer<FileStateStore, dev.gitops.api.spi.StoredResource> write) {
+    try (FileStateStore store = FileStateStore.open(target.resolve(".gitops"));
+        var lock = store.lock(java.time.Duration.ofSeconds(5))) {
+      assertThat(store.noChangeMarker()).as("the marker names the store's serial").isPresent();
+      write.accept(store, store.load().inventory().values().iterator().next());
+      assertThat(store.noChangeMarker()).as("stale once the store is written").isEmpty();
+    }
+  }
+
+  @Test
+  void aNewProcessOfTheSameContentDecodesNothingAndPlansWhatTheFullPathPlans() throws IOException {
+    settled();
+    Run fast = sync();
+    assertThat(fast.decoded()).isZero();
+    assertThat(fast.result().isSuccessful()).isTrue();
+    assertThat(fast.result().outcomes()).hasSize(6);
+    assertThat(fast.plan().changes()).allMatch(c -> c.action() == Action.NOOP);
+    assertThat(fast.count(dev.gitops.api.SyncEvent.SourceRead.class)).isEqualTo(1);
+
+    Run fastPlan = plan();
+    assertThat(fastPlan.decoded()).isZero();
+    Plan full = fullPathPlan();
+    assertThat(fastPlan.plan().id()).isEqualTo(full.id()).isEqualTo(fast.plan().id());
+    assertThat(fastPlan.plan()).isEqualTo(full);
+    assertThat(fast.plan().changes()).isEqualTo(full.changes());
+  }
+
+  @Test
+  void anEditedLiveFileIsFoundAsDriftAndRepairedByTheFullPath() throws IOException {
+    settled();
+    Files.writeString(target.resolve("conf/f2.conf"), "edited by hand\n");
+    Run fastPlan = plan();
+    assertThat(fastPlan.decoded()).as("the drift is found on the records, then planned from a decode").isPositive();
+    Change f2 = fastPlan.plan().changes().stream().filter(Change::drift).findFirst().orElseThrow();
+    assertThat(f2.action()).isEqualTo(Action.UPDATE);
+    assertThat(fastPlan.plan()).isEqualTo(fullPathPlan());
+    assertThat(fastPlan.count(dev.gitops.api.SyncEvent.SourceRead.class)).as("reported once").isEqualTo(1);
+    assertThat(fastPlan.count(dev.gitops.api.SyncEvent.Planned.class)).isEqualTo(1);
+    assertThat(fastPlan.count(dev.gitops.api.SyncEvent.DriftDetected.class)).isEqualTo(1);
+
+    Run repaired = sync();
+    assertThat(repaired.result().isSuccessful()).isTrue();
+    assertThat(Files.readString(target.resolve("conf/f2.conf"))).isEqualTo("line 2 x\n");
+  }
+
+  @Test
+  void otherMergeRulesPlanAsTheFullPathDoes() throws IOException {
+    settled();
+    // the rules shape no decode: the records still are the desired state, and the planner, not the
+    // proofs (recorded under the old rules), decides every key
+    options = SyncOptions.builder().rules(dev.gitops.api.MergeRules.builder().ignore("/mode").build()).build();
+    Run fastPlan = plan();
+    assertThat(fastPlan.decoded()).isZero();
+    assertThat(fastPlan.plan()).isEqualTo(fullPathPlan());
+    Run synced = sync();
+    assertThat(synced.result().isSuccessful()).isTrue();
+  }
+
+  @Test
+  void aNewCommitDecodesInFull() throws IOException {
+    settled();
+    repo.write("conf/f3.conf", "changed\n").commit("change");
+    Run next = sync();
+    assertThat(next.decoded()).isPositive();
+    assertThat(Files.readString(target.resolve("conf/f3.conf"))).isEqualTo("changed\n");
+    sync();  // records the proof of f3 and the marker of the new head
+    assertThat(sync().decoded()).isZero();
+  }
+
+  @Test
+  void aKeyDeletedInGitDecodesInFullAndIsPruned() throws IOException {
+    settled();
+    repo.delete("conf/f4.conf").commit("remove f4");
+    Run next = sync();
+    assertThat(next.decoded()).isPositive();
+    assertThat(next.result().isSuccessful()).isTrue();
+    assertThat(Files.exists(target.resolve("conf/f4.conf"))).isFalse();
+  }
+
+  @Test
+  void changedVariablesOrDecoderConfigurationDecodeInFull() {
+    settled();
+    Run vars = process("a", Map.of("NAME", "y"), false);
+    assertThat(vars.decoded()).isPositive();
+    assertThat(vars.plan().changes()).anyMatch(c -> c.action() == Action.UPDATE);
+
+    settled();
+    Run decoder = process("b", Map.of("NAME", "x"), true);
+    assertThat(decoder.decoded()).isPositive();
+  }
+
+  @Test
+  void aStoreWrittenAfterTheMarkerOrAPendingRecordDecodesInFull() throws IOException {
+    settled();
+    writeStore((store, l) -> {
+      store.appendHistory(new dev.gitops.api.spi.HistoryEntry("x", java.time.Instant.now(), "r", "p",
+          SyncResult.Status.SUCCEEDED, Map.of(), "written after the marker"));
+      store.writePending(l.resource());
+    });
+    Run pending = sync();
+    assertThat(pending.decoded()).isPositive();
+    assertThat(pending.result().isSuccessful()).isTrue();
+    sync();
+    assertThat(sync().decoded()).isZero();
+  }
+
+  @Test
+  void aRecordThatIsNotItsDesiredResourceRecordsNoMarker() throws IOException {
+    settled();
+    // the record of one key no longer is its desired resource (as after a rules change that strips a field)
+    writeStore((store, l) -> store.writeBatch(StoreBatch.builder().applied(l.resource().withDocument(
+        dev.gitops.api.Documents.object(Map.of("other", dev.gitops.api.Documents.nodes().textNode("x")))),
+        l.revision(), null).build()));
+    Run full = sync();
+    assertThat(full.decoded()).isPositive();
+    assertThat(full.result().isSuccessful()).isTrue();
+  }
+}
