@@ -262,4 +262,24 @@ class NoChangeFastPathTest {
     assertThat(full.decoded()).isPositive();
     assertThat(full.result().isSuccessful()).isTrue();
   }
+
+  @Test
+  void aProcessThatTookTheFastPathSeesTheNextCommitAtItsNextSync() throws IOException {
+    settled();
+    LocalFilesProvider files = LocalFilesProvider.builder(target).build();
+    GitSource source = GitSource.builder().url(repo.dir().toString()).ref("main").cacheDir(tmp.resolve("cache"))
+        .variables(Map.of("NAME", "x")).substitution(true)
+        .decoder("**", new Counting(files.decoder().orElseThrow(), "a")).build();
+    try (Reconciler r = Reconciler.builder().source(source).provider(files)
+        .store(FileStateStore.open(target.resolve(".gitops"))).options(options).build()) {
+      int before = decodes.get();
+      assertThat(r.sync().isSuccessful()).isTrue();
+      assertThat(decodes.get()).as("the first sync of the process takes the fast path").isEqualTo(before);
+      repo.write("conf/f1.conf", "next commit\n").commit("next");
+      SyncResult next = r.sync();
+      assertThat(next.isSuccessful()).isTrue();
+      assertThat(next.revision()).contains(repo.head());
+      assertThat(Files.readString(target.resolve("conf/f1.conf"))).isEqualTo("next commit\n");
+    }
+  }
 }

@@ -148,10 +148,6 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
   private final String contentOptions;
   /** The fingerprint of what the last read returned. */
   private Fingerprinted.Resolved lastResolved;
-  /** The target {@link #fingerprint} resolved, taken by the next read of the same request instead of listing again. */
-  private Prefetched prefetched;
-
-  private record Prefetched(String pinned, Target target) {}
 
   /** What the previous successful read saw. */
   private record LastRead(ObjectId target, String label, ObjectId commit, String optionsKey, State state) {}
@@ -277,10 +273,7 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
     List<Decoder> decoders = decoders(request);
     String optionsKey = optionsKey(decoders);
     Repository repo = repository();
-    Prefetched ahead = prefetched;
-    prefetched = null;
-    Target target = ahead != null && Objects.equals(ahead.pinned(), request.pinnedRevision()) ? ahead.target()
-        : request.pinnedRevision() != null ? pinned(request.pinnedRevision()) : resolve(listRemote(repo));
+    Target target = request.pinnedRevision() != null ? pinned(request.pinnedRevision()) : resolve(listRemote(repo));
     if (last != null && last.target().equals(target.advertised()) && last.label().equals(target.label())
         && last.optionsKey().equals(optionsKey)) {
       LOG.debug("{}: {} is unchanged at {}, no fetch", describe(), target.label(), last.commit().name());
@@ -363,7 +356,8 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
    * decoders' {@linkplain Decoder#fingerprint fingerprints} and the size limit. Only a source that
    * has not read yet answers (a later read in the same process has its own short cuts, and must
    * see a rewritten history): otherwise, and on any failure, empty, and {@link #read} reports the
-   * failure. The next {@link #read} of the same request reads the commit resolved here.
+   * failure. A later {@link #read} resolves the ref again (a fingerprint whose content was not read,
+   * because the store's records stood for it, must not hold a long-lived process at that commit).
    */
   @Override
   public synchronized Optional<Fingerprinted.Resolved> fingerprint(ReadRequest request) {
@@ -381,7 +375,6 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
         if (verifier != null) {
           verifier.verify(commit);
         }
-        prefetched = new Prefetched(request.pinnedRevision(), target);
         if (!target.pinned()) {
           lastHeadCommit = commit.copy();
           lastHeadRef = target.refName();
