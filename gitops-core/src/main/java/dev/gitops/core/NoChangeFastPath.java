@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,10 +37,43 @@ final class NoChangeFastPath {
   private NoChangeFastPath() {}
 
   /**
-   * A desired state, the fingerprint of the source content it stands for (null when unknown), and
-   * whether it was taken from the store's records.
+   * A desired state, the fingerprint of the source content it stands for (null when unknown),
+   * whether it was taken from the store's records, and when it was read since the marker's content
+   * ({@link Fingerprinted#readSince}) the keys decoded (null when every key was decoded, or none).
    */
-  record Read(State state, Fingerprinted.Resolved resolved, boolean fromStore) {}
+  record Read(State state, Fingerprinted.Resolved resolved, boolean fromStore, Set<ResourceKey> decoded) {
+
+    Read(State state, Fingerprinted.Resolved resolved, boolean fromStore) {
+      this(state, resolved, fromStore, null);
+    }
+
+    /** Whether some resources come from the store's records: the plan must then {@link #stands stand}. */
+    boolean fromRecords() {
+      return fromStore || decoded != null;
+    }
+  }
+
+  /**
+   * Whether {@code plan}, made on {@code read}, is the one to report and run: any plan on a decoded
+   * state; on the records alone, a {@link #quiet} plan; on a state read since the marker's content,
+   * a plan whose every change of a key taken from a record is a NOOP (what a sync writes is planned
+   * from decoded resources, as on the full path).
+   */
+  static boolean stands(Plan plan, Read read) {
+    if (read.fromStore()) {
+      return quiet(plan);
+    }
+    if (read.decoded() == null) {
+      return true;
+    }
+    Map<ResourceKey, Resource> desired = read.state().resources();
+    for (Change c : plan.changes()) {
+      if (c.action() != Action.NOOP && !read.decoded().contains(c.key()) && desired.containsKey(c.key())) {
+        return false;
+      }
+    }
+    return true;
+  }
 
   /** Whether {@code plan} changes nothing: complete, every change a NOOP. */
   static boolean quiet(Plan plan) {
@@ -68,10 +102,19 @@ final class NoChangeFastPath {
       return null;
     }
     Optional<Fingerprinted.Resolved> resolved = f.fingerprint(request);
-    if (resolved.isEmpty() || !resolved.get().fingerprint().equals(marker.get())) {
-      LOG.debug("{}: the source content differs from the store's no-change marker; reading it in full",
-          source.describe());
+    if (resolved.isEmpty()) {
       return null;
+    }
+    if (!resolved.get().fingerprint().equals(marker.get())) {
+      List<Resource> records = new ArrayList<>(stored.inventory().size());
+      stored.inventory().values().forEach(l -> records.add(l.resource()));
+      Optional<Fingerprinted.Delta> delta = f.readSince(request, marker.get(), records);
+      if (delta.isEmpty()) {
+        LOG.debug("{}: the source content differs from the store's no-change marker; reading it in full",
+            source.describe());
+        return null;
+      }
+      return new Read(delta.get().state(), resolved.get(), false, delta.get().decoded());
     }
     String revision = resolved.get().revision();
     List<Resource> resources = new ArrayList<>(stored.inventory().size());
@@ -116,7 +159,9 @@ final class NoChangeFastPath {
     String revision = read.state().revision();
     for (StoredResource l : now.inventory().values()) {
       Resource d = desired.get(l.resource().key());
-      if (d == null || !redated(l.resource(), revision).equals(d)) {
+      // a key taken from its record, whose change was a NOOP (stands), holds that record: equal by construction
+      boolean decoded = read.decoded() == null || read.decoded().contains(l.resource().key());
+      if (d == null || decoded && !redated(l.resource(), revision).equals(d)) {
         LOG.debug("no no-change marker at {}: the record of {} is not its desired resource", revision,
             l.resource().key());
         return;

@@ -417,11 +417,12 @@ public final class Reconciler implements AutoCloseable {
     byte[] secret = store.secretKey();
     Plan plan = planWith.plan(new PlanInput(desired, stored, providers, observations, marked, options.rules(), variables,
         secret, unobserved), units);
-    if (read.fromStore()) {
-      if (!NoChangeFastPath.quiet(plan)) {
+    if (read.fromRecords()) {
+      if (!NoChangeFastPath.stands(plan, read)) {
         // Something moved: the full path, decode and all, plans it (what a decode refuses, and what
         // a decoder keeps for the apply, come from the decode). Nothing was reported or written yet.
-        LOG.info("the plan from the store's records at {} is not a no-change plan ({}): reading the source in full",
+        LOG.info("the plan from the store's records at {} changes a key taken from a record ({}): reading the source"
+            + " in full",
             plan.revision(), plan.summary());
         return prepare(pinned, cancellation, null, planWith, false);
       }

@@ -41,6 +41,8 @@ class NoChangeFastPathTest {
   final AtomicInteger decodes = new AtomicInteger();
   /** The options of every process. */
   SyncOptions options = SyncOptions.defaults();
+  /** The sub-path every process reads. */
+  String path = "";
 
   /** The files provider's decoder, counting the files it decodes; {@code variant} is part of its fingerprint. */
   final class Counting implements Decoder {
@@ -97,7 +99,7 @@ class NoChangeFastPathTest {
     int before = decodes.get();
     LocalFilesProvider files = LocalFilesProvider.builder(target).build();
     GitSource source = GitSource.builder().url(repo.dir().toString()).ref("main").cacheDir(tmp.resolve("cache"))
-        .variables(variables).substitution(true)
+        .path(path).variables(variables).substitution(true)
         .decoder("**", new Counting(files.decoder().orElseThrow(), variant)).build();
     List<dev.gitops.api.SyncEvent> events = new java.util.concurrent.CopyOnWriteArrayList<>();
     try (Reconciler r = Reconciler.builder().source(source).provider(files)
@@ -203,25 +205,127 @@ class NoChangeFastPathTest {
     assertThat(synced.result().isSuccessful()).isTrue();
   }
 
-  @Test
-  void aNewCommitDecodesInFull() throws IOException {
-    settled();
-    repo.write("conf/f3.conf", "changed\n").commit("change");
-    Run next = sync();
-    assertThat(next.decoded()).isPositive();
-    assertThat(Files.readString(target.resolve("conf/f3.conf"))).isEqualTo("changed\n");
-    sync();  // records the proof of f3 and the marker of the new head
-    assertThat(sync().decoded()).isZero();
+  /**
+   * A new process at a new commit whose marker's content differs only in the commit: it decodes
+   * {@code files} files, plans what the full path plans (same plan and id), and its sync records
+   * the marker of the new content (the next process decodes nothing).
+   */
+  Run sinceMarker(int files) throws IOException {
+    Run p = plan();
+    assertThat(p.decoded()).as("only the changed files are decoded").isEqualTo(files);
+    Plan full = fullPathPlan();
+    assertThat(p.plan().id()).isEqualTo(full.id());
+    assertThat(p.plan()).isEqualTo(full);
+    assertThat(p.count(dev.gitops.api.SyncEvent.SourceRead.class)).isEqualTo(1);
+    Run synced = sync();
+    assertThat(synced.decoded()).isEqualTo(files);
+    assertThat(synced.result().isSuccessful()).isTrue();
+    assertThat(synced.plan()).isEqualTo(full);
+    assertThat(sync().decoded()).as("the sync recorded the marker of the new content").isZero();
+    return synced;
   }
 
   @Test
-  void aKeyDeletedInGitDecodesInFullAndIsPruned() throws IOException {
+  void aNewCommitDecodesOnlyTheEditedFile() throws IOException {
+    settled();
+    repo.write("conf/f3.conf", "changed\n").commit("change");
+    sinceMarker(1);
+    assertThat(Files.readString(target.resolve("conf/f3.conf"))).isEqualTo("changed\n");
+  }
+
+  @Test
+  void anAddedFileIsTheOnlyOneDecoded() throws IOException {
+    settled();
+    repo.write("conf/sub/new.conf", "new ${NAME}\n").commit("add");
+    sinceMarker(1);
+    assertThat(Files.readString(target.resolve("conf/sub/new.conf"))).isEqualTo("new x\n");
+  }
+
+  @Test
+  void aKeyDeletedInGitDecodesNothingAndIsPruned() throws IOException {
     settled();
     repo.delete("conf/f4.conf").commit("remove f4");
-    Run next = sync();
-    assertThat(next.decoded()).isPositive();
-    assertThat(next.result().isSuccessful()).isTrue();
+    Run next = sinceMarker(0);
+    assertThat(next.plan().changes()).filteredOn(c -> c.action() != Action.NOOP).singleElement()
+        .satisfies(c -> assertThat(c.action()).isEqualTo(Action.DELETE));
     assertThat(Files.exists(target.resolve("conf/f4.conf"))).isFalse();
+  }
+
+  @Test
+  void aMovedFileIsDecodedAtItsNewPath() throws IOException {
+    settled();
+    repo.delete("conf/f2.conf").write("moved/f2.conf", "line 2 ${NAME}\n").commit("move");
+    Run next = sinceMarker(1);
+    Change created = next.plan().changes().stream().filter(c -> c.action() == Action.CREATE).findFirst().orElseThrow();
+    assertThat(created.resource().origin().path()).isEqualTo("moved/f2.conf");
+    assertThat(created.resource().origin().revision()).contains(repo.head());
+    assertThat(Files.exists(target.resolve("conf/f2.conf"))).isFalse();
+    assertThat(Files.readString(target.resolve("moved/f2.conf"))).isEqualTo("line 2 x\n");
+  }
+
+  @Test
+  void twoCommitsAheadDecodesWhatChangedSinceTheMarker() throws IOException {
+    settled();
+    repo.write("conf/f1.conf", "one\n").commit("c2");
+    repo.write("conf/f1.conf", "one again\n").write("conf/f5.conf", "five\n").delete("conf/f0.conf").commit("c3");
+    sinceMarker(2);
+    assertThat(Files.readString(target.resolve("conf/f1.conf"))).isEqualTo("one again\n");
+    assertThat(Files.exists(target.resolve("conf/f0.conf"))).isFalse();
+  }
+
+  @Test
+  void aChangedFileThatNoLongerDecodesFailsAsOnTheFullPath() throws IOException {
+    settled();
+    repo.write(".gitops/journal.conf", "into the store\n").commit("a file the provider refuses");
+    Throwable since = org.assertj.core.api.Assertions.catchThrowable(this::plan);
+    byte[] saved = Files.readAllBytes(marker());
+    Files.delete(marker());
+    Throwable full = org.assertj.core.api.Assertions.catchThrowable(this::plan);
+    Files.write(marker(), saved);
+    assertThat(full).isInstanceOf(dev.gitops.api.DecodeException.class);
+    assertThat(since).isInstanceOf(full.getClass()).hasMessage(full.getMessage());
+  }
+
+  @Test
+  void driftOnAKeyTakenFromItsRecordIsPlannedFromAFullDecode() throws IOException {
+    settled();
+    repo.write("conf/f3.conf", "changed\n").commit("change");
+    Files.writeString(target.resolve("conf/f2.conf"), "edited by hand\n");
+    Run p = plan();
+    assertThat(p.decoded()).as("f2's UPDATE is planned from a decode").isGreaterThan(1);
+    assertThat(p.plan()).isEqualTo(fullPathPlan());
+    assertThat(p.count(dev.gitops.api.SyncEvent.SourceRead.class)).as("reported once").isEqualTo(1);
+    assertThat(sync().result().isSuccessful()).isTrue();
+    assertThat(Files.readString(target.resolve("conf/f2.conf"))).isEqualTo("line 2 x\n");
+  }
+
+  @Test
+  void aNewCommitWithOtherVariablesDecoderPathOrIgnoreFileDecodesInFull() throws IOException {
+    settled();
+    repo.write("conf/f3.conf", "c2\n").commit("c2");
+    assertThat(process("a", Map.of("NAME", "y"), true).decoded()).as("variables").isEqualTo(6);
+    assertThat(process("b", Map.of("NAME", "x"), true).decoded()).as("decoder").isEqualTo(6);
+    path = "conf";
+    assertThat(plan().decoded()).as("sub-path").isEqualTo(6);
+    path = "";
+    repo.write(".gitopsignore", "nothing-matches\n").commit("ignore file");
+    assertThat(plan().decoded()).as("an ignore file").isEqualTo(6);
+    repo.write("conf/f3.conf", "c4\n").commit("c4");
+    assertThat(plan().decoded()).as("a change under an ignore file").isEqualTo(6);
+  }
+
+  @Test
+  void aNewCommitOnAStaleMarkerOrAPendingRecordDecodesInFull() throws IOException {
+    settled();
+    repo.write("conf/f3.conf", "c2\n").commit("c2");
+    writeStore((store, l) -> store.appendHistory(new dev.gitops.api.spi.HistoryEntry("x", java.time.Instant.now(), "r",
+        "p", SyncResult.Status.SUCCEEDED, Map.of(), "written after the marker")));
+    assertThat(plan().decoded()).as("stale marker").isEqualTo(6);
+    repo.write("conf/f3.conf", "c3\n").commit("c3");
+    settled();
+    repo.write("conf/f3.conf", "c4\n").commit("c4");
+    writeStore((store, l) -> store.writePending(l.resource()));
+    assertThat(plan().decoded()).as("pending record").isEqualTo(6);
   }
 
   @Test

@@ -1,7 +1,12 @@
 package dev.gitops.core.source;
 
+import dev.gitops.api.Resource;
+import dev.gitops.api.ResourceKey;
+import dev.gitops.api.State;
 import dev.gitops.api.spi.Source;
+import java.util.Collection;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * A {@link Source} that can name what it would decode before decoding it: after resolving the ref
@@ -34,6 +39,29 @@ public interface Fingerprinted extends Source {
    * }</pre>
    */
   Optional<Resolved> lastRead();
+
+  /**
+   * What {@link #read} would return for {@code request}, decoding only the files that differ from
+   * the content {@code before} (an earlier {@link #fingerprint}) names, given {@code records}:
+   * exactly the resources that content decoded to. Only the commit may differ between the two (the
+   * same path, variables, decoders and limits), and only right after {@link #fingerprint} resolved
+   * {@code request}; empty whenever the source cannot promise the result (then it is read in full,
+   * which reports any error). The default answers empty.
+   *
+   * <pre>{@code
+   * Optional<Fingerprinted.Resolved> now = gitSource.fingerprint(head);
+   * Optional<Fingerprinted.Delta> d = gitSource.readSince(head, markerFingerprint, recordedResources);
+   * }</pre>
+   */
+  default Optional<Delta> readSince(ReadRequest request, String before, Collection<Resource> records) {
+    return Optional.empty();
+  }
+
+  /**
+   * A state read by {@link #readSince}: {@code decoded} holds the keys of the resources decoded
+   * now; every other resource is a record re-dated at the state's revision.
+   */
+  record Delta(State state, Set<ResourceKey> decoded) {}
 
   /**
    * A resolved revision and the fingerprint of its decoded content.

@@ -148,6 +148,10 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
   private final String contentOptions;
   /** The fingerprint of what the last read returned. */
   private Fingerprinted.Resolved lastResolved;
+  /** What the last {@link #fingerprint} resolved, for {@link #readSince}; null once a read started. */
+  private Resolving resolving;
+
+  private record Resolving(Target target, ObjectId commit, String optionsKey, Fingerprinted.Resolved resolved) {}
 
   /** What the previous successful read saw. */
   private record LastRead(ObjectId target, String label, ObjectId commit, String optionsKey, State state) {}
@@ -263,6 +267,7 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
   }
 
   private State readOnce(ReadRequest request) {
+    resolving = null;
     request.cancellation().throwIfCancelled();
     if (local != null) {
       String problem = local.problem();
@@ -301,7 +306,7 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
       }
       State state = State.of(revision, resources);
       last = new LastRead(target.advertised(), target.label(), commit.copy(), optionsKey, state);
-      lastResolved = resolved(revision, commit, optionsKey);
+      lastResolved = resolved(target.label(), commit, optionsKey);
       if (!target.pinned()) {
         lastHeadCommit = commit.copy();
         lastHeadRef = target.refName();
@@ -341,11 +346,19 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
         + decoders.stream().map(Decoder::fingerprint).collect(Collectors.joining(","));
   }
 
-  /** The fingerprint of {@code commit}'s content at {@code revision}, decoded with {@code optionsKey}. */
-  private Fingerprinted.Resolved resolved(String revision, RevCommit commit, String optionsKey) {
-    String all = revision + "\n" + commit.getTree().name() + "\n" + optionsKey + "\n" + contentOptions;
-    return new Fingerprinted.Resolved(revision,
-        HexFormat.of().formatHex(Documents.sha256().digest(all.getBytes(java.nio.charset.StandardCharsets.UTF_8))));
+  /**
+   * The fingerprint of {@code commit}'s content under {@code label}, decoded with {@code optionsKey}:
+   * a digest of everything but the commit, then {@code ':'} and the commit (which names its tree),
+   * so {@link #readSince} can tell a fingerprint that differs only in the commit.
+   */
+  private Fingerprinted.Resolved resolved(String label, ObjectId commit, String optionsKey) {
+    return new Fingerprinted.Resolved(label + "@sha1:" + commit.name(), options(label, optionsKey) + ":" + commit.name());
+  }
+
+  /** The digest of what shapes the content besides the commit. */
+  private String options(String label, String optionsKey) {
+    String all = label + "\n" + optionsKey + "\n" + contentOptions;
+    return HexFormat.of().formatHex(Documents.sha256().digest(all.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
   }
 
   /**
@@ -379,10 +392,63 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
           lastHeadCommit = commit.copy();
           lastHeadRef = target.refName();
         }
-        return Optional.of(resolved(revision, commit, optionsKey));
+        Fingerprinted.Resolved resolved = resolved(target.label(), commit, optionsKey);
+        resolving = new Resolving(target, commit.copy(), optionsKey, resolved);
+        return Optional.of(resolved);
       }
     } catch (IOException | RuntimeException e) {
       LOG.debug("{}: no fingerprint before reading ({}); reading in full", describe(), scrub(oneLine(e)));
+      return Optional.empty();
+    }
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Compares the tree {@code before}'s commit names with the tree just {@linkplain #fingerprint
+   * resolved} and decodes the files that differ (added, edited, moved or given another mode);
+   * every other file's resources are the records whose origin names its path, re-dated. Empty,
+   * and the caller reads in full, when a {@code .gitopsignore} or the repository config differs or
+   * lies above a changed file, a changed file is claimed by a decoder that reads files together,
+   * a decoded resource names another file as its origin, the earlier commit is not in the cache,
+   * or anything fails (a file that no longer decodes: the full read reports it).
+   */
+  @Override
+  public synchronized Optional<Fingerprinted.Delta> readSince(ReadRequest request, String before,
+      java.util.Collection<Resource> records) {
+    Objects.requireNonNull(request, "request");
+    Resolving now = resolving;
+    int colon = before.lastIndexOf(':');
+    if (now == null || last != null || colon < 0 || !HEX40.matcher(before.substring(colon + 1)).matches()) {
+      return Optional.empty();
+    }
+    List<Decoder> decoders = decoders(request);
+    String optionsKey = optionsKey(decoders);
+    if (!optionsKey.equals(now.optionsKey())
+        || !before.substring(0, colon).equals(options(now.target().label(), optionsKey))) {
+      return Optional.empty();
+    }
+    String revision = now.resolved().revision();
+    try (RevWalk walk = new RevWalk(repository); ObjectReader reader = repository.newObjectReader()) {
+      RevCommit commit = walk.parseCommit(now.commit());
+      RevCommit earlier = walk.parseCommit(ObjectId.fromString(before.substring(colon + 1)));
+      Optional<TreeDecoder.Delta> delta = treeDecoder.readSince(reader, subTree(reader, earlier, revision),
+          subTree(reader, commit, revision), path, revision, decoders, records, request.cancellation());
+      if (delta.isEmpty()) {
+        return Optional.empty();
+      }
+      State state = State.of(revision, delta.get().resources());
+      // not remembered as the last read: a read after this one (the caller's full read when the plan
+      // changes a key taken from a record) decodes, so whatever a decoder keeps for the apply is kept
+      resolving = null;
+      LOG.info("{}: read {} resources at {}: {} changed files decoded, the rest taken from the store's records at {}",
+          describe(), state.resources().size(), revision, delta.get().files(), earlier.name());
+      return Optional.of(new Fingerprinted.Delta(state, delta.get().decoded()));
+    } catch (dev.gitops.api.Cancellation.CancelledException e) {
+      throw e;
+    } catch (IOException | RuntimeException e) {
+      LOG.debug("{}: cannot read {} from the store's records at {} ({}); reading in full", describe(), revision,
+          before.substring(colon + 1), scrub(oneLine(e)));
       return Optional.empty();
     }
   }

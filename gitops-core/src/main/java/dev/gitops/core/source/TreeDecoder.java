@@ -6,6 +6,7 @@ import dev.gitops.api.Documents;
 import dev.gitops.api.GitOpsException;
 import dev.gitops.api.Origin;
 import dev.gitops.api.Resource;
+import dev.gitops.api.ResourceKey;
 import dev.gitops.api.SourceException;
 import dev.gitops.api.spi.Decoder;
 import dev.gitops.api.spi.SourceFile;
@@ -15,11 +16,15 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 import org.eclipse.jgit.errors.LargeObjectException;
 import org.eclipse.jgit.ignore.IgnoreNode;
 import org.eclipse.jgit.lib.Constants;
@@ -27,6 +32,7 @@ import org.eclipse.jgit.lib.FileMode;
 import org.eclipse.jgit.lib.ObjectId;
 import org.eclipse.jgit.lib.ObjectReader;
 import org.eclipse.jgit.treewalk.TreeWalk;
+import org.eclipse.jgit.treewalk.filter.TreeFilter;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -409,6 +415,103 @@ final class TreeDecoder {
     } catch (LargeObjectException e) {
       throw new DecodeException(Origin.of(rel, 0, revision), "file is larger than " + maxFileSize + " bytes", e);
     }
+  }
+
+  /** What {@link #readSince} read: every resource, the keys it decoded, and how many files it decoded. */
+  record Delta(List<Resource> resources, Set<ResourceKey> decoded, int files) {}
+
+  /**
+   * The resources of {@code treeId} at {@code revision}, given {@code records}: the resources
+   * {@code beforeTree} decoded to with the same sub-path, decoders and variables. Only the files
+   * that differ between the two trees are decoded; the resources of every other file are the records
+   * whose origin names its path (a decoder names the file it decoded, {@link Decoder#decode}),
+   * re-dated. Empty when that cannot be promised: a changed ignore file or repository config, an
+   * ignore file above a changed file, a link or submodule among the changes, a changed file claimed
+   * by a decoder that reads files together, or a decoded resource naming another file. A decode
+   * error is thrown (the caller reads in full, which reports it as a walk would). The walk state of
+   * {@link #read} is left alone.
+   */
+  Optional<Delta> readSince(ObjectReader reader, ObjectId beforeTree, ObjectId treeId, String subPath,
+      String revision, List<Decoder> decoders, Collection<Resource> records, Cancellation cancellation)
+      throws IOException {
+    List<Decoder> configured = configured(reader, treeId, subPath, revision, decoders);
+    Set<String> changed = new HashSet<>();
+    List<Changed> files = new ArrayList<>();
+    try (TreeWalk tw = new TreeWalk(reader)) {
+      tw.addTree(beforeTree);
+      tw.addTree(treeId);
+      tw.setRecursive(true);
+      tw.setFilter(TreeFilter.ANY_DIFF);
+      while (tw.next()) {
+        cancellation.throwIfCancelled();
+        String rel = tw.getPathString();
+        FileMode was = tw.getFileMode(0);
+        FileMode is = tw.getFileMode(1);
+        if (tw.getNameString().equals(IGNORE_FILE) || rel.equals(CONFIG_FILE) || !plain(was) || !plain(is)
+            || ignoreFileAbove(reader, treeId, rel) || together(configured, rel)) {
+          LOG.debug("{} at {} changed in a way only a full read decides", rel, revision);
+          return Optional.empty();
+        }
+        changed.add(rel);
+        if (is != FileMode.MISSING) {
+          files.add(new Changed(tw.getObjectId(1), rel, is == FileMode.EXECUTABLE_FILE));
+        }
+      }
+    }
+    Walk walk = new Walk(reader, subPath, revision, configured, cancellation, Map.of());
+    Set<ResourceKey> decoded = new HashSet<>();
+    for (Changed f : files) {
+      int from = walk.resources.size();
+      walk.file(f.blob(), f.rel(), f.executable());
+      for (Resource r : walk.resources.subList(from, walk.resources.size())) {
+        if (!r.origin().path().equals(f.rel())) {
+          LOG.debug("{} at {} decodes to {} whose origin names {}", f.rel(), revision, r.key(), r.origin().path());
+          return Optional.empty();
+        }
+        decoded.add(r.key());
+      }
+    }
+    List<Resource> out = new ArrayList<>(records.size() + walk.resources.size());
+    for (Resource r : records) {
+      if (!changed.contains(r.origin().path())) {
+        out.add(walk.atRevision(r));
+      }
+    }
+    out.addAll(walk.resources);
+    return Optional.of(new Delta(out, decoded, files.size()));
+  }
+
+  /** A file of the new tree that differs from the tree before. */
+  private record Changed(ObjectId blob, String rel, boolean executable) {}
+
+  /** A regular or executable file, or nothing (one side of an added or deleted file). */
+  private static boolean plain(FileMode m) {
+    return m == FileMode.MISSING || m == FileMode.REGULAR_FILE || m == FileMode.EXECUTABLE_FILE;
+  }
+
+  /** Whether the first decoder claiming {@code rel} reads its files together. */
+  private static boolean together(List<Decoder> decoders, String rel) {
+    for (Decoder d : decoders) {
+      if (d.claims(rel)) {
+        return d.decodesTogether();
+      }
+    }
+    return false;
+  }
+
+  /** Whether a directory of {@code treeId} on the way to {@code rel} holds an ignore file. */
+  private static boolean ignoreFileAbove(ObjectReader reader, ObjectId treeId, String rel) throws IOException {
+    int slash = -1;
+    do {
+      String at = slash < 0 ? IGNORE_FILE : rel.substring(0, slash) + "/" + IGNORE_FILE;
+      try (TreeWalk tw = TreeWalk.forPath(reader, at, treeId)) {
+        if (tw != null) {
+          return true;
+        }
+      }
+      slash = rel.indexOf('/', slash + 1);
+    } while (slash >= 0);
+    return false;
   }
 
   /**
