@@ -49,8 +49,11 @@ public interface Fingerprinted extends Source {
    * which reports any error). The default answers empty.
    *
    * <pre>{@code
-   * Optional<Fingerprinted.Resolved> now = gitSource.fingerprint(head);
-   * Optional<Fingerprinted.Delta> d = gitSource.readSince(head, markerFingerprint, recordedResources);
+   * Source.ReadRequest head = new Source.ReadRequest(null, List.of(), new Cancellation());
+   * Optional<Fingerprinted.Resolved> now = gitSource.fingerprint(head);   // resolves the ref, decodes nothing
+   * String before = "9f2c...:" + "e570fe81792ffdb87298cecae8e6ca0d9f8afaf0";   // an earlier fingerprint
+   * List<Resource> records = List.of();                                     // what that content decoded to
+   * Optional<Fingerprinted.Delta> d = gitSource.readSince(head, before, records);   // empty: read in full
    * }</pre>
    */
   default Optional<Delta> readSince(ReadRequest request, String before, Collection<Resource> records) {
