@@ -225,20 +225,14 @@ class NoChangeFastPathTest {
     return synced;
   }
 
-  @Test
-  void aNewCommitDecodesOnlyTheEditedFile() throws IOException {
+  /** An edited file ({@code conf/f3.conf}) or an added one in a new directory: the only file decoded. */
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.CsvSource({"conf/f3.conf, changed, changed", "conf/sub/new.conf, new ${NAME}, new x"})
+  void aNewCommitDecodesOnlyTheEditedOrAddedFile(String file, String content, String written) throws IOException {
     settled();
-    repo.write("conf/f3.conf", "changed\n").commit("change");
+    repo.write(file, content + "\n").commit("edit or add");
     sinceMarker(1);
-    assertThat(Files.readString(target.resolve("conf/f3.conf"))).isEqualTo("changed\n");
-  }
-
-  @Test
-  void anAddedFileIsTheOnlyOneDecoded() throws IOException {
-    settled();
-    repo.write("conf/sub/new.conf", "new ${NAME}\n").commit("add");
-    sinceMarker(1);
-    assertThat(Files.readString(target.resolve("conf/sub/new.conf"))).isEqualTo("new x\n");
+    assertThat(Files.readString(target.resolve(file))).isEqualTo(written + "\n");
   }
 
   @Test
