@@ -294,7 +294,7 @@ class NoChangeFastPathTest {
   }
 
   @Test
-  void aNewCommitWithOtherVariablesDecoderPathOrIgnoreFileDecodesInFull() throws IOException {
+  void aNewCommitWithOtherVariablesDecoderPathConfigOrIgnoreFileDecodesInFull() throws IOException {
     settled();
     repo.write("conf/f3.conf", "c2\n").commit("c2");
     assertThat(process("a", Map.of("NAME", "y"), true).decoded()).as("variables").isEqualTo(6);
@@ -302,6 +302,8 @@ class NoChangeFastPathTest {
     path = "conf";
     assertThat(plan().decoded()).as("sub-path").isEqualTo(6);
     path = "";
+    repo.write(".gitops.yaml", "# no settings\n").commit("repository config");
+    assertThat(plan().decoded()).as("the repository config").isEqualTo(6);
     repo.write(".gitopsignore", "nothing-matches\n").commit("ignore file");
     assertThat(plan().decoded()).as("an ignore file").isEqualTo(6);
     repo.write("conf/f3.conf", "c4\n").commit("c4");
