@@ -19,8 +19,12 @@ public final class Main {
 
   private Main() {}
 
-  /** Runs the command line and exits with its code. */
+  /**
+   * Runs the command line and exits with its code; a one-shot command's process keeps its code out
+   * of the JIT's optimizing compiler ({@link ShortRunCompilation}).
+   */
   public static void main(String[] args) {
+    ShortRunCompilation.startFor(args);
     System.exit(run(args));
   }
 
