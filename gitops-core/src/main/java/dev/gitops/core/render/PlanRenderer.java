@@ -82,7 +82,7 @@ public final class PlanRenderer {
    * 12 MB of it):
    *
    * <pre>{@code
-   * PrintWriter out = new PrintWriter(System.out);
+   * java.io.PrintWriter out = new java.io.PrintWriter(System.out);
    * PlanRenderer.appendChanges(plan, out);
    * out.flush();
    * }</pre>
