@@ -19,20 +19,32 @@ public final class Main {
 
   private Main() {}
 
-  /** Runs the command line and exits with its code. */
+  /**
+   * Runs the command line and exits with its code; a one-shot command's process keeps its code out
+   * of the JIT's optimizing compiler ({@link ShortRunCompilation}).
+   */
   public static void main(String[] args) {
+    // before ShortRunCompilation, whose class creates a logger
+    configureLogging(args);
+    ShortRunCompilation.startFor(args);
     System.exit(run(args));
   }
 
   /** Runs the command line with the process's standard streams and returns the exit code. */
   public static int run(String... args) {
-    // The log level must be set before the first logger exists; picocli's parse is too late for
-    // classes that create loggers while being loaded.
+    configureLogging(args);
+    return commandLine(new GitopsCommand(), new PrintWriter(System.out, true), new PrintWriter(System.err, true))
+        .execute(args);
+  }
+
+  /**
+   * Sets the log level {@code --verbose} asks for. It must be set before the first logger exists;
+   * picocli's parse is too late for classes that create loggers while being loaded.
+   */
+  private static void configureLogging(String... args) {
     if (Arrays.asList(args).contains("--verbose") || Arrays.asList(args).contains("-v")) {
       GitopsCommand.enableVerboseLogging();
     }
-    return commandLine(new GitopsCommand(), new PrintWriter(System.out, true), new PrintWriter(System.err, true))
-        .execute(args);
   }
 
   /** A command line for {@code command} writing to {@code out} and {@code err}, with the CLI's error handling. */

@@ -96,7 +96,7 @@ final class ProgressListener implements SyncListener {
       done = 0;
       computeLayers(p.plan());
       if (p.plan().hasChanges()) {
-        out.print(PlanRenderer.changesText(p.plan()));
+        PlanRenderer.appendChanges(p.plan(), out);
         out.println("Plan: " + p.plan().summary());
       }
     } else if (event instanceof SyncEvent.ChangeFinished f) {

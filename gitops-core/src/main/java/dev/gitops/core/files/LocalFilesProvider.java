@@ -413,12 +413,13 @@ public final class LocalFilesProvider implements Provider {
     Layout layout = resolved.layout();
     Ownership ownership = ownership(layout);
     Set<Path> directories = new HashSet<>();
+    Set<Path> missing = new HashSet<>();
     for (ResourceKey key : keys) {
       if (ctx.isDone()) {
         out.put(key, Observation.unknown(key, "observe cut off before " + key + ": " + why(ctx)));
         continue;
       }
-      out.put(key, observeOne(layout, ownership, key, ctx.owner(), directories));
+      out.put(key, observeOne(layout, ownership, key, ctx.owner(), directories, missing));
     }
     return out;
   }
@@ -459,10 +460,12 @@ public final class LocalFilesProvider implements Provider {
 
   /**
    * One key's observation; {@code directories} holds the parents this observe call already found to
-   * be real directories (not links), which are not looked at again (most files share them).
+   * be real directories (not links), which are not looked at again (most files share them), and
+   * {@code missing} the directories it found absent: a file under one is absent without a stat
+   * (into an empty target, one failed stat per directory rather than an exception per file).
    */
   private Observation observeOne(Layout layout, Ownership ownership, ResourceKey key, String owner,
-      Set<Path> directories) {
+      Set<Path> directories, Set<Path> missing) {
     Path file;
     try {
       file = resolve(layout, key);
@@ -471,7 +474,7 @@ public final class LocalFilesProvider implements Provider {
     }
     try {
       // the file itself is looked at by the stats below, which tell a link, a directory and a special file
-      Walk walk = walk(layout, file, directories, false);
+      Walk walk = walk(layout, file, directories, missing, false);
       if (walk.symlink != null) {
         return Observation.unknown(key, walk.symlink.equals(file)
             ? file + " is a symbolic link, not a regular file; refusing to follow it"
@@ -1094,15 +1097,17 @@ public final class LocalFilesProvider implements Provider {
 
   /** Walks the parents of {@code file} below the root, then the file, without following links. */
   private static Walk walk(Layout layout, Path file) throws IOException {
-    return walk(layout, file, new HashSet<>(), true);
+    return walk(layout, file, new HashSet<>(), new HashSet<>(), true);
   }
 
   /**
    * Walks the parents of {@code file} below the root without following links, skipping those in
    * {@code verified} (found real directories earlier by the same caller) and adding each one found
-   * so; then the file itself when {@code checkFile}.
+   * so, and taking the file as missing under a directory in {@code missing} (found absent earlier by
+   * the same caller) and adding each one found absent; then the file itself when {@code checkFile}.
    */
-  private static Walk walk(Layout layout, Path file, Set<Path> verified, boolean checkFile) throws IOException {
+  private static Walk walk(Layout layout, Path file, Set<Path> verified, Set<Path> missing, boolean checkFile)
+      throws IOException {
     Path base = layout.root();
     Path parent = file.getParent();
     Path rel = base.relativize(parent);
@@ -1113,8 +1118,12 @@ public final class LocalFilesProvider implements Provider {
         if (verified.contains(cur)) {
           continue;
         }
+        if (missing.contains(cur)) {
+          return new Walk(true, null);
+        }
         BasicFileAttributes s = kind(cur);
         if (s == null) {
+          missing.add(cur);
           return new Walk(true, null);
         }
         if (s.isSymbolicLink()) {

@@ -443,6 +443,38 @@ class LocalFilesProviderTest {
   }
 
   @Test
+  void oneObserveOfManyKeysUnderMissingDirectoriesFindsEachAbsentAndStillSeesWhatExistsAndTheLinks() throws IOException {
+    LocalFilesProvider p = provider();
+    Path outside = Files.createDirectories(tmp.resolve("outside"));
+    Files.writeString(outside.resolve("evil.txt"), "planted");
+    Files.createDirectories(target().resolve("real"));
+    Files.writeString(target().resolve("real/here.txt"), "here");
+    Files.createSymbolicLink(target().resolve("link"), outside);
+    List<ResourceKey> keys = List.of(p.keyOf("gone/a/1.txt"), p.keyOf("gone/a/2.txt"), p.keyOf("gone/b/3.txt"),
+        p.keyOf("real/here.txt"), p.keyOf("real/missing/4.txt"), p.keyOf("link/evil.txt"), p.keyOf("real/missing/5.txt"),
+        p.keyOf("gone/c.txt"));
+
+    Map<ResourceKey, Observation> seen = p.observe(keys, ctx());
+
+    assertThat(seen).containsOnlyKeys(keys);
+    for (String absent : List.of("gone/a/1.txt", "gone/a/2.txt", "gone/b/3.txt", "real/missing/4.txt",
+        "real/missing/5.txt", "gone/c.txt")) {
+      assertThat(seen.get(p.keyOf(absent)).isAbsent()).as(absent).isTrue();
+    }
+    assertThat(seen.get(p.keyOf("real/here.txt")).live().get("content").asText()).isEqualTo("here");
+    assertThat(seen.get(p.keyOf("link/evil.txt")).isUnknown()).isTrue();
+    assertThat(seen.get(p.keyOf("link/evil.txt")).reason()).contains(target().resolve("link").toString());
+
+    // the next observe looks again: a directory made since is seen
+    Files.createDirectories(target().resolve("gone/a"));
+    Files.writeString(target().resolve("gone/a/2.txt"), "two");
+    Map<ResourceKey, Observation> again = p.observe(keys, ctx());
+    assertThat(again.get(p.keyOf("gone/a/1.txt")).isAbsent()).isTrue();
+    assertThat(again.get(p.keyOf("gone/a/2.txt")).live().get("content").asText()).isEqualTo("two");
+    assertThat(again.get(p.keyOf("gone/b/3.txt")).isAbsent()).isTrue();
+  }
+
+  @Test
   void binaryContentRoundTripsAsBase64() throws IOException {
     LocalFilesProvider p = provider();
     byte[] bytes = {(byte) 0xff, 0, (byte) 0xc3, 0x28, 10};

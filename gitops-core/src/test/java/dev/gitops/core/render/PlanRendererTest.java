@@ -64,6 +64,37 @@ class PlanRendererTest {
   }
 
   @Test
+  void appendChangesWritesTheChangeTextLineByLineAndSurfacesTheWritersFailure() {
+    StringBuilder sb = new StringBuilder();
+    PlanRenderer.appendChanges(sample(), sb);
+    assertThat(sb.toString()).isEqualTo(PlanRenderer.changesText(sample()))
+        .startsWith("  + files:file::motd.txt\n      # create: not in the live system\n      + /mode: \"0644\"\n")
+        .contains("      ~ /content:\n          " + "  name=shop\n          - port=8080\n          + port=9090\n")
+        .doesNotContain("hunter2").doesNotContain("same.txt");
+    assertThat(PlanRenderer.text(sample())).contains("\n\n" + sb + "\n");
+
+    java.io.Writer failing = new java.io.Writer() {
+      private int left = 40;
+
+      @Override
+      public void write(char[] buf, int off, int len) throws java.io.IOException {
+        left -= len;
+        if (left < 0) {
+          throw new java.io.IOException("disk full");
+        }
+      }
+
+      @Override
+      public void flush() {}
+
+      @Override
+      public void close() {}
+    };
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> PlanRenderer.appendChanges(sample(), failing))
+        .isInstanceOf(java.io.UncheckedIOException.class).hasMessageContaining("disk full");
+  }
+
+  @Test
   void textShowsFieldsWithBeforeAndAfter() {
     String out = PlanRenderer.text(sample());
     assertThat(out).contains("      + /mode: \"0644\"\n").contains("      - /mode: \"0600\"\n");

@@ -1,0 +1,82 @@
+package dev.gitops.cli;
+
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import javax.management.ObjectName;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The JIT policy of a one-shot {@code gitops} process: every method is kept out of HotSpot's
+ * optimizing compiler (C2), so hot code stays at C1's quick compile. A command such as {@code
+ * gitops sync} runs for seconds and then exits; C2 spent 4–5 s of CPU compiling the sync's code in
+ * a first sync of 10,000 files, on a 2-core machine about half the process's CPU, taken from the
+ * sync itself, and its faster code never paid that back before the process ended. The policy is a
+ * compiler directive added on a background thread at start (the same as {@code jcmd PID
+ * Compiler.directives_add}), so no JVM flag is needed on the {@code java -jar} line.
+ *
+ * <p>Not applied to {@code gitops run} (the long-running agent, for which C2's code pays off), nor
+ * to {@code --help} and {@code --version}, nor with {@code -Dgitops.cli.c2=true}; a JVM whose
+ * diagnostic commands are not reachable keeps its default and says why at debug level. Only
+ * {@link Main#main} applies it: {@link Main#run}, which tests and embedding applications call,
+ * leaves their JVM alone.
+ */
+final class ShortRunCompilation {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ShortRunCompilation.class);
+
+  /** The system property that keeps C2 when {@code true}. */
+  static final String KEEP_C2 = "gitops.cli.c2";
+
+  /** The directive: no method of any class is compiled by C2. */
+  static final String DIRECTIVE = "[{ match: \"*.*\", c2: { Exclude: true } }]";
+
+  private ShortRunCompilation() {}
+
+  /** Whether a process running {@code args} gets the policy. */
+  static boolean appliesTo(String... args) {
+    if (Boolean.getBoolean(KEEP_C2)) {
+      return false;
+    }
+    List<String> a = List.of(args);
+    return !a.isEmpty() && !a.contains("run") && !a.contains("--help") && !a.contains("-h")
+        && !a.contains("--version") && !a.contains("-V") && !a.contains("help");
+  }
+
+  /** Adds the directive from a daemon thread when {@link #appliesTo} says so; returns at once. */
+  static void startFor(String... args) {
+    if (!appliesTo(args)) {
+      return;
+    }
+    Thread t = new Thread(ShortRunCompilation::addDirective, "gitops-jit-policy");
+    t.setDaemon(true);
+    t.start();
+  }
+
+  /** Adds {@link #DIRECTIVE} to this JVM's compiler directives; false (logged) when the JVM refuses it. */
+  static boolean addDirective() {
+    Path file = null;
+    try {
+      file = Files.createTempFile("gitops-jit", ".json");
+      Files.writeString(file, DIRECTIVE);
+      Object reply = ManagementFactory.getPlatformMBeanServer().invoke(
+          new ObjectName("com.sun.management:type=DiagnosticCommand"), "compilerDirectivesAdd",
+          new Object[] {new String[] {file.toString()}}, new String[] {String[].class.getName()});
+      LOG.debug("compiler directive added: {}", reply);
+      return String.valueOf(reply).contains("1 compiler directives added");
+    } catch (Exception | LinkageError e) {
+      LOG.debug("keeping the JVM's default compilation: the compiler directive could not be added ({})", e.toString());
+      return false;
+    } finally {
+      if (file != null) {
+        try {
+          Files.deleteIfExists(file);
+        } catch (java.io.IOException e) {
+          LOG.debug("could not delete {}: {}", file, e.toString());
+        }
+      }
+    }
+  }
+}
