@@ -415,7 +415,8 @@ public final class Reconciler implements AutoCloseable {
       }
     }
     byte[] secret = store.secretKey();
-    Plan plan = planWith.plan(new PlanInput(desired, stored, providers, observations, marked, options.rules(), variables,
+    // handed over: nothing below changes the map (the plan input keeps it as it is, no copy)
+    Plan plan = planWith.plan(new PlanInput(desired, stored, providers, PlanInput.handedOver(observations), marked, options.rules(), variables,
         secret, unobserved), units);
     if (read.fromStore()) {
       if (!NoChangeFastPath.quiet(plan)) {
@@ -740,12 +741,24 @@ public final class Reconciler implements AutoCloseable {
 
   private SyncResult finish(Prepared p, Map<ResourceKey, Outcome> outcomes, Instant start, boolean orphaned) {
     Plan plan = p.plan;
-    boolean failed = outcomes.values().stream().anyMatch(o -> !o.isOk());
+    // one pass over the outcomes (a resync's are every key's): any failure, the counts by kind, any change
+    boolean failed = false;
+    boolean changed = false;
+    int[] byKind = new int[Outcome.Kind.values().length];
+    for (Outcome o : outcomes.values()) {
+      failed |= !o.isOk();
+      changed |= o.kind() == Outcome.Kind.CREATED || o.kind() == Outcome.Kind.CONFIGURED || o.kind() == Outcome.Kind.DELETED;
+      byKind[o.kind().ordinal()]++;
+    }
     // An incomplete plan held back its deletes and replaces: never reported as a success.
     SyncResult.Status status = failed ? SyncResult.Status.FAILED
         : !plan.isComplete() ? SyncResult.Status.INCOMPLETE : SyncResult.Status.SUCCEEDED;
     Map<String, Integer> counts = new TreeMap<>();
-    outcomes.values().forEach(o -> counts.merge(o.kind().name(), 1, Integer::sum));
+    for (Outcome.Kind kind : Outcome.Kind.values()) {
+      if (byKind[kind.ordinal()] > 0) {
+        counts.put(kind.name(), byKind[kind.ordinal()]);
+      }
+    }
     String historyId = Instant.now().toEpochMilli() + "-" + plan.id().substring(0, Math.min(8, plan.id().length()));
     String appliedRevision = failed || !plan.isComplete() ? null : plan.revision();
     if (!plan.revision().equals(p.stored.lastAttemptedRevision())
@@ -753,8 +766,7 @@ public final class Reconciler implements AutoCloseable {
       // a resync of the revisions the store already holds writes nothing here
       store.recordRevisions(plan.revision(), appliedRevision);
     }
-    boolean quiet = !failed && !orphaned && outcomes.values().stream()
-        .noneMatch(o -> o.kind() == Outcome.Kind.CREATED || o.kind() == Outcome.Kind.CONFIGURED || o.kind() == Outcome.Kind.DELETED);
+    boolean quiet = !failed && !orphaned && !changed;
     List<HistoryEntry> past = quiet ? store.history() : List.of();
     if (quiet && !past.isEmpty() && past.get(0).status() == status
         && past.get(0).revision().equals(plan.revision())) {
