@@ -650,7 +650,8 @@ public final class Reconciler implements AutoCloseable {
     if (anyMutation) {
       outcomes.putAll(executor.execute(plan, providers, new StoreHooks(p), cancellation, owner));
     }
-    boolean recorded = recordQuietChanges(p, outcomes);
+    // the executor gave every change of the plan its outcome (a NOOP's UNCHANGED, a SKIP's SKIPPED)
+    boolean recorded = recordQuietChanges(p, outcomes, anyMutation);
     quiet = null;
     SyncResult r = finish(p, outcomes, start, false);
     if (!anyMutation && !recorded && !teardown) {
@@ -684,9 +685,10 @@ public final class Reconciler implements AutoCloseable {
 
   /**
    * NOOPs still record: a changed desired document is rewritten as last-applied; an absent removed
-   * key is forgotten. Returns whether anything was recorded or forgotten.
+   * key is forgotten. Returns whether anything was recorded or forgotten. Unless {@code
+   * outcomesComplete}, gives each NOOP and SKIP its outcome in {@code outcomes}.
    */
-  private boolean recordQuietChanges(Prepared p, Map<ResourceKey, Outcome> outcomes) {
+  private boolean recordQuietChanges(Prepared p, Map<ResourceKey, Outcome> outcomes, boolean outcomesComplete) {
     Map<ResourceKey, Resource> desired = new HashMap<>(p.desired.resources());
     Map<ResourceKey, StoredResource> inventory = new HashMap<>(p.stored.inventory());
     // one store batch for all of them (one durable write in a file store)
@@ -712,8 +714,10 @@ public final class Reconciler implements AutoCloseable {
             rewritten.add(d);
           }
         }
-        outcomes.putIfAbsent(c.key(), Outcome.unchanged());
-      } else if (c.action() == Action.SKIP) {
+        if (!outcomesComplete) {
+          outcomes.putIfAbsent(c.key(), Outcome.unchanged());
+        }
+      } else if (c.action() == Action.SKIP && !outcomesComplete) {
         outcomes.putIfAbsent(c.key(), Outcome.skipped(c.reason()));
       }
     }
