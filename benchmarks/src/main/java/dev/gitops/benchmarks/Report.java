@@ -78,7 +78,7 @@ public final class Report {
     JsonNode scale = read(raw.resolve("scale.json"));
     out.set("b2", scale);
     md.append("\n### B2 — scale harness, provider `").append(scale.get("provider").asText()).append("` (ms unless noted)\n\n");
-    String[] cols = {"coldSyncMs", "sameCommitFirstResyncMs", "sameCommitResyncMs", "oneFileResyncMs", "onePercentResyncMs", "planWarmMs", "planAllMergesMs",
+    String[] cols = {"coldSyncMs", "sameCommitFirstResyncMs", "sameCommitResyncMs", "oneFileFirstResyncMs", "oneFileResyncMs", "onePercentResyncMs", "planWarmMs", "planAllMergesMs",
         "readJgitMs", "readGitCliMs", "yamlBytesPerResource", "desiredStateBytesPerResource", "jacksonTreeBytesPerResource",
         "engineRetainedBytesPerResource"};
     md.append("| N |");
@@ -92,7 +92,7 @@ public final class Report {
     for (JsonNode r : scale.get("rows")) {
       md.append("| ").append(r.get("n").asInt()).append(" |");
       for (String c : cols) {
-        md.append(' ').append(r.get(c).asText()).append(" |");
+        md.append(' ').append(r.path(c).asText()).append(" |");   // a column a row of an older run lacks stays empty
       }
       md.append('\n');
       first = first == null ? r : first;
@@ -105,8 +105,10 @@ public final class Report {
         target(targets, at + "same-commit resync (warm, best of 3) ≤ 1% of cold", r.get("sameCommitResyncMs").asDouble() <= 0.01 * cold,
             pct(r.get("sameCommitResyncMs").asDouble() / cold) + " (first resync after the cold sync: "
                 + pct(r.path("sameCommitFirstResyncMs").asDouble() / cold) + ")");
-        target(targets, at + "one-file resync ≤ 2% of cold", r.get("oneFileResyncMs").asDouble() <= 0.02 * cold,
-            pct(r.get("oneFileResyncMs").asDouble() / cold));
+        target(targets, at + "one-file resync (warm, best of 3 fresh one-file commits) ≤ 2% of cold",
+            r.get("oneFileResyncMs").asDouble() <= 0.02 * cold,
+            pct(r.get("oneFileResyncMs").asDouble() / cold) + " (first resync at a new commit: "
+                + pct(r.path("oneFileFirstResyncMs").asDouble() / cold) + ")");
       }
       if (n == 10_000) {
         target(targets, "B2 N=10k: plan of all (every key merged) ≤ 1 s warm", r.get("planAllMergesMs").asDouble() <= 1000,

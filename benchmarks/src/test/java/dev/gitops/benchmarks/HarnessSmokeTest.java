@@ -40,6 +40,8 @@ class HarnessSmokeTest {
     assertThat(row.get("sameCommitFetches").asInt()).isZero();
     assertThat(row.get("sameCommitDecodes").asInt()).isZero();
     assertThat(row.get("oneFileDecodes").asInt()).isEqualTo(1);
+    assertThat(row.get("oneFileWarmDecodes").asInt()).isEqualTo(3);   // three fresh commits, one file each
+    assertThat(row.get("oneFileFirstResyncMs").asDouble()).isPositive();
     assertThat(row.get("readJgitMs").asDouble()).isPositive();
     assertThat(row.get("yamlBytesPerResource").asInt()).isBetween(800, 1_400);
   }

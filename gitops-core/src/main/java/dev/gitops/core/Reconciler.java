@@ -415,7 +415,8 @@ public final class Reconciler implements AutoCloseable {
       }
     }
     byte[] secret = store.secretKey();
-    Plan plan = planWith.plan(new PlanInput(desired, stored, providers, observations, marked, options.rules(), variables,
+    // handed over: nothing below changes the map (the plan input keeps it as it is, no copy)
+    Plan plan = planWith.plan(new PlanInput(desired, stored, providers, PlanInput.handedOver(observations), marked, options.rules(), variables,
         secret, unobserved), units);
     if (read.fromRecords()) {
       if (!NoChangeFastPath.stands(plan, read)) {
@@ -650,7 +651,8 @@ public final class Reconciler implements AutoCloseable {
     if (anyMutation) {
       outcomes.putAll(executor.execute(plan, providers, new StoreHooks(p), cancellation, owner));
     }
-    boolean recorded = recordQuietChanges(p, outcomes);
+    // the executor gave every change of the plan its outcome (a NOOP's UNCHANGED, a SKIP's SKIPPED)
+    boolean recorded = recordQuietChanges(p, outcomes, anyMutation);
     quiet = null;
     SyncResult r = finish(p, outcomes, start, false);
     if (!anyMutation && !recorded && !teardown) {
@@ -684,9 +686,10 @@ public final class Reconciler implements AutoCloseable {
 
   /**
    * NOOPs still record: a changed desired document is rewritten as last-applied; an absent removed
-   * key is forgotten. Returns whether anything was recorded or forgotten.
+   * key is forgotten. Returns whether anything was recorded or forgotten. Unless {@code
+   * outcomesComplete}, gives each NOOP and SKIP its outcome in {@code outcomes}.
    */
-  private boolean recordQuietChanges(Prepared p, Map<ResourceKey, Outcome> outcomes) {
+  private boolean recordQuietChanges(Prepared p, Map<ResourceKey, Outcome> outcomes, boolean outcomesComplete) {
     Map<ResourceKey, Resource> desired = new HashMap<>(p.desired.resources());
     Map<ResourceKey, StoredResource> inventory = new HashMap<>(p.stored.inventory());
     // one store batch for all of them (one durable write in a file store)
@@ -712,8 +715,10 @@ public final class Reconciler implements AutoCloseable {
             rewritten.add(d);
           }
         }
-        outcomes.putIfAbsent(c.key(), Outcome.unchanged());
-      } else if (c.action() == Action.SKIP) {
+        if (!outcomesComplete) {
+          outcomes.putIfAbsent(c.key(), Outcome.unchanged());
+        }
+      } else if (c.action() == Action.SKIP && !outcomesComplete) {
         outcomes.putIfAbsent(c.key(), Outcome.skipped(c.reason()));
       }
     }
@@ -741,12 +746,24 @@ public final class Reconciler implements AutoCloseable {
 
   private SyncResult finish(Prepared p, Map<ResourceKey, Outcome> outcomes, Instant start, boolean orphaned) {
     Plan plan = p.plan;
-    boolean failed = outcomes.values().stream().anyMatch(o -> !o.isOk());
+    // one pass over the outcomes (a resync's are every key's): any failure, the counts by kind, any change
+    boolean failed = false;
+    boolean changed = false;
+    int[] byKind = new int[Outcome.Kind.values().length];
+    for (Outcome o : outcomes.values()) {
+      failed |= !o.isOk();
+      changed |= o.kind() == Outcome.Kind.CREATED || o.kind() == Outcome.Kind.CONFIGURED || o.kind() == Outcome.Kind.DELETED;
+      byKind[o.kind().ordinal()]++;
+    }
     // An incomplete plan held back its deletes and replaces: never reported as a success.
     SyncResult.Status status = failed ? SyncResult.Status.FAILED
         : !plan.isComplete() ? SyncResult.Status.INCOMPLETE : SyncResult.Status.SUCCEEDED;
     Map<String, Integer> counts = new TreeMap<>();
-    outcomes.values().forEach(o -> counts.merge(o.kind().name(), 1, Integer::sum));
+    for (Outcome.Kind kind : Outcome.Kind.values()) {
+      if (byKind[kind.ordinal()] > 0) {
+        counts.put(kind.name(), byKind[kind.ordinal()]);
+      }
+    }
     String historyId = Instant.now().toEpochMilli() + "-" + plan.id().substring(0, Math.min(8, plan.id().length()));
     String appliedRevision = failed || !plan.isComplete() ? null : plan.revision();
     if (!plan.revision().equals(p.stored.lastAttemptedRevision())
@@ -754,8 +771,7 @@ public final class Reconciler implements AutoCloseable {
       // a resync of the revisions the store already holds writes nothing here
       store.recordRevisions(plan.revision(), appliedRevision);
     }
-    boolean quiet = !failed && !orphaned && outcomes.values().stream()
-        .noneMatch(o -> o.kind() == Outcome.Kind.CREATED || o.kind() == Outcome.Kind.CONFIGURED || o.kind() == Outcome.Kind.DELETED);
+    boolean quiet = !failed && !orphaned && !changed;
     List<HistoryEntry> past = quiet ? store.history() : List.of();
     if (quiet && !past.isEmpty() && past.get(0).status() == status
         && past.get(0).revision().equals(plan.revision())) {

@@ -64,6 +64,24 @@ class QuietResyncTest {
   }
 
   @Test
+  void eachSyncsHistoryEntryCountsItsOutcomesByKindAndAQuietResyncAddsNone() {
+    SyncResult created = reconciler.sync();
+    assertThat(store.history().get(0).counts()).isEqualTo(java.util.Map.of("CREATED", 2));
+    assertThat(store.history().get(0).id()).isEqualTo(created.historyId());
+
+    provider.put(A, doc("x", num(5)));
+    SyncResult drifted = reconciler.sync();
+    assertThat(store.history().get(0).counts()).isEqualTo(java.util.Map.of("CONFIGURED", 1, "UNCHANGED", 1));
+    assertThat(store.history().get(0).id()).isEqualTo(drifted.historyId());
+
+    int entries = store.history().size();
+    SyncResult quiet = reconciler.sync();
+    assertThat(quiet.status()).isEqualTo(SyncResult.Status.SUCCEEDED);
+    assertThat(store.history()).as("a quiet resync of the same revision adds no entry").hasSize(entries);
+    assertThat(quiet.historyId()).isEqualTo(drifted.historyId());
+  }
+
+  @Test
   void keysRemovedFromGitAreObservedWithTheirProviderWhateverElseThatProviderHas() {
     ResourceKey c = ResourceKey.of("n", "thing", "", "c");
     ResourceKey d = ResourceKey.of("n", "thing", "", "d");

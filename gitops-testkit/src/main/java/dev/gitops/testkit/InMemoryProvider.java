@@ -50,7 +50,12 @@ import java.util.function.BiPredicate;
  */
 public final class InMemoryProvider implements Provider {
 
-  private record Entry(JsonNode document, long version, OwnerMark mark) {}
+  /** A live object; its version token is made once, at the write, not at every observe. */
+  private record Entry(JsonNode document, String version, OwnerMark mark) {
+    Entry(JsonNode document, long version, OwnerMark mark) {
+      this(document, Long.toString(version), mark);
+    }
+  }
 
   private final String id;
   private final boolean marks;
@@ -165,7 +170,7 @@ public final class InMemoryProvider implements Provider {
 
   @Override
   public Map<ResourceKey, Observation> observe(Collection<ResourceKey> keys, CallContext ctx) {
-    Map<ResourceKey, Observation> out = new LinkedHashMap<>();
+    Map<ResourceKey, Observation> out = new LinkedHashMap<>(keys.size() * 4 / 3 + 1);
     for (ResourceKey k : keys) {
       if (ctx.isDone()) {
         out.put(k, Observation.unknown(k, "observe cut off: cancelled or past the deadline"));
@@ -174,7 +179,7 @@ public final class InMemoryProvider implements Provider {
       } else {
         Entry e = objects.get(k);
         out.put(k, e == null ? Observation.absent(k)
-            : Observation.present(k, e.document, Long.toString(e.version), e.mark));
+            : Observation.present(k, e.document, e.version, e.mark));
       }
     }
     return out;

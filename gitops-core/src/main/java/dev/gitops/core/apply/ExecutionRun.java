@@ -162,7 +162,8 @@ final class ExecutionRun {
   private final String revision;
   private final Random random = new Random();
 
-  private final Map<ResourceKey, Outcome> results = new LinkedHashMap<>();
+  /** Every change's outcome, in plan order (null while an executed change has none yet). */
+  private final Map<ResourceKey, Outcome> results;
   private final List<Node> nodes = new ArrayList<>();
   private final SortedSet<Node> readyApply = new TreeSet<>(PLAN_ORDER);
   private final SortedSet<Node> readyObserve = new TreeSet<>(PLAN_ORDER);
@@ -189,42 +190,47 @@ final class ExecutionRun {
     this.hooks = hooks;
     this.owner = owner;
     this.revision = plan.revision();
+    this.results = new LinkedHashMap<>(plan.changes().size() * 4 / 3 + 1);
     buildGraph();
   }
 
   private void buildGraph() {
     Map<ResourceKey, Node> byKey = new HashMap<>();
-    Map<ResourceKey, Change> quiet = new HashMap<>();
-    Set<ResourceKey> seen = new java.util.HashSet<>();
     int index = 0;
     for (Change c : plan.changes()) {
-      if (!seen.add(c.key())) {
-        throw new IllegalArgumentException("plan " + plan.id() + " has two changes for " + c.key());
-      }
-      results.put(c.key(), null);
+      // one map write per change (NOOP and SKIP take their outcome at once); a key seen before does not grow the map
+      int before = results.size();
       switch (c.action()) {
-        case NOOP -> {
-          results.put(c.key(), Outcome.unchanged());
-          quiet.put(c.key(), c);
-        }
-        case SKIP -> {
-          results.put(c.key(), Outcome.skipped(c.reason()));
-          quiet.put(c.key(), c);
-        }
+        case NOOP -> results.put(c.key(), Outcome.unchanged());
+        case SKIP -> results.put(c.key(), Outcome.skipped(c.reason()));
         default -> {
           if (!EXECUTED.contains(c.action())) {
             throw new IllegalArgumentException(c.key() + ": the executor cannot run action " + c.action());
           }
+          results.put(c.key(), null);
           Node n = new Node(c, index++, false);
           nodes.add(n);
           byKey.put(c.key(), n);
         }
       }
+      if (results.size() == before) {
+        throw new IllegalArgumentException("plan " + plan.id() + " has two changes for " + c.key());
+      }
     }
+    // the NOOP and SKIP changes by key, made only when an executed change depends on a key
+    Map<ResourceKey, Change> quiet = null;
     for (Node n : List.copyOf(nodes)) {
       // Dependencies on keys outside the plan are satisfied already; a NOOP or SKIP becomes a gate.
       for (ResourceKey dep : plan.dependencies().getOrDefault(n.key(), Collections.emptySortedSet())) {
         Node d = byKey.get(dep);
+        if (d == null && quiet == null) {
+          quiet = new HashMap<>();
+          for (Change c : plan.changes()) {
+            if (c.action() == Action.NOOP || c.action() == Action.SKIP) {
+              quiet.put(c.key(), c);
+            }
+          }
+        }
         if (d == null && quiet.containsKey(dep) && needsGate(quiet.get(dep))) {
           d = new Node(quiet.get(dep), index++, true);
           d.applied = results.get(dep);

@@ -87,6 +87,18 @@ class ExecutorTest {
   }
 
   @Test
+  void aPlanWithTwoChangesForOneKeyIsRefusedWhateverTheirActions() {
+    for (Plan plan : List.of(Plans.of("p").add(Action.NOOP, "a").create("a").build(),
+        Plans.of("p").create("a").add(Action.NOOP, "a").build(),
+        Plans.of("p").add(Action.NOOP, "a").add(Action.SKIP, "a").build(),
+        Plans.of("p").create("b").create("a").create("a").build())) {
+      assertThatThrownBy(() -> run(FAST, plan)).isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("has two changes for").hasMessageContaining("a");
+    }
+    assertThat(provider.log).as("nothing was run").noneMatch(s -> s.startsWith("start:"));
+  }
+
+  @Test
   void outcomesCoverEveryChangeInPlanOrder() {
     Plan plan = Plans.of("p").add(Action.SKIP, "s").create("a", "n").add(Action.NOOP, "n").build();
 

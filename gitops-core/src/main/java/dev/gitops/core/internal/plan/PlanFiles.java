@@ -186,8 +186,22 @@ public final class PlanFiles {
    * keeps one, so a resync renders only the changes that moved. Thread-safe; one entry per key.
    */
   static final class ChangeDigests {
-    private record Entry(Change change, String fingerprint, SortedSet<ResourceKey> deps, byte[] secretKey,
-        String digest) {}
+    /** What one key's digest was rendered from; {@code change} moves to an equal one re-dated at a new commit. */
+    private static final class Entry {
+      private volatile Change change;
+      private final String fingerprint;
+      private final SortedSet<ResourceKey> deps;
+      private final byte[] secretKey;
+      private final String digest;
+
+      Entry(Change change, String fingerprint, SortedSet<ResourceKey> deps, byte[] secretKey, String digest) {
+        this.change = change;
+        this.fingerprint = fingerprint;
+        this.deps = deps;
+        this.secretKey = secretKey;
+        this.digest = digest;
+      }
+    }
 
     private final Map<ResourceKey, Entry> entries = new java.util.concurrent.ConcurrentHashMap<>();
 
@@ -197,19 +211,21 @@ public final class PlanFiles {
      */
     String get(Change c, String fingerprint, SortedSet<ResourceKey> deps, byte[] secretKey) {
       Entry e = entries.get(c.key());
-      if (e == null || !e.fingerprint().equals(fingerprint) || !e.deps().equals(deps)
-          || !java.util.Arrays.equals(e.secretKey(), secretKey)) {
+      if (e == null || !e.fingerprint.equals(fingerprint) || !e.deps.equals(deps)
+          || !java.util.Arrays.equals(e.secretKey, secretKey)) {
         return null;
       }
-      if (e.change() == c) {
-        return e.digest();
+      Change was = e.change;
+      if (was == c) {
+        return e.digest;
       }
-      if (!Changes.sameButOriginRevision(e.change(), c)) {
+      if (!Changes.sameButOriginRevision(was, c)) {
         return null;
       }
-      // the next plan finds this very change again
-      entries.put(c.key(), new Entry(c, e.fingerprint(), e.deps(), e.secretKey(), e.digest()));
-      return e.digest();
+      // the next plan finds this very change again: the entry holds it in place (every other input
+      // is equal, so the entry stays true for either change; no new entry, no map write per key)
+      e.change = c;
+      return e.digest;
     }
 
     void put(Change c, String fingerprint, SortedSet<ResourceKey> deps, byte[] secretKey, String digest) {

@@ -6,6 +6,8 @@ import dev.gitops.api.ResourceKey;
 import dev.gitops.api.State;
 import dev.gitops.api.spi.Provider;
 import dev.gitops.api.spi.StoredState;
+import java.util.AbstractMap;
+import java.util.Collections;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -33,12 +35,51 @@ public record PlanInput(State desired, StoredState stored, Map<String, Provider>
     Objects.requireNonNull(desired, "desired");
     Objects.requireNonNull(stored, "stored");
     providers = Map.copyOf(providers);
-    observations = Map.copyOf(observations);
+    observations = observations instanceof HandedOver ? observations : Map.copyOf(observations);
     marked = Set.copyOf(marked);
     Objects.requireNonNull(userRules, "userRules");
     variables = Map.copyOf(variables);
     Objects.requireNonNull(secretKey, "secretKey");
     unobserved = Map.copyOf(unobserved);
+  }
+
+  /**
+   * {@code observations} handed over to one plan input: the caller built the map (no null key or
+   * value) for that input and changes it no more, so the input keeps a read-only view of it
+   * instead of a copy (the copy of every key's observation was 13% of a same-commit resync's CPU
+   * at 10,000 keys). The input copies any other map.
+   */
+  public static Map<ResourceKey, Observation> handedOver(Map<ResourceKey, Observation> observations) {
+    return new HandedOver(Collections.unmodifiableMap(observations));
+  }
+
+  /** A read-only view of a map its builder handed over ({@link #handedOver}). */
+  private static final class HandedOver extends AbstractMap<ResourceKey, Observation> {
+    private final Map<ResourceKey, Observation> view;
+
+    HandedOver(Map<ResourceKey, Observation> view) {
+      this.view = view;
+    }
+
+    @Override
+    public Observation get(Object key) {
+      return view.get(key);
+    }
+
+    @Override
+    public boolean containsKey(Object key) {
+      return view.containsKey(key);
+    }
+
+    @Override
+    public int size() {
+      return view.size();
+    }
+
+    @Override
+    public Set<Map.Entry<ResourceKey, Observation>> entrySet() {
+      return view.entrySet();
+    }
   }
 
   /** An input where every provider's search for marked objects succeeded. */
