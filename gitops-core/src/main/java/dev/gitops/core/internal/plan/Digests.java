@@ -118,7 +118,18 @@ final class Digests {
     if (own != null && own.resource() == r) {
       return own.digest();
     }
-    String digest = r.digestWith(of(role, r.key(), r.document()));
+    String digest = null;
+    for (ResourceMemo m : slots) {
+      // the same instance in another role (a desired resource that is its own record, as on the
+      // no-change fast path): a resource's digest does not depend on the role it is asked in
+      if (m != null && m.resource() == r) {
+        digest = m.digest();
+        break;
+      }
+    }
+    if (digest == null) {
+      digest = r.digestWith(of(role, r.key(), r.document()));
+    }
     slots[role.ordinal()] = new ResourceMemo(r, digest);
     return digest;
   }
