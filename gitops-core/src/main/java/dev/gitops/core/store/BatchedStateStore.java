@@ -89,7 +89,8 @@ public interface BatchedStateStore extends StateStore {
    * serial; like the marker, any later write makes them stale. The default keeps nothing.
    *
    * <pre>{@code
-   * store.recordNoChangeDigests("ac0d9df7e8957569", Map.of(key.toString(), Documents.digest(document)));
+   * FileStateStore.open(storeDir).recordNoChangeDigests("ac0d9df7e8957569",
+   *     Map.of(key.toString(), Documents.digest(document)));   // under the store's lock
    * }</pre>
    */
   default void recordNoChangeDigests(String fingerprint, Map<String, String> digests) {

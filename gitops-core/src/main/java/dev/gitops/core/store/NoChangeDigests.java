@@ -56,32 +56,63 @@ final class NoChangeDigests {
     if (!tail.equals("crc32c " + Long.toHexString(crc(bytes, last + 1)))) {
       throw new BadDigestsException("checksum mismatch");
     }
-    String[] lines = new String(bytes, 0, last + 1, StandardCharsets.UTF_8).split("\n", -1);
-    if (lines.length < 5 || !lines[0].equals(header)) {
+    // the lines are read where they lie, without one String of the whole file and one per line
+    int[] at = {0};
+    String head = line(bytes, at, last + 1);
+    String serialLine = line(bytes, at, last + 1);
+    String fingerprintLine = line(bytes, at, last + 1);
+    String countLine = line(bytes, at, last + 1);
+    if (countLine == null || !head.equals(header)) {
       throw new BadDigestsException("not a digests file of this format");
     }
-    if (!lines[1].equals(Long.toString(serial)) || !lines[2].equals(fingerprint)) {
+    if (!serialLine.equals(Long.toString(serial)) || !fingerprintLine.equals(fingerprint)) {
       return Map.of();  // another marker's: stale, not bad
     }
     int count;
     try {
-      count = Integer.parseInt(lines[3]);
+      count = Integer.parseInt(countLine);
     } catch (NumberFormatException e) {
-      throw new BadDigestsException("bad count " + lines[3]);
+      throw new BadDigestsException("bad count " + countLine);
     }
-    // lines: header, serial, fingerprint, count, the entries, and "" after the last line break
-    if (count < 0 || lines.length != count + 5) {
-      throw new BadDigestsException("count " + count + " but " + (lines.length - 5) + " entries");
+    if (count < 0) {
+      throw new BadDigestsException("bad count " + countLine);
     }
     Map<String, String> out = new HashMap<>(count * 4 / 3 + 1);
-    for (int i = 4; i < 4 + count; i++) {
-      int blank = lines[i].indexOf(' ');
-      if (blank <= 0) {
-        throw new BadDigestsException("bad entry on line " + (i + 1));
+    for (int i = 0; i < count; i++) {
+      int from = at[0];
+      int blank = from;
+      while (blank <= last && bytes[blank] != ' ' && bytes[blank] != '\n') {
+        blank++;
       }
-      out.put(lines[i].substring(blank + 1), lines[i].substring(0, blank));
+      int eol = blank;
+      while (eol <= last && bytes[eol] != '\n') {
+        eol++;
+      }
+      if (blank == from || blank > last || bytes[blank] != ' ' || eol > last) {
+        throw new BadDigestsException("bad entry " + (i + 1) + " of " + count);
+      }
+      out.put(new String(bytes, blank + 1, eol - blank - 1, StandardCharsets.UTF_8),
+          new String(bytes, from, blank - from, StandardCharsets.ISO_8859_1));
+      at[0] = eol + 1;
+    }
+    if (at[0] != last + 1) {
+      throw new BadDigestsException("count " + count + " but more entries");
     }
     return out;
+  }
+
+  /** The line from {@code at[0]} up to its line break (before {@code end}), moving {@code at[0]} past it; null at the end. */
+  private static String line(byte[] bytes, int[] at, int end) {
+    int from = at[0];
+    int eol = from;
+    while (eol < end && bytes[eol] != '\n') {
+      eol++;
+    }
+    if (eol >= end) {
+      return null;
+    }
+    at[0] = eol + 1;
+    return new String(bytes, from, eol - from, StandardCharsets.UTF_8);
   }
 
   private static long crc(byte[] bytes, int length) {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -47,6 +48,26 @@ class NoChangeDigestsTest {
     byte[] otherFormat = NoChangeDigests.bytes("gitops-nochange-digests 2", 7, "fp", digests);
     assertThatThrownBy(() -> NoChangeDigests.parse(otherFormat, HEADER, 7, "fp"))
         .isInstanceOf(NoChangeDigests.BadDigestsException.class).hasMessageContaining("format");
+  }
+
+  /** {@code body} with a good checksum line. */
+  static byte[] checksummed(String body) {
+    byte[] b = body.getBytes(StandardCharsets.UTF_8);
+    java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+    crc.update(b);
+    return (body + "crc32c " + Long.toHexString(crc.getValue()) + "\n").getBytes(StandardCharsets.UTF_8);
+  }
+
+  @Test
+  void aCountThatIsNotTheEntriesIsRefusedEvenWithAGoodChecksum() throws Exception {
+    String head = HEADER + "\n7\nfp\n";
+    assertThat(NoChangeDigests.parse(checksummed(head + "1\n" + A + " k\n"), HEADER, 7, "fp"))
+        .isEqualTo(Map.of("k", A));
+    for (String body : List.of(head + "2\n" + A + " k\n", head + "0\n" + A + " k\n", head + "1\n" + A + "\n",
+        head + "x\n", head)) {
+      assertThatThrownBy(() -> NoChangeDigests.parse(checksummed(body), HEADER, 7, "fp")).as(body)
+          .isInstanceOf(NoChangeDigests.BadDigestsException.class);
+    }
   }
 
   @Test
