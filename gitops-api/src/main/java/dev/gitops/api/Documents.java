@@ -425,6 +425,20 @@ public final class Documents {
     return HexFormat.of().formatHex(md.digest());
   }
 
+  /**
+   * SHA-256 of the UTF-8 bytes of {@code text}, as lower-case hex: the same as hashing {@code
+   * text.toString().getBytes(UTF_8)}, through this thread's digest and buffer (no digest clone, no
+   * String or byte array per call). For short texts hashed often ({@link Resource#digestWith}).
+   */
+  static String sha256Hex(CharSequence text) {
+    MessageDigest md = THREAD_SHA256.get();
+    md.reset();
+    update(md, text);
+    return HexFormat.of().formatHex(md.digest());
+  }
+
+  private static final ThreadLocal<MessageDigest> THREAD_SHA256 = ThreadLocal.withInitial(Documents::sha256);
+
   /** The largest builder {@link #digest} keeps for its thread; a larger one is dropped after use. */
   private static final int DIGEST_TEXT_KEPT = 64 * 1024;
 

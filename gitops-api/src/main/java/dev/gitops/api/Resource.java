@@ -95,13 +95,18 @@ public record Resource(ResourceKey key, JsonNode document, Origin origin, Sorted
     StringBuilder sb = new StringBuilder(128);
     part(sb, documentDigest);
     sb.append(dependsOn.size()).append('[');
-    dependsOn.forEach(k -> part(sb, k.toString()));
+    for (ResourceKey k : dependsOn) {
+      part(sb, k.toString());
+    }
     part(sb, Integer.toString(wave));
     part(sb, policy.toString());
     sb.append(sensitive.size()).append('[');
-    new TreeSet<>(sensitive.stream().map(Object::toString).toList()).forEach(p -> part(sb, p));
-    return java.util.HexFormat.of().formatHex(
-        Documents.sha256().digest(sb.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    if (!sensitive.isEmpty()) {
+      // the texts in order, each once (most resources have none: no set is built for them)
+      new TreeSet<>(sensitive.stream().map(Object::toString).toList()).forEach(p -> part(sb, p));
+    }
+    // the UTF-8 bytes of the text, hashed through this thread's digest without copying them
+    return Documents.sha256Hex(sb);
   }
 
   private static void part(StringBuilder sb, String s) {

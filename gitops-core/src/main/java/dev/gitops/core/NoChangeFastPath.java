@@ -11,6 +11,7 @@ import dev.gitops.api.spi.Source;
 import dev.gitops.api.spi.StateStore;
 import dev.gitops.api.spi.StoredResource;
 import dev.gitops.api.spi.StoredState;
+import dev.gitops.core.internal.plan.Planner;
 import dev.gitops.core.source.Fingerprinted;
 import dev.gitops.core.store.BatchedStateStore;
 import java.util.ArrayList;
@@ -126,6 +127,65 @@ final class NoChangeFastPath {
     return new Read(State.of(revision, resources), resolved.get(), true);
   }
 
+  /**
+   * Hands {@code planner} the store's digest of each record's document for the desired state
+   * {@code read} took from those records ({@link BatchedStateStore#noChangeDigests}), so no
+   * document is serialised and hashed for its digest; a key without a well-formed stored digest is
+   * hashed as always. The digests are bound to the marker's serial and fingerprint, so they are
+   * those of the very records read.
+   */
+  static void rememberDigests(StateStore store, Read read, Planner planner) {
+    if (!read.fromStore() || !(store instanceof BatchedStateStore b)) {
+      return;
+    }
+    Map<String, String> digests = b.noChangeDigests(read.resolved().fingerprint());
+    if (digests.isEmpty()) {
+      return;
+    }
+    int taken = 0;
+    for (Resource r : read.state().resources().values()) {
+      String digest = digests.get(r.key().toString());
+      if (digest != null && isSha256Hex(digest)) {
+        planner.rememberDesiredDocumentDigest(r, digest);
+        taken++;
+      }
+    }
+    planner.tookDocumentDigestsFromStore(taken);
+    LOG.debug("{} of {} document digests taken from the store", taken, read.state().resources().size());
+  }
+
+  /**
+   * After a sync from the store's records that had to hash documents the store held no digest
+   * for: records every key's document digest for the marker, so the next new process hashes none.
+   * Only a sync that took the fast path records them: a process that keeps running (an agent)
+   * never reads them, and writes nothing more than the marker.
+   */
+  private static void recordDigests(BatchedStateStore b, Read read, Planner planner) {
+    Map<ResourceKey, Resource> desired = read.state().resources();
+    if (!read.fromStore() || planner.documentDigestsFromStore() >= desired.size()) {
+      return;
+    }
+    Map<String, String> digests = new java.util.HashMap<>(desired.size() * 4 / 3 + 1);
+    for (Resource d : desired.values()) {
+      digests.put(d.key().toString(), planner.desiredDocumentDigest(d));
+    }
+    b.recordNoChangeDigests(read.resolved().fingerprint(), digests);
+    LOG.debug("no-change digests recorded for {} ({} documents)", read.state().revision(), digests.size());
+  }
+
+  private static boolean isSha256Hex(String s) {
+    if (s.length() != 64) {
+      return false;
+    }
+    for (int i = 0; i < 64; i++) {
+      char c = s.charAt(i);
+      if (!(c >= '0' && c <= '9' || c >= 'a' && c <= 'f')) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   /** {@code r} as read at {@code revision}: its origin names that revision (when it names one at all). */
   static Resource redated(Resource r, String revision) {
     Origin o = r.origin();
@@ -142,13 +202,14 @@ final class NoChangeFastPath {
    * pending record), so the next sync of the same content may skip decoding. Nothing when the
    * marker already names this content at the store's serial.
    */
-  static void record(StateStore store, Read read) {
+  static void record(StateStore store, Read read, Planner planner) {
     if (read.resolved() == null || !(store instanceof BatchedStateStore b)
         || !read.resolved().revision().equals(read.state().revision())) {
       return;
     }
     String fingerprint = read.resolved().fingerprint();
     if (b.noChangeMarker().filter(fingerprint::equals).isPresent()) {
+      recordDigests(b, read, planner);
       return;
     }
     StoredState now = store.load();

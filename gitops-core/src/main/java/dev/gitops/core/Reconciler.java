@@ -352,6 +352,7 @@ public final class Reconciler implements AutoCloseable {
     StoredState stored = store.load();
     NoChangeFastPath.Read read = override != null ? new NoChangeFastPath.Read(override, null, false)
         : readSource(pinned, cancellation, stored, fast);
+    NoChangeFastPath.rememberDigests(store, read, planWith);
     State desired = read.state();
     cancellation.throwIfCancelled();
     CallContext ctx = context(desired.revision(), cancellation);
@@ -671,7 +672,7 @@ public final class Reconciler implements AutoCloseable {
       return r;
     }
     try {
-      NoChangeFastPath.record(store, p.read);
+      NoChangeFastPath.record(store, p.read, planner);
     } catch (RuntimeException e) {
       LOG.warn("sync of {} succeeded, but recording the store's no-change marker failed (the next sync decodes its"
           + " source in full): {}", r.revision(), e.toString());

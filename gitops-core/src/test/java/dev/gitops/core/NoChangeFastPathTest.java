@@ -87,7 +87,8 @@ class NoChangeFastPathTest {
   }
 
   /** One process: its result (a sync), its plan, the files it decoded and the events it reported. */
-  record Run(SyncResult result, Plan plan, int decoded, List<dev.gitops.api.SyncEvent> events) {
+  record Run(SyncResult result, Plan plan, int decoded, List<dev.gitops.api.SyncEvent> events, long hashed,
+      long digestsFromStore) {
 
     long count(Class<? extends dev.gitops.api.SyncEvent> type) {
       return events.stream().filter(type::isInstance).count();
@@ -106,10 +107,12 @@ class NoChangeFastPathTest {
         .store(FileStateStore.open(target.resolve(".gitops"))).options(options).listener(events::add).build()) {
       if (planOnly) {
         Plan plan = r.plan();
-        return new Run(null, plan, decodes.get() - before, events);
+        return new Run(null, plan, decodes.get() - before, events, r.planner().documentsHashed(),
+            r.planner().documentDigestsFromStore());
       }
       SyncResult result = r.sync();
-      return new Run(result, result.plan(), decodes.get() - before, events);
+      return new Run(result, result.plan(), decodes.get() - before, events, r.planner().documentsHashed(),
+          r.planner().documentDigestsFromStore());
     }
   }
 
@@ -381,5 +384,81 @@ class NoChangeFastPathTest {
       assertThat(next.revision()).contains(repo.head());
       assertThat(Files.readString(target.resolve("conf/f1.conf"))).isEqualTo("next commit\n");
     }
+  }
+
+  Path digestsFile() {
+    return target.resolve(".gitops").resolve("nochange-digests");
+  }
+
+  @Test
+  void aNewProcessTakesEachDocumentDigestFromTheStoreAndPlansTheFullPathsPlan() throws IOException {
+    settled();
+    Files.deleteIfExists(digestsFile());
+    Run first = sync();
+    assertThat(first.decoded()).isZero();
+    assertThat(first.digestsFromStore()).as("no digests recorded").isZero();
+    assertThat(first.hashed()).as("so it hashes every document").isGreaterThanOrEqualTo(6);
+    assertThat(Files.exists(digestsFile())).as("and records them for the next process").isTrue();
+
+    Run next = sync();
+    assertThat(next.decoded()).isZero();
+    assertThat(next.digestsFromStore()).isEqualTo(6);
+    assertThat(next.hashed()).as("no document serialised and hashed").isZero();
+    assertThat(next.result().isSuccessful()).isTrue();
+    assertThat(next.plan().changes()).allMatch(c -> c.action() == Action.NOOP);
+
+    Run fastPlan = plan();
+    assertThat(fastPlan.hashed()).isZero();
+    Plan full = fullPathPlan();
+    assertThat(fastPlan.plan().id()).isEqualTo(full.id()).isEqualTo(next.plan().id()).isEqualTo(first.plan().id());
+    assertThat(fastPlan.plan()).isEqualTo(full);
+
+    // each digest taken from the store is the one computed from its record's document
+    try (FileStateStore store = FileStateStore.open(target.resolve(".gitops"));
+        var lock = store.lock(java.time.Duration.ofSeconds(5))) {
+      Map<String, String> digests = store.noChangeDigests(store.noChangeMarker().orElseThrow());
+      assertThat(digests).hasSize(6);
+      store.load().inventory().forEach((key, l) ->
+          assertThat(digests.get(key.toString())).isEqualTo(dev.gitops.api.Documents.digest(l.resource().document())));
+    }
+  }
+
+  @Test
+  void aCorruptedDigestsFileIsIgnoredTheDocumentsAreHashedAndItIsRecordedAgain() throws IOException {
+    settled();
+    sync();
+    byte[] bytes = Files.readAllBytes(digestsFile());
+    String text = new String(bytes, java.nio.charset.StandardCharsets.UTF_8);
+    // one digest's first hex digit changed: the checksum no longer holds
+    int at = text.indexOf('\n', text.indexOf('\n', text.indexOf('\n', text.indexOf('\n') + 1) + 1) + 1) + 1;
+    bytes[at] = (byte) (bytes[at] == '0' ? '1' : '0');
+    Files.write(digestsFile(), bytes);
+
+    Run corrupted = sync();
+    assertThat(corrupted.decoded()).isZero();
+    assertThat(corrupted.digestsFromStore()).isZero();
+    assertThat(corrupted.hashed()).isGreaterThanOrEqualTo(6);
+    assertThat(corrupted.result().isSuccessful()).isTrue();
+    assertThat(corrupted.plan().id()).isEqualTo(fullPathPlan().id());
+
+    Run next = sync();
+    assertThat(next.digestsFromStore()).as("recorded again by the sync that hashed").isEqualTo(6);
+    assertThat(next.hashed()).isZero();
+  }
+
+  @Test
+  void digestsOfAnEarlierMarkerAreNotUsed() throws IOException {
+    settled();
+    sync();
+    byte[] old = Files.readAllBytes(digestsFile());
+    repo.write("conf/f3.conf", "changed\n").commit("change");
+    sync();
+    sync();  // records the proof of f3 and the marker of the new head
+    Files.write(digestsFile(), old);
+    Run fast = sync();
+    assertThat(fast.decoded()).isZero();
+    assertThat(fast.digestsFromStore()).as("another serial's digests").isZero();
+    assertThat(fast.plan().id()).isEqualTo(fullPathPlan().id());
+    assertThat(sync().digestsFromStore()).isEqualTo(6);
   }
 }

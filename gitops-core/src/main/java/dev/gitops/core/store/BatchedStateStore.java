@@ -4,6 +4,7 @@ import dev.gitops.api.StoreCorruptException;
 import dev.gitops.api.spi.StateStore;
 import dev.gitops.api.spi.StoredResource;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -66,5 +67,32 @@ public interface BatchedStateStore extends StateStore {
    * }</pre>
    */
   default void recordNoChangeMarker(String fingerprint) {
+  }
+  /**
+   * The digest ({@code Documents.digest}) of each record's document by key text, recorded with
+   * {@link #recordNoChangeDigests} while the store's marker named {@code fingerprint} at its
+   * current serial; empty when none were, or they are stale or unreadable. A sync that takes its
+   * desired state from the records uses them instead of digesting every document again. The
+   * default keeps none.
+   *
+   * <pre>{@code
+   * Map<String, String> digests = FileStateStore.open(storeDir).noChangeDigests("ac0d9df7e8957569");
+   * }</pre>
+   */
+  default Map<String, String> noChangeDigests(String fingerprint) {
+    return Map.of();
+  }
+
+  /**
+   * Records {@code digests} (key text to the digest of its record's document) for the marker
+   * {@code fingerprint} at the current serial, under the store's lock. It does not raise the
+   * serial; like the marker, any later write makes them stale. The default keeps nothing.
+   *
+   * <pre>{@code
+   * FileStateStore.open(storeDir).recordNoChangeDigests("ac0d9df7e8957569",
+   *     Map.of(key.toString(), Documents.digest(document)));   // under the store's lock
+   * }</pre>
+   */
+  default void recordNoChangeDigests(String fingerprint, Map<String, String> digests) {
   }
 }

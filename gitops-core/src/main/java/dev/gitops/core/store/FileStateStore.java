@@ -32,6 +32,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
@@ -1124,6 +1125,51 @@ public final class FileStateStore implements BatchedStateStore {
         write(dir.resolve(MARKER_FILE), StoreCodec.bytes(StoreCodec.marker(serial, fingerprint)));
       } catch (IOException e) {
         throw new StoreException("store " + dir + ": cannot record the no-change marker: " + e, e);
+      }
+    }
+  }
+
+  /**
+   * The file of the no-change digests: the canonical-JSON digest of each record's document,
+   * bound to the marker's serial and fingerprint and checksummed (see {@link #noChangeDigests}).
+   */
+  static final String DIGESTS_FILE = "nochange-digests";
+  private static final String DIGESTS_HEADER = "gitops-nochange-digests 1";
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Kept in {@code nochange-digests} beside the marker: a header, the serial and the
+   * fingerprint, one {@code <digest> <key>} line per record, and a CRC-32C of everything before it.
+   * A file of another serial or fingerprint, a bad checksum or any unreadable content gives an
+   * empty map (logged): the sync then digests the documents itself.
+   */
+  @Override
+  public Map<String, String> noChangeDigests(String fingerprint) {
+    synchronized (monitor) {
+      Path f = dir.resolve(DIGESTS_FILE);
+      if (held == null || refusal != null || !Files.exists(f)) {
+        return Map.of();
+      }
+      try {
+        return NoChangeDigests.parse(Files.readAllBytes(f), DIGESTS_HEADER, serial, fingerprint);
+      } catch (IOException | NoChangeDigests.BadDigestsException e) {
+        LOG.warn("store {}: ignoring the no-change digests {} (the next sync digests its documents): {}", dir, f,
+            e.getMessage());
+        return Map.of();
+      }
+    }
+  }
+
+  @Override
+  public void recordNoChangeDigests(String fingerprint, Map<String, String> digests) {
+    Objects.requireNonNull(fingerprint, "fingerprint");
+    synchronized (monitor) {
+      requireWritable("record the no-change digests");
+      try {
+        write(dir.resolve(DIGESTS_FILE), NoChangeDigests.bytes(DIGESTS_HEADER, serial, fingerprint, digests));
+      } catch (IOException e) {
+        throw new StoreException("store " + dir + ": cannot record the no-change digests: " + e, e);
       }
     }
   }

@@ -7,6 +7,7 @@ import dev.gitops.api.ResourceKey;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.UnaryOperator;
 
 /**
@@ -32,6 +33,30 @@ final class Digests {
   private record Memo(JsonNode node, JsonNode viewed, String digest) {}
 
   private final Map<ResourceKey, Memo[]> memos = new ConcurrentHashMap<>();
+  /** Documents serialised and hashed (a memo hit, or a digest {@link #remember}ed, is not counted). */
+  private final LongAdder hashed = new LongAdder();
+
+  /** How many documents were serialised and hashed. */
+  long hashed() {
+    return hashed.sum();
+  }
+
+  /**
+   * Takes {@code digest} as the digest of the frozen {@code doc}, the document of {@code key} in
+   * {@code role}, from a caller that knows it (the store's no-change digests), unless this key and
+   * role already hold a digest for that very document. A document that is not frozen is not
+   * remembered (its value could change).
+   */
+  void remember(Role role, ResourceKey key, JsonNode doc, String digest) {
+    if (!Documents.isFrozen(doc)) {
+      return;
+    }
+    Memo[] slots = memos.computeIfAbsent(key, k -> new Memo[ROLES]);
+    Memo own = slots[role.ordinal()];
+    if (own == null || own.node() != doc) {
+      slots[role.ordinal()] = new Memo(doc, doc, digest);
+    }
+  }
 
   /** The digest of {@code doc}, the document of {@code key} in {@code role}. */
   String of(Role role, ResourceKey key, JsonNode doc) {
@@ -69,6 +94,7 @@ final class Digests {
     }
     if (digest == null) {
       digest = Documents.digest(viewed);
+      hashed.increment();
     }
     if (Documents.isFrozen(doc) && Documents.isFrozen(viewed)) {
       slots[role.ordinal()] = new Memo(doc, viewed, digest);
@@ -92,7 +118,18 @@ final class Digests {
     if (own != null && own.resource() == r) {
       return own.digest();
     }
-    String digest = r.digestWith(of(role, r.key(), r.document()));
+    String digest = null;
+    for (ResourceMemo m : slots) {
+      // the same instance in another role (a desired resource that is its own record, as on the
+      // no-change fast path): a resource's digest does not depend on the role it is asked in
+      if (m != null && m.resource() == r) {
+        digest = m.digest();
+        break;
+      }
+    }
+    if (digest == null) {
+      digest = r.digestWith(of(role, r.key(), r.document()));
+    }
     slots[role.ordinal()] = new ResourceMemo(r, digest);
     return digest;
   }

@@ -143,7 +143,7 @@ public final class PlanFiles {
       SortedSet<ResourceKey> deps = plan.dependencies().getOrDefault(c.key(), EMPTY);
       String d = remembered == null ? null : remembered.get(c, fingerprint, deps, secretKey);
       if (d == null) {
-        Leaf leaf = leaf(change(c, plan, values), c.key(), digests);
+        Leaf leaf = leaf(change(c, plan, values), c.key(), digests, true);
         if (remembered != null) {
           remembered.put(c, fingerprint, deps, secretKey, leaf.digest());
         }
@@ -339,19 +339,23 @@ public final class PlanFiles {
     header.remove("changes");
     List<Leaf> changes = new ArrayList<>();
     for (JsonNode c : content.path("changes")) {
-      changes.add(leaf((ObjectNode) c, null, PLAIN_DIGESTS));
+      changes.add(leaf((ObjectNode) c, null, PLAIN_DIGESTS, false));
     }
     return rootDigest(header, changes);
   }
 
   /**
    * A change's {@link Leaf}: SHA-256 of its canonical JSON with its documents by digest and its
-   * resource's {@code originRevision} taken out (a shallow copy swaps and drops them), and that
-   * revision.
+   * resource's {@code originRevision} taken out (a shallow copy swaps and drops them, or, for a
+   * change node of its own, {@code own}, the node itself), and that revision.
    */
-  private static Leaf leaf(ObjectNode change, ResourceKey key, DocumentDigests digests) {
-    ObjectNode view = Documents.nodes().objectNode();
-    view.setAll(change);
+  private static Leaf leaf(ObjectNode change, ResourceKey key, DocumentDigests digests, boolean own) {
+    // a change built for this digest alone (own) is swapped in place: the same keys and
+    // values as the copy, so the same canonical text, without copying every field of every change
+    ObjectNode view = own ? change : Documents.nodes().objectNode();
+    if (!own) {
+      view.setAll(change);
+    }
     for (String field : DOCUMENTS) {
       JsonNode doc = change.get(field);
       if (doc != null) {
@@ -360,8 +364,10 @@ public final class PlanFiles {
     }
     JsonNode revision = null;
     if (change.get("resource") instanceof ObjectNode meta && meta.has("originRevision")) {
-      ObjectNode rest = Documents.nodes().objectNode();
-      rest.setAll(meta);
+      ObjectNode rest = own ? meta : Documents.nodes().objectNode();
+      if (!own) {
+        rest.setAll(meta);
+      }
       revision = rest.remove("originRevision");
       view.set("resource", rest);
     }

@@ -240,6 +240,8 @@ public final class Planner {
   private final Map<ResourceKey, Recorded> recorded = new ConcurrentHashMap<>();
   /** Three-way merges run to decide keys (verification not counted); see {@link #merges()}. */
   private final LongAdder merged = new LongAdder();
+  /** Desired document digests handed over from the store's no-change digests. */
+  private final LongAdder fromStore = new LongAdder();
 
   private record Recorded(JsonNode desired, Resource metadata, long serial) {}
 
@@ -841,6 +843,38 @@ public final class Planner {
       byte[] secretKey) {
     merged.increment();
     return mergerFor(rules, secretKey).merge(key, last, d.document(), live);
+  }
+
+  /** How many documents this planner serialised and hashed for their digests (remembered ones not counted). */
+  public long documentsHashed() {
+    return digests.hashed();
+  }
+
+  /**
+   * The digest ({@link dev.gitops.api.Documents#digest}) of desired resource {@code d}'s document,
+   * remembered as the planner's own (computed when not known yet).
+   */
+  public String desiredDocumentDigest(Resource d) {
+    return digests.of(Digests.Role.DESIRED, d.key(), d.document());
+  }
+
+  /**
+   * Takes {@code digest} as the digest of desired resource {@code d}'s document without hashing
+   * it, from a caller that holds it for this very document (the store's no-change digests, bound
+   * to the records the desired state was taken from).
+   */
+  public void rememberDesiredDocumentDigest(Resource d, String digest) {
+    digests.remember(Digests.Role.DESIRED, d.key(), d.document(), digest);
+  }
+
+  /** Counts {@code n} desired document digests taken from the store ({@link #documentDigestsFromStore}). */
+  public void tookDocumentDigestsFromStore(int n) {
+    fromStore.add(n);
+  }
+
+  /** How many desired document digests this planner was handed from the store rather than hashing them. */
+  public long documentDigestsFromStore() {
+    return fromStore.sum();
   }
 
   /** How many three-way merges this planner ran to decide keys (verification not counted). */
