@@ -41,8 +41,12 @@ final class ShortRunCompilation {
       return false;
     }
     List<String> a = List.of(args);
-    return !a.isEmpty() && !a.contains("run") && !a.contains("--help") && !a.contains("-h")
-        && !a.contains("--version") && !a.contains("-V") && !a.contains("help");
+    if (a.contains("--help") || a.contains("-h") || a.contains("--version") || a.contains("-V")) {
+      return false;
+    }
+    // the top-level options take no value: the subcommand is the first argument that is not an option
+    String command = a.stream().filter(s -> !s.startsWith("-")).findFirst().orElse(null);
+    return command != null && !command.equals("run") && !command.equals("help");
   }
 
   /** Adds the directive from a daemon thread when {@link #appliesTo} says so; returns at once. */

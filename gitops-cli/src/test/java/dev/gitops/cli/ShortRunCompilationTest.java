@@ -19,6 +19,10 @@ class ShortRunCompilationTest {
     assertThat(ShortRunCompilation.appliesTo("--version")).isFalse();
     assertThat(ShortRunCompilation.appliesTo("sync", "--help")).isFalse();
     assertThat(ShortRunCompilation.appliesTo()).isFalse();
+    assertThat(ShortRunCompilation.appliesTo("--verbose", "run", "--config", "agent.yaml")).isFalse();
+    assertThat(ShortRunCompilation.appliesTo("help", "sync")).isFalse();
+    // an option's value that reads like a subcommand does not decide it
+    assertThat(ShortRunCompilation.appliesTo("sync", "--repo", "run", "--target", "help")).isTrue();
   }
 
   @Test
