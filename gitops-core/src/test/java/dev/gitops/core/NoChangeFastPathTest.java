@@ -43,6 +43,8 @@ class NoChangeFastPathTest {
   SyncOptions options = SyncOptions.defaults();
   /** The sub-path every process reads. */
   String path = "";
+  /** When set, the decoder breaks its contract: its resources name {@code elsewhere/<file>} as their origin. */
+  boolean otherOrigins;
 
   /** The files provider's decoder, counting the files it decodes; {@code variant} is part of its fingerprint. */
   final class Counting implements Decoder {
@@ -62,7 +64,13 @@ class NoChangeFastPathTest {
     @Override
     public List<Resource> decode(SourceFile file) {
       decodes.incrementAndGet();
-      return delegate.decode(file);
+      List<Resource> decoded = delegate.decode(file);
+      if (!otherOrigins) {
+        return decoded;
+      }
+      return decoded.stream().map(r -> new Resource(r.key(), r.document(),
+          new dev.gitops.api.Origin("elsewhere/" + r.origin().path(), r.origin().line(), r.origin().revision()),
+          r.dependsOn(), r.wave(), r.policy(), r.sensitive())).toList();
     }
 
     @Override
@@ -243,6 +251,18 @@ class NoChangeFastPathTest {
     settled();
     repo.delete("conf/f4.conf").commit("remove f4");
     Run next = sinceMarker(0);
+    assertThat(next.plan().changes()).filteredOn(c -> c.action() != Action.NOOP).singleElement()
+        .satisfies(c -> assertThat(c.action()).isEqualTo(Action.DELETE));
+    assertThat(Files.exists(target.resolve("conf/f4.conf"))).isFalse();
+  }
+
+  @Test
+  void aRemovedFileThatNoRecordNamesIsReadInFullAndItsKeyPruned() throws IOException {
+    otherOrigins = true;
+    settled();
+    repo.delete("conf/f4.conf").commit("remove f4");
+    Run next = sync();
+    assertThat(next.decoded()).as("no record names conf/f4.conf: the full read decides").isEqualTo(5);
     assertThat(next.plan().changes()).filteredOn(c -> c.action() != Action.NOOP).singleElement()
         .satisfies(c -> assertThat(c.action()).isEqualTo(Action.DELETE));
     assertThat(Files.exists(target.resolve("conf/f4.conf"))).isFalse();

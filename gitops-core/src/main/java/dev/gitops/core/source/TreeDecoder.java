@@ -427,7 +427,8 @@ final class TreeDecoder {
    * whose origin names its path (a decoder names the file it decoded, {@link Decoder#decode}),
    * re-dated. Empty when that cannot be promised: a changed ignore file or repository config, an
    * ignore file above a changed file, a link or submodule among the changes, a changed file claimed
-   * by a decoder that reads files together, or a decoded resource naming another file. A decode
+   * by a decoder that reads files together, a decoded resource naming another file, or a removed
+   * file no record names as its origin. A decode
    * error is thrown (the caller reads in full, which reports it as a walk would). The walk state of
    * {@link #read} is left alone.
    */
@@ -437,6 +438,7 @@ final class TreeDecoder {
     List<Decoder> configured = configured(reader, treeId, subPath, revision, decoders);
     Set<String> changed = new HashSet<>();
     List<Changed> files = new ArrayList<>();
+    List<String> removed = new ArrayList<>();
     try (TreeWalk tw = new TreeWalk(reader)) {
       tw.addTree(beforeTree);
       tw.addTree(treeId);
@@ -455,6 +457,23 @@ final class TreeDecoder {
         changed.add(rel);
         if (is != FileMode.MISSING) {
           files.add(new Changed(tw.getObjectId(1), rel, is == FileMode.EXECUTABLE_FILE));
+        } else if (was != FileMode.MISSING && claimed(configured, rel)) {
+          removed.add(rel);
+        }
+      }
+    }
+    if (!removed.isEmpty()) {
+      // a removed file's keys are found by the origin its records name; a removed claimed file no
+      // record names (a decoder that names another file, or a file that decoded to nothing) is
+      // left to the full read, which never keeps a key of a file that is gone
+      Set<String> named = new HashSet<>();
+      for (Resource r : records) {
+        named.add(r.origin().path());
+      }
+      for (String rel : removed) {
+        if (!named.contains(rel)) {
+          LOG.debug("{} was removed at {} and no record names it as its origin", rel, revision);
+          return Optional.empty();
         }
       }
     }
@@ -487,6 +506,16 @@ final class TreeDecoder {
   /** A regular or executable file, or nothing (one side of an added or deleted file). */
   private static boolean plain(FileMode m) {
     return m == FileMode.MISSING || m == FileMode.REGULAR_FILE || m == FileMode.EXECUTABLE_FILE;
+  }
+
+  /** Whether a decoder claims {@code rel}. */
+  private static boolean claimed(List<Decoder> decoders, String rel) {
+    for (Decoder d : decoders) {
+      if (d.claims(rel)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Whether the first decoder claiming {@code rel} reads its files together. */
