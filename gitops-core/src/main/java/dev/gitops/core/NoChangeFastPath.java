@@ -39,13 +39,16 @@ final class NoChangeFastPath {
 
   /**
    * A desired state, the fingerprint of the source content it stands for (null when unknown),
-   * whether it was taken from the store's records, and when it was read since the marker's content
-   * ({@link Fingerprinted#readSince}) the keys decoded (null when every key was decoded, or none).
+   * whether it was taken from the store's records, when it was read since the marker's content
+   * ({@link Fingerprinted#readSince}) the keys decoded (null when every key was decoded, or none),
+   * and the fingerprint of the store's marker that vouched for the records taken (null when none
+   * was taken).
    */
-  record Read(State state, Fingerprinted.Resolved resolved, boolean fromStore, Set<ResourceKey> decoded) {
+  record Read(State state, Fingerprinted.Resolved resolved, boolean fromStore, Set<ResourceKey> decoded,
+      String marker) {
 
     Read(State state, Fingerprinted.Resolved resolved, boolean fromStore) {
-      this(state, resolved, fromStore, null);
+      this(state, resolved, fromStore, null, fromStore ? resolved.fingerprint() : null);
     }
 
     /** Whether some resources come from the store's records: the plan must then {@link #stands stand}. */
@@ -115,7 +118,7 @@ final class NoChangeFastPath {
             source.describe());
         return null;
       }
-      return new Read(delta.get().state(), resolved.get(), false, delta.get().decoded());
+      return new Read(delta.get().state(), resolved.get(), false, delta.get().decoded(), marker.get());
     }
     String revision = resolved.get().revision();
     List<Resource> resources = new ArrayList<>(stored.inventory().size());
@@ -128,22 +131,26 @@ final class NoChangeFastPath {
   }
 
   /**
-   * Hands {@code planner} the store's digest of each record's document for the desired state
-   * {@code read} took from those records ({@link BatchedStateStore#noChangeDigests}), so no
-   * document is serialised and hashed for its digest; a key without a well-formed stored digest is
-   * hashed as always. The digests are bound to the marker's serial and fingerprint, so they are
-   * those of the very records read.
+   * Hands {@code planner} the store's digest of each record's document for every key {@code read}
+   * took from those records ({@link BatchedStateStore#noChangeDigests}): all of them on the fast
+   * path, those not decoded when read since the marker's content. No such document is serialised
+   * and hashed for its digest; a key without a well-formed stored digest is hashed as always, and a
+   * decoded key always is. The digests are bound to the marker's serial and fingerprint, so they
+   * are those of the very records read.
    */
   static void rememberDigests(StateStore store, Read read, Planner planner) {
-    if (!read.fromStore() || !(store instanceof BatchedStateStore b)) {
+    if (read.marker() == null || !(store instanceof BatchedStateStore b)) {
       return;
     }
-    Map<String, String> digests = b.noChangeDigests(read.resolved().fingerprint());
+    Map<String, String> digests = b.noChangeDigests(read.marker());
     if (digests.isEmpty()) {
       return;
     }
     int taken = 0;
     for (Resource r : read.state().resources().values()) {
+      if (read.decoded() != null && read.decoded().contains(r.key())) {
+        continue;
+      }
       String digest = digests.get(r.key().toString());
       if (digest != null && isSha256Hex(digest)) {
         planner.rememberDesiredDocumentDigest(r, digest);
@@ -156,13 +163,15 @@ final class NoChangeFastPath {
 
   /**
    * After a sync from the store's records that had to hash documents the store held no digest
-   * for: records every key's document digest for the marker, so the next new process hashes none.
-   * Only a sync that took the fast path records them: a process that keeps running (an agent)
-   * never reads them, and writes nothing more than the marker.
+   * for, or one read since the marker's content that recorded the marker of the new content:
+   * records every key's document digest for the marker, so the next new process hashes none (the
+   * keys taken from records have their digest from the store already, a decoded one was hashed by
+   * the plan). Only a sync that took records from the store records them: a process that keeps
+   * running (an agent) never reads them, and writes nothing more than the marker.
    */
   private static void recordDigests(BatchedStateStore b, Read read, Planner planner) {
     Map<ResourceKey, Resource> desired = read.state().resources();
-    if (!read.fromStore() || planner.documentDigestsFromStore() >= desired.size()) {
+    if (!read.fromRecords() || read.fromStore() && planner.documentDigestsFromStore() >= desired.size()) {
       return;
     }
     Map<String, String> digests = new java.util.HashMap<>(desired.size() * 4 / 3 + 1);
@@ -230,5 +239,9 @@ final class NoChangeFastPath {
     }
     b.recordNoChangeMarker(fingerprint);
     LOG.debug("no-change marker recorded for {} ({} records)", revision, desired.size());
+    if (read.decoded() != null) {
+      // the digests file names the marker's serial and fingerprint: the old one's is stale now
+      recordDigests(b, read, planner);
+    }
   }
 }

@@ -481,4 +481,47 @@ class NoChangeFastPathTest {
     assertThat(fast.plan().id()).isEqualTo(fullPathPlan().id());
     assertThat(sync().digestsFromStore()).isEqualTo(6);
   }
+
+  @Test
+  void aNewCommitTakesTheDigestsOfKeysFromRecordsAndRecordsThoseOfTheNewMarker() throws IOException {
+    settled();
+    sync();  // the digests of the marker's records
+    repo.write("conf/f3.conf", "changed\n").commit("edit");
+    Run p = sinceMarker(1);
+    assertThat(p.digestsFromStore()).as("each key taken from its record").isEqualTo(5);
+    Run planOnly = plan();
+    assertThat(planOnly.digestsFromStore()).as("the marker of the new content has all digests").isEqualTo(6);
+    assertThat(planOnly.hashed()).isZero();
+
+    // the next commit: again only the decoded document is hashed, with the full path's plan
+    repo.write("conf/f1.conf", "changed too\n").commit("edit again");
+    Run next = sinceMarker(1);
+    assertThat(next.digestsFromStore()).isEqualTo(5);
+    assertThat(next.hashed()).as("the decoded document, not the 5 taken from records").isLessThan(5);
+    Run quiet = sync();
+    assertThat(quiet.decoded()).isZero();
+    assertThat(quiet.digestsFromStore()).isEqualTo(6);
+    assertThat(quiet.hashed()).isZero();
+    assertThat(quiet.plan().id()).isEqualTo(fullPathPlan().id());
+    try (FileStateStore store = FileStateStore.open(target.resolve(".gitops"));
+        var lock = store.lock(java.time.Duration.ofSeconds(5))) {
+      Map<String, String> digests = store.noChangeDigests(store.noChangeMarker().orElseThrow());
+      assertThat(digests).hasSize(6);
+      store.load().inventory().forEach((key, l) ->
+          assertThat(digests.get(key.toString())).isEqualTo(dev.gitops.api.Documents.digest(l.resource().document())));
+    }
+  }
+
+  @Test
+  void aNewCommitWithoutDigestsHashesAsBeforeAndRecordsThem() throws IOException {
+    settled();
+    Files.deleteIfExists(digestsFile());
+    repo.write("conf/f3.conf", "changed\n").commit("edit");
+    Run p = sinceMarker(1);
+    assertThat(p.digestsFromStore()).isZero();
+    assertThat(p.hashed()).isGreaterThanOrEqualTo(6);
+    Run quiet = sync();
+    assertThat(quiet.digestsFromStore()).isEqualTo(6);
+    assertThat(quiet.hashed()).isZero();
+  }
 }
