@@ -410,6 +410,17 @@ class NoChangeFastPathTest {
     return target.resolve(".gitops").resolve("nochange-digests");
   }
 
+  /** The store's digests name its current marker, one per record: the digest of that record's document. */
+  void assertDigestsAreThoseOfTheRecords() {
+    try (FileStateStore store = FileStateStore.open(target.resolve(".gitops"));
+        var lock = store.lock(java.time.Duration.ofSeconds(5))) {
+      Map<String, String> digests = store.noChangeDigests(store.noChangeMarker().orElseThrow());
+      assertThat(digests).hasSize(6);
+      store.load().inventory().forEach((key, l) ->
+          assertThat(digests.get(key.toString())).isEqualTo(dev.gitops.api.Documents.digest(l.resource().document())));
+    }
+  }
+
   @Test
   void aNewProcessTakesEachDocumentDigestFromTheStoreAndPlansTheFullPathsPlan() throws IOException {
     settled();
@@ -433,14 +444,7 @@ class NoChangeFastPathTest {
     assertThat(fastPlan.plan().id()).isEqualTo(full.id()).isEqualTo(next.plan().id()).isEqualTo(first.plan().id());
     assertThat(fastPlan.plan()).isEqualTo(full);
 
-    // each digest taken from the store is the one computed from its record's document
-    try (FileStateStore store = FileStateStore.open(target.resolve(".gitops"));
-        var lock = store.lock(java.time.Duration.ofSeconds(5))) {
-      Map<String, String> digests = store.noChangeDigests(store.noChangeMarker().orElseThrow());
-      assertThat(digests).hasSize(6);
-      store.load().inventory().forEach((key, l) ->
-          assertThat(digests.get(key.toString())).isEqualTo(dev.gitops.api.Documents.digest(l.resource().document())));
-    }
+    assertDigestsAreThoseOfTheRecords();
   }
 
   @Test
@@ -503,13 +507,7 @@ class NoChangeFastPathTest {
     assertThat(quiet.digestsFromStore()).isEqualTo(6);
     assertThat(quiet.hashed()).isZero();
     assertThat(quiet.plan().id()).isEqualTo(fullPathPlan().id());
-    try (FileStateStore store = FileStateStore.open(target.resolve(".gitops"));
-        var lock = store.lock(java.time.Duration.ofSeconds(5))) {
-      Map<String, String> digests = store.noChangeDigests(store.noChangeMarker().orElseThrow());
-      assertThat(digests).hasSize(6);
-      store.load().inventory().forEach((key, l) ->
-          assertThat(digests.get(key.toString())).isEqualTo(dev.gitops.api.Documents.digest(l.resource().document())));
-    }
+    assertDigestsAreThoseOfTheRecords();
   }
 
   @Test
