@@ -58,6 +58,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -634,12 +636,30 @@ public final class LocalFilesProvider implements Provider {
       return t;
     });
     try {
-      List<Future<Outcome>> pendingOutcomes = new ArrayList<>(changes.size());
-      for (Change c : changes) {
-        pendingOutcomes.add(pool.submit(() -> apply(c, ctx, directories::add, claimDirectories::add, batch)));
+      // one task per thread, each taking the next change until none is left: no queue hand-off
+      // (and no thread wake-up) per file
+      AtomicReferenceArray<Outcome> outcomes = new AtomicReferenceArray<>(changes.size());
+      AtomicInteger next = new AtomicInteger();
+      List<Future<?>> workers = new ArrayList<>(threads);
+      for (int t = 0; t < threads; t++) {
+        workers.add(pool.submit(() -> {
+          for (int i = next.getAndIncrement(); i < outcomes.length(); i = next.getAndIncrement()) {
+            Change c = changes.get(i);
+            try {
+              outcomes.set(i, apply(c, ctx, directories::add, claimDirectories::add, batch));
+            } catch (RuntimeException | Error e) {
+              // that key's permanent failure, as a task of its own would have been; the others go on
+              outcomes.set(i, fail(c.key(), "write failed: " + e, false, e));
+            }
+          }
+        }));
       }
+      String interrupted = awaitAll(workers);
       for (int i = 0; i < changes.size(); i++) {
-        out.put(changes.get(i).key(), outcomeOf(changes.get(i).key(), pendingOutcomes.get(i)));
+        ResourceKey key = changes.get(i).key();
+        Outcome o = outcomes.get(i);
+        out.put(key, o != null ? o : Outcome.unknown(key + ": " + (interrupted != null ? interrupted
+            : "not written: its writer thread ended early")));
       }
       // the claims first: a file made durable is never left unclaimed by this batch's fsyncs
       for (Path dir : claimDirectories) {
@@ -711,16 +731,23 @@ public final class LocalFilesProvider implements Provider {
     }
   }
 
-  /** The result of one task of a batch; a task that threw is that key's permanent failure. */
-  private static Outcome outcomeOf(ResourceKey key, Future<Outcome> task) {
-    try {
-      return task.get();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return Outcome.unknown(key + ": interrupted while the batch was written");
-    } catch (ExecutionException e) {
-      return fail(key, "write failed: " + e.getCause(), false, e.getCause());
+  /**
+   * Waits for every writer of a batch; null when all ended, else why not (this thread was
+   * interrupted: the writes not yet taken are never started, those under way may still land).
+   */
+  private static String awaitAll(List<Future<?>> workers) {
+    for (Future<?> w : workers) {
+      try {
+        w.get();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return "interrupted while the batch was written";
+      } catch (ExecutionException e) {
+        // apply's own failures are caught per change; anything else leaves that key without an outcome
+        LOG.warn("a writer of the batch failed: {}", e.getCause().toString());
+      }
     }
+    return null;
   }
 
   /**
