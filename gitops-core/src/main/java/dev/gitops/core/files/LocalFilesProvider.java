@@ -58,6 +58,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -121,8 +123,13 @@ import org.slf4j.LoggerFactory;
  * excluded directories are compared by real path (symlinks resolved) on every call, so a store
  * reached through a symlink is still out of Git's reach, and a target inside an excluded
  * directory is refused naming both. A replaced file belongs to the process's user afterwards (the
- * owner is not copied). Checks and writes are not atomic with respect to a concurrent attacker
- * rewriting the target tree; the target is assumed to be writable only by trusted users.
+ * owner is not copied). What a write looks at, without following links: each parent directory
+ * once per batch (a batch that deletes anything: once per write), and the file itself unless the
+ * batch made its directory (empty when made); a link or non-directory found there fails the write
+ * naming it. The write itself is a rename, which replaces a link at the file's name rather than
+ * writing through it. Checks and writes are not atomic with respect to a concurrent attacker
+ * rewriting the target tree (a parent swapped for a link after it was looked at is followed by the
+ * batch's later writes); the target is assumed to be writable only by trusted users.
  *
  * <h2>Ownership</h2>
  *
@@ -629,12 +636,30 @@ public final class LocalFilesProvider implements Provider {
       return t;
     });
     try {
-      List<Future<Outcome>> pendingOutcomes = new ArrayList<>(changes.size());
-      for (Change c : changes) {
-        pendingOutcomes.add(pool.submit(() -> apply(c, ctx, directories::add, claimDirectories::add, batch)));
+      // one task per thread, each taking the next change until none is left: no queue hand-off
+      // (and no thread wake-up) per file
+      AtomicReferenceArray<Outcome> outcomes = new AtomicReferenceArray<>(changes.size());
+      AtomicInteger next = new AtomicInteger();
+      List<Future<?>> workers = new ArrayList<>(threads);
+      for (int t = 0; t < threads; t++) {
+        workers.add(pool.submit(() -> {
+          for (int i = next.getAndIncrement(); i < outcomes.length(); i = next.getAndIncrement()) {
+            Change c = changes.get(i);
+            try {
+              outcomes.set(i, apply(c, ctx, directories::add, claimDirectories::add, batch));
+            } catch (RuntimeException | Error e) {
+              // that key's permanent failure, as a task of its own would have been; the others go on
+              outcomes.set(i, fail(c.key(), "write failed: " + e, false, e));
+            }
+          }
+        }));
       }
+      String interrupted = awaitAll(workers);
       for (int i = 0; i < changes.size(); i++) {
-        out.put(changes.get(i).key(), outcomeOf(changes.get(i).key(), pendingOutcomes.get(i)));
+        ResourceKey key = changes.get(i).key();
+        Outcome o = outcomes.get(i);
+        out.put(key, o != null ? o : Outcome.unknown(key + ": " + (interrupted != null ? interrupted
+            : "not written: its writer thread ended early")));
       }
       // the claims first: a file made durable is never left unclaimed by this batch's fsyncs
       for (Path dir : claimDirectories) {
@@ -658,8 +683,9 @@ public final class LocalFilesProvider implements Provider {
    * What the writes of one batch share: the target's layout, resolved once for the batch (a single
    * {@link #apply} resolves it per call), or why it cannot be had; the parent directories found to be
    * real directories (not links) by an earlier write of the batch, which a later one does not stat
-   * again; whether the provider's own directories were made. Directories are only remembered when the
-   * batch deletes nothing: a delete may remove a parent it emptied.
+   * again, and among them those the batch made itself, whose files are not looked at before their
+   * write (see {@link #write}); whether the provider's own directories were made. Directories are
+   * only remembered when the batch deletes nothing: a delete may remove a parent it emptied.
    */
   private final class Batch {
     final Layout layout;
@@ -667,6 +693,8 @@ public final class LocalFilesProvider implements Provider {
     final IOException failure;
     /** Parents verified by this batch, or null when each write walks its parents afresh. */
     final Set<Path> verified;
+    /** The directories this batch made (a subset of {@link #verified}), or null with it. */
+    final Set<Path> created;
     final TempFiles temps;
     private volatile boolean ownDirectories;
 
@@ -675,6 +703,7 @@ public final class LocalFilesProvider implements Provider {
       this.refusal = refusal;
       this.failure = failure;
       this.verified = remember && layout != null ? ConcurrentHashMap.newKeySet() : null;
+      this.created = verified != null ? ConcurrentHashMap.newKeySet() : null;
       this.temps = layout != null ? temps(layout) : null;
     }
 
@@ -702,16 +731,23 @@ public final class LocalFilesProvider implements Provider {
     }
   }
 
-  /** The result of one task of a batch; a task that threw is that key's permanent failure. */
-  private static Outcome outcomeOf(ResourceKey key, Future<Outcome> task) {
-    try {
-      return task.get();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return Outcome.unknown(key + ": interrupted while the batch was written");
-    } catch (ExecutionException e) {
-      return fail(key, "write failed: " + e.getCause(), false, e.getCause());
+  /**
+   * Waits for every writer of a batch; null when all ended, else why not (this thread was
+   * interrupted: the writes not yet taken are never started, those under way may still land).
+   */
+  private static String awaitAll(List<Future<?>> workers) {
+    for (Future<?> w : workers) {
+      try {
+        w.get();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return "interrupted while the batch was written";
+      } catch (ExecutionException e) {
+        // apply's own failures are caught per change; anything else leaves that key without an outcome
+        LOG.warn("a writer of the batch failed: {}", e.getCause().toString());
+      }
     }
+    return null;
   }
 
   /**
@@ -777,8 +813,13 @@ public final class LocalFilesProvider implements Provider {
       return fail(key, r.getMessage(), false, null);
     }
     try {
-      createParents(layout, file, batch != null && batch.verified != null ? batch.verified : new HashSet<>());
-      Stat existing = Stat.of(file);
+      boolean remembered = batch != null && batch.verified != null;
+      boolean fresh = createParents(layout, file, remembered ? batch.verified : new HashSet<>(),
+          remembered ? batch.created : new HashSet<>());
+      // A file in a directory this batch (or call) made is not looked at: the directory was empty
+      // when made, no other write of the batch has this path, and the rename below replaces (never
+      // follows) whatever else may have appeared there since. Elsewhere the file is looked at first.
+      Stat existing = fresh ? null : Stat.of(file);
       if (existing != null) {
         if (existing.symlink) {
           return fail(key, "refusing to write through symlink " + file, false, null);
@@ -796,7 +837,7 @@ public final class LocalFilesProvider implements Provider {
       } else {
         createOwnDirectory(layout);
       }
-      ownership(layout).claim(key.name(), owner, claimSync);
+      ownership(layout).claim(key.name(), owner, claimSync, existing == null);
       int bits;
       if (existing != null) {
         bits = mode != null ? mode : (existing.mode >= 0 ? existing.mode : Modes.parse(defaultMode));
@@ -913,9 +954,11 @@ public final class LocalFilesProvider implements Provider {
    * Makes the parents of {@code file} below the root, top down, refusing a parent that is a link or
    * not a directory (looked at without following links). A parent in {@code verified} was found a
    * real directory by an earlier write of this batch and is not looked at again; each one looked at
-   * and found so is added.
+   * and found so is added, and each one made here to {@code created} as well. Returns whether the
+   * file's own directory is in {@code created} (made by this batch, so empty but for its writes).
    */
-  private void createParents(Layout layout, Path file, Set<Path> verified) throws IOException {
+  private boolean createParents(Layout layout, Path file, Set<Path> verified, Set<Path> created)
+      throws IOException {
     Path base = layout.root();
     if (!verified.contains(base)) {
       if (!Files.isDirectory(base)) {
@@ -925,12 +968,12 @@ public final class LocalFilesProvider implements Provider {
     }
     Path parent = file.getParent();
     if (verified.contains(parent)) {
-      return;
+      return created.contains(parent);
     }
     Path cur = base;
     Path rel = base.relativize(parent);
     if (rel.toString().isEmpty()) {
-      return;
+      return false;
     }
     for (Path seg : rel) {
       cur = cur.resolve(seg.toString());
@@ -941,6 +984,7 @@ public final class LocalFilesProvider implements Provider {
       if (s == null) {
         try {
           Files.createDirectory(cur);
+          created.add(cur);
           verified.add(cur);
           continue;
         } catch (FileAlreadyExistsException e) {
@@ -959,6 +1003,7 @@ public final class LocalFilesProvider implements Provider {
       }
       verified.add(cur);
     }
+    return created.contains(parent);
   }
 
   private Outcome delete(Layout layout, ResourceKey key, String owner) {

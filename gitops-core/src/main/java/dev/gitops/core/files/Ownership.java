@@ -166,15 +166,27 @@ final class Ownership {
    * @throws ClaimedException when another owner holds it
    */
   void claim(String path, String owner, DurableFiles.DirectorySync directorySync) throws IOException {
-    String holder = ownerOf(path);
+    claim(path, owner, directorySync, false);
+  }
+
+  /**
+   * {@link #claim(String, String, DurableFiles.DirectorySync)}; when {@code likelyFree} (the file is
+   * absent, so most likely nobody claimed it) the claim is made first and read only when its name
+   * is taken, rather than read first: one system call for a new file instead of a failed read, and
+   * the same result either way (making a claim fails when the name is taken).
+   *
+   * @throws ClaimedException when another owner holds it
+   */
+  void claim(String path, String owner, DurableFiles.DirectorySync directorySync, boolean likelyFree)
+      throws IOException {
+    String holder = likelyFree ? null : ownerOf(path);
     if (holder == null) {
-      DurableFiles.createPrivateDirectory(dir);
       ObjectNode n = JSON.createObjectNode().put(OWNER, owner).put(PATH, path);
       if (create(dir.resolve(KeyFileNames.of(path)), JSON.writeValueAsBytes(n), directorySync)) {
         LOG.debug("owner {} claimed {}", owner, path);
         return;
       }
-      // Another owner claimed it between the read and the link: theirs it is.
+      // The name is taken (by another owner between the read and the link, or by a claim made earlier)
       holder = ownerOf(path);
     }
     if (!owner.equals(holder)) {
@@ -185,23 +197,33 @@ final class Ownership {
   /**
    * Creates the claim {@code f} holding {@code record}; false when the name is taken. A symbolic
    * link first (durable once {@code directorySync} forced its directory), a forced and hard-linked
-   * regular file where links cannot be made.
+   * regular file where links cannot be made. The record's directory is made when the claim finds
+   * it missing (not looked at before each claim).
    */
-  private static boolean create(Path f, byte[] record, DurableFiles.DirectorySync directorySync)
+  private boolean create(Path f, byte[] record, DurableFiles.DirectorySync directorySync)
       throws IOException {
     String text = LINK_PREFIX + Base64.getUrlEncoder().withoutPadding().encodeToString(record);
     if (text.length() <= MAX_LINK) {
-      try {
-        Files.createSymbolicLink(f, f.getFileSystem().getPath(text));
-        directorySync.force(f.getParent());
-        return true;
-      } catch (FileAlreadyExistsException e) {
-        return false;
-      } catch (UnsupportedOperationException | FileSystemException e) {
-        // No symbolic links here (some file systems refuse them): the regular-file claim below.
-        LOG.debug("cannot claim {} by a symbolic link ({}); writing a claim file", f, e.toString());
+      for (int attempt = 0; ; attempt++) {
+        try {
+          Files.createSymbolicLink(f, f.getFileSystem().getPath(text));
+          directorySync.force(f.getParent());
+          return true;
+        } catch (FileAlreadyExistsException e) {
+          return false;
+        } catch (NoSuchFileException e) {
+          if (attempt > 0) {
+            throw e;
+          }
+          DurableFiles.createPrivateDirectory(dir);
+        } catch (UnsupportedOperationException | FileSystemException e) {
+          // No symbolic links here (some file systems refuse them): the regular-file claim below.
+          LOG.debug("cannot claim {} by a symbolic link ({}); writing a claim file", f, e.toString());
+          break;
+        }
       }
     }
+    DurableFiles.createPrivateDirectory(dir);
     return DurableFiles.writeNew(f, record);
   }
 

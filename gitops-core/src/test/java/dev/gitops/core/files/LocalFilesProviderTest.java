@@ -309,6 +309,43 @@ class LocalFilesProviderTest {
   }
 
   @Test
+  void aFileIsLookedAtBeforeItsWriteUnlessThisBatchMadeItsDirectoryAndALinkPlantedLaterIsStillRefused()
+      throws IOException {
+    LocalFilesProvider p = provider();
+    Path victim = Files.writeString(tmp.resolve("victim"), "keep");
+    List<Change> first = new java.util.ArrayList<>();
+    for (int i = 0; i < 8; i++) {
+      first.add(change(p.keyOf("fresh/deep/f" + i + ".txt"), Action.CREATE, text("file " + i, "0644")));
+    }
+    assertThat(p.applyAll(first, ctx()).values()).allSatisfy(o -> assertThat(o.kind()).isEqualTo(Outcome.Kind.CREATED));
+    for (int i = 0; i < 8; i++) {
+      assertThat(Files.readString(target().resolve("fresh/deep/f" + i + ".txt"))).isEqualTo("file " + i);
+      assertThat(observe(p, p.keyOf("fresh/deep/f" + i + ".txt")).live()).isEqualTo(text("file " + i, "0644"));
+    }
+
+    // the directory stands now, made by the last batch: this one looks at each file again
+    Files.createSymbolicLink(target().resolve("fresh/deep/planted.txt"), victim);
+    ResourceKey planted = p.keyOf("fresh/deep/planted.txt");
+    ResourceKey beside = p.keyOf("fresh/deep/beside.txt");
+    Map<ResourceKey, Outcome> out = p.applyAll(List.of(
+        change(planted, Action.CREATE, text("overwritten", "0644")),
+        change(beside, Action.CREATE, text("beside", "0644"))), ctx());
+    assertThat(out.get(planted).kind()).isEqualTo(Outcome.Kind.PERMANENT);
+    assertThat(out.get(planted).message()).contains("symlink " + target().resolve("fresh/deep/planted.txt"));
+    assertThat(out.get(beside).kind()).isEqualTo(Outcome.Kind.CREATED);
+    assertThat(Files.readString(victim)).isEqualTo("keep");
+    assertThat(Files.isSymbolicLink(target().resolve("fresh/deep/planted.txt"))).isTrue();
+    // a single write into a directory it makes itself, and one into a directory that stands
+    assertThat(p.apply(change(p.keyOf("other/one.txt"), Action.CREATE, text("one", "0600")), ctx()).kind())
+        .isEqualTo(Outcome.Kind.CREATED);
+    assertThat(mode(target().resolve("other/one.txt"))).isEqualTo("rw-------");
+    Files.createSymbolicLink(target().resolve("other/two.txt"), victim);
+    assertThat(p.apply(change(p.keyOf("other/two.txt"), Action.CREATE, text("two", "0644")), ctx()).kind())
+        .isEqualTo(Outcome.Kind.PERMANENT);
+    assertThat(Files.readString(victim)).isEqualTo("keep");
+  }
+
+  @Test
   void refusesToWriteOverASymlinkedFile() throws IOException {
     LocalFilesProvider p = provider();
     Path victim = Files.writeString(tmp.resolve("victim"), "keep");

@@ -9,7 +9,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Base64;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -22,6 +24,28 @@ class OwnershipTest {
 
   private Path claimOf(String path) {
     return tmp.resolve("owners").resolve(KeyFileNames.of(path));
+  }
+
+  @Test
+  void aClaimMadeFirstForAnAbsentFileMakesTheRecordDirectoryAndStillRespectsEveryHeldClaim() throws IOException {
+    Path dir = tmp.resolve("own").resolve("owners");
+    Ownership o = new Ownership(dir);
+    List<Path> forced = new ArrayList<>();
+    o.claim("conf/a.conf", "team-a", forced::add, true);  // no directory yet: made on the way
+    assertThat(Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)).isTrue();
+    assertThat(o.ownerOf("conf/a.conf")).isEqualTo("team-a");
+    assertThat(forced).containsExactly(dir);
+
+    o.claim("conf/a.conf", "team-a", forced::add, true);  // its own claim: kept, nothing new to force
+    assertThat(forced).containsExactly(dir);
+    assertThatThrownBy(() -> o.claim("conf/a.conf", "team-b", forced::add, true))
+        .isInstanceOf(Ownership.ClaimedException.class).hasMessageContaining("team-a");
+    // an older claim file (not a link) held by another owner is found the same way
+    Files.write(dir.resolve(KeyFileNames.of("old.conf")),
+        "{\"owner\":\"team-b\",\"path\":\"old.conf\"}".getBytes(StandardCharsets.UTF_8));
+    assertThatThrownBy(() -> o.claim("old.conf", "team-a", forced::add, true))
+        .isInstanceOf(Ownership.ClaimedException.class).hasMessageContaining("team-b");
+    assertThat(o.all()).isEqualTo(Map.of("conf/a.conf", "team-a", "old.conf", "team-b"));
   }
 
   @Test

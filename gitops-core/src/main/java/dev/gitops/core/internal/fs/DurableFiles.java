@@ -140,10 +140,10 @@ public final class DurableFiles {
    */
   public static void write(Path target, byte[] bytes, Path temp, Set<PosixFilePermission> permissions,
       Runnable beforeRename, DirectorySync directorySync) throws IOException {
-    createNew(temp);
+    FileChannel channel = createNew(temp);
     boolean moved = false;
     try {
-      writeAndForce(temp, bytes);
+      writeAndForce(channel, bytes);
       if (posix(temp) && !permissions.equals(OWNER_FILE)) {
         Files.setPosixFilePermissions(temp, permissions);
       }
@@ -171,9 +171,9 @@ public final class DurableFiles {
   public static boolean writeNew(Path target, byte[] bytes) throws IOException {
     Path dir = target.getParent();
     Path tmp = tempBeside(target);
-    createNew(tmp);
+    FileChannel channel = createNew(tmp);
     try {
-      writeAndForce(tmp, bytes);
+      writeAndForce(channel, bytes);
       try {
         Files.createLink(target, tmp);
       } catch (FileAlreadyExistsException e) {
@@ -194,18 +194,21 @@ public final class DurableFiles {
     }
   }
 
-  /** Creates {@code file} empty and owner-only; never over an existing file or through a link. */
-  private static void createNew(Path file) throws IOException {
+  /**
+   * Creates {@code file} empty and owner-only, never over an existing file or through a link, and
+   * returns it open for writing (one open: the caller writes through it, see {@link #writeAndForce}).
+   */
+  private static FileChannel createNew(Path file) throws IOException {
     FileAttribute<?>[] attrs = posix(file)
         ? new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(OWNER_FILE)}
         : new FileAttribute<?>[0];
-    Files.newByteChannel(file, Set.<OpenOption>of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
-        LinkOption.NOFOLLOW_LINKS), attrs).close();
+    return FileChannel.open(file, Set.<OpenOption>of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
+        LinkOption.NOFOLLOW_LINKS), attrs);
   }
 
-  private static void writeAndForce(Path file, byte[] bytes) throws IOException {
-    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING,
-        LinkOption.NOFOLLOW_LINKS)) {
+  /** Writes all of {@code bytes} through {@code ch}, forces them to disk and closes it. */
+  private static void writeAndForce(FileChannel ch, byte[] bytes) throws IOException {
+    try (ch) {
       ByteBuffer buf = ByteBuffer.wrap(bytes);
       while (buf.hasRemaining()) {
         ch.write(buf);
