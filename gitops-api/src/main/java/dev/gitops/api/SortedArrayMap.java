@@ -1,8 +1,10 @@
 package dev.gitops.api;
 
 import java.io.Serializable;
+import java.util.AbstractCollection;
 import java.util.AbstractMap;
 import java.util.AbstractSet;
+import java.util.Collection;
 import java.util.Comparator;
 import java.util.Iterator;
 import java.util.Map;
@@ -252,6 +254,27 @@ final class SortedArrayMap<K extends Comparable<? super K>, V> extends AbstractM
     public K last() {
       return lastKey();
     }
+  }
+
+  @Override
+  public Collection<V> values() {
+    // in key order, as a sorted map's values are, without an entry object per value
+    return new AbstractCollection<>() {
+      @Override
+      public Iterator<V> iterator() {
+        return new Cursor<>() {
+          @Override
+          V at(int i) {
+            return valueAt(i);
+          }
+        };
+      }
+
+      @Override
+      public int size() {
+        return SortedArrayMap.this.size();
+      }
+    };
   }
 
   @Override

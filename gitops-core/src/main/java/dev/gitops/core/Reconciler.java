@@ -33,6 +33,7 @@ import dev.gitops.core.apply.Executor;
 import dev.gitops.core.plan.DeletionBudget;
 import dev.gitops.core.decode.GlobDecoder;
 import dev.gitops.core.internal.apply.AbandonedCalls;
+import dev.gitops.core.internal.plan.Along;
 import dev.gitops.core.internal.plan.DeletionGuard;
 import dev.gitops.core.internal.plan.LastApplied;
 import dev.gitops.core.internal.plan.OutputReferences;
@@ -691,8 +692,9 @@ public final class Reconciler implements AutoCloseable {
    * outcomesComplete}, gives each NOOP and SKIP its outcome in {@code outcomes}.
    */
   private boolean recordQuietChanges(Prepared p, Map<ResourceKey, Outcome> outcomes, boolean outcomesComplete) {
-    Map<ResourceKey, Resource> desired = new HashMap<>(p.desired.resources());
-    Map<ResourceKey, StoredResource> inventory = new HashMap<>(p.stored.inventory());
+    // the plan's changes mostly come in key order: the sorted maps are walked along, not copied into hash maps
+    Along<Resource> desired = new Along<>(p.desired.resources(), null);
+    Along<StoredResource> inventory = new Along<>(p.stored.inventory(), null);
     // one store batch for all of them (one durable write in a file store)
     StoreBatch.Builder batch = StoreBatch.builder();
     List<Resource> rewritten = new ArrayList<>();
