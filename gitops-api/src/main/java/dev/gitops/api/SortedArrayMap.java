@@ -43,6 +43,17 @@ final class SortedArrayMap<K extends Comparable<? super K>, V> extends AbstractM
   }
 
   /**
+   * The map of {@code keys} to {@code values} at the same positions, taking both arrays as they are:
+   * the caller hands them over with the keys sorted, distinct and not null, and no value null.
+   */
+  static <K extends Comparable<? super K>, V> SortedArrayMap<K, V> ofSorted(Object[] keys, Object[] values) {
+    if (keys.length != values.length) {
+      throw new IllegalArgumentException(keys.length + " keys but " + values.length + " values");
+    }
+    return keys.length == 0 ? new SortedArrayMap<>(NONE, NONE, 0, 0) : new SortedArrayMap<>(keys, values, 0, keys.length);
+  }
+
+  /**
    * {@code map} itself when it is a map of this class, else an immutable copy in natural key
    * order. A null key or value throws {@link NullPointerException}.
    */
