@@ -19,7 +19,9 @@ import java.util.TreeMap;
  * copies.
  *
  * <pre>{@code
- * SortedMap<ResourceKey, Outcome> sorted = KeyOrdered.sorted(outcomesInPlanOrder);
+ * Map<ResourceKey, Outcome> inPlanOrder = new LinkedHashMap<>();
+ * plan.changes().forEach(c -> inPlanOrder.put(c.key(), Outcome.unchanged()));
+ * SortedMap<ResourceKey, Outcome> sorted = KeyOrdered.sorted(inPlanOrder);
  * }</pre>
  *
  * @param <V> the values
