@@ -1,8 +1,10 @@
 package dev.gitops.api;
 
 import java.io.Serializable;
+import java.util.AbstractCollection;
 import java.util.AbstractMap;
 import java.util.AbstractSet;
+import java.util.Collection;
 import java.util.Comparator;
 import java.util.Iterator;
 import java.util.Map;
@@ -38,6 +40,17 @@ final class SortedArrayMap<K extends Comparable<? super K>, V> extends AbstractM
     this.values = values;
     this.from = from;
     this.to = to;
+  }
+
+  /**
+   * The map of {@code keys} to {@code values} at the same positions, taking both arrays as they are:
+   * the caller hands them over with the keys sorted, distinct and not null, and no value null.
+   */
+  static <K extends Comparable<? super K>, V> SortedArrayMap<K, V> ofSorted(Object[] keys, Object[] values) {
+    if (keys.length != values.length) {
+      throw new IllegalArgumentException(keys.length + " keys but " + values.length + " values");
+    }
+    return keys.length == 0 ? new SortedArrayMap<>(NONE, NONE, 0, 0) : new SortedArrayMap<>(keys, values, 0, keys.length);
   }
 
   /**
@@ -252,6 +265,27 @@ final class SortedArrayMap<K extends Comparable<? super K>, V> extends AbstractM
     public K last() {
       return lastKey();
     }
+  }
+
+  @Override
+  public Collection<V> values() {
+    // in key order, as a sorted map's values are, without an entry object per value
+    return new AbstractCollection<>() {
+      @Override
+      public Iterator<V> iterator() {
+        return new Cursor<>() {
+          @Override
+          V at(int i) {
+            return valueAt(i);
+          }
+        };
+      }
+
+      @Override
+      public int size() {
+        return SortedArrayMap.this.size();
+      }
+    };
   }
 
   @Override

@@ -1,6 +1,8 @@
 package dev.gitops.api;
 
+import java.util.Arrays;
 import java.util.Collection;
+import java.util.Comparator;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.SortedMap;
@@ -35,6 +37,24 @@ public record State(String revision, SortedMap<ResourceKey, Resource> resources,
    * @throws DuplicateResourceException when two resources have one key, naming both origins
    */
   public static State of(String revision, Collection<Resource> resources) {
+    Resource[] sorted = resources.toArray(new Resource[0]);
+    // a stable merge sort: resources that come (mostly) in key order, as a source's walk gives
+    // them, are sorted in about one pass, and equal keys end up next to each other
+    Arrays.sort(sorted, BY_KEY);
+    Object[] keys = new Object[sorted.length];
+    for (int i = 0; i < sorted.length; i++) {
+      keys[i] = sorted[i].key();
+      if (i > 0 && keys[i].equals(keys[i - 1])) {
+        return withDuplicates(revision, resources);
+      }
+    }
+    return new State(revision, SortedArrayMap.ofSorted(keys, sorted), false, false);
+  }
+
+  private static final Comparator<Resource> BY_KEY = (a, b) -> a.key().compareTo(b.key());
+
+  /** {@link #of} for resources two of which share a key: throws naming the first such pair in their order. */
+  private static State withDuplicates(String revision, Collection<Resource> resources) {
     TreeMap<ResourceKey, Resource> map = new TreeMap<>();
     for (Resource r : resources) {
       Resource prev = map.putIfAbsent(r.key(), r);

@@ -104,6 +104,31 @@ class ModelTest {
   }
 
   @Test
+  void aStateHoldsItsResourcesInKeyOrderWhateverOrderTheyCameIn() {
+    java.util.List<Resource> given = new java.util.ArrayList<>();
+    for (int i = 0; i < 50; i++) {
+      given.add(Resource.builder(ResourceKey.of("p", "t", "", "k" + (i * 37 % 50))).build());
+    }
+    java.util.TreeMap<ResourceKey, Resource> expected = new java.util.TreeMap<>();
+    given.forEach(r -> expected.put(r.key(), r));
+    State s = State.of("r1", given);
+    assertThat(new java.util.ArrayList<>(s.resources().keySet())).isEqualTo(new java.util.ArrayList<>(expected.keySet()));
+    expected.forEach((k, r) -> assertThat(s.resources().get(k)).isSameAs(r));
+  }
+
+  @Test
+  void ofTwoDuplicatesAStateNamesThePairThatComesFirstInTheGivenOrder() {
+    ResourceKey b = ResourceKey.of("p", "t", "", "b");
+    Resource b1 = Resource.builder(b).origin(Origin.of("b1.yaml", 1, "r1")).build();
+    Resource a1 = Resource.builder(A).origin(Origin.of("a1.yaml", 1, "r1")).build();
+    Resource b2 = Resource.builder(b).origin(Origin.of("b2.yaml", 1, "r1")).build();
+    Resource a2 = Resource.builder(A).origin(Origin.of("a2.yaml", 1, "r1")).build();
+    // a sorts before b, but b's second resource comes first: b is named, as the given order says
+    assertThatThrownBy(() -> State.of("r1", List.of(b1, a1, b2, a2))).isInstanceOf(DuplicateResourceException.class)
+        .hasMessageContaining("b1.yaml:1@r1").hasMessageContaining("b2.yaml:1@r1").hasMessageNotContaining("a1.yaml");
+  }
+
+  @Test
   void aStateLookupThatMissesIsEmptyNotNull() {
     Resource one = Resource.builder(A).build();
     State s = State.of("r1", List.of(one));

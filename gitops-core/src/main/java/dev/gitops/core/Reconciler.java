@@ -33,7 +33,9 @@ import dev.gitops.core.apply.Executor;
 import dev.gitops.core.plan.DeletionBudget;
 import dev.gitops.core.decode.GlobDecoder;
 import dev.gitops.core.internal.apply.AbandonedCalls;
+import dev.gitops.core.internal.plan.Along;
 import dev.gitops.core.internal.plan.DeletionGuard;
+import dev.gitops.core.internal.plan.KeyOrdered;
 import dev.gitops.core.internal.plan.LastApplied;
 import dev.gitops.core.internal.plan.OutputReferences;
 import dev.gitops.core.plan.PlanCodec;
@@ -646,12 +648,12 @@ public final class Reconciler implements AutoCloseable {
       // they record nothing now (what they record follows from those instances alone).
       return marked(p, finish(p, q.outcomes(), start, false), teardown);
     }
-    Map<ResourceKey, Outcome> outcomes = new TreeMap<>();
     boolean anyMutation = plan.changes().stream()
         .anyMatch(c -> c.action().mutates() || c.action() == Action.FORGET || c.action() == Action.READ);
-    if (anyMutation) {
-      outcomes.putAll(executor.execute(plan, providers, new StoreHooks(p), cancellation, owner));
-    }
+    // in plan order (read-only when the executor's): the result sorts them, in one pass while the
+    // plan's order is the keys' order, instead of a tree map sorting them here
+    Map<ResourceKey, Outcome> outcomes = anyMutation
+        ? executor.execute(plan, providers, new StoreHooks(p), cancellation, owner) : new LinkedHashMap<>();
     // the executor gave every change of the plan its outcome (a NOOP's UNCHANGED, a SKIP's SKIPPED)
     boolean recorded = recordQuietChanges(p, outcomes, anyMutation);
     quiet = null;
@@ -691,8 +693,9 @@ public final class Reconciler implements AutoCloseable {
    * outcomesComplete}, gives each NOOP and SKIP its outcome in {@code outcomes}.
    */
   private boolean recordQuietChanges(Prepared p, Map<ResourceKey, Outcome> outcomes, boolean outcomesComplete) {
-    Map<ResourceKey, Resource> desired = new HashMap<>(p.desired.resources());
-    Map<ResourceKey, StoredResource> inventory = new HashMap<>(p.stored.inventory());
+    // the plan's changes mostly come in key order: the sorted maps are walked along, not copied into hash maps
+    Along<Resource> desired = new Along<>(p.desired.resources(), null);
+    Along<StoredResource> inventory = new Along<>(p.stored.inventory(), null);
     // one store batch for all of them (one durable write in a file store)
     StoreBatch.Builder batch = StoreBatch.builder();
     List<Resource> rewritten = new ArrayList<>();
@@ -784,9 +787,9 @@ public final class Reconciler implements AutoCloseable {
       store.appendHistory(new HistoryEntry(historyId, Instant.now(), plan.revision(), plan.id(), status, counts,
           (orphaned ? "orphaned everything; " : "") + plan.summary()));
     }
-    // SyncResult takes its own sorted copy
-    SyncResult r = new SyncResult(plan.revision(), plan, status, outcomes instanceof SortedMap<ResourceKey, Outcome> sorted
-        ? sorted : new TreeMap<>(outcomes), Duration.between(start, Instant.now()), historyId);
+    // SyncResult takes its own sorted copy: in one pass from outcomes in key order
+    SyncResult r = new SyncResult(plan.revision(), plan, status, KeyOrdered.sorted(outcomes),
+        Duration.between(start, Instant.now()), historyId);
     if (failed) {
       LOG.warn("sync of {} failed for {} of {} keys", plan.revision(), r.failures().size(), outcomes.size());
     } else if (status == SyncResult.Status.INCOMPLETE) {

@@ -138,9 +138,12 @@ public final class PlanFiles {
     Values values = hashed(secretKey);
     RevisionNodes revisions = new RevisionNodes();
     List<Leaf> changes = new ArrayList<>(plan.changes().size());
+    // a plan's changes mostly come in key order: both maps are walked along instead of searched per change
+    Along<String> fingerprints = new Along<>(plan.fingerprints(), "");
+    Along<SortedSet<ResourceKey>> dependencies = new Along<>(plan.dependencies(), EMPTY);
     for (Change c : plan.changes()) {
-      String fingerprint = plan.fingerprints().getOrDefault(c.key(), "");
-      SortedSet<ResourceKey> deps = plan.dependencies().getOrDefault(c.key(), EMPTY);
+      String fingerprint = fingerprints.get(c.key());
+      SortedSet<ResourceKey> deps = dependencies.get(c.key());
       String d = remembered == null ? null : remembered.get(c, fingerprint, deps, secretKey);
       if (d == null) {
         Leaf leaf = leaf(change(c, plan, values), c.key(), digests, true);

@@ -34,6 +34,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.SortedMap;
 import java.util.SortedSet;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -186,6 +187,11 @@ public final class Planner {
       return true;
     }
 
+    /** The decision of this plan's {@code i}-th key when {@code key} is that key, else null. */
+    Decided at(int i, ResourceKey key) {
+      return i < keys.length && (keys[i] == key || keys[i].equals(key)) ? decided[i] : null;
+    }
+
     /** Whether {@code entries} (sorted) are exactly the remembered stored (or pending) instances, at their keys. */
     private boolean sameEntries(java.util.SortedMap<ResourceKey, ?> entries, int count, boolean stored) {
       if (entries.size() != count) {
@@ -289,21 +295,13 @@ public final class Planner {
       }
     }
     // OutputReferences resolves a planning provider's outputs into this map: then it is a fresh copy
-    Lookup lookup = new Lookup(
-        units.isEmpty() ? indexOf(in.desired().resources()) : new HashMap<>(in.desired().resources()),
-        new HashMap<>(in.stored().inventory()), new HashMap<>(in.stored().pending()));
-    // the desired keys come sorted (copied in linear time); the few others are looked up by hash
+    boolean plain = units.isEmpty();
+    Lookup lookup = new Lookup(in, plain ? null : new HashMap<>(in.desired().resources()));
+    // the desired keys come sorted (copied in linear time); the few others are found by walking
+    // the sorted desired map along the sorted stored keys
     SortedSet<ResourceKey> keys = new TreeSet<>(in.desired().resources().keySet());
-    for (ResourceKey k : in.stored().inventory().keySet()) {
-      if (!lookup.desired().containsKey(k)) {
-        keys.add(k);
-      }
-    }
-    for (ResourceKey k : in.stored().pending().keySet()) {
-      if (!lookup.desired().containsKey(k)) {
-        keys.add(k);
-      }
-    }
+    addMissing(keys, in.desired().resources(), in.stored().inventory());
+    addMissing(keys, in.desired().resources(), in.stored().pending());
     Set<ResourceKey> orphanCandidates = new TreeSet<>(in.marked());
     orphanCandidates.removeAll(keys);
     keys.addAll(orphanCandidates);
@@ -314,15 +312,27 @@ public final class Planner {
     // A planning provider's changes go through the same masking as every other change (provider
     // and user rules, decoder marks) before anything reads them: the plan, output references, the apply.
     units = units.completed(c -> masked(c, in, lookup));
-    OutputReferences.Resolved references = OutputReferences.resolve(lookup.desired(), units);
+    OutputReferences.Resolved references = OutputReferences.resolve(plain ? in.desired().resources() : lookup.desired(),
+        units);
     List<Change> changes = new ArrayList<>(keys.size());
     Map<ResourceKey, String> fingerprints = new HashMap<>(keys.size() * 2);
     SortedSet<ResourceKey> unknown = new TreeSet<>();
     String secret = secretDigest(in.secretKey());
     int[] held = new int[1];
     Decided[] used = new Decided[keys.size()];
+    // the keys come in order: without planning units (whose outputs are resolved into the lookup's
+    // copy) each key's resources are found by walking the sorted maps along, hashing nothing; the
+    // last plan's decisions are taken by position while its keys are this plan's
+    Along<Resource> desiredAt = Along.ascending(in.desired().resources(), null);
+    Along<StoredResource> storedAt = Along.ascending(in.stored().inventory(), null);
+    Along<Resource> pendingAt = Along.ascending(in.stored().pending(), null);
+    Instances aligned = previous == null || !plain ? null : previous.instances();
     for (ResourceKey key : keys) {
-      Change c = references.mark(remembered(key, in, lookup, fingerprints, secret, held, used, changes.size()));
+      Resource d = plain ? desiredAt.get(key) : lookup.desired().get(key);
+      StoredResource l = storedAt.get(key);
+      Resource pending = pendingAt.get(key);
+      Change c = references.mark(remembered(key, d, l, pending, in, fingerprints, secret, held, used, changes.size(),
+          aligned));
       if (c.action() == Action.SKIP && in.observations().get(key) != null && in.observations().get(key).isUnknown()) {
         unknown.add(key);
       }
@@ -330,7 +340,7 @@ public final class Planner {
     }
     changes.addAll(units.changes());
     fingerprints.putAll(units.fingerprints());
-    for (Change c : units.placeholders(lookup.desired().values(), references.dependencies)) {
+    for (Change c : units.placeholders(plain ? List.of() : lookup.desired().values(), references.dependencies)) {
       changes.add(c);
       fingerprints.put(c.key(), "unplanned");
     }
@@ -365,7 +375,7 @@ public final class Planner {
     if (decided.size() > keys.size()) {
       decided.keySet().retainAll(keys);
     }
-    Map<ResourceKey, SortedSet<ResourceKey>> deps = units.isEmpty() ? graph(changes, in, lookup.desired())
+    Map<ResourceKey, SortedSet<ResourceKey>> deps = units.isEmpty() ? graph(changes, in, lookup)
         : DependencyGraph.build(changes, in, lookup.desired(), units);
     if (!units.isEmpty()) {
       references.addEdges(deps);
@@ -379,7 +389,7 @@ public final class Planner {
     // A planning provider's own state is its inventory: what it manages counts as owned (the guard's base).
     units.owned().forEach((provider, n) -> owned.merge(provider, n, Integer::sum));
     Plan draft = new Plan("", in.desired().revision(), changes, new TreeMap<>(deps), new TreeMap<>(in.variables()),
-        options.asMap(), new TreeMap<>(fingerprints), unknown, new TreeMap<>(unobserved), owned);
+        options.asMap(), sorted(fingerprints, previous), unknown, new TreeMap<>(unobserved), owned);
     // The id is a digest of the plan's content as its file holds it, so a file can be checked
     // against it; unchanged changes and documents are not serialised again (remembered per key).
     String id = PlanFiles.id(draft, in.secretKey(), contentDigests, changeDigests);
@@ -393,14 +403,41 @@ public final class Planner {
   }
 
   /**
+   * {@code fingerprints} in key order. When the last plan had the same keys, its sorted map is
+   * copied (in linear time, no key compared) and the fingerprints that moved are put into the copy;
+   * otherwise they are sorted anew.
+   */
+  private static TreeMap<ResourceKey, String> sorted(Map<ResourceKey, String> fingerprints, Whole previous) {
+    SortedMap<ResourceKey, String> was = previous == null ? null : previous.plan().fingerprints();
+    if (was == null || was.size() != fingerprints.size()) {
+      return new TreeMap<>(fingerprints);
+    }
+    List<ResourceKey> moved = new ArrayList<>();
+    for (Map.Entry<ResourceKey, String> e : was.entrySet()) {
+      String now = fingerprints.get(e.getKey());
+      if (now == null) {
+        return new TreeMap<>(fingerprints);  // as many keys, but other ones
+      }
+      if (now != e.getValue() && !now.equals(e.getValue())) {
+        moved.add(e.getKey());
+      }
+    }
+    TreeMap<ResourceKey, String> out = new TreeMap<>(was);
+    moved.forEach(k -> out.put(k, fingerprints.get(k)));
+    return out;
+  }
+
+  /**
    * The decision for {@code key} alone, planned from {@code in}, whose observation of it is fresh:
    * what a sync sends instead of a change the provider refused as a conflict (the object changed
    * since it was observed). Masked like every change of a plan; nothing is remembered, so the next
    * plan decides the key from its own observation.
    */
   public Change replan(PlanInput in, ResourceKey key) {
-    Lookup lookup = new Lookup(in.desired().resources(), in.stored().inventory(), in.stored().pending());
-    return masked(decide(key, in, lookup, new HashMap<>()), in, lookup);
+    Resource d = in.desired().resources().get(key);
+    StoredResource l = in.stored().inventory().get(key);
+    Resource pending = in.stored().pending().get(key);
+    return masked(decide(key, d, l, pending, in, new HashMap<>()), in, d, l, pending);
   }
 
   /**
@@ -432,14 +469,16 @@ public final class Planner {
    * relations (asked of the provider again for the keys whose document is another instance only).
    * A new commit that edits a few documents so keeps the graph; any other change builds it anew.
    */
-  private Map<ResourceKey, SortedSet<ResourceKey>> graph(List<Change> changes, PlanInput in,
-      Map<ResourceKey, Resource> desired) {
+  private Map<ResourceKey, SortedSet<ResourceKey>> graph(List<Change> changes, PlanInput in, Lookup lookup) {
     Graph g = graph;
     Resource[] now = new Resource[changes.size()];
     boolean reusable = g != null && g.keys().size() == changes.size() && g.providers().equals(in.providers());
+    // the changes come in key order (no planning units): the desired resources are walked along
+    SortedMap<ResourceKey, Resource> desired = in.desired().resources();
+    Along<Resource> desiredAt = new Along<>(desired, null);
     for (int i = 0; i < now.length; i++) {
       Change c = changes.get(i);
-      now[i] = desired.get(c.key());
+      now[i] = desiredAt.get(c.key());
       if (now[i] == null) {
         reusable = false;
       }
@@ -452,7 +491,7 @@ public final class Planner {
       graph = new Graph(g.keys(), now, g.providers(), g.deps());
       return g.deps();
     }
-    Map<ResourceKey, SortedSet<ResourceKey>> deps = DependencyGraph.build(changes, in, desired);
+    Map<ResourceKey, SortedSet<ResourceKey>> deps = DependencyGraph.build(changes, in, lookup.desired());
     List<ResourceKey> keys = new ArrayList<>(changes.size());
     changes.forEach(c -> keys.add(c.key()));
     graph = Arrays.stream(now).allMatch(Objects::nonNull)
@@ -543,12 +582,12 @@ public final class Planner {
    * last plan: by identity of the desired, stored and pending instances when they are the same
    * (counted in {@code held}), else by their digests.
    */
-  private Change remembered(ResourceKey key, PlanInput in, Lookup lookup, Map<ResourceKey, String> fingerprints,
-      String secret, int[] held, Decided[] used, int at) {
-    Decided hit = decided.get(key);
-    Resource d = lookup.desired().get(key);
-    StoredResource l = lookup.inventory().get(key);
-    Resource pending = lookup.pending().get(key);
+  private Change remembered(ResourceKey key, Resource d, StoredResource l, Resource pending, PlanInput in,
+      Map<ResourceKey, String> fingerprints, String secret, int[] held, Decided[] used, int at, Instances aligned) {
+    Decided hit = aligned == null ? null : aligned.at(at, key);
+    if (hit == null) {
+      hit = decided.get(key);
+    }
     Observation v = in.observations().get(key);
     Provider provider = in.providers().get(key.provider());
     if (hit != null && v != null && provider != null
@@ -565,7 +604,7 @@ public final class Planner {
       decided.put(key, used[at]);
       return c;
     }
-    DecisionInputs inputs = inputsOf(key, in, lookup, secret);
+    DecisionInputs inputs = inputsOf(key, d, l, pending, in, secret);
     if (inputs != null && hit != null && hit.inputs().equals(inputs)) {
       fingerprints.put(key, hit.fingerprint());
       // the origin is no input of the decision: the change holds the resource as read now
@@ -574,7 +613,7 @@ public final class Planner {
       decided.put(key, used[at]);
       return c;
     }
-    Change c = masked(decide(key, in, lookup, fingerprints), in, lookup);
+    Change c = masked(decide(key, d, l, pending, in, fingerprints), in, d, l, pending);
     if (inputs == null) {
       decided.remove(key);
     } else {
@@ -589,15 +628,13 @@ public final class Planner {
    * provider, an unknown observation, or a present object without a version token (its live
    * document would have to be compared, which costs what a merge costs).
    */
-  private DecisionInputs inputsOf(ResourceKey key, PlanInput in, Lookup lookup, String secret) {
+  private DecisionInputs inputsOf(ResourceKey key, Resource d, StoredResource l, Resource pending, PlanInput in,
+      String secret) {
     Provider provider = in.providers().get(key.provider());
     Observation v = in.observations().get(key);
     if (provider == null || v == null || v.isUnknown() || v.isPresent() && v.version().isEmpty()) {
       return null;
     }
-    Resource d = lookup.desired().get(key);
-    StoredResource l = lookup.inventory().get(key);
-    Resource pending = lookup.pending().get(key);
     return new DecisionInputs(d == null ? "-" : resourceDigest(Digests.Role.DESIRED, d),
         l == null ? -1 : l.serial(), l == null ? "-" : resourceDigest(Digests.Role.STORED, l.resource()),
         pending == null ? "-" : resourceDigest(Digests.Role.PENDING, pending), v.status(),
@@ -652,14 +689,61 @@ public final class Planner {
     return m;
   }
 
-  /** Hash lookups for one plan: the state's sorted maps cost a string comparison chain per lookup. */
-  private record Lookup(Map<ResourceKey, Resource> desired, Map<ResourceKey, StoredResource> inventory,
-      Map<ResourceKey, Resource> pending) {}
+  /**
+   * Hash lookups for one plan (the state's sorted maps cost a string comparison chain per lookup),
+   * each map built on first use: a plan that walks the sorted maps along its keys builds none.
+   */
+  private final class Lookup {
+    private final PlanInput in;
+    private Map<ResourceKey, Resource> desired;
+    private Map<ResourceKey, StoredResource> inventory;
+    private Map<ResourceKey, Resource> pending;
 
-  private Change decide(ResourceKey key, PlanInput in, Lookup lookup, Map<ResourceKey, String> fingerprints) {
-    Resource d = lookup.desired().get(key);
-    StoredResource l = lookup.inventory().get(key);
-    Resource pending = lookup.pending().get(key);
+    /** Over {@code in}, with {@code desired} as its desired resources when not null (else a hash index of in's). */
+    Lookup(PlanInput in, Map<ResourceKey, Resource> desired) {
+      this.in = in;
+      this.desired = desired;
+    }
+
+    Map<ResourceKey, Resource> desired() {
+      if (desired == null) {
+        desired = indexOf(in.desired().resources());
+      }
+      return desired;
+    }
+
+    Map<ResourceKey, StoredResource> inventory() {
+      if (inventory == null) {
+        inventory = new HashMap<>(in.stored().inventory());
+      }
+      return inventory;
+    }
+
+    Map<ResourceKey, Resource> pending() {
+      if (pending == null) {
+        pending = new HashMap<>(in.stored().pending());
+      }
+      return pending;
+    }
+  }
+
+  /** Adds to {@code keys} each key of {@code stored} that {@code desired} does not hold (both sorted: one walk). */
+  private static void addMissing(SortedSet<ResourceKey> keys, SortedMap<ResourceKey, Resource> desired,
+      SortedMap<ResourceKey, ?> stored) {
+    if (stored.isEmpty()) {
+      return;
+    }
+    // stored keys in another order than the keys' own are searched
+    Along<Resource> walk = stored.comparator() == null ? Along.ascending(desired, null) : new Along<>(desired, null);
+    for (ResourceKey k : stored.keySet()) {
+      if (walk.get(k) == null) {
+        keys.add(k);
+      }
+    }
+  }
+
+  private Change decide(ResourceKey key, Resource d, StoredResource l, Resource pending, PlanInput in,
+      Map<ResourceKey, String> fingerprints) {
     Provider provider = in.providers().get(key.provider());
     if (provider == null) {
       if (d != null) {
@@ -934,10 +1018,13 @@ public final class Planner {
    * and pending resource (Git may have dropped a mark together with the field it marked).
    */
   private Change masked(Change c, PlanInput in, Lookup lookup) {
-    StoredResource l = lookup.inventory().get(c.key());
+    return masked(c, in, lookup.desired().get(c.key()), lookup.inventory().get(c.key()), lookup.pending().get(c.key()));
+  }
+
+  /** {@link #masked(Change, PlanInput, Lookup)} with the key's desired, stored and pending resources at hand. */
+  private Change masked(Change c, PlanInput in, Resource d, StoredResource l, Resource pending) {
     return Redactor.complete(c, rulesFor(c.key(), in.providers(), in.userRules()),
-        Redactor.marks(lookup.desired().get(c.key()), l == null ? null : l.resource(), lookup.pending().get(c.key())),
-        in.secretKey());
+        Redactor.marks(d, l == null ? null : l.resource(), pending), in.secretKey());
   }
 
   /** The owned document: last-applied, with what a crashed apply left pending laid over it. */
