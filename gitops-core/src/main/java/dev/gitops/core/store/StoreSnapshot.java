@@ -3,7 +3,6 @@ package dev.gitops.core.store;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectReader;
 import dev.gitops.api.Resource;
@@ -40,8 +39,7 @@ final class StoreSnapshot {
   static final int HEADER = 28;
 
   /** Reads one entry at a time from the payload (the rest of the payload follows it). */
-  private static final ObjectReader ENTRY = StoreCodec.MAPPER.reader()
-      .without(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+  private static final ObjectReader ENTRY = StoreCodec.IN_STREAM;
 
   private StoreSnapshot() {}
 
@@ -209,8 +207,7 @@ final class StoreSnapshot {
       expect(p, JsonToken.START_ARRAY);
       while (p.nextToken() == JsonToken.START_OBJECT) {
         at = HEADER + p.currentTokenLocation().getByteOffset();
-        JsonNode n = ENTRY.readTree(p);
-        StoredResource s = StoreCodec.readInventoryEntry(n);
+        StoredResource s = StoreCodec.readInventoryEntry(p);
         if (inventory.put(s.resource().key(), s) != null) {
           throw new DamageException(at, "a second inventory entry of " + s.resource().key());
         }
