@@ -18,6 +18,7 @@ import dev.gitops.api.Origin;
 import dev.gitops.api.PathPattern;
 import dev.gitops.api.Resource;
 import dev.gitops.api.ResourceKey;
+import dev.gitops.api.StoreCorruptException;
 import dev.gitops.api.SyncResult;
 import dev.gitops.api.spi.HistoryEntry;
 import dev.gitops.api.spi.StoredResource;
@@ -298,8 +299,20 @@ final class StoreCodec {
    * the origin and the proof become trees (a snapshot holds one entry per key; the tree of each
    * whole entry was a quarter of a no-change sync's allocation). Fields it does not know are
    * skipped, as the tree form ignores them; duplicate fields are the parser's to refuse.
+   *
+   * <p>With {@code source} (the array {@code p} reads, from offset {@code base}), a document that
+   * is an object is not parsed here but kept as its text in {@code source}: the parser only checks
+   * it on the way past (well-formed, UTF-8, no duplicate field: damage the load refuses as before),
+   * and {@link Documents#lazyObject} parses it when it is first read. The array is kept while any
+   * such document is unread. What only a parse finds (Jackson's limits, such as a string over its
+   * longest) throws {@link StoreCorruptException} naming {@code where} and the key, at every read.
    */
   static StoredResource readInventoryEntry(JsonParser p) throws IOException, BadContentException {
+    return readInventoryEntry(p, null, 0, null);
+  }
+
+  static StoredResource readInventoryEntry(JsonParser p, byte[] source, int base, String where)
+      throws IOException, BadContentException {
     JsonNode key = null;
     JsonNode serial = null;
     JsonNode revision = null;
@@ -315,7 +328,7 @@ final class StoreCodec {
         case "inSync" -> inSync = IN_STREAM.readTree(p);
         case "resource" -> {
           if (t == JsonToken.START_OBJECT) {
-            r = EntryResource.read(p);
+            r = EntryResource.read(p, source, base, where);
             resourceValue = null;
           } else {
             resourceValue = IN_STREAM.readTree(p);
@@ -343,13 +356,14 @@ final class StoreCodec {
     JsonNode policy;
     JsonNode sensitive;
 
-    static EntryResource read(JsonParser p) throws IOException {
+    static EntryResource read(JsonParser p, byte[] source, int base, String where) throws IOException {
       EntryResource r = new EntryResource();
       for (String field = p.nextFieldName(); field != null; field = p.nextFieldName()) {
-        p.nextToken();
+        JsonToken t = p.nextToken();
         switch (field) {
           case "key" -> r.key = scalar(p);
-          case "document" -> r.document = IN_STREAM.readTree(p);
+          case "document" -> r.document = source != null && t == JsonToken.START_OBJECT
+              ? r.lazyDocument(p, source, base, where) : IN_STREAM.readTree(p);
           case "origin" -> r.origin = IN_STREAM.readTree(p);
           case "dependsOn" -> r.dependsOn = IN_STREAM.readTree(p);
           case "wave" -> r.wave = scalar(p);
@@ -363,6 +377,29 @@ final class StoreCodec {
 
     Resource resource() throws BadContentException {
       return StoreCodec.resource(key, document, origin, dependsOn, wave, policy, sensitive);
+    }
+
+    /** The object at {@code p} (at its START_OBJECT), checked and skipped, parsed when first read. */
+    private JsonNode lazyDocument(JsonParser p, byte[] source, int base, String where) throws IOException {
+      int from = base + (int) p.currentTokenLocation().getByteOffset();
+      p.skipChildren();
+      int to = base + (int) p.currentTokenLocation().getByteOffset() + 1;
+      return Documents.lazyObject(() -> {
+        try {
+          return parse(source, from, to - from);
+        } catch (IOException | RuntimeException e) {
+          throw new StoreCorruptException("store file " + where + ": the stored document of "
+              + (key == null ? "an entry" : key.asText()) + " does not parse (" + e.getMessage() + ")", e);
+        }
+      });
+    }
+
+    private static JsonNode parse(byte[] source, int from, int length) throws IOException {
+      JsonNode d = MAPPER.readTree(source, from, length);
+      if (d == null || !d.isObject()) {
+        throw new IOException("want a JSON object");
+      }
+      return d;
     }
   }
 

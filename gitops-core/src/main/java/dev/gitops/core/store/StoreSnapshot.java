@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -186,8 +187,8 @@ final class StoreSnapshot {
     return length;
   }
 
-  /** Reads a whole snapshot file, checking every byte. */
-  static Content decode(byte[] bytes) throws DamageException {
+  /** Reads a whole snapshot file, checking every byte; a document that is an object is parsed when first read. */
+  static Content decode(byte[] bytes, Path file) throws DamageException {
     int length = checkHeader(bytes, bytes.length);
     if (ByteBuffer.wrap(bytes).getInt(20) != crc(bytes, HEADER, length)) {
       throw new DamageException(HEADER, "the payload of " + length + " bytes fails its checksum");
@@ -207,7 +208,7 @@ final class StoreSnapshot {
       expect(p, JsonToken.START_ARRAY);
       while (p.nextToken() == JsonToken.START_OBJECT) {
         at = HEADER + p.currentTokenLocation().getByteOffset();
-        StoredResource s = StoreCodec.readInventoryEntry(p);
+        StoredResource s = StoreCodec.readInventoryEntry(p, bytes, HEADER, file.toString());
         if (inventory.put(s.resource().key(), s) != null) {
           throw new DamageException(at, "a second inventory entry of " + s.resource().key());
         }

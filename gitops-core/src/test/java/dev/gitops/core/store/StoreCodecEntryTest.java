@@ -141,4 +141,50 @@ class StoreCodecEntryTest {
   private static ObjectNode res(ObjectNode entry) {
     return (ObjectNode) entry.get("resource");
   }
+
+  @Test
+  void aDocumentReadFromTheSnapshotsBytesIsParsedWhenFirstReadAndEqualsTheEagerOne() throws Exception {
+    Resource r = FileStateStoreJournalTest.res(A, 1).withDocument(
+        com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode().put("s", "abc").put("n", 2.50));
+    StoredResource s = new StoredResource(r, 7, "rev", new StoredResource.InSync("d", "r", "v"));
+    byte[] bytes = StoreCodec.bytes(StoreCodec.inventoryEntry(s));
+    try (JsonParser p = StoreCodec.MAPPER.createParser(bytes)) {
+      p.nextToken();
+      StoredResource read = StoreCodec.readInventoryEntry(p, bytes, 0, "the-snapshot");
+      assertThat(read).isEqualTo(s);
+      assertThat(read.resource().document()).isEqualTo(r.document());
+      assertThat(read.resource().digest()).isEqualTo(r.digest());
+    }
+  }
+
+  /**
+   * Decided: the parser steps over every byte of a document it does not parse (well-formed, UTF-8,
+   * no duplicate field, nesting), so such damage fails the load as it did; what only a parse finds
+   * (Jackson's limits, such as a string over its longest) fails when the document is first read, at
+   * every read, naming the store file and the key. Here the second case is made by handing the
+   * reader other bytes to parse than the ones its parser stepped over.
+   */
+  @Test
+  void aStoredDocumentThatDoesNotParseFailsTheLoadOrItsFirstReadNamingTheFileAndTheKey() throws Exception {
+    Resource r = FileStateStoreJournalTest.res(A, 1).withDocument(
+        com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode().put("s", "aQc"));
+    byte[] good = StoreCodec.bytes(StoreCodec.inventoryEntry(new StoredResource(r, 7, "rev")));
+    byte[] damaged = good.clone();
+    damaged[new String(good, java.nio.charset.StandardCharsets.ISO_8859_1).indexOf("aQc") + 1] = (byte) 0xFF;
+
+    try (JsonParser p = StoreCodec.MAPPER.createParser(damaged)) {
+      p.nextToken();
+      assertThatThrownBy(() -> StoreCodec.readInventoryEntry(p, damaged, 0, "/store/snapshot"))
+          .isInstanceOf(java.io.IOException.class).hasMessageContaining("UTF-8");
+    }
+    StoredResource read;
+    try (JsonParser p = StoreCodec.MAPPER.createParser(good)) {
+      p.nextToken();
+      read = StoreCodec.readInventoryEntry(p, damaged, 0, "/store/snapshot");
+    }
+    for (int i = 0; i < 2; i++) {
+      assertThatThrownBy(() -> read.resource().document().get("s")).isInstanceOf(dev.gitops.api.StoreCorruptException.class)
+          .hasMessageContaining("/store/snapshot").hasMessageContaining(A.toString()).hasMessageContaining("does not parse");
+    }
+  }
 }
