@@ -69,9 +69,8 @@ public final class Documents {
    * exception naming where the document came from: every read of the object then throws it.
    *
    * <pre>{@code
-   * byte[] text = "{\"a\":1}".getBytes(StandardCharsets.UTF_8);
-   * JsonNode doc = Documents.lazyObject(() -> Documents.freeze(parse(text)));
-   * doc.get("a");   // parses now: 1
+   * JsonNode doc = Documents.lazyObject(() -> Documents.object(Map.of("a", IntNode.valueOf(1))));
+   * doc.get("a");   // built now: 1
    * }</pre>
    */
   public static JsonNode lazyObject(java.util.function.Supplier<JsonNode> source) {
