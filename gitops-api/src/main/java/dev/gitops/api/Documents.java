@@ -59,9 +59,27 @@ public final class Documents {
     return EMPTY_ARRAY;
   }
 
+  /**
+   * A frozen object whose fields are read from {@code source} the first time anything about it is
+   * asked (a field, its size, its hash, its text, equality): a store loads every record's document
+   * this way, so a sync that never looks at a document does not parse it. Once read it is the
+   * frozen document {@code source} gave, and equal to it in every way ({@code equals}, {@code
+   * hashCode}, {@code toString}, every field); {@link #freeze} keeps it lazy. {@code source} is
+   * called at most once (under a lock), must give a JSON object, and may throw an unchecked
+   * exception naming where the document came from: every read of the object then throws it.
+   *
+   * <pre>{@code
+   * JsonNode doc = Documents.lazyObject(() -> Documents.object(Map.of("a", IntNode.valueOf(1))));
+   * doc.get("a");   // built now: 1
+   * }</pre>
+   */
+  public static JsonNode lazyObject(java.util.function.Supplier<JsonNode> source) {
+    return new LazyObject(new LazyFields(Objects.requireNonNull(source, "source")));
+  }
+
   /** Whether {@code node} is already frozen (scalars always are). */
   public static boolean isFrozen(JsonNode node) {
-    if (node == null || node instanceof FrozenObject || node instanceof FrozenArray) {
+    if (node == null || node instanceof FrozenObject || node instanceof FrozenArray || node instanceof LazyObject) {
       return true;
     }
     if (node instanceof ContainerNode) {
@@ -78,8 +96,8 @@ public final class Documents {
     if (node == null || node.isMissingNode()) {
       return NODES.nullNode();
     }
-    if (node instanceof FrozenObject || node instanceof FrozenArray) {
-      return node;
+    if (node instanceof FrozenObject || node instanceof FrozenArray || node instanceof LazyObject) {
+      return node;  // a lazy object stays lazy: it is frozen when it is read
     }
     switch (node.getNodeType()) {
       case OBJECT: {
@@ -219,6 +237,9 @@ public final class Documents {
    * @throws IndexOutOfBoundsException when a position is not below {@code object.size()}
    */
   public static JsonNode withFieldValues(JsonNode object, int[] positions, JsonNode[] values, int n) {
+    if (object instanceof LazyObject l) {
+      return withFieldValues(l.frozen(), positions, values, n);
+    }
     if (!(object instanceof FrozenObject f && f.children() instanceof FrozenMap m)) {
       throw notFrozenObject(object);
     }
@@ -282,6 +303,9 @@ public final class Documents {
     if (object instanceof FrozenObject f && f.children() instanceof FrozenMap m) {
       return m.keyAt(Objects.checkIndex(index, m.size()));
     }
+    if (object instanceof LazyObject l) {
+      return fieldName(l.frozen(), index);
+    }
     Objects.checkIndex(index, object.size());
     throw notFrozenObject(object);
   }
@@ -299,6 +323,9 @@ public final class Documents {
   public static JsonNode fieldValue(JsonNode object, int index) {
     if (object instanceof FrozenObject f && f.children() instanceof FrozenMap m) {
       return m.valueAt(Objects.checkIndex(index, m.size()));
+    }
+    if (object instanceof LazyObject l) {
+      return fieldValue(l.frozen(), index);
     }
     Objects.checkIndex(index, object.size());
     throw notFrozenObject(object);
@@ -340,6 +367,9 @@ public final class Documents {
       }
       return -1;
     }
+    if (object instanceof LazyObject l) {
+      return fieldIndex(l.frozen(), name, from);
+    }
     throw notFrozenObject(object);
   }
 
@@ -355,6 +385,12 @@ public final class Documents {
    * }</pre>
    */
   public static boolean sameFieldNames(JsonNode a, JsonNode b) {
+    if (a instanceof LazyObject la) {
+      a = la.frozen();
+    }
+    if (b instanceof LazyObject lb) {
+      b = lb.frozen();
+    }
     if (a instanceof FrozenObject fa && b instanceof FrozenObject fb) {
       Map<String, JsonNode> ca = fa.children();
       Map<String, JsonNode> cb = fb.children();
@@ -699,6 +735,140 @@ public final class Documents {
     @Override
     public JsonNodeType getNodeType() {
       return JsonNodeType.OBJECT;
+    }
+  }
+
+  /**
+   * An object read when first needed ({@link #lazyObject}): its children are a {@link LazyFields},
+   * which every method of ObjectNode reads through; the methods FrozenObject serves from its own
+   * map and hash go to the frozen object once read.
+   */
+  private static final class LazyObject extends ObjectNode {
+    private static final long serialVersionUID = 1L;
+
+    LazyObject(LazyFields fields) {
+      super(NODES, fields);
+    }
+
+    FrozenObject frozen() {
+      return ((LazyFields) _children).frozen();
+    }
+
+    @Override
+    public int size() {
+      return frozen().size();
+    }
+
+    @Override
+    public JsonNode get(String propertyName) {
+      return frozen().get(propertyName);
+    }
+
+    @Override
+    public int hashCode() {
+      return frozen().hashCode();
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o == this || frozen().equals(o instanceof LazyObject l ? l.frozen() : o);
+    }
+
+    @Override
+    public JsonNodeType getNodeType() {
+      return JsonNodeType.OBJECT;
+    }
+  }
+
+  /** The fields of a {@link LazyObject}: the frozen object's map once {@code source} has given it. */
+  private static final class LazyFields extends java.util.AbstractMap<String, JsonNode> {
+    private java.util.function.Supplier<JsonNode> source;
+    private volatile FrozenObject frozen;
+
+    LazyFields(java.util.function.Supplier<JsonNode> source) {
+      this.source = source;
+    }
+
+    FrozenObject frozen() {
+      FrozenObject f = frozen;
+      if (f == null) {
+        synchronized (this) {
+          f = frozen;
+          if (f == null) {
+            JsonNode d = freeze(source.get());
+            if (!(d instanceof FrozenObject o)) {
+              throw new IllegalStateException("a lazy document read as " + d.getNodeType() + ", not an object");
+            }
+            frozen = f = o;
+            source = null;
+          }
+        }
+      }
+      return f;
+    }
+
+    private Map<String, JsonNode> map() {
+      return frozen().children();
+    }
+
+    @Override
+    public Set<Map.Entry<String, JsonNode>> entrySet() {
+      return map().entrySet();
+    }
+
+    @Override
+    public Set<String> keySet() {
+      return map().keySet();
+    }
+
+    @Override
+    public java.util.Collection<JsonNode> values() {
+      return map().values();
+    }
+
+    @Override
+    public int size() {
+      return map().size();
+    }
+
+    @Override
+    public boolean isEmpty() {
+      return map().isEmpty();
+    }
+
+    @Override
+    public JsonNode get(Object key) {
+      return map().get(key);
+    }
+
+    @Override
+    public boolean containsKey(Object key) {
+      return map().containsKey(key);
+    }
+
+    @Override
+    public JsonNode put(String key, JsonNode value) {
+      return map().put(key, value);
+    }
+
+    @Override
+    public JsonNode remove(Object key) {
+      return map().remove(key);
+    }
+
+    @Override
+    public void clear() {
+      map().clear();
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o == this || map().equals(o instanceof LazyFields l ? l.map() : o);
+    }
+
+    @Override
+    public int hashCode() {
+      return map().hashCode();
     }
   }
 

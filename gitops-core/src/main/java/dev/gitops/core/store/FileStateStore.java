@@ -622,7 +622,7 @@ public final class FileStateStore implements BatchedStateStore {
       byte[] bytes = readBytes(snapshotFile);
       StoreSnapshot.Content c;
       try {
-        c = StoreSnapshot.decode(bytes);
+        c = StoreSnapshot.decode(bytes, snapshotFile);
       } catch (StoreSnapshot.DamageException e) {
         throw corrupt(snapshotFile, e.getMessage(), e);
       }

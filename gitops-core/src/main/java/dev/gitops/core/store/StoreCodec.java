@@ -1,11 +1,14 @@
 package dev.gitops.core.store;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.core.json.JsonReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -15,6 +18,7 @@ import dev.gitops.api.Origin;
 import dev.gitops.api.PathPattern;
 import dev.gitops.api.Resource;
 import dev.gitops.api.ResourceKey;
+import dev.gitops.api.StoreCorruptException;
 import dev.gitops.api.SyncResult;
 import dev.gitops.api.spi.HistoryEntry;
 import dev.gitops.api.spi.StoredResource;
@@ -22,10 +26,12 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
+import java.util.Collections;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
+import java.util.SortedSet;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -44,6 +50,9 @@ final class StoreCodec {
       .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
       .disable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
       .build();
+
+  /** Reads one value at a time from a parser over more content (the rest follows it). */
+  static final ObjectReader IN_STREAM = MAPPER.reader().without(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
   /** Content that parsed (or not) but is not what the store wrote. */
   static final class BadContentException extends Exception {
@@ -225,12 +234,17 @@ final class StoreCodec {
 
   static Resource readResource(JsonNode n) throws BadContentException {
     requireObject(n, "resource");
-    ResourceKey key = key(text(n, "key"), "key");
-    JsonNode document = n.get("document");
+    return resource(n.get("key"), n.get("document"), n.get("origin"), n.get("dependsOn"), n.get("wave"),
+        n.get("policy"), n.get("sensitive"));
+  }
+
+  /** A resource from its fields' values (null: absent), checked in one order whichever way they were read. */
+  private static Resource resource(JsonNode keyValue, JsonNode document, JsonNode o, JsonNode dependsOn,
+      JsonNode waveValue, JsonNode policyValue, JsonNode sensitiveValue) throws BadContentException {
+    ResourceKey key = key(textOf(keyValue, "key"), "key");
     if (document == null) {
       throw new BadContentException("field 'document' is missing");
     }
-    JsonNode o = n.get("origin");
     requireObject(o, "origin");
     Origin origin;
     try {
@@ -238,19 +252,26 @@ final class StoreCodec {
     } catch (IllegalArgumentException e) {
       throw new BadContentException("bad origin: " + e.getMessage(), e);
     }
-    TreeSet<ResourceKey> deps = new TreeSet<>();
-    for (JsonNode d : array(n, "dependsOn")) {
+    // most resources depend on nothing and mark nothing sensitive: no set is built for them
+    SortedSet<ResourceKey> deps = Collections.emptySortedSet();
+    for (JsonNode d : array(dependsOn, "dependsOn")) {
       if (!d.isTextual()) {
         throw new BadContentException("dependsOn holds a non-string: " + d);
       }
+      if (deps.isEmpty()) {
+        deps = new TreeSet<>();
+      }
       deps.add(key(d.textValue(), "dependsOn"));
     }
-    int wave = integer(n, "wave");
-    ManagementPolicy policy = policy(text(n, "policy"));
-    Set<PathPattern> sensitive = new HashSet<>();
-    for (JsonNode s : array(n, "sensitive")) {
+    int wave = intOf(waveValue, "wave");
+    ManagementPolicy policy = policy(textOf(policyValue, "policy"));
+    Set<PathPattern> sensitive = Set.of();
+    for (JsonNode s : array(sensitiveValue, "sensitive")) {
       if (!s.isTextual()) {
         throw new BadContentException("sensitive holds a non-string: " + s);
+      }
+      if (sensitive.isEmpty()) {
+        sensitive = new HashSet<>();
       }
       try {
         sensitive.add(PathPattern.of(s.textValue()));
@@ -267,9 +288,124 @@ final class StoreCodec {
 
   static StoredResource readInventoryEntry(JsonNode n) throws BadContentException {
     Resource r = readResource(n.get("resource"));
-    checkEntryKey(n, r);
+    checkEntryKey(n.get("key"), n.get("resource").get("key"), r);
     long serial = longValue(n, "serial");
     return new StoredResource(r, serial, text(n, "revision"), inSync(n.get("inSync")));
+  }
+
+  /**
+   * {@link #readInventoryEntry(JsonNode)} read from {@code p} at the entry's START_OBJECT, to its
+   * END_OBJECT: the same checks in the same order with the same messages, but only the document,
+   * the origin and the proof become trees (a snapshot holds one entry per key; the tree of each
+   * whole entry was a quarter of a no-change sync's allocation). Fields it does not know are
+   * skipped, as the tree form ignores them; duplicate fields are the parser's to refuse.
+   *
+   * <p>With {@code source} (the array {@code p} reads, from offset {@code base}), a document that
+   * is an object is not parsed here but kept as its text in {@code source}: the parser only checks
+   * it on the way past (well-formed, UTF-8, no duplicate field: damage the load refuses as before),
+   * and {@link Documents#lazyObject} parses it when it is first read. The array is kept while any
+   * such document is unread. What only a parse finds (Jackson's limits, such as a string over its
+   * longest) throws {@link StoreCorruptException} naming {@code where} and the key, at every read.
+   */
+  static StoredResource readInventoryEntry(JsonParser p) throws IOException, BadContentException {
+    return readInventoryEntry(p, null, 0, null);
+  }
+
+  static StoredResource readInventoryEntry(JsonParser p, byte[] source, int base, String where)
+      throws IOException, BadContentException {
+    JsonNode key = null;
+    JsonNode serial = null;
+    JsonNode revision = null;
+    JsonNode inSync = null;
+    EntryResource r = null;
+    JsonNode resourceValue = null;
+    for (String field = p.nextFieldName(); field != null; field = p.nextFieldName()) {
+      JsonToken t = p.nextToken();
+      switch (field) {
+        case "key" -> key = scalar(p);
+        case "serial" -> serial = scalar(p);
+        case "revision" -> revision = scalar(p);
+        case "inSync" -> inSync = IN_STREAM.readTree(p);
+        case "resource" -> {
+          if (t == JsonToken.START_OBJECT) {
+            r = EntryResource.read(p, source, base, where);
+            resourceValue = null;
+          } else {
+            resourceValue = IN_STREAM.readTree(p);
+            r = null;
+          }
+        }
+        default -> p.skipChildren();
+      }
+    }
+    if (r == null) {
+      requireObject(resourceValue, "resource");
+    }
+    Resource resource = r.resource();
+    checkEntryKey(key, r.key, resource);
+    return new StoredResource(resource, longOf(serial, "serial"), textOf(revision, "revision"), inSync(inSync));
+  }
+
+  /** The fields of a resource object read from a parser (null: absent). */
+  private static final class EntryResource {
+    JsonNode key;
+    JsonNode document;
+    JsonNode origin;
+    JsonNode dependsOn;
+    JsonNode wave;
+    JsonNode policy;
+    JsonNode sensitive;
+
+    static EntryResource read(JsonParser p, byte[] source, int base, String where) throws IOException {
+      EntryResource r = new EntryResource();
+      for (String field = p.nextFieldName(); field != null; field = p.nextFieldName()) {
+        JsonToken t = p.nextToken();
+        switch (field) {
+          case "key" -> r.key = scalar(p);
+          case "document" -> r.document = source != null && t == JsonToken.START_OBJECT
+              ? r.lazyDocument(p, source, base, where) : IN_STREAM.readTree(p);
+          case "origin" -> r.origin = IN_STREAM.readTree(p);
+          case "dependsOn" -> r.dependsOn = IN_STREAM.readTree(p);
+          case "wave" -> r.wave = scalar(p);
+          case "policy" -> r.policy = scalar(p);
+          case "sensitive" -> r.sensitive = IN_STREAM.readTree(p);
+          default -> p.skipChildren();
+        }
+      }
+      return r;
+    }
+
+    Resource resource() throws BadContentException {
+      return StoreCodec.resource(key, document, origin, dependsOn, wave, policy, sensitive);
+    }
+
+    /** The object at {@code p} (at its START_OBJECT), checked and skipped, parsed when first read. */
+    private JsonNode lazyDocument(JsonParser p, byte[] source, int base, String where) throws IOException {
+      int from = base + (int) p.currentTokenLocation().getByteOffset();
+      p.skipChildren();
+      int to = base + (int) p.currentTokenLocation().getByteOffset() + 1;
+      return Documents.lazyObject(() -> {
+        try {
+          return parse(source, from, to - from);
+        } catch (IOException | RuntimeException e) {
+          throw new StoreCorruptException("store file " + where + ": the stored document of "
+              + (key == null ? "an entry" : key.asText()) + " does not parse (" + e.getMessage() + ")", e);
+        }
+      });
+    }
+
+    private static JsonNode parse(byte[] source, int from, int length) throws IOException {
+      JsonNode d = MAPPER.readTree(source, from, length);
+      if (d == null || !d.isObject()) {
+        throw new IOException("want a JSON object");
+      }
+      return d;
+    }
+  }
+
+  /** The value at {@code p}'s current token as a node; a string without the tree reader's machinery. */
+  private static JsonNode scalar(JsonParser p) throws IOException {
+    return p.currentToken() == JsonToken.VALUE_STRING ? Documents.nodes().textNode(p.getText()) : IN_STREAM.readTree(p);
   }
 
   /** The in-sync proof of an inventory entry, or null when it has none (entries written before it existed). */
@@ -287,7 +423,7 @@ final class StoreCodec {
 
   static Resource readPendingEntry(JsonNode n) throws BadContentException {
     Resource r = readResource(n.get("resource"));
-    checkEntryKey(n, r);
+    checkEntryKey(n.get("key"), n.get("resource").get("key"), r);
     return r;
   }
 
@@ -295,9 +431,9 @@ final class StoreCodec {
    * Checks that an entry's {@code key} is its resource's: the same text as the resource's key
    * (parsed once, by {@link #readResource}), or, written differently, a key that parses equal.
    */
-  private static void checkEntryKey(JsonNode entry, Resource r) throws BadContentException {
-    String text = text(entry, "key");
-    if (text.equals(entry.get("resource").get("key").textValue())) {
+  private static void checkEntryKey(JsonNode entryKey, JsonNode resourceKey, Resource r) throws BadContentException {
+    String text = textOf(entryKey, "key");
+    if (text.equals(resourceKey.textValue())) {
       return;
     }
     ResourceKey key = key(text, "key");
@@ -359,7 +495,11 @@ final class StoreCodec {
   // ---------------------------------------------------------------- field helpers
 
   static String text(JsonNode n, String field) throws BadContentException {
-    JsonNode v = n.get(field);
+    return textOf(n.get(field), field);
+  }
+
+  /** The text of {@code v}, the value of {@code field} (null: absent). */
+  private static String textOf(JsonNode v, String field) throws BadContentException {
     if (v == null || !v.isTextual()) {
       throw new BadContentException("field '" + field + "' is " + (v == null ? "missing" : "not a string: " + v));
     }
@@ -367,7 +507,10 @@ final class StoreCodec {
   }
 
   static long longValue(JsonNode n, String field) throws BadContentException {
-    JsonNode v = n.get(field);
+    return longOf(n.get(field), field);
+  }
+
+  private static long longOf(JsonNode v, String field) throws BadContentException {
     if (v == null || !v.isIntegralNumber() || !v.canConvertToLong()) {
       throw new BadContentException("field '" + field + "' is " + (v == null ? "missing" : "not an integer: " + v));
     }
@@ -375,15 +518,17 @@ final class StoreCodec {
   }
 
   static int integer(JsonNode n, String field) throws BadContentException {
-    JsonNode v = n.get(field);
+    return intOf(n.get(field), field);
+  }
+
+  private static int intOf(JsonNode v, String field) throws BadContentException {
     if (v == null || !v.isIntegralNumber() || !v.canConvertToInt()) {
       throw new BadContentException("field '" + field + "' is " + (v == null ? "missing" : "not an int: " + v));
     }
     return v.intValue();
   }
 
-  private static Iterable<JsonNode> array(JsonNode n, String field) throws BadContentException {
-    JsonNode v = n.get(field);
+  private static Iterable<JsonNode> array(JsonNode v, String field) throws BadContentException {
     if (v == null || !v.isArray()) {
       throw new BadContentException("field '" + field + "' is " + (v == null ? "missing" : "not an array: " + v));
     }

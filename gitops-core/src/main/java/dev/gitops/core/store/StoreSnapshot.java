@@ -3,7 +3,6 @@ package dev.gitops.core.store;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectReader;
 import dev.gitops.api.Resource;
@@ -13,6 +12,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -40,8 +40,7 @@ final class StoreSnapshot {
   static final int HEADER = 28;
 
   /** Reads one entry at a time from the payload (the rest of the payload follows it). */
-  private static final ObjectReader ENTRY = StoreCodec.MAPPER.reader()
-      .without(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+  private static final ObjectReader ENTRY = StoreCodec.IN_STREAM;
 
   private StoreSnapshot() {}
 
@@ -188,8 +187,8 @@ final class StoreSnapshot {
     return length;
   }
 
-  /** Reads a whole snapshot file, checking every byte. */
-  static Content decode(byte[] bytes) throws DamageException {
+  /** Reads a whole snapshot file, checking every byte; a document that is an object is parsed when first read. */
+  static Content decode(byte[] bytes, Path file) throws DamageException {
     int length = checkHeader(bytes, bytes.length);
     if (ByteBuffer.wrap(bytes).getInt(20) != crc(bytes, HEADER, length)) {
       throw new DamageException(HEADER, "the payload of " + length + " bytes fails its checksum");
@@ -209,8 +208,7 @@ final class StoreSnapshot {
       expect(p, JsonToken.START_ARRAY);
       while (p.nextToken() == JsonToken.START_OBJECT) {
         at = HEADER + p.currentTokenLocation().getByteOffset();
-        JsonNode n = ENTRY.readTree(p);
-        StoredResource s = StoreCodec.readInventoryEntry(n);
+        StoredResource s = StoreCodec.readInventoryEntry(p, bytes, HEADER, file.toString());
         if (inventory.put(s.resource().key(), s) != null) {
           throw new DamageException(at, "a second inventory entry of " + s.resource().key());
         }

@@ -775,13 +775,10 @@ public final class Planner {
     }
 
     Set<FieldPath> sensitive = ThreeWayMerge.sensitivePaths(key, d.document(), rules, d.sensitive(), in.secretKey());
-    JsonNode last = stored != null
-        ? SensitiveValues.reveal(stored, d.document(), v.isPresent() ? v.live() : null, in.secretKey())
-        : liveRecord(key, v, rules);
     EnumSet<Flag> flags = EnumSet.noneOf(Flag.class);
 
     if (v.isAbsent()) {
-      MergeResult r = merge(key, rules, last, d, null, in.secretKey());
+      MergeResult r = merge(key, rules, last(key, stored, d, v, rules, in), d, null, in.secretKey());
       // Only a last-applied entry proves the object existed; a pending-only entry is a create a crash cut short.
       if (l != null) {
         flags.add(Flag.DRIFT);
@@ -822,7 +819,7 @@ public final class Planner {
       return Change.builder(key, Action.NOOP).desired(d).live(v.live()).target(v.live()).reason("in sync")
           .sensitive(sensitive).build();
     }
-    MergeResult r = merge(key, rules, last, d, v.live(), in.secretKey());
+    MergeResult r = merge(key, rules, last(key, stored, d, v, rules, in), d, v.live(), in.secretKey());
     // With an empty patch live equals the target, which holds desired at every owned path, so there
     // is no drift, conflict or takeover to look for (and those reports are the costly part).
     if (!r.isNoop()) {
@@ -875,6 +872,17 @@ public final class Planner {
         + (flags.contains(Flag.CONFLICT) ? "; Git wins conflict at " + r.conflicts() : "")
         + (flags.contains(Flag.ADOPT) ? "; " + adopting(previousOwner) : "");
     return change(key, Action.UPDATE, d, v.live(), r, flags, reason, sensitive);
+  }
+
+  /**
+   * The last-applied document to merge against: the stored one with its hashed sensitive values
+   * revealed, or what the live system records. Asked only where a merge needs it: a key the store
+   * proves in sync reads neither (a stored document is parsed when first read).
+   */
+  private JsonNode last(ResourceKey key, JsonNode stored, Resource d, Observation v, MergeRules rules, PlanInput in) {
+    return stored != null
+        ? SensitiveValues.reveal(stored, d.document(), v.isPresent() ? v.live() : null, in.secretKey())
+        : liveRecord(key, v, rules);
   }
 
   /**
