@@ -163,15 +163,17 @@ final class NoChangeFastPath {
 
   /**
    * After a sync from the store's records that had to hash documents the store held no digest
-   * for, or one read since the marker's content that recorded the marker of the new content:
-   * records every key's document digest for the marker, so the next new process hashes none (the
-   * keys taken from records have their digest from the store already, a decoded one was hashed by
-   * the plan). Only a sync that took records from the store records them: a process that keeps
-   * running (an agent) never reads them, and writes nothing more than the marker.
+   * for, one read since the marker's content that recorded the marker of the new content, or the
+   * first marker a process records from a full decode ({@code firstOfProcess}): records every
+   * key's document digest for the marker, so the next new process hashes none (the keys taken from
+   * records have their digest from the store already, a decoded one was hashed by the plan). A
+   * process that keeps running (an agent) never reads them, so after its first marker it writes
+   * nothing more than the marker on the full path.
    */
-  private static void recordDigests(BatchedStateStore b, Read read, Planner planner) {
+  private static void recordDigests(BatchedStateStore b, Read read, Planner planner, boolean firstOfProcess) {
     Map<ResourceKey, Resource> desired = read.state().resources();
-    if (!read.fromRecords() || read.fromStore() && planner.documentDigestsFromStore() >= desired.size()) {
+    if (!read.fromRecords() && !firstOfProcess
+        || read.fromStore() && planner.documentDigestsFromStore() >= desired.size()) {
       return;
     }
     Map<String, String> digests = new java.util.HashMap<>(desired.size() * 4 / 3 + 1);
@@ -209,22 +211,26 @@ final class NoChangeFastPath {
    * After a sync that succeeded in full from {@code read}: records the store's marker when every
    * record the store now holds is, re-dated, the desired resource of its key (the same keys, no
    * pending record), so the next sync of the same content may skip decoding. Nothing when the
-   * marker already names this content at the store's serial.
+   * marker already names this content at the store's serial. With {@code firstOfProcess} (the
+   * process's first marker) the document digests are recorded beside a marker recorded from a full
+   * decode too, so a new process's first no-change sync after a first sync hashes nothing.
+   *
+   * @return whether a marker was recorded
    */
-  static void record(StateStore store, Read read, Planner planner) {
+  static boolean record(StateStore store, Read read, Planner planner, boolean firstOfProcess) {
     if (read.resolved() == null || !(store instanceof BatchedStateStore b)
         || !read.resolved().revision().equals(read.state().revision())) {
-      return;
+      return false;
     }
     String fingerprint = read.resolved().fingerprint();
     if (b.noChangeMarker().filter(fingerprint::equals).isPresent()) {
-      recordDigests(b, read, planner);
-      return;
+      recordDigests(b, read, planner, false);
+      return false;
     }
     StoredState now = store.load();
     Map<ResourceKey, Resource> desired = read.state().resources();
     if (!now.pending().isEmpty() || now.inventory().size() != desired.size()) {
-      return;
+      return false;
     }
     String revision = read.state().revision();
     for (StoredResource l : now.inventory().values()) {
@@ -234,14 +240,15 @@ final class NoChangeFastPath {
       if (d == null || decoded && !redated(l.resource(), revision).equals(d)) {
         LOG.debug("no no-change marker at {}: the record of {} is not its desired resource", revision,
             l.resource().key());
-        return;
+        return false;
       }
     }
     b.recordNoChangeMarker(fingerprint);
     LOG.debug("no-change marker recorded for {} ({} records)", revision, desired.size());
-    if (read.decoded() != null) {
+    if (read.decoded() != null || firstOfProcess) {
       // the digests file names the marker's serial and fingerprint: the old one's is stale now
-      recordDigests(b, read, planner);
+      recordDigests(b, read, planner, firstOfProcess);
     }
+    return true;
   }
 }

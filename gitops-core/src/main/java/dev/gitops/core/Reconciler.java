@@ -674,13 +674,19 @@ public final class Reconciler implements AutoCloseable {
       return r;
     }
     try {
-      NoChangeFastPath.record(store, p.read, planner);
+      // the process's first marker also records the document digests for the next new process
+      if (NoChangeFastPath.record(store, p.read, planner, firstMarker.get())) {
+        firstMarker.set(false);
+      }
     } catch (RuntimeException e) {
       LOG.warn("sync of {} succeeded, but recording the store's no-change marker failed (the next sync decodes its"
           + " source in full): {}", r.revision(), e.toString());
     }
     return r;
   }
+
+  /** Whether no sync of this reconciler has recorded the store's no-change marker yet. */
+  private final java.util.concurrent.atomic.AtomicBoolean firstMarker = new java.util.concurrent.atomic.AtomicBoolean(true);
 
   /** A plan that applied nothing and whose quiet changes recorded nothing, and the outcomes it gave. */
   private record Quiet(Plan plan, SortedMap<ResourceKey, Outcome> outcomes) {}

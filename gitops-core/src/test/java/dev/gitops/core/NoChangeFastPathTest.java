@@ -422,6 +422,40 @@ class NoChangeFastPathTest {
   }
 
   @Test
+  void aProcessesFirstMarkerFromAFullDecodeRecordsTheDigestsSoTheFirstNoChangeSyncHashesNothing() throws IOException {
+    Run first = sync();
+    assertThat(first.decoded()).as("the first sync decodes in full").isPositive();
+    assertThat(Files.exists(marker())).isTrue();
+    assertThat(Files.exists(digestsFile())).as("its marker is the process's first: the digests are recorded beside it")
+        .isTrue();
+    assertDigestsAreThoseOfTheRecords();
+
+    Run next = sync();
+    assertThat(next.decoded()).isZero();
+    assertThat(next.digestsFromStore()).isEqualTo(6);
+    assertThat(next.hashed()).as("the first no-change sync hashes no document").isZero();
+    assertThat(next.plan().id()).isEqualTo(fullPathPlan().id());
+  }
+
+  @Test
+  void aLongRunningProcessRecordsTheDigestsWithItsFirstMarkerOnly() throws IOException {
+    LocalFilesProvider files = LocalFilesProvider.builder(target).build();
+    GitSource source = GitSource.builder().url(repo.dir().toString()).ref("main").cacheDir(tmp.resolve("cache"))
+        .variables(Map.of("NAME", "x")).substitution(true).decoder("**", files.decoder().orElseThrow()).build();
+    try (Reconciler r = Reconciler.builder().source(source).provider(files)
+        .store(FileStateStore.open(target.resolve(".gitops"))).options(options).build()) {
+      assertThat(r.sync().isSuccessful()).isTrue();
+      assertThat(Files.exists(digestsFile())).isTrue();
+      Files.delete(digestsFile());
+      String firstMarker = Files.readString(marker());
+      repo.write("conf/f1.conf", "next commit\n").commit("next");
+      assertThat(r.sync().isSuccessful()).isTrue();
+      assertThat(Files.readString(marker())).as("the marker of the new commit").isNotEqualTo(firstMarker);
+      assertThat(Files.exists(digestsFile())).as("no digests beside a later marker of the same process").isFalse();
+    }
+  }
+
+  @Test
   void aNewProcessTakesEachDocumentDigestFromTheStoreAndPlansTheFullPathsPlan() throws IOException {
     settled();
     Files.deleteIfExists(digestsFile());
