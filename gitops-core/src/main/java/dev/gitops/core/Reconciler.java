@@ -64,6 +64,7 @@ import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
@@ -686,7 +687,7 @@ public final class Reconciler implements AutoCloseable {
   }
 
   /** Whether no sync of this reconciler has recorded the store's no-change marker yet. */
-  private final java.util.concurrent.atomic.AtomicBoolean firstMarker = new java.util.concurrent.atomic.AtomicBoolean(true);
+  private final AtomicBoolean firstMarker = new AtomicBoolean(true);
 
   /** A plan that applied nothing and whose quiet changes recorded nothing, and the outcomes it gave. */
   private record Quiet(Plan plan, SortedMap<ResourceKey, Outcome> outcomes) {}
