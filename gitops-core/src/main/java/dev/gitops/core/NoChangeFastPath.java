@@ -139,6 +139,7 @@ final class NoChangeFastPath {
    * are those of the very records read.
    */
   static void rememberDigests(StateStore store, Read read, Planner planner) {
+    offerPlanId(store, read, planner);
     if (read.marker() == null || !(store instanceof BatchedStateStore b)) {
       return;
     }
@@ -159,6 +160,36 @@ final class NoChangeFastPath {
     }
     planner.tookDocumentDigestsFromStore(taken);
     LOG.debug("{} of {} document digests taken from the store", taken, read.state().resources().size());
+  }
+
+  /**
+   * On the fast path, offers {@code planner} the plan id the store recorded for the marker ({@link
+   * BatchedStateStore#noChangePlanId}): a plan whose changes are all plain NOOPs of the same inputs
+   * takes it instead of computing it, and any such plan has its inputs and id kept for {@link
+   * #record}. Off the fast path, nothing is offered (no input is digested).
+   */
+  private static void offerPlanId(StateStore store, Read read, Planner planner) {
+    if (!read.fromStore() || !(store instanceof BatchedStateStore b)) {
+      planner.offerQuietId(null);
+      return;
+    }
+    planner.offerQuietId(b.noChangePlanId(read.marker())
+        .map(v -> new Planner.QuietId(v.inputs(), v.id(), true))
+        .orElse(new Planner.QuietId("", "", true)));
+  }
+
+  /**
+   * After a sync from the store's records whose changes were all plain NOOPs and whose plan id
+   * was computed (not taken from the store): records that id and its inputs for the marker, so the
+   * next new process's plan of equal inputs takes it ({@link Planner#offerQuietId}).
+   */
+  private static void recordPlanId(BatchedStateStore b, Read read, Planner planner, Plan plan) {
+    Planner.QuietId q = planner.lastQuietId();
+    if (!read.fromStore() || plan == null || q == null || q.fromStore() || !q.id().equals(plan.id())) {
+      return;
+    }
+    b.recordNoChangePlanId(read.resolved().fingerprint(), q.inputs(), q.id());
+    LOG.debug("no-change plan id {} recorded for {}", q.id(), read.state().revision());
   }
 
   /**
@@ -213,11 +244,13 @@ final class NoChangeFastPath {
    * pending record), so the next sync of the same content may skip decoding. Nothing when the
    * marker already names this content at the store's serial. With {@code firstOfProcess} (the
    * process's first marker) the document digests are recorded beside a marker recorded from a full
-   * decode too, so a new process's first no-change sync after a first sync hashes nothing.
+   * decode too, so a new process's first no-change sync after a first sync hashes nothing. After
+   * a sync from the records whose {@code plan} changed nothing, its id is recorded beside the
+   * marker ({@link #recordPlanId}).
    *
    * @return whether a marker was recorded
    */
-  static boolean record(StateStore store, Read read, Planner planner, boolean firstOfProcess) {
+  static boolean record(StateStore store, Read read, Planner planner, Plan plan, boolean firstOfProcess) {
     if (read.resolved() == null || !(store instanceof BatchedStateStore b)
         || !read.resolved().revision().equals(read.state().revision())) {
       return false;
@@ -225,6 +258,7 @@ final class NoChangeFastPath {
     String fingerprint = read.resolved().fingerprint();
     if (b.noChangeMarker().filter(fingerprint::equals).isPresent()) {
       recordDigests(b, read, planner, false);
+      recordPlanId(b, read, planner, plan);
       return false;
     }
     StoredState now = store.load();
@@ -249,6 +283,7 @@ final class NoChangeFastPath {
       // the digests file names the marker's serial and fingerprint: the old one's is stale now
       recordDigests(b, read, planner, firstOfProcess);
     }
+    recordPlanId(b, read, planner, plan);
     return true;
   }
 }

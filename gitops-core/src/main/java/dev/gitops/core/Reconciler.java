@@ -676,7 +676,7 @@ public final class Reconciler implements AutoCloseable {
     }
     try {
       // the process's first marker also records the document digests for the next new process
-      if (NoChangeFastPath.record(store, p.read, planner, firstMarker.get())) {
+      if (NoChangeFastPath.record(store, p.read, planner, p.plan, firstMarker.get())) {
         firstMarker.set(false);
       }
     } catch (RuntimeException e) {

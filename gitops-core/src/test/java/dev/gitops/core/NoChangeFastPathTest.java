@@ -96,7 +96,7 @@ class NoChangeFastPathTest {
 
   /** One process: its result (a sync), its plan, the files it decoded and the events it reported. */
   record Run(SyncResult result, Plan plan, int decoded, List<dev.gitops.api.SyncEvent> events, long hashed,
-      long digestsFromStore) {
+      long digestsFromStore, dev.gitops.core.internal.plan.Planner.QuietId quietId) {
 
     long count(Class<? extends dev.gitops.api.SyncEvent> type) {
       return events.stream().filter(type::isInstance).count();
@@ -116,11 +116,11 @@ class NoChangeFastPathTest {
       if (planOnly) {
         Plan plan = r.plan();
         return new Run(null, plan, decodes.get() - before, events, r.planner().documentsHashed(),
-            r.planner().documentDigestsFromStore());
+            r.planner().documentDigestsFromStore(), r.planner().lastQuietId());
       }
       SyncResult result = r.sync();
       return new Run(result, result.plan(), decodes.get() - before, events, r.planner().documentsHashed(),
-          r.planner().documentDigestsFromStore());
+          r.planner().documentDigestsFromStore(), r.planner().lastQuietId());
     }
   }
 
@@ -479,6 +479,68 @@ class NoChangeFastPathTest {
     assertThat(fastPlan.plan()).isEqualTo(full);
 
     assertDigestsAreThoseOfTheRecords();
+  }
+
+  Path planIdFile() {
+    return target.resolve(".gitops").resolve("nochange-plan");
+  }
+
+  @Test
+  void aNoChangeSyncRecordsItsPlanIdAndTheNextProcessOfEqualInputsTakesIt() throws IOException {
+    settled();
+    Files.deleteIfExists(planIdFile());
+    Run computed = sync();
+    assertThat(computed.decoded()).isZero();
+    assertThat(computed.quietId()).as("every change a plain NOOP").isNotNull();
+    assertThat(computed.quietId().fromStore()).as("no id recorded yet: computed").isFalse();
+    assertThat(Files.exists(planIdFile())).as("and recorded beside the marker").isTrue();
+
+    Run taken = sync();
+    assertThat(taken.decoded()).isZero();
+    assertThat(taken.quietId().fromStore()).as("equal inputs: the id is the store's").isTrue();
+    assertThat(taken.result().isSuccessful()).isTrue();
+    Plan full = fullPathPlan();
+    assertThat(taken.plan().id()).isEqualTo(computed.plan().id()).isEqualTo(full.id());
+    assertThat(taken.plan().withId("")).isEqualTo(full.withId(""));
+    assertThat(dev.gitops.core.internal.plan.PlanFiles.id(taken.plan(), secretKey()))
+        .as("the id of the plan's content, computed in full").isEqualTo(taken.plan().id());
+
+    // other options: other inputs, so the id is computed (and equals the full path's)
+    options = SyncOptions.builder().adopt(true).build();
+    Run other = plan();
+    assertThat(other.decoded()).isZero();
+    assertThat(other.quietId().fromStore()).isFalse();
+    assertThat(other.plan().id()).isNotEqualTo(full.id()).isEqualTo(fullPathPlan().id());
+    options = SyncOptions.defaults();
+
+    // a file changed on disk is still found and repaired: its change is no plain NOOP
+    Files.writeString(target.resolve("conf/f3.conf"), "edited by hand\n");
+    Run repaired = sync();
+    assertThat(repaired.result().isSuccessful()).isTrue();
+    assertThat(repaired.plan().changes()).anyMatch(c -> c.action() == Action.UPDATE && c.drift());
+    assertThat(Files.readString(target.resolve("conf/f3.conf"))).isEqualTo("line 3 x\n");
+    Run after = sync();
+    assertThat(after.plan().changes()).allMatch(c -> c.action() == Action.NOOP);
+    assertThat(after.plan().id()).isEqualTo(fullPathPlan().id());
+  }
+
+  @Test
+  void aCorruptedPlanIdFileIsIgnoredAndTheIdComputed() throws IOException {
+    settled();
+    sync();
+    byte[] bytes = Files.readAllBytes(planIdFile());
+    bytes[bytes.length / 2] ^= 1;
+    Files.write(planIdFile(), bytes);
+    Run next = sync();
+    assertThat(next.quietId().fromStore()).isFalse();
+    assertThat(next.plan().id()).isEqualTo(fullPathPlan().id());
+    assertThat(sync().quietId().fromStore()).as("recorded again").isTrue();
+  }
+
+  byte[] secretKey() {
+    try (FileStateStore store = FileStateStore.open(target.resolve(".gitops"))) {
+      return store.secretKey();
+    }
   }
 
   @Test

@@ -200,6 +200,27 @@ public final class LocalFilesProvider implements Provider {
   private final Map<ResourceKey, Written> written = new ConcurrentHashMap<>();
   /** Files read by observe, for tests. */
   private final LongAdder fileReads = new LongAdder();
+  /** Claims read by {@link #markOf}, for tests (those taken from {@link #listed} not counted). */
+  private final LongAdder claimReads = new LongAdder();
+  /**
+   * The paths the last {@link #listMarked} found claimed by its owner, for the {@link #versions} and
+   * {@link #observe} of the same call (one sync's planning): each claim is read once per sync.
+   */
+  private volatile Listed listed;
+
+  /**
+   * Paths {@code owner} held when {@code ctx}'s {@link #listMarked} read the ownership record. A
+   * claim an owner holds is released only by that owner (this provider, whose writes drop this),
+   * and an unclaimed path reads as the observing owner's anyway: for that owner, the mark read
+   * again later in the same call is this one.
+   */
+  private record Listed(CallContext ctx, String owner, Set<String> paths) {
+
+    /** Whether {@code path} is known to be {@code ctx.owner()}'s for a call of {@code ctx}. */
+    boolean holds(CallContext c, String path) {
+      return c == ctx && owner.equals(c.owner()) && paths.contains(path);
+    }
+  }
 
   /** A file as this provider wrote it: its token right after the rename, and its bytes. */
   private record Written(String token, byte[] bytes) {}
@@ -321,11 +342,14 @@ public final class LocalFilesProvider implements Provider {
   public Collection<ResourceKey> listMarked(String owner, CallContext ctx) {
     try {
       List<ResourceKey> out = new ArrayList<>();
+      Set<String> paths = new HashSet<>();
       ownership(layout()).all().forEach((path, holder) -> {
         if (holder.equals(owner)) {
           out.add(keyOf(path));
+          paths.add(path);
         }
       });
+      listed = new Listed(ctx, owner, paths);
       return out;
     } catch (IOException e) {
       throw new ProviderException(null, "cannot read the ownership record of " + root + ": " + describe(e), true, e);
@@ -419,6 +443,7 @@ public final class LocalFilesProvider implements Provider {
     }
     Layout layout = resolved.layout();
     Ownership ownership = ownership(layout);
+    Listed known = listed;
     Set<Path> directories = new HashSet<>();
     Set<Path> missing = new HashSet<>();
     for (ResourceKey key : keys) {
@@ -426,7 +451,7 @@ public final class LocalFilesProvider implements Provider {
         out.put(key, Observation.unknown(key, "observe cut off before " + key + ": " + why(ctx)));
         continue;
       }
-      out.put(key, observeOne(layout, ownership, key, ctx.owner(), directories, missing));
+      out.put(key, observeOne(layout, ownership, key, ctx, known, directories, missing));
     }
     return out;
   }
@@ -444,6 +469,7 @@ public final class LocalFilesProvider implements Provider {
       return out;  // observe says why, key by key
     }
     Ownership ownership = ownership(layout);
+    Listed known = listed;
     Set<Path> directories = new HashSet<>();
     for (ResourceKey key : keys) {
       if (ctx.isDone()) {
@@ -456,7 +482,7 @@ public final class LocalFilesProvider implements Provider {
         }
         Stat stat = Stat.of(file);
         if (stat != null && stat.regular) {
-          out.put(key, LiveVersion.of(key, stat.token(), markOf(ownership, key, ctx.owner())));
+          out.put(key, LiveVersion.of(key, stat.token(), markOf(ownership, key, ctx, known)));
         }
       } catch (IOException | RuntimeException e) {
         LOG.debug("no version of {} without reading it ({}); it is observed in full", key, e.toString());
@@ -471,7 +497,7 @@ public final class LocalFilesProvider implements Provider {
    * {@code missing} the directories it found absent: a file under one is absent without a stat
    * (into an empty target, one failed stat per directory rather than an exception per file).
    */
-  private Observation observeOne(Layout layout, Ownership ownership, ResourceKey key, String owner,
+  private Observation observeOne(Layout layout, Ownership ownership, ResourceKey key, CallContext ctx, Listed known,
       Set<Path> directories, Set<Path> missing) {
     Path file;
     try {
@@ -507,7 +533,7 @@ public final class LocalFilesProvider implements Provider {
           // untouched since this provider wrote it (a write or chmod would have moved the token):
           // the bytes written are the file's, so the verification of the write needs no read
           return Observation.present(key, document(key.name(), file, mine.bytes(), before), before.token(),
-              markOf(ownership, key, owner));
+              markOf(ownership, key, ctx, known));
         }
         byte[] bytes = readFile(file, before.size);
         fileReads.increment();
@@ -517,7 +543,7 @@ public final class LocalFilesProvider implements Provider {
         }
         if (after.token().equals(before.token())) {
           return Observation.present(key, document(key.name(), file, bytes, after), after.token(),
-              markOf(ownership, key, owner));
+              markOf(ownership, key, ctx, known));
         }
       }
       return Observation.unknown(key, file + " kept changing while it was read");
@@ -568,8 +594,20 @@ public final class LocalFilesProvider implements Provider {
   /** Files larger than this are read as a stream (the sized array would be too large or is not worth it). */
   private static final long MAX_SIZED_READ = 64L * 1024 * 1024;
 
+  /**
+   * {@link #markOf(Ownership, ResourceKey, String)} for a call of {@code ctx}: not read again when
+   * that call's {@link #listMarked} found the path claimed by the calling owner ({@link Listed}).
+   */
+  private OwnerMark markOf(Ownership ownership, ResourceKey key, CallContext ctx, Listed known) throws IOException {
+    if (known != null && known.holds(ctx, key.name())) {
+      return new OwnerMark(ctx.owner(), key);
+    }
+    return markOf(ownership, key, ctx.owner());
+  }
+
   /** The claim on {@code key}'s path as a mark; a path nobody claimed reads as {@code owner}'s (see the class doc). */
   private OwnerMark markOf(Ownership ownership, ResourceKey key, String owner) throws IOException {
+    claimReads.increment();
     String holder = ownership.ownerOf(key.name(), owner);
     return new OwnerMark(holder != null ? holder : owner, key);
   }
@@ -600,6 +638,7 @@ public final class LocalFilesProvider implements Provider {
 
   @Override
   public Outcome apply(Change change, CallContext ctx) {
+    listed = null;  // a write may claim or release a path
     return apply(change, ctx, DurableFiles::forceDirectory, DurableFiles::forceDirectory, null);
   }
 
@@ -621,6 +660,7 @@ public final class LocalFilesProvider implements Provider {
    */
   @Override
   public Map<ResourceKey, Outcome> applyAll(List<Change> changes, CallContext ctx) {
+    listed = null;  // a write may claim or release a path
     Map<ResourceKey, Outcome> out = new LinkedHashMap<>();
     if (changes.size() <= 1) {
       changes.forEach(c -> out.put(c.key(), apply(c, ctx)));
@@ -886,6 +926,11 @@ public final class LocalFilesProvider implements Provider {
   /** How many files observe has read (for tests: a verified write of this provider reads none). */
   long fileReads() {
     return fileReads.sum();
+  }
+
+  /** How many ownership claims observe and versions have read (for tests: those listMarked read are not read again). */
+  long claimReads() {
+    return claimReads.sum();
   }
 
   private static Outcome outcomeFor(Action action) {

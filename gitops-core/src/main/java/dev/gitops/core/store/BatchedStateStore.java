@@ -95,4 +95,36 @@ public interface BatchedStateStore extends StateStore {
    */
   default void recordNoChangeDigests(String fingerprint, Map<String, String> digests) {
   }
+
+  /**
+   * A plan id and the digest of the inputs it was computed from, recorded for a no-change marker
+   * ({@link #recordNoChangePlanId}).
+   */
+  record NoChangePlanId(String inputs, String id) {}
+
+  /**
+   * The plan id and inputs recorded with {@link #recordNoChangePlanId} while the store's marker
+   * named {@code fingerprint} at its current serial; empty when none were, or they are stale or
+   * unreadable. A sync that takes its desired state from the records, and whose changes are all
+   * plain NOOPs of equal inputs, takes this id instead of computing it. The default keeps none.
+   *
+   * <pre>{@code
+   * Optional<NoChangePlanId> id = FileStateStore.open(storeDir).noChangePlanId("ac0d9df7e8957569");
+   * }</pre>
+   */
+  default Optional<NoChangePlanId> noChangePlanId(String fingerprint) {
+    return Optional.empty();
+  }
+
+  /**
+   * Records {@code planId}, computed from {@code inputs}, for the marker {@code fingerprint} at the
+   * current serial, under the store's lock. Like the marker it does not raise the serial, and any
+   * later write makes it stale. The default keeps nothing.
+   *
+   * <pre>{@code
+   * FileStateStore.open(storeDir).recordNoChangePlanId("ac0d9df7e8957569", inputs, plan.id());
+   * }</pre>
+   */
+  default void recordNoChangePlanId(String fingerprint, String inputs, String planId) {
+  }
 }

@@ -1174,6 +1174,55 @@ public final class FileStateStore implements BatchedStateStore {
     }
   }
 
+  /**
+   * The file of the no-change plan id: the id of a plan whose changes were all plain NOOPs and the
+   * digest of its inputs, bound to the marker's serial and fingerprint and checksummed, in the
+   * format of the no-change digests (two entries: {@code <inputs> inputs} and {@code <id> id}).
+   */
+  static final String PLAN_ID_FILE = "nochange-plan";
+  private static final String PLAN_ID_HEADER = "gitops-nochange-plan 1";
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Kept in {@code nochange-plan} beside the marker. A file of another serial or fingerprint
+   * gives nothing; a bad checksum or unreadable content gives nothing, logged.
+   */
+  @Override
+  public Optional<NoChangePlanId> noChangePlanId(String fingerprint) {
+    synchronized (monitor) {
+      Path f = dir.resolve(PLAN_ID_FILE);
+      if (held == null || refusal != null || !Files.exists(f)) {
+        return Optional.empty();
+      }
+      try {
+        Map<String, String> m = NoChangeDigests.parse(Files.readAllBytes(f), PLAN_ID_HEADER, serial, fingerprint);
+        return m.get("inputs") == null || m.get("id") == null ? Optional.empty()
+            : Optional.of(new NoChangePlanId(m.get("inputs"), m.get("id")));
+      } catch (IOException | NoChangeDigests.BadDigestsException e) {
+        LOG.warn("store {}: ignoring the no-change plan id {} (the next sync computes its plan id): {}", dir, f,
+            e.getMessage());
+        return Optional.empty();
+      }
+    }
+  }
+
+  @Override
+  public void recordNoChangePlanId(String fingerprint, String inputs, String planId) {
+    Objects.requireNonNull(fingerprint, "fingerprint");
+    Map<String, String> m = new TreeMap<>();
+    m.put("id", Objects.requireNonNull(planId, "planId"));
+    m.put("inputs", Objects.requireNonNull(inputs, "inputs"));
+    synchronized (monitor) {
+      requireWritable("record the no-change plan id");
+      try {
+        write(dir.resolve(PLAN_ID_FILE), NoChangeDigests.bytes(PLAN_ID_HEADER, serial, fingerprint, m));
+      } catch (IOException e) {
+        throw new StoreException("store " + dir + ": cannot record the no-change plan id: " + e, e);
+      }
+    }
+  }
+
   // ------------------------------------------------------------------------------------ journal
 
   /** True with the journal on: a batch's in-sync proofs are kept with their entries. */

@@ -146,6 +146,42 @@ class LocalFilesProviderTest {
   }
 
   @Test
+  void theClaimsListMarkedReadAreNotReadAgainByTheSameCallsVersionsAndObserve() throws IOException {
+    LocalFilesProvider p = provider();
+    ResourceKey mine = p.keyOf("conf/mine.conf");
+    ResourceKey theirs = p.keyOf("conf/theirs.conf");
+    ResourceKey unclaimed = p.keyOf("conf/unclaimed.conf");
+    p.apply(change(mine, Action.CREATE, text("a=1\n", "0644")), ctx());
+    Files.writeString(target().resolve("conf/theirs.conf"), "b=1\n");
+    Files.writeString(target().resolve("conf/unclaimed.conf"), "c=1\n");
+    new Ownership(target().resolve(".gitops/files/owners")).claim("conf/theirs.conf", "other-owner");
+    List<ResourceKey> keys = List.of(mine, theirs, unclaimed);
+    Map<ResourceKey, LiveVersion> elsewhere = p.versions(keys, ctx());
+    long reads = p.claimReads();
+
+    CallContext sync = ctx();
+    assertThat(p.listMarked("test-owner", sync)).containsExactly(mine);
+    Map<ResourceKey, LiveVersion> versions = p.versions(keys, sync);
+    Map<ResourceKey, Observation> observed = p.observe(keys, sync);
+
+    assertThat(p.claimReads() - reads).as("only the claims listMarked did not find the caller's are read").isEqualTo(4);
+    assertThat(versions).isEqualTo(elsewhere);
+    assertThat(versions.get(theirs).mark().owner()).isEqualTo("other-owner");
+    assertThat(versions.get(mine).mark().owner()).isEqualTo("test-owner");
+    assertThat(observed).isEqualTo(provider().observe(keys, ctx()));
+    // another call's listing (the same values, another context) vouches for nothing
+    reads = p.claimReads();
+    p.versions(keys, ctx());
+    assertThat(p.claimReads() - reads).isEqualTo(3);
+    // nor does a listing made before a write of this provider (a write may claim or release a path)
+    p.listMarked("test-owner", sync);
+    p.apply(change(mine, Action.UPDATE, text("a=2\n", "0644")), sync);
+    reads = p.claimReads();
+    p.versions(keys, sync);
+    assertThat(p.claimReads() - reads).isEqualTo(3);
+  }
+
+  @Test
   void anEditInPlaceThatKeepsSizeAndRestoresTheMtimeStillMovesTheToken() throws IOException {
     LocalFilesProvider p = provider();
     ResourceKey key = p.keyOf("app.conf");

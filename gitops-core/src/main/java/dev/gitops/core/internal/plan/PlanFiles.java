@@ -159,6 +159,82 @@ public final class PlanFiles {
     return rootDigest(header(plan), changes);
   }
 
+  /** What {@link #quietInputs} digests first: its own version and the plan format's. */
+  private static final String QUIET_INPUTS = "gitops-quiet-plan-inputs 1 (plan id of format " + FORMAT + ")";
+
+  /**
+   * A digest of everything {@link #id} covers in {@code plan} when every change is a plain NOOP of
+   * a desired resource: the change of a key the store proved in sync, or a merge that found
+   * nothing to do, whose live and target documents are its desired resource's very document (the
+   * instance of {@code desired}), with no patch, field or last-applied record. Such a change's
+   * file form follows from its key, reason, flags, sensitive and unknown paths, fingerprint,
+   * dependencies, its resource's origin, dependencies, wave, policy and sensitive patterns, the
+   * digest of its document ({@code documentDigest}) and the secret key the redactor hashes under;
+   * the plan's from those and its header: equal inputs, equal id. Null when a change is not plain
+   * (then nothing is digested). Each text goes in with its length, so no two inputs run together.
+   * A change to what {@link #id} covers must change {@link #QUIET_INPUTS} too, so inputs recorded
+   * by an older build match no plan of this one.
+   */
+  static String quietInputs(Plan plan, byte[] secretKey, Map<ResourceKey, Resource> desired,
+      java.util.function.Function<Resource, String> documentDigest) {
+    for (Change c : plan.changes()) {
+      Resource r = c.resource();
+      JsonNode doc = r == null ? null : r.document();
+      if (c.action() != Action.NOOP || c.previousKey() != null || doc == null || r != desired.get(c.key())
+          || c.desired() != doc || c.live() != doc || c.target() != doc || !c.patch().isEmpty()
+          || !c.fields().isEmpty()) {
+        return null;
+      }
+    }
+    MessageDigest md = Documents.sha256();
+    Utf8Feed feed = new Utf8Feed(md);
+    text(feed, QUIET_INPUTS);
+    text(feed, Documents.canonicalJson(header(plan)));
+    text(feed, HexFormat.of().formatHex(Objects.requireNonNull(secretKey, "secretKey")));
+    Along<String> fingerprints = new Along<>(plan.fingerprints(), "");
+    Along<SortedSet<ResourceKey>> dependencies = new Along<>(plan.dependencies(), EMPTY);
+    for (Change c : plan.changes()) {
+      Resource r = c.resource();
+      text(feed, c.key().toString());
+      text(feed, c.reason());
+      texts(feed, c.flags());
+      text(feed, fingerprints.get(c.key()));
+      texts(feed, dependencies.get(c.key()));
+      texts(feed, c.sensitive());
+      texts(feed, c.unknown());
+      text(feed, r.origin().path());
+      feed.number(r.origin().line()).ascii(";");
+      text(feed, r.origin().revision());
+      texts(feed, r.dependsOn());
+      feed.number(r.wave()).ascii(";");
+      text(feed, r.policy().toString());
+      texts(feed, r.sensitive());
+      text(feed, documentDigest.apply(r));
+    }
+    feed.flush();
+    return HexFormat.of().formatHex(md.digest());
+  }
+
+  private static void text(Utf8Feed feed, String s) {
+    feed.number(s.length()).ascii(":").ascii(s);
+  }
+
+  /** A set as {@link #sorted} writes it: its count, then its texts in order (most sets here are empty). */
+  private static void texts(Utf8Feed feed, Set<?> items) {
+    feed.number(items.size()).ascii("#");
+    if (items.isEmpty()) {
+      return;
+    }
+    List<String> texts = new ArrayList<>(items.size());
+    for (Object i : items) {
+      texts.add(i instanceof Enum<?> e ? e.name() : i.toString());
+    }
+    texts.sort(null);
+    for (String t : texts) {
+      text(feed, t);
+    }
+  }
+
   /**
    * What the root of the id holds for one change: the digest of the change without its resource's
    * {@code originRevision}, and that revision as the file states it (null when the change has no
@@ -432,6 +508,29 @@ public final class PlanFiles {
           flush();
         }
         buffer[used++] = (byte) c;
+      }
+      return this;
+    }
+
+    /** The decimal digits of {@code n} (a sign first when negative), without a String. */
+    Utf8Feed number(int n) {
+      if (used + 12 > buffer.length) {
+        flush();
+      }
+      long v = n;
+      if (v < 0) {
+        buffer[used++] = '-';
+        v = -v;
+      }
+      int start = used;
+      do {
+        buffer[used++] = (byte) ('0' + v % 10);
+        v /= 10;
+      } while (v > 0);
+      for (int i = start, j = used - 1; i < j; i++, j--) {
+        byte t = buffer[i];
+        buffer[i] = buffer[j];
+        buffer[j] = t;
       }
       return this;
     }

@@ -248,6 +248,16 @@ public final class Planner {
   private final LongAdder merged = new LongAdder();
   /** Desired document digests handed over from the store's no-change digests. */
   private final LongAdder fromStore = new LongAdder();
+  /** The plan id the store vouches for, offered to the next plan alone ({@link #offerQuietId}). */
+  private volatile QuietId quietIdOffered;
+  /** The quiet inputs and id of the last plan planned after an offer, when all its changes were plain NOOPs. */
+  private volatile QuietId lastQuietId;
+
+  /**
+   * A plan id and the {@code inputs} it was computed from ({@link PlanFiles#quietInputs}: every change
+   * of the plan a plain NOOP); {@code fromStore} when the id was taken from the store, not computed.
+   */
+  public record QuietId(String inputs, String id, boolean fromStore) {}
 
   private record Recorded(JsonNode desired, Resource metadata, long serial) {}
 
@@ -283,6 +293,9 @@ public final class Planner {
    * @throws DependencyCycleException when dependencies form a cycle
    */
   public Plan plan(PlanInput in, PlanningUnits units) {
+    QuietId vouched = quietIdOffered;
+    quietIdOffered = null;  // for this plan only (a remembered plan below takes none)
+    lastQuietId = null;
     Whole previous = last;
     if (previous != null && previous.instances() != null && units.isEmpty()) {
       String secret = secretDigest(in.secretKey());
@@ -392,7 +405,11 @@ public final class Planner {
         options.asMap(), sorted(fingerprints, previous), unknown, new TreeMap<>(unobserved), owned);
     // The id is a digest of the plan's content as its file holds it, so a file can be checked
     // against it; unchanged changes and documents are not serialised again (remembered per key).
-    String id = PlanFiles.id(draft, in.secretKey(), contentDigests, changeDigests);
+    String inputs = vouched == null ? null : PlanFiles.quietInputs(draft, in.secretKey(), in.desired().resources(),
+        this::desiredDocumentDigest);
+    boolean taken = inputs != null && inputs.equals(vouched.inputs()) && !vouched.id().isEmpty();
+    String id = taken ? vouched.id() : PlanFiles.id(draft, in.secretKey(), contentDigests, changeDigests);
+    lastQuietId = inputs == null ? null : new QuietId(inputs, id, taken);
     LOG.debug("plan {} at {}: {} keys, {} unknown, {} decisions remembered, {} merges by this planner so far", id,
         in.desired().revision(), keys.size(), unknown.size(), decided.size(), merged.sum());
     Plan plan = draft.withId(id);
@@ -962,6 +979,24 @@ public final class Planner {
   /** Counts {@code n} desired document digests taken from the store ({@link #documentDigestsFromStore}). */
   public void tookDocumentDigestsFromStore(int n) {
     fromStore.add(n);
+  }
+
+  /**
+   * Offers the next plan {@code vouched}, the id of a plan of the same desired resources whose
+   * changes were all plain NOOPs, and the inputs it was computed from: the next plan takes that
+   * id without computing it when its own changes are all plain NOOPs of equal inputs, and records
+   * its inputs and id for {@link #lastQuietId} either way. {@code vouched} may be {@code new
+   * QuietId("", "", true)} (no id known yet) to have the inputs recorded only. For the next plan
+   * alone: a plan made without an offer records nothing (no input is digested).
+   */
+  public void offerQuietId(QuietId vouched) {
+    lastQuietId = null;
+    quietIdOffered = vouched;
+  }
+
+  /** The inputs and id of the last plan made after {@link #offerQuietId}; null when its changes were not all plain NOOPs. */
+  public QuietId lastQuietId() {
+    return lastQuietId;
   }
 
   /** How many desired document digests this planner was handed from the store rather than hashing them. */
