@@ -21,12 +21,14 @@ public final class Main {
 
   /**
    * Runs the command line and exits with its code; a one-shot command's process keeps its code out
-   * of the JIT's optimizing compiler ({@link ShortRunCompilation}).
+   * of the JIT's optimizing compiler ({@link ShortRunCompilation}), and JGit finds Git's system
+   * configuration without running {@code git} where it can ({@link GitSystemConfig}).
    */
   public static void main(String[] args) {
     // before ShortRunCompilation, whose class creates a logger
     configureLogging(args);
     ShortRunCompilation.startFor(args);
+    GitSystemConfig.install();
     System.exit(run(args));
   }
 
