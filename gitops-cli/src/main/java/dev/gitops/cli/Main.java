@@ -28,8 +28,21 @@ public final class Main {
     // before ShortRunCompilation, whose class creates a logger
     configureLogging(args);
     ShortRunCompilation.startFor(args);
-    GitSystemConfig.install();
+    if (!helpOrVersion(args)) {
+      // not for --help or --version, which open no repository: it would load JGit's classes for nothing
+      GitSystemConfig.install();
+    }
     System.exit(run(args));
+  }
+
+  /** Whether {@code args} ask for help or the version only, which runs no command. */
+  static boolean helpOrVersion(String... args) {
+    for (String a : args) {
+      if (a.equals("--help") || a.equals("-h") || a.equals("--version") || a.equals("-V")) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Runs the command line with the process's standard streams and returns the exit code. */
