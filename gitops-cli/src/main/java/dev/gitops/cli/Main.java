@@ -21,13 +21,28 @@ public final class Main {
 
   /**
    * Runs the command line and exits with its code; a one-shot command's process keeps its code out
-   * of the JIT's optimizing compiler ({@link ShortRunCompilation}).
+   * of the JIT's optimizing compiler ({@link ShortRunCompilation}), and JGit finds Git's system
+   * configuration without running {@code git} where it can ({@link GitSystemConfig}).
    */
   public static void main(String[] args) {
     // before ShortRunCompilation, whose class creates a logger
     configureLogging(args);
     ShortRunCompilation.startFor(args);
+    if (!helpOrVersion(args)) {
+      // not for --help or --version, which open no repository: it would load JGit's classes for nothing
+      GitSystemConfig.install();
+    }
     System.exit(run(args));
+  }
+
+  /** Whether {@code args} ask for help or the version only, which runs no command. */
+  static boolean helpOrVersion(String... args) {
+    for (String a : args) {
+      if (a.equals("--help") || a.equals("-h") || a.equals("--version") || a.equals("-V")) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Runs the command line with the process's standard streams and returns the exit code. */

@@ -40,10 +40,10 @@ final class ShortRunCompilation {
     if (Boolean.getBoolean(KEEP_C2)) {
       return false;
     }
-    List<String> a = List.of(args);
-    if (a.contains("--help") || a.contains("-h") || a.contains("--version") || a.contains("-V")) {
+    if (Main.helpOrVersion(args)) {
       return false;
     }
+    List<String> a = List.of(args);
     // the top-level options take no value: the subcommand is the first argument that is not an option
     String command = a.stream().filter(s -> !s.startsWith("-")).findFirst().orElse(null);
     return command != null && !command.equals("run") && !command.equals("help");
