@@ -5,6 +5,8 @@ import dev.gitops.api.SyncEvent;
 import dev.gitops.api.SyncListener;
 import dev.gitops.core.render.PlanRenderer;
 import java.io.PrintWriter;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Prints a sync as it happens: the source read, the plan (when it changes anything), and then
@@ -12,10 +14,21 @@ import java.io.PrintWriter;
  * files:file::app.properties}) when the output is not a terminal, or on a terminal one live line
  * rewritten in place with the counts per dependency layer ({@code layer 1: 3/3 done | layer 2:
  * 1/4}); failures always get a line of their own.
+ *
+ * <p>The plan's change text (12 MB for a first sync of 10,000 files) is rendered and printed on a
+ * thread of its own while the sync goes on to record and apply the plan; every later event, and
+ * {@link #awaitOutput}, waits for it first, so the output is the same text in the same order as
+ * when it was printed in place. A command calls {@link #awaitOutput} before it prints its own lines.
  */
 final class ProgressListener implements SyncListener {
 
+  private static final Logger LOG = LoggerFactory.getLogger(ProgressListener.class);
+
   private final PrintWriter out;
+  /** The plan text being printed on its own thread; null when none is. */
+  private Thread planText;
+  /** What stopped the plan text's thread, if anything did; thrown by the next event or {@link #awaitOutput}. */
+  private volatile RuntimeException planTextFailure;
   private final boolean live;
   private int total;
   private int done;
@@ -82,8 +95,73 @@ final class ProgressListener implements SyncListener {
     }
   }
 
+  /**
+   * Waits until the plan text started by a {@link SyncEvent.Planned} event is printed, so that
+   * what is printed next follows it. Returns at once when none is being printed. A failure of the
+   * plan text is logged, as the reconciler logs a listener's failure, and does not fail the command.
+   */
+  synchronized void awaitOutput() {
+    RuntimeException failure = joinPlanText();
+    if (failure != null) {
+      LOG.warn("the plan text could not be printed: {}", failure.toString());
+    }
+  }
+
+  /** Waits for the plan text's thread, if one runs; returns what stopped it, if anything did. */
+  private RuntimeException joinPlanText() {
+    Thread t = planText;
+    if (t == null) {
+      return null;
+    }
+    boolean interrupted = false;
+    while (t.isAlive()) {
+      try {
+        t.join();
+      } catch (InterruptedException e) {
+        // the text is printed all the same (it is a few seconds at most); the caller keeps its interrupt
+        interrupted = true;
+      }
+    }
+    planText = null;
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+    RuntimeException failure = planTextFailure;
+    planTextFailure = null;
+    return failure;
+  }
+
+  /** Prints the plan's change text and summary from a daemon thread of its own ({@link #awaitOutput} joins it). */
+  private void printPlanText(dev.gitops.api.Plan plan) {
+    Thread t = new Thread(() -> {
+      try {
+        PlanRenderer.appendChanges(plan, out);
+        out.println("Plan: " + plan.summary());
+        out.flush();
+      } catch (RuntimeException e) {
+        // handed to the thread that joins this one, which reports it
+        planTextFailure = e;
+      }
+    }, "gitops-plan-text");
+    t.setDaemon(true);
+    planText = t;
+    t.start();
+  }
+
+  /**
+   * Prints what {@code event} shows, after the plan text of an earlier event; a failure of that
+   * text is thrown once this event is printed (the reconciler logs a listener's failure).
+   */
   @Override
   public synchronized void onEvent(SyncEvent event) {
+    RuntimeException planTextFailed = joinPlanText();
+    print(event);
+    if (planTextFailed != null) {
+      throw planTextFailed;
+    }
+  }
+
+  private void print(SyncEvent event) {
     if (event instanceof SyncEvent.SourceRead r) {
       out.println("Read " + PlanRenderer.shortRevision(r.revision()) + ": " + r.resources() + " resource"
           + (r.resources() == 1 ? "" : "s") + (r.skipped() ? " (commit unchanged since the last read)" : ""));
@@ -96,8 +174,9 @@ final class ProgressListener implements SyncListener {
       done = 0;
       computeLayers(p.plan());
       if (p.plan().hasChanges()) {
-        PlanRenderer.appendChanges(p.plan(), out);
-        out.println("Plan: " + p.plan().summary());
+        out.flush();
+        printPlanText(p.plan());
+        return;
       }
     } else if (event instanceof SyncEvent.ChangeFinished f) {
       if (f.change().action().mutates()) {

@@ -37,11 +37,18 @@ final class RollbackCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     PrintWriter out = spec.commandLine().getOut();
-    try (Session s = Session.open(target, safety.applyTo(SyncOptions.defaults()), List.of(new ProgressListener(out)))) {
+    ProgressListener progress = new ProgressListener(out);
+    try (Session s = Session.open(target, safety.applyTo(SyncOptions.defaults()), List.of(progress))) {
       HistoryEntry entry = find(s.reconciler().history(), historyId);
       out.println("Rolling back to " + PlanRenderer.shortRevision(entry.revision()) + " (history entry " + entry.id() + ")");
       out.flush();
-      SyncResult result = s.reconciler().sync(entry.revision(), new Cancellation());
+      SyncResult result;
+      try {
+        result = s.reconciler().sync(entry.revision(), new Cancellation());
+      } finally {
+        // the plan text may still be printing on its own thread: the report follows it
+        progress.awaitOutput();
+      }
       int code = SyncCommand.report(result, s, out, spec.commandLine().getErr());
       if (code == ExitCodes.OK) {
         out.println(branchNote(s, entry.revision()));

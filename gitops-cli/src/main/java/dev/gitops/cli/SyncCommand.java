@@ -54,8 +54,15 @@ final class SyncCommand implements Callable<Integer> {
   public Integer call() throws IOException {
     PrintWriter out = spec.commandLine().getOut();
     Plan reviewed = planFile == null ? null : readPlan(planFile);
-    try (Session s = Session.open(target, options(), List.of(new ProgressListener(out)))) {
-      SyncResult result = reviewed != null ? s.reconciler().apply(reviewed) : s.reconciler().sync();
+    ProgressListener progress = new ProgressListener(out);
+    try (Session s = Session.open(target, options(), List.of(progress))) {
+      SyncResult result;
+      try {
+        result = reviewed != null ? s.reconciler().apply(reviewed) : s.reconciler().sync();
+      } finally {
+        // the plan text may still be printing on its own thread: the report follows it
+        progress.awaitOutput();
+      }
       return report(result, s, out, spec.commandLine().getErr());
     }
   }

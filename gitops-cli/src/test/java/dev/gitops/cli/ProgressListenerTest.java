@@ -64,4 +64,29 @@ class ProgressListenerTest {
     String out = run(true, Outcome.permanentFailure("disk full", null));
     assertThat(out).contains("layer 1: 2/2 done | layer 2: 0/1\n").contains("[3/3] FAILED files:file::c: disk full");
   }
+
+  @Test
+  void thePlanTextPrintedOnItsOwnThreadComesWholeBeforeTheNextLineAndAwaitOutputWaitsForIt() {
+    StringWriter sw = new StringWriter();
+    ProgressListener l = new ProgressListener(new PrintWriter(sw), false);
+    Plan p = plan();
+    l.onEvent(new SyncEvent.Planned(p.revision(), p));
+    l.awaitOutput();
+    String planText = sw.toString();
+    assertThat(planText).contains("files:file::a", "files:file::c").endsWith("Plan: " + p.summary() + "\n");
+
+    l.onEvent(new SyncEvent.ChangeFinished(p.revision(), p.changes().get(0), Outcome.created(), 1));
+    assertThat(sw.toString()).startsWith(planText).endsWith("[1/3] created files:file::a\n");
+  }
+
+  @Test
+  void theNextEventWaitsForThePlanTextWithoutAnAwait() {
+    StringWriter sw = new StringWriter();
+    ProgressListener l = new ProgressListener(new PrintWriter(sw), false);
+    Plan p = plan();
+    l.onEvent(new SyncEvent.Planned(p.revision(), p));
+    l.onEvent(new SyncEvent.ChangeFinished(p.revision(), p.changes().get(0), Outcome.created(), 1));
+    String out = sw.toString();
+    assertThat(out.indexOf("Plan: " + p.summary())).isNotNegative().isLessThan(out.indexOf("[1/3] created"));
+  }
 }
