@@ -86,6 +86,44 @@ final class SortedArrayMap<K extends Comparable<? super K>, V> extends AbstractM
     return new SortedArrayMap<>(ks, vs, 0, n);
   }
 
+  /**
+   * {@link #copyOf}, but null instead of a throw when {@code map} holds a null value (a null key
+   * still throws): for the callers that keep such a map in another form.
+   */
+  @SuppressWarnings("unchecked")
+  static <K extends Comparable<? super K>, V> SortedArrayMap<K, V> copyOfNonNull(Map<K, ? extends V> map) {
+    if (map instanceof SortedArrayMap<?, ?> s) {
+      return (SortedArrayMap<K, V>) s;
+    }
+    Map<K, ? extends V> sorted = map instanceof SortedMap<K, ? extends V> s && s.comparator() == null
+        ? map : new TreeMap<>(map);
+    int n = sorted.size();
+    if (n == 0) {
+      return new SortedArrayMap<>(NONE, NONE, 0, 0);
+    }
+    Object[] ks = new Object[n];
+    Object[] vs = new Object[n];
+    int i = 0;
+    // keys and values walked together: a sorted map gives both in key order, without an entry object each
+    Iterator<? extends V> values = sorted.values().iterator();
+    for (K k : sorted.keySet()) {
+      if (i == n || !values.hasNext()) {
+        throw new java.util.ConcurrentModificationException("the map changed while it was copied");
+      }
+      ks[i] = Objects.requireNonNull(k, "key");
+      V v = values.next();
+      if (v == null) {
+        return null;
+      }
+      vs[i] = v;
+      i++;
+    }
+    if (i != n) {
+      throw new java.util.ConcurrentModificationException("the map shrank while it was copied");
+    }
+    return new SortedArrayMap<>(ks, vs, 0, n);
+  }
+
   @SuppressWarnings("unchecked")
   private K keyAt(int i) {
     return (K) keys[i];

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.TextNode;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
@@ -165,6 +166,40 @@ class ModelTest {
     assertThat(plan.change(ResourceKey.of("p", "t", "", "missing"))).isEmpty();
     assertThat(plan.summary()).startsWith("1 to create, 0 to update").contains("1 unchanged");
     assertThat(plan.isComplete()).isTrue();
+  }
+
+  @Test
+  void aPlanCopiesItsMapsOnceAndAPlanMadeFromItSharesThem() {
+    ResourceKey b = ResourceKey.of("p", "t", "", "b");
+    java.util.TreeMap<ResourceKey, String> fingerprints = new java.util.TreeMap<>(Map.of(A, "fa", b, "fb"));
+    java.util.TreeSet<ResourceKey> onA = new java.util.TreeSet<>(Set.of(A));
+    java.util.TreeMap<ResourceKey, java.util.SortedSet<ResourceKey>> deps = new java.util.TreeMap<>(Map.of(b, onA));
+    Plan plan = new Plan("", "r1", List.of(), deps, new java.util.TreeMap<>(), new java.util.TreeMap<>(), fingerprints,
+        new java.util.TreeSet<>());
+    fingerprints.put(A, "changed");
+    onA.add(b);
+    assertThat(plan.fingerprints()).containsExactly(Map.entry(A, "fa"), Map.entry(b, "fb"));
+    assertThat(plan.dependencies().get(b)).containsExactly(A);
+    assertThatThrownBy(() -> plan.fingerprints().put(A, "x")).isInstanceOf(UnsupportedOperationException.class);
+    assertThatThrownBy(() -> plan.dependencies().get(b).add(b)).isInstanceOf(UnsupportedOperationException.class);
+    Plan named = plan.withId("id");
+    assertThat(named.fingerprints()).isSameAs(plan.fingerprints());
+    assertThat(named.dependencies()).isSameAs(plan.dependencies());
+    java.util.TreeMap<ResourceKey, java.util.SortedSet<ResourceKey>> sameDeps = new java.util.TreeMap<>();
+    sameDeps.put(b, new java.util.TreeSet<>(Set.of(A)));
+    assertThat(named).isEqualTo(new Plan("id", "r1", List.of(), sameDeps, new java.util.TreeMap<>(),
+        new java.util.TreeMap<>(), new java.util.TreeMap<>(Map.of(A, "fa", b, "fb")), new java.util.TreeSet<>()));
+  }
+
+  @Test
+  void aPlanKeepsANullFingerprintAsItDidBefore() {
+    java.util.TreeMap<ResourceKey, String> fingerprints = new java.util.TreeMap<>();
+    fingerprints.put(A, null);
+    Plan plan = new Plan("id", "r1", List.of(), new java.util.TreeMap<>(), new java.util.TreeMap<>(),
+        new java.util.TreeMap<>(), fingerprints, new java.util.TreeSet<>());
+    assertThat(plan.fingerprints()).containsKey(A);
+    assertThat(plan.fingerprints().get(A)).isNull();
+    assertThatThrownBy(() -> plan.fingerprints().remove(A)).isInstanceOf(UnsupportedOperationException.class);
   }
 
   @Test

@@ -87,6 +87,19 @@ class SortedArrayMapTest {
   }
 
   @Test
+  void copyOfNonNullIsCopyOfButNullForANullValue() {
+    TreeMap<String, String> tree = new TreeMap<>(Map.of("b", "2", "a", "1", "c", "3"));
+    SortedMap<String, String> copy = SortedArrayMap.copyOfNonNull(tree);
+    assertThat(copy).isEqualTo(SortedArrayMap.copyOf(tree)).containsExactly(Map.entry("a", "1"), Map.entry("b", "2"),
+        Map.entry("c", "3"));
+    assertThat(SortedArrayMap.copyOfNonNull(new HashMap<>(tree))).isEqualTo(tree);
+    assertThat(SortedArrayMap.copyOfNonNull(copy)).isSameAs(copy);
+    tree.put("b", null);
+    assertThat(SortedArrayMap.copyOfNonNull(tree)).isNull();
+    assertThat(SortedArrayMap.copyOfNonNull(new TreeMap<String, String>())).isEmpty();
+  }
+
+  @Test
   void aStateMadeFromAnotherSharesItsResources() {
     State s = State.of("r1", List.of(Resource.of(ResourceKey.of("p", "t", "a"), Documents.emptyObject())));
     assertThat(s.asUnchanged().resources()).isSameAs(s.resources());

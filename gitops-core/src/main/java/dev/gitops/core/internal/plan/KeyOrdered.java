@@ -64,6 +64,17 @@ public final class KeyOrdered<V> extends AbstractMap<ResourceKey, V> implements 
     return new KeyOrdered<>(k, v);
   }
 
+  /**
+   * The view of {@code keys} (strictly ascending, not null) to {@code values} (not null) at the same
+   * positions, taking both arrays as they are: the caller hands them over and changes neither.
+   */
+  static <V> KeyOrdered<V> ofAscending(ResourceKey[] keys, V[] values) {
+    if (keys.length != values.length) {
+      throw new IllegalArgumentException(keys.length + " keys but " + values.length + " values");
+    }
+    return new KeyOrdered<>(keys, values);
+  }
+
   @Override
   public Set<Map.Entry<ResourceKey, V>> entrySet() {
     return new AbstractSet<>() {
@@ -92,6 +103,58 @@ public final class KeyOrdered<V> extends AbstractMap<ResourceKey, V> implements 
       @Override
       public int size() {
         return keys.length;
+      }
+    };
+  }
+
+  /** The keys in order, read from the array (no entry object each). */
+  @Override
+  public Set<ResourceKey> keySet() {
+    return new AbstractSet<>() {
+      @Override
+      public Iterator<ResourceKey> iterator() {
+        return Arrays.asList(keys).iterator();
+      }
+
+      @Override
+      public int size() {
+        return keys.length;
+      }
+
+      @Override
+      public boolean contains(Object o) {
+        return containsKey(o);
+      }
+    };
+  }
+
+  /** The values in key order, read from the array (no entry object each). */
+  @Override
+  public java.util.Collection<V> values() {
+    return new java.util.AbstractCollection<>() {
+      @Override
+      public Iterator<V> iterator() {
+        return new Iterator<>() {
+          private int next;
+
+          @Override
+          public boolean hasNext() {
+            return next < values.length;
+          }
+
+          @Override
+          public V next() {
+            if (next >= values.length) {
+              throw new NoSuchElementException();
+            }
+            return value(next++);
+          }
+        };
+      }
+
+      @Override
+      public int size() {
+        return values.length;
       }
     };
   }

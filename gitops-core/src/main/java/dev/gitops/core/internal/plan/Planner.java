@@ -68,7 +68,12 @@ public final class Planner {
 
   private final String owner;
   private final PlanOptions options;
-  /** Per key, the last decision and what it was computed from: one entry per key keeps it bounded. */
+  /**
+   * Per key, the last decision and what it was computed from: one entry per key keeps it bounded.
+   * While the last plan holds its {@link Instances}, those are the last decisions of its keys (the
+   * next plan walks them along its own keys) and an entry here may be older (still a decision
+   * checked by its inputs before use); a plan without them first puts them here.
+   */
   private final Map<ResourceKey, Decided> decided = new ConcurrentHashMap<>();
 
   /**
@@ -132,12 +137,12 @@ public final class Planner {
      * The instances of a plan whose changes (before ordering) are exactly the decisions {@code used}
      * for its keys (each holding the key's desired resource of {@code desired}), else null.
      */
-    static Instances of(Map<ResourceKey, Resource> desired, SortedSet<ResourceKey> keys, List<Change> unordered,
+    static Instances of(Map<ResourceKey, Resource> desired, ResourceKey[] keys, List<Change> unordered,
         Decided[] used) {
-      if (unordered.size() != keys.size() || used.length != keys.size()) {
+      if (unordered.size() != keys.length || used.length != keys.length) {
         return null;
       }
-      ResourceKey[] k = keys.toArray(new ResourceKey[0]);
+      ResourceKey[] k = keys;
       Decided[] d = used;
       int stored = 0;
       int pending = 0;
@@ -187,9 +192,36 @@ public final class Planner {
       return true;
     }
 
-    /** The decision of this plan's {@code i}-th key when {@code key} is that key, else null. */
-    Decided at(int i, ResourceKey key) {
-      return i < keys.length && (keys[i] == key || keys[i].equals(key)) ? decided[i] : null;
+    /** A walk of this plan's decisions along keys asked for in ascending order. */
+    Walk walk() {
+      return new Walk();
+    }
+
+    /** Puts this plan's decisions into {@code memo}, for a plan that looks its keys up there. */
+    void into(Map<ResourceKey, Decided> memo) {
+      for (int i = 0; i < keys.length; i++) {
+        memo.put(keys[i], decided[i]);
+      }
+    }
+
+    /**
+     * This plan's decisions by key, for keys asked for in strictly ascending order: a cursor walks
+     * the sorted keys along (by position while the keys are the same), so a key added or removed
+     * since costs a few comparisons, not a miss for every key after it. Not thread-safe: one per pass.
+     */
+    final class Walk {
+      private int next;
+
+      /** The decision of {@code key}, or null when this plan had none. */
+      Decided get(ResourceKey key) {
+        while (next < keys.length && keys[next] != key && keys[next].compareTo(key) < 0) {
+          next++;
+        }
+        if (next < keys.length && (keys[next] == key || keys[next].equals(key))) {
+          return decided[next++];
+        }
+        return null;
+      }
     }
 
     /** Whether {@code entries} (sorted) are exactly the remembered stored (or pending) instances, at their keys. */
@@ -332,26 +364,38 @@ public final class Planner {
     SortedSet<ResourceKey> unknown = new TreeSet<>();
     String secret = secretDigest(in.secretKey());
     int[] held = new int[1];
-    Decided[] used = new Decided[keys.size()];
+    ResourceKey[] keyArray = keys.toArray(new ResourceKey[0]);
+    Decided[] used = new Decided[keyArray.length];
+    // each key's fingerprint by position: a remembered one is not put into a hash map per key
+    String[] fingerprintAt = new String[keyArray.length];
     // the keys come in order: without planning units (whose outputs are resolved into the lookup's
     // copy) each key's resources are found by walking the sorted maps along, hashing nothing; the
     // last plan's decisions are taken by position while its keys are this plan's
     Along<Resource> desiredAt = Along.ascending(in.desired().resources(), null);
     Along<StoredResource> storedAt = Along.ascending(in.stored().inventory(), null);
     Along<Resource> pendingAt = Along.ascending(in.stored().pending(), null);
-    Instances aligned = previous == null || !plain ? null : previous.instances();
-    for (ResourceKey key : keys) {
+    Instances.Walk aligned = previous == null || previous.instances() == null ? null
+        : plain ? previous.instances().walk() : null;
+    if (aligned == null && previous != null && previous.instances() != null) {
+      previous.instances().into(decided);  // looked up by key below: the map must hold the last decisions
+    }
+    for (ResourceKey key : keyArray) {
       Resource d = plain ? desiredAt.get(key) : lookup.desired().get(key);
       StoredResource l = storedAt.get(key);
       Resource pending = pendingAt.get(key);
-      Change c = references.mark(remembered(key, d, l, pending, in, fingerprints, secret, held, used, changes.size(),
-          aligned));
+      Change c = references.mark(remembered(key, d, l, pending, in, fingerprints, fingerprintAt, secret, held, used,
+          changes.size(), aligned));
       if (c.action() == Action.SKIP && in.observations().get(key) != null && in.observations().get(key).isUnknown()) {
         unknown.add(key);
       }
       changes.add(c);
     }
     changes.addAll(units.changes());
+    if (!units.isEmpty()) {
+      for (int i = 0; i < keyArray.length; i++) {
+        fingerprints.put(keyArray[i], fingerprintAt[i]);
+      }
+    }
     fingerprints.putAll(units.fingerprints());
     for (Change c : units.placeholders(plain ? List.of() : lookup.desired().values(), references.dependencies)) {
       changes.add(c);
@@ -402,7 +446,8 @@ public final class Planner {
     // A planning provider's own state is its inventory: what it manages counts as owned (the guard's base).
     units.owned().forEach((provider, n) -> owned.merge(provider, n, Integer::sum));
     Plan draft = new Plan("", in.desired().revision(), changes, new TreeMap<>(deps), new TreeMap<>(in.variables()),
-        options.asMap(), sorted(fingerprints, previous), unknown, new TreeMap<>(unobserved), owned);
+        options.asMap(), units.isEmpty() ? sorted(keyArray, fingerprintAt, previous) : new TreeMap<>(fingerprints),
+        unknown, new TreeMap<>(unobserved), owned);
     // The id is a digest of the plan's content as its file holds it, so a file can be checked
     // against it; unchanged changes and documents are not serialised again (remembered per key).
     String inputs = vouched == null ? null : PlanFiles.quietInputs(draft, in.secretKey(), in.desired().resources(),
@@ -413,35 +458,42 @@ public final class Planner {
     LOG.debug("plan {} at {}: {} keys, {} unknown, {} decisions remembered, {} merges by this planner so far", id,
         in.desired().revision(), keys.size(), unknown.size(), decided.size(), merged.sum());
     Plan plan = draft.withId(id);
+    Instances instances = units.isEmpty() && unknown.isEmpty()
+        ? Instances.of(in.desired().resources(), keyArray, unordered, used) : null;
+    if (instances == null) {
+      // the next plan looks every key up in the memo: the decisions taken along the last plan's go there
+      for (int i = 0; i < keyArray.length; i++) {
+        if (used[i] != null) {
+          decided.put(keyArray[i], used[i]);
+        }
+      }
+    }
     last = new Whole(plan, unordered, in.desired().revision(), Map.copyOf(in.variables()), Map.copyOf(unobserved),
-        secret, units.isEmpty() && unknown.isEmpty()
-            ? Instances.of(in.desired().resources(), keys, unordered, used) : null);
+        secret, instances);
     return plan;
   }
 
   /**
-   * {@code fingerprints} in key order. When the last plan had the same keys, its sorted map is
-   * copied (in linear time, no key compared) and the fingerprints that moved are put into the copy;
-   * otherwise they are sorted anew.
+   * The fingerprints {@code values} of the ascending {@code keys}, as a sorted map: the last plan's
+   * very map when it holds the same keys with the same fingerprints (the plan shares it instead of
+   * copying it), else a sorted view of the two arrays, which the plan copies in one pass.
    */
-  private static TreeMap<ResourceKey, String> sorted(Map<ResourceKey, String> fingerprints, Whole previous) {
+  private static SortedMap<ResourceKey, String> sorted(ResourceKey[] keys, String[] values, Whole previous) {
     SortedMap<ResourceKey, String> was = previous == null ? null : previous.plan().fingerprints();
-    if (was == null || was.size() != fingerprints.size()) {
-      return new TreeMap<>(fingerprints);
-    }
-    List<ResourceKey> moved = new ArrayList<>();
-    for (Map.Entry<ResourceKey, String> e : was.entrySet()) {
-      String now = fingerprints.get(e.getKey());
-      if (now == null) {
-        return new TreeMap<>(fingerprints);  // as many keys, but other ones
+    if (was != null && was.size() == keys.length) {
+      java.util.Iterator<ResourceKey> k = was.keySet().iterator();
+      java.util.Iterator<String> v = was.values().iterator();
+      boolean same = true;
+      for (int i = 0; same && i < keys.length; i++) {
+        ResourceKey key = k.next();
+        String value = v.next();
+        same = (key == keys[i] || key.equals(keys[i])) && (value == values[i] || value.equals(values[i]));
       }
-      if (now != e.getValue() && !now.equals(e.getValue())) {
-        moved.add(e.getKey());
+      if (same) {
+        return was;
       }
     }
-    TreeMap<ResourceKey, String> out = new TreeMap<>(was);
-    moved.forEach(k -> out.put(k, fingerprints.get(k)));
-    return out;
+    return KeyOrdered.ofAscending(keys, values);
   }
 
   /**
@@ -600,8 +652,11 @@ public final class Planner {
    * (counted in {@code held}), else by their digests.
    */
   private Change remembered(ResourceKey key, Resource d, StoredResource l, Resource pending, PlanInput in,
-      Map<ResourceKey, String> fingerprints, String secret, int[] held, Decided[] used, int at, Instances aligned) {
-    Decided hit = aligned == null ? null : aligned.at(at, key);
+      Map<ResourceKey, String> fingerprints, String[] fingerprintAt, String secret, int[] held, Decided[] used, int at,
+      Instances.Walk aligned) {
+    // a decision found along the last plan's keys is written nowhere per key: the plan's Instances keep it
+    Decided hit = aligned == null ? null : aligned.get(key);
+    boolean walked = hit != null;
     if (hit == null) {
       hit = decided.get(key);
     }
@@ -609,7 +664,7 @@ public final class Planner {
     Provider provider = in.providers().get(key.provider());
     if (hit != null && v != null && provider != null
         && hit.holdsFor(d, l, pending, v, rulesFor(key, in.providers(), in.userRules()), provider, secret)) {
-      fingerprints.put(key, hit.fingerprint());
+      fingerprintAt[at] = hit.fingerprint();
       if (d == hit.desired()) {
         held[0]++;
         used[at] = hit;
@@ -618,23 +673,28 @@ public final class Planner {
       // read again at a new commit: the same decision, holding the resource as read now
       Change c = Changes.withResource(hit.change(), d);
       used[at] = new Decided(hit.inputs(), c, hit.fingerprint(), d, l, pending);
-      decided.put(key, used[at]);
+      if (!walked) {
+        decided.put(key, used[at]);
+      }
       return c;
     }
     DecisionInputs inputs = inputsOf(key, d, l, pending, in, secret);
     if (inputs != null && hit != null && hit.inputs().equals(inputs)) {
-      fingerprints.put(key, hit.fingerprint());
+      fingerprintAt[at] = hit.fingerprint();
       // the origin is no input of the decision: the change holds the resource as read now
       Change c = Changes.withResource(hit.change(), d);
       used[at] = new Decided(inputs, c, hit.fingerprint(), d, l, pending);
-      decided.put(key, used[at]);
+      if (!walked) {
+        decided.put(key, used[at]);
+      }
       return c;
     }
     Change c = masked(decide(key, d, l, pending, in, fingerprints), in, d, l, pending);
+    fingerprintAt[at] = fingerprints.get(key);
     if (inputs == null) {
       decided.remove(key);
     } else {
-      used[at] = new Decided(inputs, c, fingerprints.get(key), d, l, pending);
+      used[at] = new Decided(inputs, c, fingerprintAt[at], d, l, pending);
       decided.put(key, used[at]);
     }
     return c;

@@ -62,4 +62,21 @@ class KeyOrderedTest {
     assertThatThrownBy(empty::firstKey).isInstanceOf(java.util.NoSuchElementException.class);
     assertThatThrownBy(empty::lastKey).isInstanceOf(java.util.NoSuchElementException.class);
   }
+
+  @Test
+  void aViewOfAscendingArraysReadsAsTheirTreeMap() {
+    ResourceKey[] keys = {key(1), key(4), key(9)};
+    String[] values = {"a", "b", "c"};
+    SortedMap<ResourceKey, String> view = KeyOrdered.ofAscending(keys, values);
+    TreeMap<ResourceKey, String> tree = new TreeMap<>(Map.of(key(1), "a", key(4), "b", key(9), "c"));
+    assertThat(view).isEqualTo(tree);
+    assertThat(new ArrayList<>(view.keySet())).isEqualTo(new ArrayList<>(tree.keySet()));
+    assertThat(new ArrayList<>(view.values())).isEqualTo(new ArrayList<>(tree.values()));
+    assertThat(view.keySet()).contains(key(4)).doesNotContain(key(5));
+    assertThat(new TreeMap<>(view)).isEqualTo(tree);
+    java.util.Iterator<ResourceKey> it = view.keySet().iterator();
+    it.next();
+    assertThatThrownBy(it::remove).isInstanceOf(UnsupportedOperationException.class);
+    assertThatThrownBy(() -> KeyOrdered.ofAscending(keys, new String[2])).isInstanceOf(IllegalArgumentException.class);
+  }
 }

@@ -309,6 +309,51 @@ class PlannerMemoTest {
   }
 
   @Test
+  void aNewCommitThatMovesNoFingerprintSharesTheLastPlansFingerprints() {
+    Planner planner = new Planner("me", PlanOptions.defaults());
+    World w = oneKeyInSync();
+    Plan first = planner.plan(w.input(providers, provider, instances));
+    w.commit = (w.commit + 1) % 3;
+    Plan next = planner.plan(w.input(providers, provider, instances));
+    assertThat(next.revision()).isNotEqualTo(first.revision());
+    assertThat(next.id()).isNotEqualTo(first.id());
+    assertThat(next.fingerprints()).isSameAs(first.fingerprints());
+    w.commit = (w.commit + 1) % 3;
+    w.live[0] = 1;  // drift: the key's fingerprint moves with the live object
+    Plan drifted = planner.plan(w.input(providers, provider, instances));
+    assertThat(drifted.fingerprints()).isNotSameAs(next.fingerprints())
+        .isNotEqualTo(next.fingerprints())
+        .isEqualTo(new Planner("me", PlanOptions.defaults()).plan(w.input(providers, provider, instances)).fingerprints());
+  }
+
+  @Test
+  void aKeyAddedAtANewCommitLeavesTheOtherKeysDecisionsRemembered() {
+    Planner planner = new Planner("me", PlanOptions.defaults());
+    World w = new World();
+    for (int k = 1; k < KEYS; k++) {
+      w.desired[k] = 0;
+      w.stored[k] = 0;
+      w.serial[k] = 1;
+      w.live[k] = 0;
+    }
+    planner.plan(w.input(providers, provider, instances));
+    long merges = planner.merges();
+    // the new key sorts before every key of the last plan: its decisions are still found along its keys
+    w.commit = 1;
+    w.desired[0] = 1;
+    PlanInput in = w.input(providers, provider, instances);
+    Plan plan = planner.plan(in);
+    assertThat(plan).isEqualTo(new Planner("me", PlanOptions.defaults()).plan(in));
+    assertThat(planner.merges() - merges).as("only the new key is merged").isLessThanOrEqualTo(1);
+    // and so on a commit after it, and after the key is gone again
+    w.commit = 2;
+    w.desired[0] = -1;
+    in = w.input(providers, provider, instances);
+    assertThat(planner.plan(in)).isEqualTo(new Planner("me", PlanOptions.defaults()).plan(in));
+    assertThat(planner.merges() - merges).isLessThanOrEqualTo(1);
+  }
+
+  @Test
   void withTheSameInstancesTheWholePlanIsRemembered() {
     Planner planner = new Planner("me", PlanOptions.defaults());
     World w = oneKeyInSync();
