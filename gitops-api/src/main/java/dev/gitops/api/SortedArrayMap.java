@@ -57,33 +57,12 @@ final class SortedArrayMap<K extends Comparable<? super K>, V> extends AbstractM
    * {@code map} itself when it is a map of this class, else an immutable copy in natural key
    * order. A null key or value throws {@link NullPointerException}.
    */
-  @SuppressWarnings("unchecked")
   static <K extends Comparable<? super K>, V> SortedArrayMap<K, V> copyOf(Map<K, ? extends V> map) {
-    if (map instanceof SortedArrayMap<?, ?> s) {
-      return (SortedArrayMap<K, V>) s;
+    SortedArrayMap<K, V> copy = copyOfNonNull(map);
+    if (copy == null) {
+      throw new NullPointerException("value");
     }
-    // a sorted map in natural order is copied as it iterates; any other map is sorted first
-    Map<K, ? extends V> sorted = map instanceof SortedMap<K, ? extends V> s && s.comparator() == null
-        ? map : new TreeMap<>(map);
-    int n = sorted.size();
-    if (n == 0) {
-      return new SortedArrayMap<>(NONE, NONE, 0, 0);
-    }
-    Object[] ks = new Object[n];
-    Object[] vs = new Object[n];
-    int i = 0;
-    for (Map.Entry<K, ? extends V> e : sorted.entrySet()) {
-      if (i == n) {
-        throw new java.util.ConcurrentModificationException("the map grew while it was copied");
-      }
-      ks[i] = Objects.requireNonNull(e.getKey(), "key");
-      vs[i] = Objects.requireNonNull(e.getValue(), "value");
-      i++;
-    }
-    if (i != n) {
-      throw new java.util.ConcurrentModificationException("the map shrank while it was copied");
-    }
-    return new SortedArrayMap<>(ks, vs, 0, n);
+    return copy;
   }
 
   /**
