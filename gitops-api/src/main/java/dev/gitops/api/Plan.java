@@ -49,7 +49,7 @@ public record Plan(String id, String revision, List<Change> changes,
    * its per-key maps.
    *
    * <pre>{@code
-   * Plan named = plan.withId(id);
+   * Plan named = plan.withId(planId);
    * assert named.fingerprints() == plan.fingerprints();   // shared, not copied
    * }</pre>
    */

@@ -122,6 +122,7 @@ public interface BatchedStateStore extends StateStore {
    * later write makes it stale. The default keeps nothing.
    *
    * <pre>{@code
+   * String inputs = "9f2c41d07be3a5e8";   // digest of what plan.id() was computed from
    * FileStateStore.open(storeDir).recordNoChangePlanId("ac0d9df7e8957569", inputs, plan.id());
    * }</pre>
    */
