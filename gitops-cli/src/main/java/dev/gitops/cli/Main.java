@@ -2,6 +2,8 @@ package dev.gitops.cli;
 
 import java.io.PrintWriter;
 import java.util.Arrays;
+import java.util.Optional;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 
 /**
@@ -20,13 +22,36 @@ public final class Main {
   private Main() {}
 
   /**
-   * Runs the command line and exits with its code; a one-shot command's process keeps its code out
-   * of the JIT's optimizing compiler ({@link ShortRunCompilation}), and JGit finds Git's system
-   * configuration without running {@code git} where it can ({@link GitSystemConfig}).
+   * Runs the command line and exits with its code. A one-shot command runs in a child JVM started
+   * with flags for a short run ({@link OneShotJvm}: C1 only), whose exit code this process exits
+   * with; where it runs in this JVM instead, its code is kept out of the JIT's optimizing compiler
+   * ({@link ShortRunCompilation}). JGit finds Git's system configuration without running {@code
+   * git} where it can ({@link GitSystemConfig}).
    */
   public static void main(String[] args) {
+    // first, before any logger or picocli class: the parent of a child JVM loads as little as it can
+    String inThisJvm;
+    OneShotJvm.Plan plan;
+    try {
+      plan = OneShotJvm.planForThisProcess(args);
+      inThisJvm = plan.reason();
+    } catch (RuntimeException e) {
+      plan = null;
+      inThisJvm = "this JVM's command line could not be read (" + e + ")";
+    }
+    if (plan != null && plan.reexec()) {
+      String[] why = new String[1];
+      Optional<Integer> code = OneShotJvm.run(plan, why);
+      if (code.isPresent()) {
+        System.exit(code.get());
+      }
+      inThisJvm = why[0];
+    }
     // before ShortRunCompilation, whose class creates a logger
     configureLogging(args);
+    if (inThisJvm != null) {
+      LoggerFactory.getLogger(Main.class).debug("running the command in this JVM, not a child JVM: {}", inThisJvm);
+    }
     ShortRunCompilation.startFor(args);
     if (!helpOrVersion(args)) {
       // not for --help or --version, which open no repository: it would load JGit's classes for nothing

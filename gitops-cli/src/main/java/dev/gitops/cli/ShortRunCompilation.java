@@ -3,27 +3,29 @@ package dev.gitops.cli;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import javax.management.ObjectName;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The JIT policy of a one-shot {@code gitops} process: every method is kept out of HotSpot's
- * optimizing compiler (C2), so hot code stays at C1's quick compile. A command such as {@code
- * gitops sync} runs for seconds and then exits; C2 spent 4–5 s of CPU compiling the sync's code in
- * a first sync of 10,000 files, on a 2-core machine about half the process's CPU, taken from the
- * sync itself, and its faster code never paid that back before the process ended. The policy is a
- * compiler directive added on a background thread at start (the same as {@code jcmd PID
- * Compiler.directives_add}), so no JVM flag is needed on the {@code java -jar} line. The JDK's
- * message digests are the exception: C2 compiles SHA-256 to the CPU's SHA instructions, which a
- * first sync of 10,000 files spends 10–15% of its main thread on at C1 (plan id, document
- * digests), for the compile of a few small methods.
+ * The JIT policy of a one-shot {@code gitops} process that runs its command in the JVM the user
+ * started, not in {@link OneShotJvm}'s child (which is started C1-only, the cheaper policy): every
+ * method is kept out of HotSpot's optimizing compiler (C2), so hot code stays at C1's quick compile.
+ * A command such as {@code gitops sync} runs for seconds and then exits; C2 spent 4–5 s of CPU
+ * compiling the sync's code in a first sync of 10,000 files, on a 2-core machine about half the
+ * process's CPU, taken from the sync itself, and its faster code never paid that back before the
+ * process ended. The policy is a compiler directive added on a background thread at start (the same
+ * as {@code jcmd PID Compiler.directives_add}), so no JVM flag is needed on the {@code java -jar}
+ * line. The JDK's message digests are the exception: C2 compiles SHA-256 to the CPU's SHA
+ * instructions, which a first sync of 10,000 files spends 10–15% of its main thread on at C1 (plan
+ * id, document digests), for the compile of a few small methods.
  *
- * <p>Not applied to {@code gitops run} (the long-running agent, for which C2's code pays off), nor
- * to {@code --help} and {@code --version}, nor with {@code -Dgitops.cli.c2=true}; a JVM whose
- * diagnostic commands are not reachable keeps its default and says why at debug level. Only
- * {@link Main#main} applies it: {@link Main#run}, which tests and embedding applications call,
+ * <p>Not applied in {@link OneShotJvm}'s child, to {@code gitops run} (the long-running agent, for
+ * which C2's code pays off), nor to {@code --help} and {@code --version}, nor with {@code
+ * -Dgitops.cli.c2=true}; a JVM whose diagnostic commands are not reachable keeps its default and
+ * says why at debug level. It applies where a one-shot command stays in the JVM the user started:
+ * {@code GITOPS_JVM_REEXEC=false}, JIT or observing JVM options, a child that could not be started.
+ * Only {@link Main#main} applies it: {@link Main#run}, which tests and embedding applications call,
  * leaves their JVM alone.
  */
 final class ShortRunCompilation {
@@ -49,16 +51,10 @@ final class ShortRunCompilation {
 
   /** Whether a process running {@code args} gets the policy. */
   static boolean appliesTo(String... args) {
-    if (Boolean.getBoolean(KEEP_C2)) {
+    if (Boolean.getBoolean(KEEP_C2) || OneShotJvm.CHILD.equals(System.getProperty(OneShotJvm.PROPERTY))) {
       return false;
     }
-    if (Main.helpOrVersion(args)) {
-      return false;
-    }
-    List<String> a = List.of(args);
-    // the top-level options take no value: the subcommand is the first argument that is not an option
-    String command = a.stream().filter(s -> !s.startsWith("-")).findFirst().orElse(null);
-    return command != null && !command.equals("run") && !command.equals("help");
+    return OneShotJvm.oneShot(args);
   }
 
   /** Adds the directive from a daemon thread when {@link #appliesTo} says so; returns at once. */

@@ -1,0 +1,340 @@
+package dev.gitops.cli;
+
+import java.io.File;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The JVM a one-shot {@code gitops} command runs in: {@link Main#main} re-executes the same {@code
+ * java} as a child process with JVM flags chosen for a short run ({@link #FLAGS}: C1 only, the
+ * serial collector), passing every argument unchanged, and exits with the child's exit code. A
+ * command such as {@code gitops sync} runs for seconds and exits; true C1-only compilation ({@code
+ * -XX:TieredStopAtLevel=1}) is 25–30% less CPU than the C2-excluding directive {@link
+ * ShortRunCompilation} can add from inside, but it is not a flag a running JVM or a jar's manifest
+ * can set, so a second JVM is started with it (about 0.1 s of start-up, far less than it saves).
+ *
+ * <p>The child inherits stdin, stdout, stderr, the working directory and the environment; the
+ * parent's own JVM options (such as {@code -Xmx} or {@code -D}) are passed on after the chosen
+ * flags, so the user's settings win. SIGINT, SIGTERM and SIGHUP to the parent are passed to the
+ * child as SIGTERM, which ends the child's JVM as those signals end an in-process command (the
+ * store's crash promises hold at any point, see docs/reliability.md); the parent waits for the
+ * child and exits with its code (130, 143 or 129 for a signalled JVM). A SIGKILL of the parent cannot
+ * be passed on: the child then finishes its command alone.
+ *
+ * <p>The command runs in the parent's JVM instead (as before this class existed) for {@code run}
+ * (the long-running agent, for which C2 pays off), {@code help}, {@code --help} and {@code
+ * --version}; with {@code -Dgitops.cli.reexec=false} or {@code GITOPS_JVM_REEXEC=false}; with {@code
+ * -Dgitops.cli.c2=true}; when the parent's JVM options choose the JIT themselves ({@code
+ * -XX:TieredStopAtLevel}, {@code -Xint}, ...) or observe the process ({@code -agentlib}, {@code
+ * -javaagent}, JFR, {@code -Xlog}, {@code -verbose}, {@code -XX:+Print...}: the user watches the
+ * process they started), also through {@code JAVA_TOOL_OPTIONS}, {@code JDK_JAVA_OPTIONS} or {@code
+ * _JAVA_OPTIONS}; when the JVM's command line cannot be read back or is not a plain {@code -jar} or
+ * {@code -cp} launch; when the signals cannot be handled ({@code -Xrs}); and when the child cannot
+ * be started. The child, marked with {@code -Dgitops.cli.reexec=child}, never re-executes.
+ *
+ * <p>This class runs before anything else in {@code main} and uses the JDK's base module only: no
+ * picocli, no logging, no lambdas, so the parent loads few classes before the child starts.
+ */
+final class OneShotJvm {
+
+  /** The system property: {@code false} runs the command in this JVM; {@link #CHILD} marks the child. */
+  static final String PROPERTY = "gitops.cli.reexec";
+
+  /** The environment variable: {@code false} runs the command in this JVM. */
+  static final String ENV = "GITOPS_JVM_REEXEC";
+
+  /** The value of {@link #PROPERTY} the launcher gives its child. */
+  static final String CHILD = "child";
+
+  /**
+   * The child's JVM flags, chosen by measurement on the B3 benchmark (benchmarks/README.md, branch
+   * {@code launcher}): C1 only, whose quick compile a run of seconds pays back, and the serial
+   * collector, whose single thread and small footprint suit a short run on few cores.
+   */
+  static final List<String> FLAGS = List.of("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-XX:-UsePerfData");
+
+  /** The main class of the child: this CLI's. */
+  private static final String MAIN = "dev.gitops.cli.Main";
+
+  /** Launcher options whose value is the next argument ({@code java -cp X}, ...). */
+  private static final List<String> WITH_VALUE = List.of("-cp", "-classpath", "--class-path", "-p", "--module-path",
+      "--upgrade-module-path", "--add-modules", "--limit-modules", "--add-exports", "--add-opens", "--add-reads",
+      "--patch-module");
+
+  /** The class path options, replaced by the child's own {@code -cp}. */
+  private static final List<String> CLASS_PATH = List.of("-cp", "-classpath", "--class-path");
+
+  /** Prefixes of JVM options that choose the JIT: the user's choice is kept by running in this JVM. */
+  private static final List<String> JIT = List.of("-XX:TieredStopAtLevel", "-XX:+TieredCompilation",
+      "-XX:-TieredCompilation", "-XX:CompilerDirectivesFile", "-Xint", "-Xcomp");
+
+  /**
+   * Prefixes of JVM options that observe, debug or record the process: run in this JVM, the one the
+   * user started (two JVMs would also bind the same debug port or write the same file).
+   */
+  private static final List<String> OBSERVING = List.of("-agentlib", "-agentpath", "-javaagent", "-Xrun", "-Xdebug",
+      "-Xlog", "-verbose", "-XX:StartFlightRecording", "-XX:+FlightRecorder", "-XX:FlightRecorderOptions",
+      "-XX:+Print", "-XX:+Log", "-XX:+Trace", "-XX:+CITime", "-XX:ArchiveClassesAtExit", "-XX:DumpLoadedClassList",
+      "-Xshare:dump", "-XX:NativeMemoryTracking");
+
+  /** The environment variables the JVM or the {@code java} launcher read options from. */
+  private static final List<String> OPTION_VARIABLES = List.of("JAVA_TOOL_OPTIONS", "JDK_JAVA_OPTIONS", "_JAVA_OPTIONS");
+
+  private OneShotJvm() {}
+
+  /**
+   * What {@code main} does with a command line: the child's command line, or the reason the
+   * command runs in this JVM ({@code null} reason for commands that never re-execute: nothing to say).
+   */
+  record Plan(List<String> command, String reason) {
+    static Plan here(String reason) {
+      return new Plan(null, reason);
+    }
+
+    boolean reexec() {
+      return command != null;
+    }
+  }
+
+  /** Whether {@code args} run a one-shot command: not {@code run}, not help or the version. */
+  static boolean oneShot(String... args) {
+    if (Main.helpOrVersion(args)) {
+      return false;
+    }
+    // the top-level options take no value: the subcommand is the first argument that is not an option
+    for (String a : args) {
+      if (!a.startsWith("-")) {
+        return !a.equals("run") && !a.equals("help");
+      }
+    }
+    return false;
+  }
+
+  /** {@link #plan} for this process: its arguments, its {@code java}, its command line and environment. */
+  static Plan planForThisProcess(String[] args) {
+    ProcessHandle.Info info = ProcessHandle.current().info();
+    String javaHome = System.getProperty("java.home");
+    String java = info.command().orElse(javaHome == null ? null : javaHome + File.separator + "bin" + File.separator
+        + "java");
+    return plan(args, java, info.arguments().orElse(null), System.getProperty("java.class.path"),
+        System.getProperty(PROPERTY), System.getProperty(ShortRunCompilation.KEEP_C2), System.getenv());
+  }
+
+  /**
+   * The child's command line for {@code args}, or why they run in this JVM.
+   *
+   * @param java the {@code java} executable of this process, null when unknown
+   * @param argv this JVM's arguments after the executable (its JVM options, the main class or
+   *     {@code -jar JAR}, then {@code args}), null when unknown
+   * @param classPath this JVM's {@code java.class.path}
+   * @param property the value of {@link #PROPERTY}, null when not set
+   * @param keepC2 the value of {@code gitops.cli.c2}, null when not set
+   * @param env the environment
+   */
+  static Plan plan(String[] args, String java, String[] argv, String classPath, String property, String keepC2,
+      Map<String, String> env) {
+    if (!oneShot(args)) {
+      return Plan.here(null);
+    }
+    if (CHILD.equals(property)) {
+      return Plan.here(null);
+    }
+    if ("false".equalsIgnoreCase(property)) {
+      return Plan.here("-D" + PROPERTY + "=false");
+    }
+    String fromEnv = env.get(ENV);
+    if (fromEnv != null && fromEnv.strip().equalsIgnoreCase("false")) {
+      return Plan.here(ENV + "=false");
+    }
+    if ("true".equalsIgnoreCase(keepC2)) {
+      return Plan.here("-D" + ShortRunCompilation.KEEP_C2 + "=true keeps the JVM's compilers");
+    }
+    for (String variable : OPTION_VARIABLES) {
+      String value = env.get(variable);
+      if (value != null) {
+        for (String option : value.strip().split("\\s+")) {
+          String why = keptHere(option);
+          if (why != null) {
+            return Plan.here(variable + " has " + option + ", which " + why);
+          }
+        }
+      }
+    }
+    if (java == null || argv == null || classPath == null || classPath.isEmpty()) {
+      return Plan.here("this JVM's command line is not known");
+    }
+    int head = argv.length - args.length;
+    if (head < 1) {
+      return Plan.here("this JVM's command line does not end with the command's arguments");
+    }
+    for (int i = 0; i < args.length; i++) {
+      if (!argv[head + i].equals(args[i])) {
+        return Plan.here("this JVM's command line does not end with the command's arguments");
+      }
+    }
+    // head = the JVM options, then "-jar JAR" or the main class
+    List<String> options = new ArrayList<>();
+    int end;
+    if (head >= 2 && argv[head - 2].equals("-jar")) {
+      end = head - 2;
+    } else if (argv[head - 1].equals(MAIN)) {
+      end = head - 1;
+    } else {
+      return Plan.here("this JVM was not started with -jar or -cp ... " + MAIN);
+    }
+    for (int i = 0; i < end; i++) {
+      String option = argv[i];
+      if (!option.startsWith("-")) {
+        // an @argfile, a second main class: not a launch this reads back with confidence
+        return Plan.here("this JVM's command line has " + option + " before the main class");
+      }
+      if (option.equals("-m") || option.equals("--module") || option.startsWith("--module=")
+          || option.equals("--source") || option.equals("-jar")) {
+        return Plan.here("this JVM's command line has " + option);
+      }
+      String why = keptHere(option);
+      if (why != null) {
+        return Plan.here("this JVM has " + option + ", which " + why);
+      }
+      if (WITH_VALUE.contains(option)) {
+        if (i + 1 >= end) {
+          return Plan.here("this JVM's command line has " + option + " without a value");
+        }
+        if (!CLASS_PATH.contains(option)) {
+          options.add(option);
+          options.add(argv[i + 1]);
+        }
+        i++;
+      } else if (!option.startsWith("--class-path=")) {
+        options.add(option);
+      }
+    }
+    List<String> command = new ArrayList<>();
+    command.add(java);
+    for (String flag : FLAGS) {
+      if (!overridden(flag, options)) {
+        command.add(flag);
+      }
+    }
+    command.addAll(options);
+    command.add("-D" + PROPERTY + "=" + CHILD);
+    command.add("-cp");
+    command.add(classPath);
+    command.add(MAIN);
+    command.addAll(List.of(args));
+    return new Plan(List.copyOf(command), null);
+  }
+
+  /** Why {@code option} keeps the command in this JVM, or null when it can be passed to the child. */
+  private static String keptHere(String option) {
+    for (String p : JIT) {
+      if (option.startsWith(p)) {
+        return "chooses the JIT";
+      }
+    }
+    for (String p : OBSERVING) {
+      if (option.startsWith(p)) {
+        return "observes this process";
+      }
+    }
+    return null;
+  }
+
+  /** Whether the user's {@code options} set what {@code flag} sets (a collector, or the same -XX flag). */
+  private static boolean overridden(String flag, List<String> options) {
+    boolean gc = flag.startsWith("-XX:+Use") && flag.endsWith("GC");
+    String name = flag.startsWith("-XX:+") || flag.startsWith("-XX:-") ? flag.substring(5)
+        : flag.startsWith("-XX:") ? flag.substring(4, flag.indexOf('=') < 0 ? flag.length() : flag.indexOf('=')) : flag;
+    for (String o : options) {
+      if (gc && (o.startsWith("-XX:+Use") || o.startsWith("-XX:-Use")) && o.endsWith("GC")) {
+        return true;
+      }
+      if (o.equals("-XX:+" + name) || o.equals("-XX:-" + name) || o.startsWith("-XX:" + name + "=")) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Starts {@code plan}'s child with this process's stdio, passes INT, TERM and HUP to it, waits,
+   * and returns its exit code; empty, with the reason in {@code why[0]}, when it could not be
+   * started (nothing ran: the caller runs the command here).
+   */
+  static Optional<Integer> run(Plan plan, String[] why) {
+    Child child = new Child();
+    List<sun.misc.Signal> handled = new ArrayList<>();
+    List<sun.misc.SignalHandler> previous = new ArrayList<>();
+    for (String name : new String[] {"INT", "TERM", "HUP"}) {
+      try {
+        sun.misc.Signal signal = new sun.misc.Signal(name);
+        previous.add(sun.misc.Signal.handle(signal, child));
+        handled.add(signal);
+      } catch (IllegalArgumentException e) {
+        // the JVM keeps the signal (-Xrs): it could not be passed on, so the command runs here
+        restore(handled, previous);
+        why[0] = "SIG" + name + " cannot be handled (" + e.getMessage() + ")";
+        return Optional.empty();
+      }
+    }
+    Process process;
+    try {
+      process = new ProcessBuilder(plan.command()).inheritIO().start();
+    } catch (IOException | RuntimeException e) {
+      restore(handled, previous);
+      why[0] = "the child JVM could not be started (" + e + ")";
+      return Optional.empty();
+    }
+    child.started(process);
+    boolean interrupted = false;
+    try {
+      while (true) {
+        try {
+          return Optional.of(process.waitFor());
+        } catch (InterruptedException e) {
+          // the exit code is the child's: keep waiting for it (a signal has already been passed on)
+          interrupted = true;
+        }
+      }
+    } finally {
+      // this JVM is left as it was found (the caller may go on, as a test does)
+      restore(handled, previous);
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  private static void restore(List<sun.misc.Signal> handled, List<sun.misc.SignalHandler> previous) {
+    for (int i = 0; i < handled.size(); i++) {
+      sun.misc.Signal.handle(handled.get(i), previous.get(i));
+    }
+  }
+
+  /**
+   * The signal handler: a signal ends the child (SIGTERM), also one that arrives before the child
+   * has started, which is then ended as soon as it has.
+   */
+  private static final class Child implements sun.misc.SignalHandler {
+    private Process process;
+    private boolean signalled;
+
+    synchronized void started(Process p) {
+      process = p;
+      if (signalled) {
+        p.destroy();
+      }
+    }
+
+    @Override
+    public synchronized void handle(sun.misc.Signal signal) {
+      signalled = true;
+      if (process != null) {
+        process.destroy();
+      }
+    }
+  }
+}

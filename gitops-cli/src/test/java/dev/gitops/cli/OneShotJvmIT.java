@@ -1,0 +1,153 @@
+package dev.gitops.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A one-shot command through the real jar runs in a child JVM: its exit code, stdout and stderr are
+ * the command's, the opt-out runs it in the JVM started, the child does not start another, and a
+ * SIGTERM to the JVM started ends both. The JVMs are counted by the line each prints on stderr for
+ * {@code JAVA_TOOL_OPTIONS} ("Picked up ..."), which the child inherits with the environment.
+ */
+class OneShotJvmIT {
+
+  private static final String MARK = "-Dgitops.test.jvm=counted";
+  private static final String PICKED_UP = "Picked up JAVA_TOOL_OPTIONS: " + MARK;
+
+  @TempDir
+  Path tmp;
+
+  private FixtureRepo repo;
+  private Path target;
+
+  @BeforeEach
+  void fixture() throws Exception {
+    repo = FixtureRepo.init(tmp.resolve("repo"));
+    repo.write("app.properties", "name=shop\n").write("db.properties", "url=jdbc:x\n").commit("initial");
+    target = tmp.resolve("target");
+  }
+
+  @AfterEach
+  void close() {
+    repo.close();
+  }
+
+  private static long jvms(GitopsJar.Result r) {
+    return r.err().lines().filter(l -> l.equals(PICKED_UP)).count();
+  }
+
+  private GitopsJar.Result gitops(Map<String, String> env, String... args) throws Exception {
+    Map<String, String> all = new java.util.HashMap<>(env);
+    all.put("JAVA_TOOL_OPTIONS", MARK);
+    return GitopsJar.run(tmp, all, args);
+  }
+
+  private String[] sync(String... more) {
+    List<String> a = new ArrayList<>(List.of("sync", "--repo", repo.dir().toString(), "--ref", "main", "--target",
+        target.toString()));
+    a.addAll(List.of(more));
+    return a.toArray(String[]::new);
+  }
+
+  @Test
+  void exitCodesStdoutAndStderrAreTheChildsAndTheChildStartsNoOther() throws Exception {
+    // 2: changes pending, on stdout
+    GitopsJar.Result dryRun = gitops(Map.of(), sync("--dry-run"));
+    assertThat(dryRun.code()).as(dryRun.toString()).isEqualTo(ExitCodes.PENDING);
+    assertThat(dryRun.out()).contains("Dry run: nothing was applied; 2 to create");
+    assertThat(jvms(dryRun)).as(dryRun.toString()).isEqualTo(2);
+    // 0: synced
+    GitopsJar.Result synced = gitops(Map.of(), sync());
+    assertThat(synced.code()).as(synced.toString()).isZero();
+    assertThat(synced.out()).contains("Synced main@");
+    assertThat(Files.readString(target.resolve("app.properties"))).isEqualTo("name=shop\n");
+    assertThat(jvms(synced)).isEqualTo(2);
+    // 1: a usage error, one line on stderr
+    GitopsJar.Result usage = gitops(Map.of(), sync("--no-such-flag"));
+    assertThat(usage.code()).isEqualTo(ExitCodes.ERROR);
+    assertThat(usage.errLines()).contains("gitops: Unknown option: '--no-such-flag' (see 'gitops sync --help')");
+    assertThat(jvms(usage)).isEqualTo(2);
+    // 3: refused by a safety guard (everything gitops owns would be deleted)
+    repo.remove("app.properties").remove("db.properties").commit("empty");
+    GitopsJar.Result refused = gitops(Map.of(), sync());
+    assertThat(refused.code()).as(refused.toString()).isEqualTo(ExitCodes.REFUSED);
+    assertThat(refused.errLines()).anyMatch(l -> l.startsWith("gitops: refused by "));
+  }
+
+  @Test
+  void theOptOutTheAgentAndTheVersionRunInTheJvmStarted() throws Exception {
+    GitopsJar.Result byEnv = gitops(Map.of("GITOPS_JVM_REEXEC", "false"), sync("--dry-run"));
+    assertThat(byEnv.code()).as(byEnv.toString()).isEqualTo(ExitCodes.PENDING);
+    assertThat(jvms(byEnv)).isEqualTo(1);
+    GitopsJar.Result version = gitops(Map.of(), "--version");
+    assertThat(version.code()).isZero();
+    assertThat(jvms(version)).isEqualTo(1);
+  }
+
+  @Test
+  void theOptOutPropertyIsLoggedAtDebugLevelWhyTheCommandStaysHere() throws Exception {
+    List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-Dgitops.cli.reexec=false", "-Dorg.slf4j.simpleLogger.defaultLogLevel=debug", "-jar",
+        GitopsJar.jar().toString(), "sync", "--repo", repo.dir().toString(), "--target", target.toString(), "--dry-run");
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+    pb.environment().put("JAVA_TOOL_OPTIONS", MARK);
+    Process p = pb.start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor(GitopsJar.TIMEOUT_SECONDS, TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue()).as(out).isEqualTo(ExitCodes.PENDING);
+    assertThat(out).contains("running the command in this JVM, not a child JVM: -Dgitops.cli.reexec=false");
+    assertThat(out.lines().filter(l -> l.equals(PICKED_UP)).count()).isEqualTo(1);
+  }
+
+  @Test
+  void sigtermToTheJvmStartedEndsTheChildAndBothExit() throws Exception {
+    // a Git server that accepts the connection and never answers: the child's sync waits in its fetch
+    try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      server.setSoTimeout((int) TimeUnit.SECONDS.toMillis(GitopsJar.TIMEOUT_SECONDS));
+      List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar",
+          GitopsJar.jar().toString(), "sync", "--repo", "http://127.0.0.1:" + server.getLocalPort() + "/config.git",
+          "--target", target.toString());
+      Path log = tmp.resolve("out.txt");
+      Path stdin = Files.writeString(tmp.resolve("in.txt"), "");
+      Process parent = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile())
+          .redirectInput(stdin.toFile()).start();
+      try (Socket fetch = server.accept()) {
+        // the sync is running: in a child JVM of the one started
+        List<ProcessHandle> children = parent.toHandle().children().filter(c -> c.info().command()
+            .map(x -> x.endsWith("java")).orElse(false)).toList();
+        assertThat(children).as(Files.readString(log)).hasSize(1);
+        ProcessHandle child = children.get(0);
+        assertThat(child.info().arguments().orElseThrow()).contains("-Dgitops.cli.reexec=child");
+        // no command reads stdin today; the child has the parent's, as it has its stdout and stderr
+        Path fds = Path.of("/proc", String.valueOf(child.pid()), "fd");
+        if (Files.isDirectory(fds)) {
+          assertThat(Files.readSymbolicLink(fds.resolve("0"))).isEqualTo(stdin.toRealPath());
+          assertThat(Files.readSymbolicLink(fds.resolve("1"))).isEqualTo(log.toRealPath());
+          assertThat(Files.readSymbolicLink(fds.resolve("2"))).isEqualTo(log.toRealPath());
+        }
+        parent.destroy();
+        assertThat(parent.waitFor(60, TimeUnit.SECONDS)).as("the JVM started exits").isTrue();
+        // the child's code: a JVM ended by SIGTERM exits 128 + 15
+        assertThat(parent.exitValue()).as(Files.readString(log)).isEqualTo(143);
+        assertThat(child.onExit().get(60, TimeUnit.SECONDS).isAlive()).isFalse();
+        assertThat(parent.toHandle().descendants().count()).isZero();
+      } finally {
+        parent.destroyForcibly();
+      }
+    }
+  }
+}

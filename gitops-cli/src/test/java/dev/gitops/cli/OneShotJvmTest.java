@@ -1,0 +1,166 @@
+package dev.gitops.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+class OneShotJvmTest {
+
+  private static final String JAVA = "/opt/jdk/bin/java";
+  private static final String JAR = "/opt/gitops/gitops.jar";
+
+  /** The plan for {@code java jvmOptions... -jar JAR args...} with no property and an empty environment. */
+  private static OneShotJvm.Plan jar(List<String> jvmOptions, String... args) {
+    return plan(jvmOptions, Map.of(), args);
+  }
+
+  private static OneShotJvm.Plan plan(List<String> jvmOptions, Map<String, String> env, String... args) {
+    List<String> argv = new ArrayList<>(jvmOptions);
+    argv.add("-jar");
+    argv.add(JAR);
+    argv.addAll(List.of(args));
+    return OneShotJvm.plan(args, JAVA, argv.toArray(String[]::new), JAR, null, null, env);
+  }
+
+  @Test
+  void aOneShotCommandRunsInAChildWithTheFlagsTheUsersOptionsAndEveryArgumentUnchanged() {
+    OneShotJvm.Plan p = jar(List.of("-Xmx2g", "-Dfoo=a b"), "sync", "--repo", "r", "--target", "t t", "");
+    assertThat(p.reexec()).isTrue();
+    List<String> expected = new ArrayList<>();
+    expected.add(JAVA);
+    expected.addAll(OneShotJvm.FLAGS);
+    expected.addAll(List.of("-Xmx2g", "-Dfoo=a b", "-Dgitops.cli.reexec=child", "-cp", JAR, "dev.gitops.cli.Main",
+        "sync", "--repo", "r", "--target", "t t", ""));
+    assertThat(p.command()).isEqualTo(expected);
+  }
+
+  @Test
+  void aClassPathLaunchKeepsItsOtherOptionsAndTakesTheClassPathFromTheJvm() {
+    String[] args = {"plan", "--repo", "r"};
+    String[] argv = {"-cp", "a.jar:b.jar", "--add-opens", "java.base/java.lang=ALL-UNNAMED", "dev.gitops.cli.Main",
+        "plan", "--repo", "r"};
+    OneShotJvm.Plan p = OneShotJvm.plan(args, JAVA, argv, "a.jar:b.jar", null, null, Map.of());
+    assertThat(p.command()).containsSubsequence("--add-opens", "java.base/java.lang=ALL-UNNAMED",
+        "-Dgitops.cli.reexec=child", "-cp", "a.jar:b.jar", "dev.gitops.cli.Main", "plan", "--repo", "r");
+    assertThat(p.command()).containsOnlyOnce("-cp");
+  }
+
+  @Test
+  void theAgentHelpAndVersionRunHereWithNothingToSay() {
+    for (String[] args : List.of(new String[] {"run", "--config", "a.yaml"}, new String[] {"--version"},
+        new String[] {"sync", "--help"}, new String[] {"help", "sync"}, new String[] {"--verbose", "run"},
+        new String[0])) {
+      OneShotJvm.Plan p = jar(List.of(), args);
+      assertThat(p.reexec()).as(String.join(" ", args)).isFalse();
+      assertThat(p.reason()).as(String.join(" ", args)).isNull();
+    }
+    // an option's value that reads like a subcommand does not decide it
+    assertThat(jar(List.of(), "sync", "--repo", "run").reexec()).isTrue();
+  }
+
+  @Test
+  void thePropertyAndTheEnvironmentTurnItOffAndSaySo() {
+    String[] args = {"sync", "--repo", "r"};
+    String[] argv = {"-jar", JAR, "sync", "--repo", "r"};
+    OneShotJvm.Plan byProperty = OneShotJvm.plan(args, JAVA, argv, JAR, "false", null, Map.of());
+    assertThat(byProperty.reexec()).isFalse();
+    assertThat(byProperty.reason()).contains("-Dgitops.cli.reexec=false");
+    OneShotJvm.Plan byEnv = OneShotJvm.plan(args, JAVA, argv, JAR, null, null, Map.of("GITOPS_JVM_REEXEC", "false"));
+    assertThat(byEnv.reexec()).isFalse();
+    assertThat(byEnv.reason()).contains("GITOPS_JVM_REEXEC=false");
+    assertThat(OneShotJvm.plan(args, JAVA, argv, JAR, null, null, Map.of("GITOPS_JVM_REEXEC", "true")).reexec()).isTrue();
+    OneShotJvm.Plan keepC2 = OneShotJvm.plan(args, JAVA, argv, JAR, null, "true", Map.of());
+    assertThat(keepC2.reexec()).isFalse();
+    assertThat(keepC2.reason()).contains("gitops.cli.c2=true");
+  }
+
+  @Test
+  void theChildNeverReexecutes() {
+    String[] args = {"sync", "--repo", "r"};
+    String[] argv = {"-XX:TieredStopAtLevel=1", "-Dgitops.cli.reexec=child", "-cp", JAR, "dev.gitops.cli.Main", "sync",
+        "--repo", "r"};
+    OneShotJvm.Plan p = OneShotJvm.plan(args, JAVA, argv, JAR, OneShotJvm.CHILD, null, Map.of());
+    assertThat(p.reexec()).isFalse();
+    assertThat(p.reason()).isNull();
+  }
+
+  @Test
+  void optionsThatChooseTheJitOrObserveTheProcessKeepItHere() {
+    for (String option : List.of("-XX:TieredStopAtLevel=4", "-XX:-TieredCompilation", "-Xint", "-Xcomp",
+        "-agentlib:jdwp=transport=dt_socket,server=y,address=5005", "-javaagent:a.jar", "-agentpath:/x.so",
+        "-XX:StartFlightRecording=filename=x.jfr", "-Xlog:class+load", "-verbose:gc", "-XX:+PrintCompilation",
+        "-XX:ArchiveClassesAtExit=a.jsa")) {
+      OneShotJvm.Plan p = jar(List.of("-Xmx1g", option), "sync", "--repo", "r");
+      assertThat(p.reexec()).as(option).isFalse();
+      assertThat(p.reason()).as(option).contains(option);
+    }
+    for (String variable : List.of("JAVA_TOOL_OPTIONS", "JDK_JAVA_OPTIONS", "_JAVA_OPTIONS")) {
+      OneShotJvm.Plan p = plan(List.of(), Map.of(variable, " -Dx=1  -agentlib:jdwp=server=y "), "sync", "--repo", "r");
+      assertThat(p.reexec()).as(variable).isFalse();
+      assertThat(p.reason()).as(variable).contains(variable).contains("-agentlib:jdwp=server=y");
+      assertThat(plan(List.of(), Map.of(variable, "-Dx=1"), "sync").reexec()).as(variable).isTrue();
+    }
+  }
+
+  @Test
+  void theUsersCollectorOrFlagWinsWithoutAConflict() {
+    OneShotJvm.Plan g1 = jar(List.of("-XX:+UseG1GC"), "sync");
+    assertThat(g1.command()).contains("-XX:+UseG1GC").noneMatch(o -> o.equals("-XX:+UseSerialGC"));
+    for (String flag : OneShotJvm.FLAGS) {
+      if (flag.startsWith("-XX:+") && !flag.endsWith("GC")) {
+        String off = "-XX:-" + flag.substring(5);
+        assertThat(jar(List.of(off), "sync").command()).as(off).contains(off).doesNotContain(flag);
+      }
+    }
+  }
+
+  @Test
+  void aCommandLineItCannotReadBackRunsHere() {
+    String[] args = {"sync", "--repo", "r"};
+    // unknown, truncated or altered command lines
+    assertThat(OneShotJvm.plan(args, JAVA, null, JAR, null, null, Map.of()).reason()).contains("not known");
+    assertThat(OneShotJvm.plan(args, null, new String[] {"-jar", JAR, "sync", "--repo", "r"}, JAR, null, null,
+        Map.of()).reexec()).isFalse();
+    assertThat(OneShotJvm.plan(args, JAVA, new String[] {"-jar", JAR, "sync", "--repo"}, JAR, null, null, Map.of())
+        .reason()).contains("does not end with the command's arguments");
+    assertThat(OneShotJvm.plan(args, JAVA, new String[] {"-jar", JAR, "sync", "--repo", "x"}, JAR, null, null, Map.of())
+        .reason()).contains("does not end with the command's arguments");
+    // a module launch, an argument file, another main class
+    assertThat(OneShotJvm.plan(args, JAVA, new String[] {"-p", "mods", "-m", "dev.gitops.cli/dev.gitops.cli.Main",
+        "sync", "--repo", "r"}, JAR, null, null, Map.of()).reexec()).isFalse();
+    assertThat(OneShotJvm.plan(args, JAVA, new String[] {"@opts", "-jar", JAR, "sync", "--repo", "r"}, JAR, null, null,
+        Map.of()).reason()).contains("@opts");
+    assertThat(OneShotJvm.plan(args, JAVA, new String[] {"-cp", JAR, "com.example.Wrapper", "sync", "--repo", "r"}, JAR,
+        null, null, Map.of()).reason()).contains("not started with -jar");
+  }
+
+  /** Run by the tests below as the child: exits with the code its argument names. */
+  public static void main(String[] args) {
+    System.exit(Integer.parseInt(args[0]));
+  }
+
+  @Test
+  void theChildsExitCodeIsReturned() {
+    for (int code : new int[] {0, 1, 3}) {
+      String[] why = new String[1];
+      Optional<Integer> got = OneShotJvm.run(new OneShotJvm.Plan(List.of(Path.of(System.getProperty("java.home"), "bin",
+          "java").toString(), "-cp", System.getProperty("java.class.path"), OneShotJvmTest.class.getName(),
+          String.valueOf(code)), null), why);
+      assertThat(got).contains(code);
+      assertThat(why[0]).isNull();
+    }
+  }
+
+  @Test
+  void aChildThatCannotStartSaysWhyAndRunsNothing() {
+    String[] why = new String[1];
+    Optional<Integer> got = OneShotJvm.run(new OneShotJvm.Plan(List.of("/nonexistent/bin/java", "-version"), null), why);
+    assertThat(got).isEmpty();
+    assertThat(why[0]).contains("could not be started").contains("/nonexistent/bin/java");
+  }
+}
