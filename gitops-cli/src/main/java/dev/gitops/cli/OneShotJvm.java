@@ -54,7 +54,7 @@ final class OneShotJvm {
    * {@code launcher}): C1 only, whose quick compile a run of seconds pays back, and the serial
    * collector, whose single thread and small footprint suit a short run on few cores.
    */
-  static final List<String> FLAGS = List.of("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-XX:-UsePerfData");
+  static final List<String> FLAGS = List.of("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC");
 
   /** The main class of the child: this CLI's. */
   private static final String MAIN = "dev.gitops.cli.Main";
