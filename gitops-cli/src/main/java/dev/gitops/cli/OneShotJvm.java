@@ -9,8 +9,8 @@ import java.util.Optional;
 
 /**
  * The JVM a one-shot {@code gitops} command runs in: {@link Main#main} re-executes the same {@code
- * java} as a child process with JVM flags chosen for a short run ({@link #FLAGS}: C1 only, the
- * serial collector), passing every argument unchanged, and exits with the child's exit code. A
+ * java} as a child process with JVM flags chosen for a short run ({@link #FLAGS}: C1 only),
+ * passing every argument unchanged, and exits with the child's exit code. A
  * command such as {@code gitops sync} runs for seconds and exits; true C1-only compilation ({@code
  * -XX:TieredStopAtLevel=1}) is 25–30% less CPU than the C2-excluding directive {@link
  * ShortRunCompilation} can add from inside, but it is not a flag a running JVM or a jar's manifest
@@ -51,10 +51,11 @@ final class OneShotJvm {
 
   /**
    * The child's JVM flags, chosen by measurement on the B3 benchmark (benchmarks/README.md, branch
-   * {@code launcher}): C1 only, whose quick compile a run of seconds pays back, and the serial
-   * collector, whose single thread and small footprint suit a short run on few cores.
+   * {@code launcher}): C1 only, whose quick compile a run of seconds pays back. The collector stays
+   * the JVM's choice: the serial collector halved a first sync's footprint but added ~45 MB to a
+   * no-change sync's, whose two JVMs together must stay small, for the same CPU.
    */
-  static final List<String> FLAGS = List.of("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC");
+  static final List<String> FLAGS = List.of("-XX:TieredStopAtLevel=1");
 
   /** The main class of the child: this CLI's. */
   private static final String MAIN = "dev.gitops.cli.Main";
@@ -214,11 +215,9 @@ final class OneShotJvm {
     }
     List<String> command = new ArrayList<>();
     command.add(java);
-    for (String flag : FLAGS) {
-      if (!overridden(flag, options)) {
-        command.add(flag);
-      }
-    }
+    // the user's options come after: none of them chooses the JIT (that stays in this JVM), so a
+    // -Xmx or a collector of theirs applies as given
+    command.addAll(FLAGS);
     command.addAll(options);
     command.add("-D" + PROPERTY + "=" + CHILD);
     command.add("-cp");
@@ -241,22 +240,6 @@ final class OneShotJvm {
       }
     }
     return null;
-  }
-
-  /** Whether the user's {@code options} set what {@code flag} sets (a collector, or the same -XX flag). */
-  private static boolean overridden(String flag, List<String> options) {
-    boolean gc = flag.startsWith("-XX:+Use") && flag.endsWith("GC");
-    String name = flag.startsWith("-XX:+") || flag.startsWith("-XX:-") ? flag.substring(5)
-        : flag.startsWith("-XX:") ? flag.substring(4, flag.indexOf('=') < 0 ? flag.length() : flag.indexOf('=')) : flag;
-    for (String o : options) {
-      if (gc && (o.startsWith("-XX:+Use") || o.startsWith("-XX:-Use")) && o.endsWith("GC")) {
-        return true;
-      }
-      if (o.equals("-XX:+" + name) || o.equals("-XX:-" + name) || o.startsWith("-XX:" + name + "=")) {
-        return true;
-      }
-    }
-    return false;
   }
 
   /**

@@ -108,15 +108,10 @@ class OneShotJvmTest {
   }
 
   @Test
-  void theUsersCollectorOrFlagWinsWithoutAConflict() {
-    OneShotJvm.Plan g1 = jar(List.of("-XX:+UseG1GC"), "sync");
-    assertThat(g1.command()).contains("-XX:+UseG1GC").noneMatch(o -> o.equals("-XX:+UseSerialGC"));
-    for (String flag : OneShotJvm.FLAGS) {
-      if (flag.startsWith("-XX:+") && !flag.endsWith("GC")) {
-        String off = "-XX:-" + flag.substring(5);
-        assertThat(jar(List.of(off), "sync").command()).as(off).contains(off).doesNotContain(flag);
-      }
-    }
+  void theUsersCollectorAndHeapAreGivenToTheChildAfterTheFlags() {
+    OneShotJvm.Plan p = jar(List.of("-XX:+UseSerialGC", "-Xmx512m"), "sync");
+    assertThat(p.command()).containsSubsequence("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xmx512m",
+        "dev.gitops.cli.Main", "sync");
   }
 
   @Test
