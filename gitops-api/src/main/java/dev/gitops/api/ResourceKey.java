@@ -120,7 +120,13 @@ public record ResourceKey(String provider, String type, String scope, String nam
   /** The canonical form {@code provider:type:scope:name}. */
   @Override
   public String toString() {
-    return escape(provider) + ':' + escape(type) + ':' + escape(scope) + ':' + escape(name);
+    String p = escape(provider);
+    String t = escape(type);
+    String s = escape(scope);
+    String n = escape(name);
+    // one builder of the exact length (the plan id and fingerprints print every key)
+    return new StringBuilder(p.length() + t.length() + s.length() + n.length() + 3)
+        .append(p).append(':').append(t).append(':').append(s).append(':').append(n).toString();
   }
 
   private static String escape(String part) {

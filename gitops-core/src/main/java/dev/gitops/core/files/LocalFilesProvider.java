@@ -1318,8 +1318,16 @@ public final class LocalFilesProvider implements Provider {
     }
 
     String token() {
-      return mtimeNanos + "-" + size + "-" + inode + "-" + (mode >= 0 ? Modes.format(mode) : "")
-          + (ctimeNanos >= 0 ? "-" + ctimeNanos : "");
+      // one builder of the token's usual length (about 60 characters), not one grown from 16 twice
+      StringBuilder sb = new StringBuilder(80).append(mtimeNanos).append('-').append(size).append('-').append(inode)
+          .append('-');
+      if (mode >= 0) {
+        sb.append(Modes.format(mode));
+      }
+      if (ctimeNanos >= 0) {
+        sb.append('-').append(ctimeNanos);
+      }
+      return sb.toString();
     }
   }
 

@@ -187,4 +187,54 @@ class StoreCodecEntryTest {
           .hasMessageContaining("/store/snapshot").hasMessageContaining(A.toString()).hasMessageContaining("does not parse");
     }
   }
+
+  /** {@link StoreCodec#tree} and the tree reader on each JSON value: same node (classes and values), the rest read alike. */
+  @Test
+  void theEntrysSmallTreesAreWhatTheTreeReaderBuilds() throws Exception {
+    List<String> values = List.of("{}", "[]", "null", "true", "false", "0", "-1", "2147483647", "2147483648",
+        "-2147483649", "9223372036854775807", "9223372036854775808", "-92233720368547758080", "1.5", "1e3", "-0.0",
+        "1.50", "\"t\\u00e9xt\\n\"", "\"\"", "{\"path\":\"a/b.yaml\",\"line\":3,\"revision\":\"r\"}",
+        "[\"s:thing::a\",\"s:thing::b\"]", "{\"a\":{\"b\":[1,{\"c\":null}],\"d\":[]},\"e\":2.25}",
+        "[[],[[1]],{},\"x\",7]");
+    for (String v : values) {
+      String text = "[" + v + ", 42]";
+      try (JsonParser fast = StoreCodec.MAPPER.createParser(text); JsonParser slow = StoreCodec.MAPPER.createParser(text)) {
+        fast.nextToken();
+        fast.nextToken();
+        slow.nextToken();
+        slow.nextToken();
+        com.fasterxml.jackson.databind.JsonNode a = StoreCodec.tree(fast);
+        com.fasterxml.jackson.databind.JsonNode b = StoreCodec.IN_STREAM.readTree(slow);
+        assertThat(a).as(v).isEqualTo(b);
+        assertThat(a.toString()).as(v).isEqualTo(b.toString());
+        assertSameClasses(a, b);
+        // both leave the parser where the next token is the one after the value
+        assertThat(fast.nextToken()).as(v).isEqualTo(JsonToken.VALUE_NUMBER_INT);
+        assertThat(slow.nextToken()).as(v).isEqualTo(JsonToken.VALUE_NUMBER_INT);
+        assertThat(fast.getIntValue()).isEqualTo(42);
+      }
+    }
+  }
+
+  private static void assertSameClasses(com.fasterxml.jackson.databind.JsonNode a, com.fasterxml.jackson.databind.JsonNode b) {
+    assertThat(a.getClass()).isEqualTo(b.getClass());
+    assertThat(a.size()).isEqualTo(b.size());
+    for (int i = 0; i < a.size() && a.isArray(); i++) {
+      assertSameClasses(a.get(i), b.get(i));
+    }
+    a.fieldNames().forEachRemaining(f -> assertSameClasses(a.get(f), b.get(f)));
+  }
+
+  @Test
+  void aDuplicateFieldInsideAnEntrysSmallTreeIsRefused() throws Exception {
+    String entry = new String(StoreCodec.bytes(StoreCodec.inventoryEntry(new StoredResource(
+        FileStateStoreJournalTest.res(A, 1), 7, "rev", new StoredResource.InSync("d", "r", "v")))),
+        java.nio.charset.StandardCharsets.UTF_8);
+    String twice = entry.replace("\"desired\" : \"d\"", "\"desired\" : \"d\", \"desired\" : \"e\"");
+    assertThat(twice).isNotEqualTo(entry);
+    try (JsonParser p = StoreCodec.MAPPER.createParser(twice)) {
+      p.nextToken();
+      assertThatThrownBy(() -> StoreCodec.readInventoryEntry(p)).hasMessageContaining("Duplicate field 'desired'");
+    }
+  }
 }

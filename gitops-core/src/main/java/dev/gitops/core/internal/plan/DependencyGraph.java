@@ -129,6 +129,14 @@ final class DependencyGraph {
    */
   static List<Change> order(List<Change> changes, Map<ResourceKey, SortedSet<ResourceKey>> deps,
       Map<String, Provider> providers) {
+    if (noEdges(deps)) {
+      // nothing depends on anything: the topological order is the tie-break order itself, one
+      // sort (n - 1 comparisons when the changes come in that order already, as a plan's usually
+      // do) instead of a priority queue and three maps over every key
+      List<Change> out = new ArrayList<>(changes);
+      out.sort(tieBreak(providers));
+      return out;
+    }
     Map<ResourceKey, Change> byKey = new HashMap<>();
     Map<ResourceKey, Integer> indegree = new HashMap<>();
     Map<ResourceKey, List<ResourceKey>> dependents = new HashMap<>();
@@ -163,6 +171,15 @@ final class DependencyGraph {
       throw new DependencyCycleException(Cycles.find(keys, k -> deps.getOrDefault(k, Collections.emptySortedSet())));
     }
     return out;
+  }
+
+  private static boolean noEdges(Map<ResourceKey, SortedSet<ResourceKey>> deps) {
+    for (SortedSet<ResourceKey> d : deps.values()) {
+      if (!d.isEmpty()) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** Plan-order comparator used for ties: provider type order, then key. */

@@ -1171,10 +1171,13 @@ public final class Planner {
     }
     resourceDigest(sb, Digests.Role.STORED, l == null ? null : l.resource());
     resourceDigest(sb, Digests.Role.PENDING, pending);
-    MessageDigest md = Documents.sha256();
+    MessageDigest md = FINGERPRINT_SHA256.get();  // digest() leaves it reset for the next key
     md.update(sb.toString().getBytes(StandardCharsets.UTF_8));
     return HexFormat.of().formatHex(md.digest(), 0, 16);
   }
+
+  /** The thread's SHA-256 for {@link #fingerprint}: one per thread, not one per key and plan. */
+  private static final ThreadLocal<MessageDigest> FINGERPRINT_SHA256 = ThreadLocal.withInitial(Documents::sha256);
 
   private static void part(StringBuilder sb, String s) {
     sb.append(s.length()).append(':').append(s);

@@ -175,4 +175,25 @@ class DependencyGraphTest {
         .as("x1 first (lower type order); x2 must wait for z whatever its type order")
         .containsExactly("x1", "y", "z", "x2");
   }
+
+  @Test
+  void withoutEdgesTheOrderIsTheTieBreakOrderAsWithEdges() {
+    provider.typeOrder = k -> k.name().startsWith("z") ? -1 : 0;
+    List<Change> changes = new ArrayList<>();
+    for (String n : List.of("m", "b", "zq", "a", "za", "c")) {
+      changes.add(create(res(n).build()));
+    }
+    Map<ResourceKey, SortedSet<ResourceKey>> none = new HashMap<>();
+    none.put(key("m"), new TreeSet<>());  // a key with an empty set of dependencies: still no edge
+    // the type order first, then the key; the input's order does not matter
+    assertThat(order(changes, none)).containsExactly("za", "zq", "a", "b", "c", "m");
+    assertThat(order(changes, Map.of())).containsExactly("za", "zq", "a", "b", "c", "m");
+    List<Change> reversed = new ArrayList<>(changes);
+    java.util.Collections.reverse(reversed);
+    assertThat(order(reversed, Map.of())).containsExactly("za", "zq", "a", "b", "c", "m");
+    // one edge takes the graph walk, which breaks its ties the same way
+    Map<ResourceKey, SortedSet<ResourceKey>> one = new HashMap<>();
+    one.put(key("a"), new TreeSet<>(Set.of(key("m"))));
+    assertThat(order(changes, one)).containsExactly("za", "zq", "b", "c", "m", "a");
+  }
 }
