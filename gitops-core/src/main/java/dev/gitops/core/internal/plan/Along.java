@@ -30,13 +30,6 @@ public final class Along<V> {
   private V value;
   /** Whether the keys asked for come in strictly ascending order, so one the walk passes is not in the map. */
   private final boolean ascending;
-  /** Whether the map is in the keys' natural order, so the walk covers it. */
-  private final boolean natural;
-  /**
-   * The greatest key asked for so far (null before the first): every key the walk has passed is at
-   * most this one, so a key above it that the walk does not meet is not in the map.
-   */
-  private ResourceKey highest;
 
   /** Lookups in {@code map} (never holding null values), answering {@code absent} for a key it does not hold. */
   public Along(SortedMap<ResourceKey, ? extends V> map, V absent) {
@@ -47,7 +40,7 @@ public final class Along<V> {
     this.map = map;
     this.absent = absent;
     // the walk compares by the keys' natural order: a map in another order is only searched
-    this.natural = map.comparator() == null;
+    boolean natural = map.comparator() == null;
     this.ascending = ascending && natural;
     this.keys = natural ? map.keySet().iterator() : Collections.emptyIterator();
     this.values = natural ? map.values().iterator() : Collections.emptyIterator();
@@ -80,17 +73,10 @@ public final class Along<V> {
     if (at != null && (at == key || at.equals(key))) {
       V v = value;
       next();
-      highest = key;  // the walk was at the first key not passed yet, so at least every key asked before
       return v;
     }
     if (ascending) {
       return absent;  // the walk is at the first key above it: the map does not hold it
-    }
-    if (natural && (highest == null || highest.compareTo(key) < 0)) {
-      // every key passed is at most the highest asked before, below this one, and the walk is at
-      // the first key above it: the map does not hold it
-      highest = key;
-      return absent;
     }
     V v = map.get(key);
     return v == null ? absent : v;

@@ -67,37 +67,6 @@ class AlongTest {
     }
   }
 
-  /** A sorted map that counts the searches made in it. */
-  private static final class Counting extends TreeMap<ResourceKey, Integer> {
-    int searches;
-
-    @Override
-    public Integer get(Object key) {
-      searches++;
-      return super.get(key);
-    }
-  }
-
-  @Test
-  void keysAboveEveryKeyAskedBeforeAreAnsweredWithoutSearchingASparseMap() {
-    Counting sparse = new Counting();
-    for (int i = 5; i < 100; i += 10) {
-      sparse.put(key(i), i);
-    }
-    Along<Integer> along = new Along<>(sparse, -1);
-    for (int i = 0; i < 110; i++) {
-      assertThat(along.get(key(i))).as("key %d", i).isEqualTo(i % 10 == 5 && i < 100 ? i : -1);
-    }
-    assertThat(sparse.searches).as("ascending keys, held or not, past the map's end too").isZero();
-    // a key behind the walk is searched, and answered as the map holds it
-    assertThat(along.get(key(45))).isEqualTo(45);
-    assertThat(along.get(key(44))).isEqualTo(-1);
-    assertThat(sparse.searches).isEqualTo(2);
-    // keys above the highest asked before are again answered by the walk alone
-    assertThat(along.get(key(200))).isEqualTo(-1);
-    assertThat(sparse.searches).isEqualTo(2);
-  }
-
   @Test
   void aKeyAskedAfterAHigherOneIsStillFoundWhereverTheWalkIs() {
     SortedMap<ResourceKey, Integer> map = evens(null);
