@@ -141,20 +141,26 @@ public final class PlanFiles {
     // a plan's changes mostly come in key order: both maps are walked along instead of searched per change
     Along<String> fingerprints = new Along<>(plan.fingerprints(), "");
     Along<SortedSet<ResourceKey>> dependencies = new Along<>(plan.dependencies(), EMPTY);
+    ChangeDigests.Pass pass = remembered == null ? null : remembered.pass(plan.changes().size());
+    int at = 0;
     for (Change c : plan.changes()) {
       String fingerprint = fingerprints.get(c.key());
       SortedSet<ResourceKey> deps = dependencies.get(c.key());
-      String d = remembered == null ? null : remembered.get(c, fingerprint, deps, secretKey);
+      String d = pass == null ? null : pass.get(at, c, fingerprint, deps, secretKey);
       if (d == null) {
         Leaf leaf = leaf(change(c, plan, values), c.key(), digests, true);
-        if (remembered != null) {
-          remembered.put(c, fingerprint, deps, secretKey, leaf.digest());
+        if (pass != null) {
+          pass.put(at, c, fingerprint, deps, secretKey, leaf.digest());
         }
         changes.add(leaf);
       } else {
         // the redactor keeps a resource's origin, so this is the revision the change's file states
         changes.add(new Leaf(d, c.resource() == null ? null : revisions.node(c.resource().origin().revision())));
       }
+      at++;
+    }
+    if (pass != null) {
+      pass.done();
     }
     return rootDigest(header(plan), changes);
   }
@@ -267,6 +273,7 @@ public final class PlanFiles {
   static final class ChangeDigests {
     /** What one key's digest was rendered from; {@code change} moves to an equal one re-dated at a new commit. */
     private static final class Entry {
+      private final ResourceKey key;
       private volatile Change change;
       private final String fingerprint;
       private final SortedSet<ResourceKey> deps;
@@ -274,6 +281,7 @@ public final class PlanFiles {
       private final String digest;
 
       Entry(Change change, String fingerprint, SortedSet<ResourceKey> deps, byte[] secretKey, String digest) {
+        this.key = change.key();
         this.change = change;
         this.fingerprint = fingerprint;
         this.deps = deps;
@@ -285,30 +293,65 @@ public final class PlanFiles {
     private final Map<ResourceKey, Entry> entries = new java.util.concurrent.ConcurrentHashMap<>();
 
     /**
-     * The remembered digest when every input is equal by value (frozen documents compare cheaply),
-     * the origin's revision of the change's resource aside (the digest does not cover it), else null.
+     * The entries of the last id's changes by their place in that plan (null where it had none):
+     * the next plan's changes mostly stand where they stood, so an entry is found by its place and
+     * an identity (or equality) check of its key before the key is hashed into {@link #entries}.
      */
-    String get(Change c, String fingerprint, SortedSet<ResourceKey> deps, byte[] secretKey) {
-      Entry e = entries.get(c.key());
-      if (e == null || !e.fingerprint.equals(fingerprint) || !e.deps.equals(deps)
-          || !java.util.Arrays.equals(e.secretKey, secretKey)) {
-        return null;
-      }
-      Change was = e.change;
-      if (was == c) {
-        return e.digest;
-      }
-      if (!Changes.sameButOriginRevision(was, c)) {
-        return null;
-      }
-      // the next plan finds this very change again: the entry holds it in place (every other input
-      // is equal, so the entry stays true for either change; no new entry, no map write per key)
-      e.change = c;
-      return e.digest;
+    private volatile Entry[] byPlace = new Entry[0];
+
+    /** One id's pass over its plan's changes, in their order; not thread-safe: one per id. */
+    Pass pass(int size) {
+      return new Pass(byPlace, new Entry[size]);
     }
 
-    void put(Change c, String fingerprint, SortedSet<ResourceKey> deps, byte[] secretKey, String digest) {
-      entries.put(c.key(), new Entry(c, fingerprint, deps, secretKey.clone(), digest));
+    /** Lookups and entries of one id, by the place of each change in its plan. */
+    final class Pass {
+      private final Entry[] last;
+      private final Entry[] now;
+
+      private Pass(Entry[] last, Entry[] now) {
+        this.last = last;
+        this.now = now;
+      }
+
+      /**
+       * The remembered digest of {@code c}, the plan's change at place {@code at}, when every input
+       * is equal by value (frozen documents compare cheaply), the origin's revision of the change's
+       * resource aside (the digest does not cover it), else null.
+       */
+      String get(int at, Change c, String fingerprint, SortedSet<ResourceKey> deps, byte[] secretKey) {
+        Entry e = at < last.length ? last[at] : null;
+        if (e == null || e.key != c.key() && !e.key.equals(c.key())) {
+          e = entries.get(c.key());
+        }
+        if (e == null || !e.fingerprint.equals(fingerprint) || !e.deps.equals(deps)
+            || !java.util.Arrays.equals(e.secretKey, secretKey)) {
+          return null;
+        }
+        Change was = e.change;
+        if (was != c) {
+          if (!Changes.sameButOriginRevision(was, c)) {
+            return null;
+          }
+          // the next plan finds this very change again: the entry holds it in place (every other input
+          // is equal, so the entry stays true for either change; no new entry, no map write per key)
+          e.change = c;
+        }
+        now[at] = e;
+        return e.digest;
+      }
+
+      /** Remembers the digest just computed for {@code c}, the plan's change at place {@code at}. */
+      void put(int at, Change c, String fingerprint, SortedSet<ResourceKey> deps, byte[] secretKey, String digest) {
+        Entry e = new Entry(c, fingerprint, deps, secretKey.clone(), digest);
+        entries.put(c.key(), e);
+        now[at] = e;
+      }
+
+      /** The places of this pass are the ones the next pass looks at first. */
+      void done() {
+        byPlace = now;
+      }
     }
 
     /** Forgets keys that are gone. */
@@ -535,9 +578,17 @@ public final class PlanFiles {
       return this;
     }
 
+    /** {@code b} as they are: copied into the buffer when they fit (a leaf's revision), so the digest is fed per buffer, not per leaf. */
     Utf8Feed bytes(byte[] b) {
-      flush();
-      md.update(b);
+      if (b.length > buffer.length - used) {
+        flush();
+        if (b.length > buffer.length) {
+          md.update(b);
+          return this;
+        }
+      }
+      System.arraycopy(b, 0, buffer, used, b.length);
+      used += b.length;
       return this;
     }
 

@@ -66,4 +66,16 @@ class AlongTest {
       assertThat(reversed.get(key(i))).isEqualTo(i % 2 == 0 ? i : -1);
     }
   }
+
+  @Test
+  void aKeyAskedAfterAHigherOneIsStillFoundWhereverTheWalkIs() {
+    SortedMap<ResourceKey, Integer> map = evens(null);
+    for (int first = 0; first < 100; first += 7) {
+      Along<Integer> along = new Along<>(map, -1);
+      along.get(key(first));
+      for (int i = 0; i < 100; i++) {
+        assertThat(along.get(key(i))).as("first %d, then %d", first, i).isEqualTo(i % 2 == 0 ? i : -1);
+      }
+    }
+  }
 }
