@@ -22,7 +22,7 @@ public final class SafetyOptions {
   /** The deletion budget: a count or a percentage. */
   @Option(names = DeletionLimit.FLAG, paramLabel = "N|P%", converter = DeletionLimit.Converter.class,
       description = "Refuse (exit 3) a sync that deletes or replaces more than N resources of a provider, or more "
-          + "than P percent of what gitops owns for it (for example 10 or 25%; default: no limit).")
+          + "than P percent of what gitops owns for it (for example 10 or 25%%; default: no limit).")
   DeletionLimit maxDeletions;
 
   /** {@code base} with these flags applied. */
