@@ -715,7 +715,7 @@ public final class FileStateStore implements BatchedStateStore {
     }
     String text;
     try {
-      text = new String(Files.readAllBytes(f), StandardCharsets.UTF_8).trim();
+      text = new String(DurableFiles.readAll(f), StandardCharsets.UTF_8).trim();
     } catch (IOException e) {
       throw corrupt(f, "unreadable: " + e, e);
     }
@@ -797,7 +797,7 @@ public final class FileStateStore implements BatchedStateStore {
 
   private byte[] readBytes(Path f) {
     try {
-      return Files.readAllBytes(f);
+      return DurableFiles.readAll(f);
     } catch (IOException e) {
       throw corrupt(f, "unreadable: " + e, e);
     }
@@ -1105,7 +1105,7 @@ public final class FileStateStore implements BatchedStateStore {
         return Optional.empty();
       }
       try {
-        JsonNode n = StoreCodec.parse(Files.readAllBytes(f));
+        JsonNode n = StoreCodec.parse(DurableFiles.readAll(f));
         long at = StoreCodec.longValue(n, "serial");
         return at == serial ? Optional.of(StoreCodec.text(n, "fingerprint")) : Optional.empty();
       } catch (IOException | StoreCodec.BadContentException e) {
@@ -1152,7 +1152,7 @@ public final class FileStateStore implements BatchedStateStore {
         return Map.of();
       }
       try {
-        return NoChangeDigests.parse(Files.readAllBytes(f), DIGESTS_HEADER, serial, fingerprint);
+        return NoChangeDigests.parse(DurableFiles.readAll(f), DIGESTS_HEADER, serial, fingerprint);
       } catch (IOException | NoChangeDigests.BadDigestsException e) {
         LOG.warn("store {}: ignoring the no-change digests {} (the next sync digests its documents): {}", dir, f,
             e.getMessage());
@@ -1196,7 +1196,7 @@ public final class FileStateStore implements BatchedStateStore {
         return Optional.empty();
       }
       try {
-        Map<String, String> m = NoChangeDigests.parse(Files.readAllBytes(f), PLAN_ID_HEADER, serial, fingerprint);
+        Map<String, String> m = NoChangeDigests.parse(DurableFiles.readAll(f), PLAN_ID_HEADER, serial, fingerprint);
         return m.get("inputs") == null || m.get("id") == null ? Optional.empty()
             : Optional.of(new NoChangePlanId(m.get("inputs"), m.get("id")));
       } catch (IOException | NoChangeDigests.BadDigestsException e) {
@@ -1324,9 +1324,9 @@ public final class FileStateStore implements BatchedStateStore {
           ch.truncate(journalEnd);
         }
         int half = length / 2;
-        writeFully(ch, ByteBuffer.wrap(record, 0, half), journalEnd);
+        DurableFiles.writeFully(ch, ByteBuffer.wrap(record, 0, half), journalEnd);
         listener.onJournal(JournalPoint.APPEND_HALF_WRITTEN, journalFile);
-        writeFully(ch, ByteBuffer.wrap(record, half, length - half), journalEnd + half);
+        DurableFiles.writeFully(ch, ByteBuffer.wrap(record, half, length - half), journalEnd + half);
         listener.onJournal(JournalPoint.APPENDED, journalFile);
         ch.force(false);
       }
@@ -1347,13 +1347,6 @@ public final class FileStateStore implements BatchedStateStore {
     return DurableFiles.posix(file.getParent())
         ? new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(DurableFiles.OWNER_FILE)}
         : new FileAttribute<?>[0];
-  }
-
-  private static void writeFully(FileChannel ch, ByteBuffer buf, long position) throws IOException {
-    long at = position;
-    while (buf.hasRemaining()) {
-      at += ch.write(buf, at);
-    }
   }
 
   /** Where the last {@link #readJournal} found the whole records to end. */
@@ -1382,7 +1375,7 @@ public final class FileStateStore implements BatchedStateStore {
   private StoreJournal.Scan scanJournal(boolean repair) {
     byte[] bytes;
     try {
-      bytes = Files.readAllBytes(journalFile);
+      bytes = DurableFiles.readAll(journalFile);
     } catch (NoSuchFileException e) {
       scanEnd = 0;
       return new StoreJournal.Scan(List.of(), 0, 0, null);
@@ -1713,7 +1706,7 @@ public final class FileStateStore implements BatchedStateStore {
   private byte[] readSecret(Path f) {
     byte[] bytes;
     try {
-      bytes = Files.readAllBytes(f);
+      bytes = DurableFiles.readAll(f);
     } catch (IOException e) {
       throw corrupt(f, "unreadable: " + e, e);
     }

@@ -1,0 +1,67 @@
+package dev.gitops.core.internal.fs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class DurableFilesTest {
+
+  @TempDir
+  Path dir;
+
+  private static byte[] random(int n, long seed) {
+    byte[] b = new byte[n];
+    new Random(seed).nextBytes(b);
+    return b;
+  }
+
+  @Test
+  void readAllReturnsEveryByteOfFilesSmallerThanAndSeveralSlicesLong() throws Exception {
+    for (int n : new int[] {0, 1, DurableFiles.SLICE - 1, DurableFiles.SLICE, 3 * DurableFiles.SLICE + 17}) {
+      byte[] want = random(n, n);
+      Path f = dir.resolve("f" + n);
+      Files.write(f, want);
+      assertThat(DurableFiles.readAll(f)).as("%d bytes", n).isEqualTo(want);
+    }
+  }
+
+  @Test
+  void readAllOfAMissingFileSaysNoSuchFile() {
+    assertThatThrownBy(() -> DurableFiles.readAll(dir.resolve("missing"))).isInstanceOf(NoSuchFileException.class);
+  }
+
+  @Test
+  void writeWritesEveryByteOfAContentSeveralSlicesLong() throws Exception {
+    byte[] want = random(2 * DurableFiles.SLICE + 5, 7);
+    Path f = dir.resolve("big");
+    DurableFiles.write(f, want);
+    assertThat(Files.readAllBytes(f)).isEqualTo(want);
+  }
+
+  @Test
+  void writeFullyWritesTheRemainingBytesAtThePositionAndKeepsTheLimit() throws Exception {
+    byte[] body = random(DurableFiles.SLICE + 100, 3);
+    Path f = dir.resolve("journal");
+    Files.write(f, new byte[] {1, 2, 3});
+    ByteBuffer buf = ByteBuffer.wrap(body, 10, body.length - 20);
+    try (FileChannel ch = FileChannel.open(f, StandardOpenOption.WRITE)) {
+      DurableFiles.writeFully(ch, buf, 3);
+    }
+    assertThat(buf.position()).isEqualTo(body.length - 10);
+    assertThat(buf.limit()).isEqualTo(body.length - 10);
+    byte[] got = Files.readAllBytes(f);
+    assertThat(got).hasSize(3 + body.length - 20);
+    assertThat(java.util.Arrays.copyOfRange(got, 0, 3)).containsExactly(1, 2, 3);
+    assertThat(java.util.Arrays.copyOfRange(got, 3, got.length))
+        .isEqualTo(java.util.Arrays.copyOfRange(body, 10, body.length - 10));
+  }
+}
