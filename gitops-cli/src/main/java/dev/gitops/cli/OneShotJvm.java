@@ -50,12 +50,22 @@ final class OneShotJvm {
   static final String CHILD = "child";
 
   /**
-   * The child's JVM flags, chosen by measurement on the B3 benchmark (benchmarks/README.md, branch
-   * {@code launcher}): C1 only, whose quick compile a run of seconds pays back. The collector stays
-   * the JVM's choice: the serial collector halved a first sync's footprint but added ~45 MB to a
-   * no-change sync's, whose two JVMs together must stay small, for the same CPU.
+   * The child's JVM flags, chosen by measurement on the B3 benchmark (benchmarks/README.md, branches
+   * {@code launcher} and {@code child-gc}): C1 only, whose quick compile a run of seconds pays back,
+   * and the serial collector with a 16 MB young generation. G1 grew a one-shot command's heap for
+   * its pause goals (a no-change sync of 10,000 files touched ~180 MB, a first sync ~550 MB); the
+   * serial collector with a small young generation touched ~130 MB and ~280 MB for the same or less
+   * CPU (a first sync of 40,000 files: 18 s and 640 MB against 21 s and 1.47 GB). The collector
+   * flags are left out when the user's JVM options choose a collector ({@link #COLLECTOR_FLAGS}), the
+   * {@code -Xmn} when they size the young generation.
    */
-  static final List<String> FLAGS = List.of("-XX:TieredStopAtLevel=1");
+  static final List<String> FLAGS = List.of("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xmn16m");
+
+  /** The flags of {@link #FLAGS} that choose the collector and its young generation. */
+  static final List<String> COLLECTOR_FLAGS = List.of("-XX:+UseSerialGC", "-Xmn16m");
+
+  /** Prefixes of JVM options that size the young generation: the user's choice replaces {@code -Xmn16m}. */
+  private static final List<String> YOUNG = List.of("-Xmn", "-XX:NewSize", "-XX:MaxNewSize", "-XX:NewRatio");
 
   /** The main class of the child: this CLI's. */
   private static final String MAIN = "dev.gitops.cli.Main";
@@ -216,8 +226,8 @@ final class OneShotJvm {
     List<String> command = new ArrayList<>();
     command.add(java);
     // the user's options come after: none of them chooses the JIT (that stays in this JVM), so a
-    // -Xmx or a collector of theirs applies as given
-    command.addAll(FLAGS);
+    // -Xmx of theirs applies as given; a collector of theirs replaces the child's (two would stop the JVM)
+    command.addAll(flags(options, env));
     command.addAll(options);
     command.add("-D" + PROPERTY + "=" + CHILD);
     command.add("-cp");
@@ -225,6 +235,36 @@ final class OneShotJvm {
     command.add(MAIN);
     command.addAll(List.of(args));
     return new Plan(List.copyOf(command), null);
+  }
+
+  /**
+   * {@link #FLAGS} without the collector flags when {@code options} or the option variables of {@code
+   * env} choose a collector ({@code -XX:+UseG1GC}, ...), without {@code -Xmn16m} when they size the
+   * young generation.
+   */
+  static List<String> flags(List<String> options, Map<String, String> env) {
+    List<String> all = new ArrayList<>(options);
+    for (String variable : OPTION_VARIABLES) {
+      String value = env.get(variable);
+      if (value != null) {
+        all.addAll(List.of(value.strip().split("\\s+")));
+      }
+    }
+    boolean collector = false;
+    boolean young = false;
+    for (String option : all) {
+      collector |= (option.startsWith("-XX:+Use") || option.startsWith("-XX:-Use")) && option.endsWith("GC");
+      for (String p : YOUNG) {
+        young |= option.startsWith(p);
+      }
+    }
+    List<String> flags = new ArrayList<>(FLAGS);
+    if (collector) {
+      flags.removeAll(COLLECTOR_FLAGS);
+    } else if (young) {
+      flags.remove("-Xmn16m");
+    }
+    return flags;
   }
 
   /** Why {@code option} keeps the command in this JVM, or null when it can be passed to the child. */

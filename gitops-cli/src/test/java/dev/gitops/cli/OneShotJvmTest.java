@@ -112,6 +112,25 @@ class OneShotJvmTest {
     OneShotJvm.Plan p = jar(List.of("-XX:+UseSerialGC", "-Xmx512m"), "sync");
     assertThat(p.command()).containsSubsequence("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xmx512m",
         "dev.gitops.cli.Main", "sync");
+    assertThat(p.command()).containsOnlyOnce("-XX:+UseSerialGC").doesNotContain("-Xmn16m");
+  }
+
+  @Test
+  void theChildGetsTheSerialCollectorWithASmallYoungGenerationUnlessTheUserChoseThem() {
+    assertThat(jar(List.of("-Xmx2g"), "sync").command()).containsSubsequence("-XX:TieredStopAtLevel=1",
+        "-XX:+UseSerialGC", "-Xmn16m", "-Xmx2g");
+    // a collector of the user's: two collectors would stop the child JVM at its start
+    for (String gc : List.of("-XX:+UseG1GC", "-XX:+UseParallelGC", "-XX:+UseZGC", "-XX:+UseShenandoahGC")) {
+      List<String> command = jar(List.of(gc), "plan").command();
+      assertThat(command).as(gc).contains("-XX:TieredStopAtLevel=1", gc).doesNotContain("-XX:+UseSerialGC", "-Xmn16m");
+      assertThat(plan(List.of(), Map.of("JAVA_TOOL_OPTIONS", "-Xss1m " + gc), "sync").command()).as(gc)
+          .doesNotContain("-XX:+UseSerialGC", "-Xmn16m");
+    }
+    // a young generation of the user's replaces -Xmn16m, the serial collector stays
+    for (String young : List.of("-Xmn64m", "-XX:NewSize=8m", "-XX:MaxNewSize=1g", "-XX:NewRatio=3")) {
+      assertThat(jar(List.of(young), "sync").command()).as(young).contains("-XX:+UseSerialGC", young)
+          .doesNotContain("-Xmn16m");
+    }
   }
 
   @Test
