@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -52,10 +53,11 @@ class CrashSafetyTest {
   @TempDir
   Path tmp;
 
-  private int killPoints;
-  private int doubleCrashes;
-  private int plansRefused;
-  private int plansApplied;
+  // the kill points of a step run on two threads (KillPoints)
+  private final AtomicInteger killPoints = new AtomicInteger();
+  private final AtomicInteger doubleCrashes = new AtomicInteger();
+  private final AtomicInteger plansRefused = new AtomicInteger();
+  private final AtomicInteger plansApplied = new AtomicInteger();
 
   @Test
   void everyKillPointRecoversToTheDesiredStateWithoutOrphansOrCorruption() throws Exception {
@@ -74,35 +76,37 @@ class CrashSafetyTest {
       int events = counter.events();
       assertThat(events).as("events of step %d", step + 1).isGreaterThan(10);
 
-      for (int n = 1; n <= events; n++) {
-        CrashWorld.copyTree(base, work);
-        String reviewed = n % 4 == 0 ? PlanCodec.toJson(reconciler(work, desiredDir, revision).plan(), secret(work)) : null;
+      int stepIndex = step;
+      KillPoints.run(tmp, "work-" + (step + 1), events, (n, kw) -> {
+        CrashWorld.copyTree(base, kw);
+        String reviewed = n % 4 == 0 ? PlanCodec.toJson(reconciler(kw, desiredDir, revision).plan(), secret(kw)) : null;
         ChildJvm.Result r = ChildJvm.run(tmp.resolve("logs"), CrashChild.class,
-            desiredDir.toString(), work.toString(), revision, Integer.toString(n));
-        assertThat(r.killed()).as("child killed at event %d of %d (step %d): %s", n, events, step + 1, r.out()).isTrue();
-        killPoints++;
-        String where = "step " + (step + 1) + ", killed at event " + n + " of " + events;
-        checkAfterCrash(work, where);
+            desiredDir.toString(), kw.toString(), revision, Integer.toString(n));
+        assertThat(r.killed()).as("child killed at event %d of %d (step %d): %s", n, events, stepIndex + 1, r.out())
+            .isTrue();
+        killPoints.incrementAndGet();
+        String where = "step " + (stepIndex + 1) + ", killed at event " + n + " of " + events;
+        checkAfterCrash(kw, where);
 
         if (reviewed != null) {
-          tryReviewedPlan(work, desiredDir, revision, reviewed, where);
+          tryReviewedPlan(kw, desiredDir, revision, reviewed, where);
         } else if (n % 5 == 0) {
           int second = Math.max(1, (n * 7) % events);
           ChildJvm.Result again = ChildJvm.run(tmp.resolve("logs"), CrashChild.class,
-              desiredDir.toString(), work.toString(), revision, Integer.toString(second));
+              desiredDir.toString(), kw.toString(), revision, Integer.toString(second));
           if (again.killed()) {
-            doubleCrashes++;
-            killPoints++;
+            doubleCrashes.incrementAndGet();
+            killPoints.incrementAndGet();
           } else {
             assertThat(again.exit()).as("recovery child: %s", again.out()).isZero();
           }
-          checkAfterCrash(work, where + ", then again at event " + second + " of the recovery");
+          checkAfterCrash(kw, where + ", then again at event " + second + " of the recovery");
         }
 
-        SyncResult recovered = reconciler(work, desiredDir, revision).sync();
+        SyncResult recovered = reconciler(kw, desiredDir, revision).sync();
         assertThat(recovered.isSuccessful()).as("recovery after %s: %s", where, recovered.failures()).isTrue();
-        checkConverged(work, STEPS.get(step), where);
-      }
+        checkConverged(kw, STEPS.get(stepIndex), where);
+      });
       // the next step starts from this step's converged state
       CrashWorld.copyTree(base, work);
       assertThat(reconciler(work, desiredDir, revision).sync().isSuccessful()).isTrue();
@@ -110,8 +114,8 @@ class CrashSafetyTest {
       CrashWorld.copyTree(work, base);
     }
     System.out.printf("crash suite: %d kill points (%d during recovery), reviewed plans refused %d, applied %d%n",
-        killPoints, doubleCrashes, plansRefused, plansApplied);
-    assertThat(killPoints).isGreaterThanOrEqualTo(200);
+        killPoints.get(), doubleCrashes.get(), plansRefused.get(), plansApplied.get());
+    assertThat(killPoints.get()).isGreaterThanOrEqualTo(200);
   }
 
   static Reconciler reconciler(Path target, Path desiredDir, String revision) {
@@ -191,11 +195,11 @@ class CrashSafetyTest {
     try {
       SyncResult r = reconciler(target, desiredDir, revision).apply(reviewed);
       assertThat(r.isSuccessful()).as("reviewed plan after %s: %s", where, r.failures()).isTrue();
-      plansApplied++;
+      plansApplied.incrementAndGet();
       Map<String, String> desired = STEPS.get(Integer.parseInt(revision.substring(4)) - 1);
       checkConverged(target, desired, where + ", reviewed plan applied");
     } catch (PlanMismatchException e) {
-      plansRefused++;
+      plansRefused.incrementAndGet();
       TreeMap<String, byte[]> after = CrashWorld.read(target);
       assertThat(after.keySet()).as("refused plan changed nothing after %s", where).isEqualTo(before.keySet());
       after.forEach((k, v) -> assertThat(Arrays.equals(v, before.get(k))).as("refused plan left %s alone", k).isTrue());

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -32,6 +33,9 @@ class JournalKillPointsTest {
   @TempDir
   Path tmp;
 
+  /** One kill: the {@code n}th of {@code of} occurrences of write point {@code point}, on a format-1 store if {@code legacy}. */
+  private record Kill(String point, int n, int of, boolean legacy) {}
+
   @Test
   void everyJournalWritePointRecoversToTheDesiredState() throws Exception {
     List<String> points = new ArrayList<>();
@@ -43,7 +47,8 @@ class JournalKillPointsTest {
     points.add(CrashChild.COMPACTION_WRITE);
     Set<String> migration = Set.of(JournalPoint.MIGRATION_STARTED.name(), JournalPoint.FORMAT_SWITCHED.name(),
         JournalPoint.MIGRATED.name());
-    Map<String, Integer> killed = new TreeMap<>();
+    // the kills of a step run on two threads (KillPoints)
+    Map<String, Integer> killed = new ConcurrentHashMap<>();
     Path base = tmp.resolve("base");
     Path work = tmp.resolve("work");
     CrashWorld.writeTree(base, CrashSafetyTest.UNMANAGED);
@@ -52,6 +57,8 @@ class JournalKillPointsTest {
       Path desiredDir = tmp.resolve("desired-" + (step + 1));
       Map<String, String> want = CrashSafetyTest.STEPS.get(step);
       CrashWorld.writeTree(desiredDir, want);
+      // every kill of the step, counted first (in this JVM), then run two at a time
+      List<Kill> kills = new ArrayList<>();
       for (String point : points) {
         // from step 2 on (a store exists) the points of compaction and migration run on the store
         // rewritten as format 1, so each is passed by the migration at the lock and by the compaction
@@ -68,36 +75,41 @@ class JournalKillPointsTest {
         SyncResult clean = CrashChild.syncCountingPoint(desiredDir, work, revision, counter, point);
         assertThat(clean.isSuccessful()).isTrue();
         for (int n = 1; n <= counter.events(); n++) {
-          CrashWorld.copyTree(base, work);
-          if (legacy) {
-            LegacyStores.downgrade(work.resolve(CrashWorld.STORE));
-          }
-          String where = "step " + (step + 1) + ", killed at " + point + " #" + n + " of " + counter.events();
-          ChildJvm.Result r = ChildJvm.run(tmp.resolve("logs"), CrashChild.class, desiredDir.toString(),
-              work.toString(), revision, Integer.toString(n), point);
-          assertThat(r.killed()).as("%s: %s", where, r.out()).isTrue();
-          killed.merge(point, 1, Integer::sum);
-          if (point.equals(JournalPoint.APPEND_HALF_WRITTEN.name())) {
-            // the next lock cuts the torn tail first: kill the recovery right there too (before the
-            // checks below, whose own lock would repair the journal)
-            ChildJvm.Result again = ChildJvm.run(tmp.resolve("logs"), CrashChild.class, desiredDir.toString(),
-                work.toString(), revision, "1", JournalPoint.TAIL_TRUNCATED.name());
-            assertThat(again.killed()).as("%s, then at TAIL_TRUNCATED: %s", where, again.out()).isTrue();
-            killed.merge(JournalPoint.TAIL_TRUNCATED.name(), 1, Integer::sum);
-            CrashSafetyTest.checkAfterCrash(work, where + ", then at TAIL_TRUNCATED");
-          } else {
-            CrashSafetyTest.checkAfterCrash(work, where);
-          }
-          SyncResult recovered = CrashSafetyTest.reconciler(work, desiredDir, revision).sync();
-          assertThat(recovered.isSuccessful()).as("recovery after %s: %s", where, recovered.failures()).isTrue();
-          CrashSafetyTest.checkConverged(work, want, where);
+          kills.add(new Kill(point, n, counter.events(), legacy));
         }
       }
+      int stepIndex = step;
+      KillPoints.run(tmp, "work-" + (step + 1), kills.size(), (i, kw) -> {
+        Kill k = kills.get(i - 1);
+        CrashWorld.copyTree(base, kw);
+        if (k.legacy()) {
+          LegacyStores.downgrade(kw.resolve(CrashWorld.STORE));
+        }
+        String where = "step " + (stepIndex + 1) + ", killed at " + k.point() + " #" + k.n() + " of " + k.of();
+        ChildJvm.Result r = ChildJvm.run(tmp.resolve("logs"), CrashChild.class, desiredDir.toString(),
+            kw.toString(), revision, Integer.toString(k.n()), k.point());
+        assertThat(r.killed()).as("%s: %s", where, r.out()).isTrue();
+        killed.merge(k.point(), 1, Integer::sum);
+        if (k.point().equals(JournalPoint.APPEND_HALF_WRITTEN.name())) {
+          // the next lock cuts the torn tail first: kill the recovery right there too (before the
+          // checks below, whose own lock would repair the journal)
+          ChildJvm.Result again = ChildJvm.run(tmp.resolve("logs"), CrashChild.class, desiredDir.toString(),
+              kw.toString(), revision, "1", JournalPoint.TAIL_TRUNCATED.name());
+          assertThat(again.killed()).as("%s, then at TAIL_TRUNCATED: %s", where, again.out()).isTrue();
+          killed.merge(JournalPoint.TAIL_TRUNCATED.name(), 1, Integer::sum);
+          CrashSafetyTest.checkAfterCrash(kw, where + ", then at TAIL_TRUNCATED");
+        } else {
+          CrashSafetyTest.checkAfterCrash(kw, where);
+        }
+        SyncResult recovered = CrashSafetyTest.reconciler(kw, desiredDir, revision).sync();
+        assertThat(recovered.isSuccessful()).as("recovery after %s: %s", where, recovered.failures()).isTrue();
+        CrashSafetyTest.checkConverged(kw, want, where);
+      });
       CrashWorld.copyTree(base, work);
       assertThat(CrashSafetyTest.reconciler(work, desiredDir, revision).sync().isSuccessful()).isTrue();
       CrashWorld.copyTree(work, base);
     }
-    System.out.printf("journal kill points: %s (%d in all)%n", killed,
+    System.out.printf("journal kill points: %s (%d in all)%n", new TreeMap<>(killed),
         killed.values().stream().mapToInt(Integer::intValue).sum());
     for (JournalPoint p : JournalPoint.values()) {
       assertThat(killed.getOrDefault(p.name(), 0)).as("kills at %s", p).isPositive();
