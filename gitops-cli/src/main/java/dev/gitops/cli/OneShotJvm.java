@@ -50,8 +50,8 @@ final class OneShotJvm {
   static final String CHILD = "child";
 
   /**
-   * The child's JVM flags, chosen by measurement on the B3 benchmark (benchmarks/README.md, branches
-   * {@code launcher} and {@code child-gc}): C1 only, whose quick compile a run of seconds pays back,
+   * The child's JVM flags, chosen by measurement on the B3 benchmark (benchmarks/README.md, branch
+   * {@code launcher} and the subsection "Issue 13 on {@code main}"): C1 only, whose quick compile a run of seconds pays back,
    * and the serial collector with a 16 MB young generation. G1 grew a one-shot command's heap for
    * its pause goals (a no-change sync of 10,000 files touched ~180 MB, a first sync ~550 MB); the
    * serial collector with a small young generation touched ~130 MB and ~280 MB for the same or less

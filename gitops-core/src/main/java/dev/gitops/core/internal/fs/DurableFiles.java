@@ -14,6 +14,7 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Arrays;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 import org.slf4j.Logger;
@@ -82,12 +83,12 @@ public final class DurableFiles {
           if (ch.read(one) < 0) {
             return out;
           }
-          out = java.util.Arrays.copyOf(out, Math.max(n + SLICE, n * 2));
+          out = Arrays.copyOf(out, Math.max(n + SLICE, n * 2));
           out[n++] = one.get(0);
         }
         int read = ch.read(ByteBuffer.wrap(out, n, Math.min(SLICE, out.length - n)));
         if (read < 0) {
-          return java.util.Arrays.copyOf(out, n);
+          return Arrays.copyOf(out, n);
         }
         n += read;
       }
