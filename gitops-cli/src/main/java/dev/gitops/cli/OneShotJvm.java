@@ -57,7 +57,7 @@ final class OneShotJvm {
    * serial collector with a small young generation touched ~130 MB and ~280 MB for the same or less
    * CPU (a first sync of 40,000 files: 18 s and 640 MB against 21 s and 1.47 GB). The collector
    * flags are left out when the user's JVM options choose a collector ({@link #COLLECTOR_FLAGS}), the
-   * {@code -Xmn} when they size the young generation.
+   * {@code -Xmn} when they size the young generation or give a heap under 64 MB.
    */
   static final List<String> FLAGS = List.of("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xmn16m");
 
@@ -66,6 +66,16 @@ final class OneShotJvm {
 
   /** Prefixes of JVM options that size the young generation: the user's choice replaces {@code -Xmn16m}. */
   private static final List<String> YOUNG = List.of("-Xmn", "-XX:NewSize", "-XX:MaxNewSize", "-XX:NewRatio");
+
+  /** Prefixes of JVM options that size the heap, followed by the size. */
+  private static final List<String> HEAP = List.of("-Xms", "-Xmx", "-XX:InitialHeapSize=", "-XX:MaxHeapSize=",
+      "-XX:MinHeapSize=");
+
+  /**
+   * A heap the user sized below this gets no {@code -Xmn16m}: a young generation that does not fit
+   * the initial or the largest heap makes the JVM print warnings (at 16 MB and below).
+   */
+  static final long SMALL_HEAP = 64L << 20;
 
   /** The main class of the child: this CLI's. */
   private static final String MAIN = "dev.gitops.cli.Main";
@@ -240,7 +250,7 @@ final class OneShotJvm {
   /**
    * {@link #FLAGS} without the collector flags when {@code options} or the option variables of {@code
    * env} choose a collector ({@code -XX:+UseG1GC}, ...), without {@code -Xmn16m} when they size the
-   * young generation.
+   * young generation or give a heap under {@link #SMALL_HEAP}.
    */
   static List<String> flags(List<String> options, Map<String, String> env) {
     List<String> all = new ArrayList<>(options);
@@ -257,6 +267,12 @@ final class OneShotJvm {
       for (String p : YOUNG) {
         young |= option.startsWith(p);
       }
+      for (String p : HEAP) {
+        if (option.startsWith(p)) {
+          long size = bytes(option.substring(p.length()));
+          young |= size < SMALL_HEAP;  // unreadable (-1) too: the JVM will say what is wrong with it
+        }
+      }
     }
     List<String> flags = new ArrayList<>(FLAGS);
     if (collector) {
@@ -265,6 +281,27 @@ final class OneShotJvm {
       flags.remove("-Xmn16m");
     }
     return flags;
+  }
+
+  /** A JVM size ({@code 512m}, {@code 2G}, {@code 1048576}) in bytes; -1 when it is not one. */
+  static long bytes(String size) {
+    if (size.isEmpty()) {
+      return -1;
+    }
+    char unit = Character.toLowerCase(size.charAt(size.length() - 1));
+    int shift = switch (unit) {
+      case 'k' -> 10;
+      case 'm' -> 20;
+      case 'g' -> 30;
+      case 't' -> 40;
+      default -> 0;
+    };
+    String digits = shift == 0 ? size : size.substring(0, size.length() - 1);
+    if (digits.isEmpty() || digits.length() > 18 || !digits.chars().allMatch(Character::isDigit)) {
+      return -1;
+    }
+    long n = Long.parseLong(digits);
+    return n > (Long.MAX_VALUE >> shift) ? Long.MAX_VALUE : n << shift;
   }
 
   /** Why {@code option} keeps the command in this JVM, or null when it can be passed to the child. */

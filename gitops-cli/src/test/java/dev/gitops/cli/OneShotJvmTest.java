@@ -126,6 +126,22 @@ class OneShotJvmTest {
       assertThat(plan(List.of(), Map.of("JAVA_TOOL_OPTIONS", "-Xss1m " + gc), "sync").command()).as(gc)
           .doesNotContain("-XX:+UseSerialGC", "-Xmn16m");
     }
+    // a heap under 64 MB gets no -Xmn16m (the JVM warns when it does not fit), a larger one keeps it
+    for (String small : List.of("-Xmx16m", "-Xms8m", "-XX:MaxHeapSize=32m", "-XX:InitialHeapSize=1M", "-Xmx65535k",
+        "-Xmx1048576", "-Xmxlots")) {
+      assertThat(jar(List.of(small), "sync").command()).as(small).contains("-XX:+UseSerialGC", small)
+          .doesNotContain("-Xmn16m");
+    }
+    for (String large : List.of("-Xmx64m", "-Xms128M", "-XX:MaxHeapSize=2g", "-Xmx1T", "-XX:MaxHeapFreeRatio=10")) {
+      assertThat(jar(List.of(large), "sync").command()).as(large).contains("-XX:+UseSerialGC", "-Xmn16m", large);
+    }
+    assertThat(OneShotJvm.bytes("512m")).isEqualTo(512L << 20);
+    assertThat(OneShotJvm.bytes("2G")).isEqualTo(2L << 30);
+    assertThat(OneShotJvm.bytes("4096")).isEqualTo(4096);
+    assertThat(OneShotJvm.bytes("99999999999999999g")).isEqualTo(Long.MAX_VALUE);
+    for (String bad : List.of("", "m", "1.5g", "-1m", "12x4")) {
+      assertThat(OneShotJvm.bytes(bad)).as(bad).isEqualTo(-1);
+    }
     // a young generation of the user's replaces -Xmn16m, the serial collector stays
     for (String young : List.of("-Xmn64m", "-XX:NewSize=8m", "-XX:MaxNewSize=1g", "-XX:NewRatio=3")) {
       assertThat(jar(List.of(young), "sync").command()).as(young).contains("-XX:+UseSerialGC", young)
