@@ -571,9 +571,9 @@ public final class LocalFilesProvider implements Provider {
         return Channels.newInputStream(ch).readAllBytes();
       }
       ByteBuffer buf = ByteBuffer.allocate((int) size);
-      while (buf.hasRemaining() && ch.read(buf) >= 0) {
-        // reads until the array is full or the file ends early
-      }
+      // until the array is full or the file ends early, a slice per call: one call of the file's size
+      // would leave a direct buffer that large with the worker thread for the rest of the process
+      DurableFiles.readFully(ch, buf);
       // the end, checked with one byte (a stream's read of nothing still allocates its 8 KiB chunk)
       ByteBuffer probe = ByteBuffer.allocate(1);
       int more = buf.hasRemaining() ? -1 : ch.read(probe);

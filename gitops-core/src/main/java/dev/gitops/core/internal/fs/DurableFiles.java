@@ -3,6 +3,7 @@ package dev.gitops.core.internal.fs;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.channels.ReadableByteChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -86,12 +87,32 @@ public final class DurableFiles {
           out = Arrays.copyOf(out, Math.max(n + SLICE, n * 2));
           out[n++] = one.get(0);
         }
-        int read = ch.read(ByteBuffer.wrap(out, n, Math.min(SLICE, out.length - n)));
-        if (read < 0) {
-          return Arrays.copyOf(out, n);
+        ByteBuffer rest = ByteBuffer.wrap(out, n, out.length - n);
+        readFully(ch, rest);
+        if (rest.hasRemaining()) {
+          return Arrays.copyOf(out, rest.position());
         }
-        n += read;
+        n = out.length;
       }
+    }
+  }
+
+  /**
+   * Reads from {@code ch} into {@code buf} until it is full or the channel ends, {@link #SLICE} at a
+   * time (see there); {@code buf}'s limit is kept.
+   */
+  public static void readFully(ReadableByteChannel ch, ByteBuffer buf) throws IOException {
+    int limit = buf.limit();
+    try {
+      while (buf.hasRemaining()) {
+        buf.limit(Math.min(limit, buf.position() + SLICE));
+        if (ch.read(buf) < 0) {
+          return;
+        }
+        buf.limit(limit);
+      }
+    } finally {
+      buf.limit(limit);
     }
   }
 

@@ -64,4 +64,26 @@ class DurableFilesTest {
     assertThat(java.util.Arrays.copyOfRange(got, 3, got.length))
         .isEqualTo(java.util.Arrays.copyOfRange(body, 10, body.length - 10));
   }
+
+  @Test
+  void readFullyFillsTheBufferUpToItsLimitOrStopsWhereTheFileEnds() throws Exception {
+    byte[] want = random(2 * DurableFiles.SLICE + 9, 11);
+    Path f = dir.resolve("in");
+    Files.write(f, want);
+    ByteBuffer buf = ByteBuffer.allocate(want.length + 50);
+    buf.limit(want.length - 3);
+    try (FileChannel ch = FileChannel.open(f, StandardOpenOption.READ)) {
+      DurableFiles.readFully(ch, buf);
+    }
+    assertThat(buf.position()).isEqualTo(want.length - 3);
+    assertThat(buf.limit()).isEqualTo(want.length - 3);
+    assertThat(java.util.Arrays.copyOf(buf.array(), want.length - 3))
+        .isEqualTo(java.util.Arrays.copyOf(want, want.length - 3));
+    ByteBuffer more = ByteBuffer.allocate(want.length + 50);
+    try (FileChannel ch = FileChannel.open(f, StandardOpenOption.READ)) {
+      DurableFiles.readFully(ch, more);
+    }
+    assertThat(more.position()).as("stops at the end of the file").isEqualTo(want.length);
+    assertThat(more.limit()).isEqualTo(want.length + 50);
+  }
 }
