@@ -13,6 +13,7 @@ import dev.gitops.api.spi.CallContext;
 import dev.gitops.api.spi.Decoder;
 import dev.gitops.api.spi.Provider;
 import dev.gitops.api.spi.ProviderPlanner;
+import dev.gitops.core.internal.fs.DurableFiles;
 import dev.gitops.terraform.internal.Addresses;
 import dev.gitops.terraform.internal.Binary;
 import dev.gitops.terraform.internal.ConfigDecoder;
@@ -422,7 +423,8 @@ public final class TerraformProvider implements Provider {
         return TfState.empty();
       }
       try {
-        TfState s = StateReader.v4(id, Files.readAllBytes(file), "the state file " + file);
+        // a slice per read: one read of a large state's size would leave a direct buffer that large with the thread
+        TfState s = StateReader.v4(id, DurableFiles.readAll(file), "the state file " + file);
         scrubber.addAll(s.secrets());
         return s;
       } catch (IOException e) {
