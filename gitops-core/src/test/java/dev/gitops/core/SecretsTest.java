@@ -5,8 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.gitops.api.Action;
 import dev.gitops.api.Change;
 import dev.gitops.api.Documents;
+import dev.gitops.api.Health;
 import dev.gitops.api.KeySelector;
 import dev.gitops.api.MergeRules;
+import dev.gitops.api.Observation;
+import dev.gitops.api.Outcome;
 import dev.gitops.api.OwnerMark;
 import dev.gitops.api.PatchOp;
 import dev.gitops.api.PathPattern;
@@ -15,13 +18,20 @@ import dev.gitops.api.Resource;
 import dev.gitops.api.ResourceKey;
 import dev.gitops.api.State;
 import dev.gitops.api.SyncEvent;
+import dev.gitops.api.SyncResult;
+import dev.gitops.api.spi.CallContext;
+import dev.gitops.api.spi.DelegatingProvider;
+import dev.gitops.api.spi.Provider;
+import dev.gitops.core.apply.ExecutionOptions;
 import dev.gitops.core.plan.PlanCodec;
 import dev.gitops.core.redact.ShownText;
 import dev.gitops.core.store.InMemoryStateStore;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
@@ -46,7 +56,7 @@ class SecretsTest {
     return Resource.of(SECRET, ReconcilerTest.json("{'kind':'Secret','data':" + data + "}"));
   }
 
-  Reconciler reconciler(MapProvider p, SyncOptions options) {
+  Reconciler reconciler(Provider p, SyncOptions options) {
     return Reconciler.builder().source(dev.gitops.api.spi.Source.of(desired::get)).provider(p).store(store)
         .owner("me").options(options.toBuilder().rules(SECRET_RULES).build()).listener(events::add).build();
   }
@@ -152,6 +162,58 @@ class SecretsTest {
     assertThat(patch).isNotEmpty();
     assertThat(Documents.canonicalJson(patch.get(0).value())).doesNotContain("patch-pw").contains("\"kind\":\"Secret\"");
     assertHidden(create, "patch-pw");
+  }
+
+  @Test
+  void aProviderErrorQuotingASecretIsHiddenInTheResultEventsAndHistory() {
+    MapProvider real = new MapProvider("m", false);
+    Provider quoting = new DelegatingProvider(real) {
+      @Override
+      public Outcome apply(Change change, CallContext ctx) {
+        if (change.key().equals(KEY)) {  // an API server echoing the object it refused
+          return Outcome.permanentFailure("refused " + Documents.canonicalJson(change.target()) + ": password "
+              + change.target().get("password").asText() + " is too weak", null);
+        }
+        // a client library throwing with the value in its message
+        throw new IllegalStateException("bad request: data.password=" + change.target().get("data").get("password").asText());
+      }
+    };
+    desired.set(State.of("r1", List.of(db("quoted-pw-1"), secret("{'password':'thrown-pw-2'}"))));
+    SyncResult result = reconciler(quoting, SyncOptions.defaults()).sync();
+
+    assertThat(result.outcomes().get(KEY).message()).startsWith("refused {").endsWith(" is too weak")
+        .contains(dev.gitops.core.redact.Redactor.MARKER).doesNotContain("quoted-pw-1");
+    assertThat(result.outcomes().get(SECRET).kind()).isEqualTo(Outcome.Kind.PERMANENT);
+    assertThat(result.outcomes().get(SECRET).toString()).contains("bad request: data.password=")
+        .doesNotContain("thrown-pw-2");
+    assertThat(result.toString()).doesNotContain("quoted-pw-1").doesNotContain("thrown-pw-2");
+    assertEventsHide("quoted-pw-1", "thrown-pw-2");
+    assertThat(store.history().toString()).contains("FAILED").doesNotContain("quoted-pw-1").doesNotContain("thrown-pw-2");
+  }
+
+  @Test
+  void aHealthMessageQuotingASecretIsHiddenInTheResultAndEvents() {
+    MapProvider real = new MapProvider("m", false);
+    AtomicInteger checks = new AtomicInteger();
+    Provider quoting = new DelegatingProvider(real) {
+      @Override
+      public Health health(ResourceKey key, Observation observation) {
+        String pw = observation.live().get("password").asText();
+        return checks.incrementAndGet() == 1 ? Health.progressing("checking password " + pw)
+            : Health.degraded("rejected password " + pw);
+      }
+    };
+    desired.set(State.of("r1", List.of(db("health-pw-3"))));
+    SyncOptions polling = SyncOptions.builder()
+        .execution(ExecutionOptions.defaults().withHealthPollInterval(Duration.ofMillis(10))).build();
+    SyncResult result = reconciler(quoting, polling).sync();
+
+    assertThat(checks).hasValue(2);
+    assertThat(result.outcomes().get(KEY).message())
+        .isEqualTo("created but degraded: rejected password " + dev.gitops.core.redact.Redactor.MARKER);
+    assertThat(events).filteredOn(e -> e instanceof SyncEvent.WaitingForHealth).singleElement()
+        .satisfies(e -> assertThat(e.toString()).contains("checking password").doesNotContain("health-pw-3"));
+    assertEventsHide("health-pw-3");
   }
 
   /** Neither the plan file, nor any text of the plan, nor a redacted copy of any document of it holds a secret. */

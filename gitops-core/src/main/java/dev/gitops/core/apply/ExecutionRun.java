@@ -16,8 +16,9 @@ import dev.gitops.api.ResourceKey;
 import dev.gitops.api.SyncEvent;
 import dev.gitops.api.spi.CallContext;
 import dev.gitops.api.spi.Provider;
-import dev.gitops.core.internal.graph.Cycles;
 import dev.gitops.core.internal.apply.AbandonedCalls;
+import dev.gitops.core.internal.graph.Cycles;
+import dev.gitops.core.redact.Redactor;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
@@ -793,7 +794,8 @@ final class ExecutionRun {
                 null);
           }
         }
-        attemptDone(n, o, delays, now);
+        // a provider's error may quote the sensitive values it was given: hidden before it is logged, kept or shown
+        attemptDone(n, Redactor.marking().redact(n.change, o), delays, now);
       }
     } else if (message instanceof Observed obs) {
       Call call = inFlight.remove(obs.callId());
@@ -994,6 +996,10 @@ final class ExecutionRun {
   private void healthReading(Node n, Health h, long now) {
     if (h == null) {
       h = new Health(Health.Status.UNKNOWN, "the provider returned no health");
+    }
+    String message = Redactor.marking().redact(n.change, h.message());  // as an apply's outcome: may quote a secret
+    if (!message.equals(h.message())) {
+      h = new Health(h.status(), message);
     }
     switch (h.status()) {
       case HEALTHY -> finish(n, n.recorded || n.gate ? n.applied : record(n, n.applied), true);

@@ -1,14 +1,19 @@
 package dev.gitops.core.redact;
 
+import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.gitops.api.Change;
+import dev.gitops.api.ConflictException;
 import dev.gitops.api.Documents;
 import dev.gitops.api.FieldChange;
 import dev.gitops.api.FieldPath;
+import dev.gitops.api.GitOpsException;
 import dev.gitops.api.MergeRules;
+import dev.gitops.api.Outcome;
 import dev.gitops.api.PatchOp;
 import dev.gitops.api.PathPattern;
 import dev.gitops.api.Plan;
+import dev.gitops.api.ProviderException;
 import dev.gitops.api.Resource;
 import dev.gitops.api.SyncEvent;
 import dev.gitops.api.SyncResult;
@@ -16,6 +21,7 @@ import dev.gitops.core.internal.redact.SensitiveValues;
 import dev.gitops.core.merge.ThreeWayMerge;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -52,6 +58,9 @@ public final class Redactor {
 
   /** What a sensitive value reads as where no key is at hand. */
   public static final String MARKER = SensitiveValues.REDACTED;
+
+  /** The shortest value {@link #redact(Change, Outcome)} hides in an outcome's message. */
+  public static final int SHORTEST_SCRUBBED = 4;
 
   private static final Redactor MARKING = new Redactor(null);
 
@@ -272,6 +281,162 @@ public final class Redactor {
     }
     // SourceRead, DriftDetected and WaitingForHealth carry keys, paths and counts: nothing to hide.
     return event;
+  }
+
+  /**
+   * {@code outcome} with every sensitive value of {@code change} hidden in its message, shown as
+   * {@value #MARKER} (a keyed hash would be no use to a reader of an error). A provider's error
+   * text may quote what it was given: an API server's "Invalid value", a failed task's arguments,
+   * the exception a client threw. The values are those {@link #redact(Change)} hides: every masked
+   * value of the change's documents, patch operations and flagged field entries, each scalar as
+   * written, as JSON escapes it and, for a text of several lines, line by line. A value shorter
+   * than {@value #SHORTEST_SCRUBBED} characters is left as it is (hiding {@code "1"} would hide
+   * every digit one of the text). A cause whose chain quotes a value is replaced by a copy with
+   * the messages hidden (its stack traces and, for a {@link ProviderException}, its type, key and
+   * retryability kept), since an outcome's text shows its cause. Returns {@code outcome} itself
+   * when neither quotes a sensitive value.
+   *
+   * <pre>{@code
+   * Outcome shown = Redactor.marking().redact(change, provider.apply(change, ctx));
+   * }</pre>
+   */
+  public Outcome redact(Change change, Outcome outcome) {
+    if (!hasSensitive(change)) {
+      return outcome;
+    }
+    Set<String> values = sensitiveTexts(change);
+    String message = hide(outcome.message(), values);
+    Throwable cause = hide(outcome.cause(), values, 0);
+    return message.equals(outcome.message()) && cause == outcome.cause() ? outcome
+        : new Outcome(outcome.kind(), message, cause, outcome.outputs());
+  }
+
+  /**
+   * {@code text} (an outcome's message, a health check's) with every sensitive value of {@code
+   * change} hidden, as {@link #redact(Change, Outcome)} says; {@code text} itself when it holds none.
+   */
+  public String redact(Change change, String text) {
+    if (text.length() < SHORTEST_SCRUBBED || !hasSensitive(change)) {
+      return text;
+    }
+    return hide(text, sensitiveTexts(change));
+  }
+
+  /** Every masked value of {@code change} in the forms a text may quote it in, longest first. */
+  private static Set<String> sensitiveTexts(Change change) {
+    Set<String> values = new TreeSet<>(Comparator.comparingInt(String::length).reversed()
+        .thenComparing(Comparator.naturalOrder()));
+    Redactor marking = marking();
+    Set<FieldPath> mask = change.sensitive();
+    for (JsonNode doc : documents(change)) {
+      if (doc != null && !mask.isEmpty()) {
+        hidden(doc, marking.document(doc, mask), values);
+      }
+    }
+    List<PatchOp> shown = marking.patch(change.patch(), mask);
+    for (int i = 0; i < shown.size(); i++) {
+      hidden(change.patch().get(i).value(), shown.get(i).value(), values);
+    }
+    for (FieldChange f : flag(change.fields(), mask)) {
+      if (f.sensitive()) {
+        scalars(f.before(), values);
+        scalars(f.after(), values);
+      }
+    }
+    return values;
+  }
+
+  private static String hide(String text, Set<String> values) {
+    String out = text;
+    for (String v : values) {
+      out = out.replace(v, MARKER);  // longest first, so a value inside another is not hidden in part
+    }
+    return out;
+  }
+
+  /**
+   * {@code t} itself when no message of its cause chain quotes a value, else a copy of the chain
+   * with those messages hidden and each stack trace kept: a conflict stays a conflict and a
+   * provider exception keeps its key and retryability; any other throwable becomes a {@link
+   * GitOpsException} naming its class. Suppressed exceptions are not copied.
+   */
+  private static Throwable hide(Throwable t, Set<String> values, int depth) {
+    if (t == null || depth > 16) {
+      return t;  // a chain deeper than any a client builds, or a cycle: left as it is beyond this
+    }
+    Throwable cause = t.getCause() == t ? null : hide(t.getCause(), values, depth + 1);
+    String message = t.getMessage();
+    String shown = message == null ? null : hide(message, values);
+    if (cause == t.getCause() && Objects.equals(shown, message)) {
+      return t;
+    }
+    Throwable copy;
+    if (t instanceof ProviderException pe) {
+      String prefix = pe.key() == null ? "" : pe.key() + ": ";
+      String own = shown != null && shown.startsWith(prefix) ? shown.substring(prefix.length()) : shown;
+      copy = t instanceof ConflictException ? new ConflictException(pe.key(), own)
+          : new ProviderException(pe.key(), own, pe.isRetryable(), cause);
+      if (t instanceof ConflictException && cause != null) {
+        copy.initCause(cause);
+      }
+    } else {
+      copy = new GitOpsException(t.getClass().getName() + (shown == null ? "" : ": " + shown), cause);
+    }
+    copy.setStackTrace(t.getStackTrace());
+    return copy;
+  }
+
+  private static boolean hasSensitive(Change c) {
+    if (!c.sensitive().isEmpty()) {
+      return true;
+    }
+    for (FieldChange f : c.fields()) {
+      if (f.sensitive()) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Adds to {@code out} the scalars of {@code plain} where {@code shown}, its redacted copy, differs. */
+  private static void hidden(JsonNode plain, JsonNode shown, Set<String> out) {
+    if (plain == null || plain == shown || plain.equals(shown)) {
+      return;
+    }
+    if (shown != null && plain.isObject() && shown.isObject()) {
+      plain.fields().forEachRemaining(e -> hidden(e.getValue(), shown.get(e.getKey()), out));
+    } else if (shown != null && plain.isArray() && shown.isArray() && plain.size() == shown.size()) {
+      for (int i = 0; i < plain.size(); i++) {
+        hidden(plain.get(i), shown.get(i), out);
+      }
+    } else {
+      scalars(plain, out);
+    }
+  }
+
+  /** Adds every scalar under {@code value} to {@code out} in the forms a message may quote it in. */
+  private static void scalars(JsonNode value, Set<String> out) {
+    if (value == null || value.isNull() || value.isMissingNode()) {
+      return;
+    }
+    if (value.isContainerNode()) {
+      value.elements().forEachRemaining(v -> scalars(v, out));
+      return;
+    }
+    String text = value.asText();
+    add(text, out);
+    add(new String(JsonStringEncoder.getInstance().quoteAsString(text)), out);
+    if (text.indexOf('\n') >= 0) {
+      for (String line : text.split("\\R")) {
+        add(line.strip(), out);
+      }
+    }
+  }
+
+  private static void add(String text, Set<String> out) {
+    if (text.length() >= SHORTEST_SCRUBBED) {
+      out.add(text);
+    }
   }
 
   /**

@@ -12,8 +12,10 @@ import dev.gitops.api.FieldPath;
 import dev.gitops.api.KeySelector;
 import dev.gitops.api.MergeRules;
 import dev.gitops.api.MergeRules.KeyField;
+import dev.gitops.api.Outcome;
 import dev.gitops.api.PatchOp;
 import dev.gitops.api.PathPattern;
+import dev.gitops.api.ProviderException;
 import dev.gitops.api.Resource;
 import dev.gitops.api.ResourceKey;
 import java.nio.charset.StandardCharsets;
@@ -112,5 +114,48 @@ class RedactorTest {
     assertThat(c.sensitive()).isNotEmpty();
     JsonNode shown = Redactor.marking().redact(c).live();
     assertThat(shown).isEqualTo(j("{'tokens':'(sensitive)','kind':'x'}"));
+  }
+
+  @Test
+  void anOutcomeQuotingASecretHidesItInEveryFormAndKeepsTheRest() {
+    Change c = Redactor.complete(delete(j("{'data':{'pw':'line-one\\nline-two','user':'u1'},'kind':'Secret'}")),
+        RULES, Set.of(), STORE_KEY);
+    String quoted = "refused {\"pw\":\"line-one\\nline-two\"} for Secret; logs: line-one / line-two / line-one\nline-two; user u1";
+    Outcome o = Redactor.marking().redact(c, Outcome.permanentFailure(quoted, null));
+    assertThat(o.message()).doesNotContain("line-one").doesNotContain("line-two").contains(Redactor.MARKER)
+        .startsWith("refused ").contains("for Secret; logs: ")
+        .as("a value shorter than %d characters is left", Redactor.SHORTEST_SCRUBBED).endsWith("user u1");
+    assertThat(o.kind()).isEqualTo(Outcome.Kind.PERMANENT);
+  }
+
+  @Test
+  void anOutcomeOfAChangeWithNothingSensitiveIsTheSameInstance() {
+    Change plain = Change.builder(ResourceKey.of("m", "thing", "", "a"), Action.DELETE).live(j("{'pw':'not-masked'}"))
+        .reason("").build();
+    Outcome o = Outcome.permanentFailure("pw not-masked refused", new IllegalStateException("not-masked"));
+    assertThat(Redactor.marking().redact(plain, o)).isSameAs(o);
+    Change masked = Redactor.complete(delete(j("{'data':{'pw':'p-secret'}}")), RULES, Set.of(), STORE_KEY);
+    Outcome unrelated = Outcome.permanentFailure("quota exceeded", new IllegalStateException("quota"));
+    assertThat(Redactor.marking().redact(masked, unrelated)).isSameAs(unrelated);
+  }
+
+  @Test
+  void aCauseQuotingASecretIsCopiedWithItsTypeKeyAndTrace() {
+    Change c = Redactor.complete(delete(j("{'data':{'pw':'p-secret-1'}}")), RULES, Set.of(), STORE_KEY);
+    IllegalStateException root = new IllegalStateException("server said p-secret-1 is invalid");
+    ProviderException thrown = new ProviderException(KEY, "apply of p-secret-1 failed", true, root);
+    Outcome o = Redactor.marking().redact(c, Outcome.transientFailure(thrown.getMessage(), thrown));
+    assertThat(o.toString()).doesNotContain("p-secret-1");
+    assertThat(o.cause()).isInstanceOf(ProviderException.class).hasMessage(KEY + ": apply of (sensitive) failed");
+    ProviderException copy = (ProviderException) o.cause();
+    assertThat(copy.key()).isEqualTo(KEY);
+    assertThat(copy.isRetryable()).isTrue();
+    assertThat(copy.getStackTrace()).isEqualTo(thrown.getStackTrace());
+    assertThat(copy.getCause()).hasMessage("java.lang.IllegalStateException: server said (sensitive) is invalid");
+    assertThat(copy.getCause().getStackTrace()).isEqualTo(root.getStackTrace());
+
+    Outcome conflict = Redactor.marking().redact(c, Outcome.conflict("modified: p-secret-1"));
+    assertThat(conflict.isConflict()).isTrue();
+    assertThat(conflict.toString()).doesNotContain("p-secret-1");
   }
 }
