@@ -53,12 +53,28 @@ public final class ExitCodes {
       if (c instanceof PlanRefusedException r && r.limit() != null) {
         return refusal(r);
       }
+      if (c instanceof OutOfMemoryError oom) {
+        return outOfMemory(oom);
+      }
     }
     if (t instanceof PlanMismatchException m && m.field() != null && m.field().startsWith("/options/")) {
       return oneLine(m) + "; use the same --prune, --allow-empty and " + DeletionLimit.FLAG
           + " for 'gitops plan --out' and 'gitops sync --plan'";
     }
     return oneLine(t);
+  }
+
+  /**
+   * What ran out, the heap this JVM may use, and the flag that gives it more. A JVM that runs out
+   * of heap stops like a killed one: the state store is written so that the next run recovers
+   * from any point (docs/reliability.md), so nothing recorded is lost.
+   */
+  static String outOfMemory(OutOfMemoryError e) {
+    long max = Runtime.getRuntime().maxMemory();
+    String heap = max == Long.MAX_VALUE ? "" : ": this JVM may use at most " + (max >> 20) + " MB of heap";
+    return "out of memory (" + (e.getMessage() == null ? "OutOfMemoryError" : e.getMessage()) + ")" + heap
+        + "; give it more, for example 'java -Xmx2g -jar gitops.jar ...' (the state store recovers as after an"
+        + " interrupted run)";
   }
 
   /** A mass-deletion refusal with the flag that would allow it. */

@@ -73,8 +73,27 @@ public final class Main {
   /** Runs the command line with the process's standard streams and returns the exit code. */
   public static int run(String... args) {
     configureLogging(args);
-    return commandLine(new GitopsCommand(), new PrintWriter(System.out, true), new PrintWriter(System.err, true))
-        .execute(args);
+    return execute(commandLine(new GitopsCommand(), new PrintWriter(System.out, true), new PrintWriter(System.err, true)),
+        args);
+  }
+
+  /**
+   * Executes {@code cl}; an {@link OutOfMemoryError} that ends the command (picocli hands only
+   * exceptions to {@link ExitCodes.ExecutionErrors}) is printed as one line too, not as the JVM's
+   * stack trace, with the exit code of an error.
+   */
+  static int execute(CommandLine cl, String... args) {
+    try {
+      return cl.execute(args);
+    } catch (OutOfMemoryError e) {
+      PrintWriter err = cl.getErr();
+      err.println("gitops: " + ExitCodes.describe(e));
+      if (GitopsCommand.isVerbose(cl)) {
+        e.printStackTrace(err);
+      }
+      err.flush();
+      return ExitCodes.ERROR;
+    }
   }
 
   /**

@@ -39,6 +39,22 @@ class ExitCodesTest {
     }
   }
 
+  /** A command whose heap runs out, directly or inside a library's exception. */
+  @Command(name = "starved")
+  static final class Starved implements Callable<Integer> {
+    @CommandLine.Option(names = "--wrapped")
+    boolean wrapped;
+
+    @Override
+    public Integer call() {
+      OutOfMemoryError oom = new OutOfMemoryError("Java heap space");
+      if (wrapped) {
+        throw new GitOpsException("reading the state store failed", oom);
+      }
+      throw oom;
+    }
+  }
+
   /** Parses the safety flags. */
   @Command(name = "flags")
   static final class Flags implements Callable<Integer> {
@@ -89,6 +105,19 @@ class ExitCodesTest {
     Run r = run(new Boom(), "--kind", "other");
     assertThat(r.code()).isEqualTo(1);
     assertThat(r.err()).isEqualTo("gitops: line one line two" + System.lineSeparator());
+  }
+
+  @Test
+  void runningOutOfHeapIsOneLineNamingTheHeapAndTheFlagNotAStackTrace() {
+    for (String[] args : List.of(new String[0], new String[] {"--wrapped"})) {
+      StringWriter err = new StringWriter();
+      int code = Main.execute(Main.commandLine(new Starved(), new PrintWriter(new StringWriter(), true),
+          new PrintWriter(err, true)), args);
+      assertThat(code).isEqualTo(ExitCodes.ERROR);
+      assertThat(err.toString().lines().toList()).singleElement().asString()
+          .startsWith("gitops: out of memory (Java heap space): this JVM may use at most ")
+          .contains(" MB of heap; give it more, for example 'java -Xmx2g -jar gitops.jar ...'");
+    }
   }
 
   @Test
