@@ -4,13 +4,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gitops.ansible.internal.AnsibleYaml;
 import dev.gitops.ansible.internal.BundleDirectory;
 import dev.gitops.ansible.internal.HostNames;
 import dev.gitops.ansible.internal.InventoryYaml;
 import dev.gitops.ansible.internal.ManagedInventory;
 import dev.gitops.ansible.internal.PlaybookBundle;
 import dev.gitops.ansible.internal.PlaybookRunner;
-import dev.gitops.ansible.internal.Scrubber;
 import dev.gitops.ansible.internal.VaultFiles;
 import dev.gitops.api.Action;
 import dev.gitops.api.Change;
@@ -23,6 +23,7 @@ import dev.gitops.api.SyncListener;
 import dev.gitops.api.spi.CallContext;
 import dev.gitops.api.spi.Decoder;
 import dev.gitops.api.spi.Provider;
+import dev.gitops.core.redact.Scrubber;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -367,7 +368,7 @@ public final class AnsibleProvider implements Provider {
     try {
       writeInventory(managed.inventoryFile(), view, groups);
       Path playbook = bundles.materialize(latest.bundle()).resolve(latest.bundle().playbook());
-      r = runner.run(managed.inventoryFile(), playbook, runnable.keySet(), false, ctx, Scrubber.of(scrubFrom),
+      r = runner.run(managed.inventoryFile(), playbook, runnable.keySet(), false, ctx, scrubberOf(scrubFrom),
           step -> progress(ctx, step, ""));
     } catch (IOException e) {
       runnable.values().forEach(c -> out.put(c.key(), Outcome.transientFailure(c.key() + ": cannot run"
@@ -423,7 +424,7 @@ public final class AnsibleProvider implements Provider {
       Path playbook = bundles.materialize(latest.bundle()).resolve(playbookPath);
       List<JsonNode> scrubFrom = new ArrayList<>();
       present.keySet().forEach(n -> scrubFrom.add(sensitiveValuesOf(hosts.get(n))));
-      r = runner.run(managed.inventoryFile(), playbook, present.keySet(), false, ctx, Scrubber.of(scrubFrom),
+      r = runner.run(managed.inventoryFile(), playbook, present.keySet(), false, ctx, scrubberOf(scrubFrom),
           step -> progress(ctx, step, "decommission"));
     } catch (IOException e) {
       present.values().forEach(c -> out.put(c.key(), Outcome.transientFailure(c.key() + ": cannot run the"
@@ -543,7 +544,17 @@ public final class AnsibleProvider implements Provider {
   private Scrubber scrubber(Collection<JsonNode> docs) {
     List<JsonNode> values = new ArrayList<>();
     docs.forEach(d -> values.add(sensitiveValuesOf(d)));
-    return Scrubber.of(values);
+    return scrubberOf(values);
+  }
+
+  /**
+   * A scrubber of every value under {@code values} that Java knows in plain text, for what comes
+   * back from Ansible (task messages, diffs, error output). The callback plugin already scrubs
+   * vault values and sensitive variables as Ansible rendered them; this is the second line. A vault
+   * value is skipped: its ciphertext is no secret, and the plugin scrubs its plain text.
+   */
+  private static Scrubber scrubberOf(Collection<JsonNode> values) {
+    return Scrubber.none().withValues(values, AnsibleYaml::isVault);
   }
 
   /** Writes an inventory for {@code hosts} (exact decoded values where the document still matches them). */

@@ -18,8 +18,8 @@ import dev.gitops.terraform.internal.Addresses;
 import dev.gitops.terraform.internal.Binary;
 import dev.gitops.terraform.internal.ConfigDecoder;
 import dev.gitops.terraform.internal.InitInputs;
+import dev.gitops.terraform.internal.KnownSecrets;
 import dev.gitops.terraform.internal.PlanReader;
-import dev.gitops.terraform.internal.Scrubber;
 import dev.gitops.terraform.internal.StateReader;
 import dev.gitops.terraform.internal.StateReader.TfState;
 import dev.gitops.terraform.internal.Terraform;
@@ -96,7 +96,7 @@ public final class TerraformProvider implements Provider {
   private final boolean detectOnly;
   private final Duration lockTimeout;
   private final Consumer<TerraformEvent> listener;
-  private final Scrubber scrubber;
+  private final KnownSecrets scrubber;
   private final Object lock = new Object();
 
   /** The plan a sync or {@link #apply(String, String, boolean, CallContext)} may apply. */
@@ -120,7 +120,7 @@ public final class TerraformProvider implements Provider {
     this.id = b.id;
     this.configDirectory = b.configDirectory;
     this.dir = new WorkingDirectory(b.workDir);
-    this.scrubber = new Scrubber();
+    this.scrubber = new KnownSecrets();
     scrubber.addAll(b.sensitiveValues);
     Binary binary = Binary.locate(b.binary, b.searchPath);
     this.terraform = new Terraform(binary, dir, b.environment, b.commandTimeout, scrubber);

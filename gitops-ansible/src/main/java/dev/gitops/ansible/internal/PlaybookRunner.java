@@ -3,6 +3,7 @@ package dev.gitops.ansible.internal;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.gitops.api.spi.CallContext;
+import dev.gitops.core.redact.Scrubber;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;

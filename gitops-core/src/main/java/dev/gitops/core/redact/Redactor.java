@@ -1,6 +1,5 @@
 package dev.gitops.core.redact;
 
-import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.gitops.api.Change;
 import dev.gitops.api.ConflictException;
@@ -21,7 +20,6 @@ import dev.gitops.core.internal.redact.SensitiveValues;
 import dev.gitops.core.merge.ThreeWayMerge;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.Comparator;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -58,9 +56,6 @@ public final class Redactor {
 
   /** What a sensitive value reads as where no key is at hand. */
   public static final String MARKER = SensitiveValues.REDACTED;
-
-  /** The shortest value {@link #redact(Change, Outcome)} hides in an outcome's message. */
-  public static final int SHORTEST_SCRUBBED = 4;
 
   private static final Redactor MARKING = new Redactor(null);
 
@@ -287,12 +282,10 @@ public final class Redactor {
    * {@code outcome} with every sensitive value of {@code change} hidden in its message, shown as
    * {@value #MARKER} (a keyed hash would be no use to a reader of an error). A provider's error
    * text may quote what it was given: an API server's "Invalid value", a failed task's arguments,
-   * the exception a client threw. The values are those {@link #redact(Change)} hides: every masked
-   * value of the change's documents, patch operations and flagged field entries, each scalar as
-   * written, as JSON escapes it and, for a text of several lines, line by line. A value shorter
-   * than {@value #SHORTEST_SCRUBBED} characters is left as it is (hiding {@code "1"} would hide
-   * every digit one of the text). A cause whose chain quotes a value is replaced by a copy with
-   * the messages hidden (its stack traces and, for a {@link ProviderException}, its type, key and
+   * the exception a client threw. The values are those {@link #redact(Change)} hides (every masked
+   * value of the change's documents, patch operations and flagged field entries), hidden in text as
+   * {@link Scrubber} hides them. A cause whose chain quotes a value is replaced by a copy with the
+   * messages hidden (its stack traces and, for a {@link ProviderException}, its type, key and
    * retryability kept), since an outcome's text shows its cause. Returns {@code outcome} itself
    * when neither quotes a sensitive value.
    *
@@ -304,9 +297,9 @@ public final class Redactor {
     if (!hasSensitive(change)) {
       return outcome;
     }
-    Set<String> values = sensitiveTexts(change);
-    String message = hide(outcome.message(), values);
-    Throwable cause = hide(outcome.cause(), values, 0);
+    Scrubber secrets = scrubber(change);
+    String message = secrets.scrub(outcome.message());
+    Throwable cause = hide(outcome.cause(), secrets, 0);
     return message.equals(outcome.message()) && cause == outcome.cause() ? outcome
         : new Outcome(outcome.kind(), message, cause, outcome.outputs());
   }
@@ -316,16 +309,15 @@ public final class Redactor {
    * change} hidden, as {@link #redact(Change, Outcome)} says; {@code text} itself when it holds none.
    */
   public String redact(Change change, String text) {
-    if (text.length() < SHORTEST_SCRUBBED || !hasSensitive(change)) {
+    if (text.length() < Scrubber.SHORTEST || !hasSensitive(change)) {
       return text;
     }
-    return hide(text, sensitiveTexts(change));
+    return scrubber(change).scrub(text);
   }
 
-  /** Every masked value of {@code change} in the forms a text may quote it in, longest first. */
-  private static Set<String> sensitiveTexts(Change change) {
-    Set<String> values = new TreeSet<>(Comparator.comparingInt(String::length).reversed()
-        .thenComparing(Comparator.naturalOrder()));
+  /** A scrubber of every value {@link #redact(Change)} hides in {@code change}. */
+  private static Scrubber scrubber(Change change) {
+    List<JsonNode> values = new ArrayList<>();
     Redactor marking = marking();
     Set<FieldPath> mask = change.sensitive();
     for (JsonNode doc : documents(change)) {
@@ -339,19 +331,11 @@ public final class Redactor {
     }
     for (FieldChange f : flag(change.fields(), mask)) {
       if (f.sensitive()) {
-        scalars(f.before(), values);
-        scalars(f.after(), values);
+        values.add(f.before());
+        values.add(f.after());
       }
     }
-    return values;
-  }
-
-  private static String hide(String text, Set<String> values) {
-    String out = text;
-    for (String v : values) {
-      out = out.replace(v, MARKER);  // longest first, so a value inside another is not hidden in part
-    }
-    return out;
+    return Scrubber.none().withValues(values, v -> false);
   }
 
   /**
@@ -360,13 +344,13 @@ public final class Redactor {
    * provider exception keeps its key and retryability; any other throwable becomes a {@link
    * GitOpsException} naming its class. Suppressed exceptions are not copied.
    */
-  private static Throwable hide(Throwable t, Set<String> values, int depth) {
+  private static Throwable hide(Throwable t, Scrubber secrets, int depth) {
     if (t == null || depth > 16) {
       return t;  // a chain deeper than any a client builds, or a cycle: left as it is beyond this
     }
-    Throwable cause = t.getCause() == t ? null : hide(t.getCause(), values, depth + 1);
+    Throwable cause = t.getCause() == t ? null : hide(t.getCause(), secrets, depth + 1);
     String message = t.getMessage();
-    String shown = message == null ? null : hide(message, values);
+    String shown = secrets.scrub(message);
     if (cause == t.getCause() && Objects.equals(shown, message)) {
       return t;
     }
@@ -398,8 +382,8 @@ public final class Redactor {
     return false;
   }
 
-  /** Adds to {@code out} the scalars of {@code plain} where {@code shown}, its redacted copy, differs. */
-  private static void hidden(JsonNode plain, JsonNode shown, Set<String> out) {
+  /** Adds to {@code out} the subtrees of {@code plain} where {@code shown}, its redacted copy, differs. */
+  private static void hidden(JsonNode plain, JsonNode shown, List<JsonNode> out) {
     if (plain == null || plain == shown || plain.equals(shown)) {
       return;
     }
@@ -410,32 +394,7 @@ public final class Redactor {
         hidden(plain.get(i), shown.get(i), out);
       }
     } else {
-      scalars(plain, out);
-    }
-  }
-
-  /** Adds every scalar under {@code value} to {@code out} in the forms a message may quote it in. */
-  private static void scalars(JsonNode value, Set<String> out) {
-    if (value == null || value.isNull() || value.isMissingNode()) {
-      return;
-    }
-    if (value.isContainerNode()) {
-      value.elements().forEachRemaining(v -> scalars(v, out));
-      return;
-    }
-    String text = value.asText();
-    add(text, out);
-    add(new String(JsonStringEncoder.getInstance().quoteAsString(text)), out);
-    if (text.indexOf('\n') >= 0) {
-      for (String line : text.split("\\R")) {
-        add(line.strip(), out);
-      }
-    }
-  }
-
-  private static void add(String text, Set<String> out) {
-    if (text.length() >= SHORTEST_SCRUBBED) {
-      out.add(text);
+      out.add(plain);
     }
   }
 

@@ -124,7 +124,7 @@ class RedactorTest {
     Outcome o = Redactor.marking().redact(c, Outcome.permanentFailure(quoted, null));
     assertThat(o.message()).doesNotContain("line-one").doesNotContain("line-two").contains(Redactor.MARKER)
         .startsWith("refused ").contains("for Secret; logs: ")
-        .as("a value shorter than %d characters is left", Redactor.SHORTEST_SCRUBBED).endsWith("user u1");
+        .as("a value shorter than %d characters is left", Scrubber.SHORTEST).endsWith("user u1");
     assertThat(o.kind()).isEqualTo(Outcome.Kind.PERMANENT);
   }
 

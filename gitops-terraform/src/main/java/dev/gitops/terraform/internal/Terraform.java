@@ -29,13 +29,13 @@ public final class Terraform {
   private final WorkingDirectory dir;
   private final Map<String, String> environment;
   private final Duration commandTimeout;
-  private final Scrubber scrubber;
+  private final KnownSecrets scrubber;
   private final CommandRunner runner = new CommandRunner();
   private volatile String version;
 
   /** Commands of {@code binary} in {@code dir}. */
   public Terraform(Binary binary, WorkingDirectory dir, Map<String, String> environment, Duration commandTimeout,
-      Scrubber scrubber) {
+      KnownSecrets scrubber) {
     this.binary = binary;
     this.dir = dir;
     Map<String, String> env = new LinkedHashMap<>();

@@ -124,7 +124,7 @@ public final class UiStream implements Consumer<String> {
    * state is locked: with the lock's id, holder, time and operation as its {@code Lock Info} says.
    */
   public static Optional<TerraformLockException> lockError(List<Diagnostic> diagnostics, String stderr,
-      Scrubber scrubber) {
+      KnownSecrets scrubber) {
     String text = null;
     for (Diagnostic d : diagnostics) {
       if (d.summary().toLowerCase(java.util.Locale.ROOT).contains("state lock")) {
