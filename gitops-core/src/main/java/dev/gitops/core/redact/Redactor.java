@@ -358,11 +358,9 @@ public final class Redactor {
     if (t instanceof ProviderException pe) {
       String prefix = pe.key() == null ? "" : pe.key() + ": ";
       String own = shown != null && shown.startsWith(prefix) ? shown.substring(prefix.length()) : shown;
+      // a conflict has no cause: its constructor sets none, which cannot be set again
       copy = t instanceof ConflictException ? new ConflictException(pe.key(), own)
           : new ProviderException(pe.key(), own, pe.isRetryable(), cause);
-      if (t instanceof ConflictException && cause != null) {
-        copy.initCause(cause);
-      }
     } else {
       copy = new GitOpsException(t.getClass().getName() + (shown == null ? "" : ": " + shown), cause);
     }

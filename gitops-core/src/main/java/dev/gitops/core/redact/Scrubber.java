@@ -16,8 +16,8 @@ import java.util.function.Predicate;
  * this hides the same values inside text nobody can parse. Each value is hidden as written, as
  * JSON escapes it and, for a text of several lines, line by line, shown as {@value
  * Redactor#MARKER}; longest first, so a value inside another is not hidden in part. A value shorter
- * than {@value #SHORTEST} characters is left: hiding {@code "1"} would hide every digit one of the
- * text and tell a reader nothing. Immutable and thread-safe.
+ * than {@value #SHORTEST} characters is left: hiding {@code "1"} would hide every 1 in the text
+ * and leave a reader nothing to read. Immutable and thread-safe.
  *
  * <pre>{@code
  * Scrubber secrets = Scrubber.of(List.of("hunter2-pw"));
