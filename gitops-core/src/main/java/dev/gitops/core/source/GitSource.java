@@ -131,6 +131,8 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
   private final CommitSignatures.Verifier verifier;
   private final int timeoutSeconds;
   private final TreeDecoder treeDecoder;
+  /** How the last read's resources were sorted, for a read of the same keys at a new commit. */
+  private final WalkOrder walkOrder = new WalkOrder();
   private final SshConnector.Client ssh;
   /** Decoders given for path globs; they come before the decoders of a read request. */
   private final List<Decoder> globDecoders;
@@ -304,7 +306,7 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
         ObjectId tree = subTree(reader, commit, revision);
         resources = treeDecoder.read(reader, tree, path, revision, decoders, request.cancellation());
       }
-      State state = State.of(revision, resources);
+      State state = walkOrder.state(revision, resources);
       last = new LastRead(target.advertised(), target.label(), commit.copy(), optionsKey, state);
       lastResolved = resolved(target.label(), commit, optionsKey);
       if (!target.pinned()) {
