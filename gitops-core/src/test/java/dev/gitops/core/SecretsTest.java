@@ -2,6 +2,7 @@ package dev.gitops.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.gitops.api.Action;
 import dev.gitops.api.Change;
 import dev.gitops.api.Documents;
@@ -214,6 +215,23 @@ class SecretsTest {
     assertThat(events).filteredOn(e -> e instanceof SyncEvent.WaitingForHealth).singleElement()
         .satisfies(e -> assertThat(e.toString()).contains("checking password").doesNotContain("health-pw-3"));
     assertEventsHide("health-pw-3");
+  }
+
+  @Test
+  void aVerificationFailureQuotingASecretIsHiddenInTheResultAndEvents() {
+    MapProvider real = new MapProvider("m", false);
+    Provider quoting = new DelegatingProvider(real) {
+      @Override
+      public JsonNode normalize(ResourceKey key, JsonNode live) {  // runs when the write is observed again
+        throw new IllegalStateException("cannot normalize password " + live.get("password").asText());
+      }
+    };
+    desired.set(State.of("r1", List.of(db("verify-pw-4"))));
+    SyncResult result = reconciler(quoting, SyncOptions.defaults()).sync();
+
+    assertThat(result.outcomes().get(KEY).message()).contains("cannot be verified")
+        .contains("cannot normalize password " + dev.gitops.core.redact.Redactor.MARKER).doesNotContain("verify-pw-4");
+    assertEventsHide("verify-pw-4");
   }
 
   /** Neither the plan file, nor any text of the plan, nor a redacted copy of any document of it holds a secret. */

@@ -1053,6 +1053,8 @@ final class ExecutionRun {
    * fails keeps its own outcome (UNCHANGED, SKIPPED) and holds its dependents with the failure.
    */
   private void finish(Node n, Outcome o, boolean propagate) {
+    // every final outcome of a change: a verification's or a health check's text may quote a secret too
+    o = Redactor.marking().redact(n.change, o);
     Deque<Node> work = new ArrayDeque<>();
     if (n.gate && !o.isOk()) {
       n.holds = o.message();
