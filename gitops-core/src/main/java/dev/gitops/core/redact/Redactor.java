@@ -294,7 +294,8 @@ public final class Redactor {
    * }</pre>
    */
   public Outcome redact(Change change, Outcome outcome) {
-    if (!hasSensitive(change)) {
+    // a success's empty message and no cause (nearly every outcome) need no scrubber built
+    if (outcome.message().length() < Scrubber.SHORTEST && outcome.cause() == null || !hasSensitive(change)) {
       return outcome;
     }
     Scrubber secrets = scrubber(change);
