@@ -356,7 +356,7 @@ class FrozenDocumentsTest {
         Arbitraries.of(true, false).map(b -> (JsonNode) BooleanNode.valueOf(b)),
         Arbitraries.just((JsonNode) NullNode.getInstance()),
         Arbitraries.integers().between(-1000, 1000).map(i -> (JsonNode) DoubleNode.valueOf(i + 0.25)));
-    return Arbitraries.recursive(() -> scalars, this::containers, 0, 4);
+    return Arbitraries.recursive(() -> scalars, this::containers, 0, 3);
   }
 
   private Arbitrary<JsonNode> containers(Arbitrary<JsonNode> inner) {
