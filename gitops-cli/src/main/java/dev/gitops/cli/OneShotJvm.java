@@ -21,7 +21,8 @@ import java.util.Optional;
  * flags, so the user's settings win. SIGINT, SIGTERM and SIGHUP to the parent are passed to the
  * child as SIGTERM, which ends the child's JVM as those signals end an in-process command (the
  * store's crash promises hold at any point, see docs/reliability.md); the parent waits for the
- * child and exits with its code (130, 143 or 129 for a signalled JVM). A SIGKILL of the parent cannot
+ * child and exits with its code; a child ended for the parent's signal gives the code of a JVM ended
+ * by that signal (130 for SIGINT, 143 for SIGTERM, 129 for SIGHUP), as in one JVM. A SIGKILL of the parent cannot
  * be passed on: the child then finishes its command alone.
  *
  * <p>The command runs in the parent's JVM instead (as before this class existed) for {@code run}
@@ -353,7 +354,7 @@ final class OneShotJvm {
     try {
       while (true) {
         try {
-          return Optional.of(process.waitFor());
+          return Optional.of(child.exitCode(process.waitFor()));
         } catch (InterruptedException e) {
           // the exit code is the child's: keep waiting for it (a signal has already been passed on)
           interrupted = true;
@@ -378,23 +379,38 @@ final class OneShotJvm {
    * The signal handler: a signal ends the child (SIGTERM), also one that arrives before the child
    * has started, which is then ended as soon as it has.
    */
-  private static final class Child implements sun.misc.SignalHandler {
+  static final class Child implements sun.misc.SignalHandler {
+    /** The exit code of a JVM ended by SIGTERM, which is how the child ends when a signal is passed on. */
+    static final int TERMINATED = 128 + 15;
+
     private Process process;
-    private boolean signalled;
+    /** The number of the first signal this process received, 0 while none has. */
+    private int signal;
 
     synchronized void started(Process p) {
       process = p;
-      if (signalled) {
+      if (signal != 0) {
         p.destroy();
       }
     }
 
     @Override
-    public synchronized void handle(sun.misc.Signal signal) {
-      signalled = true;
+    public synchronized void handle(sun.misc.Signal s) {
+      if (signal == 0) {
+        signal = s.getNumber();
+      }
       if (process != null) {
         process.destroy();
       }
+    }
+
+    /**
+     * The code this process exits with once the child exited with {@code code}: the child's, except
+     * that a child ended by the SIGTERM passed on for the parent's SIGINT or SIGHUP gives the code of
+     * a JVM ended by that signal (130, 129), as the command run in one JVM would have, and not 143.
+     */
+    synchronized int exitCode(int code) {
+      return signal != 0 && code == TERMINATED ? 128 + signal : code;
     }
   }
 }

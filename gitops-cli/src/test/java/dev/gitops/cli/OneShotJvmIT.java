@@ -1,6 +1,7 @@
 package dev.gitops.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -16,11 +17,13 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * A one-shot command through the real jar runs in a child JVM: its exit code, stdout and stderr are
  * the command's, the opt-out runs it in the JVM started, the child does not start another, and a
- * SIGTERM to the JVM started ends both. The JVMs are counted by the line each prints on stderr for
+ * signal to the JVM started ends both with that signal's exit code. The JVMs are counted by the line each prints on stderr for
  * {@code JAVA_TOOL_OPTIONS} ("Picked up ..."), which the child inherits with the environment.
  */
 class OneShotJvmIT {
@@ -113,8 +116,14 @@ class OneShotJvmIT {
     assertThat(out.lines().filter(l -> l.equals(PICKED_UP)).count()).isEqualTo(1);
   }
 
-  @Test
-  void sigtermToTheJvmStartedEndsTheChildAndBothExit() throws Exception {
+  /**
+   * A signal to the JVM started (or, as Ctrl-C in a terminal, to both JVMs) ends the child and both
+   * exit with the code that signal gives one JVM, whichever JVM it reached first.
+   */
+  @ParameterizedTest(name = "SIG{0} to {2}: exit {1}")
+  @CsvSource({"TERM, 143, the JVM started", "INT, 130, the JVM started", "HUP, 129, the JVM started",
+      "INT, 130, both JVMs", "TERM, 143, both JVMs"})
+  void aSignalEndsTheChildAndBothExitWithThatSignalsCode(String signal, int code, String to) throws Exception {
     // a Git server that accepts the connection and never answers: the child's sync waits in its fetch
     try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       server.setSoTimeout((int) TimeUnit.SECONDS.toMillis(GitopsJar.TIMEOUT_SECONDS));
@@ -139,15 +148,46 @@ class OneShotJvmIT {
           assertThat(Files.readSymbolicLink(fds.resolve("1"))).isEqualTo(log.toRealPath());
           assertThat(Files.readSymbolicLink(fds.resolve("2"))).isEqualTo(log.toRealPath());
         }
-        parent.destroy();
+        assumeFalse(ignores(parent.pid(), signal) || ignores(child.pid(), signal),
+            "SIG" + signal + " is ignored by the processes this JVM starts (inherited): it cannot end them");
+        kill(signal, parent.pid());
+        if (to.equals("both JVMs")) {
+          kill(signal, child.pid());
+        }
         assertThat(parent.waitFor(60, TimeUnit.SECONDS)).as("the JVM started exits").isTrue();
-        // the child's code: a JVM ended by SIGTERM exits 128 + 15
-        assertThat(parent.exitValue()).as(Files.readString(log)).isEqualTo(143);
+        assertThat(parent.exitValue()).as(Files.readString(log)).isEqualTo(code);
         assertThat(child.onExit().get(60, TimeUnit.SECONDS).isAlive()).isFalse();
         assertThat(parent.toHandle().descendants().count()).isZero();
       } finally {
         parent.destroyForcibly();
       }
     }
+  }
+
+  private static void kill(String signal, long pid) throws Exception {
+    Process kill = new ProcessBuilder("kill", "-s", signal, Long.toString(pid)).inheritIO().start();
+    assertThat(kill.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    assertThat(kill.exitValue()).as("kill -s %s %d", signal, pid).isZero();
+  }
+
+  /** Whether process {@code pid} ignores {@code signal} (its {@code SigIgn} mask; false where /proc is not). */
+  private static boolean ignores(long pid, String signal) throws Exception {
+    Path status = Path.of("/proc", Long.toString(pid), "status");
+    if (!Files.isReadable(status)) {
+      return false;
+    }
+    int number = switch (signal) {
+      case "HUP" -> 1;
+      case "INT" -> 2;
+      case "TERM" -> 15;
+      default -> throw new IllegalArgumentException(signal);
+    };
+    for (String line : Files.readAllLines(status)) {
+      if (line.startsWith("SigIgn:")) {
+        long mask = Long.parseUnsignedLong(line.substring("SigIgn:".length()).trim(), 16);
+        return (mask & (1L << (number - 1))) != 0;
+      }
+    }
+    return false;
   }
 }
