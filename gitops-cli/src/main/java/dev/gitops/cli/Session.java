@@ -69,6 +69,11 @@ final class Session implements AutoCloseable {
     t.validate();
     Path target = t.targetDir();
     Path stateDir = t.stateDir();
+    if (target != null && Files.exists(target) && !Files.isDirectory(target)) {
+      throw new IllegalArgumentException("ansible".equals(t.provider)
+          ? "--inventory-out " + t.inventoryOut + ": " + target + " is a file, not a directory"
+          : "--target " + target + " is a file, not a directory");
+    }
     Path cache = stateDir.resolve("git-cache");
     Path tempCache = null;
     // Built first: a refused provider option leaves nothing behind (no state directory, no cache).
@@ -93,7 +98,9 @@ final class Session implements AutoCloseable {
     } catch (IOException e) {
       deleteTree(tempCache);
       ProviderCloser.close(provider, "gitops");
-      throw new UncheckedIOException("cannot create the state directory " + stateDir + " (--state): " + e.getMessage(), e);
+      throw new UncheckedIOException("cannot create the state directory " + stateDir
+          + (t.state != null ? " (--state)" : " (the default, <target>/.gitops; --state chooses another)") + ": "
+          + e.getMessage(), e);
     }
     GitSource.Builder source = GitSource.builder().url(repoUrl(t.repo)).cacheDir(cache);
     if (t.ref != null) {

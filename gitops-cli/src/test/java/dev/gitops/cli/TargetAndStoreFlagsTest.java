@@ -56,6 +56,34 @@ class TargetAndStoreFlagsTest {
   }
 
   @Test
+  void aTargetThatIsAFileOrAStoreThatCannotBeMadeIsAnErrorNamingTheFlag() throws Exception {
+    String repoDir = repo.dir().toString();
+    Path file = Files.writeString(tmp.resolve("not-a-dir"), "mine\n");
+    for (String cmd : List.of("sync", "plan", "status")) {
+      Run t = gitops(cmd, "--repo", repoDir, "--target", file.toString());
+      assertThat(t.code()).as("%s: %s", cmd, t).isEqualTo(ExitCodes.ERROR);
+      assertThat(t.err()).contains("--target " + file + " is a file, not a directory");
+    }
+    Run a = gitops("sync", "--repo", repoDir, "--provider", "ansible", "--playbook", "site.yml",
+        "--inventory-out", file.resolve("hosts.ini").toString());
+    assertThat(a.code()).as("%s", a).isEqualTo(ExitCodes.ERROR);
+    assertThat(a.err()).contains("--inventory-out " + file.resolve("hosts.ini") + ": " + file + " is a file");
+    assertThat(Files.readString(file)).isEqualTo("mine\n");
+
+    // the default store's place is taken by a file: the message says where that place comes from
+    Path target = Files.createDirectories(tmp.resolve("target"));
+    Files.writeString(target.resolve(".gitops"), "not a store\n");
+    Run d = gitops("sync", "--repo", repoDir, "--target", target.toString());
+    assertThat(d.code()).as("%s", d).isEqualTo(ExitCodes.ERROR);
+    assertThat(d.err()).contains("cannot create the state directory " + target.resolve(".gitops"))
+        .contains("the default, <target>/.gitops; --state chooses another");
+    Run s = gitops("sync", "--repo", repoDir, "--target", target.toString(), "--state", file.resolve("store").toString());
+    assertThat(s.code()).as("%s", s).isEqualTo(ExitCodes.ERROR);
+    assertThat(s.err()).contains("cannot create the state directory " + file.resolve("store") + " (--state)");
+    assertThat(listing(target)).containsExactly("", ".gitops");
+  }
+
+  @Test
   void emptyOrBlankTargetStateOrRepoIsAnErrorNamingTheFlag() throws Exception {
     Path target = tmp.resolve("target");
     String repoDir = repo.dir().toString();
