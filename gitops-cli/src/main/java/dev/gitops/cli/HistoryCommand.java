@@ -1,8 +1,8 @@
 package dev.gitops.cli;
 
 import dev.gitops.api.spi.HistoryEntry;
-import dev.gitops.core.SyncOptions;
 import dev.gitops.core.render.PlanRenderer;
+import dev.gitops.core.store.FileStateStore;
 import java.io.PrintWriter;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -20,6 +20,7 @@ import picocli.CommandLine.Spec;
 /** {@code gitops history}: past syncs, newest first. */
 @Command(name = "history", mixinStandardHelpOptions = true,
     description = {"List past syncs, newest first: id, time (UTC), revision, plan id and outcome.",
+        "Reads the state store only (--target, or --state): --repo is not needed.",
         "Pass an id to 'gitops rollback' to sync an earlier revision again."})
 final class HistoryCommand implements Callable<Integer> {
 
@@ -31,9 +32,11 @@ final class HistoryCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
+    // the history is the store's alone: no repository is read, no provider started
+    target.validateLiveSide();
     PrintWriter out = spec.commandLine().getOut();
-    try (Session s = Session.openReadOnly(target, SyncOptions.defaults())) {
-      out.print(table(s.reconciler().history()));
+    try (FileStateStore store = FileStateStore.openReadOnly(target.stateDir())) {
+      out.print(table(store.history()));
       out.flush();
       return ExitCodes.OK;
     }

@@ -69,11 +69,6 @@ final class Session implements AutoCloseable {
     t.validate();
     Path target = t.targetDir();
     Path stateDir = t.stateDir();
-    if (target != null && Files.exists(target) && !Files.isDirectory(target)) {
-      throw new IllegalArgumentException("ansible".equals(t.provider)
-          ? "--inventory-out " + t.inventoryOut + ": " + target + " is a file, not a directory"
-          : "--target " + target + " is a file, not a directory");
-    }
     Path cache = stateDir.resolve("git-cache");
     Path tempCache = null;
     // Built first: a refused provider option leaves nothing behind (no state directory, no cache).

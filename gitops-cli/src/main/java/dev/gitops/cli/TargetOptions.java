@@ -1,5 +1,6 @@
 package dev.gitops.cli;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -158,7 +159,17 @@ public final class TargetOptions {
     if (repo == null) {
       throw new IllegalArgumentException("missing --repo: the Git repository (URL or local path) to read");
     }
-    if (repo.isBlank()) {
+    validateLiveSide();
+  }
+
+  /**
+   * {@link #validate()} without requiring {@code --repo} (an empty one is still an error), for a
+   * command that reads only the state store; also refuses a target that is a file.
+   *
+   * @throws IllegalArgumentException naming the missing or bad flag
+   */
+  void validateLiveSide() {
+    if (repo != null && repo.isBlank()) {
       throw new IllegalArgumentException("--repo is empty: give the Git repository (URL or local path) to read");
     }
     // An empty value is never a path or a name by accident: an empty --inventory-out, for one,
@@ -219,6 +230,12 @@ public final class TargetOptions {
     }
     if (username != null && sshKey != null) {
       throw new IllegalArgumentException("--username (HTTPS) and --ssh-key (SSH) cannot be used together");
+    }
+    Path dir = targetDir();
+    if (dir != null && Files.exists(dir) && !Files.isDirectory(dir)) {
+      throw new IllegalArgumentException("ansible".equals(provider)
+          ? "--inventory-out " + inventoryOut + ": " + dir + " is a file, not a directory"
+          : "--target " + dir + " is a file, not a directory");
     }
   }
 

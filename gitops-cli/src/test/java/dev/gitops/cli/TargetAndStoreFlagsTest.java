@@ -166,6 +166,38 @@ class TargetAndStoreFlagsTest {
   }
 
   @Test
+  void historyReadsTheStoreWithoutARepository() throws Exception {
+    Path target = tmp.resolve("target");
+    Path state = tmp.resolve("state");
+    assertThat(gitops("sync", "--repo", repo.dir().toString(), "--target", target.toString()).code()).isZero();
+    assertThat(gitops("sync", "--repo", repo.dir().toString(), "--target", tmp.resolve("other").toString(),
+        "--state", state.toString()).code()).isZero();
+    Set<String> synced = listing(tmp);
+
+    Run byTarget = gitops("history", "--target", target.toString());
+    assertThat(byTarget.code()).as("%s", byTarget).isZero();
+    assertThat(byTarget.out().lines()).hasSize(2);
+    assertThat(byTarget.out()).startsWith("ID").contains("SUCCEEDED").contains("@sha1:");
+    Run byState = gitops("history", "--state", state.toString(), "--target", tmp.resolve("other").toString());
+    assertThat(byState.code()).as("%s", byState).isZero();
+    assertThat(byState.out().lines()).hasSize(2);
+    Run withRepo = gitops("history", "--repo", repo.dir().toString(), "--target", target.toString());
+    assertThat(withRepo.out()).isEqualTo(byTarget.out());
+    // a store no sync made: nothing recorded, nothing created
+    Run none = gitops("history", "--target", tmp.resolve("never").toString());
+    assertThat(none.code()).as("%s", none).isZero();
+    assertThat(none.out()).isEqualTo("No syncs recorded yet.\n");
+    assertThat(listing(tmp)).isEqualTo(synced);
+
+    Run blank = gitops("history", "--repo", " ", "--target", target.toString());
+    assertThat(blank.code()).isEqualTo(ExitCodes.ERROR);
+    assertThat(blank.err()).contains("--repo is empty");
+    Run noTarget = gitops("history");
+    assertThat(noTarget.code()).isEqualTo(ExitCodes.ERROR);
+    assertThat(noTarget.err()).contains("missing --target");
+  }
+
+  @Test
   void aStoreReachedThroughASymlinkCannotBeWrittenByGit() throws Exception {
     Path target = Files.createDirectories(tmp.resolve("target"));
     Files.createDirectories(target.resolve("state"));
