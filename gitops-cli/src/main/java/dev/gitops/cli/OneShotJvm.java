@@ -379,7 +379,7 @@ final class OneShotJvm {
    * The signal handler: a signal ends the child (SIGTERM), also one that arrives before the child
    * has started, which is then ended as soon as it has.
    */
-  static final class Child implements sun.misc.SignalHandler {
+  private static final class Child implements sun.misc.SignalHandler {
     /** The exit code of a JVM ended by SIGTERM, which is how the child ends when a signal is passed on. */
     static final int TERMINATED = 128 + 15;
 

@@ -94,7 +94,7 @@ final class Session implements AutoCloseable {
       deleteTree(tempCache);
       ProviderCloser.close(provider, "gitops");
       throw new UncheckedIOException("cannot create the state directory " + stateDir
-          + (t.state != null ? " (--state)" : " (the default, <target>/.gitops; --state chooses another)") + ": "
+          + (t.state != null ? " (--state)" : " (the default; --state chooses another)") + ": "
           + e.getMessage(), e);
     }
     GitSource.Builder source = GitSource.builder().url(repoUrl(t.repo)).cacheDir(cache);

@@ -76,7 +76,7 @@ class TargetAndStoreFlagsTest {
     Run d = gitops("sync", "--repo", repoDir, "--target", target.toString());
     assertThat(d.code()).as("%s", d).isEqualTo(ExitCodes.ERROR);
     assertThat(d.err()).contains("cannot create the state directory " + target.resolve(".gitops"))
-        .contains("the default, <target>/.gitops; --state chooses another");
+        .contains("(the default; --state chooses another)");
     Run s = gitops("sync", "--repo", repoDir, "--target", target.toString(), "--state", file.resolve("store").toString());
     assertThat(s.code()).as("%s", s).isEqualTo(ExitCodes.ERROR);
     assertThat(s.err()).contains("cannot create the state directory " + file.resolve("store") + " (--state)");
