@@ -1,5 +1,6 @@
 package dev.gitops.cli;
 
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -17,8 +18,6 @@ import picocli.CommandLine.Spec;
         "State: unless --state is given, the state store (what gitops owns, last-applied state, history) "
             + "lives in <target>/.gitops/, which the files provider never reconciles; the Git cache lives in "
             + "<state>/git-cache."},
-    subcommands = {PlanCommand.class, SyncCommand.class, DiffCommand.class, StatusCommand.class,
-        HistoryCommand.class, RollbackCommand.class, DemoCommand.class, ImagesCommand.class, RunCommand.class},
     footerHeading = "%nExit codes:%n",
     footer = {
         "  0  success, nothing pending",
@@ -26,6 +25,14 @@ import picocli.CommandLine.Spec;
         "  2  changes pending (plan --detailed-exitcode, sync --dry-run, status)",
         "  3  refused by a safety guard (for example the mass-deletion guard)"})
 public final class GitopsCommand implements Callable<Integer> {
+
+  /**
+   * The subcommands, in the order the usage lists them. {@link Main#commandLine} adds them (not the
+   * annotation), so that a command line that names one builds the model of that one only.
+   */
+  static final List<Class<?>> SUBCOMMANDS = List.of(PlanCommand.class, SyncCommand.class, DiffCommand.class,
+      StatusCommand.class, HistoryCommand.class, RollbackCommand.class, DemoCommand.class, ImagesCommand.class,
+      RunCommand.class);
 
   private boolean verbose;
 

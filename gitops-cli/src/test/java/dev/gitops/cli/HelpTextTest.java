@@ -46,4 +46,33 @@ class HelpTextTest {
     assertThat(err.toString(StandardCharsets.UTF_8)).as("picocli's warnings while rendering help").isEmpty();
     assertThat(String.join("\n", usages).replaceAll("\\s+", " ")).contains("for example 10 or 25%; default: no limit");
   }
+
+  @Test
+  void aCommandLineThatNamesASubcommandBuildsThatOneAloneWithTheSameHelpAndSettings() {
+    assertThat(Main.subcommandNamedIn("sync", "--repo", "r")).isEqualTo("sync");
+    assertThat(Main.subcommandNamedIn("-v", "history", "--target", "t")).isEqualTo("history");
+    assertThat(Main.subcommandNamedIn("--verbose", "images", "update")).isEqualTo("images");
+    assertThat(Main.subcommandNamedIn("synk", "--repo", "r")).as("misspelt: the usage error lists every one").isNull();
+    assertThat(Main.subcommandNamedIn("--help")).isNull();
+    assertThat(Main.subcommandNamedIn()).isNull();
+
+    CommandLine all = Main.commandLine(new GitopsCommand(), new PrintWriter(new StringWriter()),
+        new PrintWriter(new StringWriter()));
+    assertThat(all.getSubcommands().keySet()).containsExactly("plan", "sync", "diff", "status", "history",
+        "rollback", "demo", "images", "run");
+    for (String name : all.getSubcommands().keySet()) {
+      StringWriter err = new StringWriter();
+      CommandLine one = Main.commandLine(new GitopsCommand(), new PrintWriter(new StringWriter()), new PrintWriter(err),
+          name);
+      assertThat(one.getSubcommands().keySet()).containsExactly(name);
+      CommandLine sub = one.getSubcommands().get(name);
+      assertThat(sub.getUsageMessage(CommandLine.Help.Ansi.OFF))
+          .isEqualTo(all.getSubcommands().get(name).getUsageMessage(CommandLine.Help.Ansi.OFF));
+      // the root's settings and its inherited --verbose reach the subcommand added alone
+      assertThat(sub.getErr()).isSameAs(one.getErr());
+      assertThat(sub.getExitCodeExceptionMapper()).isInstanceOf(ExitCodes.Mapper.class);
+      assertThat(sub.getCommandSpec().findOption("--verbose")).as(name).isNotNull();
+      assertThat(one.execute(name, "--no-such-flag")).isEqualTo(all.execute(name, "--no-such-flag"));
+    }
+  }
 }
