@@ -4,6 +4,7 @@ import dev.gitops.api.spi.HistoryEntry;
 import dev.gitops.core.render.PlanRenderer;
 import dev.gitops.core.store.FileStateStore;
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
@@ -20,7 +21,7 @@ import picocli.CommandLine.Spec;
 /** {@code gitops history}: past syncs, newest first. */
 @Command(name = "history", mixinStandardHelpOptions = true,
     description = {"List past syncs, newest first: id, time (UTC), revision, plan id and outcome.",
-        "Reads the state store only (--target, or --state): --repo is not needed.",
+        "Reads the state store only: --state, or the one --target gives; --repo is not needed.",
         "Pass an id to 'gitops rollback' to sync an earlier revision again."})
 final class HistoryCommand implements Callable<Integer> {
 
@@ -33,9 +34,9 @@ final class HistoryCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     // the history is the store's alone: no repository is read, no provider started
-    target.validateLiveSide();
+    Path stateDir = target.storeDirToRead();
     PrintWriter out = spec.commandLine().getOut();
-    try (FileStateStore store = FileStateStore.openReadOnly(target.stateDir())) {
+    try (FileStateStore store = FileStateStore.openReadOnly(stateDir)) {
       out.print(table(store.history()));
       out.flush();
       return ExitCodes.OK;

@@ -163,6 +163,27 @@ public final class TargetOptions {
   }
 
   /**
+   * The state directory of a command that reads only the store: {@code --state} when it is given
+   * (no target flag is needed then), else the one the target flags give, checked by {@link
+   * #validateLiveSide()}.
+   *
+   * @throws IllegalArgumentException naming the missing or bad flag
+   */
+  Path storeDirToRead() {
+    if (state == null) {
+      validateLiveSide();
+      return stateDir();
+    }
+    if (repo != null && repo.isBlank()) {
+      throw new IllegalArgumentException("--repo is empty: give the Git repository (URL or local path) to read");
+    }
+    if (state.toString().isBlank()) {
+      throw new IllegalArgumentException("--state is empty: give the state store's directory");
+    }
+    return state.toAbsolutePath().normalize();
+  }
+
+  /**
    * {@link #validate()} without requiring {@code --repo} (an empty one is still an error), for a
    * command that reads only the state store; also refuses a target that is a file.
    *

@@ -178,9 +178,13 @@ class TargetAndStoreFlagsTest {
     assertThat(byTarget.code()).as("%s", byTarget).isZero();
     assertThat(byTarget.out().lines()).hasSize(2);
     assertThat(byTarget.out()).startsWith("ID").contains("SUCCEEDED").contains("@sha1:");
-    Run byState = gitops("history", "--state", state.toString(), "--target", tmp.resolve("other").toString());
+    Run byState = gitops("history", "--state", state.toString());
     assertThat(byState.code()).as("%s", byState).isZero();
     assertThat(byState.out().lines()).hasSize(2);
+    assertThat(gitops("history", "--provider", "ansible", "--state", state.toString()).out()).isEqualTo(byState.out());
+    Run blankState = gitops("history", "--state", " ");
+    assertThat(blankState.code()).isEqualTo(ExitCodes.ERROR);
+    assertThat(blankState.err()).contains("--state is empty");
     Run withRepo = gitops("history", "--repo", repo.dir().toString(), "--target", target.toString());
     assertThat(withRepo.out()).isEqualTo(byTarget.out());
     // a store no sync made: nothing recorded, nothing created
