@@ -99,11 +99,16 @@ public final class Main {
   /**
    * The subcommand {@code args} run when their first word that is not an option is one's name
    * exactly (the root's options take no value), else null: no subcommand, a misspelt one, which
-   * the usage error answers with the list, or help.
+   * the usage error answers with the list, or the root's help or version before it ({@code gitops
+   * --help sync} prints the root's usage, which lists every subcommand).
    */
   static String subcommandNamedIn(String... args) {
     for (String a : args) {
-      if (!a.startsWith("-")) {
+      if (a.startsWith("-")) {
+        if (helpOrVersion(a)) {
+          return null;
+        }
+      } else {
         for (Class<?> sub : GitopsCommand.SUBCOMMANDS) {
           if (a.equals(nameOf(sub))) {
             return a;

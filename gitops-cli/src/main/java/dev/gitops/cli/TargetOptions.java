@@ -174,13 +174,17 @@ public final class TargetOptions {
       validateLiveSide();
       return stateDir();
     }
-    if (repo != null && repo.isBlank()) {
-      throw new IllegalArgumentException("--repo is empty: give the Git repository (URL or local path) to read");
-    }
+    requireRepoNotBlank();
     if (state.toString().isBlank()) {
       throw new IllegalArgumentException("--state is empty: give the state store's directory");
     }
     return state.toAbsolutePath().normalize();
+  }
+
+  private void requireRepoNotBlank() {
+    if (repo != null && repo.isBlank()) {
+      throw new IllegalArgumentException("--repo is empty: give the Git repository (URL or local path) to read");
+    }
   }
 
   /**
@@ -190,9 +194,7 @@ public final class TargetOptions {
    * @throws IllegalArgumentException naming the missing or bad flag
    */
   void validateLiveSide() {
-    if (repo != null && repo.isBlank()) {
-      throw new IllegalArgumentException("--repo is empty: give the Git repository (URL or local path) to read");
-    }
+    requireRepoNotBlank();
     // An empty value is never a path or a name by accident: an empty --inventory-out, for one,
     // would put the managed inventory and the store beside the working directory.
     for (Object[] flag : new Object[][] {{"--playbook", playbook}, {"--inventory", inventory},

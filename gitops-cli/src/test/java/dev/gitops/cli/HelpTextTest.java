@@ -54,6 +54,9 @@ class HelpTextTest {
     assertThat(Main.subcommandNamedIn("--verbose", "images", "update")).isEqualTo("images");
     assertThat(Main.subcommandNamedIn("synk", "--repo", "r")).as("misspelt: the usage error lists every one").isNull();
     assertThat(Main.subcommandNamedIn("--help")).isNull();
+    assertThat(Main.subcommandNamedIn("--help", "sync")).as("the root's usage lists every subcommand").isNull();
+    assertThat(Main.subcommandNamedIn("-V", "sync")).isNull();
+    assertThat(Main.subcommandNamedIn("sync", "--help")).isEqualTo("sync");
     assertThat(Main.subcommandNamedIn()).isNull();
 
     CommandLine all = Main.commandLine(new GitopsCommand(), new PrintWriter(new StringWriter()),
