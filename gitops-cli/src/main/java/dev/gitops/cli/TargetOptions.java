@@ -178,7 +178,15 @@ public final class TargetOptions {
     if (state.toString().isBlank()) {
       throw new IllegalArgumentException("--state is empty: give the state store's directory");
     }
+    requireStateNotAFile();
     return state.toAbsolutePath().normalize();
+  }
+
+  /** A {@code --state} that exists is a directory: a file there would read as an empty store. */
+  private void requireStateNotAFile() {
+    if (state != null && Files.exists(state) && !Files.isDirectory(state)) {
+      throw new IllegalArgumentException("--state " + state.toAbsolutePath().normalize() + " is a file, not a directory");
+    }
   }
 
   private void requireRepoNotBlank() {
@@ -254,6 +262,7 @@ public final class TargetOptions {
     if (username != null && sshKey != null) {
       throw new IllegalArgumentException("--username (HTTPS) and --ssh-key (SSH) cannot be used together");
     }
+    requireStateNotAFile();
     Path dir = targetDir();
     if (dir != null && Files.exists(dir) && !Files.isDirectory(dir)) {
       throw new IllegalArgumentException("ansible".equals(provider)

@@ -80,6 +80,15 @@ class TargetAndStoreFlagsTest {
     Run s = gitops("sync", "--repo", repoDir, "--target", target.toString(), "--state", file.resolve("store").toString());
     assertThat(s.code()).as("%s", s).isEqualTo(ExitCodes.ERROR);
     assertThat(s.err()).contains("cannot create the state directory " + file.resolve("store") + " (--state)");
+    // a --state that is a file would read as an empty store: every command refuses it by name
+    for (String cmd : List.of("sync", "plan", "status", "diff")) {
+      Run f = gitops(cmd, "--repo", repoDir, "--target", target.toString(), "--state", file.toString());
+      assertThat(f.code()).as("%s: %s", cmd, f).isEqualTo(ExitCodes.ERROR);
+      assertThat(f.err()).contains("--state " + file + " is a file, not a directory");
+    }
+    Run h = gitops("history", "--state", file.toString());
+    assertThat(h.code()).as("%s", h).isEqualTo(ExitCodes.ERROR);
+    assertThat(h.err()).contains("--state " + file + " is a file, not a directory");
     assertThat(listing(target)).containsExactly("", ".gitops");
   }
 
