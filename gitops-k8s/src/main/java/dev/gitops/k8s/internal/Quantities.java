@@ -13,7 +13,10 @@ import java.util.regex.Pattern;
  * 1} are both {@code "1"} and {@code 1Gi} and {@code 1024Mi} are both {@code "1Gi"}. The rules
  * are the API machinery's: the format of the input is kept (binary, decimal or exponent), amounts
  * are rounded up to nano units, the largest suffix that leaves an integer mantissa is chosen, and
- * binary amounts below 1024 or not whole fall back to decimal.
+ * binary amounts below 1024, not whole or not a multiple of 1024 fall back to decimal. The last is
+ * where this departs from the server's own text: it prints {@code 937.5Ki} as {@code 960000}, which
+ * it reads back as decimal and prints as {@code 960k}; here both are {@code 960k}, so the canonical
+ * form of a canonical form is itself and a field set to {@code 937.5Ki} does not drift.
  *
  * <pre>{@code
  * Quantities.canonical("0.5");     // Optional["500m"]
@@ -109,7 +112,12 @@ public final class Quantities {
           v = v.divide(K1024);
           power++;
         }
-        return sign + v + BINARY[power];
+        if (power > 0) {
+          return sign + v + BINARY[power];
+        }
+        // not a multiple of 1024: the server prints it without a suffix, and reads that text back
+        // as a decimal amount, so the decimal form is the one both texts of the amount end at
+        format = Format.DECIMAL;
       }
     }
     // mantissa * 10^exp with exp a multiple of 3 and the mantissa an integer, exp as large as possible

@@ -19,7 +19,10 @@ class QuantitiesProperties {
     String[][] cases = {{"1000m", "1"}, {"1", "1"}, {"0.5", "500m"}, {"1.5", "1500m"}, {"2000", "2k"},
         {"1500", "1500"}, {"1Gi", "1Gi"}, {"1024Mi", "1Gi"}, {"1.5Gi", "1536Mi"}, {"512", "512"}, {"0.5Ki", "512"},
         {"100Ki", "100Ki"}, {"1e3", "1e3"}, {"1000e0", "1e3"}, {"0", "0"}, {"0Gi", "0"}, {"-1500m", "-1500m"},
-        {"0.0000000001", "1n"}, {"12M", "12M"}, {"12000k", "12M"}};
+        {"0.0000000001", "1n"}, {"12M", "12M"}, {"12000k", "12M"},
+        // binary, whole, not a multiple of 1024: decimal, as the server reads its own suffix-less text back
+        {"937.5Ki", "960k"}, {"960000", "960k"}, {"1.5Ki", "1536"}, {"1025", "1025"}, {"-937.5Ki", "-960k"},
+        {"1.5Mi", "1536Ki"}};
     for (String[] c : cases) {
       assertThat(Quantities.canonical(c[0])).as(c[0]).hasValue(c[1]);
     }
