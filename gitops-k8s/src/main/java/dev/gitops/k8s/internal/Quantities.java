@@ -102,23 +102,19 @@ public final class Quantities {
     String sign = a.signum() < 0 ? "-" : "";
     a = a.abs();
     if (format == Format.BINARY) {
-      boolean whole = a.stripTrailingZeros().scale() <= 0;
-      if (a.compareTo(BigDecimal.valueOf(1024)) < 0 || !whole) {
-        format = Format.DECIMAL;
-      } else {
-        BigInteger v = a.toBigIntegerExact();
+      BigInteger v = a.scale() <= 0 ? a.toBigIntegerExact() : null;  // a has no trailing zeros
+      if (v != null && v.mod(K1024).signum() == 0) {
         int power = 0;
         while (power < BINARY.length - 1 && v.mod(K1024).signum() == 0) {
           v = v.divide(K1024);
           power++;
         }
-        if (power > 0) {
-          return sign + v + BINARY[power];
-        }
-        // not a multiple of 1024: the server prints it without a suffix, and reads that text back
-        // as a decimal amount, so the decimal form is the one both texts of the amount end at
-        format = Format.DECIMAL;
+        return sign + v + BINARY[power];
       }
+      // below 1024, not whole, or not a multiple of 1024 (937.5Ki): the server prints it without a
+      // binary suffix and reads that text back as decimal, so the decimal form is the one every
+      // text of the amount ends at
+      format = Format.DECIMAL;
     }
     // mantissa * 10^exp with exp a multiple of 3 and the mantissa an integer, exp as large as possible
     BigInteger unscaled = a.unscaledValue();
