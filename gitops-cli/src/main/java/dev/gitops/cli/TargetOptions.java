@@ -159,19 +159,19 @@ public final class TargetOptions {
     if (repo == null) {
       throw new IllegalArgumentException("missing --repo: the Git repository (URL or local path) to read");
     }
-    validateLiveSide();
+    validateLiveSide(false);
   }
 
   /**
    * The state directory of a command that reads only the store: {@code --state} when it is given
    * (no target flag is needed then), else the one the target flags give, checked by {@link
-   * #validateLiveSide()}.
+   * #validateLiveSide} for a store alone (the playbook and the credentials are not read).
    *
    * @throws IllegalArgumentException naming the missing or bad flag
    */
   Path storeDirToRead() {
     if (state == null) {
-      validateLiveSide();
+      validateLiveSide(true);
       return stateDir();
     }
     requireRepoNotBlank();
@@ -196,12 +196,15 @@ public final class TargetOptions {
   }
 
   /**
-   * {@link #validate()} without requiring {@code --repo} (an empty one is still an error), for a
-   * command that reads only the state store; also refuses a target that is a file.
+   * {@link #validate()} without requiring {@code --repo} (an empty one is still an error); also
+   * refuses a target that is a file. With {@code storeOnly}, for a command that reads only the state
+   * store, what does not say where the store is is not required: Ansible's {@code --playbook}, and
+   * the password or passphrase a credential flag needs (given flags are still checked for blanks
+   * and for belonging to the provider).
    *
    * @throws IllegalArgumentException naming the missing or bad flag
    */
-  void validateLiveSide() {
+  private void validateLiveSide(boolean storeOnly) {
     requireRepoNotBlank();
     // An empty value is never a path or a name by accident: an empty --inventory-out, for one,
     // would put the managed inventory and the store beside the working directory.
@@ -226,7 +229,7 @@ public final class TargetOptions {
         throw new IllegalArgumentException("missing --state: the directory of the state store (--provider k8s has no --target)");
       }
     } else if ("ansible".equals(provider)) {
-      if (playbook == null) {
+      if (playbook == null && !storeOnly) {
         throw new IllegalArgumentException("missing --playbook: the Ansible playbook, a path in the repository");
       }
       if (inventoryOut == null) {
@@ -256,7 +259,7 @@ public final class TargetOptions {
       throw new IllegalArgumentException("--state is empty: give the state store's directory"
           + (kubernetes() ? "" : ", or leave the flag out for <target>/.gitops"));
     }
-    if (username != null && System.getenv("GITOPS_PASSWORD") == null) {
+    if (username != null && !storeOnly && System.getenv("GITOPS_PASSWORD") == null) {
       throw new IllegalArgumentException("--username needs the password in the environment variable GITOPS_PASSWORD");
     }
     if (username != null && sshKey != null) {

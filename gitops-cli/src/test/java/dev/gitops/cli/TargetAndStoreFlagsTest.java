@@ -191,6 +191,14 @@ class TargetAndStoreFlagsTest {
     assertThat(byState.code()).as("%s", byState).isZero();
     assertThat(byState.out().lines()).hasSize(2);
     assertThat(gitops("history", "--provider", "ansible", "--state", state.toString()).out()).isEqualTo(byState.out());
+    // Ansible's store is beside the managed inventory: finding it needs no playbook and no password
+    Run byInventory = gitops("history", "--provider", "ansible", "--inventory-out",
+        target.resolve("hosts.yml").toString(), "--username", "ops");
+    assertThat(byInventory.code()).as("%s", byInventory).isZero();
+    assertThat(byInventory.out()).isEqualTo(byTarget.out());
+    Run noInventory = gitops("history", "--provider", "ansible", "--playbook", "site.yml");
+    assertThat(noInventory.code()).isEqualTo(ExitCodes.ERROR);
+    assertThat(noInventory.err()).contains("missing --inventory-out");
     Run blankState = gitops("history", "--state", " ");
     assertThat(blankState.code()).isEqualTo(ExitCodes.ERROR);
     assertThat(blankState.err()).contains("--state is empty");
