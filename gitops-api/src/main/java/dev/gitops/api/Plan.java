@@ -1,5 +1,6 @@
 package dev.gitops.api;
 
+import dev.gitops.api.internal.SortedArrayMap;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;

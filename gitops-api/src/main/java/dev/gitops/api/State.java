@@ -1,5 +1,6 @@
 package dev.gitops.api;
 
+import dev.gitops.api.internal.SortedArrayMap;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.Comparator;

@@ -1,5 +1,6 @@
 package dev.gitops.api;
 
+import dev.gitops.api.internal.SortedArrayMap;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;

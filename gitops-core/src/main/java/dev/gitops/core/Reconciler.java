@@ -19,6 +19,7 @@ import dev.gitops.api.StoreException;
 import dev.gitops.api.SyncEvent;
 import dev.gitops.api.SyncListener;
 import dev.gitops.api.SyncResult;
+import dev.gitops.api.internal.SortedArrayMap;
 import dev.gitops.api.spi.CallContext;
 import dev.gitops.api.spi.Decoder;
 import dev.gitops.api.spi.HistoryEntry;
@@ -35,7 +36,6 @@ import dev.gitops.core.decode.GlobDecoder;
 import dev.gitops.core.internal.apply.AbandonedCalls;
 import dev.gitops.core.internal.plan.Along;
 import dev.gitops.core.internal.plan.DeletionGuard;
-import dev.gitops.core.internal.plan.KeyOrdered;
 import dev.gitops.core.internal.plan.LastApplied;
 import dev.gitops.core.internal.plan.OutputReferences;
 import dev.gitops.core.plan.PlanCodec;
@@ -794,8 +794,8 @@ public final class Reconciler implements AutoCloseable {
       store.appendHistory(new HistoryEntry(historyId, Instant.now(), plan.revision(), plan.id(), status, counts,
           (orphaned ? "orphaned everything; " : "") + plan.summary()));
     }
-    // SyncResult takes its own sorted copy: in one pass from outcomes in key order
-    SyncResult r = new SyncResult(plan.revision(), plan, status, KeyOrdered.sorted(outcomes),
+    // outcomes come in plan order, mostly the keys': copied in one pass when in key order, which SyncResult shares
+    SyncResult r = new SyncResult(plan.revision(), plan, status, SortedArrayMap.copyOf(outcomes),
         Duration.between(start, Instant.now()), historyId);
     if (failed) {
       LOG.warn("sync of {} failed for {} of {} keys", plan.revision(), r.failures().size(), outcomes.size());

@@ -16,6 +16,7 @@ import dev.gitops.api.OwnerMark;
 import dev.gitops.api.Plan;
 import dev.gitops.api.Resource;
 import dev.gitops.api.ResourceKey;
+import dev.gitops.api.internal.SortedArrayMap;
 import dev.gitops.api.spi.Provider;
 import dev.gitops.api.spi.StoredResource;
 import dev.gitops.core.merge.MergeResult;
@@ -476,7 +477,7 @@ public final class Planner {
   /**
    * The fingerprints {@code values} of the ascending {@code keys}, as a sorted map: the last plan's
    * very map when it holds the same keys with the same fingerprints (the plan shares it instead of
-   * copying it), else a sorted view of the two arrays, which the plan copies in one pass.
+   * copying it), else a map holding the two arrays, which the plan shares.
    */
   private static SortedMap<ResourceKey, String> sorted(ResourceKey[] keys, String[] values, Whole previous) {
     SortedMap<ResourceKey, String> was = previous == null ? null : previous.plan().fingerprints();
@@ -493,7 +494,7 @@ public final class Planner {
         return was;
       }
     }
-    return KeyOrdered.ofAscending(keys, values);
+    return SortedArrayMap.ofSorted(keys, values);
   }
 
   /**

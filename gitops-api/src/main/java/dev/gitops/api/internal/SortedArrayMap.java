@@ -1,4 +1,4 @@
-package dev.gitops.api;
+package dev.gitops.api.internal;
 
 import java.io.Serializable;
 import java.util.AbstractCollection;
@@ -21,10 +21,22 @@ import java.util.function.BiConsumer;
  * against about 40 for a {@code TreeMap} entry, and lookups by binary search (as many
  * comparisons as a {@code TreeMap}). Sub-maps are views sharing the arrays. Every mutator throws
  * {@link UnsupportedOperationException}; {@code equals} and {@code hashCode} follow the {@link
- * Map} contract. {@link #copyOf} returns a map of this class as it is, so a {@link State} made
- * from another state's resources shares them instead of copying them.
+ * Map} contract. {@link #copyOf} returns a map of this class as it is, so a {@code State}, {@code
+ * Plan} or {@code SyncResult} made from another's maps shares them instead of copying them, and
+ * copies a map whose entries already come in key order (a {@code LinkedHashMap} filled in key
+ * order) in one pass, without sorting it. Internal: the API's records and the engine share it; no
+ * compatibility promise.
+ *
+ * <pre>{@code
+ * Map<ResourceKey, Outcome> inPlanOrder = new LinkedHashMap<>();
+ * plan.changes().forEach(c -> inPlanOrder.put(c.key(), Outcome.unchanged()));
+ * SortedMap<ResourceKey, Outcome> sorted = SortedArrayMap.copyOf(inPlanOrder);   // one pass when in key order
+ * }</pre>
+ *
+ * @param <K> the keys, in their natural order
+ * @param <V> the values
  */
-final class SortedArrayMap<K extends Comparable<? super K>, V> extends AbstractMap<K, V>
+public final class SortedArrayMap<K extends Comparable<? super K>, V> extends AbstractMap<K, V>
     implements SortedMap<K, V>, Serializable {
 
   private static final long serialVersionUID = 1L;
@@ -46,7 +58,7 @@ final class SortedArrayMap<K extends Comparable<? super K>, V> extends AbstractM
    * The map of {@code keys} to {@code values} at the same positions, taking both arrays as they are:
    * the caller hands them over with the keys sorted, distinct and not null, and no value null.
    */
-  static <K extends Comparable<? super K>, V> SortedArrayMap<K, V> ofSorted(Object[] keys, Object[] values) {
+  public static <K extends Comparable<? super K>, V> SortedArrayMap<K, V> ofSorted(Object[] keys, Object[] values) {
     if (keys.length != values.length) {
       throw new IllegalArgumentException(keys.length + " keys but " + values.length + " values");
     }
@@ -57,7 +69,7 @@ final class SortedArrayMap<K extends Comparable<? super K>, V> extends AbstractM
    * {@code map} itself when it is a map of this class, else an immutable copy in natural key
    * order. A null key or value throws {@link NullPointerException}.
    */
-  static <K extends Comparable<? super K>, V> SortedArrayMap<K, V> copyOf(Map<K, ? extends V> map) {
+  public static <K extends Comparable<? super K>, V> SortedArrayMap<K, V> copyOf(Map<K, ? extends V> map) {
     SortedArrayMap<K, V> copy = copyOfNonNull(map);
     if (copy == null) {
       throw new NullPointerException("value");
@@ -70,12 +82,18 @@ final class SortedArrayMap<K extends Comparable<? super K>, V> extends AbstractM
    * still throws): for the callers that keep such a map in another form.
    */
   @SuppressWarnings("unchecked")
-  static <K extends Comparable<? super K>, V> SortedArrayMap<K, V> copyOfNonNull(Map<K, ? extends V> map) {
+  public static <K extends Comparable<? super K>, V> SortedArrayMap<K, V> copyOfNonNull(Map<K, ? extends V> map) {
     if (map instanceof SortedArrayMap<?, ?> s) {
       return (SortedArrayMap<K, V>) s;
     }
-    Map<K, ? extends V> sorted = map instanceof SortedMap<K, ? extends V> s && s.comparator() == null
-        ? map : new TreeMap<>(map);
+    Map<K, ? extends V> sorted = map;
+    if (!(map instanceof SortedMap<K, ? extends V> s && s.comparator() == null)) {
+      SortedArrayMap<K, V> inOrder = ifInKeyOrder(map);
+      if (inOrder != UNSORTED) {
+        return inOrder;
+      }
+      sorted = new TreeMap<>(map);
+    }
     int n = sorted.size();
     if (n == 0) {
       return new SortedArrayMap<>(NONE, NONE, 0, 0);
@@ -101,6 +119,42 @@ final class SortedArrayMap<K extends Comparable<? super K>, V> extends AbstractM
       throw new java.util.ConcurrentModificationException("the map shrank while it was copied");
     }
     return new SortedArrayMap<>(ks, vs, 0, n);
+  }
+
+  /** What {@link #ifInKeyOrder} returns for a map whose entries are not in key order (compared by identity). */
+  @SuppressWarnings("rawtypes")
+  private static final SortedArrayMap UNSORTED = new SortedArrayMap<>(NONE, NONE, 0, 0);
+
+  /**
+   * A copy of {@code map} made in one pass when its entries iterate in strictly ascending key order
+   * (a {@code LinkedHashMap} filled in key order); null when they do and one of the values is null
+   * (as {@link #copyOfNonNull}); {@link #UNSORTED} when they do not (the caller sorts). A null key
+   * throws.
+   */
+  @SuppressWarnings("unchecked")
+  private static <K extends Comparable<? super K>, V> SortedArrayMap<K, V> ifInKeyOrder(Map<K, ? extends V> map) {
+    int n = map.size();
+    Object[] ks = new Object[n];
+    Object[] vs = new Object[n];
+    boolean nullValue = false;
+    int i = 0;
+    for (Map.Entry<K, ? extends V> e : map.entrySet()) {
+      if (i == n) {
+        throw new java.util.ConcurrentModificationException("the map grew while it was copied");
+      }
+      K k = Objects.requireNonNull(e.getKey(), "key");
+      if (i > 0 && ((K) ks[i - 1]).compareTo(k) >= 0) {
+        return UNSORTED;
+      }
+      ks[i] = k;
+      vs[i] = e.getValue();
+      nullValue |= vs[i] == null;
+      i++;
+    }
+    if (i != n) {
+      throw new java.util.ConcurrentModificationException("the map shrank while it was copied");
+    }
+    return nullValue ? null : ofSorted(ks, vs);
   }
 
   @SuppressWarnings("unchecked")

@@ -1,13 +1,20 @@
-package dev.gitops.api;
+package dev.gitops.api.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.gitops.api.Documents;
+import dev.gitops.api.Resource;
+import dev.gitops.api.ResourceKey;
+import dev.gitops.api.State;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
+import java.util.Random;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import net.jqwik.api.ForAll;
@@ -97,6 +104,40 @@ class SortedArrayMapTest {
     tree.put("b", null);
     assertThat(SortedArrayMap.copyOfNonNull(tree)).isNull();
     assertThat(SortedArrayMap.copyOfNonNull(new TreeMap<String, String>())).isEmpty();
+  }
+
+  @Property(tries = 200)
+  void aMapInKeyOrderOrNotIsCopiedAsItsTreeMap(@ForAll @Size(max = 40) List<@IntRange(max = 60) Integer> keys,
+      @ForAll long seed, @ForAll @IntRange(max = 3) int swaps) {
+    List<Integer> order = new ArrayList<>(new java.util.TreeSet<>(keys));
+    // in key order (swaps = 0), or with a few keys out of place: then it must be sorted, not taken as it comes
+    Random r = new Random(seed);
+    for (int i = 0; i < swaps && !order.isEmpty(); i++) {
+      Collections.swap(order, r.nextInt(order.size()), r.nextInt(order.size()));
+    }
+    Map<Integer, String> given = new LinkedHashMap<>();
+    order.forEach(k -> given.put(k, "v" + k));
+    TreeMap<Integer, String> tree = new TreeMap<>(given);
+    SortedMap<Integer, String> copy = SortedArrayMap.copyOf(given);
+    assertThat(new ArrayList<>(copy.entrySet())).isEqualTo(new ArrayList<>(tree.entrySet()));
+    same(copy, tree);
+    if (!order.isEmpty()) {
+      given.put(order.get(r.nextInt(order.size())), null);
+      assertThat(SortedArrayMap.copyOfNonNull(given)).isNull();
+      assertThatThrownBy(() -> SortedArrayMap.copyOf(given)).isInstanceOf(NullPointerException.class);
+    }
+  }
+
+  @Test
+  void aNullKeyThrowsWhereverItComes() {
+    Map<String, String> inOrder = new LinkedHashMap<>();
+    inOrder.put("a", "1");
+    inOrder.put(null, "2");
+    assertThatThrownBy(() -> SortedArrayMap.copyOfNonNull(inOrder)).isInstanceOf(NullPointerException.class);
+    Map<String, String> first = new LinkedHashMap<>();
+    first.put(null, null);
+    first.put("a", "1");
+    assertThatThrownBy(() -> SortedArrayMap.copyOfNonNull(first)).isInstanceOf(NullPointerException.class);
   }
 
   @Test
