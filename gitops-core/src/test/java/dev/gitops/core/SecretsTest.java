@@ -29,7 +29,10 @@ import dev.gitops.core.redact.ShownText;
 import dev.gitops.core.store.InMemoryStateStore;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -232,6 +235,41 @@ class SecretsTest {
     assertThat(result.outcomes().get(KEY).message()).contains("cannot be verified")
         .contains("cannot normalize password " + dev.gitops.core.redact.Redactor.MARKER).doesNotContain("verify-pw-4");
     assertEventsHide("verify-pw-4");
+  }
+
+  @Test
+  void anObservationErrorQuotingASecretIsHiddenInThePlanEventsAndHistory() {
+    MapProvider real = new MapProvider("m", false);
+    desired.set(State.of("r1", List.of(db("observe-pw-5"), secret("{'password':'observe-pw-6'}"))));
+    reconciler(real, SyncOptions.defaults()).sync();
+    Provider quoting = new DelegatingProvider(real) {
+      @Override
+      public Map<ResourceKey, Observation> observe(Collection<ResourceKey> keys, CallContext ctx) {
+        // a client library refusing to read the object back, with the value in its message
+        Map<ResourceKey, Observation> out = new LinkedHashMap<>(real.observe(keys, ctx));
+        out.computeIfPresent(SECRET, (k, o) -> Observation.unknown(k, "cannot decode data.password="
+            + o.live().get("data").get("password").asText()));
+        return out;
+      }
+
+      @Override
+      public JsonNode normalize(ResourceKey key, JsonNode live) {  // runs while the plan observes
+        throw new IllegalStateException("cannot normalize password " + live.get("password").asText());
+      }
+    };
+    Reconciler rec = reconciler(quoting, SyncOptions.defaults());
+    Plan plan = rec.plan();
+    for (ResourceKey k : List.of(KEY, SECRET)) {
+      Change c = plan.change(k).orElseThrow();
+      assertThat(c.action()).isEqualTo(Action.SKIP);
+      assertThat(c.reason()).startsWith("could not observe: ").contains(dev.gitops.core.redact.Redactor.MARKER);
+    }
+    assertHidden(plan, "observe-pw-5", "observe-pw-6");
+    SyncResult result = rec.sync();
+    assertThat(result.toString()).doesNotContain("observe-pw-5").doesNotContain("observe-pw-6");
+    assertThat(result.plan().change(SECRET).orElseThrow().reason()).contains("cannot decode data.password=");
+    assertEventsHide("observe-pw-5", "observe-pw-6");
+    assertThat(store.history().toString()).doesNotContain("observe-pw-5").doesNotContain("observe-pw-6");
   }
 
   /** Neither the plan file, nor any text of the plan, nor a redacted copy of any document of it holds a secret. */

@@ -1127,8 +1127,15 @@ public final class Planner {
 
   /** {@link #masked(Change, PlanInput, Lookup)} with the key's desired, stored and pending resources at hand. */
   private Change masked(Change c, PlanInput in, Resource d, StoredResource l, Resource pending) {
-    return Redactor.complete(c, rulesFor(c.key(), in.providers(), in.userRules()),
+    Change m = Redactor.complete(c, rulesFor(c.key(), in.providers(), in.userRules()),
         Redactor.marks(d, l == null ? null : l.resource(), pending), in.secretKey());
+    if (m.action() != Action.SKIP) {
+      return m;
+    }
+    // A skip's reason may quote the provider ("could not observe: " + its error text, which can hold
+    // the value it was given): the change's sensitive values are hidden there as in an apply's outcome.
+    String reason = Redactor.marking().redact(m, m.reason());
+    return reason.equals(m.reason()) ? m : m.toBuilder().reason(reason).build();
   }
 
   /** The owned document: last-applied, with what a crashed apply left pending laid over it. */
