@@ -454,8 +454,10 @@ public final class Documents {
     StringBuilder sb = DIGEST_TEXT.get();
     sb.setLength(0);
     writeCanonical(node == null ? NODES.nullNode() : node, sb);
-    update(md, sb);
-    if (sb.capacity() > DIGEST_TEXT_KEPT) {
+    boolean ascii = update(md, sb);
+    // A builder that held a character beyond Latin-1 stays UTF-16 for good, twice the bytes and a
+    // slower read for every later document of the thread: it is dropped like a large one.
+    if (!ascii || sb.capacity() > DIGEST_TEXT_KEPT) {
       DIGEST_TEXT.set(new StringBuilder(1024));
     }
     return HexFormat.of().formatHex(md.digest());
@@ -481,30 +483,48 @@ public final class Documents {
   /** This thread's buffer for the UTF-8 bytes of a digested text, hashed in chunks. */
   private static final ThreadLocal<byte[]> DIGEST_BYTES = ThreadLocal.withInitial(() -> new byte[8192]);
 
+  /** This thread's buffer for the characters of a digested text, copied out a chunk at a time. */
+  private static final ThreadLocal<char[]> DIGEST_CHARS = ThreadLocal.withInitial(() -> new char[8192]);
+
   /**
-   * Feeds the UTF-8 bytes of {@code text} to {@code md} through this thread's buffer, without the
+   * Feeds the UTF-8 bytes of {@code text} to {@code md} through this thread's buffers, without the
    * String and byte array copies of the whole text ({@code toString().getBytes()} allocated twice
    * the text for every digest); from the first non-ASCII character on, the rest is encoded whole.
+   * The characters of a String or a StringBuilder are copied out a chunk at a time ({@code
+   * getChars}), not read one call at a time ({@code charAt} checked each index and the builder's
+   * coding, which cost more than the SHA-256 itself in a process whose JIT stops at C1). Returns
+   * whether the text was all ASCII.
    */
-  private static void update(MessageDigest md, CharSequence text) {
+  private static boolean update(MessageDigest md, CharSequence text) {
     byte[] buf = DIGEST_BYTES.get();
-    int n = 0;
+    char[] chars = DIGEST_CHARS.get();
     int len = text.length();
-    for (int i = 0; i < len; i++) {
-      char c = text.charAt(i);
-      if (c >= 0x80) {
-        md.update(buf, 0, n);
-        // every char before i is ASCII, so i never splits a surrogate pair
-        md.update(text.subSequence(i, len).toString().getBytes(StandardCharsets.UTF_8));
-        return;
+    for (int from = 0; from < len; ) {
+      int to = Math.min(len, from + chars.length);
+      if (text instanceof StringBuilder sb) {
+        sb.getChars(from, to, chars, 0);
+      } else if (text instanceof String str) {
+        str.getChars(from, to, chars, 0);
+      } else {
+        for (int i = from; i < to; i++) {
+          chars[i - from] = text.charAt(i);
+        }
       }
-      if (n == buf.length) {
-        md.update(buf, 0, n);
-        n = 0;
+      int n = to - from;
+      for (int k = 0; k < n; k++) {
+        char c = chars[k];
+        if (c >= 0x80) {
+          md.update(buf, 0, k);
+          // every char before from + k is ASCII, so it never splits a surrogate pair
+          md.update(text.subSequence(from + k, len).toString().getBytes(StandardCharsets.UTF_8));
+          return false;
+        }
+        buf[k] = (byte) c;
       }
-      buf[n++] = (byte) c;
+      md.update(buf, 0, n);
+      from = to;
     }
-    md.update(buf, 0, n);
+    return true;
   }
   private static final ThreadLocal<StringBuilder> DIGEST_TEXT = ThreadLocal.withInitial(() -> new StringBuilder(1024));
 

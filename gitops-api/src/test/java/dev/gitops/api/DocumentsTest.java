@@ -37,6 +37,27 @@ class DocumentsTest {
   }
 
   @Test
+  void aTextsSha256IsOfItsUtf8BytesWhateverItsFormAndWhereverItsFirstNonAsciiCharacterIs() throws Exception {
+    java.util.Random random = new java.util.Random(13);
+    String[] pieces = {"a", "Z", "{", "\u00e9", "\u2014", "\ud83d\ude00", "\n"};
+    for (int round = 0; round < 60; round++) {
+      StringBuilder b = new StringBuilder();
+      int len = random.nextInt(3) == 0 ? 8190 + random.nextInt(20) : random.nextInt(20_000);
+      // mostly ASCII, so the first non-ASCII character falls anywhere, within a chunk or across one
+      while (b.length() < len) {
+        b.append(random.nextInt(500) == 0 ? pieces[3 + random.nextInt(3)] : pieces[random.nextInt(3)]);
+      }
+      String text = b.toString();
+      String want = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+          .digest(text.getBytes(StandardCharsets.UTF_8)));
+      for (CharSequence form : List.of(text, new StringBuilder(text), java.nio.CharBuffer.wrap(text))) {
+        assertThat(Documents.sha256Hex(form)).as("%s of %d chars", form.getClass().getSimpleName(), text.length())
+            .isEqualTo(want);
+      }
+    }
+  }
+
+  @Test
   void frozenDocumentsRefuseEveryMutation() throws Exception {
     JsonNode doc = Documents.freeze(json("{\"a\":{\"b\":[1,2]}}"));
     assertThatThrownBy(() -> ((ObjectNode) doc).put("c", 1)).isInstanceOf(UnsupportedOperationException.class);
