@@ -1,6 +1,13 @@
 package dev.gitops.api;
 
-/** A file of the desired state could not be decoded. The message names file, line and revision. */
+/**
+ * A file of the desired state could not be decoded. The message names file, line and revision.
+ *
+ * <pre>{@code
+ * // in a decoder; for conf/app.kv the message reads "conf/app.kv:3@<revision>: expected 'name = value'"
+ * throw new DecodeException(Origin.of(file.path(), 3, file.revision()), "expected 'name = value'");
+ * }</pre>
+ */
 public class DecodeException extends GitOpsException {
   private static final long serialVersionUID = 1L;
   private final Origin origin;

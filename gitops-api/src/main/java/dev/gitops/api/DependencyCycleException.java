@@ -2,7 +2,17 @@ package dev.gitops.api;
 
 import java.util.List;
 
-/** Resources depend on each other in a cycle; the message names it. */
+/**
+ * Resources depend on each other in a cycle; the message names it.
+ *
+ * <pre>{@code
+ * try {
+ *   reconciler.plan();
+ * } catch (DependencyCycleException e) {
+ *   List<ResourceKey> cycle = e.cycle();   // [a, b, a]: a waits for b, which waits for a
+ * }
+ * }</pre>
+ */
 public class DependencyCycleException extends GitOpsException {
   private static final long serialVersionUID = 1L;
   private final List<ResourceKey> cycle;

@@ -1,6 +1,16 @@
 package dev.gitops.api;
 
-/** Two declarations share one key; both origins are named. */
+/**
+ * Two declarations share one key; both origins are named.
+ *
+ * <pre>{@code
+ * try {
+ *   State.of("v1", List.of(web, web.toBuilder().origin(Origin.of("apps/copy.yaml", 1, "v1")).build()));
+ * } catch (DuplicateResourceException e) {
+ *   log.error("{} is declared at {} and again at {}", e.key(), e.first(), e.origin());
+ * }
+ * }</pre>
+ */
 public class DuplicateResourceException extends DecodeException {
   private static final long serialVersionUID = 1L;
   private final ResourceKey key;

@@ -6,6 +6,12 @@ import java.util.Objects;
 /**
  * One changed leaf between the live document and the target, key-addressed, for review.
  *
+ * <pre>{@code
+ * // one changed leaf of change.fields(), as a plan shows it
+ * FieldChange f = new FieldChange(FieldPath.of("spec", "replicas"), IntNode.valueOf(2), IntNode.valueOf(3), false);
+ * char symbol = f.symbol();   // '~' changed; '+' added (no before); '-' removed (no after)
+ * }</pre>
+ *
  * @param path the key-addressed path of the leaf
  * @param before the live value, or null when the field is added
  * @param after the target value, or null when the field is removed

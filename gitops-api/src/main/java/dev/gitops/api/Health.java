@@ -6,6 +6,13 @@ import java.util.Objects;
  * The health of a live object, as a provider judges it. Dependents wait for HEALTHY and fail
  * fast on DEGRADED.
  *
+ * <pre>{@code
+ * Health ready = Health.healthy();
+ * Health waiting = Health.progressing("2 of 3 replicas ready");   // dependents wait
+ * Health broken = Health.degraded("CrashLoopBackOff");            // dependents fail
+ * Health gone = new Health(Health.Status.MISSING, "");
+ * }</pre>
+ *
  * @param status the status
  * @param message why, or ""
  */

@@ -1,6 +1,16 @@
 package dev.gitops.api;
 
-/** The desired document breaks a merge rule, for example a keyed-list element without its key. */
+/**
+ * The desired document breaks a merge rule, for example a keyed-list element without its key.
+ *
+ * <pre>{@code
+ * try {
+ *   new ThreeWayMerge(rules).merge(key, lastApplied, desired, live);
+ * } catch (MergeException e) {
+ *   log.error("fix {} in Git: {}", e.path(), e.getMessage());   // a keyed-list element without its key, say
+ * }
+ * }</pre>
+ */
 public class MergeException extends GitOpsException {
   private static final long serialVersionUID = 1L;
   private final FieldPath path;

@@ -6,6 +6,12 @@ import java.util.Objects;
  * Where a resource was declared: a file path relative to the source root, a 1-based line (0 when
  * unknown) and the revision it was read at.
  *
+ * <pre>{@code
+ * Origin at = Origin.of("apps/web.yaml", 12, "main@sha1:" + sha);
+ * String where = at.toString();             // "apps/web.yaml:12@main@sha1:...", as error messages name it
+ * String inCode = Origin.NONE.toString();    // "(code)": a resource built in code
+ * }</pre>
+ *
  * @param path file path relative to the source root, or "" when the resource was built in code
  * @param line 1-based line of the document's start, 0 when unknown
  * @param revision the revision, for example {@code main@sha1:<40 hex>}, or "" when none

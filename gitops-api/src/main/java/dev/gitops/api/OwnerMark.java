@@ -6,6 +6,13 @@ import java.util.Objects;
  * The ownership mark a provider stores on a live object: which reconciler instance owns it, and
  * the key of the object it was written for (so a mark copied onto another object is not ours).
  *
+ * <pre>{@code
+ * // a provider hands over the mark it read on the object (an annotation, a record) with what it saw
+ * OwnerMark mark = new OwnerMark("gitops", key);
+ * Observation seen = Observation.present(key, live, "rv-42", mark);
+ * boolean ours = mark.isOwnedBy(ctx.owner(), key);   // false for another owner, or a mark copied from another key
+ * }</pre>
+ *
  * @param owner the owner id of the reconciler instance
  * @param key the key the mark was written for
  */

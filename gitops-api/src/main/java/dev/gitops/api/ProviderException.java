@@ -1,6 +1,14 @@
 package dev.gitops.api;
 
-/** A provider failed on one resource; the message names the key. */
+/**
+ * A provider failed on one resource; the message names the key.
+ *
+ * <pre>{@code
+ * // in a provider's apply: the engine retries a retryable failure with backoff; any other fails the key
+ * int status = 503;   // what the live system answered
+ * throw new ProviderException(change.key(), "the API answered " + status, status >= 500, cause);
+ * }</pre>
+ */
 public class ProviderException extends GitOpsException {
   private static final long serialVersionUID = 1L;
   private final ResourceKey key;

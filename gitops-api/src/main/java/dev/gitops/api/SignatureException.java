@@ -1,6 +1,16 @@
 package dev.gitops.api;
 
-/** A commit was unsigned or signed by a key the user did not trust; nothing was applied. */
+/**
+ * A commit was unsigned or signed by a key the user did not trust; nothing was applied.
+ *
+ * <pre>{@code
+ * try {
+ *   reconciler.sync();   // from a GitSource built with requireSignedBy(keyRing)
+ * } catch (SignatureException e) {
+ *   log.error("commit {} refused, nothing applied: {}", e.commit(), e.getMessage());
+ * }
+ * }</pre>
+ */
 public class SignatureException extends SourceException {
   private static final long serialVersionUID = 1L;
   private final String commit;

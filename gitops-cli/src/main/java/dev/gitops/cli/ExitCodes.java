@@ -17,6 +17,15 @@ import picocli.CommandLine;
  *   <li>{@value #REFUSED}: a safety guard refused the plan
  * </ul>
  *
+ * <pre class="language-shell">{@code
+ * gitops plan --repo ./config --target /srv/config --detailed-exitcode
+ * case $? in
+ *   0) echo "in sync" ;;
+ *   2) echo "changes pending" ;;
+ *   *) echo "failed: see the message gitops printed" ;;
+ * esac
+ * }</pre>
+ *
  * <p>Errors are printed as one line, {@code gitops: <message>}, plus the stack trace when {@code
  * --verbose} is on.
  */

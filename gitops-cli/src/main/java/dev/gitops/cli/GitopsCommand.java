@@ -9,7 +9,14 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ScopeType;
 import picocli.CommandLine.Spec;
 
-/** The top-level {@code gitops} command: holds the subcommands and the global {@code --verbose}. */
+/**
+ * The top-level {@code gitops} command: holds the subcommands and the global {@code --verbose}.
+ *
+ * <pre class="language-shell">{@code
+ * gitops --help                                                 # the commands and the exit codes
+ * gitops sync --repo ./config --target /srv/config --verbose    # info logging, stack traces with errors
+ * }</pre>
+ */
 @Command(name = "gitops", mixinStandardHelpOptions = true, version = "gitops 0.1.0",
     description = {
         "Keeps a directory of files in line with what a Git repository declares: plan, review, sync, "

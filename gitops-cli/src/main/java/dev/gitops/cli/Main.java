@@ -9,13 +9,18 @@ import picocli.CommandLine;
 /**
  * The {@code gitops} command line.
  *
- * <pre>
+ * <pre class="language-shell">{@code
  * java -jar gitops.jar plan --repo https://example.com/config.git --target /srv/config
  * java -jar gitops.jar sync --repo ./config --target /srv/config --max-deletions 5
  * java -jar gitops.jar demo
- * </pre>
+ * }</pre>
  *
  * <p>Only {@link #main} exits the JVM; {@link #run} returns the exit code, for tests and embedding.
+ *
+ * <pre>{@code
+ * int code = Main.run("plan", "--repo", "./config", "--target", "/srv/config", "--detailed-exitcode");
+ * boolean pending = code == ExitCodes.PENDING;
+ * }</pre>
  */
 public final class Main {
 

@@ -4,7 +4,15 @@ import dev.gitops.core.SyncOptions;
 import dev.gitops.core.plan.DeletionBudget;
 import picocli.CommandLine.Option;
 
-/** Prune and mass-deletion guard flags (shared by plan, sync, diff, status and rollback). */
+/**
+ * Prune and mass-deletion guard flags (shared by plan, sync, diff, status and rollback).
+ *
+ * <pre class="language-shell">{@code
+ * gitops sync --repo ./config --target /srv/config --max-deletions 25%
+ * gitops plan --repo ./config --target /srv/config --no-prune --out plan.json
+ * gitops sync --repo ./config --target /srv/config --no-prune --plan plan.json   # the plan's flags again
+ * }</pre>
+ */
 public final class SafetyOptions {
 
   /** Whether to prune. */

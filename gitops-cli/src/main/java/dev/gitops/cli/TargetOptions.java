@@ -6,7 +6,15 @@ import java.util.ArrayList;
 import java.util.List;
 import picocli.CommandLine.Option;
 
-/** Where the desired state comes from and which live system it is applied to (shared by the commands). */
+/**
+ * Where the desired state comes from and which live system it is applied to (shared by the commands).
+ *
+ * <pre class="language-shell">{@code
+ * gitops plan --repo https://git.example.com/ops.git --ref main --path web --target /srv/web
+ * gitops sync --provider k8s --repo ./ops --state /var/lib/gitops/k8s --context prod --namespace web
+ * gitops sync --provider ansible --repo ./ops --playbook site.yml --inventory-out /etc/ansible/managed.ini
+ * }</pre>
+ */
 public final class TargetOptions {
 
   /** The Git repository. */

@@ -11,6 +11,14 @@ import java.util.Optional;
 /**
  * What one run of an {@link ImageUpdater} did.
  *
+ * <pre>{@code
+ * ImageUpdateResult r = updater.run();
+ * if (r.status() == ImageUpdateResult.Status.PUSHED) {
+ *   r.updates().forEach(u -> log.info("{} in {}", u.describe(), r.commit().orElseThrow()));
+ * }
+ * r.policyFailures().forEach((policy, why) -> log.warn("policy {} chose nothing: {}", policy, why));
+ * }</pre>
+ *
  * @param status how the run ended
  * @param choices each policy's choice (image, tag, digest)
  * @param policyFailures policies that chose nothing, with the reason (no fitting tag, registry error)

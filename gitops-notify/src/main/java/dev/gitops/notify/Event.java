@@ -4,7 +4,16 @@ import java.util.Arrays;
 import java.util.Locale;
 import java.util.stream.Collectors;
 
-/** What a notification is about; each has a fixed {@link Severity}. */
+/**
+ * What a notification is about; each has a fixed {@link Severity}.
+ *
+ * <pre>{@code
+ * Event e = Event.parse("sync-failed");   // or "SYNC_FAILED"
+ * Severity s = e.severity();              // ERROR
+ * String name = e.wireName();             // "sync-failed", as configuration and JSON write it
+ * NotificationFilter f = NotificationFilter.all().withEvents(Set.of(Event.SYNC_FAILED, Event.DRIFT_DETECTED));
+ * }</pre>
+ */
 public enum Event {
   /** A new revision is being synced (commit status: pending). */
   SYNC_STARTED(Severity.INFO),

@@ -2,7 +2,15 @@ package dev.gitops.notify;
 
 import java.util.Locale;
 
-/** How much a notification matters, in increasing order. */
+/**
+ * How much a notification matters, in increasing order.
+ *
+ * <pre>{@code
+ * Severity minimum = Severity.parse("warning");                          // as agent.yaml's minSeverity
+ * NotificationFilter f = NotificationFilter.all().withMinimum(minimum);  // warnings and errors only
+ * boolean sent = Event.SYNC_FAILED.severity().compareTo(minimum) >= 0;   // true: ERROR ranks above WARNING
+ * }</pre>
+ */
 public enum Severity {
   /** Things went as they should (a sync started or succeeded). */
   INFO,

@@ -6,6 +6,14 @@ import java.nio.file.Path;
 /**
  * The agent's configuration is invalid. The message reads {@code <file>:<line>: <field>: <what is
  * wrong>}; the whole file is rejected and, on a reload, the running configuration stays.
+ *
+ * <pre>{@code
+ * try {
+ *   AgentConfig config = AgentConfig.load(Path.of("agent.yaml"), factories, System.getenv(), true);
+ * } catch (ConfigException e) {
+ *   System.err.println(e.getMessage());   // "agent.yaml:14: targets[1].interval: must be a positive duration ..."
+ * }
+ * }</pre>
  */
 public class ConfigException extends GitOpsException {
   private static final long serialVersionUID = 1L;

@@ -9,6 +9,15 @@ import java.util.Optional;
  * A target's Git credentials as configured: an HTTPS token, HTTPS basic (user and password), or an
  * SSH key (with an optional passphrase). Secrets are references, resolved when the target starts.
  *
+ * <pre class="language-yaml">{@code
+ * credentials:                        # under a target's source in agent.yaml: one of three forms
+ *   token: {env: GIT_TOKEN}           # an HTTPS token
+ *   # username: deploy                # or HTTPS basic: username and password
+ *   # password: {file: /run/secrets/git-password}
+ *   # sshKey: /etc/gitops/id_ed25519  # or an SSH key, its passphrase optional
+ *   # passphrase: {env: SSH_PASSPHRASE}
+ * }</pre>
+ *
  * @param token an HTTPS access token, or null
  * @param username the HTTPS user, or null
  * @param password the HTTPS password (with {@code username}), or null

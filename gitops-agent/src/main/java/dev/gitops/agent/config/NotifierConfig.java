@@ -21,6 +21,15 @@ import java.util.Set;
  * filter and delivery options. Checked when the configuration loads; {@link #create} makes the
  * notifier when the agent starts it.
  *
+ * <pre class="language-yaml">{@code
+ * notifications:                      # in agent.yaml
+ *   - type: webhook
+ *     url: https://hooks.example.com/gitops
+ *     secret: {env: HOOK_SECRET}
+ *     events: [sync-failed, guard-refused]
+ *     minSeverity: warning
+ * }</pre>
+ *
  * @param type {@code webhook}, {@code github} or {@code gitlab}
  * @param url the webhook's URL, or the API's base URL (null: the forge's default)
  * @param repository the GitHub repository or GitLab project, or null for a webhook

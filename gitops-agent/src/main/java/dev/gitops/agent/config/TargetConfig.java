@@ -10,6 +10,15 @@ import java.util.Objects;
  * One target of the agent: where its desired state comes from, the provider it keeps in line,
  * its store, how often it syncs and its safety policies.
  *
+ * <pre class="language-yaml">{@code
+ * targets:                            # in agent.yaml; docs/agent.md lists every field
+ *   - name: web
+ *     source: {url: "https://git.example.com/ops.git", ref: main, path: web}
+ *     provider: {type: files, directory: /srv/web}
+ *     interval: 3m
+ *     policies: {maxDeletions: 10}
+ * }</pre>
+ *
  * @param name the target's name (unique; it names metrics, notifications, status and the default store)
  * @param url the Git repository (URL or local path)
  * @param ref the branch, tag, commit or semver range, or null for the default branch

@@ -11,6 +11,15 @@ import java.util.Objects;
  * deadline passes or the token is cancelled and report {@code Outcome.unknown(...)} if they were
  * cut off mid-change.
  *
+ * <pre>{@code
+ * // a test calls a provider as the engine does: owner, revision, a deadline and a fresh token
+ * Outcome outcome = provider.apply(change, CallContext.of("gitops", "v1", Duration.ofMinutes(2)));
+ * // in a provider, between two steps of one change: the sync is over, so stop and say so
+ * if (ctx.isDone()) {
+ *   outcome = Outcome.unknown(change.key() + ": cut off mid-change");
+ * }
+ * }</pre>
+ *
  * @param owner the owner id of the reconciler instance
  * @param revision the revision being applied
  * @param deadline when the call must be finished

@@ -8,6 +8,15 @@ import java.util.Objects;
 /**
  * One past sync, as the store keeps it.
  *
+ * <pre>{@code
+ * for (HistoryEntry h : reconciler.history()) {    // newest first
+ *   System.out.println(h.id() + " " + h.time() + " " + h.status() + " " + h.revision() + " " + h.counts());
+ * }
+ * // roll back: sync again the revision of the newest success before the last sync
+ * HistoryEntry good = reconciler.history().stream().skip(1).filter(HistoryEntry::succeeded).findFirst().orElseThrow();
+ * reconciler.sync(good.revision(), new Cancellation());
+ * }</pre>
+ *
  * @param id unique id (for rollback)
  * @param time when it finished
  * @param revision the revision synced

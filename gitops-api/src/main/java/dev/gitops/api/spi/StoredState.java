@@ -10,6 +10,13 @@ import java.util.TreeMap;
 /**
  * A snapshot of a store.
  *
+ * <pre>{@code
+ * StoredState s = store.load();
+ * s.inventory().forEach((k, r) -> System.out.println(k + " last applied at " + r.revision()));
+ * s.pending().keySet().forEach(k -> System.out.println(k + ": written before an apply, its outcome not recorded"));
+ * String applied = s.lastAppliedRevision();   // "" until a sync applied in full
+ * }</pre>
+ *
  * @param serial increases with every write
  * @param inventory last-applied state per owned key
  * @param pending desired documents written before an apply whose outcome is not recorded yet

@@ -14,6 +14,13 @@ import java.util.Set;
  * immutable and may be computed on first access, so a caller that only needs the target and
  * the patch does not pay for them.
  *
+ * <pre>{@code
+ * MergeResult r = new ThreeWayMerge(rules).merge(key, lastApplied, desired, live);
+ * boolean inSync = r.isNoop();   // no patch: the live object matches already
+ * r.fields().forEach(f -> System.out.println(f.symbol() + " " + f.path()));   // as a plan shows them
+ * r.conflicts().forEach(p -> log.warn("{}: Git and the live system changed {} differently", key, p));
+ * }</pre>
+ *
  * @param target the merged document the live object should match (frozen)
  * @param patch RFC 6902 operations turning the live document into {@code target}, with
  *     index-based pointers; for a create a single {@code add} of the whole document at {@code ""}

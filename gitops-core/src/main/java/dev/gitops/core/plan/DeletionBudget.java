@@ -3,6 +3,13 @@ package dev.gitops.core.plan;
 /**
  * How much a sync may delete per provider before the mass-deletion guard refuses.
  *
+ * <pre>{@code
+ * SyncOptions opts = SyncOptions.builder()
+ *     .budget(DeletionBudget.defaults().withMaxCount(10).withMaxPercent(25))  // refuse more than 10, or 25%
+ *     .build();
+ * DeletionBudget teardown = DeletionBudget.defaults().withAllowEmpty(true);  // may delete everything
+ * }</pre>
+ *
  * @param maxCount most deletes and replaces per provider, or -1 for no count limit
  * @param maxPercent most deletes and replaces as a percentage of the provider's owned resources, or -1
  * @param allowEmpty whether deleting every owned resource of a provider is allowed

@@ -5,6 +5,12 @@ package dev.gitops.images.git;
  * {@code ours} from {@code expected} but the new head holds {@code found}. The other edit is kept;
  * the update is left out and reported.
  *
+ * <pre>{@code
+ * for (EditConflict c : writeBack.write(choices).conflicts()) {
+ *   log.warn("{}:{} holds {} now, not {}: left as it is", c.file(), c.line(), c.found(), c.ours());
+ * }
+ * }</pre>
+ *
  * @param file the file's path
  * @param line the line in the new head
  * @param policy the marker's setter as written

@@ -7,6 +7,12 @@ import dev.gitops.images.marker.Setter;
  * and part, and the value, tag and digest before and after. Tags and digests are null where the
  * scalar does not hold them (a {@code :name} marker holds neither).
  *
+ * <pre>{@code
+ * for (ImageUpdate u : updater.preview().updates()) {   // what a run would write
+ *   System.out.println(u.describe());                   // file:line object path: old -> new (policy)
+ * }
+ * }</pre>
+ *
  * @param file the file's path in the repository
  * @param line the 1-based line
  * @param object {@code kind/namespace/name} of the document, or ""

@@ -7,6 +7,14 @@ import java.util.Optional;
  * What one write did: the commit pushed (if any) and what it changed, the head it was based on,
  * concurrent edits left alone, markers that could not be used, and how many pushes it took.
  *
+ * <pre>{@code
+ * WriteResult w = writeBack.write(choices);
+ * if (w.pushed()) {
+ *   log.info("{} updates pushed to {} in {}", w.updates().size(), w.branch(), w.commit().orElseThrow());
+ * }
+ * w.problems().forEach(p -> log.warn("unusable marker: {}", p));
+ * }</pre>
+ *
  * @param branch the branch pushed to
  * @param base the commit the edits were made on (the head of the branch read), or empty for an empty repository
  * @param commit the commit pushed, or empty when nothing changed or every change was left out

@@ -7,6 +7,13 @@ import java.util.Objects;
  * the marker's policy reference as written, its current value and quoting style, and the object
  * (Kubernetes {@code kind/namespace/name}) that holds it.
  *
+ * <pre>{@code
+ * for (ImageMarker m : MarkedYaml.parse("apps/web.yaml", bytes).markers()) {
+ *   // apps/web.yaml:21 spec.template.spec.containers[0].image = registry.example.com/team/web:v1.2.3 (apps:web)
+ *   System.out.println(m.location() + " " + m.path() + " = " + m.value() + " (" + m.setter() + ")");
+ * }
+ * }</pre>
+ *
  * @param file the file's path in the repository
  * @param line 1-based line of the scalar
  * @param column 1-based column of the scalar (code points)

@@ -7,6 +7,13 @@ import java.util.Optional;
  * What a policy chose at one scan: the image, the tag and (when the policy follows digests) the
  * digest, with how many tags were candidates, skipped, and excluded.
  *
+ * <pre>{@code
+ * // pin a policy by hand: write a choice of your own into the marked files
+ * ImageChoice web = new ImageChoice("apps:web", "registry.example.com/team/web", "v1.2.4", Optional.empty(), 1, 0, 0);
+ * String ref = web.reference();   // "registry.example.com/team/web:v1.2.4"
+ * WriteResult w = writeBack.write(Map.of(web.policy(), web));
+ * }</pre>
+ *
  * @param policy the policy's name
  * @param image the image name as written in the policy ({@code registry.example.com/team/web})
  * @param tag the chosen tag

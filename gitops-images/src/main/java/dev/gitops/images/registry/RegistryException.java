@@ -6,6 +6,14 @@ import dev.gitops.api.GitOpsException;
  * A registry could not be read: unreachable, refused the credentials, answered with an error, or
  * sent something that is not a valid answer. The message names the registry, the repository and,
  * when there was one, the HTTP status and the registry's own error text; never a secret.
+ *
+ * <pre>{@code
+ * try {
+ *   registryClient.listTags(ImageReference.parse("registry.example.com/team/web"));
+ * } catch (RegistryException e) {
+ *   boolean refused = e.status() == 401 || e.status() == 403;   // -1: no answer at all
+ * }
+ * }</pre>
  */
 public class RegistryException extends GitOpsException {
   private static final long serialVersionUID = 1L;
