@@ -41,7 +41,7 @@ public final class InProcessStoreLock {
    * @throws StoreLockedException when another caller of this process holds it past {@code timeout}
    */
   public StoreLock acquire(Duration timeout, Runnable onAcquire) {
-    StateStore.requirePositive(timeout);
+    StateStore.requireNotNegative(timeout);
     try {
       if (!permit.tryAcquire(timeout.toNanos(), TimeUnit.NANOSECONDS)) {
         throw new StoreLockedException(store + " is locked by another caller in this process; waited " + timeout);

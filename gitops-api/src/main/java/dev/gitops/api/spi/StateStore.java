@@ -70,8 +70,15 @@ public interface StateStore extends AutoCloseable {
   @Override
   void close();
 
-  /** Whether {@code timeout} is positive, for implementations. */
-  static Duration requirePositive(Duration timeout) {
+  /**
+   * {@code timeout} itself when it is zero or positive (zero: try once), for implementations of
+   * {@code lock}; a negative one throws {@link IllegalArgumentException}.
+   *
+   * <pre>{@code
+   * Duration wait = StateStore.requireNotNegative(Duration.ofSeconds(30));
+   * }</pre>
+   */
+  static Duration requireNotNegative(Duration timeout) {
     if (timeout.isNegative()) {
       throw new IllegalArgumentException("lock timeout must not be negative: " + timeout);
     }

@@ -352,7 +352,7 @@ public final class FileStateStore implements BatchedStateStore {
 
   @Override
   public StoreLock lock(Duration timeout) {
-    StateStore.requirePositive(timeout);
+    StateStore.requireNotNegative(timeout);
     synchronized (monitor) {
       requireOpen();
     }

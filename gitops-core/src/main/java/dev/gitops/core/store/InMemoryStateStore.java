@@ -65,7 +65,7 @@ public final class InMemoryStateStore implements StateStore {
 
   @Override
   public StoreLock lock(Duration timeout) {
-    StateStore.requirePositive(timeout);
+    StateStore.requireNotNegative(timeout);
     try {
       if (!permit.tryAcquire(timeout.toNanos(), TimeUnit.NANOSECONDS)) {
         throw new StoreLockedException("in-memory store " + Integer.toHexString(System.identityHashCode(this))
