@@ -32,6 +32,7 @@ import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.HashSet;
 import java.util.HexFormat;
@@ -135,34 +136,78 @@ public final class PlanFiles {
    * remembered} is not null, the digest of a change taken from there while its inputs are equal.
    */
   static String id(Plan plan, byte[] secretKey, DocumentDigests digests, ChangeDigests remembered) {
+    return id(plan, secretKey, digests, remembered, PARALLEL_LEAVES);
+  }
+
+  /** {@link #id(Plan, byte[], DocumentDigests, ChangeDigests)}, digesting leaves in parallel from {@code parallelFrom} of them on. */
+  static String id(Plan plan, byte[] secretKey, DocumentDigests digests, ChangeDigests remembered, int parallelFrom) {
     Values values = hashed(secretKey);
     RevisionNodes revisions = new RevisionNodes();
-    List<Leaf> changes = new ArrayList<>(plan.changes().size());
+    List<Change> changes = plan.changes();
+    int size = changes.size();
+    Leaf[] leaves = new Leaf[size];
     // a plan's changes mostly come in key order: both maps are walked along instead of searched per change
     Along<String> fingerprints = new Along<>(plan.fingerprints(), "");
     Along<SortedSet<ResourceKey>> dependencies = new Along<>(plan.dependencies(), EMPTY);
-    ChangeDigests.Pass pass = remembered == null ? null : remembered.pass(plan.changes().size());
-    int at = 0;
-    for (Change c : plan.changes()) {
+    ChangeDigests.Pass pass = remembered == null ? null : remembered.pass(size);
+    // the places whose leaf is digested below, with the inputs the pass remembers it by
+    int[] todo = new int[size];
+    String[] fingerprintOf = pass == null ? null : new String[size];
+    @SuppressWarnings("unchecked")
+    SortedSet<ResourceKey>[] depsOf = pass == null ? null : new SortedSet[size];
+    int todos = 0;
+    for (int at = 0; at < size; at++) {
+      Change c = changes.get(at);
       String fingerprint = fingerprints.get(c.key());
       SortedSet<ResourceKey> deps = dependencies.get(c.key());
       String d = pass == null ? null : pass.get(at, c, fingerprint, deps, secretKey);
       if (d == null) {
-        Leaf leaf = leaf(change(c, plan, values), c.key(), digests, true);
+        todo[todos++] = at;
         if (pass != null) {
-          pass.put(at, c, fingerprint, deps, secretKey, leaf.digest());
+          fingerprintOf[at] = fingerprint;
+          depsOf[at] = deps;
         }
-        changes.add(leaf);
       } else {
         // the redactor keeps a resource's origin, so this is the revision the change's file states
-        changes.add(new Leaf(d, c.resource() == null ? null : revisions.node(c.resource().origin().revision())));
+        leaves[at] = new Leaf(d, c.resource() == null ? null : revisions.node(c.resource().origin().revision()));
       }
-      at++;
     }
+    digestLeaves(plan, values, digests, todo, todos, leaves, parallelFrom);
     if (pass != null) {
+      for (int i = 0; i < todos; i++) {
+        int at = todo[i];
+        pass.put(at, changes.get(at), fingerprintOf[at], depsOf[at], secretKey, leaves[at].digest());
+      }
       pass.done();
     }
-    return rootDigest(header(plan), changes);
+    return rootDigest(header(plan), Arrays.asList(leaves));
+  }
+
+  /** Below this many leaves to digest, {@link #digestLeaves} stays on the calling thread. */
+  private static final int PARALLEL_LEAVES = 256;
+
+  /**
+   * The leaves of the changes at the first {@code todos} places of {@code todo}, into {@code
+   * leaves}; on the calling thread alone when they are fewer than {@code parallelFrom}. Each leaf depends on its change alone (the hashing redactor holds only its key, the
+   * document digests are kept per key, the digest's buffers per thread), so many are digested in
+   * parallel on the common pool: SHA-256 over the changes of a first sync (a create's content is in its patch and its
+   * fields) is most of its plan id, and the other core is idle while the plan is made.
+   */
+  private static void digestLeaves(Plan plan, Values values, DocumentDigests digests, int[] todo, int todos,
+      Leaf[] leaves, int parallelFrom) {
+    List<Change> changes = plan.changes();
+    java.util.function.IntConsumer digest = i -> {
+      Change c = changes.get(todo[i]);
+      leaves[todo[i]] = leaf(change(c, plan, values), c.key(), digests, true);
+    };
+    if (todos < parallelFrom) {
+      for (int i = 0; i < todos; i++) {
+        digest.accept(i);
+      }
+    } else {
+      // the stream's end orders every leaf written before the root reads them
+      java.util.stream.IntStream.range(0, todos).parallel().forEach(digest);
+    }
   }
 
   /** What {@link #quietInputs} digests first: its own version and the plan format's. */

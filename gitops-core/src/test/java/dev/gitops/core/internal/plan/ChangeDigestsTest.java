@@ -102,6 +102,44 @@ class ChangeDigestsTest {
   }
 
   @Test
+  void leavesDigestedInParallelGiveTheIdOfLeavesDigestedOneAfterAnother() {
+    Random random = new Random(11);
+    String rev = "main@sha1:" + "2".repeat(40);
+    for (int round = 0; round < 6; round++) {
+      // creates with their content in the patch and the fields, noops, and dependencies: every part of a leaf
+      List<Change> changes = new ArrayList<>();
+      SortedMap<ResourceKey, String> fps = new TreeMap<>();
+      SortedMap<ResourceKey, SortedSet<ResourceKey>> deps = new TreeMap<>();
+      int n = 300 + random.nextInt(1500);
+      for (int i = 0; i < n; i++) {
+        Resource r = resource(i, random.nextInt(5), rev);
+        changes.add(random.nextInt(3) == 0 ? Change.noop(r, r.document(), "in sync")
+            : Change.create(r, "not in the live system").toBuilder().target(r.document())
+                .patch(List.of(dev.gitops.api.PatchOp.add("", r.document())))
+                .fields(List.of(new dev.gitops.api.FieldChange(dev.gitops.api.FieldPath.of("version"), null,
+                    r.document().get("version"), false))).build());
+        fps.put(key(i), "fp" + random.nextInt(3));
+        if (i > 0 && random.nextInt(5) == 0) {
+          deps.put(key(i), new TreeSet<>(Set.of(key(random.nextInt(i)))));
+        }
+      }
+      Collections.shuffle(changes, random);
+      Plan p = plan(changes, rev, fps, deps);
+      PlanFiles.DocumentDigests plain = (k, f, d) -> Documents.digest(d);
+      String oneByOne = PlanFiles.id(p, SECRET, plain, null, Integer.MAX_VALUE);
+      assertThat(PlanFiles.id(p, SECRET, plain, null, 1)).as("round %d, %d changes", round, n).isEqualTo(oneByOne);
+      // some leaves remembered from a plan of part of the changes, the rest digested in parallel
+      PlanFiles.ChangeDigests remembered = new PlanFiles.ChangeDigests();
+      List<Change> part = new ArrayList<>(changes.subList(0, n / 2));
+      part.sort(java.util.Comparator.comparing(Change::key));
+      PlanFiles.id(plan(part, rev, fps, deps), SECRET, plain, remembered, 1);
+      assertThat(PlanFiles.id(p, SECRET, plain, remembered, 1)).isEqualTo(oneByOne);
+      assertThat(PlanFiles.id(p, SECRET, plain, remembered, 1)).isEqualTo(oneByOne);
+      assertThat(PlanFiles.id(p, SECRET)).isEqualTo(oneByOne);
+    }
+  }
+
+  @Test
   void aChangeThatMovedToAnotherPlaceIsFoundByItsKeyAndAnEditedOneIsDigestedAgain() {
     PlanFiles.ChangeDigests remembered = new PlanFiles.ChangeDigests();
     String rev = "main@sha1:" + "1".repeat(40);
