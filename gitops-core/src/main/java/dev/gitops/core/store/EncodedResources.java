@@ -13,6 +13,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -35,12 +36,15 @@ final class EncodedResources {
 
   /**
    * The JSON of {@code r} as {@link StoreCodec#resource} writes it, reused when this very object
-   * was serialized before; with {@code remember}, kept for the next call.
+   * was serialized before; with {@code remember}, kept for the next call. The serialization runs
+   * outside the lock (two threads given one resource write the same bytes; the last one is kept).
    */
-  synchronized RawValue of(Resource r, boolean remember) {
-    Encoded e = byKey.get(r.key());
-    if (e != null && e.resource() == r) {
-      return e.json();
+  RawValue of(Resource r, boolean remember) {
+    synchronized (this) {
+      Encoded e = byKey.get(r.key());
+      if (e != null && e.resource() == r) {
+        return e.json();
+      }
     }
     RawValue json;
     try {
@@ -50,9 +54,26 @@ final class EncodedResources {
       throw new UncheckedIOException("cannot serialize the resource " + r.key(), ex);
     }
     if (remember) {
-      byKey.put(r.key(), new Encoded(r, json));
+      synchronized (this) {
+        byKey.put(r.key(), new Encoded(r, json));
+      }
     }
     return json;
+  }
+
+  /** Below this many resources, {@link #encodeAll} leaves them to be serialized as they are written. */
+  private static final int PARALLEL = 256;
+
+  /**
+   * Serializes and keeps each of {@code resources} not kept yet, in parallel on the common pool
+   * when there are many: a first sync's pending record holds every document, serialized one by one
+   * on the syncing thread while the other core idled. Each resource's bytes are what {@link #of}
+   * would write; the record is then written from the kept texts.
+   */
+  void encodeAll(List<Resource> resources) {
+    if (resources.size() >= PARALLEL) {
+      resources.parallelStream().forEach(r -> of(r, true));
+    }
   }
 
   /** How many resources are kept. */

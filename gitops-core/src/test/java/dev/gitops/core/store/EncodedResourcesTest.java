@@ -72,6 +72,28 @@ class EncodedResourcesTest {
   }
 
   @Test
+  void aLargeBatchEncodedInParallelIsByteForByteTheRecordSerializedInPlace() {
+    // above the size from which the resources are serialized on the common pool first
+    List<JournalDelta.Entry> pendings = new java.util.ArrayList<>();
+    List<JournalDelta.Entry> commits = new java.util.ArrayList<>();
+    Resource rich = StateStoreContract.richResource();
+    pendings.add(new JournalDelta.Entry("pending", rich.key(), 1, rich, null));
+    for (int i = 0; i < 700; i++) {
+      Resource r = FileStateStoreJournalTest.res(FileStateStoreJournalTest.key(String.format("k%04d", i)), i);
+      pendings.add(new JournalDelta.Entry("pending", r.key(), 2 + i, r, null));
+      // every third commit is an equal copy, not the object written as pending: serialized again
+      Resource applied = i % 3 == 0 ? FileStateStoreJournalTest.res(r.key(), i) : r;
+      commits.add(new JournalDelta.Entry("applied", r.key(), 1000 + i, applied, "r1", i % 2 == 0 ? PROOF : null));
+    }
+    EncodedResources encoded = new EncodedResources();
+    StoreJournal.RecordBuffer pending = JournalDelta.record(pendings, encoded);
+    assertThat(encoded.size()).isEqualTo(701);
+    assertThat(Arrays.copyOf(pending.framed(), pending.size())).isEqualTo(StoreJournal.frame(JournalDelta.encode(pendings)));
+    StoreJournal.RecordBuffer applied = JournalDelta.record(commits, encoded);
+    assertThat(Arrays.copyOf(applied.framed(), applied.size())).isEqualTo(StoreJournal.frame(JournalDelta.encode(commits)));
+  }
+
+  @Test
   void aReusedTextWritesTheSameThroughACharGeneratorAndAPrettyOne() throws Exception {
     Resource rich = StateStoreContract.richResource();
     EncodedResources encoded = new EncodedResources();
