@@ -88,9 +88,11 @@ class EncodedResourcesTest {
     EncodedResources encoded = new EncodedResources();
     StoreJournal.RecordBuffer pending = JournalDelta.record(pendings, encoded);
     assertThat(encoded.size()).isEqualTo(701);
-    assertThat(Arrays.copyOf(pending.framed(), pending.size())).isEqualTo(StoreJournal.frame(JournalDelta.encode(pendings)));
+    assertThat(Arrays.copyOf(pending.framed(), pending.size()))
+        .isEqualTo(StoreJournal.frame(JournalDelta.encode(pendings)));
     StoreJournal.RecordBuffer applied = JournalDelta.record(commits, encoded);
-    assertThat(Arrays.copyOf(applied.framed(), applied.size())).isEqualTo(StoreJournal.frame(JournalDelta.encode(commits)));
+    assertThat(Arrays.copyOf(applied.framed(), applied.size()))
+        .isEqualTo(StoreJournal.frame(JournalDelta.encode(commits)));
   }
 
   @Test

@@ -139,7 +139,10 @@ public final class PlanFiles {
     return id(plan, secretKey, digests, remembered, PARALLEL_LEAVES);
   }
 
-  /** {@link #id(Plan, byte[], DocumentDigests, ChangeDigests)}, digesting leaves in parallel from {@code parallelFrom} of them on. */
+  /**
+   * {@link #id(Plan, byte[], DocumentDigests, ChangeDigests)}, digesting the leaves in parallel
+   * when {@code parallelFrom} or more are to be digested.
+   */
   static String id(Plan plan, byte[] secretKey, DocumentDigests digests, ChangeDigests remembered, int parallelFrom) {
     Values values = hashed(secretKey);
     RevisionNodes revisions = new RevisionNodes();
@@ -188,9 +191,10 @@ public final class PlanFiles {
 
   /**
    * The leaves of the changes at the first {@code todos} places of {@code todo}, into {@code
-   * leaves}; on the calling thread alone when they are fewer than {@code parallelFrom}. Each leaf depends on its change alone (the hashing redactor holds only its key, the
-   * document digests are kept per key, the digest's buffers per thread), so many are digested in
-   * parallel on the common pool: SHA-256 over the changes of a first sync (a create's content is in its patch and its
+   * leaves}; on the calling thread alone when they are fewer than {@code parallelFrom}. Each leaf
+   * depends on its change alone (the hashing redactor holds only its key, the document digests are
+   * kept per key, the digest's buffers per thread), so many are digested in parallel on the common
+   * pool: SHA-256 over the changes of a first sync (a create's content is in its patch and its
    * fields) is most of its plan id, and the other core is idle while the plan is made.
    */
   private static void digestLeaves(Plan plan, Values values, DocumentDigests digests, int[] todo, int todos,

@@ -10,7 +10,10 @@ import java.util.HexFormat;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
-/** What the plan id's feed hashes is the UTF-8 of its texts one after another, wherever a buffer or a non-ASCII character falls. */
+/**
+ * What the plan id's feed hashes is the UTF-8 of its texts one after another, wherever a buffer
+ * edge or a non-ASCII character falls.
+ */
 class Utf8FeedTest {
 
   @Test
