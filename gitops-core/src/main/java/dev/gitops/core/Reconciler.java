@@ -601,7 +601,10 @@ public final class Reconciler implements AutoCloseable {
       raw = p.observe(keys, ctx);
     } catch (RuntimeException e) {
       // An observe failure is reported per key as UNKNOWN: the plan becomes incomplete and prunes nothing.
-      LOG.warn("provider '{}' failed to observe {} keys: {}", p.id(), keys.size(), e.toString());
+      // Its message may quote what the provider read (a Secret's data): the log names its type only,
+      // and the message reaches each key's reason, where the planner hides the key's sensitive values.
+      LOG.warn("provider '{}' failed to observe {} keys ({}); each key's reason in the plan says why", p.id(),
+          keys.size(), e.getClass().getName());
       for (ResourceKey k : keys) {
         out.put(k, Observation.unknown(k, "observe failed: " + e.getMessage()));
       }
@@ -617,7 +620,8 @@ public final class Reconciler implements AutoCloseable {
           o = normalized == o.live() ? o : o.withLive(normalized);
         } catch (RuntimeException e) {
           // One object the normalizer cannot handle is one UNKNOWN key, not a failed sync.
-          LOG.warn("provider '{}' failed to normalize {}: {}", p.id(), k, e.toString());
+          LOG.warn("provider '{}' failed to normalize {} ({}); its reason in the plan says why", p.id(), k,
+              e.getClass().getName());
           o = Observation.unknown(k, "normalizing the live object failed: " + e.getMessage());
         }
       }

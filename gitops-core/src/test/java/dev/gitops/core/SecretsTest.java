@@ -258,7 +258,13 @@ class SecretsTest {
       }
     };
     Reconciler rec = reconciler(quoting, SyncOptions.defaults());
-    Plan plan = rec.plan();
+    Plan plan;
+    try (LogCapture logs = LogCapture.of("dev.gitops", "DEBUG")) {
+      plan = rec.plan();
+      assertThat(logs.lines()).anyMatch(l -> l.contains("failed to normalize " + KEY));
+      assertThat(logs.lines())
+          .allSatisfy(l -> assertThat(l).doesNotContain("observe-pw-5").doesNotContain("observe-pw-6"));
+    }
     for (ResourceKey k : List.of(KEY, SECRET)) {
       Change c = plan.change(k).orElseThrow();
       assertThat(c.action()).isEqualTo(Action.SKIP);
