@@ -22,7 +22,7 @@ import java.util.Optional;
  *
  * <pre>{@code
  * Optional<TargetStatus> s = TargetStatus.read(agent.config().stateDir(), "web");
- * s.ifPresent(t -> System.out.println(t.target() + " " + t.result() + " at " + t.revision()));
+ * s.ifPresent(t -> log.info("{} {} at {}", t.target(), t.result(), t.revision()));
  * }</pre>
  *
  * @param target the target's name

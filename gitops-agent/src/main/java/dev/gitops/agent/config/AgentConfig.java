@@ -22,7 +22,7 @@ import java.util.regex.Pattern;
  *
  * <pre>{@code
  * AgentConfig config = AgentConfig.load(Path.of("agent.yaml"), factories, System.getenv(), true);
- * config.targets().forEach(t -> System.out.println(t.name() + " <- " + t.url()));
+ * config.targets().forEach(t -> log.info("{} <- {}", t.name(), t.url()));
  * }</pre>
  *
  * @param file the file read

@@ -11,7 +11,7 @@ import java.nio.file.Path;
  * try {
  *   AgentConfig config = AgentConfig.load(Path.of("agent.yaml"), factories, System.getenv(), true);
  * } catch (ConfigException e) {
- *   System.err.println(e.getMessage());   // "agent.yaml:14: targets[1].interval: must be a positive duration ..."
+ *   log.error("{}", e.getMessage());   // "agent.yaml:14: targets[1].interval: must be a positive duration ..."
  * }
  * }</pre>
  */
