@@ -62,7 +62,7 @@ final class EncodedResources {
   }
 
   /** Below this many resources, {@link #encodeAll} leaves them to be serialized as they are written. */
-  private static final int PARALLEL = 256;
+  static final int PARALLEL = 256;
 
   /**
    * Serializes and keeps each of {@code resources} not kept yet, in parallel on the common pool

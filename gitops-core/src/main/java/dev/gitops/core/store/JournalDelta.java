@@ -134,13 +134,15 @@ final class JournalDelta {
    * its header ({@link StoreJournal.RecordBuffer#framed()} fills it in; no copy to frame it).
    */
   static StoreJournal.RecordBuffer record(List<Entry> entries, EncodedResources encoded) {
-    List<Resource> resources = new ArrayList<>(entries.size());
-    for (Entry e : entries) {
-      if (e.resource() != null) {
-        resources.add(e.resource());
+    if (entries.size() >= EncodedResources.PARALLEL) {
+      List<Resource> resources = new ArrayList<>(entries.size());
+      for (Entry e : entries) {
+        if (e.resource() != null) {
+          resources.add(e.resource());
+        }
       }
+      encoded.encodeAll(resources);
     }
-    encoded.encodeAll(resources);
     // most records hold documents of about a kilobyte; a bigger one grows the buffer once or twice
     StoreJournal.RecordBuffer out = new StoreJournal.RecordBuffer(64 + 1536 * entries.size());
     try {
