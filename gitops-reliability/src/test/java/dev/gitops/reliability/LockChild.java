@@ -27,8 +27,9 @@ public final class LockChild {
 
   static Process start(Path workDir, Path desired, Path target, String revision, Path log, String name) throws IOException {
     Files.createDirectories(workDir);
-    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xmx192m", "-cp", System.getProperty("java.class.path"),
+    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+    cmd.addAll(ChildJvm.FLAGS);
+    cmd.addAll(List.of("-cp", System.getProperty("java.class.path"),
         LockChild.class.getName(), desired.toString(), target.toString(), revision, log.toString(), name));
     return new ProcessBuilder(cmd).redirectErrorStream(true)
         .redirectOutput(workDir.resolve(name + ".out").toFile()).start();
