@@ -2,15 +2,29 @@ package dev.gitops.cli;
 
 import static org.assertj.core.api.Assertions.fail;
 
+import dev.gitops.core.ClassDataArchive;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.eclipse.jgit.api.errors.GitAPIException;
 
-/** Runs the built jar ({@code target/gitops.jar}) in a child JVM, for the CLI integration tests. */
+/**
+ * Runs the built jar ({@code target/gitops.jar}) in a child JVM, for the CLI integration tests.
+ *
+ * <p>{@link #run} starts the JVM a one-shot command runs in: the one {@code java -jar gitops.jar}
+ * re-executes ({@link OneShotJvm}: its flags, marked as the child), so each command costs one JVM
+ * start, not two, and it maps a class-data archive of a training {@code sync} ({@link
+ * ClassDataArchive}), which halves that start; the ITs run over a hundred commands. {@link #launch}
+ * is {@code java -jar gitops.jar} itself, for the tests of the re-execution ({@code OneShotJvmIT}).
+ */
 final class GitopsJar {
 
   /** How long one command may take before the test fails. */
@@ -39,9 +53,9 @@ final class GitopsJar {
     return jar;
   }
 
-  /** Runs {@code java -jar gitops.jar args...} in {@code workDir}. */
+  /** Runs the command {@code args} in {@code workDir}, as {@link #run(Path, Map, String...)}. */
   static Result run(Path workDir, String... args) throws IOException, InterruptedException {
-    return run(workDir, java.util.Map.of(), args);
+    return run(workDir, Map.of(), args);
   }
 
   /** Runs {@code gitops command --repo <repo> --ref main --target <target> more...} in {@code workDir}. */
@@ -53,13 +67,31 @@ final class GitopsJar {
     return run(workDir, a.toArray(String[]::new));
   }
 
-  /** Runs {@code java -jar gitops.jar args...} in {@code workDir} with extra environment variables. */
-  static Result run(Path workDir, java.util.Map<String, String> env, String... args) throws IOException, InterruptedException {
-    List<String> cmd = new ArrayList<>();
-    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    cmd.add("-jar");
-    cmd.add(jar().toString());
+  /**
+   * Runs the command {@code args} in {@code workDir}, in the JVM {@code java -jar gitops.jar} would
+   * re-execute it in, with extra environment variables.
+   */
+  static Result run(Path workDir, Map<String, String> env, String... args) throws IOException, InterruptedException {
+    List<String> cmd = new ArrayList<>(List.of(ClassDataArchive.java()));
+    cmd.addAll(Child.FLAGS);
+    cmd.addAll(Child.ARCHIVE.flags());
+    cmd.addAll(List.of("-cp", Child.ARCHIVE.classPath(), Main.class.getName()));
     cmd.addAll(List.of(args));
+    return start(workDir, env, cmd, args);
+  }
+
+  /**
+   * Runs {@code java -jar gitops.jar args...}, the launcher and its child, in {@code workDir} with
+   * extra environment variables.
+   */
+  static Result launch(Path workDir, Map<String, String> env, String... args) throws IOException, InterruptedException {
+    List<String> cmd = new ArrayList<>(List.of(ClassDataArchive.java(), "-jar", jar().toString()));
+    cmd.addAll(List.of(args));
+    return start(workDir, env, cmd, args);
+  }
+
+  private static Result start(Path workDir, Map<String, String> env, List<String> cmd, String... args)
+      throws IOException, InterruptedException {
     Path out = Files.createTempFile(workDir, "stdout-", ".txt");
     Path err = Files.createTempFile(workDir, "stderr-", ".txt");
     ProcessBuilder pb = new ProcessBuilder(cmd).directory(workDir.toFile())
@@ -71,9 +103,51 @@ final class GitopsJar {
       fail("gitops " + String.join(" ", args) + " did not finish within " + TIMEOUT_SECONDS + " s; stdout so far:\n"
           + Files.readString(out, StandardCharsets.UTF_8));
     }
-    Result r = new Result(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8), Files.readString(err, StandardCharsets.UTF_8));
+    Result r = new Result(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8),
+        Files.readString(err, StandardCharsets.UTF_8));
     Files.delete(out);
     Files.delete(err);
     return r;
+  }
+
+  /** The JVM of a one-shot command as the launcher starts it, with a class-data archive made once per test JVM. */
+  private static final class Child {
+    static final List<String> FLAGS = flags();
+    static final ClassDataArchive ARCHIVE = train();
+
+    private static List<String> flags() {
+      List<String> flags = new ArrayList<>(OneShotJvm.FLAGS);
+      flags.add("-D" + OneShotJvm.PROPERTY + "=" + OneShotJvm.CHILD);
+      return List.copyOf(flags);
+    }
+
+    /** The archive of a first sync of a one-file repository. */
+    private static ClassDataArchive train() {
+      Path dir = null;
+      try {
+        dir = Files.createTempDirectory("gitops-cli-training-");
+        try (FixtureRepo repo = FixtureRepo.init(dir.resolve("repo"))) {
+          repo.write("app.properties", "name=shop\n").commit("training");
+        }
+        return ClassDataArchive.make(jar().toString(), FLAGS, List.of(Main.class.getName(), "sync", "--repo",
+            dir.resolve("repo").toString(), "--ref", "main", "--target", dir.resolve("target").toString()));
+      } catch (IOException | GitAPIException e) {
+        throw new IllegalStateException("could not set up the CLI's training run in " + dir, e);
+      } finally {
+        if (dir != null) {
+          deleteTree(dir);
+        }
+      }
+    }
+
+    private static void deleteTree(Path dir) {
+      try (Stream<Path> files = Files.walk(dir)) {
+        for (Path f : (Iterable<Path>) files.sorted(Comparator.reverseOrder())::iterator) {
+          Files.deleteIfExists(f);
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException("could not delete the training directory " + dir, e);
+      }
+    }
   }
 }

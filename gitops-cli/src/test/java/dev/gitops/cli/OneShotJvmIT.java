@@ -56,7 +56,7 @@ class OneShotJvmIT {
   private GitopsJar.Result gitops(Map<String, String> env, String... args) throws Exception {
     Map<String, String> all = new java.util.HashMap<>(env);
     all.put("JAVA_TOOL_OPTIONS", MARK);
-    return GitopsJar.run(tmp, all, args);
+    return GitopsJar.launch(tmp, all, args);
   }
 
   private String[] sync(String... more) {
