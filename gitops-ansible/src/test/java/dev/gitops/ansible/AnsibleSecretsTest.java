@@ -86,7 +86,7 @@ class AnsibleSecretsTest {
         // the check-mode diffs carried in the live document (the rest of it is the real, unredacted state)
         r.plan().changes().forEach(c -> seen.add(c.live() == null ? "" : c.live().path("drift").toString()));
       }
-      seen.add(Files.readString(Path.of("target/ansible-tests.log")));
+      seen.add(Files.readString(Path.of(System.getProperty("org.slf4j.simpleLogger.logFile"))));
       try (Stream<Path> files = Files.walk(fx.state)) {
         for (Path f : (Iterable<Path>) files.filter(Files::isRegularFile)::iterator) {
           seen.add(new String(Files.readAllBytes(f), java.nio.charset.StandardCharsets.ISO_8859_1));
