@@ -7,6 +7,7 @@ import dev.gitops.api.spi.Source;
 import dev.gitops.core.decode.YamlManifestDecoder;
 import java.nio.file.Path;
 import java.util.List;
+import org.eclipse.jgit.lib.Repository;
 import org.eclipse.jgit.storage.file.FileRepositoryBuilder;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -16,6 +17,9 @@ class GitSourceCacheTest {
   @TempDir
   Path tmp;
 
+  /** The cache's gc.autoPackLimit in this test: JGit's default (50) would take 50 fetches to reach. */
+  private static final int PACK_LIMIT = 4;
+
   @Test
   void cacheRepositoryRunsAutoGcInsideTheFetchAndPrunesSupersededPacksAtOnce() throws Exception {
     TestGitRepo repo = TestGitRepo.init(tmp.resolve("repo"));
@@ -23,18 +27,29 @@ class GitSourceCacheTest {
     try (GitSource source = GitSource.builder().url(repo.dir().toString()).ref("main").cacheDir(tmp.resolve("cache")).build()) {
       Source.ReadRequest request = new Source.ReadRequest(null, List.of(YamlManifestDecoder.create()), new Cancellation());
       source.read(request);
-      // far more fetches than gc.autoPackLimit (50): the cache must not keep a pack per fetch
-      for (int i = 2; i <= 70; i++) {
+      // a limit set in the cache's own config, as a user may: the source keeps it
+      try (Repository cache = open(source)) {
+        cache.getConfig().setInt("gc", null, "autoPackLimit", PACK_LIMIT);
+        cache.getConfig().save();
+      }
+      // far more fetches than the limit: the cache must not keep a pack per fetch
+      int fetches = 4 * PACK_LIMIT;
+      for (int i = 2; i <= fetches + 1; i++) {
         repo.write("a.yaml", "provider: m\ntype: t\nname: a\nspec: {x: " + i + "}\n").commit("c" + i);
         assertThat(source.read(request).resources()).hasSize(1);
       }
-      try (var cache = new FileRepositoryBuilder().setGitDir(source.repositoryDirectory().toFile()).setBare().build()) {
+      try (Repository cache = open(source)) {
         var packs = ((org.eclipse.jgit.internal.storage.file.ObjectDirectory) cache.getObjectDatabase()).getPacks();
-        assertThat(packs.size()).as("packs in the cache after 70 fetches").isLessThanOrEqualTo(51);
+        assertThat(packs.size()).as("packs in the cache after %d fetches", fetches).isLessThanOrEqualTo(PACK_LIMIT + 1);
+        assertThat(cache.getConfig().getInt("gc", "autoPackLimit", 50)).isEqualTo(PACK_LIMIT);
         assertThat(cache.getConfig().getBoolean("gc", "autoDetach", true)).isFalse();
         assertThat(cache.getConfig().getString("gc", null, "prunePackExpire")).isEqualTo("now");
         assertThat(cache.getConfig().getString("gc", null, "pruneExpire")).isEqualTo("now");
       }
     }
+  }
+
+  private static Repository open(GitSource source) throws java.io.IOException {
+    return new FileRepositoryBuilder().setGitDir(source.repositoryDirectory().toFile()).setBare().build();
   }
 }
