@@ -134,7 +134,10 @@ public final class ScaleHarness {
     row.put("sameCommitDecodes", source.decodeCount() - decodes);
 
     // likewise the first resync at a new commit (JIT of the new-commit path) is reported apart from
-    // the warm figure: best of 3, each at a fresh one-file commit (never the same commit twice)
+    // the next ones: best of 3, each at a fresh one-file commit (never the same commit twice). These
+    // are the second to fourth commits the process syncs, still on a path the JIT has not settled:
+    // at N = 10,000 they take ~210-280 ms, the steady state after ~20 commits ~130 ms
+    // (OneFileResyncLoop prints every round)
     commitChanges(repo, files, 1, 1);
     decodes = source.decodeCount();
     row.put("oneFileFirstResyncMs", ms(() -> check(reconciler.sync(), n)));
@@ -243,7 +246,7 @@ public final class ScaleHarness {
 
   private final Map<Path, Integer> sizes = new HashMap<>();
 
-  private long generate(Path repo, int n, int files) throws IOException, InterruptedException {
+  long generate(Path repo, int n, int files) throws IOException, InterruptedException {
     long bytes = 0;
     for (int f = 0; f < files; f++) {
       Path p = fileOf(repo, f);
@@ -260,7 +263,7 @@ public final class ScaleHarness {
   }
 
   /** Rewrites {@code count} files spread over the repository with {@code generation} and commits. */
-  private void commitChanges(Path repo, int files, int count, int generation) throws IOException, InterruptedException {
+  void commitChanges(Path repo, int files, int count, int generation) throws IOException, InterruptedException {
     int n = sizes.get(repo);
     int step = Math.max(1, files / count);
     for (int c = 0; c < count; c++) {
