@@ -23,9 +23,11 @@ import org.slf4j.LoggerFactory;
  * machine. The archive is made once, by one training run with {@code -XX:ArchiveClassesAtExit}, and
  * only read after that. An archive holds classes from jars only, so the class path's directories
  * (a module's {@code target/classes}) are copied into jars first. A child behaves the same with or
- * without it: the JVM loads a class the archive does not hold from the class path, and starts
- * without the archive when it cannot map it. When the training run fails, children start without
- * an archive and the reason is logged once.
+ * without it: the JVM loads a class the archive does not hold from the class path, and ignores an
+ * archive made by another JDK or for another class path. (A truncated archive file is not ignored:
+ * JDK 17 dies at start, which is why the CLI does not make one for its users; here the file is
+ * written once, before any child starts.) When the training run fails, children start without an
+ * archive and the reason is logged once.
  *
  * <pre>{@code
  * ClassDataArchive cds = ClassDataArchive.make(System.getProperty("java.class.path"),
