@@ -132,7 +132,8 @@ final class GitopsJar {
         return ClassDataArchive.make(jar().toString(), FLAGS, List.of(Main.class.getName(), "sync", "--repo",
             dir.resolve("repo").toString(), "--ref", "main", "--target", dir.resolve("target").toString()));
       } catch (IOException | GitAPIException e) {
-        throw new IllegalStateException("could not set up the CLI's training run in " + dir, e);
+        throw new IllegalStateException("could not set up the CLI's training run in "
+            + (dir == null ? "a new temporary directory" : dir) + ": " + e.getMessage(), e);
       } finally {
         if (dir != null) {
           deleteTree(dir);
