@@ -4,16 +4,13 @@ import static org.assertj.core.api.Assertions.fail;
 
 import dev.gitops.core.ClassDataArchive;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.eclipse.jgit.api.errors.GitAPIException;
 
 /**
@@ -121,11 +118,14 @@ final class GitopsJar {
       return List.copyOf(flags);
     }
 
-    /** The archive of a first sync of a one-file repository. */
+    /**
+     * The archive of a first sync of a one-file repository, whose files stay in the build directory
+     * ({@code mvn clean} removes them).
+     */
     private static ClassDataArchive train() {
       Path dir = null;
       try {
-        dir = Files.createTempDirectory("gitops-cli-training-");
+        dir = Files.createTempDirectory(jar().getParent(), "cli-training-");
         try (FixtureRepo repo = FixtureRepo.init(dir.resolve("repo"))) {
           repo.write("app.properties", "name=shop\n").commit("training");
         }
@@ -133,21 +133,7 @@ final class GitopsJar {
             dir.resolve("repo").toString(), "--ref", "main", "--target", dir.resolve("target").toString()));
       } catch (IOException | GitAPIException e) {
         throw new IllegalStateException("could not set up the CLI's training run in "
-            + (dir == null ? "a new temporary directory" : dir) + ": " + e.getMessage(), e);
-      } finally {
-        if (dir != null) {
-          deleteTree(dir);
-        }
-      }
-    }
-
-    private static void deleteTree(Path dir) {
-      try (Stream<Path> files = Files.walk(dir)) {
-        for (Path f : (Iterable<Path>) files.sorted(Comparator.reverseOrder())::iterator) {
-          Files.deleteIfExists(f);
-        }
-      } catch (IOException e) {
-        throw new UncheckedIOException("could not delete the training directory " + dir, e);
+            + (dir == null ? "a new directory beside " + jar() : dir) + ": " + e.getMessage(), e);
       }
     }
   }
