@@ -36,6 +36,7 @@ import org.eclipse.jgit.lib.FileMode;
 import org.eclipse.jgit.lib.ObjectId;
 import org.eclipse.jgit.lib.ObjectReader;
 import org.eclipse.jgit.lib.Ref;
+import org.eclipse.jgit.lib.RefUpdate;
 import org.eclipse.jgit.lib.Repository;
 import org.eclipse.jgit.revwalk.RevCommit;
 import org.eclipse.jgit.revwalk.RevObject;
@@ -562,6 +563,16 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
       return Map.of();  // a commit ref needs no listing
     }
     listings++;
+    if (local != null) {
+      try {
+        Optional<Map<String, Ref>> refs = local.refs();
+        if (refs.isPresent()) {
+          return refs.get();
+        }
+      } catch (IOException | RuntimeException e) {
+        throw failure("cannot list the refs", e);
+      }
+    }
     try (Transport tn = Transport.open(repo, uri)) {
       configure(tn);
       try (FetchConnection conn = tn.openFetch()) {
@@ -664,6 +675,9 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
       return present;
     }
     String local = LOCAL_PREFIX + (target.refName().startsWith("refs/") ? target.refName().substring(5) : target.refName());
+    if (copied(repo, target, local)) {
+      return target.advertised();
+    }
     // incremental when the previous head is here, so ancestry can be checked; shallow otherwise
     int depth = lastHeadCommit != null && repo.getObjectDatabase().has(lastHeadCommit) ? 0 : 1;
     runFetch(repo, List.of(new RefSpec("+" + target.refName() + ":" + local)), depth);
@@ -676,6 +690,47 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
       LOG.info("{}: {} moved while fetching; reading {}", describe(), target.refName(), commit.name());
     }
     return commit;
+  }
+
+  /**
+   * Whether the branch (or {@code HEAD}) {@code target} of a local repository was copied into the
+   * cache without a fetch ({@link LocalRepository#copyInto}), its commit then named by {@code
+   * localRef}: only when its objects since a commit the cache holds under one of its refs are few.
+   * Anything else (a tag, a commit id, a first read) is fetched.
+   */
+  private boolean copied(Repository repo, Target target, String localRef) throws IOException {
+    if (this.local == null || !(target.refName().startsWith(Constants.R_HEADS) || target.refName().equals(Constants.HEAD))) {
+      return false;
+    }
+    List<ObjectId> haves = new ArrayList<>();
+    for (Ref r : repo.getRefDatabase().getRefsByPrefix(LOCAL_PREFIX)) {
+      if (r.getObjectId() != null && repo.getObjectDatabase().has(r.getObjectId())) {
+        haves.add(r.getObjectId());
+      }
+    }
+    if (haves.isEmpty() || !this.local.copyInto(repo, target.advertised(), haves)) {
+      return false;
+    }
+    fetches++;
+    RefUpdate update = repo.updateRef(localRef);
+    update.setNewObjectId(target.advertised());
+    update.setForceUpdate(true);
+    RefUpdate.Result result = update.update();
+    if (result != RefUpdate.Result.NEW && result != RefUpdate.Result.FORCED && result != RefUpdate.Result.FAST_FORWARD
+        && result != RefUpdate.Result.NO_CHANGE) {
+      throw new IOException(repo.getDirectory() + ": cannot set " + localRef + " to " + target.advertised().name()
+          + " (" + result + ")");
+    }
+    try {
+      // what a fetch does after it wrote a pack: pack loose objects once there are many
+      repo.autoGC(org.eclipse.jgit.lib.NullProgressMonitor.INSTANCE);
+    } catch (RuntimeException e) {
+      // the commit is in the cache and named: this read goes on, and the next copy or fetch gcs again
+      LOG.warn("{}: the Git cache's auto-gc failed after copying {}: {}", describe(), target.advertised().name(),
+          scrub(oneLine(e)));
+    }
+    LOG.debug("{}: copied {} from the local repository", describe(), target.advertised().name());
+    return true;
   }
 
   /**

@@ -4,27 +4,51 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 import org.eclipse.jgit.errors.MissingObjectException;
+import org.eclipse.jgit.lib.Config;
 import org.eclipse.jgit.lib.Constants;
+import org.eclipse.jgit.lib.FileMode;
+import org.eclipse.jgit.lib.ObjectDatabase;
 import org.eclipse.jgit.lib.ObjectId;
+import org.eclipse.jgit.lib.ObjectInserter;
+import org.eclipse.jgit.lib.ObjectLoader;
+import org.eclipse.jgit.lib.ObjectReader;
 import org.eclipse.jgit.lib.Ref;
+import org.eclipse.jgit.lib.RefDatabase;
 import org.eclipse.jgit.lib.Repository;
 import org.eclipse.jgit.lib.RepositoryCache;
 import org.eclipse.jgit.revwalk.RevCommit;
 import org.eclipse.jgit.revwalk.RevObject;
+import org.eclipse.jgit.revwalk.RevTree;
 import org.eclipse.jgit.revwalk.RevWalk;
 import org.eclipse.jgit.storage.file.FileRepositoryBuilder;
 import org.eclipse.jgit.transport.URIish;
+import org.eclipse.jgit.treewalk.EmptyTreeIterator;
+import org.eclipse.jgit.treewalk.TreeWalk;
+import org.eclipse.jgit.treewalk.filter.TreeFilter;
 import org.eclipse.jgit.util.FS;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * A source repository given as a local path or {@code file://} URL, inspected directly before JGit
- * fetches from it. JGit serves local repositories with an in-process upload-pack that prints every
- * error it meets (an unknown commit, a tag on a tree) to standard error as a stack trace, so such
- * requests are caught here first and reported as one line by the caller.
+ * A source repository given as a local path or {@code file://} URL, read directly where JGit's
+ * transport would serve it through an in-process upload-pack. That upload-pack prints every error
+ * it meets (an unknown commit, a tag on a tree) to standard error as a stack trace, so such requests
+ * are caught here first and reported as one line by the caller. And it costs a thread, a pair of
+ * pipes, a pack written, parsed and indexed, and the classes of both sides per fetch (more than the
+ * rest of a one-file resync of a small repository), so the refs are listed here and a short change
+ * is copied object by object into the cache ({@link #refs}, {@link #copyInto}).
  */
 final class LocalRepository {
+
+  private static final Logger LOG = LoggerFactory.getLogger(LocalRepository.class);
 
   private final Path dir;
 
@@ -40,6 +64,15 @@ final class LocalRepository {
     }
     return new LocalRepository(Path.of(uri.getPath()));
   }
+
+  /**
+   * The most objects {@link #copyInto} copies one by one: a larger change (a first read, a cache far
+   * behind) is fetched as one pack.
+   */
+  static final int MOST_COPIED = 2_000;
+
+  /** The most bytes {@link #copyInto} holds in memory to copy; a larger change is fetched. */
+  static final long MOST_BYTES = 64L << 20;
 
   /** Why this is not a Git repository JGit can read, or null when it is one. */
   String problem() {
@@ -67,8 +100,7 @@ final class LocalRepository {
    * reachable from a ref, since the repository serves nothing else.
    */
   String commitProblem(ObjectId id, boolean mustBeReachable) throws IOException {
-    try (Repository repo = new FileRepositoryBuilder().setGitDir(RepositoryCache.FileKey.resolve(dir.toFile(), FS.DETECTED))
-        .setMustExist(true).build(); RevWalk walk = new RevWalk(repo)) {
+    try (Repository repo = open(); RevWalk walk = new RevWalk(repo)) {
       if (!repo.getObjectDatabase().has(id)) {
         return "does not exist";
       }
@@ -86,6 +118,189 @@ final class LocalRepository {
       }
       return null;
     }
+  }
+
+  /**
+   * The refs the repository serves, by name, as its upload-pack advertises them: each ref with
+   * an object, annotated tags peeled, {@code HEAD} symbolic when it is. Empty when the repository
+   * hides refs from upload-pack ({@code uploadpack.hideRefs} or {@code transfer.hideRefs}): the
+   * caller then lists them through the transport, which applies those rules.
+   */
+  Optional<Map<String, Ref>> refs() throws IOException {
+    try (Repository repo = open()) {
+      Config config = repo.getConfig();
+      if (config.getStringList("uploadpack", null, "hiderefs").length > 0
+          || config.getStringList("transfer", null, "hiderefs").length > 0) {
+        return Optional.empty();
+      }
+      RefDatabase db = repo.getRefDatabase();
+      Map<String, Ref> refs = new HashMap<>();
+      for (Ref r : db.getRefs()) {
+        if (r.getObjectId() != null) {
+          refs.put(r.getName(), db.peel(r));
+        }
+      }
+      Ref head = db.exactRef(Constants.HEAD);
+      if (head != null && head.getObjectId() != null) {
+        refs.put(Constants.HEAD, db.peel(head));
+      }
+      return Optional.of(refs);
+    }
+  }
+
+  /**
+   * Copies into {@code cache} the objects of commit {@code want} it is missing, read directly from
+   * this repository: the commits reachable from {@code want} and from none of {@code haves}
+   * (commits the cache holds with their trees), and the trees and blobs in which each differs from
+   * its first parent that the cache does not hold yet (a tree diff: what is equal is not walked).
+   * Returns false, having copied nothing, when this repository has none of {@code haves}, the change
+   * holds more than {@link #MOST_COPIED} objects or {@link #MOST_BYTES} bytes, a copied commit's
+   * parent would be neither copied nor in the cache (a cache that is shallow there would lose its
+   * history's shape), an object does not hash to its id, or this repository cannot be read: the
+   * caller fetches instead, and its fetch reports what is wrong here. Blobs are stored first, then
+   * trees below their parents, then commits from the oldest, so a tree or commit in the cache has
+   * what it names even after a crash midway. An error writing the cache is thrown.
+   */
+  boolean copyInto(Repository cache, ObjectId want, Collection<ObjectId> haves) throws IOException {
+    ObjectDatabase cached = cache.getObjectDatabase();
+    List<RevObject> copy = new ArrayList<>();
+    List<byte[]> contents = new ArrayList<>();
+    try (Repository repo = open(); ObjectReader reader = repo.newObjectReader(); RevWalk walk = new RevWalk(reader)) {
+      walk.markStart(walk.parseCommit(want));
+      boolean shared = false;
+      for (ObjectId have : haves) {
+        if (repo.getObjectDatabase().has(have) && walk.parseAny(have) instanceof RevCommit c) {
+          walk.markUninteresting(c);
+          shared = true;
+        }
+      }
+      if (!shared) {
+        return false;
+      }
+      List<RevCommit> commits = new ArrayList<>();
+      for (RevCommit c = walk.next(); c != null; c = walk.next()) {
+        if (commits.size() >= MOST_COPIED) {
+          return false;
+        }
+        commits.add(c);
+      }
+      Set<RevCommit> copied = new HashSet<>(commits);
+      for (RevCommit c : commits) {
+        for (RevCommit parent : c.getParents()) {
+          if (!copied.contains(parent) && !cached.has(parent)) {
+            return false;
+          }
+        }
+      }
+      List<ObjectId> blobs = new ArrayList<>();
+      List<ObjectId> trees = new ArrayList<>();
+      Set<ObjectId> seen = new HashSet<>();
+      for (RevCommit c : commits) {
+        RevTree tree = c.getTree();
+        if (seen.add(tree) && !cached.has(tree)) {
+          trees.add(tree);
+          RevTree base = c.getParentCount() == 0 ? null : walk.parseCommit(c.getParent(0)).getTree();
+          if (!differences(reader, base, tree, cached, seen, blobs, trees, MOST_COPIED - commits.size())) {
+            return false;
+          }
+        }
+      }
+      ObjectInserter.Formatter ids = new ObjectInserter.Formatter();
+      long[] bytes = {0};
+      // blobs, then each tree before the trees that name it, then each commit before its children
+      for (ObjectId id : blobs) {
+        if (!read(reader, walk.lookupBlob(id), ids, bytes, copy, contents)) {
+          return false;
+        }
+      }
+      for (int i = trees.size() - 1; i >= 0; i--) {
+        if (!read(reader, walk.lookupTree(trees.get(i)), ids, bytes, copy, contents)) {
+          return false;
+        }
+      }
+      for (int i = commits.size() - 1; i >= 0; i--) {
+        if (!read(reader, commits.get(i), ids, bytes, copy, contents)) {
+          return false;
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      // the fetch that follows meets the same problem and reports it
+      LOG.debug("{}: cannot copy {} directly ({}); fetching it", dir, want.name(), e.toString());
+      return false;
+    }
+    try (ObjectInserter inserter = cache.newObjectInserter()) {
+      for (int i = 0; i < copy.size(); i++) {
+        inserter.insert(copy.get(i).getType(), contents.get(i));
+      }
+      inserter.flush();
+    }
+    return true;
+  }
+
+  /**
+   * Adds to {@code blobs} and {@code trees} (in pre-order) what {@code tree} holds that {@code
+   * base} (null: nothing) does not hold at the same path, that {@code seen} does not hold and the
+   * cache does not have; a subtree the cache has is not entered (it has what the subtree names).
+   * False when that is more than {@code room} objects. Submodule commits are not objects of this
+   * repository and are skipped.
+   */
+  private static boolean differences(ObjectReader reader, RevTree base, RevTree tree, ObjectDatabase cached,
+      Set<ObjectId> seen, List<ObjectId> blobs, List<ObjectId> trees, int room) throws IOException {
+    try (TreeWalk tw = new TreeWalk(reader)) {
+      if (base == null) {
+        tw.addTree(new EmptyTreeIterator());
+      } else {
+        tw.addTree(base);
+      }
+      tw.addTree(tree);
+      tw.setFilter(TreeFilter.ANY_DIFF);
+      tw.setRecursive(false);
+      while (tw.next()) {
+        int mode = tw.getRawMode(1);
+        if (mode == 0 || FileMode.GITLINK.equals(mode)) {
+          continue;  // removed here, or a submodule's commit
+        }
+        ObjectId id = tw.getObjectId(1);
+        if (!seen.add(id) || cached.has(id)) {
+          continue;
+        }
+        boolean subtree = FileMode.TREE.equals(mode);
+        (subtree ? trees : blobs).add(id);
+        if (blobs.size() + trees.size() > room) {
+          return false;
+        }
+        if (subtree) {
+          tw.enterSubtree();
+        }
+      }
+    }
+    return true;
+  }
+
+  /**
+   * Reads {@code o} into {@code copy} and {@code contents}; false when it does not hash to its id
+   * or the bytes read so far ({@code bytes[0]}) pass {@link #MOST_BYTES}.
+   */
+  private boolean read(ObjectReader reader, RevObject o, ObjectInserter.Formatter ids, long[] bytes,
+      List<RevObject> copy, List<byte[]> contents) throws IOException {
+    ObjectLoader loader = reader.open(o, o.getType());
+    bytes[0] += loader.getSize();
+    if (bytes[0] > MOST_BYTES || loader.isLarge()) {
+      return false;
+    }
+    byte[] content = loader.getCachedBytes();
+    if (!ids.idFor(o.getType(), content).equals(o)) {
+      LOG.debug("{}: object {} does not hash to its id; fetching instead", dir, o.name());
+      return false;
+    }
+    copy.add(o);
+    contents.add(content);
+    return true;
+  }
+
+  private Repository open() throws IOException {
+    return new FileRepositoryBuilder().setGitDir(RepositoryCache.FileKey.resolve(dir.toFile(), FS.DETECTED))
+        .setMustExist(true).build();
   }
 
   private static boolean reachable(Repository repo, RevWalk walk, RevCommit commit) throws IOException {

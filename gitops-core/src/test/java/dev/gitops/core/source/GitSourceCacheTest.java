@@ -22,9 +22,12 @@ class GitSourceCacheTest {
 
   @Test
   void cacheRepositoryRunsAutoGcInsideTheFetchAndPrunesSupersededPacksAtOnce() throws Exception {
-    TestGitRepo repo = TestGitRepo.init(tmp.resolve("repo"));
+    TestGitRepo repo = TestGitRepo.init(tmp.resolve("served/repo"));
     repo.write("a.yaml", "provider: m\ntype: t\nname: a\nspec: {x: 1}\n").commit("one");
-    try (GitSource source = GitSource.builder().url(repo.dir().toString()).ref("main").cacheDir(tmp.resolve("cache")).build()) {
+    // served over git://, so each read fetches a pack (a local path's short changes are copied
+    // object by object: LocalRepositoryCopyTest)
+    try (GitDaemonServer daemon = GitDaemonServer.start(tmp.resolve("served"));
+        GitSource source = GitSource.builder().url(daemon.url("repo")).ref("main").cacheDir(tmp.resolve("cache")).build()) {
       Source.ReadRequest request = new Source.ReadRequest(null, List.of(YamlManifestDecoder.create()), new Cancellation());
       source.read(request);
       // a limit set in the cache's own config, as a user may: the source keeps it

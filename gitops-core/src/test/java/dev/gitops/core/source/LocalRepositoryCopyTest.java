@@ -1,0 +1,170 @@
+package dev.gitops.core.source;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.gitops.api.Cancellation;
+import dev.gitops.api.ResourceKey;
+import dev.gitops.api.SourceException;
+import dev.gitops.api.State;
+import dev.gitops.api.spi.Source;
+import dev.gitops.core.decode.YamlManifestDecoder;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A source given as a local path lists its refs and copies a short change into the cache directly
+ * ({@link LocalRepository}), and fetches whenever a copy could not keep the cache what a fetch
+ * would make it.
+ */
+class LocalRepositoryCopyTest {
+
+  @TempDir
+  Path tmp;
+
+  private final Source.ReadRequest request =
+      new Source.ReadRequest(null, List.of(YamlManifestDecoder.builder().defaultProvider("m").build()), new Cancellation());
+
+  @Test
+  void newCommitsAreCopiedIntoTheCacheWithoutAPackAndKeepItsHistoryWhole() throws Exception {
+    TestGitRepo repo = TestGitRepo.init(tmp.resolve("repo"));
+    repo.write("a.yaml", widget("a", 1)).commit("one");
+    try (GitSource source = source(repo)) {
+      assertThat(value(source.read(request), "a")).isEqualTo(1);
+      long packs = packs(source);
+      repo.write("a.yaml", widget("a", 2)).commit("two");
+      String three = repo.write("b.yaml", widget("b", 3)).commit("three");
+
+      State state = source.read(request);
+
+      assertThat(state.revision()).isEqualTo("main@sha1:" + three);
+      assertThat(value(state, "a")).isEqualTo(2);
+      assertThat(value(state, "b")).isEqualTo(3);
+      assertThat(source.fetchCount()).isEqualTo(2);
+      assertThat(packs(source)).as("packs after the copy").isEqualTo(packs);
+      assertThat(git(repo, source, "rev-parse", "refs/gitops/heads/main").trim()).isEqualTo(three);
+      // both new commits, each with its parent: git itself finds the cache complete
+      assertThat(git(repo, source, "rev-list", "--count", three).trim()).isEqualTo("3");
+      git(repo, source, "fsck", "--connectivity-only", "--no-dangling");
+    }
+  }
+
+  @Test
+  void aMergeOfBranchesThatStartInTheCacheIsCopiedWithMovedAndDeletedFiles() throws Exception {
+    TestGitRepo repo = TestGitRepo.init(tmp.resolve("repo"));
+    repo.write("apps/web/a.yaml", widget("a", 1)).write("apps/db/b.yaml", widget("b", 1))
+        .write("c.yaml", widget("c", 1)).commit("one");
+    try (GitSource source = source(repo)) {
+      source.read(request);
+      long packs = packs(source);
+      repo.git("checkout", "-q", "-b", "side");
+      repo.write("apps/web/d.yaml", widget("d", 4)).commit("side: d");
+      repo.git("checkout", "-q", "main");
+      repo.git("mv", "apps/db", "apps/store");
+      repo.delete("c.yaml").write("apps/web/a.yaml", widget("a", 2)).commit("main: move db, drop c, edit a");
+      repo.git("merge", "-q", "--no-edit", "side");
+      String merge = repo.head();
+
+      State state = source.read(request);
+
+      assertThat(state.revision()).isEqualTo("main@sha1:" + merge);
+      assertThat(state.resources()).hasSize(3);
+      assertThat(value(state, "a")).isEqualTo(2);
+      assertThat(value(state, "b")).isEqualTo(1);
+      assertThat(value(state, "d")).isEqualTo(4);
+      assertThat(state.get(ResourceKey.of("m", "t", "", "b")).orElseThrow().origin().path()).isEqualTo("apps/store/b.yaml");
+      assertThat(packs(source)).as("packs after the copy").isEqualTo(packs);
+      assertThat(git(repo, source, "rev-list", "--count", merge).trim()).isEqualTo("4");
+      git(repo, source, "fsck", "--connectivity-only", "--no-dangling");
+    }
+  }
+
+  @Test
+  void aMergeOfHistoryBelowTheShallowCacheIsFetched() throws Exception {
+    TestGitRepo repo = TestGitRepo.init(tmp.resolve("repo"));
+    repo.write("a.yaml", widget("a", 1)).commit("one");
+    repo.git("branch", "side");
+    repo.write("a.yaml", widget("a", 2)).commit("two");
+    try (GitSource source = source(repo)) {
+      source.read(request);  // a shallow fetch of "two": "one" is not in the cache
+      long packs = packs(source);
+      repo.git("checkout", "-q", "side");
+      repo.write("b.yaml", widget("b", 5)).commit("on the side");
+      repo.git("checkout", "-q", "main");
+      repo.git("merge", "-q", "--no-edit", "side");
+
+      State merged = source.read(request);
+
+      assertThat(value(merged, "a")).isEqualTo(2);
+      assertThat(value(merged, "b")).isEqualTo(5);
+      // a copy would have left "on the side" without its parent, which the cache does not hold
+      assertThat(packs(source)).as("packs after the fetch").isGreaterThan(packs);
+      git(repo, source, "fsck", "--connectivity-only", "--no-dangling");
+    }
+  }
+
+  @Test
+  void aChangeOfManyObjectsIsFetchedAsOnePack() throws Exception {
+    TestGitRepo repo = TestGitRepo.init(tmp.resolve("repo"));
+    repo.write("a.yaml", widget("a", 1)).commit("one");
+    try (GitSource source = source(repo)) {
+      source.read(request);
+      long packs = packs(source);
+      for (int i = 0; i < LocalRepository.MOST_COPIED; i++) {
+        repo.write("notes/n" + i + ".txt", "note " + i + "\n");
+      }
+      String many = repo.write("a.yaml", widget("a", 2)).commit("many");
+
+      State state = source.read(request);
+
+      assertThat(state.revision()).isEqualTo("main@sha1:" + many);
+      assertThat(value(state, "a")).isEqualTo(2);
+      assertThat(packs(source)).isEqualTo(packs + 1);
+    }
+  }
+
+  @Test
+  void refsHiddenFromUploadPackStayHidden() throws Exception {
+    TestGitRepo repo = TestGitRepo.init(tmp.resolve("repo"));
+    repo.write("a.yaml", widget("a", 1)).commit("one");
+    repo.git("branch", "secret");
+    repo.git("config", "uploadpack.hideRefs", "refs/heads/secret");
+    try (GitSource visible = source(repo); GitSource hidden = GitSource.builder().url(repo.dir().toString())
+        .ref("secret").cacheDir(tmp.resolve("cache-secret")).build()) {
+      assertThat(value(visible.read(request), "a")).isEqualTo(1);
+      assertThatThrownBy(() -> hidden.read(request)).isInstanceOf(SourceException.class)
+          .hasMessageContaining("ref 'secret' not found").hasMessageContaining("main");
+    }
+  }
+
+  private GitSource source(TestGitRepo repo) {
+    return GitSource.builder().url(repo.dir().toString()).ref("main").cacheDir(tmp.resolve("cache")).build();
+  }
+
+  private static String widget(String name, int x) {
+    return "provider: m\ntype: t\nname: " + name + "\nspec: {x: " + x + "}\n";
+  }
+
+  private static int value(State state, String name) {
+    return state.get(ResourceKey.of("m", "t", "", name)).orElseThrow().document().get("x").asInt();
+  }
+
+  private static long packs(GitSource source) throws IOException {
+    try (Stream<Path> files = Files.list(source.repositoryDirectory().resolve("objects/pack"))) {
+      return files.filter(f -> f.toString().endsWith(".pack")).count();
+    }
+  }
+
+  /** Runs git on the source's cache repository. */
+  private static String git(TestGitRepo repo, GitSource source, String... args) throws IOException {
+    String[] all = new String[args.length + 1];
+    all[0] = "--git-dir=" + source.repositoryDirectory();
+    System.arraycopy(args, 0, all, 1, args.length);
+    return repo.git(all);
+  }
+}
