@@ -153,9 +153,9 @@ final class LocalRepository {
    * this repository: the commits reachable from {@code want} and from none of {@code haves}
    * (commits the cache holds with their trees), and the trees and blobs in which each differs from
    * its first parent that the cache does not hold yet (a tree diff: what is equal is not walked).
-   * Returns false, having copied nothing, when this repository has none of {@code haves}, the change
-   * holds more than {@link #MOST_COPIED} objects or {@link #MOST_BYTES} bytes, a copied commit's
-   * parent would be neither copied nor in the cache (a cache that is shallow there would lose its
+   * Returns false, having copied nothing, when this repository is shallow or has none of {@code
+   * haves}, the change holds more than {@link #MOST_COPIED} objects or {@link #MOST_BYTES} bytes, a
+   * copied commit's parent would be neither copied nor in the cache (a cache that is shallow there would lose its
    * history's shape), an object does not hash to its id, or this repository cannot be read: the
    * caller fetches instead, and its fetch reports what is wrong here. Blobs are stored first, then
    * trees below their parents, then commits from the oldest, so a tree or commit in the cache has
@@ -166,6 +166,9 @@ final class LocalRepository {
     List<RevObject> copy = new ArrayList<>();
     List<byte[]> contents = new ArrayList<>();
     try (Repository repo = open(); ObjectReader reader = repo.newObjectReader(); RevWalk walk = new RevWalk(reader)) {
+      if (!repo.getObjectDatabase().getShallowCommits().isEmpty()) {
+        return false;  // a walk here stops at the shallow commits: their parents would go unchecked
+      }
       walk.markStart(walk.parseCommit(want));
       boolean shared = false;
       for (ObjectId have : haves) {

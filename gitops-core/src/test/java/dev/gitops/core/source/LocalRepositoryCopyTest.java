@@ -109,6 +109,25 @@ class LocalRepositoryCopyTest {
   }
 
   @Test
+  void aShallowRepositoryIsFetched() throws Exception {
+    TestGitRepo upstream = TestGitRepo.init(tmp.resolve("upstream"));
+    upstream.write("a.yaml", widget("a", 1)).commit("one");
+    upstream.write("a.yaml", widget("a", 2)).commit("two");
+    upstream.git("clone", "-q", "--depth", "1", "file://" + upstream.dir(), tmp.resolve("repo").toString());
+    TestGitRepo repo = TestGitRepo.open(tmp.resolve("repo"));
+    try (GitSource source = source(repo)) {
+      assertThat(value(source.read(request), "a")).isEqualTo(2);
+      long packs = packs(source);
+      repo.write("a.yaml", widget("a", 3)).commit("three");
+
+      assertThat(value(source.read(request), "a")).isEqualTo(3);
+
+      // a walk of a shallow repository does not see past its shallow commits: no copy
+      assertThat(packs(source)).isEqualTo(packs + 1);
+    }
+  }
+
+  @Test
   void aChangeOfManyObjectsIsFetchedAsOnePack() throws Exception {
     TestGitRepo repo = TestGitRepo.init(tmp.resolve("repo"));
     repo.write("a.yaml", widget("a", 1)).commit("one");

@@ -34,6 +34,11 @@ public final class TestGitRepo {
     return repo;
   }
 
+  /** The repository already at {@code dir} (a clone, say). */
+  public static TestGitRepo open(Path dir) {
+    return new TestGitRepo(dir);
+  }
+
   /** The working directory. */
   public Path dir() {
     return dir;
