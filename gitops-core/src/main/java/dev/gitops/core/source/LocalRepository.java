@@ -42,9 +42,10 @@ import org.slf4j.LoggerFactory;
  * transport would serve it through an in-process upload-pack. That upload-pack prints every error
  * it meets (an unknown commit, a tag on a tree) to standard error as a stack trace, so such requests
  * are caught here first and reported as one line by the caller. And it costs a thread, a pair of
- * pipes, a pack written, parsed and indexed, and the classes of both sides per fetch (more than the
- * rest of a one-file resync of a small repository), so the refs are listed here and a short change
- * is copied object by object into the cache ({@link #refs}, {@link #copyInto}).
+ * pipes, a pack written, parsed and indexed, and the classes of both sides per listing and per
+ * fetch (about a quarter of a one-file resync of a 100-resource repository), so the refs are listed
+ * here and a short change is copied object by object into the cache ({@link #refs}, {@link
+ * #copyInto}).
  */
 final class LocalRepository {
 
@@ -155,11 +156,12 @@ final class LocalRepository {
    * its first parent that the cache does not hold yet (a tree diff: what is equal is not walked).
    * Returns false, having copied nothing, when this repository is shallow or has none of {@code
    * haves}, the change holds more than {@link #MOST_COPIED} objects or {@link #MOST_BYTES} bytes, a
-   * copied commit's parent would be neither copied nor in the cache (a cache that is shallow there would lose its
-   * history's shape), an object does not hash to its id, or this repository cannot be read: the
-   * caller fetches instead, and its fetch reports what is wrong here. Blobs are stored first, then
-   * trees below their parents, then commits from the oldest, so a tree or commit in the cache has
-   * what it names even after a crash midway. An error writing the cache is thrown.
+   * copied commit's parent would be neither copied nor in the cache (a cache that is shallow there
+   * would lose its history's shape), an object does not hash to its id, or this repository cannot be
+   * read: the caller fetches instead, and its fetch reports what is wrong here. Blobs are stored
+   * first, then each tree after the trees it names, then each commit after its parents, so a tree
+   * or commit in the cache has what it names even after a crash midway. An error writing the cache
+   * is thrown.
    */
   boolean copyInto(Repository cache, ObjectId want, Collection<ObjectId> haves) throws IOException {
     ObjectDatabase cached = cache.getObjectDatabase();
@@ -195,29 +197,25 @@ final class LocalRepository {
           }
         }
       }
-      List<ObjectId> blobs = new ArrayList<>();
-      List<ObjectId> trees = new ArrayList<>();
-      Set<ObjectId> seen = new HashSet<>();
-      for (RevCommit c : commits) {
-        RevTree tree = c.getTree();
-        if (seen.add(tree) && !cached.has(tree)) {
-          trees.add(tree);
-          RevTree base = c.getParentCount() == 0 ? null : walk.parseCommit(c.getParent(0)).getTree();
-          if (!differences(reader, base, tree, cached, seen, blobs, trees, MOST_COPIED - commits.size())) {
-            return false;
-          }
+      // from the oldest commit, so that a tree is listed after every tree it names
+      Missing missing = new Missing(cached, MOST_COPIED - commits.size());
+      for (int i = commits.size() - 1; i >= 0; i--) {
+        RevCommit c = commits.get(i);
+        RevTree base = c.getParentCount() == 0 ? null : walk.parseCommit(c.getParent(0)).getTree();
+        if (!missing.add(reader, base, c.getTree())) {
+          return false;
         }
       }
       ObjectInserter.Formatter ids = new ObjectInserter.Formatter();
       long[] bytes = {0};
-      // blobs, then each tree before the trees that name it, then each commit before its children
-      for (ObjectId id : blobs) {
+      // blobs, then each tree after the trees it names, then each commit after its parents
+      for (ObjectId id : missing.blobs) {
         if (!read(reader, walk.lookupBlob(id), ids, bytes, copy, contents)) {
           return false;
         }
       }
-      for (int i = trees.size() - 1; i >= 0; i--) {
-        if (!read(reader, walk.lookupTree(trees.get(i)), ids, bytes, copy, contents)) {
+      for (ObjectId id : missing.trees) {
+        if (!read(reader, walk.lookupTree(id), ids, bytes, copy, contents)) {
           return false;
         }
       }
@@ -241,43 +239,67 @@ final class LocalRepository {
   }
 
   /**
-   * Adds to {@code blobs} and {@code trees} (in pre-order) what {@code tree} holds that {@code
-   * base} (null: nothing) does not hold at the same path, that {@code seen} does not hold and the
-   * cache does not have; a subtree the cache has is not entered (it has what the subtree names).
-   * False when that is more than {@code room} objects. Submodule commits are not objects of this
-   * repository and are skipped.
+   * The blobs and trees of new commits that the cache does not have, found by tree diffs: each
+   * tree listed after the trees it names (post-order), a tree the cache or the list already holds
+   * not entered (it names nothing missing).
    */
-  private static boolean differences(ObjectReader reader, RevTree base, RevTree tree, ObjectDatabase cached,
-      Set<ObjectId> seen, List<ObjectId> blobs, List<ObjectId> trees, int room) throws IOException {
-    try (TreeWalk tw = new TreeWalk(reader)) {
-      if (base == null) {
-        tw.addTree(new EmptyTreeIterator());
-      } else {
-        tw.addTree(base);
-      }
-      tw.addTree(tree);
-      tw.setFilter(TreeFilter.ANY_DIFF);
-      tw.setRecursive(false);
-      while (tw.next()) {
-        int mode = tw.getRawMode(1);
-        if (mode == 0 || FileMode.GITLINK.equals(mode)) {
-          continue;  // removed here, or a submodule's commit
-        }
-        ObjectId id = tw.getObjectId(1);
-        if (!seen.add(id) || cached.has(id)) {
-          continue;
-        }
-        boolean subtree = FileMode.TREE.equals(mode);
-        (subtree ? trees : blobs).add(id);
-        if (blobs.size() + trees.size() > room) {
-          return false;
-        }
-        if (subtree) {
-          tw.enterSubtree();
-        }
-      }
+  static final class Missing {
+    final List<ObjectId> blobs = new ArrayList<>();
+    final List<ObjectId> trees = new ArrayList<>();
+    private final Set<ObjectId> seen = new HashSet<>();
+    private final ObjectDatabase cached;
+    private int room;
+
+    Missing(ObjectDatabase cached, int room) {
+      this.cached = cached;
+      this.room = room;
     }
-    return true;
+
+    /**
+     * Adds what {@code tree} holds that {@code base} (null: nothing) does not hold at the same path
+     * and that is missing; false when more than the room left. Submodule commits are not objects
+     * of this repository and are skipped.
+     */
+    boolean add(ObjectReader reader, RevTree base, RevTree tree) throws IOException {
+      if (!missing(tree)) {
+        return true;
+      }
+      try (TreeWalk tw = new TreeWalk(reader)) {
+        if (base == null) {
+          tw.addTree(new EmptyTreeIterator());
+        } else {
+          tw.addTree(base);
+        }
+        tw.addTree(tree);
+        tw.setFilter(TreeFilter.ANY_DIFF);
+        tw.setRecursive(false);
+        tw.setPostOrderTraversal(true);
+        while (tw.next()) {
+          if (tw.isPostChildren()) {
+            trees.add(tw.getObjectId(1));
+            continue;
+          }
+          int mode = tw.getRawMode(1);
+          if (mode == 0 || FileMode.GITLINK.equals(mode) || !missing(tw.getObjectId(1))) {
+            continue;  // removed here, a submodule's commit, or nothing missing
+          }
+          if (--room < 0) {
+            return false;
+          }
+          if (FileMode.TREE.equals(mode)) {
+            tw.enterSubtree();  // listed at its post-order visit
+          } else {
+            blobs.add(tw.getObjectId(1));
+          }
+        }
+      }
+      trees.add(tree);
+      return --room >= 0;
+    }
+
+    private boolean missing(ObjectId id) throws IOException {
+      return !seen.contains(id) && !cached.has(id) && seen.add(id.copy());
+    }
   }
 
   /**

@@ -12,8 +12,18 @@ import dev.gitops.core.decode.YamlManifestDecoder;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.stream.Stream;
+import org.eclipse.jgit.api.Git;
+import org.eclipse.jgit.lib.ObjectReader;
+import org.eclipse.jgit.lib.Repository;
+import org.eclipse.jgit.revwalk.RevCommit;
+import org.eclipse.jgit.revwalk.RevTree;
+import org.eclipse.jgit.revwalk.RevWalk;
+import org.eclipse.jgit.storage.file.FileRepositoryBuilder;
+import org.eclipse.jgit.treewalk.TreeWalk;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -158,6 +168,52 @@ class LocalRepositoryCopyTest {
       assertThat(value(visible.read(request), "a")).isEqualTo(1);
       assertThatThrownBy(() -> hidden.read(request)).isInstanceOf(SourceException.class)
           .hasMessageContaining("ref 'secret' not found").hasMessageContaining("main");
+    }
+  }
+
+  @Test
+  void eachTreeIsListedAfterTheTreesItNamesAcrossCommits() throws Exception {
+    TestGitRepo repo = TestGitRepo.init(tmp.resolve("repo"));
+    repo.write("a/b/c/one.yaml", widget("one", 1)).write("a/x.yaml", widget("x", 1)).commit("one");
+    repo.write("a/b/c/two.yaml", widget("two", 2)).write("d/e/three.yaml", widget("three", 3)).commit("two");
+    repo.git("mv", "a/b", "d/b");
+    repo.write("d/e/three.yaml", widget("three", 4)).commit("three");
+    try (Repository source = new FileRepositoryBuilder()
+            .setGitDir(repo.dir().resolve(".git").toFile()).build();
+        Repository empty = Git.init().setBare(true)
+            .setDirectory(tmp.resolve("empty.git").toFile()).call().getRepository();
+        ObjectReader reader = source.newObjectReader();
+        RevWalk walk = new RevWalk(reader)) {
+      walk.markStart(walk.parseCommit(source.resolve("HEAD")));
+      List<RevCommit> commits = new ArrayList<>();
+      walk.forEach(commits::add);
+      Collections.reverse(commits);  // oldest first, as copyInto adds them
+      LocalRepository.Missing missing = new LocalRepository.Missing(empty.getObjectDatabase(), 1_000);
+      RevTree base = null;
+      for (RevCommit c : commits) {
+        assertThat(missing.add(reader, base, c.getTree())).isTrue();
+        base = c.getTree();
+      }
+
+      // every tree of every commit once, each after every tree it names; every blob once
+      assertThat(missing.trees).doesNotHaveDuplicates();
+      assertThat(missing.blobs).doesNotHaveDuplicates().hasSize(5);
+      for (int i = 0; i < missing.trees.size(); i++) {
+        try (TreeWalk tw = new TreeWalk(reader)) {
+          tw.addTree(missing.trees.get(i));
+          while (tw.next()) {
+            if (tw.isSubtree()) {
+              assertThat(missing.trees.subList(0, i)).as("trees before %s", tw.getPathString())
+                  .contains(tw.getObjectId(0));
+            } else {
+              assertThat(missing.blobs).contains(tw.getObjectId(0));
+            }
+          }
+        }
+      }
+      for (RevCommit c : commits) {
+        assertThat(missing.trees).contains(c.getTree());
+      }
     }
   }
 
