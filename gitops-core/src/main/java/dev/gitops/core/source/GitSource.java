@@ -645,7 +645,6 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
       LOG.debug("{}: {} already in the cache", describe(), target.advertised().name());
       return present;
     }
-    checkCache(repo);
     if (local != null) {
       // Refused here, not by the local upload-pack, which would print a stack trace for it.
       String problem = local.commitProblem(target.advertised(), target.refName() == null);
@@ -655,6 +654,7 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
       }
     }
     if (target.refName() == null) {
+      checkCache(repo);
       // a commit id: ask for it directly (servers allow reachable ids), else fetch every branch and tag
       try {
         runFetch(repo, List.of(new RefSpec(target.advertised().name() + ":" + LOCAL_PREFIX + "pinned")), 1);
@@ -678,6 +678,7 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
     if (copied(repo, target, local)) {
       return target.advertised();
     }
+    checkCache(repo);
     // incremental when the previous head is here, so ancestry can be checked; shallow otherwise
     int depth = lastHeadCommit != null && repo.getObjectDatabase().has(lastHeadCommit) ? 0 : 1;
     runFetch(repo, List.of(new RefSpec("+" + target.refName() + ":" + local)), depth);
@@ -702,10 +703,18 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
     if (this.local == null || !(target.refName().startsWith(Constants.R_HEADS) || target.refName().equals(Constants.HEAD))) {
       return false;
     }
+    // what the copy builds on, read once here so that damage there is found now (checkCache's walk
+    // of what a fetch negotiates with is not needed): the shallow list, each ref's object and tree
+    repo.getObjectDatabase().getShallowCommits();
     List<ObjectId> haves = new ArrayList<>();
-    for (Ref r : repo.getRefDatabase().getRefsByPrefix(LOCAL_PREFIX)) {
-      if (r.getObjectId() != null && repo.getObjectDatabase().has(r.getObjectId())) {
-        haves.add(r.getObjectId());
+    try (RevWalk walk = new RevWalk(repo)) {
+      for (Ref r : repo.getRefDatabase().getRefsByPrefix(LOCAL_PREFIX)) {
+        if (r.getObjectId() != null && repo.getObjectDatabase().has(r.getObjectId())) {
+          if (walk.parseAny(r.getObjectId()) instanceof RevCommit c) {
+            walk.parseBody(c.getTree());
+          }
+          haves.add(r.getObjectId());
+        }
       }
     }
     if (haves.isEmpty() || !this.local.copyInto(repo, target.advertised(), haves)) {
