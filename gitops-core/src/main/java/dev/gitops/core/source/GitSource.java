@@ -696,28 +696,27 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
   /**
    * Whether the branch (or {@code HEAD}) {@code target} of a local repository was copied into the
    * cache without a fetch ({@link LocalRepository#copyInto}), its commit then named by {@code
-   * localRef}: only when its objects since a commit the cache holds under one of its refs are few.
+   * localRef}: only when the cache holds that ref's last commit and the objects since are few.
    * Anything else (a tag, a commit id, a first read) is fetched.
    */
   private boolean copied(Repository repo, Target target, String localRef) throws IOException {
     if (this.local == null || !(target.refName().startsWith(Constants.R_HEADS) || target.refName().equals(Constants.HEAD))) {
       return false;
     }
-    // what the copy builds on, read once here so that damage there is found now (checkCache's walk
-    // of what a fetch negotiates with is not needed): the shallow list, each ref's object and tree
-    repo.getObjectDatabase().getShallowCommits();
-    List<ObjectId> haves = new ArrayList<>();
-    try (RevWalk walk = new RevWalk(repo)) {
-      for (Ref r : repo.getRefDatabase().getRefsByPrefix(LOCAL_PREFIX)) {
-        if (r.getObjectId() != null && repo.getObjectDatabase().has(r.getObjectId())) {
-          if (walk.parseAny(r.getObjectId()) instanceof RevCommit c) {
-            walk.parseBody(c.getTree());
-          }
-          haves.add(r.getObjectId());
-        }
-      }
+    Ref previous = repo.exactRef(localRef);
+    if (previous == null || previous.getObjectId() == null || !repo.getObjectDatabase().has(previous.getObjectId())) {
+      return false;
     }
-    if (haves.isEmpty() || !this.local.copyInto(repo, target.advertised(), haves)) {
+    // what the copy builds on, read here so that damage there is found now (checkCache's walk of
+    // what a fetch negotiates with is not needed): the shallow list, the last commit and its tree
+    repo.getObjectDatabase().getShallowCommits();
+    try (RevWalk walk = new RevWalk(repo)) {
+      if (!(walk.parseAny(previous.getObjectId()) instanceof RevCommit c)) {
+        return false;
+      }
+      walk.parseBody(c.getTree());
+    }
+    if (!this.local.copyInto(repo, target.advertised(), previous.getObjectId())) {
       return false;
     }
     fetches++;

@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -151,11 +150,11 @@ final class LocalRepository {
 
   /**
    * Copies into {@code cache} the objects of commit {@code want} it is missing, read directly from
-   * this repository: the commits reachable from {@code want} and from none of {@code haves}
-   * (commits the cache holds with their trees), and the trees and blobs in which each differs from
+   * this repository: the commits reachable from {@code want} and not from {@code have} (a commit
+   * the cache holds with its tree), and the trees and blobs in which each differs from
    * its first parent that the cache does not hold yet (a tree diff: what is equal is not walked).
-   * Returns false, having copied nothing, when this repository is shallow or has none of {@code
-   * haves}, the change holds more than {@link #MOST_COPIED} objects or {@link #MOST_BYTES} bytes, a
+   * Returns false, having copied nothing, when this repository is shallow or has no commit {@code
+   * have}, the change holds more than {@link #MOST_COPIED} objects or {@link #MOST_BYTES} bytes, a
    * copied commit's parent would be neither copied nor in the cache (a cache that is shallow there
    * would lose its history's shape), an object does not hash to its id, or this repository cannot be
    * read: the caller fetches instead, and its fetch reports what is wrong here. Blobs are stored
@@ -163,7 +162,7 @@ final class LocalRepository {
    * or commit in the cache has what it names even after a crash midway. An error writing the cache
    * is thrown.
    */
-  boolean copyInto(Repository cache, ObjectId want, Collection<ObjectId> haves) throws IOException {
+  boolean copyInto(Repository cache, ObjectId want, ObjectId have) throws IOException {
     ObjectDatabase cached = cache.getObjectDatabase();
     List<RevObject> copy = new ArrayList<>();
     List<byte[]> contents = new ArrayList<>();
@@ -171,17 +170,11 @@ final class LocalRepository {
       if (!repo.getObjectDatabase().getShallowCommits().isEmpty()) {
         return false;  // a walk here stops at the shallow commits: their parents would go unchecked
       }
-      walk.markStart(walk.parseCommit(want));
-      boolean shared = false;
-      for (ObjectId have : haves) {
-        if (repo.getObjectDatabase().has(have) && walk.parseAny(have) instanceof RevCommit c) {
-          walk.markUninteresting(c);
-          shared = true;
-        }
-      }
-      if (!shared) {
+      if (!repo.getObjectDatabase().has(have) || !(walk.parseAny(have) instanceof RevCommit last)) {
         return false;
       }
+      walk.markStart(walk.parseCommit(want));
+      walk.markUninteresting(last);
       List<RevCommit> commits = new ArrayList<>();
       for (RevCommit c = walk.next(); c != null; c = walk.next()) {
         if (commits.size() >= MOST_COPIED) {
