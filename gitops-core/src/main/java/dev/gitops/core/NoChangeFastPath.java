@@ -19,6 +19,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -93,19 +95,89 @@ final class NoChangeFastPath {
   }
 
   /**
-   * The desired state from {@code stored}'s records when the store's marker names the fingerprint
-   * {@code source} resolves {@code request} to; null otherwise (the caller reads the source).
+   * The store's records and, when {@code request} is given and the store holds a no-change marker
+   * ({@link #fromStore} will compare it with the source's fingerprint), that fingerprint: the
+   * records are loaded on a thread of their own while this thread resolves it (for a Git source,
+   * the ref listing and the fetch of new commits), since neither needs the other. The load is
+   * always waited for, and its failure is the one thrown: the store's damage is reported as
+   * without the source.
+   *
+   * @param request the read, or null when the desired state will not come from the store's records
    */
-  static Read fromStore(Source source, StateStore store, Source.ReadRequest request, StoredState stored) {
+  static Loaded load(Source source, StateStore store, Source.ReadRequest request) {
+    if (request == null || !(source instanceof Fingerprinted f) || !(store instanceof BatchedStateStore b)) {
+      return new Loaded(store.load(), null, null);
+    }
+    Optional<String> marker = b.noChangeMarker();
+    if (marker.isEmpty()) {
+      return new Loaded(store.load(), marker, null);
+    }
+    FutureTask<StoredState> loading = new FutureTask<>(store::load);
+    Thread loader = new Thread(loading, "gitops-store-load");
+    loader.setDaemon(true);
+    loader.start();
+    Optional<Fingerprinted.Resolved> resolved;
+    try {
+      resolved = f.fingerprint(request);
+    } finally {
+      // also when resolving failed: nothing of this sync runs on after it returns
+      awaitUninterruptibly(loading);
+    }
+    try {
+      return new Loaded(loading.get(), marker, resolved);
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof RuntimeException r) {
+        throw r;
+      }
+      if (e.getCause() instanceof Error err) {
+        throw err;
+      }
+      throw new IllegalStateException("loading the store failed: " + e.getCause(), e.getCause());
+    } catch (InterruptedException e) {
+      throw new AssertionError("the load has ended", e);
+    }
+  }
+
+  /**
+   * What {@link #load} read: the store's records, its no-change marker when it was read (null when
+   * not: {@link #fromStore} reads it), and the source's fingerprint when it was resolved beside
+   * the records (null when not: {@link #fromStore} resolves it).
+   */
+  record Loaded(StoredState stored, Optional<String> marker, Optional<Fingerprinted.Resolved> resolved) {}
+
+  /** Waits for {@code task} to end; an interrupt meanwhile is kept for the caller to see. */
+  private static void awaitUninterruptibly(FutureTask<?> task) {
+    boolean interrupted = false;
+    while (!task.isDone()) {
+      try {
+        task.get();
+      } catch (InterruptedException e) {
+        interrupted = true;  // the load is bounded (it reads local files): wait for it, then pass the interrupt on
+      } catch (ExecutionException e) {
+        break;  // ended; the caller reads its failure from the task
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /**
+   * The desired state from {@code loaded}'s records when the store's marker names the fingerprint
+   * {@code source} resolves {@code request} to (the one {@code loaded} holds, when it holds one);
+   * null otherwise (the caller reads the source).
+   */
+  static Read fromStore(Source source, StateStore store, Source.ReadRequest request, Loaded loaded) {
+    StoredState stored = loaded.stored();
     if (!(source instanceof Fingerprinted f) || !(store instanceof BatchedStateStore b)
         || !stored.pending().isEmpty() || stored.inventory().isEmpty()) {
       return null;
     }
-    Optional<String> marker = b.noChangeMarker();
+    Optional<String> marker = loaded.marker() != null ? loaded.marker() : b.noChangeMarker();
     if (marker.isEmpty()) {
       return null;
     }
-    Optional<Fingerprinted.Resolved> resolved = f.fingerprint(request);
+    Optional<Fingerprinted.Resolved> resolved = loaded.resolved() != null ? loaded.resolved() : f.fingerprint(request);
     if (resolved.isEmpty()) {
       return null;
     }

@@ -352,9 +352,11 @@ public final class Reconciler implements AutoCloseable {
 
   /** {@code fast}: whether the desired state may come from the store's records ({@link NoChangeFastPath}). */
   private Prepared prepare(String pinned, Cancellation cancellation, State override, Planner planWith, boolean fast) {
-    StoredState stored = store.load();
+    Source.ReadRequest request = override != null ? null : readRequest(pinned, cancellation);
+    NoChangeFastPath.Loaded loaded = NoChangeFastPath.load(source, store, fast ? request : null);
+    StoredState stored = loaded.stored();
     NoChangeFastPath.Read read = override != null ? new NoChangeFastPath.Read(override, null, false)
-        : readSource(pinned, cancellation, stored, fast);
+        : readSource(request, loaded, fast);
     NoChangeFastPath.rememberDigests(store, read, planWith);
     State desired = read.state();
     cancellation.throwIfCancelled();
@@ -517,12 +519,8 @@ public final class Reconciler implements AutoCloseable {
    * The desired state: from the store's records when its no-change marker vouches for the source
    * content ({@link NoChangeFastPath}), else read and decoded.
    */
-  private NoChangeFastPath.Read readSource(String pinned, Cancellation cancellation, StoredState stored, boolean fast) {
-    List<Decoder> decoders = new ArrayList<>(globDecoders);
-    providers.values().stream().sorted((a, b) -> a.id().compareTo(b.id()))
-        .forEach(p -> p.decoder().ifPresent(decoders::add));
-    Source.ReadRequest request = new Source.ReadRequest(pinned, decoders, cancellation);
-    NoChangeFastPath.Read read = fast ? NoChangeFastPath.fromStore(source, store, request, stored) : null;
+  private NoChangeFastPath.Read readSource(Source.ReadRequest request, NoChangeFastPath.Loaded loaded, boolean fast) {
+    NoChangeFastPath.Read read = fast ? NoChangeFastPath.fromStore(source, store, request, loaded) : null;
     if (read != null) {
       return read;  // announced once its plan is known to change nothing
     }
@@ -530,6 +528,14 @@ public final class Reconciler implements AutoCloseable {
     announce(decoded);
     return new NoChangeFastPath.Read(decoded, source instanceof Fingerprinted f ? f.lastRead().orElse(null) : null,
         false);
+  }
+
+  /** The read of {@code pinned} (null: the head), with every decoder: the reconciler's, then each provider's by id. */
+  private Source.ReadRequest readRequest(String pinned, Cancellation cancellation) {
+    List<Decoder> decoders = new ArrayList<>(globDecoders);
+    providers.values().stream().sorted((a, b) -> a.id().compareTo(b.id()))
+        .forEach(p -> p.decoder().ifPresent(decoders::add));
+    return new Source.ReadRequest(pinned, decoders, cancellation);
   }
 
   /** Reports a desired state read. */
