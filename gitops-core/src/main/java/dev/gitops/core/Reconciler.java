@@ -61,6 +61,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.SortedMap;
+import java.util.SortedSet;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -366,7 +367,7 @@ public final class Reconciler implements AutoCloseable {
     addMissing(keysByProvider, desired.resources(), stored.inventory());
     addMissing(keysByProvider, desired.resources(), stored.pending());
 
-    Set<ResourceKey> marked = new TreeSet<>();
+    List<ResourceKey> markedKeys = new ArrayList<>();
     Map<String, String> unobserved = new TreeMap<>();
     for (Provider p : providers.values()) {
       if (!p.marksObjects()) {
@@ -388,9 +389,11 @@ public final class Reconciler implements AutoCloseable {
             + p.id() + "' carry the mark of owner '" + owner + "' (for example " + mine.iterator().next()
             + "); refusing to act without the inventory. Restore the store, or rebuild it explicitly (rebuildStore).");
       }
-      marked.addAll(mine);
-      mine.forEach(k -> keysByProvider.computeIfAbsent(k.provider(), x -> new TreeSet<>()).add(k));
+      markedKeys.addAll(mine);
     }
+    // sorted once (a provider lists in key order, usually): each set below is built by a walk, not a search per key
+    SortedSet<ResourceKey> marked = SortedArrayMap.sortedSetOf(markedKeys);
+    addMissing(keysByProvider, desired.resources(), marked, true);
 
     // Planning providers (Terraform) plan for themselves: their keys are not observed here.
     PlanningUnits units = PlanningUnits.plan(providers, desired, ctx);
@@ -481,16 +484,22 @@ public final class Reconciler implements AutoCloseable {
    */
   private static void addMissing(Map<String, Set<ResourceKey>> byProvider, SortedMap<ResourceKey, Resource> desired,
       SortedMap<ResourceKey, ?> keys) {
+    addMissing(byProvider, desired, keys.keySet(), keys.comparator() == null);
+  }
+
+  /** {@link #addMissing}, for {@code keys} that come in natural order when {@code natural}. */
+  private static void addMissing(Map<String, Set<ResourceKey>> byProvider, SortedMap<ResourceKey, Resource> desired,
+      Collection<ResourceKey> keys, boolean natural) {
     if (keys.isEmpty()) {
       return;
     }
-    if (desired.comparator() != null || keys.comparator() != null) {
-      keys.keySet().forEach(k -> byProvider.computeIfAbsent(k.provider(), p -> new TreeSet<>()).add(k));
+    if (desired.comparator() != null || !natural) {
+      keys.forEach(k -> byProvider.computeIfAbsent(k.provider(), p -> new TreeSet<>()).add(k));
       return;
     }
     Iterator<ResourceKey> walk = desired.keySet().iterator();
     ResourceKey at = walk.hasNext() ? walk.next() : null;
-    for (ResourceKey k : keys.keySet()) {
+    for (ResourceKey k : keys) {
       while (at != null && at != k && at.compareTo(k) < 0) {
         at = walk.hasNext() ? walk.next() : null;
       }

@@ -4,6 +4,7 @@ import java.io.Serializable;
 import java.util.AbstractCollection;
 import java.util.AbstractMap;
 import java.util.AbstractSet;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.Iterator;
@@ -63,6 +64,40 @@ public final class SortedArrayMap<K extends Comparable<? super K>, V> extends Ab
       throw new IllegalArgumentException(keys.length + " keys but " + values.length + " values");
     }
     return keys.length == 0 ? new SortedArrayMap<>(NONE, NONE, 0, 0) : new SortedArrayMap<>(keys, values, 0, keys.length);
+  }
+
+  /**
+   * {@code keys} as an immutable sorted set in natural order, distinct: {@code keys} itself when it
+   * is the key set of a map of this class, else a copy, made in one pass when {@code keys} iterate
+   * in ascending order (sorted first when not). A null key throws {@link NullPointerException}.
+   * A {@code TreeSet} made from the result is built in linear time, and two such sets are compared
+   * by one walk along both.
+   */
+  @SuppressWarnings("unchecked")
+  public static <K extends Comparable<? super K>> SortedSet<K> sortedSetOf(Collection<? extends K> keys) {
+    if (keys instanceof SortedArrayMap<?, ?>.Keys k) {
+      return (SortedSet<K>) k;
+    }
+    Object[] ks = keys.toArray();
+    boolean ascending = true;
+    for (int i = 0; i < ks.length; i++) {
+      Objects.requireNonNull(ks[i], "key");
+      ascending &= i == 0 || ((K) ks[i - 1]).compareTo((K) ks[i]) < 0;
+    }
+    int n = ks.length;
+    if (!ascending) {
+      Arrays.sort(ks);
+      n = 0;
+      for (Object k : ks) {
+        if (n == 0 || ((K) ks[n - 1]).compareTo((K) k) != 0) {
+          ks[n++] = k;
+        }
+      }
+      ks = n == ks.length ? ks : Arrays.copyOf(ks, n);
+    }
+    Object[] present = new Object[n];
+    Arrays.fill(present, Boolean.TRUE);
+    return SortedArrayMap.<K, Object>ofSorted(ks, present).keySet();
   }
 
   /**

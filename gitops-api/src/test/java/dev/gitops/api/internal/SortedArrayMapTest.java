@@ -128,6 +128,23 @@ class SortedArrayMapTest {
     }
   }
 
+  @Property(tries = 200)
+  void sortedSetOfAnyCollectionIsItsTreeSet(@ForAll @Size(max = 40) List<@IntRange(max = 30) Integer> keys,
+      @ForAll boolean sortedFirst) {
+    // with repeats and in any order, or sorted (taken in one pass)
+    List<Integer> given = sortedFirst ? new ArrayList<>(new java.util.TreeSet<>(keys)) : keys;
+    java.util.SortedSet<Integer> set = SortedArrayMap.sortedSetOf(given);
+    java.util.TreeSet<Integer> tree = new java.util.TreeSet<>(keys);
+    assertThat(new ArrayList<>(set)).isEqualTo(new ArrayList<>(tree));
+    assertThat(set).isEqualTo(tree).hasSameHashCodeAs(tree);
+    assertThat(set.comparator()).isNull();
+    assertThat(SortedArrayMap.sortedSetOf(set)).as("taken as it is").isSameAs(set);
+    assertThatThrownBy(() -> set.add(99)).isInstanceOf(UnsupportedOperationException.class);
+    List<Integer> withNull = new ArrayList<>(given);
+    withNull.add(null);
+    assertThatThrownBy(() -> SortedArrayMap.sortedSetOf(withNull)).isInstanceOf(NullPointerException.class);
+  }
+
   @Test
   void aNullKeyThrowsWhereverItComes() {
     Map<String, String> inOrder = new LinkedHashMap<>();

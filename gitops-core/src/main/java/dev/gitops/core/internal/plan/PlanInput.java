@@ -4,6 +4,7 @@ import dev.gitops.api.MergeRules;
 import dev.gitops.api.Observation;
 import dev.gitops.api.ResourceKey;
 import dev.gitops.api.State;
+import dev.gitops.api.internal.SortedArrayMap;
 import dev.gitops.api.spi.Provider;
 import dev.gitops.api.spi.StoredState;
 import java.util.AbstractMap;
@@ -36,7 +37,8 @@ public record PlanInput(State desired, StoredState stored, Map<String, Provider>
     Objects.requireNonNull(stored, "stored");
     providers = Map.copyOf(providers);
     observations = observations instanceof HandedOver ? observations : Map.copyOf(observations);
-    marked = Set.copyOf(marked);
+    // sorted (linear when given sorted): the planner finds the orphan candidates by one walk along the keys
+    marked = SortedArrayMap.sortedSetOf(marked);
     Objects.requireNonNull(userRules, "userRules");
     variables = Map.copyOf(variables);
     Objects.requireNonNull(secretKey, "secretKey");

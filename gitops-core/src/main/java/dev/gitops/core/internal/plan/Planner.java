@@ -30,6 +30,7 @@ import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.HexFormat;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -348,9 +349,7 @@ public final class Planner {
     SortedSet<ResourceKey> keys = new TreeSet<>(in.desired().resources().keySet());
     addMissing(keys, in.desired().resources(), in.stored().inventory());
     addMissing(keys, in.desired().resources(), in.stored().pending());
-    Set<ResourceKey> orphanCandidates = new TreeSet<>(in.marked());
-    orphanCandidates.removeAll(keys);
-    keys.addAll(orphanCandidates);
+    keys.addAll(notIn(in.marked(), keys));
     if (!units.isEmpty()) {
       keys.removeIf(units::covers);
     }
@@ -818,6 +817,25 @@ public final class Planner {
         keys.add(k);
       }
     }
+  }
+
+  /**
+   * The keys of {@code marked} (in natural order, as {@link PlanInput} holds them) that {@code keys}
+   * does not hold, by one walk along both: the orphan candidates, usually none.
+   */
+  private static List<ResourceKey> notIn(Set<ResourceKey> marked, SortedSet<ResourceKey> keys) {
+    List<ResourceKey> out = new ArrayList<>();
+    Iterator<ResourceKey> walk = keys.iterator();
+    ResourceKey at = walk.hasNext() ? walk.next() : null;
+    for (ResourceKey m : marked) {
+      while (at != null && at != m && at.compareTo(m) < 0) {
+        at = walk.hasNext() ? walk.next() : null;
+      }
+      if (at == null || at != m && !at.equals(m)) {
+        out.add(m);
+      }
+    }
+    return out;
   }
 
   private Change decide(ResourceKey key, Resource d, StoredResource l, Resource pending, PlanInput in,
