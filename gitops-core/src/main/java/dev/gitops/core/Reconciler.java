@@ -53,6 +53,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -342,10 +343,11 @@ public final class Reconciler implements AutoCloseable {
   /**
    * Everything computed before anything is applied. {@code desired} holds the resources as planned
    * (output references known at plan time already resolved); {@code units} what planning
-   * providers planned for themselves.
+   * providers planned for themselves; {@code proven} the keys observed as their desired document
+   * because their version token is the one of their in-sync proof (that proof stands as it is).
    */
   private record Prepared(State desired, StoredState stored, Plan plan, byte[] secretKey, PlanningUnits units,
-      Map<ResourceKey, Observation> observations, NoChangeFastPath.Read read) {}
+      Map<ResourceKey, Observation> observations, Set<ResourceKey> proven, NoChangeFastPath.Read read) {}
 
   private Prepared prepare(String pinned, Cancellation cancellation, State override, Planner planWith) {
     return prepare(pinned, cancellation, override, planWith, true);
@@ -404,12 +406,13 @@ public final class Reconciler implements AutoCloseable {
       observed += keys.size();
     }
     Map<ResourceKey, Observation> observations = new HashMap<>(observed * 4 / 3 + 1);
+    Set<ResourceKey> proven = new HashSet<>();
     for (Map.Entry<String, Set<ResourceKey>> e : keysByProvider.entrySet()) {
       Provider p = providers.get(e.getKey());
       if (p == null || units.units().containsKey(p.id())) {
         continue;
       }
-      observe(p, e.getValue(), ctx, desired, stored, observations);
+      observe(p, e.getValue(), ctx, desired, stored, observations, proven);
     }
     for (AbandonedCalls.Entry a : abandoned.values()) {
       Observation o = observations.get(a.key());
@@ -419,6 +422,7 @@ public final class Reconciler implements AutoCloseable {
       if (!a.ended()) {
         // The call may land after this observation (or landed during it): what was seen proves nothing.
         observations.put(a.key(), Observation.unknown(a.key(), a.describe()));
+        proven.remove(a.key());
       } else if (!o.isUnknown()) {
         executor.abandoned().observedAgain(a);
       }
@@ -448,7 +452,7 @@ public final class Reconciler implements AutoCloseable {
     }
     LOG.info("planned {} at {}: {}", plan.id(), plan.revision(), plan.summary());
     return new Prepared(units.isEmpty() ? desired : asPlanned(desired, plan), stored, plan, secret, units,
-        observations, read);
+        observations, proven, read);
   }
 
   /**
@@ -559,26 +563,36 @@ public final class Reconciler implements AutoCloseable {
    * Observes {@code keys}: first the version tokens of the keys the store holds an in-sync proof
    * for (desired and rules unchanged since), where the provider can give them without reading;
    * a key whose token is the proof's is observed as its desired document (the proof says the
-   * normalized live object was exactly that at this token). Every other key is observed in full.
+   * normalized live object was exactly that at this token), and added to {@code provenKeys}. Every
+   * other key is observed in full.
    */
   private void observe(Provider p, Set<ResourceKey> keys, CallContext ctx, State desired, StoredState stored,
-      Map<ResourceKey, Observation> out) {
+      Map<ResourceKey, Observation> out, Set<ResourceKey> provenKeys) {
     Map<ResourceKey, Observation> proven = new HashMap<>();
     if (stored.inventory().values().stream().anyMatch(l -> l.inSync() != null)) {
       List<ResourceKey> candidates = new ArrayList<>();
+      List<Resource> candidatesDesired = new ArrayList<>();
+      List<StoredResource> candidatesStored = new ArrayList<>();
+      // the keys come sorted (a provider's set): the maps are walked along them, not searched per key
+      Along<Resource> desiredAlong = new Along<>(desired.resources(), null);
+      Along<StoredResource> storedAlong = new Along<>(stored.inventory(), null);
+      Along<Resource> pendingAlong = new Along<>(stored.pending(), null);
       for (ResourceKey k : keys) {
-        Resource d = desired.resources().get(k);
-        StoredResource l = d == null ? null : stored.inventory().get(k);
-        if (l != null && l.inSync() != null && planner.provesDesired(d, l, stored.pending().get(k),
+        Resource d = desiredAlong.get(k);
+        StoredResource l = d == null ? null : storedAlong.get(k);
+        if (l != null && l.inSync() != null && planner.provesDesired(d, l, pendingAlong.get(k),
             planner.rulesFor(k, providers, options.rules()))) {
           candidates.add(k);
+          candidatesDesired.add(d);
+          candidatesStored.add(l);
         }
       }
       Map<ResourceKey, LiveVersion> versions = candidates.isEmpty() ? Map.of() : versions(p, candidates, ctx);
-      for (ResourceKey k : candidates) {
+      for (int i = 0; i < candidates.size(); i++) {
+        ResourceKey k = candidates.get(i);
         LiveVersion lv = versions.get(k);
-        if (lv != null && lv.version().equals(stored.inventory().get(k).inSync().version())) {
-          proven.put(k, new Observation(k, Observation.Status.PRESENT, desired.resources().get(k).document(),
+        if (lv != null && lv.version().equals(candidatesStored.get(i).inSync().version())) {
+          proven.put(k, new Observation(k, Observation.Status.PRESENT, candidatesDesired.get(i).document(),
               lv.version(), lv.mark(), ""));
         }
       }
@@ -595,6 +609,7 @@ public final class Reconciler implements AutoCloseable {
       observe(p, rest, ctx, out);
     }
     out.putAll(proven);
+    provenKeys.addAll(proven.keySet());
   }
 
   /** {@link Provider#versions}, none when it fails (those keys are then observed in full). */
@@ -734,7 +749,9 @@ public final class Reconciler implements AutoCloseable {
           batch.forget(c.key());
         } else if (d != null) {
           MergeRules rules = planner.rulesFor(d.key(), providers, options.rules());
-          StoredResource.InSync proof = proofs ? inSyncProof(c, d, rules, p) : null;
+          // a key proven by its token has its proof recorded already: the one computed would equal it
+          StoredResource.InSync proof = !proofs ? null
+              : l != null && p.proven.contains(c.key()) ? l.inSync() : inSyncProof(c, d, rules, p);
           if (planner.needsRecord(d, l, p.stored.pending().get(c.key()), rules, p.secretKey)) {
             batch.applied(LastApplied.of(d, rules, p.secretKey), p.plan.revision(), proof);
             rewritten.add(d);
