@@ -25,6 +25,7 @@ import dev.gitops.api.spi.HistoryEntry;
 import dev.gitops.api.spi.StoredResource;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.Collections;
@@ -211,6 +212,15 @@ final class StoreCodec {
   }
 
   // ---------------------------------------------------------------- reading
+
+  /** Initializes the mapper and the tree reader every store file goes through, by parsing a small document. */
+  static void warmUp() {
+    try {
+      parse("{\"serial\": 1, \"a\": [\"x\", {\"b\": true, \"n\": 1.5}]}".getBytes(StandardCharsets.UTF_8));
+    } catch (BadContentException e) {
+      throw new IllegalStateException("the store's codec cannot read its own sample document", e);
+    }
+  }
 
   static JsonNode parse(byte[] bytes) throws BadContentException {
     JsonNode node;

@@ -102,6 +102,23 @@ class FileStateStoreTest extends StateStoreContract {
   }
 
   @Test
+  void warmingUpFromAnotherThreadWhileAStoreIsReadChangesNothingItReads() throws Exception {
+    Resource a = resource(A, "{\"n\":1.0,\"m\":[0.1,-2e-7,1e300]}");
+    commitAndClose(a);
+    Thread warm = new Thread(FileStateStore::warmUp, "warm-up");
+    warm.start();
+    try (FileStateStore s = open()) {
+      assertThat(s.load().inventory().get(A).resource()).isEqualTo(a);
+    }
+    warm.join(10_000);
+    assertThat(warm.isAlive()).isFalse();
+    FileStateStore.warmUp();  // again, on this thread: initialized once, reads nothing
+    try (var files = Files.list(tmp)) {
+      assertThat(files.map(f -> f.getFileName().toString())).containsExactly("s");
+    }
+  }
+
+  @Test
   void serialContinuesAcrossProcessesAndLocks() {
     commitAndClose(resource(B, "{}"));
     try (FileStateStore s = open(); StoreLock l = s.lock(LONG)) {
