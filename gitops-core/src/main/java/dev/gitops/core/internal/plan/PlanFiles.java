@@ -214,8 +214,17 @@ public final class PlanFiles {
     }
   }
 
+  /**
+   * The changes {@link #quietInputs} digests together: each chunk of this many (in plan order, the
+   * last one shorter) is digested on its own, in parallel with the others, and the inputs' digest
+   * is that of the header and the chunks' digests in order. A fixed size, so that equal plans
+   * digest equal whatever the number of cores.
+   */
+  static final int QUIET_CHUNK = 1024;
+
   /** What {@link #quietInputs} digests first: its own version and the plan format's. */
-  private static final String QUIET_INPUTS = "gitops-quiet-plan-inputs 1 (plan id of format " + FORMAT + ")";
+  private static final String QUIET_INPUTS = "gitops-quiet-plan-inputs 2 (chunks of " + QUIET_CHUNK
+      + " changes; plan id of format " + FORMAT + ")";
 
   /**
    * A digest of everything {@link #id} covers in {@code plan} when every change is a plain NOOP of
@@ -224,15 +233,17 @@ public final class PlanFiles {
    * instance of {@code desired}), with no patch, field or last-applied record. Such a change's
    * file form follows from its key, reason, flags, sensitive and unknown paths, fingerprint,
    * dependencies, its resource's origin, dependencies, wave, policy and sensitive patterns, the
-   * digest of its document ({@code documentDigest}) and the secret key the redactor hashes under;
-   * the plan's from those and its header: equal inputs, equal id. Null when a change is not plain
-   * (then nothing is digested). Each text goes in with its length, so no two inputs run together.
-   * A change to what {@link #id} covers must change {@link #QUIET_INPUTS} too, so inputs recorded
-   * by an older build match no plan of this one.
+   * digest of its document ({@code documentDigest}, called from several threads) and the secret
+   * key the redactor hashes under; the plan's from those and its header: equal inputs, equal id.
+   * Null when a change is not plain (then nothing is digested). Each text goes in with its length,
+   * so no two inputs run together; the changes go in by chunks of {@link #QUIET_CHUNK}. A change
+   * to what {@link #id} covers, or to how this digests it, must change {@link #QUIET_INPUTS} too,
+   * so inputs recorded by an older build match no plan of this one.
    */
   static String quietInputs(Plan plan, byte[] secretKey, Map<ResourceKey, Resource> desired,
       java.util.function.Function<Resource, String> documentDigest) {
-    for (Change c : plan.changes()) {
+    List<Change> changes = plan.changes();
+    for (Change c : changes) {
       Resource r = c.resource();
       JsonNode doc = r == null ? null : r.document();
       if (c.action() != Action.NOOP || c.previousKey() != null || doc == null || r != desired.get(c.key())
@@ -241,14 +252,41 @@ public final class PlanFiles {
         return null;
       }
     }
+    int chunks = (changes.size() + QUIET_CHUNK - 1) / QUIET_CHUNK;
+    String[] digests = new String[chunks];
+    java.util.function.IntConsumer chunk = k -> digests[k] = quietChunk(plan, k * QUIET_CHUNK,
+        Math.min(changes.size(), (k + 1) * QUIET_CHUNK), documentDigest);
+    if (chunks < 2) {
+      for (int k = 0; k < chunks; k++) {
+        chunk.accept(k);
+      }
+    } else {
+      // SHA-256 of every change's inputs is most of a no-change plan's cost in a new process; the
+      // stream's end orders every chunk's digest written before they are read below
+      java.util.stream.IntStream.range(0, chunks).parallel().forEach(chunk);
+    }
     MessageDigest md = Documents.sha256();
     Utf8Feed feed = new Utf8Feed(md);
     text(feed, QUIET_INPUTS);
     text(feed, Documents.canonicalJson(header(plan)));
     text(feed, HexFormat.of().formatHex(Objects.requireNonNull(secretKey, "secretKey")));
+    feed.number(chunks).ascii("#");
+    for (String d : digests) {
+      text(feed, d);
+    }
+    feed.flush();
+    return HexFormat.of().formatHex(md.digest());
+  }
+
+  /** The digest of the inputs of the plain NOOPs at places [{@code from}, {@code to}) of {@code plan}. */
+  private static String quietChunk(Plan plan, int from, int to,
+      java.util.function.Function<Resource, String> documentDigest) {
+    MessageDigest md = Documents.sha256();
+    Utf8Feed feed = new Utf8Feed(md);
+    // one walk per chunk: a chunk's first lookups walk past the keys of the chunks before it
     Along<String> fingerprints = new Along<>(plan.fingerprints(), "");
     Along<SortedSet<ResourceKey>> dependencies = new Along<>(plan.dependencies(), EMPTY);
-    for (Change c : plan.changes()) {
+    for (Change c : plan.changes().subList(from, to)) {
       Resource r = c.resource();
       text(feed, c.key().toString());
       text(feed, c.reason());
