@@ -222,7 +222,12 @@ public final class Agent implements AutoCloseable {
     }
   }
 
-  /** Reloads on the agent's own thread (what a signal handler calls); the future gives the result or the ConfigException. */
+  /**
+   * Reloads on the agent's own thread (what a signal handler calls, which never reads the future):
+   * the future gives the result or the failure. A {@link ConfigException} goes to the listener;
+   * any other failure (a reload racing a shutdown, a target that fails to stop) is logged at
+   * error, so that a reload asked for by a signal never fails without a trace.
+   */
   public Future<ReloadResult> reloadLater() {
     return control.submit(() -> {
       try {
@@ -231,6 +236,10 @@ public final class Agent implements AutoCloseable {
         return r;
       } catch (ConfigException e) {
         listener.reloadFailed(e);
+        throw e;
+      } catch (RuntimeException e) {
+        LOG.error("reloading {} failed, the running configuration stays as far as it got: {}", configFile,
+            e.toString(), e);
         throw e;
       }
     });

@@ -221,6 +221,28 @@ class AgentTest {
   }
 
   @Test
+  void aReloadAskedForBySignalThatFailsOtherwiseThanOnItsFileIsLoggedNotLost() throws Exception {
+    Agent notStarted = Agent.builder(config("  watchConfig: false\n", memoryTarget("t", repo("t", "a").uri(), "")))
+        .providerFactory(memory).environment(Map.of()).build();
+    agents.add(notStarted);
+    java.io.PrintStream err = System.err;
+    java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+    java.util.concurrent.ExecutionException failed;
+    System.setErr(new java.io.PrintStream(captured, true, java.nio.charset.StandardCharsets.UTF_8));
+    try {
+      // what the SIGHUP handler calls: it never reads the future
+      failed = catchThrowableOfType(() -> notStarted.reloadLater().get(10, TimeUnit.SECONDS),
+          java.util.concurrent.ExecutionException.class);
+    } finally {
+      System.setErr(err);
+    }
+    assertThat(failed.getCause()).isInstanceOf(IllegalStateException.class).hasMessageContaining("not started");
+    assertThat(refused).as("not a configuration error").isEmpty();
+    assertThat(captured.toString(java.nio.charset.StandardCharsets.UTF_8))
+        .contains("ERROR").contains("reloading " + dir.resolve("agent.yaml") + " failed").contains("not started");
+  }
+
+  @Test
   void shutdownCancelsTheSyncInFlightAtASafePointAndClosesStores() throws Exception {
     Agent agent = start(config("  watchConfig: false\n  gracePeriod: 20s\n",
         memoryTarget("busy", repo("busy", "a").uri(), ", applyDelay: 60s")));
