@@ -115,7 +115,10 @@ final class RunCommand implements Callable<Integer> {
     };
     Signals.on("TERM", stop);
     Signals.on("INT", stop);
-    Signals.on("HUP", agent::reloadLater);
+    if (!Signals.on("HUP", agent::reloadLater)) {
+      say(spec.commandLine().getErr(), "gitops: SIGHUP does not reach this process (it ignores SIGHUP, as under nohup,"
+          + " or the JVM keeps it): to reload, edit " + config + " with agent.watchConfig on");
+    }
     say(out, "gitops agent running " + agent.config().targets().size() + " targets from " + config + " (pid "
         + ProcessHandle.current().pid() + ")" + (server == null ? ""
             : "; metrics on http://" + hostOf(server.address()) + ":" + server.address().getPort() + "/metrics"));
