@@ -308,7 +308,9 @@ public final class FileStateStore implements BatchedStateStore {
    * <pre>{@code
    * new Thread(FileStateStore::warmUp, "store-warm-up").start();
    * // ... parse the command line, open the source ...
-   * try (FileStateStore store = FileStateStore.open(Path.of(".gitops"))) { ... }
+   * try (FileStateStore store = FileStateStore.open(Path.of(".gitops"))) {
+   *   store.history();
+   * }
    * }</pre>
    */
   public static void warmUp() {
