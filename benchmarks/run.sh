@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
+. "$ROOT/benchmarks/b3-repo.sh"
 NS=${1:-1000,10000,100000}
 CLI_NS=${CLI_NS:-1000,10000}
 # S1: the store in a first, a no-change and a one-change sync; STORE_N=10000 is the issue's row
@@ -125,13 +126,7 @@ median3() {
   first=1
   for n in ${CLI_NS//,/ }; do
     repo="$WORK/repo-$n"; target="$WORK/target-$n"
-    mkdir -p "$repo"
-    for ((i = 0; i < n; i++)); do
-      d="$repo/conf/d$(( i / 100 ))"; mkdir -p "$d"
-      printf 'service-%06d\n%s\n' "$i" "$(head -c 1000 /dev/zero | tr '\0' 'x')" > "$d/f$i.conf"
-    done
-    git -C "$repo" init -q -b main && git -C "$repo" add -A
-    git -C "$repo" -c user.name=b -c user.email=b@x commit -q -m gen
+    b3_repo "$repo" "$n"
     # peers in the same run: git clone of the repository, and the durable-copy floor (temp + fsync +
     # rename from 8 threads, one fsync per directory) writing the same files, each a whole process
     read -r clone_ms clone_rss rc0 < <(measure git clone -q "$repo" "$WORK/clone-$n")
