@@ -113,8 +113,11 @@ final class RunCommand implements Callable<Integer> {
         forced.countDown();
       }
     };
-    Signals.on("TERM", stop);
-    Signals.on("INT", stop);
+    if (!Signals.on("TERM", stop)) {
+      say(spec.commandLine().getErr(), "gitops: SIGTERM does not reach this process (it ignores SIGTERM, or the JVM"
+          + " keeps it): a plain kill will not stop the agent at a safe point");
+    }
+    Signals.on("INT", stop);  // ignored in a background job, which is stopped by SIGTERM
     if (!Signals.on("HUP", agent::reloadLater)) {
       say(spec.commandLine().getErr(), "gitops: SIGHUP does not reach this process (it ignores SIGHUP, as under nohup,"
           + " or the JVM keeps it): to reload, edit " + config + " with agent.watchConfig on");

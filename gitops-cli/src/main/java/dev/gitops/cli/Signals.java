@@ -71,7 +71,8 @@ final class Signals {
         if (bit < 0 || digit < 0) {
           return false;
         }
-        return (Character.digit(hex.charAt(digit), 16) >> (bit % 4) & 1) == 1;
+        int nibble = Character.digit(hex.charAt(digit), 16);
+        return nibble >= 0 && (nibble >> (bit % 4) & 1) == 1;  // not hex: unknown, taken as not ignored
       }
     }
     return false;

@@ -28,6 +28,12 @@ class SignalsTest {
   }
 
   @Test
+  void aMaskThatIsNotHexIgnoresNothing() {
+    assertThat(Signals.ignored(status("000000000000000z"), 1)).isFalse();
+    assertThat(Signals.ignored(status(""), 1)).isFalse();
+  }
+
+  @Test
   void withoutTheLineNothingIsIgnored() {
     assertThat(Signals.ignored(List.of("Name:\tjava"), 1)).isFalse();
     assertThat(Signals.ignored(List.of(), 1)).isFalse();
