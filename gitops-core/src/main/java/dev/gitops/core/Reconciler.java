@@ -603,8 +603,13 @@ public final class Reconciler implements AutoCloseable {
     }
     LOG.debug("provider '{}': {} of {} keys proven in sync by their version tokens, {} observed in full", p.id(),
         proven.size(), keys.size(), keys.size() - proven.size());
-    Set<ResourceKey> rest = new TreeSet<>(keys);
-    rest.removeAll(proven.keySet());
+    // the few keys not proven, in the keys' order (not all of them copied, then the proven removed one by one)
+    Set<ResourceKey> rest = new TreeSet<>();
+    for (ResourceKey k : keys) {
+      if (!proven.containsKey(k)) {
+        rest.add(k);
+      }
+    }
     if (!rest.isEmpty()) {
       observe(p, rest, ctx, out);
     }

@@ -21,6 +21,7 @@ import dev.gitops.api.spi.SourceFile;
 import dev.gitops.core.decode.Glob;
 import dev.gitops.core.files.FileFormats.Format;
 import dev.gitops.core.internal.fs.DurableFiles;
+import dev.gitops.core.internal.fs.FileChunks;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -460,32 +461,46 @@ public final class LocalFilesProvider implements Provider {
    * The version token of each regular file among {@code keys} from one stat, and its claim as the
    * mark, without reading the file: the token {@link #observe} would give it. Paths that are
    * missing, refused, behind a symlink, special or unreadable are left out (observed in full).
+   * Many keys are stat'ed by chunks in parallel ({@link FileChunks}).
    */
   @Override
   public Map<ResourceKey, LiveVersion> versions(Collection<ResourceKey> keys, CallContext ctx) {
-    Map<ResourceKey, LiveVersion> out = new HashMap<>();
+    Map<ResourceKey, LiveVersion> out = new HashMap<>(keys.size() * 4 / 3 + 1);
     Layout layout = resolvedLayout().layout();
     if (layout == null) {
       return out;  // observe says why, key by key
     }
     Ownership ownership = ownership(layout);
     Listed known = listed;
-    Set<Path> directories = new HashSet<>();
-    for (ResourceKey key : keys) {
-      if (ctx.isDone()) {
-        break;
-      }
-      try {
-        Path file = resolve(layout, key);
-        if (!realParents(layout.root(), file, directories)) {
-          continue;
+    // shared by the chunks: a parent found a real directory by one is not looked at again by another
+    Set<Path> directories = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    List<List<LiveVersion>> chunks;
+    try {
+      chunks = FileChunks.map(List.copyOf(keys), (list, from, to) -> {
+        List<LiveVersion> chunk = new ArrayList<>(to - from);
+        for (int i = from; i < to && !ctx.isDone(); i++) {
+          ResourceKey key = list.get(i);
+          try {
+            Path file = resolve(layout, key);
+            if (!realParents(layout.root(), file, directories)) {
+              continue;
+            }
+            Stat stat = Stat.of(file);
+            if (stat != null && stat.regular) {
+              chunk.add(LiveVersion.of(key, stat.token(), markOf(ownership, key, ctx, known)));
+            }
+          } catch (IOException | RuntimeException e) {
+            LOG.debug("no version of {} without reading it ({}); it is observed in full", key, e.toString());
+          }
         }
-        Stat stat = Stat.of(file);
-        if (stat != null && stat.regular) {
-          out.put(key, LiveVersion.of(key, stat.token(), markOf(ownership, key, ctx, known)));
-        }
-      } catch (IOException | RuntimeException e) {
-        LOG.debug("no version of {} without reading it ({}); it is observed in full", key, e.toString());
+        return chunk;
+      });
+    } catch (IOException e) {
+      throw new AssertionError("each key's failure is caught in its chunk", e);
+    }
+    for (List<LiveVersion> chunk : chunks) {
+      for (LiveVersion v : chunk) {
+        out.put(v.key(), v);
       }
     }
     return out;

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gitops.core.internal.fs.DurableFiles;
+import dev.gitops.core.internal.fs.FileChunks;
 import dev.gitops.core.internal.fs.KeyFileNames;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -16,7 +17,9 @@ import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.NotLinkException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Base64;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import org.slf4j.Logger;
@@ -244,12 +247,17 @@ final class Ownership {
     LOG.debug("owner {} released {}", owner, path);
   }
 
-  /** Every claimed path and its owner, sorted by path (empty when nothing was ever claimed). */
+  /**
+   * Every claimed path and its owner, sorted by path (empty when nothing was ever claimed). The
+   * claims are read by chunks in parallel ({@link FileChunks}); of several damaged ones, the first
+   * listed is reported.
+   */
   Map<String, String> all() throws IOException {
     Map<String, String> out = new TreeMap<>();
     if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
       return out;
     }
+    List<Path> claims = new ArrayList<>();
     try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
       for (Path f : ds) {
         String name = f.getFileName().toString();
@@ -257,11 +265,21 @@ final class Ownership {
           // the temp file of a claim in progress (or cut short by a crash): not a claim yet
           continue;
         }
-        Map<String, String> claim = readClaim(f);
+        claims.add(f);
+      }
+    }
+    List<List<Map<String, String>>> read = FileChunks.map(claims, (files, from, to) -> {
+      List<Map<String, String>> chunk = new ArrayList<>(to - from);
+      for (int i = from; i < to; i++) {
+        Map<String, String> claim = readClaim(files.get(i));
         if (claim != null) {  // null: released while listing
-          out.putAll(claim);
+          chunk.add(claim);
         }
       }
+      return chunk;
+    });
+    for (List<Map<String, String>> chunk : read) {
+      chunk.forEach(out::putAll);
     }
     return out;
   }

@@ -27,6 +27,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -143,6 +144,43 @@ class LocalFilesProviderTest {
     assertThat(versions).containsOnlyKeys(app);
     assertThat(versions.get(app).version()).isEqualTo(full.version());
     assertThat(versions.get(app).mark()).isEqualTo(full.mark());
+  }
+
+  @Test
+  void manyKeysGetTheTokensAndMarksTheirObservesGiveAndWhatIsNotARegularFileIsLeftOut() throws IOException {
+    LocalFilesProvider p = provider();
+    List<ResourceKey> keys = new ArrayList<>();
+    List<ResourceKey> files = new ArrayList<>();
+    int n = 2 * dev.gitops.core.internal.fs.FileChunks.PARALLEL_FROM + 11;  // chunks stat'ed in parallel
+    for (int i = 0; i < n; i++) {
+      ResourceKey key = p.keyOf("conf/d" + (i % 17) + "/f" + i + ".conf");
+      keys.add(key);
+      if (i % 7 == 3) {
+        continue;  // missing
+      }
+      Path file = target().resolve(key.name());
+      Files.createDirectories(file.getParent());
+      if (i % 7 == 5) {
+        Files.createDirectory(file);  // a directory, not the file
+        continue;
+      }
+      Files.writeString(file, "n=" + i + "\n");
+      files.add(key);
+    }
+    Files.createSymbolicLink(target().resolve("linked"), target().resolve("conf"));
+    ResourceKey throughLink = p.keyOf("linked/d1/f1.conf");
+    keys.add(throughLink);
+    new Ownership(target().resolve(".gitops/files/owners")).claim(files.get(9).name(), "other-owner");
+
+    Map<ResourceKey, LiveVersion> versions = p.versions(keys, ctx());
+
+    assertThat(versions).containsOnlyKeys(files);
+    Map<ResourceKey, Observation> observed = p.observe(new java.util.TreeSet<>(files), ctx());
+    for (ResourceKey key : files) {
+      assertThat(versions.get(key).version()).as(key.name()).isEqualTo(observed.get(key).version());
+      assertThat(versions.get(key).mark()).as(key.name()).isEqualTo(observed.get(key).mark());
+    }
+    assertThat(versions.get(files.get(9)).mark().owner()).isEqualTo("other-owner");
   }
 
   @Test

@@ -113,6 +113,47 @@ class OwnershipTest {
     assertThat(o.all()).containsEntry(path, "team-a");
   }
 
+  /** Writes {@code owner}'s claim on {@code path} as {@link Ownership#claim} would, without its fsync. */
+  private void linkClaim(String path, String owner) throws IOException {
+    Files.createSymbolicLink(claimOf(path), tmp.getFileSystem().getPath(Ownership.linkText(owner, path)));
+  }
+
+  @Test
+  void manyClaimsReadInChunksComeBackWholeAndSortedAndTheFirstDamagedListedIsNamed() throws IOException {
+    Files.createDirectories(tmp.resolve("owners"));
+    int n = 3 * dev.gitops.core.internal.fs.FileChunks.PARALLEL_FROM + 7;  // several chunks, in parallel
+    Map<String, String> claimed = new java.util.TreeMap<>();
+    for (int i = 0; i < n; i++) {
+      String path = "conf/d" + (i % 13) + "/f" + i + ".conf";
+      String owner = i % 5 == 0 ? "team-b" : "team-a";
+      linkClaim(path, owner);
+      claimed.put(path, owner);
+    }
+    Ownership o = new Ownership(tmp.resolve("owners"));
+
+    Map<String, String> all = o.all();
+    assertThat(all).isEqualTo(claimed);
+    assertThat(new ArrayList<>(all.keySet())).isSorted();
+
+    // two damaged claims far apart: the one listed first is thrown, the other suppressed in it, every time
+    List<Path> listed = new ArrayList<>();
+    try (var ds = Files.newDirectoryStream(tmp.resolve("owners"))) {
+      ds.forEach(listed::add);
+    }
+    Path first = listed.get(3);
+    Path last = listed.get(listed.size() - 2);
+    for (Path damaged : List.of(first, last)) {
+      Files.delete(damaged);
+      Files.createSymbolicLink(damaged, tmp.getFileSystem().getPath("elsewhere"));
+    }
+    for (int round = 0; round < 5; round++) {
+      assertThatThrownBy(o::all).isInstanceOf(IOException.class).hasMessageContaining(first.toString())
+          .hasMessageContaining("not a claim")
+          .satisfies(e -> assertThat(e.getSuppressed()).singleElement()
+              .satisfies(s -> assertThat(s).hasMessageContaining(last.toString())));
+    }
+  }
+
   @Test
   void aLinkThatIsNotAClaimIsNeverFollowedAndNamedAsDamage() throws IOException {
     Files.createDirectories(tmp.resolve("owners"));
