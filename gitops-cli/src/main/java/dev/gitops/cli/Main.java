@@ -49,6 +49,7 @@ public final class Main {
       String[] why = new String[1];
       Optional<Integer> code = OneShotJvm.run(plan, why);
       if (code.isPresent()) {
+        plan.classData().adopt(code.get());
         System.exit(code.get());
       }
       inThisJvm = why[0];

@@ -36,6 +36,9 @@ import java.util.Optional;
  * {@code -cp} launch; when the signals cannot be handled ({@code -Xrs}); and when the child cannot
  * be started. The child, marked with {@code -Dgitops.cli.reexec=child}, never re-executes.
  *
+ * <p>The child maps the class-data archive an earlier child of the same jar wrote, and the first
+ * child of a jar writes it ({@link ChildClassData}).
+ *
  * <p>This class runs before anything else in {@code main} and uses the JDK's base module only: no
  * picocli, no logging, no lambdas, so the parent loads few classes before the child starts.
  */
@@ -111,13 +114,42 @@ final class OneShotJvm {
    * What {@code main} does with a command line: the child's command line, or the reason the
    * command runs in this JVM ({@code null} reason for commands that never re-execute: nothing to say).
    */
-  record Plan(List<String> command, String reason) {
+  record Plan(List<String> command, String reason, ChildClassData classData) {
+    Plan(List<String> command, String reason) {
+      this(command, reason, ChildClassData.none());
+    }
+
     static Plan here(String reason) {
       return new Plan(null, reason);
     }
 
     boolean reexec() {
       return command != null;
+    }
+
+    /** The child's JVM options: its command from the {@code java} executable up to its class path. */
+    List<String> jvm() {
+      return command.subList(0, command.indexOf("-cp"));
+    }
+
+    /** The child's class path. */
+    String classPath() {
+      return command.get(command.indexOf("-cp") + 1);
+    }
+
+    /**
+     * This plan with {@code data}'s flags given to the child, right after its {@code java}, and
+     * {@code data}'s class path for the child's, when it has one.
+     */
+    Plan with(ChildClassData data) {
+      List<String> withFlags = new ArrayList<>(command.size() + data.flags().size());
+      withFlags.add(command.get(0));
+      withFlags.addAll(data.flags());
+      withFlags.addAll(command.subList(1, command.size()));
+      if (data.classPath() != null) {
+        withFlags.set(withFlags.indexOf("-cp") + 1, data.classPath());
+      }
+      return new Plan(List.copyOf(withFlags), reason, data);
     }
   }
 
@@ -141,8 +173,15 @@ final class OneShotJvm {
     String javaHome = System.getProperty("java.home");
     String java = info.command().orElse(javaHome == null ? null : javaHome + File.separator + "bin" + File.separator
         + "java");
-    return plan(args, java, info.arguments().orElse(null), System.getProperty("java.class.path"),
-        System.getProperty(PROPERTY), System.getProperty(ShortRunCompilation.KEEP_C2), System.getenv());
+    Map<String, String> env = System.getenv();
+    Plan plan = plan(args, java, info.arguments().orElse(null), System.getProperty("java.class.path"),
+        System.getProperty(PROPERTY), System.getProperty(ShortRunCompilation.KEEP_C2), env);
+    if (!plan.reexec()) {
+      return plan;
+    }
+    return plan.with(ChildClassData.forChild(plan.jvm(), plan.classPath(), javaHome,
+        System.getProperty("java.vm.name"), System.getProperty("java.vm.version"), System.getProperty(ChildClassData.PROPERTY), env,
+        ChildClassData.cacheDirectory(env, System.getProperty("user.home"))));
   }
 
   /**

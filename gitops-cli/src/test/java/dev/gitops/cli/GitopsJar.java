@@ -84,7 +84,10 @@ final class GitopsJar {
   static Result launch(Path workDir, Map<String, String> env, String... args) throws IOException, InterruptedException {
     List<String> cmd = new ArrayList<>(List.of(ClassDataArchive.java(), "-jar", jar().toString()));
     cmd.addAll(List.of(args));
-    return start(workDir, env, cmd, args);
+    Map<String, String> all = new java.util.HashMap<>(env);
+    // the child's class-data archive (ChildClassData) in the build directory, not the user's cache
+    all.putIfAbsent("XDG_CACHE_HOME", jar().resolveSibling("test-cache").toString());
+    return start(workDir, all, cmd, args);
   }
 
   private static Result start(Path workDir, Map<String, String> env, List<String> cmd, String... args)

@@ -91,6 +91,39 @@ class OneShotJvmIT {
     assertThat(refused.errLines()).anyMatch(l -> l.startsWith("gitops: refused by "));
   }
 
+  private List<Path> archives(Path cache) throws java.io.IOException {
+    Path dir = cache.resolve("gitops").resolve("jvm");
+    if (!Files.isDirectory(dir)) {
+      return List.of();
+    }
+    try (java.util.stream.Stream<Path> s = Files.list(dir)) {
+      return s.sorted().toList();
+    }
+  }
+
+  @Test
+  void theFirstChildMakesTheClassDataArchiveTheNextMapAndTheOutputIsTheCommandsAlone() throws Exception {
+    Path cache = tmp.resolve("cache");
+    GitopsJar.Result first = gitops(Map.of("XDG_CACHE_HOME", cache.toString()), sync("--dry-run"));
+    assertThat(first.code()).as(first.toString()).isEqualTo(ExitCodes.PENDING);
+    List<Path> made = archives(cache);
+    assertThat(made).as("one archive, no temp file left").singleElement()
+        .satisfies(a -> assertThat(a.getFileName().toString()).endsWith("-" + Files.size(a) + ".jsa"));
+    java.nio.file.attribute.FileTime madeAt = Files.getLastModifiedTime(made.get(0));
+
+    GitopsJar.Result next = gitops(Map.of("XDG_CACHE_HOME", cache.toString()), sync("--dry-run"));
+
+    assertThat(next.code()).isEqualTo(ExitCodes.PENDING);
+    assertThat(next.out()).as("the JVM's CDS messages stay off").isEqualTo(first.out());
+    assertThat(next.err()).isEqualTo(first.err());
+    assertThat(archives(cache)).isEqualTo(made);
+    assertThat(Files.getLastModifiedTime(made.get(0))).as("mapped, not made again").isEqualTo(madeAt);
+    GitopsJar.Result off = gitops(Map.of("XDG_CACHE_HOME", tmp.resolve("off").toString(), "GITOPS_JVM_CDS", "false"),
+        sync("--dry-run"));
+    assertThat(off.out()).isEqualTo(first.out());
+    assertThat(tmp.resolve("off")).doesNotExist();
+  }
+
   @Test
   void theOptOutTheAgentAndTheVersionRunInTheJvmStarted() throws Exception {
     GitopsJar.Result byEnv = gitops(Map.of("GITOPS_JVM_REEXEC", "false"), sync("--dry-run"));

@@ -1,0 +1,332 @@
+package dev.gitops.cli;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The class-data archive (AppCDS: JDK 17's dynamic archive) of the one-shot child JVM ({@link
+ * OneShotJvm}): the child of {@code java -jar gitops.jar} maps the classes an earlier child loaded,
+ * already parsed and verified, instead of loading them from the jar (about 0.25 s of a no-change
+ * sync's 1.7 s on a 2-core machine; benchmarks/README.md). The first one-shot command of a jar
+ * makes the archive: a JVM with the child's options is first started with {@code
+ * -XX:ArchiveClassesAtExit} on {@code -version} (where the JDK has no base archive, as with {@code
+ * -Xshare:off}, a JVM given that flag does not start at all: then the child gets no archive flag, and
+ * a file {@code <install>-<version>-unable} keeps later commands from trying again); the child then
+ * writes the archive at exit (~0.7 s, once), and when its command ran to its end the parent starts
+ * one more JVM with {@code -Xshare:on} on it
+ * ({@code -version}: a JVM refuses an archive that does not match, and JDK 17 dies on a
+ * truncated one rather than ignoring it), and only an archive that JVM started with is moved into
+ * place, under a name holding its size. A later command uses the archive whose size is still the
+ * one its name holds; any other is deleted and made again.
+ *
+ * <p>The archives live in {@code $XDG_CACHE_HOME/gitops/jvm}, else {@code ~/.cache/gitops/jvm},
+ * one per jar path and JDK ({@code <install>-<version>-<size>.jsa}; a new build of the jar, a new
+ * JDK or other JVM options for the child (also through {@code JAVA_TOOL_OPTIONS} and the like) make a new one, and moving it into place deletes the install's older
+ * ones). {@code GITOPS_JVM_CDS=false} or {@code -Dgitops.cli.cds=false} turns it off; so does a
+ * class path that is not one jar file. Nothing here fails a command: an archive that cannot be read,
+ * made or moved is left out (the command runs as without it), and the JVM's own CDS messages are off
+ * ({@code -Xlog:cds*=off}), so the command's output is its own.
+ *
+ * <p>Like {@link OneShotJvm}, it runs in the parent before anything else and uses the JDK's base
+ * module only: no logging, no lambdas.
+ */
+final class ChildClassData {
+
+  /** The environment variable: {@code false} starts the child without an archive. */
+  static final String ENV = "GITOPS_JVM_CDS";
+
+  /** The system property: {@code false} starts the child without an archive. */
+  static final String PROPERTY = "gitops.cli.cds";
+
+  /** The JVM's CDS messages off: at dump time it warns on stdout about picocli's Java 5 classes. */
+  static final String QUIET = "-Xlog:cds*=off";
+
+  private static final String SUFFIX = ".jsa";
+  private static final String TEMP = ".tmp";
+  /** A temp archive older than this was left by a parent that did not finish: removed. */
+  private static final long STALE_TEMP_MILLIS = TimeUnit.MINUTES.toMillis(10);
+  /** How long the JVM that tries a new archive may take. */
+  private static final long TRIAL_SECONDS = 30;
+
+  private final List<String> flags;
+  /** The child's class path (the jar's real path: an archive holds the class path it was made with), or null. */
+  private final String classPath;
+  /** The archive the child writes (when it makes one), else null. */
+  private final Path writing;
+  /** The child's command up to its class path, for the JVM that tries a new archive. */
+  private final List<String> trial;
+  private final Path dir;
+  /** The file name prefix of this jar path's and JDK's archives, every version. */
+  private final String install;
+  /** The file name prefix of the archive this child uses or makes. */
+  private final String version;
+
+  private ChildClassData(List<String> flags, String classPath, Path writing, List<String> trial, Path dir,
+      String install, String version) {
+    this.flags = flags;
+    this.classPath = classPath;
+    this.writing = writing;
+    this.trial = trial;
+    this.dir = dir;
+    this.install = install;
+    this.version = version;
+  }
+
+  /** No archive: the child starts as without this class. */
+  static ChildClassData none() {
+    return new ChildClassData(List.of(), null, null, List.of(), null, null, null);
+  }
+
+  /** The cache directory for {@code env} and {@code userHome}, or null when there is none. */
+  static Path cacheDirectory(Map<String, String> env, String userHome) {
+    String xdg = env.get("XDG_CACHE_HOME");
+    if (xdg != null && !xdg.isBlank() && Path.of(xdg).isAbsolute()) {
+      return Path.of(xdg, "gitops", "jvm");
+    }
+    if (userHome == null || userHome.isBlank() || userHome.equals("?")) {
+      return null;
+    }
+    return Path.of(userHome, ".cache", "gitops", "jvm");
+  }
+
+  /**
+   * The archive for a child started as {@code jvm} (the {@code java} executable and the JVM
+   * options, up to the class path) with {@code classPath}: the one to use, the one to make, or none.
+   *
+   * @param javaHome the JDK's home; {@code vmName} and {@code vmVersion} its {@code java.vm.name} and {@code
+   *     java.vm.version} (HotSpot's archive flags are given to HotSpot only)
+   * @param property the value of {@link #PROPERTY}, null when not set
+   * @param cacheDir the cache directory ({@link #cacheDirectory}), null when none
+   */
+  static ChildClassData forChild(List<String> jvm, String classPath, String javaHome, String vmName,
+      String vmVersion, String property, Map<String, String> env, Path cacheDir) {
+    String off = env.get(ENV);
+    if (vmName == null || !(vmName.contains("HotSpot") || vmName.contains("OpenJDK"))
+        || "false".equalsIgnoreCase(property) || off != null && off.strip().equalsIgnoreCase("false")
+        || cacheDir == null || classPath == null || classPath.contains(File.pathSeparator)
+        || !classPath.endsWith(".jar")) {
+      return none();
+    }
+    try {
+      Path jar = Path.of(classPath).toRealPath();
+      if (!Files.isRegularFile(jar)) {
+        return none();
+      }
+      String install = hash(javaHome + '\0' + jar);
+      String version = install + "-" + hash(vmVersion + '\0' + Files.size(jar) + '\0'
+          + Files.getLastModifiedTime(jar).toMillis() + '\0' + String.join(" ", jvm) + '\0' + optionVariables(env)) + "-";
+      List<String> trial = new ArrayList<>(jvm);
+      trial.add("-cp");
+      trial.add(jar.toString());
+      Path archive = usable(cacheDir, version);
+      if (archive != null) {
+        return new ChildClassData(List.of("-XX:SharedArchiveFile=" + archive, QUIET), jar.toString(), null, trial,
+            cacheDir, install, version);
+      }
+      Path unable = cacheDir.resolve(version + "unable");
+      if (Files.exists(unable)) {
+        return none();
+      }
+      Files.createDirectories(cacheDir);
+      Path writing = cacheDir.resolve(version.substring(0, version.length() - 1) + "." + ProcessHandle.current().pid()
+          + TEMP);
+      Files.deleteIfExists(writing);
+      int probe = run(writeFlags(trial, writing));
+      if (probe != 0) {
+        // a JVM with these options cannot write an archive (no base archive of the JDK: -Xshare:off,
+        // a JDK without one); the child would not even start with the flag. Not tried again, unless
+        // the JVM did not answer in time (a busy machine): then the next command tries again.
+        Files.deleteIfExists(writing);
+        if (probe > 0) {
+          Files.writeString(unable, "the JVM options " + String.join(" ", jvm) + " cannot write a class-data archive\n");
+        }
+        return none();
+      }
+      Files.deleteIfExists(writing);
+      return new ChildClassData(List.of("-XX:ArchiveClassesAtExit=" + writing, QUIET), jar.toString(), writing, trial,
+          cacheDir, install, version);
+    } catch (IOException | RuntimeException e) {
+      // a cache that cannot be read or made: the child starts without an archive, as it always could
+      return none();
+    }
+  }
+
+  /** The JVM options the environment gives every JVM (the child's, the trial's), in a fixed order. */
+  private static String optionVariables(Map<String, String> env) {
+    StringBuilder sb = new StringBuilder();
+    for (String variable : new String[] {"JAVA_TOOL_OPTIONS", "JDK_JAVA_OPTIONS", "_JAVA_OPTIONS"}) {
+      String value = env.get(variable);
+      sb.append(variable).append('=').append(value == null ? "" : value).append('\0');
+    }
+    return sb.toString();
+  }
+
+  /**
+   * The archive named {@code version<size>.jsa} in {@code dir} whose size is that size, or null;
+   * archives of that version of another size (cut short) and stale temp files are deleted.
+   */
+  private static Path usable(Path dir, String version) throws IOException {
+    File[] files = dir.toFile().listFiles();
+    if (files == null) {
+      return null;
+    }
+    Path found = null;
+    long now = System.currentTimeMillis();
+    for (File f : files) {
+      String name = f.getName();
+      if (name.endsWith(TEMP)) {
+        if (now - f.lastModified() > STALE_TEMP_MILLIS) {
+          Files.deleteIfExists(f.toPath());
+        }
+        continue;
+      }
+      if (!name.startsWith(version) || !name.endsWith(SUFFIX)) {
+        continue;
+      }
+      long size = parseSize(name.substring(version.length(), name.length() - SUFFIX.length()));
+      if (found == null && size > 0 && f.isFile() && f.length() == size) {
+        found = f.toPath();
+      } else {
+        Files.deleteIfExists(f.toPath());  // cut short (a JVM would die mapping it), or a second copy
+      }
+    }
+    return found;
+  }
+
+  private static long parseSize(String digits) {
+    if (digits.isEmpty() || digits.length() > 18) {
+      return -1;
+    }
+    for (int i = 0; i < digits.length(); i++) {
+      if (!Character.isDigit(digits.charAt(i))) {
+        return -1;
+      }
+    }
+    return Long.parseLong(digits);
+  }
+
+  /** The JVM flags to give the child: one to map the archive, or one to write it; none without one. */
+  List<String> flags() {
+    return flags;
+  }
+
+  /**
+   * The class path to give the child, or null to keep its own: the jar by its real path, so that
+   * every launch of the jar (by a relative path, through a link) maps the archive made by any other.
+   */
+  String classPath() {
+    return classPath;
+  }
+
+  /** Whether the child writes a new archive ({@link #adopt} then tries it and moves it into place). */
+  boolean writes() {
+    return writing != null;
+  }
+
+  /**
+   * After the child exited with {@code code}: when it wrote a new archive and its command ran to
+   * its end ({@link ExitCodes#OK}, {@link ExitCodes#PENDING} or {@link ExitCodes#REFUSED}: not an
+   * error, which may have come before most classes were loaded, nor a signal or a crash), starts a
+   * JVM with {@code -Xshare:on} on it and, when that JVM starts, moves the archive into place and
+   * deletes this install's other archives; the written file is deleted otherwise. Returns the
+   * archive moved into place, or null.
+   */
+  Path adopt(int code) {
+    if (writing == null) {
+      return null;
+    }
+    try {
+      if (code != ExitCodes.OK && code != ExitCodes.PENDING && code != ExitCodes.REFUSED
+          || !Files.isRegularFile(writing) || Files.size(writing) == 0 || !starts()) {
+        return null;
+      }
+      long size = Files.size(writing);
+      Path archive = dir.resolve(version + size + SUFFIX);
+      Files.move(writing, archive, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      File[] files = dir.toFile().listFiles();
+      if (files != null) {
+        for (File f : files) {
+          String name = f.getName();
+          if (name.startsWith(install) && name.endsWith(SUFFIX) && !name.equals(archive.getFileName().toString())) {
+            Files.deleteIfExists(f.toPath());
+          }
+        }
+      }
+      return archive;
+    } catch (IOException | RuntimeException e) {
+      // the cache could not be written: the next command makes the archive again
+      return null;
+    } finally {
+      try {
+        Files.deleteIfExists(writing);
+      } catch (IOException e) {
+        // left for the stale-temp sweep of a later command
+      }
+    }
+  }
+
+  /** Whether a JVM with the child's options starts with the written archive, required ({@code -Xshare:on}). */
+  private boolean starts() throws IOException {
+    List<String> command = new ArrayList<>(trial.subList(0, trial.size() - 2));
+    command.add("-XX:SharedArchiveFile=" + writing);
+    command.add("-Xshare:on");
+    command.addAll(trial.subList(trial.size() - 2, trial.size()));
+    return run(command) == 0;
+  }
+
+  /** {@code trial}'s JVM with the flag that writes an archive to {@code writing}. */
+  private static List<String> writeFlags(List<String> trial, Path writing) {
+    List<String> command = new ArrayList<>(trial.subList(0, trial.size() - 2));
+    command.add("-XX:ArchiveClassesAtExit=" + writing);
+    command.addAll(trial.subList(trial.size() - 2, trial.size()));
+    return command;
+  }
+
+  /**
+   * The exit code of {@code <command> -version} ({@code command}: a JVM's options and class path),
+   * with the CDS messages off and its output discarded; -1 when it did not exit within {@link
+   * #TRIAL_SECONDS} (it is then killed) or this thread was interrupted.
+   */
+  private static int run(List<String> command) throws IOException {
+    Path errorFile = Path.of(System.getProperty("java.io.tmpdir"), "gitops-cds-" + ProcessHandle.current().pid()
+        + "-" + System.nanoTime() + ".err");
+    List<String> full = new ArrayList<>(command.subList(0, command.size() - 2));
+    full.add(QUIET);
+    // a JVM that dies on a bad archive writes its crash report here, not into the user's directory
+    full.add("-XX:ErrorFile=" + errorFile);
+    full.addAll(command.subList(command.size() - 2, command.size()));
+    full.add("-version");
+    Process p = new ProcessBuilder(full).redirectOutput(ProcessBuilder.Redirect.DISCARD)
+        .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+    try {
+      if (!p.waitFor(TRIAL_SECONDS, TimeUnit.SECONDS)) {
+        p.destroyForcibly();
+        return -1;
+      }
+      return p.exitValue();
+    } catch (InterruptedException e) {
+      p.destroyForcibly();
+      Thread.currentThread().interrupt();  // passed on: the caller ends as interrupted
+      return -1;
+    } finally {
+      Files.deleteIfExists(errorFile);
+    }
+  }
+
+  /** A 64-bit FNV-1a of {@code s}, in hex: names files, guards nothing (a mismatched archive is refused by the JVM). */
+  static String hash(String s) {
+    long h = 0xcbf29ce484222325L;
+    for (int i = 0; i < s.length(); i++) {
+      h ^= s.charAt(i);
+      h *= 0x100000001b3L;
+    }
+    return Long.toHexString(h);
+  }
+}

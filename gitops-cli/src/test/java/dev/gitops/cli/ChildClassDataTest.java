@@ -1,0 +1,239 @@
+package dev.gitops.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileTime;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.jar.JarOutputStream;
+import java.util.jar.Manifest;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The one-shot child's class-data archive, with real JVMs: made by the child, tried before it is
+ * moved into place, used by the next child, and never given to a JVM when it is cut short.
+ */
+class ChildClassDataTest {
+
+  private static final String JAVA = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+  private static final String VM = System.getProperty("java.vm.name");
+  private static final List<String> JVM = List.of(JAVA, "-XX:TieredStopAtLevel=1", "-Dgitops.cli.reexec=child");
+
+  @TempDir
+  Path tmp;
+
+  private Path jar;
+  private Path cache;
+
+  @BeforeEach
+  void emptyJar() throws IOException {
+    jar = tmp.resolve("app.jar");
+    try (OutputStream out = Files.newOutputStream(jar); JarOutputStream j = new JarOutputStream(out, new Manifest())) {
+      j.flush();
+    }
+    cache = tmp.resolve("cache");
+  }
+
+  private ChildClassData forChild(Map<String, String> env, String property) {
+    return ChildClassData.forChild(JVM, jar.toString(), System.getProperty("java.home"), VM,
+        System.getProperty("java.vm.version"), property, env, cache);
+  }
+
+  private ChildClassData forChild() {
+    return forChild(Map.of(), null);
+  }
+
+  /** Runs a JVM as the child would (its options, {@code data}'s flags, the class path) on {@code -version}. */
+  private static int child(ChildClassData data, String... more) throws Exception {
+    List<String> cmd = new ArrayList<>(JVM);
+    cmd.addAll(data.flags());
+    cmd.addAll(List.of(more));
+    cmd.addAll(List.of("-cp", data.classPath(), "-version"));
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD)
+        .start();
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    return p.exitValue();
+  }
+
+  private List<Path> cached() throws IOException {
+    if (!Files.isDirectory(cache)) {
+      return List.of();
+    }
+    try (Stream<Path> s = Files.list(cache)) {
+      return s.sorted().toList();
+    }
+  }
+
+  @Test
+  void theFirstChildWritesTheArchiveWhichIsTriedMovedIntoPlaceAndMappedByTheNext() throws Exception {
+    ChildClassData first = forChild();
+    assertThat(first.writes()).isTrue();
+    assertThat(first.classPath()).as("the jar by its real path").isEqualTo(jar.toRealPath().toString());
+    assertThat(first.flags()).hasSize(2).anyMatch(f -> f.startsWith("-XX:ArchiveClassesAtExit=" + cache))
+        .contains(ChildClassData.QUIET);
+    assertThat(child(first)).isZero();
+
+    Path archive = first.adopt(ExitCodes.PENDING);
+
+    assertThat(archive).as("a command that ran to its end, changes pending").isNotNull();
+    assertThat(cached()).containsExactly(archive);
+    assertThat(archive.getFileName().toString()).endsWith("-" + Files.size(archive) + ".jsa");
+    ChildClassData next = forChild();
+    assertThat(next.writes()).isFalse();
+    assertThat(next.flags()).containsExactly("-XX:SharedArchiveFile=" + archive, ChildClassData.QUIET);
+    assertThat(child(next, "-Xshare:on")).as("a JVM that requires the archive starts with it").isZero();
+    assertThat(next.adopt(0)).isNull();
+    assertThat(cached()).containsExactly(archive);
+  }
+
+  @Test
+  void anArchiveCutShortIsNeverGivenToAJvmAndIsMadeAgain() throws Exception {
+    ChildClassData first = forChild();
+    child(first);
+    Path archive = first.adopt(0);
+    try (FileChannel c = FileChannel.open(archive, StandardOpenOption.WRITE)) {
+      c.truncate(Files.size(archive) / 2);  // a JVM mapping this dies with SIGBUS (JDK 17)
+    }
+
+    ChildClassData next = forChild();
+
+    assertThat(next.writes()).isTrue();
+    assertThat(next.flags()).noneMatch(f -> f.startsWith("-XX:SharedArchiveFile"));
+    assertThat(cached()).as("the cut archive is deleted").isEmpty();
+  }
+
+  @Test
+  void aWrittenArchiveIsDroppedWhenTheChildFailedOrNoJvmStartsWithIt() throws Exception {
+    for (int code : new int[] {ExitCodes.ERROR, 130, 134, 137, 143}) {
+      ChildClassData failed = forChild();
+      child(failed);
+      assertThat(failed.adopt(code)).as("exit %d", code).isNull();
+      assertThat(cached()).as("exit %d: nothing adopted, the written file deleted", code).isEmpty();
+    }
+
+    ChildClassData cut = forChild();
+    child(cut);
+    Path written = cache.resolve(cut.flags().get(0).substring("-XX:ArchiveClassesAtExit=".length()));
+    try (FileChannel c = FileChannel.open(written, StandardOpenOption.WRITE)) {
+      c.truncate(Files.size(written) / 2);
+    }
+    List<Path> reportsBefore = crashReports();
+    assertThat(cut.adopt(0)).as("the trial JVM dies on it").isNull();
+    assertThat(cached()).as("no archive, no crash report").isEmpty();
+    assertThat(crashReports()).as("none in the working directory either").isEqualTo(reportsBefore);
+  }
+
+  private static List<Path> crashReports() throws IOException {
+    try (Stream<Path> s = Files.list(Path.of("").toAbsolutePath())) {
+      return s.filter(f -> f.getFileName().toString().startsWith("hs_err")).sorted().toList();
+    }
+  }
+
+  @Test
+  void theChildIsGivenTheFlagsAfterItsJavaAndTheJarByItsRealPath() throws Exception {
+    Path link = Files.createSymbolicLink(tmp.resolve("link.jar"), jar);
+    String[] args = {"sync", "--repo", "r"};
+    OneShotJvm.Plan plan = OneShotJvm.plan(args, JAVA, new String[] {"-Xmx1g", "-jar", link.toString(), "sync",
+        "--repo", "r"}, link.toString(), null, null, Map.of());
+    ChildClassData data = ChildClassData.forChild(plan.jvm(), plan.classPath(), System.getProperty("java.home"), VM,
+        "1", null, Map.of(), cache);
+
+    OneShotJvm.Plan with = plan.with(data);
+
+    List<String> expected = new ArrayList<>();
+    expected.add(JAVA);
+    expected.addAll(data.flags());
+    expected.addAll(OneShotJvm.FLAGS);
+    expected.addAll(List.of("-Xmx1g", "-Dgitops.cli.reexec=child", "-cp", jar.toRealPath().toString(),
+        "dev.gitops.cli.Main", "sync", "--repo", "r"));
+    assertThat(with.command()).isEqualTo(expected);
+    assertThat(with.classData()).isSameAs(data);
+    assertThat(plan.with(ChildClassData.none()).command()).isEqualTo(plan.command());
+  }
+
+  @Test
+  void aNewBuildOfTheJarMakesANewArchiveAndMovingItInDeletesTheOldOne() throws Exception {
+    ChildClassData first = forChild();
+    child(first);
+    Path old = first.adopt(0);
+    Files.setLastModifiedTime(jar, FileTime.fromMillis(Files.getLastModifiedTime(jar).toMillis() - 60_000));
+
+    ChildClassData rebuilt = forChild();
+
+    assertThat(rebuilt.writes()).as("another version of the jar").isTrue();
+    child(rebuilt);
+    Path now = rebuilt.adopt(0);
+    assertThat(now).isNotEqualTo(old);
+    assertThat(cached()).containsExactly(now);
+  }
+
+  @Test
+  void optionsUnderWhichNoJvmCanWriteAnArchiveGiveTheChildNoFlagAndAreNotTriedAgain() throws Exception {
+    List<String> noBase = List.of(JAVA, "-Xshare:off", "-Dgitops.cli.reexec=child");
+    ChildClassData off = ChildClassData.forChild(noBase, jar.toString(), System.getProperty("java.home"), VM,
+        System.getProperty("java.vm.version"), null, Map.of(), cache);
+
+    assertThat(off.flags()).as("a child given -XX:ArchiveClassesAtExit with -Xshare:off would not start").isEmpty();
+    assertThat(off.writes()).isFalse();
+    assertThat(cached()).singleElement().satisfies(f -> assertThat(f.getFileName().toString()).endsWith("-unable"));
+    Files.writeString(cached().get(0), "kept");
+    assertThat(ChildClassData.forChild(noBase, jar.toString(), System.getProperty("java.home"), VM,
+        System.getProperty("java.vm.version"), null, Map.of(), cache).flags()).isEmpty();
+    assertThat(Files.readString(cached().get(0))).as("not tried again").isEqualTo("kept");
+    assertThat(forChild().writes()).as("other options are tried on their own").isTrue();
+  }
+
+  @Test
+  void staleTempFilesAreSweptAndFreshOnesKept() throws Exception {
+    Files.createDirectories(cache);
+    Path stale = Files.writeString(cache.resolve("x-y.123.tmp"), "left by a parent that was killed");
+    Files.setLastModifiedTime(stale, FileTime.fromMillis(System.currentTimeMillis() - TimeUnit.HOURS.toMillis(1)));
+    Path fresh = Files.writeString(cache.resolve("x-y.456.tmp"), "another parent's, being written");
+
+    forChild();
+
+    assertThat(stale).doesNotExist();
+    assertThat(fresh).exists();
+  }
+
+  @Test
+  void theSwitchesAClassPathThatIsNotOneJarAnotherVmOrNoCacheGiveNoArchive() throws IOException {
+    List<ChildClassData> off = List.of(forChild(Map.of(ChildClassData.ENV, "false"), null),
+        forChild(Map.of(ChildClassData.ENV, " FALSE "), null), forChild(Map.of(), "false"),
+        ChildClassData.forChild(JVM, jar + java.io.File.pathSeparator + jar, System.getProperty("java.home"), VM, "1",
+            null, Map.of(), cache),
+        ChildClassData.forChild(JVM, tmp.toString(), System.getProperty("java.home"), VM, "1", null, Map.of(), cache),
+        ChildClassData.forChild(JVM, jar.toString(), System.getProperty("java.home"), "Eclipse OpenJ9 VM", "1", null,
+            Map.of(), cache),
+        ChildClassData.forChild(JVM, jar.toString(), System.getProperty("java.home"), VM, "1", null, Map.of(), null));
+    for (ChildClassData d : off) {
+      assertThat(d.flags()).isEmpty();
+      assertThat(d.classPath()).isNull();
+      assertThat(d.writes()).isFalse();
+    }
+    assertThat(cached()).isEmpty();
+    assertThat(forChild(Map.of(ChildClassData.ENV, "true"), null).writes()).isTrue();
+  }
+
+  @Test
+  void theCacheIsXdgsOrUnderTheHomeDirectory() {
+    assertThat(ChildClassData.cacheDirectory(Map.of("XDG_CACHE_HOME", "/var/cache/me"), "/home/me"))
+        .isEqualTo(Path.of("/var/cache/me/gitops/jvm"));
+    assertThat(ChildClassData.cacheDirectory(Map.of("XDG_CACHE_HOME", "relative"), "/home/me"))
+        .as("a relative XDG_CACHE_HOME is ignored, as the spec says").isEqualTo(Path.of("/home/me/.cache/gitops/jvm"));
+    assertThat(ChildClassData.cacheDirectory(Map.of(), "/home/me")).isEqualTo(Path.of("/home/me/.cache/gitops/jvm"));
+    assertThat(ChildClassData.cacheDirectory(Map.of(), "?")).isNull();
+    assertThat(ChildClassData.cacheDirectory(Map.of(), null)).isNull();
+  }
+}
