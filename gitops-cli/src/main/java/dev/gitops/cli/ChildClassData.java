@@ -30,7 +30,8 @@ import java.util.concurrent.TimeUnit;
  * one per jar path and JDK ({@code <install>-<version>-<size>.jsa}; a new build of the jar, a new
  * JDK or other JVM options for the child (also through {@code JAVA_TOOL_OPTIONS} and the like) make a new one, and moving it into place deletes the install's older
  * ones). {@code GITOPS_JVM_CDS=false} or {@code -Dgitops.cli.cds=false} turns it off; so does a
- * class path that is not one jar file. Nothing here fails a command: an archive that cannot be read,
+ * class path that is not one jar file, and JVM options that choose class sharing themselves ({@code
+ * -Xshare:...}, {@code -XX:SharedArchiveFile}, ...). Nothing here fails a command: an archive that cannot be read,
  * made or moved is left out (the command runs as without it), and the JVM's own CDS messages are off
  * ({@code -Xlog:cds*=off}), so the command's output is its own.
  *
@@ -111,7 +112,7 @@ final class ChildClassData {
     if (vmName == null || !(vmName.contains("HotSpot") || vmName.contains("OpenJDK"))
         || "false".equalsIgnoreCase(property) || off != null && off.strip().equalsIgnoreCase("false")
         || cacheDir == null || classPath == null || classPath.contains(File.pathSeparator)
-        || !classPath.endsWith(".jar")) {
+        || !classPath.endsWith(".jar") || choosesSharing(jvm, env)) {
       return none();
     }
     try {
@@ -156,6 +157,24 @@ final class ChildClassData {
       // a cache that cannot be read or made: the child starts without an archive, as it always could
       return none();
     }
+  }
+
+  /** Whether the user's JVM options (or the environment's) choose class sharing themselves: theirs stands. */
+  private static boolean choosesSharing(List<String> jvm, Map<String, String> env) {
+    List<String> all = new ArrayList<>(jvm);
+    for (String variable : new String[] {"JAVA_TOOL_OPTIONS", "JDK_JAVA_OPTIONS", "_JAVA_OPTIONS"}) {
+      String value = env.get(variable);
+      if (value != null) {
+        all.addAll(List.of(value.strip().split("\\s+")));
+      }
+    }
+    for (String option : all) {
+      if (option.startsWith("-Xshare") || option.startsWith("-XX:SharedArchiveFile")
+          || option.contains("UseSharedSpaces") || option.contains("AutoCreateSharedArchive")) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** The JVM options the environment gives every JVM (the child's, the trial's), in a fixed order. */

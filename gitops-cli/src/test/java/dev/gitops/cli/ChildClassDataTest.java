@@ -180,11 +180,12 @@ class ChildClassDataTest {
 
   @Test
   void optionsUnderWhichNoJvmCanWriteAnArchiveGiveTheChildNoFlagAndAreNotTriedAgain() throws Exception {
-    List<String> noBase = List.of(JAVA, "-Xshare:off", "-Dgitops.cli.reexec=child");
+    // the JDK's base archive is made with compressed class pointers: without them no base archive loads
+    List<String> noBase = List.of(JAVA, "-XX:-UseCompressedClassPointers", "-Dgitops.cli.reexec=child");
     ChildClassData off = ChildClassData.forChild(noBase, jar.toString(), System.getProperty("java.home"), VM,
         System.getProperty("java.vm.version"), null, Map.of(), cache);
 
-    assertThat(off.flags()).as("a child given -XX:ArchiveClassesAtExit with -Xshare:off would not start").isEmpty();
+    assertThat(off.flags()).as("a child given -XX:ArchiveClassesAtExit here would not start").isEmpty();
     assertThat(off.writes()).isFalse();
     assertThat(cached()).singleElement().satisfies(f -> assertThat(f.getFileName().toString()).endsWith("-unable"));
     Files.writeString(cached().get(0), "kept");
@@ -216,7 +217,12 @@ class ChildClassDataTest {
         ChildClassData.forChild(JVM, tmp.toString(), System.getProperty("java.home"), VM, "1", null, Map.of(), cache),
         ChildClassData.forChild(JVM, jar.toString(), System.getProperty("java.home"), "Eclipse OpenJ9 VM", "1", null,
             Map.of(), cache),
-        ChildClassData.forChild(JVM, jar.toString(), System.getProperty("java.home"), VM, "1", null, Map.of(), null));
+        ChildClassData.forChild(JVM, jar.toString(), System.getProperty("java.home"), VM, "1", null, Map.of(), null),
+        // class sharing chosen by the user: theirs stands
+        ChildClassData.forChild(List.of(JAVA, "-XX:SharedArchiveFile=theirs.jsa"), jar.toString(),
+            System.getProperty("java.home"), VM, "1", null, Map.of(), cache),
+        ChildClassData.forChild(JVM, jar.toString(), System.getProperty("java.home"), VM, "1", null,
+            Map.of("JAVA_TOOL_OPTIONS", "-Xmx1g -Xshare:off"), cache));
     for (ChildClassData d : off) {
       assertThat(d.flags()).isEmpty();
       assertThat(d.classPath()).isNull();
