@@ -13,27 +13,28 @@ import java.util.concurrent.TimeUnit;
 /**
  * The class-data archive (AppCDS: JDK 17's dynamic archive) of the one-shot child JVM ({@link
  * OneShotJvm}): the child of {@code java -jar gitops.jar} maps the classes an earlier child loaded,
- * already parsed and verified, instead of loading them from the jar (about 0.25 s of a no-change
- * sync's 1.7 s on a 2-core machine; benchmarks/README.md). The first one-shot command of a jar
- * makes the archive: a JVM with the child's options is first started with {@code
- * -XX:ArchiveClassesAtExit} on {@code -version} (where the JDK has no base archive, as with {@code
- * -Xshare:off}, a JVM given that flag does not start at all: then the child gets no archive flag, and
- * a file {@code <install>-<version>-unable} keeps later commands from trying again); the child then
- * writes the archive at exit (~0.7 s, once), and when its command ran to its end the parent starts
- * one more JVM with {@code -Xshare:on} on it
- * ({@code -version}: a JVM refuses an archive that does not match, and JDK 17 dies on a
- * truncated one rather than ignoring it), and only an archive that JVM started with is moved into
- * place, under a name holding its size. A later command uses the archive whose size is still the
- * one its name holds; any other is deleted and made again.
+ * already parsed and verified, instead of loading them from the jar (about 0.2 s of a no-change
+ * sync's 1.8 s on a 2-core machine; benchmarks/README.md). The first one-shot command of a jar
+ * makes the archive. First a JVM with the child's options is started on {@code -version} with
+ * {@code -XX:ArchiveClassesAtExit}: where the JDK has no base archive (as under {@code -Xshare:off})
+ * a JVM given that flag does not start at all, so then the child gets no archive flag, and a file
+ * {@code <install>-<version>-unable} keeps later commands from trying again. The child then writes
+ * the archive at exit (~0.7 s, once), and when its command ran to its end the parent starts one
+ * more JVM on {@code -version} that requires the archive ({@code -Xshare:on}: a JVM refuses an
+ * archive that does not match, and JDK 17 dies on a truncated one rather than ignoring it); only
+ * an archive that JVM started with is moved into place, under a name holding its size. A later
+ * command uses the archive while its size is the one its name holds; any other is deleted and
+ * made again.
  *
  * <p>The archives live in {@code $XDG_CACHE_HOME/gitops/jvm}, else {@code ~/.cache/gitops/jvm},
  * one per jar path and JDK ({@code <install>-<version>-<size>.jsa}; a new build of the jar, a new
- * JDK or other JVM options for the child (also through {@code JAVA_TOOL_OPTIONS} and the like) make a new one, and moving it into place deletes the install's older
- * ones). {@code GITOPS_JVM_CDS=false} or {@code -Dgitops.cli.cds=false} turns it off; so does a
- * class path that is not one jar file, and JVM options that choose class sharing themselves ({@code
- * -Xshare:...}, {@code -XX:SharedArchiveFile}, ...). Nothing here fails a command: an archive that cannot be read,
- * made or moved is left out (the command runs as without it), and the JVM's own CDS messages are off
- * ({@code -Xlog:cds*=off}), so the command's output is its own.
+ * JDK or other JVM options for the child, also through {@code JAVA_TOOL_OPTIONS} and the like,
+ * make a new one, and moving it into place deletes the install's older ones). {@code
+ * GITOPS_JVM_CDS=false} or {@code -Dgitops.cli.cds=false} turns it off; so does a class path that
+ * is not one jar file, and JVM options that choose class sharing themselves ({@code -Xshare:...},
+ * {@code -XX:SharedArchiveFile}, ...). Nothing here fails a command: an archive that cannot be
+ * read, made or moved is left out (the command runs as without it), and the JVM's own CDS messages
+ * are off ({@code -Xlog:cds*=off}), so the command's output is its own.
  *
  * <p>Like {@link OneShotJvm}, it runs in the parent before anything else and uses the JDK's base
  * module only: no logging, no lambdas.
@@ -122,7 +123,8 @@ final class ChildClassData {
       }
       String install = hash(javaHome + '\0' + jar);
       String version = install + "-" + hash(vmVersion + '\0' + Files.size(jar) + '\0'
-          + Files.getLastModifiedTime(jar).toMillis() + '\0' + String.join(" ", jvm) + '\0' + optionVariables(env)) + "-";
+          + Files.getLastModifiedTime(jar).toMillis() + '\0' + String.join(" ", jvm) + '\0'
+          + optionVariables(env)) + "-";
       List<String> trial = new ArrayList<>(jvm);
       trial.add("-cp");
       trial.add(jar.toString());
@@ -146,7 +148,8 @@ final class ChildClassData {
         // the JVM did not answer in time (a busy machine): then the next command tries again.
         Files.deleteIfExists(writing);
         if (probe > 0) {
-          Files.writeString(unable, "the JVM options " + String.join(" ", jvm) + " cannot write a class-data archive\n");
+          Files.writeString(unable, "the JVM options " + String.join(" ", jvm)
+              + " cannot write a class-data archive\n");
         }
         return none();
       }

@@ -180,7 +180,8 @@ final class OneShotJvm {
       return plan;
     }
     return plan.with(ChildClassData.forChild(plan.jvm(), plan.classPath(), javaHome,
-        System.getProperty("java.vm.name"), System.getProperty("java.vm.version"), System.getProperty(ChildClassData.PROPERTY), env,
+        System.getProperty("java.vm.name"), System.getProperty("java.vm.version"),
+        System.getProperty(ChildClassData.PROPERTY), env,
         ChildClassData.cacheDirectory(env, System.getProperty("user.home"))));
   }
 

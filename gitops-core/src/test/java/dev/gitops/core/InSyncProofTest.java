@@ -160,7 +160,8 @@ class InSyncProofTest {
   static State many(String revision, int n, int moved) {
     List<Resource> rs = new ArrayList<>();
     for (int i = 0; i < n; i++) {
-      Resource r = Resource.of(ResourceKey.of("m", "thing", "", "k" + i), json("{'name':'k" + i + "','size':" + i + "}"));
+      Resource r = Resource.of(ResourceKey.of("m", "thing", "", "k" + i),
+          json("{'name':'k" + i + "','size':" + i + "}"));
       rs.add(i != moved ? r : new Resource(r.key(), r.document(), r.origin(), r.dependsOn(), 1, r.policy(),
           r.sensitive()));
     }
