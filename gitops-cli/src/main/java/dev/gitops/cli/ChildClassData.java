@@ -165,7 +165,7 @@ final class ChildClassData {
   /** Whether the user's JVM options (or the environment's) choose class sharing themselves: theirs stands. */
   private static boolean choosesSharing(List<String> jvm, Map<String, String> env) {
     List<String> all = new ArrayList<>(jvm);
-    for (String variable : new String[] {"JAVA_TOOL_OPTIONS", "JDK_JAVA_OPTIONS", "_JAVA_OPTIONS"}) {
+    for (String variable : OneShotJvm.OPTION_VARIABLES) {
       String value = env.get(variable);
       if (value != null) {
         all.addAll(List.of(value.strip().split("\\s+")));
@@ -183,7 +183,7 @@ final class ChildClassData {
   /** The JVM options the environment gives every JVM (the child's, the trial's), in a fixed order. */
   private static String optionVariables(Map<String, String> env) {
     StringBuilder sb = new StringBuilder();
-    for (String variable : new String[] {"JAVA_TOOL_OPTIONS", "JDK_JAVA_OPTIONS", "_JAVA_OPTIONS"}) {
+    for (String variable : OneShotJvm.OPTION_VARIABLES) {
       String value = env.get(variable);
       sb.append(variable).append('=').append(value == null ? "" : value).append('\0');
     }

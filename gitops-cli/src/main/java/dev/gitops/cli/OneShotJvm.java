@@ -106,7 +106,7 @@ final class OneShotJvm {
       "-Xshare:dump", "-XX:NativeMemoryTracking");
 
   /** The environment variables the JVM or the {@code java} launcher read options from. */
-  private static final List<String> OPTION_VARIABLES = List.of("JAVA_TOOL_OPTIONS", "JDK_JAVA_OPTIONS", "_JAVA_OPTIONS");
+  static final List<String> OPTION_VARIABLES = List.of("JAVA_TOOL_OPTIONS", "JDK_JAVA_OPTIONS", "_JAVA_OPTIONS");
 
   private OneShotJvm() {}
 
