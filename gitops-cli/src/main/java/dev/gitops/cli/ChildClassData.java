@@ -19,10 +19,12 @@ import java.util.concurrent.TimeUnit;
  * {@code -XX:ArchiveClassesAtExit}: where the JDK has no base archive (as under {@code -Xshare:off})
  * a JVM given that flag does not start at all, so then the child gets no archive flag, and a file
  * {@code <install>-<version>-unable} keeps later commands from trying again. The child then writes
- * the archive at exit (~0.7 s, once), and when its command ran to its end the parent starts one
+ * the archive at exit (~0.7 s), and when its command ran to its end the parent starts one
  * more JVM on {@code -version} that requires the archive ({@code -Xshare:on}: a JVM refuses an
  * archive that does not match, and JDK 17 dies on a truncated one rather than ignoring it); only
- * an archive that JVM started with is moved into place, under a name holding its size. A later
+ * an archive that JVM started with is moved into place, under a name holding its size (after
+ * {@link #MAX_TRIES} commands whose archive was not taken, as when each ended in an error, the
+ * children of that version stop writing one: none pays the write again). A later
  * command uses the archive while its size is the one its name holds; any other is deleted and
  * made again.
  *
@@ -56,6 +58,13 @@ final class ChildClassData {
   private static final long STALE_TEMP_MILLIS = TimeUnit.MINUTES.toMillis(10);
   /** How long the JVM that tries a new archive may take. */
   private static final long TRIAL_SECONDS = 30;
+  /**
+   * Commands that wrote an archive none took (each ended in an error, or its archive failed the
+   * trial) before the children of that version stop writing one: each such command pays the write.
+   */
+  static final int MAX_TRIES = 3;
+  private static final String TRIES = "tries";
+  private static final String UNABLE = "unable";
 
   private final List<String> flags;
   /** The child's class path (the jar's real path: an archive holds the class path it was made with), or null. */
@@ -133,8 +142,8 @@ final class ChildClassData {
         return new ChildClassData(List.of("-XX:SharedArchiveFile=" + archive, QUIET), jar.toString(), null, trial,
             cacheDir, install, version);
       }
-      Path unable = cacheDir.resolve(version + "unable");
-      if (Files.exists(unable)) {
+      Path unable = cacheDir.resolve(version + UNABLE);
+      if (Files.exists(unable) || tries(cacheDir.resolve(version + TRIES)) >= MAX_TRIES) {
         return none();
       }
       Files.createDirectories(cacheDir);
@@ -188,6 +197,15 @@ final class ChildClassData {
       sb.append(variable).append('=').append(value == null ? "" : value).append('\0');
     }
     return sb.toString();
+  }
+
+  /** The count the file {@code f} holds, 0 when it does not exist or holds no count. */
+  private static int tries(Path f) {
+    try {
+      return Integer.parseInt(Files.readString(f).strip());
+    } catch (IOException | RuntimeException e) {
+      return 0;  // none recorded (or unreadable: counted again from 0)
+    }
   }
 
   /**
@@ -257,16 +275,19 @@ final class ChildClassData {
    * its end ({@link ExitCodes#OK}, {@link ExitCodes#PENDING} or {@link ExitCodes#REFUSED}: not an
    * error, which may have come before most classes were loaded, nor a signal or a crash), starts a
    * JVM with {@code -Xshare:on} on it and, when that JVM starts, moves the archive into place and
-   * deletes this install's other archives; the written file is deleted otherwise. Returns the
+   * deletes this install's other archives; the written file is deleted otherwise, and counted:
+   * after {@link #MAX_TRIES} such commands the children of this version write none. Returns the
    * archive moved into place, or null.
    */
   Path adopt(int code) {
     if (writing == null) {
       return null;
     }
+    Path tries = dir.resolve(version + TRIES);
     try {
       if (code != ExitCodes.OK && code != ExitCodes.PENDING && code != ExitCodes.REFUSED
           || !Files.isRegularFile(writing) || Files.size(writing) == 0 || !starts()) {
+        Files.writeString(tries, Integer.toString(tries(tries) + 1));
         return null;
       }
       long size = Files.size(writing);
@@ -276,14 +297,16 @@ final class ChildClassData {
       if (files != null) {
         for (File f : files) {
           String name = f.getName();
-          if (name.startsWith(install) && name.endsWith(SUFFIX) && !name.equals(archive.getFileName().toString())) {
+          // this install's other archives and records (not another process's archive being written)
+          if (name.startsWith(install) && !name.equals(archive.getFileName().toString())
+              && (name.endsWith(SUFFIX) || name.endsWith(TRIES) || name.endsWith(UNABLE))) {
             Files.deleteIfExists(f.toPath());
           }
         }
       }
       return archive;
     } catch (IOException | RuntimeException e) {
-      // the cache could not be written: the next command makes the archive again
+      // the cache could not be written: the next command tries again
       return null;
     } finally {
       try {
