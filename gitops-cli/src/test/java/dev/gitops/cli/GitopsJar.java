@@ -85,9 +85,16 @@ final class GitopsJar {
     List<String> cmd = new ArrayList<>(List.of(ClassDataArchive.java(), "-jar", jar().toString()));
     cmd.addAll(List.of(args));
     Map<String, String> all = new java.util.HashMap<>(env);
-    // the child's class-data archive (ChildClassData) in the build directory, not the user's cache
-    all.putIfAbsent("XDG_CACHE_HOME", jar().resolveSibling("test-cache").toString());
+    all.putIfAbsent("XDG_CACHE_HOME", cacheHome().toString());
     return start(workDir, all, cmd, args);
+  }
+
+  /**
+   * The {@code XDG_CACHE_HOME} of the launches of the jar: the child's class-data archive ({@link
+   * ChildClassData}) in the build directory, not the user's cache.
+   */
+  static Path cacheHome() {
+    return jar().resolveSibling("test-cache");
   }
 
   private static Result start(Path workDir, Map<String, String> env, List<String> cmd, String... args)

@@ -165,8 +165,10 @@ class OneShotJvmIT {
           "--target", target.toString());
       Path log = tmp.resolve("out.txt");
       Path stdin = Files.writeString(tmp.resolve("in.txt"), "");
-      Process parent = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile())
-          .redirectInput(stdin.toFile()).start();
+      ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile())
+          .redirectInput(stdin.toFile());
+      pb.environment().put("XDG_CACHE_HOME", GitopsJar.cacheHome().toString());
+      Process parent = pb.start();
       try (Socket fetch = server.accept()) {
         // the sync is running: in a child JVM of the one started
         List<ProcessHandle> children = parent.toHandle().children().filter(c -> c.info().command()
