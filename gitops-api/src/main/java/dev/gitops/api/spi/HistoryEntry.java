@@ -10,7 +10,7 @@ import java.util.Objects;
  *
  * <pre>{@code
  * for (HistoryEntry h : reconciler.history()) {    // newest first
- *   System.out.println(h.id() + " " + h.time() + " " + h.status() + " " + h.revision() + " " + h.counts());
+ *   log.info("{} {} {} {} {}", h.id(), h.time(), h.status(), h.revision(), h.counts());
  * }
  * // roll back: sync again the revision of the newest success before the last sync
  * HistoryEntry good = reconciler.history().stream().skip(1).filter(HistoryEntry::succeeded).findFirst().orElseThrow();

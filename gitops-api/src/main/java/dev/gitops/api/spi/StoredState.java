@@ -12,8 +12,8 @@ import java.util.TreeMap;
  *
  * <pre>{@code
  * StoredState s = store.load();
- * s.inventory().forEach((k, r) -> System.out.println(k + " last applied at " + r.revision()));
- * s.pending().keySet().forEach(k -> System.out.println(k + ": written before an apply, its outcome not recorded"));
+ * s.inventory().forEach((k, r) -> log.info("{} last applied at {}", k, r.revision()));
+ * s.pending().keySet().forEach(k -> log.info("{}: written before an apply, its outcome not recorded", k));
  * String applied = s.lastAppliedRevision();   // "" until a sync applied in full
  * }</pre>
  *
