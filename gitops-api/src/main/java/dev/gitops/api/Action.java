@@ -4,7 +4,7 @@ package dev.gitops.api;
  * What a plan does with one key.
  *
  * <pre>{@code
- * plan.changes(Action.DELETE).forEach(c -> System.out.println("will delete " + c.key()));
+ * plan.changes(Action.DELETE).forEach(c -> log.info("will delete {}", c.key()));
  * long writes = plan.changes().stream().filter(c -> c.action().mutates()).count();
  * long removals = plan.changes().stream().filter(c -> c.action().destroys()).count();   // DELETE and REPLACE
  * }</pre>

@@ -17,8 +17,8 @@ import java.util.Set;
  * Change create = Change.create(resource, "not present");
  * Change delete = Change.delete(lastAppliedResource, live, "removed from Git");
  * for (Change c : List.of(create, delete)) {
- *   System.out.println(c.action() + " " + c.key() + ": " + c.reason());
- *   c.fields().forEach(f -> System.out.println("  " + f.symbol() + " " + f.path()));
+ *   log.info("{} {}: {}", c.action(), c.key(), c.reason());
+ *   c.fields().forEach(f -> log.info("  {} {}", f.symbol(), f.path()));
  * }
  * }</pre>
  *

@@ -290,7 +290,7 @@ public final class Documents {
    * <pre>{@code
    * JsonNode o = Documents.freeze(new ObjectMapper().readTree("{\"a\":1,\"b\":2}"));
    * for (int i = 0; i < o.size(); i++) {
-   *   System.out.println(Documents.fieldName(o, i) + " = " + Documents.fieldValue(o, i));
+   *   log.info("{} = {}", Documents.fieldName(o, i), Documents.fieldValue(o, i));
    * }
    * }</pre>
    *

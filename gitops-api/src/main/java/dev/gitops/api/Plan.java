@@ -21,7 +21,7 @@ import java.util.TreeSet;
  *
  * <pre>{@code
  * Plan plan = reconciler.plan();
- * plan.changes(Action.DELETE).forEach(c -> System.out.println("will delete " + c.key()));
+ * plan.changes(Action.DELETE).forEach(c -> log.info("will delete {}", c.key()));
  * SyncResult result = reconciler.apply(plan);   // refused if the plan no longer holds
  * }</pre>
  *

@@ -13,7 +13,7 @@ import java.util.List;
  * try {
  *   reconciler.apply(PlanCodec.fromJson(Files.readString(planFile)));
  * } catch (PlanMismatchException e) {
- *   System.err.println("not run: " + e.key() + " differs at " + e.field());
+ *   log.warn("not run: {} differs at {}", e.key(), e.field());
  * }
  * }</pre>
  */

@@ -29,7 +29,7 @@ public sealed interface SyncEvent {
    * Set<String> seen = ConcurrentHashMap.newKeySet();
    * SyncListener alerts = e -> {
    *   if (e instanceof SyncEvent.DriftDetected d && seen.add(d.planId() + " " + d.key())) {
-   *     System.out.println(d.key() + " drifted at " + d.paths());
+   *     log.warn("{} drifted at {}", d.key(), d.paths());
    *   }
    * };
    * }</pre>

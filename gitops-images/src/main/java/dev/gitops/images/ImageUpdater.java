@@ -35,7 +35,7 @@ import org.slf4j.LoggerFactory;
  *          .git(git)
  *          .build()) {
  *   ImageUpdateResult r = updater.run();
- *   r.updates().forEach(u -> System.out.println(u.describe()));
+ *   r.updates().forEach(u -> log.info(u.describe()));
  *   r.commit();                              // the commit pushed, if any
  * }
  * }</pre>

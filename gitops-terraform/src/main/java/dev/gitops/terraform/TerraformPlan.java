@@ -12,8 +12,8 @@ import java.util.Objects;
  *
  * <pre>{@code
  * TerraformPlan p = tf.pendingPlan().orElseThrow();
- * System.out.println(p.id() + " at " + p.revision() + ": " + p.summary());
- * p.changes().forEach(c -> System.out.println(c.action() + " " + c.key() + ": " + c.reason()));
+ * log.info("{} at {}: {}", p.id(), p.revision(), p.summary());
+ * p.changes().forEach(c -> log.info("{} {}: {}", c.action(), c.key(), c.reason()));
  * }</pre>
  *
  * @param id derived from the revision, the variables, the workspace and the state's lineage and serial

@@ -17,7 +17,7 @@ import java.util.Set;
  * <pre>{@code
  * MergeResult r = new ThreeWayMerge(rules).merge(key, lastApplied, desired, live);
  * boolean inSync = r.isNoop();   // no patch: the live object matches already
- * r.fields().forEach(f -> System.out.println(f.symbol() + " " + f.path()));   // as a plan shows them
+ * r.fields().forEach(f -> log.info("{} {}", f.symbol(), f.path()));   // as a plan shows them
  * r.conflicts().forEach(p -> log.warn("{}: Git and the live system changed {} differently", key, p));
  * }</pre>
  *

@@ -9,7 +9,7 @@ import dev.gitops.images.marker.Setter;
  *
  * <pre>{@code
  * for (ImageUpdate u : updater.preview().updates()) {   // what a run would write
- *   System.out.println(u.describe());                   // file:line object path: old -> new (policy)
+ *   log.info(u.describe());                             // file:line object path: old -> new (policy)
  * }
  * }</pre>
  *

@@ -10,7 +10,7 @@ import java.util.Objects;
  * <pre>{@code
  * for (ImageMarker m : MarkedYaml.parse("apps/web.yaml", bytes).markers()) {
  *   // apps/web.yaml:21 spec.template.spec.containers[0].image = registry.example.com/team/web:v1.2.3 (apps:web)
- *   System.out.println(m.location() + " " + m.path() + " = " + m.value() + " (" + m.setter() + ")");
+ *   log.info("{} {} = {} ({})", m.location(), m.path(), m.value(), m.setter());
  * }
  * }</pre>
  *
