@@ -6,7 +6,9 @@ b3_repo() {
   mkdir -p "$repo"
   for ((d = 0; d * 100 < n; d++)); do mkdir -p "$repo/conf/d$d"; done
   # one awk for all the files (a shell loop forking per file took minutes at 10,000)
-  awk -v n="$n" -v repo="$repo" 'BEGIN {
+  # the path through the environment: awk -v would read backslashes in it as escapes
+  B3_REPO="$repo" awk -v n="$n" 'BEGIN {
+    repo = ENVIRON["B3_REPO"]
     x = sprintf("%1000s", ""); gsub(/ /, "x", x)
     for (i = 0; i < n; i++) {
       f = sprintf("%s/conf/d%d/f%d.conf", repo, int(i / 100), i)
