@@ -3,11 +3,18 @@ package dev.gitops.cli;
 import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.PosixFileAttributes;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.nio.file.attribute.UserPrincipal;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -29,6 +36,8 @@ import java.util.concurrent.TimeUnit;
  * made again.
  *
  * <p>The archives live in {@code $XDG_CACHE_HOME/gitops/jvm}, else {@code ~/.cache/gitops/jvm},
+ * made owner-only; a directory that is a link, is another user's or that others may write into is
+ * not used at all, nor an archive that is a link or another user's (the JVM runs what it maps),
  * one per jar path and JDK ({@code <install>-<version>-<size>.jsa}; a new build of the jar, a new
  * JDK or other JVM options for the child, also through {@code JAVA_TOOL_OPTIONS} and the like,
  * make a new one, and moving it into place deletes the install's older ones). {@code
@@ -137,7 +146,11 @@ final class ChildClassData {
       List<String> trial = new ArrayList<>(jvm);
       trial.add("-cp");
       trial.add(jar.toString());
-      Path archive = usable(cacheDir, version);
+      UserPrincipal me = privateDirectory(cacheDir);
+      if (me == null) {
+        return none();  // a directory someone else could write into: its archives would be their code
+      }
+      Path archive = usable(cacheDir, version, me);
       if (archive != null) {
         return new ChildClassData(List.of("-XX:SharedArchiveFile=" + archive, QUIET), jar.toString(), null, trial,
             cacheDir, install, version);
@@ -146,11 +159,10 @@ final class ChildClassData {
       if (Files.exists(unable) || tries(cacheDir.resolve(version + TRIES)) >= MAX_TRIES) {
         return none();
       }
-      Files.createDirectories(cacheDir);
       Path writing = cacheDir.resolve(version.substring(0, version.length() - 1) + "." + ProcessHandle.current().pid()
           + TEMP);
       Files.deleteIfExists(writing);
-      int probe = run(writeFlags(trial, writing));
+      int probe = run(writeFlags(trial, writing), cacheDir);
       if (probe != 0) {
         // a JVM with these options cannot write an archive (no base archive of the JDK: -Xshare:off,
         // a JDK without one); the child would not even start with the flag. Not tried again, unless
@@ -209,10 +221,49 @@ final class ChildClassData {
   }
 
   /**
-   * The archive named {@code version<size>.jsa} in {@code dir} whose size is that size, or null;
-   * archives of that version of another size (cut short) and stale temp files are deleted.
+   * Makes {@code dir} when it is missing (owner-only where the file system has POSIX permissions)
+   * and returns this user when {@code dir} is a real directory (not a link) of this user that no
+   * one else may write into; null otherwise. An archive is code the JVM maps: one planted by
+   * another user, in a cache shared by mistake ({@code XDG_CACHE_HOME=/tmp}), must never be used.
    */
-  private static Path usable(Path dir, String version) throws IOException {
+  private static UserPrincipal privateDirectory(Path dir) throws IOException {
+    if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
+      Files.createDirectories(dir.getParent());
+      try {
+        Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+      } catch (UnsupportedOperationException e) {
+        Files.createDirectory(dir);  // no POSIX permissions here: the user's own profile directory decides
+      } catch (java.nio.file.FileAlreadyExistsException e) {
+        // made by another command at the same time: checked below like any other
+      }
+    }
+    UserPrincipal me = dir.getFileSystem().getUserPrincipalLookupService()
+        .lookupPrincipalByName(System.getProperty("user.name"));
+    return mine(dir, me, true) ? me : null;
+  }
+
+  /**
+   * Whether {@code p} is a directory ({@code directory}) or a regular file, not a link, owned by
+   * {@code me} and not writable by its group or others (where the file system has POSIX permissions).
+   */
+  private static boolean mine(Path p, UserPrincipal me, boolean directory) throws IOException {
+    try {
+      PosixFileAttributes a = Files.readAttributes(p, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+      Set<PosixFilePermission> perms = a.permissions();
+      return (directory ? a.isDirectory() : a.isRegularFile()) && me.equals(a.owner())
+          && !perms.contains(PosixFilePermission.GROUP_WRITE) && !perms.contains(PosixFilePermission.OTHERS_WRITE);
+    } catch (UnsupportedOperationException e) {
+      BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+      return directory ? a.isDirectory() : a.isRegularFile();
+    }
+  }
+
+  /**
+   * The archive named {@code version<size>.jsa} in {@code dir} whose size is that size, a regular
+   * file of {@code me} that no one else may write, or null; archives of that version of another
+   * size (cut short), of another owner or behind a link, and stale temp files, are deleted.
+   */
+  private static Path usable(Path dir, String version, UserPrincipal me) throws IOException {
     File[] files = dir.toFile().listFiles();
     if (files == null) {
       return null;
@@ -231,7 +282,7 @@ final class ChildClassData {
         continue;
       }
       long size = parseSize(name.substring(version.length(), name.length() - SUFFIX.length()));
-      if (found == null && size > 0 && f.isFile() && f.length() == size) {
+      if (found == null && size > 0 && mine(f.toPath(), me, false) && f.length() == size) {
         found = f.toPath();
       } else {
         Files.deleteIfExists(f.toPath());  // cut short (a JVM would die mapping it), or a second copy
@@ -323,7 +374,7 @@ final class ChildClassData {
     command.add("-XX:SharedArchiveFile=" + writing);
     command.add("-Xshare:on");
     command.addAll(trial.subList(trial.size() - 2, trial.size()));
-    return run(command) == 0;
+    return run(command, dir) == 0;
   }
 
   /** {@code trial}'s JVM with the flag that writes an archive to {@code writing}. */
@@ -339,9 +390,9 @@ final class ChildClassData {
    * with the CDS messages off and its output discarded; -1 when it did not exit within {@link
    * #TRIAL_SECONDS} (it is then killed) or this thread was interrupted.
    */
-  private static int run(List<String> command) throws IOException {
-    Path errorFile = Path.of(System.getProperty("java.io.tmpdir"), "gitops-cds-" + ProcessHandle.current().pid()
-        + "-" + System.nanoTime() + ".err");
+  private static int run(List<String> command, Path dir) throws IOException {
+    // in the owner-only cache, not a shared temp directory where a name could be taken first
+    Path errorFile = dir.resolve("crash-" + ProcessHandle.current().pid() + "-" + System.nanoTime() + ".err");
     List<String> full = new ArrayList<>(command.subList(0, command.size() - 2));
     full.add(QUIET);
     // a JVM that dies on a bad archive writes its crash report here, not into the user's directory

@@ -221,6 +221,39 @@ class ChildClassDataTest {
   }
 
   @Test
+  void theCacheIsMadeOwnerOnlyAndOneOthersMayWriteIntoIsNotUsed() throws Exception {
+    ChildClassData first = forChild();
+    assertThat(first.writes()).isTrue();
+    assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(cache)))
+        .isEqualTo("rwx------");
+    child(first);
+    Path archive = first.adopt(0);
+
+    Files.setPosixFilePermissions(cache, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
+    ChildClassData shared = forChild();
+
+    assertThat(shared.flags()).as("an archive anyone could have planted is never mapped").isEmpty();
+    assertThat(shared.writes()).isFalse();
+    assertThat(cached()).containsExactly(archive);
+  }
+
+  @Test
+  void anArchiveThatIsALinkIsNeverMappedAndIsMadeAgain() throws Exception {
+    ChildClassData first = forChild();
+    child(first);
+    Path archive = first.adopt(0);
+    Path elsewhere = Files.move(archive, tmp.resolve("elsewhere.jsa"));
+    Files.createSymbolicLink(archive, elsewhere);
+
+    ChildClassData next = forChild();
+
+    assertThat(next.flags()).noneMatch(f -> f.startsWith("-XX:SharedArchiveFile"));
+    assertThat(next.writes()).isTrue();
+    assertThat(cached()).as("the link is deleted, not what it points to").isEmpty();
+    assertThat(elsewhere).exists();
+  }
+
+  @Test
   void staleTempFilesAreSweptAndFreshOnesKept() throws Exception {
     Files.createDirectories(cache);
     Path stale = Files.writeString(cache.resolve("x-y.123.tmp"), "left by a parent that was killed");
