@@ -66,6 +66,15 @@ class ChildClassDataTest {
     return p.exitValue();
   }
 
+  /** An archive made as the first command of the jar makes it: written by a child, tried, moved in. */
+  private Path madeArchive() throws Exception {
+    ChildClassData first = forChild();
+    child(first);
+    Path archive = first.adopt(ExitCodes.OK);
+    assertThat(archive).isNotNull();
+    return archive;
+  }
+
   private List<Path> cached() throws IOException {
     if (!Files.isDirectory(cache)) {
       return List.of();
@@ -99,9 +108,7 @@ class ChildClassDataTest {
 
   @Test
   void anArchiveCutShortIsNeverGivenToAJvmAndIsMadeAgain() throws Exception {
-    ChildClassData first = forChild();
-    child(first);
-    Path archive = first.adopt(0);
+    Path archive = madeArchive();
     try (FileChannel c = FileChannel.open(archive, StandardOpenOption.WRITE)) {
       c.truncate(Files.size(archive) / 2);  // a JVM mapping this dies with SIGBUS (JDK 17)
     }
@@ -189,9 +196,7 @@ class ChildClassDataTest {
 
   @Test
   void aNewBuildOfTheJarMakesANewArchiveAndMovingItInDeletesTheOldOne() throws Exception {
-    ChildClassData first = forChild();
-    child(first);
-    Path old = first.adopt(0);
+    Path old = madeArchive();
     Files.setLastModifiedTime(jar, FileTime.fromMillis(Files.getLastModifiedTime(jar).toMillis() - 60_000));
 
     ChildClassData rebuilt = forChild();
@@ -239,9 +244,7 @@ class ChildClassDataTest {
 
   @Test
   void anArchiveThatIsALinkIsNeverMappedAndIsMadeAgain() throws Exception {
-    ChildClassData first = forChild();
-    child(first);
-    Path archive = first.adopt(0);
+    Path archive = madeArchive();
     Path elsewhere = Files.move(archive, tmp.resolve("elsewhere.jsa"));
     Files.createSymbolicLink(archive, elsewhere);
 
