@@ -151,7 +151,7 @@ final class AgentStatus {
   }
 
   private static String oneLine(String text) {
-    String line = text.strip().replaceAll("\\s*\\R\\s*", " ");
+    String line = PlanRenderer.oneLine(text);
     return line.length() > 120 ? line.substring(0, 117) + "..." : line;
   }
 }

@@ -2,6 +2,7 @@ package dev.gitops.cli;
 
 import dev.gitops.api.PlanMismatchException;
 import dev.gitops.api.PlanRefusedException;
+import dev.gitops.core.render.PlanRenderer;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import picocli.CommandLine;
@@ -106,7 +107,8 @@ public final class ExitCodes {
     if (m == null || m.isBlank()) {
       m = t.getClass().getSimpleName() + (t.getCause() != null ? ": " + oneLine(t.getCause()) : "");
     }
-    return m.strip().replaceAll("\\s*\\R\\s*", " ");
+    // a message may quote a file name or a value from the repository: printed escaped, on one line
+    return PlanRenderer.oneLine(m);
   }
 
   /** Maps exceptions to exit codes (picocli asks it when a command throws). */

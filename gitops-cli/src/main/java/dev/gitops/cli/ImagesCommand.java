@@ -1,5 +1,6 @@
 package dev.gitops.cli;
 
+import dev.gitops.core.render.PlanRenderer;
 import dev.gitops.images.ImageUpdateResult;
 import dev.gitops.images.ImageUpdater;
 import dev.gitops.images.git.EditConflict;
@@ -121,13 +122,15 @@ final class ImagesCommand implements Callable<Integer> {
       try (ImageUpdater updater = ImageUpdater.builder().registry(registry.build()).policies(flux.policies())
           .git(git.build()).build()) {
         ImageUpdateResult r = push ? updater.run() : updater.preview();
-        r.policyFailures().forEach((p, why) -> err.println("gitops: image policy " + p + ": " + why));
-        r.problems().forEach(p -> err.println("gitops: " + p));
+        // names and reasons from the repository and the registry, one printable line each
+        r.policyFailures().forEach((p, why) -> err.println("gitops: image policy " + PlanRenderer.oneLine(p) + ": "
+            + PlanRenderer.oneLine(why)));
+        r.problems().forEach(p -> err.println("gitops: " + PlanRenderer.oneLine(p)));
         for (EditConflict c : r.conflicts()) {
-          err.println("gitops: conflict: " + c.describe());
+          err.println("gitops: conflict: " + PlanRenderer.oneLine(c.describe()));
         }
         for (ImageUpdate u : r.updates()) {
-          out.println(u.describe());
+          out.println(PlanRenderer.oneLine(u.describe()));
         }
         if (r.commit().isPresent()) {
           out.println("Pushed " + r.commit().get() + " to " + (pushBranch == null ? branch : pushBranch) + ".");

@@ -195,20 +195,30 @@ final class ProgressListener implements SyncListener {
         return;
       }
       endLiveLine();
-      String message = f.outcome().message().isEmpty() ? "" : ": " + f.outcome().message().strip().replaceAll("\\s*\\R\\s*", " ");
-      out.println("  [" + done + "/" + total + "] " + verb(f.outcome()) + " " + f.change().key() + message
+      String message = f.outcome().message().isEmpty() ? "" : ": " + PlanRenderer.oneLine(f.outcome().message());
+      out.println("  [" + done + "/" + total + "] " + verb(f.outcome()) + " " + shown(f.change().key()) + message
           + (f.attempt() > 1 ? " (after " + f.attempt() + " attempts)" : ""));
     } else if (event instanceof SyncEvent.Retrying r) {
       endLiveLine();
-      out.println("  retrying " + r.change().key() + " in " + r.delay().toMillis() + " ms (attempt " + r.attempt()
-          + " failed: " + r.outcome().message() + ")");
+      out.println("  retrying " + shown(r.change().key()) + " in " + r.delay().toMillis() + " ms (attempt "
+          + r.attempt() + " failed: " + PlanRenderer.oneLine(r.outcome().message()) + ")");
     } else if (event instanceof SyncEvent.WaitingForHealth w) {
       endLiveLine();
-      out.println("  waiting for " + w.key() + " to become healthy (" + w.health() + ")");
+      out.println("  waiting for " + shown(w.key()) + " to become healthy (" + PlanRenderer.oneLine(w.health().toString())
+          + ")");
     } else if (event instanceof SyncEvent.Finished) {
       endLiveLine();
     }
     out.flush();
+  }
+
+  /**
+   * A key as a line of the CLI shows it: a file name from the repository may hold a line break or
+   * a terminal escape sequence, printed escaped ({@link PlanRenderer#printable}), as the plan text
+   * prints it.
+   */
+  static String shown(dev.gitops.api.ResourceKey key) {
+    return PlanRenderer.printable(key.toString());
   }
 
   /** What an outcome is called in a progress line. */

@@ -73,7 +73,7 @@ final class RunCommand implements Callable<Integer> {
 
       @Override
       public void reloadFailed(ConfigException error) {
-        say(out, "not reloaded, the running configuration stays: " + error.getMessage());
+        say(out, "not reloaded, the running configuration stays: " + ExitCodes.oneLine(error));
       }
     });
     if (registry != null) {

@@ -86,22 +86,23 @@ final class StatusCommand implements Callable<Integer> {
       out.println("Drifted: " + drifted.size() + " resource" + (drifted.size() == 1 ? " was" : "s were")
           + " changed outside gitops since the last sync (" + rev + "):");
       for (Change c : drifted) {
-        out.println("  " + c.key());
+        out.println("  " + ProgressListener.shown(c.key()));
         for (FieldChange f : c.fields()) {
           boolean sensitive = f.sensitive();
-          out.println("      " + f.symbol() + " " + f.path() + "  live: "
+          out.println("      " + f.symbol() + " " + PlanRenderer.printable(f.path().toString()) + "  live: "
               + (f.before() == null ? "(absent)" : PlanRenderer.value(f.before(), sensitive)) + ", Git: "
               + (f.after() == null ? "(absent)" : PlanRenderer.value(f.after(), sensitive)));
         }
         if (c.fields().isEmpty()) {
-          out.println("      " + c.reason());
+          out.println("      " + PlanRenderer.oneLine(c.reason()));
         }
       }
     }
     if (!other.isEmpty()) {
       out.println("Out of sync with " + rev + ": " + plan.summary());
       for (Change c : other) {
-        out.println("  " + PlanRenderer.symbol(c.action()) + " " + c.key() + (c.reason().isEmpty() ? "" : "  (" + c.reason() + ")"));
+        out.println("  " + PlanRenderer.symbol(c.action()) + " " + ProgressListener.shown(c.key())
+            + (c.reason().isEmpty() ? "" : "  (" + PlanRenderer.oneLine(c.reason()) + ")"));
       }
     }
     if (!plan.isComplete()) {

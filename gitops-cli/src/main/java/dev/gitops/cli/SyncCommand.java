@@ -112,7 +112,7 @@ final class SyncCommand implements Callable<Integer> {
     }
     if (!result.isSuccessful()) {
       for (Map.Entry<ResourceKey, Outcome> f : result.failures().entrySet()) {
-        out.println("  failed " + f.getKey() + ": " + f.getValue().message());
+        out.println("  failed " + ProgressListener.shown(f.getKey()) + ": " + PlanRenderer.oneLine(f.getValue().message()));
       }
       if (!plan.isComplete()) {
         out.println("  incomplete: " + incomplete(plan));
@@ -148,8 +148,8 @@ final class SyncCommand implements Callable<Integer> {
           .append(names(plan.unknown())).append(')');
     }
     for (Map.Entry<String, String> e : plan.unobserved().entrySet()) {
-      sb.append(sb.length() == 0 ? "" : "; ").append("could not search ").append(e.getKey()).append(" (")
-          .append(e.getValue().strip().replaceAll("\\s*\\R\\s*", " ")).append(')');
+      sb.append(sb.length() == 0 ? "" : "; ").append("could not search ").append(PlanRenderer.oneLine(e.getKey()))
+          .append(" (").append(PlanRenderer.oneLine(e.getValue())).append(')');
     }
     List<ResourceKey> held = plan.heldBack();
     sb.append("; ").append(held.size())
@@ -167,7 +167,7 @@ final class SyncCommand implements Callable<Integer> {
         sb.append(", and ").append(keys.size() - NAMED).append(" more");
         break;
       }
-      sb.append(n++ == 0 ? "" : ", ").append(k);
+      sb.append(n++ == 0 ? "" : ", ").append(ProgressListener.shown(k));
     }
     return sb.toString();
   }
@@ -175,9 +175,11 @@ final class SyncCommand implements Callable<Integer> {
   /** Each key that could not be observed, with the provider's reason, one per line. */
   static void printUnknown(Plan plan, PrintWriter out) {
     for (ResourceKey k : plan.unknown()) {
-      out.println("  unknown " + k + plan.change(k).map(c -> ": " + c.reason()).orElse(""));
+      out.println("  unknown " + ProgressListener.shown(k) + plan.change(k).map(c -> ": " + PlanRenderer.oneLine(c.reason()))
+          .orElse(""));
     }
-    plan.unobserved().forEach((what, why) -> out.println("  unknown " + what + ": " + why));
+    plan.unobserved().forEach((what, why) -> out.println("  unknown " + PlanRenderer.oneLine(what) + ": "
+        + PlanRenderer.oneLine(why)));
   }
 
   /** {@code 1 created, 2 updated, 0 deleted, 3 unchanged, 0 skipped}. */

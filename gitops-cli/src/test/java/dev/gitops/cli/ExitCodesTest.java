@@ -231,4 +231,11 @@ class ExitCodesTest {
     assertThat(missing.code()).isEqualTo(1);
     assertThat(missing.err().lines().toList()).singleElement().asString().contains("--max-deletions");
   }
+
+  @Test
+  void aMessageIsOneLineWithControlAndFormatCharactersEscaped() {
+    // an error message may quote a file name from the repository: no escape sequence reaches the terminal
+    String m = ExitCodes.oneLine(new IllegalStateException("a/bad\u001b[2J.yaml:1: not valid YAML:\n  line \u202e2\r\n"));
+    assertThat(m).isEqualTo("a/bad\\u001b[2J.yaml:1: not valid YAML: line \\u202e2");
+  }
 }

@@ -90,4 +90,31 @@ class HostileInputCliIT {
     assertThat(r.errLines()).singleElement().asString().contains(entry.getFileName().toString()).contains("corrupt");
     assertThat(bytes(target)).as("target and store unchanged").isEqualTo(before);
   }
+
+  @Test
+  void fileNamesWithLineBreaksAndEscapeSequencesArePrintedEscapedByEveryCommand() throws Exception {
+    // a line break would forge a line of the report; ESC and a bidi override would redraw or reorder the terminal
+    String name = "odd/new\nline\u001b[2J\u202eevil.conf";
+    String shown = "files:file::odd/new\\nline\\u001b[2J\\u202eevil.conf";
+    repo.write(name, "x=1\n").commit("a hostile file name");
+
+    GitopsJar.Result sync = gitops("sync");
+    assertThat(sync.code()).as(sync.toString()).isZero();
+    assertThat(Files.readString(target.resolve(name))).isEqualTo("x=1\n");
+    Files.writeString(target.resolve(name), "x=2\n");
+    GitopsJar.Result status = gitops("status");
+    GitopsJar.Result plan = gitops("plan");
+    repo.write("bad\u001b[31m.yaml", "a: [1\n").commit("a file that does not parse");
+    GitopsJar.Result refused = gitops("sync", "--structured", "*.yaml");
+
+    assertThat(sync.out()).contains("  + " + shown + "\n", "] created " + shown + "\n");
+    assertThat(status.code()).as(status.toString()).isEqualTo(2);
+    assertThat(status.out()).contains("  " + shown + "\n");
+    assertThat(plan.out()).contains(shown);
+    assertThat(refused.code()).as(refused.toString()).isEqualTo(1);
+    assertThat(refused.errLines()).singleElement().asString().startsWith("gitops: bad\\u001b[31m.yaml:1@");
+    for (GitopsJar.Result r : List.of(sync, status, plan, refused)) {
+      assertThat(r.out() + r.err()).as(r.toString()).doesNotContain("\u001b", "\u202e", "new\nline");
+    }
+  }
 }

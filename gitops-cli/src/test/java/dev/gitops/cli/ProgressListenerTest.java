@@ -66,6 +66,30 @@ class ProgressListenerTest {
   }
 
   @Test
+  void keysAndMessagesFromTheRepositoryArePrintedEscapedOnOneLine() {
+    // a file name and a provider's message may hold a line break, a terminal escape or a bidi override
+    ResourceKey hostile = ResourceKey.of("files", "file", "", "a/new\nline\u001b[2J\u202etxt.conf");
+    Change c = create(hostile);
+    Plan p = new Plan("id", "main@sha1:" + "0".repeat(40), List.of(c), new TreeMap<>(), new TreeMap<>(),
+        new TreeMap<>(), new TreeMap<>(), new TreeSet<>());
+    StringWriter sw = new StringWriter();
+    ProgressListener l = new ProgressListener(new PrintWriter(sw), false);
+    l.onEvent(new SyncEvent.Planned(p.revision(), p));
+    l.onEvent(new SyncEvent.Retrying(p.revision(), c, Outcome.transientFailure("busy:\n\u001b]0;owned\u0007", null), 1,
+        java.time.Duration.ofMillis(10)));
+    l.onEvent(new SyncEvent.ChangeFinished(p.revision(), c, Outcome.permanentFailure("no\nspace \u001b[31mleft", null), 2));
+    l.awaitOutput();
+
+    String out = sw.toString();
+    assertThat(out).doesNotContain("\u001b", "\u202e", "\u0007")
+        .contains("  retrying files:file::a/new\\nline\\u001b[2J\\u202etxt.conf in 10 ms (attempt 1 failed: busy:"
+            + " \\u001b]0;owned\\u0007)\n")
+        .contains("[1/1] FAILED files:file::a/new\\nline\\u001b[2J\\u202etxt.conf: no space \\u001b[31mleft"
+            + " (after 2 attempts)\n");
+    assertThat(out.lines()).noneMatch(line -> line.equals("line\u001b[2J\u202etxt.conf") || line.startsWith("line"));
+  }
+
+  @Test
   void thePlanTextPrintedOnItsOwnThreadComesWholeBeforeTheNextLineAndAwaitOutputWaitsForIt() {
     StringWriter sw = new StringWriter();
     ProgressListener l = new ProgressListener(new PrintWriter(sw), false);

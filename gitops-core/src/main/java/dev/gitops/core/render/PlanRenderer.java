@@ -294,17 +294,31 @@ public final class PlanRenderer {
     return names.isEmpty() ? "" : " (" + String.join(", ", names) + ")";
   }
 
-  /** {@code s} on one printable line: line breaks and the blanks around them become one space. */
-  static String oneLine(String s) {
+  /**
+   * {@code s} on one {@link #printable} line: line breaks and the blanks around them become one
+   * space. For text from a repository or a live system (an error message that quotes a file name,
+   * a provider's reason) printed where one line is expected:
+   *
+   * <pre>{@code
+   * Outcome failed = Outcome.permanentFailure("cannot write app/x.conf:\n  disk full", null);
+   * log.warn("{} failed: {}", PlanRenderer.printable(key.toString()), PlanRenderer.oneLine(failed.message()));
+   * }</pre>
+   */
+  public static String oneLine(String s) {
     return printable(LINE_BREAK.matcher(s.strip()).replaceAll(" "));
   }
 
   /**
-   * {@code s} with control and format characters written as escapes ({@code \n}, {@code \u202e}):
-   * a name with a line break cannot forge a line of a diff, nor a bidi override reorder what a
-   * reviewer reads.
+   * {@code s} with control and format characters written as escapes ({@code \n}, {@code \u202e},
+   * {@code \u001b}): a name with a line break cannot forge a line of a diff or of a report, a bidi
+   * override cannot reorder what a reviewer reads, and a terminal escape sequence cannot redraw the
+   * operator's screen. A tab stays. Returns {@code s} itself when it has nothing to escape.
+   *
+   * <pre>{@code
+   * String shown = PlanRenderer.printable("app/new\nline.conf");   // app/new\nline.conf, one line
+   * }</pre>
    */
-  static String printable(String s) {
+  public static String printable(String s) {
     StringBuilder sb = null;
     for (int i = 0; i < s.length(); i++) {
       char c = s.charAt(i);
