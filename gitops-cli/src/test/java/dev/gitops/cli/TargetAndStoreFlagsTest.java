@@ -93,6 +93,38 @@ class TargetAndStoreFlagsTest {
   }
 
   @Test
+  void aTargetThatIsTheRepositorysOwnWorkingTreeOrGitDirectoryIsRefusedAndNothingIsWritten() throws Exception {
+    Path dir = repo.dir();
+    Files.writeString(dir.resolve("app.properties"), "name=edited, not committed\n");
+    Path link = Files.createSymbolicLink(tmp.resolve("link-to-repo"), dir);
+    Set<String> before = listing(dir);
+    record Case(String[] args, String message) {}
+    List<Case> cases = List.of(
+        new Case(new String[] {"--repo", dir.toString(), "--target", dir.toString()}, "is the working tree of --repo"),
+        new Case(new String[] {"--repo", link.toString(), "--target", dir + "/"}, "is the working tree of --repo"),
+        new Case(new String[] {"--repo", dir.toString(), "--path", "conf", "--target", link.resolve("conf").toString()},
+            "is the --path conf directory of --repo"),
+        new Case(new String[] {"--repo", dir.toString(), "--target", dir.resolve(".git/objects/x").toString()},
+            "is inside the Git directory of --repo"));
+    for (String cmd : List.of("sync", "plan", "status")) {
+      for (Case c : cases) {
+        List<String> a = args(cmd, c.args());
+        Run r = gitops(a.toArray(String[]::new));
+        assertThat(r.code()).as("%s: %s", a, r).isEqualTo(ExitCodes.ERROR);
+        assertThat(r.err()).as("%s", a).startsWith("gitops: --target ").contains(c.message())
+            .contains("choose a directory outside the repository");
+      }
+    }
+    assertThat(listing(dir)).as("nothing written into the repository").isEqualTo(before);
+    assertThat(Files.readString(dir.resolve("app.properties"))).isEqualTo("name=edited, not committed\n");
+
+    // a directory of the working tree that --path does not read (an ignored build directory) is a target
+    Run build = gitops("sync", "--repo", dir.toString(), "--path", "conf", "--target", dir.resolve("build").toString());
+    assertThat(build.code()).as("%s", build).isZero();
+    assertThat(Files.readString(dir.resolve("build/site.conf"))).isEqualTo("listen 80\n");
+  }
+
+  @Test
   void emptyOrBlankTargetStateOrRepoIsAnErrorNamingTheFlag() throws Exception {
     Path target = tmp.resolve("target");
     String repoDir = repo.dir().toString();
