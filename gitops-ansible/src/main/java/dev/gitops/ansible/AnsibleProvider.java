@@ -649,9 +649,27 @@ public final class AnsibleProvider implements Provider {
       return this;
     }
 
-    /** Where the managed inventory is written (its state file goes beside it). Required. */
+    /**
+     * Where the managed inventory is written (its state file goes beside it). Required. The
+     * inventory is YAML, so its name ends in {@code .yml} or {@code .yaml}, or has no extension:
+     * Ansible picks an inventory's parser by its extension and reads any other one (a {@code
+     * .ini}, a {@code .cfg}) with another parser, which would find no host in it, so every run
+     * would match nothing.
+     *
+     * @throws IllegalArgumentException for a name Ansible would not read as YAML
+     */
     public Builder inventoryOut(Path file) {
-      this.inventoryOut = Objects.requireNonNull(file, "inventoryOut");
+      Objects.requireNonNull(file, "inventoryOut");
+      Path name = file.getFileName();
+      String n = name == null ? "" : name.toString();
+      int dot = n.lastIndexOf('.');
+      String extension = dot > 0 ? n.substring(dot) : "";
+      if (!extension.isEmpty() && !extension.equals(".yml") && !extension.equals(".yaml")) {
+        throw new IllegalArgumentException("the managed inventory " + file + " ends in '" + extension
+            + "', which Ansible does not read as YAML" + (extension.equalsIgnoreCase(".ini") ? " (it reads it as INI)" : "")
+            + ", and it is written as YAML: Ansible would find no host in it; name it .yml or .yaml");
+      }
+      this.inventoryOut = file;
       return this;
     }
 

@@ -1,6 +1,7 @@
 package dev.gitops.ansible;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.gitops.api.ResourceKey;
 import dev.gitops.api.SyncResult;
@@ -186,5 +187,21 @@ class AnsibleProviderTest {
           assertThat(e.getMessage()).contains("-oProxyCommand=touch-pwned").contains("option");
         });
     assertThat(fx.runs("h1")).as("nothing ran").isZero();
+  }
+
+  @Test
+  void aManagedInventoryNameAnsibleWouldNotReadAsYamlIsRefused() {
+    // ansible-playbook picks the parser by extension: YAML under '.ini' parses as an empty INI
+    // inventory, so every run would match no host and still exit 0
+    for (String name : new String[] {"managed.ini", "hosts.cfg", "inventory.json", "inventory.txt", "x.YML"}) {
+      assertThatThrownBy(() -> AnsibleProvider.builder().inventoryOut(tmp.resolve(name)))
+          .as(name).isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining(tmp.resolve(name).toString()).hasMessageContaining("name it .yml or .yaml");
+    }
+    assertThatThrownBy(() -> AnsibleProvider.builder().inventoryOut(tmp.resolve("managed.ini")))
+        .hasMessageContaining("ends in '.ini'").hasMessageContaining("reads it as INI");
+    for (String name : new String[] {"inventory.yml", "inventory.yaml", "inventory", ".hosts"}) {
+      AnsibleProvider.builder().inventoryOut(tmp.resolve(name));
+    }
   }
 }

@@ -14,7 +14,7 @@ import picocli.CommandLine.Option;
  * <pre class="language-shell">{@code
  * gitops plan --repo https://git.example.com/ops.git --ref main --path web --target /srv/web
  * gitops sync --provider k8s --repo ./ops --state /var/lib/gitops/k8s --context prod --namespace web
- * gitops sync --provider ansible --repo ./ops --playbook site.yml --inventory-out /etc/ansible/managed.ini
+ * gitops sync --provider ansible --repo ./ops --playbook site.yml --inventory-out /etc/ansible/managed.yml
  * }</pre>
  */
 public final class TargetOptions {
@@ -55,7 +55,8 @@ public final class TargetOptions {
 
   /** Ansible: where the managed inventory is written. */
   @Option(names = "--inventory-out", paramLabel = "FILE",
-      description = "Ansible: where the managed inventory is written (state default: <its directory>/.gitops/).")
+      description = "Ansible: where the managed inventory is written, a YAML file named .yml, .yaml or without"
+          + " an extension (state default: <its directory>/.gitops/).")
   Path inventoryOut;
 
   /** The kubeconfig of --provider k8s. */

@@ -44,4 +44,20 @@ class AnsibleCliIT {
     assertThat(r.code()).as(r.toString()).isNotZero();
     assertThat(r.err()).contains("--playbook");
   }
+
+  @Test
+  void aManagedInventoryNamedLikeAnIniFileIsRefusedNamingTheFlagBeforeAnythingIsWritten() throws Exception {
+    // YAML under '.ini' is read by Ansible as an empty INI inventory: every run would match no host
+    FixtureRepo repo = FixtureRepo.init(tmp.resolve("repo"));
+    repo.write("inventory/hosts", "[web]\nh1 ansible_connection=local\n")
+        .write("site.yml", "- hosts: all\n  gather_facts: false\n  tasks: []\n").commit("fleet");
+    Path managed = tmp.resolve("managed");
+    GitopsJar.Result r = GitopsJar.run(tmp, "sync", "--repo", repo.dir().toString(), "--provider", "ansible",
+        "--playbook", "site.yml", "--inventory-out", managed.resolve("hosts.ini").toString());
+    assertThat(r.code()).as(r.toString()).isEqualTo(ExitCodes.ERROR);
+    assertThat(r.errLines()).singleElement().asString()
+        .startsWith("gitops: --inventory-out: the managed inventory " + managed.resolve("hosts.ini"))
+        .contains("ends in '.ini'").contains("name it .yml or .yaml");
+    assertThat(managed).doesNotExist();
+  }
 }

@@ -104,8 +104,13 @@ public final class AnsibleProviderFactory implements ProviderFactory {
   public static AnsibleProvider.Builder builder(String inventory, String playbook, Path inventoryOut) {
     repositoryPath("inventory", inventory);
     repositoryPath("playbook", playbook);
-    return AnsibleProvider.builder().inventory(inventory).playbook(playbook)
-        .inventoryOut(inventoryOut.toAbsolutePath().normalize());
+    AnsibleProvider.Builder b = AnsibleProvider.builder().inventory(inventory).playbook(playbook);
+    try {
+      return b.inventoryOut(inventoryOut.toAbsolutePath().normalize());
+    } catch (IllegalArgumentException e) {
+      // a name Ansible would not read as YAML: the option at fault is named
+      throw new InvalidOptionException("inventoryOut", e.getMessage(), e);
+    }
   }
 
   /** A path read from the repository: relative, never leaving it. */

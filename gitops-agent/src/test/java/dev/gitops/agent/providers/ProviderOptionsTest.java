@@ -128,6 +128,11 @@ class ProviderOptionsTest {
     assertThat(vars.line()).isEqualTo(12);
     assertThat(vars.getMessage()).contains("targets[1].provider.extraVars: must be a mapping");
 
+    ConfigException ini = error("type: ansible\nplaybook: site.yml\ninventoryOut: fleet/managed.ini\n");
+    assertThat(ini.line()).isEqualTo(11);
+    assertThat(ini.getMessage()).contains("targets[1].provider.inventoryOut").contains("ends in '.ini'")
+        .contains("name it .yml or .yaml");
+
     ConfigException forks = error("type: ansible\nplaybook: site.yml\ninventoryOut: fleet/inventory.yml\nforks: 0\n");
     assertThat(forks.getMessage()).contains("targets[1].provider.forks");
 
