@@ -79,11 +79,27 @@ public final class KindInformers implements AutoCloseable {
       r.informer().stop();
       throw new Unavailable(message(e.getCause()), e.getCause());
     } catch (TimeoutException e) {
-      throw new Unavailable("the informer for " + kind.type() + " did not finish its first list within " + wait, e);
+      throw new Unavailable(notListed(kind, wait), e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new Unavailable("interrupted while waiting for the informer of " + kind.type(), e);
     }
+  }
+
+  /**
+   * Why a kind's first list is not there: the API server did not answer within {@code wait} (the
+   * client retries a refused or reset connection by itself until then), or the call had no time
+   * left for it (earlier requests of the same call used it up).
+   */
+  static String notListed(KindInfo kind, Duration wait) {
+    long ms = wait.toMillis();
+    if (ms <= 0) {
+      return "the informer for " + kind.type() + " could not wait for its first list: the call had no time left"
+          + " (its earlier requests used it up)";
+    }
+    String took = ms < 1000 ? ms + " ms" : String.format(java.util.Locale.ROOT, "%.1f s", ms / 1000.0);
+    return "the informer for " + kind.type() + " did not finish its first list within " + took
+        + ": the API server did not answer in time (a refused or reset connection is retried until then)";
   }
 
   private Running start(KindInfo kind, Running old) {

@@ -22,4 +22,16 @@ class KindInformersTest {
         new ConnectException("Connection refused"))))
         .isEqualTo("Failure executing: GET at: http://127.0.0.1:1/api/v1 (ConnectException: Connection refused)");
   }
+
+  @Test
+  void aFirstListThatDidNotComeSaysForHowLongInPlainUnitsOrThatNoTimeWasLeft() {
+    KindInfo cm = new KindInfo("", "v1", "ConfigMap", "configmaps", true);
+    assertThat(KindInformers.notListed(cm, java.time.Duration.ofNanos(4_999_492_072L)))
+        .isEqualTo("the informer for /ConfigMap did not finish its first list within 5.0 s: the API server did not"
+            + " answer in time (a refused or reset connection is retried until then)");
+    assertThat(KindInformers.notListed(cm, java.time.Duration.ofMillis(250))).contains("within 250 ms:");
+    assertThat(KindInformers.notListed(cm, java.time.Duration.ZERO))
+        .isEqualTo("the informer for /ConfigMap could not wait for its first list: the call had no time left (its"
+            + " earlier requests used it up)");
+  }
 }
