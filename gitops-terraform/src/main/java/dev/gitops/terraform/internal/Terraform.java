@@ -106,7 +106,7 @@ public final class Terraform {
     }
     if (r.exitCode() != 0) {
       throw new TerraformException("terraform init failed in " + dir.root() + " (exit " + r.exitCode() + "): "
-          + scrubber.scrub(lastLines(r.stderr() + "\n" + r.stdoutText(), 6)));
+          + scrubber.scrub(whatFailed(r.stderr() + "\n" + r.stdoutText(), 6)));
     }
   }
 
@@ -115,7 +115,7 @@ public final class Terraform {
     CommandRunner.Result r = run(List.of("workspace", "select", "-or-create=true", name), ctx, null);
     if (r.exitCode() != 0) {
       throw new TerraformException("cannot select workspace '" + name + "' in " + dir.root() + " (exit "
-          + r.exitCode() + "): " + scrubber.scrub(lastLines(r.stderr(), 4)));
+          + r.exitCode() + "): " + scrubber.scrub(whatFailed(r.stderr(), 4)));
     }
   }
 
@@ -146,7 +146,7 @@ public final class Terraform {
     CommandRunner.Result r = run(List.of("show", "-json", "-no-color", planFile.toString()), ctx, null);
     if (r.exitCode() != 0 || r.timedOut() || r.cancelled()) {
       throw new TerraformException("terraform show -json of the saved plan failed in " + dir.root() + " (exit "
-          + r.exitCode() + (r.timedOut() ? ", timed out" : "") + "): " + scrubber.scrub(lastLines(r.stderr(), 4)));
+          + r.exitCode() + (r.timedOut() ? ", timed out" : "") + "): " + scrubber.scrub(whatFailed(r.stderr(), 4)));
     }
     return r.stdout();
   }
@@ -156,7 +156,7 @@ public final class Terraform {
     CommandRunner.Result r = run(List.of("show", "-json", "-no-color"), ctx, null);
     if (r.exitCode() != 0 || r.timedOut() || r.cancelled()) {
       throw new TerraformException("terraform show -json of the state failed in " + dir.root() + " (exit "
-          + r.exitCode() + (r.timedOut() ? ", timed out" : "") + "): " + scrubber.scrub(lastLines(r.stderr(), 4)));
+          + r.exitCode() + (r.timedOut() ? ", timed out" : "") + "): " + scrubber.scrub(whatFailed(r.stderr(), 4)));
     }
     return r.stdout();
   }
@@ -166,7 +166,7 @@ public final class Terraform {
     CommandRunner.Result r = run(List.of("state", "pull"), ctx, null);
     if (r.exitCode() != 0 || r.timedOut() || r.cancelled()) {
       throw new TerraformException("terraform state pull failed in " + dir.root() + " (exit " + r.exitCode()
-          + (r.timedOut() ? ", timed out" : "") + "): " + scrubber.scrub(lastLines(r.stderr(), 4)));
+          + (r.timedOut() ? ", timed out" : "") + "): " + scrubber.scrub(whatFailed(r.stderr(), 4)));
     }
     return r.stdout();
   }
@@ -206,7 +206,7 @@ public final class Terraform {
     CommandRunner.Result r = run(List.of("force-unlock", "-force", lockId), ctx, null);
     if (r.exitCode() != 0 || r.timedOut()) {
       throw new TerraformException("terraform force-unlock " + lockId + " failed in " + dir.root() + " (exit "
-          + r.exitCode() + "): " + scrubber.scrub(lastLines(r.stderr() + "\n" + r.stdoutText(), 4)));
+          + r.exitCode() + "): " + scrubber.scrub(whatFailed(r.stderr() + "\n" + r.stdoutText(), 4)));
     }
   }
 
@@ -229,7 +229,7 @@ public final class Terraform {
           + (d.address().isEmpty() ? "" : " (" + d.address() + ")"));
     }
     if (out.isEmpty()) {
-      String tail = lastLines(run.stderr(), 4);
+      String tail = whatFailed(run.stderr(), 4);
       out.add(tail.isEmpty() ? String.join(" | ", run.stream().plainLines().stream().limit(4).toList()) : tail);
     }
     return scrubber.scrub(String.join("; ", out));
@@ -266,11 +266,27 @@ public final class Terraform {
     return s == null ? "" : s.strip().lines().findFirst().orElse("");
   }
 
-  static String lastLines(String s, int n) {
+  /**
+   * What a failed command printed, on one line ({@code " | "} between lines): its first {@code
+   * Error:} line and the {@code n - 1} lines after it (the diagnostic), else its last {@code n}
+   * lines.
+   */
+  static String whatFailed(String s, int n) {
     if (s == null) {
       return "";
     }
-    List<String> lines = s.strip().lines().filter(l -> !l.isBlank()).toList();
+    // Terraform frames a diagnostic in box-drawing characters on a terminal ("│ Error: ..."): only the text is kept
+    List<String> lines = s.strip().lines().map(l -> BOX.matcher(l).replaceFirst("").strip())
+        .filter(l -> !l.isEmpty()).toList();
+    for (int i = 0; i < lines.size(); i++) {
+      if (lines.get(i).startsWith("Error:")) {
+        // the first error says what failed; what Terraform printed after it is mostly advice
+        return String.join(" | ", lines.subList(i, Math.min(lines.size(), i + n)));
+      }
+    }
     return String.join(" | ", lines.subList(Math.max(0, lines.size() - n), lines.size()));
   }
+
+  /** The frame Terraform draws around a diagnostic, at the start of a line. */
+  private static final java.util.regex.Pattern BOX = java.util.regex.Pattern.compile("^\\s*[\u2502\u2575\u2577]\\s?");
 }
