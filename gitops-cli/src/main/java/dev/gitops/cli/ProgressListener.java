@@ -195,13 +195,13 @@ final class ProgressListener implements SyncListener {
         return;
       }
       endLiveLine();
-      String message = f.outcome().message().isEmpty() ? "" : ": " + PlanRenderer.oneLine(f.outcome().message());
+      String message = f.outcome().message().isEmpty() ? "" : ": " + message(f.change().key(), f.outcome().message());
       out.println("  [" + done + "/" + total + "] " + verb(f.outcome()) + " " + shown(f.change().key()) + message
           + (f.attempt() > 1 ? " (after " + f.attempt() + " attempts)" : ""));
     } else if (event instanceof SyncEvent.Retrying r) {
       endLiveLine();
       out.println("  retrying " + shown(r.change().key()) + " in " + r.delay().toMillis() + " ms (attempt "
-          + r.attempt() + " failed: " + PlanRenderer.oneLine(r.outcome().message()) + ")");
+          + r.attempt() + " failed: " + message(r.change().key(), r.outcome().message()) + ")");
     } else if (event instanceof SyncEvent.WaitingForHealth w) {
       endLiveLine();
       out.println("  waiting for " + shown(w.key()) + " to become healthy (" + PlanRenderer.oneLine(w.health().toString())
@@ -219,6 +219,20 @@ final class ProgressListener implements SyncListener {
    */
   static String shown(dev.gitops.api.ResourceKey key) {
     return PlanRenderer.printable(key.toString());
+  }
+
+  /**
+   * An outcome's message on the line of its key, printable and on one line, without the key it
+   * often starts with (providers write {@code "<key>: cannot ..."} so that a message stands alone
+   * in a log): {@code failed files:file::a: cannot write}, not the key twice.
+   */
+  static String message(dev.gitops.api.ResourceKey key, String message) {
+    String k = key.toString();
+    String m = message.strip();
+    if (m.startsWith(k) && m.length() > k.length() && (m.charAt(k.length()) == ':' || m.charAt(k.length()) == ' ')) {
+      m = m.substring(k.length() + (m.charAt(k.length()) == ':' ? 1 : 0)).strip();
+    }
+    return PlanRenderer.oneLine(m);
   }
 
   /** What an outcome is called in a progress line. */

@@ -112,7 +112,8 @@ final class SyncCommand implements Callable<Integer> {
     }
     if (!result.isSuccessful()) {
       for (Map.Entry<ResourceKey, Outcome> f : result.failures().entrySet()) {
-        out.println("  failed " + ProgressListener.shown(f.getKey()) + ": " + PlanRenderer.oneLine(f.getValue().message()));
+        out.println("  failed " + ProgressListener.shown(f.getKey()) + ": "
+            + ProgressListener.message(f.getKey(), f.getValue().message()));
       }
       if (!plan.isComplete()) {
         out.println("  incomplete: " + incomplete(plan));
@@ -175,8 +176,8 @@ final class SyncCommand implements Callable<Integer> {
   /** Each key that could not be observed, with the provider's reason, one per line. */
   static void printUnknown(Plan plan, PrintWriter out) {
     for (ResourceKey k : plan.unknown()) {
-      out.println("  unknown " + ProgressListener.shown(k) + plan.change(k).map(c -> ": " + PlanRenderer.oneLine(c.reason()))
-          .orElse(""));
+      out.println("  unknown " + ProgressListener.shown(k)
+          + plan.change(k).map(c -> ": " + ProgressListener.message(k, c.reason())).orElse(""));
     }
     plan.unobserved().forEach((what, why) -> out.println("  unknown " + PlanRenderer.oneLine(what) + ": "
         + PlanRenderer.oneLine(why)));

@@ -90,6 +90,16 @@ class ProgressListenerTest {
   }
 
   @Test
+  void aMessageThatStartsWithItsKeyShowsTheKeyOnce() {
+    // providers write "<key>: why" so that a message stands alone in a log; the line names the key already
+    String out = run(false, Outcome.permanentFailure("files:file::c: cannot write: disk full", null));
+    assertThat(out).contains("[3/3] FAILED files:file::c: cannot write: disk full\n");
+    assertThat(ProgressListener.message(C, "files:file::c failed at task 'x'")).isEqualTo("failed at task 'x'");
+    assertThat(ProgressListener.message(C, "files:file::cc: another key")).isEqualTo("files:file::cc: another key");
+    assertThat(ProgressListener.message(C, "files:file::c")).isEqualTo("files:file::c");
+  }
+
+  @Test
   void thePlanTextPrintedOnItsOwnThreadComesWholeBeforeTheNextLineAndAwaitOutputWaitsForIt() {
     StringWriter sw = new StringWriter();
     ProgressListener l = new ProgressListener(new PrintWriter(sw), false);
