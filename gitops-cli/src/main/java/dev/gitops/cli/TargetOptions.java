@@ -2,7 +2,6 @@ package dev.gitops.cli;
 
 import java.io.IOException;
 import java.nio.file.Files;
-import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -303,9 +302,9 @@ public final class TargetOptions {
     }
     Path local;
     try {
-      local = Path.of(repo);
-    } catch (InvalidPathException e) {
-      return;  // a URL: no working tree here
+      local = repo.regionMatches(true, 0, "file:", 0, 5) ? Path.of(java.net.URI.create(repo)) : Path.of(repo);
+    } catch (IllegalArgumentException | java.nio.file.FileSystemNotFoundException e) {
+      return;  // a remote URL (or not a path): no working tree here
     }
     if (!Files.isDirectory(local)) {
       return;

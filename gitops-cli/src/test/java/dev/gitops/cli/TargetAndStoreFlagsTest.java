@@ -102,6 +102,8 @@ class TargetAndStoreFlagsTest {
     List<Case> cases = List.of(
         new Case(new String[] {"--repo", dir.toString(), "--target", dir.toString()}, "is the working tree of --repo"),
         new Case(new String[] {"--repo", link.toString(), "--target", dir + "/"}, "is the working tree of --repo"),
+        new Case(new String[] {"--repo", dir.toUri().toString(), "--target", dir.toString()},
+            "is the working tree of --repo"),
         new Case(new String[] {"--repo", dir.toString(), "--path", "conf", "--target", link.resolve("conf").toString()},
             "is the --path conf directory of --repo"),
         new Case(new String[] {"--repo", dir.toString(), "--target", dir.resolve(".git/objects/x").toString()},
