@@ -120,7 +120,9 @@ import org.slf4j.LoggerFactory;
  * not create (see {@link TempFiles}). No symlink inside the target is ever followed: a path with a
  * symlink component is refused (PERMANENT for apply, UNKNOWN for observe). Names that escape the
  * target ({@code ..}, absolute, empty segments) and paths under an excluded directory (the state
- * store's, {@code <target>/.gitops} always) are refused with the path named. The target and the
+ * store's, {@code <target>/.gitops} always) are refused with the path named, and so are paths
+ * through a {@code .gitops} directory deeper down ({@code app/.gitops/...}): that is the store and
+ * ownership record of a target nested in this one, which Git content must not rewrite. The target and the
  * excluded directories are compared by real path (symlinks resolved) on every call, so a store
  * reached through a symlink is still out of Git's reach, and a target inside an excluded
  * directory is refused naming both. A replaced file belongs to the process's user afterwards (the
@@ -1158,6 +1160,15 @@ public final class LocalFilesProvider implements Provider {
       if (file.startsWith(ex)) {
         throw new Refusal("path '" + key.name() + "' is inside the excluded directory " + ex);
       }
+    }
+    // below the target's own .gitops (excluded above), a directory of that name is the store and
+    // ownership record of a target nested in this one: Git content there would rewrite another owner's records
+    String rooted = "/" + key.name();
+    int at = rooted.indexOf("/" + DEFAULT_STORE_DIR + "/");
+    if (at >= 0) {
+      throw new Refusal("path '" + key.name() + "' is inside '" + rooted.substring(1, at + DEFAULT_STORE_DIR.length() + 2)
+          + "', a directory named like a target's state store and ownership record (that of a target nested in this"
+          + " one): never written from Git");
     }
     return file;
   }

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.gitops.api.Action;
 import dev.gitops.api.Change;
 import dev.gitops.api.Documents;
+import dev.gitops.api.Outcome;
 import dev.gitops.api.Plan;
 import dev.gitops.api.Resource;
 import dev.gitops.api.ResourceKey;
@@ -343,5 +344,39 @@ class LocalFilesReconcileTest {
         .hasMessageContaining(link.resolve("target").toString()).hasMessageContaining(store.toRealPath().toString());
     assertThatThrownBy(() -> LocalFilesProvider.builder(store).exclude(link).build())
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("excluded directory");
+  }
+
+  @Test
+  void aNestedTargetsStoreAndOwnershipRecordAreOutOfTheOuterTargetsReach() throws IOException {
+    // an outer target whose repository holds app/.gitops/... must not rewrite the records of the target at app/
+    Path outer = Files.createDirectories(tmp.resolve("outer"));
+    Path inner = outer.resolve("app");
+    LocalFilesProvider innerFiles = LocalFilesProvider.builder(inner).build();
+    SyncResult first = reconciler(innerFiles, inner.resolve(".gitops"), "inner", desired(innerFiles, "r1",
+        files("x.conf", "inner\n")), options()).sync();
+    assertThat(first.isSuccessful()).as("%s", first.failures()).isTrue();
+    Path claims = inner.resolve(".gitops/files/owners");
+    java.util.Set<String> before;
+    try (java.util.stream.Stream<Path> s = Files.list(claims)) {
+      before = s.map(p -> p.getFileName().toString()).collect(java.util.stream.Collectors.toSet());
+    }
+
+    LocalFilesProvider files = LocalFilesProvider.builder(outer).build();
+    String forged = "app/.gitops/files/owners/x.conf.json";
+    assertThatThrownBy(() -> desired(files, "r1", files(forged, "{}")))
+        .hasMessageContaining("path '" + forged + "' is inside 'app/.gitops/'");
+    Resource planted = Resource.of(files.keyOf("deep/er/.gitops/snapshot"),
+        Documents.object(Map.of("content", Documents.nodes().textNode("x"))));
+    Outcome o = files.apply(Change.create(planted, "test"), CallContext.of("gitops", "r1", Duration.ofSeconds(10)));
+    assertThat(o.isOk()).isFalse();
+    assertThat(o.message()).contains("'deep/er/.gitops/'");
+    assertThat(outer.resolve("deep")).doesNotExist();
+    try (java.util.stream.Stream<Path> s = Files.list(claims)) {
+      assertThat(s.map(p -> p.getFileName().toString())).containsExactlyInAnyOrderElementsOf(before);
+    }
+    // a name that only contains .gitops is an ordinary file
+    assertThat(files.apply(Change.create(Resource.of(files.keyOf("docs/.gitops.yaml.example"),
+        Documents.object(Map.of("content", Documents.nodes().textNode("x")))), "test"),
+        CallContext.of("gitops", "r1", Duration.ofSeconds(10))).isOk()).isTrue();
   }
 }
