@@ -122,7 +122,8 @@ final class RunCommand implements Callable<Integer> {
       say(spec.commandLine().getErr(), "gitops: SIGHUP does not reach this process (it ignores SIGHUP, as under nohup,"
           + " or the JVM keeps it): to reload, edit " + config + " with agent.watchConfig on");
     }
-    say(out, "gitops agent running " + agent.config().targets().size() + " targets from " + config + " (pid "
+    int targets = agent.config().targets().size();
+    say(out, "gitops agent running " + targets + (targets == 1 ? " target" : " targets") + " from " + config + " (pid "
         + ProcessHandle.current().pid() + ")" + (server == null ? ""
             : "; metrics on http://" + hostOf(server.address()) + ":" + server.address().getPort() + "/metrics"));
     while (!agent.awaitTermination(Duration.ofMillis(200))) {
