@@ -10,7 +10,9 @@ import java.util.Objects;
  * Health ready = Health.healthy();
  * Health waiting = Health.progressing("2 of 3 replicas ready");   // dependents wait
  * Health broken = Health.degraded("CrashLoopBackOff");            // dependents fail
- * Health gone = new Health(Health.Status.MISSING, "");
+ * Health gone = Health.missing("web does not exist");
+ * Health unsure = Health.unknown("the API server did not answer");
+ * log.info("web is {}", waiting);                                   // PROGRESSING (2 of 3 replicas ready)
  * }</pre>
  *
  * @param status the status
@@ -53,5 +55,21 @@ public record Health(Status status, String message) {
   /** Degraded, with a message. */
   public static Health degraded(String message) {
     return new Health(Status.DEGRADED, message);
+  }
+
+  /** Missing: the object does not exist. */
+  public static Health missing(String message) {
+    return new Health(Status.MISSING, message);
+  }
+
+  /** Unknown: the provider cannot tell, with why. */
+  public static Health unknown(String message) {
+    return new Health(Status.UNKNOWN, message);
+  }
+
+  /** The status, and the message in parentheses when there is one: {@code PROGRESSING (2 of 3 replicas ready)}. */
+  @Override
+  public String toString() {
+    return message.isEmpty() ? status.toString() : status + " (" + message + ")";
   }
 }

@@ -241,4 +241,13 @@ class ModelTest {
     assertThat(r.toString()).contains("key=m:thing::db").contains("sha256:").doesNotContain("hunter2");
     assertThat(o.toString()).contains("PRESENT").contains("sha256:").doesNotContain("hunter2");
   }
+
+  @Test
+  void healthHasAFactoryPerStatusAndReadsAsItsStatusAndMessage() {
+    assertThat(Health.missing("web does not exist")).isEqualTo(new Health(Health.Status.MISSING, "web does not exist"));
+    assertThat(Health.unknown("no answer")).isEqualTo(new Health(Health.Status.UNKNOWN, "no answer"));
+    assertThat(Health.progressing("2 of 3 replicas ready")).hasToString("PROGRESSING (2 of 3 replicas ready)");
+    assertThat(Health.healthy()).hasToString("HEALTHY");
+    assertThatThrownBy(() -> Health.unknown(null)).isInstanceOf(NullPointerException.class);
+  }
 }

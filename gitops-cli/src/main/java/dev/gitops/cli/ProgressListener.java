@@ -204,8 +204,7 @@ final class ProgressListener implements SyncListener {
           + r.attempt() + " failed: " + message(r.change().key(), r.outcome().message()) + ")");
     } else if (event instanceof SyncEvent.WaitingForHealth w) {
       endLiveLine();
-      out.println("  waiting for " + shown(w.key()) + " to become healthy (" + PlanRenderer.oneLine(w.health().toString())
-          + ")");
+      out.println("  waiting for " + shown(w.key()) + " to become healthy: " + PlanRenderer.oneLine(w.health().toString()));
     } else if (event instanceof SyncEvent.Finished) {
       endLiveLine();
     }

@@ -90,6 +90,16 @@ class ProgressListenerTest {
   }
 
   @Test
+  void waitingForHealthShowsTheStatusAndWhy() {
+    StringWriter sw = new StringWriter();
+    ProgressListener l = new ProgressListener(new PrintWriter(sw), false);
+    l.onEvent(new SyncEvent.WaitingForHealth("main@sha1:" + "0".repeat(40), A,
+        dev.gitops.api.Health.progressing("2 of 3 replicas ready")));
+    assertThat(sw.toString())
+        .isEqualTo("  waiting for files:file::a to become healthy: PROGRESSING (2 of 3 replicas ready)\n");
+  }
+
+  @Test
   void aMessageThatStartsWithItsKeyShowsTheKeyOnce() {
     // providers write "<key>: why" so that a message stands alone in a log; the line names the key already
     String out = run(false, Outcome.permanentFailure("files:file::c: cannot write: disk full", null));

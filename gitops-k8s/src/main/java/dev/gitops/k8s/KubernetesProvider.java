@@ -630,8 +630,8 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
   @Override
   public Health health(ResourceKey key, Observation observation) {
     if (!observation.isPresent()) {
-      return observation.isAbsent() ? new Health(Health.Status.MISSING, key + " does not exist")
-          : new Health(Health.Status.UNKNOWN, observation.reason());
+      return observation.isAbsent() ? Health.missing(key + " does not exist")
+          : Health.unknown(observation.reason());
     }
     JsonNode live = observation.live();
     for (HealthCheck c : healthChecks) {

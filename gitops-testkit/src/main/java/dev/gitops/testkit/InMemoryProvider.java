@@ -241,7 +241,7 @@ public final class InMemoryProvider implements Provider {
   @Override
   public Health health(ResourceKey key, Observation observation) {
     if (observation != null && observation.isAbsent()) {
-      return new Health(Health.Status.MISSING, key + " does not exist");
+      return Health.missing(key + " does not exist");
     }
     return health.getOrDefault(key, Health.healthy());
   }

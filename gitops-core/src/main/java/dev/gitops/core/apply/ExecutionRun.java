@@ -447,7 +447,7 @@ final class ExecutionRun {
           Outcome o = Outcome.unknown(why + ": the provider call did not return by its deadline");
           finish(n, record(n, o), true);
         } else {
-          observed(n, new Reading(new Health(Health.Status.UNKNOWN, "observe " + why)), now);
+          observed(n, new Reading(Health.unknown("observe " + why)), now);
         }
       }
     }
@@ -731,17 +731,17 @@ final class ExecutionRun {
   /** Runs on a worker thread. */
   private static Health health(Provider provider, ResourceKey key, Observation o) {
     if (o == null) {
-      return new Health(Health.Status.UNKNOWN, "the provider returned no observation");
+      return Health.unknown("the provider returned no observation");
     }
     if (o.isUnknown()) {
-      return new Health(Health.Status.UNKNOWN, "cannot observe: " + o.reason());
+      return Health.unknown("cannot observe: " + o.reason());
     }
     try {
       Health h = provider.health(key, o);
-      return h == null ? new Health(Health.Status.UNKNOWN, "the provider returned no health") : h;
+      return h == null ? Health.unknown("the provider returned no health") : h;
     } catch (RuntimeException e) {
       // A failing health check is not a verdict on the object: keep polling until the timeout.
-      return new Health(Health.Status.UNKNOWN, "health check failed: " + e);
+      return Health.unknown("health check failed: " + e);
     }
   }
 
@@ -762,12 +762,12 @@ final class ExecutionRun {
   /** A deleted object is "healthy" once it is gone. */
   private static Health absence(Observation o) {
     if (o == null) {
-      return new Health(Health.Status.UNKNOWN, "the provider returned no observation");
+      return Health.unknown("the provider returned no observation");
     }
     return switch (o.status()) {
       case ABSENT -> Health.healthy();
       case PRESENT -> Health.progressing("still present");
-      case UNKNOWN -> new Health(Health.Status.UNKNOWN, "cannot observe: " + o.reason());
+      case UNKNOWN -> Health.unknown("cannot observe: " + o.reason());
     };
   }
 
@@ -807,7 +807,7 @@ final class ExecutionRun {
       for (Node n : call.nodes) {
         Reading r;
         if (obs.error() != null) {
-          r = new Reading(new Health(Health.Status.UNKNOWN, "observe failed: " + obs.error()));
+          r = new Reading(Health.unknown("observe failed: " + obs.error()));
         } else {
           r = obs.readings().get(n.key());
         }
@@ -879,7 +879,7 @@ final class ExecutionRun {
 
   private void observed(Node n, Reading r, long now) {
     if (r == null) {
-      r = new Reading(new Health(Health.Status.UNKNOWN, "the provider returned no observation"));
+      r = new Reading(Health.unknown("the provider returned no observation"));
     }
     if (n.conflict != null) {
       replan(n, r);
@@ -903,7 +903,7 @@ final class ExecutionRun {
       return;
     }
     if (seen == null || seen.isUnknown()) {
-      String why = seen != null ? seen.reason() : r.health() != null ? describe(r.health()) : "no observation";
+      String why = seen != null ? seen.reason() : r.health() != null ? r.health().toString() : "no observation";
       if (now - n.healthDeadline >= 0) {
         n.verifying = false;
         finish(n, record(n, Outcome.unknown(verb(n) + ", but it could not be observed again to verify it within "
@@ -952,7 +952,7 @@ final class ExecutionRun {
     Observation seen = r.normalized();
     if (r.unverifiable() != null || seen == null || seen.isUnknown()) {
       String why = r.unverifiable() != null ? r.unverifiable()
-          : seen != null ? seen.reason() : r.health() != null ? describe(r.health()) : "no observation";
+          : seen != null ? seen.reason() : r.health() != null ? r.health().toString() : "no observation";
       finish(n, record(n, again(conflict, "observing it again failed: " + why)), true);
       return;
     }
@@ -995,7 +995,7 @@ final class ExecutionRun {
 
   private void healthReading(Node n, Health h, long now) {
     if (h == null) {
-      h = new Health(Health.Status.UNKNOWN, "the provider returned no health");
+      h = Health.unknown("the provider returned no health");
     }
     String message = Redactor.marking().redact(n.change, h.message());  // as an apply's outcome: may quote a secret
     if (!message.equals(h.message())) {
@@ -1009,10 +1009,10 @@ final class ExecutionRun {
           Outcome o;
           if (n.isDelete()) {
             o = record(n, Outcome.permanentFailure("deleted but still present after " + human(options.healthTimeout())
-                + ": " + describe(h), null));
+                + ": " + h, null));
           } else {
             o = Outcome.permanentFailure(verb(n) + " but not healthy after " + human(options.healthTimeout()) + ": "
-                + describe(h), null);
+                + h, null);
           }
           finish(n, o, true);
           return;
@@ -1024,10 +1024,6 @@ final class ExecutionRun {
         timers.add(new Timer(now + options.healthPollInterval().toNanos(), n));
       }
     }
-  }
-
-  private static String describe(Health h) {
-    return h.message().isEmpty() ? h.status().toString() : h.status() + " (" + h.message() + ")";
   }
 
   /** Calls afterOutcome once; a failing store turns the outcome into a PERMANENT failure. */
