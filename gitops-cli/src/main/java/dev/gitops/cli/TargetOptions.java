@@ -1,6 +1,6 @@
 package dev.gitops.cli;
 
-import java.io.IOException;
+import dev.gitops.agent.providers.LocalRepository;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -287,64 +287,12 @@ public final class TargetOptions {
     }
   }
 
-  /**
-   * A local {@code --repo}'s own files are never the target: a target that is the repository's
-   * working tree, or the directory {@code --path} reads there, would get every file written onto
-   * its own source (the sync reads what is committed, so all it could do there is revert
-   * uncommitted edits, and prune files Git no longer has), and one inside the repository's Git
-   * directory would write among Git's own files. Links are resolved, so a link to the repository
-   * is the repository. A directory inside the working tree that {@code --path} does not read (a
-   * build directory Git ignores) stays a valid target.
-   */
+  /** A local {@code --repo}'s own files are never the target ({@link LocalRepository#conflict}). */
   private void requireTargetOutsideRepository(Path dir) {
-    if (repo == null || dir == null) {
-      return;
+    String why = LocalRepository.conflict(repo, path, dir);
+    if (why != null) {
+      throw new IllegalArgumentException("--target " + dir + " " + why);
     }
-    Path local;
-    try {
-      local = repo.regionMatches(true, 0, "file:", 0, 5) ? Path.of(java.net.URI.create(repo)) : Path.of(repo);
-    } catch (IllegalArgumentException | java.nio.file.FileSystemNotFoundException e) {
-      return;  // a remote URL (or not a path): no working tree here
-    }
-    if (!Files.isDirectory(local)) {
-      return;
-    }
-    Path root = real(local.toAbsolutePath().normalize());
-    Path to = real(dir);
-    boolean bare = !Files.exists(root.resolve(".git")) && Files.isRegularFile(root.resolve("HEAD"))
-        && Files.isDirectory(root.resolve("objects")) && Files.isDirectory(root.resolve("refs"));
-    Path gitDir = bare ? root : root.resolve(".git");
-    if (Files.isDirectory(gitDir) && to.startsWith(gitDir)) {
-      throw new IllegalArgumentException("--target " + dir + " is inside the Git directory of --repo " + repo + " ("
-          + gitDir + "): the sync would write among Git's own files; choose a directory outside the repository");
-    }
-    if (bare) {
-      return;
-    }
-    Path read = path == null ? root : real(root.resolve(path).normalize());
-    if (to.equals(root) || to.equals(read)) {
-      throw new IllegalArgumentException("--target " + dir + " is " + (to.equals(root) ? "the working tree" : "the --path "
-          + path + " directory") + " of --repo " + repo + ": every file would be written onto its own source there"
-          + " (the sync reads what is committed, so it would only revert uncommitted changes); choose a directory"
-          + " outside the repository");
-    }
-  }
-
-  /**
-   * {@code p} with links resolved: the real path of its longest existing ancestor and the rest as
-   * given (a target is often not made yet).
-   */
-  private static Path real(Path p) {
-    Path rest = p.getFileSystem().getPath("");
-    for (Path at = p; at != null; at = at.getParent()) {
-      try {
-        return at.toRealPath().resolve(rest);
-      } catch (IOException e) {
-        // not there (yet): its parent is resolved, this name kept
-        rest = at.getFileName() == null ? rest : at.getFileName().resolve(rest);
-      }
-    }
-    return p;
   }
 
   /**

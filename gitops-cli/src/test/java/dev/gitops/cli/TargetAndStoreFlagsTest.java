@@ -100,14 +100,16 @@ class TargetAndStoreFlagsTest {
     Set<String> before = listing(dir);
     record Case(String[] args, String message) {}
     List<Case> cases = List.of(
-        new Case(new String[] {"--repo", dir.toString(), "--target", dir.toString()}, "is the working tree of --repo"),
-        new Case(new String[] {"--repo", link.toString(), "--target", dir + "/"}, "is the working tree of --repo"),
+        new Case(new String[] {"--repo", dir.toString(), "--target", dir.toString()},
+            "is the working tree of the repository"),
+        new Case(new String[] {"--repo", link.toString(), "--target", dir + "/"},
+            "is the working tree of the repository"),
         new Case(new String[] {"--repo", dir.toUri().toString(), "--target", dir.toString()},
-            "is the working tree of --repo"),
+            "is the working tree of the repository"),
         new Case(new String[] {"--repo", dir.toString(), "--path", "conf", "--target", link.resolve("conf").toString()},
-            "is the --path conf directory of --repo"),
+            "is the directory 'conf' of the repository"),
         new Case(new String[] {"--repo", dir.toString(), "--target", dir.resolve(".git/objects/x").toString()},
-            "is inside the Git directory of --repo"));
+            "is inside the Git directory of the repository"));
     for (String cmd : List.of("sync", "plan", "status")) {
       for (Case c : cases) {
         List<String> a = args(cmd, c.args());

@@ -177,7 +177,8 @@ public record AgentConfig(Path file, Path stateDir, int maxConcurrentSyncs, Dura
     }
     Path store = t.optionalPath("store").orElse(stateDir.resolve("targets").resolve(name));
     ProviderFactory.Setup setup = factory != null
-        ? factory.configure(provider, new ProviderFactory.TargetContext(name, store, stateDir, strict))
+        ? factory.configure(provider, new ProviderFactory.TargetContext(name, store, stateDir, strict, url,
+            source.optionalString("path").orElse(null)))
         : ProviderFactory.Setup.of(type, () -> {
           throw provider.get("type").error("unknown provider type '" + type + "'");
         });

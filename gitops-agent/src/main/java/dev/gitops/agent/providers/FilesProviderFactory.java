@@ -32,6 +32,10 @@ public final class FilesProviderFactory implements ProviderFactory {
   public Setup configure(ConfigNode options, TargetContext target) {
     options.allowOnly("type", "directory", "structured", "sensitive");
     Path directory = options.path("directory");
+    String inRepository = LocalRepository.conflict(target.source(), target.sourcePath(), directory);
+    if (inRepository != null) {
+      throw options.get("directory").error(directory + " " + inRepository);
+    }
     List<String> structured = options.strings("structured");
     List<String> sensitive = options.strings("sensitive");
     List<Path> excluded = new ArrayList<>(List.of(target.store()));

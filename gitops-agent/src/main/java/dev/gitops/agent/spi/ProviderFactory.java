@@ -48,8 +48,17 @@ public interface ProviderFactory {
    * @param stateDir the agent's state directory
    * @param readFiles whether to read the files the options name now (the agent does; {@code
    *     gitops status} reads a configuration without them, perhaps as another user)
+   * @param source the repository the target reads: its URL, or a local repository's absolute path
+   *     (null when not known)
+   * @param sourcePath the directory inside the repository the target reads (null: the root)
    */
-  record TargetContext(String name, Path store, Path stateDir, boolean readFiles) {}
+  record TargetContext(String name, Path store, Path stateDir, boolean readFiles, String source, String sourcePath) {
+
+    /** A target whose repository is not known. */
+    public TargetContext(String name, Path store, Path stateDir, boolean readFiles) {
+      this(name, store, stateDir, readFiles, null, null);
+    }
+  }
 
   /** Makes a configured provider. */
   interface Setup {

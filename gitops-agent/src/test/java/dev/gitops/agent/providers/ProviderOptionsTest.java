@@ -169,4 +169,39 @@ class ProviderOptionsTest {
     assertThat(new InvalidOptionException("inventoryOut", "x").flag()).isEqualTo("--inventory-out");
     assertThat(new InvalidOptionException("kubeconfig", "x").flag()).isEqualTo("--kubeconfig");
   }
+
+  @Test
+  void aFilesTargetThatIsItsLocalRepositorysWorkingTreeOrReadDirectoryIsRefusedAtItsLine() throws IOException {
+    Path repo = Files.createDirectories(dir.resolve("ops/.git")).getParent();
+    Files.createDirectories(repo.resolve("web"));
+    Path f = dir.resolve("agent.yaml");
+    for (String[] c : new String[][] {{"", "ops", "the working tree"}, {"path: web, ", "ops/web", "the directory 'web'"},
+        {"", "ops/.git/x", "inside the Git directory"}}) {
+      Files.writeString(f, """
+          agent: {stateDir: state}
+          targets:
+            - name: t
+              source: {%surl: ops}
+              provider: {type: files, directory: %s}
+          """.formatted(c[0], c[1]));
+      ConfigException e = catchThrowableOfType(ConfigException.class, () -> AgentConfig.load(f, factories, Map.of(),
+          true));
+      assertThat(e).as("%s", (Object) c).isNotNull();
+      assertThat(e.line()).isEqualTo(5);
+      assertThat(e.getMessage()).contains("targets[0].provider.directory").contains(c[2])
+          .contains("choose a directory outside the repository");
+    }
+    // a directory the target does not read, and a remote repository, are fine
+    Files.writeString(f, """
+        agent: {stateDir: state}
+        targets:
+          - name: t
+            source: {path: web, url: ops}
+            provider: {type: files, directory: ops/build}
+          - name: u
+            source: {url: https://example.com/ops.git}
+            provider: {type: files, directory: ops}
+        """);
+    assertThat(AgentConfig.load(f, factories, Map.of(), true).targets()).hasSize(2);
+  }
 }

@@ -1,0 +1,84 @@
+package dev.gitops.agent.providers;
+
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.FileSystemNotFoundException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * A local repository's own files are never a target: a target that is the repository's working
+ * tree, or the directory the sync reads there, would get every file written onto its own source
+ * (a sync reads what is committed, so all it could do there is revert uncommitted edits, and prune
+ * files Git no longer has), and one inside the repository's Git directory would write among Git's
+ * own files. Links are resolved, so a link to the repository is the repository; a directory of
+ * the working tree that the sync does not read (a build directory Git ignores) stays a valid
+ * target. The {@code gitops} command names its flags, the agent the configuration's line:
+ *
+ * <pre>{@code
+ * String why = LocalRepository.conflict("./ops", "web", Path.of("ops/web"));
+ * if (why != null) {
+ *   throw new IllegalArgumentException("--target ops/web " + why);
+ * }
+ * }</pre>
+ */
+public final class LocalRepository {
+
+  private LocalRepository() {}
+
+  /**
+   * Why {@code target} cannot be the target of a sync that reads {@code repo} (a local path, a
+   * {@code file:} URL or any other URL) at {@code path} (null: the root), to follow the target's
+   * name in a message; null when it can (a remote repository, or a directory outside this one).
+   */
+  public static String conflict(String repo, String path, Path target) {
+    if (repo == null || target == null) {
+      return null;
+    }
+    Path local;
+    try {
+      local = repo.regionMatches(true, 0, "file:", 0, 5) ? Path.of(URI.create(repo)) : Path.of(repo);
+    } catch (IllegalArgumentException | FileSystemNotFoundException e) {
+      return null;  // a remote URL (an InvalidPathException is an IllegalArgumentException): no working tree here
+    }
+    if (!Files.isDirectory(local)) {
+      return null;
+    }
+    Path root = real(local.toAbsolutePath().normalize());
+    Path to = real(target.toAbsolutePath().normalize());
+    boolean bare = !Files.exists(root.resolve(".git")) && Files.isRegularFile(root.resolve("HEAD"))
+        && Files.isDirectory(root.resolve("objects")) && Files.isDirectory(root.resolve("refs"));
+    Path gitDir = bare ? root : root.resolve(".git");
+    if (Files.isDirectory(gitDir) && to.startsWith(gitDir)) {
+      return "is inside the Git directory of the repository " + repo + " (" + gitDir + "): the sync would write among"
+          + " Git's own files; choose a directory outside the repository";
+    }
+    if (bare) {
+      return null;
+    }
+    Path read = path == null || path.isBlank() ? root : real(root.resolve(path).normalize());
+    if (to.equals(root) || to.equals(read)) {
+      return "is " + (to.equals(root) ? "the working tree" : "the directory '" + path + "'") + " of the repository "
+          + repo + " that the sync reads: every file would be written onto its own source there (the sync reads what"
+          + " is committed, so it would only revert uncommitted changes); choose a directory outside the repository";
+    }
+    return null;
+  }
+
+  /**
+   * {@code p} with links resolved: the real path of its longest existing ancestor and the rest as
+   * given (a target is often not made yet).
+   */
+  private static Path real(Path p) {
+    Path rest = p.getFileSystem().getPath("");
+    for (Path at = p; at != null; at = at.getParent()) {
+      try {
+        return at.toRealPath().resolve(rest);
+      } catch (IOException e) {
+        // not there (yet): its parent is resolved, this name kept
+        rest = at.getFileName() == null ? rest : at.getFileName().resolve(rest);
+      }
+    }
+    return p;
+  }
+}
