@@ -122,7 +122,9 @@ import org.slf4j.LoggerFactory;
  * target ({@code ..}, absolute, empty segments) and paths under an excluded directory (the state
  * store's, {@code <target>/.gitops} always) are refused with the path named, and so are paths
  * through a {@code .gitops} directory deeper down ({@code app/.gitops/...}): that is the store and
- * ownership record of a target nested in this one, which Git content must not rewrite. The target and the
+ * ownership record of a target nested in this one, which Git content must not rewrite. Nor is a
+ * file written below a directory that holds a {@code .gitops} directory (the nested target's
+ * root): its claims are in its own record, where this target's would not see them. The target and the
  * excluded directories are compared by real path (symlinks resolved) on every call, so a store
  * reached through a symlink is still out of Git's reach, and a target inside an excluded
  * directory is refused naming both. A replaced file belongs to the process's user afterwards (the
@@ -1062,6 +1064,13 @@ public final class LocalFilesProvider implements Provider {
       }
       if (!s.directory) {
         throw new Refusal(cur + " is not a directory, cannot create " + file);
+      }
+      Stat store = Stat.of(cur.resolve(DEFAULT_STORE_DIR));
+      if (store != null && store.directory) {
+        // another target's root (its store or ownership record is there): its files are its owner's
+        // to write, and its claims are not in this target's record, so none would protect them
+        throw new Refusal(cur + " holds " + DEFAULT_STORE_DIR + "/: it is the directory of a target nested in this"
+            + " one, whose files this target does not write; not writing " + file);
       }
       verified.add(cur);
     }

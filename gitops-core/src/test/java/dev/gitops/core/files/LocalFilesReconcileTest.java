@@ -374,7 +374,14 @@ class LocalFilesReconcileTest {
     try (java.util.stream.Stream<Path> s = Files.list(claims)) {
       assertThat(s.map(p -> p.getFileName().toString())).containsExactlyInAnyOrderElementsOf(before);
     }
-    // a name that only contains .gitops is an ordinary file
+    // nor is a file of the nested target written: its claim is in its own record, not the outer one's
+    Outcome over = files.apply(Change.create(Resource.of(files.keyOf("app/x.conf"),
+        Documents.object(Map.of("content", Documents.nodes().textNode("outer\n")))), "test"),
+        CallContext.of("gitops", "r1", Duration.ofSeconds(10)));
+    assertThat(over.isOk()).isFalse();
+    assertThat(over.message()).contains(inner + " holds .gitops/").contains("nested");
+    assertThat(Files.readString(inner.resolve("x.conf"))).isEqualTo("inner\n");
+        // a name that only contains .gitops is an ordinary file
     assertThat(files.apply(Change.create(Resource.of(files.keyOf("docs/.gitops.yaml.example"),
         Documents.object(Map.of("content", Documents.nodes().textNode("x")))), "test"),
         CallContext.of("gitops", "r1", Duration.ofSeconds(10))).isOk()).isTrue();
