@@ -651,7 +651,8 @@ public final class AnsibleProvider implements Provider {
 
     /**
      * Where the managed inventory is written (its state file goes beside it). Required. The
-     * inventory is YAML, so its name ends in {@code .yml} or {@code .yaml}, or has no extension:
+     * inventory is YAML, so its name ends in {@code .yml}, {@code .yaml} or {@code .json} (which
+     * Ansible's YAML inventory plugin reads the same way), or has no extension:
      * Ansible picks an inventory's parser by its extension and reads any other one (a {@code
      * .ini}, a {@code .cfg}) with another parser, which would find no host in it, so every run
      * would match nothing.
@@ -664,7 +665,8 @@ public final class AnsibleProvider implements Provider {
       String n = name == null ? "" : name.toString();
       int dot = n.lastIndexOf('.');
       String extension = dot > 0 ? n.substring(dot) : "";
-      if (!extension.isEmpty() && !extension.equals(".yml") && !extension.equals(".yaml")) {
+      // what Ansible's yaml inventory plugin takes (a .json through the same loader, which reads YAML too)
+      if (!java.util.Set.of("", ".yml", ".yaml", ".json").contains(extension)) {
         throw new IllegalArgumentException("the managed inventory " + file + " ends in '" + extension
             + "', which Ansible does not read as YAML" + (extension.equalsIgnoreCase(".ini") ? " (it reads it as INI)" : "")
             + ", and it is written as YAML: Ansible would find no host in it; name it .yml or .yaml");

@@ -193,14 +193,14 @@ class AnsibleProviderTest {
   void aManagedInventoryNameAnsibleWouldNotReadAsYamlIsRefused() {
     // ansible-playbook picks the parser by extension: YAML under '.ini' parses as an empty INI
     // inventory, so every run would match no host and still exit 0
-    for (String name : new String[] {"managed.ini", "hosts.cfg", "inventory.json", "inventory.txt", "x.YML"}) {
+    for (String name : new String[] {"managed.ini", "hosts.cfg", "inventory.toml", "inventory.txt", "x.YML"}) {
       assertThatThrownBy(() -> AnsibleProvider.builder().inventoryOut(tmp.resolve(name)))
           .as(name).isInstanceOf(IllegalArgumentException.class)
           .hasMessageContaining(tmp.resolve(name).toString()).hasMessageContaining("name it .yml or .yaml");
     }
     assertThatThrownBy(() -> AnsibleProvider.builder().inventoryOut(tmp.resolve("managed.ini")))
         .hasMessageContaining("ends in '.ini'").hasMessageContaining("reads it as INI");
-    for (String name : new String[] {"inventory.yml", "inventory.yaml", "inventory", ".hosts"}) {
+    for (String name : new String[] {"inventory.yml", "inventory.yaml", "inventory.json", "inventory", ".hosts"}) {
       AnsibleProvider.builder().inventoryOut(tmp.resolve(name));
     }
   }

@@ -54,8 +54,8 @@ public final class TargetOptions {
 
   /** Ansible: where the managed inventory is written. */
   @Option(names = "--inventory-out", paramLabel = "FILE",
-      description = "Ansible: where the managed inventory is written, a YAML file named .yml, .yaml or without"
-          + " an extension (state default: <its directory>/.gitops/).")
+      description = "Ansible: where the managed inventory is written, a YAML file named .yml, .yaml, .json or"
+          + " without an extension (state default: <its directory>/.gitops/).")
   Path inventoryOut;
 
   /** The kubeconfig of --provider k8s. */
