@@ -165,10 +165,13 @@ public final class PlanRenderer {
     };
   }
 
-  /** A revision with its commit id cut to 12 hex digits: {@code main@sha1:0123456789ab}. */
+  /**
+   * A revision with its commit id cut to 12 hex digits: {@code main@sha1:0123456789ab}, {@link
+   * #printable} (Git allows a bidi override in a branch name, and a remote names its default branch).
+   */
   public static String shortRevision(String revision) {
     Matcher m = SHA.matcher(revision);
-    return m.replaceAll("$1");
+    return printable(m.replaceAll("$1"));
   }
 
   /** The first 12 characters of a plan id. */

@@ -155,6 +155,9 @@ class PlanRendererTest {
     assertThat(PlanRenderer.text(sample())).startsWith("Plan feedc0ffee12 for main@sha1:0123456789ab\n");
     assertThat(PlanRenderer.shortRevision("v1.2@sha1:" + SHA)).isEqualTo("v1.2@sha1:0123456789ab");
     assertThat(PlanRenderer.shortRevision("fixed")).isEqualTo("fixed");
+    // a branch may be named with a bidi override (Git refuses only ASCII control characters)
+    assertThat(PlanRenderer.shortRevision("main\u202egnp.exe@sha1:" + SHA))
+        .isEqualTo("main\\u202egnp.exe@sha1:0123456789ab");
   }
 
   @Test
