@@ -106,6 +106,8 @@ class TargetAndStoreFlagsTest {
             "is the working tree of the repository"),
         new Case(new String[] {"--repo", dir.toUri().toString(), "--target", dir.toString()},
             "is the working tree of the repository"),
+        new Case(new String[] {"--repo", dir.resolve(".git").toString(), "--target", dir.toString()},
+            "is the working tree of the repository"),
         new Case(new String[] {"--repo", dir.toString(), "--path", "conf", "--target", link.resolve("conf").toString()},
             "is the directory 'conf' of the repository"),
         new Case(new String[] {"--repo", dir.toString(), "--target", dir.resolve(".git/objects/x").toString()},

@@ -46,19 +46,28 @@ public final class LocalRepository {
     }
     Path root = real(local.toAbsolutePath().normalize());
     Path to = real(target.toAbsolutePath().normalize());
-    boolean bare = !Files.exists(root.resolve(".git")) && Files.isRegularFile(root.resolve("HEAD"))
-        && Files.isDirectory(root.resolve("objects")) && Files.isDirectory(root.resolve("refs"));
-    Path gitDir = bare ? root : root.resolve(".git");
-    if (Files.isDirectory(gitDir) && to.startsWith(gitDir)) {
+    // a working tree with its .git; a Git directory itself (a bare repository, or the .git of a
+    // working tree given as the repository); else a plain directory, taken as a working tree
+    Path gitDir = null;
+    Path workTree = root;
+    if (!Files.exists(root.resolve(".git")) && Files.isRegularFile(root.resolve("HEAD"))
+        && Files.isDirectory(root.resolve("objects")) && Files.isDirectory(root.resolve("refs"))) {
+      gitDir = root;
+      Path name = root.getFileName();
+      workTree = name != null && name.toString().equals(".git") ? root.getParent() : null;
+    } else if (Files.isDirectory(root.resolve(".git"))) {
+      gitDir = root.resolve(".git");
+    }
+    if (gitDir != null && to.startsWith(gitDir)) {
       return "is inside the Git directory of the repository " + repo + " (" + gitDir + "): the sync would write among"
           + " Git's own files; choose a directory outside the repository";
     }
-    if (bare) {
+    if (workTree == null) {
       return null;
     }
-    Path read = path == null || path.isBlank() ? root : real(root.resolve(path).normalize());
-    if (to.equals(root) || to.equals(read)) {
-      return "is " + (to.equals(root) ? "the working tree" : "the directory '" + path + "'") + " of the repository "
+    Path read = path == null || path.isBlank() ? workTree : real(workTree.resolve(path).normalize());
+    if (to.equals(workTree) || to.equals(read)) {
+      return "is " + (to.equals(workTree) ? "the working tree" : "the directory '" + path + "'") + " of the repository "
           + repo + " that the sync reads: every file would be written onto its own source there (the sync reads what"
           + " is committed, so it would only revert uncommitted changes); choose a directory outside the repository";
     }
