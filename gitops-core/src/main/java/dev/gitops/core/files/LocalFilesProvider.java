@@ -123,8 +123,8 @@ import org.slf4j.LoggerFactory;
  * store's, {@code <target>/.gitops} always) are refused with the path named, and so are paths
  * through a {@code .gitops} directory deeper down ({@code app/.gitops/...}): that is the store and
  * ownership record of a target nested in this one, which Git content must not rewrite. Nor is a
- * file written below a directory that holds a {@code .gitops} directory (the nested target's
- * root): its claims are in its own record, where this target's would not see them. The target and the
+ * file written or deleted below a directory that holds a {@code .gitops} directory (the nested
+ * target's root): its claims are in its own record, where this target's would not see them. The target and the
  * excluded directories are compared by real path (symlinks resolved) on every call, so a store
  * reached through a symlink is still out of Git's reach, and a target inside an excluded
  * directory is refused naming both. A replaced file belongs to the process's user afterwards (the
@@ -185,6 +185,8 @@ public final class LocalFilesProvider implements Provider {
   /** Threads that write one batch: enough to keep a disk's queue busy with fsyncs. */
   private static final int WRITERS = 8;
   private static final int STABLE_READ_ATTEMPTS = 3;
+  /** A {@link #DEFAULT_STORE_DIR} below the target's top, as it appears inside a key's path. */
+  private static final String NESTED_STORE = "/" + DEFAULT_STORE_DIR + "/";
 
   private final String id;
   private final Path root;
@@ -1065,16 +1067,44 @@ public final class LocalFilesProvider implements Provider {
       if (!s.directory) {
         throw new Refusal(cur + " is not a directory, cannot create " + file);
       }
-      Stat store = Stat.of(cur.resolve(DEFAULT_STORE_DIR));
-      if (store != null && store.directory) {
-        // another target's root (its store or ownership record is there): its files are its owner's
-        // to write, and its claims are not in this target's record, so none would protect them
-        throw new Refusal(cur + " holds " + DEFAULT_STORE_DIR + "/: it is the directory of a target nested in this"
-            + " one, whose files this target does not write; not writing " + file);
+      if (holdsStore(cur)) {
+        throw nested(cur, "writing", file);
       }
       verified.add(cur);
     }
     return created.contains(parent);
+  }
+
+  /**
+   * Whether {@code dir} holds a {@link #DEFAULT_STORE_DIR} directory (not followed as a link): the
+   * root of another target, nested in this one. Its files are its owner's, and its claims are in its
+   * own record, where this target's would not see them, so none would protect them from this one.
+   */
+  private static boolean holdsStore(Path dir) throws IOException {
+    Stat store = Stat.of(dir.resolve(DEFAULT_STORE_DIR));
+    return store != null && store.directory;
+  }
+
+  /** Why {@code file} below the nested target's root {@code dir} is not touched ({@code doing}: "writing", ...). */
+  private static Refusal nested(Path dir, String doing, Path file) {
+    return new Refusal(dir + " holds " + DEFAULT_STORE_DIR + "/: it is the directory of a target nested in this one,"
+        + " whose files this target does not touch; not " + doing + " " + file);
+  }
+
+  /** The first directory between the target's root and {@code file} that {@link #holdsStore}, or null. */
+  private static Path nestedRoot(Layout layout, Path file) throws IOException {
+    Path base = layout.root();
+    Path cur = base;
+    for (Path seg : base.relativize(file.getParent())) {
+      if (seg.toString().isEmpty()) {
+        break;  // the file is at the top
+      }
+      cur = cur.resolve(seg.toString());
+      if (holdsStore(cur)) {
+        return cur;
+      }
+    }
+    return null;
   }
 
   private Outcome delete(Layout layout, ResourceKey key, String owner) {
@@ -1101,6 +1131,11 @@ public final class LocalFilesProvider implements Provider {
       if (s != null && s.directory) {
         // Not this file (see observe): the directory is not ours to remove.
         s = null;
+      }
+      Path nestedRoot = s == null ? null : nestedRoot(layout, file);
+      if (nestedRoot != null) {
+        // claimed before the nested target was made there: now its owner's to keep or delete
+        return fail(key, nested(nestedRoot, "deleting", file).getMessage(), false, null);
       }
       if (s != null) {
         try {
@@ -1172,10 +1207,10 @@ public final class LocalFilesProvider implements Provider {
     }
     // below the target's own .gitops (excluded above), a directory of that name is the store and
     // ownership record of a target nested in this one: Git content there would rewrite another owner's records
-    String rooted = "/" + key.name();
-    int at = rooted.indexOf("/" + DEFAULT_STORE_DIR + "/");
+    // (the target's own .gitops/ at the top was refused above as excluded)
+    int at = key.name().indexOf(NESTED_STORE);
     if (at >= 0) {
-      throw new Refusal("path '" + key.name() + "' is inside '" + rooted.substring(1, at + DEFAULT_STORE_DIR.length() + 2)
+      throw new Refusal("path '" + key.name() + "' is inside '" + key.name().substring(0, at + NESTED_STORE.length())
           + "', a directory named like a target's state store and ownership record (that of a target nested in this"
           + " one): never written from Git");
     }

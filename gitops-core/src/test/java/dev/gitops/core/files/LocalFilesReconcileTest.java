@@ -381,6 +381,16 @@ class LocalFilesReconcileTest {
     assertThat(over.isOk()).isFalse();
     assertThat(over.message()).contains(inner + " holds .gitops/").contains("nested");
     assertThat(Files.readString(inner.resolve("x.conf"))).isEqualTo("inner\n");
+        // nor deleted: a file the outer target wrote before a target was made in its directory is that target's now
+    Resource y = Resource.of(files.keyOf("later/y.conf"),
+        Documents.object(Map.of("content", Documents.nodes().textNode("y\n"))));
+    CallContext ctx = CallContext.of("gitops", "r1", Duration.ofSeconds(10));
+    assertThat(files.apply(Change.create(y, "test"), ctx).isOk()).isTrue();
+    Files.createDirectories(outer.resolve("later/.gitops"));
+    Outcome gone = files.apply(Change.delete(y, null, "removed from Git"), ctx);
+    assertThat(gone.isOk()).isFalse();
+    assertThat(gone.message()).contains(outer.resolve("later") + " holds .gitops/").contains("not deleting");
+    assertThat(Files.readString(outer.resolve("later/y.conf"))).isEqualTo("y\n");
         // a name that only contains .gitops is an ordinary file
     assertThat(files.apply(Change.create(Resource.of(files.keyOf("docs/.gitops.yaml.example"),
         Documents.object(Map.of("content", Documents.nodes().textNode("x")))), "test"),
