@@ -1,5 +1,6 @@
 package dev.gitops.agent.providers;
 
+import dev.gitops.core.internal.fs.RealPaths;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.FileSystemNotFoundException;
@@ -74,20 +75,12 @@ public final class LocalRepository {
     return null;
   }
 
-  /**
-   * {@code p} with links resolved: the real path of its longest existing ancestor and the rest as
-   * given (a target is often not made yet).
-   */
+  /** {@link RealPaths#of}, or {@code p} as given when it cannot be read (the check then compares paths as given). */
   private static Path real(Path p) {
-    Path rest = p.getFileSystem().getPath("");
-    for (Path at = p; at != null; at = at.getParent()) {
-      try {
-        return at.toRealPath().resolve(rest);
-      } catch (IOException e) {
-        // not there (yet): its parent is resolved, this name kept
-        rest = at.getFileName() == null ? rest : at.getFileName().resolve(rest);
-      }
+    try {
+      return RealPaths.of(p);
+    } catch (IOException e) {
+      return p.toAbsolutePath().normalize();
     }
-    return p;
   }
 }

@@ -22,6 +22,7 @@ import dev.gitops.core.decode.Glob;
 import dev.gitops.core.files.FileFormats.Format;
 import dev.gitops.core.internal.fs.DurableFiles;
 import dev.gitops.core.internal.fs.FileChunks;
+import dev.gitops.core.internal.fs.RealPaths;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -377,13 +378,13 @@ public final class LocalFilesProvider implements Provider {
   }
 
   private Layout layout() throws IOException {
-    Path realRoot = realPath(root);
+    Path realRoot = RealPaths.of(root);
     List<Path> ex = new ArrayList<>();
     for (Path e : excluded) {
       if (e.startsWith(root)) {
         ex.add(realRoot.resolve(root.relativize(e).toString()));
       }
-      Path real = realPath(e);
+      Path real = RealPaths.of(e);
       if (!ex.contains(real)) {
         ex.add(real);
       }
@@ -398,19 +399,6 @@ public final class LocalFilesProvider implements Provider {
     return new Layout(realRoot, List.copyOf(ex));
   }
 
-  /** The real path of {@code p}, or of its nearest existing ancestor with the rest appended (nothing is created). */
-  static Path realPath(Path p) throws IOException {
-    Path abs = p.toAbsolutePath().normalize();
-    Path existing = abs;
-    while (existing != null && !Files.exists(existing)) {
-      existing = existing.getParent();
-    }
-    if (existing == null) {
-      return abs;
-    }
-    Path real = existing.toRealPath();
-    return existing.equals(abs) ? real : real.resolve(existing.relativize(abs).toString());
-  }
 
   private Ownership ownership(Layout l) {
     return new Ownership(l.own().resolve("owners"));
