@@ -125,11 +125,11 @@ import org.slf4j.LoggerFactory;
  * through a {@code .gitops} directory deeper down ({@code app/.gitops/...}): that is the store and
  * ownership record of a target nested in this one, which Git content must not rewrite. Nor is a
  * file written or deleted below a directory that holds a {@code .gitops} directory (the nested
- * target's root): its claims are in its own record, where this target's would not see them. The target and the
- * excluded directories are compared by real path (symlinks resolved) on every call, so a store
- * reached through a symlink is still out of Git's reach, and a target inside an excluded
- * directory is refused naming both. A replaced file belongs to the process's user afterwards (the
- * owner is not copied). What a write looks at, without following links: each parent directory
+ * target's root): its claims are in its own record, where this target's would not see them. The
+ * target and the excluded directories are compared by real path (symlinks resolved) on every
+ * call, so a store reached through a symlink is still out of Git's reach, and a target inside an
+ * excluded directory is refused naming both. A replaced file belongs to the process's user
+ * afterwards (the owner is not copied). What a write looks at, without following links: each parent directory
  * once per batch (a batch that deletes anything: once per write), and the file itself unless the
  * batch made its directory (empty when made); a link or non-directory found there fails the write
  * naming it. The write itself is a rename, which replaces a link at the file's name rather than
@@ -398,7 +398,6 @@ public final class LocalFilesProvider implements Provider {
     }
     return new Layout(realRoot, List.copyOf(ex));
   }
-
 
   private Ownership ownership(Layout l) {
     return new Ownership(l.own().resolve("owners"));
@@ -1193,9 +1192,8 @@ public final class LocalFilesProvider implements Provider {
         throw new Refusal("path '" + key.name() + "' is inside the excluded directory " + ex);
       }
     }
-    // below the target's own .gitops (excluded above), a directory of that name is the store and
-    // ownership record of a target nested in this one: Git content there would rewrite another owner's records
-    // (the target's own .gitops/ at the top was refused above as excluded)
+    // the target's own .gitops/ was refused above as excluded; one further down is the store and
+    // ownership record of a target nested in this one, which Git content must not rewrite
     int at = key.name().indexOf(NESTED_STORE);
     if (at >= 0) {
       throw new Refusal("path '" + key.name() + "' is inside '" + key.name().substring(0, at + NESTED_STORE.length())
