@@ -319,7 +319,7 @@ public final class TerraformProvider implements Provider {
     try {
       terraform.plan(file, extra, ctx, m -> event("plan", m, Map.of()));
       byte[] json = terraform.showPlan(file, ctx);
-      PlanReader.Parsed parsed = PlanReader.read(id, json);
+      PlanReader.Parsed parsed = PlanReader.read(id, json, scrubber.current());
       scrubber.addAll(parsed.secrets());
       return new Pending(planId, ctx.revision(), state.token(), file, parsed);
     } finally {
@@ -424,14 +424,14 @@ public final class TerraformProvider implements Provider {
       }
       try {
         // a slice per read: one read of a large state's size would leave a direct buffer that large with the thread
-        TfState s = StateReader.v4(id, DurableFiles.readAll(file), "the state file " + file);
+        TfState s = StateReader.v4(id, DurableFiles.readAll(file), "the state file " + file, scrubber.current());
         scrubber.addAll(s.secrets());
         return s;
       } catch (IOException e) {
         throw new TerraformException("cannot read the state file " + file + ": " + e.getMessage(), e);
       }
     }
-    TfState s = StateReader.v4(id, terraform.statePull(ctx), "the state (state pull)");
+    TfState s = StateReader.v4(id, terraform.statePull(ctx), "the state (state pull)", scrubber.current());
     scrubber.addAll(s.secrets());
     return s;
   }
@@ -453,7 +453,8 @@ public final class TerraformProvider implements Provider {
         SortedMap<String, String> files = dir.materialized();
         String backend = InitInputs.backend(files);
         // A remote backend's state is read through show -json; the local file holds everything already.
-        state = backend.isEmpty() ? full : StateReader.representation(id, terraform.showState(ctx));
+        state = backend.isEmpty() ? full
+            : StateReader.representation(id, terraform.showState(ctx), scrubber.current());
         scrubber.addAll(state.secrets());
       }
     } catch (RuntimeException e) {
@@ -748,7 +749,7 @@ public final class TerraformProvider implements Provider {
         if (run.exitCode() == 0) {
           return List.of();
         }
-        PlanReader.Parsed p = PlanReader.read(id, terraform.showPlan(file, ctx));
+        PlanReader.Parsed p = PlanReader.read(id, terraform.showPlan(file, ctx), scrubber.current());
         scrubber.addAll(p.secrets());
         LOG.info("provider '{}': {} objects drifted from the state", id, p.drift().size());
         return p.drift();

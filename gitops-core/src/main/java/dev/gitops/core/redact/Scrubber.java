@@ -115,6 +115,25 @@ public final class Scrubber {
     return longestFirst.isEmpty();
   }
 
+  /**
+   * Whether {@code text} holds a secret this scrubber hides (what {@link #scrub} would change).
+   *
+   * <pre>{@code
+   * Scrubber.of(List.of("hunter2-pw")).hides("postgres://app:hunter2-pw@db/app");   // true
+   * }</pre>
+   */
+  public boolean hides(String text) {
+    if (text == null || text.length() < SHORTEST) {
+      return false;
+    }
+    for (String s : longestFirst) {
+      if (text.contains(s)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** {@code text} with every secret replaced by {@value Redactor#MARKER}; {@code text} itself (null too) when it holds none. */
   public String scrub(String text) {
     if (text == null || text.length() < SHORTEST || longestFirst.isEmpty()) {

@@ -19,6 +19,17 @@ class ScrubberTest {
   }
 
   @Test
+  void hidesTellsWhetherATextHoldsASecret() {
+    Scrubber s = Scrubber.of(List.of("hunter2-pw", "abc"));
+    assertThat(s.hides("postgres://app:hunter2-pw@db/app")).isTrue();
+    assertThat(s.hides("hunter2-pw")).isTrue();
+    assertThat(s.hides("hunter2")).isFalse();
+    assertThat(s.hides("abc abc")).as("a value too short to hide is not a secret here either").isFalse();
+    assertThat(s.hides(null)).isFalse();
+    assertThat(Scrubber.none().hides("hunter2-pw")).isFalse();
+  }
+
+  @Test
   void shortAndBlankValuesAreLeftAndNothingToHideIsTheSameText() {
     Scrubber s = Scrubber.of(Arrays.asList("abc", "   ", null, "four"));
     assertThat(s.scrub("abc four five")).isEqualTo("abc (sensitive) five");

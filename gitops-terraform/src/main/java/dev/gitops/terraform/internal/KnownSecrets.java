@@ -19,6 +19,11 @@ public final class KnownSecrets {
     scrubber = scrubber.with(values);
   }
 
+  /** The secrets known now, to mark the values that hold one ({@link Masks#holding}). */
+  public Scrubber current() {
+    return scrubber;
+  }
+
   /** {@code text} with every known secret hidden, as {@link Scrubber#scrub} does. */
   public String scrub(String text) {
     return scrubber.scrub(text);

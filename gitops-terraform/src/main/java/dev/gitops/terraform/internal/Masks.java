@@ -6,6 +6,7 @@ import dev.gitops.api.FieldChange;
 import dev.gitops.api.FieldPath;
 import dev.gitops.core.internal.redact.SensitiveValues;
 import dev.gitops.core.redact.Redactor;
+import dev.gitops.core.redact.Scrubber;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -81,6 +82,36 @@ public final class Masks {
       JsonNode v = at(doc, p);
       if (v != null) {
         strings(v, out);
+      }
+    }
+  }
+
+  /**
+   * The paths of the values in {@code doc} that hold a secret {@code known} hides: a string that
+   * contains one, a number whose text is one. Terraform marks a value sensitive where the
+   * configuration's data flow makes it so, but a provider's computed attribute that copies a
+   * sensitive input ({@code terraform_data}'s {@code output}, a connection string built around a
+   * password) comes back unmarked, in plain text; such a value is hidden like a marked one.
+   */
+  public static Set<FieldPath> holding(JsonNode doc, Scrubber known) {
+    Set<FieldPath> out = new TreeSet<>();
+    if (doc != null && !known.isEmpty()) {
+      holding(doc, FieldPath.root(), known, out);
+    }
+    return out;
+  }
+
+  private static void holding(JsonNode v, FieldPath at, Scrubber known, Set<FieldPath> out) {
+    if (v.isTextual() && known.hides(v.textValue()) || v.isNumber() && known.hides(v.asText())) {
+      out.add(at);
+    } else if (v.isObject()) {
+      for (Iterator<Map.Entry<String, JsonNode>> it = v.fields(); it.hasNext(); ) {
+        Map.Entry<String, JsonNode> e = it.next();
+        holding(e.getValue(), at.field(e.getKey()), known, out);
+      }
+    } else if (v.isArray()) {
+      for (int i = 0; i < v.size(); i++) {
+        holding(v.get(i), at.index(i), known, out);
       }
     }
   }

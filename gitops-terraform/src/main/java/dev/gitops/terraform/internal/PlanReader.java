@@ -8,6 +8,7 @@ import dev.gitops.api.Change;
 import dev.gitops.api.Documents;
 import dev.gitops.api.FieldPath;
 import dev.gitops.api.ResourceKey;
+import dev.gitops.core.redact.Scrubber;
 import dev.gitops.terraform.TerraformException;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -23,8 +24,10 @@ import java.util.TreeSet;
  * Reads the JSON plan representation ({@code terraform show -json <planfile>}, format 1.x) into
  * the SDK's changes: one per {@code resource_changes} entry and one per {@code output_changes}
  * entry, with {@code resource_drift} flagged and collected apart. Sensitive values are replaced
- * before any document leaves here; the plan's {@code variables}, {@code configuration} and {@code
- * prior_state} are read only for what must be scrubbed from messages.
+ * before any document leaves here: those under Terraform's masks, and in a resource's documents
+ * every other value that holds one of them or another known secret ({@link Masks#holding}); the
+ * plan's {@code variables}, {@code configuration} and {@code prior_state} are read only for the
+ * secrets.
  */
 public final class PlanReader {
 
@@ -52,6 +55,16 @@ public final class PlanReader {
    * @throws TerraformException when it is not JSON, not a plan, or of a format major version other than 1
    */
   public static Parsed read(String provider, byte[] json) {
+    return read(provider, json, Scrubber.none());
+  }
+
+  /**
+   * Reads {@code json}, hiding in resources' documents the values that hold a secret of the plan's
+   * own or one of {@code known} (the provider's sensitive variables, what earlier reads found).
+   *
+   * @throws TerraformException when it is not JSON, not a plan, or of a format major version other than 1
+   */
+  public static Parsed read(String provider, byte[] json, Scrubber known) {
     JsonNode root = parse(json, "the plan (show -json)");
     if (!root.isObject()) {
       throw new TerraformException("show -json did not print a plan object");
@@ -60,11 +73,22 @@ public final class PlanReader {
     checkFormat(format, "plan");
     Set<String> secrets = new LinkedHashSet<>();
     collectSensitiveInputs(root, secrets);
+    // every secret of the plan first: a value under one change's mask can come back unmarked in another
+    for (String section : List.of("resource_drift", "resource_changes")) {
+      for (JsonNode rc : root.path(section)) {
+        maskedSecrets(rc.path("change"), secrets);
+      }
+    }
+    for (JsonNode ch : root.path("output_changes")) {
+      maskedSecrets(ch, secrets);
+    }
+    StateReader.secrets(root.path("prior_state").path("values").path("root_module"), secrets);
+    Scrubber hiding = known.with(secrets);
 
     Map<ResourceKey, Set<FieldPath>> driftPaths = new TreeMap<>();
     List<Change> drift = new ArrayList<>();
     for (JsonNode rc : root.path("resource_drift")) {
-      Change c = resourceChange(provider, rc, secrets, true);
+      Change c = resourceChange(provider, rc, hiding, true);
       drift.add(c.withFlag(Change.Flag.DRIFT));
       Set<FieldPath> paths = new TreeSet<>();
       c.fields().forEach(f -> paths.add(f.path()));
@@ -74,7 +98,7 @@ public final class PlanReader {
     Map<String, ResourceKey> byAddress = new LinkedHashMap<>();
     Set<ResourceKey> seen = new TreeSet<>();
     for (JsonNode rc : root.path("resource_changes")) {
-      Change c = resourceChange(provider, rc, secrets, false);
+      Change c = resourceChange(provider, rc, hiding, false);
       if (!seen.add(c.key())) {
         throw new TerraformException("the plan lists " + rc.path("address").asText() + " twice");
       }
@@ -89,7 +113,7 @@ public final class PlanReader {
     }
     for (Iterator<Map.Entry<String, JsonNode>> it = root.path("output_changes").fields(); it.hasNext(); ) {
       Map.Entry<String, JsonNode> e = it.next();
-      changes.add(outputChange(provider, e.getKey(), e.getValue(), secrets));
+      changes.add(outputChange(provider, e.getKey(), e.getValue()));
       byAddress.put("output." + e.getKey(), Addresses.output(provider, e.getKey()));
     }
     return new Parsed(format, root.path("terraform_version").asText(""), root.path("complete").asBoolean(true),
@@ -140,7 +164,15 @@ public final class PlanReader {
     }
   }
 
-  private static Change resourceChange(String provider, JsonNode rc, Set<String> secrets, boolean drift) {
+  /** Adds every string under {@code ch}'s sensitive masks, before and after, to {@code out}. */
+  private static void maskedSecrets(JsonNode ch, Set<String> out) {
+    Set<FieldPath> sensitive = new TreeSet<>(Masks.paths(ch.get("before_sensitive")));
+    sensitive.addAll(Masks.paths(ch.get("after_sensitive")));
+    Masks.secrets(value(ch.get("before")), sensitive, out);
+    Masks.secrets(value(ch.get("after")), sensitive, out);
+  }
+
+  private static Change resourceChange(String provider, JsonNode rc, Scrubber hiding, boolean drift) {
     String address = rc.path("address").asText();
     JsonNode ch = rc.path("change");
     List<String> actions = new ArrayList<>();
@@ -166,10 +198,10 @@ public final class PlanReader {
     JsonNode after = action == Action.DELETE || action == Action.FORGET ? null : value(ch.get("after"));
     Set<FieldPath> sensitive = new TreeSet<>(Masks.paths(ch.get("before_sensitive")));
     sensitive.addAll(Masks.paths(ch.get("after_sensitive")));
+    sensitive.addAll(Masks.holding(before, hiding));
+    sensitive.addAll(Masks.holding(after, hiding));
     Set<FieldPath> unknown = after == null && !(action == Action.CREATE || action == Action.UPDATE
         || action == Action.REPLACE || action == Action.READ) ? Set.of() : Masks.paths(ch.get("after_unknown"));
-    Masks.secrets(before, sensitive, secrets);
-    Masks.secrets(after, sensitive, secrets);
 
     StringBuilder reason = new StringBuilder(drift ? "changed outside Terraform" : describe(actions, importing));
     String why = reason(rc.path("action_reason").asText(""));
@@ -281,7 +313,12 @@ public final class PlanReader {
     return Addresses.resource(provider, a.mode(), a.type(), a.module(), a.name(), a.index(), "");
   }
 
-  private static Change outputChange(String provider, String name, JsonNode ch, Set<String> secrets) {
+  /**
+   * An output's change. Its value is hidden where Terraform marks it only: an output is the
+   * configuration's declared interface, and one declassified there ({@code nonsensitive()}) is
+   * meant to be handed on, even when it holds a secret.
+   */
+  private static Change outputChange(String provider, String name, JsonNode ch) {
     ResourceKey key = Addresses.output(provider, name);
     List<String> actions = new ArrayList<>();
     ch.path("actions").forEach(a -> actions.add(a.asText()));
@@ -303,8 +340,6 @@ public final class PlanReader {
     Set<FieldPath> sensitive = new TreeSet<>(Masks.paths(ch.get("before_sensitive"), value));
     sensitive.addAll(Masks.paths(ch.get("after_sensitive"), value));
     Set<FieldPath> unknown = action == Action.FORGET ? Set.of() : Masks.paths(ch.get("after_unknown"), value);
-    Masks.secrets(before, sensitive, secrets);
-    Masks.secrets(after, sensitive, secrets);
     if (unknown.contains(value) && after != null) {
       after = Documents.emptyObject();
     }

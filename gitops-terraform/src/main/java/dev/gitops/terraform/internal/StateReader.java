@@ -4,11 +4,14 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.gitops.api.Documents;
 import dev.gitops.api.FieldPath;
 import dev.gitops.api.ResourceKey;
+import dev.gitops.core.redact.Scrubber;
 import dev.gitops.terraform.TerraformException;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.SortedMap;
@@ -20,8 +23,9 @@ import java.util.TreeSet;
  * output), version 4 ({@code version}, {@code serial}, {@code lineage}, {@code outputs}, {@code
  * resources[].instances[].attributes} with {@code sensitive_attributes}), and the state
  * representation {@code show -json} prints (format 1.x, {@code values.root_module} with child
- * modules). Sensitive values are hidden in what comes out; their plain strings are collected for
- * scrubbing messages.
+ * modules). Sensitive values are hidden in what comes out: those under Terraform's masks, and in
+ * a resource's attributes every other value that holds one of them or another known secret ({@link
+ * Masks#holding}); their plain strings are collected for scrubbing messages.
  */
 public final class StateReader {
 
@@ -62,6 +66,16 @@ public final class StateReader {
    * @throws TerraformException when it is not JSON or of another version
    */
   public static TfState v4(String provider, byte[] bytes, String what) {
+    return v4(provider, bytes, what, Scrubber.none());
+  }
+
+  /**
+   * Reads a version 4 state file, hiding in resources' attributes the values that hold a secret of
+   * the state's own or one of {@code known}.
+   *
+   * @throws TerraformException when it is not JSON or of another version
+   */
+  public static TfState v4(String provider, byte[] bytes, String what, Scrubber known) {
     if (bytes.length == 0 || new String(bytes, java.nio.charset.StandardCharsets.UTF_8).isBlank()) {
       return TfState.empty();
     }
@@ -72,25 +86,49 @@ public final class StateReader {
           + "; this provider reads version 4 (upgrade it with a current Terraform first)");
     }
     Set<String> secrets = new LinkedHashSet<>();
-    SortedMap<ResourceKey, StateObject> objects = new TreeMap<>();
+    Map<ResourceKey, JsonNode> attributes = new TreeMap<>();
+    Map<ResourceKey, Set<FieldPath>> masks = new TreeMap<>();
     for (JsonNode res : root.path("resources")) {
       for (JsonNode inst : res.path("instances")) {
         ResourceKey key = Addresses.resource(provider, res.path("mode").asText("managed"), res.path("type").asText(),
             res.path("module").asText(""), res.path("name").asText(), inst.get("index_key"),
             inst.path("deposed").asText(""));
-        JsonNode attrs = inst.has("attributes") ? inst.get("attributes") : flat(inst.path("attributes_flat"));
-        Set<FieldPath> sensitive = sensitivePaths(inst.path("sensitive_attributes"));
+        JsonNode attrs = inst.has("attributes") ? dynamicUnwrapped(inst.get("attributes"))
+            : flat(inst.path("attributes_flat"));
+        Set<FieldPath> sensitive = within(attrs, sensitivePaths(inst.path("sensitive_attributes")));
         Masks.secrets(attrs, sensitive, secrets);
-        objects.put(key, new StateObject(Masks.redact(attrs, sensitive), sensitive));
+        attributes.put(key, attrs);
+        masks.put(key, sensitive);
       }
     }
-    SortedMap<String, StateOutput> outputs = new TreeMap<>();
-    for (Iterator<Map.Entry<String, JsonNode>> it = root.path("outputs").fields(); it.hasNext(); ) {
-      Map.Entry<String, JsonNode> e = it.next();
-      outputs.put(e.getKey(), output(e.getValue(), secrets));
-    }
+    SortedMap<String, StateOutput> outputs = outputs(root.path("outputs"), secrets);
     return new TfState(root.path("lineage").asText(""), root.path("serial").asLong(0),
-        Collections.unmodifiableSortedMap(objects), Collections.unmodifiableSortedMap(outputs), secrets);
+        objects(attributes, masks, known.with(secrets)), outputs, secrets);
+  }
+
+  /**
+   * The objects of {@code attributes}, each hiding what its {@code masks} mark and every value that
+   * holds a secret of {@code hiding} (every secret of the state is known by then).
+   */
+  private static SortedMap<ResourceKey, StateObject> objects(Map<ResourceKey, JsonNode> attributes,
+      Map<ResourceKey, Set<FieldPath>> masks, Scrubber hiding) {
+    SortedMap<ResourceKey, StateObject> objects = new TreeMap<>();
+    attributes.forEach((key, attrs) -> {
+      Set<FieldPath> sensitive = new TreeSet<>(masks.get(key));
+      sensitive.addAll(Masks.holding(attrs, hiding));
+      objects.put(key, new StateObject(Masks.redact(attrs, sensitive), Collections.unmodifiableSet(sensitive)));
+    });
+    return Collections.unmodifiableSortedMap(objects);
+  }
+
+  /** The root outputs of {@code outputs}, the values of sensitive ones hidden and added to {@code secrets}. */
+  private static SortedMap<String, StateOutput> outputs(JsonNode outputs, Set<String> secrets) {
+    SortedMap<String, StateOutput> out = new TreeMap<>();
+    for (Iterator<Map.Entry<String, JsonNode>> it = outputs.fields(); it.hasNext(); ) {
+      Map.Entry<String, JsonNode> e = it.next();
+      out.put(e.getKey(), output(e.getValue(), secrets));
+    }
+    return Collections.unmodifiableSortedMap(out);
   }
 
   /**
@@ -99,35 +137,56 @@ public final class StateReader {
    * @throws TerraformException when it is not JSON or of a format major version other than 1
    */
   public static TfState representation(String provider, byte[] bytes) {
+    return representation(provider, bytes, Scrubber.none());
+  }
+
+  /**
+   * Reads the state representation of {@code show -json}, hiding in resources' attributes the
+   * values that hold a secret of the state's own or one of {@code known}.
+   *
+   * @throws TerraformException when it is not JSON or of a format major version other than 1
+   */
+  public static TfState representation(String provider, byte[] bytes, Scrubber known) {
     JsonNode root = PlanReader.parse(bytes, "the state (show -json)");
     if (root.has("format_version")) {
       PlanReader.checkFormat(root.path("format_version").asText(""), "state");
     }
     Set<String> secrets = new LinkedHashSet<>();
-    SortedMap<ResourceKey, StateObject> objects = new TreeMap<>();
-    module(provider, root.path("values").path("root_module"), objects, secrets);
-    SortedMap<String, StateOutput> outputs = new TreeMap<>();
-    for (Iterator<Map.Entry<String, JsonNode>> it = root.path("values").path("outputs").fields(); it.hasNext(); ) {
-      Map.Entry<String, JsonNode> e = it.next();
-      outputs.put(e.getKey(), output(e.getValue(), secrets));
-    }
-    return new TfState("", -1, Collections.unmodifiableSortedMap(objects), Collections.unmodifiableSortedMap(outputs),
-        secrets);
+    Map<ResourceKey, JsonNode> attributes = new TreeMap<>();
+    Map<ResourceKey, Set<FieldPath>> masks = new TreeMap<>();
+    module(provider, root.path("values").path("root_module"), attributes, masks, secrets);
+    SortedMap<String, StateOutput> outputs = outputs(root.path("values").path("outputs"), secrets);
+    return new TfState("", -1, objects(attributes, masks, known.with(secrets)), outputs, secrets);
   }
 
-  private static void module(String provider, JsonNode module, SortedMap<ResourceKey, StateObject> objects,
-      Set<String> secrets) {
+  /**
+   * Adds every string under a sensitive mask of the resources of {@code module} (a {@code
+   * root_module} of the state representation, child modules included) to {@code out}.
+   */
+  static void secrets(JsonNode module, Set<String> out) {
+    module(null, module, null, null, out);
+  }
+
+  /**
+   * Walks {@code module}: each resource's values and mask into {@code attributes} and {@code masks}
+   * by key (when not null), the strings under its mask into {@code secrets}.
+   */
+  private static void module(String provider, JsonNode module, Map<ResourceKey, JsonNode> attributes,
+      Map<ResourceKey, Set<FieldPath>> masks, Set<String> secrets) {
     String address = module.path("address").asText("");
     for (JsonNode r : module.path("resources")) {
-      ResourceKey key = Addresses.resource(provider, r.path("mode").asText("managed"), r.path("type").asText(),
-          address, r.path("name").asText(), r.get("index"), r.path("deposed_key").asText(""));
       JsonNode values = r.path("values");
       Set<FieldPath> sensitive = Masks.paths(r.get("sensitive_values"));
       Masks.secrets(values, sensitive, secrets);
-      objects.put(key, new StateObject(Masks.redact(values, sensitive), sensitive));
+      if (attributes != null) {
+        ResourceKey key = Addresses.resource(provider, r.path("mode").asText("managed"), r.path("type").asText(),
+            address, r.path("name").asText(), r.get("index"), r.path("deposed_key").asText(""));
+        attributes.put(key, values);
+        masks.put(key, sensitive);
+      }
     }
     for (JsonNode child : module.path("child_modules")) {
-      module(provider, child, objects, secrets);
+      module(provider, child, attributes, masks, secrets);
     }
   }
 
@@ -164,6 +223,150 @@ public final class StateReader {
         }
       }
       out.add(p);
+    }
+    return out;
+  }
+
+  /**
+   * {@code v} with every value of a dynamic type as {@code show -json} shows it. A state file
+   * writes such a value (an attribute of type {@code any}: {@code terraform_data}'s {@code input}
+   * and {@code output}, a Kubernetes manifest) as {@code {"value": V, "type": T}}, while its
+   * sensitive paths, the plan and {@code show -json} address V itself. Taken for one: an object of
+   * exactly those two fields whose {@code type} is a type in Terraform's JSON form and whose {@code
+   * value} has that type. An object that only looks so loses nothing secret: its sensitive paths,
+   * which then run past the value, hide where they stop ({@link #within}).
+   */
+  static JsonNode dynamicUnwrapped(JsonNode v) {
+    if (v.isObject()) {
+      if (v.size() == 2 && v.has("value") && v.has("type") && conforms(v.get("value"), v.get("type"))) {
+        return dynamicUnwrapped(v.get("value"));
+      }
+      Map<String, JsonNode> m = new LinkedHashMap<>();
+      boolean changed = false;
+      for (Iterator<Map.Entry<String, JsonNode>> it = v.fields(); it.hasNext(); ) {
+        Map.Entry<String, JsonNode> e = it.next();
+        JsonNode u = dynamicUnwrapped(e.getValue());
+        changed |= u != e.getValue();
+        m.put(e.getKey(), u);
+      }
+      return changed ? Documents.object(m) : v;
+    }
+    if (v.isArray()) {
+      List<JsonNode> l = new ArrayList<>(v.size());
+      boolean changed = false;
+      for (JsonNode e : v) {
+        JsonNode u = dynamicUnwrapped(e);
+        changed |= u != e;
+        l.add(u);
+      }
+      return changed ? Documents.array(l) : v;
+    }
+    return v;
+  }
+
+  /** Whether {@code value} has {@code type}, a type in Terraform's JSON form ({@code "string"}, {@code ["list","number"]}, ...). */
+  private static boolean conforms(JsonNode value, JsonNode type) {
+    if (type.isTextual()) {
+      return switch (type.textValue()) {
+        case "string" -> value.isNull() || value.isTextual();
+        case "number" -> value.isNull() || value.isNumber();
+        case "bool" -> value.isNull() || value.isBoolean();
+        case "dynamic" -> true;
+        default -> false;
+      };
+    }
+    if (!type.isArray() || type.size() < 2 || !type.get(0).isTextual()) {
+      return false;
+    }
+    JsonNode of = type.get(1);
+    switch (type.get(0).textValue()) {
+      case "list", "set" -> {
+        if (type.size() != 2 || !(value.isNull() || value.isArray())) {
+          return false;
+        }
+        for (JsonNode e : value) {
+          if (!conforms(e, of)) {
+            return false;
+          }
+        }
+        return true;
+      }
+      case "map" -> {
+        if (type.size() != 2 || !(value.isNull() || value.isObject())) {
+          return false;
+        }
+        for (JsonNode e : value) {
+          if (!conforms(e, of)) {
+            return false;
+          }
+        }
+        return true;
+      }
+      case "tuple" -> {
+        if (type.size() != 2 || !of.isArray() || !(value.isNull() || value.isArray() && value.size() == of.size())) {
+          return false;
+        }
+        for (int i = 0; i < value.size(); i++) {
+          if (!conforms(value.get(i), of.get(i))) {
+            return false;
+          }
+        }
+        return true;
+      }
+      case "object" -> {
+        if (type.size() > 3 || !of.isObject() || !(value.isNull() || value.isObject())) {
+          return false;
+        }
+        if (value.isNull()) {
+          return true;
+        }
+        for (Iterator<String> names = value.fieldNames(); names.hasNext(); ) {
+          if (!of.has(names.next())) {
+            return false;
+          }
+        }
+        for (Iterator<Map.Entry<String, JsonNode>> it = of.fields(); it.hasNext(); ) {
+          Map.Entry<String, JsonNode> e = it.next();
+          JsonNode field = value.get(e.getKey());
+          if (field != null && !conforms(field, e.getValue())) {
+            return false;
+          }
+        }
+        return true;
+      }
+      default -> {
+        return false;
+      }
+    }
+  }
+
+  /**
+   * {@code paths}, each cut where it runs past a value of {@code doc} (into a string, or by field
+   * into a list): that value is hidden whole, rather than nothing. A path to a field or element
+   * that is not there stays as it is (there is nothing to hide).
+   */
+  static Set<FieldPath> within(JsonNode doc, Set<FieldPath> paths) {
+    Set<FieldPath> out = new TreeSet<>();
+    for (FieldPath p : paths) {
+      JsonNode n = doc;
+      FieldPath at = FieldPath.root();
+      FieldPath cut = null;
+      for (FieldPath.Segment s : p.segments()) {
+        if (n == null || n.isNull() || n.isMissingNode()) {
+          break;  // nothing there: the path as written
+        }
+        if (s instanceof FieldPath.Field f && n.isObject()) {
+          at = at.field(f.name());
+          n = n.get(f.name());
+        } else if (s instanceof FieldPath.Index i && n.isArray()) {
+          at = at.index(i.index());
+          n = n.get(i.index());
+        } else {
+          cut = at;  // runs past this value
+          break;
+        }
+      }
+      out.add(cut != null ? cut : p);
     }
     return out;
   }

@@ -134,6 +134,53 @@ class PlanReaderTest {
     assertThat(mixed.secrets()).doesNotContain("eu-west-1");
   }
 
+  /**
+   * Recorded from Terraform 1.11.4: {@code terraform_data.s} takes a sensitive variable, {@code
+   * terraform_data.url} a string built around it. Terraform marks their {@code input} only; their
+   * computed {@code output} comes back unmarked, in plain text, before and after.
+   */
+  @Test
+  void aValueHoldingASecretIsHiddenWhereTerraformLeftItUnmarked() {
+    PlanReader.Parsed real = PlanReader.read("tf", resource("plan-secret-copies-1.11.json"));
+    Map<ResourceKey, Change> changes = real.changes().stream().collect(Collectors.toMap(Change::key, c -> c));
+    Change s = changes.get(key("terraform_data", "", "s"));
+    Change url = changes.get(key("terraform_data", "", "url"));
+    assertThat(s.sensitive()).contains(FieldPath.of("input"), FieldPath.of("output"));
+    assertThat(url.sensitive()).contains(FieldPath.of("input"), FieldPath.of("output"));
+    assertThat(s.live().get("output").asText()).isEqualTo("(sensitive)");
+    assertThat(url.live().get("output").asText()).isEqualTo("(sensitive)");
+    assertThat(s.fields()).filteredOn(f -> f.path().equals(FieldPath.of("output"))).singleElement()
+        .satisfies(f -> {
+          assertThat(f.sensitive()).isTrue();
+          assertThat(f.before().asText()).isEqualTo("(sensitive)");
+        });
+    StringBuilder all = new StringBuilder();
+    for (Change c : real.changes()) {
+      if (!c.key().type().equals("output")) {
+        all.append(c).append(c.live()).append(c.desired()).append(c.target()).append(c.fields()).append(c.reason());
+      }
+    }
+    assertThat(all.toString()).doesNotContain("s3cr3t-old-pw").doesNotContain("s3cr3t-new-pw");
+    assertThat(real.secrets()).contains("s3cr3t-old-pw", "s3cr3t-new-pw");
+    Change plain = changes.get(key("terraform_data", "", "plain"));
+    assertThat(plain.sensitive()).as("a value that holds no secret stays shown").isEmpty();
+    assertThat(plain.live().get("output").asText()).isEqualTo("nothing secret here");
+    // An output is the configuration's declared interface: one declassified there (nonsensitive) stays shown.
+    Change declassified = changes.get(key("output", "", "declassified"));
+    assertThat(declassified.sensitive()).isEmpty();
+    assertThat(declassified.live().get("value").asText()).isEqualTo("s3cr3t-old-pw");
+  }
+
+  @Test
+  void aSecretTheProviderKnowsIsHiddenWhereverAResourceHoldsIt() {
+    PlanReader.Parsed read = PlanReader.read("tf", resource("plan-secret-copies-1.11.json"),
+        dev.gitops.core.redact.Scrubber.of(List.of("nothing secret")));
+    Change plain = read.changes().stream().filter(c -> c.key().equals(key("terraform_data", "", "plain")))
+        .findFirst().orElseThrow();
+    assertThat(plain.sensitive()).containsExactlyInAnyOrder(FieldPath.of("input"), FieldPath.of("output"));
+    assertThat(plain.toString() + plain.live() + plain.target() + plain.fields()).doesNotContain("nothing secret");
+  }
+
   @Test
   void completeApplyableAndErroredAreRead() {
     assertThat(mixed.complete()).isTrue();

@@ -40,6 +40,71 @@ class StateReaderTest {
         .get("k").asText()).as("a sensitive map element by key").isEqualTo("(sensitive)");
   }
 
+  /**
+   * Recorded from Terraform 1.11.4 (the state file and {@code show -json}): {@code
+   * terraform_data}'s computed {@code output} copies its sensitive {@code input} unmarked.
+   */
+  @Test
+  void anAttributeHoldingASecretIsHiddenInBothStateFormatsAndNotHandedOn() {
+    for (TfState s : java.util.List.of(
+        StateReader.v4("tf", resource("state-secret-copies-1.11.tfstate"), "recorded"),
+        StateReader.representation("tf", resource("state-secret-copies-1.11.json")))) {
+      assertThat(s.objects().get(key("terraform_data", "", "plain")).attributes().get("output").asText())
+          .as("a value of a dynamic type as show -json shows it, not the state file's {value, type}")
+          .isEqualTo("nothing secret here");
+      var copy = s.objects().get(key("terraform_data", "", "s"));
+      var url = s.objects().get(key("terraform_data", "", "url"));
+      assertThat(copy.sensitive()).contains(FieldPath.of("input"), FieldPath.of("output"));
+      assertThat(url.sensitive()).contains(FieldPath.of("output"));
+      assertThat(copy.attributes().toString() + url.attributes()).doesNotContain("s3cr3t-old-pw");
+      assertThat(s.objects().get(key("terraform_data", "", "plain")).attributes().toString())
+          .contains("nothing secret here");
+      // the output declassified with nonsensitive() is handed on as Terraform declares it
+      assertThat(s.outputs().get("declassified").sensitive()).isFalse();
+      assertThat(s.outputs().get("declassified").value().asText()).isEqualTo("s3cr3t-old-pw");
+      assertThat(s.outputs().get("tok").sensitive()).isTrue();
+    }
+    TfState known = StateReader.v4("tf", resource("state-secret-copies-1.11.tfstate"), "recorded",
+        dev.gitops.core.redact.Scrubber.of(java.util.List.of("secret here")));
+    assertThat(known.objects().get(key("terraform_data", "", "plain")).attributes().toString())
+        .as("a secret the provider knows from elsewhere").doesNotContain("secret here");
+  }
+
+  /**
+   * Recorded from Terraform 1.11.4: an object of a dynamic type with a sensitive field and list
+   * element. The state file's sensitive paths address the value inside its {@code {value, type}}
+   * wrapper; both formats must hide exactly those and read the same documents.
+   */
+  @Test
+  void sensitivePathsIntoAValueOfADynamicTypeHideItInTheStateFileToo() {
+    TfState file = StateReader.v4("tf", resource("state-dynamic-object-1.11.tfstate"), "recorded");
+    TfState shown = StateReader.representation("tf", resource("state-dynamic-object-1.11.json"));
+    var fromFile = file.objects().get(key("terraform_data", "", "obj"));
+    var fromShow = shown.objects().get(key("terraform_data", "", "obj"));
+    assertThat(fromFile.attributes().toString()).doesNotContain("hunter2-pw").contains("admin");
+    assertThat(fromFile.attributes().get("input").get("password").asText()).isEqualTo("(sensitive)");
+    assertThat(fromFile.attributes().get("input").get("list").get(1).asText()).isEqualTo("(sensitive)");
+    assertThat(fromFile.attributes()).isEqualTo(fromShow.attributes());
+    assertThat(file.secrets()).contains("hunter2-pw").doesNotContain("string", "admin");
+  }
+
+  @Test
+  void aMaskThatRunsPastAValueHidesThatValueWhole() {
+    com.fasterxml.jackson.databind.JsonNode doc = PlanReader.parse(
+        "{\"block\": \"flat-secret\", \"list\": [\"a\"], \"kept\": \"k\"}".getBytes(
+            java.nio.charset.StandardCharsets.UTF_8), "inline");
+    assertThat(StateReader.within(doc, java.util.Set.of(FieldPath.of("block", "value"),
+        FieldPath.of("list").index(0).field("x"), FieldPath.of("absent", "deep"))))
+        .containsExactlyInAnyOrder(FieldPath.of("block"), FieldPath.of("list").index(0), FieldPath.of("absent", "deep"));
+    // an object that only looks like a dynamic value: its sensitive path still hides its secret
+    TfState s = StateReader.v4("tf", ("{\"version\": 4, \"serial\": 1, \"lineage\": \"l\", \"resources\": [{\"mode\":"
+        + " \"managed\", \"type\": \"x_param\", \"name\": \"p\", \"instances\": [{\"attributes\": {\"setting\":"
+        + " {\"type\": \"string\", \"value\": \"looks-dynamic-secret\"}}, \"sensitive_attributes\": [[{\"type\":"
+        + " \"get_attr\", \"value\": \"setting\"}, {\"type\": \"get_attr\", \"value\": \"value\"}]]}]}]}")
+        .getBytes(java.nio.charset.StandardCharsets.UTF_8), "inline");
+    assertThat(s.objects().get(key("x_param", "", "p")).attributes().toString()).doesNotContain("looks-dynamic-secret");
+  }
+
   @Test
   void anotherStateVersionIsRefusedNamingIt() {
     assertThatThrownBy(() -> StateReader.v4("tf", resource("state-v3.tfstate"), "the state file x"))
