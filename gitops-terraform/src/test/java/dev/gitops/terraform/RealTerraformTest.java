@@ -1,0 +1,218 @@
+package dev.gitops.terraform;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.gitops.api.Action;
+import dev.gitops.api.Change;
+import dev.gitops.api.Outcome;
+import dev.gitops.api.Plan;
+import dev.gitops.api.ResourceKey;
+import dev.gitops.api.SyncEvent;
+import dev.gitops.api.SyncResult;
+import dev.gitops.core.Reconciler;
+import dev.gitops.core.files.LocalFilesProvider;
+import dev.gitops.core.plan.PlanCodec;
+import dev.gitops.core.source.GitSource;
+import dev.gitops.core.store.FileStateStore;
+import dev.gitops.testkit.TempGitRepo;
+import java.io.File;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The provider against a real {@code terraform} (or {@code tofu}) binary on {@code PATH}, with the
+ * built-in {@code terraform_data} resource, which needs no provider plugin and so no registry:
+ * init, plan, show -json, apply of the saved plan, the state file, outputs feeding the files
+ * provider, a change made outside, a stale pinned plan, and a sensitive value that Terraform
+ * itself hands back unmarked. Skipped, saying so, where no binary is installed (the stand-in
+ * tests cover the formats there).
+ */
+class RealTerraformTest {
+
+  private static final String SECRET = "tf-real-s3cr3t-9c1d";
+
+  @TempDir
+  Path tmp;
+
+  private String binary;
+  private TempGitRepo repo;
+  private Path workDir;
+  private Path target;
+  private final List<SyncEvent> events = new CopyOnWriteArrayList<>();
+
+  @BeforeEach
+  void findTheBinary() throws Exception {
+    binary = onPath("terraform").or(() -> onPath("tofu")).orElse(null);
+    Assumptions.assumeTrue(binary != null, "no terraform or tofu binary on PATH");
+    workDir = tmp.resolve("work");
+    target = Files.createDirectories(tmp.resolve("target"));
+    repo = TempGitRepo.in(Files.createDirectories(tmp.resolve("repo")));
+    repo.write("infra/main.tf", config("hello"));
+    repo.write("app.conf", "greeting=${outputs:tf:output::greeting:value}\n");
+    repo.commit("infra and app");
+  }
+
+  private static Optional<String> onPath(String name) {
+    for (String dir : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
+      Path p = Path.of(dir.isEmpty() ? "." : dir, name);
+      if (Files.isRegularFile(p) && Files.isExecutable(p)) {
+        return Optional.of(p.toString());
+      }
+    }
+    return Optional.empty();
+  }
+
+  private static String config(String greeting) {
+    return """
+        variable "greeting" {
+          type    = string
+          default = "%s"
+        }
+        variable "token" {
+          type      = string
+          sensitive = true
+        }
+        resource "terraform_data" "greeting" {
+          input = var.greeting
+        }
+        resource "terraform_data" "follower" {
+          input            = "${terraform_data.greeting.output}-follower"
+          triggers_replace = [var.greeting]
+        }
+        resource "terraform_data" "token" {
+          input = var.token
+        }
+        output "greeting" {
+          value = terraform_data.greeting.output
+        }
+        output "token" {
+          value     = var.token
+          sensitive = true
+        }
+        """.formatted(greeting);
+  }
+
+  private TerraformProvider provider() throws Exception {
+    Path rc = tmp.resolve("terraformrc");
+    Files.writeString(rc, "");
+    return TerraformProvider.builder(workDir).configDirectory("infra").binary(binary)
+        .sensitiveVariable("token", SECRET)
+        .environment("CHECKPOINT_DISABLE", "1").environment("TF_CLI_CONFIG_FILE", rc.toString()).build();
+  }
+
+  private Reconciler reconciler(TerraformProvider tf) throws Exception {
+    return Reconciler.builder()
+        .source(GitSource.builder().url(repo.dir().toString()).ref("main").cacheDir(tmp.resolve("cache")).build())
+        .decoder("infra/**", tf.decoder().orElseThrow())
+        .provider(tf)
+        .provider(LocalFilesProvider.builder(target).build())
+        .store(FileStateStore.open(tmp.resolve("state")))
+        .listener(events::add)
+        .build();
+  }
+
+  private static ResourceKey data(String name) {
+    return ResourceKey.of("tf", "terraform_data", "", name);
+  }
+
+  /** Runs the binary in the working directory, as someone changing things outside the engine would. */
+  private void outside(String... args) throws Exception {
+    List<String> argv = new java.util.ArrayList<>(List.of(binary));
+    argv.addAll(List.of(args));
+    ProcessBuilder pb = new ProcessBuilder(argv).directory(workDir.toFile()).redirectErrorStream(true)
+        .redirectOutput(tmp.resolve("outside.log").toFile());
+    pb.environment().put("CHECKPOINT_DISABLE", "1");
+    pb.environment().put("TF_CLI_CONFIG_FILE", tmp.resolve("terraformrc").toString());
+    pb.environment().put("TF_VAR_token", SECRET);
+    Process p = pb.start();
+    assertThat(p.waitFor(2, TimeUnit.MINUTES)).isTrue();
+    assertThat(p.exitValue()).as(Files.readString(tmp.resolve("outside.log"))).isZero();
+  }
+
+  @Test
+  void plansAppliesFeedsTheOutputCorrectsAChangeMadeOutsideAndNeverShowsTheSecret() throws Exception {
+    TerraformProvider tf = provider();
+    try (Reconciler reconciler = reconciler(tf)) {
+      SyncResult first = reconciler.sync();
+      assertThat(first.status()).as("%s", first).isEqualTo(SyncResult.Status.SUCCEEDED);
+      assertThat(first.plan().change(data("greeting")).map(Change::action)).contains(Action.CREATE);
+      assertThat(Files.readString(target.resolve("app.conf"))).isEqualTo("greeting=hello\n");
+      assertThat(Files.readString(workDir.resolve("terraform.tfstate"))).contains("\"hello-follower\"");
+
+      SyncResult again = reconciler.sync();
+      assertThat(again.status()).isEqualTo(SyncResult.Status.SUCCEEDED);
+      assertThat(again.plan().changes()).as("nothing moved: every change a NOOP")
+          .allMatch(c -> c.action() == Action.NOOP);
+
+      repo.write("infra/main.tf", config("hi")).commit("hi");
+      Plan changed = reconciler.plan();
+      assertThat(changed.change(data("greeting")).map(Change::action)).contains(Action.UPDATE);
+      assertThat(changed.change(data("follower")).map(Change::action)).as("triggers_replace")
+          .contains(Action.REPLACE);
+      assertThat(reconciler.sync().status()).isEqualTo(SyncResult.Status.SUCCEEDED);
+      assertThat(Files.readString(target.resolve("app.conf"))).isEqualTo("greeting=hi\n");
+
+      outside("apply", "-auto-approve", "-input=false", "-var", "greeting=outside");
+      Plan drifted = reconciler.plan();
+      assertThat(drifted.change(data("greeting")).orElseThrow().fields())
+          .anySatisfy(f -> assertThat(f.before().asText()).isEqualTo("outside"));
+      SyncResult corrected = reconciler.sync();
+      assertThat(corrected.status()).isEqualTo(SyncResult.Status.SUCCEEDED);
+      assertThat(Files.readString(workDir.resolve("terraform.tfstate"))).contains("\"hi-follower\"")
+          .doesNotContain("\"outside\"");
+
+      // terraform_data's output copies its sensitive input, and Terraform leaves the copy unmarked
+      Change token = corrected.plan().change(data("token")).orElseThrow();
+      assertThat(token.sensitive()).anySatisfy(p -> assertThat(p.toString()).startsWith("/output"));
+      StringBuilder shown = new StringBuilder();
+      for (Plan p : List.of(first.plan(), changed, drifted, corrected.plan())) {
+        shown.append(PlanCodec.toJson(p, reconciler.store().secretKey())).append(p);
+      }
+      events.forEach(e -> shown.append(e));
+      assertThat(shown.toString()).doesNotContain(SECRET);
+      assertThat(corrected.outcomes().get(data("token")).outputs().toString()).doesNotContain(SECRET);
+    }
+  }
+
+  @Test
+  void aReviewedPlanIsNotAppliedOnceTheStateMovedUnderIt() throws Exception {
+    TerraformProvider tf = provider();
+    try (Reconciler reconciler = reconciler(tf)) {
+      assertThat(reconciler.sync().status()).isEqualTo(SyncResult.Status.SUCCEEDED);
+      repo.write("infra/main.tf", config("reviewed")).commit("reviewed");
+      Plan reviewed = reconciler.plan();
+      outside("apply", "-auto-approve", "-input=false", "-var", "greeting=meanwhile");
+      assertThatThrownBy(() -> reconciler.apply(reviewed)).isInstanceOf(dev.gitops.api.PlanMismatchException.class)
+          .hasMessageContaining(reviewed.id().substring(0, 12)).hasMessageContaining("no longer holds");
+      assertThat(Files.readString(workDir.resolve("terraform.tfstate"))).as("nothing of the reviewed plan applied")
+          .contains("\"meanwhile\"").doesNotContain("\"reviewed\"");
+      // a fresh plan of the same commit applies
+      assertThat(reconciler.sync().status()).isEqualTo(SyncResult.Status.SUCCEEDED);
+      assertThat(Files.readString(target.resolve("app.conf"))).isEqualTo("greeting=reviewed\n");
+    }
+  }
+
+  @Test
+  void anInvalidConfigurationFailsNamingTheFileAndLine() throws Exception {
+    repo.write("infra/broken.tf", "resource \"terraform_data\" \"x\" {\n  input = \n}\n").commit("broken");
+    TerraformProvider tf = provider();
+    try (Reconciler reconciler = reconciler(tf)) {
+      SyncResult r = reconciler.sync();
+      assertThat(r.status()).isNotEqualTo(SyncResult.Status.SUCCEEDED);
+      String why = r.plan().unobserved() + " " + r.outcomes().values().stream().map(Outcome::message).toList()
+         ;
+      assertThat(why).contains("broken.tf").containsPattern("line 2|:2");
+      assertThat(Files.exists(workDir.resolve("terraform.tfstate"))).as("nothing applied").isFalse();
+    }
+  }
+}
