@@ -168,11 +168,18 @@ public record Plan(String id, String revision, List<Change> changes,
     return m;
   }
 
-  /** A one-line summary such as {@code 2 to create, 1 to update, 0 to delete}. */
+  /**
+   * A one-line summary such as {@code 2 to create, 1 to update, 0 to replace, 0 to delete, 0
+   * skipped, 3 unchanged}; a planning provider's reads and forgets are counted too where there
+   * are any ({@code 1 to delete, 1 to forget, ...}).
+   */
   public String summary() {
     Map<Action, Integer> c = counts();
+    int read = c.getOrDefault(Action.READ, 0);
+    int forget = c.getOrDefault(Action.FORGET, 0);
     return c.getOrDefault(Action.CREATE, 0) + " to create, " + c.getOrDefault(Action.UPDATE, 0) + " to update, "
         + c.getOrDefault(Action.REPLACE, 0) + " to replace, " + c.getOrDefault(Action.DELETE, 0) + " to delete, "
+        + (read > 0 ? read + " to read, " : "") + (forget > 0 ? forget + " to forget, " : "")
         + c.getOrDefault(Action.SKIP, 0) + " skipped, " + c.getOrDefault(Action.NOOP, 0) + " unchanged"
         + (isComplete() ? "" : " (incomplete: " + unknown.size() + " unknown"
             + (unobserved.isEmpty() ? "" : ", " + unobserved.size() + " searches for marked objects failed") + ")");

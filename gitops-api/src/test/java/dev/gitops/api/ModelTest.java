@@ -164,8 +164,14 @@ class ModelTest {
     assertThat(plan.hasChanges()).isTrue();
     assertThat(plan.change(A)).containsSame(c);
     assertThat(plan.change(ResourceKey.of("p", "t", "", "missing"))).isEmpty();
-    assertThat(plan.summary()).startsWith("1 to create, 0 to update").contains("1 unchanged");
+    assertThat(plan.summary()).isEqualTo("1 to create, 0 to update, 0 to replace, 0 to delete, 0 skipped, 1 unchanged");
     assertThat(plan.isComplete()).isTrue();
+    Change f = Change.builder(ResourceKey.of("tf", "x", "", "f"), Action.FORGET).reason("removed").build();
+    Change r = Change.builder(ResourceKey.of("tf", "data.x", "", "r"), Action.READ).reason("read").build();
+    Plan planning = new Plan("id", "r1", List.of(c, f, r), new java.util.TreeMap<>(), new java.util.TreeMap<>(),
+        new java.util.TreeMap<>(), new java.util.TreeMap<>(), new java.util.TreeSet<>());
+    assertThat(planning.summary()).as("a planning provider's reads and forgets are counted too")
+        .isEqualTo("1 to create, 0 to update, 0 to replace, 0 to delete, 1 to read, 1 to forget, 0 skipped, 0 unchanged");
   }
 
   @Test

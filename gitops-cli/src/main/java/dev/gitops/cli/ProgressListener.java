@@ -59,14 +59,14 @@ final class ProgressListener implements SyncListener {
         }
       }
       layerOf.put(c.key(), layer);
-      if (c.action().mutates()) {
+      if (counted(c.action())) {
         max = Math.max(max, layer);
       }
     }
     layerTotal = new int[max + 1];
     layerDone = new int[max + 1];
     for (dev.gitops.api.Change c : plan.changes()) {
-      if (c.action().mutates()) {
+      if (counted(c.action())) {
         layerTotal[layerOf.get(c.key())]++;
       }
     }
@@ -170,7 +170,7 @@ final class ProgressListener implements SyncListener {
             + " does not descend from the last revision read");
       }
     } else if (event instanceof SyncEvent.Planned p) {
-      total = (int) p.plan().changes().stream().filter(c -> c.action().mutates()).count();
+      total = (int) p.plan().changes().stream().filter(c -> counted(c.action())).count();
       done = 0;
       computeLayers(p.plan());
       if (p.plan().hasChanges()) {
@@ -179,7 +179,7 @@ final class ProgressListener implements SyncListener {
         return;
       }
     } else if (event instanceof SyncEvent.ChangeFinished f) {
-      if (f.change().action().mutates()) {
+      if (counted(f.change().action())) {
         done++;
         Integer layer = layerOf.get(f.change().key());
         if (layer != null && layer < layerDone.length) {
@@ -195,8 +195,13 @@ final class ProgressListener implements SyncListener {
         return;
       }
       endLiveLine();
-      String message = f.outcome().message().isEmpty() ? "" : ": " + message(f.change().key(), f.outcome().message());
-      out.println("  [" + done + "/" + total + "] " + verb(f.outcome()) + " " + shown(f.change().key()) + message
+      String verb = verb(f.change().action(), f.outcome());
+      String said = message(f.change().key(), f.outcome().message());
+      if (said.startsWith(verb + ":")) {
+        said = said.substring(verb.length() + 1).strip();  // "forgotten: removed from the state", not twice
+      }
+      String message = said.isEmpty() ? "" : ": " + said;
+      out.println("  [" + done + "/" + total + "] " + verb + " " + shown(f.change().key()) + message
           + (f.attempt() > 1 ? " (after " + f.attempt() + " attempts)" : ""));
     } else if (event instanceof SyncEvent.Retrying r) {
       endLiveLine();
@@ -232,6 +237,27 @@ final class ProgressListener implements SyncListener {
       m = m.substring(k.length() + (m.charAt(k.length()) == ':' ? 1 : 0)).strip();
     }
     return PlanRenderer.oneLine(m);
+  }
+
+  /**
+   * Whether a change counts in the progress ({@code [2/3]}): it changes the live system, or a
+   * planning provider's state (a forget).
+   */
+  private static boolean counted(dev.gitops.api.Action a) {
+    return a.mutates() || a == dev.gitops.api.Action.FORGET;
+  }
+
+  /** What the outcome of a change of {@code action} is called in a progress line: a replace done is "replaced". */
+  static String verb(dev.gitops.api.Action action, Outcome o) {
+    if (o.isOk() && o.kind() != Outcome.Kind.SKIPPED) {
+      if (action == dev.gitops.api.Action.REPLACE) {
+        return "replaced";
+      }
+      if (action == dev.gitops.api.Action.FORGET) {
+        return "forgotten";
+      }
+    }
+    return verb(o);
   }
 
   /** What an outcome is called in a progress line. */

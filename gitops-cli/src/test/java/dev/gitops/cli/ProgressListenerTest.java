@@ -90,6 +90,26 @@ class ProgressListenerTest {
   }
 
   @Test
+  void aReplaceDoneSaysReplacedAndAForgetIsCountedAndSaysForgotten() {
+    // a planning provider (Terraform) forgets an object: its state changes, the object stays
+    Change replace = create(A).withAction(dev.gitops.api.Action.REPLACE, "an attribute cannot be updated in place");
+    Change forget = create(B).withAction(dev.gitops.api.Action.FORGET, "removed from the configuration");
+    Plan p = new Plan("id", "main@sha1:" + "0".repeat(40), List.of(replace, forget), new TreeMap<>(), new TreeMap<>(),
+        new TreeMap<>(), new TreeMap<>(), new TreeSet<>());
+    StringWriter sw = new StringWriter();
+    ProgressListener l = new ProgressListener(new PrintWriter(sw), false);
+    l.onEvent(new SyncEvent.Planned(p.revision(), p));
+    l.onEvent(new SyncEvent.ChangeFinished(p.revision(), forget,
+        new Outcome(Outcome.Kind.UNCHANGED, "forgotten: removed from the state, not destroyed", null, java.util.Map.of()),
+        1));
+    l.onEvent(new SyncEvent.ChangeFinished(p.revision(), replace, Outcome.configured(), 1));
+    assertThat(sw.toString()).contains("  [1/2] forgotten files:file::b: removed from the state, not destroyed\n")
+        .contains("  [2/2] replaced files:file::a\n");
+    assertThat(ProgressListener.verb(dev.gitops.api.Action.REPLACE, Outcome.permanentFailure("x", null)))
+        .isEqualTo("FAILED");
+  }
+
+  @Test
   void waitingForHealthShowsTheStatusAndWhy() {
     StringWriter sw = new StringWriter();
     ProgressListener l = new ProgressListener(new PrintWriter(sw), false);
