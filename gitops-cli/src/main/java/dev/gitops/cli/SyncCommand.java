@@ -139,7 +139,8 @@ final class SyncCommand implements Callable<Integer> {
 
   /**
    * One line saying why a plan is incomplete: the keys that could not be observed, the searches
-   * for marked objects that failed, and the deletions and replacements held back.
+   * for marked objects and the planning providers' plans that failed, and the deletions and
+   * replacements held back.
    */
   static String incomplete(Plan plan) {
     StringBuilder sb = new StringBuilder();
@@ -149,8 +150,9 @@ final class SyncCommand implements Callable<Integer> {
           .append(names(plan.unknown())).append(')');
     }
     for (Map.Entry<String, String> e : plan.unobserved().entrySet()) {
-      sb.append(sb.length() == 0 ? "" : "; ").append("could not search ").append(PlanRenderer.oneLine(e.getKey()))
-          .append(" (").append(PlanRenderer.oneLine(e.getValue())).append(')');
+      // "marked objects of provider 'k8s': listMarked failed: ...", "plan of provider 'tf': could not plan: ..."
+      sb.append(sb.length() == 0 ? "" : "; ").append(PlanRenderer.oneLine(e.getKey())).append(": ")
+          .append(PlanRenderer.oneLine(e.getValue()));
     }
     List<ResourceKey> held = plan.heldBack();
     sb.append("; ").append(held.size())

@@ -92,6 +92,19 @@ class SyncOutcomesTest {
   }
 
   @Test
+  void anIncompletePlanNamesWhatCouldNotBeSearchedOrPlannedAndWhy() {
+    java.util.TreeMap<String, String> unobserved = new java.util.TreeMap<>();
+    unobserved.put("plan of provider 'tf'", "could not plan: the state is\nlocked by root@vm");
+    unobserved.put("marked objects of provider 'k8s'", "listMarked failed: forbidden");
+    dev.gitops.api.Plan plan = new dev.gitops.api.Plan("id", "main@sha1:" + "0".repeat(40), List.of(),
+        new java.util.TreeMap<>(), new java.util.TreeMap<>(), new java.util.TreeMap<>(), new java.util.TreeMap<>(),
+        new java.util.TreeSet<>(), unobserved, new java.util.TreeMap<>());
+    assertThat(SyncCommand.incomplete(plan))
+        .startsWith("marked objects of provider 'k8s': listMarked failed: forbidden; plan of provider 'tf': could not"
+            + " plan: the state is locked by root@vm; 0 deletions or replacements held back");
+  }
+
+  @Test
   void aDryRunOfAnIncompletePlanIsNotNothingToDo() throws Exception {
     assertThat(gitops("sync").code()).isZero();
     makeUnobservable("a.txt");

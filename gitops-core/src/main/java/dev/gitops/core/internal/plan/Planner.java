@@ -729,7 +729,7 @@ public final class Planner {
       sb.append(unknown.size()).append(unknown.size() == 1 ? " key" : " keys").append(" could not be observed");
     }
     if (!unobserved.isEmpty()) {
-      sb.append(unknown.isEmpty() ? "" : "; ").append("could not search ").append(new TreeSet<>(unobserved.keySet()));
+      sb.append(unknown.isEmpty() ? "" : "; ").append("without ").append(new TreeSet<>(unobserved.keySet()));
     }
     return sb.append("), so nothing is deleted or replaced").toString();
   }
