@@ -91,8 +91,9 @@ public final class ExitCodes {
   static String refusal(PlanRefusedException r) {
     String head = "refused by " + r.guard() + (r.provider() == null ? "" : " for provider '" + r.provider() + "'") + ": ";
     return head + switch (r.limit()) {
-      case EVERYTHING -> "the sync would delete or replace all " + r.owned() + " resources gitops owns (are --path and"
-          + " --ref right?); pass --allow-empty if that is intended";
+      case EVERYTHING -> "the sync would delete or replace " + (r.owned() == 1 ? "the only resource" : "all "
+          + r.owned() + " resources") + " gitops owns (are --path and --ref right?); pass --allow-empty if that is"
+          + " intended";
       case MAX_COUNT -> "the sync would delete or replace " + r.deletions() + " of the " + r.owned()
           + " resources gitops owns, more than " + DeletionLimit.FLAG + " " + r.budget() + " allows";
       case MAX_PERCENT -> "the sync would delete or replace " + r.deletions() + " of the " + r.owned()

@@ -93,6 +93,16 @@ class ExitCodesTest {
   }
 
   @Test
+  void aRefusalNamesTheFlagThatAllowsItAndCountsInWords() {
+    PlanRefusedException.Limit all = PlanRefusedException.Limit.EVERYTHING;
+    assertThat(ExitCodes.refusal(new PlanRefusedException("mass-deletion guard", "tf", all, 1, 1, -1)))
+        .isEqualTo("refused by mass-deletion guard for provider 'tf': the sync would delete or replace the only"
+            + " resource gitops owns (are --path and --ref right?); pass --allow-empty if that is intended");
+    assertThat(ExitCodes.refusal(new PlanRefusedException("mass-deletion guard", "files", all, 3, 3, -1)))
+        .contains("delete or replace all 3 resources gitops owns");
+  }
+
+  @Test
   void aStalePlanExitsOneWithItsMessage() {
     Run r = run(new Boom(), "--kind", "mismatch");
     assertThat(r.code()).isEqualTo(1);
