@@ -182,6 +182,6 @@ public record Plan(String id, String revision, List<Change> changes,
         + (read > 0 ? read + " to read, " : "") + (forget > 0 ? forget + " to forget, " : "")
         + c.getOrDefault(Action.SKIP, 0) + " skipped, " + c.getOrDefault(Action.NOOP, 0) + " unchanged"
         + (isComplete() ? "" : " (incomplete: " + unknown.size() + " unknown"
-            + (unobserved.isEmpty() ? "" : ", " + unobserved.size() + " searches for marked objects failed") + ")");
+            + (unobserved.isEmpty() ? "" : ", without " + String.join(", ", unobserved.keySet())) + ")");
   }
 }

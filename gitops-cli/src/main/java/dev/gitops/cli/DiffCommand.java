@@ -19,7 +19,9 @@ import picocli.CommandLine.Spec;
     description = {"Show, field by field, how the target differs from the repository.",
         "'+' added, '~' changed, '-' removed; values that --sensitive or the repository's .gitops.yaml mark "
             + "secret show as (sensitive) (as keyed hashes in json), whatever the change. --format markdown gives "
-            + "a summary table and a diff block for a pull-request comment; json the plan file format."})
+            + "a summary table and a diff block for a pull-request comment; json the plan file format.",
+        "An incomplete diff (a resource that cannot be observed, a provider that could not plan) is shown, "
+            + "and it exits 1 naming what is missing."})
 final class DiffCommand implements Callable<Integer> {
 
   /** Output formats. */
@@ -56,7 +58,7 @@ final class DiffCommand implements Callable<Integer> {
       Plan plan = s.reconciler().plan();
       out.print(render(plan, s.store().secretKey()));
       out.flush();
-      return ExitCodes.OK;
+      return SyncCommand.reportedIncomplete(plan, spec.commandLine().getErr()) ? ExitCodes.ERROR : ExitCodes.OK;
     }
   }
 

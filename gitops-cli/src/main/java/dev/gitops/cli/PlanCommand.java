@@ -18,7 +18,9 @@ import picocli.CommandLine.Spec;
 @Command(name = "plan", mixinStandardHelpOptions = true,
     description = {"Show what a sync would change, without changing anything.",
         "Deletions are shown; the mass-deletion guard only refuses at sync time. With --out the plan is "
-            + "saved as JSON (secret values hashed) for review and 'gitops sync --plan'."})
+            + "saved as JSON (secret values hashed) for review and 'gitops sync --plan'.",
+        "A plan that is incomplete (a resource that cannot be observed, a provider that could not plan) is "
+            + "shown, and it exits 1 naming what is missing."})
 final class PlanCommand implements Callable<Integer> {
 
   @Mixin
@@ -60,6 +62,9 @@ final class PlanCommand implements Callable<Integer> {
             + "; apply exactly this plan with 'gitops sync --plan " + out + "' (same flags).");
       }
       w.flush();
+      if (SyncCommand.reportedIncomplete(plan, spec.commandLine().getErr())) {
+        return ExitCodes.ERROR;
+      }
       return detailedExitCode && plan.hasChanges() ? ExitCodes.PENDING : ExitCodes.OK;
     }
   }

@@ -134,6 +134,21 @@ final class SyncCommand implements Callable<Integer> {
     return ExitCodes.OK;
   }
 
+  /**
+   * Whether {@code plan} is incomplete, after saying so on {@code err} in one line: what {@code
+   * plan} and {@code diff} end with, like the sync would (never "no changes", never success;
+   * {@code terraform plan} exits 1 on an error too).
+   */
+  static boolean reportedIncomplete(Plan plan, PrintWriter err) {
+    if (plan.isComplete()) {
+      return false;
+    }
+    err.println("gitops: plan of " + PlanRenderer.shortRevision(plan.revision()) + " is incomplete: "
+        + incomplete(plan));
+    err.flush();
+    return true;
+  }
+
   /** How many keys a one-line message names before it says "and N more". */
   private static final int NAMED = 10;
 

@@ -105,6 +105,25 @@ class SyncOutcomesTest {
   }
 
   @Test
+  void anIncompletePlanIsShownAndExitsOneNeverNoChanges() throws Exception {
+    assertThat(gitops("sync").code()).isZero();
+    makeUnobservable("a.txt");
+
+    for (String[] flags : List.of(new String[0], new String[] {"--detailed-exitcode"})) {
+      Run plan = gitops("plan", flags);
+      assertThat(plan.code()).as(plan.toString()).isEqualTo(1);
+      assertThat(plan.out()).doesNotContain("No changes").contains("? files:file::a.txt")
+          .contains("(incomplete: 1 unknown)");
+      assertThat(plan.errLines()).as(plan.toString()).singleElement().asString()
+          .startsWith("gitops: plan of ").contains("is incomplete: could not observe 1 resource (files:file::a.txt)");
+    }
+    Run diff = gitops("diff", "--format", "markdown");
+    assertThat(diff.code()).as(diff.toString()).isEqualTo(1);
+    assertThat(diff.out()).doesNotContain("No changes").contains("could not be observed");
+    assertThat(diff.errLines()).singleElement().asString().contains("is incomplete: could not observe 1 resource");
+  }
+
+  @Test
   void aDryRunOfAnIncompletePlanIsNotNothingToDo() throws Exception {
     assertThat(gitops("sync").code()).isZero();
     makeUnobservable("a.txt");

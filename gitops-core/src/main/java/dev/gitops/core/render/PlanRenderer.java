@@ -60,7 +60,7 @@ public final class PlanRenderer {
   public static String text(Plan plan) {
     StringBuilder sb = new StringBuilder();
     sb.append("Plan ").append(shortId(plan.id())).append(" for ").append(shortRevision(plan.revision())).append('\n');
-    if (!plan.hasChanges() && plan.unknown().isEmpty()) {
+    if (!plan.hasChanges() && plan.isComplete()) {
       sb.append("No changes: the live system matches the desired state.\n");
     } else {
       sb.append('\n').append(changesText(plan)).append('\n');
@@ -117,7 +117,7 @@ public final class PlanRenderer {
         .append(code(shortRevision(plan.revision()), false)).append("\n\n");
     sb.append("**").append(plan.summary()).append("**\n\n");
     List<Change> shown = shown(plan);
-    if (shown.isEmpty() && plan.unknown().isEmpty()) {
+    if (shown.isEmpty() && plan.isComplete()) {
       sb.append("No changes: the live system matches the desired state.\n");
       return sb.toString();
     }
@@ -130,6 +130,8 @@ public final class PlanRenderer {
     for (ResourceKey k : plan.unknown()) {
       sb.append("| `?` | ").append(code(k.toString(), true)).append(" | unknown | could not be observed |\n");
     }
+    plan.unobserved().forEach((what, why) -> sb.append("| `?` | ").append(cell(what)).append(" | unknown | ")
+        .append(cell(why)).append(" |\n"));
     StringBuilder diff = new StringBuilder();
     lines(plan, l -> {
       // A diff block colours lines by their first character: a replace is both, shown as '!'.
@@ -223,6 +225,9 @@ public final class PlanRenderer {
     for (ResourceKey k : plan.unknown()) {
       out.accept(new Line("?", 0, printable(k.toString()) + "  (could not be observed: nothing is pruned while a key is unknown)"));
     }
+    // a failed search for marked objects, a planning provider that could not plan
+    plan.unobserved().forEach((what, why) -> out.accept(new Line("?", 0, oneLine(what) + "  (" + oneLine(why)
+        + ": nothing is pruned while it is unknown)")));
   }
 
   private static void field(Consumer<Line> out, FieldChange f, boolean sensitive) {

@@ -151,6 +151,20 @@ class PlanRendererTest {
   }
 
   @Test
+  void aPlanWithoutChangesThatIsIncompleteNeverSaysNoChangesAndNamesWhatIsMissing() {
+    TreeMap<String, String> unobserved = new TreeMap<>();
+    unobserved.put("plan of provider 'tf'", "could not plan: the state is locked\nby root");
+    Plan incomplete = new Plan("feedc0ffee1234567890", REV, List.of(), new TreeMap<>(), new TreeMap<>(),
+        new TreeMap<>(), new TreeMap<>(), new java.util.TreeSet<>(), unobserved, new TreeMap<>());
+    assertThat(PlanRenderer.text(incomplete)).doesNotContain("No changes")
+        .contains("? plan of provider 'tf'  (could not plan: the state is locked by root: nothing is pruned while it"
+            + " is unknown)")
+        .contains("(incomplete: 0 unknown, without plan of provider 'tf')");
+    assertThat(PlanRenderer.markdown(incomplete)).doesNotContain("No changes")
+        .contains("| `?` | plan of provider \\'tf\\' | unknown | could not plan\\: the state is locked by root |");
+  }
+
+  @Test
   void headerShortensTheRevisionAndPlanId() {
     assertThat(PlanRenderer.text(sample())).startsWith("Plan feedc0ffee12 for main@sha1:0123456789ab\n");
     assertThat(PlanRenderer.shortRevision("v1.2@sha1:" + SHA)).isEqualTo("v1.2@sha1:0123456789ab");
