@@ -321,9 +321,29 @@ public final class TerraformProvider implements Provider {
       byte[] json = terraform.showPlan(file, ctx);
       PlanReader.Parsed parsed = PlanReader.read(id, json, scrubber.current());
       scrubber.addAll(parsed.secrets());
+      checkDeclared(parsed);
       return new Pending(planId, ctx.revision(), state.token(), file, parsed);
     } finally {
       dir.clearVariables();
+    }
+  }
+
+  /**
+   * Refuses a plan made with a variable the configuration does not declare, as {@code terraform
+   * plan -var} does: the variables reach Terraform through a variable file, where Terraform only
+   * warns, so a misspelt name would silently plan with the default.
+   */
+  private void checkDeclared(PlanReader.Parsed parsed) {
+    if (parsed.declaredVariables() == null) {
+      return;
+    }
+    List<String> undeclared = variables.keySet().stream().filter(v -> !parsed.declaredVariables().contains(v)).toList();
+    if (!undeclared.isEmpty()) {
+      throw new TerraformException((undeclared.size() == 1 ? "variable '" + undeclared.get(0) + "' is"
+          : "variables " + undeclared.stream().map(v -> "'" + v + "'").collect(java.util.stream.Collectors.joining(", "))
+          + " are") + " set (--var, variable(...)) but the configuration declares no such variable"
+          + (parsed.declaredVariables().isEmpty() ? "" : " (it declares " + String.join(", ", parsed.declaredVariables())
+          + ")") + "; nothing is applied");
     }
   }
 

@@ -102,12 +102,17 @@ class RealTerraformTest {
         """.formatted(greeting);
   }
 
-  private TerraformProvider provider() throws Exception {
+  /** The provider of these tests: no version check, an empty CLI configuration, the secret as a sensitive variable. */
+  private TerraformProvider.Builder builder() throws Exception {
     Path rc = tmp.resolve("terraformrc");
     Files.writeString(rc, "");
     return TerraformProvider.builder(workDir).configDirectory("infra").binary(binary)
         .sensitiveVariable("token", SECRET)
-        .environment("CHECKPOINT_DISABLE", "1").environment("TF_CLI_CONFIG_FILE", rc.toString()).build();
+        .environment("CHECKPOINT_DISABLE", "1").environment("TF_CLI_CONFIG_FILE", rc.toString());
+  }
+
+  private TerraformProvider provider() throws Exception {
+    return builder().build();
   }
 
   private Reconciler reconciler(TerraformProvider tf) throws Exception {
@@ -199,6 +204,18 @@ class RealTerraformTest {
       // a fresh plan of the same commit applies
       assertThat(reconciler.sync().status()).isEqualTo(SyncResult.Status.SUCCEEDED);
       assertThat(Files.readString(target.resolve("app.conf"))).isEqualTo("greeting=reviewed\n");
+    }
+  }
+
+  @Test
+  void aMisspeltVariableIsRefusedNotPlannedWithTheDefault() throws Exception {
+    TerraformProvider tf = builder().variable("greting", "typo").build();
+    try (Reconciler reconciler = reconciler(tf)) {
+      SyncResult r = reconciler.sync();
+      assertThat(r.status()).isNotEqualTo(SyncResult.Status.SUCCEEDED);
+      assertThat(r.plan().unobserved().get("plan of provider 'tf'")).contains("variable 'greting' is set")
+          .contains("declares greeting, token");
+      assertThat(Files.exists(workDir.resolve("terraform.tfstate"))).as("nothing applied").isFalse();
     }
   }
 

@@ -177,6 +177,18 @@ class TerraformProviderTest {
   }
 
   @Test
+  void aVariableTheConfigurationDoesNotDeclareRefusesThePlanNamingIt() {
+    // Terraform only warns about an undeclared name in a variable file; -var makes it an error, and so does this
+    fake.respond("plan", 2, null).respondResource("show-plan", "plan-mixed.json");
+    TerraformProvider tf = builder().variable("regoin", "eu-central-1").build();
+    SyncResult r = reconciler(tf).sync();
+    assertThat(r.plan().unobserved().get("plan of provider 'tf'"))
+        .contains("variable 'regoin' is set (--var, variable(...)) but the configuration declares no such variable")
+        .contains("(it declares api_token, db_password, db_token, region)");
+    assertThat(fake.argv("apply")).as("nothing applied").isEmpty();
+  }
+
+  @Test
   void sensitiveValuesNeverAppearInPlansEventsLogsOrErrors() {
     fake.respond("plan", 2, null).respondResource("show-plan", "plan-mixed.json");
     try (LogCapture logs = LogCapture.of("dev.gitops", "TRACE")) {

@@ -36,10 +36,15 @@ public final class PlanReader {
   /** Every action word this reader knows; an unknown one refuses the plan rather than guessing. */
   private static final Set<String> KNOWN_ACTIONS = Set.of("no-op", "create", "read", "update", "delete", "forget");
 
-  /** A read plan. */
+  /**
+   * A read plan.
+   *
+   * @param declaredVariables the variables the root module declares, or null when the plan has no
+   *     {@code configuration} section to tell
+   */
   public record Parsed(String formatVersion, String terraformVersion, boolean complete, boolean applyable,
       boolean errored, List<Change> changes, List<Change> drift, Map<String, ResourceKey> keysByAddress,
-      Set<String> secrets, int deferred) {
+      Set<String> secrets, int deferred, Set<String> declaredVariables) {
 
     /** Whether any change does something (is not NOOP). */
     public boolean hasChanges() {
@@ -118,7 +123,17 @@ public final class PlanReader {
     }
     return new Parsed(format, root.path("terraform_version").asText(""), root.path("complete").asBoolean(true),
         root.path("applyable").asBoolean(true), root.path("errored").asBoolean(false), changes, drift, byAddress,
-        secrets, root.path("deferred_changes").size());
+        secrets, root.path("deferred_changes").size(), declaredVariables(root));
+  }
+
+  private static Set<String> declaredVariables(JsonNode root) {
+    JsonNode module = root.path("configuration").path("root_module");
+    if (!module.isObject()) {
+      return null;
+    }
+    Set<String> names = new TreeSet<>();
+    module.path("variables").fieldNames().forEachRemaining(names::add);
+    return java.util.Collections.unmodifiableSet(names);
   }
 
   static JsonNode parse(byte[] json, String what) {
