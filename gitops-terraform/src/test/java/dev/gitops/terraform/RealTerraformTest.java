@@ -208,6 +208,26 @@ class RealTerraformTest {
   }
 
   @Test
+  void withManualApprovalTheSyncStopsAtTheSavedPlanAndTheNextAppliesExactlyIt() throws Exception {
+    TerraformProvider tf = builder().approval(Approval.MANUAL).build();
+    try (Reconciler reconciler = reconciler(tf)) {
+      SyncResult waiting = reconciler.sync();
+      assertThat(waiting.status()).isNotEqualTo(SyncResult.Status.SUCCEEDED);
+      assertThat(Files.exists(workDir.resolve("terraform.tfstate"))).as("nothing applied before approval").isFalse();
+      assertThat(target.resolve("app.conf")).as("the file waits for the output").doesNotExist();
+      TerraformPlan pending = tf.pendingPlan().orElseThrow();
+      assertThat(pending.summary()).matches("[1-9][0-9]* to add, 0 to change, 0 to destroy, 0 to replace");
+      tf.approve(pending.id());
+      SyncResult applied = reconciler.sync();
+      assertThat(applied.status()).as("%s", applied).isEqualTo(SyncResult.Status.SUCCEEDED);
+      assertThat(tf.pendingPlan()).isEmpty();
+      assertThat(Files.readString(target.resolve("app.conf"))).isEqualTo("greeting=hello\n");
+      assertThatThrownBy(() -> tf.approve(pending.id())).as("a plan is applied once")
+          .isInstanceOf(StalePlanException.class);
+    }
+  }
+
+  @Test
   void aMisspeltVariableIsRefusedNotPlannedWithTheDefault() throws Exception {
     TerraformProvider tf = builder().variable("greting", "typo").build();
     try (Reconciler reconciler = reconciler(tf)) {
