@@ -6,6 +6,7 @@ import dev.gitops.agent.config.TargetConfig;
 import dev.gitops.agent.providers.AnsibleProviderFactory;
 import dev.gitops.agent.providers.FilesProviderFactory;
 import dev.gitops.agent.providers.KubernetesProviderFactory;
+import dev.gitops.agent.providers.TerraformProviderFactory;
 import dev.gitops.agent.spi.Placement;
 import dev.gitops.agent.spi.ProviderFactory;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -148,7 +149,7 @@ public final class Agent implements AutoCloseable {
   private static Map<String, ProviderFactory> discoveredFactories() {
     Map<String, ProviderFactory> found = new HashMap<>();
     for (ProviderFactory f : List.of(new FilesProviderFactory(), new KubernetesProviderFactory(),
-        new AnsibleProviderFactory())) {
+        new AnsibleProviderFactory(), new TerraformProviderFactory())) {
       found.put(f.type(), f);
     }
     for (ProviderFactory f : ServiceLoader.load(ProviderFactory.class)) {
@@ -549,7 +550,7 @@ public final class Agent implements AutoCloseable {
 
     /**
      * Adds (or replaces) the factory of its provider type; {@code files}, {@code kubernetes},
-     * {@code ansible} and ServiceLoader's are there already.
+     * {@code ansible}, {@code terraform} and ServiceLoader's are there already.
      */
     public Builder providerFactory(ProviderFactory factory) {
       factories.put(factory.type(), factory);

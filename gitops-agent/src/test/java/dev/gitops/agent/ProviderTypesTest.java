@@ -19,9 +19,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The agent's kubernetes and ansible provider types against real live systems: a fleet of local
- * hosts converged by the real {@code ansible-playbook}, and fabric8's stand-in API server on
- * loopback named by a kubeconfig file.
+ * The agent's kubernetes, ansible and terraform provider types against real live systems: a fleet
+ * of local hosts converged by the real {@code ansible-playbook}, a configuration planned and applied
+ * by a real {@code terraform} (when one is on PATH), and fabric8's stand-in API server on loopback
+ * named by a kubeconfig file.
  */
 class ProviderTypesTest {
 
@@ -102,6 +103,73 @@ class ProviderTypesTest {
       }
       assertThat(owned(dir.resolve("state/targets/fleet"))).extracting(ResourceKey::name).contains("web1")
           .doesNotContain("web2");
+    }
+  }
+
+  /** A terraform or tofu binary on PATH, or null (then the terraform type's run is skipped, saying so). */
+  static String terraformBinary() {
+    for (String name : java.util.List.of("terraform", "tofu")) {
+      for (String d : System.getenv().getOrDefault("PATH", "").split(java.io.File.pathSeparator)) {
+        Path p = Path.of(d.isEmpty() ? "." : d, name);
+        if (Files.isRegularFile(p) && Files.isExecutable(p)) {
+          return p.toString();
+        }
+      }
+    }
+    return null;
+  }
+
+  @Test
+  void aTerraformTargetIsPlannedAndAppliedByTheRealBinary() throws Exception {
+    String binary = terraformBinary();
+    org.junit.jupiter.api.Assumptions.assumeTrue(binary != null, "no terraform or tofu binary on PATH");
+    String secret = "agent-tf-s3cr3t-51";
+    try (TempGitRepo repo = TempGitRepo.create()) {
+      String config = """
+          variable "greeting" { type = string }
+          variable "token" {
+            type      = string
+            sensitive = true
+          }
+          resource "terraform_data" "greeting" { input = "${var.greeting}-%s" }
+          resource "terraform_data" "token" { input = var.token }
+          """;
+      repo.write("infra/main.tf", config.formatted("v1")).commit("v1");
+      Path agentYaml = dir.resolve("agent.yaml");
+      Files.writeString(agentYaml, """
+          agent: {stateDir: state, watchConfig: false}
+          targets:
+            - name: infra
+              source: {url: "%s", path: infra}
+              provider:
+                type: terraform
+                directory: tf
+                binary: "%s"
+                variables: {greeting: hello, token: {env: TF_TOKEN}}
+              interval: 1h
+          """.formatted(repo.uri(), binary));
+      try (Agent agent = Agent.builder(agentYaml).environment(Map.of("TF_TOKEN", secret)).build()) {
+        agent.start();
+        await("the configuration applied", () -> succeeded(agent, "infra") == 1
+            || lastResult(agent, "infra").startsWith("failed"));
+        assertThat(lastResult(agent, "infra")).startsWith("succeeded");
+        assertThat(Files.readString(dir.resolve("tf/terraform.tfstate"))).contains("hello-v1");
+
+        repo.write("infra/main.tf", config.formatted("v2")).commit("v2");
+        String first = agent.status().get(0).revision();
+        agent.trigger("infra");
+        await("the change applied", () -> !agent.status().get(0).revision().equals(first)
+            && !lastResult(agent, "infra").equals("none"));
+        assertThat(lastResult(agent, "infra")).startsWith("succeeded");
+        assertThat(Files.readString(dir.resolve("tf/terraform.tfstate"))).contains("hello-v2");
+        assertThat(agent.status().toString()).doesNotContain(secret);
+      }
+      try (java.util.stream.Stream<Path> files = Files.walk(dir.resolve("state"))) {
+        for (Path f : files.filter(Files::isRegularFile).toList()) {
+          assertThat(Files.readString(f, java.nio.charset.StandardCharsets.ISO_8859_1)).as("%s", f)
+              .doesNotContain(secret);
+        }
+      }
     }
   }
 

@@ -5,6 +5,7 @@ import dev.gitops.agent.providers.FilesProviderFactory;
 import dev.gitops.agent.providers.InvalidOptionException;
 import dev.gitops.agent.providers.KubernetesProviderFactory;
 import dev.gitops.agent.providers.ProviderCloser;
+import dev.gitops.agent.providers.TerraformProviderFactory;
 import dev.gitops.ansible.AnsibleProvider;
 import dev.gitops.api.SyncListener;
 import dev.gitops.api.spi.Provider;
@@ -13,14 +14,15 @@ import dev.gitops.core.Reconciler;
 import dev.gitops.core.SyncOptions;
 import dev.gitops.core.source.GitSource;
 import dev.gitops.core.store.FileStateStore;
-import dev.gitops.terraform.TerraformProvider;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -160,20 +162,23 @@ final class Session implements AutoCloseable {
       }
       if (t.terraform()) {
         // The configuration is the repository's --path; the working directory is --target.
-        TerraformProvider.Builder tf = TerraformProvider.builder(target);
-        if (t.binary != null) {
-          tf.binary(t.binary);
-        }
+        Map<String, String> variables = new LinkedHashMap<>();
         for (String v : t.vars) {
           int eq = v.indexOf('=');
-          tf.variable(v.substring(0, eq), v.substring(eq + 1));
+          variables.put(v.substring(0, eq), v.substring(eq + 1));
         }
-        t.varFiles.forEach(tf::varFile);
-        return tf.build();
+        return TerraformProviderFactory.builder(target, t.binary == null ? "terraform" : t.binary, variables,
+            t.varFiles).build();
       }
       return FilesProviderFactory.provider(target, List.of(stateDir), t.structured, t.sensitive);
     } catch (InvalidOptionException e) {
-      throw new IllegalArgumentException(e.flag() + ": " + e.getMessage(), e);
+      // the agent's option names, as this command's flags spell them
+      String flag = switch (e.option()) {
+        case "variables" -> "--var";
+        case "varFiles" -> "--var-file";
+        default -> e.flag();
+      };
+      throw new IllegalArgumentException(flag + ": " + e.getMessage(), e);
     }
   }
 

@@ -103,7 +103,7 @@ public record AgentConfig(Path file, Path stateDir, int maxConcurrentSyncs, Dura
     Map<Path, String> stores = new HashMap<>();
     Map<Path, String> claims = new HashMap<>();
     for (ConfigNode t : root.list("targets")) {
-      TargetConfig c = target(t, stateDir, factories, strict);
+      TargetConfig c = target(t, stateDir, factories, environment, strict);
       Integer first = names.putIfAbsent(c.name(), c.line());
       if (first != null) {
         throw t.get("name").error("a second target named '" + c.name() + "' (the first is at line " + first + ")");
@@ -146,7 +146,7 @@ public record AgentConfig(Path file, Path stateDir, int maxConcurrentSyncs, Dura
   }
 
   private static TargetConfig target(ConfigNode t, Path stateDir, Map<String, ProviderFactory> factories,
-      boolean strict) {
+      Map<String, String> environment, boolean strict) {
     t.allowOnly("name", "source", "provider", "store", "owner", "interval", "jitter", "maxBackoff", "callTimeout",
         "syncTimeout", "prune", "policies");
     String name = t.string("name");
@@ -178,7 +178,7 @@ public record AgentConfig(Path file, Path stateDir, int maxConcurrentSyncs, Dura
     Path store = t.optionalPath("store").orElse(stateDir.resolve("targets").resolve(name));
     ProviderFactory.Setup setup = factory != null
         ? factory.configure(provider, new ProviderFactory.TargetContext(name, store, stateDir, strict, url,
-            source.optionalString("path").orElse(null)))
+            source.optionalString("path").orElse(null), environment))
         : ProviderFactory.Setup.of(type, () -> {
           throw provider.get("type").error("unknown provider type '" + type + "'");
         });

@@ -8,8 +8,8 @@ import java.nio.file.Path;
  * Makes the providers of one type ({@code provider: {type: files, ...}} in the agent's
  * configuration). The agent finds factories with {@link java.util.ServiceLoader} (list the class in
  * {@code META-INF/services/dev.gitops.agent.spi.ProviderFactory}) or takes them from {@code
- * Agent.Builder.providerFactory}. The agent ships {@code files}, {@code kubernetes} and {@code
- * ansible} (package {@code dev.gitops.agent.providers}).
+ * Agent.Builder.providerFactory}. The agent ships {@code files}, {@code kubernetes}, {@code
+ * ansible} and {@code terraform} (package {@code dev.gitops.agent.providers}).
  *
  * <pre>{@code
  * public abstract class WidgetsFactory implements ProviderFactory {   // list a concrete subclass
@@ -51,8 +51,21 @@ public interface ProviderFactory {
    * @param source the repository the target reads: its URL, or a local repository's absolute path
    *     (null when not known)
    * @param sourcePath the directory inside the repository the target reads (null: the root)
+   * @param environment where {@code {env: NAME}} secrets of the options are read ({@link
+   *     dev.gitops.agent.config.SecretRef#resolve}): the agent's
    */
-  record TargetContext(String name, Path store, Path stateDir, boolean readFiles, String source, String sourcePath) {
+  record TargetContext(String name, Path store, Path stateDir, boolean readFiles, String source, String sourcePath,
+      java.util.Map<String, String> environment) {
+
+    /** Checks; the environment is kept as given. */
+    public TargetContext {
+      java.util.Objects.requireNonNull(environment, "environment");
+    }
+
+    /** A target reading secrets from the process's environment. */
+    public TargetContext(String name, Path store, Path stateDir, boolean readFiles, String source, String sourcePath) {
+      this(name, store, stateDir, readFiles, source, sourcePath, System.getenv());
+    }
 
     /** A target whose repository is not known. */
     public TargetContext(String name, Path store, Path stateDir, boolean readFiles) {

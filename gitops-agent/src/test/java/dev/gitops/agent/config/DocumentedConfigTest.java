@@ -22,7 +22,8 @@ class DocumentedConfigTest {
   static final Path ROOT = Path.of(System.getProperty("user.dir")).getParent();
   static final Pattern YAML = Pattern.compile("```yaml\\n(.*?)```", Pattern.DOTALL);
   final Map<String, ProviderFactory> factories = Map.of("files", new FilesProviderFactory(), "kubernetes",
-      new KubernetesProviderFactory(), "ansible", new AnsibleProviderFactory());
+      new KubernetesProviderFactory(), "ansible", new AnsibleProviderFactory(), "terraform",
+      new dev.gitops.agent.providers.TerraformProviderFactory());
 
   @TempDir
   Path dir;
@@ -78,9 +79,10 @@ class DocumentedConfigTest {
     while (m.find()) {
       String provider = m.group(1).replace("/etc/gitops/kubeconfig", dir.resolve("kubeconfig").toString())
           .replace("/run/secrets/vault-password", dir.resolve("vault-password").toString());
-      AgentConfig c = load("targets:\n  - name: t\n    source: {url: https://example.com/r.git}\n" + provider, Map.of());
+      AgentConfig c = load("targets:\n  - name: t\n    source: {url: https://example.com/r.git}\n" + provider,
+          Map.of("DB_PASSWORD", "documented-pw"));
       types.add(c.targets().get(0).providerType());
     }
-    assertThat(types).containsExactly("files", "kubernetes", "ansible");
+    assertThat(types).containsExactly("files", "kubernetes", "ansible", "terraform");
   }
 }

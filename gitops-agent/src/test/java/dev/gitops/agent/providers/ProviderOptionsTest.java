@@ -24,7 +24,8 @@ class ProviderOptionsTest {
   Path dir;
 
   final Map<String, ProviderFactory> factories = Map.of("files", new FilesProviderFactory(), "kubernetes",
-      new KubernetesProviderFactory(), "ansible", new AnsibleProviderFactory());
+      new KubernetesProviderFactory(), "ansible", new AnsibleProviderFactory(), "terraform",
+      new TerraformProviderFactory());
 
   AgentConfig load(String provider, boolean strict) throws IOException {
     Path f = dir.resolve("agent.yaml");
@@ -38,7 +39,7 @@ class ProviderOptionsTest {
             source: {url: https://example.com/r.git}
             provider:
         """ + provider.indent(6));
-    return AgentConfig.load(f, factories, Map.of(), strict);
+    return AgentConfig.load(f, factories, Map.of("DB_PASSWORD", "from-env-pw"), strict);
   }
 
   ConfigException error(String provider) {
@@ -143,6 +144,69 @@ class ProviderOptionsTest {
 
     ConfigException inStore = error("type: ansible\nplaybook: site.yml\ninventoryOut: state/targets/t/inventory.yml\n");
     assertThat(inStore.getMessage()).contains("targets[1].provider.inventoryOut").contains("store");
+  }
+
+  @Test
+  void terraformOptionsAreReadWithoutStartingTerraform() throws IOException {
+    Files.writeString(dir.resolve("db-password"), "from-file-pw\n");
+    AgentConfig c = load("""
+        type: terraform
+        directory: tf/prod
+        binary: /nowhere/tofu
+        variables: {region: eu-west-1, replicas: 3, enabled: true, db_password: {env: DB_PASSWORD},
+          api_token: {file: db-password}}
+        varFiles: [env/prod.tfvars]
+        workspace: prod
+        lockTimeout: 30s
+        commandTimeout: 1h
+        """, true);
+    assertThat(c.target("t").provider().providerId()).isEqualTo("tf");
+    assertThat(c.target("t").providerType()).isEqualTo("terraform");
+    assertThat(Files.exists(dir.resolve("tf"))).as("nothing made when the file loads").isFalse();
+  }
+
+  @Test
+  void badTerraformOptionsAreRefusedAtTheirLine() {
+    assertThat(error("type: terraform\n").getMessage()).contains("targets[1].provider.directory: required");
+
+    ConfigException list = error("type: terraform\ndirectory: tf\nvariables: [a, b]\n");
+    assertThat(list.line()).isEqualTo(11);
+    assertThat(list.getMessage()).contains("targets[1].provider.variables: must be a mapping");
+
+    ConfigException complex = error("type: terraform\ndirectory: tf\nvariables:\n  zones: [a, b]\n");
+    assertThat(complex.line()).isEqualTo(12);
+    assertThat(complex.getMessage()).contains("targets[1].provider.variables.zones").contains("variable file");
+
+    ConfigException name = error("type: terraform\ndirectory: tf\nvariables: {\"bad name\": 1}\n");
+    assertThat(name.line()).isEqualTo(11);
+    assertThat(name.getMessage()).contains("not a Terraform identifier");
+
+    ConfigException unset = error("type: terraform\ndirectory: tf\nvariables:\n  pw: {env: NOT_SET_ANYWHERE}\n");
+    assertThat(unset.line()).isEqualTo(12);
+    assertThat(unset.getMessage()).contains("NOT_SET_ANYWHERE is not set");
+
+    ConfigException both = error("type: terraform\ndirectory: tf\nvariables:\n  pw: {env: DB_PASSWORD, file: x}\n");
+    assertThat(both.getMessage()).contains("exactly one of env or file");
+
+    ConfigException workspace = error("type: terraform\ndirectory: tf\nworkspace: \"a b\"\n");
+    assertThat(workspace.line()).isEqualTo(11);
+    assertThat(workspace.getMessage()).contains("targets[1].provider.workspace").contains("not valid");
+
+    ConfigException binary = error("type: terraform\ndirectory: tf\nbinary: \"  \"\n");
+    assertThat(binary.getMessage()).contains("targets[1].provider.binary");
+
+    ConfigException inStore = error("type: terraform\ndirectory: state/targets/t/tf\n");
+    assertThat(inStore.getMessage()).contains("targets[1].provider.directory").contains("store");
+
+    ConfigException unknown = error("type: terraform\ndirectory: tf\napproval: manual\n");
+    assertThat(unknown.getMessage()).contains("approval");
+  }
+
+  @Test
+  void gitopsStatusReadsATerraformTargetWithoutItsSecrets() throws IOException {
+    // gitops status --config reads the file as another user may: an unset secret is no error there
+    AgentConfig c = load("type: terraform\ndirectory: tf\nvariables:\n  pw: {env: NOT_SET_ANYWHERE}\n", false);
+    assertThat(c.target("t").providerType()).isEqualTo("terraform");
   }
 
   @Test
