@@ -58,7 +58,9 @@ class RealTerraformTest {
     target = Files.createDirectories(tmp.resolve("target"));
     repo = TempGitRepo.in(Files.createDirectories(tmp.resolve("repo")));
     repo.write("infra/main.tf", config("hello"));
-    repo.write("app.conf", "greeting=${outputs:tf:output::greeting:value}\n");
+    // a root output, and a resource's attribute of a dynamic type (the state file wraps it as {value, type})
+    repo.write("app.conf", "greeting=${outputs:tf:output::greeting:value}\n"
+        + "follower=${outputs:tf:terraform_data::follower:output}\n");
     repo.commit("infra and app");
   }
 
@@ -151,7 +153,7 @@ class RealTerraformTest {
       SyncResult first = reconciler.sync();
       assertThat(first.status()).as("%s", first).isEqualTo(SyncResult.Status.SUCCEEDED);
       assertThat(first.plan().change(data("greeting")).map(Change::action)).contains(Action.CREATE);
-      assertThat(Files.readString(target.resolve("app.conf"))).isEqualTo("greeting=hello\n");
+      assertThat(Files.readString(target.resolve("app.conf"))).isEqualTo("greeting=hello\nfollower=hello-follower\n");
       assertThat(Files.readString(workDir.resolve("terraform.tfstate"))).contains("\"hello-follower\"");
 
       SyncResult again = reconciler.sync();
@@ -165,7 +167,7 @@ class RealTerraformTest {
       assertThat(changed.change(data("follower")).map(Change::action)).as("triggers_replace")
           .contains(Action.REPLACE);
       assertThat(reconciler.sync().status()).isEqualTo(SyncResult.Status.SUCCEEDED);
-      assertThat(Files.readString(target.resolve("app.conf"))).isEqualTo("greeting=hi\n");
+      assertThat(Files.readString(target.resolve("app.conf"))).isEqualTo("greeting=hi\nfollower=hi-follower\n");
 
       outside("apply", "-auto-approve", "-input=false", "-var", "greeting=outside");
       Plan drifted = reconciler.plan();
@@ -203,7 +205,7 @@ class RealTerraformTest {
           .contains("\"meanwhile\"").doesNotContain("\"reviewed\"");
       // a fresh plan of the same commit applies
       assertThat(reconciler.sync().status()).isEqualTo(SyncResult.Status.SUCCEEDED);
-      assertThat(Files.readString(target.resolve("app.conf"))).isEqualTo("greeting=reviewed\n");
+      assertThat(Files.readString(target.resolve("app.conf"))).isEqualTo("greeting=reviewed\nfollower=reviewed-follower\n");
     }
   }
 
@@ -221,7 +223,7 @@ class RealTerraformTest {
       SyncResult applied = reconciler.sync();
       assertThat(applied.status()).as("%s", applied).isEqualTo(SyncResult.Status.SUCCEEDED);
       assertThat(tf.pendingPlan()).isEmpty();
-      assertThat(Files.readString(target.resolve("app.conf"))).isEqualTo("greeting=hello\n");
+      assertThat(Files.readString(target.resolve("app.conf"))).isEqualTo("greeting=hello\nfollower=hello-follower\n");
       assertThatThrownBy(() -> tf.approve(pending.id())).as("a plan is applied once")
           .isInstanceOf(StalePlanException.class);
     }

@@ -355,10 +355,13 @@ public final class PlanReader {
     Set<FieldPath> sensitive = new TreeSet<>(Masks.paths(ch.get("before_sensitive"), value));
     sensitive.addAll(Masks.paths(ch.get("after_sensitive"), value));
     Set<FieldPath> unknown = action == Action.FORGET ? Set.of() : Masks.paths(ch.get("after_unknown"), value);
+    Change.Builder planned = planned(key, action, before, after, sensitive, unknown);
     if (unknown.contains(value) && after != null) {
-      after = Documents.emptyObject();
+      // known after apply: an empty document, and only the unknown value among the fields (not "{}" added)
+      JsonNode empty = Documents.emptyObject();
+      planned.desiredDocument(empty).target(empty).fields(Masks.fields(before, null, sensitive, unknown));
     }
-    return planned(key, action, before, after, sensitive, unknown).reason("output " + name + ": " + switch (action) {
+    return planned.reason("output " + name + ": " + switch (action) {
           case CREATE -> "new";
           case UPDATE -> "changes";
           case FORGET -> "removed from the configuration";

@@ -110,6 +110,11 @@ class PlanReaderTest {
     Change url = byKey.get(key("output", "", "url"));
     assertThat(url.action()).isEqualTo(Action.CREATE);
     assertThat(url.unknown()).containsExactly(FieldPath.of("value"));
+    assertThat(url.fields()).as("only the value known after apply, no empty document added at the root")
+        .singleElement().satisfies(f -> {
+          assertThat(f.path()).isEqualTo(FieldPath.of("value"));
+          assertThat(f.after().asText()).isEqualTo(Masks.KNOWN_AFTER_APPLY);
+        });
     Change pw = byKey.get(key("output", "", "db_password"));
     assertThat(pw.action()).isEqualTo(Action.UPDATE);
     assertThat(pw.sensitive()).containsExactly(FieldPath.of("value"));
