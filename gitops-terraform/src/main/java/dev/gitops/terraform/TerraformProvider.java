@@ -226,7 +226,7 @@ public final class TerraformProvider implements Provider {
         return pending.parsed().changes();
       }
       Pending made = runPlan(planId, ctx, state, destroy);
-      discard(pending, made);
+      discardOthers(made);
       pending = made;
       PlanReader.Parsed p = made.parsed();
       LOG.info("terraform plan {} at {} ({}): {}", planId, ctx.revision(), state.token(), made.view().summary());
@@ -248,16 +248,33 @@ public final class TerraformProvider implements Provider {
     }
   }
 
-  /** Removes the saved plan file {@code old} that {@code made} replaces as the pending plan (a newer plan supersedes it). */
-  private static void discard(Pending old, Pending made) {
-    if (old == null || old.file().equals(made.file())) {
-      return;
+  /**
+   * Removes every saved plan file but {@code made}'s: the plan it supersedes, and those an earlier
+   * process left pending (a plan is applied only by the process that made it; another makes its own,
+   * under the same id when nothing moved). A plan file holds the state and the variables' values, so
+   * none is kept longer than it can be applied, and a target that plans every few minutes without
+   * applying (detect-only, awaiting approval, refused) keeps one, not one per sync.
+   */
+  private void discardOthers(Pending made) {
+    try (java.nio.file.DirectoryStream<Path> plans = Files.newDirectoryStream(dir.plans(), "*.tfplan")) {
+      for (Path p : plans) {
+        if (!p.equals(made.file())) {
+          discard(p);
+        }
+      }
+    } catch (IOException | java.nio.file.DirectoryIteratorException e) {
+      // Superseded plan files are never applied (they are not pending); leaving them costs disk only.
+      LOG.warn("provider '{}': cannot list the saved plans in {} to remove superseded ones: {}", id, dir.plans(),
+          e.toString());
     }
+  }
+
+  /** Removes a plan file that will never be applied (a failure to is logged: it costs disk only). */
+  private static void discard(Path planFile) {
     try {
-      Files.deleteIfExists(old.file());
+      Files.deleteIfExists(planFile);
     } catch (IOException e) {
-      // A superseded plan file is never applied (it is no longer pending); leaving it costs disk only.
-      LOG.debug("cannot remove the superseded plan file {}: {}", old.file(), e.toString());
+      LOG.warn("cannot remove the saved plan file {}, which will never be applied: {}", planFile, e.toString());
     }
   }
 
@@ -323,6 +340,9 @@ public final class TerraformProvider implements Provider {
       scrubber.addAll(parsed.secrets());
       checkDeclared(parsed);
       return new Pending(planId, ctx.revision(), state.token(), file, parsed);
+    } catch (RuntimeException e) {
+      discard(file);  // a plan that cannot be used is not kept (it holds the variables' values)
+      throw e;
     } finally {
       dir.clearVariables();
     }

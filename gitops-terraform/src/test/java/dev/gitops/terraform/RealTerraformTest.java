@@ -188,6 +188,8 @@ class RealTerraformTest {
       events.forEach(e -> shown.append(e));
       assertThat(shown.toString()).doesNotContain(SECRET);
       assertThat(corrected.outcomes().get(data("token")).outputs().toString()).doesNotContain(SECRET);
+      assertThat(TerraformProviderTest.savedPlans(workDir)).as("an applied plan file is removed, and so are the"
+          + " plans it superseded").isZero();
     }
   }
 

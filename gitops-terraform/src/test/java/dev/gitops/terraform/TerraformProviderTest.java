@@ -176,6 +176,31 @@ class TerraformProviderTest {
     assertThat(call.path("env").path("TF_IN_AUTOMATION").asText()).isEqualTo("1");
   }
 
+  static long savedPlans(Path workDir) throws java.io.IOException {
+    Path plans = workDir.resolve(".gitops-terraform/plans");
+    if (!Files.isDirectory(plans)) {
+      return 0;
+    }
+    try (java.util.stream.Stream<Path> s = Files.list(plans)) {
+      return s.filter(p -> p.toString().endsWith(".tfplan")).count();
+    }
+  }
+
+  @Test
+  void savedPlansThatCanNoLongerBeAppliedAreRemovedNotKeptOnePerSync() throws Exception {
+    // each gitops plan or status is a new process with a new provider: none can apply another's plan file
+    for (int i = 0; i < 3; i++) {
+      fake.respond("plan", 2, null).respondResource("show-plan", "plan-mixed.json");
+      reconciler(builder().approval(Approval.MANUAL).build()).plan();
+      want("main@sha1:" + Integer.toString(i + 1).repeat(40), MAIN_TF);
+    }
+    assertThat(savedPlans(work)).as("the last plan only").isEqualTo(1);
+    // a plan that cannot be used (here: an undeclared variable) is not kept either: it holds the values
+    fake.respond("plan", 2, null).respondResource("show-plan", "plan-mixed.json");
+    reconciler(builder().variable("regoin", "x").build()).plan();
+    assertThat(savedPlans(work)).isEqualTo(1);
+  }
+
   @Test
   void aVariableTheConfigurationDoesNotDeclareRefusesThePlanNamingIt() {
     // Terraform only warns about an undeclared name in a variable file; -var makes it an error, and so does this
