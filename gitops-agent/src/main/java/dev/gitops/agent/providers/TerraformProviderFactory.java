@@ -97,7 +97,7 @@ public final class TerraformProviderFactory implements ProviderFactory {
           commandTimeout);
       secret.forEach((name, ref) -> b.sensitiveVariable(name, ref.resolve(target.environment())));
       return b.build();
-    });
+    }, List.of(directory.toAbsolutePath().normalize()));  // one target per working directory: its state
   }
 
   private static TerraformProvider.Builder options(TerraformProvider.Builder b, String workspace, Duration lockTimeout,

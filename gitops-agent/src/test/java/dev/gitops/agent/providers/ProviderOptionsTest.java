@@ -203,6 +203,25 @@ class ProviderOptionsTest {
   }
 
   @Test
+  void twoTerraformTargetsCannotShareAWorkingDirectory() throws IOException {
+    Path f = dir.resolve("agent.yaml");
+    Files.writeString(f, """
+        agent: {stateDir: state}
+        targets:
+          - name: a
+            source: {url: https://example.com/a.git}
+            provider: {type: terraform, directory: tf}
+          - name: b
+            source: {url: https://example.com/b.git}
+            provider: {type: terraform, directory: ./tf/}
+        """);
+    ConfigException e = catchThrowableOfType(ConfigException.class, () -> AgentConfig.load(f, factories, Map.of(), true));
+    assertThat(e).isNotNull();
+    assertThat(e.line()).isEqualTo(8);
+    assertThat(e.getMessage()).contains("target 'b' would write").contains("that target 'a' writes");
+  }
+
+  @Test
   void gitopsStatusReadsATerraformTargetWithoutItsSecrets() throws IOException {
     // gitops status --config reads the file as another user may: an unset secret is no error there
     AgentConfig c = load("type: terraform\ndirectory: tf\nvariables:\n  pw: {env: NOT_SET_ANYWHERE}\n", false);
