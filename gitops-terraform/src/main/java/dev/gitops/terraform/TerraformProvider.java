@@ -123,7 +123,7 @@ public final class TerraformProvider implements Provider {
     this.scrubber = new KnownSecrets();
     scrubber.addAll(b.sensitiveValues);
     Binary binary = Binary.locate(b.binary, b.searchPath);
-    this.terraform = new Terraform(binary, dir, b.environment, b.commandTimeout, scrubber);
+    this.terraform = new Terraform(binary, dir, b.environment, b.commandTimeout, b.interruptGrace, scrubber);
     this.variables = new TreeMap<>(b.variables);
     this.varFiles = List.copyOf(b.varFiles);
     this.workspace = b.workspace;
@@ -468,7 +468,9 @@ public final class TerraformProvider implements Provider {
         scrubber.addAll(s.secrets());
         return s;
       } catch (IOException e) {
-        throw new TerraformException("cannot read the state file " + file + ": " + e.getMessage(), e);
+        // an interrupted thread reads nothing (ClosedByInterruptException, no message): named by its type
+        throw new TerraformException("cannot read the state file " + file + ": " + (e.getMessage() == null
+            ? e.getClass().getSimpleName() : e.getMessage()), e);
       }
     }
     TfState s = StateReader.v4(id, terraform.statePull(ctx), "the state (state pull)", scrubber.current());
@@ -864,6 +866,7 @@ public final class TerraformProvider implements Provider {
     private Approval approval = Approval.AUTO;
     private boolean detectOnly;
     private Duration commandTimeout = Duration.ofHours(1);
+    private Duration interruptGrace = Duration.ofMinutes(1);
     private Duration lockTimeout = Duration.ZERO;
     private final Map<String, String> environment = new LinkedHashMap<>();
     private Consumer<TerraformEvent> listener;
@@ -956,6 +959,21 @@ public final class TerraformProvider implements Provider {
         throw new IllegalArgumentException("commandTimeout must be positive, was " + timeout);
       }
       this.commandTimeout = timeout;
+      return this;
+    }
+
+    /**
+     * How long a command cut off (the call's deadline, a cancellation) may take to stop after it is
+     * interrupted, as Ctrl-C would (default 1 minute): Terraform starts nothing new, lets the
+     * operations in flight end and writes its state. Then it is killed with every process it
+     * started; killed mid-apply, it can leave objects it created out of the state.
+     */
+    public Builder interruptGrace(Duration grace) {
+      Objects.requireNonNull(grace, "grace");
+      if (grace.isNegative()) {
+        throw new IllegalArgumentException("interruptGrace must not be negative, was " + grace);
+      }
+      this.interruptGrace = grace;
       return this;
     }
 

@@ -11,6 +11,8 @@ import dev.gitops.api.ResourceKey;
 import dev.gitops.api.SyncEvent;
 import dev.gitops.api.SyncResult;
 import dev.gitops.core.Reconciler;
+import dev.gitops.core.SyncOptions;
+import dev.gitops.core.apply.ExecutionOptions;
 import dev.gitops.core.files.LocalFilesProvider;
 import dev.gitops.core.plan.PlanCodec;
 import dev.gitops.core.source.GitSource;
@@ -20,6 +22,7 @@ import java.io.File;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -118,7 +121,12 @@ class RealTerraformTest {
   }
 
   private Reconciler reconciler(TerraformProvider tf) throws Exception {
+    return reconciler(tf, SyncOptions.defaults());
+  }
+
+  private Reconciler reconciler(TerraformProvider tf, SyncOptions options) throws Exception {
     return Reconciler.builder()
+        .options(options)
         .source(GitSource.builder().url(repo.dir().toString()).ref("main").cacheDir(tmp.resolve("cache")).build())
         .decoder("infra/**", tf.decoder().orElseThrow())
         .provider(tf)
@@ -228,6 +236,43 @@ class RealTerraformTest {
       assertThat(Files.readString(target.resolve("app.conf"))).isEqualTo("greeting=hello\nfollower=hello-follower\n");
       assertThatThrownBy(() -> tf.approve(pending.id())).as("a plan is applied once")
           .isInstanceOf(StalePlanException.class);
+    }
+  }
+
+  @Test
+  void anApplyCutOffByItsDeadlineIsInterruptedSoTerraformRecordsWhatItMade() throws Exception {
+    repo.write("infra/slow.tf", """
+        variable "provision" {
+          type    = string
+          default = "true"
+        }
+        resource "terraform_data" "slow" {
+          input = "made"
+          provisioner "local-exec" {
+            command = var.provision
+          }
+        }
+        """).commit("a slow provisioner");
+    SyncOptions cutShort = SyncOptions.builder()
+        .execution(ExecutionOptions.defaults().withCallTimeout(Duration.ofSeconds(4))).build();
+    try (Reconciler reconciler = reconciler(builder().variable("provision", "sleep 30").build(), cutShort)) {
+      SyncResult r = reconciler.sync();
+      assertThat(r.status()).isNotEqualTo(SyncResult.Status.SUCCEEDED);
+    }
+    // The engine gave up on the call at its deadline; the provider interrupted Terraform, which ends
+    // the provisioner, writes the object it had made into the state as tainted, and releases its lock.
+    try (Reconciler reconciler = reconciler(provider(), SyncOptions.defaults())) {
+      long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+      Plan again = reconciler.plan();
+      while (!again.isComplete() && System.nanoTime() < end) {  // the interrupted apply still holds the lock
+        Thread.sleep(200);
+        again = reconciler.plan();
+      }
+      assertThat(Files.readString(workDir.resolve("terraform.tfstate"))).as("interrupted, not killed")
+          .contains("\"status\": \"tainted\"");
+      assertThat(again.change(data("slow")).map(Change::action)).as("the tainted object is replaced, not made twice")
+          .contains(Action.REPLACE);
+      assertThat(reconciler.sync().status()).isEqualTo(SyncResult.Status.SUCCEEDED);
     }
   }
 

@@ -2,9 +2,10 @@ package dev.gitops.terraform.internal;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
+import java.io.RandomAccessFile;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -21,16 +22,28 @@ import org.slf4j.LoggerFactory;
  * Runs one command of the Terraform or OpenTofu binary: an argument list (never a shell), a
  * working directory, extra environment, a deadline and a cancellation check. Standard output is
  * either collected whole (for {@code show -json}) or handed over line by line as it arrives (the
- * machine-readable UI stream); standard error is kept up to a bound. A command that overruns its
- * deadline, or is cancelled, is killed with every process it started.
+ * machine-readable UI stream); standard error is kept up to a bound.
+ *
+ * <p>The command writes its output to files in a scratch directory, not to pipes: a Go program
+ * that writes to a pipe nobody reads any more dies of SIGPIPE, and Terraform dying in the middle
+ * of writing its local state leaves it empty. So when this JVM ends, for whatever reason, a
+ * running Terraform finishes on its own and releases its lock. A command that overruns its
+ * deadline, or is cancelled, is interrupted as Ctrl-C would (SIGTERM, which Terraform and OpenTofu
+ * take as an interrupt: no new operation starts, those in flight end, the state is written), and
+ * killed with every process it started when it has not ended within its grace period. Killed at
+ * once, an apply could leave objects it had created out of the state.
  */
 public final class CommandRunner {
 
   private static final Logger LOG = LoggerFactory.getLogger(CommandRunner.class);
-  /** How much of standard error is kept (the rest is counted, not stored). */
+  /** How much of standard error is kept (the rest is not read). */
   private static final int STDERR_LIMIT = 256 * 1024;
   /** How much collected standard output is accepted (a plan of tens of thousands of resources fits). */
   private static final long STDOUT_LIMIT = 512L * 1024 * 1024;
+  /** The longest line of the UI stream handed over (a longer one is cut there). */
+  private static final int LINE_LIMIT = 16 * 1024 * 1024;
+  /** How often a running command's output and its deadline are looked at. */
+  private static final long POLL_MILLIS = 50;
 
   /** What a command did. */
   public record Result(int exitCode, byte[] stdout, String stderr, boolean timedOut, boolean cancelled) {
@@ -40,9 +53,15 @@ public final class CommandRunner {
     }
   }
 
-  /** One command to run. */
+  /**
+   * One command to run.
+   *
+   * @param grace how long a command interrupted (deadline, cancellation) may take to stop before it
+   *     is killed
+   * @param scratch an owner-only directory for the command's output files (removed when it ends)
+   */
   public record Command(List<String> argv, Path workDir, Map<String, String> environment, Duration timeout,
-      BooleanSupplier cancelled, Consumer<String> lines) {
+      BooleanSupplier cancelled, Consumer<String> lines, Duration grace, Path scratch) {
     /** Validates. */
     public Command {
       argv = List.copyOf(argv);
@@ -50,6 +69,8 @@ public final class CommandRunner {
       environment = Map.copyOf(environment);
       Objects.requireNonNull(timeout, "timeout");
       Objects.requireNonNull(cancelled, "cancelled");
+      Objects.requireNonNull(grace, "grace");
+      Objects.requireNonNull(scratch, "scratch");
     }
   }
 
@@ -57,10 +78,30 @@ public final class CommandRunner {
    * Runs {@code command}. With {@link Command#lines()} set, standard output goes to it line by
    * line and {@link Result#stdout()} is empty; otherwise it is collected.
    *
-   * @throws UncheckedIOException when the binary cannot be started
+   * @throws UncheckedIOException when the binary cannot be started, or its output files not made or read
    */
   public Result run(Command command) {
-    ProcessBuilder pb = new ProcessBuilder(command.argv()).directory(command.workDir().toFile());
+    Path out;
+    Path err;
+    try {
+      out = Files.createTempFile(command.scratch(), "command-", ".out");
+      err = Files.createTempFile(command.scratch(), "command-", ".err");
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot create the output files of " + command.argv().get(0) + " in "
+          + command.scratch() + ": " + e.getMessage(), e);
+    }
+    try {
+      return run(command, out, err);
+    } finally {
+      // Output files of a command that outlived this JVM stay (one pair per such end); these are done.
+      delete(out);
+      delete(err);
+    }
+  }
+
+  private Result run(Command command, Path out, Path err) {
+    ProcessBuilder pb = new ProcessBuilder(command.argv()).directory(command.workDir().toFile())
+        .redirectOutput(out.toFile()).redirectError(err.toFile());
     pb.environment().putAll(command.environment());
     Process process;
     try {
@@ -74,48 +115,71 @@ public final class CommandRunner {
       // Standard input is not used (-input=false); a failure to close it changes nothing.
       LOG.trace("closing stdin of {} failed: {}", command.argv().get(0), e.toString());
     }
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    Thread stdout = pump(process.getInputStream(), command.lines(), out, STDOUT_LIMIT, "stdout");
-    Thread stderr = pump(process.getErrorStream(), null, err, STDERR_LIMIT, "stderr");
-    long deadline = System.nanoTime() + command.timeout().toNanos();
     boolean timedOut = false;
     boolean cancelled = false;
-    try {
-      while (!process.waitFor(50, TimeUnit.MILLISECONDS)) {
-        if (command.cancelled().getAsBoolean()) {
-          cancelled = true;
-          break;
+    try (Tail stdout = new Tail(out, command.lines())) {
+      long deadline = System.nanoTime() + command.timeout().toNanos();
+      try {
+        while (!process.waitFor(POLL_MILLIS, TimeUnit.MILLISECONDS)) {
+          stdout.poll();
+          if (command.cancelled().getAsBoolean()) {
+            cancelled = true;
+            break;
+          }
+          if (System.nanoTime() - deadline >= 0) {
+            timedOut = true;
+            break;
+          }
         }
-        if (System.nanoTime() - deadline >= 0) {
-          timedOut = true;
-          break;
-        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        cancelled = true;
       }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      cancelled = true;
+      if (timedOut || cancelled) {
+        stop(process, command.grace(), command.argv(), stdout);
+      }
+      stdout.poll();
+      stdout.finish();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read the output of " + command.argv().get(0) + " from " + out + ": "
+          + e.getMessage(), e);
     }
-    if (timedOut || cancelled) {
-      kill(process);
-    }
-    join(stdout);
-    join(stderr);
-    int exit;
-    try {
-      exit = process.waitFor();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      exit = -1;
-    }
-    return new Result(exit, out.toByteArray(), err.toString(StandardCharsets.UTF_8), timedOut, cancelled);
+    int exit = process.isAlive() ? -1 : process.exitValue();
+    byte[] collected = command.lines() != null ? new byte[0] : read(out, STDOUT_LIMIT, "stdout");
+    String stderr = new String(read(err, STDERR_LIMIT, null), StandardCharsets.UTF_8);
+    return new Result(exit, collected, stderr, timedOut, cancelled);
   }
 
-  /** Kills the process and everything it started (a shell's children would keep the pipes open). */
-  private static void kill(Process process) {
-    List<ProcessHandle> all = new ArrayList<>();
-    process.toHandle().descendants().forEach(all::add);
-    all.forEach(ProcessHandle::destroyForcibly);
+  /**
+   * Interrupts the process (SIGTERM to it alone: Terraform stops its provider plugins itself, and
+   * must outlive them to write the state), hands on its output while it stops, waits up to {@code
+   * grace} for it to end, then kills what is left of it and of every process it started (a plugin
+   * must not outlive its Terraform).
+   */
+  private static void stop(Process process, Duration grace, List<String> argv, Tail stdout) throws IOException {
+    List<ProcessHandle> started = new ArrayList<>();
+    process.toHandle().descendants().forEach(started::add);
+    process.destroy();
+    // an interrupted thread still grants the grace: killed mid-apply, Terraform loses what it made
+    boolean interrupted = Thread.interrupted();
+    long end = System.nanoTime() + grace.toNanos();
+    while (process.isAlive() && System.nanoTime() - end < 0) {
+      try {
+        process.waitFor(POLL_MILLIS, TimeUnit.MILLISECONDS);
+      } catch (InterruptedException e) {
+        interrupted = true;  // kept for the caller; the grace still runs out first
+      }
+      stdout.poll();
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+    if (process.isAlive()) {
+      LOG.warn("{} {} did not stop within {} of being interrupted: killed", argv.get(0), argv.size() > 1 ? argv.get(1)
+          : "", grace);
+    }
+    process.toHandle().descendants().forEach(started::add);
+    started.forEach(ProcessHandle::destroyForcibly);
     process.destroyForcibly();
     try {
       process.waitFor(5, TimeUnit.SECONDS);
@@ -124,53 +188,98 @@ public final class CommandRunner {
     }
   }
 
-  private static void join(Thread t) {
-    try {
-      t.join(TimeUnit.SECONDS.toMillis(10));
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+  /**
+   * The first {@code limit} bytes of {@code file}; {@code what} names output whose excess is worth a
+   * warning (null: cut silently).
+   */
+  private static byte[] read(Path file, long limit, String what) {
+    try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "r")) {
+      long size = f.length();
+      if (size > limit && what != null) {
+        LOG.warn("the {} of a terraform command exceeded {} bytes; the rest is dropped", what, limit);
+      }
+      byte[] bytes = new byte[(int) Math.min(size, limit)];
+      f.readFully(bytes);
+      return bytes;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
     }
   }
 
-  private static Thread pump(InputStream in, Consumer<String> lines, ByteArrayOutputStream sink, long limit,
-      String name) {
-    Thread t = new Thread(() -> {
-      try (InputStream s = new java.io.BufferedInputStream(in, 64 * 1024)) {
-        if (lines != null) {
-          ByteArrayOutputStream line = new ByteArrayOutputStream();
-          int b;
-          while ((b = s.read()) >= 0) {
-            if (b == '\n') {
-              deliver(lines, line);
-            } else if (line.size() < 16 * 1024 * 1024) {
-              line.write(b);
-            }
-          }
-          if (line.size() > 0) {
+  /**
+   * Removes the output files that commands of ended processes left in {@code scratch} (a JVM that
+   * ends while its command runs leaves them) once they are older than {@code age}: a command
+   * still running elsewhere keeps writing to a removed file, so none is in the way.
+   */
+  public static void removeStale(Path scratch, Duration age) {
+    long before = System.currentTimeMillis() - age.toMillis();
+    try (java.nio.file.DirectoryStream<Path> files = Files.newDirectoryStream(scratch, "command-*.{out,err}")) {
+      for (Path f : files) {
+        if (Files.getLastModifiedTime(f).toMillis() < before) {
+          delete(f);
+        }
+      }
+    } catch (IOException | java.nio.file.DirectoryIteratorException e) {
+      LOG.debug("cannot look for stale command output in {}: {}", scratch, e.toString());
+    }
+  }
+
+  private static void delete(Path file) {
+    try {
+      Files.deleteIfExists(file);
+    } catch (IOException e) {
+      // Only the output of a finished command is left behind, in the provider's own directory.
+      LOG.debug("cannot remove {}: {}", file, e.toString());
+    }
+  }
+
+  /**
+   * The lines a running command appends to its output file, handed over as each one ends. A
+   * {@link RandomAccessFile}, not a channel: an interrupted thread must still read what the
+   * command says while it stops.
+   */
+  private static final class Tail implements AutoCloseable {
+    private final RandomAccessFile file;
+    private final Consumer<String> lines;
+    private final ByteArrayOutputStream line = new ByteArrayOutputStream();
+    private final byte[] buf = new byte[64 * 1024];
+
+    Tail(Path path, Consumer<String> lines) throws IOException {
+      this.file = lines == null ? null : new RandomAccessFile(path.toFile(), "r");
+      this.lines = lines;
+    }
+
+    /** Hands over every line ended since the last poll. */
+    void poll() throws IOException {
+      if (file == null) {
+        return;
+      }
+      int n;
+      while ((n = file.read(buf)) > 0) {
+        for (int i = 0; i < n; i++) {
+          byte b = buf[i];
+          if (b == '\n') {
             deliver(lines, line);
-          }
-        } else {
-          byte[] buf = new byte[64 * 1024];
-          int n;
-          long total = 0;
-          while ((n = s.read(buf)) >= 0) {
-            total += n;
-            if (sink.size() + (long) n <= limit) {
-              sink.write(buf, 0, n);
-            } else if (total - n < limit) {
-              // Past the bound: the rest is read (so the process does not block) and dropped.
-              LOG.warn("the {} of a terraform command exceeded {} bytes; the rest is dropped", name, limit);
-            }
+          } else if (line.size() < LINE_LIMIT) {
+            line.write(b);
           }
         }
-      } catch (IOException e) {
-        // The process was killed or closed the stream: what was read so far is what it said.
-        LOG.trace("reading {} ended: {}", name, e.toString());
       }
-    }, "terraform-" + name);
-    t.setDaemon(true);
-    t.start();
-    return t;
+    }
+
+    /** Hands over a last line without its line break. */
+    void finish() {
+      if (file != null && line.size() > 0) {
+        deliver(lines, line);
+      }
+    }
+
+    @Override
+    public void close() throws IOException {
+      if (file != null) {
+        file.close();
+      }
+    }
   }
 
   private static void deliver(Consumer<String> lines, ByteArrayOutputStream line) {
@@ -182,7 +291,7 @@ public final class CommandRunner {
     try {
       lines.accept(text);
     } catch (RuntimeException e) {
-      // A line handler's failure must not stop the reading, or the process would block on a full pipe.
+      // A line handler's failure must not stop the reading of the rest.
       LOG.warn("handling a line of terraform output failed: {}", e.toString());
     }
   }

@@ -29,13 +29,18 @@ public final class Terraform {
   private final WorkingDirectory dir;
   private final Map<String, String> environment;
   private final Duration commandTimeout;
+  /** Output files of commands whose JVM ended are removed once they are this old (by the next process). */
+  private static final Duration STALE_OUTPUT = Duration.ofDays(1);
+  private volatile boolean staleOutputRemoved;
+  /** How long an interrupted command may take to stop (write its state) before it is killed. */
+  private final Duration interruptGrace;
   private final KnownSecrets scrubber;
   private final CommandRunner runner = new CommandRunner();
   private volatile String version;
 
   /** Commands of {@code binary} in {@code dir}. */
   public Terraform(Binary binary, WorkingDirectory dir, Map<String, String> environment, Duration commandTimeout,
-      KnownSecrets scrubber) {
+      Duration interruptGrace, KnownSecrets scrubber) {
     this.binary = binary;
     this.dir = dir;
     Map<String, String> env = new LinkedHashMap<>();
@@ -46,6 +51,7 @@ public final class Terraform {
     env.putAll(environment);
     this.environment = Map.copyOf(env);
     this.commandTimeout = commandTimeout;
+    this.interruptGrace = interruptGrace;
     this.scrubber = scrubber;
   }
 
@@ -246,14 +252,18 @@ public final class Terraform {
     argv.add(binary.path().toString());
     argv.addAll(args);
     Duration timeout = ctx.remaining().compareTo(commandTimeout) < 0 ? ctx.remaining() : commandTimeout;
-    dir.own();  // the working directory exists before anything runs in it
+    Path scratch = dir.own();  // the working directory exists before anything runs in it
+    if (!staleOutputRemoved) {
+      CommandRunner.removeStale(scratch, STALE_OUTPUT);
+      staleOutputRemoved = true;
+    }
     LOG.debug("running {} {} in {} (timeout {})", binary.path().getFileName(), args.get(0), dir.root(), timeout);
     try {
       CommandRunner.Result r = runner.run(new CommandRunner.Command(argv, dir.root(), environment, timeout,
-          () -> ctx.cancellation().isCancelled(), lines));
+          () -> ctx.cancellation().isCancelled(), lines, interruptGrace, scratch));
       if (r.timedOut()) {
-        LOG.warn("{} {} did not finish within {} in {}: killed", binary.path().getFileName(), args.get(0), timeout,
-            dir.root());
+        LOG.warn("{} {} did not finish within {} in {}: interrupted", binary.path().getFileName(), args.get(0),
+            timeout, dir.root());
       }
       return r;
     } catch (java.io.UncheckedIOException e) {
