@@ -31,6 +31,7 @@ import java.util.Map;
  *   workspace: prod                      # default: default
  *   lockTimeout: 30s                     # how long Terraform waits for the state lock (default 0)
  *   commandTimeout: 1h                   # the longest one command may run (also bounded by callTimeout)
+ *   interruptGrace: 5m                   # how long a command cut off may take to stop (default 1m)
  * }</pre>
  *
  * <p>A plan or apply that takes longer than the target's {@code callTimeout} (2 minutes by
@@ -47,7 +48,7 @@ public final class TerraformProviderFactory implements ProviderFactory {
   @Override
   public Setup configure(ConfigNode options, TargetContext target) {
     options.allowOnly("type", "directory", "binary", "variables", "varFiles", "workspace", "lockTimeout",
-        "commandTimeout");
+        "commandTimeout", "interruptGrace");
     Path directory = options.path("directory");
     String inRepository = LocalRepository.conflict(target.source(), target.sourcePath(), directory);
     if (inRepository != null) {
@@ -84,24 +85,25 @@ public final class TerraformProviderFactory implements ProviderFactory {
     String workspace = options.optionalString("workspace").orElse(null);
     Duration lockTimeout = options.duration("lockTimeout", null);
     Duration commandTimeout = options.duration("commandTimeout", null);
+    Duration interruptGrace = options.duration("interruptGrace", null);
     Map<String, String> names = new LinkedHashMap<>(plain);
     secret.keySet().forEach(k -> names.put(k, "checked"));
     // Built once now (nothing is started) so that a bad name fails the configuration, at its line.
     try {
-      options(builder(directory, binary, names, varFiles), workspace, lockTimeout, commandTimeout);
+      options(builder(directory, binary, names, varFiles), workspace, lockTimeout, commandTimeout, interruptGrace);
     } catch (InvalidOptionException e) {
       throw (e.option().equals("variables") ? vars : options.get(e.option())).error(e.getMessage());
     }
     return Setup.of("tf", () -> {
       TerraformProvider.Builder b = options(builder(directory, binary, plain, varFiles), workspace, lockTimeout,
-          commandTimeout);
+          commandTimeout, interruptGrace);
       secret.forEach((name, ref) -> b.sensitiveVariable(name, ref.resolve(target.environment())));
       return b.build();
     }, List.of(directory.toAbsolutePath().normalize()));  // one target per working directory: its state
   }
 
   private static TerraformProvider.Builder options(TerraformProvider.Builder b, String workspace, Duration lockTimeout,
-      Duration commandTimeout) {
+      Duration commandTimeout, Duration interruptGrace) {
     try {
       if (workspace != null) {
         b.workspace(workspace);
@@ -122,6 +124,13 @@ public final class TerraformProviderFactory implements ProviderFactory {
       }
     } catch (IllegalArgumentException e) {
       throw new InvalidOptionException("commandTimeout", e.getMessage(), e);
+    }
+    try {
+      if (interruptGrace != null) {
+        b.interruptGrace(interruptGrace);
+      }
+    } catch (IllegalArgumentException e) {
+      throw new InvalidOptionException("interruptGrace", e.getMessage(), e);
     }
     return b;
   }

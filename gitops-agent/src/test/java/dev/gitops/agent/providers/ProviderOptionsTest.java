@@ -159,6 +159,7 @@ class ProviderOptionsTest {
         workspace: prod
         lockTimeout: 30s
         commandTimeout: 1h
+        interruptGrace: 5m
         """, true);
     assertThat(c.target("t").provider().providerId()).isEqualTo("tf");
     assertThat(c.target("t").providerType()).isEqualTo("terraform");
