@@ -30,6 +30,8 @@ import java.util.TreeSet;
  */
 public final class WorkingDirectory {
 
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(WorkingDirectory.class);
+
   private static final String OWN = ".gitops-terraform";
   private static final String MANIFEST = "files.json";
   private static final String INIT = "init.digest";
@@ -110,16 +112,36 @@ public final class WorkingDirectory {
     }
     for (String gone : previous.keySet()) {
       if (!files.containsKey(gone)) {
+        Path p = root.resolve(gone).normalize();
         try {
-          changed |= Files.deleteIfExists(root.resolve(gone).normalize());
+          changed |= Files.deleteIfExists(p);
         } catch (IOException e) {
-          throw new UncheckedIOException("cannot remove " + root.resolve(gone) + ", dropped from Git: "
-              + e.getMessage(), e);
+          throw new UncheckedIOException("cannot remove " + p + ", dropped from Git: " + e.getMessage(), e);
         }
+        removeEmptyParents(p);
       }
     }
     writeManifest(files);
     return changed;
+  }
+
+  /**
+   * Removes the directories above {@code removed} that are empty now, up to the root: a local
+   * module dropped from Git leaves no empty directory behind. One that holds anything (Terraform's
+   * or someone's) stays.
+   */
+  private void removeEmptyParents(Path removed) {
+    for (Path dir = removed.getParent(); dir != null && !dir.equals(root) && dir.startsWith(root);
+        dir = dir.getParent()) {
+      try {
+        Files.delete(dir);
+      } catch (java.nio.file.DirectoryNotEmptyException | java.nio.file.NoSuchFileException e) {
+        return;  // not empty (or gone already): it, and everything above it, stays
+      } catch (IOException e) {
+        LOG.debug("cannot remove the emptied directory {}: {}", dir, e.toString());
+        return;
+      }
+    }
   }
 
   /** The files the last {@link #materialize} wrote, with their content as written. */
