@@ -123,11 +123,20 @@ public final class Scrubber {
    * }</pre>
    */
   public boolean hides(String text) {
+    return hides(text, SHORTEST);
+  }
+
+  /**
+   * Whether {@code text} is a secret this scrubber hides, or holds one of at least {@code
+   * shortestInside} characters: where a match decides more than what is shown (a value no longer
+   * handed on), a short secret ({@code 5432}) must not catch every text that happens to hold it.
+   */
+  public boolean hides(String text, int shortestInside) {
     if (text == null || text.length() < SHORTEST) {
       return false;
     }
     for (String s : longestFirst) {
-      if (text.contains(s)) {
+      if (s.length() <= text.length() && (text.equals(s) || s.length() >= shortestInside && text.contains(s))) {
         return true;
       }
     }

@@ -27,6 +27,11 @@ class ScrubberTest {
     assertThat(s.hides("abc abc")).as("a value too short to hide is not a secret here either").isFalse();
     assertThat(s.hides(null)).isFalse();
     assertThat(Scrubber.none().hides("hunter2-pw")).isFalse();
+    Scrubber port = Scrubber.of(List.of("5432", "hunter2-pw"));
+    assertThat(port.hides("db.example.com:5432", 8)).as("a short secret inside a text: not with 8").isFalse();
+    assertThat(port.hides("5432", 8)).as("the secret itself").isTrue();
+    assertThat(port.hides("u:hunter2-pw@db", 8)).isTrue();
+    assertThat(port.hides("db.example.com:5432")).isTrue();
   }
 
   @Test

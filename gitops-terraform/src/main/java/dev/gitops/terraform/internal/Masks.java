@@ -87,11 +87,19 @@ public final class Masks {
   }
 
   /**
-   * The paths of the values in {@code doc} that hold a secret {@code known} hides: a string that
-   * contains one, a number whose text is one. Terraform marks a value sensitive where the
-   * configuration's data flow makes it so, but a provider's computed attribute that copies a
-   * sensitive input ({@code terraform_data}'s {@code output}, a connection string built around a
-   * password) comes back unmarked, in plain text; such a value is hidden like a marked one.
+   * Secrets shorter than this hide only a value that is exactly the secret, not every text that
+   * holds it: a sensitive port {@code 5432} must not hide, and withhold from dependents, an
+   * endpoint {@code db.example.com:5432}.
+   */
+  static final int SHORTEST_INSIDE = 8;
+
+  /**
+   * The paths of the values in {@code doc} that hold a secret {@code known} hides: a string that is
+   * one or contains one of at least {@value #SHORTEST_INSIDE} characters, a number whose text is
+   * one. Terraform marks a value sensitive where the configuration's data flow makes it so, but a
+   * provider's computed attribute that copies a sensitive input ({@code terraform_data}'s {@code
+   * output}, a connection string built around a password) comes back unmarked, in plain text; such
+   * a value is hidden like a marked one.
    */
   public static Set<FieldPath> holding(JsonNode doc, Scrubber known) {
     Set<FieldPath> out = new TreeSet<>();
@@ -102,7 +110,8 @@ public final class Masks {
   }
 
   private static void holding(JsonNode v, FieldPath at, Scrubber known, Set<FieldPath> out) {
-    if (v.isTextual() && known.hides(v.textValue()) || v.isNumber() && known.hides(v.asText())) {
+    if (v.isTextual() && known.hides(v.textValue(), SHORTEST_INSIDE)
+        || v.isNumber() && known.hides(v.asText(), Integer.MAX_VALUE)) {
       out.add(at);
     } else if (v.isObject()) {
       for (Iterator<Map.Entry<String, JsonNode>> it = v.fields(); it.hasNext(); ) {

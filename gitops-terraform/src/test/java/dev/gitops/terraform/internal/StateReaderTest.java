@@ -89,6 +89,19 @@ class StateReaderTest {
   }
 
   @Test
+  void aShortSecretHidesOnlyAValueThatIsExactlyIt() {
+    // a sensitive port must not hide (and withhold from dependents) every endpoint that names it
+    TfState s = StateReader.v4("tf", ("{\"version\": 4, \"serial\": 1, \"lineage\": \"l\", \"resources\": [{\"mode\":"
+        + " \"managed\", \"type\": \"x_db\", \"name\": \"d\", \"instances\": [{\"attributes\": {\"endpoint\":"
+        + " \"db.example.com:5432\", \"port\": 5432, \"port_text\": \"5432\"}, \"sensitive_attributes\": []}]}]}")
+        .getBytes(java.nio.charset.StandardCharsets.UTF_8), "inline", dev.gitops.core.redact.Scrubber.of(
+            java.util.List.of("5432")));
+    var d = s.objects().get(key("x_db", "", "d"));
+    assertThat(d.sensitive()).containsExactlyInAnyOrder(FieldPath.of("port"), FieldPath.of("port_text"));
+    assertThat(d.attributes().get("endpoint").asText()).isEqualTo("db.example.com:5432");
+  }
+
+  @Test
   void aMaskThatRunsPastAValueHidesThatValueWhole() {
     com.fasterxml.jackson.databind.JsonNode doc = PlanReader.parse(
         "{\"block\": \"flat-secret\", \"list\": [\"a\"], \"kept\": \"k\"}".getBytes(
