@@ -104,35 +104,28 @@ public final class TerraformProviderFactory implements ProviderFactory {
 
   private static TerraformProvider.Builder options(TerraformProvider.Builder b, String workspace, Duration lockTimeout,
       Duration commandTimeout, Duration interruptGrace) {
-    try {
-      if (workspace != null) {
-        b.workspace(workspace);
-      }
-    } catch (IllegalArgumentException e) {
-      throw new InvalidOptionException("workspace", e.getMessage(), e);
+    if (workspace != null) {
+      option("workspace", () -> b.workspace(workspace));
     }
-    try {
-      if (lockTimeout != null) {
-        b.lockTimeout(lockTimeout);
-      }
-    } catch (IllegalArgumentException e) {
-      throw new InvalidOptionException("lockTimeout", e.getMessage(), e);
+    if (lockTimeout != null) {
+      option("lockTimeout", () -> b.lockTimeout(lockTimeout));
     }
-    try {
-      if (commandTimeout != null) {
-        b.commandTimeout(commandTimeout);
-      }
-    } catch (IllegalArgumentException e) {
-      throw new InvalidOptionException("commandTimeout", e.getMessage(), e);
+    if (commandTimeout != null) {
+      option("commandTimeout", () -> b.commandTimeout(commandTimeout));
     }
-    try {
-      if (interruptGrace != null) {
-        b.interruptGrace(interruptGrace);
-      }
-    } catch (IllegalArgumentException e) {
-      throw new InvalidOptionException("interruptGrace", e.getMessage(), e);
+    if (interruptGrace != null) {
+      option("interruptGrace", () -> b.interruptGrace(interruptGrace));
     }
     return b;
+  }
+
+  /** Runs {@code set}; what the builder refuses is an error of {@code option}. */
+  private static void option(String option, Runnable set) {
+    try {
+      set.run();
+    } catch (IllegalArgumentException e) {
+      throw new InvalidOptionException(option, e.getMessage(), e);
+    }
   }
 
   /**
@@ -150,20 +143,8 @@ public final class TerraformProviderFactory implements ProviderFactory {
       throw new InvalidOptionException("binary", "must name a binary ('terraform', 'tofu') or give its path");
     }
     b.binary(binary);
-    variables.forEach((name, value) -> {
-      try {
-        b.variable(name, value);
-      } catch (IllegalArgumentException e) {
-        throw new InvalidOptionException("variables", e.getMessage(), e);
-      }
-    });
-    for (String f : varFiles) {
-      try {
-        b.varFile(f);
-      } catch (IllegalArgumentException e) {
-        throw new InvalidOptionException("varFiles", e.getMessage(), e);
-      }
-    }
+    variables.forEach((name, value) -> option("variables", () -> b.variable(name, value)));
+    varFiles.forEach(f -> option("varFiles", () -> b.varFile(f)));
     return b;
   }
 }

@@ -280,22 +280,12 @@ public final class StateReader {
     }
     JsonNode of = type.get(1);
     switch (type.get(0).textValue()) {
-      case "list", "set" -> {
-        if (type.size() != 2 || !(value.isNull() || value.isArray())) {
+      case "list", "set", "map" -> {
+        boolean map = type.get(0).textValue().equals("map");
+        if (type.size() != 2 || !(value.isNull() || (map ? value.isObject() : value.isArray()))) {
           return false;
         }
-        for (JsonNode e : value) {
-          if (!conforms(e, of)) {
-            return false;
-          }
-        }
-        return true;
-      }
-      case "map" -> {
-        if (type.size() != 2 || !(value.isNull() || value.isObject())) {
-          return false;
-        }
-        for (JsonNode e : value) {
+        for (JsonNode e : value) {  // the elements, or the map's values
           if (!conforms(e, of)) {
             return false;
           }
