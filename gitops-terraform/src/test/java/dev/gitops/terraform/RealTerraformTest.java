@@ -277,6 +277,20 @@ class RealTerraformTest {
   }
 
   @Test
+  void aWorkspaceKeepsItsOwnStateAndTheProviderReadsIt() throws Exception {
+    try (Reconciler reconciler = reconciler(builder().workspace("staging").build())) {
+      assertThat(reconciler.sync().status()).isEqualTo(SyncResult.Status.SUCCEEDED);
+      assertThat(Files.readString(workDir.resolve("terraform.tfstate.d/staging/terraform.tfstate")))
+          .contains("hello-follower");
+      assertThat(workDir.resolve("terraform.tfstate")).as("the default workspace is untouched").doesNotExist();
+      SyncResult again = reconciler.sync();
+      assertThat(again.plan().changes()).allMatch(c -> c.action() == Action.NOOP);
+      assertThat(reconciler.plan().change(data("greeting")).orElseThrow().live().get("input").asText())
+          .as("observed from the workspace's state").isEqualTo("hello");
+    }
+  }
+
+  @Test
   void aMisspeltVariableIsRefusedNotPlannedWithTheDefault() throws Exception {
     TerraformProvider tf = builder().variable("greting", "typo").build();
     try (Reconciler reconciler = reconciler(tf)) {
