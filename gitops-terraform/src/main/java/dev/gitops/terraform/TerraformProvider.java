@@ -40,8 +40,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.SortedMap;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.function.Consumer;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
@@ -334,11 +336,11 @@ public final class TerraformProvider implements Provider {
     }
     extra.addAll(variableArgs());
     try {
-      terraform.plan(file, extra, ctx, m -> event("plan", m, Map.of()));
+      Terraform.Run run = terraform.plan(file, extra, ctx, m -> event("plan", m, Map.of()));
       byte[] json = terraform.showPlan(file, ctx);
       PlanReader.Parsed parsed = PlanReader.read(id, json, scrubber.current());
       scrubber.addAll(parsed.secrets());
-      checkDeclared(parsed);
+      checkDeclared(run, parsed);
       return new Pending(planId, ctx.revision(), state.token(), file, parsed);
     } catch (RuntimeException e) {
       discard(file);  // a plan that cannot be used is not kept (it holds the variables' values)
@@ -348,22 +350,32 @@ public final class TerraformProvider implements Provider {
     }
   }
 
+  /** Terraform's warning about a value for a variable the root module does not declare. */
+  private static final java.util.regex.Pattern UNDECLARED = java.util.regex.Pattern.compile(
+      "variable named \"([^\"]+)\" but a value was found in file \"([^\"]+)\"");
+
   /**
    * Refuses a plan made with a variable the configuration does not declare, as {@code terraform
    * plan -var} does: the variables reach Terraform through a variable file, where Terraform only
-   * warns, so a misspelt name would silently plan with the default.
+   * warns ("Value for undeclared variable"), so a misspelt name would plan with the default. Only
+   * Terraform's own warning about the provider's variable file counts.
    */
-  private void checkDeclared(PlanReader.Parsed parsed) {
-    if (parsed.declaredVariables() == null) {
-      return;
+  private void checkDeclared(Terraform.Run run, PlanReader.Parsed parsed) {
+    Set<String> undeclared = new TreeSet<>();
+    for (UiStream.Diagnostic d : run.stream().diagnostics()) {
+      java.util.regex.Matcher m = UNDECLARED.matcher(d.detail());
+      if ("Value for undeclared variable".equals(d.summary()) && m.find() && variables.containsKey(m.group(1))
+          && Path.of(m.group(2)).getFileName().toString().equals(WorkingDirectory.VARIABLES_FILE)) {
+        undeclared.add(m.group(1));
+      }
     }
-    List<String> undeclared = variables.keySet().stream().filter(v -> !parsed.declaredVariables().contains(v)).toList();
     if (!undeclared.isEmpty()) {
-      throw new TerraformException((undeclared.size() == 1 ? "variable '" + undeclared.get(0) + "' is"
+      Set<String> declared = parsed.declaredVariables();
+      throw new TerraformException((undeclared.size() == 1 ? "variable '" + undeclared.iterator().next() + "' is"
           : "variables " + undeclared.stream().map(v -> "'" + v + "'").collect(java.util.stream.Collectors.joining(", "))
           + " are") + " set (--var, variable(...)) but the configuration declares no such variable"
-          + (parsed.declaredVariables().isEmpty() ? "" : " (it declares " + String.join(", ", parsed.declaredVariables())
-          + ")") + "; nothing is applied");
+          + (declared == null || declared.isEmpty() ? "" : " (it declares " + String.join(", ", declared) + ")")
+          + "; nothing is applied");
     }
   }
 

@@ -196,21 +196,27 @@ class TerraformProviderTest {
     }
     assertThat(savedPlans(work)).as("the last plan only").isEqualTo(1);
     // a plan that cannot be used (here: an undeclared variable) is not kept either: it holds the values
-    fake.respond("plan", 2, null).respondResource("show-plan", "plan-mixed.json");
-    reconciler(builder().variable("regoin", "x").build()).plan();
+    fake.respond("plan", 2, "plan-undeclared-variable-1.11.jsonl").respondResource("show-plan", "plan-mixed.json");
+    reconciler(builder().variable("greting", "x").build()).plan();
     assertThat(savedPlans(work)).isEqualTo(1);
   }
 
   @Test
   void aVariableTheConfigurationDoesNotDeclareRefusesThePlanNamingIt() {
-    // Terraform only warns about an undeclared name in a variable file; -var makes it an error, and so does this
-    fake.respond("plan", 2, null).respondResource("show-plan", "plan-mixed.json");
-    TerraformProvider tf = builder().variable("regoin", "eu-central-1").build();
+    // Terraform only warns about an undeclared name in a variable file (recorded from 1.11.4); -var
+    // makes it an error, and so does this
+    fake.respond("plan", 2, "plan-undeclared-variable-1.11.jsonl").respondResource("show-plan", "plan-mixed.json");
+    TerraformProvider tf = builder().variable("greting", "hi").build();
     SyncResult r = reconciler(tf).sync();
     assertThat(r.plan().unobserved().get("plan of provider 'tf'"))
-        .contains("variable 'regoin' is set (--var, variable(...)) but the configuration declares no such variable")
+        .contains("variable 'greting' is set (--var, variable(...)) but the configuration declares no such variable")
         .contains("(it declares api_token, db_password, db_token, region)");
     assertThat(fake.argv("apply")).as("nothing applied").isEmpty();
+
+    // the same warning about a variable file of the user's is Terraform's to give, not a refusal
+    fake.respond("plan.2", 2, "plan-undeclared-variable-1.11.jsonl");
+    SyncResult own = reconciler(builder().variable("region", "eu-west-1").build()).sync();
+    assertThat(own.plan().unobserved()).isEmpty();
   }
 
   @Test

@@ -33,6 +33,8 @@ public final class WorkingDirectory {
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(WorkingDirectory.class);
 
   private static final String OWN = ".gitops-terraform";
+  /** The name of the owner-only file the provider's variables are handed over in. */
+  public static final String VARIABLES_FILE = "variables.tfvars.json";
   private static final String MANIFEST = "files.json";
   private static final String INIT = "init.digest";
   private static final String KEY = "key";
@@ -250,7 +252,7 @@ public final class WorkingDirectory {
   public Path writeVariables(SortedMap<String, String> variables) {
     ObjectNode o = PlanReader.JSON.createObjectNode();
     variables.forEach(o::put);
-    Path p = own().resolve("variables.tfvars.json");
+    Path p = own().resolve(VARIABLES_FILE);
     try {
       write(p, PlanReader.JSON.writeValueAsBytes(o));
     } catch (IOException e) {
@@ -262,7 +264,7 @@ public final class WorkingDirectory {
   /** Removes the variable file {@link #writeVariables} wrote (values do not stay at rest longer than a command). */
   public void clearVariables() {
     try {
-      Files.deleteIfExists(own().resolve("variables.tfvars.json"));
+      Files.deleteIfExists(own().resolve(VARIABLES_FILE));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot remove the variable file: " + e.getMessage(), e);
     }
