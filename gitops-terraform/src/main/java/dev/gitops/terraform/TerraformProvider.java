@@ -841,8 +841,10 @@ public final class TerraformProvider implements Provider {
       case "apply_start", "apply_complete" -> LOG.info("terraform {}: {}", command, text);
       case "apply_errored" -> LOG.warn("terraform {}: {}", command, text);
       case "diagnostic" -> {
-        if (m.level().equals("error")) {
-          LOG.warn("terraform {}: {}", command, text);
+        if (m.level().equals("error") || m.level().equals("warn")) {
+          // a warning is Terraform's to show too: a failed check block, a deprecation, an undeclared value
+          String detail = scrubber.scrub(Terraform.firstLine(m.body().path("diagnostic").path("detail").asText("")));
+          LOG.warn("terraform {}: {}{}", command, text, detail.isEmpty() ? "" : ": " + detail);
         } else {
           LOG.debug("terraform {}: {}", command, text);
         }

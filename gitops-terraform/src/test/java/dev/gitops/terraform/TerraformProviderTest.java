@@ -202,6 +202,17 @@ class TerraformProviderTest {
   }
 
   @Test
+  void terraformsWarningsAreLoggedAsWarningsWithTheirDetail() {
+    // a failed check block is only a warning to Terraform (recorded from 1.11.4): still worth a WARN line
+    fake.respond("plan", 2, "plan-check-failed-1.11.jsonl").respondResource("show-plan", "plan-mixed.json");
+    try (LogCapture logs = LogCapture.of("dev.gitops.terraform", "INFO")) {
+      reconciler(builder().build()).plan();
+      assertThat(logs.lines()).anySatisfy(l -> assertThat(l).contains("WARN")
+          .contains("terraform plan: Warning: Check block assertion failed: n is not 5 (a check: a warning only)."));
+    }
+  }
+
+  @Test
   void aVariableTheConfigurationDoesNotDeclareRefusesThePlanNamingIt() {
     // Terraform only warns about an undeclared name in a variable file (recorded from 1.11.4); -var
     // makes it an error, and so does this

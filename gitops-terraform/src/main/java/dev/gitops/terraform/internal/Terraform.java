@@ -272,7 +272,8 @@ public final class Terraform {
     }
   }
 
-  static String firstLine(String s) {
+  /** The first line of {@code s}, stripped ({@code ""} for null). */
+  public static String firstLine(String s) {
     return s == null ? "" : s.strip().lines().findFirst().orElse("");
   }
 
