@@ -63,7 +63,7 @@ public final class AnsibleProviderFactory implements ProviderFactory {
     if (target.readFiles() && vaultPasswordFile != null && !Files.isReadable(vaultPasswordFile)) {
       throw options.get("vaultPasswordFile").error("cannot read " + vaultPasswordFile);
     }
-    if (inventoryOut.startsWith(target.store())) {
+    if (LocalRepository.inside(inventoryOut, target.store())) {
       throw options.get("inventoryOut").error("lies in the target's store " + target.store() + ": give a file outside it");
     }
     try {

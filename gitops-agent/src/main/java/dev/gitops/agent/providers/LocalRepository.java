@@ -75,6 +75,14 @@ public final class LocalRepository {
     return null;
   }
 
+  /**
+   * Whether {@code p} lies in {@code dir} once links are followed (a link inside the configuration's
+   * directory can lead into a target's store).
+   */
+  static boolean inside(Path p, Path dir) {
+    return p.startsWith(dir) || real(p).startsWith(real(dir));
+  }
+
   /** {@link RealPaths#of}, or {@code p} as given when it cannot be read (the check then compares paths as given). */
   private static Path real(Path p) {
     try {

@@ -54,7 +54,7 @@ public final class TerraformProviderFactory implements ProviderFactory {
     if (inRepository != null) {
       throw options.get("directory").error(directory + " " + inRepository);
     }
-    if (directory.startsWith(target.store())) {
+    if (LocalRepository.inside(directory, target.store())) {
       throw options.get("directory").error("lies in the target's store " + target.store()
           + ": give Terraform a directory of its own");
     }

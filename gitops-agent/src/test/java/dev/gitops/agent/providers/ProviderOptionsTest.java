@@ -204,6 +204,16 @@ class ProviderOptionsTest {
   }
 
   @Test
+  void aWorkingDirectoryOrManagedInventoryReachedThroughALinkIntoTheStoreIsRefusedToo() throws IOException {
+    Files.createDirectories(dir.resolve("state/targets/t/inner"));
+    Files.createSymbolicLink(dir.resolve("link"), dir.resolve("state/targets/t/inner"));
+    ConfigException tf = error("type: terraform\ndirectory: link/tf\n");
+    assertThat(tf.getMessage()).contains("targets[1].provider.directory").contains("store");
+    ConfigException ansible = error("type: ansible\nplaybook: site.yml\ninventoryOut: link/inventory.yml\n");
+    assertThat(ansible.getMessage()).contains("targets[1].provider.inventoryOut").contains("store");
+  }
+
+  @Test
   void twoTerraformTargetsCannotShareAWorkingDirectory() throws IOException {
     Path f = dir.resolve("agent.yaml");
     Files.writeString(f, """
