@@ -106,14 +106,14 @@ class ProviderTypesTest {
     }
   }
 
-  /** A terraform or tofu binary on PATH, or null (then the terraform type's run is skipped, saying so). */
+  /** A terraform or tofu binary on PATH as the provider finds it, or null (then the terraform type's run is skipped). */
   static String terraformBinary() {
     for (String name : java.util.List.of("terraform", "tofu")) {
-      for (String d : System.getenv().getOrDefault("PATH", "").split(java.io.File.pathSeparator)) {
-        Path p = Path.of(d.isEmpty() ? "." : d, name);
-        if (Files.isRegularFile(p) && Files.isExecutable(p)) {
-          return p.toString();
-        }
+      try {
+        return dev.gitops.terraform.internal.Binary.locate(name, System.getenv().getOrDefault("PATH", "")).path()
+            .toString();
+      } catch (dev.gitops.terraform.TerraformException e) {
+        // not this one: the next name, or none
       }
     }
     return null;

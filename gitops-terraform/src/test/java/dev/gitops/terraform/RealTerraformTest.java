@@ -17,8 +17,8 @@ import dev.gitops.core.files.LocalFilesProvider;
 import dev.gitops.core.plan.PlanCodec;
 import dev.gitops.core.source.GitSource;
 import dev.gitops.core.store.FileStateStore;
+import dev.gitops.terraform.internal.Binary;
 import dev.gitops.testkit.TempGitRepo;
-import java.io.File;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -67,14 +67,13 @@ class RealTerraformTest {
     repo.commit("infra and app");
   }
 
+  /** {@code name} as the provider would find it on PATH ({@link Binary#locate}), if it is there. */
   private static Optional<String> onPath(String name) {
-    for (String dir : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
-      Path p = Path.of(dir.isEmpty() ? "." : dir, name);
-      if (Files.isRegularFile(p) && Files.isExecutable(p)) {
-        return Optional.of(p.toString());
-      }
+    try {
+      return Optional.of(Binary.locate(name, System.getenv().getOrDefault("PATH", "")).path().toString());
+    } catch (TerraformException e) {
+      return Optional.empty();
     }
-    return Optional.empty();
   }
 
   private static String config(String greeting) {
