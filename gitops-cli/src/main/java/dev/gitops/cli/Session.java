@@ -12,9 +12,12 @@ import dev.gitops.api.spi.Provider;
 import dev.gitops.api.spi.StateStore;
 import dev.gitops.core.Reconciler;
 import dev.gitops.core.SyncOptions;
+import dev.gitops.core.render.PlanRenderer;
 import dev.gitops.core.source.GitSource;
 import dev.gitops.core.store.FileStateStore;
+import dev.gitops.terraform.TerraformEvent;
 import java.io.IOException;
+import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
@@ -23,6 +26,9 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -168,7 +174,7 @@ final class Session implements AutoCloseable {
           variables.put(v.substring(0, eq), v.substring(eq + 1));
         }
         return TerraformProviderFactory.builder(target, t.binary == null ? "terraform" : t.binary, variables,
-            t.varFiles).build();
+            t.varFiles).listener(warningsTo(t.warnings())).build();
       }
       return FilesProviderFactory.provider(target, List.of(stateDir), t.structured, t.sensitive);
     } catch (InvalidOptionException e) {
@@ -180,6 +186,23 @@ final class Session implements AutoCloseable {
       };
       throw new IllegalArgumentException(flag + ": " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * Prints each distinct warning of Terraform's once, as Terraform's own output would show it (a
+   * failed check block, a deprecated attribute), naming the command it came from; the CLI's log is
+   * off, where the agent logs them.
+   */
+  private static Consumer<TerraformEvent> warningsTo(PrintWriter err) {
+    Set<String> shown = ConcurrentHashMap.newKeySet();
+    return e -> {
+      if (e.isWarning() && shown.add(e.message())) {
+        synchronized (err) {
+          err.println(PlanRenderer.oneLine(e.message()) + " (terraform " + e.command() + ")");
+          err.flush();
+        }
+      }
+    };
   }
 
   /** What the live system is, for messages: the target directory, the fleet's inventory or the cluster. */

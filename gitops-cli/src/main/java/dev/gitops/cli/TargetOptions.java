@@ -4,8 +4,11 @@ import dev.gitops.agent.providers.LocalRepository;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.io.PrintWriter;
 import java.util.List;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * Where the desired state comes from and which live system it is applied to (shared by the commands).
@@ -17,6 +20,10 @@ import picocli.CommandLine.Option;
  * }</pre>
  */
 public final class TargetOptions {
+
+  /** The command these options belong to: where its error stream is. */
+  @Spec(Spec.Target.MIXEE)
+  CommandSpec command;
 
   /** The Git repository. */
   @Option(names = "--repo", paramLabel = "URL|PATH",
@@ -153,6 +160,14 @@ public final class TargetOptions {
   /** Whether the live system is a Kubernetes cluster. */
   boolean kubernetes() {
     return "k8s".equals(provider);
+  }
+
+  /**
+   * Where the live system's warnings are printed: the command's error stream, beside its one-line
+   * errors, so its output stays the plan or the result alone.
+   */
+  PrintWriter warnings() {
+    return command == null ? new PrintWriter(System.err, true) : command.commandLine().getErr();
   }
 
   /** Whether the live system is a Terraform or OpenTofu configuration. */

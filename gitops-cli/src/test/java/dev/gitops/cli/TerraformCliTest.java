@@ -100,4 +100,24 @@ class TerraformCliTest {
     assertThat(missing.code()).isEqualTo(ExitCodes.ERROR);
     assertThat(missing.err()).contains("nowhere/terraform").contains("does not exist");
   }
+
+  @Test
+  void terraformsWarningsArePrintedOnceOnTheErrorStreamWithTheCommandTheyCameFrom() throws Exception {
+    // The plan's UI stream holds the same warning twice (as a plan and an apply would) and a third
+    // whose detail tries to redraw the terminal.
+    String warn = "{\\\"@level\\\":\\\"warn\\\",\\\"@message\\\":\\\"Warning: Check block assertion failed\\\","
+        + "\\\"type\\\":\\\"diagnostic\\\",\\\"diagnostic\\\":{\\\"severity\\\":\\\"warning\\\","
+        + "\\\"summary\\\":\\\"Check block assertion failed\\\",\\\"detail\\\":\\\"%s\\\"}}";
+    String script = Files.readString(binary).replace("  init) mkdir -p .terraform ;;", "  init) mkdir -p .terraform ;;\n"
+        + "  plan) echo \"" + warn.formatted("input is not y") + "\"; echo \"" + warn.formatted("input is not y")
+        + "\"; echo \"" + warn.formatted("bad \\\\u001b[2J end") + "\" ;;");
+    Files.writeString(binary, script);
+    Run r = gitops("plan", "--repo", repo.dir().toString(), "--ref", "main", "--path", "infra",
+        "--provider", "terraform", "--binary", binary.toString(), "--target", tmp.resolve("work").toString());
+    assertThat(r.code()).as("%s", r).isZero();
+    assertThat(r.err().lines().toList()).containsExactly(
+        "Warning: Check block assertion failed: input is not y (terraform plan)",
+        "Warning: Check block assertion failed: bad \\u001b[2J end (terraform plan)");
+    assertThat(r.out()).doesNotContain("Warning");
+  }
 }

@@ -21,7 +21,22 @@ import dev.gitops.api.ResourceKey;
  * @param key the resource key of that address, or null when it has none
  * @param action the action it reports ({@code create}, {@code update}, ...), or ""
  * @param elapsedSeconds seconds since the resource's operation started (0 when not reported)
- * @param message Terraform's one-line message
+ * @param message Terraform's one-line message; a {@code diagnostic}'s is its summary followed by
+ *     the first line of its detail ({@code Warning: Check block assertion failed: ...})
+ * @param level Terraform's level of the message: {@code error}, {@code warn}, {@code info} or
+ *     {@code trace}; a warning {@code diagnostic} is what Terraform's own output shows as a warning
  */
 public record TerraformEvent(String type, String command, String address, ResourceKey key, String action,
-    double elapsedSeconds, String message) {}
+    double elapsedSeconds, String message, String level) {
+
+  /** An event of level {@code info}: the record as it was before it carried the level. */
+  public TerraformEvent(String type, String command, String address, ResourceKey key, String action,
+      double elapsedSeconds, String message) {
+    this(type, command, address, key, action, elapsedSeconds, message, "info");
+  }
+
+  /** Whether this is a warning Terraform reported about the configuration or the run. */
+  public boolean isWarning() {
+    return type.equals("diagnostic") && level.equals("warn");
+  }
+}

@@ -841,10 +841,11 @@ public final class TerraformProvider implements Provider {
       case "apply_start", "apply_complete" -> LOG.info("terraform {}: {}", command, text);
       case "apply_errored" -> LOG.warn("terraform {}: {}", command, text);
       case "diagnostic" -> {
+        String detail = scrubber.scrub(Terraform.firstLine(m.body().path("diagnostic").path("detail").asText("")));
+        text = detail.isEmpty() ? text : text + ": " + detail;
         if (m.level().equals("error") || m.level().equals("warn")) {
           // a warning is Terraform's to show too: a failed check block, a deprecation, an undeclared value
-          String detail = scrubber.scrub(Terraform.firstLine(m.body().path("diagnostic").path("detail").asText("")));
-          LOG.warn("terraform {}: {}{}", command, text, detail.isEmpty() ? "" : ": " + detail);
+          LOG.warn("terraform {}: {}", command, text);
         } else {
           LOG.debug("terraform {}: {}", command, text);
         }
@@ -853,7 +854,8 @@ public final class TerraformProvider implements Provider {
     }
     if (listener != null) {
       try {
-        listener.accept(new TerraformEvent(m.type(), command, m.address(), key, m.action(), m.elapsed(), text));
+        listener.accept(new TerraformEvent(m.type(), command, m.address(), key, m.action(), m.elapsed(), text,
+            m.level().isEmpty() ? "info" : m.level()));
       } catch (RuntimeException e) {
         // A listener must not break a run; its failure is logged and otherwise ignored.
         LOG.warn("terraform event listener failed on {}: {}", m.type(), e.toString());

@@ -314,4 +314,24 @@ class RealTerraformTest {
       assertThat(Files.exists(workDir.resolve("terraform.tfstate"))).as("nothing applied").isFalse();
     }
   }
+
+  @Test
+  void aFailedCheckBlockReachesTheListenerAsAWarningWithItsDetail() throws Exception {
+    repo.write("infra/check.tf", """
+        check "greeting" {
+          assert {
+            condition     = var.greeting == "goodbye"
+            error_message = "the greeting is not goodbye"
+          }
+        }
+        """).commit("a check that fails");
+    List<TerraformEvent> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+    try (Reconciler reconciler = reconciler(builder().listener(seen::add).build())) {
+      assertThat(reconciler.sync().status()).as("a check is a warning, not an error").isEqualTo(SyncResult.Status.SUCCEEDED);
+    }
+    assertThat(seen).filteredOn(TerraformEvent::isWarning).isNotEmpty()
+        .allSatisfy(e -> assertThat(e.message()).isEqualTo("Warning: Check block assertion failed: the greeting is not goodbye"))
+        .extracting(TerraformEvent::command).contains("plan");
+    assertThat(seen).filteredOn(e -> e.type().equals("apply_complete")).allMatch(e -> !e.isWarning());
+  }
 }
