@@ -204,4 +204,35 @@ class AnsibleProviderTest {
       AnsibleProvider.builder().inventoryOut(tmp.resolve(name));
     }
   }
+
+  @Test
+  void aCancelledSyncStopsThePlaybookItStartedSoNothingRunsOnAfterIt() throws Exception {
+    fx.repo.write("ansible/inventory/hosts", AnsibleFixture.inventory("h1"))
+        .write("ansible/site.yml", """
+            - hosts: all
+              gather_facts: false
+              tasks:
+                - ansible.builtin.shell: echo start >> "{{ out_dir }}/{{ inventory_hostname }}.marks"
+                - ansible.builtin.command: sleep 6
+                - ansible.builtin.shell: echo end >> "{{ out_dir }}/{{ inventory_hostname }}.marks"
+            """).commit("a slow play");
+    Path marks = fx.out.resolve("h1.marks");
+    dev.gitops.api.Cancellation cancellation = new dev.gitops.api.Cancellation();
+    try (Reconciler r = fx.reconciler(fx.providerBuilder().build())) {
+      java.util.concurrent.CompletableFuture<SyncResult> sync =
+          java.util.concurrent.CompletableFuture.supplyAsync(() -> r.sync(null, cancellation));
+      long until = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+      while (!java.nio.file.Files.exists(marks) && System.nanoTime() < until) {
+        Thread.sleep(50);
+      }
+      assertThat(marks).as("the play started").exists();
+      cancellation.cancel("stopping");
+      SyncResult result = sync.get(30, java.util.concurrent.TimeUnit.SECONDS);
+      assertThat(result.isSuccessful()).isFalse();
+    }
+    Thread.sleep(8_000);
+    assertThat(java.nio.file.Files.readAllLines(marks)).as("the play was stopped, not left running").containsExactly("start");
+    assertThat(ProcessHandle.allProcesses().filter(p -> p.info().commandLine().orElse("").contains(tmp.toString())))
+        .as("no ansible process of this test is left").isEmpty();
+  }
 }

@@ -216,16 +216,23 @@ public final class PlaybookRunner {
     reader.setDaemon(true);
     reader.start();
     String stopped = "";
-    while (!p.waitFor(100, TimeUnit.MILLISECONDS)) {
-      if (ctx.cancellation().isCancelled()) {
-        stopped = "cancelled";
-      } else if (!Instant.now().isBefore(deadline)) {
-        stopped = "timed out";
+    try {
+      while (!p.waitFor(100, TimeUnit.MILLISECONDS)) {
+        if (ctx.cancellation().isCancelled()) {
+          stopped = "cancelled";
+        } else if (!Instant.now().isBefore(deadline)) {
+          stopped = "timed out";
+        }
+        if (!stopped.isEmpty()) {
+          stop(p);
+          break;
+        }
       }
-      if (!stopped.isEmpty()) {
-        stop(p);
-        break;
-      }
+    } catch (InterruptedException e) {
+      // An abandoned call is interrupted: the playbook must not go on changing hosts that the
+      // engine now holds unknown, nor run beside the next sync's playbook on the same hosts.
+      stop(p);
+      throw e;
     }
     reader.join(TimeUnit.SECONDS.toMillis(10));
     String err = scrubber.scrub(tail(stderr));
@@ -234,16 +241,47 @@ public final class PlaybookRunner {
     return new Result(code, collector.results(hosts), collector.played, err, stopped);
   }
 
-  /** SIGTERM to the process and its children, then SIGKILL after a grace period. */
-  private static void stop(Process p) throws InterruptedException {
+  /**
+   * SIGTERM to the process and its children (Ansible's workers and the modules they run), then
+   * SIGKILL to whatever is left after a grace period. Waits through an interrupt, which it passes
+   * on: the thread of an abandoned call is interrupted, and the playbook must stop all the same.
+   */
+  private static void stop(Process p) {
     List<ProcessHandle> children = p.descendants().toList();
     p.destroy();
     children.forEach(ProcessHandle::destroy);
-    if (!p.waitFor(10, TimeUnit.SECONDS)) {
-      p.destroyForcibly();
-      p.waitFor(10, TimeUnit.SECONDS);
+    boolean interrupted = Thread.interrupted();
+    try {
+      if (!waitThroughInterrupts(p, 10)) {
+        LOG.warn("ansible-playbook (pid {}) did not stop within 10 s of SIGTERM: killed", p.pid());
+        p.destroyForcibly();
+        waitThroughInterrupts(p, 10);
+      }
+      children.forEach(ProcessHandle::destroyForcibly);
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
     }
-    children.forEach(ProcessHandle::destroyForcibly);
+  }
+
+  /** Waits up to {@code seconds} for {@code p} to end, an interrupt notwithstanding (it is kept). */
+  private static boolean waitThroughInterrupts(Process p, int seconds) {
+    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+    boolean interrupted = false;
+    try {
+      while (true) {
+        try {
+          return p.waitFor(Math.max(0, until - System.nanoTime()), TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+          interrupted = true;
+        }
+      }
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
   }
 
   private static String tail(Path file) {
