@@ -145,10 +145,9 @@ public final class YamlManifestDecoder implements Decoder {
     lo.setNestingDepthLimit(b.maxDepth);
     // tags are checked token by token below; the inspector refuses global tags should SnakeYAML ever construct them
     lo.setTagInspector(tag -> false);
-    this.yamlFactory = YAMLFactory.builder()
+    this.yamlFactory = new AnchoredYamlFactory(YAMLFactory.builder()
         .loaderOptions(lo)
-        .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
-        .build();
+        .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION));
     this.jsonFactory = JsonFactory.builder()
         .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
         .build();
@@ -557,22 +556,36 @@ public final class YamlManifestDecoder implements Decoder {
       switch (t) {
         case START_OBJECT -> {
           ObjectNode o = NODES.objectNode();
+          List<ObjectNode> merged = null;
           JsonToken k;
           while ((k = p.nextToken()) == JsonToken.FIELD_NAME) {
             String name = p.currentName();
+            if (yaml != null && name.equals("<<")) {
+              merged = merged == null ? new ArrayList<>() : merged;
+              mergeSources(value(p.nextToken(), null, lines, depth + 1), merged);
+              continue;
+            }
             String child = ptr == null ? null : ptr + pointerOf(name);
             boolean track = child != null && tracked.contains(child);
             if (track || (child != null && ptr.isEmpty())) {
               lines.put(child, lineOf(p.currentTokenLocation()));
-            }
-            if (yaml != null && name.equals("<<")) {
-              throw error("YAML merge keys (<<) are not supported; write the fields out");
             }
             JsonToken vt = p.nextToken();
             o.set(name, value(vt, track ? child : null, lines, depth + 1));
           }
           if (k != JsonToken.END_OBJECT) {
             throw error("unexpected token " + k + " in a mapping");
+          }
+          if (merged != null) {
+            // YAML's merge key: the mapping's own keys win wherever they stand, then the
+            // merged mappings in their order
+            for (ObjectNode from : merged) {
+              from.fields().forEachRemaining(f -> {
+                if (!o.has(f.getKey())) {
+                  o.set(f.getKey(), f.getValue());
+                }
+              });
+            }
           }
           result = o;
         }
@@ -620,6 +633,26 @@ public final class YamlManifestDecoder implements Decoder {
         sizes.put(result, (int) Math.min(Integer.MAX_VALUE, nodes - before + 1));
       }
       return result;
+    }
+
+    /** Adds the mappings a merge key's {@code value} names to {@code into}: a mapping, or a list of them. */
+    private void mergeSources(JsonNode value, List<ObjectNode> into) {
+      if (value instanceof ObjectNode o) {
+        into.add(o);
+        return;
+      }
+      if (value.isArray() && value.size() > 0) {
+        for (JsonNode e : value) {
+          if (!(e instanceof ObjectNode o)) {
+            throw error("the merge key << takes a mapping or a list of mappings, got a list holding " + e.getNodeType()
+                .toString().toLowerCase(java.util.Locale.ROOT));
+          }
+          into.add(o);
+        }
+        return;
+      }
+      throw error("the merge key << takes a mapping or a list of mappings, got " + (value.isArray() ? "an empty list"
+          : value.getNodeType().toString().toLowerCase(java.util.Locale.ROOT)));
     }
 
     private JsonNode alias(String name) {

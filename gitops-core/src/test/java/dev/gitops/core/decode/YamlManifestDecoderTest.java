@@ -168,6 +168,32 @@ class YamlManifestDecoderTest {
   }
 
   @Test
+  void anchorsOnScalarsOfEveryStyleAreReadBackByTheirAliases() throws Exception {
+    String text = """
+        type: &t widget
+        name: &n "web"
+        spec:
+          plain: &p shared
+          single: &s 'quoted'
+          flow: {a: &f one, b: *f}
+          folded: &m >
+            two
+            lines
+          number: &i 42
+          list: &l [x, y]
+          copies: [*t, *n, *p, *s, *m, *i, *l]
+        """;
+    List<Resource> rs = decoder.decode(file("anchors.yaml", text));
+    assertThat(rs).singleElement().satisfies(r -> {
+      assertThat(r.key().type()).isEqualTo("widget");
+      assertThat(r.key().name()).isEqualTo("web");
+      assertThat(r.document().get("flow").get("b").asText()).isEqualTo("one");
+      assertThat(new ObjectMapper().writeValueAsString(r.document().get("copies")))
+          .isEqualTo("[\"widget\",\"web\",\"shared\",\"quoted\",\"two lines\\n\",42,[\"x\",\"y\"]]");
+    });
+  }
+
+  @Test
   void aliasBombIsStoppedBeforeExpanding() {
     StringBuilder sb = new StringBuilder("type: t\nname: n\nspec:\n  a: &a [x, x]\n");
     String prev = "a";
@@ -228,9 +254,32 @@ class YamlManifestDecoderTest {
   }
 
   @Test
-  void mergeKeysAreRejected() {
-    String text = "type: t\nname: n\nspec:\n  base: &b {x: 1}\n  more:\n    <<: *b\n    y: 2\n";
-    assertThat(decodeError("m.yaml", text).getMessage()).contains("m.yaml:6").contains("merge keys");
+  void mergeKeysMergeMappingsTheMappingsOwnKeysWinningThenEarlierSources() throws Exception {
+    String text = """
+        type: t
+        name: n
+        spec:
+          base: &b {x: 1, y: 1, deep: {a: 1}}
+          other: &o {y: 2, z: 2}
+          one:
+            y: 9
+            <<: *b
+          many:
+            <<: [*o, *b]
+            w: 0
+        """;
+    Resource r = decoder.decode(file("m.yaml", text)).get(0);
+    ObjectMapper json = new ObjectMapper();
+    assertThat(json.writeValueAsString(r.document().get("one"))).isEqualTo("{\"y\":9,\"x\":1,\"deep\":{\"a\":1}}");
+    assertThat(json.writeValueAsString(r.document().get("many"))).isEqualTo("{\"w\":0,\"y\":2,\"z\":2,\"x\":1,\"deep\":{\"a\":1}}");
+  }
+
+  @Test
+  void aMergeKeyOfAnythingButMappingsIsAnErrorAtItsLine() {
+    assertThat(decodeError("m.yaml", "type: t\nname: n\nspec:\n  a: &s text\n  b:\n    <<: *s\n").getMessage())
+        .contains("m.yaml:6").contains("merge key << takes a mapping or a list of mappings, got string");
+    assertThat(decodeError("m.yaml", "type: t\nname: n\nspec:\n  b:\n    <<: [{x: 1}, 2]\n").getMessage())
+        .contains("m.yaml:5").contains("a list holding number");
   }
 
   @Test
