@@ -173,7 +173,8 @@ final class ProgressListener implements SyncListener {
       total = (int) p.plan().changes().stream().filter(c -> counted(c.action())).count();
       done = 0;
       computeLayers(p.plan());
-      if (p.plan().hasChanges()) {
+      if (p.plan().hasChanges() || !p.plan().changes(dev.gitops.api.Action.SKIP).isEmpty()) {
+        // what is skipped is shown with why, even when nothing else changes
         out.flush();
         printPlanText(p.plan());
         return;

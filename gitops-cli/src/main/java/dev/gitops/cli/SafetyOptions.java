@@ -5,7 +5,7 @@ import dev.gitops.core.plan.DeletionBudget;
 import picocli.CommandLine.Option;
 
 /**
- * Prune and mass-deletion guard flags (shared by plan, sync, diff, status and rollback).
+ * Prune, adoption and mass-deletion guard flags (shared by plan, sync, diff, status and rollback).
  *
  * <pre class="language-shell">{@code
  * gitops sync --repo ./config --target /srv/config --max-deletions 25%
@@ -27,6 +27,13 @@ public final class SafetyOptions {
           + "a wrong --path or --ref looks just like that).")
   boolean allowEmpty;
 
+  /** Whether to take over unmarked live objects. */
+  @Option(names = "--adopt",
+      description = "Take over live objects that Git declares but gitops did not create (they carry no gitops mark;"
+          + " skipped by default, so a sync never overwrites what it did not make). Objects marked by another owner"
+          + " are never taken. Use the same value for 'plan --out' and 'sync --plan'.")
+  boolean adopt;
+
   /** The deletion budget: a count or a percentage. */
   @Option(names = DeletionLimit.FLAG, paramLabel = "N|P%", converter = DeletionLimit.Converter.class,
       description = "Refuse (exit 3) a sync that deletes or replaces more than N resources of a provider, or more "
@@ -39,6 +46,6 @@ public final class SafetyOptions {
     if (maxDeletions != null) {
       budget = maxDeletions.applyTo(budget);
     }
-    return base.toBuilder().prune(prune).budget(budget).build();
+    return base.toBuilder().prune(prune).adopt(adopt).budget(budget).build();
   }
 }

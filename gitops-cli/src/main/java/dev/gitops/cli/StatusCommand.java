@@ -1,7 +1,10 @@
 package dev.gitops.cli;
 
+import dev.gitops.api.Action;
 import dev.gitops.api.Change;
 import dev.gitops.api.FieldChange;
+import dev.gitops.api.ManagementPolicy;
+import dev.gitops.api.ManagementPolicy.Permission;
 import dev.gitops.api.Plan;
 import dev.gitops.cluster.Ownership;
 import dev.gitops.cluster.agent.ClusterPlacement;
@@ -68,18 +71,23 @@ final class StatusCommand implements Callable<Integer> {
       Plan plan = s.reconciler().plan();
       print(plan, s, out);
       out.flush();
-      return plan.hasChanges() || !plan.isComplete() ? ExitCodes.PENDING : ExitCodes.OK;
+      return plan.hasChanges() || !plan.isComplete() || !unapplied(plan).isEmpty() ? ExitCodes.PENDING : ExitCodes.OK;
     }
   }
 
   static void print(Plan raw, Session s, PrintWriter out) {
     Plan plan = Redactor.marking().redact(raw);
     String rev = PlanRenderer.shortRevision(plan.revision());
-    List<Change> drifted = plan.changes().stream().filter(Change::drift).toList();
+    List<Change> drifted = plan.changes().stream().filter(c -> c.drift() && c.action() != Action.SKIP).toList();
+    List<Change> unapplied = unapplied(plan);
     List<Change> other = plan.changes().stream()
-        .filter(c -> !c.drift() && c.action() != dev.gitops.api.Action.NOOP).toList();
-    if (!plan.hasChanges() && plan.isComplete()) {
-      out.println("In sync: " + s.target() + " matches " + rev + " (" + plan.changes().size() + " resources).");
+        .filter(c -> !c.drift() && c.action() != Action.NOOP && c.action() != Action.SKIP).toList();
+    List<Change> kept = plan.changes().stream()
+        .filter(c -> c.action() == Action.SKIP && !unapplied.contains(c)).toList();
+    if (!plan.hasChanges() && plan.isComplete() && unapplied.isEmpty()) {
+      out.println("In sync: " + s.target() + " matches " + rev + " (" + plan.changes().size() + " resources)"
+          + (kept.isEmpty() ? "." : "; " + kept.size() + " left as they are:"));
+      printSkipped(kept, out);
       return;
     }
     if (!drifted.isEmpty()) {
@@ -105,10 +113,48 @@ final class StatusCommand implements Callable<Integer> {
             + (c.reason().isEmpty() ? "" : "  (" + PlanRenderer.oneLine(c.reason()) + ")"));
       }
     }
+    if (!unapplied.isEmpty()) {
+      out.println("Not applied: " + unapplied.size() + " resource" + (unapplied.size() == 1 ? "" : "s")
+          + " in Git that a sync skips, so the live system does not match " + rev + ":");
+      printSkipped(unapplied, out);
+    }
+    if (!kept.isEmpty()) {
+      out.println("Left as they are: " + kept.size() + ":");
+      printSkipped(kept, out);
+    }
     if (!plan.isComplete()) {
       out.println("Incomplete: " + SyncCommand.incomplete(plan) + ".");
       SyncCommand.printUnknown(plan, out);
     }
     out.println("Run 'gitops diff' for details, 'gitops sync' to correct it.");
+  }
+
+  /**
+   * The skipped changes that leave a resource Git declares unlike Git although its policy asks
+   * for the change: an object that exists but is not ours (no mark, or another owner's), a replace
+   * that prune or a delete policy blocks. Not counted: what its policy keeps from being created or
+   * updated, what was removed from Git but is kept (prune off, policy, mark gone), orphans, and
+   * what an incomplete plan holds back (reported as incomplete).
+   */
+  static List<Change> unapplied(Plan plan) {
+    List<Change> out = new java.util.ArrayList<>();
+    for (Change c : plan.changes()) {
+      if (c.action() != Action.SKIP || c.desired() == null || c.has(Change.Flag.HELD_BACK)) {
+        continue;
+      }
+      ManagementPolicy policy = c.resource() == null ? ManagementPolicy.ALL : c.resource().policy();
+      boolean needed = c.live() == null ? policy.allows(Permission.CREATE)
+          : !c.fields().isEmpty() && policy.allows(Permission.UPDATE);
+      if (c.has(Change.Flag.CONFLICT) || needed) {
+        out.add(c);
+      }
+    }
+    return out;
+  }
+
+  private static void printSkipped(List<Change> skipped, PrintWriter out) {
+    for (Change c : skipped) {
+      out.println("  ! " + ProgressListener.shown(c.key()) + "  (" + PlanRenderer.oneLine(c.reason()) + ")");
+    }
   }
 }

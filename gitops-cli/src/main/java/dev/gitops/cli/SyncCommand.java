@@ -1,5 +1,6 @@
 package dev.gitops.cli;
 
+import dev.gitops.api.Action;
 import dev.gitops.api.Outcome;
 import dev.gitops.api.Plan;
 import dev.gitops.api.ResourceKey;
@@ -97,7 +98,9 @@ final class SyncCommand implements Callable<Integer> {
         err.flush();
         return ExitCodes.ERROR;
       }
+      int skipped = plan.changes(Action.SKIP).size();
       out.println(plan.hasChanges() ? "Dry run: nothing was applied; " + plan.summary() + "."
+          : skipped > 0 ? "Dry run: nothing to apply; " + skipped + " skipped (listed above with why)."
           : "Dry run: nothing to do; " + s.target() + " matches " + rev + ".");
       out.flush();
       return plan.hasChanges() ? ExitCodes.PENDING : ExitCodes.OK;
@@ -124,7 +127,12 @@ final class SyncCommand implements Callable<Integer> {
       err.flush();
       return ExitCodes.ERROR;
     }
-    if (!plan.hasChanges()) {
+    int skipped = plan.changes(Action.SKIP).size();
+    if (!plan.hasChanges() && skipped > 0) {
+      // a skipped object is not in line with Git: never "already matches"
+      out.println("Nothing applied to " + s.target() + " at " + rev + ": " + skipped + " skipped (listed above with why), "
+          + result.count(Outcome.Kind.UNCHANGED) + " unchanged (history entry " + result.historyId() + ").");
+    } else if (!plan.hasChanges()) {
       out.println("Nothing to do: " + s.target() + " already matches " + rev + " (" + result.count(Outcome.Kind.UNCHANGED)
           + " unchanged).");
     } else {

@@ -50,6 +50,50 @@ class KubernetesCliTest {
   }
 
   @Test
+  void anObjectGitopsDidNotCreateIsListedAsSkippedNeverInSyncUntilAdopted() throws Exception {
+    try (StandInCluster cluster = StandInCluster.start(); FixtureRepo repo = FixtureRepo.init(tmp.resolve("repo"))) {
+      KubernetesClient client = cluster.client();
+      client.configMaps().inNamespace("team-a").resource(new io.fabric8.kubernetes.api.model.ConfigMapBuilder()
+          .withNewMetadata().withName("handmade").endMetadata().addToData("x", "1").build()).create();
+      Path kubeconfig = cluster.writeKubeconfig(tmp.resolve("kubeconfig"), "mock", false);
+      repo.write("app.yaml", """
+          apiVersion: v1
+          kind: ConfigMap
+          metadata: {name: handmade}
+          data: {x: "2"}
+          """).commit("handmade");
+      String[] target = {"--repo", repo.dir().toString(), "--provider", "k8s", "--kubeconfig", kubeconfig.toString(),
+          "--namespace", "team-a", "--state", tmp.resolve("state").toString()};
+      StringWriter plan = new StringWriter();
+      assertThat(run(plan, new StringWriter(), cat("plan", target))).isZero();
+      assertThat(plan.toString()).doesNotContain("No changes")
+          .contains("! k8s:/ConfigMap:team-a:handmade").contains("not created by this reconciler");
+      StringWriter status = new StringWriter();
+      assertThat(run(status, new StringWriter(), cat("status", target))).as("%s", status).isEqualTo(ExitCodes.PENDING);
+      assertThat(status.toString()).doesNotContain("In sync").contains("Not applied: 1 resource")
+          .contains("handmade");
+      StringWriter sync = new StringWriter();
+      assertThat(run(sync, new StringWriter(), cat("sync", target))).isZero();
+      assertThat(sync.toString()).doesNotContain("already matches").contains("Nothing applied").contains("1 skipped");
+      assertThat(client.configMaps().inNamespace("team-a").withName("handmade").get().getData()).containsEntry("x", "1");
+
+      StringWriter adopted = new StringWriter();
+      assertThat(run(adopted, new StringWriter(), cat("sync", cat("--adopt", target)))).as("%s", adopted).isZero();
+      assertThat(client.configMaps().inNamespace("team-a").withName("handmade").get().getData()).containsEntry("x", "2");
+      StringWriter after = new StringWriter();
+      assertThat(run(after, new StringWriter(), cat("status", target))).as("%s", after).isZero();
+      assertThat(after.toString()).contains("In sync");
+    }
+  }
+
+  private static String[] cat(String first, String... rest) {
+    String[] all = new String[rest.length + 1];
+    all[0] = first;
+    System.arraycopy(rest, 0, all, 1, rest.length);
+    return all;
+  }
+
+  @Test
   void kubernetesFlagsNeedTheKubernetesProviderAndAStateDirectory() {
     StringWriter err = new StringWriter();
     assertThat(run(new StringWriter(), err, "sync", "--repo", tmp.toString(), "--provider", "k8s")).isNotZero();

@@ -56,11 +56,16 @@ public final class PlanRenderer {
 
   private PlanRenderer() {}
 
-  /** The plan as text: a header, every change that does something, and the summary. */
+  /**
+   * The plan as text: a header, every change that does something or is skipped (with why), and
+   * the summary. "No changes" only when every change is a NOOP and the plan is complete: a
+   * skipped change (an object we did not create, a replace that prune forbids) is listed even
+   * when nothing else would change.
+   */
   public static String text(Plan plan) {
     StringBuilder sb = new StringBuilder();
     sb.append("Plan ").append(shortId(plan.id())).append(" for ").append(shortRevision(plan.revision())).append('\n');
-    if (!plan.hasChanges() && plan.isComplete()) {
+    if (quiet(plan)) {
       sb.append("No changes: the live system matches the desired state.\n");
     } else {
       sb.append('\n').append(changesText(plan)).append('\n');
@@ -117,7 +122,7 @@ public final class PlanRenderer {
         .append(code(shortRevision(plan.revision()), false)).append("\n\n");
     sb.append("**").append(plan.summary()).append("**\n\n");
     List<Change> shown = shown(plan);
-    if (shown.isEmpty() && plan.isComplete()) {
+    if (quiet(plan)) {
       sb.append("No changes: the live system matches the desired state.\n");
       return sb.toString();
     }
@@ -194,6 +199,19 @@ public final class PlanRenderer {
   }
 
   /** The changes worth showing: everything but NOOPs. */
+  /** Whether {@code plan} is complete and every change in it a NOOP: nothing to show but that. */
+  public static boolean quiet(Plan plan) {
+    if (!plan.isComplete()) {
+      return false;
+    }
+    for (Change c : plan.changes()) {
+      if (c.action() != Action.NOOP) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   private static List<Change> shown(Plan plan) {
     List<Change> out = new ArrayList<>();
     for (Change c : plan.changes()) {
