@@ -185,10 +185,12 @@ public final class KubernetesDecoder implements Decoder {
     }
     String apiVersion = text(doc, "apiVersion", origin, where);
     String kind = text(doc, "kind", origin, where);
-    if (kind.equals("List") && doc.has("items")) {
+    // kind List, or a typed list such as ConfigMapList (what kubectl get -o yaml writes): its items
+    boolean typedList = kind.endsWith("List") && doc.path("items").isArray() && !doc.path("metadata").has("name");
+    if (kind.equals("List") && doc.has("items") || typedList) {
       JsonNode items = doc.get("items");
       if (!items.isArray()) {
-        throw new DecodeException(origin, where + "items of a List must be a list");
+        throw new DecodeException(origin, where + "items of a " + kind + " must be a list");
       }
       for (int i = 0; i < items.size(); i++) {
         flatten(items.get(i), origin, where + "items[" + i + "]: ", out);
@@ -207,12 +209,53 @@ public final class KubernetesDecoder implements Decoder {
     if (name == null || !name.isTextual() || name.textValue().isEmpty()) {
       throw new DecodeException(origin, where + kind + " has no metadata.name" + (name == null ? "" : " (got " + name + ")"));
     }
+    String nameProblem = nameProblem(name.textValue());
+    if (nameProblem != null) {
+      throw new DecodeException(origin, where + kind + " '" + name.textValue() + "': metadata.name " + nameProblem);
+    }
     JsonNode ns = meta.get("namespace");
     if (ns != null && !ns.isTextual()) {
       throw new DecodeException(origin, where + kind + " " + name.textValue() + ": metadata.namespace must be a string, got " + ns);
     }
+    if (ns != null && !ns.textValue().isEmpty() && !isNamespaceName(ns.textValue())) {
+      throw new DecodeException(origin, where + kind + " " + name.textValue() + ": metadata.namespace '" + ns.textValue()
+          + "' is not a namespace name (lowercase letters, digits and '-', starting and ending with a letter or digit,"
+          + " at most 63 characters)");
+    }
     String type = KindInfo.typeOf(apiVersion, kind);
     out.add(new Manifest((ObjectNode) doc, origin, where, type));
+  }
+
+  private static final java.util.regex.Pattern NAMESPACE = java.util.regex.Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?");
+
+  /**
+   * Why {@code name} can name no object, or null: what the API server refuses for every kind
+   * (a name is a path segment of the object's URL), so that no request is ever built with a name
+   * like {@code ..} or {@code a/b}, which would address another URL. Each kind's own rules (most
+   * want a DNS subdomain) are the server's to apply, and it names them.
+   */
+  static String nameProblem(String name) {
+    if (name.equals(".") || name.equals("..")) {
+      return "may not be '.' or '..'";
+    }
+    if (name.indexOf('/') >= 0 || name.indexOf('%') >= 0) {
+      return "may not contain '/' or '%'";
+    }
+    if (name.length() > 253) {
+      return "is longer than 253 characters (" + name.length() + ")";
+    }
+    for (int i = 0; i < name.length(); i++) {
+      char c = name.charAt(i);
+      if (c <= ' ' || c == 0x7f) {
+        return "may not contain spaces or control characters";
+      }
+    }
+    return null;
+  }
+
+  /** Whether {@code ns} is a namespace name: a DNS label (RFC 1123) of at most 63 characters. */
+  static boolean isNamespaceName(String ns) {
+    return ns.length() <= 63 && NAMESPACE.matcher(ns).matches();
   }
 
   private static String text(JsonNode doc, String field, Origin origin, String where) {

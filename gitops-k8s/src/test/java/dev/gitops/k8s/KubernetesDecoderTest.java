@@ -138,6 +138,33 @@ class KubernetesDecoderTest {
   }
 
   @Test
+  void namesNoObjectCanHaveAreErrorsSoNoRequestAddressesAnotherUrl() {
+    String[][] cases = {{"..", "may not be '.' or '..'"}, {".", "may not be '.' or '..'"}, {"a/b", "'/' or '%'"},
+        {"a%2Fb", "'/' or '%'"}, {"x".repeat(254), "longer than 253"}, {"has space", "spaces or control"}};
+    for (String[] c : cases) {
+      assertThat(error("n.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: \"" + c[0] + "\"}\n").getMessage())
+          .as(c[0]).contains("n.yaml:1").contains("metadata.name").contains(c[1]);
+    }
+    assertThat(error("ns.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: Bad_NS}\n").getMessage())
+        .contains("ns.yaml:1").contains("'Bad_NS' is not a namespace name");
+    assertThat(decode("ok.yaml", "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\n"
+        + "metadata: {name: \"system:controller:Weird.Name\"}\n")).hasSize(1);
+  }
+
+  @Test
+  void aTypedListAsKubectlWritesItIsReadAsItsItems() {
+    List<Resource> rs = decode("list.yaml", """
+        apiVersion: v1
+        kind: ConfigMapList
+        metadata: {resourceVersion: "12"}
+        items:
+        - {apiVersion: v1, kind: ConfigMap, metadata: {name: a}, data: {x: "1"}}
+        - {apiVersion: v1, kind: ConfigMap, metadata: {name: b}}
+        """);
+    assertThat(rs).extracting(r -> r.key().name()).containsExactly("a", "b");
+  }
+
+  @Test
   void duplicatesAreErrorsNamingBothPlaces() {
     String cm = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n";
     assertThat(error("a.yaml", cm + "---\n" + cm).getMessage()).contains("a.yaml:5").contains("declared twice")
