@@ -669,6 +669,29 @@ class ReconcilerTest {
     assertThat(store.load().lastAppliedRevision()).isEmpty();
   }
 
+  @Test
+  void aFailedUpdateIsNotDriftNextTimeButAChangeMadeOutsideAfterItStillIs() {
+    MapProvider p = new MapProvider("m", false);
+    want("r1", res("a", "{'x':1,'y':1}"));
+    Reconciler rec = Reconciler.builder().desiredState(desired.get()).provider(p).store(store).owner("me").build();
+    assertThat(rec.sync().isSuccessful()).isTrue();
+    want("r2", res("a", "{'x':2,'y':1}"));
+    p.failing.add(key("a"));
+    rec = Reconciler.builder().desiredState(desired.get()).provider(p).store(store).owner("me").build();
+    assertThat(rec.sync().isSuccessful()).isFalse();
+    assertThat(store.load().pending()).containsKey(key("a"));
+
+    Change again = rec.plan().change(key("a")).orElseThrow();
+    assertThat(again.action()).isEqualTo(Action.UPDATE);
+    assertThat(again.drift()).as("live is still what the store last applied: our own update did not land").isFalse();
+    assertThat(again.reason()).doesNotContain("drift").contains("an earlier apply of it did not complete");
+
+    p.put(key("a"), json("{'x':1,'y':7}"));
+    Change edited = rec.plan().change(key("a")).orElseThrow();
+    assertThat(edited.drift()).as("y changed outside, unlike both records").isTrue();
+    assertThat(edited.reason()).contains("drift at [/y]");
+  }
+
   /** A reconciler reporting to {@code events} that synced {@code a} = {'x':1}, which then drifted to {'x':5}. */
   Reconciler syncedThenDrifted(MapProvider p, List<SyncEvent> events) {
     want("r1", res("a", "{'x':1}"));

@@ -916,10 +916,14 @@ public final class Planner {
           .sensitive(sensitive).build();
     }
     MergeResult r = merge(key, rules, last(key, stored, d, v, rules, in), d, v.live(), in.secretKey());
+    List<FieldPath> drift = r.isNoop() ? List.of() : r.drift();
+    if (!drift.isEmpty() && pending != null && l != null) {
+      drift = driftPastBoth(key, rules, drift, l, d, v, in);
+    }
     // With an empty patch live equals the target, which holds desired at every owned path, so there
     // is no drift, conflict or takeover to look for (and those reports are the costly part).
     if (!r.isNoop()) {
-      if (!r.drift().isEmpty()) {
+      if (!drift.isEmpty()) {
         flags.add(Flag.DRIFT);
       }
       if (!r.conflicts().isEmpty()) {
@@ -964,10 +968,31 @@ public final class Planner {
     }
     String reason = r.fields().size() + " field" + (r.fields().size() == 1 ? "" : "s") + " differ"
         + (r.fields().size() == 1 ? "s" : "")
-        + (flags.contains(Flag.DRIFT) ? "; drift at " + r.drift() : "")
+        + (flags.contains(Flag.DRIFT) ? "; drift at " + drift : "")
+        + (pending != null && l != null ? "; an earlier apply of it did not complete" : "")
         + (flags.contains(Flag.CONFLICT) ? "; Git wins conflict at " + r.conflicts() : "")
         + (flags.contains(Flag.ADOPT) ? "; " + adopting(previousOwner) : "");
     return change(key, Action.UPDATE, d, v.live(), r, flags, reason, sensitive);
+  }
+
+  /**
+   * Of the paths {@code drift} found against the union of the last-applied record and a pending
+   * one (an apply that was sent but not confirmed: it failed, or the process died), those where
+   * live differs from the last-applied record too: live still as it was before that apply is our
+   * own unfinished change, not a change made outside.
+   */
+  private List<FieldPath> driftPastBoth(ResourceKey key, MergeRules rules, List<FieldPath> drift, StoredResource l,
+      Resource d, Observation v, PlanInput in) {
+    MergeResult before = merge(key, rules, last(key, l.resource().document(), d, v, rules, in), d, v.live(),
+        in.secretKey());
+    Set<FieldPath> also = new java.util.HashSet<>(before.drift());
+    List<FieldPath> out = new ArrayList<>();
+    for (FieldPath p : drift) {
+      if (also.contains(p)) {
+        out.add(p);
+      }
+    }
+    return out;
   }
 
   /**
