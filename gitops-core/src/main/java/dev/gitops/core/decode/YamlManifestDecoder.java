@@ -256,13 +256,14 @@ public final class YamlManifestDecoder implements Decoder {
         sink.accept(doc, fieldLines, origin);
       }
     } catch (JsonProcessingException e) {
+      if (e.getCause() instanceof MarkedYAMLException y) {
+        throw malformed(y, path, line, rev);
+      }
       JsonLocation loc = e.getLocation();
       int at = loc == null ? line : lineOf(loc);
       throw new DecodeException(Origin.of(path, at, rev), "malformed " + (json ? "JSON" : "YAML") + ": " + e.getOriginalMessage(), e);
     } catch (MarkedYAMLException e) {
-      Mark m = e.getProblemMark();
-      int at = m == null ? line : m.getLine() + 1;
-      throw new DecodeException(Origin.of(path, at, rev), "malformed YAML: " + e.getProblem(), e);
+      throw malformed(e, path, line, rev);
     } catch (YAMLException e) {
       throw new DecodeException(Origin.of(path, line, rev), "malformed YAML: " + e.getMessage(), e);
     } catch (IOException e) {
@@ -491,6 +492,19 @@ public final class YamlManifestDecoder implements Decoder {
       out.add(e.textValue());
     }
     return out;
+  }
+
+  /**
+   * SnakeYAML's error as the problem and where it is, without the quoted source line its message
+   * carries: that line may hold a secret (a Secret's value on the line that fails to parse), and
+   * errors reach logs and notifications. The file, line and column are enough to find it.
+   */
+  private static DecodeException malformed(MarkedYAMLException e, String path, int line, String rev) {
+    Mark m = e.getProblemMark();
+    int at = m == null ? line : m.getLine() + 1;
+    String context = e.getContext() == null ? "" : e.getContext() + ": ";
+    String column = m == null ? "" : " (column " + (m.getColumn() + 1) + ")";
+    return new DecodeException(Origin.of(path, at, rev), "malformed YAML: " + context + e.getProblem() + column, e);
   }
 
   /** The JSON pointer of a top-level field (RFC 6901 escapes). */

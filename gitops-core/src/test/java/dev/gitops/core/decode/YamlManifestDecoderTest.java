@@ -194,6 +194,15 @@ class YamlManifestDecoderTest {
   }
 
   @Test
+  void aYamlErrorNamesTheProblemAndPlaceButNeverQuotesTheLineWhichMayHoldASecret() {
+    DecodeException e = decodeError("s.yaml", "type: t\nname: n\nspec: {password: LeakMe456\n");
+    assertThat(e.getMessage()).contains("s.yaml:").contains("malformed YAML").doesNotContain("LeakMe456");
+    assertThat(e.getCause()).isNotNull();
+    DecodeException tab = decodeError("t.yaml", "type: t\nname: n\nspec:\n\tx: 1\n");
+    assertThat(tab.getMessage()).contains("t.yaml:4").contains("cannot start any token").contains("column 1");
+  }
+
+  @Test
   void aliasBombIsStoppedBeforeExpanding() {
     StringBuilder sb = new StringBuilder("type: t\nname: n\nspec:\n  a: &a [x, x]\n");
     String prev = "a";
