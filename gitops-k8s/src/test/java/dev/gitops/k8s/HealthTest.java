@@ -41,6 +41,15 @@ class HealthTest {
   }
 
   @Test
+  void anObjectBeingDeletedNamesTheFinalizersItWaitsFor() {
+    ResourceKey key = ResourceKey.of("k8s", "/ConfigMap", "ns", "x");
+    Health h = provider.health(key, Observation.present(key, json("{\"metadata\":{\"deletionTimestamp\":"
+        + "\"2026-01-01T00:00:00Z\",\"finalizers\":[\"example.com/hold\",\"kubernetes\"]}}"), "1"));
+    assertThat(h.status()).isEqualTo(Health.Status.PROGRESSING);
+    assertThat(h.message()).contains("being deleted").contains("finalizers example.com/hold, kubernetes");
+  }
+
+  @Test
   void deploymentsWaitForTheControllerToObserveTheirGenerationAndForAvailableReplicas() {
     String d = "{\"metadata\":{\"generation\":2},\"spec\":{\"replicas\":2},\"status\":{%s}}";
     assertThat(health("apps/Deployment", d.formatted("\"observedGeneration\":1,\"updatedReplicas\":2,\"replicas\":2,"

@@ -707,7 +707,7 @@ final class ExecutionRun {
         for (ResourceKey k : keys) {
           Observation o = seen == null ? null : seen.get(k);
           if (deletes.contains(k)) {
-            out.put(k, new Reading(absence(o)));
+            out.put(k, new Reading(absence(provider, k, o)));
           } else if (verifies.contains(k)) {
             Health h = healthWanted ? health(provider, k, o) : null;
             try {
@@ -759,14 +759,21 @@ final class ExecutionRun {
     return o.withLive(Documents.freeze(provider.normalize(key, o.live())));
   }
 
-  /** A deleted object is "healthy" once it is gone. */
-  private static Health absence(Observation o) {
+  /**
+   * A deleted object is "healthy" once it is gone; while it is still there, what the provider says
+   * of its health tells why (a Kubernetes object waiting for its finalizers). Runs on a worker thread.
+   */
+  private static Health absence(Provider provider, ResourceKey key, Observation o) {
     if (o == null) {
       return Health.unknown("the provider returned no observation");
     }
     return switch (o.status()) {
       case ABSENT -> Health.healthy();
-      case PRESENT -> Health.progressing("still present");
+      case PRESENT -> {
+        Health h = health(provider, key, o);
+        yield Health.progressing("still present" + (h.message().isEmpty() || h.status() == Health.Status.HEALTHY
+            ? "" : ": " + h.message()));
+      }
       case UNKNOWN -> Health.unknown("cannot observe: " + o.reason());
     };
   }

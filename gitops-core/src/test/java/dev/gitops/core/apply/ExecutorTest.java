@@ -433,6 +433,18 @@ class ExecutorTest {
   }
 
   @Test
+  void aDeleteThatLingersSaysWhatTheProviderSaysOfTheObjectStillThere() {
+    provider.live.put(k("a"), Plans.change(k("a"), Action.CREATE).target());
+    provider.lingerAfterDelete(k("a"), Integer.MAX_VALUE);
+    provider.health(k("a"), Health.progressing("being deleted, waiting for finalizer example.com/hold"));
+
+    Map<ResourceKey, Outcome> out = run(FAST.withHealthTimeout(Duration.ofMillis(100)),
+        Plans.of("p").add(Action.DELETE, "a").build());
+
+    assertThat(out.get(k("a")).message()).contains("still present: being deleted, waiting for finalizer example.com/hold");
+  }
+
+  @Test
   void deleteStillPresentWithoutHealthWaitsIsNotForgotten() {
     provider.live.put(k("a"), Plans.change(k("a"), Action.CREATE).target());
     provider.lingerAfterDelete(k("a"), Integer.MAX_VALUE);

@@ -2,6 +2,7 @@ package dev.gitops.k8s.internal;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.gitops.api.Health;
+import java.util.List;
 
 /**
  * The built-in health of Kubernetes objects, read from their status the way {@code kubectl
@@ -16,7 +17,12 @@ public final class KindHealth {
   /** The health of {@code live}, an object of key type {@code type}. */
   public static Health of(String type, JsonNode live) {
     if (!live.path("metadata").path("deletionTimestamp").isMissingNode()) {
-      return Health.progressing("being deleted");
+      JsonNode finalizers = live.path("metadata").path("finalizers");
+      List<String> waiting = new java.util.ArrayList<>();
+      finalizers.forEach(f -> waiting.add(f.asText()));
+      return Health.progressing("being deleted" + (waiting.isEmpty() ? ""
+          : ", waiting for finalizer" + (waiting.size() == 1 ? " " : "s ") + String.join(", ", waiting)
+          + " (the controller that set it removes it)"));
     }
     return switch (type) {
       case "apps/Deployment" -> deployment(live);
