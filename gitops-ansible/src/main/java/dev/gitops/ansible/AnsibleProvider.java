@@ -10,6 +10,7 @@ import dev.gitops.ansible.internal.HostNames;
 import dev.gitops.ansible.internal.InventoryYaml;
 import dev.gitops.ansible.internal.ManagedInventory;
 import dev.gitops.ansible.internal.PlaybookBundle;
+import dev.gitops.ansible.internal.PlaybookExecutable;
 import dev.gitops.ansible.internal.PlaybookRunner;
 import dev.gitops.ansible.internal.VaultFiles;
 import dev.gitops.api.Action;
@@ -69,8 +70,10 @@ import org.slf4j.LoggerFactory;
  * is a PERMANENT failure and an unreachable one a TRANSIENT failure, neither recorded, so the next
  * sync runs them again. Exit codes keep Ansible's meaning: 0 ok, 1 error, 2 a host failed, 4 a
  * host unreachable (or, before any play, a parse error), 8 the play aborted after a failure, 5 bad
- * options, 99 interrupted, 250 unexpected. A run cut off by the deadline or cancellation is
- * UNKNOWN for every host of the batch. Removed hosts are decommissioned with the decommission
+ * options, 99 interrupted, 250 unexpected. A run cut off by the deadline or cancellation, or
+ * interrupted (99), is UNKNOWN for the hosts of the batch that did not fail on their own. A
+ * playbook left running on the same inventory by a process that died is waited for (up to the
+ * call's deadline) before another one starts. Removed hosts are decommissioned with the decommission
  * playbook (when set) and then dropped; the engine's deletion guard applies to them.
  *
  * <p>Drift: with {@link Builder#checkDrift(boolean)}, observing runs the playbook with {@code
@@ -370,6 +373,10 @@ public final class AnsibleProvider implements Provider {
       Path playbook = bundles.materialize(latest.bundle()).resolve(latest.bundle().playbook());
       r = runner.run(managed.inventoryFile(), playbook, runnable.keySet(), false, ctx, scrubberOf(scrubFrom),
           step -> progress(ctx, step, ""));
+    } catch (PlaybookExecutable.NotFound e) {
+      runnable.values().forEach(c -> out.put(c.key(), Outcome.permanentFailure(c.key() + ": cannot run"
+          + " ansible-playbook: " + e.getMessage(), e)));
+      return;
     } catch (IOException e) {
       runnable.values().forEach(c -> out.put(c.key(), Outcome.transientFailure(c.key() + ": cannot run"
           + " ansible-playbook: " + e.getMessage(), e)));
@@ -398,7 +405,8 @@ public final class AnsibleProvider implements Provider {
       if (hosts.containsKey(e.getKey())) {
         present.put(e.getKey(), e.getValue());
       } else {
-        out.put(e.getValue().key(), Outcome.deleted());  // never converged or already dropped
+        // never converged or already dropped
+        out.put(e.getValue().key(), deleted("it was not in the managed inventory: nothing ran on " + e.getKey()));
       }
     }
     AnsibleDecoder.Decoded latest = decoder.latest();
@@ -414,7 +422,8 @@ public final class AnsibleProvider implements Provider {
       }
       present.forEach((name, c) -> {
         hosts.remove(name);
-        out.put(c.key(), Outcome.deleted());
+        out.put(c.key(), deleted("dropped from the managed inventory without running anything on " + name
+            + " (no decommission playbook is configured)"));
       });
       return;
     }
@@ -426,6 +435,10 @@ public final class AnsibleProvider implements Provider {
       present.keySet().forEach(n -> scrubFrom.add(sensitiveValuesOf(hosts.get(n))));
       r = runner.run(managed.inventoryFile(), playbook, present.keySet(), false, ctx, scrubberOf(scrubFrom),
           step -> progress(ctx, step, "decommission"));
+    } catch (PlaybookExecutable.NotFound e) {
+      present.values().forEach(c -> out.put(c.key(), Outcome.permanentFailure(c.key() + ": cannot run the"
+          + " decommission playbook: " + e.getMessage(), e)));
+      return;
     } catch (IOException e) {
       present.values().forEach(c -> out.put(c.key(), Outcome.transientFailure(c.key() + ": cannot run the"
           + " decommission playbook: " + e.getMessage(), e)));
@@ -445,6 +458,11 @@ public final class AnsibleProvider implements Provider {
     }
   }
 
+  /** A host deleted from management, saying what (not) happened to it. */
+  private static Outcome deleted(String message) {
+    return new Outcome(Outcome.Kind.DELETED, message, null, Map.of());
+  }
+
   /** One host's outcome from a run, with Ansible's exit codes. */
   private static Outcome outcome(ResourceKey key, PlaybookRunner.Result r, String host, Outcome ok) {
     if (!r.stopped().isEmpty()) {
@@ -453,12 +471,18 @@ public final class AnsibleProvider implements Provider {
     PlaybookRunner.HostResult hr = r.hosts().get(host);
     int code = r.exitCode();
     if (hr != null && hr.status() == PlaybookRunner.HostStatus.FAILED) {
-      return Outcome.permanentFailure(key + " failed at task '" + hr.failedTask() + "': " + hr.message()
-          + " (exit " + code + ")", null);
+      return Outcome.permanentFailure(key + " failed at task '" + hr.failedTask() + "'" + at(hr) + ": "
+          + hr.message() + " (exit " + code + ")", null);
     }
     if (hr != null && hr.status() == PlaybookRunner.HostStatus.UNREACHABLE) {
-      return Outcome.transientFailure(key + " unreachable at task '" + hr.failedTask() + "': " + hr.message()
-          + " (exit " + code + ")", null);
+      return Outcome.transientFailure(key + " unreachable at task '" + hr.failedTask() + "'" + at(hr) + ": "
+          + hr.message() + " (exit " + code + ")", null);
+    }
+    if (code == INTERRUPTED) {
+      // Ansible itself got SIGINT (a Ctrl-C to the process group) and stopped mid-play: whatever it
+      // had done to this host is not known, as for a run the provider stopped; it is not recorded
+      return Outcome.unknown(key + ": ansible-playbook was interrupted (exit 99) while it ran; the host's state"
+          + " is not known" + (r.stderr().isEmpty() ? "" : ": " + r.stderr()));
     }
     boolean played = r.played();
     if (played && (code == 0 || code == 2 || code == 4)) {
@@ -469,6 +493,14 @@ public final class AnsibleProvider implements Provider {
     }
     return Outcome.permanentFailure(key + ": ansible-playbook exited with " + code + " (" + meaning(code, played)
         + "): " + r.stderr(), null);
+  }
+
+  /** ansible-playbook's exit code after SIGINT ("User interrupted execution"). */
+  private static final int INTERRUPTED = 99;
+
+  /** The task's {@code file:line}, for a message. */
+  private static String at(PlaybookRunner.HostResult hr) {
+    return hr.taskPath().isEmpty() ? "" : " (" + hr.taskPath() + ")";
   }
 
   /** What ansible-playbook's exit code means. */
@@ -616,6 +648,7 @@ public final class AnsibleProvider implements Provider {
     private Map<String, Object> extraVars = new LinkedHashMap<>();
     private int forks;
     private String binary = "ansible-playbook";
+    private boolean binaryGiven;
     private Map<String, String> environment = new LinkedHashMap<>();
     private Path vaultPasswordFile;
     private Duration timeout = Duration.ofMinutes(30);
@@ -696,9 +729,14 @@ public final class AnsibleProvider implements Provider {
       return this;
     }
 
-    /** The {@code ansible-playbook} executable (default: found on the PATH). */
+    /**
+     * The {@code ansible-playbook} executable: a path, or a name looked up on the {@code PATH}
+     * (default: {@code ansible-playbook} on the {@code PATH}, looked up at each run). One given
+     * here is checked by {@link #build()}.
+     */
     public Builder ansiblePlaybook(String binary) {
       this.binary = Objects.requireNonNull(binary, "ansiblePlaybook");
+      this.binaryGiven = true;
       return this;
     }
 
@@ -747,6 +785,8 @@ public final class AnsibleProvider implements Provider {
      * The provider.
      *
      * @throws IllegalStateException naming the missing option
+     * @throws IllegalArgumentException when the executable given to {@link #ansiblePlaybook(String)}
+     *     is not an executable file, or is not on the {@code PATH}
      */
     public AnsibleProvider build() {
       if (inventory == null) {
@@ -757,6 +797,15 @@ public final class AnsibleProvider implements Provider {
       }
       if (inventoryOut == null) {
         throw new IllegalStateException("AnsibleProvider needs inventoryOut(file)");
+      }
+      if (binaryGiven) {
+        // the default is looked up at each run instead, so that a provider can decode and plan
+        // on a machine without Ansible; a chosen executable is a promise checked now
+        try {
+          PlaybookExecutable.locate(binary, System.getenv("PATH"));
+        } catch (PlaybookExecutable.NotFound e) {
+          throw new IllegalArgumentException("ansiblePlaybook(\"" + binary + "\"): " + e.getMessage(), e);
+        }
       }
       return new AnsibleProvider(this);
     }

@@ -28,6 +28,9 @@ from ansible.parsing.yaml.objects import AnsibleVaultEncryptedUnicode
 PREFIX = "GITOPS-JSONL "
 REDACTED = "(sensitive)"
 MAX_TEXT = 4000
+MAX_MSG = 2000
+TAIL_LINES = 10
+MAX_TAIL = 1500
 
 
 class CallbackModule(CallbackBase):
@@ -64,6 +67,34 @@ class CallbackModule(CallbackBase):
             return ""
         text = value if isinstance(value, str) else json.dumps(value, default=str, sort_keys=True)
         return text[:MAX_TEXT]
+
+    def _tail(self, value):
+        """The last lines of a command's output, bounded: where a failure usually says what it is."""
+        text = value if isinstance(value, str) else self._text(value)
+        lines = text.rstrip().splitlines()[-TAIL_LINES:]
+        tail = "\n".join(lines)
+        if len(tail) > MAX_TAIL:
+            tail = "..." + tail[-MAX_TAIL:]
+        return tail
+
+    def _failure(self, r, out):
+        """Ansible's msg and, when the task has them, its return code and the end of its output."""
+        src = r
+        if 'rc' not in r and not r.get('stderr'):
+            # a loop: the first failed item has the command's own result
+            for item in r.get('results', []) or []:
+                if isinstance(item, dict) and item.get('failed') and not item.get('_ansible_no_log'):
+                    src = item
+                    break
+        msg = r.get('msg') or r.get('reason') or (src.get('msg') if src is not r else '') or ''
+        out['msg'] = self._text(msg)[:MAX_MSG]
+        if isinstance(src.get('rc'), int):
+            out['rc'] = src['rc']
+        if src.get('stderr'):
+            out['stderr'] = self._tail(src['stderr'])
+        elif src.get('stdout') and src.get('rc'):
+            # nothing on stderr: some tools report their failure on stdout
+            out['stdout'] = self._tail(src['stdout'])
 
     # ------------------------------------------------------------ secrets
 
@@ -140,12 +171,17 @@ class CallbackModule(CallbackBase):
         out = {'event': 'result', 'host': result._host.get_name(), 'task': result._task.get_name(),
                'status': status, 'no_log': hidden}
         out.update(extra)
+        try:
+            path = result._task.get_path()
+            if path:
+                out['path'] = path
+        except Exception:  # a task built in memory has no file
+            pass
         if hidden:
             self._emit(out)
             return
         if status in ('failed', 'unreachable'):
-            msg = r.get('msg') or r.get('stderr') or r.get('reason') or ''
-            out['msg'] = self._text(msg)
+            self._failure(r, out)
         diffs = []
         if 'diff' in r and r['diff']:
             diffs.append(r['diff'])

@@ -171,6 +171,45 @@ class AnsibleProviderTest {
   }
 
   @Test
+  void aFailedCommandIsReportedWithItsFileAndLineReturnCodeAndErrorOutputScrubbedOfSecrets() throws Exception {
+    fx.repo.write("ansible/inventory/hosts", "[web]\nh1 api_token=tok-9f8e7d6c " + AnsibleFixture.LOCAL + "\n")
+        .write("ansible/site.yml", """
+            - hosts: all
+              gather_facts: false
+              tasks:
+                - name: check the disk
+                  ansible.builtin.command: sh -c "echo 'token {{ api_token }}' >&2; echo 'disk full on h1' >&2; exit 3"
+            """).commit("a failing command");
+    SyncResult r = fx.reconciler(fx.providerBuilder().sensitiveVariables("api_token").build()).sync();
+    dev.gitops.api.Outcome o = r.outcomes().get(host("h1"));
+    assertThat(o.kind()).isEqualTo(dev.gitops.api.Outcome.Kind.PERMANENT);
+    assertThat(o.message())
+        .contains("failed at task 'check the disk' (ansible/site.yml:4)")
+        .contains("non-zero return code").contains("rc 3")
+        .contains("stderr: token (sensitive) | disk full on h1").doesNotContain("tok-9f8e7d6c");
+  }
+
+  @Test
+  void aRemovedHostWithoutADecommissionPlaybookIsDroppedAndTheOutcomeSaysNothingRanOnIt() throws Exception {
+    fx.repo.write("ansible/inventory/hosts", AnsibleFixture.inventory("h1", "h2")).commit("fleet");
+    AnsibleProvider provider = AnsibleProvider.builder().inventory("ansible/inventory").playbook("ansible/site.yml")
+        .inventoryOut(tmp.resolve("managed/inventory.yml")).extraVars(java.util.Map.of("out_dir", fx.out.toString()))
+        .build();
+    Reconciler r = fx.reconciler(provider);
+    assertThat(r.sync().isSuccessful()).isTrue();
+
+    fx.repo.write("ansible/inventory/hosts", AnsibleFixture.inventory("h1")).commit("h2 leaves");
+    SyncResult gone = r.sync();
+    dev.gitops.api.Outcome o = gone.outcomes().get(host("h2"));
+    assertThat(o.kind()).isEqualTo(dev.gitops.api.Outcome.Kind.DELETED);
+    assertThat(o.message()).contains("dropped from the managed inventory without running anything on h2")
+        .contains("no decommission playbook");
+    assertThat(fx.conf("h2")).as("nothing ran on h2").isNotNull();
+    assertThat(fx.runs("h2")).isEqualTo(1);
+    assertThat(java.nio.file.Files.readString(provider.inventoryFile())).doesNotContain("\"h2\"");
+  }
+
+  @Test
   void aMalformedInventoryLineAndAnOptionLikeHostNameFailTheSyncNamingFileAndLine() throws Exception {
     fx.repo.write("ansible/inventory/hosts", "[web]\nh1 port=1\nh2 port\n").commit("bad");
     Reconciler r = fx.reconciler(fx.providerBuilder().build());

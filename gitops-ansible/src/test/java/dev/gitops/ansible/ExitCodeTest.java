@@ -1,6 +1,7 @@
 package dev.gitops.ansible;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -62,10 +63,14 @@ class ExitCodeTest {
   @TempDir Path tmp;
 
   private Map<ResourceKey, Outcome> run(String mode, int exit, Duration timeout) throws Exception {
+    return apply(provider(mode, exit, timeout));
+  }
+
+  private AnsibleProvider provider(String mode, int exit, Duration timeout) throws Exception {
     Path fake = tmp.resolve("ansible-playbook");
     Files.writeString(fake, FAKE);
     Files.setPosixFilePermissions(fake, PosixFilePermissions.fromString("rwx------"));
-    AnsibleProvider p = AnsibleProvider.builder()
+    return AnsibleProvider.builder()
         .inventory("ansible/inventory")
         .playbook("ansible/site.yml")
         .inventoryOut(tmp.resolve("managed/inventory.yml"))
@@ -74,6 +79,9 @@ class ExitCodeTest {
         .environment(Map.of("FAKE_MODE", mode, "FAKE_EXIT", Integer.toString(exit),
             "FAKE_ARGS", tmp.resolve("args.json").toString()))
         .build();
+  }
+
+  private static Map<ResourceKey, Outcome> apply(AnsibleProvider p) {
     List<Resource> rs = TinyRepo.decode(p, "[web]\nc1\nc2\n").stream()
         .filter(r -> r.key().type().equals("host")).toList();
     List<Change> creates = rs.stream().map(ProviderConformanceSuite::createOf).toList();
@@ -121,8 +129,8 @@ class ExitCodeTest {
   }
 
   @Test
-  void exitOneFiveEightNinetyNineAndTwoFiftyFailTheHostsWithAnsiblesMeaning() throws Exception {
-    for (int code : new int[] {1, 5, 99, 250}) {
+  void exitOneFiveEightAndTwoFiftyFailTheHostsWithAnsiblesMeaning() throws Exception {
+    for (int code : new int[] {1, 5, 250}) {
       Map<ResourceKey, Outcome> out = run("", code, Duration.ofMinutes(1));
       assertThat(out.values()).as("exit %s", code).allSatisfy(o -> {
         assertThat(o.isOk()).isFalse();
@@ -133,6 +141,43 @@ class ExitCodeTest {
     assertThat(out.get(host("c1")).message()).contains("boom");
     assertThat(out.get(host("c2")).isOk()).as("the play was aborted: c2 may not have run every task").isFalse();
     assertThat(out.get(host("c2")).message()).contains("aborted");
+  }
+
+  @Test
+  void exitNinetyNineAnInterruptReachingAnsibleItselfLeavesTheHostsUnknownNotFailed() throws Exception {
+    // a Ctrl-C to the process group reaches ansible-playbook, which stops mid-play and exits 99
+    Map<ResourceKey, Outcome> out = run("", 99, Duration.ofMinutes(1));
+    assertThat(out.values()).allSatisfy(o -> {
+      assertThat(o.kind()).isEqualTo(Outcome.Kind.UNKNOWN);
+      assertThat(o.message()).contains("interrupted (exit 99)").contains("not known");
+    });
+    // a host that failed before the interrupt did fail
+    out = run("fail", 99, Duration.ofMinutes(1));
+    assertThat(out.get(host("c1")).kind()).isEqualTo(Outcome.Kind.PERMANENT);
+    assertThat(out.get(host("c2")).kind()).isEqualTo(Outcome.Kind.UNKNOWN);
+  }
+
+  @Test
+  void aMissingExecutableIsAPermanentFailureNamingItAndAGivenOneIsCheckedAtBuild() throws Exception {
+    AnsibleProvider p = provider("", 0, Duration.ofMinutes(1));
+    Path fake = tmp.resolve("ansible-playbook");
+    Files.delete(fake);
+    Map<ResourceKey, Outcome> out = apply(p);
+    assertThat(out.values()).allSatisfy(o -> {
+      assertThat(o.kind()).as("retrying cannot help").isEqualTo(Outcome.Kind.PERMANENT);
+      assertThat(o.message()).contains(fake.toString()).contains("does not exist");
+    });
+
+    assertThatThrownBy(() -> AnsibleProvider.builder().inventory("i").playbook("p.yml")
+        .inventoryOut(tmp.resolve("inv.yml")).ansiblePlaybook("no-such-ansible-playbook").build())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("no 'no-such-ansible-playbook' executable found")
+        .hasMessageContaining("PATH directories");
+    assertThatThrownBy(() -> AnsibleProvider.builder().inventory("i").playbook("p.yml")
+        .inventoryOut(tmp.resolve("inv.yml")).ansiblePlaybook(fake.toString()).build())
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining(fake + " does not exist");
+    // the default is looked up when it runs: a provider that only decodes and plans needs no Ansible
+    AnsibleProvider.builder().inventory("i").playbook("p.yml").inventoryOut(tmp.resolve("inv.yml")).build();
   }
 
   @Test

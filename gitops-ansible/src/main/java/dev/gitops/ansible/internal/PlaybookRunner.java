@@ -19,6 +19,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
@@ -87,12 +88,14 @@ public final class PlaybookRunner {
    * @param status the outcome
    * @param stats Ansible's counters (ok, changed, failures, unreachable, skipped, rescued, ignored)
    * @param failedTask the first task that failed or found the host unreachable, or ""
-   * @param message its message (scrubbed), or ""
+   * @param taskPath that task's {@code file:line} in the source (the playbook's or its role's), or ""
+   * @param message its message (scrubbed): Ansible's msg, then the return code and the end of the
+   *     error output when the task had them; or ""
    * @param changedTasks tasks that changed (or would change, in check mode) something
    * @param diffs diffs of changed tasks, in check mode
    */
   public record HostResult(String host, HostStatus status, Map<String, Integer> stats, String failedTask,
-      String message, List<String> changedTasks, List<TaskDiff> diffs) {}
+      String taskPath, String message, List<String> changedTasks, List<TaskDiff> diffs) {}
 
   /**
    * What a run came to.
@@ -117,11 +120,13 @@ public final class PlaybookRunner {
 
   private final Options options;
   private final Path workDir;
+  private final PidFile pidFile;
 
   /** A runner using {@code workDir} for its plugin, limit files and logs. */
   public PlaybookRunner(Options options, Path workDir) {
     this.options = options;
     this.workDir = workDir;
+    this.pidFile = new PidFile(workDir);
   }
 
   /** Extracts the callback plugin into the work directory (idempotent). */
@@ -147,20 +152,79 @@ public final class PlaybookRunner {
    */
   public Result run(Path inventory, Path playbook, Collection<String> hosts, boolean check, CallContext ctx,
       Scrubber scrubber, Progress progress) throws IOException, InterruptedException {
-    Path runDir = Files.createTempDirectory(Files.createDirectories(workDir.resolve("runs")), "run-");
+    Path program = PlaybookExecutable.locate(options.binary(), System.getenv("PATH"));
+    awaitLeftover(ctx);
+    Path runs = Files.createDirectories(workDir.resolve("runs"));
+    removeLeftRunDirectories(runs);
+    Path runDir = Files.createTempDirectory(runs, "run-");
     try {
-      return runIn(runDir, inventory, playbook, hosts, check, ctx, scrubber, progress);
+      return runIn(program, runDir, inventory, playbook, hosts, check, ctx, scrubber, progress);
     } finally {
       BundleDirectory.deleteTree(runDir);
     }
   }
 
-  private Result runIn(Path runDir, Path inventory, Path playbook, Collection<String> hosts, boolean check,
+  /**
+   * Waits for a playbook that an earlier process started on this work directory and left running
+   * (it was killed, or its JVM exited before it could stop the playbook), up to the call's
+   * deadline. Waiting rather than refusing at once: such a playbook is usually the previous sync's
+   * own run finishing its hosts, and it ends by itself; waiting serialises the two runs as if that
+   * sync had ended normally, while refusing would fail every sync (and have the engine retry it)
+   * until the leftover ends, with no safety gained. A leftover still running at the deadline is
+   * refused with its pid, so a hung one is never silently run beside, nor killed behind the
+   * user's back: it may be in the middle of changing a host.
+   *
+   * @throws Busy when it still runs at the deadline or the call is cancelled
+   */
+  private void awaitLeftover(CallContext ctx) throws IOException, InterruptedException {
+    Optional<PidFile.Live> live = pidFile.live();
+    if (live.isEmpty()) {
+      return;
+    }
+    LOG.warn("{}; waiting for it to end (until {}) before running ansible-playbook at {}", live.get().describe(),
+        ctx.deadline(), ctx.revision());
+    while (live.isPresent()) {
+      if (ctx.isDone()) {
+        throw new Busy(live.get().describe() + "; " + (ctx.cancellation().isCancelled() ? "cancelled" : "the call's"
+            + " deadline passed") + " while waiting for it to end. A second ansible-playbook is not run on the same"
+            + " hosts beside it: wait for it, or stop it (kill " + live.get().pid() + ") and sync again");
+      }
+      Thread.sleep(200);
+      live = pidFile.live();
+    }
+    LOG.info("the earlier ansible-playbook has ended; running at {}", ctx.revision());
+  }
+
+  /**
+   * Removes run directories a killed process left (a live run's directory is its own and is
+   * removed when it ends; none runs here now, the caller having waited for any).
+   */
+  private static void removeLeftRunDirectories(Path runs) {
+    try (java.util.stream.Stream<Path> s = Files.list(runs)) {
+      s.filter(d -> d.getFileName().toString().startsWith("run-") && Files.isDirectory(d)).forEach(d -> {
+        LOG.info("removing {}, left by an earlier run that did not end", d);
+        BundleDirectory.deleteTree(d);
+      });
+    } catch (IOException e) {
+      LOG.warn("cannot list {} to remove what earlier runs left: {}", runs, e.toString());
+    }
+  }
+
+  /** Another ansible-playbook runs on this inventory: running a second one beside it is refused. */
+  public static final class Busy extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    Busy(String message) {
+      super(message);
+    }
+  }
+
+  private Result runIn(Path program, Path runDir, Path inventory, Path playbook, Collection<String> hosts, boolean check,
       CallContext ctx, Scrubber scrubber, Progress progress) throws IOException, InterruptedException {
     Path limit = runDir.resolve("limit");
     Files.write(limit, String.join("\n", new TreeSet<>(hosts)).concat("\n").getBytes(StandardCharsets.UTF_8));
     List<String> args = new ArrayList<>();
-    args.add(options.binary());
+    args.add(program.toString());
     args.add("-i");
     args.add(inventory.toString());
     args.add("--limit");
@@ -199,11 +263,10 @@ public final class PlaybookRunner {
     env.put("ANSIBLE_RETRY_FILES_ENABLED", "false");
     env.put("PYTHONUNBUFFERED", "1");
     env.put("GITOPS_SENSITIVE_VARS", String.join(",", options.sensitiveNames()));
-    Path stderr = runDir.resolve("stderr");
-    pb.redirectError(stderr.toFile());
+    pb.redirectError(runDir.resolve("stderr").toFile());
     pb.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
 
-    Instant deadline = ctx.deadline();
+    Instant deadline = ctx.deadline();  // after any wait for a leftover: the run has what is left
     Instant ownDeadline = Instant.now().plus(options.timeout());
     if (ownDeadline.isBefore(deadline)) {
       deadline = ownDeadline;
@@ -211,7 +274,26 @@ public final class PlaybookRunner {
     LOG.info("ansible-playbook {}{} for {} host(s) at {}", playbook.getFileName(), check ? " --check --diff" : "",
         hosts.size(), ctx.revision());
     Process p = pb.start();
-    Collector collector = new Collector(scrubber, progress);
+    try {
+      pidFile.record(p, program.toString());
+    } catch (IOException e) {
+      // unrecorded, it could be run beside if this process died: not started at all
+      stop(p);
+      throw new IOException("cannot record the ansible-playbook it started in " + pidFile.file() + ": " + e.getMessage(), e);
+    }
+    try {
+      return await(p, runDir, playbook, hosts, ctx, deadline, scrubber, progress);
+    } finally {
+      if (!p.isAlive()) {
+        pidFile.clear(p.pid());
+      }
+    }
+  }
+
+  private Result await(Process p, Path runDir, Path playbook, Collection<String> hosts, CallContext ctx,
+      Instant deadline, Scrubber scrubber, Progress progress) throws InterruptedException {
+    Path stderr = runDir.resolve("stderr");
+    Collector collector = new Collector(scrubber, progress, this::sourcePath);
     Thread reader = new Thread(() -> collector.read(p.getInputStream()), "ansible-playbook-output");
     reader.setDaemon(true);
     reader.start();
@@ -239,6 +321,32 @@ public final class PlaybookRunner {
     int code = stopped.isEmpty() ? p.exitValue() : -1;
     LOG.info("ansible-playbook {} ended: exit {}{}", playbook.getFileName(), code, stopped.isEmpty() ? "" : " (" + stopped + ")");
     return new Result(code, collector.results(hosts), collector.played, err, stopped);
+  }
+
+  /**
+   * A task's {@code file:line} as the source names it: the playbook runs from a bundle directory
+   * ({@code <work>/bundles/<digest>/}), whose paths below it are the repository's.
+   */
+  private String sourcePath(String fileAndLine) {
+    int colon = fileAndLine.lastIndexOf(':');
+    String file = colon > 0 ? fileAndLine.substring(0, colon) : fileAndLine;
+    String line = colon > 0 ? fileAndLine.substring(colon) : "";
+    try {
+      Path f = Path.of(file);
+      Path bundles = workDir.resolve("bundles");
+      List<Path> roots = new ArrayList<>(List.of(bundles));
+      if (Files.isDirectory(bundles)) {
+        roots.add(bundles.toRealPath());  // Ansible resolves links in the paths it loads
+      }
+      for (Path root : roots) {
+        if (f.startsWith(root) && f.getNameCount() > root.getNameCount() + 1) {
+          return f.subpath(root.getNameCount() + 1, f.getNameCount()) + line;
+        }
+      }
+    } catch (IOException | java.nio.file.InvalidPathException e) {
+      // shown as Ansible gave it
+    }
+    return fileAndLine;
   }
 
   /**
@@ -298,6 +406,7 @@ public final class PlaybookRunner {
   private static final class Collector {
     private final Scrubber scrubber;
     private final Progress progress;
+    private final java.util.function.UnaryOperator<String> paths;
     private final Map<String, String[]> firstFailure = new LinkedHashMap<>();
     private final Map<String, List<String>> changed = new LinkedHashMap<>();
     private final Map<String, List<TaskDiff>> diffs = new LinkedHashMap<>();
@@ -306,9 +415,10 @@ public final class PlaybookRunner {
     private final Set<String> failed = new TreeSet<>();
     volatile boolean played;
 
-    Collector(Scrubber scrubber, Progress progress) {
+    Collector(Scrubber scrubber, Progress progress, java.util.function.UnaryOperator<String> paths) {
       this.scrubber = scrubber;
       this.progress = progress;
+      this.paths = paths;
     }
 
     void read(InputStream in) {
@@ -345,10 +455,11 @@ public final class PlaybookRunner {
         case "start" -> progress.step(new Step(host, task, "started", ""));
         case "result" -> {
           String status = e.path("status").asText();
-          String msg = scrubber.scrub(e.path("msg").asText(""));
+          String msg = failureMessage(e, scrubber);
           boolean ignored = e.path("ignored").asBoolean(false);
           if ((status.equals("failed") && !ignored) || status.equals("unreachable")) {
-            firstFailure.putIfAbsent(host, new String[] {task, msg});
+            String at = e.path("path").asText("");
+            firstFailure.putIfAbsent(host, new String[] {task, at.isEmpty() ? "" : paths.apply(at), msg});
             (status.equals("failed") ? failed : unreachable).add(host);
           }
           if (status.equals("changed")) {
@@ -370,6 +481,27 @@ public final class PlaybookRunner {
       }
     }
 
+    /**
+     * What a failed task said: Ansible's msg (for a command, often only "non-zero return code"),
+     * then the return code and the last lines of its error output, which say what went wrong
+     * on one line (the plugin bounds them and scrubs secrets from them; each part is scrubbed again
+     * here before its lines are joined, so that a secret of several lines is still found).
+     */
+    static String failureMessage(JsonNode e, Scrubber scrubber) {
+      StringBuilder sb = new StringBuilder(scrubber.scrub(e.path("msg").asText("")).strip());
+      if (e.hasNonNull("rc")) {
+        sb.append(sb.length() == 0 ? "" : " ").append("(rc ").append(e.get("rc").asText()).append(')');
+      }
+      for (String stream : new String[] {"stderr", "stdout"}) {
+        String text = scrubber.scrub(e.path(stream).asText("")).strip();
+        if (!text.isEmpty()) {
+          sb.append(sb.length() == 0 ? "" : "; ").append(stream).append(": ")
+              .append(String.join(" | ", text.lines().map(String::strip).filter(l -> !l.isEmpty()).toList()));
+        }
+      }
+      return sb.toString();
+    }
+
     synchronized Map<String, HostResult> results(Collection<String> hosts) {
       Map<String, HostResult> out = new LinkedHashMap<>();
       Set<String> all = new TreeSet<>(hosts);
@@ -388,8 +520,8 @@ public final class PlaybookRunner {
         } else {
           status = HostStatus.OK;
         }
-        String[] f = firstFailure.getOrDefault(h, new String[] {"", ""});
-        out.put(h, new HostResult(h, status, s, f[0], f[1], changed.getOrDefault(h, List.of()),
+        String[] f = firstFailure.getOrDefault(h, new String[] {"", "", ""});
+        out.put(h, new HostResult(h, status, s, f[0], f[1], f[2], changed.getOrDefault(h, List.of()),
             diffs.getOrDefault(h, List.of())));
       }
       return out;

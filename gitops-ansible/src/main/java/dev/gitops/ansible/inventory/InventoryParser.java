@@ -203,10 +203,15 @@ public final class InventoryParser {
     try {
       IniInventory.parse(model, path, text);
     } catch (InventoryProblem e) {
-      if (yamlProblem == null || ext.isEmpty()) {
-        throw error(path, e.line(), e.getMessage() + (yamlProblem == null ? "" : " (as YAML: " + yamlProblem + ")"));
+      if (yamlProblem == null) {
+        throw error(path, e.line(), e.getMessage());
       }
-      throw error(path, yamlLine, yamlProblem + " (as INI, line " + e.line() + ": " + e.getMessage() + ")");
+      // Evidently YAML: named so, or read as YAML further than as INI (an INI reader stops at the
+      // first "all:" line). Then the INI reader's complaint is noise and the YAML one is the error.
+      if (!ext.isEmpty() || yamlLine > e.line()) {
+        throw error(path, yamlLine, yamlProblem);
+      }
+      throw error(path, e.line(), e.getMessage() + " (as YAML: " + yamlProblem + ")");
     }
   }
 

@@ -83,6 +83,28 @@ class InventoryParserTest {
   }
 
   @Test
+  void anEvidentlyYamlFilesErrorIsTheYamlErrorAloneWithoutTheIniReadersComplaint() {
+    // named .yml: the INI reader's "Invalid host pattern 'all:'" at line 1 says nothing about it
+    DecodeException e = failure("inv", files("inv/hosts.yml", "all:\n  hosts:\n    a:\n    a:\n"));
+    assertThat(e.origin().line()).isEqualTo(4);
+    assertThat(e.getMessage()).contains("duplicate key 'a'").doesNotContain("as INI").doesNotContain("all:'");
+
+    e = failure("inv", files("inv/hosts.yaml", "all:\n  hosts:\n    a: {x: 1\n    b:\n"));
+    assertThat(e.origin().line()).isGreaterThanOrEqualTo(3);
+    assertThat(e.getMessage()).doesNotContain("as INI").doesNotContain("Invalid host pattern");
+
+    // no extension, but read as YAML up to line 4 where INI stopped at line 1
+    e = failure("inv", files("inv/hosts", "all:\n  hosts:\n    a:\n    a:\n"));
+    assertThat(e.origin().line()).isEqualTo(4);
+    assertThat(e.getMessage()).contains("duplicate key 'a'").doesNotContain("as INI").doesNotContain("all:'");
+
+    // no extension and INI read further: the INI error, with what YAML made of it
+    e = failure("inv", files("inv/hosts", "[web]\nh1\nh2 a='unclosed\n"));
+    assertThat(e.origin().line()).isEqualTo(3);
+    assertThat(e.getMessage()).contains("No closing quotation");
+  }
+
+  @Test
   void textThatIsNotUtf8NamesItsLine() {
     Map<String, byte[]> f = new LinkedHashMap<>();
     f.put("hosts", new byte[] {'[', 'w', ']', '\n', 'h', '1', '\n', 'h', (byte) 0xff, '\n'});
