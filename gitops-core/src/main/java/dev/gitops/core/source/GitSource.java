@@ -1118,7 +1118,13 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
       return this;
     }
 
-    /** Network timeout per operation (default 60 s). */
+    /**
+     * Network timeout per operation (default 60 s): connecting, and each read of HTTPS and SSH.
+     * Over {@code git://} a server that accepts the connection and then never answers is not cut
+     * off: JGit times that protocol's reads out by interrupting the reading thread, which a
+     * blocked socket read does not notice (an agent reports such a target stuck on {@code
+     * /readyz}); prefer HTTPS or SSH for a server you do not control.
+     */
     public Builder timeout(Duration timeout) {
       Objects.requireNonNull(timeout, "timeout");
       if (timeout.isNegative() || timeout.isZero()) {
