@@ -119,6 +119,8 @@ public final class Agent implements AutoCloseable {
   private byte[] unsettledDigest;
   private volatile boolean started;
   private volatile boolean stopping;
+  /** This agent's hold on its state directory; null with a placement (members may share one). */
+  private StateDirectoryLock stateLock;
 
   private Agent(Builder b) {
     this.configFile = b.configFile;
@@ -163,6 +165,8 @@ public final class Agent implements AutoCloseable {
    *
    * @throws ConfigException naming the file, line and field when the configuration is invalid
    *     (nothing is started)
+   * @throws StateDirectoryInUseException when another agent runs on the state directory (without
+   *     a placement; members of a cluster may share one)
    */
   public void start() {
     lifecycle.lock();
@@ -172,10 +176,21 @@ public final class Agent implements AutoCloseable {
       }
       byte[] bytes = AgentConfig.read(configFile);
       AgentConfig c = load(bytes);
+      if (placement == null) {
+        stateLock = StateDirectoryLock.acquire(c.stateDir());
+      }
       seenDigest = digest(bytes);
       slots = new SyncSlots(c.maxConcurrentSyncs());
       notifications = new Notifications(registry);
-      notifications.replace(c.notifiers(), environment);
+      try {
+        notifications.replace(c.notifiers(), environment);
+      } catch (RuntimeException e) {
+        if (stateLock != null) {
+          stateLock.close();
+          stateLock = null;
+        }
+        throw e;
+      }
       config = c;
       started = true;
       if (placement == null) {
@@ -212,14 +227,38 @@ public final class Agent implements AutoCloseable {
       }
       byte[] bytes = AgentConfig.read(configFile);
       AgentConfig next;
+      StateDirectoryLock moved = null;
       try {
         next = load(bytes);
+        moved = lockMovedStateDir(next);
       } finally {
         seenDigest = digest(bytes);  // an invalid file is reported once, not at every look
       }
-      return apply(next);
+      try {
+        return apply(next);
+      } finally {
+        if (moved != null) {  // even after a failure part way: targets may have started there
+          stateLock.close();
+          stateLock = moved;
+        }
+      }
     } finally {
       lifecycle.unlock();
+    }
+  }
+
+  /**
+   * The lock of the state directory {@code next} moves to, taken before anything moves there;
+   * null when it stays. One another agent holds refuses the reload like an invalid file.
+   */
+  private StateDirectoryLock lockMovedStateDir(AgentConfig next) {
+    if (stateLock == null || next.stateDir().equals(stateLock.directory())) {
+      return null;
+    }
+    try {
+      return StateDirectoryLock.acquire(next.stateDir());
+    } catch (StateDirectoryInUseException e) {
+      throw new ConfigException(configFile, 0, "agent.stateDir: " + e.getMessage(), e);
     }
   }
 
@@ -493,6 +532,10 @@ public final class Agent implements AutoCloseable {
         published();
         if (notifications != null) {
           notifications.close();
+        }
+        if (stateLock != null) {
+          stateLock.close();  // after every target stopped: a successor must not start beside one
+          stateLock = null;
         }
       } finally {
         lifecycle.unlock();

@@ -111,7 +111,7 @@ final class TargetRuntime {
       // Last: once the status says a sync finished, its metrics and notifications are recorded too.
       b.listener(state);
       ReconcileLoop loop = ReconcileLoop.builder(b.build()).interval(c.interval()).jitter(c.jitter())
-          .maxBackoff(c.maxBackoff()).gate(shared.slots().gate(c.name())).build();
+          .maxBackoff(c.maxBackoff()).gate(named(c.name(), shared.slots().gate(c.name()))).build();
       loop.start();
       LOG.info("target {} started: {} -> {} every {}", c.name(), c.url(), c.providerType(), c.interval());
       return new TargetRuntime(c, created, source, store, metrics, state, loop, shared.slots());
@@ -126,6 +126,25 @@ final class TargetRuntime {
       ProviderCloser.close(created, "target " + c.name());
       throw e;
     }
+  }
+
+  /**
+   * {@code gate}, naming the thread each sync runs on after the target ({@code target web}), so
+   * that every log line of the target's work says whose it is (the engine's own lines name a
+   * revision or a resource, not the target). The thread is the loop's own, one per target, so the
+   * name stays, and covers the loop's line about a failed sync written after the gate returns.
+   */
+  static ReconcileLoop.Gate named(String target, ReconcileLoop.Gate gate) {
+    String name = threadName(target);
+    return (cancellation, sync) -> {
+      Thread.currentThread().setName(name);
+      return gate.run(cancellation, sync);
+    };
+  }
+
+  /** The name of the thread a target's syncs run on. */
+  static String threadName(String target) {
+    return "target " + target;
   }
 
   /** The sync options a target's policies give. */

@@ -125,6 +125,9 @@ class AgentTest {
       assertThat(live("t" + i).snapshot()).hasSize(2);
     }
     assertThat(memory.maxInFlight.get()).as("targets syncing at once").isEqualTo(2);
+    // each loop runs on a thread named for its target: the thread name its log lines carry
+    assertThat(Thread.getAllStackTraces().keySet()).extracting(Thread::getName)
+        .contains("target t0", "target t1", "target t2", "target t3", "target t4");
     assertThat(agent.notReady()).isEmpty();
     assertThat(TargetStatus.read(dir.resolve("state"), "t3")).hasValueSatisfying(s -> {
       assertThat(s.revision()).isEqualTo("main@sha1:" + repos.get("t3").head());
@@ -221,6 +224,78 @@ class AgentTest {
   }
 
   @Test
+  void aTruncatedFileIsRefusedOnReloadAndEveryTargetKeepsRunning() throws Exception {
+    Path config = config("", memoryTarget("web", repo("web", "a").uri(), "") + memoryTarget("api", repo("api", "b").uri(), ""));
+    Agent agent = start(config);
+    await("both synced", () -> succeeded(agent, "web") && succeeded(agent, "api"));
+
+    Files.write(config, new byte[0]);  // what a save cut short leaves
+    await("the empty file was refused", () -> !refused.isEmpty());
+    assertThat(refused.get(0).getMessage()).startsWith(config.toString()).contains("the file is empty");
+    assertThat(reloads).as("nothing was stopped").isEmpty();
+    ConfigException bySignal = catchThrowableOfType(ConfigException.class, agent::reload);
+    assertThat(bySignal.getMessage()).contains("the file is empty");
+    Files.writeString(config, "agent:\n  stateDir: state\n");
+    ConfigException noTargets = catchThrowableOfType(ConfigException.class, agent::reload);
+    assertThat(noTargets.getMessage()).contains("no 'targets'");
+    assertThat(agent.config().targets()).extracting(t -> t.name()).containsExactly("web", "api");
+    assertThat(agent.notReady()).isEmpty();
+    int before = memory.observes("web");
+    agent.trigger("web");
+    await("the running configuration stays", () -> memory.observes("web") > before);
+  }
+
+  @Test
+  void anEmptyFileIsRefusedAtStart() throws IOException {
+    Path config = dir.resolve("agent.yaml");
+    Files.write(config, new byte[0]);
+    ConfigException e = catchThrowableOfType(ConfigException.class, () -> start(config));
+    assertThat(e.getMessage()).startsWith(config.toString()).contains("the file is empty");
+  }
+
+  @Test
+  void aSecondAgentOnTheSameStateDirectoryIsRefusedNamingItAndTheHolder() throws Exception {
+    Path config = config("  watchConfig: false\n", memoryTarget("web", repo("web", "a").uri(), ""));
+    Agent first = start(config);
+    await("synced", () -> succeeded(first, "web"));
+    int observed = memory.observes("web");
+
+    StateDirectoryInUseException e = catchThrowableOfType(StateDirectoryInUseException.class, () -> start(config));
+    assertThat(e.getMessage()).contains("the state directory " + dir.resolve("state") + " is in use by another agent")
+        .contains("(pid " + ProcessHandle.current().pid() + ")");
+    assertThat(e.holderPid()).contains(String.valueOf(ProcessHandle.current().pid()));
+    assertThat(memory.observes("web")).as("the second agent started no target").isEqualTo(observed);
+    assertThat(first.notReady()).as("the first runs on").isEmpty();
+
+    // another file with its own state directory runs beside it; the same one once the first has stopped
+    Path other = dir.resolve("other.yaml");
+    Files.writeString(other, "agent: {stateDir: state2, watchConfig: false}\ntargets:\n"
+        + memoryTarget("api", repo("api", "b").uri(), ""));
+    Agent beside = start(other);
+    await("the other synced", () -> succeeded(beside, "api"));
+    first.close();
+    Agent successor = start(config);
+    await("the successor synced", () -> succeeded(successor, "web"));
+  }
+
+  @Test
+  void aReloadMovingToAStateDirectoryInUseIsRefusedAndTheRunningOneStays() throws Exception {
+    Path other = dir.resolve("other.yaml");
+    Files.writeString(other, "agent: {stateDir: taken, watchConfig: false}\ntargets: []\n");
+    start(other);
+    Path config = config("  watchConfig: false\n", memoryTarget("web", repo("web", "a").uri(), ""));
+    Agent agent = start(config);
+    await("synced", () -> succeeded(agent, "web"));
+
+    Files.writeString(config, Files.readString(config).replace("stateDir: state", "stateDir: taken"));
+    ConfigException e = catchThrowableOfType(ConfigException.class, agent::reload);
+    assertThat(e.getMessage()).contains("agent.stateDir: the state directory " + dir.resolve("taken") + " is in use");
+    assertThat(agent.config().stateDir()).isEqualTo(dir.resolve("state"));
+    assertThat(catchThrowableOfType(StateDirectoryInUseException.class, () -> start(config("  watchConfig: false\n",
+        "  []\n")))).as("it still holds its own").isNotNull();
+  }
+
+  @Test
   void aReloadAskedForBySignalThatFailsOtherwiseThanOnItsFileIsLoggedNotLost() throws Exception {
     Agent notStarted = Agent.builder(config("  watchConfig: false\n", memoryTarget("t", repo("t", "a").uri(), "")))
         .providerFactory(memory).environment(Map.of()).build();
@@ -274,7 +349,7 @@ class AgentTest {
     clock.advance(Duration.ofHours(4));  // the interval is 1 h: stuck after 3 h without a finished sync
     assertThat(agent.notReady()).singleElement().asString().startsWith("target web is stuck: no sync finished for");
 
-    config("  watchConfig: false\n", "");
+    config("  watchConfig: false\n", "  []\n");
     agent.reload();
     assertThat(registry.find("gitops.syncs").tag("target", "web").counters()).as("a removed target's meters go")
         .isEmpty();

@@ -152,11 +152,22 @@ public final class Main {
   }
 
   /**
-   * Sets the log level {@code --verbose} asks for. It must be set before the first logger exists;
+   * Sets the log level {@code --verbose} asks for, and for {@code run} the agent's logging. It must be set
+   * before the first logger exists;
    * picocli's parse is too late for classes that create loggers while being loaded.
    */
   private static void configureLogging(String... args) {
-    if (Arrays.asList(args).contains("--verbose") || Arrays.asList(args).contains("-v")) {
+    boolean verbose = Arrays.asList(args).contains("--verbose") || Arrays.asList(args).contains("-v");
+    if ("run".equals(subcommandNamedIn(args))) {
+      // The agent's only witness of a failing target, a repository down, a dropped notification or
+      // an unreachable coordinator is its log: warnings and errors by default, each line with its
+      // time and the thread (a target's loop runs on "target <name>"). Set before any logger exists.
+      System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", verbose ? "info" : "warn");
+      System.setProperty("org.slf4j.simpleLogger.showDateTime", "true");
+      System.setProperty("org.slf4j.simpleLogger.dateTimeFormat", "yyyy-MM-dd'T'HH:mm:ss.SSSXXX");
+      System.setProperty("org.slf4j.simpleLogger.showThreadName", "true");
+    }
+    if (verbose) {
       GitopsCommand.enableVerboseLogging();
     }
   }

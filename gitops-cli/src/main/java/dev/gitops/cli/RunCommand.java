@@ -8,10 +8,12 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.net.BindException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -89,8 +91,14 @@ final class RunCommand implements Callable<Integer> {
     MetricsServer server = null;
     try {
       if (registry != null) {
-        server = MetricsServer.start(new InetSocketAddress(InetAddress.getByName(metricsAddress), metricsPort), registry,
-            agent::notReady);
+        try {
+          server = MetricsServer.start(new InetSocketAddress(InetAddress.getByName(metricsAddress), metricsPort),
+              registry, agent::notReady);
+        } catch (BindException e) {
+          agent.close();
+          throw new IllegalArgumentException("--metrics-port " + metricsPort + ": cannot serve on " + metricsAddress
+              + ":" + metricsPort + " (" + e.getMessage() + ")", e);
+        }
       }
       return runUntilStopped(agent, server, out);
     } finally {
@@ -122,19 +130,29 @@ final class RunCommand implements Callable<Integer> {
       say(spec.commandLine().getErr(), "gitops: SIGHUP does not reach this process (it ignores SIGHUP, as under nohup,"
           + " or the JVM keeps it): to reload, edit " + config + " with agent.watchConfig on");
     }
-    int targets = agent.config().targets().size();
-    say(out, "gitops agent running " + targets + (targets == 1 ? " target" : " targets") + " from " + config + " (pid "
+    say(out, "gitops agent " + running(agent.config().targets().size()) + " from " + config + " (pid "
         + ProcessHandle.current().pid() + ")" + (server == null ? ""
             : "; metrics on http://" + hostOf(server.address()) + ":" + server.address().getPort() + "/metrics"));
     while (!agent.awaitTermination(Duration.ofMillis(200))) {
       if (forced.await(0, TimeUnit.MILLISECONDS)) {
-        say(out, "stopped at once by a second signal with " + agent.syncsInFlight() + " syncs in flight; "
-            + "the next start picks up where they stopped");
+        int inFlight = agent.syncsInFlight();
+        say(out, "stopped at once by a second signal with " + inFlight + (inFlight == 1 ? " sync" : " syncs")
+            + " in flight; the next start picks up where they stopped");
         return ExitCodes.ERROR;
       }
     }
     say(out, "stopped");
     return ExitCodes.OK;
+  }
+
+  /**
+   * What runs: every target of the file, or, in a cluster, those the cluster assigns to this member
+   * (none may be yet: the member joins first).
+   */
+  String running(int targets) {
+    String n = targets + (targets == 1 ? " target" : " targets");
+    return cluster == null ? "running " + n
+        : "member " + member + " of the cluster " + cluster + ": running those of " + n + " the cluster assigns to it";
   }
 
   private static String hostOf(InetSocketAddress a) {

@@ -67,6 +67,45 @@ class AgentCommandsTest {
   }
 
   @Test
+  void runNamesTheMetricsPortInUse() throws Exception {
+    try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      int port = taken.getLocalPort();
+      Run r = gitops("run", "--config", config("agent: {stateDir: state}\ntargets: []\n").toString(), "--metrics-port",
+          Integer.toString(port), "--metrics-address", "127.0.0.1");
+      assertThat(r.code()).isEqualTo(ExitCodes.ERROR);
+      assertThat(r.err()).contains("gitops: --metrics-port " + port + ": cannot serve on 127.0.0.1:" + port
+          + " (Address already in use)");
+    }
+    // the agent it started has let its state directory go
+    try (java.nio.channels.FileChannel c = java.nio.channels.FileChannel.open(dir.resolve("state/agent.lock"),
+        java.nio.file.StandardOpenOption.WRITE); java.nio.channels.FileLock l = c.tryLock()) {
+      assertThat(l).isNotNull();
+    }
+  }
+
+  @Test
+  void theStartLineOfAClusterMemberSaysTheClusterAssignsItsTargets() {
+    RunCommand alone = new RunCommand();
+    assertThat(alone.running(9)).isEqualTo("running 9 targets");
+    assertThat(alone.running(1)).isEqualTo("running 1 target");
+    RunCommand member = new RunCommand();
+    member.cluster = "etcd://127.0.0.1:2379";
+    member.member = "agent-1";
+    assertThat(member.running(9)).isEqualTo("member agent-1 of the cluster etcd://127.0.0.1:2379: running those of 9"
+        + " targets the cluster assigns to it").doesNotContain("running 9 targets");
+  }
+
+  @Test
+  void runRefusesAnEmptyConfigurationNamingTheFile() throws Exception {
+    Path f = config("");
+    Run r = gitops("run", "--config", f.toString());
+    assertThat(r.code()).isEqualTo(ExitCodes.ERROR);
+    assertThat(r.err().lines().toList()).singleElement().asString()
+        .startsWith("gitops: " + f + ": the file is empty: a truncated file would stop every target");
+    assertThat(r.out()).doesNotContain("running 0 targets");
+  }
+
+  @Test
   void runNamesAMissingFileAndABadPort() throws Exception {
     Run missing = gitops("run", "--config", dir.resolve("nope.yaml").toString());
     assertThat(missing.code()).isEqualTo(ExitCodes.ERROR);
@@ -84,6 +123,8 @@ class AgentCommandsTest {
         List.of("--cluster", "zk://127.0.0.1:2181", "--member", "m1"), "--cluster zk://127.0.0.1:2181: want etcd://",
         List.of("--cluster", "etcd://127.0.0.1", "--member", "m1"), "'127.0.0.1' is not HOST:PORT",
         List.of("--cluster", "k8s", "--member", "m1"), "--namespace is required with --cluster k8s",
+        List.of("--cluster", "etcd://127.0.0.1:2379", "--member", "bad/id with space"),
+        "--member 'bad/id with space' is not a member id: lower-case letters",
         List.of("--member", "m1"), "--member needs --cluster",
         List.of("--namespace", "ops"), "--namespace needs --cluster");
     refusals.forEach((flags, message) -> {

@@ -60,14 +60,15 @@ final class AgentProcess implements AutoCloseable {
     reader.start();
   }
 
-  /** Starts {@code gitops run --config config --metrics-port 0 --metrics-address 127.0.0.1} in {@code workDir}. */
-  static AgentProcess start(Path workDir, Path config) throws IOException, InterruptedException {
+  /** Starts {@code gitops run --config config --metrics-port 0 --metrics-address 127.0.0.1 more...} in {@code workDir}. */
+  static AgentProcess start(Path workDir, Path config, String... more) throws IOException, InterruptedException {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.add("-cp");
     cmd.add(classPath());
     cmd.add("dev.gitops.cli.Main");
     cmd.addAll(List.of("run", "--config", config.toString(), "--metrics-port", "0", "--metrics-address", "127.0.0.1"));
+    cmd.addAll(List.of(more));
     Path err = Files.createTempFile(workDir, "agent-stderr-", ".txt");
     Process p = new ProcessBuilder(cmd).directory(workDir.toFile()).redirectError(err.toFile()).start();
     AgentProcess a = new AgentProcess(p, err);
@@ -115,6 +116,11 @@ final class AgentProcess implements AutoCloseable {
 
   boolean isAlive() {
     return process.isAlive();
+  }
+
+  /** What it printed on stderr so far. */
+  String err() throws IOException {
+    return Files.readString(err);
   }
 
   /** What it printed on stdout so far. */

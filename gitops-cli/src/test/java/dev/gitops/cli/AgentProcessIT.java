@@ -166,7 +166,58 @@ class AgentProcessIT {
       assertThat(agent.get("/readyz").statusCode()).isEqualTo(503);
       agent.signal("TERM");
       assertThat(agent.awaitExit(Duration.ofSeconds(15))).isEqualTo(1);
-      assertThat(agent.out()).anyMatch(l -> l.startsWith("stopped at once by a second signal with 1 syncs in flight"));
+      assertThat(agent.out()).anyMatch(l -> l.startsWith("stopped at once by a second signal with 1 sync in flight"));
+    }
+  }
+
+  @Test
+  void warningsAndErrorsAreLoggedOnStderrByDefaultAndInfoWithVerbose() throws Exception {
+    repo("one").write("things.yaml", things("a")).commit("one thing");
+    Files.writeString(tmp.resolve("not-a-directory"), "x");
+    Path config = config("""
+        agent: {stateDir: state, watchConfig: false}
+        targets:
+          - name: one
+            source: {url: "%s"}
+            provider: {type: memory}
+            interval: 1h
+          - name: blocked
+            source: {url: "%s"}
+            provider: {type: memory}
+            store: not-a-directory/store
+        """.formatted(daemon.url("one"), daemon.url("one")));
+    try (AgentProcess agent = AgentProcess.start(tmp, config)) {
+      agent.await("the target that cannot start is logged", () -> agent.err().contains("target blocked cannot start"));
+      agent.await("the other synced", () -> agent.sample("gitops_syncs_total", "one", "result=succeeded") == 1);
+      assertThat(agent.err()).as("warnings and above only").doesNotContain("INFO").doesNotContain("target one started");
+      assertThat(agent.get("/readyz").body()).contains("target blocked is not running");
+    }
+    try (AgentProcess agent = AgentProcess.start(tmp, config, "--verbose")) {
+      agent.await("info with --verbose", () -> agent.err().contains("target one started"));
+    }
+  }
+
+  @Test
+  void aSecondAgentOnTheSameStateDirectoryIsRefusedNamingTheDirectoryAndTheFirstsPid() throws Exception {
+    repo("one").write("motd", "hello\n").commit("one file");
+    Path config = config("""
+        agent: {stateDir: state, watchConfig: false}
+        targets:
+          - name: one
+            source: {url: "%s"}
+            provider: {type: files, directory: live/one}
+            interval: 1h
+        """.formatted(daemon.url("one")));  // files: the second runs from the jar alone
+    try (AgentProcess first = AgentProcess.start(tmp, config)) {
+      first.await("synced", () -> first.sample("gitops_syncs_total", "one", "result=succeeded") == 1);
+
+      GitopsJar.Result second = GitopsJar.run(tmp, "run", "--config", config.toString());
+
+      assertThat(second.code()).as(second.toString()).isEqualTo(ExitCodes.ERROR);
+      assertThat(second.errLines()).anyMatch(l -> l.startsWith("gitops: the state directory " + tmp.resolve("state")
+          + " is in use by another agent (pid " + first.pid() + ")"));
+      assertThat(first.isAlive()).isTrue();
+      assertThat(first.sample("gitops_syncs_total", "one", "result=succeeded")).as("not disturbed").isEqualTo(1);
     }
   }
 

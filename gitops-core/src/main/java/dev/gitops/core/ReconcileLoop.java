@@ -141,7 +141,10 @@ public final class ReconcileLoop implements AutoCloseable {
       // or StackOverflowError from a provider or listener). The error is kept for callers.
       lastError.set(e);
       String what = pinned == null ? "the head" : pinned;
-      if (e instanceof dev.gitops.api.GitOpsException) {
+      if (e instanceof Cancellation.CancelledException && c.isCancelled()) {
+        // this loop's own sync was stopped (the loop is closing, or it was asked to): not a failure
+        LOG.info("sync of {} stopped: {}", what, e.getMessage());
+      } else if (e instanceof dev.gitops.api.GitOpsException) {
         // An engine error already names what went wrong; its stack adds nothing on every backoff.
         LOG.error("sync of {} failed; backing off: {}", what, e.toString());
       } else {

@@ -3,6 +3,7 @@ package dev.gitops.agent.config;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.gitops.agent.spi.ProviderFactory;
 import dev.gitops.core.apply.ExecutionOptions;
+import dev.gitops.core.internal.fs.RealPaths;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -10,6 +11,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -39,6 +41,18 @@ public record AgentConfig(Path file, Path stateDir, int maxConcurrentSyncs, Dura
     Duration stuckAfter, List<TargetConfig> targets, List<NotifierConfig> notifiers, JsonNode notifications) {
 
   private static final Pattern NAME = Pattern.compile("[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?");
+
+  /** What {@link #isName} accepts, in words, for messages. */
+  public static final String NAME_RULE = "lower-case letters, digits, '.', '_' and '-', starting and ending with a"
+      + " letter or digit, at most 63 characters";
+
+  /**
+   * Whether {@code s} is a valid name of a target, or of a member of a cluster of agents: it names
+   * keys, Lease objects, metrics, files and log lines, so it is kept to what each of them takes.
+   */
+  public static boolean isName(String s) {
+    return s != null && NAME.matcher(s).matches();
+  }
 
   /** Copies. */
   public AgentConfig {
@@ -95,13 +109,11 @@ public record AgentConfig(Path file, Path stateDir, int maxConcurrentSyncs, Dura
     boolean watch = agent.bool("watchConfig", true);
     Duration stuckAfter = agent.duration("stuckAfter", Duration.ofMinutes(15));
 
-    if (!root.get("targets").isMissing() && !root.get("targets").json().isArray()) {
-      throw root.get("targets").error("must be a list of targets");
-    }
+    requireTargets(root);
     List<TargetConfig> targets = new ArrayList<>();
     Map<String, Integer> names = new HashMap<>();
     Map<Path, String> stores = new HashMap<>();
-    Map<Path, String> claims = new HashMap<>();
+    Map<Path, String> claims = new LinkedHashMap<>();
     for (ConfigNode t : root.list("targets")) {
       TargetConfig c = target(t, stateDir, factories, environment, strict);
       Integer first = names.putIfAbsent(c.name(), c.line());
@@ -113,13 +125,7 @@ public record AgentConfig(Path file, Path stateDir, int maxConcurrentSyncs, Dura
         throw t.get("store").error("target '" + c.name() + "' would share the store " + c.store() + " with target '"
             + sharing + "': each target needs its own");
       }
-      for (Path claim : c.provider().claims()) {
-        String other = claims.putIfAbsent(claim, c.name());
-        if (other != null) {
-          throw t.get("provider").error("target '" + c.name() + "' would write " + claim + " that target '" + other
-              + "' writes: each target needs its own");
-        }
-      }
+      claim(t, c, claims);
       targets.add(c);
     }
     ConfigNode notifications = root.get("notifications");
@@ -145,14 +151,62 @@ public record AgentConfig(Path file, Path stateDir, int maxConcurrentSyncs, Dura
         notifications.json().deepCopy());
   }
 
+  /**
+   * A file without targets is refused: an empty or truncated file (an editor's save cut short, a
+   * failed copy) must not stop every target on a reload. An agent without targets says so.
+   */
+  private static void requireTargets(ConfigNode root) {
+    ConfigNode targets = root.get("targets");
+    if (!targets.isMissing()) {
+      if (!targets.json().isArray()) {
+        throw targets.error("must be a list of targets");
+      }
+      return;
+    }
+    String what = root.json().isEmpty() ? "the file is empty"
+        : targets.json().isMissingNode() ? "no 'targets'" : "'targets' has no value";
+    throw new ConfigException(root.file(), targets.json().isMissingNode() ? 0 : targets.line(), what
+        + ": a truncated file would stop every target; list the targets under 'targets', or write 'targets: []' for"
+        + " an agent without any");
+  }
+
+  /**
+   * Refuses a target whose provider would write what another target's writes: the same path, or
+   * one inside the other (a files directory holds everything under it), links followed.
+   */
+  private static void claim(ConfigNode t, TargetConfig c, Map<Path, String> claims) {
+    for (Path written : c.provider().claims()) {
+      Path claim = real(written);
+      for (Map.Entry<Path, String> other : claims.entrySet()) {
+        Path theirs = other.getKey();
+        if (claim.startsWith(theirs) || theirs.startsWith(claim)) {
+          String how = claim.equals(theirs) ? "" : claim.startsWith(theirs) ? ", inside " + theirs : ", which holds "
+              + theirs;
+          how += " that target '" + other.getValue() + "' writes";
+          throw t.get("provider").error("target '" + c.name() + "' would write " + written + how
+              + ": each target needs its own");
+        }
+      }
+      claims.put(claim, c.name());
+    }
+  }
+
+  /** {@link RealPaths#of}, or the path as given when it cannot be read. */
+  private static Path real(Path p) {
+    try {
+      return RealPaths.of(p);
+    } catch (IOException e) {
+      return p.toAbsolutePath().normalize();
+    }
+  }
+
   private static TargetConfig target(ConfigNode t, Path stateDir, Map<String, ProviderFactory> factories,
       Map<String, String> environment, boolean strict) {
     t.allowOnly("name", "source", "provider", "store", "owner", "interval", "jitter", "maxBackoff", "callTimeout",
         "syncTimeout", "prune", "policies");
     String name = t.string("name");
-    if (!NAME.matcher(name).matches()) {
-      throw t.get("name").error("'" + name + "' is not a target name: lower-case letters, digits, '.', '_' and '-', "
-          + "starting and ending with a letter or digit, at most 63 characters");
+    if (!isName(name)) {
+      throw t.get("name").error("'" + name + "' is not a target name: " + NAME_RULE);
     }
     ConfigNode source = t.get("source");
     if (source.isMissing()) {

@@ -178,6 +178,18 @@ public final class ConfigNode {
     return node.isMissingNode() || node.isNull();
   }
 
+  /**
+   * Whether a scalar is absent: not written. A key written without a value ({@code interval:}) is
+   * refused, not taken for the default: it is a value lost in an edit, and the default may be far
+   * from what was meant.
+   */
+  private boolean isAbsent() {
+    if (node.isNull()) {
+      throw error("has no value (remove the key for the default)");
+    }
+    return node.isMissingNode();
+  }
+
   /** An error about this value: {@code <file>:<line>: <field>: <problem>}. */
   public ConfigException error(String problem) {
     return new ConfigException(file, line(), where() + ": " + problem);
@@ -228,7 +240,7 @@ public final class ConfigNode {
   /** The non-empty string at {@code name}, if present. */
   public Optional<String> optionalString(String name) {
     ConfigNode c = get(name);
-    if (c.isMissing()) {
+    if (c.isAbsent()) {
       return Optional.empty();
     }
     if (!c.node.isTextual() && !c.node.isNumber()) {
@@ -263,7 +275,7 @@ public final class ConfigNode {
   /** The boolean at {@code name}, or {@code otherwise}. */
   public boolean bool(String name, boolean otherwise) {
     ConfigNode c = get(name);
-    if (c.isMissing()) {
+    if (c.isAbsent()) {
       return otherwise;
     }
     if (!c.node.isBoolean()) {
@@ -275,7 +287,7 @@ public final class ConfigNode {
   /** The integer at {@code name} within {@code min..max}, or {@code otherwise}. */
   public int integer(String name, int min, int max, int otherwise) {
     ConfigNode c = get(name);
-    if (c.isMissing()) {
+    if (c.isAbsent()) {
       return otherwise;
     }
     if (!c.node.isIntegralNumber() || c.node.longValue() < min || c.node.longValue() > max) {
@@ -287,7 +299,7 @@ public final class ConfigNode {
   /** The number at {@code name} within {@code min..max}, or {@code otherwise}. */
   public double number(String name, double min, double max, double otherwise) {
     ConfigNode c = get(name);
-    if (c.isMissing()) {
+    if (c.isAbsent()) {
       return otherwise;
     }
     if (!c.node.isNumber() || c.node.doubleValue() < min || c.node.doubleValue() > max) {
@@ -302,7 +314,7 @@ public final class ConfigNode {
    */
   public Duration duration(String name, Duration otherwise) {
     ConfigNode c = get(name);
-    if (c.isMissing()) {
+    if (c.isAbsent()) {
       return otherwise;
     }
     return parseDuration(c.node.isTextual() ? c.node.asText() : "")

@@ -88,6 +88,11 @@ public record NotifierConfig(String type, URI url, String repository, SecretRef 
     };
     // The notifiers' own checks (a repository's shape, a URL's scheme), reported at the entry's line.
     parse(c, () -> n.builder(Map.of(), false));
+    if (!"webhook".equals(type) && n.secret() == null) {
+      // a forge answers a commit status without a token with 401 or 404 on every delivery
+      throw c.get("token").error("required: the " + ("github".equals(type) ? "GitHub" : "GitLab") + " token that may"
+          + " set commit statuses, {env: NAME} or {file: PATH}");
+    }
     return n;
   }
 
@@ -96,14 +101,17 @@ public record NotifierConfig(String type, URI url, String repository, SecretRef 
     if (s == null) {
       return null;
     }
+    // A URL's path and query may hold a token (Slack's, a chat's webhook): errors show scheme and host only.
     try {
       URI u = new URI(s);
       if (!"http".equals(u.getScheme()) && !"https".equals(u.getScheme())) {
-        throw c.get(field).error("must be an http or https URL, got '" + s + "'");
+        throw c.get(field).error("must be an http or https URL, got " + (u.getScheme() == null ? "no scheme"
+            : "'" + u.getScheme() + "://" + (u.getHost() == null ? "" : u.getHost()) + "'"));
       }
       return u;
     } catch (URISyntaxException e) {
-      throw c.get(field).error("not a URL: " + e.getMessage());
+      throw c.get(field).error("not a URL: " + e.getReason() + (e.getIndex() >= 0 ? " at character " + (e.getIndex() + 1)
+          : ""));
     }
   }
 

@@ -1,6 +1,8 @@
 package dev.gitops.agent.config;
 
 import java.io.IOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.NoSuchFileException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -48,16 +50,25 @@ public final class SecretRef {
   public String resolve(Map<String, String> environment) {
     if (env) {
       String v = environment.get(name);
-      if (v == null || v.isEmpty()) {
+      if (v == null) {
         throw at.error("the environment variable " + name + " is not set");
+      }
+      if (v.isEmpty()) {
+        throw at.error("the environment variable " + name + " is set but empty");
       }
       return v;
     }
     String v;
     try {
       v = Files.readString(path, StandardCharsets.UTF_8);
+    } catch (NoSuchFileException e) {
+      throw at.error("cannot read the secret file " + path + ": it does not exist");
+    } catch (AccessDeniedException e) {
+      throw at.error("cannot read the secret file " + path + ": permission denied");
     } catch (IOException e) {
-      throw at.error("cannot read the secret file " + path + ": " + e.getClass().getSimpleName());
+      // the message may not name the cause (a directory's reads fail with "Is a directory" only)
+      throw at.error("cannot read the secret file " + path + ": " + (e.getMessage() == null
+          ? e.getClass().getSimpleName() : e.getMessage()));
     }
     // A file written with echo or an editor ends with a newline that is not part of the secret.
     v = v.endsWith("\r\n") ? v.substring(0, v.length() - 2) : v.endsWith("\n") ? v.substring(0, v.length() - 1) : v;

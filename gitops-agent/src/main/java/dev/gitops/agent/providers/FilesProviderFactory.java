@@ -48,7 +48,9 @@ public final class FilesProviderFactory implements ProviderFactory {
     } catch (InvalidOptionException e) {
       throw options.get(e.option()).error(e.getMessage());
     }
-    return Setup.of("files", () -> provider(directory, excluded, structured, sensitive));
+    // one target per directory: two would undo each other's writes, and each prune the other's files
+    return Setup.of("files", () -> provider(directory, excluded, structured, sensitive),
+        List.of(directory.toAbsolutePath().normalize()));
   }
 
   /**

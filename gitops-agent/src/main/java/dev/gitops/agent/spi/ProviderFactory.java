@@ -82,8 +82,10 @@ public interface ProviderFactory {
     Provider create();
 
     /**
-     * Files the provider writes that no other target may write (an Ansible target's managed
-     * inventory): the configuration is refused when two targets claim the same one. Default: none.
+     * Files or directories the provider writes that no other target may write (an Ansible
+     * target's managed inventory, a Terraform working directory, a files target's directory): the
+     * configuration is refused when two targets claim the same path, or one inside the other
+     * (links followed). Default: none.
      */
     default java.util.List<Path> claims() {
       return java.util.List.of();

@@ -238,11 +238,12 @@ class AgentConfigTest {
         """).getMessage()).contains("agent.yaml:7: targets[0].source.credentials.password: the environment variable "
         + "NOT_SET_ANYWHERE is not set");
     assertThat(error("""
+        targets: []
         notifications:
           - type: webhook
             url: https://hooks.example.com/x
             secret: {file: missing-secret}
-        """).getMessage()).contains("agent.yaml:4: notifications[0].secret: cannot read the secret file");
+        """).getMessage()).contains("agent.yaml:5: notifications[0].secret: cannot read the secret file");
     assertThat(error("""
         targets:
           - name: web
@@ -331,11 +332,135 @@ class AgentConfigTest {
   }
 
   @Test
-  void anEmptyFileIsAnAgentWithoutTargets() throws IOException {
-    AgentConfig c = load("");
+  void anEmptyFileOrOneWithoutTargetsIsRefusedNamingTheFile() {
+    Path f = dir.resolve("agent.yaml");
+    for (String truncated : new String[] {"", "# only a comment\n", "agent:\n  stateDir: state\n", "targets:\n"}) {
+      ConfigException e = error(truncated);
+      assertThat(e.file()).isEqualTo(f);
+      assertThat(e.getMessage()).as("%s", truncated).startsWith(f.toString())
+          .contains("a truncated file would stop every target").contains("targets: []");
+    }
+    assertThat(error("").getMessage()).contains("the file is empty");
+    assertThat(error("agent: {watchConfig: true}\n").getMessage()).contains("no 'targets'");
+    assertThat(error("agent: {}\ntargets:\n").line()).isEqualTo(2);
+  }
+
+  @Test
+  void secretErrorsSayWhatIsWrongInWords() throws IOException {
+    Path f = dir.resolve("agent.yaml");
+    Files.writeString(f, """
+        targets: []
+        notifications:
+          - type: webhook
+            url: https://hooks.example.com/x
+            secret: {env: EMPTYV}
+        """);
+    ConfigException empty = catchThrowableOfType(ConfigException.class,
+        () -> AgentConfig.load(f, factories, Map.of("EMPTYV", ""), true));
+    assertThat(empty.getMessage()).contains("agent.yaml:5: notifications[0].secret: the environment variable EMPTYV is "
+        + "set but empty");
+    ConfigException unset = catchThrowableOfType(ConfigException.class, () -> AgentConfig.load(f, factories, Map.of(),
+        true));
+    assertThat(unset.getMessage()).contains("the environment variable EMPTYV is not set");
+    assertThat(error("""
+        targets: []
+        notifications:
+          - type: webhook
+            url: https://hooks.example.com/x
+            secret: {file: missing-secret}
+        """).getMessage()).endsWith("cannot read the secret file " + dir.resolve("missing-secret") + ": it does not exist")
+        .doesNotContain("Exception");
+  }
+
+  @Test
+  void aBadWebhookUrlIsNamedByItsSchemeAndHostOnlyNeverItsPathOrQuery() {
+    String bad = error("""
+        targets: []
+        notifications:
+          - type: webhook
+            url: ftp://hooks.example.com/services/T0/B0/s3cr3tT0ken?key=k3y
+        """).getMessage();
+    assertThat(bad).contains("agent.yaml:4: notifications[0].url: must be an http or https URL, got "
+        + "'ftp://hooks.example.com'").doesNotContain("s3cr3tT0ken").doesNotContain("k3y");
+    String malformed = error("""
+        targets: []
+        notifications:
+          - type: webhook
+            url: "https://hooks.example.com/services/s3cr3t T0ken"
+        """).getMessage();
+    assertThat(malformed).contains("agent.yaml:4: notifications[0].url: not a URL: Illegal character in path at "
+        + "character").doesNotContain("s3cr3t");
+  }
+
+  @Test
+  void aForgeNotifierWithoutItsTokenIsRefusedAtLoad() {
+    assertThat(error("""
+        targets: []
+        notifications:
+          - type: github
+            repository: acme/ops
+        """).getMessage()).contains("agent.yaml:3: notifications[0].token: required: the GitHub token");
+    assertThat(error("""
+        targets: []
+        notifications:
+          - type: gitlab
+            project: acme/ops
+        """).getMessage()).contains("agent.yaml:3: notifications[0].token: required: the GitLab token");
+  }
+
+  @Test
+  void aKeyWrittenWithoutAValueIsRefusedNotTakenForTheDefault() {
+    assertThat(error("""
+        targets:
+          - name: web
+            source: {url: https://e/r.git}
+            provider: {type: files, directory: /srv}
+            interval:
+        """).getMessage()).contains("agent.yaml:5: targets[0].interval: has no value");
+    assertThat(error("""
+        agent:
+          maxConcurrentSyncs:
+        targets: []
+        """).getMessage()).contains("agent.yaml:2: agent.maxConcurrentSyncs: has no value");
+    assertThat(error("""
+        targets:
+          - name: web
+            source: {url: https://e/r.git, ref: }
+            provider: {type: files, directory: /srv}
+        """).getMessage()).contains("targets[0].source.ref: has no value");
+  }
+
+  @Test
+  void anExplicitEmptyListIsAnAgentWithoutTargets() throws IOException {
+    AgentConfig c = load("targets: []\n");
     assertThat(c.targets()).isEmpty();
     assertThat(c.stateDir()).isEqualTo(dir.resolve(".gitops-agent"));
-    assertThat(new String(Files.readAllBytes(dir.resolve("agent.yaml")), StandardCharsets.UTF_8)).isEmpty();
     assertThat(Set.of(c.maxConcurrentSyncs())).containsExactly(4);
+  }
+
+  @Test
+  void twoFilesTargetsCannotShareADirectoryNorNestOneInTheOther() throws IOException {
+    String target = """
+          - name: %s
+            source: {url: https://e/r.git}
+            provider: {type: files, directory: %s}
+        """;
+    ConfigException same = error("targets:\n" + target.formatted("a", "live/web") + target.formatted("b", "./live/web/"));
+    assertThat(same.line()).isEqualTo(7);
+    assertThat(same.getMessage()).contains("agent.yaml:7: targets[1].provider: target 'b' would write")
+        .contains("that target 'a' writes: each target needs its own");
+    ConfigException inside = error("targets:\n" + target.formatted("a", "live") + target.formatted("b", "live/web"));
+    assertThat(inside.getMessage()).contains("targets[1].provider: target 'b' would write " + dir.resolve("live/web"))
+        .contains(", inside ").contains("that target 'a' writes");
+    ConfigException around = error("targets:\n" + target.formatted("a", "live/web") + target.formatted("b", "live"));
+    assertThat(around.getMessage()).contains("target 'b' would write " + dir.resolve("live") + ", which holds ");
+    // through a link: the same directory by another name
+    Files.createDirectories(dir.resolve("live/web"));
+    Files.createSymbolicLink(dir.resolve("alias"), dir.resolve("live"));
+    assertThat(error("targets:\n" + target.formatted("a", "live/web") + target.formatted("b", "alias/web")).getMessage())
+        .contains("target 'b' would write " + dir.resolve("alias/web")).contains("that target 'a' writes");
+    // siblings, and a name that merely starts with another's, are fine
+    assertThat(load("targets:\n" + target.formatted("a", "live/web") + target.formatted("b", "live/web2")
+        + target.formatted("c", "live/api")).targets()).hasSize(3);
   }
 }

@@ -292,10 +292,15 @@ class ProviderOptionsTest {
           - name: t
             source: {path: web, url: ops}
             provider: {type: files, directory: ops/build}
+        """);
+    assertThat(AgentConfig.load(f, factories, Map.of(), true).targets()).hasSize(1);
+    Files.writeString(f, """
+        agent: {stateDir: state}
+        targets:
           - name: u
             source: {url: https://example.com/ops.git}
             provider: {type: files, directory: ops}
         """);
-    assertThat(AgentConfig.load(f, factories, Map.of(), true).targets()).hasSize(2);
+    assertThat(AgentConfig.load(f, factories, Map.of(), true).targets()).hasSize(1);
   }
 }

@@ -1,5 +1,6 @@
 package dev.gitops.cluster.agent;
 
+import dev.gitops.agent.config.AgentConfig;
 import dev.gitops.agent.config.TargetConfig;
 import dev.gitops.agent.spi.Placement;
 import dev.gitops.api.spi.Provider;
@@ -82,6 +83,10 @@ public final class ClusterPlacement implements Placement {
   public static ClusterPlacement connect(String cluster, String member, String namespace) {
     if (member == null || member.isBlank()) {
       throw new IllegalArgumentException("--member is required with --cluster: a name unique among the agents");
+    }
+    if (!AgentConfig.isName(member)) {
+      // it names keys in etcd, Lease holders and log lines, like a target's name
+      throw new IllegalArgumentException("--member '" + member + "' is not a member id: " + AgentConfig.NAME_RULE);
     }
     if (cluster == null || cluster.isBlank()) {
       throw new IllegalArgumentException("--cluster must not be empty: etcd://HOST:PORT[,HOST:PORT...] or k8s");
