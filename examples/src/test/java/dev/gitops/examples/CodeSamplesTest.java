@@ -49,8 +49,9 @@ import org.junit.platform.launcher.listeners.TestExecutionSummary;
 
 /**
  * Every code sample of the javadoc ({@code <pre>{@code ...}</pre>} in the main sources of every
- * module the BOM publishes, and of the examples) and every {@code ```java} block of the README and
- * of docs/*.md compiles, as written, against the test classpath. So no sample can rot.
+ * module the BOM publishes, and of the examples) and every {@code ```java} block of the README, of
+ * docs/*.md and of every module's README.md compiles, as written, against the test classpath. So no
+ * sample can rot.
  *
  * <p>A javadoc sample that is not Java says what it is, {@code <pre class="language-X">{@code
  * ...}</pre>}, and is checked as that: {@code yaml} and {@code xml} must parse, {@code sql} must
@@ -275,6 +276,9 @@ class CodeSamplesTest {
         "AnsibleProvider.java", "ImageUpdater.java", "Agent.java", "SyncMetrics.java", "WebhookNotifier.java")) {
       assertThat(origins).as("a sample of %s", file).anyMatch(o -> o.contains("/" + file + ":"));
     }
+    for (String readme : List.of("gitops-notify/README.md", "gitops-terraform/README.md", "gitops-k8s/README.md")) {
+      assertThat(origins).as("a sample of %s", readme).anyMatch(o -> o.startsWith(readme + ":"));
+    }
     assertThat(samples().stream().filter(s -> s.origin().startsWith("README.md:")).map(Sample::code))
         .as("README's java blocks: embedding, Ansible, image automation, conformance, Kubernetes")
         .anyMatch(c -> c.contains("readme-example: begin"))
@@ -337,8 +341,11 @@ class CodeSamplesTest {
         }
       }
       List<Path> markdown = new ArrayList<>(List.of(ROOT.resolve("README.md")));
-      try (Stream<Path> docs = Files.list(ROOT.resolve("docs"))) {
+      try (Stream<Path> docs = Files.list(ROOT.resolve("docs"));
+           Stream<Path> modules = Files.list(ROOT)) {
         docs.filter(p -> p.toString().endsWith(".md")).sorted().forEach(markdown::add);
+        // every module's README, published or not
+        modules.map(m -> m.resolve("README.md")).filter(Files::isRegularFile).sorted().forEach(markdown::add);
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }
@@ -348,16 +355,22 @@ class CodeSamplesTest {
     return samples;
   }
 
-  /** The artifacts the BOM manages: the published modules, each a directory of the reactor. */
+  /**
+   * The gitops artifacts the BOM manages: the published modules, each a directory of the reactor
+   * (the BOM also pins the libraries they use, under other group ids).
+   */
   static List<String> publishedModules() {
     try {
       org.w3c.dom.Element bom = DocumentBuilderFactory.newInstance().newDocumentBuilder()
           .parse(ROOT.resolve("gitops-bom/pom.xml").toFile()).getDocumentElement();
       org.w3c.dom.Element managed = (org.w3c.dom.Element) bom.getElementsByTagName("dependencyManagement").item(0);
-      org.w3c.dom.NodeList ids = managed.getElementsByTagName("artifactId");
+      org.w3c.dom.NodeList dependencies = managed.getElementsByTagName("dependency");
       List<String> out = new ArrayList<>();
-      for (int i = 0; i < ids.getLength(); i++) {
-        out.add(ids.item(i).getTextContent().trim());
+      for (int i = 0; i < dependencies.getLength(); i++) {
+        org.w3c.dom.Element dependency = (org.w3c.dom.Element) dependencies.item(i);
+        if (dependency.getElementsByTagName("groupId").item(0).getTextContent().trim().equals("dev.gitops")) {
+          out.add(dependency.getElementsByTagName("artifactId").item(0).getTextContent().trim());
+        }
       }
       return out;
     } catch (Exception e) {

@@ -192,8 +192,10 @@ public final class SyncMetrics implements SyncListener, AutoCloseable {
     if (k == Outcome.Kind.CREATED || k == Outcome.Kind.CONFIGURED || k == Outcome.Kind.DELETED
         || (k == Outcome.Kind.UNCHANGED && (change.action() == Action.READ || change.action() == Action.FORGET))) {
       // Tagged with the change's own provider: an embedded reconciler may drive several.
-      registry.counter("gitops.changes.applied", tags.and("provider", change.key().provider())
-          .and("action", change.action().name().toLowerCase(Locale.ROOT))).increment();
+      Counter.builder("gitops.changes.applied").description("Changes that ran and succeeded, by action")
+          .tags(tags.and("provider", change.key().provider())
+              .and("action", change.action().name().toLowerCase(Locale.ROOT)))
+          .register(registry).increment();
     }
   }
 
@@ -216,7 +218,8 @@ public final class SyncMetrics implements SyncListener, AutoCloseable {
   private void aborted(RuntimeException error) {
     if (error instanceof PlanRefusedException refused) {
       syncs.get(Result.REFUSED).increment();
-      registry.counter("gitops.guard.refusals", tags.and("guard", refused.guard())).increment();
+      Counter.builder("gitops.guard.refusals").description("Plans a safety guard refused")
+          .tags(tags.and("guard", refused.guard())).register(registry).increment();
     } else if (error instanceof Cancellation.CancelledException) {
       syncs.get(Result.CANCELLED).increment();
     } else {

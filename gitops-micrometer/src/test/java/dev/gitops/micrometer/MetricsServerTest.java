@@ -84,6 +84,8 @@ class MetricsServerTest {
         .isGreaterThan(System.currentTimeMillis() / 1000.0 - 600);
     assertThat(scraped.value("gitops_drift_detected_total", web, Map.of())).isEqualTo(0.0);
     assertThat(scraped.value("gitops_source_fetch_skips_total", web, Map.of())).isEqualTo(0.0);
+    assertThat(r.body().lines().filter(l -> l.startsWith("# HELP ")).toList()).as("every meter is described")
+        .isNotEmpty().allMatch(l -> l.matches("# HELP \\S+ +\\S.*"));
   }
 
   @Test

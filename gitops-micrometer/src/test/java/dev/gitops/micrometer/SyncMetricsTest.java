@@ -154,6 +154,8 @@ class SyncMetricsTest {
     registry.find("gitops.guard.refusals").tags("target", "web").counters()
         .forEach(c -> guards.add(c.getId().getTag("guard") + "=" + c.count()));
     assertThat(guards).hasSize(1).allMatch(g -> g.endsWith("=1.0"));
+    assertThat(registry.find("gitops.guard.refusals").counter().getId().getDescription()).as("its HELP line")
+        .isNotBlank();
   }
 
   @Test

@@ -105,7 +105,7 @@ class WebhookNotifierTest {
   void serverErrorsAreRetriedWithTheSameDeliveryIdUntilAccepted() throws Exception {
     receiver.answers.addAll(List.of(503, 500));
     try (WebhookNotifier hook = WebhookNotifier.builder(receiver.uri("/h")).secret(SECRET).delivery(FAST).build()) {
-      hook.send(Notification.of(Event.GUARD_REFUSED, "web", "files", REVISION, "refused by deletion-budget"));
+      hook.send(Notification.of(Event.GUARD_REFUSED, "web", "files", REVISION, "refused by mass-deletion guard"));
       Receiver.await(() -> hook.delivered() == 1);
       assertThat(receiver.requests).hasSize(3);
       assertThat(receiver.requests).extracting(r -> r.header(WebhookNotifier.DELIVERY_HEADER)).containsOnly(

@@ -66,6 +66,7 @@ import org.slf4j.LoggerFactory;
  * Reconciler reconciler = Reconciler.builder()
  *     .source(GitSource.builder().url(repoUrl).build())
  *     .provider(tf)
+ *     .store(FileStateStore.open(Path.of("/var/lib/gitops/state-prod")))  // the engine's; Terraform keeps its own
  *     .build();
  * SyncResult r = reconciler.sync();           // plan, then apply exactly that plan
  * }</pre>

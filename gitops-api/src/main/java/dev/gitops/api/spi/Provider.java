@@ -24,7 +24,8 @@ import java.util.Set;
  * <pre>{@code
  * import dev.gitops.examples.KeyValueStore;  // the live system: a map with a version per entry
  *
- * // examples/src/main/java/dev/gitops/examples/KeyValueProvider.java without its decoder of *.kv files
+ * // examples/src/main/java/dev/gitops/examples/KeyValueProvider.java without its decoder of *.kv files;
+ * // both are samples of the repository's examples module, which is not published: copy them to try it
  * public final class KeyValueProvider implements Provider {
  *   private final KeyValueStore live;
  *
