@@ -6,10 +6,12 @@ import dev.gitops.images.ImageUpdater;
 import dev.gitops.images.git.EditConflict;
 import dev.gitops.images.git.GitWriteBack;
 import dev.gitops.images.git.ImageUpdate;
+import dev.gitops.images.git.PathNotFoundException;
 import dev.gitops.images.policy.FluxPolicies;
 import dev.gitops.images.registry.RegistryClient;
 import dev.gitops.images.registry.RegistryCredentials;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -39,7 +41,9 @@ final class ImagesCommand implements Callable<Integer> {
       description = {"Scan the registries of the policies in --policies (Flux ImageRepository and ImagePolicy "
           + "manifests), set every marked scalar (# {\"$imagepolicy\": \"<namespace>:<name>\"}) under --path to its "
           + "policy's choice, and with --push commit and push. Only the marked scalars' bytes change.",
-          "Without --push nothing is committed: the updates are listed and the exit code is 2 when there are some."})
+          "Without --push nothing is committed: the updates are listed and the exit code is 2 when there are some.",
+          "Exit 1 when a policy chose nothing, a marker or file could not be used, or an edit was left unwritten "
+              + "because someone else changed the same line (a conflict); the other updates are still written."})
   static final class Update implements Callable<Integer> {
 
     @Option(names = "--repo", required = true, paramLabel = "URL|PATH", description = "Git repository to update.")
@@ -78,8 +82,9 @@ final class ImagesCommand implements Callable<Integer> {
         description = "Commit author email (default: ${DEFAULT-VALUE}).")
     String authorEmail;
 
+    // $${...}: picocli would replace ${...} in a description (by null); the help shows the template's placeholders
     @Option(names = "--message", paramLabel = "TEMPLATE",
-        description = "Commit message; ${count}, ${updates} and ${policies} are replaced.")
+        description = "Commit message; $${count}, $${updates} and $${policies} are replaced.")
     String message;
 
     @Option(names = "--username", paramLabel = "USER",
@@ -93,6 +98,11 @@ final class ImagesCommand implements Callable<Integer> {
     public Integer call() {
       PrintWriter out = spec.commandLine().getOut();
       PrintWriter err = spec.commandLine().getErr();
+      requireFile("--policies", policies);
+      if (dockerConfig != null) {
+        requireFile("--docker-config", dockerConfig);
+      }
+      caFiles.forEach(f -> requireFile("--ca-file", f));
       FluxPolicies flux = FluxPolicies.read(policies);
       if (flux.policies().isEmpty()) {
         throw new IllegalArgumentException("--policies " + policies + " holds no ImagePolicy");
@@ -103,9 +113,13 @@ final class ImagesCommand implements Callable<Integer> {
       if (dockerConfig != null) {
         registry.credentials(RegistryCredentials.dockerConfig(dockerConfig));
       }
-      GitWriteBack.Builder git = GitWriteBack.builder(repo).branch(branch).path(path).author(author, authorEmail);
+      GitWriteBack.Builder git = GitWriteBack.builder(repo);
+      // the builder names its own setters; the operator typed flags
+      flag("--branch", branch, () -> git.branch(branch));
+      flag("--path", path, () -> git.path(path));
+      git.author(author, authorEmail);
       if (pushBranch != null) {
-        git.pushBranch(pushBranch);
+        flag("--push-branch", pushBranch, () -> git.pushBranch(pushBranch));
       }
       if (message != null) {
         git.messageTemplate(message);
@@ -121,7 +135,12 @@ final class ImagesCommand implements Callable<Integer> {
       }
       try (ImageUpdater updater = ImageUpdater.builder().registry(registry.build()).policies(flux.policies())
           .git(git.build()).build()) {
-        ImageUpdateResult r = push ? updater.run() : updater.preview();
+        ImageUpdateResult r;
+        try {
+          r = push ? updater.run() : updater.preview();
+        } catch (PathNotFoundException e) {
+          throw new IllegalArgumentException("--path '" + path + "' matches nothing in the repository: " + e.getMessage(), e);
+        }
         // names and reasons from the repository and the registry, one printable line each
         r.policyFailures().forEach((p, why) -> err.println("gitops: image policy " + PlanRenderer.oneLine(p) + ": "
             + PlanRenderer.oneLine(why)));
@@ -132,19 +151,44 @@ final class ImagesCommand implements Callable<Integer> {
         for (ImageUpdate u : r.updates()) {
           out.println(PlanRenderer.oneLine(u.describe()));
         }
+        // a failed policy, an unusable marker or a conflicting edit left alone: the images are not up to date
+        boolean incomplete = !r.policyFailures().isEmpty() || !r.problems().isEmpty() || !r.conflicts().isEmpty();
         if (r.commit().isPresent()) {
           out.println("Pushed " + r.commit().get() + " to " + (pushBranch == null ? branch : pushBranch) + ".");
         } else if (!push && !r.updates().isEmpty()) {
           out.println(r.updates().size() + " image update(s) pending; run with --push to commit them.");
-        } else {
+        } else if (!incomplete) {
           out.println("Images are up to date.");
+        }
+        if (incomplete) {
+          err.println("gitops: images not brought up to date: " + r.policyFailures().size() + " policy failure(s), "
+              + r.conflicts().size() + " conflicting edit(s) left unwritten, " + r.problems().size()
+              + " unusable marker(s) or file(s)");
         }
         out.flush();
         err.flush();
-        if (!r.policyFailures().isEmpty() || !r.problems().isEmpty()) {
+        if (incomplete) {
           return ExitCodes.ERROR;
         }
         return !push && !r.updates().isEmpty() ? ExitCodes.PENDING : ExitCodes.OK;
+      }
+    }
+
+    private static void requireFile(String flag, Path file) {
+      if (!Files.exists(file)) {
+        throw new IllegalArgumentException(flag + " " + file + " does not exist");
+      }
+      if (!Files.isRegularFile(file)) {
+        throw new IllegalArgumentException(flag + " " + file + " is not a file");
+      }
+    }
+
+    /** Runs a builder setter, naming {@code flag} and its value when it refuses the value. */
+    private static void flag(String flag, String value, Runnable set) {
+      try {
+        set.run();
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException(flag + ": " + e.getMessage(), e);
       }
     }
   }

@@ -44,7 +44,9 @@ class HelpTextTest {
       System.setErr(realErr);
     }
     assertThat(err.toString(StandardCharsets.UTF_8)).as("picocli's warnings while rendering help").isEmpty();
-    assertThat(String.join("\n", usages).replaceAll("\\s+", " ")).contains("for example 10 or 25%; default: no limit");
+    assertThat(String.join("\n", usages).replaceAll("\\s+", " ")).contains("for example 10 or 25%; default: no limit")
+        // picocli interpolates ${...} in descriptions: the message template's placeholders are escaped as $${...}
+        .contains("Commit message; ${count}, ${updates} and ${policies} are replaced.");
   }
 
   @Test

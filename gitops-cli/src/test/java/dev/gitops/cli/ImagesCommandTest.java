@@ -89,11 +89,57 @@ class ImagesCommandTest {
   }
 
   @Test
+  void aPathIsNormalisedAndAPathMatchingNothingIsAnErrorNamingTheFlag() {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int dotted = run(out, err, "images", "update", "--repo", bare.toString(), "--policies", policies.toString(),
+        "--path", "./apps/");
+    assertThat(dotted).as(err.toString()).isEqualTo(ExitCodes.PENDING);
+    assertThat(out.toString()).contains("apps/web.yaml:1 image: ");
+
+    out = new StringWriter();
+    err = new StringWriter();
+    int missing = run(out, err, "images", "update", "--repo", bare.toString(), "--policies", policies.toString(),
+        "--path", "nosuchdir");
+    assertThat(missing).isEqualTo(ExitCodes.ERROR);
+    assertThat(err.toString()).contains("--path 'nosuchdir' matches nothing in the repository")
+        .contains("path 'nosuchdir' is not in branch main");
+    assertThat(out.toString()).doesNotContain("up to date");
+  }
+
+  @Test
+  void aFailedPolicyIsNeverReportedUpToDate() throws Exception {
+    Files.writeString(policies, Files.readString(policies).replace("range: ^1.2", "range: ^9"));
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int code = run(out, err, "images", "update", "--repo", bare.toString(), "--policies", policies.toString(), "--push");
+    assertThat(code).isEqualTo(ExitCodes.ERROR);
+    assertThat(out.toString()).doesNotContain("up to date");
+    assertThat(err.toString()).contains("gitops: image policy apps:web: no tag of")
+        .contains("images not brought up to date: 1 policy failure(s)");
+  }
+
+  @Test
+  void badFlagValuesNameTheFlag() {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    assertThat(run(out, err, "images", "update", "--repo", bare.toString(), "--policies", policies.toString(),
+        "--push-branch", "a..b")).isEqualTo(ExitCodes.ERROR);
+    assertThat(err.toString()).contains("--push-branch: push branch 'a..b' is not a valid branch name");
+    assertThat(run(out, err, "images", "update", "--repo", bare.toString(), "--policies", policies.toString(),
+        "--docker-config", tmp.resolve("no-config.json").toString())).isEqualTo(ExitCodes.ERROR);
+    assertThat(err.toString()).contains("--docker-config " + tmp.resolve("no-config.json") + " does not exist");
+    assertThat(run(out, err, "images", "update", "--repo", bare.toString(), "--policies", policies.toString(),
+        "--ca-file", tmp.resolve("no-ca.pem").toString())).isEqualTo(ExitCodes.ERROR);
+    assertThat(err.toString()).contains("--ca-file " + tmp.resolve("no-ca.pem") + " does not exist");
+  }
+
+  @Test
   void aMissingPolicyFileIsNamed() {
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
     int code = run(out, err, "images", "update", "--repo", bare.toString(), "--policies", tmp.resolve("nope.yaml").toString());
     assertThat(code).isEqualTo(ExitCodes.ERROR);
-    assertThat(err.toString()).contains("nope.yaml");
+    assertThat(err.toString()).contains("--policies " + tmp.resolve("nope.yaml") + " does not exist");
   }
 }

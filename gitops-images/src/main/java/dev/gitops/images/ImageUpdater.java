@@ -214,12 +214,20 @@ public final class ImageUpdater implements AutoCloseable {
     }
 
     /**
-     * The updater.
+     * The updater. When it cannot be built, the {@link GitWriteBack} given to it is closed (so a
+     * temporary clone it made does not stay behind).
      *
      * @throws IllegalArgumentException when a part is missing or two policies share a name
      */
     public ImageUpdater build() {
-      return new ImageUpdater(this);
+      try {
+        return new ImageUpdater(this);
+      } catch (RuntimeException e) {
+        if (git != null) {
+          git.close();
+        }
+        throw e;
+      }
     }
   }
 }

@@ -109,8 +109,11 @@ public final class GitWriteBack implements AutoCloseable {
   private final String branch;
   private final String pushBranch;
   private final String path;
-  private final Path cacheDir;
+  /** The bare clone; for a temporary one, null until the first fetch makes it. */
+  private Path cacheDir;
   private final boolean ownCache;
+  /** Removes a temporary clone when the JVM is stopped (SIGTERM) before {@link #close}; null without one. */
+  private Thread removeOnExit;
   private final CredentialsProvider credentials;
   private final String authorName;
   private final String authorEmail;
@@ -126,14 +129,14 @@ public final class GitWriteBack implements AutoCloseable {
   private final Set<ObjectId> unmarked = ConcurrentHashMap.newKeySet();
   private Repository repository;
 
-  private GitWriteBack(Builder b) throws IOException {
+  private GitWriteBack(Builder b) {
     this.url = b.url;
     this.display = displayUrl(b.url);
     this.branch = b.branch;
     this.pushBranch = b.pushBranch == null ? b.branch : b.pushBranch;
     this.path = b.path;
     this.ownCache = b.cacheDir == null;
-    this.cacheDir = ownCache ? Files.createTempDirectory("gitops-images-") : b.cacheDir;
+    this.cacheDir = b.cacheDir;  // a temporary one is made by the first fetch: a writer never used leaves nothing
     this.credentials = b.credentials;
     this.authorName = b.authorName;
     this.authorEmail = b.authorEmail;
@@ -261,6 +264,10 @@ public final class GitWriteBack implements AutoCloseable {
       tw.addTree(commit.getTree());
       tw.setRecursive(true);
       if (!path.isEmpty()) {
+        if (TreeWalk.forPath(reader, path, commit.getTree()) == null) {
+          throw new PathNotFoundException(path, display + ": path '" + path + "' is not in " + branchAt(base)
+              + " (no file or directory there)");
+        }
         tw.setFilter(PathFilter.create(path));
       }
       while (tw.next()) {
@@ -290,6 +297,11 @@ public final class GitWriteBack implements AutoCloseable {
       throw new GitWriteException(display + ": cannot read commit " + base.name() + ": " + e.getMessage(), e);
     }
     return plan;
+  }
+
+  /** {@code branch main at abc1234}, naming the push branch too when its head is the base. */
+  private String branchAt(ObjectId base) {
+    return "branch " + (pushBranch.equals(branch) ? branch : branch + " (or " + pushBranch + ")") + " at " + base.name();
   }
 
   private void planFile(Plan plan, String file, byte[] bytes, Map<String, ImageChoice> choices, Map<String, String> firstSeen) {
@@ -434,7 +446,7 @@ public final class GitWriteBack implements AutoCloseable {
           if (s == RemoteRefUpdate.Status.OK || s == RemoteRefUpdate.Status.UP_TO_DATE) {
             continue;
           }
-          String msg = s + (u.getMessage() == null ? "" : ": " + u.getMessage());
+          String msg = s + (u.getMessage() == null ? "" : ": " + u.getMessage()) + remoteSaid(r);
           boolean race = s == RemoteRefUpdate.Status.REJECTED_NONFASTFORWARD
               || s == RemoteRefUpdate.Status.REJECTED_REMOTE_CHANGED
               || (s == RemoteRefUpdate.Status.REJECTED_OTHER_REASON && u.getMessage() != null
@@ -446,6 +458,16 @@ public final class GitWriteBack implements AutoCloseable {
     } catch (GitAPIException | JGitInternalException e) {
       throw new GitWriteException(display + ": push to " + pushBranch + " failed: " + e.getMessage(), e);
     }
+  }
+
+  /** What the server printed ({@code remote:} lines, such as a hook's reason), for the error; "" when nothing. */
+  private static String remoteSaid(PushResult r) {
+    String said = r.getMessages() == null ? "" : r.getMessages().strip();
+    if (said.isEmpty()) {
+      return "";
+    }
+    List<String> lines = said.lines().map(String::strip).filter(l -> !l.isEmpty()).limit(20).toList();
+    return " (remote: " + String.join(" | ", lines) + ")";
   }
 
   /** Fetches the branches and returns the base: the push branch's head if it exists, else the checkout branch's. */
@@ -492,11 +514,22 @@ public final class GitWriteBack implements AutoCloseable {
     if (repository != null) {
       return;
     }
+    if (ownCache && cacheDir == null) {
+      cacheDir = Files.createTempDirectory("gitops-images-");
+      Path dir = cacheDir;
+      removeOnExit = new Thread(() -> deleteTemporaryClone(dir), "gitops-images-cleanup");
+      Runtime.getRuntime().addShutdownHook(removeOnExit);
+    }
     Files.createDirectories(cacheDir);
     if (Files.exists(cacheDir.resolve("HEAD"))) {
       repository = Git.open(cacheDir.toFile()).getRepository();
     } else {
       repository = Git.init().setBare(true).setDirectory(cacheDir.toFile()).call().getRepository();
+      if (ownCache) {
+        // no background auto-gc in a clone deleted on close: it would write into the directory being removed
+        repository.getConfig().setInt("gc", null, "auto", 0);
+        repository.getConfig().save();
+      }
     }
   }
 
@@ -526,13 +559,29 @@ public final class GitWriteBack implements AutoCloseable {
       repository.close();
       repository = null;
     }
-    if (ownCache) {
+    if (ownCache && cacheDir != null) {
+      deleteTemporaryClone(cacheDir);
+      cacheDir = null;
       try {
-        FileUtils.delete(cacheDir.toFile(), FileUtils.RECURSIVE | FileUtils.SKIP_MISSING | FileUtils.RETRY);
-      } catch (IOException e) {
-        LOG.warn("cannot delete the temporary clone {}: {}", cacheDir, e.getMessage());
+        Runtime.getRuntime().removeShutdownHook(removeOnExit);
+      } catch (IllegalStateException shuttingDown) {
+        // the hook runs (or ran) anyway
       }
+      removeOnExit = null;
     }
+  }
+
+  private static void deleteTemporaryClone(Path dir) {
+    try {
+      FileUtils.delete(dir.toFile(), FileUtils.RECURSIVE | FileUtils.SKIP_MISSING | FileUtils.RETRY);
+    } catch (IOException e) {
+      LOG.warn("cannot delete the temporary clone {}: {}", dir, e.getMessage());
+    }
+  }
+
+  /** The bare clone's directory, or null while a temporary one is not made yet (tests). */
+  synchronized Path cacheDirectory() {
+    return cacheDir;
   }
 
   @Override
@@ -572,20 +621,32 @@ public final class GitWriteBack implements AutoCloseable {
 
     /** The branch to push to (default: the branch read). */
     public Builder pushBranch(String name) {
-      this.pushBranch = branchName(name, "pushBranch");
+      this.pushBranch = branchName(name, "push branch");
       return this;
     }
 
-    /** Only files under this path are read (default: the whole repository). */
+    /**
+     * Only files under this path are read (default: the whole repository). {@code ./apps},
+     * {@code apps/} and {@code apps//x} are read as {@code apps} and {@code apps/x}; a path that is
+     * not in the branch's tree fails the write with a {@link PathNotFoundException}.
+     *
+     * @throws IllegalArgumentException when the path is absolute or leaves the repository
+     */
     public Builder path(String subPath) {
       String p = Objects.requireNonNull(subPath, "path").replace('\\', '/');
-      while (p.endsWith("/")) {
-        p = p.substring(0, p.length() - 1);
+      List<String> parts = new ArrayList<>();
+      for (String part : p.split("/")) {
+        if (part.equals("..")) {
+          throw new IllegalArgumentException("path '" + subPath + "' must be relative and stay inside the repository");
+        }
+        if (!part.isEmpty() && !part.equals(".")) {
+          parts.add(part);
+        }
       }
-      if (p.startsWith("/") || List.of(p.split("/")).contains("..")) {
+      if (p.startsWith("/")) {
         throw new IllegalArgumentException("path '" + subPath + "' must be relative and stay inside the repository");
       }
-      this.path = p.equals(".") ? "" : p;
+      this.path = String.join("/", parts);
       return this;
     }
 
@@ -691,17 +752,9 @@ public final class GitWriteBack implements AutoCloseable {
       return n;
     }
 
-    /**
-     * The writer (nothing is fetched yet).
-     *
-     * @throws GitWriteException when the temporary cache directory cannot be created
-     */
+    /** The writer: nothing is fetched, and no temporary directory made, until the first write or preview. */
     public GitWriteBack build() {
-      try {
-        return new GitWriteBack(this);
-      } catch (IOException e) {
-        throw new GitWriteException("cannot create a cache directory for " + displayUrl(url) + ": " + e.getMessage(), e);
-      }
+      return new GitWriteBack(this);
     }
   }
 }

@@ -125,8 +125,9 @@ public final class MarkedYaml {
     } catch (YAMLException e) {
       int line = e instanceof org.yaml.snakeyaml.error.MarkedYAMLException m && m.getProblemMark() != null
           ? m.getProblemMark().getLine() + 1 : 0;
-      throw new MarkerException(file, line, "not valid YAML: " + firstLine(e.getMessage()), e);
+      throw new MarkerException(file, line, "not valid YAML: " + yamlError(e), e);
     }
+    w.reportMisplacedMarkers();
     w.markers.sort(Comparator.comparingInt(ImageMarker::start));
     return new MarkedYaml(file, content, text, w.markers, w.problems);
   }
@@ -140,6 +141,15 @@ public final class MarkedYaml {
     o.setAllowDuplicateKeys(true);  // composing only: duplicate keys are the decoder's business, not the editor's
     DumperOptions d = new DumperOptions();
     return new Yaml(new SafeConstructor(o), new Representer(d), d, o);
+  }
+
+  /** SnakeYAML's context and problem ("while scanning ...: found character ..."), without its excerpt. */
+  private static String yamlError(YAMLException e) {
+    if (e instanceof org.yaml.snakeyaml.error.MarkedYAMLException m && m.getProblem() != null) {
+      String context = m.getContext() == null ? "" : firstLine(m.getContext());
+      return (context.isEmpty() ? "" : context + ": ") + firstLine(m.getProblem());
+    }
+    return firstLine(e.getMessage());
   }
 
   private static String firstLine(String s) {
@@ -266,6 +276,10 @@ public final class MarkedYaml {
     private final Set<Node> seen = Collections.newSetFromMap(new IdentityHashMap<>());
     private final List<ImageMarker> markers = new ArrayList<>();
     private final List<MarkerException> problems = new ArrayList<>();
+    /** Where each scalar's text starts and ends: a '#' inside one is not a comment. */
+    private final java.util.TreeMap<Integer, Integer> scalarSpans = new java.util.TreeMap<>();
+    /** The offsets of the marker comments read after a scalar (used or reported). */
+    private final Set<Integer> markerComments = new java.util.HashSet<>();
     private int document;
     private String object = "";
 
@@ -296,6 +310,9 @@ public final class MarkedYaml {
       }
       if (node instanceof MappingNode m) {
         for (NodeTuple t : m.getValue()) {
+          if (t.getKeyNode() instanceof ScalarNode k) {
+            span(k);
+          }
           String key = t.getKeyNode() instanceof ScalarNode k ? k.getValue() : "?";
           walk(t.getValueNode(), path.isEmpty() ? key : path + "." + key);
         }
@@ -309,7 +326,16 @@ public final class MarkedYaml {
       }
     }
 
+    private void span(ScalarNode s) {
+      int from = charOffset(s.getStartMark());
+      int to = charOffset(s.getEndMark());
+      if (to > from) {
+        scalarSpans.merge(from, to, Math::max);
+      }
+    }
+
     private void scalar(ScalarNode s, String path) {
+      span(s);
       int start = contentStart(charOffset(s.getStartMark()));
       int end = charOffset(s.getEndMark());
       int line = s.getStartMark().getLine() + 1;
@@ -317,6 +343,7 @@ public final class MarkedYaml {
       if (style == DumperOptions.ScalarStyle.LITERAL || style == DumperOptions.ScalarStyle.FOLDED) {
         String header = restOfLine(start);
         if (header.contains(MARKER_FIELD)) {
+          markerComments.add(start + Math.max(0, header.indexOf('#')));
           problems.add(new MarkerException(file, line, "a marker on a block scalar (| or >) is not supported; "
               + "write the image as a single-line scalar", null));
         }
@@ -330,6 +357,7 @@ public final class MarkedYaml {
       if (!m.matches()) {
         return;  // "$imagepolicy" in some other text, not a marker comment
       }
+      markerComments.add(end + rest.indexOf('#'));
       String setter;
       try {
         JsonNode marker = JSON.readTree(m.group(1));
@@ -360,6 +388,70 @@ public final class MarkedYaml {
       };
       markers.add(new ImageMarker(file, line, s.getStartMark().getColumn() + 1, document, path, setter, s.getValue(), st,
           object, start, end));
+    }
+
+    /**
+     * Reports marker comments that follow no single-line scalar, which would otherwise be ignored
+     * without a word: after a flow collection ({@code {name: web, image: x} # {...}}), on a line
+     * inside one, or on a key whose value is on the next line. A comment alone on its line is a
+     * note, not a marker, and is left alone.
+     */
+    void reportMisplacedMarkers() {
+      for (int at = text.indexOf(MARKER_FIELD); at >= 0; at = text.indexOf(MARKER_FIELD, at + 1)) {
+        int lineStart = lineStart(at);
+        int hash = commentStart(lineStart, at);
+        if (hash < 0 || markerComments.contains(hash) || text.substring(lineStart, hash).isBlank()) {
+          continue;
+        }
+        String comment = restOfLine(hash + 1).strip();
+        if (!comment.startsWith("{")) {
+          continue;  // a comment that mentions the field, not a marker
+        }
+        markerComments.add(hash);
+        problems.add(new MarkerException(file, lineOf(hash), "marker " + comment + " does not follow a single-line "
+            + "scalar value and is not used (a marker after a flow collection {…} or […], or on a key whose value is"
+            + " on another line); write it after the value: 'image: <reference> # {...}'", null));
+      }
+    }
+
+    /** The first '#' from {@code lineStart} up to {@code limit} that starts a comment, or -1. */
+    private int commentStart(int lineStart, int limit) {
+      for (int i = lineStart; i < limit; i++) {
+        if (text.charAt(i) != '#' || (i > lineStart && text.charAt(i - 1) != ' ' && text.charAt(i - 1) != '\t')) {
+          continue;
+        }
+        Map.Entry<Integer, Integer> span = scalarSpans.floorEntry(i);
+        if (span != null && i < span.getValue()) {
+          i = span.getValue() - 1;  // inside a scalar ("a # b"): text, not a comment
+          continue;
+        }
+        return i;
+      }
+      return -1;
+    }
+
+    private int lineStart(int offset) {
+      int i = offset;
+      while (i > 0 && !isBreak(text.charAt(i - 1))) {
+        i--;
+      }
+      return i;
+    }
+
+    /** The 1-based line of {@code offset}, counting breaks as SnakeYAML does (CRLF is one). */
+    private int lineOf(int offset) {
+      int line = 1;
+      for (int i = 0; i < offset; i++) {
+        char c = text.charAt(i);
+        if (isBreak(c) && !(c == '\r' && i + 1 < text.length() && text.charAt(i + 1) == '\n')) {
+          line++;
+        }
+      }
+      return line;
+    }
+
+    private static boolean isBreak(char c) {
+      return c == '\n' || c == '\r' || c == '\u0085' || c == '\u2028' || c == '\u2029';
     }
 
     private int endLine(ScalarNode s) {

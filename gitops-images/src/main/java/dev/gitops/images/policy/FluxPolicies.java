@@ -58,6 +58,8 @@ public record FluxPolicies(List<ImagePolicy> policies, Set<String> plainHttp) {
     String text;
     try {
       text = Files.readString(file, StandardCharsets.UTF_8);
+    } catch (java.nio.file.NoSuchFileException e) {
+      throw new IllegalArgumentException("policy file " + file + " does not exist", e);
     } catch (IOException e) {
       throw new IllegalArgumentException("policy file " + file + " cannot be read: " + e.getMessage(), e);
     }
@@ -87,9 +89,14 @@ public record FluxPolicies(List<ImagePolicy> policies, Set<String> plainHttp) {
     }
     List<ImagePolicy> policies = new ArrayList<>();
     Set<String> plain = new LinkedHashSet<>();
+    Set<String> names = new java.util.HashSet<>();
     for (ObjectNode p : policyDocs) {
       String name = id(p);
       String where = "policy file " + file + ", ImagePolicy " + name + ": ";
+      if (!names.add(name)) {
+        throw new IllegalArgumentException(where + "a second ImagePolicy with this namespace and name (each marker "
+            + "names one policy)");
+      }
       JsonNode ref = p.path("spec").path("imageRepositoryRef");
       String repoId = ref.path("namespace").asText(namespace(p)) + ":" + ref.path("name").asText("");
       JsonNode repo = repositories.get(repoId);

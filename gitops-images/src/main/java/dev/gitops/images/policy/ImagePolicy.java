@@ -90,12 +90,20 @@ public final class ImagePolicy {
   /**
    * Chooses among {@code tags} (already without excluded ones): tags the filter does not match or
    * the order cannot read (or a semver range leaves out) are skipped and counted, never an error.
+   *
+   * @throws PatternTooSlowException naming this policy and its filter pattern when the pattern
+   *     backtracks past its budget on a tag
    */
   public Selection select(List<String> tags) {
     List<TagOrder.Candidate> candidates = new ArrayList<>();
     int skipped = 0;
     for (String tag : tags) {
-      Optional<String> value = filter.extract(tag);
+      Optional<String> value;
+      try {
+        value = filter.extract(tag);
+      } catch (PatternTooSlowException e) {
+        throw new PatternTooSlowException(e.pattern(), "policy " + name + ": " + e.getMessage());
+      }
       if (value.isPresent() && order.accepts(value.get())) {
         candidates.add(new TagOrder.Candidate(tag, value.get()));
       } else {

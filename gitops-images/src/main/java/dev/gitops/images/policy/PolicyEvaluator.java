@@ -67,7 +67,14 @@ public final class PolicyEvaluator {
         LOG.warn("image policy {}: {}", p.name(), listingErrors.get(key).getMessage());
         continue;
       }
-      ImagePolicy.Selection s = p.select(tags.tags());
+      ImagePolicy.Selection s;
+      try {
+        s = p.select(tags.tags());
+      } catch (PatternTooSlowException e) {
+        failures.put(p.name(), e.getMessage());
+        LOG.warn("image policy {}: {}", p.name(), e.getMessage());
+        continue;
+      }
       if (s.tag().isEmpty()) {
         String why = "no tag of " + p.image().name() + " fits " + p.order() + " (" + tags.tags().size() + " tags, "
             + s.skipped() + " skipped, " + tags.excluded() + " excluded)";

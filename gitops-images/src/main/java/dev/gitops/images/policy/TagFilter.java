@@ -1,5 +1,6 @@
 package dev.gitops.images.policy;
 
+import dev.gitops.images.registry.internal.BoundedText;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.regex.Matcher;
@@ -64,11 +65,21 @@ public final class TagFilter {
     return template;
   }
 
-  /** The value to order {@code tag} by, or empty when the tag does not match. */
+  /**
+   * The value to order {@code tag} by, or empty when the tag does not match.
+   *
+   * @throws PatternTooSlowException naming the pattern and the tag when matching runs past its
+   *     budget ({@link BoundedText#DEFAULT_STEPS} characters read: a backtracking pattern)
+   */
   public Optional<String> extract(String tag) {
-    Matcher m = compiled.matcher(tag);
-    if (!m.find()) {
-      return Optional.empty();
+    Matcher m = compiled.matcher(new BoundedText(tag, BoundedText.DEFAULT_STEPS));
+    try {
+      if (!m.find()) {
+        return Optional.empty();
+      }
+    } catch (BoundedText.Exhausted e) {
+      throw new PatternTooSlowException(pattern, "tag filter pattern '" + pattern + "' takes too long on tag '" + tag
+          + "' (" + e.getMessage() + "; Java regexes backtrack where Flux's Go regexes do not): simplify the pattern");
     }
     return Optional.of(template.isEmpty() ? tag : expand(m));
   }

@@ -1,6 +1,5 @@
 package dev.gitops.images.policy;
 
-import dev.gitops.core.source.SemverRange;
 import java.math.BigDecimal;
 import java.util.Comparator;
 import java.util.List;
@@ -39,16 +38,14 @@ public sealed interface TagOrder {
   Optional<Candidate> choose(List<Candidate> candidates);
 
   /**
-   * The highest version ({@code X.Y.Z}, optional {@code v}) in {@code range}; pre-releases only
-   * when the range names one.
+   * The highest version ({@code X.Y.Z}, optional {@code v}) in {@code range}, read as Flux reads it
+   * ({@link SemverConstraints}: Masterminds semver); a pre-release only when every comparator of an
+   * AND-set names one.
    *
    * @throws IllegalArgumentException naming the range when it does not parse
    */
   static TagOrder semver(String range) {
-    Objects.requireNonNull(range, "range");
-    SemverRange r = SemverRange.parse(range)
-        .orElseThrow(() -> new IllegalArgumentException("'" + range + "' is not a semver range"));
-    return new Semver(range, r);
+    return new Semver(range, SemverConstraints.parse(range));
   }
 
   /** The last value in alphabetical ({@code ASC}) or reverse ({@code DESC}) order. */
@@ -62,7 +59,7 @@ public sealed interface TagOrder {
   }
 
   /** A semver range. */
-  record Semver(String range, SemverRange parsed) implements TagOrder {
+  record Semver(String range, SemverConstraints parsed) implements TagOrder {
     @Override
     public boolean accepts(String value) {
       return parsed.includes(value);

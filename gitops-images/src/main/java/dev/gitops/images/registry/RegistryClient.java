@@ -2,17 +2,20 @@ package dev.gitops.images.registry;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gitops.images.registry.internal.BoundedText;
 import dev.gitops.images.registry.internal.Challenge;
 import dev.gitops.images.registry.internal.HttpHeaders;
 import dev.gitops.images.registry.internal.TokenCache;
 import dev.gitops.images.registry.internal.TrustedCertificates;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -29,8 +32,15 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Flow;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 import org.slf4j.Logger;
@@ -176,7 +186,7 @@ public final class RegistryClient {
     List<String> kept = new ArrayList<>();
     int dropped = 0;
     for (String tag : tags) {
-      if (excluded.stream().anyMatch(p -> p.matcher(tag).find())) {
+      if (excluded(image, excluded, tag)) {
         dropped++;
       } else {
         kept.add(tag);
@@ -215,6 +225,21 @@ public final class RegistryClient {
     return sha256(get.body);
   }
 
+  /** Whether an exclusion matches {@code tag}; a pattern that backtracks past its budget is an error naming it. */
+  private static boolean excluded(ImageReference image, List<Pattern> exclusions, String tag) {
+    for (Pattern p : exclusions) {
+      try {
+        if (p.matcher(new BoundedText(tag, BoundedText.DEFAULT_STEPS)).find()) {
+          return true;
+        }
+      } catch (BoundedText.Exhausted e) {
+        throw error(image, -1, "exclusion pattern '" + p.pattern() + "' takes too long on tag '" + tag + "' ("
+            + e.getMessage() + "; Java regexes backtrack where Flux's Go regexes do not): simplify the pattern", null);
+      }
+    }
+    return false;
+  }
+
   /** {@code sha256:<hex>} of {@code bytes}. */
   static String sha256(byte[] bytes) {
     try {
@@ -243,7 +268,7 @@ public final class RegistryClient {
   }
 
   /** An answer: the response and its body (empty for HEAD). */
-  private record Answer(HttpResponse<InputStream> response, int status, byte[] body) {}
+  private record Answer(HttpResponse<byte[]> response, int status, byte[] body) {}
 
   /** Sends a request for {@code image}'s repository, answering authentication challenges. */
   private Answer send(ImageReference image, String method, URI uri, String accept) {
@@ -355,11 +380,8 @@ public final class RegistryClient {
       Duration wait;
       String why;
       try {
-        HttpResponse<InputStream> r = http.send(rb.build(), HttpResponse.BodyHandlers.ofInputStream());
-        byte[] body;
-        try (InputStream in = r.body()) {
-          body = in.readNBytes(MAX_BODY + 1);
-        }
+        HttpResponse<byte[]> r = exchange(rb.build());
+        byte[] body = r.body();
         if (body.length > MAX_BODY) {
           throw error(image, r.statusCode(), method + " " + uri.getRawPath() + " answered more than " + MAX_BODY + " bytes", null);
         }
@@ -380,6 +402,10 @@ public final class RegistryClient {
         wait = asked.isPresent() ? asked.get() : backoff(attempt);
       } catch (IOException e) {
         why = "failed (" + e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage()) + ")";
+        String hint = plainHttpHint(image, uri, e);
+        if (hint != null) {
+          throw error(image, -1, method + " " + uri + " " + why + hint, e);  // a setting to fix, not worth a retry
+        }
         if (attempt >= maxAttempts) {
           throw error(image, -1, method + " " + uri + " " + why + " after " + attempt + " attempts", e);
         }
@@ -397,6 +423,105 @@ public final class RegistryClient {
         throw error(image, -1, method + " " + uri.getRawPath() + " interrupted while waiting to retry", e);
       }
     }
+  }
+
+  /**
+   * One exchange, body included, bounded by the request timeout: the client's own timeout ends at
+   * the headers, and a registry that stalls mid-body must not hold a run forever.
+   */
+  private HttpResponse<byte[]> exchange(HttpRequest request) throws IOException, InterruptedException {
+    CompletableFuture<HttpResponse<byte[]>> pending = http.sendAsync(request, info -> new CappedBody(MAX_BODY));
+    try {
+      return pending.get(requestTimeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (TimeoutException e) {
+      pending.cancel(true);
+      throw new HttpTimeoutException("no complete answer within " + requestTimeout.toMillis() + " ms");
+    } catch (InterruptedException e) {
+      pending.cancel(true);
+      throw e;
+    } catch (ExecutionException e) {
+      Throwable cause = e.getCause() instanceof CompletionException c && c.getCause() != null ? c.getCause() : e.getCause();
+      if (cause instanceof IOException io) {
+        throw io;
+      }
+      if (cause instanceof RuntimeException re) {
+        throw re;
+      }
+      throw new IOException(cause);
+    }
+  }
+
+  /**
+   * Collects a body up to {@code cap} bytes and one more, then stops reading: the caller sees that
+   * the answer was too long without the rest being held in memory.
+   */
+  private static final class CappedBody implements HttpResponse.BodySubscriber<byte[]> {
+    private final int cap;
+    private final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    private final CompletableFuture<byte[]> result = new CompletableFuture<>();
+    private Flow.Subscription subscription;
+
+    CappedBody(int cap) {
+      this.cap = cap;
+    }
+
+    @Override
+    public CompletionStage<byte[]> getBody() {
+      return result;
+    }
+
+    @Override
+    public void onSubscribe(Flow.Subscription s) {
+      subscription = s;
+      s.request(Long.MAX_VALUE);
+    }
+
+    @Override
+    public void onNext(List<ByteBuffer> items) {
+      if (result.isDone()) {
+        return;
+      }
+      for (ByteBuffer b : items) {
+        int take = Math.min(b.remaining(), cap + 1 - bytes.size());
+        byte[] chunk = new byte[take];
+        b.get(chunk);
+        bytes.write(chunk, 0, take);
+        if (bytes.size() > cap) {
+          subscription.cancel();
+          result.complete(bytes.toByteArray());
+          return;
+        }
+      }
+    }
+
+    @Override
+    public void onError(Throwable t) {
+      result.completeExceptionally(t);
+    }
+
+    @Override
+    public void onComplete() {
+      result.complete(bytes.toByteArray());
+    }
+  }
+
+  /**
+   * A failed HTTPS exchange (a TLS error, or a plain HTTP server that never answers the handshake)
+   * with a registry whose host without its port is allowed plain HTTP: plain HTTP is allowed per
+   * host:port as in image references, so say so instead of retrying.
+   */
+  private String plainHttpHint(ImageReference image, URI uri, IOException e) {
+    String registry = image.registry().toLowerCase(Locale.ROOT);
+    int colon = registry.lastIndexOf(':');
+    if (!"https".equals(uri.getScheme()) || colon < 0 || registry.endsWith("]")) {
+      return null;
+    }
+    String host = registry.substring(0, colon);
+    if (!plainHttp.contains(host)) {
+      return null;
+    }
+    return "; plain HTTP is allowed for '" + host + "' but not for '" + registry + "': list the registry as host:port ("
+        + registry + ") to read it without TLS";
   }
 
   private static boolean retryable(int status) {
@@ -499,7 +624,7 @@ public final class RegistryClient {
       return this;
     }
 
-    /** How long to wait for each answer (default 30 s). */
+    /** How long to wait for each answer, its whole body included (default 30 s). */
     public Builder requestTimeout(Duration d) {
       this.requestTimeout = positive(d, "requestTimeout");
       return this;

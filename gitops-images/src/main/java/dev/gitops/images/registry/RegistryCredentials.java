@@ -86,6 +86,8 @@ public interface RegistryCredentials {
     JsonNode root;
     try {
       root = new ObjectMapper().readTree(Files.readAllBytes(configJson));
+    } catch (java.nio.file.NoSuchFileException e) {
+      throw new RegistryException("", "", -1, "Docker config " + configJson + " does not exist", e);
     } catch (IOException e) {
       throw new RegistryException("", "", -1, "Docker config " + configJson + " cannot be read: " + e.getMessage(), e);
     }

@@ -207,6 +207,59 @@ class GitWriteBackTest {
   }
 
   @Test
+  void aPathIsNormalisedAndAPathNotInTheTreeIsAnError() throws Exception {
+    for (String spelled : new String[] {"./apps", "apps/", ".//apps//", "./apps/."}) {
+      try (GitWriteBack git = writer().path(spelled).build()) {
+        assertThat(git.preview(choices("v1.2.4", "v2.0.0")).updates()).as(spelled)
+            .extracting(ImageUpdate::file).containsExactly("apps/web.yaml");
+      }
+    }
+    try (GitWriteBack git = writer().path("apps//chart/").build()) {
+      assertThat(git.preview(choices("v1.2.4", "v2.0.0")).problems()).singleElement().asString()
+          .startsWith("apps/chart/broken-marked.yaml:");
+    }
+    try (GitWriteBack git = writer().path("./nosuchdir").build()) {
+      assertThatThrownBy(() -> git.preview(choices("v1.2.4", "v2.0.0")))
+          .isInstanceOf(PathNotFoundException.class)
+          .hasMessageContaining("path 'nosuchdir' is not in branch main at ")
+          .satisfies(e -> assertThat(((PathNotFoundException) e).path()).isEqualTo("nosuchdir"));
+      assertThatThrownBy(() -> git.write(choices("v1.2.4", "v2.0.0"))).isInstanceOf(PathNotFoundException.class);
+    }
+  }
+
+  @Test
+  void aTemporaryCloneIsMadeOnFirstUseAndRemovedOnCloseOrWhenTheUpdaterCannotBeBuilt() {
+    GitWriteBack unused = writer().build();
+    assertThat(unused.cacheDirectory()).isNull();
+    unused.close();
+
+    GitWriteBack git = writer().build();
+    git.preview(choices("v1.2.4", "v2.0.0"));
+    Path clone = git.cacheDirectory();
+    assertThat(clone).isDirectory();
+    dev.gitops.images.policy.ImagePolicy web = dev.gitops.images.policy.ImagePolicy.builder("apps:web",
+        "registry.example.com/team/web").order(dev.gitops.images.policy.TagOrder.semver("*")).build();
+    assertThatThrownBy(() -> dev.gitops.images.ImageUpdater.builder()
+        .registry(dev.gitops.images.registry.RegistryClient.builder().build())
+        .policy(web).policy(web).git(git).build())
+        .hasMessageContaining("two image policies are named apps:web");
+    assertThat(clone).doesNotExist();
+  }
+
+  @Test
+  void aPushAHookRefusesKeepsWhatTheServerSaid() throws Exception {
+    Path hook = remote.bare.resolve("hooks/pre-receive");
+    java.nio.file.Files.writeString(hook, "#!/bin/sh\necho 'branch main is frozen until Monday (ticket OPS-42)' >&2\nexit 1\n");
+    hook.toFile().setExecutable(true);
+    try (GitWriteBack git = writer().build()) {
+      assertThatThrownBy(() -> git.write(choices("v1.2.4", "v2.0.0")))
+          .isInstanceOf(GitWriteException.class)
+          .hasMessageContaining("push to main refused: REJECTED_OTHER_REASON")
+          .hasMessageContaining("branch main is frozen until Monday (ticket OPS-42)");
+    }
+  }
+
+  @Test
   void remoteHeadsNameBothBranches() throws Exception {
     try (GitWriteBack git = writer().pushBranch("image-updates").build()) {
       assertThat(git.remoteHeads()).containsOnlyKeys("refs/heads/main");

@@ -58,6 +58,44 @@ class MarkedYamlTest {
   }
 
   @Test
+  void markersAfterFlowCollectionsOrAboveTheirValueAreProblemsNamingTheLine() {
+    MarkedYaml y = parse("""
+        a: {name: web, image: host/team/web:v1.2.3} # {"$imagepolicy": "flux-system:web"}
+        b: [
+          host/team/api:v1.0.0, host/team/api:v1.0.1 ]  # {"$imagepolicy": "flux-system:api"}
+        c: [host/team/x:v1] # {"$imagepolicy": "flux-system:x"}
+        image: # {"$imagepolicy": "flux-system:web"}
+          host/team/web:v1.2.3
+        note: 'a # {"$imagepolicy": "flux-system:web"} in a string' 
+        # {"$imagepolicy": "flux-system:web"} alone on its line: a note, not a marker
+        ok: host/team/web:v1.2.3 # {"$imagepolicy": "flux-system:web"}
+        """);
+    assertThat(y.markers()).extracting(ImageMarker::path).containsExactly("ok");
+    assertThat(y.problems()).extracting(MarkerException::line).containsExactly(1, 3, 4, 5);
+    assertThat(y.problems().get(0)).hasMessageStartingWith(
+        "apps/web.yaml:1: marker {\"$imagepolicy\": \"flux-system:web\"} does not follow a single-line scalar value");
+    assertThat(y.problems().get(3)).hasMessageContaining("on a key whose value is on another line");
+  }
+
+  @Test
+  void aMarkerInsideAMultiLineFlowMappingIsUsedByteForByte() {
+    String text = "a: {name: web,\n  image: host/team/web:v1.2.3 # {\"$imagepolicy\": \"flux-system:web\"}\n}\n";
+    MarkedYaml y = parse(text);
+    assertThat(y.problems()).isEmpty();
+    assertThat(y.markers()).singleElement().satisfies(m -> assertThat(m.path()).isEqualTo("a.image"));
+    assertThat(new String(y.withValues(Map.of(y.markers().get(0), "host/team/web:v1.2.4")), StandardCharsets.UTF_8))
+        .isEqualTo(text.replace("v1.2.3", "v1.2.4"));
+  }
+
+  @Test
+  void aYamlErrorKeepsSnakeYamlsProblemText() {
+    assertThatThrownBy(() -> parse("a: b\n\tc: d # {\"$imagepolicy\": \"x\"}\n"))
+        .isInstanceOf(MarkerException.class)
+        .hasMessageStartingWith("apps/web.yaml:2: not valid YAML: while scanning for the next token: found character")
+        .hasMessageContaining("that cannot start any token");
+  }
+
+  @Test
   void badFilesAreNamed() {
     assertThatThrownBy(() -> MarkedYaml.parse("bad.yaml", new byte[] {'a', ':', ' ', (byte) 0xff, '\n'}))
         .isInstanceOf(MarkerException.class).hasMessageStartingWith("bad.yaml: not UTF-8");

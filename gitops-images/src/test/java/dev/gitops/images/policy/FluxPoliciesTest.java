@@ -74,5 +74,9 @@ class FluxPoliciesTest {
         .hasMessageContaining("ImageRepository apps:api");
     Path g = Files.writeString(tmp.resolve("order.yaml"), FILE.replace("order: asc", "order: up"));
     assertThatThrownBy(() -> FluxPolicies.read(g)).hasMessageContaining("ImagePolicy apps:nightly: order 'up' must be asc or desc");
+    Path twice = Files.writeString(tmp.resolve("twice.yaml"), FILE.replace("name: nightly", "name: web"));
+    assertThatThrownBy(() -> FluxPolicies.read(twice))
+        .hasMessageContaining("policy file " + twice + ", ImagePolicy apps:web: a second ImagePolicy with this namespace and name");
+    assertThatThrownBy(() -> FluxPolicies.read(tmp.resolve("nope.yaml"))).hasMessageContaining("nope.yaml does not exist");
   }
 }

@@ -33,7 +33,9 @@ class ImagePolicyTest {
 
   @Test
   void preReleasesOnlyWhenTheRangeAsks() {
-    assertThat(policy().order(TagOrder.semver(">=1.11.0-0 <2")).build().select(TAGS).tag()).contains("v1.11.0-rc.1");
+    assertThat(policy().order(TagOrder.semver(">=1.11.0-0 <2.0.0-0")).build().select(TAGS).tag()).contains("v1.11.0-rc.1");
+    // as Flux (Masterminds): "<2" names no pre-release, so it rejects every pre-release version
+    assertThat(policy().order(TagOrder.semver(">=1.11.0-0 <2")).build().select(TAGS).tag()).isEmpty();
     assertThat(policy().order(TagOrder.semver("~1.11")).build().select(TAGS).tag()).isEmpty();
   }
 
@@ -59,6 +61,18 @@ class ImagePolicyTest {
     assertThat(asc.select(tags).skipped()).isEqualTo(1);
     ImagePolicy desc = policy().filter(TagFilter.of("^RELEASE\\.", "")).order(TagOrder.alphabetical(TagOrder.Direction.DESC)).build();
     assertThat(desc.select(tags).tag()).contains("RELEASE.2023-12-31T00-00-00Z");
+  }
+
+  @Test
+  void aBacktrackingFilterIsAPolicyErrorNamingThePatternNotAHang() {
+    ImagePolicy p = policy().filter(TagFilter.of("(.*a){12}$", "")).order(TagOrder.alphabetical(TagOrder.Direction.ASC)).build();
+    org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(20), () ->
+        assertThatThrownBy(() -> p.select(List.of("v1", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-")))
+            .isInstanceOf(PatternTooSlowException.class)
+            .hasMessageStartingWith("policy apps:web: tag filter pattern '(.*a){12}$' takes too long on tag "
+                + "'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-'"));
+    // the same pattern on tags it settles quickly is fine
+    assertThat(p.select(List.of("aaaaaaaaaaaa")).tag()).contains("aaaaaaaaaaaa");
   }
 
   @Test

@@ -62,6 +62,6 @@ class ImageReferenceTest {
         .hasMessageContaining(config.toString())
         .hasMessageContaining("auths.ghcr.io.auth is not base64");
     assertThatThrownBy(() -> RegistryCredentials.dockerConfig(tmp.resolve("missing.json")))
-        .hasMessageContaining("missing.json cannot be read");
+        .hasMessageContaining("missing.json does not exist");
   }
 }

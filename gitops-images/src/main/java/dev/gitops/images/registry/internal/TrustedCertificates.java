@@ -38,6 +38,8 @@ public final class TrustedCertificates {
         Collection<? extends Certificate> certs;
         try (InputStream in = Files.newInputStream(file)) {
           certs = cf.generateCertificates(in);
+        } catch (java.nio.file.NoSuchFileException e) {
+          throw new IllegalArgumentException("CA file " + file + " does not exist", e);
         } catch (IOException | CertificateException e) {
           throw new IllegalArgumentException("CA file " + file + " cannot be read as PEM certificates: " + e.getMessage(), e);
         }
