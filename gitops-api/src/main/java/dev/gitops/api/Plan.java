@@ -127,6 +127,29 @@ public record Plan(String id, String revision, List<Change> changes,
     return out;
   }
 
+  /**
+   * Whether the plan is complete and every change in it is a NOOP: nothing to apply, nothing
+   * skipped, nothing unknown. A plan whose only changes are skipped ones has no {@link
+   * #hasChanges changes} but is not quiet: what it skips is not in line with Git.
+   *
+   * <pre>{@code
+   * if (plan.isQuiet()) {
+   *   log.info("in sync at {}", plan.revision());
+   * }
+   * }</pre>
+   */
+  public boolean isQuiet() {
+    if (!isComplete()) {
+      return false;
+    }
+    for (Change c : changes) {
+      if (c.action() != Action.NOOP) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   /** Whether anything would change the live system (or the inventory). */
   public boolean hasChanges() {
     for (Change c : changes) {

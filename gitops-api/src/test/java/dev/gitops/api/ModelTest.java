@@ -172,6 +172,15 @@ class ModelTest {
         new java.util.TreeMap<>(), new java.util.TreeMap<>(), new java.util.TreeSet<>());
     assertThat(planning.summary()).as("a planning provider's reads and forgets are counted too")
         .isEqualTo("1 to create, 0 to update, 0 to replace, 0 to delete, 1 to read, 1 to forget, 0 skipped, 0 unchanged");
+    assertThat(plan.isQuiet()).isFalse();
+    Plan noops = new Plan("id", "r1", List.of(n), new java.util.TreeMap<>(), new java.util.TreeMap<>(),
+        new java.util.TreeMap<>(), new java.util.TreeMap<>(), new java.util.TreeSet<>());
+    assertThat(noops.isQuiet()).isTrue();
+    Change s = Change.builder(A, Action.SKIP).reason("exists but was not created by this reconciler").build();
+    Plan skips = new Plan("id", "r1", List.of(n, s), new java.util.TreeMap<>(), new java.util.TreeMap<>(),
+        new java.util.TreeMap<>(), new java.util.TreeMap<>(), new java.util.TreeSet<>());
+    assertThat(skips.hasChanges()).isFalse();
+    assertThat(skips.isQuiet()).as("what is skipped is not in line with Git").isFalse();
   }
 
   @Test

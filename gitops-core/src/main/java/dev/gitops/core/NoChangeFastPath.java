@@ -29,7 +29,7 @@ import org.slf4j.LoggerFactory;
  * instead of decoding the source, when the store's no-change marker vouches that the source content
  * of that fingerprint decodes to exactly those records (each re-dated at the revision). Every key
  * is observed and planned as always on that state, so drift is found; a plan that is not a
- * no-change plan ({@link #quiet}) is dropped unreported and the sync reads the source in full, so
+ * no-change plan ({@link Plan#isQuiet}) is dropped unreported and the sync reads the source in full, so
  * whatever the sync does, and what a decode refuses or keeps for the apply, comes from a decode.
  * See {@code docs/architecture.md}.
  */
@@ -61,13 +61,13 @@ final class NoChangeFastPath {
 
   /**
    * Whether {@code plan}, made on {@code read}, is the one to report and run: any plan on a decoded
-   * state; on the records alone, a {@link #quiet} plan; on a state read since the marker's content,
+   * state; on the records alone, a {@link Plan#isQuiet quiet} plan; on a state read since the marker's content,
    * a plan whose every change of a key taken from a record is a NOOP (what a sync writes is planned
    * from decoded resources, as on the full path).
    */
   static boolean stands(Plan plan, Read read) {
     if (read.fromStore()) {
-      return quiet(plan);
+      return plan.isQuiet();
     }
     if (read.decoded() == null) {
       return true;
@@ -75,19 +75,6 @@ final class NoChangeFastPath {
     Map<ResourceKey, Resource> desired = read.state().resources();
     for (Change c : plan.changes()) {
       if (c.action() != Action.NOOP && !read.decoded().contains(c.key()) && desired.containsKey(c.key())) {
-        return false;
-      }
-    }
-    return true;
-  }
-
-  /** Whether {@code plan} changes nothing: complete, every change a NOOP. */
-  static boolean quiet(Plan plan) {
-    if (!plan.isComplete()) {
-      return false;
-    }
-    for (Change c : plan.changes()) {
-      if (c.action() != Action.NOOP) {
         return false;
       }
     }

@@ -65,7 +65,7 @@ public final class PlanRenderer {
   public static String text(Plan plan) {
     StringBuilder sb = new StringBuilder();
     sb.append("Plan ").append(shortId(plan.id())).append(" for ").append(shortRevision(plan.revision())).append('\n');
-    if (quiet(plan)) {
+    if (plan.isQuiet()) {
       sb.append("No changes: the live system matches the desired state.\n");
     } else {
       sb.append('\n').append(changesText(plan)).append('\n');
@@ -122,7 +122,7 @@ public final class PlanRenderer {
         .append(code(shortRevision(plan.revision()), false)).append("\n\n");
     sb.append("**").append(plan.summary()).append("**\n\n");
     List<Change> shown = shown(plan);
-    if (quiet(plan)) {
+    if (plan.isQuiet()) {
       sb.append("No changes: the live system matches the desired state.\n");
       return sb.toString();
     }
@@ -199,19 +199,6 @@ public final class PlanRenderer {
   }
 
   /** The changes worth showing: everything but NOOPs. */
-  /** Whether {@code plan} is complete and every change in it a NOOP: nothing to show but that. */
-  public static boolean quiet(Plan plan) {
-    if (!plan.isComplete()) {
-      return false;
-    }
-    for (Change c : plan.changes()) {
-      if (c.action() != Action.NOOP) {
-        return false;
-      }
-    }
-    return true;
-  }
-
   private static List<Change> shown(Plan plan) {
     List<Change> out = new ArrayList<>();
     for (Change c : plan.changes()) {
