@@ -455,8 +455,9 @@ public final class Agent implements AutoCloseable {
   }
 
   /**
-   * Why the agent is not ready ({@code /readyz}): it is stopping, a configured target is not
-   * running, has not finished a successful sync yet, or is stuck. Empty when ready.
+   * Why the agent is not ready ({@code /readyz}): it is stopping, a cluster member cannot
+   * coordinate with the others, a configured target is not running, has not finished a
+   * successful sync yet, or is stuck. Empty when ready.
    */
   public List<String> notReady() {
     if (!started) {
@@ -466,6 +467,9 @@ public final class Agent implements AutoCloseable {
       return List.of("the agent is stopping");
     }
     List<String> reasons = new ArrayList<>();
+    if (placement != null) {
+      placement.notReady().ifPresent(reasons::add);
+    }
     Map<String, TargetRuntime> byName = new HashMap<>();
     runtimes().forEach(t -> byName.put(t.config().name(), t));
     for (TargetConfig t : config().targets()) {

@@ -34,6 +34,12 @@ class PlacementTest {
     final List<Set<String>> configured = new CopyOnWriteArrayList<>();
     final List<String> wrapped = new CopyOnWriteArrayList<>();
     final List<String> events = new CopyOnWriteArrayList<>();
+    volatile String notReady;
+
+    @Override
+    public java.util.Optional<String> notReady() {
+      return java.util.Optional.ofNullable(notReady);
+    }
 
     @Override
     public void start(Control c) {
@@ -88,6 +94,9 @@ class PlacementTest {
       assertThat(placement.configured).containsExactly(Set.of("a", "b"));
       assertThat(agent.status()).isEmpty();
       assertThat(agent.notReady()).as("a target another agent runs is no reason").isEmpty();
+      placement.notReady = "member m1 cannot coordinate with the cluster since 2026-12-02T20:00:00Z";
+      assertThat(agent.notReady()).as("the placement's own reason").containsExactly(placement.notReady);
+      placement.notReady = null;
 
       assertThat(placement.control.startTarget("a")).isTrue();
       assertThat(placement.control.startTarget("nope")).as("not configured").isFalse();

@@ -62,6 +62,9 @@ public final class ClusterMember implements AutoCloseable {
   private SortedSet<String> lastMembers;
   private Instant changedAt;
   private volatile boolean closed;
+  /** When the first of the failed rounds in a row began (null while rounds succeed), and the last failure. */
+  private volatile Instant unreachableSince;
+  private volatile String lastFailure = "";
 
   private ClusterMember(Builder b) {
     this.coordinator = b.coordinator;
@@ -112,23 +115,51 @@ public final class ClusterMember implements AutoCloseable {
     return coordinator;
   }
 
-  private void safeRound() {
+  /** One round; a failure is logged once per outage (at WARN) and kept for {@link #notReady}. */
+  void safeRound() {
     if (closed) {
       return;
     }
     try {
       round();
+      Instant since = unreachableSince;
+      if (since != null) {
+        unreachableSince = null;
+        LOG.warn("member {}: the cluster's coordinator answers again (it did not since {})", coordinator.memberId(),
+            since);
+      }
     } catch (RuntimeException e) {
       // The engine may be unreachable for a while: nothing is started or released this round, and
       // a lease that cannot be renewed ends membership (isMember), which stops every target.
-      LOG.warn("member {}: coordination round failed: {}", coordinator.memberId(), e.toString());
+      lastFailure = e.toString();
+      if (unreachableSince == null) {
+        unreachableSince = clock.instant();
+        LOG.warn("member {}: a coordination round failed ({}); it runs only what it holds until its lease"
+            + " ends, and retries every {}", coordinator.memberId(), e.toString(), pollInterval);
+      } else {
+        LOG.debug("member {}: coordination round failed again: {}", coordinator.memberId(), e.toString());
+      }
     }
+  }
+
+  /**
+   * Why this member is not ready: its last coordination round failed (the coordinator cannot be
+   * reached, or refused it), so it takes no target and keeps what it holds only while its lease
+   * lasts. Empty while rounds succeed.
+   */
+  public Optional<String> notReady() {
+    Instant since = unreachableSince;
+    return since == null ? Optional.empty() : Optional.of("member " + coordinator.memberId()
+        + " cannot coordinate with the cluster since " + since + ": " + lastFailure);
   }
 
   /** One round: check membership and ownership, then stop, release and acquire what moved. */
   void round() {
     String me = coordinator.memberId();
     if (!coordinator.isMember()) {
+      if (!owned.isEmpty() || lastMembers != null) {
+        LOG.warn("member {} lost its lease: it stops its {} target(s) and joins again", me, owned.size());
+      }
       stopAll("member " + me + " lost its lease");
       coordinator.join();
       lastMembers = null;

@@ -127,6 +127,24 @@ class ClusterMemberTest {
   }
 
   @Test
+  void aMemberThatCannotReachTheCoordinatorIsNotReadyUntilItCanAgain() {
+    ClusterMember m1 = member("m1");
+    m1.safeRound();
+    assertThat(m1.notReady()).isEmpty();
+    FakeCoordinator c = (FakeCoordinator) m1.coordinator();
+    c.unreachable = true;
+    Instant down = now;
+    m1.safeRound();
+    now = now.plusSeconds(5);
+    m1.safeRound();
+    assertThat(m1.notReady()).hasValueSatisfying(why -> assertThat(why)
+        .contains("member m1 cannot coordinate with the cluster since " + down).contains("connection refused"));
+    c.unreachable = false;
+    m1.safeRound();
+    assertThat(m1.notReady()).isEmpty();
+  }
+
+  @Test
   void aLeaveMovesTheLeaversTargetsAtOnceWithoutSettling() {
     ClusterMember m1 = member("m1");
     ClusterMember m2 = member("m2");

@@ -20,6 +20,8 @@ final class FakeCoordinator implements Coordinator {
 
   private final Engine engine;
   private final String id;
+  /** While set, every call fails as an unreachable engine would. */
+  volatile boolean unreachable;
 
   FakeCoordinator(Engine engine, String id) {
     this.engine = engine;
@@ -48,6 +50,9 @@ final class FakeCoordinator implements Coordinator {
 
   @Override
   public boolean isMember() {
+    if (unreachable) {
+      throw new IllegalStateException("connection refused: 127.0.0.1:2379");
+    }
     synchronized (engine) {
       return engine.members.contains(id);
     }

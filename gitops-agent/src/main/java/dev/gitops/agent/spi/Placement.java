@@ -48,6 +48,14 @@ public interface Placement {
     return provider;
   }
 
+  /**
+   * Why this agent is not ready for the placement's part ({@code /readyz}): for a cluster, that it
+   * cannot coordinate with the others. Empty when ready.
+   */
+  default Optional<String> notReady() {
+    return Optional.empty();
+  }
+
   /** Called once when the agent has stopped every target: leave (and let the others take over). */
   void close();
 }

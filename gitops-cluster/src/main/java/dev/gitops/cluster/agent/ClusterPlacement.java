@@ -183,6 +183,12 @@ public final class ClusterPlacement implements Placement {
   }
 
   @Override
+  public Optional<String> notReady() {
+    ClusterMember m = member;
+    return m == null ? Optional.empty() : m.notReady();
+  }
+
+  @Override
   public synchronized void close() {
     if (member != null) {
       member.close();  // stops what still runs, releases, revokes the lease
