@@ -10,7 +10,6 @@ import dev.gitops.ansible.internal.HostNames;
 import dev.gitops.ansible.internal.InventoryYaml;
 import dev.gitops.ansible.internal.ManagedInventory;
 import dev.gitops.ansible.internal.PlaybookBundle;
-import dev.gitops.ansible.internal.PlaybookExecutable;
 import dev.gitops.ansible.internal.PlaybookRunner;
 import dev.gitops.ansible.internal.VaultFiles;
 import dev.gitops.api.Action;
@@ -24,6 +23,7 @@ import dev.gitops.api.SyncListener;
 import dev.gitops.api.spi.CallContext;
 import dev.gitops.api.spi.Decoder;
 import dev.gitops.api.spi.Provider;
+import dev.gitops.core.internal.fs.Executables;
 import dev.gitops.core.redact.Scrubber;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -373,7 +373,7 @@ public final class AnsibleProvider implements Provider {
       Path playbook = bundles.materialize(latest.bundle()).resolve(latest.bundle().playbook());
       r = runner.run(managed.inventoryFile(), playbook, runnable.keySet(), false, ctx, scrubberOf(scrubFrom),
           step -> progress(ctx, step, ""));
-    } catch (PlaybookExecutable.NotFound e) {
+    } catch (Executables.NotFound e) {
       runnable.values().forEach(c -> out.put(c.key(), Outcome.permanentFailure(c.key() + ": cannot run"
           + " ansible-playbook: " + e.getMessage(), e)));
       return;
@@ -435,7 +435,7 @@ public final class AnsibleProvider implements Provider {
       present.keySet().forEach(n -> scrubFrom.add(sensitiveValuesOf(hosts.get(n))));
       r = runner.run(managed.inventoryFile(), playbook, present.keySet(), false, ctx, scrubberOf(scrubFrom),
           step -> progress(ctx, step, "decommission"));
-    } catch (PlaybookExecutable.NotFound e) {
+    } catch (Executables.NotFound e) {
       present.values().forEach(c -> out.put(c.key(), Outcome.permanentFailure(c.key() + ": cannot run the"
           + " decommission playbook: " + e.getMessage(), e)));
       return;
@@ -802,8 +802,8 @@ public final class AnsibleProvider implements Provider {
         // the default is looked up at each run instead, so that a provider can decode and plan
         // on a machine without Ansible; a chosen executable is a promise checked now
         try {
-          PlaybookExecutable.locate(binary, System.getenv("PATH"));
-        } catch (PlaybookExecutable.NotFound e) {
+          Executables.locate("ansible-playbook", binary, System.getenv("PATH"), PlaybookRunner.INSTALL);
+        } catch (Executables.NotFound e) {
           throw new IllegalArgumentException("ansiblePlaybook(\"" + binary + "\"): " + e.getMessage(), e);
         }
       }

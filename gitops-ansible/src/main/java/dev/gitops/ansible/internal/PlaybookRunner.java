@@ -3,6 +3,7 @@ package dev.gitops.ansible.internal;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.gitops.api.spi.CallContext;
+import dev.gitops.core.internal.fs.Executables;
 import dev.gitops.core.redact.Scrubber;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -118,6 +119,10 @@ public final class PlaybookRunner {
     void step(Step step);
   }
 
+  /** What to do when ansible-playbook is on no PATH directory. */
+  public static final String INSTALL =
+      "install Ansible (ansible-core) there, or configure the executable's path with ansiblePlaybook(path)";
+
   private final Options options;
   private final Path workDir;
   private final PidFile pidFile;
@@ -152,7 +157,7 @@ public final class PlaybookRunner {
    */
   public Result run(Path inventory, Path playbook, Collection<String> hosts, boolean check, CallContext ctx,
       Scrubber scrubber, Progress progress) throws IOException, InterruptedException {
-    Path program = PlaybookExecutable.locate(options.binary(), System.getenv("PATH"));
+    Path program = Executables.locate("ansible-playbook", options.binary(), System.getenv("PATH"), INSTALL);
     awaitLeftover(ctx);
     Path runs = Files.createDirectories(workDir.resolve("runs"));
     removeLeftRunDirectories(runs);

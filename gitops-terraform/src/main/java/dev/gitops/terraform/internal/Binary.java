@@ -1,14 +1,8 @@
 package dev.gitops.terraform.internal;
 
+import dev.gitops.core.internal.fs.Executables;
 import dev.gitops.terraform.TerraformException;
-import java.io.File;
-import java.nio.file.Files;
-import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Objects;
-import java.util.Optional;
 
 /**
  * Where the Terraform or OpenTofu executable is: a configured path, or a name looked up on
@@ -32,46 +26,11 @@ public final class Binary {
    * @throws TerraformException naming what was looked for and where
    */
   public static Binary locate(String nameOrPath, String searchPath) {
-    Objects.requireNonNull(nameOrPath, "nameOrPath");
-    if (nameOrPath.isBlank()) {
-      throw new TerraformException("no terraform binary configured: the binary name is blank");
-    }
-    if (nameOrPath.indexOf('/') >= 0 || nameOrPath.indexOf(File.separatorChar) >= 0) {
-      Path p;
-      try {
-        p = Path.of(nameOrPath);
-      } catch (InvalidPathException e) {
-        throw new TerraformException("the configured terraform binary '" + nameOrPath + "' is not a valid path");
-      }
-      if (!Files.isRegularFile(p) || !Files.isExecutable(p)) {
-        throw new TerraformException("the configured terraform binary " + p.toAbsolutePath()
-            + (Files.exists(p) ? " is not an executable file" : " does not exist"));
-      }
-      return new Binary(p.toAbsolutePath(), nameOrPath);
-    }
-    List<String> dirs = new ArrayList<>();
-    for (String dir : (searchPath == null ? "" : searchPath).split(File.pathSeparator)) {
-      if (dir.isEmpty()) {
-        continue;
-      }
-      dirs.add(dir);
-      Optional<Path> found = executable(dir, nameOrPath);
-      if (found.isPresent()) {
-        return new Binary(found.get(), nameOrPath);
-      }
-    }
-    throw new TerraformException("no '" + nameOrPath + "' executable found: looked for '" + nameOrPath
-        + "' in the PATH directories " + dirs + "; install " + ("tofu".equals(nameOrPath) ? "OpenTofu" : "Terraform")
-        + " there, or configure the binary's path");
-  }
-
-  private static Optional<Path> executable(String dir, String name) {
     try {
-      Path p = Path.of(dir).resolve(name);
-      return Files.isRegularFile(p) && Files.isExecutable(p) ? Optional.of(p.toAbsolutePath()) : Optional.empty();
-    } catch (InvalidPathException e) {
-      // A PATH entry that is no path on this system is skipped, as a shell would.
-      return Optional.empty();
+      return new Binary(Executables.locate("terraform binary", nameOrPath, searchPath, "install "
+          + ("tofu".equals(nameOrPath) ? "OpenTofu" : "Terraform") + " there, or configure the binary's path"), nameOrPath);
+    } catch (Executables.NotFound e) {
+      throw new TerraformException(e.getMessage());
     }
   }
 

@@ -1,4 +1,4 @@
-package dev.gitops.ansible.internal;
+package dev.gitops.core.internal.fs;
 
 import java.io.File;
 import java.io.IOException;
@@ -10,14 +10,18 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * Where the {@code ansible-playbook} executable is: a configured path, or a name looked up on
- * {@code PATH} as a shell (and {@code ProcessBuilder}) would, each directory in order. The same
- * rules as gitops-terraform's {@code Binary.locate}, kept here so that the Ansible provider does
- * not depend on the Terraform one.
+ * Where an external program a provider runs is ({@code terraform}, {@code ansible-playbook}): a
+ * configured path, or a name looked up on {@code PATH} as a shell (and {@code ProcessBuilder})
+ * would, each directory in order, the first executable file winning.
+ *
+ * <pre>{@code
+ * Path tf = Executables.locate("terraform binary", "terraform", System.getenv("PATH"),
+ *     "install Terraform there, or configure the binary's path");
+ * }</pre>
  */
-public final class PlaybookExecutable {
+public final class Executables {
 
-  /** The executable is not there: trying again will not help until someone installs it. */
+  /** The program is not there: trying again will not help until someone installs it. */
   public static final class NotFound extends IOException {
     private static final long serialVersionUID = 1L;
 
@@ -26,28 +30,31 @@ public final class PlaybookExecutable {
     }
   }
 
-  private PlaybookExecutable() {}
+  private Executables() {}
 
   /**
    * Finds {@code nameOrPath}: a name without a slash is searched on {@code searchPath} (the value
-   * of {@code PATH}); anything else is a file that must exist and be executable.
+   * of {@code PATH}; entries that are no path on this system are skipped); anything else is a
+   * file that must exist and be executable.
    *
+   * @param what what the program is, for messages ({@code terraform binary})
+   * @param remedy what to do when a name is on no PATH directory, for the message
    * @throws NotFound naming what was looked for and where
    */
-  public static Path locate(String nameOrPath, String searchPath) throws NotFound {
+  public static Path locate(String what, String nameOrPath, String searchPath, String remedy) throws NotFound {
     Objects.requireNonNull(nameOrPath, "nameOrPath");
     if (nameOrPath.isBlank()) {
-      throw new NotFound("no ansible-playbook executable configured: the name is blank");
+      throw new NotFound("no " + what + " configured: the name is blank");
     }
     if (nameOrPath.indexOf('/') >= 0 || nameOrPath.indexOf(File.separatorChar) >= 0) {
       Path p;
       try {
         p = Path.of(nameOrPath);
       } catch (InvalidPathException e) {
-        throw new NotFound("the configured ansible-playbook '" + nameOrPath + "' is not a valid path");
+        throw new NotFound("the configured " + what + " '" + nameOrPath + "' is not a valid path");
       }
       if (!Files.isRegularFile(p) || !Files.isExecutable(p)) {
-        throw new NotFound("the configured ansible-playbook " + p.toAbsolutePath()
+        throw new NotFound("the configured " + what + " " + p.toAbsolutePath()
             + (Files.exists(p) ? " is not an executable file" : " does not exist"));
       }
       return p.toAbsolutePath();
@@ -68,6 +75,6 @@ public final class PlaybookExecutable {
       }
     }
     throw new NotFound("no '" + nameOrPath + "' executable found: looked for it in the PATH directories " + dirs
-        + "; install Ansible (ansible-core) there, or configure the executable's path with ansiblePlaybook(path)");
+        + "; " + remedy);
   }
 }
