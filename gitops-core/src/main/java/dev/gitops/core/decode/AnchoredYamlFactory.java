@@ -14,8 +14,8 @@ import org.yaml.snakeyaml.events.ScalarEvent;
 /**
  * A {@link YAMLFactory} whose parsers report the anchor of a scalar value too: Jackson's own
  * reports it on collections and keys only ({@code getObjectId()} is null for {@code c: &val x}),
- * so an alias of a scalar ({@code d: *val}) could not be resolved. Parsers made from bytes (all
- * the decoder makes) are of this kind.
+ * so an alias of a scalar ({@code d: *val}) could not be resolved. Every parser it makes, from
+ * bytes, a stream, characters or a reader, is of this kind.
  */
 final class AnchoredYamlFactory extends YAMLFactory {
 
@@ -27,8 +27,23 @@ final class AnchoredYamlFactory extends YAMLFactory {
 
   @Override
   protected YAMLParser _createParser(byte[] data, int offset, int len, IOContext ctxt) throws IOException {
-    return new Parser(ctxt, _parserFeatures, _yamlParserFeatures, _loaderOptions, _objectCodec,
-        _createReader(data, offset, len, null, ctxt));
+    return _createParser(_createReader(data, offset, len, null, ctxt), ctxt);
+  }
+
+  @Override
+  protected YAMLParser _createParser(java.io.InputStream in, IOContext ctxt) throws IOException {
+    return _createParser(_createReader(in, null, ctxt), ctxt);
+  }
+
+  @Override
+  protected YAMLParser _createParser(char[] data, int offset, int len, IOContext ctxt, boolean recyclable)
+      throws IOException {
+    return _createParser(new java.io.CharArrayReader(data, offset, len), ctxt);
+  }
+
+  @Override
+  protected YAMLParser _createParser(Reader reader, IOContext ctxt) throws IOException {
+    return new Parser(ctxt, _parserFeatures, _yamlParserFeatures, _loaderOptions, _objectCodec, reader);
   }
 
   /** A YAML parser whose {@link #getObjectId} is the current scalar value's anchor as well. */
