@@ -62,7 +62,13 @@ final class Workers {
    */
   Handle submit(Runnable call, Runnable always) {
     Handle h = new Handle();
+    // the worker's name says for whom it calls (an agent's target thread is "target <name>"), so a
+    // provider's log line names the target it works for; restored when the call ends
+    String caller = Thread.currentThread().getName();
     pool.execute(() -> {
+      Thread self = Thread.currentThread();
+      String own = self.getName();
+      self.setName(own + " for " + caller);
       boolean run;
       synchronized (h) {
         run = !h.stopped;
@@ -79,6 +85,7 @@ final class Workers {
         try {
           always.run();
         } finally {
+          self.setName(own);
           giveBack();
         }
       }

@@ -126,18 +126,32 @@ class ExecutorTest {
   }
 
   @Test
-  void workerThreadsAreNamedDaemons() {
+  void workerThreadsAreNamedDaemonsThatSayForWhomTheyCall() throws Exception {
     List<Thread> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+    List<String> namesDuringCall = new java.util.concurrent.CopyOnWriteArrayList<>();
     provider.script(k("a"), (c, ctx) -> {
       seen.add(Thread.currentThread());
+      namesDuringCall.add(Thread.currentThread().getName());
       return Outcome.created();
     });
 
-    run(FAST, Plans.of("p").create("a").build());
+    // a sync on an agent's target thread: the provider's log lines should name the target
+    Thread caller = new Thread(() -> run(FAST, Plans.of("p").create("a").build()), "target web");
+    caller.start();
+    caller.join(10_000);
 
+    assertThat(namesDuringCall).singleElement().satisfies(n -> {
+      assertThat(n).startsWith("gitops-apply-");
+      assertThat(n).endsWith(" for target web");
+    });
     assertThat(seen).singleElement().satisfies(t -> {
-      assertThat(t.getName()).startsWith("gitops-apply-");
       assertThat(t.isDaemon()).isTrue();
+      // the pooled thread's own name is back once the call has ended
+      long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
+      while (t.getName().contains(" for ") && System.nanoTime() < deadline) {
+        Thread.onSpinWait();
+      }
+      assertThat(t.getName()).startsWith("gitops-apply-");
     });
   }
 
