@@ -52,7 +52,38 @@ final class SensitivePaths {
           RuleCursor ec = cur.step(s);
           walk(node.get(i), ec, at.then(KeyedPaths.name(s, ec, false, rule)), out);
         }
+      } else if (holds(node, cur)) {
+        // an atomic list is compared, reported and replaced whole (its path is the one a change
+        // names), so a sensitive value anywhere inside it makes the whole list sensitive
+        out.add(at.toPath());
       }
     }
+  }
+
+  /** Whether {@code node} is, or holds, a value that is sensitive under {@code cur} (any list read as atomic). */
+  private static boolean holds(JsonNode node, RuleCursor cur) {
+    if (cur.isEmpty()) {
+      return false;
+    }
+    if (cur.isSensitive()) {
+      return true;
+    }
+    if (node.isObject()) {
+      for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
+        Map.Entry<String, JsonNode> e = it.next();
+        if (holds(e.getValue(), cur.field(e.getKey()))) {
+          return true;
+        }
+      }
+    } else if (node.isArray()) {
+      for (int i = 0; i < node.size(); i++) {
+        JsonNode e = node.get(i);
+        // any element segment a rule may name: by index, and by value for rules that name elements
+        if (holds(e, cur.step(new FieldPath.Index(i))) || holds(e, cur.step(new FieldPath.Element(e)))) {
+          return true;
+        }
+      }
+    }
+    return false;
   }
 }

@@ -42,6 +42,10 @@ public final class ThreeWayMerge {
   private final MergeRules rules;
   private final byte[] secretKey;
   private final ConcurrentHashMap<BitSet, RuleCursor.Compiled> compiled = new ConcurrentHashMap<>();
+  /** Compiled patterns with a resource's own sensitive marks, by the rules selected and the marks. */
+  private final ConcurrentHashMap<List<Object>, RuleCursor.Compiled> marked = new ConcurrentHashMap<>();
+  /** Beyond this many distinct sets of marks, patterns with marks are compiled per merge, not kept. */
+  private static final int MARKED_KEPT = 1024;
   /** The compiled patterns every key shares when no ignore or sensitive rule selects by key, else null. */
   private volatile RuleCursor.Compiled unselected;
 
@@ -101,11 +105,23 @@ public final class ThreeWayMerge {
    *     key, or a repeated key), naming the path
    */
   public MergeResult merge(ResourceKey key, JsonNode lastApplied, JsonNode desired, JsonNode live) {
+    return merge(key, lastApplied, desired, live, Set.of());
+  }
+
+  /**
+   * {@link #merge(ResourceKey, JsonNode, JsonNode, JsonNode)} of a resource that marks paths of its
+   * own sensitive ({@link dev.gitops.api.Resource#sensitive()}: a decoder's or the user's marks):
+   * its reports name the elements those paths would show by keyed hashes too, so the paths of the
+   * plan are the ones its mask ({@link #sensitivePaths}) names. The merge itself is the same.
+   */
+  public MergeResult merge(ResourceKey key, JsonNode lastApplied, JsonNode desired, JsonNode live,
+      Set<PathPattern> extraSensitive) {
     Objects.requireNonNull(desired, "desired");
+    Objects.requireNonNull(extraSensitive, "extraSensitive");
     JsonNode l = lastApplied == null ? null : Documents.freeze(lastApplied);
     JsonNode d = Documents.freeze(desired);
     JsonNode v = live == null ? null : Documents.freeze(live);
-    RuleCursor root = RuleCursor.root(compile(key));
+    RuleCursor root = RuleCursor.root(extraSensitive.isEmpty() ? compile(key) : compile(key, extraSensitive));
     boolean absentNulls = rules.nullMode() == MergeRules.NullMode.ABSENT;
     Merger merger = new Merger(key, absentNulls);
     JsonNode target;
@@ -125,6 +141,19 @@ public final class ThreeWayMerge {
         Lazy.set(reports.owned));
   }
 
+  /** The compiled patterns for {@code key} with its own sensitive marks {@code extra}. */
+  private RuleCursor.Compiled compile(ResourceKey key, Set<PathPattern> extra) {
+    List<Object> id = List.of(selected(key), extra);
+    RuleCursor.Compiled c = marked.get(id);
+    if (c == null) {
+      c = new RuleCursor.Compiled(rules, key, extra, secretKey);
+      if (marked.size() < MARKED_KEPT) {
+        marked.putIfAbsent(id, c);
+      }
+    }
+    return c;
+  }
+
   /** The compiled patterns for {@code key}; keys selecting the same rules share them. */
   RuleCursor.Compiled compile(ResourceKey key) {
     if (rules.ignoreRules().isEmpty() && rules.sensitiveRules().isEmpty()) {
@@ -135,6 +164,11 @@ public final class ThreeWayMerge {
       }
       return c;
     }
+    return compiled.computeIfAbsent(selected(key), s -> new RuleCursor.Compiled(rules, key, Set.of(), secretKey));
+  }
+
+  /** Which ignore and sensitive rules select {@code key}: keys with the same selection compile alike. */
+  private BitSet selected(ResourceKey key) {
     BitSet selected = new BitSet();
     int i = 0;
     for (PathRule r : rules.ignoreRules()) {
@@ -149,6 +183,6 @@ public final class ThreeWayMerge {
       }
       i++;
     }
-    return compiled.computeIfAbsent(selected, s -> new RuleCursor.Compiled(rules, key, Set.of(), secretKey));
+    return selected;
   }
 }

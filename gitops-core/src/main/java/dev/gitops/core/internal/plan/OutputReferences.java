@@ -209,7 +209,9 @@ public final class OutputReferences {
       byte[] secretKey) {
     JsonNode stored = Planner.ownedDocument(l, pending);
     JsonNode last = stored == null ? null : SensitiveValues.reveal(stored, resolved.document(), c.live(), secretKey);
-    MergeResult r = new ThreeWayMerge(rules).merge(c.key(), last, resolved.document(), c.live());
+    // under the store's key, as the planner's merge: hashed element paths then match the change's mask
+    MergeResult r = new ThreeWayMerge(rules, secretKey).merge(c.key(), last, resolved.document(), c.live(),
+        resolved.sensitive());
     return c.toBuilder().desired(resolved).target(r.target()).patch(r.patch()).fields(r.fields()).unknown(Set.of())
         .build();
   }

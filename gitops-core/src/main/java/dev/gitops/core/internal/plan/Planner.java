@@ -1055,7 +1055,7 @@ public final class Planner {
   private MergeResult merge(ResourceKey key, MergeRules rules, JsonNode last, Resource d, JsonNode live,
       byte[] secretKey) {
     merged.increment();
-    return mergerFor(rules, secretKey).merge(key, last, d.document(), live);
+    return mergerFor(rules, secretKey).merge(key, last, d.document(), live, d.sensitive());
   }
 
   /** How many documents this planner serialised and hashed for their digests (remembered ones not counted). */
@@ -1256,7 +1256,7 @@ public final class Planner {
       byte[] secretKey) {
     JsonNode stored = ownedDocument(l, pending);
     JsonNode last = stored == null ? null : SensitiveValues.reveal(stored, d.document(), live, secretKey);
-    MergeResult r = mergerFor(rules, secretKey).merge(d.key(), last, d.document(), live);
+    MergeResult r = mergerFor(rules, secretKey).merge(d.key(), last, d.document(), live, d.sensitive());
     if (r.isNoop()) {
       return List.of();
     }
