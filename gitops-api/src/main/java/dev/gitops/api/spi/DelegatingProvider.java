@@ -21,8 +21,12 @@ import java.util.Set;
  * override only what the wrapper changes. {@link Provider#versions} is the exception: it is not
  * forwarded (the default answers none, so every key is observed through {@link #observe}), since
  * a wrapper that changes observations must not be bypassed; a wrapper that passes them through
- * unchanged may override it to forward. Wrappers in the add-ons (fencing in gitops-cluster) and
- * in tests (gitops-testkit's {@code ForwardingProvider}, its fault injector) build on it.
+ * unchanged may override it to forward. For the same reason a wrapper that overrides {@link
+ * #apply} but not {@link #applyAll} sees every change: its batches are applied one change at a
+ * time through its own {@code apply} and it does not {@linkplain #prefersBatches prefer batches},
+ * even when the delegate does (override {@code applyAll} too to keep the delegate's batch call).
+ * Wrappers in the add-ons (fencing in gitops-cluster) and in tests (gitops-testkit's {@code
+ * ForwardingProvider}, its fault injector) build on it.
  *
  * <pre>{@code
  * Provider counting = new DelegatingProvider(real) {
@@ -36,10 +40,27 @@ import java.util.Set;
 public abstract class DelegatingProvider implements Provider {
 
   private final Provider delegate;
+  /** Whether the subclass overrides {@link #apply} and not {@link #applyAll}: its batches then go through its apply. */
+  private final boolean appliesOneByOne;
 
   /** Forwards to {@code delegate}. */
   protected DelegatingProvider(Provider delegate) {
     this.delegate = Objects.requireNonNull(delegate, "delegate");
+    this.appliesOneByOne = overrides("apply", Change.class, CallContext.class)
+        && !overrides("applyAll", List.class, CallContext.class);
+  }
+
+  /** Whether this object's class overrides the method of this class named {@code name}. */
+  private boolean overrides(String name, Class<?>... parameters) {
+    for (Class<?> c = getClass(); c != DelegatingProvider.class; c = c.getSuperclass()) {
+      try {
+        c.getDeclaredMethod(name, parameters);
+        return true;
+      } catch (NoSuchMethodException notHere) {
+        // not declared at this level: look at the superclass
+      }
+    }
+    return false;
   }
 
   /** The provider calls are forwarded to. */
@@ -62,14 +83,22 @@ public abstract class DelegatingProvider implements Provider {
     return delegate.apply(change, ctx);
   }
 
+  /**
+   * Forwards the batch; for a subclass that overrides {@link #apply} only, applies the changes one
+   * by one through that {@code apply}, so the wrapper is never bypassed.
+   */
   @Override
   public Map<ResourceKey, Outcome> applyAll(List<Change> changes, CallContext ctx) {
+    if (appliesOneByOne) {
+      return Provider.super.applyAll(changes, ctx);
+    }
     return delegate.applyAll(changes, ctx);
   }
 
+  /** The delegate's answer; false for a subclass that overrides {@link #apply} only. */
   @Override
   public boolean prefersBatches() {
-    return delegate.prefersBatches();
+    return !appliesOneByOne && delegate.prefersBatches();
   }
 
   @Override
