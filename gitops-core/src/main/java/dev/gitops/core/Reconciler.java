@@ -645,13 +645,25 @@ public final class Reconciler implements AutoCloseable {
       }
       return;
     }
+    if (raw == null) {
+      LOG.warn("provider '{}' returned no observations (null) for {} keys", p.id(), keys.size());
+      raw = Map.of();
+    }
     for (ResourceKey k : keys) {
       Observation o = raw.get(k);
       if (o == null) {
         o = Observation.unknown(k, "provider '" + p.id() + "' returned no observation");
+      } else if (!k.equals(o.key())) {
+        // an observation of another object must never stand for this one (it would be planned,
+        // recorded and owned as if it were this key's)
+        o = Observation.unknown(k, "provider '" + p.id() + "' answered with an observation of " + o.key());
       } else if (o.isPresent()) {
         try {
-          JsonNode normalized = Documents.freeze(p.normalize(k, o.live()));
+          JsonNode n = p.normalize(k, o.live());
+          if (n == null) {
+            throw new IllegalStateException("provider '" + p.id() + "' normalized it to null");
+          }
+          JsonNode normalized = Documents.freeze(n);
           o = normalized == o.live() ? o : o.withLive(normalized);
         } catch (RuntimeException e) {
           // One object the normalizer cannot handle is one UNKNOWN key, not a failed sync.

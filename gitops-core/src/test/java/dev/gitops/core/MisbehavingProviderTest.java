@@ -1,0 +1,93 @@
+package dev.gitops.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.gitops.api.Observation;
+import dev.gitops.api.ResourceKey;
+import dev.gitops.api.State;
+import dev.gitops.api.SyncResult;
+import dev.gitops.api.spi.CallContext;
+import dev.gitops.api.spi.DelegatingProvider;
+import dev.gitops.api.spi.Provider;
+import dev.gitops.api.spi.Source;
+import dev.gitops.core.store.InMemoryStateStore;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A provider that answers nonsense (an observation of another key, no map at all, a null
+ * normalized document) gets its keys UNKNOWN with a reason naming it: the sync is incomplete,
+ * nothing of those keys is applied, recorded or owned, and nothing escapes as a raw exception.
+ */
+class MisbehavingProviderTest {
+
+  static final ResourceKey A = ReconcilerTest.key("a");
+  static final ResourceKey B = ReconcilerTest.key("b");
+
+  final MapProvider live = new MapProvider("m", false);
+  final InMemoryStateStore store = new InMemoryStateStore();
+
+  SyncResult syncWith(Provider p) {
+    State want = State.of("r1", List.of(ReconcilerTest.res("a", "{'v':1}")));
+    try (Reconciler rec = Reconciler.builder().source(Source.of(() -> want)).provider(p).store(store).build()) {
+      return rec.sync();
+    }
+  }
+
+  Provider observing(Function<Collection<ResourceKey>, Map<ResourceKey, Observation>> answer) {
+    return new DelegatingProvider(live) {
+      @Override
+      public Map<ResourceKey, Observation> observe(Collection<ResourceKey> keys, CallContext ctx) {
+        return answer.apply(keys);
+      }
+    };
+  }
+
+  @Test
+  void anObservationOfAnotherKeyNeverStandsForTheKeyAsked() {
+    live.put(B, ReconcilerTest.json("{'v':1}"));
+    Provider p = observing(keys -> {
+      Map<ResourceKey, Observation> m = new HashMap<>();
+      keys.forEach(k -> m.put(k, Observation.present(B, live.live.get(B), "1")));
+      return m;
+    });
+
+    SyncResult r = syncWith(p);
+
+    assertThat(r.status()).isEqualTo(SyncResult.Status.INCOMPLETE);
+    assertThat(r.plan().change(A).orElseThrow().reason()).contains("provider 'm'").contains("observation of " + B);
+    assertThat(live.live).doesNotContainKey(A);
+    assertThat(store.load().inventory()).doesNotContainKey(A);
+  }
+
+  @Test
+  void noObservationsAtAllIsAnIncompleteSyncNotAnException() {
+    SyncResult r = syncWith(observing(keys -> null));
+
+    assertThat(r.status()).isEqualTo(SyncResult.Status.INCOMPLETE);
+    assertThat(r.plan().change(A).orElseThrow().reason()).contains("provider 'm' returned no observation");
+    assertThat(store.load().inventory()).isEmpty();
+  }
+
+  @Test
+  void aNormalizerThatAnswersNullMakesTheKeyUnknownNamingTheProvider() {
+    live.put(A, ReconcilerTest.json("{'v':2}"));
+    Provider p = new DelegatingProvider(live) {
+      @Override
+      public JsonNode normalize(ResourceKey key, JsonNode doc) {
+        return null;
+      }
+    };
+
+    SyncResult r = syncWith(p);
+
+    assertThat(r.status()).isEqualTo(SyncResult.Status.INCOMPLETE);
+    assertThat(r.plan().change(A).orElseThrow().reason()).contains("normalized it to null");
+    assertThat(live.live.get(A)).isEqualTo(ReconcilerTest.json("{'v':2}"));
+  }
+}
