@@ -145,9 +145,9 @@ import org.slf4j.LoggerFactory;
  * {@linkplain OwnerMark mark}, so the engine never updates or deletes a file another owner claimed
  * (it is skipped as a conflict, naming that owner), even when the two owners keep separate state
  * stores; a write or delete that races such a claim fails naming the owner. A file nobody has
- * claimed (not yet written by any owner, or written before the record existed) is observed with
- * the observing owner's own mark: as before the record, a path Git names is taken over. {@link
- * #listMarked} lists an owner's claims, so a lost state store is noticed.
+ * claimed (the user's own, at a path Git names) is observed without a mark: the engine skips it
+ * unless adoption is allowed ({@code --adopt}; the write then claims it) and never deletes it.
+ * {@link #listMarked} lists an owner's claims, so a lost state store is noticed.
  *
  * <h2>Observation</h2>
  *
@@ -218,9 +218,8 @@ public final class LocalFilesProvider implements Provider {
 
   /**
    * Paths {@code owner} held when {@code ctx}'s {@link #listMarked} read the ownership record. A
-   * claim an owner holds is released only by that owner (this provider, whose writes drop this),
-   * and an unclaimed path reads as the observing owner's anyway: for that owner, the mark read
-   * again later in the same call is this one.
+   * claim an owner holds is released only by that owner (this provider, whose writes drop this):
+   * for that owner, the mark read again later in the same call is this one.
    */
   private record Listed(CallContext ctx, String owner, Set<String> paths) {
 
@@ -613,11 +612,15 @@ public final class LocalFilesProvider implements Provider {
     return markOf(ownership, key, ctx.owner());
   }
 
-  /** The claim on {@code key}'s path as a mark; a path nobody claimed reads as {@code owner}'s (see the class doc). */
+  /**
+   * The claim on {@code key}'s path as a mark; null for a path nobody claimed: a file gitops did not
+   * write (the user's own, or one from before gitops managed the target), which the planner skips
+   * unless adoption is allowed, and never deletes.
+   */
   private OwnerMark markOf(Ownership ownership, ResourceKey key, String owner) throws IOException {
     claimReads.increment();
     String holder = ownership.ownerOf(key.name(), owner);
-    return new OwnerMark(holder != null ? holder : owner, key);
+    return holder == null ? null : new OwnerMark(holder, key);
   }
 
   private JsonNode document(String name, Path file, byte[] bytes, Stat stat) {

@@ -92,6 +92,35 @@ class LocalFilesReconcileTest {
   // ------------------------------------------------------------------ B10: type changes
 
   @Test
+  void aUsersFileAtAPathGitNamesIsSkippedUnlessAdoptedAndNeverDeleted() throws IOException {
+    Path target = tmp.resolve("target");
+    Files.createDirectories(target);
+    Files.writeString(target.resolve("a.txt"), "my data\n");
+
+    SyncResult first = sync(target, files("a.txt", "hello\n", "b.txt", "b\n", "keep.txt", "k\n"), "r1");
+
+    Change a = first.plan().changes().stream().filter(c -> c.key().name().equals("a.txt")).findFirst().orElseThrow();
+    assertThat(a.action()).isEqualTo(Action.SKIP);
+    assertThat(a.reason()).contains("not created by this reconciler").contains("adoption");
+    assertThat(Files.readString(target.resolve("a.txt"))).isEqualTo("my data\n");
+    assertThat(Files.readString(target.resolve("b.txt"))).isEqualTo("b\n");
+
+    // gone from Git: the file gitops never wrote stays, the one it wrote is pruned
+    sync(target, files("keep.txt", "k\n"), "r2");
+    assertThat(Files.readString(target.resolve("a.txt"))).isEqualTo("my data\n");
+    assertThat(target.resolve("b.txt")).doesNotExist();
+
+    // adopted on request: written, claimed, and pruned like any file gitops wrote once Git drops it
+    LocalFilesProvider files = LocalFilesProvider.builder(target).build();
+    SyncResult adopted = reconciler(files, target.resolve(".gitops"), "gitops",
+        desired(files, "r3", files("a.txt", "hello\n", "keep.txt", "k\n")), options().toBuilder().adopt(true).build()).sync();
+    assertThat(adopted.isSuccessful()).as(adopted.toString()).isTrue();
+    assertThat(Files.readString(target.resolve("a.txt"))).isEqualTo("hello\n");
+    assertThat(sync(target, files("keep.txt", "k\n"), "r4").isSuccessful()).isTrue();
+    assertThat(target.resolve("a.txt")).doesNotExist();
+  }
+
+  @Test
   void aFileBecomingADirectoryAndBackIsReplacedInOrderAndLaterPrunesStillWork() throws IOException {
     Path target = tmp.resolve("target");
     assertThat(sync(target, files("x", "file\n", "keep", "k\n", "gone", "g\n"), "r1").isSuccessful()).isTrue();
