@@ -287,6 +287,12 @@ public final class FileStateStore implements BatchedStateStore {
   private long snapshotBytes;
   /** Where the journal's whole records end (the next append's offset). */
   private long journalEnd;
+  /**
+   * The serial of the last entry write known durable in the journal or the snapshot: meta.json
+   * records it, so a journal truncated or removed behind the store's back is found at the next
+   * load instead of read as an inventory that forgot what gitops owns.
+   */
+  private long entriesSerial;
 
   private FileStateStore(Path dir, Options options, boolean readOnly) {
     this.dir = Objects.requireNonNull(dir, "dir").toAbsolutePath().normalize();
@@ -604,6 +610,7 @@ public final class FileStateStore implements BatchedStateStore {
     boolean perKey = !fresh && version == 1;
     long metaSerial = 0;
     long metaSnapshot = 0;
+    long metaEntries = 0;
     String att = "";
     String app = "";
     StoreCodec.Accounting accounting = null;
@@ -615,6 +622,7 @@ public final class FileStateStore implements BatchedStateStore {
         app = StoreCodec.text(meta, "lastAppliedRevision");
         accounting = perKey ? StoreCodec.accounting(meta) : null;
         metaSnapshot = perKey ? 0 : StoreCodec.snapshotSerial(meta);
+        metaEntries = perKey ? 0 : StoreCodec.entriesSerial(meta);
       } catch (StoreCodec.BadContentException e) {
         throw corrupt(metaFile, e.getMessage(), e);
       }
@@ -659,6 +667,13 @@ public final class FileStateStore implements BatchedStateStore {
     }
     scanEnd = 0;
     JournalDelta journal = Files.exists(journalFile) ? readJournal(false, snapSerial) : new JournalDelta();
+    if (metaEntries > Math.max(snapSerial, journal.serial())) {
+      // every entry write is forced before a meta.json that counts it is written: what is gone was removed
+      throw corrupt(journalFile, (Files.exists(journalFile) ? "ends at serial " + journal.serial() : "is missing")
+          + ", but meta.json records entry writes up to serial " + metaEntries + " (the snapshot holds up to "
+          + snapSerial + "): the journal was truncated or removed, and what it recorded (what gitops owns) is lost",
+          null);
+    }
     if (accounting != null) {
       // after reading every entry, so that a bad file is named before the count it throws off
       checkAccounting(accounting, inventoryFiles, pendingFiles, metaSerial, journal);
@@ -685,6 +700,7 @@ public final class FileStateStore implements BatchedStateStore {
       storeFormat = fresh ? 0 : version;
       if (!readOnly) {
         journalEnd = scanEnd;
+        entriesSerial = Math.max(metaEntries, Math.max(snapSerial, journal.serial()));
         snapshotSerial = snapSerial;
         snapshotBytes = snapBytes;
       }
@@ -971,7 +987,8 @@ public final class FileStateStore implements BatchedStateStore {
   }
 
   private void writeMeta(long s) throws IOException {
-    write(dir.resolve("meta.json"), StoreCodec.bytes(StoreCodec.meta(s, attempted, applied, snapshotSerial)));
+    write(dir.resolve("meta.json"), StoreCodec.bytes(StoreCodec.meta(s, attempted, applied, snapshotSerial,
+        entriesSerial)));
     metaSnapshotSerial = snapshotSerial;
   }
 
@@ -1294,6 +1311,7 @@ public final class FileStateStore implements BatchedStateStore {
         StoreJournal.RecordBuffer record = JournalDelta.record(entries, encoded);
         append(record.framed(), record.size());
         serial = s;
+        entriesSerial = s;
         if (cache != null) {
           entries.forEach(this::fold);
           cache.serial = s;
@@ -1619,6 +1637,7 @@ public final class FileStateStore implements BatchedStateStore {
     byte[] bytes = StoreSnapshot.encode(serial, inventory, pending, encoded);
     DurableFiles.write(snapshotFile, bytes, () -> listener.onJournal(JournalPoint.SNAPSHOT_WRITTEN, snapshotFile));
     snapshotSerial = serial;
+    entriesSerial = Math.max(entriesSerial, serial);
     snapshotBytes = bytes.length;
     listener.onJournal(JournalPoint.SNAPSHOT_RENAMED, snapshotFile);
   }

@@ -165,13 +165,29 @@ final class StoreCodec {
   record Accounting(long inventory, long pending, String entry, boolean compacting) {}
 
   /** The meta.json of a store of format 2: serial, revisions and the serial of the snapshot it expects (0: none). */
-  static ObjectNode meta(long serial, String attempted, String applied, long snapshot) {
+  static ObjectNode meta(long serial, String attempted, String applied, long snapshot, long entries) {
     ObjectNode n = MAPPER.createObjectNode();
     n.put("serial", serial);
     n.put("lastAttemptedRevision", attempted);
     n.put("lastAppliedRevision", applied);
     n.put("snapshot", snapshot);
+    n.put("entries", entries);
     return n;
+  }
+
+  /**
+   * The serial of the last entry write meta.json knows to be durable in the journal or the
+   * snapshot (0 for a meta.json written before stores kept it).
+   */
+  static long entriesSerial(JsonNode meta) throws BadContentException {
+    if (!meta.has("entries")) {
+      return 0;
+    }
+    long s = longValue(meta, "entries");
+    if (s < 0) {
+      throw new BadContentException("negative entries serial " + s);
+    }
+    return s;
   }
 
   /** The no-change marker file: the serial it was recorded at and the source fingerprint it vouches for. */

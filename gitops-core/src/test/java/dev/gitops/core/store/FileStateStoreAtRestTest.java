@@ -199,6 +199,74 @@ class FileStateStoreAtRestTest {
     assertThat(Files.readAllBytes(journal())).isEqualTo(bytes);
   }
 
+  /** a applied in the journal (no snapshot yet), b applied after a snapshot: what meta.json then counts. */
+  private void journaledAfterSnapshot(boolean withSnapshot) {
+    if (withSnapshot) {
+      written();
+    }
+    try (FileStateStore s = FileStateStore.open(dir()); StoreLock l = s.lock(LONG)) {
+      s.load();
+      s.writeBatch(StoreBatch.builder().pending(res(C, 7)).build());
+      s.writeBatch(StoreBatch.builder().applied(res(C, 7), "r2").build());
+      s.recordRevisions("r2", "r2");
+    }
+    assertThat(journal()).exists();
+  }
+
+  @Test
+  void aJournalRemovedOrTruncatedBehindTheStoresBackIsDamageNeverAForgottenInventory() throws IOException {
+    for (boolean withSnapshot : new boolean[] {false, true}) {
+      for (String how : List.of("removed", "truncated", "cut to its first record")) {
+        org.junit.jupiter.api.Assertions.assertDoesNotThrow(() -> deleteTree(dir()));
+        journaledAfterSnapshot(withSnapshot);
+        byte[] whole = Files.readAllBytes(journal());
+        switch (how) {
+          case "removed" -> Files.delete(journal());
+          case "truncated" -> Files.write(journal(), Arrays.copyOf(whole, 10));
+          default -> {
+            // the first record alone (the pending write), as a copy of an older journal would be
+            int first;
+            try {
+              first = firstRecordLength(whole);
+            } catch (Exception e) {
+              throw new AssertionError(e);
+            }
+            Files.write(journal(), Arrays.copyOf(whole, first));
+          }
+        }
+        try (FileStateStore s = FileStateStore.open(dir()); StoreLock l = s.lock(LONG)) {
+          assertThatThrownBy(s::load).as(how + (withSnapshot ? " after a snapshot" : ""))
+              .isInstanceOf(StoreCorruptException.class)
+              .hasMessageContaining(journal().toString())
+              .hasMessageContaining("meta.json records entry writes up to serial");
+          assertThatThrownBy(() -> s.forget(A)).isInstanceOf(StoreCorruptException.class);
+        }
+      }
+    }
+  }
+
+  /** The length of the journal's first record: the shortest prefix that scans as one whole record. */
+  private static int firstRecordLength(byte[] whole) throws Exception {
+    for (int n = 1; n < whole.length; n++) {
+      StoreJournal.Scan scan = StoreJournal.scan(Arrays.copyOf(whole, n));
+      if (scan.records().size() == 1 && scan.end() == n) {
+        return n;
+      }
+    }
+    throw new AssertionError("no first record in " + whole.length + " bytes");
+  }
+
+  private static void deleteTree(Path root) throws IOException {
+    if (!Files.exists(root)) {
+      return;
+    }
+    try (java.util.stream.Stream<Path> all = Files.walk(root)) {
+      for (Path p : (Iterable<Path>) all.sorted(java.util.Comparator.reverseOrder())::iterator) {
+        Files.delete(p);
+      }
+    }
+  }
+
   @Test
   void aSyncThatChangesNothingWritesNothingAndAOneChangeSyncOnlyAppends() throws IOException {
     written();
