@@ -891,7 +891,8 @@ public final class LocalFilesProvider implements Provider {
       ownership(layout).claim(key.name(), owner, claimSync, existing == null);
       int bits;
       if (existing != null) {
-        bits = mode != null ? mode : (existing.mode >= 0 ? existing.mode : Modes.parse(defaultMode));
+        // never a setuid, setgid or sticky bit: Java cannot set them, and a write clears them
+        bits = mode != null ? mode : (existing.mode >= 0 ? existing.mode & 0777 : Modes.parse(defaultMode));
         if (sameBytes(file, bytes)) {
           if (existing.mode >= 0 && existing.mode != bits) {
             Files.setPosixFilePermissions(file, Modes.toPermissions(bits));
@@ -1327,7 +1328,8 @@ public final class LocalFilesProvider implements Provider {
           int type = mode & 0170000;
           return new Stat(type == 0100000, type == 0040000, type == 0120000, (Long) a.get("size"),
               ((FileTime) a.get("lastModifiedTime")).to(TimeUnit.NANOSECONDS),
-              Long.toHexString((Long) a.get("dev")) + "." + a.get("ino"), mode & 0777,
+              // the setuid, setgid and sticky bits too: a desired mode never has them, so one set by hand is drift
+              Long.toHexString((Long) a.get("dev")) + "." + a.get("ino"), mode & 07777,
               ((FileTime) a.get("ctime")).to(TimeUnit.NANOSECONDS));
         } catch (NoSuchFileException e) {
           return null;

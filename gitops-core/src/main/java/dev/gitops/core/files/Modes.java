@@ -46,11 +46,15 @@ final class Modes {
     return true;
   }
 
-  /** The canonical four-digit form. */
+  /**
+   * The canonical four-digit form; a live file's setuid, setgid and sticky bits are its first digit
+   * ({@code "4755"}), so a mode set by hand with them differs from every desired one.
+   */
   static String format(int bits) {
-    int b = bits & 0777;
+    int b = bits & 07777;
     // what String.format("%04o") gives, without a Formatter per call (every observed file's token has one)
-    return new String(new char[] {'0', (char) ('0' + (b >> 6)), (char) ('0' + ((b >> 3) & 7)), (char) ('0' + (b & 7))});
+    return new String(new char[] {(char) ('0' + (b >> 9)), (char) ('0' + ((b >> 6) & 7)),
+        (char) ('0' + ((b >> 3) & 7)), (char) ('0' + (b & 7))});
   }
 
   /** The canonical four-digit form of {@code text}. */

@@ -274,6 +274,24 @@ class LocalFilesProviderTest {
   }
 
   @Test
+  void aSetuidBitSetByHandIsSeenAndClearedByTheNextWrite() throws IOException {
+    LocalFilesProvider p = provider();
+    ResourceKey key = p.keyOf("run.sh");
+    p.apply(change(key, Action.CREATE, text("#!/bin/sh\n", "0755")), ctx());
+    String before = observe(p, key).version();
+    Path file = target().resolve("run.sh");
+    Files.setAttribute(file, "unix:mode", 04755);
+
+    Observation setuid = observe(p, key);
+    assertThat(setuid.live().get("mode").asText()).isEqualTo("4755");
+    assertThat(setuid.version()).isNotEqualTo(before);
+
+    assertThat(p.apply(change(key, Action.UPDATE, text("#!/bin/sh\n", "0755")), ctx()).isOk()).isTrue();
+    assertThat((Integer) Files.getAttribute(file, "unix:mode") & 07777).isEqualTo(0755);
+    assertThat(observe(p, key).live().get("mode").asText()).isEqualTo("0755");
+  }
+
+  @Test
   void targetWithoutModeKeepsTheLiveMode() throws IOException {
     LocalFilesProvider p = provider();
     ResourceKey key = p.keyOf("a.txt");
