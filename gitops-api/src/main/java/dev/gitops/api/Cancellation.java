@@ -5,6 +5,8 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A cancellation token shared by a sync and every provider call it makes. Thread-safe.
@@ -24,6 +26,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * }</pre>
  */
 public final class Cancellation implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(Cancellation.class);
   private volatile String reason;
   private final Cancellation parent;
   /** This child's callback in its parent, removed when this token is closed. */
@@ -152,8 +155,10 @@ public final class Cancellation implements AutoCloseable {
       try {
         callback.run();
       } catch (RuntimeException e) {
-        // A callback failing must not stop the others from running; the token is cancelled anyway.
-        Thread.currentThread().getUncaughtExceptionHandler().uncaughtException(Thread.currentThread(), e);
+        // A callback failing must not stop the others from running, and the token is cancelled
+        // anyway: logged (not handed to the thread's uncaught-exception handler, which prints it
+        // or ends an application that treats it as a thread's death, though no thread died).
+        LOG.warn("a callback of a cancellation ({}) failed; the others ran", owner.reason(), e);
       }
     }
 

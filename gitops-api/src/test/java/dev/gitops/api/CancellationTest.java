@@ -32,6 +32,28 @@ class CancellationTest {
   }
 
   @Test
+  void aFailingCallbackNeitherStopsTheOthersNorReachesTheThreadsUncaughtExceptionHandler() {
+    Cancellation c = new Cancellation();
+    AtomicInteger ran = new AtomicInteger();
+    java.util.List<Throwable> uncaught = new java.util.concurrent.CopyOnWriteArrayList<>();
+    Thread self = Thread.currentThread();
+    Thread.UncaughtExceptionHandler before = self.getUncaughtExceptionHandler();
+    self.setUncaughtExceptionHandler((t, e) -> uncaught.add(e));
+    try {
+      c.onCancel(() -> {
+        throw new IllegalStateException("callback boom");
+      });
+      c.onCancel(ran::incrementAndGet);
+      c.cancel("stop");
+    } finally {
+      self.setUncaughtExceptionHandler(before);
+    }
+    assertThat(c.isCancelled()).isTrue();
+    assertThat(ran.get()).isEqualTo(1);
+    assertThat(uncaught).as("a library logs, it never hands a live thread's exception to the handler").isEmpty();
+  }
+
+  @Test
   void aRemovedCallbackDoesNotRunAndOneAddedToAClosedTokenIsNotKept() {
     Cancellation c = new Cancellation();
     AtomicInteger ran = new AtomicInteger();
