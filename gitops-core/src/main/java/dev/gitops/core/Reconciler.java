@@ -95,7 +95,8 @@ import org.slf4j.LoggerFactory;
  * {@linkplain Builder#store store} handed to its builder: {@link #close()} closes both (a {@code
  * GitSource} without a cache directory deletes its temporary clone then). Providers and listeners
  * stay the caller's: a provider may serve several reconcilers, so closing one never closes them.
- * Each sync's worker threads stop before the sync returns, so no thread outlives a sync.
+ * Provider calls run on worker threads the reconciler keeps between syncs (an idle one ends after
+ * 30 seconds); {@link #close()} ends them, a call it abandoned when its provider returns.
  *
  * <p><b>Events.</b> {@link #plan()} and {@link #sync()} each compute a plan and report it to the
  * listeners ({@link SyncEvent.Planned}, then a {@link SyncEvent.DriftDetected} per drifted key):
@@ -293,6 +294,8 @@ public final class Reconciler implements AutoCloseable {
       store.close();
       LOG.debug("reconciler '{}' closed its source {} and its store", owner, source.describe());
     } finally {
+      // its worker threads end (a call it abandoned keeps its thread until the provider returns)
+      executor.close();
       syncLock.unlock();
     }
   }

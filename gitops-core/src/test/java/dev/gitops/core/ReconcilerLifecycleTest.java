@@ -92,6 +92,24 @@ class ReconcilerLifecycleTest {
   }
 
   @Test
+  void closeEndsTheWorkerThreadsTheSyncsUsed() throws InterruptedException {
+    java.util.Set<Thread> workers = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    MapProvider provider = new MapProvider("m", false);
+    provider.beforeApply = c -> workers.add(Thread.currentThread());
+    Reconciler r = Reconciler.builder().desiredState(DESIRED).provider(provider).inMemoryStore().build();
+    assertThat(r.sync().isSuccessful()).isTrue();
+    assertThat(workers).as("the apply ran on a worker thread").isNotEmpty()
+        .noneMatch(t -> t == Thread.currentThread());
+
+    r.close();
+
+    for (Thread t : workers) {
+      t.join(5_000);  // idle workers end at once, not after the pool's 30 s keep-alive
+      assertThat(t.isAlive()).as(t.getName()).isFalse();
+    }
+  }
+
+  @Test
   void closeClosesTheSourceAndTheStoreOnceAndRefusesLaterSyncs() {
     ClosingSource source = new ClosingSource();
     AtomicInteger storeCloses = new AtomicInteger();

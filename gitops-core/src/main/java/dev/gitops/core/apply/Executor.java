@@ -41,9 +41,10 @@ import java.util.Objects;
  * deadline or on cancellation keeps its thread until the provider returns (an interrupt cannot
  * force it), so such calls shrink the room for new ones instead of adding threads; and no call
  * is started for a key whose abandoned call may still land. {@code execute} may be called again,
- * also from several threads at once; the runs share the threads.
+ * also from several threads at once; the runs share the threads. {@link #close()} ends the idle
+ * threads at once (an abandoned call's thread when its provider returns).
  */
-public final class Executor {
+public final class Executor implements AutoCloseable {
 
   private final ExecutionOptions options;
   private final Workers workers;
@@ -59,6 +60,14 @@ public final class Executor {
   /** The options this executor runs with. */
   public ExecutionOptions options() {
     return options;
+  }
+
+  /**
+   * Ends the worker threads: the idle ones at once, one still running a call this executor
+   * abandoned when its provider returns. Nothing may be executed after this.
+   */
+  public void close() {
+    workers.shutdown();
   }
 
   /**

@@ -119,6 +119,14 @@ final class Workers {
     }
   }
 
+  /**
+   * Lets the threads end: idle ones at once, one still running an abandoned call when its provider
+   * returns. No call may be submitted after this.
+   */
+  void shutdown() {
+    pool.shutdown();
+  }
+
   /** {@code wakeup} runs whenever a slot is given back, until {@link #stopWaking}. */
   void wakeOnRelease(Runnable wakeup) {
     waiters.add(wakeup);
