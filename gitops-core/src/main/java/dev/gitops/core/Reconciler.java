@@ -1041,8 +1041,12 @@ public final class Reconciler implements AutoCloseable {
     for (SyncListener l : listeners) {
       try {
         l.onEvent(e);
-      } catch (RuntimeException ex) {
-        // A listener must not break a sync; its failure is logged and otherwise ignored.
+      } catch (RuntimeException | Error ex) {
+        if (ex instanceof VirtualMachineError vm) {
+          throw vm;  // out of memory or stack: nothing here can go on
+        }
+        // A listener must not break a sync (an assertion of a test's listener, a class it cannot
+        // load): its failure is logged and otherwise ignored, while provider calls may be running.
         LOG.warn("sync listener {} failed on {}: {}", l, e.getClass().getSimpleName(), ex.toString());
       }
     }

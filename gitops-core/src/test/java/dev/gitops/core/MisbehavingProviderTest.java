@@ -20,7 +20,7 @@ import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 
 /**
- * A provider that answers nonsense (an observation of another key, no map at all, a null
+ * A listener that throws an error does not break the sync. A provider that answers nonsense (an observation of another key, no map at all, a null
  * normalized document) gets its keys UNKNOWN with a reason naming it: the sync is incomplete,
  * nothing of those keys is applied, recorded or owned, and nothing escapes as a raw exception.
  */
@@ -89,5 +89,22 @@ class MisbehavingProviderTest {
     assertThat(r.status()).isEqualTo(SyncResult.Status.INCOMPLETE);
     assertThat(r.plan().change(A).orElseThrow().reason()).contains("normalized it to null");
     assertThat(live.live.get(A)).isEqualTo(ReconcilerTest.json("{'v':2}"));
+  }
+
+  @Test
+  void aListenerThatThrowsAnErrorDoesNotBreakTheSync() {
+    State want = State.of("r1", List.of(ReconcilerTest.res("a", "{'v':1}"), ReconcilerTest.res("b", "{'v':2}")));
+    try (Reconciler rec = Reconciler.builder().source(Source.of(() -> want)).provider(live).store(store)
+        .listener(e -> {
+          if (e instanceof dev.gitops.api.SyncEvent.ChangeFinished) {
+            throw new AssertionError("a test's listener failed");
+          }
+        }).build()) {
+      SyncResult r = rec.sync();
+
+      assertThat(r.isSuccessful()).as(r.toString()).isTrue();
+      assertThat(store.load().inventory()).containsKeys(A, B);
+      assertThat(store.load().pending()).isEmpty();
+    }
   }
 }

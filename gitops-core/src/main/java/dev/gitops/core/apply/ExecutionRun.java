@@ -274,11 +274,17 @@ final class ExecutionRun {
     this.workers = threads;
     this.abandoned = abandonedCalls;
     this.runToken = cancellation.child();
+    boolean ended = false;
     try {
       // A call of an earlier run (or another run) that returns frees a slot this run may be waiting for.
       workers.wakeOnRelease(wakeup);
-      return runLoop();
+      Map<ResourceKey, Outcome> outcomes = runLoop();
+      ended = true;
+      return outcomes;
     } finally {
+      if (!ended) {
+        abandonInFlight();
+      }
       workers.stopWaking(wakeup);
       // The run is over: the caller's token must not keep a callback for it.
       runToken.close();
@@ -451,6 +457,23 @@ final class ExecutionRun {
         }
       }
     }
+  }
+
+  /**
+   * After the run ended with an exception or error (a store that failed, an error from a hook):
+   * every call still in flight is abandoned, so its keys stay unknown until it returns and no later
+   * run sends a second call for them meanwhile. What fails here is added to what is thrown.
+   */
+  private void abandonInFlight() {
+    for (Call call : List.copyOf(inFlight.values())) {
+      try {
+        abandon(call, "the run ended abnormally");
+      } catch (RuntimeException e) {
+        // the run's own failure is what the caller must see; this one is logged beside it
+        log.warn("abandoning call {} of plan {} failed: {}", call.id, plan.id(), e.toString());
+      }
+    }
+    inFlight.clear();
   }
 
   /**

@@ -156,6 +156,48 @@ class ExecutorTest {
   }
 
   @Test
+  void aRunThatEndsWithAnErrorAbandonsTheCallsStillInFlight() throws Exception {
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch bStarted = new java.util.concurrent.CountDownLatch(1);
+    provider.script(k("b"), (c, ctx) -> {
+      bStarted.countDown();
+      try {
+        release.await(10, java.util.concurrent.TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        // this provider ignores interrupts: it returns when released
+      }
+      return Outcome.created();
+    });
+    provider.script(k("a"), (c, ctx) -> {
+      try {
+        bStarted.await(10, java.util.concurrent.TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      return Outcome.created();
+    });
+    ExecutionHooks failing = new RecordingHooks() {
+      @Override
+      public void event(SyncEvent event) {
+        if (event instanceof SyncEvent.ChangeFinished f && f.change().key().equals(k("a"))) {
+          throw new AssertionError("a hook failed");
+        }
+      }
+    };
+    Executor executor = new Executor(FAST.withParallelism(2));
+    try {
+      assertThatThrownBy(() -> executor.execute(Plans.of("p").create("a").create("b").build(), Map.of("p", provider),
+          failing, new Cancellation(), "owner-1")).isInstanceOf(AssertionError.class).hasMessageContaining("a hook failed");
+
+      // b's call is still running: a later run must not send a second one for it
+      assertThat(executor.abandoned().mayStillLand(k("b"))).isTrue();
+    } finally {
+      release.countDown();
+      executor.close();
+    }
+  }
+
+  @Test
   void callContextCarriesOwnerRevisionAndDeadline() {
     run(FAST, Plans.of("p").create("a").build());
 
