@@ -101,6 +101,8 @@ public final class Agent implements AutoCloseable {
   private final Listener listener;
   /** Decides which targets run here when agents share a configuration; null: every target runs here. */
   private final Placement placement;
+  /** The last failure of each target that could not start (guarded by {@code lifecycle}). */
+  private final Map<String, String> startFailures = new HashMap<>();
   private final ReentrantLock lifecycle = new ReentrantLock();
   /** The running targets; changed only under {@code lifecycle}. */
   private final Map<String, TargetRuntime> targets = new LinkedHashMap<>();
@@ -334,11 +336,18 @@ public final class Agent implements AutoCloseable {
     try {
       targets.put(t.name(), TargetRuntime.start(t, new TargetRuntime.Shared(slots, notifications, registry,
           of.stateDir(), clock, of.stuckAfter(), environment, placement)));
+      startFailures.remove(t.name());
       published();
     } catch (RuntimeException e) {
       // One target that cannot start (its store is locked or damaged) must not keep the others down;
-      // readiness says it is missing, and the next reload tries again.
-      LOG.error("target {} cannot start: {}", t.name(), e.toString());
+      // readiness says it is missing, and the next reload tries again. A placement retries by itself:
+      // the same failure again is not logged at every attempt.
+      String was = startFailures.put(t.name(), e.toString());
+      if (placement != null && e.toString().equals(was)) {
+        LOG.debug("target {} still cannot start: {}", t.name(), e.toString());
+      } else {
+        LOG.error("target {} cannot start: {}", t.name(), e.toString());
+      }
     }
   }
 

@@ -1,6 +1,8 @@
 package dev.gitops.agent;
 
+import dev.gitops.api.Action;
 import dev.gitops.api.Cancellation;
+import dev.gitops.api.Change;
 import dev.gitops.api.Outcome;
 import dev.gitops.api.PlanRefusedException;
 import dev.gitops.api.ResourceKey;
@@ -14,10 +16,12 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
+import java.util.SortedSet;
 import java.util.TreeSet;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -40,6 +44,8 @@ final class TargetState implements SyncListener {
   private final Set<ResourceKey> drift = new TreeSet<>();
   private volatile TargetStatus last;
   private volatile Instant lastSuccess;
+  /** The orphans the last sync found (marked as ours, in no inventory): logged when they change. */
+  private volatile Set<ResourceKey> orphans = Set.of();
 
   TargetState(String target, String provider, Path stateDir, Clock clock, Duration stuckAfter) {
     this.target = target;
@@ -79,7 +85,13 @@ final class TargetState implements SyncListener {
     }
   }
 
+  /** The objects the last sync skipped as orphans: they carry the target's mark but no inventory records them. */
+  Set<ResourceKey> orphans() {
+    return orphans;
+  }
+
   private void finished(SyncResult r) {
+    noteOrphans(r);
     boolean corrected = drift.stream().allMatch(k -> {
       Outcome o = r.outcomes().get(k);
       return o != null && (o.kind() == Outcome.Kind.CREATED || o.kind() == Outcome.Kind.CONFIGURED);
@@ -98,6 +110,29 @@ final class TargetState implements SyncListener {
       lastSuccess = clock.instant();
     }
     record(r.revision(), r.status().name().toLowerCase(Locale.ROOT), corrected, error);
+  }
+
+  /**
+   * Orphans carry our mark but are in no inventory (a write that landed after its store write was
+   * refused: a fenced member's batch, a crash between the two); the planner skips them, since the
+   * agent never deletes what it did not record, so nothing clears them and every sync counts them as
+   * SKIPPED. Said at WARN, naming them, whenever the set changes, so that someone can look.
+   */
+  private void noteOrphans(SyncResult r) {
+    SortedSet<ResourceKey> now = new TreeSet<>();
+    r.plan().changes(Action.SKIP).stream().filter(c -> c.has(Change.Flag.ORPHAN)).forEach(c -> now.add(c.key()));
+    if (now.equals(orphans)) {
+      return;
+    }
+    if (!now.isEmpty()) {
+      List<String> names = now.stream().limit(20).map(ResourceKey::toString).toList();
+      LOG.warn("target {} at {}: {} object(s) carry its owner's mark but are in no inventory, so no sync changes or"
+          + " deletes them (they are skipped as orphans); delete them by hand if Git does not have them: {}{}", target,
+          r.revision(), now.size(), String.join(", ", names), now.size() > names.size() ? ", ..." : "");
+    } else {
+      LOG.info("target {} at {}: no orphans any more", target, r.revision());
+    }
+    orphans = Collections.unmodifiableSortedSet(now);
   }
 
   private void record(String revision, String result, boolean corrected, String error) {

@@ -3,11 +3,15 @@ package dev.gitops.cluster;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.SortedSet;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
@@ -23,11 +27,15 @@ import org.slf4j.LoggerFactory;
  * membership has stayed the same for the settle delay (a rolling restart does not shuffle every
  * target twice); a member that leaves frees only its own targets, and they move at once. A member that is no longer a target's assignee stops it first and then releases its
  * ownership; the new assignee takes the ownership only once it is free, so a target never has two
- * owners. A member that loses its lease stops every target at once.
+ * owners. A member that loses its lease stops every target at once. A member that cannot start a
+ * target it took releases it at once (it keeps no ownership it cannot run), says so in {@link
+ * #notReady()}, and tries again later, sooner after {@link #targets} (a reload). A configured
+ * target that another member should own and nobody does for a while (that member's configuration
+ * may not have it) is said to run nowhere, once in the log and in {@link #notReady()}.
  *
  * <pre>{@code
  * ClusterMember member = ClusterMember.builder(coordinator, new ClusterMember.Targets() {
- *       public void start(Ownership o) { log.info("reconciling {} as {}", o.target(), o.token()); }
+ *       public boolean start(Ownership o) { log.info("reconciling {} as {}", o.target(), o.token()); return true; }
  *       public void stop(String target, String why) { log.info("stopped {}: {}", target, why); }
  *     })
  *     .settleDelay(Duration.ofSeconds(2))
@@ -44,8 +52,12 @@ public final class ClusterMember implements AutoCloseable {
 
   /** What a member runs: the agent's targets, started and stopped as ownership comes and goes. */
   public interface Targets {
-    /** Starts reconciling {@code ownership.target()}; its side effects carry {@code ownership}'s token. */
-    void start(Ownership ownership);
+    /**
+     * Starts reconciling {@code ownership.target()}; its side effects carry {@code ownership}'s
+     * token. Whether it runs now: false (or an exception) makes the member release the ownership
+     * and try again later.
+     */
+    boolean start(Ownership ownership);
 
     /** Stops reconciling {@code target}; returns once no sync of it runs any more. */
     void stop(String target, String reason);
@@ -65,6 +77,21 @@ public final class ClusterMember implements AutoCloseable {
   /** When the first of the failed rounds in a row began (null while rounds succeed), and the last failure. */
   private volatile Instant unreachableSince;
   private volatile String lastFailure = "";
+  /** The targets this member took but could not start, by name: released, and retried when due. */
+  private final Map<String, StartFailure> cannotStart = new ConcurrentHashMap<>();
+
+  /** A target that failed to start: since when, how many attempts, when the next one is due. */
+  private record StartFailure(Instant since, int attempts, Instant retryAt) {}
+
+  /** A configured target assigned to another member that nobody owns: since when, and whether that was said. */
+  private record Unowned(String assignee, Instant since, boolean warned) {}
+
+  /** The configured targets assigned to another member that nobody owns, by name. */
+  private final Map<String, Unowned> unowned = new ConcurrentHashMap<>();
+
+  /** The first retry of a target that could not start comes after this, doubling up to {@link #MAX_RETRY}. */
+  static final Duration FIRST_RETRY = Duration.ofSeconds(2);
+  static final Duration MAX_RETRY = Duration.ofMinutes(1);
 
   private ClusterMember(Builder b) {
     this.coordinator = b.coordinator;
@@ -84,9 +111,14 @@ public final class ClusterMember implements AutoCloseable {
     return new Builder(coordinator, targets);
   }
 
-  /** The configured targets (all members run the same configuration); the next round acts on them. */
+  /**
+   * The configured targets (all members run the same configuration); the next round acts on them.
+   * Targets that could not start are tried again at that round (a reload may have fixed them).
+   */
   public void targets(Set<String> names) {
     configured = Set.copyOf(names);
+    Instant now = clock.instant();
+    cannotStart.replaceAll((t, f) -> new StartFailure(f.since(), f.attempts(), now));
   }
 
   /** Joins (retried at every round while it fails) and starts the rounds. */
@@ -122,6 +154,10 @@ public final class ClusterMember implements AutoCloseable {
     }
     try {
       round();
+      if (!coordinator.isMember()) {
+        // a join that returned without a live lease (a coordinator that keeps a stale one) is no success
+        throw new IllegalStateException("member " + coordinator.memberId() + " holds no live lease");
+      }
       Instant since = unreachableSince;
       if (since != null) {
         unreachableSince = null;
@@ -144,13 +180,28 @@ public final class ClusterMember implements AutoCloseable {
 
   /**
    * Why this member is not ready: its last coordination round failed (the coordinator cannot be
-   * reached, or refused it), so it takes no target and keeps what it holds only while its lease
-   * lasts. Empty while rounds succeed.
+   * reached, or refused it, or it holds no live lease), so it takes no target and keeps what it
+   * holds only while its lease lasts; or a target assigned to it cannot start here; or a target
+   * it configures runs nowhere, assigned to a member that has not taken it for {@link
+   * #unownedGrace()} (each target is named). Empty while rounds succeed and none of that holds.
    */
   public Optional<String> notReady() {
+    List<String> reasons = new ArrayList<>();
     Instant since = unreachableSince;
-    return since == null ? Optional.empty() : Optional.of("member " + coordinator.memberId()
-        + " cannot coordinate with the cluster since " + since + ": " + lastFailure);
+    if (since != null) {
+      reasons.add("member " + coordinator.memberId() + " cannot coordinate with the cluster since " + since + ": "
+          + lastFailure);
+    }
+    new TreeMap<>(unowned).forEach((t, u) -> {
+      if (u.warned()) {
+        reasons.add("target " + t + " runs nowhere: it is assigned to member " + u.assignee() + ", which has not taken"
+            + " it since " + u.since() + " (its configuration may not have it, or it cannot start it there)");
+      }
+    });
+    new TreeMap<>(cannotStart).forEach((t, f) -> reasons.add("target " + t + " cannot start on member "
+        + coordinator.memberId() + " (since " + f.since() + ", " + f.attempts() + " attempt(s); the log says why);"
+        + " it is released and tried again at " + f.retryAt() + " or at the next reload"));
+    return reasons.isEmpty() ? Optional.empty() : Optional.of(String.join("; ", reasons));
   }
 
   /** One round: check membership and ownership, then stop, release and acquire what moved. */
@@ -161,8 +212,9 @@ public final class ClusterMember implements AutoCloseable {
         LOG.warn("member {} lost its lease: it stops its {} target(s) and joins again", me, owned.size());
       }
       stopAll("member " + me + " lost its lease");
-      coordinator.join();
+      // before joining: a join that keeps failing (another process uses the id) is logged once, by safeRound
       lastMembers = null;
+      coordinator.join();
       return;
     }
     SortedSet<String> members = coordinator.members();
@@ -189,6 +241,7 @@ public final class ClusterMember implements AutoCloseable {
       return;
     }
     Set<String> targets = configured;
+    cannotStart.keySet().removeIf(t -> !targets.contains(t) || !Rendezvous.owner(t, members).equals(Optional.of(me)));
     for (Ownership o : owned.values()) {
       Optional<String> assignee = Rendezvous.owner(o.target(), members);
       if (!targets.contains(o.target()) || !assignee.equals(Optional.of(me))) {
@@ -202,6 +255,10 @@ public final class ClusterMember implements AutoCloseable {
       if (owned.containsKey(t) || !Rendezvous.owner(t, members).equals(Optional.of(me))) {
         continue;
       }
+      StartFailure failed = cannotStart.get(t);
+      if (failed != null && now.isBefore(failed.retryAt())) {
+        continue;
+      }
       Ownership mine = current.get(t);
       if (mine != null && !mine.member().equals(me)) {
         continue;  // the previous owner has not released it yet: ask again next round
@@ -210,9 +267,100 @@ public final class ClusterMember implements AutoCloseable {
       if (got.isPresent()) {
         owned.put(t, got.get());
         LOG.info("member {} took {}", me, got.get());
-        runner.start(got.get());
+        startTaken(got.get(), failed, now);
       }
     }
+    noteUnowned(targets, members, current, now);
+  }
+
+  /**
+   * How long a configured target may stay unowned while assigned to another member before it is
+   * said to run nowhere: the settle delay and 60 rounds (32 s at the defaults), longer than a
+   * handover takes unless the assignee's rounds are stuck.
+   */
+  public Duration unownedGrace() {
+    return settleDelay.plus(pollInterval.multipliedBy(60));
+  }
+
+  /**
+   * Notes the configured targets that another member should own and nobody does. Members whose
+   * configurations differ (a target in some files only, a rolling edit) assign a target to a
+   * member that may not have it, which then never takes it: said once at WARN per target and
+   * assignee, and by {@link #notReady()} while it lasts, on the members that do configure it.
+   */
+  private void noteUnowned(Set<String> targets, SortedSet<String> members, Map<String, Ownership> current,
+      Instant now) {
+    String me = coordinator.memberId();
+    Set<String> seen = new HashSet<>();
+    for (String t : targets) {
+      if (current.containsKey(t) || owned.containsKey(t)) {
+        continue;
+      }
+      Optional<String> assignee = Rendezvous.owner(t, members);
+      if (assignee.isEmpty() || assignee.get().equals(me)) {
+        continue;
+      }
+      seen.add(t);
+      Unowned u = unowned.get(t);
+      if (u == null || !u.assignee().equals(assignee.get())) {
+        unowned.put(t, new Unowned(assignee.get(), now, false));
+      } else if (!u.warned() && !now.isBefore(u.since().plus(unownedGrace()))) {
+        unowned.put(t, new Unowned(u.assignee(), u.since(), true));
+        LOG.warn("member {}: target {} runs nowhere: it is assigned to member {} (rendezvous over {}), which has not"
+            + " taken it since {}; does {}'s configuration have it? (members must share one configuration)", me, t,
+            u.assignee(), members, u.since(), u.assignee());
+      }
+    }
+    for (String t : Set.copyOf(unowned.keySet())) {
+      if (!seen.contains(t)) {
+        Unowned u = unowned.remove(t);
+        if (u != null && u.warned()) {
+          LOG.info("member {}: target {} is no longer waiting for member {}", me, t, u.assignee());
+        }
+      }
+    }
+  }
+
+  /**
+   * Starts a target just taken; one that does not start is released at once (nobody else takes it
+   * meanwhile, as it is still assigned here, but the engine does not show an owner that runs
+   * nothing) and retried later, at a pace that doubles up to {@link #MAX_RETRY}. Logged once
+   * when it first fails and once when it starts again, not at every attempt.
+   */
+  private void startTaken(Ownership o, StartFailure failed, Instant now) {
+    String me = coordinator.memberId();
+    boolean running;
+    String why = "";
+    try {
+      running = runner.start(o);
+    } catch (RuntimeException e) {
+      running = false;
+      why = ": " + e;
+    }
+    if (running) {
+      if (failed != null) {
+        cannotStart.remove(o.target());
+        LOG.info("member {} started {} after {} failed attempt(s) since {}", me, o.target(), failed.attempts(),
+            failed.since());
+      }
+      return;
+    }
+    owned.remove(o.target());
+    int attempts = failed == null ? 1 : failed.attempts() + 1;
+    Duration wait = FIRST_RETRY.multipliedBy(1L << Math.min(attempts - 1, 10));
+    if (wait.compareTo(MAX_RETRY) > 0) {
+      wait = MAX_RETRY;
+    }
+    cannotStart.put(o.target(), new StartFailure(failed == null ? now : failed.since(), attempts, now.plus(wait)));
+    if (failed == null) {
+      LOG.warn("member {} cannot start target {}{}; it releases it and tries again in {} (then less often, up to"
+          + " every {}) and at the next reload", me, o.target(), why, wait, MAX_RETRY);
+    } else {
+      LOG.debug("member {} still cannot start target {}{} (attempt {}); next in {}", me, o.target(), why, attempts,
+          wait);
+    }
+    // last: should the engine not answer now, the key stays on this member's lease and the retry takes it back
+    coordinator.release(o);
   }
 
   private void stopAll(String reason) {

@@ -1,5 +1,6 @@
 package dev.gitops.cluster;
 
+import dev.gitops.api.Cancellation;
 import dev.gitops.api.Change;
 import dev.gitops.api.Outcome;
 import dev.gitops.api.Resource;
@@ -13,6 +14,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -25,7 +31,12 @@ import org.slf4j.LoggerFactory;
  * it plans; its changes are applied through the fenced batch). Observing is not fenced: it
  * changes nothing.
  *
- * <p>The check narrows the window to one batch; what closes it for the state store is that every
+ * <p>The check narrows the window to one call; inside a call, the context the wrapped provider
+ * gets is cancelled as soon as this member's lease is no longer live by its own clock ({@link
+ * Coordinator#isMember()}: no round trip, looked at every 20 ms while a call
+ * runs), so a provider that checks {@link CallContext#isDone()} between changes (the {@code
+ * files} provider does, per file) stops at its next change when its member was paused past its
+ * lease or cut off from the engine. What closes the window for the state store is that every
  * store write is itself a transaction guarded by the token ({@link
  * dev.gitops.cluster.etcd.EtcdStateStore}).
  *
@@ -36,9 +47,23 @@ import org.slf4j.LoggerFactory;
 public final class FencedProvider extends DelegatingProvider {
 
   private static final Logger LOG = LoggerFactory.getLogger(FencedProvider.class);
+  /** How often a running call's lease is looked at (locally). */
+  static final long WATCH_MILLIS = 20;
+  /** One thread for every fenced call of the process: each look is a local, synchronized read. */
+  private static final ScheduledExecutorService WATCH = watcher();
 
   private final Coordinator coordinator;
   private final Supplier<Ownership> ownership;
+
+  private static ScheduledExecutorService watcher() {
+    ScheduledThreadPoolExecutor e = new ScheduledThreadPoolExecutor(1, r -> {
+      Thread t = new Thread(r, "gitops-fence-watch");
+      t.setDaemon(true);
+      return t;
+    });
+    e.setRemoveOnCancelPolicy(true);  // a call's watch goes with the call: short calls leave nothing queued
+    return e;
+  }
 
   /**
    * Fences {@code delegate} with the ownership {@code ownership} gives at each call (null when
@@ -62,7 +87,7 @@ public final class FencedProvider extends DelegatingProvider {
       LOG.warn("{}: not applying {}", refusal, change.key());
       return Outcome.permanentFailure(refusal, new FencedException(refusal));
     }
-    return super.apply(change, ctx);
+    return whileLive(ctx, c -> super.apply(change, c));
   }
 
   @Override
@@ -76,7 +101,36 @@ public final class FencedProvider extends DelegatingProvider {
       }
       return out;
     }
-    return super.applyAll(changes, ctx);
+    return whileLive(ctx, c -> super.applyAll(changes, c));
+  }
+
+  /**
+   * Runs {@code call} with a context that is cancelled once this member's lease is no longer live
+   * by the local clock: after a pause past the lease (a long GC, SIGSTOP), the provider's next
+   * {@link CallContext#isDone()} says so, with no round trip to the engine.
+   */
+  private <T> T whileLive(CallContext ctx, Function<CallContext, T> call) {
+    Cancellation token = ctx.cancellation().child();
+    ScheduledFuture<?> watch = WATCH.scheduleWithFixedDelay(() -> {
+      if (!live()) {
+        token.cancel("member " + coordinator.memberId() + "'s lease is no longer live by its own clock (no renewal"
+            + " within its TTL): it may have been taken over, so nothing more is sent");
+      }
+    }, 0, WATCH_MILLIS, TimeUnit.MILLISECONDS);
+    try {
+      return call.apply(new CallContext(ctx.owner(), ctx.revision(), ctx.deadline(), token));
+    } finally {
+      watch.cancel(false);
+      token.close();
+    }
+  }
+
+  private boolean live() {
+    try {
+      return coordinator.isMember();
+    } catch (RuntimeException e) {
+      return false;  // cannot tell: a writer that cannot prove its lease stops
+    }
   }
 
   /**

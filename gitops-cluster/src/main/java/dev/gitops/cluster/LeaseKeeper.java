@@ -15,7 +15,9 @@ import org.slf4j.LoggerFactory;
  * The time side of a member's lease, the same for every backend: it runs the backend's renewal
  * every third of the TTL and says whether the lease is live. A lease is live from a join until
  * the backend reports it lost, or until a TTL passes without a renewal (the engine may have
- * expired it by then, so the member must assume it did and stop writing).
+ * expired it by then, so the member must assume it did and stop writing). A lease past its TTL
+ * is lost for good ({@link #checkLive()}): it is not renewed again, and the next join takes a new
+ * one rather than wait for the engine to say that the old one is gone.
  *
  * <pre>{@code
  * java.time.Clock clock = java.time.Clock.systemUTC();
@@ -79,10 +81,47 @@ public final class LeaseKeeper implements AutoCloseable {
       renewal.cancel(false);
     }
     long every = Math.max(100, ttl.toMillis() / 3);
-    renewal = renewer.scheduleWithFixedDelay(renew, every, every, TimeUnit.MILLISECONDS);
+    renewal = renewer.scheduleWithFixedDelay(this::renewWhileLive, every, every, TimeUnit.MILLISECONDS);
   }
 
-  /** A renewal succeeded at {@code at}. */
+  private void renewWhileLive() {
+    if (checkLive()) {
+      renew.run();
+    }
+  }
+
+  /**
+   * Whether the lease is live, as {@link #isLive()}; one that is held but was not renewed within
+   * the TTL is marked lost here, by the local clock (no round trip). A renewal that answers late
+   * (an engine that was down, a process that was paused) must not bring it back: the engine may
+   * have expired it and the others taken its targets, so the member stops everything and joins
+   * afresh.
+   */
+  public synchronized boolean checkLive() {
+    if (isLive()) {
+      return true;
+    }
+    if (isHeld()) {
+      lost("no renewal within its TTL of " + ttl + " by its own clock (last at " + renewedAt
+          + "); it joins with a new lease");
+    }
+    return false;
+  }
+
+  /**
+   * How long a renewal may wait for the engine: while the lease is live by the local clock (at
+   * least 100 ms). An answer after that comes too late to matter, and a renewal hung on a dead
+   * connection must not hold the renewer past the lease's end, when the next join's lease needs it.
+   */
+  public synchronized Duration renewalTimeout() {
+    Duration left = renewedAt == null ? ttl : Duration.between(clock.instant(), renewedAt.plus(ttl));
+    return left.compareTo(Duration.ofMillis(100)) < 0 ? Duration.ofMillis(100) : left;
+  }
+
+  /**
+   * A renewal succeeded; {@code at} is when it was sent (the engine restarts the TTL after that,
+   * so the local view of the lease ends first).
+   */
   public synchronized void renewed(Instant at) {
     renewedAt = at;
   }

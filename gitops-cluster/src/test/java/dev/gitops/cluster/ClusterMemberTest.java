@@ -26,6 +26,8 @@ class ClusterMemberTest {
   /** Who runs which target, as the members' callbacks say; a second runner of one target fails the test. */
   final Map<String, String> running = new HashMap<>();
   final List<String> events = new ArrayList<>();
+  /** Targets whose start fails (as when the agent cannot create a target's directory). */
+  final Set<String> cannotStart = new java.util.HashSet<>();
 
   final Clock clock = new Clock() {
     @Override
@@ -49,11 +51,16 @@ class ClusterMemberTest {
     c.join();
     ClusterMember m = ClusterMember.builder(c, new ClusterMember.Targets() {
       @Override
-      public void start(Ownership o) {
+      public boolean start(Ownership o) {
         assertThat(o.member()).isEqualTo(id);
+        if (cannotStart.contains(o.target())) {
+          events.add("fail " + o.target() + " " + id);
+          return false;
+        }
         String other = running.putIfAbsent(o.target(), id);
         assertThat(other).as("%s started by %s while %s runs it", o.target(), id, other).isNull();
         events.add("start " + o.target() + " " + id);
+        return true;
       }
 
       @Override
@@ -184,5 +191,125 @@ class ClusterMemberTest {
     m1.round();
     assertThat(running).containsOnlyKeys("t1");
     assertThat(engine.owners).containsOnlyKeys("t1");
+  }
+
+  long attempts(String target) {
+    return events.stream().filter(e -> e.startsWith("fail " + target + " ")).count();
+  }
+
+  @Test
+  void aTargetThatCannotStartIsReleasedNamedByReadinessAndRetriedLaterAndAtAReload() {
+    cannotStart.add("t1");
+    ClusterMember m1 = member("m1");
+    m1.safeRound();
+    now = now.plus(SETTLE);
+    m1.safeRound();
+    assertThat(attempts("t1")).isEqualTo(1);
+    assertThat(running).doesNotContainKey("t1").hasSize(TARGETS.size() - 1);
+    assertThat(m1.owned()).doesNotContainKey("t1");
+    assertThat(engine.owners).as("an ownership nobody runs is not kept").doesNotContainKey("t1");
+    assertThat(m1.notReady()).hasValueSatisfying(why -> assertThat(why).contains("target t1 cannot start on member m1"));
+
+    m1.safeRound();  // not due yet: no attempt at every round
+    assertThat(attempts("t1")).isEqualTo(1);
+    now = now.plus(ClusterMember.FIRST_RETRY);
+    m1.safeRound();
+    assertThat(attempts("t1")).isEqualTo(2);
+    now = now.plus(ClusterMember.FIRST_RETRY);
+    m1.safeRound();  // the pace doubles: the next is due 4 s after the second
+    assertThat(attempts("t1")).isEqualTo(2);
+
+    m1.targets(TARGETS);  // a reload tries again at once
+    m1.safeRound();
+    assertThat(attempts("t1")).isEqualTo(3);
+
+    cannotStart.clear();  // fixed (the directory made writable), then reloaded
+    m1.targets(TARGETS);
+    m1.safeRound();
+    assertThat(running).containsEntry("t1", "m1");
+    assertThat(engine.owners.get("t1").member()).isEqualTo("m1");
+    assertThat(m1.notReady()).isEmpty();
+  }
+
+  @Test
+  void aTargetThatCannotStartIsNoLongerNamedOnceItIsAssignedElsewhere() {
+    cannotStart.add("t1");
+    ClusterMember m1 = member("m1");
+    m1.safeRound();
+    now = now.plus(SETTLE);
+    m1.safeRound();
+    assertThat(m1.notReady()).isPresent();
+    m1.targets(TARGETS.stream().filter(t -> !t.equals("t1")).collect(Collectors.toSet()));
+    m1.safeRound();
+    assertThat(m1.notReady()).isEmpty();
+  }
+
+  @Test
+  void aRoundThatEndsWithoutALiveLeaseIsNotASuccess() {
+    ClusterMember m1 = member("m1");
+    m1.safeRound();
+    assertThat(m1.notReady()).isEmpty();
+    FakeCoordinator c = (FakeCoordinator) m1.coordinator();
+    c.joinKeepsStaleLease = true;  // the engine is down: the lease ran out and joining again gets nothing
+    c.expire();
+    m1.safeRound();
+    m1.safeRound();
+    assertThat(m1.notReady()).hasValueSatisfying(why -> assertThat(why).contains("holds no live lease"));
+    c.joinKeepsStaleLease = false;
+    m1.safeRound();
+    assertThat(m1.notReady()).isEmpty();
+  }
+
+  @Test
+  void aMemberWhoseIdIsTakenSaysSoOnceNotAtEveryRound() {
+    ClusterMember m1 = member("m1");
+    m1.safeRound();
+    now = now.plus(SETTLE);
+    m1.safeRound();
+    FakeCoordinator c = (FakeCoordinator) m1.coordinator();
+    c.refuseJoin = "member id m1 is already used by a live member";  // a duplicate took over while it was paused
+    c.expire();
+    try (LogLines logs = LogLines.of(ClusterMember.class)) {
+      for (int i = 0; i < 20; i++) {
+        m1.safeRound();
+      }
+      assertThat(logs.lines().stream().filter(l -> l.startsWith("WARN"))).hasSize(2)
+          .anyMatch(l -> l.contains("lost its lease")).anyMatch(l -> l.contains("already used"));
+    }
+    assertThat(running).isEmpty();
+    assertThat(m1.notReady()).hasValueSatisfying(why -> assertThat(why).contains("already used"));
+  }
+
+  @Test
+  void aTargetOnlySomeMembersConfigureAndAssignedToAnotherIsSaidToRunNowhere() {
+    String extra = IntStream.range(0, 1000).mapToObj(i -> "extra" + i)
+        .filter(t -> Rendezvous.owner(t, Set.of("m1", "m2")).orElseThrow().equals("m2")).findFirst().orElseThrow();
+    Set<String> more = new java.util.HashSet<>(TARGETS);
+    more.add(extra);
+    ClusterMember m1 = member("m1");
+    ClusterMember m2 = member("m2");
+    m1.targets(more);  // only m1's configuration has it; rendezvous gives it to m2
+    m1.safeRound();
+    m2.safeRound();
+    now = now.plus(SETTLE);
+    try (LogLines logs = LogLines.of(ClusterMember.class)) {
+      m1.safeRound();
+      m2.safeRound();
+      assertThat(m1.notReady()).isEmpty();  // it may just be on its way
+      now = now.plus(m1.unownedGrace());
+      for (int i = 0; i < 5; i++) {
+        m1.safeRound();
+        m2.safeRound();
+      }
+      assertThat(running).doesNotContainKey(extra);
+      assertThat(m1.notReady()).hasValueSatisfying(why -> assertThat(why)
+          .contains("target " + extra + " runs nowhere").contains("member m2"));
+      assertThat(logs.lines().stream().filter(l -> l.startsWith("WARN") && l.contains(extra))).hasSize(1);
+    }
+    m2.targets(more);  // the rolling edit reaches m2
+    m2.safeRound();
+    m1.safeRound();
+    assertThat(running).containsEntry(extra, "m2");
+    assertThat(m1.notReady()).isEmpty();
   }
 }

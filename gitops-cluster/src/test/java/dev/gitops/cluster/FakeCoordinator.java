@@ -22,6 +22,10 @@ final class FakeCoordinator implements Coordinator {
   private final String id;
   /** While set, every call fails as an unreachable engine would. */
   volatile boolean unreachable;
+  /** While set, a join fails with this message (another process uses the member id). */
+  volatile String refuseJoin;
+  /** While set, a join returns without making the member live again (a coordinator that keeps a stale lease). */
+  volatile boolean joinKeepsStaleLease;
 
   FakeCoordinator(Engine engine, String id) {
     this.engine = engine;
@@ -35,6 +39,12 @@ final class FakeCoordinator implements Coordinator {
 
   @Override
   public void join() {
+    if (refuseJoin != null) {
+      throw new IllegalStateException(refuseJoin);
+    }
+    if (joinKeepsStaleLease) {
+      return;
+    }
     synchronized (engine) {
       engine.members.add(id);
     }

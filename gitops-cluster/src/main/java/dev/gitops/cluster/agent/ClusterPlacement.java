@@ -51,8 +51,8 @@ public final class ClusterPlacement implements Placement {
     this.resource = resource;
     this.memberBuilder = ClusterMember.builder(coordinator, new ClusterMember.Targets() {
       @Override
-      public void start(Ownership ownership) {
-        control().startTarget(ownership.target());
+      public boolean start(Ownership ownership) {
+        return control().startTarget(ownership.target());  // false: the member releases it and retries later
       }
 
       @Override

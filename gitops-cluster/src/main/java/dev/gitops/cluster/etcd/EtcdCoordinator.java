@@ -117,23 +117,35 @@ public final class EtcdCoordinator implements Coordinator {
     return prefix;
   }
 
+  /**
+   * {@inheritDoc}
+   *
+   * <p>A lease past its TTL by this member's clock counts as lost ({@link LeaseKeeper#checkLive()}):
+   * a new one is granted at once rather than after the old one's keep-alive hears "not found". If
+   * the old lease still holds this member's key in etcd (etcd was down, and kept it), it is revoked
+   * first, which frees the ownerships held under it: the member has stopped those targets.
+   */
   @Override
   public void join() {
     synchronized (monitor) {
       if (keeper.isClosed()) {
         throw new IllegalStateException("member " + member + " has left the cluster");
       }
-      if (keeper.isHeld()) {
+      if (keeper.checkLive()) {
         return;
       }
-      long lease = call(client.getLeaseClient().grant(Math.max(1, ttl.toSeconds())), "grant a lease").getID();
+      long stale = leaseId;  // the lease this member held before, lost or past its TTL (0: none)
+      // taken before the request: etcd starts the TTL later, so the local view of the lease ends first
       Instant granted = clock.instant();
+      long lease = call(client.getLeaseClient().grant(Math.max(1, ttl.toSeconds())), "grant a lease").getID();
       ByteSequence key = bytes(prefix + "members/" + encode(member));
-      TxnResponse r = call(client.getKVClient().txn()
-          .If(new Cmp(key, Cmp.Op.EQUAL, CmpTarget.createRevision(0)))
-          .Then(Op.put(key, value(member, granted), PutOption.builder().withLeaseId(lease).build()))
-          .Else(Op.get(key, GetOption.DEFAULT))
-          .commit(), "register member " + member);
+      TxnResponse r = register(key, lease, granted);
+      if (!r.isSucceeded() && stale != 0 && heldBy(r, stale)) {
+        LOG.info("member {}: its previous lease {} still holds {} in etcd; revoking it", member,
+            Long.toHexString(stale), key);
+        revokeQuietly(stale);
+        r = register(key, lease, granted);
+      }
       if (!r.isSucceeded()) {
         revokeQuietly(lease);
         throw new IllegalStateException("member id " + member + " is already used by a live member of " + prefix
@@ -146,6 +158,19 @@ public final class EtcdCoordinator implements Coordinator {
     }
   }
 
+  /** Creates this member's key on {@code lease} unless a key is there; the transaction's answer. */
+  private TxnResponse register(ByteSequence key, long lease, Instant at) {
+    return call(client.getKVClient().txn()
+        .If(new Cmp(key, Cmp.Op.EQUAL, CmpTarget.createRevision(0)))
+        .Then(Op.put(key, value(member, at), PutOption.builder().withLeaseId(lease).build()))
+        .Else(Op.get(key, GetOption.DEFAULT))
+        .commit(), "register member " + member);
+  }
+
+  private static boolean heldBy(TxnResponse r, long lease) {
+    return r.getGetResponses().stream().flatMap(g -> g.getKvs().stream()).anyMatch(kv -> kv.getLease() == lease);
+  }
+
   private void renew() {
     long lease;
     synchronized (monitor) {
@@ -154,8 +179,13 @@ public final class EtcdCoordinator implements Coordinator {
         return;
       }
     }
+    Instant sent = clock.instant();
     try {
-      LeaseKeepAliveResponse r = call(client.getLeaseClient().keepAliveOnce(lease), "renew lease");
+      // waited for only while the lease lasts: a keep-alive hung on a connection etcd dropped must not hold the
+      // renewer, which the next lease needs
+      Duration timeout = keeper.renewalTimeout();
+      LeaseKeepAliveResponse r = call(client.getLeaseClient().keepAliveOnce(lease), "renew lease",
+          timeout.compareTo(CALL_TIMEOUT) < 0 ? timeout : CALL_TIMEOUT);
       synchronized (monitor) {
         if (lease != leaseId) {
           return;
@@ -163,7 +193,7 @@ public final class EtcdCoordinator implements Coordinator {
         if (r.getTTL() <= 0) {
           keeper.lost("etcd says lease " + Long.toHexString(lease) + " has expired");
         } else {
-          keeper.renewed(clock.instant());
+          keeper.renewed(sent);
         }
       }
     } catch (RuntimeException e) {
@@ -174,7 +204,7 @@ public final class EtcdCoordinator implements Coordinator {
         if (String.valueOf(e.getMessage()).contains("not found")) {
           keeper.lost("etcd no longer knows lease " + Long.toHexString(lease));
         } else {
-          // transient: keep trying; isMember() turns false by itself once the TTL has passed
+          // transient: keep trying; the lease is lost by the local clock once its TTL has passed
           LOG.warn("member {}: renewing lease {} failed: {}", member, Long.toHexString(lease), e.toString());
         }
       }
@@ -333,8 +363,13 @@ public final class EtcdCoordinator implements Coordinator {
 
   /** Waits for an etcd call, with a deadline; failures are unchecked and say what was being done. */
   static <T> T call(CompletableFuture<T> f, String what) {
+    return call(f, what, CALL_TIMEOUT);
+  }
+
+  /** Waits for an etcd call for at most {@code timeout}; failures are unchecked and say what was being done. */
+  static <T> T call(CompletableFuture<T> f, String what, Duration timeout) {
     try {
-      return f.get(CALL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+      return f.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       f.cancel(true);
@@ -343,7 +378,7 @@ public final class EtcdCoordinator implements Coordinator {
       throw new IllegalStateException("etcd failed to " + what + ": " + e.getCause().getMessage(), e.getCause());
     } catch (TimeoutException e) {
       f.cancel(true);
-      throw new IllegalStateException("etcd did not answer within " + CALL_TIMEOUT + " to " + what, e);
+      throw new IllegalStateException("etcd did not answer within " + timeout + " to " + what, e);
     }
   }
 

@@ -34,8 +34,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The Kubernetes backend of {@link Coordinator}: coordination.k8s.io/v1 Leases in one namespace
  * (fabric8). Each member holds one Lease ({@code gitops-m-<hash>}) whose {@code renewTime} it
- * renews every third of the TTL, with its incarnation ({@code <member>#<random>}) as holder; a
- * member whose Lease was not renewed within its {@code leaseDurationSeconds} is dead. Each target
+ * renews every third of the TTL, with its incarnation ({@code <member>#<random>}, new at every
+ * join) as holder; a member whose Lease was not renewed within its {@code leaseDurationSeconds} is
+ * dead. Each target
  * has one Lease ({@code gitops-t-<hash>}, the target's name in an annotation) whose holder is the
  * owning incarnation; it is taken by a create, or by an update under the Lease's resourceVersion
  * when it is free (no holder, or a dead one), and every take increases {@code leaseTransitions}:
@@ -64,7 +65,8 @@ public final class LeaseCoordinator implements Coordinator {
   private final String cluster;
   private final Duration ttl;
   private final Clock clock;
-  private final String incarnation;
+  /** This process's current incarnation: a new one at every join, so that a rejoined member's old target Leases are free. */
+  private volatile String incarnation;
   private final LeaseKeeper keeper;
   private final Object monitor = new Object();
   /** The renewTime this member last saw acknowledged on its Lease: an earlier one there means someone else wrote it. */
@@ -77,10 +79,14 @@ public final class LeaseCoordinator implements Coordinator {
     this.cluster = b.cluster;
     this.ttl = b.ttl;
     this.clock = b.clock;
+    this.incarnation = newIncarnation(member);
+    this.keeper = new LeaseKeeper(member, ttl, clock, this::renew);
+  }
+
+  private static String newIncarnation(String member) {
     byte[] random = new byte[6];
     new SecureRandom().nextBytes(random);
-    this.incarnation = member + "#" + HexFormat.of().formatHex(random);
-    this.keeper = new LeaseKeeper(member, ttl, clock, this::renew);
+    return member + "#" + HexFormat.of().formatHex(random);
   }
 
   /** A builder for member {@code memberId} keeping its Leases in {@code namespace}. */
@@ -108,31 +114,40 @@ public final class LeaseCoordinator implements Coordinator {
     return member;
   }
 
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Every join is a new incarnation (the Lease's holder): the target Leases the previous one
+   * held stay with a dead holder, so they are free and a new take raises their token. A Lease past
+   * its duration by this member's clock counts as lost ({@link LeaseKeeper#checkLive()}): it is
+   * never renewed back to life, and the member takes its own Lease again under a new incarnation.
+   */
   @Override
   public void join() {
     synchronized (monitor) {
       if (keeper.isClosed()) {
         throw new IllegalStateException("member " + member + " has left the cluster");
       }
-      if (keeper.isHeld()) {
+      if (keeper.checkLive()) {
         return;
       }
+      String previous = incarnation;
+      String next = newIncarnation(member);
       Instant now = clock.instant().truncatedTo(ChronoUnit.MILLIS);
       String name = leaseName("m", member);
       Lease current = leases().withName(name).get();
-      Lease written;
       try {
         if (current == null) {
-          written = leases().resource(new LeaseBuilder().withNewMetadata().withName(name).withNamespace(namespace)
+          leases().resource(new LeaseBuilder().withNewMetadata().withName(name).withNamespace(namespace)
               .addToLabels(CLUSTER_LABEL, cluster).addToLabels(ROLE_LABEL, "member")
               .addToAnnotations(MEMBER_ANNOTATION, member).endMetadata()
-              .withNewSpec().withHolderIdentity(incarnation).withLeaseDurationSeconds((int) ttl.toSeconds())
+              .withNewSpec().withHolderIdentity(next).withLeaseDurationSeconds((int) ttl.toSeconds())
               .withAcquireTime(time(now)).withRenewTime(time(now)).withLeaseTransitions(1).endSpec().build()).create();
         } else {
-          if (live(current, now) && !incarnation.equals(current.getSpec().getHolderIdentity())) {
+          if (live(current, now) && !previous.equals(current.getSpec().getHolderIdentity())) {
             throw inUse(current);
           }
-          written = leases().resource(new LeaseBuilder(current).editSpec().withHolderIdentity(incarnation)
+          leases().resource(new LeaseBuilder(current).editSpec().withHolderIdentity(next)
               .withLeaseDurationSeconds((int) ttl.toSeconds()).withAcquireTime(time(now)).withRenewTime(time(now))
               .withLeaseTransitions(transitions(current) + 1).endSpec().build()).update();
         }
@@ -143,9 +158,10 @@ public final class LeaseCoordinator implements Coordinator {
         }
         throw e;
       }
+      incarnation = next;
       lastRenewal = now;
       keeper.joined(now);
-      LOG.info("member {} joined cluster {} in namespace {} as {} (ttl {})", member, cluster, namespace, incarnation, ttl);
+      LOG.info("member {} joined cluster {} in namespace {} as {} (ttl {})", member, cluster, namespace, next, ttl);
     }
   }
 
@@ -156,32 +172,53 @@ public final class LeaseCoordinator implements Coordinator {
         + " for a previous run's Lease to expire");
   }
 
+  /**
+   * One renewal, its requests made outside the monitor: one that hangs on an API server that went
+   * away must not hold up the next join. Its result counts only for the incarnation it renewed.
+   */
   private void renew() {
+    String mine;
+    Instant seen;
     synchronized (monitor) {
       if (!keeper.isHeld()) {
         return;
       }
-      Instant now = clock.instant().truncatedTo(ChronoUnit.MILLIS);
-      try {
-        Lease current = leases().withName(leaseName("m", member)).get();
-        // the holder and the renewTime, not the resourceVersion: what matters is that nobody else wrote it.
-        // A renewTime later than the last one we saw acknowledged, under our own incarnation (random per
-        // process), is our own renewal whose response was lost (a timeout under load): still ours. One
-        // earlier than that was written by someone else (or our Lease was made to look expired).
-        if (current == null || !incarnation.equals(current.getSpec().getHolderIdentity())
-            || current.getSpec().getRenewTime() == null || instant(current.getSpec().getRenewTime()).isBefore(lastRenewal)) {
-          keeper.lost("its Lease was " + (current == null ? "deleted" : "changed by " + current.getSpec().getHolderIdentity()));
-          return;
+      mine = incarnation;
+      seen = lastRenewal;
+    }
+    Instant now = clock.instant().truncatedTo(ChronoUnit.MILLIS);
+    try {
+      Lease current = leases().withName(leaseName("m", member)).get();
+      // the holder and the renewTime, not the resourceVersion: what matters is that nobody else wrote it.
+      // A renewTime later than the last one we saw acknowledged, under our own incarnation (random per
+      // join), is our own renewal whose response was lost (a timeout under load): still ours. One
+      // earlier than that was written by someone else (or our Lease was made to look expired).
+      if (current == null || !mine.equals(current.getSpec().getHolderIdentity())
+          || current.getSpec().getRenewTime() == null || instant(current.getSpec().getRenewTime()).isBefore(seen)) {
+        synchronized (monitor) {
+          if (mine.equals(incarnation)) {
+            keeper.lost("its Lease was " + (current == null ? "deleted"
+                : "changed by " + current.getSpec().getHolderIdentity()));
+          }
         }
-        Lease written = leases().resource(new LeaseBuilder(current).editSpec().withRenewTime(time(now)).endSpec().build())
-            .update();
-        lastRenewal = now;
-        keeper.renewed(now);
-      } catch (KubernetesClientException e) {
+        return;
+      }
+      leases().resource(new LeaseBuilder(current).editSpec().withRenewTime(time(now)).endSpec().build()).update();
+      synchronized (monitor) {
+        if (mine.equals(incarnation)) {
+          lastRenewal = now;
+          keeper.renewed(now);
+        }
+      }
+    } catch (KubernetesClientException e) {
+      synchronized (monitor) {
+        if (!mine.equals(incarnation)) {
+          return;  // a join replaced the incarnation meanwhile: this answer is about the old one
+        }
         if (e.getCode() == 409 || e.getCode() == 404) {
           keeper.lost("its Lease was changed or deleted by someone else (" + e.getCode() + ")");
         } else {
-          // transient: keep trying; isMember() turns false by itself once the TTL has passed
+          // transient: keep trying; the lease is lost by the local clock once its TTL has passed
           LOG.warn("member {}: renewing its Lease failed: {}", member, e.toString());
         }
       }

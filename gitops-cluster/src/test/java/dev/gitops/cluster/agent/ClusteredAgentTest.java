@@ -128,6 +128,27 @@ class ClusteredAgentTest {
   }
 
   @Test
+  void aTargetThatCannotStartOnItsOwnerIsReleasedNamedByReadinessAndStartedOnceItCan() throws Exception {
+    Path config = config();
+    Path blocker = dir.resolve("state/targets/t0");  // where its start makes a directory: a file is in the way
+    Files.createDirectories(blocker.getParent());
+    Files.writeString(blocker, "not a directory");
+    Agent a1 = agent(config, "m1");
+    Set<String> others = TARGETS.stream().filter(t -> !t.equals("t0")).collect(Collectors.toSet());
+    Await.until("the other targets running", () -> running(a1).equals(others), Duration.ofSeconds(30));
+    Await.until("readiness naming t0", () -> a1.notReady().stream().anyMatch(r -> r.contains("target t0 cannot start")),
+        Duration.ofSeconds(10));
+    try (EtcdCoordinator reader = EtcdCoordinator.connectBuilder(EtcdServer.shared().endpoint(), "reader")
+        .prefix(prefix).build()) {
+      assertThat(reader.owners()).as("owners in etcd").doesNotContainKey("t0").containsKeys("t1", "t7");
+    }
+    Files.delete(blocker);
+    a1.reload();  // retries it at once, whatever the retry pace has reached
+    Await.until("t0 running", () -> running(a1).containsAll(TARGETS), Duration.ofSeconds(30));
+    assertThat(a1.notReady()).isEmpty();
+  }
+
+  @Test
   void onKubernetesTheMovedTargetsStateComesWithItInSecrets() throws Exception {
     try (StandInCluster server = StandInCluster.start()) {
       KubernetesClient client = server.client();

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.gitops.cluster.Await;
 import dev.gitops.cluster.FencedException;
+import dev.gitops.cluster.MovableClock;
 import dev.gitops.cluster.Ownership;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
@@ -84,5 +85,28 @@ class EtcdCoordinatorTest extends EtcdTestBase {
     m1.join();
     assertThat(m1.isMember()).isTrue();
     assertThat(m2.members()).containsExactly("m1", "m2");
+  }
+
+  @Test
+  void aLeasePastItsTtlByTheMembersClockIsReplacedAtTheNextJoinWithoutWaitingForEtcd() {
+    MovableClock clock = new MovableClock();
+    EtcdCoordinator m1 = EtcdCoordinator.builder(admin, "m1").prefix(prefix).ttl(Duration.ofSeconds(30)).clock(clock)
+        .build();
+    try {
+      m1.join();
+      Ownership old = m1.tryAcquire("t").orElseThrow();
+      // paused, or cut off from etcd, past its TTL: etcd may still keep the lease (it does after a restart)
+      clock.advance(Duration.ofSeconds(31));
+      assertThat(m1.isMember()).isFalse();
+      m1.join();
+      assertThat(m1.isMember()).as("a live lease after joining").isTrue();
+      EtcdCoordinator m2 = joined("m2");
+      assertThat(m2.members()).containsExactly("m1", "m2");
+      assertThat(m2.owners()).as("the old lease's ownerships, revoked with it").doesNotContainKey("t");
+      assertThat(m1.holds(old)).isFalse();
+      assertThat(m1.tryAcquire("t")).get().extracting(Ownership::token).matches(t -> t > old.token());
+    } finally {
+      m1.close();
+    }
   }
 }

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import dev.gitops.api.Cancellation;
+import dev.gitops.api.Change;
+import dev.gitops.api.Outcome;
 import dev.gitops.api.Observation;
 import dev.gitops.api.Resource;
 import dev.gitops.api.ResourceKey;
@@ -17,16 +19,20 @@ import dev.gitops.api.spi.Source;
 import dev.gitops.api.spi.StoreLock;
 import dev.gitops.cluster.FencedException;
 import dev.gitops.cluster.FencedProvider;
+import dev.gitops.cluster.MovableClock;
 import dev.gitops.cluster.Ownership;
 import dev.gitops.core.Reconciler;
 import dev.gitops.testkit.InMemoryProvider;
 import java.time.Duration;
 import java.util.Collection;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 
 /** Fencing on a real etcd: a member that lost its target writes nothing to the store or the live system. */
@@ -149,5 +155,52 @@ class EtcdFencingTest extends EtcdTestBase {
     assertThat(s2.load().inventory()).containsOnlyKeys(a);
     r1.close();
     r2.close();
+  }
+
+  @Test
+  void aBatchInFlightStopsAtItsNextChangeOnceTheMembersLeaseIsOverByItsOwnClock() throws Exception {
+    MovableClock clock = new MovableClock();
+    EtcdCoordinator m1 = EtcdCoordinator.builder(admin, "m1").prefix(prefix).ttl(Duration.ofSeconds(30)).clock(clock)
+        .build();
+    try {
+      m1.join();
+      Ownership o1 = m1.tryAcquire("t").orElseThrow();
+      List<ResourceKey> written = new CopyOnWriteArrayList<>();
+      // a provider that, like the files provider, looks at its context before each change of a batch
+      Provider writer = new DelegatingProvider(InMemoryProvider.create()) {
+        @Override
+        public Map<ResourceKey, Outcome> applyAll(List<Change> changes, CallContext ctx) {
+          Map<ResourceKey, Outcome> out = new LinkedHashMap<>();
+          for (Change c : changes) {
+            if (ctx.isDone()) {
+              out.put(c.key(), Outcome.unknown(c.key() + ": not started: " + ctx.cancellation().reason()));
+              continue;
+            }
+            written.add(c.key());
+            out.put(c.key(), Outcome.created());
+            if (written.size() == 3) {
+              // the process is paused here past its lease (SIGSTOP): when it runs again, its clock says the
+              // lease is over, before any renewal or round has told it so
+              clock.advance(Duration.ofSeconds(31));
+              long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+              while (!ctx.isDone() && System.nanoTime() < end) {
+                Thread.onSpinWait();
+              }
+            }
+          }
+          return out;
+        }
+      };
+      List<Change> batch = IntStream.range(0, 20).mapToObj(i -> Change.builder(
+          ResourceKey.of("memory", "thing", "", "f" + i), dev.gitops.api.Action.CREATE).resource(resource(
+              ResourceKey.of("memory", "thing", "", "f" + i), "v")).reason("in Git").build()).toList();
+      Map<ResourceKey, Outcome> out = new FencedProvider(writer, m1, o1).applyAll(batch,
+          CallContext.of("t", "v1", Duration.ofMinutes(1)));
+      assertThat(written).as("changes written after the lease was over").hasSize(3);
+      assertThat(out.values().stream().filter(x -> x.kind() == Outcome.Kind.UNKNOWN)).hasSize(17)
+          .allMatch(x -> x.message().contains("m1's lease is no longer live"));
+    } finally {
+      m1.close();
+    }
   }
 }

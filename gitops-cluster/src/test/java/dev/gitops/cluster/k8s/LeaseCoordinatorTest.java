@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.gitops.cluster.Await;
 import dev.gitops.cluster.FencedException;
+import dev.gitops.cluster.MovableClock;
 import dev.gitops.cluster.Ownership;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import java.time.Duration;
@@ -104,5 +105,22 @@ class LeaseCoordinatorTest extends LeaseTestBase {
     assertThatThrownBy(() -> LeaseCoordinator.builder(client, "", "m")).hasMessageContaining("namespace");
     assertThatThrownBy(() -> LeaseCoordinator.builder(client, "gitops", "m").ttl(Duration.ofSeconds(1)))
         .hasMessageContaining("TTL");
+  }
+
+  @Test
+  void aLeasePastItsDurationByTheMembersClockIsTakenAgainUnderANewIncarnation() {
+    MovableClock clock = new MovableClock();
+    LeaseCoordinator m1 = LeaseCoordinator.builder(client, "gitops", "m1").ttl(Duration.ofSeconds(30)).clock(clock)
+        .build();
+    opened.add(m1);
+    m1.join();
+    Ownership old = m1.tryAcquire("t").orElseThrow();
+    clock.advance(Duration.ofSeconds(31));  // paused, or cut off from the API server, past its Lease
+    assertThat(m1.isMember()).isFalse();
+    m1.join();
+    assertThat(m1.isMember()).as("a live Lease after joining").isTrue();
+    assertThat(m1.holds(old)).isFalse();
+    assertThat(m1.owners()).as("the old incarnation's targets are free").doesNotContainKey("t");
+    assertThat(m1.tryAcquire("t")).get().extracting(Ownership::token).matches(t -> t > old.token());
   }
 }

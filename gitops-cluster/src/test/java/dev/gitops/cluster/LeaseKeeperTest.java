@@ -1,0 +1,38 @@
+package dev.gitops.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+
+/** The local side of a lease: what counts as live, and what is renewed. */
+class LeaseKeeperTest {
+
+  @Test
+  void aLeasePastItsTtlIsLostAndNeverRenewedBackToLife() throws Exception {
+    MovableClock clock = new MovableClock();
+    AtomicInteger renewals = new AtomicInteger();
+    AtomicReference<LeaseKeeper> ref = new AtomicReference<>();
+    // a backend whose renewals always succeed: the engine would answer, late
+    Runnable renew = () -> {
+      renewals.incrementAndGet();
+      ref.get().renewed(clock.instant());
+    };
+    try (LeaseKeeper keeper = new LeaseKeeper("m1", Duration.ofSeconds(3), clock, renew)) {
+      ref.set(keeper);
+      keeper.joined(clock.instant());
+      Await.until("a renewal", () -> renewals.get() > 0, Duration.ofSeconds(10));
+      assertThat(keeper.isLive()).isTrue();
+      clock.advance(Duration.ofSeconds(4));  // a pause past the TTL: the engine may have expired the lease meanwhile
+      int before = renewals.get();
+      Await.until("the keeper giving the lease up", () -> !keeper.isHeld(), Duration.ofSeconds(10));
+      assertThat(keeper.isLive()).isFalse();
+      Thread.sleep(1500);  // longer than the renewal period (1 s)
+      assertThat(renewals.get()).as("renewals after the TTL passed").isLessThanOrEqualTo(before + 1);
+      assertThat(keeper.isHeld()).isFalse();
+      assertThat(keeper.isLive()).isFalse();
+    }
+  }
+}
