@@ -380,7 +380,9 @@ public final class Reconciler implements AutoCloseable {
       }
       Collection<ResourceKey> mine;
       try {
-        mine = List.copyOf(p.listMarked(owner, ctx));
+        mine = List.copyOf(ProviderCalls.bounded(p, "listMarked", ctx, () -> p.listMarked(owner, ctx)));
+      } catch (Cancellation.CancelledException e) {
+        throw e;
       } catch (RuntimeException e) {
         // Orphan detection for this provider is UNKNOWN: the plan is incomplete (nothing is
         // deleted or replaced) and says why; every key it can observe is still synced.
@@ -392,7 +394,8 @@ public final class Reconciler implements AutoCloseable {
       if (stored.fresh() && !mine.isEmpty() && !options.rebuildStore()) {
         throw new StoreException("the state store is missing or empty, but " + mine.size() + " live objects of provider '"
             + p.id() + "' carry the mark of owner '" + owner + "' (for example " + mine.iterator().next()
-            + "); refusing to act without the inventory. Restore the store, or rebuild it explicitly (rebuildStore).");
+            + "); refusing to act without the inventory. Restore the store, or rebuild it explicitly (SyncOptions.rebuildStore; the CLI's"
+            + " --rebuild-store).");
       }
       markedKeys.addAll(mine);
     }
@@ -623,8 +626,10 @@ public final class Reconciler implements AutoCloseable {
   /** {@link Provider#versions}, none when it fails (those keys are then observed in full). */
   private static Map<ResourceKey, LiveVersion> versions(Provider p, List<ResourceKey> keys, CallContext ctx) {
     try {
-      Map<ResourceKey, LiveVersion> v = p.versions(keys, ctx);
+      Map<ResourceKey, LiveVersion> v = ProviderCalls.bounded(p, "versions", ctx, () -> p.versions(keys, ctx));
       return v == null ? Map.of() : v;
+    } catch (Cancellation.CancelledException e) {
+      throw e;
     } catch (RuntimeException e) {
       LOG.warn("provider '{}' failed to give the version tokens of {} keys; observing them in full: {}", p.id(),
           keys.size(), e.toString());
@@ -636,7 +641,9 @@ public final class Reconciler implements AutoCloseable {
   private void observe(Provider p, Set<ResourceKey> keys, CallContext ctx, Map<ResourceKey, Observation> out) {
     Map<ResourceKey, Observation> raw;
     try {
-      raw = p.observe(keys, ctx);
+      raw = ProviderCalls.bounded(p, "observe", ctx, () -> p.observe(keys, ctx));
+    } catch (Cancellation.CancelledException e) {
+      throw e;
     } catch (RuntimeException e) {
       // An observe failure is reported per key as UNKNOWN: the plan becomes incomplete and prunes nothing.
       // Its message may quote what the provider read (a Secret's data): the log names its type only,

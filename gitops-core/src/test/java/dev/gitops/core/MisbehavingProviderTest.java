@@ -107,4 +107,62 @@ class MisbehavingProviderTest {
       assertThat(store.load().pending()).isEmpty();
     }
   }
+
+  /** A provider whose observe ignores its context and its interrupts until released. */
+  Provider hanging(java.util.concurrent.CountDownLatch release) {
+    return observing(keys -> {
+      long end = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(20);
+      while (release.getCount() > 0 && System.nanoTime() < end) {
+        try {
+          release.await(50, java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (InterruptedException ignored) {
+          // this provider ignores interrupts
+        }
+      }
+      return Map.of();
+    });
+  }
+
+  @Test
+  void anObserveThatNeverReturnsIsAbandonedAtTheCallTimeoutAndCloseDoesNotWaitForIt() {
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    State want = State.of("r1", List.of(ReconcilerTest.res("a", "{'v':1}")));
+    SyncOptions o = SyncOptions.builder().execution(dev.gitops.core.apply.ExecutionOptions.defaults()
+        .withCallTimeout(java.time.Duration.ofMillis(300))).build();
+    Reconciler rec = Reconciler.builder().source(Source.of(() -> want)).provider(hanging(release)).store(store)
+        .options(o).build();
+    try {
+      long start = System.nanoTime();
+      SyncResult r = rec.sync();
+      long tookMillis = (System.nanoTime() - start) / 1_000_000;
+
+      assertThat(r.status()).isEqualTo(SyncResult.Status.INCOMPLETE);
+      assertThat(r.plan().change(A).orElseThrow().reason()).contains("provider 'm' did not answer observe");
+      assertThat(tookMillis).as("bounded by the call timeout, not by the provider").isLessThan(15_000);
+      rec.close();  // returns: no sync holds the reconciler
+      assertThat(store.load().inventory()).isEmpty();
+    } finally {
+      release.countDown();
+    }
+  }
+
+  @Test
+  void aSyncCancelledWhileAProviderObservesEndsWithTheCancellation() throws Exception {
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    State want = State.of("r1", List.of(ReconcilerTest.res("a", "{'v':1}")));
+    dev.gitops.api.Cancellation c = new dev.gitops.api.Cancellation();
+    try (Reconciler rec = Reconciler.builder().source(Source.of(() -> want)).provider(hanging(release)).store(store)
+        .build()) {
+      java.util.concurrent.CompletableFuture<SyncResult> sync =
+          java.util.concurrent.CompletableFuture.supplyAsync(() -> rec.sync(null, c));
+      Thread.sleep(200);
+      c.cancel("the agent is shutting down");
+
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> sync.get(15, java.util.concurrent.TimeUnit.SECONDS))
+          .hasCauseInstanceOf(dev.gitops.api.Cancellation.CancelledException.class)
+          .hasMessageContaining("the agent is shutting down");
+    } finally {
+      release.countDown();
+    }
+  }
 }
