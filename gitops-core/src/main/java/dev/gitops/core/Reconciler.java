@@ -190,6 +190,7 @@ public final class Reconciler implements AutoCloseable {
    * cancellation} is cancelled.
    */
   public SyncResult sync(String pinnedRevision, Cancellation cancellation) {
+    Objects.requireNonNull(cancellation, "cancellation");
     AtomicReference<String> planned = new AtomicReference<>(pinnedRevision);
     return reported(planned, () -> locked(() -> {
       // The caller's token may outlive many syncs: what providers register on this sync's child
@@ -1059,6 +1060,9 @@ public final class Reconciler implements AutoCloseable {
     }
   }
 
+  /** What a provider's id may be. */
+  private static final java.util.regex.Pattern PROVIDER_ID = java.util.regex.Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*");
+
   /**
    * Builds a {@link Reconciler}. A source (or a fixed desired state), at least one provider and a
    * store are required: {@link #build()} names the first one missing. Nothing defaults silently:
@@ -1114,7 +1118,13 @@ public final class Reconciler implements AutoCloseable {
     /** Adds a provider; ids must be unique. */
     public Builder provider(Provider provider) {
       Objects.requireNonNull(provider, "provider");
-      if (providers.putIfAbsent(provider.id(), provider) != null) {
+      String id = provider.id();
+      if (id == null || !PROVIDER_ID.matcher(id).matches()) {
+        throw new IllegalArgumentException("provider " + provider.getClass().getName() + " has id "
+            + (id == null ? "null" : "'" + id + "'") + ": an id is letters, digits, '.', '_' and '-', starting with a"
+            + " letter or digit (it is the first part of every key it manages, as in files:file::a.txt)");
+      }
+      if (providers.putIfAbsent(id, provider) != null) {
         throw new IllegalArgumentException("two providers with id '" + provider.id() + "'");
       }
       return this;

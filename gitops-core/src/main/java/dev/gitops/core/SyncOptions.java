@@ -227,7 +227,11 @@ public final class SyncOptions {
 
     /** How long to wait for the store lock (default 30 s). */
     public Builder lockTimeout(Duration v) {
-      this.lockTimeout = Objects.requireNonNull(v, "lockTimeout");
+      Objects.requireNonNull(v, "lockTimeout");
+      if (v.isNegative()) {
+        throw new IllegalArgumentException("lockTimeout must not be negative, got " + v);
+      }
+      this.lockTimeout = v;
       return this;
     }
 

@@ -37,6 +37,27 @@ class BuilderFailuresTest {
   }
 
   @Test
+  void aProviderIdThatCannotNameKeysAndBadArgumentsAreNamedAtOnce() {
+    for (String bad : new String[] {null, "", " ", "a b", "-x"}) {
+      dev.gitops.api.spi.Provider p = new dev.gitops.api.spi.DelegatingProvider(new MapProvider("m", false)) {
+        @Override
+        public String id() {
+          return bad;
+        }
+      };
+      assertThatThrownBy(() -> Reconciler.builder().provider(p)).as(String.valueOf(bad))
+          .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("has id")
+          .hasMessageContaining(bad == null ? "null" : "'" + bad + "'");
+    }
+    assertThatThrownBy(() -> SyncOptions.builder().lockTimeout(java.time.Duration.ofSeconds(-1)))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("lockTimeout must not be negative");
+    try (Reconciler r = Reconciler.builder().desiredState(dev.gitops.api.State.of("r1", java.util.List.of()))
+        .provider(new MapProvider("m", false)).inMemoryStore().build()) {
+      assertThatThrownBy(() -> r.sync(null, null)).isInstanceOf(NullPointerException.class).hasMessage("cancellation");
+    }
+  }
+
+  @Test
   void gitSourceBuilder() {
     assertThatThrownBy(() -> GitSource.builder().ref("main").build())
         .isInstanceOf(IllegalStateException.class).hasMessage("GitSource needs a url: call .url(...)");
