@@ -25,6 +25,12 @@ import org.slf4j.LoggerFactory;
  * the file, {@code GIT_CONFIG_SYSTEM} set, no {@code git} on {@code PATH}) JGit's own discovery runs
  * as before; {@code GIT_CONFIG_NOSYSTEM} still turns the system configuration off.
  *
+ * <p>JGit also saves what it measured of a file system (its timestamp resolution) into its own
+ * configuration file under {@code $XDG_CONFIG_HOME/jgit} (else {@code ~/.config/jgit}). Where that
+ * directory cannot be written (a container's random user, whose home is {@code /nonexistent}),
+ * JGit logged every attempt as an error with a stack trace; there the file is still read, and not
+ * written (the measurement is repeated by the next process instead).
+ *
  * <p>Only {@link Main#main} installs it, as the owner of the process; {@link Main#run}, which tests
  * and embedding applications call, leaves JGit's global {@link SystemReader} alone.
  */
@@ -35,19 +41,20 @@ final class GitSystemConfig extends SystemReader.Delegate {
   /** The system configuration file of a {@code git} built with prefix {@code /usr} or {@code /}. */
   static final Path ETC_GITCONFIG = Path.of("/etc/gitconfig");
 
+  /** The system configuration file, or null when JGit's own discovery decides it. */
   private final Path file;
 
-  private GitSystemConfig(SystemReader delegate, Path file) {
+  GitSystemConfig(SystemReader delegate, Path file) {
     super(delegate);
     this.file = file;
   }
 
-  /** Installs the reader as JGit's when {@link #systemConfig} knows the file without running git. */
+  /** Installs the reader as JGit's. */
   static void install() {
     SystemReader current = SystemReader.getInstance();
     Optional<Path> file = systemConfig(current.getProperty("os.name"), current::getenv, GitSystemConfig::isExecutable);
+    SystemReader.setInstance(new GitSystemConfig(current, file.orElse(null)));
     if (file.isPresent()) {
-      SystemReader.setInstance(new GitSystemConfig(current, file.get()));
       LOG.debug("Git's system configuration: {} (the file of the git on PATH; not discovered by running git)", file.get());
     }
   }
@@ -88,6 +95,33 @@ final class GitSystemConfig extends SystemReader.Delegate {
 
   @Override
   public FileBasedConfig openSystemConfig(Config parent, FS fs) {
-    return new FileBasedConfig(parent, file.toFile(), fs);
+    return file == null ? super.openSystemConfig(parent, fs) : new FileBasedConfig(parent, file.toFile(), fs);
+  }
+
+  /** JGit's own configuration, read as always; not saved where its directory cannot be written. */
+  @Override
+  public FileBasedConfig openJGitConfig(Config parent, FS fs) {
+    FileBasedConfig config = super.openJGitConfig(parent, fs);
+    File f = config.getFile();
+    if (f == null || canWriteBelow(f.toPath().toAbsolutePath().getParent())) {
+      return config;
+    }
+    return new FileBasedConfig(parent, f, fs) {
+      @Override
+      public void save() {
+        // nothing is lost: JGit measures the file system again in the next process
+        LOG.debug("not saving JGit's configuration {}: its directory cannot be written", f);
+      }
+    };
+  }
+
+  /** Whether {@code dir} exists as a writable directory, or its nearest existing ancestor is one. */
+  static boolean canWriteBelow(Path dir) {
+    for (Path p = dir; p != null; p = p.getParent()) {
+      if (Files.exists(p)) {
+        return Files.isDirectory(p) && Files.isWritable(p);
+      }
+    }
+    return false;
   }
 }
