@@ -35,6 +35,12 @@ public final class SafetyOptions {
   boolean adopt;
 
   /** The deletion budget: a count or a percentage. */
+  @Option(names = "--rebuild-store",
+      description = "Sync although the state store is missing or empty while live objects carry this owner's"
+          + " mark (the store was lost): what Git declares is taken back into a new store; marked objects Git"
+          + " does not declare are kept and listed as orphans, never deleted. Refused without it (exit 1).")
+  boolean rebuildStore;
+
   @Option(names = DeletionLimit.FLAG, paramLabel = "N|P%", converter = DeletionLimit.Converter.class,
       description = "Refuse (exit 3) a sync that deletes or replaces more than N resources of a provider, or more "
           + "than P percent of what gitops owns for it (for example 10 or 25%%; default: no limit).")
@@ -46,6 +52,6 @@ public final class SafetyOptions {
     if (maxDeletions != null) {
       budget = maxDeletions.applyTo(budget);
     }
-    return base.toBuilder().prune(prune).adopt(adopt).budget(budget).build();
+    return base.toBuilder().prune(prune).adopt(adopt).rebuildStore(rebuildStore).budget(budget).build();
   }
 }

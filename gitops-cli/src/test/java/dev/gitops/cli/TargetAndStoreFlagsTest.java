@@ -213,6 +213,31 @@ class TargetAndStoreFlagsTest {
   }
 
   @Test
+  void aLostStoreIsRefusedUntilRebuildStoreTakesWhatGitDeclaresBackAndPruningWorksAgain() throws Exception {
+    String repoDir = repo.dir().toString();
+    Path target = tmp.resolve("target");
+    Path state = tmp.resolve("state");
+    assertThat(gitops("sync", "--repo", repoDir, "--target", target.toString(), "--state", state.toString()).code())
+        .isZero();
+    try (Stream<Path> s = Files.walk(state)) {
+      s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    }
+
+    Run refused = gitops("sync", "--repo", repoDir, "--target", target.toString(), "--state", state.toString());
+    assertThat(refused.code()).as("%s", refused).isEqualTo(ExitCodes.ERROR);
+    assertThat(refused.err()).contains("the state store is missing or empty").contains("--rebuild-store");
+
+    Run rebuilt = gitops("sync", "--repo", repoDir, "--target", target.toString(), "--state", state.toString(),
+        "--rebuild-store");
+    assertThat(rebuilt.code()).as("%s", rebuilt).isZero();
+    repo.remove("conf/site.conf").commit("drop site.conf");
+    Run pruned = gitops("sync", "--repo", repoDir, "--target", target.toString(), "--state", state.toString());
+    assertThat(pruned.code()).as("%s", pruned).isZero();
+    assertThat(target.resolve("conf/site.conf")).doesNotExist();
+    assertThat(target.resolve("app.properties")).hasContent("name=shop");
+  }
+
+  @Test
   void historyReadsTheStoreWithoutARepository() throws Exception {
     Path target = tmp.resolve("target");
     Path state = tmp.resolve("state");
