@@ -4,6 +4,7 @@ import dev.gitops.api.Plan;
 import dev.gitops.core.SyncOptions;
 import dev.gitops.core.plan.PlanCodec;
 import dev.gitops.core.render.PlanRenderer;
+import dev.gitops.core.store.FileStateStore;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -46,9 +47,26 @@ final class PlanCommand implements Callable<Integer> {
     return timeouts.applyTo(safety.applyTo(SyncOptions.defaults()));
   }
 
+  /**
+   * Makes sure the store has its secret key before a plan is saved: the plan file holds sensitive
+   * values as HMACs under it, and {@code sync --plan} can check them only under the same key (a
+   * key made for this command alone would make every sensitive value differ). The key is the one
+   * thing {@code plan --out} creates in the store (its directory owner-only).
+   */
+  private void keepSecretKey() {
+    target.validate();
+    // read when it exists; created (race-safe, owner-only, no lock taken) when it does not
+    try (FileStateStore store = FileStateStore.open(target.stateDir())) {
+      store.secretKey();
+    }
+  }
+
   @Override
   public Integer call() throws Exception {
     PrintWriter w = spec.commandLine().getOut();
+    if (out != null) {
+      keepSecretKey();
+    }
     try (Session s = Session.openReadOnly(target, options())) {
       Plan plan = s.reconciler().plan();
       w.print(PlanRenderer.text(plan));

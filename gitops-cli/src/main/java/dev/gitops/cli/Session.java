@@ -80,7 +80,7 @@ final class Session implements AutoCloseable {
     Path cache = stateDir.resolve("git-cache");
     Path tempCache = null;
     // Built first: a refused provider option leaves nothing behind (no state directory, no cache).
-    Provider provider = provider(t, target, stateDir, listeners);
+    Provider provider = provider(t, target, stateDir, listeners, options.adopt());
     try {
       if (readOnly && !Files.isDirectory(cache)) {
         tempCache = Files.createTempDirectory("gitops-cache-");
@@ -156,7 +156,8 @@ final class Session implements AutoCloseable {
    * The provider {@code --provider} names, configured from its options by the same code as the
    * agent's provider types, so one target behaves the same under {@code gitops sync} and {@code gitops run}.
    */
-  private static Provider provider(TargetOptions t, Path target, Path stateDir, List<SyncListener> listeners) {
+  private static Provider provider(TargetOptions t, Path target, Path stateDir, List<SyncListener> listeners,
+      boolean adopt) {
     try {
       if (t.kubernetes()) {
         return KubernetesProviderFactory.provider(t.kubeconfig, t.context, t.namespace);
@@ -173,8 +174,9 @@ final class Session implements AutoCloseable {
           int eq = v.indexOf('=');
           variables.put(v.substring(0, eq), v.substring(eq + 1));
         }
+        // --adopt takes over a working directory that holds a state or configuration gitops did not make
         return TerraformProviderFactory.builder(target, t.binary == null ? "terraform" : t.binary, variables,
-            t.varFiles).listener(warningsTo(t.warnings())).build();
+            t.varFiles).listener(warningsTo(t.warnings())).adopt(adopt).build();
       }
       return FilesProviderFactory.provider(target, List.of(stateDir), t.structured, t.sensitive);
     } catch (InvalidOptionException e) {

@@ -86,6 +86,19 @@ class TerraformCliTest {
   }
 
   @Test
+  void aWorkingDirectoryInsideTheDirectoryPathReadsIsRefused() throws Exception {
+    Path inside = repo.dir().resolve("infra/sub/work");
+    Run r = gitops("plan", "--repo", repo.dir().toString(), "--ref", "main", "--path", "infra", "--provider",
+        "terraform", "--binary", binary.toString(), "--target", inside.toString());
+    assertThat(r.code()).as("%s", r).isEqualTo(ExitCodes.ERROR);
+    assertThat(r.err()).contains("--target " + inside).contains("inside the directory 'infra'");
+    assertThat(repo.dir().resolve("infra/sub")).doesNotExist();
+    Run beside = gitops("plan", "--repo", repo.dir().toString(), "--ref", "main", "--path", "infra", "--provider",
+        "terraform", "--binary", binary.toString(), "--target", repo.dir().resolve("build/tf").toString());
+    assertThat(beside.code()).as("a directory --path does not read: %s", beside).isZero();
+  }
+
+  @Test
   void terraformFlagsAreCheckedAndNamed() {
     Run bad = gitops("plan", "--repo", repo.dir().toString(), "--provider", "terraform", "--binary", binary.toString(),
         "--var", "novalue", "--target", tmp.resolve("w").toString());

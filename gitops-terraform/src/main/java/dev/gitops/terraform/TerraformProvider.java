@@ -97,6 +97,7 @@ public final class TerraformProvider implements Provider {
   private final String workspace;
   private final Approval approval;
   private final boolean detectOnly;
+  private final boolean adopt;
   private final Duration lockTimeout;
   private final Consumer<TerraformEvent> listener;
   private final KnownSecrets scrubber;
@@ -127,11 +128,13 @@ public final class TerraformProvider implements Provider {
     scrubber.addAll(b.sensitiveValues);
     Binary binary = Binary.locate(b.binary, b.searchPath);
     this.terraform = new Terraform(binary, dir, b.environment, b.commandTimeout, b.interruptGrace, scrubber);
+    terraform.configDirectory(b.configDirectory);
     this.variables = new TreeMap<>(b.variables);
     this.varFiles = List.copyOf(b.varFiles);
     this.workspace = b.workspace;
     this.approval = b.approval;
     this.detectOnly = b.detectOnly;
+    this.adopt = b.adopt;
     this.lockTimeout = b.lockTimeout;
     this.listener = b.listener;
   }
@@ -193,7 +196,8 @@ public final class TerraformProvider implements Provider {
 
       @Override
       public boolean manages(ResourceKey key) {
-        return !Addresses.isOutput(key) && !Addresses.isData(key) && !Addresses.isFile(key);
+        return !Addresses.isOutput(key) && !Addresses.isData(key) && !Addresses.isFile(key)
+            && !Addresses.isVariable(key);
       }
     });
   }
@@ -205,6 +209,7 @@ public final class TerraformProvider implements Provider {
       wantedRevision = ctx.revision();
       terraform.version(ctx);
       SortedMap<String, String> files = configFiles(desired);
+      learnSensitiveVariables(files);
       boolean destroy = files.isEmpty();
       if (destroy) {
         // Everything was removed from Git: plan the teardown with the configuration last materialized.
@@ -214,7 +219,9 @@ public final class TerraformProvider implements Provider {
               ctx.revision(), dir.root());
           return List.of();
         }
+        learnSensitiveVariables(files);
       } else {
+        checkConfiguration(files.keySet(), ctx);
         dir.materialize(files);
       }
       ensureInit(files, ctx);
@@ -222,9 +229,12 @@ public final class TerraformProvider implements Provider {
         terraform.selectWorkspace(workspace, ctx);
       }
       TfState state = readState(ctx);
+      checkStateContinuity(state);
+      checkTakeOver(state);
+      recordState(state);
       String planId = planId(ctx.revision(), state, destroy);
       if (approval == Approval.MANUAL && planId.equals(approved) && pending != null && pending.id().equals(planId)
-          && Files.isRegularFile(pending.file())) {
+          && Files.isRegularFile(pending.file()) && recordOwned(pending.parsed(), state).isEmpty()) {
         LOG.info("terraform plan {} at {} is approved: applying exactly that saved plan", planId, ctx.revision());
         return pending.parsed().changes();
       }
@@ -236,7 +246,19 @@ public final class TerraformProvider implements Provider {
       if (detectOnly) {
         return detectOnlyChanges(p);
       }
+      Set<String> foreign = recordOwned(p, state);
       Optional<String> held = heldBack(p);
+      if (held.isEmpty() && !foreign.isEmpty()) {
+        LOG.warn("terraform plan {} at {} would destroy objects gitops has no record of managing in {}: {}", planId,
+            ctx.revision(), dir.root(), foreign);
+        return mark(p.changes(), c -> foreign.contains(Addresses.address(c.key()))
+            ? c.withAction(Action.SKIP, "would " + verb(c) + "; held back: it was in the state before gitops managed "
+                + dir.root() + ", or gitops has no record of a revision declaring it, so gitops does not destroy it"
+                + " (declare it in Git, or remove it from the state with 'terraform state rm' or a removed block)")
+                .withFlag(Change.Flag.HELD_BACK)
+            : c.withAction(Action.SKIP, "would " + verb(c) + "; held back with the whole terraform plan: it would"
+                + " destroy " + String.join(", ", foreign) + ", which gitops did not create").withFlag(Change.Flag.HELD_BACK));
+      }
       if (held.isPresent()) {
         LOG.warn("terraform plan {} at {} cannot be applied automatically: {}", planId, ctx.revision(), held.get());
         return mark(p.changes(), c -> c.withAction(Action.SKIP, "would " + verb(c) + "; held back: " + held.get())
@@ -249,6 +271,228 @@ public final class TerraformProvider implements Provider {
       }
       return p.changes();
     }
+  }
+
+  /**
+   * Teaches the scrubber, before any Terraform command runs, the values of the root variables
+   * {@code files} declare sensitive: as set on this provider, in its variable files and in the
+   * variable files Terraform loads by itself ({@code terraform.tfvars}, {@code *.auto.tfvars}).
+   * Terraform's own messages (a failed check or precondition, an error) can quote them before any
+   * plan shows which values are secret.
+   */
+  private void learnSensitiveVariables(SortedMap<String, String> files) {
+    Set<String> sensitive = dev.gitops.terraform.internal.VariableFiles.sensitiveDeclared(files);
+    if (sensitive.isEmpty()) {
+      return;
+    }
+    List<String> values = new ArrayList<>();
+    variables.forEach((k, v) -> {
+      if (sensitive.contains(k)) {
+        values.add(v);
+      }
+    });
+    for (Map.Entry<String, String> f : files.entrySet()) {
+      if (dev.gitops.terraform.internal.VariableFiles.loadedByTerraform(f.getKey())) {
+        values.addAll(dev.gitops.terraform.internal.VariableFiles.values(f.getKey(), f.getValue(), sensitive));
+      }
+    }
+    for (String f : varFiles) {
+      Path p = varFilePath(f);
+      try {
+        if (Files.isRegularFile(p)) {
+          values.addAll(dev.gitops.terraform.internal.VariableFiles.values(p.toString(),
+              Files.readString(p, StandardCharsets.UTF_8), sensitive));
+        }
+      } catch (IOException e) {
+        // Terraform reports the unreadable file itself; what it holds is then not quoted either.
+        LOG.debug("cannot read the variable file {} for its sensitive values: {}", p, e.toString());
+      }
+    }
+    scrubber.addAll(values);
+  }
+
+  /** The record of the objects gitops manages in the working directory: addresses a revision declared. */
+  private static final String OWNED = "owned.json";
+  /** The record of the state's lineage, serial and size per workspace, as gitops last saw it. */
+  private static final String STATE_RECORD = "state.json";
+
+  /**
+   * Refuses configuration in the working directory that gitops did not write (Terraform would read
+   * it with the revision's), and, at the first sync of a working directory, configuration files
+   * gitops would replace, unless {@link Builder#adopt adopt} was asked for. Marks a working
+   * directory met for the first time as one whose take-over is pending: {@link #checkTakeOver}
+   * decides once the state can be read.
+   */
+  private void checkConfiguration(Set<String> gitFiles, CallContext ctx) {
+    SortedMap<String, String> unwritten = dir.unwrittenConfiguration();
+    boolean first = !dir.managed() && !dir.hasRecord(OWNED);
+    List<String> stray = new ArrayList<>();
+    List<String> replaced = new ArrayList<>();
+    for (String f : unwritten.keySet()) {
+      if (!gitFiles.contains(f)) {
+        stray.add(f);
+      } else if (first) {
+        replaced.add(f);
+      }
+    }
+    if (!stray.isEmpty()) {
+      throw new TerraformException("the working directory " + dir.root() + " holds configuration files gitops did not"
+          + " write, which Terraform would read with the revision's: " + String.join(", ", stray) + "; remove them"
+          + " (or commit them to Git): a sync applies exactly the revision's configuration; nothing was planned");
+    }
+    if (!first) {
+      return;
+    }
+    if (!replaced.isEmpty() && !adopt) {
+      List<String> objects = foreignObjects(readState(ctx));
+      throw refusal((objects.isEmpty() ? "" : describeObjects(objects) + " and ")
+          + "configuration files gitops did not write (" + String.join(", ", replaced) + ")");
+    }
+    com.fasterxml.jackson.databind.node.ObjectNode owned = dir.record(OWNED);
+    owned.putArray("addresses");
+    owned.put("takeOver", "pending");
+    owned.put("since", ctx.revision());
+    dir.writeRecord(OWNED, owned);
+  }
+
+  /**
+   * Ends a pending take-over once the state (local or the backend's) is read: a state with
+   * objects gitops did not create is refused unless {@link Builder#adopt adopt} was asked for, at
+   * every sync until then; with adopt, they are recorded as not gitops's, so never destroyed.
+   */
+  private void checkTakeOver(TfState state) {
+    com.fasterxml.jackson.databind.node.ObjectNode owned = dir.record(OWNED);
+    if (!"pending".equals(owned.path("takeOver").asText(""))) {
+      return;
+    }
+    List<String> objects = foreignObjects(state);
+    if (!objects.isEmpty() && !adopt) {
+      throw refusal(describeObjects(objects));
+    }
+    if (!objects.isEmpty()) {
+      LOG.warn("provider '{}' adopts the Terraform working directory {}: it holds {}", id, dir.root(),
+          describeObjects(objects));
+    }
+    owned.put("takeOver", objects.isEmpty() ? "new" : "adopted");
+    dir.writeRecord(OWNED, owned);
+  }
+
+  private static List<String> foreignObjects(TfState state) {
+    return state.objects().keySet().stream().filter(k -> !Addresses.isData(k)).map(Addresses::address).toList();
+  }
+
+  private static String describeObjects(List<String> objects) {
+    return "a Terraform state with " + objects.size() + " objects gitops did not create (" + String.join(", ",
+        objects.subList(0, Math.min(10, objects.size()))) + (objects.size() > 10 ? ", ..." : "") + ")";
+  }
+
+  private TerraformException refusal(String what) {
+    return new TerraformException("refusing to take over the Terraform working directory " + dir.root()
+        + ": it holds " + what + ". Adopt it explicitly (--adopt, TerraformProvider.Builder.adopt(true)): the"
+        + " revision's configuration then replaces those files, and objects the revision does not declare are"
+        + " held back, never destroyed, until you declare them in Git or remove them from the state");
+  }
+
+  /**
+   * Records as managed every object the plan declares (any action but a destroy or forget), and
+   * returns the addresses the plan would destroy that gitops has no record of managing. A working
+   * directory gitops managed before this record existed starts it with the objects of its state.
+   */
+  private Set<String> recordOwned(PlanReader.Parsed p, TfState state) {
+    Set<String> owned = new TreeSet<>();
+    if (dir.hasRecord(OWNED)) {
+      dir.record(OWNED).path("addresses").forEach(a -> owned.add(a.asText()));
+    } else {
+      state.objects().keySet().forEach(k -> owned.add(Addresses.address(k)));
+    }
+    Set<String> foreign = new TreeSet<>();
+    boolean grew = !dir.hasRecord(OWNED);
+    for (Change c : p.changes()) {
+      if (Addresses.isOutput(c.key()) || Addresses.isData(c.key()) || Addresses.isFile(c.key())
+          || Addresses.isVariable(c.key())) {
+        continue;
+      }
+      String address = Addresses.address(c.key());
+      if (c.action() == Action.DELETE) {
+        if (!owned.contains(address)) {
+          foreign.add(address);
+        }
+      } else if (c.action() != Action.FORGET && !detectOnly) {
+        grew |= owned.add(address);
+      }
+    }
+    if (grew) {
+      com.fasterxml.jackson.databind.node.ObjectNode record = dir.record(OWNED);
+      com.fasterxml.jackson.databind.node.ArrayNode list = record.putArray("addresses");
+      owned.forEach(list::add);
+      dir.writeRecord(OWNED, record);
+    }
+    return foreign;
+  }
+
+  /**
+   * Stops a plan against a state that is not the one gitops last saw: another lineage, a serial
+   * that went backwards, or an empty or missing state where there was one (a state file emptied by
+   * a crash, replaced, restored from an old backup). Planning then would recreate what exists.
+   */
+  private void checkStateContinuity(TfState now) {
+    com.fasterxml.jackson.databind.JsonNode seen = dir.record(STATE_RECORD).path(stateRecordKey());
+    String lineage = seen.path("lineage").asText("");
+    if (lineage.isEmpty()) {
+      return;
+    }
+    long serial = seen.path("serial").asLong(0);
+    int objects = seen.path("objects").asInt(0);
+    String was = "gitops last saw lineage " + lineage + " serial " + serial + " with " + objects + " objects";
+    String why = null;
+    if (now.lineage().isEmpty()) {
+      why = "is empty or missing, but " + was;
+    } else if (!now.lineage().equals(lineage)) {
+      why = "has lineage " + now.lineage() + ", but " + was + ": it was replaced";
+    } else if (now.serial() >= 0 && now.serial() < serial) {
+      why = "has serial " + now.serial() + ", but " + was + ": it went backwards (restored from an older copy?)";
+    }
+    if (why != null) {
+      throw new TerraformException(stateName() + " " + why + "; planning against it would recreate or lose"
+          + " infrastructure, so nothing was planned. Restore the state, or, if this state is the one you mean,"
+          + " remove " + dir.own().resolve(STATE_RECORD) + " and sync again");
+    }
+  }
+
+  /** Records the state's lineage, serial and size as seen now (an empty state is never recorded). */
+  private void recordState(TfState now) {
+    if (now.lineage().isEmpty()) {
+      return;
+    }
+    com.fasterxml.jackson.databind.node.ObjectNode record = dir.record(STATE_RECORD);
+    com.fasterxml.jackson.databind.JsonNode was = record.path(stateRecordKey());
+    if (was.path("lineage").asText("").equals(now.lineage()) && was.path("serial").asLong(-2) == now.serial()) {
+      return;
+    }
+    com.fasterxml.jackson.databind.node.ObjectNode w = record.putObject(stateRecordKey());
+    w.put("lineage", now.lineage());
+    w.put("serial", now.serial());
+    w.put("objects", now.objects().size());
+    dir.writeRecord(STATE_RECORD, record);
+  }
+
+  /**
+   * Where the record of a state is kept: per backend and workspace (a backend changed in Git is
+   * another store of state, reviewed as a change of the configuration).
+   */
+  private String stateRecordKey() {
+    String backend = InitInputs.backend(dir.materialized());
+    return (backend.isEmpty() ? "(local)" : backend) + "/" + workspace;
+  }
+
+  /** The state's name for messages: its file, or the backend's state. */
+  private String stateName() {
+    String backend = InitInputs.backend(dir.materialized());
+    if (!backend.isEmpty()) {
+      return "the state of backend '" + backend + "' (workspace " + workspace + ")";
+    }
+    return "the state file " + (workspace.equals("default") ? dir.root().resolve("terraform.tfstate")
+        : dir.root().resolve("terraform.tfstate.d").resolve(workspace).resolve("terraform.tfstate"));
   }
 
   /**
@@ -339,7 +583,7 @@ public final class TerraformProvider implements Provider {
     try {
       Terraform.Run run = terraform.plan(file, extra, ctx, m -> event("plan", m, Map.of()));
       byte[] json = terraform.showPlan(file, ctx);
-      PlanReader.Parsed parsed = PlanReader.read(id, json, scrubber.current());
+      PlanReader.Parsed parsed = PlanReader.read(id, json, scrubber.current(), dir.key());
       scrubber.addAll(parsed.secrets());
       checkDeclared(run, parsed);
       return new Pending(planId, ctx.revision(), state.token(), file, parsed);
@@ -366,7 +610,8 @@ public final class TerraformProvider implements Provider {
     for (UiStream.Diagnostic d : run.stream().diagnostics()) {
       java.util.regex.Matcher m = UNDECLARED.matcher(d.detail());
       if ("Value for undeclared variable".equals(d.summary()) && m.find() && variables.containsKey(m.group(1))
-          && Path.of(m.group(2)).getFileName().toString().equals(WorkingDirectory.VARIABLES_FILE)) {
+          && Set.of(WorkingDirectory.VARIABLES_FILE, WorkingDirectory.HCL_VARIABLES_FILE)
+              .contains(Path.of(m.group(2)).getFileName().toString())) {
         undeclared.add(m.group(1));
       }
     }
@@ -408,8 +653,24 @@ public final class TerraformProvider implements Provider {
       out.add("-var-file=" + varFilePath(f));
     }
     if (!variables.isEmpty()) {
+      // As -var: a variable of a list, map, set, object or tuple type takes an HCL expression, any other a string
+      Set<String> complex = dev.gitops.terraform.internal.VariableFiles.complexTyped(dir.materialized());
+      SortedMap<String, String> strings = new TreeMap<>();
+      SortedMap<String, String> expressions = new TreeMap<>();
+      variables.forEach((k, v) -> (complex.contains(k) ? expressions : strings).put(k, v));
+      for (Map.Entry<String, String> e : expressions.entrySet()) {
+        if (e.getValue().contains("\n") || e.getValue().contains("\r")) {
+          throw new TerraformException("the value of variable '" + e.getKey() + "' (a list, map, set, object or tuple,"
+              + " given as an HCL expression as -var takes it) spans lines; give it on one line or in a variable file");
+        }
+      }
       // Last, so they win over the files as -var would; through a file, so no value is on a command line.
-      out.add("-var-file=" + dir.writeVariables(variables));
+      if (!strings.isEmpty()) {
+        out.add("-var-file=" + dir.writeVariables(strings));
+      }
+      if (!expressions.isEmpty()) {
+        out.add("-var-file=" + dir.writeHclVariables(expressions));
+      }
     }
     return out;
   }
@@ -648,6 +909,12 @@ public final class TerraformProvider implements Provider {
         throw new TerraformException("plan " + planId + " is not applied automatically: " + heldBack(p).get()
             + "; insist (force) to apply it anyway");
       }
+      Set<String> foreign = recordOwned(p, readState(ctx));
+      if (!foreign.isEmpty()) {
+        throw new TerraformException("plan " + planId + " would destroy " + String.join(", ", foreign) + ", which"
+            + " gitops has no record of managing in " + dir.root() + "; it is never applied (declare them in Git, or"
+            + " remove them from the state)");
+      }
       return applyPending(ctx);
     }
   }
@@ -687,6 +954,7 @@ public final class TerraformProvider implements Provider {
     String token = "";
     try {
       TfState after = readState(ctx);
+      recordState(after);
       token = after.token();
       after.outputs().forEach((k, o) -> {
         if (!o.sensitive()) {
@@ -794,6 +1062,7 @@ public final class TerraformProvider implements Provider {
       if (files.isEmpty()) {
         return List.of();
       }
+      learnSensitiveVariables(files);
       ensureInit(files, ctx);
       Path file = dir.plans().resolve("drift.tfplan");
       List<String> extra = new ArrayList<>(commonArgs());
@@ -882,6 +1151,7 @@ public final class TerraformProvider implements Provider {
     private String workspace = "default";
     private Approval approval = Approval.AUTO;
     private boolean detectOnly;
+    private boolean adopt;
     private Duration commandTimeout = Duration.ofHours(1);
     private Duration interruptGrace = Duration.ofMinutes(1);
     private Duration lockTimeout = Duration.ZERO;
@@ -966,6 +1236,17 @@ public final class TerraformProvider implements Provider {
     /** Only report drift ({@code plan -refresh-only}); never apply. */
     public Builder detectOnly(boolean detectOnly) {
       this.detectOnly = detectOnly;
+      return this;
+    }
+
+    /**
+     * Takes over a working directory that already holds a state or configuration files gitops did
+     * not make (default: refused, naming them). The revision's configuration replaces those files;
+     * objects of that state the revision does not declare are held back, never destroyed, until a
+     * revision declares them or they leave the state.
+     */
+    public Builder adopt(boolean adopt) {
+      this.adopt = adopt;
       return this;
     }
 

@@ -218,6 +218,272 @@ class RealTerraformTest {
     }
   }
 
+  /** A variable that reaches only a provisioner: no resource document shows it, the plan must still pin it. */
+  private void commitProvisionerConfig() throws Exception {
+    repo.write("infra/prov.tf", """
+        variable "cmd" {
+          type    = string
+          default = "true"
+        }
+        variable "pw" {
+          type      = string
+          default   = "unset"
+          sensitive = true
+        }
+        resource "terraform_data" "prov" {
+          input = "fixed"
+          provisioner "local-exec" {
+            command = "echo ${var.cmd} > ${path.module}/ran.txt"
+          }
+        }
+        """).commit("a provisioner");
+  }
+
+  @Test
+  void aReviewedPlanIsRefusedWhenAVariableChangedEvenOneNoDocumentShows() throws Exception {
+    commitProvisionerConfig();
+    Plan reviewed;
+    String json;
+    try (Reconciler reconciler = reconciler(builder().variable("cmd", "REVIEWED").variable("pw", "pw-one-1234")
+        .build())) {
+      reviewed = reconciler.plan();
+      json = PlanCodec.toJson(reviewed, reconciler.store().secretKey());
+    }
+    assertThat(json).contains("REVIEWED").doesNotContain("pw-one-1234");
+    try (Reconciler reconciler = reconciler(builder().variable("cmd", "EVIL").variable("pw", "pw-one-1234").build())) {
+      assertThatThrownBy(() -> reconciler.apply(PlanCodec.fromJson(json)))
+          .isInstanceOf(dev.gitops.api.PlanMismatchException.class).hasMessageContaining("tf:var::cmd");
+    }
+    try (Reconciler reconciler = reconciler(builder().variable("cmd", "REVIEWED").variable("pw", "pw-two-5678")
+        .build())) {
+      assertThatThrownBy(() -> reconciler.apply(PlanCodec.fromJson(json)))
+          .isInstanceOf(dev.gitops.api.PlanMismatchException.class).hasMessageContaining("tf:var::pw")
+          .satisfies(e -> assertThat(e.getMessage()).doesNotContain("pw-one-1234").doesNotContain("pw-two-5678"));
+    }
+    assertThat(workDir.resolve("ran.txt")).as("nothing applied").doesNotExist();
+    try (Reconciler reconciler = reconciler(builder().variable("cmd", "REVIEWED").variable("pw", "pw-one-1234")
+        .build())) {
+      SyncResult r = reconciler.apply(PlanCodec.fromJson(json));
+      assertThat(r.status()).as("%s", r).isEqualTo(SyncResult.Status.SUCCEEDED);
+    }
+    assertThat(Files.readString(workDir.resolve("ran.txt"))).isEqualTo("REVIEWED\n");
+  }
+
+  /** Why the last sync did not succeed: the plan's unobserved reasons and the failed outcomes. */
+  private static String why(SyncResult r) {
+    return r.plan().unobserved() + " " + r.outcomes().values().stream().map(Outcome::message).toList();
+  }
+
+  @Test
+  void aWorkingDirectoryWithAStateGitopsDidNotMakeIsNotTakenOverAndItsObjectsAreNeverDestroyed() throws Exception {
+    Files.createDirectories(workDir);
+    String theirs = """
+        resource "terraform_data" "greeting" {
+          input = "theirs"
+        }
+        resource "terraform_data" "prod_db" {
+          input = "precious"
+        }
+        """;
+    Files.writeString(workDir.resolve("main.tf"), theirs);
+    outside("init", "-input=false");
+    outside("apply", "-auto-approve", "-input=false");
+
+    try (Reconciler reconciler = reconciler(provider())) {
+      SyncResult r = reconciler.sync();
+      assertThat(r.status()).isNotEqualTo(SyncResult.Status.SUCCEEDED);
+      assertThat(why(r)).contains("refusing to take over the Terraform working directory " + workDir)
+          .contains("terraform_data.prod_db").contains("main.tf").contains("--adopt");
+    }
+    assertThat(workDir.resolve("main.tf")).as("the operator's file is not overwritten").hasContent(theirs);
+    assertThat(Files.readString(workDir.resolve("terraform.tfstate"))).contains("precious");
+
+    TerraformProvider adopting = builder().adopt(true).build();
+    try (Reconciler reconciler = reconciler(adopting)) {
+      SyncResult adopted = reconciler.sync();
+      assertThat(adopted.status()).as("the destroy of prod_db is held back, and the plan with it")
+          .isNotEqualTo(SyncResult.Status.SUCCEEDED);
+      assertThat(adopted.plan().change(data("prod_db")).orElseThrow().reason()).contains("held back")
+          .contains("before gitops managed");
+      TerraformPlan pending = adopting.pendingPlan().orElseThrow();
+      assertThatThrownBy(() -> adopting.apply(pending.id(), null, true,
+          dev.gitops.api.spi.CallContext.of("gitops", pending.revision(), Duration.ofMinutes(2))))
+          .as("not even when insisted on").hasMessageContaining("terraform_data.prod_db")
+          .hasMessageContaining("never applied");
+      assertThat(Files.readString(workDir.resolve("terraform.tfstate"))).contains("precious");
+
+      // declared in Git, it is gitops's from then on: applied, and destroyed when Git drops it
+      repo.write("infra/db.tf", "resource \"terraform_data\" \"prod_db\" {\n  input = \"precious\"\n}\n")
+          .commit("declare the database");
+      SyncResult declared = reconciler.sync();
+      assertThat(declared.status()).as("%s", why(declared)).isEqualTo(SyncResult.Status.SUCCEEDED);
+      repo.delete("infra/db.tf").commit("drop it");
+      SyncResult dropped = reconciler.sync();
+      assertThat(dropped.status()).as("%s", why(dropped)).isEqualTo(SyncResult.Status.SUCCEEDED);
+      assertThat(Files.readString(workDir.resolve("terraform.tfstate"))).doesNotContain("precious");
+    }
+  }
+
+  @Test
+  void anEmptiedOrReplacedStateStopsTheSyncInsteadOfRecreatingEverything() throws Exception {
+    try (Reconciler reconciler = reconciler(provider())) {
+      assertThat(reconciler.sync().status()).isEqualTo(SyncResult.Status.SUCCEEDED);
+    }
+    Path state = workDir.resolve("terraform.tfstate");
+    String before = Files.readString(state);
+    Files.writeString(state, "");
+    try (Reconciler reconciler = reconciler(provider())) {
+      SyncResult r = reconciler.sync();
+      assertThat(r.status()).isNotEqualTo(SyncResult.Status.SUCCEEDED);
+      assertThat(why(r)).contains("the state file " + state).contains("is empty or missing");
+      assertThat(state).as("nothing recreated").isEmptyFile();
+
+      Files.writeString(state, before.replaceFirst("\"lineage\": \"[^\"]+\"", "\"lineage\": \"another-one\""));
+      r = reconciler.sync();
+      assertThat(why(r)).contains("the state file " + state).contains("has lineage another-one");
+
+      Files.writeString(state, before);
+      assertThat(reconciler.sync().status()).as("the state gitops knows: synced").isEqualTo(SyncResult.Status.SUCCEEDED);
+    }
+  }
+
+  @Test
+  void configurationFilesGitopsDidNotWriteAreRefusedNotApplied() throws Exception {
+    try (Reconciler reconciler = reconciler(provider())) {
+      assertThat(reconciler.sync().status()).isEqualTo(SyncResult.Status.SUCCEEDED);
+      Files.writeString(workDir.resolve("extra.tf"), "resource \"terraform_data\" \"rogue\" {\n  input = \"x\"\n}\n");
+      Files.writeString(workDir.resolve("zz.auto.tfvars"), "greeting = \"stray\"\n");
+      SyncResult r = reconciler.sync();
+      assertThat(r.status()).isNotEqualTo(SyncResult.Status.SUCCEEDED);
+      assertThat(why(r)).contains("extra.tf").contains("zz.auto.tfvars").contains("did not write");
+      assertThat(Files.readString(workDir.resolve("terraform.tfstate"))).doesNotContain("rogue").doesNotContain("stray");
+    }
+  }
+
+  @Test
+  void valuesOfSensitiveVariablesNeverReachMessagesEvenBeforeTerraformMarkedThem() throws Exception {
+    String pw = "S3cr3t-pw-never-shown-77";
+    repo.write("infra/pw.tf", """
+        variable "pw" {
+          type      = string
+          sensitive = true
+        }
+        resource "terraform_data" "pw" {
+          input = var.pw
+        }
+        check "pw" {
+          assert {
+            condition     = var.pw == "nope"
+            error_message = "pw is ${nonsensitive(var.pw)} wrong"
+          }
+        }
+        """).commit("a check that quotes a secret");
+    List<TerraformEvent> seen = new CopyOnWriteArrayList<>();
+    try (Reconciler reconciler = reconciler(builder().variable("pw", pw).listener(seen::add).build())) {
+      assertThat(reconciler.sync().status()).isEqualTo(SyncResult.Status.SUCCEEDED);
+    }
+    assertThat(seen).filteredOn(TerraformEvent::isWarning).isNotEmpty()
+        .allSatisfy(e -> assertThat(e.message()).doesNotContain(pw));
+    // a rotated value, failing a precondition: the error path
+    String rotated = "Rotated-S3cr3t-42-xyz";
+    repo.write("infra/pre.tf", """
+        resource "terraform_data" "pre" {
+          input = "x"
+          lifecycle {
+            precondition {
+              condition     = length(var.pw) < 5
+              error_message = "too long: ${nonsensitive(var.pw)}"
+            }
+          }
+        }
+        """).commit("a precondition that quotes it");
+    seen.clear();
+    try (Reconciler reconciler = reconciler(builder().variable("pw", rotated).listener(seen::add).build())) {
+      SyncResult r = reconciler.sync();
+      assertThat(r.status()).isNotEqualTo(SyncResult.Status.SUCCEEDED);
+      assertThat(why(r)).contains("too long").doesNotContain(rotated);
+      assertThat(seen).allSatisfy(e -> assertThat(e.message()).doesNotContain(rotated));
+    }
+  }
+
+  @Test
+  void localModulesAndDataFilesComeFromTheRevisionAndAModuleFromOutsideIsRefused() throws Exception {
+    repo.delete("app.conf");
+    repo.write("infra/modules/m/main.tf", """
+        variable "text" {
+          type = string
+        }
+        resource "terraform_data" "m" {
+          input = var.text
+        }
+        """);
+    repo.write("infra/data.txt", "from-git");
+    repo.write("infra/mod.tf", """
+        module "m" {
+          source = "./modules/m"
+          text   = file("${path.module}/data.txt")
+        }
+        """).commit("a module and a data file");
+    TerraformProvider tf = provider();
+    // the provider's own decoder, as the CLI has it: it decides which files of the repository are copied
+    try (Reconciler reconciler = Reconciler.builder()
+        .source(GitSource.builder().url(repo.dir().toString()).ref("main").cacheDir(tmp.resolve("cache")).build())
+        .provider(tf).store(FileStateStore.open(tmp.resolve("state"))).build()) {
+      SyncResult r = reconciler.sync();
+      assertThat(r.status()).as("%s", why(r)).isEqualTo(SyncResult.Status.SUCCEEDED);
+      assertThat(Files.readString(workDir.resolve("terraform.tfstate"))).contains("from-git");
+
+      Files.createDirectories(tmp.resolve("modules/host"));
+      Files.writeString(tmp.resolve("modules/host/main.tf"), "resource \"terraform_data\" \"h\" {\n  input = \"from-host\"\n}\n");
+      repo.write("modules/host/main.tf", "resource \"terraform_data\" \"h\" {\n  input = \"from-git\"\n}\n");
+      repo.write("infra/outside.tf", "module \"host\" {\n  source = \"../modules/host\"\n}\n").commit("outside");
+      Throwable refused = org.assertj.core.api.Assertions.catchThrowable(reconciler::sync);
+      String message = refused != null ? refused.getMessage() : why(reconciler.sync());
+      assertThat(message).contains("infra/outside.tf").contains("module \"host\"").contains("../modules/host");
+      assertThat(Files.readString(workDir.resolve("terraform.tfstate"))).doesNotContain("from-host");
+    }
+  }
+
+  @Test
+  void aVariableOfAListMapOrObjectTypeTakesAnHclValueAsMinusVarDoesAndAStringStaysLiteral() throws Exception {
+    repo.write("infra/complex.tf", """
+        variable "names" {
+          type = list(string)
+        }
+        variable "sizes" { type = map(number) }
+        variable "literal" {
+          type = string
+        }
+        resource "terraform_data" "complex" {
+          input = "${join("+", var.names)}|${var.sizes["a"] + 1}|${var.literal}"
+        }
+        """).commit("complex variables");
+    TerraformProvider tf = builder().variable("names", "[\"a\", \"b\"]").variable("sizes", "{ a = 41 }")
+        .variable("literal", "[\"not\", \"a list\"]").build();
+    try (Reconciler reconciler = reconciler(tf)) {
+      SyncResult r = reconciler.sync();
+      assertThat(r.status()).as("%s", why(r)).isEqualTo(SyncResult.Status.SUCCEEDED);
+    }
+    assertThat(Files.readString(workDir.resolve("terraform.tfstate")))
+        .contains("a+b|42|[\\\"not\\\", \\\"a list\\\"]");
+    TerraformProvider twoLines = builder().variable("names", "[\"a\",\n\"b\"]").variable("sizes", "{ a = 1 }")
+        .variable("literal", "x").build();
+    try (Reconciler reconciler = reconciler(twoLines)) {
+      assertThat(why(reconciler.sync())).contains("variable 'names'").contains("spans lines");
+    }
+  }
+
+  @Test
+  void aPlanTimeErrorNamesTheFileByItsRepositoryPathAndTheLine() throws Exception {
+    repo.write("infra/other.tf", "\n\n\nresource \"terraform_data\" \"b\" {\n  input = terraform_data.nope.id\n}\n")
+        .commit("a reference to nothing");
+    try (Reconciler reconciler = reconciler(provider())) {
+      SyncResult r = reconciler.sync();
+      assertThat(r.status()).isNotEqualTo(SyncResult.Status.SUCCEEDED);
+      assertThat(why(r)).contains("Reference to undeclared resource").containsPattern("at infra/other\\.tf:[45]\\)");
+    }
+  }
+
   @Test
   void withManualApprovalTheSyncStopsAtTheSavedPlanAndTheNextAppliesExactlyIt() throws Exception {
     TerraformProvider tf = builder().approval(Approval.MANUAL).build();

@@ -176,6 +176,17 @@ class TerraformProviderTest {
     assertThat(call.path("env").path("TF_IN_AUTOMATION").asText()).isEqualTo("1");
   }
 
+  /** Records {@code addresses} as objects a revision of gitops's declared (what an earlier sync would leave). */
+  private void owns(String... addresses) {
+    try {
+      Path own = Files.createDirectories(work.resolve(".gitops-terraform"));
+      Files.writeString(own.resolve("owned.json"), FakeTerraform.JSON.writeValueAsString(
+          Map.of("addresses", List.of(addresses), "takeOver", "new")));
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
   static long savedPlans(Path workDir) throws java.io.IOException {
     Path plans = workDir.resolve(".gitops-terraform/plans");
     if (!Files.isDirectory(plans)) {
@@ -226,6 +237,7 @@ class TerraformProviderTest {
 
     // the same warning about a variable file of the user's is Terraform's to give, not a refusal
     fake.respond("plan.2", 2, "plan-undeclared-variable-1.11.jsonl");
+    owns("aws_instance.old");  // the plan destroys it: an earlier revision of gitops's declared it
     SyncResult own = reconciler(builder().variable("region", "eu-west-1").build()).sync();
     assertThat(own.plan().unobserved()).isEmpty();
   }
@@ -307,7 +319,7 @@ class TerraformProviderTest {
     Files.createDirectories(work);
     Files.writeString(work.resolve("terraform.tfstate"), FakeTerraform.resource("state-before.tfstate"));
     createScenario();
-    TerraformProvider tf = builder().approval(Approval.MANUAL).build();
+    TerraformProvider tf = builder().approval(Approval.MANUAL).adopt(true).build();
     SyncResult pendingSync = reconciler(tf).sync();
     assertThat(pendingSync.plan().change(key("random_pet", "name")).orElseThrow().action()).isEqualTo(Action.SKIP);
     assertThat(pendingSync.plan().change(key("random_pet", "name")).orElseThrow().reason()).contains("awaiting approval");
@@ -481,7 +493,7 @@ class TerraformProviderTest {
     Files.createDirectories(state.getParent());
     Files.writeString(state, FakeTerraform.resource("state-full.tfstate"));
     Files.writeString(work.resolve("terraform.tfstate"), FakeTerraform.resource("state-before.tfstate"));
-    TerraformProvider tf = builder().workspace("staging").build();
+    TerraformProvider tf = builder().workspace("staging").adopt(true).build();
     reconciler(tf).sync();
     assertThat(fake.argv("workspace-select")).containsExactly(List.of("workspace", "select", "-or-create=true",
         "staging"));

@@ -9,12 +9,14 @@ import dev.gitops.api.ResourceKey;
  * "" in the root module, and a deposed object (left by an interrupted create-before-destroy) has
  * {@code " deposed=<id>"} after its name: {@code tf:aws_instance:module.net:web[0]}, {@code
  * tf:data.aws_ami::ubuntu}, {@code tf:null_resource::x["a"]}. A root output is {@code
- * <provider>:output::<name>}; a configuration file {@code <provider>:file:config:<path>}.
+ * <provider>:output::<name>}, a root input variable {@code <provider>:var::<name>}; a configuration file {@code <provider>:file:config:<path>}.
  */
 public final class Addresses {
 
   /** The type of output keys. */
   public static final String OUTPUT = "output";
+  /** The type of root variable keys: the value each input variable has in a plan. */
+  public static final String VARIABLE = "var";
   /** The type of configuration file keys. */
   public static final String FILE = "file";
   /** The scope of configuration file keys (no module path looks like it). */
@@ -35,6 +37,16 @@ public final class Addresses {
   /** The key of root output {@code name}. */
   public static ResourceKey output(String provider, String name) {
     return ResourceKey.of(provider, OUTPUT, "", name);
+  }
+
+  /** The key of root input variable {@code name}. */
+  public static ResourceKey variable(String provider, String name) {
+    return ResourceKey.of(provider, VARIABLE, "", name);
+  }
+
+  /** Whether {@code key} is a root input variable's. */
+  public static boolean isVariable(ResourceKey key) {
+    return key.type().equals(VARIABLE) && key.scope().isEmpty();
   }
 
   /** The key of the configuration file at {@code path} (relative to the configuration directory). */

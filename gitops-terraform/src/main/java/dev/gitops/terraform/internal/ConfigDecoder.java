@@ -13,15 +13,23 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
- * Claims the Terraform configuration under one directory of the source: {@code *.tf}, {@code
- * *.tf.json}, {@code *.tfvars}, {@code *.tfvars.json} at any depth (local modules), and the
- * dependency lock file. Each becomes one resource, {@code <provider>:file:config:<path relative
- * to the directory>} with the document {@code {"content": "<text>"}}, which the provider writes
- * into its working directory before it plans.
+ * Claims the Terraform configuration under one directory of the source: every file at any depth
+ * ({@code *.tf}, {@code *.tf.json}, {@code *.tfvars(.json)}, local modules, the dependency lock
+ * file, and the files {@code file()} and {@code templatefile()} read), but Terraform's own (a
+ * state file, {@code .terraform/}). Each UTF-8 file becomes one resource, {@code
+ * <provider>:file:config:<path relative to the directory>} with the document {@code {"content":
+ * "<text>"}}, which the provider writes into its working directory before it plans; a file that
+ * is not UTF-8 text is not copied. A local module whose source leaves the directory, or names a
+ * host path, is refused naming the file, line and module: Terraform would read it from the host,
+ * not from the revision.
  */
 public final class ConfigDecoder implements Decoder {
+
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ConfigDecoder.class);
 
   private final String provider;
   private final String prefix;
@@ -45,8 +53,21 @@ public final class ConfigDecoder implements Decoder {
     }
     String rel = path.substring(prefix.length());
     String name = rel.substring(rel.lastIndexOf('/') + 1);
-    return name.endsWith(".tf") || name.endsWith(".tf.json") || name.endsWith(".tfvars")
-        || name.endsWith(".tfvars.json") || rel.equals(InitInputs.LOCK_FILE);
+    if (rel.isEmpty() || name.equals("terraform.tfstate") || name.equals("terraform.tfstate.backup")
+        || name.equals(".terraform.tfstate.lock.info")) {
+      return false;  // Terraform's own files: a copy would overwrite the working directory's state
+    }
+    for (String segment : rel.split("/")) {
+      if (segment.equals(".terraform") || segment.equals("terraform.tfstate.d") || segment.equals(".git")) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Whether Terraform reads {@code name} as configuration (the rest is data for {@code file()} and the like). */
+  static boolean isConfiguration(String name) {
+    return WorkingDirectory.isConfigurationName(name) || name.equals(InitInputs.LOCK_FILE);
   }
 
   /** One resource holding the file's text. */
@@ -57,17 +78,117 @@ public final class ConfigDecoder implements Decoder {
       text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
           .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(file.content())).toString();
     } catch (CharacterCodingException e) {
+      String name = file.path().substring(file.path().lastIndexOf('/') + 1);
+      if (!isConfiguration(name)) {
+        LOG.info("{} at {} is not UTF-8 text: not copied into the Terraform working directory", file.path(),
+            file.revision());
+        return List.of();
+      }
       throw new DecodeException(Origin.of(file.path(), 0, file.revision()),
           "Terraform configuration files are UTF-8 text; this one is not");
     }
     String rel = file.path().substring(prefix.length());
+    String name = rel.substring(rel.lastIndexOf('/') + 1);
+    if (name.endsWith(".tf") || name.endsWith(".tf.json")) {
+      checkModuleSources(file, rel, text, name.endsWith(".tf.json"));
+    }
     JsonNode doc = Documents.object(Map.of("content", Documents.nodes().textNode(text)));
     return List.of(Resource.builder(Addresses.file(provider, rel)).document(doc)
         .origin(Origin.of(file.path(), 1, file.revision())).build());
   }
 
+  private static final Pattern MODULE = Pattern.compile("(?m)^\\s*module\\s+\"([^\"]+)\"\\s*\\{");
+  private static final Pattern SOURCE = Pattern.compile("(?m)^\\s*source\\s*=\\s*\"([^\"]*)\"");
+
+  /**
+   * Refuses a module block whose source is a local path leaving the configuration directory, or a
+   * host path: Terraform would read it from the host, never from the revision.
+   */
+  private void checkModuleSources(SourceFile file, String rel, String text, boolean json) {
+    if (json) {
+      try {
+        JsonNode modules = PlanReader.JSON.readTree(text).path("module");
+        for (java.util.Iterator<Map.Entry<String, JsonNode>> it = modules.fields(); it.hasNext(); ) {
+          Map.Entry<String, JsonNode> e = it.next();
+          for (JsonNode block : e.getValue().isArray() ? e.getValue() : List.of(e.getValue())) {
+            String source = block.path("source").asText("");
+            int at = text.indexOf("\"" + source + "\"");
+            checkSource(file, rel, e.getKey(), source, at < 0 ? 0 : lineOf(text, at));
+          }
+        }
+      } catch (java.io.IOException e) {
+        // Terraform refuses the file itself, naming it.
+      }
+      return;
+    }
+    Matcher m = MODULE.matcher(text);
+    while (m.find()) {
+      int end = blockEnd(text, m.end());
+      Matcher s = SOURCE.matcher(text.substring(m.end(), end));
+      if (s.find()) {
+        checkSource(file, rel, m.group(1), s.group(1), lineOf(text, m.end() + s.start(1)));
+      }
+    }
+  }
+
+  private void checkSource(SourceFile file, String rel, String module, String source, int line) {
+    boolean local = source.startsWith("./") || source.startsWith("../") || source.equals(".") || source.equals("..");
+    boolean host = source.startsWith("/") || source.startsWith("~") || source.startsWith("file::")
+        || source.matches("^[A-Za-z]:[\\\\/].*");
+    String why = null;
+    if (host) {
+      why = "is a path on the host";
+    } else if (local) {
+      int slash = rel.lastIndexOf('/');
+      java.nio.file.Path resolved = java.nio.file.Path.of(slash < 0 ? "." : rel.substring(0, slash))
+          .resolve(source).normalize();
+      if (resolved.startsWith("..")) {
+        why = "leaves the configuration directory" + (prefix.isEmpty() ? "" : " " + prefix.replaceAll("/$", ""));
+      }
+    }
+    if (why != null) {
+      throw new DecodeException(Origin.of(file.path(), line, file.revision()), "module \"" + module
+          + "\" has source \"" + source + "\", which " + why + ": Terraform would read it from this host, not from"
+          + " the revision. Put the module under the configuration directory (or make it a registry or Git"
+          + " source), or make the configuration directory the repository directory that holds both");
+    }
+  }
+
+  private static int lineOf(String text, int offset) {
+    int line = 1;
+    for (int i = 0; i < offset && i < text.length(); i++) {
+      if (text.charAt(i) == '\n') {
+        line++;
+      }
+    }
+    return line;
+  }
+
+  /** The offset of the brace closing the block opened just before {@code from} (strings skipped). */
+  private static int blockEnd(String text, int from) {
+    int depth = 1;
+    boolean inString = false;
+    for (int i = from; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (inString) {
+        if (c == '\\') {
+          i++;
+        } else if (c == '"') {
+          inString = false;
+        }
+      } else if (c == '"') {
+        inString = true;
+      } else if (c == '{') {
+        depth++;
+      } else if (c == '}' && --depth == 0) {
+        return i;
+      }
+    }
+    return text.length();
+  }
+
   @Override
   public String fingerprint() {
-    return getClass().getName() + "|" + provider + "|" + prefix;
+    return getClass().getName() + "|2|" + provider + "|" + prefix;
   }
 }

@@ -26,8 +26,8 @@ import java.util.TreeSet;
  * entry, with {@code resource_drift} flagged and collected apart. Sensitive values are replaced
  * before any document leaves here: those under Terraform's masks, and in a resource's documents
  * every other value that holds one of them or another known secret ({@link Masks#holding}); the
- * plan's {@code variables}, {@code configuration} and {@code prior_state} are read only for the
- * secrets.
+ * plan's {@code configuration} and {@code prior_state} are read only for the secrets, its {@code
+ * variables} also for one NOOP change per root variable (a sensitive value as its HMAC).
  */
 public final class PlanReader {
 
@@ -70,6 +70,18 @@ public final class PlanReader {
    * @throws TerraformException when it is not JSON, not a plan, or of a format major version other than 1
    */
   public static Parsed read(String provider, byte[] json, Scrubber known) {
+    return read(provider, json, known, null);
+  }
+
+  /**
+   * Reads {@code json} as {@link #read(String, byte[], Scrubber)} does, adding one NOOP change per
+   * root input variable ({@code <provider>:var::<name>}, document {@code {"value": ...}}), so the
+   * values a plan was made with are part of what a reviewed plan pins. The value of a variable
+   * declared sensitive, or holding a known secret, is hidden and replaced by its HMAC under {@code
+   * hmacKey} (field {@code hmac}): a changed value is seen, never the value. Without a key no
+   * variable change is added.
+   */
+  public static Parsed read(String provider, byte[] json, Scrubber known, byte[] hmacKey) {
     JsonNode root = parse(json, "the plan (show -json)");
     if (!root.isObject()) {
       throw new TerraformException("show -json did not print a plan object");
@@ -121,9 +133,56 @@ public final class PlanReader {
       changes.add(outputChange(provider, e.getKey(), e.getValue()));
       byAddress.put("output." + e.getKey(), Addresses.output(provider, e.getKey()));
     }
+    if (hmacKey != null) {
+      changes.addAll(variableChanges(provider, root, hiding, hmacKey));
+    }
     return new Parsed(format, root.path("terraform_version").asText(""), root.path("complete").asBoolean(true),
         root.path("applyable").asBoolean(true), root.path("errored").asBoolean(false), changes, drift, byAddress,
         secrets, root.path("deferred_changes").size(), declaredVariables(root));
+  }
+
+  /**
+   * One NOOP change per root variable of the plan's {@code variables} section: the value Terraform
+   * planned with, whatever set it (a {@code -var}, a variable file, an {@code *.auto.tfvars}, the
+   * default).
+   */
+  private static List<Change> variableChanges(String provider, JsonNode root, Scrubber hiding, byte[] hmacKey) {
+    JsonNode declared = root.path("configuration").path("root_module").path("variables");
+    List<Change> out = new ArrayList<>();
+    for (Iterator<Map.Entry<String, JsonNode>> it = root.path("variables").fields(); it.hasNext(); ) {
+      Map.Entry<String, JsonNode> e = it.next();
+      JsonNode v = e.getValue().get("value");
+      if (v == null) {
+        continue;
+      }
+      JsonNode doc = valueDoc(v);
+      boolean secret = declared.path(e.getKey()).path("sensitive").asBoolean(false)
+          || !Masks.holding(doc, hiding).isEmpty();
+      Set<FieldPath> sensitive = Set.of();
+      if (secret) {
+        FieldPath value = FieldPath.of("value");
+        sensitive = Set.of(value);
+        Map<String, JsonNode> m = new LinkedHashMap<>();
+        m.put("value", Masks.redact(doc, sensitive).get("value"));
+        m.put("hmac", Documents.nodes().textNode(hmac(hmacKey, e.getKey(), v)));
+        doc = Documents.object(m);
+      }
+      out.add(Change.builder(Addresses.variable(provider, e.getKey()), Action.NOOP).live(doc).desiredDocument(doc)
+          .target(doc).sensitive(sensitive).reason("variable " + e.getKey() + ": the value this plan was made with"
+              + (secret ? " (sensitive: shown as its HMAC)" : "")).build());
+    }
+    return out;
+  }
+
+  private static String hmac(byte[] key, String name, JsonNode value) {
+    try {
+      javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
+      mac.init(new javax.crypto.spec.SecretKeySpec(key, "HmacSHA256"));
+      mac.update((name + "\u0000").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      return "hmac-sha256:" + java.util.HexFormat.of().formatHex(mac.doFinal(JSON.writeValueAsBytes(value)));
+    } catch (java.security.GeneralSecurityException | JsonProcessingException e) {
+      throw new IllegalStateException("cannot hash the value of variable " + name + ": " + e.getClass().getSimpleName());
+    }
   }
 
   private static Set<String> declaredVariables(JsonNode root) {

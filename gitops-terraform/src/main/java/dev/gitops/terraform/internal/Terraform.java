@@ -55,6 +55,34 @@ public final class Terraform {
     this.scrubber = scrubber;
   }
 
+  /** Where the working directory's configuration is in the repository ("" for its root), for error locations. */
+  private volatile String configDirectory = "";
+
+  /** Names error locations by the repository's paths: a file of the working directory is one of {@code directory}. */
+  public void configDirectory(String directory) {
+    String d = directory.replace('\\', '/').replaceAll("^(\\./)+", "").replaceAll("/+$", "");
+    this.configDirectory = d.equals(".") ? "" : d;
+  }
+
+  /**
+   * A diagnostic's file as the user knows it: a configuration file by its path in the repository,
+   * the provider's own variable file by what it holds, anything else (a variable file given by an
+   * absolute path) as Terraform names it.
+   */
+  String location(String file) {
+    java.nio.file.Path p = java.nio.file.Path.of(file);
+    java.nio.file.Path abs = (p.isAbsolute() ? p : dir.root().resolve(p)).normalize();
+    if (abs.getFileName() != null && (abs.getFileName().toString().equals(WorkingDirectory.VARIABLES_FILE)
+        || abs.getFileName().toString().equals(WorkingDirectory.HCL_VARIABLES_FILE))) {
+      return "the variables set on the provider (--var)";
+    }
+    if (!abs.startsWith(dir.root())) {
+      return file;
+    }
+    String rel = dir.root().relativize(abs).toString().replace('\\', '/');
+    return configDirectory.isEmpty() ? rel : configDirectory + "/" + rel;
+  }
+
   /** The binary. */
   public Binary binary() {
     return binary;
@@ -232,7 +260,8 @@ public final class Terraform {
     List<String> out = new ArrayList<>();
     for (UiStream.Diagnostic d : run.stream().errors()) {
       out.add(d.summary() + (d.detail().isEmpty() ? "" : ": " + firstLine(d.detail()))
-          + (d.address().isEmpty() ? "" : " (" + d.address() + ")"));
+          + (d.address().isEmpty() ? "" : " (" + d.address() + ")")
+          + (d.file().isEmpty() ? "" : " (at " + location(d.file()) + (d.line() > 0 ? ":" + d.line() : "") + ")"));
     }
     if (out.isEmpty()) {
       String tail = whatFailed(run.stderr(), 4);

@@ -26,7 +26,13 @@ public final class UiStream implements Consumer<String> {
       JsonNode body) {}
 
   /** One diagnostic. */
-  public record Diagnostic(String severity, String summary, String detail, String address) {}
+  public record Diagnostic(String severity, String summary, String detail, String address, String file, int line) {
+
+    /** A diagnostic without a source range. */
+    public Diagnostic(String severity, String summary, String detail, String address) {
+      this(severity, summary, detail, address, "", 0);
+    }
+  }
 
   private final Consumer<Message> listener;
   private final List<Diagnostic> diagnostics = Collections.synchronizedList(new ArrayList<>());
@@ -71,7 +77,8 @@ public final class UiStream implements Consumer<String> {
       case "diagnostic" -> {
         JsonNode d = n.path("diagnostic");
         diagnostics.add(new Diagnostic(d.path("severity").asText("error"), d.path("summary").asText(""),
-            d.path("detail").asText(""), d.path("address").asText("")));
+            d.path("detail").asText(""), d.path("address").asText(""), d.path("range").path("filename").asText(""),
+            d.path("range").path("start").path("line").asInt(0)));
       }
       case "apply_start", "apply_progress", "apply_complete", "apply_errored" -> {
         if (!address.isEmpty()) {

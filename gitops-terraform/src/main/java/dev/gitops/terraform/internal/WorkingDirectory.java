@@ -35,6 +35,8 @@ public final class WorkingDirectory {
   private static final String OWN = ".gitops-terraform";
   /** The name of the owner-only file the provider's variables are handed over in. */
   public static final String VARIABLES_FILE = "variables.tfvars.json";
+  /** The owner-only file the provider's values of list, map, set, object and tuple variables go in, as HCL. */
+  public static final String HCL_VARIABLES_FILE = "variables-hcl.tfvars";
   private static final String MANIFEST = "files.json";
   private static final String INIT = "init.digest";
   private static final String KEY = "key";
@@ -146,6 +148,86 @@ public final class WorkingDirectory {
     }
   }
 
+  /** Whether this provider ever materialized a configuration here (its list of written files exists). */
+  public boolean managed() {
+    return Files.isRegularFile(root.resolve(OWN).resolve(MANIFEST));
+  }
+
+  /** Directories of the working directory that hold no configuration: Terraform's, this provider's, the CLI's store. */
+  private static final java.util.Set<String> NOT_CONFIGURATION = java.util.Set.of(OWN, ".terraform", ".gitops",
+      "terraform.tfstate.d", ".git");
+
+  /** Whether Terraform reads a file of this name as configuration or variable values by itself. */
+  static boolean isConfigurationName(String name) {
+    return name.endsWith(".tf") || name.endsWith(".tf.json") || name.endsWith(".tfvars")
+        || name.endsWith(".tfvars.json") || name.endsWith(".tftest.hcl");
+  }
+
+  /**
+   * The configuration files in the working directory ({@code *.tf}, {@code *.tf.json}, {@code
+   * *.tfvars(.json)}, at any depth outside Terraform's and this provider's directories) that this
+   * provider did not write: relative paths, sorted.
+   */
+  public SortedMap<String, String> unwrittenConfiguration() {
+    SortedMap<String, String> out = new TreeMap<>();
+    if (!Files.isDirectory(root)) {
+      return out;
+    }
+    SortedMap<String, String> written = manifest();
+    try {
+      Files.walkFileTree(root, new java.nio.file.SimpleFileVisitor<>() {
+        @Override
+        public java.nio.file.FileVisitResult preVisitDirectory(Path d, java.nio.file.attribute.BasicFileAttributes a) {
+          return !d.equals(root) && NOT_CONFIGURATION.contains(d.getFileName().toString())
+              ? java.nio.file.FileVisitResult.SKIP_SUBTREE : java.nio.file.FileVisitResult.CONTINUE;
+        }
+
+        @Override
+        public java.nio.file.FileVisitResult visitFile(Path f, java.nio.file.attribute.BasicFileAttributes a) {
+          String rel = root.relativize(f).toString().replace('\\', '/');
+          if (isConfigurationName(f.getFileName().toString()) && !written.containsKey(rel)) {
+            out.put(rel, "");
+          }
+          return java.nio.file.FileVisitResult.CONTINUE;
+        }
+      });
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot list the working directory " + root + ": " + e.getMessage(), e);
+    }
+    return out;
+  }
+
+  /** A record this provider keeps under {@code .gitops-terraform/} (a JSON object), empty when there is none. */
+  public ObjectNode record(String name) {
+    Path p = own().resolve(name);
+    if (!Files.isRegularFile(p)) {
+      return PlanReader.JSON.createObjectNode();
+    }
+    try {
+      JsonNode n = PlanReader.JSON.readTree(p.toFile());
+      if (n == null || !n.isObject()) {
+        throw new TerraformException("the record " + p + " is not a JSON object; restore or remove it");
+      }
+      return (ObjectNode) n;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read the record " + p + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Whether the record {@code name} exists. */
+  public boolean hasRecord(String name) {
+    return Files.isRegularFile(own().resolve(name));
+  }
+
+  /** Writes the record {@code name} (owner-only, atomically). */
+  public void writeRecord(String name, JsonNode content) {
+    try {
+      write(own().resolve(name), PlanReader.JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(content));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write the record " + own().resolve(name) + ": " + e.getMessage(), e);
+    }
+  }
+
   /** The files the last {@link #materialize} wrote, with their content as written. */
   public SortedMap<String, String> materialized() {
     SortedMap<String, String> out = new TreeMap<>();
@@ -179,6 +261,13 @@ public final class WorkingDirectory {
         || path.startsWith("/") || path.contains("\\")) {
       throw new TerraformException("the configuration file '" + path + "' would be written at " + p
           + ", outside the working directory " + root + " or into a directory Terraform or this provider keeps");
+    }
+    for (Path segment : root.relativize(p)) {
+      if (segment.toString().equals(".gitops")) {
+        // the state store of the CLI (<target>/.gitops/) or of a target nested in this one
+        throw new TerraformException("the configuration file '" + path + "' would be written at " + p
+            + ", inside a gitops state store (a directory named .gitops); such files are refused");
+      }
     }
   }
 
@@ -261,9 +350,26 @@ public final class WorkingDirectory {
     return p;
   }
 
-  /** Removes the variable file {@link #writeVariables} wrote (values do not stay at rest longer than a command). */
+  /**
+   * Writes values of variables of a complex type as Terraform's {@code -var} takes them, HCL
+   * expressions ({@code ["a", "b"]}, {@code {a = 1}}), into an owner-only variable file. Returns its path.
+   */
+  public Path writeHclVariables(SortedMap<String, String> variables) {
+    StringBuilder sb = new StringBuilder();
+    variables.forEach((k, v) -> sb.append(k).append(" = ").append(v).append('\n'));
+    Path p = own().resolve(HCL_VARIABLES_FILE);
+    try {
+      write(p, sb.toString().getBytes(StandardCharsets.UTF_8));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write the variable file " + p + ": " + e.getMessage(), e);
+    }
+    return p;
+  }
+
+  /** Removes the variable files {@link #writeVariables} and {@link #writeHclVariables} wrote (values do not stay at rest longer than a command). */
   public void clearVariables() {
     try {
+      Files.deleteIfExists(own().resolve(HCL_VARIABLES_FILE));
       Files.deleteIfExists(own().resolve(VARIABLES_FILE));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot remove the variable file: " + e.getMessage(), e);

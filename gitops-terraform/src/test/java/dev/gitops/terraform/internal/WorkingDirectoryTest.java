@@ -1,9 +1,11 @@
 package dev.gitops.terraform.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -36,5 +38,33 @@ class WorkingDirectoryTest {
     assertThat(root.resolve("modules/db/notes.txt")).as("not ours: kept, and its directory with it").exists();
     assertThat(root.resolve("main.tf")).hasContent("a");
     assertThat(dir.materialized()).containsOnlyKeys("main.tf");
+  }
+
+  @Test
+  void gitContentIsNeverWrittenIntoAGitopsStateStore() {
+    WorkingDirectory dir = new WorkingDirectory(root);
+    for (String path : List.of(".gitops/evil.tf", ".gitops/history/9999999999999-deadbeef.tf.json",
+        "app/.gitops/x.tf")) {
+      assertThatThrownBy(() -> dir.materialize(files("main.tf", "a", path, "b")))
+          .isInstanceOf(dev.gitops.terraform.TerraformException.class).hasMessageContaining(path)
+          .hasMessageContaining("state store");
+    }
+    assertThat(root.resolve(".gitops")).doesNotExist();
+  }
+
+  @Test
+  void configurationGitopsDidNotWriteIsListedWhereverTerraformWouldReadIt() throws Exception {
+    WorkingDirectory dir = new WorkingDirectory(root);
+    dir.materialize(files("main.tf", "a", "modules/net/main.tf", "b", "data.txt", "d"));
+    Files.writeString(root.resolve("extra.tf"), "x");
+    Files.writeString(root.resolve("zz.auto.tfvars"), "x");
+    Files.writeString(root.resolve("modules/net/override.tf.json"), "{}");
+    Files.writeString(root.resolve("notes.txt"), "not configuration");
+    Files.createDirectories(root.resolve(".terraform/modules"));
+    Files.writeString(root.resolve(".terraform/modules/x.tf"), "Terraform's own");
+    Files.createDirectories(root.resolve(".gitops"));
+    Files.writeString(root.resolve(".gitops/y.tf"), "the store's");
+    assertThat(dir.unwrittenConfiguration()).containsOnlyKeys("extra.tf", "zz.auto.tfvars",
+        "modules/net/override.tf.json");
   }
 }

@@ -1,0 +1,134 @@
+package dev.gitops.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code --provider terraform} against the real binary where one is installed (the built-in
+ * {@code terraform_data} needs no plugin): a reviewed plan pins the variables' values, and a
+ * working directory gitops did not make is taken over only with {@code --adopt}. Skipped, saying
+ * so, without a binary.
+ */
+class TerraformRealBinaryCliTest {
+
+  @TempDir
+  Path tmp;
+  Path terraform;
+  FixtureRepo repo;
+
+  record Run(int code, String out, String err) {}
+
+  @BeforeEach
+  void setUp() throws Exception {
+    // the first terraform on PATH, as the CLI finds it; none can be installed from CI's machine
+    terraform = java.util.Arrays.stream(System.getenv().getOrDefault("PATH", "").split(java.io.File.pathSeparator))
+        .filter(d -> !d.isEmpty()).map(d -> Path.of(d, "terraform")).filter(Files::isExecutable).findFirst()
+        .orElse(null);
+    Assumptions.assumeTrue(terraform != null, "no terraform on PATH");
+    // gitops-cli's surefire configuration sets it: a real terraform must not read the user's CLI configuration
+    Assumptions.assumeTrue("/dev/null".equals(System.getenv("TF_CLI_CONFIG_FILE")),
+        "TF_CLI_CONFIG_FILE=/dev/null is not set: a real terraform would read the user's CLI configuration");
+    repo = FixtureRepo.init(tmp.resolve("repo"));
+  }
+
+  private Run gitops(String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int code = Main.commandLine(new GitopsCommand(), new PrintWriter(out, true), new PrintWriter(err, true))
+        .execute(args);
+    return new Run(code, out.toString(), err.toString());
+  }
+
+  private String[] args(String command, Path work, String... more) {
+    java.util.List<String> a = new java.util.ArrayList<>(java.util.List.of(command, "--repo", repo.dir().toString(),
+        "--ref", "main", "--path", "infra", "--provider", "terraform", "--binary", terraform.toString(), "--target",
+        work.toString()));
+    a.addAll(java.util.List.of(more));
+    return a.toArray(String[]::new);
+  }
+
+  @Test
+  void syncOfAReviewedPlanWithOtherVariableValuesIsRefusedNamingTheVariable() throws Exception {
+    repo.write("infra/main.tf", """
+        variable "cmd" {
+          type = string
+        }
+        variable "pw" {
+          type      = string
+          sensitive = true
+        }
+        resource "terraform_data" "q" {
+          input = "q"
+          provisioner "local-exec" {
+            command = "echo ${var.cmd} > ran.txt"
+          }
+        }
+        """).commit("a provisioner");
+    Path work = tmp.resolve("work");
+    Path plan = tmp.resolve("plan.json");
+    Run reviewed = gitops(args("plan", work, "--var", "cmd=REVIEWED", "--var", "pw=first-secret-1", "--out",
+        plan.toString()));
+    assertThat(reviewed.code()).as("%s", reviewed).isZero();
+    assertThat(Files.readString(plan)).contains("REVIEWED").doesNotContain("first-secret-1");
+
+    Run evil = gitops(args("sync", work, "--var", "cmd=EVIL", "--var", "pw=first-secret-1", "--plan",
+        plan.toString()));
+    assertThat(evil.code()).as("%s", evil).isEqualTo(1);
+    assertThat(evil.err()).contains("tf:var::cmd");
+    Run rotated = gitops(args("sync", work, "--var", "cmd=REVIEWED", "--var", "pw=other-secret-2", "--plan",
+        plan.toString()));
+    assertThat(rotated.code()).as("%s", rotated).isEqualTo(1);
+    assertThat(rotated.err()).contains("tf:var::pw").doesNotContain("first-secret-1").doesNotContain("other-secret-2");
+    assertThat(work.resolve("ran.txt")).as("nothing applied").doesNotExist();
+
+    Run same = gitops(args("sync", work, "--var", "cmd=REVIEWED", "--var", "pw=first-secret-1", "--plan",
+        plan.toString()));
+    assertThat(same.code()).as("%s", same).isZero();
+    assertThat(work.resolve("ran.txt")).hasContent("REVIEWED");
+  }
+
+  @Test
+  void aWorkingDirectoryWithAnotherStateIsTakenOverOnlyWithAdoptAndItsObjectsAreKept() throws Exception {
+    Path work = Files.createDirectories(tmp.resolve("work"));
+    Files.writeString(work.resolve("main.tf"), """
+        resource "terraform_data" "keep" {
+          input = "keep"
+        }
+        resource "terraform_data" "prod_db" {
+          input = "precious"
+        }
+        """);
+    outside(work, "init", "-input=false");
+    outside(work, "apply", "-auto-approve", "-input=false");
+    repo.write("infra/main.tf", "resource \"terraform_data\" \"keep\" {\n  input = \"keep\"\n}\n").commit("keep");
+
+    Run refused = gitops(args("sync", work));
+    assertThat(refused.code()).as("%s", refused).isEqualTo(1);
+    assertThat(refused.err()).contains("refusing to take over").contains(work.toString())
+        .contains("terraform_data.prod_db").contains("--adopt");
+    assertThat(Files.readString(work.resolve("main.tf"))).contains("prod_db");
+
+    Run adopted = gitops(args("sync", work, "--adopt"));
+    assertThat(adopted.code()).as("%s", adopted).isEqualTo(1);
+    assertThat(adopted.out() + adopted.err()).contains("tf:terraform_data::prod_db").contains("held back");
+    assertThat(Files.readString(work.resolve("terraform.tfstate"))).contains("precious");
+  }
+
+  private void outside(Path work, String... args) throws Exception {
+    java.util.List<String> argv = new java.util.ArrayList<>(java.util.List.of(terraform.toString()));
+    argv.addAll(java.util.List.of(args));
+    Process p = new ProcessBuilder(argv).directory(work.toFile()).redirectErrorStream(true)
+        .redirectOutput(tmp.resolve("outside.log").toFile()).start();
+    assertThat(p.waitFor(2, TimeUnit.MINUTES)).isTrue();
+    assertThat(p.exitValue()).as(Files.readString(tmp.resolve("outside.log"))).isZero();
+  }
+}

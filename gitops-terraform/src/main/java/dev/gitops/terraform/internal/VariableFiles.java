@@ -1,0 +1,209 @@
+package dev.gitops.terraform.internal;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.SortedMap;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * What the provider reads of Terraform's configuration before Terraform runs: the root variables
+ * declared {@code sensitive = true}, and their values in variable files, so their secrets are
+ * scrubbed from Terraform's first messages. A light reading of HCL (blocks and string literals),
+ * not a parser: a value it cannot read is only not scrubbed early, never changed.
+ */
+public final class VariableFiles {
+
+  private static final Pattern VARIABLE = Pattern.compile("(?m)^\\s*variable\\s+\"([^\"]+)\"\\s*\\{");
+  private static final Pattern SENSITIVE = Pattern.compile("(?m)^\\s*sensitive\\s*=\\s*true\\b|\\{\\s*sensitive\\s*=\\s*true\\b|;\\s*sensitive\\s*=\\s*true\\b");
+  private static final Pattern STRING = Pattern.compile("\"((?:[^\"\\\\]|\\\\.)*)\"");
+  private static final Pattern HEREDOC = Pattern.compile("<<-?\\s*([A-Za-z_][A-Za-z0-9_]*)\\s*\\n(.*?)\\n\\s*\\1\\s*(?:\\n|$)",
+      Pattern.DOTALL);
+
+  private VariableFiles() {}
+
+  /** The root module's variables (files without a directory) declared {@code sensitive = true}. */
+  public static Set<String> sensitiveDeclared(SortedMap<String, String> files) {
+    Set<String> out = new TreeSet<>();
+    for (Map.Entry<String, String> f : files.entrySet()) {
+      String path = f.getKey();
+      if (path.contains("/")) {
+        continue;
+      }
+      if (path.endsWith(".tf")) {
+        Matcher m = VARIABLE.matcher(f.getValue());
+        while (m.find()) {
+          String body = block(f.getValue(), m.end());
+          if (SENSITIVE.matcher(body).find()) {
+            out.add(m.group(1));
+          }
+        }
+      } else if (path.endsWith(".tf.json")) {
+        try {
+          JsonNode vars = PlanReader.JSON.readTree(f.getValue()).path("variable");
+          for (Iterator<Map.Entry<String, JsonNode>> it = vars.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            if (e.getValue().path("sensitive").asBoolean(false)) {
+              out.add(e.getKey());
+            }
+          }
+        } catch (IOException e) {
+          // Terraform refuses the file itself, naming it.
+        }
+      }
+    }
+    return out;
+  }
+
+  private static final Pattern TYPE = Pattern.compile("(?m)^\\s*type\\s*=\\s*([A-Za-z_]+)");
+
+  /**
+   * The root module's variables whose declared type is a list, map, set, object or tuple: {@code
+   * -var} takes their value as an HCL expression, any other variable's as a string.
+   */
+  public static Set<String> complexTyped(SortedMap<String, String> files) {
+    Set<String> out = new TreeSet<>();
+    Set<String> complex = Set.of("list", "map", "set", "object", "tuple");
+    for (Map.Entry<String, String> f : files.entrySet()) {
+      String path = f.getKey();
+      if (path.contains("/")) {
+        continue;
+      }
+      if (path.endsWith(".tf")) {
+        Matcher m = VARIABLE.matcher(f.getValue());
+        while (m.find()) {
+          Matcher t = TYPE.matcher(block(f.getValue(), m.end()));
+          if (t.find() && complex.contains(t.group(1))) {
+            out.add(m.group(1));
+          }
+        }
+      } else if (path.endsWith(".tf.json")) {
+        try {
+          JsonNode vars = PlanReader.JSON.readTree(f.getValue()).path("variable");
+          for (Iterator<Map.Entry<String, JsonNode>> it = vars.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            String type = e.getValue().path("type").asText("").replaceFirst("^\\$\\{", "");
+            int paren = type.indexOf('(');
+            if (complex.contains(paren < 0 ? type.strip() : type.substring(0, paren).strip())) {
+              out.add(e.getKey());
+            }
+          }
+        } catch (IOException e) {
+          // Terraform refuses the file itself, naming it.
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Whether Terraform loads the root-module file {@code path} as variable values by itself. */
+  public static boolean loadedByTerraform(String path) {
+    return !path.contains("/") && (path.equals("terraform.tfvars") || path.equals("terraform.tfvars.json")
+        || path.endsWith(".auto.tfvars") || path.endsWith(".auto.tfvars.json"));
+  }
+
+  /**
+   * The string values {@code text} (a variable file, HCL or JSON by {@code name}) gives the
+   * variables {@code names}: every string literal and heredoc of their assignments, every string
+   * of their JSON values.
+   */
+  public static List<String> values(String name, String text, Set<String> names) {
+    List<String> out = new ArrayList<>();
+    if (name.endsWith(".json")) {
+      try {
+        JsonNode root = PlanReader.JSON.readTree(text);
+        for (String n : names) {
+          if (root.has(n)) {
+            Set<String> strings = new TreeSet<>();
+            Masks.strings(root.get(n), strings);
+            out.addAll(strings);
+          }
+        }
+      } catch (IOException e) {
+        // Terraform refuses the file itself, naming it.
+      }
+      return out;
+    }
+    for (String n : names) {
+      Matcher m = Pattern.compile("(?m)^\\s*" + Pattern.quote(n) + "\\s*=").matcher(text);
+      while (m.find()) {
+        String rest = assignment(text, m.end());
+        Matcher h = HEREDOC.matcher(rest);
+        if (h.find() && rest.substring(0, h.start()).isBlank()) {
+          out.add(h.group(2));
+          h.group(2).lines().map(String::strip).forEach(out::add);
+          continue;
+        }
+        Matcher s = STRING.matcher(rest);
+        while (s.find()) {
+          out.add(unescape(s.group(1)));
+        }
+      }
+    }
+    return out;
+  }
+
+  /** The text of the block opened just before {@code from}, up to its closing brace (strings skipped). */
+  private static String block(String text, int from) {
+    int depth = 1;
+    boolean inString = false;
+    for (int i = from; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (inString) {
+        if (c == '\\') {
+          i++;
+        } else if (c == '"') {
+          inString = false;
+        }
+      } else if (c == '"') {
+        inString = true;
+      } else if (c == '{') {
+        depth++;
+      } else if (c == '}' && --depth == 0) {
+        return text.substring(from, i);
+      }
+    }
+    return text.substring(from);
+  }
+
+  /** The value of an assignment starting at {@code from}: to the end of its line, or of the bracket or heredoc it opens. */
+  private static String assignment(String text, int from) {
+    int depth = 0;
+    boolean inString = false;
+    int i = from;
+    String head = text.substring(from, Math.min(text.length(), from + 200)).stripLeading();
+    if (head.startsWith("<<")) {
+      Matcher h = HEREDOC.matcher(text.substring(from));
+      return h.find() ? text.substring(from, from + h.end()) : text.substring(from);
+    }
+    for (; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (inString) {
+        if (c == '\\') {
+          i++;
+        } else if (c == '"') {
+          inString = false;
+        }
+      } else if (c == '"') {
+        inString = true;
+      } else if (c == '[' || c == '{' || c == '(') {
+        depth++;
+      } else if (c == ']' || c == '}' || c == ')') {
+        depth--;
+      } else if (c == '\n' && depth <= 0) {
+        break;
+      }
+    }
+    return text.substring(from, Math.min(i, text.length()));
+  }
+
+  private static String unescape(String s) {
+    return s.replace("\\\"", "\"").replace("\\n", "\n").replace("\\t", "\t").replace("\\\\", "\\");
+  }
+}

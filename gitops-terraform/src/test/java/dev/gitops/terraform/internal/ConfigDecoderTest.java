@@ -1,0 +1,66 @@
+package dev.gitops.terraform.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.gitops.api.DecodeException;
+import dev.gitops.api.Resource;
+import dev.gitops.api.spi.SourceFile;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** What the decoder takes from the repository, and the module sources it refuses. */
+class ConfigDecoderTest {
+
+  private final ConfigDecoder decoder = new ConfigDecoder("tf", "live/prod");
+
+  private List<Resource> decode(String path, String text) {
+    return decoder.decode(new SourceFile(path, "blob", text.getBytes(StandardCharsets.UTF_8), "main@sha1:abc"));
+  }
+
+  @Test
+  void dataFilesAreCopiedButTerraformsOwnFilesAreNot() {
+    assertThat(decoder.claims("live/prod/main.tf")).isTrue();
+    assertThat(decoder.claims("live/prod/data.txt")).as("file()").isTrue();
+    assertThat(decoder.claims("live/prod/templates/user.tftpl")).as("templatefile()").isTrue();
+    assertThat(decoder.claims("live/prod/terraform.tfstate")).isFalse();
+    assertThat(decoder.claims("live/prod/terraform.tfstate.backup")).isFalse();
+    assertThat(decoder.claims("live/prod/.terraform/modules/modules.json")).isFalse();
+    assertThat(decoder.claims("live/modules/x/main.tf")).isFalse();
+    assertThat(decode("live/prod/bin.dat", "\u0000ok")).hasSize(1);
+    assertThat(decoder.decode(new SourceFile("live/prod/logo.png", "b", new byte[] {(byte) 0x89, (byte) 0xff, 0},
+        "r"))).as("not UTF-8: not copied").isEmpty();
+  }
+
+  @Test
+  void aModuleFromOutsideTheConfigurationIsRefusedNamingFileLineAndModule() {
+    assertThatThrownBy(() -> decode("live/prod/main.tf", "locals {}\n\nmodule \"vpc\" {\n  source = \"../../modules/vpc\"\n}\n"))
+        .isInstanceOf(DecodeException.class).hasMessageContaining("live/prod/main.tf").hasMessageContaining("4")
+        .hasMessageContaining("module \"vpc\"").hasMessageContaining("../../modules/vpc")
+        .hasMessageContaining("leaves the configuration directory live/prod");
+    assertThatThrownBy(() -> decode("live/prod/mods/a/main.tf", "module \"b\" {\n  source = \"../../../x\"\n}\n"))
+        .isInstanceOf(DecodeException.class).hasMessageContaining("module \"b\"");
+    assertThatThrownBy(() -> decode("live/prod/main.tf", "module \"up\" {\n  source = \"../prod/modules/db\"\n}\n"))
+        .as("in the working directory '../prod' is a directory of the host, whatever the repository holds")
+        .isInstanceOf(DecodeException.class).hasMessageContaining("module \"up\"");
+    assertThatThrownBy(() -> decode("live/prod/main.tf", "module \"h\" {\n  source = \"/srv/modules/h\"\n}\n"))
+        .isInstanceOf(DecodeException.class).hasMessageContaining("a path on the host");
+    assertThatThrownBy(() -> decode("live/prod/main.tf.json", "{\"module\": {\"j\": {\"source\": \"../j\"}}}"))
+        .isInstanceOf(DecodeException.class).hasMessageContaining("module \"j\"");
+  }
+
+  @Test
+  void modulesInsideTheConfigurationAndRemoteOnesAreAccepted() {
+    assertThat(decode("live/prod/main.tf", """
+        module "net" {
+          source = "./modules/net"
+        }
+        module "reg" {
+          source  = "terraform-aws-modules/vpc/aws"
+          version = "5.0.0"
+        }
+        """)).hasSize(1);
+    assertThat(decode("live/prod/modules/net/main.tf", "module \"sib\" {\n  source = \"../db\"\n}\n")).hasSize(1);
+  }
+}
