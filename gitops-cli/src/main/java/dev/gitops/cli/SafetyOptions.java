@@ -30,8 +30,9 @@ public final class SafetyOptions {
   /** Whether to take over unmarked live objects. */
   @Option(names = "--adopt",
       description = "Take over live objects that Git declares but gitops did not create (they carry no gitops mark;"
-          + " skipped by default, so a sync never overwrites what it did not make). Objects marked by another owner"
-          + " are never taken. Use the same value for 'plan --out' and 'sync --plan'.")
+          + " skipped by default, so a sync never overwrites what it did not make), and with --provider terraform a"
+          + " working directory whose state gitops did not make. Objects marked by another owner are never taken."
+          + " Use the same value for 'plan --out' and 'sync --plan'.")
   boolean adopt;
 
   /** The deletion budget: a count or a percentage. */
