@@ -117,7 +117,14 @@ public record FluxPolicies(List<ImagePolicy> policies, Set<String> plainHttp) {
           b.exclusions(ex);
         }
         String digest = p.path("spec").path("digestReflectionPolicy").asText("Never");
-        b.followDigest(!digest.equals("Never"));
+        // Flux's enum; IfNotPresent is read as Always (the digest of the chosen tag, read each scan):
+        // this tool keeps no status between runs to remember a digest in
+        b.followDigest(switch (digest) {
+          case "Never" -> false;
+          case "Always", "IfNotPresent" -> true;
+          default -> throw new IllegalArgumentException("spec.digestReflectionPolicy '" + digest
+              + "' must be Never, IfNotPresent or Always");
+        });
         ImagePolicy built = b.build();
         policies.add(built);
         if (repo.path("spec").path("insecure").asBoolean(false)) {

@@ -78,5 +78,13 @@ class FluxPoliciesTest {
     assertThatThrownBy(() -> FluxPolicies.read(twice))
         .hasMessageContaining("policy file " + twice + ", ImagePolicy apps:web: a second ImagePolicy with this namespace and name");
     assertThatThrownBy(() -> FluxPolicies.read(tmp.resolve("nope.yaml"))).hasMessageContaining("nope.yaml does not exist");
+    Path sometimes = Files.writeString(tmp.resolve("digest.yaml"),
+        FILE.replace("digestReflectionPolicy: Always", "digestReflectionPolicy: Sometimes"));
+    assertThatThrownBy(() -> FluxPolicies.read(sometimes)).hasMessageContaining("digest.yaml")
+        .hasMessageContaining("ImagePolicy apps:nightly: spec.digestReflectionPolicy 'Sometimes' must be Never,"
+            + " IfNotPresent or Always");
+    Path ifNotPresent = Files.writeString(tmp.resolve("ifnp.yaml"),
+        FILE.replace("digestReflectionPolicy: Always", "digestReflectionPolicy: IfNotPresent"));
+    assertThat(FluxPolicies.read(ifNotPresent).policies().get(1).followDigest()).isTrue();
   }
 }
