@@ -1352,6 +1352,13 @@ public final class FileStateStore implements BatchedStateStore {
   private void append(byte[] record, int length) throws IOException {
     WriteListener listener = options.writeListener();
     boolean created = !Files.exists(journalFile);
+    if (created && journalEnd > 0) {
+      // removed behind this store's back since it was read: writing at the old end would leave a
+      // journal of zeros before this record, and recreating it from here would lose what it held
+      StoreCorruptException gone = corrupt(journalFile, "vanished while the store was open (it held " + journalEnd
+          + " bytes); nothing is appended", null);
+      throw gone;
+    }
     try {
       listener.onJournal(JournalPoint.APPEND_STARTED, journalFile);
       try (FileChannel ch = FileChannel.open(journalFile, EnumSet.of(StandardOpenOption.CREATE,

@@ -245,6 +245,19 @@ class FileStateStoreAtRestTest {
     }
   }
 
+  @Test
+  void aJournalRemovedWhileTheStoreIsOpenIsRefusedAtTheNextAppendNotRecreatedFullOfZeros() throws IOException {
+    journaledAfterSnapshot(false);
+    try (FileStateStore s = FileStateStore.open(dir()); StoreLock l = s.lock(LONG)) {
+      s.load();
+      Files.delete(journal());
+      assertThatThrownBy(() -> s.writePending(res(A, 9))).isInstanceOf(StoreCorruptException.class)
+          .hasMessageContaining(journal().toString()).hasMessageContaining("vanished while the store was open");
+      assertThatThrownBy(() -> s.forget(A)).isInstanceOf(StoreCorruptException.class);
+    }
+    assertThat(journal()).doesNotExist();
+  }
+
   /** The length of the journal's first record: the shortest prefix that scans as one whole record. */
   private static int firstRecordLength(byte[] whole) throws Exception {
     for (int n = 1; n < whole.length; n++) {
