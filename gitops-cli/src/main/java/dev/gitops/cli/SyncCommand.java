@@ -178,10 +178,14 @@ final class SyncCommand implements Callable<Integer> {
           .append(PlanRenderer.oneLine(e.getValue()));
     }
     List<ResourceKey> held = plan.heldBack();
-    sb.append("; ").append(held.size())
-        .append(held.size() == 1 ? " deletion or replacement" : " deletions or replacements").append(" held back")
-        .append(held.isEmpty() ? "" : " (" + names(held) + ")")
-        .append(": nothing is deleted or replaced until every resource can be observed");
+    if (!held.isEmpty()) {
+      sb.append("; ").append(held.size())
+          .append(held.size() == 1 ? " deletion or replacement" : " deletions or replacements").append(" held back")
+          .append(" (").append(names(held)).append(")");
+    }
+    // a key that could not be observed may itself be a deletion the plan could not make: no count of zero
+    sb.append(held.isEmpty() ? "; " : ": ")
+        .append("nothing is deleted or replaced until every resource can be observed");
     return sb.toString();
   }
 

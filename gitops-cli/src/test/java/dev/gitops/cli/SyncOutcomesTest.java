@@ -101,7 +101,8 @@ class SyncOutcomesTest {
         new java.util.TreeSet<>(), unobserved, new java.util.TreeMap<>());
     assertThat(SyncCommand.incomplete(plan))
         .startsWith("marked objects of provider 'k8s': listMarked failed: forbidden; plan of provider 'tf': could not"
-            + " plan: the state is locked by root@vm; 0 deletions or replacements held back");
+            + " plan: the state is locked by root@vm; nothing is deleted or replaced until every resource can be"
+            + " observed");
   }
 
   @Test
