@@ -11,7 +11,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Date;
 import java.util.List;
 import org.bouncycastle.openpgp.PGPCompressedData;
 import org.bouncycastle.openpgp.PGPException;
@@ -70,7 +69,8 @@ final class CommitSignatureVerifier implements CommitSignatures.Verifier {
    * Verifies {@code commit}.
    *
    * @throws SignatureException naming the commit when it is unsigned, signed by a key outside the
-   *     ring, or the signature does not match
+   *     ring or by a key that was not valid when it signed ({@link KeyValidity}), or the signature
+   *     does not match
    */
   @Override
   public void verify(RevCommit commit) {
@@ -102,19 +102,16 @@ final class CommitSignatureVerifier implements CommitSignatures.Verifier {
     }
     List<String> unknown = new ArrayList<>();
     for (PGPSignature sig : sigs) {
-      PGPPublicKey key = find(sig.getKeyID());
+      PGPPublicKeyRing ring = ringOf(sig.getKeyID());
       String keyId = String.format("%016X", sig.getKeyID());
-      if (key == null) {
+      if (ring == null) {
         unknown.add(keyId);
         continue;
       }
-      if (key.hasRevocation()) {
-        throw new SignatureException(id, "signed by key " + keyId + " which is revoked");
-      }
-      long valid = key.getValidSeconds();
-      Date created = sig.getCreationTime();
-      if (valid > 0 && created.getTime() > key.getCreationTime().getTime() + valid * 1000L) {
-        throw new SignatureException(id, "signed by key " + keyId + " after the key expired");
+      PGPPublicKey key = ring.getPublicKey(sig.getKeyID());
+      String problem = KeyValidity.problem(ring, key, sig.getCreationTime());
+      if (problem != null) {
+        throw new SignatureException(id, "signed by key " + keyId + ", " + problem);
       }
       try {
         sig.init(new BcPGPContentVerifierBuilderProvider(), key);
@@ -131,11 +128,11 @@ final class CommitSignatureVerifier implements CommitSignatures.Verifier {
         + " which is not in the trusted key ring " + keyRingFile);
   }
 
-  private PGPPublicKey find(long keyId) {
+  /** The ring holding the key (primary or subkey) {@code keyId}, or null. */
+  private PGPPublicKeyRing ringOf(long keyId) {
     for (PGPPublicKeyRing ring : rings) {
-      PGPPublicKey k = ring.getPublicKey(keyId);
-      if (k != null) {
-        return k;
+      if (ring.getPublicKey(keyId) != null) {
+        return ring;
       }
     }
     return null;

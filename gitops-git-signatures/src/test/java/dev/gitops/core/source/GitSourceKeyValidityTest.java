@@ -1,0 +1,242 @@
+package dev.gitops.core.source;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.gitops.api.Cancellation;
+import dev.gitops.api.SignatureException;
+import dev.gitops.api.State;
+import dev.gitops.api.spi.Source;
+import dev.gitops.core.decode.YamlManifestDecoder;
+import java.io.ByteArrayOutputStream;
+import java.math.BigInteger;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Date;
+import java.util.List;
+import org.bouncycastle.bcpg.ArmoredOutputStream;
+import org.bouncycastle.bcpg.HashAlgorithmTags;
+import org.bouncycastle.bcpg.PublicKeyAlgorithmTags;
+import org.bouncycastle.bcpg.sig.KeyFlags;
+import org.bouncycastle.crypto.generators.RSAKeyPairGenerator;
+import org.bouncycastle.crypto.params.RSAKeyGenerationParameters;
+import org.bouncycastle.openpgp.PGPKeyPair;
+import org.bouncycastle.openpgp.PGPKeyRingGenerator;
+import org.bouncycastle.openpgp.PGPPublicKey;
+import org.bouncycastle.openpgp.PGPPublicKeyRing;
+import org.bouncycastle.openpgp.PGPSignature;
+import org.bouncycastle.openpgp.PGPSignatureGenerator;
+import org.bouncycastle.openpgp.PGPSignatureSubpacketGenerator;
+import org.bouncycastle.openpgp.PGPSignatureSubpacketVector;
+import org.bouncycastle.openpgp.operator.bc.BcPGPContentSignerBuilder;
+import org.bouncycastle.openpgp.operator.bc.BcPGPDigestCalculatorProvider;
+import org.bouncycastle.openpgp.operator.bc.BcPGPKeyPair;
+import org.eclipse.jgit.lib.CommitBuilder;
+import org.eclipse.jgit.lib.GpgSignature;
+import org.eclipse.jgit.lib.ObjectId;
+import org.eclipse.jgit.lib.ObjectInserter;
+import org.eclipse.jgit.lib.RefUpdate;
+import org.eclipse.jgit.lib.Repository;
+import org.eclipse.jgit.revwalk.RevCommit;
+import org.eclipse.jgit.revwalk.RevWalk;
+import org.eclipse.jgit.storage.file.FileRepositoryBuilder;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A signature by a key of the trusted ring counts only when that key could sign at the time, as
+ * GnuPG decides: a subkey's primary key valid (not revoked, not expired), the subkey bound to it by
+ * a binding signature the primary key made, cross-certified, not revoked, not expired, and allowed
+ * to sign by its key flags.
+ */
+@Timeout(120)
+class GitSourceKeyValidityTest {
+
+  private static final Date TWO_DAYS_AGO = Date.from(Instant.now().minus(Duration.ofDays(2)));
+  private static final long ONE_HOUR = 3600;
+
+  @TempDir Path tmp;
+  private TestGitRepo repo;
+  private GitDaemonServer daemon;
+
+  @BeforeEach
+  void setUp() throws Exception {
+    repo = TestGitRepo.init(tmp.resolve("served/repo"));
+    repo.write("a.yaml", "type: t\nname: a\n").commit("one");
+    daemon = GitDaemonServer.start(tmp.resolve("served"));
+  }
+
+  @AfterEach
+  void tearDown() throws Exception {
+    daemon.close();
+  }
+
+  private static PGPKeyPair rsaKey(Date created) throws Exception {
+    RSAKeyPairGenerator gen = new RSAKeyPairGenerator();
+    gen.init(new RSAKeyGenerationParameters(BigInteger.valueOf(0x10001), new SecureRandom(), 1024, 12));
+    return new BcPGPKeyPair(PublicKeyAlgorithmTags.RSA_GENERAL, gen.generateKeyPair(), created);
+  }
+
+  private static BcPGPContentSignerBuilder signer(PGPKeyPair key) {
+    return new BcPGPContentSignerBuilder(key.getPublicKey().getAlgorithm(), HashAlgorithmTags.SHA256);
+  }
+
+  private static PGPSignatureSubpacketVector flags(int keyFlags, long expirySeconds) {
+    PGPSignatureSubpacketGenerator g = new PGPSignatureSubpacketGenerator();
+    g.setKeyFlags(false, keyFlags);
+    if (expirySeconds > 0) {
+      g.setKeyExpirationTime(false, expirySeconds);
+    }
+    return g.generate();
+  }
+
+  /**
+   * A ring: primary key (certify only, expiring after {@code primaryExpiry} seconds when > 0) and a
+   * subkey bound with {@code subFlags} (expiring after {@code subExpiry} seconds when > 0), with a
+   * back signature when {@code backSig}.
+   */
+  private static PGPPublicKeyRing ring(PGPKeyPair primary, long primaryExpiry, PGPKeyPair sub, int subFlags,
+      long subExpiry, boolean backSig) throws Exception {
+    PGPKeyRingGenerator gen = new PGPKeyRingGenerator(PGPSignature.POSITIVE_CERTIFICATION, primary,
+        "Signer <signer@example.com>", new BcPGPDigestCalculatorProvider().get(HashAlgorithmTags.SHA1),
+        flags(KeyFlags.CERTIFY_OTHER, primaryExpiry), null, signer(primary), null);
+    if (backSig) {
+      gen.addSubKey(sub, flags(subFlags, subExpiry), null, signer(sub));
+    } else {
+      gen.addSubKey(sub, flags(subFlags, subExpiry), null);
+    }
+    return gen.generatePublicKeyRing();
+  }
+
+  private Path write(PGPPublicKeyRing ring, String name) throws Exception {
+    ByteArrayOutputStream armored = new ByteArrayOutputStream();
+    try (ArmoredOutputStream out = new ArmoredOutputStream(armored)) {
+      ring.encode(out);
+    }
+    return Files.write(tmp.resolve(name), armored.toByteArray());
+  }
+
+  /** Replaces HEAD of main with the same commit signed by {@code key}. */
+  private String signHead(PGPKeyPair key) throws Exception {
+    try (Repository r = new FileRepositoryBuilder().setGitDir(repo.dir().resolve(".git").toFile()).build();
+        RevWalk walk = new RevWalk(r); ObjectInserter ins = r.newObjectInserter()) {
+      RevCommit head = walk.parseCommit(r.resolve("refs/heads/main"));
+      CommitBuilder cb = new CommitBuilder();
+      cb.setTreeId(head.getTree());
+      cb.setParentIds(head.getParents());
+      cb.setAuthor(head.getAuthorIdent());
+      cb.setCommitter(head.getCommitterIdent());
+      cb.setMessage(head.getFullMessage());
+      PGPSignatureGenerator sg = new PGPSignatureGenerator(signer(key));
+      sg.init(PGPSignature.BINARY_DOCUMENT, key.getPrivateKey());
+      sg.update(cb.build());
+      ByteArrayOutputStream armored = new ByteArrayOutputStream();
+      try (ArmoredOutputStream out = new ArmoredOutputStream(armored)) {
+        sg.generate().encode(out);
+      }
+      cb.setGpgSignature(new GpgSignature(armored.toByteArray()));
+      ObjectId signed = ins.insert(cb);
+      ins.flush();
+      RefUpdate u = r.updateRef("refs/heads/main");
+      u.setNewObjectId(signed);
+      u.setForceUpdate(true);
+      assertThat(u.update()).isIn(RefUpdate.Result.FORCED, RefUpdate.Result.FAST_FORWARD, RefUpdate.Result.NEW);
+      return signed.name();
+    }
+  }
+
+  private State read(Path ring, String cache) {
+    GitSource s = GitSource.builder().url(daemon.url("repo")).ref("main").cacheDir(tmp.resolve(cache))
+        .requireSignedBy(ring).build();
+    try {
+      return s.read(new Source.ReadRequest(null, List.of(YamlManifestDecoder.builder().defaultProvider("m").build()),
+          new Cancellation()));
+    } finally {
+      s.close();
+    }
+  }
+
+  private void refused(Path ring, String cache, String... phrases) {
+    assertThatThrownBy(() -> read(ring, cache)).isInstanceOfSatisfying(SignatureException.class,
+        e -> assertThat(e.getMessage()).contains(phrases).contains(daemon.url("repo")).contains("main"));
+  }
+
+  @Test
+  void aValidSigningSubkeyIsAccepted() throws Exception {
+    PGPKeyPair primary = rsaKey(TWO_DAYS_AGO);
+    PGPKeyPair sub = rsaKey(TWO_DAYS_AGO);
+    Path ring = write(ring(primary, 0, sub, KeyFlags.SIGN_DATA, 0, true), "ok.asc");
+    String signed = signHead(sub);
+    assertThat(read(ring, "c").revision()).isEqualTo("main@sha1:" + signed);
+  }
+
+  @Test
+  void aSubkeyOfARevokedPrimaryKeyIsRefused() throws Exception {
+    PGPKeyPair primary = rsaKey(TWO_DAYS_AGO);
+    PGPKeyPair sub = rsaKey(TWO_DAYS_AGO);
+    PGPPublicKeyRing ring = ring(primary, 0, sub, KeyFlags.SIGN_DATA, 0, true);
+    PGPSignatureGenerator rev = new PGPSignatureGenerator(signer(primary));
+    rev.init(PGPSignature.KEY_REVOCATION, primary.getPrivateKey());
+    PGPPublicKey revoked = PGPPublicKey.addCertification(ring.getPublicKey(),
+        rev.generateCertification(ring.getPublicKey()));
+    Path file = write(PGPPublicKeyRing.insertPublicKey(ring, revoked), "revoked.asc");
+    signHead(sub);
+    refused(file, "c", "primary key", "revoked");
+  }
+
+  @Test
+  void aSubkeyOfAnExpiredPrimaryKeyIsRefused() throws Exception {
+    PGPKeyPair primary = rsaKey(TWO_DAYS_AGO);
+    PGPKeyPair sub = rsaKey(TWO_DAYS_AGO);
+    Path ring = write(ring(primary, ONE_HOUR, sub, KeyFlags.SIGN_DATA, 0, true), "expired-primary.asc");
+    signHead(sub);
+    refused(ring, "c", "primary key", "expired");
+  }
+
+  @Test
+  void anExpiredSubkeyIsRefused() throws Exception {
+    PGPKeyPair primary = rsaKey(TWO_DAYS_AGO);
+    PGPKeyPair sub = rsaKey(TWO_DAYS_AGO);
+    Path ring = write(ring(primary, 0, sub, KeyFlags.SIGN_DATA, ONE_HOUR, true), "expired-sub.asc");
+    signHead(sub);
+    refused(ring, "c", "subkey", "expired");
+  }
+
+  @Test
+  void aSubkeyWithoutTheSigningFlagIsRefused() throws Exception {
+    PGPKeyPair primary = rsaKey(TWO_DAYS_AGO);
+    PGPKeyPair sub = rsaKey(TWO_DAYS_AGO);
+    Path ring = write(ring(primary, 0, sub, KeyFlags.ENCRYPT_COMMS | KeyFlags.ENCRYPT_STORAGE, 0, true),
+        "encrypt-only.asc");
+    signHead(sub);
+    refused(ring, "c", "not allowed to sign");
+  }
+
+  @Test
+  void aSubkeyWhoseBindingAnotherKeyMadeIsRefused() throws Exception {
+    PGPKeyPair primary = rsaKey(TWO_DAYS_AGO);
+    PGPKeyPair sub = rsaKey(TWO_DAYS_AGO);
+    PGPKeyPair forger = rsaKey(TWO_DAYS_AGO);
+    // the forger binds the subkey to itself, then the subkey (with that binding) is put under the victim's primary
+    PGPPublicKey forged = ring(forger, 0, sub, KeyFlags.SIGN_DATA, 0, true).getPublicKey(sub.getKeyID());
+    PGPPublicKeyRing victim = ring(primary, 0, rsaKey(TWO_DAYS_AGO), KeyFlags.SIGN_DATA, 0, true);
+    Path file = write(PGPPublicKeyRing.insertPublicKey(victim, forged), "forged.asc");
+    signHead(sub);
+    refused(file, "c", "binding");
+  }
+
+  @Test
+  void aSigningSubkeyWithoutBackSignatureIsRefused() throws Exception {
+    PGPKeyPair primary = rsaKey(TWO_DAYS_AGO);
+    PGPKeyPair sub = rsaKey(TWO_DAYS_AGO);
+    Path ring = write(ring(primary, 0, sub, KeyFlags.SIGN_DATA, 0, false), "no-backsig.asc");
+    signHead(sub);
+    refused(ring, "c", "cross-certified");
+  }
+}
