@@ -22,6 +22,7 @@ import dev.gitops.core.decode.Glob;
 import dev.gitops.core.files.FileFormats.Format;
 import dev.gitops.core.internal.fs.DurableFiles;
 import dev.gitops.core.internal.fs.FileChunks;
+import dev.gitops.core.internal.fs.GitDirNames;
 import dev.gitops.core.internal.fs.RealPaths;
 import java.io.IOException;
 import java.io.InputStream;
@@ -123,7 +124,9 @@ import org.slf4j.LoggerFactory;
  * target ({@code ..}, absolute, empty segments) and paths under an excluded directory (the state
  * store's, {@code <target>/.gitops} always) are refused with the path named, and so are paths
  * through a {@code .gitops} directory deeper down ({@code app/.gitops/...}): that is the store and
- * ownership record of a target nested in this one, which Git content must not rewrite. Nor is a
+ * ownership record of a target nested in this one, which Git content must not rewrite; so are
+ * paths through a segment named like a Git directory ({@code .git} in any case, {@code git~1},
+ * {@code .git.}), which in a target that is a Git work tree would be its repository. Nor is a
  * file written or deleted below a directory that holds a {@code .gitops} directory (the nested
  * target's root): its claims are in its own record, where this target's would not see them. The
  * target and the excluded directories are compared by real path (symlinks resolved) on every
@@ -1217,6 +1220,11 @@ public final class LocalFilesProvider implements Provider {
     for (String seg : name.split("/", -1)) {
       if (seg.isEmpty() || seg.equals(".") || seg.equals("..")) {
         throw new Refusal("path '" + name + "' has an empty, '.' or '..' segment; it must stay inside the target");
+      }
+      if (GitDirNames.isGitDir(seg)) {
+        // in a target that is a Git work tree it would be the repository itself: hooks run code
+        throw new Refusal("path '" + name + "' has a segment '" + seg + "' named like a Git directory ('.git');"
+            + " never written");
       }
     }
   }

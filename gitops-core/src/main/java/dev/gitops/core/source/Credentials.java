@@ -1,15 +1,25 @@
 package dev.gitops.core.source;
 
 import java.nio.file.Path;
+import java.util.Locale;
 import java.util.Objects;
+import org.eclipse.jgit.errors.UnsupportedCredentialItem;
+import org.eclipse.jgit.transport.CredentialItem;
 import org.eclipse.jgit.transport.CredentialsProvider;
+import org.eclipse.jgit.transport.URIish;
 import org.eclipse.jgit.transport.UsernamePasswordCredentialsProvider;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Credentials for a Git remote: HTTP basic or token authentication for {@code https://} URLs, or
  * an SSH private key for {@code ssh://} and {@code user@host:path} URLs. The secret (password,
  * token, key passphrase) never appears in {@link #toString()} nor in the messages of errors the
  * source raises; the key file's content is never put in a message either.
+ *
+ * <p>HTTP credentials are given only to the origin (scheme, host and port) of the repository URL
+ * they were configured for, as git keeps credentials per URL: when the server redirects to another
+ * origin, the request there carries none (and fails there if that server asks for them).
  *
  * <pre>{@code
  * GitSource https = GitSource.builder().url("https://git.example.com/ops.git")
@@ -22,6 +32,8 @@ import org.eclipse.jgit.transport.UsernamePasswordCredentialsProvider;
  * }</pre>
  */
 public final class Credentials {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Credentials.class);
 
   private final String username;
   private final String secret;
@@ -99,9 +111,54 @@ public final class Credentials {
     return passphrase == null ? null : passphrase.clone();
   }
 
-  /** The HTTP credentials provider, or null for SSH key credentials. */
-  CredentialsProvider toProvider() {
-    return isSshKey() ? null : new UsernamePasswordCredentialsProvider(username, secret);
+  /**
+   * The HTTP credentials provider for the repository at {@code origin}, or null for SSH key
+   * credentials. It answers only for URLs of the same scheme, host and port as {@code origin}: a
+   * redirect to another origin gets no credentials.
+   */
+  CredentialsProvider toProvider(URIish origin) {
+    if (isSshKey()) {
+      return null;
+    }
+    CredentialsProvider inner = new UsernamePasswordCredentialsProvider(username, secret);
+    String allowed = origin(origin);
+    return new CredentialsProvider() {
+      @Override
+      public boolean isInteractive() {
+        return false;
+      }
+
+      @Override
+      public boolean supports(CredentialItem... items) {
+        return inner.supports(items);
+      }
+
+      @Override
+      public boolean get(URIish uri, CredentialItem... items) throws UnsupportedCredentialItem {
+        if (!allowed.equals(origin(uri))) {
+          LOG.warn("credentials for {} are not given to {}, another origin (redirected there?)", allowed, origin(uri));
+          return false;
+        }
+        return inner.get(uri, items);
+      }
+
+      @Override
+      public void reset(URIish uri) {
+        inner.reset(uri);
+      }
+    };
+  }
+
+  /** The scheme, host and port of {@code uri}, the port made explicit ({@code https://h:443}). */
+  static String origin(URIish uri) {
+    String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+    int port = uri.getPort() > 0 ? uri.getPort() : switch (scheme) {
+      case "http" -> 80;
+      case "https" -> 443;
+      default -> -1;
+    };
+    String host = uri.getHost() == null ? "" : uri.getHost().toLowerCase(Locale.ROOT);
+    return scheme + "://" + host + ":" + port;
   }
 
   @Override

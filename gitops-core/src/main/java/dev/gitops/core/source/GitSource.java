@@ -3,6 +3,7 @@ package dev.gitops.core.source;
 import dev.gitops.api.Documents;
 import dev.gitops.api.GitOpsException;
 import dev.gitops.api.Resource;
+import dev.gitops.api.SignatureException;
 import dev.gitops.api.SourceException;
 import dev.gitops.api.State;
 import dev.gitops.api.spi.Decoder;
@@ -42,10 +43,12 @@ import org.eclipse.jgit.revwalk.RevCommit;
 import org.eclipse.jgit.revwalk.RevObject;
 import org.eclipse.jgit.revwalk.RevWalk;
 import org.eclipse.jgit.storage.file.FileRepositoryBuilder;
+import org.eclipse.jgit.transport.CredentialsProvider;
 import org.eclipse.jgit.transport.FetchConnection;
 import org.eclipse.jgit.transport.RefSpec;
 import org.eclipse.jgit.transport.TagOpt;
 import org.eclipse.jgit.transport.Transport;
+import org.eclipse.jgit.transport.TransportHttp;
 import org.eclipse.jgit.transport.URIish;
 import org.eclipse.jgit.treewalk.TreeWalk;
 import org.eclipse.jgit.util.FileUtils;
@@ -83,15 +86,21 @@ import org.slf4j.LoggerFactory;
  * the one read before (a force push), the state is read in full and flagged {@linkplain
  * State#historyRewritten() history rewritten}. A {@linkplain ReadRequest#pinnedRevision() pinned
  * revision} (a 40-hex commit id or a revision string) reads that commit instead of the ref's head.
+ * A commit id (pinned, or given as the ref) must be reachable from a branch or tag of the
+ * repository as it is now, even when the cache still holds it: a commit a force push removed is
+ * refused, naming it.
  *
  * <p><b>Untrusted content.</b> Symbolic links and submodules anywhere under the sub-path are
- * refused (they are never followed); a sub-path with {@code ..} or a leading {@code /} is refused;
+ * refused (they are never followed), and so is an entry named like a Git directory ({@code .git}
+ * in any case, and its NTFS and HFS+ spellings, which Git itself refuses to check out); a sub-path
+ * with {@code ..} or a leading {@code /} is refused;
  * files larger than {@link Builder#maxFileSize(long)} are refused; {@code .gitopsignore} files
  * (gitignore syntax) at the sub-path root and below exclude files from decoding. With {@link
  * Builder#requireSignedBy(Path)} the commit must carry an OpenPGP signature by a key of that ring
  * (this needs the {@code dev.gitops:gitops-git-signatures} module on the classpath).
  * Error messages name the URL (without password), the ref, the path and the revision; a secret
- * never appears in them.
+ * never appears in them. HTTP credentials are sent to the URL's origin (scheme, host, port) only,
+ * never to another origin a redirect leads to.
  *
  * <p><b>SSH.</b> {@code ssh://[user@]host[:port]/path} and {@code user@host:path} URLs authenticate
  * with the private key of {@link Credentials#sshKey(Path)} (public key authentication only) and check
@@ -174,7 +183,7 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
     this.verifier = b.keyRing == null ? null
         : OptionalModules.signatures("requireSignedBy(" + b.keyRing + ")").load(b.keyRing);
     this.timeoutSeconds = (int) Math.max(1, b.timeout.toSeconds());
-    this.treeDecoder = new TreeDecoder(variables, b.maxFileSize);
+    this.treeDecoder = new TreeDecoder(variables, b.maxFileSize, b.uri.toString());
     this.contentOptions = "maxFileSize=" + b.maxFileSize + "|signed=" + (b.keyRing != null);
     this.globDecoders = List.copyOf(b.globDecoders);
     this.ssh = b.ssh ? OptionalModules.ssh(displayUrl).open(b.credentials.privateKey(), b.credentials.passphrase(),
@@ -292,9 +301,7 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
       ObjectId commitId = fetch(repo, target);
       RevCommit commit = walk.parseCommit(commitId);
       String revision = target.label() + "@sha1:" + commit.name();
-      if (verifier != null) {
-        verifier.verify(commit);
-      }
+      verify(commit, revision);
       boolean rewritten = !target.pinned() && lastHeadCommit != null && target.refName() != null
           && target.refName().equals(lastHeadRef) && !descends(walk, commit, lastHeadCommit);
       if (rewritten) {
@@ -336,6 +343,20 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
     }
   }
 
+  /** Checks {@code commit}'s signature when one is required; a refusal names the repository and the revision. */
+  private void verify(RevCommit commit, String revision) {
+    if (verifier == null) {
+      return;
+    }
+    try {
+      verifier.verify(commit);
+    } catch (SignatureException e) {
+      String prefix = "commit " + e.commit() + " refused: ";
+      String reason = e.getMessage().startsWith(prefix) ? e.getMessage().substring(prefix.length()) : e.getMessage();
+      throw new SignatureException(e.commit(), reason + " (" + displayUrl + " ref " + ref + " at " + revision + ")");
+    }
+  }
+
   /** The glob decoders, then the request's. */
   private List<Decoder> decoders(ReadRequest request) {
     List<Decoder> decoders = new ArrayList<>(globDecoders);
@@ -372,8 +393,9 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
    * decoders' {@linkplain Decoder#fingerprint fingerprints} and the size limit. Only a source that
    * has not read yet answers (a later read in the same process has its own short cuts, and must
    * see a rewritten history): otherwise, and on any failure, empty, and {@link #read} reports the
-   * failure. A later {@link #read} resolves the ref again (a fingerprint whose content was not read,
-   * because the store's records stood for it, must not hold a long-lived process at that commit).
+   * failure (but a fetch that timed out is thrown here: the read would wait as long again). A
+   * later {@link #read} resolves the ref again (a fingerprint whose content was not read, because
+   * the store's records stood for it, must not hold a long-lived process at that commit).
    */
   @Override
   public synchronized Optional<Fingerprinted.Resolved> fingerprint(ReadRequest request) {
@@ -388,9 +410,7 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
       try (RevWalk walk = new RevWalk(repo)) {
         RevCommit commit = walk.parseCommit(fetch(repo, target));
         String revision = target.label() + "@sha1:" + commit.name();
-        if (verifier != null) {
-          verifier.verify(commit);
-        }
+        verify(commit, revision);
         if (!target.pinned()) {
           lastHeadCommit = commit.copy();
           lastHeadRef = target.refName();
@@ -399,6 +419,8 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
         resolving = new Resolving(target, commit.copy(), optionsKey, resolved);
         return Optional.of(resolved);
       }
+    } catch (TimedOut e) {
+      throw e;  // the read would wait as long again for the same stalled server
     } catch (IOException | RuntimeException e) {
       LOG.debug("{}: no fingerprint before reading ({}); reading in full", describe(), scrub(oneLine(e)));
       return Optional.empty();
@@ -534,11 +556,11 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
         }
         FileMode mode = tw.getFileMode(0);
         if (mode == FileMode.SYMLINK) {
-          throw new SourceException("path " + walked + " at " + revision
-              + " is a symbolic link; symlinks are not followed");
+          throw new SourceException("path " + walked + " at " + revision + " (" + displayUrl
+              + ") is a symbolic link; symlinks are not followed");
         }
         if (mode != FileMode.TREE) {
-          throw new SourceException("path " + walked + " at " + revision + " is not a directory");
+          throw new SourceException("path " + walked + " at " + revision + " (" + displayUrl + ") is not a directory");
         }
         tree = tw.getObjectId(0);
       }
@@ -562,6 +584,11 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
     if (HEX40.matcher(ref).matches()) {
       return Map.of();  // a commit ref needs no listing
     }
+    return listRefs(repo);
+  }
+
+  /** The remote's refs, listed now. */
+  private Map<String, Ref> listRefs(Repository repo) {
     listings++;
     if (local != null) {
       try {
@@ -585,8 +612,13 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
 
   private void configure(Transport tn) {
     tn.setTimeout(timeoutSeconds);
-    if (credentials != null && credentials.toProvider() != null) {
-      tn.setCredentialsProvider(credentials.toProvider());
+    CredentialsProvider provider = credentials == null ? null : credentials.toProvider(uri);
+    if (provider != null) {
+      tn.setCredentialsProvider(provider);
+    }
+    if (tn instanceof TransportHttp http) {
+      // JGit sends the authentication it once answered again after a redirect, to any host
+      http.setHttpConnectionFactory(new SameOriginAuthorization(http.getHttpConnectionFactory(), uri));
     }
     if (ssh != null) {
       ssh.configure(tn, cacheDir.resolve("ssh-home"));
@@ -642,6 +674,10 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
   private ObjectId fetch(Repository repo, Target target) throws IOException {
     ObjectId present = peelToCommit(repo, target.advertised());
     if (present != null) {
+      if (target.refName() == null) {
+        // a commit id an earlier read left in the cache: the remote may have dropped it since
+        checkStillServed(repo, target, present);
+      }
       LOG.debug("{}: {} already in the cache", describe(), target.advertised().name());
       return present;
     }
@@ -658,6 +694,8 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
       // a commit id: ask for it directly (servers allow reachable ids), else fetch every branch and tag
       try {
         runFetch(repo, List.of(new RefSpec(target.advertised().name() + ":" + LOCAL_PREFIX + "pinned")), 1);
+      } catch (TimedOut e) {
+        throw e;
       } catch (SourceException e) {
         LOG.debug("{}: fetching commit {} by id failed ({}); fetching all branches and tags", describe(),
             target.advertised().name(), e.getMessage());
@@ -691,6 +729,71 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
       LOG.info("{}: {} moved while fetching; reading {}", describe(), target.refName(), commit.name());
     }
     return commit;
+  }
+
+  /**
+   * Refuses a commit id the cache holds when no branch or tag of the remote reaches it any more (a
+   * force push removed it): the cache must not serve what the repository no longer does. Looks in
+   * the cache first, from the tips the remote lists now; when they do not reach it there (the cache
+   * lacks them or is shallow), fetches every branch and tag with their full history and looks again.
+   */
+  private void checkStillServed(Repository repo, Target target, ObjectId commit) throws IOException {
+    if (local != null) {
+      String problem = local.commitProblem(target.advertised(), true);
+      if (problem != null) {
+        throw new SourceException(subject(target) + " at " + displayUrl + " " + problem
+            + (problem.contains("not a commit") ? "" : " (rewritten by a force push?)"));
+      }
+      return;
+    }
+    List<ObjectId> tips = new ArrayList<>();
+    for (Map.Entry<String, Ref> e : listRefs(repo).entrySet()) {
+      if (e.getKey().startsWith(Constants.R_HEADS) || e.getKey().startsWith(Constants.R_TAGS)) {
+        tips.add(advertised(e.getValue()));
+      }
+    }
+    if (reaches(repo, tips, commit)) {
+      return;
+    }
+    LOG.debug("{}: the branches and tags in the cache do not reach {}; fetching them in full", describe(), commit.name());
+    checkCache(repo);
+    runFetch(repo, List.of(new RefSpec("+refs/heads/*:" + LOCAL_PREFIX + "heads/*"),
+        new RefSpec("+refs/tags/*:" + LOCAL_PREFIX + "tags/*")), 0, !repo.getObjectDatabase().getShallowCommits().isEmpty());
+    if (!reaches(repo, tips, commit)) {
+      throw new SourceException(subject(target) + " at " + displayUrl
+          + " is on no branch or tag there any more (rewritten by a force push?); the Git cache still held it");
+    }
+  }
+
+  /** Whether a commit of {@code tips} the cache holds reaches {@code commit} in the cache's history. */
+  private static boolean reaches(Repository repo, List<ObjectId> tips, ObjectId commit) throws IOException {
+    try (RevWalk walk = new RevWalk(repo)) {
+      boolean any = false;
+      for (ObjectId tip : tips) {
+        if (tip == null || !repo.getObjectDatabase().has(tip)) {
+          continue;
+        }
+        try {
+          if (walk.peel(walk.parseAny(tip)) instanceof RevCommit c) {
+            walk.markStart(c);
+            any = true;
+          }
+        } catch (org.eclipse.jgit.errors.MissingObjectException e) {
+          // a tag whose commit the cache lacks reaches nothing here
+        }
+      }
+      if (!any) {
+        return false;
+      }
+      for (RevCommit c = walk.next(); c != null; c = walk.next()) {
+        if (c.equals(commit)) {
+          return true;
+        }
+      }
+      return false;
+    } catch (org.eclipse.jgit.errors.MissingObjectException e) {
+      return false;  // history the cache lacks: the caller fetches it
+    }
   }
 
   /**
@@ -797,18 +900,26 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
   }
 
   private void runFetch(Repository repo, List<RefSpec> specs, int depth) {
+    runFetch(repo, specs, depth, false);
+  }
+
+  private void runFetch(Repository repo, List<RefSpec> specs, int depth, boolean unshallow) {
     fetches++;
     try {
-      fetchOnce(repo, specs, depth);
+      fetchOnce(repo, specs, depth, unshallow);
     } catch (GitAPIException | JGitInternalException e) {
       if (isCacheFault(e)) {
         throw new CacheFault(repo.getDirectory().toPath(), e);
+      }
+      if (timedOut(e)) {
+        // the server stalled: another attempt would only wait as long again
+        throw new TimedOut(failure("cannot fetch", e));
       }
       if (depth > 0) {
         // dumb HTTP, bundles and some servers refuse shallow fetches: fall back to a full one
         LOG.debug("{}: shallow fetch failed ({}); retrying without depth", describe(), scrub(String.valueOf(e.getMessage())));
         try {
-          fetchOnce(repo, specs, 0);
+          fetchOnce(repo, specs, 0, unshallow);
           return;
         } catch (GitAPIException | JGitInternalException e2) {
           if (isCacheFault(e2)) {
@@ -821,7 +932,27 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
     }
   }
 
-  private void fetchOnce(Repository repo, List<RefSpec> specs, int depth) throws GitAPIException {
+  /** Whether {@code e} comes from a network read or connect that timed out. */
+  private static boolean timedOut(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      String m = String.valueOf(t.getMessage()).toLowerCase(java.util.Locale.ROOT);
+      if (t instanceof java.io.InterruptedIOException || m.contains("timed out") || m.contains("timeout")) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** A fetch that timed out: not retried in another form. */
+  private static final class TimedOut extends SourceException {
+    private static final long serialVersionUID = 1L;
+
+    TimedOut(SourceException e) {
+      super(e.getMessage(), e.getCause());
+    }
+  }
+
+  private void fetchOnce(Repository repo, List<RefSpec> specs, int depth, boolean unshallow) throws GitAPIException {
     FetchCommand fetch = Git.wrap(repo).fetch()
         .setRemote(url)
         .setRefSpecs(specs)
@@ -830,6 +961,9 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
         .setTransportConfigCallback(this::configure);
     if (depth > 0) {
       fetch.setDepth(depth);
+    }
+    if (unshallow) {
+      fetch.setUnshallow(true);
     }
     fetch.call();
   }
@@ -1110,8 +1244,12 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
 
     /**
      * Requires the commit read to be signed by a key of {@code publicKeyRing} (armored or binary
-     * OpenPGP public keys); no other key, and never the GnuPG home, is trusted. Needs the {@code
-     * dev.gitops:gitops-git-signatures} module on the classpath.
+     * OpenPGP public keys); no other key, and never the GnuPG home, is trusted. The signing key
+     * must have been valid when it signed, as GnuPG checks it: its primary key carries a valid
+     * self-signature and is neither revoked nor expired; a signing subkey is bound to that primary
+     * key by a verified binding signature (and cross-certified by it), is neither revoked nor
+     * expired, and its key flags allow signing. Only the commit read is checked, not its
+     * ancestors. Needs the {@code dev.gitops:gitops-git-signatures} module on the classpath.
      */
     public Builder requireSignedBy(Path publicKeyRing) {
       this.keyRing = Objects.requireNonNull(publicKeyRing, "publicKeyRing");
@@ -1120,6 +1258,11 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
 
     /**
      * Network timeout per operation (default 60 s): connecting, and each read of HTTPS and SSH.
+     * A fetch that times out fails the read and is not tried again in another form (without
+     * depth, or for every branch and tag); over HTTP(S) a server that stops sending mid-fetch is
+     * given up within about twice the timeout (JGit waits once more while closing the stalled
+     * connection), after the listing of the refs, which has its own timeout. A server that keeps
+     * sending, however slowly, is not cut off: there is no bound on a whole read.
      * Over {@code git://} a server that accepts the connection and then never answers is not cut
      * off: JGit times that protocol's reads out by interrupting the reading thread, which a
      * blocked socket read does not notice (an agent reports such a target stuck on {@code

@@ -11,6 +11,7 @@ import dev.gitops.api.SourceException;
 import dev.gitops.api.spi.Decoder;
 import dev.gitops.api.spi.SourceFile;
 import dev.gitops.core.decode.VariableSubstitution;
+import dev.gitops.core.internal.fs.GitDirNames;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -69,6 +70,8 @@ final class TreeDecoder {
 
   private final VariableSubstitution variables;
   private final long maxFileSize;
+  /** The repository URL (without password), for messages. */
+  private final String repository;
   private Map<CacheKey, List<Resource>> cache = new HashMap<>();
   private int decodes;
   private Unclaimed unclaimed = new Unclaimed(0, List.of());
@@ -83,9 +86,10 @@ final class TreeDecoder {
   /** How many files shown by name when files go unread. */
   static final int SAMPLE = 5;
 
-  TreeDecoder(VariableSubstitution variables, long maxFileSize) {
+  TreeDecoder(VariableSubstitution variables, long maxFileSize, String repository) {
     this.variables = variables;
     this.maxFileSize = maxFileSize;
+    this.repository = repository;
   }
 
   /** How many files were handed to a decoder since this object was made. */
@@ -218,12 +222,19 @@ final class TreeDecoder {
           String rel = dir.isEmpty() ? name : dir + "/" + name;
           FileMode mode = tw.getFileMode(0);
           // checked before ignore rules: untrusted trees must not carry links anywhere under the sub-path
+          if (GitDirNames.isGitDir(name)) {
+            // git refuses such trees (fsck: hasDotgit); written into a target that is a work tree it
+            // would be that repository: hooks and config that run code
+            throw new SourceException(repoPath(rel) + " at " + revision + " in " + repository
+                + " is named like a Git directory ('.git'); Git refuses such paths and they are never read"
+                + " (remove it from the repository)");
+          }
           if (mode == FileMode.SYMLINK) {
-            throw new SourceException(repoPath(rel) + " at " + revision
+            throw new SourceException(repoPath(rel) + " at " + revision + " in " + repository
                 + " is a symbolic link; symlinks are not followed (remove it from the repository)");
           }
           if (mode == FileMode.GITLINK) {
-            throw new SourceException(repoPath(rel) + " at " + revision
+            throw new SourceException(repoPath(rel) + " at " + revision + " in " + repository
                 + " is a submodule (gitlink); submodules are not read");
           }
           boolean isDir = mode == FileMode.TREE;
@@ -305,7 +316,13 @@ final class TreeDecoder {
         decoded = cache.get(key);
       }
       if (decoded == null) {
-        SourceFile source = new SourceFile(rel, blob.name(), load(blob, rel), revision, executable);
+        byte[] bytes = load(blob, rel);
+        if (isLfsPointer(bytes)) {
+          LOG.warn("{} at {} in {} is a Git LFS pointer file, not the content it stands for (LFS objects are not"
+              + " fetched): the pointer's {} bytes are what is decoded", repoPath(rel), revision, repository,
+              bytes.length);
+        }
+        SourceFile source = new SourceFile(rel, blob.name(), bytes, revision, executable);
         if (variables != null) {
           source = variables.apply(source);
         }
@@ -407,14 +424,25 @@ final class TreeDecoder {
   private byte[] load(ObjectReader reader, ObjectId blob, String rel, String revision) throws IOException {
     long size = reader.getObjectSize(blob, Constants.OBJ_BLOB);
     if (size > maxFileSize) {
-      throw new DecodeException(Origin.of(rel, 0, revision),
-          "file is " + size + " bytes, more than the limit of " + maxFileSize + " bytes (maxFileSize)");
+      throw new DecodeException(Origin.of(rel, 0, revision), "file is " + size + " bytes, more than the limit of "
+          + maxFileSize + " bytes (GitSource.Builder.maxFileSize) in " + repository + "; list it in " + IGNORE_FILE
+          + " to leave it out");
     }
     try {
       return reader.open(blob, Constants.OBJ_BLOB).getCachedBytes((int) Math.min(Integer.MAX_VALUE - 8, maxFileSize));
     } catch (LargeObjectException e) {
-      throw new DecodeException(Origin.of(rel, 0, revision), "file is larger than " + maxFileSize + " bytes", e);
+      throw new DecodeException(Origin.of(rel, 0, revision),
+          "file is larger than " + maxFileSize + " bytes (" + repository + ")", e);
     }
+  }
+
+  private static final byte[] LFS_POINTER = "version https://git-lfs.github.com/spec/v1\n".getBytes(
+      java.nio.charset.StandardCharsets.US_ASCII);
+
+  /** Whether {@code bytes} is a Git LFS pointer file (small, starting with the spec's version line). */
+  static boolean isLfsPointer(byte[] bytes) {
+    return bytes.length < 1024 && bytes.length >= LFS_POINTER.length
+        && java.util.Arrays.equals(bytes, 0, LFS_POINTER.length, LFS_POINTER, 0, LFS_POINTER.length);
   }
 
   /** What {@link #readSince} read: every resource, the keys it decoded, and how many files it decoded. */
@@ -449,8 +477,9 @@ final class TreeDecoder {
         String rel = tw.getPathString();
         FileMode was = tw.getFileMode(0);
         FileMode is = tw.getFileMode(1);
-        if (tw.getNameString().equals(IGNORE_FILE) || rel.equals(CONFIG_FILE) || !plain(was) || !plain(is)
-            || ignoreFileAbove(reader, treeId, rel) || together(configured, rel)) {
+        // a path through a .git entry: the full read refuses it, naming it
+        if (GitDirNames.gitDirSegment(rel) != null || tw.getNameString().equals(IGNORE_FILE) || rel.equals(CONFIG_FILE)
+            || !plain(was) || !plain(is) || ignoreFileAbove(reader, treeId, rel) || together(configured, rel)) {
           LOG.debug("{} at {} changed in a way only a full read decides", rel, revision);
           return Optional.empty();
         }

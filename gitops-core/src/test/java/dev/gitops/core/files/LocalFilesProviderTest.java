@@ -467,6 +467,23 @@ class LocalFilesProviderTest {
   }
 
   @Test
+  void refusesPathsThroughAGitDirectory() throws Exception {
+    LocalFilesProvider p = provider();
+    Files.createDirectories(target().resolve(".git/hooks"));
+    for (String name : List.of(".git/hooks/post-commit", "sub/.GIT/config", ".git", "a/.git. /x", "GIT~1/config",
+        ".g\u200cit/hooks/pre-commit")) {
+      ResourceKey key = p.keyOf(name);
+      Outcome o = p.apply(change(key, Action.CREATE, text("#!/bin/sh\necho pwned\n", "0755")), ctx());
+      assertThat(o.kind()).as(name).isEqualTo(Outcome.Kind.PERMANENT);
+      assertThat(o.message()).as(name).contains(name).contains("Git directory");
+    }
+    assertThat(target().resolve(".git/hooks/post-commit")).doesNotExist();
+    assertThat(target().resolve("sub")).doesNotExist();
+    assertThat(p.apply(change(p.keyOf(".gitignore"), Action.CREATE, text("x", "0644")), ctx()).isOk()).isTrue();
+    assertThat(p.apply(change(p.keyOf("a.git/x"), Action.CREATE, text("x", "0644")), ctx()).isOk()).isTrue();
+  }
+
+  @Test
   void refusesTheDefaultAndConfiguredStoreDirectories() {
     LocalFilesProvider p = LocalFilesProvider.builder(target()).exclude(Path.of("state")).build();
     for (String name : List.of(".gitops/store.json", "state/x", "state")) {

@@ -43,6 +43,9 @@ public final class GitHttpServer implements AutoCloseable {
   private final AtomicInteger uploadPacks = new AtomicInteger();
   private final AtomicInteger fetches = new AtomicInteger();
   private final AtomicInteger refused = new AtomicInteger();
+  private final AtomicInteger withAuthorization = new AtomicInteger();
+  private final java.util.concurrent.CountDownLatch closed = new java.util.concurrent.CountDownLatch(1);
+  private volatile int stallAfter = -1;
 
   private GitHttpServer(Path root, String user, String password) throws IOException {
     this.root = root.toAbsolutePath();
@@ -95,6 +98,20 @@ public final class GitHttpServer implements AutoCloseable {
     return refused.get();
   }
 
+  /**
+   * From now on, answers each fetch (see {@link #fetchRequests}) with its first {@code bytes} bytes
+   * only, then sends nothing more and keeps the connection open until {@link #close}: a stalled server.
+   */
+  public GitHttpServer stallFetchesAfter(int bytes) {
+    this.stallAfter = bytes;
+    return this;
+  }
+
+  /** Requests that carried an {@code Authorization} header, right or wrong. */
+  public int requestsWithAuthorization() {
+    return withAuthorization.get();
+  }
+
   /** What http-backend wrote to stderr. */
   public String log() throws IOException {
     return Files.readString(log);
@@ -102,6 +119,9 @@ public final class GitHttpServer implements AutoCloseable {
 
   private void handle(HttpExchange ex) throws IOException {
     requests.incrementAndGet();
+    if (ex.getRequestHeaders().getFirst("Authorization") != null) {
+      withAuthorization.incrementAndGet();
+    }
     try (ex) {
       if (expectedAuth != null && !expectedAuth.equals(ex.getRequestHeaders().getFirst("Authorization"))) {
         refused.incrementAndGet();
@@ -110,6 +130,7 @@ public final class GitHttpServer implements AutoCloseable {
         return;
       }
       String pathInfo = ex.getRequestURI().getRawPath().substring(PREFIX.length());
+      int stalled = -1;
       byte[] body = ex.getRequestBody().readAllBytes();
       if (ex.getRequestMethod().equals("POST") && pathInfo.endsWith("/git-upload-pack")) {
         uploadPacks.incrementAndGet();
@@ -122,6 +143,7 @@ public final class GitHttpServer implements AutoCloseable {
         String text = new String(plain, StandardCharsets.ISO_8859_1);
         if (text.contains("command=fetch") || (!text.contains("command=") && text.contains("want "))) {
           fetches.incrementAndGet();
+          stalled = stallAfter;
         }
       }
       ProcessBuilder pb = new ProcessBuilder("git", "http-backend");
@@ -168,6 +190,13 @@ public final class GitHttpServer implements AutoCloseable {
         }
         ex.sendResponseHeaders(status, 0);
         try (OutputStream response = ex.getResponseBody()) {
+          if (stalled >= 0) {
+            response.write(out.readNBytes(stalled));
+            response.flush();
+            closed.await(60, TimeUnit.SECONDS);
+            p.destroyForcibly();
+            return;
+          }
           out.transferTo(response);
         }
       }
@@ -212,6 +241,7 @@ public final class GitHttpServer implements AutoCloseable {
 
   @Override
   public void close() throws InterruptedException {
+    closed.countDown();
     server.stop(0);
     executor.shutdownNow();
     executor.awaitTermination(10, TimeUnit.SECONDS);

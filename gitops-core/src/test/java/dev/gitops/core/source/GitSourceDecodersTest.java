@@ -133,4 +133,30 @@ class GitSourceDecodersTest {
     assertThat(kept).isDirectory();
     assertThat(Files.list(cache).count()).isEqualTo(1);
   }
+
+  @Test
+  void aGitLfsPointerFileIsReadAsItIsWithAWarningNamingIt() throws Exception {
+    TestGitRepo repo = TestGitRepo.init(tmp.resolve("lfs"));
+    String pointer = "version https://git-lfs.github.com/spec/v1\noid sha256:"
+        + "4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393\nsize 12345\n";
+    repo.write("blob.bin", pointer).write("a.yaml", "type: widget\nname: a\n").commit("lfs");
+    Decoder all = new Decoder() {
+      @Override
+      public boolean claims(String path) {
+        return true;
+      }
+
+      @Override
+      public List<Resource> decode(SourceFile file) {
+        return List.of();
+      }
+    };
+    try (GitSource s = GitSource.builder().url(repo.dir().toString()).ref("main").cacheDir(tmp.resolve("c-lfs"))
+        .decoder("**", all).build();
+        LogCapture logs = LogCapture.of(GitSource.class.getPackageName(), "WARN")) {
+      read(s);
+      assertThat(logs.lines()).filteredOn(l -> l.contains("LFS")).singleElement().asString()
+          .contains("blob.bin").contains("main@sha1:").contains(repo.dir().toString()).doesNotContain("a.yaml");
+    }
+  }
 }

@@ -107,6 +107,33 @@ class GitSourceFailuresTest {
   }
 
   @Test
+  void aCommitAForcePushRemovedIsRefusedEvenWhenTheCacheHoldsIt() throws Exception {
+    String first = repo.head();
+    for (String url : List.of(daemon.url("repo"), repo.dir().toString())) {
+      read(source(url, "main", "cache-" + url.hashCode()), null);
+    }
+    String leaked = repo.write("a.yaml", "provider: m\ntype: t\nname: a\nspec: {x: SECRET}\n").commit("leak");
+    for (String url : List.of(daemon.url("repo"), repo.dir().toString())) {
+      // each read in a new source, as each CLI run: every fetch is shallow
+      read(source(url, "main", "cache-" + url.hashCode()), null);
+    }
+    repo.git("reset", "-q", "--hard", first);
+    String fixed = repo.write("a.yaml", "provider: m\ntype: t\nname: a\nspec: {x: 2}\n").commit("fixed");
+    repo.git("reflog", "expire", "--expire=now", "--all");
+    repo.git("gc", "-q", "--prune=now");
+    for (String url : List.of(daemon.url("repo"), repo.dir().toString())) {
+      String cache = "cache-" + url.hashCode();
+      assertThat(read(source(url, "main", cache), null).revision()).isEqualTo("main@sha1:" + fixed);
+      String revision = "main@sha1:" + leaked;
+      failsInOneLine(source(url, "main", cache), revision, url, leaked, revision, "force push");
+      failsInOneLine(source(url, leaked, cache), null, url, leaked, "force push");
+      // a cached commit still on the branch, below the shallow tip the cache holds, is read
+      assertThat(read(source(url, "main", cache), "main@sha1:" + first).revision()).isEqualTo("main@sha1:" + first);
+      assertThat(read(source(url, first, cache), null).revision()).isEqualTo(first + "@sha1:" + first);
+    }
+  }
+
+  @Test
   void aRepositoryWithoutObjectsDirectoryIsNamed() throws Exception {
     FileUtils.delete(repo.dir().resolve(".git/objects").toFile(), FileUtils.RECURSIVE);
     String local = repo.dir().toString();

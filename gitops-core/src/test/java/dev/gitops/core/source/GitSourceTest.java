@@ -326,11 +326,12 @@ class GitSourceTest {
     GitSource s = source(builder(daemon.url("repo")).ref("main").path("deploy"));
     assertThatThrownBy(() -> read(s)).isInstanceOf(SourceException.class)
         .hasMessageContaining("deploy/nested/escape.yaml").hasMessageContaining(sha)
-        .hasMessageContaining("symlinks are not followed");
+        .hasMessageContaining(daemon.url("repo")).hasMessageContaining("symlinks are not followed");
     repo.git("rm", "-q", "-r", "deploy/nested");
     repo.symlink("linked", "deploy").commit("dir link");
     assertThatThrownBy(() -> read(source(builder(daemon.url("repo")).ref("main").path("linked"))))
-        .isInstanceOf(SourceException.class).hasMessageContaining("linked").hasMessageContaining("symlinks are not followed");
+        .isInstanceOf(SourceException.class).hasMessageContaining("linked").hasMessageContaining(daemon.url("repo"))
+        .hasMessageContaining("symlinks are not followed");
   }
 
   @Test
@@ -339,7 +340,76 @@ class GitSourceTest {
     repo.git("update-index", "--add", "--cacheinfo", "160000," + first + ",vendor/lib");
     repo.git("commit", "-q", "-m", "gitlink");
     assertThatThrownBy(() -> read(source(builder(daemon.url("repo")).ref("main"))))
-        .isInstanceOf(SourceException.class).hasMessageContaining("vendor/lib").hasMessageContaining("submodule");
+        .isInstanceOf(SourceException.class).hasMessageContaining("vendor/lib").hasMessageContaining("submodule")
+        .hasMessageContaining(daemon.url("repo")).hasMessageContaining("main@sha1:");
+  }
+
+  /**
+   * Commits on main a tree holding a.yaml and a file at {@code path} (each segment a directory but
+   * the last), written with JGit's inserter: git itself refuses to build such trees.
+   */
+  private String commitCrafted(String path, String content) throws Exception {
+    try (org.eclipse.jgit.lib.Repository r = new org.eclipse.jgit.storage.file.FileRepositoryBuilder()
+        .setGitDir(repo.dir().resolve(".git").toFile()).build();
+        org.eclipse.jgit.lib.ObjectInserter ins = r.newObjectInserter()) {
+      String[] parts = path.split("/");
+      org.eclipse.jgit.lib.ObjectId id = ins.insert(org.eclipse.jgit.lib.Constants.OBJ_BLOB,
+          content.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      org.eclipse.jgit.lib.FileMode mode = org.eclipse.jgit.lib.FileMode.EXECUTABLE_FILE;
+      for (int i = parts.length - 1; i >= 1; i--) {
+        org.eclipse.jgit.lib.TreeFormatter t = new org.eclipse.jgit.lib.TreeFormatter();
+        t.append(parts[i], mode, id);
+        id = ins.insert(t);
+        mode = org.eclipse.jgit.lib.FileMode.TREE;
+      }
+      org.eclipse.jgit.lib.ObjectId yaml = ins.insert(org.eclipse.jgit.lib.Constants.OBJ_BLOB,
+          manifest("a", "1").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      org.eclipse.jgit.lib.TreeFormatter root = new org.eclipse.jgit.lib.TreeFormatter();
+      // git's order: names compared as bytes, a tree's as if it ended in '/'
+      String sortKey = parts[0] + (parts.length > 1 ? "/" : "");
+      if (sortKey.compareTo("a.yaml") < 0) {
+        root.append(parts[0], mode, id);
+        root.append("a.yaml", org.eclipse.jgit.lib.FileMode.REGULAR_FILE, yaml);
+      } else {
+        root.append("a.yaml", org.eclipse.jgit.lib.FileMode.REGULAR_FILE, yaml);
+        root.append(parts[0], mode, id);
+      }
+      org.eclipse.jgit.lib.CommitBuilder c = new org.eclipse.jgit.lib.CommitBuilder();
+      c.setTreeId(ins.insert(root));
+      org.eclipse.jgit.lib.PersonIdent who = new org.eclipse.jgit.lib.PersonIdent("t", "t@example.com");
+      c.setAuthor(who);
+      c.setCommitter(who);
+      c.setMessage("crafted " + path);
+      org.eclipse.jgit.lib.ObjectId commit = ins.insert(c);
+      ins.flush();
+      org.eclipse.jgit.lib.RefUpdate u = r.updateRef("refs/heads/main");
+      u.setNewObjectId(commit);
+      u.setForceUpdate(true);
+      u.update();
+      return commit.name();
+    }
+  }
+
+  @Test
+  void pathsThroughAGitDirectoryAreRefusedOverEveryTransport() throws Exception {
+    repo.write("a.yaml", manifest("a", "0")).commit("init");
+    // each crafted path, and the entry the refusal names (the first named like .git)
+    Map<String, String> crafted = new java.util.LinkedHashMap<>();
+    crafted.put(".git/hooks/post-commit", ".git");
+    crafted.put("sub/.GIT/config", "sub/.GIT");
+    crafted.put(".git", ".git");
+    crafted.put("sub/.git. /hooks/x", "sub/.git. ");
+    crafted.put("sub/git~1/config", "sub/git~1");
+    crafted.put("sub/.gi\u200ct/config", "sub/.gi\u200ct");
+    for (Map.Entry<String, String> c : crafted.entrySet()) {
+      String sha = commitCrafted(c.getKey(), "#!/bin/sh\necho pwned\n");
+      for (String url : List.of(daemon.url("repo"), repo.dir().toString())) {
+        GitSource s = source(GitSource.builder().url(url).ref("main").cacheDir(tmp.resolve("c-" + sources.size())));
+        assertThatThrownBy(() -> read(s)).as("%s over %s", c.getKey(), url).isInstanceOf(SourceException.class)
+            .hasMessageContaining(c.getValue() + " at main@sha1:" + sha).hasMessageContaining(url)
+            .hasMessageContaining("Git directory");
+      }
+    }
   }
 
   @Test
@@ -355,7 +425,8 @@ class GitSourceTest {
     repo.write("big.yaml", manifest("big", "x".repeat(2000))).commit("big");
     GitSource s = source(builder(daemon.url("repo")).ref("main").maxFileSize(1000));
     assertThatThrownBy(() -> read(s)).isInstanceOf(DecodeException.class)
-        .hasMessageContaining("big.yaml").hasMessageContaining("bytes").hasMessageContaining("1000");
+        .hasMessageContaining("big.yaml").hasMessageContaining("bytes").hasMessageContaining("1000")
+        .hasMessageContaining(daemon.url("repo")).hasMessageContaining(".gitopsignore");
   }
 
   @Test

@@ -1,0 +1,59 @@
+package dev.gitops.core.source;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.gitops.api.Cancellation;
+import dev.gitops.api.SourceException;
+import dev.gitops.api.spi.Source;
+import dev.gitops.core.decode.YamlManifestDecoder;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A server that stops sending in the middle of a fetch fails the read once the network timeout
+ * passes: the timed-out fetch is not tried again (without depth, or for every branch), which
+ * would hold the read for a multiple of the timeout.
+ */
+@Timeout(120)
+class GitSourceTimeoutTest {
+
+  @TempDir Path tmp;
+
+  @Test
+  void aFetchThatTimesOutIsNotRetried() throws Exception {
+    Path served = tmp.resolve("served");
+    TestGitRepo repo = TestGitRepo.init(served.resolve("repo"));
+    String sha = repo.write("a.yaml", "provider: m\ntype: t\nname: a\nspec: {x: 1}\n").commit("one");
+    try (GitHttpServer http = GitHttpServer.start(served).stallFetchesAfter(8)) {
+      for (String ref : List.of("main", sha)) {
+        int before = http.fetchRequests();
+        GitSource s = GitSource.builder().url(http.url("repo")).ref(ref).cacheDir(tmp.resolve("cache-" + ref))
+            .timeout(Duration.ofSeconds(1)).build();
+        try {
+          long start = System.nanoTime();
+          assertThatThrownBy(() -> s.read(new Source.ReadRequest(null, List.of(YamlManifestDecoder.create()),
+              new Cancellation()))).as(ref).isInstanceOf(SourceException.class)
+              .hasMessageContaining(http.url("repo")).hasMessageContaining("timed out");
+          System.err.printf("stalled fetch of %s failed after %d ms%n", ref, (System.nanoTime() - start) / 1_000_000);
+        } finally {
+          s.close();
+        }
+        assertThat(http.fetchRequests() - before).as("fetches of %s on the wire", ref).isEqualTo(1);
+      }
+      // resolving before a read (the no-change fast path) reports the timeout rather than leave the
+      // read to wait as long again
+      int before = http.fetchRequests();
+      try (GitSource s = GitSource.builder().url(http.url("repo")).ref("main").cacheDir(tmp.resolve("cache-fp"))
+          .timeout(Duration.ofSeconds(1)).build()) {
+        assertThatThrownBy(() -> s.fingerprint(new Source.ReadRequest(null, List.of(YamlManifestDecoder.create()),
+            new Cancellation()))).isInstanceOf(SourceException.class).hasMessageContaining("timed out");
+      }
+      assertThat(http.fetchRequests() - before).as("fetches on the wire").isEqualTo(1);
+    }
+  }
+}
