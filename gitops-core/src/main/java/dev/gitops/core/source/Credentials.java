@@ -5,7 +5,10 @@ import java.util.Locale;
 import java.util.Objects;
 import org.eclipse.jgit.errors.UnsupportedCredentialItem;
 import org.eclipse.jgit.transport.CredentialItem;
+import org.eclipse.jgit.api.TransportConfigCallback;
 import org.eclipse.jgit.transport.CredentialsProvider;
+import org.eclipse.jgit.transport.Transport;
+import org.eclipse.jgit.transport.TransportHttp;
 import org.eclipse.jgit.transport.URIish;
 import org.eclipse.jgit.transport.UsernamePasswordCredentialsProvider;
 import org.slf4j.Logger;
@@ -120,7 +123,45 @@ public final class Credentials {
     if (isSshKey()) {
       return null;
     }
-    CredentialsProvider inner = new UsernamePasswordCredentialsProvider(username, secret);
+    return boundTo(origin, new UsernamePasswordCredentialsProvider(username, secret));
+  }
+
+  /**
+   * For JGit commands of callers outside the Git source (image automation's write-back): a
+   * callback that binds {@code provider} (null: none) to the origin of {@code url} (its scheme,
+   * host and port) and keeps JGit from resending an {@code Authorization} header to another origin
+   * after a redirect, as the Git source does for its own transports.
+   *
+   * <pre>{@code
+   * git.push().setRemote(url).setTransportConfigCallback(Credentials.originBound(url, provider)).call();
+   * }</pre>
+   *
+   * @throws IllegalArgumentException when {@code url} is not a Git URL
+   */
+  public static TransportConfigCallback originBound(String url, CredentialsProvider provider) {
+    URIish uri;
+    try {
+      uri = new URIish(Objects.requireNonNull(url, "url"));
+    } catch (java.net.URISyntaxException e) {
+      throw new IllegalArgumentException("not a Git URL: " + url, e);
+    }
+    CredentialsProvider bound = provider == null ? null : boundTo(uri, provider);
+    return tn -> bind(tn, bound, uri);
+  }
+
+  /** Gives {@code tn} {@code provider} (already bound to {@code repository}'s origin) and the same-origin header rule. */
+  static void bind(Transport tn, CredentialsProvider provider, URIish repository) {
+    if (provider != null) {
+      tn.setCredentialsProvider(provider);
+    }
+    if (tn instanceof TransportHttp http) {
+      // JGit sends the authentication it once answered again after a redirect, to any host
+      http.setHttpConnectionFactory(new SameOriginAuthorization(http.getHttpConnectionFactory(), repository));
+    }
+  }
+
+  /** {@code inner}, answering only for URLs of {@code origin}'s scheme, host and port. */
+  private static CredentialsProvider boundTo(URIish origin, CredentialsProvider inner) {
     String allowed = origin(origin);
     return new CredentialsProvider() {
       @Override

@@ -43,12 +43,10 @@ import org.eclipse.jgit.revwalk.RevCommit;
 import org.eclipse.jgit.revwalk.RevObject;
 import org.eclipse.jgit.revwalk.RevWalk;
 import org.eclipse.jgit.storage.file.FileRepositoryBuilder;
-import org.eclipse.jgit.transport.CredentialsProvider;
 import org.eclipse.jgit.transport.FetchConnection;
 import org.eclipse.jgit.transport.RefSpec;
 import org.eclipse.jgit.transport.TagOpt;
 import org.eclipse.jgit.transport.Transport;
-import org.eclipse.jgit.transport.TransportHttp;
 import org.eclipse.jgit.transport.URIish;
 import org.eclipse.jgit.treewalk.TreeWalk;
 import org.eclipse.jgit.util.FileUtils;
@@ -612,14 +610,7 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
 
   private void configure(Transport tn) {
     tn.setTimeout(timeoutSeconds);
-    CredentialsProvider provider = credentials == null ? null : credentials.toProvider(uri);
-    if (provider != null) {
-      tn.setCredentialsProvider(provider);
-    }
-    if (tn instanceof TransportHttp http) {
-      // JGit sends the authentication it once answered again after a redirect, to any host
-      http.setHttpConnectionFactory(new SameOriginAuthorization(http.getHttpConnectionFactory(), uri));
-    }
+    Credentials.bind(tn, credentials == null ? null : credentials.toProvider(uri), uri);
     if (ssh != null) {
       ssh.configure(tn, cacheDir.resolve("ssh-home"));
     }

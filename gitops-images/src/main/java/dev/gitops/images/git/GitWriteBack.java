@@ -1,5 +1,6 @@
 package dev.gitops.images.git;
 
+import dev.gitops.core.source.Credentials;
 import dev.gitops.images.marker.ImageMarker;
 import dev.gitops.images.marker.MarkedYaml;
 import dev.gitops.images.marker.MarkerException;
@@ -439,7 +440,7 @@ public final class GitWriteBack implements AutoCloseable {
     try (Git git = Git.wrap(repository)) {
       Iterable<PushResult> results = git.push().setRemote(url)
           .setRefSpecs(new RefSpec(commit.name() + ":" + Constants.R_HEADS + pushBranch))
-          .setCredentialsProvider(credentials).setTimeout(timeoutSeconds).call();
+          .setTransportConfigCallback(Credentials.originBound(url, credentials)).setTimeout(timeoutSeconds).call();
       for (PushResult r : results) {
         for (RemoteRefUpdate u : r.getRemoteUpdates()) {
           RemoteRefUpdate.Status s = u.getStatus();
@@ -486,7 +487,7 @@ public final class GitWriteBack implements AutoCloseable {
     try {
       openRepository();
       try (Git git = Git.wrap(repository)) {
-        git.fetch().setRemote(url).setRefSpecs(specs).setCredentialsProvider(credentials)
+        git.fetch().setRemote(url).setRefSpecs(specs).setTransportConfigCallback(Credentials.originBound(url, credentials))
             .setTimeout(timeoutSeconds).call();
       }
       for (String b : List.of(pushBranch, branch)) {
@@ -503,7 +504,7 @@ public final class GitWriteBack implements AutoCloseable {
 
   private Map<String, Ref> lsRemote() {
     try {
-      return Git.lsRemoteRepository().setRemote(url).setHeads(true).setCredentialsProvider(credentials)
+      return Git.lsRemoteRepository().setRemote(url).setHeads(true).setTransportConfigCallback(Credentials.originBound(url, credentials))
           .setTimeout(timeoutSeconds).callAsMap();
     } catch (GitAPIException | JGitInternalException e) {
       throw new GitWriteException(display + ": cannot list branches: " + e.getMessage(), e);
