@@ -164,8 +164,11 @@ public final class ConfigDecoder implements Decoder {
     return line;
   }
 
-  /** The offset of the brace closing the block opened just before {@code from} (strings skipped). */
-  private static int blockEnd(String text, int from) {
+  /**
+   * The offset of the brace closing the block opened just before {@code from} (strings skipped),
+   * or the text's length when it is not closed.
+   */
+  static int blockEnd(String text, int from) {
     int depth = 1;
     boolean inString = false;
     for (int i = from; i < text.length(); i++) {

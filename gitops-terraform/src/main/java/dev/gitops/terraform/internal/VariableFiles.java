@@ -151,25 +151,7 @@ public final class VariableFiles {
 
   /** The text of the block opened just before {@code from}, up to its closing brace (strings skipped). */
   private static String block(String text, int from) {
-    int depth = 1;
-    boolean inString = false;
-    for (int i = from; i < text.length(); i++) {
-      char c = text.charAt(i);
-      if (inString) {
-        if (c == '\\') {
-          i++;
-        } else if (c == '"') {
-          inString = false;
-        }
-      } else if (c == '"') {
-        inString = true;
-      } else if (c == '{') {
-        depth++;
-      } else if (c == '}' && --depth == 0) {
-        return text.substring(from, i);
-      }
-    }
-    return text.substring(from);
+    return text.substring(from, ConfigDecoder.blockEnd(text, from));
   }
 
   /** The value of an assignment starting at {@code from}: to the end of its line, or of the bracket or heredoc it opens. */
