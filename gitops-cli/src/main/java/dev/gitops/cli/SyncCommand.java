@@ -55,6 +55,12 @@ final class SyncCommand implements Callable<Integer> {
   public Integer call() throws IOException {
     PrintWriter out = spec.commandLine().getOut();
     Plan reviewed = planFile == null ? null : readPlan(planFile);
+    if (reviewed != null && target.ref != null && !namesRevision(target.ref, reviewed.revision())) {
+      // a reviewed plan runs at its own revision: a --ref naming another one was silently ignored
+      throw new IllegalArgumentException("--ref " + target.ref + " does not name the revision of the reviewed plan "
+          + planFile + " (" + reviewed.revision() + "): a reviewed plan runs at its own revision; drop --ref, or"
+          + " make a new plan at " + target.ref);
+    }
     ProgressListener progress = new ProgressListener(out);
     try (Session s = Session.open(target, options(), List.of(progress))) {
       SyncResult result;
@@ -66,6 +72,22 @@ final class SyncCommand implements Callable<Integer> {
       }
       return report(result, s, out, spec.commandLine().getErr());
     }
+  }
+
+  /**
+   * Whether {@code ref} names {@code revision} ({@code main@sha1:<hex>}): its ref part (with or
+   * without {@code refs/heads/} or {@code refs/tags/}) or its whole commit id.
+   */
+  static boolean namesRevision(String ref, String revision) {
+    int at = revision.indexOf("@sha1:");
+    if (at < 0) {
+      return ref.equals(revision);
+    }
+    String label = revision.substring(0, at);
+    String commit = revision.substring(at + "@sha1:".length());
+    String name = ref.startsWith("refs/heads/") ? ref.substring("refs/heads/".length())
+        : ref.startsWith("refs/tags/") ? ref.substring("refs/tags/".length()) : ref;
+    return name.equals(label) || ref.equals(label) || ref.equalsIgnoreCase(commit);
   }
 
   /** The sync's options, as the flags set them. */

@@ -238,6 +238,31 @@ class TargetAndStoreFlagsTest {
   }
 
   @Test
+  void aRefThatDoesNotNameTheReviewedPlansRevisionIsRefusedNotIgnored() throws Exception {
+    String repoDir = repo.dir().toString();
+    Path target = tmp.resolve("target");
+    assertThat(gitops("sync", "--repo", repoDir, "--target", target.toString()).code()).isZero();
+    repo.write("app.properties", "name=shop2\n").commit("second");
+    Path plan = tmp.resolve("p.json");
+    Run planned = gitops("plan", "--repo", repoDir, "--target", target.toString(), "--out", plan.toString());
+    assertThat(planned.code()).as("%s", planned).isIn(0, 2);
+
+    Run other = gitops("sync", "--repo", repoDir, "--ref", "v-none", "--target", target.toString(), "--plan",
+        plan.toString());
+    assertThat(other.code()).as("%s", other).isEqualTo(ExitCodes.ERROR);
+    assertThat(other.err()).contains("--ref v-none does not name the revision of the reviewed plan");
+    assertThat(target.resolve("app.properties")).hasContent("name=shop");
+
+    Run same = gitops("sync", "--repo", repoDir, "--ref", "main", "--target", target.toString(), "--plan",
+        plan.toString());
+    assertThat(same.code()).as("%s", same).isZero();
+    assertThat(target.resolve("app.properties")).hasContent("name=shop2");
+    assertThat(SyncCommand.namesRevision("refs/heads/main", "main@sha1:" + "a".repeat(40))).isTrue();
+    assertThat(SyncCommand.namesRevision("A".repeat(40), "main@sha1:" + "a".repeat(40))).isTrue();
+    assertThat(SyncCommand.namesRevision("v1", "main@sha1:" + "a".repeat(40))).isFalse();
+  }
+
+  @Test
   void historyReadsTheStoreWithoutARepository() throws Exception {
     Path target = tmp.resolve("target");
     Path state = tmp.resolve("state");
