@@ -64,6 +64,8 @@ class BuilderFailuresTest {
     assertThatThrownBy(() -> GitSource.builder().url("ssh://git@example.com/ops.git").build())
         .isInstanceOf(IllegalStateException.class).hasMessageContaining("needs credentials(Credentials.sshKey(");
     assertThatThrownBy(() -> GitSource.builder().url(null)).isInstanceOf(NullPointerException.class).hasMessage("url");
+    assertThatThrownBy(() -> GitSource.builder().url("ftp://127.0.0.1/x.git"))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("scheme ftp is not supported");
   }
 
   @Test

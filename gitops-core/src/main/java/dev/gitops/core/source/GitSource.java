@@ -1120,10 +1120,16 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
       return this;
     }
 
+    /** The URL schemes a source reads from (ssh needs the gitops-git-ssh module). */
+    private static final java.util.Set<String> SCHEMES = java.util.Set.of("https", "http", "git", "ssh", "git+ssh",
+        "ssh+git", "file");
+
     /**
      * The repository: an {@code https://}, {@code http://}, {@code git://}, {@code file://} or
      * {@code ssh://[user@]host[:port]/path} URL, an scp-like {@code user@host:path}, or a local path.
      * SSH remotes need {@link Credentials#sshKey(Path)} and {@link #knownHosts(Path)}.
+     *
+     * @throws IllegalArgumentException for a text that is no Git URL or path, or another scheme
      */
     public Builder url(String uriOrPath) {
       Objects.requireNonNull(uriOrPath, "url");
@@ -1134,6 +1140,11 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
         throw new IllegalArgumentException("not a Git URL or path: '" + uriOrPath + "': " + e.getMessage(), e);
       }
       String scheme = u.getScheme();
+      if (scheme != null && scheme.length() > 1 && !SCHEMES.contains(scheme.toLowerCase(java.util.Locale.ROOT))) {
+        // JGit would take some (ftp) and fail at the first fetch with a text that names no scheme
+        throw new IllegalArgumentException("'" + uriOrPath + "': scheme " + scheme + " is not supported (use https,"
+            + " http, git, ssh, file, or a local path)");
+      }
       boolean scpLike = scheme == null && u.getHost() != null;
       this.ssh = scpLike || (scheme != null && scheme.toLowerCase().contains("ssh"));
       this.url = uriOrPath;
