@@ -133,7 +133,11 @@ public final class Credentials {
    * after a redirect, as the Git source does for its own transports.
    *
    * <pre>{@code
-   * git.push().setRemote(url).setTransportConfigCallback(Credentials.originBound(url, provider)).call();
+   * String url = "https://git.example.com/ops.git";
+   * org.eclipse.jgit.transport.CredentialsProvider token =
+   *     new org.eclipse.jgit.transport.UsernamePasswordCredentialsProvider("x-access-token", System.getenv("GIT_TOKEN"));
+   * org.eclipse.jgit.api.Git.lsRemoteRepository().setRemote(url)
+   *     .setTransportConfigCallback(Credentials.originBound(url, token)).call();
    * }</pre>
    *
    * @throws IllegalArgumentException when {@code url} is not a Git URL
