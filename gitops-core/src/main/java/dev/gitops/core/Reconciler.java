@@ -395,8 +395,8 @@ public final class Reconciler implements AutoCloseable {
       if (stored.fresh() && !mine.isEmpty() && !options.rebuildStore()) {
         throw new StoreException("the state store is missing or empty, but " + mine.size() + " live objects of provider '"
             + p.id() + "' carry the mark of owner '" + owner + "' (for example " + mine.iterator().next()
-            + "); refusing to act without the inventory. Restore the store, or rebuild it explicitly (SyncOptions.rebuildStore; the CLI's"
-            + " --rebuild-store).");
+            + "); refusing to act without the inventory. Restore the store, or rebuild it explicitly"
+            + " (SyncOptions.rebuildStore; the CLI's --rebuild-store).");
       }
       markedKeys.addAll(mine);
     }
@@ -1061,7 +1061,8 @@ public final class Reconciler implements AutoCloseable {
   }
 
   /** What a provider's id may be. */
-  private static final java.util.regex.Pattern PROVIDER_ID = java.util.regex.Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*");
+  private static final java.util.regex.Pattern PROVIDER_ID =
+      java.util.regex.Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*");
 
   /**
    * Builds a {@link Reconciler}. A source (or a fixed desired state), at least one provider and a
