@@ -147,6 +147,11 @@ public final class TerraformProvider implements Provider {
     return new Builder(workDir);
   }
 
+  /** Whether it takes over a working directory whose state or configuration gitops did not make ({@link Builder#adopt}). */
+  public boolean adopts() {
+    return adopt;
+  }
+
   @Override
   public String id() {
     return id;
@@ -388,9 +393,10 @@ public final class TerraformProvider implements Provider {
 
   private TerraformException refusal(String what) {
     return new TerraformException("refusing to take over the Terraform working directory " + dir.root()
-        + ": it holds " + what + ". Adopt it explicitly (--adopt, TerraformProvider.Builder.adopt(true)): the"
-        + " revision's configuration then replaces those files, and objects the revision does not declare are"
-        + " held back, never destroyed, until you declare them in Git or remove them from the state");
+        + ": it holds " + what + ". Adopt it explicitly (--adopt; an agent's policies.adopt: true;"
+        + " TerraformProvider.Builder.adopt(true)): the revision's configuration then replaces those files, and"
+        + " objects the revision does not declare are held back, never destroyed, until you declare them in Git or"
+        + " remove them from the state");
   }
 
   /**

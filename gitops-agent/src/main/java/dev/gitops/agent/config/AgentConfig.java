@@ -230,16 +230,17 @@ public record AgentConfig(Path file, Path stateDir, int maxConcurrentSyncs, Dura
           + String.join(", ", new TreeMap<>(factories).keySet()) + ")");
     }
     Path store = t.optionalPath("store").orElse(stateDir.resolve("targets").resolve(name));
-    ProviderFactory.Setup setup = factory != null
-        ? factory.configure(provider, new ProviderFactory.TargetContext(name, store, stateDir, strict, url,
-            source.optionalString("path").orElse(null), environment))
-        : ProviderFactory.Setup.of(type, () -> {
-          throw provider.get("type").error("unknown provider type '" + type + "'");
-        });
     ConfigNode policies = t.get("policies");
     if (!policies.isMissing()) {
       policies.allowOnly("detectOnly", "adopt", "maxDeletions", "maxDeletionPercent", "allowEmpty");
     }
+    boolean adopt = policies.bool("adopt", false);
+    ProviderFactory.Setup setup = factory != null
+        ? factory.configure(provider, new ProviderFactory.TargetContext(name, store, stateDir, strict, url,
+            source.optionalString("path").orElse(null), environment, adopt))
+        : ProviderFactory.Setup.of(type, () -> {
+          throw provider.get("type").error("unknown provider type '" + type + "'");
+        });
     Duration interval = t.duration("interval", Duration.ofMinutes(3));
     return new TargetConfig(name, url, source.optionalString("ref").orElse(null),
         source.optionalString("path").orElse(null), GitCredentials.read(source.get("credentials")).orElse(null),
@@ -248,7 +249,7 @@ public record AgentConfig(Path file, Path stateDir, int maxConcurrentSyncs, Dura
         t.duration("maxBackoff", Duration.ofMinutes(10)),
         t.duration("callTimeout", ExecutionOptions.defaults().callTimeout()),
         t.duration("syncTimeout", ExecutionOptions.defaults().syncTimeout()), t.bool("prune", true),
-        policies.bool("detectOnly", false), policies.bool("adopt", false), policies.integer("maxDeletions", 0, Integer.MAX_VALUE, -1),
+        policies.bool("detectOnly", false), adopt, policies.integer("maxDeletions", 0, Integer.MAX_VALUE, -1),
         policies.integer("maxDeletionPercent", 0, 100, -1), policies.bool("allowEmpty", false), t.json().deepCopy(),
         t.line());
   }

@@ -98,7 +98,8 @@ public final class TerraformProviderFactory implements ProviderFactory {
       TerraformProvider.Builder b = options(builder(directory, binary, plain, varFiles), workspace, lockTimeout,
           commandTimeout, interruptGrace);
       secret.forEach((name, ref) -> b.sensitiveVariable(name, ref.resolve(target.environment())));
-      return b.build();
+      // policies.adopt: take over a working directory whose state gitops did not make (refused otherwise)
+      return b.adopt(target.adopt()).build();
     }, List.of(directory.toAbsolutePath().normalize()));  // one target per working directory: its state
   }
 

@@ -53,13 +53,21 @@ public interface ProviderFactory {
    * @param sourcePath the directory inside the repository the target reads (null: the root)
    * @param environment where {@code {env: NAME}} secrets of the options are read ({@link
    *     dev.gitops.agent.config.SecretRef#resolve}): the agent's
+   * @param adopt the target's {@code policies.adopt}: a provider that takes over what it finds only
+   *     when asked (Terraform's working directory) takes it over
    */
   record TargetContext(String name, Path store, Path stateDir, boolean readFiles, String source, String sourcePath,
-      java.util.Map<String, String> environment) {
+      java.util.Map<String, String> environment, boolean adopt) {
 
     /** Checks; the environment is kept as given. */
     public TargetContext {
       java.util.Objects.requireNonNull(environment, "environment");
+    }
+
+    /** A target whose {@code policies.adopt} is off. */
+    public TargetContext(String name, Path store, Path stateDir, boolean readFiles, String source, String sourcePath,
+        java.util.Map<String, String> environment) {
+      this(name, store, stateDir, readFiles, source, sourcePath, environment, false);
     }
 
     /** A target reading secrets from the process's environment. */

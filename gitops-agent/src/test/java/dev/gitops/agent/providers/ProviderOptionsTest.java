@@ -167,6 +167,27 @@ class ProviderOptionsTest {
   }
 
   @Test
+  void aTerraformTargetsPoliciesAdoptTakesOverAWorkingDirectoryGitopsDidNotMake() throws IOException {
+    // a stand-in binary: building the provider looks the binary up, nothing runs it here
+    Path fake = Files.writeString(dir.resolve("fake-terraform"), "#!/bin/sh\nexit 1\n");
+    fake.toFile().setExecutable(true);
+    AgentConfig off = load("type: terraform\ndirectory: tf/prod\nbinary: " + fake + "\n", true);
+    assertThat(((dev.gitops.terraform.TerraformProvider) off.target("t").provider().create()).adopts()).isFalse();
+
+    Path f = dir.resolve("agent.yaml");
+    Files.writeString(f, """
+        agent: {stateDir: state}
+        targets:
+          - name: t
+            source: {url: https://example.com/r.git}
+            provider: {type: terraform, directory: tf/prod, binary: %s}
+            policies: {adopt: true}
+        """.formatted(fake));
+    AgentConfig on = AgentConfig.load(f, factories, Map.of(), true);
+    assertThat(((dev.gitops.terraform.TerraformProvider) on.target("t").provider().create()).adopts()).isTrue();
+  }
+
+  @Test
   void badTerraformOptionsAreRefusedAtTheirLine() {
     assertThat(error("type: terraform\n").getMessage()).contains("targets[1].provider.directory: required");
 
