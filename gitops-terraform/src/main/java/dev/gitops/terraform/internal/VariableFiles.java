@@ -30,6 +30,17 @@ public final class VariableFiles {
 
   /** The root module's variables (files without a directory) declared {@code sensitive = true}. */
   public static Set<String> sensitiveDeclared(SortedMap<String, String> files) {
+    return rootVariables(files, body -> SENSITIVE.matcher(body).find(),
+        v -> v.path("sensitive").asBoolean(false));
+  }
+
+  /**
+   * The root module's variables (files without a directory) whose declaration passes {@code hcl}
+   * (the text of a {@code .tf} file's {@code variable} block) or {@code json} (a {@code .tf.json}
+   * file's variable object).
+   */
+  private static Set<String> rootVariables(SortedMap<String, String> files, java.util.function.Predicate<String> hcl,
+      java.util.function.Predicate<JsonNode> json) {
     Set<String> out = new TreeSet<>();
     for (Map.Entry<String, String> f : files.entrySet()) {
       String path = f.getKey();
@@ -39,8 +50,7 @@ public final class VariableFiles {
       if (path.endsWith(".tf")) {
         Matcher m = VARIABLE.matcher(f.getValue());
         while (m.find()) {
-          String body = block(f.getValue(), m.end());
-          if (SENSITIVE.matcher(body).find()) {
+          if (hcl.test(block(f.getValue(), m.end()))) {
             out.add(m.group(1));
           }
         }
@@ -49,7 +59,7 @@ public final class VariableFiles {
           JsonNode vars = PlanReader.JSON.readTree(f.getValue()).path("variable");
           for (Iterator<Map.Entry<String, JsonNode>> it = vars.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> e = it.next();
-            if (e.getValue().path("sensitive").asBoolean(false)) {
+            if (json.test(e.getValue())) {
               out.add(e.getKey());
             }
           }
@@ -68,38 +78,15 @@ public final class VariableFiles {
    * -var} takes their value as an HCL expression, any other variable's as a string.
    */
   public static Set<String> complexTyped(SortedMap<String, String> files) {
-    Set<String> out = new TreeSet<>();
     Set<String> complex = Set.of("list", "map", "set", "object", "tuple");
-    for (Map.Entry<String, String> f : files.entrySet()) {
-      String path = f.getKey();
-      if (path.contains("/")) {
-        continue;
-      }
-      if (path.endsWith(".tf")) {
-        Matcher m = VARIABLE.matcher(f.getValue());
-        while (m.find()) {
-          Matcher t = TYPE.matcher(block(f.getValue(), m.end()));
-          if (t.find() && complex.contains(t.group(1))) {
-            out.add(m.group(1));
-          }
-        }
-      } else if (path.endsWith(".tf.json")) {
-        try {
-          JsonNode vars = PlanReader.JSON.readTree(f.getValue()).path("variable");
-          for (Iterator<Map.Entry<String, JsonNode>> it = vars.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> e = it.next();
-            String type = e.getValue().path("type").asText("").replaceFirst("^\\$\\{", "");
-            int paren = type.indexOf('(');
-            if (complex.contains(paren < 0 ? type.strip() : type.substring(0, paren).strip())) {
-              out.add(e.getKey());
-            }
-          }
-        } catch (IOException e) {
-          // Terraform refuses the file itself, naming it.
-        }
-      }
-    }
-    return out;
+    return rootVariables(files, body -> {
+      Matcher t = TYPE.matcher(body);
+      return t.find() && complex.contains(t.group(1));
+    }, v -> {
+      String type = v.path("type").asText("").replaceFirst("^\\$\\{", "");
+      int paren = type.indexOf('(');
+      return complex.contains(paren < 0 ? type.strip() : type.substring(0, paren).strip());
+    });
   }
 
   /** Whether Terraform loads the root-module file {@code path} as variable values by itself. */
