@@ -782,6 +782,9 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
         // the server had a newer version than our copy: if only what normalization drops (status,
         // metadata) differs, the planned change still holds and goes out again with that version
         obj = resource(kind, key).get();
+        // newer than the informer's copy: until the informer shows it, this key is read from the
+        // server, so the engine's observe after a conflict plans on this version, not an older one
+        wrote(key, obj);
         planned = planned != null ? planned : seen;
       }
     }
@@ -900,7 +903,7 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
     return Outcome.deleted();
   }
 
-  /** Remembers a write until the informer shows it. */
+  /** Remembers a write (or an object read from the server after a conflict) until the informer shows it. */
   private void wrote(ResourceKey key, GenericKubernetesResource made) {
     if (made != null && made.getMetadata() != null && made.getMetadata().getResourceVersion() != null) {
       pending.put(key, new Pending(made.getMetadata().getResourceVersion(), null, System.nanoTime()));
