@@ -14,6 +14,9 @@ import dev.gitops.core.decode.VariableSubstitution;
 import dev.gitops.core.internal.fs.GitDirNames;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.ArrayList;
@@ -119,6 +122,38 @@ final class TreeDecoder {
   }
 
   /** One walk over a tree: the state it builds up. */
+  /**
+   * The current entry's path from the walk's tree as Git stores it, each byte outside ASCII written
+   * {@code \xNN}, when it ({@code decoded} by JGit, which falls back to Latin-1) is not valid UTF-8;
+   * null when it is (an ASCII path is not looked at again).
+   */
+  static String notUtf8(String decoded, TreeWalk tw) {
+    boolean ascii = true;
+    for (int i = 0; i < decoded.length() && ascii; i++) {
+      ascii = decoded.charAt(i) < 0x80;
+    }
+    if (ascii) {
+      return null;
+    }
+    byte[] raw = tw.getRawPath();  // the path from the walk's tree: a name where the walk is one tree deep
+    try {
+      StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+          .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(raw));
+      return null;
+    } catch (CharacterCodingException e) {
+      StringBuilder b = new StringBuilder();
+      for (int i = 0; i < raw.length; i++) {
+        int c = raw[i] & 0xff;
+        if (c < 0x80) {
+          b.append((char) c);
+        } else {
+          b.append(String.format("\\x%02X", c));
+        }
+      }
+      return b.toString();
+    }
+  }
+
   private final class Walk {
     final ObjectReader reader;
     final String subPath;
@@ -220,6 +255,14 @@ final class TreeDecoder {
           cancellation.throwIfCancelled();
           String name = tw.getNameString();
           String rel = dir.isEmpty() ? name : dir + "/" + name;
+          String raw = notUtf8(name, tw);
+          if (raw != null) {
+            // JGit reads such a name as Latin-1: the file would be written under another name than
+            // Git's, and two entries (Latin-1 and UTF-8 'é') would decode to one key, the last silently winning
+            throw new SourceException(repoPath(dir.isEmpty() ? raw : dir + "/" + raw) + " at " + revision + " in "
+                + repository + " is a name that is not valid UTF-8; names are read as UTF-8 (rename it in the"
+                + " repository)");
+          }
           FileMode mode = tw.getFileMode(0);
           // checked before ignore rules: untrusted trees must not carry links anywhere under the sub-path
           if (GitDirNames.isGitDir(name)) {
@@ -475,6 +518,10 @@ final class TreeDecoder {
       while (tw.next()) {
         cancellation.throwIfCancelled();
         String rel = tw.getPathString();
+        if (notUtf8(rel, tw) != null) {
+          LOG.debug("{} at {} is not a UTF-8 name: the full read refuses it", rel, revision);
+          return Optional.empty();
+        }
         FileMode was = tw.getFileMode(0);
         FileMode is = tw.getFileMode(1);
         // a path through a .git entry: the full read refuses it, naming it

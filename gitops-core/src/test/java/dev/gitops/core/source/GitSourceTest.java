@@ -413,6 +413,52 @@ class GitSourceTest {
   }
 
   @Test
+  void aNameThatIsNotUtf8IsRefusedNamingItsBytesOnAFullReadAndAReadSinceTheLast() throws Exception {
+    repo.write("a.yaml", manifest("a", "0")).commit("init");
+    GitSource s = source(builder(daemon.url("repo")).ref("main"));
+    Source.ReadRequest request = new Source.ReadRequest(null, List.of(yaml), new Cancellation());
+    State before = s.read(request);
+    String fingerprint = s.lastRead().orElseThrow().fingerprint();
+    // 'café.yaml' in Latin-1 (0xE9) beside the same name in UTF-8: JGit reads the first as Latin-1,
+    // so both would be one 'café.yaml' and the last would silently win
+    String sha;
+    try (org.eclipse.jgit.lib.Repository r = new org.eclipse.jgit.storage.file.FileRepositoryBuilder()
+        .setGitDir(repo.dir().resolve(".git").toFile()).build();
+        org.eclipse.jgit.lib.ObjectInserter ins = r.newObjectInserter()) {
+      org.eclipse.jgit.lib.TreeFormatter root = new org.eclipse.jgit.lib.TreeFormatter();
+      root.append("a.yaml", org.eclipse.jgit.lib.FileMode.REGULAR_FILE, ins.insert(
+          org.eclipse.jgit.lib.Constants.OBJ_BLOB, manifest("a", "0").getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+      // git's order: names compared as bytes (0xC3 before 0xE9)
+      byte[] utf8 = "caf\u00e9.yaml".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      root.append(utf8, 0, utf8.length, org.eclipse.jgit.lib.FileMode.REGULAR_FILE, ins.insert(
+          org.eclipse.jgit.lib.Constants.OBJ_BLOB, manifest("c", "2").getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+      byte[] latin1 = "caf\u00e9.yaml".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+      root.append(latin1, 0, latin1.length, org.eclipse.jgit.lib.FileMode.REGULAR_FILE, ins.insert(
+          org.eclipse.jgit.lib.Constants.OBJ_BLOB, manifest("b", "1").getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+      org.eclipse.jgit.lib.CommitBuilder c = new org.eclipse.jgit.lib.CommitBuilder();
+      c.setTreeId(ins.insert(root));
+      c.setParentId(r.resolve("refs/heads/main"));
+      org.eclipse.jgit.lib.PersonIdent who = new org.eclipse.jgit.lib.PersonIdent("t", "t@example.com");
+      c.setAuthor(who);
+      c.setCommitter(who);
+      c.setMessage("latin-1 name");
+      org.eclipse.jgit.lib.ObjectId commit = ins.insert(c);
+      ins.flush();
+      org.eclipse.jgit.lib.RefUpdate u = r.updateRef("refs/heads/main");
+      u.setNewObjectId(commit);
+      u.setForceUpdate(true);
+      u.update();
+      sha = commit.name();
+    }
+
+    assertThat(s.readSince(request, fingerprint, before.resources().values()))
+        .as("the read since the last one leaves the name to the full read").isEmpty();
+    assertThatThrownBy(() -> s.read(request)).isInstanceOf(SourceException.class)
+        .hasMessageContaining("caf\\xE9.yaml at main@sha1:" + sha).hasMessageContaining(daemon.url("repo"))
+        .hasMessageContaining("not valid UTF-8");
+  }
+
+  @Test
   void duplicateResourcesAcrossFilesNameBothOrigins() throws Exception {
     repo.write("one.yaml", manifest("web", "1")).write("two.yaml", "# second\n" + manifest("web", "2")).commit("dup");
     GitSource s = source(builder(daemon.url("repo")).ref("main"));
