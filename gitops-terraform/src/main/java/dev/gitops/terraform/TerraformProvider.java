@@ -101,6 +101,8 @@ public final class TerraformProvider implements Provider {
   private final Duration lockTimeout;
   private final Consumer<TerraformEvent> listener;
   private final KnownSecrets scrubber;
+  /** The environment set on every command ({@link Builder#environment}), over the process's own. */
+  private final Map<String, String> environment;
   private final Object lock = new Object();
 
   /** The plan a sync or {@link #apply(String, String, boolean, CallContext)} may apply. */
@@ -125,6 +127,7 @@ public final class TerraformProvider implements Provider {
     this.configDirectory = b.configDirectory;
     this.dir = new WorkingDirectory(b.workDir);
     this.scrubber = new KnownSecrets();
+    this.environment = Map.copyOf(b.environment);
     scrubber.addAll(b.sensitiveValues);
     Binary binary = Binary.locate(b.binary, b.searchPath);
     this.terraform = new Terraform(binary, dir, b.environment, b.commandTimeout, b.interruptGrace, scrubber);
@@ -213,6 +216,7 @@ public final class TerraformProvider implements Provider {
     synchronized (lock) {
       wantedRevision = ctx.revision();
       terraform.version(ctx);
+      checkOwnedRecord(ctx);
       SortedMap<String, String> files = configFiles(desired);
       learnSensitiveVariables(files);
       boolean destroy = files.isEmpty();
@@ -224,6 +228,8 @@ public final class TerraformProvider implements Provider {
               ctx.revision(), dir.root());
           return List.of();
         }
+        // Terraform reads whatever configuration is there, the teardown too: an untracked file is refused here as well
+        checkConfiguration(files.keySet(), ctx);
         learnSensitiveVariables(files);
       } else {
         checkConfiguration(files.keySet(), ctx);
@@ -236,6 +242,7 @@ public final class TerraformProvider implements Provider {
       TfState state = readState(ctx);
       checkStateContinuity(state);
       checkTakeOver(state);
+      seedOwned(state);  // before the state's record: its presence alone marks a lost record of owned objects
       recordState(state);
       String planId = planId(ctx.revision(), state, destroy);
       if (approval == Approval.MANUAL && planId.equals(approved) && pending != null && pending.id().equals(planId)
@@ -280,8 +287,9 @@ public final class TerraformProvider implements Provider {
 
   /**
    * Teaches the scrubber, before any Terraform command runs, the values of the root variables
-   * {@code files} declare sensitive: as set on this provider, in its variable files and in the
-   * variable files Terraform loads by itself ({@code terraform.tfvars}, {@code *.auto.tfvars}).
+   * {@code files} declare sensitive: as set on this provider, in the environment Terraform runs in
+   * ({@code TF_VAR_<name>}, the process's or {@link Builder#environment}), in its variable files and
+   * in the variable files Terraform loads by itself ({@code terraform.tfvars}, {@code *.auto.tfvars}).
    * Terraform's own messages (a failed check or precondition, an error) can quote them before any
    * plan shows which values are secret.
    */
@@ -296,6 +304,11 @@ public final class TerraformProvider implements Provider {
         values.add(v);
       }
     });
+    for (String name : sensitive) {
+      // Terraform takes a value from TF_VAR_<name> when no -var or variable file sets one
+      Optional.ofNullable(System.getenv("TF_VAR_" + name)).ifPresent(values::add);
+      Optional.ofNullable(environment.get("TF_VAR_" + name)).ifPresent(values::add);
+    }
     for (Map.Entry<String, String> f : files.entrySet()) {
       if (dev.gitops.terraform.internal.VariableFiles.loadedByTerraform(f.getKey())) {
         values.addAll(dev.gitops.terraform.internal.VariableFiles.values(f.getKey(), f.getValue(), sensitive));
@@ -324,7 +337,8 @@ public final class TerraformProvider implements Provider {
   /**
    * Refuses configuration in the working directory that gitops did not write (Terraform would read
    * it with the revision's), and, at the first sync of a working directory, configuration files
-   * gitops would replace, unless {@link Builder#adopt adopt} was asked for. Marks a working
+   * gitops would replace or a local state with objects, unless {@link Builder#adopt adopt} was asked
+   * for: before anything is written into it or {@code init} runs there. Marks a working
    * directory met for the first time as one whose take-over is pending: {@link #checkTakeOver}
    * decides once the state can be read.
    */
@@ -348,16 +362,60 @@ public final class TerraformProvider implements Provider {
     if (!first) {
       return;
     }
-    if (!replaced.isEmpty() && !adopt) {
+    if (!adopt) {
+      // A local state is read before anything is written or initialized (a backend's only after init: checkTakeOver)
       List<String> objects = foreignObjects(readState(ctx));
-      throw refusal((objects.isEmpty() ? "" : describeObjects(objects) + " and ")
-          + "configuration files gitops did not write (" + String.join(", ", replaced) + ")");
+      if (!replaced.isEmpty()) {
+        throw refusal((objects.isEmpty() ? "" : describeObjects(objects) + " and ")
+            + "configuration files gitops did not write (" + String.join(", ", replaced) + ")");
+      }
+      if (!objects.isEmpty()) {
+        throw refusal(describeObjects(objects));
+      }
     }
     com.fasterxml.jackson.databind.node.ObjectNode owned = dir.record(OWNED);
     owned.putArray("addresses");
     owned.put("takeOver", "pending");
     owned.put("since", ctx.revision());
     dir.writeRecord(OWNED, owned);
+  }
+
+  /**
+   * A working directory gitops manages whose record of owned objects is gone while its record of
+   * the state is there (written after it, since the record of owned objects exists): the record
+   * was lost (removed, an older copy of {@code .gitops-terraform/} restored), not never made. Every
+   * object of the state would count as gitops's and be destroyed once no revision declares it,
+   * among them objects adopted and held back; so the take-over is pending again, as at the first
+   * sync: refused unless {@link Builder#adopt adopt}, then nothing undeclared is destroyed. Only a
+   * directory managed before either record existed has its state's objects counted as gitops's.
+   */
+  private void checkOwnedRecord(CallContext ctx) {
+    if (!dir.managed() || dir.hasRecord(OWNED) || !dir.hasRecord(STATE_RECORD)) {
+      return;
+    }
+    LOG.warn("provider '{}': the record of the objects gitops manages in {} is gone ({}); taking the working"
+        + " directory over again, as at its first sync", id, dir.root(), dir.own().resolve(OWNED));
+    com.fasterxml.jackson.databind.node.ObjectNode owned = dir.record(OWNED);  // none: an empty object
+    owned.putArray("addresses");
+    owned.put("takeOver", "pending");
+    owned.put("since", ctx.revision());
+    dir.writeRecord(OWNED, owned);
+  }
+
+  /**
+   * Starts the record of owned objects of a working directory managed before that record existed
+   * with the objects of its state, before {@link #recordState} writes the state's record: a plan
+   * that fails in between leaves no state record without an owned one, which {@link
+   * #checkOwnedRecord} would take for a lost record.
+   */
+  private void seedOwned(TfState state) {
+    if (dir.hasRecord(OWNED)) {
+      return;
+    }
+    com.fasterxml.jackson.databind.node.ObjectNode record = dir.record(OWNED);
+    com.fasterxml.jackson.databind.node.ArrayNode list = record.putArray("addresses");
+    new TreeSet<>(foreignObjects(state)).forEach(list::add);
+    dir.writeRecord(OWNED, record);
   }
 
   /**
@@ -639,12 +697,30 @@ public final class TerraformProvider implements Provider {
     String digest = InitInputs.digest(inputs, extra);
     if (digest.equals(dir.initDigest())) {
       LOG.debug("terraform init not needed in {}: providers, modules, backend and lock file unchanged", dir.root());
+      checkModules();
       return;
     }
     LOG.info("terraform init in {}: provider requirements, modules, backend or lock file changed", dir.root());
     terraform.init(ctx);
+    checkModules();  // before the decision is recorded: a refused configuration is initialized (and checked) again
     inputs.put(InitInputs.LOCK_FILE, dir.lockFile());
     dir.recordInit(InitInputs.digest(inputs, extra));
+  }
+
+  /**
+   * Refuses a configuration with a module Terraform resolved outside the working directory (its
+   * {@code modules.json}): it would be read from this host, not from the revision. The decoder
+   * refuses the plain cases naming file and line; this is Terraform's own reading, whatever the
+   * configuration's spelling (a bare block label, a commented-out source, a nested module).
+   */
+  private void checkModules() {
+    List<String> outside = dir.modulesOutside();
+    if (!outside.isEmpty()) {
+      throw new TerraformException("terraform init resolved module " + String.join(", module ", outside)
+          + " outside the working directory " + dir.root() + ": Terraform would read it from this host, not from the"
+          + " revision, so nothing was planned. Put the module under the configuration directory (or make it a"
+          + " registry or Git source)");
+    }
   }
 
   private List<String> commonArgs() {

@@ -325,6 +325,66 @@ class RealTerraformTest {
   }
 
   @Test
+  void aWorkingDirectoryHoldingOnlyAStateIsRefusedBeforeAnythingIsWrittenIntoIt() throws Exception {
+    Files.createDirectories(workDir);
+    Files.writeString(workDir.resolve("db.tf"), "resource \"terraform_data\" \"prod_db\" {\n  input = \"precious\"\n}\n");
+    outside("init", "-input=false");
+    outside("apply", "-auto-approve", "-input=false");
+    Files.delete(workDir.resolve("db.tf"));  // the configuration is elsewhere now; the state and .terraform/ stay
+    try (Reconciler reconciler = reconciler(provider())) {
+      SyncResult r = reconciler.sync();
+      assertThat(why(r)).contains("refusing to take over").contains("terraform_data.prod_db");
+    }
+    assertThat(workDir.resolve("main.tf")).as("the revision's configuration is not written").doesNotExist();
+    assertThat(workDir.resolve(".gitops-terraform/files.json")).doesNotExist();
+  }
+
+  @Test
+  void anAdoptedObjectStaysHeldBackWhenTheRecordOfWhatGitopsOwnsIsLost() throws Exception {
+    Files.createDirectories(workDir);
+    Files.writeString(workDir.resolve("db.tf"), "resource \"terraform_data\" \"prod_db\" {\n  input = \"precious\"\n}\n"
+        + "resource \"terraform_data\" \"greeting\" {\n  input = \"hello\"\n}\n");
+    outside("init", "-input=false");
+    outside("apply", "-auto-approve", "-input=false");
+    Files.delete(workDir.resolve("db.tf"));
+    try (Reconciler reconciler = reconciler(builder().adopt(true).build())) {
+      SyncResult adopted = reconciler.sync();
+      assertThat(adopted.plan().change(data("prod_db")).orElseThrow().reason()).contains("held back");
+    }
+    // the record of what gitops owns is removed (a clean-up, a restore of an older copy of .gitops-terraform)
+    Files.delete(workDir.resolve(".gitops-terraform/owned.json"));
+    try (Reconciler reconciler = reconciler(provider())) {
+      SyncResult r = reconciler.sync();
+      assertThat(r.status()).isNotEqualTo(SyncResult.Status.SUCCEEDED);
+      assertThat(why(r)).contains("refusing to take over").contains("terraform_data.prod_db");
+    }
+    assertThat(Files.readString(workDir.resolve("terraform.tfstate"))).as("not destroyed").contains("precious");
+    try (Reconciler reconciler = reconciler(builder().adopt(true).build())) {
+      SyncResult again = reconciler.sync();
+      assertThat(again.plan().change(data("prod_db")).orElseThrow().reason()).contains("held back");
+    }
+    assertThat(Files.readString(workDir.resolve("terraform.tfstate"))).as("not destroyed").contains("precious");
+  }
+
+  @Test
+  void aWorkingDirectoryManagedBeforeTheRecordsExistedIsNotRefusedAfterAFailedPlan() throws Exception {
+    try (Reconciler reconciler = reconciler(provider())) {
+      assertThat(reconciler.sync().status()).isEqualTo(SyncResult.Status.SUCCEEDED);
+    }
+    // as a version of gitops before owned.json and state.json left it
+    Files.delete(workDir.resolve(".gitops-terraform/owned.json"));
+    Files.delete(workDir.resolve(".gitops-terraform/state.json"));
+    repo.write("infra/broken.tf", "resource \"terraform_data\" \"b\" {\n  input = terraform_data.nope.id\n}\n")
+        .commit("a plan that fails");
+    try (Reconciler reconciler = reconciler(provider())) {
+      assertThat(reconciler.sync().status()).isNotEqualTo(SyncResult.Status.SUCCEEDED);
+      repo.delete("infra/broken.tf").commit("fixed");
+      SyncResult r = reconciler.sync();
+      assertThat(r.status()).as("%s", why(r)).isEqualTo(SyncResult.Status.SUCCEEDED);
+    }
+  }
+
+  @Test
   void anEmptiedOrReplacedStateStopsTheSyncInsteadOfRecreatingEverything() throws Exception {
     try (Reconciler reconciler = reconciler(provider())) {
       assertThat(reconciler.sync().status()).isEqualTo(SyncResult.Status.SUCCEEDED);
@@ -358,6 +418,25 @@ class RealTerraformTest {
       assertThat(why(r)).contains("extra.tf").contains("zz.auto.tfvars").contains("did not write");
       assertThat(Files.readString(workDir.resolve("terraform.tfstate"))).doesNotContain("rogue").doesNotContain("stray");
     }
+  }
+
+  @Test
+  void configurationFilesGitopsDidNotWriteAreRefusedWhenTheTeardownIsPlannedToo() throws Exception {
+    TerraformProvider tf = provider();
+    String revision;
+    try (Reconciler reconciler = reconciler(tf)) {
+      SyncResult r = reconciler.sync();
+      assertThat(r.status()).isEqualTo(SyncResult.Status.SUCCEEDED);
+      revision = r.revision();
+    }
+    // an override Terraform merges into the configuration last materialized, which the teardown plans with
+    Files.writeString(workDir.resolve("zz_override.tf"), "resource \"terraform_data\" \"greeting\" {\n"
+        + "  input = \"overridden\"\n}\n");
+    // everything removed from Git: the provider plans the teardown
+    assertThatThrownBy(() -> tf.planner().orElseThrow().plan(List.of(),
+        dev.gitops.api.spi.CallContext.of("gitops", revision, Duration.ofMinutes(2))))
+        .hasMessageContaining("zz_override.tf").hasMessageContaining("did not write");
+    assertThat(tf.pendingPlan()).as("no teardown planned with it").isEmpty();
   }
 
   @Test
@@ -445,6 +524,97 @@ class RealTerraformTest {
   }
 
   @Test
+  void aModuleFromOutsideIsRefusedHoweverItsBlockIsWrittenAsTerraformResolvesIt() throws Exception {
+    Files.createDirectories(tmp.resolve("x"));
+    Files.writeString(tmp.resolve("x/main.tf"), "resource \"terraform_data\" \"h\" {\n  input = \"from-host\"\n}\n");
+    repo.write("infra/modules/m/main.tf", "resource \"terraform_data\" \"m\" {\n  input = \"inside\"\n}\n");
+    // an unquoted label, and a commented-out source ahead of the one Terraform reads: both are ../x from the working directory
+    repo.write("infra/outside.tf", """
+        module host {
+          /*
+          source = "./modules/m"
+          */
+          source = "../x"
+        }
+        """).commit("a module from the host, written two ways a line scan misses");
+    try (Reconciler reconciler = reconciler(provider())) {
+      Throwable refused = org.assertj.core.api.Assertions.catchThrowable(reconciler::sync);
+      String message = refused != null ? refused.getMessage() : why(reconciler.sync());
+      assertThat(message).contains("module").contains("host").contains("../x");
+      assertThat(workDir.resolve("terraform.tfstate")).as("nothing read from the host, nothing applied")
+          .satisfiesAnyOf(s -> assertThat(s).doesNotExist(),
+              s -> assertThat(Files.readString(s)).doesNotContain("from-host"));
+    }
+  }
+
+  @Test
+  void aModuleTerraformResolvesOutsideTheWorkingDirectoryIsRefusedAfterInitBeforeAnyPlan() throws Exception {
+    Files.createDirectories(tmp.resolve("x"));
+    Files.writeString(tmp.resolve("x/main.tf"), "resource \"terraform_data\" \"h\" {\n  input = \"from-host\"\n}\n");
+    // JSON's other spelling of blocks, a list of objects: Terraform reads it, the decoder's scan does not
+    repo.write("infra/outside.tf.json", "{\"module\": [{\"host\": {\"source\": \"../x\"}}]}\n")
+        .commit("a module from the host in JSON");
+    try (Reconciler reconciler = reconciler(provider())) {
+      SyncResult r = reconciler.sync();
+      assertThat(r.status()).isNotEqualTo(SyncResult.Status.SUCCEEDED);
+      assertThat(why(r)).contains("module host (source \"../x\")").contains("outside the working directory");
+      assertThat(workDir.resolve("terraform.tfstate")).as("nothing read from the host, nothing applied")
+          .doesNotExist();
+      r = reconciler.sync();
+      assertThat(why(r)).as("refused again: init's decision was not recorded").contains("module host");
+    }
+  }
+
+  @Test
+  void theValueOfAVariableDeclaredSensitiveUnderAnUnquotedLabelNeverReachesMessages() throws Exception {
+    String pw = "Unquoted-S3cr3t-label-31";
+    repo.write("infra/pw.tf", """
+        variable pw {
+          type      = string
+          sensitive = true
+        }
+        resource "terraform_data" "pw" {
+          input = var.pw
+        }
+        check "pw" {
+          assert {
+            condition     = var.pw == "nope"
+            error_message = "pw is ${nonsensitive(var.pw)} wrong"
+          }
+        }
+        """).commit("a check that quotes a secret declared under a bare label");
+    List<TerraformEvent> seen = new CopyOnWriteArrayList<>();
+    try (Reconciler reconciler = reconciler(builder().variable("pw", pw).listener(seen::add).build())) {
+      assertThat(reconciler.sync().status()).isEqualTo(SyncResult.Status.SUCCEEDED);
+    }
+    assertThat(seen).filteredOn(TerraformEvent::isWarning).isNotEmpty()
+        .allSatisfy(e -> assertThat(e.message()).doesNotContain(pw));
+  }
+
+  @Test
+  void theValueOfASensitiveVariableFromTheEnvironmentNeverReachesMessages() throws Exception {
+    String pw = "Env-S3cr3t-TF-VAR-58";
+    repo.write("infra/pw.tf", """
+        variable "pw" {
+          type      = string
+          sensitive = true
+        }
+        check "pw" {
+          assert {
+            condition     = var.pw == "nope"
+            error_message = "pw is ${nonsensitive(var.pw)} wrong"
+          }
+        }
+        """).commit("a check that quotes a secret set in the environment");
+    List<TerraformEvent> seen = new CopyOnWriteArrayList<>();
+    try (Reconciler reconciler = reconciler(builder().environment("TF_VAR_pw", pw).listener(seen::add).build())) {
+      assertThat(reconciler.sync().status()).isEqualTo(SyncResult.Status.SUCCEEDED);
+    }
+    assertThat(seen).filteredOn(TerraformEvent::isWarning).isNotEmpty()
+        .allSatisfy(e -> assertThat(e.message()).doesNotContain(pw));
+  }
+
+  @Test
   void aVariableOfAListMapOrObjectTypeTakesAnHclValueAsMinusVarDoesAndAStringStaysLiteral() throws Exception {
     repo.write("infra/complex.tf", """
         variable "names" {
@@ -471,6 +641,23 @@ class RealTerraformTest {
     try (Reconciler reconciler = reconciler(twoLines)) {
       assertThat(why(reconciler.sync())).contains("variable 'names'").contains("spans lines");
     }
+  }
+
+  @Test
+  void aVariableOfTypeAnyTakesAnHclValueAsMinusVarDoes() throws Exception {
+    repo.write("infra/anything.tf", """
+        variable anything {
+          type = any
+        }
+        resource "terraform_data" "anything" {
+          input = join("+", var.anything)
+        }
+        """).commit("a variable of type any, under a bare label");
+    try (Reconciler reconciler = reconciler(builder().variable("anything", "[\"a\", \"b\"]").build())) {
+      SyncResult r = reconciler.sync();
+      assertThat(r.status()).as("%s", why(r)).isEqualTo(SyncResult.Status.SUCCEEDED);
+    }
+    assertThat(Files.readString(workDir.resolve("terraform.tfstate"))).contains("a+b");
   }
 
   @Test

@@ -463,7 +463,8 @@ class TerraformProviderTest {
     Files.createDirectories(work);
     Files.writeString(work.resolve("terraform.tfstate"), FakeTerraform.resource("state-full.tfstate"));
     fake.respond("plan", 0, null).respondResource("show-plan", "plan-noop.json");
-    TerraformProvider tf = builder().build();
+    // a state gitops did not make: taken over, or the sync is refused before the configuration is written
+    TerraformProvider tf = builder().adopt(true).build();
     reconciler(tf).sync();
     int calls = fake.calls().size();
     ResourceKey pet = key("random_pet", "name");

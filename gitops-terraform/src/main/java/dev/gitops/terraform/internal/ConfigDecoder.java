@@ -97,7 +97,9 @@ public final class ConfigDecoder implements Decoder {
         .origin(Origin.of(file.path(), 1, file.revision())).build());
   }
 
-  private static final Pattern MODULE = Pattern.compile("(?m)^\\s*module\\s+\"([^\"]+)\"\\s*\\{");
+  /** A {@code module} block's head: HCL takes its label quoted or as a bare identifier ({@code module net}). */
+  private static final Pattern MODULE = Pattern.compile(
+      "(?m)^\\s*module\\s+(?:\"([^\"]+)\"|([A-Za-z_][A-Za-z0-9_-]*))\\s*\\{");
   private static final Pattern SOURCE = Pattern.compile("(?m)^\\s*source\\s*=\\s*\"([^\"]*)\"");
 
   /**
@@ -121,20 +123,25 @@ public final class ConfigDecoder implements Decoder {
       }
       return;
     }
-    Matcher m = MODULE.matcher(text);
+    // a commented-out source is not the one Terraform reads: the scan sees no comment (offsets and lines kept)
+    String code = InitInputs.blankComments(text);
+    Matcher m = MODULE.matcher(code);
     while (m.find()) {
-      int end = blockEnd(text, m.end());
-      Matcher s = SOURCE.matcher(text.substring(m.end(), end));
+      int end = blockEnd(code, m.end());
+      Matcher s = SOURCE.matcher(code.substring(m.end(), end));
       if (s.find()) {
-        checkSource(file, rel, m.group(1), s.group(1), lineOf(text, m.end() + s.start(1)));
+        checkSource(file, rel, m.group(1) != null ? m.group(1) : m.group(2), s.group(1),
+            lineOf(code, m.end() + s.start(1)));
       }
     }
   }
 
-  private void checkSource(SourceFile file, String rel, String module, String source, int line) {
+  private void checkSource(SourceFile file, String rel, String module, String written, int line) {
+    // Terraform takes a backslash in a local source for a slash, on every platform (..\\x is ../x); an HCL
+    // string's escaped backslash is two, and a doubled slash normalizes away
+    String source = written.replace('\\', '/');
     boolean local = source.startsWith("./") || source.startsWith("../") || source.equals(".") || source.equals("..");
-    boolean host = source.startsWith("/") || source.startsWith("~") || source.startsWith("file::")
-        || source.matches("^[A-Za-z]:[\\\\/].*");
+    boolean host = hostSource(source);
     String why = null;
     if (host) {
       why = "is a path on the host";
@@ -148,10 +155,23 @@ public final class ConfigDecoder implements Decoder {
     }
     if (why != null) {
       throw new DecodeException(Origin.of(file.path(), line, file.revision()), "module \"" + module
-          + "\" has source \"" + source + "\", which " + why + ": Terraform would read it from this host, not from"
+          + "\" has source \"" + written + "\", which " + why + ": Terraform would read it from this host, not from"
           + " the revision. Put the module under the configuration directory (or make it a registry or Git"
           + " source), or make the configuration directory the repository directory that holds both");
     }
+  }
+
+  /**
+   * Whether a module {@code source} names a path of this host that Terraform's installer reads or
+   * copies: an absolute or home path, a {@code file:} URL ({@code file:///srv/m}), or, behind a
+   * forced getter ({@code file::}, {@code git::file:///srv/repo}, {@code git::../repo}), any path.
+   * A local module ({@code ./x}, {@code ../x}) is not: where it leads is checked apart.
+   */
+  static boolean hostSource(String source) {
+    String rest = source.replaceFirst("^[A-Za-z0-9+.-]+::", "");
+    boolean forced = rest.length() != source.length();
+    return rest.startsWith("/") || rest.startsWith("~") || rest.regionMatches(true, 0, "file:", 0, 5)
+        || rest.matches("^[A-Za-z]:[\\\\/].*") || forced && (rest.startsWith(".") || source.startsWith("file::"));
   }
 
   private static int lineOf(String text, int offset) {

@@ -139,6 +139,35 @@ public final class InitInputs {
     }
   }
 
+  /**
+   * {@code text} with the characters of every comment ({@code #}, {@code //}, a block comment)
+   * but its line breaks replaced by spaces, strings and heredocs left as they are: a scan of it
+   * sees only what Terraform reads, at the same offsets and lines.
+   */
+  static String blankComments(String text) {
+    StringBuilder out = new StringBuilder(text);
+    int n = text.length();
+    int i = 0;
+    while (i < n) {
+      char c = text.charAt(i);
+      char next = i + 1 < n ? text.charAt(i + 1) : '\0';
+      int past = skipLexical(text, i);
+      if (past == i) {
+        i++;
+        continue;
+      }
+      if (c == '#' || c == '/' && (next == '/' || next == '*')) {
+        for (int k = i; k < past; k++) {
+          if (text.charAt(k) != '\n' && text.charAt(k) != '\r') {
+            out.setCharAt(k, ' ');
+          }
+        }
+      }
+      i = past;
+    }
+    return out.toString();
+  }
+
   /** One top-level block: its type, labels and body text (between the braces). */
   record Block(String type, List<String> labels, String body) {}
 

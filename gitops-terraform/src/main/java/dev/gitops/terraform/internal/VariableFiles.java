@@ -20,8 +20,12 @@ import java.util.regex.Pattern;
  */
 public final class VariableFiles {
 
-  private static final Pattern VARIABLE = Pattern.compile("(?m)^\\s*variable\\s+\"([^\"]+)\"\\s*\\{");
-  private static final Pattern SENSITIVE = Pattern.compile("(?m)^\\s*sensitive\\s*=\\s*true\\b|\\{\\s*sensitive\\s*=\\s*true\\b|;\\s*sensitive\\s*=\\s*true\\b");
+  /** A {@code variable} block's head: HCL takes its label quoted or as a bare identifier ({@code variable pw}). */
+  private static final Pattern VARIABLE = Pattern.compile(
+      "(?m)^\\s*variable\\s+(?:\"([^\"]+)\"|([A-Za-z_][A-Za-z0-9_-]*))\\s*\\{");
+  /** {@code sensitive = true}; Terraform converts the string {@code "true"} to the bool as well. */
+  private static final Pattern SENSITIVE = Pattern.compile(
+      "(?m)(?:^|\\{|;)\\s*sensitive\\s*=\\s*(?:true\\b|\"true\")");
   private static final Pattern STRING = Pattern.compile("\"((?:[^\"\\\\]|\\\\.)*)\"");
   private static final Pattern HEREDOC = Pattern.compile("<<-?\\s*([A-Za-z_][A-Za-z0-9_]*)\\s*\\n(.*?)\\n\\s*\\1\\s*(?:\\n|$)",
       Pattern.DOTALL);
@@ -48,19 +52,26 @@ public final class VariableFiles {
         continue;
       }
       if (path.endsWith(".tf")) {
-        Matcher m = VARIABLE.matcher(f.getValue());
+        // what a comment says ('# sensitive = true', a commented-out block) is not Terraform's
+        String text = InitInputs.blankComments(f.getValue());
+        Matcher m = VARIABLE.matcher(text);
         while (m.find()) {
-          if (hcl.test(block(f.getValue(), m.end()))) {
-            out.add(m.group(1));
+          if (hcl.test(block(text, m.end()))) {
+            out.add(m.group(1) != null ? m.group(1) : m.group(2));
           }
         }
       } else if (path.endsWith(".tf.json")) {
         try {
+          // JSON writes blocks as objects or as lists of them, at the block type and under each label
           JsonNode vars = PlanReader.JSON.readTree(f.getValue()).path("variable");
-          for (Iterator<Map.Entry<String, JsonNode>> it = vars.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> e = it.next();
-            if (json.test(e.getValue())) {
-              out.add(e.getKey());
+          for (JsonNode byName : vars.isArray() ? vars : List.of(vars)) {
+            for (Iterator<Map.Entry<String, JsonNode>> it = byName.fields(); it.hasNext(); ) {
+              Map.Entry<String, JsonNode> e = it.next();
+              for (JsonNode body : e.getValue().isArray() ? e.getValue() : List.of(e.getValue())) {
+                if (json.test(body)) {
+                  out.add(e.getKey());
+                }
+              }
             }
           }
         } catch (IOException e) {
@@ -74,11 +85,12 @@ public final class VariableFiles {
   private static final Pattern TYPE = Pattern.compile("(?m)^\\s*type\\s*=\\s*([A-Za-z_]+)");
 
   /**
-   * The root module's variables whose declared type is a list, map, set, object or tuple: {@code
-   * -var} takes their value as an HCL expression, any other variable's as a string.
+   * The root module's variables whose declared type is a list, map, set, object or tuple, or
+   * {@code any}: {@code -var} takes their value as an HCL expression (every type but a primitive
+   * one), any other variable's (a string, number or bool, or no type) as a string.
    */
   public static Set<String> complexTyped(SortedMap<String, String> files) {
-    Set<String> complex = Set.of("list", "map", "set", "object", "tuple");
+    Set<String> complex = Set.of("list", "map", "set", "object", "tuple", "any");
     return rootVariables(files, body -> {
       Matcher t = TYPE.matcher(body);
       return t.find() && complex.contains(t.group(1));
@@ -172,7 +184,45 @@ public final class VariableFiles {
     return text.substring(from, Math.min(i, text.length()));
   }
 
-  private static String unescape(String s) {
-    return s.replace("\\\"", "\"").replace("\\n", "\n").replace("\\t", "\t").replace("\\\\", "\\");
+  /**
+   * The value of an HCL string literal's text, in one pass as HCL reads it: backslash escapes
+   * (a backslash before {@code n}, {@code t}, a quote, a backslash, {@code uNNNN}, ...), and a doubled
+   * {@code $} or {@code %} before a brace for a literal one. An escape it does not know is kept as written.
+   */
+  static String unescape(String s) {
+    StringBuilder out = new StringBuilder(s.length());
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c == '\\' && i + 1 < s.length()) {
+        char e = s.charAt(i + 1);
+        int hex = e == 'u' ? 4 : e == 'U' ? 8 : 0;
+        long point = hex > 0 && i + 2 + hex <= s.length() && s.substring(i + 2, i + 2 + hex).matches("[0-9A-Fa-f]+")
+            ? Long.parseLong(s.substring(i + 2, i + 2 + hex), 16) : -1;
+        if (point >= 0 && point <= Character.MAX_CODE_POINT) {
+          out.appendCodePoint((int) point);
+          i += 1 + hex;
+          continue;
+        }
+        String plain = switch (e) {
+          case 'n' -> "\n";
+          case 'r' -> "\r";
+          case 't' -> "\t";
+          case '"' -> "\"";
+          case '\\' -> "\\";
+          default -> null;
+        };
+        if (plain != null) {
+          out.append(plain);
+          i++;
+          continue;
+        }
+      } else if ((c == '$' || c == '%') && s.startsWith(c + "" + c + "{", i)) {
+        out.append(c).append('{');
+        i += 2;
+        continue;
+      }
+      out.append(c);
+    }
+    return out.toString();
   }
 }

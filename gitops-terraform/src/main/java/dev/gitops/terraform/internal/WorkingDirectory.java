@@ -244,6 +244,37 @@ public final class WorkingDirectory {
     return out;
   }
 
+  /**
+   * The modules {@code init} installed from outside the working directory, as Terraform resolved
+   * them ({@code .terraform/modules/modules.json}): "{@code <module key> (source "<source>")}" for each
+   * whose directory is a host path or leaves the root, or whose source is a path of the host that
+   * init copied in ({@link ConfigDecoder#hostSource}). Terraform reads such a module from this host
+   * at every plan, not from the revision. Empty when there is no record (init did not run).
+   */
+  public java.util.List<String> modulesOutside() {
+    Path p = root.resolve(".terraform").resolve("modules").resolve("modules.json");
+    java.util.List<String> out = new java.util.ArrayList<>();
+    if (!Files.isRegularFile(p)) {
+      return out;
+    }
+    try {
+      for (JsonNode m : PlanReader.JSON.readTree(p.toFile()).path("Modules")) {
+        String d = m.path("Dir").asText("");
+        if (d.isEmpty()) {
+          continue;
+        }
+        Path dir = root.resolve(d.replace('\\', '/')).normalize();
+        // a module copied in from the host (file:///..., git::file:///...) is installed under .terraform/ but is the host's
+        if (!dir.startsWith(root) || ConfigDecoder.hostSource(m.path("Source").asText(""))) {
+          out.add(m.path("Key").asText("") + " (source \"" + m.path("Source").asText("") + "\")");
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read terraform's list of installed modules " + p + ": " + e.getMessage(), e);
+    }
+    return out;
+  }
+
   /** The dependency lock file's content, "" when there is none. */
   public String lockFile() {
     Path p = root.resolve(InitInputs.LOCK_FILE);

@@ -51,6 +51,36 @@ class ConfigDecoderTest {
   }
 
   @Test
+  void aModuleUnderABareLabelOrBehindACommentedOutSourceIsRefusedToo() {
+    // HCL takes 'module vpc {' for 'module "vpc" {'; a comment is not the source Terraform reads
+    assertThatThrownBy(() -> decode("live/prod/main.tf", "module vpc {\n  source = \"../vpc\"\n}\n"))
+        .isInstanceOf(DecodeException.class).hasMessageContaining("module \"vpc\"").hasMessageContaining("../vpc");
+    assertThatThrownBy(() -> decode("live/prod/main.tf",
+        "module \"h\" {\n  /*\n  source = \"./ok\"\n  */\n  # source = \"./ok\"\n  source = \"../h\"\n}\n"))
+        .isInstanceOf(DecodeException.class).hasMessageContaining("module \"h\"").hasMessageContaining("../h")
+        .hasMessageContaining("main.tf:6");
+    // Terraform reads a backslash in a local source as a slash, on every platform: ..\\x is ../x
+    assertThatThrownBy(() -> decode("live/prod/main.tf", "module \"w\" {\n  source = \"..\\\\w\"\n}\n"))
+        .isInstanceOf(DecodeException.class).hasMessageContaining("module \"w\"");
+    assertThatThrownBy(() -> decode("live/prod/main.tf.json", "{\"module\": {\"wj\": {\"source\": \".\\\\..\\\\..\\\\wj\"}}}"))
+        .isInstanceOf(DecodeException.class).hasMessageContaining("module \"wj\"");
+    assertThat(decode("live/prod/main.tf", "# module \"old\" {\n#   source = \"../old\"\n# }\n"))
+        .as("a commented-out module is no module").hasSize(1);
+  }
+
+  @Test
+  void aModuleCopiedInFromAHostPathThroughAUrlOrAForcedGetterIsRefused() {
+    // init copies these from the host into .terraform/modules: not the revision's either
+    for (String source : List.of("file:///srv/modules/h", "git::file:///srv/repo//m", "git::/srv/repo", "git::../repo",
+        "file::./x")) {
+      assertThatThrownBy(() -> decode("live/prod/main.tf", "module \"h\" {\n  source = \"" + source + "\"\n}\n"))
+          .as(source).isInstanceOf(DecodeException.class).hasMessageContaining("is a path on the host");
+    }
+    assertThat(decode("live/prod/main.tf", "module \"g\" {\n  source = \"git::https://example.com/m.git?ref=v1\"\n}\n"
+        + "module \"s\" {\n  source = \"s3::https://s3.amazonaws.com/b/m.zip\"\n}\n")).hasSize(1);
+  }
+
+  @Test
   void modulesInsideTheConfigurationAndRemoteOnesAreAccepted() {
     assertThat(decode("live/prod/main.tf", """
         module "net" {

@@ -67,4 +67,21 @@ class WorkingDirectoryTest {
     assertThat(dir.unwrittenConfiguration()).containsOnlyKeys("extra.tf", "zz.auto.tfvars",
         "modules/net/override.tf.json");
   }
+
+  @Test
+  void aModuleTerraformResolvedOrCopiedFromOutsideTheWorkingDirectoryIsNamed() throws Exception {
+    WorkingDirectory dir = new WorkingDirectory(root);
+    assertThat(dir.modulesOutside()).as("no init yet").isEmpty();
+    Files.createDirectories(root.resolve(".terraform/modules"));
+    Files.writeString(root.resolve(".terraform/modules/modules.json"), """
+        {"Modules":[{"Key":"","Source":"","Dir":"."},
+          {"Key":"in","Source":"./modules/in","Dir":"modules/in"},
+          {"Key":"reg","Source":"registry.terraform.io/x/y/z","Dir":".terraform/modules/reg"},
+          {"Key":"up","Source":"../x","Dir":"../x"},
+          {"Key":"abs","Source":"/srv/m","Dir":"/srv/m"},
+          {"Key":"copied","Source":"file:///srv/m","Dir":".terraform/modules/copied"}]}
+        """);
+    assertThat(dir.modulesOutside()).containsExactly("up (source \"../x\")", "abs (source \"/srv/m\")",
+        "copied (source \"file:///srv/m\")");
+  }
 }

@@ -1,0 +1,79 @@
+package dev.gitops.terraform.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.Set;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import org.junit.jupiter.api.Test;
+
+/** What the variable reader finds in the root module's declarations and in variable files. */
+class VariableFilesTest {
+
+  private static SortedMap<String, String> files(String name, String text) {
+    SortedMap<String, String> out = new TreeMap<>();
+    out.put(name, text);
+    return out;
+  }
+
+  @Test
+  void aBlockLabelWithoutQuotesDeclaresTheVariableAsTerraformTakesIt() {
+    // HCL takes a block label as a quoted string or as a bare identifier: 'variable pw {' is what 'variable "pw" {' is
+    String tf = """
+        variable pw {
+          type      = string
+          sensitive = true
+        }
+        variable names {
+          type = list(string)
+        }
+        variable "quoted" {
+          sensitive = true
+          type      = map(string)
+        }
+        """;
+    assertThat(VariableFiles.sensitiveDeclared(files("vars.tf", tf))).containsExactly("pw", "quoted");
+    assertThat(VariableFiles.complexTyped(files("vars.tf", tf))).containsExactly("names", "quoted");
+  }
+
+  @Test
+  void aJsonDeclarationWrittenAsAListOfBlocksIsReadToo() {
+    // Terraform takes {"variable": [{"pw": [{...}]}]} as it takes {"variable": {"pw": {...}}}
+    String json = "{\"variable\": [{\"pw\": [{\"type\": \"string\", \"sensitive\": true}]},"
+        + " {\"names\": {\"type\": \"list(string)\"}}]}";
+    assertThat(VariableFiles.sensitiveDeclared(files("vars.tf.json", json))).containsExactly("pw");
+    assertThat(VariableFiles.complexTyped(files("vars.tf.json", json))).containsExactly("names");
+  }
+
+  @Test
+  void sensitiveGivenAsTheStringTrueIsSensitiveAsTerraformConvertsIt() {
+    assertThat(VariableFiles.sensitiveDeclared(files("vars.tf", "variable \"a\" {\n  sensitive = \"true\"\n}\n"
+        + "variable \"b\" { sensitive=true }\nvariable \"c\" {\n  sensitive = false\n}\n"))).containsExactly("a", "b");
+  }
+
+  @Test
+  void aCommentIsNotADeclaration() {
+    assertThat(VariableFiles.sensitiveDeclared(files("vars.tf", "variable \"a\" {\n  # sensitive = true\n}\n"
+        + "# variable \"b\" {\n#   sensitive = true\n# }\n"))).isEmpty();
+  }
+
+  @Test
+  void aVariableOfTypeAnyTakesAnHclValueAsMinusVarDoes() {
+    // terraform -var parses a value as HCL for every type but a primitive one: 'any' included
+    assertThat(VariableFiles.complexTyped(files("vars.tf", "variable \"a\" {\n  type = any\n}\n"
+        + "variable \"s\" {\n  type = string\n}\nvariable \"u\" {}\n"))).containsExactly("a");
+    assertThat(VariableFiles.complexTyped(files("vars.tf.json", "{\"variable\": {\"a\": {\"type\": \"any\"},"
+        + " \"s\": {\"type\": \"string\"}}}"))).containsExactly("a");
+  }
+
+  @Test
+  void aStringLiteralIsReadWithHclsEscapesInOnePass() {
+    Set<String> pw = Set.of("pw");
+    // the value is a, backslash, n, b: an escaped backslash followed by an n is no newline
+    assertThat(VariableFiles.values("terraform.tfvars", "pw = \"a\\\\nb\"\n", pw)).containsExactly("a\\nb");
+    assertThat(VariableFiles.values("terraform.tfvars", "pw = \"q\\\"t\\\\\"\n", pw)).containsExactly("q\"t\\");
+    // $${ and %%{ are a literal ${ and %{
+    assertThat(VariableFiles.values("terraform.tfvars", "pw = \"x$${y}%%{z}\"\n", pw)).containsExactly("x${y}%{z}");
+    assertThat(VariableFiles.values("terraform.tfvars", "pw = \"caf\\u00e9\"\n", pw)).containsExactly("café");
+  }
+}
