@@ -95,7 +95,9 @@ public sealed interface SyncEvent {
    * }</pre>
    *
    * @param revision the revision planned when planning got that far, else the one asked for, else ""
-   * @param error what ended the sync; the caller of the sync gets the same exception
+   * @param error what ended the sync; the caller of the sync gets the same exception, except for an
+   *     {@link Error} (a provider's assertion, a class it cannot load), which this is a {@link
+   *     GitOpsException} caused by, while the caller gets the error itself
    */
   record Aborted(String revision, RuntimeException error) implements SyncEvent {}
 }

@@ -6,6 +6,7 @@ import dev.gitops.api.Cancellation;
 import dev.gitops.api.Change;
 import dev.gitops.api.Documents;
 import dev.gitops.api.FieldPath;
+import dev.gitops.api.GitOpsException;
 import dev.gitops.api.LiveVersion;
 import dev.gitops.api.MergeRules;
 import dev.gitops.api.Observation;
@@ -129,6 +130,8 @@ public final class Reconciler implements AutoCloseable {
   private final Planner planner;
   /** One for the reconciler's life: it remembers calls it abandoned that may still land. */
   private final Executor executor;
+  /** The planning calls' bounds; it remembers planning calls it abandoned that have not returned. */
+  private final ProviderCalls calls;
   private final ReentrantLock syncLock = new ReentrantLock();
   private volatile boolean closed;
 
@@ -143,6 +146,7 @@ public final class Reconciler implements AutoCloseable {
     this.globDecoders = List.copyOf(b.globDecoders);
     this.planner = new Planner(owner, options.planOptions());
     this.executor = new Executor(options.execution());
+    this.calls = new ProviderCalls(options.execution().callTimeout());
   }
 
   /** A builder. */
@@ -318,13 +322,27 @@ public final class Reconciler implements AutoCloseable {
     T run();
   }
 
-  /** Runs a sync; when it throws, listeners hear {@link SyncEvent.Aborted} before the caller gets the exception. */
+  /**
+   * Runs a sync; when it throws, listeners hear {@link SyncEvent.Aborted} before the caller gets the
+   * exception. An {@link Error} (a provider's assertion, a class it cannot load, its stack overflow)
+   * reaches them wrapped in a {@link GitOpsException}, and the caller gets the error itself.
+   */
   private SyncResult reported(AtomicReference<String> planned, Work<SyncResult> work) {
     try {
       return work.run();
     } catch (RuntimeException e) {
       String revision = planned.get();
       emit(new SyncEvent.Aborted(revision == null ? "" : revision, e));
+      throw e;
+    } catch (Error e) {
+      String revision = planned.get();
+      try {
+        emit(new SyncEvent.Aborted(revision == null ? "" : revision,
+            new GitOpsException("the sync ended with an error: " + e, e)));
+      } catch (Throwable t) {
+        // out of memory again, say: the caller must still get the error that ended the sync
+        e.addSuppressed(t);
+      }
       throw e;
     }
   }
@@ -381,7 +399,7 @@ public final class Reconciler implements AutoCloseable {
       }
       Collection<ResourceKey> mine;
       try {
-        mine = List.copyOf(ProviderCalls.bounded(p, "listMarked", ctx, () -> p.listMarked(owner, ctx)));
+        mine = List.copyOf(calls.bounded(p, "listMarked", ctx, c -> p.listMarked(owner, c)));
       } catch (Cancellation.CancelledException e) {
         throw e;
       } catch (RuntimeException e) {
@@ -405,7 +423,8 @@ public final class Reconciler implements AutoCloseable {
     addMissing(keysByProvider, desired.resources(), marked, true);
 
     // Planning providers (Terraform) plan for themselves: their keys are not observed here.
-    PlanningUnits units = PlanningUnits.plan(providers, desired, ctx);
+    // Their own deadline, from now: not what the listMarked calls above left of the planning context's.
+    PlanningUnits units = PlanningUnits.plan(providers, desired, context(desired.revision(), cancellation));
     // Taken before observing: only a call that had returned by then is seen landed by the observations below.
     Map<ResourceKey, AbandonedCalls.Entry> abandoned = executor.abandoned().snapshot();
     int observed = 0;
@@ -598,6 +617,12 @@ public final class Reconciler implements AutoCloseable {
       for (int i = 0; i < candidates.size(); i++) {
         ResourceKey k = candidates.get(i);
         LiveVersion lv = versions.get(k);
+        if (lv != null && !k.equals(lv.key())) {
+          // a version of another object proves nothing about this one (as an observation of another key): read in full
+          LOG.warn("provider '{}' answered the version of {} with that of {}; observing it in full", p.id(), k,
+              lv.key());
+          lv = null;
+        }
         if (lv != null && lv.version().equals(candidatesStored.get(i).inSync().version())) {
           proven.put(k, new Observation(k, Observation.Status.PRESENT, candidatesDesired.get(i).document(),
               lv.version(), lv.mark(), ""));
@@ -625,9 +650,9 @@ public final class Reconciler implements AutoCloseable {
   }
 
   /** {@link Provider#versions}, none when it fails (those keys are then observed in full). */
-  private static Map<ResourceKey, LiveVersion> versions(Provider p, List<ResourceKey> keys, CallContext ctx) {
+  private Map<ResourceKey, LiveVersion> versions(Provider p, List<ResourceKey> keys, CallContext ctx) {
     try {
-      Map<ResourceKey, LiveVersion> v = ProviderCalls.bounded(p, "versions", ctx, () -> p.versions(keys, ctx));
+      Map<ResourceKey, LiveVersion> v = calls.bounded(p, "versions", ctx, c -> p.versions(keys, c));
       return v == null ? Map.of() : v;
     } catch (Cancellation.CancelledException e) {
       throw e;
@@ -642,7 +667,7 @@ public final class Reconciler implements AutoCloseable {
   private void observe(Provider p, Set<ResourceKey> keys, CallContext ctx, Map<ResourceKey, Observation> out) {
     Map<ResourceKey, Observation> raw;
     try {
-      raw = ProviderCalls.bounded(p, "observe", ctx, () -> p.observe(keys, ctx));
+      raw = calls.bounded(p, "observe", ctx, c -> p.observe(keys, c));
     } catch (Cancellation.CancelledException e) {
       throw e;
     } catch (RuntimeException e) {

@@ -41,6 +41,25 @@ class AbortedSyncEventTest {
   }
 
   @Test
+  void aProvidersErrorIsAnAbortedEventToo() {
+    Reconciler r = reconciler();
+    desired.set(State.of("r1", List.of(res("a"))));
+    AssertionError bug = new AssertionError("provider assertion");
+    live.beforeObserve = keys -> {
+      throw bug;
+    };
+
+    Throwable thrown = catchThrowable(r::sync);
+
+    assertThat(thrown).as("the caller gets the error itself").isSameAs(bug);
+    assertThat(events).noneMatch(e -> e instanceof SyncEvent.Finished);
+    SyncEvent last = events.get(events.size() - 1);
+    assertThat(last).as("metrics, notifications and the agent's status hear the sync ended")
+        .isInstanceOf(SyncEvent.Aborted.class);
+    assertThat(((SyncEvent.Aborted) last).error()).hasCause(bug).hasMessageContaining("provider assertion");
+  }
+
+  @Test
   void aGuardRefusalIsAnAbortedEventNamingThePlannedRevisionAndNoFinishedFollows() {
     Reconciler r = reconciler();
     desired.set(State.of("r1", List.of(res("a"), res("b"))));

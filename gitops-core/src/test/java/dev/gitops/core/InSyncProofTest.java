@@ -323,4 +323,51 @@ class InSyncProofTest {
 
     assertThat(inventory()).as("same serials: nothing rewritten").isEqualTo(before);
   }
+
+  /**
+   * A version token of another key never proves a key in sync: a provider whose tokens are per-object
+   * generations (the same "1" on many objects) and whose versions answer misses its lookup answers
+   * the key with the other object's version. The drifted key must still be read and corrected.
+   */
+  @Test
+  void aVersionOfAnotherKeyNeverProvesAKeyInSync() {
+    MapProvider plain = new MapProvider("m", false);
+    ResourceKey a = ResourceKey.of("m", "thing", "", "a");
+    ResourceKey b = ResourceKey.of("m", "thing", "", "b");
+    Map<ResourceKey, Integer> generation = new java.util.concurrent.ConcurrentHashMap<>();
+    java.util.concurrent.atomic.AtomicBoolean misaligned = new java.util.concurrent.atomic.AtomicBoolean();
+    DelegatingProvider generations = new DelegatingProvider(plain) {
+      @Override
+      public Map<ResourceKey, Observation> observe(Collection<ResourceKey> keys, CallContext ctx) {
+        Map<ResourceKey, Observation> out = new HashMap<>();
+        super.observe(keys, ctx).forEach((k, o) -> out.put(k, o.isPresent() ? new Observation(k, o.status(), o.live(),
+            "g" + generation.getOrDefault(k, 1), o.mark(), o.reason()) : o));
+        return out;
+      }
+
+      @Override
+      public Map<ResourceKey, LiveVersion> versions(Collection<ResourceKey> keys, CallContext ctx) {
+        Map<ResourceKey, LiveVersion> out = new HashMap<>();
+        for (ResourceKey k : keys) {
+          ResourceKey looked = misaligned.get() ? b : k;  // the provider's bug: every key answered with b's version
+          out.put(k, LiveVersion.of(looked, "g" + generation.getOrDefault(looked, 1)));
+        }
+        return out;
+      }
+    };
+    State want = State.of("r1", List.of(Resource.of(a, json("{'v':1}")), Resource.of(b, json("{'v':1}"))));
+    assertThat(newProcess(want, generations).result().isSuccessful()).isTrue();
+    assertThat(newProcess(want, generations).result().isSuccessful()).isTrue();
+    assertThat(inventory().get(a).inSync()).as("a's proof is recorded").isNotNull();
+    // a is changed by hand: its generation moves on
+    plain.put(a, json("{'v':9}"));
+    generation.put(a, 2);
+    misaligned.set(true);
+
+    Run r = newProcess(want, generations);
+
+    assertThat(r.result().plan().change(a).orElseThrow().action()).as(r.result().plan().toString())
+        .isEqualTo(Action.UPDATE);
+    assertThat(plain.live.get(a)).isEqualTo(json("{'v':1}"));
+  }
 }

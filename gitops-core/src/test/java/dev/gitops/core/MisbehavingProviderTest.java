@@ -65,6 +65,50 @@ class MisbehavingProviderTest {
     assertThat(store.load().inventory()).doesNotContainKey(A);
   }
 
+  /**
+   * After a delete the executor observes the key again: an observation of another object (absent)
+   * must not count as this one gone, or the object, still live, is forgotten and never pruned.
+   */
+  @Test
+  void anAbsentObservationOfAnotherKeyAfterADeleteDoesNotForgetTheKey() {
+    State both = State.of("r1", List.of(ReconcilerTest.res("a", "{'v':1}"), ReconcilerTest.res("b", "{'v':1}")));
+    try (Reconciler rec = Reconciler.builder().source(Source.of(() -> both)).provider(live).store(store).build()) {
+      assertThat(rec.sync().isSuccessful()).isTrue();
+    }
+    live.lingering.add(A);  // the delete is accepted, the object stays (a finalizer)
+    java.util.concurrent.atomic.AtomicBoolean deleted = new java.util.concurrent.atomic.AtomicBoolean();
+    ResourceKey c = ReconcilerTest.key("c");
+    Provider p = new DelegatingProvider(live) {
+      @Override
+      public dev.gitops.api.Outcome apply(dev.gitops.api.Change change, CallContext ctx) {
+        dev.gitops.api.Outcome o = super.apply(change, ctx);
+        deleted.set(true);
+        return o;
+      }
+
+      @Override
+      public Map<ResourceKey, Observation> observe(Collection<ResourceKey> keys, CallContext ctx) {
+        Map<ResourceKey, Observation> m = new HashMap<>(super.observe(keys, ctx));
+        if (deleted.get() && keys.contains(A)) {
+          m.put(A, Observation.absent(c));  // the provider's bug: it looked up another object
+        }
+        return m;
+      }
+    };
+    State onlyB = State.of("r2", List.of(ReconcilerTest.res("b", "{'v':1}")));
+    SyncOptions quick = SyncOptions.builder().execution(dev.gitops.core.apply.ExecutionOptions.defaults()
+        .withHealthTimeout(java.time.Duration.ofMillis(300))
+        .withHealthPollInterval(java.time.Duration.ofMillis(20))).build();
+    try (Reconciler rec = Reconciler.builder().source(Source.of(() -> onlyB)).provider(p).store(store).options(quick)
+        .build()) {
+      SyncResult r = rec.sync();
+
+      assertThat(live.live).containsKey(A);
+      assertThat(r.outcomes().get(A).isOk()).as(r.outcomes().get(A).toString()).isFalse();
+      assertThat(store.load().inventory()).as("still live, so still owned").containsKey(A);
+    }
+  }
+
   @Test
   void noObservationsAtAllIsAnIncompleteSyncNotAnException() {
     SyncResult r = syncWith(observing(keys -> null));

@@ -96,8 +96,9 @@ public interface Provider {
    * record) and observes in full only the keys whose token moved or that are not answered, so a
    * sync over an unchanged live system reads no documents. Answer a key only when it is PRESENT
    * and only with the token {@link #observe} would give it now; leave out keys that are absent,
-   * unknown or cannot be told (they are observed as before). A provider without version tokens
-   * keeps the default.
+   * unknown or cannot be told (they are observed as before). Each answer names its own key: a
+   * {@link LiveVersion} of another key proves nothing and that key is observed in full. A provider
+   * without version tokens keeps the default.
    *
    * <pre>{@code
    * import dev.gitops.examples.KeyValueStore;

@@ -729,6 +729,11 @@ final class ExecutionRun {
         Map<ResourceKey, Reading> out = new HashMap<>();
         for (ResourceKey k : keys) {
           Observation o = seen == null ? null : seen.get(k);
+          if (o != null && !k.equals(o.key())) {
+            // an observation of another object never stands for this one (as when planning): an
+            // absent one must not complete this key's delete, a present one must not verify it
+            o = Observation.unknown(k, "provider '" + provider.id() + "' answered with an observation of " + o.key());
+          }
           if (deletes.contains(k)) {
             out.put(k, new Reading(absence(provider, k, o)));
           } else if (verifies.contains(k)) {

@@ -1363,7 +1363,14 @@ public final class FileStateStore implements BatchedStateStore {
       listener.onJournal(JournalPoint.APPEND_STARTED, journalFile);
       try (FileChannel ch = FileChannel.open(journalFile, EnumSet.of(StandardOpenOption.CREATE,
           StandardOpenOption.WRITE), ownerOnly(journalFile))) {
-        if (ch.size() > journalEnd) {
+        long size = ch.size();
+        if (size < journalEnd) {
+          // cut behind this store's back since it was read: writing at the old end would leave
+          // zeros where the lost records were, and the records after them unreadable
+          throw corrupt(journalFile, "was cut to " + size + " bytes while the store was open (it held " + journalEnd
+              + " bytes); nothing is appended", null);
+        }
+        if (size > journalEnd) {
           ch.truncate(journalEnd);
         }
         int half = length / 2;
@@ -1377,8 +1384,11 @@ public final class FileStateStore implements BatchedStateStore {
         DurableFiles.forceDirectory(dir);
       }
     } catch (IOException | RuntimeException | Error e) {
-      refusal = new StoreException("store " + dir + ": appending to the journal " + journalFile + " at byte offset "
-          + journalEnd + " failed (" + e + "); this store object refuses writes, reopen the store", e);
+      if (!(e instanceof StoreCorruptException)) {
+        // (a journal found cut is refused as the corruption it is: corrupt() set the refusal)
+        refusal = new StoreException("store " + dir + ": appending to the journal " + journalFile + " at byte offset "
+            + journalEnd + " failed (" + e + "); this store object refuses writes, reopen the store", e);
+      }
       throw e;
     }
     journalEnd += length;

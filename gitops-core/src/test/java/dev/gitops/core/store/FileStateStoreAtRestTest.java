@@ -258,6 +258,21 @@ class FileStateStoreAtRestTest {
     assertThat(journal()).doesNotExist();
   }
 
+  @Test
+  void aJournalCutWhileTheStoreIsOpenIsRefusedAtTheNextAppendNotExtendedWithZeros() throws IOException {
+    journaledAfterSnapshot(false);
+    try (FileStateStore s = FileStateStore.open(dir()); StoreLock l = s.lock(LONG)) {
+      s.load();
+      byte[] whole = Files.readAllBytes(journal());
+      byte[] cut = java.util.Arrays.copyOf(whole, whole.length / 2);
+      Files.write(journal(), cut);
+      assertThatThrownBy(() -> s.writePending(res(A, 9))).isInstanceOf(StoreCorruptException.class)
+          .hasMessageContaining(journal().toString()).hasMessageContaining("cut to " + cut.length + " bytes");
+      assertThatThrownBy(() -> s.forget(A)).isInstanceOf(StoreCorruptException.class);
+      assertThat(Files.readAllBytes(journal())).as("nothing written into the cut journal").isEqualTo(cut);
+    }
+  }
+
   /** The length of the journal's first record: the shortest prefix that scans as one whole record. */
   private static int firstRecordLength(byte[] whole) throws Exception {
     for (int n = 1; n < whole.length; n++) {
