@@ -40,10 +40,20 @@ public record ExecutionOptions(int parallelism, RetryPolicy retry, Duration call
     positive(healthPollInterval, "healthPollInterval");
   }
 
+  /**
+   * The longest duration taken (about 100 years): deadlines are instants and waits nanoseconds, so
+   * a longer one ({@code ChronoUnit.FOREVER}, meant as no limit) would overflow in the middle of a sync.
+   */
+  static final Duration MAX = Duration.ofDays(36_500);
+
   private static void positive(Duration d, String name) {
     Objects.requireNonNull(d, name);
     if (d.isNegative() || d.isZero()) {
       throw new IllegalArgumentException(name + " must be positive, was " + d);
+    }
+    if (d.compareTo(MAX) > 0) {
+      throw new IllegalArgumentException(name + " must be at most " + MAX.toDays() + " days (for no practical limit,"
+          + " give that), was " + d);
     }
   }
 

@@ -202,6 +202,20 @@ class ExecutorTest {
   }
 
   @Test
+  void theLongestTimeoutsRunAndLongerOnesAreRefusedNamingTheOption() {
+    ExecutionOptions longest = FAST.withCallTimeout(ExecutionOptions.MAX).withSyncTimeout(ExecutionOptions.MAX)
+        .withHealthTimeout(ExecutionOptions.MAX);
+    assertThat(run(longest, Plans.of("p").create("a").build()).get(k("a")).kind()).isEqualTo(Kind.CREATED);
+    assertThat(provider.contexts).singleElement().satisfies(ctx -> assertThat(ctx.deadline())
+        .isAfter(java.time.Instant.now().plus(Duration.ofDays(36_000))));
+
+    assertThatThrownBy(() -> FAST.withCallTimeout(java.time.temporal.ChronoUnit.FOREVER.getDuration()))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("callTimeout must be at most 36500 days");
+    assertThatThrownBy(() -> FAST.withSyncTimeout(ExecutionOptions.MAX.plusSeconds(1)))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("syncTimeout");
+  }
+
+  @Test
   void callContextCarriesOwnerRevisionAndDeadline() {
     run(FAST, Plans.of("p").create("a").build());
 
