@@ -80,7 +80,7 @@ final class Session implements AutoCloseable {
     Path cache = stateDir.resolve("git-cache");
     Path tempCache = null;
     // Built first: a refused provider option leaves nothing behind (no state directory, no cache).
-    Provider provider = provider(t, target, stateDir, listeners, options.adopt());
+    Provider provider = provider(t, target, stateDir, listeners, options.adopt(), readOnly);
     try {
       if (readOnly && !Files.isDirectory(cache)) {
         tempCache = Files.createTempDirectory("gitops-cache-");
@@ -157,7 +157,7 @@ final class Session implements AutoCloseable {
    * agent's provider types, so one target behaves the same under {@code gitops sync} and {@code gitops run}.
    */
   private static Provider provider(TargetOptions t, Path target, Path stateDir, List<SyncListener> listeners,
-      boolean adopt) {
+      boolean adopt, boolean preview) {
     try {
       if (t.kubernetes()) {
         return KubernetesProviderFactory.provider(t.kubeconfig, t.context, t.namespace);
@@ -176,7 +176,7 @@ final class Session implements AutoCloseable {
         }
         // --adopt takes over a working directory that holds a state or configuration gitops did not make
         return TerraformProviderFactory.builder(target, t.binary == null ? "terraform" : t.binary, variables,
-            t.varFiles).listener(warningsTo(t.warnings())).adopt(adopt).build();
+            t.varFiles).listener(warningsTo(t.warnings())).adopt(adopt).preview(preview).build();
       }
       return FilesProviderFactory.provider(target, List.of(stateDir), t.structured, t.sensitive);
     } catch (InvalidOptionException e) {

@@ -98,6 +98,8 @@ public final class TerraformProvider implements Provider {
   private final Approval approval;
   private final boolean detectOnly;
   private final boolean adopt;
+  /** Whether it only shows plans ({@link Builder#preview}): a take-over adopt allows is not recorded. */
+  private final boolean preview;
   private final Duration lockTimeout;
   private final Consumer<TerraformEvent> listener;
   private final KnownSecrets scrubber;
@@ -138,6 +140,7 @@ public final class TerraformProvider implements Provider {
     this.approval = b.approval;
     this.detectOnly = b.detectOnly;
     this.adopt = b.adopt;
+    this.preview = b.preview;
     this.lockTimeout = b.lockTimeout;
     this.listener = b.listener;
   }
@@ -435,6 +438,10 @@ public final class TerraformProvider implements Provider {
     if (!objects.isEmpty()) {
       LOG.warn("provider '{}' adopts the Terraform working directory {}: it holds {}", id, dir.root(),
           describeObjects(objects));
+    }
+    if (preview) {
+      // a plan only shown (gitops plan, diff, status) takes nothing over: the sync asks for adopt again
+      return;
     }
     owned.put("takeOver", objects.isEmpty() ? "new" : "adopted");
     dir.writeRecord(OWNED, owned);
@@ -1234,6 +1241,7 @@ public final class TerraformProvider implements Provider {
     private Approval approval = Approval.AUTO;
     private boolean detectOnly;
     private boolean adopt;
+    private boolean preview;
     private Duration commandTimeout = Duration.ofHours(1);
     private Duration interruptGrace = Duration.ofMinutes(1);
     private Duration lockTimeout = Duration.ZERO;
@@ -1329,6 +1337,17 @@ public final class TerraformProvider implements Provider {
      */
     public Builder adopt(boolean adopt) {
       this.adopt = adopt;
+      return this;
+    }
+
+    /**
+     * A provider for a command that only shows a plan ({@code gitops plan}, {@code diff}, {@code
+     * status}; default false): with {@link #adopt}, a working directory gitops did not make is
+     * planned as taken over but that decision is not recorded, so a later sync takes it over only
+     * when it is given {@code adopt} itself. Terraform still runs in the working directory to plan.
+     */
+    public Builder preview(boolean preview) {
+      this.preview = preview;
       return this;
     }
 

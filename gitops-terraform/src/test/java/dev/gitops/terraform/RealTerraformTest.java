@@ -298,6 +298,15 @@ class RealTerraformTest {
     assertThat(workDir.resolve("main.tf")).as("the operator's file is not overwritten").hasContent(theirs);
     assertThat(Files.readString(workDir.resolve("terraform.tfstate"))).contains("precious");
 
+    // a plan only shown with adopt (gitops plan --adopt) plans the take-over but does not record it
+    try (Reconciler previewing = reconciler(builder().adopt(true).preview(true).build())) {
+      assertThat(previewing.plan().change(data("prod_db")).orElseThrow().reason()).contains("held back");
+    }
+    try (Reconciler reconciler = reconciler(provider())) {
+      assertThat(why(reconciler.sync())).as("a sync without adopt is still refused")
+          .contains("refusing to take over the Terraform working directory " + workDir);
+    }
+
     TerraformProvider adopting = builder().adopt(true).build();
     try (Reconciler reconciler = reconciler(adopting)) {
       SyncResult adopted = reconciler.sync();
