@@ -3,15 +3,14 @@ package dev.gitops.terraform.internal;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gitops.core.internal.fs.DurableFiles;
 import dev.gitops.terraform.TerraformException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.Map;
@@ -407,18 +406,13 @@ public final class WorkingDirectory {
     }
   }
 
-  /** Writes {@code bytes} to {@code target} through a temporary file and an atomic rename, owner-only. */
+  /**
+   * Writes {@code bytes} to {@code target} through a temporary file, forced, and an atomic rename,
+   * owner-only, its directory forced: a record a power loss could take back (an empty {@code
+   * owned.json}) would be read as a lost one.
+   */
   static void write(Path target, byte[] bytes) throws IOException {
-    Path tmp = Files.createTempFile(target.getParent(), ".gitops-", ".tmp");
-    try {
-      Files.write(tmp, bytes);
-      try {
-        Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-      } catch (AtomicMoveNotSupportedException e) {
-        Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
-      }
-    } finally {
-      Files.deleteIfExists(tmp);
-    }
+    DurableFiles.write(target, bytes);
   }
+
 }
