@@ -117,7 +117,11 @@ public final class AnsibleProvider implements Provider {
     this.workDir = b.workDir != null ? b.workDir.toAbsolutePath()
         : managed.inventoryFile().resolveSibling("." + managed.inventoryFile().getFileName() + ".work");
     this.runner = new PlaybookRunner(new PlaybookRunner.Options(b.binary, b.environment, b.vaultPasswordFile, b.forks,
-        extra, b.timeout, sensitiveNames), workDir);
+        extra, b.timeout, sensitiveNames), workDir, () -> {
+          // the variables of vault-encrypted files reach Ansible decrypted: the plugin scrubs them by name
+          AnsibleDecoder.Decoded latest = decoder.latest();
+          return latest == null ? java.util.Set.of() : latest.vaulted();
+        });
     this.bundles = new BundleDirectory(workDir);
     this.checkDrift = b.checkDrift;
     this.listeners = new CopyOnWriteArrayList<>(b.listeners);
@@ -233,6 +237,13 @@ public final class AnsibleProvider implements Provider {
         out.put(k, Observation.unknown(k, "drift check of " + k.name() + " did not complete: " + runSummary(r)));
         continue;
       }
+      if (!hr.completed() && (hr.status() == PlaybookRunner.HostStatus.OK
+          || hr.status() == PlaybookRunner.HostStatus.NOT_RUN)) {
+        // Ansible ended the check after other hosts failed: the tasks not checked here may drift
+        out.put(k, Observation.unknown(k, "drift check of " + k.name() + " did not complete the playbook: "
+            + runSummary(r)));
+        continue;
+      }
       switch (hr.status()) {
         case UNREACHABLE -> out.put(k, Observation.unknown(k, "drift check could not reach " + k.name() + ": "
             + hr.message()));
@@ -277,6 +288,14 @@ public final class AnsibleProvider implements Provider {
   private Map<ResourceKey, Outcome> applyLocked(List<Change> changes, CallContext ctx) {
     Map<ResourceKey, Outcome> out = new LinkedHashMap<>();
     ManagedInventory.Record rec;
+    try {
+      managed.checkOwned();
+    } catch (IOException e) {
+      for (Change c : changes) {
+        out.put(c.key(), Outcome.permanentFailure(c.key() + ": " + e.getMessage(), e));
+      }
+      return out;
+    }
     try {
       rec = managed.load();
     } catch (IOException e) {
@@ -485,6 +504,23 @@ public final class AnsibleProvider implements Provider {
           + " is not known" + (r.stderr().isEmpty() ? "" : ": " + r.stderr()));
     }
     boolean played = r.played();
+    if (played && code == 0 && (hr == null || !hr.completed())) {
+      // nothing failed, yet the host never reached the play after the playbook: Ansible did not
+      // take its name for a host of the managed inventory
+      return Outcome.permanentFailure(key + " did not complete the playbook: ansible-playbook ran without it (exit 0;"
+          + " no host of the managed inventory, as Ansible read it, matched the name '" + host + "' in --limit)",
+          null);
+    }
+    if (played && (code == 2 || code == 4) && (hr == null || !hr.completed())) {
+      // other hosts failed and Ansible ended the playbook before this one came through it (a
+      // serial batch that failed, max_fail_percentage, any_errors_fatal): not converged, and not
+      // retried in this sync either, the user having asked for the rollout to stop
+      return Outcome.permanentFailure(key + " did not complete the playbook: ansible-playbook stopped it after other"
+          + " hosts failed (a serial batch that failed, max_fail_percentage or any_errors_fatal), "
+          + (hr == null || hr.stats().isEmpty() ? "before any task ran for " + host
+              : "after ok=" + hr.stats().getOrDefault("ok", 0) + " changed=" + hr.stats().getOrDefault("changed", 0))
+          + "; it runs again at the next sync (exit " + code + ")", null);
+    }
     if (played && (code == 0 || code == 2 || code == 4)) {
       // 2 and 4 name other hosts' failures: this one completed
       String summary = hr == null || hr.stats().isEmpty() ? "no task ran for this host"
@@ -506,7 +542,9 @@ public final class AnsibleProvider implements Provider {
   /** What ansible-playbook's exit code means. */
   static String meaning(int code, boolean played) {
     return switch (code) {
-      case 0 -> "ok";
+      case 0 -> played ? "ok" : "but no play started: the gitops_jsonl callback reported none, so the playbook has"
+          + " no play or this ansible-playbook did not load the callback (not Ansible, or an old one: tested with"
+          + " ansible-core 2.14)";
       case 1 -> "error";
       case 2 -> "one or more hosts failed";
       case 3 -> "one or more hosts were unreachable";

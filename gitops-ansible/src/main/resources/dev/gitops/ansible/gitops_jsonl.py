@@ -2,7 +2,8 @@
 # through ANSIBLE_CALLBACK_PLUGINS and ANSIBLE_STDOUT_CALLBACK=gitops_jsonl.
 #
 # Writes one JSON object per line to stdout, each prefixed with "GITOPS-JSONL " so that anything
-# else Ansible prints there is told apart. Results of no_log tasks keep their status only. Values
+# else Ansible prints there is told apart. The play named COMPLETED, which the provider runs after
+# the playbook, is not shown: each host that reaches it is reported as {"event": "completed"}. Results of no_log tasks keep their status only. Values
 # of vault-encrypted variables and of the variables named in GITOPS_SENSITIVE_VARS (comma
 # separated, '*' as a wildcard) are replaced by "(sensitive)" in everything written.
 from __future__ import (absolute_import, division, print_function)
@@ -27,6 +28,7 @@ from ansible.parsing.yaml.objects import AnsibleVaultEncryptedUnicode
 
 PREFIX = "GITOPS-JSONL "
 REDACTED = "(sensitive)"
+COMPLETED = "gitops-jsonl: playbook completed"
 MAX_TEXT = 4000
 MAX_MSG = 2000
 TAIL_LINES = 10
@@ -43,6 +45,7 @@ class CallbackModule(CallbackBase):
         self._secrets = set()
         names = os.environ.get('GITOPS_SENSITIVE_VARS', '')
         self._sensitive = [n for n in names.split(',') if n]
+        self._completed = set()
 
     # ------------------------------------------------------------ output
 
@@ -62,15 +65,18 @@ class CallbackModule(CallbackBase):
                     value = value.replace(s, REDACTED)
         return value
 
+    # Every text is scrubbed before it is cut: a secret cut in two is found by no scrubber, here or
+    # in the provider, and the part kept would be shown.
+
     def _text(self, value):
         if value is None:
             return ""
         text = value if isinstance(value, str) else json.dumps(value, default=str, sort_keys=True)
-        return text[:MAX_TEXT]
+        return self._scrub(text)[:MAX_TEXT]
 
     def _tail(self, value):
         """The last lines of a command's output, bounded: where a failure usually says what it is."""
-        text = value if isinstance(value, str) else self._text(value)
+        text = self._scrub(value) if isinstance(value, str) else self._text(value)
         lines = text.rstrip().splitlines()[-TAIL_LINES:]
         tail = "\n".join(lines)
         if len(tail) > MAX_TAIL:
@@ -138,6 +144,8 @@ class CallbackModule(CallbackBase):
                 self._add_secret(text)
 
     def v2_playbook_on_play_start(self, play):
+        if play.get_name() == COMPLETED:
+            return
         try:
             vm = play.get_variable_manager()
             inventory = vm._inventory
@@ -157,15 +165,24 @@ class CallbackModule(CallbackBase):
     # ------------------------------------------------------------ tasks and results
 
     def v2_playbook_on_task_start(self, task, is_conditional):
+        if task.get_name() == COMPLETED:
+            return
         self._emit({'event': 'task', 'task': task.get_name()})
 
     def v2_playbook_on_handler_task_start(self, task):
         self._emit({'event': 'task', 'task': task.get_name(), 'handler': True})
 
     def v2_runner_on_start(self, host, task):
+        if task.get_name() == COMPLETED:
+            return
         self._emit({'event': 'start', 'host': host.get_name(), 'task': task.get_name()})
 
     def _result(self, result, status, **extra):
+        if result._task.get_name() == COMPLETED:
+            if status == 'ok':
+                self._completed.add(result._host.get_name())
+                self._emit({'event': 'completed', 'host': result._host.get_name()})
+            return
         r = result._result
         hidden = bool(getattr(result._task, 'no_log', False)) or bool(r.get('_ansible_no_log')) or 'censored' in r
         out = {'event': 'result', 'host': result._host.get_name(), 'task': result._task.get_name(),
@@ -193,7 +210,7 @@ class CallbackModule(CallbackBase):
                 text = ''.join(self._get_diff(d) for d in diffs)
             except Exception:
                 text = self._text(diffs)
-            out['diff'] = text[:MAX_TEXT * 4]
+            out['diff'] = self._scrub(text)[:MAX_TEXT * 4]
         self._emit(out)
 
     def v2_runner_on_ok(self, result):
@@ -214,5 +231,11 @@ class CallbackModule(CallbackBase):
     def v2_playbook_on_stats(self, stats):
         hosts = {}
         for h in sorted(stats.processed.keys()):
-            hosts[h] = stats.summarize(h)
+            counts = stats.summarize(h)
+            if h in self._completed:
+                # the completion play's one task is not the playbook's
+                counts['ok'] = max(0, counts.get('ok', 0) - 1)
+                if not any(counts.values()):
+                    continue  # no task of the playbook ran for this host
+            hosts[h] = counts
         self._emit({'event': 'stats', 'hosts': hosts})

@@ -40,6 +40,9 @@ class ExitCodeTest {
       if mode == 'parse':
           sys.stderr.write('ERROR! We were unable to read either as JSON nor YAML (site.yml line 3)\\n')
           sys.exit(4)
+      if mode == 'silent':
+          print('ansible-playbook 2.3.0 (an old one, which does not load the callback plugin)')
+          sys.exit(0)
       print('some other output the plugin did not write')
       emit({'event': 'play', 'name': 'fake'})
       if mode == 'sleep':
@@ -53,8 +56,12 @@ class ExitCodeTest {
           elif mode == 'unreachable' and h == 'c1':
               emit({'event': 'result', 'host': h, 'task': 'step', 'status': 'unreachable', 'msg': 'ssh: refused'})
               s['unreachable'] = 1
+          elif mode == 'lost' and h == 'c2':
+              continue  # Ansible did not take c2 for a host of the inventory: no result, no stats
           else:
               emit({'event': 'result', 'host': h, 'task': 'step', 'status': 'changed'})
+              if mode != 'abort':
+                  emit({'event': 'completed', 'host': h})
           stats[h] = s
       emit({'event': 'stats', 'hosts': stats})
       sys.exit(int(os.environ.get('FAKE_EXIT', '0')))
@@ -103,7 +110,13 @@ class ExitCodeTest {
     assertThat(argv).contains("-i", "--limit");
     assertThat(argv.get(argv.indexOf("--limit") + 1)).startsWith("@");
     assertThat(argv.get(argv.size() - 2)).as("nothing after -- is an option").isEqualTo("--");
-    assertThat(argv.get(argv.size() - 1)).endsWith("ansible/site.yml");
+    // the playbook run imports site.yml from beside it, then marks the hosts that came through it
+    Path run = Path.of(argv.get(argv.size() - 1));
+    assertThat(run.getParent().toString()).endsWith("/ansible");
+    assertThat(run.getFileName().toString()).startsWith(".gitops-").endsWith(".yml");
+    assertThat(run).as("removed when the run ended").doesNotExist();
+    assertThat(argv.get(argv.indexOf("--limit") + 1)).as("relative: Ansible splits a limit on blanks, ',' and ':'")
+        .startsWith("@../");
   }
 
   @Test
@@ -112,6 +125,26 @@ class ExitCodeTest {
     assertThat(out.get(host("c1")).kind()).isEqualTo(Outcome.Kind.PERMANENT);
     assertThat(out.get(host("c1")).message()).contains("step").contains("boom").contains("exit 2");
     assertThat(out.get(host("c2")).kind()).isEqualTo(Outcome.Kind.CREATED);
+  }
+
+  @Test
+  void aRunThatExitsZeroWithoutAWordFromTheCallbackPluginFailsSayingSo() throws Exception {
+    Map<ResourceKey, Outcome> out = run("silent", 0, Duration.ofMinutes(1));
+    assertThat(out.values()).allSatisfy(o -> {
+      assertThat(o.kind()).isEqualTo(Outcome.Kind.PERMANENT);
+      assertThat(o.message()).contains("exited with 0").contains("no play started")
+          .contains("did not load the callback").doesNotContain("(ok)");
+    });
+  }
+
+  @Test
+  void aHostAnsibleNeverRanInARunThatExitedZeroIsNotRecordedAsConverged() throws Exception {
+    // a name Ansible reads otherwise (its limit file lines are stripped of Unicode blanks, say)
+    // matches no host: the run exits 0 with a warning and nothing ran there
+    Map<ResourceKey, Outcome> out = run("lost", 0, Duration.ofMinutes(1));
+    assertThat(out.get(host("c1")).kind()).isEqualTo(Outcome.Kind.CREATED);
+    assertThat(out.get(host("c2")).isOk()).as("%s", out.get(host("c2"))).isFalse();
+    assertThat(out.get(host("c2")).message()).contains("did not complete the playbook").contains("'c2'");
   }
 
   @Test

@@ -109,6 +109,10 @@ class LeftoverPlaybookTest {
     try (var runs = Files.list(workDir().resolve("runs"))) {
       assertThat(runs.toList()).as("the killed process's run directory is removed too").isEmpty();
     }
+    try (var files = Files.walk(workDir())) {
+      assertThat(files.filter(f -> f.getFileName().toString().startsWith(".gitops-run-")).toList())
+          .as("and the run playbook it left beside its playbook").isEmpty();
+    }
   }
 
   @Test

@@ -8,7 +8,12 @@ import java.util.regex.Pattern;
  */
 public final class HostNames {
 
-  private static final Pattern BAD = Pattern.compile("^[-~@&!]|[*?\\[\\],:\\s\\p{Cntrl}]");
+  /**
+   * White space is Unicode's (a no-break space too): Ansible strips the lines of a limit file as
+   * Python's {@code str.strip()} does, so "h1" and a no-break space (U+00A0) was limited as "h1"
+   * and never ran.
+   */
+  private static final Pattern BAD = Pattern.compile("^[-~@&!]|[*?\\[\\],:\\s\\p{IsWhite_Space}\\p{Cntrl}]");
 
   private HostNames() {}
 

@@ -10,7 +10,7 @@ import java.util.Map;
  * PyYAML reads back exactly the values that were decoded. Vault values keep their {@code !vault}
  * tag (Ansible decrypts them at run time), unsafe text its {@code !unsafe} tag; floats always carry
  * a decimal point (PyYAML reads {@code 1e+16} as a string); strings are double-quoted with every
- * character PyYAML would refuse escaped.
+ * character PyYAML would refuse or read as a line break escaped.
  */
 public final class InventoryYaml {
 
@@ -26,7 +26,7 @@ public final class InventoryYaml {
   public static String render(List<HostEntry> hosts, Map<String, List<String>> groupHosts,
       Map<String, List<String>> children) {
     StringBuilder sb = new StringBuilder();
-    sb.append("# Written by gitops-ansible: the managed inventory. Every run rewrites it; do not edit.\n");
+    sb.append(ManagedInventory.HEADER).append('\n');
     sb.append("all:\n");
     if (!hosts.isEmpty()) {
       sb.append("  hosts:\n");
@@ -113,7 +113,10 @@ public final class InventoryYaml {
     return r;
   }
 
-  /** A double-quoted YAML string; characters outside PyYAML's printable set are escaped. */
+  /**
+   * A double-quoted YAML string; characters outside PyYAML's printable set, and the line breaks
+   * inside it (NEL, U+2028, U+2029), are escaped.
+   */
   public static String string(String s) {
     StringBuilder sb = new StringBuilder(s.length() + 2).append('"');
     for (int i = 0; i < s.length(); i++) {
@@ -125,8 +128,11 @@ public final class InventoryYaml {
         case '\t' -> sb.append("\\t");
         case '\r' -> sb.append("\\r");
         default -> {
-          boolean printable = c == 0x85 || (c >= 0x20 && c <= 0x7e) || (c >= 0xa0 && c <= 0xd7ff)
-              || (c >= 0xe000 && c <= 0xfffd);
+          // NEL, LINE and PARAGRAPH SEPARATOR are printable to PyYAML but line breaks too: inside
+          // a quoted scalar it folds them (NEL into a space) and drops the blanks around them
+          boolean lineBreak = c == 0x85 || c == 0x2028 || c == 0x2029;
+          boolean printable = !lineBreak && ((c >= 0x20 && c <= 0x7e) || (c >= 0xa0 && c <= 0xd7ff)
+              || (c >= 0xe000 && c <= 0xfffd));
           if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
             sb.append(c).append(s.charAt(++i));
           } else if (printable) {

@@ -91,6 +91,33 @@ public final class ManagedInventory {
     return out;
   }
 
+  /** The first line of every managed inventory the provider writes. */
+  public static final String HEADER =
+      "# Written by gitops-ansible: the managed inventory. Every run rewrites it; do not edit.";
+
+  /**
+   * Refuses to take over an inventory file that this provider did not write: with no state file
+   * beside it, a file at the managed inventory's path that is neither empty nor starts with
+   * {@link #HEADER} is someone's own inventory (an {@code inventoryOut} pointed at the repository's
+   * or at {@code /etc/ansible/hosts.yml}), which the first run would overwrite.
+   *
+   * @throws IOException naming the file, when it is not ours
+   */
+  public void checkOwned() throws IOException {
+    if (Files.exists(state) || !Files.isRegularFile(inventory)) {
+      return;
+    }
+    byte[] head;
+    try (java.io.InputStream in = Files.newInputStream(inventory)) {
+      head = in.readNBytes(HEADER.length());
+    }
+    if (head.length > 0 && !new String(head, java.nio.charset.StandardCharsets.UTF_8).equals(HEADER)) {
+      throw new IOException("the managed inventory " + inventory + " already exists and was not written by"
+          + " gitops-ansible (its first line is not '" + HEADER + "', and there is no state file " + state
+          + "); it is not overwritten: point inventoryOut at a file of its own, or remove this one");
+    }
+  }
+
   /** Writes {@code record} atomically. */
   public void save(Record record) throws IOException {
     ObjectNode root = Documents.nodes().objectNode();

@@ -33,7 +33,9 @@ import org.slf4j.LoggerFactory;
  * directory and enabled through the environment ({@code ANSIBLE_CALLBACK_PLUGINS}, {@code
  * ANSIBLE_STDOUT_CALLBACK}). The command is an argument list, never a shell; the hosts go through
  * a limit file ({@code --limit @file}), extra variables through a JSON file ({@code -e @file}).
- * The run stops at the deadline or when the call is cancelled.
+ * What runs is a playbook written beside the playbook that imports it and then marks, in one more
+ * play, the hosts that came through it (see {@link HostResult#completed()}). The run stops at the
+ * deadline or when the call is cancelled.
  */
 public final class PlaybookRunner {
 
@@ -41,6 +43,11 @@ public final class PlaybookRunner {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final String PREFIX = "GITOPS-JSONL ";
   private static final String PLUGIN = "gitops_jsonl";
+  /**
+   * The name of the play (and its one task) run after the playbook: the callback plugin reports
+   * each host that reaches it as {@code completed} and shows nothing else of it.
+   */
+  private static final String COMPLETED = "gitops-jsonl: playbook completed";
 
   /**
    * How to run.
@@ -94,9 +101,14 @@ public final class PlaybookRunner {
    *     error output when the task had them; or ""
    * @param changedTasks tasks that changed (or would change, in check mode) something
    * @param diffs diffs of changed tasks, in check mode
+   * @param completed whether the host came through the whole playbook: the play the runner appends
+   *     after it ran there. Ansible ends a play, and the playbook, for every host when a serial batch
+   *     fails as a whole or {@code max_fail_percentage} or {@code any_errors_fatal} aborts it; the
+   *     hosts it did not fail itself then stop half-way, or before their first task, without a
+   *     failure of their own.
    */
   public record HostResult(String host, HostStatus status, Map<String, Integer> stats, String failedTask,
-      String taskPath, String message, List<String> changedTasks, List<TaskDiff> diffs) {}
+      String taskPath, String message, List<String> changedTasks, List<TaskDiff> diffs, boolean completed) {}
 
   /**
    * What a run came to.
@@ -126,12 +138,23 @@ public final class PlaybookRunner {
   private final Options options;
   private final Path workDir;
   private final PidFile pidFile;
+  private final java.util.function.Supplier<? extends Collection<String>> moreSensitiveNames;
 
   /** A runner using {@code workDir} for its plugin, limit files and logs. */
   public PlaybookRunner(Options options, Path workDir) {
+    this(options, workDir, Set::of);
+  }
+
+  /**
+   * A runner whose plugin also scrubs the variables {@code moreSensitiveNames} names at each run
+   * (those of vault-encrypted vars files, which reach Ansible decrypted: only their names mark them).
+   */
+  public PlaybookRunner(Options options, Path workDir,
+      java.util.function.Supplier<? extends Collection<String>> moreSensitiveNames) {
     this.options = options;
     this.workDir = workDir;
     this.pidFile = new PidFile(workDir);
+    this.moreSensitiveNames = moreSensitiveNames;
   }
 
   /** Extracts the callback plugin into the work directory (idempotent). */
@@ -160,12 +183,18 @@ public final class PlaybookRunner {
     Path program = Executables.locate("ansible-playbook", options.binary(), System.getenv("PATH"), INSTALL);
     awaitLeftover(ctx);
     Path runs = Files.createDirectories(workDir.resolve("runs"));
-    removeLeftRunDirectories(runs);
+    removeLeftRunDirectories(runs, workDir.resolve("bundles"));
     Path runDir = Files.createTempDirectory(runs, "run-");
     try {
       return runIn(program, runDir, inventory, playbook, hosts, check, ctx, scrubber, progress);
     } finally {
       BundleDirectory.deleteTree(runDir);
+      Path wrapper = playbook.resolveSibling(".gitops-" + runDir.getFileName() + ".yml");
+      try {
+        Files.deleteIfExists(wrapper);
+      } catch (IOException e) {
+        LOG.debug("cannot remove {}: {}", wrapper, e.toString());
+      }
     }
   }
 
@@ -204,7 +233,7 @@ public final class PlaybookRunner {
    * Removes run directories a killed process left (a live run's directory is its own and is
    * removed when it ends; none runs here now, the caller having waited for any).
    */
-  private static void removeLeftRunDirectories(Path runs) {
+  private static void removeLeftRunDirectories(Path runs, Path bundles) {
     try (java.util.stream.Stream<Path> s = Files.list(runs)) {
       s.filter(d -> d.getFileName().toString().startsWith("run-") && Files.isDirectory(d)).forEach(d -> {
         LOG.info("removing {}, left by an earlier run that did not end", d);
@@ -212,6 +241,20 @@ public final class PlaybookRunner {
       });
     } catch (IOException e) {
       LOG.warn("cannot list {} to remove what earlier runs left: {}", runs, e.toString());
+    }
+    // and the run playbooks such runs left beside their playbooks (see withCompletionPlay)
+    if (!Files.isDirectory(bundles)) {
+      return;
+    }
+    try (java.util.stream.Stream<Path> s = Files.walk(bundles)) {
+      for (Path f : (Iterable<Path>) s::iterator) {
+        String n = f.getFileName().toString();
+        if (n.startsWith(".gitops-run-") && n.endsWith(".yml") && Files.isRegularFile(f)) {
+          Files.deleteIfExists(f);
+        }
+      }
+    } catch (IOException | java.io.UncheckedIOException e) {
+      LOG.warn("cannot remove the run playbooks earlier runs left in {}: {}", bundles, e.toString());
     }
   }
 
@@ -226,6 +269,7 @@ public final class PlaybookRunner {
 
   private Result runIn(Path program, Path runDir, Path inventory, Path playbook, Collection<String> hosts, boolean check,
       CallContext ctx, Scrubber scrubber, Progress progress) throws IOException, InterruptedException {
+    Path cwd = playbook.toAbsolutePath().normalize().getParent();
     Path limit = runDir.resolve("limit");
     Files.write(limit, String.join("\n", new TreeSet<>(hosts)).concat("\n").getBytes(StandardCharsets.UTF_8));
     List<String> args = new ArrayList<>();
@@ -233,7 +277,7 @@ public final class PlaybookRunner {
     args.add("-i");
     args.add(inventory.toString());
     args.add("--limit");
-    args.add("@" + limit);
+    args.add("@" + underWorkDir(cwd, limit));
     if (options.forks() > 0) {
       args.add("--forks");
       args.add(Integer.toString(options.forks()));
@@ -254,12 +298,12 @@ public final class PlaybookRunner {
     }
     // after "--" nothing can be taken for an option, whatever the path looks like
     args.add("--");
-    args.add(playbook.toString());
+    args.add(withCompletionPlay(playbook, runDir).toString());
 
-    ProcessBuilder pb = new ProcessBuilder(args).directory(playbook.getParent().toFile());
+    ProcessBuilder pb = new ProcessBuilder(args).directory(cwd.toFile());
     Map<String, String> env = pb.environment();
     env.putAll(options.environment());
-    String plugins = pluginDir().toString();
+    String plugins = underWorkDir(cwd, pluginDir());
     String existing = env.get("ANSIBLE_CALLBACK_PLUGINS");
     env.put("ANSIBLE_CALLBACK_PLUGINS", existing == null || existing.isEmpty() ? plugins : plugins + ":" + existing);
     env.put("ANSIBLE_STDOUT_CALLBACK", PLUGIN);
@@ -267,7 +311,9 @@ public final class PlaybookRunner {
     env.put("ANSIBLE_FORCE_COLOR", "0");
     env.put("ANSIBLE_RETRY_FILES_ENABLED", "false");
     env.put("PYTHONUNBUFFERED", "1");
-    env.put("GITOPS_SENSITIVE_VARS", String.join(",", options.sensitiveNames()));
+    Set<String> sensitive = new TreeSet<>(options.sensitiveNames());
+    sensitive.addAll(moreSensitiveNames.get());
+    env.put("GITOPS_SENSITIVE_VARS", String.join(",", sensitive));
     pb.redirectError(runDir.resolve("stderr").toFile());
     pb.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
 
@@ -326,6 +372,43 @@ public final class PlaybookRunner {
     int code = stopped.isEmpty() ? p.exitValue() : -1;
     LOG.info("ansible-playbook {} ended: exit {}{}", playbook.getFileName(), code, stopped.isEmpty() ? "" : " (" + stopped + ")");
     return new Result(code, collector.results(hosts), collector.played, err, stopped);
+  }
+
+  /**
+   * {@code file} (under the work directory, as the run's working directory {@code cwd} is) as a
+   * path relative to {@code cwd}: "..", "runs", "run-…" and such names only. Ansible splits a
+   * {@code --limit} argument on white space, commas and colons (so "@/var/lib/my gitops/…" named
+   * a limit file "/var/lib/my"), and a callback plugin path list on colons; the absolute path of a
+   * work directory may hold any of them.
+   */
+  private static String underWorkDir(Path cwd, Path file) {
+    return cwd.relativize(file.toAbsolutePath().normalize()).toString();
+  }
+
+  /**
+   * A playbook beside {@code playbook} (so that its {@code group_vars}, {@code host_vars} and roles
+   * are found as before) that imports it and then runs one play, {@link #COMPLETED}, on every host
+   * still in the run: the plugin reports each host that reaches it, so a host Ansible stopped
+   * without a failure of its own (a serial batch that failed, {@code max_fail_percentage}, {@code
+   * any_errors_fatal}: the playbook ends there) is told from one that ran every task. Removed with
+   * the run directory's other files when the run ends.
+   */
+  private static Path withCompletionPlay(Path playbook, Path runDir) throws IOException {
+    Path wrapper = playbook.resolveSibling(".gitops-" + runDir.getFileName() + ".yml");
+    String name = InventoryYaml.string(COMPLETED);
+    String text = "# Written by gitops-ansible for one run: the playbook, then a play marking the hosts that"
+        + " completed it.\n"
+        + "- import_playbook: " + InventoryYaml.string(playbook.getFileName().toString()) + "\n"
+        + "- name: " + name + "\n"
+        + "  hosts: all\n"
+        + "  gather_facts: false\n"
+        + "  tasks:\n"
+        + "    - name: " + name + "\n"
+        + "      ansible.builtin.debug:\n"
+        + "        msg: completed\n"
+        + "      changed_when: false\n";
+    ManagedInventory.write(wrapper, text.getBytes(StandardCharsets.UTF_8));
+    return wrapper;
   }
 
   /**
@@ -418,6 +501,7 @@ public final class PlaybookRunner {
     private final Map<String, Map<String, Integer>> stats = new LinkedHashMap<>();
     private final Set<String> unreachable = new TreeSet<>();
     private final Set<String> failed = new TreeSet<>();
+    private final Set<String> completed = new TreeSet<>();
     volatile boolean played;
 
     Collector(Scrubber scrubber, Progress progress, java.util.function.UnaryOperator<String> paths) {
@@ -457,6 +541,7 @@ public final class PlaybookRunner {
       String task = scrubber.scrub(e.path("task").asText());
       switch (event) {
         case "play" -> played = true;
+        case "completed" -> completed.add(host);
         case "start" -> progress.step(new Step(host, task, "started", ""));
         case "result" -> {
           String status = e.path("status").asText();
@@ -527,7 +612,7 @@ public final class PlaybookRunner {
         }
         String[] f = firstFailure.getOrDefault(h, new String[] {"", "", ""});
         out.put(h, new HostResult(h, status, s, f[0], f[1], f[2], changed.getOrDefault(h, List.of()),
-            diffs.getOrDefault(h, List.of())));
+            diffs.getOrDefault(h, List.of()), completed.contains(h)));
       }
       return out;
     }

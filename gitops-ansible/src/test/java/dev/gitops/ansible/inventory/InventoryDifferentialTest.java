@@ -64,6 +64,15 @@ class InventoryDifferentialTest {
   }
 
   @Test
+  void unicodeLineAndParagraphSeparatorsNelAndOtherPythonLineBreaksInIniAndYaml() throws Exception {
+    // Python's str.splitlines() (Ansible's INI reader) breaks lines at VT, FF, U+001C-U+001E, NEL
+    // (U+0085), U+2028 and U+2029 too; PyYAML folds NEL, U+2028 and U+2029 inside quoted scalars
+    assertSameAsAnsible(tree(
+        "hosts", "[web]\nh1 a=x\u2028h2 b=y\nh3 c=p\u0085q\nh4 d=1\u000bh5\nh6 e=caf\u00e9\u00a0\ud83d\ude80\n",
+        "group_vars/web.yml", "nel: \"a\\Nb c\"\nls: \"x \\L y\"\nps: \"x \\P y\"\nraw: \"caf\u00e9 \u00a0!\"\n"));
+  }
+
+  @Test
   void iniRangesChildrenAndYamlOneOneScalarsInGroupVars() throws Exception {
     assertSameAsAnsible(tree(
         "hosts", "[web]\nweb[01:03].example.com x=1\n[db]\ndb-[a:c] y=\"2\"\n[all:vars]\nz=3\n"
