@@ -161,7 +161,8 @@ class TerraformProviderTest {
   @Test
   void variablesGoInAFileAfterTheUsersFilesAndNeverOnTheCommandLine() throws Exception {
     fake.respond("plan", 0, null).respondResource("show-plan", "plan-noop.json");
-    reconciler(builder().variable("region", "eu-west-1").varFile("env/prod.tfvars").build()).sync();
+    reconciler(builder().variable("region", "eu-west-1").varFile("env/prod.tfvars")
+        .environment("TF_DATA_DIR", "/elsewhere").build()).sync();
     JsonNode call = fake.last("plan");
     List<String> argv = new ArrayList<>();
     call.path("argv").forEach(a -> argv.add(a.asText()));
@@ -174,6 +175,8 @@ class TerraformProviderTest {
     assertThat(vars.path("db_token").asText()).isEqualTo("hunter2-var");
     assertThat(Files.exists(Path.of(files.get(1).substring(10)))).as("values are not left at rest").isFalse();
     assertThat(call.path("env").path("TF_IN_AUTOMATION").asText()).isEqualTo("1");
+    assertThat(call.path("env").path("TF_DATA_DIR").asText()).as("the working directory's own, where init and its"
+        + " modules are checked").isEqualTo(".terraform");
   }
 
   /** Records {@code addresses} as objects a revision of gitops's declared (what an earlier sync would leave). */

@@ -53,7 +53,7 @@ for a in "$@"; do
     *) last=$a ;;
   esac
 done
-env="\"TF_IN_AUTOMATION\":\"$(esc "${TF_IN_AUTOMATION:-}")\",\"TF_INPUT\":\"$(esc "${TF_INPUT:-}")\""
+env="\"TF_IN_AUTOMATION\":\"$(esc "${TF_IN_AUTOMATION:-}")\",\"TF_INPUT\":\"$(esc "${TF_INPUT:-}")\",\"TF_DATA_DIR\":\"$(esc "${TF_DATA_DIR:-}")\""
 env+=",\"CHECKPOINT_DISABLE\":\"$(esc "${CHECKPOINT_DISABLE:-}")\""
 printf '{"command":"%s","argv":[%s],"cwd":"%s","env":{%s},"var_files":{%s}}\n' \
   "$cmd" "$argv" "$(esc "$PWD")" "$env" "$varfiles" >> "$scenario/calls.jsonl"

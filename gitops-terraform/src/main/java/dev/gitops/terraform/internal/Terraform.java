@@ -49,6 +49,9 @@ public final class Terraform {
     env.put("TF_INPUT", "0");
     env.put("CHECKPOINT_DISABLE", "1");
     env.putAll(environment);
+    // Terraform's data directory is the working directory's own .terraform/, whatever the
+    // environment says: the init record and the check of installed modules read it there
+    env.put("TF_DATA_DIR", ".terraform");
     this.environment = Map.copyOf(env);
     this.commandTimeout = commandTimeout;
     this.interruptGrace = interruptGrace;
