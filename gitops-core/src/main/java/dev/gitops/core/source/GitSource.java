@@ -90,9 +90,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Untrusted content.</b> Symbolic links and submodules anywhere under the sub-path are
  * refused (they are never followed), and so is an entry named like a Git directory ({@code .git}
- * in any case, and its NTFS and HFS+ spellings, which Git itself refuses to check out) or named in
- * bytes that are not UTF-8 (named {@code \xNN} in the refusal: read as Latin-1, as JGit reads such a
- * name, it would be another name, and could be one another entry already has); a sub-path
+ * in any case, and its NTFS and HFS+ spellings, which Git itself refuses to check out); so is a
+ * file a decoder would read, or a directory walked, named in bytes that are not UTF-8 (named {@code
+ * \xNN} in the refusal: read as Latin-1, as JGit reads such a name, it would be another name, and
+ * could be one another entry already has); a sub-path
  * with {@code ..} or a leading {@code /} is refused;
  * files larger than {@link Builder#maxFileSize(long)} are refused; {@code .gitopsignore} files
  * (gitignore syntax) at the sub-path root and below exclude files from decoding. With {@link

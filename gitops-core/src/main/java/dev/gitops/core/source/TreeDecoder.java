@@ -256,13 +256,6 @@ final class TreeDecoder {
           String name = tw.getNameString();
           String rel = dir.isEmpty() ? name : dir + "/" + name;
           String raw = notUtf8(name, tw);
-          if (raw != null) {
-            // JGit reads such a name as Latin-1: the file would be written under another name than
-            // Git's, and two entries (Latin-1 and UTF-8 'é') would decode to one key, the last silently winning
-            throw new SourceException(repoPath(dir.isEmpty() ? raw : dir + "/" + raw) + " at " + revision + " in "
-                + repository + " is a name that is not valid UTF-8; names are read as UTF-8 (rename it in the"
-                + " repository)");
-          }
           FileMode mode = tw.getFileMode(0);
           // checked before ignore rules: untrusted trees must not carry links anywhere under the sub-path
           if (GitDirNames.isGitDir(name)) {
@@ -282,6 +275,14 @@ final class TreeDecoder {
           }
           boolean isDir = mode == FileMode.TREE;
           boolean skip = ignored || isIgnored(levels, rel, isDir);
+          if (raw != null && !skip && (isDir || claimed(rel))) {
+            // JGit reads such a name as Latin-1: a file would be written under another name than
+            // Git's, and two entries (Latin-1 and UTF-8 'é') would decode to one key, the last
+            // silently winning. A file no decoder reads, or one ignored, only names itself.
+            throw new SourceException(repoPath(dir.isEmpty() ? raw : dir + "/" + raw) + " at " + revision + " in "
+                + repository + " is a name that is not valid UTF-8; names are read as UTF-8 (rename it in the"
+                + " repository, or exclude it in " + IGNORE_FILE + ")");
+          }
           if (isDir) {
             tree(tw.getObjectId(0), rel, levels, skip);
           } else if (!skip && !name.equals(IGNORE_FILE) && !rel.equals(CONFIG_FILE)) {
@@ -331,6 +332,16 @@ final class TreeDecoder {
 
     private byte[] load(ObjectId blob, String rel) throws IOException {
       return TreeDecoder.this.load(reader, blob, rel, revision);
+    }
+
+    /** Whether a decoder of this walk claims the file {@code rel}. */
+    private boolean claimed(String rel) {
+      for (Decoder d : decoders) {
+        if (d.claims(rel)) {
+          return true;
+        }
+      }
+      return false;
     }
 
     private void file(ObjectId blob, String rel, boolean executable) throws IOException {

@@ -421,41 +421,55 @@ class GitSourceTest {
     String fingerprint = s.lastRead().orElseThrow().fingerprint();
     // 'café.yaml' in Latin-1 (0xE9) beside the same name in UTF-8: JGit reads the first as Latin-1,
     // so both would be one 'café.yaml' and the last would silently win
-    String sha;
-    try (org.eclipse.jgit.lib.Repository r = new org.eclipse.jgit.storage.file.FileRepositoryBuilder()
-        .setGitDir(repo.dir().resolve(".git").toFile()).build();
-        org.eclipse.jgit.lib.ObjectInserter ins = r.newObjectInserter()) {
-      org.eclipse.jgit.lib.TreeFormatter root = new org.eclipse.jgit.lib.TreeFormatter();
-      root.append("a.yaml", org.eclipse.jgit.lib.FileMode.REGULAR_FILE, ins.insert(
-          org.eclipse.jgit.lib.Constants.OBJ_BLOB, manifest("a", "0").getBytes(java.nio.charset.StandardCharsets.UTF_8)));
-      // git's order: names compared as bytes (0xC3 before 0xE9)
-      byte[] utf8 = "caf\u00e9.yaml".getBytes(java.nio.charset.StandardCharsets.UTF_8);
-      root.append(utf8, 0, utf8.length, org.eclipse.jgit.lib.FileMode.REGULAR_FILE, ins.insert(
-          org.eclipse.jgit.lib.Constants.OBJ_BLOB, manifest("c", "2").getBytes(java.nio.charset.StandardCharsets.UTF_8)));
-      byte[] latin1 = "caf\u00e9.yaml".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
-      root.append(latin1, 0, latin1.length, org.eclipse.jgit.lib.FileMode.REGULAR_FILE, ins.insert(
-          org.eclipse.jgit.lib.Constants.OBJ_BLOB, manifest("b", "1").getBytes(java.nio.charset.StandardCharsets.UTF_8)));
-      org.eclipse.jgit.lib.CommitBuilder c = new org.eclipse.jgit.lib.CommitBuilder();
-      c.setTreeId(ins.insert(root));
-      c.setParentId(r.resolve("refs/heads/main"));
-      org.eclipse.jgit.lib.PersonIdent who = new org.eclipse.jgit.lib.PersonIdent("t", "t@example.com");
-      c.setAuthor(who);
-      c.setCommitter(who);
-      c.setMessage("latin-1 name");
-      org.eclipse.jgit.lib.ObjectId commit = ins.insert(c);
-      ins.flush();
-      org.eclipse.jgit.lib.RefUpdate u = r.updateRef("refs/heads/main");
-      u.setNewObjectId(commit);
-      u.setForceUpdate(true);
-      u.update();
-      sha = commit.name();
-    }
+    java.nio.charset.Charset latin1 = java.nio.charset.StandardCharsets.ISO_8859_1;
+    java.nio.charset.Charset utf8 = java.nio.charset.StandardCharsets.UTF_8;
+    Map<byte[], String> files = new java.util.LinkedHashMap<>();
+    files.put("a.yaml".getBytes(utf8), manifest("a", "0"));
+    files.put("caf\u00e9.yaml".getBytes(utf8), manifest("c", "2"));
+    files.put("caf\u00e9.yaml".getBytes(latin1), manifest("b", "1"));
+    String sha = commitRawNames(files);
 
     assertThat(s.readSince(request, fingerprint, before.resources().values()))
         .as("the read since the last one leaves the name to the full read").isEmpty();
     assertThatThrownBy(() -> s.read(request)).isInstanceOf(SourceException.class)
         .hasMessageContaining("caf\\xE9.yaml at main@sha1:" + sha).hasMessageContaining(daemon.url("repo"))
         .hasMessageContaining("not valid UTF-8");
+
+    // a file no decoder reads, and one the ignore file excludes, only name themselves
+    files.clear();
+    files.put(".gitopsignore".getBytes(utf8), "old\u00e9*\n");
+    files.put("a.yaml".getBytes(utf8), manifest("a", "1"));
+    files.put("caf\u00e9.md".getBytes(latin1), "notes\n");
+    files.put("old\u00e9.yaml".getBytes(latin1), manifest("old", "1"));
+    commitRawNames(files);
+    assertThat(value(s.read(request), "a")).isEqualTo("1");
+  }
+
+  /** Commits on main a tree of files named by {@code files}' raw bytes (given in Git's byte order). */
+  private String commitRawNames(Map<byte[], String> files) throws Exception {
+    try (org.eclipse.jgit.lib.Repository r = new org.eclipse.jgit.storage.file.FileRepositoryBuilder()
+        .setGitDir(repo.dir().resolve(".git").toFile()).build();
+        org.eclipse.jgit.lib.ObjectInserter ins = r.newObjectInserter()) {
+      org.eclipse.jgit.lib.TreeFormatter root = new org.eclipse.jgit.lib.TreeFormatter();
+      for (Map.Entry<byte[], String> f : files.entrySet()) {
+        root.append(f.getKey(), 0, f.getKey().length, org.eclipse.jgit.lib.FileMode.REGULAR_FILE, ins.insert(
+            org.eclipse.jgit.lib.Constants.OBJ_BLOB, f.getValue().getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+      }
+      org.eclipse.jgit.lib.CommitBuilder c = new org.eclipse.jgit.lib.CommitBuilder();
+      c.setTreeId(ins.insert(root));
+      c.setParentId(r.resolve("refs/heads/main"));
+      org.eclipse.jgit.lib.PersonIdent who = new org.eclipse.jgit.lib.PersonIdent("t", "t@example.com");
+      c.setAuthor(who);
+      c.setCommitter(who);
+      c.setMessage("raw names");
+      org.eclipse.jgit.lib.ObjectId commit = ins.insert(c);
+      ins.flush();
+      org.eclipse.jgit.lib.RefUpdate u = r.updateRef("refs/heads/main");
+      u.setNewObjectId(commit);
+      u.setForceUpdate(true);
+      u.update();
+      return commit.name();
+    }
   }
 
   @Test
