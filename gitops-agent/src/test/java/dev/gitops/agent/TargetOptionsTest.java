@@ -5,12 +5,14 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import dev.gitops.agent.config.AgentConfig;
 import dev.gitops.agent.config.ConfigException;
+import dev.gitops.agent.config.ConfigNode;
 import dev.gitops.agent.providers.FilesProviderFactory;
 import dev.gitops.core.SyncOptions;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -57,5 +59,16 @@ class TargetOptionsTest {
     ConfigException e = catchThrowableOfType(ConfigException.class, () -> options("    callTimeout: soon\n"));
     assertThat(e.line()).isEqualTo(5);
     assertThat(e.getMessage()).contains("targets[0].callTimeout: must be a positive duration");
+  }
+
+  @Test
+  void aTimeoutLongerThanTheLongestIsRefusedAtItsLineNotAtTheFirstSync() {
+    // a deadline that far ahead overflows: refused with the file's line, not as a failure of every sync
+    for (String value : List.of("36501d", "PT2562047788015215H")) {
+      ConfigException e = catchThrowableOfType(ConfigException.class, () -> options("    callTimeout: " + value + "\n"));
+      assertThat(e.line()).isEqualTo(5);
+      assertThat(e.getMessage()).contains("targets[0].callTimeout: must be a positive duration").contains("at most 36500d");
+    }
+    assertThat(ConfigNode.parseDuration("36500d")).contains(Duration.ofDays(36_500));
   }
 }

@@ -43,7 +43,7 @@ final class TimeoutOptions {
     @Override
     public Duration convert(String value) {
       return ConfigNode.parseDuration(value).orElseThrow(() -> new CommandLine.TypeConversionException(
-          "'" + value + "' is not a positive duration such as 500ms, 30s, 5m, 1h or PT30S"));
+          "'" + value + "' is not a positive duration such as 500ms, 30s, 5m, 1h or PT30S (at most 36500d)"));
     }
   }
 }

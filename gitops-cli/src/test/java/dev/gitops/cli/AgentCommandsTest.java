@@ -61,8 +61,8 @@ class AgentCommandsTest {
     Run r = gitops("run", "--config", f.toString());
     assertThat(r.code()).isEqualTo(ExitCodes.ERROR);
     assertThat(r.err().lines().toList()).containsExactly(
-        "gitops: " + f + ":5: targets[0].interval: must be a positive duration such as 500ms, 30s, 5m, 1h or PT30S, "
-            + "got \"sometimes\"");
+        "gitops: " + f + ":5: targets[0].interval: must be a positive duration such as 500ms, 30s, 5m, 1h or PT30S"
+            + " (at most 36500d), got \"sometimes\"");
     assertThat(dir.resolve(".gitops-agent")).as("nothing started, nothing created").doesNotExist();
   }
 

@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.MissingNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.gitops.core.apply.ExecutionOptions;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -318,13 +319,14 @@ public final class ConfigNode {
       return otherwise;
     }
     return parseDuration(c.node.isTextual() ? c.node.asText() : "")
-        .orElseThrow(() -> c.error("must be a positive duration such as 500ms, 30s, 5m, 1h or PT30S, got " + c.node));
+        .orElseThrow(() -> c.error("must be a positive duration such as 500ms, 30s, 5m, 1h or PT30S (at most 36500d),"
+            + " got " + c.node));
   }
 
   /**
    * The positive duration {@code text} spells ({@code 500ms}, {@code 30s}, {@code 5m}, {@code 1h},
-   * {@code 1d}, or ISO-8601 {@code PT30S}), or empty when it spells none: the one reading of a
-   * duration for configuration files and command-line flags alike.
+   * {@code 1d}, or ISO-8601 {@code PT30S}) up to {@link ExecutionOptions#MAX}, or empty when it
+   * spells none: the one reading of a duration for configuration files and command-line flags alike.
    *
    * <pre>{@code
    * Duration callTimeout = ConfigNode.parseDuration("5m").orElseThrow();   // PT5M
@@ -350,7 +352,10 @@ public final class ConfigNode {
         // not a duration: the caller reports it with the accepted forms
       }
     }
-    return d == null || d.isNegative() || d.isZero() ? Optional.empty() : Optional.of(d);
+    // longer than the longest timeout (ExecutionOptions.MAX, about 100 years) is no duration either:
+    // deadlines and waits would overflow
+    return d == null || d.isNegative() || d.isZero() || d.compareTo(ExecutionOptions.MAX) > 0 ? Optional.empty()
+        : Optional.of(d);
   }
 
   /** The path at {@code name}, relative to the configuration file's directory; required. */

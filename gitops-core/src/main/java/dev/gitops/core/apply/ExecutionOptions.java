@@ -44,7 +44,7 @@ public record ExecutionOptions(int parallelism, RetryPolicy retry, Duration call
    * The longest duration taken (about 100 years): deadlines are instants and waits nanoseconds, so
    * a longer one ({@code ChronoUnit.FOREVER}, meant as no limit) would overflow in the middle of a sync.
    */
-  static final Duration MAX = Duration.ofDays(36_500);
+  public static final Duration MAX = Duration.ofDays(36_500);
 
   private static void positive(Duration d, String name) {
     Objects.requireNonNull(d, name);
