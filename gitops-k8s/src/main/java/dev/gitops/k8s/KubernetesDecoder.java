@@ -62,6 +62,8 @@ public final class KubernetesDecoder implements Decoder {
    * after one file changed parses only that file (resolving scopes over all of them is cheap).
    */
   private volatile Map<String, List<Manifest>> parsed = Map.of();
+  /** Where each object of the desired state was declared, so the provider's errors can name file and line. */
+  private volatile Map<ResourceKey, Origin> origins = Map.of();
 
   private KubernetesDecoder(Builder b) {
     this.together = b.together;
@@ -73,7 +75,7 @@ public final class KubernetesDecoder implements Decoder {
     this.kinds = b.kinds != null ? b.kinds : new Kinds();
     this.live = b.live;
     this.fingerprint = "KubernetesDecoder(provider=" + providerId + ",namespace=" + defaultNamespace + ",keepStatus="
-        + new TreeSet<>(b.keepStatus) + ",together=" + together + ",reader=" + reader.fingerprint() + ",v1)";
+        + new TreeSet<>(b.keepStatus) + ",together=" + together + ",reader=" + reader.fingerprint() + ",v2)";
   }
 
   /** A builder: provider {@code k8s}, default namespace {@code default}. */
@@ -134,7 +136,7 @@ public final class KubernetesDecoder implements Decoder {
       if (ofFile == null) {
         ofFile = new ArrayList<>();
         for (YamlManifestDecoder.Document d : reader.documents(f)) {
-          flatten(d.content(), d.origin(), "", ofFile);
+          flatten(d.content(), d.origin(), "", ofFile, d);
         }
         ofFile = List.copyOf(ofFile);
       } else if (!ofFile.isEmpty() && !ofFile.get(0).origin().revision().equals(f.revision())) {
@@ -147,8 +149,17 @@ public final class KubernetesDecoder implements Decoder {
       parsed = now;  // bounded by the tree: files no longer there are forgotten
     }
     Map<String, KindInfo> crds = new HashMap<>();
+    Map<String, Manifest> firstOfType = new HashMap<>();
     for (Manifest m : manifests) {
-      kinds.sawApiVersion(m.type(), m.doc().path("apiVersion").textValue());
+      Manifest first = firstOfType.putIfAbsent(m.type(), m);
+      String apiVersion = m.doc().path("apiVersion").textValue();
+      if (first != null && !first.doc().path("apiVersion").textValue().equals(apiVersion)) {
+        // one informer per kind reads and writes its objects at one version
+        throw new DecodeException(m.origin(), m.where() + m.type() + " is written as " + apiVersion + " here but as "
+            + first.doc().path("apiVersion").textValue() + " at " + first.origin() + ": write every " + m.type()
+            + " at one version");
+      }
+      kinds.sawApiVersion(m.type(), apiVersion);
       if (m.type().equals(KindTable.CRD)) {
         Kinds.fromCrd(m.doc()).ifPresent(k -> crds.put(k.type(), k));
       }
@@ -168,7 +179,19 @@ public final class KubernetesDecoder implements Decoder {
       }
       out.add(r);
     }
+    if (wholeTree) {
+      origins = Map.copyOf(seen);
+    } else {
+      Map<ResourceKey, Origin> all = new HashMap<>(origins);
+      all.putAll(seen);
+      origins = Map.copyOf(all);
+    }
     return out;
+  }
+
+  /** Where the last decoded desired state declares {@code key}, if it does. */
+  Optional<Origin> originOf(ResourceKey key) {
+    return Optional.ofNullable(origins.get(key));
   }
 
   /** One object of a file: its document (never modified), where it is, its key type. */
@@ -178,13 +201,24 @@ public final class KubernetesDecoder implements Decoder {
     }
   }
 
-  /** Checks identity fields and unfolds {@code kind: List}. */
-  private void flatten(JsonNode doc, Origin origin, String where, List<Manifest> out) {
+  /**
+   * Checks identity fields and unfolds {@code kind: List}; the items of a document's top-level
+   * list take their own lines from {@code file} (null below it: nested lists keep their list's).
+   */
+  private void flatten(JsonNode doc, Origin origin, String where, List<Manifest> out, YamlManifestDecoder.Document file) {
     if (!doc.isObject()) {
       throw new DecodeException(origin, where + "an object must be a mapping, got " + doc.getNodeType().name().toLowerCase(Locale.ROOT));
     }
     String apiVersion = text(doc, "apiVersion", origin, where);
     String kind = text(doc, "kind", origin, where);
+    if (!API_VERSION.matcher(apiVersion).matches()) {
+      throw new DecodeException(origin, where + "apiVersion '" + apiVersion + "' is not a version ('v1') or a group and a"
+          + " version ('apps/v1'): it is part of the object's URL and key");
+    }
+    if (!KIND.matcher(kind).matches()) {
+      throw new DecodeException(origin, where + "kind '" + kind + "' is not a kind (a letter, then letters, digits and '-'):"
+          + " it is part of the object's key");
+    }
     // kind List, or a typed list such as ConfigMapList (what kubectl get -o yaml writes): its items
     boolean typedList = kind.endsWith("List") && doc.path("items").isArray() && !doc.path("metadata").has("name");
     if (kind.equals("List") && doc.has("items") || typedList) {
@@ -193,7 +227,7 @@ public final class KubernetesDecoder implements Decoder {
         throw new DecodeException(origin, where + "items of a " + kind + " must be a list");
       }
       for (int i = 0; i < items.size(); i++) {
-        flatten(items.get(i), origin, where + "items[" + i + "]: ", out);
+        flatten(items.get(i), file == null ? origin : file.originOf("/items/" + i), where + "items[" + i + "]: ", out, null);
       }
       return;
     }
@@ -226,6 +260,9 @@ public final class KubernetesDecoder implements Decoder {
     out.add(new Manifest((ObjectNode) doc, origin, where, type));
   }
 
+  private static final java.util.regex.Pattern API_VERSION =
+      java.util.regex.Pattern.compile("([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[a-z0-9]+");
+  private static final java.util.regex.Pattern KIND = java.util.regex.Pattern.compile("[A-Za-z][-A-Za-z0-9]*");
   private static final java.util.regex.Pattern NAMESPACE = java.util.regex.Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?");
 
   /**
@@ -250,8 +287,18 @@ public final class KubernetesDecoder implements Decoder {
         return "may not contain spaces or control characters";
       }
     }
+    for (int i = 0; i < name.length(); i++) {
+      char c = name.charAt(i);
+      if (!(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || PATH_SEGMENT_SIGNS.indexOf(c) >= 0)) {
+        return "may not contain '" + c + "': the client sends the name unescaped as a path segment of its URL, where it"
+            + " would address another object or no valid URL (allowed: letters, digits and " + PATH_SEGMENT_SIGNS + ")";
+      }
+    }
     return null;
   }
+
+  /** What a URL path segment holds unescaped besides letters and digits (RFC 3986 pchar). */
+  private static final String PATH_SEGMENT_SIGNS = "-._~!$&'()*+,;=:@";
 
   /** Whether {@code ns} is a namespace name: a DNS label (RFC 1123) of at most 63 characters. */
   static boolean isNamespaceName(String ns) {
@@ -284,6 +331,7 @@ public final class KubernetesDecoder implements Decoder {
       }
       namespaced = true;
     }
+    stringMaps(m, doc, name);
     ObjectNode d = (ObjectNode) Documents.mutableCopy(doc);
     ObjectNode meta = (ObjectNode) d.get("metadata");
     if (namespaced && namespace.isEmpty()) {
@@ -331,6 +379,53 @@ public final class KubernetesDecoder implements Decoder {
       return b.build();
     } catch (IllegalArgumentException e) {
       throw new DecodeException(m.origin(), m.where() + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Checks the maps whose values the API server reads as strings: labels and annotations of every
+   * object, a ConfigMap's {@code data} and {@code binaryData}, a Secret's {@code data} and {@code
+   * stringData}. YAML reads {@code yes}, {@code on}, {@code 1.10} or {@code 0x1F} as other types,
+   * which the server refuses at apply time without naming the file; base64 values must decode.
+   * A Secret's values are never shown in the error.
+   */
+  private static void stringMaps(Manifest m, ObjectNode doc, String name) {
+    String kind = doc.path("kind").textValue();
+    String what = m.where() + kind + " " + name + ": ";
+    JsonNode meta = doc.path("metadata");
+    stringMap(m, what, meta.get("labels"), "metadata.labels", false, false);
+    stringMap(m, what, meta.get("annotations"), "metadata.annotations", false, false);
+    if (m.type().equals("/ConfigMap")) {
+      stringMap(m, what, doc.get("data"), "data", false, false);
+      stringMap(m, what, doc.get("binaryData"), "binaryData", true, false);
+    } else if (m.type().equals(KindTable.SECRET)) {
+      stringMap(m, what, doc.get("data"), "data", true, true);
+      stringMap(m, what, doc.get("stringData"), "stringData", false, true);
+    }
+  }
+
+  private static void stringMap(Manifest m, String what, JsonNode map, String field, boolean base64, boolean secret) {
+    if (map == null || map.isNull()) {
+      return;
+    }
+    if (!map.isObject()) {
+      throw new DecodeException(m.origin(), what + field + " must be a mapping of strings, got "
+          + map.getNodeType().name().toLowerCase(Locale.ROOT));
+    }
+    for (Map.Entry<String, JsonNode> e : map.properties()) {
+      JsonNode v = e.getValue();
+      if (v.isNull()) {
+        continue;  // null means absent
+      }
+      if (!v.isTextual()) {
+        throw new DecodeException(m.origin(), what + field + "." + e.getKey() + " must be a string, got "
+            + (secret ? "a " + v.getNodeType().name().toLowerCase(Locale.ROOT) : v.toString())
+            + " (quote it: YAML reads yes, on, 1.10 and 0x1F as booleans and numbers)");
+      }
+      if (base64 && Normalization.base64(v.textValue()) == null) {
+        throw new DecodeException(m.origin(), what + field + "." + e.getKey() + " is not base64"
+            + (secret ? " (the value is not shown; put plain text under stringData instead)" : ""));
+      }
     }
   }
 

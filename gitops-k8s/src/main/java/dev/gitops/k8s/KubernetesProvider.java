@@ -282,7 +282,24 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
    */
   private Optional<KindInfo> resolve(String type) {
     Optional<KindInfo> k = KindTable.builtIn(type);
-    return k.isPresent() ? k : liveKind(type, null);
+    return (k.isPresent() ? k : liveKind(type, null)).map(this::asWritten);
+  }
+
+  /**
+   * {@code k} at the version the manifests write it in, when that is another version of its group
+   * ({@code autoscaling/v1} HorizontalPodAutoscalers while the table says v2, a custom object at a
+   * served version other than its CRD's storage version): the server refuses a body whose
+   * apiVersion is not the URL's, and objects read at another version have other fields.
+   */
+  private KindInfo asWritten(KindInfo k) {
+    String written = kinds.apiVersion(k.type()).orElse(null);
+    // CRDs are read at v1 for the provider's own needs (one informer per kind): never at another version
+    if (written == null || k.type().equals(KindTable.CRD) || !KindInfo.groupOf(written).equals(k.group())) {
+      return k;
+    }
+    String version = KindInfo.versionOf(written);
+    return version.isEmpty() || version.equals(k.version()) ? k
+        : new KindInfo(k.group(), version, k.kind(), k.plural(), k.namespaced());
   }
 
   // ------------------------------------------------------------------ observe
@@ -305,7 +322,7 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
               + " (no CustomResourceDefinition defines it and discovery does not list it)";
           for (ResourceKey k : e.getValue()) {
             // no object of a kind the cluster does not serve can exist: its CRD in Git will be created first
-            out.put(k, why == null ? Observation.absent(k) : Observation.unknown(k, why));
+            out.put(k, why == null ? Observation.absent(k) : Observation.unknown(k, why + declaredAt(k)));
           }
           continue;
         }
@@ -321,6 +338,11 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
       }
     }
     return out;
+  }
+
+  /** {@code "; declared at <file>:<line>@<revision>"} when the desired state declares {@code key}, else "". */
+  private String declaredAt(ResourceKey key) {
+    return decoder.originOf(key).map(o -> "; declared at " + o + " (is the kind or its apiVersion misspelled?)").orElse("");
   }
 
   private Duration budget(CallContext ctx) {
@@ -339,7 +361,9 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
       return Observation.absent(key);
     }
     JsonNode live = json(obj);
-    Observation seen = Observation.present(key, live, live.at("/metadata/resourceVersion").asText(""), markOf(live));
+    OwnerMark mark = markOf(live);
+    Observation seen = Observation.present(key, live, live.at("/metadata/resourceVersion").asText(""),
+        mark != null ? mark : controllerOf(key, live));
     // Server-side apply removes only the fields its own field manager applied: a kubectl record
     // there would plan removals the server does not make.
     return applyMode == ApplyMode.CLIENT_SIDE ? seen.withLastApplied(recordedLastApplied(key, live)) : seen;
@@ -410,6 +434,23 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
       // a mark whose key annotation was edited into something else is nobody's mark
       return null;
     }
+  }
+
+  /**
+   * The controller an unmarked object names in an ownerReference with {@code controller: true}
+   * (a ReplicaSet's Pods, an operator's Secrets), as the mark of another owner: the engine then
+   * never adopts it (the controller would undo every change) unless taking over from other owners
+   * is allowed. Null when no controller claims it.
+   */
+  private OwnerMark controllerOf(ResourceKey key, JsonNode live) {
+    for (JsonNode ref : live.path("metadata").path("ownerReferences")) {
+      if (ref.path("controller").asBoolean(false)) {
+        String apiVersion = ref.path("apiVersion").asText("");
+        return new OwnerMark("controller " + KindInfo.typeOf(apiVersion, ref.path("kind").asText("?")) + " "
+            + ref.path("name").asText("?") + " (its ownerReference)", key);
+      }
+    }
+    return null;
   }
 
   /**
@@ -654,14 +695,14 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
     try {
       kind = resolve(key.type());
       if (kind.isEmpty()) {
-        kind = kinds.desired(key.type());
+        kind = kinds.desired(key.type()).map(this::asWritten);
       }
     } catch (KindInformers.Unavailable e) {
       return Outcome.transientFailure(key + ": cannot read the cluster's CustomResourceDefinitions: " + e.getMessage(), e);
     }
     if (kind.isEmpty()) {
       return Outcome.permanentFailure(key + ": the cluster has no kind " + key.type()
-          + " (no CustomResourceDefinition defines it)", null);
+          + " (no CustomResourceDefinition defines it)" + declaredAt(key), null);
     }
     try {
       return switch (change.action()) {
@@ -870,8 +911,20 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
     informers.synced(kind, budget(ctx));  // the wait for the old object to go is answered by this kind's watch
     GenericKubernetesResource old = current(key, kind);
     if (old != null) {
+      // as for an update: only the object the plan was made on is deleted (not one recreated or taken since)
+      OwnerMark mark = markOf(json(old));
+      if (mark != null && !mark.isOwnedBy(ctx.owner(), key) && !change.has(Change.Flag.ADOPT)) {
+        return Outcome.conflict(key + ": replace not sent: the object now carries the mark of " + mark.owner()
+            + "; it is observed and planned again");
+      }
+      if (change.live() != null && !Documents.equal(normalization.normalize(key.type(), json(old)),
+          normalization.normalize(key.type(), change.live()))) {
+        return Outcome.conflict(key + ": replace not sent: the object changed since it was observed (resourceVersion "
+            + old.getMetadata().getResourceVersion() + "); it is observed and planned again");
+      }
       String uid = old.getMetadata().getUid();
-      resource(kind, key).withPropagationPolicy(DeletionPropagation.FOREGROUND).delete();
+      deletable(resource(kind, key).lockResourceVersion(old.getMetadata().getResourceVersion()))
+          .withPropagationPolicy(DeletionPropagation.FOREGROUND).delete();
       pending.put(key, new Pending("", uid, System.nanoTime()));
       long deadline = System.nanoTime() + ctx.remaining().toNanos();
       // the new object may only be created once the old one, finalizers and all, is gone: wait on the watch
@@ -891,16 +944,55 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
     return created.kind() == Outcome.Kind.CREATED ? Outcome.configured() : created;
   }
 
-  /** Deletes the object; deleting one that is already gone succeeds (deletes are idempotent). */
+  /**
+   * Deletes the object; deleting one that is already gone succeeds (deletes are idempotent). Only
+   * an object that still carries our mark is deleted, and the request is preconditioned on the
+   * resourceVersion checked: an object that was deleted and created again by someone else since
+   * the plan (same name, not ours) is never deleted (the engine observes and plans it again).
+   */
   private Outcome delete(ResourceKey key, KindInfo kind, CallContext ctx) {
     GenericKubernetesResource old = current(key, kind);
-    if (old == null) {
-      return Outcome.deleted();
+    for (int attempt = 1; ; attempt++) {
+      if (old == null) {
+        return Outcome.deleted();
+      }
+      OwnerMark mark = markOf(json(old));
+      if (mark == null || !mark.isOwnedBy(ctx.owner(), key)) {
+        return Outcome.conflict(key + ": delete not sent: the object no longer carries our mark ("
+            + (mark == null ? "unmarked" : "marked by " + mark.owner() + " for " + mark.key()) + ", uid "
+            + old.getMetadata().getUid() + "); it is observed and planned again");
+      }
+      try {
+        deletable(resource(kind, key).lockResourceVersion(old.getMetadata().getResourceVersion()))
+            .withPropagationPolicy(DeletionPropagation.BACKGROUND).delete();
+        break;
+      } catch (KubernetesClientException e) {
+        if (e.getCode() != 409 || attempt >= 3) {
+          throw e;
+        }
+        // changed since we looked (a controller's status, say): look again, and delete it only if still ours
+        GenericKubernetesResource now = resource(kind, key).get();
+        if (now != null && !Objects.equals(now.getMetadata().getUid(), old.getMetadata().getUid())) {
+          wrote(key, now);
+          return Outcome.conflict(key + ": delete not sent: the object was deleted and created again (uid "
+              + now.getMetadata().getUid() + ") since it was observed; it is observed and planned again");
+        }
+        old = now;
+      }
     }
-    resource(kind, key).withPropagationPolicy(DeletionPropagation.BACKGROUND).delete();
     pending.put(key, new Pending("", old.getMetadata().getUid(), System.nanoTime()));
     LOG.debug("deleted {} at {}", key, ctx.revision());
     return Outcome.deleted();
+  }
+
+  /**
+   * The propagation-policy view of a delete pinned to a resourceVersion: fabric8's
+   * {@code lockResourceVersion} types its result without it, but the operation it returns has it.
+   */
+  @SuppressWarnings("unchecked")
+  private static io.fabric8.kubernetes.client.PropagationPolicyConfigurable<? extends io.fabric8.kubernetes.client.dsl.Deletable>
+      deletable(io.fabric8.kubernetes.client.dsl.ReplaceDeletable<GenericKubernetesResource> locked) {
+    return (io.fabric8.kubernetes.client.PropagationPolicyConfigurable<? extends io.fabric8.kubernetes.client.dsl.Deletable>) locked;
   }
 
   /** Remembers a write (or an object read from the server after a conflict) until the informer shows it. */

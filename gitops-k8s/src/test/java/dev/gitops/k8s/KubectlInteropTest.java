@@ -174,4 +174,41 @@ class KubectlInteropTest {
       assertThat(recorded).as("the server removes only what its field manager applied").isNull();
     }
   }
+
+  /** Creates the object as a controller does: unmarked, with an ownerReference that says {@code controller}. */
+  private void createdByController(boolean controller) {
+    cluster.client.configMaps().inNamespace("default").resource(new ConfigMapBuilder().withNewMetadata()
+        .withName("cfg").withNamespace("default").addNewOwnerReference().withApiVersion("apps/v1").withKind("ReplicaSet")
+        .withName("web-5d8f").withUid("0b9d6f1e-rs").withController(controller).endOwnerReference().endMetadata()
+        .addToData("k", "controller's").build()).create();
+  }
+
+  @Test
+  void anObjectAnotherControllerControlsIsNeverAdoptedUnlessTakingOverFromOtherOwnersIsAllowed() {
+    createdByController(true);
+    want("r1", "{\"team\":\"a\"}");
+
+    SyncResult r = reconciler(ADOPT).sync();
+
+    Change c = r.plan().change(CM).orElseThrow();
+    assertThat(c.action()).as(c.reason()).isEqualTo(Action.SKIP);
+    assertThat(c.reason()).contains("apps/ReplicaSet web-5d8f");
+    assertThat(live().getData()).as("the controller's, untouched").containsEntry("k", "controller's");
+    assertThat(live().getMetadata().getLabels()).as("never marked").isNullOrEmpty();
+
+    SyncResult taken = reconciler(SyncOptions.builder().adopt(true).adoptFromOtherOwners(true).build()).sync();
+    assertThat(taken.plan().change(CM).orElseThrow().action()).isEqualTo(Action.UPDATE);
+    assertThat(live().getData()).containsEntry("k", "v");
+  }
+
+  @Test
+  void anObjectWithAnOwnerReferenceThatIsNoControllerIsAdoptedAsAnyUnmarkedOne() {
+    createdByController(false);
+    want("r1", "{\"team\":\"a\"}");
+
+    SyncResult r = reconciler(ADOPT).sync();
+
+    assertThat(r.plan().change(CM).orElseThrow().action()).isEqualTo(Action.UPDATE);
+    assertThat(live().getData()).containsEntry("k", "v");
+  }
 }

@@ -134,7 +134,7 @@ class KubernetesDecoderTest {
     assertThat(error("d.yaml", "\n\napiVersion: batch/v1\nkind: Job\nmetadata: {generateName: run-}\n").getMessage())
         .contains("d.yaml:3").contains("generateName").contains("run-");
     assertThat(error("e.yaml", "apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: Pod}\n").getMessage())
-        .contains("e.yaml:1").contains("items[0]");
+        .contains("e.yaml:4").contains("items[0]");
   }
 
   @Test
@@ -149,6 +149,120 @@ class KubernetesDecoderTest {
         .contains("ns.yaml:1").contains("'Bad_NS' is not a namespace name");
     assertThat(decode("ok.yaml", "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\n"
         + "metadata: {name: \"system:controller:Weird.Name\"}\n")).hasSize(1);
+  }
+
+  @Test
+  void namesTheClientWouldSendUnescapedInAUrlAreErrors() {
+    // fabric8 puts the name into the URL as it is: "c#d" would read, patch or delete "c", "a?b" would address "a"
+    for (String name : List.of("c#d", "a?b", "a{b", "a[b", "a<b", "a|b", "a^b", "a`b", "a\\\\b", "caf\u00e9", "a\u00a0b")) {
+      assertThat(error("n.yaml", "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: \""
+          + name + "\"}\n").getMessage()).as(name).contains("n.yaml:1").contains("metadata.name")
+          .contains("path segment of its URL");
+    }
+    for (String name : List.of("system:aggregate-to-admin", "a+b", "a@b", "a=b;c", "x~y_z.w")) {
+      assertThat(decode("ok.yaml", "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: \""
+          + name + "\"}\n")).as(name).hasSize(1);
+    }
+  }
+
+  @Test
+  void valuesTheServerReadsAsStringsMustBeStringsNamingTheKey() {
+    // YAML reads yes, on, 1.10 and 0x1F as booleans and numbers; the API server refuses them where it wants strings
+    assertThat(error("cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cfg}\ndata: {ok: \"1\", enabled: yes}\n")
+        .getMessage()).contains("cm.yaml:1").contains("data.enabled").contains("must be a string").contains("true")
+        .contains("quote it");
+    assertThat(error("l.yaml", "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, labels: {version: 1.10}}\n")
+        .getMessage()).contains("l.yaml:1").contains("metadata.labels.version").contains("1.1");
+    assertThat(error("a.yaml", "apiVersion: v1\nkind: Service\nmetadata: {name: web, annotations: {prometheus.io/port: 9090}}\n")
+        .getMessage()).contains("a.yaml:1").contains("metadata.annotations.prometheus.io/port").contains("9090");
+    assertThat(error("m.yaml", "apiVersion: v1\nkind: Service\nmetadata: {name: web, annotations: [a, b]}\n")
+        .getMessage()).contains("m.yaml:1").contains("metadata.annotations must be a mapping");
+    // a Secret's values are never shown, not even a bad one
+    DecodeException s = error("s.yaml", "apiVersion: v1\nkind: Secret\nmetadata: {name: creds}\nstringData: {pin: 918273}\n");
+    assertThat(s.getMessage()).contains("s.yaml:1").contains("stringData.pin").contains("must be a string")
+        .doesNotContain("918273");
+    DecodeException b = error("b.yaml", "apiVersion: v1\nkind: Secret\nmetadata: {name: creds}\ndata: {password: hunter2-plain}\n");
+    assertThat(b.getMessage()).contains("b.yaml:1").contains("data.password").contains("base64")
+        .doesNotContain("hunter2");
+    assertThat(error("bd.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\nbinaryData: {blob: \"not base64!\"}\n")
+        .getMessage()).contains("binaryData.blob").contains("base64");
+    // values other kinds hold are the server's (and their schema's) to judge
+    assertThat(decode("w.yaml", "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: w}\nspec: {replicas: 2}\n"))
+        .hasSize(1);
+  }
+
+  @Test
+  void aNullSecretValueIsAbsentAndWrappedBase64IsReadAsTheServerStoresIt() {
+    Resource s = decode("s.yaml", """
+        apiVersion: v1
+        kind: Secret
+        metadata: {name: s}
+        data:
+          cert: |
+            YWJjZGVm
+            Z2hp
+          gone: null
+        stringData: {empty: null, pin: "1234"}
+        """).get(0);
+    // the server decodes base64 ignoring line breaks and returns it in one line: compare it that way
+    assertThat(s.document().at("/data/cert").asText()).isEqualTo("YWJjZGVmZ2hp");
+    assertThat(s.document().at("/data/pin").asText()).isEqualTo("MTIzNA==");
+    assertThat(s.document().path("data").has("empty")).as("null means absent, never the text 'null'").isFalse();
+    assertThat(s.document().path("data").has("gone")).isFalse();
+  }
+
+  @Test
+  void apiVersionsAndKindsThatCannotBePartOfAUrlOrAKeyAreErrors() {
+    for (String v : List.of("a/b/c", "/v1", "apps/", "Apps/v1", "apps/v1 ", "../v1")) {
+      assertThat(error("v.yaml", "apiVersion: \"" + v + "\"\nkind: ConfigMap\nmetadata: {name: a, namespace: x}\n")
+          .getMessage()).as(v).contains("v.yaml:1").contains("apiVersion '" + v + "'");
+    }
+    for (String k : List.of("Config/Map", "Config:Map", "Config Map", "1Map")) {
+      assertThat(error("k.yaml", "apiVersion: example.com/v1\nkind: \"" + k + "\"\nmetadata: {name: a, namespace: x}\n")
+          .getMessage()).as(k).contains("k.yaml:1").contains("kind '" + k + "'");
+    }
+    assertThat(decode("ok.yaml", "apiVersion: cert-manager.io/v1\nkind: ClusterIssuer\nmetadata: {name: a, namespace: x}\n"))
+        .hasSize(1);
+  }
+
+  @Test
+  void oneKindWrittenAtTwoVersionsIsAnErrorNamingBothPlaces() {
+    DecodeException e = error("hpa.yaml", """
+        apiVersion: autoscaling/v2
+        kind: HorizontalPodAutoscaler
+        metadata: {name: a}
+        ---
+        apiVersion: autoscaling/v1
+        kind: HorizontalPodAutoscaler
+        metadata: {name: b}
+        """);
+    assertThat(e.getMessage()).contains("hpa.yaml:5").contains("autoscaling/v1").contains("autoscaling/v2")
+        .contains("hpa.yaml:1");
+  }
+
+  @Test
+  void theItemsOfAListNameTheirOwnLines() {
+    String list = """
+        apiVersion: v1
+        kind: List
+        items:
+        - apiVersion: v1
+          kind: ConfigMap
+          metadata: {name: a}
+        - apiVersion: v1
+          kind: ConfigMap
+          metadata: {name: b}
+        """;
+    assertThat(decode("l.yaml", list)).extracting(r -> r.origin().line()).containsExactly(4, 7);
+    assertThat(error("g.yaml", list.replace("{name: b}", "{generateName: b-}")).getMessage()).contains("g.yaml:7")
+        .contains("items[1]").contains("generateName");
+    assertThat(error("d.yaml", list.replace("{name: b}", "{name: a}")).getMessage()).contains("d.yaml:7")
+        .contains("declared twice: first at d.yaml:4");
+    assertThat(decode("l.json", """
+        {"apiVersion": "v1", "kind": "List", "items": [
+          {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a"}},
+          {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "b"}}]}
+        """)).extracting(r -> r.origin().line()).containsExactly(2, 3);
   }
 
   @Test

@@ -221,6 +221,182 @@ class KubernetesProviderTest {
   }
 
   @Test
+  void aDeleteDoesNotRemoveAnObjectThatLostOurMarkSinceItWasObserved() throws Exception {
+    Resource mine = configMap("{\"a\":\"1\"}");
+    assertThat(provider.apply(ProviderConformanceSuite.createOf(mine), ctx()).kind()).isEqualTo(Outcome.Kind.CREATED);
+    JsonNode planned = observe(CM).live();
+    // between observe and apply another team deletes ours and creates its own object of that name
+    cluster.client.configMaps().inNamespace("default").withName("cfg").delete();
+    cluster.client.configMaps().inNamespace("default").resource(new ConfigMapBuilder().withNewMetadata().withName("cfg")
+        .withNamespace("default").endMetadata().addToData("a", "1").build()).create();
+    String theirs = cluster.get("/ConfigMap", "default", "cfg").getMetadata().getUid();
+    for (int i = 0; i < 500 && observe(CM).mark() != null; i++) {
+      Thread.sleep(10);
+    }
+    cluster.takeSent();
+
+    Outcome o = provider.apply(ProviderConformanceSuite.deleteOf(mine, planned), ctx());
+
+    assertThat(o.isConflict()).as("%s", o).isTrue();
+    assertThat(o.message()).contains("no longer carries our mark");
+    assertThat(cluster.takeSent()).extracting(MockCluster.Sent::method).doesNotContain("DELETE");
+    assertThat(cluster.get("/ConfigMap", "default", "cfg").getMetadata().getUid()).as("theirs, untouched").isEqualTo(theirs);
+  }
+
+  @Test
+  void aDeleteIsPreconditionedOnTheResourceVersionOfTheObjectItChecked() {
+    Resource mine = configMap("{\"a\":\"1\"}");
+    provider.apply(ProviderConformanceSuite.createOf(mine), ctx());
+    Observation seen = observe(CM);
+    String version = cluster.get("/ConfigMap", "default", "cfg").getMetadata().getResourceVersion();
+    cluster.takeSent();
+
+    Outcome o = provider.apply(ProviderConformanceSuite.deleteOf(mine, seen.live()), ctx());
+
+    assertThat(o.kind()).as("%s", o).isEqualTo(Outcome.Kind.DELETED);
+    MockCluster.Sent delete = only("DELETE");
+    assertThat(json(delete.body()).at("/preconditions/resourceVersion").asText()).as(delete.body()).isEqualTo(version);
+    assertThat(json(delete.body()).at("/propagationPolicy").asText()).isEqualTo("Background");
+  }
+
+  @Test
+  void aDeleteRefusedBecauseOurObjectChangedIsSentAgainWhileItIsStillOurs() {
+    Resource mine = configMap("{\"a\":\"1\"}");
+    provider.apply(ProviderConformanceSuite.createOf(mine), ctx());
+    Observation seen = observe(CM);
+    // a controller wrote to it (its status, say) after we looked: the server refuses the pinned delete once
+    cluster.server.expect().delete().withPath("/api/v1/namespaces/default/configmaps/cfg").andReturn(409, CONFLICT).once();
+    cluster.takeSent();
+
+    Outcome o = provider.apply(ProviderConformanceSuite.deleteOf(mine, seen.live()), ctx());
+
+    assertThat(o.kind()).as("%s", o).isEqualTo(Outcome.Kind.DELETED);
+    assertThat(cluster.takeSent()).extracting(MockCluster.Sent::method).filteredOn("DELETE"::equals).hasSize(2);
+    assertThat(cluster.get("/ConfigMap", "default", "cfg")).isNull();
+  }
+
+  @Test
+  void aBuiltInKindWrittenAtAnotherServedVersionIsReadAndWrittenAtThatVersion() {
+    // autoscaling/v1 is still served next to v2 (the table's version); the server refuses a v1 body sent to a v2 URL,
+    // and a v1 manifest compared with a v2 object would differ forever
+    List<Resource> hpa = provider.decoder().orElseThrow().decode(new dev.gitops.api.spi.SourceFile("hpa.yaml", "b1", """
+        apiVersion: autoscaling/v1
+        kind: HorizontalPodAutoscaler
+        metadata: {name: web}
+        spec:
+          scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}
+          maxReplicas: 3
+          targetCPUUtilizationPercentage: 80
+        """.getBytes(java.nio.charset.StandardCharsets.UTF_8), "r1"));
+    desired.set(State.of("r1", hpa));
+    var store = new dev.gitops.core.store.InMemoryStateStore();
+    cluster.takeSent();
+
+    SyncResult r = reconciler(store).sync();
+
+    assertThat(r.status()).as("%s", r.outcomes()).isEqualTo(SyncResult.Status.SUCCEEDED);
+    assertThat(cluster.takeSent()).filteredOn(s -> s.path().contains("horizontalpodautoscalers")).isNotEmpty()
+        .allSatisfy(s -> assertThat(s.path()).as(s.method()).startsWith("/apis/autoscaling/v1/"));
+    SyncResult again = reconciler(store).sync();
+    assertThat(again.plan().changes()).extracting(Change::action).containsOnly(dev.gitops.api.Action.NOOP);
+  }
+
+  @Test
+  void aKindTheClusterDoesNotServeNamesTheFileAndLineThatDeclaresIt() {
+    // a typo in a kind: with a namespace given the decoder cannot tell it from a custom kind; the cluster can
+    provider.decoder().orElseThrow().decode(new dev.gitops.api.spi.SourceFile("apps/web.yaml", "b1", """
+        apiVersion: v1
+        kind: ConfigMap
+        metadata: {name: b}
+        ---
+        apiVersion: apps/v1
+        kind: Deploymnet
+        metadata: {name: web, namespace: shop}
+        """.getBytes(java.nio.charset.StandardCharsets.UTF_8), "r1"));
+    ResourceKey typo = ResourceKey.of("k8s", "apps/Deploymnet", "shop", "web");
+
+    Observation o = observe(typo);
+
+    assertThat(o.status()).isEqualTo(Observation.Status.UNKNOWN);
+    assertThat(o.reason()).contains("no kind apps/Deploymnet").contains("apps/web.yaml:5");
+    Outcome applied = provider.apply(ProviderConformanceSuite.createOf(Resource.of(typo, json(
+        "{\"apiVersion\":\"apps/v1\",\"kind\":\"Deploymnet\",\"metadata\":{\"name\":\"web\",\"namespace\":\"shop\"}}"))),
+        ctx());
+    assertThat(applied.message()).contains("no kind apps/Deploymnet").contains("apps/web.yaml:5");
+  }
+
+  @Test
+  void anEmptyClusterIpOrAZeroNodePortAsksTheServerToAllocateAndNeverReplacesTheService() {
+    // charts write clusterIP: "" and nodePort: 0 for "allocate one"; on update the server keeps what it allocated
+    List<Resource> svc = provider.decoder().orElseThrow().decode(new dev.gitops.api.spi.SourceFile("svc.yaml", "b1", """
+        apiVersion: v1
+        kind: Service
+        metadata: {name: web}
+        spec:
+          type: NodePort
+          clusterIP: ""
+          clusterIPs: []
+          ports: [{port: 80, nodePort: 0}]
+        """.getBytes(java.nio.charset.StandardCharsets.UTF_8), "r1"));
+    desired.set(State.of("r1", svc));
+    var store = new dev.gitops.core.store.InMemoryStateStore();
+    assertThat(reconciler(store).sync().status()).isEqualTo(SyncResult.Status.SUCCEEDED);
+    // what the API server does on create (the mock does not): allocate
+    cluster.client.services().inNamespace("default").withName("web").patch(PatchContext.of(PatchType.JSON_MERGE),
+        "{\"spec\":{\"clusterIP\":\"10.96.0.17\",\"clusterIPs\":[\"10.96.0.17\"],"
+            + "\"ports\":[{\"port\":80,\"protocol\":\"TCP\",\"nodePort\":31080}]}}");
+    ResourceKey key = ResourceKey.of("k8s", "/Service", "default", "web");
+    for (int i = 0; i < 500 && !observe(key).live().at("/spec/clusterIP").asText().equals("10.96.0.17"); i++) {
+      Thread.onSpinWait();
+    }
+
+    SyncResult again = reconciler(store).sync();
+
+    assertThat(again.plan().change(key).orElseThrow().action()).as("%s", again.plan().change(key))
+        .isEqualTo(dev.gitops.api.Action.NOOP);
+    assertThat(cluster.client.services().inNamespace("default").withName("web").get().getSpec().getClusterIP())
+        .isEqualTo("10.96.0.17");
+  }
+
+  @Test
+  void aReplaceDoesNotDeleteAnObjectThatChangedOrLostOurMarkSinceItWasObserved() throws Exception {
+    Resource mine = configMap("{\"a\":\"1\"}");
+    provider.apply(ProviderConformanceSuite.createOf(mine), ctx());
+    JsonNode planned = observe(CM).live();
+    // between observe and apply another team deletes ours and creates its own object of that name
+    cluster.client.configMaps().inNamespace("default").withName("cfg").delete();
+    cluster.client.configMaps().inNamespace("default").resource(new ConfigMapBuilder().withNewMetadata().withName("cfg")
+        .withNamespace("default").endMetadata().addToData("a", "theirs").build()).create();
+    String theirs = cluster.get("/ConfigMap", "default", "cfg").getMetadata().getUid();
+    for (int i = 0; i < 500 && observe(CM).mark() != null; i++) {
+      Thread.sleep(10);
+    }
+    cluster.takeSent();
+
+    Outcome o = provider.apply(ProviderConformanceSuite.replaceOf(configMap("{\"a\":\"2\"}"), planned), ctx());
+
+    assertThat(o.isConflict()).as("%s", o).isTrue();
+    assertThat(cluster.takeSent()).extracting(MockCluster.Sent::method).doesNotContain("DELETE");
+    assertThat(cluster.get("/ConfigMap", "default", "cfg").getMetadata().getUid()).as("theirs, untouched").isEqualTo(theirs);
+  }
+
+  @Test
+  void aReplaceDeletesPinnedToTheResourceVersionItChecked() {
+    Resource mine = configMap("{\"a\":\"1\"}");
+    provider.apply(ProviderConformanceSuite.createOf(mine), ctx());
+    Observation seen = observe(CM);
+    String version = cluster.get("/ConfigMap", "default", "cfg").getMetadata().getResourceVersion();
+    cluster.takeSent();
+
+    Outcome o = provider.apply(ProviderConformanceSuite.replaceOf(configMap("{\"a\":\"2\"}"), seen.live()), ctx());
+
+    assertThat(o.kind()).as("%s", o).isEqualTo(Outcome.Kind.CONFIGURED);
+    MockCluster.Sent delete = only("DELETE");
+    assertThat(json(delete.body()).at("/preconditions/resourceVersion").asText()).as(delete.body()).isEqualTo(version);
+    assertThat(json(delete.body()).at("/propagationPolicy").asText()).isEqualTo("Foreground");
+  }
+
+  @Test
   void aReplaceWaitsForFinalizersBeforeCreatingAgain() throws Exception {
     Resource first = configMap("{\"a\":\"1\"}");
     cluster.client.configMaps().inNamespace("default").resource(new ConfigMapBuilder().withNewMetadata().withName("cfg")

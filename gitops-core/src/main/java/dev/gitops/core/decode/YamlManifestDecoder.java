@@ -107,6 +107,8 @@ public final class YamlManifestDecoder implements Decoder {
   private static final Set<String> ALLOWED_TAGS = Set.of(
       "tag:yaml.org,2002:str", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq");
   private static final JsonNodeFactory NODES = Documents.nodes();
+  /** A top-level list whose elements' lines are recorded: the objects of a Kubernetes {@code kind: List}. */
+  private static final String ITEMS = "/items";
 
   private final String defaultProvider;
   private final List<DocumentMapping> mappings;
@@ -193,11 +195,27 @@ public final class YamlManifestDecoder implements Decoder {
    * @param content the document, a mapping (frozen)
    * @param origin the file, the line where the document starts and the revision
    */
-  public record Document(JsonNode content, Origin origin) {
+  public record Document(JsonNode content, Origin origin, Map<String, Integer> lines) {
     /** Freezes the content. */
     public Document {
       content = Documents.freeze(Objects.requireNonNull(content, "content"));
       Objects.requireNonNull(origin, "origin");
+      lines = Map.copyOf(lines);
+    }
+
+    /** A document whose lines inside are not known: {@link #originOf} answers its start. */
+    public Document(JsonNode content, Origin origin) {
+      this(content, origin, Map.of());
+    }
+
+    /**
+     * Where the value at {@code pointer} starts, for a top-level field ({@code /kind}) or an element
+     * of a top-level {@code items} list ({@code /items/3}, the objects of a Kubernetes {@code kind:
+     * List}); the document's start otherwise.
+     */
+    public Origin originOf(String pointer) {
+      Integer l = lines.get(pointer);
+      return l == null || l <= 0 ? origin : Origin.of(origin.path(), l, origin.revision());
     }
   }
 
@@ -218,7 +236,7 @@ public final class YamlManifestDecoder implements Decoder {
    */
   public List<Document> documents(SourceFile file) {
     List<Document> out = new ArrayList<>();
-    read(file, (doc, fieldLines, origin) -> out.add(new Document(doc, origin)));
+    read(file, (doc, fieldLines, origin) -> out.add(new Document(doc, origin, fieldLines)));
     return out;
   }
 
@@ -580,7 +598,7 @@ public final class YamlManifestDecoder implements Decoder {
               continue;
             }
             String child = ptr == null ? null : ptr + pointerOf(name);
-            boolean track = child != null && tracked.contains(child);
+            boolean track = child != null && (tracked.contains(child) || child.equals(ITEMS));
             if (track || (child != null && ptr.isEmpty())) {
               lines.put(child, lineOf(p.currentTokenLocation()));
             }
@@ -611,7 +629,7 @@ public final class YamlManifestDecoder implements Decoder {
               throw error("unexpected end of input in a list");
             }
             String child = ptr == null ? null : ptr + "/" + a.size();
-            boolean track = child != null && tracked.contains(child);
+            boolean track = child != null && (tracked.contains(child) || ITEMS.equals(ptr));
             if (track) {
               lines.put(child, lineOf(p.currentTokenLocation()));
             }

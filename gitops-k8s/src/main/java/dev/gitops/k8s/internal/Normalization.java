@@ -18,8 +18,9 @@ import java.util.Set;
  * {@code generation}, {@code creationTimestamp}, {@code selfLink}, deletion fields), the
  * ownership marks and the {@code last-applied-configuration} annotation are dropped, Secret
  * {@code stringData} is folded into {@code data}, quantities take their canonical text and
- * container and service ports say {@code protocol: TCP} when they say nothing. Nothing is
- * reordered.
+ * container and service ports say {@code protocol: TCP} when they say nothing, a Service's "allocate
+ * one" values ({@code clusterIP: ""}, {@code nodePort: 0}) are absent, base64 values are written in
+ * one line and null values of ConfigMap and Secret data are absent. Nothing is reordered.
  */
 public final class Normalization {
 
@@ -65,9 +66,28 @@ public final class Normalization {
     }
     if (type.equals(KindTable.SECRET)) {
       foldStringData(o);
+      canonicalBase64(o, "data");
+    } else if (type.equals("/ConfigMap")) {
+      canonicalBase64(o, "binaryData");
+    }
+    if (type.equals(KindTable.SECRET) || type.equals("/ConfigMap")) {
+      for (String field : List.of("data", "binaryData")) {
+        if (o.get(field) instanceof ObjectNode map) {
+          List<String> nulls = new ArrayList<>();
+          map.properties().forEach(e -> {
+            if (e.getValue().isNull()) {
+              nulls.add(e.getKey());
+            }
+          });
+          map.remove(nulls);  // null means absent
+        }
+      }
     }
     if (type.equals("/Service") && o.path("spec").path("ports") instanceof ArrayNode ports) {
       defaultProtocol(ports);
+    }
+    if (type.equals("/Service") && o.get("spec") instanceof ObjectNode spec) {
+      unallocated(spec);
     }
     walk(o, type, null);
     return Documents.freeze(o);
@@ -92,8 +112,69 @@ public final class Normalization {
     }
     ObjectNode data = secret.get("data") instanceof ObjectNode d ? d : secret.putObject("data");
     for (Map.Entry<String, JsonNode> e : strings.properties()) {
+      if (e.getValue().isNull()) {
+        data.remove(e.getKey());  // null means absent: never the text "null"
+        continue;
+      }
       String text = e.getValue().isTextual() ? e.getValue().textValue() : e.getValue().toString();
       data.put(e.getKey(), Base64.getEncoder().encodeToString(text.getBytes(StandardCharsets.UTF_8)));
+    }
+  }
+
+  /**
+   * The bytes of base64 text as the API server reads it (Go's standard encoding, padded; line
+   * breaks are skipped), or null when it is not base64.
+   */
+  public static byte[] base64(String text) {
+    String s = text.indexOf('\n') >= 0 || text.indexOf('\r') >= 0 ? text.replace("\r", "").replace("\n", "") : text;
+    if (s.length() % 4 != 0) {
+      return null;
+    }
+    try {
+      return Base64.getDecoder().decode(s);
+    } catch (IllegalArgumentException e) {
+      return null;
+    }
+  }
+
+  /**
+   * Base64 values written the way the server returns them (one line, padded): a value wrapped over
+   * lines in Git (what {@code base64} prints) would otherwise differ from the live one forever.
+   */
+  private static void canonicalBase64(ObjectNode doc, String field) {
+    if (doc.get(field) instanceof ObjectNode map) {
+      List<String> names = new ArrayList<>();
+      map.fieldNames().forEachRemaining(names::add);
+      for (String n : names) {
+        JsonNode v = map.get(n);
+        byte[] bytes = v != null && v.isTextual() ? base64(v.textValue()) : null;
+        if (bytes != null) {
+          map.put(n, Base64.getEncoder().encodeToString(bytes));
+        }
+      }
+    }
+  }
+
+  /**
+   * Drops what asks the server to allocate: {@code clusterIP: ""}, {@code clusterIPs: []}, {@code
+   * nodePort: 0}, {@code healthCheckNodePort: 0}. On update the server keeps what it allocated
+   * for them, so Git's "allocate one" must compare equal to the allocated value, never plan a
+   * change (and a cluster IP change is a replace).
+   */
+  private static void unallocated(ObjectNode spec) {
+    if (spec.path("clusterIP").isTextual() && spec.get("clusterIP").textValue().isEmpty()) {
+      spec.remove("clusterIP");
+    }
+    if (spec.path("clusterIPs").isArray() && spec.get("clusterIPs").isEmpty()) {
+      spec.remove("clusterIPs");
+    }
+    if (spec.path("healthCheckNodePort").isNumber() && spec.get("healthCheckNodePort").asLong() == 0) {
+      spec.remove("healthCheckNodePort");
+    }
+    for (JsonNode p : spec.path("ports")) {
+      if (p instanceof ObjectNode port && port.path("nodePort").isNumber() && port.get("nodePort").asLong() == 0) {
+        port.remove("nodePort");
+      }
     }
   }
 
