@@ -96,7 +96,10 @@ import org.slf4j.LoggerFactory;
  * annotations {@code gitops.dev/owner} and {@code gitops.dev/key}; an object another owner marked
  * is never taken over silently. Fields that cannot change in place (a Deployment's selector, a
  * Job's template, a Service's clusterIP, ...) make the plan a REPLACE, and a replace waits for
- * the old object's finalizers before it creates the new one.
+ * the old object's finalizers before it creates the new one. Never a Namespace or a
+ * CustomResourceDefinition (everything inside would go), and a PersistentVolumeClaim only with
+ * the {@code gitops.dev/force-replace: "true"} annotation (its volume would go): otherwise the
+ * change is sent as an update, which the API server refuses naming the immutable field.
  *
  * <p><b>Health</b> is built in for Deployments, StatefulSets, DaemonSets, ReplicaSets, Jobs,
  * Pods, PersistentVolumeClaims, LoadBalancer Services, Ingresses, CustomResourceDefinitions and
@@ -613,7 +616,11 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
     if (type.equals(KindTable.NAMESPACE) || type.equals(KindTable.CRD)) {
       return false;  // replacing would delete everything inside
     }
-    if (path.equals(FORCE_REPLACE_PATH) || KubernetesRules.immutable(type, path)) {
+    // A claim's volume goes with it (Delete is the usual reclaim policy): an immutable field of a
+    // PersistentVolumeClaim changed in Git is sent as an update, which the server refuses naming the
+    // field, unless the force-replace annotation asks for the delete and create
+    boolean claim = type.equals(KindTable.PVC);
+    if (path.equals(FORCE_REPLACE_PATH) || !claim && KubernetesRules.immutable(type, path)) {
       return true;
     }
     GenericKubernetesResource live = informers.cached(type, key.scope(), key.name());

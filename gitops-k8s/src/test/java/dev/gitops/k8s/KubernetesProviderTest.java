@@ -496,6 +496,11 @@ class KubernetesProviderTest {
     assertThat(provider.requiresReplace(d, FieldPath.of("metadata", "annotations", Annotations.FORCE_REPLACE))).isTrue();
     assertThat(provider.requiresReplace(ResourceKey.of("k8s", "/Namespace", "", "a"),
         FieldPath.of("metadata", "annotations", Annotations.FORCE_REPLACE))).as("never a namespace").isFalse();
+    ResourceKey claim = ResourceKey.of("k8s", "/PersistentVolumeClaim", "a", "data");
+    assertThat(provider.requiresReplace(claim, FieldPath.parse("/spec/storageClassName")))
+        .as("a claim's volume would go with it: the server refuses the update instead").isFalse();
+    assertThat(provider.requiresReplace(claim, FieldPath.of("metadata", "annotations", Annotations.FORCE_REPLACE)))
+        .as("unless asked for").isTrue();
   }
 
   @Test

@@ -83,6 +83,8 @@ public final class KindTable {
   public static final String CRD = "apiextensions.k8s.io/CustomResourceDefinition";
   /** The key type of Namespaces. */
   public static final String NAMESPACE = "/Namespace";
+  /** The key type of a PersistentVolumeClaim. */
+  public static final String PVC = "/PersistentVolumeClaim";
   /** The key type of Secrets. */
   public static final String SECRET = "/Secret";
 }
