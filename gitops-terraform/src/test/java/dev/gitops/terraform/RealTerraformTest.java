@@ -577,34 +577,24 @@ class RealTerraformTest {
   @Test
   void theValueOfAVariableDeclaredSensitiveUnderAnUnquotedLabelNeverReachesMessages() throws Exception {
     String pw = "Unquoted-S3cr3t-label-31";
-    repo.write("infra/pw.tf", """
-        variable pw {
-          type      = string
-          sensitive = true
-        }
-        resource "terraform_data" "pw" {
-          input = var.pw
-        }
-        check "pw" {
-          assert {
-            condition     = var.pw == "nope"
-            error_message = "pw is ${nonsensitive(var.pw)} wrong"
-          }
-        }
-        """).commit("a check that quotes a secret declared under a bare label");
-    List<TerraformEvent> seen = new CopyOnWriteArrayList<>();
-    try (Reconciler reconciler = reconciler(builder().variable("pw", pw).listener(seen::add).build())) {
-      assertThat(reconciler.sync().status()).isEqualTo(SyncResult.Status.SUCCEEDED);
-    }
-    assertThat(seen).filteredOn(TerraformEvent::isWarning).isNotEmpty()
-        .allSatisfy(e -> assertThat(e.message()).doesNotContain(pw));
+    assertACheckQuotingItNeverShows("variable pw {", pw, builder().variable("pw", pw));
   }
 
   @Test
   void theValueOfASensitiveVariableFromTheEnvironmentNeverReachesMessages() throws Exception {
     String pw = "Env-S3cr3t-TF-VAR-58";
-    repo.write("infra/pw.tf", """
-        variable "pw" {
+    assertACheckQuotingItNeverShows("variable \"pw\" {", pw, builder().environment("TF_VAR_pw", pw));
+  }
+
+  /**
+   * Commits a sensitive variable {@code pw} opened by {@code declaration} and a check whose failure
+   * message quotes it, syncs with {@code provider} (which sets it), and asserts the sync succeeds and
+   * that no warning shows {@code pw}.
+   */
+  private void assertACheckQuotingItNeverShows(String declaration, String pw, TerraformProvider.Builder provider)
+      throws Exception {
+    repo.write("infra/pw.tf", declaration + """
+
           type      = string
           sensitive = true
         }
@@ -614,9 +604,9 @@ class RealTerraformTest {
             error_message = "pw is ${nonsensitive(var.pw)} wrong"
           }
         }
-        """).commit("a check that quotes a secret set in the environment");
+        """).commit("a check that quotes a secret: " + declaration);
     List<TerraformEvent> seen = new CopyOnWriteArrayList<>();
-    try (Reconciler reconciler = reconciler(builder().environment("TF_VAR_pw", pw).listener(seen::add).build())) {
+    try (Reconciler reconciler = reconciler(provider.listener(seen::add).build())) {
       assertThat(reconciler.sync().status()).isEqualTo(SyncResult.Status.SUCCEEDED);
     }
     assertThat(seen).filteredOn(TerraformEvent::isWarning).isNotEmpty()

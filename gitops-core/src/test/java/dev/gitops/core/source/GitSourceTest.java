@@ -374,20 +374,29 @@ class GitSourceTest {
         root.append("a.yaml", org.eclipse.jgit.lib.FileMode.REGULAR_FILE, yaml);
         root.append(parts[0], mode, id);
       }
-      org.eclipse.jgit.lib.CommitBuilder c = new org.eclipse.jgit.lib.CommitBuilder();
-      c.setTreeId(ins.insert(root));
-      org.eclipse.jgit.lib.PersonIdent who = new org.eclipse.jgit.lib.PersonIdent("t", "t@example.com");
-      c.setAuthor(who);
-      c.setCommitter(who);
-      c.setMessage("crafted " + path);
-      org.eclipse.jgit.lib.ObjectId commit = ins.insert(c);
-      ins.flush();
-      org.eclipse.jgit.lib.RefUpdate u = r.updateRef("refs/heads/main");
-      u.setNewObjectId(commit);
-      u.setForceUpdate(true);
-      u.update();
-      return commit.name();
+      return commitOnMain(r, ins, ins.insert(root), null, "crafted " + path);
     }
+  }
+
+  /** Commits {@code tree} on main (after {@code parent}, when given) and moves main there. */
+  private static String commitOnMain(org.eclipse.jgit.lib.Repository r, org.eclipse.jgit.lib.ObjectInserter ins,
+      org.eclipse.jgit.lib.ObjectId tree, org.eclipse.jgit.lib.ObjectId parent, String message) throws Exception {
+    org.eclipse.jgit.lib.CommitBuilder c = new org.eclipse.jgit.lib.CommitBuilder();
+    c.setTreeId(tree);
+    if (parent != null) {
+      c.setParentId(parent);
+    }
+    org.eclipse.jgit.lib.PersonIdent who = new org.eclipse.jgit.lib.PersonIdent("t", "t@example.com");
+    c.setAuthor(who);
+    c.setCommitter(who);
+    c.setMessage(message);
+    org.eclipse.jgit.lib.ObjectId commit = ins.insert(c);
+    ins.flush();
+    org.eclipse.jgit.lib.RefUpdate u = r.updateRef("refs/heads/main");
+    u.setNewObjectId(commit);
+    u.setForceUpdate(true);
+    u.update();
+    return commit.name();
   }
 
   @Test
@@ -455,20 +464,7 @@ class GitSourceTest {
         root.append(f.getKey(), 0, f.getKey().length, org.eclipse.jgit.lib.FileMode.REGULAR_FILE, ins.insert(
             org.eclipse.jgit.lib.Constants.OBJ_BLOB, f.getValue().getBytes(java.nio.charset.StandardCharsets.UTF_8)));
       }
-      org.eclipse.jgit.lib.CommitBuilder c = new org.eclipse.jgit.lib.CommitBuilder();
-      c.setTreeId(ins.insert(root));
-      c.setParentId(r.resolve("refs/heads/main"));
-      org.eclipse.jgit.lib.PersonIdent who = new org.eclipse.jgit.lib.PersonIdent("t", "t@example.com");
-      c.setAuthor(who);
-      c.setCommitter(who);
-      c.setMessage("raw names");
-      org.eclipse.jgit.lib.ObjectId commit = ins.insert(c);
-      ins.flush();
-      org.eclipse.jgit.lib.RefUpdate u = r.updateRef("refs/heads/main");
-      u.setNewObjectId(commit);
-      u.setForceUpdate(true);
-      u.update();
-      return commit.name();
+      return commitOnMain(r, ins, ins.insert(root), r.resolve("refs/heads/main"), "raw names");
     }
   }
 
