@@ -931,6 +931,7 @@ public final class FileStateStore implements BatchedStateStore {
     journalEnd = 0;
     snapshotSerial = 0;
     snapshotBytes = 0;
+    entriesSerial = 0;
     if (!Files.exists(metaFile)) {
       return;
     }
@@ -942,6 +943,8 @@ public final class FileStateStore implements BatchedStateStore {
       applied = StoreCodec.text(meta, "lastAppliedRevision");
       requireLayout(serial, storeFormat == 1);
       metaSnapshotSerial = storeFormat == 1 ? 0 : StoreCodec.snapshotSerial(meta);
+      // kept by a meta.json the lock's recovery writes before any load (else it would record 0)
+      entriesSerial = storeFormat == 1 ? 0 : StoreCodec.entriesSerial(meta);
     } catch (StoreCodec.BadContentException e) {
       corrupt(metaFile, e.getMessage(), e);
     } catch (StoreException e) {
@@ -1521,6 +1524,7 @@ public final class FileStateStore implements BatchedStateStore {
         removeJournal();
       }
       if (metaSnapshotSerial < snapshotSerial) {
+        entriesSerial = Math.max(entriesSerial, snapshotSerial);  // the snapshot holds entries up to its serial
         writeMeta(serial);
       }
       removePerKeyLayout();
