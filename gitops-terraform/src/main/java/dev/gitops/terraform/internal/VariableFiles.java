@@ -56,7 +56,7 @@ public final class VariableFiles {
         String text = InitInputs.blankComments(f.getValue());
         Matcher m = VARIABLE.matcher(text);
         while (m.find()) {
-          if (hcl.test(block(text, m.end()))) {
+          if (hcl.test(topLevel(block(text, m.end())))) {
             out.add(m.group(1) != null ? m.group(1) : m.group(2));
           }
         }
@@ -83,6 +83,38 @@ public final class VariableFiles {
   }
 
   private static final Pattern TYPE = Pattern.compile("(?m)^\\s*type\\s*=\\s*([A-Za-z_]+)");
+
+  /**
+   * {@code body} with everything nested in braces, brackets or parentheses blanked (line ends
+   * kept), string literals skipped: what remains are the block's own arguments, so a {@code type}
+   * or {@code sensitive} in a default's object or in a {@code validation} block is not taken for
+   * the variable's.
+   */
+  static String topLevel(String body) {
+    StringBuilder b = new StringBuilder(body.length());
+    int depth = 0;
+    boolean inString = false;
+    for (int i = 0; i < body.length(); i++) {
+      char c = body.charAt(i);
+      boolean nested = depth > 0;
+      if (inString) {
+        if (c == '\\' && i + 1 < body.length()) {
+          b.append(nested ? ' ' : c);
+          c = body.charAt(++i);
+        } else if (c == '"') {
+          inString = false;
+        }
+      } else if (c == '"') {
+        inString = true;
+      } else if (c == '{' || c == '[' || c == '(') {
+        depth++;
+      } else if ((c == '}' || c == ']' || c == ')') && depth > 0) {
+        depth--;
+      }
+      b.append(c == '\n' ? '\n' : nested ? ' ' : c);
+    }
+    return b.toString();
+  }
 
   /**
    * The root module's variables whose declared type is a list, map, set, object or tuple, or

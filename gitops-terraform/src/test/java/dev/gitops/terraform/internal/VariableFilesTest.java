@@ -37,6 +37,31 @@ class VariableFilesTest {
   }
 
   @Test
+  void onlyTheBlocksOwnTypeAndSensitiveCountNotOnesInADefaultOrAValidation() {
+    String tf = """
+        variable "labels" {
+          default = {
+            type      = "web"
+            sensitive = true
+          }
+          type = map(string)
+        }
+        variable "name" {
+          validation {
+            condition     = length(var.name) > 0
+            error_message = "type = list is not a name"
+          }
+          default = {
+            type = list
+          }
+          type = string
+        }
+        """;
+    assertThat(VariableFiles.complexTyped(files("vars.tf", tf))).containsExactly("labels");
+    assertThat(VariableFiles.sensitiveDeclared(files("vars.tf", tf))).isEmpty();
+  }
+
+  @Test
   void aJsonDeclarationWrittenAsAListOfBlocksIsReadToo() {
     // Terraform takes {"variable": [{"pw": [{...}]}]} as it takes {"variable": {"pw": {...}}}
     String json = "{\"variable\": [{\"pw\": [{\"type\": \"string\", \"sensitive\": true}]},"
