@@ -15,6 +15,7 @@ import dev.gitops.k8s.internal.KindInfo;
 import dev.gitops.k8s.internal.KindTable;
 import dev.gitops.k8s.internal.Kinds;
 import dev.gitops.k8s.internal.Normalization;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -393,20 +394,39 @@ public final class KubernetesDecoder implements Decoder {
     String kind = doc.path("kind").textValue();
     String what = m.where() + kind + " " + name + ": ";
     JsonNode meta = doc.path("metadata");
-    stringMap(m, what, meta.get("labels"), "metadata.labels", false, false);
-    stringMap(m, what, meta.get("annotations"), "metadata.annotations", false, false);
+    stringMap(m, what, meta.get("labels"), "metadata.labels", false, false, false);
+    stringMap(m, what, meta.get("annotations"), "metadata.annotations", false, false, false);
     if (m.type().equals("/ConfigMap")) {
-      stringMap(m, what, doc.get("data"), "data", false, false);
-      stringMap(m, what, doc.get("binaryData"), "binaryData", true, false);
+      long size = stringMap(m, what, doc.get("data"), "data", false, false, true)
+          + stringMap(m, what, doc.get("binaryData"), "binaryData", true, false, true);
+      checkSize(m, what, "data and binaryData (keys and values)", size);
     } else if (m.type().equals(KindTable.SECRET)) {
-      stringMap(m, what, doc.get("data"), "data", true, true);
-      stringMap(m, what, doc.get("stringData"), "stringData", false, true);
+      long size = stringMap(m, what, doc.get("data"), "data", true, true, false)
+          + stringMap(m, what, doc.get("stringData"), "stringData", false, true, false);
+      checkSize(m, what, "data and stringData (values)", size);
     }
   }
 
-  private static void stringMap(Manifest m, String what, JsonNode map, String field, boolean base64, boolean secret) {
+  /** The API server's limit on a ConfigMap's or Secret's data (its validation's {@code MaxSecretSize}). */
+  static final long MAX_DATA_BYTES = 1024 * 1024;
+
+  /** Refuses data the API server would refuse as too large, naming the object and the sizes. */
+  private static void checkSize(Manifest m, String what, String counted, long size) {
+    if (size > MAX_DATA_BYTES) {
+      throw new DecodeException(m.origin(), what + counted + " hold " + size + " bytes, more than the "
+          + MAX_DATA_BYTES + " the API server accepts (split it, or mount the data another way)");
+    }
+  }
+
+  /**
+   * Checks one such map; returns its size as the API server counts it: the bytes of each value
+   * (decoded when base64), and of each key when {@code keys}.
+   */
+  private static long stringMap(Manifest m, String what, JsonNode map, String field, boolean base64, boolean secret,
+      boolean keys) {
+    long size = 0;
     if (map == null || map.isNull()) {
-      return;
+      return size;
     }
     if (!map.isObject()) {
       throw new DecodeException(m.origin(), what + field + " must be a mapping of strings, got "
@@ -422,11 +442,15 @@ public final class KubernetesDecoder implements Decoder {
             + (secret ? "a " + v.getNodeType().name().toLowerCase(Locale.ROOT) : v.toString())
             + " (quote it: YAML reads yes, on, 1.10 and 0x1F as booleans and numbers)");
       }
-      if (base64 && Normalization.base64(v.textValue()) == null) {
+      byte[] decoded = base64 ? Normalization.base64(v.textValue()) : null;
+      if (base64 && decoded == null) {
         throw new DecodeException(m.origin(), what + field + "." + e.getKey() + " is not base64"
             + (secret ? " (the value is not shown; put plain text under stringData instead)" : ""));
       }
+      size += (decoded != null ? decoded.length : v.textValue().getBytes(StandardCharsets.UTF_8).length)
+          + (keys ? e.getKey().getBytes(StandardCharsets.UTF_8).length : 0);
     }
+    return size;
   }
 
   /** True, false, or null when nobody can tell. */

@@ -192,6 +192,20 @@ class KubernetesDecoderTest {
   }
 
   @Test
+  void dataOverTheApiServersMebibyteIsAnErrorNamingTheObjectAndTheSizes() {
+    String big = "x".repeat(600 * 1024);
+    assertThat(error("big.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: big}\ndata: {a: " + big + ", b: " + big
+        + "}\n").getMessage()).contains("big.yaml:1").contains("ConfigMap big").contains("1228802 bytes")
+        .contains("1048576");
+    // a Secret counts its decoded values: 900 KiB of base64 is 675 KiB of data, which fits
+    String b64 = java.util.Base64.getEncoder().encodeToString(new byte[675 * 1024]);
+    assertThat(decode("s.yaml", "apiVersion: v1\nkind: Secret\nmetadata: {name: s}\ndata: {blob: " + b64 + "}\n"))
+        .hasSize(1);
+    assertThat(error("s2.yaml", "apiVersion: v1\nkind: Secret\nmetadata: {name: s}\ndata: {a: " + b64 + "}\nstringData: {b: "
+        + big + "}\n").getMessage()).contains("Secret s").contains("more than the 1048576").doesNotContain("xxxx");
+  }
+
+  @Test
   void aNullSecretValueIsAbsentAndWrappedBase64IsReadAsTheServerStoresIt() {
     Resource s = decode("s.yaml", """
         apiVersion: v1
