@@ -236,7 +236,7 @@ public final class KubernetesDecoder implements Decoder {
     if (meta == null || !meta.isObject()) {
       throw new DecodeException(origin, where + kind + " has no metadata (metadata.name is required)");
     }
-    if (meta.has("generateName")) {
+    if (meta.has("generateName") && !meta.get("generateName").isNull()) {  // null means absent, as everywhere
       throw new DecodeException(origin, where + kind + " uses metadata.generateName ('" + meta.get("generateName").asText()
           + "'): a generated name changes on every create, so it cannot be kept in line with Git; give metadata.name");
     }

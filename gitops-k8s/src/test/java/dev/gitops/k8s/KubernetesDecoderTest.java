@@ -133,6 +133,8 @@ class KubernetesDecoderTest {
         .contains("c.yaml:1").contains("Pod has no metadata.name");
     assertThat(error("d.yaml", "\n\napiVersion: batch/v1\nkind: Job\nmetadata: {generateName: run-}\n").getMessage())
         .contains("d.yaml:3").contains("generateName").contains("run-");
+    assertThat(decode("n.yaml", "apiVersion: batch/v1\nkind: Job\nmetadata: {name: run, generateName: null}\n"))
+        .as("a null generateName is absent, as every null").hasSize(1);
     assertThat(error("e.yaml", "apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: Pod}\n").getMessage())
         .contains("e.yaml:4").contains("items[0]");
   }
