@@ -185,29 +185,12 @@ public final class ConfigDecoder implements Decoder {
   }
 
   /**
-   * The offset of the brace closing the block opened just before {@code from} (strings skipped),
-   * or the text's length when it is not closed.
+   * The offset of the brace closing the block opened just before {@code from} (strings, comments
+   * and heredocs skipped, {@link InitInputs#closingBrace}), or the text's length when it is not closed.
    */
   static int blockEnd(String text, int from) {
-    int depth = 1;
-    boolean inString = false;
-    for (int i = from; i < text.length(); i++) {
-      char c = text.charAt(i);
-      if (inString) {
-        if (c == '\\') {
-          i++;
-        } else if (c == '"') {
-          inString = false;
-        }
-      } else if (c == '"') {
-        inString = true;
-      } else if (c == '{') {
-        depth++;
-      } else if (c == '}' && --depth == 0) {
-        return i;
-      }
-    }
-    return text.length();
+    int close = InitInputs.closingBrace(text, from - 1);
+    return close < 0 ? text.length() : close;
   }
 
   @Override

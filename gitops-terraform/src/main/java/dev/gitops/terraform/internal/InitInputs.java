@@ -265,7 +265,7 @@ public final class InitInputs {
    * Past the string, comment or heredoc starting at {@code i}, or {@code i} itself when none
    * starts there: what may hold braces that are not the structure's.
    */
-  private static int skipLexical(String text, int i) {
+  static int skipLexical(String text, int i) {
     int n = text.length();
     char c = text.charAt(i);
     char next = i + 1 < n ? text.charAt(i + 1) : '\0';
@@ -310,10 +310,20 @@ public final class InitInputs {
     return n;
   }
 
-  /** From an opening brace to just after its matching closing brace. */
+  /** From an opening brace to just after its matching closing brace (the text's end when it has none). */
   static int skipBraces(String text, int i) {
+    int close = closingBrace(text, i);
+    return close < 0 ? text.length() : close + 1;
+  }
+
+  /**
+   * The offset of the brace closing the one at {@code open} (strings, comments and heredocs
+   * skipped), or -1 when it is not closed.
+   */
+  static int closingBrace(String text, int open) {
     int n = text.length();
     int depth = 0;
+    int i = open;
     while (i < n) {
       char c = text.charAt(i);
       int past = skipLexical(text, i);
@@ -326,12 +336,12 @@ public final class InitInputs {
       } else if (c == '}') {
         depth--;
         if (depth == 0) {
-          return i + 1;
+          return i;
         }
       }
       i++;
     }
-    return n;
+    return -1;
   }
 
   /** A heredoc {@code <<EOT} / {@code <<-EOT}: to the end of its closing line. Not a heredoc: past the two chars. */

@@ -85,35 +85,44 @@ public final class VariableFiles {
   private static final Pattern TYPE = Pattern.compile("(?m)^\\s*type\\s*=\\s*([A-Za-z_]+)");
 
   /**
-   * {@code body} with everything nested in braces, brackets or parentheses blanked (line ends
-   * kept), string literals skipped: what remains are the block's own arguments, so a {@code type}
-   * or {@code sensitive} in a default's object or in a {@code validation} block is not taken for
-   * the variable's.
+   * {@code body} with everything nested in braces, brackets or parentheses blanked, and heredocs
+   * (line ends kept): what remains are the block's own arguments, so a {@code type} or {@code
+   * sensitive} in a default's object, a validation block or a heredoc is not taken for the
+   * variable's. Strings and heredocs are read as Terraform reads them ({@link InitInputs#skipLexical}).
    */
   static String topLevel(String body) {
-    StringBuilder b = new StringBuilder(body.length());
+    StringBuilder b = new StringBuilder(body);
     int depth = 0;
-    boolean inString = false;
-    for (int i = 0; i < body.length(); i++) {
+    for (int i = 0; i < body.length(); ) {
       char c = body.charAt(i);
-      boolean nested = depth > 0;
-      if (inString) {
-        if (c == '\\' && i + 1 < body.length()) {
-          b.append(nested ? ' ' : c);
-          c = body.charAt(++i);
-        } else if (c == '"') {
-          inString = false;
+      int past = InitInputs.skipLexical(body, i);
+      if (past != i) {
+        if (depth > 0 || c != '"') {  // a top-level string stays: sensitive = "true" counts
+          blank(b, i, past);
         }
-      } else if (c == '"') {
-        inString = true;
-      } else if (c == '{' || c == '[' || c == '(') {
+        i = past;
+        continue;
+      }
+      if (depth > 0) {
+        blank(b, i, i + 1);
+      }
+      if (c == '{' || c == '[' || c == '(') {
         depth++;
       } else if ((c == '}' || c == ']' || c == ')') && depth > 0) {
         depth--;
       }
-      b.append(c == '\n' ? '\n' : nested ? ' ' : c);
+      i++;
     }
     return b.toString();
+  }
+
+  /** Blanks {@code b} from {@code from} to {@code to}, line ends kept (lines and offsets stay). */
+  private static void blank(StringBuilder b, int from, int to) {
+    for (int k = from; k < to; k++) {
+      if (b.charAt(k) != '\n' && b.charAt(k) != '\r') {
+        b.setCharAt(k, ' ');
+      }
+    }
   }
 
   /**
@@ -185,33 +194,28 @@ public final class VariableFiles {
     return text.substring(from, ConfigDecoder.blockEnd(text, from));
   }
 
-  /** The value of an assignment starting at {@code from}: to the end of its line, or of the bracket or heredoc it opens. */
+  /**
+   * The value of an assignment starting at {@code from}: to the end of its line, or of the bracket
+   * or heredoc it opens (strings, comments and heredocs read by {@link InitInputs#skipLexical}).
+   */
   private static String assignment(String text, int from) {
     int depth = 0;
-    boolean inString = false;
     int i = from;
-    String head = text.substring(from, Math.min(text.length(), from + 200)).stripLeading();
-    if (head.startsWith("<<")) {
-      Matcher h = HEREDOC.matcher(text.substring(from));
-      return h.find() ? text.substring(from, from + h.end()) : text.substring(from);
-    }
-    for (; i < text.length(); i++) {
+    while (i < text.length()) {
       char c = text.charAt(i);
-      if (inString) {
-        if (c == '\\') {
-          i++;
-        } else if (c == '"') {
-          inString = false;
-        }
-      } else if (c == '"') {
-        inString = true;
-      } else if (c == '[' || c == '{' || c == '(') {
+      int past = InitInputs.skipLexical(text, i);
+      if (past != i) {
+        i = past;
+        continue;
+      }
+      if (c == '[' || c == '{' || c == '(') {
         depth++;
       } else if (c == ']' || c == '}' || c == ')') {
         depth--;
       } else if (c == '\n' && depth <= 0) {
         break;
       }
+      i++;
     }
     return text.substring(from, Math.min(i, text.length()));
   }
