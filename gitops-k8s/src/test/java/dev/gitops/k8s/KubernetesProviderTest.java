@@ -220,20 +220,37 @@ class KubernetesProviderTest {
     assertThat(provider.apply(ProviderConformanceSuite.createOf(configMap("{\"small\":\"1\"}")), ctx()).isOk()).isTrue();
   }
 
+  /**
+   * Deletes the ConfigMap cfg and creates an unmarked one of that name holding {@code value} (what
+   * another team might do between a sync's observe and its apply), waits until the provider sees it
+   * unmarked and forgets the requests sent so far; returns the new object's uid.
+   */
+  private String replacedByAnUnmarkedOne(String value) throws InterruptedException {
+    cluster.client.configMaps().inNamespace("default").withName("cfg").delete();
+    cluster.client.configMaps().inNamespace("default").resource(new ConfigMapBuilder().withNewMetadata().withName("cfg")
+        .withNamespace("default").endMetadata().addToData("a", value).build()).create();
+    String uid = cluster.get("/ConfigMap", "default", "cfg").getMetadata().getUid();
+    for (int i = 0; i < 500 && observe(CM).mark() != null; i++) {
+      Thread.sleep(10);
+    }
+    cluster.takeSent();
+    return uid;
+  }
+
+  /** The one DELETE sent is preconditioned on {@code version} and propagates as {@code policy}. */
+  private void assertTheOnlyDeleteIsPinned(String version, String policy) {
+    MockCluster.Sent delete = only("DELETE");
+    assertThat(json(delete.body()).at("/preconditions/resourceVersion").asText()).as(delete.body()).isEqualTo(version);
+    assertThat(json(delete.body()).at("/propagationPolicy").asText()).isEqualTo(policy);
+  }
+
   @Test
   void aDeleteDoesNotRemoveAnObjectThatLostOurMarkSinceItWasObserved() throws Exception {
     Resource mine = configMap("{\"a\":\"1\"}");
     assertThat(provider.apply(ProviderConformanceSuite.createOf(mine), ctx()).kind()).isEqualTo(Outcome.Kind.CREATED);
     JsonNode planned = observe(CM).live();
     // between observe and apply another team deletes ours and creates its own object of that name
-    cluster.client.configMaps().inNamespace("default").withName("cfg").delete();
-    cluster.client.configMaps().inNamespace("default").resource(new ConfigMapBuilder().withNewMetadata().withName("cfg")
-        .withNamespace("default").endMetadata().addToData("a", "1").build()).create();
-    String theirs = cluster.get("/ConfigMap", "default", "cfg").getMetadata().getUid();
-    for (int i = 0; i < 500 && observe(CM).mark() != null; i++) {
-      Thread.sleep(10);
-    }
-    cluster.takeSent();
+    String theirs = replacedByAnUnmarkedOne("1");
 
     Outcome o = provider.apply(ProviderConformanceSuite.deleteOf(mine, planned), ctx());
 
@@ -254,9 +271,7 @@ class KubernetesProviderTest {
     Outcome o = provider.apply(ProviderConformanceSuite.deleteOf(mine, seen.live()), ctx());
 
     assertThat(o.kind()).as("%s", o).isEqualTo(Outcome.Kind.DELETED);
-    MockCluster.Sent delete = only("DELETE");
-    assertThat(json(delete.body()).at("/preconditions/resourceVersion").asText()).as(delete.body()).isEqualTo(version);
-    assertThat(json(delete.body()).at("/propagationPolicy").asText()).isEqualTo("Background");
+    assertTheOnlyDeleteIsPinned(version, "Background");
   }
 
   @Test
@@ -364,14 +379,7 @@ class KubernetesProviderTest {
     provider.apply(ProviderConformanceSuite.createOf(mine), ctx());
     JsonNode planned = observe(CM).live();
     // between observe and apply another team deletes ours and creates its own object of that name
-    cluster.client.configMaps().inNamespace("default").withName("cfg").delete();
-    cluster.client.configMaps().inNamespace("default").resource(new ConfigMapBuilder().withNewMetadata().withName("cfg")
-        .withNamespace("default").endMetadata().addToData("a", "theirs").build()).create();
-    String theirs = cluster.get("/ConfigMap", "default", "cfg").getMetadata().getUid();
-    for (int i = 0; i < 500 && observe(CM).mark() != null; i++) {
-      Thread.sleep(10);
-    }
-    cluster.takeSent();
+    String theirs = replacedByAnUnmarkedOne("theirs");
 
     Outcome o = provider.apply(ProviderConformanceSuite.replaceOf(configMap("{\"a\":\"2\"}"), planned), ctx());
 
@@ -391,9 +399,7 @@ class KubernetesProviderTest {
     Outcome o = provider.apply(ProviderConformanceSuite.replaceOf(configMap("{\"a\":\"2\"}"), seen.live()), ctx());
 
     assertThat(o.kind()).as("%s", o).isEqualTo(Outcome.Kind.CONFIGURED);
-    MockCluster.Sent delete = only("DELETE");
-    assertThat(json(delete.body()).at("/preconditions/resourceVersion").asText()).as(delete.body()).isEqualTo(version);
-    assertThat(json(delete.body()).at("/propagationPolicy").asText()).isEqualTo("Foreground");
+    assertTheOnlyDeleteIsPinned(version, "Foreground");
   }
 
   @Test
