@@ -13,7 +13,7 @@ public final class HostNames {
    * Python's {@code str.strip()} does, so "h1" and a no-break space (U+00A0) was limited as "h1"
    * and never ran.
    */
-  private static final Pattern BAD = Pattern.compile("^[-~@&!]|[*?\\[\\],:\\s\\p{IsWhite_Space}\\p{Cntrl}]");
+  private static final Pattern BAD = Pattern.compile("^[-~@&!]|[*?\\[\\],:\\p{IsWhite_Space}\\p{Cntrl}]");
 
   private HostNames() {}
 
