@@ -275,7 +275,7 @@ final class TreeDecoder {
           }
           boolean isDir = mode == FileMode.TREE;
           boolean skip = ignored || isIgnored(levels, rel, isDir);
-          if (raw != null && !skip && (isDir || claimed(rel))) {
+          if (raw != null && !skip && (isDir || claimed(decoders, rel))) {
             // JGit reads such a name as Latin-1: a file would be written under another name than
             // Git's, and two entries (Latin-1 and UTF-8 'é') would decode to one key, the last
             // silently winning. A file no decoder reads, or one ignored, only names itself.
@@ -332,16 +332,6 @@ final class TreeDecoder {
 
     private byte[] load(ObjectId blob, String rel) throws IOException {
       return TreeDecoder.this.load(reader, blob, rel, revision);
-    }
-
-    /** Whether a decoder of this walk claims the file {@code rel}. */
-    private boolean claimed(String rel) {
-      for (Decoder d : decoders) {
-        if (d.claims(rel)) {
-          return true;
-        }
-      }
-      return false;
     }
 
     private void file(ObjectId blob, String rel, boolean executable) throws IOException {
