@@ -2,6 +2,7 @@ package dev.gitops.core;
 
 import dev.gitops.api.MergeRules;
 import dev.gitops.core.apply.ExecutionOptions;
+import dev.gitops.core.internal.Durations;
 import dev.gitops.core.plan.DeletionBudget;
 import dev.gitops.core.internal.plan.PlanOptions;
 import java.time.Duration;
@@ -227,11 +228,7 @@ public final class SyncOptions {
 
     /** How long to wait for the store lock (default 30 s). */
     public Builder lockTimeout(Duration v) {
-      Objects.requireNonNull(v, "lockTimeout");
-      if (v.isNegative()) {
-        throw new IllegalArgumentException("lockTimeout must not be negative, got " + v);
-      }
-      this.lockTimeout = v;
+      this.lockTimeout = Durations.notNegative(v, "lockTimeout");
       return this;
     }
 

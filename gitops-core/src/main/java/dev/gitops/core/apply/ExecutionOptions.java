@@ -1,5 +1,6 @@
 package dev.gitops.core.apply;
 
+import dev.gitops.core.internal.Durations;
 import java.time.Duration;
 import java.util.Objects;
 
@@ -44,17 +45,10 @@ public record ExecutionOptions(int parallelism, RetryPolicy retry, Duration call
    * The longest duration taken (about 100 years): deadlines are instants and waits nanoseconds, so
    * a longer one ({@code ChronoUnit.FOREVER}, meant as no limit) would overflow in the middle of a sync.
    */
-  public static final Duration MAX = Duration.ofDays(36_500);
+  public static final Duration MAX = Durations.MAX;
 
   private static void positive(Duration d, String name) {
-    Objects.requireNonNull(d, name);
-    if (d.isNegative() || d.isZero()) {
-      throw new IllegalArgumentException(name + " must be positive, was " + d);
-    }
-    if (d.compareTo(MAX) > 0) {
-      throw new IllegalArgumentException(name + " must be at most " + MAX.toDays() + " days (for no practical limit,"
-          + " give that), was " + d);
-    }
+    Durations.positive(d, name);
   }
 
   /**

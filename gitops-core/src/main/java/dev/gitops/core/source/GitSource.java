@@ -9,6 +9,7 @@ import dev.gitops.api.State;
 import dev.gitops.api.spi.Decoder;
 import dev.gitops.api.spi.Source;
 import dev.gitops.core.decode.GlobDecoder;
+import dev.gitops.core.internal.Durations;
 import dev.gitops.core.decode.VariableSubstitution;
 import dev.gitops.core.source.spi.CommitSignatures;
 import dev.gitops.core.source.spi.SshConnector;
@@ -1274,11 +1275,7 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
      * /readyz}); prefer HTTPS or SSH for a server you do not control.
      */
     public Builder timeout(Duration timeout) {
-      Objects.requireNonNull(timeout, "timeout");
-      if (timeout.isNegative() || timeout.isZero()) {
-        throw new IllegalArgumentException("timeout must be positive, got " + timeout);
-      }
-      this.timeout = timeout;
+      this.timeout = Durations.positive(timeout, "timeout");
       return this;
     }
 

@@ -1,5 +1,6 @@
 package dev.gitops.core.internal.loop;
 
+import dev.gitops.core.internal.Durations;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Random;
@@ -217,10 +218,7 @@ public final class Periodic {
 
     /** Time between runs (default 3 minutes). */
     public Builder interval(Duration d) {
-      if (d == null || d.isNegative() || d.isZero()) {
-        throw new IllegalArgumentException("interval must be positive, got " + d);
-      }
-      this.interval = d;
+      this.interval = Durations.positive(d, "interval");
       return this;
     }
 
@@ -235,7 +233,7 @@ public final class Periodic {
 
     /** The longest backoff after failed runs; without one a failed run waits the interval. */
     public Builder maxBackoff(Duration d) {
-      this.maxBackoff = Objects.requireNonNull(d, "maxBackoff");
+      this.maxBackoff = Durations.notNegative(d, "maxBackoff");
       return this;
     }
 
