@@ -41,7 +41,7 @@ sync_with "$B" "$WORK/target-B"
 for ((r = 1; r <= ROUNDS; r++)); do
   if [ $(( r % 2 )) = 1 ]; then order="A B"; else order="B A"; fi
   echo "changed $r" >> "$repo/conf/d0/f$(( r % 100 )).conf"
-  git -C "$repo" -c user.name=b -c user.email=b@x commit -q -am "change $r"
+  git -C "$repo" -c gc.auto=0 -c user.name=b -c user.email=b@x commit -q -am "change $r"
   for j in $order; do jar=$A; [ "$j" = B ] && jar=$B; sync_with "$jar" "$WORK/target-$j" "one-file $j"; done
   for j in $order; do jar=$A; [ "$j" = B ] && jar=$B; sync_with "$jar" "$WORK/target-$j"; done
   for j in $order; do jar=$A; [ "$j" = B ] && jar=$B; sync_with "$jar" "$WORK/target-$j" "no-change $j"; done

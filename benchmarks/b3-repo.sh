@@ -1,5 +1,5 @@
 # Sourced by run.sh and b3-ab.sh: B3's repository.
-# b3_repo DIR N: a Git repository in DIR (branch main, one commit) of N files of about 1 KB,
+# b3_repo DIR N: a packed Git repository in DIR (branch main, one commit) of N files of about 1 KB,
 # conf/d<i/100>/f<i>.conf, 100 per directory.
 b3_repo() {
   local repo=$1 n=$2 d
@@ -17,5 +17,9 @@ b3_repo() {
     }
   }'
   git -C "$repo" init -q -b main && git -C "$repo" add -A
-  git -C "$repo" -c user.name=b -c user.email=b@x commit -q -m gen
+  # no automatic gc: after 10,000 loose objects `git commit` starts `git gc --auto` in the
+  # background, which ran during the measurements and removed loose objects a `git clone` was
+  # copying. The repository is packed here instead, before anything is measured, as a real one is.
+  git -C "$repo" -c gc.auto=0 -c user.name=b -c user.email=b@x commit -q -m gen
+  git -C "$repo" gc -q
 }
