@@ -1001,6 +1001,20 @@ public final class FileStateStore implements BatchedStateStore {
     options.writeListener().onWrite(target, true);
   }
 
+  /**
+   * An atomic but unforced write of one of the no-change hints (marker, digests, plan id),
+   * reported to the write listener around its rename. Forcing them bought nothing: each names the
+   * serial it was written at and counts only while the store is still there (every record it
+   * vouches for was forced before it), the digests and the plan id carry a checksum, and one that
+   * a crash of the machine left old, empty or damaged is ignored (logged), costing the next sync
+   * its short cut only. Unforced, a sync that changes a file no longer waits for the disk three
+   * more times (two forces each) after its records are durable.
+   */
+  private void writeHint(Path target, byte[] bytes) throws IOException {
+    DurableFiles.replaceUnforced(target, bytes, () -> options.writeListener().onWrite(target, false));
+    options.writeListener().onWrite(target, true);
+  }
+
   private void requireWritable(String what) {
     requireOpen();
     if (readOnly) {
@@ -1160,7 +1174,7 @@ public final class FileStateStore implements BatchedStateStore {
     synchronized (monitor) {
       requireWritable("record the no-change marker");
       try {
-        write(dir.resolve(MARKER_FILE), StoreCodec.bytes(StoreCodec.marker(serial, fingerprint)));
+        writeHint(dir.resolve(MARKER_FILE), StoreCodec.bytes(StoreCodec.marker(serial, fingerprint)));
       } catch (IOException e) {
         throw new StoreException("store " + dir + ": cannot record the no-change marker: " + e, e);
       }
@@ -1205,7 +1219,7 @@ public final class FileStateStore implements BatchedStateStore {
     synchronized (monitor) {
       requireWritable("record the no-change digests");
       try {
-        write(dir.resolve(DIGESTS_FILE), NoChangeDigests.bytes(DIGESTS_HEADER, serial, fingerprint, digests));
+        writeHint(dir.resolve(DIGESTS_FILE), NoChangeDigests.bytes(DIGESTS_HEADER, serial, fingerprint, digests));
       } catch (IOException e) {
         throw new StoreException("store " + dir + ": cannot record the no-change digests: " + e, e);
       }
@@ -1254,7 +1268,7 @@ public final class FileStateStore implements BatchedStateStore {
     synchronized (monitor) {
       requireWritable("record the no-change plan id");
       try {
-        write(dir.resolve(PLAN_ID_FILE), NoChangeDigests.bytes(PLAN_ID_HEADER, serial, fingerprint, m));
+        writeHint(dir.resolve(PLAN_ID_FILE), NoChangeDigests.bytes(PLAN_ID_HEADER, serial, fingerprint, m));
       } catch (IOException e) {
         throw new StoreException("store " + dir + ": cannot record the no-change plan id: " + e, e);
       }

@@ -224,10 +224,27 @@ public final class DurableFiles {
    */
   public static void write(Path target, byte[] bytes, Path temp, Set<PosixFilePermission> permissions,
       Runnable beforeRename, DirectorySync directorySync) throws IOException {
+    replace(target, bytes, temp, permissions, beforeRename, directorySync, true);
+  }
+
+  /**
+   * Replaces {@code target} by {@code bytes} atomically but not durably, owner-only: readers see the
+   * old content or the new, whole; a crash of the machine may leave the old content, an empty file
+   * or other bytes. Only for files whose readers check what they read and lose nothing but a short
+   * cut when it is wrong (the store's no-change hints, bound to a serial and checksummed); the
+   * forcing a durable write pays is then spent for nothing. {@code beforeRename} runs just before
+   * the rename.
+   */
+  public static void replaceUnforced(Path target, byte[] bytes, Runnable beforeRename) throws IOException {
+    replace(target, bytes, tempBeside(target), OWNER_FILE, beforeRename, dir -> { }, false);
+  }
+
+  private static void replace(Path target, byte[] bytes, Path temp, Set<PosixFilePermission> permissions,
+      Runnable beforeRename, DirectorySync directorySync, boolean force) throws IOException {
     FileChannel channel = createNew(temp);
     boolean moved = false;
     try {
-      writeAndForce(channel, bytes);
+      write(channel, bytes, force);
       if (posix(temp) && !permissions.equals(OWNER_FILE)) {
         Files.setPosixFilePermissions(temp, permissions);
       }
@@ -292,9 +309,16 @@ public final class DurableFiles {
 
   /** Writes all of {@code bytes} through {@code ch}, forces them to disk and closes it. */
   private static void writeAndForce(FileChannel ch, byte[] bytes) throws IOException {
+    write(ch, bytes, true);
+  }
+
+  /** Writes all of {@code bytes} through {@code ch}, forces them to disk when {@code force}, and closes it. */
+  private static void write(FileChannel ch, byte[] bytes, boolean force) throws IOException {
     try (ch) {
       writeFully(ch, ByteBuffer.wrap(bytes), 0);
-      ch.force(true);
+      if (force) {
+        ch.force(true);
+      }
     }
   }
 
