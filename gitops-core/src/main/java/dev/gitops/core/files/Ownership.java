@@ -38,13 +38,16 @@ import org.slf4j.LoggerFactory;
  * can reuse. Claim files are named like store entries ({@link KeyFileNames}), so any path fits a
  * file name.
  *
- * <p>A claim is written as a symbolic link whose target text is {@value #LINK_PREFIX} followed by
- * the record's JSON in URL-safe Base64: the record lives in the link itself, so creating it and
- * forcing the directory once makes it durable, where a regular file needs its own fsync as well
- * (which made the claims of a first sync cost as much as the files). The link is only read, never
- * followed. Where the file system has no symbolic links, or the record is too long for one, the
- * claim is a regular file holding the JSON, made durable and then hard-linked into place; claims
- * of either kind are read.
+ * <p>A claim is written as a symbolic link, only read, never followed: the record lives in the
+ * link itself, so creating it and forcing the directory once makes it durable, where a regular
+ * file needs its own fsync as well (which made the claims of a first sync cost as much as the
+ * files). Its target text is {@value #OWNER_PREFIX} and the owner when the claim's name spells
+ * the whole path ({@link KeyFileNames#textOf}) and the text fits in {@value #MAX_COMPACT} bytes,
+ * the size ext4 and others keep inside the inode, with no data block to allocate and write (which
+ * was half of a claim's cost in a first sync); otherwise {@value #LINK_PREFIX} and the record's JSON
+ * in URL-safe Base64 (the form earlier versions always wrote). Where the file system has no
+ * symbolic links, or the record is too long for one, the claim is a regular file holding the
+ * JSON, made durable and then hard-linked into place; claims of every kind are read.
  */
 final class Ownership {
 
@@ -54,6 +57,10 @@ final class Ownership {
   private static final String PATH = "path";
   /** What the target of a claim's symbolic link starts with; the Base64 of the record follows. */
   static final String LINK_PREFIX = "gitops-claim.";
+  /** What the target of a compact claim's link starts with; the owner follows, the path is the claim's name. */
+  static final String OWNER_PREFIX = "gitops-owner.";
+  /** The longest compact link target: one the file system keeps inside the inode (ext4: under 60 bytes). */
+  static final int MAX_COMPACT = 59;
   /** The longest link target written; longer records (very long paths) go to a claim file. */
   private static final int MAX_LINK = 1024;
 
@@ -77,8 +84,9 @@ final class Ownership {
   String ownerOf(String path, String likely) throws IOException {
     String text = linkText(likely, path);
     if (text != null) {
-      // The claim {@code likely} would have written is recognised by its link text alone, without
-      // decoding and parsing it (observe asks this for every file); anything else is read in full.
+      // The claim {@code likely} would write is recognised by its link text alone, without decoding
+      // and parsing it (observe asks this for every file); anything else (another owner's, or one
+      // an earlier version wrote in the record form) is read in full.
       try {
         if (Files.readSymbolicLink(dir.resolve(KeyFileNames.of(path))).toString().equals(text)) {
           return likely;
@@ -93,10 +101,33 @@ final class Ownership {
   }
 
   /**
-   * The link text {@link #create} writes for {@code owner}'s claim on {@code path} (Jackson's
-   * compact JSON of the record, Base64), or null when either holds a character JSON escapes.
+   * The link text {@link #create} writes for {@code owner}'s claim on {@code path}: the compact
+   * form where it fits ({@link #compactText}), else Jackson's compact JSON of the record in Base64
+   * ({@link #recordText}); null when neither can be known without Jackson (the owner or, for a
+   * record, the path holds a character JSON escapes).
    */
   static String linkText(String owner, String path) {
+    String compact = compactText(owner, KeyFileNames.of(path));
+    return compact != null ? compact : recordText(owner, path);
+  }
+
+  /**
+   * The compact link text of {@code owner}'s claim named {@code name}, or null when the name does
+   * not spell the whole path (a shortened name), the owner holds a character JSON escapes, or the
+   * text would not fit in the inode.
+   */
+  static String compactText(String owner, String name) {
+    if (!plainJson(owner) || OWNER_PREFIX.length() + owner.length() > MAX_COMPACT || name.indexOf('~') >= 0) {
+      return null;
+    }
+    return OWNER_PREFIX + owner;
+  }
+
+  /**
+   * The Base64 link text of {@code owner}'s claim on {@code path} (Jackson's compact JSON of the
+   * record), or null when either holds a character JSON escapes.
+   */
+  static String recordText(String owner, String path) {
     if (!plainJson(owner) || !plainJson(path)) {
       return null;
     }
@@ -139,6 +170,14 @@ final class Ownership {
         return null;  // released between the two reads
       }
       return read(f, bytes);
+    }
+    if (link.startsWith(OWNER_PREFIX)) {
+      String path = KeyFileNames.textOf(f.getFileName().toString());
+      if (path == null) {
+        throw new IOException("ownership record " + f + " is damaged: a claim naming only its owner ('" + link
+            + "') under a name that does not spell its path");
+      }
+      return Map.of(path, link.substring(OWNER_PREFIX.length()));
     }
     if (!link.startsWith(LINK_PREFIX)) {
       throw new IOException("ownership record " + f + " is a symbolic link to '" + link + "', not a claim");
@@ -185,7 +224,8 @@ final class Ownership {
     String holder = likelyFree ? null : ownerOf(path);
     if (holder == null) {
       ObjectNode n = JSON.createObjectNode().put(OWNER, owner).put(PATH, path);
-      if (create(dir.resolve(KeyFileNames.of(path)), JSON.writeValueAsBytes(n), directorySync)) {
+      Path f = dir.resolve(KeyFileNames.of(path));
+      if (create(f, compactText(owner, f.getFileName().toString()), JSON.writeValueAsBytes(n), directorySync)) {
         LOG.debug("owner {} claimed {}", owner, path);
         return;
       }
@@ -199,13 +239,15 @@ final class Ownership {
 
   /**
    * Creates the claim {@code f} holding {@code record}; false when the name is taken. A symbolic
-   * link first (durable once {@code directorySync} forced its directory), a forced and hard-linked
-   * regular file where links cannot be made. The record's directory is made when the claim finds
-   * it missing (not looked at before each claim).
+   * link first (durable once {@code directorySync} forced its directory), to {@code compact} when
+   * not null, else to the record in Base64; a forced and hard-linked regular file where links cannot
+   * be made. The record's directory is made when the claim finds it missing (not looked at before
+   * each claim).
    */
-  private boolean create(Path f, byte[] record, DurableFiles.DirectorySync directorySync)
+  private boolean create(Path f, String compact, byte[] record, DurableFiles.DirectorySync directorySync)
       throws IOException {
-    String text = LINK_PREFIX + Base64.getUrlEncoder().withoutPadding().encodeToString(record);
+    String text = compact != null ? compact
+        : LINK_PREFIX + Base64.getUrlEncoder().withoutPadding().encodeToString(record);
     if (text.length() <= MAX_LINK) {
       for (int attempt = 0; ; attempt++) {
         try {
@@ -306,7 +348,7 @@ final class Ownership {
   }
 
   /**
-   * The record {@link #linkText} writes, {@code {"owner":"O","path":"P"}} with neither holding a
+   * The record {@link #recordText} writes, {@code {"owner":"O","path":"P"}} with neither holding a
    * character JSON escapes, read without a JSON parser (listing the claims reads one per file);
    * null for anything else, which is parsed in full.
    */

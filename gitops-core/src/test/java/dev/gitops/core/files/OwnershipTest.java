@@ -49,17 +49,14 @@ class OwnershipTest {
   }
 
   @Test
-  void aClaimIsASymbolicLinkHoldingTheRecordAndReadsBack() throws IOException {
+  void aClaimIsASymbolicLinkNamingItsOwnerUnderTheNameThatSpellsItsPathAndReadsBack() throws IOException {
     Ownership o = new Ownership(tmp.resolve("owners"));
     o.claim("conf/a.conf", "team-a");
 
     Path f = claimOf("conf/a.conf");
     assertThat(Files.isSymbolicLink(f)).isTrue();
-    String link = Files.readSymbolicLink(f).toString();
-    assertThat(link).startsWith(Ownership.LINK_PREFIX);
-    String record = new String(Base64.getUrlDecoder().decode(link.substring(Ownership.LINK_PREFIX.length())),
-        StandardCharsets.UTF_8);
-    assertThat(record).isEqualTo("{\"owner\":\"team-a\",\"path\":\"conf/a.conf\"}");
+    assertThat(Files.readSymbolicLink(f).toString()).as("short enough to live in the inode")
+        .isEqualTo(Ownership.OWNER_PREFIX + "team-a").hasSizeLessThanOrEqualTo(Ownership.MAX_COMPACT);
     assertThat(o.ownerOf("conf/a.conf")).isEqualTo("team-a");
     assertThat(o.all()).isEqualTo(Map.of("conf/a.conf", "team-a"));
 
@@ -195,10 +192,58 @@ class OwnershipTest {
   @Test
   void aPlainRecordUnderAnotherPathsNameIsStillDamage() throws IOException {
     Path dir = Files.createDirectories(tmp.resolve("owners"));
-    Files.createSymbolicLink(dir.resolve(KeyFileNames.of("a.conf")), Path.of(Ownership.linkText("team-a", "b.conf")));
+    Files.createSymbolicLink(dir.resolve(KeyFileNames.of("a.conf")), Path.of(Ownership.recordText("team-a", "b.conf")));
     Ownership o = new Ownership(dir);
 
     assertThatThrownBy(o::all).isInstanceOf(IOException.class).hasMessageContaining("damaged");
     assertThatThrownBy(() -> o.ownerOf("a.conf")).isInstanceOf(IOException.class).hasMessageContaining("damaged");
+  }
+
+  @Test
+  void aClaimWhoseNameIsShortenedOrWhoseOwnerIsLongHoldsTheWholeRecordInItsLink() throws IOException {
+    Ownership o = new Ownership(tmp.resolve("owners"));
+    String longPath = "d/" + "y".repeat(300) + ".conf";  // its claim's name is cut short with a hash
+    String longOwner = "o".repeat(Ownership.MAX_COMPACT);
+    o.claim(longPath, "team-a");
+    o.claim("conf/b.conf", longOwner);
+
+    for (String[] claim : new String[][] {{longPath, "team-a"}, {"conf/b.conf", longOwner}}) {
+      String link = Files.readSymbolicLink(claimOf(claim[0])).toString();
+      assertThat(link).startsWith(Ownership.LINK_PREFIX);
+      assertThat(new String(Base64.getUrlDecoder().decode(link.substring(Ownership.LINK_PREFIX.length())),
+          StandardCharsets.UTF_8)).isEqualTo("{\"owner\":\"" + claim[1] + "\",\"path\":\"" + claim[0] + "\"}");
+      assertThat(o.ownerOf(claim[0], claim[1])).isEqualTo(claim[1]);
+    }
+    assertThat(o.all()).isEqualTo(Map.of(longPath, "team-a", "conf/b.conf", longOwner));
+  }
+
+  @Test
+  void claimsInTheRecordFormEarlierVersionsWroteAreStillReadAndHeld() throws IOException {
+    Files.createDirectories(tmp.resolve("owners"));
+    Files.createSymbolicLink(claimOf("conf/a.conf"),
+        tmp.getFileSystem().getPath(Ownership.recordText("team-a", "conf/a.conf")));
+    Files.createSymbolicLink(claimOf("conf/b.conf"),
+        tmp.getFileSystem().getPath(Ownership.recordText("team-b", "conf/b.conf")));
+    Ownership o = new Ownership(tmp.resolve("owners"));
+
+    assertThat(o.ownerOf("conf/a.conf", "team-a")).isEqualTo("team-a");
+    assertThat(o.ownerOf("conf/b.conf", "team-a")).isEqualTo("team-b");
+    o.claim("conf/a.conf", "team-a");  // kept as it is
+    assertThat(Files.readSymbolicLink(claimOf("conf/a.conf")).toString()).startsWith(Ownership.LINK_PREFIX);
+    assertThatThrownBy(() -> o.claim("conf/b.conf", "team-a")).isInstanceOf(Ownership.ClaimedException.class)
+        .hasMessageContaining("team-b");
+    o.claim("conf/c.conf", "team-a");
+    assertThat(o.all()).isEqualTo(Map.of("conf/a.conf", "team-a", "conf/b.conf", "team-b", "conf/c.conf", "team-a"));
+  }
+
+  @Test
+  void aCompactClaimUnderANameThatDoesNotSpellAPathIsDamage() throws IOException {
+    Path dir = Files.createDirectories(tmp.resolve("owners"));
+    String shortened = KeyFileNames.of("d/" + "z".repeat(300));
+    Files.createSymbolicLink(dir.resolve(shortened), Path.of(Ownership.OWNER_PREFIX + "team-a"));
+    Ownership o = new Ownership(dir);
+
+    assertThatThrownBy(o::all).isInstanceOf(IOException.class).hasMessageContaining("damaged")
+        .hasMessageContaining(shortened);
   }
 }

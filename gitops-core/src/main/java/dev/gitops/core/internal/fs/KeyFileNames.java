@@ -46,4 +46,49 @@ public final class KeyFileNames {
     }
     return sb + SUFFIX;
   }
+
+  /**
+   * The text {@code name} is the whole encoding of, or null when it is a shortened name (the text
+   * is then only in the file) or not a name {@link #of(String)} gives.
+   *
+   * <pre>{@code
+   * KeyFileNames.textOf("conf%2Fa.conf.json")  // "conf/a.conf"
+   * }</pre>
+   */
+  public static String textOf(String name) {
+    if (!name.endsWith(SUFFIX) || name.indexOf('~') >= 0) {
+      return null;
+    }
+    int end = name.length() - SUFFIX.length();
+    byte[] bytes = new byte[end];
+    int n = 0;
+    for (int i = 0; i < end; i++) {
+      char c = name.charAt(i);
+      if (c == '%') {
+        if (i + 2 >= end) {
+          return null;
+        }
+        int hi = Character.digit(name.charAt(i + 1), 16);
+        int lo = Character.digit(name.charAt(i + 2), 16);
+        if (hi < 0 || lo < 0) {
+          return null;
+        }
+        bytes[n++] = (byte) (hi << 4 | lo);
+        i += 2;
+      } else if (c < 0x80) {
+        bytes[n++] = (byte) c;
+      } else {
+        return null;
+      }
+    }
+    String text;
+    try {
+      text = StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(bytes, 0, n)).toString();
+    } catch (java.nio.charset.CharacterCodingException e) {
+      return null;  // not UTF-8: no text encodes to it
+    }
+    // one name per text: anything of() would have written otherwise (lower-case hex, a character
+    // left unencoded, a leading dot) is not its name
+    return of(text).equals(name) ? text : null;
+  }
 }
