@@ -82,13 +82,14 @@ final class Ownership {
    * @throws IOException when the claim file cannot be read or does not hold this path's claim
    */
   String ownerOf(String path, String likely) throws IOException {
-    String text = linkText(likely, path);
+    String name = KeyFileNames.of(path);
+    String text = linkText(likely, path, name);
     if (text != null) {
       // The claim {@code likely} would write is recognised by its link text alone, without decoding
       // and parsing it (observe asks this for every file); anything else (another owner's, or one
       // an earlier version wrote in the record form) is read in full.
       try {
-        if (Files.readSymbolicLink(dir.resolve(KeyFileNames.of(path))).toString().equals(text)) {
+        if (Files.readSymbolicLink(dir.resolve(name)).toString().equals(text)) {
           return likely;
         }
       } catch (NoSuchFileException e) {
@@ -107,7 +108,11 @@ final class Ownership {
    * record, the path holds a character JSON escapes).
    */
   static String linkText(String owner, String path) {
-    String compact = compactText(owner, KeyFileNames.of(path));
+    return linkText(owner, path, KeyFileNames.of(path));
+  }
+
+  private static String linkText(String owner, String path, String name) {
+    String compact = compactText(owner, name);
     return compact != null ? compact : recordText(owner, path);
   }
 

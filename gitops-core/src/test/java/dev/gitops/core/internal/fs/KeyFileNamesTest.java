@@ -2,6 +2,8 @@ package dev.gitops.core.internal.fs;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.charset.StandardCharsets;
+import net.jqwik.api.Assume;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.constraints.StringLength;
@@ -11,6 +13,8 @@ class KeyFileNamesTest {
 
   @Property
   void aWholeNameSpellsItsTextAndAShortenedOneSpellsNothing(@ForAll @StringLength(max = 120) String text) {
+    // a lone surrogate has no UTF-8 (it is written as '?'): no path read from Git holds one
+    Assume.that(new String(text.getBytes(StandardCharsets.UTF_8), StandardCharsets.UTF_8).equals(text));
     String name = KeyFileNames.of(text);
     if (name.contains("~")) {
       assertThat(KeyFileNames.textOf(name)).isNull();
