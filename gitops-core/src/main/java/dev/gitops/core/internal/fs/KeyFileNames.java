@@ -52,7 +52,7 @@ public final class KeyFileNames {
    * is then only in the file) or not a name {@link #of(String)} gives.
    *
    * <pre>{@code
-   * KeyFileNames.textOf("conf%2Fa.conf.json")  // "conf/a.conf"
+   * String path = KeyFileNames.textOf("conf%2Fa.conf.json");  // "conf/a.conf"
    * }</pre>
    */
   public static String textOf(String name) {
