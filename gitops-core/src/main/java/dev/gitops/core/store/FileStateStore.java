@@ -1007,8 +1007,8 @@ public final class FileStateStore implements BatchedStateStore {
    * serial it was written at and counts only while the store is still there (every record it
    * vouches for was forced before it), the digests and the plan id carry a checksum, and one that
    * a crash of the machine left old, empty or damaged is ignored (logged), costing the next sync
-   * its short cut only. Unforced, a sync that changes a file no longer waits for the disk three
-   * more times (two forces each) after its records are durable.
+   * its short cut only. Unforced, a sync that changes a file no longer waits for the disk twice
+   * more (the file, then its directory) for each hint it rewrites after its records are durable.
    */
   private void writeHint(Path target, byte[] bytes) throws IOException {
     DurableFiles.replaceUnforced(target, bytes, () -> options.writeListener().onWrite(target, false));
