@@ -262,16 +262,25 @@ class KubernetesProviderTest {
 
   @Test
   void aDeleteIsPreconditionedOnTheResourceVersionOfTheObjectItChecked() {
-    Resource mine = configMap("{\"a\":\"1\"}");
-    provider.apply(ProviderConformanceSuite.createOf(mine), ctx());
+    assertTheDeleteOfIsPinned(live -> ProviderConformanceSuite.deleteOf(configMap("{\"a\":\"1\"}"), live),
+        Outcome.Kind.DELETED, "Background");
+  }
+
+  /**
+   * Creates the ConfigMap, observes it, applies the change {@code change} makes of what was observed
+   * and checks its outcome and that its only DELETE is pinned to the version observed.
+   */
+  private void assertTheDeleteOfIsPinned(java.util.function.Function<JsonNode, Change> change, Outcome.Kind kind,
+      String policy) {
+    provider.apply(ProviderConformanceSuite.createOf(configMap("{\"a\":\"1\"}")), ctx());
     Observation seen = observe(CM);
     String version = cluster.get("/ConfigMap", "default", "cfg").getMetadata().getResourceVersion();
     cluster.takeSent();
 
-    Outcome o = provider.apply(ProviderConformanceSuite.deleteOf(mine, seen.live()), ctx());
+    Outcome o = provider.apply(change.apply(seen.live()), ctx());
 
-    assertThat(o.kind()).as("%s", o).isEqualTo(Outcome.Kind.DELETED);
-    assertTheOnlyDeleteIsPinned(version, "Background");
+    assertThat(o.kind()).as("%s", o).isEqualTo(kind);
+    assertTheOnlyDeleteIsPinned(version, policy);
   }
 
   @Test
@@ -390,16 +399,8 @@ class KubernetesProviderTest {
 
   @Test
   void aReplaceDeletesPinnedToTheResourceVersionItChecked() {
-    Resource mine = configMap("{\"a\":\"1\"}");
-    provider.apply(ProviderConformanceSuite.createOf(mine), ctx());
-    Observation seen = observe(CM);
-    String version = cluster.get("/ConfigMap", "default", "cfg").getMetadata().getResourceVersion();
-    cluster.takeSent();
-
-    Outcome o = provider.apply(ProviderConformanceSuite.replaceOf(configMap("{\"a\":\"2\"}"), seen.live()), ctx());
-
-    assertThat(o.kind()).as("%s", o).isEqualTo(Outcome.Kind.CONFIGURED);
-    assertTheOnlyDeleteIsPinned(version, "Foreground");
+    assertTheDeleteOfIsPinned(live -> ProviderConformanceSuite.replaceOf(configMap("{\"a\":\"2\"}"), live),
+        Outcome.Kind.CONFIGURED, "Foreground");
   }
 
   @Test
