@@ -567,6 +567,27 @@ class NoChangeFastPathTest {
   }
 
   @Test
+  void hintsAMachineCrashLeftEmptyOrDamagedCostTheShortCutOnly() throws IOException {
+    // the marker, digests and plan id are not forced: a crash of the machine may leave them empty or
+    // holding other bytes, which must read as no hint, never as a damaged store or a wrong plan
+    settled();
+    sync();
+    for (byte[] left : new byte[][] {new byte[0], "{\"serial\": 1, \"fing".getBytes(java.nio.charset.StandardCharsets.UTF_8),
+        new byte[512]}) {
+      for (Path hint : List.of(marker(), digestsFile(), planIdFile())) {
+        Files.write(hint, left);
+      }
+      Run after = sync();
+      assertThat(after.result().isSuccessful()).as("%d bytes left", left.length).isTrue();
+      assertThat(after.decoded()).as("no marker: decoded in full").isEqualTo(6);
+      assertThat(after.plan().id()).isEqualTo(fullPathPlan().id());
+      Run next = sync();
+      assertThat(next.decoded()).as("the marker recorded again").isZero();
+      assertThat(next.plan().id()).isEqualTo(after.plan().id());
+    }
+  }
+
+  @Test
   void digestsOfAnEarlierMarkerAreNotUsed() throws IOException {
     settled();
     sync();
