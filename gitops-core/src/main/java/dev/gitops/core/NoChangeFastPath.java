@@ -15,6 +15,7 @@ import dev.gitops.core.internal.plan.Planner;
 import dev.gitops.core.source.Fingerprinted;
 import dev.gitops.core.store.BatchedStateStore;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -326,11 +327,19 @@ final class NoChangeFastPath {
       return false;
     }
     String revision = read.state().revision();
+    // both maps are sorted by key and of one size: walked side by side, each record meets the
+    // desired resource of its own key exactly when the two hold the same keys
+    Iterator<Resource> wanted = desired.values().iterator();
     for (StoredResource l : now.inventory().values()) {
-      Resource d = desired.get(l.resource().key());
+      Resource d = wanted.next();
+      if (!d.key().equals(l.resource().key())) {
+        LOG.debug("no no-change marker at {}: the store holds {} where the desired state holds {}", revision,
+            l.resource().key(), d.key());
+        return false;
+      }
       // a key taken from its record, whose change was a NOOP (stands), holds that record: equal by construction
       boolean decoded = read.decoded() == null || read.decoded().contains(l.resource().key());
-      if (d == null || decoded && !redated(l.resource(), revision).equals(d)) {
+      if (decoded && !redated(l.resource(), revision).equals(d)) {
         LOG.debug("no no-change marker at {}: the record of {} is not its desired resource", revision,
             l.resource().key());
         return false;

@@ -91,7 +91,7 @@ public final class PlanFiles {
     String of(ResourceKey key, String field, JsonNode doc);
   }
 
-  private static final DocumentDigests PLAIN_DIGESTS = (key, field, doc) -> Documents.digest(doc);
+  static final DocumentDigests PLAIN_DIGESTS = (key, field, doc) -> Documents.digest(doc);
 
   /**
    * How values are written. A plan computed in this process holds plain values and is written
@@ -202,7 +202,8 @@ public final class PlanFiles {
     List<Change> changes = plan.changes();
     java.util.function.IntConsumer digest = i -> {
       Change c = changes.get(todo[i]);
-      leaves[todo[i]] = leaf(change(c, plan, values), c.key(), digests, true);
+      Leaf plain = plainLeaf(c, plan, digests);
+      leaves[todo[i]] = plain != null ? plain : leaf(change(c, plan, values), c.key(), digests, true);
     };
     if (todos < parallelFrom) {
       for (int i = 0; i < todos; i++) {
@@ -315,15 +316,7 @@ public final class PlanFiles {
   /** A set as {@link #sorted} writes it: its count, then its texts in order (most sets here are empty). */
   private static void texts(Utf8Feed feed, Set<?> items) {
     feed.number(items.size()).ascii("#");
-    if (items.isEmpty()) {
-      return;
-    }
-    List<String> texts = new ArrayList<>(items.size());
-    for (Object i : items) {
-      texts.add(i instanceof Enum<?> e ? e.name() : i.toString());
-    }
-    texts.sort(null);
-    for (String t : texts) {
+    for (String t : sortedTexts(items)) {
       text(feed, t);
     }
   }
@@ -335,7 +328,7 @@ public final class PlanFiles {
    * new origin revision; kept out of the change's digest, it does not make every change's digest
    * new, while the id still covers it.
    */
-  private record Leaf(String digest, JsonNode originRevision) {}
+  record Leaf(String digest, JsonNode originRevision) {}
 
   /** The text node of an origin revision, made once while the changes of a plan repeat one revision string. */
   private static final class RevisionNodes {
@@ -528,10 +521,18 @@ public final class PlanFiles {
 
   /** Writes a set in the order of its text, never in its (per-process) iteration order. */
   private static void sorted(ArrayNode out, Set<?> items) {
+    sortedTexts(items).forEach(out::add);
+  }
+
+  /** The texts of {@code items} (an enum's by its name) in their order. */
+  private static List<String> sortedTexts(Set<?> items) {
+    if (items.isEmpty()) {
+      return List.of();
+    }
     List<String> texts = new ArrayList<>(items.size());
     items.forEach(i -> texts.add(i instanceof Enum<?> e ? e.name() : i.toString()));
     texts.sort(null);
-    texts.forEach(out::add);
+    return texts;
   }
 
   private static void putDocument(ObjectNode n, String name, JsonNode doc) {
@@ -583,6 +584,106 @@ public final class PlanFiles {
     // Documents.digest is SHA-256 of the same canonical text, hashed from its thread's buffer
     // without a String and a byte array per change
     return new Leaf(Documents.digest(view), revision);
+  }
+
+  /** This thread's digest feed for {@link #plainLeaf}: one per thread, not one (and its buffers) per leaf. */
+  private static final ThreadLocal<Utf8Feed> PLAIN_LEAF_FEED = ThreadLocal.withInitial(() -> new Utf8Feed(Documents.sha256()));
+
+  /**
+   * The {@link #leaf} of {@code c} written straight into the digest, for a change whose file form
+   * is plain: no previous key, a resource, its live, desired and target documents and no
+   * last-applied one, no patch, field or sensitive path (so the redactor gives it back as it is),
+   * and every text in it one that JSON writes between quotes as it is (no control character, quote
+   * or backslash). The bytes fed are the canonical JSON {@link #leaf} hashes for it (sorted names, no
+   * white space, the documents by digest, the origin's revision left out), without the node of the
+   * change, its copy and its canonical text: for the thousands of NOOPs of a plan at a new commit,
+   * whose digests a new process does not hold, that was most of the plan's id. Null when {@code c}
+   * is not such a change (the caller takes the general path). {@code PlanFilesPlainLeafTest} holds
+   * the two paths equal.
+   */
+  static Leaf plainLeaf(Change c, Plan plan, DocumentDigests digests) {
+    Resource r = c.resource();
+    if (r == null || c.previousKey() != null || c.live() == null || c.desired() == null || c.target() == null
+        || c.lastApplied() != null || !c.patch().isEmpty() || !c.fields().isEmpty() || !c.sensitive().isEmpty()) {
+      return null;
+    }
+    ResourceKey key = c.key();
+    // the same calls, in the same order, as leaf's on the change's node
+    String live = digests.of(key, "live", c.live());
+    String desired = digests.of(key, "desired", c.desired());
+    String target = digests.of(key, "target", c.target());
+    Utf8Feed feed = PLAIN_LEAF_FEED.get();
+    feed.reset();
+    feed.ascii("{\"action\":\"").ascii(c.action().name()).ascii("\",\"dependencies\":");
+    if (!quotedArray(feed, plan.dependencies().getOrDefault(key, EMPTY))) {
+      return null;
+    }
+    feed.ascii(",\"desired\":\"sha256:").ascii(desired).ascii("\",\"fields\":[],\"fingerprint\":");
+    if (!quoted(feed, plan.fingerprints().getOrDefault(key, ""))) {
+      return null;
+    }
+    feed.ascii(",\"flags\":");
+    quotedArray(feed, c.flags());  // enum names
+    feed.ascii(",\"key\":");
+    if (!quoted(feed, key.toString())) {
+      return null;
+    }
+    feed.ascii(",\"live\":\"sha256:").ascii(live).ascii("\",\"patch\":[],\"reason\":");
+    if (!quoted(feed, c.reason())) {
+      return null;
+    }
+    feed.ascii(",\"resource\":{\"dependsOn\":");
+    if (!quotedArray(feed, r.dependsOn())) {
+      return null;
+    }
+    feed.ascii(",\"line\":").number(r.origin().line()).ascii(",\"origin\":");
+    if (!quoted(feed, r.origin().path())) {
+      return null;
+    }
+    feed.ascii(",\"policy\":");
+    if (!quoted(feed, r.policy().toString())) {
+      return null;
+    }
+    feed.ascii(",\"sensitive\":");
+    if (!quotedArray(feed, r.sensitive())) {
+      return null;
+    }
+    feed.ascii(",\"wave\":").number(r.wave()).ascii("},\"sensitive\":[],\"target\":\"sha256:").ascii(target)
+        .ascii("\",\"unknown\":");
+    if (!quotedArray(feed, c.unknown())) {
+      return null;
+    }
+    feed.ascii("}");
+    return new Leaf(feed.hex(), Documents.nodes().textNode(r.origin().revision()));
+  }
+
+  /** {@code s} as a JSON string, when JSON writes it as it is; false (nothing fed) when it needs an escape. */
+  private static boolean quoted(Utf8Feed feed, String s) {
+    for (int i = 0, n = s.length(); i < n; i++) {
+      char ch = s.charAt(i);
+      if (ch < 0x20 || ch == '"' || ch == '\\') {
+        return false;
+      }
+    }
+    feed.ascii("\"").ascii(s).ascii("\"");
+    return true;
+  }
+
+  /** {@code items} as {@link #sorted} writes them, when each is {@linkplain #quoted written as it is}. */
+  private static boolean quotedArray(Utf8Feed feed, Set<?> items) {
+    feed.ascii("[");
+    boolean first = true;
+    for (String t : sortedTexts(items)) {
+      if (!first) {
+        feed.ascii(",");
+      }
+      first = false;
+      if (!quoted(feed, t)) {
+        return false;
+      }
+    }
+    feed.ascii("]");
+    return true;
   }
 
   /**
@@ -696,6 +797,18 @@ public final class PlanFiles {
     void flush() {
       md.update(buffer, 0, used);
       used = 0;
+    }
+
+    /** Drops what was fed since the last {@link #hex} (a feed given up half way). */
+    void reset() {
+      used = 0;
+      md.reset();
+    }
+
+    /** The digest of everything fed, as lower-case hex; the feed starts anew. */
+    String hex() {
+      flush();
+      return HexFormat.of().formatHex(md.digest());
     }
   }
 
