@@ -65,7 +65,10 @@ public final class Main {
       // not for --help or --version, which open no repository: it would load JGit's classes for nothing
       GitSystemConfig.install();
     }
-    System.exit(run(args));
+    int code = run(args);
+    // in the child that writes the class-data archive: the classes of the other common commands too
+    ClassDataTraining.afterCommand(code);
+    System.exit(code);
   }
 
   /**
