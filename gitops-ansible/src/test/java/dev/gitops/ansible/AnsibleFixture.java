@@ -20,7 +20,9 @@ import java.util.function.UnaryOperator;
 /**
  * A Git repository with an inventory of localhost aliases ({@code ansible_connection=local}) and a
  * playbook whose role writes one file per host under a temporary directory and appends a line to
- * {@code <host>.runs} each time it runs there, so every effect is observable on disk.
+ * {@code <host>.runs} each time it runs there, so every effect is observable on disk. {@link
+ * #close()} closes the reconcilers it built (their Git sources delete their temporary clones) and
+ * deletes the repository; everything else it writes is under its directory.
  */
 final class AnsibleFixture implements AutoCloseable {
 
@@ -60,12 +62,19 @@ final class AnsibleFixture implements AutoCloseable {
   final Path dir;
   final Path out;
   final Path state;
+  /**
+   * Ansible's temporary directory ({@code TMPDIR}): a module that a timeout or a cancellation stops
+   * leaves its payload directory ({@code ansible_<module>_payload_*}) behind, here rather than in /tmp.
+   */
+  final Path ansibleTmp;
   final List<SyncEvent> events = new CopyOnWriteArrayList<>();
+  private final List<Reconciler> reconcilers = new CopyOnWriteArrayList<>();
 
   AnsibleFixture(Path dir) throws IOException {
     this.dir = dir;
     this.out = Files.createDirectories(dir.resolve("out"));
     this.state = dir.resolve("state");
+    this.ansibleTmp = Files.createDirectories(dir.resolve("ansible-tmp"));
     this.repo = TempGitRepo.in(Files.createDirectories(dir.resolve("repo")));
     repo.write("ansible/site.yml", SITE)
         .write("ansible/decommission.yml", DECOMMISSION)
@@ -90,6 +99,7 @@ final class AnsibleFixture implements AutoCloseable {
         .decommissionPlaybook("ansible/decommission.yml")
         .inventoryOut(dir.resolve("managed/inventory.yml"))
         .extraVars(Map.of("out_dir", out.toString()))
+        .environment(Map.of("TMPDIR", ansibleTmp.toString()))
         .listener(events::add);
   }
 
@@ -97,16 +107,23 @@ final class AnsibleFixture implements AutoCloseable {
     return reconciler(provider, o -> o);
   }
 
+  /**
+   * A reconciler of the repository's {@code main} through {@code provider}, closed by {@link
+   * #close()} if the test does not close it (its Git source has no cache directory: it clones
+   * into a temporary directory that only closing deletes).
+   */
   Reconciler reconciler(AnsibleProvider provider, UnaryOperator<SyncOptions> options) {
     SyncOptions base = SyncOptions.builder().execution(ExecutionOptions.defaults()
         .withRetry(RetryPolicy.none()).withCallTimeout(Duration.ofMinutes(5))).build();
-    return Reconciler.builder()
+    Reconciler r = Reconciler.builder()
         .source(GitSource.builder().url(repo.dir().toString()).ref("main").build())
         .provider(provider)
         .store(FileStateStore.open(state))
         .options(options.apply(base))
         .listener(events::add)
         .build();
+    reconcilers.add(r);
+    return r;
   }
 
   /** How many times the playbook ran on {@code host}. */
@@ -122,6 +139,10 @@ final class AnsibleFixture implements AutoCloseable {
 
   @Override
   public void close() {
-    repo.close();
+    try {
+      reconcilers.forEach(Reconciler::close);  // closing one twice is harmless
+    } finally {
+      repo.close();
+    }
   }
 }

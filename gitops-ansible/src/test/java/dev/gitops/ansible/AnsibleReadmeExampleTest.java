@@ -23,9 +23,11 @@ class AnsibleReadmeExampleTest {
     Matcher m = Pattern.compile("```java\\n((?:import [^\\n]+\\n)+)\\n// ansible-example: begin\\n(.*?)"
         + "// ansible-example: end", Pattern.DOTALL).matcher(text);
     assertThat(m.find()).as("README has the Ansible example between ansible-example markers").isTrue();
+    // The example keeps its reconciler for the next sync, as an embedding does; run once here, it
+    // is closed, or its Git source's temporary clone would stay in the temporary directory.
     String source = m.group(1) + "import java.nio.file.Path;\n\npublic class AnsibleReadmeExample {\n"
         + "  public static Object run(Path repository, Path state) throws Exception {\n" + m.group(2)
-        + "    return result;\n  }\n}\n";
+        + "    reconciler.close();\n    return result;\n  }\n}\n";
     Class<?> example = JavaSnippets.compile(tmp, "AnsibleReadmeExample", source);
 
     Path out = Files.createDirectories(tmp.resolve("out"));

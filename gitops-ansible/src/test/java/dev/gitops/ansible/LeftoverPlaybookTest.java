@@ -8,6 +8,8 @@ import dev.gitops.api.ResourceKey;
 import dev.gitops.api.spi.CallContext;
 import dev.gitops.api.spi.SourceFile;
 import dev.gitops.testkit.ProviderConformanceSuite;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -58,6 +60,8 @@ class LeftoverPlaybookTest {
         .playbook("ansible/site.yml")
         .inventoryOut(dir.resolve("managed/inventory.yml"))
         .extraVars(Map.of("out_dir", dir.toString(), "tag", tag, "pause", pause))
+        // the killed playbook's sleeping module leaves its payload directory in TMPDIR: under dir, not in /tmp
+        .environment(Map.of("TMPDIR", ansibleTmp(dir).toString()))
         .build();
     List<SourceFile> files = List.of(
         TinyRepo.file("ansible/inventory/hosts", "[web]\nh1 " + AnsibleFixture.LOCAL + "\n"),
@@ -65,6 +69,15 @@ class LeftoverPlaybookTest {
     List<Change> creates = p.ansibleDecoder().decodeTogether(files).stream()
         .filter(r -> r.key().type().equals("host")).map(ProviderConformanceSuite::createOf).toList();
     return p.applyAll(creates, CallContext.of("t", TinyRepo.REVISION, timeout));
+  }
+
+  /** Ansible's temporary directory under {@code dir} (created if missing). */
+  private static Path ansibleTmp(Path dir) {
+    try {
+      return Files.createDirectories(dir.resolve("ansible-tmp"));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   /** Starts {@link #main} in another JVM, waits for its playbook to start, kills the JVM; returns the playbook. */

@@ -71,11 +71,17 @@ final class ScenarioCluster implements AutoCloseable {
 
   // --- processes ---
 
-  /** A JVM running {@code mainClass} on this JVM's test class path, its output appended to {@code log}. */
+  /**
+   * A JVM running {@code mainClass} on this JVM's test class path, its output appended to {@code
+   * log}, its temporary directory {@code tmp} beside {@code log}: a JVM killed with -9 runs no
+   * shutdown hook, so what it put there (Vert.x's file cache, which fabric8's mock API server
+   * creates) is never deleted, and must be under the test's directory rather than in /tmp.
+   */
   static Process java(Path log, Class<?> mainClass, List<String> args) throws IOException {
+    Path tmp = Files.createDirectories(log.resolveSibling("tmp"));
     List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"),
-        mainClass.getName()));
+        "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Djava.io.tmpdir=" + tmp,
+        "-cp", System.getProperty("java.class.path"), mainClass.getName()));
     cmd.addAll(args);
     // standard input stays an open pipe: the child exits when it closes (when this JVM dies)
     return new ProcessBuilder(cmd).redirectErrorStream(true)

@@ -1018,7 +1018,11 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
       return repository;
     }
     try {
-      cacheDir = configuredCacheDir != null ? configuredCacheDir : Files.createTempDirectory("gitops-source-");
+      if (cacheDir == null) {
+        // once per instance: a clone rebuilt after damage, or a second try after a failure here, goes
+        // in the same temporary directory, the one close() deletes
+        cacheDir = configuredCacheDir != null ? configuredCacheDir : Files.createTempDirectory("gitops-source-");
+      }
       Files.createDirectories(cacheDir);
       String name = HexFormat.of().formatHex(
           dev.gitops.api.Documents.sha256().digest(url.getBytes(StandardCharsets.UTF_8))).substring(0, 24) + ".git";

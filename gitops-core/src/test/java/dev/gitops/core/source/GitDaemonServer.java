@@ -13,7 +13,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * A real {@code git daemon} serving every repository under a base directory on 127.0.0.1 (a free
  * port), for tests. Repositories are addressed as {@code git://127.0.0.1:<port>/<name>}; non-bare
- * repositories work too.
+ * repositories work too. The daemon's output goes to a temporary log file, readable through {@link
+ * #log()} while it runs and deleted by {@link #close()}.
  *
  * <pre>{@code
  * try (GitDaemonServer daemon = GitDaemonServer.start(baseDir)) {
@@ -37,6 +38,17 @@ public final class GitDaemonServer implements AutoCloseable {
   public static GitDaemonServer start(Path basePath) throws IOException, InterruptedException {
     Path base = basePath.toAbsolutePath();
     Path log = Files.createTempFile("git-daemon-", ".log");
+    try {
+      return launch(base, log);
+    } catch (IOException | InterruptedException | RuntimeException e) {
+      // no server is returned to delete the log on close; a start failure already carries its text
+      Files.deleteIfExists(log);
+      throw e;
+    }
+  }
+
+  /** Starts the daemon with its output appended to {@code log}, trying up to three ports. */
+  private static GitDaemonServer launch(Path base, Path log) throws IOException, InterruptedException {
     IOException last = null;
     for (int attempt = 0; attempt < 3; attempt++) {
       int port = freePort();
@@ -82,9 +94,18 @@ public final class GitDaemonServer implements AutoCloseable {
     return Files.readString(log);
   }
 
+  /** Stops the daemon and deletes its log (read {@link #log()} before, to report it). */
   @Override
   public void close() throws InterruptedException {
-    stop(process);
+    try {
+      stop(process);
+    } finally {
+      try {
+        Files.deleteIfExists(log);
+      } catch (IOException e) {
+        // a log left in the temporary directory fails no test
+      }
+    }
   }
 
   private static void stop(Process p) throws InterruptedException {

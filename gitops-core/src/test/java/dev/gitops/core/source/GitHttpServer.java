@@ -21,7 +21,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * Smart HTTP for tests: {@code git http-backend} run as a CGI behind the JDK's HTTP server on
  * 127.0.0.1, serving every repository under a project root, optionally behind HTTP basic auth.
- * Repositories are addressed as {@code http://127.0.0.1:<port>/git/<name>}.
+ * Repositories are addressed as {@code http://127.0.0.1:<port>/git/<name>}. What http-backend
+ * writes to stderr goes to a temporary log file, readable through {@link #log()} while the server
+ * runs and deleted by {@link #close()}.
  *
  * <pre>{@code
  * try (GitHttpServer http = GitHttpServer.start(root, "alice", "s3cret")) {
@@ -52,7 +54,13 @@ public final class GitHttpServer implements AutoCloseable {
     this.expectedAuth = user == null ? null
         : "Basic " + Base64.getEncoder().encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
     this.log = Files.createTempFile("git-http-backend-", ".log");
-    this.server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 16);
+    try {
+      this.server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 16);
+    } catch (IOException | RuntimeException e) {
+      // no server is returned to delete the log on close
+      Files.deleteIfExists(log);
+      throw e;
+    }
     this.executor = Executors.newFixedThreadPool(4);
     server.setExecutor(executor);
     server.createContext(PREFIX + "/", this::handle);
@@ -239,11 +247,20 @@ public final class GitHttpServer implements AutoCloseable {
     return lines;
   }
 
+  /** Stops the server and deletes the http-backend log (read {@link #log()} before, to report it). */
   @Override
   public void close() throws InterruptedException {
-    closed.countDown();
-    server.stop(0);
-    executor.shutdownNow();
-    executor.awaitTermination(10, TimeUnit.SECONDS);
+    try {
+      closed.countDown();
+      server.stop(0);
+      executor.shutdownNow();
+      executor.awaitTermination(10, TimeUnit.SECONDS);
+    } finally {
+      try {
+        Files.deleteIfExists(log);
+      } catch (IOException e) {
+        // a log left in the temporary directory fails no test
+      }
+    }
   }
 }

@@ -16,6 +16,7 @@ import dev.gitops.core.decode.YamlManifestDecoder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import org.eclipse.jgit.util.FileUtils;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -132,6 +133,24 @@ class GitSourceDecodersTest {
     cached.close();
     assertThat(kept).isDirectory();
     assertThat(Files.list(cache).count()).isEqualTo(1);
+  }
+
+  @Test
+  void aTemporaryCloneRebuiltAfterDamageIsStillDeletedOnClose() throws Exception {
+    TestGitRepo repo = repo();
+    GitSource temporary = GitSource.builder().url(repo.dir().toString()).ref("main").build();
+    read(temporary, both);
+    Path damaged = temporary.repositoryDirectory();
+    FileUtils.delete(damaged.resolve("objects").toFile(), FileUtils.RECURSIVE);
+    String head = repo.write("apps/web.yaml", "type: widget\nname: web\nspec: {replicas: 3}\n").commit("scale");
+    try (LogCapture logs = LogCapture.of(GitSource.class, "WARN")) {
+      assertThat(read(temporary, both).revision()).isEqualTo("main@sha1:" + head);
+      assertThat(logs.lines()).as("the clone was rebuilt").anyMatch(l -> l.contains("rebuilding it"));
+    }
+    Path rebuilt = temporary.repositoryDirectory();
+    temporary.close();
+    assertThat(rebuilt.getParent()).doesNotExist();
+    assertThat(damaged.getParent()).as("the damaged clone's temporary directory").doesNotExist();
   }
 
   @Test
