@@ -19,10 +19,12 @@ import picocli.CommandLine;
  * command: {@code gitops demo} in a temporary directory, its output discarded, so that the archive
  * holds the classes of the common commands (plan, a first sync, a no-change sync, a sync of a
  * change and a removal, diff, status, drift corrected, history), not only of the one command that
- * happened to make it. An archive made by a first sync alone left the classes of the no-change and
- * the one-file sync (the fast path, the merge, the delta read) to be loaded from the jar by every
- * later command: about 150 ms of a 10,000-file one-file sync's main thread was class loading and
- * linking (benchmarks/README.md, "the class-data archive trained on the demo").
+ * happened to make it. An archive made by a first {@code sync --dry-run} left a later sync of a change
+ * to load 66 of gitops's classes from the jar (5 with the trained archive, {@code OneShotJvmIT}); one
+ * made by a first sync of 10,000 files, 205 classes from the jar for a one-file sync (182 trained,
+ * most of them picocli's, whose Java 5 class files no dynamic archive holds). Loading the classes an
+ * archive holds still costs (about 100 ms of that sync's main thread, against 115 ms untrained:
+ * benchmarks/README.md, "Looked at again on 12-03, 10:20").
  *
  * <p>It runs in the writing child only ({@value #PROPERTY}{@code =true}, set by {@link
  * ChildClassData}), after the command's output is written and only when the command ran to its
