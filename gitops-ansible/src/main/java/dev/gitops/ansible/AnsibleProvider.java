@@ -778,7 +778,13 @@ public final class AnsibleProvider implements Provider {
       return this;
     }
 
-    /** Variables added to the environment of every run. */
+    /**
+     * Variables added to the environment of every run. Unless given here, {@code TMPDIR} and {@code
+     * ANSIBLE_LOCAL_TEMP} point into the run's own directory, removed when the run ends (also when it is
+     * stopped at its timeout or cancelled, or by the next run after the JVM was killed), so that no
+     * stopped run leaves Ansible's temporary directories behind; tasks on this machine see that
+     * {@code TMPDIR} too.
+     */
     public Builder environment(Map<String, String> env) {
       this.environment = new LinkedHashMap<>(Objects.requireNonNull(env, "environment"));
       return this;

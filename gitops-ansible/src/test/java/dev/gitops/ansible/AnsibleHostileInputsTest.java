@@ -198,6 +198,38 @@ class AnsibleHostileInputsTest {
     }
   }
 
+  @Test
+  void aRunStoppedAtTheTimeoutLeavesNoTemporaryDirectoryOfAnsibleBehind() throws Exception {
+    try (AnsibleFixture fx = new AnsibleFixture(tmp)) {
+      Path home = Files.createDirectories(tmp.resolve("home"));
+      fx.repo.write("ansible/site.yml", """
+              - hosts: all
+                gather_facts: false
+                tasks:
+                  - ansible.builtin.shell: echo "$TMPDIR" > "{{ out_dir }}/{{ inventory_hostname }}.tmpdir"
+                  - ansible.builtin.command: sleep 120
+              """)
+          .write("ansible/inventory/hosts", AnsibleFixture.inventory("h1")).commit("a hang");
+      // a HOME of its own (the controller's temporary directory is ~/.ansible/tmp by default) and no TMPDIR given
+      AnsibleProvider provider = fx.providerBuilder().environment(java.util.Map.of("HOME", home.toString()))
+          .timeout(java.time.Duration.ofSeconds(6)).build();
+      SyncResult r = fx.reconciler(provider).sync();
+      Outcome o = r.outcomes().get(host("h1"));
+      assertThat(o.kind()).as("%s", o).isEqualTo(Outcome.Kind.UNKNOWN);
+      assertThat(o.message()).contains("timed out");
+      Path tmpdir = Path.of(Files.readString(fx.out.resolve("h1.tmpdir")).strip());
+      assertThat(tmpdir.toString()).as("the tasks' TMPDIR is the run's own").contains("runs").endsWith("tmp");
+      assertThat(tmpdir).as("removed with the stopped run, with the sleeping module's payload").doesNotExist();
+      Path controllerTmp = home.resolve(".ansible").resolve("tmp");
+      if (Files.isDirectory(controllerTmp)) {
+        try (java.util.stream.Stream<Path> left = Files.list(controllerTmp)) {
+          assertThat(left.map(p -> p.getFileName().toString())).as("the controller's temporary directories")
+              .noneMatch(n -> n.startsWith("ansible-local-"));
+        }
+      }
+    }
+  }
+
   /** A long random token: any 40 of its characters found in a text are a leak. */
   private static String longToken() {
     StringBuilder sb = new StringBuilder("tok-");

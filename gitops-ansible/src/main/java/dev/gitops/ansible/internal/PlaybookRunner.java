@@ -303,6 +303,14 @@ public final class PlaybookRunner {
     ProcessBuilder pb = new ProcessBuilder(args).directory(cwd.toFile());
     Map<String, String> env = pb.environment();
     env.putAll(options.environment());
+    // A run stopped at its timeout or on cancellation, or whose JVM was killed, leaves Ansible's
+    // temporary directories behind: the controller's (ANSIBLE_LOCAL_TEMP, ~/.ansible/tmp/ansible-local-*
+    // by default) and the payload directories of the modules it runs on this machine (TMPDIR,
+    // ansible_<module>_payload_*). Under the run directory they go with it, when the run ends or, after
+    // a kill, when the next run removes what earlier runs left. Given in the provider's environment,
+    // they are the user's and left as given.
+    temporaryDirectory(env, "ANSIBLE_LOCAL_TEMP", runDir.resolve("local-tmp"));
+    temporaryDirectory(env, "TMPDIR", runDir.resolve("tmp"));
     String plugins = underWorkDir(cwd, pluginDir());
     String existing = env.get("ANSIBLE_CALLBACK_PLUGINS");
     env.put("ANSIBLE_CALLBACK_PLUGINS", existing == null || existing.isEmpty() ? plugins : plugins + ":" + existing);
@@ -338,6 +346,13 @@ public final class PlaybookRunner {
       if (!p.isAlive()) {
         pidFile.clear(p.pid());
       }
+    }
+  }
+
+  /** Points {@code variable} at {@code dir} (made here) unless the provider's environment gives it. */
+  private void temporaryDirectory(Map<String, String> env, String variable, Path dir) throws IOException {
+    if (!options.environment().containsKey(variable)) {
+      env.put(variable, Files.createDirectories(dir).toString());
     }
   }
 
