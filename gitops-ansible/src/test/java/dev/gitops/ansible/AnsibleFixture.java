@@ -63,8 +63,10 @@ final class AnsibleFixture implements AutoCloseable {
   final Path out;
   final Path state;
   /**
-   * Ansible's temporary directory ({@code TMPDIR}): a module that a timeout or a cancellation stops
-   * leaves its payload directory ({@code ansible_<module>_payload_*}) behind, here rather than in /tmp.
+   * Where the hosts' modules are put ({@code ANSIBLE_REMOTE_TEMP}): the hosts are this machine
+   * (local connection), whose {@code ~/.ansible/tmp} a task a timeout or a cancellation stops would
+   * keep its {@code ansible-tmp-*} directory in; here, under the fixture's directory. The provider puts
+   * {@code TMPDIR} and the controller's temporary directory into each run's own directory itself.
    */
   final Path ansibleTmp;
   final List<SyncEvent> events = new CopyOnWriteArrayList<>();
@@ -99,7 +101,7 @@ final class AnsibleFixture implements AutoCloseable {
         .decommissionPlaybook("ansible/decommission.yml")
         .inventoryOut(dir.resolve("managed/inventory.yml"))
         .extraVars(Map.of("out_dir", out.toString()))
-        .environment(Map.of("TMPDIR", ansibleTmp.toString()))
+        .environment(Map.of("ANSIBLE_REMOTE_TEMP", ansibleTmp.toString()))
         .listener(events::add);
   }
 

@@ -210,8 +210,10 @@ class AnsibleHostileInputsTest {
                   - ansible.builtin.command: sleep 120
               """)
           .write("ansible/inventory/hosts", AnsibleFixture.inventory("h1")).commit("a hang");
-      // a HOME of its own (the controller's temporary directory is ~/.ansible/tmp by default) and no TMPDIR given
-      AnsibleProvider provider = fx.providerBuilder().environment(java.util.Map.of("HOME", home.toString()))
+      // a HOME of its own (the controller's temporary directory is ~/.ansible/tmp by default) and no TMPDIR given;
+      // the hosts' module directory as the fixture has it (ANSIBLE_REMOTE_TEMP: not expanded from HOME)
+      AnsibleProvider provider = fx.providerBuilder().environment(java.util.Map.of("HOME", home.toString(),
+              "ANSIBLE_REMOTE_TEMP", fx.ansibleTmp.toString()))
           .timeout(java.time.Duration.ofSeconds(6)).build();
       SyncResult r = fx.reconciler(provider).sync();
       Outcome o = r.outcomes().get(host("h1"));

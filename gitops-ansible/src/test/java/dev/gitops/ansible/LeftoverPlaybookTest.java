@@ -60,8 +60,8 @@ class LeftoverPlaybookTest {
         .playbook("ansible/site.yml")
         .inventoryOut(dir.resolve("managed/inventory.yml"))
         .extraVars(Map.of("out_dir", dir.toString(), "tag", tag, "pause", pause))
-        // the killed playbook's sleeping module leaves its payload directory in TMPDIR: under dir, not in /tmp
-        .environment(Map.of("TMPDIR", ansibleTmp(dir).toString()))
+        // the killed playbook's sleeping module keeps its ansible-tmp-* directory: under dir, not in ~/.ansible/tmp
+        .environment(Map.of("ANSIBLE_REMOTE_TEMP", ansibleTmp(dir).toString()))
         .build();
     List<SourceFile> files = List.of(
         TinyRepo.file("ansible/inventory/hosts", "[web]\nh1 " + AnsibleFixture.LOCAL + "\n"),
