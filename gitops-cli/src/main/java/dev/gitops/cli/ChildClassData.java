@@ -25,10 +25,8 @@ import java.util.concurrent.TimeUnit;
  * makes the archive. First a JVM with the child's options is started on {@code -version} with
  * {@code -XX:ArchiveClassesAtExit}: where the JDK has no base archive (as under {@code -Xshare:off})
  * a JVM given that flag does not start at all, so then the child gets no archive flag, and a file
- * {@code <install>-<version>-unable} keeps later commands from trying again. The child then runs
- * {@link ClassDataTraining} after its command (the demo, silenced, ~1 s), so that the archive holds
- * the classes of every common command and not of the first one alone, writes the archive at exit
- * (~0.7 s), and when its command ran to its end the parent starts one
+ * {@code <install>-<version>-unable} keeps later commands from trying again. The child then writes
+ * the archive at exit (~0.7 s), and when its command ran to its end the parent starts one
  * more JVM on {@code -version} that requires the archive ({@code -Xshare:on}: a JVM refuses an
  * archive that does not match, and JDK 17 dies on a truncated one rather than ignoring it); only
  * an archive that JVM started with is moved into place, under a name holding its size (after
@@ -177,8 +175,7 @@ final class ChildClassData {
         return none();
       }
       Files.deleteIfExists(writing);
-      return new ChildClassData(List.of("-XX:ArchiveClassesAtExit=" + writing, QUIET,
-          "-D" + ClassDataTraining.PROPERTY + "=true"), jar.toString(), writing, trial,
+      return new ChildClassData(List.of("-XX:ArchiveClassesAtExit=" + writing, QUIET), jar.toString(), writing, trial,
           cacheDir, install, version);
     } catch (IOException | RuntimeException e) {
       // a cache that cannot be read or made: the child starts without an archive, as it always could
@@ -339,7 +336,8 @@ final class ChildClassData {
     }
     Path tries = dir.resolve(version + TRIES);
     try {
-      if (!keeps(code) || !Files.isRegularFile(writing) || Files.size(writing) == 0 || !starts()) {
+      if (code != ExitCodes.OK && code != ExitCodes.PENDING && code != ExitCodes.REFUSED
+          || !Files.isRegularFile(writing) || Files.size(writing) == 0 || !starts()) {
         Files.writeString(tries, Integer.toString(tries(tries) + 1));
         return null;
       }
@@ -368,15 +366,6 @@ final class ChildClassData {
         // left for the stale-temp sweep of a later command
       }
     }
-  }
-
-  /**
-   * Whether an archive written by a child that exited with {@code code} is kept: its command ran to
-   * its end ({@link ExitCodes#OK}, {@link ExitCodes#PENDING} or {@link ExitCodes#REFUSED}), so it
-   * loaded the classes of a whole command, and its {@link ClassDataTraining} ran.
-   */
-  static boolean keeps(int code) {
-    return code == ExitCodes.OK || code == ExitCodes.PENDING || code == ExitCodes.REFUSED;
   }
 
   /** Whether a JVM with the child's options starts with the written archive, required ({@code -Xshare:on}). */

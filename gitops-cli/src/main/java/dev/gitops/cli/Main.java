@@ -65,10 +65,7 @@ public final class Main {
       // not for --help or --version, which open no repository: it would load JGit's classes for nothing
       GitSystemConfig.install();
     }
-    int code = run(args);
-    // in the child that writes the class-data archive: the classes of the other common commands too
-    ClassDataTraining.afterCommand(code);
-    System.exit(code);
+    System.exit(run(args));
   }
 
   /**

@@ -124,46 +124,6 @@ class OneShotJvmIT {
     assertThat(tmp.resolve("off")).doesNotExist();
   }
 
-  /**
-   * The first command of the jar only plans; the archive its child makes is trained on the demo
-   * ({@link ClassDataTraining}), so the child of a later sync of a change maps the classes of the
-   * merge, the apply and the fast path instead of loading them from the jar: measured, 5 of the
-   * CLI's and engine's classes are still loaded from it (picocli's converters and handlers, which
-   * implement interfaces of class files too old for an archive), against 66 from an archive of the
-   * dry run alone.
-   */
-  @Test
-  void theArchiveOfAFirstDryRunHoldsTheClassesOfALaterSyncOfAChange() throws Exception {
-    Path cache = tmp.resolve("cache");
-    Map<String, String> env = Map.of("XDG_CACHE_HOME", cache.toString());
-    GitopsJar.Result first = gitops(env, sync("--dry-run"));
-    assertThat(first.code()).as(first.toString()).isEqualTo(ExitCodes.PENDING);
-    assertThat(first.out()).as("the training prints nothing").doesNotContain("demo", "Demo");
-    Path archive = archives(cache).get(0);
-    assertThat(gitops(env, sync()).code()).isZero();
-    repo.write("app.properties", "name=shop\nport=8080\n").commit("a port");
-
-    // the child of the next command, started by hand with the archive required and every class load listed
-    List<String> cmd = new ArrayList<>(List.of(dev.gitops.core.ClassDataArchive.java(),
-        "-XX:SharedArchiveFile=" + archive, "-Xshare:on", ChildClassData.QUIET, "-Xlog:class+load=info"));
-    cmd.addAll(OneShotJvm.FLAGS);
-    cmd.addAll(List.of("-D" + OneShotJvm.PROPERTY + "=" + OneShotJvm.CHILD, "-cp", GitopsJar.jar().toRealPath().toString(),
-        Main.class.getName()));
-    cmd.addAll(List.of(sync()));
-    ProcessBuilder pb = new ProcessBuilder(cmd).directory(tmp.toFile()).redirectErrorStream(true);
-    pb.environment().put("JAVA_TOOL_OPTIONS", MARK);
-    Process p = pb.start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertThat(p.waitFor(GitopsJar.TIMEOUT_SECONDS, TimeUnit.SECONDS)).isTrue();
-    assertThat(p.exitValue()).as(out).isZero();
-    assertThat(Files.readString(target.resolve("app.properties"))).isEqualTo("name=shop\nport=8080\n");
-    List<String> fromTheJar = out.lines().filter(l -> l.contains(" dev.gitops.") && l.contains("source: file:"))
-        .toList();
-    assertThat(out.lines().filter(l -> l.contains(" dev.gitops.") && l.contains("shared objects file")).count())
-        .as("the archive is mapped: the engine's classes come from it").isGreaterThan(100);
-    assertThat(fromTheJar).as("classes loaded from the jar").hasSizeLessThan(20);
-  }
-
   @Test
   void theOptOutTheAgentAndTheVersionRunInTheJvmStarted() throws Exception {
     GitopsJar.Result byEnv = gitops(Map.of("GITOPS_JVM_REEXEC", "false"), sync("--dry-run"));
