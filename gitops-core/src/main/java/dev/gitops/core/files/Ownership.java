@@ -112,18 +112,25 @@ final class Ownership {
   }
 
   private static String linkText(String owner, String path, String name) {
-    String compact = compactText(owner, name);
+    String compact = compactText(owner, path, name);
     return compact != null ? compact : recordText(owner, path);
   }
 
   /**
-   * The compact link text of {@code owner}'s claim named {@code name}, or null when the name does
-   * not spell the whole path (a shortened name), the owner holds a character JSON escapes, or the
-   * text would not fit in the inode.
+   * The compact link text of {@code owner}'s claim on {@code path} named {@code name}, or null when
+   * the name does not spell the whole path: a shortened name, or a path holding a surrogate (an
+   * unpaired one is encoded as '?', which would read back as another path; paths from Git never
+   * hold one, and a pair is rare enough to take the record form too); or when the owner holds a
+   * character JSON escapes, or the text would not fit in the inode.
    */
-  static String compactText(String owner, String name) {
+  static String compactText(String owner, String path, String name) {
     if (!plainJson(owner) || OWNER_PREFIX.length() + owner.length() > MAX_COMPACT || name.indexOf('~') >= 0) {
       return null;
+    }
+    for (int i = 0; i < path.length(); i++) {
+      if (Character.isSurrogate(path.charAt(i))) {
+        return null;
+      }
     }
     return OWNER_PREFIX + owner;
   }
@@ -230,7 +237,7 @@ final class Ownership {
     if (holder == null) {
       ObjectNode n = JSON.createObjectNode().put(OWNER, owner).put(PATH, path);
       Path f = dir.resolve(KeyFileNames.of(path));
-      if (create(f, compactText(owner, f.getFileName().toString()), JSON.writeValueAsBytes(n), directorySync)) {
+      if (create(f, compactText(owner, path, f.getFileName().toString()), JSON.writeValueAsBytes(n), directorySync)) {
         LOG.debug("owner {} claimed {}", owner, path);
         return;
       }

@@ -218,6 +218,24 @@ class OwnershipTest {
   }
 
   @Test
+  void aPathHoldingASurrogateIsClaimedInTheRecordFormAndReadBackAsItself() throws IOException {
+    Ownership o = new Ownership(tmp.resolve("owners"));
+    // UTF-8 writes an unpaired surrogate as '?': its name is that of "conf/?.conf", which it must not read back as
+    String unpaired = "conf/\uD800.conf";
+    String paired = "conf/\uD83D\uDE00.conf";
+    o.claim(unpaired, "team-a");
+    o.claim(paired, "team-b");
+    o.claim("conf/a.conf", "team-a");
+
+    assertThat(Files.readSymbolicLink(claimOf(unpaired)).toString()).startsWith(Ownership.LINK_PREFIX);
+    assertThat(Files.readSymbolicLink(claimOf(paired)).toString()).startsWith(Ownership.LINK_PREFIX);
+    assertThat(Files.readSymbolicLink(claimOf("conf/a.conf")).toString()).isEqualTo(Ownership.OWNER_PREFIX + "team-a");
+    assertThat(o.ownerOf(unpaired, "team-a")).isEqualTo("team-a");
+    assertThat(o.ownerOf(paired, "team-b")).isEqualTo("team-b");
+    assertThat(o.all()).isEqualTo(Map.of(unpaired, "team-a", paired, "team-b", "conf/a.conf", "team-a"));
+  }
+
+  @Test
   void claimsInTheRecordFormEarlierVersionsWroteAreStillReadAndHeld() throws IOException {
     Files.createDirectories(tmp.resolve("owners"));
     Files.createSymbolicLink(claimOf("conf/a.conf"),
