@@ -230,11 +230,20 @@ class KubernetesProviderTest {
     cluster.client.configMaps().inNamespace("default").resource(new ConfigMapBuilder().withNewMetadata().withName("cfg")
         .withNamespace("default").endMetadata().addToData("a", value).build()).create();
     String uid = cluster.get("/ConfigMap", "default", "cfg").getMetadata().getUid();
-    for (int i = 0; i < 500 && observe(CM).mark() != null; i++) {
+    // present and unmarked: an absent observation has no mark either (the provider's view between
+    // the delete and the create), and a delete planned then would find nothing to delete
+    for (int i = 0; i < 500 && !theirsSeen(uid); i++) {
       Thread.sleep(10);
     }
+    assertThat(theirsSeen(uid)).as("the provider sees the unmarked object %s", uid).isTrue();
     cluster.takeSent();
     return uid;
+  }
+
+  /** Whether the provider observes the object of {@code uid}, unmarked. */
+  private boolean theirsSeen(String uid) {
+    Observation o = observe(CM);
+    return o.isPresent() && o.mark() == null && uid.equals(o.live().at("/metadata/uid").asText());
   }
 
   /** The one DELETE sent is preconditioned on {@code version} and propagates as {@code policy}. */
