@@ -602,13 +602,20 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
         throw failure("cannot list the refs", e);
       }
     }
-    try (Transport tn = Transport.open(repo, uri)) {
-      configure(tn);
-      try (FetchConnection conn = tn.openFetch()) {
-        return conn.getRefsMap();
-      }
+    try {
+      return GitDaemonTransport.around(() -> {
+        try (Transport tn = Transport.open(repo, uri)) {
+          configure(tn);
+          try (FetchConnection conn = tn.openFetch()) {
+            return conn.getRefsMap();
+          }
+        }
+      });
     } catch (IOException | RuntimeException e) {
-      throw failure("cannot list the refs", e);
+      // a listing that timed out is reported as such: a fingerprint then fails rather than leave
+      // the read to wait as long again for the same stalled server
+      SourceException f = failure("cannot list the refs", e);
+      throw timedOut(e) ? new TimedOut(f) : f;
     }
   }
 
@@ -960,7 +967,7 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
     if (unshallow) {
       fetch.setUnshallow(true);
     }
-    fetch.call();
+    GitDaemonTransport.around(fetch::call);
   }
 
   private SourceException failure(String what, Throwable e) {
@@ -1267,16 +1274,15 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
     }
 
     /**
-     * Network timeout per operation (default 60 s): connecting, and each read of HTTPS and SSH.
+     * Network timeout per operation (default 60 s): connecting, and each read of HTTPS, SSH and
+     * {@code git://}.
      * A fetch that times out fails the read and is not tried again in another form (without
      * depth, or for every branch and tag); over HTTP(S) a server that stops sending mid-fetch is
      * given up within about twice the timeout (JGit waits once more while closing the stalled
      * connection), after the listing of the refs, which has its own timeout. A server that keeps
      * sending, however slowly, is not cut off: there is no bound on a whole read.
-     * Over {@code git://} a server that accepts the connection and then never answers is not cut
-     * off: JGit times that protocol's reads out by interrupting the reading thread, which a
-     * blocked socket read does not notice (an agent reports such a target stuck on {@code
-     * /readyz}); prefer HTTPS or SSH for a server you do not control.
+     * Over {@code git://} each socket read has the timeout itself, so a daemon that accepts the
+     * connection and then never answers fails the read after it, as a stalled HTTPS server does.
      */
     public Builder timeout(Duration timeout) {
       this.timeout = Durations.positive(timeout, "timeout");

@@ -7,9 +7,19 @@ import dev.gitops.api.Cancellation;
 import dev.gitops.api.SourceException;
 import dev.gitops.api.spi.Source;
 import dev.gitops.core.decode.YamlManifestDecoder;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.eclipse.jgit.internal.storage.dfs.DfsRepositoryDescription;
+import org.eclipse.jgit.internal.storage.dfs.InMemoryRepository;
+import org.eclipse.jgit.lib.Repository;
+import org.eclipse.jgit.transport.Transport;
+import org.eclipse.jgit.transport.URIish;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -17,12 +27,61 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A server that stops sending in the middle of a fetch fails the read once the network timeout
  * passes: the timed-out fetch is not tried again (without depth, or for every branch), which
- * would hold the read for a multiple of the timeout.
+ * would hold the read for a multiple of the timeout. Over {@code git://} too, where JGit's own
+ * timeout (an interrupt a blocked socket read ignores) never fired.
  */
 @Timeout(120)
 class GitSourceTimeoutTest {
 
   @TempDir Path tmp;
+
+  @Test
+  @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)  // a hang fails rather than holds the build
+  void aGitDaemonThatAcceptsAndNeverAnswersTimesOut() throws Exception {
+    try (ServerSocket silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+      List<Socket> held = new CopyOnWriteArrayList<>();
+      Thread acceptor = new Thread(() -> {
+        // accepts every connection and never writes a byte; stops when the socket is closed
+        while (!silent.isClosed()) {
+          try {
+            held.add(silent.accept());
+          } catch (IOException e) {
+            return;
+          }
+        }
+      }, "silent git daemon");
+      acceptor.setDaemon(true);
+      acceptor.start();
+      String url = "git://127.0.0.1:" + silent.getLocalPort() + "/repo";
+      try {
+        // the read (refs listed, then fetched) and the fingerprint (refs listed) each end at the timeout
+        try (GitSource s = GitSource.builder().url(url).ref("main").cacheDir(tmp.resolve("cache-git"))
+            .timeout(Duration.ofSeconds(1)).build()) {
+          assertThatThrownBy(() -> s.read(new Source.ReadRequest(null, List.of(YamlManifestDecoder.create()),
+              new Cancellation()))).isInstanceOf(SourceException.class).hasMessageContaining(url)
+              .hasMessageContaining("timed out");
+          assertThatThrownBy(() -> s.fingerprint(new Source.ReadRequest(null, List.of(YamlManifestDecoder.create()),
+              new Cancellation()))).isInstanceOf(SourceException.class).hasMessageContaining("timed out");
+        }
+        assertThat(held).as("connections the source made").isNotEmpty();
+        assertThat(Thread.currentThread().isInterrupted()).as("interrupt flag left behind").isFalse();
+      } finally {
+        for (Socket s : held) {
+          s.close();
+        }
+      }
+    }
+  }
+
+  @Test
+  void otherUsersOfJGitKeepJGitsTransport() throws Exception {
+    try (Repository repo = new InMemoryRepository(new DfsRepositoryDescription("x"));
+        Transport ours = GitDaemonTransport.around(() -> Transport.open(repo, new URIish("git://127.0.0.1:1/r")));
+        Transport theirs = Transport.open(repo, new URIish("git://127.0.0.1:1/r"))) {
+      assertThat(ours).isInstanceOf(GitDaemonTransport.class);
+      assertThat(theirs).isNotInstanceOf(GitDaemonTransport.class);
+    }
+  }
 
   @Test
   void aFetchThatTimesOutIsNotRetried() throws Exception {

@@ -1,0 +1,208 @@
+package dev.gitops.core.source;
+
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.UnknownHostException;
+import java.util.Collection;
+import java.util.List;
+import java.util.Set;
+import org.eclipse.jgit.errors.NotSupportedException;
+import org.eclipse.jgit.errors.TransportException;
+import org.eclipse.jgit.lib.Repository;
+import org.eclipse.jgit.transport.BasePackFetchConnection;
+import org.eclipse.jgit.transport.FetchConnection;
+import org.eclipse.jgit.transport.GitProtocolConstants;
+import org.eclipse.jgit.transport.PackTransport;
+import org.eclipse.jgit.transport.PushConnection;
+import org.eclipse.jgit.transport.RefSpec;
+import org.eclipse.jgit.transport.TcpTransport;
+import org.eclipse.jgit.transport.Transport;
+import org.eclipse.jgit.transport.TransportProtocol;
+import org.eclipse.jgit.transport.URIish;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The {@code git://} transport of a {@link GitSource}: JGit's own, except that the socket's reads
+ * time out. JGit bounds a {@code git://} read by interrupting the reading thread once the timeout
+ * passes, which a thread blocked in a socket read does not notice (JDK 13 and later), so a daemon
+ * that accepts the connection and never answers held a read forever. Here the socket itself has the
+ * timeout ({@code SO_TIMEOUT}), so such a read fails with "Read timed out" after it.
+ *
+ * <p>JGit picks a transport by asking each registered protocol in turn; this one is registered once
+ * and answers only for a call made inside {@link #around} on the same thread, so other users of JGit
+ * in the process keep JGit's transport. It fetches only (a source never pushes).
+ */
+final class GitDaemonTransport extends TcpTransport implements PackTransport {
+
+  private static final Logger LOG = LoggerFactory.getLogger(GitDaemonTransport.class);
+  /** git-daemon's port when the URL names none. */
+  private static final int GIT_PORT = 9418;
+  /** Set while a {@link GitSource} call on this thread may open a transport. */
+  private static final ThreadLocal<Boolean> ACTIVE = new ThreadLocal<>();
+  /** Held strongly: JGit keeps registered protocols by weak reference. */
+  private static final TransportProtocol PROTOCOL = new TransportProtocol() {
+    @Override
+    public String getName() {
+      return "git:// with socket read timeouts";
+    }
+
+    @Override
+    public Set<String> getSchemes() {
+      return Set.of("git");
+    }
+
+    @Override
+    public Set<URIishField> getRequiredFields() {
+      return Set.of(URIishField.HOST, URIishField.PATH);
+    }
+
+    @Override
+    public Set<URIishField> getOptionalFields() {
+      return Set.of(URIishField.PORT);
+    }
+
+    @Override
+    public int getDefaultPort() {
+      return GIT_PORT;
+    }
+
+    @Override
+    public boolean canHandle(URIish uri, Repository local, String remoteName) {
+      return Boolean.TRUE.equals(ACTIVE.get()) && "git".equals(uri.getScheme()) && uri.getHost() != null
+          && uri.getPath() != null;
+    }
+
+    @Override
+    public Transport open(URIish uri, Repository local, String remoteName) {
+      return new GitDaemonTransport(local, uri);
+    }
+  };
+
+  static {
+    Transport.register(PROTOCOL);
+  }
+
+  private GitDaemonTransport(Repository local, URIish uri) {
+    super(local, uri);
+  }
+
+  /** A call that may open transports. */
+  @FunctionalInterface
+  interface Call<T, E extends Exception> {
+    T call() throws E;
+  }
+
+  /** Runs {@code call}, in which JGit opens {@code git://} URLs with this transport. */
+  static <T, E extends Exception> T around(Call<T, E> call) throws E {
+    Boolean outer = ACTIVE.get();
+    ACTIVE.set(Boolean.TRUE);
+    try {
+      return call.call();
+    } finally {
+      if (outer == null) {
+        ACTIVE.remove();
+      }
+    }
+  }
+
+  @Override
+  public FetchConnection openFetch() throws TransportException {
+    return new Connection(List.of());
+  }
+
+  @Override
+  public FetchConnection openFetch(Collection<RefSpec> refSpecs, String... additionalPatterns)
+      throws TransportException {
+    return new Connection(refSpecs, additionalPatterns);
+  }
+
+  @Override
+  public PushConnection openPush() throws NotSupportedException {
+    throw new NotSupportedException(uri + ": a source does not push");
+  }
+
+  @Override
+  public void close() {
+    // nothing held between connections
+  }
+
+  /** Whether the repository's {@code protocol.version} leaves protocol v2 on (JGit's default for git://). */
+  private boolean protocolV2() {
+    String v = local == null ? null : local.getConfig().getString("protocol", null, "version");
+    return v == null || !(v.trim().equals("0") || v.trim().equals("1"));
+  }
+
+  /** A socket connected to the daemon, whose connect and reads time out after the transport's timeout. */
+  private Socket connect() throws TransportException {
+    int ms = getTimeout() > 0 ? getTimeout() * 1000 : 0;
+    int port = uri.getPort() > 0 ? uri.getPort() : GIT_PORT;
+    Socket s = new Socket();
+    try {
+      s.connect(new InetSocketAddress(InetAddress.getByName(uri.getHost()), port), ms);
+      s.setSoTimeout(ms);
+      return s;
+    } catch (IOException e) {
+      try {
+        s.close();
+      } catch (IOException closing) {
+        e.addSuppressed(closing);
+      }
+      if (e instanceof UnknownHostException) {
+        throw new TransportException(uri, "unknown host", e);
+      }
+      throw new TransportException(uri, String.valueOf(e.getMessage()), e);
+    }
+  }
+
+  /** A fetch over one daemon connection. */
+  private final class Connection extends BasePackFetchConnection {
+    private Socket socket;
+
+    Connection(Collection<RefSpec> refSpecs, String... additionalPatterns) throws TransportException {
+      super(GitDaemonTransport.this);
+      socket = connect();
+      boolean v2 = protocolV2();
+      try {
+        init(new BufferedInputStream(socket.getInputStream()), new BufferedOutputStream(socket.getOutputStream()));
+        // git-daemon's request: the service and path, the host, and the protocol version asked for
+        StringBuilder request = new StringBuilder("git-upload-pack ").append(uri.getPath())
+            .append('\0').append("host=").append(uri.getHost());
+        if (uri.getPort() > 0 && uri.getPort() != GIT_PORT) {
+          request.append(':').append(uri.getPort());
+        }
+        request.append('\0');
+        if (v2) {
+          request.append('\0').append(GitProtocolConstants.VERSION_2_REQUEST).append('\0');
+        }
+        pckOut.writeString(request.toString());
+        pckOut.flush();
+      } catch (IOException e) {
+        close();
+        throw new TransportException(uri, "the remote end hung up unexpectedly: " + e.getMessage(), e);
+      }
+      if (!readAdvertisedRefs()) {
+        lsRefs(refSpecs, additionalPatterns);
+      }
+    }
+
+    @Override
+    public void close() {
+      super.close();
+      if (socket != null) {
+        try {
+          socket.close();
+        } catch (IOException e) {
+          // the connection is done with either way: nothing is left unsent that the close could lose
+          LOG.debug("closing the connection to {}: {}", uri, e.toString());
+        } finally {
+          socket = null;
+        }
+      }
+    }
+  }
+}
