@@ -11,6 +11,7 @@ import dev.gitops.api.spi.Source;
 import dev.gitops.core.decode.GlobDecoder;
 import dev.gitops.core.internal.Durations;
 import dev.gitops.core.decode.VariableSubstitution;
+import dev.gitops.core.internal.git.GitDaemonTransport;
 import dev.gitops.core.source.spi.CommitSignatures;
 import dev.gitops.core.source.spi.SshConnector;
 import java.io.IOException;

@@ -7,6 +7,7 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -36,10 +37,18 @@ public final class GitDaemonServer implements AutoCloseable {
 
   /** Starts a daemon exporting every repository under {@code basePath}; waits until it listens. */
   public static GitDaemonServer start(Path basePath) throws IOException, InterruptedException {
+    return start(basePath, false);
+  }
+
+  /**
+   * {@link #start(Path)}; with {@code pushes}, anonymous pushes are taken too ({@code receive-pack}
+   * enabled for every repository).
+   */
+  public static GitDaemonServer start(Path basePath, boolean pushes) throws IOException, InterruptedException {
     Path base = basePath.toAbsolutePath();
     Path log = Files.createTempFile("git-daemon-", ".log");
     try {
-      return launch(base, log);
+      return launch(base, log, pushes);
     } catch (IOException | InterruptedException | RuntimeException e) {
       // no server is returned to delete the log on close; a start failure already carries its text
       Files.deleteIfExists(log);
@@ -48,13 +57,17 @@ public final class GitDaemonServer implements AutoCloseable {
   }
 
   /** Starts the daemon with its output appended to {@code log}, trying up to three ports. */
-  private static GitDaemonServer launch(Path base, Path log) throws IOException, InterruptedException {
+  private static GitDaemonServer launch(Path base, Path log, boolean pushes) throws IOException, InterruptedException {
     IOException last = null;
     for (int attempt = 0; attempt < 3; attempt++) {
       int port = freePort();
-      ProcessBuilder pb = new ProcessBuilder(List.of("git", "daemon", "--export-all", "--base-path=" + base,
-          "--reuseaddr", "--listen=127.0.0.1", "--port=" + port, "--enable=upload-pack", "--informative-errors",
-          base.toString()));
+      List<String> command = new ArrayList<>(List.of("git", "daemon", "--export-all", "--base-path=" + base,
+          "--reuseaddr", "--listen=127.0.0.1", "--port=" + port, "--enable=upload-pack", "--informative-errors"));
+      if (pushes) {
+        command.add("--enable=receive-pack");
+      }
+      command.add(base.toString());
+      ProcessBuilder pb = new ProcessBuilder(command);
       pb.environment().put("GIT_CONFIG_NOSYSTEM", "1");
       pb.environment().put("HOME", base.toString());
       pb.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));

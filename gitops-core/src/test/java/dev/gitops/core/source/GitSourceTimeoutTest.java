@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.gitops.api.Cancellation;
 import dev.gitops.api.SourceException;
+import dev.gitops.core.internal.git.GitDaemonTransport;
 import dev.gitops.api.spi.Source;
 import dev.gitops.core.decode.YamlManifestDecoder;
 import java.io.IOException;

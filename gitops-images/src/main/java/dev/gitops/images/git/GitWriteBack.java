@@ -1,5 +1,6 @@
 package dev.gitops.images.git;
 
+import dev.gitops.core.internal.git.GitDaemonTransport;
 import dev.gitops.core.source.Credentials;
 import dev.gitops.images.marker.ImageMarker;
 import dev.gitops.images.marker.MarkedYaml;
@@ -24,7 +25,10 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.IntConsumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.eclipse.jgit.api.FetchCommand;
 import org.eclipse.jgit.api.Git;
+import org.eclipse.jgit.api.LsRemoteCommand;
+import org.eclipse.jgit.api.PushCommand;
 import org.eclipse.jgit.api.errors.GitAPIException;
 import org.eclipse.jgit.api.errors.JGitInternalException;
 import org.eclipse.jgit.dircache.DirCache;
@@ -438,10 +442,10 @@ public final class GitWriteBack implements AutoCloseable {
 
   private Rejection push(ObjectId commit) {
     try (Git git = Git.wrap(repository)) {
-      Iterable<PushResult> results = git.push().setRemote(url)
+      PushCommand push = git.push().setRemote(url)
           .setRefSpecs(new RefSpec(commit.name() + ":" + Constants.R_HEADS + pushBranch))
-          .setTransportConfigCallback(Credentials.originBound(url, credentials)).setTimeout(timeoutSeconds).call();
-      for (PushResult r : results) {
+          .setTransportConfigCallback(Credentials.originBound(url, credentials)).setTimeout(timeoutSeconds);
+      for (PushResult r : GitDaemonTransport.around(push::call)) {
         for (RemoteRefUpdate u : r.getRemoteUpdates()) {
           RemoteRefUpdate.Status s = u.getStatus();
           if (s == RemoteRefUpdate.Status.OK || s == RemoteRefUpdate.Status.UP_TO_DATE) {
@@ -487,8 +491,9 @@ public final class GitWriteBack implements AutoCloseable {
     try {
       openRepository();
       try (Git git = Git.wrap(repository)) {
-        git.fetch().setRemote(url).setRefSpecs(specs).setTransportConfigCallback(Credentials.originBound(url, credentials))
-            .setTimeout(timeoutSeconds).call();
+        FetchCommand fetch = git.fetch().setRemote(url).setRefSpecs(specs)
+            .setTransportConfigCallback(Credentials.originBound(url, credentials)).setTimeout(timeoutSeconds);
+        GitDaemonTransport.around(fetch::call);
       }
       for (String b : List.of(pushBranch, branch)) {
         Ref r = repository.exactRef(Constants.R_REMOTES + "origin/" + b);
@@ -504,8 +509,9 @@ public final class GitWriteBack implements AutoCloseable {
 
   private Map<String, Ref> lsRemote() {
     try {
-      return Git.lsRemoteRepository().setRemote(url).setHeads(true).setTransportConfigCallback(Credentials.originBound(url, credentials))
-          .setTimeout(timeoutSeconds).callAsMap();
+      LsRemoteCommand list = Git.lsRemoteRepository().setRemote(url).setHeads(true)
+          .setTransportConfigCallback(Credentials.originBound(url, credentials)).setTimeout(timeoutSeconds);
+      return GitDaemonTransport.around(list::callAsMap);
     } catch (GitAPIException | JGitInternalException e) {
       throw new GitWriteException(display + ": cannot list branches: " + e.getMessage(), e);
     }

@@ -1,4 +1,4 @@
-package dev.gitops.core.source;
+package dev.gitops.core.internal.git;
 
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
@@ -10,10 +10,10 @@ import java.net.UnknownHostException;
 import java.util.Collection;
 import java.util.List;
 import java.util.Set;
-import org.eclipse.jgit.errors.NotSupportedException;
 import org.eclipse.jgit.errors.TransportException;
 import org.eclipse.jgit.lib.Repository;
 import org.eclipse.jgit.transport.BasePackFetchConnection;
+import org.eclipse.jgit.transport.BasePackPushConnection;
 import org.eclipse.jgit.transport.FetchConnection;
 import org.eclipse.jgit.transport.GitProtocolConstants;
 import org.eclipse.jgit.transport.PackTransport;
@@ -27,17 +27,22 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The {@code git://} transport of a {@link GitSource}: JGit's own, except that the socket's reads
- * time out. JGit bounds a {@code git://} read by interrupting the reading thread once the timeout
+ * The {@code git://} transport of the engine's Git calls (the Git source, the image write-back):
+ * JGit's own, except that the socket's reads time out. JGit bounds a {@code git://} read by interrupting the reading thread once the timeout
  * passes, which a thread blocked in a socket read does not notice (JDK 13 and later), so a daemon
  * that accepts the connection and never answers held a read forever. Here the socket itself has the
  * timeout ({@code SO_TIMEOUT}), so such a read fails with "Read timed out" after it.
  *
  * <p>JGit picks a transport by asking each registered protocol in turn; this one is registered once
  * and answers only for a call made inside {@link #around} on the same thread, so other users of JGit
- * in the process keep JGit's transport. It fetches only (a source never pushes).
+ * in the process keep JGit's transport.
+ *
+ * <pre>{@code
+ * Map<String, Ref> refs = GitDaemonTransport.around(() -> Git.lsRemoteRepository()
+ *     .setRemote("git://127.0.0.1/repo").setTimeout(30).callAsMap());
+ * }</pre>
  */
-final class GitDaemonTransport extends TcpTransport implements PackTransport {
+public final class GitDaemonTransport extends TcpTransport implements PackTransport {
 
   private static final Logger LOG = LoggerFactory.getLogger(GitDaemonTransport.class);
   /** git-daemon's port when the URL names none. */
@@ -79,7 +84,12 @@ final class GitDaemonTransport extends TcpTransport implements PackTransport {
 
     @Override
     public Transport open(URIish uri, Repository local, String remoteName) {
-      return new GitDaemonTransport(local, uri);
+      return local == null ? new GitDaemonTransport(uri) : new GitDaemonTransport(local, uri);
+    }
+
+    @Override
+    public Transport open(URIish uri) {
+      return new GitDaemonTransport(uri);  // a listing without a repository (ls-remote)
     }
   };
 
@@ -91,14 +101,18 @@ final class GitDaemonTransport extends TcpTransport implements PackTransport {
     super(local, uri);
   }
 
+  private GitDaemonTransport(URIish uri) {
+    super(uri);
+  }
+
   /** A call that may open transports. */
   @FunctionalInterface
-  interface Call<T, E extends Exception> {
+  public interface Call<T, E extends Exception> {
     T call() throws E;
   }
 
   /** Runs {@code call}, in which JGit opens {@code git://} URLs with this transport. */
-  static <T, E extends Exception> T around(Call<T, E> call) throws E {
+  public static <T, E extends Exception> T around(Call<T, E> call) throws E {
     Boolean outer = ACTIVE.get();
     ACTIVE.set(Boolean.TRUE);
     try {
@@ -122,8 +136,8 @@ final class GitDaemonTransport extends TcpTransport implements PackTransport {
   }
 
   @Override
-  public PushConnection openPush() throws NotSupportedException {
-    throw new NotSupportedException(uri + ": a source does not push");
+  public PushConnection openPush() throws TransportException {
+    return new Push();
   }
 
   @Override
@@ -159,31 +173,50 @@ final class GitDaemonTransport extends TcpTransport implements PackTransport {
     }
   }
 
+  /**
+   * git-daemon's request for {@code service}: the service and path, the host, and with {@code v2}
+   * the protocol version asked for.
+   */
+  private String request(String service, boolean v2) {
+    StringBuilder request = new StringBuilder(service).append(' ').append(uri.getPath())
+        .append('\0').append("host=").append(uri.getHost());
+    if (uri.getPort() > 0 && uri.getPort() != GIT_PORT) {
+      request.append(':').append(uri.getPort());
+    }
+    request.append('\0');
+    if (v2) {
+      request.append('\0').append(GitProtocolConstants.VERSION_2_REQUEST).append('\0');
+    }
+    return request.toString();
+  }
+
+  private TransportException hungUp(IOException e) {
+    return new TransportException(uri, "the remote end hung up unexpectedly: " + e.getMessage(), e);
+  }
+
+  private void close(Socket socket) {
+    try {
+      socket.close();
+    } catch (IOException e) {
+      // the connection is done with either way: nothing is left unsent that the close could lose
+      LOG.debug("closing the connection to {}: {}", uri, e.toString());
+    }
+  }
+
   /** A fetch over one daemon connection. */
   private final class Connection extends BasePackFetchConnection {
-    private Socket socket;
+    private final Socket socket;
 
     Connection(Collection<RefSpec> refSpecs, String... additionalPatterns) throws TransportException {
       super(GitDaemonTransport.this);
       socket = connect();
-      boolean v2 = protocolV2();
       try {
         init(new BufferedInputStream(socket.getInputStream()), new BufferedOutputStream(socket.getOutputStream()));
-        // git-daemon's request: the service and path, the host, and the protocol version asked for
-        StringBuilder request = new StringBuilder("git-upload-pack ").append(uri.getPath())
-            .append('\0').append("host=").append(uri.getHost());
-        if (uri.getPort() > 0 && uri.getPort() != GIT_PORT) {
-          request.append(':').append(uri.getPort());
-        }
-        request.append('\0');
-        if (v2) {
-          request.append('\0').append(GitProtocolConstants.VERSION_2_REQUEST).append('\0');
-        }
-        pckOut.writeString(request.toString());
+        pckOut.writeString(request("git-upload-pack", protocolV2()));
         pckOut.flush();
       } catch (IOException e) {
         close();
-        throw new TransportException(uri, "the remote end hung up unexpectedly: " + e.getMessage(), e);
+        throw hungUp(e);
       }
       if (!readAdvertisedRefs()) {
         lsRefs(refSpecs, additionalPatterns);
@@ -193,16 +226,32 @@ final class GitDaemonTransport extends TcpTransport implements PackTransport {
     @Override
     public void close() {
       super.close();
-      if (socket != null) {
-        try {
-          socket.close();
-        } catch (IOException e) {
-          // the connection is done with either way: nothing is left unsent that the close could lose
-          LOG.debug("closing the connection to {}: {}", uri, e.toString());
-        } finally {
-          socket = null;
-        }
+      GitDaemonTransport.this.close(socket);
+    }
+  }
+
+  /** A push over one daemon connection (protocol v0, as JGit's). */
+  private final class Push extends BasePackPushConnection {
+    private final Socket socket;
+
+    Push() throws TransportException {
+      super(GitDaemonTransport.this);
+      socket = connect();
+      try {
+        init(new BufferedInputStream(socket.getInputStream()), new BufferedOutputStream(socket.getOutputStream()));
+        pckOut.writeString(request("git-receive-pack", false));
+        pckOut.flush();
+      } catch (IOException e) {
+        close();
+        throw hungUp(e);
       }
+      readAdvertisedRefs();
+    }
+
+    @Override
+    public void close() {
+      super.close();
+      GitDaemonTransport.this.close(socket);
     }
   }
 }
