@@ -38,6 +38,10 @@ import org.slf4j.LoggerFactory;
  * in the process keep JGit's transport.
  *
  * <pre>{@code
+ * import dev.gitops.core.internal.git.GitDaemonTransport;
+ * import org.eclipse.jgit.api.Git;
+ * import org.eclipse.jgit.lib.Ref;
+ *
  * Map<String, Ref> refs = GitDaemonTransport.around(() -> Git.lsRemoteRepository()
  *     .setRemote("git://127.0.0.1/repo").setTimeout(30).callAsMap());
  * }</pre>
