@@ -61,7 +61,11 @@ public record Change(ResourceKey key, ResourceKey previousKey, Action action, Re
     ORPHAN,
     /** The object was deleted out of band and will be created again. */
     DELETED_OUT_OF_BAND,
-    /** A delete or replace the plan holds back (as a SKIP) because the plan is incomplete. */
+    /**
+     * A delete or replace the plan holds back (as a SKIP): the plan is incomplete, or the delete
+     * would take resources the desired state still declares with it ({@link
+     * dev.gitops.api.spi.Provider#cascadesTo}).
+     */
     HELD_BACK
   }
 

@@ -116,7 +116,10 @@ public record Plan(String id, String revision, List<Change> changes,
     return unknown.isEmpty() && unobserved.isEmpty();
   }
 
-  /** The deletes and replaces held back (SKIPs flagged {@link Change.Flag#HELD_BACK}): the plan is incomplete. */
+  /**
+   * The deletes and replaces held back (SKIPs flagged {@link Change.Flag#HELD_BACK}): the plan is
+   * incomplete, or their delete would take resources the desired state declares with it.
+   */
   public List<ResourceKey> heldBack() {
     List<ResourceKey> out = new ArrayList<>();
     for (Change c : changes) {

@@ -659,6 +659,44 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
     return out;
   }
 
+  /**
+   * What the API server deletes along with {@code resource}: a Namespace's objects, and a
+   * CustomResourceDefinition's custom resources (its {@code spec.group} and {@code spec.names.kind};
+   * without them, every custom type of the group its name ends in), among {@code desired}.
+   */
+  @Override
+  public Set<ResourceKey> cascadesTo(Resource resource, Set<ResourceKey> desired) {
+    ResourceKey key = resource.key();
+    if (!key.provider().equals(id)) {
+      return Set.of();
+    }
+    Set<ResourceKey> out = new HashSet<>();
+    if (key.type().equals(KindTable.NAMESPACE)) {
+      for (ResourceKey d : desired) {
+        if (d.provider().equals(id) && d.scope().equals(key.name())) {
+          out.add(d);
+        }
+      }
+    } else if (key.type().equals(KindTable.CRD)) {
+      JsonNode spec = resource.document().path("spec");
+      String group = spec.path("group").asText("");
+      String kind = spec.path("names").path("kind").asText("");
+      if (group.isEmpty()) {
+        int dot = key.name().indexOf('.');
+        group = dot < 0 ? "" : key.name().substring(dot + 1);
+        kind = "";
+      }
+      for (ResourceKey d : desired) {
+        if (d.provider().equals(id) && KindTable.builtIn(d.type()).isEmpty() && !group.isEmpty()
+            && KindInfo.groupOfType(d.type()).equals(group)
+            && (kind.isEmpty() || KindInfo.kindOfType(d.type()).equals(kind))) {
+          out.add(d);
+        }
+      }
+    }
+    return out;
+  }
+
   @Override
   public int typeOrder(ResourceKey key) {
     return switch (key.type()) {

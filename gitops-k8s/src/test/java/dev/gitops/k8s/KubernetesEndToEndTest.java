@@ -160,6 +160,39 @@ class KubernetesEndToEndTest {
   }
 
   @Test
+  void aNamespaceOrCrdRemovedFromGitIsKeptWhileGitStillDeclaresWhatItsDeleteWouldTake() throws Exception {
+    Manifests.writeAll(repo);
+    Reconciler reconciler = reconciler(options());
+    assertSucceeded(reconciler.sync());
+
+    // the namespace's and the CRD's files removed, their members left in Git: deleting either would
+    // make the API server delete those members too
+    repo.delete("base/namespace.yaml");
+    repo.delete("crds/widgets.yaml");
+    repo.commit("namespace and CRD files removed by mistake");
+    SyncResult r = reconciler.sync();
+    Change ns = r.plan().change(NAMESPACE).orElseThrow();
+    assertThat(ns.action()).isEqualTo(Action.SKIP);
+    assertThat(ns.has(Change.Flag.HELD_BACK)).isTrue();
+    assertThat(ns.reason()).contains("would also remove").contains(DEPLOYMENT.toString()).contains(CONFIG.toString());
+    Change crd = r.plan().change(CRD).orElseThrow();
+    assertThat(crd.action()).isEqualTo(Action.SKIP);
+    assertThat(crd.reason()).contains("would also remove 1 resource").contains(WIDGET.toString());
+    assertThat(cluster.get("/Namespace", "", "shop")).as("the namespace stays").isNotNull();
+    assertThat(cluster.get("apiextensions.k8s.io/CustomResourceDefinition", "", "widgets.example.com")).isNotNull();
+    assertThat(cluster.get("apps/Deployment", "shop", "web")).isNotNull();
+    assertThat(r.plan().isQuiet()).as("what Git asks is not done: not reported in sync").isFalse();
+
+    // the widget removed as well: the CRD goes, the namespace still waits for its members
+    repo.delete("apps/web/widget.yaml");
+    repo.commit("no banner either");
+    SyncResult after = reconciler.sync();
+    assertThat(after.plan().change(CRD).orElseThrow().action()).isEqualTo(Action.DELETE);
+    assertThat(after.plan().change(WIDGET).orElseThrow().action()).isEqualTo(Action.DELETE);
+    assertThat(after.plan().change(NAMESPACE).orElseThrow().action()).isEqualTo(Action.SKIP);
+  }
+
+  @Test
   void namespacesComeBeforeTheirMembersAndCrdsBeforeTheirObjects() throws Exception {
     Manifests.writeAll(repo);
     Reconciler reconciler = reconciler(options().toBuilder().execution(options().execution().withParallelism(8)).build());

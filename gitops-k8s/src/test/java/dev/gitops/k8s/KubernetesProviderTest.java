@@ -536,6 +536,27 @@ class KubernetesProviderTest {
   }
 
   @Test
+  void aNamespaceDeleteTakesItsObjectsAndACrdDeleteItsCustomResources() {
+    ResourceKey ns = ResourceKey.of("k8s", "/Namespace", "", "shop");
+    ResourceKey crd = ResourceKey.of("k8s", "apiextensions.k8s.io/CustomResourceDefinition", "", "widgets.example.com");
+    ResourceKey widget = ResourceKey.of("k8s", "example.com/Widget", "shop", "banner");
+    ResourceKey gadget = ResourceKey.of("k8s", "example.com/Gadget", "", "g");
+    ResourceKey cm = ResourceKey.of("k8s", "/ConfigMap", "shop", "c");
+    ResourceKey elsewhere = ResourceKey.of("k8s", "/ConfigMap", "other", "c");
+    ResourceKey otherProvider = ResourceKey.of("files", "/ConfigMap", "shop", "c");
+    java.util.Set<ResourceKey> desired = java.util.Set.of(widget, gadget, cm, elsewhere, otherProvider);
+    assertThat(provider.cascadesTo(Resource.of(ns, Documents.emptyObject()), desired))
+        .containsExactlyInAnyOrder(widget, cm);
+    com.fasterxml.jackson.databind.node.ObjectNode spec = Documents.nodes().objectNode();
+    spec.putObject("spec").put("group", "example.com").putObject("names").put("kind", "Widget");
+    assertThat(provider.cascadesTo(Resource.of(crd, spec), desired)).as("by spec.group and spec.names.kind")
+        .containsExactly(widget);
+    assertThat(provider.cascadesTo(Resource.of(crd, Documents.emptyObject()), desired))
+        .as("without a spec: every custom type of the group in its name").containsExactlyInAnyOrder(widget, gadget);
+    assertThat(provider.cascadesTo(Resource.of(cm, Documents.emptyObject()), desired)).isEmpty();
+  }
+
+  @Test
   void everyKindIsSearchedForOurMarkOnceAndThenOnlyFromInformers() {
     cluster.client.configMaps().inNamespace("default").resource(new ConfigMapBuilder().withNewMetadata().withName("cfg")
         .addToLabels(Annotations.MANAGED_BY, "gitops").addToAnnotations(Annotations.OWNER, "agent")

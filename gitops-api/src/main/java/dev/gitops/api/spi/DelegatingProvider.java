@@ -132,6 +132,11 @@ public abstract class DelegatingProvider implements Provider {
   }
 
   @Override
+  public Set<ResourceKey> cascadesTo(Resource resource, Set<ResourceKey> desired) {
+    return delegate.cascadesTo(resource, desired);
+  }
+
+  @Override
   public int typeOrder(ResourceKey key) {
     return delegate.typeOrder(key);
   }

@@ -197,6 +197,40 @@ public interface Provider {
     return Set.of();
   }
 
+  /**
+   * Keys among {@code desired} that the live system removes along with {@code resource} when it is
+   * deleted (Kubernetes: the objects in a namespace, the custom resources of a definition); none by
+   * default. The planner holds back a delete or replace of {@code resource} (a SKIP flagged {@link
+   * dev.gitops.api.Change.Flag#HELD_BACK}, naming them) while the desired state still declares any
+   * of them, rather than let the cascade remove what Git asks for; {@code resource} is what was
+   * last applied for a delete, the desired resource for a replace.
+   *
+   * <pre>{@code
+   * // the KeyValueProvider above, where deleting a "space" entry deletes every entry scoped to it
+   * class SpacesProvider extends DelegatingProvider {
+   *   SpacesProvider(Provider delegate) {
+   *     super(delegate);
+   *   }
+   *
+   *   @Override
+   *   public Set<ResourceKey> cascadesTo(Resource resource, Set<ResourceKey> desired) {
+   *     Set<ResourceKey> inside = new HashSet<>();
+   *     if (resource.key().type().equals("space")) {
+   *       for (ResourceKey k : desired) {
+   *         if (k.scope().equals(resource.key().name())) {
+   *           inside.add(k);
+   *         }
+   *       }
+   *     }
+   *     return inside;
+   *   }
+   * }
+   * }</pre>
+   */
+  default Set<ResourceKey> cascadesTo(Resource resource, Set<ResourceKey> desired) {
+    return Set.of();
+  }
+
   /** A tie-break order among types (lower first); never a barrier. */
   default int typeOrder(ResourceKey key) {
     return 0;

@@ -300,7 +300,7 @@ public final class PlanRenderer {
           case ADOPT -> "adopted";
           case ORPHAN -> "orphan";
           case DELETED_OUT_OF_BAND -> "deleted out of band";
-          case HELD_BACK -> "held back: plan incomplete";
+          case HELD_BACK -> "held back";
         });
       }
     }

@@ -26,6 +26,7 @@ import dev.gitops.core.redact.Redactor;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.HashMap;
@@ -42,6 +43,7 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -424,6 +426,7 @@ public final class Planner {
       }
       changes = safe;
     }
+    changes = heldForCascades(changes, in);
     digests.retain(keys);
     changeDigests.retain(keys);
     if (recorded.size() > keys.size()) {
@@ -721,6 +724,44 @@ public final class Planner {
   /** A digest of the store's key: decisions hash secrets under it, and the memo keeps no copy of it. */
   private static String secretDigest(byte[] secretKey) {
     return HexFormat.of().formatHex(Documents.sha256().digest(secretKey));
+  }
+
+  /**
+   * {@code changes} with each delete or replace held back (a SKIP flagged {@link Flag#HELD_BACK})
+   * whose provider says the live system would remove resources the desired state still declares
+   * along with it ({@link Provider#cascadesTo}: a namespace's objects, a definition's custom
+   * resources); the same list when none is.
+   */
+  private static List<Change> heldForCascades(List<Change> changes, PlanInput in) {
+    Set<ResourceKey> desired = Collections.unmodifiableSet(in.desired().resources().keySet());
+    List<Change> out = null;
+    for (int i = 0; i < changes.size(); i++) {
+      Change c = changes.get(i);
+      Provider p = c.action().destroys() && c.resource() != null ? in.providers().get(c.key().provider()) : null;
+      if (p == null) {
+        continue;
+      }
+      SortedSet<ResourceKey> declared = new TreeSet<>();
+      for (ResourceKey k : p.cascadesTo(c.resource(), desired)) {
+        if (!k.equals(c.key()) && desired.contains(k)) {
+          declared.add(k);
+        }
+      }
+      if (declared.isEmpty()) {
+        continue;
+      }
+      String listed = declared.stream().limit(5).map(ResourceKey::toString).collect(Collectors.joining(", "))
+          + (declared.size() > 5 ? " and " + (declared.size() - 5) + " more" : "");
+      String why = "held back: " + (c.action() == Action.DELETE ? "deleting" : "replacing") + " it would also remove "
+          + declared.size() + (declared.size() == 1 ? " resource" : " resources") + " Git still declares (" + listed
+          + "); remove those from Git too, or keep " + c.key() + " in Git";
+      LOG.warn("{}: {}", c.key(), why);
+      if (out == null) {
+        out = new ArrayList<>(changes);
+      }
+      out.set(i, c.withAction(Action.SKIP, c.reason() + "; " + why).withFlag(Flag.HELD_BACK));
+    }
+    return out == null ? changes : out;
   }
 
   private static String incompleteReason(SortedSet<ResourceKey> unknown, Map<String, String> unobserved) {

@@ -17,6 +17,7 @@ import dev.gitops.api.State;
 import dev.gitops.api.spi.Provider;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /** Planner decisions that the Reconciler tests do not pin: the decision memo's key and REPLACE. */
@@ -103,5 +104,62 @@ class PlannerTest {
     assertThat(plan.changes().get(0).action()).isEqualTo(Action.REPLACE);
     assertThat(DeletionGuard.tally(plan).get("s"))
         .isEqualTo(new DeletionGuard.Tally("s", 1, 1));
+  }
+
+  /** A namespace "ns" whose members are the keys scoped to it. */
+  private void namespaces() {
+    provider.cascades = (r, desired) -> r.key().type().equals("ns")
+        ? desired.stream().filter(k -> k.scope().equals(r.key().name())).collect(java.util.stream.Collectors.toSet())
+        : Set.of();
+  }
+
+  private Plan planAll(List<Resource> desired, List<Resource> lastApplied) {
+    Map<ResourceKey, Observation> live = new java.util.HashMap<>();
+    for (Resource r : lastApplied) {
+      live.put(r.key(), Observation.present(r.key(), r.document(), "v1"));
+    }
+    for (Resource r : desired) {
+      live.putIfAbsent(r.key(), Observation.absent(r.key()));
+    }
+    return planner.plan(input(providers, State.of("r1", desired), stored(lastApplied), live));
+  }
+
+  @Test
+  void aDeleteThatWouldCascadeToResourcesGitStillDeclaresIsHeldBackNamingThem() {
+    namespaces();
+    Resource ns = Resource.of(ResourceKey.of("s", "ns", "", "team"), json("{}"));
+    Resource app = Resource.of(ResourceKey.of("s", "thing", "team", "app"), json("{'x':1}"));
+    Resource gone = Resource.of(ResourceKey.of("s", "thing", "team", "old"), json("{'x':1}"));
+    Resource elsewhere = Resource.of(ResourceKey.of("s", "thing", "other", "db"), json("{'x':1}"));
+
+    // the namespace is removed from Git while its member "app" stays: the delete is held back
+    Plan held = planAll(List.of(app, elsewhere), List.of(ns, app, gone, elsewhere));
+    Change c = held.changes().stream().filter(x -> x.key().equals(ns.key())).findFirst().orElseThrow();
+    assertThat(c.action()).isEqualTo(Action.SKIP);
+    assertThat(c.has(Change.Flag.HELD_BACK)).isTrue();
+    assertThat(c.reason()).contains("would also remove 1 resource Git still declares").contains(app.key().toString())
+        .doesNotContain(elsewhere.key().toString());
+    assertThat(held.heldBack()).containsExactly(ns.key());
+    Change removedMember = held.changes().stream().filter(x -> x.key().equals(gone.key())).findFirst().orElseThrow();
+    assertThat(removedMember.action()).as("a member removed from Git is still deleted").isEqualTo(Action.DELETE);
+
+    // once Git no longer declares anything in it, the namespace goes
+    Plan free = planAll(List.of(elsewhere), List.of(ns, app, elsewhere));
+    assertThat(free.changes().stream().filter(x -> x.key().equals(ns.key())).findFirst().orElseThrow().action())
+        .isEqualTo(Action.DELETE);
+    assertThat(free.heldBack()).isEmpty();
+  }
+
+  @Test
+  void aReplaceThatWouldCascadeIsHeldBackToo() {
+    namespaces();
+    provider.replace = (k, p) -> k.type().equals("ns");
+    Resource ns = Resource.of(ResourceKey.of("s", "ns", "", "team"), json("{'label':'a'}"));
+    Resource relabelled = Resource.of(ResourceKey.of("s", "ns", "", "team"), json("{'label':'b'}"));
+    Resource app = Resource.of(ResourceKey.of("s", "thing", "team", "app"), json("{'x':1}"));
+    Plan plan = planAll(List.of(relabelled, app), List.of(ns, app));
+    Change c = plan.changes().stream().filter(x -> x.key().equals(ns.key())).findFirst().orElseThrow();
+    assertThat(c.action()).isEqualTo(Action.SKIP);
+    assertThat(c.reason()).contains("replacing it would also remove").contains(app.key().toString());
   }
 }

@@ -35,6 +35,7 @@ final class StubProvider implements Provider {
   volatile BiPredicate<ResourceKey, FieldPath> replace = (k, p) -> false;
   volatile ToIntFunction<ResourceKey> typeOrder = k -> 0;
   volatile BiFunction<Resource, Set<ResourceKey>, Set<ResourceKey>> relations = (r, d) -> Set.of();
+  volatile BiFunction<Resource, Set<ResourceKey>, Set<ResourceKey>> cascades = (r, d) -> Set.of();
   volatile boolean marks;
 
   StubProvider(String id) {
@@ -103,5 +104,10 @@ final class StubProvider implements Provider {
   @Override
   public Set<ResourceKey> relations(Resource resource, Set<ResourceKey> desired) {
     return relations.apply(resource, desired);
+  }
+
+  @Override
+  public Set<ResourceKey> cascadesTo(Resource resource, Set<ResourceKey> desired) {
+    return cascades.apply(resource, desired);
   }
 }
