@@ -91,9 +91,10 @@ import org.yaml.snakeyaml.error.YAMLException;
  * !!binary}, ...) are rejected except the core {@code !!str}, {@code !!map} and {@code !!seq};
  * aliases are expanded here (Jackson alone would read them as strings) with at most {@link
  * Builder#maxAliases(int)} alias uses per file and at most {@link Builder#maxNodes(int)} nodes after
- * expansion; the text is bounded by {@link Builder#maxCodePoints(int)}; YAML merge keys ({@code
- * <<}) are rejected. Every error is a {@link DecodeException} naming the file, the line and the
- * revision.
+ * expansion, each document's aliases referring to its own anchors only (as kubectl reads a file);
+ * merge keys ({@code <<}) merge as they do in kubectl; the text is bounded by {@link
+ * Builder#maxCodePoints(int)}. Every error is a {@link DecodeException} naming the file, the line
+ * and the revision.
  *
  * <pre>{@code
  * Decoder d = YamlManifestDecoder.builder().defaultProvider("memory").build();
@@ -264,6 +265,7 @@ public final class YamlManifestDecoder implements Decoder {
         line = lineOf(p.currentTokenLocation());
         Map<String, Integer> fieldLines = new HashMap<>();
         JsonNode doc = reader.read(t, fieldLines);
+        reader.endDocument();
         if (doc.isNull() || (!json && doc.isTextual() && doc.textValue().isEmpty())) {
           continue;  // an empty YAML document (Jackson reads it as null or as an empty scalar)
         }
@@ -544,6 +546,8 @@ public final class YamlManifestDecoder implements Decoder {
     private final String rev;
     private final Map<String, JsonNode> anchors = new HashMap<>();
     private final Map<JsonNode, Integer> sizes = new java.util.IdentityHashMap<>();
+    /** Anchors of the file's earlier documents, which its later ones cannot use: named in the error only. */
+    private final Set<String> earlier = new HashSet<>();
     private int aliases;
     private long nodes;
 
@@ -556,6 +560,16 @@ public final class YamlManifestDecoder implements Decoder {
 
     private DecodeException error(String message) {
       return new DecodeException(Origin.of(path, lineOf(p.currentTokenLocation()), rev), message);
+    }
+
+    /**
+     * Ends a document: its anchors are not visible to the next one (YAML's anchors belong to one
+     * document, and kubectl refuses an alias to another's, so a file it refuses is refused here too).
+     */
+    void endDocument() {
+      earlier.addAll(anchors.keySet());
+      anchors.clear();
+      sizes.clear();
     }
 
     /** Reads a root value, recording in {@code lines} the line of each top-level field and of each tracked pointer. */
@@ -690,7 +704,8 @@ public final class YamlManifestDecoder implements Decoder {
     private JsonNode alias(String name) {
       JsonNode target = anchors.get(name);
       if (target == null) {
-        throw error("alias *" + name + " refers to no anchor");
+        throw error("alias *" + name + " refers to no anchor" + (earlier.contains(name)
+            ? " in its document (&" + name + " is in an earlier one; an anchor does not reach past '---')" : ""));
       }
       if (++aliases > maxAliases) {
         throw error("more than " + maxAliases + " YAML aliases in one file");

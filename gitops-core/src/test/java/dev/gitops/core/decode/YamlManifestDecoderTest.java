@@ -122,6 +122,22 @@ class YamlManifestDecoderTest {
   }
 
   @Test
+  void anAliasReachesAnAnchorOfItsOwnDocumentOnly() {
+    // as kubectl reads a stream: each document's anchors are its own
+    DecodeException e = decodeError("apps/two.yaml",
+        "type: t\nname: a\nspec: &shared {x: 1}\n---\ntype: t\nname: b\nspec: *shared\n");
+    assertThat(e.origin()).isEqualTo(Origin.of("apps/two.yaml", 7, REV));
+    assertThat(e.getMessage()).contains("alias *shared refers to no anchor in its document")
+        .contains("an earlier one");
+    assertThat(decodeError("apps/none.yaml", "type: t\nname: a\nspec: *nowhere\n").getMessage())
+        .contains("alias *nowhere refers to no anchor").doesNotContain("earlier");
+    // the same name anchored again in a later document is that document's own
+    List<Resource> rs = decoder.decode(file("apps/again.yaml",
+        "type: t\nname: a\nspec: {a: &s {x: 1}}\n---\ntype: t\nname: b\nspec: {a: &s {x: 2}, copy: *s}\n"));
+    assertThat(rs.get(1).document().get("copy").get("x").intValue()).isEqualTo(2);
+  }
+
+  @Test
   void missingIdentityFieldNamesFileLineAndField() {
     DecodeException e = decodeError("apps/a.yaml", "type: t\nname: ok\n---\n\ntype: widget\nspec: {}\n");
     assertThat(e.origin()).isEqualTo(Origin.of("apps/a.yaml", 5, REV));
