@@ -8,14 +8,9 @@ import dev.gitops.api.SourceException;
 import dev.gitops.core.internal.git.GitDaemonTransport;
 import dev.gitops.api.spi.Source;
 import dev.gitops.core.decode.YamlManifestDecoder;
-import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import org.eclipse.jgit.internal.storage.dfs.DfsRepositoryDescription;
 import org.eclipse.jgit.internal.storage.dfs.InMemoryRepository;
 import org.eclipse.jgit.lib.Repository;
@@ -39,38 +34,19 @@ class GitSourceTimeoutTest {
   @Test
   @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)  // a hang fails rather than holds the build
   void aGitDaemonThatAcceptsAndNeverAnswersTimesOut() throws Exception {
-    try (ServerSocket silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
-      List<Socket> held = new CopyOnWriteArrayList<>();
-      Thread acceptor = new Thread(() -> {
-        // accepts every connection and never writes a byte; stops when the socket is closed
-        while (!silent.isClosed()) {
-          try {
-            held.add(silent.accept());
-          } catch (IOException e) {
-            return;
-          }
-        }
-      }, "silent git daemon");
-      acceptor.setDaemon(true);
-      acceptor.start();
-      String url = "git://127.0.0.1:" + silent.getLocalPort() + "/repo";
-      try {
-        // the read (refs listed, then fetched) and the fingerprint (refs listed) each end at the timeout
-        try (GitSource s = GitSource.builder().url(url).ref("main").cacheDir(tmp.resolve("cache-git"))
-            .timeout(Duration.ofSeconds(1)).build()) {
-          assertThatThrownBy(() -> s.read(new Source.ReadRequest(null, List.of(YamlManifestDecoder.create()),
-              new Cancellation()))).isInstanceOf(SourceException.class).hasMessageContaining(url)
-              .hasMessageContaining("timed out");
-          assertThatThrownBy(() -> s.fingerprint(new Source.ReadRequest(null, List.of(YamlManifestDecoder.create()),
-              new Cancellation()))).isInstanceOf(SourceException.class).hasMessageContaining("timed out");
-        }
-        assertThat(held).as("connections the source made").isNotEmpty();
-        assertThat(Thread.currentThread().isInterrupted()).as("interrupt flag left behind").isFalse();
-      } finally {
-        for (Socket s : held) {
-          s.close();
-        }
+    try (SilentServer silent = SilentServer.start()) {
+      String url = "git://127.0.0.1:" + silent.port() + "/repo";
+      // the read (refs listed, then fetched) and the fingerprint (refs listed) each end at the timeout
+      try (GitSource s = GitSource.builder().url(url).ref("main").cacheDir(tmp.resolve("cache-git"))
+          .timeout(Duration.ofSeconds(1)).build()) {
+        assertThatThrownBy(() -> s.read(new Source.ReadRequest(null, List.of(YamlManifestDecoder.create()),
+            new Cancellation()))).isInstanceOf(SourceException.class).hasMessageContaining(url)
+            .hasMessageContaining("timed out");
+        assertThatThrownBy(() -> s.fingerprint(new Source.ReadRequest(null, List.of(YamlManifestDecoder.create()),
+            new Cancellation()))).isInstanceOf(SourceException.class).hasMessageContaining("timed out");
       }
+      assertThat(silent.connections()).as("connections the source made").isPositive();
+      assertThat(Thread.currentThread().isInterrupted()).as("interrupt flag left behind").isFalse();
     }
   }
 

@@ -4,15 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.gitops.core.source.GitDaemonServer;
-import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
+import dev.gitops.core.source.SilentServer;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -45,29 +40,12 @@ class GitWriteBackDaemonTest {
   @Test
   @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)  // a hang fails rather than holds the build
   void aGitDaemonThatAcceptsAndNeverAnswersFailsTheWriteAtTheTimeout() throws Exception {
-    List<Socket> held = new CopyOnWriteArrayList<>();
-    try (ServerSocket silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
-      Thread acceptor = new Thread(() -> {
-        while (!silent.isClosed()) {  // accepts and never writes a byte; ends when the socket closes
-          try {
-            held.add(silent.accept());
-          } catch (IOException e) {
-            return;
-          }
-        }
-      }, "silent git daemon");
-      acceptor.setDaemon(true);
-      acceptor.start();
-      try (GitWriteBack git = GitWriteBack.builder("git://127.0.0.1:" + silent.getLocalPort() + "/cluster.git")
-          .branch("main").path("apps").author("Image Bot", "bot@example.com").timeout(Duration.ofSeconds(1)).build()) {
-        assertThatThrownBy(() -> git.write(GitWriteBackTest.choices("v1.2.4", "v2.0.0")))
-            .isInstanceOf(GitWriteException.class).hasMessageContaining("timed out");
-      }
-      assertThat(held).as("connections made").isNotEmpty();
-    } finally {
-      for (Socket s : held) {
-        s.close();
-      }
+    try (SilentServer silent = SilentServer.start();
+        GitWriteBack git = GitWriteBack.builder("git://127.0.0.1:" + silent.port() + "/cluster.git")
+            .branch("main").path("apps").author("Image Bot", "bot@example.com").timeout(Duration.ofSeconds(1)).build()) {
+      assertThatThrownBy(() -> git.write(GitWriteBackTest.choices("v1.2.4", "v2.0.0")))
+          .isInstanceOf(GitWriteException.class).hasMessageContaining("timed out");
+      assertThat(silent.connections()).as("connections made").isPositive();
     }
   }
 }
