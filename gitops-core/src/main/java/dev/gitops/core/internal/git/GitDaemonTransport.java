@@ -28,9 +28,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The {@code git://} transport of the engine's Git calls (the Git source, the image write-back):
- * JGit's own, except that the socket's reads time out. JGit bounds a {@code git://} read by interrupting the reading thread once the timeout
- * passes, which a thread blocked in a socket read does not notice (JDK 13 and later), so a daemon
- * that accepts the connection and never answers held a read forever. Here the socket itself has the
+ * JGit's own, except that the socket's reads time out. JGit bounds a {@code git://} read by
+ * interrupting the reading thread once the timeout passes, which a thread blocked in a socket read
+ * does not notice (JDK 13 and later), so a daemon that accepts the connection and never answers
+ * held a read forever. Here the socket itself has the
  * timeout ({@code SO_TIMEOUT}), so such a read fails with "Read timed out" after it.
  *
  * <p>JGit picks a transport by asking each registered protocol in turn; this one is registered once
@@ -51,7 +52,7 @@ public final class GitDaemonTransport extends TcpTransport implements PackTransp
   private static final Logger LOG = LoggerFactory.getLogger(GitDaemonTransport.class);
   /** git-daemon's port when the URL names none. */
   private static final int GIT_PORT = 9418;
-  /** Set while a {@link GitSource} call on this thread may open a transport. */
+  /** Set while an engine call on this thread ({@link #around}) may open a transport. */
   private static final ThreadLocal<Boolean> ACTIVE = new ThreadLocal<>();
   /** Held strongly: JGit keeps registered protocols by weak reference. */
   private static final TransportProtocol PROTOCOL = new TransportProtocol() {
