@@ -57,7 +57,8 @@ final class TargetRuntime {
   /** Builds the target and starts its loop (the first sync waits for a slot). */
   static TargetRuntime start(TargetConfig c, Shared shared) {
     ownerOnlyDirectory(c.store());
-    GitSource.Builder git = GitSource.builder().url(c.url()).cacheDir(c.store().resolve("git-cache"));
+    GitSource.Builder git = GitSource.builder().url(c.url()).cacheDir(c.store().resolve("git-cache"))
+        .timeout(c.gitTimeout());
     if (c.ref() != null) {
       git.ref(c.ref());
     }

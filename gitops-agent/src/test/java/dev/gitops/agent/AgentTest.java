@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import dev.gitops.agent.config.ConfigException;
 import dev.gitops.api.spi.StoreLock;
+import dev.gitops.core.source.SilentServer;
 import dev.gitops.core.store.FileStateStore;
 import dev.gitops.testkit.InMemoryProvider;
 import dev.gitops.testkit.TempGitRepo;
@@ -110,6 +111,24 @@ class AgentTest {
 
   InMemoryProvider live(String target) {
     return memory.live(target);
+  }
+
+  @Test
+  void aSourceTimeoutEndsTheSyncsOfATargetWhoseServerNeverAnswers() throws Exception {
+    try (SilentServer silent = SilentServer.start()) {
+      String target = """
+            - name: stuck
+              source: {url: "git://127.0.0.1:%d/r", timeout: 1s}
+              provider: {type: memory}
+              interval: 1h
+          """.formatted(silent.port());
+      Agent agent = start(config("  watchConfig: false\n", target));
+      await("the sync failed at the source's timeout",
+          () -> agent.status().stream().anyMatch(s -> s.result().equals("error")));
+      assertThat(TargetStatus.read(dir.resolve("state"), "stuck"))
+          .hasValueSatisfying(s -> assertThat(s.lastError()).contains("timed out"));
+      assertThat(silent.connections()).isPositive();
+    }
   }
 
   @Test

@@ -46,6 +46,31 @@ class TargetOptionsTest {
   }
 
   @Test
+  void theSourcesNetworkTimeoutComesFromItsEntry() throws IOException {
+    Path f = dir.resolve("agent.yaml");
+    Files.writeString(f, """
+        targets:
+          - name: fleet
+            source: {url: https://example.com/r.git, timeout: 2m}
+            provider: {type: files, directory: live}
+          - name: plain
+            source: {url: https://example.com/r.git}
+            provider: {type: files, directory: live2}
+          - name: bad
+            source: {url: https://example.com/r.git, timeout: never}
+            provider: {type: files, directory: live3}
+        """);
+    ConfigException e = catchThrowableOfType(ConfigException.class,
+        () -> AgentConfig.load(f, Map.of("files", new FilesProviderFactory()), Map.of(), true));
+    assertThat(e.line()).isEqualTo(9);
+    assertThat(e.getMessage()).contains("targets[2].source.timeout: must be a positive duration");
+    Files.writeString(f, Files.readString(f).substring(0, Files.readString(f).indexOf("  - name: bad")));
+    AgentConfig c = AgentConfig.load(f, Map.of("files", new FilesProviderFactory()), Map.of(), true);
+    assertThat(c.targets().get(0).gitTimeout()).isEqualTo(Duration.ofMinutes(2));
+    assertThat(c.targets().get(1).gitTimeout()).isEqualTo(dev.gitops.core.source.GitSource.DEFAULT_TIMEOUT);
+  }
+
+  @Test
   void policiesBecomeTheDeletionBudget() throws IOException {
     SyncOptions o = options("    prune: false\n    policies: {maxDeletions: 3, maxDeletionPercent: 40, detectOnly: true}\n");
     assertThat(o.prune()).isFalse();

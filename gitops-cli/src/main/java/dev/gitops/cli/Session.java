@@ -122,6 +122,9 @@ final class Session implements AutoCloseable {
     if (t.acceptUnknownHosts) {
       source.strictHostKeyChecking(false);
     }
+    if (t.gitTimeout != null) {
+      source.timeout(t.gitTimeout);
+    }
     StateStore store;
     try {
       store = readOnly ? FileStateStore.openReadOnly(stateDir) : FileStateStore.open(stateDir);

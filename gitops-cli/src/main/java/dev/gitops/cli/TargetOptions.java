@@ -3,6 +3,7 @@ package dev.gitops.cli;
 import dev.gitops.agent.providers.LocalRepository;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.io.PrintWriter;
 import java.util.List;
@@ -137,6 +138,12 @@ public final class TargetOptions {
   @Option(names = "--accept-unknown-hosts",
       description = "Accept an SSH server whose key is not in --known-hosts (logged); a changed key is always refused.")
   boolean acceptUnknownHosts;
+
+  /** The Git network timeout, or null for the source's default. */
+  @Option(names = "--git-timeout", paramLabel = "DURATION", converter = TimeoutOptions.DurationConverter.class,
+      description = "How long connecting to the repository, or one read from it, may take (default: 60s, whole "
+          + "seconds); a server that stops answering then fails the read.")
+  Duration gitTimeout;
 
   /** User name for HTTPS basic authentication. */
   @Option(names = "--username", paramLabel = "USER",

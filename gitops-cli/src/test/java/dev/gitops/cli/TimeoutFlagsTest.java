@@ -4,14 +4,21 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.gitops.core.SyncOptions;
 import dev.gitops.core.apply.ExecutionOptions;
+import dev.gitops.core.source.SilentServer;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
-/** {@code --call-timeout} and {@code --sync-timeout} of plan and sync: what they set, and bad values refused naming the flag. */
+/**
+ * {@code --call-timeout}, {@code --sync-timeout} and {@code --git-timeout} of plan and sync: what
+ * they set, and bad values refused naming the flag.
+ */
 class TimeoutFlagsTest {
 
   private record Run(int code, String out, String err) {}
@@ -53,8 +60,21 @@ class TimeoutFlagsTest {
   }
 
   @Test
+  @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+  void theGitTimeoutEndsAReadFromAServerThatNeverAnswers(@TempDir Path tmp) throws Exception {
+    try (SilentServer silent = SilentServer.start()) {
+      String url = "git://127.0.0.1:" + silent.port() + "/repo";
+      long start = System.nanoTime();
+      Run r = gitops("sync", "--repo", url, "--target", tmp.resolve("t").toString(), "--git-timeout", "1s");
+      assertThat(r.code()).as("%s", r).isEqualTo(ExitCodes.ERROR);
+      assertThat(r.err()).contains(url).contains("timed out after 1,000 ms");
+      assertThat(Duration.ofNanos(System.nanoTime() - start)).as("not the default 60 s").isLessThan(Duration.ofSeconds(30));
+    }
+  }
+
+  @Test
   void aBadDurationIsOneLineNamingTheFlagAndExitsOne() {
-    for (String flag : List.of("--call-timeout", "--sync-timeout")) {
+    for (String flag : List.of("--call-timeout", "--sync-timeout", "--git-timeout")) {
       for (String command : List.of("sync", "plan")) {
         for (String bad : List.of("0s", "-5s", "abc", "", " ", "5", "1.5m", "PT0S", "PT-1S", "5 minutes",
             "99999999999999999999s")) {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.gitops.agent.spi.ProviderFactory;
 import dev.gitops.core.apply.ExecutionOptions;
 import dev.gitops.core.internal.fs.RealPaths;
+import dev.gitops.core.source.GitSource;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -212,7 +213,7 @@ public record AgentConfig(Path file, Path stateDir, int maxConcurrentSyncs, Dura
     if (source.isMissing()) {
       throw source.error("required: where the desired state comes from (url, ref, path, credentials)");
     }
-    source.allowOnly("url", "ref", "path", "credentials", "knownHosts", "acceptUnknownHosts");
+    source.allowOnly("url", "ref", "path", "credentials", "knownHosts", "acceptUnknownHosts", "timeout");
     // A URL (scheme:// or scp-like user@host:path) as written; anything else is a local path, from the file's directory.
     String written = source.string("url");
     String url = written.contains("://") || written.matches("[^/]+@[^/:]+:.*") ? written : source.path("url").toString();
@@ -244,7 +245,8 @@ public record AgentConfig(Path file, Path stateDir, int maxConcurrentSyncs, Dura
     Duration interval = t.duration("interval", Duration.ofMinutes(3));
     return new TargetConfig(name, url, source.optionalString("ref").orElse(null),
         source.optionalString("path").orElse(null), GitCredentials.read(source.get("credentials")).orElse(null),
-        source.optionalPath("knownHosts").orElse(null), source.bool("acceptUnknownHosts", false), type, setup, store,
+        source.optionalPath("knownHosts").orElse(null), source.bool("acceptUnknownHosts", false),
+        source.duration("timeout", GitSource.DEFAULT_TIMEOUT), type, setup, store,
         t.optionalString("owner").orElse(name), interval, t.number("jitter", 0, 0.5, 0.1),
         t.duration("maxBackoff", Duration.ofMinutes(10)),
         t.duration("callTimeout", ExecutionOptions.defaults().callTimeout()),

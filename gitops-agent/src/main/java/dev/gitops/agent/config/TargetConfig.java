@@ -26,6 +26,7 @@ import java.util.Objects;
  * @param credentials how to authenticate, or null
  * @param knownHosts the SSH known_hosts file, or null
  * @param acceptUnknownHosts accept an SSH host not in known_hosts (a changed key is always refused)
+ * @param gitTimeout how long connecting to the repository, or one read from it, may take
  * @param providerType the provider's type ({@code files}, or one a provider module adds)
  * @param provider what makes the provider
  * @param store the state store's directory
@@ -45,7 +46,7 @@ import java.util.Objects;
  * @param line the line where the target starts
  */
 public record TargetConfig(String name, String url, String ref, String path, GitCredentials credentials,
-    Path knownHosts, boolean acceptUnknownHosts, String providerType, ProviderFactory.Setup provider, Path store,
+    Path knownHosts, boolean acceptUnknownHosts, Duration gitTimeout, String providerType, ProviderFactory.Setup provider, Path store,
     String owner, Duration interval, double jitter, Duration maxBackoff, Duration callTimeout, Duration syncTimeout,
     boolean prune, boolean detectOnly,
     boolean adopt, int maxDeletions, int maxDeletionPercent, boolean allowEmpty, JsonNode definition, int line) {
@@ -54,6 +55,7 @@ public record TargetConfig(String name, String url, String ref, String path, Git
   public TargetConfig {
     Objects.requireNonNull(name, "name");
     Objects.requireNonNull(url, "url");
+    Objects.requireNonNull(gitTimeout, "gitTimeout");
     Objects.requireNonNull(providerType, "providerType");
     Objects.requireNonNull(provider, "provider");
     Objects.requireNonNull(store, "store");

@@ -128,6 +128,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class GitSource implements Source, Fingerprinted, AutoCloseable {
 
+  /** The network timeout of a source built without {@link Builder#timeout}: 60 seconds. */
+  public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(60);
+
   private static final Logger LOG = LoggerFactory.getLogger(GitSource.class);
   private static final Pattern HEX40 = Pattern.compile("[0-9a-fA-F]{40}");
   private static final Pattern REVISION = Pattern.compile("(.+)@sha1:([0-9a-fA-F]{40})");
@@ -185,7 +188,8 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
     this.variables = b.substitution ? VariableSubstitution.of(b.variables) : null;
     this.verifier = b.keyRing == null ? null
         : OptionalModules.signatures("requireSignedBy(" + b.keyRing + ")").load(b.keyRing);
-    this.timeoutSeconds = (int) Math.max(1, b.timeout.toSeconds());
+    // JGit takes whole seconds and works in int milliseconds: at least 1 s, at most ~24 days
+    this.timeoutSeconds = (int) Math.min(Integer.MAX_VALUE / 1000, Math.max(1, b.timeout.toSeconds()));
     this.treeDecoder = new TreeDecoder(variables, b.maxFileSize, b.uri.toString());
     this.contentOptions = "maxFileSize=" + b.maxFileSize + "|signed=" + (b.keyRing != null);
     this.globDecoders = List.copyOf(b.globDecoders);
@@ -1112,7 +1116,7 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
     private boolean substitution;
     private long maxFileSize = 1024 * 1024;
     private Path keyRing;
-    private Duration timeout = Duration.ofSeconds(60);
+    private Duration timeout = DEFAULT_TIMEOUT;
     private final List<Decoder> globDecoders = new ArrayList<>();
 
     private Builder() {}
@@ -1284,6 +1288,7 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
      * sending, however slowly, is not cut off: there is no bound on a whole read.
      * Over {@code git://} each socket read has the timeout itself, so a daemon that accepts the
      * connection and then never answers fails the read after it, as a stalled HTTPS server does.
+     * Taken in whole seconds, at least one (and at most 24 days).
      */
     public Builder timeout(Duration timeout) {
       this.timeout = Durations.positive(timeout, "timeout");
