@@ -150,7 +150,8 @@ public final class GitWriteBack implements AutoCloseable {
     this.signingKey = b.signingKey;
     this.maxPushAttempts = b.maxPushAttempts;
     this.retryDelay = b.retryDelay;
-    this.timeoutSeconds = (int) Math.max(1, b.timeout.toSeconds());
+    // JGit takes whole seconds and works in int milliseconds: at least 1 s, at most ~24 days
+    this.timeoutSeconds = (int) Math.min(Integer.MAX_VALUE / 1000, Math.max(1, b.timeout.toSeconds()));
     this.beforePush = b.beforePush;
     this.pushFence = b.pushFence;
   }

@@ -158,7 +158,7 @@ public final class GitDaemonTransport extends TcpTransport implements PackTransp
 
   /** A socket connected to the daemon, whose connect and reads time out after the transport's timeout. */
   private Socket connect() throws TransportException {
-    int ms = getTimeout() > 0 ? getTimeout() * 1000 : 0;
+    int ms = (int) Math.min(Integer.MAX_VALUE, Math.max(0, getTimeout() * 1000L));
     int port = uri.getPort() > 0 ? uri.getPort() : GIT_PORT;
     Socket s = new Socket();
     try {
