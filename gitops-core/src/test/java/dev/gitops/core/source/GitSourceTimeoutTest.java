@@ -51,6 +51,23 @@ class GitSourceTimeoutTest {
   }
 
   @Test
+  void aTimeoutOfDecadesReadsOverHttpAndGitDaemonAlike() throws Exception {
+    // the longest timeout the agent's configuration takes; in int milliseconds it would overflow
+    Path served = tmp.resolve("served-long");
+    TestGitRepo repo = TestGitRepo.init(served.resolve("repo"));
+    repo.write("a.yaml", "provider: m\ntype: t\nname: a\nspec: {x: 1}\n").commit("one");
+    try (GitHttpServer http = GitHttpServer.start(served); GitDaemonServer daemon = GitDaemonServer.start(served)) {
+      for (String url : List.of(http.url("repo"), daemon.url("repo"))) {
+        try (GitSource s = GitSource.builder().url(url).ref("main").cacheDir(tmp.resolve("cache-long-" + url.charAt(0)))
+            .timeout(Duration.ofDays(36_500)).build()) {
+          assertThat(s.read(new Source.ReadRequest(null, List.of(YamlManifestDecoder.create()), new Cancellation()))
+              .resources()).as(url).hasSize(1);
+        }
+      }
+    }
+  }
+
+  @Test
   void otherUsersOfJGitKeepJGitsTransport() throws Exception {
     try (Repository repo = new InMemoryRepository(new DfsRepositoryDescription("x"));
         Transport ours = GitDaemonTransport.around(() -> Transport.open(repo, new URIish("git://127.0.0.1:1/r")));
