@@ -1279,8 +1279,9 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
     }
 
     /**
-     * Network timeout per operation (default 60 s): connecting, and each read of HTTPS, SSH and
-     * {@code git://}.
+     * Network timeout per operation (default 60 s): connecting, setting up an SSH session (key
+     * exchange and authentication, with the {@code gitops-git-ssh} module), and each read of HTTPS,
+     * SSH and {@code git://}.
      * A fetch that times out fails the read and is not tried again in another form (without
      * depth, or for every branch and tag); over HTTP(S) a server that stops sending mid-fetch is
      * given up within about twice the timeout (JGit waits once more while closing the stalled

@@ -12,13 +12,21 @@ import java.security.KeyPair;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.apache.sshd.common.NamedResource;
 import org.apache.sshd.common.config.keys.FilePasswordProvider;
 import org.apache.sshd.common.util.security.SecurityUtils;
+import org.eclipse.jgit.errors.TransportException;
+import org.eclipse.jgit.transport.CredentialsProvider;
+import org.eclipse.jgit.transport.RemoteSession;
+import org.eclipse.jgit.transport.SshSessionFactory;
 import org.eclipse.jgit.transport.SshTransport;
 import org.eclipse.jgit.transport.Transport;
+import org.eclipse.jgit.transport.URIish;
 import org.eclipse.jgit.transport.sshd.SshdSessionFactory;
 import org.eclipse.jgit.transport.sshd.SshdSessionFactoryBuilder;
+import org.eclipse.jgit.util.FS;
 
 /**
  * The SSH side of one {@link dev.gitops.core.source.GitSource}: its own JGit {@link
@@ -94,8 +102,84 @@ final class SshSessions implements SshConnector.Client {
   @Override
   public synchronized void configure(Transport transport, Path homeDir) {
     if (transport instanceof SshTransport ssh) {
-      ssh.setSshSessionFactory(factory(homeDir));
+      ssh.setSshSessionFactory(new Bounded(homeDir));
     }
+  }
+
+  /**
+   * The sessions of {@link #factory}, whose setting up (connection, key exchange, authentication)
+   * ends at the transport's timeout: JGit bounds only the connection by it and waits for the rest
+   * as long as MINA's authentication timeout (two minutes), so a server that accepts and never
+   * speaks held a read that long whatever the timeout. When the timeout passes first, the waiting
+   * thread is interrupted (MINA's waits end on it) and the factory, this source's alone, is closed
+   * with whatever it was setting up; the next session gets a new one.
+   */
+  private final class Bounded extends SshSessionFactory {
+    private final Path homeDir;
+
+    Bounded(Path homeDir) {
+      this.homeDir = homeDir;
+    }
+
+    @Override
+    public RemoteSession getSession(URIish uri, CredentialsProvider credentials, FS fs, int tms)
+        throws TransportException {
+      SshdSessionFactory f;
+      synchronized (SshSessions.this) {
+        f = factory(homeDir);
+      }
+      Thread caller = Thread.currentThread();
+      Object lock = new Object();
+      boolean[] state = new boolean[2];  // [0]: done, [1]: expired
+      if (tms > 0) {
+        CompletableFuture.delayedExecutor(tms, TimeUnit.MILLISECONDS).execute(() -> {
+          synchronized (lock) {
+            if (state[0]) {
+              return;
+            }
+            state[1] = true;
+            caller.interrupt();
+          }
+          abandon(f);
+        });
+      }
+      boolean expired;
+      try {
+        return f.getSession(uri, credentials, fs, tms);
+      } catch (TransportException | RuntimeException e) {
+        synchronized (lock) {
+          expired = state[1];
+        }
+        if (expired) {
+          throw new TransportException(uri, "timed out after " + tms + " ms setting up the SSH session (the server "
+              + "accepted the connection but did not complete the key exchange or authentication)", e);
+        }
+        throw e;
+      } finally {
+        synchronized (lock) {
+          state[0] = true;
+          expired = state[1];
+        }
+        if (expired) {
+          Thread.interrupted();  // the interrupt was ours, to end the wait: not the caller's cancellation
+        }
+      }
+    }
+
+    @Override
+    public String getType() {
+      return "gitops-sshd";
+    }
+  }
+
+  /** Closes {@code f}, whose session set-up outlived its timeout, and forgets it if it is still ours. */
+  private void abandon(SshdSessionFactory f) {
+    synchronized (this) {
+      if (factory == f) {
+        factory = null;
+      }
+    }
+    f.close();
   }
 
   private SshdSessionFactory factory(Path homeDir) {

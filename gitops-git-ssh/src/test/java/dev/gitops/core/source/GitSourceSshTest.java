@@ -20,6 +20,7 @@ import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 class GitSourceSshTest {
@@ -143,6 +144,23 @@ class GitSourceSshTest {
         .hasMessageContaining(org.apache.sshd.common.config.keys.KeyUtils.getFingerPrint(server.hostKey()));
     assertThat(server.authAttempts()).isZero();
     assertThat(server.uploads()).isZero();
+  }
+
+  @Test
+  @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)  // MINA alone waits 2 minutes
+  void aServerThatAcceptsAndNeverSpeaksSshFailsTheReadAtTheTimeout() throws Exception {
+    try (SilentServer silent = SilentServer.start()) {
+      String url = "ssh://git@127.0.0.1:" + silent.port() + "/repo";
+      GitSource s = source(GitSource.builder().url(url).ref("main").cacheDir(tmp.resolve("cache-silent"))
+          .credentials(Credentials.sshKey(keyFile)).strictHostKeyChecking(false).timeout(Duration.ofSeconds(2)));
+      long start = System.nanoTime();
+      assertThatThrownBy(() -> read(s)).isInstanceOf(SourceException.class).hasMessageContaining(url)
+          .hasMessageContaining("timed out after 2000 ms setting up the SSH session");
+      assertThat(Duration.ofNanos(System.nanoTime() - start)).as("bounded by the timeout, not MINA's two minutes")
+          .isLessThan(Duration.ofSeconds(30));
+      assertThat(silent.connections()).isPositive();
+    }
+    assertThat(Thread.currentThread().isInterrupted()).as("the watchdog's interrupt is not left behind").isFalse();
   }
 
   @Test
