@@ -1001,7 +1001,7 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
       }
     }
     String message = what + " of " + displayUrl + " (ref " + ref + "): " + why;
-    if (ssh != null && authFailed) {
+    if (ssh != null && authFailed && !timedOut(e)) {
       message = what + " of " + displayUrl + " (ref " + ref + "): SSH public key authentication as user '" + sshUser()
           + "' with the key " + credentials.privateKey() + " was refused (is its public key authorised for that user?): "
           + why;

@@ -152,7 +152,7 @@ final class SshSessions implements SshConnector.Client {
         }
         if (expired) {
           throw new TransportException(uri, "timed out after " + tms + " ms setting up the SSH session (the server "
-              + "accepted the connection but did not complete the key exchange or authentication)", e);
+              + "accepted the connection but did not complete the SSH handshake)", e);
         }
         throw e;
       } finally {
