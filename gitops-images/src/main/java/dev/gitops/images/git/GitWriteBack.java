@@ -534,8 +534,10 @@ public final class GitWriteBack implements AutoCloseable {
     } else {
       repository = Git.init().setBare(true).setDirectory(cacheDir.toFile()).call().getRepository();
       if (ownCache) {
-        // no background auto-gc in a clone deleted on close: it would write into the directory being removed
+        // no background auto-gc in a clone deleted on close: it would write into the directory being
+        // removed (JGit takes gc.log's lock on a background thread before it even reads gc.auto)
         repository.getConfig().setInt("gc", null, "auto", 0);
+        repository.getConfig().setBoolean("gc", null, "autoDetach", false);
         repository.getConfig().save();
       }
     }
