@@ -13,6 +13,7 @@ import dev.gitops.images.registry.RegistryCredentials;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -64,6 +65,11 @@ final class ImagesCommand implements Callable<Integer> {
 
     @Option(names = "--push", description = "Commit and push the updates.")
     boolean push;
+
+    @Option(names = "--git-timeout", paramLabel = "DURATION", converter = TimeoutOptions.DurationConverter.class,
+        description = "How long connecting to the repository, or one read from or write to it, may take "
+            + "(default: 60s, whole seconds).")
+    Duration gitTimeout;
 
     @Option(names = "--docker-config", paramLabel = "FILE", description = "Registry logins from a Docker config.json.")
     Path dockerConfig;
@@ -118,6 +124,9 @@ final class ImagesCommand implements Callable<Integer> {
       flag("--branch", branch, () -> git.branch(branch));
       flag("--path", path, () -> git.path(path));
       git.author(author, authorEmail);
+      if (gitTimeout != null) {
+        git.timeout(gitTimeout);
+      }
       if (pushBranch != null) {
         flag("--push-branch", pushBranch, () -> git.pushBranch(pushBranch));
       }

@@ -67,6 +67,24 @@ class ImagesCommandTest {
   }
 
   @Test
+  @org.junit.jupiter.api.Timeout(value = 60, threadMode = org.junit.jupiter.api.Timeout.ThreadMode.SEPARATE_THREAD)
+  void theGitTimeoutEndsAnUpdateAgainstARepositoryThatNeverAnswers() throws Exception {
+    try (dev.gitops.core.source.SilentServer silent = dev.gitops.core.source.SilentServer.start()) {
+      StringWriter out = new StringWriter();
+      StringWriter err = new StringWriter();
+      int code = run(out, err, "images", "update", "--repo", "git://127.0.0.1:" + silent.port() + "/cluster.git",
+          "--policies", policies.toString(), "--git-timeout", "1s");
+      assertThat(code).as(err.toString()).isEqualTo(ExitCodes.ERROR);
+      assertThat(err.toString()).contains("timed out");
+      assertThat(silent.connections()).isPositive();
+    }
+    StringWriter err = new StringWriter();
+    assertThat(run(new StringWriter(), err, "images", "update", "--repo", bare.toString(), "--policies",
+        policies.toString(), "--git-timeout", "soon")).isEqualTo(ExitCodes.ERROR);
+    assertThat(err.toString()).contains("--git-timeout").contains("positive duration");
+  }
+
+  @Test
   void previewsThenCommitsAndPushes() throws Exception {
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
