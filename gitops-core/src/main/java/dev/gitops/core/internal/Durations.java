@@ -42,6 +42,19 @@ public final class Durations {
     return atMostMax(d, name);
   }
 
+  /**
+   * {@code d} as the whole seconds JGit's network timeouts take: at least one, and at most what
+   * JGit's {@code int} milliseconds hold (about 24 days; a longer one would turn negative there,
+   * which JGit reads as no timeout at all).
+   *
+   * <pre>{@code
+   * int seconds = Durations.jgitSeconds(Duration.ofMillis(500));  // 1
+   * }</pre>
+   */
+  public static int jgitSeconds(Duration d) {
+    return (int) Math.min(Integer.MAX_VALUE / 1000, Math.max(1, d.toSeconds()));
+  }
+
   private static Duration atMostMax(Duration d, String name) {
     if (d.compareTo(MAX) > 0) {
       throw new IllegalArgumentException(name + " must be at most " + MAX.toDays() + " days (for no practical limit,"

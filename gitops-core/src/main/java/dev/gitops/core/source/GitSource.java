@@ -188,8 +188,7 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
     this.variables = b.substitution ? VariableSubstitution.of(b.variables) : null;
     this.verifier = b.keyRing == null ? null
         : OptionalModules.signatures("requireSignedBy(" + b.keyRing + ")").load(b.keyRing);
-    // JGit takes whole seconds and works in int milliseconds: at least 1 s, at most ~24 days
-    this.timeoutSeconds = (int) Math.min(Integer.MAX_VALUE / 1000, Math.max(1, b.timeout.toSeconds()));
+    this.timeoutSeconds = Durations.jgitSeconds(b.timeout);
     this.treeDecoder = new TreeDecoder(variables, b.maxFileSize, b.uri.toString());
     this.contentOptions = "maxFileSize=" + b.maxFileSize + "|signed=" + (b.keyRing != null);
     this.globDecoders = List.copyOf(b.globDecoders);

@@ -1,7 +1,9 @@
 package dev.gitops.images.git;
 
+import dev.gitops.core.internal.Durations;
 import dev.gitops.core.internal.git.GitDaemonTransport;
 import dev.gitops.core.source.Credentials;
+import dev.gitops.core.source.GitSource;
 import dev.gitops.images.marker.ImageMarker;
 import dev.gitops.images.marker.MarkedYaml;
 import dev.gitops.images.marker.MarkerException;
@@ -150,8 +152,7 @@ public final class GitWriteBack implements AutoCloseable {
     this.signingKey = b.signingKey;
     this.maxPushAttempts = b.maxPushAttempts;
     this.retryDelay = b.retryDelay;
-    // JGit takes whole seconds and works in int milliseconds: at least 1 s, at most ~24 days
-    this.timeoutSeconds = (int) Math.min(Integer.MAX_VALUE / 1000, Math.max(1, b.timeout.toSeconds()));
+    this.timeoutSeconds = Durations.jgitSeconds(b.timeout);
     this.beforePush = b.beforePush;
     this.pushFence = b.pushFence;
   }
@@ -616,7 +617,7 @@ public final class GitWriteBack implements AutoCloseable {
     private int maxPushAttempts = 5;
     private Duration retryDelay = Duration.ofMillis(500);
     private PushFence pushFence;
-    private Duration timeout = Duration.ofSeconds(60);
+    private Duration timeout = GitSource.DEFAULT_TIMEOUT;
     private IntConsumer beforePush = attempt -> { };
 
     private Builder(String url) {
