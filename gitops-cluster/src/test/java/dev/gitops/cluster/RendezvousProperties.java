@@ -24,9 +24,19 @@ class RendezvousProperties {
     return IntStream.range(0, TARGETS).mapToObj(i -> seed + "/target-" + i).toList();
   }
 
-  /** Within five standard deviations of a binomial count with mean {@code expected}. */
-  static void aboutExpected(long count, double expected) {
-    assertThat((double) count).isBetween(expected - 5 * Math.sqrt(expected) - 1, expected + 5 * Math.sqrt(expected) + 1);
+  /**
+   * Within seven standard deviations of a count of {@link #TARGETS} draws that each land with
+   * probability {@code p}. Every run checks about 14,000 counts (1,000 tries of three properties,
+   * up to twelve members each), so the bound must hold for the largest of them, not for a typical
+   * one: five deviations of the mean's square root failed once in about forty CI runs (a member of
+   * eight holding 120 of 600 targets, 5.6 deviations of the binomial); past seven a fair hash fails
+   * about once in 10^11 checks, while a member that gets twice its share (or none of it) is still
+   * far outside.
+   */
+  static void aboutExpected(long count, double p) {
+    double expected = TARGETS * p;
+    double slack = 7 * Math.sqrt(TARGETS * p * (1 - p)) + 1;
+    assertThat((double) count).isBetween(expected - slack, expected + slack);
   }
 
   @Property
@@ -50,7 +60,7 @@ class RendezvousProperties {
     long moved = before.keySet().stream().filter(t -> !before.get(t).equals(after.get(t))).count();
     before.keySet().stream().filter(t -> !before.get(t).equals(after.get(t)))
         .forEach(t -> assertThat(after.get(t)).isEqualTo(seed + "-new"));
-    aboutExpected(moved, TARGETS / (m + 1.0));
+    aboutExpected(moved, 1 / (m + 1.0));
   }
 
   @Property
@@ -70,7 +80,7 @@ class RendezvousProperties {
         assertThat(after.get(t)).isEqualTo(before.get(t));
       }
     }
-    aboutExpected(moved, TARGETS / (double) m);
+    aboutExpected(moved, 1 / (double) m);
   }
 
   @Property
@@ -80,7 +90,7 @@ class RendezvousProperties {
     Map<String, String> assigned = Rendezvous.assign(targets(seed), members);
     assertThat(assigned).hasSize(TARGETS);
     for (String member : members) {
-      aboutExpected(assigned.values().stream().filter(member::equals).count(), TARGETS / (double) m);
+      aboutExpected(assigned.values().stream().filter(member::equals).count(), 1 / (double) m);
     }
     assertThat(Set.copyOf(assigned.values())).isSubsetOf(members);
   }
