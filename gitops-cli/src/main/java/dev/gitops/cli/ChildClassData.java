@@ -31,9 +31,10 @@ import java.util.concurrent.TimeUnit;
  * archive that does not match, and JDK 17 dies on a truncated one rather than ignoring it); only
  * an archive that JVM started with is moved into place, under a name holding its size (after
  * {@link #MAX_TRIES} commands whose archive was not taken, as when each ended in an error, the
- * children of that version stop writing one: none pays the write again). A later
- * command uses the archive while its size is the one its name holds; any other is deleted and
- * made again.
+ * children of that version write one only when the count of such commands is a power of two: a
+ * command that keeps failing pays the write ever more rarely, and the first to succeed after a run
+ * of failures still gets the jar its archive soon). A later command uses the archive while its size
+ * is the one its name holds; any other is deleted and made again.
  *
  * <p>The archives live in {@code $XDG_CACHE_HOME/gitops/jvm}, else {@code ~/.cache/gitops/jvm},
  * made owner-only; a directory that is a link, is another user's or that others may write into is
@@ -69,7 +70,11 @@ final class ChildClassData {
   private static final long TRIAL_SECONDS = 30;
   /**
    * Commands that wrote an archive none took (each ended in an error, or its archive failed the
-   * trial) before the children of that version stop writing one: each such command pays the write.
+   * trial) before the children of that version back off: each such command pays the write (~0.7 s),
+   * so after these the children write one only at the 4th, 8th, 16th, ... command without an archive
+   * ({@link #writesAfter}). Never writing again would leave a jar whose first three commands failed
+   * (a mistyped repository, a network down) without an archive for good: every later command would
+   * load its classes from the jar (~0.3 s more on a 2-core machine).
    */
   static final int MAX_TRIES = 3;
   private static final String TRIES = "tries";
@@ -156,7 +161,13 @@ final class ChildClassData {
             cacheDir, install, version);
       }
       Path unable = cacheDir.resolve(version + UNABLE);
-      if (Files.exists(unable) || tries(cacheDir.resolve(version + TRIES)) >= MAX_TRIES) {
+      if (Files.exists(unable)) {
+        return none();
+      }
+      Path tries = cacheDir.resolve(version + TRIES);
+      int tried = tries(tries);
+      if (!writesAfter(tried)) {
+        Files.writeString(tries, Integer.toString(tried + 1));  // counted, so that a later command writes again
         return none();
       }
       Path writing = cacheDir.resolve(version.substring(0, version.length() - 1) + "." + ProcessHandle.current().pid()
@@ -209,6 +220,14 @@ final class ChildClassData {
       sb.append(variable).append('=').append(value == null ? "" : value).append('\0');
     }
     return sb.toString();
+  }
+
+  /**
+   * Whether a child writes an archive after {@code tried} commands of its version ended without
+   * one: always for the first {@link #MAX_TRIES}, then when {@code tried} is a power of two.
+   */
+  static boolean writesAfter(int tried) {
+    return tried < MAX_TRIES || Integer.bitCount(tried) == 1;
   }
 
   /** The count the file {@code f} holds, 0 when it does not exist or holds no count. */
@@ -327,8 +346,8 @@ final class ChildClassData {
    * error, which may have come before most classes were loaded, nor a signal or a crash), starts a
    * JVM with {@code -Xshare:on} on it and, when that JVM starts, moves the archive into place and
    * deletes this install's other archives; the written file is deleted otherwise, and counted:
-   * after {@link #MAX_TRIES} such commands the children of this version write none. Returns the
-   * archive moved into place, or null.
+   * after {@link #MAX_TRIES} such commands the children of this version back off ({@link
+   * #writesAfter}). Returns the archive moved into place, or null.
    */
   Path adopt(int code) {
     if (writing == null) {

@@ -173,25 +173,35 @@ class ChildClassDataTest {
   }
 
   @Test
-  void afterThreeCommandsWhoseArchiveWasNotTakenTheChildrenWriteNoneAndATakenOneClearsTheCount()
+  void afterThreeCommandsWhoseArchiveWasNotTakenTheChildrenBackOffAndALaterGoodOneStillGetsIt()
       throws Exception {
-    for (int i = 0; i < ChildClassData.MAX_TRIES; i++) {
+    List<Boolean> wrote = new ArrayList<>();
+    for (int command = 1; command <= 9; command++) {
       ChildClassData failing = forChild();
-      assertThat(failing.writes()).as("try %d", i + 1).isTrue();
-      child(failing);
+      wrote.add(failing.writes());
+      if (failing.writes()) {
+        child(failing);
+      } else {
+        assertThat(failing.flags()).as("command %d", command).isEmpty();
+      }
       assertThat(failing.adopt(ExitCodes.ERROR)).isNull();
     }
-    ChildClassData tired = forChild();
-    assertThat(tired.writes()).as("a command that keeps failing pays the write no more").isFalse();
-    assertThat(tired.flags()).isEmpty();
+    assertThat(wrote).as("commands 1-3 write, then only the 5th and the 9th (4 and 8 failed before them)")
+        .containsExactly(true, true, true, false, true, false, false, false, true);
 
+    ChildClassData notYet = forChild();
+    assertThat(notYet.writes()).as("the 10th after nine failures").isFalse();
     Path count = cached().get(0);
-    Files.writeString(count, "1");
-    ChildClassData again = forChild();
-    child(again);
-    Path archive = again.adopt(ExitCodes.OK);
+    assertThat(Files.readString(count)).as("every command without an archive counted").isEqualTo("10");
+
+    Files.writeString(count, "16");
+    ChildClassData good = forChild();
+    assertThat(good.writes()).as("the 17th: 16 failed before it").isTrue();
+    child(good);
+    Path archive = good.adopt(ExitCodes.OK);
     assertThat(archive).isNotNull();
     assertThat(cached()).as("the count is gone with the archive taken").containsExactly(archive);
+    assertThat(forChild().flags()).as("the next command maps it").contains("-XX:SharedArchiveFile=" + archive);
   }
 
   @Test
