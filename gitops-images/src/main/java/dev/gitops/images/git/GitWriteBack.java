@@ -735,16 +735,16 @@ public final class GitWriteBack implements AutoCloseable {
 
     /** The base of the random wait before pushing again (default 500 ms; doubles per attempt, at most 10 s). */
     public Builder retryDelay(Duration d) {
-      if (d.isNegative() || d.isZero()) {
-        throw new IllegalArgumentException("retryDelay must be positive, got " + d);
-      }
-      this.retryDelay = d;
+      this.retryDelay = Durations.positive(d, "retryDelay");
       return this;
     }
 
-    /** Network timeout of each fetch, listing and push (default 60 s). */
+    /**
+     * Network timeout of each fetch, listing and push (default 60 s), as {@link
+     * GitSource.Builder#timeout}: positive, taken in whole seconds, at least one.
+     */
     public Builder timeout(Duration d) {
-      this.timeout = Objects.requireNonNull(d, "timeout");
+      this.timeout = Durations.positive(d, "timeout");
       return this;
     }
 

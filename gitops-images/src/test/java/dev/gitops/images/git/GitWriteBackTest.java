@@ -204,6 +204,12 @@ class GitWriteBackTest {
         .hasMessageContaining("unknown placeholder ${bogus}");
     assertThatThrownBy(() -> writer().path("../etc")).hasMessageContaining("stay inside the repository");
     assertThatThrownBy(() -> writer().pushBranch("a..b")).hasMessageContaining("not a valid branch name");
+    for (Duration bad : new Duration[] {Duration.ZERO, Duration.ofSeconds(-5)}) {
+      assertThatThrownBy(() -> writer().timeout(bad)).as("timeout %s", bad)
+          .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("timeout must be positive");
+      assertThatThrownBy(() -> writer().retryDelay(bad)).as("retryDelay %s", bad)
+          .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("retryDelay must be positive");
+    }
   }
 
   @Test
