@@ -306,6 +306,9 @@ public final class Agent implements AutoCloseable {
     if (notificationsChanged) {
       notifications.replace(next.notifiers(), environment);
     }
+    // a target runtime keeps the state directory (status files) and stuckAfter it started with:
+    // when they change, every target restarts, also one whose explicit store did not move
+    boolean sharedChanged = !next.stateDir().equals(config.stateDir()) || !next.stuckAfter().equals(config.stuckAfter());
     for (TargetConfig t : next.targets()) {
       TargetRuntime current = targets.get(t.name());
       if (current == null) {
@@ -313,7 +316,7 @@ public final class Agent implements AutoCloseable {
           startTarget(t, next);
           started.add(t.name());
         }
-      } else if (!current.config().sameAs(t)) {
+      } else if (sharedChanged || !current.config().sameAs(t)) {
         TargetRuntime changed = targets.remove(t.name());
         published();
         changed.stop("its configuration changed", grace);

@@ -224,6 +224,21 @@ class AgentTest {
   }
 
   @Test
+  void aNewStateDirectoryRestartsATargetWithItsOwnStoreSoItsStatusIsWrittenThere() throws Exception {
+    Path config = config("  watchConfig: false\n", memoryTarget("one", repo("one", "a").uri(), "")
+        + "    store: stores/one\n");
+    Agent agent = start(config);
+    await("synced", () -> succeeded(agent, "one"));
+
+    Files.writeString(config, Files.readString(config).replace("stateDir: state", "stateDir: moved"));
+    Agent.ReloadResult r = agent.reload();
+
+    assertThat(r.restarted()).as("its status files move with the state directory").containsExactly("one");
+    await("the restarted target wrote its status in the new state directory",
+        () -> TargetStatus.read(dir.resolve("moved"), "one").isPresent());
+  }
+
+  @Test
   void aChangedFileIsReloadedByItselfAndAnInvalidEditIsReportedOnce() throws Exception {
     Path config = config("", memoryTarget("one", repo("one", "a").uri(), ""));
     Agent agent = start(config);

@@ -76,7 +76,7 @@ public final class KubernetesDecoder implements Decoder {
     this.kinds = b.kinds != null ? b.kinds : new Kinds();
     this.live = b.live;
     this.fingerprint = "KubernetesDecoder(provider=" + providerId + ",namespace=" + defaultNamespace + ",keepStatus="
-        + new TreeSet<>(b.keepStatus) + ",together=" + together + ",reader=" + reader.fingerprint() + ",v2)";
+        + new TreeSet<>(b.keepStatus) + ",together=" + together + ",reader=" + reader.fingerprint() + ",v3)";
   }
 
   /** A builder: provider {@code k8s}, default namespace {@code default}. */
@@ -241,14 +241,21 @@ public final class KubernetesDecoder implements Decoder {
           + "'): a generated name changes on every create, so it cannot be kept in line with Git; give metadata.name");
     }
     JsonNode name = meta.get("name");
-    if (name == null || !name.isTextual() || name.textValue().isEmpty()) {
-      throw new DecodeException(origin, where + kind + " has no metadata.name" + (name == null ? "" : " (got " + name + ")"));
+    if (name == null || name.isNull() || name.isTextual() && name.textValue().isEmpty()) {
+      throw new DecodeException(origin, where + kind + " has no metadata.name");
+    }
+    if (!name.isTextual()) {
+      throw new DecodeException(origin, where + kind + ": metadata.name must be a string, got " + name
+          + " (quote it: YAML reads yes, on, 1.10 and 0x1F as booleans and numbers)");
     }
     String nameProblem = nameProblem(name.textValue());
     if (nameProblem != null) {
       throw new DecodeException(origin, where + kind + " '" + name.textValue() + "': metadata.name " + nameProblem);
     }
     JsonNode ns = meta.get("namespace");
+    if (ns != null && ns.isNull()) {
+      ns = null;  // null means absent, as everywhere (kubectl reads namespace: null as no namespace)
+    }
     if (ns != null && !ns.isTextual()) {
       throw new DecodeException(origin, where + kind + " " + name.textValue() + ": metadata.namespace must be a string, got " + ns);
     }
@@ -320,7 +327,8 @@ public final class KubernetesDecoder implements Decoder {
   private Resource resource(Manifest m, Map<String, KindInfo> crds) {
     ObjectNode doc = m.doc();
     String name = doc.path("metadata").path("name").textValue();
-    String namespace = doc.path("metadata").path("namespace").asText("");
+    JsonNode written = doc.path("metadata").path("namespace");
+    String namespace = written.isTextual() ? written.textValue() : "";
     Boolean namespaced = namespaced(m.type(), doc.path("apiVersion").textValue(), crds);
     if (namespaced == null) {
       if (namespace.isEmpty()) {
@@ -338,7 +346,7 @@ public final class KubernetesDecoder implements Decoder {
     if (namespaced && namespace.isEmpty()) {
       namespace = defaultNamespace;
       meta.put("namespace", namespace);
-    } else if (!namespaced && !namespace.isEmpty()) {
+    } else if (!namespaced && meta.has("namespace")) {
       // the API server ignores a namespace on a cluster-scoped object; keeping it would be a diff forever
       meta.remove("namespace");
       namespace = "";
@@ -505,7 +513,8 @@ public final class KubernetesDecoder implements Decoder {
   public static final class Builder {
     private String providerId = "k8s";
     private String defaultNamespace = "default";
-    private YamlManifestDecoder reader = YamlManifestDecoder.create();
+    // a key without a value (labels:, data:, resources:) is null, absent, as kubectl reads it
+    private YamlManifestDecoder reader = YamlManifestDecoder.builder().emptyValuesAsNull(true).build();
     private Set<String> keepStatus = Set.of();
     private Normalization normalization;
     private Kinds kinds;
@@ -546,7 +555,8 @@ public final class KubernetesDecoder implements Decoder {
 
     /**
      * The reader whose limits apply to files (aliases, size, depth); default {@link
-     * YamlManifestDecoder#create()}.
+     * YamlManifestDecoder#builder()} with {@code emptyValuesAsNull(true)}, so that a key written
+     * without a value is absent, as kubectl reads it.
      */
     public Builder reader(YamlManifestDecoder reader) {
       this.reader = Objects.requireNonNull(reader, "reader");

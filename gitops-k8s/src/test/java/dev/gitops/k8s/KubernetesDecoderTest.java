@@ -140,6 +140,53 @@ class KubernetesDecoderTest {
   }
 
   @Test
+  void aNullNamespaceIsAbsentAsKubectlReadsItAndANameThatIsNoStringSaysSo() {
+    assertThat(decode("a.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: null}\n"))
+        .singleElement().satisfies(r -> {
+          assertThat(r.key().scope()).isEqualTo("shop");
+          assertThat(r.document().path("metadata").path("namespace").textValue()).isEqualTo("shop");
+        });
+    assertThat(decode("b.yaml", "apiVersion: v1\nkind: Namespace\nmetadata: {name: b, namespace: ~}\n"))
+        .singleElement().satisfies(r -> {
+          assertThat(r.key().scope()).isEmpty();
+          assertThat(r.document().path("metadata").has("namespace")).isFalse();
+        });
+    String noName = error("c.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: null}\n").getMessage();
+    assertThat(noName).contains("c.yaml:1").contains("ConfigMap has no metadata.name").doesNotContain("null");
+    assertThat(error("d.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: 1.10}\n").getMessage())
+        .contains("d.yaml:1").contains("metadata.name must be a string, got 1.1").contains("quote it")
+        .doesNotContain("has no metadata.name");
+  }
+
+  @Test
+  void aKeyWrittenWithoutAValueIsAbsentAsKubectlReadsIt() {
+    // what a template leaves when a value is empty: YAML and kubectl read these as null (absent), not ""
+    Resource r = decode("a.yaml", """
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata:
+          name: web
+          labels:
+          annotations:
+        spec:
+          strategy:
+          template:
+            spec:
+              containers:
+                - name: app
+                  image: nginx
+                  resources:
+        """).get(0);
+    for (String absent : List.of("/metadata/labels", "/spec/strategy", "/spec/template/spec/containers/0/resources")) {
+      com.fasterxml.jackson.databind.JsonNode v = r.document().at(absent);
+      assertThat(v.isNull() || v.isMissingNode()).as(absent + " is absent (null), got " + v).isTrue();
+    }
+    assertThat(decode("b.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\ndata:\n")).hasSize(1);
+    assertThat(error("c.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: ''\n").getMessage())
+        .as("a quoted empty string is a string").contains("c.yaml:1").contains("data must be a mapping");
+  }
+
+  @Test
   void namesNoObjectCanHaveAreErrorsSoNoRequestAddressesAnotherUrl() {
     String[][] cases = {{"..", "may not be '.' or '..'"}, {".", "may not be '.' or '..'"}, {"a/b", "'/' or '%'"},
         {"a%2Fb", "'/' or '%'"}, {"x".repeat(254), "longer than 253"}, {"has space", "spaces or control"}};

@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.MissingNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.fasterxml.jackson.dataformat.yaml.YAMLParser;
 import dev.gitops.core.apply.ExecutionOptions;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -47,12 +48,15 @@ public final class ConfigNode {
   private final JsonNode node;
   private final String pointer;
   private final Map<String, Integer> lines;
+  /** The text of each number written otherwise than it reads ({@code 1.10}, {@code 010}, {@code 0x1F}), by pointer. */
+  private final Map<String, String> numbers;
 
-  private ConfigNode(Path file, JsonNode node, String pointer, Map<String, Integer> lines) {
+  private ConfigNode(Path file, JsonNode node, String pointer, Map<String, Integer> lines, Map<String, String> numbers) {
     this.file = file;
     this.node = node;
     this.pointer = pointer;
     this.lines = lines;
+    this.numbers = numbers;
   }
 
   /**
@@ -65,13 +69,14 @@ public final class ConfigNode {
       throw new ConfigException(file, 0, "larger than " + MAX_BYTES + " bytes: not an agent configuration");
     }
     Map<String, Integer> lines = new HashMap<>();
+    Map<String, String> numbers = new HashMap<>();
     try (JsonParser p = new YAMLFactory().createParser(yaml)) {
       JsonToken t = p.nextToken();
-      JsonNode root = t == null ? JsonNodeFactory.instance.objectNode() : read(file, p, t, "", lines);
+      JsonNode root = t == null ? JsonNodeFactory.instance.objectNode() : read(file, p, t, "", lines, numbers);
       if (t != null && p.nextToken() != null) {
         throw new ConfigException(file, lineOf(p.currentTokenLocation()), "a second YAML document: the configuration is one");
       }
-      return new ConfigNode(file, root, "", lines);
+      return new ConfigNode(file, root, "", lines, numbers);
     } catch (JsonProcessingException e) {
       JsonLocation at = e.getLocation();
       String why = e.getOriginalMessage() == null ? e.toString() : e.getOriginalMessage().lines().findFirst().orElse("");
@@ -81,9 +86,14 @@ public final class ConfigNode {
     }
   }
 
-  private static JsonNode read(Path file, JsonParser p, JsonToken t, String ptr, Map<String, Integer> lines)
-      throws IOException {
+  private static JsonNode read(Path file, JsonParser p, JsonToken t, String ptr, Map<String, Integer> lines,
+      Map<String, String> numbers) throws IOException {
     lines.putIfAbsent(ptr, lineOf(p.currentTokenLocation()));
+    if (p instanceof YAMLParser y && y.isCurrentAlias()) {
+      // Jackson reads an alias as its anchor's name: url: *repo would be the local path "repo"
+      throw new ConfigException(file, lineOf(p.currentTokenLocation()), display(ptr) + ": YAML aliases (*"
+          + p.getText() + ") are not supported in the agent configuration: write the value out");
+    }
     JsonNodeFactory f = JsonNodeFactory.instance;
     switch (t) {
       case START_OBJECT -> {
@@ -92,12 +102,16 @@ public final class ConfigNode {
           String name = p.currentName();
           String child = ptr + "/" + name.replace("~", "~0").replace("/", "~1");
           int line = lineOf(p.currentTokenLocation());
+          if (name.equals("<<") && p instanceof YAMLParser) {
+            throw new ConfigException(file, line, display(child) + ": YAML merge keys (<<) are not supported in the agent"
+                + " configuration: write the fields out");
+          }
           if (o.has(name)) {
             throw new ConfigException(file, line, display(child) + ": duplicate key (first at line " + lines.get(child)
                 + ")");
           }
           lines.put(child, line);
-          o.set(name, read(file, p, p.nextToken(), child, lines));
+          o.set(name, read(file, p, p.nextToken(), child, lines, numbers));
         }
         return o;
       }
@@ -105,18 +119,19 @@ public final class ConfigNode {
         ArrayNode a = f.arrayNode();
         int i = 0;
         for (JsonToken e = p.nextToken(); e != JsonToken.END_ARRAY; e = p.nextToken()) {
-          a.add(read(file, p, e, ptr + "/" + i++, lines));
+          a.add(read(file, p, e, ptr + "/" + i++, lines, numbers));
         }
         return a;
       }
       case VALUE_STRING -> {
         return f.textNode(p.getText());
       }
-      case VALUE_NUMBER_INT -> {
-        return f.numberNode(p.getLongValue());
-      }
-      case VALUE_NUMBER_FLOAT -> {
-        return f.numberNode(p.getDoubleValue());
+      case VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT -> {
+        JsonNode n = t == JsonToken.VALUE_NUMBER_INT ? f.numberNode(p.getLongValue()) : f.numberNode(p.getDoubleValue());
+        if (!n.asText().equals(p.getText())) {
+          numbers.put(ptr, p.getText());
+        }
+        return n;
       }
       case VALUE_TRUE, VALUE_FALSE -> {
         return f.booleanNode(t == JsonToken.VALUE_TRUE);
@@ -199,7 +214,7 @@ public final class ConfigNode {
   /** The field {@code name} of this mapping (missing when absent). */
   public ConfigNode get(String name) {
     JsonNode child = node.isObject() && node.has(name) ? node.get(name) : MissingNode.getInstance();
-    return new ConfigNode(file, child, pointer + "/" + name.replace("~", "~0").replace("/", "~1"), lines);
+    return new ConfigNode(file, child, pointer + "/" + name.replace("~", "~0").replace("/", "~1"), lines, numbers);
   }
 
   /** Fails unless this is a mapping whose fields are all among {@code allowed}. */
@@ -228,7 +243,7 @@ public final class ConfigNode {
     }
     List<ConfigNode> out = new ArrayList<>();
     for (int i = 0; i < c.node.size(); i++) {
-      out.add(new ConfigNode(file, c.node.get(i), c.pointer + "/" + i, lines));
+      out.add(new ConfigNode(file, c.node.get(i), c.pointer + "/" + i, lines, numbers));
     }
     return out;
   }
@@ -246,6 +261,12 @@ public final class ConfigNode {
     }
     if (!c.node.isTextual() && !c.node.isNumber()) {
       throw c.error("must be a string, got " + kind(c.node));
+    }
+    String written = c.numbers.get(c.pointer);
+    if (written != null) {
+      // ref: 1.10 would be the tag 1.1, ref: 010 the branch 8
+      throw c.error("YAML reads " + written + " as the number " + c.node.asText() + "; quote it (\"" + written
+          + "\") if that is the string meant");
     }
     String s = c.node.asText();
     if (s.isBlank()) {

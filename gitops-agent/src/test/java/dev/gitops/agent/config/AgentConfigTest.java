@@ -431,6 +431,55 @@ class AgentConfigTest {
   }
 
   @Test
+  void yamlAliasesAndMergeKeysAreRefusedNotReadAsTheAnchorsName() {
+    // Jackson reads *repo as the string "repo": the second target would sync from the local path ./repo
+    assertThat(error("""
+        targets:
+          - name: web
+            source: {url: &repo https://e/r.git, ref: main}
+            provider: {type: files, directory: /srv/web}
+          - name: api
+            source: {url: *repo, ref: main}
+            provider: {type: files, directory: /srv/api}
+        """).getMessage()).contains("agent.yaml:6: targets[1].source.url: YAML aliases (*repo) are not supported");
+    assertThat(error("""
+        targets:
+          - name: web
+            source: {url: https://e/r.git}
+            provider: &files {type: files, directory: /srv/web}
+          - <<: {source: {url: https://e/r.git}}
+            name: api
+            provider: {type: files, directory: /srv/api}
+        """).getMessage()).contains("agent.yaml:5: targets[1].<<: YAML merge keys (<<) are not supported");
+  }
+
+  @Test
+  void aNumberYamlReadsOtherwiseThanWrittenIsRefusedWhereAStringIsMeant() throws IOException {
+    for (String ref : new String[] {"1.10", "010", "0x1F", "1_000"}) {
+      assertThat(error("""
+          targets:
+            - name: web
+              source: {url: https://e/r.git, ref: %s}
+              provider: {type: files, directory: /srv/web}
+          """.formatted(ref)).getMessage()).as(ref).contains("agent.yaml:3: targets[0].source.ref: YAML reads " + ref
+          + " as the number").contains("quote it (\"" + ref + "\")");
+    }
+    AgentConfig c = load("""
+        targets:
+          - name: "007"
+            source: {url: https://e/r.git, ref: '1.10', path: 2024}
+            provider: {type: files, directory: /srv/web}
+            owner: 42
+        """);
+    assertThat(c.targets().get(0)).satisfies(t -> {
+      assertThat(t.name()).isEqualTo("007");
+      assertThat(t.ref()).isEqualTo("1.10");
+      assertThat(t.path()).isEqualTo("2024");
+      assertThat(t.owner()).isEqualTo("42");
+    });
+  }
+
+  @Test
   void anExplicitEmptyListIsAnAgentWithoutTargets() throws IOException {
     AgentConfig c = load("targets: []\n");
     assertThat(c.targets()).isEmpty();

@@ -116,6 +116,7 @@ public final class YamlManifestDecoder implements Decoder {
   /** The pointers (and their prefixes) whose lines the reader records: those the mappings read. */
   private final Set<String> tracked;
   private final int maxAliases;
+  private final boolean emptyValuesAsNull;
   private final int maxCodePoints;
   private final int maxNodes;
   private final YAMLFactory yamlFactory;
@@ -148,9 +149,16 @@ public final class YamlManifestDecoder implements Decoder {
     lo.setNestingDepthLimit(b.maxDepth);
     // tags are checked token by token below; the inspector refuses global tags should SnakeYAML ever construct them
     lo.setTagInspector(tag -> false);
-    this.yamlFactory = new AnchoredYamlFactory(YAMLFactory.builder()
+    this.emptyValuesAsNull = b.emptyValuesAsNull;
+    com.fasterxml.jackson.dataformat.yaml.YAMLFactoryBuilder yb = YAMLFactory.builder()
         .loaderOptions(lo)
-        .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION));
+        .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION);
+    if (emptyValuesAsNull) {
+      yb.enable(YAMLParser.Feature.EMPTY_STRING_AS_NULL);
+    } else {
+      yb.disable(YAMLParser.Feature.EMPTY_STRING_AS_NULL);
+    }
+    this.yamlFactory = new AnchoredYamlFactory(yb);
     this.jsonFactory = JsonFactory.builder()
         .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
         .build();
@@ -176,7 +184,7 @@ public final class YamlManifestDecoder implements Decoder {
   public String fingerprint() {
     return "YamlManifestDecoder(provider=" + (defaultProvider == null ? "" : defaultProvider)
         + ",aliases=" + maxAliases + ",codePoints=" + maxCodePoints + ",nodes=" + maxNodes
-        + (mappings.isEmpty() ? "" : ",mappings=" + mappings) + ",v1)";
+        + (mappings.isEmpty() ? "" : ",mappings=" + mappings) + (emptyValuesAsNull ? ",emptyValuesAsNull" : "") + ",v1)";
   }
 
   @Override
@@ -726,8 +734,19 @@ public final class YamlManifestDecoder implements Decoder {
     private int maxCodePoints = 3 * 1024 * 1024;
     private int maxNodes = 1_000_000;
     private int maxDepth = 100;
+    private boolean emptyValuesAsNull;
 
     private Builder() {}
+
+    /**
+     * Whether a key written without a value ({@code labels:}) reads as null, as YAML and kubectl
+     * read it, rather than as the empty string (default off: the empty string). A quoted empty
+     * string ({@code ''}) is always a string.
+     */
+    public Builder emptyValuesAsNull(boolean on) {
+      this.emptyValuesAsNull = on;
+      return this;
+    }
 
     /** The provider id used when a document has no {@code provider} field. */
     public Builder defaultProvider(String providerId) {
