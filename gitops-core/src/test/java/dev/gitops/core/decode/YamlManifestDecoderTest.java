@@ -85,6 +85,20 @@ class YamlManifestDecoderTest {
   }
 
   @Test
+  void aKeyWithoutAValueIsTheEmptyStringUnlessEmptyValuesAsNullIsOn() throws Exception {
+    String text = "type: widget\nname: a\nspec:\n  labels:\n  quoted: ''\n";
+    assertThat(decoder.decode(file("a.yaml", text)).get(0).document())
+        .as("the default: as before, for every provider that does not ask")
+        .isEqualTo(new ObjectMapper().readTree("{\"labels\":\"\",\"quoted\":\"\"}"));
+    YamlManifestDecoder asNull = YamlManifestDecoder.builder().defaultProvider("memory").emptyValuesAsNull(true).build();
+    assertThat(asNull.decode(file("a.yaml", text)).get(0).document())
+        .as("null, as YAML reads it; a quoted empty string stays a string")
+        .isEqualTo(new ObjectMapper().readTree("{\"labels\":null,\"quoted\":\"\"}"));
+    assertThat(asNull.fingerprint()).as("decodes cached under one setting are not taken for the other")
+        .isNotEqualTo(decoder.fingerprint());
+  }
+
+  @Test
   void readsJsonDocumentsOneAfterAnother() {
     String text = "{\"type\":\"t\",\"name\":\"a\",\"spec\":{\"x\":[1,2.5,true,null]}}\n"
         + "{\"provider\":\"other\",\"type\":\"t\",\"name\":\"b\"}\n";
