@@ -5,6 +5,7 @@ import dev.gitops.core.SyncOptions;
 import dev.gitops.core.plan.PlanCodec;
 import dev.gitops.core.render.PlanRenderer;
 import dev.gitops.core.store.FileStateStore;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -61,10 +62,44 @@ final class PlanCommand implements Callable<Integer> {
     }
   }
 
+  /**
+   * Refuses an {@code --out} no plan can be saved to before anything is planned or created: an
+   * empty one (the working directory), a directory, or a file in the state store (a plan written
+   * over the store's journal would lose what gitops owns).
+   */
+  private void checkOut() {
+    if (out.toString().isBlank()) {
+      throw new IllegalArgumentException("--out is empty: give the file to save the plan to");
+    }
+    Path file = out.toAbsolutePath().normalize();
+    if (Files.isDirectory(file)) {
+      throw new IllegalArgumentException("--out " + out + " is a directory: give the file to save the plan to");
+    }
+    target.validate();
+    Path store = target.stateDir().toAbsolutePath().normalize();
+    if (resolved(file).startsWith(resolved(store))) {
+      throw new IllegalArgumentException("--out " + out + " is inside the state store " + store
+          + ": save the plan elsewhere");
+    }
+  }
+
+  /** {@code path} (absolute, normalised) with the links of its nearest existing ancestor resolved. */
+  private static Path resolved(Path path) {
+    for (Path dir = path; dir != null; dir = dir.getParent()) {
+      try {
+        return dir.toRealPath().resolve(dir.relativize(path));
+      } catch (IOException e) {
+        // not there (yet): its parent, then
+      }
+    }
+    return path;
+  }
+
   @Override
   public Integer call() throws Exception {
     PrintWriter w = spec.commandLine().getOut();
     if (out != null) {
+      checkOut();
       keepSecretKey();
     }
     try (Session s = Session.openReadOnly(target, options())) {
@@ -72,10 +107,14 @@ final class PlanCommand implements Callable<Integer> {
       w.print(PlanRenderer.text(plan));
       if (out != null) {
         Path file = out.toAbsolutePath();
-        if (file.getParent() != null) {
-          Files.createDirectories(file.getParent());
+        try {
+          if (file.getParent() != null) {
+            Files.createDirectories(file.getParent());
+          }
+          Files.writeString(file, PlanCodec.toJson(plan, s.store().secretKey()));
+        } catch (IOException e) {
+          throw new IllegalArgumentException("--out " + out + ": cannot write the plan there: " + ExitCodes.oneLine(e), e);
         }
-        Files.writeString(file, PlanCodec.toJson(plan, s.store().secretKey()));
         w.println("Saved plan " + PlanRenderer.shortId(plan.id()) + " to " + out
             + "; apply exactly this plan with 'gitops sync --plan " + out + "' (same flags).");
       }

@@ -10,6 +10,7 @@ import dev.gitops.core.plan.PlanCodec;
 import dev.gitops.core.render.PlanRenderer;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.charset.MalformedInputException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -97,10 +98,23 @@ final class SyncCommand implements Callable<Integer> {
 
   /** Reads a plan file, naming the file in errors. */
   static Plan readPlan(Path file) throws IOException {
+    if (file.toString().isBlank()) {
+      // an empty path is the working directory: never a plan file by accident
+      throw new IllegalArgumentException("--plan is empty: give the plan file 'gitops plan --out' saved");
+    }
+    String text;
     try {
-      return PlanCodec.fromJson(Files.readString(file));
+      text = Files.readString(file);
     } catch (NoSuchFileException e) {
       throw new IllegalArgumentException("--plan " + file + ": no such file", e);
+    } catch (MalformedInputException e) {
+      throw new IllegalArgumentException("--plan " + file + ": not a plan file: not UTF-8 text", e);
+    } catch (IOException e) {
+      throw new IllegalArgumentException("--plan " + file + ": " + (Files.isDirectory(file)
+          ? "is a directory, not a plan file" : "cannot read it: " + ExitCodes.oneLine(e)), e);
+    }
+    try {
+      return PlanCodec.fromJson(text);
     } catch (RuntimeException e) {
       throw new IllegalArgumentException("--plan " + file + ": " + ExitCodes.oneLine(e), e);
     }

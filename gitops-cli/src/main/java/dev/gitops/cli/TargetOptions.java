@@ -1,12 +1,14 @@
 package dev.gitops.cli;
 
 import dev.gitops.agent.providers.LocalRepository;
+import dev.gitops.core.source.GitSource;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.io.PrintWriter;
 import java.util.List;
+import java.util.function.Consumer;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -191,7 +193,22 @@ public final class TargetOptions {
     if (repo == null) {
       throw new IllegalArgumentException("missing --repo: the Git repository (URL or local path) to read");
     }
+    // checked before anything is created: a refused --path or --ref leaves no state directory behind
+    sourceFlag("--ref", ref, b -> b.ref(ref));
+    sourceFlag("--path", path, b -> b.path(path));
     validateLiveSide(false);
+  }
+
+  /** Gives {@code value} to a source builder as {@code set} does, naming {@code flag} if it is refused. */
+  private static void sourceFlag(String flag, String value, Consumer<GitSource.Builder> set) {
+    if (value == null) {
+      return;
+    }
+    try {
+      set.accept(GitSource.builder());
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(flag + ": " + e.getMessage(), e);
+    }
   }
 
   /**
@@ -303,6 +320,17 @@ public final class TargetOptions {
       throw new IllegalArgumentException("ansible".equals(provider)
           ? "--inventory-out " + inventoryOut + ": " + dir + " is a file, not a directory"
           : "--target " + dir + " is a file, not a directory");
+    }
+    if (dir != null && !"ansible".equals(provider) && Files.isSymbolicLink(dir) && !Files.exists(dir)) {
+      // a link to a volume not mounted, say: never read as an empty target, nor made on the way
+      String to;
+      try {
+        to = Files.readSymbolicLink(dir).toString();
+      } catch (java.io.IOException e) {
+        to = "?";
+      }
+      throw new IllegalArgumentException("--target " + dir + " is a symbolic link to '" + to
+          + "', which does not exist");
     }
     if (!storeOnly && !"ansible".equals(provider)) {
       requireTargetOutsideRepository(dir);

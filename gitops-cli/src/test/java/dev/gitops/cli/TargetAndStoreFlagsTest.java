@@ -153,6 +153,91 @@ class TargetAndStoreFlagsTest {
   }
 
   @Test
+  void aPathSpeltAsFluxAndArgoCdSpellItIsReadAndABadPathOrRefIsAnErrorNamingTheFlagThatWritesNothing()
+      throws Exception {
+    String repoDir = repo.dir().toString();
+    Path conf = tmp.resolve("conf");
+    Run dotted = gitops("sync", "--repo", repoDir, "--path", "./conf/", "--target", conf.toString());
+    assertThat(dotted.code()).as("%s", dotted).isEqualTo(ExitCodes.OK);
+    assertThat(conf.resolve("site.conf")).hasContent("listen 80");
+    Path root = tmp.resolve("root");
+    Run dot = gitops("sync", "--repo", repoDir, "--path", ".", "--target", root.toString());
+    assertThat(dot.code()).as("%s", dot).isEqualTo(ExitCodes.OK);
+    assertThat(root.resolve("conf/site.conf")).hasContent("listen 80");
+    assertThat(root.resolve("app.properties")).exists();
+    Run same = gitops("status", "--repo", repoDir, "--path", "conf", "--target", conf.toString());
+    assertThat(same.code()).as("%s", same).isEqualTo(ExitCodes.OK);
+
+    Path target = tmp.resolve("target");
+    for (String cmd : List.of("sync", "plan", "status", "diff")) {
+      Run up = gitops(cmd, "--repo", repoDir, "--path", "conf/../..", "--target", target.toString());
+      assertThat(up.code()).as("%s: %s", cmd, up).isEqualTo(ExitCodes.ERROR);
+      assertThat(up.err()).as(cmd).contains("gitops: --path: ").contains("'conf/../..'");
+      Run ref = gitops(cmd, "--repo", repoDir, "--ref", " ", "--target", target.toString());
+      assertThat(ref.code()).as("%s: %s", cmd, ref).isEqualTo(ExitCodes.ERROR);
+      assertThat(ref.err()).as(cmd).contains("gitops: --ref: ref must not be empty");
+    }
+    assertThat(target).doesNotExist();
+  }
+
+  @Test
+  void aPlanFileFlagThatIsEmptyADirectoryNotTextOrInTheStoreIsAnErrorNamingTheFlagAndTheStoreIsKept()
+      throws Exception {
+    String repoDir = repo.dir().toString();
+    Path target = tmp.resolve("target");
+    Path dir = Files.createDirectories(tmp.resolve("plans"));
+    Run empty = gitops("plan", "--repo", repoDir, "--target", target.toString(), "--out", "");
+    assertThat(empty.code()).as("%s", empty).isEqualTo(ExitCodes.ERROR);
+    assertThat(empty.err()).isEqualTo("gitops: --out is empty: give the file to save the plan to\n");
+    Run toDir = gitops("plan", "--repo", repoDir, "--target", target.toString(), "--out", dir.toString());
+    assertThat(toDir.code()).as("%s", toDir).isEqualTo(ExitCodes.ERROR);
+    assertThat(toDir.err()).startsWith("gitops: --out " + dir + " is a directory");
+    assertThat(target).as("a refused --out makes no store nor secret key").doesNotExist();
+
+    assertThat(gitops("sync", "--repo", repoDir, "--target", target.toString()).code()).isEqualTo(ExitCodes.OK);
+    Path journal = target.resolve(".gitops/journal");
+    byte[] recorded = Files.readAllBytes(journal);
+    Run intoStore = gitops("plan", "--repo", repoDir, "--target", target.toString(), "--out", journal.toString());
+    assertThat(intoStore.code()).as("%s", intoStore).isEqualTo(ExitCodes.ERROR);
+    assertThat(intoStore.err()).startsWith("gitops: --out " + journal + " is inside the state store "
+        + target.resolve(".gitops"));
+    Files.createSymbolicLink(tmp.resolve("alias"), target);
+    Path aliased = tmp.resolve("alias/.gitops/new-plan.json");
+    Run viaLink = gitops("plan", "--repo", repoDir, "--target", target.toString(), "--out", aliased.toString());
+    assertThat(viaLink.code()).as("%s", viaLink).isEqualTo(ExitCodes.ERROR);
+    assertThat(viaLink.err()).contains("is inside the state store");
+    assertThat(journal).hasBinaryContent(recorded);
+    assertThat(target.resolve(".gitops/new-plan.json")).doesNotExist();
+
+    Path binary = Files.write(tmp.resolve("binary.json"), new byte[] {(byte) 0x9a, (byte) 0xff, 0x01});
+    for (String cmd : List.of("sync", "diff")) {
+      Run noPlan = gitops(cmd, "--repo", repoDir, "--target", target.toString(), "--plan", "");
+      assertThat(noPlan.code()).as("%s", noPlan).isEqualTo(ExitCodes.ERROR);
+      assertThat(noPlan.err()).as(cmd).startsWith("gitops: --plan is empty");
+      Run dirPlan = gitops(cmd, "--repo", repoDir, "--target", target.toString(), "--plan", dir.toString());
+      assertThat(dirPlan.code()).as("%s", dirPlan).isEqualTo(ExitCodes.ERROR);
+      assertThat(dirPlan.err()).as(cmd).isEqualTo("gitops: --plan " + dir + ": is a directory, not a plan file\n");
+      Run binPlan = gitops(cmd, "--repo", repoDir, "--target", target.toString(), "--plan", binary.toString());
+      assertThat(binPlan.code()).as("%s", binPlan).isEqualTo(ExitCodes.ERROR);
+      assertThat(binPlan.err()).as(cmd).isEqualTo("gitops: --plan " + binary + ": not a plan file: not UTF-8 text\n");
+    }
+    assertThat(journal).hasBinaryContent(recorded);
+  }
+
+  @Test
+  void aTargetThatIsALinkToNothingIsAnErrorNamingItsDestinationAndNothingIsMade() throws Exception {
+    Path missing = tmp.resolve("unmounted/volume");
+    Path link = Files.createSymbolicLink(tmp.resolve("target"), missing);
+    for (String cmd : List.of("sync", "plan", "status", "diff")) {
+      Run r = gitops(cmd, "--repo", repo.dir().toString(), "--target", link.toString());
+      assertThat(r.code()).as("%s: %s", cmd, r).isEqualTo(ExitCodes.ERROR);
+      assertThat(r.err()).as(cmd).isEqualTo("gitops: --target " + link + " is a symbolic link to '" + missing
+          + "', which does not exist\n");
+    }
+    assertThat(tmp.resolve("unmounted")).doesNotExist();
+  }
+
+  @Test
   void emptyProviderFlagsAreErrorsNamingTheFlag() throws Exception {
     String repoDir = repo.dir().toString();
     String state = tmp.resolve("state").toString();

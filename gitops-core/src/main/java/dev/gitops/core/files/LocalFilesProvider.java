@@ -538,6 +538,11 @@ public final class LocalFilesProvider implements Provider {
         if (!before.regular) {
           return Observation.unknown(key, file + " is a special file (a fifo, socket or device), not a regular file");
         }
+        if (before.size > MAX_LIVE_SIZE) {
+          // never read whole: it would end the process (out of memory) instead of this one key's observation
+          return Observation.unknown(key, file + " is " + before.size + " bytes, more than the " + MAX_LIVE_SIZE
+              + " bytes a live file is read up to; it is left as it is (shrink, move or delete it)");
+        }
         Written mine = written.remove(key);
         if (mine != null && mine.token().equals(before.token())) {
           // untouched since this provider wrote it (a write or chmod would have moved the token):
@@ -603,6 +608,13 @@ public final class LocalFilesProvider implements Provider {
 
   /** Files larger than this are read as a stream (the sized array would be too large or is not worth it). */
   private static final long MAX_SIZED_READ = 64L * 1024 * 1024;
+
+  /**
+   * The largest live file observed (1 GiB): a larger one is UNKNOWN, naming its size, since its bytes
+   * and their text or Base64 would not fit a Java array (above 2 GiB, whatever the heap) or would take
+   * several times its size in heap; Git's own files are far smaller ({@code GitSource.Builder.maxFileSize}).
+   */
+  static final long MAX_LIVE_SIZE = 1L << 30;
 
   /**
    * {@link #markOf(Ownership, ResourceKey, String)} for a call of {@code ctx}: not read again when

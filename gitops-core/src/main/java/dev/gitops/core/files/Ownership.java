@@ -1,5 +1,6 @@
 package dev.gitops.core.files;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
@@ -180,6 +181,10 @@ final class Ownership {
         bytes = Files.readAllBytes(f);
       } catch (NoSuchFileException e2) {
         return null;  // released between the two reads
+      } catch (IOException e2) {
+        // a directory, say, where a claim was: the message alone ("Is a directory") names no file
+        throw new IOException("cannot read ownership record " + f + (Files.isDirectory(f, LinkOption.NOFOLLOW_LINKS)
+            ? ": it is a directory, not a claim" : ": " + e2.getMessage()), e2);
       }
       return read(f, bytes);
     }
@@ -346,18 +351,31 @@ final class Ownership {
     JsonNode n;
     try {
       n = JSON.readTree(bytes);
+    } catch (JsonProcessingException e) {
+      throw new IOException("ownership record " + f + " is not valid JSON (" + e.getOriginalMessage()
+          + (e.getLocation() == null ? "" : " at line " + e.getLocation().getLineNr() + ", column "
+          + e.getLocation().getColumnNr()) + ")", e);
     } catch (IOException e) {
-      throw new IOException("ownership record " + f + " is not valid JSON: " + e.getMessage(), e);
+      // bad bytes surface as a CharConversionException, which is no JsonProcessingException
+      throw new IOException("ownership record " + f + " is not valid JSON (" + e.getMessage() + ")", e);
     }
     JsonNode owner = n == null ? null : n.get(OWNER);
     JsonNode path = n == null ? null : n.get(PATH);
     if (owner == null || !owner.isTextual() || path == null || !path.isTextual()
         || !f.getFileName().toString().equals(KeyFileNames.of(path.textValue()))) {
       throw new IOException("ownership record " + f + " is damaged: want {\"owner\": ..., \"path\": ...} for the path"
-          + " its name stands for, got " + new String(bytes, StandardCharsets.UTF_8));
+          + " its name stands for, got " + (bytes.length == 0 ? "an empty file" : quoted(bytes)));
     }
     return Map.of(path.textValue(), owner.textValue());
   }
+
+  /** The start of a damaged record as text, for a message: at most {@value #QUOTED} characters. */
+  private static String quoted(byte[] bytes) {
+    String text = new String(bytes, StandardCharsets.UTF_8);
+    return text.length() <= QUOTED ? text : text.substring(0, QUOTED) + "... (" + bytes.length + " bytes)";
+  }
+
+  private static final int QUOTED = 200;
 
   /**
    * The record {@link #recordText} writes, {@code {"owner":"O","path":"P"}} with neither holding a

@@ -1186,25 +1186,29 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
       return this;
     }
 
-    /** The sub-directory of the repository holding the desired state; "" (the default) for the root. */
+    /**
+     * The sub-directory of the repository holding the desired state; "" (the default) for the root.
+     * It is read as Flux and Argo CD read theirs: {@code .} and {@code ./} are the root, {@code
+     * ./apps}, {@code apps/} and {@code apps//web} are {@code apps} and {@code apps/web}.
+     *
+     * @throws IllegalArgumentException when the path is absolute or holds a {@code ..} part or a backslash
+     */
     public Builder path(String subPath) {
       Objects.requireNonNull(subPath, "path");
       String p = subPath.trim();
       if (p.startsWith("/") || p.startsWith("\\") || p.matches("^[A-Za-z]:.*")) {
         throw new IllegalArgumentException("path must be relative to the repository root: '" + subPath + "'");
       }
-      while (p.endsWith("/")) {
-        p = p.substring(0, p.length() - 1);
-      }
-      if (!p.isEmpty()) {
-        for (String part : p.split("/", -1)) {
-          if (part.isEmpty() || part.equals(".") || part.equals("..") || part.contains("\\")) {
-            throw new IllegalArgumentException("path must not contain '..', '.', empty parts or backslashes: '"
-                + subPath + "'");
-          }
+      List<String> parts = new ArrayList<>();
+      for (String part : p.split("/")) {
+        if (part.equals("..") || part.contains("\\")) {
+          throw new IllegalArgumentException("path must not contain '..' or backslashes: '" + subPath + "'");
+        }
+        if (!part.isEmpty() && !part.equals(".")) {
+          parts.add(part);
         }
       }
-      this.path = p;
+      this.path = String.join("/", parts);
       return this;
     }
 

@@ -569,6 +569,28 @@ class LocalFilesProviderTest {
   }
 
   @Test
+  void aManagedFileGrownPastWhatALiveFileIsReadUpToIsUnknownNamingItsSizeAndTheOthersAreStillObserved()
+      throws IOException {
+    LocalFilesProvider p = provider();
+    ResourceKey big = p.keyOf("data/huge.bin");
+    ResourceKey small = p.keyOf("data/small.conf");
+    p.apply(change(big, Action.CREATE, text("x", "0644")), ctx());
+    p.apply(change(small, Action.CREATE, text("y", "0644")), ctx());
+    // sparse: 3 GiB that take no disk, more than any Java array holds (read whole, it ended the process)
+    long size = 3L << 30;
+    try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(target().resolve("data/huge.bin").toFile(), "rw")) {
+      f.setLength(size);
+    }
+    Map<ResourceKey, Observation> seen = p.observe(List.of(big, small), ctx());
+    assertThat(seen.get(big).isUnknown()).isTrue();
+    assertThat(seen.get(big).reason()).contains(target().resolve("data/huge.bin").toString())
+        .contains(size + " bytes").contains(LocalFilesProvider.MAX_LIVE_SIZE + " bytes");
+    assertThat(seen.get(small).isPresent()).isTrue();
+    assertThat(seen.get(small).live().get("content").textValue()).isEqualTo("y");
+    assertThat(Files.size(target().resolve("data/huge.bin"))).isEqualTo(size);
+  }
+
+  @Test
   void unreadableFileIsUnknown() throws IOException {
     assumeFalse("root".equals(System.getProperty("user.name")), "root reads files regardless of permissions");
     LocalFilesProvider p = provider();

@@ -165,6 +165,36 @@ class OwnershipTest {
   }
 
   @Test
+  void aClaimThatIsADirectoryGarbageOrHugeIsNamedInOneReadableLine() throws IOException {
+    Files.createDirectories(claimOf("dir.conf"));
+    Ownership o = new Ownership(tmp.resolve("owners"));
+    assertThatThrownBy(() -> o.ownerOf("dir.conf")).isInstanceOf(IOException.class)
+        .hasMessage("cannot read ownership record " + claimOf("dir.conf") + ": it is a directory, not a claim");
+    Files.delete(claimOf("dir.conf"));
+
+    Files.write(claimOf("bin.conf"), new byte[] {(byte) 0x9a, 0x01, 0x02});
+    assertThatThrownBy(() -> o.ownerOf("bin.conf")).isInstanceOf(IOException.class)
+        .hasMessageStartingWith("ownership record " + claimOf("bin.conf") + " is not valid JSON (")
+        .hasMessageNotContaining("REDACTED").hasMessageNotContaining("StreamReadFeature");
+    Files.delete(claimOf("bin.conf"));
+
+    Files.writeString(claimOf("cut.conf"), "{\"owner\":\"team-a\",\"pa");
+    assertThatThrownBy(() -> o.ownerOf("cut.conf")).isInstanceOf(IOException.class)
+        .hasMessageContaining(claimOf("cut.conf") + " is not valid JSON (").hasMessageContaining("line 1, column ")
+        .hasMessageNotContaining("REDACTED");
+    Files.delete(claimOf("cut.conf"));
+
+    Files.writeString(claimOf("big.conf"), "{\"owner\": null, \"x\": \"" + "y".repeat(100_000) + "\"}");
+    assertThatThrownBy(() -> o.ownerOf("big.conf")).isInstanceOf(IOException.class)
+        .hasMessageContaining(claimOf("big.conf") + " is damaged").hasMessageEndingWith("... (100024 bytes)")
+        .satisfies(e -> assertThat(e.getMessage()).hasSizeLessThan(600));
+    Files.delete(claimOf("big.conf"));
+    Files.writeString(claimOf("empty.conf"), "");
+    assertThatThrownBy(() -> o.ownerOf("empty.conf")).isInstanceOf(IOException.class)
+        .hasMessageEndingWith("got an empty file");
+  }
+
+  @Test
   void aLinkRecordForAnotherPathIsDamage() throws IOException {
     Files.createDirectories(tmp.resolve("owners"));
     String other = Base64.getUrlEncoder().withoutPadding()

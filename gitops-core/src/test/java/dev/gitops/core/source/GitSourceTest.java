@@ -209,6 +209,25 @@ class GitSourceTest {
   }
 
   @Test
+  void aSubPathSpeltTheWayFluxAndArgoCdSpellItReadsTheSameDirectory() throws Exception {
+    repo.write("clusters/prod/web.yaml", manifest("web", "prod")).write("top.yaml", manifest("top", "x"));
+    repo.commit("init");
+    for (String dotted : List.of("./clusters/prod", "./clusters/prod/", "clusters//prod", "clusters/./prod")) {
+      State st = read(source(builder(daemon.url("repo")).ref("main").path(dotted)));
+      assertThat(st.resources()).as(dotted).hasSize(1);
+      assertThat(st.get(ResourceKey.of("memory", "widget", "", "web")).orElseThrow().origin().path()).as(dotted)
+          .isEqualTo("web.yaml");
+    }
+    for (String root : List.of(".", "./", " . ")) {
+      assertThat(read(source(builder(daemon.url("repo")).ref("main").path(root))).resources()).as(root).hasSize(2);
+    }
+    assertThatThrownBy(() -> GitSource.builder().path("./a/..")).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("'./a/..'");
+    assertThatThrownBy(() -> GitSource.builder().path("a\\b")).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("backslash");
+  }
+
+  @Test
   void subPathEscapesAreRefusedUpFront() {
     assertThatThrownBy(() -> GitSource.builder().path("../etc")).isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("../etc");
