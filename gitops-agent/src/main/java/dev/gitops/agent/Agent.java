@@ -29,7 +29,9 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
@@ -119,6 +121,10 @@ public final class Agent implements AutoCloseable {
   private byte[] seenDigest;
   /** A changed content seen at the last look, reloaded if the next look sees it unchanged. */
   private byte[] unsettledDigest;
+  /** Why the file could not be read at the last look (it was deleted, say), reported once; null when it could. */
+  private String unreadable;
+  /** The looks at the file while {@code watchConfig} is on; null while it is off (changed under {@code lifecycle}). */
+  private ScheduledFuture<?> watching;
   private volatile boolean started;
   private volatile boolean stopping;
   /** This agent's hold on its state directory; null with a placement (members may share one). */
@@ -205,10 +211,7 @@ public final class Agent implements AutoCloseable {
       }
       LOG.info("agent started with {} targets from {} ({} syncs at a time)", c.targets().size(), configFile,
           c.maxConcurrentSyncs());
-      if (c.watchConfig()) {
-        control.scheduleWithFixedDelay(this::watch, watchInterval.toMillis(), watchInterval.toMillis(),
-            TimeUnit.MILLISECONDS);
-      }
+      watch(c.watchConfig());
     } finally {
       lifecycle.unlock();
     }
@@ -327,6 +330,7 @@ public final class Agent implements AutoCloseable {
       }
     }
     config = next;
+    watch(next.watchConfig());
     if (placement != null) {
       placement.configured(names(next));  // it starts the added targets it places here
     }
@@ -394,12 +398,50 @@ public final class Agent implements AutoCloseable {
     }
   }
 
+  /**
+   * Starts or stops looking at the file, as {@code watchConfig} now says (under {@code lifecycle}):
+   * a reload that turns it on starts the looks, one that turns it off stops them.
+   */
+  private void watch(boolean on) {
+    if (on == (watching != null)) {
+      return;
+    }
+    if (!on) {
+      watching.cancel(false);  // a look in flight (the one reloading now, say) ends; no other starts
+      watching = null;
+      LOG.info("watchConfig is off: {} is reloaded only when asked (SIGHUP)", configFile);
+      return;
+    }
+    unsettledDigest = null;
+    unreadable = null;
+    try {
+      watching = control.scheduleWithFixedDelay(this::watch, watchInterval.toMillis(), watchInterval.toMillis(),
+          TimeUnit.MILLISECONDS);
+      LOG.info("watchConfig is on: {} is reloaded when it changes", configFile);
+    } catch (RejectedExecutionException e) {
+      // the agent is shutting down: nothing is to be watched any more
+    }
+  }
+
   private void watch() {
     if (stopping) {
       return;
     }
+    byte[] bytes;
     try {
-      byte[] digest = digest(AgentConfig.read(configFile));
+      bytes = AgentConfig.read(configFile);
+    } catch (ConfigException e) {
+      // a deleted or unreadable file stays so for many looks: said once, and again when the reason changes
+      if (!e.getMessage().equals(unreadable)) {
+        unreadable = e.getMessage();
+        LOG.error("configuration not reloaded, the running one stays: {}", e.getMessage());
+        listener.reloadFailed(e);
+      }
+      return;
+    }
+    unreadable = null;
+    try {
+      byte[] digest = digest(bytes);
       if (Arrays.equals(digest, seenDigest)) {
         unsettledDigest = null;
         return;

@@ -160,9 +160,12 @@ class AgentTest {
     String targets = memoryTarget("slow", repo("slow", "a").uri(), ", observeDelay: 300ms")
         + memoryTarget("fast1", repo("fast1", "a").uri(), "")
         + memoryTarget("fast2", repo("fast2", "a").uri(), "");
-    Agent agent = start(config("  maxConcurrentSyncs: 1\n  watchConfig: false\n",
-        targets.replace("interval: 1h", "interval: 20ms")));
-    await("the slow target synced four times", () -> memory.observes("slow") >= 4);
+    Agent agent = start(config("  maxConcurrentSyncs: 1\n  watchConfig: false\n", targets));
+    // every target asks for a sync all the time (an interval is at least 1s: triggers keep them asking)
+    await("the slow target synced four times", () -> {
+      agent.trigger(null);
+      return memory.observes("slow") >= 4;
+    });
     // One slot, taken in turn: between two syncs of the slow target each other target gets its turn.
     assertThat(memory.observes("fast1")).isGreaterThanOrEqualTo(memory.observes("slow") - 1);
     assertThat(memory.observes("fast2")).isGreaterThanOrEqualTo(memory.observes("slow") - 1);
@@ -254,6 +257,62 @@ class AgentTest {
     Thread.sleep(400);  // several more looks at the unchanged, still invalid file
     assertThat(refused).hasSize(1);
     assertThat(refused.get(0).getMessage()).contains("agent.yaml:");
+    assertThat(agent.config().targets()).hasSize(2);
+  }
+
+  @Test
+  void aReloadTurnsWatchingTheFileOnAndOff() throws Exception {
+    String one = memoryTarget("one", repo("one", "a").uri(), "");
+    Path config = config("  watchConfig: false\n", one);
+    Agent agent = start(config);
+    config("  watchConfig: false\n", one + memoryTarget("two", repo("two", "b").uri(), ""));
+    Thread.sleep(500);  // several looks, were it watched
+    assertThat(reloads).isEmpty();
+    assertThat(agent.config().targets()).hasSize(1);
+
+    // turned on by a reload (SIGHUP): from then on an edit reloads by itself
+    config("  watchConfig: true\n", one + memoryTarget("two", repos.get("two").uri(), ""));
+    assertThat(agent.reload().started()).containsExactly("two");
+    String three = memoryTarget("three", repo("three", "c").uri(), "");
+    config("  watchConfig: true\n", one + three);
+    await("the edit was reloaded", () -> !reloads.isEmpty());
+    assertThat(reloads.get(0).started()).containsExactly("three");
+
+    // turned off by an edit: the next edit waits for a reload
+    config("  watchConfig: false\n", one + three);
+    await("watching was turned off", () -> !agent.config().watchConfig());
+    config("  watchConfig: false\n", one);
+    Thread.sleep(500);
+    assertThat(reloads).hasSize(2);
+    assertThat(agent.config().targets()).extracting(t -> t.name()).containsExactly("one", "three");
+    assertThat(agent.reload().stopped()).containsExactly("three");
+  }
+
+  @Test
+  void aDeletedFileIsReportedOnceNotAtEveryLook() throws Exception {
+    Path config = config("", memoryTarget("one", repo("one", "a").uri(), ""));
+    Agent agent = start(config);
+    String content = Files.readString(config);
+
+    Files.delete(config);
+    await("the deletion was reported", () -> !refused.isEmpty());
+    Thread.sleep(500);  // several more looks at the missing file
+    assertThat(refused).hasSize(1);
+    assertThat(refused.get(0).getMessage()).isEqualTo(config + ": no such file");
+    // another reason is reported again
+    Files.createDirectory(config);
+    await("the new reason was reported", () -> refused.size() == 2);
+    assertThat(refused.get(1).getMessage()).startsWith(config + ": cannot read");
+    Files.delete(config);
+    await("the deletion was reported again", () -> refused.size() == 3);
+    // back as it was: nothing to reload; then an edit reloads as before
+    Files.writeString(config, content);
+    Thread.sleep(400);
+    assertThat(reloads).isEmpty();
+    assertThat(refused).hasSize(3);
+    Files.writeString(config, content + memoryTarget("two", repo("two", "b").uri(), ""));
+    await("the edit was reloaded", () -> !reloads.isEmpty());
+    assertThat(reloads.get(0).started()).containsExactly("two");
     assertThat(agent.config().targets()).hasSize(2);
   }
 

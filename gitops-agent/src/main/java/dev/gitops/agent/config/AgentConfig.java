@@ -41,6 +41,9 @@ import java.util.regex.Pattern;
 public record AgentConfig(Path file, Path stateDir, int maxConcurrentSyncs, Duration gracePeriod, boolean watchConfig,
     Duration stuckAfter, List<TargetConfig> targets, List<NotifierConfig> notifiers, JsonNode notifications) {
 
+  /** The shortest {@code interval} and {@code maxBackoff} of a target. */
+  private static final Duration MIN_SYNC_INTERVAL = Duration.ofSeconds(1);
+
   private static final Pattern NAME = Pattern.compile("[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?");
 
   /** What {@link #isName} accepts, in words, for messages. */
@@ -100,7 +103,7 @@ public record AgentConfig(Path file, Path stateDir, int maxConcurrentSyncs, Dura
     ConfigNode root = ConfigNode.parse(file, yaml);
     root.allowOnly("agent", "targets", "notifications");
     ConfigNode agent = root.get("agent");
-    if (!agent.isMissing()) {
+    if (!agent.isAbsent()) {
       agent.allowOnly("stateDir", "maxConcurrentSyncs", "gracePeriod", "watchConfig", "stuckAfter");
     }
     Path base = file.toAbsolutePath().getParent();
@@ -130,7 +133,7 @@ public record AgentConfig(Path file, Path stateDir, int maxConcurrentSyncs, Dura
       targets.add(c);
     }
     ConfigNode notifications = root.get("notifications");
-    if (!notifications.isMissing() && !notifications.json().isArray()) {
+    if (!notifications.isAbsent() && !notifications.json().isArray()) {
       throw notifications.error("must be a list of notifiers");
     }
     List<NotifierConfig> notifiers = new ArrayList<>();
@@ -211,7 +214,8 @@ public record AgentConfig(Path file, Path stateDir, int maxConcurrentSyncs, Dura
     }
     ConfigNode source = t.get("source");
     if (source.isMissing()) {
-      throw source.error("required: where the desired state comes from (url, ref, path, credentials)");
+      throw source.error(noValue(source) + "required: where the desired state comes from (url, ref, path,"
+          + " credentials)");
     }
     source.allowOnly("url", "ref", "path", "credentials", "knownHosts", "acceptUnknownHosts", "timeout");
     // A URL (scheme:// or scp-like user@host:path) as written; anything else is a local path, from the file's directory.
@@ -219,7 +223,8 @@ public record AgentConfig(Path file, Path stateDir, int maxConcurrentSyncs, Dura
     String url = written.contains("://") || written.matches("[^/]+@[^/:]+:.*") ? written : source.path("url").toString();
     ConfigNode provider = t.get("provider");
     if (provider.isMissing()) {
-      throw provider.error("required: the live system, for example {type: files, directory: /srv/app}");
+      throw provider.error(noValue(provider) + "required: the live system, for example {type: files, directory:"
+          + " /srv/app}");
     }
     if (!provider.json().isObject()) {
       throw provider.error("must be a mapping with a type, for example {type: files, directory: /srv/app}");
@@ -232,7 +237,7 @@ public record AgentConfig(Path file, Path stateDir, int maxConcurrentSyncs, Dura
     }
     Path store = t.optionalPath("store").orElse(stateDir.resolve("targets").resolve(name));
     ConfigNode policies = t.get("policies");
-    if (!policies.isMissing()) {
+    if (!policies.isAbsent()) {
       policies.allowOnly("detectOnly", "adopt", "maxDeletions", "maxDeletionPercent", "allowEmpty");
     }
     boolean adopt = policies.bool("adopt", false);
@@ -242,18 +247,37 @@ public record AgentConfig(Path file, Path stateDir, int maxConcurrentSyncs, Dura
         : ProviderFactory.Setup.of(type, () -> {
           throw provider.get("type").error("unknown provider type '" + type + "'");
         });
-    Duration interval = t.duration("interval", Duration.ofMinutes(3));
+    Duration interval = atLeast(t, "interval", Duration.ofMinutes(3));
     return new TargetConfig(name, url, source.optionalString("ref").orElse(null),
         source.optionalString("path").orElse(null), GitCredentials.read(source.get("credentials")).orElse(null),
         source.optionalPath("knownHosts").orElse(null), source.bool("acceptUnknownHosts", false),
         source.duration("timeout", GitSource.DEFAULT_TIMEOUT), type, setup, store,
         t.optionalString("owner").orElse(name), interval, t.number("jitter", 0, 0.5, 0.1),
-        t.duration("maxBackoff", Duration.ofMinutes(10)),
+        atLeast(t, "maxBackoff", Duration.ofMinutes(10)),
         t.duration("callTimeout", ExecutionOptions.defaults().callTimeout()),
         t.duration("syncTimeout", ExecutionOptions.defaults().syncTimeout()), t.bool("prune", true),
         policies.bool("detectOnly", false), adopt, policies.integer("maxDeletions", 0, Integer.MAX_VALUE, -1),
         policies.integer("maxDeletionPercent", 0, 100, -1), policies.bool("allowEmpty", false), t.json().deepCopy(),
         t.line());
+  }
+
+  /**
+   * The target's duration {@code name}, at least {@link #MIN_SYNC_INTERVAL}: the time between syncs
+   * or retries, each of which reads the repository and the live system. {@code 1ms} (a slip for
+   * {@code 1m}) would sync without pause.
+   */
+  private static Duration atLeast(ConfigNode t, String name, Duration otherwise) {
+    Duration d = t.duration(name, otherwise);
+    if (d.compareTo(MIN_SYNC_INTERVAL) < 0) {
+      throw t.get(name).error("must be at least 1s: each sync reads the repository and the live system, got "
+          + t.get(name).json().asText());
+    }
+    return d;
+  }
+
+  /** {@code "has no value; "} for a required key written without a value ({@code source:}), else nothing. */
+  private static String noValue(ConfigNode c) {
+    return c.json().isNull() ? "has no value; " : "";
   }
 
   /** Key and known_hosts files must be readable now, not when the first sync fails on them. */

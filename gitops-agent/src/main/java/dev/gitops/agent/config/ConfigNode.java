@@ -1,6 +1,7 @@
 package dev.gitops.agent.config;
 
 import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
@@ -98,7 +99,7 @@ public final class ConfigNode {
     switch (t) {
       case START_OBJECT -> {
         ObjectNode o = f.objectNode();
-        for (JsonToken k = p.nextToken(); k != JsonToken.END_OBJECT; k = p.nextToken()) {
+        for (JsonToken k = nextKey(file, p, ptr); k != JsonToken.END_OBJECT; k = nextKey(file, p, ptr)) {
           String name = p.currentName();
           String child = ptr + "/" + name.replace("~", "~0").replace("/", "~1");
           int line = lineOf(p.currentTokenLocation());
@@ -127,7 +128,10 @@ public final class ConfigNode {
         return f.textNode(p.getText());
       }
       case VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT -> {
-        JsonNode n = t == JsonToken.VALUE_NUMBER_INT ? f.numberNode(p.getLongValue()) : f.numberNode(p.getDoubleValue());
+        // a whole number past a long is kept whole: integer() refuses it naming the field, a string reads as written
+        JsonNode n = t == JsonToken.VALUE_NUMBER_FLOAT ? f.numberNode(p.getDoubleValue())
+            : p.getNumberType() == JsonParser.NumberType.BIG_INTEGER ? f.numberNode(p.getBigIntegerValue())
+            : f.numberNode(p.getLongValue());
         if (!n.asText().equals(p.getText())) {
           numbers.put(ptr, p.getText());
         }
@@ -139,7 +143,27 @@ public final class ConfigNode {
       case VALUE_NULL -> {
         return f.nullNode();
       }
-      default -> throw new ConfigException(file, lineOf(p.currentTokenLocation()), "unexpected YAML " + t);
+      case VALUE_EMBEDDED_OBJECT -> throw new ConfigException(file, lineOf(p.currentTokenLocation()), display(ptr)
+          + ": a YAML !!binary value is not supported in the agent configuration: write the value as text");
+      default -> throw new ConfigException(file, lineOf(p.currentTokenLocation()), display(ptr)
+          + ": a YAML value of a kind the agent configuration does not take");
+    }
+  }
+
+  /**
+   * The next key of a mapping at {@code ptr}, or its end. Jackson refuses a key that is not a
+   * scalar (a YAML complex key, {@code ? [a, b]}) naming SnakeYAML's event: it is said in words.
+   */
+  private static JsonToken nextKey(Path file, JsonParser p, String ptr) throws IOException {
+    try {
+      return p.nextToken();
+    } catch (JsonParseException e) {
+      if (e.getOriginalMessage() == null || !e.getOriginalMessage().startsWith("Expected a field name")) {
+        throw e;
+      }
+      throw new ConfigException(file, e.getLocation() == null ? 0 : lineOf(e.getLocation()), display(ptr)
+          + ": a key that is a list or a mapping (a YAML complex key, ? ...) is not supported in the agent"
+          + " configuration: keys are plain names", e);
     }
   }
 
@@ -189,17 +213,20 @@ public final class ConfigNode {
     return node;
   }
 
-  /** Whether the value is absent (or null). */
+  /** Whether the value is absent or written without one ({@link #isAbsent} refuses the latter). */
   public boolean isMissing() {
     return node.isMissingNode() || node.isNull();
   }
 
   /**
-   * Whether a scalar is absent: not written. A key written without a value ({@code interval:}) is
-   * refused, not taken for the default: it is a value lost in an edit, and the default may be far
-   * from what was meant.
+   * Whether the value is absent: not written. A key written without a value ({@code interval:},
+   * {@code credentials:}) is refused, not taken for the default: it is a value lost in an edit, and
+   * the default may be far from what was meant (no credentials, every event). Every accessor reads
+   * through it; a factory reading a mapping itself should too.
+   *
+   * @throws ConfigException when the key is written without a value
    */
-  private boolean isAbsent() {
+  public boolean isAbsent() {
     if (node.isNull()) {
       throw error("has no value (remove the key for the default)");
     }
@@ -219,6 +246,9 @@ public final class ConfigNode {
 
   /** Fails unless this is a mapping whose fields are all among {@code allowed}. */
   public ConfigNode allowOnly(String... allowed) {
+    if (node.isNull()) {
+      throw error("has no value");
+    }
     if (!node.isObject()) {
       throw error("must be a mapping, got " + kind(node));
     }
@@ -235,7 +265,7 @@ public final class ConfigNode {
   /** The elements of the list at {@code name}; empty when absent. */
   public List<ConfigNode> list(String name) {
     ConfigNode c = get(name);
-    if (c.isMissing()) {
+    if (c.isAbsent()) {
       return List.of();
     }
     if (!c.node.isArray()) {
@@ -278,7 +308,7 @@ public final class ConfigNode {
   /** The strings of the list (or single string) at {@code name}; empty when absent. */
   public List<String> strings(String name) {
     ConfigNode c = get(name);
-    if (c.isMissing()) {
+    if (c.isAbsent()) {
       return List.of();
     }
     if (c.node.isTextual()) {
@@ -312,7 +342,8 @@ public final class ConfigNode {
     if (c.isAbsent()) {
       return otherwise;
     }
-    if (!c.node.isIntegralNumber() || c.node.longValue() < min || c.node.longValue() > max) {
+    if (!c.node.isIntegralNumber() || !c.node.canConvertToLong() || c.node.longValue() < min
+        || c.node.longValue() > max) {
       throw c.error("must be a whole number from " + min + " to " + max + ", got " + c.node);
     }
     return c.node.intValue();
@@ -403,7 +434,7 @@ public final class ConfigNode {
    */
   public Optional<SecretRef> secret(String name) {
     ConfigNode c = get(name);
-    if (c.isMissing()) {
+    if (c.isAbsent()) {
       return Optional.empty();
     }
     if (c.node.isTextual()) {

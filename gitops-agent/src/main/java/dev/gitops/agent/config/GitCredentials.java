@@ -27,7 +27,7 @@ import java.util.Optional;
 public record GitCredentials(SecretRef token, String username, SecretRef password, Path sshKey, SecretRef passphrase) {
 
   static Optional<GitCredentials> read(ConfigNode c) {
-    if (c.isMissing()) {
+    if (c.isAbsent()) {
       return Optional.empty();
     }
     c.allowOnly("token", "username", "password", "sshKey", "passphrase");

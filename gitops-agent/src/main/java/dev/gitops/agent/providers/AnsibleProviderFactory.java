@@ -50,11 +50,11 @@ public final class AnsibleProviderFactory implements ProviderFactory {
     Path inventoryOut = options.path("inventoryOut");
     String decommission = options.optionalString("decommissionPlaybook").orElse(null);
     ConfigNode vars = options.get("extraVars");
-    if (!vars.isMissing() && !vars.json().isObject()) {
+    if (!vars.isAbsent() && !vars.json().isObject()) {
       throw vars.error("must be a mapping of variable names to values");
     }
     @SuppressWarnings("unchecked")
-    Map<String, Object> extraVars = vars.isMissing() ? Map.of() : JSON.convertValue(vars.json(), LinkedHashMap.class);
+    Map<String, Object> extraVars = vars.isAbsent() ? Map.of() : JSON.convertValue(vars.json(), LinkedHashMap.class);
     boolean checkDrift = options.bool("checkDrift", false);
     int forks = options.integer("forks", 1, 10_000, 0);
     Duration timeout = options.duration("timeout", null);

@@ -60,7 +60,7 @@ public final class TerraformProviderFactory implements ProviderFactory {
     }
     String binary = options.optionalString("binary").orElse("terraform");
     ConfigNode vars = options.get("variables");
-    if (!vars.isMissing() && !vars.json().isObject()) {
+    if (!vars.isAbsent() && !vars.json().isObject()) {
       throw vars.error("must be a mapping of variable names to values, a secret as {env: NAME} or {file: PATH}");
     }
     Map<String, String> plain = new LinkedHashMap<>();

@@ -431,6 +431,108 @@ class AgentConfigTest {
   }
 
   @Test
+  void aSectionOrListWrittenWithoutAValueIsRefusedNotTakenForAbsent() {
+    String web = """
+        targets:
+          - name: web
+            source:
+              url: https://e/r.git
+              credentials:
+            provider: {type: files, directory: /srv}
+        """;
+    // credentials: with nothing under it would silently sync without credentials
+    assertThat(error(web).getMessage()).contains("agent.yaml:5: targets[0].source.credentials: has no value");
+    assertThat(error(web.replace("      credentials:\n", "") + "    policies:\n").getMessage())
+        .contains("agent.yaml:6: targets[0].policies: has no value");
+    assertThat(error("agent:\ntargets: []\n").getMessage()).contains("agent.yaml:1: agent: has no value");
+    assertThat(error("targets: []\nnotifications:\n").getMessage())
+        .contains("agent.yaml:2: notifications: has no value");
+    assertThat(error("""
+        targets:
+          - name: web
+            source:
+            provider: {type: files, directory: /srv}
+        """).getMessage()).contains("agent.yaml:3: targets[0].source: has no value");
+    assertThat(error("""
+        targets:
+          - name: web
+            source: {url: https://e/r.git}
+            provider:
+        """).getMessage()).contains("agent.yaml:4: targets[0].provider: has no value");
+    assertThat(error("""
+        targets:
+          - name: web
+            source: {url: https://e/r.git}
+            provider: {type: files, directory: /srv, structured: }
+        """).getMessage()).contains("agent.yaml:4: targets[0].provider.structured: has no value");
+    // a webhook's secret: with no value would send unsigned bodies; events: would send every event
+    String hook = """
+        targets: []
+        notifications:
+          - type: webhook
+            url: https://hooks.example.com/x
+            %s:
+        """;
+    assertThat(error(hook.formatted("secret")).getMessage()).contains("agent.yaml:5: notifications[0].secret: has no value");
+    assertThat(error(hook.formatted("events")).getMessage()).contains("agent.yaml:5: notifications[0].events: has no value");
+    assertThat(error(hook.formatted("targets")).getMessage()).contains("agent.yaml:5: notifications[0].targets: has no value");
+    assertThat(error("""
+        targets:
+          -
+          - name: web
+            source: {url: https://e/r.git}
+            provider: {type: files, directory: /srv}
+        """).getMessage()).contains("agent.yaml:2: targets[0]: has no value");
+    // targets: keeps its own message
+    assertThat(error("targets:\n").getMessage()).contains("'targets' has no value: a truncated file");
+  }
+
+  @Test
+  void valuesYamlCannotCarryAreRefusedNamingTheField() {
+    String target = """
+        targets:
+          - name: web
+            source: {url: https://e/r.git}
+            provider: {type: files, directory: /srv}
+            %s
+        """;
+    ConfigException binary = error(target.formatted("interval: !!binary aGVsbG8="));
+    assertThat(binary.getMessage()).contains("agent.yaml:5: targets[0].interval: ").contains("!!binary")
+        .doesNotContain("VALUE_EMBEDDED_OBJECT");
+    ConfigException complex = error(target.formatted("? [a, b]\n    : 1"));
+    assertThat(complex.getMessage()).contains("agent.yaml:5: targets[0]: ").contains("complex")
+        .doesNotContain("Event").doesNotContain("snakeyaml");
+    assertThat(error("""
+        agent:
+          maxConcurrentSyncs: 99999999999999999999
+        targets: []
+        """).getMessage()).contains("agent.yaml:2: agent.maxConcurrentSyncs: must be a whole number from 1 to 1024, got"
+        + " 99999999999999999999");
+    assertThat(error(target.formatted("policies: {maxDeletions: 18446744073709551621}")).getMessage())
+        .as("not read as 5, its low 64 bits")
+        .contains("agent.yaml:5: targets[0].policies.maxDeletions: must be a whole number from 0 to");
+  }
+
+  @Test
+  void aSyncIntervalOrBackoffBelowOneSecondIsRefused() throws IOException {
+    String target = """
+        targets:
+          - name: web
+            source: {url: https://e/r.git}
+            provider: {type: files, directory: /srv}
+            %s
+        """;
+    assertThat(error(target.formatted("interval: 1ms")).getMessage())
+        .contains("agent.yaml:5: targets[0].interval: must be at least 1s").contains("got 1ms");
+    assertThat(error(target.formatted("maxBackoff: 500ms")).getMessage())
+        .contains("agent.yaml:5: targets[0].maxBackoff: must be at least 1s").contains("got 500ms");
+    assertThat(error(target.formatted("interval: PT0.5S")).getMessage()).contains("targets[0].interval: must be at least 1s");
+    TargetConfig t = load(target.formatted("interval: 1s\n    maxBackoff: 1000ms")).targets().get(0);
+    assertThat(t.interval()).isEqualTo(Duration.ofSeconds(1));
+    assertThat(t.maxBackoff()).isEqualTo(Duration.ofSeconds(1));
+  }
+
+  @Test
   void yamlAliasesAndMergeKeysAreRefusedNotReadAsTheAnchorsName() {
     // Jackson reads *repo as the string "repo": the second target would sync from the local path ./repo
     assertThat(error("""

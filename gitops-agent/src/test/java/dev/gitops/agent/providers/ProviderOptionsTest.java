@@ -128,6 +128,10 @@ class ProviderOptionsTest {
         + "extraVars: [a, b]\n");
     assertThat(vars.line()).isEqualTo(12);
     assertThat(vars.getMessage()).contains("targets[1].provider.extraVars: must be a mapping");
+    ConfigException noVars = error("type: ansible\nplaybook: site.yml\ninventoryOut: fleet/inventory.yml\n"
+        + "extraVars:\n");
+    assertThat(noVars.line()).isEqualTo(12);
+    assertThat(noVars.getMessage()).contains("targets[1].provider.extraVars: has no value");
 
     ConfigException ini = error("type: ansible\nplaybook: site.yml\ninventoryOut: fleet/managed.ini\n");
     assertThat(ini.line()).isEqualTo(11);
@@ -194,6 +198,8 @@ class ProviderOptionsTest {
     ConfigException list = error("type: terraform\ndirectory: tf\nvariables: [a, b]\n");
     assertThat(list.line()).isEqualTo(11);
     assertThat(list.getMessage()).contains("targets[1].provider.variables: must be a mapping");
+    assertThat(error("type: terraform\ndirectory: tf\nvariables:\nvarFiles: [env/prod.tfvars]\n").getMessage())
+        .as("not taken for no variables").contains("targets[1].provider.variables: has no value");
 
     ConfigException complex = error("type: terraform\ndirectory: tf\nvariables:\n  zones: [a, b]\n");
     assertThat(complex.line()).isEqualTo(12);
