@@ -190,6 +190,48 @@ class AnsibleProviderTest {
   }
 
   @Test
+  void aFailedNoLogTaskSaysItsOutputIsHiddenInsteadOfAnEmptyMessage() throws Exception {
+    fx.repo.write("ansible/inventory/hosts", "[web]\nh1 api_token=tok-1a2b3c4d " + AnsibleFixture.LOCAL + "\n")
+        .write("ansible/site.yml", """
+            - hosts: all
+              gather_facts: false
+              tasks:
+                - name: register with the token
+                  ansible.builtin.command: sh -c "echo 'token {{ api_token }}' >&2; exit 3"
+                  no_log: true
+            """).commit("a failing no_log task");
+    SyncResult r = fx.reconciler(fx.providerBuilder().build()).sync();
+    dev.gitops.api.Outcome o = r.outcomes().get(host("h1"));
+    assertThat(o.kind()).isEqualTo(dev.gitops.api.Outcome.Kind.PERMANENT);
+    assertThat(o.message())
+        .contains("failed at task 'register with the token' (ansible/site.yml:4): its output is hidden (no_log: true")
+        .doesNotContain("tok-1a2b3c4d").doesNotContain(":  (");
+  }
+
+  @Test
+  void ansiblesErrorsNameThePlaybookByItsPathInTheRepositoryNotByItsCopyInTheWorkDirectory() throws Exception {
+    fx.repo.write("ansible/inventory/hosts", AnsibleFixture.inventory("h1"))
+        .write("ansible/site.yml", """
+            - hosts: all
+              gather_facts: false
+              tasks:
+                - name: greet
+                  ansible.builtin.debug:
+                    msg: "{{ no_such_variable }}"
+            """).commit("an undefined variable");
+    Reconciler r = fx.reconciler(fx.providerBuilder().build());
+    String undefined = r.sync().outcomes().get(host("h1")).message();
+    assertThat(undefined).contains("'no_such_variable' is undefined").contains("'ansible/site.yml': line 4")
+        .doesNotContain("bundles").doesNotContain(tmp.toString());
+
+    fx.repo.write("ansible/site.yml", "- hosts: all\n  tasks:\n    - name: x\n      debug: msg=x\n     bad: indent\n")
+        .commit("a syntax error");
+    String parse = r.sync().outcomes().get(host("h1")).message();
+    assertThat(parse).contains("could not be parsed").contains("'ansible/site.yml': line 4")
+        .doesNotContain("bundles").doesNotContain(tmp.toString());
+  }
+
+  @Test
   void aRemovedHostWithoutADecommissionPlaybookIsDroppedAndTheOutcomeSaysNothingRanOnIt() throws Exception {
     fx.repo.write("ansible/inventory/hosts", AnsibleFixture.inventory("h1", "h2")).commit("fleet");
     AnsibleProvider provider = AnsibleProvider.builder().inventory("ansible/inventory").playbook("ansible/site.yml")

@@ -168,7 +168,7 @@ final class Session implements AutoCloseable {
       if ("ansible".equals(t.provider)) {
         AnsibleProvider.Builder ansible = AnsibleProviderFactory.builder(t.inventory, t.playbook, t.inventoryOut);
         listeners.forEach(ansible::listener);
-        return ansible.build();
+        return ansible.sensitiveVariables(t.sensitive.toArray(String[]::new)).build();
       }
       if (t.terraform()) {
         // The configuration is the repository's --path; the working directory is --target.

@@ -123,7 +123,8 @@ public final class TargetOptions {
       description = "Values at POINTER (a JSON pointer, '*' one segment, '**' any) in the files matching GLOB are "
           + "secret: shown as (sensitive), stored only as keyed hashes. The pointer reaches into --structured "
           + "files; any other file a rule matches, or a rule without ':POINTER', is secret whole. Repeatable; "
-          + "the repository's .gitops.yaml can list more (files.sensitive).")
+          + "the repository's .gitops.yaml can list more (files.sensitive). With --provider ansible: the name of "
+          + "a variable whose value is secret ('*' as a wildcard).")
   List<String> sensitive = new ArrayList<>();
 
   /** SSH private key for ssh:// and user@host:path repositories. */
@@ -289,6 +290,18 @@ public final class TargetOptions {
           + "' (this tool supports: files, ansible, k8s, terraform)");
     } else if (target == null) {
       throw new IllegalArgumentException("missing --target: " + what);
+    }
+    // A rule another provider would silently ignore must not look like it hid a value.
+    if (!"files".equals(provider) && !structured.isEmpty()) {
+      throw new IllegalArgumentException("--structured is for --provider files");
+    }
+    for (String rule : sensitive) {
+      if ("ansible".equals(provider) ? !rule.matches("[A-Za-z0-9_*]+") : !"files".equals(provider)) {
+        throw new IllegalArgumentException("--sensitive '" + rule + "': " + ("ansible".equals(provider)
+            ? "with --provider ansible, give the name of a variable whose value is secret ('*' as a wildcard:"
+                + " db_password, '*_token')"
+            : "is for --provider files (GLOB:POINTER) and --provider ansible (a variable name)"));
+      }
     }
     // An empty path would be the working directory: never a target or a store by accident.
     if (target != null && target.toString().isBlank()) {

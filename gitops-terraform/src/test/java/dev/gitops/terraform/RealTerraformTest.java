@@ -643,6 +643,23 @@ class RealTerraformTest {
   }
 
   @Test
+  void anHclValueTerraformCannotParseIsReportedNamingItsVariableNotALineOfAFileNobodySees() throws Exception {
+    repo.write("infra/complex.tf", """
+        variable "names" { type = list(string) }
+        variable "sizes" { type = map(number) }
+        resource "terraform_data" "complex" {
+          input = length(var.names) + length(var.sizes)
+        }
+        """).commit("complex variables");
+    TerraformProvider tf = builder().variable("names", "[\"a\"]").variable("sizes", "{a = ").build();
+    try (Reconciler reconciler = reconciler(tf)) {
+      assertThat(why(reconciler.sync())).contains("Invalid expression")
+          .contains("(in the value of variable 'sizes' (--var, variable(...)), as an HCL expression)")
+          .doesNotContain("(--var):").doesNotContain("variables-hcl");
+    }
+  }
+
+  @Test
   void aVariableOfTypeAnyTakesAnHclValueAsMinusVarDoes() throws Exception {
     repo.write("infra/anything.tf", """
         variable anything {

@@ -359,7 +359,7 @@ public final class PlaybookRunner {
   private Result await(Process p, Path runDir, Path playbook, Collection<String> hosts, CallContext ctx,
       Instant deadline, Scrubber scrubber, Progress progress) throws InterruptedException {
     Path stderr = runDir.resolve("stderr");
-    Collector collector = new Collector(scrubber, progress, this::sourcePath);
+    Collector collector = new Collector(scrubber, progress, this::sourcePath, this::sourcePaths);
     Thread reader = new Thread(() -> collector.read(p.getInputStream()), "ansible-playbook-output");
     reader.setDaemon(true);
     reader.start();
@@ -383,7 +383,7 @@ public final class PlaybookRunner {
       throw e;
     }
     reader.join(TimeUnit.SECONDS.toMillis(10));
-    String err = scrubber.scrub(tail(stderr));
+    String err = sourcePaths(scrubber.scrub(tail(stderr)));
     int code = stopped.isEmpty() ? p.exitValue() : -1;
     LOG.info("ansible-playbook {} ended: exit {}{}", playbook.getFileName(), code, stopped.isEmpty() ? "" : " (" + stopped + ")");
     return new Result(code, collector.results(hosts), collector.played, err, stopped);
@@ -453,6 +453,27 @@ public final class PlaybookRunner {
   }
 
   /**
+   * {@code text} (Ansible's message) with every path into a bundle directory as the source names
+   * it: "'play/site.yml': line 4", not the path of the copy under the work directory.
+   */
+  private String sourcePaths(String text) {
+    Path bundles = workDir.resolve("bundles").toAbsolutePath().normalize();
+    List<Path> roots = new ArrayList<>(List.of(bundles));
+    try {
+      if (Files.isDirectory(bundles)) {
+        roots.add(bundles.toRealPath());  // Ansible resolves links in the paths it loads
+      }
+    } catch (IOException e) {
+      // the path as given is replaced still
+    }
+    String out = text;
+    for (Path root : roots) {
+      out = out.replaceAll(java.util.regex.Pattern.quote(root + "/") + "[0-9a-f]{64}/", "");
+    }
+    return out;
+  }
+
+  /**
    * SIGTERM to the process and its children (Ansible's workers and the modules they run), then
    * SIGKILL to whatever is left after a grace period. Waits through an interrupt, which it passes
    * on: the thread of an abandoned call is interrupted, and the playbook must stop all the same.
@@ -510,6 +531,7 @@ public final class PlaybookRunner {
     private final Scrubber scrubber;
     private final Progress progress;
     private final java.util.function.UnaryOperator<String> paths;
+    private final java.util.function.UnaryOperator<String> texts;
     private final Map<String, String[]> firstFailure = new LinkedHashMap<>();
     private final Map<String, List<String>> changed = new LinkedHashMap<>();
     private final Map<String, List<TaskDiff>> diffs = new LinkedHashMap<>();
@@ -519,10 +541,12 @@ public final class PlaybookRunner {
     private final Set<String> completed = new TreeSet<>();
     volatile boolean played;
 
-    Collector(Scrubber scrubber, Progress progress, java.util.function.UnaryOperator<String> paths) {
+    Collector(Scrubber scrubber, Progress progress, java.util.function.UnaryOperator<String> paths,
+        java.util.function.UnaryOperator<String> texts) {
       this.scrubber = scrubber;
       this.progress = progress;
       this.paths = paths;
+      this.texts = texts;
     }
 
     void read(InputStream in) {
@@ -560,7 +584,7 @@ public final class PlaybookRunner {
         case "start" -> progress.step(new Step(host, task, "started", ""));
         case "result" -> {
           String status = e.path("status").asText();
-          String msg = failureMessage(e, scrubber);
+          String msg = texts.apply(failureMessage(e, scrubber));
           boolean ignored = e.path("ignored").asBoolean(false);
           if ((status.equals("failed") && !ignored) || status.equals("unreachable")) {
             String at = e.path("path").asText("");
@@ -603,6 +627,10 @@ public final class PlaybookRunner {
           sb.append(sb.length() == 0 ? "" : "; ").append(stream).append(": ")
               .append(String.join(" | ", text.lines().map(String::strip).filter(l -> !l.isEmpty()).toList()));
         }
+      }
+      if (sb.length() == 0 && e.path("no_log").asBoolean(false)) {
+        // the plugin keeps only the status of a no_log result: say why there is nothing to show
+        sb.append("its output is hidden (no_log: true on the task)");
       }
       return sb.toString();
     }

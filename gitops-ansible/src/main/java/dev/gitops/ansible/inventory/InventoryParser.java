@@ -71,6 +71,9 @@ public final class InventoryParser {
   private final String revision;
   private final Function<String, String> vaultFile;
   private final InventoryModel model = new InventoryModel();
+  /** The files of an inventory directory that were read, and the ones Ansible skips by their name. */
+  private int filesRead;
+  private final List<String> skipped = new ArrayList<>();
 
   private InventoryParser(NavigableMap<String, byte[]> files, String revision, Function<String, String> vaultFile) {
     this.files = files;
@@ -144,6 +147,14 @@ public final class InventoryParser {
       parseFile(inventoryPath);
     } else {
       parseDirectory(inventoryPath);
+      if (filesRead == 0) {
+        // Ansible warns that it could not parse the source and runs with no host: an error here
+        throw error(inventoryPath, 0, "inventory directory '" + (inventoryPath.isEmpty() ? "." : inventoryPath)
+            + "' holds no file Ansible reads as an inventory" + (skipped.isEmpty() ? "" : ": it skips " + String.join(", ", skipped)
+            + " (in an inventory directory, hidden files and names ending in .ini, .cfg, .txt, .md, .rst, .retry,"
+            + " .orig, .bak, ~ and the like are not read); rename the file (hosts, hosts.yml) or give it as the"
+            + " inventory"));
+      }
     }
     try {
       model.reconcile();
@@ -161,14 +172,18 @@ public final class InventoryParser {
 
   private void parseDirectory(String dir) {
     for (String name : VarsFiles.entries(files, dir)) {
+      String full = dir.isEmpty() ? name : dir + "/" + name;
       if (IGNORED.matcher(name).find()) {
+        if (!name.equals("group_vars") && !name.equals("host_vars")) {
+          skipped.add(full);
+        }
         continue;
       }
-      String full = dir.isEmpty() ? name : dir + "/" + name;
       if (isDirectory(full)) {
         parseDirectory(full);
       } else {
         parseFile(full);
+        filesRead++;
       }
     }
   }

@@ -56,6 +56,24 @@ class InventoryParserTest {
   }
 
   @Test
+  void anInventoryDirectoryWhoseFilesAnsibleSkipsIsAnErrorNamingThemNotAnEmptyFleet() {
+    // Ansible skips *.ini (and .cfg, .txt, ...) in a directory, warns it could not parse it and runs on no host
+    DecodeException e = failure("inventory", files("inventory/hosts.ini", "[web]\nh1\n",
+        "inventory/group_vars/web.yml", "port: 1\n"));
+    assertThat(e.origin().path()).isEqualTo("inventory");
+    assertThat(e.getMessage()).contains("inventory directory 'inventory' holds no file Ansible reads")
+        .contains("it skips inventory/hosts.ini").contains(".ini").doesNotContain("group_vars");
+
+    e = failure("inventory", files("inventory/group_vars/all.yml", "port: 1\n"));
+    assertThat(e.getMessage()).contains("holds no file Ansible reads as an inventory").doesNotContain("null");
+
+    // one file read is enough, even one that declares no host
+    assertThat(InventoryParser.parse("inventory", files("inventory/hosts.ini", "[web]\nh1\n",
+        "inventory/hosts", "[db]\nd1\n"), REV).toListJson(false).toString()).contains("d1").doesNotContain("h1");
+    InventoryParser.parse("inventory", files("inventory/empty.yml", ""), REV);
+  }
+
+  @Test
   void yamlProblemsNameTheFileAndTheLine() {
     DecodeException e = failure("inv", files("inv/hosts.yml", "all:\n  hosts:\n    a: {x: 1\n    b:\n"));
     assertThat(e.origin().path()).isEqualTo("inv/hosts.yml");

@@ -86,6 +86,20 @@ public final class Terraform {
     return configDirectory.isEmpty() ? rel : configDirectory + "/" + rel;
   }
 
+  /**
+   * Where a diagnostic points: "at file:line", or for a line of the provider's own file of HCL
+   * values, which the user never sees, the variable whose value it is.
+   */
+  private String at(String file, int line) {
+    java.nio.file.Path name = java.nio.file.Path.of(file).getFileName();
+    String variable = name != null && name.toString().equals(WorkingDirectory.HCL_VARIABLES_FILE)
+        ? dir.hclVariableAt(line) : null;
+    if (variable != null) {
+      return "in the value of variable '" + variable + "' (--var, variable(...)), as an HCL expression";
+    }
+    return "at " + location(file) + (line > 0 ? ":" + line : "");
+  }
+
   /** The binary. */
   public Binary binary() {
     return binary;
@@ -264,7 +278,7 @@ public final class Terraform {
     for (UiStream.Diagnostic d : run.stream().errors()) {
       out.add(d.summary() + (d.detail().isEmpty() ? "" : ": " + firstLine(d.detail()))
           + (d.address().isEmpty() ? "" : " (" + d.address() + ")")
-          + (d.file().isEmpty() ? "" : " (at " + location(d.file()) + (d.line() > 0 ? ":" + d.line() : "") + ")"));
+          + (d.file().isEmpty() ? "" : " (" + at(d.file(), d.line()) + ")"));
     }
     if (out.isEmpty()) {
       String tail = whatFailed(run.stderr(), 4);

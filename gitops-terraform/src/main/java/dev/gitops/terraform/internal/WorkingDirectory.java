@@ -13,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
+import java.util.List;
 import java.util.Map;
 import java.util.SortedMap;
 import java.util.TreeMap;
@@ -36,6 +37,8 @@ public final class WorkingDirectory {
   public static final String VARIABLES_FILE = "variables.tfvars.json";
   /** The owner-only file the provider's values of list, map, set, object and tuple variables go in, as HCL. */
   public static final String HCL_VARIABLES_FILE = "variables-hcl.tfvars";
+  /** The variables of the HCL variable file written last, in its line order. */
+  private volatile List<String> hclVariables = List.of();
   private static final String MANIFEST = "files.json";
   private static final String INIT = "init.digest";
   private static final String KEY = "key";
@@ -387,6 +390,7 @@ public final class WorkingDirectory {
   public Path writeHclVariables(SortedMap<String, String> variables) {
     StringBuilder sb = new StringBuilder();
     variables.forEach((k, v) -> sb.append(k).append(" = ").append(v).append('\n'));
+    hclVariables = List.copyOf(variables.keySet());
     Path p = own().resolve(HCL_VARIABLES_FILE);
     try {
       write(p, sb.toString().getBytes(StandardCharsets.UTF_8));
@@ -394,6 +398,12 @@ public final class WorkingDirectory {
       throw new UncheckedIOException("cannot write the variable file " + p + ": " + e.getMessage(), e);
     }
     return p;
+  }
+
+  /** The variable on line {@code line} of the file {@link #writeHclVariables} wrote last (one a line), or null. */
+  public String hclVariableAt(int line) {
+    List<String> names = hclVariables;
+    return line >= 1 && line <= names.size() ? names.get(line - 1) : null;
   }
 
   /** Removes the variable files {@link #writeVariables} and {@link #writeHclVariables} wrote (values do not stay at rest longer than a command). */
