@@ -1,16 +1,27 @@
 package dev.gitops.notify;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Flow;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -138,7 +149,7 @@ public abstract class HttpNotifier implements Notifier {
       String failure;
       Duration retryAfter = null;
       try {
-        HttpResponse<String> r = client.send(request, HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> r = exchange(request);
         int code = r.statusCode();
         if (code / 100 == 2) {
           delivered.incrementAndGet();
@@ -166,6 +177,78 @@ public abstract class HttpNotifier implements Notifier {
       LOG.debug("notifier {}: attempt {} failed ({}), retrying in {}", name, attempt, failure, wait);
       Thread.sleep(wait.toMillis());
       backoff = min(backoff.multipliedBy(2), options.maxBackoff());
+    }
+  }
+
+  /**
+   * One exchange, body included, bounded by the request timeout (the client's own timeout ends at
+   * the headers: an endpoint that stalls mid-body must not hold the delivery thread forever); only
+   * the body's first {@value #MAX_BODY} bytes are kept.
+   */
+  private HttpResponse<String> exchange(HttpRequest request) throws IOException, InterruptedException {
+    CompletableFuture<HttpResponse<String>> pending = client.sendAsync(request, info -> new CappedBody());
+    try {
+      return pending.get(options.requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
+    } catch (TimeoutException e) {
+      pending.cancel(true);
+      throw new HttpTimeoutException("no complete answer within " + options.requestTimeout().toMillis() + " ms");
+    } catch (InterruptedException e) {
+      pending.cancel(true);
+      throw e;
+    } catch (ExecutionException e) {
+      Throwable cause = e.getCause() instanceof CompletionException c && c.getCause() != null ? c.getCause() : e.getCause();
+      if (cause instanceof IOException io) {
+        throw io;
+      }
+      throw new IOException(cause);
+    }
+  }
+
+  private static final int MAX_BODY = 4096;
+
+  /** Keeps the first {@value #MAX_BODY} bytes of a body (for the log), then stops reading. */
+  private static final class CappedBody implements HttpResponse.BodySubscriber<String> {
+    private final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    private final CompletableFuture<String> result = new CompletableFuture<>();
+    private Flow.Subscription subscription;
+
+    @Override
+    public CompletionStage<String> getBody() {
+      return result;
+    }
+
+    @Override
+    public void onSubscribe(Flow.Subscription s) {
+      subscription = s;
+      s.request(Long.MAX_VALUE);
+    }
+
+    @Override
+    public void onNext(List<ByteBuffer> items) {
+      if (result.isDone()) {
+        return;
+      }
+      for (ByteBuffer b : items) {
+        int take = Math.min(b.remaining(), MAX_BODY - bytes.size());
+        byte[] chunk = new byte[take];
+        b.get(chunk);
+        bytes.write(chunk, 0, take);
+        if (bytes.size() >= MAX_BODY) {
+          subscription.cancel();
+          onComplete();
+          return;
+        }
+      }
+    }
+
+    @Override
+    public void onError(Throwable t) {
+      result.completeExceptionally(t);
+    }
+
+    @Override
+    public void onComplete() {
+      result.complete(bytes.toString(StandardCharsets.UTF_8));
     }
   }
 

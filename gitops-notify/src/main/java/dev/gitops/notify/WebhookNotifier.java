@@ -47,9 +47,18 @@ public final class WebhookNotifier extends HttpNotifier {
   private final byte[] secret;
 
   private WebhookNotifier(Builder b) {
-    super("webhook " + b.url.getScheme() + "://" + b.url.getAuthority() + b.url.getPath(), b.filter, b.options);
+    super(displayName(b.url), b.filter, b.options);
     this.url = b.url;
     this.secret = b.secret == null ? null : b.secret.clone();
+  }
+
+  /**
+   * {@code webhook <scheme>://<host>[:port]}: what logs and thread names show. The URL's user info,
+   * path and query are left out, since webhook URLs often carry their token there (Slack's
+   * {@code /services/T…/B…/<token>}).
+   */
+  private static String displayName(URI url) {
+    return "webhook " + url.getScheme() + "://" + url.getHost() + (url.getPort() >= 0 ? ":" + url.getPort() : "");
   }
 
   /** A builder for a webhook to {@code url} (http or https). */

@@ -161,6 +161,51 @@ class WebhookNotifierTest {
   }
 
   @Test
+  void theNameInLogsShowsNeitherUserInfoNorThePathWhereTokensHide() {
+    try (WebhookNotifier hook = WebhookNotifier.builder(
+        URI.create("https://bot:hunter2@hooks.example.com:8443/services/T0/B0/XoXoSeCrEt?token=abc")).build()) {
+      assertThat(hook.name()).isEqualTo("webhook https://hooks.example.com:8443");
+      assertThat(hook.toString()).doesNotContain("hunter2").doesNotContain("XoXoSeCrEt").doesNotContain("abc");
+    }
+  }
+
+  @Test
+  void anEndpointThatStallsMidAnswerTimesOutInsteadOfHoldingDeliveryForever() throws Exception {
+    try (ServerSocket server = new ServerSocket(0, 8, java.net.InetAddress.getLoopbackAddress())) {
+      List<java.net.Socket> open = new java.util.concurrent.CopyOnWriteArrayList<>();
+      Thread acceptor = new Thread(() -> {
+        try {
+          while (true) {
+            java.net.Socket s = server.accept();
+            open.add(s);
+            s.getInputStream().read(new byte[65536]);  // the request (small: one read)
+            // headers and the first byte of a body that never comes
+            s.getOutputStream().write("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{"
+                .getBytes(StandardCharsets.US_ASCII));
+            s.getOutputStream().flush();
+          }
+        } catch (java.io.IOException closed) {
+          // the test is over
+        }
+      }, "stalling-endpoint");
+      acceptor.setDaemon(true);
+      acceptor.start();
+      DeliveryOptions quick = FAST.toBuilder().requestTimeout(Duration.ofMillis(300)).maxAttempts(2).build();
+      try (WebhookNotifier hook = WebhookNotifier.builder(URI.create("http://127.0.0.1:" + server.getLocalPort() + "/h"))
+          .delivery(quick).build()) {
+        hook.send(Notification.of(Event.SYNC_FAILED, "web", "files", REVISION, "sync failed"));
+        Receiver.await(() -> hook.dropped() == 1);  // both attempts timed out: the notification is given up
+        assertThat(open).hasSize(2);
+        assertThat(hook.delivered()).isZero();
+      } finally {
+        for (java.net.Socket s : open) {
+          s.close();
+        }
+      }
+    }
+  }
+
+  @Test
   void aSyncSucceedsWhileItsWebhookIsDownOrStuck() throws Exception {
     int closedPort;
     try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {

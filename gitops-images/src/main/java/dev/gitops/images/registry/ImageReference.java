@@ -10,7 +10,7 @@ import java.util.regex.Pattern;
  * repository path, an optional tag and an optional digest.
  *
  * <p>Names without a registry host are Docker Hub's, as Docker reads them: {@code nginx} is
- * repository {@code library/nginx} on {@code docker.io}. A first component is a host when it holds
+ * repository {@code library/nginx} on {@code docker.io}, and so is {@code docker.io/nginx}. A first component is a host when it holds
  * a dot or a colon or is {@code localhost}. {@link #name()} keeps the name as written, so what is
  * written back into Git keeps the user's spelling.
  *
@@ -88,6 +88,9 @@ public final class ImageReference {
     }
     if (registry.equals("index.docker.io") || registry.equals("registry-1.docker.io")) {
       registry = DOCKER_HUB;
+    }
+    if (registry.equals(DOCKER_HUB) && !repository.contains("/")) {
+      repository = "library/" + repository;  // docker.io/nginx is Docker Hub's library/nginx, as Docker reads it
     }
     for (String component : repository.split("/", -1)) {
       if (!COMPONENT.matcher(component).matches()) {

@@ -78,7 +78,9 @@ import org.slf4j.LoggerFactory;
  * <p><b>Transport</b>: HTTPS by default (the JDK's CAs plus {@link Builder#trustCertificates});
  * plain HTTP only for the registries named in {@link Builder#plainHttp}; a connect and a request
  * timeout; answers 429 and 5xx and network errors are retried with exponential backoff and jitter,
- * honouring {@code Retry-After} up to {@link Builder#maxRetryAfter}. A client is thread-safe.
+ * honouring {@code Retry-After} up to {@link Builder#maxRetryAfter}. Redirects are followed, but
+ * credentials go only to the origin they were meant for, and never over plain HTTP to a host not
+ * allowed it. A client is thread-safe.
  */
 public final class RegistryClient {
 
@@ -97,6 +99,9 @@ public final class RegistryClient {
   private static final Pattern DIGEST = Pattern.compile("[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[0-9a-f]{32,}");
   private static final int MAX_PAGES = 10_000;
   private static final int MAX_BODY = 32 * 1024 * 1024;
+  private static final int MAX_REDIRECTS = 5;
+  /** A tag as the OCI distribution spec defines it. */
+  private static final Pattern VALID_TAG = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}");
 
   /** What one image repository holds: its tags (sorted, without excluded ones) and how many were excluded. */
   public record TagList(ImageReference image, List<String> tags, int excluded, int pages) {
@@ -123,7 +128,7 @@ public final class RegistryClient {
     HttpClient.Builder hb = HttpClient.newBuilder()
         .version(HttpClient.Version.HTTP_1_1)
         .connectTimeout(b.connectTimeout)
-        .followRedirects(HttpClient.Redirect.NORMAL);
+        .followRedirects(HttpClient.Redirect.NEVER);  // followed here: credentials never leave their origin
     if (!b.caFiles.isEmpty()) {
       hb.sslContext(TrustedCertificates.sslContext(b.caFiles));
     }
@@ -151,7 +156,8 @@ public final class RegistryClient {
 
   /**
    * Every tag of {@code image}'s repository (all pages), sorted, without the tags that match one
-   * of {@code exclusions} (Java regular expressions, searched anywhere in the tag; anchor them).
+   * of {@code exclusions} (Java regular expressions, searched anywhere in the tag; anchor them)
+   * and without names that are no valid tag (both counted as excluded).
    *
    * @throws IllegalArgumentException naming the pattern when one does not compile
    * @throws RegistryException when the registry cannot be read
@@ -185,12 +191,21 @@ public final class RegistryClient {
     }
     List<String> kept = new ArrayList<>();
     int dropped = 0;
+    List<String> invalid = new ArrayList<>();
     for (String tag : tags) {
-      if (excluded(image, excluded, tag)) {
+      if (!VALID_TAG.matcher(tag).matches()) {
+        // not a tag an image reference can hold: never chosen, never written into Git or a URL
+        dropped++;
+        invalid.add(tag);
+      } else if (excluded(image, excluded, tag)) {
         dropped++;
       } else {
         kept.add(tag);
       }
+    }
+    if (!invalid.isEmpty()) {
+      LOG.warn("{}: {} tags are not valid tag names ([A-Za-z0-9_][A-Za-z0-9_.-]{0,127}) and are skipped, such as {}",
+          image.name(), invalid.size(), quoted(invalid.get(0)));
     }
     LOG.debug("{}: {} tags in {} pages, {} excluded", image.name(), kept.size(), pages, dropped);
     return new TagList(image, kept, dropped, pages);
@@ -223,6 +238,21 @@ public final class RegistryClient {
       return d.get();
     }
     return sha256(get.body);
+  }
+
+  /** {@code text} in quotes, cut to 100 characters, control and format characters escaped (for logs). */
+  private static String quoted(String text) {
+    StringBuilder sb = new StringBuilder("'");
+    text.codePoints().limit(100).forEach(c -> {
+      int type = Character.getType(c);
+      if (type == Character.CONTROL || type == Character.FORMAT || type == Character.LINE_SEPARATOR
+          || type == Character.PARAGRAPH_SEPARATOR) {
+        sb.append(String.format("\\u%04x", c));
+      } else {
+        sb.appendCodePoint(c);
+      }
+    });
+    return sb.append(text.codePointCount(0, text.length()) > 100 ? "…'" : "'").toString();
   }
 
   /** Whether an exclusion matches {@code tag}; a pattern that backtracks past its budget is an error naming it. */
@@ -368,8 +398,66 @@ public final class RegistryClient {
     return URLEncoder.encode(s, StandardCharsets.UTF_8);
   }
 
-  /** Sends one request, retrying network errors, 429 and 5xx with backoff (and {@code Retry-After}). */
+  /**
+   * Sends one request, following redirects: the {@code Authorization} header goes only to the
+   * origin (scheme, host and port) it was meant for, never to the host a redirect names, and
+   * HTTPS is never left for plain HTTP unless that host is allowed it.
+   */
   private Answer sendWithRetries(ImageReference image, String method, URI uri, String accept, String authorization) {
+    URI at = uri;
+    String auth = authorization;
+    for (int hop = 0; ; hop++) {
+      Answer a = sendOnce(image, method, at, accept, auth);
+      Optional<String> location = a.response.headers().firstValue("Location");
+      if (!isRedirect(a.status) || location.isEmpty()) {
+        return a;
+      }
+      if (hop >= MAX_REDIRECTS) {
+        throw error(image, a.status, method + " " + uri.getRawPath() + " redirected more than " + MAX_REDIRECTS
+            + " times", null);
+      }
+      URI next;
+      try {
+        next = at.resolve(location.get().trim());
+      } catch (IllegalArgumentException e) {
+        throw error(image, a.status, method + " " + at.getRawPath() + " redirected to '" + location.get()
+            + "', which is not a URL", e);
+      }
+      String scheme = String.valueOf(next.getScheme()).toLowerCase(Locale.ROOT);
+      boolean plainAllowed = next.getAuthority() != null && plainHttp.contains(next.getAuthority().toLowerCase(Locale.ROOT));
+      if (next.getHost() == null || !(scheme.equals("https") || (scheme.equals("http") && plainAllowed))) {
+        throw error(image, a.status, method + " " + at.getRawPath() + " redirected to " + redacted(next)
+            + ", which is not HTTPS and not allowed plain HTTP", null);
+      }
+      if (auth != null && !sameOrigin(at, next)) {
+        LOG.debug("{}: {} {} redirected to {}; the credentials stay with {}", image.registry(), method,
+            at.getRawPath(), redacted(next), at.getAuthority());
+        auth = null;
+      }
+      at = next;
+    }
+  }
+
+  private static boolean isRedirect(int status) {
+    return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+  }
+
+  private static boolean sameOrigin(URI a, URI b) {
+    return a.getScheme().equalsIgnoreCase(b.getScheme()) && a.getHost().equalsIgnoreCase(b.getHost())
+        && port(a) == port(b);
+  }
+
+  private static int port(URI u) {
+    return u.getPort() >= 0 ? u.getPort() : u.getScheme().equalsIgnoreCase("https") ? 443 : 80;
+  }
+
+  /** {@code uri} without user info and query (where signed URLs keep their secrets), for messages. */
+  private static String redacted(URI uri) {
+    return uri.getScheme() + "://" + uri.getHost() + (uri.getPort() >= 0 ? ":" + uri.getPort() : "") + uri.getRawPath();
+  }
+
+  /** Sends one request to one URI, retrying network errors, 429 and 5xx with backoff (and {@code Retry-After}). */
+  private Answer sendOnce(ImageReference image, String method, URI uri, String accept, String authorization) {
     for (int attempt = 1; ; attempt++) {
       HttpRequest.Builder rb = HttpRequest.newBuilder(uri).timeout(requestTimeout)
           .header("Accept", accept).header("User-Agent", "gitops-images")
@@ -404,10 +492,10 @@ public final class RegistryClient {
         why = "failed (" + e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage()) + ")";
         String hint = plainHttpHint(image, uri, e);
         if (hint != null) {
-          throw error(image, -1, method + " " + uri + " " + why + hint, e);  // a setting to fix, not worth a retry
+          throw error(image, -1, method + " " + redacted(uri) + " " + why + hint, e);  // a setting to fix, not worth a retry
         }
         if (attempt >= maxAttempts) {
-          throw error(image, -1, method + " " + uri + " " + why + " after " + attempt + " attempts", e);
+          throw error(image, -1, method + " " + redacted(uri) + " " + why + " after " + attempt + " attempts", e);
         }
         wait = backoff(attempt);
       } catch (InterruptedException e) {

@@ -36,6 +36,18 @@ class ImageReferenceTest {
   }
 
   @Test
+  void dockerHubNamesWithTheHostWrittenAreInTheLibraryToo() {
+    ImageReference nginx = ImageReference.parse("docker.io/nginx:1.27");
+    assertThat(nginx.registry()).isEqualTo("docker.io");
+    assertThat(nginx.repository()).isEqualTo("library/nginx");
+    assertThat(nginx.name()).isEqualTo("docker.io/nginx");
+    assertThat(ImageReference.parse("index.docker.io/nginx").repository()).isEqualTo("library/nginx");
+    assertThat(ImageReference.parse("registry-1.docker.io/nginx").repository()).isEqualTo("library/nginx");
+    assertThat(ImageReference.parse("docker.io/bitnami/redis").repository()).isEqualTo("bitnami/redis");
+    assertThat(ImageReference.parse("ghcr.io/nginx").repository()).isEqualTo("nginx");
+  }
+
+  @Test
   void badReferencesAreNamed() {
     assertThatThrownBy(() -> ImageReference.parse("ghcr.io/Org/app")).hasMessageContaining("'Org'");
     assertThatThrownBy(() -> ImageReference.parse("app:bad tag")).hasMessageContaining("'bad tag' is not a valid tag");

@@ -75,6 +75,17 @@ class RegistryClientTest {
   }
 
   @Test
+  void namesThatAreNoValidTagAreSkippedAndCountedNeverChosen() throws Exception {
+    String tooLong = "a".repeat(129);
+    try (RegistryStub stub = RegistryStub.start(ex -> reply(ex, 200, "{\"tags\":[\"1.0\",\"zz x\",\"zz\\u2028evil: 1\","
+        + "\"-lead\",\".dot\",\"zz/../../v2\",\"" + tooLong + "\",\"a_ok-1.2\"]}"))) {
+      RegistryClient.TagList list = client(stub).build().listTags(ImageReference.parse(stub.host() + "/app"));
+      assertThat(list.tags()).containsExactly("1.0", "a_ok-1.2");
+      assertThat(list.excluded()).isEqualTo(6);
+    }
+  }
+
+  @Test
   void aBacktrackingExclusionIsAnErrorNamingThePatternNotAHang() throws Exception {
     try (RegistryStub stub = RegistryStub.start(ex -> reply(ex, 200, "{\"tags\":[\"1.0\",\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-\"]}"))) {
       org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(Duration.ofSeconds(20), () ->
@@ -171,6 +182,42 @@ class RegistryClientTest {
       assertThatThrownBy(() -> client(stub).build().listTags(img))
           .isInstanceOf(RegistryException.class)
           .hasMessageContaining("needs credentials and none are configured for " + stub.host());
+    }
+  }
+
+  @Test
+  void aRedirectToAnotherHostDoesNotCarryTheLogin() throws Exception {
+    String good = "Basic " + Base64.getEncoder().encodeToString("robot:s3cret".getBytes(StandardCharsets.UTF_8));
+    try (RegistryStub other = RegistryStub.start(ex -> reply(ex, 200, "{\"tags\":[\"2.0\"]}"));
+         RegistryStub stub = RegistryStub.start(ex -> {
+           if (!good.equals(ex.getRequestHeaders().getFirst("Authorization"))) {
+             reply(ex, 401, null, "WWW-Authenticate", "Basic realm=\"registry\"");
+           } else if (ex.getRequestURI().getRawQuery() == null) {
+             reply(ex, 307, null, "Location", ex.getRequestURI().getRawPath() + "?moved=1");  // same origin
+           } else {
+             reply(ex, 307, null, "Location", "http://" + other.host() + ex.getRequestURI().getRawPath());
+           }
+         })) {
+      RegistryClient c = client(stub).plainHttp(other.host())
+          .credentials(RegistryCredentials.basic(stub.host(), "robot", "s3cret")).build();
+
+      assertThat(c.listTags(ImageReference.parse(stub.host() + "/app")).tags()).containsExactly("2.0");
+      assertThat(stub.seen()).extracting(RegistryStub.Seen::uri)
+          .containsExactly("/v2/app/tags/list", "/v2/app/tags/list", "/v2/app/tags/list?moved=1");
+      assertThat(other.seen()).hasSize(1);
+      assertThat(other.seen().get(0).header("Authorization")).isNull();
+    }
+  }
+
+  @Test
+  void aRedirectToAHostNotAllowedPlainHttpIsRefusedWithoutItsQuery() throws Exception {
+    try (RegistryStub stub = RegistryStub.start(ex -> reply(ex, 302, null, "Location",
+        "http://127.0.0.2:9/x?X-Amz-Signature=abc"))) {
+      assertThatThrownBy(() -> client(stub).build().listTags(ImageReference.parse(stub.host() + "/app")))
+          .isInstanceOf(RegistryException.class)
+          .hasMessageContaining("redirected to http://127.0.0.2:9/x, which is not HTTPS and not allowed plain HTTP")
+          .hasMessageNotContaining("X-Amz-Signature");
+      assertThat(stub.seen()).hasSize(1);
     }
   }
 
