@@ -68,7 +68,8 @@ public final class ExitCodes {
       }
     }
     if (t instanceof PlanMismatchException m && m.field() != null && m.field().startsWith("/options/")) {
-      return oneLine(m) + "; use the same --prune, --allow-empty and " + DeletionLimit.FLAG
+      // every flag that is one of the plan's options, or a plan made with --adopt reads as a wrong --prune
+      return oneLine(m) + "; use the same --prune, --adopt, --allow-empty and " + DeletionLimit.FLAG
           + " for 'gitops plan --out' and 'gitops sync --plan'";
     }
     return oneLine(t);

@@ -211,7 +211,7 @@ class ExitCodesTest {
     assertThat(run(new Boom(), "--kind", "percent").err().lines().toList()).singleElement().asString()
         .contains("3 of the 8").contains("(37%)").contains("--max-deletions 25%");
     assertThat(run(new Boom(), "--kind", "options").err().lines().toList()).singleElement().asString()
-        .contains("/options/allowEmpty").contains("use the same --prune, --allow-empty and --max-deletions");
+        .contains("/options/allowEmpty").contains("use the same --prune, --adopt, --allow-empty and --max-deletions");
   }
 
   @Test

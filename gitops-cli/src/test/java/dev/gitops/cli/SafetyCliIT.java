@@ -82,8 +82,41 @@ class SafetyCliIT {
     GitopsJar.Result refused = gitops("sync", "--plan", planFile.toString(), "--max-deletions", "5");
     assertThat(refused.code()).as(refused.toString()).isEqualTo(1);
     assertThat(refused.errLines()).singleElement().asString().contains("/options/maxDeletions")
-        .contains("use the same --prune, --allow-empty and --max-deletions");
+        .contains("use the same --prune, --adopt, --allow-empty and --max-deletions");
     assertThat(target.resolve("d.txt")).exists();
+  }
+
+  @Test
+  void aPlanFileMadeWithAdoptAndRunWithoutIsRefusedNamingAdopt() throws Exception {
+    Files.createDirectories(target);
+    Files.writeString(target.resolve("a.txt"), "made by hand\n");
+    Path planFile = tmp.resolve("plan.json");
+    assertThat(gitops("plan", "--adopt", "--out", planFile.toString()).code()).isZero();
+
+    GitopsJar.Result refused = gitops("sync", "--plan", planFile.toString());
+    assertThat(refused.code()).as(refused.toString()).isEqualTo(1);
+    assertThat(refused.errLines()).singleElement().asString().contains("/options/adopt").contains("--adopt");
+    assertThat(target.resolve("a.txt")).hasContent("made by hand");
+    assertThat(target.resolve("b.txt")).doesNotExist();
+  }
+
+  @Test
+  void anOwnerSharingTheDefaultStoreCannotDeleteAllItOwnsWithoutAllowEmpty() throws Exception {
+    assertThat(gitops("sync", "--owner", "team-a").code()).isZero();
+    FixtureRepo other = FixtureRepo.init(tmp.resolve("other"));
+    other.write("x.txt", "x\n").write("y.txt", "y\n").commit("team b");
+    GitopsJar.Result b = GitopsJar.run(tmp, other, target, "sync", "--owner", "team-b");
+    assertThat(b.code()).as(b.toString()).isZero();
+
+    repo.remove("a.txt").remove("b.txt").remove("c.txt").remove("d.txt").remove("app.conf").write("README", "")
+        .commit("nothing for the target");
+    GitopsJar.Result refused = gitops("sync", "--owner", "team-a");
+    assertThat(refused.code()).as("team-b's files in the shared store are not team-a's: %s", refused).isEqualTo(3);
+    assertThat(refused.errLines()).singleElement().asString().contains("all 5 resources").contains("--allow-empty");
+    assertThat(target.resolve("a.txt")).exists();
+    assertThat(gitops("sync", "--owner", "team-a", "--allow-empty").code()).isZero();
+    assertThat(target.resolve("a.txt")).doesNotExist();
+    assertThat(target.resolve("x.txt")).hasContent("x");
   }
 
   @Test

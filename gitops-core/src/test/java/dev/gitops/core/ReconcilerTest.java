@@ -398,6 +398,29 @@ class ReconcilerTest {
   }
 
   @Test
+  void anotherOwnersKeysInASharedStoreAreNoPartOfTheGuardsBase() {
+    MapProvider p = new MapProvider("m", true);
+    want("r1", res("a", "{}"), res("b", "{}"));
+    reconciler(p).sync();
+    // a second owner of the same live system, with the same store: its keys join the inventory
+    want("r1", res("c", "{}"), res("d", "{}"), res("e", "{}"));
+    Reconciler other = Reconciler.builder().source(dev.gitops.api.spi.Source.of(desired::get)).provider(p).store(store)
+        .owner("other").options(SyncOptions.defaults()).build();
+    assertThat(other.sync().isSuccessful()).isTrue();
+    assertThat(store.load().inventory()).hasSize(5);
+
+    want("r2");
+    assertThatThrownBy(() -> reconciler(p).sync()).as("everything 'me' owns, though not everything in the store")
+        .isInstanceOf(PlanRefusedException.class).hasMessageContaining("all 2");
+    want("r2", res("a", "{}"));
+    SyncOptions percent = SyncOptions.builder().budget(DeletionBudget.defaults().withMaxPercent(40)).build();
+    assertThatThrownBy(() -> reconciler(p, percent).sync()).as("1 of the 2 'me' owns is 50%, not 1 of 5")
+        .isInstanceOf(PlanRefusedException.class).hasMessageContaining("40%");
+    assertThat(p.live).containsKeys(key("a"), key("b"), key("c"), key("d"), key("e"));
+    assertThat(reconciler(p).plan().owned()).containsEntry("m", 2);
+  }
+
+  @Test
   void dryRunIsRefusedByTheGuardExactlyAsTheSyncWouldBe() {
     MapProvider p = new MapProvider("m", false);
     want("r1", res("a", "{}"), res("b", "{}"), res("c", "{}"));

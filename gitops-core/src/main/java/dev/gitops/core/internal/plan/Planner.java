@@ -445,7 +445,14 @@ public final class Planner {
     }
     changes = ordered(changes, deps, in.providers(), units.isEmpty());
     TreeMap<String, Integer> owned = new TreeMap<>();
-    in.stored().inventory().keySet().forEach(k -> owned.merge(k.provider(), 1, Integer::sum));
+    for (ResourceKey k : in.stored().inventory().keySet()) {
+      // A store shared by two owners of one target holds the other's keys too: what carries the
+      // other's mark is not ours to delete, so it is no part of the guard's base ("everything",
+      // a percentage), or one owner could delete all it owns and pass for deleting some.
+      if (!markedByAnother(k, in)) {
+        owned.merge(k.provider(), 1, Integer::sum);
+      }
+    }
     // A planning provider's own state is its inventory: what it manages counts as owned (the guard's base).
     units.owned().forEach((provider, n) -> owned.merge(provider, n, Integer::sum));
     Plan draft = new Plan("", in.desired().revision(), changes, new TreeMap<>(deps), new TreeMap<>(in.variables()),
@@ -474,6 +481,16 @@ public final class Planner {
     last = new Whole(plan, unordered, in.desired().revision(), Map.copyOf(in.variables()), Map.copyOf(unobserved),
         secret, instances);
     return plan;
+  }
+
+  /** Whether {@code key}'s live object carries a mark that is not this owner's for it (the provider marks objects). */
+  private boolean markedByAnother(ResourceKey key, PlanInput in) {
+    Provider provider = in.providers().get(key.provider());
+    if (provider == null || !provider.marksObjects()) {
+      return false;
+    }
+    Observation v = in.observations().get(key);
+    return v != null && v.isPresent() && v.mark() != null && !v.mark().isOwnedBy(owner, key);
   }
 
   /**
