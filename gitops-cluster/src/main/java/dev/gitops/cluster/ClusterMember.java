@@ -70,6 +70,12 @@ public final class ClusterMember implements AutoCloseable {
   private final Clock clock;
   private final ScheduledExecutorService scheduler;
   private final Map<String, Ownership> owned = new ConcurrentHashMap<>();
+  /**
+   * Ownerships this member stopped and has to release, by target: one whose release failed (the
+   * engine did not answer) stays here and is released at the next round, since until then its key
+   * keeps the target from its new assignee.
+   */
+  private final Map<String, Ownership> releasing = new ConcurrentHashMap<>();
   private volatile Set<String> configured = Set.of();
   private SortedSet<String> lastMembers;
   private Instant changedAt;
@@ -212,6 +218,7 @@ public final class ClusterMember implements AutoCloseable {
         LOG.warn("member {} lost its lease: it stops its {} target(s) and joins again", me, owned.size());
       }
       stopAll("member " + me + " lost its lease");
+      releasing.clear();  // they went with the lease
       // before joining: a join that keeps failing (another process uses the id) is logged once, by safeRound
       lastMembers = null;
       coordinator.join();
@@ -237,6 +244,13 @@ public final class ClusterMember implements AutoCloseable {
         runner.stop(o.target(), "member " + me + " no longer holds it (token " + o.token() + ")");
       }
     }
+    for (Ownership o : releasing.values()) {
+      Ownership now0 = current.get(o.target());
+      if (now0 != null && now0.token() == o.token() && now0.member().equals(me)) {
+        coordinator.release(o);  // a release that failed in an earlier round
+      }
+      releasing.remove(o.target(), o);
+    }
     if (now.isBefore(changedAt.plus(settleDelay))) {
       return;
     }
@@ -248,7 +262,7 @@ public final class ClusterMember implements AutoCloseable {
         runner.stop(o.target(), targets.contains(o.target()) ? "it moves to member " + assignee.orElse("?")
             : "it left the configuration");
         owned.remove(o.target());
-        coordinator.release(o);
+        release(o);
       }
     }
     for (String t : targets) {
@@ -265,6 +279,7 @@ public final class ClusterMember implements AutoCloseable {
       }
       Optional<Ownership> got = coordinator.tryAcquire(t);
       if (got.isPresent()) {
+        releasing.remove(t);
         owned.put(t, got.get());
         LOG.info("member {} took {}", me, got.get());
         startTaken(got.get(), failed, now);
@@ -359,8 +374,15 @@ public final class ClusterMember implements AutoCloseable {
       LOG.debug("member {} still cannot start target {}{} (attempt {}); next in {}", me, o.target(), why, attempts,
           wait);
     }
-    // last: should the engine not answer now, the key stays on this member's lease and the retry takes it back
+    // last: should the engine not answer now, the next round releases it (or the retry takes it back)
+    release(o);
+  }
+
+  /** Releases a stopped target's ownership; if the engine does not answer, the next round tries again. */
+  private void release(Ownership o) {
+    releasing.put(o.target(), o);
     coordinator.release(o);
+    releasing.remove(o.target(), o);
   }
 
   private void stopAll(String reason) {

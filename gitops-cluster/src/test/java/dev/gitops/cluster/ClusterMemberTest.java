@@ -312,4 +312,43 @@ class ClusterMemberTest {
     assertThat(running).containsEntry(extra, "m2");
     assertThat(m1.notReady()).isEmpty();
   }
+
+  @Test
+  void aReleaseThatFailsIsRetriedSoTheTargetStillMovesToItsNewAssignee() {
+    ClusterMember m1 = member("m1");
+    m1.safeRound();
+    now = now.plus(SETTLE);
+    m1.safeRound();
+    ClusterMember m2 = member("m2");
+    m1.safeRound();
+    m2.safeRound();
+    now = now.plus(SETTLE);
+    FakeCoordinator c1 = (FakeCoordinator) m1.coordinator();
+    c1.releaseFails = true;  // the engine goes away as m1 hands its first target over
+    m1.safeRound();
+    c1.releaseFails = false;  // and comes back
+    for (int i = 0; i < 3; i++) {
+      m1.safeRound();
+      m2.safeRound();
+    }
+    assertThat(running).isEqualTo(expected(Set.of("m1", "m2")));
+    assertThat(engine.owners.values()).allMatch(o -> o.member().equals(expected(Set.of("m1", "m2")).get(o.target())));
+  }
+
+  @Test
+  void aTargetRemovedFromTheConfigurationWhileTheEngineIsAwayIsReleasedOnceItAnswers() {
+    ClusterMember m1 = member("m1");
+    m1.safeRound();
+    now = now.plus(SETTLE);
+    m1.safeRound();
+    FakeCoordinator c1 = (FakeCoordinator) m1.coordinator();
+    m1.targets(Set.of("t1"));
+    c1.releaseFails = true;
+    m1.safeRound();
+    c1.releaseFails = false;
+    m1.safeRound();
+    m1.safeRound();
+    assertThat(running).containsOnlyKeys("t1");
+    assertThat(engine.owners).as("no ownership left behind on the member's lease").containsOnlyKeys("t1");
+  }
 }

@@ -26,6 +26,8 @@ final class FakeCoordinator implements Coordinator {
   volatile String refuseJoin;
   /** While set, a join returns without making the member live again (a coordinator that keeps a stale lease). */
   volatile boolean joinKeepsStaleLease;
+  /** While set, a release fails as a call to an engine that went away mid-round would. */
+  volatile boolean releaseFails;
 
   FakeCoordinator(Engine engine, String id) {
     this.engine = engine;
@@ -90,6 +92,9 @@ final class FakeCoordinator implements Coordinator {
 
   @Override
   public void release(Ownership o) {
+    if (releaseFails) {
+      throw new IllegalStateException("etcd did not answer within PT10S to release target " + o.target());
+    }
     synchronized (engine) {
       engine.owners.remove(o.target(), o);
     }

@@ -95,9 +95,18 @@ public final class ClusterPlacement implements Placement {
     Duration poll = Duration.ofMillis(500);
     if (cluster.startsWith("etcd://")) {
       List<String> endpoints = new ArrayList<>();
-      for (String hostPort : cluster.substring("etcd://".length()).split(",")) {
+      for (String hostPort : cluster.substring("etcd://".length()).split(",", -1)) {
+        if (hostPort.contains("@")) {
+          // never echoed: what precedes the '@' may be a password
+          throw new IllegalArgumentException("--cluster " + redacted(cluster) + ": credentials in the URL are not"
+              + " supported (nor etcd authentication yet); give HOST:PORT only");
+        }
         if (!hostPort.matches("[^/:\\s]+:\\d{1,5}") && !hostPort.matches("\\[[0-9a-fA-F:]+\\]:\\d{1,5}")) {
           throw new IllegalArgumentException("--cluster " + cluster + ": '" + hostPort + "' is not HOST:PORT");
+        }
+        int port = Integer.parseInt(hostPort.substring(hostPort.lastIndexOf(':') + 1));
+        if (port < 1 || port > 65535) {
+          throw new IllegalArgumentException("--cluster " + cluster + ": '" + hostPort + "' has no port from 1 to 65535");
         }
         endpoints.add("http://" + hostPort);
       }
@@ -124,9 +133,38 @@ public final class ClusterPlacement implements Placement {
     ClusterPlacement reader = connect(cluster, "gitops-status", namespace);
     try {
       return reader.coordinator().owners();
+    } catch (RuntimeException e) {
+      // the engine's own message names neither the flag nor, often, the reason (it is in a cause)
+      String why = reason(e);
+      throw new IllegalStateException("--cluster " + cluster + (cluster.equals("k8s") ? " --namespace " + namespace : "")
+          + ": cannot read who owns the targets: " + e.getMessage() + (why == null ? "" : " (" + why + ")"), e);
     } finally {
       reader.close();  // never joined: closes the connection only
     }
+  }
+
+  /**
+   * What a failure's causes say that its message does not: the deepest cause's message, or the
+   * type of a network failure that has none (fabric8's "Operation [list] ... failed." hides a
+   * ConnectException without a message); null when the message says it all.
+   */
+  static String reason(Throwable e) {
+    String why = null;
+    String said = String.valueOf(e.getMessage());
+    for (Throwable c = e.getCause(); c != null && c != c.getCause(); c = c.getCause()) {
+      if (c.getMessage() != null && !said.contains(c.getMessage())) {
+        why = c.getMessage();
+      } else if (why == null && c.getMessage() == null
+          && (c instanceof java.net.SocketException || c instanceof java.net.UnknownHostException)) {
+        why = c.getClass().getSimpleName();
+      }
+    }
+    return why;
+  }
+
+  /** {@code cluster} with what precedes an '@' in each endpoint (user and password) masked, for messages. */
+  static String redacted(String cluster) {
+    return cluster.replaceAll("(^[a-z0-9]+://|,)[^,]*@", "$1***@");
   }
 
   /** The coordinator (to ask who owns what). */

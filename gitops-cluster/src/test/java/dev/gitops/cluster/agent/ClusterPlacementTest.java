@@ -1,0 +1,79 @@
+package dev.gitops.cluster.agent;
+
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The command line's --cluster flag: what is refused, and how an engine that does not answer is named. */
+class ClusterPlacementTest {
+
+  @TempDir
+  Path dir;
+
+  @Test
+  void credentialsInAnEtcdUrlAreRefusedWithoutEchoingThem() {
+    for (String url : new String[] {"etcd://root:s3cret@127.0.0.1:2379",
+        "etcd://127.0.0.1:2379,root:s3cret@127.0.0.2:2379", "etcd://s3cret@127.0.0.1:2379"}) {
+      assertThatThrownBy(() -> ClusterPlacement.connect(url, "m1", null))
+          .as(url).isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("--cluster etcd://").hasMessageContaining("***@127.0.0.")
+          .hasMessageContaining("credentials in the URL are not supported")
+          .hasMessageNotContaining("s3cret").hasMessageNotContaining("root");
+    }
+  }
+
+  @Test
+  void aPortOutOfRangeNamesTheFlag() {
+    assertThatThrownBy(() -> ClusterPlacement.connect("etcd://127.0.0.1:99999", "m1", null))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("--cluster etcd://127.0.0.1:99999: '127.0.0.1:99999' has no port from 1 to 65535");
+  }
+
+  @Test
+  void ownersFromAnEtcdThatDoesNotAnswerNameTheUrl() throws Exception {
+    int port;
+    try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      port = s.getLocalPort();  // closed again: nothing listens there
+    }
+    String url = "etcd://127.0.0.1:" + port;
+    assertThatThrownBy(() -> ClusterPlacement.owners(url, "ignored"))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageStartingWith("--cluster " + url + ": cannot read who owns the targets: etcd")
+        .hasMessageNotContaining("--namespace");
+  }
+
+  @Test
+  void ownersFromAnApiServerThatDoesNotAnswerNameTheFlagsAndTheReason() throws Exception {
+    int port;
+    try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      port = s.getLocalPort();
+    }
+    Path kubeconfig = Files.writeString(dir.resolve("kubeconfig"), dev.gitops.agent.StandInCluster.kubeconfig(
+        "https://127.0.0.1:" + port, "here", "here"));
+    String before = System.getProperty("kubeconfig");
+    String retries = System.getProperty("kubernetes.request.retry.backoffLimit");
+    System.setProperty("kubeconfig", kubeconfig.toString());
+    System.setProperty("kubernetes.request.retry.backoffLimit", "0");  // fabric8 retries for 20 s otherwise
+    try {
+      assertThatThrownBy(() -> ClusterPlacement.owners("k8s", "gitops"))
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessageStartingWith("--cluster k8s --namespace gitops: cannot read who owns the targets: ")
+          .hasMessageEndingWith("failed. (ConnectException)");
+    } finally {
+      restore("kubeconfig", before);
+      restore("kubernetes.request.retry.backoffLimit", retries);
+    }
+  }
+
+  private static void restore(String property, String value) {
+    if (value == null) {
+      System.clearProperty(property);
+    } else {
+      System.setProperty(property, value);
+    }
+  }
+}
