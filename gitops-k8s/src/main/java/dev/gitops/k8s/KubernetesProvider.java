@@ -796,7 +796,11 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
     if (change.target() == null) {
       return Outcome.permanentFailure(key + ": a create needs a target document", null);
     }
-    ObjectNode body = applyMode == ApplyMode.SERVER_SIDE ? declared(change)
+    // A replace's target is the old object merged with Git: its server-set fields (a Job's generated
+    // selector and labels on its old uid, a Service's allocated IPs, a claim's volumeName, a Pod's
+    // nodeName) would make the server refuse the new object or tie it to what went with the old one.
+    // The new object is what Git declares, as kubectl replace --force and Argo CD's Replace=true send.
+    ObjectNode body = applyMode == ApplyMode.SERVER_SIDE || change.action() == Action.REPLACE ? declared(change)
         : (ObjectNode) Documents.mutableCopy(change.target());
     mark(body, ctx.owner(), key, applyMode == ApplyMode.SERVER_SIDE ? null : lastApplied(change));
     body.remove("status");
@@ -862,6 +866,11 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
       try {
         return patch(change, kind, ctx, obj, seen);
       } catch (KubernetesClientException e) {
+        if (e.getCode() == 404) {
+          // deleted (by hand, with its namespace) after our copy was read: as when the copy shows it gone
+          return Outcome.conflict(key + ": update failed: " + KindInformers.message(e)
+              + " (the object is gone since it was observed; it is observed and planned again)");
+        }
         if (e.getCode() != 409 || attempt >= 3) {
           throw e;
         }

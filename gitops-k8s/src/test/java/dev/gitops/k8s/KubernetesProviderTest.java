@@ -119,6 +119,21 @@ class KubernetesProviderTest {
   }
 
   @Test
+  void anUpdateOfAnObjectDeletedSinceItWasObservedIsAConflictSoTheEnginePlansItAgain() {
+    assertThat(provider.apply(ProviderConformanceSuite.createOf(configMap("{\"a\":\"1\"}")), ctx()).isOk()).isTrue();
+    Observation before = observe(CM);
+    // deleted (by hand, or with its namespace) after the informer's copy was read: the mock cannot race, so the
+    // server's answer is injected
+    cluster.server.expect().patch().withPath("/api/v1/namespaces/default/configmaps/cfg").andReturn(404,
+        "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"status\":\"Failure\",\"reason\":\"NotFound\",\"code\":404,"
+            + "\"message\":\"configmaps \\\"cfg\\\" not found\"}").once();
+    Outcome o = provider.apply(ProviderConformanceSuite.updateOf(configMap("{\"a\":\"2\"}"),
+        provider.normalize(CM, before.live())), ctx());
+    assertThat(o.isConflict()).as("%s", o).isTrue();
+    assertThat(o.message()).contains(CM.toString()).contains("not found").contains("gone since it was observed");
+  }
+
+  @Test
   void aConflictOverFieldsNormalizationDropsIsRetriedWithTheNewerVersion() {
     assertThat(provider.apply(ProviderConformanceSuite.createOf(configMap("{\"a\":\"1\"}")), ctx()).isOk()).isTrue();
     Observation before = observe(CM);
@@ -389,6 +404,116 @@ class KubernetesProviderTest {
         .isEqualTo(dev.gitops.api.Action.NOOP);
     assertThat(cluster.client.services().inNamespace("default").withName("web").get().getSpec().getClusterIP())
         .isEqualTo("10.96.0.17");
+  }
+
+  /** A reconciler over the provider that does not wait for health: no controller runs Deployments or Jobs here. */
+  private Reconciler withoutHealth(dev.gitops.core.store.InMemoryStateStore store) {
+    return Reconciler.builder().source(Source.of(desired::get)).provider(provider).store(store).owner("agent")
+        .options(dev.gitops.core.SyncOptions.builder().execution(dev.gitops.core.apply.ExecutionOptions.defaults()
+            .withWaitForHealth(false)).build()).build();
+  }
+
+  private List<Resource> decode(String revision, String yaml) {
+    return provider.decoder().orElseThrow().decode(new dev.gitops.api.spi.SourceFile("app.yaml", "b" + revision,
+        yaml.getBytes(java.nio.charset.StandardCharsets.UTF_8), revision));
+  }
+
+  @Test
+  void emptyListsAndMapsTheServerDropsPlanNoChangeAfterASync() {
+    // what charts write: the API server drops empty lists and maps (omitempty), and keeps empty structs
+    desired.set(State.of("r1", decode("r1", """
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata: {name: web, annotations: {}}
+        spec:
+          selector: {matchLabels: {app: web}}
+          template:
+            metadata: {labels: {app: web}, annotations: {}}
+            spec:
+              nodeSelector: {}
+              tolerations: []
+              imagePullSecrets: []
+              securityContext: {}
+              volumes: [{name: tmp, emptyDir: {}}]
+              containers:
+              - name: web
+                image: web:1
+                args: []
+                env: []
+                resources: {limits: {}, requests: {}}
+        ---
+        apiVersion: v1
+        kind: ConfigMap
+        metadata: {name: cfg}
+        data: {}
+        """)));
+    var store = new dev.gitops.core.store.InMemoryStateStore();
+    SyncResult first = withoutHealth(store).sync();
+    assertThat(first.status()).as("%s", first.outcomes()).isEqualTo(SyncResult.Status.SUCCEEDED);
+    // what the API server stores (the mock keeps what it is sent): no empty list or map
+    cluster.client.apps().deployments().inNamespace("default").withName("web").patch(PatchContext.of(PatchType.JSON_MERGE),
+        "{\"metadata\":{\"annotations\":null},\"spec\":{\"template\":{\"metadata\":{\"annotations\":null},"
+            + "\"spec\":{\"nodeSelector\":null,\"tolerations\":null,\"imagePullSecrets\":null,"
+            + "\"containers\":[{\"name\":\"web\",\"image\":\"web:1\",\"resources\":{}}]}}}}");
+    cluster.client.configMaps().inNamespace("default").withName("cfg").patch(PatchContext.of(PatchType.JSON_MERGE),
+        "{\"data\":null}");
+    ResourceKey web = ResourceKey.of("k8s", "apps/Deployment", "default", "web");
+    for (int i = 0; i < 500 && observe(web).live().at("/spec/template/spec").has("tolerations"); i++) {
+      Thread.onSpinWait();
+    }
+    JsonNode spec = observe(web).live().at("/spec/template/spec");
+    assertThat(spec.at("/volumes/0/emptyDir").isObject()).as("an empty struct means something: kept").isTrue();
+    assertThat(spec.has("securityContext")).isTrue();
+    assertThat(spec.at("/containers/0/resources").isObject()).isTrue();
+
+    dev.gitops.api.Plan again = withoutHealth(store).plan();
+
+    assertThat(again.changes()).allSatisfy(c -> assertThat(c.action()).as("%s: %s %s", c.key(), c.reason(), c.fields())
+        .isEqualTo(dev.gitops.api.Action.NOOP));
+  }
+
+  @Test
+  void aReplaceCreatesWhatGitDeclaresNotTheFieldsTheServerSetOnTheOldObject() throws Exception {
+    String job = """
+        apiVersion: batch/v1
+        kind: Job
+        metadata: {name: migrate}
+        spec:
+          template:
+            spec:
+              restartPolicy: Never
+              containers: [{name: migrate, image: "migrate:%s"}]
+        ---
+        apiVersion: v1
+        kind: ConfigMap
+        metadata: {name: cfg}
+        """;  // the ConfigMap: replacing all that is ours would be refused by the mass-deletion guard
+    desired.set(State.of("r1", decode("r1", job.formatted("1"))));
+    var store = new dev.gitops.core.store.InMemoryStateStore();
+    assertThat(withoutHealth(store).sync().status()).isEqualTo(SyncResult.Status.SUCCEEDED);
+    // what the API server does on create (the mock does not): a selector on the Job's uid, and its labels on the template
+    ResourceKey key = ResourceKey.of("k8s", "batch/Job", "default", "migrate");
+    String uid = cluster.client.batch().v1().jobs().inNamespace("default").withName("migrate").get().getMetadata().getUid();
+    cluster.client.batch().v1().jobs().inNamespace("default").withName("migrate").patch(PatchContext.of(PatchType.JSON_MERGE),
+        "{\"spec\":{\"selector\":{\"matchLabels\":{\"batch.kubernetes.io/controller-uid\":\"" + uid + "\"}},"
+            + "\"template\":{\"metadata\":{\"labels\":{\"batch.kubernetes.io/controller-uid\":\"" + uid + "\","
+            + "\"batch.kubernetes.io/job-name\":\"migrate\"}}}}}");
+    for (int i = 0; i < 500 && !observe(key).live().at("/spec/selector").isObject(); i++) {
+      Thread.onSpinWait();
+    }
+    desired.set(State.of("r2", decode("r2", job.formatted("2"))));
+    cluster.takeSent();
+
+    SyncResult r = withoutHealth(store).sync();
+
+    assertThat(r.plan().change(key).orElseThrow().action()).isEqualTo(dev.gitops.api.Action.REPLACE);
+    assertThat(r.status()).as("%s", r.outcomes()).isEqualTo(SyncResult.Status.SUCCEEDED);
+    JsonNode created = json(only("POST").body());
+    assertThat(created.at("/spec/template/spec/containers/0/image").asText()).isEqualTo("migrate:2");
+    // a real server refuses a selector on the old uid (422: `selector` not auto-generated)
+    assertThat(created.at("/spec").has("selector")).as("%s", created).isFalse();
+    assertThat(created.at("/spec/template/metadata/labels").toString()).doesNotContain(uid);
+    assertThat(created.at("/metadata/annotations").get(Annotations.OWNER).asText()).isEqualTo("agent");
   }
 
   @Test

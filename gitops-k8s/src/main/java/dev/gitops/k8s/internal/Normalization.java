@@ -20,7 +20,8 @@ import java.util.Set;
  * {@code stringData} is folded into {@code data}, quantities take their canonical text and
  * container and service ports say {@code protocol: TCP} when they say nothing, a Service's "allocate
  * one" values ({@code clusterIP: ""}, {@code nodePort: 0}) are absent, base64 values are written in
- * one line and null values of ConfigMap and Secret data are absent. Nothing is reordered.
+ * one line, null values of ConfigMap and Secret data are absent, and so are the empty lists and
+ * maps of built-in kinds, which the server never returns. Nothing is reordered.
  */
 public final class Normalization {
 
@@ -32,6 +33,13 @@ public final class Normalization {
   private static final Set<String> CONTAINER_LISTS = Set.of("containers", "initContainers", "ephemeralContainers");
   private static final Set<String> LIMIT_RANGE_FIELDS = Set.of("max", "min", "default", "defaultRequest",
       "maxLimitRequestRatio");
+  /**
+   * Fields that are maps ({@code map[string]...} with {@code omitempty}) in the built-in kinds: the
+   * API server never returns them empty. Other empty objects ({@code emptyDir: {}}, {@code
+   * resources: {}}, {@code podSelector: {}}) are structs, which it keeps, and which mean something.
+   */
+  private static final Set<String> OMITTED_EMPTY_MAPS = Set.of("labels", "annotations", "nodeSelector", "matchLabels",
+      "data", "binaryData", "stringData", "limits", "requests", "hard");
 
   private final String markLabel;
   private final Set<String> markAnnotations;
@@ -90,7 +98,45 @@ public final class Normalization {
       unallocated(spec);
     }
     walk(o, type, null);
+    if (KindTable.builtIn(type).isPresent() && !type.equals(KindTable.CRD)) {
+      // a CRD's schema holds raw JSON (default: [], enum values) that the server keeps as written
+      omitEmpty(o);
+      if (type.equals("/Service") && o.get("spec") instanceof ObjectNode spec && spec.path("selector").isObject()
+          && spec.get("selector").isEmpty()) {
+        spec.remove("selector");  // a Service's selector is a map, a workload's a struct
+      }
+    }
     return Documents.freeze(o);
+  }
+
+  /**
+   * Drops the empty lists and empty maps the API server drops: the built-in kinds are Go types
+   * whose lists and maps are {@code omitempty} (or stored without telling empty from absent), so
+   * {@code tolerations: []}, {@code args: []}, {@code nodeSelector: {}} or {@code annotations: {}} in
+   * Git are never seen live, and would otherwise plan a change on every sync. Inner fields first,
+   * so {@code resources: {limits: {}}} becomes the {@code resources: {}} the server keeps.
+   */
+  private static void omitEmpty(ObjectNode o) {
+    List<String> empty = new ArrayList<>();
+    for (Map.Entry<String, JsonNode> e : o.properties()) {
+      JsonNode child = e.getValue();
+      if (child instanceof ObjectNode obj) {
+        omitEmpty(obj);
+        if (obj.isEmpty() && OMITTED_EMPTY_MAPS.contains(e.getKey())) {
+          empty.add(e.getKey());
+        }
+      } else if (child instanceof ArrayNode a) {
+        for (JsonNode el : a) {
+          if (el instanceof ObjectNode elObj) {
+            omitEmpty(elObj);
+          }
+        }
+        if (a.isEmpty()) {
+          empty.add(e.getKey());
+        }
+      }
+    }
+    o.remove(empty);
   }
 
   /** Removes {@code names} from the map at {@code field}, and the map when that empties it. */
