@@ -6,19 +6,15 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Flow;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -186,7 +182,7 @@ public abstract class HttpNotifier implements Notifier {
    * the body's first {@value #MAX_BODY} bytes are kept.
    */
   private HttpResponse<String> exchange(HttpRequest request) throws IOException, InterruptedException {
-    CompletableFuture<HttpResponse<String>> pending = client.sendAsync(request, info -> new CappedBody());
+    CompletableFuture<HttpResponse<String>> pending = client.sendAsync(request, info -> firstBytes());
     try {
       return pending.get(options.requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
     } catch (TimeoutException e) {
@@ -206,50 +202,15 @@ public abstract class HttpNotifier implements Notifier {
 
   private static final int MAX_BODY = 4096;
 
-  /** Keeps the first {@value #MAX_BODY} bytes of a body (for the log), then stops reading. */
-  private static final class CappedBody implements HttpResponse.BodySubscriber<String> {
-    private final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-    private final CompletableFuture<String> result = new CompletableFuture<>();
-    private Flow.Subscription subscription;
-
-    @Override
-    public CompletionStage<String> getBody() {
-      return result;
-    }
-
-    @Override
-    public void onSubscribe(Flow.Subscription s) {
-      subscription = s;
-      s.request(Long.MAX_VALUE);
-    }
-
-    @Override
-    public void onNext(List<ByteBuffer> items) {
-      if (result.isDone()) {
-        return;
-      }
-      for (ByteBuffer b : items) {
-        int take = Math.min(b.remaining(), MAX_BODY - bytes.size());
-        byte[] chunk = new byte[take];
-        b.get(chunk);
-        bytes.write(chunk, 0, take);
-        if (bytes.size() >= MAX_BODY) {
-          subscription.cancel();
-          onComplete();
-          return;
-        }
-      }
-    }
-
-    @Override
-    public void onError(Throwable t) {
-      result.completeExceptionally(t);
-    }
-
-    @Override
-    public void onComplete() {
-      result.complete(bytes.toString(StandardCharsets.UTF_8));
-    }
+  /**
+   * A body of which the first {@value #MAX_BODY} bytes are kept (for the log); the rest is read and
+   * dropped, so a large answer takes no memory (the request timeout bounds how long it is read).
+   */
+  private static HttpResponse.BodySubscriber<String> firstBytes() {
+    ByteArrayOutputStream kept = new ByteArrayOutputStream();
+    return HttpResponse.BodySubscribers.mapping(HttpResponse.BodySubscribers.ofByteArrayConsumer(chunk -> chunk
+        .ifPresent(b -> kept.write(b, 0, Math.max(0, Math.min(b.length, MAX_BODY - kept.size()))))),
+        done -> kept.toString(StandardCharsets.UTF_8));
   }
 
   private static Optional<Duration> seconds(String header) {
