@@ -1,5 +1,6 @@
 package dev.gitops.cli;
 
+import static dev.gitops.cli.CliRun.gitops;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -7,8 +8,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.gitops.agent.StandInCluster;
 import dev.gitops.cluster.Ownership;
 import dev.gitops.cluster.k8s.LeaseCoordinator;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -22,15 +21,6 @@ class AgentCommandsTest {
 
   @TempDir
   Path dir;
-
-  record Run(int code, String out, String err) {}
-
-  Run gitops(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    int code = Main.commandLine(new GitopsCommand(), new PrintWriter(out, true), new PrintWriter(err, true)).execute(args);
-    return new Run(code, out.toString(), err.toString());
-  }
 
   Path config(String text) throws Exception {
     Path f = dir.resolve("agent.yaml");
@@ -58,7 +48,7 @@ class AgentCommandsTest {
             provider: {type: files, directory: live/web}
             interval: sometimes
         """);
-    Run r = gitops("run", "--config", f.toString());
+    CliRun r = gitops("run", "--config", f.toString());
     assertThat(r.code()).isEqualTo(ExitCodes.ERROR);
     assertThat(r.err().lines().toList()).containsExactly(
         "gitops: " + f + ":5: targets[0].interval: must be a positive duration such as 500ms, 30s, 5m, 1h or PT30S"
@@ -70,7 +60,7 @@ class AgentCommandsTest {
   void runNamesTheMetricsPortInUse() throws Exception {
     try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
       int port = taken.getLocalPort();
-      Run r = gitops("run", "--config", config("agent: {stateDir: state}\ntargets: []\n").toString(), "--metrics-port",
+      CliRun r = gitops("run", "--config", config("agent: {stateDir: state}\ntargets: []\n").toString(), "--metrics-port",
           Integer.toString(port), "--metrics-address", "127.0.0.1");
       assertThat(r.code()).isEqualTo(ExitCodes.ERROR);
       assertThat(r.err()).contains("gitops: --metrics-port " + port + ": cannot serve on 127.0.0.1:" + port
@@ -98,7 +88,7 @@ class AgentCommandsTest {
   @Test
   void runRefusesAnEmptyConfigurationNamingTheFile() throws Exception {
     Path f = config("");
-    Run r = gitops("run", "--config", f.toString());
+    CliRun r = gitops("run", "--config", f.toString());
     assertThat(r.code()).isEqualTo(ExitCodes.ERROR);
     assertThat(r.err().lines().toList()).singleElement().asString()
         .startsWith("gitops: " + f + ": the file is empty: a truncated file would stop every target");
@@ -107,10 +97,10 @@ class AgentCommandsTest {
 
   @Test
   void runNamesAMissingFileAndABadPort() throws Exception {
-    Run missing = gitops("run", "--config", dir.resolve("nope.yaml").toString());
+    CliRun missing = gitops("run", "--config", dir.resolve("nope.yaml").toString());
     assertThat(missing.code()).isEqualTo(ExitCodes.ERROR);
     assertThat(missing.err()).contains("nope.yaml: no such file");
-    Run port = gitops("run", "--config", config("").toString(), "--metrics-port", "70000");
+    CliRun port = gitops("run", "--config", config("").toString(), "--metrics-port", "70000");
     assertThat(port.code()).isEqualTo(ExitCodes.ERROR);
     assertThat(port.err()).contains("--metrics-port must be from 0 to 65535, got 70000");
   }
@@ -130,7 +120,7 @@ class AgentCommandsTest {
     refusals.forEach((flags, message) -> {
       List<String> args = new ArrayList<>(List.of("run", "--config", f));
       args.addAll(flags);
-      Run r = gitops(args.toArray(String[]::new));
+      CliRun r = gitops(args.toArray(String[]::new));
       assertThat(r.code()).as("%s", flags).isEqualTo(ExitCodes.ERROR);
       assertThat(r.err()).as("%s", flags).contains(message);
     });
@@ -148,7 +138,7 @@ class AgentCommandsTest {
          "lastError":"1 of 2 changes failed: files:file::app.conf: PERMANENT permission denied"}
         """);
 
-    Run table = gitops("status", "--config", f.toString());
+    CliRun table = gitops("status", "--config", f.toString());
 
     assertThat(table.code()).as(table.err()).isEqualTo(ExitCodes.PENDING);
     assertThat(table.out().lines().toList()).hasSize(3);
@@ -157,7 +147,7 @@ class AgentCommandsTest {
         + "2026-11-30T10:00:00Z \\([^)]+\\) +1 of 2 changes failed: files:file::app.conf: PERMANENT permission denied")
         .containsPattern("jobs +some-module-not-here +- +never +- +- +-");
 
-    Run json = gitops("status", "--config", f.toString(), "--format", "json");
+    CliRun json = gitops("status", "--config", f.toString(), "--format", "json");
     JsonNode all = new ObjectMapper().readTree(json.out());
     assertThat(all).hasSize(2);
     assertThat(all.get(0).get("lastError").asText()).startsWith("1 of 2 changes failed");
@@ -177,13 +167,13 @@ class AgentCommandsTest {
         m1.join();
         Ownership web = m1.tryAcquire("web").orElseThrow();
 
-        Run table = gitops("status", "--config", f.toString(), "--cluster", "k8s", "--namespace", "gitops");
+        CliRun table = gitops("status", "--config", f.toString(), "--cluster", "k8s", "--namespace", "gitops");
         assertThat(table.out().lines().toList().get(0)).as(table.err()).startsWith("TARGET  OWNER  ");
         assertThat(table.out()).containsPattern("web +m1 \\(token " + web.token() + "\\) +"
             + web.since().truncatedTo(java.time.temporal.ChronoUnit.SECONDS) + " \\([^)]+\\) +files +- +never")
             .containsPattern("jobs +- +- +some-module-not-here");
 
-        Run json = gitops("status", "--config", f.toString(), "--cluster", "k8s", "--namespace", "gitops",
+        CliRun json = gitops("status", "--config", f.toString(), "--cluster", "k8s", "--namespace", "gitops",
             "--format", "json");
         JsonNode all = new ObjectMapper().readTree(json.out());
         assertThat(all.get(0).get("owner").asText()).isEqualTo("m1");
@@ -199,7 +189,7 @@ class AgentCommandsTest {
         System.setProperty("kubeconfig", before);
       }
     }
-    Run alone = gitops("status", "--cluster", "k8s", "--repo", dir.toString());
+    CliRun alone = gitops("status", "--cluster", "k8s", "--repo", dir.toString());
     assertThat(alone.code()).isEqualTo(ExitCodes.ERROR);
     assertThat(alone.err()).contains("--cluster").contains("--config");
   }
@@ -219,13 +209,13 @@ class AgentCommandsTest {
          "result":"succeeded","finished":"2026-11-30T10:00:00Z","lastSuccess":"2026-11-30T10:00:00Z",
          "drift":[],"driftCorrected":false,"lastError":null}
         """);
-    Run r = gitops("status", "--config", f.toString());
+    CliRun r = gitops("status", "--config", f.toString());
     assertThat(r.code()).as(r.out() + r.err()).isZero();
   }
 
   @Test
   void statusWithConfigTakesNoTargetFlags() throws Exception {
-    Run r = gitops("status", "--config", config(TWO_TARGETS).toString(), "--repo", "x", "--target", "y");
+    CliRun r = gitops("status", "--config", config(TWO_TARGETS).toString(), "--repo", "x", "--target", "y");
     assertThat(r.code()).isEqualTo(ExitCodes.ERROR);
     assertThat(r.err()).contains("--config reads an agent's targets: leave out --repo and --target");
   }

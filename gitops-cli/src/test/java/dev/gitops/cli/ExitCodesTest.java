@@ -1,5 +1,6 @@
 package dev.gitops.cli;
 
+import static dev.gitops.cli.CliRun.run;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.gitops.api.GitOpsException;
@@ -67,15 +68,6 @@ class ExitCodesTest {
     }
   }
 
-  private record Run(int code, String out, String err) {}
-
-  private static Run run(Object command, String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    int code = Main.commandLine(command, new PrintWriter(out, true), new PrintWriter(err, true)).execute(args);
-    return new Run(code, out.toString(), err.toString());
-  }
-
   @Test
   void refusalsMapToThreeAndEverythingElseToOne() {
     assertThat(ExitCodes.forException(new PlanRefusedException("g", "p", "m"))).isEqualTo(ExitCodes.REFUSED);
@@ -86,7 +78,7 @@ class ExitCodesTest {
 
   @Test
   void aRefusedCommandExitsThreeWithOneLineOnStderr() {
-    Run r = run(new Boom(), "--kind", "refused");
+    CliRun r = run(new Boom(), "--kind", "refused");
     assertThat(r.code()).isEqualTo(3);
     assertThat(r.err().lines().toList()).containsExactly(
         "gitops: refused by mass-deletion guard for provider 'files': the plan deletes all 3 resources");
@@ -104,7 +96,7 @@ class ExitCodesTest {
 
   @Test
   void aStalePlanExitsOneWithItsMessage() {
-    Run r = run(new Boom(), "--kind", "mismatch");
+    CliRun r = run(new Boom(), "--kind", "mismatch");
     assertThat(r.code()).isEqualTo(1);
     assertThat(r.err().lines().toList()).hasSize(1).first().asString()
         .startsWith("gitops: plan aaa no longer holds (now bbb)");
@@ -112,7 +104,7 @@ class ExitCodesTest {
 
   @Test
   void multiLineMessagesAreJoinedIntoOneLine() {
-    Run r = run(new Boom(), "--kind", "other");
+    CliRun r = run(new Boom(), "--kind", "other");
     assertThat(r.code()).isEqualTo(1);
     assertThat(r.err()).isEqualTo("gitops: line one line two" + System.lineSeparator());
   }
@@ -144,33 +136,33 @@ class ExitCodesTest {
 
   @Test
   void badUsageIsAnErrorNotPendingChanges() {
-    Run r = run(new GitopsCommand(), "sync", "--no-such-flag");
+    CliRun r = run(new GitopsCommand(), "sync", "--no-such-flag");
     assertThat(r.code()).isEqualTo(1);
     assertThat(r.err().lines().toList()).hasSize(1).first().asString().startsWith("gitops: Unknown option: '--no-such-flag'");
   }
 
   @Test
   void missingRepoOrTargetOrAnUnknownProviderNameTheFlag() {
-    Run noRepo = run(new GitopsCommand(), "plan", "--target", "t");
+    CliRun noRepo = run(new GitopsCommand(), "plan", "--target", "t");
     assertThat(noRepo.code()).isEqualTo(1);
     assertThat(noRepo.err()).startsWith("gitops: missing --repo");
-    Run noTarget = run(new GitopsCommand(), "status", "--repo", "r");
+    CliRun noTarget = run(new GitopsCommand(), "status", "--repo", "r");
     assertThat(noTarget.err()).startsWith("gitops: missing --target");
-    Run unknown = run(new GitopsCommand(), "diff", "--repo", "r", "--target", "t", "--provider", "nomad");
+    CliRun unknown = run(new GitopsCommand(), "diff", "--repo", "r", "--target", "t", "--provider", "nomad");
     assertThat(unknown.code()).isEqualTo(1);
     assertThat(unknown.err()).startsWith("gitops: unknown --provider 'nomad' (this tool supports: files, ansible, k8s, terraform)");
   }
 
   @Test
   void aMissingPlanFileIsNamed() {
-    Run r = run(new GitopsCommand(), "diff", "--plan", "does-not-exist.json");
+    CliRun r = run(new GitopsCommand(), "diff", "--plan", "does-not-exist.json");
     assertThat(r.code()).isEqualTo(1);
     assertThat(r.err()).startsWith("gitops: --plan does-not-exist.json: no such file");
   }
 
   @Test
   void noCommandPrintsUsageAndFails() {
-    Run r = run(new GitopsCommand());
+    CliRun r = run(new GitopsCommand());
     assertThat(r.code()).isEqualTo(1);
     assertThat(r.err()).contains("Usage: gitops").contains("sync").contains("rollback").contains("<target>/.gitops/");
   }
@@ -201,7 +193,7 @@ class ExitCodesTest {
 
   @Test
   void theLibrarysRefusalsAreWordedWithTheFlagsThatAllowThem() {
-    Run everything = run(new Boom(), "--kind", "everything");
+    CliRun everything = run(new Boom(), "--kind", "everything");
     assertThat(everything.code()).isEqualTo(3);
     assertThat(everything.err().lines().toList()).singleElement().asString()
         .startsWith("gitops: refused by mass-deletion guard for provider 'files': ")
@@ -232,12 +224,12 @@ class ExitCodesTest {
   @Test
   void aBadMaxDeletionsIsOneLineNamingTheFlagAndExitsOne() {
     for (String bad : List.of("-1", "abc", "150%", "", " ", "1.5", "10%%", "%", "99999999999", "-5%", "+3")) {
-      Run r = run(new Flags(), "--max-deletions", bad);
+      CliRun r = run(new Flags(), "--max-deletions", bad);
       assertThat(r.code()).as("'%s'", bad).isEqualTo(1);
       assertThat(r.err().lines().toList()).as("'%s': %s", bad, r.err()).singleElement().asString()
           .startsWith("gitops: ").contains("--max-deletions");
     }
-    Run missing = run(new Flags(), "--max-deletions");
+    CliRun missing = run(new Flags(), "--max-deletions");
     assertThat(missing.code()).isEqualTo(1);
     assertThat(missing.err().lines().toList()).singleElement().asString().contains("--max-deletions");
   }

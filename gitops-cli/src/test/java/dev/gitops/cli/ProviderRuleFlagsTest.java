@@ -1,9 +1,8 @@
 package dev.gitops.cli;
 
+import static dev.gitops.cli.CliRun.gitops;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -18,16 +17,6 @@ class ProviderRuleFlagsTest {
 
   @TempDir Path tmp;
 
-  record Run(int code, String out, String err) {}
-
-  private static Run gitops(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    int code = Main.commandLine(new GitopsCommand(), new PrintWriter(out, true), new PrintWriter(err, true))
-        .execute(args);
-    return new Run(code, out.toString(), err.toString());
-  }
-
   @Test
   void sensitiveNamesAnAnsibleVariableWhoseValueIsNeverShownAndRulesNoProviderAppliesAreRefused() throws Exception {
     try (FixtureRepo repo = FixtureRepo.init(tmp.resolve("repo"))) {
@@ -36,25 +25,25 @@ class ProviderRuleFlagsTest {
       String[] ansible = {"plan", "--repo", repo.dir().toString(), "--provider", "ansible", "--playbook", "site.yml",
           "--inventory-out", tmp.resolve("managed/inventory.yml").toString()};
 
-      Run shown = gitops(ansible);
+      CliRun shown = gitops(ansible);
       assertThat(shown.out()).as("without a rule the value is plain").contains("hunter2-xyzzy");
 
-      Run hidden = gitops(concat(ansible, "--sensitive", "db_*"));
+      CliRun hidden = gitops(concat(ansible, "--sensitive", "db_*"));
       assertThat(hidden.code()).as(hidden.toString()).isNotEqualTo(ExitCodes.ERROR);
       assertThat(hidden.out()).contains("ansible:host::h1").contains("/vars/db_password: (sensitive)")
           .doesNotContain("hunter2-xyzzy");
       assertThat(hidden.err()).doesNotContain("hunter2-xyzzy");
 
-      Run fileRule = gitops(concat(ansible, "--sensitive", "inventory/hosts:/db_password"));
+      CliRun fileRule = gitops(concat(ansible, "--sensitive", "inventory/hosts:/db_password"));
       assertThat(fileRule.code()).isEqualTo(ExitCodes.ERROR);
       assertThat(fileRule.err()).contains("--sensitive 'inventory/hosts:/db_password'")
           .contains("the name of a variable").doesNotContain("hunter2-xyzzy");
 
-      Run structured = gitops(concat(ansible, "--structured", "*.yml"));
+      CliRun structured = gitops(concat(ansible, "--structured", "*.yml"));
       assertThat(structured.code()).isEqualTo(ExitCodes.ERROR);
       assertThat(structured.err()).contains("--structured is for --provider files");
 
-      Run terraform = gitops("plan", "--repo", repo.dir().toString(), "--provider", "terraform", "--target",
+      CliRun terraform = gitops("plan", "--repo", repo.dir().toString(), "--provider", "terraform", "--target",
           tmp.resolve("tf").toString(), "--sensitive", "main.tf:/x");
       assertThat(terraform.code()).isEqualTo(ExitCodes.ERROR);
       assertThat(terraform.err()).contains("--sensitive 'main.tf:/x'").contains("is for --provider files");

@@ -1,9 +1,8 @@
 package dev.gitops.cli;
 
+import static dev.gitops.cli.CliRun.gitops;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -23,20 +22,10 @@ class TargetAndStoreFlagsTest {
 
   private FixtureRepo repo;
 
-  record Run(int code, String out, String err) {}
-
   @BeforeEach
   void fixture() throws Exception {
     repo = FixtureRepo.init(tmp.resolve("repo"));
     repo.write("app.properties", "name=shop\n").write("conf/site.conf", "listen 80\n").commit("initial");
-  }
-
-  private Run gitops(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    int code = Main.commandLine(new GitopsCommand(), new PrintWriter(out, true), new PrintWriter(err, true))
-        .execute(args);
-    return new Run(code, out.toString(), err.toString());
   }
 
   private static List<String> args(String command, String... more) {
@@ -60,11 +49,11 @@ class TargetAndStoreFlagsTest {
     String repoDir = repo.dir().toString();
     Path file = Files.writeString(tmp.resolve("not-a-dir"), "mine\n");
     for (String cmd : List.of("sync", "plan", "status")) {
-      Run t = gitops(cmd, "--repo", repoDir, "--target", file.toString());
+      CliRun t = gitops(cmd, "--repo", repoDir, "--target", file.toString());
       assertThat(t.code()).as("%s: %s", cmd, t).isEqualTo(ExitCodes.ERROR);
       assertThat(t.err()).contains("--target " + file + " is a file, not a directory");
     }
-    Run a = gitops("sync", "--repo", repoDir, "--provider", "ansible", "--playbook", "site.yml",
+    CliRun a = gitops("sync", "--repo", repoDir, "--provider", "ansible", "--playbook", "site.yml",
         "--inventory-out", file.resolve("hosts.ini").toString());
     assertThat(a.code()).as("%s", a).isEqualTo(ExitCodes.ERROR);
     assertThat(a.err()).contains("--inventory-out " + file.resolve("hosts.ini") + ": " + file + " is a file");
@@ -73,20 +62,20 @@ class TargetAndStoreFlagsTest {
     // the default store's place is taken by a file: the message says where that place comes from
     Path target = Files.createDirectories(tmp.resolve("target"));
     Files.writeString(target.resolve(".gitops"), "not a store\n");
-    Run d = gitops("sync", "--repo", repoDir, "--target", target.toString());
+    CliRun d = gitops("sync", "--repo", repoDir, "--target", target.toString());
     assertThat(d.code()).as("%s", d).isEqualTo(ExitCodes.ERROR);
     assertThat(d.err()).contains("cannot create the state directory " + target.resolve(".gitops"))
         .contains("(the default; --state chooses another)");
-    Run s = gitops("sync", "--repo", repoDir, "--target", target.toString(), "--state", file.resolve("store").toString());
+    CliRun s = gitops("sync", "--repo", repoDir, "--target", target.toString(), "--state", file.resolve("store").toString());
     assertThat(s.code()).as("%s", s).isEqualTo(ExitCodes.ERROR);
     assertThat(s.err()).contains("cannot create the state directory " + file.resolve("store") + " (--state)");
     // a --state that is a file would read as an empty store: every command refuses it by name
     for (String cmd : List.of("sync", "plan", "status", "diff")) {
-      Run f = gitops(cmd, "--repo", repoDir, "--target", target.toString(), "--state", file.toString());
+      CliRun f = gitops(cmd, "--repo", repoDir, "--target", target.toString(), "--state", file.toString());
       assertThat(f.code()).as("%s: %s", cmd, f).isEqualTo(ExitCodes.ERROR);
       assertThat(f.err()).contains("--state " + file + " is a file, not a directory");
     }
-    Run h = gitops("history", "--state", file.toString());
+    CliRun h = gitops("history", "--state", file.toString());
     assertThat(h.code()).as("%s", h).isEqualTo(ExitCodes.ERROR);
     assertThat(h.err()).contains("--state " + file + " is a file, not a directory");
     assertThat(listing(target)).containsExactly("", ".gitops");
@@ -115,7 +104,7 @@ class TargetAndStoreFlagsTest {
     for (String cmd : List.of("sync", "plan", "status")) {
       for (Case c : cases) {
         List<String> a = args(cmd, c.args());
-        Run r = gitops(a.toArray(String[]::new));
+        CliRun r = gitops(a.toArray(String[]::new));
         assertThat(r.code()).as("%s: %s", a, r).isEqualTo(ExitCodes.ERROR);
         assertThat(r.err()).as("%s", a).startsWith("gitops: --target ").contains(c.message())
             .contains("choose a directory outside the repository");
@@ -125,7 +114,7 @@ class TargetAndStoreFlagsTest {
     assertThat(Files.readString(dir.resolve("app.properties"))).isEqualTo("name=edited, not committed\n");
 
     // a directory of the working tree that --path does not read (an ignored build directory) is a target
-    Run build = gitops("sync", "--repo", dir.toString(), "--path", "conf", "--target", dir.resolve("build").toString());
+    CliRun build = gitops("sync", "--repo", dir.toString(), "--path", "conf", "--target", dir.resolve("build").toString());
     assertThat(build.code()).as("%s", build).isZero();
     assertThat(Files.readString(dir.resolve("build/site.conf"))).isEqualTo("listen 80\n");
   }
@@ -136,14 +125,14 @@ class TargetAndStoreFlagsTest {
     String repoDir = repo.dir().toString();
     for (String blank : List.of("", "  ")) {
       for (String cmd : List.of("sync", "plan")) {
-        Run t = gitops(args(cmd, "--repo", repoDir, "--target", blank).toArray(String[]::new));
+        CliRun t = gitops(args(cmd, "--repo", repoDir, "--target", blank).toArray(String[]::new));
         assertThat(t.code()).as("%s --target '%s': %s", cmd, blank, t).isEqualTo(ExitCodes.ERROR);
         assertThat(t.err()).contains("--target").contains("empty");
-        Run s = gitops(args(cmd, "--repo", repoDir, "--target", target.toString(), "--state", blank)
+        CliRun s = gitops(args(cmd, "--repo", repoDir, "--target", target.toString(), "--state", blank)
             .toArray(String[]::new));
         assertThat(s.code()).as("%s --state '%s': %s", cmd, blank, s).isEqualTo(ExitCodes.ERROR);
         assertThat(s.err()).contains("--state").contains("empty");
-        Run r = gitops(args(cmd, "--repo", blank, "--target", target.toString()).toArray(String[]::new));
+        CliRun r = gitops(args(cmd, "--repo", blank, "--target", target.toString()).toArray(String[]::new));
         assertThat(r.code()).as("%s --repo '%s': %s", cmd, blank, r).isEqualTo(ExitCodes.ERROR);
         assertThat(r.err()).contains("--repo").contains("empty");
       }
@@ -157,23 +146,23 @@ class TargetAndStoreFlagsTest {
       throws Exception {
     String repoDir = repo.dir().toString();
     Path conf = tmp.resolve("conf");
-    Run dotted = gitops("sync", "--repo", repoDir, "--path", "./conf/", "--target", conf.toString());
+    CliRun dotted = gitops("sync", "--repo", repoDir, "--path", "./conf/", "--target", conf.toString());
     assertThat(dotted.code()).as("%s", dotted).isEqualTo(ExitCodes.OK);
     assertThat(conf.resolve("site.conf")).hasContent("listen 80");
     Path root = tmp.resolve("root");
-    Run dot = gitops("sync", "--repo", repoDir, "--path", ".", "--target", root.toString());
+    CliRun dot = gitops("sync", "--repo", repoDir, "--path", ".", "--target", root.toString());
     assertThat(dot.code()).as("%s", dot).isEqualTo(ExitCodes.OK);
     assertThat(root.resolve("conf/site.conf")).hasContent("listen 80");
     assertThat(root.resolve("app.properties")).exists();
-    Run same = gitops("status", "--repo", repoDir, "--path", "conf", "--target", conf.toString());
+    CliRun same = gitops("status", "--repo", repoDir, "--path", "conf", "--target", conf.toString());
     assertThat(same.code()).as("%s", same).isEqualTo(ExitCodes.OK);
 
     Path target = tmp.resolve("target");
     for (String cmd : List.of("sync", "plan", "status", "diff")) {
-      Run up = gitops(cmd, "--repo", repoDir, "--path", "conf/../..", "--target", target.toString());
+      CliRun up = gitops(cmd, "--repo", repoDir, "--path", "conf/../..", "--target", target.toString());
       assertThat(up.code()).as("%s: %s", cmd, up).isEqualTo(ExitCodes.ERROR);
       assertThat(up.err()).as(cmd).contains("gitops: --path: ").contains("'conf/../..'");
-      Run ref = gitops(cmd, "--repo", repoDir, "--ref", " ", "--target", target.toString());
+      CliRun ref = gitops(cmd, "--repo", repoDir, "--ref", " ", "--target", target.toString());
       assertThat(ref.code()).as("%s: %s", cmd, ref).isEqualTo(ExitCodes.ERROR);
       assertThat(ref.err()).as(cmd).contains("gitops: --ref: ref must not be empty");
     }
@@ -186,10 +175,10 @@ class TargetAndStoreFlagsTest {
     String repoDir = repo.dir().toString();
     Path target = tmp.resolve("target");
     Path dir = Files.createDirectories(tmp.resolve("plans"));
-    Run empty = gitops("plan", "--repo", repoDir, "--target", target.toString(), "--out", "");
+    CliRun empty = gitops("plan", "--repo", repoDir, "--target", target.toString(), "--out", "");
     assertThat(empty.code()).as("%s", empty).isEqualTo(ExitCodes.ERROR);
     assertThat(empty.err()).isEqualTo("gitops: --out is empty: give the file to save the plan to\n");
-    Run toDir = gitops("plan", "--repo", repoDir, "--target", target.toString(), "--out", dir.toString());
+    CliRun toDir = gitops("plan", "--repo", repoDir, "--target", target.toString(), "--out", dir.toString());
     assertThat(toDir.code()).as("%s", toDir).isEqualTo(ExitCodes.ERROR);
     assertThat(toDir.err()).startsWith("gitops: --out " + dir + " is a directory");
     assertThat(target).as("a refused --out makes no store nor secret key").doesNotExist();
@@ -197,13 +186,13 @@ class TargetAndStoreFlagsTest {
     assertThat(gitops("sync", "--repo", repoDir, "--target", target.toString()).code()).isEqualTo(ExitCodes.OK);
     Path journal = target.resolve(".gitops/journal");
     byte[] recorded = Files.readAllBytes(journal);
-    Run intoStore = gitops("plan", "--repo", repoDir, "--target", target.toString(), "--out", journal.toString());
+    CliRun intoStore = gitops("plan", "--repo", repoDir, "--target", target.toString(), "--out", journal.toString());
     assertThat(intoStore.code()).as("%s", intoStore).isEqualTo(ExitCodes.ERROR);
     assertThat(intoStore.err()).startsWith("gitops: --out " + journal + " is inside the state store "
         + target.resolve(".gitops"));
     Files.createSymbolicLink(tmp.resolve("alias"), target);
     Path aliased = tmp.resolve("alias/.gitops/new-plan.json");
-    Run viaLink = gitops("plan", "--repo", repoDir, "--target", target.toString(), "--out", aliased.toString());
+    CliRun viaLink = gitops("plan", "--repo", repoDir, "--target", target.toString(), "--out", aliased.toString());
     assertThat(viaLink.code()).as("%s", viaLink).isEqualTo(ExitCodes.ERROR);
     assertThat(viaLink.err()).contains("is inside the state store");
     assertThat(journal).hasBinaryContent(recorded);
@@ -211,13 +200,13 @@ class TargetAndStoreFlagsTest {
 
     Path binary = Files.write(tmp.resolve("binary.json"), new byte[] {(byte) 0x9a, (byte) 0xff, 0x01});
     for (String cmd : List.of("sync", "diff")) {
-      Run noPlan = gitops(cmd, "--repo", repoDir, "--target", target.toString(), "--plan", "");
+      CliRun noPlan = gitops(cmd, "--repo", repoDir, "--target", target.toString(), "--plan", "");
       assertThat(noPlan.code()).as("%s", noPlan).isEqualTo(ExitCodes.ERROR);
       assertThat(noPlan.err()).as(cmd).startsWith("gitops: --plan is empty");
-      Run dirPlan = gitops(cmd, "--repo", repoDir, "--target", target.toString(), "--plan", dir.toString());
+      CliRun dirPlan = gitops(cmd, "--repo", repoDir, "--target", target.toString(), "--plan", dir.toString());
       assertThat(dirPlan.code()).as("%s", dirPlan).isEqualTo(ExitCodes.ERROR);
       assertThat(dirPlan.err()).as(cmd).isEqualTo("gitops: --plan " + dir + ": is a directory, not a plan file\n");
-      Run binPlan = gitops(cmd, "--repo", repoDir, "--target", target.toString(), "--plan", binary.toString());
+      CliRun binPlan = gitops(cmd, "--repo", repoDir, "--target", target.toString(), "--plan", binary.toString());
       assertThat(binPlan.code()).as("%s", binPlan).isEqualTo(ExitCodes.ERROR);
       assertThat(binPlan.err()).as(cmd).isEqualTo("gitops: --plan " + binary + ": not a plan file: not UTF-8 text\n");
     }
@@ -229,7 +218,7 @@ class TargetAndStoreFlagsTest {
     Path missing = tmp.resolve("unmounted/volume");
     Path link = Files.createSymbolicLink(tmp.resolve("target"), missing);
     for (String cmd : List.of("sync", "plan", "status", "diff")) {
-      Run r = gitops(cmd, "--repo", repo.dir().toString(), "--target", link.toString());
+      CliRun r = gitops(cmd, "--repo", repo.dir().toString(), "--target", link.toString());
       assertThat(r.code()).as("%s: %s", cmd, r).isEqualTo(ExitCodes.ERROR);
       assertThat(r.err()).as(cmd).isEqualTo("gitops: --target " + link + " is a symbolic link to '" + missing
           + "', which does not exist\n");
@@ -254,7 +243,7 @@ class TargetAndStoreFlagsTest {
     for (List<String> c : cases) {
       List<String> a = new java.util.ArrayList<>(List.of("plan", "--repo", repoDir));
       a.addAll(c);
-      Run r = gitops(a.toArray(String[]::new));
+      CliRun r = gitops(a.toArray(String[]::new));
       String flag = c.get(c.size() - 2);
       for (int i = 0; i < c.size() - 1; i++) {
         if (c.get(i + 1).isBlank()) {
@@ -276,14 +265,14 @@ class TargetAndStoreFlagsTest {
     String[] withState = {"--repo", repo.dir().toString(), "--ref", "main", "--target", target.toString(),
         "--state", state.toString()};
     for (String[] w : List.of(where, withState)) {
-      Run plan = gitops(args("plan", w).toArray(String[]::new));
+      CliRun plan = gitops(args("plan", w).toArray(String[]::new));
       assertThat(plan.code()).as("%s", plan).isZero();
       assertThat(plan.out()).contains("app.properties");
-      Run diff = gitops(args("diff", w).toArray(String[]::new));
+      CliRun diff = gitops(args("diff", w).toArray(String[]::new));
       assertThat(diff.code()).as("%s", diff).isZero();
-      Run status = gitops(args("status", w).toArray(String[]::new));
+      CliRun status = gitops(args("status", w).toArray(String[]::new));
       assertThat(status.code()).as("%s", status).isEqualTo(ExitCodes.PENDING);
-      Run history = gitops(args("history", w).toArray(String[]::new));
+      CliRun history = gitops(args("history", w).toArray(String[]::new));
       assertThat(history.code()).as("%s", history).isZero();
       assertThat(history.out()).contains("No syncs recorded yet.");
     }
@@ -308,15 +297,15 @@ class TargetAndStoreFlagsTest {
       s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
     }
 
-    Run refused = gitops("sync", "--repo", repoDir, "--target", target.toString(), "--state", state.toString());
+    CliRun refused = gitops("sync", "--repo", repoDir, "--target", target.toString(), "--state", state.toString());
     assertThat(refused.code()).as("%s", refused).isEqualTo(ExitCodes.ERROR);
     assertThat(refused.err()).contains("the state store is missing or empty").contains("--rebuild-store");
 
-    Run rebuilt = gitops("sync", "--repo", repoDir, "--target", target.toString(), "--state", state.toString(),
+    CliRun rebuilt = gitops("sync", "--repo", repoDir, "--target", target.toString(), "--state", state.toString(),
         "--rebuild-store");
     assertThat(rebuilt.code()).as("%s", rebuilt).isZero();
     repo.remove("conf/site.conf").commit("drop site.conf");
-    Run pruned = gitops("sync", "--repo", repoDir, "--target", target.toString(), "--state", state.toString());
+    CliRun pruned = gitops("sync", "--repo", repoDir, "--target", target.toString(), "--state", state.toString());
     assertThat(pruned.code()).as("%s", pruned).isZero();
     assertThat(target.resolve("conf/site.conf")).doesNotExist();
     assertThat(target.resolve("app.properties")).hasContent("name=shop");
@@ -329,16 +318,16 @@ class TargetAndStoreFlagsTest {
     assertThat(gitops("sync", "--repo", repoDir, "--target", target.toString()).code()).isZero();
     repo.write("app.properties", "name=shop2\n").commit("second");
     Path plan = tmp.resolve("p.json");
-    Run planned = gitops("plan", "--repo", repoDir, "--target", target.toString(), "--out", plan.toString());
+    CliRun planned = gitops("plan", "--repo", repoDir, "--target", target.toString(), "--out", plan.toString());
     assertThat(planned.code()).as("%s", planned).isIn(0, 2);
 
-    Run other = gitops("sync", "--repo", repoDir, "--ref", "v-none", "--target", target.toString(), "--plan",
+    CliRun other = gitops("sync", "--repo", repoDir, "--ref", "v-none", "--target", target.toString(), "--plan",
         plan.toString());
     assertThat(other.code()).as("%s", other).isEqualTo(ExitCodes.ERROR);
     assertThat(other.err()).contains("--ref v-none does not name the revision of the reviewed plan");
     assertThat(target.resolve("app.properties")).hasContent("name=shop");
 
-    Run same = gitops("sync", "--repo", repoDir, "--ref", "main", "--target", target.toString(), "--plan",
+    CliRun same = gitops("sync", "--repo", repoDir, "--ref", "main", "--target", target.toString(), "--plan",
         plan.toString());
     assertThat(same.code()).as("%s", same).isZero();
     assertThat(target.resolve("app.properties")).hasContent("name=shop2");
@@ -356,37 +345,37 @@ class TargetAndStoreFlagsTest {
         "--state", state.toString()).code()).isZero();
     Set<String> synced = listing(tmp);
 
-    Run byTarget = gitops("history", "--target", target.toString());
+    CliRun byTarget = gitops("history", "--target", target.toString());
     assertThat(byTarget.code()).as("%s", byTarget).isZero();
     assertThat(byTarget.out().lines()).hasSize(2);
     assertThat(byTarget.out()).startsWith("ID").contains("SUCCEEDED").contains("@sha1:");
-    Run byState = gitops("history", "--state", state.toString());
+    CliRun byState = gitops("history", "--state", state.toString());
     assertThat(byState.code()).as("%s", byState).isZero();
     assertThat(byState.out().lines()).hasSize(2);
     assertThat(gitops("history", "--provider", "ansible", "--state", state.toString()).out()).isEqualTo(byState.out());
     // Ansible's store is beside the managed inventory: finding it needs no playbook and no password
-    Run byInventory = gitops("history", "--provider", "ansible", "--inventory-out",
+    CliRun byInventory = gitops("history", "--provider", "ansible", "--inventory-out",
         target.resolve("hosts.yml").toString(), "--username", "ops");
     assertThat(byInventory.code()).as("%s", byInventory).isZero();
     assertThat(byInventory.out()).isEqualTo(byTarget.out());
-    Run noInventory = gitops("history", "--provider", "ansible", "--playbook", "site.yml");
+    CliRun noInventory = gitops("history", "--provider", "ansible", "--playbook", "site.yml");
     assertThat(noInventory.code()).isEqualTo(ExitCodes.ERROR);
     assertThat(noInventory.err()).contains("missing --inventory-out");
-    Run blankState = gitops("history", "--state", " ");
+    CliRun blankState = gitops("history", "--state", " ");
     assertThat(blankState.code()).isEqualTo(ExitCodes.ERROR);
     assertThat(blankState.err()).contains("--state is empty");
-    Run withRepo = gitops("history", "--repo", repo.dir().toString(), "--target", target.toString());
+    CliRun withRepo = gitops("history", "--repo", repo.dir().toString(), "--target", target.toString());
     assertThat(withRepo.out()).isEqualTo(byTarget.out());
     // a store no sync made: nothing recorded, nothing created
-    Run none = gitops("history", "--target", tmp.resolve("never").toString());
+    CliRun none = gitops("history", "--target", tmp.resolve("never").toString());
     assertThat(none.code()).as("%s", none).isZero();
     assertThat(none.out()).isEqualTo("No syncs recorded yet.\n");
     assertThat(listing(tmp)).isEqualTo(synced);
 
-    Run blank = gitops("history", "--repo", " ", "--target", target.toString());
+    CliRun blank = gitops("history", "--repo", " ", "--target", target.toString());
     assertThat(blank.code()).isEqualTo(ExitCodes.ERROR);
     assertThat(blank.err()).contains("--repo is empty");
-    Run noTarget = gitops("history");
+    CliRun noTarget = gitops("history");
     assertThat(noTarget.code()).isEqualTo(ExitCodes.ERROR);
     assertThat(noTarget.err()).contains("missing --target");
   }
@@ -397,7 +386,7 @@ class TargetAndStoreFlagsTest {
     Files.createDirectories(target.resolve("state"));
     Path link = Files.createSymbolicLink(tmp.resolve("state-link"), target.resolve("state"));
     repo.write("state/inventory/files%3Afile%3A%3Avictim.json", "{}").commit("forge an inventory entry");
-    Run r = gitops("sync", "--repo", repo.dir().toString(), "--ref", "main", "--target", target.toString(),
+    CliRun r = gitops("sync", "--repo", repo.dir().toString(), "--ref", "main", "--target", target.toString(),
         "--state", link.toString());
     assertThat(r.code()).as("%s", r).isEqualTo(ExitCodes.ERROR);
     assertThat(r.err()).contains("state/inventory").contains("excluded directory");
@@ -409,11 +398,11 @@ class TargetAndStoreFlagsTest {
   void aTargetInsideTheStoreIsRefusedNamingBoth() throws Exception {
     Path state = Files.createDirectories(tmp.resolve("state"));
     Path link = Files.createSymbolicLink(tmp.resolve("link"), state);
-    Run r = gitops("sync", "--repo", repo.dir().toString(), "--ref", "main", "--target",
+    CliRun r = gitops("sync", "--repo", repo.dir().toString(), "--ref", "main", "--target",
         link.resolve("target").toString(), "--state", state.toString());
     assertThat(r.code()).as("%s", r).isEqualTo(ExitCodes.ERROR);
     assertThat(r.err()).contains(link.resolve("target").toString()).contains(state.toRealPath().toString());
-    Run same = gitops("sync", "--repo", repo.dir().toString(), "--target", state.toString(), "--state", state.toString());
+    CliRun same = gitops("sync", "--repo", repo.dir().toString(), "--target", state.toString(), "--state", state.toString());
     assertThat(same.code()).isEqualTo(ExitCodes.ERROR);
     assertThat(same.err()).contains("excluded directory");
     assertThat(listing(state)).containsOnly("");
@@ -424,22 +413,22 @@ class TargetAndStoreFlagsTest {
     Path target = tmp.resolve("target");
     FixtureRepo other = FixtureRepo.init(tmp.resolve("other"));
     other.write("b.txt", "B\n").write("app.properties", "name=other\n").commit("team b");
-    Run a = gitops("sync", "--repo", repo.dir().toString(), "--ref", "main", "--target", target.toString(),
+    CliRun a = gitops("sync", "--repo", repo.dir().toString(), "--ref", "main", "--target", target.toString(),
         "--owner", "team-a", "--state", tmp.resolve("state-a").toString());
     assertThat(a.code()).as("%s", a).isZero();
-    Run b = gitops("sync", "--repo", other.dir().toString(), "--ref", "main", "--target", target.toString(),
+    CliRun b = gitops("sync", "--repo", other.dir().toString(), "--ref", "main", "--target", target.toString(),
         "--owner", "team-b", "--state", tmp.resolve("state-b").toString());
     assertThat(Files.readString(target.resolve("app.properties"))).isEqualTo("name=shop\n");
     assertThat(b.out()).contains("team-a");
     other.remove("b.txt").remove("app.properties").write("README", "").commit("nothing for the target");
-    Run bEmpty = gitops("sync", "--repo", other.dir().toString(), "--ref", "main", "--target", target.toString(),
+    CliRun bEmpty = gitops("sync", "--repo", other.dir().toString(), "--ref", "main", "--target", target.toString(),
         "--owner", "team-b", "--state", tmp.resolve("state-b").toString(), "--allow-empty");
     assertThat(bEmpty.code()).as("%s", bEmpty).isZero();
     assertThat(target.resolve("app.properties")).hasContent("name=shop");
     assertThat(target.resolve("conf/site.conf")).hasContent("listen 80");
     assertThat(target.resolve("b.txt")).doesNotExist();
     // The default store shared by two owners: the second one deletes nothing of the first's either.
-    Run c = gitops("sync", "--repo", other.dir().toString(), "--ref", "main", "--target", target.toString(),
+    CliRun c = gitops("sync", "--repo", other.dir().toString(), "--ref", "main", "--target", target.toString(),
         "--owner", "team-c", "--state", tmp.resolve("state-a").toString(), "--allow-empty");
     assertThat(c.code()).as("%s", c).isZero();
     assertThat(target.resolve("app.properties")).hasContent("name=shop");

@@ -1,9 +1,8 @@
 package dev.gitops.cli;
 
+import static dev.gitops.cli.CliRun.gitops;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -29,8 +28,6 @@ class TerraformCliTest {
   Path binary;
   Path log;
   FixtureRepo repo;
-
-  record Run(int code, String out, String err) {}
 
   @BeforeEach
   void setUp() throws Exception {
@@ -60,18 +57,10 @@ class TerraformCliTest {
         .write("infra/env/prod.tfvars", "size = 3\n").commit("infra");
   }
 
-  private Run gitops(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    int code = Main.commandLine(new GitopsCommand(), new PrintWriter(out, true), new PrintWriter(err, true))
-        .execute(args);
-    return new Run(code, out.toString(), err.toString());
-  }
-
   @Test
   void planWithTheTerraformProviderPassesTheBinaryVariablesAndVariableFiles() throws Exception {
     Path work = tmp.resolve("work");
-    Run r = gitops("plan", "--repo", repo.dir().toString(), "--ref", "main", "--path", "infra",
+    CliRun r = gitops("plan", "--repo", repo.dir().toString(), "--ref", "main", "--path", "infra",
         "--provider", "terraform", "--binary", binary.toString(), "--var", "region=eu-west-1",
         "--var", "token=a=b", "--var-file", "env/prod.tfvars", "--target", work.toString());
     assertThat(r.code()).as("%s", r).isZero();
@@ -88,27 +77,27 @@ class TerraformCliTest {
   @Test
   void aWorkingDirectoryInsideTheDirectoryPathReadsIsRefused() throws Exception {
     Path inside = repo.dir().resolve("infra/sub/work");
-    Run r = gitops("plan", "--repo", repo.dir().toString(), "--ref", "main", "--path", "infra", "--provider",
+    CliRun r = gitops("plan", "--repo", repo.dir().toString(), "--ref", "main", "--path", "infra", "--provider",
         "terraform", "--binary", binary.toString(), "--target", inside.toString());
     assertThat(r.code()).as("%s", r).isEqualTo(ExitCodes.ERROR);
     assertThat(r.err()).contains("--target " + inside).contains("inside the directory 'infra'");
     assertThat(repo.dir().resolve("infra/sub")).doesNotExist();
-    Run beside = gitops("plan", "--repo", repo.dir().toString(), "--ref", "main", "--path", "infra", "--provider",
+    CliRun beside = gitops("plan", "--repo", repo.dir().toString(), "--ref", "main", "--path", "infra", "--provider",
         "terraform", "--binary", binary.toString(), "--target", repo.dir().resolve("build/tf").toString());
     assertThat(beside.code()).as("a directory --path does not read: %s", beside).isZero();
   }
 
   @Test
   void terraformFlagsAreCheckedAndNamed() {
-    Run bad = gitops("plan", "--repo", repo.dir().toString(), "--provider", "terraform", "--binary", binary.toString(),
+    CliRun bad = gitops("plan", "--repo", repo.dir().toString(), "--provider", "terraform", "--binary", binary.toString(),
         "--var", "novalue", "--target", tmp.resolve("w").toString());
     assertThat(bad.code()).isEqualTo(ExitCodes.ERROR);
     assertThat(bad.err()).contains("--var 'novalue'").contains("NAME=VALUE");
-    Run files = gitops("plan", "--repo", repo.dir().toString(), "--binary", "tofu", "--target",
+    CliRun files = gitops("plan", "--repo", repo.dir().toString(), "--binary", "tofu", "--target",
         tmp.resolve("t").toString());
     assertThat(files.code()).isEqualTo(ExitCodes.ERROR);
     assertThat(files.err()).contains("--binary is for --provider terraform");
-    Run missing = gitops("plan", "--repo", repo.dir().toString(), "--provider", "terraform", "--binary",
+    CliRun missing = gitops("plan", "--repo", repo.dir().toString(), "--provider", "terraform", "--binary",
         tmp.resolve("nowhere/terraform").toString(), "--target", tmp.resolve("w").toString());
     assertThat(missing.code()).isEqualTo(ExitCodes.ERROR);
     assertThat(missing.err()).contains("nowhere/terraform").contains("does not exist");
@@ -125,7 +114,7 @@ class TerraformCliTest {
         + "  plan) echo \"" + warn.formatted("input is not y") + "\"; echo \"" + warn.formatted("input is not y")
         + "\"; echo \"" + warn.formatted("bad \\\\u001b[2J end") + "\" ;;");
     Files.writeString(binary, script);
-    Run r = gitops("plan", "--repo", repo.dir().toString(), "--ref", "main", "--path", "infra",
+    CliRun r = gitops("plan", "--repo", repo.dir().toString(), "--ref", "main", "--path", "infra",
         "--provider", "terraform", "--binary", binary.toString(), "--target", tmp.resolve("work").toString());
     assertThat(r.code()).as("%s", r).isZero();
     assertThat(r.err().lines().toList()).containsExactly(

@@ -1,9 +1,8 @@
 package dev.gitops.cli;
 
+import static dev.gitops.cli.CliRun.gitops;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
@@ -25,8 +24,6 @@ class TerraformRealBinaryCliTest {
   Path terraform;
   FixtureRepo repo;
 
-  record Run(int code, String out, String err) {}
-
   @BeforeEach
   void setUp() throws Exception {
     // the first terraform on PATH, as the CLI finds it; none can be installed from CI's machine
@@ -38,14 +35,6 @@ class TerraformRealBinaryCliTest {
     Assumptions.assumeTrue("/dev/null".equals(System.getenv("TF_CLI_CONFIG_FILE")),
         "TF_CLI_CONFIG_FILE=/dev/null is not set: a real terraform would read the user's CLI configuration");
     repo = FixtureRepo.init(tmp.resolve("repo"));
-  }
-
-  private Run gitops(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    int code = Main.commandLine(new GitopsCommand(), new PrintWriter(out, true), new PrintWriter(err, true))
-        .execute(args);
-    return new Run(code, out.toString(), err.toString());
   }
 
   private String[] args(String command, Path work, String... more) {
@@ -75,22 +64,22 @@ class TerraformRealBinaryCliTest {
         """).commit("a provisioner");
     Path work = tmp.resolve("work");
     Path plan = tmp.resolve("plan.json");
-    Run reviewed = gitops(args("plan", work, "--var", "cmd=REVIEWED", "--var", "pw=first-secret-1", "--out",
+    CliRun reviewed = gitops(args("plan", work, "--var", "cmd=REVIEWED", "--var", "pw=first-secret-1", "--out",
         plan.toString()));
     assertThat(reviewed.code()).as("%s", reviewed).isZero();
     assertThat(Files.readString(plan)).contains("REVIEWED").doesNotContain("first-secret-1");
 
-    Run evil = gitops(args("sync", work, "--var", "cmd=EVIL", "--var", "pw=first-secret-1", "--plan",
+    CliRun evil = gitops(args("sync", work, "--var", "cmd=EVIL", "--var", "pw=first-secret-1", "--plan",
         plan.toString()));
     assertThat(evil.code()).as("%s", evil).isEqualTo(1);
     assertThat(evil.err()).contains("tf:var::cmd");
-    Run rotated = gitops(args("sync", work, "--var", "cmd=REVIEWED", "--var", "pw=other-secret-2", "--plan",
+    CliRun rotated = gitops(args("sync", work, "--var", "cmd=REVIEWED", "--var", "pw=other-secret-2", "--plan",
         plan.toString()));
     assertThat(rotated.code()).as("%s", rotated).isEqualTo(1);
     assertThat(rotated.err()).contains("tf:var::pw").doesNotContain("first-secret-1").doesNotContain("other-secret-2");
     assertThat(work.resolve("ran.txt")).as("nothing applied").doesNotExist();
 
-    Run same = gitops(args("sync", work, "--var", "cmd=REVIEWED", "--var", "pw=first-secret-1", "--plan",
+    CliRun same = gitops(args("sync", work, "--var", "cmd=REVIEWED", "--var", "pw=first-secret-1", "--plan",
         plan.toString()));
     assertThat(same.code()).as("%s", same).isZero();
     assertThat(work.resolve("ran.txt")).hasContent("REVIEWED");
@@ -111,13 +100,13 @@ class TerraformRealBinaryCliTest {
     outside(work, "apply", "-auto-approve", "-input=false");
     repo.write("infra/main.tf", "resource \"terraform_data\" \"keep\" {\n  input = \"keep\"\n}\n").commit("keep");
 
-    Run refused = gitops(args("sync", work));
+    CliRun refused = gitops(args("sync", work));
     assertThat(refused.code()).as("%s", refused).isEqualTo(1);
     assertThat(refused.err()).contains("refusing to take over").contains(work.toString())
         .contains("terraform_data.prod_db").contains("--adopt");
     assertThat(Files.readString(work.resolve("main.tf"))).contains("prod_db");
 
-    Run adopted = gitops(args("sync", work, "--adopt"));
+    CliRun adopted = gitops(args("sync", work, "--adopt"));
     assertThat(adopted.code()).as("%s", adopted).isEqualTo(1);
     assertThat(adopted.out() + adopted.err()).contains("tf:terraform_data::prod_db").contains("held back");
     assertThat(Files.readString(work.resolve("terraform.tfstate"))).contains("precious");

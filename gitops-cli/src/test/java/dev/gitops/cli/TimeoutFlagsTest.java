@@ -1,12 +1,11 @@
 package dev.gitops.cli;
 
+import static dev.gitops.cli.CliRun.gitops;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.gitops.core.SyncOptions;
 import dev.gitops.core.apply.ExecutionOptions;
 import dev.gitops.core.source.SilentServer;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -20,16 +19,6 @@ import picocli.CommandLine;
  * they set, and bad values refused naming the flag.
  */
 class TimeoutFlagsTest {
-
-  private record Run(int code, String out, String err) {}
-
-  private static Run gitops(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    int code = Main.commandLine(new GitopsCommand(), new PrintWriter(out, true), new PrintWriter(err, true))
-        .execute(args);
-    return new Run(code, out.toString(), err.toString());
-  }
 
   private static SyncOptions sync(String... args) {
     SyncCommand c = new SyncCommand();
@@ -65,7 +54,7 @@ class TimeoutFlagsTest {
     try (SilentServer silent = SilentServer.start()) {
       String url = "git://127.0.0.1:" + silent.port() + "/repo";
       long start = System.nanoTime();
-      Run r = gitops("sync", "--repo", url, "--target", tmp.resolve("t").toString(), "--git-timeout", "1s");
+      CliRun r = gitops("sync", "--repo", url, "--target", tmp.resolve("t").toString(), "--git-timeout", "1s");
       assertThat(r.code()).as("%s", r).isEqualTo(ExitCodes.ERROR);
       assertThat(r.err()).contains(url).contains("timed out after 1,000 ms");
       assertThat(Duration.ofNanos(System.nanoTime() - start)).as("not the default 60 s").isLessThan(Duration.ofSeconds(30));
@@ -78,12 +67,12 @@ class TimeoutFlagsTest {
       for (String command : List.of("sync", "plan")) {
         for (String bad : List.of("0s", "-5s", "abc", "", " ", "5", "1.5m", "PT0S", "PT-1S", "5 minutes",
             "99999999999999999999s")) {
-          Run r = gitops(command, "--repo", "unused", "--target", "unused", flag, bad);
+          CliRun r = gitops(command, "--repo", "unused", "--target", "unused", flag, bad);
           assertThat(r.code()).as("%s %s '%s': %s", command, flag, bad, r).isEqualTo(ExitCodes.ERROR);
           assertThat(r.err().lines().toList()).as("%s %s '%s'", command, flag, bad).singleElement().asString()
               .startsWith("gitops: ").contains(flag).contains("positive duration");
         }
-        Run missing = gitops(command, "--repo", "unused", "--target", "unused", flag);
+        CliRun missing = gitops(command, "--repo", "unused", "--target", "unused", flag);
         assertThat(missing.code()).isEqualTo(ExitCodes.ERROR);
         assertThat(missing.err()).contains(flag);
       }
