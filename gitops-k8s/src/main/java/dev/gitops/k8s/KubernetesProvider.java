@@ -702,14 +702,17 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
     return switch (key.type()) {
       case KindTable.CRD -> 0;
       case KindTable.NAMESPACE -> 1;
-      case "rbac.authorization.k8s.io/ClusterRole", "rbac.authorization.k8s.io/ClusterRoleBinding" -> 2;
-      case "/ServiceAccount", "rbac.authorization.k8s.io/Role", "rbac.authorization.k8s.io/RoleBinding" -> 3;
-      case "/ConfigMap", KindTable.SECRET -> 4;
-      case "/PersistentVolumeClaim", "/PersistentVolume", "storage.k8s.io/StorageClass" -> 5;
-      case "/Service" -> 6;
-      case "apps/Deployment", "apps/StatefulSet", "apps/DaemonSet", "apps/ReplicaSet", "batch/Job", "batch/CronJob",
-          "/Pod" -> 7;
-      default -> 8;
+      // policies that admission applies to the pods created later (as in Helm's and Argo CD's order)
+      case "networking.k8s.io/NetworkPolicy", "/ResourceQuota", "/LimitRange", "policy/PodSecurityPolicy",
+          "policy/PodDisruptionBudget", "scheduling.k8s.io/PriorityClass", "node.k8s.io/RuntimeClass" -> 2;
+      case "rbac.authorization.k8s.io/ClusterRole", "rbac.authorization.k8s.io/ClusterRoleBinding" -> 3;
+      case "/ServiceAccount", "rbac.authorization.k8s.io/Role", "rbac.authorization.k8s.io/RoleBinding" -> 4;
+      case "/ConfigMap", KindTable.SECRET -> 5;
+      case "/PersistentVolumeClaim", "/PersistentVolume", "storage.k8s.io/StorageClass" -> 6;
+      case "/Service" -> 7;
+      case "apps/Deployment", "apps/StatefulSet", "apps/DaemonSet", "apps/ReplicaSet", "/ReplicationController",
+          "batch/Job", "batch/CronJob", "/Pod" -> 8;
+      default -> 9;
     };
   }
 

@@ -661,6 +661,43 @@ class KubernetesProviderTest {
   }
 
   @Test
+  void typeOrderPutsPoliciesRightAfterNamespacesAndBeforeWorkloadsAsHelmDoes() {
+    int namespace = provider.typeOrder(ResourceKey.of("k8s", "/Namespace", "", "shop"));
+    java.util.List<ResourceKey> policies = java.util.List.of(
+        ResourceKey.of("k8s", "networking.k8s.io/NetworkPolicy", "shop", "deny-all"),
+        ResourceKey.of("k8s", "/ResourceQuota", "shop", "q"),
+        ResourceKey.of("k8s", "/LimitRange", "shop", "l"),
+        ResourceKey.of("k8s", "policy/PodSecurityPolicy", "", "restricted"),
+        ResourceKey.of("k8s", "policy/PodDisruptionBudget", "shop", "web"),
+        ResourceKey.of("k8s", "scheduling.k8s.io/PriorityClass", "", "high"),
+        ResourceKey.of("k8s", "node.k8s.io/RuntimeClass", "", "gvisor"));
+    java.util.List<ResourceKey> later = java.util.List.of(
+        ResourceKey.of("k8s", "rbac.authorization.k8s.io/ClusterRole", "", "r"),
+        ResourceKey.of("k8s", "/ServiceAccount", "shop", "sa"),
+        ResourceKey.of("k8s", "/ConfigMap", "shop", "c"),
+        ResourceKey.of("k8s", "/PersistentVolumeClaim", "shop", "data"),
+        ResourceKey.of("k8s", "/Service", "shop", "web"),
+        ResourceKey.of("k8s", "/Pod", "shop", "p"),
+        ResourceKey.of("k8s", "/ReplicationController", "shop", "rc"),
+        ResourceKey.of("k8s", "apps/Deployment", "shop", "web"),
+        ResourceKey.of("k8s", "apps/StatefulSet", "shop", "db"),
+        ResourceKey.of("k8s", "batch/Job", "shop", "migrate"));
+    for (ResourceKey p : policies) {
+      assertThat(provider.typeOrder(p)).as(p.type()).isGreaterThan(namespace);
+      for (ResourceKey l : later) {
+        assertThat(provider.typeOrder(p)).as(p.type() + " before " + l.type()).isLessThan(provider.typeOrder(l));
+      }
+    }
+    int deployment = provider.typeOrder(ResourceKey.of("k8s", "apps/Deployment", "shop", "web"));
+    for (String after : java.util.List.of("autoscaling/HorizontalPodAutoscaler", "networking.k8s.io/Ingress",
+        "apiregistration.k8s.io/APIService", "example.com/Widget")) {
+      assertThat(provider.typeOrder(ResourceKey.of("k8s", after, "shop", "x"))).as(after + " after workloads")
+          .isGreaterThan(deployment);
+    }
+    assertThat(provider.typeOrder(ResourceKey.of("k8s", "/ReplicationController", "shop", "rc"))).isEqualTo(deployment);
+  }
+
+  @Test
   void aNamespaceDeleteTakesItsObjectsAndACrdDeleteItsCustomResources() {
     ResourceKey ns = ResourceKey.of("k8s", "/Namespace", "", "shop");
     ResourceKey crd = ResourceKey.of("k8s", "apiextensions.k8s.io/CustomResourceDefinition", "", "widgets.example.com");

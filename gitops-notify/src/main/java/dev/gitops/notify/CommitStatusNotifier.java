@@ -130,8 +130,7 @@ public final class CommitStatusNotifier extends HttpNotifier {
     if (posted.put(commit.get() + " " + context, state.get()) == state.get()) {
       return Optional.empty();
     }
-    String description = n.message().length() <= MAX_DESCRIPTION ? n.message()
-        : n.message().substring(0, MAX_DESCRIPTION - 3) + "...";
+    String description = description(n.message());
     ObjectNode body = JSON.createObjectNode();
     HttpRequest.Builder r;
     if (forge == Forge.GITHUB) {
@@ -164,6 +163,21 @@ public final class CommitStatusNotifier extends HttpNotifier {
     } catch (JsonProcessingException e) {
       throw new IllegalStateException("cannot write a commit status as JSON", e);
     }
+  }
+
+  /**
+   * {@code message} cut to {@link #MAX_DESCRIPTION} UTF-16 chars (so to at most as many code points)
+   * ending in "...", never between the two halves of a surrogate pair such as an emoji.
+   */
+  static String description(String message) {
+    if (message.length() <= MAX_DESCRIPTION) {
+      return message;
+    }
+    int end = MAX_DESCRIPTION - 3;
+    if (Character.isHighSurrogate(message.charAt(end - 1)) && Character.isLowSurrogate(message.charAt(end))) {
+      end--;
+    }
+    return message.substring(0, end) + "...";
   }
 
   /** Builds a {@link CommitStatusNotifier}. */

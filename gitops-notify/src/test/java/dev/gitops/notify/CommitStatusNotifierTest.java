@@ -143,6 +143,22 @@ class CommitStatusNotifierTest {
   }
 
   @Test
+  void aLongMessageIsCutOnACodePointBoundary() throws Exception {
+    String emoji = "\uD83D\uDE80";  // U+1F680, two UTF-16 chars
+    try (CommitStatusNotifier github = CommitStatusNotifier.github("acme/ops").apiUrl(api.uri("")).delivery(FAST)
+        .build()) {
+      github.send(Notification.of(Event.SYNC_FAILED, "web", "memory", REVISION, "x".repeat(136) + emoji.repeat(10)));
+      Receiver.await(() -> github.delivered() == 1);
+      String description = JSON.readTree(api.requests.get(0).body()).get("description").asText();
+      assertThat(description).as("the pair cut at char 137 is left out whole").isEqualTo("x".repeat(136) + "...");
+    }
+    assertThat(CommitStatusNotifier.description("x".repeat(135) + emoji.repeat(10)))
+        .as("a pair that fits is kept").isEqualTo("x".repeat(135) + emoji + "...").hasSize(140);
+    assertThat(CommitStatusNotifier.description("x".repeat(130) + emoji.repeat(5))).as("140 chars fit")
+        .isEqualTo("x".repeat(130) + emoji.repeat(5));
+  }
+
+  @Test
   void badRepositoryNamesAreRejectedNamingThem() {
     assertThatThrownBy(() -> CommitStatusNotifier.github("just-a-name")).hasMessageContaining("'just-a-name'");
     assertThatThrownBy(() -> CommitStatusNotifier.gitlab("/leading")).hasMessageContaining("'/leading'");

@@ -19,6 +19,11 @@ import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.constructor.SafeConstructor;
 import org.yaml.snakeyaml.error.YAMLException;
+import org.yaml.snakeyaml.nodes.MappingNode;
+import org.yaml.snakeyaml.nodes.Node;
+import org.yaml.snakeyaml.nodes.NodeTuple;
+import org.yaml.snakeyaml.nodes.ScalarNode;
+import org.yaml.snakeyaml.nodes.SequenceNode;
 
 /**
  * Policies read from Flux's own manifests, so one file serves both Flux and this tool: {@code
@@ -66,10 +71,12 @@ public record FluxPolicies(List<ImagePolicy> policies, Set<String> plainHttp) {
     LoaderOptions o = new LoaderOptions();
     o.setMaxAliasesForCollections(50);
     o.setNestingDepthLimit(50);
-    Map<String, JsonNode> repositories = new LinkedHashMap<>();
-    List<ObjectNode> policyDocs = new ArrayList<>();
+    Map<String, Doc> repositories = new LinkedHashMap<>();
+    List<Doc> policyDocs = new ArrayList<>();
     try {
-      for (Object doc : new Yaml(new SafeConstructor(o)).loadAll(new StringReader(text))) {
+      Constructor constructor = new Constructor(o);
+      for (Node root : new Yaml(constructor).composeAll(new StringReader(text))) {
+        Object doc = root == null ? null : constructor.construct(root);
         if (doc == null) {
           continue;
         }
@@ -78,19 +85,32 @@ public record FluxPolicies(List<ImagePolicy> policies, Set<String> plainHttp) {
         if (!n.path("apiVersion").asText("").startsWith("image.toolkit.fluxcd.io/")) {
           continue;
         }
-        if (kind.equals("ImageRepository")) {
-          repositories.put(id(n), n);
-        } else if (kind.equals("ImagePolicy")) {
-          policyDocs.add((ObjectNode) n);
+        if (kind.equals("ImageRepository") || kind.equals("ImagePolicy")) {
+          JsonNode name = n.path("metadata").path("name");
+          if (!name.isTextual() || name.asText().isEmpty()) {
+            throw new BadDocument("policy file " + file + ", " + kind + " at line " + line(root)
+                + ": metadata.name " + (name.isMissingNode() || name.isNull() ? "is missing" : "must be a non-empty string"
+                + (name.isTextual() ? "" : ", not " + describe(name))));
+          }
+          Doc d = new Doc((ObjectNode) n, root);
+          if (kind.equals("ImageRepository")) {
+            repositories.put(id(n), d);
+          } else {
+            policyDocs.add(d);
+          }
         }
       }
     } catch (YAMLException | IllegalArgumentException e) {
+      if (e instanceof BadDocument) {
+        throw e;
+      }
       throw new IllegalArgumentException("policy file " + file + " is not valid YAML: " + e.getMessage(), e);
     }
     List<ImagePolicy> policies = new ArrayList<>();
     Set<String> plain = new LinkedHashSet<>();
     Set<String> names = new java.util.HashSet<>();
-    for (ObjectNode p : policyDocs) {
+    for (Doc pd : policyDocs) {
+      ObjectNode p = pd.json();
       String name = id(p);
       String where = "policy file " + file + ", ImagePolicy " + name + ": ";
       if (!names.add(name)) {
@@ -99,21 +119,38 @@ public record FluxPolicies(List<ImagePolicy> policies, Set<String> plainHttp) {
       }
       JsonNode ref = p.path("spec").path("imageRepositoryRef");
       String repoId = ref.path("namespace").asText(namespace(p)) + ":" + ref.path("name").asText("");
-      JsonNode repo = repositories.get(repoId);
-      if (repo == null) {
+      Doc repoDoc = repositories.get(repoId);
+      if (repoDoc == null) {
         throw new IllegalArgumentException(where + "spec.imageRepositoryRef names ImageRepository " + repoId
             + ", which the file does not hold");
       }
+      JsonNode repo = repoDoc.json();
       String image = repo.path("spec").path("image").asText("");
       try {
         ImagePolicy.Builder b = ImagePolicy.builder(name, image).order(order(p.path("spec").path("policy")));
         JsonNode filter = p.path("spec").path("filterTags");
         if (filter.hasNonNull("pattern")) {
-          b.filter(TagFilter.of(filter.get("pattern").asText(), filter.path("extract").asText("")));
+          String pattern = string(filter.get("pattern"), "a regular expression", pd.node(), "spec", "filterTags", "pattern");
+          String extract = filter.hasNonNull("extract")
+              ? string(filter.get("extract"), "a template", pd.node(), "spec", "filterTags", "extract") : "";
+          b.filter(TagFilter.of(pattern, extract));
         }
-        if (repo.path("spec").has("exclusionList")) {
+        if (repo.path("spec").hasNonNull("exclusionList")) {
+          JsonNode list = repo.path("spec").path("exclusionList");
+          if (!list.isArray()) {
+            throw new IllegalArgumentException("spec.exclusionList of ImageRepository " + repoId + " must be a list of"
+                + " strings, not " + describe(list) + " (line " + line(repoDoc.node(), "spec", "exclusionList") + ")");
+          }
           List<String> ex = new ArrayList<>();
-          repo.path("spec").path("exclusionList").forEach(x -> ex.add(x.asText()));
+          for (int i = 0; i < list.size(); i++) {
+            JsonNode x = list.get(i);
+            if (!x.isTextual()) {
+              throw new IllegalArgumentException("spec.exclusionList[" + i + "] of ImageRepository " + repoId
+                  + " must be a string (a regular expression), not " + describe(x)
+                  + " (line " + line(repoDoc.node(), "spec", "exclusionList", String.valueOf(i)) + ")");
+            }
+            ex.add(x.asText());
+          }
           b.exclusions(ex);
         }
         String digest = p.path("spec").path("digestReflectionPolicy").asText("Never");
@@ -135,6 +172,73 @@ public record FluxPolicies(List<ImagePolicy> policies, Set<String> plainHttp) {
       }
     }
     return new FluxPolicies(policies, plain);
+  }
+
+  /** A document with the YAML node it was read from, for line numbers. */
+  private record Doc(ObjectNode json, Node node) {}
+
+  /** A mistake in a document, which is not a YAML syntax error. */
+  private static final class BadDocument extends IllegalArgumentException {
+    private static final long serialVersionUID = 1L;
+
+    BadDocument(String message) {
+      super(message);
+    }
+  }
+
+  /** The safe constructor, constructing one composed document at a time. */
+  private static final class Constructor extends SafeConstructor {
+    Constructor(LoaderOptions options) {
+      super(options);
+    }
+
+    Object construct(Node root) {
+      return constructDocument(root);
+    }
+  }
+
+  /** The text of {@code value}, which must be a string, at {@code path} of the document {@code root}. */
+  private static String string(JsonNode value, String what, Node root, String... path) {
+    if (!value.isTextual()) {
+      throw new IllegalArgumentException(String.join(".", path) + " must be a string (" + what + "), not "
+          + describe(value) + " (line " + line(root, path) + ")");
+    }
+    return value.asText();
+  }
+
+  private static String describe(JsonNode n) {
+    return switch (n.getNodeType()) {
+      case OBJECT -> "a mapping";
+      case ARRAY -> "a list";
+      case NULL, MISSING -> "null";
+      case BOOLEAN -> "the boolean " + n.asText();
+      case NUMBER -> "the number " + n.asText();
+      case STRING -> "a string";
+      default -> n.getNodeType().toString().toLowerCase(Locale.ROOT);
+    };
+  }
+
+  /** The 1-based line of the node at {@code path} (mapping keys, or list indexes) of {@code root}, or of the deepest found. */
+  private static int line(Node root, String... path) {
+    Node n = root;
+    for (String step : path) {
+      Node next = null;
+      if (n instanceof MappingNode m) {
+        for (NodeTuple t : m.getValue()) {
+          if (t.getKeyNode() instanceof ScalarNode k && k.getValue().equals(step)) {
+            next = t.getValueNode();
+          }
+        }
+      } else if (n instanceof SequenceNode s && step.chars().allMatch(Character::isDigit)
+          && Integer.parseInt(step) < s.getValue().size()) {
+        next = s.getValue().get(Integer.parseInt(step));
+      }
+      if (next == null) {
+        break;
+      }
+      n = next;
+    }
+    return n.getStartMark().getLine() + 1;
   }
 
   private static TagOrder order(JsonNode policy) {

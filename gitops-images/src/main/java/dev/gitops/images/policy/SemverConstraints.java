@@ -22,7 +22,8 @@ import java.util.regex.Pattern;
  * {@code >=1.2.0-0 <2.0.0} no pre-release matches.
  *
  * <p>Tags are versions {@code X.Y.Z} with an optional {@code v}, pre-release and build (as Flux's
- * strict parse); anything else is not a version.
+ * strict parse); anything else is not a version, nor is a numeric pre-release identifier with a
+ * leading zero ({@code 1.2.3-01}), which SemVer 2.0.0 forbids.
  *
  * <pre>{@code
  * SemverConstraints range = SemverConstraints.parse(">= 1.2, < 2.0");
@@ -33,8 +34,10 @@ import java.util.regex.Pattern;
 public final class SemverConstraints {
 
   private static final String IDENT = "[0-9A-Za-z-]+(?:\\.[0-9A-Za-z-]+)*";
-  private static final Pattern TAG = Pattern.compile(
-      "v?(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)(?:-(" + IDENT + "))?(?:\\+" + IDENT + ")?");
+  /** A pre-release identifier of a tag: a number without leading zeros, or not only digits (SemVer 2.0.0). */
+  private static final String PRE_IDENT = "(?:0|[1-9][0-9]*|[0-9]*[A-Za-z-][0-9A-Za-z-]*)";
+  private static final Pattern TAG = Pattern.compile("v?(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)(?:-("
+      + PRE_IDENT + "(?:\\." + PRE_IDENT + ")*))?(?:\\+" + IDENT + ")?");
   /** A constraint's version: parts may be wildcards or missing. */
   private static final Pattern CV = Pattern.compile(
       "v?([0-9xX*]+)(?:\\.([0-9xX*]+))?(?:\\.([0-9xX*]+))?(?:-(" + IDENT + "))?(?:\\+" + IDENT + ")?");

@@ -87,4 +87,42 @@ class FluxPoliciesTest {
         FILE.replace("digestReflectionPolicy: Always", "digestReflectionPolicy: IfNotPresent"));
     assertThat(FluxPolicies.read(ifNotPresent).policies().get(1).followDigest()).isTrue();
   }
+
+  @Test
+  void aPolicyOrRepositoryWithoutANameIsAnErrorNamingTheFileAndLine() throws Exception {
+    Path f = Files.writeString(tmp.resolve("nameless.yaml"),
+        FILE.replace("metadata: {name: nightly, namespace: apps}", "metadata: {namespace: apps}"));
+    assertThatThrownBy(() -> FluxPolicies.read(f)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("policy file " + f + ", ImagePolicy at line 18: metadata.name is missing");
+    Path g = Files.writeString(tmp.resolve("listname.yaml"),
+        FILE.replace("metadata: {name: nightly, namespace: apps}", "metadata: {name: [nightly], namespace: apps}"));
+    assertThatThrownBy(() -> FluxPolicies.read(g))
+        .hasMessage("policy file " + g + ", ImagePolicy at line 18: metadata.name must be a non-empty string, not a list");
+    Path r = Files.writeString(tmp.resolve("repo.yaml"), FILE.replaceFirst("metadata: \\{name: web, namespace: apps}",
+        "metadata: {namespace: apps}"));
+    assertThatThrownBy(() -> FluxPolicies.read(r))
+        .hasMessage("policy file " + r + ", ImageRepository at line 1: metadata.name is missing");
+  }
+
+  @Test
+  void aPatternOrExclusionThatIsNotAStringIsAnErrorNamingTheFieldAndLine() throws Exception {
+    String filter = "filterTags: {pattern: '^main-[a-f0-9]+-(?P<ts>[0-9]+)$', extract: '$ts'}";
+    Path map = Files.writeString(tmp.resolve("map.yaml"), FILE.replace(filter, "filterTags: {pattern: {regex: '^main-'}}"));
+    assertThatThrownBy(() -> FluxPolicies.read(map)).hasMessage("policy file " + map + ", ImagePolicy apps:nightly: "
+        + "spec.filterTags.pattern must be a string (a regular expression), not a mapping (line 23)");
+    Path number = Files.writeString(tmp.resolve("number.yaml"), FILE.replace(filter, "filterTags:\n    pattern: 5"));
+    assertThatThrownBy(() -> FluxPolicies.read(number)).hasMessage("policy file " + number + ", ImagePolicy apps:nightly: "
+        + "spec.filterTags.pattern must be a string (a regular expression), not the number 5 (line 24)");
+    Path extract = Files.writeString(tmp.resolve("extract.yaml"), FILE.replace("extract: '$ts'", "extract: [ts]"));
+    assertThatThrownBy(() -> FluxPolicies.read(extract)).hasMessageContaining("ImagePolicy apps:nightly: "
+        + "spec.filterTags.extract must be a string (a template), not a list (line 23)");
+    Path entry = Files.writeString(tmp.resolve("entry.yaml"),
+        FILE.replace("exclusionList: [\"^.*\\\\.sig$\", \"-debug$\"]", "exclusionList:\n    - '-debug$'\n    - {sig: true}"));
+    assertThatThrownBy(() -> FluxPolicies.read(entry)).hasMessage("policy file " + entry + ", ImagePolicy apps:web: "
+        + "spec.exclusionList[1] of ImageRepository apps:web must be a string (a regular expression), not a mapping (line 10)");
+    Path scalar = Files.writeString(tmp.resolve("scalar.yaml"),
+        FILE.replace("exclusionList: [\"^.*\\\\.sig$\", \"-debug$\"]", "exclusionList: '-debug$'"));
+    assertThatThrownBy(() -> FluxPolicies.read(scalar)).hasMessageContaining("ImagePolicy apps:web: "
+        + "spec.exclusionList of ImageRepository apps:web must be a list of strings, not a string (line 8)");
+  }
 }

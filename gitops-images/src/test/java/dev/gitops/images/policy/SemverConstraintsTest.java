@@ -25,6 +25,23 @@ class SemverConstraintsTest {
   }
 
   @Test
+  void aNumericPreReleaseIdentifierWithALeadingZeroIsNotAVersion() {
+    SemverConstraints any = SemverConstraints.parse(">=1.0.0-0 <2.0.0-0");
+    for (String bad : List.of("1.2.3-01", "v1.2.3-01", "1.2.3-rc.01", "1.2.3-00", "1.2.3-rc.1.007+build")) {
+      assertThat(any.includes(bad)).as(bad).isFalse();
+    }
+    for (String good : List.of("1.2.3-0", "1.2.3-rc.0", "1.2.3-rc.10", "1.2.3-01a", "1.2.3-0-1", "1.2.3-rc.1+001")) {
+      assertThat(any.includes(good)).as(good).isTrue();
+    }
+    assertThat(any.highest(List.of("1.2.3-01", "1.2.2"))).contains("1.2.2");
+    ImagePolicy policy = ImagePolicy.builder("p", "registry.example.com/web").order(TagOrder.semver(">=1.0.0-0 <2.0.0-0"))
+        .build();
+    ImagePolicy.Selection s = policy.select(List.of("1.2.3-01", "1.2.2"));
+    assertThat(s.tag()).contains("1.2.2");
+    assertThat(s.skipped()).as("skipped as a non-version, as Flux's strict parse does").isEqualTo(1);
+  }
+
+  @Test
   void hyphenRangesCommasAndSpacesAfterOperatorsAreRanges() {
     assertThat(SemverConstraints.parse("1.0.0 - 2.0.0").highest(List.of("1.0.0", "2.0.0", "2.0.1"))).contains("2.0.0");
     assertThat(SemverConstraints.parse(">= 1.0, < 2.0").highest(List.of("0.9.0", "1.9.9", "2.0.0"))).contains("1.9.9");
