@@ -208,7 +208,7 @@ public record AgentConfig(Path file, Path stateDir, int maxConcurrentSyncs, Dura
       Map<String, String> environment, boolean strict) {
     t.allowOnly("name", "source", "provider", "store", "owner", "interval", "jitter", "maxBackoff", "callTimeout",
         "syncTimeout", "prune", "policies");
-    String name = t.string("name");
+    String name = t.string("name", "the target's name (" + NAME_RULE + ")");
     if (!isName(name)) {
       throw t.get("name").error("'" + name + "' is not a target name: " + NAME_RULE);
     }
@@ -219,7 +219,7 @@ public record AgentConfig(Path file, Path stateDir, int maxConcurrentSyncs, Dura
     }
     source.allowOnly("url", "ref", "path", "credentials", "knownHosts", "acceptUnknownHosts", "timeout");
     // A URL (scheme:// or scp-like user@host:path) as written; anything else is a local path, from the file's directory.
-    String written = source.string("url");
+    String written = source.string("url", "the Git repository: a URL or a local path");
     String url = written.contains("://") || written.matches("[^/]+@[^/:]+:.*") ? written : source.path("url").toString();
     ConfigNode provider = t.get("provider");
     if (provider.isMissing()) {
@@ -229,7 +229,8 @@ public record AgentConfig(Path file, Path stateDir, int maxConcurrentSyncs, Dura
     if (!provider.json().isObject()) {
       throw provider.error("must be a mapping with a type, for example {type: files, directory: /srv/app}");
     }
-    String type = provider.string("type");
+    String type = provider.string("type", "the kind of live system" + (factories.isEmpty() ? ""
+        : " (known: " + String.join(", ", new TreeMap<>(factories).keySet()) + ")"));
     ProviderFactory factory = factories.get(type);
     if (factory == null && strict) {
       throw provider.get("type").error("unknown provider type '" + type + "' (known: "

@@ -222,7 +222,8 @@ public final class ConfigNode {
    * Whether the value is absent: not written. A key written without a value ({@code interval:},
    * {@code credentials:}) is refused, not taken for the default: it is a value lost in an edit, and
    * the default may be far from what was meant (no credentials, every event). Every accessor reads
-   * through it; a factory reading a mapping itself should too.
+   * through it; a factory reading a mapping itself should too. A required key ({@link #string},
+   * {@link #path}) has no default: written without a value, it is said to be required instead.
    *
    * @throws ConfigException when the key is written without a value
    */
@@ -280,7 +281,15 @@ public final class ConfigNode {
 
   /** The required non-empty string at {@code name}. */
   public String string(String name) {
-    return optionalString(name).orElseThrow(() -> get(name).error("required"));
+    return string(name, null);
+  }
+
+  /**
+   * The required non-empty string at {@code name}; {@code what} says what it is when it is missing
+   * ({@code "required: the repository"}), or is null.
+   */
+  public String string(String name, String what) {
+    return required(name, what).optionalString(name).orElseThrow(() -> missing(name, what));
   }
 
   /** The non-empty string at {@code name}, if present. */
@@ -412,7 +421,32 @@ public final class ConfigNode {
 
   /** The path at {@code name}, relative to the configuration file's directory; required. */
   public Path path(String name) {
-    return optionalPath(name).orElseThrow(() -> get(name).error("required"));
+    return path(name, null);
+  }
+
+  /**
+   * The path at {@code name}, relative to the configuration file's directory; required, {@code
+   * what} saying what it is when it is missing, or null.
+   */
+  public Path path(String name, String what) {
+    return required(name, what).optionalPath(name).orElseThrow(() -> missing(name, what));
+  }
+
+  /**
+   * This node, unless the required key {@code name} is written without a value: {@link #isAbsent}
+   * would suggest removing the key for a default that a required key does not have.
+   */
+  private ConfigNode required(String name, String what) {
+    if (get(name).node.isNull()) {
+      throw missing(name, what);
+    }
+    return this;
+  }
+
+  /** {@code required: <what>}, after {@code has no value; } when the key is written without one. */
+  private ConfigException missing(String name, String what) {
+    ConfigNode c = get(name);
+    return c.error((c.node.isNull() ? "has no value; " : "") + "required" + (what == null ? "" : ": " + what));
   }
 
   /** The path at {@code name}, relative to the configuration file's directory, if present. */
@@ -444,6 +478,9 @@ public final class ConfigNode {
     if (c.node.size() != 1) {
       throw c.error("give exactly one of env or file");
     }
+    String only = c.node.fieldNames().next();
+    c.required(only, "env".equals(only) ? "the name of the environment variable holding the secret"
+        : "the file holding the secret");
     Optional<String> env = c.optionalString("env");
     if (env.isPresent()) {
       return Optional.of(SecretRef.env(env.get(), c));

@@ -48,7 +48,7 @@ public record NotifierConfig(String type, URI url, String repository, SecretRef 
   }
 
   static NotifierConfig read(ConfigNode c, Set<String> targetNames) {
-    String type = c.string("type");
+    String type = c.string("type", "the kind of notifier: webhook, github or gitlab");
     Set<String> common = Set.of("type", "events", "targets", "minSeverity", "queueCapacity", "maxAttempts");
     Set<String> allowed = new LinkedHashSet<>(common);
     switch (type) {
@@ -78,26 +78,36 @@ public record NotifierConfig(String type, URI url, String repository, SecretRef 
         .maxAttempts(c.integer("maxAttempts", 1, 100, DeliveryOptions.defaults().maxAttempts()))
         .build();
 
+    // a forge answers a commit status without a token with 401 or 404 on every delivery
+    String token = "the " + ("github".equals(type) ? "GitHub" : "GitLab") + " token that may set commit statuses,"
+        + " {env: NAME} or {file: PATH}";
     NotifierConfig n = switch (type) {
       case "webhook" -> new NotifierConfig(type, uri(c, "url", true), null, c.secret("secret").orElse(null), filter,
           delivery);
-      case "github" -> new NotifierConfig(type, uri(c, "apiUrl", false), c.string("repository"),
-          c.secret("token").orElse(null), filter, delivery);
-      default -> new NotifierConfig(type, uri(c, "apiUrl", false), c.string("project"), c.secret("token").orElse(null),
-          filter, delivery);
+      case "github" -> new NotifierConfig(type, uri(c, "apiUrl", false),
+          c.string("repository", "the GitHub repository, owner/name"), forgeToken(c, token), filter, delivery);
+      default -> new NotifierConfig(type, uri(c, "apiUrl", false), c.string("project", "the GitLab project"),
+          forgeToken(c, token), filter, delivery);
     };
     // The notifiers' own checks (a repository's shape, a URL's scheme), reported at the entry's line.
     parse(c, () -> n.builder(Map.of(), false));
     if (!"webhook".equals(type) && n.secret() == null) {
-      // a forge answers a commit status without a token with 401 or 404 on every delivery
-      throw c.get("token").error("required: the " + ("github".equals(type) ? "GitHub" : "GitLab") + " token that may"
-          + " set commit statuses, {env: NAME} or {file: PATH}");
+      throw c.get("token").error("required: " + token);
     }
     return n;
   }
 
+  /** A forge's token, refused when written without a value: it has no default. */
+  private static SecretRef forgeToken(ConfigNode c, String what) {
+    if (c.get("token").json().isNull()) {
+      throw c.get("token").error("has no value; required: " + what);
+    }
+    return c.secret("token").orElse(null);
+  }
+
   private static URI uri(ConfigNode c, String field, boolean required) {
-    String s = required ? c.string(field) : c.optionalString(field).orElse(null);
+    String s = required ? c.string(field, "the http or https URL events are posted to")
+        : c.optionalString(field).orElse(null);
     if (s == null) {
       return null;
     }

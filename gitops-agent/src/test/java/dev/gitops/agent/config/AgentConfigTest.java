@@ -431,6 +431,55 @@ class AgentConfigTest {
   }
 
   @Test
+  void aRequiredKeyWrittenWithoutAValueIsSaidToBeRequiredNotToHaveADefault() {
+    String target = """
+        targets:
+          - name: %s
+            source: {url: %s}
+            provider: {type: %s, directory: %s}
+        """;
+    // a required key has no default: "remove the key for the default" would be wrong
+    assertThat(error(target.formatted("web", "", "files", "/srv")).getMessage())
+        .contains("agent.yaml:3: targets[0].source.url: has no value; required: the Git repository")
+        .doesNotContain("default");
+    assertThat(error(target.formatted("web", "https://e/r.git", "", "/srv")).getMessage())
+        .contains("agent.yaml:4: targets[0].provider.type: has no value; required: the kind of live system")
+        .doesNotContain("default");
+    assertThat(error(target.formatted("", "https://e/r.git", "files", "/srv")).getMessage())
+        .contains("agent.yaml:2: targets[0].name: has no value; required: the target's name")
+        .doesNotContain("default");
+    // a provider factory's required option too
+    assertThat(error(target.formatted("web", "https://e/r.git", "files", "")).getMessage())
+        .contains("agent.yaml:4: targets[0].provider.directory: has no value; required").doesNotContain("default");
+    assertThat(error("""
+        targets: []
+        notifications:
+          - type: github
+            repository: acme/ops
+            token:
+        """).getMessage()).contains("agent.yaml:5: notifications[0].token: has no value; required: the GitHub token")
+        .doesNotContain("default");
+    assertThat(error("""
+        targets: []
+        notifications:
+          - type: webhook
+            url:
+        """).getMessage()).contains("agent.yaml:4: notifications[0].url: has no value; required: the http or https"
+        + " URL").doesNotContain("default");
+    assertThat(error("""
+        targets: []
+        notifications:
+          - type: webhook
+            url: https://hooks.example.com/x
+            secret: {env: }
+        """).getMessage()).contains("agent.yaml:5: notifications[0].secret.env: has no value; required: the name of"
+        + " the environment variable").doesNotContain("default");
+    // an optional key keeps the hint
+    assertThat(error(target.formatted("web", "https://e/r.git", "files", "/srv") + "    interval:\n").getMessage())
+        .contains("targets[0].interval: has no value (remove the key for the default)");
+  }
+
+  @Test
   void aSectionOrListWrittenWithoutAValueIsRefusedNotTakenForAbsent() {
     String web = """
         targets:

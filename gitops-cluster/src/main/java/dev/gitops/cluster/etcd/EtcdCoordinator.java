@@ -24,6 +24,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -61,6 +62,8 @@ public final class EtcdCoordinator implements Coordinator {
 
   private final Client client;
   private final boolean ownsClient;
+  /** {@code etcd at http://HOST:PORT, ...} when the endpoints are known (without credentials), else {@code etcd}. */
+  private final String etcd;
   private final String member;
   private final String prefix;
   private final Duration ttl;
@@ -72,6 +75,7 @@ public final class EtcdCoordinator implements Coordinator {
   private EtcdCoordinator(Builder b) {
     this.client = b.client;
     this.ownsClient = b.ownsClient;
+    this.etcd = b.endpoints == null ? "etcd" : "etcd at " + b.endpoints;
     this.member = b.member;
     this.prefix = b.prefix;
     this.ttl = b.ttl;
@@ -94,7 +98,11 @@ public final class EtcdCoordinator implements Coordinator {
     if (endpoints == null || endpoints.isBlank()) {
       throw new IllegalArgumentException("etcd endpoints must not be empty");
     }
-    return new Builder(Client.builder().endpoints(endpoints.split(",")).build(), memberId, true);
+    Builder b = new Builder(Client.builder().endpoints(endpoints.split(",")).build(), memberId, true);
+    // named in the messages of a failed join; a password in a URL (http://user:pw@host) is not
+    b.endpoints = String.join(", ", Arrays.stream(endpoints.split(","))
+        .map(e -> e.trim().replaceFirst("//[^/]*@", "//")).toList());
+    return b;
   }
 
   @Override
@@ -137,7 +145,8 @@ public final class EtcdCoordinator implements Coordinator {
       long stale = leaseId;  // the lease this member held before, lost or past its TTL (0: none)
       // taken before the request: etcd starts the TTL later, so the local view of the lease ends first
       Instant granted = clock.instant();
-      long lease = call(client.getLeaseClient().grant(Math.max(1, ttl.toSeconds())), "grant a lease").getID();
+      long lease = call(client.getLeaseClient().grant(Math.max(1, ttl.toSeconds())), "grant a lease", CALL_TIMEOUT,
+          etcd).getID();
       ByteSequence key = bytes(prefix + "members/" + encode(member));
       TxnResponse r = register(key, lease, granted);
       if (!r.isSucceeded() && stale != 0 && heldBy(r, stale)) {
@@ -149,12 +158,12 @@ public final class EtcdCoordinator implements Coordinator {
       if (!r.isSucceeded()) {
         revokeQuietly(lease);
         throw new IllegalStateException("member id " + member + " is already used by a live member of " + prefix
-            + " (its key " + key + " is held by another lease); pick another --member, or wait up to " + ttl
+            + " (its key " + key + " is held by another lease); pick another --member, or wait up to " + human(ttl)
             + " for a previous run's lease to expire");
       }
       leaseId = lease;
       keeper.joined(granted);
-      LOG.info("member {} joined {} with lease {} (ttl {})", member, prefix, Long.toHexString(lease), ttl);
+      LOG.info("member {} joined {} with lease {} (ttl {})", member, prefix, Long.toHexString(lease), human(ttl));
     }
   }
 
@@ -164,7 +173,7 @@ public final class EtcdCoordinator implements Coordinator {
         .If(new Cmp(key, Cmp.Op.EQUAL, CmpTarget.createRevision(0)))
         .Then(Op.put(key, value(member, at), PutOption.builder().withLeaseId(lease).build()))
         .Else(Op.get(key, GetOption.DEFAULT))
-        .commit(), "register member " + member);
+        .commit(), "register member " + member, CALL_TIMEOUT, etcd);
   }
 
   private static boolean heldBy(TxnResponse r, long lease) {
@@ -337,7 +346,7 @@ public final class EtcdCoordinator implements Coordinator {
     } catch (RuntimeException e) {
       // the lease expires by itself within its TTL; revoking only makes the handover faster
       LOG.warn("member {}: revoking lease {} failed ({}); it expires within {}", member, Long.toHexString(lease),
-          e.toString(), ttl);
+          e.toString(), human(ttl));
     }
   }
 
@@ -368,18 +377,32 @@ public final class EtcdCoordinator implements Coordinator {
 
   /** Waits for an etcd call for at most {@code timeout}; failures are unchecked and say what was being done. */
   static <T> T call(CompletableFuture<T> f, String what, Duration timeout) {
+    return call(f, what, timeout, "etcd");
+  }
+
+  /** {@link #call(CompletableFuture, String, Duration)}, its failures naming {@code etcd} ({@code etcd at URL}). */
+  static <T> T call(CompletableFuture<T> f, String what, Duration timeout, String etcd) {
     try {
       return f.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       f.cancel(true);
-      throw new IllegalStateException("interrupted while waiting for etcd to " + what, e);
+      throw new IllegalStateException("interrupted while waiting for " + etcd + " to " + what, e);
     } catch (ExecutionException e) {
-      throw new IllegalStateException("etcd failed to " + what + ": " + e.getCause().getMessage(), e.getCause());
+      throw new IllegalStateException(etcd + " failed to " + what + ": " + e.getCause().getMessage(), e.getCause());
     } catch (TimeoutException e) {
       f.cancel(true);
-      throw new IllegalStateException("etcd did not answer within " + timeout + " to " + what, e);
+      throw new IllegalStateException(etcd + " did not answer within " + human(timeout) + " to " + what, e);
     }
+  }
+
+  /** {@code 10s}, {@code 1.5s}, {@code 500ms}: a duration readable in messages (not {@code PT10S}). */
+  static String human(Duration d) {
+    long ms = d.toMillis();
+    if (ms < 1000) {
+      return ms + "ms";
+    }
+    return (ms % 1000 == 0 ? String.valueOf(ms / 1000) : String.valueOf(ms / 1000.0)) + "s";
   }
 
   /** Builds an {@link EtcdCoordinator}. */
@@ -387,6 +410,7 @@ public final class EtcdCoordinator implements Coordinator {
     private final Client client;
     private final boolean ownsClient;
     private final String member;
+    private String endpoints;
     private String prefix = "/gitops/default/";
     private Duration ttl = Duration.ofSeconds(10);
     private Clock clock = Clock.systemUTC();

@@ -7,6 +7,8 @@ import dev.gitops.cluster.Await;
 import dev.gitops.cluster.FencedException;
 import dev.gitops.cluster.MovableClock;
 import dev.gitops.cluster.Ownership;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
@@ -107,6 +109,17 @@ class EtcdCoordinatorTest extends EtcdTestBase {
       assertThat(m1.tryAcquire("t")).get().extracting(Ownership::token).matches(t -> t > old.token());
     } finally {
       m1.close();
+    }
+  }
+
+  @Test
+  void aJoinEtcdDoesNotAnswerNamesTheEndpointsButNoCredentialsAndAReadableDuration() throws Exception {
+    // a port that takes the connection and never answers, as an etcd that hangs
+    try (ServerSocket silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        EtcdCoordinator c = EtcdCoordinator.connect("http://gitops:s3cret@127.0.0.1:" + silent.getLocalPort(), "m1")) {
+      assertThatThrownBy(c::join).isInstanceOf(IllegalStateException.class)
+          .hasMessage("etcd at http://127.0.0.1:" + silent.getLocalPort()
+              + " did not answer within 10s to grant a lease");
     }
   }
 }

@@ -34,6 +34,7 @@ import java.nio.file.FileSystems;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
@@ -930,7 +931,7 @@ public final class LocalFilesProvider implements Provider {
     } catch (AccessDeniedException | NotDirectoryException e) {
       return fail(key, "cannot write " + file + ": " + describe(e), false, e);
     } catch (IOException e) {
-      return fail(key, "cannot write " + file + ": " + describe(e), true, e);
+      return fail(key, "cannot write " + file + ": " + describe(e), retryable(e), e);
     }
   }
 
@@ -1165,7 +1166,7 @@ public final class LocalFilesProvider implements Provider {
     } catch (AccessDeniedException e) {
       return fail(key, "cannot delete " + file + ": " + describe(e), false, e);
     } catch (IOException e) {
-      return fail(key, "cannot delete " + file + ": " + describe(e), true, e);
+      return fail(key, "cannot delete " + file + ": " + describe(e), retryable(e), e);
     }
   }
 
@@ -1434,6 +1435,21 @@ public final class LocalFilesProvider implements Provider {
 
   private static String why(CallContext ctx) {
     return ctx.cancellation().isCancelled() ? "cancelled (" + ctx.cancellation().reason() + ")" : "deadline passed";
+  }
+
+  /**
+   * The reasons ({@code strerror} texts) of file system failures that no retry mends: a name too
+   * long for the file system (ENAMETOOLONG), a read-only file system (EROFS), an immutable or
+   * append-only file ({@code chattr +i}: EPERM). Retrying them only delays the failure by the
+   * retries' backoff.
+   */
+  private static final Set<String> PERMANENT_REASONS = Set.of("File name too long", "Read-only file system",
+      "Operation not permitted");
+
+  /** Whether a write or delete failing with {@code e} may succeed when retried; an unknown reason may. */
+  static boolean retryable(IOException e) {
+    return !(e instanceof FileSystemException f && f.getReason() != null
+        && PERMANENT_REASONS.contains(f.getReason().strip()));
   }
 
   private static String describe(Exception e) {

@@ -635,6 +635,11 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
     if (HEX40.matcher(ref).matches()) {
       return new Target(null, ref, ObjectId.fromString(ref.toLowerCase()), false);
     }
+    if (refs.values().stream().allMatch(r -> r.getObjectId() == null)) {
+      // nothing to list but "branches: none; tags: none": say why (a new repository, not yet pushed to)
+      throw new SourceException("the repository at " + displayUrl + " has no commits yet: ref '" + ref
+          + "' cannot be read until one is pushed");
+    }
     List<String> candidates = ref.startsWith("refs/") || ref.equals("HEAD")
         ? List.of(ref) : List.of(Constants.R_TAGS + ref, Constants.R_HEADS + ref);
     for (String name : candidates) {

@@ -21,6 +21,7 @@ import dev.gitops.api.spi.Decoder;
 import dev.gitops.api.spi.SourceFile;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -495,6 +496,32 @@ class LocalFilesProviderTest {
     }
     assertThat(target().resolve(".gitops")).doesNotExist();
     assertThat(p.apply(change(p.keyOf("statefile"), Action.CREATE, text("x", "0644")), ctx()).isOk()).isTrue();
+  }
+
+  @Test
+  void aNameTooLongForTheFileSystemIsAPermanentFailureNamingTheFileNotRetried() {
+    LocalFilesProvider p = provider();
+    // a path component over 255 bytes: ENAMETOOLONG, which no retry mends
+    String name = "dir/" + "a".repeat(300) + ".txt";
+    ResourceKey key = p.keyOf(name);
+    Outcome o = p.apply(change(key, Action.CREATE, text("x", "0644")), ctx());
+    assertThat(o.kind()).isEqualTo(Outcome.Kind.PERMANENT);
+    assertThat(o.message()).contains(target().resolve(name).toString()).contains("File name too long");
+    Outcome d = p.apply(change(key, Action.DELETE, null), ctx());
+    assertThat(d.kind()).isEqualTo(Outcome.Kind.PERMANENT);
+    assertThat(d.message()).contains(target().resolve(name).toString()).contains("File name too long");
+  }
+
+  @Test
+  void failuresNoRetryMendsArePermanentAndUnknownOnesStayTransient() {
+    for (String reason : List.of("File name too long", "Read-only file system", "Operation not permitted")) {
+      assertThat(LocalFilesProvider.retryable(new FileSystemException("/srv/a.txt", null, reason))).as(reason)
+          .isFalse();
+    }
+    assertThat(LocalFilesProvider.retryable(new FileSystemException("/srv/a.txt", null, "Input/output error")))
+        .isTrue();
+    assertThat(LocalFilesProvider.retryable(new FileSystemException("/srv/a.txt"))).isTrue();
+    assertThat(LocalFilesProvider.retryable(new IOException("No space left on device"))).isTrue();
   }
 
   @Test

@@ -134,6 +134,19 @@ class GitSourceFailuresTest {
   }
 
   @Test
+  void anEmptyRepositoryIsSaidToHaveNoCommitsYet() throws Exception {
+    TestGitRepo.init(tmp.resolve("served/empty"));
+    String local = tmp.resolve("served/empty").toString();
+    for (String ref : List.of("HEAD", "main")) {
+      for (String url : List.of(local, daemon.url("empty"))) {
+        SourceException e = failsInOneLine(source(url, ref, "c-" + ref + url.hashCode()), null, url, "'" + ref + "'",
+            "has no commits yet");
+        assertThat(e.getMessage()).doesNotContain("branches: none");
+      }
+    }
+  }
+
+  @Test
   void aRepositoryWithoutObjectsDirectoryIsNamed() throws Exception {
     FileUtils.delete(repo.dir().resolve(".git/objects").toFile(), FileUtils.RECURSIVE);
     String local = repo.dir().toString();
