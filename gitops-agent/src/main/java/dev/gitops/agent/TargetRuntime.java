@@ -114,7 +114,8 @@ final class TargetRuntime {
       ReconcileLoop loop = ReconcileLoop.builder(b.build()).interval(c.interval()).jitter(c.jitter())
           .maxBackoff(c.maxBackoff()).gate(named(c.name(), shared.slots().gate(c.name()))).build();
       loop.start();
-      LOG.info("target {} started: {} -> {} every {}", c.name(), c.url(), c.providerType(), c.interval());
+      // the source's description, not the URL as configured: that may hold a password
+      LOG.info("target {} started: {} -> {} every {}", c.name(), source.describe(), c.providerType(), c.interval());
       return new TargetRuntime(c, created, source, store, metrics, state, loop, shared.slots());
     } catch (RuntimeException e) {
       if (metrics != null) {

@@ -132,6 +132,35 @@ class AgentTest {
   }
 
   @Test
+  void aPasswordInTheSourceUrlIsInNoLogLineAndNoStatus() throws Exception {
+    String secret = "S3cr3t-in-the-url";
+    try (SilentServer silent = SilentServer.start()) {
+      String target = """
+            - name: secret
+              source: {url: "http://alice:%s@127.0.0.1:%d/r", timeout: 1s}
+              provider: {type: memory}
+              interval: 1h
+          """.formatted(secret, silent.port());
+      java.io.PrintStream err = System.err;
+      java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+      System.setErr(new java.io.PrintStream(captured, true, java.nio.charset.StandardCharsets.UTF_8));
+      Agent agent;
+      try {
+        agent = start(config("  watchConfig: false\n", target));
+        await("the sync failed at the source's timeout",
+            () -> agent.status().stream().anyMatch(s -> s.result().equals("error")));
+      } finally {
+        System.setErr(err);
+      }
+      String logged = captured.toString(java.nio.charset.StandardCharsets.UTF_8);
+      assertThat(logged).contains("target secret started").contains("alice@127.0.0.1").doesNotContain(secret);
+      assertThat(TargetStatus.read(dir.resolve("state"), "secret"))
+          .hasValueSatisfying(s -> assertThat(s.lastError()).contains("timed out").doesNotContain(secret));
+      assertThat(Files.readString(TargetStatus.file(dir.resolve("state"), "secret"))).doesNotContain(secret);
+    }
+  }
+
+  @Test
   void reconcilesEveryTargetWithABoundOnSyncsInFlight() throws Exception {
     StringBuilder targets = new StringBuilder();
     for (int i = 0; i < 5; i++) {

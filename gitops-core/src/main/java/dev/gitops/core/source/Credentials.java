@@ -147,7 +147,9 @@ public final class Credentials {
     try {
       uri = new URIish(Objects.requireNonNull(url, "url"));
     } catch (java.net.URISyntaxException e) {
-      throw new IllegalArgumentException("not a Git URL: " + url, e);
+      // the exception's message quotes the whole text, password and all: not passed on
+      String shown = GitSource.Builder.withoutPassword(url);
+      throw new IllegalArgumentException("not a Git URL: " + shown, new java.net.URISyntaxException(shown, e.getReason()));
     }
     CredentialsProvider bound = provider == null ? null : boundTo(uri, provider);
     return tn -> bind(tn, bound, uri);

@@ -125,6 +125,25 @@ class GitSourceRedirectTest {
   }
 
   @Test
+  void credentialsInTheUrlAreNotSentToTheOriginARedirectLeadsTo() throws Exception {
+    GitHttpServer http = GitHttpServer.start(served, "alice", SECRET);
+    servers.add(http);
+    String other = http.url("").replaceAll("/git/$", "");
+    for (boolean askAuth : new boolean[] {false, true}) {
+      Redirector redirect = redirector(other, askAuth);
+      String url = redirect.url("/git/repo").replace("http://", "http://alice:" + SECRET + "@");
+      GitSource s = GitSource.builder().url(url).ref("main").cacheDir(tmp.resolve("cache")).build();
+      sources.add(s);
+      assertThatThrownBy(() -> s.read(new Source.ReadRequest(null, List.of(YamlManifestDecoder.create()), new Cancellation())))
+          .as("redirect to another port, askAuth=%s", askAuth)
+          .isInstanceOf(SourceException.class).hasMessageNotContaining(SECRET);
+      assertThat(redirect.redirected.get()).as("the redirect was followed").isPositive();
+    }
+    assertThat(http.requests()).as("the other origin was asked").isPositive();
+    assertThat(http.requestsWithAuthorization()).as("requests to the other origin carrying credentials").isZero();
+  }
+
+  @Test
   void credentialsStillReachTheConfiguredOrigin() throws Exception {
     GitHttpServer http = GitHttpServer.start(served, "alice", SECRET);
     servers.add(http);

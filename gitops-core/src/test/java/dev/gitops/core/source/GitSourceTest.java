@@ -143,6 +143,30 @@ class GitSourceTest {
   }
 
   @Test
+  void aUrlWhosePasswordCannotBeReadIsRefusedUpFrontWithoutQuotingThePassword() {
+    String secret = "S3cr3t-url-pw";
+    for (String url : List.of(
+        "ftp://alice:" + secret + "@127.0.0.1/x",                         // a scheme not supported
+        "https://alice:" + secret + "%zz@127.0.0.1/x",                    // a '%' not encoded: no URL at all
+        "http://alice:" + secret + "/x@127.0.0.1:9/git/repo",             // a '/' not encoded: JGit finds no host
+        "http://alice:" + secret + "@127.0.0.1:9/git/repo\n")) {          // whitespace: read as a local path
+      assertThatThrownBy(() -> GitSource.builder().url(url)).as(url)
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("alice:***@")
+          .satisfies(e -> {
+            for (Throwable t = e; t != null; t = t.getCause()) {
+              assertThat(String.valueOf(t.getMessage())).as(url).doesNotContain(secret);
+            }
+          });
+    }
+    assertThatThrownBy(() -> GitSource.builder().url("http://alice:" + secret + "/x@127.0.0.1:9/git/repo"))
+        .hasMessageContaining("percent-encoded");
+    assertThatThrownBy(() -> Credentials.originBound("https://alice:" + secret + "%zz@127.0.0.1/x", null))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("alice:***@")
+        .satisfies(e -> assertThat(e.getCause().getMessage()).doesNotContain(secret));
+  }
+
+  @Test
   void unreachableRemoteFailsNamingUrlAndRef() throws Exception {
     String url = "git://127.0.0.1:" + GitDaemonServer.freePort() + "/repo";
     GitSource s = source(builder(url).ref("main"));
