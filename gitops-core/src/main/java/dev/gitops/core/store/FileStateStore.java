@@ -668,11 +668,7 @@ public final class FileStateStore implements BatchedStateStore {
     scanEnd = 0;
     JournalDelta journal = Files.exists(journalFile) ? readJournal(false, snapSerial) : new JournalDelta();
     if (metaEntries > Math.max(snapSerial, journal.serial())) {
-      // every entry write is forced before a meta.json that counts it is written: what is gone was removed
-      throw corrupt(journalFile, (Files.exists(journalFile) ? "ends at serial " + journal.serial() : "is missing")
-          + ", but meta.json records entry writes up to serial " + metaEntries + " (the snapshot holds up to "
-          + snapSerial + "): the journal was truncated or removed, and what it recorded (what gitops owns) is lost",
-          null);
+      throw journalLost(journal.serial(), metaEntries, snapSerial);
     }
     if (accounting != null) {
       // after reading every entry, so that a bad file is named before the count it throws off
@@ -708,6 +704,17 @@ public final class FileStateStore implements BatchedStateStore {
       cache.fresh = fresh;
     }
     return new StoredState(maxSerial, inventory, pending, att, app, fresh);
+  }
+
+  /**
+   * A journal that ends below the entry writes meta.json records: every entry write is forced before
+   * a meta.json that counts it is written, so what is gone was removed or cut behind the store's back.
+   */
+  private StoreCorruptException journalLost(long journalSerial, long metaEntries, long snapSerial) {
+    return corrupt(journalFile, (Files.exists(journalFile) ? "ends at serial " + journalSerial : "is missing")
+        + ", but meta.json records entry writes up to serial " + metaEntries + " (the snapshot holds up to "
+        + snapSerial + "): the journal was truncated or removed, and what it recorded (what gitops owns) is lost",
+        null);
   }
 
   /** Reads the per-key files of a store of format 1 into the maps; returns the highest serial an entry has. */
@@ -872,6 +879,11 @@ public final class FileStateStore implements BatchedStateStore {
             DurableFiles.deleteQuietly(p);
           }
         } else if (!name.endsWith(KeyFileNames.SUFFIX) || !Files.isRegularFile(p)) {
+          if (name.endsWith(KeyFileNames.SUFFIX)) {
+            // an entry's name on a directory, special file or broken link: what the entry held is gone
+            throw corrupt(p, "is not a regular file (" + (Files.isDirectory(p) ? "a directory"
+                : Files.isSymbolicLink(p) ? "a link to " + linkTarget(p) : "a special file") + ")", null);
+          }
           if (strict) {
             throw corrupt(p, "is not a key file (extra " + (Files.isDirectory(p) ? "directory" : "file")
                 + " in " + d.getFileName() + "/)", null);
@@ -886,6 +898,15 @@ public final class FileStateStore implements BatchedStateStore {
     }
     Collections.sort(out);
     return out;
+  }
+
+  private static String linkTarget(Path link) {
+    try {
+      Path t = Files.readSymbolicLink(link);
+      return t + (Files.exists(link) ? "" : ", which does not exist");
+    } catch (IOException e) {
+      return "an unreadable target";
+    }
   }
 
   /** Deletes temp files of crashed writes of meta.json, format and the snapshot (the caller holds the lock). */
@@ -1517,16 +1538,27 @@ public final class FileStateStore implements BatchedStateStore {
       snapshotSerial = snap;
       snapshotBytes = snapSize;
       serial = Math.max(serial, snap);
-      StoreJournal.Scan scan = scanJournal(true);
-      journalEnd = scan.end();
+      // scanned without cutting first: a tail is torn only if the journal still holds every entry write
+      // meta.json records as durable; one that ends below them was cut or emptied behind the store's back,
+      // and cutting or removing it would destroy what is left of it
+      StoreJournal.Scan scan = scanJournal(false);
+      long last = 0;
       if (!scan.records().isEmpty()) {
-        long last;
         try {
           last = new JournalDelta().replay(scan.records().get(scan.records().size() - 1).payload(), 0, Long.MAX_VALUE);
         } catch (StoreCodec.BadContentException e) {
           throw corrupt(journalFile, "at byte offset " + scan.records().get(scan.records().size() - 1).offset() + ": "
               + e.getMessage(), e);
         }
+      }
+      if (entriesSerial > Math.max(snap, last)) {
+        throw journalLost(last, entriesSerial, snap);
+      }
+      if (scan.hasTornTail()) {
+        scan = scanJournal(true);
+      }
+      journalEnd = scan.end();
+      if (!scan.records().isEmpty()) {
         serial = Math.max(serial, last);
         if (last <= snap) {
           LOG.info("store {}: the snapshot includes the whole journal (a compaction that stopped before removing"

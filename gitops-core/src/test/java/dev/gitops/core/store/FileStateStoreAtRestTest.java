@@ -245,6 +245,34 @@ class FileStateStoreAtRestTest {
     }
   }
 
+  /**
+   * A journal cut behind the store's back inside a record ends like a torn tail, but meta.json
+   * records the writes it lost as durable: the lock's recovery must not take it for the end of an
+   * append that never returned and cut it further (nor remove an emptied one).
+   */
+  @Test
+  void aJournalCutOrEmptiedBehindTheStoresBackKeepsItsBytesAtTheLock() throws Exception {
+    for (String how : List.of("cut inside its second record", "cut to 10 bytes", "emptied")) {
+      org.junit.jupiter.api.Assertions.assertDoesNotThrow(() -> deleteTree(dir()));
+      journaledAfterSnapshot(false);
+      byte[] whole = Files.readAllBytes(journal());
+      byte[] cut = switch (how) {
+        case "cut inside its second record" -> Arrays.copyOf(whole, firstRecordLength(whole) + 20);
+        case "cut to 10 bytes" -> Arrays.copyOf(whole, 10);
+        default -> new byte[0];
+      };
+      Files.write(journal(), cut);
+      try (FileStateStore s = FileStateStore.open(dir()); StoreLock l = s.lock(LONG)) {
+        assertThatThrownBy(s::load).as(how).isInstanceOf(StoreCorruptException.class)
+            .hasMessageContaining(journal().toString())
+            .hasMessageContaining("meta.json records entry writes up to serial");
+        assertThatThrownBy(() -> s.forget(A)).as(how).isInstanceOf(StoreCorruptException.class);
+      }
+      assertThat(journal()).as(how).exists();
+      assertThat(Files.readAllBytes(journal())).as(how + ": nothing cut or removed").isEqualTo(cut);
+    }
+  }
+
   @Test
   void aJournalRemovedWhileTheStoreIsOpenIsRefusedAtTheNextAppendNotRecreatedFullOfZeros() throws IOException {
     journaledAfterSnapshot(false);

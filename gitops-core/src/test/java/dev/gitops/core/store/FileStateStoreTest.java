@@ -356,6 +356,36 @@ class FileStateStoreTest extends StateStoreContract {
     }
   }
 
+  /** Before, a history entry replaced by a directory or a link was skipped: the history read as empty, writes went on. */
+  @Test
+  void aHistoryEntryReplacedByADirectoryOrALinkIsCorruptNotSkipped() throws IOException {
+    Path f = oneHistoryFile();
+    byte[] bytes = Files.readAllBytes(f);
+    for (String how : List.of("directory", "link to /dev/null", "broken link")) {
+      Files.deleteIfExists(f);
+      switch (how) {
+        case "directory" -> Files.createDirectory(f);
+        case "link to /dev/null" -> Files.createSymbolicLink(f, Path.of("/dev/null"));
+        default -> Files.createSymbolicLink(f, f.resolveSibling("gone.json"));
+      }
+      try (FileStateStore s = open(); StoreLock l = s.lock(LONG)) {
+        assertThatThrownBy(s::history).as(how).isInstanceOf(StoreCorruptException.class)
+            .hasMessageContaining(f.toString()).hasMessageContaining("is not a regular file");
+        assertRefusesWrites(s);
+      }
+      try (FileStateStore s = FileStateStore.openReadOnly(storeDir())) {
+        assertThatThrownBy(s::history).as(how).isInstanceOf(StoreCorruptException.class)
+            .hasMessageContaining(f.toString());
+      }
+      assertThat(Files.isRegularFile(f)).as(how).isFalse();
+      Files.delete(f);
+    }
+    Files.write(f, bytes);
+    try (FileStateStore s = open(); StoreLock l = s.lock(LONG)) {
+      assertThat(s.history()).as("repaired").hasSize(1);
+    }
+  }
+
   @Test
   void historyStatusIsStoredAsItsNameAndReadBackAsTheEnum() throws IOException {
     Path f = oneHistoryFile();
