@@ -89,8 +89,12 @@ import org.slf4j.LoggerFactory;
  * }
  * }</pre>
  *
- * <p>A reconciler is thread-safe; it runs one sync at a time, and the store's lock keeps other
- * processes off the same target.
+ * <p>A reconciler is thread-safe; it runs one sync at a time (a second thread's call waits for
+ * the first), and the store's lock keeps other processes off the same target. A listener must
+ * not call {@link #plan}, {@link #sync}, {@link #apply}, {@link #destroy} or {@link #close()} of
+ * the reconciler whose sync it hears: on the syncing thread that is an {@link
+ * IllegalStateException}. Interrupting the syncing thread stops the sync like a cancellation; what
+ * it did is still recorded, and the thread's interrupt flag is set when the call returns.
  *
  * <p><b>Ownership.</b> The reconciler owns the {@linkplain Builder#source source} and the
  * {@linkplain Builder#store store} handed to its builder: {@link #close()} closes both (a {@code
@@ -133,6 +137,8 @@ public final class Reconciler implements AutoCloseable {
   /** The planning calls' bounds; it remembers planning calls it abandoned that have not returned. */
   private final ProviderCalls calls;
   private final ReentrantLock syncLock = new ReentrantLock();
+  /** Whether the sync holding {@link #syncLock} was interrupted: its thread's flag is set again at its end. */
+  private boolean reinterrupt;
   private volatile boolean closed;
 
   private Reconciler(Builder b) {
@@ -181,6 +187,7 @@ public final class Reconciler implements AutoCloseable {
 
   /** Computes the plan for {@code pinnedRevision} (null: the head) without applying or recording anything. */
   public Plan plan(String pinnedRevision) {
+    requireNotInSync("plan");
     return locked(() -> prepare(pinnedRevision, new Cancellation(), null, planner).plan);
   }
 
@@ -195,6 +202,7 @@ public final class Reconciler implements AutoCloseable {
    */
   public SyncResult sync(String pinnedRevision, Cancellation cancellation) {
     Objects.requireNonNull(cancellation, "cancellation");
+    requireNotInSync("sync");
     AtomicReference<String> planned = new AtomicReference<>(pinnedRevision);
     return reported(planned, () -> locked(() -> {
       // The caller's token may outlive many syncs: what providers register on this sync's child
@@ -223,6 +231,7 @@ public final class Reconciler implements AutoCloseable {
    */
   public SyncResult apply(Plan reviewed) {
     Objects.requireNonNull(reviewed, "plan");
+    requireNotInSync("apply");
     AtomicReference<String> planned = new AtomicReference<>(reviewed.revision());
     return reported(planned, () -> locked(() -> {
       Instant start = Instant.now();
@@ -236,6 +245,7 @@ public final class Reconciler implements AutoCloseable {
 
   /** Removes everything this reconciler owns, honouring {@code policy}, with the same ordering and guards. */
   public SyncResult destroy(DeletionPolicy policy) {
+    requireNotInSync("destroy");
     return reported(new AtomicReference<>(), () -> locked(() -> {
       Instant start = Instant.now();
       Cancellation cancellation = new Cancellation();
@@ -269,12 +279,16 @@ public final class Reconciler implements AutoCloseable {
    * after the sync in flight, if any, has returned. Later calls of {@link #plan}, {@link #sync},
    * {@link #apply}, {@link #destroy} and {@link #history} throw {@link IllegalStateException};
    * closing again does nothing. Providers and listeners are not closed (see the class comment).
+   *
+   * @throws IllegalStateException when called by a listener on the thread of this reconciler's
+   *     sync in flight (it would wait for itself): close it once the sync has returned
    */
   @Override
   public void close() {
     if (closed) {
       return;
     }
+    requireNotInSync("close");
     syncLock.lock();
     try {
       if (closed) {
@@ -302,6 +316,18 @@ public final class Reconciler implements AutoCloseable {
       // its worker threads end (a call it abandoned keeps its thread until the provider returns)
       executor.close();
       syncLock.unlock();
+    }
+  }
+
+  /**
+   * Refuses a call a listener (or anything else on the syncing thread) makes into the sync in
+   * flight: the sync lock would let it in, and it would find the store locked by its own sync, or
+   * close the store under it.
+   */
+  private void requireNotInSync(String call) {
+    if (syncLock.isHeldByCurrentThread()) {
+      throw new IllegalStateException("reconciler '" + owner + "': " + call + "() was called from within one of its"
+          + " own syncs, on the thread running it (from a listener?); call it once that sync has returned");
     }
   }
 
@@ -349,9 +375,15 @@ public final class Reconciler implements AutoCloseable {
 
   private <T> T locked(Work<T> work) {
     syncLock.lock();
-    try (StoreLock ignored = lockStore()) {
-      return work.run();
+    try {
+      try (StoreLock ignored = lockStore()) {
+        return work.run();
+      }
     } finally {
+      if (reinterrupt) {
+        reinterrupt = false;
+        Thread.currentThread().interrupt();
+      }
       syncLock.unlock();
     }
   }
@@ -742,6 +774,12 @@ public final class Reconciler implements AutoCloseable {
     // plan's order is the keys' order, instead of a tree map sorting them here
     Map<ResourceKey, Outcome> outcomes = anyMutation
         ? executor.execute(plan, providers, new StoreHooks(p), cancellation, owner) : new LinkedHashMap<>();
+    if (Thread.interrupted()) {
+      // An interrupt stopped the run like a cancellation, and the executor set the flag again: what
+      // the run did must still be recorded, and a file store's writes fail on an interrupted thread
+      // (leaving it refusing writes). The flag is set again once the store lock is released.
+      reinterrupt = true;
+    }
     // the executor gave every change of the plan its outcome (a NOOP's UNCHANGED, a SKIP's SKIPPED)
     boolean recorded = recordQuietChanges(p, outcomes, anyMutation);
     quiet = null;

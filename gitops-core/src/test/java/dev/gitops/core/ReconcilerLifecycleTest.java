@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.gitops.api.Resource;
 import dev.gitops.api.ResourceKey;
 import dev.gitops.api.State;
+import dev.gitops.api.SyncEvent;
 import dev.gitops.api.SyncResult;
 import dev.gitops.api.spi.Source;
 import dev.gitops.api.spi.StateStore;
@@ -19,6 +20,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -178,6 +180,66 @@ class ReconcilerLifecycleTest {
     assertThatThrownBy(store::load).isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
     try (FileStateStore again = FileStateStore.openReadOnly(tmp.resolve("state"))) {
       assertThat(again.load().inventory()).containsKey(A);
+    }
+  }
+  @Test
+  void aListenerClosingTheReconcilerDuringItsSyncIsRefusedAndTheSyncRecordsEverything() throws Exception {
+    AtomicReference<Reconciler> self = new AtomicReference<>();
+    AtomicReference<Throwable> refused = new AtomicReference<>();
+    MapProvider provider = new MapProvider("m", false);
+    Reconciler r = Reconciler.builder().desiredState(DESIRED).provider(provider)
+        .store(FileStateStore.open(tmp.resolve("state"))).listener(e -> {
+          if (e instanceof SyncEvent.Planned) {
+            try {
+              self.get().close();
+            } catch (RuntimeException x) {
+              refused.set(x);
+            }
+          }
+        }).build();
+    self.set(r);
+
+    SyncResult result = r.sync();
+
+    assertThat(refused.get()).isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("close() was called from within one of its own syncs")
+        .hasMessageContaining("once that sync has returned");
+    assertThat(result.isSuccessful()).as("the store stayed open under the sync: %s", result.outcomes()).isTrue();
+    assertThat(r.store().load().inventory()).containsKey(A);
+    r.close();
+    assertThatThrownBy(r::sync).isInstanceOf(IllegalStateException.class).hasMessageContaining("is closed");
+  }
+
+  @Test
+  void aListenerSyncingTheReconcilerDuringItsSyncFailsAtOnceNotAfterTheLockTimeout() {
+    AtomicReference<Reconciler> self = new AtomicReference<>();
+    List<Throwable> refused = new java.util.concurrent.CopyOnWriteArrayList<>();
+    List<SyncEvent> events = new java.util.concurrent.CopyOnWriteArrayList<>();
+    try (Reconciler r = Reconciler.builder().desiredState(DESIRED).provider(new MapProvider("m", false))
+        .store(FileStateStore.open(tmp.resolve("state")))
+        .options(SyncOptions.builder().lockTimeout(java.time.Duration.ofMillis(200)).build())
+        .listener(events::add)
+        .listener(e -> {
+          if (e instanceof SyncEvent.Planned) {
+            for (Runnable call : List.<Runnable>of(() -> self.get().sync(), () -> self.get().plan(),
+                () -> self.get().apply(((SyncEvent.Planned) e).plan()))) {
+              try {
+                call.run();
+              } catch (RuntimeException x) {
+                refused.add(x);
+              }
+            }
+          }
+        }).build()) {
+      self.set(r);
+
+      SyncResult result = r.sync();
+
+      assertThat(result.isSuccessful()).isTrue();
+      assertThat(refused).hasSize(3).allSatisfy(x -> assertThat(x).isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("from within one of its own syncs"));
+      assertThat(events).as("the refused calls report no sync of their own")
+          .noneMatch(e -> e instanceof SyncEvent.Aborted);
     }
   }
 }
