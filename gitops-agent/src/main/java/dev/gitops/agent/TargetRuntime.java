@@ -195,6 +195,7 @@ final class TargetRuntime {
     if (!idle) {
       LOG.warn("target {}: its sync did not reach a safe point within {}; stopping it anyway", config.name(), grace);
     }
+    state.stopped();  // a sync still running records no status and no metrics from now on
     loop.close();
     store.close();
     source.close();

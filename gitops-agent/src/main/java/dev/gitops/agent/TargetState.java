@@ -46,6 +46,8 @@ final class TargetState implements SyncListener {
   private volatile Instant lastSuccess;
   /** The orphans the last sync found (marked as ours, in no inventory): logged when they change. */
   private volatile Set<ResourceKey> orphans = Set.of();
+  /** Set when the target stops: a sync that outlived the stop records nothing. */
+  private volatile boolean stopped;
 
   TargetState(String target, String provider, Path stateDir, Clock clock, Duration stuckAfter) {
     this.target = target;
@@ -71,6 +73,9 @@ final class TargetState implements SyncListener {
 
   @Override
   public synchronized void onEvent(SyncEvent event) {
+    if (stopped) {
+      return;
+    }
     if (event instanceof SyncEvent.SourceRead) {
       drift.clear();
     } else if (event instanceof SyncEvent.DriftDetected d) {
@@ -83,6 +88,14 @@ final class TargetState implements SyncListener {
       String message = a.error().getMessage() == null ? a.error().getClass().getSimpleName() : a.error().getMessage();
       record(a.revision(), result, false, message);
     }
+  }
+
+  /**
+   * The target stopped: a sync that reached no safe point within the grace period and ends later
+   * must not write its status over the one a restarted target records.
+   */
+  void stopped() {
+    stopped = true;
   }
 
   /** The objects the last sync skipped as orphans: they carry the target's mark but no inventory records them. */

@@ -45,4 +45,16 @@ class TargetStateTest {
     state.onEvent(new SyncEvent.Finished("v2", synced("v2", List.of())));  // deleted by hand
     assertThat(state.orphans()).isEmpty();
   }
+
+  @Test
+  void aSyncEndingAfterTheTargetStoppedWritesNoStatus() {
+    TargetState state = new TargetState("t", "files", stateDir, Clock.systemUTC(), Duration.ofMinutes(5));
+    state.onEvent(new SyncEvent.Finished("v1", synced("v1", List.of())));
+    state.stopped();  // stopped while a sync of v2 was still running past the grace period
+
+    state.onEvent(new SyncEvent.Finished("v2", synced("v2", List.of())));
+
+    assertThat(state.last().revision()).isEqualTo("v1");
+    assertThat(TargetStatus.read(stateDir, "t")).hasValueSatisfying(s -> assertThat(s.revision()).isEqualTo("v1"));
+  }
 }

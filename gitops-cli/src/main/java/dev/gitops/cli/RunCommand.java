@@ -87,19 +87,20 @@ final class RunCommand implements Callable<Integer> {
       throw new IllegalArgumentException((member != null ? "--member" : "--namespace") + " needs --cluster");
     }
     Agent agent = builder.build();
-    agent.start();
     MetricsServer server = null;
     try {
       if (registry != null) {
+        // Bound before the agent starts: a port in use must stop the start before any target syncs.
         try {
           server = MetricsServer.start(new InetSocketAddress(InetAddress.getByName(metricsAddress), metricsPort),
               registry, agent::notReady);
         } catch (BindException e) {
-          agent.close();
+          agent.close();  // never started: only a cluster's connection to close
           throw new IllegalArgumentException("--metrics-port " + metricsPort + ": cannot serve on " + metricsAddress
               + ":" + metricsPort + " (" + e.getMessage() + ")", e);
         }
       }
+      agent.start();
       return runUntilStopped(agent, server, out);
     } finally {
       if (server != null) {

@@ -57,20 +57,26 @@ class AgentCommandsTest {
   }
 
   @Test
-  void runNamesTheMetricsPortInUse() throws Exception {
+  void runNamesTheMetricsPortInUseBeforeStartingAnyTarget() throws Exception {
+    Path f = config("""
+        agent: {stateDir: state}
+        targets:
+          - name: web
+            source: {url: "https://git.example.com/ops.git"}
+            provider: {type: files, directory: live/web}
+        """);
     try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
       int port = taken.getLocalPort();
-      CliRun r = gitops("run", "--config", config("agent: {stateDir: state}\ntargets: []\n").toString(), "--metrics-port",
-          Integer.toString(port), "--metrics-address", "127.0.0.1");
+      CliRun r = gitops("run", "--config", f.toString(), "--metrics-port", Integer.toString(port), "--metrics-address",
+          "127.0.0.1");
       assertThat(r.code()).isEqualTo(ExitCodes.ERROR);
       assertThat(r.err()).contains("gitops: --metrics-port " + port + ": cannot serve on 127.0.0.1:" + port
           + " (Address already in use)");
+      assertThat(r.out()).doesNotContain("running 1 target");
     }
-    // the agent it started has let its state directory go
-    try (java.nio.channels.FileChannel c = java.nio.channels.FileChannel.open(dir.resolve("state/agent.lock"),
-        java.nio.file.StandardOpenOption.WRITE); java.nio.channels.FileLock l = c.tryLock()) {
-      assertThat(l).isNotNull();
-    }
+    // a start that fails touches nothing: no target ran, no store or state directory was made
+    assertThat(dir.resolve("state")).as("nothing started, nothing created").doesNotExist();
+    assertThat(dir.resolve("live")).doesNotExist();
   }
 
   @Test

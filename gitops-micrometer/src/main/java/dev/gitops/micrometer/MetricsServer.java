@@ -7,10 +7,15 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -20,6 +25,10 @@ import org.slf4j.LoggerFactory;
  * registry in the Prometheus text format), {@code GET /healthz} (200 while the process runs) and
  * {@code GET /readyz} (200 when {@link Readiness} names nothing that is not ready, else 503 with
  * one line per reason).
+ *
+ * <p>A client gets 10 seconds for one exchange, from its first byte to the
+ * end of the reply: a client that sends its request a byte at a time, or does not read the reply,
+ * is cut off then, and while it lasts it holds only one of 8 threads.
  *
  * <pre>{@code
  * PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -33,6 +42,10 @@ public final class MetricsServer implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(MetricsServer.class);
   private static final String PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8";
+  /** Exchanges served at once: a few slow clients must not hold up a scrape or a probe. */
+  static final int THREADS = 8;
+  /** How long one exchange may take, reading the request included. */
+  static final int DEADLINE_SECONDS = 10;
 
   /** What {@code /readyz} asks. */
   @FunctionalInterface
@@ -42,11 +55,13 @@ public final class MetricsServer implements AutoCloseable {
   }
 
   private final HttpServer server;
-  private final ExecutorService executor;
+  private final ThreadPoolExecutor executor;
+  private final ScheduledExecutorService deadlines;
 
-  private MetricsServer(HttpServer server, ExecutorService executor) {
+  private MetricsServer(HttpServer server, ThreadPoolExecutor executor, ScheduledExecutorService deadlines) {
     this.server = server;
     this.executor = executor;
+    this.deadlines = deadlines;
   }
 
   /**
@@ -56,19 +71,63 @@ public final class MetricsServer implements AutoCloseable {
    */
   public static MetricsServer start(InetSocketAddress address, PrometheusMeterRegistry registry, Readiness readiness)
       throws IOException {
+    return start(address, registry, readiness, Duration.ofSeconds(DEADLINE_SECONDS));
+  }
+
+  /** {@link #start(InetSocketAddress, PrometheusMeterRegistry, Readiness)} with another deadline (tests). */
+  static MetricsServer start(InetSocketAddress address, PrometheusMeterRegistry registry, Readiness readiness,
+      Duration deadline) throws IOException {
     Objects.requireNonNull(registry, "registry");
     Objects.requireNonNull(readiness, "readiness");
     HttpServer server = HttpServer.create(address, 16);
-    ExecutorService executor = Executors.newFixedThreadPool(2, r -> {
-      Thread t = new Thread(r, "gitops-metrics-http");
+    ThreadPoolExecutor executor = new ThreadPoolExecutor(THREADS, THREADS, 60, TimeUnit.SECONDS,
+        new LinkedBlockingQueue<>(), r -> {
+          Thread t = new Thread(r, "gitops-metrics-http");
+          t.setDaemon(true);
+          return t;
+        });
+    executor.allowCoreThreadTimeOut(true);
+    ScheduledExecutorService deadlines = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "gitops-metrics-deadline");
       t.setDaemon(true);
       return t;
     });
-    server.setExecutor(executor);
+    // The JDK's server reads a request on the executor's thread, in blocking mode: without a
+    // deadline, a client sending a byte a minute would hold a thread for good.
+    server.setExecutor(withDeadline(executor, deadlines, deadline));
     server.createContext("/", exchange -> handle(exchange, registry, readiness));
     server.start();
     LOG.info("serving /metrics, /healthz and /readyz on {}", server.getAddress());
-    return new MetricsServer(server, executor);
+    return new MetricsServer(server, executor, deadlines);
+  }
+
+  /**
+   * Runs each exchange on {@code executor}, interrupted when it outlasts {@code deadline}: the
+   * interrupt closes the connection's channel, which ends a read or write blocked on it.
+   */
+  private static Executor withDeadline(Executor executor, ScheduledExecutorService deadlines, Duration deadline) {
+    return exchange -> executor.execute(() -> {
+      Thread thread = Thread.currentThread();
+      Object lock = new Object();
+      boolean[] done = {false};
+      ScheduledFuture<?> cutoff = deadlines.schedule(() -> {
+        synchronized (lock) {
+          if (!done[0]) {
+            LOG.debug("an HTTP exchange took longer than {}: its connection is closed", deadline);
+            thread.interrupt();
+          }
+        }
+      }, deadline.toMillis(), TimeUnit.MILLISECONDS);
+      try {
+        exchange.run();
+      } finally {
+        synchronized (lock) {
+          done[0] = true;
+        }
+        cutoff.cancel(false);
+        Thread.interrupted();  // an interrupt meant for this exchange must not reach the next one
+      }
+    });
   }
 
   /** The address bound (with the port chosen when 0 was asked for). */
@@ -134,6 +193,8 @@ public final class MetricsServer implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       executor.shutdownNow();
+    } finally {
+      deadlines.shutdownNow();
     }
   }
 }

@@ -105,6 +105,8 @@ public final class SyncMetrics implements SyncListener, AutoCloseable {
   private final Counter drift;
   private final Counter skips;
   private final Timer fetch;
+  /** Set by {@link #close()}, under {@code meters}: a sync still running then registers no meter again. */
+  private boolean closed;
 
   private SyncMetrics(Builder b) {
     this.registry = b.registry;
@@ -192,10 +194,9 @@ public final class SyncMetrics implements SyncListener, AutoCloseable {
     if (k == Outcome.Kind.CREATED || k == Outcome.Kind.CONFIGURED || k == Outcome.Kind.DELETED
         || (k == Outcome.Kind.UNCHANGED && (change.action() == Action.READ || change.action() == Action.FORGET))) {
       // Tagged with the change's own provider: an embedded reconciler may drive several.
-      Counter.builder("gitops.changes.applied").description("Changes that ran and succeeded, by action")
+      increment(Counter.builder("gitops.changes.applied").description("Changes that ran and succeeded, by action")
           .tags(tags.and("provider", change.key().provider())
-              .and("action", change.action().name().toLowerCase(Locale.ROOT)))
-          .register(registry).increment();
+              .and("action", change.action().name().toLowerCase(Locale.ROOT))));
     }
   }
 
@@ -218,12 +219,25 @@ public final class SyncMetrics implements SyncListener, AutoCloseable {
   private void aborted(RuntimeException error) {
     if (error instanceof PlanRefusedException refused) {
       syncs.get(Result.REFUSED).increment();
-      Counter.builder("gitops.guard.refusals").description("Plans a safety guard refused")
-          .tags(tags.and("guard", refused.guard())).register(registry).increment();
+      increment(Counter.builder("gitops.guard.refusals").description("Plans a safety guard refused")
+          .tags(tags.and("guard", refused.guard())));
     } else if (error instanceof Cancellation.CancelledException) {
       syncs.get(Result.CANCELLED).increment();
     } else {
       syncs.get(Result.ERROR).increment();
+    }
+  }
+
+  /**
+   * Registers (or finds) a meter made on the way, per action or guard, and counts one, unless the
+   * target is closed: a sync that outlived its target's stop (one that reached no safe point in
+   * the grace period) must not put the removed target's series back into the registry.
+   */
+  private void increment(Counter.Builder counter) {
+    synchronized (meters) {
+      if (!closed) {
+        counter.register(registry).increment();
+      }
     }
   }
 
@@ -264,12 +278,13 @@ public final class SyncMetrics implements SyncListener, AutoCloseable {
   @Override
   public void close() {
     synchronized (meters) {
+      closed = true;
       meters.forEach(registry::remove);
       meters.clear();
-    }
-    // The meters registered on the way (per action, per guard).
-    for (String name : List.of("gitops.changes.applied", "gitops.guard.refusals")) {
-      registry.find(name).tag("target", target).meters().forEach(registry::remove);
+      // The meters registered on the way (per action, per guard).
+      for (String name : List.of("gitops.changes.applied", "gitops.guard.refusals")) {
+        registry.find(name).tag("target", target).meters().forEach(registry::remove);
+      }
     }
   }
 

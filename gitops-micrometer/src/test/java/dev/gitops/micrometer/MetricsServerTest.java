@@ -12,13 +12,17 @@ import dev.gitops.testkit.InMemoryProvider;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -118,5 +122,60 @@ class MetricsServerTest {
     HttpResponse<String> post = send(HttpRequest.newBuilder(url("/metrics")).POST(HttpRequest.BodyPublishers.ofString("x")));
     assertThat(post.statusCode()).isEqualTo(405);
     assertThat(post.headers().firstValue("Allow")).hasValue("GET, HEAD");
+  }
+
+  /** Connections that sent one byte of a request, and nothing more. */
+  List<Socket> slowClients(int n) throws IOException {
+    List<Socket> slow = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      Socket s = new Socket(InetAddress.getLoopbackAddress(), server.address().getPort());
+      s.getOutputStream().write('G');
+      s.getOutputStream().flush();
+      slow.add(s);
+    }
+    return slow;
+  }
+
+  @Test
+  void aFewClientsSendingByteByByteDoNotHoldUpAScrape() throws Exception {
+    List<Socket> slow = slowClients(4);
+    try {
+      Thread.sleep(200);  // their exchanges have started
+      HttpResponse<String> r = http.send(HttpRequest.newBuilder(url("/healthz")).timeout(Duration.ofSeconds(3)).build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertThat(r.statusCode()).isEqualTo(200);
+    } finally {
+      for (Socket s : slow) {
+        s.close();
+      }
+    }
+  }
+
+  @Test
+  void aClientThatNeverFinishesItsRequestIsCutOffAtTheDeadline() throws Exception {
+    server.close();
+    server = MetricsServer.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), registry, () -> notReady,
+        Duration.ofSeconds(1));
+    // more slow clients than threads: every thread is held until the deadline frees it
+    List<Socket> slow = slowClients(MetricsServer.THREADS + 2);
+    try {
+      HttpResponse<String> r = http.send(HttpRequest.newBuilder(url("/healthz")).timeout(Duration.ofSeconds(8)).build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertThat(r.statusCode()).isEqualTo(200);
+      Socket first = slow.get(0);
+      first.setSoTimeout(5_000);
+      InputStream in = first.getInputStream();
+      int read;
+      try {
+        read = in.read();
+      } catch (SocketException reset) {
+        read = -1;
+      }
+      assertThat(read).as("the server closed the slow connection without a reply").isEqualTo(-1);
+    } finally {
+      for (Socket s : slow) {
+        s.close();
+      }
+    }
   }
 }

@@ -189,4 +189,16 @@ class SyncMetricsTest {
     other.close();
     assertThat(registry.getMeters()).isEmpty();
   }
+
+  @Test
+  void aSyncThatOutlivesCloseDoesNotPutTheTargetsMetersBack() {
+    Reconciler r = reconciler(SyncOptions.defaults());
+    metrics.close();  // the target was stopped while this sync had not reached a safe point
+    want("r1", res("a", 1), res("b", 1));
+    r.sync();
+    want("r2");
+    assertThat(catchThrowable(r::sync)).isInstanceOf(PlanRefusedException.class);
+
+    assertThat(registry.getMeters()).as("no series of the removed target").isEmpty();
+  }
 }
