@@ -37,7 +37,7 @@ public final class WorkingDirectory {
   public static final String VARIABLES_FILE = "variables.tfvars.json";
   /** The owner-only file the provider's values of list, map, set, object and tuple variables go in, as HCL. */
   public static final String HCL_VARIABLES_FILE = "variables-hcl.tfvars";
-  /** The variables of the HCL variable file written last, in its line order. */
+  /** The variable on each line of the HCL variable file written last, in its line order. */
   private volatile List<String> hclVariables = List.of();
   private static final String MANIFEST = "files.json";
   private static final String INIT = "init.digest";
@@ -389,8 +389,15 @@ public final class WorkingDirectory {
    */
   public Path writeHclVariables(SortedMap<String, String> variables) {
     StringBuilder sb = new StringBuilder();
-    variables.forEach((k, v) -> sb.append(k).append(" = ").append(v).append('\n'));
-    hclVariables = List.copyOf(variables.keySet());
+    List<String> lines = new java.util.ArrayList<>();
+    variables.forEach((k, v) -> {
+      sb.append(k).append(" = ").append(v).append('\n');
+      // a value over several lines (a heredoc, a list written out) takes each of them
+      for (int i = 0, n = 1 + (int) v.chars().filter(c -> c == '\n').count(); i < n; i++) {
+        lines.add(k);
+      }
+    });
+    hclVariables = List.copyOf(lines);
     Path p = own().resolve(HCL_VARIABLES_FILE);
     try {
       write(p, sb.toString().getBytes(StandardCharsets.UTF_8));
@@ -400,7 +407,7 @@ public final class WorkingDirectory {
     return p;
   }
 
-  /** The variable on line {@code line} of the file {@link #writeHclVariables} wrote last (one a line), or null. */
+  /** The variable on line {@code line} of the file {@link #writeHclVariables} wrote last, or null. */
   public String hclVariableAt(int line) {
     List<String> names = hclVariables;
     return line >= 1 && line <= names.size() ? names.get(line - 1) : null;

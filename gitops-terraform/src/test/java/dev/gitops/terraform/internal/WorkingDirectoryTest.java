@@ -25,6 +25,22 @@ class WorkingDirectoryTest {
   }
 
   @Test
+  void eachLineOfTheHclVariableFileNamesItsVariableAlsoAfterAValueOverSeveralLines() throws Exception {
+    WorkingDirectory dir = new WorkingDirectory(root);
+    Path file = dir.writeHclVariables(new TreeMap<>(java.util.Map.of("a", "[\n  \"x\",\n  \"y\"\n]", "b", "{c = ",
+        "z", "1")));
+    List<String> lines = Files.readAllLines(file);
+    assertThat(lines).hasSize(6);
+    assertThat(lines.get(4)).startsWith("b = ");
+    assertThat(dir.hclVariableAt(1)).isEqualTo("a");
+    assertThat(dir.hclVariableAt(4)).as("the list's last line").isEqualTo("a");
+    assertThat(dir.hclVariableAt(5)).as("the line Terraform reports for b's bad value").isEqualTo("b");
+    assertThat(dir.hclVariableAt(6)).isEqualTo("z");
+    assertThat(dir.hclVariableAt(7)).isNull();
+    assertThat(dir.hclVariableAt(0)).isNull();
+  }
+
+  @Test
   void aModuleDroppedFromGitLeavesNoEmptyDirectoryButNothingElseIsTouched() throws Exception {
     WorkingDirectory dir = new WorkingDirectory(root);
     dir.materialize(files("main.tf", "a", "modules/net/main.tf", "b", "modules/net/sub/x.tf", "c",
