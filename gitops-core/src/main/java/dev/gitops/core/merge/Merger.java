@@ -141,6 +141,20 @@ final class Merger {
     }
   }
 
+  /**
+   * Whether live value {@code v} already holds {@code x}: merging {@code x} (as last-applied and
+   * desired) into it keeps {@code v}, so fields {@code x} does not mention (server defaults) and
+   * ignored paths may differ. False when {@code x} breaks a keyed-list rule.
+   */
+  boolean holds(RuleCursor cur, JsonNode x, JsonNode v) {
+    try {
+      JsonNode t = merge(cur, x, x, v);
+      return t == v || t.equals(v);
+    } catch (Misfit m) {
+      return false;
+    }
+  }
+
   /** The target at one position; {@code d} is present, {@code l} and {@code v} may be null (absent). */
   private JsonNode merge(RuleCursor cur, JsonNode l, JsonNode d, JsonNode v) {
     if (v != null && Nodes.equalWithoutNulls(d, v, absentNulls)) {
@@ -167,7 +181,9 @@ final class Merger {
         case KEYED:
           return mergeKeyed(cur, rule, l, d, v);
         case SET:
-          return mergeSet(cur, l, d, v);
+          // ABSENT-mode null fields leave object elements as they do everywhere else, so an
+          // element compares equal to the one the server keeps
+          return absentNulls ? mergeSet(cur, l == null ? null : Nodes.clean(l), Nodes.clean(d), v) : mergeSet(cur, l, d, v);
         default:
           return mergeAtomicList(cur, l, d, v);
       }

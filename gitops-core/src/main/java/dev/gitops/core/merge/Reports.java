@@ -24,6 +24,7 @@ final class Reports {
   private final JsonNode d;
   private final JsonNode v;
   private final JsonNode t;
+  private final Merger merger;
   /** The leaves of L (ignored paths excluded), computed once for every report that needs them. */
   final Lazy<Set<FieldPath>> owned = Lazy.of(this::ownedPaths);
 
@@ -34,6 +35,7 @@ final class Reports {
     this.d = d;
     this.v = v;
     this.t = t;
+    this.merger = new Merger(null, absentNulls);
   }
 
   static Set<FieldPath> leafPaths(JsonNode doc, RuleCursor root) {
@@ -57,7 +59,7 @@ final class Reports {
     for (FieldPath p : owned) {
       RuleCursor c = cursorAt(p);
       JsonNode vp = at(v, p, c);
-      if (!same(c, vp, at(l, p, c)) && !same(c, vp, at(d, p, c))) {
+      if (!holds(c, vp, at(l, p, c)) && !holds(c, vp, at(d, p, c))) {
         out.add(p);
       }
     }
@@ -75,7 +77,7 @@ final class Reports {
       JsonNode vp = at(v, p, c);
       JsonNode lp = at(l, p, c);
       JsonNode dp = at(d, p, c);
-      if (!same(c, dp, lp) && !same(c, vp, lp) && !same(c, dp, vp)) {
+      if (!same(c, dp, lp) && !holds(c, vp, lp) && !holds(c, vp, dp)) {
         out.add(p);
       }
     }
@@ -94,7 +96,7 @@ final class Reports {
       }
       RuleCursor c = cursorAt(p);
       JsonNode vp = at(v, p, c);
-      if (vp != null && !same(c, vp, at(d, p, c))) {
+      if (vp != null && !holds(c, vp, at(d, p, c))) {
         out.add(p);
       }
     }
@@ -146,6 +148,19 @@ final class Reports {
       return true;
     }
     return absentNulls && Nodes.clean(a).equals(Nodes.clean(b));
+  }
+
+  /**
+   * Whether live leaf {@code v} holds {@code x}: {@link #same}, or an atomic list whose elements
+   * already are what merging {@code x}'s gives (server-filled fields, ignored paths inside them),
+   * which the merge keeps as it is and so must not be drift, a conflict or a takeover either.
+   */
+  private boolean holds(RuleCursor c, JsonNode v, JsonNode x) {
+    if (same(c, v, x)) {
+      return true;
+    }
+    return v != null && x != null && v.isArray() && x.isArray() && v.size() == x.size()
+        && c.listRule().kind() == ListKind.ATOMIC && merger.holds(c, x, v);
   }
 
   private enum Kind { OBJECT, KEYED, SET, LEAF }

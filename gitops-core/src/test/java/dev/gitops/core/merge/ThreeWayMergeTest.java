@@ -376,6 +376,18 @@ class ThreeWayMergeTest {
   }
 
   @Test
+  void nullAbsentModeDropsNullFieldsOfSetElementsSoTheyMatchWhatTheServerKeeps() {
+    MergeRules rules = MergeRules.builder().setList("/s").nullMode(MergeRules.NullMode.ABSENT).build();
+    String d = "{'s':['x',{'a':1,'b':null}]}";
+    MergeResult created = merge(rules, null, d, "{'s':[]}");
+    assertThat(created.target()).isEqualTo(j("{'s':['x',{'a':1}]}"));
+    // the next sync, against what the server kept: nothing to do, not the element added again
+    MergeResult again = merge(rules, d, d, "{'s':['x',{'a':1}]}");
+    assertThat(again.isNoop()).isTrue();
+    assertThat(again.target()).isEqualTo(j("{'s':['x',{'a':1}]}"));
+  }
+
+  @Test
   void nullAbsentModeTreatsStoredNullAsOwnedAndAbsent() {
     MergeRules rules = MergeRules.builder().nullMode(MergeRules.NullMode.ABSENT).build();
     MergeResult r = merge(rules, "{'a':1,'b':null}", "{'a':1}", "{'a':1,'b':3}");
@@ -423,6 +435,18 @@ class ThreeWayMergeTest {
     MergeResult r = merge("{'s':{}}", "{'s':{}}", "{'s':{'filled':1}}");
     assertThat(r.drift()).isEmpty();
     assertThat(r.isNoop()).isTrue();
+  }
+
+  @Test
+  void atomicListLiveElementsWithServerFilledFieldsAreNoDriftConflictOrTakeover() {
+    // the merge keeps such a list as it is; the reports must not flag it next to a real change
+    MergeRules rules = MergeRules.builder().ignore("/l/*/i").build();
+    MergeResult r = merge(rules, "{'a':1,'l':[{'x':1}]}", "{'a':2,'l':[{'x':1}]}", "{'a':3,'l':[{'x':1,'defaulted':0,'i':5}]}");
+    assertThat(r.target()).isEqualTo(j("{'a':2,'l':[{'x':1,'defaulted':0,'i':5}]}"));
+    assertThat(r.drift()).containsExactly(FieldPath.of("a"));
+    assertThat(r.conflicts()).containsExactly(FieldPath.of("a"));
+    MergeResult adopt = merge(rules, null, "{'a':2,'l':[{'x':1,'i':4}]}", "{'a':3,'l':[{'x':1,'defaulted':0,'i':5}]}");
+    assertThat(adopt.takeovers()).containsExactly(FieldPath.of("a"));
   }
 
   @Test
