@@ -148,7 +148,7 @@ public final class Credentials {
       uri = new URIish(Objects.requireNonNull(url, "url"));
     } catch (java.net.URISyntaxException e) {
       // the exception's message quotes the whole text, password and all: not passed on
-      String shown = GitSource.Builder.withoutPassword(url);
+      String shown = dev.gitops.core.internal.git.GitUrls.withoutPassword(url);
       throw new IllegalArgumentException("not a Git URL: " + shown, new java.net.URISyntaxException(shown, e.getReason()));
     }
     CredentialsProvider bound = provider == null ? null : boundTo(uri, provider);

@@ -12,6 +12,7 @@ import dev.gitops.core.decode.GlobDecoder;
 import dev.gitops.core.internal.Durations;
 import dev.gitops.core.decode.VariableSubstitution;
 import dev.gitops.core.internal.git.GitDaemonTransport;
+import dev.gitops.core.internal.git.GitUrls;
 import dev.gitops.core.source.spi.CommitSignatures;
 import dev.gitops.core.source.spi.SshConnector;
 import java.io.IOException;
@@ -1166,25 +1167,25 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
         u = new URIish(uriOrPath);
       } catch (URISyntaxException e) {
         // URISyntaxException's message quotes the whole text, password and all: not passed on
-        throw new IllegalArgumentException("not a Git URL or path: '" + withoutPassword(uriOrPath) + "': "
-            + e.getReason(), new URISyntaxException(withoutPassword(uriOrPath), e.getReason()));
+        throw new IllegalArgumentException("not a Git URL or path: '" + GitUrls.withoutPassword(uriOrPath) + "': "
+            + e.getReason(), new URISyntaxException(GitUrls.withoutPassword(uriOrPath), e.getReason()));
       }
       String scheme = u.getScheme();
       if (scheme != null && scheme.length() > 1 && !SCHEMES.contains(scheme.toLowerCase(java.util.Locale.ROOT))) {
         // JGit would take some (ftp) and fail at the first fetch with a text that names no scheme
-        throw new IllegalArgumentException("'" + withoutPassword(uriOrPath) + "': scheme " + scheme
+        throw new IllegalArgumentException("'" + GitUrls.withoutPassword(uriOrPath) + "': scheme " + scheme
             + " is not supported (use https, http, git, ssh, file, or a local path)");
       }
       if (scheme != null && scheme.length() > 1 && !scheme.equalsIgnoreCase("file")
           && (u.getHost() == null || u.getHost().isEmpty())) {
         // JGit reads "https://user:pa/ss@host/r" as a path without a host, which every message
         // would then show whole, password included
-        throw new IllegalArgumentException("'" + withoutPassword(uriOrPath) + "' names no host: a '/', '?', '#' or '%'"
+        throw new IllegalArgumentException("'" + GitUrls.withoutPassword(uriOrPath) + "' names no host: a '/', '?', '#' or '%'"
             + " in its user name or password must be percent-encoded (%2F, %3F, %23, %25)");
       }
       if (scheme == null && u.getHost() == null && uriOrPath.contains("://")) {
         // " https://..." or "https://...\n" is read as a local path, and shown whole, password included
-        throw new IllegalArgumentException("'" + withoutPassword(uriOrPath).strip() + "' is neither a URL nor a local"
+        throw new IllegalArgumentException("'" + GitUrls.withoutPassword(uriOrPath).strip() + "' is neither a URL nor a local"
             + " path: remove the whitespace around it");
       }
       boolean scpLike = scheme == null && u.getHost() != null;
@@ -1192,23 +1193,6 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
       this.url = uriOrPath;
       this.uri = u;
       return this;
-    }
-
-    /**
-     * {@code text} with the password of a {@code scheme://user:password@host} URL replaced by
-     * {@code ***}, for messages about a URL that may not parse: everything from the first {@code :}
-     * after {@code ://} to the last {@code @} is hidden (more than the password when the path holds
-     * an {@code @}, never less).
-     */
-    static String withoutPassword(String text) {
-      int start = text.indexOf("://");
-      if (start < 0) {
-        return text;
-      }
-      start += 3;
-      int at = text.lastIndexOf('@');
-      int colon = text.indexOf(':', start);
-      return at < 0 || colon < 0 || colon > at ? text : text.substring(0, colon + 1) + "***" + text.substring(at);
     }
 
     /**

@@ -2,6 +2,7 @@ package dev.gitops.images.git;
 
 import dev.gitops.core.internal.Durations;
 import dev.gitops.core.internal.git.GitDaemonTransport;
+import dev.gitops.core.internal.git.GitUrls;
 import dev.gitops.core.source.Credentials;
 import dev.gitops.core.source.GitSource;
 import dev.gitops.images.marker.ImageMarker;
@@ -56,7 +57,6 @@ import org.eclipse.jgit.transport.CredentialsProvider;
 import org.eclipse.jgit.transport.PushResult;
 import org.eclipse.jgit.transport.RefSpec;
 import org.eclipse.jgit.transport.RemoteRefUpdate;
-import org.eclipse.jgit.transport.URIish;
 import org.eclipse.jgit.transport.UsernamePasswordCredentialsProvider;
 import org.eclipse.jgit.treewalk.TreeWalk;
 import org.eclipse.jgit.treewalk.filter.PathFilter;
@@ -138,7 +138,7 @@ public final class GitWriteBack implements AutoCloseable {
 
   private GitWriteBack(Builder b) {
     this.url = b.url;
-    this.display = displayUrl(b.url);
+    this.display = GitUrls.display(b.url);
     this.branch = b.branch;
     this.pushBranch = b.pushBranch == null ? b.branch : b.pushBranch;
     this.path = b.path;
@@ -552,14 +552,6 @@ public final class GitWriteBack implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new GitWriteException(display + ": interrupted while waiting to push again", e);
-    }
-  }
-
-  private static String displayUrl(String url) {
-    try {
-      return new URIish(url).setPass(null).toString();
-    } catch (java.net.URISyntaxException e) {
-      return url.replaceAll("//[^/@]*@", "//");  // not a URI JGit reads: at least drop any user info
     }
   }
 
