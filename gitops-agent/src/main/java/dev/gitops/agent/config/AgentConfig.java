@@ -25,7 +25,8 @@ import java.util.regex.Pattern;
  *
  * <pre>{@code
  * AgentConfig config = AgentConfig.load(Path.of("agent.yaml"), factories, System.getenv(), true);
- * config.targets().forEach(t -> log.info("{} <- {}", t.name(), t.url()));
+ * // t.url() is the URL as written, password and all: log the name and the provider instead
+ * config.targets().forEach(t -> log.info("{} -> {} every {}", t.name(), t.providerType(), t.interval()));
  * }</pre>
  *
  * @param file the file read

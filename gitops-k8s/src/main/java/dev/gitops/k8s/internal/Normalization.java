@@ -97,10 +97,10 @@ public final class Normalization {
     if (type.equals("/Service") && o.get("spec") instanceof ObjectNode spec) {
       unallocated(spec);
     }
-    walk(o, type, null);
-    if (KindTable.builtIn(type).isPresent() && !type.equals(KindTable.CRD)) {
-      // a CRD's schema holds raw JSON (default: [], enum values) that the server keeps as written
-      omitEmpty(o);
+    // a CRD's schema holds raw JSON (default: [], enum values) that the server keeps as written
+    boolean omitEmpty = KindTable.builtIn(type).isPresent() && !type.equals(KindTable.CRD);
+    walk(o, type, null, omitEmpty);
+    if (omitEmpty) {
       if (type.equals("/Service") && o.get("spec") instanceof ObjectNode spec && spec.path("selector").isObject()
           && spec.get("selector").isEmpty()) {
         spec.remove("selector");  // a Service's selector is a map, a workload's a struct
@@ -109,35 +109,7 @@ public final class Normalization {
     return Documents.freeze(o);
   }
 
-  /**
-   * Drops the empty lists and empty maps the API server drops: the built-in kinds are Go types
-   * whose lists and maps are {@code omitempty} (or stored without telling empty from absent), so
-   * {@code tolerations: []}, {@code args: []}, {@code nodeSelector: {}} or {@code annotations: {}} in
-   * Git are never seen live, and would otherwise plan a change on every sync. Inner fields first,
-   * so {@code resources: {limits: {}}} becomes the {@code resources: {}} the server keeps.
-   */
-  private static void omitEmpty(ObjectNode o) {
-    List<String> empty = new ArrayList<>();
-    for (Map.Entry<String, JsonNode> e : o.properties()) {
-      JsonNode child = e.getValue();
-      if (child instanceof ObjectNode obj) {
-        omitEmpty(obj);
-        if (obj.isEmpty() && OMITTED_EMPTY_MAPS.contains(e.getKey())) {
-          empty.add(e.getKey());
-        }
-      } else if (child instanceof ArrayNode a) {
-        for (JsonNode el : a) {
-          if (el instanceof ObjectNode elObj) {
-            omitEmpty(elObj);
-          }
-        }
-        if (a.isEmpty()) {
-          empty.add(e.getKey());
-        }
-      }
-    }
-    o.remove(empty);
-  }
+
 
   /** Removes {@code names} from the map at {@code field}, and the map when that empties it. */
   private static void removeFrom(ObjectNode meta, String field, Set<String> names) {
@@ -232,11 +204,19 @@ public final class Normalization {
     }
   }
 
-  /** Walks the tree: container ports get their protocol, quantities their canonical text. */
-  private static void walk(JsonNode node, String type, String parentField) {
+  /**
+   * Walks the tree: container ports get their protocol, quantities their canonical text, and with
+   * {@code omitEmpty} (the built-in kinds) the empty lists and empty maps the API server drops are
+   * dropped: the built-in kinds are Go types whose lists and maps are {@code omitempty} (or stored
+   * without telling empty from absent), so {@code tolerations: []}, {@code args: []}, {@code
+   * nodeSelector: {}} or {@code annotations: {}} in Git are never seen live, and would otherwise
+   * plan a change on every sync.
+   */
+  private static void walk(JsonNode node, String type, String parentField, boolean omitEmpty) {
     if (node instanceof ObjectNode o) {
       List<String> names = new ArrayList<>();
       o.fieldNames().forEachRemaining(names::add);
+      List<String> empty = new ArrayList<>();
       for (String name : names) {
         JsonNode child = o.get(name);
         if (CONTAINER_LISTS.contains(name) && child instanceof ArrayNode containers) {
@@ -251,11 +231,17 @@ public final class Normalization {
         } else if (name.equals("sizeLimit") && child != null && child.isValueNode()) {
           canonicalQuantity(o, name, child);
         }
-        walk(child, type, name);
+        walk(child, type, name, omitEmpty);
+        // inner fields first, so resources: {limits: {}} becomes the resources: {} the server keeps
+        if (omitEmpty && (child instanceof ArrayNode a && a.isEmpty()
+            || child instanceof ObjectNode m && m.isEmpty() && OMITTED_EMPTY_MAPS.contains(name))) {
+          empty.add(name);
+        }
       }
+      o.remove(empty);
     } else if (node instanceof ArrayNode a) {
       for (JsonNode e : a) {
-        walk(e, type, parentField);
+        walk(e, type, parentField, omitEmpty);
       }
     }
   }
