@@ -2,6 +2,7 @@ package dev.gitops.images.registry;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gitops.core.render.PlanRenderer;
 import dev.gitops.images.registry.internal.BoundedText;
 import dev.gitops.images.registry.internal.Challenge;
 import dev.gitops.images.registry.internal.HttpHeaders;
@@ -242,17 +243,9 @@ public final class RegistryClient {
 
   /** {@code text} in quotes, cut to 100 characters, control and format characters escaped (for logs). */
   private static String quoted(String text) {
-    StringBuilder sb = new StringBuilder("'");
-    text.codePoints().limit(100).forEach(c -> {
-      int type = Character.getType(c);
-      if (type == Character.CONTROL || type == Character.FORMAT || type == Character.LINE_SEPARATOR
-          || type == Character.PARAGRAPH_SEPARATOR) {
-        sb.append(String.format("\\u%04x", c));
-      } else {
-        sb.appendCodePoint(c);
-      }
-    });
-    return sb.append(text.codePointCount(0, text.length()) > 100 ? "…'" : "'").toString();
+    boolean cut = text.codePointCount(0, text.length()) > 100;
+    return "'" + PlanRenderer.printable(cut ? text.substring(0, text.offsetByCodePoints(0, 100)) : text)
+        + (cut ? "…'" : "'");
   }
 
   /** Whether an exclusion matches {@code tag}; a pattern that backtracks past its budget is an error naming it. */
