@@ -93,7 +93,7 @@ final class FakeCoordinator implements Coordinator {
   @Override
   public void release(Ownership o) {
     if (releaseFails) {
-      throw new IllegalStateException("etcd did not answer within 10s to release target " + o.target());
+      throw new IllegalStateException("etcd did not answer within 10 s to release target " + o.target());
     }
     synchronized (engine) {
       engine.owners.remove(o.target(), o);

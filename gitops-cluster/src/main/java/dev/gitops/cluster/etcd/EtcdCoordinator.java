@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gitops.cluster.Coordinator;
 import dev.gitops.cluster.LeaseKeeper;
 import dev.gitops.cluster.Ownership;
+import dev.gitops.core.internal.Durations;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
 import io.etcd.jetcd.KeyValue;
@@ -158,12 +159,12 @@ public final class EtcdCoordinator implements Coordinator {
       if (!r.isSucceeded()) {
         revokeQuietly(lease);
         throw new IllegalStateException("member id " + member + " is already used by a live member of " + prefix
-            + " (its key " + key + " is held by another lease); pick another --member, or wait up to " + human(ttl)
+            + " (its key " + key + " is held by another lease); pick another --member, or wait up to " + Durations.human(ttl)
             + " for a previous run's lease to expire");
       }
       leaseId = lease;
       keeper.joined(granted);
-      LOG.info("member {} joined {} with lease {} (ttl {})", member, prefix, Long.toHexString(lease), human(ttl));
+      LOG.info("member {} joined {} with lease {} (ttl {})", member, prefix, Long.toHexString(lease), Durations.human(ttl));
     }
   }
 
@@ -346,7 +347,7 @@ public final class EtcdCoordinator implements Coordinator {
     } catch (RuntimeException e) {
       // the lease expires by itself within its TTL; revoking only makes the handover faster
       LOG.warn("member {}: revoking lease {} failed ({}); it expires within {}", member, Long.toHexString(lease),
-          e.toString(), human(ttl));
+          e.toString(), Durations.human(ttl));
     }
   }
 
@@ -392,17 +393,8 @@ public final class EtcdCoordinator implements Coordinator {
       throw new IllegalStateException(etcd + " failed to " + what + ": " + e.getCause().getMessage(), e.getCause());
     } catch (TimeoutException e) {
       f.cancel(true);
-      throw new IllegalStateException(etcd + " did not answer within " + human(timeout) + " to " + what, e);
+      throw new IllegalStateException(etcd + " did not answer within " + Durations.human(timeout) + " to " + what, e);
     }
-  }
-
-  /** {@code 10s}, {@code 1.5s}, {@code 500ms}: a duration readable in messages (not {@code PT10S}). */
-  static String human(Duration d) {
-    long ms = d.toMillis();
-    if (ms < 1000) {
-      return ms + "ms";
-    }
-    return (ms % 1000 == 0 ? String.valueOf(ms / 1000) : String.valueOf(ms / 1000.0)) + "s";
   }
 
   /** Builds an {@link EtcdCoordinator}. */

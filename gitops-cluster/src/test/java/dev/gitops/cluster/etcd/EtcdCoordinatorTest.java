@@ -119,7 +119,7 @@ class EtcdCoordinatorTest extends EtcdTestBase {
         EtcdCoordinator c = EtcdCoordinator.connect("http://gitops:s3cret@127.0.0.1:" + silent.getLocalPort(), "m1")) {
       assertThatThrownBy(c::join).isInstanceOf(IllegalStateException.class)
           .hasMessage("etcd at http://127.0.0.1:" + silent.getLocalPort()
-              + " did not answer within 10s to grant a lease");
+              + " did not answer within 10 s to grant a lease");
     }
   }
 }

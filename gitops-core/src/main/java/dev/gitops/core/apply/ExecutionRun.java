@@ -16,6 +16,7 @@ import dev.gitops.api.ResourceKey;
 import dev.gitops.api.SyncEvent;
 import dev.gitops.api.spi.CallContext;
 import dev.gitops.api.spi.Provider;
+import dev.gitops.core.internal.Durations;
 import dev.gitops.core.internal.apply.AbandonedCalls;
 import dev.gitops.core.internal.graph.Cycles;
 import dev.gitops.core.redact.Redactor;
@@ -372,7 +373,7 @@ final class ExecutionRun {
       return;
     }
     if (!runToken.isCancelled() && now - syncDeadline >= 0) {
-      runToken.cancel("sync timed out after " + human(options.syncTimeout()));
+      runToken.cancel("sync timed out after " + Durations.human(options.syncTimeout()));
     }
     if (runToken.isCancelled()) {
       cancelAll(runToken.reason());
@@ -445,7 +446,7 @@ final class ExecutionRun {
         continue;
       }
       it.remove();
-      String why = "timed out after " + human(call.timeout);
+      String why = "timed out after " + Durations.human(call.timeout);
       abandon(call, why);
       for (Node n : call.nodes) {
         if (call.kind == CallKind.APPLY) {
@@ -871,7 +872,7 @@ final class ExecutionRun {
         n.state = State.BACKOFF;
         timers.add(new Timer(now + delay.toNanos(), n));
         log.debug("{}: attempt {} failed ({}), retrying in {} (revision {})", n.key(), n.attempt, o.message(),
-            human(delay), revision);
+            Durations.human(delay), revision);
         emit(new SyncEvent.Retrying(revision, n.change, o, n.attempt, delay));
         return;
       }
@@ -942,7 +943,7 @@ final class ExecutionRun {
       if (now - n.healthDeadline >= 0) {
         n.verifying = false;
         finish(n, record(n, Outcome.unknown(verb(n) + ", but it could not be observed again to verify it within "
-            + human(options.healthTimeout()) + ": " + why)), true);
+            + Durations.human(options.healthTimeout()) + ": " + why)), true);
       } else {
         timers.add(new Timer(now + options.healthPollInterval().toNanos(), n));
       }
@@ -1043,10 +1044,10 @@ final class ExecutionRun {
         if (now - n.healthDeadline >= 0) {
           Outcome o;
           if (n.isDelete()) {
-            o = record(n, Outcome.permanentFailure("deleted but still present after " + human(options.healthTimeout())
+            o = record(n, Outcome.permanentFailure("deleted but still present after " + Durations.human(options.healthTimeout())
                 + ": " + h, null));
           } else {
-            o = Outcome.permanentFailure(verb(n) + " but not healthy after " + human(options.healthTimeout()) + ": "
+            o = Outcome.permanentFailure(verb(n) + " but not healthy after " + Durations.human(options.healthTimeout()) + ": "
                 + h, null);
           }
           finish(n, o, true);
@@ -1159,18 +1160,5 @@ final class ExecutionRun {
       case NOOP -> "unchanged";
       default -> n.change.action().toString().toLowerCase(java.util.Locale.ROOT);
     };
-  }
-
-  /** "200 ms", "1.5 s", "2 min": readable in messages. */
-  static String human(Duration d) {
-    long ms = d.toMillis();
-    if (ms < 1000) {
-      return ms + " ms";
-    }
-    if (ms < 60_000) {
-      return (ms % 1000 == 0 ? String.valueOf(ms / 1000) : String.valueOf(ms / 1000.0)) + " s";
-    }
-    long s = d.getSeconds();
-    return s % 60 == 0 ? (s / 60) + " min" : (s / 60) + " min " + (s % 60) + " s";
   }
 }

@@ -62,4 +62,17 @@ public final class Durations {
     }
     return d;
   }
+
+  /** {@code d} readable in messages: "200 ms", "1.5 s", "2 min", "2 min 5 s" (not {@code PT2M5S}). */
+  public static String human(Duration d) {
+    long ms = d.toMillis();
+    if (ms < 1000) {
+      return ms + " ms";
+    }
+    if (ms < 60_000) {
+      return (ms % 1000 == 0 ? String.valueOf(ms / 1000) : String.valueOf(ms / 1000.0)) + " s";
+    }
+    long s = d.getSeconds();
+    return s % 60 == 0 ? (s / 60) + " min" : (s / 60) + " min " + (s % 60) + " s";
+  }
 }
