@@ -113,6 +113,13 @@ public final class Agent implements AutoCloseable {
    * answer while a reload waits out a target's grace period.
    */
   private volatile List<TargetRuntime> running = List.of();
+  /**
+   * Targets a reload is stopping, while it waits for them (up to the grace period each), with why:
+   * readiness must say a target restarts, not that it could not start, and a removed target is
+   * no longer counted although the running configuration still lists it until the reload ends.
+   * No reason: removed.
+   */
+  private final Map<String, Optional<String>> reloading = new java.util.concurrent.ConcurrentHashMap<>();
   private final CountDownLatch terminated = new CountDownLatch(1);
   private final ScheduledExecutorService control;
   private Notifications notifications;
@@ -298,9 +305,14 @@ public final class Agent implements AutoCloseable {
     Duration grace = config.gracePeriod();
     for (String name : List.copyOf(targets.keySet())) {
       if (next.target(name) == null) {
-        TargetRuntime removed = targets.remove(name);
-        published();
-        removed.stop("removed from the configuration", grace);
+        reloading.put(name, Optional.empty());
+        try {
+          TargetRuntime removed = targets.remove(name);
+          published();
+          removed.stop("removed from the configuration", grace);
+        } finally {
+          reloading.remove(name);
+        }
         stopped.add(name);
       }
     }
@@ -320,10 +332,17 @@ public final class Agent implements AutoCloseable {
           started.add(t.name());
         }
       } else if (sharedChanged || !current.config().sameAs(t)) {
-        TargetRuntime changed = targets.remove(t.name());
-        published();
-        changed.stop("its configuration changed", grace);
-        startTarget(t, next);
+        String why = current.config().sameAs(t) ? "agent.stateDir or agent.stuckAfter changed"
+            : "its configuration changed";
+        reloading.put(t.name(), Optional.of(why));
+        try {
+          TargetRuntime changed = targets.remove(t.name());
+          published();
+          changed.stop(why, grace);
+          startTarget(t, next);
+        } finally {
+          reloading.remove(t.name());
+        }
         restarted.add(t.name());
       } else {
         unchanged.add(t.name());
@@ -510,8 +529,9 @@ public final class Agent implements AutoCloseable {
 
   /**
    * Why the agent is not ready ({@code /readyz}): it is stopping, a cluster member cannot
-   * coordinate with the others, a configured target is not running, has not finished a
-   * successful sync yet, or is stuck. Empty when ready.
+   * coordinate with the others, a configured target is not running, is restarting in a reload,
+   * has not finished a successful sync yet, or is stuck. Empty when ready. While a reload runs, a
+   * target it removes no longer counts.
    */
   public List<String> notReady() {
     if (!started) {
@@ -528,7 +548,11 @@ public final class Agent implements AutoCloseable {
     runtimes().forEach(t -> byName.put(t.config().name(), t));
     for (TargetConfig t : config().targets()) {
       TargetRuntime r = byName.get(t.name());
-      if (r == null) {
+      Optional<String> reload = reloading.get(t.name());
+      if (r == null && reload != null) {
+        // a reload is stopping it: a removed one no longer counts, a changed one starts again next
+        reload.ifPresent(why -> reasons.add("target " + t.name() + " is restarting (" + why + ")"));
+      } else if (r == null) {
         if (placement == null) {  // with a placement, another agent may run it
           reasons.add("target " + t.name() + " is not running (it could not start; see the log)");
         }

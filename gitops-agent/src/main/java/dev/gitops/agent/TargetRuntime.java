@@ -95,10 +95,11 @@ final class TargetRuntime {
       if (store == null) {
         store = FileStateStore.open(c.store());
       }
-      metrics = shared.registry() == null ? null
-          : SyncMetrics.builder(shared.registry()).target(c.name()).provider(providerId).build();
       Duration stuck = max(shared.stuckAfter(), c.interval().multipliedBy(3));
       TargetState state = new TargetState(c.name(), providerId, shared.stateDir(), shared.clock(), stuck);
+      // the last success the status file recorded, not 0 (never), until this run succeeds
+      metrics = shared.registry() == null ? null : SyncMetrics.builder(shared.registry()).target(c.name())
+          .provider(providerId).lastSuccess(state.lastSuccess()).build();
       Reconciler.Builder b = Reconciler.builder()
           .source(metrics == null ? source : metrics.timed(source))
           .provider(provider)

@@ -44,6 +44,13 @@ final class TargetState implements SyncListener {
   private final Set<ResourceKey> drift = new TreeSet<>();
   private volatile TargetStatus last;
   private volatile Instant lastSuccess;
+  /** The revision the status file recorded when this run started ("" when none): kept by a sync that reads none. */
+  private final String recordedRevision;
+  /**
+   * Whether a sync of this run succeeded: not told by comparing {@code lastSuccess} with {@code
+   * started}, since a success read from the file may have been stamped by a clock that was ahead.
+   */
+  private volatile boolean succeededSinceStart;
   /** The orphans the last sync found (marked as ours, in no inventory): logged when they change. */
   private volatile Set<ResourceKey> orphans = Set.of();
   /** Set when the target stops: a sync that outlived the stop records nothing. */
@@ -64,6 +71,12 @@ final class TargetState implements SyncListener {
       LOG.warn("target {}: ignoring an unreadable status file: {}", target, e.getMessage());
     }
     this.lastSuccess = before.map(TargetStatus::lastSuccess).orElse(null);
+    this.recordedRevision = before.map(TargetStatus::revision).orElse("");
+  }
+
+  /** When the last successful sync ended, read from the status file until this run succeeds; null: never. */
+  Instant lastSuccess() {
+    return lastSuccess;
   }
 
   /** The status after the last sync, or null before the first one ends. */
@@ -121,6 +134,7 @@ final class TargetState implements SyncListener {
     }
     if (r.isSuccessful()) {
       lastSuccess = clock.instant();
+      succeededSinceStart = true;
     }
     record(r.revision(), r.status().name().toLowerCase(Locale.ROOT), corrected, error);
   }
@@ -150,7 +164,9 @@ final class TargetState implements SyncListener {
 
   private void record(String revision, String result, boolean corrected, String error) {
     List<String> keys = drift.stream().map(ResourceKey::toString).toList();
-    TargetStatus s = new TargetStatus(target, provider, revision.isEmpty() && last != null ? last.revision() : revision,
+    // a sync that ended before reading the source (it is unreachable) keeps the revision last recorded
+    String known = last != null ? last.revision() : recordedRevision;
+    TargetStatus s = new TargetStatus(target, provider, revision.isEmpty() ? known : revision,
         result, clock.instant(), lastSuccess, keys, !keys.isEmpty() && corrected, error);
     drift.clear();
     try {
@@ -171,15 +187,9 @@ final class TargetState implements SyncListener {
       return Optional.of("target " + target + " is stuck: no sync finished for "
           + Duration.between(since, now).toSeconds() + " s (stuck after " + stuckAfter.toSeconds() + " s)");
     }
-    if (s == null || !sinceStart(s)) {
+    if (s == null || !succeededSinceStart) {
       return Optional.of("target " + target + " has not finished a successful sync yet");
     }
     return Optional.empty();
-  }
-
-  /** Whether this run of the target has succeeded at least once (an older success read from the file does not count). */
-  private boolean sinceStart(TargetStatus s) {
-    Instant success = lastSuccess;
-    return success != null && !success.isBefore(started) && s != null;
   }
 }

@@ -1,5 +1,6 @@
 package dev.gitops.agent;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -11,6 +12,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Instant;
+import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -27,7 +29,8 @@ import java.util.Optional;
  *
  * @param target the target's name
  * @param provider its provider's id
- * @param revision the revision of the last sync ("" when it ended before reading one)
+ * @param revision the revision of the last sync; when it ended before reading one, the revision recorded
+ *     before it ("" when none was)
  * @param result how the last sync ended: {@code succeeded}, {@code failed}, {@code incomplete},
  *     {@code planned}, {@code refused} or {@code error} (the {@code result} tag of {@code gitops.syncs})
  * @param finished when the last sync ended
@@ -59,22 +62,40 @@ public record TargetStatus(String target, String provider, String revision, Stri
   /**
    * The status recorded for {@code target}, or empty when the agent never finished a sync of it.
    *
-   * @throws UncheckedIOException naming the file when it cannot be read or is not a status
+   * @throws UncheckedIOException naming the file, and the line and column or the field at fault,
+   *     when it cannot be read or is not a status (truncated, say)
    */
   public static Optional<TargetStatus> read(Path stateDir, String target) {
     Path f = file(stateDir, target);
     try {
       JsonNode n = JSON.readTree(Files.readAllBytes(f));
+      if (n == null || !n.isObject()) {
+        throw new IOException("not a JSON object" + (n == null || n.isMissingNode() ? " (the file is empty)" : ""));
+      }
       List<String> drift = new ArrayList<>();
       n.path("drift").forEach(d -> drift.add(d.asText()));
       return Optional.of(new TargetStatus(n.path("target").asText(target), n.path("provider").asText(""),
-          n.path("revision").asText(""), n.path("result").asText(""), Instant.parse(n.path("finished").asText()),
-          n.hasNonNull("lastSuccess") ? Instant.parse(n.get("lastSuccess").asText()) : null, drift,
+          n.path("revision").asText(""), n.path("result").asText(""), instant(n, "finished"),
+          n.hasNonNull("lastSuccess") ? instant(n, "lastSuccess") : null, drift,
           n.path("driftCorrected").asBoolean(), n.hasNonNull("lastError") ? n.get("lastError").asText() : null));
     } catch (NoSuchFileException e) {
       return Optional.empty();
+    } catch (JsonProcessingException e) {
+      String where = e.getLocation() == null ? ""
+          : "line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ": ";
+      throw new UncheckedIOException(new IOException("cannot read the status file " + f + ": " + where
+          + e.getOriginalMessage().lines().findFirst().orElse(""), e));
     } catch (IOException | RuntimeException e) {
       throw new UncheckedIOException(new IOException("cannot read the status file " + f + ": " + e.getMessage(), e));
+    }
+  }
+
+  private static Instant instant(JsonNode status, String field) throws IOException {
+    String text = status.path(field).asText();
+    try {
+      return Instant.parse(text);
+    } catch (DateTimeParseException e) {
+      throw new IOException(field + ": want a time such as 2026-11-30T10:00:00Z, got \"" + text + "\"", e);
     }
   }
 

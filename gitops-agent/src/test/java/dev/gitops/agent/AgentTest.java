@@ -478,6 +478,93 @@ class AgentTest {
   }
 
   @Test
+  void aSyncRunningLongerThanStuckAfterMakesTheTargetStuck() throws Exception {
+    MutableClock clock = new MutableClock();
+    Agent agent = start(config("  watchConfig: false\n  stuckAfter: 1m\n", """
+          - name: hung
+            source: {url: "%s"}
+            provider: {type: memory, applyDelay: 60s}
+            interval: 1s
+        """.formatted(repo("hung", "a").uri())), clock, null);
+    await("an apply is in flight", () -> memory.applying.containsKey("hung") && memory.applying.get("hung").get() == 1);
+    assertThat(agent.notReady()).containsExactly("target hung has not finished a successful sync yet");
+
+    clock.advance(Duration.ofSeconds(61));  // stuckAfter, not three intervals (3 s) nor the 15 m default
+
+    assertThat(agent.notReady()).containsExactly(
+        "target hung is stuck: no sync finished for 61 s (stuck after 60 s)");
+  }
+
+  @Test
+  void theLastSuccessMetricAfterARestartIsTheOneTheStatusFileRecords() throws Exception {
+    String target = memoryTarget("web", repo("web", "a").uri(), "");
+    Path config = config("  watchConfig: false\n", target);
+    Agent first = start(config, Clock.systemUTC(), new SimpleMeterRegistry());
+    await("synced", () -> succeeded(first, "web"));
+    first.close();
+    Instant recorded = TargetStatus.read(dir.resolve("state"), "web").orElseThrow().lastSuccess();
+    assertThat(recorded).isNotNull();
+
+    // restarted, with its first sync held up in observe: nothing has succeeded in this process yet
+    config("  watchConfig: false\n", target.replace("provider: {type: memory}",
+        "provider: {type: memory, observeDelay: 60s}"));
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    start(config, Clock.systemUTC(), registry);
+
+    double seconds = registry.get("gitops.sync.last.success").tags("target", "web").timeGauge()
+        .value(TimeUnit.MILLISECONDS);
+    assertThat((long) seconds).as("the last success the status file records, not 0 (never)")
+        .isEqualTo(recorded.toEpochMilli());
+  }
+
+  /** What {@code /readyz} says while a reload of {@code agent} is held in the stop of {@code target}. */
+  List<String> readinessWhileAReloadStops(Agent agent, String target) throws Exception {
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    memory.closeGates.put(target, release);
+    java.util.concurrent.CompletableFuture<Agent.ReloadResult> reload =
+        java.util.concurrent.CompletableFuture.supplyAsync(agent::reload);
+    try {
+      await("the reload is stopping " + target, () -> memory.closing.contains(target) || reload.isDone());
+      assertThat(reload).as("the reload waits for the stop").isNotDone();
+      return agent.notReady();
+    } finally {
+      release.countDown();
+      reloads.add(reload.get(30, TimeUnit.SECONDS));
+    }
+  }
+
+  @Test
+  void readinessDuringAReloadSaysAChangedTargetIsRestartingNotThatItCouldNotStart() throws Exception {
+    String web = memoryTarget("web", repo("web", "a").uri(), "");
+    String changing = memoryTarget("changing", repo("changing", "c").uri(), "");
+    Path config = config("  watchConfig: false\n", web + changing);
+    Agent agent = start(config);
+    await("both synced", () -> succeeded(agent, "web") && succeeded(agent, "changing"));
+
+    config("  watchConfig: false\n", web + changing.replace("interval: 1h", "interval: 2h"));
+
+    assertThat(readinessWhileAReloadStops(agent, "changing"))
+        .containsExactly("target changing is restarting (its configuration changed)");
+    assertThat(reloads.get(0).restarted()).containsExactly("changing");
+    await("the restarted target synced", () -> agent.notReady().isEmpty());
+  }
+
+  @Test
+  void aTargetRemovedInAReloadNoLongerCountsWhileItStops() throws Exception {
+    String web = memoryTarget("web", repo("web", "a").uri(), "");
+    String leaving = memoryTarget("leaving", repo("leaving", "l").uri(), "");
+    Path config = config("  watchConfig: false\n", web + leaving);
+    Agent agent = start(config);
+    await("both synced", () -> succeeded(agent, "web") && succeeded(agent, "leaving"));
+
+    config("  watchConfig: false\n", web);
+
+    assertThat(readinessWhileAReloadStops(agent, "leaving")).as("it is no longer configured").isEmpty();
+    assertThat(reloads.get(0).stopped()).containsExactly("leaving");
+    assertThat(agent.notReady()).isEmpty();
+  }
+
+  @Test
   void theFilesProviderConvergesADirectoryAndStatusRecordsDrift() throws Exception {
     TempGitRepo repo = repo("files");
     repo.write("app.conf", "port = 8080\n").write("motd", "hello\n");

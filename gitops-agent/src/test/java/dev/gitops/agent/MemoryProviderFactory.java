@@ -39,6 +39,10 @@ public final class MemoryProviderFactory implements ProviderFactory {
   final Map<String, AtomicInteger> applying = new ConcurrentHashMap<>();
   /** Providers closed, by target name. */
   final Map<String, AtomicInteger> closes = new ConcurrentHashMap<>();
+  /** Latches a target's provider waits for in close() (bounded), to hold a reload in the target's stop. */
+  final Map<String, java.util.concurrent.CountDownLatch> closeGates = new ConcurrentHashMap<>();
+  /** Targets whose provider waits at its close gate now. */
+  final java.util.Set<String> closing = ConcurrentHashMap.newKeySet();
   /** Applies that saw their sync cancelled. */
   final AtomicInteger cancelledApplies = new AtomicInteger();
   /** Targets observing now (a target syncs once at a time, and may observe several times in a sync). */
@@ -67,6 +71,17 @@ public final class MemoryProviderFactory implements ProviderFactory {
       @Override
       public void close() {
         closes.computeIfAbsent(target.name(), x -> new AtomicInteger()).incrementAndGet();
+        java.util.concurrent.CountDownLatch gate = closeGates.get(target.name());
+        if (gate != null) {
+          closing.add(target.name());
+          try {
+            gate.await(30, java.util.concurrent.TimeUnit.SECONDS);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          } finally {
+            closing.remove(target.name());
+          }
+        }
       }
 
       @Override

@@ -10,6 +10,7 @@ import dev.gitops.agent.config.TargetConfig;
 import dev.gitops.cluster.Ownership;
 import dev.gitops.core.render.PlanRenderer;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -21,7 +22,9 @@ import java.util.Optional;
 /**
  * {@code gitops status --config agent.yaml}: every target of an agent's configuration in one table
  * (or JSON), from the status the agent recorded after each sync: revision, result, drift, last
- * error. Reads files only; the agent need not run, and its secrets are not needed.
+ * error. Reads files only; the agent need not run, and its secrets are not needed. A status file
+ * that cannot be read (truncated, not JSON) is named in its target's row, result {@code
+ * unreadable}; the other targets are shown as usual.
  */
 final class AgentStatus {
 
@@ -32,6 +35,9 @@ final class AgentStatus {
     /** A JSON array, one object per target. */
     JSON
   }
+
+  /** The result of a target whose status file cannot be read. */
+  static final String UNREADABLE = "unreadable";
 
   private AgentStatus() {}
 
@@ -44,7 +50,7 @@ final class AgentStatus {
     List<TargetConfig> targets = config.targets();
     List<Optional<TargetStatus>> statuses = new ArrayList<>();
     for (TargetConfig t : targets) {
-      statuses.add(TargetStatus.read(config.stateDir(), t.name()));
+      statuses.add(read(config.stateDir(), t));
     }
     if (format == Format.JSON) {
       json(targets, statuses, owners, out);
@@ -57,19 +63,34 @@ final class AgentStatus {
     return allGood ? ExitCodes.OK : ExitCodes.PENDING;
   }
 
+  /**
+   * The status recorded for {@code t}; one that cannot be read becomes a status of result {@code
+   * unreadable} whose error names the file and why, so that one damaged file does not hide the others.
+   */
+  private static Optional<TargetStatus> read(Path stateDir, TargetConfig t) {
+    try {
+      return TargetStatus.read(stateDir, t.name());
+    } catch (UncheckedIOException e) {
+      return Optional.of(new TargetStatus(t.name(), t.provider().providerId(), "", UNREADABLE,
+          Instant.EPOCH, null, List.of(), false, e.getCause().getMessage()));
+    }
+  }
+
   private static void json(List<TargetConfig> targets, List<Optional<TargetStatus>> statuses,
       Map<String, Ownership> owners, PrintWriter out) {
     ObjectMapper mapper = new ObjectMapper();
     ArrayNode all = mapper.createArrayNode();
     for (int i = 0; i < targets.size(); i++) {
       TargetConfig t = targets.get(i);
-      ObjectNode o = statuses.get(i).map(TargetStatus::toJson).orElseGet(() -> {
+      ObjectNode o = statuses.get(i).map(s -> s.result().equals(UNREADABLE) ? unreadable(mapper, s) : s.toJson())
+          .orElse(null);
+      if (o == null) {
         ObjectNode never = mapper.createObjectNode();
         never.put("target", t.name());
         never.put("provider", t.provider().providerId());
         never.put("result", "never");
-        return never;
-      });
+        o = never;
+      }
       if (owners != null) {
         Ownership owner = owners.get(t.name());
         o.put("owner", owner == null ? null : owner.member());
@@ -85,6 +106,16 @@ final class AgentStatus {
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
       throw new IllegalStateException("cannot write the status as JSON", e);
     }
+  }
+
+  /** What is known of a target whose status file cannot be read: no time, no revision, only why. */
+  private static ObjectNode unreadable(ObjectMapper mapper, TargetStatus s) {
+    ObjectNode o = mapper.createObjectNode();
+    o.put("target", s.target());
+    o.put("provider", s.provider());
+    o.put("result", UNREADABLE);
+    o.put("lastError", s.lastError());
+    return o;
   }
 
   private static void table(List<TargetConfig> targets, List<Optional<TargetStatus>> statuses,
@@ -120,6 +151,10 @@ final class AgentStatus {
       return new String[] {t.name(), t.provider().providerId(), "-", "never", "-", "-", "-"};
     }
     TargetStatus st = s.get();
+    if (st.result().equals(UNREADABLE)) {
+      // in full: the file's name and what is wrong with it are the point (the last column has no width)
+      return new String[] {st.target(), st.provider(), "-", UNREADABLE, "-", "-", PlanRenderer.oneLine(st.lastError())};
+    }
     String drift = st.drift().isEmpty() ? "none"
         : st.drift().size() + (st.driftCorrected() ? " (corrected)" : " (not corrected)");
     return new String[] {st.target(), st.provider(),

@@ -162,6 +162,36 @@ class AgentCommandsTest {
   }
 
   @Test
+  void statusNamesACorruptStatusFileAndStillShowsTheOtherTargets() throws Exception {
+    Path f = config(TWO_TARGETS);
+    Files.createDirectories(dir.resolve("state/status"));
+    Path corrupt = dir.resolve("state/status/web.json");
+    Files.writeString(corrupt, "{\"target\":\"web\",\"provider\":\"fi");  // cut short
+    Files.writeString(dir.resolve("state/status/jobs.json"), """
+        {"target":"jobs","provider":"some-module-not-here","revision":"main@sha1:77aa01bc23de45f6a7b8c9d0e1f2a3b4c5d6e7f8",
+         "result":"succeeded","finished":"2026-11-30T10:00:00Z","lastSuccess":"2026-11-30T10:00:00Z",
+         "drift":[],"driftCorrected":false,"lastError":null}
+        """);
+
+    CliRun table = gitops("status", "--config", f.toString());
+
+    assertThat(table.code()).as(table.out() + table.err()).isEqualTo(ExitCodes.PENDING);
+    assertThat(table.out().lines().toList()).hasSize(3);
+    assertThat(table.out()).containsPattern("web +files +- +unreadable +- +- +cannot read the status file "
+        + java.util.regex.Pattern.quote(corrupt.toString()))
+        .containsPattern("jobs +some-module-not-here +main@sha1:77aa01bc23de +succeeded +none +2026-11-30T10:00:00Z");
+
+    CliRun json = gitops("status", "--config", f.toString(), "--format", "json");
+    assertThat(json.code()).as(json.out() + json.err()).isEqualTo(ExitCodes.PENDING);
+    JsonNode all = new ObjectMapper().readTree(json.out());
+    assertThat(all).hasSize(2);
+    assertThat(all.get(0).get("target").asText()).isEqualTo("web");
+    assertThat(all.get(0).get("result").asText()).isEqualTo("unreadable");
+    assertThat(all.get(0).get("lastError").asText()).startsWith("cannot read the status file " + corrupt);
+    assertThat(all.get(1).get("result").asText()).isEqualTo("succeeded");
+  }
+
+  @Test
   void statusWithClusterShowsWhichMemberOwnsEachTarget() throws Exception {
     Path f = config(TWO_TARGETS);
     String before = System.getProperty("kubeconfig");

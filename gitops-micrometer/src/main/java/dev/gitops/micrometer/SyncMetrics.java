@@ -19,6 +19,7 @@ import io.micrometer.core.instrument.Tag;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.TimeGauge;
 import io.micrometer.core.instrument.Timer;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
@@ -112,6 +113,9 @@ public final class SyncMetrics implements SyncListener, AutoCloseable {
     this.registry = b.registry;
     this.target = b.target;
     this.tags = Tags.of(Tag.of("target", b.target), Tag.of("provider", b.provider));
+    if (b.lastSuccess != null) {
+      lastSuccessMillis.set(b.lastSuccess.toEpochMilli());
+    }
     for (Result r : Result.values()) {
       Tags t = tags.and("result", r.tag());
       syncs.put(r, keep(Counter.builder("gitops.syncs").description("Syncs, by how they ended").tags(t)
@@ -293,6 +297,7 @@ public final class SyncMetrics implements SyncListener, AutoCloseable {
     private final MeterRegistry registry;
     private String target = "default";
     private String provider = "";
+    private Instant lastSuccess;
 
     private Builder(MeterRegistry registry) {
       this.registry = Objects.requireNonNull(registry, "registry");
@@ -307,6 +312,16 @@ public final class SyncMetrics implements SyncListener, AutoCloseable {
     /** The {@code provider} tag of sync-level meters: the target's provider (default empty). */
     public Builder provider(String id) {
       this.provider = Objects.requireNonNull(id, "provider");
+      return this;
+    }
+
+    /**
+     * When the target's last successful sync ended before these meters existed (what a restarted
+     * agent recorded), so that {@code gitops.sync.last.success} does not read 0 (never) until the
+     * next success; null (the default): none known.
+     */
+    public Builder lastSuccess(Instant when) {
+      this.lastSuccess = when;
       return this;
     }
 
