@@ -96,4 +96,23 @@ class TypeOrderTest {
         .isLessThan(p.log.indexOf("end early"));
     assertThat(p.live).containsOnlyKeys(EARLY, LATE);
   }
+
+  @Test
+  void deletesRunInTheReverseTypeOrderEvenWhenThePlanBeforeHadTheSameKeys() {
+    OrderedProvider p = new OrderedProvider();
+    java.util.concurrent.atomic.AtomicReference<State> desired = new java.util.concurrent.atomic.AtomicReference<>(
+        State.of("r1", List.of(Resource.of(LATE, ReconcilerTest.json("{'n':2}")),
+            Resource.of(EARLY, ReconcilerTest.json("{'n':1}")))));
+    InMemoryStateStore store = new InMemoryStateStore();
+    Reconciler r = Reconciler.builder().source(dev.gitops.api.spi.Source.of(desired::get)).provider(p).store(store)
+        .build();
+    assertThat(r.sync().isSuccessful()).isTrue();
+    assertThat(r.plan().changes()).extracting(Change::key).as("in sync, in type order").containsExactly(EARLY, LATE);
+
+    desired.set(State.of("r2", List.of()));
+    Plan teardown = r.plan();
+
+    assertThat(teardown.changes()).extracting(Change::action).containsOnly(Action.DELETE);
+    assertThat(teardown.changes()).extracting(Change::key).as("the late type goes first").containsExactly(LATE, EARLY);
+  }
 }

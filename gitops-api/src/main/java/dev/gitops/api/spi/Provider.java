@@ -231,7 +231,10 @@ public interface Provider {
     return Set.of();
   }
 
-  /** A tie-break order among types (lower first); never a barrier. */
+  /**
+   * A tie-break order among types (lower first; deletes come after the other changes, highest
+   * first); never a barrier.
+   */
   default int typeOrder(ResourceKey key) {
     return 0;
   }

@@ -123,7 +123,7 @@ final class DependencyGraph {
 
   /**
    * {@code changes} in a topological order of {@code deps}, ties broken by provider type order
-   * then key.
+   * then key, deletes last and in reverse ({@link #tieBreak}).
    *
    * @throws DependencyCycleException naming a cycle
    */
@@ -182,12 +182,23 @@ final class DependencyGraph {
     return true;
   }
 
-  /** Plan-order comparator used for ties: provider type order, then key. */
+  /**
+   * Plan-order comparator used for ties: provider type order, then key; deletes after everything
+   * else and in the reverse of that order (a workload before the ConfigMap, account and role it
+   * uses, as kubectl, Helm and Argo CD prune), since what goes in last depends on what went first.
+   */
   static Comparator<Change> tieBreak(Map<String, Provider> providers) {
-    return Comparator.<Change>comparingInt(c -> {
+    Comparator<Change> applyOrder = Comparator.<Change>comparingInt(c -> {
       Provider p = providers.get(c.key().provider());
       return p == null ? 0 : p.typeOrder(c.key());
     }).thenComparing(Change::key);
+    return Comparator.<Change>comparingInt(c -> isDelete(c) ? 1 : 0)
+        .thenComparing((a, b) -> isDelete(a) ? applyOrder.compare(b, a) : applyOrder.compare(a, b));
+  }
+
+  /** Whether {@code c} is a delete, which the tie-break orders in reverse. */
+  static boolean isDelete(Change c) {
+    return c.action() == Action.DELETE;
   }
 
   /** The error for a resource depending on a key that is not (or no longer) declared. */

@@ -27,6 +27,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.BitSet;
 import java.util.Collections;
 import java.util.EnumSet;
 import java.util.HashMap;
@@ -601,25 +602,32 @@ public final class Planner {
   }
 
   /**
-   * The last plan's dependency order: the keys of its changes before ordering, their edges, the
-   * providers that broke ties, and for each place of the order the index of the change it took.
+   * The last plan's dependency order: the keys of its changes before ordering, which of them were
+   * deletes (ordered in reverse), their edges, the providers that broke ties, and for each place of
+   * the order the index of the change it took.
    */
-  private record Order(List<ResourceKey> keys, Map<ResourceKey, SortedSet<ResourceKey>> deps,
+  private record Order(List<ResourceKey> keys, BitSet deletes, Map<ResourceKey, SortedSet<ResourceKey>> deps,
       Map<String, Provider> providers, int[] from) {}
 
   private volatile Order order;
 
   /**
-   * {@code changes} in dependency order ({@link DependencyGraph#order}); when the keys, their
-   * edges and the providers are those of the last plan, that plan's order is taken again instead of
-   * sorted anew (the order follows from those alone). Only {@code reusable} orders are remembered
+   * {@code changes} in dependency order ({@link DependencyGraph#order}); when the keys, which of
+   * them are deletes, their edges and the providers are those of the last plan, that plan's order is
+   * taken again instead of sorted anew (the order follows from those alone). Only {@code reusable} orders are remembered
    * (a plan with planning units joins nodes of its own).
    */
   private List<Change> ordered(List<Change> changes, Map<ResourceKey, SortedSet<ResourceKey>> deps,
       Map<String, Provider> providers, boolean reusable) {
     Order o = order;
+    BitSet deletes = new BitSet(changes.size());
+    for (int i = 0; i < changes.size(); i++) {
+      if (DependencyGraph.isDelete(changes.get(i))) {
+        deletes.set(i);
+      }
+    }
     if (reusable && o != null && o.from().length == changes.size() && sameKeys(o.keys(), changes)
-        && o.providers().equals(providers) && o.deps().equals(deps)) {
+        && o.deletes().equals(deletes) && o.providers().equals(providers) && o.deps().equals(deps)) {
       List<Change> out = new ArrayList<>(changes.size());
       for (int i : o.from()) {
         out.add(changes.get(i));
@@ -638,7 +646,7 @@ public final class Planner {
       for (int i = 0; i < out.size(); i++) {
         from[i] = at.get(out.get(i).key());
       }
-      order = new Order(keys, deps, providers, from);
+      order = new Order(keys, deletes, deps, providers, from);
     }
     return out;
   }

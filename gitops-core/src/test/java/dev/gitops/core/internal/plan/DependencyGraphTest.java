@@ -120,6 +120,25 @@ class DependencyGraphTest {
   }
 
   @Test
+  void deletesBreakTiesInTheReverseOfTheApplyOrderAfterTheApplies() {
+    // kubectl, Helm and Argo CD delete workloads before the ConfigMaps, accounts and roles they use
+    provider.typeOrder = k -> k.name().startsWith("role") ? 0 : k.name().startsWith("config") ? 1 : 2;
+    List<Change> changes = new ArrayList<>();
+    for (String n : List.of("config-a", "role", "workload", "config-b")) {
+      changes.add(delete(res(n).build()));
+    }
+    changes.add(create(res("config-new").build()));
+    changes.add(create(res("workload-new").build()));
+    Map<ResourceKey, SortedSet<ResourceKey>> none = graph(List.of(), List.of());
+    List<String> expected = List.of("config-new", "workload-new", "workload", "config-b", "config-a", "role");
+    assertThat(order(changes, none)).as("without edges").containsExactlyElementsOf(expected);
+    // the graph walk breaks its ties the same way
+    Map<ResourceKey, SortedSet<ResourceKey>> one = new HashMap<>();
+    one.put(key("workload-new"), new TreeSet<>(Set.of(key("config-new"))));
+    assertThat(order(changes, one)).as("with an edge").containsExactlyElementsOf(expected);
+  }
+
+  @Test
   void providerRelationsAreEdgesAmongPlannedKeysOnly() {
     provider.relations = (r, desired) -> r.key().name().equals("member")
         ? Set.of(key("ns"), key("member"), key("not-planned")) : Set.of();
