@@ -9,6 +9,7 @@ import dev.gitops.api.FieldPath;
 import dev.gitops.api.Health;
 import dev.gitops.api.MergeRules;
 import dev.gitops.api.Observation;
+import dev.gitops.api.Origin;
 import dev.gitops.api.Outcome;
 import dev.gitops.api.OwnerMark;
 import dev.gitops.api.PatchOp;
@@ -78,7 +79,10 @@ import org.slf4j.LoggerFactory;
  * version token is {@code metadata.resourceVersion}. A kind whose informer cannot list (no
  * permission, no such resource) makes its keys UNKNOWN with the server's message; a custom kind
  * whose CustomResourceDefinition is in the desired state but not yet in the cluster has no
- * objects (ABSENT), so the CRD and its objects are created in one sync.
+ * objects (ABSENT), so the CRD and its objects are created in one sync. An object Git declares
+ * that is being deleted ({@code metadata.deletionTimestamp} set, finalizers pending) is UNKNOWN,
+ * naming its finalizers, until it is gone and is created again: it is neither reported in sync nor
+ * updated (an update or apply that finds it being deleted is not sent, and is a conflict).
  *
  * <p><b>Apply</b> ({@link ApplyMode#CLIENT_SIDE}, the default) sends the change the engine
  * planned as a JSON Patch whose first operation sets {@code metadata.resourceVersion} to the
@@ -364,12 +368,31 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
       return Observation.absent(key);
     }
     JsonNode live = json(obj);
+    if (obj.getMetadata().getDeletionTimestamp() != null) {
+      Optional<Origin> declared = decoder.originOf(key);
+      if (declared.isPresent()) {
+        // Git wants it but it is going away: an update would land on an object about to vanish (or be
+        // refused: no new finalizers once deleting), and a NOOP would call it in sync. Argo CD waits too.
+        return Observation.unknown(key, key + " " + deleting(obj) + "; Git declares it at " + declared.get()
+            + ": it is created again once it is gone");
+      }
+      // not in Git: our own delete (or an orphan's) waits for it to be ABSENT, finalizers and all
+    }
     OwnerMark mark = markOf(live);
     Observation seen = Observation.present(key, live, live.at("/metadata/resourceVersion").asText(""),
         mark != null ? mark : controllerOf(key, live));
     // Server-side apply removes only the fields its own field manager applied: a kubectl record
     // there would plan removals the server does not make.
     return applyMode == ApplyMode.CLIENT_SIDE ? seen.withLastApplied(recordedLastApplied(key, live)) : seen;
+  }
+
+  /** {@code "is being deleted (since <time>, waiting for finalizers ...)"}. */
+  private static String deleting(GenericKubernetesResource obj) {
+    List<String> finalizers = obj.getMetadata().getFinalizers();
+    return "is being deleted (since " + obj.getMetadata().getDeletionTimestamp()
+        + (finalizers == null || finalizers.isEmpty() ? ""
+            : ", waiting for finalizer" + (finalizers.size() == 1 ? " " : "s ") + String.join(", ", finalizers))
+        + ")";
   }
 
   /**
@@ -840,6 +863,11 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
     if (change.target() == null) {
       return Outcome.permanentFailure(key + ": an update needs a target document", null);
     }
+    GenericKubernetesResource there = current(key, kind);
+    if (there != null && there.getMetadata().getDeletionTimestamp() != null) {
+      // an apply patch would land on the object being deleted (as an update does), not create it again
+      return Outcome.conflict(key + ": apply not sent: it " + deleting(there) + "; it is observed and planned again");
+    }
     ObjectNode body = declared(change);
     mark(body, ctx.owner(), key, null);
     body.remove("status");
@@ -860,6 +888,10 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
     for (int attempt = 1; ; attempt++) {
       if (obj == null) {
         return Outcome.conflict(key + ": update failed: the object is gone since it was observed; it is observed and planned again");
+      }
+      if (obj.getMetadata().getDeletionTimestamp() != null) {
+        // never fight a deletion: once it is gone the engine observes it ABSENT and creates it from Git
+        return Outcome.conflict(key + ": update not sent: it " + deleting(obj) + "; it is observed and planned again");
       }
       JsonNode seen = normalization.normalize(key.type(), json(obj));
       if (planned != null && !Documents.equal(seen, planned)) {

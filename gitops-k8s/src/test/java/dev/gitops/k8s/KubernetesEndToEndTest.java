@@ -219,6 +219,51 @@ class KubernetesEndToEndTest {
   }
 
   @Test
+  void deletesRunInTheReverseOfTheApplyOrderWorkloadsFirstNamespacesAndCrdsLast() throws Exception {
+    Manifests.writeAll(repo);
+    SyncOptions one = options().toBuilder().execution(options().execution().withParallelism(1))
+        .budget(dev.gitops.core.plan.DeletionBudget.defaults().withAllowEmpty(true).withMaxPercent(100)).build();
+    Reconciler reconciler = reconciler(one);
+    assertSucceeded(reconciler.sync());
+    for (String f : List.of("base/namespace.yaml", "base/config.yaml", "base/rbac.yaml", "apps/web/deployment.yaml",
+        "apps/web/network.yaml", "crds/widgets.yaml", "apps/web/widget.yaml")) {
+      repo.delete(f);
+    }
+    repo.commit("the shop is closed");
+    cluster.drainRequests();
+
+    SyncResult r = reconciler.sync();
+
+    assertSucceeded(r);
+    List<String> planned = r.plan().changes().stream().map(c -> c.key().type()).toList();
+    List<String> deleted = new ArrayList<>();
+    for (RecordedRequest req : cluster.drainRequests()) {
+      if (req.getMethod().equals("DELETE")) {
+        deleted.add(req.getPath().replaceAll("\\?.*", ""));
+      }
+    }
+    // what depends on something goes before it: the ingress and the widget, the workload, its service, its
+    // configuration and secrets, its account and roles, the cluster role, then the namespace and the CRD
+    assertThat(planned).as("plan order").containsExactly("networking.k8s.io/Ingress", "example.com/Widget",
+        "apps/Deployment", "/Service", "/Secret", "/ConfigMap", "rbac.authorization.k8s.io/RoleBinding",
+        "rbac.authorization.k8s.io/Role", "/ServiceAccount", "rbac.authorization.k8s.io/ClusterRole", "/Namespace",
+        "apiextensions.k8s.io/CustomResourceDefinition");
+    assertThat(deleted).as("requests").containsExactly(
+        "/apis/networking.k8s.io/v1/namespaces/shop/ingresses/web",
+        "/apis/example.com/v1/namespaces/shop/widgets/banner",
+        "/apis/apps/v1/namespaces/shop/deployments/web",
+        "/api/v1/namespaces/shop/services/web",
+        "/api/v1/namespaces/shop/secrets/db-credentials",
+        "/api/v1/namespaces/shop/configmaps/web-config",
+        "/apis/rbac.authorization.k8s.io/v1/namespaces/shop/rolebindings/web-reads-config",
+        "/apis/rbac.authorization.k8s.io/v1/namespaces/shop/roles/config-reader",
+        "/api/v1/namespaces/shop/serviceaccounts/web",
+        "/apis/rbac.authorization.k8s.io/v1/clusterroles/shop-metrics-reader",
+        "/api/v1/namespaces/shop",
+        "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.example.com");
+  }
+
+  @Test
   void prunesOnlyWhatItOwnsAndNeverAdoptsAnotherOwnersObject() throws Exception {
     repo.write("ns.yaml", Manifests.NAMESPACE);
     repo.write("config.yaml", Manifests.CONFIG);

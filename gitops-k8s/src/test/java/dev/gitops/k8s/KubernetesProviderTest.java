@@ -569,6 +569,120 @@ class KubernetesProviderTest {
   }
 
   @Test
+  void anObjectGitDeclaresThatIsBeingDeletedIsNeitherInSyncNorUpdatedButCreatedAgainOnceGone() {
+    String cm = """
+        apiVersion: v1
+        kind: ConfigMap
+        metadata: {name: cfg}
+        data: {a: "%s"}
+        """;
+    desired.set(State.of("r1", decode("r1", cm.formatted("1"))));
+    var store = new dev.gitops.core.store.InMemoryStateStore();
+    assertThat(withoutHealth(store).sync().status()).isEqualTo(SyncResult.Status.SUCCEEDED);
+    // kubectl delete by someone else while a finalizer holds it: the server sets deletionTimestamp and keeps it
+    cluster.client.configMaps().inNamespace("default").withName("cfg").edit(c -> {
+      c.getMetadata().setFinalizers(List.of("example.com/hold"));
+      return c;
+    });
+    cluster.client.configMaps().inNamespace("default").withName("cfg").delete();
+    for (int i = 0; i < 500 && observe(CM).isPresent() && !observe(CM).live().at("/metadata").has("deletionTimestamp"); i++) {
+      Thread.onSpinWait();
+    }
+    assertThat(cluster.get("/ConfigMap", "default", "cfg").getMetadata().getDeletionTimestamp()).isNotNull();
+
+    SyncResult unchanged = withoutHealth(store).sync();
+    assertThat(unchanged.status()).as("not reported in sync while it goes away: %s", unchanged.plan().changes())
+        .isEqualTo(SyncResult.Status.INCOMPLETE);
+    assertThat(unchanged.plan().unknown()).contains(CM);
+    Observation seen = observe(CM);
+    assertThat(seen.status()).as("%s", seen).isEqualTo(Observation.Status.UNKNOWN);
+    assertThat(seen.reason()).contains("being deleted").contains("example.com/hold").contains("app.yaml:1");
+
+    desired.set(State.of("r2", decode("r2", cm.formatted("2"))));
+    cluster.takeSent();
+    SyncResult changed = withoutHealth(store).sync();
+    assertThat(changed.status()).isEqualTo(SyncResult.Status.INCOMPLETE);
+    assertThat(cluster.takeSent()).as("no update fights the deletion").extracting(MockCluster.Sent::method)
+        .doesNotContain("PATCH", "PUT", "POST", "DELETE");
+
+    cluster.client.configMaps().inNamespace("default").withName("cfg").edit(c -> {
+      c.getMetadata().setFinalizers(null);
+      return c;
+    });
+    for (int i = 0; i < 500 && !observe(CM).isAbsent(); i++) {
+      Thread.onSpinWait();
+    }
+    SyncResult after = withoutHealth(store).sync();
+    assertThat(after.status()).as("%s", after.outcomes()).isEqualTo(SyncResult.Status.SUCCEEDED);
+    assertThat(after.plan().change(CM).orElseThrow().action()).isEqualTo(dev.gitops.api.Action.CREATE);
+    assertThat(cluster.client.configMaps().inNamespace("default").withName("cfg").get().getData()).containsEntry("a", "2");
+  }
+
+  @Test
+  void anUpdateOfAnObjectBeingDeletedIsNotSentButObservedAndPlannedAgain() {
+    // a resource handed to the engine without the provider's decoder: observed PRESENT, so only apply can tell
+    cluster.client.configMaps().inNamespace("default").resource(new ConfigMapBuilder().withNewMetadata().withName("cfg")
+        .withNamespace("default").addToFinalizers("example.com/hold").endMetadata().addToData("a", "1").build()).create();
+    cluster.client.configMaps().inNamespace("default").withName("cfg").delete();
+    for (int i = 0; i < 500 && !observe(CM).live().at("/metadata").has("deletionTimestamp"); i++) {
+      Thread.onSpinWait();
+    }
+    Observation before = observe(CM);
+    assertThat(before.isPresent()).as("not declared through the decoder: present, as it is").isTrue();
+    cluster.takeSent();
+
+    Outcome o = provider.apply(ProviderConformanceSuite.updateOf(configMap("{\"a\":\"2\"}"),
+        provider.normalize(CM, before.live())), ctx());
+
+    assertThat(o.isConflict()).as("%s", o).isTrue();
+    assertThat(o.message()).contains(CM.toString()).contains("update not sent").contains("being deleted")
+        .contains("example.com/hold");
+    assertThat(cluster.takeSent()).extracting(MockCluster.Sent::method).doesNotContain("PATCH", "PUT");
+  }
+
+  @Test
+  void aDeleteOfOursWaitsForFinalizersAndIsNotHeldBackAsUnknown() throws Exception {
+    desired.set(State.of("r1", decode("r1", """
+        apiVersion: v1
+        kind: ConfigMap
+        metadata: {name: cfg, finalizers: [example.com/hold]}
+        ---
+        apiVersion: v1
+        kind: ConfigMap
+        metadata: {name: keep}
+        """)));
+    var store = new dev.gitops.core.store.InMemoryStateStore();
+    assertThat(withoutHealth(store).sync().status()).isEqualTo(SyncResult.Status.SUCCEEDED);
+    desired.set(State.of("r2", decode("r2", """
+        apiVersion: v1
+        kind: ConfigMap
+        metadata: {name: keep}
+        """)));
+    Thread finalizer = new Thread(() -> {
+      try {
+        for (int i = 0; i < 400; i++) {
+          var c = cluster.client.configMaps().inNamespace("default").withName("cfg").get();
+          if (c != null && c.getMetadata().getDeletionTimestamp() != null) {
+            Thread.sleep(200);
+            cluster.client.configMaps().inNamespace("default").withName("cfg").patch(PatchContext.of(PatchType.JSON_MERGE),
+                "{\"metadata\":{\"finalizers\":null}}");
+            return;
+          }
+          Thread.sleep(10);
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    });
+    finalizer.start();
+    SyncResult r = withoutHealth(store).sync();
+    finalizer.join(10_000);
+    assertThat(r.status()).as("%s", r.outcomes()).isEqualTo(SyncResult.Status.SUCCEEDED);
+    assertThat(r.outcomes().get(CM).kind()).isEqualTo(Outcome.Kind.DELETED);
+    assertThat(cluster.get("/ConfigMap", "default", "cfg")).isNull();
+  }
+
+  @Test
   void aReplaceThatOutlastsItsDeadlineOnFinalizersIsUnknown() {
     cluster.client.configMaps().inNamespace("default").resource(new ConfigMapBuilder().withNewMetadata().withName("cfg")
         .withNamespace("default").addToFinalizers("example.com/hold").endMetadata().build()).create();
@@ -605,6 +719,55 @@ class KubernetesProviderTest {
         KubernetesDecoderTest.file("b.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n")));
     assertThat(rs).extracting(Resource::key).contains(ResourceKey.of("k8s", "example.com/Gizmo", "", "g"));
     assertThat(rs.get(0).document().path("metadata").has("namespace")).isFalse();
+  }
+
+  @Test
+  void aWriteForbiddenInOneNamespaceFailsOnlyThatObjectNamingItAndTheVerb() {
+    // the usual split: read everywhere (a ClusterRole "view"), write only where a RoleBinding allows it
+    cluster.server.expect().post().withPath("/api/v1/namespaces/payments/configmaps").andReturn(403,
+        "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"status\":\"Failure\",\"reason\":\"Forbidden\",\"code\":403,"
+            + "\"message\":\"configmaps is forbidden: User \\\"gitops\\\" cannot create resource \\\"configmaps\\\" in API "
+            + "group \\\"\\\" in the namespace \\\"payments\\\"\"}").always();
+    desired.set(State.of("r1", decode("r1", """
+        apiVersion: v1
+        kind: ConfigMap
+        metadata: {name: cfg, namespace: payments}
+        ---
+        apiVersion: v1
+        kind: ConfigMap
+        metadata: {name: cfg, namespace: shop}
+        """)));
+
+    SyncResult r = withoutHealth(new dev.gitops.core.store.InMemoryStateStore()).sync();
+
+    ResourceKey forbidden = ResourceKey.of("k8s", "/ConfigMap", "payments", "cfg");
+    assertThat(r.failures()).containsOnlyKeys(forbidden);
+    assertThat(r.failures().get(forbidden).message()).contains(forbidden.toString()).contains("create failed")
+        .contains("403").contains("cannot create").contains("namespace \"payments\"");
+    assertThat(r.outcomes().get(ResourceKey.of("k8s", "/ConfigMap", "shop", "cfg")).kind()).isEqualTo(Outcome.Kind.CREATED);
+  }
+
+  @Test
+  void anImmutableFieldTheServerRefusesIsAPermanentFailureNamingTheObjectTheVerbAndTheField() {
+    ResourceKey claim = ResourceKey.of("k8s", "/PersistentVolumeClaim", "default", "data");
+    String pvc = "{\"apiVersion\":\"v1\",\"kind\":\"PersistentVolumeClaim\",\"metadata\":{\"name\":\"data\","
+        + "\"namespace\":\"default\"},\"spec\":{\"accessModes\":[\"ReadWriteOnce\"],\"storageClassName\":\"%s\","
+        + "\"resources\":{\"requests\":{\"storage\":\"1Gi\"}}}}";
+    assertThat(provider.apply(ProviderConformanceSuite.createOf(Resource.of(claim, json(pvc.formatted("standard")))), ctx())
+        .isOk()).isTrue();
+    Observation before = observe(claim);
+    assertThat(provider.requiresReplace(claim, FieldPath.parse("/spec/storageClassName"))).isFalse();
+    cluster.server.expect().patch().withPath("/api/v1/namespaces/default/persistentvolumeclaims/data").andReturn(422,
+        "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"status\":\"Failure\",\"reason\":\"Invalid\",\"code\":422,"
+            + "\"message\":\"PersistentVolumeClaim \\\"data\\\" is invalid: spec: Forbidden: spec is immutable after "
+            + "creation except resources.requests for bound claims\"}").once();
+
+    Outcome o = provider.apply(ProviderConformanceSuite.updateOf(Resource.of(claim, json(pvc.formatted("fast"))),
+        provider.normalize(claim, before.live())), ctx());
+
+    assertThat(o.kind()).as("%s", o).isEqualTo(Outcome.Kind.PERMANENT);
+    assertThat(o.message()).contains(claim.toString()).contains("update failed").contains("422")
+        .contains("spec is immutable");
   }
 
   @Test
