@@ -754,7 +754,10 @@ public final class AnsibleProvider implements Provider {
 
     /** Extra variables for every run ({@code -e}); part of every host's desired state. */
     public Builder extraVars(Map<String, ?> vars) {
-      this.extraVars = new LinkedHashMap<>(Objects.requireNonNull(vars, "extraVars"));
+      Objects.requireNonNull(vars, "extraVars");
+      // a null name would fail only at the first run, when the variables are written as JSON
+      vars.keySet().forEach(k -> Objects.requireNonNull(k, "extraVars: a variable name is null"));
+      this.extraVars = new LinkedHashMap<>(vars);
       return this;
     }
 
@@ -786,7 +789,13 @@ public final class AnsibleProvider implements Provider {
      * {@code TMPDIR} too.
      */
     public Builder environment(Map<String, String> env) {
-      this.environment = new LinkedHashMap<>(Objects.requireNonNull(env, "environment"));
+      Objects.requireNonNull(env, "environment");
+      // a null name or value would fail only at the first run, when the process is started
+      env.forEach((k, v) -> {
+        Objects.requireNonNull(k, "environment: a variable name is null");
+        Objects.requireNonNull(v, () -> "environment: the value of " + k + " is null");
+      });
+      this.environment = new LinkedHashMap<>(env);
       return this;
     }
 
@@ -807,6 +816,7 @@ public final class AnsibleProvider implements Provider {
 
     /** Variable names (with {@code *} as a wildcard) whose values are secret. */
     public Builder sensitiveVariables(String... names) {
+      Objects.requireNonNull(names, "sensitiveVariables");
       for (String n : names) {
         sensitive.add(Objects.requireNonNull(n, "sensitive variable name"));
       }

@@ -166,7 +166,8 @@ final class Session implements AutoCloseable {
         return KubernetesProviderFactory.provider(t.kubeconfig, t.context, t.namespace);
       }
       if ("ansible".equals(t.provider)) {
-        AnsibleProvider.Builder ansible = AnsibleProviderFactory.builder(t.inventory, t.playbook, t.inventoryOut);
+        AnsibleProvider.Builder ansible = AnsibleProviderFactory.builder(t.inventory == null ? "inventory" : t.inventory,
+            t.playbook, t.inventoryOut);
         listeners.forEach(ansible::listener);
         return ansible.sensitiveVariables(t.sensitive.toArray(String[]::new)).build();
       }

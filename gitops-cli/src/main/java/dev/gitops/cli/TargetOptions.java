@@ -58,8 +58,8 @@ public final class TargetOptions {
   String playbook;
 
   /** Ansible: the inventory in the repository. */
-  @Option(names = "--inventory", paramLabel = "PATH", defaultValue = "inventory",
-      description = "Ansible: the inventory in the repository, a file or a directory (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--inventory", paramLabel = "PATH",
+      description = "Ansible: the inventory in the repository, a file or a directory (default: inventory).")
   String inventory;
 
   /** Ansible: where the managed inventory is written. */
@@ -95,7 +95,8 @@ public final class TargetOptions {
 
   /** Terraform variable files. */
   @Option(names = "--var-file", paramLabel = "FILE",
-      description = "With --provider terraform: a variable file (repeatable), relative to the configuration or absolute.")
+      description = "With --provider terraform: a variable file (repeatable): a path relative to --path, read from the"
+          + " revision (not from the current directory), or an absolute path on this host.")
   List<String> varFiles = new ArrayList<>();
 
   /** The target directory. */
@@ -272,6 +273,16 @@ public final class TargetOptions {
       throw new IllegalArgumentException((binary != null ? "--binary" : !vars.isEmpty() ? "--var" : "--var-file")
           + " is for --provider terraform");
     }
+    // Another provider would drop them unread: a playbook the user believes ran, a target nothing is written to.
+    if (!"ansible".equals(provider) && (playbook != null || inventory != null || inventoryOut != null)) {
+      throw new IllegalArgumentException((playbook != null ? "--playbook" : inventory != null ? "--inventory"
+          : "--inventory-out") + " is for --provider ansible");
+    }
+    if (target != null && ("ansible".equals(provider) || kubernetes())) {
+      throw new IllegalArgumentException("--target is not used with --provider " + provider + ": "
+          + (kubernetes() ? "the cluster is the live system (--state for the store)"
+              : "the managed inventory is --inventory-out (its directory holds the store unless --state)"));
+    }
     String what = terraform() ? "the working directory Terraform runs in"
         : "the directory the files provider keeps in line";
     if (kubernetes()) {
@@ -310,6 +321,11 @@ public final class TargetOptions {
     for (String f : varFiles) {
       if (f.isBlank()) {
         throw new IllegalArgumentException("--var-file is empty: give a value or leave the flag out");
+      }
+      // an absolute one is on this host, so checked now; a relative one is the revision's, checked when it is read
+      if (!storeOnly && Path.of(f).isAbsolute() && !Files.isRegularFile(Path.of(f))) {
+        throw new IllegalArgumentException("--var-file " + f + ": " + (Files.isDirectory(Path.of(f))
+            ? "is a directory" : "no such file") + " (an absolute path is a file on this host)");
       }
     }
     for (String v : vars) {

@@ -51,6 +51,35 @@ class ProviderRuleFlagsTest {
     }
   }
 
+  @Test
+  void ansibleFlagsWithAnotherProviderAndATargetWithAnsibleOrKubernetesAreRefusedNotIgnored() throws Exception {
+    try (FixtureRepo repo = FixtureRepo.init(tmp.resolve("repo"))) {
+      repo.write("site.yml", "- hosts: all\n  gather_facts: false\n  tasks: []\n").commit("fleet");
+      String r = repo.dir().toString();
+      Path files = tmp.resolve("files");
+      for (String[] flag : new String[][] {{"--playbook", "site.yml"}, {"--inventory", "inventory"},
+          {"--inventory-out", tmp.resolve("managed/inventory.yml").toString()}}) {
+        CliRun withFiles = gitops("sync", "--repo", r, "--target", files.toString(), flag[0], flag[1]);
+        assertThat(withFiles.code()).as("%s", withFiles).isEqualTo(ExitCodes.ERROR);
+        assertThat(withFiles.err()).contains(flag[0] + " is for --provider ansible");
+        CliRun withTerraform = gitops("plan", "--repo", r, "--provider", "terraform", "--target",
+            tmp.resolve("tf").toString(), flag[0], flag[1]);
+        assertThat(withTerraform.code()).as("%s", withTerraform).isEqualTo(ExitCodes.ERROR);
+        assertThat(withTerraform.err()).contains(flag[0] + " is for --provider ansible");
+      }
+      assertThat(files).as("refused before anything is written").doesNotExist();
+
+      CliRun ansible = gitops("plan", "--repo", r, "--provider", "ansible", "--playbook", "site.yml",
+          "--inventory-out", tmp.resolve("managed/inventory.yml").toString(), "--target", files.toString());
+      assertThat(ansible.code()).as("%s", ansible).isEqualTo(ExitCodes.ERROR);
+      assertThat(ansible.err()).contains("--target is not used with --provider ansible").contains("--inventory-out");
+      CliRun k8s = gitops("plan", "--repo", r, "--provider", "k8s", "--state", tmp.resolve("st").toString(),
+          "--target", files.toString());
+      assertThat(k8s.code()).as("%s", k8s).isEqualTo(ExitCodes.ERROR);
+      assertThat(k8s.err()).contains("--target is not used with --provider k8s");
+    }
+  }
+
   private static String[] concat(String[] a, String... more) {
     String[] out = java.util.Arrays.copyOf(a, a.length + more.length);
     System.arraycopy(more, 0, out, a.length, more.length);

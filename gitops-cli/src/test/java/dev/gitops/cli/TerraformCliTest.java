@@ -88,6 +88,38 @@ class TerraformCliTest {
   }
 
   @Test
+  void aVariableFileIsTheRevisionsRelativeToPathAndOneThatIsNotThereIsAnErrorNamingTheFlagAndThePath()
+      throws Exception {
+    Path work = tmp.resolve("work");
+    // beside the process, where terraform -var-file would look: a relative --var-file is never read from there
+    Path beside = Path.of("prod.tfvars").toAbsolutePath();
+    org.junit.jupiter.api.Assumptions.assumeFalse(Files.exists(beside), beside + " exists");
+    Files.writeString(beside, "size = 9\n");
+    try {
+      CliRun notInRevision = gitops("plan", "--repo", repo.dir().toString(), "--ref", "main", "--path", "infra",
+          "--provider", "terraform", "--binary", binary.toString(), "--var-file", "prod.tfvars", "--target",
+          work.toString());
+      assertThat(notInRevision.code()).as("%s", notInRevision).isEqualTo(ExitCodes.ERROR);
+      assertThat(notInRevision.err()).contains("variable file 'prod.tfvars' (--var-file").contains("--path")
+          .contains(work.resolve("prod.tfvars").toString()).contains("absolute path");
+      assertThat(Files.exists(log) ? Files.readString(log) : "").as("terraform never planned").doesNotContain("plan ");
+    } finally {
+      Files.delete(beside);
+    }
+    CliRun up = gitops("plan", "--repo", repo.dir().toString(), "--ref", "main", "--path", "infra",
+        "--provider", "terraform", "--binary", binary.toString(), "--var-file", "../prod.tfvars", "--target",
+        work.toString());
+    assertThat(up.code()).as("%s", up).isEqualTo(ExitCodes.ERROR);
+    assertThat(up.err()).contains("--var-file").contains("'../prod.tfvars'").contains("absolute path");
+    Path absent = tmp.resolve("nowhere.tfvars");
+    CliRun missing = gitops("plan", "--repo", repo.dir().toString(), "--ref", "main", "--path", "infra",
+        "--provider", "terraform", "--binary", binary.toString(), "--var-file", absent.toString(), "--target",
+        work.toString());
+    assertThat(missing.code()).as("%s", missing).isEqualTo(ExitCodes.ERROR);
+    assertThat(missing.err()).contains("--var-file " + absent + ": no such file");
+  }
+
+  @Test
   void terraformFlagsAreCheckedAndNamed() {
     CliRun bad = gitops("plan", "--repo", repo.dir().toString(), "--provider", "terraform", "--binary", binary.toString(),
         "--var", "novalue", "--target", tmp.resolve("w").toString());

@@ -232,9 +232,11 @@ public final class TerraformProvider implements Provider {
           return List.of();
         }
         // Terraform reads whatever configuration is there, the teardown too: an untracked file is refused here as well
+        checkVarFiles(files.keySet(), ctx);
         checkConfiguration(files.keySet(), ctx);
         learnSensitiveVariables(files);
       } else {
+        checkVarFiles(files.keySet(), ctx);
         checkConfiguration(files.keySet(), ctx);
         dir.materialize(files);
       }
@@ -291,7 +293,8 @@ public final class TerraformProvider implements Provider {
   /**
    * Teaches the scrubber, before any Terraform command runs, the values of the root variables
    * {@code files} declare sensitive: as set on this provider, in the environment Terraform runs in
-   * ({@code TF_VAR_<name>}, the process's or {@link Builder#environment}), in its variable files and
+   * ({@code TF_VAR_<name>}, the process's or {@link Builder#environment}), in its variable files (a
+   * relative one as {@code files} holds it) and
    * in the variable files Terraform loads by itself ({@code terraform.tfvars}, {@code *.auto.tfvars}).
    * Terraform's own messages (a failed check or precondition, an error) can quote them before any
    * plan shows which values are secret.
@@ -319,6 +322,14 @@ public final class TerraformProvider implements Provider {
     }
     for (String f : varFiles) {
       Path p = varFilePath(f);
+      if (!Path.of(f).isAbsolute()) {
+        // the revision's file: its copy in the working directory is not written yet (or is an older revision's)
+        String text = files.get(configRelative(f));
+        if (text != null) {
+          values.addAll(dev.gitops.terraform.internal.VariableFiles.values(p.toString(), text, sensitive));
+        }
+        continue;
+      }
       try {
         if (Files.isRegularFile(p)) {
           values.addAll(dev.gitops.terraform.internal.VariableFiles.values(p.toString(),
@@ -330,6 +341,38 @@ public final class TerraformProvider implements Provider {
       }
     }
     scrubber.addAll(values);
+  }
+
+  /**
+   * Refuses, before anything is written or run, a variable file that is not there: a relative one
+   * that is not a file of the configuration being planned ({@code gitFiles}, paths relative to the
+   * configuration directory), an absolute one that is not a readable file on this host. Terraform
+   * would only say that a file in the working directory does not exist, which names neither the
+   * option nor where a relative path is read from.
+   */
+  private void checkVarFiles(Set<String> gitFiles, CallContext ctx) {
+    for (String f : varFiles) {
+      Path p = Path.of(f);
+      if (p.isAbsolute()) {
+        if (!Files.isRegularFile(p) || !Files.isReadable(p)) {
+          throw new TerraformException("variable file '" + f + "' (--var-file, varFiles) "
+              + (Files.isDirectory(p) ? "is a directory" : Files.exists(p) ? "cannot be read" : "does not exist")
+              + " on this host; nothing was planned");
+        }
+      } else if (!gitFiles.contains(configRelative(f))) {
+        String where = configDirectory.isEmpty() || configDirectory.equals(".") ? "" : configDirectory + "/";
+        throw new TerraformException("variable file '" + f + "' (--var-file, varFiles) is not in the configuration"
+            + " at " + ctx.revision() + ": a relative path names a file of the configuration directory in the"
+            + " repository (--path, configDirectory), and there is no " + where + configRelative(f) + " (tried "
+            + varFilePath(f) + ", its copy in the working directory); give a file outside the repository by its"
+            + " absolute path. Nothing was planned");
+      }
+    }
+  }
+
+  /** A relative variable file's path as the configuration's files are keyed: normalized, with '/'. */
+  private static String configRelative(String f) {
+    return Path.of(f).normalize().toString().replace('\\', '/');
   }
 
   /** The record of the objects gitops manages in the working directory: addresses a revision declared. */
@@ -1297,11 +1340,31 @@ public final class TerraformProvider implements Provider {
       return this;
     }
 
-    /** A variable file ({@code -var-file}): relative to the configuration in the working directory, or absolute. */
+    /**
+     * A variable file ({@code -var-file}): a relative path names a file of the configuration
+     * directory in the repository (read from the revision being planned, never from the process's
+     * working directory), an absolute one a file on this host. A relative file the revision does not
+     * hold, or an absolute one that does not exist, fails the plan naming it before Terraform runs.
+     *
+     * @throws IllegalArgumentException for a blank path, one that is not a path, or a relative path
+     *     that leaves the configuration directory ({@code ../x.tfvars})
+     */
     public Builder varFile(String path) {
       Objects.requireNonNull(path, "path");
       if (path.isBlank()) {
         throw new IllegalArgumentException("variable file path must not be blank");
+      }
+      Path p;
+      try {
+        p = Path.of(path);
+      } catch (java.nio.file.InvalidPathException e) {
+        throw new IllegalArgumentException("variable file '" + path + "' is not a path: " + e.getMessage(), e);
+      }
+      if (!p.isAbsolute() && (p.normalize().startsWith("..") || p.normalize().toString().isEmpty())) {
+        // only the configuration directory is copied: '..' would read a file beside the working directory
+        throw new IllegalArgumentException("variable file '" + path + "' is not a file of the configuration"
+            + " directory: a relative path names a file under it, as the revision holds it; give a file elsewhere"
+            + " by its absolute path");
       }
       varFiles.add(path);
       return this;

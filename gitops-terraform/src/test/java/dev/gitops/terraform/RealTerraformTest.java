@@ -586,6 +586,15 @@ class RealTerraformTest {
     assertACheckQuotingItNeverShows("variable \"pw\" {", pw, builder().environment("TF_VAR_pw", pw));
   }
 
+  @Test
+  void theValueOfASensitiveVariableFromTheRevisionsVariableFileNeverReachesMessagesAtTheFirstSync()
+      throws Exception {
+    String pw = "VarFile-S3cr3t-in-revision-64";
+    // not yet in the working directory when the provider learns the secrets: it is read from the revision
+    repo.write("infra/env/secret.tfvars", "pw = \"" + pw + "\"\n");
+    assertACheckQuotingItNeverShows("variable \"pw\" {", pw, builder().varFile("env/secret.tfvars"));
+  }
+
   /**
    * Commits a sensitive variable {@code pw} opened by {@code declaration} and a check whose failure
    * message quotes it, syncs with {@code provider} (which sets it), and asserts the sync succeeds and

@@ -161,6 +161,8 @@ class TerraformProviderTest {
   @Test
   void variablesGoInAFileAfterTheUsersFilesAndNeverOnTheCommandLine() throws Exception {
     fake.respond("plan", 0, null).respondResource("show-plan", "plan-noop.json");
+    desired.set(State.of(desired.get().revision(), List.of(config("main.tf", MAIN_TF),
+        config("env/prod.tfvars", "size = 3\n"))));
     reconciler(builder().variable("region", "eu-west-1").varFile("env/prod.tfvars")
         .environment("TF_DATA_DIR", "/elsewhere").build()).sync();
     JsonNode call = fake.last("plan");
@@ -587,6 +589,39 @@ class TerraformProviderTest {
     assertThatThrownBy(() -> builder().build().planner().orElseThrow().plan(List.of(bad), ctx()))
         .isInstanceOf(TerraformException.class).hasMessageContaining(bad.key().toString())
         .hasMessageContaining("configuration files");
+  }
+
+  @Test
+  void aVariableFileThatIsNotThereFailsThePlanNamingItAndWhereItWasLookedForBeforeTerraformRuns() throws Exception {
+    // a relative path is the revision's file: one beside the process (as terraform -var-file reads it) is not taken
+    Path beside = Path.of("local-" + System.nanoTime() + ".tfvars").toAbsolutePath();
+    Files.writeString(beside, "size = 3\n");
+    try {
+      TerraformProvider tf = builder().varFile(beside.getFileName().toString()).build();
+      assertThatThrownBy(() -> tf.planner().orElseThrow().plan(List.copyOf(desired.get().resources().values()), ctx()))
+          .isInstanceOf(TerraformException.class).hasMessageContaining("variable file '" + beside.getFileName() + "'")
+          .hasMessageContaining("--var-file").hasMessageContaining("not in the configuration")
+          .hasMessageContaining(work.resolve(beside.getFileName().toString()).toString())
+          .hasMessageContaining("absolute path");
+    } finally {
+      Files.delete(beside);
+    }
+    Path absent = tmp.resolve("nowhere/prod.tfvars");
+    TerraformProvider abs = builder().varFile(absent.toString()).build();
+    assertThatThrownBy(() -> abs.planner().orElseThrow().plan(List.copyOf(desired.get().resources().values()), ctx()))
+        .isInstanceOf(TerraformException.class).hasMessageContaining("variable file '" + absent + "'")
+        .hasMessageContaining("does not exist");
+    assertThat(fake.commands()).as("refused before terraform inits or plans").doesNotContain("init", "plan");
+    assertThat(work.resolve("main.tf")).as("nor is anything written").doesNotExist();
+  }
+
+  @Test
+  void aRelativeVariableFileOutsideTheConfigurationIsRefusedByTheBuilder() {
+    assertThatThrownBy(() -> builder().varFile("../env/prod.tfvars"))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("'../env/prod.tfvars'")
+        .hasMessageContaining("absolute path");
+    assertThatThrownBy(() -> builder().varFile("env/../../prod.tfvars")).isInstanceOf(IllegalArgumentException.class);
+    builder().varFile("env/../prod.tfvars");  // still inside
   }
 
   @Test

@@ -100,8 +100,12 @@ public final class AnsibleProviderFactory implements ProviderFactory {
    *
    * @throws InvalidOptionException naming {@code inventory} or {@code playbook} when it is not a
    *     relative path inside the repository
+   * @throws NullPointerException naming the argument that is null
    */
   public static AnsibleProvider.Builder builder(String inventory, String playbook, Path inventoryOut) {
+    java.util.Objects.requireNonNull(inventory, "inventory");
+    java.util.Objects.requireNonNull(playbook, "playbook");
+    java.util.Objects.requireNonNull(inventoryOut, "inventoryOut");
     repositoryPath("inventory", inventory);
     repositoryPath("playbook", playbook);
     AnsibleProvider.Builder b = AnsibleProvider.builder().inventory(inventory).playbook(playbook);

@@ -27,7 +27,7 @@ import java.util.Map;
  *   variables:                           # -var semantics; never on a command line
  *     region: eu-west-1
  *     db_password: {env: DB_PASSWORD}    # or {file: /run/secrets/db}: sensitive, scrubbed everywhere
- *   varFiles: [env/prod.tfvars]          # relative to the configuration, or absolute
+ *   varFiles: [env/prod.tfvars]          # a file of the configuration (the revision's), or absolute
  *   workspace: prod                      # default: default
  *   lockTimeout: 30s                     # how long Terraform waits for the state lock (default 0)
  *   commandTimeout: 1h                   # the longest one command may run (also bounded by callTimeout)
@@ -136,9 +136,14 @@ public final class TerraformProviderFactory implements ProviderFactory {
    *
    * @throws InvalidOptionException naming {@code binary}, {@code variables} or {@code varFiles}
    *     when one cannot work (a blank name, a name that is not a Terraform identifier)
+   * @throws NullPointerException naming the argument that is null
    */
   public static TerraformProvider.Builder builder(Path directory, String binary, Map<String, String> variables,
       List<String> varFiles) {
+    java.util.Objects.requireNonNull(directory, "directory");
+    java.util.Objects.requireNonNull(binary, "binary");
+    java.util.Objects.requireNonNull(variables, "variables");
+    java.util.Objects.requireNonNull(varFiles, "varFiles");
     TerraformProvider.Builder b = TerraformProvider.builder(directory.toAbsolutePath().normalize());
     if (binary.isBlank()) {
       throw new InvalidOptionException("binary", "must name a binary ('terraform', 'tofu') or give its path");
