@@ -36,8 +36,9 @@ final class StatusCommand implements Callable<Integer> {
       description = "An agent's configuration: print the status of each of its targets instead of one target's.")
   Path agentConfig;
 
-  @Option(names = "--format", paramLabel = "FORMAT", defaultValue = "table",
-      description = "With --config: table or json (default: ${DEFAULT-VALUE}).")
+  /** Null when not given: a one-target status has one format, and --format there is refused, never ignored. */
+  @Option(names = "--format", paramLabel = "FORMAT",
+      description = "With --config: table or json (default: table).")
   AgentStatus.Format format;
 
   @Option(names = "--cluster", paramLabel = "etcd://HOST:PORT[,HOST:PORT]|k8s",
@@ -62,10 +63,14 @@ final class StatusCommand implements Callable<Integer> {
         throw new IllegalArgumentException("--config reads an agent's targets: leave out --repo and --target");
       }
       Map<String, Ownership> owners = cluster == null ? null : ClusterPlacement.owners(cluster, target.namespace);
-      return AgentStatus.print(agentConfig, format, out, owners);
+      return AgentStatus.print(agentConfig, format == null ? AgentStatus.Format.TABLE : format, out, owners);
     }
     if (cluster != null) {
       throw new IllegalArgumentException("--cluster shows the owners of an agent's targets: it needs --config");
+    }
+    if (format != null) {
+      // a script asking for JSON must not get the text report with exit 0 or 2 as if it had
+      throw new IllegalArgumentException("--format is for the status of an agent's targets: it needs --config");
     }
     try (Session s = Session.openReadOnly(target, safety.applyTo(SyncOptions.defaults()))) {
       Plan plan = s.reconciler().plan();

@@ -114,10 +114,37 @@ public final class TargetOptions {
       description = "Owner id of this reconciler instance (default: ${DEFAULT-VALUE}).")
   String owner;
 
-  /** Globs of structured files. */
-  @Option(names = "--structured", paramLabel = "GLOB", split = ",",
-      description = "Files merged field by field (JSON/YAML) rather than as whole text, for example '**/*.json'.")
+  /**
+   * Globs of structured files, as given: one flag may hold several, separated by commas outside
+   * braces ({@link #structuredGlobs()}). Not picocli's {@code split = ","}: that cut the glob's own
+   * alternation, so {@code '{k8s,apps}/*.yaml'} became two globs, each an unbalanced brace.
+   */
+  @Option(names = "--structured", paramLabel = "GLOB[,GLOB...]",
+      description = "Files merged field by field (JSON/YAML) rather than as whole text, for example '**/*.json'; "
+          + "several globs are separated by commas (a comma inside {a,b} is the glob's own alternation).")
   List<String> structured = new ArrayList<>();
+
+  /** The globs of {@code --structured}, each flag's value split at the commas that are not inside braces. */
+  List<String> structuredGlobs() {
+    List<String> globs = new ArrayList<>();
+    for (String value : structured) {
+      int depth = 0;
+      int start = 0;
+      for (int i = 0; i < value.length(); i++) {
+        char c = value.charAt(i);
+        if (c == '{') {
+          depth++;
+        } else if (c == '}' && depth > 0) {
+          depth--;
+        } else if (c == ',' && depth == 0) {
+          globs.add(value.substring(start, i));
+          start = i + 1;
+        }
+      }
+      globs.add(value.substring(start));
+    }
+    return globs;
+  }
 
   /** Sensitive rules of the files provider. */
   @Option(names = "--sensitive", paramLabel = "GLOB:POINTER",

@@ -162,6 +162,19 @@ class AgentCommandsTest {
   }
 
   @Test
+  void formatWithoutConfigIsRefusedNotIgnored() throws Exception {
+    // before, 'status --repo R --target T --format json' printed the text report (exit 0 or 2): a script
+    // that asked for JSON got prose; --cluster without --config was already refused
+    CliRun json = gitops("status", "--repo", dir.resolve("repo").toString(), "--target", dir.resolve("t").toString(),
+        "--format", "json");
+
+    assertThat(json.code()).as(json.out() + json.err()).isEqualTo(ExitCodes.ERROR);
+    assertThat(json.err()).contains("--format").contains("needs --config");
+    assertThat(json.out()).isEmpty();
+    assertThat(dir.resolve("t")).doesNotExist();
+  }
+
+  @Test
   void statusNamesACorruptStatusFileAndStillShowsTheOtherTargets() throws Exception {
     Path f = config(TWO_TARGETS);
     Files.createDirectories(dir.resolve("state/status"));
