@@ -4,19 +4,21 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gitops.core.internal.fs.DurableFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Where a target stands after its last sync, as the agent records it in {@code
@@ -115,16 +117,19 @@ public record TargetStatus(String target, String provider, String revision, Stri
     return o;
   }
 
-  /** Writes this status to its file under {@code stateDir}: a temporary file renamed over it, so a reader never sees half. */
+  /** What a status file's mode is: readable by whoever may read the state directory ({@code gitops status}). */
+  private static final Set<PosixFilePermission> MODE = PosixFilePermissions.fromString("rw-r--r--");
+
+  /**
+   * Writes this status to its file under {@code stateDir}, atomically and durably: through a
+   * temporary file of its own (a sync that outlived its target's stop may write beside the
+   * restarted target's) that is forced before it is renamed over the file, and the directory
+   * forced after, so that a power loss leaves the old status or the new, never an empty file.
+   */
   void write(Path stateDir) throws IOException {
     Path f = file(stateDir, target);
     Files.createDirectories(f.getParent());
-    Path tmp = f.resolveSibling("." + target + ".json.tmp");
-    Files.write(tmp, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(toJson()));
-    try {
-      Files.move(tmp, f, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-    } catch (AtomicMoveNotSupportedException e) {
-      Files.move(tmp, f, StandardCopyOption.REPLACE_EXISTING);
-    }
+    DurableFiles.write(f, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(toJson()),
+        DurableFiles.tempBeside(f), MODE, () -> { });
   }
 }
