@@ -58,6 +58,8 @@ final class PlanCommand implements Callable<Integer> {
     target.validate();
     // read when it exists; created (race-safe, owner-only, no lock taken) when it does not
     try (FileStateStore store = FileStateStore.open(target.stateDir())) {
+      // loaded first: a key deleted from a store whose records hold hashes under it is refused, never made anew
+      store.load();
       store.secretKey();
     }
   }
@@ -84,7 +86,7 @@ final class PlanCommand implements Callable<Integer> {
   }
 
   /** {@code path} (absolute, normalised) with the links of its nearest existing ancestor resolved. */
-  private static Path resolved(Path path) {
+  static Path resolved(Path path) {
     for (Path dir = path; dir != null; dir = dir.getParent()) {
       try {
         return dir.toRealPath().resolve(dir.relativize(path));

@@ -73,8 +73,10 @@ final class Session implements AutoCloseable {
     return open(t, options, List.of(), true);
   }
 
-  private static Session open(TargetOptions t, SyncOptions options, List<SyncListener> listeners, boolean readOnly) {
+  private static Session open(TargetOptions t, SyncOptions flags, List<SyncListener> listeners, boolean readOnly) {
     t.validate();
+    // every plan records what it is made for: 'sync --plan' runs a plan only there
+    SyncOptions options = t.withSetting(flags);
     Path target = t.targetDir();
     Path stateDir = t.stateDir();
     Path cache = stateDir.resolve("git-cache");

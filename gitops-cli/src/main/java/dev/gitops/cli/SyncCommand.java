@@ -62,6 +62,9 @@ final class SyncCommand implements Callable<Integer> {
           + planFile + " (" + reviewed.revision() + "): a reviewed plan runs at its own revision; drop --ref, or"
           + " make a new plan at " + target.ref);
     }
+    if (reviewed != null) {
+      requireMadeHere(reviewed);
+    }
     ProgressListener progress = new ProgressListener(out);
     try (Session s = Session.open(target, options(), List.of(progress))) {
       SyncResult result;
@@ -73,6 +76,38 @@ final class SyncCommand implements Callable<Integer> {
       }
       return report(result, s, out, spec.commandLine().getErr());
     }
+  }
+
+  /**
+   * Refuses, before anything is opened or created, a reviewed plan made for another owner,
+   * repository, sub-path, provider, live system or state store than these flags give, naming the
+   * flag: the plan's changes were computed there (the id covers what the plan records, so an
+   * edited record is refused when the plan is checked).
+   */
+  private void requireMadeHere(Plan reviewed) {
+    target.validate();
+    Map<String, String> now = new java.util.LinkedHashMap<>();
+    now.put("owner", target.owner);
+    Map<String, String> setting = target.setting();
+    // in the order a user gives them: a --target that moves the default --state is named as --target
+    for (String name : List.of("repo", "path", "provider", "target", "state")) {
+      now.put("setting." + name, setting.get(name));
+    }
+    for (Map.Entry<String, String> e : now.entrySet()) {
+      String was = reviewed.options().get(e.getKey());
+      if (!e.getValue().equals(was)) {
+        String flag = target.flagOf(e.getKey());
+        throw new IllegalArgumentException(flag + " " + shownSetting(e.getValue()) + ": the reviewed plan "
+            + planFile + (was == null ? " records no " + flag + " (make it again with 'gitops plan --out')"
+                : " was made for " + flag + " " + shownSetting(was))
+            + "; a reviewed plan runs only where it was made: give the same flags, or make a new plan");
+      }
+    }
+  }
+
+  /** A recorded setting in a message: the repository's root path as {@code .}, control characters escaped. */
+  private static String shownSetting(String value) {
+    return value.isEmpty() ? "." : PlanRenderer.printable(value);
   }
 
   /**

@@ -1,6 +1,8 @@
 package dev.gitops.cli;
 
 import dev.gitops.agent.providers.LocalRepository;
+import dev.gitops.core.SyncOptions;
+import dev.gitops.core.internal.git.GitUrls;
 import dev.gitops.core.source.GitSource;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -8,6 +10,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.io.PrintWriter;
 import java.util.List;
+import java.util.SortedMap;
+import java.util.TreeMap;
 import java.util.function.Consumer;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -193,6 +197,60 @@ public final class TargetOptions {
   /** The state directory: {@code --state}, or {@code <target>/.gitops}. */
   Path stateDir() {
     return state != null ? state.toAbsolutePath().normalize() : targetDir().resolve(".gitops");
+  }
+
+  /**
+   * What a plan is made for, by name, each value the same for two spellings of one place (links
+   * resolved, {@code ./apps/} read as {@code apps}): the repository (a local one by its real path,
+   * a URL without its password), its sub-path, the provider, the live system (the target
+   * directory; Ansible's managed inventory; a cluster's kubeconfig context) and the state store.
+   * Recorded in the plan ({@link SyncOptions#setting()}), so {@code sync --plan} refuses a plan made
+   * for another; call after {@link #validate()}.
+   */
+  SortedMap<String, String> setting() {
+    TreeMap<String, String> m = new TreeMap<>();
+    m.put("repo", repoSetting());
+    m.put("path", path == null ? "" : GitSource.normalizedPath(path));
+    m.put("provider", provider);
+    m.put("target", kubernetes() ? "context " + (context == null ? "(current)" : context)
+        + (kubeconfig == null ? "" : " of " + PlanCommand.resolved(kubeconfig.toAbsolutePath().normalize()))
+        : "ansible".equals(provider) ? PlanCommand.resolved(inventoryOut.toAbsolutePath().normalize()).toString()
+        : PlanCommand.resolved(targetDir()).toString());
+    m.put("state", PlanCommand.resolved(stateDir()).toString());
+    return m;
+  }
+
+  /** The repository as a plan records it: a local directory by its real path, a URL without its password. */
+  private String repoSetting() {
+    try {
+      Path p = Path.of(repo);
+      if (Files.isDirectory(p)) {
+        return PlanCommand.resolved(p.toAbsolutePath().normalize()).toString();
+      }
+    } catch (java.nio.file.InvalidPathException e) {
+      // not a path on this system: a URL
+    }
+    return GitUrls.display(repo);
+  }
+
+  /** {@code options} with {@link #setting()} recorded in the plans they make. */
+  SyncOptions withSetting(SyncOptions options) {
+    SyncOptions.Builder b = options.toBuilder();
+    setting().forEach(b::setting);
+    return b.build();
+  }
+
+  /** The flag that gives the plan option {@code name} ({@code owner}, {@code setting.target}, ...). */
+  String flagOf(String name) {
+    return switch (name) {
+      case "owner" -> "--owner";
+      case "setting.repo" -> "--repo";
+      case "setting.path" -> "--path";
+      case "setting.provider" -> "--provider";
+      case "setting.state" -> "--state";
+      case "setting.target" -> kubernetes() ? "--context" : "ansible".equals(provider) ? "--inventory-out" : "--target";
+      default -> name;
+    };
   }
 
   /** Whether the live system is a Kubernetes cluster. */

@@ -6,7 +6,10 @@ import dev.gitops.core.internal.Durations;
 import dev.gitops.core.plan.DeletionBudget;
 import dev.gitops.core.internal.plan.PlanOptions;
 import java.time.Duration;
+import java.util.Collections;
 import java.util.Objects;
+import java.util.SortedMap;
+import java.util.TreeMap;
 
 /**
  * Immutable options of a {@link Reconciler}, made with a {@link #builder()} (or changed from an
@@ -35,6 +38,7 @@ public final class SyncOptions {
   private final Duration lockTimeout;
   private final MergeRules rules;
   private final boolean adoptFromOtherOwners;
+  private final SortedMap<String, String> setting;
 
   private SyncOptions(Builder b) {
     this.prune = b.prune;
@@ -48,6 +52,7 @@ public final class SyncOptions {
     this.lockTimeout = b.lockTimeout;
     this.rules = b.rules;
     this.adoptFromOtherOwners = b.adoptFromOtherOwners;
+    this.setting = Collections.unmodifiableSortedMap(new TreeMap<>(b.setting));
   }
 
   /** Prune on, everything else off, default budget and execution options, 30 s lock timeout. */
@@ -74,6 +79,7 @@ public final class SyncOptions {
     b.lockTimeout = lockTimeout;
     b.rules = rules;
     b.adoptFromOtherOwners = adoptFromOtherOwners;
+    b.setting.putAll(setting);
     return b;
   }
 
@@ -135,9 +141,18 @@ public final class SyncOptions {
     return adoptFromOtherOwners;
   }
 
-  /** The options that shape the plan, with the budget it is guarded with. */
+  /**
+   * What plans are made for beyond their revision and owner, by name (for example the CLI's
+   * {@code target}): part of each plan's options and id, so a reviewed plan runs only under the
+   * same setting. Empty by default.
+   */
+  public SortedMap<String, String> setting() {
+    return setting;
+  }
+
+  /** The options that shape the plan, with the budget it is guarded with and the setting it is made for. */
   public PlanOptions planOptions() {
-    return new PlanOptions(prune, adopt, deleteOrphans, adoptFromOtherOwners, budget);
+    return new PlanOptions(prune, adopt, deleteOrphans, adoptFromOtherOwners, budget, setting);
   }
 
   @Override
@@ -145,13 +160,13 @@ public final class SyncOptions {
     return o instanceof SyncOptions s && prune == s.prune && dryRun == s.dryRun && detectOnly == s.detectOnly
         && adopt == s.adopt && deleteOrphans == s.deleteOrphans && rebuildStore == s.rebuildStore
         && budget.equals(s.budget) && execution.equals(s.execution) && lockTimeout.equals(s.lockTimeout)
-        && rules.equals(s.rules) && adoptFromOtherOwners == s.adoptFromOtherOwners;
+        && rules.equals(s.rules) && adoptFromOtherOwners == s.adoptFromOtherOwners && setting.equals(s.setting);
   }
 
   @Override
   public int hashCode() {
     return Objects.hash(prune, dryRun, detectOnly, adopt, deleteOrphans, rebuildStore, budget, execution, lockTimeout,
-        rules, adoptFromOtherOwners);
+        rules, adoptFromOtherOwners, setting);
   }
 
   @Override
@@ -159,7 +174,7 @@ public final class SyncOptions {
     return "SyncOptions[prune=" + prune + ", dryRun=" + dryRun + ", detectOnly=" + detectOnly + ", adopt=" + adopt
         + ", deleteOrphans=" + deleteOrphans + ", rebuildStore=" + rebuildStore + ", budget=" + budget
         + ", execution=" + execution + ", lockTimeout=" + lockTimeout + ", rules=" + rules
-        + ", adoptFromOtherOwners=" + adoptFromOtherOwners + "]";
+        + ", adoptFromOtherOwners=" + adoptFromOtherOwners + ", setting=" + setting + "]";
   }
 
   /** Builds {@link SyncOptions}; starts from the {@linkplain #defaults() defaults}. */
@@ -175,6 +190,7 @@ public final class SyncOptions {
     private Duration lockTimeout = Duration.ofSeconds(30);
     private MergeRules rules = MergeRules.defaults();
     private boolean adoptFromOtherOwners;
+    private final TreeMap<String, String> setting = new TreeMap<>();
 
     private Builder() {}
 
@@ -244,6 +260,25 @@ public final class SyncOptions {
      */
     public Builder adoptFromOtherOwners(boolean v) {
       this.adoptFromOtherOwners = v;
+      return this;
+    }
+
+    /**
+     * Records that plans are made for {@code value} as {@code name} (default: nothing recorded):
+     * the plan's options hold it as {@code setting.<name>}, so its id covers it and {@code
+     * Reconciler.apply} refuses a reviewed plan made for another value, naming the option.
+     *
+     * <pre>{@code
+     * SyncOptions.builder().setting("target", "/srv/config").build();
+     * }</pre>
+     */
+    public Builder setting(String name, String value) {
+      Objects.requireNonNull(name, "name");
+      Objects.requireNonNull(value, "value");
+      if (name.isBlank()) {
+        throw new IllegalArgumentException("setting name must not be blank");
+      }
+      setting.put(name, value);
       return this;
     }
 

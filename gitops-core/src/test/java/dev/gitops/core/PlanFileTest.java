@@ -200,6 +200,21 @@ class PlanFileTest {
     assertRefused(file, B.toString(), "/resource/originRevision");
   }
 
+  @Test
+  void aPlanReviewedForOneOwnerIsRefusedToAnother() {
+    String file = world.planFile();
+    Map<?, ?> liveBefore = Map.copyOf(world.provider.live);
+    try (Reconciler other = Reconciler.builder().source(dev.gitops.api.spi.Source.of(world.desired::get))
+        .provider(world.provider).store(world.store).owner("someone-else").build()) {
+      assertThatThrownBy(() -> other.apply(PlanCodec.fromJson(file)))
+          .isInstanceOfSatisfying(PlanMismatchException.class, e -> {
+            assertThat(e.field()).isEqualTo("/options/owner");
+            assertThat(e.getMessage()).contains("it was computed for another owner").contains("reviewed: me");
+          });
+    }
+    assertThat(world.provider.live).as("nothing applied").isEqualTo(liveBefore);
+  }
+
   /**
    * The id of one fixed plan, as this format has always computed it: how the digests are taken
    * may change for speed, the value may not (a reviewed plan file states it).
@@ -221,7 +236,8 @@ class PlanFileTest {
         new TreeMap<>(), new TreeMap<>(Map.of(a, "f1", b, "f2")), new TreeSet<>());
 
     assertThat(PlanCodec.id(plan, "0123456789abcdef".getBytes(StandardCharsets.US_ASCII)))
-        .isEqualTo("677bc495cd434df29eea533e38b6e03c36c780327b6dc7740b5e9c32c59ed74a");
+        .as("format 5 (the header says so; format 4 gave 677bc495cd43...)")
+        .isEqualTo("f8145bdfcc4a9ea2b79a83875802479485d29bdf778698ec01613521a48e4a95");
   }
 
   @Test

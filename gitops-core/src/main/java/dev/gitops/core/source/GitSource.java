@@ -206,6 +206,30 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
     return new Builder();
   }
 
+  /**
+   * {@code subPath} as {@link Builder#path} reads it: {@code ""} for the root, {@code apps} for
+   * {@code ./apps/}, so two spellings of one directory compare equal.
+   *
+   * @throws IllegalArgumentException when the path is absolute or holds a {@code ..} part or a backslash
+   */
+  public static String normalizedPath(String subPath) {
+    Objects.requireNonNull(subPath, "path");
+    String p = subPath.trim();
+    if (p.startsWith("/") || p.startsWith("\\") || p.matches("^[A-Za-z]:.*")) {
+      throw new IllegalArgumentException("path must be relative to the repository root: '" + subPath + "'");
+    }
+    List<String> parts = new ArrayList<>();
+    for (String part : p.split("/")) {
+      if (part.equals("..") || part.contains("\\")) {
+        throw new IllegalArgumentException("path must not contain '..' or backslashes: '" + subPath + "'");
+      }
+      if (!part.isEmpty() && !part.equals(".")) {
+        parts.add(part);
+      }
+    }
+    return String.join("/", parts);
+  }
+
   @Override
   public String describe() {
     return "git " + displayUrl + " ref " + ref + (path.isEmpty() ? "" : " path " + path);
@@ -1218,21 +1242,7 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
      * @throws IllegalArgumentException when the path is absolute or holds a {@code ..} part or a backslash
      */
     public Builder path(String subPath) {
-      Objects.requireNonNull(subPath, "path");
-      String p = subPath.trim();
-      if (p.startsWith("/") || p.startsWith("\\") || p.matches("^[A-Za-z]:.*")) {
-        throw new IllegalArgumentException("path must be relative to the repository root: '" + subPath + "'");
-      }
-      List<String> parts = new ArrayList<>();
-      for (String part : p.split("/")) {
-        if (part.equals("..") || part.contains("\\")) {
-          throw new IllegalArgumentException("path must not contain '..' or backslashes: '" + subPath + "'");
-        }
-        if (!part.isEmpty() && !part.equals(".")) {
-          parts.add(part);
-        }
-      }
-      this.path = String.join("/", parts);
+      this.path = normalizedPath(subPath);
       return this;
     }
 

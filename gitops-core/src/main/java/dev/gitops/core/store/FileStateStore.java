@@ -278,6 +278,8 @@ public final class FileStateStore implements BatchedStateStore {
   private String attempted = "";
   private String applied = "";
   private byte[] secret;
+  /** Whether the last load found a record holding sensitive values (hashed under the secret key). */
+  private boolean loadedSensitive;
   /** The layout version found at the lock (0 for a store not written yet). */
   private int storeFormat;
   /** The snapshot's serial meta.json names (0: none yet). */
@@ -703,6 +705,7 @@ public final class FileStateStore implements BatchedStateStore {
       cache = new Cached(new TreeMap<>(inventory), new TreeMap<>(pending), maxSerial);
       cache.fresh = fresh;
     }
+    loadedSensitive = anySensitive(inventory, pending);
     return new StoredState(maxSerial, inventory, pending, att, app, fresh);
   }
 
@@ -1766,7 +1769,10 @@ public final class FileStateStore implements BatchedStateStore {
    * {@inheritDoc}
    *
    * <p>Created on first use without needing the lock: the file is published with a hard link,
-   * which fails when another process created it first, and then that key is used.
+   * which fails when another process created it first, and then that key is used. A key missing
+   * from a store whose records, as last {@linkplain #load() loaded}, hold sensitive values (hashed
+   * under it) is never replaced: that throws a {@link StoreCorruptException} naming the file, and
+   * the store refuses writes.
    */
   @Override
   public byte[] secretKey() {
@@ -1777,6 +1783,17 @@ public final class FileStateStore implements BatchedStateStore {
       }
       Path f = dir.resolve(SECRET_FILE);
       try {
+        if (!Files.exists(f) && holdsSensitive()) {
+          // The store's records and every saved plan hold sensitive values as HMACs under the lost
+          // key: a new one, made silently, would show each as changed and fail each plan vaguely.
+          StoreCorruptException e = new StoreCorruptException("store " + dir + ": the secret key " + f
+              + " is missing while the store holds records: the store's and every saved plan's hashes of sensitive"
+              + " values were made under it. Restore it from a backup; if it is lost, write a new one (32 random bytes,"
+              + " owner-only: head -c 32 /dev/urandom > " + f + "; chmod 600 " + f + "): plans saved before are"
+              + " then refused, and each sensitive value shows as changed at the next sync", null);
+          refusal = e;
+          throw e;
+        }
         if (!Files.exists(f) && readOnly) {
           // Nothing may be created: a key for this object's life hashes what it renders.
           secret = new byte[SECRET_BYTES];
@@ -1805,6 +1822,25 @@ public final class FileStateStore implements BatchedStateStore {
         throw new StoreException("store " + dir + ": cannot create the secret key " + f + ": " + e, e);
       }
     }
+  }
+
+  /** Whether a record of the last load (or of this object's writes since) holds values hashed under the key. */
+  private boolean holdsSensitive() {
+    return loadedSensitive || cache != null && anySensitive(cache.inventory, cache.pending);
+  }
+
+  private static boolean anySensitive(Map<ResourceKey, StoredResource> inventory, Map<ResourceKey, Resource> pending) {
+    for (StoredResource r : inventory.values()) {
+      if (!r.resource().sensitive().isEmpty()) {
+        return true;
+      }
+    }
+    for (Resource r : pending.values()) {
+      if (!r.sensitive().isEmpty()) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private byte[] readSecret(Path f) {

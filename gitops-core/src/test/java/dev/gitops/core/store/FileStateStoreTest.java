@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assumptions.assumeThat;
 
+import dev.gitops.api.Origin;
+import dev.gitops.api.PathPattern;
 import dev.gitops.api.Resource;
 import dev.gitops.api.ResourceKey;
 import dev.gitops.api.StoreCorruptException;
@@ -544,6 +546,34 @@ class FileStateStoreTest extends StateStoreContract {
     try (FileStateStore s = open()) {
       assertThatThrownBy(s::secretKey).isInstanceOf(StoreCorruptException.class).hasMessageContaining("secret.key");
     }
+  }
+
+  @Test
+  void aSecretKeyDeletedFromAStoreWithRecordsIsRefusedNotReplaced() throws IOException {
+    try (FileStateStore s = open()) {
+      s.secretKey();
+    }
+    Resource secret = Resource.builder(A).document(doc("{\"password\":\"hmac-sha256:00\"}"))
+        .origin(Origin.of("a.json", 1, "main@sha1:1")).sensitive(Set.of(PathPattern.of("/password"))).build();
+    commitAndClose(secret);
+    Path key = storeDir().resolve("secret.key");
+    Files.delete(key);
+    try (FileStateStore s = open()) {
+      s.load();
+      assertThatThrownBy(s::secretKey).isInstanceOf(StoreCorruptException.class)
+          .hasMessageContaining("the secret key " + key + " is missing while the store holds records")
+          .hasMessageContaining("Restore it from a backup");
+      assertThatThrownBy(() -> {
+        try (StoreLock l = s.lock(LONG)) {
+          s.commit(resource(B, "{}"), "r");
+        }
+      }).as("the store refuses writes").isInstanceOf(StoreCorruptException.class);
+    }
+    try (FileStateStore s = FileStateStore.openReadOnly(storeDir())) {
+      s.load();
+      assertThatThrownBy(s::secretKey).isInstanceOf(StoreCorruptException.class);
+    }
+    assertThat(key).as("never made again behind the user's back").doesNotExist();
   }
 
   @Test

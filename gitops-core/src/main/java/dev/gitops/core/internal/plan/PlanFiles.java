@@ -59,8 +59,10 @@ public final class PlanFiles {
    * keeps its last-applied document in {@code lastApplied}. Format 4: the same content, with an id
    * that takes each change's {@code resource.originRevision} beside the change's digest instead of
    * inside it (a new commit does not change the digest of a change whose document did not change).
+   * Format 5: the options also hold the owner ({@code owner}) and the setting the plan was made for
+   * ({@code setting.<name>}, for example the CLI's target), so a plan runs only for them.
    */
-  public static final int FORMAT = 4;
+  public static final int FORMAT = 5;
 
   private static final ObjectMapper WRITER = JsonMapper.builder()
       .enable(SerializationFeature.INDENT_OUTPUT)
@@ -977,6 +979,10 @@ public final class PlanFiles {
       return;
     } else if (!reviewed.revision().equals(now.revision())) {
       detail = "the source now reads " + now.revision();
+    } else if (d.key() == null && d.field().equals("/options/owner")) {
+      detail = "it was computed for another owner";
+    } else if (d.key() == null && d.field().startsWith("/options/" + PlanOptions.SETTING)) {
+      detail = "it was computed for another " + d.field().substring(("/options/" + PlanOptions.SETTING).length());
     } else if (d.key() == null && d.field().startsWith("/options/")) {
       detail = "it was computed with other options";
     } else {

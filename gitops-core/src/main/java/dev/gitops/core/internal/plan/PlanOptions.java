@@ -16,13 +16,25 @@ import java.util.TreeMap;
  * @param adoptFromOtherOwners whether live objects carrying another owner's mark may be taken over
  *     (separate from {@code adopt}, which covers unmarked objects only)
  * @param budget the mass-deletion guard's budget the plan is checked against at sync time
+ * @param setting what the plan is made for beyond its revision and owner (the CLI: its repository,
+ *     sub-path, provider, target and store), by name; written as {@code setting.<name>}
  */
 public record PlanOptions(boolean prune, boolean adopt, boolean deleteOrphans, boolean adoptFromOtherOwners,
-    DeletionBudget budget) {
+    DeletionBudget budget, SortedMap<String, String> setting) {
 
-  /** Validates. */
+  /** The prefix of the setting's entries among a plan's options. */
+  public static final String SETTING = "setting.";
+
+  /** Validates and copies. */
   public PlanOptions {
     Objects.requireNonNull(budget, "budget");
+    setting = java.util.Collections.unmodifiableSortedMap(new TreeMap<>(setting));
+  }
+
+  /** These options without a setting. */
+  public PlanOptions(boolean prune, boolean adopt, boolean deleteOrphans, boolean adoptFromOtherOwners,
+      DeletionBudget budget) {
+    this(prune, adopt, deleteOrphans, adoptFromOtherOwners, budget, new TreeMap<>());
   }
 
   /** These options with the default budget, never taking an object from another owner. */
@@ -35,7 +47,10 @@ public record PlanOptions(boolean prune, boolean adopt, boolean deleteOrphans, b
     return new PlanOptions(true, false, false);
   }
 
-  /** The options as text, for the plan: {@code maxDeletions} and {@code maxDeletionPercent} are {@code none} without a limit. */
+  /**
+   * The options as text, for the plan: {@code maxDeletions} and {@code maxDeletionPercent} are
+   * {@code none} without a limit; each entry of the setting as {@code setting.<name>}.
+   */
   public SortedMap<String, String> asMap() {
     TreeMap<String, String> m = new TreeMap<>();
     m.put("prune", Boolean.toString(prune));
@@ -45,6 +60,7 @@ public record PlanOptions(boolean prune, boolean adopt, boolean deleteOrphans, b
     m.put("allowEmpty", Boolean.toString(budget.allowEmpty()));
     m.put("maxDeletions", budget.maxCount() < 0 ? "none" : Integer.toString(budget.maxCount()));
     m.put("maxDeletionPercent", budget.maxPercent() < 0 ? "none" : Integer.toString(budget.maxPercent()));
+    setting.forEach((name, value) -> m.put(SETTING + name, value));
     return m;
   }
 }

@@ -72,6 +72,8 @@ public final class Planner {
   private static final Logger LOG = LoggerFactory.getLogger(Planner.class);
 
   private final String owner;
+  /** The plan's options as text: the options, the setting and the owner. */
+  private final SortedMap<String, String> optionsText;
   private final PlanOptions options;
   /**
    * Per key, the last decision and what it was computed from: one entry per key keeps it bounded.
@@ -302,6 +304,11 @@ public final class Planner {
   public Planner(String owner, PlanOptions options) {
     this.owner = owner;
     this.options = options;
+    TreeMap<String, String> asText = new TreeMap<>(options.asMap());
+    // the owner shapes the plan (marks, ownership records, what counts as ours): a plan reviewed
+    // for one owner must not run as another's
+    asText.put("owner", owner);
+    this.optionsText = asText;
   }
 
   /** The options this planner plans with. */
@@ -457,7 +464,7 @@ public final class Planner {
     // A planning provider's own state is its inventory: what it manages counts as owned (the guard's base).
     units.owned().forEach((provider, n) -> owned.merge(provider, n, Integer::sum));
     Plan draft = new Plan("", in.desired().revision(), changes, new TreeMap<>(deps), new TreeMap<>(in.variables()),
-        options.asMap(), units.isEmpty() ? sorted(keyArray, fingerprintAt, previous) : new TreeMap<>(fingerprints),
+        optionsText, units.isEmpty() ? sorted(keyArray, fingerprintAt, previous) : new TreeMap<>(fingerprints),
         unknown, new TreeMap<>(unobserved), owned);
     // The id is a digest of the plan's content as its file holds it, so a file can be checked
     // against it; unchanged changes and documents are not serialised again (remembered per key).

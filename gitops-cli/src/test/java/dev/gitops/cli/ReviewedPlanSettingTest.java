@@ -1,0 +1,103 @@
+package dev.gitops.cli;
+
+import static dev.gitops.cli.CliRun.gitops;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A reviewed plan runs only where it was made: {@code sync --plan} with another owner, repository,
+ * sub-path, target or store than {@code plan --out} had is refused naming the flag, before anything
+ * is created, like {@code terraform apply plan.tfplan} refuses a plan of another configuration.
+ */
+class ReviewedPlanSettingTest {
+
+  @TempDir
+  Path tmp;
+
+  private FixtureRepo repo;
+  private Path target;
+  private Path plan;
+
+  @BeforeEach
+  void fixture() throws Exception {
+    repo = FixtureRepo.init(tmp.resolve("repo"));
+    // two sub-paths with the same files: a plan of one computes to the same changes in the other
+    repo.write("apps/a.conf", "a=1\n").write("copy/a.conf", "a=1\n").commit("initial");
+    target = tmp.resolve("target");
+    plan = tmp.resolve("plan.json");
+    CliRun planned = gitops("plan", "--repo", repo.dir().toString(), "--path", "apps", "--target", target.toString(),
+        "--owner", "alice", "--out", plan.toString());
+    assertThat(planned.code()).as("%s", planned).isZero();
+  }
+
+  private CliRun sync(String... flags) {
+    List<String> a = new ArrayList<>(List.of("sync", "--plan", plan.toString()));
+    a.addAll(List.of(flags));
+    return gitops(a.toArray(String[]::new));
+  }
+
+  @Test
+  void aPlanMadeForAnotherOwnerIsRefusedNamingTheFlag() {
+    CliRun bob = sync("--repo", repo.dir().toString(), "--path", "apps", "--target", target.toString(), "--owner", "bob");
+    assertThat(bob.code()).as("%s", bob).isEqualTo(ExitCodes.ERROR);
+    assertThat(bob.err()).startsWith("gitops: --owner bob: the reviewed plan " + plan + " was made for --owner alice;");
+    assertThat(target.resolve("a.conf")).doesNotExist();
+  }
+
+  @Test
+  void aPlanMadeForAnotherPathTargetOrRepositoryIsRefusedNamingTheFlag() throws Exception {
+    CliRun path = sync("--repo", repo.dir().toString(), "--path", "copy", "--target", target.toString(), "--owner", "alice");
+    assertThat(path.code()).as("%s", path).isEqualTo(ExitCodes.ERROR);
+    assertThat(path.err()).startsWith("gitops: --path copy: the reviewed plan " + plan + " was made for --path apps;");
+
+    Path elsewhere = tmp.resolve("elsewhere");
+    CliRun other = sync("--repo", repo.dir().toString(), "--path", "apps", "--target", elsewhere.toString(),
+        "--owner", "alice");
+    assertThat(other.code()).as("%s", other).isEqualTo(ExitCodes.ERROR);
+    assertThat(other.err()).startsWith("gitops: --target " + elsewhere + ": the reviewed plan " + plan
+        + " was made for --target " + target + ";");
+    assertThat(elsewhere).as("nothing is created for a refused plan").doesNotExist();
+
+    CliRun state = sync("--repo", repo.dir().toString(), "--path", "apps", "--target", target.toString(),
+        "--owner", "alice", "--state", tmp.resolve("other-store").toString());
+    assertThat(state.code()).as("%s", state).isEqualTo(ExitCodes.ERROR);
+    assertThat(state.err()).startsWith("gitops: --state " + tmp.resolve("other-store") + ": the reviewed plan");
+
+    // a clone holds the same commit: still another repository
+    Path clone = tmp.resolve("clone");
+    org.eclipse.jgit.api.Git.cloneRepository().setURI(repo.dir().toUri().toString()).setDirectory(clone.toFile())
+        .call().close();
+    CliRun cloned = sync("--repo", clone.toString(), "--path", "apps", "--target", target.toString(), "--owner", "alice");
+    assertThat(cloned.code()).as("%s", cloned).isEqualTo(ExitCodes.ERROR);
+    assertThat(cloned.err()).startsWith("gitops: --repo " + clone + ": the reviewed plan " + plan
+        + " was made for --repo " + repo.dir().toRealPath() + ";");
+    assertThat(target.resolve("a.conf")).doesNotExist();
+  }
+
+  @Test
+  void otherSpellingsOfTheSameSettingRunThePlan() throws Exception {
+    Path link = Files.createSymbolicLink(tmp.resolve("link"), tmp);
+    CliRun ok = sync("--repo", link.resolve("repo") + "/", "--path", "./apps/", "--target",
+        link.resolve("target") + "/", "--owner", "alice");
+    assertThat(ok.code()).as("%s", ok).isZero();
+    assertThat(target.resolve("a.conf")).hasContent("a=1");
+  }
+
+  @Test
+  void anEditedSettingIsAnEditedPlan() throws Exception {
+    // the setting is part of the plan's id: rewriting it to pass the check is refused as an edit
+    String text = Files.readString(plan);
+    Files.writeString(plan, text.replace("\"owner\" : \"alice\"", "\"owner\" : \"bob\""));
+    CliRun bob = sync("--repo", repo.dir().toString(), "--path", "apps", "--target", target.toString(), "--owner", "bob");
+    assertThat(bob.code()).as("%s", bob).isEqualTo(ExitCodes.ERROR);
+    assertThat(bob.err()).contains("it was changed after it was computed");
+    assertThat(target.resolve("a.conf")).doesNotExist();
+  }
+}
