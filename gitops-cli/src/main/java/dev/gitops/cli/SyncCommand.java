@@ -90,24 +90,30 @@ final class SyncCommand implements Callable<Integer> {
     now.put("owner", target.owner);
     Map<String, String> setting = target.setting();
     // in the order a user gives them: a --target that moves the default --state is named as --target
-    for (String name : List.of("repo", "path", "provider", "target", "state")) {
+    for (String name : List.of("repo", "path", "provider", "target", "state", "structured", "sensitive")) {
       now.put("setting." + name, setting.get(name));
     }
     for (Map.Entry<String, String> e : now.entrySet()) {
       String was = reviewed.options().get(e.getKey());
       if (!e.getValue().equals(was)) {
         String flag = target.flagOf(e.getKey());
-        throw new IllegalArgumentException(flag + " " + shownSetting(e.getValue()) + ": the reviewed plan "
+        throw new IllegalArgumentException(flag + " " + shownSetting(e.getKey(), e.getValue()) + ": the reviewed plan "
             + planFile + (was == null ? " records no " + flag + " (make it again with 'gitops plan --out')"
-                : " was made for " + flag + " " + shownSetting(was))
+                : " was made for " + flag + " " + shownSetting(e.getKey(), was))
             + "; a reviewed plan runs only where it was made: give the same flags, or make a new plan");
       }
     }
   }
 
-  /** A recorded setting in a message: the repository's root path as {@code .}, control characters escaped. */
-  private static String shownSetting(String value) {
-    return value.isEmpty() ? "." : PlanRenderer.printable(value);
+  /**
+   * A recorded setting in a message: the repository's root path as {@code .}, no rules as {@code
+   * (none)}, control characters escaped.
+   */
+  private static String shownSetting(String name, String value) {
+    if (value.isEmpty()) {
+      return name.equals("setting.path") ? "." : "(none)";
+    }
+    return PlanRenderer.printable(value);
   }
 
   /**

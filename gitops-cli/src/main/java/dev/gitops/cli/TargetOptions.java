@@ -203,7 +203,8 @@ public final class TargetOptions {
    * What a plan is made for, by name, each value the same for two spellings of one place (links
    * resolved, {@code ./apps/} read as {@code apps}): the repository (a local one by its real path,
    * a URL without its password), its sub-path, the provider, the live system (the target
-   * directory; Ansible's managed inventory; a cluster's kubeconfig context) and the state store.
+   * directory; Ansible's managed inventory; a cluster's kubeconfig context), the state store and
+   * the rules of {@code --structured} and {@code --sensitive} (in any order).
    * Recorded in the plan ({@link SyncOptions#setting()}), so {@code sync --plan} refuses a plan made
    * for another; call after {@link #validate()}.
    */
@@ -217,6 +218,9 @@ public final class TargetOptions {
         : "ansible".equals(provider) ? PlanCommand.resolved(inventoryOut.toAbsolutePath().normalize()).toString()
         : PlanCommand.resolved(targetDir()).toString());
     m.put("state", PlanCommand.resolved(stateDir()).toString());
+    // the rules decide which files merge by field and which values are secret: the plan's changes follow from them
+    m.put("structured", String.join(" ", new java.util.TreeSet<>(structuredGlobs())));
+    m.put("sensitive", String.join(" ", new java.util.TreeSet<>(sensitive)));
     return m;
   }
 
@@ -248,6 +252,8 @@ public final class TargetOptions {
       case "setting.path" -> "--path";
       case "setting.provider" -> "--provider";
       case "setting.state" -> "--state";
+      case "setting.structured" -> "--structured";
+      case "setting.sensitive" -> "--sensitive";
       case "setting.target" -> kubernetes() ? "--context" : "ansible".equals(provider) ? "--inventory-out" : "--target";
       default -> name;
     };

@@ -82,6 +82,40 @@ class ReviewedPlanSettingTest {
   }
 
   @Test
+  void aPlanMadeWithOtherRulesIsRefusedNamingTheFlagButTheirOrderDoesNotMatter() throws Exception {
+    String[] here = {"--repo", repo.dir().toString(), "--path", "apps", "--target", target.toString(), "--owner", "alice"};
+    CliRun structured = sync(concat(here, "--structured", "**/*.conf"));
+    assertThat(structured.code()).as("%s", structured).isEqualTo(ExitCodes.ERROR);
+    assertThat(structured.err()).startsWith("gitops: --structured **/*.conf: the reviewed plan " + plan
+        + " was made for --structured (none);");
+
+    CliRun ruled = gitops(concat(concat(here, "--sensitive", "*.conf:/a", "--sensitive", "*.yaml:/b"), "plan",
+        "--out", plan.toString()));
+    assertThat(ruled.code()).as("%s", ruled).isZero();
+    CliRun fewer = sync(concat(here, "--sensitive", "*.yaml:/b"));
+    assertThat(fewer.code()).as("%s", fewer).isEqualTo(ExitCodes.ERROR);
+    assertThat(fewer.err()).startsWith("gitops: --sensitive *.yaml:/b: the reviewed plan " + plan
+        + " was made for --sensitive *.conf:/a *.yaml:/b;");
+    assertThat(target.resolve("a.conf")).doesNotExist();
+
+    CliRun reordered = sync(concat(here, "--sensitive", "*.yaml:/b", "--sensitive", "*.conf:/a"));
+    assertThat(reordered.code()).as("%s", reordered).isZero();
+  }
+
+  /** {@code flags} then {@code more}; a leading command word of {@code more} goes first. */
+  private static String[] concat(String[] flags, String... more) {
+    List<String> all = new ArrayList<>();
+    List<String> rest = new ArrayList<>(List.of(more));
+    int command = rest.indexOf("plan");
+    if (command >= 0) {
+      all.add(rest.remove(command));
+    }
+    all.addAll(List.of(flags));
+    all.addAll(rest);
+    return all.toArray(String[]::new);
+  }
+
+  @Test
   void otherSpellingsOfTheSameSettingRunThePlan() throws Exception {
     Path link = Files.createSymbolicLink(tmp.resolve("link"), tmp);
     CliRun ok = sync("--repo", link.resolve("repo") + "/", "--path", "./apps/", "--target",
