@@ -1,5 +1,7 @@
 package dev.gitops.cli;
 
+import dev.gitops.agent.providers.InvalidOptionException;
+import dev.gitops.agent.providers.KubernetesProviderFactory;
 import dev.gitops.agent.providers.LocalRepository;
 import dev.gitops.core.SyncOptions;
 import dev.gitops.core.internal.git.GitUrls;
@@ -203,7 +205,7 @@ public final class TargetOptions {
    * What a plan is made for, by name, each value the same for two spellings of one place (links
    * resolved, {@code ./apps/} read as {@code apps}): the repository (a local one by its real path,
    * a URL without its password), its sub-path, the provider, the live system (the target
-   * directory; Ansible's managed inventory; a cluster's kubeconfig context), the state store and
+   * directory; Ansible's managed inventory; a cluster's context, server and default namespace), the state store and
    * the rules of {@code --structured} and {@code --sensitive} (in any order).
    * Recorded in the plan ({@link SyncOptions#setting()}), so {@code sync --plan} refuses a plan made
    * for another; call after {@link #validate()}.
@@ -213,8 +215,7 @@ public final class TargetOptions {
     m.put("repo", repoSetting());
     m.put("path", path == null ? "" : GitSource.normalizedPath(path));
     m.put("provider", provider);
-    m.put("target", kubernetes() ? "context " + (context == null ? "(current)" : context)
-        + (kubeconfig == null ? "" : " of " + PlanCommand.resolved(kubeconfig.toAbsolutePath().normalize()))
+    m.put("target", kubernetes() ? cluster()
         : "ansible".equals(provider) ? PlanCommand.resolved(inventoryOut.toAbsolutePath().normalize()).toString()
         : PlanCommand.resolved(targetDir()).toString());
     m.put("state", PlanCommand.resolved(stateDir()).toString());
@@ -222,6 +223,20 @@ public final class TargetOptions {
     m.put("structured", String.join(" ", new java.util.TreeSet<>(structuredGlobs())));
     m.put("sensitive", String.join(" ", new java.util.TreeSet<>(sensitive)));
     return m;
+  }
+
+  /**
+   * The cluster and default namespace of {@code --provider k8s} as a plan records them: the
+   * context's name and server as the kubeconfig gives them now (the file's current context may
+   * change between plan and sync), and the namespace of manifests that name none.
+   */
+  private String cluster() {
+    try {
+      return KubernetesProviderFactory.cluster(kubeconfig, context) + ", namespace "
+          + (namespace == null ? "default" : namespace);
+    } catch (InvalidOptionException e) {
+      throw new IllegalArgumentException(e.flag() + ": " + e.getMessage(), e);
+    }
   }
 
   /** The repository as a plan records it: a local directory by its real path, a URL without its password. */

@@ -94,6 +94,41 @@ class KubernetesCliTest {
   }
 
   @Test
+  void aReviewedPlanIsRefusedWhenTheKubeconfigsCurrentContextNamesAnotherClusterSinceItWasMade() throws Exception {
+    try (StandInCluster cluster = StandInCluster.start(); FixtureRepo repo = FixtureRepo.init(tmp.resolve("repo"))) {
+      Path kubeconfig = cluster.writeKubeconfig(tmp.resolve("kubeconfig"), "mock", false);
+      repo.write("app.yaml", """
+          apiVersion: v1
+          kind: ConfigMap
+          metadata: {name: settings}
+          data: {mode: fast}
+          """).commit("settings");
+      String[] where = {"--repo", repo.dir().toString(), "--provider", "k8s", "--kubeconfig", kubeconfig.toString(),
+          "--namespace", "team-a", "--state", tmp.resolve("state").toString()};
+      Path plan = tmp.resolve("plan.json");
+      StringWriter planned = new StringWriter();
+      assertThat(run(planned, planned, concat(new String[] {"plan", "--out", plan.toString()}, where)))
+          .as("%s", planned).isZero();
+
+      // `kubectl config use-context other`: the same flags now name another cluster
+      cluster.writeKubeconfig(kubeconfig, "mock", true);
+      StringWriter out = new StringWriter();
+      StringWriter err = new StringWriter();
+      int code = run(out, err, concat(new String[] {"sync", "--plan", plan.toString()}, where));
+
+      assertThat(code).as("out: %s%nerr: %s", out, err).isEqualTo(ExitCodes.ERROR);
+      assertThat(err.toString()).startsWith("gitops: --context context other at https://127.0.0.1:1")
+          .contains("was made for --context context mock at " + cluster.client().getConfiguration().getMasterUrl()
+              + ", namespace team-a;");
+      assertThat(cluster.client().configMaps().inNamespace("team-a").withName("settings").get()).isNull();
+    }
+  }
+
+  private static String[] concat(String[] a, String[] b) {
+    return java.util.stream.Stream.concat(java.util.Arrays.stream(a), java.util.Arrays.stream(b)).toArray(String[]::new);
+  }
+
+  @Test
   void kubernetesFlagsNeedTheKubernetesProviderAndAStateDirectory() {
     StringWriter err = new StringWriter();
     assertThat(run(new StringWriter(), err, "sync", "--repo", tmp.toString(), "--provider", "k8s")).isNotZero();

@@ -174,6 +174,29 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
    * @throws IllegalArgumentException naming the file when it cannot be read
    */
   public static Builder fromKubeconfig(Path kubeconfig, String context) {
+    return new Builder(new KubernetesClientBuilder().withConfig(config(kubeconfig, context)).build(), true);
+  }
+
+  /**
+   * The cluster a kubeconfig file and context name, as {@code context NAME at SERVER} (the current
+   * context's name when {@code context} is null): what a reviewed plan records so that it never
+   * runs against another cluster after the file's current context changed. Reads the file only.
+   *
+   * <pre>{@code
+   * String cluster = KubernetesProvider.clusterOf(null, null);  // "context kind-dev at https://127.0.0.1:6443/"
+   * }</pre>
+   *
+   * @param kubeconfig the kubeconfig file, or null for the default
+   * @param context the context, or null for the file's current context
+   * @throws IllegalArgumentException naming the file when it cannot be read
+   */
+  public static String clusterOf(Path kubeconfig, String context) {
+    Config config = config(kubeconfig, context);
+    String name = config.getCurrentContext() == null ? context : config.getCurrentContext().getName();
+    return "context " + (name == null ? "(none)" : name) + " at " + config.getMasterUrl();
+  }
+
+  private static Config config(Path kubeconfig, String context) {
     Config config;
     if (kubeconfig == null) {
       config = context == null ? Config.autoConfigure(null) : Config.autoConfigure(context);
@@ -193,7 +216,7 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
             + ": " + e.getMessage(), e);
       }
     }
-    return new Builder(new KubernetesClientBuilder().withConfig(config).build(), true);
+    return config;
   }
 
   @Override

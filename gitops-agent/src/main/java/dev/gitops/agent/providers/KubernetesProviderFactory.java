@@ -97,6 +97,21 @@ public final class KubernetesProviderFactory implements ProviderFactory {
   }
 
   /**
+   * The cluster {@code kubeconfig} and {@code context} name, as {@code context NAME at SERVER}
+   * (the file's current context when {@code context} is null), read from the file alone.
+   *
+   * @throws InvalidOptionException naming the option when the kubeconfig cannot be used
+   */
+  public static String cluster(Path kubeconfig, String context) {
+    check(kubeconfig, context, null);
+    try {
+      return KubernetesProvider.clusterOf(kubeconfig, context);
+    } catch (IllegalArgumentException e) {
+      throw new InvalidOptionException("kubeconfig", e.getMessage(), e);
+    }
+  }
+
+  /**
    * The Kubernetes provider (id {@code k8s}) of the cluster {@code kubeconfig} and {@code context}
    * name; it owns (and closes) its client.
    *
