@@ -526,7 +526,9 @@ class TerraformProviderTest {
     SyncResult r = reconciler(tf).sync();
     String why = r.plan().unobserved().get("plan of provider 'tf'");
     assertThat(why).contains("6b9e1a2c-3d4f-5a6b-7c8d-9e0f1a2b3c4d").contains("alice@build-7")
-        .contains("2026-11-30 08:55:12");
+        .contains("2026-11-30 08:55:12")
+        // what a CLI or agent user can do: there is no flag, the working directory is Terraform's own
+        .contains("'terraform force-unlock 6b9e1a2c-3d4f-5a6b-7c8d-9e0f1a2b3c4d' in the working directory");
     assertThat(fake.commands()).doesNotContain("force-unlock");
 
     TerraformLockException e = (TerraformLockException) org.assertj.core.api.Assertions.catchThrowable(

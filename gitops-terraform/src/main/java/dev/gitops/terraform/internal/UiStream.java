@@ -158,6 +158,7 @@ public final class UiStream implements Consumer<String> {
     return Optional.of(new TerraformLockException("the state is locked by " + (who.isEmpty() ? "someone" : who)
         + " since " + (created.isEmpty() ? "an unknown time" : created) + " (lock id " + id
         + (operation.isEmpty() ? "" : ", operation " + operation) + (path.isEmpty() ? "" : ", state " + path)
-        + "); it is force-unlocked only when asked (forceUnlock with that id)", id, who, created, operation, path));
+        + "); gitops never breaks a lock by itself: once its holder is gone, release it with 'terraform force-unlock "
+        + id + "' in the working directory (TerraformProvider.forceUnlock from code)", id, who, created, operation, path));
   }
 }
