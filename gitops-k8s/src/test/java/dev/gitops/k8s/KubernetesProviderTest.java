@@ -537,19 +537,18 @@ class KubernetesProviderTest {
         Outcome.Kind.CONFIGURED, "Foreground");
   }
 
-  @Test
-  void aReplaceWaitsForFinalizersBeforeCreatingAgain() throws Exception {
-    Resource first = configMap("{\"a\":\"1\"}");
-    cluster.client.configMaps().inNamespace("default").resource(new ConfigMapBuilder().withNewMetadata().withName("cfg")
-        .withNamespace("default").addToFinalizers("example.com/hold").endMetadata().addToData("a", "0").build()).create();
-    JsonNode live = observe(CM).live();
+  /**
+   * A started stand-in for the controller of a finalizer: once ConfigMap {@code name} in {@code
+   * default} is being deleted, it waits a little and removes the finalizers (bounded: 400 looks).
+   */
+  private Thread finalizerControllerOf(String name) {
     Thread finalizer = new Thread(() -> {
       try {
         for (int i = 0; i < 400; i++) {
-          var cm = cluster.client.configMaps().inNamespace("default").withName("cfg").get();
+          var cm = cluster.client.configMaps().inNamespace("default").withName(name).get();
           if (cm != null && cm.getMetadata().getDeletionTimestamp() != null) {
             Thread.sleep(200);  // the finalizer's controller takes its time
-            cluster.client.configMaps().inNamespace("default").withName("cfg").patch(PatchContext.of(PatchType.JSON_MERGE),
+            cluster.client.configMaps().inNamespace("default").withName(name).patch(PatchContext.of(PatchType.JSON_MERGE),
                 "{\"metadata\":{\"finalizers\":null}}");
             return;
           }
@@ -560,6 +559,16 @@ class KubernetesProviderTest {
       }
     });
     finalizer.start();
+    return finalizer;
+  }
+
+  @Test
+  void aReplaceWaitsForFinalizersBeforeCreatingAgain() throws Exception {
+    Resource first = configMap("{\"a\":\"1\"}");
+    cluster.client.configMaps().inNamespace("default").resource(new ConfigMapBuilder().withNewMetadata().withName("cfg")
+        .withNamespace("default").addToFinalizers("example.com/hold").endMetadata().addToData("a", "0").build()).create();
+    JsonNode live = observe(CM).live();
+    Thread finalizer = finalizerControllerOf("cfg");
     Outcome o = provider.apply(ProviderConformanceSuite.replaceOf(first, live), ctx());
     finalizer.join(10_000);
     assertThat(o.kind()).as(o.message()).isEqualTo(Outcome.Kind.CONFIGURED);
@@ -658,23 +667,7 @@ class KubernetesProviderTest {
         kind: ConfigMap
         metadata: {name: keep}
         """)));
-    Thread finalizer = new Thread(() -> {
-      try {
-        for (int i = 0; i < 400; i++) {
-          var c = cluster.client.configMaps().inNamespace("default").withName("cfg").get();
-          if (c != null && c.getMetadata().getDeletionTimestamp() != null) {
-            Thread.sleep(200);
-            cluster.client.configMaps().inNamespace("default").withName("cfg").patch(PatchContext.of(PatchType.JSON_MERGE),
-                "{\"metadata\":{\"finalizers\":null}}");
-            return;
-          }
-          Thread.sleep(10);
-        }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    });
-    finalizer.start();
+    Thread finalizer = finalizerControllerOf("cfg");
     SyncResult r = withoutHealth(store).sync();
     finalizer.join(10_000);
     assertThat(r.status()).as("%s", r.outcomes()).isEqualTo(SyncResult.Status.SUCCEEDED);
