@@ -26,6 +26,7 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -124,6 +125,24 @@ final class FileFormats {
       }
       return Documents.freeze(tree);
     }
+  }
+
+  /**
+   * The line (from 1) where each node of a structured text starts, by JSON pointer ({@code ""} for
+   * the root): a field's is its key's line, an array element's its own. The tree {@link #parse}
+   * returns carries no locations; this is for error messages that must point at the right line.
+   *
+   * @throws IOException when the text is not valid (call it on text {@link #parse} accepted)
+   */
+  static Map<String, Integer> lines(Format format, byte[] bytes) throws IOException {
+    Map<String, Integer> out = new HashMap<>();
+    try (JsonParser p = (format == Format.JSON ? JSON : YAML).createParser(bytes)) {
+      while (p.nextToken() != null) {
+        // On a field name the context points at the field; on a value, at the value (its key's line wins).
+        out.putIfAbsent(p.getParsingContext().pathAsPointer().toString(), p.currentTokenLocation().getLineNr());
+      }
+    }
+    return out;
   }
 
   /**

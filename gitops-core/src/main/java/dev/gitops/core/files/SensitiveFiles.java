@@ -1,5 +1,6 @@
 package dev.gitops.core.files;
 
+import com.fasterxml.jackson.core.JsonPointer;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.gitops.api.DecodeException;
@@ -145,7 +146,6 @@ final class SensitiveFiles {
    * @throws DecodeException naming the file and line when it does not parse or has an unknown key
    */
   static List<Rule> fromConfig(SourceFile config) {
-    Origin origin = Origin.of(config.path(), 1, config.revision());
     JsonNode root;
     try {
       root = FileFormats.parse(FileFormats.Format.YAML, config.content());
@@ -154,55 +154,72 @@ final class SensitiveFiles {
       throw new DecodeException(Origin.of(config.path(), line, config.revision()),
           "not a valid repository config: " + e.getOriginalMessage(), e);
     } catch (IOException e) {
-      throw new DecodeException(origin, "not a valid repository config: " + e.getMessage(), e);
+      throw new DecodeException(Origin.of(config.path(), 1, config.revision()),
+          "not a valid repository config: " + e.getMessage(), e);
     }
     if (root == null || root.isNull() || root.isMissingNode()) {
       return List.of();
     }
+    JsonPointer top = JsonPointer.empty();
     if (!root.isObject()) {
-      throw new DecodeException(origin, "a repository config is a map (for example 'files: {sensitive: [...]}')");
+      throw new DecodeException(at(config, top), "a repository config is a map (for example 'files: {sensitive: [...]}')");
     }
     for (Iterator<String> it = root.fieldNames(); it.hasNext(); ) {
       String name = it.next();
       if (!name.equals(CONFIG_SECTION)) {
         // A misspelt section would silently leave secrets unredacted: refuse it.
-        throw new DecodeException(origin, "unknown key '" + name + "' (known: " + CONFIG_SECTION + ")");
+        throw new DecodeException(at(config, top.appendProperty(name)),
+            "unknown key '" + name + "' (known: " + CONFIG_SECTION + ")");
       }
     }
     JsonNode files = root.path(CONFIG_SECTION);
     if (files.isMissingNode() || files.isNull()) {
       return List.of();
     }
+    JsonPointer section = top.appendProperty(CONFIG_SECTION);
     if (!files.isObject()) {
-      throw new DecodeException(origin, "'" + CONFIG_SECTION + "' must be a map");
+      throw new DecodeException(at(config, section), "'" + CONFIG_SECTION + "' must be a map");
     }
     for (Map.Entry<String, JsonNode> e : files.properties()) {
       if (!e.getKey().equals(CONFIG_SENSITIVE)) {
-        throw new DecodeException(origin, "unknown key '" + CONFIG_SECTION + "." + e.getKey() + "' (known: "
-            + CONFIG_SECTION + "." + CONFIG_SENSITIVE + ")");
+        throw new DecodeException(at(config, section.appendProperty(e.getKey())), "unknown key '" + CONFIG_SECTION
+            + "." + e.getKey() + "' (known: " + CONFIG_SECTION + "." + CONFIG_SENSITIVE + ")");
       }
     }
     JsonNode list = files.path(CONFIG_SENSITIVE);
     if (list.isMissingNode() || list.isNull()) {
       return List.of();
     }
+    JsonPointer sensitive = section.appendProperty(CONFIG_SENSITIVE);
     if (!list.isArray()) {
-      throw new DecodeException(origin, "'" + CONFIG_SECTION + "." + CONFIG_SENSITIVE
+      throw new DecodeException(at(config, sensitive), "'" + CONFIG_SECTION + "." + CONFIG_SENSITIVE
           + "' must be a list of '<glob>:<json-pointer>' strings");
     }
     List<Rule> out = new ArrayList<>();
-    for (JsonNode r : list) {
+    for (int i = 0; i < list.size(); i++) {
+      JsonNode r = list.get(i);
       if (!r.isTextual()) {
-        throw new DecodeException(origin, "'" + CONFIG_SECTION + "." + CONFIG_SENSITIVE + "' entry " + r
-            + " is not a '<glob>:<json-pointer>' string");
+        throw new DecodeException(at(config, sensitive.appendIndex(i)), "'" + CONFIG_SECTION + "."
+            + CONFIG_SENSITIVE + "' entry " + r + " is not a '<glob>:<json-pointer>' string");
       }
       try {
         out.add(parse(r.textValue()));
       } catch (IllegalArgumentException e) {
-        throw new DecodeException(origin, e.getMessage(), e);
+        throw new DecodeException(at(config, sensitive.appendIndex(i)), e.getMessage(), e);
       }
     }
     return out;
+  }
+
+  /** Where the node at {@code pointer} of a config that parsed starts (only on the error path: it parses again). */
+  private static Origin at(SourceFile config, JsonPointer pointer) {
+    int line;
+    try {
+      line = FileFormats.lines(FileFormats.Format.YAML, config.content()).getOrDefault(pointer.toString(), 1);
+    } catch (IOException e) {
+      line = 1; // cannot happen: the same text just parsed
+    }
+    return Origin.of(config.path(), line, config.revision());
   }
 
   @Override

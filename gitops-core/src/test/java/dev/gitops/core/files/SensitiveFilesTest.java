@@ -108,6 +108,33 @@ class SensitiveFilesTest {
   }
 
   @Test
+  void everyRepositoryConfigErrorNamesTheFileAndTheLineOfTheOffendingKeyOrValue() {
+    Decoder d = LocalFilesProvider.builder(tmp.resolve("t")).build().decoder().orElseThrow();
+    String head = "# rules for this repository\n\n";
+    assertConfigErrorAt(d, head + "file:\n  sensitive: []\n", 3, "unknown key 'file'");
+    assertConfigErrorAt(d, head + "files:\n  sensitive: []\n  sensitve: []\n", 5, "unknown key 'files.sensitve'");
+    assertConfigErrorAt(d, head + "files: 3\n", 3, "'files' must be a map");
+    assertConfigErrorAt(d, head + "files:\n  sensitive: \"a/*\"\n", 4, "'files.sensitive' must be a list");
+    assertConfigErrorAt(d, head + "files:\n  sensitive:\n    - \"a/*\"\n    - 1\n", 6, "entry 1 is not");
+    assertConfigErrorAt(d, head + "files:\n  sensitive:\n    - \"a/*\"\n    - \"{a.yaml:/x\"\n", 6, "unbalanced '{'");
+    assertConfigErrorAt(d, head + "files:\n  sensitive:\n    - \"a/*\"\n\n    - \":/data/x\"\n", 7, "has no glob");
+    assertConfigErrorAt(d, head + "files:\n  sensitive: []\n  sensitive: []\n", 5, "sensitive");
+    assertConfigErrorAt(d, head + "- files\n", 3, "a repository config is a map");
+    assertConfigErrorAt(d, head + "files: [\n", 3, "not a valid repository config");
+  }
+
+  private static void assertConfigErrorAt(Decoder d, String config, int line, String message) {
+    assertThatThrownBy(() -> d.configure(file("apps/.gitops.yaml", config)))
+        .as(config)
+        .isInstanceOfSatisfying(DecodeException.class, e -> {
+          assertThat(e.origin().path()).isEqualTo("apps/.gitops.yaml");
+          assertThat(e.origin().line()).as("line of %s", e.getMessage()).isEqualTo(line);
+        })
+        .hasMessageContaining("apps/.gitops.yaml:" + line + "@")
+        .hasMessageContaining(message);
+  }
+
+  @Test
   void builderRuleKeepsASecretFileOutOfPlansAndTheStoreThroughDriftAndDelete() throws IOException {
     TestGitRepo repo = TestGitRepo.init(tmp.resolve("repo"));
     repo.write("secret.yaml", SECRET_YAML.formatted("git-pw-1")).write("keep.txt", "keep\n").commit("one");
