@@ -33,6 +33,9 @@ final class DiffCommand implements Callable<Integer> {
   @Mixin
   SafetyOptions safety;
 
+  @Mixin
+  TimeoutOptions timeouts;
+
   @Option(names = "--format", paramLabel = "FORMAT", defaultValue = "text",
       description = "text, markdown or json (default: ${DEFAULT-VALUE}).")
   Format format;
@@ -44,6 +47,11 @@ final class DiffCommand implements Callable<Integer> {
   @Spec
   CommandSpec spec;
 
+  /** The plan's options, as the flags set them (the timeouts bound its provider calls, as for plan). */
+  SyncOptions options() {
+    return timeouts.applyTo(safety.applyTo(SyncOptions.defaults()));
+  }
+
   @Override
   public Integer call() throws IOException {
     PrintWriter out = spec.commandLine().getOut();
@@ -54,8 +62,12 @@ final class DiffCommand implements Callable<Integer> {
       out.flush();
       return ExitCodes.OK;
     }
-    try (Session s = Session.openReadOnly(target, safety.applyTo(SyncOptions.defaults()))) {
+    try (Session s = Session.openReadOnly(target, options())) {
       Plan plan = s.reconciler().plan();
+      if (format != Format.json) {
+        // json is the plan file's format, read by tools: the note would break it
+        s.nothingRecorded().ifPresent(note -> out.println(format == Format.markdown ? "> " + note + "\n" : note));
+      }
       out.print(render(plan, s.store().secretKey()));
       out.flush();
       return SyncCommand.reportedIncomplete(plan, spec.commandLine().getErr()) ? ExitCodes.ERROR : ExitCodes.OK;

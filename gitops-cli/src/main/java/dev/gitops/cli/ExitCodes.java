@@ -16,6 +16,7 @@ import picocli.CommandLine;
  *   <li>{@value #PENDING}: changes are pending ({@code plan --detailed-exitcode}, {@code sync
  *       --dry-run}, {@code status})
  *   <li>{@value #REFUSED}: a safety guard refused the plan
+ *   <li>130, 143, 129: ended by SIGINT, SIGTERM or SIGHUP (128 + the signal's number, set by the JVM)
  * </ul>
  *
  * <pre class="language-shell">{@code

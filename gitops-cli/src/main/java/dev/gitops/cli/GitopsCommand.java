@@ -30,7 +30,10 @@ import picocli.CommandLine.Spec;
         "  0  success, nothing pending",
         "  1  error",
         "  2  changes pending (plan --detailed-exitcode, sync --dry-run, status)",
-        "  3  refused by a safety guard (for example the mass-deletion guard)"})
+        "  3  refused by a safety guard (for example the mass-deletion guard)",
+        "  130, 143, 129  ended by SIGINT (Ctrl-C), SIGTERM or SIGHUP (128 + the signal's",
+        "     number); what was applied and recorded stays. 'gitops run' exits 0 after a",
+        "     SIGTERM or SIGINT and reloads on SIGHUP (docs/agent.md)"})
 public final class GitopsCommand implements Callable<Integer> {
 
   /**

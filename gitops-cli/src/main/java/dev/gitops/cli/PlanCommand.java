@@ -106,6 +106,7 @@ final class PlanCommand implements Callable<Integer> {
     }
     try (Session s = Session.openReadOnly(target, options())) {
       Plan plan = s.reconciler().plan();
+      s.nothingRecorded().ifPresent(w::println);
       w.print(PlanRenderer.text(plan));
       if (out != null) {
         Path file = out.toAbsolutePath();

@@ -31,14 +31,22 @@ final class RollbackCommand implements Callable<Integer> {
   @Mixin
   SafetyOptions safety;
 
+  @Mixin
+  TimeoutOptions timeouts;
+
   @Spec
   CommandSpec spec;
+
+  /** The sync's options, as the flags set them (as for sync). */
+  SyncOptions options() {
+    return timeouts.applyTo(safety.applyTo(SyncOptions.defaults()));
+  }
 
   @Override
   public Integer call() {
     PrintWriter out = spec.commandLine().getOut();
     ProgressListener progress = new ProgressListener(out);
-    try (Session s = Session.open(target, safety.applyTo(SyncOptions.defaults()), List.of(progress))) {
+    try (Session s = Session.open(target, options(), List.of(progress))) {
       HistoryEntry entry = find(s.reconciler().history(), historyId);
       out.println("Rolling back to " + PlanRenderer.shortRevision(entry.revision()) + " (history entry " + entry.id() + ")");
       out.flush();

@@ -26,6 +26,7 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
@@ -264,6 +265,20 @@ final class Session implements AutoCloseable {
 
   Path stateDir() {
     return stateDir;
+  }
+
+  /**
+   * A line saying that the store records no sync, or empty when it does: then every resource is
+   * "to be created", and a mistyped {@code --target} or {@code --state} would look like a first
+   * sync unless it is said (as {@code history} says "No syncs recorded yet").
+   */
+  Optional<String> nothingRecorded() {
+    if (!(store instanceof FileStateStore f) || !f.isFresh() || !f.history().isEmpty()) {
+      return Optional.empty();
+    }
+    return Optional.of("Nothing recorded yet: the state store " + stateDir.toAbsolutePath().normalize() + " holds no sync"
+        + (Files.isDirectory(stateDir) ? "" : " (it does not exist)") + ", so everything Git declares is new to "
+        + target + ". If a sync ran there before, check --target and --state.");
   }
 
   @Override

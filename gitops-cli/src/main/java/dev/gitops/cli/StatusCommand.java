@@ -74,6 +74,7 @@ final class StatusCommand implements Callable<Integer> {
     }
     try (Session s = Session.openReadOnly(target, safety.applyTo(SyncOptions.defaults()))) {
       Plan plan = s.reconciler().plan();
+      s.nothingRecorded().ifPresent(out::println);
       print(plan, s, out);
       out.flush();
       return plan.hasChanges() || !plan.isComplete() || !unapplied(plan).isEmpty() ? ExitCodes.PENDING : ExitCodes.OK;
@@ -90,7 +91,11 @@ final class StatusCommand implements Callable<Integer> {
     List<Change> kept = plan.changes().stream()
         .filter(c -> c.action() == Action.SKIP && !unapplied.contains(c)).toList();
     if (!plan.hasChanges() && plan.isComplete() && unapplied.isEmpty()) {
-      out.println("In sync: " + s.target() + " matches " + rev + " (" + plan.changes().size() + " resources)"
+      // what matches is what Git declares and the target holds as declared: not what is left as it is (an
+      // orphan a rebuilt store keeps, a file --no-prune keeps), which is counted and listed on its own
+      int matching = plan.changes(Action.NOOP).size();
+      out.println("In sync: " + s.target() + " matches " + rev + " (" + matching
+          + (matching == 1 ? " resource)" : " resources)")
           + (kept.isEmpty() ? "." : "; " + kept.size() + " left as they are:"));
       printSkipped(kept, out);
       return;

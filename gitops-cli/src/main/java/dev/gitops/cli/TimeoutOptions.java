@@ -8,7 +8,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Option;
 
 /**
- * The provider call and whole-sync timeouts (shared by plan and sync), as the agent's {@code
+ * The provider call and whole-sync timeouts (shared by plan, sync, diff and rollback), as the agent's {@code
  * callTimeout} and {@code syncTimeout} per target: an Ansible run or a Terraform apply can take
  * longer than the engine's defaults.
  */

@@ -50,6 +50,17 @@ class HelpTextTest {
   }
 
   @Test
+  void theRootHelpListsEveryExitCodeTheCliUsesIncludingTheSignalOnes() {
+    String usage = Main.commandLine(new GitopsCommand(), new PrintWriter(new StringWriter()),
+        new PrintWriter(new StringWriter())).getUsageMessage(CommandLine.Help.Ansi.OFF);
+    String codes = usage.substring(usage.indexOf("Exit codes:")).replaceAll("\\s+", " ");
+    assertThat(codes).contains("0 success").contains("1 error").contains("2 changes pending")
+        .contains("3 refused by a safety guard")
+        // 128 + the signal's number, as docs/cli.md's table says
+        .contains("130, 143, 129 ended by SIGINT (Ctrl-C), SIGTERM or SIGHUP");
+  }
+
+  @Test
   void aCommandLineThatNamesASubcommandBuildsThatOneAloneWithTheSameHelpAndSettings() {
     assertThat(Main.subcommandNamedIn("sync", "--repo", "r")).isEqualTo("sync");
     assertThat(Main.subcommandNamedIn("-v", "history", "--target", "t")).isEqualTo("history");

@@ -34,6 +34,12 @@ class TargetAndStoreFlagsTest {
     return a;
   }
 
+  private static List<String> args(String command, String[] where, String... more) {
+    List<String> a = args(command, where);
+    a.addAll(List.of(more));
+    return a;
+  }
+
   private static Set<String> listing(Path dir) throws Exception {
     Set<String> out = new TreeSet<>();
     if (Files.exists(dir)) {
@@ -287,6 +293,46 @@ class TargetAndStoreFlagsTest {
   }
 
   @Test
+  void readOnlyCommandsSayNothingIsRecordedUntilASyncRanSoAMistypedStoreIsNoticed() throws Exception {
+    Path target = tmp.resolve("target");
+    Path store = target.resolve(".gitops");
+    String[] where = {"--repo", repo.dir().toString(), "--target", target.toString()};
+    String note = "Nothing recorded yet: the state store " + store + " holds no sync";
+    for (String command : List.of("plan", "status", "diff")) {
+      CliRun r = gitops(args(command, where).toArray(String[]::new));
+      assertThat(r.out().lines().findFirst()).as("%s", r).hasValueSatisfying(first -> assertThat(first)
+          .startsWith(note + " (it does not exist)").contains("check --target and --state"));
+      assertThat(r.out()).contains("app.properties");
+    }
+    CliRun markdown = gitops(args("diff", where, "--format", "markdown").toArray(String[]::new));
+    assertThat(markdown.out()).as("%s", markdown).startsWith("> " + note);
+    CliRun json = gitops(args("diff", where, "--format", "json").toArray(String[]::new));
+    assertThat(json.out()).as("the plan file format stays JSON").startsWith("{").doesNotContain("Nothing recorded");
+    // plan --out makes the store's secret key, and still no sync is recorded
+    assertThat(gitops(args("plan", where, "--out", tmp.resolve("p.json").toString()).toArray(String[]::new)).code())
+        .isZero();
+    assertThat(store).isDirectory();
+    assertThat(gitops(args("status", where).toArray(String[]::new)).out()).startsWith(note + ", so");
+
+    assertThat(gitops(args("sync", where).toArray(String[]::new)).code()).isZero();
+    for (String command : List.of("plan", "status", "diff")) {
+      CliRun r = gitops(args(command, where).toArray(String[]::new));
+      assertThat(r.code()).as("%s", r).isZero();
+      assertThat(r.out()).as("after a sync").doesNotContain("Nothing recorded");
+    }
+    // a mistyped --target: a plan that creates everything, and the note says which store it read
+    Path typo = tmp.resolve("targte");
+    CliRun status = gitops("status", "--repo", repo.dir().toString(), "--target", typo.toString());
+    assertThat(status.out()).as("%s", status).startsWith("Nothing recorded yet: the state store "
+        + typo.resolve(".gitops") + " holds no sync (it does not exist)");
+    assertThat(typo).doesNotExist();
+    // (a mistyped --state beside files this owner marked is refused outright, naming --rebuild-store)
+    CliRun state = gitops(args("status", where, "--state", tmp.resolve("stat").toString()).toArray(String[]::new));
+    assertThat(state.code()).as("%s", state).isEqualTo(ExitCodes.ERROR);
+    assertThat(state.err()).contains("the state store is missing or empty");
+  }
+
+  @Test
   void aLostStoreIsRefusedUntilRebuildStoreTakesWhatGitDeclaresBackAndPruningWorksAgain() throws Exception {
     String repoDir = repo.dir().toString();
     Path target = tmp.resolve("target");
@@ -309,6 +355,26 @@ class TargetAndStoreFlagsTest {
     assertThat(pruned.code()).as("%s", pruned).isZero();
     assertThat(target.resolve("conf/site.conf")).doesNotExist();
     assertThat(target.resolve("app.properties")).hasContent("name=shop");
+  }
+
+  @Test
+  void statusAfterARebuiltStoreCountsWhatMatchesGitNotTheOrphansItKeeps() throws Exception {
+    String[] where = {"--repo", repo.dir().toString(), "--target", tmp.resolve("target").toString(), "--state",
+        tmp.resolve("state").toString()};
+    assertThat(gitops(args("sync", where).toArray(String[]::new)).code()).isZero();
+    try (Stream<Path> s = Files.walk(tmp.resolve("state"))) {
+      s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    }
+    repo.remove("conf/site.conf").commit("drop site.conf");
+    CliRun rebuilt = gitops(args("sync", where, "--rebuild-store").toArray(String[]::new));
+    assertThat(rebuilt.code()).as("%s", rebuilt).isZero();
+    assertThat(rebuilt.out()).contains("orphan");
+
+    CliRun status = gitops(args("status", where).toArray(String[]::new));
+    assertThat(status.code()).as("%s", status).isZero();
+    // Git declares one file, which matches; the orphan is kept and listed, not counted as matching
+    assertThat(status.out()).contains(" matches main@sha1:").contains(" (1 resource); 1 left as they are:")
+        .contains("! files:file::conf/site.conf  (orphan");
   }
 
   @Test

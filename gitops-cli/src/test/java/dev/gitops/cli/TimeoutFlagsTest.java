@@ -15,8 +15,8 @@ import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 /**
- * {@code --call-timeout}, {@code --sync-timeout} and {@code --git-timeout} of plan and sync: what
- * they set, and bad values refused naming the flag.
+ * {@code --call-timeout}, {@code --sync-timeout} and {@code --git-timeout} of plan, sync, diff and
+ * rollback: what they set, and bad values refused naming the flag.
  */
 class TimeoutFlagsTest {
 
@@ -30,6 +30,43 @@ class TimeoutFlagsTest {
     PlanCommand c = new PlanCommand();
     new CommandLine(c).parseArgs(args);
     return c.options();
+  }
+
+  private static SyncOptions diff(String... args) {
+    DiffCommand c = new DiffCommand();
+    new CommandLine(c).parseArgs(args);
+    return c.options();
+  }
+
+  private static SyncOptions rollback(String... args) {
+    RollbackCommand c = new RollbackCommand();
+    new CommandLine(c).parseArgs(args);
+    return c.options();
+  }
+
+  @Test
+  void diffAndRollbackTakeTheSameTimeoutFlagsAsPlanAndSyncWithTheSameDefaults() {
+    for (SyncOptions o : List.of(diff("--repo", "r", "--call-timeout", "5m", "--sync-timeout", "45m"),
+        rollback("abc123", "--repo", "r", "--call-timeout", "PT5M", "--sync-timeout", "45m"))) {
+      assertThat(o.execution().callTimeout()).isEqualTo(Duration.ofMinutes(5));
+      assertThat(o.execution().syncTimeout()).isEqualTo(Duration.ofMinutes(45));
+    }
+    assertThat(rollback("abc123", "--repo", "r", "--no-prune", "--call-timeout", "30s").prune())
+        .as("the safety flags kept").isFalse();
+    assertThat(diff("--repo", "r").execution()).isEqualTo(plan("--repo", "r").execution())
+        .isEqualTo(ExecutionOptions.defaults());
+    assertThat(rollback("abc123", "--repo", "r").execution()).isEqualTo(sync("--repo", "r").execution())
+        .isEqualTo(ExecutionOptions.defaults());
+    // the same option class: the same flags, with the same labels and descriptions, in every command's help
+    CommandLine.Model.CommandSpec plan = new CommandLine(new PlanCommand()).getCommandSpec();
+    for (Object command : List.of(new DiffCommand(), new RollbackCommand(), new SyncCommand())) {
+      for (String flag : List.of("--call-timeout", "--sync-timeout")) {
+        CommandLine.Model.OptionSpec o = new CommandLine(command).getCommandSpec().findOption(flag);
+        assertThat(o).as("%s %s", command.getClass().getSimpleName(), flag).isNotNull();
+        assertThat(o.paramLabel()).isEqualTo(plan.findOption(flag).paramLabel());
+        assertThat(o.description()).isEqualTo(plan.findOption(flag).description());
+      }
+    }
   }
 
   @Test
@@ -64,18 +101,24 @@ class TimeoutFlagsTest {
   @Test
   void aBadDurationIsOneLineNamingTheFlagAndExitsOne() {
     for (String flag : List.of("--call-timeout", "--sync-timeout", "--git-timeout")) {
-      for (String command : List.of("sync", "plan")) {
+      for (List<String> command : List.of(List.of("sync"), List.of("plan"), List.of("diff"), List.of("rollback", "abc"))) {
         for (String bad : List.of("0s", "-5s", "abc", "", " ", "5", "1.5m", "PT0S", "PT-1S", "5 minutes",
             "99999999999999999999s")) {
-          CliRun r = gitops(command, "--repo", "unused", "--target", "unused", flag, bad);
+          CliRun r = gitops(args(command, "--repo", "unused", "--target", "unused", flag, bad));
           assertThat(r.code()).as("%s %s '%s': %s", command, flag, bad, r).isEqualTo(ExitCodes.ERROR);
           assertThat(r.err().lines().toList()).as("%s %s '%s'", command, flag, bad).singleElement().asString()
               .startsWith("gitops: ").contains(flag).contains("positive duration");
         }
-        CliRun missing = gitops(command, "--repo", "unused", "--target", "unused", flag);
+        CliRun missing = gitops(args(command, "--repo", "unused", "--target", "unused", flag));
         assertThat(missing.code()).isEqualTo(ExitCodes.ERROR);
         assertThat(missing.err()).contains(flag);
       }
     }
+  }
+
+  private static String[] args(List<String> command, String... more) {
+    List<String> all = new java.util.ArrayList<>(command);
+    all.addAll(List.of(more));
+    return all.toArray(String[]::new);
   }
 }

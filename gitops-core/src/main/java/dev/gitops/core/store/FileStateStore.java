@@ -364,6 +364,18 @@ public final class FileStateStore implements BatchedStateStore {
     return readOnly;
   }
 
+  /**
+   * Whether no sync ever wrote this store (it is missing, or holds at most a secret key): what
+   * {@link #load()} would report as {@linkplain StoredState#fresh() fresh}, found without reading
+   * the store. A tool tells its user so, since a mistyped store directory looks the same.
+   */
+  public boolean isFresh() {
+    synchronized (monitor) {
+      requireOpen();
+      return !Files.exists(dir.resolve("meta.json"));
+    }
+  }
+
   /** The store's directory. */
   public Path directory() {
     return dir;

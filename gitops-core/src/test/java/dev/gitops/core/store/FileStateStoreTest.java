@@ -137,6 +137,19 @@ class FileStateStoreTest extends StateStoreContract {
   }
 
   @Test
+  void isFreshSaysWhatLoadWouldUntilASyncWroteTheStoreWithoutReadingIt() {
+    try (FileStateStore s = open()) {
+      assertThat(s.isFresh()).as("missing").isTrue();
+      s.secretKey();
+      assertThat(s.isFresh()).as("a secret key alone records no sync").isEqualTo(s.load().fresh()).isTrue();
+    }
+    commitAndClose(resource(A, "{}"));
+    try (FileStateStore s = FileStateStore.openReadOnly(storeDir())) {
+      assertThat(s.isFresh()).isEqualTo(s.load().fresh()).isFalse();
+    }
+  }
+
+  @Test
   void aLockedButUnwrittenStoreStaysFresh() {
     try (FileStateStore s = open(); StoreLock l = s.lock(LONG)) {
       assertThat(s.load().fresh()).isTrue();
