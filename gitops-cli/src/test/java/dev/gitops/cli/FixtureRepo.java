@@ -46,6 +46,12 @@ final class FixtureRepo implements AutoCloseable {
     return git.commit().setMessage(message).setAuthor(who).setCommitter(who).setSign(false).setAllowEmpty(true).call().name();
   }
 
+  /** Moves the branch and the working tree back to {@code revision} ({@code git reset --hard}), as before a force push. */
+  FixtureRepo resetHard(String revision) throws GitAPIException {
+    git.reset().setMode(org.eclipse.jgit.api.ResetCommand.ResetType.HARD).setRef(revision).call();
+    return this;
+  }
+
   @Override
   public void close() {
     git.close();

@@ -412,6 +412,11 @@ public final class Reconciler implements AutoCloseable {
     Source.ReadRequest request = override != null ? null : readRequest(pinned, cancellation);
     NoChangeFastPath.Loaded loaded = NoChangeFastPath.load(source, store, fast ? request : null);
     StoredState stored = loaded.stored();
+    if (request != null) {
+      // what the store last applied: the source flags a new head that does not descend from it (a
+      // force push) even in a new process, which never read that revision itself
+      request = request.withPreviousRevision(stored.lastAppliedRevision());
+    }
     NoChangeFastPath.Read read = override != null ? new NoChangeFastPath.Read(override, null, false)
         : readSource(request, loaded, fast);
     NoChangeFastPath.rememberDigests(store, read, planWith);

@@ -37,15 +37,43 @@ public interface Source {
   /**
    * What the engine asks of a source.
    *
+   * <pre>{@code
+   * Source.ReadRequest head = new Source.ReadRequest(null, decoders, new Cancellation())
+   *     .withPreviousRevision(store.load().lastAppliedRevision());   // "main@sha1:<40 hex>", or ""
+   * }</pre>
+   *
    * @param pinnedRevision read this revision instead of the ref's head (rollback), or null
    * @param decoders the decoders of the providers, first claim wins
    * @param cancellation cancelled when the sync is
+   * @param previousRevision the revision the state store last recorded as applied for this target,
+   *     or {@code ""} when it recorded none (null is read as {@code ""}): a source that can tell
+   *     whether its new revision descends from it flags a rewritten history ({@link
+   *     State#historyRewritten()}) even in a process that never read that revision itself
    */
-  record ReadRequest(String pinnedRevision, List<Decoder> decoders, Cancellation cancellation) {
+  record ReadRequest(String pinnedRevision, List<Decoder> decoders, Cancellation cancellation,
+      String previousRevision) {
     /** Copies. */
     public ReadRequest {
       decoders = List.copyOf(decoders);
       Objects.requireNonNull(cancellation, "cancellation");
+      previousRevision = previousRevision == null ? "" : previousRevision;
+    }
+
+    /**
+     * A request with no previous revision ({@code ""}): the source compares the new revision only
+     * with what it read itself, if anything.
+     *
+     * <pre>{@code
+     * State s = source.read(new Source.ReadRequest(null, List.of(decoder), new Cancellation()));
+     * }</pre>
+     */
+    public ReadRequest(String pinnedRevision, List<Decoder> decoders, Cancellation cancellation) {
+      this(pinnedRevision, decoders, cancellation, "");
+    }
+
+    /** This request with {@code previousRevision} ({@code null} or {@code ""}: none). */
+    public ReadRequest withPreviousRevision(String previousRevision) {
+      return new ReadRequest(pinnedRevision, decoders, cancellation, previousRevision);
     }
   }
 }

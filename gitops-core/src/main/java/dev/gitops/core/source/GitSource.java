@@ -83,9 +83,14 @@ import org.slf4j.LoggerFactory;
  * directories on its path.
  *
  * <p><b>Revisions</b> read {@code <ref short name>@sha1:<40 hex>} (for a semver range, the name of
- * the matching tag; for a commit ref, the ref as given). When the new commit does not descend from
- * the one read before (a force push), the state is read in full and flagged {@linkplain
- * State#historyRewritten() history rewritten}. A {@linkplain ReadRequest#pinnedRevision() pinned
+ * the matching tag; for a commit ref, the ref as given). When the new commit of the ref does not
+ * descend from the one this instance read before or, when it read none of that ref, from the
+ * request's {@linkplain ReadRequest#previousRevision() previous revision} (the one the state store
+ * last recorded as applied, which the {@code Reconciler} passes, so a new process sees it too), the
+ * state is read in full and flagged {@linkplain State#historyRewritten() history rewritten} (a
+ * force push). A previous revision whose commit the cache does not hold (a new or cleared cache),
+ * or whose relation the cache's shallow history cannot settle, is not flagged: nothing is known to
+ * have been rewritten. A {@linkplain ReadRequest#pinnedRevision() pinned
  * revision} (a 40-hex commit id or a revision string) reads that commit instead of the ref's head.
  * A commit id (pinned, or given as the ref) must be reachable from a branch or tag of the
  * repository as it is now, even when the cache still holds it: a commit a force push removed is
@@ -159,8 +164,11 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
   private Repository repository;
   private Path cacheDir;
   private LastRead last;
+  /** The commit of the ref that the last read of the ref's head returned, and that ref; null before one. */
   private ObjectId lastHeadCommit;
   private String lastHeadRef;
+  /** Whether {@link #fingerprint} resolved the head once: it answers only before anything was read. */
+  private boolean fingerprinted;
   private int fetches;
   private int listings;
   /** What shapes the decoded content besides the commit, the path, the variables and the decoders. */
@@ -333,12 +341,9 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
       RevCommit commit = walk.parseCommit(commitId);
       String revision = target.label() + "@sha1:" + commit.name();
       verify(commit, revision);
-      boolean rewritten = !target.pinned() && lastHeadCommit != null && target.refName() != null
-          && target.refName().equals(lastHeadRef) && !descends(walk, commit, lastHeadCommit);
+      boolean rewritten = rewritten(walk, target, commit, revision, request);
       if (rewritten) {
-        LOG.warn("{}: {} does not descend from {} (history rewritten); reading in full", describe(), revision,
-            lastHeadCommit.name());
-        treeDecoder.clear();
+        treeDecoder.clear();  // "reading in full"
       }
       List<Resource> resources;
       try (ObjectReader reader = repo.newObjectReader()) {
@@ -431,7 +436,7 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
   @Override
   public synchronized Optional<Fingerprinted.Resolved> fingerprint(ReadRequest request) {
     Objects.requireNonNull(request, "request");
-    if (last != null || lastHeadCommit != null || (local != null && local.problem() != null)) {
+    if (last != null || lastHeadCommit != null || fingerprinted || (local != null && local.problem() != null)) {
       return Optional.empty();
     }
     try {
@@ -442,10 +447,9 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
         RevCommit commit = walk.parseCommit(fetch(repo, target));
         String revision = target.label() + "@sha1:" + commit.name();
         verify(commit, revision);
-        if (!target.pinned()) {
-          lastHeadCommit = commit.copy();
-          lastHeadRef = target.refName();
-        }
+        // not remembered as the last head read: the read that follows (in full, or since the store's
+        // records) still checks the commit against the request's previous revision
+        fingerprinted = !target.pinned();
         Fingerprinted.Resolved resolved = resolved(target.label(), commit, optionsKey);
         resolving = new Resolving(target, commit.copy(), optionsKey, resolved);
         return Optional.of(resolved);
@@ -494,6 +498,9 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
         return Optional.empty();
       }
       State state = State.of(revision, delta.get().resources());
+      if (rewritten(walk, now.target(), commit, revision, request)) {
+        state = state.asHistoryRewritten();
+      }
       // not remembered as the last read: a read after this one (the caller's full read when the plan
       // changes a key taken from a record) decodes, so whatever a decoder keeps for the apply is kept
       resolving = null;
@@ -560,16 +567,88 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
     }
   }
 
-  private boolean descends(RevWalk walk, RevCommit commit, ObjectId previous) throws IOException {
+  /**
+   * Whether {@code commit}, the head of {@code target}, does not descend from the ref's previous
+   * commit: the one this instance read last when it read this ref, else the one the request's
+   * {@linkplain ReadRequest#previousRevision() previous revision} names for the same ref label.
+   * Never for a pinned read or a commit ref, and no walk when the commit is the previous one.
+   */
+  private boolean rewritten(RevWalk walk, Target target, RevCommit commit, String revision, ReadRequest request)
+      throws IOException {
+    if (target.pinned() || target.refName() == null) {
+      return false;
+    }
+    boolean remembered = lastHeadCommit != null && target.refName().equals(lastHeadRef);
+    ObjectId previous = remembered ? lastHeadCommit : recordedCommit(request.previousRevision(), target.label());
+    if (previous == null || descends(walk, commit, previous, remembered)) {
+      return false;
+    }
+    LOG.warn("{}: {} does not descend from {}{} (history rewritten)", describe(), revision,
+        previous.name(), remembered ? "" : ", the revision last applied");
+    return true;
+  }
+
+  /** The commit {@code previousRevision} names when it is a revision of {@code label}, else null. */
+  private static ObjectId recordedCommit(String previousRevision, String label) {
+    Matcher m = REVISION.matcher(previousRevision);
+    return m.matches() && m.group(1).equals(label) ? ObjectId.fromString(m.group(2).toLowerCase(java.util.Locale.ROOT)) : null;
+  }
+
+  /**
+   * Whether {@code commit} descends from {@code previous} (or is it). A previous commit this
+   * instance read ({@code remembered}) that the cache lost counts as rewritten, as before; one
+   * only recorded (a new process, perhaps a new cache) that the cache does not hold, or whose
+   * relation to {@code commit} the cache's shallow history cannot settle, counts as descended: a
+   * missing commit proves nothing.
+   */
+  private boolean descends(RevWalk walk, RevCommit commit, ObjectId previous, boolean remembered) throws IOException {
     if (commit.getId().equals(previous)) {
       return true;
     }
     try {
       RevCommit prev = walk.parseCommit(previous);
-      return walk.isMergedInto(prev, commit);
+      if (walk.isMergedInto(prev, commit)) {
+        return true;
+      }
     } catch (org.eclipse.jgit.errors.MissingObjectException e) {
-      LOG.warn("{}: previous commit {} is not in the cache; treating history as rewritten", describe(), previous.name());
+      if (remembered) {
+        LOG.warn("{}: previous commit {} is not in the cache; treating history as rewritten", describe(),
+            previous.name());
+        return false;
+      }
+      LOG.debug("{}: the Git cache lacks {} or history between it and {} ({}); not checked for a rewritten history",
+          describe(), previous.name(), commit.name(), e.getMessage());
+      return true;
+    }
+    if (!remembered && shallowBetween(commit, previous)) {
+      LOG.debug("{}: the Git cache's history of {} stops at a shallow commit {} may lie behind; not checked for a"
+          + " rewritten history", describe(), commit.name(), previous.name());
+      return true;
+    }
+    return false;
+  }
+
+  /**
+   * Whether the cache's history of {@code commit} holds a shallow commit (its parents not fetched)
+   * that is not in {@code previous}'s history: {@code previous} may then be one of its ancestors
+   * the cache cannot show. A shallow commit {@code previous} descends from cannot hide it.
+   */
+  private boolean shallowBetween(RevCommit commit, ObjectId previous) throws IOException {
+    java.util.Set<ObjectId> shallow = repository.getObjectDatabase().getShallowCommits();
+    if (shallow.isEmpty()) {
       return false;
+    }
+    try (RevWalk walk = new RevWalk(repository)) {
+      walk.markStart(walk.parseCommit(commit));
+      walk.markUninteresting(walk.parseCommit(previous));
+      for (RevCommit c = walk.next(); c != null; c = walk.next()) {
+        if (shallow.contains(c)) {
+          return true;
+        }
+      }
+      return false;
+    } catch (org.eclipse.jgit.errors.MissingObjectException e) {
+      return true;
     }
   }
 
@@ -602,7 +681,7 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
   private Target pinned(String pinnedRevision) {
     Matcher m = REVISION.matcher(pinnedRevision.trim());
     if (m.matches()) {
-      return new Target(null, m.group(1), ObjectId.fromString(m.group(2).toLowerCase()), true);
+      return new Target(null, m.group(1), ObjectId.fromString(m.group(2).toLowerCase(java.util.Locale.ROOT)), true);
     }
     if (HEX40.matcher(pinnedRevision.trim()).matches()) {
       return new Target(null, ref, ObjectId.fromString(pinnedRevision.trim().toLowerCase()), true);
@@ -753,8 +832,11 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
       return target.advertised();
     }
     checkCache(repo);
-    // incremental when the previous head is here, so ancestry can be checked; shallow otherwise
-    int depth = lastHeadCommit != null && repo.getObjectDatabase().has(lastHeadCommit) ? 0 : 1;
+    // incremental when the previous head is here (the one read last, else the one an earlier process
+    // fetched last), so ancestry can be checked; shallow otherwise
+    Ref cached = lastHeadCommit != null ? null : repo.exactRef(local);
+    ObjectId base = lastHeadCommit != null ? lastHeadCommit : cached == null ? null : cached.getObjectId();
+    int depth = base != null && repo.getObjectDatabase().has(base) ? 0 : 1;
     runFetch(repo, List.of(new RefSpec("+" + target.refName() + ":" + local)), depth);
     Ref fetched = repo.exactRef(local);
     ObjectId commit = fetched == null ? null : peelToCommit(repo, fetched.getObjectId());
