@@ -15,6 +15,7 @@ import dev.gitops.api.Plan;
 import dev.gitops.api.PlanMismatchException;
 import dev.gitops.api.Resource;
 import dev.gitops.api.ResourceKey;
+import dev.gitops.api.SourceException;
 import dev.gitops.api.State;
 import dev.gitops.api.StoreException;
 import dev.gitops.api.SyncEvent;
@@ -100,6 +101,11 @@ import org.slf4j.LoggerFactory;
  * {@linkplain Builder#store store} handed to its builder: {@link #close()} closes both (a {@code
  * GitSource} without a cache directory deletes its temporary clone then). Providers and listeners
  * stay the caller's: a provider may serve several reconcilers, so closing one never closes them.
+ * A store records no owner: a store instance an open reconciler of another {@linkplain
+ * Builder#owner owner} holds is refused by {@link Builder#build()} unless every provider of both
+ * {@linkplain Provider#marksObjects() marks its objects}, since each would delete what the other
+ * recorded. A listener that throws is logged once per sync (its further failures at debug) and
+ * misses that event; the sync goes on.
  * Provider calls run on worker threads the reconciler keeps between syncs (an idle one ends after
  * 30 seconds); {@link #close()} ends them, a call it abandoned when its provider returns.
  *
@@ -153,6 +159,54 @@ public final class Reconciler implements AutoCloseable {
     this.planner = new Planner(owner, options.planOptions());
     this.executor = new Executor(options.execution());
     this.calls = new ProviderCalls(options.execution().callTimeout());
+  }
+
+  /**
+   * The open reconcilers of each store instance, weakly both ways (a reconciler dropped without
+   * {@link #close()}, and then its store, are collected as before). A store records no owner: an
+   * owner reads every record in it as its own. Owners whose providers all mark objects tell each
+   * other's objects apart by the marks and may share one store; without marks the second owner
+   * would plan every key the first recorded as removed from its Git and delete it, so {@link
+   * Builder#build()} refuses that.
+   */
+  private static final Map<StateStore, List<Holder>> OPEN_BY_STORE = new java.util.WeakHashMap<>();
+
+  /** An open reconciler of a store: its owner and the first of its providers that marks nothing (null: all mark). */
+  private record Holder(java.lang.ref.WeakReference<Reconciler> reconciler, String owner, String unmarked) {}
+
+  /** Registers this reconciler on its store, refusing another owner's open reconciler there unless all mark. */
+  private void register() {
+    String unmarked = providers.values().stream().filter(p -> !p.marksObjects()).map(Provider::id).sorted()
+        .findFirst().orElse(null);
+    synchronized (OPEN_BY_STORE) {
+      List<Holder> open = OPEN_BY_STORE.computeIfAbsent(store, s -> new ArrayList<>());
+      open.removeIf(h -> h.reconciler().get() == null);
+      for (Holder other : open) {
+        if (!other.owner().equals(owner) && (unmarked != null || other.unmarked() != null)) {
+          String provider = unmarked != null ? unmarked : other.unmarked();
+          String providerOwner = unmarked != null ? owner : other.owner();
+          throw new IllegalStateException("reconciler '" + owner + "': its store (" + store.getClass().getName()
+              + ") is held by the open reconciler of owner '" + other.owner() + "', and provider '" + provider
+              + "' of owner '" + providerOwner + "' does not mark its objects: each owner would take the other's"
+              + " records as its own and delete what it does not declare. Give each owner a store of its own, or"
+              + " close the other reconciler first");
+        }
+      }
+      open.add(new Holder(new java.lang.ref.WeakReference<>(this), owner, unmarked));
+    }
+  }
+
+  /** Drops this reconciler from its store's open reconcilers. */
+  private void unregister() {
+    synchronized (OPEN_BY_STORE) {
+      List<Holder> open = OPEN_BY_STORE.get(store);
+      if (open != null) {
+        open.removeIf(h -> h.reconciler().get() == this || h.reconciler().get() == null);
+        if (open.isEmpty()) {
+          OPEN_BY_STORE.remove(store);
+        }
+      }
+    }
   }
 
   /** A builder. */
@@ -295,6 +349,7 @@ public final class Reconciler implements AutoCloseable {
         return;
       }
       closed = true;
+      unregister();
       try {
         if (source instanceof AutoCloseable c) {
           c.close();
@@ -375,6 +430,9 @@ public final class Reconciler implements AutoCloseable {
 
   private <T> T locked(Work<T> work) {
     syncLock.lock();
+    synchronized (listenerFailures) {
+      listenerFailures.clear();  // a listener's failures are said once per sync
+    }
     try {
       try (StoreLock ignored = lockStore()) {
         return work.run();
@@ -601,6 +659,12 @@ public final class Reconciler implements AutoCloseable {
       return read;  // announced once its plan is known to change nothing
     }
     State decoded = source.read(request);
+    if (decoded == null) {
+      // a custom source's bug: named here, not as a NullPointerException from deep in the planner
+      throw new SourceException("source " + source.describe() + " returned no desired state (null) for "
+          + (request.pinnedRevision() == null ? "the head" : "revision " + request.pinnedRevision())
+          + ": Source.read must return a State or throw a SourceException");
+    }
     announce(decoded);
     return new NoChangeFastPath.Read(decoded, source instanceof Fingerprinted f ? f.lastRead().orElse(null) : null,
         false);
@@ -700,6 +764,19 @@ public final class Reconciler implements AutoCloseable {
     }
   }
 
+  /**
+   * What {@code e}, thrown by a call of {@code p}, says: its message when that names the provider
+   * (the engine's own bounds, a {@code ProviderException}), else the provider and the exception
+   * itself, so that a bare {@code NullPointerException} from a custom provider still says whose it is.
+   */
+  private static String providerFailure(Provider p, RuntimeException e) {
+    String message = e.getMessage();
+    if (e instanceof GitOpsException && message != null) {
+      return message;
+    }
+    return "provider '" + p.id() + "' threw " + e;
+  }
+
   /** Observes {@code keys} through {@code p}, normalized, into {@code out}. */
   private void observe(Provider p, Set<ResourceKey> keys, CallContext ctx, Map<ResourceKey, Observation> out) {
     Map<ResourceKey, Observation> raw;
@@ -714,7 +791,7 @@ public final class Reconciler implements AutoCloseable {
       LOG.warn("provider '{}' failed to observe {} keys ({}); each key's reason in the plan says why", p.id(),
           keys.size(), e.getClass().getName());
       for (ResourceKey k : keys) {
-        out.put(k, Observation.unknown(k, "observe failed: " + e.getMessage()));
+        out.put(k, Observation.unknown(k, "observe failed: " + providerFailure(p, e)));
       }
       return;
     }
@@ -1123,8 +1200,29 @@ public final class Reconciler implements AutoCloseable {
         }
         // A listener must not break a sync (an assertion of a test's listener, a class it cannot
         // load): its failure is logged and otherwise ignored, while provider calls may be running.
-        LOG.warn("sync listener {} failed on {}: {}", l, e.getClass().getSimpleName(), ex.toString());
+        listenerFailed(l, e, ex);
       }
+    }
+  }
+
+  /**
+   * How often each listener failed in the current sync (or plan), reset when the next one takes
+   * the sync lock: a listener that throws on every event is said once at WARN, with its stack,
+   * not once per event of a sync of thousands of keys.
+   */
+  private final Map<SyncListener, Integer> listenerFailures = new java.util.IdentityHashMap<>();
+
+  private void listenerFailed(SyncListener l, SyncEvent e, Throwable ex) {
+    int failures;
+    synchronized (listenerFailures) {
+      failures = listenerFailures.merge(l, 1, Integer::sum);
+    }
+    if (failures == 1) {
+      LOG.warn("sync listener {} failed on {} (the event is dropped for it; its further failures in this sync are"
+          + " logged at debug): {}", l, e.getClass().getSimpleName(), ex.toString(), ex);
+    } else {
+      LOG.debug("sync listener {} failed again, on {} (failure {} in this sync): {}", l, e.getClass().getSimpleName(),
+          failures, ex.toString());
     }
   }
 
@@ -1253,7 +1351,9 @@ public final class Reconciler implements AutoCloseable {
      *
      * @throws IllegalStateException naming what is missing: the {@code source} ({@link #source} or
      *     {@link #desiredState}), a {@code provider} ({@link #provider}) or the {@code store}
-     *     ({@link #store} or {@link #inMemoryStore})
+     *     ({@link #store} or {@link #inMemoryStore}); or naming both owners when the store instance is
+     *     held by an open reconciler of another owner and a provider of either does not {@linkplain
+     *     Provider#marksObjects() mark its objects} (each would prune the other's)
      */
     public Reconciler build() {
       if (source == null) {
@@ -1270,7 +1370,14 @@ public final class Reconciler implements AutoCloseable {
         LOG.warn("reconciler '{}' keeps its state in memory: nothing it applied or owns survives a restart, so after"
             + " one it cannot prune what it created; give it .store(FileStateStore.open(dir)) to keep it", owner);
       }
-      return new Reconciler(this);
+      Reconciler r = new Reconciler(this);
+      try {
+        r.register();
+      } catch (RuntimeException e) {
+        r.executor.close();  // it started no thread yet; nothing of the refused reconciler stays behind
+        throw e;
+      }
+      return r;
     }
   }
 }

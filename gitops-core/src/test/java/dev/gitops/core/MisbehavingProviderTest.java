@@ -209,4 +209,131 @@ class MisbehavingProviderTest {
       release.countDown();
     }
   }
+
+  @Test
+  void anObserveThatThrowsMakesItsKeysUnknownNamingTheProviderAndWhatItThrew() {
+    SyncResult r = syncWith(observing(keys -> {
+      throw new IllegalStateException("connection reset");
+    }));
+
+    assertThat(r.status()).isEqualTo(SyncResult.Status.INCOMPLETE);
+    assertThat(r.plan().change(A).orElseThrow().reason())
+        .contains("provider 'm' threw java.lang.IllegalStateException: connection reset");
+    assertThat(store.load().inventory()).isEmpty();
+  }
+
+  @Test
+  void anApplyThatThrowsAnErrorFailsItsKeyNamingTheProviderAndKeepsItsPendingRecord() {
+    Provider p = new DelegatingProvider(live) {
+      @Override
+      public dev.gitops.api.Outcome apply(dev.gitops.api.Change change, CallContext ctx) {
+        throw new StackOverflowError();
+      }
+    };
+
+    SyncResult r = syncWith(p);
+
+    assertThat(r.status()).isEqualTo(SyncResult.Status.FAILED);
+    assertThat(r.outcomes().get(A).message()).isEqualTo("provider 'm' threw java.lang.StackOverflowError");
+    assertThat(store.load().inventory()).doesNotContainKey(A);
+    assertThat(store.load().pending()).as("it may have landed: its fields still count as owned").containsKey(A);
+  }
+
+  @Test
+  void aBatchWithoutTheOutcomesAskedForFailsThoseKeysAndNeverRecordsAnotherKey() {
+    ResourceKey x = ReconcilerTest.key("x");
+    Provider p = new DelegatingProvider(live) {
+      @Override
+      public boolean prefersBatches() {
+        return true;
+      }
+
+      @Override
+      public Map<ResourceKey, dev.gitops.api.Outcome> applyAll(List<dev.gitops.api.Change> changes, CallContext ctx) {
+        return Map.of(x, dev.gitops.api.Outcome.created());
+      }
+    };
+
+    SyncResult r = syncWith(p);
+
+    assertThat(r.outcomes().get(A).message()).isEqualTo("provider 'm' returned no outcome for " + A);
+    assertThat(r.outcomes()).doesNotContainKey(x);
+    assertThat(store.load().inventory()).isEmpty();
+  }
+
+  @Test
+  void anApplyThatIgnoresItsCancellationIsEndedByTheSyncTimeoutAsUnknownKeepingItsPendingRecord() {
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    Provider p = new DelegatingProvider(live) {
+      @Override
+      public dev.gitops.api.Outcome apply(dev.gitops.api.Change change, CallContext ctx) {
+        long end = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(20);
+        while (release.getCount() > 0 && System.nanoTime() < end) {
+          try {
+            release.await(50, java.util.concurrent.TimeUnit.MILLISECONDS);
+          } catch (InterruptedException ignored) {
+            // this provider ignores interrupts
+          }
+        }
+        return dev.gitops.api.Outcome.created();
+      }
+    };
+    SyncOptions o = SyncOptions.builder().execution(dev.gitops.core.apply.ExecutionOptions.defaults()
+        .withSyncTimeout(java.time.Duration.ofMillis(400))).build();
+    State want = State.of("r1", List.of(ReconcilerTest.res("a", "{'v':1}")));
+    try (Reconciler rec = Reconciler.builder().source(Source.of(() -> want)).provider(p).store(store).options(o)
+        .build()) {
+      long start = System.nanoTime();
+      SyncResult r = rec.sync();
+
+      assertThat((System.nanoTime() - start) / 1_000_000).as("bounded by the sync timeout").isLessThan(15_000);
+      assertThat(r.outcomes().get(A).kind()).isEqualTo(dev.gitops.api.Outcome.Kind.UNKNOWN);
+      assertThat(r.outcomes().get(A).message()).contains("sync timed out");
+      assertThat(store.load().pending()).containsKey(A);
+      assertThat(store.load().inventory()).doesNotContainKey(A);
+    } finally {
+      release.countDown();
+    }
+  }
+
+  @Test
+  void aListenerThatThrowsOnEveryEventIsReportedOnceAndTheSyncStillRecords() {
+    State want = State.of("r1", List.of(ReconcilerTest.res("a", "{'v':1}"), ReconcilerTest.res("b", "{'v':2}")));
+    try (LogCapture logs = LogCapture.of(Reconciler.class, "WARN");
+        Reconciler rec = Reconciler.builder().source(Source.of(() -> want)).provider(live).store(store)
+            .listener(e -> {
+              throw new IllegalStateException("listener bug");
+            }).build()) {
+      SyncResult r = rec.sync();
+      SyncResult again = rec.sync();
+
+      assertThat(r.isSuccessful()).as(r.toString()).isTrue();
+      assertThat(again.isSuccessful()).isTrue();
+      assertThat(store.load().inventory()).containsKeys(A, B);
+      assertThat(logs.lines().stream().filter(l -> l.contains("sync listener")))
+          .as("once per sync, not once per event").hasSize(2)
+          .allMatch(l -> l.contains("listener bug"));
+    }
+  }
+
+  @Test
+  void aSourceThatReturnsNoStateFailsTheSyncNamingTheSource() {
+    Source broken = new Source() {
+      @Override
+      public State read(ReadRequest request) {
+        return null;
+      }
+
+      @Override
+      public String describe() {
+        return "my-config-db";
+      }
+    };
+    try (Reconciler rec = Reconciler.builder().source(broken).provider(live).store(store).build()) {
+      org.assertj.core.api.Assertions.assertThatThrownBy(rec::sync)
+          .isInstanceOf(dev.gitops.api.SourceException.class)
+          .hasMessageContaining("source my-config-db returned no desired state (null)");
+    }
+    assertThat(store.load().inventory()).isEmpty();
+  }
 }

@@ -204,6 +204,9 @@ class PlanFileTest {
   void aPlanReviewedForOneOwnerIsRefusedToAnother() {
     String file = world.planFile();
     Map<?, ?> liveBefore = Map.copyOf(world.provider.live);
+    // another owner may take the store (its provider marks nothing) once the reviewer's reconciler is closed;
+    // the in-memory store outlives that close
+    world.reconciler.close();
     try (Reconciler other = Reconciler.builder().source(dev.gitops.api.spi.Source.of(world.desired::get))
         .provider(world.provider).store(world.store).owner("someone-else").build()) {
       assertThatThrownBy(() -> other.apply(PlanCodec.fromJson(file)))

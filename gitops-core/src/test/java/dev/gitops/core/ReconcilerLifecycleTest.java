@@ -242,4 +242,36 @@ class ReconcilerLifecycleTest {
           .noneMatch(e -> e instanceof SyncEvent.Aborted);
     }
   }
+
+  /**
+   * A store records no owner: a second owner given the same store instance, with a provider that
+   * marks nothing, would take the first owner's records as its own and delete every key its Git
+   * does not declare. It is refused when built, naming both owners and the provider.
+   */
+  @Test
+  void aSecondOwnerOnTheSameStoreWithoutMarksIsRefusedBeforeItDeletesTheFirstOwnersObjects() {
+    MapProvider live = new MapProvider("m", false);
+    InMemoryStateStore store = new InMemoryStateStore();
+    State four = State.of("r1", List.of(ReconcilerTest.res("a", "{'v':1}"), ReconcilerTest.res("b", "{'v':1}"),
+        ReconcilerTest.res("c", "{'v':1}"), ReconcilerTest.res("d", "{'v':1}")));
+    State one = State.of("r1", List.of(ReconcilerTest.res("d", "{'v':1}")));
+    Reconciler first = Reconciler.builder().source(Source.of(() -> four)).provider(live).store(store).owner("one")
+        .build();
+    assertThat(first.sync().isSuccessful()).isTrue();
+
+    assertThatThrownBy(() -> Reconciler.builder().source(Source.of(() -> one)).provider(live).store(store)
+        .owner("two").build())
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("reconciler 'two'").hasMessageContaining("owner 'one'")
+        .hasMessageContaining("provider 'm'").hasMessageContaining("does not mark its objects");
+    assertThat(live.live).hasSize(4);
+    assertThat(store.load().inventory()).hasSize(4);
+
+    // the same owner may open the store again, and once the first is closed another owner may take it
+    Reconciler again = Reconciler.builder().source(Source.of(() -> four)).provider(live).store(store).owner("one")
+        .build();
+    again.close();
+    first.close();
+    Reconciler.builder().source(Source.of(() -> one)).provider(live).store(store).owner("two").build().close();
+  }
 }

@@ -7,6 +7,7 @@ import dev.gitops.api.ConflictException;
 import dev.gitops.api.DependencyCycleException;
 import dev.gitops.api.Documents;
 import dev.gitops.api.FieldPath;
+import dev.gitops.api.GitOpsException;
 import dev.gitops.api.Health;
 import dev.gitops.api.Observation;
 import dev.gitops.api.Outcome;
@@ -843,7 +844,7 @@ final class ExecutionRun {
       for (Node n : call.nodes) {
         Reading r;
         if (obs.error() != null) {
-          r = new Reading(Health.unknown("observe failed: " + obs.error()));
+          r = new Reading(Health.unknown("observe failed: provider '" + n.key().provider() + "' threw " + obs.error()));
         } else {
           r = obs.readings().get(n.key());
         }
@@ -853,7 +854,10 @@ final class ExecutionRun {
   }
 
   private static Outcome fromException(Node n, Throwable t) {
-    String message = t.getMessage() == null ? t.toString() : t.getMessage();
+    // The engine's own exceptions name the key and what was wrong; anything else a provider threw
+    // (a NullPointerException, a StackOverflowError) is named with the provider and its type.
+    String message = t instanceof GitOpsException && t.getMessage() != null ? t.getMessage()
+        : "provider '" + n.key().provider() + "' threw " + t;
     if (t instanceof ConflictException) {
       return new Outcome(Outcome.Kind.UNKNOWN, message, t, Map.of());
     }
