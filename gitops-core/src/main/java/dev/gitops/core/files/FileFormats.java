@@ -1,9 +1,12 @@
 package dev.gitops.core.files;
 
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.io.ContentReference;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.core.util.DefaultIndenter;
@@ -18,11 +21,15 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLParser;
 import dev.gitops.api.Documents;
+import java.io.CharConversionException;
 import java.io.IOException;
 import java.io.StringWriter;
 import java.io.Writer;
 import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
 import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
@@ -105,25 +112,78 @@ final class FileFormats {
 
   /**
    * Parses one structured document. A YAML stream with more than one document is refused: one
-   * file is one resource.
+   * file is one resource. Empty documents after the first (a trailing {@code ---}, as generators and
+   * editors leave one) hold nothing and are not counted.
    *
-   * @throws IOException with the parser's location when the text is not valid
+   * @throws IOException with the parser's location when the text is not valid (bytes that are not
+   *     UTF-8 at the line of the first bad byte)
    */
   static JsonNode parse(Format format, byte[] bytes) throws IOException {
     if (bytes.length > MAX_STRUCTURED_BYTES) {
       throw new IOException("structured file is larger than " + MAX_STRUCTURED_BYTES + " bytes");
     }
     ObjectMapper mapper = format == Format.JSON ? JSON : YAML;
-    if (format == Format.YAML) {
-      checkYaml(bytes);
-    }
-    try (JsonParser p = mapper.createParser(bytes)) {
-      JsonNode tree = mapper.readTree(p);
-      if (format == Format.YAML && p.nextToken() != null) {
-        throw new IOException("more than one YAML document (line "
-            + p.currentTokenLocation().getLineNr() + "); a structured file holds exactly one");
+    try {
+      if (format == Format.YAML) {
+        checkYaml(bytes);
       }
-      return Documents.freeze(tree);
+      try (JsonParser p = mapper.createParser(bytes)) {
+        JsonNode tree = mapper.readTree(p);
+        if (format == Format.YAML) {
+          // from here on an empty plain scalar (what an empty document holds) reads as a null with no
+          // text, while '' stays a string and an explicit 'null' or '~' keeps its text
+          ((YAMLParser) p).enable(YAMLParser.Feature.EMPTY_STRING_AS_NULL);
+        }
+        for (JsonToken t = format == Format.YAML ? p.nextToken() : null; t != null; t = p.nextToken()) {
+          if (t != JsonToken.VALUE_NULL || !p.getText().isEmpty()) {
+            throw new JsonParseException(p, "more than one YAML document: a second starts at line "
+                + p.currentTokenLocation().getLineNr() + "; a structured file holds exactly one");
+          }
+        }
+        return Documents.freeze(tree);
+      }
+    } catch (IOException e) {
+      // the decoder's message (wrapped by the YAML parser) counts bytes and chars of its buffer, not
+      // lines: say where in the file
+      int bad = badCharacters(e) ? firstBadUtf8(bytes) : -1;
+      if (bad < 0) {
+        throw e;
+      }
+      int line = 1;
+      for (int i = 0; i < bad; i++) {
+        line += bytes[i] == '\n' || bytes[i] == '\r' && (i + 1 == bytes.length || bytes[i + 1] != '\n') ? 1 : 0;
+      }
+      throw new JsonParseException(null, "not UTF-8 (byte 0x" + String.format("%02X", bytes[bad] & 0xff)
+          + " at offset " + bad + ", line " + line + "); structured files are read as UTF-8",
+          new JsonLocation(ContentReference.unknown(), bad, -1, line, -1));
+    }
+  }
+
+  /** Whether {@code e} or one of its causes is a failure to decode characters. */
+  private static boolean badCharacters(Throwable e) {
+    for (Throwable c = e; c != null; c = c.getCause() == c ? null : c.getCause()) {
+      if (c instanceof CharConversionException) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** The offset of the first byte of {@code bytes} that does not belong to valid UTF-8, or -1. */
+  private static int firstBadUtf8(byte[] bytes) {
+    CharsetDecoder dec = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+        .onUnmappableCharacter(CodingErrorAction.REPORT);
+    ByteBuffer in = ByteBuffer.wrap(bytes);
+    CharBuffer out = CharBuffer.allocate(4096);
+    while (true) {
+      CoderResult r = dec.decode(in, out, true);
+      if (r.isError()) {
+        return in.position();
+      }
+      if (r.isUnderflow()) {
+        return -1;
+      }
+      out.clear();
     }
   }
 

@@ -87,7 +87,8 @@ import org.slf4j.LoggerFactory;
  *       UTF-8 without NUL bytes (Git's test for text), else {@code {"contentBase64": "<base64>", "mode": "0644"}}. The content is a scalar,
  *       so a changed file replaces the whole text.
  *   <li>A {@code .json}, {@code .yaml} or {@code .yml} file matching a {@linkplain
- *       Builder#structured structured glob} is {@code {"data": <parsed tree>, "mode": "0644"}} and
+ *       Builder#structured structured glob} is {@code {"data": <parsed tree>, "mode": "0644"}} (one
+ *       YAML document: empty ones after it, such as a trailing {@code ---}, are not counted) and
  *       is compared structurally: the engine's three-way merge sees its fields, so fields added by
  *       hand at paths Git never owned survive a sync. It is written as Git's bytes whenever the
  *       target's data equal Git's (comments and formatting kept); when fields kept from the live

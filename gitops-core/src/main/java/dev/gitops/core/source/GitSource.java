@@ -97,7 +97,9 @@ import org.slf4j.LoggerFactory;
  * refused, naming it.
  *
  * <p><b>Untrusted content.</b> Symbolic links and submodules anywhere under the sub-path are
- * refused (they are never followed), and so is an entry named like a Git directory ({@code .git}
+ * refused (they are never followed) unless a {@code .gitopsignore} excludes them (they are then
+ * left out, never read); so is a tree nested more than 256 directories deep, and so is an entry
+ * named like a Git directory ({@code .git}
  * in any case, and its NTFS and HFS+ spellings, which Git itself refuses to check out); so is a
  * file a decoder would read, or a directory walked, named in bytes that are not UTF-8 (named {@code
  * \xNN} in the refusal: read as Latin-1, as JGit reads such a name, it would be another name, and

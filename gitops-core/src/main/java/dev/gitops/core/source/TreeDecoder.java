@@ -89,6 +89,14 @@ final class TreeDecoder {
   /** How many files shown by name when files go unread. */
   static final int SAMPLE = 5;
 
+  /**
+   * The most directories a path may nest below the sub-path (git's own {@code core.maxTreeDepth} is
+   * 2048; real repositories nest a few dozen at most): the walk recurses per
+   * directory, so a crafted tree thousands of levels deep would otherwise end the read with a
+   * {@link StackOverflowError} rather than an error naming it, even on a thread with a small stack.
+   */
+  static final int MAX_DEPTH = 256;
+
   TreeDecoder(VariableSubstitution variables, long maxFileSize, String repository) {
     this.variables = variables;
     this.maxFileSize = maxFileSize;
@@ -187,12 +195,31 @@ final class TreeDecoder {
       this.before = before;
     }
 
+    /** How many directories {@code dir} (relative to the sub-path, {@code ""} for its root) is below it. */
+    private int depth(String dir) {
+      if (dir.isEmpty()) {
+        return 0;
+      }
+      int n = 1;
+      for (int i = dir.indexOf('/'); i >= 0; i = dir.indexOf('/', i + 1)) {
+        n++;
+      }
+      return n;
+    }
+
     String repoPath(String rel) {
       return subPath.isEmpty() ? rel : rel.isEmpty() ? subPath : subPath + "/" + rel;
     }
 
     void tree(ObjectId treeId, String dir, List<IgnoreLevel> ignores, boolean ignored) throws IOException {
       cancellation.throwIfCancelled();
+      if (depth(dir) > MAX_DEPTH) {
+        int cut = Math.max(1, dir.lastIndexOf('/', 60));
+        String shown = dir.length() > 120 ? dir.substring(0, cut) + "/.../" + dir.substring(dir.lastIndexOf('/') + 1) : dir;
+        throw new SourceException(repoPath(shown) + " at " + revision + " in " + repository + " nests more than "
+            + MAX_DEPTH + " directories deep below the path; such trees are refused (git refuses them past"
+            + " core.maxTreeDepth)");
+      }
       List<String> above = new ArrayList<>(ignores.size());
       for (IgnoreLevel level : ignores) {
         above.add(level.dir() + "\0" + level.blob());
@@ -257,7 +284,7 @@ final class TreeDecoder {
           String rel = dir.isEmpty() ? name : dir + "/" + name;
           String raw = notUtf8(name, tw);
           FileMode mode = tw.getFileMode(0);
-          // checked before ignore rules: untrusted trees must not carry links anywhere under the sub-path
+          // checked before ignore rules: git itself refuses such trees, so none is a repository's by mistake
           if (GitDirNames.isGitDir(name)) {
             // git refuses such trees (fsck: hasDotgit); written into a target that is a work tree it
             // would be that repository: hooks and config that run code
@@ -265,16 +292,24 @@ final class TreeDecoder {
                 + " is named like a Git directory ('.git'); Git refuses such paths and they are never read"
                 + " (remove it from the repository)");
           }
+          boolean isDir = mode == FileMode.TREE;
+          boolean skip = ignored || isIgnored(levels, rel, isDir);
+          if ((mode == FileMode.SYMLINK || mode == FileMode.GITLINK) && skip && !rel.equals(CONFIG_FILE)) {
+            // an excluded link or submodule is never read (nor followed): the rest of the tree is
+            LOG.debug("{} at {} is a {} that {} excludes; not read", repoPath(rel), revision,
+                mode == FileMode.SYMLINK ? "symbolic link" : "submodule", IGNORE_FILE);
+            continue;
+          }
           if (mode == FileMode.SYMLINK) {
             throw new SourceException(repoPath(rel) + " at " + revision + " in " + repository
-                + " is a symbolic link; symlinks are not followed (remove it from the repository)");
+                + " is a symbolic link; symlinks are not followed (remove it from the repository, or exclude it in "
+                + IGNORE_FILE + ")");
           }
           if (mode == FileMode.GITLINK) {
             throw new SourceException(repoPath(rel) + " at " + revision + " in " + repository
-                + " is a submodule (gitlink); submodules are not read");
+                + " is a submodule (gitlink); submodules are not read (exclude it in " + IGNORE_FILE + ", or read"
+                + " the submodule's repository with a source of its own)");
           }
-          boolean isDir = mode == FileMode.TREE;
-          boolean skip = ignored || isIgnored(levels, rel, isDir);
           if (raw != null && !skip && (isDir || claimed(decoders, rel))) {
             // JGit reads such a name as Latin-1: a file would be written under another name than
             // Git's, and two entries (Latin-1 and UTF-8 'é') would decode to one key, the last
@@ -525,8 +560,8 @@ final class TreeDecoder {
         }
         FileMode was = tw.getFileMode(0);
         FileMode is = tw.getFileMode(1);
-        // a path through a .git entry: the full read refuses it, naming it
-        if (GitDirNames.gitDirSegment(rel) != null || tw.getNameString().equals(IGNORE_FILE) || rel.equals(CONFIG_FILE)
+        // a path through a .git entry, or nested too deep: the full read refuses it, naming it
+        if (GitDirNames.gitDirSegment(rel) != null || tw.getDepth() >= MAX_DEPTH || tw.getNameString().equals(IGNORE_FILE) || rel.equals(CONFIG_FILE)
             || !plain(was) || !plain(is) || ignoreFileAbove(reader, treeId, rel) || together(configured, rel)) {
           LOG.debug("{} at {} changed in a way only a full read decides", rel, revision);
           return Optional.empty();

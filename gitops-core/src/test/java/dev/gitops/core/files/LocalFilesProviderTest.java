@@ -800,6 +800,27 @@ class LocalFilesProviderTest {
   }
 
   @Test
+  void aStructuredFileIsOneDocumentWhateverItsLineEndsAndTrailingEmptyDocumentsAndItsErrorsNameTheLine() {
+    Decoder d = provider().decoder().orElseThrow();
+    // a trailing '---' (with or without a comment after it) holds nothing: the file is still one document
+    for (String text : List.of("a: 1\n---\n", "a: 1\r\n---\r\n# end\r\n", "a: 1\n---\n---\n")) {
+      Resource r = d.decode(new SourceFile("config/t.yaml", "b", text.getBytes(StandardCharsets.UTF_8), "rev1")).get(0);
+      assertThat(r.document().get("data")).as(text).isEqualTo(json("{\"a\":1}"));
+    }
+    // a second document with content is refused at its line, LF or CRLF alike; so is an explicit null one
+    for (String text : List.of("a: 1\n\n---\nb: 2\n", "a: 1\r\n\r\n---\r\nb: 2\r\n", "a: 1\n\n---\nnull\n")) {
+      assertThatThrownBy(() -> d.decode(new SourceFile("config/m.yaml", "b", text.getBytes(StandardCharsets.UTF_8),
+          "rev1"))).as(text).isInstanceOf(DecodeException.class).hasMessageStartingWith("config/m.yaml:4@rev1")
+          .hasMessageContaining("more than one YAML document");
+    }
+    // bytes that are not UTF-8 are named at their line, not at the top of the file
+    byte[] latin1 = "a: 1\r\nb: 2\r\nc: caf\u00e9\r\n".getBytes(StandardCharsets.ISO_8859_1);
+    assertThatThrownBy(() -> d.decode(new SourceFile("config/l.yaml", "b", latin1, "rev1")))
+        .isInstanceOf(DecodeException.class).hasMessageStartingWith("config/l.yaml:3@rev1")
+        .hasMessageContaining("not UTF-8 (byte 0xE9").hasMessageNotContaining("CharConversionException");
+  }
+
+  @Test
   void decoderRefusesFilesMappingIntoTheStoreDirectory() {
     Decoder d = provider().decoder().orElseThrow();
     assertThatThrownBy(() -> d.decode(new SourceFile(".gitops/lock", "b", new byte[0], "rev1")))

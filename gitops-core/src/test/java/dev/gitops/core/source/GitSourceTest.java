@@ -387,6 +387,42 @@ class GitSourceTest {
         .hasMessageContaining(daemon.url("repo")).hasMessageContaining("main@sha1:");
   }
 
+  @Test
+  void aSymlinkOrSubmoduleTheIgnoreFileExcludesIsLeftOutAndTheRestRead() throws Exception {
+    String first = repo.write("a.yaml", manifest("a", "1")).commit("one");
+    repo.write(".gitopsignore", "/vendor/\nREADME.md\ncharts/*/values.yaml\n")
+        .symlink("README.md", "docs/README.md").symlink("escape.yaml", "/etc/passwd")
+        .symlink("charts/web/values.yaml", "../../../../etc/shadow").write("charts/web/b.yaml", manifest("b", "2"));
+    // an empty directory is how git leaves a submodule that is not checked out: 'add -A' keeps the gitlink
+    java.nio.file.Files.createDirectories(repo.dir().resolve("vendor/lib"));
+    repo.git("update-index", "--add", "--cacheinfo", "160000," + first + ",vendor/lib");
+    repo.commit("links");
+    assertThat(repo.git("ls-tree", "-r", "HEAD")).contains("160000 commit " + first + "\tvendor/lib");
+    GitSource s = source(builder(daemon.url("repo")).ref("main"));
+    // a link the ignore file does not exclude is still refused, and the message says how to exclude it
+    assertThatThrownBy(() -> read(s)).isInstanceOf(SourceException.class).hasMessageContaining("escape.yaml at ")
+        .hasMessageContaining("symlinks are not followed").hasMessageContaining("exclude it in .gitopsignore");
+
+    repo.write(".gitopsignore", "/vendor/\nREADME.md\ncharts/*/values.yaml\nescape.yaml\n").commit("exclude");
+    State st = read(s);
+    assertThat(value(st, "a")).isEqualTo("1");
+    assertThat(value(st, "b")).isEqualTo("2");
+    assertThat(st.resources()).hasSize(2);
+
+    // a submodule nobody excludes is refused naming how to exclude it
+    repo.write(".gitopsignore", "README.md\ncharts/*/values.yaml\nescape.yaml\n").commit("vendor back");
+    assertThatThrownBy(() -> read(s)).isInstanceOf(SourceException.class).hasMessageContaining("vendor/lib at ")
+        .hasMessageContaining("submodule").hasMessageContaining("exclude it in .gitopsignore");
+  }
+
+  @Test
+  void aRepositoryConfigThatIsASymlinkIsRefusedEvenWhenExcluded() throws Exception {
+    repo.write("a.yaml", manifest("a", "1")).write(".gitopsignore", ".gitops.yaml\n").symlink(".gitops.yaml", "a.yaml")
+        .commit("config link");
+    assertThatThrownBy(() -> read(source(builder(daemon.url("repo")).ref("main")))).isInstanceOf(SourceException.class)
+        .hasMessageContaining(".gitops.yaml at ").hasMessageContaining("symbolic link");
+  }
+
   /**
    * Commits on main a tree holding a.yaml and a file at {@code path} (each segment a directory but
    * the last), written with JGit's inserter: git itself refuses to build such trees.
@@ -462,6 +498,45 @@ class GitSourceTest {
             .hasMessageContaining("Git directory");
       }
     }
+  }
+
+  @Test
+  void aTreeNestedDeeperThanGitAllowsIsRefusedNamingItRatherThanOverflowingTheStack() throws Throwable {
+    repo.write("a.yaml", manifest("a", "0")).commit("init");
+    // git's own limit (core.maxTreeDepth) is read, on a thread with a small stack (an agent's pool)
+    commitCrafted("d/".repeat(TreeDecoder.MAX_DEPTH) + "deep.yaml", manifest("deep", "1"));
+    GitSource atLimit = source(GitSource.builder().url(repo.dir().toString()).ref("main").cacheDir(tmp.resolve("c1")));
+    assertThat(value(onSmallStack(() -> read(atLimit)), "deep")).isEqualTo("1");
+
+    GitSource s = source(GitSource.builder().url(repo.dir().toString()).ref("main").cacheDir(tmp.resolve("c2")));
+    Source.ReadRequest request = new Source.ReadRequest(null, List.of(yaml), new Cancellation());
+    State before = s.read(request);
+    String fingerprint = s.lastRead().orElseThrow().fingerprint();
+    String sha = commitCrafted("d/".repeat(5_000) + "deep.yaml", manifest("deep", "2"));
+    assertThat(s.readSince(request, fingerprint, before.resources().values()))
+        .as("the read since the last one leaves the depth to the full read").isEmpty();
+    assertThatThrownBy(() -> onSmallStack(() -> read(s))).isInstanceOf(SourceException.class)
+        .hasMessageContaining("at main@sha1:" + sha).hasMessageContaining(repo.dir().toString())
+        .hasMessageContaining("more than " + TreeDecoder.MAX_DEPTH + " directories deep");
+  }
+
+  /** What {@code read} returns on a thread with a 512 KiB stack; what it throws is rethrown. */
+  private static State onSmallStack(java.util.function.Supplier<State> read) throws Throwable {
+    State[] out = new State[1];
+    Throwable[] failed = new Throwable[1];
+    Thread t = new Thread(null, () -> {
+      try {
+        out[0] = read.get();
+      } catch (Throwable e) {
+        failed[0] = e;
+      }
+    }, "small-stack", 512 * 1024);
+    t.start();
+    t.join();
+    if (failed[0] != null) {
+      throw failed[0];
+    }
+    return out[0];
   }
 
   @Test
