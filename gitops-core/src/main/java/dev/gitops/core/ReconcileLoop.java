@@ -163,8 +163,10 @@ public final class ReconcileLoop implements AutoCloseable {
 
   /**
    * Stops the loop: a sync in flight is cancelled, and the loop's thread has ended (or a warning
-   * says it did not within 10 s) when this returns. The reconciler is not closed: it is the
-   * caller's (close it after the loop).
+   * says it did not within 10 s) when this returns. Called on the loop's own thread (from a
+   * listener of its sync), it cannot wait for that thread: it cancels the sync and returns at once,
+   * and the thread ends when the sync unwinds. The reconciler is not closed: it is the caller's
+   * (close it after the loop).
    */
   @Override
   public void close() {
