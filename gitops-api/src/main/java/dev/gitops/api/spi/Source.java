@@ -38,6 +38,7 @@ public interface Source {
    * What the engine asks of a source.
    *
    * <pre>{@code
+   * List<Decoder> decoders = List.of(provider.decoder().orElseThrow());
    * Source.ReadRequest head = new Source.ReadRequest(null, decoders, new Cancellation())
    *     .withPreviousRevision(store.load().lastAppliedRevision());   // "main@sha1:<40 hex>", or ""
    * }</pre>
@@ -64,7 +65,8 @@ public interface Source {
      * with what it read itself, if anything.
      *
      * <pre>{@code
-     * State s = source.read(new Source.ReadRequest(null, List.of(decoder), new Cancellation()));
+     * State s = gitSource.read(new Source.ReadRequest(null, List.of(provider.decoder().orElseThrow()),
+   *     new Cancellation()));
      * }</pre>
      */
     public ReadRequest(String pinnedRevision, List<Decoder> decoders, Cancellation cancellation) {
