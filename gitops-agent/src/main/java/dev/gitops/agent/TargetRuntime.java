@@ -58,7 +58,7 @@ final class TargetRuntime {
   static TargetRuntime start(TargetConfig c, Shared shared) {
     ownerOnlyDirectory(c.store());
     GitSource.Builder git = GitSource.builder().url(c.url()).cacheDir(c.store().resolve("git-cache"))
-        .timeout(c.gitTimeout());
+        .timeout(c.gitTimeout()).maxFileSize(c.maxFileSize());
     if (c.ref() != null) {
       git.ref(c.ref());
     }

@@ -591,6 +591,29 @@ class AgentTest {
     assertThat(Files.readString(live.resolve("motd"))).isEqualTo("hello\n");
   }
 
+  @Test
+  void theSourcesFileSizeLimitIsTheOneItsEntryGives() throws Exception {
+    TempGitRepo repo = repo("big");
+    int big = 2 * 1024 * 1024;
+    repo.write("config.json", "{\"data\": \"" + "x".repeat(big - 13) + "\"}\n");
+    repo.commit("a 2 MiB config");
+    String target = """
+          - name: %s
+            source: {url: "%s"%s}
+            provider: {type: files, directory: %s}
+            interval: 1h
+        """;
+    Agent agent = start(config("  watchConfig: false\n", target.formatted("limited", repo.uri(), "", "limited")
+        + target.formatted("raised", repo.uri(), ", maxFileSize: 4MiB", "raised")));
+    await("the raised one synced", () -> succeeded(agent, "raised"));
+    assertThat(Files.size(dir.resolve("raised/config.json"))).isEqualTo(big);
+    await("the default one failed", () -> agent.status().stream()
+        .anyMatch(s -> s.target().equals("limited") && s.result().equals("error")));
+    assertThat(TargetStatus.read(dir.resolve("state"), "limited")).hasValueSatisfying(s -> assertThat(s.lastError())
+        .contains("config.json").contains("more than the limit of 1048576 bytes").contains("source.maxFileSize"));
+    assertThat(dir.resolve("limited/config.json")).doesNotExist();
+  }
+
   /** A clock tests move by hand. */
   static final class MutableClock extends Clock {
     private volatile Instant now = Instant.now();

@@ -71,6 +71,63 @@ class TargetOptionsTest {
   }
 
   @Test
+  void theSourcesFileSizeLimitComesFromItsEntry() throws IOException {
+    Path f = dir.resolve("agent.yaml");
+    Map<String, Long> accepted = Map.of("4MiB", 4L << 20, "512KiB", 512L << 10, "1GiB", 1L << 30, "3000000", 3_000_000L,
+        "\"3000000\"", 3_000_000L, "010", 10L);
+    for (Map.Entry<String, Long> size : accepted.entrySet()) {
+      Files.writeString(f, """
+          targets:
+            - name: fleet
+              source:
+                url: https://example.com/r.git
+                maxFileSize: %s
+              provider: {type: files, directory: live}
+          """.formatted(size.getKey()));
+      AgentConfig c = AgentConfig.load(f, Map.of("files", new FilesProviderFactory()), Map.of(), true);
+      assertThat(c.targets().get(0).maxFileSize()).as(size.getKey()).isEqualTo(size.getValue());
+    }
+    Files.writeString(f, """
+        targets:
+          - name: fleet
+            source: {url: https://example.com/r.git}
+            provider: {type: files, directory: live}
+        """);
+    assertThat(AgentConfig.load(f, Map.of("files", new FilesProviderFactory()), Map.of(), true).targets().get(0)
+        .maxFileSize()).isEqualTo(dev.gitops.core.source.GitSource.DEFAULT_MAX_FILE_SIZE);
+
+    for (String bad : List.of("0", "0MiB", "-1", "-4MiB", "4MB", "4mib", "4 MiB", "4TiB", "1.5", "1.5MiB", "MiB",
+        "\"\"", "abc", "true", "[4MiB]", "{size: 4}", "9223372036854775808", "8589934592GiB", "0x400")) {
+      Files.writeString(f, """
+          targets:
+            - name: fleet
+              source:
+                url: https://example.com/r.git
+                maxFileSize: %s
+              provider: {type: files, directory: live}
+          """.formatted(bad));
+      ConfigException e = catchThrowableOfType(ConfigException.class,
+          () -> AgentConfig.load(f, Map.of("files", new FilesProviderFactory()), Map.of(), true));
+      assertThat(e).as(bad).isNotNull();
+      assertThat(e.line()).as(bad).isEqualTo(5);
+      assertThat(e.getMessage()).as(bad).contains("agent.yaml:5: targets[0].source.maxFileSize: must be a positive size"
+          + " in bytes or with a unit KiB, MiB or GiB");
+    }
+  }
+
+  @Test
+  void aSizeReadsAsTheCommandLineReadsIt() {
+    assertThat(ConfigNode.parseSize("4MiB")).hasValue(4L << 20);
+    assertThat(ConfigNode.parseSize("1")).hasValue(1);
+    assertThat(ConfigNode.parseSize(String.valueOf(Long.MAX_VALUE))).hasValue(Long.MAX_VALUE);
+    assertThat(ConfigNode.parseSize((Long.MAX_VALUE >> 30) + "GiB")).hasValue((Long.MAX_VALUE >> 30) << 30);
+    for (String bad : new String[] {null, "", "0", "-1", "+1", "4M", "4 MiB", "9223372036854775808",
+        ((Long.MAX_VALUE >> 10) + 1) + "KiB"}) {
+      assertThat(ConfigNode.parseSize(bad)).as(bad).isEmpty();
+    }
+  }
+
+  @Test
   void policiesBecomeTheDeletionBudget() throws IOException {
     SyncOptions o = options("    prune: false\n    policies: {maxDeletions: 3, maxDeletionPercent: 40, detectOnly: true}\n");
     assertThat(o.prune()).isFalse();

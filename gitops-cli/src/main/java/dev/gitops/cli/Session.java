@@ -128,6 +128,9 @@ final class Session implements AutoCloseable {
     if (t.gitTimeout != null) {
       source.timeout(t.gitTimeout);
     }
+    if (t.maxFileSize != null) {
+      source.maxFileSize(t.maxFileSize);
+    }
     StateStore store;
     try {
       store = readOnly ? FileStateStore.openReadOnly(stateDir) : FileStateStore.open(stateDir);

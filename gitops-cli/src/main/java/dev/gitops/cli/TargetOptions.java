@@ -1,5 +1,6 @@
 package dev.gitops.cli;
 
+import dev.gitops.agent.config.ConfigNode;
 import dev.gitops.agent.providers.InvalidOptionException;
 import dev.gitops.agent.providers.KubernetesProviderFactory;
 import dev.gitops.agent.providers.LocalRepository;
@@ -15,6 +16,7 @@ import java.util.List;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.function.Consumer;
+import picocli.CommandLine;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -181,6 +183,21 @@ public final class TargetOptions {
       description = "How long connecting to the repository, or one read from it, may take (default: 60s, whole "
           + "seconds); a server that stops answering then fails the read.")
   Duration gitTimeout;
+
+  /** The largest file read from the repository, in bytes, or null for the source's default. */
+  @Option(names = "--max-file-size", paramLabel = "SIZE", converter = SizeConverter.class,
+      description = "The largest file read from the repository: bytes, or with a unit KiB, MiB or GiB, such as 4MiB "
+          + "(default: 1MiB); a larger file that .gitopsignore does not leave out fails the read.")
+  Long maxFileSize;
+
+  /** picocli's hook: its message is printed as the one-line usage error, after the flag's name. */
+  static final class SizeConverter implements CommandLine.ITypeConverter<Long> {
+    @Override
+    public Long convert(String value) {
+      return ConfigNode.parseSize(value).orElseThrow(() -> new CommandLine.TypeConversionException(
+          "'" + value + "' is not " + ConfigNode.SIZE_FORMS));
+    }
+  }
 
   /** User name for HTTPS basic authentication. */
   @Option(names = "--username", paramLabel = "USER",

@@ -218,7 +218,8 @@ public record AgentConfig(Path file, Path stateDir, int maxConcurrentSyncs, Dura
       throw source.error(noValue(source) + "required: where the desired state comes from (url, ref, path,"
           + " credentials)");
     }
-    source.allowOnly("url", "ref", "path", "credentials", "knownHosts", "acceptUnknownHosts", "timeout");
+    source.allowOnly("url", "ref", "path", "credentials", "knownHosts", "acceptUnknownHosts", "timeout",
+        "maxFileSize");
     // A URL (scheme:// or scp-like user@host:path) as written; anything else is a local path, from the file's directory.
     String written = source.string("url", "the Git repository: a URL or a local path");
     String url = written.contains("://") || written.matches("[^/]+@[^/:]+:.*") ? written : source.path("url").toString();
@@ -253,7 +254,8 @@ public record AgentConfig(Path file, Path stateDir, int maxConcurrentSyncs, Dura
     return new TargetConfig(name, url, source.optionalString("ref").orElse(null),
         source.optionalString("path").orElse(null), GitCredentials.read(source.get("credentials")).orElse(null),
         source.optionalPath("knownHosts").orElse(null), source.bool("acceptUnknownHosts", false),
-        source.duration("timeout", GitSource.DEFAULT_TIMEOUT), type, setup, store,
+        source.duration("timeout", GitSource.DEFAULT_TIMEOUT),
+        source.size("maxFileSize", GitSource.DEFAULT_MAX_FILE_SIZE), type, setup, store,
         t.optionalString("owner").orElse(name), interval, t.number("jitter", 0, 0.5, 0.1),
         atLeast(t, "maxBackoff", Duration.ofMinutes(10)),
         t.duration("callTimeout", ExecutionOptions.defaults().callTimeout()),

@@ -25,6 +25,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -43,6 +44,10 @@ import java.util.regex.Pattern;
 public final class ConfigNode {
 
   private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h|d)");
+  private static final Pattern SIZE = Pattern.compile("(\\d+)(KiB|MiB|GiB)?");
+
+  /** The forms of a size, for messages. */
+  public static final String SIZE_FORMS = "a positive size in bytes or with a unit KiB, MiB or GiB, such as 4MiB";
   private static final int MAX_BYTES = 1 << 20;
 
   private final Path file;
@@ -417,6 +422,49 @@ public final class ConfigNode {
     // deadlines and waits would overflow
     return d == null || d.isNegative() || d.isZero() || d.compareTo(ExecutionOptions.MAX) > 0 ? Optional.empty()
         : Optional.of(d);
+  }
+
+  /**
+   * The positive size in bytes at {@code name} ({@code 1048576}, {@code 512KiB}, {@code 4MiB},
+   * {@code 1GiB}), or {@code otherwise}.
+   */
+  public long size(String name, long otherwise) {
+    ConfigNode c = get(name);
+    if (c.isAbsent()) {
+      return otherwise;
+    }
+    // a number is read as written: 010 is ten bytes, not YAML 1.1's octal eight
+    String text = c.node.isTextual() || c.node.isIntegralNumber() ? c.numbers.getOrDefault(c.pointer, c.node.asText())
+        : "";
+    return parseSize(text).orElseThrow(() -> c.error("must be " + SIZE_FORMS + ", got " + c.node));
+  }
+
+  /**
+   * The positive size {@code text} spells, in bytes: digits, optionally followed by {@code KiB},
+   * {@code MiB} or {@code GiB} (powers of 1024); empty when it spells none (zero, a sign, another
+   * unit, more than a long holds): the one reading of a size for configuration files and
+   * command-line flags alike.
+   *
+   * <pre>{@code
+   * long limit = ConfigNode.parseSize("4MiB").orElseThrow();   // 4194304
+   * }</pre>
+   */
+  public static OptionalLong parseSize(String text) {
+    Matcher m = SIZE.matcher(text == null ? "" : text.trim());
+    if (!m.matches()) {
+      return OptionalLong.empty();
+    }
+    int shift = m.group(2) == null ? 0 : switch (m.group(2)) {
+      case "KiB" -> 10;
+      case "MiB" -> 20;
+      default -> 30;
+    };
+    try {
+      long n = Long.parseLong(m.group(1));
+      return n == 0 || n > Long.MAX_VALUE >> shift ? OptionalLong.empty() : OptionalLong.of(n << shift);
+    } catch (NumberFormatException e) {
+      return OptionalLong.empty();  // more digits than a long holds
+    }
   }
 
   /** The path at {@code name}, relative to the configuration file's directory; required. */

@@ -27,6 +27,7 @@ import java.util.Objects;
  * @param knownHosts the SSH known_hosts file, or null
  * @param acceptUnknownHosts accept an SSH host not in known_hosts (a changed key is always refused)
  * @param gitTimeout how long connecting to the repository, setting up an SSH session or one read may take
+ * @param maxFileSize the largest file the source reads, in bytes
  * @param providerType the provider's type ({@code files}, or one a provider module adds)
  * @param provider what makes the provider
  * @param store the state store's directory
@@ -46,7 +47,7 @@ import java.util.Objects;
  * @param line the line where the target starts
  */
 public record TargetConfig(String name, String url, String ref, String path, GitCredentials credentials,
-    Path knownHosts, boolean acceptUnknownHosts, Duration gitTimeout, String providerType,
+    Path knownHosts, boolean acceptUnknownHosts, Duration gitTimeout, long maxFileSize, String providerType,
     ProviderFactory.Setup provider, Path store, String owner, Duration interval, double jitter, Duration maxBackoff,
     Duration callTimeout, Duration syncTimeout, boolean prune, boolean detectOnly, boolean adopt, int maxDeletions,
     int maxDeletionPercent, boolean allowEmpty, JsonNode definition, int line) {

@@ -64,6 +64,7 @@ class DocumentedConfigTest {
     assertThat(c.targets()).singleElement().satisfies(t -> {
       assertThat(t.maxDeletions()).isEqualTo(10);
       assertThat(t.maxDeletionPercent()).isEqualTo(50);
+      assertThat(t.maxFileSize()).as("source.maxFileSize: 1MiB").isEqualTo(1L << 20);
     });
     assertThat(c.notifiers()).extracting(NotifierConfig::type).containsExactly("webhook", "github", "gitlab");
   }

@@ -139,6 +139,9 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
   /** The network timeout of a source built without {@link Builder#timeout}: 60 seconds. */
   public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(60);
 
+  /** The largest file a source built without {@link Builder#maxFileSize} reads: 1 MiB. */
+  public static final long DEFAULT_MAX_FILE_SIZE = 1024 * 1024;
+
   private static final Logger LOG = LoggerFactory.getLogger(GitSource.class);
   private static final Pattern HEX40 = Pattern.compile("[0-9a-fA-F]{40}");
   private static final Pattern REVISION = Pattern.compile("(.+)@sha1:([0-9a-fA-F]{40})");
@@ -1227,7 +1230,7 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
     private boolean strictHostKeyChecking = true;
     private Map<String, String> variables = Map.of();
     private boolean substitution;
-    private long maxFileSize = 1024 * 1024;
+    private long maxFileSize = DEFAULT_MAX_FILE_SIZE;
     private Path keyRing;
     private Duration timeout = DEFAULT_TIMEOUT;
     private final List<Decoder> globDecoders = new ArrayList<>();
@@ -1376,7 +1379,10 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
       return this;
     }
 
-    /** The largest file read, in bytes (default 1 MiB); a larger file fails the read. */
+    /**
+     * The largest file read, in bytes (default {@link #DEFAULT_MAX_FILE_SIZE}, 1 MiB); a larger file
+     * fails the read.
+     */
     public Builder maxFileSize(long bytes) {
       if (bytes <= 0) {
         throw new IllegalArgumentException("maxFileSize must be > 0, got " + bytes);

@@ -97,6 +97,12 @@ final class TreeDecoder {
    */
   static final int MAX_DEPTH = 256;
 
+  /**
+   * Where the file size limit is raised, for the refusal: the library's own message is the one
+   * {@code gitops} and the agent print, so it names their settings too.
+   */
+  static final String LIMIT_SETTINGS = "--max-file-size, the agent's source.maxFileSize, GitSource.Builder.maxFileSize";
+
   TreeDecoder(VariableSubstitution variables, long maxFileSize, String repository) {
     this.variables = variables;
     this.maxFileSize = maxFileSize;
@@ -504,7 +510,7 @@ final class TreeDecoder {
     long size = reader.getObjectSize(blob, Constants.OBJ_BLOB);
     if (size > maxFileSize) {
       throw new DecodeException(Origin.of(rel, 0, revision), "file is " + size + " bytes, more than the limit of "
-          + maxFileSize + " bytes (GitSource.Builder.maxFileSize) in " + repository + "; list it in " + IGNORE_FILE
+          + maxFileSize + " bytes (" + LIMIT_SETTINGS + ") in " + repository + "; list it in " + IGNORE_FILE
           + " to leave it out");
     }
     try {

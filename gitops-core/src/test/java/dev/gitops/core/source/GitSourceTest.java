@@ -600,7 +600,9 @@ class GitSourceTest {
     GitSource s = source(builder(daemon.url("repo")).ref("main").maxFileSize(1000));
     assertThatThrownBy(() -> read(s)).isInstanceOf(DecodeException.class)
         .hasMessageContaining("big.yaml").hasMessageContaining("bytes").hasMessageContaining("1000")
-        .hasMessageContaining(daemon.url("repo")).hasMessageContaining(".gitopsignore");
+        .hasMessageContaining(daemon.url("repo")).hasMessageContaining(".gitopsignore")
+        // every place the limit is raised: the CLI's flag, the agent's field, the builder
+        .hasMessageContaining("(--max-file-size, the agent's source.maxFileSize, GitSource.Builder.maxFileSize)");
   }
 
   @Test
