@@ -76,6 +76,15 @@ import org.slf4j.LoggerFactory;
  * call's deadline) before another one starts. Removed hosts are decommissioned with the decommission
  * playbook (when set) and then dropped; the engine's deletion guard applies to them.
  *
+ * <p>Owner: the provider marks no host ({@link #marksObjects()} is false), so the managed inventory
+ * belongs to one owner, the {@linkplain CallContext#owner() owner} whose sync first wrote it, and
+ * its state file records it. Another owner pointed at the same {@code inventoryOut} (with the
+ * same state store it would take the first owner's hosts for its own and decommission those its
+ * own Git lacks) is refused: observing gives it every key UNKNOWN, so its plan is incomplete and
+ * deletes nothing, and applying fails every change PERMANENT, before anything runs; both messages
+ * name the managed inventory, the owner it belongs to and the owner asking. A state file written
+ * by an older build, which records no owner, is claimed by the first owner whose sync writes it.
+ *
  * <p>Drift: with {@link Builder#checkDrift(boolean)}, observing runs the playbook with {@code
  * --check --diff} on hosts that are in sync with Git; a host with changed (or failed) tasks is
  * observed with {@code converged: false} and the per-task diffs under {@code drift}, which the
@@ -178,6 +187,15 @@ public final class AnsibleProvider implements Provider {
     } catch (IOException e) {
       for (ResourceKey k : keys) {
         out.put(k, Observation.unknown(k, "cannot read the managed inventory's state: " + e.getMessage()));
+      }
+      return out;
+    }
+    try {
+      // before the plan: unknown keys make it incomplete, so it deletes nothing of the other owner's
+      managed.checkOwner(rec, ctx.owner());
+    } catch (IOException e) {
+      for (ResourceKey k : keys) {
+        out.put(k, Observation.unknown(k, e.getMessage()));
       }
       return out;
     }
@@ -305,6 +323,15 @@ public final class AnsibleProvider implements Provider {
       }
       return out;
     }
+    try {
+      // again here: a plan made before another owner claimed the inventory, or a caller that never observed
+      managed.checkOwner(rec, ctx.owner());
+    } catch (IOException e) {
+      for (Change c : changes) {
+        out.put(c.key(), Outcome.permanentFailure(c.key() + ": " + e.getMessage(), e));
+      }
+      return out;
+    }
     Map<String, JsonNode> hosts = new TreeMap<>(rec.hosts());
     Map<String, JsonNode> groups = new TreeMap<>(rec.groups());
     Map<String, Change> converge = new TreeMap<>();
@@ -348,7 +375,8 @@ public final class AnsibleProvider implements Provider {
       decommission(decommission, hosts, groups, ctx, out);
     }
     try {
-      managed.save(new ManagedInventory.Record(hosts, groups));
+      // an older build's state file, without an owner, is claimed here
+      managed.save(new ManagedInventory.Record(Optional.of(ctx.owner()), hosts, groups));
       writeInventory(managed.inventoryFile(), hosts, groups);
     } catch (IOException e) {
       // the runs happened but are not recorded: report them failed so the engine does not record them either

@@ -133,7 +133,7 @@ class AnsibleHostileInputsTest {
       // h1 breaks and h2 is edited by hand: the check fails on h1 and, serial, never reaches h2
       Files.writeString(fx.out.resolve("h1.broken"), "");
       Files.writeString(fx.out.resolve("h2.conf"), "edited by hand\n");
-      var h2 = provider.observe(java.util.List.of(host("h1"), host("h2")), dev.gitops.api.spi.CallContext.of("t",
+      var h2 = provider.observe(java.util.List.of(host("h1"), host("h2")), dev.gitops.api.spi.CallContext.of("gitops",
           "r", java.time.Duration.ofMinutes(2))).get(host("h2"));
       assertThat(h2.isUnknown()).as("h2 was not checked: %s", h2).isTrue();
       assertThat(h2.reason()).contains("did not complete the playbook");
@@ -193,7 +193,7 @@ class AnsibleHostileInputsTest {
           .as("no '%s' left running", marker).isEmpty();
       assertThat(ProcessHandle.current().descendants().filter(p -> p.info().command().orElse("").contains("python")))
           .as("no Ansible worker left").isEmpty();
-      assertThat(provider.observe(java.util.List.of(host("h1")), dev.gitops.api.spi.CallContext.of("t", "r",
+      assertThat(provider.observe(java.util.List.of(host("h1")), dev.gitops.api.spi.CallContext.of("gitops", "r",
           java.time.Duration.ofMinutes(1))).get(host("h1")).isAbsent()).as("not recorded").isTrue();
     }
   }

@@ -166,7 +166,7 @@ class AnsibleProviderTest {
     assertThat(fx.conf("h2")).as("the decommission playbook removed it").isNull();
     assertThat(fx.conf("h1")).isNotNull();
     assertThat(java.nio.file.Files.readString(provider.inventoryFile())).doesNotContain("\"h2\"").contains("\"h1\"");
-    assertThat(provider.observe(java.util.List.of(host("h2")), dev.gitops.api.spi.CallContext.of("t", "r",
+    assertThat(provider.observe(java.util.List.of(host("h2")), dev.gitops.api.spi.CallContext.of("gitops", "r",
         java.time.Duration.ofMinutes(1))).get(host("h2")).isAbsent()).isTrue();
   }
 

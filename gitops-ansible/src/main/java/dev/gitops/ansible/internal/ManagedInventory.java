@@ -15,6 +15,8 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Iterator;
 import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
 import java.util.TreeMap;
 
 /**
@@ -24,15 +26,25 @@ import java.util.TreeMap;
  * run converged it, so a run cut short (a crash, a kill) leaves the old record and the next sync
  * runs the host again. Both files are written atomically and are readable by the owner only: they
  * hold the variables Ansible gets, secrets included.
+ *
+ * <p>The state file also names the owner (the reconciler's owner id) that wrote it: the provider
+ * marks no host, so this is the only place that tells one owner's fleet from another's when two
+ * owners point at the same managed inventory (see {@link #checkOwner}). A state file without an
+ * owner, written by an older build, is claimed by the first owner that writes it. The owner is an
+ * extra field of version 1, which an older build reads (and drops when it writes).
  */
 public final class ManagedInventory {
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  /** The recorded documents: hosts and groups by name. */
-  public record Record(Map<String, JsonNode> hosts, Map<String, JsonNode> groups) {
+  /**
+   * The recorded documents: hosts and groups by name, and the owner that wrote them (empty for a
+   * state file of an older build, or when nothing was recorded yet).
+   */
+  public record Record(Optional<String> owner, Map<String, JsonNode> hosts, Map<String, JsonNode> groups) {
     /** Copies into sorted maps. */
     public Record {
+      Objects.requireNonNull(owner, "owner");
       hosts = new TreeMap<>(hosts);
       groups = new TreeMap<>(groups);
     }
@@ -67,7 +79,7 @@ public final class ManagedInventory {
     try {
       bytes = Files.readAllBytes(state);
     } catch (NoSuchFileException e) {
-      return new Record(Map.of(), Map.of());
+      return new Record(Optional.empty(), Map.of(), Map.of());
     }
     JsonNode root;
     try {
@@ -79,7 +91,31 @@ public final class ManagedInventory {
         || !root.path("groups").isObject()) {
       throw new IOException(state + " is not a gitops-ansible state file (version 1)");
     }
-    return new Record(entries(root.get("hosts")), entries(root.get("groups")));
+    JsonNode owner = root.get("owner");
+    if (owner != null && (!owner.isTextual() || owner.asText().isBlank())) {
+      throw new IOException(state + " is corrupt: its owner is not an owner id but " + owner);
+    }
+    return new Record(owner == null ? Optional.empty() : Optional.of(owner.asText()), entries(root.get("hosts")),
+        entries(root.get("groups")));
+  }
+
+  /**
+   * Refuses {@code asking} a record another owner wrote: that owner's hosts are not {@code
+   * asking}'s, which would take them for its own, plan those its Git lacks as removed and
+   * decommission them (the provider marks no host, so nothing else tells them apart). A record
+   * with no owner (nothing recorded yet, or an older build's) is anyone's to claim.
+   *
+   * @throws IOException naming the managed inventory, the owner it belongs to and {@code asking}
+   */
+  public void checkOwner(Record record, String asking) throws IOException {
+    String holder = record.owner().orElse(null);
+    if (holder != null && !holder.equals(asking)) {
+      throw new IOException("the managed inventory " + inventory + " belongs to owner '" + holder
+          + "' (recorded in its state file " + state + "), not to owner '" + asking + "', which would take"
+          + " its hosts for its own and decommission those its Git does not declare: nothing is run or"
+          + " decommissioned; give each owner a managed inventory of its own (inventoryOut, --inventory-out in"
+          + " the CLI)");
+    }
   }
 
   private static Map<String, JsonNode> entries(JsonNode obj) {
@@ -118,10 +154,11 @@ public final class ManagedInventory {
     }
   }
 
-  /** Writes {@code record} atomically. */
+  /** Writes {@code record} atomically, with its owner when it has one. */
   public void save(Record record) throws IOException {
     ObjectNode root = Documents.nodes().objectNode();
     root.put("version", 1);
+    record.owner().ifPresent(o -> root.put("owner", o));
     ObjectNode hosts = root.putObject("hosts");
     record.hosts().forEach(hosts::set);
     ObjectNode groups = root.putObject("groups");
