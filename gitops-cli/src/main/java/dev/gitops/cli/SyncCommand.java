@@ -6,6 +6,7 @@ import dev.gitops.api.Plan;
 import dev.gitops.api.ResourceKey;
 import dev.gitops.api.SyncResult;
 import dev.gitops.core.SyncOptions;
+import dev.gitops.core.internal.plan.PlanOptions;
 import dev.gitops.core.plan.PlanCodec;
 import dev.gitops.core.render.PlanRenderer;
 import java.io.IOException;
@@ -88,11 +89,7 @@ final class SyncCommand implements Callable<Integer> {
     target.validate();
     Map<String, String> now = new java.util.LinkedHashMap<>();
     now.put("owner", target.owner);
-    Map<String, String> setting = target.setting();
-    // in the order a user gives them: a --target that moves the default --state is named as --target
-    for (String name : List.of("repo", "path", "provider", "target", "state", "structured", "sensitive")) {
-      now.put("setting." + name, setting.get(name));
-    }
+    target.setting().forEach((name, value) -> now.put(PlanOptions.SETTING + name, value));
     for (Map.Entry<String, String> e : now.entrySet()) {
       String was = reviewed.options().get(e.getKey());
       if (!e.getValue().equals(was)) {

@@ -13,8 +13,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.io.PrintWriter;
 import java.util.List;
-import java.util.SortedMap;
-import java.util.TreeMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.function.Consumer;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.CommandSpec;
@@ -227,8 +227,10 @@ public final class TargetOptions {
    * Recorded in the plan ({@link SyncOptions#setting()}), so {@code sync --plan} refuses a plan made
    * for another; call after {@link #validate()}.
    */
-  SortedMap<String, String> setting() {
-    TreeMap<String, String> m = new TreeMap<>();
+  Map<String, String> setting() {
+    // in the order a user gives the flags: sync --plan names the first that differs, and a --target
+    // that moves the default --state is named as --target
+    Map<String, String> m = new LinkedHashMap<>();
     m.put("repo", repoSetting());
     m.put("path", path == null ? "" : GitSource.normalizedPath(path));
     m.put("provider", provider);
