@@ -23,7 +23,8 @@ final class TimeoutOptions {
 
   /** How long applying a plan may take, or null for the engine's default. */
   @Option(names = "--sync-timeout", paramLabel = "DURATION", converter = DurationConverter.class,
-      description = "How long applying the plan may take, in all (default: 30m); then the sync is cancelled.")
+      description = "How long applying the plan may take, in all (default: 30m); then the sync is cancelled. "
+          + "Taken by plan and diff too, where nothing is applied, so that one set of flags serves both.")
   Duration syncTimeout;
 
   /** {@code base} with these flags applied. */
