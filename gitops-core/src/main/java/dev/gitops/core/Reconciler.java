@@ -35,6 +35,7 @@ import dev.gitops.core.apply.ExecutionHooks;
 import dev.gitops.core.apply.Executor;
 import dev.gitops.core.plan.DeletionBudget;
 import dev.gitops.core.decode.GlobDecoder;
+import dev.gitops.core.internal.ProviderFailures;
 import dev.gitops.core.internal.apply.AbandonedCalls;
 import dev.gitops.core.internal.plan.Along;
 import dev.gitops.core.internal.plan.DeletionGuard;
@@ -764,19 +765,6 @@ public final class Reconciler implements AutoCloseable {
     }
   }
 
-  /**
-   * What {@code e}, thrown by a call of {@code p}, says: its message when that names the provider
-   * (the engine's own bounds, a {@code ProviderException}), else the provider and the exception
-   * itself, so that a bare {@code NullPointerException} from a custom provider still says whose it is.
-   */
-  private static String providerFailure(Provider p, RuntimeException e) {
-    String message = e.getMessage();
-    if (e instanceof GitOpsException && message != null) {
-      return message;
-    }
-    return "provider '" + p.id() + "' threw " + e;
-  }
-
   /** Observes {@code keys} through {@code p}, normalized, into {@code out}. */
   private void observe(Provider p, Set<ResourceKey> keys, CallContext ctx, Map<ResourceKey, Observation> out) {
     Map<ResourceKey, Observation> raw;
@@ -791,7 +779,7 @@ public final class Reconciler implements AutoCloseable {
       LOG.warn("provider '{}' failed to observe {} keys ({}); each key's reason in the plan says why", p.id(),
           keys.size(), e.getClass().getName());
       for (ResourceKey k : keys) {
-        out.put(k, Observation.unknown(k, "observe failed: " + providerFailure(p, e)));
+        out.put(k, Observation.unknown(k, "observe failed: " + ProviderFailures.describe(p.id(), e)));
       }
       return;
     }

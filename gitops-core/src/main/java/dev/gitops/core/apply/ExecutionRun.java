@@ -7,7 +7,6 @@ import dev.gitops.api.ConflictException;
 import dev.gitops.api.DependencyCycleException;
 import dev.gitops.api.Documents;
 import dev.gitops.api.FieldPath;
-import dev.gitops.api.GitOpsException;
 import dev.gitops.api.Health;
 import dev.gitops.api.Observation;
 import dev.gitops.api.Outcome;
@@ -18,6 +17,7 @@ import dev.gitops.api.SyncEvent;
 import dev.gitops.api.spi.CallContext;
 import dev.gitops.api.spi.Provider;
 import dev.gitops.core.internal.Durations;
+import dev.gitops.core.internal.ProviderFailures;
 import dev.gitops.core.internal.apply.AbandonedCalls;
 import dev.gitops.core.internal.graph.Cycles;
 import dev.gitops.core.redact.Redactor;
@@ -844,7 +844,7 @@ final class ExecutionRun {
       for (Node n : call.nodes) {
         Reading r;
         if (obs.error() != null) {
-          r = new Reading(Health.unknown("observe failed: provider '" + n.key().provider() + "' threw " + obs.error()));
+          r = new Reading(Health.unknown("observe failed: " + ProviderFailures.describe(n.key().provider(), obs.error())));
         } else {
           r = obs.readings().get(n.key());
         }
@@ -854,10 +854,7 @@ final class ExecutionRun {
   }
 
   private static Outcome fromException(Node n, Throwable t) {
-    // The engine's own exceptions name the key and what was wrong; anything else a provider threw
-    // (a NullPointerException, a StackOverflowError) is named with the provider and its type.
-    String message = t instanceof GitOpsException && t.getMessage() != null ? t.getMessage()
-        : "provider '" + n.key().provider() + "' threw " + t;
+    String message = ProviderFailures.describe(n.key().provider(), t);
     if (t instanceof ConflictException) {
       return new Outcome(Outcome.Kind.UNKNOWN, message, t, Map.of());
     }
