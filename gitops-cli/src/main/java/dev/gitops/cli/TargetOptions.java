@@ -228,6 +228,17 @@ public final class TargetOptions {
    * for another; call after {@link #validate()}.
    */
   Map<String, String> setting() {
+    if (setting == null) {
+      // once per command (sync --plan compares it, then the session records it): it reads the
+      // kubeconfig and resolves links, and must be the same both times
+      setting = java.util.Collections.unmodifiableMap(readSetting());
+    }
+    return setting;
+  }
+
+  private Map<String, String> setting;
+
+  private Map<String, String> readSetting() {
     // in the order a user gives the flags: sync --plan names the first that differs, and a --target
     // that moves the default --state is named as --target
     Map<String, String> m = new LinkedHashMap<>();
