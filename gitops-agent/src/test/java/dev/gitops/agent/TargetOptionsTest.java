@@ -76,14 +76,7 @@ class TargetOptionsTest {
     Map<String, Long> accepted = Map.of("4MiB", 4L << 20, "512KiB", 512L << 10, "1GiB", 1L << 30, "3000000", 3_000_000L,
         "\"3000000\"", 3_000_000L, "010", 10L);
     for (Map.Entry<String, Long> size : accepted.entrySet()) {
-      Files.writeString(f, """
-          targets:
-            - name: fleet
-              source:
-                url: https://example.com/r.git
-                maxFileSize: %s
-              provider: {type: files, directory: live}
-          """.formatted(size.getKey()));
+      Files.writeString(f, withMaxFileSize(size.getKey()));
       AgentConfig c = AgentConfig.load(f, Map.of("files", new FilesProviderFactory()), Map.of(), true);
       assertThat(c.targets().get(0).maxFileSize()).as(size.getKey()).isEqualTo(size.getValue());
     }
@@ -98,14 +91,7 @@ class TargetOptionsTest {
 
     for (String bad : List.of("0", "0MiB", "-1", "-4MiB", "4MB", "4mib", "4 MiB", "4TiB", "1.5", "1.5MiB", "MiB",
         "\"\"", "abc", "true", "[4MiB]", "{size: 4}", "9223372036854775808", "8589934592GiB", "0x400")) {
-      Files.writeString(f, """
-          targets:
-            - name: fleet
-              source:
-                url: https://example.com/r.git
-                maxFileSize: %s
-              provider: {type: files, directory: live}
-          """.formatted(bad));
+      Files.writeString(f, withMaxFileSize(bad));
       ConfigException e = catchThrowableOfType(ConfigException.class,
           () -> AgentConfig.load(f, Map.of("files", new FilesProviderFactory()), Map.of(), true));
       assertThat(e).as(bad).isNotNull();
@@ -113,6 +99,18 @@ class TargetOptionsTest {
       assertThat(e.getMessage()).as(bad).contains("agent.yaml:5: targets[0].source.maxFileSize: must be a positive size"
           + " in bytes or with a unit KiB, MiB or GiB");
     }
+  }
+
+  /** A configuration of one target whose source's {@code maxFileSize} is {@code value} as written, on line 5. */
+  private static String withMaxFileSize(String value) {
+    return """
+        targets:
+          - name: fleet
+            source:
+              url: https://example.com/r.git
+              maxFileSize: %s
+            provider: {type: files, directory: live}
+        """.formatted(value);
   }
 
   @Test
