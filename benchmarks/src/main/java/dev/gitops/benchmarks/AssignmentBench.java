@@ -24,7 +24,7 @@ import java.util.Map;
  * code {@code ClusterMember} runs) and reports: the load balance (max/mean and p99/mean targets per
  * member), the targets moved when one member joins (several joiner names) and when one leaves (the
  * most loaded and a median member), each against the ideal 1/M, the wall and CPU time of one full
- * assignment on one thread (what a member's round recomputes), and what the protocol asks of etcd at the
+ * assignment on one thread (what a member computes when the members or the targets change), and what the protocol asks of etcd at the
  * defaults, derived from the code: lease keep-alives, the rounds' range reads, the writes of a
  * join or a leave, and the state store's writes as a function of the sync rate. etcd's documented
  * guidance is cited beside them.
@@ -151,8 +151,8 @@ public final class AssignmentBench {
     row.put("assignMs", round(best / 1e6));
     row.put("assignCpuMs", round(bestCpu / 1e6));
     row.put("cpuNsPerScore", round((double) bestCpu / ((long) t * m)));
-    // ClusterMember.round() asks Rendezvous.owner for every configured target it does not own, every round:
-    // about one full assignment of CPU per round
+    // ClusterMember computes one full assignment when the members or the configured targets change and
+    // keeps it for the rounds after: what one change costs a member, in rounds of CPU
     row.put("roundCpuShare", round(bestCpu / 1e6 / ROUND.toMillis()));
 
     // load balance

@@ -78,6 +78,10 @@ public final class ClusterMember implements AutoCloseable {
   private final Map<String, Ownership> releasing = new ConcurrentHashMap<>();
   private volatile Set<String> configured = Set.of();
   private SortedSet<String> lastMembers;
+  /** The last round's assignment of the configured targets; recomputed when the members or the targets change. */
+  private Assignment assignment;
+  /** How many times the assignment was computed (for tests: once per change of members or targets). */
+  private int assignmentsComputed;
   private Instant changedAt;
   private volatile boolean closed;
   /** When the first of the failed rounds in a row began (null while rounds succeed), and the last failure. */
@@ -255,9 +259,10 @@ public final class ClusterMember implements AutoCloseable {
       return;
     }
     Set<String> targets = configured;
-    cannotStart.keySet().removeIf(t -> !targets.contains(t) || !Rendezvous.owner(t, members).equals(Optional.of(me)));
+    Assignment assigned = assignment(members, targets);
+    cannotStart.keySet().removeIf(t -> !targets.contains(t) || !me.equals(assigned.ownerOf().get(t)));
     for (Ownership o : owned.values()) {
-      Optional<String> assignee = Rendezvous.owner(o.target(), members);
+      Optional<String> assignee = Optional.ofNullable(assigned.ownerOf().get(o.target()));
       if (!targets.contains(o.target()) || !assignee.equals(Optional.of(me))) {
         runner.stop(o.target(), targets.contains(o.target()) ? "it moves to member " + assignee.orElse("?")
             : "it left the configuration");
@@ -265,8 +270,8 @@ public final class ClusterMember implements AutoCloseable {
         release(o);
       }
     }
-    for (String t : targets) {
-      if (owned.containsKey(t) || !Rendezvous.owner(t, members).equals(Optional.of(me))) {
+    for (String t : assigned.mine()) {
+      if (owned.containsKey(t)) {
         continue;
       }
       StartFailure failed = cannotStart.get(t);
@@ -285,7 +290,45 @@ public final class ClusterMember implements AutoCloseable {
         startTaken(got.get(), failed, now);
       }
     }
-    noteUnowned(targets, members, current, now);
+    noteUnowned(targets, members, assigned, current, now);
+  }
+
+  /**
+   * The configured targets' members ({@link Rendezvous#owner}) and this member's targets among them,
+   * for one member set and one configuration.
+   */
+  private record Assignment(SortedSet<String> members, Set<String> targets, Map<String, String> ownerOf,
+      List<String> mine) {}
+
+  /**
+   * The assignment of {@code targets} over {@code members}: the last round's while both are the
+   * same, else computed anew. A round runs every {@code pollInterval} and scores every target
+   * against every member: at 100,000 targets and 100 members that is about half a second of CPU, which
+   * the rounds between two changes of membership or configuration would each spend again for the
+   * same answer (benchmarks/README.md, C1).
+   */
+  private Assignment assignment(SortedSet<String> members, Set<String> targets) {
+    Assignment last = assignment;
+    // the configuration is replaced as a whole by targets(Set): the same instance is the same configuration
+    if (last != null && last.targets() == targets && last.members().equals(members)) {
+      return last;
+    }
+    String me = coordinator.memberId();
+    Map<String, String> ownerOf = Rendezvous.assign(targets, members);
+    List<String> mine = new ArrayList<>();
+    ownerOf.forEach((t, m) -> {
+      if (m.equals(me)) {
+        mine.add(t);
+      }
+    });
+    assignmentsComputed++;
+    assignment = new Assignment(new TreeSet<>(members), targets, ownerOf, List.copyOf(mine));
+    return assignment;
+  }
+
+  /** How many times a round computed the assignment (for tests). */
+  int assignmentsComputed() {
+    return assignmentsComputed;
   }
 
   /**
@@ -303,15 +346,15 @@ public final class ClusterMember implements AutoCloseable {
    * member that may not have it, which then never takes it: said once at WARN per target and
    * assignee, and by {@link #notReady()} while it lasts, on the members that do configure it.
    */
-  private void noteUnowned(Set<String> targets, SortedSet<String> members, Map<String, Ownership> current,
-      Instant now) {
+  private void noteUnowned(Set<String> targets, SortedSet<String> members, Assignment assigned,
+      Map<String, Ownership> current, Instant now) {
     String me = coordinator.memberId();
     Set<String> seen = new HashSet<>();
     for (String t : targets) {
       if (current.containsKey(t) || owned.containsKey(t)) {
         continue;
       }
-      Optional<String> assignee = Rendezvous.owner(t, members);
+      Optional<String> assignee = Optional.ofNullable(assigned.ownerOf().get(t));
       if (assignee.isEmpty() || assignee.get().equals(me)) {
         continue;
       }

@@ -193,6 +193,37 @@ class ClusterMemberTest {
     assertThat(engine.owners).containsOnlyKeys("t1");
   }
 
+  @Test
+  void theAssignmentIsComputedOncePerChangeOfMembersOrTargetsNotOncePerRound() {
+    ClusterMember m1 = member("m1");
+    m1.round();
+    now = now.plus(SETTLE);
+    for (int i = 0; i < 5; i++) {
+      m1.round();
+    }
+    assertThat(m1.assignmentsComputed()).as("one member set, one configuration").isEqualTo(1);
+    assertThat(running).hasSize(TARGETS.size());
+
+    ClusterMember m2 = member("m2");
+    m1.round();  // m2 joined: the members changed; both settle
+    m2.round();
+    now = now.plus(SETTLE);
+    m1.round();
+    m2.round();
+    m1.round();
+    m2.round();
+    assertThat(m1.assignmentsComputed()).isEqualTo(2);
+    assertThat(running).isEqualTo(expected(Set.of("m1", "m2")));
+
+    m1.targets(Set.of("t1", "t2"));  // a reload: the configuration changed
+    m1.round();
+    m1.round();
+    assertThat(m1.assignmentsComputed()).isEqualTo(3);
+    assertThat(m1.owned().keySet()).containsExactlyInAnyOrderElementsOf(
+        Rendezvous.assign(Set.of("t1", "t2"), Set.of("m1", "m2")).entrySet().stream()
+            .filter(e -> e.getValue().equals("m1")).map(Map.Entry::getKey).toList());
+  }
+
   long attempts(String target) {
     return events.stream().filter(e -> e.startsWith("fail " + target + " ")).count();
   }
