@@ -39,7 +39,7 @@ import org.slf4j.LoggerFactory;
  * Ansible, Kubernetes or Terraform) and a file state store; closing it closes the provider, the store and the
  * source (and removes a temporary Git cache).
  *
- * <p>A read-only session (plan, diff, status, history) creates nothing: neither the target nor
+ * <p>A read-only session (plan, diff, status, history, {@code sync --dry-run}) creates nothing: neither the target nor
  * the store. It reads a missing store as "nothing recorded" and a missing target as empty, and
  * without a store's Git cache it clones into a temporary directory removed on close.
  */
@@ -71,7 +71,12 @@ final class Session implements AutoCloseable {
 
   /** Opens a session that never creates the target, the store or anything in them. */
   static Session openReadOnly(TargetOptions t, SyncOptions options) {
-    return open(t, options, List.of(), true);
+    return openReadOnly(t, options, List.of());
+  }
+
+  /** {@link #openReadOnly(TargetOptions, SyncOptions)} with {@code listeners} ({@code sync --dry-run}'s progress). */
+  static Session openReadOnly(TargetOptions t, SyncOptions options, List<SyncListener> listeners) {
+    return open(t, options, listeners, true);
   }
 
   private static Session open(TargetOptions t, SyncOptions flags, List<SyncListener> listeners, boolean readOnly) {

@@ -67,7 +67,9 @@ final class SyncCommand implements Callable<Integer> {
       requireMadeHere(reviewed);
     }
     ProgressListener progress = new ProgressListener(out);
-    try (Session s = Session.open(target, options(), List.of(progress))) {
+    // a dry run writes nothing: neither the target nor the store is created, locked or changed
+    try (Session s = dryRun ? Session.openReadOnly(target, options(), List.of(progress))
+        : Session.open(target, options(), List.of(progress))) {
       SyncResult result;
       try {
         result = reviewed != null ? s.reconciler().apply(reviewed) : s.reconciler().sync();

@@ -4,10 +4,14 @@ import static dev.gitops.cli.CliRun.gitops;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
@@ -290,6 +294,68 @@ class TargetAndStoreFlagsTest {
     assertThat(gitops(args("status", where).toArray(String[]::new)).code()).isZero();
     assertThat(gitops(args("plan", where).toArray(String[]::new)).code()).isZero();
     assertThat(listing(target)).isEqualTo(synced);
+  }
+
+  /** Every path under {@code dir} with its kind, size and modification time: what a command that writes nothing keeps. */
+  private static Map<String, String> listingWithTimes(Path dir) throws Exception {
+    Map<String, String> out = new TreeMap<>();
+    try (Stream<Path> s = Files.walk(dir)) {
+      for (Path p : s.toList()) {
+        BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        out.put(dir.relativize(p).toString(), (a.isDirectory() ? "dir " : "file ") + a.size() + " "
+            + a.lastModifiedTime().toInstant());
+      }
+    }
+    return out;
+  }
+
+  @Test
+  void aDryRunLeavesNoTraceOnDiskNeitherTheTargetNorTheStore() throws Exception {
+    Path target = tmp.resolve("missing/target");
+    Path state = tmp.resolve("missing-state");
+    String[] where = {"--repo", repo.dir().toString(), "--ref", "main", "--target", target.toString()};
+    String[] withState = {"--repo", repo.dir().toString(), "--ref", "main", "--target", target.toString(),
+        "--state", state.toString()};
+    Map<String, String> before = listingWithTimes(tmp);
+    for (String[] w : List.of(where, withState)) {
+      CliRun dryRun = gitops(args("sync", w, "--dry-run").toArray(String[]::new));
+      assertThat(dryRun.code()).as("%s", dryRun).isEqualTo(ExitCodes.PENDING);
+      assertThat(dryRun.out()).contains("app.properties");
+      assertThat(listingWithTimes(tmp)).as("after sync --dry-run %s", List.of(w)).isEqualTo(before);
+      for (String command : List.of("plan", "diff")) {
+        CliRun r = gitops(args(command, w).toArray(String[]::new));
+        assertThat(r.code()).as("%s", r).isZero();
+        assertThat(listingWithTimes(tmp)).as("after %s %s", command, List.of(w)).isEqualTo(before);
+      }
+    }
+    assertThat(target).doesNotExist();
+    assertThat(state).doesNotExist();
+
+    // After a sync, with the live files changed by hand, a dry run still changes nothing: not the
+    // target, not the store (its lock file, journal, secret key and Git cache included)
+    Path synced = tmp.resolve("synced");
+    String[] syncedWhere = {"--repo", repo.dir().toString(), "--ref", "main", "--target", synced.toString()};
+    String[] syncedWithState = {"--repo", repo.dir().toString(), "--ref", "main", "--target", target.toString(),
+        "--state", state.toString()};
+    for (String[] w : List.of(syncedWhere, syncedWithState)) {
+      assertThat(gitops(args("sync", w).toArray(String[]::new)).code()).isZero();
+    }
+    for (Path t : List.of(synced, target)) {
+      Files.writeString(t.resolve("app.properties"), "name=changed by hand\n");
+      Files.delete(t.resolve("conf/site.conf"));
+    }
+    Map<String, String> afterSync = listingWithTimes(tmp);
+    for (String[] w : List.of(syncedWhere, syncedWithState)) {
+      CliRun dryRun = gitops(args("sync", w, "--dry-run").toArray(String[]::new));
+      assertThat(dryRun.code()).as("%s", dryRun).isEqualTo(ExitCodes.PENDING);
+      assertThat(dryRun.out()).contains("app.properties").contains("conf/site.conf");
+      assertThat(listingWithTimes(tmp)).as("after sync --dry-run %s", List.of(w)).isEqualTo(afterSync);
+      for (String command : List.of("plan", "diff")) {
+        gitops(args(command, w).toArray(String[]::new));
+        assertThat(listingWithTimes(tmp)).as("after %s %s", command, List.of(w)).isEqualTo(afterSync);
+      }
+    }
+    assertThat(Files.readString(target.resolve("app.properties"))).isEqualTo("name=changed by hand\n");
   }
 
   @Test
