@@ -34,6 +34,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -99,6 +100,7 @@ public final class Agent implements AutoCloseable {
   private final Map<String, String> environment;
   private final MeterRegistry registry;
   private final Clock clock;
+  private final LongSupplier ticker;
   private final Duration watchInterval;
   private final Listener listener;
   /** Decides which targets run here when agents share a configuration; null: every target runs here. */
@@ -114,7 +116,7 @@ public final class Agent implements AutoCloseable {
    */
   private volatile List<TargetRuntime> running = List.of();
   /**
-   * Targets a reload is stopping, while it waits for them (up to the grace period each), with why:
+   * Targets a reload is stopping, while it waits for them (up to the grace period, all at once), with why:
    * readiness must say a target restarts, not that it could not start, and a removed target is
    * no longer counted although the running configuration still lists it until the reload ends.
    * No reason: removed.
@@ -143,6 +145,7 @@ public final class Agent implements AutoCloseable {
     this.environment = Map.copyOf(b.environment);
     this.registry = b.registry;
     this.clock = b.clock;
+    this.ticker = b.ticker;
     this.watchInterval = b.watchInterval;
     this.listener = b.listener;
     this.placement = b.placement;
@@ -302,66 +305,111 @@ public final class Agent implements AutoCloseable {
     List<String> stopped = new ArrayList<>();
     List<String> restarted = new ArrayList<>();
     List<String> unchanged = new ArrayList<>();
-    Duration grace = config.gracePeriod();
-    for (String name : List.copyOf(targets.keySet())) {
-      if (next.target(name) == null) {
-        reloading.put(name, Optional.empty());
-        try {
-          TargetRuntime removed = targets.remove(name);
-          published();
-          removed.stop("removed from the configuration", grace);
-        } finally {
-          reloading.remove(name);
-        }
-        stopped.add(name);
-      }
-    }
-    slots.setMax(next.maxConcurrentSyncs());
-    boolean notificationsChanged = !next.notifications().equals(config.notifications());
-    if (notificationsChanged) {
-      notifications.replace(next.notifiers(), environment);
-    }
     // a target runtime keeps the state directory (status files) and stuckAfter it started with:
     // when they change, every target restarts, also one whose explicit store did not move
     boolean sharedChanged = !next.stateDir().equals(config.stateDir()) || !next.stuckAfter().equals(config.stuckAfter());
-    for (TargetConfig t : next.targets()) {
-      TargetRuntime current = targets.get(t.name());
-      if (current == null) {
-        if (placement == null) {
-          startTarget(t, next);
-          started.add(t.name());
-        }
-      } else if (sharedChanged || !current.config().sameAs(t)) {
-        String why = current.config().sameAs(t) ? "agent.stateDir or agent.stuckAfter changed"
-            : "its configuration changed";
-        reloading.put(t.name(), Optional.of(why));
-        try {
-          TargetRuntime changed = targets.remove(t.name());
-          published();
-          changed.stop(why, grace);
-          startTarget(t, next);
-        } finally {
-          reloading.remove(t.name());
-        }
-        restarted.add(t.name());
-      } else {
-        unchanged.add(t.name());
+    Map<String, String> leaving = new LinkedHashMap<>();  // removed or changed: stopped, with why
+    for (Map.Entry<String, TargetRuntime> e : targets.entrySet()) {
+      TargetConfig t = next.target(e.getKey());
+      if (t == null) {
+        leaving.put(e.getKey(), "removed from the configuration");
+      } else if (sharedChanged || !e.getValue().config().sameAs(t)) {
+        leaving.put(e.getKey(), e.getValue().config().sameAs(t) ? "agent.stateDir or agent.stuckAfter changed"
+            : "its configuration changed");
       }
     }
-    config = next;
-    watch(next.watchConfig());
-    if (placement != null) {
-      placement.configured(names(next));  // it starts the added targets it places here
+    Map<String, TargetRuntime> stopping = new LinkedHashMap<>();
+    leaving.forEach((name, why) -> {
+      reloading.put(name, next.target(name) == null ? Optional.empty() : Optional.of(why));
+      stopping.put(name, targets.remove(name));
+    });
+    try {
+      published();
+      stopAll(stopping, leaving, config.gracePeriod());
+      slots.setMax(next.maxConcurrentSyncs());
+      boolean notificationsChanged = !next.notifications().equals(config.notifications());
+      if (notificationsChanged) {
+        notifications.replace(next.notifiers(), environment);
+      }
+      for (TargetConfig t : next.targets()) {
+        if (stopping.containsKey(t.name())) {
+          startTarget(t, next);
+          restarted.add(t.name());
+        } else if (!targets.containsKey(t.name())) {
+          if (placement == null) {
+            startTarget(t, next);
+            started.add(t.name());
+          }
+        } else {
+          unchanged.add(t.name());
+        }
+      }
+      stopping.keySet().stream().filter(name -> next.target(name) == null).forEach(stopped::add);
+      config = next;
+      watch(next.watchConfig());
+      if (placement != null) {
+        placement.configured(names(next));  // it starts the added targets it places here
+      }
+      ReloadResult r = new ReloadResult(started, stopped, restarted, unchanged, notificationsChanged);
+      LOG.info("configuration {} reloaded: {}", configFile, r);
+      return r;
+    } finally {
+      leaving.keySet().forEach(reloading::remove);
     }
-    ReloadResult r = new ReloadResult(started, stopped, restarted, unchanged, notificationsChanged);
-    LOG.info("configuration {} reloaded: {}", configFile, r);
-    return r;
+  }
+
+  /**
+   * Stops {@code runtimes} (each for the reason {@code why} gives) all at once, each waiting up to
+   * {@code grace} for its sync in flight as {@link TargetRuntime#stop} does alone, so that a reload
+   * stopping N hung targets takes one grace period, not N; returns when every one has stopped.
+   *
+   * @throws IllegalStateException naming the first target whose stop failed, with the others'
+   *     failures suppressed in it; the reload then goes no further, as when one stop failed alone
+   */
+  private static void stopAll(Map<String, TargetRuntime> runtimes, Map<String, String> why, Duration grace) {
+    List<Thread> stoppers = new ArrayList<>();
+    List<IllegalStateException> failures = new java.util.concurrent.CopyOnWriteArrayList<>();
+    runtimes.forEach((name, r) -> {
+      Thread t = new Thread(() -> {
+        try {
+          r.stop(why.get(name), grace);
+        } catch (RuntimeException e) {
+          // thrown to the reload's caller below (reloadLater logs it), naming the target
+          failures.add(new IllegalStateException("target " + name + " did not stop cleanly (" + why.get(name) + "): "
+              + e.getMessage(), e));
+        }
+      }, "gitops-stop-" + name);
+      t.setDaemon(true);
+      t.start();
+      stoppers.add(t);
+    });
+    boolean interrupted = false;
+    for (Thread t : stoppers) {
+      while (t.isAlive()) {
+        try {
+          t.join();
+        } catch (InterruptedException e) {
+          // Asked to give up waiting (a shutdown): the stops end their waits for a safe point at
+          // once, as a stop on this thread would, and still close what they hold before this returns.
+          interrupted = true;
+          stoppers.forEach(Thread::interrupt);
+        }
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+    if (!failures.isEmpty()) {
+      IllegalStateException first = failures.get(0);
+      failures.subList(1, failures.size()).forEach(first::addSuppressed);
+      throw first;
+    }
   }
 
   private void startTarget(TargetConfig t, AgentConfig of) {
     try {
       targets.put(t.name(), TargetRuntime.start(t, new TargetRuntime.Shared(slots, notifications, registry,
-          of.stateDir(), clock, of.stuckAfter(), environment, placement)));
+          of.stateDir(), clock, ticker, of.stuckAfter(), environment, placement)));
       startFailures.remove(t.name());
       published();
     } catch (RuntimeException e) {
@@ -665,6 +713,7 @@ public final class Agent implements AutoCloseable {
     private Map<String, String> environment = System.getenv();
     private MeterRegistry registry;
     private Clock clock = Clock.systemUTC();
+    private LongSupplier ticker = System::nanoTime;
     private Duration watchInterval = Duration.ofSeconds(2);
     private Listener listener = new Listener() {};
     private Placement placement;
@@ -694,9 +743,28 @@ public final class Agent implements AutoCloseable {
       return this;
     }
 
-    /** The clock of status times and readiness (default: UTC system clock). */
+    /**
+     * The clock of the times shown and written in status files (default: UTC system clock). How
+     * long a target has gone without a finished sync is measured on the {@linkplain #ticker ticker}.
+     */
     public Builder clock(Clock c) {
       this.clock = Objects.requireNonNull(c, "clock");
+      return this;
+    }
+
+    /**
+     * The monotonic time source, in nanoseconds, that stuck detection measures durations with
+     * (default {@code System::nanoTime}), so that a step of the wall clock neither marks every
+     * running target stuck nor hides a stuck one. Tests give their own to make time pass:
+     *
+     * <pre>{@code
+     * AtomicLong nanos = new AtomicLong();
+     * Agent agent = Agent.builder(Path.of("agent.yaml")).ticker(nanos::get).build();
+     * nanos.addAndGet(Duration.ofHours(1).toNanos());   // an hour passes for readiness
+     * }</pre>
+     */
+    public Builder ticker(LongSupplier nanoTime) {
+      this.ticker = Objects.requireNonNull(nanoTime, "ticker");
       return this;
     }
 

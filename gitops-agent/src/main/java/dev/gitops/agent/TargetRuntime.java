@@ -21,6 +21,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -52,7 +53,7 @@ final class TargetRuntime {
 
   /** What every target of an agent shares. */
   record Shared(SyncSlots slots, Notifications notifications, MeterRegistry registry, Path stateDir, Clock clock,
-      Duration stuckAfter, Map<String, String> environment, Placement placement) {}
+      LongSupplier ticker, Duration stuckAfter, Map<String, String> environment, Placement placement) {}
 
   /** Builds the target and starts its loop (the first sync waits for a slot). */
   static TargetRuntime start(TargetConfig c, Shared shared) {
@@ -96,7 +97,8 @@ final class TargetRuntime {
         store = FileStateStore.open(c.store());
       }
       Duration stuck = max(shared.stuckAfter(), c.interval().multipliedBy(3));
-      TargetState state = new TargetState(c.name(), providerId, shared.stateDir(), shared.clock(), stuck);
+      TargetState state = new TargetState(c.name(), providerId, shared.stateDir(), shared.clock(), shared.ticker(),
+          stuck);
       // the last success the status file recorded, not 0 (never), until this run succeeds
       metrics = shared.registry() == null ? null : SyncMetrics.builder(shared.registry()).target(c.name())
           .provider(providerId).lastSuccess(state.lastSuccess()).build();

@@ -23,13 +23,16 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.SortedSet;
 import java.util.TreeSet;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * What the agent knows of one target: the end of each sync, written to the target's status file,
  * and whether the target is ready (synced successfully at least once) and not stuck (a sync
- * finished recently enough).
+ * finished recently enough). Times shown or written come from the clock; how long since a sync
+ * finished is measured on a monotonic ticker, so that a step of the wall clock (NTP) neither marks
+ * a running target stuck nor hides a stuck one.
  */
 final class TargetState implements SyncListener {
 
@@ -39,30 +42,37 @@ final class TargetState implements SyncListener {
   private final String provider;
   private final Path stateDir;
   private final Clock clock;
+  /** Monotonic nanoseconds ({@link System#nanoTime()}): what stuck detection measures durations with. */
+  private final LongSupplier ticker;
   private final Duration stuckAfter;
-  private final Instant started;
+  /** The ticker when the last sync was recorded, or when this run started before any. */
+  private volatile long lastRecordedTick;
   private final Set<ResourceKey> drift = new TreeSet<>();
   private volatile TargetStatus last;
   private volatile Instant lastSuccess;
   /** The revision the status file recorded when this run started ("" when none): kept by a sync that reads none. */
   private final String recordedRevision;
   /**
-   * Whether a sync of this run succeeded: not told by comparing {@code lastSuccess} with {@code
-   * started}, since a success read from the file may have been stamped by a clock that was ahead.
+   * Whether a sync of this run succeeded: not told by comparing {@code lastSuccess} with when this
+   * run started, since a success read from the file may have been stamped by a clock that was ahead.
    */
   private volatile boolean succeededSinceStart;
   /** The orphans the last sync found (marked as ours, in no inventory): logged when they change. */
   private volatile Set<ResourceKey> orphans = Set.of();
-  /** Set when the target stops: a sync that outlived the stop records nothing. */
-  private volatile boolean stopped;
+  /**
+   * Set when the target stops, under this object's monitor like every record: a sync that outlived
+   * the stop records nothing.
+   */
+  private boolean stopped;
 
-  TargetState(String target, String provider, Path stateDir, Clock clock, Duration stuckAfter) {
+  TargetState(String target, String provider, Path stateDir, Clock clock, LongSupplier ticker, Duration stuckAfter) {
     this.target = target;
     this.provider = provider;
     this.stateDir = stateDir;
     this.clock = clock;
+    this.ticker = ticker;
     this.stuckAfter = stuckAfter;
-    this.started = clock.instant();
+    this.lastRecordedTick = ticker.getAsLong();
     // A restarted agent (or target) keeps the last success it recorded, for status and for people.
     Optional<TargetStatus> before = Optional.empty();
     try {
@@ -105,9 +115,11 @@ final class TargetState implements SyncListener {
 
   /**
    * The target stopped: a sync that reached no safe point within the grace period and ends later
-   * must not write its status over the one a restarted target records.
+   * must not write its status over the one a restarted target records, nor bring back the status
+   * of a removed one. Under the monitor {@link #onEvent} holds while it records: a record under way
+   * finishes first, and none starts after this returns.
    */
-  void stopped() {
+  synchronized void stopped() {
     stopped = true;
   }
 
@@ -175,17 +187,17 @@ final class TargetState implements SyncListener {
       // The status file is for people; the sync's own record is in the store, already written.
       LOG.warn("target {}: cannot write its status file under {}: {}", target, stateDir, e.toString());
     }
+    lastRecordedTick = ticker.getAsLong();
     last = s;  // published after the file, so whoever sees it in memory reads the same on disk
   }
 
   /** Why this target is not ready, or empty. */
   Optional<String> notReady() {
-    Instant now = clock.instant();
     TargetStatus s = last;
-    Instant since = s == null ? started : s.finished();
-    if (Duration.between(since, now).compareTo(stuckAfter) > 0) {
+    Duration since = Duration.ofNanos(ticker.getAsLong() - lastRecordedTick);
+    if (since.compareTo(stuckAfter) > 0) {
       return Optional.of("target " + target + " is stuck: no sync finished for "
-          + Duration.between(since, now).toSeconds() + " s (stuck after " + stuckAfter.toSeconds() + " s)");
+          + since.toSeconds() + " s (stuck after " + stuckAfter.toSeconds() + " s)");
     }
     if (s == null || !succeededSinceStart) {
       return Optional.of("target " + target + " has not finished a successful sync yet");

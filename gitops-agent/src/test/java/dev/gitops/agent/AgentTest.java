@@ -87,6 +87,9 @@ class AgentTest {
     if (registry != null) {
       b.meterRegistry(registry);
     }
+    if (clock instanceof MutableClock mutable) {
+      b.ticker(mutable::nanos);
+    }
     Agent a = b.build();
     agents.add(a);
     a.start();
@@ -565,6 +568,59 @@ class AgentTest {
   }
 
   @Test
+  void aReloadStopsItsHungTargetsTogetherInAboutOneGracePeriod() throws Exception {
+    Duration grace = Duration.ofSeconds(2);
+    List<String> hung = List.of("gone1", "gone2", "changed");
+    List<FileStateStore> held = new ArrayList<>();
+    List<StoreLock> locks = new ArrayList<>();
+    try {
+      // Their stores are locked by someone else (a 'gitops sync' by hand, say): each sync waits for the
+      // lock (30 s), reaching no safe point within the grace period; closing the loop interrupts it.
+      for (String t : hung) {
+        FileStateStore store = FileStateStore.open(dir.resolve("state/targets/" + t));
+        held.add(store);
+        locks.add(store.lock(Duration.ofSeconds(5)));
+      }
+      String kept = memoryTarget("kept", repo("kept", "k").uri(), "");
+      String changed = memoryTarget("changed", repo("changed", "c").uri(), "");
+      String agentSection = "  watchConfig: false\n  maxConcurrentSyncs: 5\n  gracePeriod: 2s\n";
+      Agent agent = start(config(agentSection, kept + memoryTarget("gone1", repo("gone1", "a").uri(), "")
+          + memoryTarget("gone2", repo("gone2", "b").uri(), "") + changed));
+      await("kept synced", () -> succeeded(agent, "kept"));
+      await("three syncs hang", () -> agent.syncsInFlight() == 3);
+
+      config(agentSection, kept + changed.replace("interval: 1h", "interval: 2h"));
+      long start = System.nanoTime();
+      java.util.concurrent.CompletableFuture<Agent.ReloadResult> reload =
+          java.util.concurrent.CompletableFuture.supplyAsync(agent::reload);
+      await("the reload is stopping", () -> agent.notReady().contains(
+          "target changed is restarting (its configuration changed)") || reload.isDone());
+      assertThat(agent.status()).as("status answers while the reload waits").extracting(TargetStatus::target)
+          .containsExactly("kept");
+      Agent.ReloadResult r = reload.get(60, TimeUnit.SECONDS);
+      Duration took = Duration.ofNanos(System.nanoTime() - start);
+      locks.forEach(StoreLock::close);
+      locks.clear();
+
+      assertThat(r.stopped()).containsExactly("gone1", "gone2");
+      assertThat(r.restarted()).containsExactly("changed");
+      assertThat(r.unchanged()).containsExactly("kept");
+      // each stop waited for its hung sync up to the grace period, all at once: not 3 × 2 s one after another
+      assertThat(took).as("the reload took").isGreaterThanOrEqualTo(grace).isLessThan(grace.multipliedBy(2));
+      for (String t : hung) {
+        assertThat(memory.closes(t)).as("%s stopped anyway after its grace period", t).isEqualTo(1);
+      }
+      await("the restarted target synced", () -> succeeded(agent, "changed"));
+      assertThat(agent.notReady()).isEmpty();
+      assertThat(TargetStatus.read(dir.resolve("state"), "gone1")).as("a stopped target's sync records nothing")
+          .isEmpty();
+    } finally {
+      locks.forEach(StoreLock::close);
+      held.forEach(FileStateStore::close);
+    }
+  }
+
+  @Test
   void theFilesProviderConvergesADirectoryAndStatusRecordsDrift() throws Exception {
     TempGitRepo repo = repo("files");
     repo.write("app.conf", "port = 8080\n").write("motd", "hello\n");
@@ -614,12 +670,25 @@ class AgentTest {
     assertThat(dir.resolve("limited/config.json")).doesNotExist();
   }
 
-  /** A clock tests move by hand. */
+  /**
+   * A clock tests move by hand, with the monotonic ticker ({@link #nanos}) that goes with it: {@link
+   * #advance} moves both (time passes), {@link #stepWallClock} only the wall clock (as NTP steps it).
+   */
   static final class MutableClock extends Clock {
     private volatile Instant now = Instant.now();
+    private final java.util.concurrent.atomic.AtomicLong nanos = new java.util.concurrent.atomic.AtomicLong();
 
     void advance(Duration d) {
       now = now.plus(d);
+      nanos.addAndGet(d.toNanos());
+    }
+
+    void stepWallClock(Duration d) {
+      now = now.plus(d);
+    }
+
+    long nanos() {
+      return nanos.get();
     }
 
     @Override

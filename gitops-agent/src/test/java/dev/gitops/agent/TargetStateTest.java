@@ -32,7 +32,7 @@ class TargetStateTest {
 
   @Test
   void orphansTheSyncSkipsAreKeptForAllToSeeUntilTheyAreGone() {
-    TargetState state = new TargetState("t", "files", stateDir, Clock.systemUTC(), Duration.ofMinutes(5));
+    TargetState state = new TargetState("t", "files", stateDir, Clock.systemUTC(), System::nanoTime, Duration.ofMinutes(5));
     ResourceKey orphan = ResourceKey.of("files", "file", "", "d/f7.txt");
     ResourceKey skipped = ResourceKey.of("files", "file", "", "unobservable.txt");
     Change asOrphan = Change.builder(orphan, Action.SKIP).flags(EnumSet.of(Change.Flag.ORPHAN))
@@ -49,7 +49,7 @@ class TargetStateTest {
 
   @Test
   void aSyncEndingAfterTheTargetStoppedWritesNoStatus() {
-    TargetState state = new TargetState("t", "files", stateDir, Clock.systemUTC(), Duration.ofMinutes(5));
+    TargetState state = new TargetState("t", "files", stateDir, Clock.systemUTC(), System::nanoTime, Duration.ofMinutes(5));
     state.onEvent(new SyncEvent.Finished("v1", synced("v1", List.of())));
     state.stopped();  // stopped while a sync of v2 was still running past the grace period
 
@@ -60,11 +60,93 @@ class TargetStateTest {
   }
 
   @Test
+  void aSyncEndingWhileItsTargetStopsWritesNothingOnceTheStopReturns() throws Exception {
+    // the sync's record is held between its look at "stopped" and its write: in the clock it reads for the status
+    java.util.concurrent.CountDownLatch inside = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.atomic.AtomicBoolean hold = new java.util.concurrent.atomic.AtomicBoolean();
+    Clock holding = new Clock() {
+      @Override
+      public Instant instant() {
+        if (hold.compareAndSet(true, false)) {
+          inside.countDown();
+          try {
+            release.await(10, java.util.concurrent.TimeUnit.SECONDS);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        }
+        return Instant.now();
+      }
+
+      @Override
+      public java.time.ZoneId getZone() {
+        return java.time.ZoneOffset.UTC;
+      }
+
+      @Override
+      public Clock withZone(java.time.ZoneId zone) {
+        return this;
+      }
+    };
+    TargetState state = new TargetState("t", "files", stateDir, holding, System::nanoTime, Duration.ofMinutes(5));
+    state.onEvent(new SyncEvent.Finished("v1", synced("v1", List.of())));
+    hold.set(true);
+    Thread sync = new Thread(() -> state.onEvent(new SyncEvent.Finished("v2", synced("v2", List.of()))));
+    sync.start();
+    assertThat(inside.await(10, java.util.concurrent.TimeUnit.SECONDS)).as("the sync is recording").isTrue();
+
+    // the target stops (a reload removed it) while that sync records; what is on disk when the stop returns stays
+    java.util.concurrent.atomic.AtomicReference<java.util.Optional<TargetStatus>> whenStopped =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    Thread stopper = new Thread(() -> {
+      state.stopped();
+      whenStopped.set(TargetStatus.read(stateDir, "t"));
+    });
+    stopper.start();
+    long end = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    while (stopper.getState() != Thread.State.TERMINATED && stopper.getState() != Thread.State.BLOCKED
+        && stopper.getState() != Thread.State.WAITING && System.nanoTime() < end) {
+      Thread.onSpinWait();  // the stop either returned or waits for the record under way
+    }
+    release.countDown();
+    sync.join(10_000);
+    stopper.join(10_000);
+
+    assertThat(sync.isAlive() || stopper.isAlive()).isFalse();
+    assertThat(TargetStatus.read(stateDir, "t")).as("nothing written after the stop returned")
+        .isEqualTo(whenStopped.get());
+    state.onEvent(new SyncEvent.Finished("v3", synced("v3", List.of())));
+    assertThat(TargetStatus.read(stateDir, "t")).isEqualTo(whenStopped.get());
+  }
+
+  @Test
+  void stuckIsMeasuredOnTheTickerSoAWallClockStepNeitherMakesNorHidesIt() {
+    AgentTest.MutableClock clock = new AgentTest.MutableClock();
+    TargetState state = new TargetState("t", "files", stateDir, clock, clock::nanos, Duration.ofMinutes(5));
+    state.onEvent(new SyncEvent.Finished("v1", synced("v1", List.of())));
+    assertThat(state.notReady()).isEmpty();
+
+    clock.stepWallClock(Duration.ofHours(1));  // NTP steps the wall clock forward: no time passed
+    assertThat(state.notReady()).as("a forward step of the wall clock").isEmpty();
+
+    clock.stepWallClock(Duration.ofHours(-2));  // and back, while six minutes pass without a finished sync
+    clock.advance(Duration.ofMinutes(6));
+    assertThat(state.notReady()).as("a backward step of the wall clock")
+        .contains("target t is stuck: no sync finished for 360 s (stuck after 300 s)");
+
+    state.onEvent(new SyncEvent.Finished("v2", synced("v2", List.of())));
+    assertThat(state.notReady()).isEmpty();
+    assertThat(TargetStatus.read(stateDir, "t")).as("status files keep the wall clock's time")
+        .hasValueSatisfying(s -> assertThat(s.finished()).isEqualTo(clock.instant()));
+  }
+
+  @Test
   void aSuccessRecordedByAClockThatWasAheadDoesNotMakeARestartedTargetReady() throws Exception {
     // the clock was an hour ahead when the last success was recorded, then stepped back (NTP)
     Instant ahead = Instant.now().plus(Duration.ofHours(1));
     new TargetStatus("t", "files", "v0", "succeeded", ahead, ahead, List.of(), false, null).write(stateDir);
-    TargetState state = new TargetState("t", "files", stateDir, Clock.systemUTC(), Duration.ofMinutes(5));
+    TargetState state = new TargetState("t", "files", stateDir, Clock.systemUTC(), System::nanoTime, Duration.ofMinutes(5));
 
     state.onEvent(new SyncEvent.Aborted("v1", new IllegalStateException("the source is unreadable")));
 
@@ -80,7 +162,7 @@ class TargetStateTest {
     Instant before = Instant.parse("2026-11-30T10:00:00Z");
     new TargetStatus("t", "files", "main@sha1:3f2a", "succeeded", before, before, List.of(), false, null)
         .write(stateDir);
-    TargetState state = new TargetState("t", "files", stateDir, Clock.systemUTC(), Duration.ofMinutes(5));
+    TargetState state = new TargetState("t", "files", stateDir, Clock.systemUTC(), System::nanoTime, Duration.ofMinutes(5));
 
     state.onEvent(new SyncEvent.Aborted("", new IllegalStateException("git: connection refused")));
 

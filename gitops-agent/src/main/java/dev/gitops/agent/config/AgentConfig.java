@@ -32,7 +32,8 @@ import java.util.regex.Pattern;
  * @param file the file read
  * @param stateDir where stores (by default), Git caches and status files live
  * @param maxConcurrentSyncs syncs in flight at once across all targets
- * @param gracePeriod how long a shutdown waits for syncs in flight to stop at a safe point
+ * @param gracePeriod how long a shutdown, or a reload for the targets it stops, waits for syncs in flight to stop
+ *     at a safe point
  * @param watchConfig whether a change of the file reloads it (as SIGHUP does)
  * @param stuckAfter a target with no sync finished for this long (or three intervals, if longer) is stuck
  * @param targets the targets, in file order
