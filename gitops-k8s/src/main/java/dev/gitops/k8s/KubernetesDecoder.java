@@ -195,6 +195,13 @@ public final class KubernetesDecoder implements Decoder {
     return Optional.ofNullable(origins.get(key));
   }
 
+  /** The namespaces the last decoded desired state names: its objects' and its Namespaces' ("" for cluster-scoped objects). */
+  java.util.Set<String> declaredNamespaces() {
+    java.util.Set<String> out = new java.util.HashSet<>();
+    origins.keySet().forEach(k -> out.add(k.type().equals(KindTable.NAMESPACE) ? k.name() : k.scope()));
+    return out;
+  }
+
   /** One object of a file: its document (never modified), where it is, its key type. */
   private record Manifest(ObjectNode doc, Origin origin, String where, String type) {
     Manifest at(String revision) {

@@ -56,6 +56,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -77,7 +78,10 @@ import org.slf4j.LoggerFactory;
  * <p><b>Observe</b> reads informer caches, one informer per kind in play, started on first use and
  * kept current by its watch: a resync that changes nothing lists nothing and writes nothing. The
  * version token is {@code metadata.resourceVersion}. A kind whose informer cannot list (no
- * permission, no such resource) makes its keys UNKNOWN with the server's message; a custom kind
+ * permission, no such resource) makes its keys UNKNOWN with the server's message, except that a
+ * namespaced kind the credentials may not list cluster-wide (403: a Role per namespace, no
+ * ClusterRole) is watched in each namespace its keys name instead, so only the keys of a namespace
+ * whose list is refused too are UNKNOWN (see {@link Builder#namespaces} to name them up front); a custom kind
  * whose CustomResourceDefinition is in the desired state but not yet in the cluster has no
  * objects (ABSENT), so the CRD and its objects are created in one sync. An object Git declares
  * that is being deleted ({@code metadata.deletionTimestamp} set, finalizers pending) is UNKNOWN,
@@ -126,6 +130,8 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
   private final String fieldManager;
   private final Duration syncTimeout;
   private final Set<String> scanTypes;
+  /** The only namespaces namespaced kinds are listed in ({@link Builder#namespaces}); empty: all of them. */
+  private final Set<String> namespaces;
   private final List<HealthCheck> healthChecks;
   private final Normalization normalization;
   private final Kinds kinds = new Kinds();
@@ -136,6 +142,16 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
   private final Map<ResourceKey, Pending> pending = new ConcurrentHashMap<>();
 
   private record Pending(String resourceVersion, String deletedUid, long since) {}
+
+  /** How long a namespaced kind whose cluster-wide list was forbidden is listed per namespace before trying again. */
+  private static final long CLUSTER_WIDE_RETRY_NANOS = Duration.ofMinutes(10).toNanos();
+  /** Namespaced kinds the credentials may not list cluster-wide (403): when that was found, and the server's message. */
+  private final Map<String, Forbidden> forbiddenClusterWide = new ConcurrentHashMap<>();
+
+  private record Forbidden(String message, long since) {}
+
+  /** The namespaces of the keys observed so far: where orphans of a kind listed per namespace are looked for. */
+  private final Set<String> namespacesInPlay = ConcurrentHashMap.newKeySet();
 
   /** Kinds outside those in play where the one-time scan found objects with our label. */
   private final Map<String, Labelled> labelledKinds = new ConcurrentHashMap<>();
@@ -149,6 +165,7 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
     this.fieldManager = b.fieldManager;
     this.syncTimeout = b.syncTimeout;
     this.scanTypes = Set.copyOf(b.scanTypes);
+    this.namespaces = Set.copyOf(new TreeSet<>(b.namespaces));
     List<HealthCheck> checks = new ArrayList<>(b.healthChecks);
     if (b.loadHealthChecks) {
       ServiceLoader.load(HealthCheck.class).forEach(checks::add);
@@ -343,7 +360,7 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
     }
     for (Map.Entry<String, List<ResourceKey>> e : byType.entrySet()) {
       String type = e.getKey();
-      Optional<KindInfo> kind;
+      Optional<KindInfo> kind = Optional.empty();
       try {
         kind = resolve(type);
         if (kind.isEmpty()) {
@@ -356,18 +373,88 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
           }
           continue;
         }
-        informers.synced(kind.get(), budget(ctx));
+        Set<String> scopes = new TreeSet<>();
+        e.getValue().forEach(k -> scopes.add(k.scope()));
+        if (kind.get().namespaced()) {
+          namespacesInPlay.addAll(scopes);
+        }
+        Map<String, String> unreadable = watch(kind.get(), () -> scopes, ctx);
+        for (ResourceKey k : e.getValue()) {
+          String why = unreadable.get(k.scope());
+          out.put(k, why == null ? observeOne(k, kind.get()) : Observation.unknown(k, why));
+        }
       } catch (KindInformers.Unavailable ex) {
         for (ResourceKey k : e.getValue()) {
-          out.put(k, Observation.unknown(k, "cannot list " + type + " at " + client.getMasterUrl() + ": " + ex.getMessage()));
+          out.put(k, Observation.unknown(k, "cannot list " + type + " at " + client.getMasterUrl() + ": " + ex.getMessage()
+              + (ex.code() == 403 && kind.isPresent() && !kind.get().namespaced() ? "; " + type
+                  + " is cluster-scoped: the credentials need list and watch on it cluster-wide (a ClusterRole)" : "")));
         }
-        continue;
-      }
-      for (ResourceKey k : e.getValue()) {
-        out.put(k, observeOne(k, kind.get()));
       }
     }
     return out;
+  }
+
+  /**
+   * Starts (or finds) the informers that see {@code kind}'s objects in the namespaces {@code scopes}
+   * gives (asked only when the kind is listed per namespace): the kind's
+   * informer across all namespaces; or, for a namespaced kind the credentials may not list
+   * cluster-wide (403) or when {@link Builder#namespaces} limits the namespaces, one informer per
+   * namespace, only in those named. A cluster-wide list found forbidden is tried again after ten
+   * minutes (the namespaces' informers keep serving meanwhile).
+   *
+   * @return the namespaces among {@code scopes} whose objects cannot be listed, each with why
+   * @throws KindInformers.Unavailable when the kind cannot be listed at all
+   */
+  private Map<String, String> watch(KindInfo kind, Supplier<Set<String>> scopes, CallContext ctx) {
+    String type = kind.type();
+    Forbidden forbidden = forbiddenClusterWide.get(type);
+    if (!kind.namespaced() || namespaces.isEmpty()
+        && (forbidden == null || System.nanoTime() - forbidden.since() > CLUSTER_WIDE_RETRY_NANOS)) {
+      try {
+        informers.synced(kind, budget(ctx));
+        if (forbiddenClusterWide.remove(type) != null) {
+          LOG.info("{} can be listed cluster-wide at {} now: its informers per namespace are replaced by one", type,
+              client.getMasterUrl());
+        }
+        return Map.of();
+      } catch (KindInformers.Unavailable e) {
+        if (e.code() != 403 || !kind.namespaced()) {
+          throw e;
+        }
+        forbidden = new Forbidden(e.getMessage(), System.nanoTime());
+        if (forbiddenClusterWide.put(type, forbidden) == null) {
+          LOG.info("{} may not be listed cluster-wide at {} ({}): listing it in each namespace the desired state or the"
+              + " state store names instead", type, client.getMasterUrl(), e.getMessage());
+        }
+      }
+    }
+    Set<String> listed = new TreeSet<>();
+    Map<String, String> out = new TreeMap<>();
+    for (String ns : scopes.get()) {
+      if (ns.isEmpty()) {
+        out.put(ns, type + " is namespaced, but this key names no namespace");
+      } else if (!namespaces.isEmpty() && !namespaces.contains(ns)) {
+        out.put(ns, "namespace " + ns + " is not among the namespaces the provider lists (" + String.join(", ", namespaces)
+            + ", given to the builder's namespaces(...)): " + type + " objects there are not read");
+      } else {
+        listed.add(ns);
+      }
+    }
+    String clusterWide = forbidden == null ? null : forbidden.message();
+    informers.syncedIn(kind, listed, budget(ctx)).forEach((ns, e) -> out.put(ns, "cannot list " + type + " in namespace "
+        + ns + " at " + client.getMasterUrl() + ": " + e.getMessage() + (e.code() != 403 ? "" : clusterWide == null
+            ? "; the credentials need list and watch on it in namespace " + ns + " (a Role and RoleBinding there)"
+            : " (nor cluster-wide: " + clusterWide + "); the credentials need list and watch on it in namespace "
+                + ns + " (a Role and RoleBinding there) or cluster-wide (a ClusterRole)")));
+    return out;
+  }
+
+  /** The informer that sees {@code key}'s namespace, synced. @throws KindInformers.Unavailable naming why not */
+  private void watch(KindInfo kind, ResourceKey key, CallContext ctx) {
+    String why = watch(kind, () -> Set.of(key.scope()), ctx).get(key.scope());
+    if (why != null) {
+      throw new KindInformers.Unavailable(why, null);
+    }
   }
 
   /** {@code "; declared at <file>:<line>@<revision>"} when the desired state declares {@code key}, else "". */
@@ -447,7 +534,7 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
    * ours has not reached the informer yet (so an apply is never verified against an older copy).
    */
   private GenericKubernetesResource current(ResourceKey key, KindInfo kind) {
-    if (!informers.isSynced(key.type())) {
+    if (!informers.isSynced(key.type(), key.scope())) {
       return resource(kind, key).get();  // applied before anything of its kind was observed: ask the server
     }
     GenericKubernetesResource cached = informers.cached(key.type(), key.scope(), key.name());
@@ -518,6 +605,13 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
     types.addAll(scanTypes);
     types.addAll(labelledKinds.keySet());
     List<ResourceKey> out = new ArrayList<>();
+    Set<String> search = new TreeSet<>();
+    Supplier<Set<String>> toSearch = () -> {
+      if (search.isEmpty()) {
+        search.addAll(namespacesToSearch());
+      }
+      return search;
+    };
     for (String type : types) {
       Optional<KindInfo> kind = resolve(type);
       if (kind.isEmpty()) {
@@ -527,7 +621,13 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
         continue;  // a kind the cluster does not serve (its CRD is gone) has no objects, marked or not
       }
       try {
-        informers.synced(kind.get(), budget(ctx));
+        Map<String, String> unreadable = watch(kind.get(), toSearch, ctx);
+        if (!unreadable.isEmpty()) {
+          // only what was listed is claimed: the keys there that Git or the store name are observed UNKNOWN
+          // (never ABSENT), so nothing in those namespaces is deleted or dropped; unnamed orphans stay unfound
+          LOG.warn("objects of {} marked by {} are not searched in namespace(s) {} at {}: {}", type, owner,
+              unreadable.keySet(), client.getMasterUrl(), String.join("; ", unreadable.values()));
+        }
       } catch (KindInformers.Unavailable e) {
         if (e.code() == 404) {
           LOG.debug("{} is no longer served ({}): it holds no marked objects", type, e.getMessage());
@@ -544,6 +644,21 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
         }
       }
     }
+    return out;
+  }
+
+  /**
+   * Where objects of a namespaced kind listed per namespace are searched for our mark: the
+   * namespaces given to {@link Builder#namespaces}, or else every namespace the desired state or
+   * the keys observed so far (Git, the store's inventory) name.
+   */
+  private Set<String> namespacesToSearch() {
+    if (!namespaces.isEmpty()) {
+      return namespaces;
+    }
+    Set<String> out = new TreeSet<>(namespacesInPlay);
+    decoder.declaredNamespaces().forEach(out::add);
+    out.remove("");
     return out;
   }
 
@@ -1020,7 +1135,7 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
 
   private Outcome replace(Change change, KindInfo kind, CallContext ctx) throws InterruptedException {
     ResourceKey key = change.key();
-    informers.synced(kind, budget(ctx));  // the wait for the old object to go is answered by this kind's watch
+    watch(kind, key, ctx);  // the wait for the old object to go is answered by this kind's watch
     GenericKubernetesResource old = current(key, kind);
     if (old != null) {
       // as for an update: only the object the plan was made on is deleted (not one recreated or taken since)
@@ -1182,6 +1297,7 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
     private String fieldManager = "gitops";
     private Duration syncTimeout = Duration.ofSeconds(30);
     private final Set<String> scanTypes = new HashSet<>();
+    private final Set<String> namespaces = new HashSet<>();
     private final List<HealthCheck> healthChecks = new ArrayList<>();
     private boolean loadHealthChecks = true;
 
@@ -1245,6 +1361,31 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
      */
     public Builder scanForOrphans(String... types) {
       scanTypes.addAll(List.of(types));
+      return this;
+    }
+
+    /**
+     * Lists namespaced kinds only in these namespaces, one informer per kind and namespace, never
+     * cluster-wide (as Argo CD's {@code namespaces:} in a cluster secret): for credentials bound
+     * to these namespaces only. Keys in other namespaces are UNKNOWN, naming this option, and
+     * orphans are searched for in these namespaces only. Cluster-scoped kinds are listed as
+     * without it. Default: none, every namespace (and, when a kind may not be listed
+     * cluster-wide, each namespace the desired state or the state store names).
+     *
+     * <pre>{@code
+     * KubernetesProvider k8s = KubernetesProvider.builder(client).namespaces("shop", "shop-staging").build();
+     * }</pre>
+     *
+     * @throws IllegalArgumentException naming a value that is not a namespace name
+     */
+    public Builder namespaces(String... names) {
+      for (String n : names) {
+        if (n == null || !n.matches("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")) {
+          throw new IllegalArgumentException("namespaces: '" + n + "' is not a namespace name: lower-case letters,"
+              + " digits and '-', starting and ending with a letter or digit, at most 63 characters");
+        }
+      }
+      namespaces.addAll(List.of(names));
       return this;
     }
 

@@ -8,9 +8,15 @@ import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.fabric8.kubernetes.client.informers.cache.Cache;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
@@ -23,7 +29,9 @@ import org.slf4j.LoggerFactory;
 /**
  * One informer per kind in play, started on first use and kept in sync by its watch, so that
  * reading an object costs no request. A kind whose informer cannot list (no permission, no such
- * resource) is reported with the server's message and tried again on the next use.
+ * resource) is reported with the server's message and tried again on the next use. A namespaced
+ * kind the credentials may list only in some namespaces has one informer per namespace instead
+ * ({@link #syncedIn}); a kind's cluster-wide informer, once synced, replaces them.
  */
 public final class KindInformers implements AutoCloseable {
 
@@ -31,6 +39,8 @@ public final class KindInformers implements AutoCloseable {
 
   private final KubernetesClient client;
   private final Map<String, Running> byType = new ConcurrentHashMap<>();
+  /** Per key type, the informers that watch one namespace each (the kind's cluster-wide list being forbidden). */
+  private final Map<String, Map<String, Running>> byNamespace = new ConcurrentHashMap<>();
   /** Notified on every event of every informer, so waits for a change are woken by the watch, not by a timer. */
   private final Object events = new Object();
 
@@ -38,7 +48,8 @@ public final class KindInformers implements AutoCloseable {
   public static final class Unavailable extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
-    Unavailable(String message, Throwable cause) {
+    /** {@code message} says why, naming the kind (and namespace); {@code cause} is the client's failure, or null. */
+    public Unavailable(String message, Throwable cause) {
       super(message, cause);
     }
 
@@ -70,12 +81,55 @@ public final class KindInformers implements AutoCloseable {
    */
   public SharedIndexInformer<GenericKubernetesResource> synced(KindInfo kind, Duration wait) {
     Running r = byType.compute(kind.type(), (t, old) -> old != null && old.kind().equals(kind)
-        && !old.started().isCompletedExceptionally() ? old : start(kind, old));
+        && !old.started().isCompletedExceptionally() ? old : start(kind, null, old));
+    SharedIndexInformer<GenericKubernetesResource> informer = await(r, wait, () -> byType.remove(kind.type(), r));
+    // the whole kind is watched now: informers of single namespaces (its list was forbidden before) are not needed
+    Map<String, Running> namespaced = byNamespace.remove(kind.type());
+    if (namespaced != null) {
+      LOG.debug("{} is listed cluster-wide now: stopping its informers in namespaces {}", kind.type(), namespaced.keySet());
+      namespaced.values().forEach(n -> n.informer().stop());
+    }
+    return informer;
+  }
+
+  /**
+   * Starts, where not running, the informer of {@code kind} in each of {@code namespaces} (for a
+   * namespaced kind whose cluster-wide list is forbidden), then waits for each one's first list,
+   * all together at most {@code wait}.
+   *
+   * @return the namespaces whose objects cannot be listed, each with why (the server's message and status)
+   */
+  public Map<String, Unavailable> syncedIn(KindInfo kind, Collection<String> namespaces, Duration wait) {
+    if (!kind.namespaced()) {
+      throw new IllegalArgumentException(kind.type() + " is cluster-scoped: it has no informers per namespace");
+    }
+    Map<String, Running> mine = byNamespace.computeIfAbsent(kind.type(), t -> new ConcurrentHashMap<>());
+    Map<String, Running> started = new LinkedHashMap<>();
+    for (String ns : new TreeSet<>(namespaces)) {
+      started.put(ns, mine.compute(ns, (n, old) -> old != null && old.kind().equals(kind)
+          && !old.started().isCompletedExceptionally() ? old : start(kind, n, old)));
+    }
+    long deadline = System.nanoTime() + wait.toNanos();
+    Map<String, Unavailable> out = new TreeMap<>();
+    for (Map.Entry<String, Running> e : started.entrySet()) {
+      Running r = e.getValue();
+      try {
+        await(r, Duration.ofNanos(Math.max(0, deadline - System.nanoTime())), () -> mine.remove(e.getKey(), r));
+      } catch (Unavailable u) {
+        out.put(e.getKey(), u);
+      }
+    }
+    return out;
+  }
+
+  /** The informer of {@code r} once its first list is in, waiting at most {@code wait}; {@code forget} drops a failed one. */
+  private static SharedIndexInformer<GenericKubernetesResource> await(Running r, Duration wait, Runnable forget) {
+    KindInfo kind = r.kind();
     try {
       r.started().get(Math.max(1, wait.toMillis()), TimeUnit.MILLISECONDS);
       return r.informer();
     } catch (ExecutionException e) {
-      byType.remove(kind.type(), r);
+      forget.run();
       r.informer().stop();
       throw new Unavailable(message(e.getCause()), e.getCause());
     } catch (TimeoutException e) {
@@ -102,12 +156,14 @@ public final class KindInformers implements AutoCloseable {
         + ": the API server did not answer in time (a refused or reset connection is retried until then)";
   }
 
-  private Running start(KindInfo kind, Running old) {
+  /** Starts the informer of {@code kind} across all namespaces, or in {@code namespace} only when not null. */
+  private Running start(KindInfo kind, String namespace, Running old) {
     if (old != null) {
       old.informer().stop();
     }
+    var all = client.genericKubernetesResources(context(kind));
     SharedIndexInformer<GenericKubernetesResource> informer =
-        client.genericKubernetesResources(context(kind)).inAnyNamespace().runnableInformer(0);
+        (namespace == null ? all.inAnyNamespace() : all.inNamespace(namespace)).runnableInformer(0);
     // before the first list succeeds a failure is the answer (UNKNOWN keys); afterwards the watch reconnects by itself
     informer.exceptionHandler((isStarted, t) -> isStarted);
     informer.addEventHandler(new ResourceEventHandler<>() {
@@ -126,7 +182,8 @@ public final class KindInformers implements AutoCloseable {
         changed();
       }
     });
-    LOG.debug("starting the informer of {} ({})", kind.type(), kind.apiVersion());
+    LOG.debug("starting the informer of {} ({}){}", kind.type(), kind.apiVersion(),
+        namespace == null ? "" : " in namespace " + namespace);
     return new Running(kind, informer, informer.start().toCompletableFuture());
   }
 
@@ -153,33 +210,68 @@ public final class KindInformers implements AutoCloseable {
     }
   }
 
-  /** The cached object of a running informer, or null. */
+  /**
+   * The cached object of a running informer that watches {@code namespace} (the kind's
+   * cluster-wide one, else the namespace's own), or null.
+   */
   public GenericKubernetesResource cached(String type, String namespace, String name) {
-    Running r = byType.get(type);
-    if (r == null || !r.started().isDone() || r.started().isCompletedExceptionally()) {
+    Running r = watching(type, namespace);
+    if (r == null) {
       return null;
     }
     return r.informer().getStore().getByKey(namespace.isEmpty() ? name : Cache.namespaceKeyFunc(namespace, name));
   }
 
-  /** Whether the informer of {@code type} is running and synced. */
-  public boolean isSynced(String type) {
+  /** The synced informer that sees {@code type}'s objects in {@code namespace}, or null. */
+  private Running watching(String type, String namespace) {
     Running r = byType.get(type);
+    if (isSynced(r)) {
+      return r;
+    }
+    Map<String, Running> namespaced = byNamespace.get(type);
+    Running n = namespaced == null || namespace.isEmpty() ? null : namespaced.get(namespace);
+    return isSynced(n) ? n : null;
+  }
+
+  private static boolean isSynced(Running r) {
     return r != null && r.started().isDone() && !r.started().isCompletedExceptionally();
   }
 
-  /** The key types with an informer (running or starting). */
-  public Set<String> types() {
-    return Set.copyOf(byType.keySet());
+  /** Whether the informer of {@code type} across all namespaces is running and synced. */
+  public boolean isSynced(String type) {
+    return isSynced(byType.get(type));
   }
 
-  /** The cached objects of a synced informer that {@code filter} selects. */
+  /** Whether an informer that sees {@code type}'s objects in {@code namespace} is running and synced. */
+  public boolean isSynced(String type, String namespace) {
+    return watching(type, namespace) != null;
+  }
+
+  /** The key types with an informer (running or starting), across all namespaces or in some. */
+  public Set<String> types() {
+    Set<String> out = new HashSet<>(byType.keySet());
+    byNamespace.forEach((type, namespaces) -> {
+      if (!namespaces.isEmpty()) {
+        out.add(type);
+      }
+    });
+    return Set.copyOf(out);
+  }
+
+  /**
+   * The cached objects that {@code filter} selects, of the kind's informer across all namespaces;
+   * without one, of its synced informers of single namespaces.
+   */
   public List<GenericKubernetesResource> list(String type, Predicate<GenericKubernetesResource> filter) {
     Running r = byType.get(type);
-    if (r == null) {
-      return List.of();
+    Map<String, Running> namespaced = byNamespace.getOrDefault(type, Map.of());
+    if (r != null && (isSynced(r) || namespaced.isEmpty())) {
+      return r.informer().getStore().list().stream().filter(filter).toList();
     }
-    return r.informer().getStore().list().stream().filter(filter).toList();
+    List<GenericKubernetesResource> out = new ArrayList<>();
+    new TreeMap<>(namespaced).values().stream().filter(KindInformers::isSynced)
+        .forEach(n -> n.informer().getStore().list().stream().filter(filter).forEach(out::add));
+    return out;
   }
 
   /**
@@ -215,5 +307,7 @@ public final class KindInformers implements AutoCloseable {
   public void close() {
     byType.values().forEach(r -> r.informer().stop());
     byType.clear();
+    byNamespace.values().forEach(m -> m.values().forEach(r -> r.informer().stop()));
+    byNamespace.clear();
   }
 }
