@@ -233,6 +233,16 @@ public final class StoreBench {
     }
 
     @Override
+    public java.util.Optional<String> owner() {
+      return timed(delegate::owner);
+    }
+
+    @Override
+    public void claimOwner(String owner) {
+      timedRun(() -> delegate.claimOwner(owner));
+    }
+
+    @Override
     public List<StoredResource> writeBatch(StoreBatch batch) {
       return timed(() -> delegate.writeBatch(batch));
     }

@@ -1,6 +1,7 @@
 package dev.gitops.ansible;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -9,6 +10,7 @@ import dev.gitops.api.Change;
 import dev.gitops.api.Observation;
 import dev.gitops.api.Outcome;
 import dev.gitops.api.ResourceKey;
+import dev.gitops.api.StoreOwnerException;
 import dev.gitops.api.SyncResult;
 import dev.gitops.api.spi.CallContext;
 import dev.gitops.core.Reconciler;
@@ -29,9 +31,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Two owners pointed at one managed inventory and one state store (the CLI's default store is
- * beside {@code --inventory-out}), as two processes one after the other: the provider marks no
- * object, so only the managed inventory can tell whose hosts it holds.
+ * Two owners pointed at one managed inventory, as two processes one after the other: the provider
+ * marks no object, so only the managed inventory can tell whose hosts it holds. With one state
+ * store too (the CLI's default store is beside {@code --inventory-out}) the store refuses the
+ * second owner first; with a store of its own, the managed inventory does.
  */
 class ManagedInventoryOwnerTest {
 
@@ -64,15 +67,20 @@ class ManagedInventoryOwnerTest {
     return ResourceKey.of("ansible", "host", "", name);
   }
 
-  /** One sync by {@code owner} of {@code repo}, with a provider and a store of its own (a process of its own). */
+  /** One sync by {@code owner} of {@code repo}, with a provider and a store object of its own (a process of its own). */
   private SyncResult syncAs(String owner, TempGitRepo repo) {
+    return syncAs(owner, repo, fx.state);
+  }
+
+  /** {@link #syncAs(String, TempGitRepo)} with the store in {@code state}. */
+  private SyncResult syncAs(String owner, TempGitRepo repo, Path state) {
     SyncOptions options = SyncOptions.builder().execution(ExecutionOptions.defaults()
         .withRetry(RetryPolicy.none()).withCallTimeout(Duration.ofMinutes(5))).build();
     try (Reconciler r = Reconciler.builder()
         .owner(owner)
         .source(GitSource.builder().url(repo.dir().toString()).ref("main").build())
         .provider(fx.providerBuilder().build())
-        .store(FileStateStore.open(fx.state))
+        .store(FileStateStore.open(state))
         .options(options)
         .build()) {
       return r.sync();
@@ -95,14 +103,18 @@ class ManagedInventoryOwnerTest {
     assertThat(fx.conf("h1")).isNotNull();
     assertThat(fx.conf("h2")).isNotNull();
 
-    SyncResult b = syncAs("b", other);
+    // the shared store belongs to a
+    assertThatThrownBy(() -> syncAs("b", other)).isInstanceOf(StoreOwnerException.class)
+        .hasMessageContaining(fx.state.toAbsolutePath().toString()).hasMessageContaining("owner 'a'");
+    // a store of its own: the managed inventory belongs to a
+    SyncResult b = syncAs("b", other, tmp.resolve("state-b"));
     assertThat(b.isSuccessful()).isFalse();
     assertThat(b.plan().isComplete()).isFalse();
     assertThat(b.plan().changes(Action.DELETE)).isEmpty();
     assertThat(b.outcomes().values()).noneMatch(o -> o.kind() == Outcome.Kind.DELETED);
-    assertThat(b.plan().unknown()).contains(host("h1"), host("h2"), host("h3"));
-    Change h1 = b.plan().change(host("h1")).orElseThrow();
-    assertThat(h1.reason()).contains(inventory().toString()).contains("'a'").contains("'b'");
+    assertThat(b.plan().unknown()).contains(host("h3"));
+    Change h3 = b.plan().change(host("h3")).orElseThrow();
+    assertThat(h3.reason()).contains(inventory().toString()).contains("'a'").contains("'b'");
     // nothing ran: a's hosts are not decommissioned, b's host is not converged
     assertThat(fx.conf("h1")).isNotNull();
     assertThat(fx.conf("h2")).isNotNull();
@@ -152,7 +164,7 @@ class ManagedInventoryOwnerTest {
     assertThat(json.readTree(stateFile().toFile()).path("version").asInt()).as("readable by the previous build")
         .isEqualTo(1);
 
-    SyncResult b = syncAs("b", other);
+    SyncResult b = syncAs("b", other, tmp.resolve("state-b"));
     assertThat(b.isSuccessful()).isFalse();
     assertThat(b.outcomes().values()).noneMatch(o -> o.kind() == Outcome.Kind.DELETED);
     assertThat(fx.conf("h1")).isNotNull();

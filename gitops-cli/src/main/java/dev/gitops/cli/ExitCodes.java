@@ -2,6 +2,7 @@ package dev.gitops.cli;
 
 import dev.gitops.api.PlanMismatchException;
 import dev.gitops.api.PlanRefusedException;
+import dev.gitops.api.StoreOwnerException;
 import dev.gitops.core.render.PlanRenderer;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -12,7 +13,8 @@ import picocli.CommandLine;
  *
  * <ul>
  *   <li>{@value #OK}: success, nothing pending
- *   <li>{@value #ERROR}: an error (bad flag, unreadable source, failed sync, stale plan)
+ *   <li>{@value #ERROR}: an error (bad flag, unreadable source, failed sync, stale plan, a state store
+ *       that is locked, corrupt or another owner's)
  *   <li>{@value #PENDING}: changes are pending ({@code plan --detailed-exitcode}, {@code sync
  *       --dry-run}, {@code status})
  *   <li>{@value #REFUSED}: a safety guard refused the plan
@@ -67,6 +69,9 @@ public final class ExitCodes {
       if (c instanceof OutOfMemoryError oom) {
         return outOfMemory(oom);
       }
+      if (c instanceof StoreOwnerException o) {
+        return anotherOwners(o);
+      }
     }
     if (t instanceof PlanMismatchException m && m.field() != null && m.field().startsWith("/options/")) {
       // every flag that is one of the plan's options, or a plan made with --adopt reads as a wrong --prune
@@ -87,6 +92,15 @@ public final class ExitCodes {
     return "out of memory (" + (e.getMessage() == null ? "OutOfMemoryError" : e.getMessage()) + ")" + heap
         + "; give it more, for example 'java -Xmx2g -jar gitops.jar ...' (the state store recovers as after an"
         + " interrupted run)";
+  }
+
+  /** A store of another owner, with the flags that lead out: the store's owner, or a store of one's own. */
+  static String anotherOwners(StoreOwnerException e) {
+    return "the state store " + e.store() + " belongs to --owner " + e.recordedOwner() + ", not to --owner "
+        + e.requestedOwner() + ": each would take the other's records as its own and drop what it does not declare;"
+        + " nothing was applied or recorded. Run with --owner " + e.recordedOwner() + ", or give --owner "
+        + e.requestedOwner() + " a store of its own with --state DIR (the default store, .gitops/ in the directory of"
+        + " --target or --inventory-out, is shared by every owner and every inventory file there)";
   }
 
   /** A mass-deletion refusal with the flag that would allow it. */

@@ -20,7 +20,8 @@ import picocli.CommandLine.Spec;
 
 /** {@code gitops history}: past syncs, newest first. */
 @Command(name = "history", mixinStandardHelpOptions = true,
-    description = {"List past syncs, newest first: id, time (UTC), revision, plan id and outcome.",
+    description = {"List past syncs, newest first: id, time (UTC), revision, plan id and outcome;"
+        + " then the store's owner when it is not --owner.",
         "Reads the state store only: --state, or the one --target gives; --repo is not needed.",
         "Pass an id to 'gitops rollback' to sync an earlier revision again."})
 final class HistoryCommand implements Callable<Integer> {
@@ -38,6 +39,10 @@ final class HistoryCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     try (FileStateStore store = FileStateStore.openReadOnly(stateDir)) {
       out.print(table(store.history()));
+      // read-only, so any owner may look; another owner's store says whose it is (after the table, which
+      // scripts read from its second line on, and only then, so the common case prints the table alone)
+      store.owner().filter(o -> !o.equals(target.owner)).ifPresent(o -> out.println("Owner: " + o
+          + " (this store belongs to --owner " + o + ", not --owner " + target.owner + ")"));
       out.flush();
       return ExitCodes.OK;
     }

@@ -75,6 +75,10 @@ final class StatusCommand implements Callable<Integer> {
     try (Session s = Session.openReadOnly(target, safety.applyTo(SyncOptions.defaults()))) {
       Plan plan = s.reconciler().plan();
       s.nothingRecorded().ifPresent(out::println);
+      // planned, so this owner may read it: another owner's store is shared only when every provider marks
+      s.reconciler().store().owner().filter(o -> !o.equals(target.owner)).ifPresent(o -> out.println(
+          "The state store " + s.stateDir() + " belongs to --owner " + o + " (shared: the provider marks each object"
+              + " with its owner)."));
       print(plan, s, out);
       out.flush();
       return plan.hasChanges() || !plan.isComplete() || !unapplied(plan).isEmpty() ? ExitCodes.PENDING : ExitCodes.OK;

@@ -565,5 +565,10 @@ class TargetAndStoreFlagsTest {
     assertThat(c.code()).as("%s", c).isZero();
     assertThat(target.resolve("app.properties")).hasContent("name=shop");
     assertThat(target.resolve("conf/site.conf")).hasContent("listen 80");
+    // the store is team-a's: the files provider marks each file, so team-c may share it, and is told whose it is
+    CliRun status = gitops("status", "--repo", other.dir().toString(), "--ref", "main", "--target", target.toString(),
+        "--owner", "team-c", "--state", tmp.resolve("state-a").toString());
+    assertThat(status.out()).contains("The state store " + tmp.resolve("state-a").toAbsolutePath()
+        + " belongs to --owner team-a");
   }
 }

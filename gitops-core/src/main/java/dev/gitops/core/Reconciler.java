@@ -18,6 +18,7 @@ import dev.gitops.api.ResourceKey;
 import dev.gitops.api.SourceException;
 import dev.gitops.api.State;
 import dev.gitops.api.StoreException;
+import dev.gitops.api.StoreOwnerException;
 import dev.gitops.api.SyncEvent;
 import dev.gitops.api.SyncListener;
 import dev.gitops.api.SyncResult;
@@ -49,6 +50,7 @@ import dev.gitops.core.internal.plan.PlanningUnits;
 import dev.gitops.core.redact.Redactor;
 import dev.gitops.core.source.Fingerprinted;
 import dev.gitops.core.store.BatchedStateStore;
+import dev.gitops.core.store.FileStateStore;
 import dev.gitops.core.store.InMemoryStateStore;
 import dev.gitops.core.store.StoreBatch;
 import java.time.Duration;
@@ -102,10 +104,14 @@ import org.slf4j.LoggerFactory;
  * {@linkplain Builder#store store} handed to its builder: {@link #close()} closes both (a {@code
  * GitSource} without a cache directory deletes its temporary clone then). Providers and listeners
  * stay the caller's: a provider may serve several reconcilers, so closing one never closes them.
- * A store records no owner: a store instance an open reconciler of another {@linkplain
- * Builder#owner owner} holds is refused by {@link Builder#build()} unless every provider of both
- * {@linkplain Provider#marksObjects() marks its objects}, since each would delete what the other
- * recorded. A listener that throws is logged once per sync (its further failures at debug) and
+ * A store belongs to the {@linkplain Builder#owner owner} whose sync first wrote it ({@link
+ * StateStore#owner()}): {@link #plan}, {@link #sync}, {@link #apply} and {@link #destroy} of
+ * another owner throw {@link StoreOwnerException} before anything is read, applied or recorded,
+ * unless every provider of this reconciler {@linkplain Provider#marksObjects() marks its objects}
+ * (owners then tell their objects apart by the marks and may share a store). For a store that
+ * records no owner, a store instance an open reconciler of another owner holds is refused by
+ * {@link Builder#build()} unless every provider of both marks its objects, since each would
+ * delete what the other recorded. A listener that throws is logged once per sync (its further failures at debug) and
  * misses that event; the sync goes on.
  * Provider calls run on worker threads the reconciler keeps between syncs (an idle one ends after
  * 30 seconds); {@link #close()} ends them, a call it abandoned when its provider returns.
@@ -164,11 +170,11 @@ public final class Reconciler implements AutoCloseable {
 
   /**
    * The open reconcilers of each store instance, weakly both ways (a reconciler dropped without
-   * {@link #close()}, and then its store, are collected as before). A store records no owner: an
-   * owner reads every record in it as its own. Owners whose providers all mark objects tell each
-   * other's objects apart by the marks and may share one store; without marks the second owner
-   * would plan every key the first recorded as removed from its Git and delete it, so {@link
-   * Builder#build()} refuses that.
+   * {@link #close()}, and then its store, are collected as before). A store that records no owner
+   * (see {@link #checkStoreOwner}) is read by every owner as if every record in it were its own.
+   * Owners whose providers all mark objects tell each other's objects apart by the marks and may
+   * share one store; without marks the second owner would plan every key the first recorded as
+   * removed from its Git and delete it, so {@link Builder#build()} refuses that.
    */
   private static final Map<StateStore, List<Holder>> OPEN_BY_STORE = new java.util.WeakHashMap<>();
 
@@ -177,8 +183,7 @@ public final class Reconciler implements AutoCloseable {
 
   /** Registers this reconciler on its store, refusing another owner's open reconciler there unless all mark. */
   private void register() {
-    String unmarked = providers.values().stream().filter(p -> !p.marksObjects()).map(Provider::id).sorted()
-        .findFirst().orElse(null);
+    String unmarked = unmarkedProvider();
     synchronized (OPEN_BY_STORE) {
       List<Holder> open = OPEN_BY_STORE.computeIfAbsent(store, s -> new ArrayList<>());
       open.removeIf(h -> h.reconciler().get() == null);
@@ -243,7 +248,10 @@ public final class Reconciler implements AutoCloseable {
   /** Computes the plan for {@code pinnedRevision} (null: the head) without applying or recording anything. */
   public Plan plan(String pinnedRevision) {
     requireNotInSync("plan");
-    return locked(() -> prepare(pinnedRevision, new Cancellation(), null, planner).plan);
+    return locked(() -> {
+      checkStoreOwner(false);
+      return prepare(pinnedRevision, new Cancellation(), null, planner).plan;
+    });
   }
 
   /** Reads, plans, guards, applies and records the head of the source. */
@@ -264,6 +272,7 @@ public final class Reconciler implements AutoCloseable {
       // is dropped when the sync ends.
       try (Cancellation run = cancellation.child()) {
         Instant start = Instant.now();
+        checkStoreOwner(!options.dryRun());
         Prepared p = prepare(pinnedRevision, run, null, planner);
         planned.set(p.plan.revision());
         return execute(p, run, start, false);
@@ -291,6 +300,7 @@ public final class Reconciler implements AutoCloseable {
     return reported(planned, () -> locked(() -> {
       Instant start = Instant.now();
       Cancellation cancellation = new Cancellation();
+      checkStoreOwner(!options.dryRun());
       Prepared p = prepare(reviewed.revision(), cancellation, null, planner);
       planned.set(p.plan.revision());
       PlanCodec.checkReviewed(reviewed, p.plan, p.secretKey);
@@ -306,6 +316,7 @@ public final class Reconciler implements AutoCloseable {
       Cancellation cancellation = new Cancellation();
       Planner teardown = new Planner(owner, new PlanOptions(true, false, false, false, options.budget().withAllowEmpty(true)));
       State nothing = new State("destroy", new TreeMap<>(), false, false);
+      checkStoreOwner(!options.dryRun());
       Prepared p = prepare(null, cancellation, nothing, teardown);
       if (policy == DeletionPolicy.ORPHAN) {
         if (!options.dryRun()) {
@@ -445,6 +456,46 @@ public final class Reconciler implements AutoCloseable {
       }
       syncLock.unlock();
     }
+  }
+
+  /**
+   * Under the store's lock, before anything is read from the store or written to it: refuses a
+   * store another owner's sync wrote (its records would read as this owner's, and what this owner
+   * does not declare would be dropped or deleted), unless every provider marks its objects, so
+   * that owners tell their objects apart by the marks and may share a store (the files provider's
+   * default store, shared by every owner of a target). With {@code claim} (a sync that writes),
+   * a store that records no owner yet is claimed for this one.
+   *
+   * @throws StoreOwnerException naming the store and both owners
+   */
+  private void checkStoreOwner(boolean claim) {
+    Optional<String> recorded = store.owner();
+    if (recorded.isPresent() && !recorded.get().equals(owner)) {
+      String unmarked = unmarkedProvider();
+      if (unmarked == null) {
+        LOG.debug("reconciler '{}': store {} belongs to owner '{}'; shared, since every provider marks its objects",
+            owner, storeName(), recorded.get());
+        return;
+      }
+      // the exception says it all to the caller; this only says which provider kept the store from being shared
+      LOG.debug("reconciler '{}': refused store {} of owner '{}' (provider '{}' does not mark its objects)", owner,
+          storeName(), recorded.get(), unmarked);
+      throw new StoreOwnerException(storeName(), recorded.get(), owner);
+    }
+    if (claim && recorded.isEmpty()) {
+      store.claimOwner(owner);
+    }
+  }
+
+  /** The first provider (by id) that does not mark its objects; null when all do. */
+  private String unmarkedProvider() {
+    return providers.values().stream().filter(p -> !p.marksObjects()).map(Provider::id).sorted()
+        .findFirst().orElse(null);
+  }
+
+  /** The store as its user knows it: a file store by its directory. */
+  private String storeName() {
+    return store instanceof FileStateStore f ? f.directory().toString() : store.toString();
   }
 
   /** The store's lock, once this reconciler is known to be open (checked under the sync lock). */

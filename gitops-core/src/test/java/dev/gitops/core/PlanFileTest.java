@@ -204,11 +204,12 @@ class PlanFileTest {
   void aPlanReviewedForOneOwnerIsRefusedToAnother() {
     String file = world.planFile();
     Map<?, ?> liveBefore = Map.copyOf(world.provider.live);
-    // another owner may take the store (its provider marks nothing) once the reviewer's reconciler is closed;
+    // another owner reaches the plan check on a store that records no owner (an implementation without
+    // owners: one that records them refuses another owner first) once the reviewer's reconciler is closed;
     // the in-memory store outlives that close
     world.reconciler.close();
     try (Reconciler other = Reconciler.builder().source(dev.gitops.api.spi.Source.of(world.desired::get))
-        .provider(world.provider).store(world.store).owner("someone-else").build()) {
+        .provider(world.provider).store(new WithoutOwner(world.store)).owner("someone-else").build()) {
       assertThatThrownBy(() -> other.apply(PlanCodec.fromJson(file)))
           .isInstanceOfSatisfying(PlanMismatchException.class, e -> {
             assertThat(e.field()).isEqualTo("/options/owner");
@@ -216,6 +217,64 @@ class PlanFileTest {
           });
     }
     assertThat(world.provider.live).as("nothing applied").isEqualTo(liveBefore);
+  }
+
+  /** A store that records no owner (the SPI's defaults), over {@code store}'s records. */
+  private record WithoutOwner(dev.gitops.api.spi.StateStore store) implements dev.gitops.api.spi.StateStore {
+    @Override
+    public dev.gitops.api.spi.StoreLock lock(java.time.Duration timeout) {
+      return store.lock(timeout);
+    }
+
+    @Override
+    public dev.gitops.api.spi.StoredState load() {
+      return store.load();
+    }
+
+    @Override
+    public void writePending(Resource desired) {
+      store.writePending(desired);
+    }
+
+    @Override
+    public dev.gitops.api.spi.StoredResource commit(Resource lastApplied, String revision) {
+      return store.commit(lastApplied, revision);
+    }
+
+    @Override
+    public void clearPending(ResourceKey key) {
+      store.clearPending(key);
+    }
+
+    @Override
+    public void forget(ResourceKey key) {
+      store.forget(key);
+    }
+
+    @Override
+    public void recordRevisions(String attempted, String applied) {
+      store.recordRevisions(attempted, applied);
+    }
+
+    @Override
+    public void appendHistory(dev.gitops.api.spi.HistoryEntry entry) {
+      store.appendHistory(entry);
+    }
+
+    @Override
+    public List<dev.gitops.api.spi.HistoryEntry> history() {
+      return store.history();
+    }
+
+    @Override
+    public byte[] secretKey() {
+      return store.secretKey();
+    }
+
+    @Override
+    public void close() {
+      store.close();
+    }
   }
 
   /**

@@ -4,8 +4,10 @@ import dev.gitops.api.Resource;
 import dev.gitops.api.ResourceKey;
 import dev.gitops.api.StoreCorruptException;
 import dev.gitops.api.StoreLockedException;
+import dev.gitops.api.StoreOwnerException;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Where the engine records what it owns: the last-applied state per key (the inventory),
@@ -16,6 +18,12 @@ import java.util.List;
  * #commit} after it succeeded (rewrites last-applied, clears pending); {@link #forget} after a
  * delete is confirmed. A crash between the two leaves the pending entry, whose leaves still count
  * as owned at the next sync.
+ *
+ * <p>A store belongs to one owner: the engine {@linkplain #claimOwner claims} it for its owner at
+ * the first sync that writes it and refuses another owner's sync, plan or diff on it (see {@link
+ * #owner()}), unless every provider of that owner marks its objects (owners then tell their
+ * objects apart by the marks). A store that records no owner (the defaults of both methods) is
+ * read by every owner as its own.
  *
  * <pre>{@code
  * try (StateStore store = FileStateStore.open(dir);
@@ -65,6 +73,39 @@ public interface StateStore extends AutoCloseable {
 
   /** The store's secret key for keyed hashes of sensitive values (created on first use). */
   byte[] secretKey();
+
+  /**
+   * The owner recorded in this store: the one whose sync first wrote it. Empty when none is
+   * recorded (a store never written, one written before owners were recorded, or an
+   * implementation that records none: the default). Read under the lock.
+   *
+   * <pre>{@code
+   * String recorded = store.owner().orElse("(none yet)");
+   * }</pre>
+   *
+   * @throws StoreCorruptException naming what cannot be read
+   */
+  default Optional<String> owner() {
+    return Optional.empty();
+  }
+
+  /**
+   * Records {@code owner} as this store's owner, durably, when none is recorded yet; does nothing
+   * when {@code owner} is recorded already. Needs the lock, as every write does. The default
+   * records nothing (the store stays readable by every owner).
+   *
+   * <pre>{@code
+   * try (StoreLock lock = store.lock(Duration.ofSeconds(30))) {
+   *   store.claimOwner("team-a");   // before the first write of team-a's sync
+   * }
+   * }</pre>
+   *
+   * @throws StoreOwnerException naming the store and both owners when another owner is recorded;
+   *     the store is not changed then
+   */
+  default void claimOwner(String owner) {
+    // a store that records no owner keeps every owner's records together, as before owners were recorded
+  }
 
   /** Releases resources; does not release a lock still held. */
   @Override

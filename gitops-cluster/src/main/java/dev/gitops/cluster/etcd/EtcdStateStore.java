@@ -11,6 +11,7 @@ import dev.gitops.api.Resource;
 import dev.gitops.api.ResourceKey;
 import dev.gitops.api.StoreCorruptException;
 import dev.gitops.api.StoreException;
+import dev.gitops.api.StoreOwnerException;
 import dev.gitops.api.spi.HistoryEntry;
 import dev.gitops.api.spi.StateStore;
 import dev.gitops.api.spi.StoreLock;
@@ -37,12 +38,14 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.TreeMap;
 
 /**
  * A {@link StateStore} in etcd, for a target that may move between machines: one etcd key per
  * entry under {@code <prefix>store/<target>/} ({@code meta}, {@code inventory/<key>}, {@code
- * pending/<key>}, {@code history/<sequence>}, {@code secret}), each entry in the JSON form the
+ * pending/<key>}, {@code history/<sequence>}, {@code secret}, {@code owner}: the {@linkplain
+ * #owner() owner} whose sync first wrote the store, {@code {"owner": "<id>"}}), each entry in the JSON form the
  * file store writes ({@link StoreEntries}). Every write is one transaction guarded by the owner's
  * fencing token: it applies only while the ownership key still has the token as its create
  * revision, so a member that lost the target (paused past its lease, taken over) writes nothing;
@@ -301,6 +304,72 @@ public final class EtcdStateStore implements StateStore {
 
   private ByteSequence historyKey(long seq) {
     return bytes(base + "history/" + String.format("%020d", seq));
+  }
+
+  // ------------------------------------------------------------------------------------ owner
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Read from the key {@code <prefix>store/<target>/owner}; a store without it (never written, or
+   * written by a build before owners were recorded) has none.
+   */
+  @Override
+  public Optional<String> owner() {
+    ByteSequence key = bytes(base + "owner");
+    List<KeyValue> found = call(kv.get(key), "read " + key).getKvs();
+    return found.isEmpty() ? Optional.empty() : Optional.of(parseOwner(found.get(0).getValue().getBytes()));
+  }
+
+  private String parseOwner(byte[] value) {
+    String where = "etcd store key " + base + "owner";
+    try {
+      JsonNode n = JSON.readTree(value);
+      if (n == null || !n.path("owner").isTextual() || n.get("owner").asText().isBlank()) {
+        throw new StoreCorruptException(where + ": not an owner entry: " + n, null);
+      }
+      return n.get("owner").asText();
+    } catch (IOException e) {
+      throw new StoreCorruptException(where + ": not valid JSON (" + e.getMessage() + ")", e);
+    }
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Creates the key {@code owner} in one transaction guarded by the fencing token, and only
+   * while the key is absent, so two members racing for a new store record one owner.
+   */
+  @Override
+  public void claimOwner(String owner) {
+    Objects.requireNonNull(owner, "owner");
+    if (owner.isBlank()) {
+      throw new IllegalArgumentException("owner must not be blank");
+    }
+    synchronized (monitor) {
+      if (!lock.isHeld()) {
+        throw new IllegalStateException("etcd store " + base + ": claiming it for owner '" + owner
+            + "' needs the store lock; call lock() first");
+      }
+      ByteSequence key = bytes(base + "owner");
+      ObjectNode n = JSON.createObjectNode().put("owner", owner);
+      TxnResponse r = call(kv.txn().If(coordinator.fence(ownership), new Cmp(key, Cmp.Op.EQUAL, CmpTarget.createRevision(0)))
+          .Then(Op.put(key, ByteSequence.from(n.toString(), StandardCharsets.UTF_8), PutOption.DEFAULT))
+          .Else(Op.get(key, GetOption.DEFAULT)).commit(), "record the owner of " + base);
+      if (r.isSucceeded()) {
+        return;
+      }
+      List<KeyValue> found = r.getGetResponses().get(0).getKvs();
+      if (found.isEmpty()) {
+        throw new FencedException("fenced: recording owner '" + owner + "' in the store of target " + ownership.target()
+            + " refused; member " + ownership.member() + " no longer owns it (its token " + ownership.token()
+            + " is stale)");
+      }
+      String recorded = parseOwner(found.get(0).getValue().getBytes());
+      if (!recorded.equals(owner)) {
+        throw new StoreOwnerException("etcd store " + base, recorded, owner);
+      }
+    }
   }
 
   // ----------------------------------------------------------------------------------- secret

@@ -92,6 +92,26 @@ class EtcdFencingTest extends EtcdTestBase {
     assertThat(live.get(a).orElseThrow().get("value").asText()).isEqualTo("v1");
   }
 
+  @Test
+  void aStaleMembersClaimOfTheStoreIsFencedAndRecordsNoOwner() {
+    EtcdCoordinator m1 = joined("m1");
+    EtcdCoordinator m2 = joined("m2");
+    Ownership o1 = m1.tryAcquire("t").orElseThrow();
+    EtcdStateStore s1 = EtcdStateStore.open(m1, o1);
+    try (StoreLock l1 = s1.lock(Duration.ofSeconds(5))) {
+      expireLeaseOf(m1, o1);
+      Ownership o2 = m2.tryAcquire("t").orElseThrow();
+      assertThatThrownBy(() -> s1.claimOwner("team-a")).isInstanceOf(FencedException.class)
+          .hasMessageContaining("m1").hasMessageContaining(Long.toString(o1.token()));
+      EtcdStateStore s2 = EtcdStateStore.open(m2, o2);
+      assertThat(s2.owner()).isEmpty();
+      try (StoreLock l2 = s2.lock(Duration.ofSeconds(5))) {
+        s2.claimOwner("team-b");
+      }
+      assertThat(s1.owner()).contains("team-b");
+    }
+  }
+
   /** A live system's view that holds the first observe until the test lets it go: a paused process. */
   static final class Pausing extends DelegatingProvider {
     final CountDownLatch paused = new CountDownLatch(1);

@@ -36,4 +36,9 @@ class EtcdStateStoreContractTest extends StateStoreContract {
     String target = "target-" + targets.incrementAndGet();
     return EtcdStateStore.open(coordinator, coordinator.tryAcquire(target).orElseThrow(), historyLimit);
   }
+
+  @Override
+  protected StateStore sameStore(StateStore s) {
+    return EtcdStateStore.open(coordinator, ((EtcdStateStore) s).ownership());
+  }
 }

@@ -39,6 +39,12 @@ class SecretStateStoreContractTest extends StateStoreContract {
     return SecretStateStore.DEFAULT_CHUNK_BYTES;
   }
 
+  /** The Secret store records no owner: it keeps the SPI's defaults. */
+  @Override
+  protected boolean recordsOwner() {
+    return false;
+  }
+
   @Override
   protected StateStore newStore(int historyLimit) {
     String target = "target-" + targets.incrementAndGet();

@@ -6,6 +6,7 @@ import dev.gitops.api.ResourceKey;
 import dev.gitops.api.StoreCorruptException;
 import dev.gitops.api.StoreException;
 import dev.gitops.api.StoreLockedException;
+import dev.gitops.api.StoreOwnerException;
 import dev.gitops.api.spi.HistoryEntry;
 import dev.gitops.api.spi.StateStore;
 import dev.gitops.api.spi.StoreLock;
@@ -62,7 +63,9 @@ import org.slf4j.LoggerFactory;
  * <p>Layout (format 2): {@code format} (the layout version), {@code meta.json} (serial, revisions
  * and the serial of the snapshot it expects), {@code snapshot}, {@code journal}, {@code history/}
  * (one file per sync, rotated to the history limit), {@code secret.key} (32 random bytes for
- * keyed hashes) and {@code lock}. A store of format 1 (per-key files {@code inventory/<key>.json}
+ * keyed hashes), {@code owner} (the {@linkplain #owner() owner} whose sync first wrote the store,
+ * {@code {"owner": "<id>"}}; a file of its own, written once, so that a build that does not know it
+ * keeps it and no format change was needed) and {@code lock}. A store of format 1 (per-key files {@code inventory/<key>.json}
  * and {@code pending/<key>.json}, written by older builds) is read as it is and migrated to format
  * 2 at the first writable lock. Files and directories are created readable by the owner only.
  *
@@ -1168,6 +1171,73 @@ public final class FileStateStore implements BatchedStateStore {
         DurableFiles.forceDirectory(historyDir);
       }
     });
+  }
+
+  // ------------------------------------------------------------------------------------ owner
+
+  /** The file naming the store's owner, {@code {"owner": "<id>"}}: written once, by the first owner's sync. */
+  static final String OWNER_FILE = "owner";
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Read from the file {@code owner}; a store without one (never written, or written by a build
+   * before owners were recorded) has none. A file that cannot be read is corruption naming it.
+   */
+  @Override
+  public Optional<String> owner() {
+    synchronized (monitor) {
+      requireOpen();
+      return readOwner();
+    }
+  }
+
+  private Optional<String> readOwner() {
+    Path f = dir.resolve(OWNER_FILE);
+    if (!Files.exists(f)) {
+      return Optional.empty();
+    }
+    JsonNode n = readJson(f);
+    String recorded;
+    try {
+      recorded = StoreCodec.text(n, "owner");
+    } catch (StoreCodec.BadContentException e) {
+      throw corrupt(f, e.getMessage(), e);
+    }
+    if (recorded.isBlank()) {
+      throw corrupt(f, "names a blank owner", null);
+    }
+    return Optional.of(recorded);
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Writes the file {@code owner} (temp file, fsync, rename, directory fsync) when there is none.
+   */
+  @Override
+  public void claimOwner(String owner) {
+    Objects.requireNonNull(owner, "owner");
+    if (owner.isBlank()) {
+      throw new IllegalArgumentException("owner must not be blank");
+    }
+    synchronized (monitor) {
+      requireWritable("claim the store for owner '" + owner + "'");
+      Optional<String> recorded = readOwner();
+      if (recorded.isPresent()) {
+        if (!recorded.get().equals(owner)) {
+          throw new StoreOwnerException(dir.toString(), recorded.get(), owner);
+        }
+        return;
+      }
+      Path f = dir.resolve(OWNER_FILE);
+      try {
+        write(f, StoreCodec.bytes(StoreCodec.MAPPER.createObjectNode().put("owner", owner)));
+      } catch (IOException e) {
+        throw new StoreException("store " + dir + ": cannot record owner '" + owner + "' in " + f + ": " + e, e);
+      }
+      LOG.info("store {}: recorded owner '{}'", dir, owner);
+    }
   }
 
   // ------------------------------------------------------------------------------ no-change marker

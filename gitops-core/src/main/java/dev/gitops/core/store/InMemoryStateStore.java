@@ -4,6 +4,7 @@ import dev.gitops.api.Resource;
 import dev.gitops.api.ResourceKey;
 import dev.gitops.api.StoreException;
 import dev.gitops.api.StoreLockedException;
+import dev.gitops.api.StoreOwnerException;
 import dev.gitops.api.spi.HistoryEntry;
 import dev.gitops.api.spi.StateStore;
 import dev.gitops.api.spi.StoreLock;
@@ -14,6 +15,7 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
@@ -24,7 +26,8 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>The lock is not reentrant: a second {@link #lock} waits for the first to be closed, from
  * any thread. Mutating methods require the lock to be held (by any thread, through this store)
- * and increase the serial by one each.
+ * and increase the serial by one each ({@link #claimOwner}, which records who the store belongs
+ * to, needs the lock but is no entry write and leaves the serial alone).
  *
  * <pre>{@code
  * InMemoryStateStore store = new InMemoryStateStore();
@@ -49,6 +52,7 @@ public final class InMemoryStateStore implements StateStore {
   private String applied = "";
   private final ArrayDeque<HistoryEntry> history = new ArrayDeque<>();
   private byte[] secret;
+  private String owner;
 
   /** An empty store keeping 100 history entries. */
   public InMemoryStateStore() {
@@ -171,6 +175,33 @@ public final class InMemoryStateStore implements StateStore {
         history.removeLast();
       }
     }
+  }
+
+  @Override
+  public Optional<String> owner() {
+    synchronized (monitor) {
+      return Optional.ofNullable(owner);
+    }
+  }
+
+  @Override
+  public void claimOwner(String claimant) {
+    Objects.requireNonNull(claimant, "owner");
+    synchronized (monitor) {
+      if (held == null) {
+        throw new IllegalStateException("in-memory store: claiming it for owner '" + claimant
+            + "' needs the store lock; call lock() first");
+      }
+      if (owner != null && !owner.equals(claimant)) {
+        throw new StoreOwnerException(toString(), owner, claimant);
+      }
+      owner = claimant;
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "in-memory store " + Integer.toHexString(System.identityHashCode(this));
   }
 
   @Override

@@ -53,6 +53,11 @@ class FileStateStoreTest extends StateStoreContract {
         .withHistoryLimit(historyLimit).withLockPollInterval(Duration.ofMillis(20)));
   }
 
+  @Override
+  protected StateStore sameStore(StateStore s) {
+    return FileStateStore.open(((FileStateStore) s).directory());
+  }
+
   private Path storeDir() {
     return tmp.resolve("s");
   }

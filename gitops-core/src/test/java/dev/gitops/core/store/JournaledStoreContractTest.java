@@ -10,6 +10,7 @@ import dev.gitops.api.spi.StoredState;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -28,6 +29,11 @@ class JournaledStoreContractTest extends StateStoreContract {
     FileStateStore files = FileStateStore.open(tmp.resolve("store" + counter++), FileStateStore.Options.defaults()
         .withHistoryLimit(historyLimit).withLockPollInterval(Duration.ofMillis(20)));
     return new ThroughBatches(files);
+  }
+
+  @Override
+  protected StateStore sameStore(StateStore s) {
+    return new ThroughBatches(FileStateStore.open(((ThroughBatches) s).files().directory()));
   }
 
   /** Sends each key write as a batch. */
@@ -75,6 +81,16 @@ class JournaledStoreContractTest extends StateStoreContract {
     @Override
     public List<HistoryEntry> history() {
       return files.history();
+    }
+
+    @Override
+    public Optional<String> owner() {
+      return files.owner();
+    }
+
+    @Override
+    public void claimOwner(String owner) {
+      files.claimOwner(owner);
     }
 
     @Override

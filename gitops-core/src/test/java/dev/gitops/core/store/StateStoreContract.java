@@ -12,6 +12,7 @@ import dev.gitops.api.PathPattern;
 import dev.gitops.api.Resource;
 import dev.gitops.api.ResourceKey;
 import dev.gitops.api.StoreLockedException;
+import dev.gitops.api.StoreOwnerException;
 import dev.gitops.api.SyncResult;
 import dev.gitops.api.spi.HistoryEntry;
 import dev.gitops.api.spi.StateStore;
@@ -49,6 +50,25 @@ abstract class StateStoreContract {
 
   protected StateStore store() {
     StateStore s = newStore(5);
+    stores.add(s);
+    return s;
+  }
+
+  /**
+   * Another object on the store {@code s} keeps its content in, as another process would open it;
+   * {@code s} itself for an implementation that has no such thing (the in-memory store).
+   */
+  protected StateStore sameStore(StateStore s) {
+    return s;
+  }
+
+  /** Whether the implementation records its owner; one that does not keeps the SPI's defaults (none). */
+  protected boolean recordsOwner() {
+    return true;
+  }
+
+  /** Registers a store object opened by a test for closing. */
+  protected StateStore track(StateStore s) {
     stores.add(s);
     return s;
   }
@@ -340,5 +360,68 @@ abstract class StateStoreContract {
     JsonNode d = s.load().inventory().get(A).resource().document();
     assertThatThrownBy(() -> ((ObjectNode) d).put("c", 1)).isInstanceOf(UnsupportedOperationException.class);
     assertThat(Documents.isFrozen(d)).isTrue();
+  }
+
+  @Test
+  void theFirstClaimRecordsTheOwnerForEveryObjectOfTheStore() {
+    StateStore s = store();
+    assertThat(s.owner()).isEmpty();
+    try (StoreLock l = s.lock(LONG)) {
+      s.claimOwner("team-a");
+      s.claimOwner("team-a");   // the same owner again: nothing to do
+      s.commit(resource(A, "{\"a\":1}"), "r1");
+    }
+    StateStore other = track(sameStore(s));
+    if (!recordsOwner()) {
+      assertThat(other.owner()).as("a store that records no owner keeps the default").isEmpty();
+      return;
+    }
+    assertThat(other.owner()).contains("team-a");
+    assertThat(s.owner()).contains("team-a");
+  }
+
+  @Test
+  void anotherOwnersClaimIsRefusedNamingBothAndChangesNothing() {
+    StateStore s = store();
+    try (StoreLock l = s.lock(LONG)) {
+      s.claimOwner("team-a");
+      s.commit(resource(A, "{\"a\":1}"), "r1");
+      s.recordRevisions("r1", "r1");
+    }
+    StateStore other = track(sameStore(s));
+    try (StoreLock l = other.lock(LONG)) {
+      StoredState before = other.load();
+      if (!recordsOwner()) {
+        other.claimOwner("team-b");
+        assertThat(other.owner()).isEmpty();
+        return;
+      }
+      assertThatThrownBy(() -> other.claimOwner("team-b")).isInstanceOf(StoreOwnerException.class)
+          .hasMessageContaining("'team-a'").hasMessageContaining("'team-b'")
+          .satisfies(e -> {
+            StoreOwnerException o = (StoreOwnerException) e;
+            assertThat(o.recordedOwner()).isEqualTo("team-a");
+            assertThat(o.requestedOwner()).isEqualTo("team-b");
+            assertThat(e.getMessage()).contains(o.store());
+          });
+      StoredState after = other.load();
+      assertThat(after.serial()).isEqualTo(before.serial());
+      assertThat(after.inventory()).isEqualTo(before.inventory());
+      assertThat(after.lastAppliedRevision()).isEqualTo("r1");
+    }
+    assertThat(s.owner()).contains("team-a");
+  }
+
+  @Test
+  void claimingNeedsTheLock() {
+    StateStore s = store();
+    if (!recordsOwner()) {
+      s.claimOwner("team-a");
+      assertThat(s.owner()).isEmpty();
+      return;
+    }
+    assertThatThrownBy(() -> s.claimOwner("team-a")).isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("lock");
+    assertThat(s.owner()).isEmpty();
   }
 }
