@@ -165,7 +165,8 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
     this.fieldManager = b.fieldManager;
     this.syncTimeout = b.syncTimeout;
     this.scanTypes = Set.copyOf(b.scanTypes);
-    this.namespaces = Set.copyOf(new TreeSet<>(b.namespaces));
+    // sorted (not Set.copyOf, whose order changes from run to run): messages list them in one order
+    this.namespaces = java.util.Collections.unmodifiableSortedSet(new TreeSet<>(b.namespaces));
     List<HealthCheck> checks = new ArrayList<>(b.healthChecks);
     if (b.loadHealthChecks) {
       ServiceLoader.load(HealthCheck.class).forEach(checks::add);
@@ -667,10 +668,13 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
 
   /**
    * Finds, once, the kinds not in play that hold objects with our label: built-in kinds, kinds
-   * the cluster's CRDs define and kinds discovery lists. A kind we may not list (403) or that is
-   * not served (404, 405) is skipped: nothing of it can be ours, since managing a kind takes an
-   * informer, which lists. Other failures propagate (the engine then holds back every delete) and
-   * the scan runs again on the next call.
+   * the cluster's CRDs define and kinds discovery lists. A namespaced kind is listed only in the
+   * namespaces given to {@link Builder#namespaces} when there are any, and, when it may not be
+   * listed cluster-wide (403), in each namespace the desired state or the store names (where its
+   * informers would list it). A kind we may not list there either (403) or that is not served (404,
+   * 405) is skipped: nothing of it can be ours, since managing a kind takes an informer, which
+   * lists. Other failures propagate (the engine then holds back every delete) and the scan runs
+   * again on the next call.
    */
   private synchronized void scanLabelledKinds(CallContext ctx) {
     if (scanned) {
@@ -707,9 +711,21 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
       }
       lists++;
       try {
-        var items = client.genericKubernetesResources(KindInformers.context(l.info())).inAnyNamespace()
-            .withLabel(Annotations.MANAGED_BY, Annotations.MANAGED_BY_VALUE).list().getItems();
-        if (items != null && !items.isEmpty()) {
+        boolean found;
+        if (l.info().namespaced() && !namespaces.isEmpty()) {
+          found = labelledIn(l.info(), namespaces);  // never cluster-wide: the credentials are for these alone
+        } else {
+          try {
+            found = labelled(l.info(), null);
+          } catch (KubernetesClientException e) {
+            if (KindInformers.code(e) != 403 || !l.info().namespaced()) {
+              throw e;
+            }
+            // listed per namespace by its informers, so marked objects of it may be ours there
+            found = labelledIn(l.info(), namespacesToSearch());
+          }
+        }
+        if (found) {
           labelledKinds.put(l.info().type(), l);
         }
       } catch (KubernetesClientException e) {
@@ -723,6 +739,34 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
     LOG.debug("orphan scan at {}: {} kinds listed by label, labelled objects in {}", client.getMasterUrl(), lists,
         labelledKinds.keySet());
     scanned = true;
+  }
+
+  /** Whether {@code kind} has objects with our label in {@code namespace} (null: in any namespace). */
+  private boolean labelled(KindInfo kind, String namespace) {
+    var resources = client.genericKubernetesResources(KindInformers.context(kind));
+    var items = (namespace == null ? resources.inAnyNamespace() : resources.inNamespace(namespace))
+        .withLabel(Annotations.MANAGED_BY, Annotations.MANAGED_BY_VALUE).list().getItems();
+    return items != null && !items.isEmpty();
+  }
+
+  /**
+   * Whether {@code kind} has objects with our label in one of {@code namespaces}; a namespace we
+   * may not list (403) is skipped.
+   */
+  private boolean labelledIn(KindInfo kind, Collection<String> namespaces) {
+    for (String ns : namespaces) {
+      try {
+        if (labelled(kind, ns)) {
+          return true;
+        }
+      } catch (KubernetesClientException e) {
+        if (KindInformers.code(e) != 403) {
+          throw e;
+        }
+        LOG.debug("orphan scan: skipping {} in namespace {} ({})", kind.type(), ns, KindInformers.message(e));
+      }
+    }
+    return false;
   }
 
   /** The listable kinds discovery reports at each group's preferred version; what it cannot tell is left out. */

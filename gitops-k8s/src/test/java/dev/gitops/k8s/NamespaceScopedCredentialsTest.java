@@ -221,6 +221,58 @@ class NamespaceScopedCredentialsTest {
   }
 
   @Test
+  void theOneTimeScanForMarkedKindsListsOnlyInTheNamespacesOptionsNamespaces() {
+    provider.close();
+    provider = KubernetesProvider.builder(cluster.client).namespaces("a").build();
+    // a kind no longer in Git nor in play (its store lost): only the scan can find it, in namespace a
+    ResourceKey secret = ResourceKey.of("k8s", "/Secret", "a", "token");
+    cluster.client.secrets().inNamespace("a").resource(new io.fabric8.kubernetes.api.model.SecretBuilder()
+        .withNewMetadata().withName("token").addToLabels(Annotations.MANAGED_BY, Annotations.MANAGED_BY_VALUE)
+        .addToAnnotations(Annotations.OWNER, "agent").addToAnnotations(Annotations.KEY, secret.toString())
+        .endMetadata().addToStringData("t", "x").build()).create();
+    // credentials bound to namespace a: no namespaced kind may be listed cluster-wide
+    cluster.server.expect().get().withPath("/api/v1/secrets?labelSelector=app.kubernetes.io%2Fmanaged-by%3Dgitops")
+        .andReturn(403, forbidden("at the cluster scope")).always();
+    cluster.takeSent();
+
+    assertThat(provider.listMarked("agent", ctx())).contains(secret);
+    assertThat(cluster.takeSent()).extracting(MockCluster.Sent::path)
+        .as("the namespaces option: namespaced kinds are never listed cluster-wide")
+        .noneMatch(p -> p.startsWith("/api/v1/secrets") || p.startsWith("/apis/apps/v1/deployments")
+            || p.startsWith("/api/v1/configmaps"))
+        .anyMatch(p -> p.startsWith("/api/v1/namespaces/a/secrets?labelSelector="));
+  }
+
+  @Test
+  void aKindTheScanMayNotListClusterWideIsSearchedInTheNamespacesInPlay() {
+    ResourceKey secret = ResourceKey.of("k8s", "/Secret", "a", "token");
+    cluster.client.secrets().inNamespace("a").resource(new io.fabric8.kubernetes.api.model.SecretBuilder()
+        .withNewMetadata().withName("token").addToLabels(Annotations.MANAGED_BY, Annotations.MANAGED_BY_VALUE)
+        .addToAnnotations(Annotations.OWNER, "agent").addToAnnotations(Annotations.KEY, secret.toString())
+        .endMetadata().addToStringData("t", "x").build()).create();
+    cluster.server.expect().get().withPath("/api/v1/secrets?labelSelector=app.kubernetes.io%2Fmanaged-by%3Dgitops")
+        .andReturn(403, forbidden("at the cluster scope")).always();
+    provider.observe(List.of(key("a", "app")), ctx());  // namespace a is in play
+
+    assertThat(provider.listMarked("agent", ctx())).as("a 403 cluster-wide is no proof that none is ours")
+        .contains(secret);
+  }
+
+  @Test
+  void aKeyOutsideTheNamespacesOptionNamesThemInOrder() {
+    provider.close();
+    // given in no order, several: an unordered set would show them in an order that changes from run to run
+    provider = KubernetesProvider.builder(cluster.client).namespaces("web", "db", "shop", "api", "queue")
+        .namespaces("mail", "cache", "auth", "search", "logs", "db").build();
+
+    Observation inC = provider.observe(List.of(key("c", "app")), ctx()).get(key("c", "app"));
+
+    assertThat(inC.isUnknown()).isTrue();
+    assertThat(inC.reason()).contains("namespace c is not among the namespaces the provider lists"
+        + " (api, auth, cache, db, logs, mail, queue, search, shop, web, given to the builder's namespaces(...))");
+  }
+
+  @Test
   void aForbiddenClusterScopedKindIsUnknownSayingItNeedsAClusterRole() {
     cluster.server.expect().get().withPath("/api/v1/namespaces?resourceVersion=0").andReturn(403,
         "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"status\":\"Failure\",\"reason\":\"Forbidden\",\"code\":403,"
