@@ -174,7 +174,7 @@ final class Session implements AutoCloseable {
       boolean adopt, boolean preview) {
     try {
       if (t.kubernetes()) {
-        return KubernetesProviderFactory.provider(t.kubeconfig, t.context, t.namespace);
+        return KubernetesProviderFactory.provider(t.kubeconfig, t.context, t.namespace, t.watchNamespaces());
       }
       if ("ansible".equals(t.provider)) {
         AnsibleProvider.Builder ansible = AnsibleProviderFactory.builder(t.inventory == null ? "inventory" : t.inventory,
@@ -199,6 +199,7 @@ final class Session implements AutoCloseable {
       String flag = switch (e.option()) {
         case "variables" -> "--var";
         case "varFiles" -> "--var-file";
+        case "namespaces" -> "--watch-namespaces";
         default -> e.flag();
       };
       throw new IllegalArgumentException(flag + ": " + e.getMessage(), e);

@@ -27,6 +27,7 @@ import picocli.CommandLine.Spec;
  * <pre class="language-shell">{@code
  * gitops plan --repo https://git.example.com/ops.git --ref main --path web --target /srv/web
  * gitops sync --provider k8s --repo ./ops --state /var/lib/gitops/k8s --context prod --namespace web
+ * gitops sync --provider k8s --repo ./ops --state /var/lib/gitops/shop --watch-namespaces shop,shop-staging
  * gitops sync --provider ansible --repo ./ops --playbook site.yml --inventory-out /etc/ansible/managed.yml
  * }</pre>
  */
@@ -55,8 +56,8 @@ public final class TargetOptions {
   @Option(names = "--provider", paramLabel = "ID", defaultValue = "files",
       description = "The live system: 'files', a directory (--target); 'ansible', a fleet converged with"
           + " ansible-playbook (--playbook, --inventory, --inventory-out); 'k8s', a Kubernetes cluster"
-          + " (--kubeconfig, --context, --namespace); or 'terraform', a Terraform or OpenTofu configuration"
-          + " planned and applied in the --target working directory (--binary, --var, --var-file)"
+          + " (--kubeconfig, --context, --namespace, --watch-namespaces); or 'terraform', a Terraform or OpenTofu"
+          + " configuration planned and applied in the --target working directory (--binary, --var, --var-file)"
           + " (default: ${DEFAULT-VALUE}).")
   String provider;
 
@@ -90,6 +91,25 @@ public final class TargetOptions {
   @Option(names = "--namespace", paramLabel = "NS",
       description = "With --provider k8s: the namespace of manifests that name none (default: default).")
   String namespace;
+
+  /**
+   * The namespaces {@code --provider k8s} lists namespaced kinds in, as given: one flag may hold
+   * several, separated by commas ({@link #watchNamespaces()}).
+   */
+  @Option(names = "--watch-namespaces", paramLabel = "NS[,NS...]",
+      description = "With --provider k8s: list namespaced kinds only in these namespaces, never cluster-wide, for"
+          + " credentials bound to them alone (a Role per namespace); objects in other namespaces are unknown, never"
+          + " changed or deleted. Separated by commas; repeatable (default: every namespace).")
+  List<String> watchNamespaces = new ArrayList<>();
+
+  /** The namespaces of {@code --watch-namespaces}, each flag's value split at its commas, in order, once each. */
+  List<String> watchNamespaces() {
+    java.util.Set<String> out = new java.util.LinkedHashSet<>();
+    for (String value : watchNamespaces) {
+      out.addAll(List.of(value.split(",", -1)));
+    }
+    return List.copyOf(out);
+  }
 
   /** The terraform or tofu binary. */
   @Option(names = "--binary", paramLabel = "NAME|PATH",
@@ -222,7 +242,8 @@ public final class TargetOptions {
    * What a plan is made for, by name, each value the same for two spellings of one place (links
    * resolved, {@code ./apps/} read as {@code apps}): the repository (a local one by its real path,
    * a URL without its password), its sub-path, the provider, the live system (the target
-   * directory; Ansible's managed inventory; a cluster's context, server and default namespace), the state store and
+   * directory; Ansible's managed inventory; a cluster's context, server and default namespace, and the
+   * namespaces of {@code --watch-namespaces}, in any order), the state store and
    * the rules of {@code --structured} and {@code --sensitive} (in any order).
    * Recorded in the plan ({@link SyncOptions#setting()}), so {@code sync --plan} refuses a plan made
    * for another; call after {@link #validate()}.
@@ -248,6 +269,10 @@ public final class TargetOptions {
     m.put("target", kubernetes() ? cluster()
         : "ansible".equals(provider) ? PlanCommand.resolved(inventoryOut.toAbsolutePath().normalize()).toString()
         : PlanCommand.resolved(targetDir()).toString());
+    if (kubernetes()) {
+      // what the cluster is observed through: a key outside them is unknown, and no orphan is looked for there
+      m.put("namespaces", String.join(",", new java.util.TreeSet<>(watchNamespaces())));
+    }
     m.put("state", PlanCommand.resolved(stateDir()).toString());
     // the rules decide which files merge by field and which values are secret: the plan's changes follow from them
     m.put("structured", String.join(" ", new java.util.TreeSet<>(structuredGlobs())));
@@ -299,6 +324,7 @@ public final class TargetOptions {
       case "setting.state" -> "--state";
       case "setting.structured" -> "--structured";
       case "setting.sensitive" -> "--sensitive";
+      case "setting.namespaces" -> "--watch-namespaces";
       case "setting.target" -> kubernetes() ? "--context" : "ansible".equals(provider) ? "--inventory-out" : "--target";
       default -> name;
     };
@@ -404,6 +430,21 @@ public final class TargetOptions {
     }
     if (!kubernetes() && (kubeconfig != null || context != null || namespace != null)) {
       throw new IllegalArgumentException("--kubeconfig, --context and --namespace belong to --provider k8s");
+    }
+    if (!kubernetes() && !watchNamespaces.isEmpty()) {
+      throw new IllegalArgumentException("--watch-namespaces is for --provider k8s (with --provider " + provider
+          + " there are no namespaces to watch)");
+    }
+    for (String value : watchNamespaces) {
+      for (String ns : value.split(",", -1)) {
+        try {
+          KubernetesProviderFactory.checkNamespaces(java.util.Collections.singletonList(ns.isEmpty() ? null : ns));
+        } catch (InvalidOptionException e) {
+          throw new IllegalArgumentException("--watch-namespaces '" + value + "': " + (ns.isEmpty()
+              ? "an empty namespace name (a comma too many?); give names separated by commas, such as shop,shop-staging"
+              : e.getMessage()), e);
+        }
+      }
     }
     if (!terraform() && (binary != null || !vars.isEmpty() || !varFiles.isEmpty())) {
       throw new IllegalArgumentException((binary != null ? "--binary" : !vars.isEmpty() ? "--var" : "--var-file")

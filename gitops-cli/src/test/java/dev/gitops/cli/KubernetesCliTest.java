@@ -129,6 +129,101 @@ class KubernetesCliTest {
   }
 
   @Test
+  void watchNamespacesListsOnlyThoseNamespacesAndAnObjectElsewhereIsUnknownNeverWritten() throws Exception {
+    try (StandInCluster cluster = StandInCluster.start(); FixtureRepo repo = FixtureRepo.init(tmp.resolve("repo"))) {
+      KubernetesClient client = cluster.client();
+      Path kubeconfig = cluster.writeKubeconfig(tmp.resolve("kubeconfig"), "mock", false);
+      repo.write("a.yaml", """
+          apiVersion: v1
+          kind: ConfigMap
+          metadata: {name: settings, namespace: team-a}
+          data: {mode: fast}
+          """).write("c.yaml", """
+          apiVersion: v1
+          kind: ConfigMap
+          metadata: {name: settings, namespace: team-c}
+          data: {mode: fast}
+          """).commit("two namespaces");
+      StringWriter out = new StringWriter();
+      StringWriter err = new StringWriter();
+      int code = run(out, err, "sync", "--repo", repo.dir().toString(), "--provider", "k8s", "--kubeconfig",
+          kubeconfig.toString(), "--watch-namespaces", "team-a,team-b", "--state", tmp.resolve("state").toString());
+
+      assertThat(code).as("out: %s%nerr: %s", out, err).isNotZero();
+      assertThat(client.configMaps().inNamespace("team-a").withName("settings").get().getData())
+          .containsEntry("mode", "fast");
+      assertThat(client.configMaps().inNamespace("team-c").withName("settings").get())
+          .as("outside --watch-namespaces: unknown, never written").isNull();
+      assertThat(out.toString() + err).contains("k8s:/ConfigMap:team-c:settings").contains("namespace team-c")
+          .contains("team-a, team-b").contains("namespaces(...)");
+    }
+  }
+
+  @Test
+  void watchNamespacesIsRefusedWithAnotherProviderOrAValueThatIsNoNamespaceNamingTheFlagAndTheValue() throws Exception {
+    try (FixtureRepo repo = FixtureRepo.init(tmp.resolve("repo"))) {
+      repo.write("a.yaml", "x: 1\n").commit("a");
+      String[][] cases = {
+          {"--target", tmp.resolve("live").toString(), "--watch-namespaces", "team-a"},
+          {"--provider", "k8s", "--state", tmp.resolve("s").toString(), "--watch-namespaces", "team-a,Team_B"},
+          {"--provider", "k8s", "--state", tmp.resolve("s").toString(), "--watch-namespaces", "team-a",
+              "--watch-namespaces", "team-a,,team-b"},
+          {"--provider", "k8s", "--state", tmp.resolve("s").toString(), "--watch-namespaces", ""}};
+      String[] expected = {"gitops: --watch-namespaces is for --provider k8s (with --provider files",
+          "gitops: --watch-namespaces 'team-a,Team_B': 'Team_B' is not a namespace name",
+          "gitops: --watch-namespaces 'team-a,,team-b': an empty namespace name",
+          "gitops: --watch-namespaces '': an empty namespace name"};
+      for (int i = 0; i < cases.length; i++) {
+        String[] args = concat(new String[] {"sync", "--repo", repo.dir().toString()}, cases[i]);
+        StringWriter err = new StringWriter();
+        assertThat(run(new StringWriter(), err, args)).as(String.join(" ", args)).isEqualTo(ExitCodes.ERROR);
+        assertThat(err.toString()).as(String.join(" ", args)).startsWith(expected[i]);
+      }
+    }
+    assertThat(tmp.resolve("live")).as("nothing created for a refused flag").doesNotExist();
+    assertThat(tmp.resolve("s")).as("nothing created for a refused flag").doesNotExist();
+  }
+
+  @Test
+  void aReviewedPlanMadeWithOtherWatchNamespacesIsRefusedNamingTheFlagButTheirOrderDoesNotMatter() throws Exception {
+    try (StandInCluster cluster = StandInCluster.start(); FixtureRepo repo = FixtureRepo.init(tmp.resolve("repo"))) {
+      Path kubeconfig = cluster.writeKubeconfig(tmp.resolve("kubeconfig"), "mock", false);
+      repo.write("app.yaml", """
+          apiVersion: v1
+          kind: ConfigMap
+          metadata: {name: settings, namespace: team-a}
+          data: {mode: fast}
+          """).commit("settings");
+      String[] where = {"--repo", repo.dir().toString(), "--provider", "k8s", "--kubeconfig", kubeconfig.toString(),
+          "--state", tmp.resolve("state").toString()};
+      Path plan = tmp.resolve("plan.json");
+      StringWriter planned = new StringWriter();
+      assertThat(run(planned, planned, concat(concat(new String[] {"plan", "--out", plan.toString()}, where),
+          new String[] {"--watch-namespaces", "team-b,team-a"}))).as("%s", planned).isZero();
+
+      String[][] others = {{}, {"--watch-namespaces", "team-a"}, {"--watch-namespaces", "team-a,team-b,team-c"}};
+      String[] shown = {"--watch-namespaces (none)", "--watch-namespaces team-a",
+          "--watch-namespaces team-a,team-b,team-c"};
+      for (int i = 0; i < others.length; i++) {
+        StringWriter err = new StringWriter();
+        int code = run(new StringWriter(), err, concat(concat(new String[] {"sync", "--plan", plan.toString()}, where),
+            others[i]));
+        assertThat(code).as("%s", err).isEqualTo(ExitCodes.ERROR);
+        assertThat(err.toString()).startsWith("gitops: " + shown[i] + ": the reviewed plan " + plan)
+            .contains("was made for --watch-namespaces team-a,team-b;");
+      }
+      assertThat(cluster.client().configMaps().inNamespace("team-a").withName("settings").get()).isNull();
+
+      StringWriter out = new StringWriter();
+      StringWriter err = new StringWriter();
+      int code = run(out, err, concat(concat(new String[] {"sync", "--plan", plan.toString()}, where),
+          new String[] {"--watch-namespaces", "team-a", "--watch-namespaces", "team-b"}));
+      assertThat(code).as("out: %s%nerr: %s", out, err).isZero();
+      assertThat(cluster.client().configMaps().inNamespace("team-a").withName("settings").get()).isNotNull();
+    }
+  }
+
+  @Test
   void kubernetesFlagsNeedTheKubernetesProviderAndAStateDirectory() {
     StringWriter err = new StringWriter();
     assertThat(run(new StringWriter(), err, "sync", "--repo", tmp.toString(), "--provider", "k8s")).isNotZero();

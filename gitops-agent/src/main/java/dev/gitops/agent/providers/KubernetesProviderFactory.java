@@ -23,11 +23,15 @@ import java.util.regex.Pattern;
  *   kubeconfig: /etc/gitops/kubeconfig   # default: KUBECONFIG, ~/.kube/config, or in-cluster
  *   context: prod                        # default: the kubeconfig's current context
  *   namespace: shop                      # of manifests that name none (default: default)
+ *   namespaces: [shop, shop-staging]     # list namespaced kinds only here (default: every namespace)
  * }</pre>
  *
  * <p>The kubeconfig is read when the configuration loads (a missing file or a context it does not
  * list fails the configuration at the option's line); the cluster is contacted only when the
- * target syncs. {@link #provider} is also what {@code gitops sync --provider k8s} runs.
+ * target syncs. {@code namespaces} is for credentials bound to some namespaces only (a Role per
+ * namespace, no ClusterRole): namespaced kinds are then listed only in those namespaces, never
+ * cluster-wide, and keys elsewhere are UNKNOWN ({@link KubernetesProvider.Builder#namespaces}).
+ * {@link #provider} is also what {@code gitops sync --provider k8s} runs.
  */
 public final class KubernetesProviderFactory implements ProviderFactory {
 
@@ -41,10 +45,11 @@ public final class KubernetesProviderFactory implements ProviderFactory {
 
   @Override
   public Setup configure(ConfigNode options, TargetContext target) {
-    options.allowOnly("type", "kubeconfig", "context", "namespace");
+    options.allowOnly("type", "kubeconfig", "context", "namespace", "namespaces");
     Path kubeconfig = options.optionalPath("kubeconfig").orElse(null);
     String context = options.optionalString("context").orElse(null);
     String namespace = options.optionalString("namespace").orElse(null);
+    List<String> namespaces = namespaces(options);
     try {
       if (target.readFiles()) {
         check(kubeconfig, context, namespace);
@@ -54,7 +59,61 @@ public final class KubernetesProviderFactory implements ProviderFactory {
     } catch (InvalidOptionException e) {
       throw options.get(e.option()).error(e.getMessage());
     }
-    return Setup.of("k8s", () -> provider(kubeconfig, context, namespace));
+    return Setup.of("k8s", () -> provider(kubeconfig, context, namespace, namespaces));
+  }
+
+  /**
+   * The {@code namespaces} option: a list of namespace names (or one name), each refused at its own
+   * line when it is not one; an empty list is refused (leave the option out for every namespace).
+   */
+  private static List<String> namespaces(ConfigNode options) {
+    ConfigNode field = options.get("namespaces");
+    if (field.isAbsent()) {
+      return List.of();
+    }
+    List<ConfigNode> elements = field.json().isArray() ? options.list("namespaces") : List.of(field);
+    if (elements.isEmpty()) {
+      throw field.error("is an empty list: name the namespaces to list namespaced kinds in, or leave the field out"
+          + " to list them in every namespace");
+    }
+    List<String> out = new ArrayList<>();
+    for (ConfigNode e : elements) {
+      if (e.json().isNumber()) {
+        throw e.error("YAML reads " + e.json().asText() + " as a number; quote it if that namespace is meant");
+      }
+      if (!e.json().isTextual()) {
+        throw e.error("must be a namespace name, got " + (e.json().isNull() ? "no value" : e.json().toString()));
+      }
+      try {
+        checkNamespaces(List.of(e.json().asText()));
+      } catch (InvalidOptionException bad) {
+        throw e.error(bad.getMessage());
+      }
+      out.add(e.json().asText());
+    }
+    return List.copyOf(out);
+  }
+
+  /**
+   * Checks the values of {@code namespaces}: each a namespace name.
+   *
+   * <pre>{@code
+   * KubernetesProviderFactory.checkNamespaces(List.of("shop", "shop-staging"));
+   * }</pre>
+   *
+   * @throws InvalidOptionException naming {@code namespaces} and the first value that is not a namespace name
+   */
+  public static void checkNamespaces(List<String> namespaces) {
+    for (String n : namespaces) {
+      if (n == null || !NAMESPACE.matcher(n).matches()) {
+        throw new InvalidOptionException("namespaces", notANamespace(n));
+      }
+    }
+  }
+
+  private static String notANamespace(String value) {
+    return "'" + value + "' is not a namespace name: lower-case letters, digits and '-', starting and ending with a"
+        + " letter or digit, at most 63 characters";
   }
 
   /**
@@ -91,8 +150,7 @@ public final class KubernetesProviderFactory implements ProviderFactory {
 
   private static void checkNamespace(String namespace) {
     if (namespace != null && !NAMESPACE.matcher(namespace).matches()) {
-      throw new InvalidOptionException("namespace", "'" + namespace + "' is not a namespace name: lower-case letters,"
-          + " digits and '-', starting and ending with a letter or digit, at most 63 characters");
+      throw new InvalidOptionException("namespace", notANamespace(namespace));
     }
   }
 
@@ -121,7 +179,29 @@ public final class KubernetesProviderFactory implements ProviderFactory {
    * @throws InvalidOptionException naming the option when the kubeconfig cannot be used
    */
   public static KubernetesProvider provider(Path kubeconfig, String context, String namespace) {
+    return provider(kubeconfig, context, namespace, List.of());
+  }
+
+  /**
+   * The Kubernetes provider (id {@code k8s}) of the cluster {@code kubeconfig} and {@code context}
+   * name, listing namespaced kinds only in {@code namespaces} when it names any; it owns (and
+   * closes) its client.
+   *
+   * <pre>{@code
+   * KubernetesProvider k8s = KubernetesProviderFactory.provider(null, "prod", "shop", List.of("shop", "shop-staging"));
+   * }</pre>
+   *
+   * @param kubeconfig the kubeconfig file, or null for the default (KUBECONFIG, ~/.kube/config, in-cluster)
+   * @param context the context, or null for the current one
+   * @param namespace the namespace of manifests that name none, or null for {@code default}
+   * @param namespaces the only namespaces namespaced kinds are listed in, or empty for all of them
+   * @throws InvalidOptionException naming the option when the kubeconfig cannot be used or a value
+   *     of {@code namespaces} is not a namespace name
+   */
+  public static KubernetesProvider provider(Path kubeconfig, String context, String namespace,
+      List<String> namespaces) {
     check(kubeconfig, context, namespace);
+    checkNamespaces(namespaces);
     KubernetesProvider.Builder b;
     try {
       b = KubernetesProvider.fromKubeconfig(kubeconfig, context);
@@ -130,6 +210,9 @@ public final class KubernetesProviderFactory implements ProviderFactory {
     }
     if (namespace != null) {
       b.defaultNamespace(namespace);
+    }
+    if (!namespaces.isEmpty()) {
+      b.namespaces(namespaces.toArray(String[]::new));
     }
     return b.build();
   }

@@ -4,12 +4,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import dev.gitops.agent.StandInCluster;
+import dev.gitops.api.Observation;
+import dev.gitops.api.ResourceKey;
+import dev.gitops.api.spi.CallContext;
+import dev.gitops.k8s.KubernetesProvider;
 import dev.gitops.agent.config.AgentConfig;
 import dev.gitops.agent.config.ConfigException;
 import dev.gitops.agent.spi.ProviderFactory;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -82,6 +88,61 @@ class ProviderOptionsTest {
     ConfigException unknown = error("type: kubernetes\ncluster: prod\n");
     assertThat(unknown.line()).isEqualTo(10);
     assertThat(unknown.getMessage()).contains("targets[1].provider.cluster: unknown field");
+  }
+
+  @Test
+  void theNamespacesOptionReachesTheProviderWhichListsOnlyThoseNamespaces() throws IOException {
+    try (StandInCluster cluster = StandInCluster.start()) {
+      cluster.writeKubeconfig(dir.resolve("kubeconfig"), "mock", false);
+      for (String ns : List.of("team-a", "team-c")) {
+        cluster.client().configMaps().inNamespace(ns).resource(new io.fabric8.kubernetes.api.model.ConfigMapBuilder()
+            .withNewMetadata().withName("settings").endMetadata().addToData("x", "1").build()).create();
+      }
+      AgentConfig c = load("type: kubernetes\nkubeconfig: kubeconfig\nnamespaces: [team-a, team-b]\n", true);
+      ResourceKey inA = ResourceKey.of("k8s", "/ConfigMap", "team-a", "settings");
+      ResourceKey inC = ResourceKey.of("k8s", "/ConfigMap", "team-c", "settings");
+      try (KubernetesProvider provider = (KubernetesProvider) c.target("t").provider().create()) {
+        Map<ResourceKey, Observation> seen = provider.observe(List.of(inA, inC),
+            CallContext.of("t", "main@sha1:" + "3".repeat(40), Duration.ofSeconds(20)));
+        assertThat(seen.get(inA).isPresent()).as("%s", seen.get(inA)).isTrue();
+        assertThat(seen.get(inC).isUnknown()).as("%s", seen.get(inC)).isTrue();
+        assertThat(seen.get(inC).reason()).contains("namespace team-c").contains("team-a, team-b")
+            .contains("namespaces(...)");
+      }
+      // one name alone is a list of one
+      AgentConfig one = load("type: kubernetes\nkubeconfig: kubeconfig\nnamespaces: team-a\n", true);
+      assertThat(one.target("t").provider().providerId()).isEqualTo("k8s");
+    }
+  }
+
+  @Test
+  void aBadNamespacesValueIsRefusedAtItsOwnLineNamingIt() {
+    ConfigException bad = error("type: kubernetes\nnamespaces:\n  - team-a\n  - Team_B\n");
+    assertThat(bad.line()).isEqualTo(12);
+    assertThat(bad.getMessage()).contains("targets[1].provider.namespaces")
+        .contains("'Team_B' is not a namespace name");
+
+    ConfigException one = error("type: kubernetes\nnamespaces: shop,staging\n");
+    assertThat(one.line()).isEqualTo(10);
+    assertThat(one.getMessage()).contains("'shop,staging' is not a namespace name");
+
+    ConfigException empty = error("type: kubernetes\nnamespaces: []\n");
+    assertThat(empty.line()).isEqualTo(10);
+    assertThat(empty.getMessage()).contains("targets[1].provider.namespaces").contains("empty list")
+        .contains("leave the field out");
+
+    ConfigException number = error("type: kubernetes\nnamespaces: [team-a, 2024]\n");
+    assertThat(number.line()).isEqualTo(10);
+    assertThat(number.getMessage()).contains("2024").contains("quote it");
+
+    ConfigException mapping = error("type: kubernetes\nnamespaces:\n  - {name: team-a}\n");
+    assertThat(mapping.line()).isEqualTo(11);
+    assertThat(mapping.getMessage()).contains("must be a namespace name");
+
+    ConfigException misspelled = error("type: kubernetes\nwatchNamespaces: [team-a]\n");
+    assertThat(misspelled.line()).isEqualTo(10);
+    assertThat(misspelled.getMessage()).contains("targets[1].provider.watchNamespaces: unknown field")
+        .contains("namespaces");
   }
 
   @Test
