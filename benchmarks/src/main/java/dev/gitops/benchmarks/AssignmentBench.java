@@ -25,8 +25,9 @@ import java.util.Map;
  * member), the targets moved when one member joins (several joiner names) and when one leaves (the
  * most loaded and a median member), each against the ideal 1/M, the wall and CPU time of one full
  * assignment on one thread (what a member computes when the members or the targets change), and what the protocol asks of etcd at the
- * defaults, derived from the code: lease keep-alives, the rounds' range reads, the writes of a
- * join or a leave, and the state store's writes as a function of the sync rate. etcd's documented
+ * defaults, derived from the code: lease keep-alives, the rounds' reads (served by watches: no range read in a
+ * steady round, a progress request on each silent watch), the writes of a join or a leave and the watch events they
+ * cause, and the state store's writes as a function of the sync rate. etcd's documented
  * guidance is cited beside them.
  *
  * <p>Join moves are computed as {@code Rendezvous.owner(t, {current owner, joiner})} per target,
@@ -48,6 +49,12 @@ public final class AssignmentBench {
   static final Duration KEEP_ALIVE_EVERY = LEASE_TTL.dividedBy(3);
   /** {@code ClusterMember}'s default round, which the agent's {@code ClusterPlacement} uses. */
   static final Duration ROUND = Duration.ofMillis(500);
+  /**
+   * {@code EtcdCoordinator} serves the rounds' {@code members()} and {@code owners()} from two watched views
+   * ({@code WatchedPrefix}); a view whose watch said nothing for this long asks it for its progress.
+   */
+  static final Duration WATCH_QUIET = Duration.ofSeconds(5);
+  static final int WATCHED_PREFIXES = 2;
   /** The agent's default sync interval of a target ({@code AgentConfig}). */
   static final Duration SYNC_INTERVAL = Duration.ofMinutes(3);
   /** etcd's hardware guide: requests per second a small / medium / large cluster serves "fewer than". */
@@ -106,10 +113,11 @@ public final class AssignmentBench {
       rows.add(row);
       System.out.printf(Locale.ROOT, "C1 M=%d: max/mean %.2f, p99/mean %.2f; join moves %.0f (%.2f of ideal), leave of the"
               + " most loaded moves %d (%.2f of ideal); full assignment %.0f ms (CPU %.0f ms); keep-alives %.0f/s, round reads %.0f/s (%,.0f keys/s),"
-              + " store writes %.0f/s%s%n", m, row.get("maxOverMean").asDouble(), row.get("p99OverMean").asDouble(),
+              + " watch progress requests %.0f/s, store writes %.0f/s%s%n", m, row.get("maxOverMean").asDouble(), row.get("p99OverMean").asDouble(),
           row.get("joinMovedMean").asDouble(), row.get("joinMovedOverIdeal").asDouble(), row.get("leaveMostLoadedMoved").asInt(),
           row.get("leaveMostLoadedOverIdeal").asDouble(), row.get("assignMs").asDouble(), row.get("assignCpuMs").asDouble(), row.get("keepAlivesPerSecond").asDouble(),
           row.get("roundRangeRequestsPerSecond").asDouble(), row.get("roundKeysReadPerSecond").asDouble(),
+          row.get("watchProgressRequestsPerSecond").asDouble(),
           row.get("storeWritesPerSecondNoChange").asDouble(), row.get("verified").asBoolean() ? " (verified)" : "");
     }
     result.put("totalMs", (System.nanoTime() - start) / 1_000_000);
@@ -222,20 +230,27 @@ public final class AssignmentBench {
 
     // what the protocol asks of etcd at the defaults (EtcdCoordinator, ClusterMember, EtcdStateStore)
     double keepAlives = m * 1000.0 / KEEP_ALIVE_EVERY.toMillis();
-    double roundRequests = 2 * m * 1000.0 / ROUND.toMillis();        // members() and owners(): two range reads
-    double roundKeys = (double) m * (t + m) * 1000.0 / ROUND.toMillis(); // owners() returns every ownership key
+    // members() and owners() come from watched views: a range read each when a member starts (and after a failed
+    // watch), none in a steady round; a silent watch is asked for its progress every WATCH_QUIET (no MVCC read)
+    double roundRequests = 0;
+    double roundKeys = 0;
+    double progressRequests = WATCHED_PREFIXES * m * 1000.0 / WATCH_QUIET.toMillis();
+    double joinEvents = (1 + 2 * joinMean) * (m + 1);                 // the member key and each moved key twice, to every member
     double storeWrites = t * 1000.0 / SYNC_INTERVAL.toMillis();       // one txn (recordRevisions) per no-change sync
     int leaveMoved = counts[m / 2];
     row.put("keepAlivesPerSecond", round(keepAlives));
     row.put("roundRangeRequestsPerSecond", round(roundRequests));
     row.put("roundKeysReadPerSecond", round(roundKeys));
+    row.put("watchProgressRequestsPerSecond", round(progressRequests));
+    row.put("watchEventsPerJoin", round(joinEvents));
+    row.put("startRangeKeys", (long) m * (t + m));             // every member's first range of owners/ and members/
     row.put("storeWritesPerSecondNoChange", round(storeWrites));
     row.put("joinWrites", round(2 + 2 * joinMean));            // lease grant + member key; release + acquire per moved target
     row.put("gracefulLeaveWrites", 1 + leaveMoved);           // lease revoke (drops its keys) + an acquire per moved target
     row.put("crashLeaveWrites", 1 + leaveMoved);              // the leader's revoke at expiry + an acquire per moved target
     row.put("coldStartWrites", 2L * m + t);                   // every member joins, every target acquired once
     row.put("rollingRestartWrites", round(m * (3 + 2 * joinMean + leaveMoved)));
-    double steady = keepAlives + roundRequests + storeWrites;
+    double steady = keepAlives + roundRequests + progressRequests + storeWrites;
     row.put("steadyRequestsPerSecond", round(steady));
     row.put("steadyEtcdClass", steady < SMALL_RPS ? "small" : steady < MEDIUM_RPS ? "medium" : steady < LARGE_RPS ? "large"
         : "xLarge");

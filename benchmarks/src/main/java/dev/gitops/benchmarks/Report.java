@@ -187,15 +187,17 @@ public final class Report {
     md.append("\n### C1 — cluster assignment by simulation (").append(c1.get("targets").asInt())
         .append(" targets, real `Rendezvous`; etcd figures derived from the code at the defaults)\n\n");
     md.append("| members | max/mean | p99/mean | join moves (÷ ideal) | leave of the most loaded (÷ ideal) | full assignment CPU ms "
-        + "| keep-alives/s | round range reads/s (keys/s) | store writes/s, no-change syncs | writes per join | steady requests/s (etcd class) |\n");
+        + "| keep-alives/s | round range reads/s (keys/s), watch progress requests/s | store writes/s, no-change syncs | writes per join | steady requests/s (etcd class) |\n");
     md.append("|---:|---:|---:|---|---|---:|---:|---|---:|---:|---|\n");
     for (JsonNode r : c1.get("rows")) {
-      md.append(String.format(Locale.ROOT, "| %d | %s | %s | %.0f (%s) | %d (%s) | %.0f | %.0f | %.0f (%,.0f) | %.0f | %.0f | %.0f (%s) |\n",
+      md.append(String.format(Locale.ROOT, "| %d | %s | %s | %.0f (%s) | %d (%s) | %.0f | %.0f | %.0f (%,.0f), %s | %.0f | %.0f | %.0f (%s) |\n",
           r.get("members").asInt(), fmt(r.get("maxOverMean").asDouble()), fmt(r.get("p99OverMean").asDouble()),
           r.get("joinMovedMean").asDouble(), fmt(r.get("joinMovedOverIdeal").asDouble()), r.get("leaveMostLoadedMoved").asInt(),
           fmt(r.get("leaveMostLoadedOverIdeal").asDouble()), r.get("assignCpuMs").asDouble(), r.get("keepAlivesPerSecond").asDouble(),
           r.get("roundRangeRequestsPerSecond").asDouble(), r.get("roundKeysReadPerSecond").asDouble(),
-          r.get("storeWritesPerSecondNoChange").asDouble(), r.get("joinWrites").asDouble(), r.get("steadyRequestsPerSecond").asDouble(),
+          // a file from before the watched views (12-03) has no progress requests: its rounds read ranges
+          r.has("watchProgressRequestsPerSecond") ? String.format(Locale.ROOT, "%.0f",
+              r.get("watchProgressRequestsPerSecond").asDouble()) : "—", r.get("storeWritesPerSecondNoChange").asDouble(), r.get("joinWrites").asDouble(), r.get("steadyRequestsPerSecond").asDouble(),
           r.get("steadyEtcdClass").asText()));
     }
   }

@@ -35,10 +35,13 @@ class AssignmentBenchSmokeTest {
   void theEtcdFiguresFollowTheDefaults() {
     ObjectNode row = AssignmentBench.row(AssignmentBench.names("t", 900), 30, 1, false);
 
-    // 10 s lease renewed every 3,333 ms; two range reads per 500 ms round; one store txn per target per 3 min
+    // 10 s lease renewed every 3,333 ms; rounds read watched views: no range read, a progress request per silent
+    // watch (two per member) every 5 s; one store txn per target per 3 min
     assertThat(row.get("keepAlivesPerSecond").asDouble()).isEqualTo(9.0);
-    assertThat(row.get("roundRangeRequestsPerSecond").asDouble()).isEqualTo(120.0);
-    assertThat(row.get("roundKeysReadPerSecond").asDouble()).isEqualTo(30 * 930 * 2.0);
+    assertThat(row.get("roundRangeRequestsPerSecond").asDouble()).isZero();
+    assertThat(row.get("roundKeysReadPerSecond").asDouble()).isZero();
+    assertThat(row.get("watchProgressRequestsPerSecond").asDouble()).isEqualTo(12.0);
+    assertThat(row.get("startRangeKeys").asLong()).isEqualTo(30 * 930);
     assertThat(row.get("storeWritesPerSecondNoChange").asDouble()).isEqualTo(5.0);
     assertThat(row.get("coldStartWrites").asLong()).isEqualTo(960);
     assertThat(row.get("gracefulLeaveWrites").asInt()).isEqualTo(1 + row.get("leaveMedianMoved").asInt());

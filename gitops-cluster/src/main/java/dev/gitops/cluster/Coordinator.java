@@ -36,7 +36,11 @@ public interface Coordinator extends AutoCloseable {
   /** Whether this member's lease is known to be live (false before joining and after a loss). */
   boolean isMember();
 
-  /** The ids of the live members, this one included when it is a member. */
+  /**
+   * The ids of the live members, this one included when it is a member. A backend may serve it
+   * from a watched view: another member's join or leave may show a moment late (the watch's
+   * delivery time), this member's own never; a view whose watch is down is not served.
+   */
   SortedSet<String> members();
 
   /**
@@ -63,7 +67,11 @@ public interface Coordinator extends AutoCloseable {
     }
   }
 
-  /** Who owns which target now, by target. */
+  /**
+   * Who owns which target now, by target. A backend may serve it from a watched view, as {@link
+   * #members()}: another member's change may show a moment late, which only delays a handover
+   * (every write is fenced by its ownership's token), this member's own acquires and releases never.
+   */
   Map<String, Ownership> owners();
 
   /** Leaves: stops renewing and revokes the lease, so that this member's targets move at once. */

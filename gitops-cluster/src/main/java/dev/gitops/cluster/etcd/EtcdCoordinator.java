@@ -48,6 +48,13 @@ import org.slf4j.LoggerFactory;
  * lease expires loses every ownership key with it, which is how a dead member's targets free up;
  * {@link #close()} revokes the lease, which frees them at once.
  *
+ * <p>{@link #members()} and {@link #owners()}, which a {@link dev.gitops.cluster.ClusterMember}
+ * asks at every round, are served from views that a watch on {@code <prefix>members/} and {@code
+ * <prefix>owners/} keeps current: one range read each, then only the changes. A view whose watch
+ * fails (etcd unreachable, or compacted past the watch's revision) is read as a range again at the
+ * next call, which fails while etcd does; a view may lag another member's change by the watch's
+ * delivery time, never this member's own writes.
+ *
  * <pre>{@code
  * try (EtcdCoordinator c = EtcdCoordinator.connect("http://127.0.0.1:2379", "m1")) {
  *   c.join();
@@ -70,6 +77,8 @@ public final class EtcdCoordinator implements Coordinator {
   private final Duration ttl;
   private final Clock clock;
   private final LeaseKeeper keeper;
+  private final WatchedPrefix membersView;
+  private final WatchedPrefix ownersView;
   private final Object monitor = new Object();
   private long leaseId;
 
@@ -82,6 +91,8 @@ public final class EtcdCoordinator implements Coordinator {
     this.ttl = b.ttl;
     this.clock = b.clock;
     this.keeper = new LeaseKeeper(member, ttl, clock, this::renew);
+    this.membersView = new WatchedPrefix(client, prefix + "members/", etcd);
+    this.ownersView = new WatchedPrefix(client, prefix + "owners/", etcd);
   }
 
   /** A builder for member {@code memberId} on {@code client} (which the caller keeps and closes). */
@@ -163,6 +174,12 @@ public final class EtcdCoordinator implements Coordinator {
             + " for a previous run's lease to expire");
       }
       leaseId = lease;
+      membersView.wrote(r.getHeader().getRevision());
+      if (stale != 0) {
+        // a member that lost its lease may have lost its connection too: its views start again from a range
+        membersView.invalidate();
+        ownersView.invalidate();
+      }
       keeper.joined(granted);
       LOG.info("member {} joined {} with lease {} (ttl {})", member, prefix, Long.toHexString(lease), Durations.human(ttl));
     }
@@ -239,7 +256,7 @@ public final class EtcdCoordinator implements Coordinator {
   public SortedSet<String> members() {
     SortedSet<String> out = new TreeSet<>();
     String p = prefix + "members/";
-    for (KeyValue kv : range(p)) {
+    for (KeyValue kv : membersView.read()) {
       out.add(decode(kv.getKey().toString(StandardCharsets.UTF_8).substring(p.length())));
     }
     return out;
@@ -256,6 +273,7 @@ public final class EtcdCoordinator implements Coordinator {
         .Else(Op.get(key, GetOption.DEFAULT))
         .commit(), "acquire target " + target);
     if (r.isSucceeded()) {
+      ownersView.wrote(r.getHeader().getRevision());
       // the key was created by this transaction: its create revision is the transaction's revision
       return Optional.of(new Ownership(target, member, r.getHeader().getRevision(), now));
     }
@@ -272,6 +290,9 @@ public final class EtcdCoordinator implements Coordinator {
         .If(fence(o))
         .Then(Op.delete(key, DeleteOption.DEFAULT))
         .commit(), "release target " + o.target());
+    if (r.isSucceeded()) {
+      ownersView.wrote(r.getHeader().getRevision());
+    }
     LOG.info("member {} {} {}", member, r.isSucceeded() ? "released" : "had already lost", o);
   }
 
@@ -284,11 +305,17 @@ public final class EtcdCoordinator implements Coordinator {
         .anyMatch(kv -> kv.getCreateRevision() == o.token());
   }
 
+  /**
+   * {@inheritDoc}
+   *
+   * <p>From the watched view of {@code <prefix>owners/}: a range read only the first time and
+   * after the watch failed (see the class comment).
+   */
   @Override
   public Map<String, Ownership> owners() {
     Map<String, Ownership> out = new TreeMap<>();
     String p = prefix + "owners/";
-    for (KeyValue kv : range(p)) {
+    for (KeyValue kv : ownersView.read()) {
       String target = decode(kv.getKey().toString(StandardCharsets.UTF_8).substring(p.length()));
       out.put(target, ownership(target, kv));
     }
@@ -318,13 +345,25 @@ public final class EtcdCoordinator implements Coordinator {
     return new Ownership(target, owner, kv.getCreateRevision(), since);
   }
 
-  private java.util.List<KeyValue> range(String keyPrefix) {
-    return call(client.getKVClient().get(bytes(keyPrefix), GetOption.builder().isPrefix(true).build()),
-        "read " + keyPrefix).getKvs();
+  /** How many range reads of {@code <prefix>owners/} this member made (for tests: one, and one per failed watch). */
+  long ownersRangeReads() {
+    return ownersView.rangeReads();
+  }
+
+  /** How many range reads of {@code <prefix>members/} this member made. */
+  long membersRangeReads() {
+    return membersView.rangeReads();
+  }
+
+  /** The watched view of {@code <prefix>owners/} (for tests). */
+  WatchedPrefix ownersView() {
+    return ownersView;
   }
 
   @Override
   public void close() {
+    membersView.close();
+    ownersView.close();
     if (keeper.isClosed()) {
       return;
     }

@@ -7,6 +7,8 @@ import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.api.model.coordination.v1.LeaseBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -26,6 +28,11 @@ import java.util.Set;
 import java.util.SortedSet;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
@@ -42,6 +49,12 @@ import org.slf4j.LoggerFactory;
  * when it is free (no holder, or a dead one), and every take increases {@code leaseTransitions}:
  * that count is the fencing token. Releasing clears the holder and keeps the Lease, so the count
  * only grows. Only member Leases are renewed: a target's Lease lives as long as its holder does.
+ *
+ * <p>{@link #members()} and {@link #owners()}, which a {@link dev.gitops.cluster.ClusterMember}
+ * asks at every round, are served from an informer's cache of the cluster's Leases (one list, then
+ * a watch) while it watches; while it does not (the API server is unreachable, or its watch is
+ * being re-established) they list the Leases as before, which fails as before. The cache may lag
+ * another member's change by the watch's delivery time, never this member's own writes.
  *
  * <pre>{@code
  * try (LeaseCoordinator c = LeaseCoordinator.builder(client, "gitops", "m1").build()) {
@@ -71,6 +84,23 @@ public final class LeaseCoordinator implements Coordinator {
   private final Object monitor = new Object();
   /** The renewTime this member last saw acknowledged on its Lease: an earlier one there means someone else wrote it. */
   private Instant lastRenewal;
+  /** How long a read waits for the cache to show this member's own write before it lists the Leases. */
+  static final Duration OWN_WRITE_WAIT = Duration.ofSeconds(2);
+  /** The informer of the cluster's Leases (null until the first read, and after it failed to start); guarded by cacheLock. */
+  private SharedIndexInformer<Lease> informer;
+  private final Object cacheLock = new Object();
+  /** Notified at every change the informer hears of (apart from cacheLock, which a starting informer holds). */
+  private final Object cacheChanged = new Object();
+  /** This member's writes the cache must show before it is read: Lease name to the resourceVersion written. */
+  private final Map<String, String> ownWrites = new ConcurrentHashMap<>();
+  /** Lists of the Leases made for members() and owners(), the informer's first one included (for tests). */
+  private final AtomicLong leaseLists = new AtomicLong();
+  private volatile boolean closing;
+  /** After an informer failed to start, reads list until this (nanoTime; guarded by cacheLock), and whether that was said. */
+  private long nextStart;
+  private boolean startFailed;
+  /** How long reads list after an informer failed to start, before it is tried again. */
+  static final Duration RESTART_AFTER = Duration.ofSeconds(30);
 
   private LeaseCoordinator(Builder b) {
     this.client = b.client;
@@ -138,18 +168,18 @@ public final class LeaseCoordinator implements Coordinator {
       Lease current = leases().withName(name).get();
       try {
         if (current == null) {
-          leases().resource(new LeaseBuilder().withNewMetadata().withName(name).withNamespace(namespace)
+          wrote(leases().resource(new LeaseBuilder().withNewMetadata().withName(name).withNamespace(namespace)
               .addToLabels(CLUSTER_LABEL, cluster).addToLabels(ROLE_LABEL, "member")
               .addToAnnotations(MEMBER_ANNOTATION, member).endMetadata()
               .withNewSpec().withHolderIdentity(next).withLeaseDurationSeconds((int) ttl.toSeconds())
-              .withAcquireTime(time(now)).withRenewTime(time(now)).withLeaseTransitions(1).endSpec().build()).create();
+              .withAcquireTime(time(now)).withRenewTime(time(now)).withLeaseTransitions(1).endSpec().build()).create());
         } else {
           if (live(current, now) && !previous.equals(current.getSpec().getHolderIdentity())) {
             throw inUse(current);
           }
-          leases().resource(new LeaseBuilder(current).editSpec().withHolderIdentity(next)
+          wrote(leases().resource(new LeaseBuilder(current).editSpec().withHolderIdentity(next)
               .withLeaseDurationSeconds((int) ttl.toSeconds()).withAcquireTime(time(now)).withRenewTime(time(now))
-              .withLeaseTransitions(transitions(current) + 1).endSpec().build()).update();
+              .withLeaseTransitions(transitions(current) + 1).endSpec().build()).update());
         }
       } catch (KubernetesClientException e) {
         if (e.getCode() == 409) {
@@ -157,6 +187,10 @@ public final class LeaseCoordinator implements Coordinator {
               + " another --member, or wait up to " + ttl + " for a previous run's Lease to expire", e);
         }
         throw e;
+      }
+      if (lastRenewal != null) {
+        // a member that lost its Lease may have lost its connection too: its cache starts again from a list
+        stopInformer();
       }
       incarnation = next;
       lastRenewal = now;
@@ -203,7 +237,7 @@ public final class LeaseCoordinator implements Coordinator {
         }
         return;
       }
-      leases().resource(new LeaseBuilder(current).editSpec().withRenewTime(time(now)).endSpec().build()).update();
+      wrote(leases().resource(new LeaseBuilder(current).editSpec().withRenewTime(time(now)).endSpec().build()).update());
       synchronized (monitor) {
         if (mine.equals(incarnation)) {
           lastRenewal = now;
@@ -233,7 +267,7 @@ public final class LeaseCoordinator implements Coordinator {
   @Override
   public SortedSet<String> members() {
     Instant now = clock.instant();
-    return list("member").stream().filter(l -> live(l, now))
+    return read("member").stream().filter(l -> live(l, now))
         .map(l -> memberOf(l.getSpec().getHolderIdentity()))
         .collect(Collectors.toCollection(TreeSet::new));
   }
@@ -260,6 +294,7 @@ public final class LeaseCoordinator implements Coordinator {
             .addToAnnotations(TARGET_ANNOTATION, target).endMetadata()
             .withNewSpec().withHolderIdentity(incarnation).withLeaseDurationSeconds((int) ttl.toSeconds())
             .withAcquireTime(time(now)).withRenewTime(time(now)).withLeaseTransitions(1).endSpec().build()).create();
+        wrote(created);
         return Optional.of(ownership(target, created));
       }
       String holder = current.getSpec().getHolderIdentity();
@@ -273,6 +308,7 @@ public final class LeaseCoordinator implements Coordinator {
       Lease taken = leases().resource(new LeaseBuilder(current).editSpec().withHolderIdentity(incarnation)
           .withAcquireTime(time(now)).withRenewTime(time(now)).withLeaseTransitions(transitions(current) + 1)
           .endSpec().build()).update();
+      wrote(taken);
       return Optional.of(ownership(target, taken));
     } catch (KubernetesClientException e) {
       if (e.getCode() == 409) {
@@ -290,7 +326,7 @@ public final class LeaseCoordinator implements Coordinator {
       return;
     }
     try {
-      leases().resource(new LeaseBuilder(current).editSpec().withHolderIdentity(null).endSpec().build()).update();
+      wrote(leases().resource(new LeaseBuilder(current).editSpec().withHolderIdentity(null).endSpec().build()).update());
       LOG.info("member {} released {}", member, o);
     } catch (KubernetesClientException e) {
       if (e.getCode() != 409) {
@@ -316,9 +352,12 @@ public final class LeaseCoordinator implements Coordinator {
 
   @Override
   public Map<String, Ownership> owners() {
-    Set<String> live = liveHolders();
+    List<Lease> all = read(null);
+    Instant now = clock.instant();
+    Set<String> live = all.stream().filter(l -> role(l, "member") && live(l, now))
+        .map(l -> l.getSpec().getHolderIdentity()).collect(Collectors.toSet());
     Map<String, Ownership> out = new TreeMap<>();
-    for (Lease l : list("target")) {
+    for (Lease l : all.stream().filter(l -> role(l, "target")).toList()) {
       String holder = l.getSpec().getHolderIdentity();
       String target = l.getMetadata().getAnnotations() == null ? null
           : l.getMetadata().getAnnotations().get(TARGET_ANNOTATION);
@@ -331,6 +370,8 @@ public final class LeaseCoordinator implements Coordinator {
 
   @Override
   public void close() {
+    closing = true;
+    stopInformer();
     if (!keeper.stop()) {
       return;  // never joined, lost already, or closed before
     }
@@ -357,6 +398,154 @@ public final class LeaseCoordinator implements Coordinator {
 
   private List<Lease> list(String role) {
     return leases().withLabel(CLUSTER_LABEL, cluster).withLabel(ROLE_LABEL, role).list().getItems();
+  }
+
+  /**
+   * The cluster's Leases of {@code role} (all of them when null), from the informer's cache while
+   * it watches and shows this member's own writes, else listed (and the informer started, if it
+   * is not running).
+   */
+  private List<Lease> read(String role) {
+    SharedIndexInformer<Lease> i = informer();
+    if (i != null && i.isWatching() && caughtUp(i)) {
+      return i.getStore().list().stream().filter(l -> role == null || role(l, role)).toList();
+    }
+    leaseLists.incrementAndGet();
+    return role == null ? leases().withLabel(CLUSTER_LABEL, cluster).list().getItems() : list(role);
+  }
+
+  /** The running informer, started (its first list waited for) if there is none; null when it cannot start now. */
+  private SharedIndexInformer<Lease> informer() {
+    synchronized (cacheLock) {
+      if (informer != null && informer.isRunning()) {
+        return informer;
+      }
+      stopInformer();
+      if (closing || (startFailed && System.nanoTime() - nextStart < 0)) {
+        return null;
+      }
+      SharedIndexInformer<Lease> i = leases().withLabel(CLUSTER_LABEL, cluster).runnableInformer(0);
+      i.addEventHandler(new ResourceEventHandler<Lease>() {
+        @Override
+        public void onAdd(Lease l) {
+          changed();
+        }
+
+        @Override
+        public void onUpdate(Lease old, Lease l) {
+          changed();
+        }
+
+        @Override
+        public void onDelete(Lease l, boolean unknownFinalState) {
+          changed();
+        }
+      });
+      leaseLists.incrementAndGet();
+      try {
+        i.start().toCompletableFuture().get(OWN_WRITE_WAIT.multipliedBy(5).toMillis(), TimeUnit.MILLISECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        i.stop();
+        return null;
+      } catch (ExecutionException | TimeoutException e) {
+        // the API server does not answer, or refuses the watch (RBAC without the verb watch): reads list, as
+        // they did before there was a cache, and the informer is tried again later
+        if (!startFailed) {
+          LOG.warn("member {}: cannot watch the Leases of cluster {} in namespace {} ({}); listing them at every"
+              + " round instead, and trying again every {} (the member needs get, list and watch on leases)", member,
+              cluster, namespace, e.getCause() == null ? e.toString() : e.getCause().toString(),
+              RESTART_AFTER.toSeconds() + " s");
+        } else {
+          LOG.debug("member {}: still cannot watch the Leases: {}", member, e.toString());
+        }
+        startFailed = true;
+        nextStart = System.nanoTime() + RESTART_AFTER.toNanos();
+        i.stop();
+        return null;
+      }
+      if (startFailed) {
+        LOG.info("member {}: watching the Leases of cluster {} again", member, cluster);
+        startFailed = false;
+      }
+      informer = i;
+      return i;
+    }
+  }
+
+  private void changed() {
+    synchronized (cacheChanged) {
+      cacheChanged.notifyAll();
+    }
+  }
+
+  /** Whether the cache shows this member's own writes, waiting up to {@link #OWN_WRITE_WAIT} for them. */
+  private boolean caughtUp(SharedIndexInformer<Lease> i) {
+    long deadline = System.nanoTime() + OWN_WRITE_WAIT.toNanos();
+    synchronized (cacheChanged) {
+      while (true) {
+        ownWrites.entrySet().removeIf(w -> shows(i.getStore().getByKey(namespace + "/" + w.getKey()), w.getValue()));
+        if (ownWrites.isEmpty()) {
+          return true;
+        }
+        long left = deadline - System.nanoTime();
+        if (left <= 0 || !i.isWatching()) {
+          LOG.info("member {}: the Lease cache does not show its own writes {} within {}; listing the Leases", member,
+              ownWrites.keySet(), OWN_WRITE_WAIT);
+          ownWrites.clear();  // a list shows them
+          return false;
+        }
+        try {
+          // the handlers notify; a bounded wait also covers a change they are not told of
+          TimeUnit.NANOSECONDS.timedWait(cacheChanged, Math.min(left, TimeUnit.MILLISECONDS.toNanos(50)));
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new IllegalStateException("interrupted while waiting for the Lease cache of member " + member, e);
+        }
+      }
+    }
+  }
+
+  /** Whether {@code cached} is {@code written} or a later version of it (resourceVersions compared as numbers when they are). */
+  private static boolean shows(Lease cached, String written) {
+    if (cached == null) {
+      return false;
+    }
+    String rv = cached.getMetadata().getResourceVersion();
+    if (Objects.equals(rv, written)) {
+      return true;
+    }
+    try {
+      return Long.parseLong(rv) >= Long.parseLong(written);
+    } catch (NumberFormatException | NullPointerException e) {
+      return false;  // opaque versions: only the same one counts
+    }
+  }
+
+  /** Notes a Lease this member wrote: reads wait for the cache to show it. */
+  private Lease wrote(Lease l) {
+    if (l != null && l.getMetadata().getResourceVersion() != null) {
+      ownWrites.put(l.getMetadata().getName(), l.getMetadata().getResourceVersion());
+    }
+    return l;
+  }
+
+  private void stopInformer() {
+    synchronized (cacheLock) {
+      if (informer != null) {
+        informer.stop();
+        informer = null;
+      }
+    }
+  }
+
+  private static boolean role(Lease l, String role) {
+    return l.getMetadata().getLabels() != null && role.equals(l.getMetadata().getLabels().get(ROLE_LABEL));
+  }
+
+  /** How many times the Leases were listed for members() and owners(), the informer's first list included (for tests). */
+  long leaseLists() {
+    return leaseLists.get();
   }
 
   private io.fabric8.kubernetes.client.dsl.NonNamespaceOperation<Lease, io.fabric8.kubernetes.api.model.coordination.v1.LeaseList,

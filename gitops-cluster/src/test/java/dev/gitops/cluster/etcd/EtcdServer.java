@@ -42,6 +42,11 @@ public final class EtcdServer {
     return shared;
   }
 
+  /** An etcd of the caller's own, which it stops ({@link #stop()}): for tests that take etcd away. */
+  static EtcdServer startPrivate() {
+    return start();
+  }
+
   /** The client URL, {@code http://127.0.0.1:<port>}. */
   public String endpoint() {
     return "http://127.0.0.1:" + clientPort;

@@ -1,0 +1,187 @@
+package dev.gitops.cluster.etcd;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.gitops.cluster.Await;
+import dev.gitops.cluster.ClusterMember;
+import dev.gitops.cluster.CountingCoordinator;
+import dev.gitops.cluster.Ownership;
+import io.etcd.jetcd.Client;
+import io.etcd.jetcd.options.PutOption;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The rounds' reads of members and owners come from watched views: no range read of {@code
+ * owners/} in steady rounds, changes seen through the watch, a compaction past the watch recovered
+ * by a range read, and an unreachable etcd still failing the rounds.
+ */
+class EtcdWatchTest extends EtcdTestBase {
+
+  static final Set<String> TARGETS = Set.of("t1", "t2", "t3");
+
+  /** Who runs which target, as the member's callbacks say, and every stop. */
+  final Map<String, String> running = new ConcurrentHashMap<>();
+  final List<String> stops = new CopyOnWriteArrayList<>();
+  final List<ClusterMember> started = new CopyOnWriteArrayList<>();
+
+  @AfterEach
+  void stopMembers() {
+    started.forEach(ClusterMember::close);
+  }
+
+  ClusterMember start(CountingCoordinator c) {
+    String id = c.memberId();
+    ClusterMember m = ClusterMember.builder(c, new ClusterMember.Targets() {
+      @Override
+      public boolean start(Ownership o) {
+        running.put(o.target(), id);
+        return true;
+      }
+
+      @Override
+      public void stop(String target, String reason) {
+        running.remove(target, id);
+        stops.add(target + ": " + reason);
+      }
+    }).settleDelay(Duration.ZERO).pollInterval(Duration.ofMillis(20)).build();
+    m.targets(TARGETS);
+    m.start();
+    started.add(m);
+    return m;
+  }
+
+  /** Waits for {@code rounds} more rounds of a member (counted by their reads of the owners). */
+  static void rounds(CountingCoordinator c, int rounds) throws InterruptedException {
+    int until = c.ownersCalls.get() + rounds;
+    Await.until(rounds + " rounds", () -> c.ownersCalls.get() >= until, Duration.ofSeconds(20));
+  }
+
+  @Test
+  void roundsWithoutOwnershipChangesMakeNoRangeReadAfterTheFirst() throws Exception {
+    EtcdCoordinator etcd = member("m1");
+    CountingCoordinator c = new CountingCoordinator(etcd);
+    start(c);
+    Await.until("m1 running its targets", () -> running.keySet().equals(TARGETS), Duration.ofSeconds(20));
+    rounds(c, 2);
+    long owners = etcd.ownersRangeReads();
+    long members = etcd.membersRangeReads();
+    rounds(c, 50);
+    assertThat(etcd.ownersRangeReads()).as("range reads of owners/ in 50 steady rounds").isEqualTo(owners)
+        .isEqualTo(1);
+    assertThat(etcd.membersRangeReads()).as("range reads of members/").isEqualTo(members).isEqualTo(1);
+    assertThat(running.keySet()).isEqualTo(TARGETS);
+    assertThat(stops).isEmpty();
+  }
+
+  @Test
+  void anOwnershipTakenOverBehindTheMembersBackIsSeenThroughTheWatchAndStopped() throws Exception {
+    EtcdCoordinator etcd = member("m1");
+    CountingCoordinator c = new CountingCoordinator(etcd);
+    ClusterMember m1 = start(c);
+    Await.until("m1 running its targets", () -> running.keySet().equals(TARGETS), Duration.ofSeconds(20));
+    Ownership held = m1.ownership("t1").orElseThrow();
+
+    // another writer takes the key over: delete and create, as a member on another lease would
+    long other = EtcdCoordinator.call(admin.getLeaseClient().grant(30), "grant").getID();
+    EtcdCoordinator.call(admin.getKVClient().delete(etcd.ownerKey("t1")), "delete");
+    long created = EtcdCoordinator.call(admin.getKVClient().put(etcd.ownerKey("t1"),
+        EtcdCoordinator.value("intruder", Instant.now()), PutOption.builder().withLeaseId(other).build()), "put")
+        .getHeader().getRevision();
+    try {
+      Await.until("m1 stopping t1", () -> !running.containsKey("t1"), Duration.ofSeconds(10));
+      assertThat(stops).singleElement().asString().startsWith("t1: member m1 no longer holds it (token "
+          + held.token() + ")");
+      assertThat(m1.ownership("t1")).isEmpty();
+      assertThat(etcd.owners().get("t1")).extracting(Ownership::member, Ownership::token)
+          .containsExactly("intruder", created);
+      rounds(c, 5);
+      assertThat(running).as("the others still run; t1 is held by the intruder's key").containsOnlyKeys("t2", "t3");
+      assertThat(etcd.ownersRangeReads()).as("the change came through the watch").isEqualTo(1);
+    } finally {
+      EtcdCoordinator.call(admin.getLeaseClient().revoke(other), "revoke");
+    }
+    Await.until("m1 taking t1 again once it is free", () -> running.containsKey("t1"), Duration.ofSeconds(10));
+    assertThat(m1.ownership("t1").orElseThrow().token()).isGreaterThan(created);
+  }
+
+  @Test
+  void aCompactionPastTheWatchsRevisionIsRecoveredByReadingTheRangeAgain() throws Exception {
+    EtcdCoordinator m1 = joined("m1");
+    Ownership mine = m1.tryAcquire("t1").orElseThrow();
+    AtomicBoolean once = new AtomicBoolean();
+    long[] taken = new long[1];
+    // between the view's range read and its watch: the key changes hands and etcd compacts past the range's revision,
+    // so that the watch from the revision after the range cannot start
+    m1.ownersView().beforeWatch(() -> {
+      if (once.compareAndSet(false, true)) {
+        EtcdCoordinator.call(admin.getKVClient().delete(m1.ownerKey("t1")), "delete");
+        taken[0] = EtcdCoordinator.call(admin.getKVClient().put(m1.ownerKey("t1"),
+            EtcdCoordinator.value("m2", Instant.now())), "put").getHeader().getRevision();
+        EtcdCoordinator.call(admin.getKVClient().compact(taken[0]), "compact");
+      }
+    });
+    assertThat(m1.owners().get("t1").token()).as("the range, read before the change").isEqualTo(mine.token());
+    Await.until("the view recovering", () -> m1.owners().get("t1").member().equals("m2"), Duration.ofSeconds(10));
+    assertThat(m1.owners().get("t1").token()).isEqualTo(taken[0]);
+    assertThat(m1.ownersRangeReads()).as("the first range, and one after the compacted watch").isEqualTo(2);
+
+    // and the new watch keeps the view current
+    EtcdCoordinator.call(admin.getKVClient().delete(m1.ownerKey("t1")), "delete");
+    Await.until("the delete seen", () -> !m1.owners().containsKey("t1"), Duration.ofSeconds(10));
+    Ownership again = m1.tryAcquire("t1").orElseThrow();
+    assertThat(m1.owners().get("t1")).as("this member's own write, seen at once").isEqualTo(again);
+    assertThat(m1.ownersRangeReads()).isEqualTo(2);
+  }
+
+  @Test
+  void aSilentWatchAnswersItsProgressRequestsAndTheRangeIsNotReadAgain() throws Exception {
+    try (WatchedPrefix view = new WatchedPrefix(admin, prefix + "owners/", "etcd", Duration.ofMillis(200))) {
+      view.read();
+      // reads of a view whose watch hears nothing: each quiet spell costs a progress request, which etcd answers
+      Await.until("three progress requests", () -> {
+        view.read();
+        return view.progressRequests() >= 3;
+      }, Duration.ofSeconds(10));
+      assertThat(view.rangeReads()).as("range reads while the watch answers its progress requests").isEqualTo(1);
+    }
+  }
+
+  @Test
+  void withEtcdStoppedTheRoundsFailAndTheTargetsStopWhenTheLeaseEndsAsBefore() throws Exception {
+    EtcdServer own = EtcdServer.startPrivate();
+    Client client = Client.builder().endpoints(own.endpoint()).build();
+    try {
+      EtcdCoordinator etcd = EtcdCoordinator.builder(client, "m1").prefix(prefix).ttl(Duration.ofSeconds(2)).build();
+      CountingCoordinator c = new CountingCoordinator(etcd);
+      ClusterMember m1 = start(c);
+      Await.until("m1 running its targets", () -> running.keySet().equals(TARGETS), Duration.ofSeconds(20));
+      rounds(c, 3);
+      assertThat(m1.notReady()).isEmpty();
+      int before = c.ownersCalls.get();
+
+      own.stop();
+      Await.until("m1 not ready", () -> m1.notReady().isPresent(), Duration.ofSeconds(30));
+      assertThat(m1.notReady().orElseThrow()).contains("member m1 cannot coordinate with the cluster since");
+      // the lease runs out by the member's clock: every target stops, as with any unreachable coordinator
+      Await.until("m1 stopping its targets", running::isEmpty, Duration.ofSeconds(30));
+      assertThat(stops).hasSize(TARGETS.size()).allSatisfy(s -> assertThat(s).contains("lost its lease"));
+      assertThat(m1.owned()).isEmpty();
+      assertThat(m1.notReady()).isPresent();
+      assertThat(c.ownersCalls.get() - before).as("rounds served from the view after etcd went away").isLessThan(5);
+    } finally {
+      started.forEach(ClusterMember::close);
+      started.clear();
+      client.close();
+      own.stop();
+    }
+  }
+}
