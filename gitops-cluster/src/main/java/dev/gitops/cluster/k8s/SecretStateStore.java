@@ -8,6 +8,7 @@ import dev.gitops.api.Resource;
 import dev.gitops.api.ResourceKey;
 import dev.gitops.api.StoreCorruptException;
 import dev.gitops.api.StoreException;
+import dev.gitops.api.StoreOwnerException;
 import dev.gitops.api.spi.HistoryEntry;
 import dev.gitops.api.spi.StateStore;
 import dev.gitops.api.spi.StoreLock;
@@ -24,6 +25,7 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
@@ -37,6 +39,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.function.UnaryOperator;
 import java.util.zip.GZIPInputStream;
@@ -48,11 +51,12 @@ import org.slf4j.LoggerFactory;
  * A {@link StateStore} kept in the Kubernetes cluster, for a target that may move between
  * machines with the Lease backend: one Secret per target ({@code gitops-s-<hash>}, the target's
  * name in an annotation) holding the whole state (serial, revisions, inventory, pending, bounded
- * history, each entry in the JSON form the file store writes, {@link StoreEntries}) gzipped, and
- * the store's secret key. When the gzipped state is larger than one chunk (512 KiB by default,
- * well under the 1 MiB object limit once base64-encoded) it goes into immutable chunk Secrets
- * ({@code gitops-s-<hash>-<generation>-<i>}) written first; the target's Secret then points at the
- * new generation (with its SHA-256), and the old chunks are deleted.
+ * history, each entry in the JSON form the file store writes, {@link StoreEntries}) gzipped, the
+ * store's secret key and, once a sync claimed the store, its {@linkplain #owner() owner} (the data
+ * key {@code owner}, {@code {"owner": "<id>"}}). When the gzipped state is larger than one chunk
+ * (512 KiB by default, well under the 1 MiB object limit once base64-encoded) it goes into
+ * immutable chunk Secrets ({@code gitops-s-<hash>-<generation>-<i>}) written first; the target's
+ * Secret then points at the new generation (with its SHA-256), and the old chunks are deleted.
  *
  * <p>Fencing: every write checks the owner's Lease on the API server ({@link
  * LeaseCoordinator#checkFence}) and then updates the target's Secret under the resourceVersion
@@ -87,6 +91,8 @@ public final class SecretStateStore implements StateStore {
   static final String CHUNKS_ANNOTATION = "gitops.dev/chunks";
   static final String DIGEST_ANNOTATION = "gitops.dev/sha256";
   static final String STORE_LABEL = "gitops.dev/store";
+  /** The data key of the target's Secret naming the store's owner, {@code {"owner": "<id>"}}. */
+  static final String OWNER_KEY = "owner";
   private static final int SECRET_BYTES = 32;
   private static final int FORMAT = 1;
   private static final int ATTEMPTS = 5;
@@ -413,6 +419,9 @@ public final class SecretStateStore implements StateStore {
     if (head != null && head.getData() != null && head.getData().containsKey("secret")) {
       data.put("secret", head.getData().get("secret"));
     }
+    if (head != null && head.getData() != null && head.getData().containsKey(OWNER_KEY)) {
+      data.put(OWNER_KEY, head.getData().get(OWNER_KEY));  // under head's resourceVersion: never a stale copy
+    }
     if (gz.length <= chunkBytes) {
       data.put("state", Base64.getEncoder().encodeToString(gz));
     } else {
@@ -530,6 +539,116 @@ public final class SecretStateStore implements StateStore {
       }
       return s;
     });
+  }
+
+  // ------------------------------------------------------------------------------------ owner
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Read from the data key {@code owner} of the target's Secret on the API server; a store
+   * without it (never written, or written by a build before owners were recorded) has none.
+   *
+   * @throws StoreCorruptException naming the Secret when the key is not base64 of {@code {"owner":
+   *     "<id>"}}
+   */
+  @Override
+  public Optional<String> owner() {
+    Secret current = secrets().withName(name).get();
+    return Optional.ofNullable(current == null ? null : ownerOf(current));
+  }
+
+  /** The owner {@code s} records, or null when it records none. */
+  private String ownerOf(Secret s) {
+    String value = s.getData() == null ? null : s.getData().get(OWNER_KEY);
+    if (value == null) {
+      return null;
+    }
+    String at = "Secret store " + where() + ", data key " + OWNER_KEY;
+    try {
+      JsonNode n = JSON.readTree(decode(value, "data key " + OWNER_KEY));
+      if (n == null || !n.path("owner").isTextual() || n.get("owner").asText().isBlank()) {
+        throw new StoreCorruptException(at + ": not an owner entry {\"owner\": \"<id>\"}: " + n
+            + "; fix or delete the key while no sync runs", null);
+      }
+      return n.get("owner").asText();
+    } catch (IOException e) {
+      throw new StoreCorruptException(at + ": not valid JSON (" + e.getMessage()
+          + "); fix or delete the key while no sync runs", e);
+    }
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Adds the data key {@code owner} to the target's Secret (creating it when absent) under the
+   * resourceVersion just read, after the owner's Lease check and only while the Secret carries no
+   * newer token, so a stale owner records nothing ({@link FencedException}) and two members
+   * racing for a new store record one owner (the second one's write conflicts and reads the first
+   * one's owner).
+   */
+  @Override
+  public void claimOwner(String owner) {
+    Objects.requireNonNull(owner, "owner");
+    if (owner.isBlank()) {
+      throw new IllegalArgumentException("owner must not be blank");
+    }
+    String what = "record owner '" + owner + "'";
+    synchronized (monitor) {
+      if (!lock.isHeld()) {
+        throw new IllegalStateException("Secret store " + where() + ": claiming it for owner '" + owner
+            + "' needs the store lock; call lock() first");
+      }
+      for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
+        Secret current = secrets().withName(name).get();
+        String recorded = current == null ? null : ownerOf(current);
+        if (recorded != null) {
+          if (!recorded.equals(owner)) {
+            throw new StoreOwnerException("Secret " + where() + " (target " + ownership.target() + ")", recorded,
+                owner);
+          }
+          return;
+        }
+        try {
+          coordinator.checkFence(ownership);
+        } catch (FencedException e) {
+          throw fenced(what, "its Lease says so");
+        }
+        if (current != null && tokenOf(current) > ownership.token()) {
+          throw fenced(what, "the Secret carries the newer token " + tokenOf(current));
+        }
+        String encoded = Base64.getEncoder().encodeToString(
+            JSON.createObjectNode().put("owner", owner).toString().getBytes(StandardCharsets.UTF_8));
+        try {
+          // create-if-absent, or add under the resourceVersion just read: a write in between is a 409
+          Secret written = current == null
+              ? secrets().resource(new SecretBuilder().withNewMetadata().withName(name)
+                  .withNamespace(coordinator.namespace()).addToLabels(labels(ROLE_STORE))
+                  .addToAnnotations(LeaseCoordinator.TARGET_ANNOTATION, ownership.target())
+                  .addToAnnotations(LeaseCoordinator.MEMBER_ANNOTATION, ownership.member())
+                  .addToAnnotations(TOKEN_ANNOTATION, Long.toString(ownership.token())).endMetadata()
+                  .withType("Opaque").addToData(OWNER_KEY, encoded).build()).create()
+              : secrets().resource(new SecretBuilder(current).editMetadata()
+                  .addToAnnotations(TOKEN_ANNOTATION, Long.toString(ownership.token())).endMetadata()
+                  .addToData(OWNER_KEY, encoded).build()).update();
+          if (head == null ? current == null
+              : current != null && Objects.equals(head.getMetadata().getResourceVersion(),
+                  current.getMetadata().getResourceVersion())) {
+            head = written;  // our own cached view stays current, so the next write does not conflict
+          }
+          LOG.info("Secret store {}: recorded owner '{}' ({}, token {})", where(), owner, ownership.member(),
+              ownership.token());
+          return;
+        } catch (KubernetesClientException e) {
+          if (e.getCode() != 409) {
+            throw new StoreException("Secret store " + where() + ": " + what + " failed: " + e.getMessage(), e);
+          }
+          // created or changed meanwhile: read it again (a newer token is fenced, another owner refused)
+        }
+      }
+      throw new StoreException("Secret store " + where() + " kept changing while " + ownership.member()
+          + " recorded owner '" + owner + "'; retried " + ATTEMPTS + " times");
+    }
   }
 
   // ----------------------------------------------------------------------------------- secret

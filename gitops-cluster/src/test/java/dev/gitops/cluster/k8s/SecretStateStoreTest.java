@@ -129,6 +129,145 @@ class SecretStateStoreTest extends LeaseTestBase {
   }
 
   @Test
+  void aStaleMembersClaimOfTheStoreIsFencedAndRecordsNoOwner() {
+    LeaseCoordinator m1 = joined("m1");
+    LeaseCoordinator m2 = joined("m2");
+    Ownership o1 = m1.tryAcquire("t").orElseThrow();
+    SecretStateStore s1 = SecretStateStore.open(m1, o1);
+    try (StoreLock l1 = s1.lock(LOCK)) {
+      pause("m1");
+      Ownership o2 = m2.tryAcquire("t").orElseThrow();
+      assertThatThrownBy(() -> s1.claimOwner("team-a")).isInstanceOf(FencedException.class)
+          .hasMessageContaining("m1").hasMessageContaining(Long.toString(o1.token()));
+      SecretStateStore s2 = SecretStateStore.open(m2, o2);
+      assertThat(s2.owner()).isEmpty();
+      try (StoreLock l2 = s2.lock(LOCK)) {
+        s2.claimOwner("team-b");
+      }
+      assertThat(s1.owner()).contains("team-b");
+      assertThatThrownBy(() -> s1.claimOwner("team-a")).isInstanceOf(dev.gitops.api.StoreOwnerException.class);
+    }
+  }
+
+  @Test
+  void aClaimIsFencedByTheSecretsNewerTokenEvenWhenItsLeaseLooksCurrent() {
+    // the new owner locked the store between this writer's Lease check and its claim
+    LeaseCoordinator m1 = joined("m1");
+    Ownership o = m1.tryAcquire("payments").orElseThrow();
+    SecretStateStore store = SecretStateStore.open(m1, o);
+    try (StoreLock l = store.lock(LOCK)) {
+      store.writePending(file(A, "v1"));
+      Secret s = client.secrets().inNamespace("gitops").withName(store.secretName()).get();
+      client.secrets().inNamespace("gitops").resource(new SecretBuilder(s).editMetadata()
+          .addToAnnotations(SecretStateStore.TOKEN_ANNOTATION, Long.toString(o.token() + 1)).endMetadata().build())
+          .update();
+      assertThatThrownBy(() -> store.claimOwner("team-a")).isInstanceOf(FencedException.class)
+          .hasMessageContaining("token " + (o.token() + 1));
+    }
+    assertThat(store.owner()).isEmpty();
+    assertThat(client.secrets().inNamespace("gitops").withName(store.secretName()).get().getData())
+        .doesNotContainKey(SecretStateStore.OWNER_KEY);
+  }
+
+  @Test
+  void theOwnerMovesWithTheStoreAndSurvivesWritesOfEverySize() {
+    LeaseCoordinator m1 = joined("m1");
+    LeaseCoordinator m2 = joined("m2");
+    Ownership first = m1.tryAcquire("payments").orElseThrow();
+    SecretStateStore old = SecretStateStore.open(m1, first, 10, 1024);
+    Random random = new Random(7);
+    try (StoreLock l = old.lock(LOCK)) {
+      old.claimOwner("team-a");
+      old.secretKey();
+      byte[] noise = new byte[4000];  // past one 1 KiB chunk: the head Secret points at chunk Secrets
+      random.nextBytes(noise);
+      old.commit(file(A, java.util.Base64.getEncoder().encodeToString(noise)), "r1");
+      old.commit(file(A, "small again"), "r2");
+    }
+    m1.release(first);
+    SecretStateStore current = SecretStateStore.open(m2, m2.tryAcquire("payments").orElseThrow(), 10, 1024);
+    try (StoreLock l = current.lock(LOCK)) {
+      assertThat(current.owner()).contains("team-a");
+      current.claimOwner("team-a");
+      assertThatThrownBy(() -> current.claimOwner("team-b")).isInstanceOf(dev.gitops.api.StoreOwnerException.class)
+          .hasMessageContaining(current.secretName()).hasMessageContaining("'team-a'")
+          .hasMessageContaining("'team-b'");
+      current.commit(file(A, "v3"), "r3");
+    }
+    assertThat(current.owner()).contains("team-a");
+    assertThat(current.load().inventory().get(A).resource()).isEqualTo(file(A, "v3"));
+  }
+
+  @Test
+  void membersRacingToClaimANewStoreRecordOneOwner() throws Exception {
+    LeaseCoordinator m1 = joined("m1");
+    Ownership o = m1.tryAcquire("t").orElseThrow();
+    int racers = 4;
+    List<SecretStateStore> stores = new ArrayList<>();
+    List<StoreLock> locks = new ArrayList<>();
+    for (int i = 0; i < racers; i++) {
+      SecretStateStore s = SecretStateStore.open(m1, o);  // one store object each, as in processes of their own
+      stores.add(s);
+      locks.add(s.lock(LOCK));
+    }
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(racers);
+    try {
+      java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+      List<java.util.concurrent.Future<String>> results = new ArrayList<>();
+      for (int i = 0; i < racers; i++) {
+        SecretStateStore s = stores.get(i);
+        String owner = "team-" + i;
+        results.add(pool.submit(() -> {
+          go.await();
+          try {
+            s.claimOwner(owner);
+            return owner;
+          } catch (dev.gitops.api.StoreOwnerException e) {
+            return "refused by " + e.recordedOwner();
+          }
+        }));
+      }
+      go.countDown();
+      List<String> outcomes = new ArrayList<>();
+      for (java.util.concurrent.Future<String> f : results) {
+        outcomes.add(f.get(30, java.util.concurrent.TimeUnit.SECONDS));
+      }
+      String recorded = stores.get(0).owner().orElseThrow();
+      assertThat(outcomes).containsOnlyOnce(recorded).filteredOn(x -> !x.equals(recorded))
+          .hasSize(racers - 1).allMatch(x -> x.equals("refused by " + recorded));
+      for (SecretStateStore s : stores) {
+        assertThat(s.owner()).contains(recorded);
+      }
+    } finally {
+      pool.shutdownNow();
+      locks.forEach(StoreLock::close);
+    }
+  }
+
+  @Test
+  void anUnreadableOwnerIsACorruptStoreNamingTheSecret() {
+    LeaseCoordinator m1 = joined("m1");
+    SecretStateStore store = SecretStateStore.open(m1, m1.tryAcquire("t").orElseThrow());
+    try (StoreLock l = store.lock(LOCK)) {
+      store.claimOwner("team-a");
+      store.commit(file(A, "v1"), "r1");
+    }
+    Secret s = client.secrets().inNamespace("gitops").withName(store.secretName()).get();
+    for (String bad : List.of("not base64!", java.util.Base64.getEncoder().encodeToString("team-a".getBytes()),
+        java.util.Base64.getEncoder().encodeToString("{\"owner\": \" \"}".getBytes()))) {
+      s = client.secrets().inNamespace("gitops").resource(new SecretBuilder(s)
+          .addToData(SecretStateStore.OWNER_KEY, bad).build()).update();
+      assertThatThrownBy(store::owner).as(bad).isInstanceOf(dev.gitops.api.StoreCorruptException.class)
+          .hasMessageContaining(store.secretName()).hasMessageContaining(SecretStateStore.OWNER_KEY);
+      try (StoreLock l = store.lock(LOCK)) {
+        assertThatThrownBy(() -> store.claimOwner("team-a")).as(bad)
+            .isInstanceOf(dev.gitops.api.StoreCorruptException.class).hasMessageContaining(store.secretName());
+      }
+    }
+    assertThat(store.load().inventory().get(A).resource()).isEqualTo(file(A, "v1"));
+  }
+
+  @Test
   void badSettingsAreRefusedNamingThem() {
     LeaseCoordinator m1 = joined("m1");
     Ownership o = m1.tryAcquire("t").orElseThrow();

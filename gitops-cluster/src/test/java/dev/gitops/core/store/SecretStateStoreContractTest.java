@@ -39,10 +39,10 @@ class SecretStateStoreContractTest extends StateStoreContract {
     return SecretStateStore.DEFAULT_CHUNK_BYTES;
   }
 
-  /** The Secret store records no owner: it keeps the SPI's defaults. */
+  /** Another store object on the same Secret, as another process of the same member would open it. */
   @Override
-  protected boolean recordsOwner() {
-    return false;
+  protected StateStore sameStore(StateStore s) {
+    return SecretStateStore.open(coordinator, ((SecretStateStore) s).ownership(), 100, chunkBytes());
   }
 
   @Override

@@ -62,11 +62,6 @@ abstract class StateStoreContract {
     return s;
   }
 
-  /** Whether the implementation records its owner; one that does not keeps the SPI's defaults (none). */
-  protected boolean recordsOwner() {
-    return true;
-  }
-
   /** Registers a store object opened by a test for closing. */
   protected StateStore track(StateStore s) {
     stores.add(s);
@@ -372,10 +367,6 @@ abstract class StateStoreContract {
       s.commit(resource(A, "{\"a\":1}"), "r1");
     }
     StateStore other = track(sameStore(s));
-    if (!recordsOwner()) {
-      assertThat(other.owner()).as("a store that records no owner keeps the default").isEmpty();
-      return;
-    }
     assertThat(other.owner()).contains("team-a");
     assertThat(s.owner()).contains("team-a");
   }
@@ -391,11 +382,6 @@ abstract class StateStoreContract {
     StateStore other = track(sameStore(s));
     try (StoreLock l = other.lock(LONG)) {
       StoredState before = other.load();
-      if (!recordsOwner()) {
-        other.claimOwner("team-b");
-        assertThat(other.owner()).isEmpty();
-        return;
-      }
       assertThatThrownBy(() -> other.claimOwner("team-b")).isInstanceOf(StoreOwnerException.class)
           .hasMessageContaining("'team-a'").hasMessageContaining("'team-b'")
           .satisfies(e -> {
@@ -415,11 +401,6 @@ abstract class StateStoreContract {
   @Test
   void claimingNeedsTheLock() {
     StateStore s = store();
-    if (!recordsOwner()) {
-      s.claimOwner("team-a");
-      assertThat(s.owner()).isEmpty();
-      return;
-    }
     assertThatThrownBy(() -> s.claimOwner("team-a")).isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("lock");
     assertThat(s.owner()).isEmpty();
