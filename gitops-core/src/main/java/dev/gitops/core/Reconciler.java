@@ -249,7 +249,7 @@ public final class Reconciler implements AutoCloseable {
   public Plan plan(String pinnedRevision) {
     requireNotInSync("plan");
     return locked(() -> {
-      checkStoreOwner(false);
+      checkStoreOwner();
       return prepare(pinnedRevision, new Cancellation(), null, planner).plan;
     });
   }
@@ -272,7 +272,7 @@ public final class Reconciler implements AutoCloseable {
       // is dropped when the sync ends.
       try (Cancellation run = cancellation.child()) {
         Instant start = Instant.now();
-        checkStoreOwner(!options.dryRun());
+        checkStoreOwner();
         Prepared p = prepare(pinnedRevision, run, null, planner);
         planned.set(p.plan.revision());
         return execute(p, run, start, false);
@@ -300,7 +300,7 @@ public final class Reconciler implements AutoCloseable {
     return reported(planned, () -> locked(() -> {
       Instant start = Instant.now();
       Cancellation cancellation = new Cancellation();
-      checkStoreOwner(!options.dryRun());
+      checkStoreOwner();
       Prepared p = prepare(reviewed.revision(), cancellation, null, planner);
       planned.set(p.plan.revision());
       PlanCodec.checkReviewed(reviewed, p.plan, p.secretKey);
@@ -316,10 +316,11 @@ public final class Reconciler implements AutoCloseable {
       Cancellation cancellation = new Cancellation();
       Planner teardown = new Planner(owner, new PlanOptions(true, false, false, false, options.budget().withAllowEmpty(true)));
       State nothing = new State("destroy", new TreeMap<>(), false, false);
-      checkStoreOwner(!options.dryRun());
+      checkStoreOwner();
       Prepared p = prepare(null, cancellation, nothing, teardown);
       if (policy == DeletionPolicy.ORPHAN) {
         if (!options.dryRun()) {
+          claimStore();
           StoreBatch.Builder forgotten = StoreBatch.builder();
           p.stored.inventory().keySet().forEach(forgotten::forget);
           p.stored.pending().keySet().stream().filter(k -> !p.stored.inventory().containsKey(k))
@@ -463,13 +464,14 @@ public final class Reconciler implements AutoCloseable {
    * store another owner's sync wrote (its records would read as this owner's, and what this owner
    * does not declare would be dropped or deleted), unless every provider marks its objects, so
    * that owners tell their objects apart by the marks and may share a store (the files provider's
-   * default store, shared by every owner of a target). With {@code claim} (a sync that writes),
-   * a store that records no owner yet is claimed for this one.
+   * default store, shared by every owner of a target). Notes whether the store records no owner
+   * yet, for {@link #claimStore()}.
    *
    * @throws StoreOwnerException naming the store and both owners
    */
-  private void checkStoreOwner(boolean claim) {
+  private void checkStoreOwner() {
     Optional<String> recorded = store.owner();
+    unclaimed = recorded.isEmpty();
     if (recorded.isPresent() && !recorded.get().equals(owner)) {
       String unmarked = unmarkedProvider();
       if (unmarked == null) {
@@ -482,10 +484,24 @@ public final class Reconciler implements AutoCloseable {
           storeName(), recorded.get(), unmarked);
       throw new StoreOwnerException(storeName(), recorded.get(), owner);
     }
-    if (claim && recorded.isEmpty()) {
+  }
+
+  /**
+   * Claims a store that records no owner ({@link #checkStoreOwner()} found none under this lock)
+   * for this owner: called by a sync, apply or destroy once it is about to write the store, after
+   * its plan was made, checked against a reviewed one and let through by the guards. A sync that
+   * fails or is refused before then (an unreadable source, a guard, a stale reviewed plan) writes
+   * no record and so claims nothing: the store stays free for the owner whose records it holds.
+   */
+  private void claimStore() {
+    if (unclaimed) {
       store.claimOwner(owner);
+      unclaimed = false;
     }
   }
+
+  /** Whether the store recorded no owner when this sync checked it (under the sync lock and the store's). */
+  private boolean unclaimed;
 
   /** The first provider (by id) that does not mark its objects; null when all do. */
   private String unmarkedProvider() {
@@ -882,6 +898,8 @@ public final class Reconciler implements AutoCloseable {
     }
     p.units.checkPrune(plan, options.prune() || teardown);
     DeletionGuard.check(plan, budget);
+    // planned, reviewed and let through by the guards: this sync is about to write, so it claims the store
+    claimStore();
     Quiet q = quiet;
     if (q != null && q.plan() == plan && !teardown) {
       // The planner remembered the whole plan (every key from the same desired, stored and pending

@@ -150,4 +150,51 @@ class StoreOwnerTest {
     assertThat(fleetB.applied).isEmpty();
     assertThat(List.copyOf(storeFiles().keySet())).contains("owner");
   }
+
+  @Test
+  void aSyncThatWritesNothingClaimsNoStore() throws IOException {
+    // a store written before owners were recorded holds owner a's records and no owner
+    try (FileStateStore old = FileStateStore.open(dir()); StoreLock l = old.lock(Duration.ofSeconds(10))) {
+      old.commit(Resource.of(key("h1"), JSON.createObjectNode().put("name", "h1")), "r0");
+      old.commit(Resource.of(key("h2"), JSON.createObjectNode().put("name", "h2")), "r0");
+      old.recordRevisions("r0", "r0");
+    }
+    MapProvider fleetB = new MapProvider("m", false);
+    fleetB.put(key("h1"), JSON.createObjectNode().put("name", "h1"));
+    fleetB.put(key("h2"), JSON.createObjectNode().put("name", "h2"));
+    // owner b, pointed at a's store by mistake: its Git cannot be read (a wrong --ref), its plan is
+    // refused by the mass-deletion guard, its reviewed plan no longer holds; none of these writes anything
+    Reconciler unreadable = Reconciler.builder()
+        .source(Source.of(() -> {
+          throw new dev.gitops.api.SourceException("ref 'nosuchbranch' not found");
+        }))
+        .provider(fleetB).store(FileStateStore.open(dir())).owner("b").build();
+    try (unreadable) {
+      assertThatThrownBy(unreadable::sync).isInstanceOf(dev.gitops.api.SourceException.class);
+    }
+    try (Reconciler empty = reconciler("b", fleetB, declares("r1"),
+        SyncOptions.builder().prune(true).build())) {
+      assertThatThrownBy(empty::sync).isInstanceOf(dev.gitops.api.PlanRefusedException.class);
+    }
+    dev.gitops.api.Plan reviewed;
+    try (Reconciler b = reconciler("b", fleetB, declares("r1", "h1", "h2"))) {
+      reviewed = b.plan();
+    }
+    fleetB.put(key("h1"), JSON.createObjectNode().put("name", "changed by hand"));
+    try (Reconciler b = reconciler("b", fleetB, declares("r1", "h1", "h2"))) {
+      assertThatThrownBy(() -> b.apply(reviewed)).isInstanceOf(dev.gitops.api.PlanMismatchException.class);
+    }
+    try (FileStateStore s = FileStateStore.openReadOnly(dir())) {
+      assertThat(s.owner()).as("no sync of owner b wrote the store").isEmpty();
+    }
+    MapProvider fleetA = new MapProvider("m", false);
+    fleetA.put(key("h1"), JSON.createObjectNode().put("name", "h1"));
+    fleetA.put(key("h2"), JSON.createObjectNode().put("name", "h2"));
+    try (Reconciler a = reconciler("a", fleetA, declares("r1", "h1", "h2"))) {
+      assertThat(a.sync().isSuccessful()).as("the store's first writer is still free to claim it").isTrue();
+      assertThat(a.store().owner()).contains("a");
+      assertThat(a.store().load().inventory()).containsOnlyKeys(key("h1"), key("h2"));
+    }
+    assertThat(fleetB.applied).isEmpty();
+  }
 }
