@@ -10,15 +10,10 @@ public final class CountingCoordinator implements Coordinator {
 
   private final Coordinator inner;
   /** The completed {@code owners()} calls. */
-  public final AtomicInteger ownersCalls;
+  public final AtomicInteger ownersCalls = new AtomicInteger();
 
   public CountingCoordinator(Coordinator inner) {
-    this(inner, new AtomicInteger());
-  }
-
-  public CountingCoordinator(Coordinator inner, AtomicInteger ownersCalls) {
     this.inner = inner;
-    this.ownersCalls = ownersCalls;
   }
 
   @Override

@@ -6,6 +6,7 @@ import dev.gitops.cluster.Await;
 import dev.gitops.cluster.ClusterMember;
 import dev.gitops.cluster.CountingCoordinator;
 import dev.gitops.cluster.Ownership;
+import dev.gitops.cluster.RunningMembers;
 import io.etcd.jetcd.Client;
 import io.etcd.jetcd.options.PutOption;
 import java.time.Duration;
@@ -13,8 +14,6 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -26,43 +25,24 @@ import org.junit.jupiter.api.Test;
  */
 class EtcdWatchTest extends EtcdTestBase {
 
-  static final Set<String> TARGETS = Set.of("t1", "t2", "t3");
+  static final Set<String> TARGETS = RunningMembers.TARGETS;
 
+  final RunningMembers members = new RunningMembers();
   /** Who runs which target, as the member's callbacks say, and every stop. */
-  final Map<String, String> running = new ConcurrentHashMap<>();
-  final List<String> stops = new CopyOnWriteArrayList<>();
-  final List<ClusterMember> started = new CopyOnWriteArrayList<>();
+  final Map<String, String> running = members.running;
+  final List<String> stops = members.stops;
 
   @AfterEach
   void stopMembers() {
-    started.forEach(ClusterMember::close);
+    members.close();
   }
 
   ClusterMember start(CountingCoordinator c) {
-    String id = c.memberId();
-    ClusterMember m = ClusterMember.builder(c, new ClusterMember.Targets() {
-      @Override
-      public boolean start(Ownership o) {
-        running.put(o.target(), id);
-        return true;
-      }
-
-      @Override
-      public void stop(String target, String reason) {
-        running.remove(target, id);
-        stops.add(target + ": " + reason);
-      }
-    }).settleDelay(Duration.ZERO).pollInterval(Duration.ofMillis(20)).build();
-    m.targets(TARGETS);
-    m.start();
-    started.add(m);
-    return m;
+    return members.start(c);
   }
 
-  /** Waits for {@code rounds} more rounds of a member (counted by their reads of the owners). */
   static void rounds(CountingCoordinator c, int rounds) throws InterruptedException {
-    int until = c.ownersCalls.get() + rounds;
-    Await.until(rounds + " rounds", () -> c.ownersCalls.get() >= until, Duration.ofSeconds(20));
+    RunningMembers.awaitRounds(c, rounds);
   }
 
   @Test
@@ -178,8 +158,7 @@ class EtcdWatchTest extends EtcdTestBase {
       assertThat(m1.notReady()).isPresent();
       assertThat(c.ownersCalls.get() - before).as("rounds served from the view after etcd went away").isLessThan(5);
     } finally {
-      started.forEach(ClusterMember::close);
-      started.clear();
+      members.close();
       client.close();
       own.stop();
     }

@@ -6,6 +6,7 @@ import dev.gitops.cluster.Await;
 import dev.gitops.cluster.ClusterMember;
 import dev.gitops.cluster.CountingCoordinator;
 import dev.gitops.cluster.Ownership;
+import dev.gitops.cluster.RunningMembers;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.api.model.coordination.v1.LeaseBuilder;
 import io.fabric8.kubernetes.client.ConfigBuilder;
@@ -22,9 +23,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -35,44 +33,26 @@ import org.junit.jupiter.api.Test;
  */
 class LeaseWatchTest extends LeaseTestBase {
 
-  static final Set<String> TARGETS = Set.of("t1", "t2", "t3");
+  static final Set<String> TARGETS = RunningMembers.TARGETS;
 
-  final Map<String, String> running = new ConcurrentHashMap<>();
-  final List<String> stops = new CopyOnWriteArrayList<>();
-  final List<ClusterMember> started = new CopyOnWriteArrayList<>();
-  /** Rounds that got as far as reading the owners. */
-  final AtomicInteger rounds = new AtomicInteger();
+  final RunningMembers members = new RunningMembers();
+  final Map<String, String> running = members.running;
+  final List<String> stops = members.stops;
+  /** The coordinator of the last member started, counting its rounds (those that got as far as reading the owners). */
+  CountingCoordinator counted;
 
   @AfterEach
   void stopMembers() {
-    started.forEach(ClusterMember::close);
+    members.close();
   }
 
   ClusterMember start(LeaseCoordinator c) {
-    String id = c.memberId();
-    ClusterMember m = ClusterMember.builder(new CountingCoordinator(c, rounds),
-        new ClusterMember.Targets() {
-          @Override
-          public boolean start(Ownership o) {
-            running.put(o.target(), id);
-            return true;
-          }
-
-          @Override
-          public void stop(String target, String reason) {
-            running.remove(target, id);
-            stops.add(target + ": " + reason);
-          }
-        }).settleDelay(Duration.ZERO).pollInterval(Duration.ofMillis(20)).build();
-    m.targets(TARGETS);
-    m.start();
-    started.add(m);
-    return m;
+    counted = new CountingCoordinator(c);
+    return members.start(counted);
   }
 
   void awaitRounds(int n) throws InterruptedException {
-    int until = rounds.get() + n;
-    Await.until(n + " rounds", () -> rounds.get() >= until, Duration.ofSeconds(20));
+    RunningMembers.awaitRounds(counted, n);
   }
 
   @Test
@@ -125,7 +105,7 @@ class LeaseWatchTest extends LeaseTestBase {
       Await.until("m1 running its targets", () -> running.keySet().equals(TARGETS), Duration.ofSeconds(20));
       awaitRounds(3);
       assertThat(m1.notReady()).isEmpty();
-      int before = rounds.get();
+      int before = counted.ownersCalls.get();
 
       own.destroy();
       Await.until("m1 not ready", () -> m1.notReady().isPresent(), Duration.ofSeconds(30));
@@ -135,11 +115,10 @@ class LeaseWatchTest extends LeaseTestBase {
       assertThat(m1.owned()).isEmpty();
       // the informer notices its lost watch within a few rounds; on a loaded machine that takes longer, so the
       // bound only says the cache was not served on and on (the not-ready state above needs failed rounds)
-      assertThat(rounds.get() - before).as("rounds served from the cache after the API server went away")
+      assertThat(counted.ownersCalls.get() - before).as("rounds served from the cache after the API server went away")
           .isLessThan(40);
     } finally {
-      started.forEach(ClusterMember::close);
-      started.clear();
+      members.close();
       ownClient.close();
     }
   }
