@@ -322,16 +322,7 @@ public final class EtcdStateStore implements StateStore {
   }
 
   private String parseOwner(byte[] value) {
-    String where = "etcd store key " + base + "owner";
-    try {
-      JsonNode n = JSON.readTree(value);
-      if (n == null || !n.path("owner").isTextual() || n.get("owner").asText().isBlank()) {
-        throw new StoreCorruptException(where + ": not an owner entry: " + n, null);
-      }
-      return n.get("owner").asText();
-    } catch (IOException e) {
-      throw new StoreCorruptException(where + ": not valid JSON (" + e.getMessage() + ")", e);
-    }
+    return StoreEntries.readOwnerEntry(value, "etcd store key " + base + "owner");
   }
 
   /**
@@ -342,19 +333,15 @@ public final class EtcdStateStore implements StateStore {
    */
   @Override
   public void claimOwner(String owner) {
-    Objects.requireNonNull(owner, "owner");
-    if (owner.isBlank()) {
-      throw new IllegalArgumentException("owner must not be blank");
-    }
+    StoreEntries.requireOwner(owner);
     synchronized (monitor) {
       if (!lock.isHeld()) {
         throw new IllegalStateException("etcd store " + base + ": claiming it for owner '" + owner
             + "' needs the store lock; call lock() first");
       }
       ByteSequence key = bytes(base + "owner");
-      ObjectNode n = JSON.createObjectNode().put("owner", owner);
       TxnResponse r = call(kv.txn().If(coordinator.fence(ownership), new Cmp(key, Cmp.Op.EQUAL, CmpTarget.createRevision(0)))
-          .Then(Op.put(key, ByteSequence.from(n.toString(), StandardCharsets.UTF_8), PutOption.DEFAULT))
+          .Then(Op.put(key, ByteSequence.from(StoreEntries.ownerEntry(owner)), PutOption.DEFAULT))
           .Else(Op.get(key, GetOption.DEFAULT)).commit(), "record the owner of " + base);
       if (r.isSucceeded()) {
         return;

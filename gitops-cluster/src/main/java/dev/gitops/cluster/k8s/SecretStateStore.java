@@ -25,7 +25,6 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
@@ -561,21 +560,8 @@ public final class SecretStateStore implements StateStore {
   /** The owner {@code s} records, or null when it records none. */
   private String ownerOf(Secret s) {
     String value = s.getData() == null ? null : s.getData().get(OWNER_KEY);
-    if (value == null) {
-      return null;
-    }
-    String at = "Secret store " + where() + ", data key " + OWNER_KEY;
-    try {
-      JsonNode n = JSON.readTree(decode(value, "data key " + OWNER_KEY));
-      if (n == null || !n.path("owner").isTextual() || n.get("owner").asText().isBlank()) {
-        throw new StoreCorruptException(at + ": not an owner entry {\"owner\": \"<id>\"}: " + n
-            + "; fix or delete the key while no sync runs", null);
-      }
-      return n.get("owner").asText();
-    } catch (IOException e) {
-      throw new StoreCorruptException(at + ": not valid JSON (" + e.getMessage()
-          + "); fix or delete the key while no sync runs", e);
-    }
+    return value == null ? null : StoreEntries.readOwnerEntry(decode(value, "data key " + OWNER_KEY),
+        "Secret store " + where() + ", data key " + OWNER_KEY);
   }
 
   /**
@@ -589,10 +575,7 @@ public final class SecretStateStore implements StateStore {
    */
   @Override
   public void claimOwner(String owner) {
-    Objects.requireNonNull(owner, "owner");
-    if (owner.isBlank()) {
-      throw new IllegalArgumentException("owner must not be blank");
-    }
+    StoreEntries.requireOwner(owner);
     String what = "record owner '" + owner + "'";
     synchronized (monitor) {
       if (!lock.isHeld()) {
@@ -617,8 +600,7 @@ public final class SecretStateStore implements StateStore {
         if (current != null && tokenOf(current) > ownership.token()) {
           throw fenced(what, "the Secret carries the newer token " + tokenOf(current));
         }
-        String encoded = Base64.getEncoder().encodeToString(
-            JSON.createObjectNode().put("owner", owner).toString().getBytes(StandardCharsets.UTF_8));
+        String encoded = Base64.getEncoder().encodeToString(StoreEntries.ownerEntry(owner));
         try {
           // create-if-absent, or add under the resourceVersion just read: a write in between is a 409
           Secret written = current == null

@@ -1197,17 +1197,11 @@ public final class FileStateStore implements BatchedStateStore {
     if (!Files.exists(f)) {
       return Optional.empty();
     }
-    JsonNode n = readJson(f);
-    String recorded;
     try {
-      recorded = StoreCodec.text(n, "owner");
+      return Optional.of(StoreCodec.owner(readJson(f)));
     } catch (StoreCodec.BadContentException e) {
-      throw corrupt(f, e.getMessage(), e);
+      throw corrupt(f, e.getMessage(), e);  // and writes are refused, as for every corrupt file
     }
-    if (recorded.isBlank()) {
-      throw corrupt(f, "names a blank owner", null);
-    }
-    return Optional.of(recorded);
   }
 
   /**
@@ -1217,10 +1211,7 @@ public final class FileStateStore implements BatchedStateStore {
    */
   @Override
   public void claimOwner(String owner) {
-    Objects.requireNonNull(owner, "owner");
-    if (owner.isBlank()) {
-      throw new IllegalArgumentException("owner must not be blank");
-    }
+    StoreEntries.requireOwner(owner);
     synchronized (monitor) {
       requireWritable("claim the store for owner '" + owner + "'");
       Optional<String> recorded = readOwner();
@@ -1232,7 +1223,7 @@ public final class FileStateStore implements BatchedStateStore {
       }
       Path f = dir.resolve(OWNER_FILE);
       try {
-        write(f, StoreCodec.bytes(StoreCodec.MAPPER.createObjectNode().put("owner", owner)));
+        write(f, StoreEntries.ownerEntry(owner));
       } catch (IOException e) {
         throw new StoreException("store " + dir + ": cannot record owner '" + owner + "' in " + f + ": " + e, e);
       }

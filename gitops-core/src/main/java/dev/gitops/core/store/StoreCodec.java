@@ -580,6 +580,20 @@ final class StoreCodec {
 
   // ---------------------------------------------------------------- field helpers
 
+  /** The owner entry of a store, {@code {"owner": "<id>"}} ({@link StoreEntries#ownerEntry}). */
+  static ObjectNode ownerEntry(String owner) {
+    return MAPPER.createObjectNode().put("owner", owner);
+  }
+
+  /** The owner an owner entry names. */
+  static String owner(JsonNode n) throws BadContentException {
+    String owner = text(n, "owner");
+    if (owner.isBlank()) {
+      throw new BadContentException("names a blank owner");
+    }
+    return owner;
+  }
+
   static String text(JsonNode n, String field) throws BadContentException {
     return textOf(n.get(field), field);
   }

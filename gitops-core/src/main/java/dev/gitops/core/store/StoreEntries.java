@@ -63,6 +63,43 @@ public final class StoreEntries {
     }
   }
 
+  /**
+   * The entry naming a store's owner ({@link dev.gitops.api.spi.StateStore#claimOwner}), {@code
+   * {"owner": "<id>"}}, as every store of this project records it.
+   *
+   * @throws IllegalArgumentException when {@code owner} is blank
+   */
+  public static byte[] ownerEntry(String owner) {
+    return StoreCodec.bytes(StoreCodec.ownerEntry(requireOwner(owner)));
+  }
+
+  /**
+   * Reads what {@link #ownerEntry} wrote: the owner.
+   *
+   * @throws StoreCorruptException naming {@code where} (and the way out) when it is not such an entry
+   */
+  public static String readOwnerEntry(byte[] bytes, String where) {
+    try {
+      return StoreCodec.owner(StoreCodec.parse(bytes));
+    } catch (StoreCodec.BadContentException e) {
+      throw new StoreCorruptException(where + ": not an owner entry {\"owner\": \"<id>\"} (" + e.getMessage()
+          + "); fix it, or delete it while no sync runs so that the next writing sync claims the store", e);
+    }
+  }
+
+  /**
+   * {@code owner} itself, for implementations of {@link dev.gitops.api.spi.StateStore#claimOwner}.
+   *
+   * @throws NullPointerException when it is null
+   * @throws IllegalArgumentException when it is blank
+   */
+  public static String requireOwner(String owner) {
+    if (java.util.Objects.requireNonNull(owner, "owner").isBlank()) {
+      throw new IllegalArgumentException("owner must not be blank");
+    }
+    return owner;
+  }
+
   private static StoreCorruptException corrupt(String where, StoreCodec.BadContentException e) {
     return new StoreCorruptException(where + ": " + e.getMessage(), e);
   }
