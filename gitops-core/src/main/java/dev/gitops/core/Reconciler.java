@@ -1049,16 +1049,18 @@ public final class Reconciler implements AutoCloseable {
       store.recordRevisions(plan.revision(), appliedRevision);
     }
     boolean quiet = !failed && !orphaned && !changed;
-    List<HistoryEntry> past = quiet ? store.history() : List.of();
-    if (quiet && !past.isEmpty() && past.get(0).status() == status
-        && past.get(0).revision().equals(plan.revision())) {
+    // this owner's newest entry: owners that mark their objects may share a store, and its history
+    HistoryEntry latest = quiet ? store.history().stream().filter(h -> h.owner().equals(owner)).findFirst()
+        .orElse(null) : null;
+    if (latest != null && latest.status() == status && latest.revision().equals(plan.revision())) {
       // A periodic resync that changed nothing would otherwise push real syncs (rollback targets) out of
-      // the bounded history; the latest entry already says this revision is applied (or, for as long
-      // as a key stays unobservable, that it is incomplete).
-      historyId = past.get(0).id();
+      // the bounded history; this owner's latest entry already says this revision is applied (or, for as
+      // long as a key stays unobservable, that it is incomplete). Never another owner's entry: its id is
+      // not this sync's.
+      historyId = latest.id();
     } else {
       store.appendHistory(new HistoryEntry(historyId, Instant.now(), plan.revision(), plan.id(), status, counts,
-          (orphaned ? "orphaned everything; " : "") + plan.summary()));
+          (orphaned ? "orphaned everything; " : "") + plan.summary(), owner));
     }
     // outcomes come in plan order, mostly the keys': copied in one pass when in key order, which SyncResult shares
     SyncResult r = new SyncResult(plan.revision(), plan, status, SortedArrayMap.copyOf(outcomes),

@@ -27,9 +27,11 @@ import java.util.Objects;
  *     nothing, so PLANNED is not recorded by the engine
  * @param counts outcome counts by kind name
  * @param message a one-line summary (never a secret value)
+ * @param owner the owner whose sync it was ({@code ""}: not recorded, as in entries older builds
+ *     wrote); owners whose providers mark their objects may share one store and so its history
  */
 public record HistoryEntry(String id, Instant time, String revision, String planId, SyncResult.Status status,
-    Map<String, Integer> counts, String message) {
+    Map<String, Integer> counts, String message, String owner) {
   /** Validates and copies. */
   public HistoryEntry {
     Objects.requireNonNull(id, "id");
@@ -39,6 +41,20 @@ public record HistoryEntry(String id, Instant time, String revision, String plan
     Objects.requireNonNull(status, "status");
     counts = Map.copyOf(counts);
     Objects.requireNonNull(message, "message");
+    Objects.requireNonNull(owner, "owner");
+  }
+
+  /**
+   * An entry that records no owner, as older builds wrote them.
+   *
+   * <pre>{@code
+   * HistoryEntry h = new HistoryEntry("h1", Instant.now(), "r1", "p1", SyncResult.Status.SUCCEEDED, Map.of(), "m");
+   * assert h.owner().isEmpty();
+   * }</pre>
+   */
+  public HistoryEntry(String id, Instant time, String revision, String planId, SyncResult.Status status,
+      Map<String, Integer> counts, String message) {
+    this(id, time, revision, planId, status, counts, message, "");
   }
 
   /** Whether the sync succeeded. */

@@ -153,6 +153,9 @@ final class StoreCodec {
     ObjectNode counts = n.putObject("counts");
     new java.util.TreeMap<>(h.counts()).forEach(counts::put);
     n.put("message", h.message());
+    if (!h.owner().isEmpty()) {
+      n.put("owner", h.owner());  // a field older builds do not read: they still read the entry
+    }
     return n;
   }
 
@@ -564,8 +567,10 @@ final class StoreCodec {
       }
       counts.put(e.getKey(), e.getValue().intValue());
     }
+    // an entry older builds wrote records no owner
+    String owner = n.has("owner") ? text(n, "owner") : "";
     return new HistoryEntry(text(n, "id"), time, text(n, "revision"), text(n, "planId"), status(text(n, "status")),
-        counts, text(n, "message"));
+        counts, text(n, "message"), owner);
   }
 
   /** A history entry's status: the name of a {@link SyncResult.Status}, as every store version wrote it. */

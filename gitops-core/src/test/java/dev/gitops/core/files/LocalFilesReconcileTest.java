@@ -208,6 +208,31 @@ class LocalFilesReconcileTest {
   }
 
   @Test
+  void aSecondOwnersQuietSyncOnASharedStoreRecordsItsOwnHistoryEntryNotTheFirstOwners() {
+    Path target = tmp.resolve("target");
+    LocalFilesProvider files = LocalFilesProvider.builder(target).build();
+    Path state = target.resolve(".gitops");
+    State r1 = desired(files, "r1", files("one", "1\n"));
+    SyncResult alice = reconciler(files, state, "alice", r1, options()).sync();
+    assertThat(alice.isSuccessful()).isTrue();
+
+    // bob declares the same file at the same revision: it is alice's, skipped; nothing changes
+    SyncResult bob = reconciler(files, state, "bob", r1, options()).sync();
+    assertThat(bob.outcomes().get(files.keyOf("one")).kind()).isEqualTo(Outcome.Kind.SKIPPED);
+    assertThat(bob.status()).isEqualTo(alice.status());
+    assertThat(bob.historyId()).as("bob's sync is not alice's history entry").isNotEqualTo(alice.historyId());
+
+    // each owner's quiet resyncs reuse its own entry, however they interleave
+    assertThat(reconciler(files, state, "alice", r1, options()).sync().historyId()).isEqualTo(alice.historyId());
+    assertThat(reconciler(files, state, "bob", r1, options()).sync().historyId()).isEqualTo(bob.historyId());
+    try (FileStateStore store = FileStateStore.open(state)) {
+      assertThat(store.history()).extracting(h -> h.id(), h -> h.owner()).containsExactly(
+          org.assertj.core.groups.Tuple.tuple(bob.historyId(), "bob"),
+          org.assertj.core.groups.Tuple.tuple(alice.historyId(), "alice"));
+    }
+  }
+
+  @Test
   void aLostStoreIsNoticedFromTheOwnershipRecord() {
     Path target = tmp.resolve("target");
     LocalFilesProvider files = LocalFilesProvider.builder(target).exclude(tmp.resolve("state")).build();
