@@ -107,6 +107,11 @@ public final class Agent implements AutoCloseable {
   private final Placement placement;
   /** The last failure of each target that could not start (guarded by {@code lifecycle}). */
   private final Map<String, String> startFailures = new HashMap<>();
+  /**
+   * Targets a reload stopped but could not stop cleanly, not restarted since (their state is
+   * unknown; the next reload or start of the target tries again): readiness names them.
+   */
+  private final Map<String, String> stopFailures = new java.util.concurrent.ConcurrentHashMap<>();
   private final ReentrantLock lifecycle = new ReentrantLock();
   /** The running targets; changed only under {@code lifecycle}. */
   private final Map<String, TargetRuntime> targets = new LinkedHashMap<>();
@@ -233,6 +238,8 @@ public final class Agent implements AutoCloseable {
    *
    * @throws ConfigException naming the file, line and field when the file is invalid; nothing
    *     changes then
+   * @throws IllegalStateException naming a target that did not stop cleanly, after the rest of the
+   *     reload was applied (that target is not restarted; the next reload starts it)
    */
   public ReloadResult reload() {
     lifecycle.lock();
@@ -323,16 +330,27 @@ public final class Agent implements AutoCloseable {
       reloading.put(name, next.target(name) == null ? Optional.empty() : Optional.of(why));
       stopping.put(name, targets.remove(name));
     });
+    IllegalStateException stopFailed;
     try {
       published();
-      stopAll(stopping, leaving, config.gracePeriod());
+      Map<String, IllegalStateException> failed = stopAll(stopping, leaving, config.gracePeriod());
+      // before the reload forgets they were stopping: readiness never says they could not start
+      failed.forEach((name, e) -> stopFailures.put(name, e.getMessage()));
+      stopFailed = failed.isEmpty() ? null : failed.values().iterator().next();
+      if (stopFailed != null) {
+        failed.values().stream().skip(1).forEach(stopFailed::addSuppressed);
+      }
       slots.setMax(next.maxConcurrentSyncs());
       boolean notificationsChanged = !next.notifications().equals(config.notifications());
       if (notificationsChanged) {
         notifications.replace(next.notifiers(), environment);
       }
       for (TargetConfig t : next.targets()) {
-        if (stopping.containsKey(t.name())) {
+        if (failed.containsKey(t.name())) {
+          // its stop failed part way: what it still holds (its store, say) is unknown, so it is not restarted
+          LOG.error("target {} is not restarted with its new configuration: it did not stop cleanly; the next reload"
+              + " starts it again", t.name());
+        } else if (stopping.containsKey(t.name())) {
           startTarget(t, next);
           restarted.add(t.name());
         } else if (!targets.containsKey(t.name())) {
@@ -345,12 +363,18 @@ public final class Agent implements AutoCloseable {
         }
       }
       stopping.keySet().stream().filter(name -> next.target(name) == null).forEach(stopped::add);
+      stopFailures.keySet().removeIf(name -> next.target(name) == null);  // a removed one no longer counts
       config = next;
       watch(next.watchConfig());
       if (placement != null) {
         placement.configured(names(next));  // it starts the added targets it places here
       }
       ReloadResult r = new ReloadResult(started, stopped, restarted, unchanged, notificationsChanged);
+      if (stopFailed != null) {
+        // the rest of the reload is applied: thrown to the caller (reloadLater logs it), saying what it did
+        throw new IllegalStateException(stopFailed.getMessage() + "; it is not restarted (the next reload starts it"
+            + " again); the rest of the reload was applied: " + r, stopFailed);
+      }
       LOG.info("configuration {} reloaded: {}", configFile, r);
       return r;
     } finally {
@@ -363,20 +387,21 @@ public final class Agent implements AutoCloseable {
    * {@code grace} for its sync in flight as {@link TargetRuntime#stop} does alone, so that a reload
    * stopping N hung targets takes one grace period, not N; returns when every one has stopped.
    *
-   * @throws IllegalStateException naming the first target whose stop failed, with the others'
-   *     failures suppressed in it; the reload then goes no further, as when one stop failed alone
+   * @return the targets whose stop failed (each closed what it could), in the order given, each
+   *     with a failure naming it; empty when all stopped cleanly
    */
-  private static void stopAll(Map<String, TargetRuntime> runtimes, Map<String, String> why, Duration grace) {
+  private static Map<String, IllegalStateException> stopAll(Map<String, TargetRuntime> runtimes,
+      Map<String, String> why, Duration grace) {
     List<Thread> stoppers = new ArrayList<>();
-    List<IllegalStateException> failures = new java.util.concurrent.CopyOnWriteArrayList<>();
+    Map<String, IllegalStateException> failures = new java.util.concurrent.ConcurrentHashMap<>();
     runtimes.forEach((name, r) -> {
       Thread t = new Thread(() -> {
         try {
           r.stop(why.get(name), grace);
         } catch (RuntimeException e) {
-          // thrown to the reload's caller below (reloadLater logs it), naming the target
-          failures.add(new IllegalStateException("target " + name + " did not stop cleanly (" + why.get(name) + "): "
-              + e.getMessage(), e));
+          // returned to the reload, which applies the rest and then throws it (reloadLater logs it)
+          failures.put(name, new IllegalStateException("target " + name + " did not stop cleanly (" + why.get(name)
+              + "): " + e.getMessage(), e));
         }
       }, "gitops-stop-" + name);
       t.setDaemon(true);
@@ -399,11 +424,9 @@ public final class Agent implements AutoCloseable {
     if (interrupted) {
       Thread.currentThread().interrupt();
     }
-    if (!failures.isEmpty()) {
-      IllegalStateException first = failures.get(0);
-      failures.subList(1, failures.size()).forEach(first::addSuppressed);
-      throw first;
-    }
+    Map<String, IllegalStateException> inOrder = new LinkedHashMap<>();
+    runtimes.keySet().stream().filter(failures::containsKey).forEach(name -> inOrder.put(name, failures.get(name)));
+    return inOrder;
   }
 
   private void startTarget(TargetConfig t, AgentConfig of) {
@@ -411,11 +434,13 @@ public final class Agent implements AutoCloseable {
       targets.put(t.name(), TargetRuntime.start(t, new TargetRuntime.Shared(slots, notifications, registry,
           of.stateDir(), clock, ticker, of.stuckAfter(), environment, placement)));
       startFailures.remove(t.name());
+      stopFailures.remove(t.name());
       published();
     } catch (RuntimeException e) {
       // One target that cannot start (its store is locked or damaged) must not keep the others down;
       // readiness says it is missing, and the next reload tries again. A placement retries by itself:
       // the same failure again is not logged at every attempt.
+      stopFailures.remove(t.name());  // it was tried again: what readiness says now is that it could not start
       String was = startFailures.put(t.name(), e.toString());
       if (placement != null && e.toString().equals(was)) {
         LOG.debug("target {} still cannot start: {}", t.name(), e.toString());
@@ -577,8 +602,9 @@ public final class Agent implements AutoCloseable {
 
   /**
    * Why the agent is not ready ({@code /readyz}): it is stopping, a cluster member cannot
-   * coordinate with the others, a configured target is not running, is restarting in a reload,
-   * has not finished a successful sync yet, or is stuck. Empty when ready. While a reload runs, a
+   * coordinate with the others, a configured target is not running (it could not start, or did
+   * not stop cleanly in a reload), is restarting in a reload, has not finished a successful sync
+   * yet, or is stuck. Empty when ready. While a reload runs, a
    * target it removes no longer counts.
    */
   public List<String> notReady() {
@@ -597,7 +623,11 @@ public final class Agent implements AutoCloseable {
     for (TargetConfig t : config().targets()) {
       TargetRuntime r = byName.get(t.name());
       Optional<String> reload = reloading.get(t.name());
-      if (r == null && reload != null) {
+      String stopFailure = stopFailures.get(t.name());
+      if (r == null && stopFailure != null) {
+        reasons.add("target " + t.name() + " is not running: it did not stop cleanly in a reload and was not"
+            + " restarted (see the log); the next reload starts it again");
+      } else if (r == null && reload != null) {
         // a reload is stopping it: a removed one no longer counts, a changed one starts again next
         reload.ifPresent(why -> reasons.add("target " + t.name() + " is restarting (" + why + ")"));
       } else if (r == null) {
@@ -613,6 +643,11 @@ public final class Agent implements AutoCloseable {
 
   private List<TargetRuntime> runtimes() {
     return running;
+  }
+
+  /** The running target {@code name}, or null (tests). */
+  TargetRuntime runtime(String name) {
+    return runtimes().stream().filter(t -> t.config().name().equals(name)).findFirst().orElse(null);
   }
 
   /** Publishes the running targets to readers (called under {@code lifecycle} after each change). */
@@ -650,7 +685,14 @@ public final class Agent implements AutoCloseable {
         List<Thread> stoppers = new ArrayList<>();
         for (TargetRuntime r : targets.values()) {
           // In parallel: the grace period is the agent's, not each target's.
-          Thread t = new Thread(() -> r.stop("the agent is shutting down", grace), "gitops-stop-" + r.config().name());
+          Thread t = new Thread(() -> {
+            try {
+              r.stop("the agent is shutting down", grace);
+            } catch (RuntimeException e) {
+              // each resource that failed to close is logged already by the stop; the others are closed
+              LOG.error("{}", e.getMessage());
+            }
+          }, "gitops-stop-" + r.config().name());
           t.setDaemon(true);
           t.start();
           stoppers.add(t);

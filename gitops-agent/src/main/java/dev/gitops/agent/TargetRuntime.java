@@ -3,6 +3,7 @@ package dev.gitops.agent;
 import dev.gitops.agent.config.TargetConfig;
 import dev.gitops.agent.providers.ProviderCloser;
 import dev.gitops.agent.spi.Placement;
+import dev.gitops.api.StoreOwnerException;
 import dev.gitops.api.spi.Provider;
 import dev.gitops.api.spi.StateStore;
 import dev.gitops.core.ReconcileLoop;
@@ -20,7 +21,11 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -38,6 +43,8 @@ final class TargetRuntime {
   private final TargetState state;
   private final ReconcileLoop loop;
   private final SyncSlots slots;
+  /** See {@link #beforeClose(Consumer)}. */
+  private volatile Consumer<String> beforeClose = what -> {};
 
   private TargetRuntime(TargetConfig config, Provider provider, GitSource source, StateStore store,
       SyncMetrics metrics, TargetState state, ReconcileLoop loop, SyncSlots slots) {
@@ -143,7 +150,12 @@ final class TargetRuntime {
     String name = threadName(target);
     return (cancellation, sync) -> {
       Thread.currentThread().setName(name);
-      return gate.run(cancellation, sync);
+      try {
+        return gate.run(cancellation, sync);
+      } catch (StoreOwnerException e) {
+        // the loop logs what the gate throws: in the agent's terms (the target's owner: and store: keys)
+        throw (StoreOwnerException) TargetStoreOwnerException.of(target, e);
+      }
     };
   }
 
@@ -182,9 +194,13 @@ final class TargetRuntime {
 
   /**
    * Stops the target without pruning anything: no new sync, the one in flight cancelled at its
-   * next safe point and waited for up to {@code grace}; then the loop, store and source close.
+   * next safe point and waited for up to {@code grace}; then the loop, store, source, provider and
+   * metrics close. Each of them is closed even when closing another failed; each failure is logged
+   * naming the target and what failed, and thrown once all were attempted.
    *
    * @return whether the sync in flight (if any) ended within {@code grace}
+   * @throws IllegalStateException naming the target and the first resource that failed to close,
+   *     with the other failures suppressed in it
    */
   boolean stop(String reason, Duration grace) {
     slots.stop(config.name(), reason);
@@ -199,15 +215,43 @@ final class TargetRuntime {
       LOG.warn("target {}: its sync did not reach a safe point within {}; stopping it anyway", config.name(), grace);
     }
     state.stopped();  // a sync still running records no status and no metrics from now on
-    loop.close();
-    store.close();
-    source.close();
-    ProviderCloser.close(provider, "target " + config.name());
+    List<RuntimeException> failures = new ArrayList<>();
+    close("its reconcile loop", loop::close, failures);
+    close("its state store " + store, store::close, failures);
+    close("its Git source " + source.describe(), source::close, failures);
+    close("its provider", () -> ProviderCloser.close(provider, "target " + config.name()), failures);
     if (metrics != null) {
-      metrics.close();
+      close("its metrics", metrics::close, failures);
+    }
+    if (!failures.isEmpty()) {
+      IllegalStateException first = new IllegalStateException("target " + config.name() + " stopped (" + reason
+          + ") but closing " + failures.size() + " of its resources failed, first: " + failures.get(0).getMessage()
+          + "; see the log", failures.get(0));
+      failures.subList(1, failures.size()).forEach(first::addSuppressed);
+      throw first;
     }
     LOG.info("target {} stopped ({})", config.name(), reason);
     return idle;
+  }
+
+  /** Closes one resource of the target, logging and collecting a failure instead of skipping the rest. */
+  private void close(String what, Runnable closing, List<RuntimeException> failures) {
+    try {
+      beforeClose.accept(what);
+      closing.run();
+    } catch (RuntimeException e) {
+      LOG.error("target {}: closing {} failed; the target's other resources are closed regardless: {}",
+          config.name(), what, e.toString(), e);
+      failures.add(new IllegalStateException("closing " + what + " failed: " + e, e));
+    }
+  }
+
+  /**
+   * Tests only: called with what is about to close ({@code "its reconcile loop"}, {@code "its state
+   * store ..."}, ...) before each close in {@link #stop}; throwing from it makes that close fail.
+   */
+  void beforeClose(Consumer<String> hook) {
+    this.beforeClose = Objects.requireNonNull(hook, "hook");
   }
 
   private static Duration max(Duration a, Duration b) {

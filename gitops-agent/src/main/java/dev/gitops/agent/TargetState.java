@@ -64,6 +64,8 @@ final class TargetState implements SyncListener {
    * the stop records nothing.
    */
   private boolean stopped;
+  /** Why the last sync was refused on another owner's store (it never succeeds so), or null. */
+  private volatile String refusedStore;
 
   TargetState(String target, String provider, Path stateDir, Clock clock, LongSupplier ticker, Duration stuckAfter) {
     this.target = target;
@@ -104,11 +106,14 @@ final class TargetState implements SyncListener {
     } else if (event instanceof SyncEvent.DriftDetected d) {
       drift.add(d.key());
     } else if (event instanceof SyncEvent.Finished f) {
+      refusedStore = null;
       finished(f.result());
     } else if (event instanceof SyncEvent.Aborted a && !(a.error() instanceof Cancellation.CancelledException)) {
       String result = a.error() instanceof PlanRefusedException ? SyncMetrics.Result.REFUSED.tag()
           : SyncMetrics.Result.ERROR.tag();
-      String message = a.error().getMessage() == null ? a.error().getClass().getSimpleName() : a.error().getMessage();
+      Throwable error = TargetStoreOwnerException.of(target, a.error());  // in the agent's terms
+      String message = error.getMessage() == null ? error.getClass().getSimpleName() : error.getMessage();
+      refusedStore = error instanceof TargetStoreOwnerException ? message : null;
       record(a.revision(), result, false, message);
     }
   }
@@ -198,6 +203,11 @@ final class TargetState implements SyncListener {
     if (since.compareTo(stuckAfter) > 0) {
       return Optional.of("target " + target + " is stuck: no sync finished for "
           + since.toSeconds() + " s (stuck after " + stuckAfter.toSeconds() + " s)");
+    }
+    String refused = refusedStore;
+    if (refused != null) {
+      // no sync succeeds until the configuration changes: readiness says why and the way out
+      return Optional.of(refused);
     }
     if (s == null || !succeededSinceStart) {
       return Optional.of("target " + target + " has not finished a successful sync yet");

@@ -620,6 +620,100 @@ class AgentTest {
     }
   }
 
+  /** Makes closing {@code what} (a prefix: "its reconcile loop", "its Git source") fail when {@code target} stops. */
+  static List<String> failClosing(Agent agent, String target, String what) {
+    List<String> attempted = new CopyOnWriteArrayList<>();
+    agent.runtime(target).beforeClose(closing -> {
+      attempted.add(closing);
+      if (closing.startsWith(what)) {
+        throw new IllegalStateException("injected: " + closing + " cannot close");
+      }
+    });
+    return attempted;
+  }
+
+  @Test
+  void aStopWhoseLoopFailsToCloseStillClosesTheStoreSourceAndProviderAndSaysWhatFailed() throws Exception {
+    Path config = config("  watchConfig: false\n", memoryTarget("web", repo("web", "a").uri(), ""));
+    Agent agent = start(config);
+    await("synced", () -> succeeded(agent, "web"));
+    List<String> attempted = failClosing(agent, "web", "its reconcile loop");
+
+    config("  watchConfig: false\n", "  []\n");
+    IllegalStateException e = catchThrowableOfType(IllegalStateException.class, agent::reload);
+
+    assertThat(attempted).as("every resource is closed, not only those before the failure")
+        .hasSize(4).anyMatch(w -> w.startsWith("its state store")).anyMatch(w -> w.startsWith("its Git source"))
+        .contains("its provider");
+    assertThat(memory.closes("web")).as("the provider is closed").isEqualTo(1);
+    assertThat(e).hasMessageContaining("target web did not stop cleanly (removed from the configuration)")
+        .hasMessageContaining("closing its reconcile loop failed").hasMessageContaining("injected");
+    assertThat(agent.notReady()).as("a removed target no longer counts").isEmpty();
+  }
+
+  @Test
+  void aReloadWhoseStopOfOneTargetFailsStillRestartsTheOthersAndReadinessNamesIt() throws Exception {
+    String a = memoryTarget("a", repo("a", "x").uri(), "");
+    String b = memoryTarget("b", repo("b", "y").uri(), "");
+    String c = memoryTarget("c", repo("c", "z").uri(), "");
+    Path config = config("  watchConfig: false\n", a + b + c);
+    Agent agent = start(config);
+    await("all synced", () -> succeeded(agent, "a") && succeeded(agent, "b") && succeeded(agent, "c"));
+    failClosing(agent, "a", "its Git source");
+
+    String changed = "interval: 2h";
+    config("  watchConfig: false\n", a.replace("interval: 1h", changed) + b.replace("interval: 1h", changed) + c);
+    IllegalStateException e = catchThrowableOfType(IllegalStateException.class, agent::reload);
+
+    assertThat(e).hasMessageContaining("target a did not stop cleanly (its configuration changed)")
+        .hasMessageContaining("the rest of the reload was applied").hasMessageContaining("restarted [b]");
+    assertThat(memory.closes("a")).as("a's provider is closed although its source failed to close").isEqualTo(1);
+    assertThat(agent.runtime("a")).as("a target whose stop failed is not restarted").isNull();
+    assertThat(agent.runtime("b").config().interval()).as("b restarted with its new configuration")
+        .isEqualTo(Duration.ofHours(2));
+    assertThat(agent.runtime("c")).isNotNull();
+    await("b synced again", () -> succeeded(agent, "b"));
+    assertThat(agent.notReady()).containsExactly("target a is not running: it did not stop cleanly in a reload and"
+        + " was not restarted (see the log); the next reload starts it again");
+
+    Agent.ReloadResult again = agent.reload();
+    assertThat(again.started()).containsExactly("a");
+    assertThat(agent.runtime("a").config().interval()).isEqualTo(Duration.ofHours(2));
+    await("a synced again", () -> agent.notReady().isEmpty());
+  }
+
+  @Test
+  void aSyncRefusedOnAnotherOwnersStoreIsReportedWithTheTargetsOwnerAndStoreKeys() throws Exception {
+    String web = memoryTarget("web", repo("web", "a").uri(), "");
+    Path config = config("  watchConfig: false\n", web);
+    Agent agent = start(config);
+    await("synced", () -> succeeded(agent, "web"));
+
+    // the memory provider marks nothing: its store, written by owner 'web', is refused to owner 'other'
+    config("  watchConfig: false\n", web.replace("interval: 1h", "owner: other\n    interval: 1h"));
+    java.io.PrintStream err = System.err;
+    java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+    System.setErr(new java.io.PrintStream(captured, true, java.nio.charset.StandardCharsets.UTF_8));
+    try {
+      assertThat(agent.reload().restarted()).containsExactly("web");
+      await("the sync was refused", () -> agent.status().stream().anyMatch(s -> s.result().equals("error"))
+          && captured.toString(java.nio.charset.StandardCharsets.UTF_8).contains("sync of the head failed"));
+    } finally {
+      System.setErr(err);
+    }
+
+    String store = dir.resolve("state/targets/web").toString();
+    String expected = "target web: the state store " + store + " belongs to owner 'web', not to the target's owner"
+        + " 'other' (its 'owner:' key, default its name)";
+    String wayOut = "Set 'owner: web' on target web in the agent's configuration, or give it a store of its own with"
+        + " its 'store:' key";
+    TargetStatus status = agent.status().get(0);
+    assertThat(status.lastError()).startsWith(expected).contains(wayOut).doesNotContain("Run as owner");
+    assertThat(agent.notReady()).singleElement().asString().startsWith(expected).contains(wayOut);
+    String log = captured.toString(java.nio.charset.StandardCharsets.UTF_8);
+    assertThat(log).contains(expected).contains(wayOut).doesNotContain("Run as owner");
+  }
+
   @Test
   void theFilesProviderConvergesADirectoryAndStatusRecordsDrift() throws Exception {
     TempGitRepo repo = repo("files");
