@@ -48,13 +48,14 @@ final class RunCommand implements Callable<Integer> {
 
   @Option(names = "--cluster", paramLabel = "etcd://HOST:PORT[,HOST:PORT]|k8s",
       description = "Share the targets with the other agents of this cluster: etcd (state in etcd too) or Kubernetes "
-          + "Leases in --namespace (state stays in the local store).")
+          + "Leases in --namespace (state in a Secret per target there).")
   String cluster;
 
   @Option(names = "--member", paramLabel = "ID", description = "This agent's id in the cluster, unique among its agents.")
   String member;
 
-  @Option(names = "--namespace", paramLabel = "NS", description = "With --cluster k8s: the namespace of the Leases.")
+  @Option(names = "--namespace", paramLabel = "NS",
+      description = "With --cluster k8s: the namespace of the Leases and the state Secrets.")
   String namespace;
 
   @Spec

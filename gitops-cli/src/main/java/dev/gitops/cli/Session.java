@@ -53,15 +53,18 @@ final class Session implements AutoCloseable {
   private final String target;
   private final Path stateDir;
   private final Provider live;
+  /** The flags that say where the live system and the store are, for a hint: {@code --target and --state}. */
+  private final String whereFlags;
 
   private Session(Reconciler reconciler, StateStore store, Path tempCache, String target,
-      Path stateDir, Provider live) {
+      Path stateDir, Provider live, String whereFlags) {
     this.reconciler = reconciler;
     this.store = store;
     this.tempCache = tempCache;
     this.target = target;
     this.stateDir = stateDir;
     this.live = live;
+    this.whereFlags = whereFlags;
   }
 
   /** Opens a session for {@code t} with {@code options} and {@code listeners} that may write. */
@@ -154,7 +157,7 @@ final class Session implements AutoCloseable {
           .owner(t.owner)
           .options(options);
       listeners.forEach(b::listener);
-      return new Session(b.build(), store, tempCache, describe(t, target), stateDir, provider);
+      return new Session(b.build(), store, tempCache, describe(t, target), stateDir, provider, whereFlags(t));
     } catch (RuntimeException e) {
       store.close();
       if (git != null) {
@@ -231,6 +234,14 @@ final class Session implements AutoCloseable {
     return "ansible".equals(t.provider) ? "the fleet of " + t.inventoryOut : target.toString();
   }
 
+  /** The flags that place the live system and the store: Ansible has no --target, Kubernetes only --state. */
+  private static String whereFlags(TargetOptions t) {
+    if (t.kubernetes()) {
+      return "--state";
+    }
+    return "ansible".equals(t.provider) ? "--inventory-out and --state" : "--target and --state";
+  }
+
   /** Removes a temporary Git cache (null: none); a failure only leaves it for the system's temp cleaner. */
   private static void deleteTree(Path dir) {
     if (dir == null) {
@@ -287,7 +298,7 @@ final class Session implements AutoCloseable {
     }
     return Optional.of("Nothing recorded yet: the state store " + stateDir.toAbsolutePath().normalize() + " holds no sync"
         + (Files.isDirectory(stateDir) ? "" : " (it does not exist)") + ", so everything Git declares is new to "
-        + target + ". If a sync ran there before, check --target and --state.");
+        + target + ". If a sync ran there before, check " + whereFlags + ".");
   }
 
   @Override

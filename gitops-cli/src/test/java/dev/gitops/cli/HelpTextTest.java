@@ -50,6 +50,16 @@ class HelpTextTest {
   }
 
   @Test
+  void runsClusterHelpSaysWhereEachBackendKeepsTheTargetsState() {
+    CommandLine run = Main.commandLine(new GitopsCommand(), new PrintWriter(new StringWriter()),
+        new PrintWriter(new StringWriter())).getSubcommands().get("run");
+    String usage = run.getUsageMessage(CommandLine.Help.Ansi.OFF).replaceAll("\\s+", " ");
+    // ClusterPlacement.openStore: etcd keeps the stores in etcd, k8s in a Secret per target (docs/agent.md)
+    assertThat(usage).contains("etcd (state in etcd too)").contains("Leases in --namespace (state in a Secret per"
+        + " target there)").doesNotContain("local store");
+  }
+
+  @Test
   void theRootHelpListsEveryExitCodeTheCliUsesIncludingTheSignalOnes() {
     String usage = Main.commandLine(new GitopsCommand(), new PrintWriter(new StringWriter()),
         new PrintWriter(new StringWriter())).getUsageMessage(CommandLine.Help.Ansi.OFF);

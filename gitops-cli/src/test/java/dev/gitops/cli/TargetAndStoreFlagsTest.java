@@ -359,6 +359,22 @@ class TargetAndStoreFlagsTest {
   }
 
   @Test
+  void theNothingRecordedNoteOfAnAnsibleFleetNamesItsOwnFlagsNotTarget() throws Exception {
+    Path inventoryOut = tmp.resolve("managed/inventory.yml");
+    CliRun plan;
+    try (FixtureRepo fleet = FixtureRepo.init(tmp.resolve("fleet"))) {
+      fleet.write("inventory/hosts", "[web]\nh1 ansible_connection=local\n")
+          .write("site.yml", "- hosts: all\n  gather_facts: false\n  tasks: []\n").commit("fleet");
+      plan = gitops("plan", "--repo", fleet.dir().toString(), "--provider", "ansible", "--playbook", "site.yml",
+          "--inventory-out", inventoryOut.toString());
+    }
+    // --target is refused with --provider ansible: the hint names what places the fleet and its store
+    assertThat(plan.out().lines().findFirst()).as("%s", plan).hasValueSatisfying(first -> assertThat(first)
+        .startsWith("Nothing recorded yet: the state store " + inventoryOut.getParent().resolve(".gitops"))
+        .endsWith("check --inventory-out and --state.").doesNotContain("--target"));
+  }
+
+  @Test
   void readOnlyCommandsSayNothingIsRecordedUntilASyncRanSoAMistypedStoreIsNoticed() throws Exception {
     Path target = tmp.resolve("target");
     Path store = target.resolve(".gitops");

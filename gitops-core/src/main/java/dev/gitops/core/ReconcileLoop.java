@@ -17,9 +17,9 @@ import org.slf4j.LoggerFactory;
  * {@link #suspend()}, and pinned to one
  * revision with {@link #pin} (what a rollback uses, so the loop does not undo it). At most one
  * sync is in flight; {@link #newRevision()} cancels the one in flight (and any health wait in
- * it) and starts over. A sync that throws anything — an {@code Error} from a provider or a
- * listener included — is logged at ERROR, kept as {@link #lastError()}, and backed off from; the
- * loop goes on.
+ * it) and starts over. A sync that throws anything — an {@code Error} from a provider included —
+ * is logged at ERROR, kept as {@link #lastError()}, and backed off from; the loop goes on. A
+ * listener that throws fails no sync: the {@link Reconciler} logs it at WARN.
  *
  * <pre>{@code
  * try (ReconcileLoop loop = ReconcileLoop.builder(reconciler).interval(Duration.ofMinutes(3)).build()) {
