@@ -613,7 +613,32 @@ public final class GitWriteBack implements AutoCloseable {
     private IntConsumer beforePush = attempt -> { };
 
     private Builder(String url) {
-      this.url = Objects.requireNonNull(url, "url");
+      this.url = requireNotSsh(Objects.requireNonNull(url, "url"));
+    }
+
+    /**
+     * {@code url} when it is not an SSH remote ({@code ssh://}, {@code git+ssh://}, or the scp-like
+     * {@code user@host:path}): the write-back configures no SSH, so JGit would fall back to its default
+     * session factory, which reads {@code ~/.ssh} (keys, config, known hosts) — never what gitops's SSH
+     * support promises — or fail deep inside the transport. Refused up front, naming the URL without
+     * its password.
+     */
+    private static String requireNotSsh(String url) {
+      // by its text first: URIish reads only lower-case schemes as schemes
+      boolean ssh = url.toLowerCase(java.util.Locale.ROOT).matches("(ssh|git\\+ssh|ssh\\+git)://.*");
+      org.eclipse.jgit.transport.URIish uri = null;
+      try {
+        uri = new org.eclipse.jgit.transport.URIish(url);
+      } catch (java.net.URISyntaxException e) {
+        // not a URL JGit reads: reported where it is read, as before, without the password
+      }
+      boolean scpLike = uri != null && uri.getScheme() == null && uri.getHost() != null;
+      if (ssh || scpLike) {
+        throw new IllegalArgumentException("SSH remotes are not supported for the image write-back: "
+            + dev.gitops.core.internal.git.GitUrls.withoutPassword(url) + "; use an https:// URL (with credentials),"
+            + " a git:// URL or a local path");
+      }
+      return url;
     }
 
     /** The branch to read (default {@code main}). */

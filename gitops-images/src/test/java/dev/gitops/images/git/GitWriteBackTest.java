@@ -213,6 +213,21 @@ class GitWriteBackTest {
   }
 
   @Test
+  void anSshRemoteIsRefusedUpFrontNamingTheUrlWithoutItsPassword() {
+    // the write-back configures no SSH: JGit's default session factory would read ~/.ssh
+    for (String url : new String[] {"ssh://git@git.example.com/ops.git", "git+ssh://git.example.com/ops.git",
+        "git@git.example.com:ops.git", "SSH://bot:s3cret@git.example.com/ops.git"}) {
+      assertThatThrownBy(() -> GitWriteBack.builder(url)).as(url).isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("SSH remotes are not supported for the image write-back")
+          .hasMessageContaining("git.example.com").hasMessageNotContaining("s3cret");
+    }
+    for (String url : new String[] {"https://git.example.com/ops.git", "git://127.0.0.1/ops.git", "/srv/git/ops.git",
+        "file:///srv/git/ops.git"}) {
+      assertThat(GitWriteBack.builder(url)).as(url).isNotNull();
+    }
+  }
+
+  @Test
   void aPathIsNormalisedAndAPathNotInTheTreeIsAnError() throws Exception {
     for (String spelled : new String[] {"./apps", "apps/", ".//apps//", "./apps/."}) {
       try (GitWriteBack git = writer().path(spelled).build()) {
