@@ -41,20 +41,16 @@ class AnsibleOwnersTest {
         FixtureRepo b = fleet(tmp.resolve("repo-b"), out, "h3")) {
       a.commit("a's fleet");
       b.commit("b's fleet");
-      CliRun first = gitops("sync", "--repo", a.dir().toString(), "--ref", "main", "--owner", "a",
-          "--provider", "ansible", "--playbook", "site.yml", "--inventory-out", inventoryOut.toString());
+      CliRun first = gitops(concat("sync", fleetFlags(a, "a", inventoryOut)));
       assertThat(first.code()).as("%s", first).isZero();
       assertThat(out.resolve("h1.txt")).exists();
       assertThat(out.resolve("h2.txt")).exists();
 
-      CliRun second = gitops("sync", "--repo", b.dir().toString(), "--ref", "main", "--owner", "b",
-          "--provider", "ansible", "--playbook", "site.yml", "--inventory-out", inventoryOut.toString());
+      CliRun second = gitops(concat("sync", fleetFlags(b, "b", inventoryOut)));
       assertThat(second.code()).as("%s", second).isEqualTo(ExitCodes.ERROR);
       assertThat(second.err()).contains("belongs to --owner a, not to --owner b");
       // with a store of its own, the managed inventory still names its owner
-      CliRun own = gitops("sync", "--repo", b.dir().toString(), "--ref", "main", "--owner", "b",
-          "--provider", "ansible", "--playbook", "site.yml", "--inventory-out", inventoryOut.toString(),
-          "--state", tmp.resolve("state-b").toString());
+      CliRun own = gitops(concat("sync", fleetFlags(b, "b", inventoryOut), "--state", tmp.resolve("state-b").toString()));
       assertThat(own.code()).as("%s", own).isNotZero();
       assertThat(own.out() + own.err()).contains(inventoryOut.toAbsolutePath().toString())
           .contains("owner 'a'").contains("owner 'b'");
@@ -73,12 +69,10 @@ class AnsibleOwnersTest {
         FixtureRepo b = fleet(tmp.resolve("repo-b"), out, "h3")) {
       a.commit("a's fleet");
       b.commit("b's fleet");
-      CliRun first = gitops("sync", "--repo", a.dir().toString(), "--ref", "main", "--owner", "a",
-          "--provider", "ansible", "--playbook", "site.yml", "--inventory-out", inv1.toString());
+      CliRun first = gitops(concat("sync", fleetFlags(a, "a", inv1)));
       assertThat(first.code()).as("%s", first).isZero();
 
-      String[] second = {"--repo", b.dir().toString(), "--ref", "main", "--owner", "b",
-          "--provider", "ansible", "--playbook", "site.yml", "--inventory-out", inv2.toString()};
+      String[] second = fleetFlags(b, "b", inv2);
       for (String command : new String[] {"sync", "plan", "diff"}) {
         CliRun refused = gitops(concat(command, second));
         assertThat(refused.code()).as("%s %s", command, refused).isEqualTo(ExitCodes.ERROR);
@@ -104,6 +98,12 @@ class AnsibleOwnersTest {
       assertThat(out.resolve("h3.txt")).exists();
       assertThat(Files.readString(inv1)).contains("\"h1\"").contains("\"h2\"");
     }
+  }
+
+  /** The flags of an ansible sync of {@code repo} by {@code owner} into {@code inventoryOut}. */
+  private static String[] fleetFlags(FixtureRepo repo, String owner, Path inventoryOut) {
+    return new String[] {"--repo", repo.dir().toString(), "--ref", "main", "--owner", owner, "--provider", "ansible",
+        "--playbook", "site.yml", "--inventory-out", inventoryOut.toString()};
   }
 
   private static String[] concat(String command, String[] args, String... more) {

@@ -64,6 +64,14 @@ class SecretStateStoreTest extends LeaseTestBase {
     assertThatThrownBy(() -> old.lock(LOCK)).isInstanceOf(FencedException.class);
   }
 
+  /** Marks the store's Secret with the token after {@code o}'s, as a newer owner's lock would. */
+  private void newerTokenOnTheSecret(SecretStateStore store, Ownership o) {
+    Secret s = client.secrets().inNamespace("gitops").withName(store.secretName()).get();
+    client.secrets().inNamespace("gitops").resource(new SecretBuilder(s).editMetadata()
+        .addToAnnotations(SecretStateStore.TOKEN_ANNOTATION, Long.toString(o.token() + 1)).endMetadata().build())
+        .update();
+  }
+
   @Test
   void theSecretsTokenRefusesAnOlderOneEvenWhenItsLeaseLooksCurrent() {
     // a writer whose Lease check passed just before a newer owner claimed the Secret: the
@@ -73,10 +81,7 @@ class SecretStateStoreTest extends LeaseTestBase {
     SecretStateStore store = SecretStateStore.open(m1, o);
     try (StoreLock l = store.lock(LOCK)) {
       store.writePending(file(A, "v1"));
-      Secret s = client.secrets().inNamespace("gitops").withName(store.secretName()).get();
-      client.secrets().inNamespace("gitops").resource(new SecretBuilder(s).editMetadata()
-          .addToAnnotations(SecretStateStore.TOKEN_ANNOTATION, Long.toString(o.token() + 1)).endMetadata().build())
-          .update();
+      newerTokenOnTheSecret(store, o);
       assertThatThrownBy(() -> store.commit(file(A, "v1"), "r1")).isInstanceOf(FencedException.class)
           .hasMessageContaining("token " + (o.token() + 1));
     }
@@ -157,10 +162,7 @@ class SecretStateStoreTest extends LeaseTestBase {
     SecretStateStore store = SecretStateStore.open(m1, o);
     try (StoreLock l = store.lock(LOCK)) {
       store.writePending(file(A, "v1"));
-      Secret s = client.secrets().inNamespace("gitops").withName(store.secretName()).get();
-      client.secrets().inNamespace("gitops").resource(new SecretBuilder(s).editMetadata()
-          .addToAnnotations(SecretStateStore.TOKEN_ANNOTATION, Long.toString(o.token() + 1)).endMetadata().build())
-          .update();
+      newerTokenOnTheSecret(store, o);
       assertThatThrownBy(() -> store.claimOwner("team-a")).isInstanceOf(FencedException.class)
           .hasMessageContaining("token " + (o.token() + 1));
     }
