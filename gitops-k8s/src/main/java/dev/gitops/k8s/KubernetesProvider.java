@@ -436,7 +436,8 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
         out.put(ns, type + " is namespaced, but this key names no namespace");
       } else if (!namespaces.isEmpty() && !namespaces.contains(ns)) {
         out.put(ns, "namespace " + ns + " is not among the namespaces the provider lists (" + String.join(", ", namespaces)
-            + ", given to the builder's namespaces(...)): " + type + " objects there are not read");
+            + "; set by the CLI's --watch-namespaces, the agent's namespaces: or KubernetesProvider.Builder.namespaces):"
+            + " " + type + " objects there are not read; add the namespace there to manage it");
       } else {
         listed.add(ns);
       }

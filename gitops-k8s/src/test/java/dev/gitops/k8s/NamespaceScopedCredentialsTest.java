@@ -213,7 +213,7 @@ class NamespaceScopedCredentialsTest {
 
     assertThat(inA.isPresent()).isTrue();
     assertThat(inC.isUnknown()).isTrue();
-    assertThat(inC.reason()).contains("namespace c").contains("namespaces(...)").contains("/ConfigMap");
+    assertThat(inC.reason()).contains("namespace c").contains("--watch-namespaces").contains("add the namespace there").contains("/ConfigMap");
     assertThat(provider.listMarked("agent", ctx())).contains(key("a", "orphan")).doesNotContain(key("c", "orphan"));
     assertThat(cluster.takeSent()).extracting(MockCluster.Sent::path).noneMatch(p -> p.startsWith("/api/v1/configmaps"));
     assertThatThrownBy(() -> KubernetesProvider.builder(cluster.client).namespaces("Shop"))
@@ -269,7 +269,7 @@ class NamespaceScopedCredentialsTest {
 
     assertThat(inC.isUnknown()).isTrue();
     assertThat(inC.reason()).contains("namespace c is not among the namespaces the provider lists"
-        + " (api, auth, cache, db, logs, mail, queue, search, shop, web, given to the builder's namespaces(...))");
+        + " (api, auth, cache, db, logs, mail, queue, search, shop, web; set by the CLI's --watch-namespaces, the agent's namespaces: or KubernetesProvider.Builder.namespaces)");
   }
 
   @Test
