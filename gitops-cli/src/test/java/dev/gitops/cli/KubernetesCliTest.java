@@ -155,7 +155,7 @@ class KubernetesCliTest {
       assertThat(client.configMaps().inNamespace("team-c").withName("settings").get())
           .as("outside --watch-namespaces: unknown, never written").isNull();
       assertThat(out.toString() + err).contains("k8s:/ConfigMap:team-c:settings").contains("namespace team-c")
-          .contains("team-a, team-b").contains("namespaces(...)");
+          .contains("team-a, team-b").contains("--watch-namespaces").contains("add the namespace there");
     }
   }
 
