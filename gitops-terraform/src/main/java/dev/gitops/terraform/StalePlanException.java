@@ -2,7 +2,8 @@ package dev.gitops.terraform;
 
 /**
  * A saved plan that no longer holds was refused: the state's lineage or serial moved since it was
- * made, a newer Git revision is wanted, or it is not the pending plan any more.
+ * made, a newer Git revision is wanted, it is not the pending plan any more, or its file is not
+ * the one Terraform wrote (its SHA-256 changed since; the file is then removed, never applied).
  *
  * <pre>{@code
  * try {

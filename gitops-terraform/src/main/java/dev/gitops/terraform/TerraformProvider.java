@@ -79,7 +79,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Safety: {@code init} runs only when provider requirements, modules, the backend or the lock
  * file changed; a saved plan is applied only while the state's lineage and serial are those it
- * was made with and it was made for the revision being synced; an incomplete or errored plan is
+ * was made with, its file is the one Terraform wrote (SHA-256) and it was made for the revision
+ * being synced; a configuration directory without a root configuration file plans the teardown,
+ * which the engine's deletion guard counts; an incomplete or errored plan is
  * held back (the sync is INCOMPLETE); a locked state is reported with the lock's id, holder and
  * time, and force-unlocked only by {@link #forceUnlock}. One Terraform command runs at a time per
  * provider.
@@ -117,7 +119,9 @@ public final class TerraformProvider implements Provider {
   private String appliedPlan;
   private Map<ResourceKey, Outcome> appliedOutcomes = Map.of();
 
-  private record Pending(String id, String revision, String stateToken, Path file, PlanReader.Parsed parsed) {
+  /** A saved plan: {@code sha256} is its file's digest when it was made, checked before it is applied. */
+  private record Pending(String id, String revision, String stateToken, Path file, String sha256,
+      PlanReader.Parsed parsed) {
     TerraformPlan view() {
       return new TerraformPlan(id, revision, stateToken, parsed.changes(), parsed.drift(), parsed.complete(),
           parsed.applyable(), parsed.errored());
@@ -184,7 +188,10 @@ public final class TerraformProvider implements Provider {
     return true;
   }
 
-  /** Claims {@code *.tf}, {@code *.tf.json}, {@code *.tfvars(.json)} and the lock file under the configuration directory. */
+  /**
+   * Claims the files under the configuration directory: {@code *.tf}, {@code *.tf.json}, {@code
+   * *.tofu}, {@code *.tofu.json}, {@code *.tfvars(.json)}, the lock file and the files they read.
+   */
   @Override
   public Optional<Decoder> decoder() {
     return Optional.of(new ConfigDecoder(id, configDirectory));
@@ -222,12 +229,22 @@ public final class TerraformProvider implements Provider {
       checkOwnedRecord(ctx);
       SortedMap<String, String> files = configFiles(desired);
       learnSensitiveVariables(files);
-      boolean destroy = files.isEmpty();
+      dir.checkPaths(files.keySet());  // a path that could never be written is refused, whatever is planned
+      // No configuration file of the root module in Git (every file removed, or only a module's files, variable
+      // files or notes left) means the root module is gone: its teardown, planned as one, which the engine's
+      // guards count like any other deletion, never a plan of "no configuration" whatever Terraform makes of it
+      boolean destroy = !InitInputs.hasRootConfiguration(files);
       if (destroy) {
-        // Everything was removed from Git: plan the teardown with the configuration last materialized.
+        if (!files.isEmpty()) {
+          LOG.warn("terraform provider '{}': the configuration directory at {} holds no root configuration file"
+              + " (*.tf, *.tf.json, *.tofu, *.tofu.json; only {}): planning the teardown", id, ctx.revision(),
+              files.size() > 5 ? String.join(", ", List.copyOf(files.keySet()).subList(0, 5)) + ", ..."
+                  : String.join(", ", files.keySet()));
+        }
+        // Plan the teardown with the configuration last materialized: its providers' settings destroy the objects
         files = dir.materialized();
-        if (files.isEmpty()) {
-          LOG.info("terraform provider '{}' has no configuration at {} and none was ever applied in {}", id,
+        if (!InitInputs.hasRootConfiguration(files)) {
+          LOG.info("terraform provider '{}' has no root configuration at {} and none was ever applied in {}", id,
               ctx.revision(), dir.root());
           return List.of();
         }
@@ -252,6 +269,7 @@ public final class TerraformProvider implements Provider {
       String planId = planId(ctx.revision(), state, destroy);
       if (approval == Approval.MANUAL && planId.equals(approved) && pending != null && pending.id().equals(planId)
           && Files.isRegularFile(pending.file()) && recordOwned(pending.parsed(), state).isEmpty()) {
+        // the apply checks that the file is still the one made (and refuses it, loudly, if it is not)
         LOG.info("terraform plan {} at {} is approved: applying exactly that saved plan", planId, ctx.revision());
         return pending.parsed().changes();
       }
@@ -630,6 +648,45 @@ public final class TerraformProvider implements Provider {
     }
   }
 
+  /** The SHA-256 of the saved plan file terraform plan just wrote, hex. */
+  private static String planDigest(Path file) {
+    try {
+      return sha256(file);
+    } catch (IOException e) {
+      throw new TerraformException("cannot read the saved plan file " + file + " that terraform plan wrote: "
+          + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()), e);
+    }
+  }
+
+  /** The SHA-256 of a saved plan file, hex (read in slices: a plan file holds the state, which can be large). */
+  private static String sha256(Path planFile) throws IOException {
+    java.security.MessageDigest md = Documents.sha256();
+    try (java.io.InputStream in = Files.newInputStream(planFile)) {
+      byte[] buffer = new byte[64 * 1024];
+      for (int n = in.read(buffer); n >= 0; n = in.read(buffer)) {
+        md.update(buffer, 0, n);
+      }
+    }
+    return HexFormat.of().formatHex(md.digest());
+  }
+
+  /**
+   * Why {@code plan}'s file is no longer the one Terraform wrote when it was made, if it is not: its
+   * SHA-256 differs (another process or someone wrote it, a tampered file) or it cannot be read.
+   */
+  private static Optional<String> changedSince(Pending plan) {
+    String now;
+    try {
+      now = sha256(plan.file());
+    } catch (IOException e) {
+      return Optional.of("its saved plan file " + plan.file() + " cannot be read to check it is the one made ("
+          + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()) + ")");
+    }
+    return now.equals(plan.sha256()) ? Optional.empty() : Optional.of("its saved plan file " + plan.file()
+        + " changed since it was made (SHA-256 " + plan.sha256().substring(0, 12) + "... then, "
+        + now.substring(0, 12) + "... now)");
+  }
+
   /** Removes a plan file that will never be applied (a failure to is logged: it costs disk only). */
   private static void discard(Path planFile) {
     try {
@@ -696,11 +753,19 @@ public final class TerraformProvider implements Provider {
     extra.addAll(variableArgs());
     try {
       Terraform.Run run = terraform.plan(file, extra, ctx, m -> event("plan", m, Map.of()));
+      // the digest of the file Terraform wrote, before anything reads it: apply runs that file or nothing
+      String sha256 = planDigest(file);
       byte[] json = terraform.showPlan(file, ctx);
       PlanReader.Parsed parsed = PlanReader.read(id, json, scrubber.current(), dir.key());
       scrubber.addAll(parsed.secrets());
       checkDeclared(run, parsed);
-      return new Pending(planId, ctx.revision(), state.token(), file, parsed);
+      Pending made = new Pending(planId, ctx.revision(), state.token(), file, sha256, parsed);
+      // what show -json read, and this plan shows, is that file too
+      Optional<String> changed = changedSince(made);
+      if (changed.isPresent()) {
+        throw new StalePlanException(planId, changed.get() + " while it was read back; it was removed: plan again");
+      }
+      return made;
     } catch (RuntimeException e) {
       discard(file);  // a plan that cannot be used is not kept (it holds the variables' values)
       throw e;
@@ -870,7 +935,7 @@ public final class TerraformProvider implements Provider {
       }
       try {
         // a slice per read: one read of a large state's size would leave a direct buffer that large with the thread
-        TfState s = StateReader.v4(id, DurableFiles.readAll(file), "the state file " + file, scrubber.current());
+        TfState s = StateReader.file(id, DurableFiles.readAll(file), file, scrubber.current());
         scrubber.addAll(s.secrets());
         return s;
       } catch (IOException e) {
@@ -1051,11 +1116,19 @@ public final class TerraformProvider implements Provider {
     }
   }
 
-  /** Applies {@link #pending} (the caller holds the lock and checked everything but the state). */
+  /** Applies {@link #pending} (the caller holds the lock and checked everything but the state and the file). */
   private ApplyResult applyPending(CallContext ctx) {
     Pending plan = pending;
     if (!Files.isRegularFile(plan.file())) {
       throw new StalePlanException(plan.id(), "its saved plan file " + plan.file() + " is gone");
+    }
+    Optional<String> changed = changedSince(plan);
+    if (changed.isPresent()) {
+      // Another process, or someone, wrote it since: what it would apply is not what was planned and shown
+      pending = null;
+      approved = null;
+      discard(plan.file());
+      throw new StalePlanException(plan.id(), changed.get() + "; it was removed, not applied: plan again");
     }
     TfState now = readState(ctx);
     if (!now.token().equals(plan.stateToken())) {

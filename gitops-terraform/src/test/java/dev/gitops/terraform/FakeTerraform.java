@@ -115,6 +115,11 @@ final class FakeTerraform {
     return write(command, "state", resource(state));
   }
 
+  /** {@code init} makes no {@code .terraform/}, as Terraform's for built-in providers only and no modules. */
+  FakeTerraform initMakesNoDataDirectory() {
+    return write("init", "no-data-dir", "");
+  }
+
   /** Sleeps {@code seconds} before answering (a hanging binary). */
   FakeTerraform sleeps(String command, double seconds) {
     return write(command, "sleep", Double.toString(seconds));

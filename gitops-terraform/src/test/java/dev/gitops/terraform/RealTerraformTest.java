@@ -789,6 +789,10 @@ class RealTerraformTest {
       String why = r.plan().unobserved() + " " + r.outcomes().values().stream().map(Outcome::message).toList()
          ;
       assertThat(why).contains("broken.tf").containsPattern("line 2|:2");
+      // init finds it first: its error, not its announcement of errors, and the file as the repository holds it
+      assertThat(why).contains("terraform init failed").contains("Error: Invalid expression")
+          .contains("on infra/broken.tf line 2").doesNotContain("encountered problems")
+          .doesNotContain("Initializing the backend");
       assertThat(Files.exists(workDir.resolve("terraform.tfstate"))).as("nothing applied").isFalse();
     }
   }
@@ -811,5 +815,51 @@ class RealTerraformTest {
         .allSatisfy(e -> assertThat(e.message()).isEqualTo("Warning: Check block assertion failed: the greeting is not goodbye"))
         .extracting(TerraformEvent::command).contains("plan");
     assertThat(seen).filteredOn(e -> e.type().equals("apply_complete")).allMatch(e -> !e.isWarning());
+  }
+
+  @Test
+  void aConfigurationDirectoryLeftWithoutRootConfigurationIsATeardownBehindTheDeletionGuard() throws Exception {
+    TerraformProvider tf = provider();
+    try (Reconciler reconciler = reconciler(tf)) {
+      assertThat(reconciler.sync().status()).isEqualTo(SyncResult.Status.SUCCEEDED);
+    }
+    // the root module's file leaves Git; notes and a module of its own stay (and nothing reads the outputs now)
+    repo.delete("infra/main.tf");
+    repo.write("app.conf", "greeting=static\n");
+    repo.write("infra/README.md", "moved to infra-v2\n");
+    repo.write("infra/modules/m/main.tf", "resource \"terraform_data\" \"m\" {\n  input = \"x\"\n}\n");
+    repo.commit("the root module leaves");
+    Path state = workDir.resolve("terraform.tfstate");
+    try (Reconciler reconciler = reconciler(tf)) {
+      assertThatThrownBy(reconciler::sync).isInstanceOf(dev.gitops.api.PlanRefusedException.class)
+          .hasMessageContaining("mass-deletion guard");
+    }
+    assertThat(Files.readString(state)).as("nothing destroyed").contains("\"greeting\"").contains("\"follower\"");
+    try (Reconciler reconciler = reconciler(tf, SyncOptions.builder()
+        .budget(dev.gitops.core.plan.DeletionBudget.defaults().withAllowEmpty(true)).build())) {
+      SyncResult r = reconciler.sync();
+      assertThat(r.status()).as(why(r)).isEqualTo(SyncResult.Status.SUCCEEDED);
+      assertThat(r.plan().change(data("greeting")).map(Change::action)).contains(Action.DELETE);
+    }
+    assertThat(Files.readString(state)).as("torn down, as allowed").doesNotContain("terraform_data");
+  }
+
+  @Test
+  void initRunsOnceForBuiltInProvidersWhileNothingItDependsOnChanges() throws Exception {
+    Path inits = tmp.resolve("inits");
+    Path wrapper = Files.createDirectories(tmp.resolve("bin")).resolve("terraform");
+    Files.writeString(wrapper, "#!/bin/sh\nif [ \"$1\" = init ]; then echo init >> '" + inits + "'; fi\nexec '"
+        + binary + "' \"$@\"\n");
+    Files.setPosixFilePermissions(wrapper, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+    try (Reconciler reconciler = reconciler(builder().binary(wrapper.toString()).build())) {
+      assertThat(reconciler.sync().status()).isEqualTo(SyncResult.Status.SUCCEEDED);
+      repo.write("infra/main.tf", config("hi")).commit("hi");
+      assertThat(reconciler.sync().status()).isEqualTo(SyncResult.Status.SUCCEEDED);
+    }
+    try (Reconciler reconciler = reconciler(builder().binary(wrapper.toString()).build())) {
+      assertThat(reconciler.sync().status()).as("another process").isEqualTo(SyncResult.Status.SUCCEEDED);
+    }
+    assertThat(workDir.resolve(".terraform")).as("terraform_data is built in: init installs nothing").doesNotExist();
+    assertThat(Files.readAllLines(inits)).as("init ran once").hasSize(1);
   }
 }

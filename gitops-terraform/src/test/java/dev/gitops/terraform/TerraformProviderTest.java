@@ -631,4 +631,164 @@ class TerraformProviderTest {
     assertThatThrownBy(() -> builder().build().planner().orElseThrow().plan(List.of(config("../evil.tf", "x")), ctx()))
         .isInstanceOf(TerraformException.class).hasMessageContaining("../evil.tf");
   }
+
+  // ------------------------------------------------------------------ a saved plan file changed since the plan
+
+  private Path planFile(TerraformProvider tf) {
+    return work.resolve(".gitops-terraform/plans/" + tf.pendingPlan().orElseThrow().id() + ".tfplan");
+  }
+
+  @Test
+  void aSavedPlanFileChangedSinceThePlanIsRefusedAsStaleAndRemoved() throws Exception {
+    fake.respond("plan", 2, "plan-create.jsonl").respondResource("show-plan", "plan-create.json")
+        .respond("apply", 0, "apply-create.jsonl").writesState("apply", "state-after.tfstate");
+    TerraformProvider tf = builder().approval(Approval.MANUAL).build();
+    reconciler(tf).sync();
+    String id = tf.pendingPlan().orElseThrow().id();
+    Path file = planFile(tf);
+    assertThat(file).exists();
+    // another process (or someone) writes another plan over it: the state and revision are the same
+    Files.writeString(file, "another saved plan, destroying everything");
+    assertThatThrownBy(() -> tf.apply(id, null, false, ctx())).isInstanceOf(StalePlanException.class)
+        .hasMessageContaining(id).hasMessageContaining(file.toString()).hasMessageContaining("changed since")
+        .hasMessageContaining("SHA-256");
+    assertThat(fake.commands()).as("terraform never applies it").doesNotContain("apply");
+    assertThat(file).as("the refused file is removed").doesNotExist();
+    assertThat(tf.pendingPlan()).isEmpty();
+  }
+
+  @Test
+  void aSavedPlanFileReplacedDuringTheSyncIsNotApplied() throws Exception {
+    fake.respond("plan", 2, "plan-create.jsonl").respondResource("show-plan", "plan-create.json")
+        .respond("apply", 0, "apply-create.jsonl").writesState("apply", "state-after.tfstate");
+    TerraformProvider tf = builder().build();
+    Path plans = work.resolve(".gitops-terraform/plans");
+    Reconciler r = Reconciler.builder().source(Source.of(desired::get)).provider(tf).store(store).listener(e -> {
+      if (e instanceof SyncEvent.Planned) {
+        // between the plan and its apply
+        try (java.util.stream.Stream<Path> files = Files.list(plans)) {
+          for (Path p : files.toList()) {
+            Files.writeString(p, "swapped");
+          }
+        } catch (java.io.IOException x) {
+          throw new java.io.UncheckedIOException(x);
+        }
+      }
+    }).build();
+    SyncResult result = r.sync();
+    assertThat(result.status()).isEqualTo(SyncResult.Status.FAILED);
+    assertThat(result.outcomes().get(key("random_pet", "name")).message()).contains("is stale")
+        .contains("changed since");
+    assertThat(fake.commands()).doesNotContain("apply");
+    assertThat(savedPlans(work)).isZero();
+  }
+
+  @Test
+  void anApprovedPlanWhoseFileChangedIsRefusedAndMustBePlannedAndApprovedAgain() throws Exception {
+    fake.respond("plan", 2, "plan-create.jsonl").respondResource("show-plan", "plan-create.json")
+        .respond("apply", 0, "apply-create.jsonl").writesState("apply", "state-after.tfstate");
+    TerraformProvider tf = builder().approval(Approval.MANUAL).build();
+    reconciler(tf).sync();
+    String id = tf.pendingPlan().orElseThrow().id();
+    tf.approve(id);
+    Path file = planFile(tf);
+    Files.writeString(file, "not the plan that was approved");
+    SyncResult r = reconciler(tf).sync();
+    assertThat(fake.commands()).as("the approved file changed: not applied").doesNotContain("apply");
+    assertThat(r.status()).isEqualTo(SyncResult.Status.FAILED);
+    assertThat(r.outcomes().get(key("random_pet", "name")).message()).contains("plan " + id + " is stale")
+        .contains(file.toString()).contains("changed since it was made");
+    assertThat(file).as("the refused file is removed").doesNotExist();
+    assertThat(tf.pendingPlan()).isEmpty();
+
+    SyncResult again = reconciler(tf).sync();
+    assertThat(again.plan().change(key("random_pet", "name")).orElseThrow().reason()).as("the approval went with it")
+        .contains("awaiting approval");
+    assertThat(fake.commands()).doesNotContain("apply");
+    tf.approve(tf.pendingPlan().orElseThrow().id());
+    assertThat(reconciler(tf).sync().status()).isEqualTo(SyncResult.Status.SUCCEEDED);
+    assertThat(fake.argv("apply")).hasSize(1);
+  }
+
+  // ------------------------------------------------------------------ no root configuration: a teardown
+
+  @Test
+  void aConfigurationDirectoryWithoutRootConfigurationIsATeardownThatTheDeletionGuardStops() throws Exception {
+    fake.respond("plan.1", 2, "plan-create.jsonl").respondResource("show-plan.1", "plan-create.json")
+        .respond("apply", 0, "apply-create.jsonl").writesState("apply", "state-after.tfstate")
+        .respond("plan.2", 2, null).respondResource("show-plan.2", "plan-destroy.json");
+    TerraformProvider tf = builder().build();
+    assertThat(reconciler(tf).sync().status()).isEqualTo(SyncResult.Status.SUCCEEDED);
+    // the root module's files are gone from Git; a module of it, a variable file and notes are left
+    desired.set(State.of("main@sha1:" + "d".repeat(40), List.of(
+        config("modules/net/main.tf", "resource \"random_id\" \"x\" {}\n"), config("terraform.tfvars", "x = 1\n"),
+        config("README.md", "moved to infra-v2\n"))));
+    assertThatThrownBy(() -> reconciler(tf).sync()).isInstanceOf(dev.gitops.api.PlanRefusedException.class)
+        .hasMessageContaining("mass-deletion guard");
+    assertThat(fake.argv("plan")).hasSize(2);
+    assertThat(fake.argv("plan").get(1)).as("planned as the teardown it is").contains("-destroy");
+    assertThat(work.resolve("main.tf")).as("with the configuration last written (its providers' settings)")
+        .hasContent(MAIN_TF);
+    assertThat(work.resolve("modules/net/main.tf")).doesNotExist();
+    assertThat(fake.argv("apply")).as("nothing destroyed").hasSize(1);
+  }
+
+  @Test
+  void anOpenTofuRootModuleIsPlannedNotTornDown() throws Exception {
+    fake.respond("plan", 0, null).respondResource("show-plan", "plan-noop.json");
+    desired.set(State.of("main@sha1:" + "e".repeat(40), List.of(config("main.tofu", MAIN_TF),
+        config("vars.tofu.json", "{}"))));
+    reconciler(builder().build()).sync();
+    assertThat(fake.argv("plan").get(0)).doesNotContain("-destroy");
+    assertThat(work.resolve("main.tofu")).hasContent(MAIN_TF);
+  }
+
+  // ------------------------------------------------------------------ a corrupt local state
+
+  @Test
+  void aCorruptStateFileIsNamedWithItsBackupAndNothingIsPlanned() throws Exception {
+    createScenario();
+    TerraformProvider tf = builder().build();
+    assertThat(reconciler(tf).sync().status()).isEqualTo(SyncResult.Status.SUCCEEDED);
+    Path state = work.resolve("terraform.tfstate");
+    String whole = Files.readString(state);
+    Files.writeString(state, whole.substring(0, whole.length() / 2));  // a write cut short
+    SyncResult r = reconciler(tf).sync();
+    String why = r.plan().unobserved().get("plan of provider 'tf'");
+    assertThat(why).contains("the state file " + state).contains("corrupt")
+        .contains(work.resolve("terraform.tfstate.backup").toString()).doesNotContain("Zq9!pass-word-XyZ");
+    assertThat(fake.argv("plan")).as("nothing planned against it").hasSize(1);
+    Observation seen = tf.observe(List.of(key("random_pet", "name")), ctx()).get(key("random_pet", "name"));
+    assertThat(seen.isUnknown()).isTrue();
+    assertThat(seen.reason()).contains("the state file " + state).contains("terraform.tfstate.backup");
+  }
+
+  // ------------------------------------------------------------------ init's errors, init's decision
+
+  @Test
+  void aFailedInitNamesTheFailingFileAsTheRepositoryHoldsItNotInitsAnnouncement() {
+    // recorded from Terraform 1.11.4: init of a configuration with errors, below an announcement of them
+    fake.respond("init", 1, "init-invalid-1.11.stdout")
+        .respondStderr("init", FakeTerraform.resource("init-invalid-1.11.stderr"));
+    SyncResult r = reconciler(builder().configDirectory("infra").build()).sync();
+    String why = r.plan().unobserved().get("plan of provider 'tf'");
+    assertThat(why).contains("terraform init failed").contains("Error: Invalid expression")
+        .contains("on infra/main.tf line 2").doesNotContain("encountered problems").doesNotContain("Initializing")
+        .doesNotContain("| on main.tf");
+  }
+
+  @Test
+  void initIsNotRunAgainWhenItMadeNoDataDirectoryAndNothingItDependsOnChanged() {
+    fake.initMakesNoDataDirectory().respond("plan", 0, null).respondResource("show-plan", "plan-noop.json");
+    String builtin = "resource \"terraform_data\" \"a\" {\n  input = \"x\"\n}\n";
+    want("r1", builtin);
+    reconciler(builder().build()).sync();
+    want("r2", builtin.replace("\"x\"", "\"y\""));
+    reconciler(builder().build()).sync();
+    reconciler(builder().build()).sync();
+    assertThat(fake.argv("init")).as("built-in providers only: init installs nothing, and is needed once").hasSize(1);
+    want("r3", builtin + "module \"m\" {\n  source = \"./m\"\n}\n");
+    reconciler(builder().build()).sync();
+    assertThat(fake.argv("init")).as("a module: init again").hasSize(2);
+  }
 }

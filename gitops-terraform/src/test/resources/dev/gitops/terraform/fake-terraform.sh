@@ -6,7 +6,8 @@
 #   $FAKE_TF_SCENARIO/responses/<command>.<n>/  (the n-th call of that command), else
 #   $FAKE_TF_SCENARIO/responses/<command>/
 # holding any of: stdout, stderr, exit (a number), sleep (seconds before answering),
-# state (a state file copied to ./terraform.tfstate after answering, as an apply would).
+# state (a state file copied to ./terraform.tfstate after answering, as an apply would),
+# no-data-dir (init makes no .terraform/, as for a configuration of built-in providers only).
 # Commands: version, init, workspace-select, plan, show-plan, show-state, state-pull, apply,
 # force-unlock. init makes .terraform/; plan writes its -out file; show of a plan file and apply
 # refuse a plan file that does not exist; plan and apply refuse to run without -input=false.
@@ -83,7 +84,8 @@ if [ "$cmd" = plan ] && { [ "$code" = 0 ] || [ "$code" = 2 ]; }; then
     case "$a" in -out=*) printf 'fake saved plan %s\n' "$n" > "${a#-out=}" ;; esac
   done
 fi
-if [ "$cmd" = init ] && [ "$code" = 0 ]; then mkdir -p .terraform; fi
+# init makes .terraform/, unless the configuration needs nothing installed (built-in providers, no modules)
+if [ "$cmd" = init ] && [ "$code" = 0 ] && [ ! -f "$resp/no-data-dir" ]; then mkdir -p .terraform; fi
 if [ -f "$resp/stdout" ]; then cat "$resp/stdout"; fi
 if [ -f "$resp/stderr" ]; then cat "$resp/stderr" >&2; fi
 if [ -f "$resp/state" ]; then cp "$resp/state" terraform.tfstate; fi

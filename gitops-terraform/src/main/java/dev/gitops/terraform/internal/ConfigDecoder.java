@@ -18,8 +18,9 @@ import java.util.regex.Pattern;
 
 /**
  * Claims the Terraform configuration under one directory of the source: every file at any depth
- * ({@code *.tf}, {@code *.tf.json}, {@code *.tfvars(.json)}, local modules, the dependency lock
- * file, and the files {@code file()} and {@code templatefile()} read), but Terraform's own (a
+ * ({@code *.tf}, {@code *.tf.json}, OpenTofu's {@code *.tofu} and {@code *.tofu.json}, {@code
+ * *.tfvars(.json)}, local modules, the dependency lock file, and the files {@code file()} and
+ * {@code templatefile()} read), but Terraform's own (a
  * state file, {@code .terraform/}). Each UTF-8 file becomes one resource, {@code
  * <provider>:file:config:<path relative to the directory>} with the document {@code {"content":
  * "<text>"}}, which the provider writes into its working directory before it plans; a file that
@@ -89,8 +90,8 @@ public final class ConfigDecoder implements Decoder {
     }
     String rel = file.path().substring(prefix.length());
     String name = rel.substring(rel.lastIndexOf('/') + 1);
-    if (name.endsWith(".tf") || name.endsWith(".tf.json")) {
-      checkModuleSources(file, rel, text, name.endsWith(".tf.json"));
+    if (InitInputs.isConfiguration(name)) {
+      checkModuleSources(file, rel, text, InitInputs.isJson(name));
     }
     JsonNode doc = Documents.object(Map.of("content", Documents.nodes().textNode(text)));
     return List.of(Resource.builder(Addresses.file(provider, rel)).document(doc)
@@ -195,6 +196,6 @@ public final class ConfigDecoder implements Decoder {
 
   @Override
   public String fingerprint() {
-    return getClass().getName() + "|2|" + provider + "|" + prefix;
+    return getClass().getName() + "|3|" + provider + "|" + prefix;  // 3: .tofu files are checked too
   }
 }

@@ -14,7 +14,8 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
- * What {@code terraform init} depends on, read from the configuration files: the {@code terraform}
+ * What {@code terraform init} depends on, read from the configuration files ({@code *.tf}, {@code
+ * *.tf.json} and OpenTofu's {@code *.tofu}, {@code *.tofu.json}: {@link #isHcl}, {@link #isJson}): the {@code terraform}
  * blocks (required providers, backend), the {@code module} blocks (sources and versions), the
  * {@code provider} blocks' names and the providers implied by resource and data types, plus the
  * dependency lock file. Its digest decides whether init must run again: a change anywhere else in
@@ -32,6 +33,44 @@ public final class InitInputs {
   public static final String LOCK_FILE = ".terraform.lock.hcl";
 
   /**
+   * Whether {@code path} is a configuration file in HCL: Terraform's {@code *.tf}, or OpenTofu's
+   * {@code *.tofu}, which OpenTofu reads wherever it reads {@code *.tf}.
+   *
+   * <pre>{@code
+   * InitInputs.isHcl("modules/net/main.tofu");  // true
+   * InitInputs.isHcl("prod.tfvars");            // false: variable values, not configuration
+   * }</pre>
+   */
+  public static boolean isHcl(String path) {
+    return path.endsWith(".tf") || path.endsWith(".tofu");
+  }
+
+  /** Whether {@code path} is a configuration file in JSON: {@code *.tf.json}, or OpenTofu's {@code *.tofu.json}. */
+  public static boolean isJson(String path) {
+    return path.endsWith(".tf.json") || path.endsWith(".tofu.json");
+  }
+
+  /** Whether {@code path} is a configuration file, in HCL or JSON ({@link #isHcl}, {@link #isJson}); not a variable file. */
+  public static boolean isConfiguration(String path) {
+    return isHcl(path) || isJson(path);
+  }
+
+  /**
+   * Whether {@code files} (paths relative to the root module) hold a configuration file at the root
+   * module itself, not only in a directory below it: without one, Terraform has no configuration to
+   * plan ("No configuration files"), and what is left of it in Git (a module's files, variable
+   * files, notes) means the root module is gone.
+   */
+  public static boolean hasRootConfiguration(java.util.Map<String, String> files) {
+    for (String path : files.keySet()) {
+      if (!path.contains("/") && isConfiguration(path)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
    * The digest of what init depends on in {@code files} (path relative to the root module ->
    * content), plus {@code extra} (the binary and its version, the backend settings).
    */
@@ -42,9 +81,9 @@ public final class InitInputs {
       String path = f.getKey();
       if (path.endsWith(LOCK_FILE)) {
         parts.add("lock " + path + "=" + f.getValue());
-      } else if (path.endsWith(".tf")) {
+      } else if (isHcl(path)) {
         parts.add("tf " + path + "=" + String.join("\u0001", relevantBlocks(f.getValue())));
-      } else if (path.endsWith(".tf.json")) {
+      } else if (isJson(path)) {
         parts.add("json " + path + "=" + relevantJson(f.getValue()));
       }
     }
@@ -59,7 +98,7 @@ public final class InitInputs {
   /** The backend type the {@code terraform} blocks of {@code files} configure, or "" for the default (local). */
   public static String backend(SortedMap<String, String> files) {
     for (Map.Entry<String, String> f : files.entrySet()) {
-      if (f.getKey().endsWith(".tf") && !f.getKey().contains("/")) {
+      if (isHcl(f.getKey()) && !f.getKey().contains("/")) {
         for (Block b : blocks(f.getValue())) {
           if (b.type().equals("terraform")) {
             for (Block inner : blocks(b.body())) {
@@ -69,7 +108,7 @@ public final class InitInputs {
             }
           }
         }
-      } else if (f.getKey().endsWith(".tf.json") && !f.getKey().contains("/")) {
+      } else if (isJson(f.getKey()) && !f.getKey().contains("/")) {
         try {
           JsonNode tf = PlanReader.JSON.readTree(f.getValue()).path("terraform");
           for (JsonNode t : tf.isArray() ? tf : List.of(tf)) {
@@ -90,7 +129,7 @@ public final class InitInputs {
     return "";
   }
 
-  /** The texts that matter to init of one .tf file: whole terraform and module blocks, provider and resource types. */
+  /** The texts that matter to init of one .tf (or .tofu) file: whole terraform and module blocks, provider and resource types. */
   static List<String> relevantBlocks(String text) {
     List<String> out = new ArrayList<>();
     TreeSet<String> implied = new TreeSet<>();

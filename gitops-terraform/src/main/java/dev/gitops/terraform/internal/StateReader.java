@@ -76,10 +76,71 @@ public final class StateReader {
    * @throws TerraformException when it is not JSON or of another version
    */
   public static TfState v4(String provider, byte[] bytes, String what, Scrubber known) {
-    if (bytes.length == 0 || new String(bytes, java.nio.charset.StandardCharsets.UTF_8).isBlank()) {
+    if (isEmpty(bytes)) {
       return TfState.empty();
     }
-    JsonNode root = PlanReader.parse(bytes, what);
+    return v4(provider, PlanReader.parse(bytes, what), what, known);
+  }
+
+  /**
+   * Reads the local state file {@code file} (its content {@code bytes}), version 4. An empty file is
+   * an empty state (what follows decides whether one was expected). A file that is not a JSON
+   * object (cut short by a crash or a full disk, zero-filled, overwritten) is refused naming it and
+   * how to restore it: from {@code terraform.tfstate.backup} beside it, Terraform's copy of the
+   * state before its last write, or from a backup of its own.
+   *
+   * @throws TerraformException naming the file and the way to restore it when it is corrupt, or
+   *     the file and the version when it is of another version
+   */
+  public static TfState file(String provider, byte[] bytes, java.nio.file.Path file, Scrubber known) {
+    if (isEmpty(bytes)) {
+      return TfState.empty();
+    }
+    String what = "the state file " + file;
+    JsonNode root;
+    try {
+      root = PlanReader.JSON.readTree(bytes);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      // Jackson's message (and so the exception, not kept as the cause) may quote the file, which holds
+      // secrets: only the position is kept
+      throw corrupt(file, "is not valid JSON (line " + e.getLocation().getLineNr() + ", column "
+          + e.getLocation().getColumnNr() + ")");
+    } catch (java.io.IOException e) {
+      // not text in any encoding Jackson knows (binary garbage, zeros): named by its type, quoting nothing
+      throw corrupt(file, "is not JSON text (" + e.getClass().getSimpleName() + ")");
+    }
+    if (root == null || !root.isObject()) {
+      throw corrupt(file, "is not a JSON object (it holds " + (root == null ? "nothing"
+          : root.getNodeType().toString().toLowerCase(java.util.Locale.ROOT)) + ")");
+    }
+    if (!root.path("version").isIntegralNumber()) {
+      // every state Terraform writes names its format first: without one this is no state (or what is left of one)
+      throw corrupt(file, "is a JSON object without a state format version");
+    }
+    return v4(provider, root, what, known);
+  }
+
+  /** Whether {@code bytes} hold nothing but white space: no state yet, or a file emptied. */
+  private static boolean isEmpty(byte[] bytes) {
+    return bytes.length == 0 || new String(bytes, java.nio.charset.StandardCharsets.UTF_8).isBlank();
+  }
+
+  /** The refusal of a corrupt state file: what is wrong with it, and how to restore it. */
+  private static TerraformException corrupt(java.nio.file.Path file, String why) {
+    java.nio.file.Path backup = file.resolveSibling(file.getFileName() + ".backup");
+    String from = java.nio.file.Files.isRegularFile(backup)
+        ? "from " + backup + " (Terraform's copy of the state before its last write; check it holds what you expect)"
+        + " or from a backup of your own"
+        : "from a backup of your own (there is no " + backup + ", Terraform's copy of the state before its last"
+        + " write)";
+    return new TerraformException("the state file " + file + " " + why + ": it is corrupt (cut short or"
+        + " overwritten), and gitops plans nothing against it. Restore it " + from + ", then sync"
+        + " again (if gitops then says the state's serial went back and that copy is the state you mean, remove"
+        + " the record .gitops-terraform/state.json in the working directory, as that error says)");
+  }
+
+  /** Reads the parsed version 4 state {@code root}. */
+  private static TfState v4(String provider, JsonNode root, String what, Scrubber known) {
     int version = root.path("version").asInt(-1);
     if (version != 4) {
       throw new TerraformException(what + " has state format version " + (version < 0 ? "(none)" : version)

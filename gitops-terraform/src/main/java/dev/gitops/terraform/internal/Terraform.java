@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Consumer;
+import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -69,11 +70,17 @@ public final class Terraform {
 
   /**
    * A diagnostic's file as the user knows it: a configuration file by its path in the repository,
-   * the provider's own variable file by what it holds, anything else (a variable file given by an
-   * absolute path) as Terraform names it.
+   * the provider's own variable file by what it holds, a file of the working directory that is not
+   * the revision's (a module {@code init} installed under {@code .terraform/}) by its absolute path,
+   * anything else (a variable file given by an absolute path) as Terraform names it.
    */
   String location(String file) {
-    java.nio.file.Path p = java.nio.file.Path.of(file);
+    java.nio.file.Path p;
+    try {
+      p = java.nio.file.Path.of(file);
+    } catch (java.nio.file.InvalidPathException e) {
+      return file;  // not a path of this host: Terraform's own words are all there is
+    }
     java.nio.file.Path abs = (p.isAbsolute() ? p : dir.root().resolve(p)).normalize();
     if (abs.getFileName() != null && (abs.getFileName().toString().equals(WorkingDirectory.VARIABLES_FILE)
         || abs.getFileName().toString().equals(WorkingDirectory.HCL_VARIABLES_FILE))) {
@@ -83,6 +90,9 @@ public final class Terraform {
       return file;
     }
     String rel = dir.root().relativize(abs).toString().replace('\\', '/');
+    if (rel.equals(".terraform") || rel.startsWith(".terraform/") || rel.startsWith(".gitops-terraform/")) {
+      return abs.toString();  // Terraform's or the provider's, never in the repository
+    }
     return configDirectory.isEmpty() ? rel : configDirectory + "/" + rel;
   }
 
@@ -157,7 +167,7 @@ public final class Terraform {
     }
     if (r.exitCode() != 0) {
       throw new TerraformException("terraform init failed in " + dir.root() + " (exit " + r.exitCode() + "): "
-          + scrubber.scrub(whatFailed(r.stderr() + "\n" + r.stdoutText(), 6)));
+          + scrubber.scrub(failed(r.stderr() + "\n" + r.stdoutText(), 6)));
     }
   }
 
@@ -166,7 +176,7 @@ public final class Terraform {
     CommandRunner.Result r = run(List.of("workspace", "select", "-or-create=true", name), ctx, null);
     if (r.exitCode() != 0) {
       throw new TerraformException("cannot select workspace '" + name + "' in " + dir.root() + " (exit "
-          + r.exitCode() + "): " + scrubber.scrub(whatFailed(r.stderr(), 4)));
+          + r.exitCode() + "): " + scrubber.scrub(failed(r.stderr(), 4)));
     }
   }
 
@@ -197,7 +207,7 @@ public final class Terraform {
     CommandRunner.Result r = run(List.of("show", "-json", "-no-color", planFile.toString()), ctx, null);
     if (r.exitCode() != 0 || r.timedOut() || r.cancelled()) {
       throw new TerraformException("terraform show -json of the saved plan failed in " + dir.root() + " (exit "
-          + r.exitCode() + (r.timedOut() ? ", timed out" : "") + "): " + scrubber.scrub(whatFailed(r.stderr(), 4)));
+          + r.exitCode() + (r.timedOut() ? ", timed out" : "") + "): " + scrubber.scrub(failed(r.stderr(), 4)));
     }
     return r.stdout();
   }
@@ -207,7 +217,7 @@ public final class Terraform {
     CommandRunner.Result r = run(List.of("show", "-json", "-no-color"), ctx, null);
     if (r.exitCode() != 0 || r.timedOut() || r.cancelled()) {
       throw new TerraformException("terraform show -json of the state failed in " + dir.root() + " (exit "
-          + r.exitCode() + (r.timedOut() ? ", timed out" : "") + "): " + scrubber.scrub(whatFailed(r.stderr(), 4)));
+          + r.exitCode() + (r.timedOut() ? ", timed out" : "") + "): " + scrubber.scrub(failed(r.stderr(), 4)));
     }
     return r.stdout();
   }
@@ -217,7 +227,7 @@ public final class Terraform {
     CommandRunner.Result r = run(List.of("state", "pull"), ctx, null);
     if (r.exitCode() != 0 || r.timedOut() || r.cancelled()) {
       throw new TerraformException("terraform state pull failed in " + dir.root() + " (exit " + r.exitCode()
-          + (r.timedOut() ? ", timed out" : "") + "): " + scrubber.scrub(whatFailed(r.stderr(), 4)));
+          + (r.timedOut() ? ", timed out" : "") + "): " + scrubber.scrub(failed(r.stderr(), 4)));
     }
     return r.stdout();
   }
@@ -257,7 +267,7 @@ public final class Terraform {
     CommandRunner.Result r = run(List.of("force-unlock", "-force", lockId), ctx, null);
     if (r.exitCode() != 0 || r.timedOut()) {
       throw new TerraformException("terraform force-unlock " + lockId + " failed in " + dir.root() + " (exit "
-          + r.exitCode() + "): " + scrubber.scrub(whatFailed(r.stderr() + "\n" + r.stdoutText(), 4)));
+          + r.exitCode() + "): " + scrubber.scrub(failed(r.stderr() + "\n" + r.stdoutText(), 4)));
     }
   }
 
@@ -281,7 +291,7 @@ public final class Terraform {
           + (d.file().isEmpty() ? "" : " (" + at(d.file(), d.line()) + ")"));
     }
     if (out.isEmpty()) {
-      String tail = whatFailed(run.stderr(), 4);
+      String tail = failed(run.stderr(), 4);
       out.add(tail.isEmpty() ? String.join(" | ", run.stream().plainLines().stream().limit(4).toList()) : tail);
     }
     return scrubber.scrub(String.join("; ", out));
@@ -326,22 +336,84 @@ public final class Terraform {
   /**
    * What a failed command printed, on one line ({@code " | "} between lines): its first {@code
    * Error:} line and the {@code n - 1} lines after it (the diagnostic), else its last {@code n}
-   * lines.
+   * lines; files named as Terraform names them ({@link #whatFailed(String, int, UnaryOperator)}).
    */
   static String whatFailed(String s, int n) {
+    return whatFailed(s, n, UnaryOperator.identity());
+  }
+
+  /**
+   * What a failed command printed, on one line ({@code " | "} between lines): its first {@code
+   * Error:} line and the {@code n - 1} lines after it (the diagnostic), else its last {@code n}
+   * lines. {@code init}'s announcement that errors follow ("Terraform encountered problems during
+   * initialisation ...") is not the error: the first one after it is. {@code init}'s progress
+   * lines ("Initializing the backend...", "- m in modules/m") say nothing about what failed and
+   * are left out. A diagnostic's "on main.tf line 3" names the file by {@code file} (Terraform
+   * names it relative to the working directory): with {@code f -> "infra/" + f}, "{@code Error: Invalid
+   * expression | on infra/main.tf line 2, ...}".
+   */
+  static String whatFailed(String s, int n, UnaryOperator<String> file) {
+    return whatFailedAt(s, n, (f, line) -> "on " + file.apply(f) + " line " + line);
+  }
+
+  /** {@link #whatFailed(String, int, UnaryOperator)}, with "on X line N" replaced by {@code on.apply(X, N)}. */
+  private static String whatFailedAt(String s, int n, java.util.function.BiFunction<String, Integer, String> on) {
     if (s == null) {
       return "";
     }
     // Terraform frames a diagnostic in box-drawing characters on a terminal ("│ Error: ..."): only the text is kept
     List<String> lines = s.strip().lines().map(l -> BOX.matcher(l).replaceFirst("").strip())
-        .filter(l -> !l.isEmpty()).toList();
+        .filter(l -> !l.isEmpty() && !PROGRESS.matcher(l).matches()).map(l -> {
+          java.util.regex.Matcher m = ON.matcher(l);
+          return m.matches() ? on.apply(m.group(1), Integer.parseInt(m.group(2))) + m.group(3) : l;
+        }).toList();
+    int first = -1;
     for (int i = 0; i < lines.size(); i++) {
       if (lines.get(i).startsWith("Error:")) {
-        // the first error says what failed; what Terraform printed after it is mostly advice
-        return String.join(" | ", lines.subList(i, Math.min(lines.size(), i + n)));
+        if (!ANNOUNCEMENT.matcher(lines.get(i)).lookingAt()) {
+          first = i;
+          break;
+        }
+        first = first < 0 ? i : first;  // the announcement alone is what there is, if no error follows it
       }
     }
+    if (first >= 0) {
+      // the first error says what failed; what Terraform printed after it is mostly advice
+      return String.join(" | ", lines.subList(first, Math.min(lines.size(), first + n)));
+    }
     return String.join(" | ", lines.subList(Math.max(0, lines.size() - n), lines.size()));
+  }
+
+  /** Where a diagnostic of Terraform's text output points: "on main.tf line 3, in resource ...:". */
+  private static final java.util.regex.Pattern ON = java.util.regex.Pattern.compile("on (.+?) line (\\d{1,9})([,:].*|)");
+
+  /** {@code init}'s announcement that the configuration's errors follow (Terraform's and OpenTofu's words). */
+  private static final java.util.regex.Pattern ANNOUNCEMENT = java.util.regex.Pattern.compile(
+      "Error: (Terraform|OpenTofu) encountered problems during initiali[sz]ation");
+
+  /** {@code init}'s progress on standard output: what it initializes, finds, installs. */
+  private static final java.util.regex.Pattern PROGRESS = java.util.regex.Pattern.compile(
+      "Initializing [^.]*\\.\\.\\.|Upgrading modules\\.\\.\\.|Downloading \\S+ .*for \\S+\\.\\.\\."
+      + "|- [A-Za-z0-9_.-]+ in \\S+|- (Finding|Installing|Installed|Using|Reusing) .*"
+      + "|- \\S+ is built in to (Terraform|OpenTofu)|(Terraform|OpenTofu) has been successfully initialized!");
+
+  /**
+   * A diagnostic's "on X line N" for the user: a configuration file by its path in the repository,
+   * a line of the provider's own file of HCL values by the variable whose value it is.
+   */
+  private String on(String file, int line) {
+    String variable = file.replace('\\', '/').endsWith("/" + WorkingDirectory.HCL_VARIABLES_FILE)
+        || file.equals(WorkingDirectory.HCL_VARIABLES_FILE) ? dir.hclVariableAt(line) : null;
+    if (variable != null) {
+      return "in the value of variable '" + variable + "' (--var, variable(...)), as an HCL expression";
+    }
+    String where = location(file);
+    return where.startsWith("the variables set on the provider") ? "in " + where : "on " + where + " line " + line;
+  }
+
+  /** {@link #whatFailed(String, int, UnaryOperator)} with files named as the user knows them ({@link #on}). */
+  private String failed(String s, int n) {
+    return whatFailedAt(s, n, this::on);
   }
 
   /** The frame Terraform draws around a diagnostic, at the start of a line. */

@@ -40,8 +40,8 @@ public final class VariableFiles {
 
   /**
    * The root module's variables (files without a directory) whose declaration passes {@code hcl}
-   * (the text of a {@code .tf} file's {@code variable} block) or {@code json} (a {@code .tf.json}
-   * file's variable object).
+   * (the text of a {@code .tf} or {@code .tofu} file's {@code variable} block) or {@code json} (a
+   * {@code .tf.json} or {@code .tofu.json} file's variable object).
    */
   private static Set<String> rootVariables(SortedMap<String, String> files, java.util.function.Predicate<String> hcl,
       java.util.function.Predicate<JsonNode> json) {
@@ -51,7 +51,7 @@ public final class VariableFiles {
       if (path.contains("/")) {
         continue;
       }
-      if (path.endsWith(".tf")) {
+      if (InitInputs.isHcl(path)) {
         // what a comment says ('# sensitive = true', a commented-out block) is not Terraform's
         String text = InitInputs.blankComments(f.getValue());
         Matcher m = VARIABLE.matcher(text);
@@ -60,7 +60,7 @@ public final class VariableFiles {
             out.add(m.group(1) != null ? m.group(1) : m.group(2));
           }
         }
-      } else if (path.endsWith(".tf.json")) {
+      } else if (InitInputs.isJson(path)) {
         try {
           // JSON writes blocks as objects or as lists of them, at the block type and under each label
           JsonNode vars = PlanReader.JSON.readTree(f.getValue()).path("variable");

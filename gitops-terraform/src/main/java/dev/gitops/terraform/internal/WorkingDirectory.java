@@ -97,9 +97,7 @@ public final class WorkingDirectory {
    *     directory Terraform or this provider keeps
    */
   public boolean materialize(SortedMap<String, String> files) {
-    for (String path : files.keySet()) {
-      check(path);
-    }
+    checkPaths(files.keySet());
     boolean changed = false;
     SortedMap<String, String> previous = manifest();
     for (Map.Entry<String, String> f : files.entrySet()) {
@@ -159,16 +157,19 @@ public final class WorkingDirectory {
   private static final java.util.Set<String> NOT_CONFIGURATION = java.util.Set.of(OWN, ".terraform", ".gitops",
       "terraform.tfstate.d", ".git");
 
-  /** Whether Terraform reads a file of this name as configuration or variable values by itself. */
+  /**
+   * Whether Terraform or OpenTofu reads a file of this name as configuration ({@link
+   * InitInputs#isConfiguration}), variable values or tests by itself.
+   */
   static boolean isConfigurationName(String name) {
-    return name.endsWith(".tf") || name.endsWith(".tf.json") || name.endsWith(".tfvars")
-        || name.endsWith(".tfvars.json") || name.endsWith(".tftest.hcl");
+    return InitInputs.isConfiguration(name) || name.endsWith(".tfvars") || name.endsWith(".tfvars.json")
+        || name.endsWith(".tftest.hcl") || name.endsWith(".tofutest.hcl");
   }
 
   /**
    * The configuration files in the working directory ({@code *.tf}, {@code *.tf.json}, {@code
-   * *.tfvars(.json)}, at any depth outside Terraform's and this provider's directories) that this
-   * provider did not write: relative paths, sorted.
+   * *.tofu}, {@code *.tofu.json}, {@code *.tfvars(.json)}, at any depth outside Terraform's and this
+   * provider's directories) that this provider did not write: relative paths, sorted.
    */
   public SortedMap<String, String> unwrittenConfiguration() {
     SortedMap<String, String> out = new TreeMap<>();
@@ -287,6 +288,18 @@ public final class WorkingDirectory {
     }
   }
 
+  /**
+   * Refuses configuration file paths that could not be materialized: ones leaving the working
+   * directory or entering a directory Terraform, this provider or a gitops state store keeps.
+   *
+   * @throws TerraformException naming the first such path
+   */
+  public void checkPaths(java.util.Collection<String> paths) {
+    for (String path : paths) {
+      check(path);
+    }
+  }
+
   private void check(String path) {
     Path p = root.resolve(path).normalize();
     String first = root.relativize(p).getName(0).toString();
@@ -332,21 +345,37 @@ public final class WorkingDirectory {
     }
   }
 
-  /** The init digest recorded after the last successful init, or "" when none (or {@code .terraform/} is gone). */
+  /** The second line of the init record when that init made no {@code .terraform/}: its absence is as init left it. */
+  private static final String NO_DATA_DIR = "no-data-dir";
+
+  /**
+   * The init digest recorded after the last successful init, or "" when there is none, or when
+   * {@code .terraform/}, which that init made, is gone. An init that had nothing to install
+   * (built-in providers only, no modules, the local backend) makes no {@code .terraform/}, so
+   * its absence then does not call for another.
+   */
   public String initDigest() {
     Path p = own().resolve(INIT);
     try {
-      return Files.isRegularFile(p) && Files.isDirectory(root.resolve(".terraform"))
-          ? Files.readString(p, StandardCharsets.UTF_8).strip() : "";
+      if (!Files.isRegularFile(p)) {
+        return "";
+      }
+      List<String> lines = Files.readString(p, StandardCharsets.UTF_8).strip().lines().map(String::strip).toList();
+      if (lines.isEmpty()) {
+        return "";
+      }
+      boolean madeNone = lines.size() > 1 && lines.get(1).equals(NO_DATA_DIR);
+      return madeNone || Files.isDirectory(root.resolve(".terraform")) ? lines.get(0) : "";
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read " + p + ": " + e.getMessage(), e);
     }
   }
 
-  /** Records the init digest after a successful init. */
+  /** Records the init digest after a successful init, and whether that init made {@code .terraform/}. */
   public void recordInit(String digest) {
+    String record = Files.isDirectory(root.resolve(".terraform")) ? digest : digest + "\n" + NO_DATA_DIR;
     try {
-      write(own().resolve(INIT), digest.getBytes(StandardCharsets.UTF_8));
+      write(own().resolve(INIT), record.getBytes(StandardCharsets.UTF_8));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot record the init decision: " + e.getMessage(), e);
     }

@@ -93,4 +93,16 @@ class ConfigDecoderTest {
         """)).hasSize(1);
     assertThat(decode("live/prod/modules/net/main.tf", "module \"sib\" {\n  source = \"../db\"\n}\n")).hasSize(1);
   }
+
+  @Test
+  void openTofuFilesAreCheckedForModulesFromOutsideAsTerraformFilesAre() {
+    assertThatThrownBy(() -> decode("live/prod/main.tofu", "module \"vpc\" {\n  source = \"../../modules/vpc\"\n}\n"))
+        .isInstanceOf(DecodeException.class).hasMessageContaining("live/prod/main.tofu")
+        .hasMessageContaining("module \"vpc\"");
+    assertThatThrownBy(() -> decode("live/prod/main.tofu.json",
+        "{\"module\": {\"vpc\": {\"source\": \"/srv/modules/vpc\"}}}"))
+        .isInstanceOf(DecodeException.class).hasMessageContaining("live/prod/main.tofu.json")
+        .hasMessageContaining("/srv/modules/vpc");
+    assertThat(decode("live/prod/main.tofu", "module \"vpc\" {\n  source = \"./modules/vpc\"\n}\n")).hasSize(1);
+  }
 }

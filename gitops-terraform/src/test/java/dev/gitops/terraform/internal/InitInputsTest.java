@@ -81,4 +81,56 @@ class InitInputsTest {
     json2.put("main.tf.json", "{\"resource\":{\"random_pet\":{\"a\":{\"length\":5}}}}");
     assertThat(InitInputs.digest(json, "x")).isEqualTo(InitInputs.digest(json2, "x"));
   }
+
+  @Test
+  void openTofuFilesAreConfigurationWhereverTerraformsAre() {
+    assertThat(InitInputs.isHcl("main.tf")).isTrue();
+    assertThat(InitInputs.isHcl("modules/net/main.tofu")).isTrue();
+    assertThat(InitInputs.isHcl("main.tf.json")).isFalse();
+    assertThat(InitInputs.isHcl("x.tfvars")).isFalse();
+    assertThat(InitInputs.isJson("main.tf.json")).isTrue();
+    assertThat(InitInputs.isJson("main.tofu.json")).isTrue();
+    assertThat(InitInputs.isJson("main.tf")).isFalse();
+    assertThat(InitInputs.isJson("x.tfvars.json")).isFalse();
+    assertThat(InitInputs.isConfiguration("versions.tofu")).isTrue();
+    assertThat(InitInputs.isConfiguration("data.txt")).isFalse();
+
+    SortedMap<String, String> tofu = new TreeMap<>();
+    tofu.put("main.tofu", MAIN);
+    assertThat(InitInputs.backend(tofu)).as("a backend in a .tofu file").isEqualTo("s3");
+    SortedMap<String, String> tofuJson = new TreeMap<>();
+    tofuJson.put("backend.tofu.json", "{\"terraform\":{\"backend\":{\"gcs\":{}}}}");
+    assertThat(InitInputs.backend(tofuJson)).isEqualTo("gcs");
+
+    String base = InitInputs.digest(tofu, "tofu 1.8.0");
+    SortedMap<String, String> changed = new TreeMap<>();
+    changed.put("main.tofu", MAIN.replace("~> 3.5", "~> 3.6"));
+    assertThat(InitInputs.digest(changed, "tofu 1.8.0")).as("a provider requirement in a .tofu file")
+        .isNotEqualTo(base);
+    SortedMap<String, String> attribute = new TreeMap<>();
+    attribute.put("main.tofu", MAIN.replace("length = 2", "length = 3"));
+    assertThat(InitInputs.digest(attribute, "tofu 1.8.0")).as("an attribute of a resource").isEqualTo(base);
+    SortedMap<String, String> json = new TreeMap<>();
+    json.put("main.tofu.json", "{\"terraform\":{\"required_providers\":{\"random\":{\"version\":\"3.5\"}}}}");
+    SortedMap<String, String> json2 = new TreeMap<>();
+    json2.put("main.tofu.json", "{\"terraform\":{\"required_providers\":{\"random\":{\"version\":\"3.6\"}}}}");
+    assertThat(InitInputs.digest(json, "x")).isNotEqualTo(InitInputs.digest(json2, "x"));
+  }
+
+  @Test
+  void aRootModuleHasConfigurationOnlyWithAConfigurationFileAtItsRoot() {
+    SortedMap<String, String> files = new TreeMap<>();
+    assertThat(InitInputs.hasRootConfiguration(files)).isFalse();
+    files.put("README.md", "docs");
+    files.put("terraform.tfvars", "x = 1");
+    files.put("modules/net/main.tf", "resource \"a_b\" \"c\" {}");
+    files.put(InitInputs.LOCK_FILE, "");
+    assertThat(InitInputs.hasRootConfiguration(files)).as("a module's files, variables, docs, the lock file")
+        .isFalse();
+    for (String root : List.of("main.tf", "main.tf.json", "main.tofu", "main.tofu.json")) {
+      SortedMap<String, String> with = new TreeMap<>(files);
+      with.put(root, "");
+      assertThat(InitInputs.hasRootConfiguration(with)).as(root).isTrue();
+    }
+  }
 }

@@ -136,4 +136,29 @@ class StateReaderTest {
     assertThat(s.outputs().get("password").value().asText()).isEqualTo("(sensitive)");
     assertThat(s.secrets()).contains("Zq9!pass-word-XyZ");
   }
+
+  @Test
+  void aCorruptStateFileIsNamedWithTheWayToRestoreIt() {
+    java.nio.file.Path file = java.nio.file.Path.of("/var/lib/gitops/tf/terraform.tfstate");
+    String full = new String(resource("state-after.tfstate"), java.nio.charset.StandardCharsets.UTF_8);
+    byte[] truncated = full.substring(0, full.indexOf("Zq9!pass") + 6).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    byte[] zeros = new byte[512];  // a file the crash left allocated but never written
+    for (byte[] corrupt : java.util.List.of(truncated, zeros, "not json at all".getBytes(),
+        "[\"a list\"]".getBytes(), "4".getBytes(), "{\"resources\": []}".getBytes(), new byte[] {0x1f, (byte) 0x8b, 0x08, 0, 0x7b})) {
+      assertThatThrownBy(() -> StateReader.file("tf", corrupt, file, dev.gitops.core.redact.Scrubber.none()))
+          .as(new String(corrupt, java.nio.charset.StandardCharsets.ISO_8859_1))
+          .isInstanceOf(TerraformException.class)
+          .hasMessageContaining("the state file " + file)
+          .hasMessageContaining("corrupt")
+          .hasMessageContaining("/var/lib/gitops/tf/terraform.tfstate.backup")
+          .hasMessageNotContaining("Zq9!pass");
+    }
+    java.nio.file.Path workspace = java.nio.file.Path.of("/w/terraform.tfstate.d/staging/terraform.tfstate");
+    assertThatThrownBy(() -> StateReader.file("tf", truncated, workspace, dev.gitops.core.redact.Scrubber.none()))
+        .hasMessageContaining("/w/terraform.tfstate.d/staging/terraform.tfstate.backup");
+    assertThat(StateReader.file("tf", resource("state-after.tfstate"), file, dev.gitops.core.redact.Scrubber.none())
+        .serial()).isEqualTo(5);
+    assertThat(StateReader.file("tf", new byte[0], file, dev.gitops.core.redact.Scrubber.none()).lineage())
+        .as("an empty file is an empty state (the continuity check names it)").isEmpty();
+  }
 }

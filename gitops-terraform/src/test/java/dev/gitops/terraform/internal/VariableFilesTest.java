@@ -101,4 +101,14 @@ class VariableFilesTest {
     assertThat(VariableFiles.values("terraform.tfvars", "pw = \"x$${y}%%{z}\"\n", pw)).containsExactly("x${y}%{z}");
     assertThat(VariableFiles.values("terraform.tfvars", "pw = \"caf\\u00e9\"\n", pw)).containsExactly("café");
   }
+
+  @Test
+  void variablesDeclaredInOpenTofuFilesAreRead() {
+    SortedMap<String, String> files = new TreeMap<>();
+    files.put("vars.tofu", "variable \"pw\" {\n  sensitive = true\n}\nvariable \"names\" {\n  type = list(string)\n}\n");
+    files.put("more.tofu.json", "{\"variable\": {\"token\": {\"sensitive\": true, \"type\": \"map(string)\"}}}");
+    files.put("modules/m/vars.tofu", "variable \"inner\" {\n  sensitive = true\n}\n");
+    assertThat(VariableFiles.sensitiveDeclared(files)).containsExactly("pw", "token");
+    assertThat(VariableFiles.complexTyped(files)).containsExactly("names", "token");
+  }
 }

@@ -38,4 +38,89 @@ class WhatFailedTest {
     assertThat(Terraform.whatFailed("a\nb\n\nc\nd\n", 2)).isEqualTo("c | d");
     assertThat(Terraform.whatFailed(null, 2)).isEmpty();
   }
+
+  /** Terraform 1.11.4's {@code init -no-color} on a configuration with errors: standard error, then standard output. */
+  static final String INIT_INVALID = """
+      There are some problems with the CLI configuration:
+      ╷
+      │ Warning: Unable to open CLI configuration file
+      │
+      │ The CLI configuration file at "/root/.terraformrc" does not exist.
+      ╵
+
+
+      Error: Terraform encountered problems during initialisation, including problems
+      with the configuration, described below.
+
+      The Terraform configuration must be valid before initialization so that
+      Terraform can determine which modules and providers need to be installed.
+
+
+      Error: Invalid expression
+
+        on main.tf line 2, in resource "terraform_data" "a":
+         2:   input =
+         3: }
+
+      Expected the start of an expression, but found an invalid expression token.
+
+      Error: Unsupported block type
+
+        on modules/m/main.tf line 4:
+         4: foo {
+
+      Blocks of type "foo" are not expected here.
+
+      Initializing the backend...
+      Initializing modules...
+      - m in modules/m
+      """;
+
+  @Test
+  void initsAnnouncementIsSkippedForTheErrorItAnnounces() {
+    String shown = Terraform.whatFailed(INIT_INVALID, 6, f -> f);
+    assertThat(shown).startsWith("Error: Invalid expression | on main.tf line 2, in resource")
+        .doesNotContain("encountered problems").doesNotContain("must be valid before initialization");
+    // OpenTofu words it the same way
+    assertThat(Terraform.whatFailed(INIT_INVALID.replace("Terraform encountered", "OpenTofu encountered")
+        .replace("initialisation", "initialization"), 2, f -> f)).isEqualTo("Error: Invalid expression | on main.tf"
+        + " line 2, in resource \"terraform_data\" \"a\":");
+    // the announcement alone is still what failed
+    assertThat(Terraform.whatFailed("Error: Terraform encountered problems during initialisation, including"
+        + " problems\nwith the configuration, described below.\n", 2, f -> f)).contains("encountered problems");
+  }
+
+  @Test
+  void theFailingFileIsNamedAsTheRepositoryHoldsIt() {
+    String shown = Terraform.whatFailed(INIT_INVALID, 20, f -> "infra/" + f);
+    assertThat(shown).contains("on infra/main.tf line 2, in resource \"terraform_data\" \"a\":")
+        .contains("on infra/modules/m/main.tf line 4:").doesNotContain("| on main.tf")
+        .as("init's progress on standard output").doesNotContain("Initializing").doesNotContain("- m in modules/m");
+  }
+
+  @Test
+  void initsProgressLinesAreNotWhatFailed() {
+    // an init that died without an error of its own (killed, a crash): its last lines are progress
+    String out = "panic: runtime error: invalid memory address\ngoroutine 1 [running]:\n\n"
+        + "Initializing the backend...\nInitializing modules...\n- m in modules/m\nInitializing provider plugins...\n"
+        + "- Finding hashicorp/random versions matching \"~> 3.5\"...\n"
+        + "- terraform.io/builtin/terraform is built in to Terraform\n"
+        + "Upgrading modules...\nDownloading registry.terraform.io/x/y/z 1.0.0 for net...\n";
+    assertThat(Terraform.whatFailed(out, 2, f -> f)).isEqualTo("panic: runtime error: invalid memory address |"
+        + " goroutine 1 [running]:");
+  }
+
+  @Test
+  void recordedInitFailuresShowTheErrorAndTheFileAsTheRepositoryHoldsIt() {
+    String invalid = new String(PlanReaderTest.resource("init-invalid-1.11.stderr"), java.nio.charset.StandardCharsets.UTF_8)
+        + "\n" + new String(PlanReaderTest.resource("init-invalid-1.11.stdout"), java.nio.charset.StandardCharsets.UTF_8);
+    assertThat(Terraform.whatFailed(invalid, 6, f -> "infra/" + f)).isEqualTo("Error: Invalid expression | on"
+        + " infra/main.tf line 2, in resource \"terraform_data\" \"a\": | 2:   input = | 3: } | Expected the start of"
+        + " an expression, but found an invalid expression token. | Error: Unsupported block type");
+    String module = new String(PlanReaderTest.resource("init-module-invalid-1.11.stderr"),
+        java.nio.charset.StandardCharsets.UTF_8) + "\n" + new String(PlanReaderTest.resource(
+        "init-module-invalid-1.11.stdout"), java.nio.charset.StandardCharsets.UTF_8);
+    assertThat(Terraform.whatFailed(module, 6, f -> "infra/" + f)).isEqualTo("Error: Unsupported block type | on"
+        + " infra/modules/m/main.tf line 3: | 3: foo { | Blocks of type \"foo\" are not expected here.");
+  }
 }

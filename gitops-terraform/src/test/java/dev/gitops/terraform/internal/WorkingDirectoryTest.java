@@ -75,13 +75,15 @@ class WorkingDirectoryTest {
     Files.writeString(root.resolve("extra.tf"), "x");
     Files.writeString(root.resolve("zz.auto.tfvars"), "x");
     Files.writeString(root.resolve("modules/net/override.tf.json"), "{}");
+    Files.writeString(root.resolve("extra.tofu"), "x");
+    Files.writeString(root.resolve("modules/net/x_override.tofu.json"), "{}");
     Files.writeString(root.resolve("notes.txt"), "not configuration");
     Files.createDirectories(root.resolve(".terraform/modules"));
     Files.writeString(root.resolve(".terraform/modules/x.tf"), "Terraform's own");
     Files.createDirectories(root.resolve(".gitops"));
     Files.writeString(root.resolve(".gitops/y.tf"), "the store's");
     assertThat(dir.unwrittenConfiguration()).containsOnlyKeys("extra.tf", "zz.auto.tfvars",
-        "modules/net/override.tf.json");
+        "modules/net/override.tf.json", "extra.tofu", "modules/net/x_override.tofu.json");
   }
 
   @Test
@@ -99,5 +101,25 @@ class WorkingDirectoryTest {
         """);
     assertThat(dir.modulesOutside()).containsExactly("up (source \"../x\")", "abs (source \"/srv/m\")",
         "copied (source \"file:///srv/m\")");
+  }
+
+  @Test
+  void anInitThatMadeNoDataDirectoryIsNotRunAgainForTheLackOfOne() throws Exception {
+    WorkingDirectory dir = new WorkingDirectory(root);
+    assertThat(dir.initDigest()).as("never initialized").isEmpty();
+    // only built-in providers and no modules: init installs nothing and makes no .terraform/
+    dir.recordInit("d1");
+    assertThat(dir.initDigest()).isEqualTo("d1");
+    Files.createDirectories(root.resolve(".terraform/providers"));
+    dir.recordInit("d2");
+    assertThat(dir.initDigest()).isEqualTo("d2");
+    Files.delete(root.resolve(".terraform/providers"));
+    Files.delete(root.resolve(".terraform"));
+    assertThat(dir.initDigest()).as("what init installed is gone: init again").isEmpty();
+    // a record of an older version (the digest alone) holds only while .terraform/ is there
+    Files.writeString(root.resolve(".gitops-terraform/init.digest"), "d3");
+    assertThat(dir.initDigest()).isEmpty();
+    Files.createDirectories(root.resolve(".terraform"));
+    assertThat(dir.initDigest()).isEqualTo("d3");
   }
 }
