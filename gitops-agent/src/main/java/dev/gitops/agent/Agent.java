@@ -44,8 +44,9 @@ import org.slf4j.LoggerFactory;
  * targets, served first come, first served. It reloads the file on {@link #reload()} (what SIGHUP
  * and a change of the file do): added targets start, removed ones stop (nothing is pruned on their
  * way out), changed ones restart, and an invalid file is rejected whole while the running
- * configuration stays. {@link #shutdown()} starts no new sync, cancels those in flight at a safe
- * point, waits up to the grace period and closes every store.
+ * configuration stays (the agent is not ready then, until a reload succeeds). {@link #shutdown()}
+ * starts no new sync, cancels those in flight at a safe point, waits up to the grace period and
+ * closes every store.
  *
  * <pre>{@code
  * PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -108,8 +109,9 @@ public final class Agent implements AutoCloseable {
   /** The last failure of each target that could not start (guarded by {@code lifecycle}). */
   private final Map<String, String> startFailures = new HashMap<>();
   /**
-   * Targets a reload stopped but could not stop cleanly, not restarted since (their state is
-   * unknown; the next reload or start of the target tries again): readiness names them.
+   * Targets a reload or the placement stopped but could not stop cleanly, not started since (what
+   * they still hold is unknown; the next reload, or the placement, starts them again), each with
+   * what readiness says of it.
    */
   private final Map<String, String> stopFailures = new java.util.concurrent.ConcurrentHashMap<>();
   private final ReentrantLock lifecycle = new ReentrantLock();
@@ -132,6 +134,14 @@ public final class Agent implements AutoCloseable {
   private Notifications notifications;
   private SyncSlots slots;
   private volatile AgentConfig config;
+  /**
+   * Why the last reload was refused (the file as it stood then, or that it could not be read),
+   * until a reload succeeds or the file is again the one running: readiness says it. Null when
+   * the running configuration is the file's.
+   */
+  private volatile String refusedReload;
+  /** The digest of the file the running configuration was read from. */
+  private byte[] runningDigest;
   private byte[] seenDigest;
   /** A changed content seen at the last look, reloaded if the next look sees it unchanged. */
   private byte[] unsettledDigest;
@@ -203,6 +213,7 @@ public final class Agent implements AutoCloseable {
         stateLock = StateDirectoryLock.acquire(c.stateDir());
       }
       seenDigest = digest(bytes);
+      runningDigest = seenDigest;
       slots = new SyncSlots(c.maxConcurrentSyncs());
       notifications = new Notifications(registry);
       try {
@@ -237,7 +248,7 @@ public final class Agent implements AutoCloseable {
    * stop without pruning, changed ones restart; notifiers and the bound on syncs follow the file.
    *
    * @throws ConfigException naming the file, line and field when the file is invalid; nothing
-   *     changes then
+   *     changes then, but the agent is not ready ({@link #notReady}) until a reload succeeds
    * @throws IllegalStateException naming a target that did not stop cleanly, after the rest of the
    *     reload was applied (that target is not restarted; the next reload starts it)
    */
@@ -247,17 +258,23 @@ public final class Agent implements AutoCloseable {
       if (!started || stopping) {
         throw new IllegalStateException(stopping ? "the agent is stopping" : "the agent is not started");
       }
-      byte[] bytes = AgentConfig.read(configFile);
+      byte[] bytes;
       AgentConfig next;
       StateDirectoryLock moved = null;
       try {
-        next = load(bytes);
-        moved = lockMovedStateDir(next);
-      } finally {
-        seenDigest = digest(bytes);  // an invalid file is reported once, not at every look
+        bytes = AgentConfig.read(configFile);
+        try {
+          next = load(bytes);
+          moved = lockMovedStateDir(next);
+        } finally {
+          seenDigest = digest(bytes);  // an invalid file is reported once, not at every look
+        }
+      } catch (ConfigException e) {
+        refused(e);
+        throw e;
       }
       try {
-        return apply(next);
+        return apply(next, digest(bytes));
       } finally {
         if (moved != null) {  // even after a failure part way: targets may have started there
           stateLock.close();
@@ -267,6 +284,14 @@ public final class Agent implements AutoCloseable {
     } finally {
       lifecycle.unlock();
     }
+  }
+
+  /**
+   * The agent runs on a configuration its file no longer gives: not ready until a reload succeeds.
+   * Said in one line, as {@code /readyz} gives one reason a line.
+   */
+  private void refused(ConfigException e) {
+    refusedReload = e.getMessage().replaceAll("\\s*\\R\\s*", " ");
   }
 
   /**
@@ -307,7 +332,7 @@ public final class Agent implements AutoCloseable {
     });
   }
 
-  private ReloadResult apply(AgentConfig next) {
+  private ReloadResult apply(AgentConfig next, byte[] nextDigest) {
     List<String> started = new ArrayList<>();
     List<String> stopped = new ArrayList<>();
     List<String> restarted = new ArrayList<>();
@@ -335,7 +360,8 @@ public final class Agent implements AutoCloseable {
       published();
       Map<String, IllegalStateException> failed = stopAll(stopping, leaving, config.gracePeriod());
       // before the reload forgets they were stopping: readiness never says they could not start
-      failed.forEach((name, e) -> stopFailures.put(name, e.getMessage()));
+      failed.forEach((name, e) -> stopFailures.put(name, "target " + name + " is not running: it did not stop cleanly"
+          + " in a reload and was not restarted (see the log); the next reload starts it again"));
       stopFailed = failed.isEmpty() ? null : failed.values().iterator().next();
       if (stopFailed != null) {
         failed.values().stream().skip(1).forEach(stopFailed::addSuppressed);
@@ -365,6 +391,8 @@ public final class Agent implements AutoCloseable {
       stopping.keySet().stream().filter(name -> next.target(name) == null).forEach(stopped::add);
       stopFailures.keySet().removeIf(name -> next.target(name) == null);  // a removed one no longer counts
       config = next;
+      runningDigest = nextDigest;
+      refusedReload = null;  // the file is the one running again
       watch(next.watchConfig());
       if (placement != null) {
         placement.configured(names(next));  // it starts the added targets it places here
@@ -475,6 +503,11 @@ public final class Agent implements AutoCloseable {
       }
     }
 
+    /**
+     * Stops {@code name}; a stop that fails part way (a resource that would not close) is logged
+     * and named by readiness until the target starts here again, not thrown at the placement,
+     * whose thread goes on to start and stop the other targets.
+     */
     @Override
     public void stopTarget(String name, String reason) {
       lifecycle.lock();
@@ -482,7 +515,17 @@ public final class Agent implements AutoCloseable {
         TargetRuntime r = targets.remove(name);
         if (r != null) {
           published();
-          r.stop(reason, config.gracePeriod());
+          try {
+            r.stop(reason, config.gracePeriod());
+          } catch (RuntimeException e) {
+            // the stop closed what it could and logged each failure: readiness keeps it in sight
+            Throwable first = e.getCause() == null ? e : e.getCause();
+            String more = e.getSuppressed().length == 0 ? "" : " (and " + e.getSuppressed().length + " more)";
+            stopFailures.put(name, "target " + name + " did not stop cleanly (" + reason + "): " + first.getMessage()
+                + more + "; what it still holds is unknown (see the log) until it starts here again");
+            LOG.error("target {} did not stop cleanly ({}); the other targets go on: {}", name, reason,
+                e.getMessage());
+          }
         }
       } finally {
         lifecycle.unlock();
@@ -526,6 +569,7 @@ public final class Agent implements AutoCloseable {
       // a deleted or unreadable file stays so for many looks: said once, and again when the reason changes
       if (!e.getMessage().equals(unreadable)) {
         unreadable = e.getMessage();
+        refused(e);
         LOG.error("configuration not reloaded, the running one stays: {}", e.getMessage());
         listener.reloadFailed(e);
       }
@@ -536,6 +580,11 @@ public final class Agent implements AutoCloseable {
       byte[] digest = digest(bytes);
       if (Arrays.equals(digest, seenDigest)) {
         unsettledDigest = null;
+        if (refusedReload != null && Arrays.equals(digest, runningDigest)) {
+          // put back as it runs (after it was deleted, say): nothing to reload, and the agent is ready again
+          refusedReload = null;
+          LOG.info("configuration {} is again the one running", configFile);
+        }
         return;
       }
       if (!Arrays.equals(digest, unsettledDigest)) {
@@ -601,11 +650,12 @@ public final class Agent implements AutoCloseable {
   }
 
   /**
-   * Why the agent is not ready ({@code /readyz}): it is stopping, a cluster member cannot
+   * Why the agent is not ready ({@code /readyz}): it is stopping, its last reload was refused (it
+   * runs on the configuration before, until a reload succeeds), a cluster member cannot
    * coordinate with the others, a configured target is not running (it could not start, or did
-   * not stop cleanly in a reload), is restarting in a reload, has not finished a successful sync
-   * yet, or is stuck. Empty when ready. While a reload runs, a
-   * target it removes no longer counts.
+   * not stop cleanly in a reload or when the placement stopped it), is restarting in a reload, has
+   * not finished a successful sync yet (with its last sync's error, if it had one), or is stuck.
+   * Empty when ready. While a reload runs, a target it removes no longer counts.
    */
   public List<String> notReady() {
     if (!started) {
@@ -615,6 +665,10 @@ public final class Agent implements AutoCloseable {
       return List.of("the agent is stopping");
     }
     List<String> reasons = new ArrayList<>();
+    String refused = refusedReload;
+    if (refused != null) {
+      reasons.add("the configuration was not reloaded, the agent runs on the one before: " + refused);
+    }
     if (placement != null) {
       placement.notReady().ifPresent(reasons::add);
     }
@@ -625,8 +679,7 @@ public final class Agent implements AutoCloseable {
       Optional<String> reload = reloading.get(t.name());
       String stopFailure = stopFailures.get(t.name());
       if (r == null && stopFailure != null) {
-        reasons.add("target " + t.name() + " is not running: it did not stop cleanly in a reload and was not"
-            + " restarted (see the log); the next reload starts it again");
+        reasons.add(stopFailure);
       } else if (r == null && reload != null) {
         // a reload is stopping it: a removed one no longer counts, a changed one starts again next
         reload.ifPresent(why -> reasons.add("target " + t.name() + " is restarting (" + why + ")"));

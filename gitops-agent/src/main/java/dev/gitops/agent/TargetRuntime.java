@@ -36,23 +36,18 @@ final class TargetRuntime {
   private static final Logger LOG = LoggerFactory.getLogger(TargetRuntime.class);
 
   private final TargetConfig config;
-  private final Provider provider;
-  private final GitSource source;
-  private final StateStore store;
-  private final SyncMetrics metrics;
+  /** What stop() closes, in that order: loop, store, source, provider, metrics. */
+  private final List<Closing> resources;
   private final TargetState state;
   private final ReconcileLoop loop;
   private final SyncSlots slots;
   /** See {@link #beforeClose(Consumer)}. */
   private volatile Consumer<String> beforeClose = what -> {};
 
-  private TargetRuntime(TargetConfig config, Provider provider, GitSource source, StateStore store,
-      SyncMetrics metrics, TargetState state, ReconcileLoop loop, SyncSlots slots) {
+  private TargetRuntime(TargetConfig config, List<Closing> resources, TargetState state, ReconcileLoop loop,
+      SyncSlots slots) {
     this.config = config;
-    this.provider = provider;
-    this.source = source;
-    this.store = store;
-    this.metrics = metrics;
+    this.resources = resources;
     this.state = state;
     this.loop = loop;
     this.slots = slots;
@@ -62,7 +57,11 @@ final class TargetRuntime {
   record Shared(SyncSlots slots, Notifications notifications, MeterRegistry registry, Path stateDir, Clock clock,
       LongSupplier ticker, Duration stuckAfter, Map<String, String> environment, Placement placement) {}
 
-  /** Builds the target and starts its loop (the first sync waits for a slot). */
+  /**
+   * Builds the target and starts its loop (the first sync waits for a slot). When any step fails,
+   * what was created so far (provider, source, store, metrics, loop) is closed before the failure
+   * is thrown, each even when closing another failed; those failures are suppressed in it.
+   */
   static TargetRuntime start(TargetConfig c, Shared shared) {
     ownerOnlyDirectory(c.store());
     GitSource.Builder git = GitSource.builder().url(c.url()).cacheDir(c.store().resolve("git-cache"))
@@ -82,19 +81,16 @@ final class TargetRuntime {
     if (c.acceptUnknownHosts()) {
       git.strictHostKeyChecking(false);
     }
-    Provider created = c.provider().create();  // closed by us; what the engine calls may wrap it
-    Provider provider = created;
     String providerId = c.provider().providerId();
-    GitSource source;
+    // Each resource is listed as it is created, in the order stop() closes them (the reverse).
+    List<Closing> created = new ArrayList<>();
     try {
-      source = git.build();
-    } catch (RuntimeException e) {
-      ProviderCloser.close(created, "target " + c.name());
-      throw e;
-    }
-    StateStore store = null;
-    SyncMetrics metrics = null;
-    try {
+      Provider made = c.provider().create();  // closed by us; what the engine calls may wrap it
+      created.add(0, new Closing("its provider", () -> ProviderCloser.close(made, "target " + c.name())));
+      GitSource source = git.build();
+      created.add(0, new Closing("its Git source " + source.describe(), source::close));
+      Provider provider = made;
+      StateStore store = null;
       Placement placement = shared.placement();
       if (placement != null) {
         provider = placement.wrapProvider(c, provider);
@@ -103,19 +99,25 @@ final class TargetRuntime {
       if (store == null) {
         store = FileStateStore.open(c.store());
       }
+      created.add(0, new Closing("its state store " + store, store::close));
       Duration stuck = max(shared.stuckAfter(), c.interval().multipliedBy(3));
       TargetState state = new TargetState(c.name(), providerId, shared.stateDir(), shared.clock(), shared.ticker(),
           stuck);
       // the last success the status file recorded, not 0 (never), until this run succeeds
-      metrics = shared.registry() == null ? null : SyncMetrics.builder(shared.registry()).target(c.name())
-          .provider(providerId).lastSuccess(state.lastSuccess()).build();
+      SyncMetrics metrics = shared.registry() == null ? null : SyncMetrics.builder(shared.registry())
+          .target(c.name()).provider(providerId).lastSuccess(state.lastSuccess()).build();
+      if (metrics != null) {
+        created.add(new Closing("its metrics", metrics::close));  // last, as stop() closes them
+      }
       Reconciler.Builder b = Reconciler.builder()
           .source(metrics == null ? source : metrics.timed(source))
           .provider(provider)
           .store(store)
           .owner(c.owner())
           .options(options(c))
-          .listener(new NotificationListener(c.name(), providerId, shared.notifications()::send));
+          // the notifications say a refusal of another owner's store as the status and readiness do
+          .listener(TargetStoreOwnerException.inAgentTerms(c.name(),
+              new NotificationListener(c.name(), providerId, shared.notifications()::send)));
       if (metrics != null) {
         b.listener(metrics);
       }
@@ -123,21 +125,40 @@ final class TargetRuntime {
       b.listener(state);
       ReconcileLoop loop = ReconcileLoop.builder(b.build()).interval(c.interval()).jitter(c.jitter())
           .maxBackoff(c.maxBackoff()).gate(named(c.name(), shared.slots().gate(c.name()))).build();
+      created.add(0, new Closing("its reconcile loop", loop::close));
       loop.start();
       // the source's description, not the URL as configured: that may hold a password
       LOG.info("target {} started: {} -> {} every {}", c.name(), source.describe(), c.providerType(), c.interval());
-      return new TargetRuntime(c, created, source, store, metrics, state, loop, shared.slots());
+      return new TargetRuntime(c, List.copyOf(created), state, loop, shared.slots());
     } catch (RuntimeException e) {
-      if (metrics != null) {
-        metrics.close();
-      }
-      if (store != null) {
-        store.close();
-      }
-      source.close();
-      ProviderCloser.close(created, "target " + c.name());
+      List<RuntimeException> failures = closeAll(c.name(), created, what -> {});
+      failures.forEach(e::addSuppressed);
       throw e;
     }
+  }
+
+  /** One resource of a target and how it closes, named as log lines and failures say it. */
+  private record Closing(String what, Runnable close) {}
+
+  /**
+   * Closes every one of {@code resources} of {@code target} in order, each even when closing
+   * another failed: each failure is logged naming the target and what failed, and returned.
+   * {@code beforeClose} hears each one first (tests make a close fail through it).
+   */
+  private static List<RuntimeException> closeAll(String target, List<Closing> resources,
+      Consumer<String> beforeClose) {
+    List<RuntimeException> failures = new ArrayList<>();
+    for (Closing r : resources) {
+      try {
+        beforeClose.accept(r.what());
+        r.close().run();
+      } catch (RuntimeException e) {
+        LOG.error("target {}: closing {} failed; the target's other resources are closed regardless: {}", target,
+            r.what(), e.toString(), e);
+        failures.add(new IllegalStateException("closing " + r.what() + " failed: " + e, e));
+      }
+    }
+    return failures;
   }
 
   /**
@@ -215,14 +236,7 @@ final class TargetRuntime {
       LOG.warn("target {}: its sync did not reach a safe point within {}; stopping it anyway", config.name(), grace);
     }
     state.stopped();  // a sync still running records no status and no metrics from now on
-    List<RuntimeException> failures = new ArrayList<>();
-    close("its reconcile loop", loop::close, failures);
-    close("its state store " + store, store::close, failures);
-    close("its Git source " + source.describe(), source::close, failures);
-    close("its provider", () -> ProviderCloser.close(provider, "target " + config.name()), failures);
-    if (metrics != null) {
-      close("its metrics", metrics::close, failures);
-    }
+    List<RuntimeException> failures = closeAll(config.name(), resources, beforeClose);
     if (!failures.isEmpty()) {
       IllegalStateException first = new IllegalStateException("target " + config.name() + " stopped (" + reason
           + ") but closing " + failures.size() + " of its resources failed, first: " + failures.get(0).getMessage()
@@ -232,18 +246,6 @@ final class TargetRuntime {
     }
     LOG.info("target {} stopped ({})", config.name(), reason);
     return idle;
-  }
-
-  /** Closes one resource of the target, logging and collecting a failure instead of skipping the rest. */
-  private void close(String what, Runnable closing, List<RuntimeException> failures) {
-    try {
-      beforeClose.accept(what);
-      closing.run();
-    } catch (RuntimeException e) {
-      LOG.error("target {}: closing {} failed; the target's other resources are closed regardless: {}",
-          config.name(), what, e.toString(), e);
-      failures.add(new IllegalStateException("closing " + what + " failed: " + e, e));
-    }
   }
 
   /**

@@ -196,7 +196,10 @@ final class TargetState implements SyncListener {
     last = s;  // published after the file, so whoever sees it in memory reads the same on disk
   }
 
-  /** Why this target is not ready, or empty. */
+  /**
+   * Why this target is not ready, or empty: stuck, refused on another owner's store, or without a
+   * successful sync in this run (with the last sync's error when one ended in error).
+   */
   Optional<String> notReady() {
     TargetStatus s = last;
     Duration since = Duration.ofNanos(ticker.getAsLong() - lastRecordedTick);
@@ -210,7 +213,10 @@ final class TargetState implements SyncListener {
       return Optional.of(refused);
     }
     if (s == null || !succeededSinceStart) {
-      return Optional.of("target " + target + " has not finished a successful sync yet");
+      // what its syncs ran into so far, so that /readyz says why (one line: it gives one reason a line)
+      String last = s == null || s.lastError() == null ? ""
+          : "; its last sync: " + s.result() + ": " + s.lastError().replaceAll("\\s*\\R\\s*", " ");
+      return Optional.of("target " + target + " has not finished a successful sync yet" + last);
     }
     return Optional.empty();
   }

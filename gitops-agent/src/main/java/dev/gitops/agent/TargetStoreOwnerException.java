@@ -1,11 +1,14 @@
 package dev.gitops.agent;
 
 import dev.gitops.api.StoreOwnerException;
+import dev.gitops.api.SyncEvent;
+import dev.gitops.api.SyncListener;
 
 /**
  * A target's sync refused on a state store another owner wrote, said in the agent's terms: the
  * target's {@code owner:} and {@code store:} keys in the agent's configuration, not the API's
- * "run as owner ...". The agent's status, readiness and log lines show this message.
+ * "run as owner ...". The agent's status, readiness, notifications and log lines show this message,
+ * and only this one.
  */
 final class TargetStoreOwnerException extends StoreOwnerException {
   private static final long serialVersionUID = 1L;
@@ -22,6 +25,22 @@ final class TargetStoreOwnerException extends StoreOwnerException {
   static Throwable of(String target, Throwable e) {
     return e instanceof StoreOwnerException o && !(e instanceof TargetStoreOwnerException)
         ? new TargetStoreOwnerException(target, o) : e;
+  }
+
+  /**
+   * {@code listener}, hearing a sync aborted on another owner's store in the agent's terms: its
+   * {@link SyncEvent.Aborted} carries this exception instead of the API's. Every other event
+   * passes as it is.
+   */
+  static SyncListener inAgentTerms(String target, SyncListener listener) {
+    return event -> {
+      if (event instanceof SyncEvent.Aborted a && of(target, a.error()) instanceof TargetStoreOwnerException t
+          && t != a.error()) {
+        listener.onEvent(new SyncEvent.Aborted(a.revision(), t));
+      } else {
+        listener.onEvent(event);
+      }
+    };
   }
 
   @Override

@@ -364,10 +364,62 @@ class AgentTest {
     ConfigException noTargets = catchThrowableOfType(ConfigException.class, agent::reload);
     assertThat(noTargets.getMessage()).contains("no 'targets'");
     assertThat(agent.config().targets()).extracting(t -> t.name()).containsExactly("web", "api");
-    assertThat(agent.notReady()).isEmpty();
+    assertThat(agent.notReady()).as("it runs on the old configuration, but is not ready").singleElement().asString()
+        .startsWith("the configuration was not reloaded, the agent runs on the one before:")
+        .contains(config + ":").contains("no 'targets'");
     int before = memory.observes("web");
     agent.trigger("web");
     await("the running configuration stays", () -> memory.observes("web") > before);
+  }
+
+  @Test
+  void aRefusedReloadMakesTheAgentNotReadyUntilAGoodReload() throws Exception {
+    String web = memoryTarget("web", repo("web", "a").uri(), "");
+    Path config = config("  watchConfig: false\n", web);
+    Agent agent = start(config);
+    await("synced", () -> succeeded(agent, "web"));
+    assertThat(agent.notReady()).isEmpty();
+
+    // by a signal: refused, not ready, and a good reload makes it ready again
+    Files.writeString(config, Files.readString(config).replace("interval: 1h", "interval: soon"));
+    ConfigException e = catchThrowableOfType(ConfigException.class, agent::reload);
+    assertThat(agent.notReady()).containsExactly(
+        "the configuration was not reloaded, the agent runs on the one before: " + e.getMessage());
+    assertThat(agent.trigger("web")).as("the target runs on").isEqualTo(1);
+    config("  watchConfig: true\n", web);
+    agent.reload();
+    assertThat(agent.notReady()).isEmpty();
+
+    // by an edit the agent saw itself; put back, it is reloaded and ready again
+    String good = Files.readString(config);
+    Files.writeString(config, good.replace("interval: 1h", "interval: soon"));
+    await("the edit was refused", () -> refused.size() == 1);
+    assertThat(agent.notReady()).singleElement().asString().contains("targets[0].interval");
+    Files.writeString(config, good);
+    await("ready again", () -> agent.notReady().isEmpty());
+
+    // a deleted file refuses the look; put back as it runs, there is nothing to reload and it is ready again
+    int reloaded = reloads.size();
+    Files.delete(config);
+    await("the deletion was refused", () -> refused.size() == 2);
+    assertThat(agent.notReady()).singleElement().asString().endsWith(config + ": no such file");
+    Files.writeString(config, good);
+    await("ready again", () -> agent.notReady().isEmpty());
+    assertThat(reloads).hasSize(reloaded);
+  }
+
+  @Test
+  void aTargetThatNeverSyncedSuccessfullySaysItsLastErrorInReadiness() throws Exception {
+    TempGitRepo broken = repo("broken");
+    broken.write("things/bad.yaml", "type: thing\nname: [unclosed\n");
+    broken.commit("a manifest that does not parse");
+    Agent agent = start(config("  watchConfig: false\n", memoryTarget("broken", broken.uri(), "")));
+    await("the sync failed", () -> agent.status().stream().anyMatch(s -> s.result().equals("error")));
+
+    String lastError = agent.status().get(0).lastError();
+    assertThat(lastError).contains("bad.yaml");
+    assertThat(agent.notReady()).containsExactly("target broken has not finished a successful sync yet; its last"
+        + " sync: error: " + lastError.replaceAll("\\s*\\R\\s*", " "));
   }
 
   @Test
@@ -712,6 +764,43 @@ class AgentTest {
     assertThat(agent.notReady()).singleElement().asString().startsWith(expected).contains(wayOut);
     String log = captured.toString(java.nio.charset.StandardCharsets.UTF_8);
     assertThat(log).contains(expected).contains(wayOut).doesNotContain("Run as owner");
+  }
+
+  @Test
+  void aNotificationOfASyncRefusedOnAnotherOwnersStoreSaysWhatTheStatusAndReadinessSay() throws Exception {
+    List<String> messages = new CopyOnWriteArrayList<>();
+    com.sun.net.httpserver.HttpServer hooks = com.sun.net.httpserver.HttpServer.create(
+        new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), 0);
+    hooks.createContext("/hook", exchange -> {
+      try (exchange) {
+        byte[] body = exchange.getRequestBody().readAllBytes();
+        messages.add(new com.fasterxml.jackson.databind.ObjectMapper().readTree(body).path("message").asText());
+        exchange.sendResponseHeaders(204, -1);
+      }
+    });
+    hooks.start();
+    try {
+      String agentSection = "  watchConfig: false\n";
+      String notifications = "notifications:\n  - type: webhook\n    url: http://127.0.0.1:"
+          + hooks.getAddress().getPort() + "/hook\n    events: [sync-failed]\n";
+      String web = memoryTarget("web", repo("web", "a").uri(), "");
+      Path config = config(agentSection, web);
+      Files.writeString(config, Files.readString(config) + notifications);
+      Agent agent = start(config);
+      await("synced", () -> succeeded(agent, "web"));
+
+      config(agentSection, web.replace("interval: 1h", "owner: other\n    interval: 1h"));
+      Files.writeString(config, Files.readString(config) + notifications);
+      assertThat(agent.reload().restarted()).containsExactly("web");
+      await("the refusal was notified", () -> !messages.isEmpty());
+
+      String said = agent.status().get(0).lastError();
+      assertThat(said).startsWith("target web: the state store ");
+      assertThat(messages).singleElement().asString().isEqualTo("sync failed: " + said).doesNotContain("Run as owner");
+      assertThat(agent.notReady()).containsExactly(said);
+    } finally {
+      hooks.stop(0);
+    }
   }
 
   @Test

@@ -119,4 +119,38 @@ class PlacementTest {
     }
     assertThat(placement.events).containsExactly("start", "close");
   }
+
+  @Test
+  void aStopThePlacementAsksForThatFailsIsNamedInReadinessAndStopsNothingElse() throws Exception {
+    Recording placement = new Recording();
+    Agent agent = Agent.builder(config("a", "b")).providerFactory(memory).environment(Map.of()).placement(placement)
+        .build();
+    try {
+      agent.start();
+      assertThat(placement.control.startTarget("a")).isTrue();
+      assertThat(placement.control.startTarget("b")).isTrue();
+      AgentTest.await("both synced", () -> agent.status().stream().filter(s -> s.result().equals("succeeded"))
+          .count() == 2);
+      AgentTest.failClosing(agent, "a", "its Git source");
+
+      // what the cluster's member calls on its own thread: a failure thrown at it would end its round
+      placement.control.stopTarget("a", "it moves to member m2");
+
+      assertThat(memory.closes("a")).as("a's provider is closed although its source failed to close").isEqualTo(1);
+      assertThat(agent.runtime("a")).isNull();
+      assertThat(agent.runtime("b")).as("the other target runs on").isNotNull();
+      assertThat(agent.notReady()).singleElement().asString()
+          .startsWith("target a did not stop cleanly (it moves to member m2)")
+          .contains("closing its Git source").contains("injected");
+
+      // a reload still works, and a later start here clears it
+      assertThat(agent.reload().changedAnything()).isFalse();
+      assertThat(agent.notReady()).as("the reload leaves it named").hasSize(1);
+      assertThat(placement.control.startTarget("a")).isTrue();
+      AgentTest.await("a synced again", () -> agent.notReady().isEmpty());
+    } finally {
+      agent.shutdown();
+      assertThat(agent.awaitTermination(Duration.ofSeconds(60))).isTrue();
+    }
+  }
 }

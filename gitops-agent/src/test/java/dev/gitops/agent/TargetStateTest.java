@@ -150,7 +150,8 @@ class TargetStateTest {
 
     state.onEvent(new SyncEvent.Aborted("v1", new IllegalStateException("the source is unreadable")));
 
-    assertThat(state.notReady()).contains("target t has not finished a successful sync yet");
+    assertThat(state.notReady()).contains("target t has not finished a successful sync yet; its last sync: error:"
+        + " the source is unreadable");
     assertThat(TargetStatus.read(stateDir, "t")).hasValueSatisfying(s -> {
       assertThat(s.result()).isEqualTo("error");
       assertThat(s.lastSuccess()).as("the recorded success is kept").isEqualTo(ahead);

@@ -125,12 +125,21 @@ class AgentProcessIT {
           .isEqualTo(1);
       assertThat(Files.readString(tmp.resolve("live/site/motd"))).as("nothing pruned on the way out").isEqualTo("hello\n");
 
-      // An invalid file on SIGHUP: refused naming the line, the running configuration stays.
-      Files.writeString(config, Files.readString(config).replace("interval: 1h", "interval: [1h"));
+      // An invalid file on SIGHUP: refused naming the line, the running configuration stays, but the
+      // agent is not ready (it does not run what its file says) until a reload succeeds.
+      String good = Files.readString(config);
+      Files.writeString(config, good.replace("interval: 1h", "interval: [1h"));
       agent.signal("HUP");
       agent.await("refused", () -> agent.out().stream().anyMatch(l -> l.startsWith("not reloaded")));
       assertThat(agent.out()).anyMatch(l -> l.contains("agent.yaml:") && l.contains("malformed YAML"));
-      assertThat(agent.get("/readyz").statusCode()).isEqualTo(200);
+      java.net.http.HttpResponse<String> refused = agent.get("/readyz");
+      assertThat(refused.statusCode()).isEqualTo(503);
+      assertThat(refused.body()).contains("the configuration was not reloaded, the agent runs on the one before: ")
+          .contains("agent.yaml:").contains("malformed YAML");
+      Files.writeString(config, good);
+      agent.signal("HUP");
+      agent.await("reloaded again", () -> agent.out().stream().filter(l -> l.startsWith("reloaded ")).count() == 2);
+      agent.await("ready again", () -> agent.get("/readyz").statusCode() == 200);
 
       agent.signal("TERM");
       assertThat(agent.awaitExit(Duration.ofSeconds(30))).as(agent.toString()).isZero();

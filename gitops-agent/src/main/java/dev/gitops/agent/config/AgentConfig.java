@@ -118,7 +118,7 @@ public record AgentConfig(Path file, Path stateDir, int maxConcurrentSyncs, Dura
     requireTargets(root);
     List<TargetConfig> targets = new ArrayList<>();
     Map<String, Integer> names = new HashMap<>();
-    Map<Path, String> stores = new HashMap<>();
+    List<TargetConfig> stores = new ArrayList<>();
     Map<Path, String> claims = new LinkedHashMap<>();
     for (ConfigNode t : root.list("targets")) {
       TargetConfig c = target(t, stateDir, factories, environment, strict);
@@ -126,11 +126,7 @@ public record AgentConfig(Path file, Path stateDir, int maxConcurrentSyncs, Dura
       if (first != null) {
         throw t.get("name").error("a second target named '" + c.name() + "' (the first is at line " + first + ")");
       }
-      String sharing = stores.putIfAbsent(c.store(), c.name());
-      if (sharing != null) {
-        throw t.get("store").error("target '" + c.name() + "' would share the store " + c.store() + " with target '"
-            + sharing + "': each target needs its own");
-      }
+      separateStore(t, c, stores);
       claim(t, c, claims);
       targets.add(c);
     }
@@ -174,6 +170,29 @@ public record AgentConfig(Path file, Path stateDir, int maxConcurrentSyncs, Dura
     throw new ConfigException(root.file(), targets.json().isMissingNode() ? 0 : targets.line(), what
         + ": a truncated file would stop every target; list the targets under 'targets', or write 'targets: []' for"
         + " an agent without any");
+  }
+
+  /**
+   * Refuses a target whose store is another target's, or inside another's, or holds another's,
+   * compared as real paths (links followed, {@code ..} and trailing slashes gone): two targets on
+   * one store would take each other's records as their own, and a store inside another's would be
+   * read and rewritten as part of it. Default stores ({@code <stateDir>/targets/<name>}) count.
+   */
+  private static void separateStore(ConfigNode t, TargetConfig c, List<TargetConfig> earlier) {
+    Path store = real(c.store());
+    for (TargetConfig other : earlier) {
+      Path theirs = real(other.store());
+      if (!store.startsWith(theirs) && !theirs.startsWith(store)) {
+        continue;
+      }
+      String of = "target '" + other.name() + "' (line " + other.line() + ")";
+      String how = store.equals(theirs) ? "would share the store " + c.store() + " with " + of
+          : "would keep its store " + c.store() + (store.startsWith(theirs) ? " inside" : ", which holds") + " the store "
+              + other.store() + " of " + of;
+      throw t.get("store").error("target '" + c.name() + "' " + how + ": each target needs a store of its own, apart"
+          + " from the others'; give it one with its 'store:' key (default: <stateDir>/targets/<name>)");
+    }
+    earlier.add(c);
   }
 
   /**

@@ -114,6 +114,14 @@ public record NotifierConfig(String type, URI url, String repository, SecretRef 
     // A URL's path and query may hold a token (Slack's, a chat's webhook): errors show scheme and host only.
     try {
       URI u = new URI(s);
+      if (u.getRawUserInfo() != null || u.getRawAuthority() != null && u.getRawAuthority().contains("@")) {
+        // never repeated, not even the user: the message goes to logs and to the terminal
+        throw c.get(field).error("credentials in the URL (user:password@ before the host) are refused, and not repeated"
+            + " here: the URL would carry them into logs and error messages. Remove them from the URL and "
+            + ("url".equals(field) ? "authenticate the deliveries with 'secret: {env: NAME}' (or {file: PATH}), which"
+                + " signs each body (header X-Gitops-Signature-256); a webhook takes no other header"
+                : "give the token with 'token: {env: NAME}' (or {file: PATH}), which is sent as a header"));
+      }
       if (!"http".equals(u.getScheme()) && !"https".equals(u.getScheme())) {
         throw c.get(field).error("must be an http or https URL, got " + (u.getScheme() == null ? "no scheme"
             : "'" + u.getScheme() + "://" + (u.getHost() == null ? "" : u.getHost()) + "'"));

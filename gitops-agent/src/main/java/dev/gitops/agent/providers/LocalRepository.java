@@ -84,7 +84,7 @@ public final class LocalRepository {
   }
 
   /** {@link RealPaths#of}, or {@code p} as given when it cannot be read (the check then compares paths as given). */
-  private static Path real(Path p) {
+  static Path real(Path p) {
     try {
       return RealPaths.of(p);
     } catch (IOException e) {

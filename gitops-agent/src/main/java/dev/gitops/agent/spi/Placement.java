@@ -28,7 +28,11 @@ public interface Placement {
     /** Starts the configured target {@code name} unless it runs; whether it runs now. */
     boolean startTarget(String name);
 
-    /** Stops target {@code name} if it runs (nothing is pruned), waiting for its sync to reach a safe point. */
+    /**
+     * Stops target {@code name} if it runs (nothing is pruned), waiting for its sync to reach a safe
+     * point. A stop that fails part way (a resource that would not close) is not thrown: the agent
+     * closes what it can, logs it, and its readiness names the target until it starts here again.
+     */
     void stopTarget(String name, String reason);
   }
 

@@ -663,4 +663,133 @@ class AgentConfigTest {
     assertThat(load("targets:\n" + target.formatted("a", "live/web") + target.formatted("b", "live/web2")
         + target.formatted("c", "live/api")).targets()).hasSize(3);
   }
+
+  @Test
+  void twoTargetsCannotShareAStoreNorKeepOneInsideTheOtherByAnyName() throws IOException {
+    String target = """
+          - name: %s
+            source: {url: https://e/r.git}
+            provider: {type: files, directory: /srv/%s}
+            store: %s
+        """;
+    // one directory written two ways: a trailing slash and a '..'
+    ConfigException same = error("targets:\n" + target.formatted("a", "a", "stores/one")
+        + target.formatted("b", "b", "stores/x/../one/"));
+    assertThat(same.line()).isEqualTo(9);
+    assertThat(same.getMessage()).contains("agent.yaml:9: targets[1].store: target 'b' would share the store "
+        + dir.resolve("stores/one") + " with target 'a' (line 2)");
+    ConfigException inside = error("targets:\n" + target.formatted("a", "a", "stores/one")
+        + target.formatted("b", "b", "stores/one/b"));
+    assertThat(inside.getMessage()).contains("agent.yaml:9: targets[1].store: target 'b' would keep its store "
+        + dir.resolve("stores/one/b") + " inside the store " + dir.resolve("stores/one") + " of target 'a' (line 2)");
+    ConfigException around = error("targets:\n" + target.formatted("a", "a", "stores/one/a")
+        + target.formatted("b", "b", "stores/one"));
+    assertThat(around.getMessage()).contains("agent.yaml:9: targets[1].store: target 'b' would keep its store "
+        + dir.resolve("stores/one") + ", which holds the store " + dir.resolve("stores/one/a") + " of target 'a'");
+    // through links: the same directory, or one inside it, by another name
+    Files.createDirectories(dir.resolve("stores/one"));
+    Files.createDirectories(dir.resolve("elsewhere"));
+    Files.createSymbolicLink(dir.resolve("alias"), dir.resolve("stores"));
+    Files.createSymbolicLink(dir.resolve("elsewhere/up"), dir.resolve("stores/one"));
+    assertThat(error("targets:\n" + target.formatted("a", "a", "stores/one") + target.formatted("b", "b", "alias/one/"))
+        .getMessage()).contains("target 'b' would share the store " + dir.resolve("alias/one") + " with target 'a'");
+    assertThat(error("targets:\n" + target.formatted("a", "a", "stores/one") + target.formatted("b", "b",
+        "elsewhere/up/b")).getMessage()).contains("target 'b' would keep its store " + dir.resolve("elsewhere/up/b")
+        + " inside the store " + dir.resolve("stores/one") + " of target 'a'");
+    // a store written out and another target's default store (<stateDir>/targets/<name>)
+    String defaulted = """
+          - name: %s
+            source: {url: https://e/r.git}
+            provider: {type: files, directory: /srv/%s}
+        """;
+    ConfigException intoDefault = error("targets:\n" + defaulted.formatted("a", "a")
+        + target.formatted("b", "b", ".gitops-agent/targets/a/b"));
+    assertThat(intoDefault.getMessage()).contains("agent.yaml:8: targets[1].store: target 'b' would keep its store")
+        .contains("inside the store " + dir.resolve(".gitops-agent/targets/a") + " of target 'a' (line 2)");
+    ConfigException aroundDefault = error("targets:\n" + target.formatted("a", "a", ".gitops-agent/targets")
+        + defaulted.formatted("b", "b"));
+    assertThat(aroundDefault.line()).as("b's entry: its store is its default").isEqualTo(6);
+    assertThat(aroundDefault.getMessage()).contains("targets[1].store: target 'b' would keep its store "
+        + dir.resolve(".gitops-agent/targets/b") + " inside the store " + dir.resolve(".gitops-agent/targets")
+        + " of target 'a' (line 2)");
+    // siblings, and a name that merely starts with another's, are fine
+    assertThat(load("targets:\n" + target.formatted("a", "a", "stores/one") + target.formatted("b", "b", "stores/one2")
+        + defaulted.formatted("c", "c")).targets()).hasSize(3);
+  }
+
+  @Test
+  void aFilesTargetOnTheAgentsStateDirectoryOrInsideItIsRefusedAtItsLine() throws IOException {
+    Files.createDirectories(dir.resolve("state"));
+    Files.createSymbolicLink(dir.resolve("alias"), dir.resolve("state"));
+    String yaml = """
+        agent: {stateDir: state}
+        targets:
+          - name: t
+            source: {url: https://e/r.git}
+            provider: {type: files, directory: %s}
+        """;
+    for (String[] c : new String[][] {{"state", "is the agent's state directory"}, {"./state/", "is the agent's state"
+        + " directory"}, {"alias", "is the agent's state directory"},
+        {"state/www", "is inside the agent's state directory"}, {"alias/www", "is inside the agent's state directory"},
+        {"state2/../state/www", "is inside the agent's state directory"}}) {
+      ConfigException e = error(yaml.formatted(c[0]));
+      assertThat(e.line()).as(c[0]).isEqualTo(5);
+      assertThat(e.getMessage()).as(c[0]).contains("agent.yaml:5: targets[0].provider.directory: ").contains(c[1])
+          .contains(dir.resolve("state").toString()).contains("agent.stateDir");
+    }
+    // one that holds the state directory (here the default, .gitops-agent beside the file) never touches it
+    assertThat(load("""
+        targets:
+          - name: t
+            source: {url: https://e/r.git}
+            provider: {type: files, directory: .}
+        """).targets()).hasSize(1);
+    // beside it is fine
+    assertThat(load(yaml.formatted("www")).targets()).hasSize(1);
+    assertThat(load(yaml.formatted("state2")).targets()).hasSize(1);
+  }
+
+  @Test
+  void aNotifierUrlWithCredentialsIsRefusedWithoutRepeatingThem() {
+    for (String url : new String[] {"https://alice:s3cret-pw@hooks.example.com/gitops",
+        "https://alice:s3cret-pw@with@hooks.example.com/gitops", "https://s3cret-pw@hooks.example.com/gitops",
+        "http://alice:s3cret%40pw@127.0.0.1:8080/gitops"}) {
+      ConfigException e = error("""
+          targets: []
+          notifications:
+            - type: webhook
+              url: "%s"
+          """.formatted(url));
+      assertThat(e.line()).as(url).isEqualTo(4);
+      assertThat(e.getMessage()).as(url).contains("agent.yaml:4: notifications[0].url: ")
+          .contains("credentials in the URL").contains("'secret: {env: NAME}'")
+          .doesNotContain("s3cret").doesNotContain("alice");
+    }
+    ConfigException forge = error("""
+        targets: []
+        notifications:
+          - type: github
+            repository: acme/ops
+            token: {env: HOOK_SECRET}
+            apiUrl: https://bot:ghp_s3cret@github.example.com/api/v3
+        """);
+    assertThat(forge.getMessage()).contains("agent.yaml:6: notifications[0].apiUrl: ")
+        .contains("credentials in the URL").contains("'token: {env: NAME}'").doesNotContain("s3cret").doesNotContain("bot:");
+  }
+
+  @Test
+  void aFilesTargetOnItsOwnStoreOrInsideItIsRefusedAtItsLine() {
+    for (String directory : new String[] {"stores/web", "stores/web/live"}) {
+      ConfigException e = error("""
+          targets:
+            - name: web
+              source: {url: https://e/r.git}
+              provider: {type: files, directory: %s}
+              store: stores/web
+          """.formatted(directory));
+      assertThat(e.line()).as(directory).isEqualTo(4);
+      assertThat(e.getMessage()).as(directory).contains("agent.yaml:4: targets[0].provider.directory: ")
+          .contains(dir.resolve("stores/web").toString());
+    }
+  }
 }
