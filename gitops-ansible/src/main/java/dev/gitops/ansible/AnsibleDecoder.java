@@ -7,6 +7,7 @@ import dev.gitops.ansible.internal.AnsibleYaml;
 import dev.gitops.ansible.internal.HostNames;
 import dev.gitops.ansible.internal.PlaybookBundle;
 import dev.gitops.ansible.internal.RepoPaths;
+import dev.gitops.ansible.internal.SyntaxCheck;
 import dev.gitops.ansible.inventory.Inventory;
 import dev.gitops.ansible.inventory.InventoryParser;
 import dev.gitops.api.DecodeException;
@@ -57,6 +58,13 @@ import java.util.regex.Pattern;
  * Host names that Ansible's {@code --limit} would read as something else are refused: names that
  * start with {@code -} (they could pass for an option), names with pattern characters ({@code *
  * ? [ ] , ! & ~ @ :} and white space) and names that are also group names.
+ *
+ * <p>Each decode also runs {@code ansible-playbook --syntax-check} once, on a copy of the playbook
+ * directory in a temporary directory removed afterwards, over the playbook and the decommission
+ * playbook: a YAML or Ansible error in either, or in a role or file they import, fails the decode
+ * naming the repository file and line Ansible gives ({@code ansible/site.yml:4}), before anything
+ * runs. Without {@code ansible-playbook}, or past its time (a minute, or the provider's shorter
+ * timeout), the check is skipped with a warning in the log.
  */
 public final class AnsibleDecoder implements Decoder {
 
@@ -74,6 +82,7 @@ public final class AnsibleDecoder implements Decoder {
   private final List<Pattern> sensitive;
   private final JsonNode extraVars;
   private final Function<String, String> vaultFile;
+  private final SyntaxCheck syntaxCheck;
 
   /** The last decode: the exact inventory and the playbook bundle, for the provider. */
   private volatile Decoded latest;
@@ -85,7 +94,7 @@ public final class AnsibleDecoder implements Decoder {
   record Decoded(Inventory inventory, PlaybookBundle bundle, Map<String, JsonNode> hostDocs, Set<String> vaulted) {}
 
   AnsibleDecoder(String providerId, String inventoryPath, String playbookPath, String decommissionPath,
-      List<String> sensitiveNames, JsonNode extraVars, Function<String, String> vaultFile) {
+      List<String> sensitiveNames, JsonNode extraVars, Function<String, String> vaultFile, SyntaxCheck syntaxCheck) {
     this.providerId = providerId;
     this.inventoryPath = RepoPaths.normalize(inventoryPath);
     if (this.inventoryPath.isEmpty()) {
@@ -103,6 +112,7 @@ public final class AnsibleDecoder implements Decoder {
     this.sensitive = List.copyOf(ps);
     this.extraVars = Documents.freeze(extraVars);
     this.vaultFile = vaultFile;
+    this.syntaxCheck = syntaxCheck;
   }
 
   private static boolean under(String path, String dir) {
@@ -210,6 +220,13 @@ public final class AnsibleDecoder implements Decoder {
           .sensitive(sensitivePaths(vars, vaulted)).build();
       hostDocs.put(h.name(), r.document());
       out.add(r);
+    }
+    if (syntaxCheck != null) {
+      // once per decode, after the inventory's own errors: one process for every host and group
+      syntaxCheck.check(bundle).ifPresent(p -> {
+        throw new DecodeException(Origin.of(p.file(), p.line(), revision), "ansible-playbook --syntax-check: "
+            + p.message() + "; nothing runs until Ansible can load the playbook: fix it in the repository");
+      });
     }
     latest = new Decoded(inv, bundle, hostDocs, Set.copyOf(vaulted));
     return out;

@@ -11,6 +11,7 @@ import dev.gitops.ansible.internal.InventoryYaml;
 import dev.gitops.ansible.internal.ManagedInventory;
 import dev.gitops.ansible.internal.PlaybookBundle;
 import dev.gitops.ansible.internal.PlaybookRunner;
+import dev.gitops.ansible.internal.SyntaxCheck;
 import dev.gitops.ansible.internal.VaultFiles;
 import dev.gitops.api.Action;
 import dev.gitops.api.Change;
@@ -68,10 +69,13 @@ import org.slf4j.LoggerFactory;
  * -i <inventory> --limit @<hosts> -- <playbook>} runs for the batch. Each host's outcome comes
  * from the {@code gitops_jsonl} callback plugin: ok and changed hosts are recorded; a failed host
  * is a PERMANENT failure and an unreachable one a TRANSIENT failure, neither recorded, so the next
- * sync runs them again. Exit codes keep Ansible's meaning: 0 ok, 1 error, 2 a host failed, 4 a
- * host unreachable (or, before any play, a parse error), 8 the play aborted after a failure, 5 bad
- * options, 99 interrupted, 250 unexpected. A run cut off by the deadline or cancellation, or
- * interrupted (99), is UNKNOWN for the hosts of the batch that did not fail on their own. A
+ * sync runs them again. Exit codes keep Ansible's meaning: 0 ok, 1 error, 2 a host failed, 3 and 4 a
+ * host unreachable (4, before any play, a parse error), 8 the play aborted after a failure, 5 bad
+ * options, 99 interrupted, 250 unexpected; under 0, 2, 3 and 4 a host that came through the
+ * playbook converged, any other code fails the batch. A run cut off by the deadline or
+ * cancellation, or interrupted (99), is UNKNOWN for the hosts of the batch that did not fail on
+ * their own. The directory the playbook runs from is a copy named by every file's content, the
+ * decommission playbook's included, so a changed decommission playbook runs as changed. A
  * playbook left running on the same inventory by a process that died is waited for (up to the
  * call's deadline) before another one starts. Removed hosts are decommissioned with the decommission
  * playbook (when set) and then dropped; the engine's deletion guard applies to them.
@@ -121,7 +125,8 @@ public final class AnsibleProvider implements Provider {
     this.sensitiveNames = List.copyOf(b.sensitive);
     ObjectNode extra = JSON.valueToTree(b.extraVars);
     this.decoder = new AnsibleDecoder(b.id, b.inventory, b.playbook, b.decommission, sensitiveNames, extra,
-        b.vaultPasswordFile == null ? null : VaultFiles.decryptor(b.vaultPasswordFile));
+        b.vaultPasswordFile == null ? null : VaultFiles.decryptor(b.vaultPasswordFile),
+        new SyntaxCheck(b.binary, b.environment, b.vaultPasswordFile, extra, b.timeout));
     this.managed = new ManagedInventory(b.inventoryOut);
     this.workDir = b.workDir != null ? b.workDir.toAbsolutePath()
         : managed.inventoryFile().resolveSibling("." + managed.inventoryFile().getFileName() + ".work");
@@ -246,8 +251,7 @@ public final class AnsibleProvider implements Provider {
       hosts.values().forEach(k -> out.put(k, Observation.unknown(k, "drift check interrupted")));
       return;
     }
-    boolean usable = r.stopped().isEmpty() && r.played() && (r.exitCode() == 0 || r.exitCode() == 2
-        || r.exitCode() == 4);
+    boolean usable = r.stopped().isEmpty() && r.played() && failsOtherHostsAtMost(r.exitCode());
     for (Map.Entry<String, ResourceKey> e : hosts.entrySet()) {
       ResourceKey k = e.getValue();
       PlaybookRunner.HostResult hr = r.hosts().get(e.getKey());
@@ -539,7 +543,7 @@ public final class AnsibleProvider implements Provider {
           + " no host of the managed inventory, as Ansible read it, matched the name '" + host + "' in --limit)",
           null);
     }
-    if (played && (code == 2 || code == 4) && (hr == null || !hr.completed())) {
+    if (played && code != 0 && failsOtherHostsAtMost(code) && (hr == null || !hr.completed())) {
       // other hosts failed and Ansible ended the playbook before this one came through it (a
       // serial batch that failed, max_fail_percentage, any_errors_fatal): not converged, and not
       // retried in this sync either, the user having asked for the rollout to stop
@@ -549,14 +553,25 @@ public final class AnsibleProvider implements Provider {
               : "after ok=" + hr.stats().getOrDefault("ok", 0) + " changed=" + hr.stats().getOrDefault("changed", 0))
           + "; it runs again at the next sync (exit " + code + ")", null);
     }
-    if (played && (code == 0 || code == 2 || code == 4)) {
-      // 2 and 4 name other hosts' failures: this one completed
+    if (played && failsOtherHostsAtMost(code)) {
+      // 2, 3 and 4 name other hosts' failures: this one completed
       String summary = hr == null || hr.stats().isEmpty() ? "no task ran for this host"
           : "ok=" + hr.stats().getOrDefault("ok", 0) + " changed=" + hr.stats().getOrDefault("changed", 0);
       return new Outcome(ok.kind(), summary, null, Map.of());
     }
     return Outcome.permanentFailure(key + ": ansible-playbook exited with " + code + " (" + meaning(code, played)
         + "): " + r.stderr(), null);
+  }
+
+  /**
+   * Whether exit {@code code}, after a play started, says at most that some hosts failed or were
+   * unreachable (each host's own result says which), so that a host that came through the playbook
+   * converged: 0; 2, some host failed; 3, some host unreachable (Ansible's documented code, which
+   * ansible-core gives as 4); 4, some host unreachable. Any other code fails the whole batch (1, 5,
+   * 8, 250 and codes Ansible does not document) or leaves it unknown (99).
+   */
+  private static boolean failsOtherHostsAtMost(int code) {
+    return code == 0 || code == 2 || code == 3 || code == 4;
   }
 
   /** ansible-playbook's exit code after SIGINT ("User interrupted execution"). */
@@ -800,8 +815,9 @@ public final class AnsibleProvider implements Provider {
 
     /**
      * The {@code ansible-playbook} executable: a path, or a name looked up on the {@code PATH}
-     * (default: {@code ansible-playbook} on the {@code PATH}, looked up at each run). One given
-     * here is checked by {@link #build()}.
+     * (default: {@code ansible-playbook} on the {@code PATH}, looked up at each run and at each
+     * decode, whose syntax check it runs; a decode without it skips the check). One given here is
+     * checked by {@link #build()}.
      */
     public Builder ansiblePlaybook(String binary) {
       this.binary = Objects.requireNonNull(binary, "ansiblePlaybook");
@@ -827,13 +843,20 @@ public final class AnsibleProvider implements Provider {
       return this;
     }
 
-    /** A vault password file, for {@code !vault} values and vault-encrypted vars files. */
+    /**
+     * A vault password file, for {@code !vault} values and vault-encrypted vars files: the parser
+     * decrypts vars files of the inventory with it, and the runs and the decoder's syntax check
+     * pass it to {@code ansible-playbook} as {@code --vault-password-file}.
+     */
     public Builder vaultPasswordFile(Path file) {
       this.vaultPasswordFile = Objects.requireNonNull(file, "vaultPasswordFile");
       return this;
     }
 
-    /** The longest one run may take (default 30 minutes; the engine's deadline may be shorter). */
+    /**
+     * The longest one run may take (default 30 minutes; the engine's deadline may be shorter). The
+     * decoder's syntax check takes at most a minute, or this when it is shorter.
+     */
     public Builder timeout(Duration timeout) {
       if (timeout.isNegative() || timeout.isZero()) {
         throw new IllegalArgumentException("timeout must be positive, was " + timeout);

@@ -171,6 +171,35 @@ class AnsibleProviderTest {
   }
 
   @Test
+  void aChangedDecommissionPlaybookRunsItsNewContentNotACopyOfTheOldOne() throws Exception {
+    // the hosts' digest leaves the decommission playbook out (a new one re-runs no host), so the
+    // directory its copy is run from must be named by every file's content, not by that digest
+    fx.repo.write("ansible/inventory/hosts", AnsibleFixture.inventory("h1", "h2", "h3")).commit("fleet");
+    AnsibleProvider provider = fx.providerBuilder().build();
+    Reconciler r = fx.reconciler(provider);
+    assertThat(r.sync().isSuccessful()).isTrue();
+
+    fx.repo.write("ansible/inventory/hosts", AnsibleFixture.inventory("h1", "h3")).commit("h2 leaves");
+    assertThat(r.sync().isSuccessful()).isTrue();
+    assertThat(fx.conf("h2")).as("the first decommission playbook ran").isNull();
+    assertThat(fx.out.resolve("h2.farewell")).doesNotExist();
+
+    fx.repo.write("ansible/decommission.yml", AnsibleFixture.DECOMMISSION + """
+                - name: say farewell
+                  ansible.builtin.copy:
+                    dest: "{{ out_dir }}/{{ inventory_hostname }}.farewell"
+                    content: "decommissioned by v2"
+            """).write("ansible/inventory/hosts", AnsibleFixture.inventory("h1")).commit("v2 decommissions h3");
+    SyncResult second = r.sync();
+    assertThat(second.isSuccessful()).as("%s", second.failures()).isTrue();
+    assertThat(acted(second)).as("a new decommission playbook re-runs no host").containsExactly(host("h3"));
+    assertThat(fx.out.resolve("h3.farewell")).as("the new decommission playbook ran")
+        .hasContent("decommissioned by v2");
+    assertThat(fx.conf("h3")).isNull();
+    assertThat(fx.runs("h1")).isEqualTo(1);
+  }
+
+  @Test
   void aFailedCommandIsReportedWithItsFileAndLineReturnCodeAndErrorOutputScrubbedOfSecrets() throws Exception {
     fx.repo.write("ansible/inventory/hosts", "[web]\nh1 api_token=tok-9f8e7d6c " + AnsibleFixture.LOCAL + "\n")
         .write("ansible/site.yml", """
@@ -224,11 +253,17 @@ class AnsibleProviderTest {
     assertThat(undefined).contains("'no_such_variable' is undefined").contains("'ansible/site.yml': line 4")
         .doesNotContain("bundles").doesNotContain(tmp.toString());
 
+    // a syntax error is found when the plan is made (ansible-playbook --syntax-check), before anything runs
     fx.repo.write("ansible/site.yml", "- hosts: all\n  tasks:\n    - name: x\n      debug: msg=x\n     bad: indent\n")
         .commit("a syntax error");
-    String parse = r.sync().outcomes().get(host("h1")).message();
-    assertThat(parse).contains("could not be parsed").contains("'ansible/site.yml': line 4")
-        .doesNotContain("bundles").doesNotContain(tmp.toString());
+    int runs = fx.runs("h1");
+    assertThatThrownBy(r::sync).isInstanceOfSatisfying(dev.gitops.api.DecodeException.class, e -> {
+      assertThat(e.origin().path()).isEqualTo("ansible/site.yml");
+      assertThat(e.origin().line()).isEqualTo(4);
+      assertThat(e.getMessage()).contains("'ansible/site.yml': line 4").doesNotContain("bundles")
+          .doesNotContain(tmp.toString());
+    });
+    assertThat(fx.runs("h1")).isEqualTo(runs);
   }
 
   @Test

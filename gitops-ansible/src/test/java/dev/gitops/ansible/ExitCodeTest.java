@@ -33,6 +33,8 @@ class ExitCodeTest {
       with open(os.environ['FAKE_ARGS'], 'w') as f:
           json.dump(sys.argv, f)
       mode = os.environ.get('FAKE_MODE', '')
+      if '--syntax-check' in sys.argv:
+          sys.exit(0)  # the decoder's check of the playbook: these tests are about the runs
       limit_file = sys.argv[sys.argv.index('--limit') + 1][1:]
       hosts = [l for l in open(limit_file).read().split('\\n') if l]
       def emit(o):
@@ -42,7 +44,7 @@ class ExitCodeTest {
           sys.exit(4)
       if mode == 'silent':
           print('ansible-playbook 2.3.0 (an old one, which does not load the callback plugin)')
-          sys.exit(0)
+          sys.exit(int(os.environ.get('FAKE_EXIT', '0')))
       print('some other output the plugin did not write')
       emit({'event': 'play', 'name': 'fake'})
       if mode == 'sleep':
@@ -174,6 +176,69 @@ class ExitCodeTest {
     assertThat(out.get(host("c1")).message()).contains("boom");
     assertThat(out.get(host("c2")).isOk()).as("the play was aborted: c2 may not have run every task").isFalse();
     assertThat(out.get(host("c2")).message()).contains("aborted");
+  }
+
+  /**
+   * Every exit code, with every host of the batch through the playbook (the completion play
+   * reached it) and with one host unreachable, against the table in the README: 0, 2, 3 and 4
+   * name at most other hosts' failures, so a host that came through converged; 1, 5, 8, 250 and any
+   * other code fail every host; 99 leaves them unknown.
+   */
+  @Test
+  void everyExitCodeMapsToTheDocumentedOutcome() throws Exception {
+    Map<Integer, Outcome.Kind> completed = new java.util.LinkedHashMap<>();
+    completed.put(0, Outcome.Kind.CREATED);
+    completed.put(1, Outcome.Kind.PERMANENT);
+    completed.put(2, Outcome.Kind.CREATED);
+    completed.put(3, Outcome.Kind.CREATED);
+    completed.put(4, Outcome.Kind.CREATED);
+    completed.put(5, Outcome.Kind.PERMANENT);
+    completed.put(8, Outcome.Kind.PERMANENT);
+    completed.put(99, Outcome.Kind.UNKNOWN);
+    completed.put(250, Outcome.Kind.PERMANENT);
+    completed.put(7, Outcome.Kind.PERMANENT);
+    completed.put(137, Outcome.Kind.PERMANENT);
+    completed.put(255, Outcome.Kind.PERMANENT);
+    for (Map.Entry<Integer, Outcome.Kind> e : completed.entrySet()) {
+      int code = e.getKey();
+      Map<ResourceKey, Outcome> out = run("", code, Duration.ofMinutes(1));
+      assertThat(out.values()).as("exit %s", code).hasSize(2).allSatisfy(o -> {
+        assertThat(o.kind()).as("exit %s: %s", code, o.message()).isEqualTo(e.getValue());
+        if (!o.isOk()) {
+          assertThat(o.message()).as("exit %s", code).contains("exit" + (code == 99 ? " " : "ed with ") + code);
+        }
+      });
+      if (!completed.get(code).equals(Outcome.Kind.CREATED) && code != 99) {
+        assertThat(out.get(host("c1")).message()).contains(AnsibleProvider.meaning(code, true));
+      }
+    }
+    assertThat(AnsibleProvider.meaning(7, true)).contains("unknown exit code");
+    assertThat(AnsibleProvider.meaning(3, true)).contains("unreachable");
+
+    // one host unreachable: it is retried (TRANSIENT) whatever the code; the other one's outcome is the table's
+    for (int code : new int[] {2, 3, 4}) {
+      Map<ResourceKey, Outcome> out = run("unreachable", code, Duration.ofMinutes(1));
+      assertThat(out.get(host("c1")).kind()).as("exit %s", code).isEqualTo(Outcome.Kind.TRANSIENT);
+      assertThat(out.get(host("c1")).message()).contains("ssh: refused").contains("exit " + code);
+      assertThat(out.get(host("c2")).kind()).as("exit %s: %s", code, out.get(host("c2")).message())
+          .isEqualTo(Outcome.Kind.CREATED);
+    }
+    // a host Ansible stopped after another failed, under 2, 3 or 4, did not complete the playbook
+    for (int code : new int[] {2, 3, 4}) {
+      Map<ResourceKey, Outcome> out = run("abort", code, Duration.ofMinutes(1));
+      assertThat(out.get(host("c1")).kind()).as("exit %s", code).isEqualTo(Outcome.Kind.PERMANENT);
+      assertThat(out.get(host("c2")).kind()).as("exit %s", code).isEqualTo(Outcome.Kind.PERMANENT);
+      assertThat(out.get(host("c2")).message()).as("exit %s", code).contains("did not complete the playbook");
+    }
+    // before any play: 4 is a parse error, and no code converges a host no play ran for
+    for (int code : new int[] {0, 1, 2, 3, 4, 5, 8, 250, 7}) {
+      Map<ResourceKey, Outcome> out = run("silent", code, Duration.ofMinutes(1));
+      assertThat(out.values()).as("exit %s, no play", code).allSatisfy(o -> {
+        assertThat(o.kind()).isEqualTo(Outcome.Kind.PERMANENT);
+        assertThat(o.message()).contains("exited with " + code).contains(AnsibleProvider.meaning(code, false));
+      });
+    }
+    assertThat(AnsibleProvider.meaning(4, false)).contains("could not be parsed");
   }
 
   @Test

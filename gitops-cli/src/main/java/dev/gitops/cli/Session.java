@@ -183,6 +183,9 @@ final class Session implements AutoCloseable {
         AnsibleProvider.Builder ansible = AnsibleProviderFactory.builder(t.inventory == null ? "inventory" : t.inventory,
             t.playbook, t.inventoryOut);
         listeners.forEach(ansible::listener);
+        if (t.vaultPasswordFile != null) {
+          ansible.vaultPasswordFile(t.vaultPasswordFile.toAbsolutePath().normalize());
+        }
         return ansible.sensitiveVariables(t.sensitive.toArray(String[]::new)).build();
       }
       if (t.terraform()) {

@@ -77,6 +77,16 @@ public final class TargetOptions {
           + " without an extension (state default: <its directory>/.gitops/).")
   Path inventoryOut;
 
+  /**
+   * Ansible: the vault password file, handed to the provider (which decrypts vault-encrypted
+   * inventory vars files with it) and to {@code ansible-playbook} as {@code --vault-password-file};
+   * only its path is ever shown.
+   */
+  @Option(names = "--vault-password-file", paramLabel = "FILE",
+      description = "Ansible: the vault password file, for vault-encrypted vars files and !vault values (passed to"
+          + " ansible-playbook as --vault-password-file; the password is never shown).")
+  Path vaultPasswordFile;
+
   /** The kubeconfig of --provider k8s. */
   @Option(names = "--kubeconfig", paramLabel = "FILE",
       description = "With --provider k8s: the kubeconfig file (default: KUBECONFIG, ~/.kube/config, or in-cluster).")
@@ -422,7 +432,8 @@ public final class TargetOptions {
     // An empty value is never a path or a name by accident: an empty --inventory-out, for one,
     // would put the managed inventory and the store beside the working directory.
     for (Object[] flag : new Object[][] {{"--playbook", playbook}, {"--inventory", inventory},
-        {"--inventory-out", inventoryOut}, {"--kubeconfig", kubeconfig}, {"--context", context},
+        {"--inventory-out", inventoryOut}, {"--vault-password-file", vaultPasswordFile},
+        {"--kubeconfig", kubeconfig}, {"--context", context},
         {"--namespace", namespace}, {"--binary", binary}}) {
       if (flag[1] != null && flag[1].toString().isBlank()) {
         throw new IllegalArgumentException(flag[0] + " is empty: give a value or leave the flag out");
@@ -451,9 +462,13 @@ public final class TargetOptions {
           + " is for --provider terraform");
     }
     // Another provider would drop them unread: a playbook the user believes ran, a target nothing is written to.
-    if (!"ansible".equals(provider) && (playbook != null || inventory != null || inventoryOut != null)) {
+    if (!"ansible".equals(provider) && (playbook != null || inventory != null || inventoryOut != null
+        || vaultPasswordFile != null)) {
       throw new IllegalArgumentException((playbook != null ? "--playbook" : inventory != null ? "--inventory"
-          : "--inventory-out") + " is for --provider ansible");
+          : inventoryOut != null ? "--inventory-out" : "--vault-password-file") + " is for --provider ansible");
+    }
+    if (vaultPasswordFile != null && !storeOnly) {
+      requireReadableVaultPasswordFile();
     }
     if (target != null && ("ansible".equals(provider) || kubernetes())) {
       throw new IllegalArgumentException("--target is not used with --provider " + provider + ": "
@@ -540,6 +555,20 @@ public final class TargetOptions {
     }
     if (!storeOnly && !"ansible".equals(provider)) {
       requireTargetOutsideRepository(dir);
+    }
+  }
+
+  /**
+   * {@code --vault-password-file} is a file this process can read: else the sync would fail later,
+   * at its first vault value, in Ansible's or the parser's words rather than the flag's.
+   */
+  private void requireReadableVaultPasswordFile() {
+    Path f = vaultPasswordFile.toAbsolutePath().normalize();
+    String problem = !Files.exists(f) ? "no such file" : Files.isDirectory(f) ? "is a directory, not a file"
+        : !Files.isReadable(f) ? "cannot be read by this process (check its permissions)" : null;
+    if (problem != null) {
+      throw new IllegalArgumentException("--vault-password-file " + f + ": " + problem
+          + "; give the file holding the Ansible vault password");
     }
   }
 

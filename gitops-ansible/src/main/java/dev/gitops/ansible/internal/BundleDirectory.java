@@ -1,21 +1,28 @@
 package dev.gitops.ansible.internal;
 
+import dev.gitops.api.Documents;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Playbook bundles written to disk for {@code ansible-playbook}: one directory per digest under
- * {@code <work>/bundles}, written to a temporary directory and renamed into place, so a directory
- * that exists is complete. The newest few are kept.
+ * Playbook bundles written to disk for {@code ansible-playbook}: one directory per content under
+ * {@code <work>/bundles}, named by a SHA-256 over every file's path and bytes (the decommission
+ * playbook's too, which the hosts' digest leaves out: a changed one must run as changed), written
+ * to a temporary directory and renamed into place, so a directory that exists is complete and
+ * holds exactly the bundle's files. The newest few are kept.
  */
 public final class BundleDirectory {
 
@@ -32,22 +39,14 @@ public final class BundleDirectory {
   /** The directory holding {@code bundle}'s files (paths as in the source), written when missing. */
   public synchronized Path materialize(PlaybookBundle bundle) throws IOException {
     Files.createDirectories(root);
-    String name = bundle.digest().replace("sha256:", "");
-    Path dir = root.resolve(name);
+    Path dir = root.resolve(contentName(bundle.files()));
     if (Files.isDirectory(dir)) {
       touch(dir);
       return dir;
     }
     Path tmp = Files.createTempDirectory(root, ".incoming-");
     try {
-      for (Map.Entry<String, byte[]> f : bundle.files().entrySet()) {
-        Path target = tmp.resolve(f.getKey()).normalize();
-        if (!target.startsWith(tmp) || f.getKey().startsWith("/") || f.getKey().contains("\\")) {
-          throw new IOException("refusing playbook file path '" + f.getKey() + "': it leaves the bundle directory");
-        }
-        Files.createDirectories(target.getParent());
-        Files.write(target, f.getValue());
-      }
+      writeFiles(tmp, bundle.files());
       Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
     } catch (IOException e) {
       deleteTree(tmp);
@@ -58,6 +57,33 @@ public final class BundleDirectory {
     }
     prune(dir);
     return dir;
+  }
+
+  /**
+   * The name of the directory of {@code files}: 64 hex digits of a SHA-256 over each path and the
+   * SHA-256 of its bytes, in path order. Every file counts, so two bundles share a directory only
+   * when they would write the same files.
+   */
+  static String contentName(Map<String, byte[]> files) {
+    MessageDigest md = Documents.sha256();
+    for (Map.Entry<String, byte[]> f : new TreeMap<>(files).entrySet()) {
+      md.update(f.getKey().getBytes(StandardCharsets.UTF_8));
+      md.update((byte) 0);
+      md.update(Documents.sha256().digest(f.getValue()));
+    }
+    return HexFormat.of().formatHex(md.digest());
+  }
+
+  /** Writes {@code files} (paths relative to the source root) under {@code dir}, refusing any that would leave it. */
+  static void writeFiles(Path dir, Map<String, byte[]> files) throws IOException {
+    for (Map.Entry<String, byte[]> f : files.entrySet()) {
+      Path target = dir.resolve(f.getKey()).normalize();
+      if (!target.startsWith(dir) || target.equals(dir) || f.getKey().startsWith("/") || f.getKey().contains("\\")) {
+        throw new IOException("refusing playbook file path '" + f.getKey() + "': it leaves the bundle directory");
+      }
+      Files.createDirectories(target.getParent());
+      Files.write(target, f.getValue());
+    }
   }
 
   private static void touch(Path dir) {

@@ -428,7 +428,7 @@ public final class PlaybookRunner {
 
   /**
    * A task's {@code file:line} as the source names it: the playbook runs from a bundle directory
-   * ({@code <work>/bundles/<digest>/}), whose paths below it are the repository's.
+   * ({@code <work>/bundles/<content hash>/}), whose paths below it are the repository's.
    */
   private String sourcePath(String fileAndLine) {
     int colon = fileAndLine.lastIndexOf(':');
@@ -478,7 +478,7 @@ public final class PlaybookRunner {
    * SIGKILL to whatever is left after a grace period. Waits through an interrupt, which it passes
    * on: the thread of an abandoned call is interrupted, and the playbook must stop all the same.
    */
-  private static void stop(Process p) {
+  static void stop(Process p) {
     List<ProcessHandle> children = p.descendants().toList();
     p.destroy();
     children.forEach(ProcessHandle::destroy);

@@ -242,7 +242,9 @@ public final class InventoryParser {
     }
     if (text.startsWith("$ANSIBLE_VAULT;")) {
       if (vaultFile == null) {
-        throw error(path, 1, "the file is vault-encrypted and no vault password was given");
+        throw error(path, 1, "the file is vault-encrypted and no vault password was given: give the vault password"
+            + " file (set by the CLI's --vault-password-file, the agent's vaultPasswordFile: or"
+            + " AnsibleProvider.Builder.vaultPasswordFile)");
       }
       try {
         return vaultFile.apply(text);

@@ -1,0 +1,167 @@
+package dev.gitops.ansible;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.gitops.api.DecodeException;
+import dev.gitops.api.Resource;
+import dev.gitops.api.spi.SourceFile;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The decoder runs {@code ansible-playbook --syntax-check} once per decode, over a copy of the
+ * playbook directory in a temporary directory it always removes: a playbook, role or decommission
+ * playbook Ansible cannot load fails the plan naming the file and line in the repository, not at
+ * apply time. The real {@code ansible-playbook} runs behind a small wrapper that records each call
+ * (its working directory and arguments), so the test sees where the copy was and how often it ran.
+ */
+class PlaybookSyntaxCheckTest {
+
+  @TempDir Path tmp;
+
+  private static final String GOOD_ROLE = """
+      - name: greet
+        ansible.builtin.debug:
+          msg: "hello {{ inventory_hostname }}"
+      """;
+
+  /** A wrapper that appends "cwd<TAB>args" to {@code calls} and runs the real ansible-playbook. */
+  private Path wrapper() throws Exception {
+    Path w = tmp.resolve("bin/ansible-playbook-wrapper");
+    Files.createDirectories(w.getParent());
+    Files.writeString(w, "#!/bin/sh\nprintf '%s\\t%s\\n' \"$(pwd)\" \"$*\" >> \"$CALLS\"\nexec ansible-playbook \"$@\"\n");
+    Files.setPosixFilePermissions(w, PosixFilePermissions.fromString("rwx------"));
+    return w;
+  }
+
+  private AnsibleProvider provider() throws Exception {
+    return AnsibleProvider.builder()
+        .inventory("ansible/inventory")
+        .playbook("ansible/site.yml")
+        .decommissionPlaybook("ansible/decommission.yml")
+        .inventoryOut(tmp.resolve("managed/inventory.yml"))
+        .ansiblePlaybook(wrapper().toString())
+        .environment(Map.of("CALLS", tmp.resolve("calls").toString()))
+        .build();
+  }
+
+  /** The calls the wrapper recorded: {cwd, args}. */
+  private List<String[]> calls() throws Exception {
+    Path f = tmp.resolve("calls");
+    List<String[]> out = new ArrayList<>();
+    if (Files.exists(f)) {
+      for (String l : Files.readAllLines(f)) {
+        out.add(l.split("\t", 2));
+      }
+    }
+    return out;
+  }
+
+  private static List<SourceFile> repo(Map<String, String> overrides) {
+    Map<String, String> files = new java.util.TreeMap<>();
+    files.put("ansible/inventory/hosts", "[web]\nw1\nw2\nw3\n");
+    files.put("ansible/site.yml", "- hosts: all\n  gather_facts: false\n  roles:\n    - app\n");
+    files.put("ansible/roles/app/tasks/main.yml", GOOD_ROLE);
+    files.put("ansible/decommission.yml", TinyRepo.PLAYBOOK);
+    files.putAll(overrides);
+    List<SourceFile> out = new ArrayList<>();
+    files.forEach((p, t) -> out.add(TinyRepo.file(p, t)));
+    return out;
+  }
+
+  @Test
+  void aGoodPlaybookPassesWithOneCheckPerDecodeAndTheCopyIsRemoved() throws Exception {
+    AnsibleProvider p = provider();
+    List<Resource> rs = p.ansibleDecoder().decodeTogether(repo(Map.of()));
+    assertThat(rs).hasSize(6);  // three hosts; web, all and ungrouped: one check for them all
+    List<String[]> calls = calls();
+    assertThat(calls).hasSize(1);
+    assertThat(calls.get(0)[1]).contains("--syntax-check").contains("site.yml").contains("decommission.yml");
+    Path copy = Path.of(calls.get(0)[0]);
+    assertThat(copy.toString()).as("run in the copy of the playbook's directory").endsWith("/ansible");
+    assertThat(copy).as("the temporary copy is removed").doesNotExist();
+    assertThat(copy.getParent()).doesNotExist();
+  }
+
+  @Test
+  void aYamlErrorInThePlaybookFailsTheDecodeNamingTheRepositoryFileAndLine() throws Exception {
+    AnsibleProvider p = provider();
+    String broken = "- hosts: all\n  tasks:\n    - name: x\n      debug: msg=x\n     bad: indent\n";
+    assertThatThrownBy(() -> p.ansibleDecoder().decodeTogether(repo(Map.of("ansible/site.yml", broken))))
+        .isInstanceOfSatisfying(DecodeException.class, e -> {
+          assertThat(e.origin().path()).isEqualTo("ansible/site.yml");
+          assertThat(e.origin().line()).isEqualTo(4);
+          assertThat(e.origin().revision()).isEqualTo(TinyRepo.REVISION);
+          assertThat(e.getMessage()).startsWith("ansible/site.yml:4").contains("--syntax-check")
+              .contains("'ansible/site.yml': line 4").contains("Syntax Error while loading YAML")
+              .doesNotContain("gitops-ansible-syntax").doesNotContain("/tmp/").doesNotContain("\n");
+        });
+    Path copy = Path.of(calls().get(0)[0]);
+    assertThat(copy).as("removed after a failed check too").doesNotExist();
+    assertThat(copy.getParent()).doesNotExist();
+  }
+
+  @Test
+  void anErrorInARoleOrTheDecommissionPlaybookNamesThatFile() throws Exception {
+    AnsibleProvider p = provider();
+    String unknownModule = "- name: greet\n  ansible.builtin.debug:\n    msg: hi\n\n- name: typo\n"
+        + "  ansible.builtin.no_such_module_xyz:\n    x: 1\n";
+    assertThatThrownBy(() -> p.ansibleDecoder().decodeTogether(
+        repo(Map.of("ansible/roles/app/tasks/main.yml", unknownModule))))
+        .isInstanceOfSatisfying(DecodeException.class, e -> {
+          assertThat(e.origin().path()).isEqualTo("ansible/roles/app/tasks/main.yml");
+          assertThat(e.origin().line()).isEqualTo(5);
+          assertThat(e.getMessage()).contains("no_such_module_xyz").doesNotContain("gitops-ansible-syntax");
+        });
+
+    String badDecommission = "- hosts: all\n  gather_facts: false\n  tasks:\n    - name: x\n"
+        + "      ansible.builtin.debug: [unclosed\n";
+    assertThatThrownBy(() -> p.ansibleDecoder().decodeTogether(
+        repo(Map.of("ansible/decommission.yml", badDecommission))))
+        .isInstanceOfSatisfying(DecodeException.class, e -> {
+          assertThat(e.origin().path()).isEqualTo("ansible/decommission.yml");
+          assertThat(e.origin().line()).isPositive();
+        });
+    assertThat(calls()).allSatisfy(c -> assertThat(Path.of(c[0])).doesNotExist());
+  }
+
+  @Test
+  void anAbsentAnsiblePlaybookSkipsTheCheckAndSaysSoInTheLog() throws Exception {
+    AnsibleProvider p = provider();
+    Path w = tmp.resolve("bin/ansible-playbook-wrapper");
+    Files.delete(w);
+    String broken = "- hosts: all\n  tasks:\n    - name: x\n      debug: msg=x\n     bad: indent\n";
+    // without Ansible nothing can be checked: the plan goes on (the run would fail naming the executable)
+    assertThat(p.ansibleDecoder().decodeTogether(repo(Map.of("ansible/site.yml", broken)))).hasSize(6);
+    assertThat(log()).contains("syntax check of ansible/site.yml skipped").contains(w.toString());
+  }
+
+  @Test
+  void aCheckPastItsTimeIsStoppedAndSkippedNotAFailure() throws Exception {
+    // a stand-in that hangs, then would report an error: the check must have been stopped before
+    Path fake = tmp.resolve("bin/hanging-ansible-playbook");
+    Files.createDirectories(fake.getParent());
+    Files.writeString(fake, "#!/bin/sh\necho $$ > \"$PIDS\"\nsleep 30\n"
+        + "echo \"ERROR! The error appears to be in '$(pwd)/site.yml': line 1, column 1\" >&2\nexit 4\n");
+    Files.setPosixFilePermissions(fake, PosixFilePermissions.fromString("rwx------"));
+    AnsibleProvider p = AnsibleProvider.builder().inventory("ansible/inventory").playbook("ansible/site.yml")
+        .inventoryOut(tmp.resolve("managed/inventory.yml")).ansiblePlaybook(fake.toString())
+        .timeout(Duration.ofSeconds(2)).environment(Map.of("PIDS", tmp.resolve("pid").toString())).build();
+    assertThat(p.ansibleDecoder().decodeTogether(repo(Map.of()))).hasSize(6);
+    long pid = Long.parseLong(Files.readString(tmp.resolve("pid")).strip());
+    assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)).as("stopped").isFalse();
+    assertThat(log()).contains("syntax check of ansible/site.yml").contains("did not finish within");
+  }
+
+  private static String log() throws Exception {
+    return Files.readString(Path.of(System.getProperty("org.slf4j.simpleLogger.logFile")));
+  }
+}
