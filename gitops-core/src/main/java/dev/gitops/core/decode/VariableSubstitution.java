@@ -10,6 +10,7 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.HexFormat;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.SortedMap;
@@ -22,8 +23,9 @@ import java.util.TreeMap;
  * {@code $${NAME}} is an escape and yields the literal text {@code ${NAME}}. A reference to a
  * variable that is not defined, or a <code>${</code> that does not start a well-formed reference, is
  * an error naming the file, the line and the variable; nothing is ever silently left empty. A
- * {@code $} not followed by <code>{</code> is kept as is. Values must not contain line breaks, so
- * that line numbers of the substituted text still match the file in Git.
+ * {@code $} not followed by <code>{</code> is kept as is. Values must not contain line breaks (LF,
+ * CR, and NEL, U+2028 and U+2029, which YAML reads as line breaks too), so that line numbers of
+ * the substituted text still match the file in Git. Lines end at LF, CRLF or a lone CR.
  *
  * <pre>{@code
  * VariableSubstitution vars = VariableSubstitution.of(Map.of("ENV", "prod"));
@@ -51,7 +53,7 @@ public final class VariableSubstitution {
    * Substitution from {@code variables}.
    *
    * @throws IllegalArgumentException naming the variable when a name is malformed or a value
-   *     contains a line break
+   *     contains a line break (naming its code point, never the value)
    */
   public static VariableSubstitution of(Map<String, String> variables) {
     Objects.requireNonNull(variables, "variables");
@@ -63,8 +65,12 @@ public final class VariableSubstitution {
         throw new IllegalArgumentException(
             "variable name '" + name + "' is not valid (want [A-Za-z_][A-Za-z0-9_]*)");
       }
-      if (value.indexOf('\n') >= 0 || value.indexOf('\r') >= 0) {
-        throw new IllegalArgumentException("value of variable " + name + " contains a line break");
+      int brk = lineBreak(value);
+      if (brk >= 0) {
+        // the value may be a secret: name the character, not the text
+        throw new IllegalArgumentException(String.format(Locale.ROOT, "value of variable %s contains a line break"
+            + " (U+%04X at index %d); values must be one line, so that the substituted file's line numbers"
+            + " match the file in Git", name, (int) value.charAt(brk), brk));
       }
       copy.put(name, value);
     }
@@ -95,12 +101,12 @@ public final class VariableSubstitution {
     }
     StringBuilder out = new StringBuilder(text.length() + 16);
     out.append(text, 0, first);
-    int line = 1 + countLines(text, 0, first);
+    int line = SourceText.lineAt(text, first);
     int i = first;
     int n = text.length();
     while (i < n) {
       char c = text.charAt(i);
-      if (c == '\n') {
+      if (SourceText.endsLine(text, i)) {
         line++;
         out.append(c);
         i++;
@@ -110,7 +116,7 @@ public final class VariableSubstitution {
         int close = text.indexOf('}', i);
         int end = close < 0 ? i : close + 1;
         for (int k = i; k < end; k++) {
-          if (text.charAt(k) == '\n') {
+          if (SourceText.endsLine(text, k)) {
             line++;
           }
         }
@@ -121,7 +127,7 @@ public final class VariableSubstitution {
         String name = close < 0 ? null : text.substring(i + 2, close);
         Origin at = Origin.of(file, line, revision);
         if (name == null || !isName(name)) {
-          String shown = text.substring(i, Math.min(n, close < 0 ? i + 20 : close + 1)).split("\n", 2)[0];
+          String shown = text.substring(i, Math.min(n, close < 0 ? i + 20 : close + 1)).split("[\r\n]", 2)[0];
           throw new DecodeException(at, "malformed variable reference '" + shown
               + "' (want ${NAME} with NAME matching [A-Za-z_][A-Za-z0-9_]*, or $${...} for a literal)");
         }
@@ -144,19 +150,26 @@ public final class VariableSubstitution {
    * Substitutes every reference in the text of {@code file} and returns the file with the new
    * content (same path, blob id and revision).
    *
-   * @throws DecodeException naming the file when it is not valid UTF-8, or naming file, line and
-   *     variable for an undefined or malformed reference
+   * @throws DecodeException naming the file and line when it is not valid UTF-8 (saying so when it
+   *     is UTF-16), or naming file, line and variable for an undefined or malformed reference
    */
   public SourceFile apply(SourceFile file) {
     String text;
+    ByteBuffer in = ByteBuffer.wrap(file.content());
     try {
       text = StandardCharsets.UTF_8.newDecoder()
           .onMalformedInput(CodingErrorAction.REPORT)
           .onUnmappableCharacter(CodingErrorAction.REPORT)
-          .decode(ByteBuffer.wrap(file.content()))
+          .decode(in)
           .toString();
     } catch (CharacterCodingException e) {
-      throw new DecodeException(Origin.of(file.path(), 0, file.revision()), "not valid UTF-8, cannot substitute variables", e);
+      String utf16 = SourceText.utf16(file.content());
+      if (utf16 != null) {
+        throw new DecodeException(Origin.of(file.path(), 1, file.revision()),
+            SourceText.utf16Message(utf16) + "; cannot substitute variables", e);
+      }
+      throw new DecodeException(Origin.of(file.path(), SourceText.lineAt(file.content(), in.position()), file.revision()),
+          "not valid UTF-8 (bad byte at offset " + in.position() + "), cannot substitute variables", e);
     }
     String out = apply(text, file.path(), file.revision());
     if (out.equals(text)) {
@@ -166,14 +179,15 @@ public final class VariableSubstitution {
         file.executable());
   }
 
-  private static int countLines(String text, int from, int to) {
-    int lines = 0;
-    for (int k = from; k < to; k++) {
-      if (text.charAt(k) == '\n') {
-        lines++;
+  /** The index of the first line break in {@code value} (as YAML reads line breaks), or -1. */
+  private static int lineBreak(String value) {
+    for (int k = 0; k < value.length(); k++) {
+      char c = value.charAt(k);
+      if (c == '\n' || c == '\r' || c == '\u0085' || c == '\u2028' || c == '\u2029') {
+        return k;
       }
     }
-    return lines;
+    return -1;
   }
 
   static boolean isName(String name) {

@@ -43,6 +43,11 @@ import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.error.Mark;
 import org.yaml.snakeyaml.error.MarkedYAMLException;
 import org.yaml.snakeyaml.error.YAMLException;
+import org.yaml.snakeyaml.events.AliasEvent;
+import org.yaml.snakeyaml.events.CollectionStartEvent;
+import org.yaml.snakeyaml.events.Event;
+import org.yaml.snakeyaml.events.SequenceStartEvent;
+import org.yaml.snakeyaml.reader.ReaderException;
 
 /**
  * The generic decoder: claims {@code *.yaml}, {@code *.yml} and {@code *.json} files and reads
@@ -86,15 +91,19 @@ import org.yaml.snakeyaml.error.YAMLException;
  *
  * <h2>Untrusted input</h2>
  *
- * <p>Files come from Git and are treated as hostile: the bytes must be valid UTF-8; duplicate keys
- * in a mapping are rejected; explicit YAML tags ({@code !foo}, {@code !!java.lang...}, {@code
- * !!binary}, ...) are rejected except the core {@code !!str}, {@code !!map} and {@code !!seq};
- * aliases are expanded here (Jackson alone would read them as strings) with at most {@link
- * Builder#maxAliases(int)} alias uses per file and at most {@link Builder#maxNodes(int)} nodes after
- * expansion, each document's aliases referring to its own anchors only (as kubectl reads a file);
- * merge keys ({@code <<}) merge as they do in kubectl; the text is bounded by {@link
- * Builder#maxCodePoints(int)}. Every error is a {@link DecodeException} naming the file, the line
- * and the revision.
+ * <p>Files come from Git and are treated as hostile: the bytes must be valid UTF-8 (a UTF-16
+ * file is refused with a hint to save it as UTF-8); duplicate keys in a mapping are rejected;
+ * explicit YAML tags ({@code !foo}, {@code !!java.lang...}, {@code !!binary}, ...) are rejected
+ * except the core {@code !!str}, {@code !!map} and {@code !!seq}, each on the kind of node it is
+ * for; aliases are expanded here (Jackson alone would read them as strings) with at most {@link
+ * Builder#maxAliases(int)} alias uses, {@link Builder#maxAliasExpansions(int)} expansions and
+ * {@link Builder#maxNodes(int)} nodes after expansion per file, each document's aliases referring
+ * to its own anchors only (as kubectl reads a file), anchors on keys included; an alias inside
+ * the node it names is refused as recursive; nesting is bounded by {@link Builder#maxDepth(int)},
+ * an alias counting where it is used; plain merge keys ({@code <<}, not a quoted {@code "<<"})
+ * merge as they do in kubectl; the text is bounded by {@link Builder#maxCodePoints(int)}. Every
+ * error is a {@link DecodeException} naming the file, the line and the revision, and the document
+ * in a file of several; a syntax error names the column and never quotes the text.
  *
  * <pre>{@code
  * Decoder d = YamlManifestDecoder.builder().defaultProvider("memory").build();
@@ -108,6 +117,8 @@ public final class YamlManifestDecoder implements Decoder {
   private static final Set<String> ALLOWED_TAGS = Set.of(
       "tag:yaml.org,2002:str", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq");
   private static final JsonNodeFactory NODES = Documents.nodes();
+  /** The highest {@link Builder#maxDepth}: Jackson's own nesting limit, and a bound on the reader's recursion. */
+  private static final int MAX_DEPTH = 1_000;
   /** A top-level list whose elements' lines are recorded: the objects of a Kubernetes {@code kind: List}. */
   private static final String ITEMS = "/items";
 
@@ -116,6 +127,8 @@ public final class YamlManifestDecoder implements Decoder {
   /** The pointers (and their prefixes) whose lines the reader records: those the mappings read. */
   private final Set<String> tracked;
   private final int maxAliases;
+  private final int maxAliasExpansions;
+  private final int maxDepth;
   private final boolean emptyValuesAsNull;
   private final int maxCodePoints;
   private final int maxNodes;
@@ -140,13 +153,18 @@ public final class YamlManifestDecoder implements Decoder {
     }
     this.tracked = Set.copyOf(t);
     this.maxAliases = b.maxAliases;
+    this.maxAliasExpansions = b.maxAliasExpansions;
+    this.maxDepth = b.maxDepth;
     this.maxCodePoints = b.maxCodePoints;
     this.maxNodes = b.maxNodes;
+    // Jackson reads SnakeYAML's events, not its composed nodes: the alias and depth limits of
+    // LoaderOptions apply to composing only, so TreeReader enforces them (and the code point limit
+    // is checked before parsing); they are set here as well should a composer ever read the text
     LoaderOptions lo = new LoaderOptions();
     lo.setMaxAliasesForCollections(maxAliases);
     lo.setCodePointLimit(maxCodePoints);
     lo.setAllowDuplicateKeys(false);
-    lo.setNestingDepthLimit(b.maxDepth);
+    lo.setNestingDepthLimit(maxDepth);
     // tags are checked token by token below; the inspector refuses global tags should SnakeYAML ever construct them
     lo.setTagInspector(tag -> false);
     this.emptyValuesAsNull = b.emptyValuesAsNull;
@@ -183,8 +201,12 @@ public final class YamlManifestDecoder implements Decoder {
   @Override
   public String fingerprint() {
     return "YamlManifestDecoder(provider=" + (defaultProvider == null ? "" : defaultProvider)
-        + ",aliases=" + maxAliases + ",codePoints=" + maxCodePoints + ",nodes=" + maxNodes
-        + (mappings.isEmpty() ? "" : ",mappings=" + mappings) + (emptyValuesAsNull ? ",emptyValuesAsNull" : "") + ",v1)";
+        + ",aliases=" + maxAliases + ",expansions=" + maxAliasExpansions + ",codePoints=" + maxCodePoints
+        + ",nodes=" + maxNodes + ",depth=" + maxDepth
+        + (mappings.isEmpty() ? "" : ",mappings=" + mappings) + (emptyValuesAsNull ? ",emptyValuesAsNull" : "")
+        // v2: maxDepth counts aliases where they are used, alias expansion is bounded, a quoted "<<"
+        // is a plain key, anchors on keys are read: files read before may read differently now
+        + ",v2)";
   }
 
   @Override
@@ -255,48 +277,189 @@ public final class YamlManifestDecoder implements Decoder {
     void accept(JsonNode doc, Map<String, Integer> fieldLines, Origin origin);
   }
 
+  /** Where {@link #read} is in a file: the document it reads and the line that document starts at. */
+  private static final class Progress {
+    /** The number of the last document started, 1-based; 0 before the first. */
+    int document;
+    /** Whether the reader is between documents (an error there belongs to the next one). */
+    boolean between = true;
+    /** The line of the last document's start. */
+    int line;
+  }
+
   private void read(SourceFile file, DocumentSink sink) {
     Objects.requireNonNull(file, "file");
     String path = file.path();
     String rev = file.revision();
+    String utf16 = SourceText.utf16(file.content());
+    if (utf16 != null) {
+      throw new DecodeException(Origin.of(path, 1, rev), SourceText.utf16Message(utf16));
+    }
     int codePoints = checkUtf8(file);
     if (codePoints > maxCodePoints) {
       throw new DecodeException(Origin.of(path, 0, rev),
           "file has " + codePoints + " code points, more than the limit of " + maxCodePoints);
     }
     boolean json = path.toLowerCase(Locale.ROOT).endsWith(".json");
-    int line = 0;
-    try (JsonParser p = json ? jsonFactory.createParser(file.content()) : yamlFactory.createParser(file.content())) {
+    Progress at = new Progress();
+    try {
+      readDocuments(file, json, sink, at);
+    } catch (DecodeException e) {
+      throw numbered(e, file, json, at);
+    }
+  }
+
+  private void readDocuments(SourceFile file, boolean json, DocumentSink sink, Progress at) {
+    String path = file.path();
+    String rev = file.revision();
+    JsonParser p;
+    try {
+      p = json ? jsonFactory.createParser(file.content()) : yamlFactory.createParser(file.content());
+    } catch (IOException e) {
+      throw new DecodeException(Origin.of(path, 0, rev), "cannot read: " + e.getMessage(), e);
+    }
+    try (p) {
       TreeReader reader = new TreeReader(p, path, rev);
       JsonToken t;
       while ((t = p.nextToken()) != null) {
-        line = lineOf(p.currentTokenLocation());
+        at.document++;
+        at.between = false;
+        at.line = lineOf(p.currentTokenLocation());
         Map<String, Integer> fieldLines = new HashMap<>();
         JsonNode doc = reader.read(t, fieldLines);
         reader.endDocument();
         if (doc.isNull() || (!json && doc.isTextual() && doc.textValue().isEmpty())) {
+          at.between = true;
           continue;  // an empty YAML document (Jackson reads it as null or as an empty scalar)
         }
-        Origin origin = Origin.of(path, line, rev);
+        Origin origin = Origin.of(path, at.line, rev);
         if (!doc.isObject()) {
           throw new DecodeException(origin, "a document must be a mapping, got " + doc.getNodeType().name().toLowerCase(Locale.ROOT));
         }
         sink.accept(doc, fieldLines, origin);
+        at.between = true;
       }
     } catch (JsonProcessingException e) {
       if (e.getCause() instanceof MarkedYAMLException y) {
-        throw malformed(y, path, line, rev);
+        throw malformed(y, path, at.line, rev);
+      }
+      if (e.getCause() instanceof ReaderException r) {
+        throw unreadable(r, file);
+      }
+      if (p instanceof AnchoredYamlFactory.Parser y && e.getOriginalMessage() != null
+          && e.getOriginalMessage().startsWith("Expected a field name")) {
+        DecodeException key = complexKey(y.lastEvent(), path, rev);
+        if (key != null) {
+          throw key;
+        }
       }
       JsonLocation loc = e.getLocation();
-      int at = loc == null ? line : lineOf(loc);
-      throw new DecodeException(Origin.of(path, at, rev), "malformed " + (json ? "JSON" : "YAML") + ": " + e.getOriginalMessage(), e);
+      int line = loc == null ? at.line : lineOf(loc);
+      String column = loc == null || loc.getColumnNr() <= 0 ? "" : " (column " + loc.getColumnNr() + ")";
+      throw new DecodeException(Origin.of(path, line, rev), "malformed " + (json ? "JSON" : "YAML") + ": "
+          + SyntaxErrors.jackson(e.getOriginalMessage()) + column, e);
     } catch (MarkedYAMLException e) {
-      throw malformed(e, path, line, rev);
+      throw malformed(e, path, at.line, rev);
+    } catch (ReaderException e) {
+      throw unreadable(e, file);
     } catch (YAMLException e) {
-      throw new DecodeException(Origin.of(path, line, rev), "malformed YAML: " + e.getMessage(), e);
+      // not marked: SnakeYAML's own text without a place, which names no text of the file
+      throw new DecodeException(Origin.of(path, at.line, rev), "malformed YAML: " + SyntaxErrors.yaml(e.getMessage()), e);
     } catch (IOException e) {
-      throw new DecodeException(Origin.of(path, line, rev), "cannot read: " + e.getMessage(), e);
+      throw new DecodeException(Origin.of(path, at.line, rev), "cannot read: " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * {@code e} naming the document too ("document 3: ...") when the file holds more than one:
+   * line numbers alone are hard to follow in a long stream of documents.
+   */
+  private static DecodeException numbered(DecodeException e, SourceFile file, boolean json, Progress at) {
+    int n = at.between ? at.document + 1 : at.document;
+    boolean several = n > 1 || (!json && n == 1 && severalYamlDocuments(file));
+    if (!several) {
+      return e;
+    }
+    String prefix = e.origin() + ": ";
+    String message = e.getMessage().startsWith(prefix) ? e.getMessage().substring(prefix.length()) : e.getMessage();
+    DecodeException out = e.getCause() == null ? new DecodeException(e.origin(), "document " + n + ": " + message)
+        : new DecodeException(e.origin(), "document " + n + ": " + message, e.getCause());
+    out.setStackTrace(e.getStackTrace());
+    return out;
+  }
+
+  /**
+   * Whether a YAML document marker ({@code ---} at the start of a line) stands after the first
+   * line of content (not blank, a comment or a directive): a marker there can only end a document
+   * (inside a block or quoted scalar it ends the document too), so another one follows.
+   */
+  private static boolean severalYamlDocuments(SourceFile file) {
+    String text = new String(file.content(), StandardCharsets.UTF_8);
+    text = text.startsWith("\uFEFF") ? text.substring(1) : text;
+    boolean content = false;
+    int from = 0;
+    for (int k = 0; k <= text.length(); k++) {
+      if (k < text.length() && !SourceText.endsLine(text, k)) {
+        continue;
+      }
+      String line = text.substring(from, k).replace("\r", "");
+      from = k + 1;
+      boolean marker = line.startsWith("---") && (line.length() == 3 || line.charAt(3) == ' ' || line.charAt(3) == '\t');
+      if (marker && content) {
+        return true;
+      }
+      String t = line.strip();
+      content |= !marker && !t.isEmpty() && !t.startsWith("#") && !t.startsWith("%");
+    }
+    return false;
+  }
+
+  /**
+   * An alias or a collection where Jackson wants a key ({@code *k : v}, {@code ? [a, b] : v}): keys
+   * are strings here (JSON has no other kind), and an alias cannot be read as one. Null for
+   * another event.
+   */
+  private static DecodeException complexKey(Event event, String path, String rev) {
+    if (event == null) {
+      return null;
+    }
+    Mark m = event.getStartMark();
+    Origin at = Origin.of(path, m == null ? 0 : m.getLine() + 1, rev);
+    String column = m == null ? "" : " (column " + (m.getColumn() + 1) + ")";
+    if (event instanceof AliasEvent a) {
+      return new DecodeException(at, "alias *" + a.getAnchor() + " as a mapping key is not supported: write the key"
+          + " out (an alias may stand for a value, and an anchor on a key is read by an alias in a value)" + column);
+    }
+    if (event instanceof CollectionStartEvent) {
+      return new DecodeException(at, (event instanceof SequenceStartEvent ? "a list" : "a mapping")
+          + " as a mapping key is not supported: keys are strings, numbers or booleans (JSON has no other kind)"
+          + column);
+    }
+    return null;
+  }
+
+  /**
+   * A character SnakeYAML refuses (a control character, a NUL), at its line and column, named by
+   * its code point: a file that looks like UTF-16 was refused before.
+   */
+  private static DecodeException unreadable(ReaderException e, SourceFile file) {
+    String text = new String(file.content(), StandardCharsets.UTF_8);
+    int line = 1;
+    int column = 1;
+    int k = 0;
+    for (int cp = 0; cp < e.getPosition() && k < text.length(); cp++) {
+      boolean end = SourceText.endsLine(text, k);
+      k += Character.charCount(text.codePointAt(k));
+      if (end) {
+        line++;
+        column = 1;
+      } else {
+        column++;
+      }
+    }
+    return new DecodeException(Origin.of(file.path(), line, file.revision()), String.format(Locale.ROOT,
+        "malformed YAML: character U+%04X is not allowed in YAML (column %d); remove it, or write it as an escape"
+        + " (\\u%04X) in a double-quoted string", e.getCodePoint(), column, e.getCodePoint()), e);
   }
 
   private static int lineOf(JsonLocation loc) {
@@ -316,13 +479,7 @@ public final class YamlManifestDecoder implements Decoder {
     }
     if (r.isError()) {
       int pos = in.position();
-      int line = 1;
-      for (int k = 0; k < pos; k++) {
-        if (file.content()[k] == '\n') {
-          line++;
-        }
-      }
-      throw new DecodeException(Origin.of(file.path(), line, file.revision()),
+      throw new DecodeException(Origin.of(file.path(), SourceText.lineAt(file.content(), pos), file.revision()),
           "not valid UTF-8 (bad byte at offset " + pos + ")");
     }
     out.flip();
@@ -528,11 +685,14 @@ public final class YamlManifestDecoder implements Decoder {
    * errors reach logs and notifications. The file, line and column are enough to find it.
    */
   private static DecodeException malformed(MarkedYAMLException e, String path, int line, String rev) {
-    Mark m = e.getProblemMark();
+    Mark m = e.getProblemMark() != null ? e.getProblemMark() : e.getContextMark();
     int at = m == null ? line : m.getLine() + 1;
+    // SnakeYAML's contexts are its own words ("while scanning a double-quoted scalar"); its problems
+    // may quote what it found, which SyntaxErrors leaves out
     String context = e.getContext() == null ? "" : e.getContext() + ": ";
     String column = m == null ? "" : " (column " + (m.getColumn() + 1) + ")";
-    return new DecodeException(Origin.of(path, at, rev), "malformed YAML: " + context + e.getProblem() + column, e);
+    return new DecodeException(Origin.of(path, at, rev), "malformed YAML: " + context + SyntaxErrors.yaml(e.getProblem())
+        + column, e);
   }
 
   /** The JSON pointer of a top-level field (RFC 6901 escapes). */
@@ -546,22 +706,45 @@ public final class YamlManifestDecoder implements Decoder {
     return l == null || l <= 0 ? doc : Origin.of(doc.path(), l, doc.revision());
   }
 
-  /** Reads one root value token by token, checking tags and expanding aliases within budgets. */
+  /** The prefix of YAML's core tags ({@code !!str} is {@code tag:yaml.org,2002:str}). */
+  private static final String CORE = "tag:yaml.org,2002:";
+  /** The kind of node each of YAML's tags ({@code !!map}, {@code !!int}, ...) is for. */
+  private static final Map<String, String> CORE_KINDS = Map.ofEntries(
+      Map.entry("map", "a mapping"), Map.entry("set", "a mapping"), Map.entry("seq", "a list"),
+      Map.entry("omap", "a list"), Map.entry("pairs", "a list"), Map.entry("str", "a scalar"),
+      Map.entry("int", "a scalar"), Map.entry("float", "a scalar"), Map.entry("bool", "a scalar"),
+      Map.entry("null", "a scalar"), Map.entry("binary", "a scalar"), Map.entry("timestamp", "a scalar"),
+      Map.entry("merge", "a scalar"), Map.entry("value", "a scalar"));
+
+  /**
+   * Reads one root value token by token, checking tags and expanding aliases within budgets.
+   * Depth is counted in collections, the root being level 1; an alias counts at the level where it
+   * is used, with the depth of the node it names.
+   */
   private final class TreeReader {
     private final JsonParser p;
-    private final YAMLParser yaml;
+    private final AnchoredYamlFactory.Parser yaml;
     private final String path;
     private final String rev;
     private final Map<String, JsonNode> anchors = new HashMap<>();
     private final Map<JsonNode, Integer> sizes = new java.util.IdentityHashMap<>();
+    /** The levels an anchored collection spans (1 for one without collections inside). */
+    private final Map<JsonNode, Integer> heights = new java.util.IdentityHashMap<>();
+    /** The alias expansions inside an anchored node, which every alias of it expands again. */
+    private final Map<JsonNode, Integer> inner = new java.util.IdentityHashMap<>();
+    /** Anchors of collections being read: an alias of one of them is inside the node it names. */
+    private final Set<String> open = new HashSet<>();
     /** Anchors of the file's earlier documents, which its later ones cannot use: named in the error only. */
     private final Set<String> earlier = new HashSet<>();
     private int aliases;
+    private long expansions;
     private long nodes;
+    /** The deepest level the value being read reaches. */
+    private int reached;
 
     TreeReader(JsonParser p, String path, String rev) {
       this.p = p;
-      this.yaml = p instanceof YAMLParser y ? y : null;
+      this.yaml = p instanceof AnchoredYamlFactory.Parser y ? y : null;
       this.path = path;
       this.rev = rev;
     }
@@ -578,34 +761,44 @@ public final class YamlManifestDecoder implements Decoder {
       earlier.addAll(anchors.keySet());
       anchors.clear();
       sizes.clear();
+      heights.clear();
+      inner.clear();
+      open.clear();
     }
 
     /** Reads a root value, recording in {@code lines} the line of each top-level field and of each tracked pointer. */
     JsonNode read(JsonToken t, Map<String, Integer> lines) throws IOException {
-      return value(t, "", lines, 0);
+      reached = 0;
+      return value(t, "", lines, 1);
     }
 
-    /** {@code ptr} is this value's JSON pointer while it is the root or tracked, else null. */
-    private JsonNode value(JsonToken t, String ptr, Map<String, Integer> lines, int depth) throws IOException {
-      if (depth > 500) {
-        throw error("nesting deeper than 500");
-      }
+    /**
+     * {@code ptr} is this value's JSON pointer while it is the root or tracked, else null; {@code
+     * level} is the level the value is at when it is a collection.
+     */
+    private JsonNode value(JsonToken t, String ptr, Map<String, Integer> lines, int level) throws IOException {
+      boolean collection = t == JsonToken.START_OBJECT || t == JsonToken.START_ARRAY;
       String anchor = null;
       if (yaml != null) {
         if (t == JsonToken.VALUE_STRING && yaml.isCurrentAlias()) {
-          return alias(p.getText());
+          return alias(p.getText(), level);
         }
-        String tag = yaml.getTypeId();
-        if (tag != null && !ALLOWED_TAGS.contains(tag)) {
-          throw error("YAML tag '" + (tag.startsWith("tag:yaml.org,2002:") ? "!!" + tag.substring(18) : "!" + tag)
-              + "' is not allowed (only plain YAML: strings, numbers, booleans, null, mappings, lists)");
-        }
+        checkTag(yaml.getTypeId(), collection ? (t == JsonToken.START_OBJECT ? "a mapping" : "a list") : "a scalar");
         anchor = yaml.getObjectId();
       }
       if (++nodes > maxNodes) {
         throw error("document has more than " + maxNodes + " nodes");
       }
+      if (collection && level > maxDepth) {
+        throw error("nesting deeper than " + maxDepth + " levels (the decoder's maxDepth; the root is level 1)");
+      }
+      if (anchor != null && collection) {
+        open.add(anchor);
+      }
       long before = nodes;
+      long expansionsBefore = expansions;
+      int outer = reached;
+      reached = collection ? level : level - 1;
       JsonNode result;
       switch (t) {
         case START_OBJECT -> {
@@ -614,10 +807,15 @@ public final class YamlManifestDecoder implements Decoder {
           JsonToken k;
           while ((k = p.nextToken()) == JsonToken.FIELD_NAME) {
             String name = p.currentName();
-            if (yaml != null && name.equals("<<")) {
-              merged = merged == null ? new ArrayList<>() : merged;
-              mergeSources(value(p.nextToken(), null, lines, depth + 1), merged);
-              continue;
+            if (yaml != null) {
+              key(name);
+              if (name.equals("<<") && yaml.isPlainScalar()) {
+                // a plain << is YAML's merge key ("<<" quoted is a plain key); what it merges is read
+                // at this mapping's level, where its values land
+                merged = merged == null ? new ArrayList<>() : merged;
+                mergeSources(value(p.nextToken(), null, lines, level), merged);
+                continue;
+              }
             }
             String child = ptr == null ? null : ptr + pointerOf(name);
             boolean track = child != null && (tracked.contains(child) || child.equals(ITEMS));
@@ -625,7 +823,7 @@ public final class YamlManifestDecoder implements Decoder {
               lines.put(child, lineOf(p.currentTokenLocation()));
             }
             JsonToken vt = p.nextToken();
-            o.set(name, value(vt, track ? child : null, lines, depth + 1));
+            o.set(name, value(vt, track ? child : null, lines, level + 1));
           }
           if (k != JsonToken.END_OBJECT) {
             throw error("unexpected token " + k + " in a mapping");
@@ -655,7 +853,7 @@ public final class YamlManifestDecoder implements Decoder {
             if (track) {
               lines.put(child, lineOf(p.currentTokenLocation()));
             }
-            a.add(value(e, track ? child : null, lines, depth + 1));
+            a.add(value(e, track ? child : null, lines, level + 1));
           }
           result = a;
         }
@@ -682,11 +880,53 @@ public final class YamlManifestDecoder implements Decoder {
         case VALUE_NULL -> result = NODES.nullNode();
         default -> throw error("unsupported value " + t);
       }
+      int height = reached - (level - 1);
+      reached = Math.max(outer, reached);
       if (anchor != null) {
-        anchors.put(anchor, result);
+        define(anchor, result);
         sizes.put(result, (int) Math.min(Integer.MAX_VALUE, nodes - before + 1));
+        heights.put(result, height);
+        inner.put(result, (int) Math.min(Integer.MAX_VALUE, expansions - expansionsBefore));
       }
       return result;
+    }
+
+    /** Checks the key just read: a tag on it must be a scalar's; an anchor on it is an anchor of its text. */
+    private void key(String name) throws IOException {
+      checkTag(yaml.getTypeId(), "a scalar");
+      String anchor = yaml.getObjectId();
+      if (anchor != null) {
+        define(anchor, NODES.textNode(name));
+      }
+    }
+
+    /** {@code anchor} names {@code node} from now on (YAML: an alias refers to the latest anchor of its name). */
+    private void define(String anchor, JsonNode node) {
+      open.remove(anchor);
+      anchors.put(anchor, node);
+    }
+
+    /**
+     * Refuses {@code tag} (null: none) on a node of {@code kind}: only YAML's {@code !!str}, {@code
+     * !!map} and {@code !!seq} are allowed, each on the kind of node it is for.
+     */
+    private void checkTag(String tag, String kind) {
+      if (tag == null) {
+        return;
+      }
+      boolean core = tag.startsWith(CORE);
+      String name = core ? tag.substring(CORE.length()) : tag;
+      String shown = core ? "!!" + name : "!" + tag;
+      String forKind = core ? CORE_KINDS.get(name) : null;
+      if (core && forKind != null && !forKind.equals(kind)) {
+        throw error("YAML tag '" + shown + "' is for " + forKind + ", not " + kind + " (remove the tag"
+            + (forKind.equals("a mapping") && kind.equals("a scalar") ? "; {} is the empty mapping" : "")
+            + (forKind.equals("a list") && kind.equals("a scalar") ? "; [] is the empty list" : "") + ")");
+      }
+      if (!ALLOWED_TAGS.contains(tag)) {
+        throw error("YAML tag '" + shown + "' is not allowed (only plain YAML: strings, numbers, booleans, null, mappings,"
+            + " lists; of YAML's tags !!str, !!map and !!seq)");
+      }
     }
 
     /** Adds the mappings a merge key's {@code value} names to {@code into}: a mapping, or a list of them. */
@@ -709,15 +949,31 @@ public final class YamlManifestDecoder implements Decoder {
           : value.getNodeType().toString().toLowerCase(java.util.Locale.ROOT)));
     }
 
-    private JsonNode alias(String name) {
+    /** A copy of the node alias {@code *name} refers to, used at {@code level}. */
+    private JsonNode alias(String name, int level) {
+      if (open.contains(name)) {
+        throw error("alias *" + name + " is inside the node &" + name + " it refers to: a recursive structure has no"
+            + " JSON form (write the inner part out, or anchor a part that does not hold the alias)");
+      }
       JsonNode target = anchors.get(name);
       if (target == null) {
         throw error("alias *" + name + " refers to no anchor" + (earlier.contains(name)
             ? " in its document (&" + name + " is in an earlier one; an anchor does not reach past '---')" : ""));
       }
       if (++aliases > maxAliases) {
-        throw error("more than " + maxAliases + " YAML aliases in one file");
+        throw error("more than " + maxAliases + " YAML aliases in one file (the decoder's maxAliases)");
       }
+      expansions += 1 + inner.getOrDefault(target, 0);
+      if (expansions > maxAliasExpansions) {
+        throw error("YAML aliases expand more than " + maxAliasExpansions + " times in one file (an alias of a node"
+            + " holding aliases expands each of them again; the decoder's maxAliasExpansions)");
+      }
+      int deepest = level - 1 + heights.getOrDefault(target, target.isContainerNode() ? 1 : 0);
+      if (deepest > maxDepth) {
+        throw error("alias *" + name + " nests deeper than " + maxDepth + " levels where it is used (it counts at the"
+            + " level where it is used with the depth of &" + name + "; the decoder's maxDepth)");
+      }
+      reached = Math.max(reached, deepest);
       nodes += sizes.getOrDefault(target, 1);
       if (nodes > maxNodes) {
         throw error("document has more than " + maxNodes + " nodes after expanding aliases");
@@ -731,6 +987,7 @@ public final class YamlManifestDecoder implements Decoder {
     private String defaultProvider;
     private final List<DocumentMapping> mappings = new ArrayList<>();
     private int maxAliases = 50;
+    private int maxAliasExpansions = 1_000;
     private int maxCodePoints = 3 * 1024 * 1024;
     private int maxNodes = 1_000_000;
     private int maxDepth = 100;
@@ -773,6 +1030,16 @@ public final class YamlManifestDecoder implements Decoder {
       return this;
     }
 
+    /**
+     * At most this many alias expansions per file (default 1,000), counting the aliases inside
+     * what an alias names again each time it is expanded: with {@code b: &b [*a, *a]}, every
+     * {@code *b} is three expansions.
+     */
+    public Builder maxAliasExpansions(int max) {
+      this.maxAliasExpansions = positive(max, "maxAliasExpansions");
+      return this;
+    }
+
     /** At most this many code points per file (default 3 Mi). */
     public Builder maxCodePoints(int max) {
       this.maxCodePoints = positive(max, "maxCodePoints");
@@ -785,8 +1052,14 @@ public final class YamlManifestDecoder implements Decoder {
       return this;
     }
 
-    /** At most this nesting depth of YAML collections (default 100). */
+    /**
+     * At most this nesting depth of collections (default 100, at most 1,000), the root being level
+     * 1; an alias counts at the level where it is used, with the depth of the node it names.
+     */
     public Builder maxDepth(int max) {
+      if (max > MAX_DEPTH) {
+        throw new IllegalArgumentException("maxDepth must be at most " + MAX_DEPTH + " (Jackson's nesting limit), got " + max);
+      }
       this.maxDepth = positive(max, "maxDepth");
       return this;
     }

@@ -106,7 +106,9 @@ import org.slf4j.LoggerFactory;
  * could be one another entry already has); a sub-path
  * with {@code ..} or a leading {@code /} is refused;
  * files larger than {@link Builder#maxFileSize(long)} are refused; {@code .gitopsignore} files
- * (gitignore syntax) at the sub-path root and below exclude files from decoding. With {@link
+ * (gitignore syntax) at the sub-path root and below exclude files from decoding (a pattern with
+ * more than 3 {@code *} in one path segment is refused, naming the file and line: JGit's matching
+ * of it backtracks). With {@link
  * Builder#requireSignedBy(Path)} the commit must carry an OpenPGP signature by a key of that ring
  * (this needs the {@code dev.gitops:gitops-git-signatures} module on the classpath).
  * Error messages name the URL (without password), the ref, the path and the revision; a secret

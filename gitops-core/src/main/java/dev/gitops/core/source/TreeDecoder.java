@@ -349,6 +349,7 @@ final class TreeDecoder {
         }
         String rel = dir.isEmpty() ? IGNORE_FILE : dir + "/" + IGNORE_FILE;
         byte[] bytes = load(tw.getObjectId(0), rel);
+        checkIgnorePatterns(bytes, repoPath(rel), revision);
         IgnoreNode node = new IgnoreNode();
         node.parse(repoPath(rel), new ByteArrayInputStream(bytes));
         return node;
@@ -503,6 +504,51 @@ final class TreeDecoder {
       }
       LOG.debug("{} at {} configured the decoders", path, revision);
       return out;
+    }
+  }
+
+  /** The most {@code *} one segment of an ignore pattern may hold; see {@link #checkIgnorePatterns}. */
+  static final int MAX_STARS_PER_SEGMENT = 3;
+
+  /**
+   * Refuses an ignore file with a pattern whose path segment holds more than {@link
+   * #MAX_STARS_PER_SEGMENT} wildcards {@code *}: JGit matches such a segment with a backtracking
+   * regular expression, whose time grows with the name's length to the power of the stars (four
+   * on a 255-character name take over a second per name, ten take hours). A {@code **} segment
+   * is matched without one and is not counted, nor is an escaped {@code \*} (one in brackets,
+   * {@code [*]}, is: rare, and counting it errs on the safe side).
+   *
+   * @throws DecodeException naming the file, the line and what to do
+   */
+  static void checkIgnorePatterns(byte[] bytes, String path, String revision) {
+    String text = new String(bytes, java.nio.charset.StandardCharsets.UTF_8);
+    String[] lines = text.split("\n", -1);
+    for (int l = 0; l < lines.length; l++) {
+      String line = lines[l];
+      if (line.startsWith("#")) {
+        continue;
+      }
+      int stars = 0;
+      int most = 0;
+      int segmentStart = 0;
+      for (int k = 0; k <= line.length(); k++) {
+        char c = k < line.length() ? line.charAt(k) : '/';  // the line's end ends its last segment
+        if (c == '\\' && k + 1 < line.length()) {
+          k++;  // an escaped character is literal
+        } else if (c == '/') {
+          boolean doubleStar = line.substring(segmentStart, Math.min(k, line.length())).strip().equals("**");
+          most = Math.max(most, doubleStar ? 0 : stars);
+          stars = 0;
+          segmentStart = k + 1;
+        } else if (c == '*') {
+          stars++;
+        }
+      }
+      if (most > MAX_STARS_PER_SEGMENT) {
+        throw new DecodeException(Origin.of(path, l + 1, revision), "the pattern has " + most + " '*' in one path"
+            + " segment, at most " + MAX_STARS_PER_SEGMENT + " are allowed: matching it could take hours on a long"
+            + " name (git's ignore matching backtracks); write it with fewer '*', or as several patterns");
+      }
     }
   }
 

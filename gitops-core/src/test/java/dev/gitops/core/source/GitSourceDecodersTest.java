@@ -104,6 +104,39 @@ class GitSourceDecodersTest {
   }
 
   @Test
+  void anIgnorePatternWithManyStarsInOneSegmentIsRefusedAtItsLineBeforeAnyMatch() throws Exception {
+    // JGit matches such a segment with a backtracking regex: four '*' on a 200-character name take
+    // about a second per name, ten take hours
+    TestGitRepo repo = repo();
+    repo.write("apps/.gitopsignore", "# drafts\n*.local.yaml\n!keep/*a*a*a*ab\n")
+        .write("apps/" + "a".repeat(200) + ".yaml", "type: widget\nname: long\n").commit("ignore");
+    try (GitSource s = GitSource.builder().url(repo.dir().toString()).ref("main").cacheDir(tmp.resolve("cache")).build()) {
+      assertThatThrownBy(() -> read(s, both)).isInstanceOf(dev.gitops.api.DecodeException.class)
+          .hasMessageContaining("apps/.gitopsignore:3@main@sha1:")
+          .hasMessageContaining("4 '*' in one path segment").hasMessageContaining("at most 3");
+    }
+    // '**' segments, escaped stars, stars in separate segments and up to three in one are fine
+    repo.write("apps/.gitopsignore", "**/drafts/**\n*-*-*.yaml\n\\*\\*\\*\\*.txt\n*/*/*/*/x\n")
+        .write("apps/x-y-z.yaml", "this: [is not valid").commit("fewer");
+    try (GitSource s = GitSource.builder().url(repo.dir().toString()).ref("main").cacheDir(tmp.resolve("cache2")).build()) {
+      assertThat(read(s, both).resources().keySet()).extracting(ResourceKey::name)
+          .containsExactlyInAnyOrder("timeout", "web", "long");
+    }
+  }
+
+  @Test
+  void theStarsOfEverySegmentOfEveryPatternAreCounted() {
+    for (String refused : new String[] {"*a*b*c*d", "a/**/x*y*z*w*", "foo**b**", "*a*a*a*a[b", "![*]*a*b*c", "x/*a*b*c*d/y"}) {
+      assertThatThrownBy(() -> TreeDecoder.checkIgnorePatterns(("ok\r\n# ****\r\n" + refused + "\r\n").getBytes(
+          java.nio.charset.StandardCharsets.UTF_8), "d/.gitopsignore", "r")).as(refused)
+          .isInstanceOf(dev.gitops.api.DecodeException.class).hasMessageContaining("d/.gitopsignore:3@r");
+    }
+    for (String allowed : new String[] {"**/x/**", "\\*\\*\\*\\*", "*/*/*/*", "# *****", "*a*b*c", "**/*.y*ml", "**"}) {
+      TreeDecoder.checkIgnorePatterns((allowed + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8), "d/.gitopsignore", "r");
+    }
+  }
+
+  @Test
   void withNoDecoderAtAllTheReportSaysSo() throws Exception {
     TestGitRepo repo = repo();
     try (GitSource s = GitSource.builder().url(repo.dir().toString()).ref("main").cacheDir(tmp.resolve("cache")).build();
