@@ -14,6 +14,7 @@ import dev.gitops.core.decode.YamlManifestDecoder;
 import dev.gitops.k8s.internal.KindInfo;
 import dev.gitops.k8s.internal.KindTable;
 import dev.gitops.k8s.internal.Kinds;
+import dev.gitops.k8s.internal.Names;
 import dev.gitops.k8s.internal.Normalization;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -37,7 +38,9 @@ import java.util.function.BiFunction;
  * files at once, see {@link #decodesTogether()}) and, when the decoder belongs to a connected
  * {@link KubernetesProvider}, from the cluster. A namespaced object without {@code metadata.namespace} gets the default namespace; a
  * cluster-scoped one loses a namespace it names. {@code generateName}, a missing {@code
- * apiVersion}, {@code kind} or {@code metadata.name}, a duplicate object and a kind whose scope
+ * apiVersion}, {@code kind} or {@code metadata.name}, a name or namespace the API server would
+ * refuse for the kind (a DNS subdomain for most built-in kinds, a DNS label for a Namespace and
+ * every namespace, a DNS-1035 label for a Service), a duplicate object and a kind whose scope
  * cannot be told are errors naming the file and line. The {@link Annotations} give {@code
  * dependsOn}, waves and management policies. Files are read under the untrusted-input limits of
  * {@link YamlManifestDecoder#documents}.
@@ -63,8 +66,12 @@ public final class KubernetesDecoder implements Decoder {
    * after one file changed parses only that file (resolving scopes over all of them is cheap).
    */
   private volatile Map<String, List<Manifest>> parsed = Map.of();
-  /** Where each object of the desired state was declared, so the provider's errors can name file and line. */
-  private volatile Map<ResourceKey, Origin> origins = Map.of();
+  /**
+   * Each object of the desired state as decoded (its origin names file and line in the provider's
+   * errors; its document tells the provider what a change will make of a field, such as a Job's
+   * parallelism), by key. The resources are the ones handed to the engine: nothing is copied.
+   */
+  private volatile Map<ResourceKey, Resource> declared = Map.of();
 
   private KubernetesDecoder(Builder b) {
     this.together = b.together;
@@ -76,7 +83,7 @@ public final class KubernetesDecoder implements Decoder {
     this.kinds = b.kinds != null ? b.kinds : new Kinds();
     this.live = b.live;
     this.fingerprint = "KubernetesDecoder(provider=" + providerId + ",namespace=" + defaultNamespace + ",keepStatus="
-        + new TreeSet<>(b.keepStatus) + ",together=" + together + ",reader=" + reader.fingerprint() + ",v3)";
+        + new TreeSet<>(b.keepStatus) + ",together=" + together + ",reader=" + reader.fingerprint() + ",v4)";
   }
 
   /** A builder: provider {@code k8s}, default namespace {@code default}. */
@@ -150,6 +157,7 @@ public final class KubernetesDecoder implements Decoder {
       parsed = now;  // bounded by the tree: files no longer there are forgotten
     }
     Map<String, KindInfo> crds = new HashMap<>();
+    Map<String, Manifest> crdOf = new HashMap<>();
     Map<String, Manifest> firstOfType = new HashMap<>();
     for (Manifest m : manifests) {
       Manifest first = firstOfType.putIfAbsent(m.type(), m);
@@ -162,7 +170,22 @@ public final class KubernetesDecoder implements Decoder {
       }
       kinds.sawApiVersion(m.type(), apiVersion);
       if (m.type().equals(KindTable.CRD)) {
-        Kinds.fromCrd(m.doc()).ifPresent(k -> crds.put(k.type(), k));
+        Kinds.fromCrd(m.doc()).ifPresent(k -> {
+          crds.put(k.type(), k);
+          crdOf.put(k.type(), m);
+        });
+      }
+    }
+    for (Manifest m : manifests) {
+      Manifest crd = crdOf.get(m.type());
+      String version = KindInfo.versionOf(m.doc().path("apiVersion").textValue());
+      List<String> served = crd == null ? List.of() : Kinds.servedVersions(crd.doc());
+      if (!served.isEmpty() && !served.contains(version)) {
+        // the server would answer 404 for the whole kind at that version: say so where it is written
+        throw new DecodeException(m.origin(), m.where() + m.type() + " " + m.doc().path("metadata").path("name").asText()
+            + " is written at version " + version + ", which its CustomResourceDefinition "
+            + crd.doc().path("metadata").path("name").asText() + " (" + crd.origin() + ") does not serve: it serves "
+            + String.join(", ", served));
       }
     }
     if (wholeTree) {
@@ -171,34 +194,39 @@ public final class KubernetesDecoder implements Decoder {
       crds.values().forEach(kinds::learnDesired);
     }
     List<Resource> out = new ArrayList<>();
-    Map<ResourceKey, Origin> seen = new HashMap<>();
+    Map<ResourceKey, Resource> seen = new HashMap<>();
     for (Manifest m : manifests) {
       Resource r = resource(m, crds);
-      Origin first = seen.putIfAbsent(r.key(), m.origin());
+      Resource first = seen.putIfAbsent(r.key(), r);
       if (first != null) {
-        throw new DecodeException(m.origin(), m.where() + r.key() + " is declared twice: first at " + first);
+        throw new DecodeException(m.origin(), m.where() + r.key() + " is declared twice: first at " + first.origin());
       }
       out.add(r);
     }
     if (wholeTree) {
-      origins = Map.copyOf(seen);
+      declared = Map.copyOf(seen);
     } else {
-      Map<ResourceKey, Origin> all = new HashMap<>(origins);
+      Map<ResourceKey, Resource> all = new HashMap<>(declared);
       all.putAll(seen);
-      origins = Map.copyOf(all);
+      declared = Map.copyOf(all);
     }
     return out;
   }
 
   /** Where the last decoded desired state declares {@code key}, if it does. */
   Optional<Origin> originOf(ResourceKey key) {
-    return Optional.ofNullable(origins.get(key));
+    return declared(key).map(Resource::origin);
+  }
+
+  /** {@code key} as the last decoded desired state declares it, if it does. */
+  Optional<Resource> declared(ResourceKey key) {
+    return Optional.ofNullable(declared.get(key));
   }
 
   /** The namespaces the last decoded desired state names: its objects' and its Namespaces' ("" for cluster-scoped objects). */
   java.util.Set<String> declaredNamespaces() {
     java.util.Set<String> out = new java.util.HashSet<>();
-    origins.keySet().forEach(k -> out.add(k.type().equals(KindTable.NAMESPACE) ? k.name() : k.scope()));
+    declared.keySet().forEach(k -> out.add(k.type().equals(KindTable.NAMESPACE) ? k.name() : k.scope()));
     return out;
   }
 
@@ -229,10 +257,14 @@ public final class KubernetesDecoder implements Decoder {
     }
     // kind List, or a typed list such as ConfigMapList (what kubectl get -o yaml writes): its items
     boolean typedList = kind.endsWith("List") && doc.path("items").isArray() && !doc.path("metadata").has("name");
-    if (kind.equals("List") && doc.has("items") || typedList) {
-      JsonNode items = doc.get("items");
+    if (kind.equals("List") && (doc.has("items") || !doc.path("metadata").has("name")) || typedList) {
+      JsonNode items = doc.path("items");
+      if (items.isMissingNode() || items.isNull()) {
+        return;  // an empty List (items: with nothing after it, or none): no objects, as kubectl reads it
+      }
       if (!items.isArray()) {
-        throw new DecodeException(origin, where + "items of a " + kind + " must be a list");
+        throw new DecodeException(origin, where + "items of a " + kind + " must be a list, got "
+            + items.getNodeType().name().toLowerCase(Locale.ROOT));
       }
       for (int i = 0; i < items.size(); i++) {
         flatten(items.get(i), file == null ? origin : file.originOf("/items/" + i), where + "items[" + i + "]: ", out, null);
@@ -255,9 +287,23 @@ public final class KubernetesDecoder implements Decoder {
       throw new DecodeException(origin, where + kind + ": metadata.name must be a string, got " + name
           + " (quote it: YAML reads yes, on, 1.10 and 0x1F as booleans and numbers)");
     }
+    String type = KindInfo.typeOf(apiVersion, kind);
     String nameProblem = nameProblem(name.textValue());
+    if (nameProblem == null) {
+      nameProblem = Names.problem(type, name.textValue());
+    }
     if (nameProblem != null) {
-      throw new DecodeException(origin, where + kind + " '" + name.textValue() + "': metadata.name " + nameProblem);
+      throw new DecodeException(origin, where + kind + " '" + shown(name.textValue()) + "': metadata.name " + nameProblem);
+    }
+    if (KindTable.builtIn(type).isEmpty()) {
+      Optional<KindInfo> cased = KindTable.builtInIgnoringCase(type);
+      if (cased.isPresent()) {
+        throw new DecodeException(origin, where + "kind '" + kind + "' is not a kind of " + apiVersion + ": kinds are"
+            + " case-sensitive, write '" + cased.get().kind() + "'");
+      }
+    }
+    if (type.equals(KindTable.CRD)) {
+      crdName(doc, name.textValue(), origin, where);
     }
     JsonNode ns = meta.get("namespace");
     if (ns != null && ns.isNull()) {
@@ -266,25 +312,44 @@ public final class KubernetesDecoder implements Decoder {
     if (ns != null && !ns.isTextual()) {
       throw new DecodeException(origin, where + kind + " " + name.textValue() + ": metadata.namespace must be a string, got " + ns);
     }
-    if (ns != null && !ns.textValue().isEmpty() && !isNamespaceName(ns.textValue())) {
-      throw new DecodeException(origin, where + kind + " " + name.textValue() + ": metadata.namespace '" + ns.textValue()
-          + "' is not a namespace name (lowercase letters, digits and '-', starting and ending with a letter or digit,"
-          + " at most 63 characters)");
+    if (ns != null && !ns.textValue().isEmpty() && !Names.isLabel(ns.textValue())) {
+      throw new DecodeException(origin, where + kind + " " + name.textValue() + ": metadata.namespace '"
+          + shown(ns.textValue()) + "' is not a namespace name (lowercase letters, digits and '-', starting and ending"
+          + " with a letter or digit, at most 63 characters" + (ns.textValue().length() > 63 ? "; it has "
+          + ns.textValue().length() : "") + ")");
     }
-    String type = KindInfo.typeOf(apiVersion, kind);
     out.add(new Manifest((ObjectNode) doc, origin, where, type));
   }
 
   private static final java.util.regex.Pattern API_VERSION =
       java.util.regex.Pattern.compile("([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[a-z0-9]+");
   private static final java.util.regex.Pattern KIND = java.util.regex.Pattern.compile("[A-Za-z][-A-Za-z0-9]*");
-  private static final java.util.regex.Pattern NAMESPACE = java.util.regex.Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?");
+
+  /** {@code text} as an error shows it: cut after 80 characters (a name may be thousands long). */
+  private static String shown(String text) {
+    return text.length() <= 80 ? text : text.substring(0, 80) + "...";
+  }
+
+  /**
+   * Refuses a CustomResourceDefinition whose name is not {@code <spec.names.plural>.<spec.group>},
+   * which the API server requires (and which is how its objects are related to it).
+   */
+  private static void crdName(JsonNode doc, String name, Origin origin, String where) {
+    JsonNode group = doc.path("spec").path("group");
+    JsonNode plural = doc.path("spec").path("names").path("plural");
+    if (group.isTextual() && plural.isTextual() && !name.equals(plural.textValue() + "." + group.textValue())) {
+      throw new DecodeException(origin, where + "CustomResourceDefinition '" + name + "': metadata.name must be"
+          + " spec.names.plural, a dot and spec.group ('" + plural.textValue() + "." + group.textValue()
+          + "'), as the API server requires");
+    }
+  }
 
   /**
    * Why {@code name} can name no object, or null: what the API server refuses for every kind
    * (a name is a path segment of the object's URL), so that no request is ever built with a name
-   * like {@code ..} or {@code a/b}, which would address another URL. Each kind's own rules (most
-   * want a DNS subdomain) are the server's to apply, and it names them.
+   * like {@code ..} or {@code a/b}, which would address another URL. The stricter rules of the
+   * built-in kinds (most want a DNS subdomain) are {@code Names.problem}'s; a custom kind's are its
+   * server's to apply, and it names them.
    */
   static String nameProblem(String name) {
     if (name.equals(".") || name.equals("..")) {
@@ -315,11 +380,6 @@ public final class KubernetesDecoder implements Decoder {
   /** What a URL path segment holds unescaped besides letters and digits (RFC 3986 pchar). */
   private static final String PATH_SEGMENT_SIGNS = "-._~!$&'()*+,;=:@";
 
-  /** Whether {@code ns} is a namespace name: a DNS label (RFC 1123) of at most 63 characters. */
-  static boolean isNamespaceName(String ns) {
-    return ns.length() <= 63 && NAMESPACE.matcher(ns).matches();
-  }
-
   private static String text(JsonNode doc, String field, Origin origin, String where) {
     JsonNode v = doc.get(field);
     if (v == null || v.isNull()) {
@@ -343,7 +403,7 @@ public final class KubernetesDecoder implements Decoder {
             + " lives in a namespace: it is not a built-in kind, no CustomResourceDefinition "
             + (together ? "in the desired state" : "in this file (files are decoded one by one)") + " defines it"
             + (live == null ? "" : " and the cluster does not know it")
-            + "; set metadata.namespace or add its CustomResourceDefinition");
+            + "; set metadata.namespace or add its CustomResourceDefinition" + KindTable.elsewhere(m.type()));
       }
       namespaced = true;
     }
@@ -550,11 +610,20 @@ public final class KubernetesDecoder implements Decoder {
       return this;
     }
 
-    /** The namespace of namespaced objects that name none (default {@code default}). */
+    /**
+     * The namespace of namespaced objects that name none (default {@code default}).
+     *
+     * @throws IllegalArgumentException naming the value when it is not a namespace name (a DNS label)
+     */
     public Builder defaultNamespace(String namespace) {
       Objects.requireNonNull(namespace, "namespace");
       if (namespace.isEmpty()) {
         throw new IllegalArgumentException("default namespace must not be empty");
+      }
+      if (!Names.isLabel(namespace)) {
+        // it goes into every key and URL of the objects that name no namespace
+        throw new IllegalArgumentException("default namespace '" + namespace + "' is not a namespace name: lower-case"
+            + " letters, digits and '-', starting and ending with a letter or digit, at most 63 characters");
       }
       this.defaultNamespace = namespace;
       return this;

@@ -25,6 +25,7 @@ import dev.gitops.k8s.internal.KindInformers;
 import dev.gitops.k8s.internal.KindTable;
 import dev.gitops.k8s.internal.Kinds;
 import dev.gitops.k8s.internal.KubernetesRules;
+import dev.gitops.k8s.internal.Names;
 import dev.gitops.k8s.internal.Normalization;
 import io.fabric8.kubernetes.api.model.APIResource;
 import io.fabric8.kubernetes.api.model.APIResourceList;
@@ -107,7 +108,10 @@ import org.slf4j.LoggerFactory;
  * the old object's finalizers before it creates the new one. Never a Namespace or a
  * CustomResourceDefinition (everything inside would go), and a PersistentVolumeClaim only with
  * the {@code gitops.dev/force-replace: "true"} annotation (its volume would go): otherwise the
- * change is sent as an update, which the API server refuses naming the immutable field.
+ * change is sent as an update, which the API server refuses naming the immutable field. Every
+ * apply or delete that does not succeed ends with where Git declares the object ({@code "; declared
+ * at apps/web.yaml:12"}), and a kind the cluster does not serve is named with what it serves of
+ * that API group instead.
  *
  * <p><b>Health</b> is built in for Deployments, StatefulSets, DaemonSets, ReplicaSets, Jobs,
  * Pods, PersistentVolumeClaims, LoadBalancer Services, Ingresses, CustomResourceDefinitions and
@@ -366,8 +370,7 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
         kind = resolve(type);
         if (kind.isEmpty()) {
           Optional<KindInfo> desired = kinds.desired(type);
-          String why = desired.isPresent() ? null : "the cluster has no kind " + type
-              + " (no CustomResourceDefinition defines it and discovery does not list it)";
+          String why = desired.isPresent() ? null : notServed(type);
           for (ResourceKey k : e.getValue()) {
             // no object of a kind the cluster does not serve can exist: its CRD in Git will be created first
             out.put(k, why == null ? Observation.absent(k) : Observation.unknown(k, why + declaredAt(k)));
@@ -385,10 +388,13 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
           out.put(k, why == null ? observeOne(k, kind.get()) : Observation.unknown(k, why));
         }
       } catch (KindInformers.Unavailable ex) {
+        // a 404 for a whole kind: the cluster does not serve it at that version (a CRD that lost it, a removed beta)
+        String served = ex.code() == 404 && kind.isPresent() ? "; " + served(type, kind.get().apiVersion()) : "";
         for (ResourceKey k : e.getValue()) {
           out.put(k, Observation.unknown(k, "cannot list " + type + " at " + client.getMasterUrl() + ": " + ex.getMessage()
               + (ex.code() == 403 && kind.isPresent() && !kind.get().namespaced() ? "; " + type
-                  + " is cluster-scoped: the credentials need list and watch on it cluster-wide (a ClusterRole)" : "")));
+                  + " is cluster-scoped: the credentials need list and watch on it cluster-wide (a ClusterRole)" : "")
+              + served + (served.isEmpty() ? "" : declaredAt(k))));
         }
       }
     }
@@ -459,9 +465,94 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
     }
   }
 
-  /** {@code "; declared at <file>:<line>@<revision>"} when the desired state declares {@code key}, else "". */
+  /** {@code "; declared at <file>:<line>"} when the desired state declares {@code key}, else "". */
   private String declaredAt(ResourceKey key) {
-    return decoder.originOf(key).map(o -> "; declared at " + o + " (is the kind or its apiVersion misspelled?)").orElse("");
+    return decoder.originOf(key).map(o -> "; " + declaredAt(o)).orElse("");
+  }
+
+  /** {@code "declared at <file>:<line>"} (the revision is the sync's), or that no file declares it. */
+  private static String declaredAt(Origin o) {
+    return o.path().isEmpty() ? "declared in code, in no file" : "declared at " + o.path() + (o.line() > 0 ? ":" + o.line() : "");
+  }
+
+  /**
+   * Where the object of {@code change} is declared, to end its error with: {@code "; declared at
+   * <file>:<line>"} for what Git declares; for a delete, where it was declared when last applied
+   * (and at which revision, as it is no longer in Git).
+   */
+  private String declaredAt(Change change) {
+    Resource r = change.resource();
+    Origin o = r != null && !r.origin().path().isEmpty() ? r.origin() : decoder.originOf(change.key()).orElse(null);
+    if (change.desired() != null || o == null) {
+      return o != null ? "; " + declaredAt(o) : r != null ? "; " + declaredAt(Origin.NONE)
+          : "; an orphan (our mark, in no inventory): declared in no file";
+    }
+    return "; no longer in Git" + (o.revision().isEmpty() ? "" : " (last applied from " + o.revision() + ")") + ", "
+        + declaredAt(o);
+  }
+
+  /**
+   * Why {@code type}'s objects cannot be read or written: the cluster does not serve the kind at
+   * the apiVersion the manifests write, with what it serves of that group instead.
+   */
+  private String notServed(String type) {
+    String apiVersion = kinds.apiVersion(type).orElse(null);
+    return "the cluster has no kind " + type + (apiVersion == null ? "" : " at " + apiVersion) + ": "
+        + served(type, apiVersion);
+  }
+
+  /**
+   * What the cluster serves of {@code type}'s API group, by discovery, for a message about a kind
+   * or an apiVersion it does not serve: the group's versions and their kinds, and where {@code
+   * type}'s kind is among them; or that no API group of that name is served (for a custom group:
+   * its CustomResourceDefinition is missing). Errors only: nothing is cached.
+   */
+  private String served(String type, String apiVersion) {
+    String group = KindInfo.groupOfType(type);
+    String kind = KindInfo.kindOfType(type);
+    boolean custom = !group.isEmpty() && KindTable.all().stream().noneMatch(k -> k.group().equals(group));
+    Map<String, List<String>> byVersion = new LinkedHashMap<>();
+    try {
+      List<String> versions = new ArrayList<>();
+      if (group.isEmpty()) {
+        versions.add("v1");  // the core group: /api/v1
+      } else {
+        var groups = client.getApiGroups();
+        var g = groups == null || groups.getGroups() == null ? null : groups.getGroups().stream()
+            .filter(x -> group.equals(x.getName())).findFirst().orElse(null);
+        if (g == null || g.getVersions() == null || g.getVersions().isEmpty()) {
+          return "the cluster serves no API group " + group + (custom ? ": no CustomResourceDefinition there defines " + kind
+              + " or any other kind of that group (is its CustomResourceDefinition missing, or the group misspelled?)"
+              : "") + KindTable.elsewhere(type);
+        }
+        g.getVersions().forEach(v -> versions.add(v.getGroupVersion()));
+      }
+      for (String gv : versions) {
+        APIResourceList list = client.getApiResources(gv);
+        byVersion.put(gv, list == null || list.getResources() == null ? List.of() : list.getResources().stream()
+            .filter(r -> r.getName() != null && !r.getName().contains("/") && r.getKind() != null)
+            .map(APIResource::getKind).distinct().sorted().toList());
+      }
+    } catch (KubernetesClientException e) {
+      return "what the cluster serves of API group " + (group.isEmpty() ? "v1 (core)" : group) + " could not be read: "
+          + KindInformers.message(e);
+    }
+    List<String> parts = new ArrayList<>();
+    List<String> servingKind = new ArrayList<>();
+    byVersion.forEach((gv, ks) -> {
+      parts.add(gv + " (" + (ks.isEmpty() ? "no kinds" : ks.size() <= 25 ? String.join(", ", ks)
+          : String.join(", ", ks.subList(0, 25)) + " and " + (ks.size() - 25) + " more") + ")");
+      if (ks.contains(kind)) {
+        servingKind.add(gv);
+      }
+    });
+    String serves = "the cluster serves " + String.join(" and ", parts);
+    if (!servingKind.isEmpty()) {
+      return serves + "; " + kind + " is served at " + String.join(" and ", servingKind)
+          + (apiVersion == null || servingKind.contains(apiVersion) ? "" : ", not at " + apiVersion);
+    }
+    return serves + "; none of them is " + kind + (custom ? " (is its CustomResourceDefinition missing?)" : "")
+        + KindTable.elsewhere(type);
   }
 
   private Duration budget(CallContext ctx) {
@@ -816,30 +907,105 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
 
   // ------------------------------------------------------------------ plan-time answers
 
+  /**
+   * Whether the API server refuses a change at {@code path} in place, so that the plan replaces the
+   * object: the kind's immutable fields (KubernetesRules); of a ConfigMap or Secret
+   * that is immutable in the cluster, its data and its {@code immutable} flag (turning it off, too);
+   * of a Job, its completions (unless an Indexed Job changes them together with its parallelism to
+   * the same number) and its pod template (unless the Job is suspended and never started and the
+   * change is to a scheduling directive: node selector, node affinity, tolerations, scheduling
+   * gates, the template's labels and annotations); anything of an object annotated {@code
+   * gitops.dev/force-replace: "true"}. Never a Namespace or a CRD, and a PersistentVolumeClaim only
+   * when so annotated. The object's state is read from the informer the plan observed it with.
+   */
   @Override
   public boolean requiresReplace(ResourceKey key, FieldPath path) {
     String type = key.type();
     if (type.equals(KindTable.NAMESPACE) || type.equals(KindTable.CRD)) {
       return false;  // replacing would delete everything inside
     }
+    if (path.equals(FORCE_REPLACE_PATH)) {
+      return true;
+    }
+    GenericKubernetesResource live = liveForPlan(key);
+    if (live != null && "true".equals(annotations(live).get(Annotations.FORCE_REPLACE))) {
+      return true;
+    }
     // A claim's volume goes with it (Delete is the usual reclaim policy): an immutable field of a
     // PersistentVolumeClaim changed in Git is sent as an update, which the server refuses naming the
     // field, unless the force-replace annotation asks for the delete and create
-    boolean claim = type.equals(KindTable.PVC);
-    if (path.equals(FORCE_REPLACE_PATH) || !claim && KubernetesRules.immutable(type, path)) {
-      return true;
-    }
-    GenericKubernetesResource live = informers.cached(type, key.scope(), key.name());
-    if (live == null) {
+    if (type.equals(KindTable.PVC)) {
       return false;
     }
-    if ("true".equals(annotations(live).get(Annotations.FORCE_REPLACE))) {
+    if (type.equals(KubernetesRules.JOB)) {
+      return jobRequiresReplace(key, path, live == null ? null : json(live));
+    }
+    if (KubernetesRules.immutable(type, path)) {
       return true;
     }
-    boolean immutableData = (type.equals(KindTable.SECRET) || type.equals("/ConfigMap"))
+    // "field is immutable when `immutable` is set": data, binaryData and the flag itself
+    boolean immutableData = live != null && (type.equals(KindTable.SECRET) || type.equals("/ConfigMap"))
         && Boolean.TRUE.equals(live.getAdditionalProperties().get("immutable"));
     return immutableData && !path.segments().isEmpty() && path.segments().get(0) instanceof FieldPath.Field f
-        && (f.name().equals("data") || f.name().equals("binaryData") || f.name().equals("stringData"));
+        && (f.name().equals("data") || f.name().equals("binaryData") || f.name().equals("stringData")
+            || f.name().equals("immutable"));
+  }
+
+  /**
+   * A Job's fields as the API server's update validation treats them: a suspended Job that never
+   * started may change its scheduling directives, and an Indexed Job its completions when they end
+   * equal to its parallelism (elastic Indexed Jobs); what the change makes of them is read from the
+   * desired state (the Job as Git declares it), falling back to the live object for what Git leaves out.
+   */
+  private boolean jobRequiresReplace(ResourceKey key, FieldPath path, JsonNode live) {
+    if (!KubernetesRules.immutable(KubernetesRules.JOB, path)) {
+      return false;
+    }
+    if (live == null) {
+      return true;
+    }
+    JsonNode desired = decoder.declared(key).map(Resource::document).orElse(null);
+    if (path.equals(JOB_COMPLETIONS)) {
+      JsonNode mode = declaredOr(desired, live, "completionMode");
+      JsonNode completions = desired == null ? null : desired.at("/spec/completions");
+      JsonNode parallelism = declaredOr(desired, live, "parallelism");
+      boolean elastic = "Indexed".equals(mode.asText()) && completions != null && completions.canConvertToLong()
+          && completions.asLong() == (parallelism.canConvertToLong() ? parallelism.asLong() : 1);
+      return !elastic;
+    }
+    if (JOB_TEMPLATE.isPrefixOf(path) && KubernetesRules.mutableInSuspendedJob(path)) {
+      boolean suspendedNeverStarted = live.at("/spec/suspend").asBoolean(false)
+          && live.at("/status/startTime").isMissingNode();
+      return !suspendedNeverStarted;
+    }
+    return true;
+  }
+
+  /**
+   * The object a plan-time answer looks at: the informer's copy, or, while a write of ours has not
+   * reached the informer, the server's (so a plan made right after a sync sees what it wrote).
+   */
+  private GenericKubernetesResource liveForPlan(ResourceKey key) {
+    if (pending.containsKey(key)) {
+      try {
+        Optional<KindInfo> kind = resolve(key.type());
+        if (kind.isPresent()) {
+          return current(key, kind.get());
+        }
+      } catch (RuntimeException e) {
+        LOG.debug("{}: cannot read it directly ({}); using the informer's copy", key, KindInformers.message(e));
+      }
+    }
+    return informers.cached(key.type(), key.scope(), key.name());
+  }
+
+  private static final FieldPath JOB_COMPLETIONS = FieldPath.of("spec", "completions");
+  private static final FieldPath JOB_TEMPLATE = FieldPath.of("spec", "template");
+
+  /** {@code /spec/<field>} as the desired Job declares it, else as it is live. */
+  private static JsonNode declaredOr(JsonNode desired, JsonNode live, String field) {
+    JsonNode d = desired == null ? null : desired.path("spec").get(field);
+    return d != null && !d.isNull() ? d : live.path("spec").path(field);
   }
 
   @Override
@@ -942,8 +1108,25 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
 
   // ------------------------------------------------------------------ apply
 
+  /**
+   * Applies one change. An error (any outcome but a success) ends with where Git declares the
+   * object, {@code "; declared at <file>:<line>"}, or for a delete where it was declared when
+   * last applied.
+   */
   @Override
   public Outcome apply(Change change, CallContext ctx) {
+    Outcome o;
+    try {
+      o = applyOne(change, ctx);
+    } catch (RuntimeException e) {
+      // as the engine would take it (a permanent failure), but saying where the object is declared
+      o = Outcome.permanentFailure(change.key() + ": " + change.action().name().toLowerCase(java.util.Locale.ROOT)
+          + " failed: " + KindInformers.message(e), e);
+    }
+    return o.isOk() ? o : new Outcome(o.kind(), o.message() + declaredAt(change), o.cause(), o.outputs());
+  }
+
+  private Outcome applyOne(Change change, CallContext ctx) {
     ResourceKey key = change.key();
     Optional<KindInfo> kind;
     try {
@@ -955,8 +1138,7 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
       return Outcome.transientFailure(key + ": cannot read the cluster's CustomResourceDefinitions: " + e.getMessage(), e);
     }
     if (kind.isEmpty()) {
-      return Outcome.permanentFailure(key + ": the cluster has no kind " + key.type()
-          + " (no CustomResourceDefinition defines it)" + declaredAt(key), null);
+      return Outcome.permanentFailure(key + ": " + notServed(key.type()), null);
     }
     try {
       return switch (change.action()) {
@@ -968,13 +1150,31 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
         default -> Outcome.unchanged();
       };
     } catch (KubernetesClientException e) {
-      return failure(key, change.action(), e);
+      Outcome failed = failure(key, change.action(), e);
+      // a 404 on a create is the kind not served at that version, or a namespace that does not exist
+      return e.getCode() == 404 && change.action() != Action.DELETE ? withUnserved(failed, kind.get()) : failed;
     } catch (KindInformers.Unavailable e) {
-      return Outcome.transientFailure(key + ": cannot watch " + key.type() + ": " + e.getMessage(), e);
+      Outcome failed = Outcome.transientFailure(key + ": cannot watch " + key.type() + ": " + e.getMessage(), e);
+      return e.code() == 404 ? withUnserved(failed, kind.get()) : failed;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return Outcome.unknown(key + ": interrupted during " + change.action());
     }
+  }
+
+  /** {@code failed} saying what the cluster serves of {@code kind}'s group when it does not serve {@code kind} at its version. */
+  private Outcome withUnserved(Outcome failed, KindInfo kind) {
+    try {
+      APIResourceList list = client.getApiResources(kind.apiVersion());
+      if (list != null && list.getResources() != null
+          && list.getResources().stream().anyMatch(r -> kind.kind().equals(r.getKind()))) {
+        return failed;  // served: the 404 is about something else (its namespace)
+      }
+    } catch (KubernetesClientException e) {
+      LOG.debug("discovery of {} failed: {}", kind.apiVersion(), KindInformers.message(e));
+    }
+    return new Outcome(failed.kind(), failed.message() + "; " + served(kind.type(), kind.apiVersion()), failed.cause(),
+        failed.outputs());
   }
 
   private static Outcome failure(ResourceKey key, Action action, KubernetesClientException e) {
@@ -1425,7 +1625,7 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
      */
     public Builder namespaces(String... names) {
       for (String n : names) {
-        if (n == null || !n.matches("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")) {
+        if (n == null || !Names.isLabel(n)) {
           throw new IllegalArgumentException("namespaces: '" + n + "' is not a namespace name: lower-case letters,"
               + " digits and '-', starting and ending with a letter or digit, at most 63 characters");
         }

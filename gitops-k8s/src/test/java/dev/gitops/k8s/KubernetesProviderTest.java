@@ -594,7 +594,12 @@ class KubernetesProviderTest {
       return c;
     });
     cluster.client.configMaps().inNamespace("default").withName("cfg").delete();
-    for (int i = 0; i < 500 && observe(CM).isPresent() && !observe(CM).live().at("/metadata").has("deletionTimestamp"); i++) {
+    // one observation per look: between two, the informer may see the deletion (and the key turn UNKNOWN, no live)
+    for (int i = 0; i < 500; i++) {
+      Observation o = observe(CM);
+      if (!o.isPresent() || o.live().at("/metadata").has("deletionTimestamp")) {
+        break;
+      }
       Thread.onSpinWait();
     }
     assertThat(cluster.get("/ConfigMap", "default", "cfg").getMetadata().getDeletionTimestamp()).isNotNull();

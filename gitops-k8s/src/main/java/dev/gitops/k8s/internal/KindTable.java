@@ -1,6 +1,7 @@
 package dev.gitops.k8s.internal;
 
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -74,9 +75,33 @@ public final class KindTable {
     return Optional.ofNullable(BUILT_IN.get(type));
   }
 
+  /**
+   * The built-in kind of {@code type}'s group whose kind equals {@code type}'s but for case
+   * ({@code /configmap} → ConfigMap): kinds are case-sensitive, so {@code type} is a misspelling.
+   */
+  public static Optional<KindInfo> builtInIgnoringCase(String type) {
+    String group = KindInfo.groupOfType(type);
+    String kind = KindInfo.kindOfType(type);
+    return BUILT_IN.values().stream().filter(k -> k.group().equals(group) && k.kind().equalsIgnoreCase(kind)).findFirst();
+  }
+
+  /**
+   * {@code "; <Kind> is <apiVersion>'s"} when {@code type} is not built in but its kind is, in
+   * another group ({@code v1} Deployment: apps/v1's), else "": a hint for a message.
+   */
+  public static String elsewhere(String type) {
+    if (BUILT_IN.containsKey(type)) {
+      return "";
+    }
+    String kind = KindInfo.kindOfType(type);
+    List<String> at = BUILT_IN.values().stream().filter(k -> k.kind().equals(kind)).map(KindInfo::apiVersion).sorted()
+        .toList();
+    return at.isEmpty() ? "" : "; the built-in " + kind + " is " + String.join(" or ", at) + "'s";
+  }
+
   /** Every built-in kind, in no particular order. */
   public static java.util.Collection<KindInfo> all() {
-    return java.util.List.copyOf(BUILT_IN.values());
+    return List.copyOf(BUILT_IN.values());
   }
 
   /** The key type of CustomResourceDefinitions. */

@@ -39,6 +39,24 @@ public final class Kinds {
     return Optional.of(new KindInfo(group, version, kind, plural, !"Cluster".equals(spec.path("scope").asText("Namespaced"))));
   }
 
+  /**
+   * The versions a CustomResourceDefinition document serves ({@code spec.versions[*].name} with
+   * {@code served} not false, or the older {@code spec.version}); empty when it names none.
+   */
+  public static java.util.List<String> servedVersions(JsonNode crd) {
+    java.util.List<String> out = new java.util.ArrayList<>();
+    JsonNode spec = crd.path("spec");
+    for (JsonNode v : spec.path("versions")) {
+      if (v.path("name").isTextual() && v.path("served").asBoolean(true)) {
+        out.add(v.path("name").textValue());
+      }
+    }
+    if (out.isEmpty() && !spec.path("versions").isArray() && spec.path("version").isTextual()) {
+      out.add(spec.path("version").textValue());
+    }
+    return out;
+  }
+
   /** Records a kind that a CRD of the desired state defines. */
   public void learnDesired(KindInfo info) {
     desiredCrds.put(info.type(), info);

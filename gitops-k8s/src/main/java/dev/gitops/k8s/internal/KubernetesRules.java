@@ -21,30 +21,85 @@ import java.util.Map;
  */
 public final class KubernetesRules {
 
+  /** The key type of Jobs. */
+  public static final String JOB = "batch/Job";
+
   private static final String[] CONTAINERS = {"containers", "initContainers", "ephemeralContainers"};
 
-  /** Key type → path patterns whose change needs delete-and-create. */
-  private static final Map<String, List<PathPattern>> IMMUTABLE = Map.ofEntries(
-      Map.entry("apps/Deployment", patterns("/spec/selector/**")),
-      Map.entry("apps/ReplicaSet", patterns("/spec/selector/**")),
-      Map.entry("apps/DaemonSet", patterns("/spec/selector/**")),
-      Map.entry("apps/StatefulSet", patterns("/spec/selector/**", "/spec/serviceName", "/spec/volumeClaimTemplates/**",
-          "/spec/podManagementPolicy")),
-      Map.entry("batch/Job", patterns("/spec/template/**", "/spec/selector/**", "/spec/completionMode",
-          "/spec/manualSelector")),
-      Map.entry("/Service", patterns("/spec/clusterIP", "/spec/clusterIPs/**", "/spec/ipFamilies/**")),
-      Map.entry("/Secret", patterns("/type")),
-      Map.entry("/PersistentVolumeClaim", patterns("/spec/accessModes/**", "/spec/selector/**",
+  /**
+   * Key type → what the API server refuses to change in place (so a change needs delete-and-create):
+   * the paths that are immutable, minus those of them it does let change. A Job's fields that
+   * depend on the object's state (its completions, a suspended Job's scheduling directives) are
+   * decided by the provider, which sees the live object; {@code immutable} answers for the rest.
+   */
+  private static final Map<String, Immutable> IMMUTABLE = Map.ofEntries(
+      Map.entry("apps/Deployment", immutable("/spec/selector/**")),
+      Map.entry("apps/ReplicaSet", immutable("/spec/selector/**")),
+      Map.entry("apps/DaemonSet", immutable("/spec/selector/**")),
+      // "updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy',
+      // 'revisionHistoryLimit', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden"
+      Map.entry("apps/StatefulSet", immutable("/spec/**").except("/spec/replicas", "/spec/ordinals/**",
+          "/spec/template/**", "/spec/updateStrategy/**", "/spec/revisionHistoryLimit",
+          "/spec/persistentVolumeClaimRetentionPolicy/**", "/spec/minReadySeconds")),
+      Map.entry(JOB, immutable("/spec/template/**", "/spec/selector/**", "/spec/manualSelector", "/spec/completions",
+          "/spec/completionMode", "/spec/podFailurePolicy/**", "/spec/backoffLimitPerIndex", "/spec/managedBy",
+          "/spec/successPolicy/**")),
+      Map.entry("/Service", immutable("/spec/clusterIP", "/spec/clusterIPs/**", "/spec/ipFamilies/**")),
+      Map.entry("/Secret", immutable("/type")),
+      Map.entry("/PersistentVolumeClaim", immutable("/spec/accessModes/**", "/spec/selector/**",
           "/spec/storageClassName", "/spec/volumeName", "/spec/volumeMode", "/spec/dataSource/**",
           "/spec/dataSourceRef/**")),
-      Map.entry("/Pod", patterns("/spec/containers/*/name", "/spec/containers/*/command/**", "/spec/containers/*/args/**",
-          "/spec/containers/*/env/**", "/spec/containers/*/ports/**", "/spec/containers/*/volumeMounts/**",
-          "/spec/containers/*/resources/**", "/spec/volumes/**", "/spec/nodeName", "/spec/serviceAccountName",
-          "/spec/restartPolicy", "/spec/nodeSelector/**", "/spec/hostNetwork", "/spec/securityContext/**")),
-      Map.entry("rbac.authorization.k8s.io/RoleBinding", patterns("/roleRef/**")),
-      Map.entry("rbac.authorization.k8s.io/ClusterRoleBinding", patterns("/roleRef/**")),
-      Map.entry("storage.k8s.io/StorageClass", patterns("/provisioner", "/parameters/**", "/reclaimPolicy",
-          "/volumeBindingMode")));
+      // "pod updates may not change fields other than spec.containers[*].image, spec.initContainers[*].image,
+      // spec.activeDeadlineSeconds, spec.tolerations (only additions to existing tolerations),
+      // spec.terminationGracePeriodSeconds" (and removing scheduling gates)
+      Map.entry("/Pod", immutable("/spec/**").except("/spec/containers/*/image", "/spec/initContainers/*/image",
+          "/spec/activeDeadlineSeconds", "/spec/tolerations/**", "/spec/terminationGracePeriodSeconds",
+          "/spec/schedulingGates/**")),
+      Map.entry("rbac.authorization.k8s.io/RoleBinding", immutable("/roleRef/**")),
+      Map.entry("rbac.authorization.k8s.io/ClusterRoleBinding", immutable("/roleRef/**")),
+      Map.entry("storage.k8s.io/StorageClass", immutable("/provisioner", "/parameters/**", "/reclaimPolicy",
+          "/volumeBindingMode")),
+      Map.entry("storage.k8s.io/VolumeAttachment", immutable("/spec/**")),
+      Map.entry("scheduling.k8s.io/PriorityClass", immutable("/value", "/preemptionPolicy")),
+      Map.entry("networking.k8s.io/IngressClass", immutable("/spec/controller")),
+      Map.entry("node.k8s.io/RuntimeClass", immutable("/handler")),
+      Map.entry("discovery.k8s.io/EndpointSlice", immutable("/addressType")),
+      Map.entry("/ResourceQuota", immutable("/spec/scopes/**")),
+      Map.entry("apps/ControllerRevision", immutable("/data/**")),
+      Map.entry("certificates.k8s.io/CertificateSigningRequest", immutable("/spec/**")));
+
+  /**
+   * The fields of a suspended Job that never started which the API server lets change inside its
+   * otherwise immutable pod template (Kubernetes' mutable scheduling directives, as Kueue uses them).
+   */
+  private static final List<PathPattern> SUSPENDED_JOB_MUTABLE = patterns("/spec/template/metadata/labels/**",
+      "/spec/template/metadata/annotations/**", "/spec/template/spec/nodeSelector/**",
+      "/spec/template/spec/tolerations/**", "/spec/template/spec/schedulingGates/**",
+      "/spec/template/spec/affinity/nodeAffinity/**");
+
+  /** Immutable paths of a kind, and the paths among them the API server lets change after all. */
+  private record Immutable(List<PathPattern> paths, List<PathPattern> mutable) {
+    Immutable except(String... texts) {
+      return new Immutable(paths, patterns(texts));
+    }
+
+    boolean matches(FieldPath path) {
+      return any(paths, path) && !any(mutable, path);
+    }
+  }
+
+  private static Immutable immutable(String... texts) {
+    return new Immutable(patterns(texts), List.of());
+  }
+
+  private static boolean any(List<PathPattern> patterns, FieldPath path) {
+    for (PathPattern p : patterns) {
+      if (p.matches(path)) {
+        return true;
+      }
+    }
+    return false;
+  }
 
   private KubernetesRules() {}
 
@@ -78,17 +133,17 @@ public final class KubernetesRules {
     return b.build();
   }
 
-  /** Whether a change at {@code path} of an object of key type {@code type} needs delete-and-create. */
+  /**
+   * Whether a change at {@code path} of an object of key type {@code type} needs delete-and-create,
+   * whatever the object's state (see {@link #mutableInSuspendedJob} for what a Job's state allows).
+   */
   public static boolean immutable(String type, FieldPath path) {
-    List<PathPattern> ps = IMMUTABLE.get(type);
-    if (ps == null) {
-      return false;
-    }
-    for (PathPattern p : ps) {
-      if (p.matches(path)) {
-        return true;
-      }
-    }
-    return false;
+    Immutable i = IMMUTABLE.get(type);
+    return i != null && i.matches(path);
+  }
+
+  /** Whether {@code path} is one a suspended Job that never started may change inside its pod template. */
+  public static boolean mutableInSuspendedJob(FieldPath path) {
+    return any(SUSPENDED_JOB_MUTABLE, path);
   }
 }
