@@ -7,6 +7,7 @@ import dev.gitops.images.git.EditConflict;
 import dev.gitops.images.git.GitWriteBack;
 import dev.gitops.images.git.ImageUpdate;
 import dev.gitops.images.git.PathNotFoundException;
+import dev.gitops.images.git.RefusedDowngrade;
 import dev.gitops.images.policy.FluxPolicies;
 import dev.gitops.images.registry.RegistryClient;
 import dev.gitops.images.registry.RegistryCredentials;
@@ -43,8 +44,12 @@ final class ImagesCommand implements Callable<Integer> {
           + "manifests), set every marked scalar (# {\"$imagepolicy\": \"<namespace>:<name>\"}) under --path to its "
           + "policy's choice, and with --push commit and push. Only the marked scalars' bytes change.",
           "Without --push nothing is committed: the updates are listed and the exit code is 2 when there are some.",
-          "Exit 1 when a policy chose nothing, a marker or file could not be used, or an edit was left unwritten "
-              + "because someone else changed the same line (a conflict); the other updates are still written."})
+          "A tag is never downgraded: a marked tag that ranks above its policy's choice (written by hand) is kept "
+              + "and listed; that alone is no failure.",
+          "Exit codes: 0 done (or nothing to do); 1 when a policy failed (no fitting tag, the registry could not be "
+              + "read, a pattern too slow), a marker or file could not be used, an edit was left unwritten because "
+              + "someone else changed the same line, or the policies, the repository or the push failed, each named "
+              + "on standard error (the other updates are still written); 2 updates pending without --push."})
   static final class Update implements Callable<Integer> {
 
     @Option(names = "--repo", required = true, paramLabel = "URL|PATH", description = "Git repository to update.")
@@ -160,6 +165,9 @@ final class ImagesCommand implements Callable<Integer> {
         for (ImageUpdate u : r.updates()) {
           out.println(PlanRenderer.oneLine(u.describe()));
         }
+        for (RefusedDowngrade d : r.downgradesRefused()) {
+          out.println("Not downgraded: " + PlanRenderer.oneLine(d.describe()));
+        }
         // a failed policy, an unusable marker or a conflicting edit left alone: the images are not up to date
         boolean incomplete = !r.policyFailures().isEmpty() || !r.problems().isEmpty() || !r.conflicts().isEmpty();
         if (r.commit().isPresent()) {
@@ -167,7 +175,8 @@ final class ImagesCommand implements Callable<Integer> {
         } else if (!push && !r.updates().isEmpty()) {
           out.println(r.updates().size() + " image update(s) pending; run with --push to commit them.");
         } else if (!incomplete) {
-          out.println("Images are up to date.");
+          out.println("Images are up to date" + (r.downgradesRefused().isEmpty() ? "." : " (" + r.downgradesRefused().size()
+              + " marked value(s) newer than their policy allows kept as they are)."));
         }
         if (incomplete) {
           err.println("gitops: images not brought up to date: " + r.policyFailures().size() + " policy failure(s), "

@@ -160,4 +160,61 @@ class ImagesCommandTest {
     assertThat(code).isEqualTo(ExitCodes.ERROR);
     assertThat(err.toString()).contains("--policies " + tmp.resolve("nope.yaml") + " does not exist");
   }
+
+  @Test
+  void aHandWrittenNewerTagIsKeptAndSaidNeverDowngradedAndIsNoFailure() throws Exception {
+    // v1.3.0 is in no registry listing: written by hand, above v1.2.4, the best ^1.2 finds
+    seed.write("apps/web.yaml", "image: " + host + "/team/web:v1.3.0 # {\"$imagepolicy\": \"apps:web\"}\n").commit("pin");
+    Path newer = tmp.resolve("newer.git");
+    seed.git("clone", "-q", "--bare", seed.dir().toString(), newer.toString());
+    String before = seed.git("--git-dir", newer.toString(), "rev-parse", "main").trim();
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int code = run(out, err, "images", "update", "--repo", newer.toString(), "--policies", policies.toString(), "--push");
+    assertThat(code).as(err.toString()).isEqualTo(ExitCodes.OK);
+    assertThat(out.toString()).contains("Not downgraded: apps/web.yaml:1 image (apps:web): " + host
+        + "/team/web:v1.3.0 kept, not changed to " + host + "/team/web:v1.2.4: v1.3.0 ranks above v1.2.4")
+        .contains("Images are up to date (1 marked value(s) newer than their policy allows kept as they are).");
+    assertThat(seed.git("--git-dir", newer.toString(), "rev-parse", "main").trim()).isEqualTo(before);
+  }
+
+  @Test
+  void oneFailedPolicyExitsOneNamingItWhileTheOthersAreStillWritten() throws Exception {
+    seed.write("apps/api.yaml", "image: " + host + "/team/api:v1.0.0 # {\"$imagepolicy\": \"apps:api\"}\n").commit("api");
+    Path two = tmp.resolve("two.git");
+    seed.git("clone", "-q", "--bare", seed.dir().toString(), two.toString());
+    Files.writeString(policies, Files.readString(policies) + """
+        ---
+        apiVersion: image.toolkit.fluxcd.io/v1beta2
+        kind: ImageRepository
+        metadata: {name: api, namespace: apps}
+        spec: {image: %s/team/api, insecure: true}
+        ---
+        apiVersion: image.toolkit.fluxcd.io/v1beta2
+        kind: ImagePolicy
+        metadata: {name: api, namespace: apps}
+        spec:
+          imageRepositoryRef: {name: api}
+          policy: {semver: {range: ^1}}
+        """.formatted(host));
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int code = run(out, err, "images", "update", "--repo", two.toString(), "--policies", policies.toString(), "--push");
+    assertThat(code).isEqualTo(ExitCodes.ERROR);
+    assertThat(err.toString()).contains("gitops: image policy apps:api: registry " + host + ", repository team/api: GET "
+        + "/v2/team/api/tags/list answered 404").contains("images not brought up to date: 1 policy failure(s)");
+    assertThat(seed.git("--git-dir", two.toString(), "show", "main:apps/web.yaml")).contains("/team/web:v1.2.4");
+  }
+
+  @Test
+  void aPolicyFilePatternRe2RefusesExitsOneNamingTheFileAndLine() throws Exception {
+    Files.writeString(policies, Files.readString(policies).replace("policy: {semver: {range: ^1.2}}",
+        "filterTags: {pattern: '^v(?=1)'}\n  policy: {semver: {range: ^1.2}}"));
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int code = run(out, err, "images", "update", "--repo", bare.toString(), "--policies", policies.toString());
+    assertThat(code).isEqualTo(ExitCodes.ERROR);
+    assertThat(err.toString()).contains("gitops: policy file " + policies + ", ImagePolicy apps:web: "
+        + "spec.filterTags.pattern (line 11): tag filter pattern '^v(?=1)' is not a valid RE2 regular expression");
+  }
 }

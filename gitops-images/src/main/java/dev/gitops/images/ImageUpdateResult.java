@@ -32,7 +32,10 @@ public record ImageUpdateResult(Status status, Map<String, ImageChoice> choices,
   public enum Status {
     /** Neither a remote head nor any choice moved since the last run: nothing was fetched or read. */
     UNCHANGED,
-    /** The files were read and already hold every choice (or what differs was left out as a conflict). */
+    /**
+     * The files were read and already hold every choice (or what differs was left out as a
+     * conflict, or kept as newer than its policy allows).
+     */
     UP_TO_DATE,
     /** A commit was pushed. */
     PUSHED,
@@ -60,6 +63,11 @@ public record ImageUpdateResult(Status status, Map<String, ImageChoice> choices,
   /** Markers or files that could not be used, each naming file and line. */
   public List<String> problems() {
     return write.map(WriteResult::problems).orElse(List.of());
+  }
+
+  /** Marked tags newer than their policy allows (and the digests beside them), left as they are: never downgraded. */
+  public List<dev.gitops.images.git.RefusedDowngrade> downgradesRefused() {
+    return write.map(WriteResult::downgradesRefused).orElse(List.of());
   }
 
   /** The commit pushed, if any. */

@@ -46,6 +46,9 @@ import org.slf4j.LoggerFactory;
  * image: registry.example.com/team/web:v1.2.3 # {"$imagepolicy": "apps:web"}
  * }</pre>
  *
+ * <p>A tag is never downgraded: a marked tag that ranks above its policy's choice (a hand-written
+ * newer one) is left as it is and listed in {@link ImageUpdateResult#downgradesRefused()}.
+ *
  * <p>An updater remembers what its last completed run saw: a run where neither a remote branch
  * head nor any policy's choice moved since then does nothing more ({@link
  * ImageUpdateResult.Status#UNCHANGED}): no fetch, no file read. A run that throws records nothing,
@@ -116,7 +119,7 @@ public final class ImageUpdater implements AutoCloseable {
       return finish(new ImageUpdateResult(ImageUpdateResult.Status.UNCHANGED, choices, evaluated.failures(), heads,
           Optional.empty()));
     }
-    WriteResult w = push ? git.write(choices) : git.preview(choices);
+    WriteResult w = push ? git.write(choices, policies) : git.preview(choices, policies);
     ImageUpdateResult.Status status = !push ? ImageUpdateResult.Status.PREVIEW
         : w.pushed() ? ImageUpdateResult.Status.PUSHED : ImageUpdateResult.Status.UP_TO_DATE;
     if (push) {
@@ -138,6 +141,7 @@ public final class ImageUpdater implements AutoCloseable {
       notify(l -> l.onConflict(c));
     }
     w.problems().forEach(p -> LOG.warn("images: {}", p));
+    w.downgradesRefused().forEach(d -> LOG.warn("images: {}", d.describe()));
     return finish(new ImageUpdateResult(status, choices, evaluated.failures(), heads, Optional.of(w)));
   }
 

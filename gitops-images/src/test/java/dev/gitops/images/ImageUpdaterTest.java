@@ -103,6 +103,26 @@ class ImageUpdaterTest {
   }
 
   @Test
+  void aHandWrittenNewerTagIsNeverDowngradedToThePolicysChoice() throws Exception {
+    // someone pinned v1.5.0 by hand (no such build in the registry): ^1.2's best is v1.2.3, below it
+    seed.write("apps/web.yaml", deployment.replace("web:v1.2.3", "web:v1.5.0")).commit("hotfix by hand");
+    seed.git("push", "-q", bare.toString(), "HEAD:main");
+    String head = remoteHead();
+    try (ImageUpdater updater = updater(new CopyOnWriteArrayList<>())) {
+      ImageUpdateResult preview = updater.preview();
+      assertThat(preview.updates()).isEmpty();
+      assertThat(preview.downgradesRefused()).singleElement().satisfies(d -> {
+        assertThat(d.current()).isEqualTo(registry.host() + "/team/web:v1.5.0");
+        assertThat(d.reason()).startsWith("v1.5.0 ranks above v1.2.3");
+      });
+      ImageUpdateResult run = updater.run();
+      assertThat(run.status()).isEqualTo(ImageUpdateResult.Status.UP_TO_DATE);
+      assertThat(run.downgradesRefused()).hasSize(1);
+      assertThat(remoteHead()).isEqualTo(head);
+    }
+  }
+
+  @Test
   void aNewTagIsCommittedAndARunWhereNothingMovedDoesNothing() throws Exception {
     List<Object> events = new CopyOnWriteArrayList<>();
     try (ImageUpdater updater = updater(events)) {

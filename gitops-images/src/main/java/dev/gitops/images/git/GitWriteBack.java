@@ -10,12 +10,17 @@ import dev.gitops.images.marker.MarkedYaml;
 import dev.gitops.images.marker.MarkerException;
 import dev.gitops.images.marker.Setter;
 import dev.gitops.images.policy.ImageChoice;
+import dev.gitops.images.policy.ImagePolicy;
+import dev.gitops.images.policy.PatternTooSlowException;
+import dev.gitops.images.registry.ImageReference;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -90,6 +95,12 @@ import org.slf4j.LoggerFactory;
  * up to {@link Builder#maxPushAttempts}. A marked line that the new head changed since this writer
  * read it is a conflict: it is {@linkplain WriteResult#conflicts() reported} and left as the other
  * writer left it, never overwritten.
+ *
+ * <p><b>Never a downgrade.</b> Given the policies ({@link #write(Map, Collection)}), a marked tag
+ * that ranks above the policy's choice in the policy's own order ({@link ImagePolicy#ranksAbove}:
+ * a hand-written {@code v2.0.0} where {@code ^1.2} chose {@code v1.2.4}) is left as it is, and so is
+ * a {@code :digest} marker of the same policy in that document; each is {@linkplain
+ * WriteResult#downgradesRefused() reported} with why.
  *
  * <p><b>Commits.</b> Author and committer are {@link Builder#author}; the message comes from
  * {@link Builder#messageTemplate} ({@code ${count}}, {@code ${updates}}: one line per change,
@@ -187,26 +198,69 @@ public final class GitWriteBack implements AutoCloseable {
 
   /**
    * Sets every marker whose policy is in {@code choices} to the policy's choice, commits the
-   * changed files and pushes; does nothing when no marked scalar changes.
+   * changed files and pushes; does nothing when no marked scalar changes. Never downgrades: a
+   * marked tag that ranks above the choice in its policy's order (of {@code policies}, by name) is
+   * left as it is and reported in {@link WriteResult#downgradesRefused()}.
+   *
+   * <pre>{@code
+   * WriteResult w = writeBack.write(choices, policies);
+   * w.downgradesRefused().forEach(d -> log.warn(d.describe()));
+   * }</pre>
    *
    * @throws GitWriteException when the repository cannot be fetched, the branch does not exist, a
    *     push is refused for another reason than a race, or every attempt lost a race
+   * @throws IllegalArgumentException when a choice names a policy {@code policies} does not hold
    */
-  public synchronized WriteResult write(Map<String, ImageChoice> choices) {
-    return run(choices, true);
+  public synchronized WriteResult write(Map<String, ImageChoice> choices, Collection<ImagePolicy> policies) {
+    return run(choices, ranking(choices, policies), true);
   }
 
   /**
-   * What {@link #write} would change at the current head, without committing or pushing: the
-   * result lists the updates and has no commit.
+   * What {@link #write(Map, Collection)} would change at the current head, without committing or
+   * pushing: the result lists the updates (and the downgrades it would refuse) and has no commit.
+   *
+   * @throws GitWriteException when the repository cannot be fetched or the branch does not exist
+   * @throws IllegalArgumentException when a choice names a policy {@code policies} does not hold
+   */
+  public synchronized WriteResult preview(Map<String, ImageChoice> choices, Collection<ImagePolicy> policies) {
+    return run(choices, ranking(choices, policies), false);
+  }
+
+  /**
+   * Writes exactly {@code choices}, without ranking them against what Git holds: a pin set by
+   * hand, or a deliberate rollback. Use {@link #write(Map, Collection)} for policies' choices.
+   *
+   * @throws GitWriteException as {@link #write(Map, Collection)}
+   */
+  public synchronized WriteResult write(Map<String, ImageChoice> choices) {
+    return run(choices, Map.of(), true);
+  }
+
+  /**
+   * What {@link #write(Map)} would change, without committing or pushing.
    *
    * @throws GitWriteException when the repository cannot be fetched or the branch does not exist
    */
   public synchronized WriteResult preview(Map<String, ImageChoice> choices) {
-    return run(choices, false);
+    return run(choices, Map.of(), false);
   }
 
-  private WriteResult run(Map<String, ImageChoice> choices, boolean push) {
+  /** The policies of {@code choices} by name. */
+  private static Map<String, ImagePolicy> ranking(Map<String, ImageChoice> choices, Collection<ImagePolicy> policies) {
+    Map<String, ImagePolicy> byName = new HashMap<>();
+    for (ImagePolicy p : policies) {
+      byName.put(p.name(), p);
+    }
+    for (String name : choices.keySet()) {
+      if (!byName.containsKey(name)) {
+        throw new IllegalArgumentException("choice of policy " + name + " comes without its policy: the write-back "
+            + "needs it to never downgrade a tag");
+      }
+    }
+    return byName;
+  }
+
+  private WriteResult run(Map<String, ImageChoice> choices, Map<String, ImagePolicy> policies, boolean push) {
     Map<String, String> firstSeen = null;
     int attempts = 0;
     for (int attempt = 1; attempt <= maxPushAttempts; attempt++) {
@@ -214,7 +268,7 @@ public final class GitWriteBack implements AutoCloseable {
         sleepJitter(attempt);
       }
       ObjectId base = fetch();
-      Plan plan = plan(base, choices, firstSeen);
+      Plan plan = plan(base, choices, policies, firstSeen);
       if (firstSeen == null) {
         firstSeen = plan.seen;
       }
@@ -222,11 +276,11 @@ public final class GitWriteBack implements AutoCloseable {
         LOG.info("{} ({}): images up to date at {}{}", display, pushBranch, base.name(),
             plan.conflicts.isEmpty() ? "" : "; " + plan.conflicts.size() + " conflicting edits left alone");
         return new WriteResult(pushBranch, Optional.of(base.name()), Optional.empty(), List.of(), plan.conflicts,
-            plan.problems, plan.unresolved, attempts);
+            plan.problems, plan.unresolved, attempts, plan.refused);
       }
       if (!push) {
         return new WriteResult(pushBranch, Optional.of(base.name()), Optional.empty(), plan.updates, plan.conflicts,
-            plan.problems, plan.unresolved, 0);
+            plan.problems, plan.unresolved, 0, plan.refused);
       }
       ObjectId commit = commit(base, plan);
       beforePush.accept(attempt);
@@ -236,7 +290,7 @@ public final class GitWriteBack implements AutoCloseable {
       if (rejected == null) {
         LOG.info("{} ({}): pushed {} with {} image updates", display, pushBranch, commit.name(), plan.updates.size());
         return new WriteResult(pushBranch, Optional.of(base.name()), Optional.of(commit.name()), plan.updates,
-            plan.conflicts, plan.problems, plan.unresolved, attempts);
+            plan.conflicts, plan.problems, plan.unresolved, attempts, plan.refused);
       }
       if (!rejected.race) {
         throw new GitWriteException(display + ": push to " + pushBranch + " refused: " + rejected.message);
@@ -255,6 +309,7 @@ public final class GitWriteBack implements AutoCloseable {
     final List<EditConflict> conflicts = new ArrayList<>();
     final List<String> problems = new ArrayList<>();
     final List<String> unresolved = new ArrayList<>();
+    final List<RefusedDowngrade> refused = new ArrayList<>();
     final Map<String, String> seen = new HashMap<>();
   }
 
@@ -263,7 +318,8 @@ public final class GitWriteBack implements AutoCloseable {
    * firstSeen} (a retry), a slot whose value changed since the first read is someone else's edit:
    * left alone and reported unless it already holds our value.
    */
-  private Plan plan(ObjectId base, Map<String, ImageChoice> choices, Map<String, String> firstSeen) {
+  private Plan plan(ObjectId base, Map<String, ImageChoice> choices, Map<String, ImagePolicy> policies,
+      Map<String, String> firstSeen) {
     Plan plan = new Plan();
     try (ObjectReader reader = repository.newObjectReader(); RevWalk walk = new RevWalk(reader);
          TreeWalk tw = new TreeWalk(reader)) {
@@ -298,7 +354,7 @@ public final class GitWriteBack implements AutoCloseable {
           unmarked.add(blob);
           continue;
         }
-        planFile(plan, file, bytes, choices, firstSeen);
+        planFile(plan, file, bytes, choices, policies, firstSeen);
       }
     } catch (IOException e) {
       throw new GitWriteException(display + ": cannot read commit " + base.name() + ": " + e.getMessage(), e);
@@ -311,7 +367,8 @@ public final class GitWriteBack implements AutoCloseable {
     return "branch " + (pushBranch.equals(branch) ? branch : branch + " (or " + pushBranch + ")") + " at " + base.name();
   }
 
-  private void planFile(Plan plan, String file, byte[] bytes, Map<String, ImageChoice> choices, Map<String, String> firstSeen) {
+  private void planFile(Plan plan, String file, byte[] bytes, Map<String, ImageChoice> choices,
+      Map<String, ImagePolicy> policies, Map<String, String> firstSeen) {
     MarkedYaml yaml;
     try {
       yaml = MarkedYaml.parse(file, bytes);
@@ -320,6 +377,29 @@ public final class GitWriteBack implements AutoCloseable {
       return;
     }
     yaml.problems().forEach(p -> plan.problems.add(p.getMessage()));
+    // first the tags (whole references and :tag markers) that a choice would downgrade, per document and policy
+    Set<ImageMarker> kept = new HashSet<>();
+    Set<String> keptIn = new HashSet<>();  // document and policy of each kept tag: its :digest marker stays too
+    for (ImageMarker m : yaml.markers()) {
+      Optional<Setter> setter = Setter.resolve(m.setter(), choices.keySet());
+      if (setter.isPresent() && policies.containsKey(setter.get().policy())) {
+        Optional<RefusedDowngrade> why;
+        try {
+          why = downgrade(m, setter.get(), choices.get(setter.get().policy()), policies.get(setter.get().policy()));
+        } catch (PatternTooSlowException e) {
+          // cannot tell whether the choice ranks below what Git holds: left as it is, and a problem (the run failed)
+          kept.add(m);
+          keptIn.add(m.document() + "\0" + setter.get().policy());
+          plan.problems.add(m.location() + ": marker " + m.setter() + " left as it is: " + e.getMessage());
+          continue;
+        }
+        if (why.isPresent()) {
+          kept.add(m);
+          keptIn.add(m.document() + "\0" + setter.get().policy());
+          plan.refused.add(why.get());
+        }
+      }
+    }
     Map<ImageMarker, String> values = new LinkedHashMap<>();
     for (ImageMarker m : yaml.markers()) {
       Optional<Setter> setter = Setter.resolve(m.setter(), choices.keySet());
@@ -332,6 +412,16 @@ public final class GitWriteBack implements AutoCloseable {
       if (wanted.isEmpty()) {
         plan.problems.add(m.location() + ": marker " + m.setter() + " asks for a digest but policy "
             + choice.policy() + " does not follow digests");
+        continue;
+      }
+      if (kept.contains(m)) {
+        continue;
+      }
+      if (setter.get().part() == Setter.Part.DIGEST && keptIn.contains(m.document() + "\0" + setter.get().policy())) {
+        if (!m.value().equals(wanted.get())) {
+          plan.refused.add(new RefusedDowngrade(file, m.line(), m.object(), m.path(), setter.get().policy(), m.value(),
+              wanted.get(), "the digest beside a tag this document keeps (newer than the policy allows)"));
+        }
         continue;
       }
       String slot = m.file() + "\0" + m.document() + "\0" + m.path() + "\0" + m.setter();
@@ -356,6 +446,43 @@ public final class GitWriteBack implements AutoCloseable {
       if (!java.util.Arrays.equals(edited, bytes)) {
         plan.files.put(file, edited);
       }
+    }
+  }
+
+  /**
+   * Why writing {@code choice} into {@code m} would be a downgrade under {@code policy}: the tag
+   * {@code m} holds (for the same image) ranks above the chosen one; empty when it would not.
+   *
+   * @throws PatternTooSlowException when the policy's filter cannot read the tag {@code m} holds in time
+   */
+  private static Optional<RefusedDowngrade> downgrade(ImageMarker m, Setter setter, ImageChoice choice,
+      ImagePolicy policy) {
+    if (setter.part() != Setter.Part.TAG && setter.part() != Setter.Part.IMAGE) {
+      return Optional.empty();
+    }
+    String current = setter.tagIn(m.value());
+    if (current == null || current.equals(choice.tag())) {
+      return Optional.empty();
+    }
+    if (setter.part() == Setter.Part.IMAGE && !sameRepository(m.value(), choice.image())) {
+      return Optional.empty();  // another image: the policy's choice replaces it, no ranking between them
+    }
+    if (!policy.ranksAbove(current, choice.tag())) {
+      return Optional.empty();
+    }
+    String wanted = setter.valueFor(choice).orElse(choice.tag());
+    return Optional.of(new RefusedDowngrade(m.file(), m.line(), m.object(), m.path(), policy.name(), m.value(), wanted,
+        current + " ranks above " + choice.tag() + ", the best tag policy " + policy.name() + " allows ("
+            + policy.order() + "); never downgraded"));
+  }
+
+  private static boolean sameRepository(String reference, String image) {
+    try {
+      ImageReference a = ImageReference.parse(reference);
+      ImageReference b = ImageReference.parse(image);
+      return a.registry().equalsIgnoreCase(b.registry()) && a.repository().equals(b.repository());
+    } catch (IllegalArgumentException notAReference) {
+      return false;
     }
   }
 

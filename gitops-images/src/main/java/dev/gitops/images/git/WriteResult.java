@@ -23,9 +23,12 @@ import java.util.Optional;
  * @param problems markers or files that could not be used, each naming file and line
  * @param unresolved markers naming policies this writer does not know ({@code file:line setter}), left alone
  * @param pushAttempts how many pushes were tried (0 when nothing was pushed)
+ * @param downgradesRefused marked scalars left as they are because the policy's choice ranks below
+ *     what they hold (never downgraded; only when the write was given the policies)
  */
 public record WriteResult(String branch, Optional<String> base, Optional<String> commit, List<ImageUpdate> updates,
-    List<EditConflict> conflicts, List<String> problems, List<String> unresolved, int pushAttempts) {
+    List<EditConflict> conflicts, List<String> problems, List<String> unresolved, int pushAttempts,
+    List<RefusedDowngrade> downgradesRefused) {
 
   /** A result. */
   public WriteResult {
@@ -33,6 +36,7 @@ public record WriteResult(String branch, Optional<String> base, Optional<String>
     conflicts = List.copyOf(conflicts);
     problems = List.copyOf(problems);
     unresolved = List.copyOf(unresolved);
+    downgradesRefused = List.copyOf(downgradesRefused);
   }
 
   /** Whether a commit was pushed. */

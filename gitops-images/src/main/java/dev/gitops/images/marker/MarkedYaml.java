@@ -207,7 +207,7 @@ public final class MarkedYaml {
   static String render(String value, ImageMarker.Style style) {
     return switch (style) {
       case PLAIN -> plainSafe(value) ? value : doubleQuoted(value);
-      case SINGLE_QUOTED -> value.chars().allMatch(c -> c >= 0x20 && c != 0x7f)
+      case SINGLE_QUOTED -> value.chars().allMatch(MarkedYaml::printable)
           ? "'" + value.replace("'", "''") + "'" : doubleQuoted(value);
       case DOUBLE_QUOTED -> doubleQuoted(value);
     };
@@ -230,6 +230,8 @@ public final class MarkedYaml {
         default -> {
           if (c < 0x20 || c == 0x7f) {
             sb.append(String.format("\\x%02x", (int) c));
+          } else if (!printable(c)) {
+            sb.append(String.format("\\u%04x", (int) c));
           } else {
             sb.append(c);
           }
@@ -237,6 +239,16 @@ public final class MarkedYaml {
       }
     }
     return sb.append('"').toString();
+  }
+
+  /**
+   * Whether {@code c} stays itself written raw in a quoted scalar: not a control character, not one
+   * SnakeYAML (YAML 1.1) reads as a line break (NEL, LS, PS) that would fold the value, not a BOM,
+   * not a lone surrogate.
+   */
+  private static boolean printable(int c) {
+    return c >= 0x20 && c != 0x7f && !(c >= 0x80 && c <= 0x9f) && c != 0x2028 && c != 0x2029 && c != 0xfeff
+        && !Character.isSurrogate((char) c) && c != 0xfffe && c != 0xffff;
   }
 
   /** {@code kind/name} or {@code kind/namespace/name} of a document, or "". */
@@ -374,6 +386,13 @@ public final class MarkedYaml {
       if (s.getStartMark().getLine() != s.getEndMark().getLine()) {
         problems.add(new MarkerException(file, line, "marker " + setter + " is on a scalar that spans lines; "
             + "write the image on one line", null));
+        return;
+      }
+      if (start > charOffset(s.getStartMark()) && text.indexOf('!', charOffset(s.getStartMark())) >= 0
+          && text.indexOf('!', charOffset(s.getStartMark())) < start && !Tag.STR.equals(s.getTag())) {
+        // an explicit tag such as !!int or !custom: an image written there would make the document unreadable
+        problems.add(new MarkerException(file, line, "marker " + setter + " is on a scalar tagged "
+            + s.getTag().getValue() + "; only a string can hold an image (remove the tag or write !!str)", null));
         return;
       }
       if (style == DumperOptions.ScalarStyle.PLAIN && s.getValue().isEmpty()) {

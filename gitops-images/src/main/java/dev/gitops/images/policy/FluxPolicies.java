@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import dev.gitops.images.registry.RegistryClient;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.constructor.SafeConstructor;
@@ -125,15 +126,34 @@ public record FluxPolicies(List<ImagePolicy> policies, Set<String> plainHttp) {
             + ", which the file does not hold");
       }
       JsonNode repo = repoDoc.json();
-      String image = repo.path("spec").path("image").asText("");
+      JsonNode imageNode = repo.path("spec").path("image");
       try {
-        ImagePolicy.Builder b = ImagePolicy.builder(name, image).order(order(p.path("spec").path("policy")));
+        String image;
+        try {
+          image = imageNode.isMissingNode() || imageNode.isNull() ? ""
+              : string(imageNode, "an image repository such as ghcr.io/org/app", repoDoc.node(), "spec", "image");
+        } catch (IllegalArgumentException e) {
+          throw new IllegalArgumentException("ImageRepository " + repoId + ": " + e.getMessage(), e);
+        }
+        ImagePolicy.Builder b;
+        try {
+          b = ImagePolicy.builder(name, image);
+        } catch (IllegalArgumentException e) {
+          throw new IllegalArgumentException("spec.image of ImageRepository " + repoId + " (line "
+              + line(repoDoc.node(), "spec", "image") + "): " + e.getMessage(), e);
+        }
+        b.order(order(p.path("spec").path("policy"), pd.node()));
         JsonNode filter = p.path("spec").path("filterTags");
         if (filter.hasNonNull("pattern")) {
           String pattern = string(filter.get("pattern"), "a regular expression", pd.node(), "spec", "filterTags", "pattern");
           String extract = filter.hasNonNull("extract")
               ? string(filter.get("extract"), "a template", pd.node(), "spec", "filterTags", "extract") : "";
-          b.filter(TagFilter.of(pattern, extract));
+          try {
+            b.filter(TagFilter.of(pattern, extract));
+          } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("spec.filterTags.pattern (line "
+                + line(pd.node(), "spec", "filterTags", "pattern") + "): " + e.getMessage(), e);
+          }
         }
         if (repo.path("spec").hasNonNull("exclusionList")) {
           JsonNode list = repo.path("spec").path("exclusionList");
@@ -149,11 +169,19 @@ public record FluxPolicies(List<ImagePolicy> policies, Set<String> plainHttp) {
                   + " must be a string (a regular expression), not " + describe(x)
                   + " (line " + line(repoDoc.node(), "spec", "exclusionList", String.valueOf(i)) + ")");
             }
+            try {
+              RegistryClient.compile(List.of(x.asText()));
+            } catch (IllegalArgumentException e) {
+              throw new IllegalArgumentException("spec.exclusionList[" + i + "] of ImageRepository " + repoId + " (line "
+                  + line(repoDoc.node(), "spec", "exclusionList", String.valueOf(i)) + "): " + e.getMessage(), e);
+            }
             ex.add(x.asText());
           }
           b.exclusions(ex);
         }
-        String digest = p.path("spec").path("digestReflectionPolicy").asText("Never");
+        JsonNode reflection = p.path("spec").path("digestReflectionPolicy");
+        String digest = reflection.isMissingNode() || reflection.isNull() ? "Never"
+            : string(reflection, "Never, IfNotPresent or Always", pd.node(), "spec", "digestReflectionPolicy");
         // Flux's enum; IfNotPresent is read as Always (the digest of the chosen tag, read each scan):
         // this tool keeps no status between runs to remember a digest in
         b.followDigest(switch (digest) {
@@ -241,15 +269,26 @@ public record FluxPolicies(List<ImagePolicy> policies, Set<String> plainHttp) {
     return n.getStartMark().getLine() + 1;
   }
 
-  private static TagOrder order(JsonNode policy) {
+  /** The order of {@code spec.policy}; a range or an order that is not a string (1.2, true, null) is named with its line. */
+  private static TagOrder order(JsonNode policy, Node root) {
     if (policy.has("semver")) {
-      return TagOrder.semver(policy.path("semver").path("range").asText(""));
+      JsonNode range = policy.path("semver").path("range");
+      String text = string(range, "a semver range such as '>=1.0.0 <2.0.0'", root, "spec", "policy", "semver", "range");
+      try {
+        return TagOrder.semver(text);
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("spec.policy.semver.range (line "
+            + line(root, "spec", "policy", "semver", "range") + "): " + e.getMessage(), e);
+      }
     }
-    if (policy.has("alphabetical")) {
-      return TagOrder.alphabetical(direction(policy.path("alphabetical").path("order").asText("asc")));
-    }
-    if (policy.has("numerical")) {
-      return TagOrder.numerical(direction(policy.path("numerical").path("order").asText("asc")));
+    for (String kind : List.of("alphabetical", "numerical")) {
+      if (policy.has(kind)) {
+        JsonNode order = policy.path(kind).path("order");
+        String text = order.isMissingNode() || order.isNull() ? "asc"
+            : string(order, "asc or desc", root, "spec", "policy", kind, "order");
+        TagOrder.Direction d = direction(text);
+        return kind.equals("numerical") ? TagOrder.numerical(d) : TagOrder.alphabetical(d);
+      }
     }
     throw new IllegalArgumentException("spec.policy needs one of semver, alphabetical, numerical");
   }

@@ -89,21 +89,22 @@ public final class ImagePolicy {
 
   /**
    * Chooses among {@code tags} (already without excluded ones): tags the filter does not match or
-   * the order cannot read (or a semver range leaves out) are skipped and counted, never an error.
+   * the order cannot read (or a semver range leaves out) are skipped and counted, never an error;
+   * so are entries that are not strings (a number, a boolean or null, as a list read from YAML or
+   * JSON may hold: {@code [1.10, true, ~]}).
    *
    * @throws PatternTooSlowException naming this policy and its filter pattern when the pattern
    *     backtracks past its budget on a tag
    */
-  public Selection select(List<String> tags) {
+  public Selection select(List<?> tags) {
     List<TagOrder.Candidate> candidates = new ArrayList<>();
     int skipped = 0;
-    for (String tag : tags) {
-      Optional<String> value;
-      try {
-        value = filter.extract(tag);
-      } catch (PatternTooSlowException e) {
-        throw new PatternTooSlowException(e.pattern(), "policy " + name + ": " + e.getMessage());
+    for (Object entry : tags) {
+      if (!(entry instanceof String tag)) {
+        skipped++;  // no tag: never turned into the text "1.1", "true" or "null"
+        continue;
       }
+      Optional<String> value = extract(tag);
       if (value.isPresent() && order.accepts(value.get())) {
         candidates.add(new TagOrder.Candidate(tag, value.get()));
       } else {
@@ -111,6 +112,40 @@ public final class ImagePolicy {
       }
     }
     return new Selection(order.choose(candidates).map(TagOrder.Candidate::tag), candidates.size(), skipped);
+  }
+
+  /**
+   * Whether {@code tag} ranks above {@code other} in this policy's order: the policy would take it
+   * over {@code other}, its range aside. Both go through the filter and its extract template first;
+   * false when either does not match the filter, when the order cannot read either value (not a
+   * version, not a number), or when they rank the same. This is how a write-back tells that the tag
+   * in Git (say a hand-written {@code v2.0.0}) is newer than anything the policy allows ({@code
+   * ^1.2} chose {@code v1.2.4}), and leaves it rather than downgrading it.
+   *
+   * <pre>{@code
+   * ImagePolicy web = ImagePolicy.builder("apps:web", "registry.example.com/team/web")
+   *     .order(TagOrder.semver("^1.2")).build();
+   * web.ranksAbove("v2.0.0", "v1.2.4");   // true: v1.2.4 would be a downgrade
+   * web.ranksAbove("v1.2.3", "v1.2.4");   // false
+   * web.ranksAbove("latest", "v1.2.4");   // false: "latest" is no version, so it cannot rank
+   * }</pre>
+   *
+   * @throws PatternTooSlowException naming this policy when its filter backtracks past its budget
+   */
+  public boolean ranksAbove(String tag, String other) {
+    Objects.requireNonNull(tag, "tag");
+    Objects.requireNonNull(other, "other");
+    Optional<String> a = extract(tag);
+    Optional<String> b = extract(other);
+    return a.isPresent() && b.isPresent() && order.ranksAbove(a.get(), b.get());
+  }
+
+  private Optional<String> extract(String tag) {
+    try {
+      return filter.extract(tag);
+    } catch (PatternTooSlowException e) {
+      throw new PatternTooSlowException(e.pattern(), "policy " + name + ": " + e.getMessage());
+    }
   }
 
   @Override
@@ -159,8 +194,19 @@ public final class ImagePolicy {
       return this;
     }
 
-    /** Exclusion patterns, replacing the default (signature tags). */
+    /**
+     * Exclusion patterns, replacing the default (signature tags): RE2 regular expressions (Go's
+     * syntax, as Flux's {@code exclusionList}), searched anywhere in a tag.
+     *
+     * @throws IllegalArgumentException naming the policy and the pattern when one is not RE2 syntax
+     */
     public Builder exclusions(List<String> patterns) {
+      Objects.requireNonNull(patterns, "patterns");
+      try {
+        RegistryClient.compile(patterns);
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("policy " + name + ": " + e.getMessage(), e);
+      }
       this.exclusions = List.copyOf(patterns);
       return this;
     }

@@ -60,6 +60,10 @@ public final class PolicyEvaluator {
           listings.put(key, tags);
         } catch (RegistryException e) {
           listingErrors.put(key, e);
+        } catch (IllegalArgumentException e) {
+          // what the registry client refuses up front (an exclusion, an address): this policy's failure only
+          listingErrors.put(key, new RegistryException(p.image().registry(), p.image().repository(), -1,
+              "registry " + p.image().registry() + ", repository " + p.image().repository() + ": " + e.getMessage(), e));
         }
       }
       if (tags == null) {

@@ -1,11 +1,11 @@
 package dev.gitops.images.policy;
 
+import dev.gitops.images.regex.GoRegex;
+import dev.gitops.images.regex.GoRegexException;
 import dev.gitops.images.registry.internal.BoundedText;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-import java.util.regex.PatternSyntaxException;
 
 /**
  * Which tags a policy considers and what it orders them by: a regular expression each tag must
@@ -13,10 +13,15 @@ import java.util.regex.PatternSyntaxException;
  * Flux's {@code filterTags}. For {@code main-3f2a9c1-1718000000} the filter {@code
  * ^main-[a-f0-9]+-(?P<ts>[0-9]+)$} with extract {@code $ts} orders by the timestamp.
  *
+ * <p>The pattern is RE2 syntax, Go's, as Flux reads it ({@link GoRegex}): {@code $} is the end of
+ * the tag, {@code \d} and {@code \w} are ASCII, {@code [[:alpha:]]}, {@code \pN} and {@code (?P<name>…)}
+ * work, and what RE2 refuses (backreferences, lookaround, possessive quantifiers, counts above
+ * 1000) is refused here.
+ *
  * <p>Templates follow Go's {@code regexp.Expand}: {@code $name} or {@code ${name}} for a named
- * group, {@code $1} for a numbered one, {@code $$} for a dollar; an unknown group expands to
- * nothing. An empty template means the whole tag. Go's {@code (?P<name>…)} is accepted besides
- * Java's {@code (?<name>…)}; group names are letters and digits.
+ * group, {@code $1} for a numbered one, {@code $$} for a dollar; a name is as long as it can be
+ * ({@code $1x} is {@code ${1x}}), an unknown or unmatched group expands to nothing, and a malformed
+ * reference ({@code ${a-b}}, {@code $-}) stays as written. An empty template means the whole tag.
  *
  * <pre>{@code
  * TagFilter f = TagFilter.of("^main-[a-f0-9]+-(?P<ts>[0-9]+)$", "$ts");
@@ -27,10 +32,10 @@ import java.util.regex.PatternSyntaxException;
 public final class TagFilter {
 
   private final String pattern;
-  private final Pattern compiled;
+  private final GoRegex compiled;
   private final String template;
 
-  private TagFilter(String pattern, Pattern compiled, String template) {
+  private TagFilter(String pattern, GoRegex compiled, String template) {
     this.pattern = pattern;
     this.compiled = compiled;
     this.template = template;
@@ -39,14 +44,14 @@ public final class TagFilter {
   /**
    * A filter.
    *
-   * @throws IllegalArgumentException naming the pattern when it does not compile
+   * @throws IllegalArgumentException naming the pattern and what RE2 refuses in it
    */
   public static TagFilter of(String pattern, String extract) {
     Objects.requireNonNull(pattern, "pattern");
     try {
-      return new TagFilter(pattern, Pattern.compile(pattern.replace("(?P<", "(?<")), extract == null ? "" : extract);
-    } catch (PatternSyntaxException e) {
-      throw new IllegalArgumentException("tag filter pattern '" + pattern + "' does not compile: " + e.getDescription(), e);
+      return new TagFilter(pattern, GoRegex.compile(pattern), extract == null ? "" : extract);
+    } catch (GoRegexException e) {
+      throw new IllegalArgumentException("tag filter pattern " + e.getMessage(), e);
     }
   }
 
@@ -84,58 +89,52 @@ public final class TagFilter {
     return Optional.of(template.isEmpty() ? tag : expand(m));
   }
 
+  /** Go's {@code regexp.Expand} of the template over match {@code m}. */
   private String expand(Matcher m) {
     StringBuilder out = new StringBuilder();
     int i = 0;
     while (i < template.length()) {
       char c = template.charAt(i);
-      if (c != '$' || i + 1 >= template.length()) {
+      if (c != '$') {
         out.append(c);
         i++;
         continue;
       }
-      char next = template.charAt(i + 1);
-      if (next == '$') {
+      if (i + 1 < template.length() && template.charAt(i + 1) == '$') {
         out.append('$');
         i += 2;
         continue;
       }
-      String name;
-      if (next == '{') {
-        int close = template.indexOf('}', i + 2);
-        if (close < 0) {
-          out.append(c);  // as Go: a malformed reference stays literal
-          i++;
-          continue;
+      boolean brace = i + 1 < template.length() && template.charAt(i + 1) == '{';
+      int from = i + 1 + (brace ? 1 : 0);
+      int j = from;
+      while (j < template.length()) {
+        int cp = template.codePointAt(j);
+        if (!Character.isLetter(cp) && !Character.isDigit(cp) && cp != '_') {
+          break;
         }
-        name = template.substring(i + 2, close);
-        i = close + 1;
-      } else {
-        int j = i + 1;
-        while (j < template.length() && (Character.isLetterOrDigit(template.charAt(j)) || template.charAt(j) == '_')) {
-          j++;
-        }
-        if (j == i + 1) {
-          out.append(c);
-          i++;
-          continue;
-        }
-        name = template.substring(i + 1, j);
-        i = j;
+        j += Character.charCount(cp);
       }
-      out.append(group(m, name));
+      if (j == from || (brace && (j >= template.length() || template.charAt(j) != '}'))) {
+        out.append('$');  // as Go: a malformed reference is a literal '$', and what follows is text
+        i++;
+        continue;
+      }
+      out.append(group(m, template.substring(from, j)));
+      i = brace ? j + 1 : j;
     }
     return out.toString();
   }
 
-  private static String group(Matcher m, String name) {
-    String v;
-    try {
-      v = name.chars().allMatch(Character::isDigit) ? m.group(Integer.parseInt(name)) : m.group(name);
-    } catch (IllegalArgumentException | IndexOutOfBoundsException unknownGroup) {
-      v = null;  // as Go's Expand: an unknown group is empty
+  /** {@code $name}: a number (ASCII digits, no leading zero, below 10^8) is a group index, anything else a name. */
+  private String group(Matcher m, String name) {
+    boolean number = name.length() <= 8 && name.chars().allMatch(ch -> ch >= '0' && ch <= '9')
+        && !(name.length() > 1 && name.charAt(0) == '0');
+    if (number) {
+      int g = Integer.parseInt(name);
+      return g <= m.groupCount() && m.start(g) >= 0 ? m.group(g) : "";
     }
-    return v == null ? "" : v;
+    return compiled.group(m, name).orElse("");
   }
 
   @Override

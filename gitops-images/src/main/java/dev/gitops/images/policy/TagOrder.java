@@ -38,6 +38,21 @@ public sealed interface TagOrder {
   Optional<Candidate> choose(List<Candidate> candidates);
 
   /**
+   * Whether {@code value} ranks above {@code other} in this order, so that the order would take it
+   * over {@code other}: a higher version (whether or not the range holds it, pre-releases
+   * included), a later text or a greater number ({@link Direction#ASC}), or an earlier or smaller
+   * one ({@link Direction#DESC}). False when either value is not one the order can read (not a
+   * version, not a number) or when they rank the same.
+   *
+   * <pre>{@code
+   * TagOrder.semver("^1.2").ranksAbove("v2.0.0", "v1.2.4");                   // true: never downgrade to 1.2.4
+   * TagOrder.numerical(TagOrder.Direction.ASC).ranksAbove("10", "9");         // true
+   * TagOrder.alphabetical(TagOrder.Direction.DESC).ranksAbove("a", "b");      // true
+   * }</pre>
+   */
+  boolean ranksAbove(String value, String other);
+
+  /**
    * The highest version ({@code X.Y.Z}, optional {@code v}) in {@code range}, read as Flux reads it
    * ({@link SemverConstraints}: Masterminds semver); a pre-release only when every comparator of an
    * AND-set names one.
@@ -72,6 +87,13 @@ public sealed interface TagOrder {
     }
 
     @Override
+    public boolean ranksAbove(String value, String other) {
+      Optional<SemverConstraints.Version> a = SemverConstraints.Version.parseTag(value);
+      Optional<SemverConstraints.Version> b = SemverConstraints.Version.parseTag(other);
+      return a.isPresent() && b.isPresent() && a.get().compareTo(b.get()) > 0;
+    }
+
+    @Override
     public String toString() {
       return "semver " + range;
     }
@@ -86,8 +108,31 @@ public sealed interface TagOrder {
 
     @Override
     public Optional<Candidate> choose(List<Candidate> candidates) {
-      Comparator<Candidate> c = Comparator.comparing(Candidate::value).thenComparing(Candidate::tag);
+      // by code point, as Go's sort.Strings orders UTF-8 bytes (Java's compareTo orders UTF-16 units)
+      Comparator<Candidate> c = Comparator.comparing(Candidate::value, Alphabetical::byCodePoint)
+          .thenComparing(Candidate::tag, Alphabetical::byCodePoint);
       return direction == Direction.ASC ? candidates.stream().max(c) : candidates.stream().min(c);
+    }
+
+    @Override
+    public boolean ranksAbove(String value, String other) {
+      int c = byCodePoint(value, other);
+      return direction == Direction.ASC ? c > 0 : c < 0;
+    }
+
+    static int byCodePoint(String a, String b) {
+      int i = 0;
+      int j = 0;
+      while (i < a.length() && j < b.length()) {
+        int x = a.codePointAt(i);
+        int y = b.codePointAt(j);
+        if (x != y) {
+          return Integer.compare(x, y);
+        }
+        i += Character.charCount(x);
+        j += Character.charCount(y);
+      }
+      return Boolean.compare(i < a.length(), j < b.length());
     }
 
     @Override
@@ -108,6 +153,17 @@ public sealed interface TagOrder {
       Comparator<Candidate> c = Comparator.<Candidate, BigDecimal>comparing(x -> number(x.value()).orElseThrow())
           .thenComparing(Candidate::tag);
       return direction == Direction.ASC ? candidates.stream().max(c) : candidates.stream().min(c);
+    }
+
+    @Override
+    public boolean ranksAbove(String value, String other) {
+      Optional<BigDecimal> a = number(value);
+      Optional<BigDecimal> b = number(other);
+      if (a.isEmpty() || b.isEmpty()) {
+        return false;
+      }
+      int c = a.get().compareTo(b.get());
+      return direction == Direction.ASC ? c > 0 : c < 0;
     }
 
     private static Optional<BigDecimal> number(String value) {

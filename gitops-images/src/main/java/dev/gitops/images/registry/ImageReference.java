@@ -28,6 +28,10 @@ public final class ImageReference {
 
   private static final Pattern COMPONENT = Pattern.compile("[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*");
   private static final Pattern TAG = Pattern.compile("[\\w][\\w.-]{0,127}");
+  /** A registry host as Docker's reference grammar reads it: DNS labels or a bracketed IPv6 address, and a port. */
+  private static final Pattern HOST = Pattern.compile(
+      "(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\\[[a-fA-F0-9:]+])"
+          + "(?::[0-9]{1,5})?");
   private static final Pattern DIGEST = Pattern.compile("[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[0-9a-fA-F]{32,}");
 
   private final String name;
@@ -85,6 +89,11 @@ public final class ImageReference {
     } else {
       registry = DOCKER_HUB;
       repository = first < 0 ? "library/" + rest : rest;
+    }
+    if (!HOST.matcher(registry).matches()) {
+      // a host no URL can hold (a space, an '@', a '?'): refused here, not deep in the HTTP client
+      throw new IllegalArgumentException("image reference '" + text + "': '" + registry + "' is not a registry host"
+          + " (DNS name or [IPv6 address], optional :port)");
     }
     if (registry.equals("index.docker.io") || registry.equals("registry-1.docker.io")) {
       registry = DOCKER_HUB;

@@ -3,6 +3,8 @@ package dev.gitops.images.registry;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.gitops.core.render.PlanRenderer;
+import dev.gitops.images.regex.GoRegex;
+import dev.gitops.images.regex.GoRegexException;
 import dev.gitops.images.registry.internal.BoundedText;
 import dev.gitops.images.registry.internal.Challenge;
 import dev.gitops.images.registry.internal.HttpHeaders;
@@ -43,7 +45,6 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.regex.Pattern;
-import java.util.regex.PatternSyntaxException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -63,8 +64,11 @@ import org.slf4j.LoggerFactory;
  * }</pre>
  *
  * <p><b>Tags</b>: {@code GET /v2/<repository>/tags/list}, following {@code Link: <…>; rel="next"}
- * pages; the tags are sorted here because registries return them in any order. Tags matching an
- * exclusion pattern are dropped and counted ({@link #DEFAULT_EXCLUSIONS}: cosign signature tags).
+ * pages (on the same scheme, host and port only); the tags are sorted here because registries
+ * return them in any order. Tags matching an exclusion pattern (RE2 syntax, as Flux's {@code
+ * exclusionList}) are dropped and counted ({@link #DEFAULT_EXCLUSIONS}: cosign signature tags), and
+ * so are names that are no valid tag and entries that are not strings. At most {@link #MAX_TAGS}
+ * tags are read.
  *
  * <p><b>Digests</b>: {@code HEAD /v2/<repository>/manifests/<tag>} accepting OCI manifests and
  * indexes and Docker v2 manifests and manifest lists; the digest is the {@code
@@ -99,6 +103,8 @@ public final class RegistryClient {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Pattern DIGEST = Pattern.compile("[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[0-9a-f]{32,}");
   private static final int MAX_PAGES = 10_000;
+  /** The most tags one repository's listing may hold: a registry sending more is an error, not an out-of-memory. */
+  public static final int MAX_TAGS = 1_000_000;
   private static final int MAX_BODY = 32 * 1024 * 1024;
   private static final int MAX_REDIRECTS = 5;
   /** A tag as the OCI distribution spec defines it. */
@@ -157,18 +163,21 @@ public final class RegistryClient {
 
   /**
    * Every tag of {@code image}'s repository (all pages), sorted, without the tags that match one
-   * of {@code exclusions} (Java regular expressions, searched anywhere in the tag; anchor them)
-   * and without names that are no valid tag (both counted as excluded).
+   * of {@code exclusions} (RE2 regular expressions, Go's syntax as in Flux's {@code exclusionList},
+   * searched anywhere in the tag; anchor them) and without names that are no valid tag or entries
+   * that are not strings (a number, a boolean, null: all counted as excluded).
    *
-   * @throws IllegalArgumentException naming the pattern when one does not compile
+   * @throws IllegalArgumentException naming the pattern when one is not RE2 syntax
    * @throws RegistryException when the registry cannot be read
    */
   public TagList listTags(ImageReference image, List<String> exclusions) {
-    List<Pattern> excluded = compile(exclusions);
+    List<GoRegex> excluded = compile(exclusions);
     URI uri = endpoint(image, "/tags/list");
+    URI origin = uri;
     TreeSet<String> tags = new TreeSet<>();
     Set<URI> seen = new HashSet<>();
     int pages = 0;
+    int notStrings = 0;
     while (uri != null) {
       if (!seen.add(uri) || pages >= MAX_PAGES) {
         throw error(image, -1, "tag pagination does not end: page " + uri + " comes again or more than "
@@ -184,15 +193,32 @@ public final class RegistryClient {
       if (!list.isArray() && !list.isNull() && !list.isMissingNode()) {
         throw error(image, a.status, "tag list from " + uri.getRawPath() + " has no 'tags' array", null);
       }
-      list.forEach(t -> tags.add(t.asText()));
-      uri = HttpHeaders.nextLink(a.response.headers().allValues("Link"), uri).orElse(null);
-      if (uri != null && !uri.getAuthority().equals(a.response.uri().getAuthority())) {
-        throw error(image, a.status, "tag list page link " + uri + " leaves the registry", null);
+      for (JsonNode t : list) {
+        if (t.isTextual()) {
+          tags.add(t.asText());
+        } else {
+          notStrings++;  // 1, true, null, {}: no tag, never read as the text "1", "true" or "null"
+        }
+      }
+      if (tags.size() > MAX_TAGS) {
+        throw error(image, a.status, "the tag list holds more than " + MAX_TAGS + " tags (after " + pages
+            + " pages); refusing to read more", null);
+      }
+      URI requested = a.response.uri();
+      uri = HttpHeaders.nextLink(a.response.headers().allValues("Link"), requested).orElse(null);
+      if (uri != null && (uri.getScheme() == null || uri.getHost() == null || !sameOrigin(origin, uri))) {
+        // the next page is asked with the registry's credentials: never of another host, port or scheme (no https -> http)
+        throw error(image, a.status, "tag list page link " + (uri.getHost() == null ? "'" + uri + "'" : redacted(uri))
+            + " leaves the registry (" + redacted(origin) + ")", null);
       }
     }
     List<String> kept = new ArrayList<>();
-    int dropped = 0;
+    int dropped = notStrings;
     List<String> invalid = new ArrayList<>();
+    if (notStrings > 0) {
+      LOG.warn("{}: {} entries of the tag list are not strings (numbers, booleans, null) and are skipped",
+          image.name(), notStrings);
+    }
     for (String tag : tags) {
       if (!VALID_TAG.matcher(tag).matches()) {
         // not a tag an image reference can hold: never chosen, never written into Git or a URL
@@ -249,14 +275,14 @@ public final class RegistryClient {
   }
 
   /** Whether an exclusion matches {@code tag}; a pattern that backtracks past its budget is an error naming it. */
-  private static boolean excluded(ImageReference image, List<Pattern> exclusions, String tag) {
-    for (Pattern p : exclusions) {
+  private static boolean excluded(ImageReference image, List<GoRegex> exclusions, String tag) {
+    for (GoRegex p : exclusions) {
       try {
         if (p.matcher(new BoundedText(tag, BoundedText.DEFAULT_STEPS)).find()) {
           return true;
         }
       } catch (BoundedText.Exhausted e) {
-        throw error(image, -1, "exclusion pattern '" + p.pattern() + "' takes too long on tag '" + tag + "' ("
+        throw error(image, -1, "exclusion pattern '" + p.source() + "' takes too long on tag '" + tag + "' ("
             + e.getMessage() + "; Java regexes backtrack where Flux's Go regexes do not): simplify the pattern", null);
       }
     }
@@ -272,13 +298,22 @@ public final class RegistryClient {
     }
   }
 
-  private static List<Pattern> compile(List<String> patterns) {
-    List<Pattern> out = new ArrayList<>();
-    for (String p : patterns) {
+  /**
+   * The exclusion patterns, read as RE2 (Go's syntax, as Flux's {@code exclusionList}).
+   *
+   * @throws IllegalArgumentException naming the pattern and what RE2 refuses in it
+   */
+  public static List<GoRegex> compile(List<String> patterns) {
+    List<GoRegex> out = new ArrayList<>();
+    for (int i = 0; i < patterns.size(); i++) {
+      String p = patterns.get(i);
+      if (p == null) {
+        throw new IllegalArgumentException("exclusion pattern " + (i + 1) + " is null, not a regular expression");
+      }
       try {
-        out.add(Pattern.compile(p));
-      } catch (PatternSyntaxException e) {
-        throw new IllegalArgumentException("exclusion pattern '" + p + "' does not compile: " + e.getDescription(), e);
+        out.add(GoRegex.compile(p));
+      } catch (GoRegexException e) {
+        throw new IllegalArgumentException("exclusion pattern " + e.getMessage(), e);
       }
     }
     return out;

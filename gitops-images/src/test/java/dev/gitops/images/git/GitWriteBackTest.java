@@ -4,11 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.gitops.images.policy.ImageChoice;
+import dev.gitops.images.policy.ImagePolicy;
+import dev.gitops.images.policy.TagOrder;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -114,6 +117,58 @@ class GitWriteBackTest {
       assertThat(again.pushed()).isFalse();
       assertThat(again.pushAttempts()).isZero();
       assertThat(remote.git("rev-parse", "main").trim()).isEqualTo(r.commit().orElseThrow());
+    }
+  }
+
+  @Test
+  void neverDowngradesAHandWrittenNewerTagNorTheDigestBesideIt() throws Exception {
+    String oldDigest = "sha256:" + "a".repeat(64);
+    String newDigest = "sha256:" + "b".repeat(64);
+    String values = """
+        image:
+          repository: registry.example.com/team/web # {"$imagepolicy": "apps:web:name"}
+          tag: v1.9.0 # {"$imagepolicy": "apps:web:tag"}
+          digest: %s # {"$imagepolicy": "apps:web:digest"}
+        sidecar:
+          tag: v1.2.0 # {"$imagepolicy": "apps:web:tag"}
+        """.formatted(oldDigest);
+    remote.pushFromAnotherClient("main", "apps/values.yaml", values);
+    ImagePolicy web = ImagePolicy.builder("apps:web", "registry.example.com/team/web")
+        .order(TagOrder.semver("^1.2")).followDigest(true).build();
+    ImagePolicy api = ImagePolicy.builder("apps:api", "registry.example.com/team/api").order(TagOrder.semver("^1")).build();
+    Map<String, ImageChoice> chosen = Map.of(
+        "apps:web", new ImageChoice("apps:web", "registry.example.com/team/web", "v1.2.4", Optional.of(newDigest), 1, 0, 0),
+        "apps:api", choice("apps:api", "registry.example.com/team/api", "v1.9.0"));
+    try (GitWriteBack git = writer().build()) {
+      WriteResult preview = git.preview(chosen, List.of(web, api));
+      // apps/web.yaml holds v1.2.3: updated; api.yaml's v2.0.0 and values.yaml's v1.9.0 rank above the choices
+      assertThat(preview.updates()).extracting(u -> u.file() + ":" + u.line())
+          .containsExactly("apps/values.yaml:6", "apps/web.yaml:11");
+      assertThat(preview.downgradesRefused()).extracting(d -> d.file() + ":" + d.line() + " " + d.current())
+          .containsExactlyInAnyOrder("apps/api.yaml:3 registry.example.com/team/api:v2.0.0", "apps/values.yaml:3 v1.9.0",
+              "apps/values.yaml:4 " + oldDigest);
+      assertThat(preview.downgradesRefused()).filteredOn(d -> d.file().equals("apps/api.yaml")).singleElement()
+          .satisfies(d -> assertThat(d.describe()).isEqualTo("apps/api.yaml:3 Deployment/api image (apps:api): "
+              + "registry.example.com/team/api:v2.0.0 kept, not changed to registry.example.com/team/api:v1.9.0: v2.0.0 "
+              + "ranks above v1.9.0, the best tag policy apps:api allows (semver ^1); never downgraded"));
+
+      WriteResult r = git.write(chosen, List.of(web, api));
+      assertThat(r.pushed()).isTrue();
+      assertThat(r.downgradesRefused()).hasSize(3);
+      assertThat(remote.show("main", "apps/api.yaml")).isEqualTo(API);
+      assertThat(remote.show("main", "apps/values.yaml")).isEqualTo(values.replace("tag: v1.2.0", "tag: v1.2.4"));
+      assertThat(remote.show("main", "apps/web.yaml"))
+          .isEqualTo(WEB.replace("team/web:v1.2.3", "team/web:v1.2.4@" + newDigest));
+    }
+  }
+
+  @Test
+  void aChoiceWithoutItsPolicyCannotBeRankedAndIsRefused() throws Exception {
+    try (GitWriteBack git = writer().build()) {
+      assertThatThrownBy(() -> git.write(choices("v1.2.4", "v2.0.0"), List.of()))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("choice of policy apps:")
+          .hasMessageContaining("comes without its policy");
     }
   }
 

@@ -134,4 +134,34 @@ class MarkedYamlTest {
     assertThat(whole.digestIn("r.io/a/b:v1@sha256:" + "c".repeat(64))).isEqualTo("sha256:" + "c".repeat(64));
     assertThat(whole.tagIn("not a reference")).isNull();
   }
+
+  @Test
+  void aMarkerOnAScalarWithAnExplicitNonStringTagIsAProblemNotABrokenFile() {
+    MarkedYaml y = parse("""
+        a: !!int 5 # {"$imagepolicy": "apps:web:tag"}
+        b: !custom x:1 # {"$imagepolicy": "apps:web"}
+        c: !!str v1 # {"$imagepolicy": "apps:web:tag"}
+        d: &t v2 # {"$imagepolicy": "apps:web:tag"}
+        """);
+    assertThat(y.markers()).extracting(ImageMarker::value).containsExactly("v1", "v2");
+    assertThat(y.problems()).extracting(MarkerException::getMessage).containsExactly(
+        "apps/web.yaml:1: marker apps:web:tag is on a scalar tagged tag:yaml.org,2002:int; only a string can hold an "
+            + "image (remove the tag or write !!str)",
+        "apps/web.yaml:2: marker apps:web is on a scalar tagged !custom; only a string can hold an image (remove the "
+            + "tag or write !!str)");
+  }
+
+  @Test
+  void quotedValuesNeverHoldARawLineBreakYamlWouldFold() {
+    for (String brk : new String[] {"\u0085", "\u2028", "\u2029", "\ufeff"}) {
+      String v = "v1" + brk + "x";
+      String dq = MarkedYaml.render(v, ImageMarker.Style.DOUBLE_QUOTED);
+      String sq = MarkedYaml.render(v, ImageMarker.Style.SINGLE_QUOTED);
+      assertThat(dq).doesNotContain(brk);
+      assertThat(sq).doesNotContain(brk);
+      // and they read back as the value
+      Object back = new org.yaml.snakeyaml.Yaml().load("k: " + dq);
+      assertThat(back).isEqualTo(Map.of("k", v));
+    }
+  }
 }

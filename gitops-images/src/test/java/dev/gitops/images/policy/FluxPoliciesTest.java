@@ -125,4 +125,53 @@ class FluxPoliciesTest {
     assertThatThrownBy(() -> FluxPolicies.read(scalar)).hasMessageContaining("ImagePolicy apps:web: "
         + "spec.exclusionList of ImageRepository apps:web must be a list of strings, not a string (line 8)");
   }
+
+  @Test
+  void whatRe2RefusesInAPatternOrExclusionIsAnErrorNamingTheFileAndLine() throws Exception {
+    String filter = "filterTags: {pattern: '^main-[a-f0-9]+-(?P<ts>[0-9]+)$', extract: '$ts'}";
+    Path ahead = Files.writeString(tmp.resolve("ahead.yaml"), FILE.replace(filter,
+        "filterTags: {pattern: '^main-(?=[a-f0-9]+)', extract: '$ts'}"));
+    assertThatThrownBy(() -> FluxPolicies.read(ahead)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("policy file " + ahead + ", ImagePolicy apps:nightly: spec.filterTags.pattern (line 23): "
+            + "tag filter pattern '^main-(?=[a-f0-9]+)' is not a valid RE2 regular expression")
+        .hasMessageContaining("lookahead `(?=`");
+    Path count = Files.writeString(tmp.resolve("count.yaml"), FILE.replace(filter,
+        "filterTags:\n    pattern: '^v[0-9]{1001}$'"));
+    assertThatThrownBy(() -> FluxPolicies.read(count)).hasMessageContaining("spec.filterTags.pattern (line 24)")
+        .hasMessageContaining("invalid repeat count `{1001}`");
+    Path exclusion = Files.writeString(tmp.resolve("exclusion.yaml"),
+        FILE.replace("exclusionList: [\"^.*\\\\.sig$\", \"-debug$\"]", "exclusionList:\n    - '-debug$'\n    - '-(rc)\\1$'"));
+    assertThatThrownBy(() -> FluxPolicies.read(exclusion))
+        .hasMessageStartingWith("policy file " + exclusion + ", ImagePolicy apps:web: spec.exclusionList[1] of "
+            + "ImageRepository apps:web (line 10): exclusion pattern '-(rc)\\1$' is not a valid RE2 regular expression")
+        .hasMessageContaining("backreference");
+    // Go spellings Java lacks are read, not refused
+    Path posix = Files.writeString(tmp.resolve("posix.yaml"), FILE.replace(filter,
+        "filterTags: {pattern: '^main-[[:xdigit:]]+-(?P<ts>\\d+)\\z', extract: '$ts'}"));
+    assertThat(FluxPolicies.read(posix).policies().get(1).select(List.of("main-abc-7", "main-xyz-9")).tag())
+        .contains("main-abc-7");
+  }
+
+  @Test
+  void aRangeOrOrderThatIsNotAStringIsAnErrorNamingTheFieldAndLine() throws Exception {
+    Path number = Files.writeString(tmp.resolve("range.yaml"), FILE.replace("semver: {range: \">=1.0.0 <2.0.0\"}",
+        "semver: {range: 1.2}"));
+    assertThatThrownBy(() -> FluxPolicies.read(number)).hasMessage("policy file " + number + ", ImagePolicy apps:web: "
+        + "spec.policy.semver.range must be a string (a semver range such as '>=1.0.0 <2.0.0'), not the number 1.2 (line 16)");
+    Path empty = Files.writeString(tmp.resolve("null.yaml"), FILE.replace("semver: {range: \">=1.0.0 <2.0.0\"}",
+        "semver: {range: ~}"));
+    assertThatThrownBy(() -> FluxPolicies.read(empty)).hasMessageContaining("spec.policy.semver.range must be a string")
+        .hasMessageContaining("not null (line 16)");
+    Path bad = Files.writeString(tmp.resolve("badrange.yaml"), FILE.replace("semver: {range: \">=1.0.0 <2.0.0\"}",
+        "semver: {range: latest}"));
+    assertThatThrownBy(() -> FluxPolicies.read(bad)).hasMessageContaining("ImagePolicy apps:web: spec.policy.semver.range"
+        + " (line 16): 'latest' is not a semver range");
+    Path order = Files.writeString(tmp.resolve("boolorder.yaml"), FILE.replace("order: asc", "order: true"));
+    assertThatThrownBy(() -> FluxPolicies.read(order)).hasMessageContaining("ImagePolicy apps:nightly: "
+        + "spec.policy.numerical.order must be a string (asc or desc), not the boolean true (line 25)");
+    Path image = Files.writeString(tmp.resolve("image.yaml"), FILE.replace("image: 127.0.0.1:5000/team/web",
+        "image: [127.0.0.1:5000/team/web]"));
+    assertThatThrownBy(() -> FluxPolicies.read(image)).hasMessageContaining("ImageRepository apps:web: "
+        + "spec.image must be a string (an image repository such as ghcr.io/org/app), not a list (line 5)");
+  }
 }

@@ -102,6 +102,81 @@ class ImagePolicyTest {
     assertThat(TagFilter.of("v(\\d+)", "").extract("xv12")).contains("xv12");
   }
 
+  @Test
+  void tagsThatAreNotStringsAreSkippedAndCountedNeverACrash() {
+    // a list read from YAML: [v1.2.4, 1.10, true, ~, 7] holds a float, a boolean, a null and an int
+    java.util.List<Object> fromYaml = new java.util.ArrayList<>(java.util.Arrays.asList("v1.2.4", 1.10, true, null, 7,
+        java.util.Map.of("a", 1), "v1.2.3"));
+    ImagePolicy.Selection s = policy().order(TagOrder.semver("^1")).build().select(fromYaml);
+    assertThat(s.tag()).contains("v1.2.4");
+    assertThat(s.candidates()).isEqualTo(2);
+    assertThat(s.skipped()).isEqualTo(5);
+    ImagePolicy.Selection numbers = policy().order(TagOrder.numerical(TagOrder.Direction.ASC)).build()
+        .select(java.util.Arrays.asList(7, "3", null, false));
+    assertThat(numbers.tag()).contains("3");   // 7 is no tag name, never the text "7"
+    assertThat(numbers.skipped()).isEqualTo(3);
+  }
+
+  @Test
+  void filtersAreRe2AsFluxReadsThem() {
+    // $ is the end of the tag, \d is ASCII, POSIX classes work
+    TagFilter f = TagFilter.of("^v[[:digit:]]+\\.\\d+$", "");
+    assertThat(f.extract("v1.2")).contains("v1.2");
+    assertThat(f.extract("v1.2\n")).isEmpty();
+    assertThat(f.extract("v1.\u0663")).isEmpty();   // ARABIC-INDIC DIGIT THREE is no \d to RE2
+    assertThatThrownBy(() -> TagFilter.of("^v(?=1)", ""))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("tag filter pattern '^v(?=1)' is not a valid RE2 regular expression")
+        .hasMessageContaining("lookahead");
+    assertThatThrownBy(() -> TagFilter.of("^(a{100}){11}$", ""))
+        .hasMessageContaining("invalid repeat count");
+    assertThatThrownBy(() -> policy().exclusions(List.of("^.*\\.sig$", "(a)\\1")))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("policy apps:web: exclusion pattern '(a)\\1' is not a valid RE2 regular expression")
+        .hasMessageContaining("backreference");
+  }
+
+  @Test
+  void extractTemplatesReadNamesAsGoDoes() {
+    TagFilter f = TagFilter.of("^(?P<b_1>[a-z]+)-(\\d+)$", "${b_1}|$1x|${a-b}|$01|$-|$");
+    // $1x is ${1x} (no such group: empty), ${a-b} and $- are malformed (kept), $01 is a name (none)
+    assertThat(f.extract("main-42")).contains("main||${a-b}||$-|$");
+  }
+
+  @Test
+  void ranksAboveFollowsThePolicysOwnOrder() {
+    ImagePolicy semver = policy().order(TagOrder.semver("^1.2")).build();
+    assertThat(semver.ranksAbove("v2.0.0", "v1.2.4")).isTrue();       // outside the range, still higher
+    assertThat(semver.ranksAbove("v1.3.0-rc.1", "v1.2.4")).isTrue();  // a pre-release the range leaves out
+    assertThat(semver.ranksAbove("v1.2.3", "v1.2.4")).isFalse();
+    assertThat(semver.ranksAbove("1.2.4+b", "v1.2.4")).isFalse();     // the same version
+    assertThat(semver.ranksAbove("latest", "v1.2.4")).isFalse();      // no version: cannot rank
+    ImagePolicy nightly = policy().filter(TagFilter.of("^main-[a-f0-9]+-(?P<ts>[0-9]+)$", "$ts"))
+        .order(TagOrder.numerical(TagOrder.Direction.ASC)).build();
+    assertThat(nightly.ranksAbove("main-abc-1719000000", "main-def-1718000000")).isTrue();
+    assertThat(nightly.ranksAbove("hotfix-1", "main-def-1718000000")).isFalse();  // the filter does not match it
+    ImagePolicy oldest = policy().order(TagOrder.numerical(TagOrder.Direction.DESC)).build();
+    assertThat(oldest.ranksAbove("3", "10")).isTrue();
+    ImagePolicy alpha = policy().order(TagOrder.alphabetical(TagOrder.Direction.ASC)).build();
+    assertThat(alpha.ranksAbove("b", "a")).isTrue();
+  }
+
+  @Test
+  void alphabeticalOrderIsByCodePointAsGoSortsUtf8() {
+    // U+FF21 (a BMP letter above the surrogates) sorts below U+1F600 in UTF-8, above it in UTF-16 units
+    TagOrder asc = TagOrder.alphabetical(TagOrder.Direction.ASC);
+    List<TagOrder.Candidate> c = List.of(new TagOrder.Candidate("a", "\uff21"), new TagOrder.Candidate("b", "\ud83d\ude00"));
+    assertThat(asc.choose(c)).map(TagOrder.Candidate::tag).contains("b");
+  }
+
+  @Test
+  void oddNumbersAreSkippedNotErrors() {
+    ImagePolicy p = policy().order(TagOrder.numerical(TagOrder.Direction.ASC)).build();
+    ImagePolicy.Selection s = p.select(List.of("NaN", "Infinity", "1e2147483648", "0x10", "1_000", "12", "-3", "1e3"));
+    assertThat(s.tag()).contains("1e3");
+    assertThat(s.candidates()).isEqualTo(3);
+  }
+
   /** Numerical order takes the greatest number, whatever order the registry listed the tags in. */
   @Property
   void numericalTakesTheGreatestInAnyListingOrder(@ForAll @Size(min = 1, max = 30) List<@IntRange(min = 0, max = 1_000_000) Integer> builds,

@@ -14,6 +14,18 @@ class ImageReferenceTest {
   Path tmp;
 
   @Test
+  void aRegistryHostNoUrlCanHoldIsRefusedUpFront() {
+    for (String bad : new String[] {"exa mple.com/team/web", "host.io?x=1/team/web",
+        "-host.io/team/web", "host.io:port/team/web"}) {
+      assertThatThrownBy(() -> ImageReference.parse(bad)).as(bad)
+          .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("is not a registry host");
+    }
+    assertThat(ImageReference.parse("[::1]:5000/team/web").registry()).isEqualTo("[::1]:5000");
+    assertThat(ImageReference.parse("my-registry.example.com:443/team/web").registry())
+        .isEqualTo("my-registry.example.com:443");
+  }
+
+  @Test
   void splitsHostRepositoryTagAndDigest() {
     ImageReference r = ImageReference.parse("localhost:5000/team/web:v1.2.3@sha256:" + "0".repeat(64));
     assertThat(r.registry()).isEqualTo("localhost:5000");

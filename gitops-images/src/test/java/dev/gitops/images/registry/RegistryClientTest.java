@@ -75,6 +75,50 @@ class RegistryClientTest {
   }
 
   @Test
+  void entriesThatAreNotStringsAreSkippedAndCountedNeverReadAsText() throws Exception {
+    try (RegistryStub stub = RegistryStub.start(ex -> reply(ex, 200,
+        "{\"tags\":[\"1.0\", 2, 1.10, true, null, {\"a\":1}, [\"x\"], \"2.0\"]}"))) {
+      RegistryClient.TagList list = client(stub).build().listTags(ImageReference.parse(stub.host() + "/app"));
+      // never "2", "1.1", "true" or "null": a tag the registry does not hold
+      assertThat(list.tags()).containsExactly("1.0", "2.0");
+      assertThat(list.excluded()).isEqualTo(6);
+    }
+  }
+
+  @Test
+  void exclusionsAreRe2AndWhatRe2RefusesIsNamed() throws Exception {
+    try (RegistryStub stub = RegistryStub.start(ex -> reply(ex, 200, "{\"tags\":[\"v1\",\"v1-debug\",\"x.sig\"]}"))) {
+      RegistryClient c = client(stub).build();
+      ImageReference img = ImageReference.parse(stub.host() + "/app");
+      // RE2's [[:alpha:]] and \z (Java would read the first as a class of '[', ':', 'a', ...)
+      assertThat(c.listTags(img, List.of("-[[:alpha:]]+\\z")).tags()).containsExactly("v1", "x.sig");
+      assertThatThrownBy(() -> c.listTags(img, List.of("^v(?!1)")))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("exclusion pattern '^v(?!1)' is not a valid RE2 regular expression")
+          .hasMessageContaining("lookahead");
+    }
+  }
+
+  @Test
+  void aPageLinkToAnotherSchemeOrPortIsRefusedBeforeTheCredentialsGoThere() throws Exception {
+    try (RegistryStub other = RegistryStub.start(ex -> reply(ex, 200, "{\"tags\":[\"stolen\"]}"));
+         RegistryStub stub = RegistryStub.start(ex -> reply(ex, 200, "{\"tags\":[\"a\"]}",
+             "Link", "<http://" + other.host() + "/v2/app/tags/list?last=a>; rel=\"next\""))) {
+      assertThatThrownBy(() -> client(stub).plainHttp(other.host()).build()
+          .listTags(ImageReference.parse(stub.host() + "/app")))
+          .isInstanceOf(RegistryException.class)
+          .hasMessageContaining("tag list page link http://" + other.host() + "/v2/app/tags/list leaves the registry");
+      assertThat(other.seen()).isEmpty();
+    }
+    try (RegistryStub stub = RegistryStub.start(ex -> reply(ex, 200, "{\"tags\":[\"a\"]}",
+        "Link", "<https://" + ex.getRequestHeaders().getFirst("Host") + "/v2/app/tags/list?last=a>; rel=\"next\""))) {
+      // the same host and port over another scheme is another origin too
+      assertThatThrownBy(() -> client(stub).build().listTags(ImageReference.parse(stub.host() + "/app")))
+          .isInstanceOf(RegistryException.class).hasMessageContaining("leaves the registry");
+    }
+  }
+
+  @Test
   void namesThatAreNoValidTagAreSkippedAndCountedNeverChosen() throws Exception {
     String tooLong = "a".repeat(129);
     try (RegistryStub stub = RegistryStub.start(ex -> reply(ex, 200, "{\"tags\":[\"1.0\",\"zz x\",\"zz\\u2028evil: 1\","
