@@ -61,6 +61,11 @@ class HistoryRewrittenAcrossProcessesTest {
 
   /** A sync in a new process, reading the repository as {@code transport} says; {@code marker}: keep the no-change marker. */
   Run process(String transport, boolean marker) throws IOException {
+    return process(transport, marker, "main");
+  }
+
+  /** {@link #process(String, boolean)} of {@code ref}. */
+  Run process(String transport, boolean marker, String ref) throws IOException {
     if (!marker) {
       Files.deleteIfExists(target.resolve(".gitops").resolve("nochange.json"));
     }
@@ -68,7 +73,7 @@ class HistoryRewrittenAcrossProcessesTest {
     LocalFilesProvider files = LocalFilesProvider.builder(target).build();
     List<SyncEvent> events = new CopyOnWriteArrayList<>();
     try (LogCapture logs = LogCapture.of(GitSource.class, "WARN");
-        GitSource source = GitSource.builder().url(url).ref("main").cacheDir(tmp.resolve("cache"))
+        GitSource source = GitSource.builder().url(url).ref(ref).cacheDir(tmp.resolve("cache"))
             .decoder("**", files.decoder().orElseThrow()).build();
         Reconciler r = Reconciler.builder().source(source).provider(files)
             .store(FileStateStore.open(target.resolve(".gitops"))).listener(events::add).build()) {
@@ -146,5 +151,43 @@ class HistoryRewrittenAcrossProcessesTest {
     Run next = process(transport, marker);
     assertThat(applied()).isEqualTo("four\n");
     assertThat(next.flagged()).isTrue();
+  }
+
+  @ParameterizedTest(name = "{0}, no-change marker {1}")
+  @CsvSource({"local, true", "local, false", "daemon, true", "daemon, false"})
+  void aBranchThatANewTagAtAnOlderCommitShadowsIsFlaggedAsARollbackInANewProcess(String transport, boolean marker)
+      throws IOException {
+    String older = repo.head();
+    repo.git("branch", "release");
+    repo.git("checkout", "-q", "release");
+    repo.write("a.conf", "three\n").commit("three");
+    Run first = process(transport, marker, "release");
+    assertThat(applied()).isEqualTo("three\n");
+    assertThat(first.flagged()).isFalse();
+    repo.git("tag", "-a", "-m", "old", "release", older + "~1");
+
+    Run second = process(transport, marker, "release");
+
+    assertThat(applied()).as("the tag is read, as git reads the name").isEqualTo("one\n");
+    assertThat(second.flagged()).as("a move back in %s", second.reads()).isTrue();
+    assertThat(second.warnings()).anyMatch(w -> w.contains("'release' is ambiguous"));
+    assertThat(second.warnings()).anyMatch(w -> w.contains("rollback") && w.contains("the tag refs/tags/release"));
+  }
+
+  @ParameterizedTest(name = "{0}, no-change marker {1}")
+  @CsvSource({"local, true", "local, false", "daemon, true", "daemon, false"})
+  void aVersionRangeThatFallsToALowerTagIsFlaggedInANewProcess(String transport, boolean marker) throws IOException {
+    repo.git("tag", "v1.0.0", "HEAD~1");
+    repo.git("tag", "v1.1.0");
+    Run first = process(transport, marker, "^1");
+    assertThat(first.result().plan().revision()).startsWith("v1.1.0@sha1:");
+    repo.git("tag", "-d", "v1.1.0");
+
+    Run second = process(transport, marker, "^1");
+
+    assertThat(second.result().plan().revision()).startsWith("v1.0.0@sha1:");
+    assertThat(applied()).isEqualTo("one\n");
+    assertThat(second.flagged()).isTrue();
+    assertThat(second.warnings()).anyMatch(w -> w.contains("lower version than v1.1.0@sha1:"));
   }
 }

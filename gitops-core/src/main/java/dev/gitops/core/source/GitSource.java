@@ -22,6 +22,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -90,8 +91,12 @@ import org.slf4j.LoggerFactory;
  * state is read in full and flagged {@linkplain State#historyRewritten() history rewritten} (a
  * force push). A previous revision whose commit the cache does not hold (a new or cleared cache),
  * or whose relation the cache's shallow history cannot settle, is not flagged: nothing is known to
- * have been rewritten. A {@linkplain ReadRequest#pinnedRevision() pinned
- * revision} (a 40-hex commit id or a revision string) reads that commit instead of the ref's head.
+ * have been rewritten. The same flag, with a warning saying so, marks a rollback: a head that is an
+ * older commit than the previous one (an ancestor of it), a name that is both a tag and a branch
+ * now reading a new tag at an older commit, and a semver range that now resolves to a lower version
+ * than the previous revision's tag (its highest tag deleted upstream). A {@linkplain
+ * ReadRequest#pinnedRevision() pinned revision} (a 40-hex commit id or a revision string) reads
+ * that commit instead of the ref's head.
  * A commit id (pinned, or given as the ref) must be reachable from a branch or tag of the
  * repository as it is now, even when the cache still holds it: a commit a force push removed is
  * refused, naming it.
@@ -111,9 +116,13 @@ import org.slf4j.LoggerFactory;
  * of it backtracks). With {@link
  * Builder#requireSignedBy(Path)} the commit must carry an OpenPGP signature by a key of that ring
  * (this needs the {@code dev.gitops:gitops-git-signatures} module on the classpath).
- * Error messages name the URL (without password), the ref, the path and the revision; a secret
- * never appears in them. HTTP credentials are sent to the URL's origin (scheme, host, port) only,
- * never to another origin a redirect leads to.
+ * Error messages name the URL, the ref, the path and the revision; a secret never appears in them,
+ * their causes or the log: a password, and the user name of an HTTP(S) URL without a password (a
+ * token, {@code https://TOKEN@host/...}) or one that looks like a token, are shown as {@code ***}.
+ * A ref that is not found says what to do: the commit it was read at before (deleted upstream), the
+ * full 40-hex id for an abbreviated one, and the nearest branch and tag names (a typo). HTTP
+ * credentials are sent to the URL's origin (scheme, host, port) only, never to another origin a
+ * redirect leads to.
  *
  * <p><b>SSH.</b> {@code ssh://[user@]host[:port]/path} and {@code user@host:path} URLs authenticate
  * with the private key of {@link Credentials#sshKey(Path)} (public key authentication only) and check
@@ -174,6 +183,10 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
   /** The commit of the ref that the last read of the ref's head returned, and that ref; null before one. */
   private ObjectId lastHeadCommit;
   private String lastHeadRef;
+  /** The revision label of that read ({@code main}, or for a semver range the tag it resolved to). */
+  private String lastHeadLabel;
+  /** The last ambiguity {@link #resolve} warned about, so that a long-lived source warns once per change. */
+  private String lastAmbiguity;
   /** Whether {@link #fingerprint} resolved the head once: it answers only before anything was read. */
   private boolean fingerprinted;
   private int fetches;
@@ -190,13 +203,17 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
   /** What the previous successful read saw. */
   private record LastRead(ObjectId target, String label, ObjectId commit, String optionsKey, State state) {}
 
-  /** What a ref or pinned revision resolved to before fetching. */
-  private record Target(String refName, String label, ObjectId advertised, boolean pinned) {}
+  /**
+   * What a ref or pinned revision resolved to before fetching: the full ref name (null for a commit
+   * id or a pinned revision), the revision label, the object the remote advertises (peeled when it
+   * says what an annotated tag points at), whether it is pinned, and whether a semver range chose it.
+   */
+  private record Target(String refName, String label, ObjectId advertised, boolean pinned, boolean range) {}
 
   private GitSource(Builder b) {
     this.url = b.url;
     this.uri = b.uri;
-    this.displayUrl = b.uri.toString();
+    this.displayUrl = GitUrls.display(b.uri);
     this.ref = b.ref;
     this.path = b.path;
     this.configuredCacheDir = b.cacheDir;
@@ -205,7 +222,7 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
     this.verifier = b.keyRing == null ? null
         : OptionalModules.signatures("requireSignedBy(" + b.keyRing + ")").load(b.keyRing);
     this.timeoutSeconds = Durations.jgitSeconds(b.timeout);
-    this.treeDecoder = new TreeDecoder(variables, b.maxFileSize, b.uri.toString());
+    this.treeDecoder = new TreeDecoder(variables, b.maxFileSize, displayUrl);
     this.contentOptions = "maxFileSize=" + b.maxFileSize + "|signed=" + (b.keyRing != null);
     this.globDecoders = List.copyOf(b.globDecoders);
     this.ssh = b.ssh ? OptionalModules.ssh(displayUrl).open(b.credentials.privateKey(), b.credentials.passphrase(),
@@ -301,14 +318,14 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
           return readOnce(request);
         } catch (CacheFault again) {
           throw new SourceException(describe() + ": the Git cache " + again.dir + " is still unusable after rebuilding it: "
-              + scrub(oneLine(again.getCause())), again.getCause());
+              + scrub(oneLine(again.getCause())), safe(again.getCause()));
         }
       }
     } catch (GitOpsException e) {
       throw e;
     } catch (RuntimeException e) {
       // JGit reports some failures unchecked: they still name the source, on one line.
-      throw new SourceException(describe() + ": " + scrub(oneLine(e)), e);
+      throw new SourceException(describe() + ": " + scrub(oneLine(e)), safe(e));
     }
   }
 
@@ -336,7 +353,8 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
     List<Decoder> decoders = decoders(request);
     String optionsKey = optionsKey(decoders);
     Repository repo = repository();
-    Target target = request.pinnedRevision() != null ? pinned(request.pinnedRevision()) : resolve(listRemote(repo));
+    Target target = request.pinnedRevision() != null ? pinned(request.pinnedRevision())
+        : resolve(listRemote(repo), request);
     if (last != null && last.target().equals(target.advertised()) && last.label().equals(target.label())
         && last.optionsKey().equals(optionsKey)) {
       LOG.debug("{}: {} is unchanged at {}, no fetch", describe(), target.label(), last.commit().name());
@@ -363,6 +381,7 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
       if (!target.pinned()) {
         lastHeadCommit = commit.copy();
         lastHeadRef = target.refName();
+        lastHeadLabel = target.label();
       }
       LOG.info("{}: read {} resources at {}", describe(), resources.size(), revision);
       TreeDecoder.Unclaimed unread = treeDecoder.unclaimed();
@@ -382,7 +401,8 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
       if (isCacheFault(e)) {
         throw new CacheFault(repo.getDirectory().toPath(), e);
       }
-      throw new SourceException(describe() + ": cannot read the repository: " + scrub(String.valueOf(e.getMessage())), e);
+      throw new SourceException(describe() + ": cannot read the repository: " + scrub(String.valueOf(e.getMessage())),
+          safe(e));
     }
   }
 
@@ -449,7 +469,8 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
     try {
       String optionsKey = optionsKey(decoders(request));
       Repository repo = repository();
-      Target target = request.pinnedRevision() != null ? pinned(request.pinnedRevision()) : resolve(listRemote(repo));
+      Target target = request.pinnedRevision() != null ? pinned(request.pinnedRevision())
+          : resolve(listRemote(repo), request);
       try (RevWalk walk = new RevWalk(repo)) {
         RevCommit commit = walk.parseCommit(fetch(repo, target));
         String revision = target.label() + "@sha1:" + commit.name();
@@ -566,6 +587,7 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
     last = null;
     lastHeadCommit = null;
     lastHeadRef = null;
+    lastHeadLabel = null;
     try {
       org.eclipse.jgit.util.FileUtils.delete(dir.toFile(),
           org.eclipse.jgit.util.FileUtils.RECURSIVE | org.eclipse.jgit.util.FileUtils.IGNORE_ERRORS);
@@ -574,65 +596,151 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
     }
   }
 
+  /** What was read of the ref before: by this instance, else as the state store recorded it. */
+  private record Previous(String refName, String label, ObjectId commit, boolean remembered) {
+
+    /** Its revision, {@code main@sha1:<hex>}. */
+    String revision() {
+      return label + "@sha1:" + commit.name();
+    }
+
+    /** Its revision and where it comes from: {@code main@sha1:<hex>, read before} or {@code ..., last applied}. */
+    String described() {
+      return revision() + (remembered ? ", read before" : ", the revision last applied");
+    }
+  }
+
   /**
-   * Whether {@code commit}, the head of {@code target}, does not descend from the ref's previous
-   * commit: the one this instance read last when it read this ref, else the one the request's
-   * {@linkplain ReadRequest#previousRevision() previous revision} names for the same ref label.
-   * Never for a pinned read or a commit ref, and no walk when the commit is the previous one.
+   * The previous read of the ref: the one this instance read last, else the request's {@linkplain
+   * ReadRequest#previousRevision() previous revision}; null when there is none.
+   */
+  private Previous previous(ReadRequest request) {
+    if (lastHeadCommit != null) {
+      return new Previous(lastHeadRef, lastHeadLabel, lastHeadCommit, true);
+    }
+    Matcher m = REVISION.matcher(request.previousRevision());
+    return m.matches()
+        ? new Previous(null, m.group(1), ObjectId.fromString(m.group(2).toLowerCase(java.util.Locale.ROOT)), false)
+        : null;
+  }
+
+  /**
+   * Whether {@code commit}, the head of {@code target}, is to be flagged {@linkplain
+   * State#historyRewritten() history rewritten}: it does not descend from the ref's {@linkplain
+   * #previous previous} commit (a force push, or the ref moved back to an older commit: a rollback,
+   * which is also what a name that now reads a tag instead of a branch may do), or a semver range
+   * now resolves to a lower version than it did (its highest tag deleted or moved out of the range
+   * upstream). The same ref is one of the same label (or, read by this instance, the same full
+   * name); one of another label was read under another ref setting, and is not compared. Never for
+   * a pinned read or a commit ref, and no walk when the commit is the previous one.
    */
   private boolean rewritten(RevWalk walk, Target target, RevCommit commit, String revision, ReadRequest request)
       throws IOException {
     if (target.pinned() || target.refName() == null) {
       return false;
     }
-    boolean remembered = lastHeadCommit != null && target.refName().equals(lastHeadRef);
-    ObjectId previous = remembered ? lastHeadCommit : recordedCommit(request.previousRevision(), target.label());
-    if (previous == null || descends(walk, commit, previous, remembered)) {
+    Previous previous = previous(request);
+    if (previous == null) {
       return false;
     }
-    LOG.warn("{}: {} does not descend from {}{} (history rewritten)", describe(), revision,
-        previous.name(), remembered ? "" : ", the revision last applied");
+    if (target.range() && !previous.label().equals(target.label())) {
+      return lowerVersion(target, revision, previous);
+    }
+    if (!previous.label().equals(target.label()) && !target.refName().equals(previous.refName())) {
+      return false;
+    }
+    Ancestry ancestry = ancestry(walk, commit, previous);
+    switch (ancestry) {
+      case DESCENDS, UNSETTLED -> {
+        return false;
+      }
+      case OLDER -> LOG.warn("{}: {} is an older commit than {}: {} moved back (a rollback; flagged as history"
+          + " rewritten){}", describe(), revision, previous.described(), refKind(target), shadowed(target, previous));
+      default -> LOG.warn("{}: {} does not descend from {} (history rewritten: a force push, or {} moved back to an"
+          + " older commit, a rollback){}", describe(), revision, previous.described(), refKind(target),
+          shadowed(target, previous));
+    }
     return true;
   }
 
-  /** The commit {@code previousRevision} names when it is a revision of {@code label}, else null. */
-  private static ObjectId recordedCommit(String previousRevision, String label) {
-    Matcher m = REVISION.matcher(previousRevision);
-    return m.matches() && m.group(1).equals(label) ? ObjectId.fromString(m.group(2).toLowerCase(java.util.Locale.ROOT)) : null;
+  /** What a message adds when the name read another ref before ({@code ""} when it did not, or is not known to). */
+  private static String shadowed(Target target, Previous previous) {
+    return previous.refName() == null || previous.refName().equals(target.refName()) ? ""
+        : "; the name read " + kind(previous.refName()) + previous.refName() + " before";
+  }
+
+  /** How messages name the ref {@code target} read: {@code the tag refs/tags/v1}, {@code the branch refs/heads/main}. */
+  private static String refKind(Target target) {
+    String name = target.refName();
+    return name.startsWith(Constants.R_TAGS) ? "the tag " + name
+        : name.startsWith(Constants.R_HEADS) ? "the branch " + name : name;
   }
 
   /**
-   * Whether {@code commit} descends from {@code previous} (or is it). A previous commit this
-   * instance read ({@code remembered}) that the cache lost counts as rewritten, as before; one
-   * only recorded (a new process, perhaps a new cache) that the cache does not hold, or whose
-   * relation to {@code commit} the cache's shallow history cannot settle, counts as descended: a
-   * missing commit proves nothing.
+   * Whether the semver range's tag {@code target} is a lower version than the one read before
+   * (the previous label, when it is a version): warned and flagged, never taken as an upgrade.
    */
-  private boolean descends(RevWalk walk, RevCommit commit, ObjectId previous, boolean remembered) throws IOException {
-    if (commit.getId().equals(previous)) {
-      return true;
+  private boolean lowerVersion(Target target, String revision, Previous previous) {
+    Optional<SemverRange.Version> now = SemverRange.Version.parseTag(target.label());
+    Optional<SemverRange.Version> before = SemverRange.Version.parseTag(previous.label());
+    if (now.isEmpty() || before.isEmpty() || now.get().compareTo(before.get()) >= 0) {
+      return false;
     }
+    LOG.warn("{}: the version range '{}' now resolves to {}, a lower version than {} (was tag {} deleted"
+        + " upstream, or moved out of the range?): a rollback, flagged as history rewritten", describe(), ref, revision,
+        previous.described(), previous.label());
+    return true;
+  }
+
+  /** How a new head relates to the previous one. */
+  private enum Ancestry {
+    /** The new head is the previous commit or descends from it. */
+    DESCENDS,
+    /** The new head is an ancestor of the previous commit: the ref moved back. */
+    OLDER,
+    /** Neither, as far as the cache shows (a force push, or a move back the cache's shallow history hides). */
+    DIVERGED,
+    /** The cache cannot tell (a recorded commit it lacks, or history a shallow commit may hide). */
+    UNSETTLED
+  }
+
+  /**
+   * How {@code commit} relates to {@code previous}. A previous commit this instance read that the
+   * cache lost counts as diverged, as before; one only recorded (a new process, perhaps a new cache)
+   * that the cache does not hold, or whose relation to {@code commit} the cache's shallow history
+   * cannot settle, is unsettled: a missing commit proves nothing.
+   */
+  private Ancestry ancestry(RevWalk walk, RevCommit commit, Previous previous) throws IOException {
+    if (commit.getId().equals(previous.commit())) {
+      return Ancestry.DESCENDS;
+    }
+    RevCommit prev;
     try {
-      RevCommit prev = walk.parseCommit(previous);
+      prev = walk.parseCommit(previous.commit());
+      walk.reset();
       if (walk.isMergedInto(prev, commit)) {
-        return true;
+        return Ancestry.DESCENDS;
+      }
+      walk.reset();
+      if (walk.isMergedInto(commit, prev)) {
+        return Ancestry.OLDER;
       }
     } catch (org.eclipse.jgit.errors.MissingObjectException e) {
-      if (remembered) {
+      if (previous.remembered()) {
         LOG.warn("{}: previous commit {} is not in the cache; treating history as rewritten", describe(),
-            previous.name());
-        return false;
+            previous.commit().name());
+        return Ancestry.DIVERGED;
       }
       LOG.debug("{}: the Git cache lacks {} or history between it and {} ({}); not checked for a rewritten history",
-          describe(), previous.name(), commit.name(), e.getMessage());
-      return true;
+          describe(), previous.commit().name(), commit.name(), e.getMessage());
+      return Ancestry.UNSETTLED;
     }
-    if (!remembered && shallowBetween(commit, previous)) {
+    if (!previous.remembered() && shallowBetween(commit, previous.commit())) {
       LOG.debug("{}: the Git cache's history of {} stops at a shallow commit {} may lie behind; not checked for a"
-          + " rewritten history", describe(), commit.name(), previous.name());
-      return true;
+          + " rewritten history", describe(), commit.name(), previous.commit().name());
+      return Ancestry.UNSETTLED;
     }
-    return false;
+    return Ancestry.DIVERGED;
   }
 
   /**
@@ -688,10 +796,14 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
   private Target pinned(String pinnedRevision) {
     Matcher m = REVISION.matcher(pinnedRevision.trim());
     if (m.matches()) {
-      return new Target(null, m.group(1), ObjectId.fromString(m.group(2).toLowerCase(java.util.Locale.ROOT)), true);
+      return new Target(null, m.group(1), ObjectId.fromString(m.group(2).toLowerCase(java.util.Locale.ROOT)), true,
+          false);
     }
     if (HEX40.matcher(pinnedRevision.trim()).matches()) {
-      return new Target(null, ref, ObjectId.fromString(pinnedRevision.trim().toLowerCase()), true);
+      // a commit-id ref is labelled as resolve() labels it: in lower case
+      String label = HEX40.matcher(ref).matches() ? ref.toLowerCase(java.util.Locale.ROOT) : ref;
+      return new Target(null, label, ObjectId.fromString(pinnedRevision.trim().toLowerCase(java.util.Locale.ROOT)), true,
+          false);
     }
     throw new SourceException(describe() + ": pinned revision '" + pinnedRevision
         + "' is neither a 40-hex commit id nor <ref>@sha1:<40 hex>");
@@ -742,42 +854,196 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
     }
   }
 
-  private Target resolve(Map<String, Ref> refs) {
+  /**
+   * What the ref names among the remote's {@code refs}. A name is looked up as git's rev-parse looks
+   * it up ({@code refs/<name>}, then {@code refs/tags/<name>}, then {@code refs/heads/<name>}), so
+   * {@code heads/main} is the branch {@code main} and a tag wins over a branch of the same name;
+   * when more than one exists the one read is named in a warning. Then a semver range over the tags
+   * (the highest match). A ref found neither way fails saying what to do ({@link #notFound}).
+   */
+  private Target resolve(Map<String, Ref> refs, ReadRequest request) {
     if (HEX40.matcher(ref).matches()) {
-      return new Target(null, ref, ObjectId.fromString(ref.toLowerCase()), false);
+      String id = ref.toLowerCase(java.util.Locale.ROOT);
+      return new Target(null, id, ObjectId.fromString(id), false, false);
     }
     if (refs.values().stream().allMatch(r -> r.getObjectId() == null)) {
       // nothing to list but "branches: none; tags: none": say why (a new repository, not yet pushed to)
       throw new SourceException("the repository at " + displayUrl + " has no commits yet: ref '" + ref
           + "' cannot be read until one is pushed");
     }
-    List<String> candidates = ref.startsWith("refs/") || ref.equals("HEAD")
-        ? List.of(ref) : List.of(Constants.R_TAGS + ref, Constants.R_HEADS + ref);
-    for (String name : candidates) {
+    List<String> found = candidates(ref).stream().filter(refs::containsKey).toList();
+    if (!found.isEmpty()) {
+      String name = found.get(0);
       Ref r = refs.get(name);
-      if (r != null) {
-        String label = ref.equals("HEAD") && r.isSymbolic() ? Repository.shortenRefName(r.getTarget().getName())
-            : Repository.shortenRefName(name);
-        return new Target(name, label, advertised(r), false);
+      if (found.size() > 1) {
+        warnAmbiguous(found, refs);
       }
+      String label = ref.equals("HEAD") && r.isSymbolic() ? Repository.shortenRefName(r.getTarget().getName())
+          : Repository.shortenRefName(name);
+      return new Target(name, label, advertised(r), false, false);
     }
-    List<String> tags = refs.keySet().stream().filter(n -> n.startsWith(Constants.R_TAGS))
-        .map(n -> n.substring(Constants.R_TAGS.length())).toList();
+    List<String> tags = shortNames(refs, Constants.R_TAGS);
     Optional<SemverRange> range = SemverRange.parse(ref);
     if (range.isPresent()) {
       Optional<String> tag = range.get().highest(tags);
       if (tag.isEmpty()) {
-        throw new SourceException("no tag of " + displayUrl + " matches the version range '" + ref + "' (tags: "
-            + sample(tags) + ")");
+        Previous previous = previous(request);
+        throw new SourceException("no tag of " + displayUrl + " matches the version range '" + ref + "'"
+            + (previous != null && SemverRange.Version.parseTag(previous.label()).isPresent()
+                ? " (it resolved to " + previous.revision() + " before: deleted upstream?)" : "")
+            + (ABBREVIATED.matcher(ref).matches() ? "; if '" + ref + "' is meant as an abbreviated commit id, give"
+                + " the full 40-hex commit id (git rev-parse " + ref + ")" : "")
+            + " (tags: " + sample(tags) + ")");
       }
       String name = Constants.R_TAGS + tag.get();
       LOG.debug("{}: range {} resolved to tag {}", describe(), ref, tag.get());
-      return new Target(name, tag.get(), advertised(refs.get(name)), false);
+      return new Target(name, tag.get(), advertised(refs.get(name)), false, true);
     }
-    List<String> branches = refs.keySet().stream().filter(n -> n.startsWith(Constants.R_HEADS))
-        .map(n -> n.substring(Constants.R_HEADS.length())).toList();
-    throw new SourceException("ref '" + ref + "' not found at " + displayUrl + " (branches: " + sample(branches)
-        + "; tags: " + sample(tags) + ")");
+    throw notFound(refs, request);
+  }
+
+  /** An abbreviation of a commit id, as git accepts them: 4 to 39 hex digits. */
+  private static final Pattern ABBREVIATED = Pattern.compile("[0-9a-fA-F]{4,39}");
+
+  /** Characters git refuses in ref names, and its revision syntax ({@code main~1}, {@code main^}, {@code @{...}}). */
+  private static final Pattern REVISION_SYNTAX = Pattern.compile(".*(\\.\\.|[~^:?*\\[\\\\]|@\\{|\\s).*");
+
+  /** The full names {@code name} may stand for, in the order git's rev-parse tries them. */
+  static List<String> candidates(String name) {
+    if (name.equals(Constants.HEAD) || name.startsWith(Constants.R_REFS)) {
+      return List.of(name);
+    }
+    return List.of(Constants.R_REFS + name, Constants.R_TAGS + name, Constants.R_HEADS + name);
+  }
+
+  /**
+   * Warns that the ref names more than one of {@code found} (the first is read), as git does
+   * ("refname is ambiguous"): once per instance for each set of names and commits, so a long-lived
+   * source does not repeat it every sync.
+   */
+  private void warnAmbiguous(List<String> found, Map<String, Ref> refs) {
+    List<String> named = found.stream().map(n -> kind(n) + n + " (at " + advertised(refs.get(n)).name() + ")").toList();
+    String key = String.join(", ", named);
+    if (key.equals(lastAmbiguity)) {
+      LOG.debug("{}: ref '{}' is ambiguous: {}; reading {}", describe(), ref, key, found.get(0));
+      return;
+    }
+    lastAmbiguity = key;
+    List<String> others = found.subList(1, found.size());
+    String other = others.size() == 1 && !kind(others.get(0)).isEmpty() ? kind(others.get(0)).strip() : "another one";
+    LOG.warn("{}: ref '{}' is ambiguous: it names {}; {} is read, as git reads it. Give the full name {} to read {}"
+        + " instead, or remove the name that is not meant", describe(), ref, String.join(" and ", named),
+        kind(found.get(0)) + found.get(0), String.join(" or ", others), other);
+  }
+
+  /** {@code "the tag "}, {@code "the branch "} or {@code ""} for the full ref name {@code name}. */
+  private static String kind(String name) {
+    return name.startsWith(Constants.R_TAGS) ? "the tag " : name.startsWith(Constants.R_HEADS) ? "the branch " : "";
+  }
+
+  /** The names under {@code prefix} ({@code refs/tags/}) without it, sorted. */
+  private static List<String> shortNames(Map<String, Ref> refs, String prefix) {
+    return refs.keySet().stream().filter(n -> n.startsWith(prefix)).map(n -> n.substring(prefix.length()))
+        .sorted().toList();
+  }
+
+  /**
+   * The failure for a ref the remote does not have, saying what to do: when this ref was read
+   * before (by this instance, or as the store recorded it), its last commit (a branch or tag
+   * deleted upstream); for a short hex string, that a commit id must be given in full (and which
+   * it is, when a branch or tag points at it); for git's revision syntax, that a ref name is
+   * needed; and the refs nearest to the name given (a typo), with a sample of the others.
+   */
+  private SourceException notFound(Map<String, Ref> refs, ReadRequest request) {
+    List<String> branches = shortNames(refs, Constants.R_HEADS);
+    List<String> tags = shortNames(refs, Constants.R_TAGS);
+    StringBuilder why = new StringBuilder("ref '").append(ref).append("' not found at ").append(displayUrl);
+    Previous previous = previous(request);
+    if (previous != null && labelsOf(ref).contains(previous.label())) {
+      why.append(": it was read at ").append(previous.revision()).append(" before, so it was deleted (or renamed)"
+          + " upstream; to keep that content set the ref to the commit ").append(previous.commit().name())
+          .append(" (while a branch or tag still holds it), or to another branch or tag");
+    } else if (ABBREVIATED.matcher(ref).matches()) {
+      why.append(": '").append(ref).append("' looks like an abbreviated commit id; give the full 40-hex commit id"
+          + " (git rev-parse ").append(ref).append(')');
+      String prefix = ref.toLowerCase(java.util.Locale.ROOT);
+      List<String> holders = refs.entrySet().stream().filter(e -> e.getValue().getObjectId() != null
+          && (advertised(e.getValue()).name().startsWith(prefix)
+              || e.getValue().getObjectId().name().startsWith(prefix)))
+          .map(e -> Repository.shortenRefName(e.getKey()) + " is at " + advertised(e.getValue()).name())
+          .sorted().distinct().limit(3).toList();
+      if (!holders.isEmpty()) {
+        why.append(": ").append(String.join(", ", holders));
+      }
+    } else if (REVISION_SYNTAX.matcher(ref).matches()) {
+      why.append(": a ref is a branch, a tag, a full commit id or a version range, not a revision expression"
+          + " (give the 40-hex commit id it stands for)");
+    }
+    List<String> nearest = nearest(ref, branches, tags);
+    if (!nearest.isEmpty()) {
+      why.append("; nearest: ").append(String.join(", ", nearest));
+    }
+    return new SourceException(why + " (branches: " + sample(branches) + "; tags: " + sample(tags) + ")");
+  }
+
+  /**
+   * The labels a revision of {@code name} can carry: {@code main} for {@code main}, {@code
+   * heads/main} or {@code refs/heads/main}.
+   */
+  private static java.util.Set<String> labelsOf(String name) {
+    java.util.Set<String> labels = new java.util.HashSet<>();
+    labels.add(name);
+    for (String full : candidates(name)) {
+      labels.add(Repository.shortenRefName(full));
+    }
+    return labels;
+  }
+
+  /** At most this many refs are named as the nearest to a ref not found. */
+  private static final int NEAREST = 3;
+
+  /**
+   * The branch and tag names nearest to {@code name} (a typo): by edit distance ignoring case
+   * ({@code refs/heads/} and the like set aside), closest first, then by name; each with its kind.
+   */
+  static List<String> nearest(String name, List<String> branches, List<String> tags) {
+    String wanted = Repository.shortenRefName(name).toLowerCase(java.util.Locale.ROOT);
+    for (String prefix : List.of("heads/", "tags/")) {
+      wanted = wanted.startsWith(prefix) ? wanted.substring(prefix.length()) : wanted;
+    }
+    record Near(String shown, int distance) {}
+    List<Near> all = new ArrayList<>();
+    for (String b : branches) {
+      all.add(new Near(b + " (branch)", distance(wanted, b.toLowerCase(java.util.Locale.ROOT))));
+    }
+    for (String t : tags) {
+      all.add(new Near(t + " (tag)", distance(wanted, t.toLowerCase(java.util.Locale.ROOT))));
+    }
+    return all.stream().sorted(java.util.Comparator.comparingInt(Near::distance).thenComparing(Near::shown))
+        .limit(NEAREST).map(Near::shown).toList();
+  }
+
+  /** The Levenshtein distance between {@code a} and {@code b}, with a bound on the work for long names. */
+  private static int distance(String a, String b) {
+    if (a.length() > 256 || b.length() > 256) {
+      return Math.abs(a.length() - b.length()) + (a.equals(b) ? 0 : 256);
+    }
+    int[] prev = new int[b.length() + 1];
+    int[] cur = new int[b.length() + 1];
+    for (int j = 0; j <= b.length(); j++) {
+      prev[j] = j;
+    }
+    for (int i = 1; i <= a.length(); i++) {
+      cur[0] = i;
+      for (int j = 1; j <= b.length(); j++) {
+        int sub = prev[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
+        cur[j] = Math.min(sub, Math.min(prev[j] + 1, cur[j - 1] + 1));
+      }
+      int[] t = prev;
+      prev = cur;
+      cur = t;
+    }
+    return prev[b.length()];
   }
 
   private static ObjectId advertised(Ref r) {
@@ -839,11 +1105,19 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
       return target.advertised();
     }
     checkCache(repo);
-    // incremental when the previous head is here (the one read last, else the one an earlier process
-    // fetched last), so ancestry can be checked; shallow otherwise
-    Ref cached = lastHeadCommit != null ? null : repo.exactRef(local);
-    ObjectId base = lastHeadCommit != null ? lastHeadCommit : cached == null ? null : cached.getObjectId();
-    int depth = base != null && repo.getObjectDatabase().has(base) ? 0 : 1;
+    // incremental when the cache holds a commit of this or any other ref (the one read last, the one an
+    // earlier process fetched under this name, or under another: a branch that a tag of the same name
+    // now shadows, the tag a range read before), so that the new commit's history down to what the
+    // cache holds comes along and its ancestry can be checked; shallow only for an empty cache. The
+    // fetch that resolves a fingerprint runs before the store says which revision it applied last.
+    boolean incremental = lastHeadCommit != null && repo.getObjectDatabase().has(lastHeadCommit);
+    for (Ref r : incremental ? List.<Ref>of() : repo.getRefDatabase().getRefsByPrefix(LOCAL_PREFIX)) {
+      if (r.getObjectId() != null && repo.getObjectDatabase().has(r.getObjectId())) {
+        incremental = true;
+        break;
+      }
+    }
+    int depth = incremental ? 0 : 1;
     runFetch(repo, List.of(new RefSpec("+" + target.refName() + ":" + local)), depth);
     Ref fetched = repo.exactRef(local);
     ObjectId commit = fetched == null ? null : peelToCommit(repo, fetched.getObjectId());
@@ -1102,13 +1376,9 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
       }
     }
     StringBuilder why = new StringBuilder();
-    boolean leaks = false;
     boolean authFailed = false;
     for (Throwable t = e; t != null; t = t.getCause()) {
       String msg = String.valueOf(t.getMessage());
-      if (credentials != null && !credentials.secret().isEmpty() && msg.contains(credentials.secret())) {
-        leaks = true;
-      }
       String lower = msg.toLowerCase(java.util.Locale.ROOT);
       authFailed |= lower.contains("authentication") || lower.contains("log in");
       if (why.indexOf(scrub(msg)) < 0) {
@@ -1124,23 +1394,78 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
           + "' with the key " + credentials.privateKey() + " was refused (is its public key authorised for that user?): "
           + why;
     }
-    // the cause chain is dropped when any message in it carries the secret
-    return leaks ? new SourceException(message) : new SourceException(message, e);
+    return new SourceException(message, safe(e));
+  }
+
+  /**
+   * {@code e}, or when a message in its cause chain (or among what it suppressed) holds a secret (a
+   * password, a token, a user name that is a token), a copy of the chain with every message
+   * scrubbed: each link names the original type and keeps its stack trace, so {@code --verbose}
+   * still shows where it failed.
+   */
+  private Throwable safe(Throwable e) {
+    return leaks(e, 0) ? Scrubbed.copy(e, this::scrub, 0) : e;
+  }
+
+  private boolean leaks(Throwable e, int depth) {
+    if (e == null || depth > Scrubbed.MOST_LINKS) {
+      return false;
+    }
+    String m = e.getMessage();
+    if (m != null && !scrub(m).equals(m)) {
+      return true;
+    }
+    for (Throwable s : e.getSuppressed()) {
+      if (leaks(s, depth + 1)) {
+        return true;
+      }
+    }
+    return leaks(e.getCause() == e ? null : e.getCause(), depth + 1);
+  }
+
+  /** A link of a cause chain whose message held a secret: the original type's name and the message scrubbed. */
+  private static final class Scrubbed extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+    /** How deep a chain is copied (a cycle, or a very long chain, is cut there). */
+    static final int MOST_LINKS = 32;
+
+    private Scrubbed(String message, Throwable cause) {
+      super(message, cause);
+    }
+
+    static Throwable copy(Throwable t, java.util.function.UnaryOperator<String> scrub, int depth) {
+      if (t == null || depth > MOST_LINKS) {
+        return null;
+      }
+      String message = t.getClass().getName() + (t.getMessage() == null ? "" : ": " + scrub.apply(t.getMessage()));
+      Scrubbed s = new Scrubbed(message, copy(t.getCause() == t ? null : t.getCause(), scrub, depth + 1));
+      s.setStackTrace(t.getStackTrace());
+      for (Throwable suppressed : t.getSuppressed()) {
+        Throwable c = copy(suppressed, scrub, depth + 1);
+        if (c != null) {
+          s.addSuppressed(c);
+        }
+      }
+      return s;
+    }
+
+    @Override
+    public String toString() {
+      return getMessage();  // "<original type>: <scrubbed message>", as the original would print
+    }
   }
 
   private String sshUser() {
     return uri.getUser() != null ? uri.getUser() : System.getProperty("user.name");
   }
 
+  /** {@code message} without the credentials' secret and the URL's password or token user name, each as {@code ***}. */
   private String scrub(String message) {
     String m = message;
     if (credentials != null && !credentials.secret().isEmpty()) {
-      m = m.replace(credentials.secret(), "***");
+      m = m.replace(credentials.secret(), GitUrls.MASK);
     }
-    if (uri.getPass() != null && !uri.getPass().isEmpty()) {
-      m = m.replace(uri.getPass(), "***");
-    }
-    return m;
+    return GitUrls.scrub(m, url);
   }
 
   private Repository repository() {
@@ -1311,8 +1636,15 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
     /**
      * The ref: a branch, a tag, a 40-hex commit id, a full ref name ({@code refs/...}), {@code HEAD}
      * (the default) or a semver range over tags ({@code ^1.2}, {@code ~1.4.0}, {@code >=1.0 <2.0},
-     * {@code 1.x}) of which the highest matching tag is read. A tag wins over a branch of the same
-     * name, as in Git.
+     * {@code 1.x}) of which the highest matching tag is read. A name is looked up as git's {@code
+     * rev-parse} looks it up ({@code refs/<name>}, {@code refs/tags/<name>}, {@code refs/heads/<name>}),
+     * so {@code heads/main} is the branch {@code main} and a tag wins over a branch of the same
+     * name: the read then warns naming both (give {@code refs/heads/<name>} to read the branch). A
+     * commit id may be given in either case; an abbreviated one is refused, asking for the full id.
+     *
+     * <pre>{@code
+     * GitSource.builder().url(url).ref("refs/heads/release");   // the branch, even with a tag "release"
+     * }</pre>
      */
     public Builder ref(String ref) {
       Objects.requireNonNull(ref, "ref");
@@ -1369,9 +1701,13 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
       return this;
     }
 
-    /** Variables for {@code ${VAR}} substitution (used only when {@link #substitution(boolean)} is on). */
+    /**
+     * Variables for {@code ${VAR}} substitution (used only when {@link #substitution(boolean)} is on).
+     *
+     * @throws NullPointerException naming {@code variables}, or the variable whose name or value is null
+     */
     public Builder variables(Map<String, String> variables) {
-      this.variables = Map.copyOf(Objects.requireNonNull(variables, "variables"));
+      this.variables = Collections.unmodifiableSortedMap(VariableSubstitution.checked(variables, "variables"));
       return this;
     }
 

@@ -239,13 +239,18 @@ public final class SemverRange {
     return Version.parseTag(tag).map(this::matches).orElse(false);
   }
 
-  /** The highest of {@code tagNames} (short names) in the range, or empty. */
+  /**
+   * The highest of {@code tagNames} (short names) in the range, or empty. Of tags of one version
+   * ({@code v1.2.0} and {@code 1.2.0}, or builds {@code 1.2.0+a} and {@code 1.2.0+b}) the one whose
+   * name sorts last is taken, whatever the order they are given in.
+   */
   public Optional<String> highest(Collection<String> tagNames) {
     String best = null;
     Version bestVersion = null;
     for (String tag : tagNames) {
       Optional<Version> v = Version.parseTag(tag);
-      if (v.isPresent() && matches(v.get()) && (bestVersion == null || v.get().compareTo(bestVersion) > 0)) {
+      int c = v.isEmpty() || bestVersion == null ? 1 : v.get().compareTo(bestVersion);
+      if (v.isPresent() && matches(v.get()) && (c > 0 || (c == 0 && tag.compareTo(best) > 0))) {
         best = tag;
         bestVersion = v.get();
       }

@@ -58,6 +58,30 @@ class SemverRangeTest {
     assertThat(SemverRange.parse("feature/1.2")).isEmpty();
   }
 
+  @Test
+  void tagsOfOneVersionGiveTheSameHighestWhateverTheirOrder() {
+    SemverRange range = SemverRange.parse("^1").orElseThrow();
+    for (List<String> tags : List.of(List.of("v1.2.0", "1.2.0", "v1.1.0"), List.of("1.2.0", "v1.1.0", "v1.2.0"))) {
+      assertThat(range.highest(tags)).as("%s", tags).contains("v1.2.0");
+    }
+    assertThat(range.highest(List.of("1.2.0+b", "1.2.0+a"))).contains("1.2.0+b");
+    assertThat(range.highest(List.of("1.2.0+a", "1.2.0+b"))).contains("1.2.0+b");
+  }
+
+  @Property(tries = 200)
+  void theHighestDoesNotDependOnTheOrderOfTheTags(@ForAll("versionTags") List<String> tags, @ForAll long seed) {
+    SemverRange range = SemverRange.parse("*").orElseThrow();
+    List<String> shuffled = new java.util.ArrayList<>(tags);
+    java.util.Collections.shuffle(shuffled, new java.util.Random(seed));
+    assertThat(range.highest(shuffled)).isEqualTo(range.highest(tags));
+  }
+
+  @net.jqwik.api.Provide
+  net.jqwik.api.Arbitrary<List<String>> versionTags() {
+    return net.jqwik.api.Arbitraries.of("v1.2.0", "1.2.0", "1.2.0+a", "1.2.0+b", "v1.2.0+b", "v1.1.0", "1.1.0",
+        "v1.2.0-rc.1", "latest").list().ofMaxSize(8);
+  }
+
   @Property
   void caretRangeKeepsTheMajorVersion(@ForAll @IntRange(min = 1, max = 50) int major,
       @ForAll @IntRange(max = 50) int minor, @ForAll @IntRange(max = 50) int patch) {

@@ -204,7 +204,7 @@ public final class GitDaemonTransport extends TcpTransport implements PackTransp
       socket.close();
     } catch (IOException e) {
       // the connection is done with either way: nothing is left unsent that the close could lose
-      LOG.debug("closing the connection to {}: {}", uri, e.toString());
+      LOG.debug("closing the connection to {}: {}", GitUrls.display(uri), e.toString());
     }
   }
 

@@ -1,32 +1,53 @@
 package dev.gitops.core.internal.git;
 
 import java.net.URISyntaxException;
+import java.util.LinkedHashSet;
+import java.util.Locale;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.eclipse.jgit.transport.URIish;
 
 /**
- * Repository URLs as messages show them: never with a password, also when the URL does not parse
- * the way it was meant (a password holding an unencoded {@code /} makes JGit read the whole text as
- * a path without a host).
+ * Repository URLs as messages show them: never with a secret, also when the URL does not parse the
+ * way it was meant (a password holding an unencoded {@code /} makes JGit read the whole text as a
+ * path without a host). A password is shown as {@code ***}; so is the user name of an HTTP(S) (or
+ * any other non-SSH) URL that carries no password, since that is where a token goes ({@code
+ * https://TOKEN@host/...}, as GitHub and GitLab document), and a user name that looks like a token
+ * (20 characters or more, or a known token prefix such as {@code ghp_} or {@code glpat-}). SSH user
+ * names ({@code git@host:path}) are names, and shown.
  *
  * <pre>{@code
  * import dev.gitops.core.internal.git.GitUrls;
  *
- * String shown = GitUrls.display("https://bot:s3cret@git.example.com/ops.git");  // https://bot@git.example.com/ops.git
+ * GitUrls.display("https://bot:s3cret@git.example.com/ops.git");   // https://bot:***@git.example.com/ops.git
+ * GitUrls.display("https://ghp_abc123@github.com/ops.git");        // https://***@github.com/ops.git
+ * GitUrls.scrub("https://ghp_abc123@github.com/ops.git: not authorized", url);   // https://***@github.com/...
  * }</pre>
  */
 public final class GitUrls {
 
+  /** How a hidden user name or password is shown. */
+  public static final String MASK = "***";
+
+  /** Prefixes of well-known access tokens (GitHub, GitLab, Bitbucket, Azure DevOps, Hugging Face). */
+  private static final Pattern TOKEN_PREFIX = Pattern.compile(
+      "(?i)(gh[pousr]_|github_pat_|glpat-|gldt-|glrt-|glptt-|gloas-|atatt|ataTT|hf_).*");
+
+  /** Characters that may stand next to a user name inside a longer word, where it is not masked. */
+  private static final String WORD = "A-Za-z0-9._~%+-";
+
   private GitUrls() {}
 
   /**
-   * {@code url} without its password: as JGit reads it when it finds a host there, else {@link
-   * #withoutPassword}.
+   * {@code url} without its secrets: as JGit reads it when it finds a host there (the password, and
+   * a user name that may be a token, shown as {@code ***}), else {@link #withoutPassword}.
    */
   public static String display(String url) {
     try {
       URIish u = new URIish(url);
       if (u.getHost() != null && !u.getHost().isEmpty()) {
-        return u.setPass(null).toString();
+        return display(u);
       }
     } catch (URISyntaxException e) {
       // not a URL JGit reads: masked as text below
@@ -34,20 +55,180 @@ public final class GitUrls {
     return withoutPassword(url);
   }
 
+  /** {@code uri} as {@link #display(String)} shows it. */
+  public static String display(URIish uri) {
+    String user = uri.getUser();
+    boolean pass = uri.getPass() != null;
+    if (user == null && !pass) {
+      return uri.toString();
+    }
+    String bare = uri.setUser(null).setPass(null).toString();
+    int start = bare.indexOf("://");
+    boolean hideUser = hidesUser(uri.getScheme(), user, uri.getPass());
+    String shownUser = hideUser || user == null ? MASK : escapedUser(uri);
+    String info = shownUser + (pass && !hideUser ? ":" + MASK : "") + "@";
+    if (start < 0) {
+      return info + bare;  // scp-like: user@host:path
+    }
+    return bare.substring(0, start + 3) + info + bare.substring(start + 3);
+  }
+
+  /** The user name of {@code uri} written as {@link URIish#toString()} writes it (escaped). */
+  private static String escapedUser(URIish uri) {
+    String withUser = uri.setPass(null).toString();
+    int start = withUser.indexOf("://");
+    int from = start < 0 ? 0 : start + 3;
+    int at = withUser.indexOf('@', from);
+    return at < 0 ? MASK : withUser.substring(from, at);
+  }
+
   /**
-   * {@code text} with the password of a {@code scheme://user:password@host} URL replaced by
-   * {@code ***}, for messages about a URL that may not parse: everything from the first {@code :}
-   * after {@code ://} to the last {@code @} is hidden (more than the password when the path holds
-   * an {@code @}, never less).
+   * Whether a URL of {@code scheme} hides its user name {@code user}: on a URL that is not SSH, when
+   * there is no password (the user name is then the token) or the user name looks like a token.
+   */
+  static boolean hidesUser(String scheme, String user, String pass) {
+    if (user == null || user.isEmpty()) {
+      return false;
+    }
+    if (looksLikeToken(user)) {
+      return true;
+    }
+    boolean ssh = scheme == null || scheme.toLowerCase(Locale.ROOT).contains("ssh");
+    return !ssh && (pass == null || pass.isEmpty());
+  }
+
+  /** Whether {@code user} looks like an access token rather than a name. */
+  static boolean looksLikeToken(String user) {
+    return user.length() >= 20 || TOKEN_PREFIX.matcher(user).matches();
+  }
+
+  /**
+   * {@code text} with the secrets of a {@code scheme://user:password@host} URL replaced by {@code
+   * ***}, for messages about a URL that may not parse: everything from the first {@code :} after
+   * {@code ://} to the last {@code @} is hidden (more than the password when the path holds an
+   * {@code @}, never less); a user name without a password on a URL that is not SSH, or one that
+   * looks like a token, is hidden too.
    */
   public static String withoutPassword(String text) {
     int start = text.indexOf("://");
     if (start < 0) {
       return text;
     }
+    String scheme = text.substring(0, start).strip();
     start += 3;
     int at = text.lastIndexOf('@');
+    if (at < start) {
+      return text;
+    }
     int colon = text.indexOf(':', start);
-    return at < 0 || colon < 0 || colon > at ? text : text.substring(0, colon + 1) + "***" + text.substring(at);
+    boolean hasPass = colon >= 0 && colon < at;
+    String user = text.substring(start, hasPass ? colon : at);
+    String pass = hasPass ? text.substring(colon + 1, at) : null;
+    if (hidesUser(scheme, user, pass)) {
+      return text.substring(0, start) + MASK + text.substring(at);
+    }
+    return hasPass ? text.substring(0, colon + 1) + MASK + text.substring(at) : text;
+  }
+
+  /**
+   * {@code text} (a message, perhaps from JGit, about the repository at {@code url}) with every
+   * secret of {@code url} replaced by {@code ***}: its password, and a user name {@link #display}
+   * hides, decoded or percent-encoded, so that {@code https://TOKEN@host} in a transport error shows
+   * {@code https://***@host}. A secret of 8 characters or more is masked wherever it appears; a
+   * shorter one where it stands as a word of its own.
+   */
+  public static String scrub(String text, String url) {
+    if (text == null || url == null) {
+      return text;
+    }
+    String m = text;
+    Secrets s = secrets(url);
+    for (String secret : s.passwords()) {
+      m = mask(m, secret);
+    }
+    for (String secret : s.users()) {
+      m = mask(m, secret);
+    }
+    return m;
+  }
+
+  /**
+   * {@code text} with {@code secret} replaced by {@code ***}: everywhere when it is long (a token,
+   * a real password), else only where it stands as a word of its own, so that a short user name or
+   * password ({@code git}, {@code x}) does not mask every word it is part of.
+   */
+  private static String mask(String text, String secret) {
+    if (secret.length() >= LONG_SECRET) {
+      return text.replace(secret, MASK);
+    }
+    return Pattern.compile("(?<![" + WORD + "])" + Pattern.quote(secret) + "(?![" + WORD + "])").matcher(text)
+        .replaceAll(Matcher.quoteReplacement(MASK));
+  }
+
+  /** A secret this long is masked wherever it appears, even inside a longer word. */
+  private static final int LONG_SECRET = 8;
+
+  /** Whether {@code text} holds a secret of {@code url} (as {@link #scrub} would replace it). */
+  public static boolean leaks(String text, String url) {
+    return text != null && !scrub(text, url).equals(text);
+  }
+
+  /** The spellings of {@code url}'s secrets: passwords, and user names {@link #display} hides. */
+  private record Secrets(Set<String> passwords, Set<String> users) {}
+
+  private static Secrets secrets(String url) {
+    Set<String> passwords = new LinkedHashSet<>();
+    Set<String> users = new LinkedHashSet<>();
+    String scheme = null;
+    String user = null;
+    String pass = null;
+    try {
+      URIish u = new URIish(url);
+      if (u.getHost() != null && !u.getHost().isEmpty()) {
+        scheme = u.getScheme();
+        user = u.getUser();
+        pass = u.getPass();
+        if (pass != null && !pass.isEmpty()) {
+          passwords.add(pass);
+          String escaped = u.setUser("u").toPrivateString();
+          int colon = escaped.indexOf("u:");
+          int at = escaped.indexOf('@', colon);
+          if (colon >= 0 && at > colon) {
+            passwords.add(escaped.substring(colon + 2, at));
+          }
+        }
+        if (hidesUser(scheme, user, pass)) {
+          users.add(user);
+          String shown = u.setPass(null).toString();
+          int start = shown.indexOf("://");
+          int from = start < 0 ? 0 : start + 3;
+          int at = shown.indexOf('@', from);
+          if (at > from) {
+            users.add(shown.substring(from, at));
+          }
+        }
+      }
+    } catch (URISyntaxException e) {
+      // not a URL JGit reads: the text's own user info below
+    }
+    // the user info as written (percent-encoded or not)
+    int start = url.indexOf("://");
+    int at = url.lastIndexOf('@');
+    if (start >= 0 && at > start + 3) {
+      String info = url.substring(start + 3, at);
+      int colon = info.indexOf(':');
+      String rawUser = colon < 0 ? info : info.substring(0, colon);
+      String rawPass = colon < 0 ? null : info.substring(colon + 1);
+      if (rawPass != null && !rawPass.isEmpty()) {
+        passwords.add(rawPass);
+      }
+      if (hidesUser(scheme != null ? scheme : url.substring(0, start).strip(), rawUser, rawPass)
+          || (user != null && users.contains(user))) {
+        users.add(rawUser);
+      }
+    }
+    users.removeIf(String::isEmpty);
+    passwords.removeIf(String::isEmpty);
+    return new Secrets(passwords, users);
   }
 }

@@ -2,20 +2,62 @@ package dev.gitops.core.internal.git;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** URLs as messages show them: a password never, whatever JGit makes of the URL. */
+/** URLs as messages show them: a password or a token never, whatever JGit makes of the URL. */
 class GitUrlsTest {
 
   @Test
   void aPasswordIsNeverShownWhetherOrNotTheUrlParsesWithAHost() {
     assertThat(GitUrls.display("https://bot:s3cret@git.example.com/ops.git"))
-        .isEqualTo("https://bot@git.example.com/ops.git");
+        .isEqualTo("https://bot:***@git.example.com/ops.git");
     for (String url : new String[] {"https://bot:s3/cret@git.example.com/ops.git",
         "https://bot:s3%cret@git.example.com/ops.git", "ftp://bot:s3cret@git.example.com/x"}) {
       assertThat(GitUrls.display(url)).as(url).doesNotContain("s3").contains("git.example.com");
     }
     assertThat(GitUrls.display("/srv/repos/ops")).isEqualTo("/srv/repos/ops");
     assertThat(GitUrls.withoutPassword("https://bot:s3cret@h/x")).isEqualTo("https://bot:***@h/x");
+  }
+
+  @Test
+  void aTokenGivenAsTheUserNameOfAnHttpUrlIsNeverShown() {
+    String token = "ghp_0123456789abcdefABCDEF0123456789abcd";
+    for (String url : List.of("https://" + token + "@github.com/ops/desired.git",
+        "http://" + token + "@127.0.0.1:8080/git/repo", "https://" + token + ":@github.com/ops.git",
+        "https://" + token + ":x-oauth-basic@github.com/ops.git", "git://" + token + "@example.com/ops.git",
+        // a short token, and any user name without a password on HTTP(S): that is where a token goes
+        "https://abc123@git.example.com/ops.git", "HTTPS://abc123@git.example.com/ops.git")) {
+      String shown = GitUrls.display(url);
+      assertThat(shown).as(url).contains("***@").doesNotContain(token).doesNotContain("abc123");
+      // as text that does not parse (a stray '%'), too
+      assertThat(GitUrls.withoutPassword(url + "%zz")).as(url).contains("***@").doesNotContain(token)
+          .doesNotContain("abc123");
+    }
+    assertThat(GitUrls.display("https://" + token + "@github.com/ops.git")).isEqualTo("https://***@github.com/ops.git");
+    // a user name that looks like a token is hidden even with a password; SSH user names are names
+    assertThat(GitUrls.display("https://glpat-abcdefgh:x@gitlab.com/o.git")).isEqualTo("https://***@gitlab.com/o.git");
+    assertThat(GitUrls.display("ssh://git@github.com/ops.git")).isEqualTo("ssh://git@github.com/ops.git");
+    assertThat(GitUrls.display("git@github.com:ops/desired.git")).isEqualTo("git@github.com:ops/desired.git");
+    assertThat(GitUrls.display("ssh://git:pw@github.com/ops.git")).isEqualTo("ssh://git:***@github.com/ops.git");
+    assertThat(GitUrls.display("https://github.com/ops.git")).isEqualTo("https://github.com/ops.git");
+  }
+
+  @Test
+  void scrubMasksTheUrlsSecretsInAnyMessageButLeavesOtherWordsAlone() {
+    String url = "https://tok%2Fen9@git.example.com/ops.git";
+    String message = "https://tok%2Fen9@git.example.com/ops.git: not authorized (user tok/en9; token tok%2Fen9)";
+    assertThat(GitUrls.scrub(message, url)).isEqualTo("https://***@git.example.com/ops.git: not authorized"
+        + " (user ***; token ***)");
+    // a short user name is masked where it stands alone, not inside other words
+    assertThat(GitUrls.scrub("https://git@h/x: gitops cannot read git", "https://git@h/x"))
+        .isEqualTo("https://***@h/x: gitops cannot read ***");
+    assertThat(GitUrls.scrub("https://bot:***@h/x: s3cret", "https://bot:s3cret@h/x"))
+        .isEqualTo("https://bot:***@h/x: ***");
+    assertThat(GitUrls.leaks("no secret here", url)).isFalse();
+    assertThat(GitUrls.leaks("tok/en9", url)).isTrue();
+    // SSH user names are not secrets
+    assertThat(GitUrls.scrub("git@github.com: Permission denied", "git@github.com:ops.git"))
+        .isEqualTo("git@github.com: Permission denied");
   }
 }
