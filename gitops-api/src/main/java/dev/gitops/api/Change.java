@@ -76,12 +76,12 @@ public record Change(ResourceKey key, ResourceKey previousKey, Action action, Re
     live = live == null ? null : Documents.freeze(live);
     desired = desired == null ? null : Documents.freeze(desired);
     target = target == null ? null : Documents.freeze(target);
-    patch = List.copyOf(patch);
-    fields = List.copyOf(fields);
-    flags = flags.isEmpty() ? Set.of() : Set.copyOf(EnumSet.copyOf(flags));
+    patch = List.copyOf(Objects.requireNonNull(patch, "patch"));
+    fields = List.copyOf(Objects.requireNonNull(fields, "fields"));
+    flags = Objects.requireNonNull(flags, "flags").isEmpty() ? Set.of() : Set.copyOf(EnumSet.copyOf(flags));
     Objects.requireNonNull(reason, "reason");
-    sensitive = Set.copyOf(sensitive);
-    unknown = Set.copyOf(unknown);
+    sensitive = Set.copyOf(Objects.requireNonNull(sensitive, "sensitive"));
+    unknown = Set.copyOf(Objects.requireNonNull(unknown, "unknown"));
   }
 
   /** Creates {@code desired}, the resource in Git, which is not live. */
@@ -155,7 +155,7 @@ public record Change(ResourceKey key, ResourceKey previousKey, Action action, Re
 
   /** Whether {@code flag} is set. */
   public boolean has(Flag flag) {
-    return flags.contains(flag);
+    return flags.contains(Objects.requireNonNull(flag, "flag"));
   }
 
   /** Whether the live object drifted from what was last applied. */
@@ -175,6 +175,7 @@ public record Change(ResourceKey key, ResourceKey previousKey, Action action, Re
 
   /** This change with {@code flag} added, everything else kept. */
   public Change withFlag(Flag flag) {
+    Objects.requireNonNull(flag, "flag");
     EnumSet<Flag> more = flags.isEmpty() ? EnumSet.noneOf(Flag.class) : EnumSet.copyOf(flags);
     more.add(flag);
     return toBuilder().flags(more).build();

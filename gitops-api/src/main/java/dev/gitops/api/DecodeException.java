@@ -12,16 +12,20 @@ public class DecodeException extends GitOpsException {
   private static final long serialVersionUID = 1L;
   private final Origin origin;
 
-  /** An error at {@code origin}. */
+  /** An error at {@code origin} ({@link Origin#NONE} when null). */
   public DecodeException(Origin origin, String message) {
-    super(origin + ": " + message);
-    this.origin = origin;
+    super(orNone(origin) + ": " + message);
+    this.origin = orNone(origin);
   }
 
-  /** An error at {@code origin} with a cause. */
+  /** An error at {@code origin} ({@link Origin#NONE} when null) with a cause. */
   public DecodeException(Origin origin, String message, Throwable cause) {
-    super(origin + ": " + message, cause);
-    this.origin = origin;
+    super(orNone(origin) + ": " + message, cause);
+    this.origin = orNone(origin);
+  }
+
+  private static Origin orNone(Origin origin) {
+    return origin == null ? Origin.NONE : origin;
   }
 
   /** Where the error is. */

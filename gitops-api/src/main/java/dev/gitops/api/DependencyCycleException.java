@@ -1,6 +1,7 @@
 package dev.gitops.api;
 
 import java.util.List;
+import java.util.Objects;
 
 /**
  * Resources depend on each other in a cycle; the message names it.
@@ -19,7 +20,7 @@ public class DependencyCycleException extends GitOpsException {
 
   /** The cycle, first key repeated at the end. */
   public DependencyCycleException(List<ResourceKey> cycle) {
-    super("dependency cycle: " + String.join(" -> ", cycle.stream().map(ResourceKey::toString).toList()));
+    super("dependency cycle: " + String.join(" -> ", Objects.requireNonNull(cycle, "cycle").stream().map(ResourceKey::toString).toList()));
     this.cycle = List.copyOf(cycle);
   }
 

@@ -18,7 +18,9 @@ public class DuplicateResourceException extends DecodeException {
 
   /** {@code key} is declared at {@code first} and again at {@code second}. */
   public DuplicateResourceException(ResourceKey key, Origin first, Origin second) {
-    super(second, "duplicate resource " + key + ", first declared at " + first);
+    super(java.util.Objects.requireNonNull(second, "second"), "duplicate resource "
+        + java.util.Objects.requireNonNull(key, "key") + ", first declared at "
+        + java.util.Objects.requireNonNull(first, "first"));
     this.key = key;
     this.first = first;
   }

@@ -133,6 +133,7 @@ public final class FieldPath implements Comparable<FieldPath> {
 
   /** Builds a path of object fields, for example {@code FieldPath.of("spec", "replicas")}. */
   public static FieldPath of(String... fields) {
+    Objects.requireNonNull(fields, "fields");
     FieldPath p = ROOT;
     for (String f : fields) {
       p = p.field(f);
@@ -196,6 +197,7 @@ public final class FieldPath implements Comparable<FieldPath> {
 
   /** This path followed by a keyed-list element. */
   public FieldPath key(Map<String, JsonNode> keyFields) {
+    Objects.requireNonNull(keyFields, "keyFields");
     return append(new Key(keyFields));
   }
 
@@ -211,6 +213,7 @@ public final class FieldPath implements Comparable<FieldPath> {
 
   /** This path followed by {@code segment}. */
   public FieldPath append(Segment segment) {
+    Objects.requireNonNull(segment, "segment");
     List<Segment> next = new ArrayList<>(segments.size() + 1);
     next.addAll(segments);
     next.add(segment);
@@ -244,6 +247,7 @@ public final class FieldPath implements Comparable<FieldPath> {
 
   /** Whether {@code other} equals this path or lies below it. */
   public boolean isPrefixOf(FieldPath other) {
+    Objects.requireNonNull(other, "other");
     if (other.segments.size() < segments.size()) {
       return false;
     }

@@ -73,7 +73,7 @@ public final class ManagementPolicy {
    * names {@code all}, {@code paused}, {@code no-prune}, {@code create-only}.
    */
   public static ManagementPolicy parse(String text) {
-    String t = text.trim().toLowerCase(java.util.Locale.ROOT);
+    String t = Objects.requireNonNull(text, "text").trim().toLowerCase(java.util.Locale.ROOT);
     switch (t) {
       case "all": return ALL;
       case "paused": return PAUSED;
@@ -100,7 +100,7 @@ public final class ManagementPolicy {
 
   /** Whether {@code permission} is allowed. */
   public boolean allows(Permission permission) {
-    return allowed.contains(permission);
+    return allowed.contains(Objects.requireNonNull(permission, "permission"));
   }
 
   /** The allowed permissions, read-only. */

@@ -1,5 +1,7 @@
 package dev.gitops.api;
 
+import java.util.Objects;
+
 /**
  * The desired document breaks a merge rule, for example a keyed-list element without its key.
  *
@@ -17,7 +19,7 @@ public class MergeException extends GitOpsException {
 
   /** An error at {@code path} (of resource {@code key}, when known). */
   public MergeException(ResourceKey key, FieldPath path, String message) {
-    super((key == null ? "" : key + ": ") + (path.isRoot() ? "/" : path.toString()) + ": " + message);
+    super((key == null ? "" : key + ": ") + (Objects.requireNonNull(path, "path").isRoot() ? "/" : path.toString()) + ": " + message);
     this.path = path;
   }
 

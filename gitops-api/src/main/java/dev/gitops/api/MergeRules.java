@@ -161,6 +161,7 @@ public final class MergeRules {
 
   /** These rules followed by {@code more}; {@code more}'s null mode wins when it is not the default. */
   public MergeRules plus(MergeRules more) {
+    Objects.requireNonNull(more, "more");
     if (more == DEFAULTS) {
       return this;
     }
@@ -180,6 +181,7 @@ public final class MergeRules {
 
   /** The rule for the list at {@code path}; {@link ListRule#ATOMIC} when none matches. */
   public ListRule listRule(FieldPath path) {
+    Objects.requireNonNull(path, "path");
     for (int i = lists.size() - 1; i >= 0; i--) {
       if (lists.get(i).pattern().matches(path)) {
         return lists.get(i);
@@ -190,6 +192,7 @@ public final class MergeRules {
 
   /** Whether the object at {@code path} is replaced whole rather than merged key by key. */
   public boolean isAtomicMap(FieldPath path) {
+    Objects.requireNonNull(path, "path");
     for (PathPattern p : atomicMaps) {
       if (p.matches(path)) {
         return true;
@@ -200,6 +203,7 @@ public final class MergeRules {
 
   /** Whether {@code path} of resource {@code key} is ignored: live wins, never owned, never drift. */
   public boolean isIgnored(ResourceKey key, FieldPath path) {
+    Objects.requireNonNull(path, "path");
     for (PathRule r : ignores) {
       if (r.applies(key, path)) {
         return true;
@@ -210,6 +214,7 @@ public final class MergeRules {
 
   /** Whether the value at {@code path} of resource {@code key} is sensitive (redacted everywhere). */
   public boolean isSensitive(ResourceKey key, FieldPath path) {
+    Objects.requireNonNull(path, "path");
     for (PathRule r : sensitive) {
       if (r.applies(key, path)) {
         return true;

@@ -49,7 +49,7 @@ public record Outcome(Kind kind, String message, Throwable cause, Map<String, Js
   public Outcome {
     Objects.requireNonNull(kind, "kind");
     Objects.requireNonNull(message, "message");
-    outputs = Map.copyOf(outputs);
+    outputs = Map.copyOf(Objects.requireNonNull(outputs, "outputs"));
   }
 
   /** Created. */

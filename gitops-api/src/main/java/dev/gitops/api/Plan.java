@@ -57,7 +57,14 @@ public record Plan(String id, String revision, List<Change> changes,
   public Plan {
     Objects.requireNonNull(id, "id");
     Objects.requireNonNull(revision, "revision");
-    changes = List.copyOf(changes);
+    changes = List.copyOf(Objects.requireNonNull(changes, "changes"));
+    Objects.requireNonNull(dependencies, "dependencies");
+    Objects.requireNonNull(variables, "variables");
+    Objects.requireNonNull(options, "options");
+    Objects.requireNonNull(fingerprints, "fingerprints");
+    Objects.requireNonNull(unknown, "unknown");
+    Objects.requireNonNull(unobserved, "unobserved");
+    Objects.requireNonNull(owned, "owned");
     if (!(dependencies instanceof SortedArrayMap<?, ?>)) {
       // another plan's map (withId, withChanges) holds unmodifiable copies already: it is shared as it is
       TreeMap<ResourceKey, SortedSet<ResourceKey>> deps = new TreeMap<>();
@@ -165,6 +172,7 @@ public record Plan(String id, String revision, List<Change> changes,
 
   /** The changes with {@code action}. */
   public List<Change> changes(Action action) {
+    Objects.requireNonNull(action, "action");
     List<Change> out = new ArrayList<>();
     for (Change c : changes) {
       if (c.action() == action) {

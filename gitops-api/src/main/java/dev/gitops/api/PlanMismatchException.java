@@ -1,6 +1,7 @@
 package dev.gitops.api;
 
 import java.util.List;
+import java.util.Objects;
 
 /**
  * A reviewed plan does not run: it does not match its own id (it was edited after it was
@@ -41,11 +42,11 @@ public class PlanMismatchException extends GitOpsException {
    */
   public PlanMismatchException(String expectedId, String actualId, List<ResourceKey> moved, String detail,
       ResourceKey key, String field, String values) {
-    super("plan " + brief(expectedId) + " no longer holds"
-        + (expectedId.equals(actualId) ? "" : " (now " + brief(actualId) + ")") + ": " + detail
+    super("plan " + brief(Objects.requireNonNull(expectedId, "expectedId")) + " no longer holds"
+        + (expectedId.equals(Objects.requireNonNull(actualId, "actualId")) ? "" : " (now " + brief(actualId) + ")") + ": " + detail
         + (field == null ? "" : "; first difference: " + (key == null ? "" : key + " at ") + field
             + (values == null || values.isEmpty() ? "" : " (" + values + ")"))
-        + (moved.isEmpty() ? "" : "; keys that differ: " + moved));
+        + (Objects.requireNonNull(moved, "moved").isEmpty() ? "" : "; keys that differ: " + moved));
     this.expectedId = expectedId;
     this.actualId = actualId;
     this.moved = List.copyOf(moved);

@@ -1,5 +1,7 @@
 package dev.gitops.api;
 
+import java.util.Objects;
+
 /**
  * A safety guard refused to run a plan; nothing was applied. It says which guard refused, for
  * which provider, and — for the mass-deletion guard — which limit was crossed with what numbers,
@@ -52,7 +54,7 @@ public class PlanRefusedException extends GitOpsException {
    * {@code budget} is a count or a percentage; -1 for {@link Limit#EVERYTHING}).
    */
   public PlanRefusedException(String guard, String provider, Limit limit, int deletions, int owned, int budget) {
-    super(prefix(guard, provider) + describe(limit, deletions, owned, budget));
+    super(prefix(guard, provider) + describe(Objects.requireNonNull(limit, "limit"), deletions, owned, budget));
     this.guard = guard;
     this.provider = provider;
     this.limit = limit;

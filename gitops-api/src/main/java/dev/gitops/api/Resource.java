@@ -34,13 +34,13 @@ public record Resource(ResourceKey key, JsonNode document, Origin origin, Sorted
   /** Freezes the document and copies the collections. */
   public Resource {
     Objects.requireNonNull(key, "key");
-    document = Documents.freeze(document);
+    document = Documents.freeze(Objects.requireNonNull(document, "document"));
     Objects.requireNonNull(origin, "origin");
     // Most resources depend on nothing: they share one empty set (a TreeSet costs ~90 bytes each).
-    dependsOn = dependsOn.isEmpty() ? Collections.emptySortedSet()
+    dependsOn = Objects.requireNonNull(dependsOn, "dependsOn").isEmpty() ? Collections.emptySortedSet()
         : Collections.unmodifiableSortedSet(new TreeSet<>(dependsOn));
     Objects.requireNonNull(policy, "policy");
-    sensitive = Set.copyOf(sensitive);
+    sensitive = Set.copyOf(Objects.requireNonNull(sensitive, "sensitive"));
     if (dependsOn.contains(key)) {
       throw new IllegalArgumentException(key + " (" + origin + ") depends on itself");
     }
@@ -92,6 +92,7 @@ public record Resource(ResourceKey key, JsonNode document, Origin origin, Sorted
    * so no two different resources can run together into the same text.
    */
   public String digestWith(String documentDigest) {
+    Objects.requireNonNull(documentDigest, "documentDigest");
     StringBuilder sb = new StringBuilder(128);
     part(sb, documentDigest);
     sb.append(dependsOn.size()).append('[');

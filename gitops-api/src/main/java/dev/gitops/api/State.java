@@ -29,7 +29,7 @@ public record State(String revision, SortedMap<ResourceKey, Resource> resources,
   public State {
     Objects.requireNonNull(revision, "revision");
     // immutable, in two arrays; another state's resources are shared as they are (asUnchanged copies nothing)
-    resources = SortedArrayMap.copyOf(resources);
+    resources = SortedArrayMap.copyOf(Objects.requireNonNull(resources, "resources"));
   }
 
   /**
@@ -38,7 +38,7 @@ public record State(String revision, SortedMap<ResourceKey, Resource> resources,
    * @throws DuplicateResourceException when two resources have one key, naming both origins
    */
   public static State of(String revision, Collection<Resource> resources) {
-    Resource[] sorted = resources.toArray(new Resource[0]);
+    Resource[] sorted = Objects.requireNonNull(resources, "resources").toArray(new Resource[0]);
     // a stable merge sort: resources that come (mostly) in key order, as a source's walk gives
     // them, are sorted in about one pass, and equal keys end up next to each other
     Arrays.sort(sorted, BY_KEY);

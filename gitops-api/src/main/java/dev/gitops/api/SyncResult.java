@@ -54,7 +54,7 @@ public record SyncResult(String revision, Plan plan, Status status, SortedMap<Re
     Objects.requireNonNull(revision, "revision");
     Objects.requireNonNull(plan, "plan");
     Objects.requireNonNull(status, "status");
-    outcomes = SortedArrayMap.copyOf(outcomes);
+    outcomes = SortedArrayMap.copyOf(Objects.requireNonNull(outcomes, "outcomes"));
     Objects.requireNonNull(duration, "duration");
     Objects.requireNonNull(historyId, "historyId");
   }
@@ -80,6 +80,7 @@ public record SyncResult(String revision, Plan plan, Status status, SortedMap<Re
 
   /** How many outcomes are of {@code kind}. */
   public int count(Outcome.Kind kind) {
+    Objects.requireNonNull(kind, "kind");
     int n = 0;
     for (Outcome o : outcomes.values()) {
       if (o.kind() == kind) {

@@ -36,6 +36,8 @@ import dev.gitops.core.apply.ExecutionHooks;
 import dev.gitops.core.apply.Executor;
 import dev.gitops.core.plan.DeletionBudget;
 import dev.gitops.core.decode.GlobDecoder;
+import dev.gitops.core.decode.VariableSubstitution;
+import dev.gitops.core.internal.GuardedProvider;
 import dev.gitops.core.internal.ProviderFailures;
 import dev.gitops.core.internal.apply.AbandonedCalls;
 import dev.gitops.core.internal.plan.Along;
@@ -102,7 +104,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Ownership.</b> The reconciler owns the {@linkplain Builder#source source} and the
  * {@linkplain Builder#store store} handed to its builder: {@link #close()} closes both (a {@code
- * GitSource} without a cache directory deletes its temporary clone then). Providers and listeners
+ * GitSource} without a cache directory deletes its temporary clone then), or, when the same
+ * instance was handed to several reconcilers, the last of them to close does. Providers and listeners
  * stay the caller's: a provider may serve several reconcilers, so closing one never closes them.
  * A store belongs to the {@linkplain Builder#owner owner} whose sync first wrote it ({@link
  * StateStore#owner()}): {@link #plan}, {@link #sync}, {@link #apply} and {@link #destroy} of
@@ -156,7 +159,8 @@ public final class Reconciler implements AutoCloseable {
 
   private Reconciler(Builder b) {
     this.source = b.source;
-    this.providers = Map.copyOf(b.providers);
+    // every hook the engine calls fails as a ProviderException naming provider, method and key
+    this.providers = GuardedProvider.guardAll(b.providers);
     this.store = b.store;
     this.owner = b.owner;
     this.options = b.options;
@@ -198,20 +202,34 @@ public final class Reconciler implements AutoCloseable {
               + " close the other reconciler first");
         }
       }
-      open.add(new Holder(new java.lang.ref.WeakReference<>(this), owner, unmarked));
+      Holder me = new Holder(new java.lang.ref.WeakReference<>(this), owner, unmarked);
+      open.add(me);
+      OPEN_BY_SOURCE.computeIfAbsent(source, s -> new ArrayList<>()).add(me);
     }
   }
 
-  /** Drops this reconciler from its store's open reconcilers. */
-  private void unregister() {
+  /**
+   * The open reconcilers of each source instance, as {@link #OPEN_BY_STORE} for stores: a source
+   * handed to several builders is closed by the last of them to close.
+   */
+  private static final Map<Source, List<Holder>> OPEN_BY_SOURCE = new java.util.WeakHashMap<>();
+
+  /**
+   * Drops this reconciler from the open reconcilers of {@code held} (its store or its source) in
+   * {@code registry}; returns whether no other open reconciler holds it, so that this one closes it.
+   */
+  private <K> boolean release(Map<K, List<Holder>> registry, K held) {
     synchronized (OPEN_BY_STORE) {
-      List<Holder> open = OPEN_BY_STORE.get(store);
-      if (open != null) {
-        open.removeIf(h -> h.reconciler().get() == this || h.reconciler().get() == null);
-        if (open.isEmpty()) {
-          OPEN_BY_STORE.remove(store);
-        }
+      List<Holder> open = registry.get(held);
+      if (open == null) {
+        return true;
       }
+      open.removeIf(h -> h.reconciler().get() == this || h.reconciler().get() == null);
+      if (open.isEmpty()) {
+        registry.remove(held);
+        return true;
+      }
+      return false;
     }
   }
 
@@ -308,8 +326,17 @@ public final class Reconciler implements AutoCloseable {
     }));
   }
 
-  /** Removes everything this reconciler owns, honouring {@code policy}, with the same ordering and guards. */
+  /**
+   * Removes everything this reconciler owns, honouring {@code policy}, with the same ordering and guards.
+   *
+   * <pre>{@code
+   * SyncResult gone = reconciler.destroy(Reconciler.DeletionPolicy.ORPHAN);  // forget, leave the objects
+   * }</pre>
+   *
+   * @throws NullPointerException naming {@code policy} when it is null, before anything is read or deleted
+   */
   public SyncResult destroy(DeletionPolicy policy) {
+    Objects.requireNonNull(policy, "policy");
     requireNotInSync("destroy");
     return reported(new AtomicReference<>(), () -> locked(() -> {
       Instant start = Instant.now();
@@ -343,9 +370,19 @@ public final class Reconciler implements AutoCloseable {
 
   /**
    * Closes what this reconciler owns: its source (when it is {@link AutoCloseable}) and its store,
-   * after the sync in flight, if any, has returned. Later calls of {@link #plan}, {@link #sync},
-   * {@link #apply}, {@link #destroy} and {@link #history} throw {@link IllegalStateException};
-   * closing again does nothing. Providers and listeners are not closed (see the class comment).
+   * after the sync in flight, if any, has returned. A source or store instance handed to several
+   * reconcilers' builders is closed by the last of them to close, so the others keep working.
+   * Later calls of {@link #plan}, {@link #sync}, {@link #apply}, {@link #destroy} and {@link
+   * #history} throw {@link IllegalStateException} naming the reconciler; closing again does
+   * nothing. Providers and listeners are not closed (see the class comment).
+   *
+   * <pre>{@code
+   * Reconciler a = Reconciler.builder().source(gitSource).provider(provider).store(store).owner("a").build();
+   * Reconciler b = Reconciler.builder().source(gitSource).provider(provider).store(store).owner("a").build();
+   * a.close();   // store and source stay open: b holds them
+   * b.sync();
+   * b.close();   // closes them
+   * }</pre>
    *
    * @throws IllegalStateException when called by a listener on the thread of this reconciler's
    *     sync in flight (it would wait for itself): close it once the sync has returned
@@ -362,9 +399,11 @@ public final class Reconciler implements AutoCloseable {
         return;
       }
       closed = true;
-      unregister();
+      // a store or source another open reconciler holds stays open for it: the last to close closes it
+      boolean lastOfStore = release(OPEN_BY_STORE, store);
+      boolean lastOfSource = release(OPEN_BY_SOURCE, source);
       try {
-        if (source instanceof AutoCloseable c) {
+        if (lastOfSource && source instanceof AutoCloseable c) {
           c.close();
         }
       } catch (Exception e) {
@@ -372,14 +411,20 @@ public final class Reconciler implements AutoCloseable {
         RuntimeException failure = e instanceof RuntimeException r ? r
             : new IllegalStateException("closing the source " + source.describe() + " failed: " + e.getMessage(), e);
         try {
-          store.close();
+          if (lastOfStore) {
+            store.close();
+          }
         } catch (RuntimeException s) {
           failure.addSuppressed(s);
         }
         throw failure;
       }
-      store.close();
-      LOG.debug("reconciler '{}' closed its source {} and its store", owner, source.describe());
+      if (lastOfStore) {
+        store.close();
+      }
+      LOG.debug("reconciler '{}' closed; its source {} {} and its store {}", owner, source.describe(),
+          lastOfSource ? "is closed" : "stays open for another reconciler",
+          lastOfStore ? "is closed" : "stays open for another reconciler");
     } finally {
       // its worker threads end (a call it abandoned keeps its thread until the provider returns)
       executor.close();
@@ -562,7 +607,8 @@ public final class Reconciler implements AutoCloseable {
       }
       Collection<ResourceKey> mine;
       try {
-        mine = List.copyOf(calls.bounded(p, "listMarked", ctx, c -> p.listMarked(owner, c)));
+        mine = markedKeys(p, calls.bounded(p, "listMarked", ctx, c -> p.listMarked(owner, c)), desired.revision(),
+            unobserved);
       } catch (Cancellation.CancelledException e) {
         throw e;
       } catch (RuntimeException e) {
@@ -642,6 +688,43 @@ public final class Reconciler implements AutoCloseable {
     LOG.info("planned {} at {}: {}", plan.id(), plan.revision(), plan.summary());
     return new Prepared(units.isEmpty() ? desired : asPlanned(desired, plan), stored, plan, secret, units,
         observations, proven, read);
+  }
+
+  /**
+   * The keys of {@code listed}, what provider {@code p}'s {@link Provider#listMarked} answered, that
+   * can be its own: a null answer, a null entry or a key of another provider is a provider bug that
+   * makes no key of that listing trustworthy as complete. Those are left out with a warning and the
+   * listing counts as incomplete in {@code unobserved}, so that the plan deletes and replaces
+   * nothing on its strength; the keys that are the provider's are still reported as marked.
+   */
+  private List<ResourceKey> markedKeys(Provider p, Collection<ResourceKey> listed, String revision,
+      Map<String, String> unobserved) {
+    if (listed == null) {
+      LOG.warn("provider '{}' answered null from listMarked at {}: its marked objects count as not listed", p.id(),
+          revision);
+      unobserved.put("marked objects of provider '" + p.id() + "'", "listMarked answered null");
+      return List.of();
+    }
+    List<ResourceKey> mine = new ArrayList<>(listed.size());
+    int nulls = 0;
+    List<ResourceKey> foreign = new ArrayList<>();
+    for (ResourceKey k : listed) {
+      if (k == null) {
+        nulls++;
+      } else if (!k.provider().equals(p.id())) {
+        foreign.add(k);
+      } else {
+        mine.add(k);
+      }
+    }
+    if (nulls > 0 || !foreign.isEmpty()) {
+      String why = "listMarked answered " + (foreign.isEmpty() ? "" : foreign.size() + " keys of other providers (such as "
+          + foreign.get(0) + ")") + (nulls > 0 && !foreign.isEmpty() ? " and " : "")
+          + (nulls > 0 ? nulls + " null entries" : "") + ": ignored, and the listing is incomplete";
+      LOG.warn("provider '{}' at {}: {}; nothing is deleted or replaced on its strength", p.id(), revision, why);
+      unobserved.put("marked objects of provider '" + p.id() + "'", why);
+    }
+    return mine;
   }
 
   /**
@@ -1321,6 +1404,8 @@ public final class Reconciler implements AutoCloseable {
      * @throws IllegalArgumentException naming the glob when it is malformed
      */
     public Builder decoder(String glob, Decoder decoder) {
+      Objects.requireNonNull(glob, "glob");
+      Objects.requireNonNull(decoder, "decoder");
       globDecoders.add(GlobDecoder.of(glob, decoder));
       return this;
     }
@@ -1344,7 +1429,7 @@ public final class Reconciler implements AutoCloseable {
     /** Adds a provider; ids must be unique. */
     public Builder provider(Provider provider) {
       Objects.requireNonNull(provider, "provider");
-      String id = provider.id();
+      String id = ProviderFailures.call(provider.getClass().getName(), "id", null, provider::id);
       if (id == null || !PROVIDER_ID.matcher(id).matches()) {
         throw new IllegalArgumentException("provider " + provider.getClass().getName() + " has id "
             + (id == null ? "null" : "'" + id + "'") + ": an id is letters, digits, '.', '_' and '-', starting with a"
@@ -1399,9 +1484,19 @@ public final class Reconciler implements AutoCloseable {
       return this;
     }
 
-    /** Records the variables the source substitutes, so they are part of the plan id. */
+    /**
+     * Records the variables the source substitutes, so they are part of the plan id; added to those
+     * given before, a name given again takes the new value.
+     *
+     * <pre>{@code
+     * Reconciler.Builder builder = Reconciler.builder().variables(Map.of("ENV", "prod"));
+     * }</pre>
+     *
+     * @throws NullPointerException naming {@code vars}, or the variable whose name or value is null;
+     *     nothing of {@code vars} is recorded then
+     */
     public Builder variables(Map<String, String> vars) {
-      variables.putAll(vars);
+      variables.putAll(VariableSubstitution.checked(vars, "vars"));
       return this;
     }
 

@@ -37,7 +37,8 @@ public record CallContext(String owner, String revision, Instant deadline, Cance
 
   /** A context for tests and simple callers: a fresh token and a deadline {@code timeout} from now. */
   public static CallContext of(String owner, String revision, Duration timeout) {
-    return new CallContext(owner, revision, Instant.now().plus(timeout), new Cancellation());
+    return new CallContext(owner, revision, Instant.now().plus(Objects.requireNonNull(timeout, "timeout")),
+        new Cancellation());
   }
 
   /** Time left before the deadline (zero when past). */

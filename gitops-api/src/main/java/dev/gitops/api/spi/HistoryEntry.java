@@ -39,7 +39,7 @@ public record HistoryEntry(String id, Instant time, String revision, String plan
     Objects.requireNonNull(revision, "revision");
     Objects.requireNonNull(planId, "planId");
     Objects.requireNonNull(status, "status");
-    counts = Map.copyOf(counts);
+    counts = Map.copyOf(Objects.requireNonNull(counts, "counts"));
     Objects.requireNonNull(message, "message");
     Objects.requireNonNull(owner, "owner");
   }

@@ -73,10 +73,38 @@ import java.util.Set;
  *
  * <p>Implementations must be thread-safe: the engine calls {@link #apply} from several threads.
  * {@code gitops-testkit} states this contract as a JUnit conformance suite.
+ *
+ * <p><b>Failures.</b> Each method says what it may throw and what the engine does then. In short:
+ * what {@link #observe}, {@link #versions}, {@link #listMarked}, {@link #normalize} and {@link
+ * #health} throw makes the keys concerned UNKNOWN (the plan is incomplete and deletes and
+ * replaces nothing); what {@link #apply} and {@link #applyAll} throw fails the keys concerned; what
+ * a planning hook ({@link #decoder}, {@link #mergeRules}, {@link #requiresReplace}, {@link
+ * #relations}, {@link #cascadesTo}, {@link #typeOrder}, {@link #marksObjects}, {@link #planner})
+ * throws, or a null it answers, fails the whole plan or sync with a {@link
+ * dev.gitops.api.ProviderException} naming the provider, the method and (where the method has
+ * one) the key, with what was thrown as its cause, before anything is applied or recorded. Never
+ * does a provider's raw {@code NullPointerException} or {@code IllegalStateException} leave
+ * {@code Reconciler.sync()}, and nothing recorded is lost. What is said here of an unchecked
+ * exception holds too for an {@code AssertionError} or a {@code LinkageError} from a planning hook,
+ * and for any {@code Error} from {@link #apply}; another {@code Error} (out of memory, say) ends the
+ * sync and reaches its caller as it is.
+ *
+ * <pre>{@code
+ * try {
+ *   reconciler.sync();
+ * } catch (ProviderException e) {
+ *   // "m:thing::a: provider 'kv' failed in requiresReplace: java.lang.IllegalStateException: ..."
+ *   log.error("provider bug, nothing was applied: {}", e.getMessage(), e.getCause());
+ * }
+ * }</pre>
  */
 public interface Provider {
 
-  /** The id that resource keys name in {@link ResourceKey#provider()}. */
+  /**
+   * The id that resource keys name in {@link ResourceKey#provider()}. Read once, when the provider
+   * is added to a reconciler's builder, which refuses a null or malformed id naming the provider's
+   * class; it must not change afterwards.
+   */
   String id();
 
   /**
@@ -86,6 +114,12 @@ public interface Provider {
    * on the object what was last applied to it (Kubernetes' {@code last-applied-configuration}
    * annotation) returns that document with {@link Observation#withLastApplied}: the engine merges
    * from it only when its state store has no record of its own for the key, never over one.
+   *
+   * <p><b>Throws:</b> any unchecked exception when it cannot look at all. Every key asked for is
+   * then UNKNOWN with a reason naming the provider and what it threw: nothing of those keys is
+   * applied, recorded or deleted, and the sync is INCOMPLETE. A null answer, a key missing from
+   * the answer and an observation of another key make those keys UNKNOWN the same way. A call that
+   * outlives the call timeout is abandoned and counts as a failure.
    */
   Map<ResourceKey, Observation> observe(Collection<ResourceKey> keys, CallContext ctx);
 
@@ -127,6 +161,9 @@ public interface Provider {
    * <p>{@link DelegatingProvider} does not forward this method (a wrapper that changes what {@code
    * observe} sees must not be bypassed): a wrapper that passes observations through unchanged
    * overrides it, as here, to keep the saving.
+   *
+   * <p><b>Throws:</b> any unchecked exception; the engine logs a warning and observes those keys in
+   * full with {@link #observe}, as if none were answered.
    */
   default Map<ResourceKey, LiveVersion> versions(Collection<ResourceKey> keys, CallContext ctx) {
     return Map.of();
@@ -135,15 +172,21 @@ public interface Provider {
   /**
    * Applies one change: makes the live object match {@link Change#target()} (CREATE, UPDATE,
    * REPLACE) or removes it (DELETE). Must be idempotent: applying the same change twice leaves
-   * the same result, and deleting a missing object succeeds. Failures are returned as outcomes;
-   * an exception is taken as a PERMANENT failure (TRANSIENT for a retryable {@code
-   * ProviderException}).
+   * the same result, and deleting a missing object succeeds. Failures are returned as outcomes.
+   *
+   * <p><b>Throws:</b> anything, even an {@code Error}; it is the key's outcome: PERMANENT, TRANSIENT
+   * (retried with backoff) for a retryable {@link dev.gitops.api.ProviderException}, UNKNOWN for a
+   * {@link dev.gitops.api.ConflictException} (the key is observed and planned again). The pending
+   * record written before the call stays, so its fields still count as owned.
    */
   Outcome apply(Change change, CallContext ctx);
 
   /**
    * Applies several changes that are ready together and returns an outcome per key. The default
    * applies them one by one; override when the live system has a cheaper batch call.
+   *
+   * <p><b>Throws:</b> anything; every change of the batch then fails as {@link #apply}'s would. A
+   * key missing from the answer fails, and an outcome of a key not asked for is never recorded.
    */
   default Map<ResourceKey, Outcome> applyAll(List<Change> changes, CallContext ctx) {
     Map<ResourceKey, Outcome> out = new LinkedHashMap<>();
@@ -153,12 +196,22 @@ public interface Provider {
     return out;
   }
 
-  /** Whether {@link #applyAll} is cheaper than one call per change. */
+  /**
+   * Whether {@link #applyAll} is cheaper than one call per change.
+   *
+   * <p><b>Throws:</b> an unchecked exception; the engine then applies this provider's changes one by
+   * one (which every provider takes) and logs a warning once per sync.
+   */
   default boolean prefersBatches() {
     return false;
   }
 
-  /** The decoder that reads this provider's files from the source, if it has its own. */
+  /**
+   * The decoder that reads this provider's files from the source, if it has its own; never null.
+   *
+   * <p><b>Throws:</b> an unchecked exception (or answers null): the plan or sync fails with a {@link
+   * dev.gitops.api.ProviderException} naming the provider and {@code decoder}, before anything is read.
+   */
   default Optional<Decoder> decoder() {
     return Optional.empty();
   }
@@ -166,22 +219,43 @@ public interface Provider {
   /**
    * Removes what the live system adds and nobody declares (status, timestamps, generated ids),
    * without reordering anything. Returns a frozen document.
+   *
+   * <p><b>Throws:</b> an unchecked exception (or answers null) for an object it cannot handle: that
+   * key alone is UNKNOWN, with a reason naming the provider, {@code normalize} and the key (the plan
+   * is incomplete and deletes nothing; after an apply the key's outcome is UNKNOWN, not verified).
    */
   default JsonNode normalize(ResourceKey key, JsonNode live) {
     return live;
   }
 
-  /** How documents of this provider merge. */
+  /**
+   * How documents of this provider merge; never null ({@link MergeRules#defaults()} for none).
+   *
+   * <p><b>Throws:</b> an unchecked exception (or answers null): the plan or sync fails with a {@link
+   * dev.gitops.api.ProviderException} naming the provider and {@code mergeRules}; nothing is applied.
+   */
   default MergeRules mergeRules() {
     return MergeRules.defaults();
   }
 
-  /** Whether a change at {@code path} cannot be made in place and requires delete-and-create. */
+  /**
+   * Whether a change at {@code path} cannot be made in place and requires delete-and-create.
+   *
+   * <p><b>Throws:</b> an unchecked exception: the plan or sync fails with a {@link
+   * dev.gitops.api.ProviderException} naming the provider, {@code requiresReplace} and {@code key};
+   * nothing is applied. (After a conflict, when the key is planned again, only that key fails.)
+   */
   default boolean requiresReplace(ResourceKey key, FieldPath path) {
     return false;
   }
 
-  /** The health of an applied object. Providers without a health check are healthy once applied. */
+  /**
+   * The health of an applied object. Providers without a health check are healthy once applied.
+   *
+   * <p><b>Throws:</b> an unchecked exception: the health is UNKNOWN, with a reason naming the
+   * provider, {@code health} and the key, and is asked again until the health timeout; the key then
+   * fails, its apply kept on record as pending. A null answer is UNKNOWN the same way.
+   */
   default Health health(ResourceKey key, Observation observation) {
     return Health.healthy();
   }
@@ -192,6 +266,10 @@ public interface Provider {
    * named too: a relation to a key the plan deletes orders the two (a file {@code x/y} is created
    * after the file {@code x} is deleted; a file {@code x} is created after the deletes under
    * {@code x/} emptied that directory); keys the plan does not hold are ignored.
+   *
+   * <p><b>Throws:</b> an unchecked exception (or answers null): the plan or sync fails with a {@link
+   * dev.gitops.api.ProviderException} naming the provider, {@code relations} and the resource's key;
+   * nothing is applied.
    */
   default Set<ResourceKey> relations(Resource resource, Set<ResourceKey> desired) {
     return Set.of();
@@ -204,6 +282,10 @@ public interface Provider {
    * dev.gitops.api.Change.Flag#HELD_BACK}, naming them) while the desired state still declares any
    * of them, rather than let the cascade remove what Git asks for; {@code resource} is what was
    * last applied for a delete, the desired resource for a replace.
+   *
+   * <p><b>Throws:</b> an unchecked exception (or answers null): the plan or sync fails with a {@link
+   * dev.gitops.api.ProviderException} naming the provider, {@code cascadesTo} and the resource's
+   * key; nothing is applied.
    *
    * <pre>{@code
    * // the KeyValueProvider above, where deleting a "space" entry deletes every entry scoped to it
@@ -234,22 +316,46 @@ public interface Provider {
   /**
    * A tie-break order among types (lower first; deletes come after the other changes, highest
    * first); never a barrier.
+   *
+   * <p><b>Throws:</b> an unchecked exception: the plan or sync fails with a {@link
+   * dev.gitops.api.ProviderException} naming the provider, {@code typeOrder} and the key.
    */
   default int typeOrder(ResourceKey key) {
     return 0;
   }
 
-  /** Whether this provider writes ownership marks onto live objects and reads them back. */
+  /**
+   * Whether this provider writes ownership marks onto live objects and reads them back.
+   *
+   * <p><b>Throws:</b> an unchecked exception: {@code Reconciler.Builder.build()}, and any plan or sync
+   * that asks again, fail with a {@link dev.gitops.api.ProviderException} naming the provider and
+   * {@code marksObjects}.
+   */
   default boolean marksObjects() {
     return false;
   }
 
-  /** Keys of live objects carrying {@code owner}'s mark, to find orphans and rebuild a lost store. */
+  /**
+   * Keys of live objects carrying {@code owner}'s mark, to find orphans and rebuild a lost store;
+   * only keys of this provider ({@link ResourceKey#provider()} is its {@link #id()}).
+   *
+   * <p><b>Throws:</b> any unchecked exception: this provider's marked objects count as not listed, so
+   * the plan is incomplete and deletes and replaces nothing, and the sync is INCOMPLETE; every key
+   * it can observe is still synced. A null answer, a null entry or a key of another provider is a
+   * listing that cannot be trusted the same way: those entries are ignored with a warning, and the
+   * listing counts as incomplete.
+   */
   default Collection<ResourceKey> listMarked(String owner, CallContext ctx) {
     return List.of();
   }
 
-  /** For planning providers (Terraform): the provider's own planner. */
+  /**
+   * For planning providers (Terraform): the provider's own planner; never null.
+   *
+   * <p><b>Throws:</b> an unchecked exception (or answers null): the plan or sync fails with a {@link
+   * dev.gitops.api.ProviderException} naming the provider and {@code planner}. What the planner's
+   * own {@link ProviderPlanner#plan} throws makes its keys UNKNOWN instead (the unit runs nothing).
+   */
   default Optional<ProviderPlanner> planner() {
     return Optional.empty();
   }

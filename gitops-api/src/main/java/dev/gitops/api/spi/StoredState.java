@@ -30,8 +30,8 @@ public record StoredState(long serial, SortedMap<ResourceKey, StoredResource> in
 
   /** Copies. */
   public StoredState {
-    inventory = Collections.unmodifiableSortedMap(new TreeMap<>(inventory));
-    pending = Collections.unmodifiableSortedMap(new TreeMap<>(pending));
+    inventory = Collections.unmodifiableSortedMap(new TreeMap<>(Objects.requireNonNull(inventory, "inventory")));
+    pending = Collections.unmodifiableSortedMap(new TreeMap<>(Objects.requireNonNull(pending, "pending")));
     Objects.requireNonNull(lastAttemptedRevision, "lastAttemptedRevision");
     Objects.requireNonNull(lastAppliedRevision, "lastAppliedRevision");
   }

@@ -38,6 +38,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.PriorityQueue;
 import java.util.Random;
+import java.util.HashSet;
 import java.util.Set;
 import java.util.SortedSet;
 import java.util.TreeSet;
@@ -530,7 +531,7 @@ final class ExecutionRun {
         break;
       }
       List<Node> group;
-      if (provider.prefersBatches()) {
+      if (batches(provider)) {
         group = takeGroup(readyApply, providerId);
       } else {
         readyApply.remove(first);
@@ -688,7 +689,7 @@ final class ExecutionRun {
       log.debug("{} {} (attempt {}, revision {})", n.change.action(), n.key(), n.attempt, revision);
       emit(new SyncEvent.ChangeStarted(revision, n.change, n.attempt));
     }
-    boolean batch = provider.prefersBatches();
+    boolean batch = batches(provider);
     long id = call.id;
     call.handle = workers.submit(() -> {
       try {
@@ -757,6 +758,26 @@ final class ExecutionRun {
       }
     }, () -> AbandonedCalls.ended(call.tracker));
   }
+
+  /**
+   * Whether {@code provider} takes the ready changes in one {@link Provider#applyAll} call. A
+   * provider whose answer throws gets one change per call, which every provider takes, rather than
+   * end the run with changes in flight and outcomes not yet recorded.
+   */
+  private boolean batches(Provider provider) {
+    try {
+      return provider.prefersBatches();
+    } catch (RuntimeException e) {
+      if (unbatched.add(provider.id())) {
+        log.warn("provider '{}' failed to say whether it prefers batches; applying its changes one by one (revision"
+            + " {}): {}", provider.id(), revision, e.toString());
+      }
+      return false;
+    }
+  }
+
+  /** The providers whose {@link Provider#prefersBatches} failed in this run: said once each. */
+  private final Set<String> unbatched = new HashSet<>();
 
   /** Runs on a worker thread. */
   private static Health health(Provider provider, ResourceKey key, Observation o) {

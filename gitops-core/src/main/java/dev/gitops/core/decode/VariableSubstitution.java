@@ -56,11 +56,10 @@ public final class VariableSubstitution {
    *     contains a line break (naming its code point, never the value)
    */
   public static VariableSubstitution of(Map<String, String> variables) {
-    Objects.requireNonNull(variables, "variables");
-    TreeMap<String, String> copy = new TreeMap<>();
-    for (Map.Entry<String, String> e : variables.entrySet()) {
-      String name = Objects.requireNonNull(e.getKey(), "variable name");
-      String value = Objects.requireNonNull(e.getValue(), () -> "value of variable " + name);
+    TreeMap<String, String> copy = checked(variables, "variables");
+    for (Map.Entry<String, String> e : copy.entrySet()) {
+      String name = e.getKey();
+      String value = e.getValue();
       if (!isName(name)) {
         throw new IllegalArgumentException(
             "variable name '" + name + "' is not valid (want [A-Za-z_][A-Za-z0-9_]*)");
@@ -72,9 +71,37 @@ public final class VariableSubstitution {
             + " (U+%04X at index %d); values must be one line, so that the substituted file's line numbers"
             + " match the file in Git", name, (int) value.charAt(brk), brk));
       }
-      copy.put(name, value);
     }
     return new VariableSubstitution(copy);
+  }
+
+  /**
+   * A sorted copy of {@code variables}, given as {@code what}, once no name and no value in it is
+   * null; a map that refuses to be asked for a null key (as {@code Map.of}'s do) is fine.
+   *
+   * <pre>{@code
+   * Map<String, String> vars = new HashMap<>();
+   * vars.put("ENV", null);
+   * VariableSubstitution.checked(vars, "variables");  // NullPointerException: value of variable ENV in variables is null
+   * }</pre>
+   *
+   * @throws NullPointerException naming {@code what} when the map is null, the variable when its
+   *     value is null, and saying so when a name is null (never quoting a value)
+   */
+  public static TreeMap<String, String> checked(Map<String, String> variables, String what) {
+    Objects.requireNonNull(variables, what);
+    TreeMap<String, String> copy = new TreeMap<>();
+    for (Map.Entry<String, String> e : variables.entrySet()) {
+      String name = e.getKey();
+      if (name == null) {
+        throw new NullPointerException(what + " holds a variable whose name is null");
+      }
+      if (e.getValue() == null) {
+        throw new NullPointerException("value of variable " + name + " in " + what + " is null");
+      }
+      copy.put(name, e.getValue());
+    }
+    return copy;
   }
 
   /** The variables, sorted by name, read-only. */
