@@ -1,23 +1,21 @@
 package dev.gitops.core.internal;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.gitops.api.Change;
 import dev.gitops.api.FieldPath;
 import dev.gitops.api.Health;
 import dev.gitops.api.LiveVersion;
 import dev.gitops.api.MergeRules;
 import dev.gitops.api.Observation;
-import dev.gitops.api.Outcome;
 import dev.gitops.api.ProviderException;
 import dev.gitops.api.Resource;
 import dev.gitops.api.ResourceKey;
 import dev.gitops.api.spi.CallContext;
 import dev.gitops.api.spi.Decoder;
+import dev.gitops.api.spi.DelegatingProvider;
 import dev.gitops.api.spi.Provider;
 import dev.gitops.api.spi.ProviderPlanner;
 import java.util.Collection;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -32,7 +30,8 @@ import java.util.Set;
  * method and the key ({@link ProviderFailures#call}), never as the provider's raw {@code
  * NullPointerException}. The calls whose failures the engine handles per key already ({@link
  * Provider#observe}, {@link Provider#versions}, {@link Provider#listMarked}, {@link
- * Provider#apply}, {@link Provider#applyAll}) pass through as they are. The id is read once.
+ * Provider#apply}, {@link Provider#applyAll}) pass through as they are ({@link DelegatingProvider},
+ * with {@link Provider#versions} forwarded too). The id is read once.
  *
  * <pre>{@code
  * Map<String, Provider> providers = GuardedProvider.guardAll(Map.of("m", provider));
@@ -40,13 +39,12 @@ import java.util.Set;
  * providers.get("m").requiresReplace(key, FieldPath.of("spec"));
  * }</pre>
  */
-public final class GuardedProvider implements Provider {
+public final class GuardedProvider extends DelegatingProvider {
 
-  private final Provider delegate;
   private final String id;
 
   private GuardedProvider(Provider delegate, String id) {
-    this.delegate = delegate;
+    super(delegate);
     this.id = id;
   }
 
@@ -66,45 +64,21 @@ public final class GuardedProvider implements Provider {
     return java.util.Collections.unmodifiableMap(out);
   }
 
-  /** The provider guarded. */
-  public Provider delegate() {
-    return delegate;
-  }
-
   @Override
   public String id() {
     return id;
   }
 
-  @Override
-  public Map<ResourceKey, Observation> observe(Collection<ResourceKey> keys, CallContext ctx) {
-    return delegate.observe(keys, ctx);
-  }
-
+  /** Forwarded: the guard changes no observation (DelegatingProvider leaves this to its subclasses). */
   @Override
   public Map<ResourceKey, LiveVersion> versions(Collection<ResourceKey> keys, CallContext ctx) {
-    return delegate.versions(keys, ctx);
-  }
-
-  @Override
-  public Outcome apply(Change change, CallContext ctx) {
-    return delegate.apply(change, ctx);
-  }
-
-  @Override
-  public Map<ResourceKey, Outcome> applyAll(List<Change> changes, CallContext ctx) {
-    return delegate.applyAll(changes, ctx);
-  }
-
-  @Override
-  public Collection<ResourceKey> listMarked(String owner, CallContext ctx) {
-    return delegate.listMarked(owner, ctx);
+    return delegate().versions(keys, ctx);
   }
 
   @Override
   public boolean prefersBatches() {
     try {
-      return delegate.prefersBatches();
+      return delegate().prefersBatches();
     } catch (RuntimeException | LinkageError | AssertionError e) {
       throw ProviderFailures.wrapped(id, "prefersBatches", null, e);
     }
@@ -112,24 +86,24 @@ public final class GuardedProvider implements Provider {
 
   @Override
   public Optional<Decoder> decoder() {
-    return answer("decoder", null, delegate::decoder);
+    return answer("decoder", null, delegate()::decoder);
   }
 
   @Override
   public JsonNode normalize(ResourceKey key, JsonNode live) {
     // a null answer is the engine's to name, per key, where it reads it
-    return ProviderFailures.call(id, "normalize", key, () -> delegate.normalize(key, live));
+    return ProviderFailures.call(id, "normalize", key, () -> delegate().normalize(key, live));
   }
 
   @Override
   public MergeRules mergeRules() {
-    return answer("mergeRules", null, delegate::mergeRules);
+    return answer("mergeRules", null, delegate()::mergeRules);
   }
 
   @Override
   public boolean requiresReplace(ResourceKey key, FieldPath path) {
     try {
-      return delegate.requiresReplace(key, path);
+      return delegate().requiresReplace(key, path);
     } catch (RuntimeException | LinkageError | AssertionError e) {
       throw ProviderFailures.wrapped(id, "requiresReplace", key, e);
     }
@@ -137,23 +111,23 @@ public final class GuardedProvider implements Provider {
 
   @Override
   public Health health(ResourceKey key, Observation observation) {
-    return ProviderFailures.call(id, "health", key, () -> delegate.health(key, observation));
+    return ProviderFailures.call(id, "health", key, () -> delegate().health(key, observation));
   }
 
   @Override
   public Set<ResourceKey> relations(Resource resource, Set<ResourceKey> desired) {
-    return answer("relations", resource.key(), () -> delegate.relations(resource, desired));
+    return answer("relations", resource.key(), () -> delegate().relations(resource, desired));
   }
 
   @Override
   public Set<ResourceKey> cascadesTo(Resource resource, Set<ResourceKey> desired) {
-    return answer("cascadesTo", resource.key(), () -> delegate.cascadesTo(resource, desired));
+    return answer("cascadesTo", resource.key(), () -> delegate().cascadesTo(resource, desired));
   }
 
   @Override
   public int typeOrder(ResourceKey key) {
     try {
-      return delegate.typeOrder(key);  // once per comparison of the plan's sort: no lambda, no boxing
+      return delegate().typeOrder(key);  // once per comparison of the plan's sort: no lambda, no boxing
     } catch (RuntimeException | LinkageError | AssertionError e) {
       throw ProviderFailures.wrapped(id, "typeOrder", key, e);
     }
@@ -162,7 +136,7 @@ public final class GuardedProvider implements Provider {
   @Override
   public boolean marksObjects() {
     try {
-      return delegate.marksObjects();
+      return delegate().marksObjects();
     } catch (RuntimeException | LinkageError | AssertionError e) {
       throw ProviderFailures.wrapped(id, "marksObjects", null, e);
     }
@@ -170,7 +144,7 @@ public final class GuardedProvider implements Provider {
 
   @Override
   public Optional<ProviderPlanner> planner() {
-    return answer("planner", null, delegate::planner);
+    return answer("planner", null, delegate()::planner);
   }
 
   /** What {@code call} answers, or a {@link ProviderException} when it throws or answers null. */
@@ -185,6 +159,6 @@ public final class GuardedProvider implements Provider {
 
   @Override
   public String toString() {
-    return delegate.toString();
+    return delegate().toString();
   }
 }
