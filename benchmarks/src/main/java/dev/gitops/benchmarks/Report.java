@@ -78,7 +78,7 @@ public final class Report {
     JsonNode scale = read(raw.resolve("scale.json"));
     out.set("b2", scale);
     md.append("\n### B2 — scale harness, provider `").append(scale.get("provider").asText()).append("` (ms unless noted)\n\n");
-    String[] cols = {"coldSyncMs", "sameCommitFirstResyncMs", "sameCommitResyncMs", "oneFileFirstResyncMs", "oneFileResyncMs", "onePercentResyncMs", "planWarmMs", "planAllMergesMs",
+    String[] cols = {"coldSyncMs", "sameCommitFirstResyncMs", "sameCommitResyncMs", "oneFileFirstResyncMs", "oneFileResyncMs", "oneFileSteadyResyncMs", "onePercentResyncMs", "planWarmMs", "planAllMergesMs",
         "readJgitMs", "readGitCliMs", "yamlBytesPerResource", "desiredStateBytesPerResource", "jacksonTreeBytesPerResource",
         "engineRetainedBytesPerResource"};
     md.append("| N |");
@@ -105,10 +105,16 @@ public final class Report {
         target(targets, at + "same-commit resync (warm, best of 3) ≤ 1% of cold", r.get("sameCommitResyncMs").asDouble() <= 0.01 * cold,
             pct(r.get("sameCommitResyncMs").asDouble() / cold) + " (first resync after the cold sync: "
                 + pct(r.path("sameCommitFirstResyncMs").asDouble() / cold) + ")");
-        target(targets, at + "one-file resync (warm, best of 3 fresh one-file commits) ≤ 2% of cold",
-            r.get("oneFileResyncMs").asDouble() <= 0.02 * cold,
-            pct(r.get("oneFileResyncMs").asDouble() / cold) + " (first resync at a new commit: "
-                + pct(r.path("oneFileFirstResyncMs").asDouble() / cold) + ")");
+        // at the JIT's steady state (median of one-file commits 21-30 after the early ones); a run of
+        // an older harness without that column is judged on its best of 3 early commits, as it was
+        boolean steady = r.has("oneFileSteadyResyncMs");
+        double oneFile = r.get(steady ? "oneFileSteadyResyncMs" : "oneFileResyncMs").asDouble();
+        target(targets, at + (steady ? "one-file resync (steady state: median of fresh one-file commits 21-30)"
+                : "one-file resync (warm, best of 3 fresh one-file commits)") + " ≤ 2% of cold",
+            oneFile <= 0.02 * cold,
+            pct(oneFile / cold) + (steady ? " (best of the 2nd-4th new commits: "
+                + pct(r.get("oneFileResyncMs").asDouble() / cold) + "; " : " (")
+                + "first resync at a new commit: " + pct(r.path("oneFileFirstResyncMs").asDouble() / cold) + ")");
       }
       if (n == 10_000) {
         target(targets, "B2 N=10k: plan of all (every key merged) ≤ 1 s warm", r.get("planAllMergesMs").asDouble() <= 1000,

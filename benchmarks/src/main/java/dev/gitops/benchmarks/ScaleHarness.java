@@ -105,6 +105,10 @@ public final class ScaleHarness {
     deleteTree(work);
   }
 
+  /** One-file commits synced for {@link #run}'s steady-state figure, and how many of the last are measured. */
+  private static final int STEADY_ROUNDS = 30;
+  private static final int STEADY_MEASURED = 10;
+
   /** Runs every measurement for {@code n} resources and returns them as one JSON row. */
   public ObjectNode run(int n) throws Exception {
     ObjectNode row = JSON.createObjectNode();
@@ -157,6 +161,25 @@ public final class ScaleHarness {
     row.put("onePercentResyncMs", ms(() -> check(reconciler.sync(), n)));
     row.put("onePercentFiles", onePercent);
     row.put("onePercentDecodes", source.decodeCount() - decodes);
+
+    // the one-file resync at the JIT's steady state, which is what a reconciler running for a while
+    // sees on every interval: STEADY_ROUNDS more one-file commits (generations above every earlier
+    // one, so never a commit seen before), the median of the last STEADY_MEASURED of them (the
+    // best-of-3 figure above comes from the second to fourth new commits, while C2 still compiles
+    // the new-commit path; OneFileResyncLoop prints every round)
+    double[] steady = new double[STEADY_MEASURED];
+    decodes = source.decodeCount();
+    for (int round = 0; round < STEADY_ROUNDS; round++) {
+      commitChanges(repo, files, 1, 6 + round);
+      double took = ms(() -> check(reconciler.sync(), n));
+      if (round >= STEADY_ROUNDS - STEADY_MEASURED) {
+        steady[round - (STEADY_ROUNDS - STEADY_MEASURED)] = took;
+      }
+    }
+    java.util.Arrays.sort(steady);
+    row.put("oneFileSteadyResyncMs", (steady[STEADY_MEASURED / 2 - 1] + steady[STEADY_MEASURED / 2]) / 2);
+    row.put("oneFileSteadyRounds", STEADY_ROUNDS);
+    row.put("oneFileSteadyDecodes", source.decodeCount() - decodes);
 
     // plan of all N, warm: the reconciler's plan (cached merges), and a fresh planner that merges every key
     reconciler.plan();

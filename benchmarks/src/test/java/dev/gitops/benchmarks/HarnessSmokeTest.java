@@ -42,6 +42,9 @@ class HarnessSmokeTest {
     assertThat(row.get("oneFileDecodes").asInt()).isEqualTo(1);
     assertThat(row.get("oneFileWarmDecodes").asInt()).isEqualTo(3);   // three fresh commits, one file each
     assertThat(row.get("oneFileFirstResyncMs").asDouble()).isPositive();
+    // the steady-state figure: every round a fresh commit of one file, decoded alone
+    assertThat(row.get("oneFileSteadyDecodes").asInt()).isEqualTo(row.get("oneFileSteadyRounds").asInt());
+    assertThat(row.get("oneFileSteadyResyncMs").asDouble()).isPositive();
     assertThat(row.get("readJgitMs").asDouble()).isPositive();
     assertThat(row.get("yamlBytesPerResource").asInt()).isBetween(800, 1_400);
   }
