@@ -114,6 +114,13 @@ public final class Agent implements AutoCloseable {
    * what readiness says of it.
    */
   private final Map<String, String> stopFailures = new java.util.concurrent.ConcurrentHashMap<>();
+  /**
+   * Targets the placement asked to stop whose stop failed (a resource that would not close, a sync
+   * that did not reach a safe point): kept so that the placement's next {@link
+   * Placement.Control#stopTarget} tries again what is still open, and so that the agent's shutdown
+   * stops them too (guarded by {@code lifecycle}).
+   */
+  private final Map<String, TargetRuntime> unstopped = new LinkedHashMap<>();
   private final ReentrantLock lifecycle = new ReentrantLock();
   /** The running targets; changed only under {@code lifecycle}. */
   private final Map<String, TargetRuntime> targets = new LinkedHashMap<>();
@@ -494,6 +501,13 @@ public final class Agent implements AutoCloseable {
         if (t == null) {
           return false;
         }
+        if (unstopped.containsKey(name)) {
+          try {
+            stopTarget(name, "it starts again here");  // its earlier stop failed: it must not run twice
+          } catch (RuntimeException e) {
+            return false;  // logged and named by readiness; the placement tries again later
+          }
+        }
         if (!targets.containsKey(name)) {
           Agent.this.startTarget(t, config);
         }
@@ -504,29 +518,46 @@ public final class Agent implements AutoCloseable {
     }
 
     /**
-     * Stops {@code name}; a stop that fails part way (a resource that would not close) is logged
-     * and named by readiness until the target starts here again, not thrown at the placement,
-     * whose thread goes on to start and stop the other targets.
+     * Stops {@code name}. A stop that fails part way (a resource that would not close, a sync that
+     * did not reach a safe point within the grace period) is logged, named by readiness, and thrown:
+     * the target may still run or hold what it did, so the placement must not let another agent
+     * start it; the runtime is kept, and the next call tries again what is still open.
      */
     @Override
     public void stopTarget(String name, String reason) {
       lifecycle.lock();
       try {
         TargetRuntime r = targets.remove(name);
-        if (r != null) {
-          published();
-          try {
-            r.stop(reason, config.gracePeriod());
-          } catch (RuntimeException e) {
-            // the stop closed what it could and logged each failure: readiness keeps it in sight
-            Throwable first = e.getCause() == null ? e : e.getCause();
-            String more = e.getSuppressed().length == 0 ? "" : " (and " + e.getSuppressed().length + " more)";
-            stopFailures.put(name, "target " + name + " did not stop cleanly (" + reason + "): " + first.getMessage()
-                + more + "; what it still holds is unknown (see the log) until it starts here again");
-            LOG.error("target {} did not stop cleanly ({}); the other targets go on: {}", name, reason,
-                e.getMessage());
-          }
+        if (r == null) {
+          r = unstopped.remove(name);  // an earlier stop failed: tried again
         }
+        if (r == null) {
+          return;
+        }
+        published();
+        boolean idle;
+        try {
+          idle = r.stop(reason, config.gracePeriod());
+        } catch (RuntimeException e) {
+          // the stop closed what it could and logged each failure: readiness keeps it in sight
+          unstopped.put(name, r);
+          Throwable first = e.getCause() == null ? e : e.getCause();
+          String more = e.getSuppressed().length == 0 ? "" : " (and " + e.getSuppressed().length + " more)";
+          stopFailures.put(name, "target " + name + " did not stop cleanly (" + reason + "): " + first.getMessage()
+              + more + "; what it still holds is unknown (see the log) until a stop of it succeeds");
+          LOG.error("target {} did not stop cleanly ({}); the other targets go on: {}", name, reason,
+              e.getMessage());
+          throw new IllegalStateException("target " + name + " did not stop (" + reason + "): " + first.getMessage()
+              + more, e);
+        }
+        if (!idle) {
+          unstopped.put(name, r);
+          String why = "target " + name + " did not stop (" + reason + "): its sync did not reach a safe point within"
+              + " the grace period " + config.gracePeriod() + " and may still be running";
+          stopFailures.put(name, why);
+          throw new IllegalStateException(why);
+        }
+        stopFailures.remove(name);
       } finally {
         lifecycle.unlock();
       }
@@ -736,7 +767,10 @@ public final class Agent implements AutoCloseable {
       try {
         Duration grace = config == null ? Duration.ZERO : config.gracePeriod();
         List<Thread> stoppers = new ArrayList<>();
-        for (TargetRuntime r : targets.values()) {
+        List<TargetRuntime> all = new ArrayList<>(targets.values());
+        all.addAll(unstopped.values());  // a placement's stop that failed: tried once more
+        unstopped.clear();
+        for (TargetRuntime r : all) {
           // In parallel: the grace period is the agent's, not each target's.
           Thread t = new Thread(() -> {
             try {

@@ -36,7 +36,7 @@ final class TargetRuntime {
   private static final Logger LOG = LoggerFactory.getLogger(TargetRuntime.class);
 
   private final TargetConfig config;
-  /** What stop() closes, in that order: loop, store, source, provider, metrics. */
+  /** What stop() closes, in that order: loop, store, source, provider, metrics; each leaves once closed. */
   private final List<Closing> resources;
   private final TargetState state;
   private final ReconcileLoop loop;
@@ -123,18 +123,51 @@ final class TargetRuntime {
       }
       // Last: once the status says a sync finished, its metrics and notifications are recorded too.
       b.listener(state);
-      ReconcileLoop loop = ReconcileLoop.builder(b.build()).interval(c.interval()).jitter(c.jitter())
+      Reconciler reconciler = b.build();
+      // closed with its loop: a reconciler only dropped would be closed by the garbage collector's cleaner,
+      // with a warning that it was not closed (store and source close again below: each close is idempotent)
+      created.add(0, new Closing("its reconciler", reconciler::close));
+      ReconcileLoop loop = ReconcileLoop.builder(reconciler).interval(c.interval()).jitter(c.jitter())
           .maxBackoff(c.maxBackoff()).gate(named(c.name(), shared.slots().gate(c.name()))).build();
-      created.add(0, new Closing("its reconcile loop", loop::close));
+      created.set(0, new Closing("its reconcile loop", () -> {  // in place of the reconciler's, which it closes
+        try {
+          loop.close();
+        } finally {
+          closeReconciler(c.name(), reconciler, shared.slots());
+        }
+      }));
       loop.start();
       // the source's description, not the URL as configured: that may hold a password
       LOG.info("target {} started: {} -> {} every {}", c.name(), source.describe(), c.providerType(), c.interval());
-      return new TargetRuntime(c, List.copyOf(created), state, loop, shared.slots());
+      return new TargetRuntime(c, new ArrayList<>(created), state, loop, shared.slots());
     } catch (RuntimeException e) {
       List<RuntimeException> failures = closeAll(c.name(), created, what -> {});
       failures.forEach(e::addSuppressed);
       throw e;
     }
+  }
+
+  /**
+   * Closes {@code target}'s reconciler once its loop is closed. Closing waits for the sync in
+   * flight: one that did not reach a safe point within the grace period (a provider call that does
+   * not return) is waited for on a thread of its own, so that the target's other resources still
+   * close now. Its store and source are closed by their own entries too, which report their failures.
+   */
+  private static void closeReconciler(String target, Reconciler reconciler, SyncSlots slots) {
+    if (!slots.isRunning(target)) {
+      reconciler.close();
+      return;
+    }
+    Thread t = new Thread(() -> {
+      try {
+        reconciler.close();
+      } catch (RuntimeException e) {
+        LOG.debug("target {}: closing its reconciler after its last sync failed (its store and source say why): {}",
+            target, e.toString());
+      }
+    }, "gitops-close-" + target);
+    t.setDaemon(true);
+    t.start();
   }
 
   /** One resource of a target and how it closes, named as log lines and failures say it. */
@@ -148,10 +181,12 @@ final class TargetRuntime {
   private static List<RuntimeException> closeAll(String target, List<Closing> resources,
       Consumer<String> beforeClose) {
     List<RuntimeException> failures = new ArrayList<>();
-    for (Closing r : resources) {
+    for (java.util.Iterator<Closing> it = resources.iterator(); it.hasNext(); ) {
+      Closing r = it.next();
       try {
         beforeClose.accept(r.what());
         r.close().run();
+        it.remove();  // closed: a stop tried again closes only what is still open
       } catch (RuntimeException e) {
         LOG.error("target {}: closing {} failed; the target's other resources are closed regardless: {}", target,
             r.what(), e.toString(), e);
@@ -236,7 +271,10 @@ final class TargetRuntime {
       LOG.warn("target {}: its sync did not reach a safe point within {}; stopping it anyway", config.name(), grace);
     }
     state.stopped();  // a sync still running records no status and no metrics from now on
-    List<RuntimeException> failures = closeAll(config.name(), resources, beforeClose);
+    List<RuntimeException> failures;
+    synchronized (resources) {
+      failures = closeAll(config.name(), resources, beforeClose);
+    }
     if (!failures.isEmpty()) {
       IllegalStateException first = new IllegalStateException("target " + config.name() + " stopped (" + reason
           + ") but closing " + failures.size() + " of its resources failed, first: " + failures.get(0).getMessage()

@@ -121,7 +121,8 @@ class PlacementTest {
   }
 
   @Test
-  void aStopThePlacementAsksForThatFailsIsNamedInReadinessAndStopsNothingElse() throws Exception {
+  void aStopThePlacementAsksForThatFailsIsThrownNamedInReadinessAndTriedAgainOnlyForWhatIsStillOpen()
+      throws Exception {
     Recording placement = new Recording();
     Agent agent = Agent.builder(config("a", "b")).providerFactory(memory).environment(Map.of()).placement(placement)
         .build();
@@ -131,23 +132,38 @@ class PlacementTest {
       assertThat(placement.control.startTarget("b")).isTrue();
       AgentTest.await("both synced", () -> agent.status().stream().filter(s -> s.result().equals("succeeded"))
           .count() == 2);
-      AgentTest.failClosing(agent, "a", "its Git source");
+      List<String> attempted = new CopyOnWriteArrayList<>();
+      java.util.concurrent.atomic.AtomicBoolean failed = new java.util.concurrent.atomic.AtomicBoolean();
+      agent.runtime("a").beforeClose(closing -> {
+        attempted.add(closing);
+        if (closing.startsWith("its Git source") && failed.compareAndSet(false, true)) {
+          throw new IllegalStateException("injected: " + closing + " cannot close");
+        }
+      });
 
-      // what the cluster's member calls on its own thread: a failure thrown at it would end its round
-      placement.control.stopTarget("a", "it moves to member m2");
-
+      // thrown at the placement: the target may still hold what it did, so it must not run elsewhere yet
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> placement.control.stopTarget("a", "it moves to m2"))
+          .isInstanceOf(IllegalStateException.class).hasMessageStartingWith("target a did not stop (it moves to m2)")
+          .hasMessageContaining("injected");
       assertThat(memory.closes("a")).as("a's provider is closed although its source failed to close").isEqualTo(1);
       assertThat(agent.runtime("a")).isNull();
       assertThat(agent.runtime("b")).as("the other target runs on").isNotNull();
       assertThat(agent.notReady()).singleElement().asString()
-          .startsWith("target a did not stop cleanly (it moves to member m2)")
+          .startsWith("target a did not stop cleanly (it moves to m2)")
           .contains("closing its Git source").contains("injected");
+      int closedFirst = attempted.size();
 
-      // a reload still works, and a later start here clears it
-      assertThat(agent.reload().changedAnything()).isFalse();
-      assertThat(agent.notReady()).as("the reload leaves it named").hasSize(1);
+      // the placement asks again: only what is still open is closed, and then the stop has succeeded
+      placement.control.stopTarget("a", "it moves to m2");
+      assertThat(attempted.subList(closedFirst, attempted.size())).singleElement().asString()
+          .startsWith("its Git source");
+      assertThat(memory.closes("a")).as("nothing closed twice").isEqualTo(1);
+      assertThat(agent.notReady()).isEmpty();
+      placement.control.stopTarget("a", "it moves to m2");  // stopped: nothing more to do
+
       assertThat(placement.control.startTarget("a")).isTrue();
-      AgentTest.await("a synced again", () -> agent.notReady().isEmpty());
+      AgentTest.await("a synced again", () -> agent.status().stream().filter(s -> s.result().equals("succeeded"))
+          .count() == 2);
     } finally {
       agent.shutdown();
       assertThat(agent.awaitTermination(Duration.ofSeconds(60))).isTrue();

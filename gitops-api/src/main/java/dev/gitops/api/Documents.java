@@ -77,7 +77,7 @@ public final class Documents {
     return new LazyObject(new LazyFields(Objects.requireNonNull(source, "source")));
   }
 
-  /** Whether {@code node} is already frozen (scalars always are). */
+  /** Whether {@code node} is already frozen (scalars always are, and so is {@code null}, which {@link #freeze} maps to JSON null). */
   public static boolean isFrozen(JsonNode node) {
     if (node == null || node instanceof FrozenObject || node instanceof FrozenArray || node instanceof LazyObject) {
       return true;
@@ -148,7 +148,7 @@ public final class Documents {
 
   /** Builds a frozen object from already frozen (or freezable) values, keeping the map's order. */
   public static JsonNode object(Map<String, JsonNode> fields) {
-    if (fields.isEmpty()) {
+    if (Objects.requireNonNull(fields, "fields").isEmpty()) {
       return EMPTY_OBJECT;
     }
     int n = fields.size();
@@ -171,7 +171,7 @@ public final class Documents {
 
   /** Builds a frozen array from already frozen (or freezable) values. */
   public static JsonNode array(List<JsonNode> elements) {
-    if (elements.isEmpty()) {
+    if (Objects.requireNonNull(elements, "elements").isEmpty()) {
       return EMPTY_ARRAY;
     }
     JsonNode[] kids = new JsonNode[elements.size()];
@@ -194,6 +194,8 @@ public final class Documents {
    * @throws IllegalArgumentException when a name repeats
    */
   public static JsonNode object(String[] names, JsonNode[] values, int n) {
+    Objects.requireNonNull(names, "names");
+    Objects.requireNonNull(values, "values");
     if (n == 0) {
       return EMPTY_OBJECT;
     }
@@ -237,6 +239,9 @@ public final class Documents {
    * @throws IndexOutOfBoundsException when a position is not below {@code object.size()}
    */
   public static JsonNode withFieldValues(JsonNode object, int[] positions, JsonNode[] values, int n) {
+    Objects.requireNonNull(object, "object");
+    Objects.requireNonNull(positions, "positions");
+    Objects.requireNonNull(values, "values");
     if (object instanceof LazyObject l) {
       return withFieldValues(l.frozen(), positions, values, n);
     }
@@ -269,6 +274,7 @@ public final class Documents {
    * }</pre>
    */
   public static JsonNode array(JsonNode[] elements, int n) {
+    Objects.requireNonNull(elements, "elements");
     if (n == 0) {
       return EMPTY_ARRAY;
     }
@@ -306,7 +312,7 @@ public final class Documents {
     if (object instanceof LazyObject l) {
       return fieldName(l.frozen(), index);
     }
-    Objects.checkIndex(index, object.size());
+    Objects.checkIndex(index, Objects.requireNonNull(object, "object").size());
     throw notFrozenObject(object);
   }
 
@@ -327,7 +333,7 @@ public final class Documents {
     if (object instanceof LazyObject l) {
       return fieldValue(l.frozen(), index);
     }
-    Objects.checkIndex(index, object.size());
+    Objects.checkIndex(index, Objects.requireNonNull(object, "object").size());
     throw notFrozenObject(object);
   }
 
@@ -347,6 +353,7 @@ public final class Documents {
    * @throws IllegalArgumentException when {@code object} is not a frozen object
    */
   public static int fieldIndex(JsonNode object, String name, int from) {
+    Objects.requireNonNull(name, "name");
     if (object instanceof FrozenObject f) {
       if (!(f.children() instanceof FrozenMap m)) {
         return -1;  // the empty object
@@ -370,7 +377,7 @@ public final class Documents {
     if (object instanceof LazyObject l) {
       return fieldIndex(l.frozen(), name, from);
     }
-    throw notFrozenObject(object);
+    throw notFrozenObject(Objects.requireNonNull(object, "object"));
   }
 
   /**
@@ -385,6 +392,8 @@ public final class Documents {
    * }</pre>
    */
   public static boolean sameFieldNames(JsonNode a, JsonNode b) {
+    Objects.requireNonNull(a, "a");
+    Objects.requireNonNull(b, "b");
     if (a instanceof LazyObject la) {
       a = la.frozen();
     }
@@ -409,7 +418,7 @@ public final class Documents {
         + (object == null ? "null" : object.getNodeType() + " " + object.getClass().getSimpleName()));
   }
 
-  /** A mutable deep copy, for code that wants to edit a document. */
+  /** A mutable deep copy, for code that wants to edit a document; {@code null} gives JSON null. */
   public static JsonNode mutableCopy(JsonNode node) {
     if (node == null) {
       return NODES.nullNode();
@@ -432,7 +441,10 @@ public final class Documents {
     return node;
   }
 
-  /** Value equality: frozen or not, numbers compare numerically and key order is ignored. */
+  /**
+   * Value equality: frozen or not, numbers compare numerically and key order is ignored. {@code
+   * null} (no document) equals only {@code null}.
+   */
   public static boolean equal(JsonNode a, JsonNode b) {
     if (a == b) {
       return true;
@@ -446,7 +458,7 @@ public final class Documents {
     return freeze(a).equals(freeze(b));
   }
 
-  /** SHA-256 of the canonical JSON of {@code node}, as lower-case hex. */
+  /** SHA-256 of the canonical JSON of {@code node}, as lower-case hex; {@code null} digests as JSON null. */
   public static String digest(JsonNode node) {
     MessageDigest md = sha256();
     // The text is written into this thread's builder (kept while small), not a new one grown by
@@ -531,6 +543,7 @@ public final class Documents {
   /**
    * The canonical JSON text of {@code node}: sorted keys, canonical numbers, no white space. The
    * same for a tree and its frozen copy; a tree that is not frozen is written without copying it.
+   * {@code null} is written as JSON null.
    */
   public static String canonicalJson(JsonNode node) {
     StringBuilder sb = new StringBuilder(256);

@@ -29,7 +29,10 @@ import org.slf4j.LoggerFactory;
  * ownership; the new assignee takes the ownership only once it is free, so a target never has two
  * owners. A member that loses its lease stops every target at once. A member that cannot start a
  * target it took releases it at once (it keeps no ownership it cannot run), says so in {@link
- * #notReady()}, and tries again later, sooner after {@link #targets} (a reload). A configured
+ * #notReady()}, and tries again later, sooner after {@link #targets} (a reload). A member whose
+ * stop of a target fails keeps the target's ownership (a release would let another member start
+ * it beside the one still running here) and tries the stop again, backing off, until it stops;
+ * {@link #notReady()} names it meanwhile. A configured
  * target that another member should own and nobody does for a while (that member's configuration
  * may not have it) is said to run nowhere, once in the log and in {@link #notReady()}.
  *
@@ -59,7 +62,11 @@ public final class ClusterMember implements AutoCloseable {
      */
     boolean start(Ownership ownership);
 
-    /** Stops reconciling {@code target}; returns once no sync of it runs any more. */
+    /**
+     * Stops reconciling {@code target}; returns once no sync of it runs any more. Throws when it
+     * could not stop it (it may still run): the member then keeps the target's ownership, so that
+     * no other member starts it, and calls this again, backing off, until it returns.
+     */
     void stop(String target, String reason);
   }
 
@@ -89,6 +96,23 @@ public final class ClusterMember implements AutoCloseable {
   private volatile String lastFailure = "";
   /** The targets this member took but could not start, by name: released, and retried when due. */
   private final Map<String, StartFailure> cannotStart = new ConcurrentHashMap<>();
+
+  /**
+   * Targets whose stop failed, by name: their ownership is kept and the stop tried again when due;
+   * released once it stops.
+   */
+  private final Map<String, StopFailure> cannotStop = new ConcurrentHashMap<>();
+
+  /**
+   * A target whose stop failed: its ownership (and whether this member still holds it, to release
+   * once stopped), why it stops, since when, how many attempts, when the next, the last error.
+   */
+  private record StopFailure(Ownership ownership, boolean held, String reason, Instant since, int attempts,
+      Instant retryAt, String error) {
+    StopFailure withoutOwnership() {
+      return new StopFailure(ownership, false, reason, since, attempts, retryAt, error);
+    }
+  }
 
   /** A target that failed to start: since when, how many attempts, when the next one is due. */
   private record StartFailure(Instant since, int attempts, Instant retryAt) {}
@@ -208,6 +232,11 @@ public final class ClusterMember implements AutoCloseable {
             + " it since " + u.since() + " (its configuration may not have it, or it cannot start it there)");
       }
     });
+    new TreeMap<>(cannotStop).forEach((t, f) -> reasons.add("target " + t + " could not be stopped on member "
+        + coordinator.memberId() + " (" + f.reason() + "; since " + f.since() + ", " + f.attempts() + " attempt(s), last: "
+        + f.error() + "); " + (f.held() ? "it keeps the target's ownership so that no other member starts it"
+        : "its ownership is gone, so what it still attempts is refused as fenced") + "; the stop is tried again at "
+        + f.retryAt()));
     new TreeMap<>(cannotStart).forEach((t, f) -> reasons.add("target " + t + " cannot start on member "
         + coordinator.memberId() + " (since " + f.since() + ", " + f.attempts() + " attempt(s); the log says why);"
         + " it is released and tried again at " + f.retryAt() + " or at the next reload"));
@@ -223,6 +252,7 @@ public final class ClusterMember implements AutoCloseable {
       }
       stopAll("member " + me + " lost its lease");
       releasing.clear();  // they went with the lease
+      cannotStop.replaceAll((t, f) -> f.withoutOwnership());
       // before joining: a join that keeps failing (another process uses the id) is logged once, by safeRound
       lastMembers = null;
       coordinator.join();
@@ -245,7 +275,12 @@ public final class ClusterMember implements AutoCloseable {
       Ownership now0 = current.get(o.target());
       if (now0 == null || now0.token() != o.token() || !now0.member().equals(me)) {
         owned.remove(o.target());
-        runner.stop(o.target(), "member " + me + " no longer holds it (token " + o.token() + ")");
+        stopThenRelease(o, false, "member " + me + " no longer holds it (token " + o.token() + ")", null, now);
+      }
+    }
+    for (StopFailure f : cannotStop.values()) {
+      if (!now.isBefore(f.retryAt())) {
+        stopThenRelease(f.ownership(), f.held(), f.reason(), f, now);
       }
     }
     for (Ownership o : releasing.values()) {
@@ -264,15 +299,14 @@ public final class ClusterMember implements AutoCloseable {
     for (Ownership o : owned.values()) {
       Optional<String> assignee = Optional.ofNullable(assigned.ownerOf().get(o.target()));
       if (!targets.contains(o.target()) || !assignee.equals(Optional.of(me))) {
-        runner.stop(o.target(), targets.contains(o.target()) ? "it moves to member " + assignee.orElse("?")
-            : "it left the configuration");
         owned.remove(o.target());
-        release(o);
+        stopThenRelease(o, true, targets.contains(o.target()) ? "it moves to member " + assignee.orElse("?")
+            : "it left the configuration", null, now);
       }
     }
     for (String t : assigned.mine()) {
-      if (owned.containsKey(t)) {
-        continue;
+      if (owned.containsKey(t) || cannotStop.containsKey(t)) {
+        continue;  // running, or not stopped yet: it starts again only once its stop succeeded
       }
       StartFailure failed = cannotStart.get(t);
       if (failed != null && now.isBefore(failed.retryAt())) {
@@ -405,10 +439,7 @@ public final class ClusterMember implements AutoCloseable {
     }
     owned.remove(o.target());
     int attempts = failed == null ? 1 : failed.attempts() + 1;
-    Duration wait = FIRST_RETRY.multipliedBy(1L << Math.min(attempts - 1, 10));
-    if (wait.compareTo(MAX_RETRY) > 0) {
-      wait = MAX_RETRY;
-    }
+    Duration wait = retryDelay(attempts);
     cannotStart.put(o.target(), new StartFailure(failed == null ? now : failed.since(), attempts, now.plus(wait)));
     if (failed == null) {
       LOG.warn("member {} cannot start target {}{}; it releases it and tries again in {} (then less often, up to"
@@ -421,6 +452,50 @@ public final class ClusterMember implements AutoCloseable {
     release(o);
   }
 
+  /**
+   * Stops {@code o}'s target (no longer in {@link #owned}) and releases its ownership when this
+   * member still {@code holds} it (not after a lost lease or a takeover). A stop that
+   * throws keeps the ownership (the target may still run: released, another member would start it
+   * beside it) and is tried again by a later round, at a pace that doubles up to {@link
+   * #MAX_RETRY}; logged at ERROR when it first fails and once when it stops. {@code failed}: the
+   * earlier failure this retries, or null.
+   */
+  private void stopThenRelease(Ownership o, boolean holds, String reason, StopFailure failed, Instant now) {
+    String me = coordinator.memberId();
+    try {
+      runner.stop(o.target(), reason);
+    } catch (RuntimeException e) {
+      int attempts = failed == null ? 1 : failed.attempts() + 1;
+      Duration wait = retryDelay(attempts);
+      cannotStop.put(o.target(), new StopFailure(o, holds, reason, failed == null ? now : failed.since(), attempts,
+          now.plus(wait), e.toString()));
+      if (failed == null) {
+        LOG.error("member {} could not stop target {} ({}): {}; {}, and tries again in {} (then less often, up to"
+            + " every {})", me, o.target(), reason, e.toString(), holds ? "it keeps the target's ownership (token "
+            + o.token() + ") so that no other member starts it while it may still run here"
+            : "its ownership is gone already, so what it still attempts is refused as fenced", wait, MAX_RETRY);
+      } else {
+        LOG.debug("member {} still cannot stop target {} (attempt {}): {}; next in {}", me, o.target(), attempts,
+            e.toString(), wait);
+      }
+      return;
+    }
+    if (failed != null) {
+      cannotStop.remove(o.target(), failed);
+      LOG.warn("member {} stopped target {} after {} failed attempt(s) since {}{}", me, o.target(),
+          failed.attempts(), failed.since(), holds ? "; it releases it now" : "");
+    }
+    if (holds) {
+      release(o);
+    }
+  }
+
+  /** The wait before attempt {@code attempts + 1} of a start or stop: {@link #FIRST_RETRY}, doubling up to {@link #MAX_RETRY}. */
+  private static Duration retryDelay(int attempts) {
+    Duration wait = FIRST_RETRY.multipliedBy(1L << Math.min(attempts - 1, 10));
+    return wait.compareTo(MAX_RETRY) > 0 ? MAX_RETRY : wait;
+  }
+
   /** Releases a stopped target's ownership; if the engine does not answer, the next round tries again. */
   private void release(Ownership o) {
     releasing.put(o.target(), o);
@@ -428,10 +503,12 @@ public final class ClusterMember implements AutoCloseable {
     releasing.remove(o.target(), o);
   }
 
+  /** Stops every owned target (the lease is gone: so are the ownerships); one that fails is tried again later. */
   private void stopAll(String reason) {
-    for (String t : Set.copyOf(owned.keySet())) {
-      owned.remove(t);
-      runner.stop(t, reason);
+    Instant now = clock.instant();
+    for (Ownership o : Set.copyOf(owned.values())) {
+      owned.remove(o.target());
+      stopThenRelease(o, false, reason, null, now);
     }
   }
 
@@ -447,9 +524,19 @@ public final class ClusterMember implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    for (Ownership o : Set.copyOf(owned.values())) {
+    List<Ownership> stopping = new ArrayList<>(owned.values());
+    cannotStop.values().forEach(f -> stopping.add(f.ownership()));  // once more, before the lease goes
+    for (Ownership o : stopping) {
       owned.remove(o.target());
-      runner.stop(o.target(), "member " + coordinator.memberId() + " is leaving");
+      try {
+        runner.stop(o.target(), "member " + coordinator.memberId() + " is leaving");
+        cannotStop.remove(o.target());
+      } catch (RuntimeException e) {
+        // Leaving revokes the lease and with it the ownership: fencing refuses what the target still
+        // tries under its token, but nothing here can stop it any more.
+        LOG.error("member {} is leaving but could not stop target {}: {}; its ownership ends with the lease, and"
+            + " what it still attempts is refused as fenced", coordinator.memberId(), o.target(), e.toString());
+      }
     }
     coordinator.close();
   }

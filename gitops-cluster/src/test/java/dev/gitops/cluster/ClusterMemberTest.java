@@ -28,6 +28,8 @@ class ClusterMemberTest {
   final List<String> events = new ArrayList<>();
   /** Targets whose start fails (as when the agent cannot create a target's directory). */
   final Set<String> cannotStart = new java.util.HashSet<>();
+  /** Targets whose next stop fails, leaving them running (as when a resource of the target would not close). */
+  final Set<String> stopFailsOnce = new java.util.HashSet<>();
 
   final Clock clock = new Clock() {
     @Override
@@ -65,6 +67,10 @@ class ClusterMemberTest {
 
       @Override
       public void stop(String target, String reason) {
+        if (stopFailsOnce.remove(target)) {
+          events.add("stop failed " + target + " " + id);
+          throw new IllegalStateException("injected: " + target + "'s store would not close");
+        }
         assertThat(running.remove(target)).isEqualTo(id);
         events.add("stop " + target + " " + id);
       }
@@ -381,5 +387,44 @@ class ClusterMemberTest {
     m1.safeRound();
     assertThat(running).containsOnlyKeys("t1");
     assertThat(engine.owners).as("no ownership left behind on the member's lease").containsOnlyKeys("t1");
+  }
+
+  @Test
+  void aStopThatFailsAtAHandOverKeepsTheOwnershipSaysSoAndIsRetriedUntilTheTargetStops() {
+    ClusterMember m1 = member("m1");
+    m1.safeRound();
+    now = now.plus(SETTLE);
+    m1.safeRound();
+    ClusterMember m2 = member("m2");
+    m1.safeRound();
+    m2.safeRound();
+    now = now.plus(SETTLE);
+    Map<String, String> want = expected(Set.of("m1", "m2"));
+    String moving = want.entrySet().stream().filter(e -> e.getValue().equals("m2")).map(Map.Entry::getKey).sorted()
+        .findFirst().orElseThrow();
+    stopFailsOnce.add(moving);
+
+    m1.safeRound();  // hands over: the stop of one target fails, the others move
+    for (int i = 0; i < 3; i++) {
+      m2.safeRound();
+      m1.safeRound();
+    }
+    assertThat(events).contains("stop failed " + moving + " m1");
+    assertThat(running).as("still running on m1: nobody else started it").containsEntry(moving, "m1");
+    assertThat(engine.owners.get(moving).member()).as("m1 keeps the key").isEqualTo("m1");
+    assertThat(m1.owned()).as("no longer one m1 runs on purpose").doesNotContainKey(moving);
+    assertThat(m1.notReady()).hasValueSatisfying(r -> assertThat(r).contains("target " + moving
+        + " could not be stopped on member m1 (it moves to member m2").contains("injected")
+        .contains("it keeps the target's ownership"));
+    assertThat(running.entrySet()).as("every other target moved").allMatch(e -> e.getKey().equals(moving)
+        || e.getValue().equals(want.get(e.getKey())));
+
+    now = now.plus(ClusterMember.FIRST_RETRY);
+    m1.safeRound();  // the stop is tried again, succeeds, and the key is released
+    m2.safeRound();
+    assertThat(running).isEqualTo(want);
+    assertThat(m1.notReady()).isEmpty();
+    assertThat(events.stream().filter(e -> e.endsWith(" " + moving + " m1") || e.endsWith(" " + moving + " m2")))
+        .containsSubsequence("stop failed " + moving + " m1", "stop " + moving + " m1", "start " + moving + " m2");
   }
 }

@@ -21,6 +21,10 @@ import org.slf4j.LoggerFactory;
  * is logged at ERROR, kept as {@link #lastError()}, and backed off from; the loop goes on. A
  * listener that throws fails no sync: the {@link Reconciler} logs it at WARN.
  *
+ * <p>A loop stops by itself when its reconciler is {@linkplain Reconciler#close() closed}: a sync
+ * in flight finishes first (closing the reconciler waits for it), no sync starts after, one line at
+ * INFO says why, and {@link #stopped()} completes; {@link #close()} afterwards does nothing.
+ *
  * <pre>{@code
  * try (ReconcileLoop loop = ReconcileLoop.builder(reconciler).interval(Duration.ofMinutes(3)).build()) {
  *   loop.start();
@@ -40,11 +44,18 @@ public final class ReconcileLoop implements AutoCloseable {
   private final AtomicReference<SyncResult> lastResult = new AtomicReference<>();
   private final AtomicReference<Throwable> lastError = new AtomicReference<>();
   private volatile String pinned;
+  /** Completed with why once the loop stopped: closed, or its reconciler was. */
+  private final java.util.concurrent.CompletableFuture<String> stopped = new java.util.concurrent.CompletableFuture<>();
+  /** Why the loop stops because its reconciler was closed; null until then. */
+  private volatile String reconcilerGone;
+  /** Removes this loop's hook from its reconciler (on {@link #close()}, so a closed loop is not kept). */
+  private final Runnable unhook;
 
   private ReconcileLoop(Builder b) {
     this.reconciler = b.reconciler;
     this.gate = b.gate;
     this.periodic = b.periodic.build(this::syncOnce);
+    this.unhook = reconciler.onClose(this::reconcilerClosed);
   }
 
   /** A builder for a loop around {@code reconciler}. */
@@ -52,9 +63,57 @@ public final class ReconcileLoop implements AutoCloseable {
     return new Builder(reconciler);
   }
 
-  /** Starts the loop: the first sync runs at once. */
+  /**
+   * Starts the loop: the first sync runs at once.
+   *
+   * @throws IllegalStateException when the loop was closed, or stopped because its reconciler was
+   */
   public void start() {
+    if (stopped.isDone()) {
+      throw new IllegalStateException("the loop of reconciler '" + reconciler.owner() + "' has stopped: "
+          + stopped.getNow(""));
+    }
     periodic.start();
+  }
+
+  /**
+   * Completes, with why, once the loop has stopped: after {@link #close()}, or once its reconciler
+   * was closed (then no sync runs or starts any more).
+   *
+   * <pre>{@code
+   * ReconcileLoop loop = ReconcileLoop.builder(reconciler).build();
+   * loop.stopped().thenAccept(why -> log.info("loop stopped: {}", why));
+   * }</pre>
+   */
+  public java.util.concurrent.CompletionStage<String> stopped() {
+    return stopped.minimalCompletionStage();
+  }
+
+  /** Whether the loop has stopped: closed, or its reconciler was (see {@link #stopped()}). */
+  public boolean isStopped() {
+    return stopped.isDone();
+  }
+
+  /**
+   * The reconciler was closed: the loop stops by itself, once. Runs on the thread that closed it
+   * (after any sync in flight returned), or on the loop's own when a sync found it closed.
+   */
+  private void reconcilerClosed() {
+    String why = "its reconciler '" + reconciler.owner() + "' was closed";
+    synchronized (stopped) {
+      if (stopped.isDone() || reconcilerGone != null) {
+        return;
+      }
+      reconcilerGone = why;
+      LOG.info("the reconcile loop stops: {}", why);
+      periodic.stop();
+      Cancellation c = inFlight.get();
+      if (c != null) {
+        c.cancel(why);  // one waiting in the gate: it would find the reconciler closed
+        return;  // stopped completes when that sync has returned and been recorded (syncOnce)
+      }
+      stopped.complete(why);
+    }
   }
 
   /** Runs a sync as soon as the one in flight (if any) is done. */
@@ -137,6 +196,11 @@ public final class ReconcileLoop implements AutoCloseable {
       lastError.set(null);
       return r.isSuccessful();
     } catch (Throwable e) {
+      if (reconciler.isClosed()) {
+        // closed between two syncs, or while this one waited in the gate: nothing failed, the loop is done
+        reconcilerClosed();
+        return true;
+      }
       // The loop must survive anything one iteration throws, Errors included (an AssertionError
       // or StackOverflowError from a provider or listener). The error is kept for callers.
       lastError.set(e);
@@ -153,6 +217,10 @@ public final class ReconcileLoop implements AutoCloseable {
       return false;
     } finally {
       inFlight.set(null);
+      String gone = reconcilerGone;
+      if (gone != null) {
+        stopped.complete(gone);  // the last sync is recorded: the loop has stopped
+      }
     }
   }
 
@@ -166,15 +234,23 @@ public final class ReconcileLoop implements AutoCloseable {
    * says it did not within 10 s) when this returns. Called on the loop's own thread (from a
    * listener of its sync), it cannot wait for that thread: it cancels the sync and returns at once,
    * and the thread ends when the sync unwinds. The reconciler is not closed: it is the caller's
-   * (close it after the loop).
+   * (close it after the loop). Once the loop has stopped (closed before, or its reconciler was),
+   * this does nothing.
    */
   @Override
   public void close() {
-    Cancellation c = inFlight.get();
-    if (c != null) {
-      c.cancel("loop closed");
+    unhook.run();
+    synchronized (stopped) {
+      if (stopped.isDone()) {
+        return;
+      }
+      Cancellation c = inFlight.get();
+      if (c != null) {
+        c.cancel("loop closed");
+      }
     }
     periodic.close(true, Duration.ofSeconds(10));
+    stopped.complete("loop closed");
   }
 
   /**
@@ -239,8 +315,16 @@ public final class ReconcileLoop implements AutoCloseable {
       return this;
     }
 
-    /** The loop (not started). */
+    /**
+     * The loop (not started).
+     *
+     * @throws IllegalStateException naming the reconciler when it is closed already
+     */
     public ReconcileLoop build() {
+      if (reconciler.isClosed()) {
+        throw new IllegalStateException("reconciler '" + reconciler.owner() + "' is closed: a loop around it would"
+            + " never sync");
+      }
       return new ReconcileLoop(this);
     }
   }

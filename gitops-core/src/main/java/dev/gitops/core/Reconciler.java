@@ -153,6 +153,14 @@ public final class Reconciler implements AutoCloseable {
   /** The planning calls' bounds; it remembers planning calls it abandoned that have not returned. */
   private final ProviderCalls calls;
   private final ReentrantLock syncLock = new ReentrantLock();
+  /** Run once this reconciler is closed (a loop around it stops); guarded by itself. */
+  private final List<Runnable> closeHooks = new ArrayList<>();
+  /**
+   * What the {@link #CLEANER} releases when this reconciler becomes unreachable without {@link
+   * #close()}; null until {@link Builder#build()} registered it.
+   */
+  private Unclosed unclosed;
+  private java.lang.ref.Cleaner.Cleanable cleanable;
   /** Whether the sync holding {@link #syncLock} was interrupted: its thread's flag is set again at its end. */
   private boolean reinterrupt;
   private volatile boolean closed;
@@ -205,7 +213,125 @@ public final class Reconciler implements AutoCloseable {
       Holder me = new Holder(new java.lang.ref.WeakReference<>(this), owner, unmarked);
       open.add(me);
       OPEN_BY_SOURCE.computeIfAbsent(source, s -> new ArrayList<>()).add(me);
+      unclosed = new Unclosed(owner, storeName(), source, store, executor, me);
+      cleanable = CLEANER.register(this, unclosed);
     }
+  }
+
+  /** Runs what reconcilers dropped without {@link #close()} leave behind; one daemon thread. */
+  private static final java.lang.ref.Cleaner CLEANER = java.lang.ref.Cleaner.create();
+
+  /**
+   * Releases what a reconciler dropped without {@link #close()} held: its place among the holders
+   * of its store and source (closing each when it was the last holder, as {@link #close()} would),
+   * and its worker threads. It references what the reconciler held, never the reconciler itself
+   * (which could then never become unreachable); {@link #close()} marks it done.
+   */
+  private static final class Unclosed implements Runnable {
+    private final String owner;
+    private final String storeName;
+    private final Source source;
+    private final StateStore store;
+    private final Executor executor;
+    private final Holder holder;
+    private volatile boolean closed;
+
+    Unclosed(String owner, String storeName, Source source, StateStore store, Executor executor, Holder holder) {
+      this.owner = owner;
+      this.storeName = storeName;
+      this.source = source;
+      this.store = store;
+      this.executor = executor;
+      this.holder = holder;
+    }
+
+    @Override
+    public void run() {
+      if (closed) {
+        return;  // closed as it should be: deregistered from the cleaner
+      }
+      boolean lastOfStore = release(OPEN_BY_STORE, store, holder);
+      boolean lastOfSource = release(OPEN_BY_SOURCE, source, holder);
+      LOG.warn("reconciler '{}' of store {} was dropped without close(): releasing what it held now ({}, {}); close"
+          + " a reconciler when done with it (try-with-resources)", owner, storeName,
+          lastOfStore ? "the store is closed" : "the store stays open for another reconciler",
+          lastOfSource ? "the source " + source.describe() + " is closed"
+              : "the source stays open for another reconciler");
+      try {
+        RuntimeException failure = closeHeld(source, lastOfSource, store, lastOfStore);
+        if (failure != null) {
+          LOG.warn("reconciler '{}' was dropped without close(), and closing what it held failed: {}", owner,
+              failure.toString(), failure);
+        }
+      } finally {
+        executor.close();
+      }
+    }
+  }
+
+  /**
+   * Closes {@code source} (when it is {@link AutoCloseable}) if {@code lastOfSource}, then {@code
+   * store} if {@code lastOfStore}, the store even when the source failed; returns the failure (the
+   * source's first, the store's suppressed in it), or null. For {@link #close()} and the cleaner.
+   */
+  private static RuntimeException closeHeld(Source source, boolean lastOfSource, StateStore store,
+      boolean lastOfStore) {
+    RuntimeException failure = null;
+    try {
+      if (lastOfSource && source instanceof AutoCloseable c) {
+        c.close();
+      }
+    } catch (Exception e) {
+      failure = e instanceof RuntimeException r ? r
+          : new IllegalStateException("closing the source " + source.describe() + " failed: " + e.getMessage(), e);
+    }
+    try {
+      if (lastOfStore) {
+        store.close();
+      }
+    } catch (RuntimeException s) {
+      if (failure == null) {
+        failure = s;
+      } else {
+        failure.addSuppressed(s);
+      }
+    }
+    return failure;
+  }
+
+  /**
+   * Runs {@code hook} once this reconciler is closed, on the thread that closed it, after
+   * everything it owns was closed; at once when it is closed already. Returns what removes the
+   * hook again. For {@link ReconcileLoop}: a loop stops when its reconciler is closed.
+   */
+  Runnable onClose(Runnable hook) {
+    Objects.requireNonNull(hook, "hook");
+    synchronized (closeHooks) {
+      if (!closed) {
+        closeHooks.add(hook);
+        return () -> {
+          synchronized (closeHooks) {
+            closeHooks.remove(hook);
+          }
+        };
+      }
+    }
+    hook.run();
+    return () -> { };
+  }
+
+  /**
+   * Whether {@link #close()} was called: every later {@link #plan}, {@link #sync}, {@link #apply},
+   * {@link #destroy} and {@link #history} throws {@link IllegalStateException}.
+   *
+   * <pre>{@code
+   * if (!reconciler.isClosed()) {
+   *   reconciler.sync();
+   * }
+   * }</pre>
+   */
+  public boolean isClosed() {
+    return closed;
   }
 
   /**
@@ -218,13 +344,13 @@ public final class Reconciler implements AutoCloseable {
    * Drops this reconciler from the open reconcilers of {@code held} (its store or its source) in
    * {@code registry}; returns whether no other open reconciler holds it, so that this one closes it.
    */
-  private <K> boolean release(Map<K, List<Holder>> registry, K held) {
+  private static <K> boolean release(Map<K, List<Holder>> registry, K held, Holder me) {
     synchronized (OPEN_BY_STORE) {
       List<Holder> open = registry.get(held);
       if (open == null) {
         return true;
       }
-      open.removeIf(h -> h.reconciler().get() == this || h.reconciler().get() == null);
+      open.removeIf(h -> h == me || h.reconciler().get() == null);
       if (open.isEmpty()) {
         registry.remove(held);
         return true;
@@ -398,29 +524,21 @@ public final class Reconciler implements AutoCloseable {
       if (closed) {
         return;
       }
-      closed = true;
-      // a store or source another open reconciler holds stays open for it: the last to close closes it
-      boolean lastOfStore = release(OPEN_BY_STORE, store);
-      boolean lastOfSource = release(OPEN_BY_SOURCE, source);
-      try {
-        if (lastOfSource && source instanceof AutoCloseable c) {
-          c.close();
-        }
-      } catch (Exception e) {
-        // The store must still be closed; the source's failure is reported after that.
-        RuntimeException failure = e instanceof RuntimeException r ? r
-            : new IllegalStateException("closing the source " + source.describe() + " failed: " + e.getMessage(), e);
-        try {
-          if (lastOfStore) {
-            store.close();
-          }
-        } catch (RuntimeException s) {
-          failure.addSuppressed(s);
-        }
-        throw failure;
+      synchronized (closeHooks) {
+        closed = true;  // under the hooks' lock: a hook added from now on runs at once
       }
-      if (lastOfStore) {
-        store.close();
+      if (unclosed != null) {
+        unclosed.closed = true;
+        cleanable.clean();  // closed as it should be: nothing left for the cleaner
+      }
+      // a store or source another open reconciler holds stays open for it: the last to close closes it
+      Holder me = unclosed == null ? null : unclosed.holder;
+      boolean lastOfStore = release(OPEN_BY_STORE, store, me);
+      boolean lastOfSource = release(OPEN_BY_SOURCE, source, me);
+      // the store is closed even when the source's close fails; that failure is reported after it
+      RuntimeException failure = closeHeld(source, lastOfSource, store, lastOfStore);
+      if (failure != null) {
+        throw failure;
       }
       LOG.debug("reconciler '{}' closed; its source {} {} and its store {}", owner, source.describe(),
           lastOfSource ? "is closed" : "stays open for another reconciler",
@@ -429,6 +547,23 @@ public final class Reconciler implements AutoCloseable {
       // its worker threads end (a call it abandoned keeps its thread until the provider returns)
       executor.close();
       syncLock.unlock();
+      runCloseHooks();
+    }
+  }
+
+  /** Runs the hooks {@link #onClose} added, once; one that throws is logged and the others still run. */
+  private void runCloseHooks() {
+    List<Runnable> hooks;
+    synchronized (closeHooks) {
+      hooks = List.copyOf(closeHooks);
+      closeHooks.clear();
+    }
+    for (Runnable hook : hooks) {
+      try {
+        hook.run();
+      } catch (RuntimeException e) {
+        LOG.warn("reconciler '{}': a hook run at its close failed: {}", owner, e.toString(), e);
+      }
     }
   }
 

@@ -1,6 +1,7 @@
 package dev.gitops.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.gitops.api.Cancellation;
@@ -102,7 +103,11 @@ class ApiNullArgumentsTest {
       Map.entry(MergeRules.class, Set.of("isIgnored#0", "isSensitive#0", "hasIgnoresFor#0", "hasSensitiveFor#0")),
       // an operation without a source path (all but move and copy)
       Map.entry(dev.gitops.api.PatchOp.class, Set.of("<init>#3")),
-      Map.entry(dev.gitops.api.DecodeException.class, Set.of("<init>#0")));
+      Map.entry(dev.gitops.api.DecodeException.class, Set.of("<init>#0")),
+      // no document: freeze and mutableCopy give JSON null, digest and canonical JSON are JSON null's,
+      // null equals only null, and null counts as frozen
+      Map.entry(Documents.class, Set.of("freeze#0", "isFrozen#0", "mutableCopy#0", "equal#0", "equal#1", "digest#0",
+          "canonicalJson#0")));
 
   @Test
   void everyPublicCallOfTheApiRefusesANullArgumentNamingIt() throws IOException {
@@ -116,6 +121,30 @@ class ApiNullArgumentsTest {
     }
 
     assertThat(wrong).isEmpty();
+  }
+
+  @Test
+  void documentsHelpersRefuseANullArgumentAtOnceNamingTheParameter() {
+    assertThat(apiTypesUnchecked()).as("Documents is checked with the rest of the API").contains(Documents.class);
+    assertThatThrownBy(() -> Documents.object((Map<String, JsonNode>) null)).isInstanceOf(NullPointerException.class)
+        .hasMessage("fields");
+    assertThatThrownBy(() -> Documents.array((List<JsonNode>) null)).hasMessage("elements");
+    assertThatThrownBy(() -> Documents.object(null, new JsonNode[0], 0)).hasMessage("names");
+    assertThatThrownBy(() -> Documents.array(null, 0)).hasMessage("elements");
+    assertThatThrownBy(() -> Documents.fieldName(null, 0)).isInstanceOf(NullPointerException.class).hasMessage("object");
+    assertThatThrownBy(() -> Documents.fieldValue(null, 0)).hasMessage("object");
+    assertThatThrownBy(() -> Documents.fieldIndex(DOC, null, 0)).hasMessage("name");
+    assertThatThrownBy(() -> Documents.sameFieldNames(DOC, null)).hasMessage("b");
+    assertThatThrownBy(() -> Documents.withFieldValues(DOC, null, new JsonNode[0], 0)).hasMessage("positions");
+    assertThat(Documents.freeze(null)).as("null is JSON null, as its javadoc says").isEqualTo(Documents.nodes().nullNode());
+  }
+
+  private static List<Class<?>> apiTypesUnchecked() {
+    try {
+      return apiTypes();
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 
   @Test
@@ -150,8 +179,7 @@ class ApiNullArgumentsTest {
           }
           try {
             Class<?> c = Class.forName(pkg.replace('/', '.') + "." + f.substring(0, f.length() - ".class".length()));
-            // Documents' helpers take null documents on purpose (freeze(null) is null)
-            if (java.lang.reflect.Modifier.isPublic(c.getModifiers()) && !c.isInterface() && c != Documents.class) {
+            if (java.lang.reflect.Modifier.isPublic(c.getModifiers()) && !c.isInterface()) {
               out.add(c);
             }
           } catch (ClassNotFoundException e) {

@@ -264,4 +264,67 @@ class ReconcileLoopTest {
       assertThat(loop.lastResult().orElseThrow().isSuccessful()).isTrue();
     }
   }
+
+  @Test
+  void aLoopStopsByItselfAtOnceWhenItsReconcilerIsClosedSayingWhyOnceAndItsCloseIsThenANoOp() throws Exception {
+    Reconciler reconciler = reconciler();
+    try (LogCapture logs = LogCapture.of("dev.gitops.core", "INFO")) {
+      ReconcileLoop loop = ReconcileLoop.builder(reconciler).interval(Duration.ofMillis(20)).jitter(0).build();
+      loop.start();
+      await(() -> loop.runs() >= 2);
+      Thread loopThread = syncThread.get();
+
+      reconciler.close();
+
+      assertThat(loop.stopped().toCompletableFuture().get(5, TimeUnit.SECONDS))
+          .isEqualTo("its reconciler 'gitops' was closed");
+      assertThat(loop.isStopped()).isTrue();
+      loopThread.join(5_000);
+      assertThat(loopThread.isAlive()).as("the loop's thread ended: no sync is scheduled any more").isFalse();
+      int runs = loop.runs();
+      loop.trigger();
+      loop.close();  // a no-op: nothing to cancel, nothing to wait for
+      assertThat(loop.runs()).isEqualTo(runs);
+      assertThat(loop.lastError()).as("a closed reconciler is no failed sync").isEmpty();
+      assertThat(logs.lines()).filteredOn(l -> l.contains("reconcile loop stops")).singleElement().asString()
+          .isEqualTo("INFO the reconcile loop stops: its reconciler 'gitops' was closed");
+      assertThat(logs.lines()).noneMatch(l -> l.startsWith("ERROR") || l.startsWith("WARN"));
+      assertThatThrownBy(loop::start).isInstanceOf(IllegalStateException.class).hasMessageContaining("has stopped");
+      assertThatThrownBy(() -> ReconcileLoop.builder(reconciler).build()).isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("reconciler 'gitops' is closed");
+    }
+  }
+
+  @Test
+  void aReconcilerClosedWhileTheLoopsSyncRunsLetsThatSyncFinishAndRecordThenTheLoopStops() throws Exception {
+    CountDownLatch applying = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    provider.beforeApply = c -> {
+      applying.countDown();
+      try {
+        release.await(10, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    };
+    Reconciler reconciler = reconciler();
+    ReconcileLoop loop = ReconcileLoop.builder(reconciler).interval(Duration.ofMillis(20)).jitter(0).build();
+    loop.start();
+    assertThat(applying.await(10, TimeUnit.SECONDS)).isTrue();
+    Thread closer = new Thread(reconciler::close, "closer");
+    closer.start();
+    await(() -> closer.getState() == Thread.State.WAITING || closer.getState() == Thread.State.TIMED_WAITING);
+    assertThat(loop.isStopped()).as("the sync in flight is not cut short").isFalse();
+
+    release.countDown();
+    closer.join(10_000);
+
+    assertThat(closer.isAlive()).isFalse();
+    assertThat(loop.stopped().toCompletableFuture().get(5, TimeUnit.SECONDS)).contains("was closed");
+    assertThat(loop.lastResult()).as("the sync in flight finished").hasValueSatisfying(r ->
+        assertThat(r.isSuccessful()).isTrue());
+    assertThat(provider.live).containsKey(ResourceKey.of("m", "thing", "", "a"));
+    assertThat(loop.lastError()).isEmpty();
+    loop.close();
+  }
 }

@@ -274,4 +274,63 @@ class ReconcilerLifecycleTest {
     first.close();
     Reconciler.builder().source(Source.of(() -> one)).provider(live).store(store).owner("two").build().close();
   }
+
+  @Test
+  void aReconcilerDroppedWithoutCloseReleasesItsStoreAndSourceOnceCollectedAndSaysSo() throws Exception {
+    ClosingSource source = new ClosingSource();
+    Path dir = tmp.resolve("store");
+    FileStateStore store = FileStateStore.open(dir);
+    try (LogCapture logs = LogCapture.of(Reconciler.class, "WARN")) {
+      java.lang.ref.WeakReference<Reconciler> probe = syncedAndDropped(source, store);
+      long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+      while ((probe.get() != null || source.closes.get() == 0) && System.nanoTime() < end) {
+        System.gc();
+        Thread.sleep(10);
+      }
+      assertThat(probe.get()).as("the dropped reconciler was collected").isNull();
+      assertThat(source.closes).as("its source was closed by the cleaner").hasValue(1);
+      assertThatThrownBy(() -> store.lock(java.time.Duration.ZERO)).as("and its store")
+          .hasMessageEndingWith("is closed");
+      assertThat(logs.lines()).anySatisfy(l -> assertThat(l).startsWith("WARN reconciler 'first' of store " + dir
+          + " was dropped without close()"));
+    }
+    // the store directory is free for the next reconciler, which finds what the first recorded
+    try (Reconciler second = Reconciler.builder().source(new ClosingSource()).provider(new MapProvider("m", false))
+        .owner("first").store(FileStateStore.open(dir)).build()) {
+      assertThat(second.sync().isSuccessful()).isTrue();
+      assertThat(second.history()).hasSize(2);
+    }
+  }
+
+  @Test
+  void aClosedReconcilerLeavesNothingForTheCleaner() throws Exception {
+    ClosingSource source = new ClosingSource();
+    try (LogCapture logs = LogCapture.of(Reconciler.class, "WARN")) {
+      java.lang.ref.WeakReference<Reconciler> probe = syncedAndClosed(source);
+      long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+      while (probe.get() != null && System.nanoTime() < end) {
+        System.gc();
+        Thread.sleep(10);
+      }
+      assertThat(probe.get()).isNull();
+      assertThat(source.closes).as("closed once, by close()").hasValue(1);
+      assertThat(logs.lines()).noneMatch(l -> l.contains("'closed-one'") && l.contains("dropped without close()"));
+    }
+  }
+
+  /** Builds, syncs and drops a reconciler; only a weak reference to it leaves this method. */
+  private static java.lang.ref.WeakReference<Reconciler> syncedAndDropped(ClosingSource source, StateStore store) {
+    Reconciler r = Reconciler.builder().source(source).provider(new MapProvider("m", false)).owner("first")
+        .store(store).build();
+    assertThat(r.sync().isSuccessful()).isTrue();
+    return new java.lang.ref.WeakReference<>(r);
+  }
+
+  private static java.lang.ref.WeakReference<Reconciler> syncedAndClosed(ClosingSource source) {
+    Reconciler r = Reconciler.builder().source(source).provider(new MapProvider("m", false)).owner("closed-one")
+        .inMemoryStore().build();
+    assertThat(r.sync().isSuccessful()).isTrue();
+    r.close();
+    return new java.lang.ref.WeakReference<>(r);
+  }
 }

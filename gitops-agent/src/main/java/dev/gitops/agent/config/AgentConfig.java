@@ -12,7 +12,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -119,7 +118,7 @@ public record AgentConfig(Path file, Path stateDir, int maxConcurrentSyncs, Dura
     List<TargetConfig> targets = new ArrayList<>();
     Map<String, Integer> names = new HashMap<>();
     List<TargetConfig> stores = new ArrayList<>();
-    Map<Path, String> claims = new LinkedHashMap<>();
+    List<Claim> claims = new ArrayList<>();
     for (ConfigNode t : root.list("targets")) {
       TargetConfig c = target(t, stateDir, factories, environment, strict);
       Integer first = names.putIfAbsent(c.name(), c.line());
@@ -127,7 +126,7 @@ public record AgentConfig(Path file, Path stateDir, int maxConcurrentSyncs, Dura
         throw t.get("name").error("a second target named '" + c.name() + "' (the first is at line " + first + ")");
       }
       separateStore(t, c, stores);
-      claim(t, c, claims);
+      claim(t, c, claims, stateDir);
       targets.add(c);
     }
     ConfigNode notifications = root.get("notifications");
@@ -196,24 +195,52 @@ public record AgentConfig(Path file, Path stateDir, int maxConcurrentSyncs, Dura
   }
 
   /**
-   * Refuses a target whose provider would write what another target's writes: the same path, or
-   * one inside the other (a files directory holds everything under it), links followed.
+   * A path a target takes for itself: one its provider writes ({@code store} false), or its store.
+   * {@code real} is the path with links followed, what claims are compared by.
    */
-  private static void claim(ConfigNode t, TargetConfig c, Map<Path, String> claims) {
+  private record Claim(String target, int line, Path written, Path real, boolean store) {}
+
+  /**
+   * Refuses a target that would write what another target's writes or keeps: a path its provider
+   * writes, or its store, that is the same as or one inside the other of a path another target's
+   * provider writes or another target's store (a files directory holds everything under it),
+   * compared as real paths. A store inside another target's files directory would be pruned or
+   * overwritten by that target's syncs, and a files directory inside another's store would write
+   * Git's files among its records. Two stores are {@link #separateStore}'s to compare; a store
+   * inside the agent's state directory is fine in a files directory that holds the state directory,
+   * since that directory is excluded from it (see {@code FilesProviderFactory}).
+   */
+  private static void claim(ConfigNode t, TargetConfig c, List<Claim> claims, Path stateDir) {
+    List<Claim> mine = new ArrayList<>();
     for (Path written : c.provider().claims()) {
-      Path claim = real(written);
-      for (Map.Entry<Path, String> other : claims.entrySet()) {
-        Path theirs = other.getKey();
-        if (claim.startsWith(theirs) || theirs.startsWith(claim)) {
-          String how = claim.equals(theirs) ? "" : claim.startsWith(theirs) ? ", inside " + theirs : ", which holds "
-              + theirs;
-          how += " that target '" + other.getValue() + "' writes";
-          throw t.get("provider").error("target '" + c.name() + "' would write " + written + how
-              + ": each target needs its own");
-        }
-      }
-      claims.put(claim, c.name());
+      mine.add(new Claim(c.name(), c.line(), written, real(written), false));
     }
+    mine.add(new Claim(c.name(), c.line(), c.store(), real(c.store()), true));
+    Path state = real(stateDir);
+    for (Claim m : mine) {
+      for (Claim other : claims) {
+        if (m.store() && other.store() || !m.real().startsWith(other.real()) && !other.real().startsWith(m.real())) {
+          continue;
+        }
+        Claim store = m.store() ? m : other.store() ? other : null;
+        Claim written = store == m ? other : m;
+        if (store != null && store.real().startsWith(state) && state.startsWith(written.real())) {
+          continue;  // the state directory, and every default store in it, is excluded from a directory holding it
+        }
+        boolean files = !m.store() && !other.store();
+        String how = m.real().equals(other.real()) ? (files ? "" : " on") : m.real().startsWith(other.real())
+            ? (files ? ", inside " : " inside") : (files ? ", which holds " : ", which holds");
+        String verb = m.store() ? "would keep its store " + m.written() : "would write " + m.written();
+        String theirs = files ? (m.real().equals(other.real()) ? "" : other.real().toString()) + " that target '"
+            + other.target() + "' writes" : (other.store() ? " the store " + other.written() + " of target '"
+            + other.target() + "'" : " the directory " + other.written() + " that target '" + other.target()
+            + "' writes");
+        throw t.get(m.store() ? "store" : "provider").error("target '" + c.name() + "' " + verb + how + theirs
+            + ": each target needs its own files and store, apart from the others' (target '" + other.target()
+            + "' is at line " + other.line() + ")");
+      }
+    }
+    claims.addAll(mine);
   }
 
   /** {@link RealPaths#of}, or the path as given when it cannot be read. */

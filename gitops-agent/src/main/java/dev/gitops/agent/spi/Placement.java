@@ -30,8 +30,12 @@ public interface Placement {
 
     /**
      * Stops target {@code name} if it runs (nothing is pruned), waiting for its sync to reach a safe
-     * point. A stop that fails part way (a resource that would not close) is not thrown: the agent
-     * closes what it can, logs it, and its readiness names the target until it starts here again.
+     * point. A stop that fails part way (a resource that would not close, a sync that did not reach
+     * a safe point within the grace period) closes what it can, is logged, named by readiness, and
+     * thrown: the target may still run, so the placement keeps it from other agents and calls this
+     * again, which tries again what is still open; a call that returns has stopped it.
+     *
+     * @throws IllegalStateException naming the target and what failed, when it may still run
      */
     void stopTarget(String name, String reason);
   }

@@ -718,6 +718,52 @@ class AgentConfigTest {
   }
 
   @Test
+  void aStoreOnOrInsideAnotherTargetsFilesDirectoryOrHoldingItIsRefusedNamingBothTargetsAndTheLine()
+      throws IOException {
+    String target = """
+          - name: %s
+            source: {url: https://e/r.git}
+            provider: {type: files, directory: %s}
+            store: %s
+        """;
+    // b's store inside a's files directory: a's syncs would prune or overwrite b's records
+    ConfigException inside = error("targets:\n" + target.formatted("a", "live", "stores/a")
+        + target.formatted("b", "www", "live/state"));
+    assertThat(inside.line()).isEqualTo(9);
+    assertThat(inside.getMessage()).contains("agent.yaml:9: targets[1].store: target 'b' would keep its store "
+        + dir.resolve("live/state") + " inside the directory " + dir.resolve("live") + " that target 'a' writes")
+        .contains("(target 'a' is at line 2)");
+    // the same, the other way round: b's files directory holds a's store
+    ConfigException holds = error("targets:\n" + target.formatted("a", "www", "live/state")
+        + target.formatted("b", "live", "stores/b"));
+    assertThat(holds.getMessage()).contains("agent.yaml:8: targets[1].provider: target 'b' would write "
+        + dir.resolve("live") + ", which holds the store " + dir.resolve("live/state") + " of target 'a'")
+        .contains("(target 'a' is at line 2)");
+    // a's store is b's files directory, under another name (a link)
+    Files.createDirectories(dir.resolve("live"));
+    Files.createSymbolicLink(dir.resolve("alias"), dir.resolve("live"));
+    ConfigException on = error("targets:\n" + target.formatted("a", "www", "alias")
+        + target.formatted("b", "live", "stores/b"));
+    assertThat(on.getMessage()).contains("target 'b' would write " + dir.resolve("live") + " on the store "
+        + dir.resolve("alias") + " of target 'a'");
+    // b's files directory inside a's store
+    ConfigException intoStore = error("targets:\n" + target.formatted("a", "www", "stores/a")
+        + target.formatted("b", "stores/a/files", "stores/b"));
+    assertThat(intoStore.getMessage()).contains("targets[1].provider: target 'b' would write "
+        + dir.resolve("stores/a/files") + " inside the store " + dir.resolve("stores/a") + " of target 'a'");
+    // a default store (<stateDir>/targets/b) inside another target's directory that holds the state directory
+    // is fine: that directory excludes the state directory
+    assertThat(load("agent: {stateDir: live/.agent}\ntargets:\n" + target.formatted("a", "live", "stores/a") + """
+          - name: b
+            source: {url: https://e/r.git}
+            provider: {type: files, directory: www}
+        """).targets()).hasSize(2);
+    // a target's own store inside its own directory is excluded from it, and siblings are fine
+    assertThat(load("targets:\n" + target.formatted("a", "live", "live/.state")
+        + target.formatted("b", "live2", "live-state")).targets()).hasSize(2);
+  }
+
+  @Test
   void aFilesTargetOnTheAgentsStateDirectoryOrInsideItIsRefusedAtItsLine() throws IOException {
     Files.createDirectories(dir.resolve("state"));
     Files.createSymbolicLink(dir.resolve("alias"), dir.resolve("state"));

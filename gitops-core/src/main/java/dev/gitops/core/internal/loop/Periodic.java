@@ -182,6 +182,23 @@ public final class Periodic {
   }
 
   /**
+   * Stops the loop without waiting, from any thread, the loop's own included: no run starts any
+   * more, and a run in flight ends on its own. For a task that finds there is nothing left to run
+   * (what it runs was closed); {@link #close} afterwards waits for the thread as usual.
+   */
+  public void stop() {
+    synchronized (this) {
+      closed = true;
+    }
+    scheduler.shutdown();
+  }
+
+  /** Whether the loop was stopped or closed. */
+  public boolean isClosed() {
+    return closed;
+  }
+
+  /**
    * Stops the loop. With {@code interrupt} the run in flight is interrupted, without it it is let
    * finish; either way this waits up to {@code wait} for the loop's thread to end and warns when
    * it did not.
