@@ -153,6 +153,34 @@ public record Change(ResourceKey key, ResourceKey previousKey, Action action, Re
     return desired == null ? resource : null;
   }
 
+  /**
+   * Where the object of this change is declared, the way an error about it ends: {@code "declared
+   * at apps/web.yaml:12"} when Git has the key; for a key Git no longer has, where it was declared
+   * when last applied ({@code "no longer in Git (last applied from <revision>), declared at
+   * apps/web.yaml:12"}); "" when no file declares it (a resource built in code, an orphan).
+   *
+   * <pre>{@code
+   * String at = change.declaredAt();
+   * String message = change.key() + ": not healthy: " + why + (at.isEmpty() ? "" : "; " + at);
+   * }</pre>
+   */
+  public String declaredAt() {
+    return resource == null || resource.origin().path().isEmpty() ? "" : declaredAt(resource.origin(), desired == null);
+  }
+
+  /**
+   * {@link #declaredAt()}'s wording for {@code origin}, found elsewhere than in a change (a
+   * provider's own record of the desired state); {@code removed} when Git no longer has the key.
+   */
+  public static String declaredAt(Origin origin, boolean removed) {
+    Objects.requireNonNull(origin, "origin");
+    if (!removed || origin.path().isEmpty()) {
+      return origin.declaredAt();
+    }
+    return "no longer in Git" + (origin.revision().isEmpty() ? "" : " (last applied from " + origin.revision() + ")")
+        + ", " + origin.declaredAt();
+  }
+
   /** Whether {@code flag} is set. */
   public boolean has(Flag flag) {
     return flags.contains(Objects.requireNonNull(flag, "flag"));

@@ -35,6 +35,19 @@ public record Origin(String path, int line, String revision) {
     return new Origin(path, line, revision);
   }
 
+  /**
+   * How an error about a resource declared here ends: {@code "declared at apps/web.yaml:12"} (the
+   * revision is left out: the sync names it), or {@code "declared in code, in no file"}. Providers
+   * and the engine end their messages about a resource with it, so one wording names the place.
+   *
+   * <pre>{@code
+   * String message = key + ": degraded: " + why + "; " + resource.origin().declaredAt();
+   * }</pre>
+   */
+  public String declaredAt() {
+    return path.isEmpty() ? "declared in code, in no file" : "declared at " + path + (line > 0 ? ":" + line : "");
+  }
+
   /** {@code path:line@revision}, leaving out what is unknown. */
   @Override
   public String toString() {

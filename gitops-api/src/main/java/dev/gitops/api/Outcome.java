@@ -77,6 +77,19 @@ public record Outcome(Kind kind, String message, Throwable cause, Map<String, Js
     return new Outcome(Kind.SKIPPED, reason, null, Map.of());
   }
 
+  /**
+   * The outcome of a planned SKIP: its reason, ending with where the resource is declared when a
+   * file declares it ({@link Change#declaredAt()}), as errors about a resource end.
+   *
+   * <pre>{@code
+   * Outcome o = Outcome.skipped(change);  // "removed from Git, but prune is disabled; no longer in Git (...), declared at a.yaml:3"
+   * }</pre>
+   */
+  public static Outcome skipped(Change change) {
+    String at = java.util.Objects.requireNonNull(change, "change").declaredAt();
+    return skipped(change.reason() + (at.isEmpty() ? "" : "; " + at));
+  }
+
   /** A failure worth retrying. */
   public static Outcome transientFailure(String message, Throwable cause) {
     return new Outcome(Kind.TRANSIENT, message, cause, Map.of());

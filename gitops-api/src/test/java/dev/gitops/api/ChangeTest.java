@@ -23,6 +23,26 @@ class ChangeTest {
   static final Resource LAST_APPLIED = Resource.builder(KEY).document(doc("x", 1)).wave(3).build();
 
   @Test
+  void declaredAtNamesTheFileAndLineOrWhereTheObjectWasLastApplied() {
+    Resource inFile = Resource.builder(KEY).origin(Origin.of("apps/a.yaml", 12, "main@sha1:abc")).document(doc("x", 2))
+        .build();
+    Change update = Change.update(inFile, doc("x", 1), "differs");
+    Change delete = Change.delete(inFile, doc("x", 1), "removed from Git");
+
+    assertThat(Origin.of("apps/a.yaml", 12, "r").declaredAt()).isEqualTo("declared at apps/a.yaml:12");
+    assertThat(Origin.of("apps/a.yaml", 0, "r").declaredAt()).isEqualTo("declared at apps/a.yaml");
+    assertThat(Origin.NONE.declaredAt()).isEqualTo("declared in code, in no file");
+    assertThat(update.declaredAt()).isEqualTo("declared at apps/a.yaml:12");
+    assertThat(delete.declaredAt()).isEqualTo("no longer in Git (last applied from main@sha1:abc), declared at apps/a.yaml:12");
+    // no file: no place to name
+    assertThat(Change.update(IN_GIT, doc("x", 1), "differs").declaredAt()).isEmpty();
+    assertThat(Change.builder(KEY, Action.SKIP).reason("orphan").build().declaredAt()).isEmpty();
+    assertThat(Outcome.skipped(update.withAction(Action.SKIP, "its policy forbids update")).message())
+        .isEqualTo("its policy forbids update; declared at apps/a.yaml:12");
+    assertThat(Outcome.skipped(Change.skip(IN_GIT, null, "held back")).message()).isEqualTo("held back");
+  }
+
+  @Test
   void factoriesForAResourceInGitSetItsDocumentAsDesired() {
     for (Change c : List.of(Change.create(IN_GIT, "r"), Change.update(IN_GIT, doc("x", 1), "r"),
         Change.replace(IN_GIT, doc("x", 1), "r"), Change.noop(IN_GIT, doc("x", 2), "r"),

@@ -1214,7 +1214,7 @@ public final class Reconciler implements AutoCloseable {
           outcomes.putIfAbsent(c.key(), Outcome.unchanged());
         }
       } else if (c.action() == Action.SKIP && !outcomesComplete) {
-        outcomes.putIfAbsent(c.key(), Outcome.skipped(c.reason()));
+        outcomes.putIfAbsent(c.key(), Outcome.skipped(c));
       }
     }
     StoreBatch built = batch.build();

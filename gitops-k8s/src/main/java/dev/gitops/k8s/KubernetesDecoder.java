@@ -27,6 +27,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.BiFunction;
+import java.util.function.BiPredicate;
 
 /**
  * Reads Kubernetes manifests: multi-document YAML and JSON files, {@code kind: List} items
@@ -40,9 +41,11 @@ import java.util.function.BiFunction;
  * cluster-scoped one loses a namespace it names. {@code generateName}, a missing {@code
  * apiVersion}, {@code kind} or {@code metadata.name}, a name or namespace the API server would
  * refuse for the kind (a DNS subdomain for most built-in kinds, a DNS label for a Namespace and
- * every namespace, a DNS-1035 label for a Service), a duplicate object and a kind whose scope
- * cannot be told are errors naming the file and line. The {@link Annotations} give {@code
- * dependsOn}, waves and management policies. Files are read under the untrusted-input limits of
+ * every namespace, a DNS-1035 label for a Service, a DNS subdomain for a custom resource), label
+ * keys and values and annotation keys the API server refuses and annotations over 256 KiB (for
+ * every kind), a duplicate object and a kind whose scope cannot be told are errors naming the file
+ * and line, and in a file of several documents the document ({@code "document 3: "}). The {@link
+ * Annotations} give {@code dependsOn}, waves and management policies. Files are read under the untrusted-input limits of
  * {@link YamlManifestDecoder#documents}.
  *
  * <pre>{@code
@@ -59,6 +62,8 @@ public final class KubernetesDecoder implements Decoder {
   private final Kinds kinds;
   /** Asks the cluster about a kind (key type, apiVersion); empty when not connected or unknown there. */
   private final BiFunction<String, String, Optional<KindInfo>> live;
+  /** Whether the cluster serves a kind (key type, apiVersion) without a CustomResourceDefinition; null when not connected. */
+  private final BiPredicate<String, String> aggregated;
   private final String fingerprint;
   private final boolean together;
   /**
@@ -82,8 +87,9 @@ public final class KubernetesDecoder implements Decoder {
         : new Normalization(Annotations.MANAGED_BY, Set.of(Annotations.OWNER, Annotations.KEY), b.keepStatus);
     this.kinds = b.kinds != null ? b.kinds : new Kinds();
     this.live = b.live;
+    this.aggregated = b.aggregated;
     this.fingerprint = "KubernetesDecoder(provider=" + providerId + ",namespace=" + defaultNamespace + ",keepStatus="
-        + new TreeSet<>(b.keepStatus) + ",together=" + together + ",reader=" + reader.fingerprint() + ",v4)";
+        + new TreeSet<>(b.keepStatus) + ",together=" + together + ",reader=" + reader.fingerprint() + ",v5)";
   }
 
   /** A builder: provider {@code k8s}, default namespace {@code default}. */
@@ -143,8 +149,11 @@ public final class KubernetesDecoder implements Decoder {
       List<Manifest> ofFile = wholeTree ? before.get(id) : null;
       if (ofFile == null) {
         ofFile = new ArrayList<>();
-        for (YamlManifestDecoder.Document d : reader.documents(f)) {
-          flatten(d.content(), d.origin(), "", ofFile, d);
+        List<YamlManifestDecoder.Document> docs = reader.documents(f);
+        // a file of several documents names the document in every error, as the reader's own errors do
+        boolean several = docs.size() > 1 || docs.size() == 1 && docs.get(0).number() > 1;
+        for (YamlManifestDecoder.Document d : docs) {
+          flatten(d.content(), new Place(d.origin(), several && d.number() > 0 ? "document " + d.number() : "", ""), ofFile, d);
         }
         ofFile = List.copyOf(ofFile);
       } else if (!ofFile.isEmpty() && !ofFile.get(0).origin().revision().equals(f.revision())) {
@@ -164,8 +173,8 @@ public final class KubernetesDecoder implements Decoder {
       String apiVersion = m.doc().path("apiVersion").textValue();
       if (first != null && !first.doc().path("apiVersion").textValue().equals(apiVersion)) {
         // one informer per kind reads and writes its objects at one version
-        throw new DecodeException(m.origin(), m.where() + m.type() + " is written as " + apiVersion + " here but as "
-            + first.doc().path("apiVersion").textValue() + " at " + first.origin() + ": write every " + m.type()
+        throw m.place().error(m.type() + " is written as " + apiVersion + " here but as "
+            + first.doc().path("apiVersion").textValue() + " at " + first.place() + ": write every " + m.type()
             + " at one version");
       }
       kinds.sawApiVersion(m.type(), apiVersion);
@@ -182,9 +191,9 @@ public final class KubernetesDecoder implements Decoder {
       List<String> served = crd == null ? List.of() : Kinds.servedVersions(crd.doc());
       if (!served.isEmpty() && !served.contains(version)) {
         // the server would answer 404 for the whole kind at that version: say so where it is written
-        throw new DecodeException(m.origin(), m.where() + m.type() + " " + m.doc().path("metadata").path("name").asText()
+        throw m.place().error(m.type() + " " + m.doc().path("metadata").path("name").asText()
             + " is written at version " + version + ", which its CustomResourceDefinition "
-            + crd.doc().path("metadata").path("name").asText() + " (" + crd.origin() + ") does not serve: it serves "
+            + crd.doc().path("metadata").path("name").asText() + " (" + crd.place() + ") does not serve: it serves "
             + String.join(", ", served));
       }
     }
@@ -195,11 +204,13 @@ public final class KubernetesDecoder implements Decoder {
     }
     List<Resource> out = new ArrayList<>();
     Map<ResourceKey, Resource> seen = new HashMap<>();
+    Map<ResourceKey, Place> placeOf = new HashMap<>();
     for (Manifest m : manifests) {
       Resource r = resource(m, crds);
+      placeOf.putIfAbsent(r.key(), m.place());
       Resource first = seen.putIfAbsent(r.key(), r);
       if (first != null) {
-        throw new DecodeException(m.origin(), m.where() + r.key() + " is declared twice: first at " + first.origin());
+        throw m.place().error(r.key() + " is declared twice: first at " + placeOf.get(r.key()));
       }
       out.add(r);
     }
@@ -231,9 +242,51 @@ public final class KubernetesDecoder implements Decoder {
   }
 
   /** One object of a file: its document (never modified), where it is, its key type. */
-  private record Manifest(ObjectNode doc, Origin origin, String where, String type) {
+  private record Manifest(ObjectNode doc, Place place, String type) {
+    Origin origin() {
+      return place.origin();
+    }
+
     Manifest at(String revision) {
-      return new Manifest(doc, Origin.of(origin.path(), origin.line(), revision), where, type);
+      return new Manifest(doc, place.at(revision), type);
+    }
+  }
+
+  /**
+   * Where an object is: file, line and revision; the document ({@code "document 3"}) when its file
+   * holds several, else ""; the item of a {@code kind: List} ({@code "items[2]: "}), else "". Every
+   * decode error is made by {@link #error}, so that each names all three the same way.
+   */
+  private record Place(Origin origin, String document, String item) {
+    /** The error {@code message} at this place: {@code "<file>:<line>@<rev>: document 3: items[2]: <message>"}. */
+    DecodeException error(String message) {
+      return new DecodeException(origin, prefix() + message);
+    }
+
+    /** The same with a cause. */
+    DecodeException error(String message, Throwable cause) {
+      return new DecodeException(origin, prefix() + message, cause);
+    }
+
+    private String prefix() {
+      return (document.isEmpty() ? "" : document + ": ") + item;
+    }
+
+    /** Item {@code i} of the List here, which starts at {@code at}. */
+    Place item(int i, Origin at) {
+      return new Place(at, document, item + "items[" + i + "]: ");
+    }
+
+    Place at(String revision) {
+      return new Place(Origin.of(origin.path(), origin.line(), revision), document, item);
+    }
+
+    /** For an error naming another place: {@code "<file>:<line>@<rev> (document 3, items[2])"}. */
+    @Override
+    public String toString() {
+      String more = (document.isEmpty() ? "" : document) + (item.isEmpty() ? ""
+          : (document.isEmpty() ? "" : ", ") + item.substring(0, item.length() - 2));
+      return origin + (more.isEmpty() ? "" : " (" + more + ")");
     }
   }
 
@@ -241,18 +294,18 @@ public final class KubernetesDecoder implements Decoder {
    * Checks identity fields and unfolds {@code kind: List}; the items of a document's top-level
    * list take their own lines from {@code file} (null below it: nested lists keep their list's).
    */
-  private void flatten(JsonNode doc, Origin origin, String where, List<Manifest> out, YamlManifestDecoder.Document file) {
+  private void flatten(JsonNode doc, Place at, List<Manifest> out, YamlManifestDecoder.Document file) {
     if (!doc.isObject()) {
-      throw new DecodeException(origin, where + "an object must be a mapping, got " + doc.getNodeType().name().toLowerCase(Locale.ROOT));
+      throw at.error("an object must be a mapping, got " + doc.getNodeType().name().toLowerCase(Locale.ROOT));
     }
-    String apiVersion = text(doc, "apiVersion", origin, where);
-    String kind = text(doc, "kind", origin, where);
+    String apiVersion = text(doc, "apiVersion", at);
+    String kind = text(doc, "kind", at);
     if (!API_VERSION.matcher(apiVersion).matches()) {
-      throw new DecodeException(origin, where + "apiVersion '" + apiVersion + "' is not a version ('v1') or a group and a"
+      throw at.error("apiVersion '" + apiVersion + "' is not a version ('v1') or a group and a"
           + " version ('apps/v1'): it is part of the object's URL and key");
     }
     if (!KIND.matcher(kind).matches()) {
-      throw new DecodeException(origin, where + "kind '" + kind + "' is not a kind (a letter, then letters, digits and '-'):"
+      throw at.error("kind '" + kind + "' is not a kind (a letter, then letters, digits and '-'):"
           + " it is part of the object's key");
     }
     // kind List, or a typed list such as ConfigMapList (what kubectl get -o yaml writes): its items
@@ -263,28 +316,28 @@ public final class KubernetesDecoder implements Decoder {
         return;  // an empty List (items: with nothing after it, or none): no objects, as kubectl reads it
       }
       if (!items.isArray()) {
-        throw new DecodeException(origin, where + "items of a " + kind + " must be a list, got "
+        throw at.error("items of a " + kind + " must be a list, got "
             + items.getNodeType().name().toLowerCase(Locale.ROOT));
       }
       for (int i = 0; i < items.size(); i++) {
-        flatten(items.get(i), file == null ? origin : file.originOf("/items/" + i), where + "items[" + i + "]: ", out, null);
+        flatten(items.get(i), at.item(i, file == null ? at.origin() : file.originOf("/items/" + i)), out, null);
       }
       return;
     }
     JsonNode meta = doc.get("metadata");
     if (meta == null || !meta.isObject()) {
-      throw new DecodeException(origin, where + kind + " has no metadata (metadata.name is required)");
+      throw at.error(kind + " has no metadata (metadata.name is required)");
     }
     if (meta.has("generateName") && !meta.get("generateName").isNull()) {  // null means absent, as everywhere
-      throw new DecodeException(origin, where + kind + " uses metadata.generateName ('" + meta.get("generateName").asText()
+      throw at.error(kind + " uses metadata.generateName ('" + meta.get("generateName").asText()
           + "'): a generated name changes on every create, so it cannot be kept in line with Git; give metadata.name");
     }
     JsonNode name = meta.get("name");
     if (name == null || name.isNull() || name.isTextual() && name.textValue().isEmpty()) {
-      throw new DecodeException(origin, where + kind + " has no metadata.name");
+      throw at.error(kind + " has no metadata.name");
     }
     if (!name.isTextual()) {
-      throw new DecodeException(origin, where + kind + ": metadata.name must be a string, got " + name
+      throw at.error(kind + ": metadata.name must be a string, got " + name
           + " (quote it: YAML reads yes, on, 1.10 and 0x1F as booleans and numbers)");
     }
     String type = KindInfo.typeOf(apiVersion, kind);
@@ -293,32 +346,32 @@ public final class KubernetesDecoder implements Decoder {
       nameProblem = Names.problem(type, name.textValue());
     }
     if (nameProblem != null) {
-      throw new DecodeException(origin, where + kind + " '" + shown(name.textValue()) + "': metadata.name " + nameProblem);
+      throw at.error(kind + " '" + shown(name.textValue()) + "': metadata.name " + nameProblem);
     }
     if (KindTable.builtIn(type).isEmpty()) {
       Optional<KindInfo> cased = KindTable.builtInIgnoringCase(type);
       if (cased.isPresent()) {
-        throw new DecodeException(origin, where + "kind '" + kind + "' is not a kind of " + apiVersion + ": kinds are"
+        throw at.error("kind '" + kind + "' is not a kind of " + apiVersion + ": kinds are"
             + " case-sensitive, write '" + cased.get().kind() + "'");
       }
     }
     if (type.equals(KindTable.CRD)) {
-      crdName(doc, name.textValue(), origin, where);
+      crdName(doc, name.textValue(), at);
     }
     JsonNode ns = meta.get("namespace");
     if (ns != null && ns.isNull()) {
       ns = null;  // null means absent, as everywhere (kubectl reads namespace: null as no namespace)
     }
     if (ns != null && !ns.isTextual()) {
-      throw new DecodeException(origin, where + kind + " " + name.textValue() + ": metadata.namespace must be a string, got " + ns);
+      throw at.error(kind + " " + name.textValue() + ": metadata.namespace must be a string, got " + ns);
     }
     if (ns != null && !ns.textValue().isEmpty() && !Names.isLabel(ns.textValue())) {
-      throw new DecodeException(origin, where + kind + " " + name.textValue() + ": metadata.namespace '"
+      throw at.error(kind + " " + name.textValue() + ": metadata.namespace '"
           + shown(ns.textValue()) + "' is not a namespace name (lowercase letters, digits and '-', starting and ending"
           + " with a letter or digit, at most 63 characters" + (ns.textValue().length() > 63 ? "; it has "
           + ns.textValue().length() : "") + ")");
     }
-    out.add(new Manifest((ObjectNode) doc, origin, where, type));
+    out.add(new Manifest((ObjectNode) doc, at, type));
   }
 
   private static final java.util.regex.Pattern API_VERSION =
@@ -334,11 +387,11 @@ public final class KubernetesDecoder implements Decoder {
    * Refuses a CustomResourceDefinition whose name is not {@code <spec.names.plural>.<spec.group>},
    * which the API server requires (and which is how its objects are related to it).
    */
-  private static void crdName(JsonNode doc, String name, Origin origin, String where) {
+  private static void crdName(JsonNode doc, String name, Place at) {
     JsonNode group = doc.path("spec").path("group");
     JsonNode plural = doc.path("spec").path("names").path("plural");
     if (group.isTextual() && plural.isTextual() && !name.equals(plural.textValue() + "." + group.textValue())) {
-      throw new DecodeException(origin, where + "CustomResourceDefinition '" + name + "': metadata.name must be"
+      throw at.error("CustomResourceDefinition '" + name + "': metadata.name must be"
           + " spec.names.plural, a dot and spec.group ('" + plural.textValue() + "." + group.textValue()
           + "'), as the API server requires");
     }
@@ -380,13 +433,13 @@ public final class KubernetesDecoder implements Decoder {
   /** What a URL path segment holds unescaped besides letters and digits (RFC 3986 pchar). */
   private static final String PATH_SEGMENT_SIGNS = "-._~!$&'()*+,;=:@";
 
-  private static String text(JsonNode doc, String field, Origin origin, String where) {
+  private static String text(JsonNode doc, String field, Place at) {
     JsonNode v = doc.get(field);
     if (v == null || v.isNull()) {
-      throw new DecodeException(origin, where + "missing " + field + " (every Kubernetes object needs apiVersion, kind and metadata.name)");
+      throw at.error("missing " + field + " (every Kubernetes object needs apiVersion, kind and metadata.name)");
     }
     if (!v.isTextual() || v.textValue().isEmpty()) {
-      throw new DecodeException(origin, where + field + " must be a non-empty string, got " + v);
+      throw at.error(field + " must be a non-empty string, got " + v);
     }
     return v.textValue();
   }
@@ -394,12 +447,18 @@ public final class KubernetesDecoder implements Decoder {
   private Resource resource(Manifest m, Map<String, KindInfo> crds) {
     ObjectNode doc = m.doc();
     String name = doc.path("metadata").path("name").textValue();
+    if (KindTable.builtIn(m.type()).isEmpty()) {
+      String problem = Names.customProblem(m.type(), name);
+      if (problem != null && custom(m.type(), doc.path("apiVersion").textValue(), crds)) {
+        throw m.place().error(doc.path("kind").textValue() + " '" + shown(name) + "': metadata.name " + problem);
+      }
+    }
     JsonNode written = doc.path("metadata").path("namespace");
     String namespace = written.isTextual() ? written.textValue() : "";
     Boolean namespaced = namespaced(m.type(), doc.path("apiVersion").textValue(), crds);
     if (namespaced == null) {
       if (namespace.isEmpty()) {
-        throw new DecodeException(m.origin(), m.where() + "cannot tell whether " + m.type() + " " + name
+        throw m.place().error("cannot tell whether " + m.type() + " " + name
             + " lives in a namespace: it is not a built-in kind, no CustomResourceDefinition "
             + (together ? "in the desired state" : "in this file (files are decoded one by one)") + " defines it"
             + (live == null ? "" : " and the cluster does not know it")
@@ -434,7 +493,7 @@ public final class KubernetesDecoder implements Decoder {
       try {
         b.wave(Integer.parseInt(wave.trim()));
       } catch (NumberFormatException e) {
-        throw new DecodeException(m.origin(), m.where() + key + ": annotation " + Annotations.WAVE + " must be an integer, got '"
+        throw m.place().error(key + ": annotation " + Annotations.WAVE + " must be an integer, got '"
             + wave + "'", e);
       }
     }
@@ -443,18 +502,18 @@ public final class KubernetesDecoder implements Decoder {
       try {
         b.policy(ManagementPolicy.parse(policy));
       } catch (IllegalArgumentException e) {
-        throw new DecodeException(m.origin(), m.where() + key + ": annotation " + Annotations.MANAGEMENT + ": " + e.getMessage(), e);
+        throw m.place().error(key + ": annotation " + Annotations.MANAGEMENT + ": " + e.getMessage(), e);
       }
     }
     String force = annotation(annotations, Annotations.FORCE_REPLACE, m);
     if (force != null && !force.equals("true") && !force.equals("false")) {
-      throw new DecodeException(m.origin(), m.where() + key + ": annotation " + Annotations.FORCE_REPLACE
+      throw m.place().error(key + ": annotation " + Annotations.FORCE_REPLACE
           + " must be \"true\" or \"false\", got '" + force + "'");
     }
     try {
       return b.build();
     } catch (IllegalArgumentException e) {
-      throw new DecodeException(m.origin(), m.where() + e.getMessage(), e);
+      throw m.place().error(e.getMessage(), e);
     }
   }
 
@@ -467,10 +526,16 @@ public final class KubernetesDecoder implements Decoder {
    */
   private static void stringMaps(Manifest m, ObjectNode doc, String name) {
     String kind = doc.path("kind").textValue();
-    String what = m.where() + kind + " " + name + ": ";
+    String what = kind + " " + name + ": ";
     JsonNode meta = doc.path("metadata");
     stringMap(m, what, meta.get("labels"), "metadata.labels", false, false, false);
-    stringMap(m, what, meta.get("annotations"), "metadata.annotations", false, false, false);
+    long annotations = stringMap(m, what, meta.get("annotations"), "metadata.annotations", false, false, true);
+    metadataKeys(m, what, meta);
+    if (annotations > Names.MAX_ANNOTATIONS_BYTES) {
+      // the values are not shown: a Secret's last-applied configuration would be among them
+      throw m.place().error(what + "metadata.annotations hold " + annotations + " bytes (keys and values), more than the "
+          + Names.MAX_ANNOTATIONS_BYTES + " the API server accepts");
+    }
     if (m.type().equals("/ConfigMap")) {
       long size = stringMap(m, what, doc.get("data"), "data", false, false, true)
           + stringMap(m, what, doc.get("binaryData"), "binaryData", true, false, true);
@@ -482,13 +547,38 @@ public final class KubernetesDecoder implements Decoder {
     }
   }
 
+  /**
+   * Refuses label keys, label values and annotation keys the API server refuses (for every kind,
+   * built-in or custom: its {@code ValidateObjectMeta}), naming the key; {@link #stringMap} has
+   * checked that the values are strings.
+   */
+  private static void metadataKeys(Manifest m, String what, JsonNode meta) {
+    for (Map.Entry<String, JsonNode> e : meta.path("labels").properties()) {
+      String problem = Names.labelKeyProblem(e.getKey());
+      if (problem != null) {
+        throw m.place().error(what + "metadata.labels key '" + shown(e.getKey()) + "' " + problem);
+      }
+      problem = e.getValue().isTextual() ? Names.labelValueProblem(e.getValue().textValue()) : null;
+      if (problem != null) {
+        throw m.place().error(what + "metadata.labels." + e.getKey() + ": value '" + shown(e.getValue().textValue()) + "' "
+            + problem);
+      }
+    }
+    for (Map.Entry<String, JsonNode> e : meta.path("annotations").properties()) {
+      String problem = Names.annotationKeyProblem(e.getKey());
+      if (problem != null) {
+        throw m.place().error(what + "metadata.annotations key '" + shown(e.getKey()) + "' " + problem);
+      }
+    }
+  }
+
   /** The API server's limit on a ConfigMap's or Secret's data (its validation's {@code MaxSecretSize}). */
   static final long MAX_DATA_BYTES = 1024 * 1024;
 
   /** Refuses data the API server would refuse as too large, naming the object and the sizes. */
   private static void checkSize(Manifest m, String what, String counted, long size) {
     if (size > MAX_DATA_BYTES) {
-      throw new DecodeException(m.origin(), what + counted + " hold " + size + " bytes, more than the "
+      throw m.place().error(what + counted + " hold " + size + " bytes, more than the "
           + MAX_DATA_BYTES + " the API server accepts (split it, or mount the data another way)");
     }
   }
@@ -504,7 +594,7 @@ public final class KubernetesDecoder implements Decoder {
       return size;
     }
     if (!map.isObject()) {
-      throw new DecodeException(m.origin(), what + field + " must be a mapping of strings, got "
+      throw m.place().error(what + field + " must be a mapping of strings, got "
           + map.getNodeType().name().toLowerCase(Locale.ROOT));
     }
     for (Map.Entry<String, JsonNode> e : map.properties()) {
@@ -513,19 +603,33 @@ public final class KubernetesDecoder implements Decoder {
         continue;  // null means absent
       }
       if (!v.isTextual()) {
-        throw new DecodeException(m.origin(), what + field + "." + e.getKey() + " must be a string, got "
+        throw m.place().error(what + field + "." + e.getKey() + " must be a string, got "
             + (secret ? "a " + v.getNodeType().name().toLowerCase(Locale.ROOT) : v.toString())
             + " (quote it: YAML reads yes, on, 1.10 and 0x1F as booleans and numbers)");
       }
       byte[] decoded = base64 ? Normalization.base64(v.textValue()) : null;
       if (base64 && decoded == null) {
-        throw new DecodeException(m.origin(), what + field + "." + e.getKey() + " is not base64"
+        throw m.place().error(what + field + "." + e.getKey() + " is not base64"
             + (secret ? " (the value is not shown; put plain text under stringData instead)" : ""));
       }
       size += (decoded != null ? decoded.length : v.textValue().getBytes(StandardCharsets.UTF_8).length)
           + (keys ? e.getKey().getBytes(StandardCharsets.UTF_8).length : 0);
     }
     return size;
+  }
+
+  /**
+   * Whether objects of the kind {@code type}, which is not built in, are custom resources, whose
+   * names the API server checks as DNS subdomains: when a CustomResourceDefinition of the desired
+   * state defines it, and otherwise unless the connected cluster serves it without one (an
+   * aggregated API such as OpenShift's, whose server has its own rules). Not connected, a kind
+   * without a CustomResourceDefinition in sight is taken for what nearly every such kind is.
+   */
+  private boolean custom(String type, String apiVersion, Map<String, KindInfo> crds) {
+    if (crds.containsKey(type) || kinds.desired(type).isPresent()) {
+      return true;
+    }
+    return aggregated == null || !aggregated.test(type, apiVersion);
   }
 
   /** True, false, or null when nobody can tell. */
@@ -547,7 +651,7 @@ public final class KubernetesDecoder implements Decoder {
     }
     if (!v.isTextual()) {
       // the API server refuses annotation values that are not strings: say so before anything is applied
-      throw new DecodeException(m.origin(), m.where() + "annotation " + name + " must be a string, got " + v + " (quote it)");
+      throw m.place().error("annotation " + name + " must be a string, got " + v + " (quote it)");
     }
     return v.textValue();
   }
@@ -569,10 +673,10 @@ public final class KubernetesDecoder implements Decoder {
         return k;
       }
     } catch (IllegalArgumentException e) {
-      throw new DecodeException(m.origin(), m.where() + "annotation " + Annotations.DEPENDS_ON + ": '" + ref + "': "
+      throw m.place().error("annotation " + Annotations.DEPENDS_ON + ": '" + ref + "': "
           + e.getMessage(), e);
     }
-    throw new DecodeException(m.origin(), m.where() + "annotation " + Annotations.DEPENDS_ON + ": '" + ref
+    throw m.place().error("annotation " + Annotations.DEPENDS_ON + ": '" + ref
         + "' is not a key (want provider:type:scope:name, or type:namespace:name for a Kubernetes object)");
   }
 
@@ -586,6 +690,7 @@ public final class KubernetesDecoder implements Decoder {
     private Normalization normalization;
     private Kinds kinds;
     private BiFunction<String, String, Optional<KindInfo>> live;
+    private BiPredicate<String, String> aggregated;
     private boolean together = true;
 
     private Builder() {}
@@ -655,10 +760,12 @@ public final class KubernetesDecoder implements Decoder {
       return keepStatus;
     }
 
-    Builder shared(Normalization n, Kinds k, BiFunction<String, String, Optional<KindInfo>> liveKinds) {
+    Builder shared(Normalization n, Kinds k, BiFunction<String, String, Optional<KindInfo>> liveKinds,
+        BiPredicate<String, String> servedWithoutCrd) {
       this.normalization = n;
       this.kinds = k;
       this.live = liveKinds;
+      this.aggregated = servedWithoutCrd;
       return this;
     }
 

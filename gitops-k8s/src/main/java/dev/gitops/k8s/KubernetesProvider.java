@@ -154,6 +154,23 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
 
   private record Forbidden(String message, long since) {}
 
+  /** How long discovery's answer that the cluster does not serve a kind at a version is believed. */
+  private static final long UNSERVED_NANOS = Duration.ofSeconds(30).toNanos();
+  /**
+   * Kinds discovery did not list, by {@code type@apiVersion}, with when it was asked and what the
+   * cluster serves instead: not asked again for {@link #UNSERVED_NANOS}, or until this provider
+   * applies a CustomResourceDefinition (which may serve them: its objects in the same sync are then
+   * found).
+   */
+  private final Map<String, Unserved> unserved = new ConcurrentHashMap<>();
+
+  /** When discovery said a kind is not served, and why in {@link #notServed}'s words once it was asked (else null). */
+  private record Unserved(long since, String why) {
+    boolean fresh(long now) {
+      return now - since < UNSERVED_NANOS;
+    }
+  }
+
   /** The namespaces of the keys observed so far: where orphans of a kind listed per namespace are looked for. */
   private final Set<String> namespacesInPlay = ConcurrentHashMap.newKeySet();
 
@@ -180,7 +197,7 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
         b.decoder.keepStatus());
     this.informers = new KindInformers(client);
     this.rules = KubernetesRules.mergeRules(id);
-    this.decoder = b.decoder.shared(normalization, kinds, this::liveKindForDecoder).build();
+    this.decoder = b.decoder.shared(normalization, kinds, this::liveKindForDecoder, this::servedWithoutCrd).build();
   }
 
   /** A builder over {@code client}; the caller keeps and closes the client. */
@@ -278,21 +295,41 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
     if (version.isEmpty() || !KindInfo.groupOf(version).equals(KindInfo.groupOfType(type))) {
       return Optional.empty();
     }
+    String asked = type + "@" + version;
+    Unserved known = unserved.get(asked);
+    if (known != null && known.fresh(System.nanoTime())) {
+      return Optional.empty();  // asked a moment ago: a repository of 500 such objects asks once, not 500 times
+    }
     try {
       APIResourceList list = client.getApiResources(version);
       if (list != null && list.getResources() != null) {
         for (APIResource r : list.getResources()) {
           if (KindInfo.kindOfType(type).equals(r.getKind()) && r.getName() != null && !r.getName().contains("/")) {
+            unserved.remove(asked);
             return Optional.of(new KindInfo(KindInfo.groupOfType(type), KindInfo.versionOf(version), r.getKind(), r.getName(),
                 Boolean.TRUE.equals(r.getNamespaced())));
           }
         }
       }
+      unserved(asked, null);
     } catch (KubernetesClientException e) {
       // discovery is a last resort for kinds neither built in nor defined by a CRD; not knowing is the answer
       LOG.debug("discovery of {} at {} failed: {}", type, version, e.getMessage());
+      if (e.getCode() == 404) {
+        unserved(asked, null);  // the group version is not served at all: as much an answer as a list without the kind
+      }
     }
     return Optional.empty();
+  }
+
+  /**
+   * Remembers that {@code asked} (type@apiVersion) is not served, with why when known, forgetting
+   * answers too old to use; an answer still fresh keeps its time (the why adds to it).
+   */
+  private void unserved(String asked, String why) {
+    long now = System.nanoTime();
+    unserved.values().removeIf(u -> !u.fresh(now));
+    unserved.merge(asked, new Unserved(now, why), (old, added) -> new Unserved(old.since(), why != null ? why : old.why()));
   }
 
   /**
@@ -305,6 +342,20 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
     } catch (KindInformers.Unavailable e) {
       LOG.debug("cannot ask the cluster about {} while decoding: {}", type, e.getMessage());
       return Optional.empty();
+    }
+  }
+
+  /**
+   * Whether the cluster serves {@code type} without a CustomResourceDefinition (an aggregated API,
+   * whose server has its own rules for names); true when its CRDs cannot be read, so that the
+   * decoder leaves the name to the server rather than refuse one it may accept.
+   */
+  private boolean servedWithoutCrd(String type, String apiVersion) {
+    try {
+      return liveCrd(type).isEmpty() && liveKind(type, apiVersion).isPresent();
+    } catch (KindInformers.Unavailable e) {
+      LOG.debug("cannot tell whether {} is a custom resource while decoding: {}", type, e.getMessage());
+      return true;
     }
   }
 
@@ -467,28 +518,22 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
 
   /** {@code "; declared at <file>:<line>"} when the desired state declares {@code key}, else "". */
   private String declaredAt(ResourceKey key) {
-    return decoder.originOf(key).map(o -> "; " + declaredAt(o)).orElse("");
-  }
-
-  /** {@code "declared at <file>:<line>"} (the revision is the sync's), or that no file declares it. */
-  private static String declaredAt(Origin o) {
-    return o.path().isEmpty() ? "declared in code, in no file" : "declared at " + o.path() + (o.line() > 0 ? ":" + o.line() : "");
+    return decoder.originOf(key).map(o -> "; " + o.declaredAt()).orElse("");
   }
 
   /**
-   * Where the object of {@code change} is declared, to end its error with: {@code "; declared at
-   * <file>:<line>"} for what Git declares; for a delete, where it was declared when last applied
-   * (and at which revision, as it is no longer in Git).
+   * Where the object of {@code change} is declared, to end its error with ({@link
+   * Change#declaredAt()}'s wording): {@code "; declared at <file>:<line>"} for what Git declares;
+   * for a delete, where it was declared when last applied (and at which revision, as it is no
+   * longer in Git).
    */
   private String declaredAt(Change change) {
     Resource r = change.resource();
     Origin o = r != null && !r.origin().path().isEmpty() ? r.origin() : decoder.originOf(change.key()).orElse(null);
-    if (change.desired() != null || o == null) {
-      return o != null ? "; " + declaredAt(o) : r != null ? "; " + declaredAt(Origin.NONE)
-          : "; an orphan (our mark, in no inventory): declared in no file";
+    if (o == null) {
+      return r != null ? "; " + Origin.NONE.declaredAt() : "; an orphan (our mark, in no inventory): declared in no file";
     }
-    return "; no longer in Git" + (o.revision().isEmpty() ? "" : " (last applied from " + o.revision() + ")") + ", "
-        + declaredAt(o);
+    return "; " + Change.declaredAt(o, change.desired() == null);
   }
 
   /**
@@ -497,8 +542,15 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
    */
   private String notServed(String type) {
     String apiVersion = kinds.apiVersion(type).orElse(null);
-    return "the cluster has no kind " + type + (apiVersion == null ? "" : " at " + apiVersion) + ": "
+    String asked = type + "@" + apiVersion;
+    Unserved known = unserved.get(asked);
+    if (known != null && known.why() != null && known.fresh(System.nanoTime())) {
+      return known.why();  // what discovery said a moment ago: every sync of 500 such objects asks once
+    }
+    String why = "the cluster has no kind " + type + (apiVersion == null ? "" : " at " + apiVersion) + ": "
         + served(type, apiVersion);
+    unserved(asked, why);
+    return why;
   }
 
   /**
@@ -1122,6 +1174,10 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
       // as the engine would take it (a permanent failure), but saying where the object is declared
       o = Outcome.permanentFailure(change.key() + ": " + change.action().name().toLowerCase(java.util.Locale.ROOT)
           + " failed: " + KindInformers.message(e), e);
+    }
+    if (change.key().type().equals(KindTable.CRD) && change.action() != Action.DELETE
+        && (o.isOk() || o.kind() == Outcome.Kind.UNKNOWN)) {
+      unserved.clear();  // the kinds it defines are served now (or may be): ask discovery again
     }
     return o.isOk() ? o : new Outcome(o.kind(), o.message() + declaredAt(change), o.cause(), o.outputs());
   }

@@ -91,7 +91,9 @@ class HostileInputsTest {
         {"v1", "Service", "1web", "DNS-1035 label"}, {"v1", "Service", "web.api", "DNS-1035 label"},
         {"v1", "Service", "s".repeat(64), "64 characters"}, {"v1", "Namespace", "shop.eu", "DNS label"},
         {"v1", "Namespace", "n".repeat(64), "64 characters"}, {"batch/v1", "CronJob", "c".repeat(53), "52"},
-        {"networking.k8s.io/v1", "Ingress", "Shop", "upper-case 'S'"}};
+        {"networking.k8s.io/v1", "Ingress", "Shop", "upper-case 'S'"},
+        // a custom resource: apiextensions-apiserver checks every custom resource's name as a DNS subdomain
+        {"example.com/v1", "Widget", "Upper_Case", "as for every custom resource"}};
     for (String[] c : refused) {
       String yaml = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: fine}\n---\napiVersion: " + c[0] + "\nkind: " + c[1]
           + "\nmetadata: {name: \"" + c[2] + "\", namespace: shop}\n";
@@ -100,12 +102,24 @@ class HostileInputsTest {
     }
     String[][] accepted = {{"v1", "ConfigMap", "x".repeat(253)}, {"v1", "Service", "s".repeat(63)},
         {"batch/v1", "CronJob", "c".repeat(52)}, {"v1", "ConfigMap", "a.b-c.0"},
-        {"rbac.authorization.k8s.io/v1", "ClusterRole", "system:Controller:Upper"},
-        {"example.com/v1", "Widget", "Upper_Case"}};  // a custom kind's server decides
+        {"rbac.authorization.k8s.io/v1", "ClusterRole", "system:Controller:Upper"}};
     for (String[] c : accepted) {
       assertThat(decode("ok.yaml", "apiVersion: " + c[0] + "\nkind: " + c[1] + "\nmetadata: {name: \"" + c[2]
           + "\", namespace: shop}\n")).as(c[1] + " " + c[2]).hasSize(1);
     }
+  }
+
+  @Test
+  void aKindTheClusterServesWithoutACrdKeepsItsServersRulesForNames() {
+    // an aggregated API (OpenShift's groups): its server, not apiextensions, decides what a name may be
+    cluster.server.expect().get().withPath("/apis/user.openshift.io/v1").andReturn(200, """
+        {"kind":"APIResourceList","apiVersion":"v1","groupVersion":"user.openshift.io/v1","resources":[
+        {"name":"groups","namespaced":false,"kind":"Group","verbs":["list"]}]}""").always();
+    assertThat(decode("groups.yaml", "apiVersion: user.openshift.io/v1\nkind: Group\nmetadata: {name: Cluster_Admins}\n"))
+        .hasSize(1);
+    // the rules of every kind still hold
+    assertThat(error("groups.yaml", "apiVersion: user.openshift.io/v1\nkind: Group\nmetadata: {name: a, labels: {\"-x\": y}}\n")
+        .getMessage()).contains("groups.yaml:1").contains("metadata.labels key '-x'");
   }
 
   @Test
@@ -132,7 +146,7 @@ class HostileInputsTest {
   @Test
   void theDecodersFingerprintChangedWithItsRulesSoCachedDecodesAreNotReused() {
     // decoded resources are cached by the decoder's fingerprint: an older decode let these names through
-    assertThat(decoder().fingerprint()).contains(",v4)");
+    assertThat(decoder().fingerprint()).contains(",v5)");
   }
 
   // ------------------------------------------------------------------ documents and lists

@@ -1038,4 +1038,53 @@ class KubernetesProviderTest {
     assertThat(cm.getData()).containsEntry("a", "2");
     assertThat(cm.getMetadata().getLabels()).containsEntry("edited", "by-hand-0");
   }
+
+  // ------------------------------------------------------------------ discovery of kinds the cluster does not serve
+
+  /** Discovery requests about {@code group} since the last call: its versions, and the list of API groups. */
+  private long discoveryOf(String group) {
+    return cluster.takeSent().stream().filter(r -> r.path().equals("/apis") || r.path().startsWith("/apis/" + group + "/")
+        || r.path().equals("/apis/" + group)).count();
+  }
+
+  @Test
+  void aKindTheClusterDoesNotServeIsAskedOfDiscoveryOnceNotOncePerObjectUntilACrdIsApplied() {
+    KubernetesDecoder decoder = (KubernetesDecoder) provider.decoder().orElseThrow();
+    StringBuilder gadgets = new StringBuilder();
+    for (int i = 0; i < 500; i++) {
+      gadgets.append("---\napiVersion: things.example.com/v1\nkind: Gadget\nmetadata: {name: g").append(i)
+          .append(", namespace: shop}\n");
+    }
+    dev.gitops.api.spi.SourceFile file = new dev.gitops.api.spi.SourceFile("gadgets.yaml", "b1",
+        gadgets.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8), "main@sha1:" + "2".repeat(40));
+    cluster.takeSent();
+
+    List<Resource> rs = decoder.decode(file);
+    List<ResourceKey> keys = rs.stream().map(Resource::key).toList();
+    Map<ResourceKey, Observation> seen = provider.observe(keys, ctx());
+
+    assertThat(rs).hasSize(500);
+    assertThat(seen.values()).allSatisfy(o -> assertThat(o.reason()).contains("no kind things.example.com/Gadget"));
+    // the decoder's question, and the observation's why (the API groups, which do not include it)
+    assertThat(discoveryOf("things.example.com")).as("discovery requests for 500 objects and their observation")
+        .isEqualTo(2);
+
+    // the next sync, moments later: the answer is still believed
+    decoder.decode(file);
+    provider.observe(keys, ctx());
+    assertThat(discoveryOf("things.example.com")).as("discovery requests of the next sync").isZero();
+
+    // a CustomResourceDefinition applied by the provider may serve it now: discovery is asked again
+    Resource crd = decoder.decode(new dev.gitops.api.spi.SourceFile("crd.yaml", "b2",
+        Manifests.CRD.getBytes(java.nio.charset.StandardCharsets.UTF_8), "main@sha1:" + "2".repeat(40))).get(0);
+    assertThat(provider.apply(ProviderConformanceSuite.createOf(crd), ctx()).isOk()).isTrue();
+    provider.observe(keys, ctx());
+    assertThat(discoveryOf("things.example.com")).as("discovery requests after a CRD was applied").isEqualTo(2);
+
+    // and the kind that CRD defines is found for its objects in the same sync
+    ResourceKey widget = ResourceKey.of("k8s", "example.com/Widget", "shop", "banner");
+    decoder.decode(new dev.gitops.api.spi.SourceFile("w.yaml", "b3",
+        Manifests.widget("red").getBytes(java.nio.charset.StandardCharsets.UTF_8), "main@sha1:" + "2".repeat(40)));
+    assertThat(observe(widget).status()).isEqualTo(Observation.Status.ABSENT);
+  }
 }

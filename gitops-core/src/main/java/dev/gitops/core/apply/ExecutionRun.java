@@ -206,7 +206,7 @@ final class ExecutionRun {
       int before = results.size();
       switch (c.action()) {
         case NOOP -> results.put(c.key(), Outcome.unchanged());
-        case SKIP -> results.put(c.key(), Outcome.skipped(c.reason()));
+        case SKIP -> results.put(c.key(), Outcome.skipped(c));
         default -> {
           if (!EXECUTED.contains(c.action())) {
             throw new IllegalArgumentException(c.key() + ": the executor cannot run action " + c.action());
@@ -300,7 +300,7 @@ final class ExecutionRun {
     log.debug("executing {} changes of plan {} at {}", nodes.size(), plan.id(), revision);
     for (Node n : nodes) {
       if (n.gate && n.change.action() == Action.SKIP) {
-        finish(n, Outcome.permanentFailure("skipped: " + n.change.reason(), null), true);
+        finish(n, Outcome.permanentFailure("skipped: " + n.change.reason() + declaredAt(n.change), null), true);
       } else if (n.gate) {
         startSettling(n, n.applied, System.nanoTime());
       }
@@ -957,7 +957,8 @@ final class ExecutionRun {
     Observation seen = r.normalized();
     if (r.unverifiable() != null) {
       n.verifying = false;
-      finish(n, record(n, Outcome.unknown(verb(n) + ", but it cannot be verified: " + r.unverifiable())), true);
+      finish(n, record(n, Outcome.unknown(verb(n) + ", but it cannot be verified: " + r.unverifiable()
+          + declaredAt(n.change))), true);
       return;
     }
     if (seen == null || seen.isUnknown()) {
@@ -965,7 +966,7 @@ final class ExecutionRun {
       if (now - n.healthDeadline >= 0) {
         n.verifying = false;
         finish(n, record(n, Outcome.unknown(verb(n) + ", but it could not be observed again to verify it within "
-            + Durations.human(options.healthTimeout()) + ": " + why)), true);
+            + Durations.human(options.healthTimeout()) + ": " + why + declaredAt(n.change))), true);
       } else {
         timers.add(new Timer(now + options.healthPollInterval().toNanos(), n));
       }
@@ -973,7 +974,8 @@ final class ExecutionRun {
     }
     n.verifying = false;
     if (seen.isAbsent()) {
-      finish(n, record(n, Outcome.permanentFailure(verb(n) + ", but it is absent when observed again", null)), true);
+      finish(n, record(n, Outcome.permanentFailure(verb(n) + ", but it is absent when observed again"
+          + declaredAt(n.change), null)), true);
       return;
     }
     List<FieldPath> differ;
@@ -981,12 +983,14 @@ final class ExecutionRun {
       differ = hooks.verify(n.change, seen);
     } catch (RuntimeException e) {
       log.warn("{}: verifying the applied object failed (revision {})", n.key(), revision, e);
-      finish(n, record(n, Outcome.permanentFailure(verb(n) + ", but verifying it failed: " + e.getMessage(), e)), true);
+      finish(n, record(n, Outcome.permanentFailure(verb(n) + ", but verifying it failed: " + e.getMessage()
+          + declaredAt(n.change), e)), true);
       return;
     }
     if (!differ.isEmpty()) {
       finish(n, record(n, Outcome.permanentFailure(verb(n) + ", but the live object still differs from the target at "
-          + differ + ": the provider did not apply " + (differ.size() == 1 ? "that field" : "those fields"), null)),
+          + differ + ": the provider did not apply " + (differ.size() == 1 ? "that field" : "those fields")
+          + declaredAt(n.change), null)),
           true);
       return;
     }
@@ -1047,6 +1051,16 @@ final class ExecutionRun {
   }
 
   /** {@code conflict} with what came of it added to its message. */
+  /**
+   * How an outcome the engine makes for {@code c} (a refusal of the plan, a verification or health
+   * failure) ends, as a provider's errors do: {@code "; declared at apps/web.yaml:12"} ({@link
+   * Change#declaredAt()}), or "" when no file declares the resource (built in code, or an orphan).
+   */
+  private static String declaredAt(Change c) {
+    String at = c.declaredAt();
+    return at.isEmpty() ? "" : "; " + at;
+  }
+
   private static Outcome again(Outcome conflict, String what) {
     return new Outcome(conflict.kind(), conflict.message() + "; " + what, conflict.cause(), conflict.outputs());
   }
@@ -1061,16 +1075,17 @@ final class ExecutionRun {
     }
     switch (h.status()) {
       case HEALTHY -> finish(n, n.recorded || n.gate ? n.applied : record(n, n.applied), true);
-      case DEGRADED -> finish(n, Outcome.permanentFailure(verb(n) + " but degraded: " + h.message(), null), true);
+      case DEGRADED -> finish(n, Outcome.permanentFailure(verb(n) + " but degraded: " + h.message() + declaredAt(n.change),
+          null), true);
       default -> {
         if (now - n.healthDeadline >= 0) {
           Outcome o;
           if (n.isDelete()) {
             o = record(n, Outcome.permanentFailure("deleted but still present after " + Durations.human(options.healthTimeout())
-                + ": " + h, null));
+                + ": " + h + declaredAt(n.change), null));
           } else {
             o = Outcome.permanentFailure(verb(n) + " but not healthy after " + Durations.human(options.healthTimeout()) + ": "
-                + h, null);
+                + h + declaredAt(n.change), null);
           }
           finish(n, o, true);
           return;

@@ -212,7 +212,7 @@ public final class YamlManifestDecoder implements Decoder {
   @Override
   public List<Resource> decode(SourceFile file) {
     List<Resource> out = new ArrayList<>();
-    read(file, (doc, fieldLines, origin) -> {
+    read(file, (doc, fieldLines, origin, number) -> {
       DocumentMapping mapping = mappingFor(doc);
       out.add(mapping != null ? mapped(mapping, (ObjectNode) doc, fieldLines, origin)
           : toResource((ObjectNode) doc, fieldLines, origin));
@@ -225,18 +225,29 @@ public final class YamlManifestDecoder implements Decoder {
    *
    * @param content the document, a mapping (frozen)
    * @param origin the file, the line where the document starts and the revision
+   * @param lines where top-level fields and top-level {@code items} elements start (see {@link #originOf})
+   * @param number the document's place in its file, 1-based, counting empty documents as the reader's own
+   *     errors do ("document 3: ..."); 0 when not known
    */
-  public record Document(JsonNode content, Origin origin, Map<String, Integer> lines) {
+  public record Document(JsonNode content, Origin origin, Map<String, Integer> lines, int number) {
     /** Freezes the content. */
     public Document {
       content = Documents.freeze(Objects.requireNonNull(content, "content"));
       Objects.requireNonNull(origin, "origin");
       lines = Map.copyOf(lines);
+      if (number < 0) {
+        throw new IllegalArgumentException("document number must not be negative, got " + number);
+      }
+    }
+
+    /** A document whose place in its file is not known. */
+    public Document(JsonNode content, Origin origin, Map<String, Integer> lines) {
+      this(content, origin, lines, 0);
     }
 
     /** A document whose lines inside are not known: {@link #originOf} answers its start. */
     public Document(JsonNode content, Origin origin) {
-      this(content, origin, Map.of());
+      this(content, origin, Map.of(), 0);
     }
 
     /**
@@ -267,14 +278,14 @@ public final class YamlManifestDecoder implements Decoder {
    */
   public List<Document> documents(SourceFile file) {
     List<Document> out = new ArrayList<>();
-    read(file, (doc, fieldLines, origin) -> out.add(new Document(doc, origin, fieldLines)));
+    read(file, (doc, fieldLines, origin, number) -> out.add(new Document(doc, origin, fieldLines, number)));
     return out;
   }
 
-  /** What {@link #read} hands each document: the mapping, its recorded field lines and its origin. */
+  /** What {@link #read} hands each document: the mapping, its recorded field lines, its origin and its number. */
   @FunctionalInterface
   private interface DocumentSink {
-    void accept(JsonNode doc, Map<String, Integer> fieldLines, Origin origin);
+    void accept(JsonNode doc, Map<String, Integer> fieldLines, Origin origin, int number);
   }
 
   /** Where {@link #read} is in a file: the document it reads and the line that document starts at. */
@@ -336,7 +347,7 @@ public final class YamlManifestDecoder implements Decoder {
         if (!doc.isObject()) {
           throw new DecodeException(origin, "a document must be a mapping, got " + doc.getNodeType().name().toLowerCase(Locale.ROOT));
         }
-        sink.accept(doc, fieldLines, origin);
+        sink.accept(doc, fieldLines, origin, at.document);
         at.between = true;
       }
     } catch (JsonProcessingException e) {

@@ -419,6 +419,44 @@ class ExecutorTest {
   }
 
   @Test
+  void failuresAndRefusalsTheEngineMakesEndWithWhereTheResourceIsDeclared() {
+    provider.health(k("a"), Health.degraded("CrashLoopBackOff"));
+    provider.health(k("b"), Health.progressing("waiting for volume"));
+    Plan plan = Plans.of("p").create("a").at("apps/a.yaml", 3).create("b").at("apps/b.yaml", 7)
+        .add(Action.SKIP, "c").at("apps/c.yaml", 12).removed("d").at("apps/d.yaml", 4).removed("e").build();
+
+    Map<ResourceKey, Outcome> out = run(FAST.withHealthTimeout(Duration.ofMillis(100)), plan);
+
+    assertThat(out.get(k("a")).message()).isEqualTo("created but degraded: CrashLoopBackOff; declared at apps/a.yaml:3");
+    assertThat(out.get(k("b")).message()).contains("not healthy after 100 ms").contains("waiting for volume")
+        .endsWith("; declared at apps/b.yaml:7");
+    assertThat(out.get(k("c")).kind()).isEqualTo(Kind.SKIPPED);
+    assertThat(out.get(k("c")).message()).isEqualTo("SKIP c; declared at apps/c.yaml:12");
+    // a refused prune: where the object was declared when last applied
+    assertThat(out.get(k("d")).message()).isEqualTo(
+        "removed from Git, but prune is disabled; no longer in Git (last applied from r1), declared at apps/d.yaml:4");
+    // a change with no resource in a file names no place
+    assertThat(out.get(k("e")).message()).isEqualTo("removed from Git, but prune is disabled");
+  }
+
+  @Test
+  void aWriteThatDidNotLandSaysWhereTheResourceIsDeclared() {
+    VerifyingHooks verifying = new VerifyingHooks();
+    provider.script(k("a"), (c, ctx) -> {
+      provider.live.put(c.key(), dev.gitops.api.Documents.object(Map.of("name", c.target().get("name"),
+          "stale", dev.gitops.api.Documents.nodes().textNode("kept"))));
+      return Outcome.configured();
+    });
+    Plan plan = Plans.of("p").add(Action.UPDATE, "a").at("apps/a.yaml", 9).build();
+
+    Map<ResourceKey, Outcome> out = new Executor(FAST).execute(plan, Map.of("p", provider), verifying,
+        new Cancellation(), "owner-1");
+
+    assertThat(out.get(k("a")).message()).isEqualTo("updated, but the live object still differs from the target at"
+        + " [/stale]: the provider did not apply that field; declared at apps/a.yaml:9");
+  }
+
+  @Test
   void objectThatNeverBecomesHealthyTimesOut() {
     provider.health(k("a"), Health.progressing("waiting for volume"));
     ExecutionOptions options = FAST.withHealthTimeout(Duration.ofMillis(100));

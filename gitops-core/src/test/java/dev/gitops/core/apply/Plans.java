@@ -64,6 +64,26 @@ final class Plans {
     return add(Action.CREATE, name, dependsOn);
   }
 
+  /** A SKIP of a key Git no longer has, whose prune is refused ("removed from Git, but prune is disabled"). */
+  Plans removed(String name) {
+    changes.add(Change.builder(key(name), Action.SKIP).reason("removed from Git, but prune is disabled").build());
+    return this;
+  }
+
+  /**
+   * Declares the last change's resource at {@code path:line} of revision {@code r1}: in Git when
+   * the change has a desired document, otherwise as last applied (Git no longer has the key).
+   */
+  Plans at(String path, int line) {
+    Change c = changes.remove(changes.size() - 1);
+    var doc = c.desired() != null ? c.desired()
+        : Documents.object(Map.of("name", Documents.nodes().textNode(c.key().name())));
+    dev.gitops.api.Resource r = dev.gitops.api.Resource.builder(c.key())
+        .origin(dev.gitops.api.Origin.of(path, line, "r1")).document(doc).build();
+    changes.add(c.desired() != null ? c.toBuilder().desired(r).build() : c.toBuilder().lastApplied(r).build());
+    return this;
+  }
+
   Plan build() {
     return new Plan("plan-1", "main@sha1:abc", changes, deps, new TreeMap<>(), new TreeMap<>(), new TreeMap<>(),
         new TreeSet<>());

@@ -116,6 +116,10 @@ class YamlManifestDecoderTest {
     assertThat(docs).extracting(d -> d.content().path("kind").asText()).containsExactly("ConfigMap", "List");
     assertThat(docs).extracting(d -> d.origin().line()).containsExactly(4, 8);
     assertThat(docs.get(0).origin().path()).isEqualTo("k/a.yaml");
+    // numbered as the reader's own errors number them: the empty document counts
+    assertThat(docs).extracting(YamlManifestDecoder.Document::number).containsExactly(2, 3);
+    assertThatThrownBy(() -> decoder.documents(file("k/n.yaml", "---\n# empty\n---\nkind: X\nkind: Y\n")))
+        .isInstanceOf(DecodeException.class).hasMessageContaining("document 2: ");
     assertThatThrownBy(() -> decoder.documents(file("k/t.yaml", "kind: X\nmetadata: !!binary aGk=\n")))
         .isInstanceOf(DecodeException.class).hasMessageContaining("k/t.yaml:2").hasMessageContaining("tag");
     assertThatThrownBy(() -> decoder.documents(file("k/d.yaml", "kind: X\nkind: Y\n")))

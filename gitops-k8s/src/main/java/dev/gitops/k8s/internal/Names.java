@@ -59,6 +59,95 @@ public final class Names {
     };
   }
 
+  /**
+   * Why the API server would refuse {@code name} for a custom resource (an object of a kind a
+   * CustomResourceDefinition defines), or null: apiextensions-apiserver validates the metadata of
+   * every custom resource with {@code NameIsDNSSubdomain}, whatever the CRD says.
+   */
+  public static String customProblem(String type, String name) {
+    return subdomain(name, 253, KindInfo.kindOfType(type) + " (as for every custom resource)");
+  }
+
+  /** What {@code metadata.annotations} may hold in all, keys and values counted in bytes ({@code TotalAnnotationSizeLimitB}). */
+  public static final long MAX_ANNOTATIONS_BYTES = 256 * 1024;
+
+  private static final Pattern QUALIFIED_NAME = Pattern.compile("([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]");
+  private static final String QUALIFIED_RULE = "letters, digits, '-', '_' and '.', starting and ending with a letter or"
+      + " digit, at most 63 characters";
+
+  /**
+   * Why the API server would refuse {@code key} as a label key, or null: an optional prefix that is
+   * a DNS subdomain of at most 253 characters and a {@code /}, then a name of at most 63 characters
+   * of letters, digits, {@code -}, {@code _} and {@code .}, starting and ending with a letter or
+   * digit ({@code app.kubernetes.io/name}, {@code tier}).
+   */
+  public static String labelKeyProblem(String key) {
+    return qualifiedName(key, key);
+  }
+
+  /**
+   * Why the API server would refuse {@code key} as an annotation key, or null: the rule of a label
+   * key, except that the server checks it in lower case (a prefix may have upper-case letters).
+   */
+  public static String annotationKeyProblem(String key) {
+    return qualifiedName(key, key.toLowerCase(java.util.Locale.ROOT));
+  }
+
+  /**
+   * Why the API server would refuse {@code value} as a label value, or null: empty, or at most 63
+   * characters of letters, digits, {@code -}, {@code _} and {@code .}, starting and ending with a
+   * letter or digit.
+   */
+  public static String labelValueProblem(String value) {
+    if (value.length() > 63) {
+      return "is " + value.length() + " characters long: a label value has at most 63";
+    }
+    return value.isEmpty() || QUALIFIED_NAME.matcher(value).matches() ? null
+        : "is not a label value (empty, or " + QUALIFIED_RULE + ")" + qualifiedDetail(value);
+  }
+
+  /** {@code shown} is the key as written, {@code key} what is checked (the API server lower-cases annotation keys). */
+  private static String qualifiedName(String shown, String key) {
+    String[] parts = key.split("/", -1);
+    if (parts.length > 2) {
+      return "has more than one '/': a key is an optional DNS subdomain prefix, a '/' and a name";
+    }
+    String name = parts[parts.length - 1];
+    if (parts.length == 2) {
+      String prefix = parts[0];
+      if (prefix.isEmpty()) {
+        return "has an empty prefix before '/'";
+      }
+      if (prefix.length() > 253) {
+        return "has a prefix of " + prefix.length() + " characters: a prefix is a DNS subdomain of at most 253";
+      }
+      if (!SUBDOMAIN.matcher(prefix).matches()) {
+        return "has a prefix '" + shown.substring(0, Math.min(prefix.length(), 80)) + "' that is not a DNS subdomain (RFC"
+            + " 1123: lowercase letters, digits, '-' and '.', each part between dots starting and ending with a letter"
+            + " or digit)" + detail(prefix);
+      }
+    }
+    if (name.isEmpty()) {
+      return "has an empty name" + (parts.length == 2 ? " after '/'" : "");
+    }
+    if (name.length() > 63) {
+      return "has a name part of " + name.length() + " characters: at most 63";
+    }
+    return QUALIFIED_NAME.matcher(name).matches() ? null
+        : "has a name part that is not " + QUALIFIED_RULE + qualifiedDetail(name);
+  }
+
+  /** What a name part or label value has wrong. */
+  private static String qualifiedDetail(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (!(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.')) {
+        return " ('" + c + "' is not allowed)";
+      }
+    }
+    return " (it must start and end with a letter or digit)";
+  }
+
   /** Whether {@code name} is a DNS label (RFC 1123) of at most 63 characters, as a namespace's name is. */
   public static boolean isLabel(String name) {
     return name.length() <= 63 && LABEL.matcher(name).matches();
