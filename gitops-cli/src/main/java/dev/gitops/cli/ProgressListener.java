@@ -4,7 +4,10 @@ import dev.gitops.api.Outcome;
 import dev.gitops.api.SyncEvent;
 import dev.gitops.api.SyncListener;
 import dev.gitops.core.render.PlanRenderer;
+import dev.gitops.core.source.GitSource;
 import java.io.PrintWriter;
+import java.util.Optional;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,6 +39,8 @@ final class ProgressListener implements SyncListener {
   private int[] layerTotal = new int[0];
   private int[] layerDone = new int[0];
   private boolean liveLineShown;
+  /** The source's own words for why its last read was flagged history rewritten; empty until {@link #explainRewrites}. */
+  private volatile Supplier<Optional<String>> rewriteReason = Optional::empty;
 
   ProgressListener(PrintWriter out) {
     this(out, System.console() != null && !"dumb".equals(System.getenv("TERM")));
@@ -44,6 +49,27 @@ final class ProgressListener implements SyncListener {
   ProgressListener(PrintWriter out, boolean live) {
     this.out = out;
     this.live = live;
+  }
+
+  /**
+   * Takes the reason a read was flagged history rewritten from {@code reason}, the source's {@link
+   * GitSource#historyRewrittenReason()}: a rollback to an older commit, a semver range falling to a
+   * lower tag, a name that now reads a tag instead of a branch, or a force push, worded as the
+   * source's warning words it.
+   */
+  void explainRewrites(Supplier<Optional<String>> reason) {
+    this.rewriteReason = java.util.Objects.requireNonNull(reason, "reason");
+  }
+
+  /**
+   * What the warning for a read of {@code revision} flagged history rewritten says: the source's
+   * reason when it gave one for this revision, else that the revision does not descend from the last
+   * one read.
+   */
+  String whyRewritten(String revision) {
+    return rewriteReason.get().filter(why -> why.contains(revision)).map(PlanRenderer::oneLine)
+        .orElseGet(() -> "history was rewritten: " + PlanRenderer.shortRevision(revision)
+            + " does not descend from the last revision read");
   }
 
   /** Layer of each mutating change: 0 without dependencies among the plan's changes, else 1 + its deepest dependency's. */
@@ -166,8 +192,7 @@ final class ProgressListener implements SyncListener {
       out.println("Read " + PlanRenderer.shortRevision(r.revision()) + ": " + r.resources() + " resource"
           + (r.resources() == 1 ? "" : "s") + (r.skipped() ? " (commit unchanged since the last read)" : ""));
       if (r.historyRewritten()) {
-        out.println("warning: history was rewritten: " + PlanRenderer.shortRevision(r.revision())
-            + " does not descend from the last revision read");
+        out.println("warning: " + whyRewritten(r.revision()));
       }
     } else if (event instanceof SyncEvent.Planned p) {
       total = (int) p.plan().changes().stream().filter(c -> counted(c.action())).count();

@@ -48,6 +48,7 @@ final class Session implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Session.class);
 
   private final Reconciler reconciler;
+  private final GitSource source;
   private final StateStore store;
   private final Path tempCache;
   private final String target;
@@ -56,9 +57,10 @@ final class Session implements AutoCloseable {
   /** The flags that say where the live system and the store are, for a hint: {@code --target and --state}. */
   private final String whereFlags;
 
-  private Session(Reconciler reconciler, StateStore store, Path tempCache, String target,
+  private Session(Reconciler reconciler, GitSource source, StateStore store, Path tempCache, String target,
       Path stateDir, Provider live, String whereFlags) {
     this.reconciler = reconciler;
+    this.source = source;
     this.store = store;
     this.tempCache = tempCache;
     this.target = target;
@@ -157,7 +159,7 @@ final class Session implements AutoCloseable {
           .owner(t.owner)
           .options(options);
       listeners.forEach(b::listener);
-      return new Session(b.build(), store, tempCache, describe(t, target), stateDir, provider, whereFlags(t));
+      return new Session(b.build(), git, store, tempCache, describe(t, target), stateDir, provider, whereFlags(t));
     } catch (RuntimeException e) {
       store.close();
       if (git != null) {
@@ -279,6 +281,11 @@ final class Session implements AutoCloseable {
 
   StateStore store() {
     return store;
+  }
+
+  /** The Git source the reconciler reads (it says why a read was flagged history rewritten). */
+  GitSource source() {
+    return source;
   }
 
   /** What the live system is, for messages: the target directory, the fleet or the cluster. */

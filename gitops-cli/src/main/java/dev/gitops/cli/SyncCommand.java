@@ -70,6 +70,7 @@ final class SyncCommand implements Callable<Integer> {
     // a dry run writes nothing: neither the target nor the store is created, locked or changed
     try (Session s = dryRun ? Session.openReadOnly(target, options(), List.of(progress))
         : Session.open(target, options(), List.of(progress))) {
+      progress.explainRewrites(s.source()::historyRewrittenReason);
       SyncResult result;
       try {
         result = reviewed != null ? s.reconciler().apply(reviewed) : s.reconciler().sync();

@@ -217,4 +217,40 @@ class ImagesCommandTest {
     assertThat(err.toString()).contains("gitops: policy file " + policies + ", ImagePolicy apps:web: "
         + "spec.filterTags.pattern (line 11): tag filter pattern '^v(?=1)' is not a valid RE2 regular expression");
   }
+
+  @Test
+  void aTokenInTheRepoUrlIsNeverPrintedWhateverGitFails() throws Exception {
+    String token = "ghp_Cq81LmX7vR4sB1nK8dZ0cW5yH3jA6uEz";
+    Path served = tmp.resolve("served/cluster.git");
+    seed.git("clone", "-q", "--bare", bare.toString(), served.toString());
+    seed.git("-C", served.toString(), "config", "http.receivepack", "true");
+    // a hook that quotes what it was given: the server's words are printed, the token is not
+    Path hook = served.resolve("hooks/pre-receive");
+    Files.createDirectories(hook.getParent());
+    Files.writeString(hook, "#!/bin/sh\necho 'token " + token + " may not push to main' >&2\nexit 1\n");
+    assertThat(hook.toFile().setExecutable(true)).isTrue();
+    int closed;
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      closed = s.getLocalPort();
+    }
+    try (dev.gitops.core.source.GitHttpServer http = dev.gitops.core.source.GitHttpServer.start(tmp.resolve("served"))) {
+      String[][] cases = {
+          {"https://x-access-token:" + token + "@127.0.0.1:" + closed + "/r.git", "cannot list branches"},
+          {"https://" + token + "@127.0.0.1:" + closed + "/r.git", "cannot list branches"},
+          {http.url("missing.git").replace("http://", "http://" + token + "@"), "cannot list branches"},
+          {http.url("cluster.git").replace("http://", "http://x-access-token:" + token + "@"),
+              "push to main refused: REJECTED_OTHER_REASON"},
+          {http.url("cluster.git").replace("http://", "http://" + token + "@"), "may not push to main"}};
+      for (String[] c : cases) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = run(out, err, "images", "update", "--repo", c[0], "--policies", policies.toString(), "--push",
+            "--verbose");
+        assertThat(code).as(c[0] + "\n" + err).isEqualTo(ExitCodes.ERROR);
+        assertThat(err.toString()).as(c[0]).contains("gitops: ").contains(c[1]).contains("***@")
+            .contains("\tat ");  // --verbose: the stack trace, whose every message is scrubbed too
+        assertThat(out + "\n" + err).as(c[0]).doesNotContain(token);
+      }
+    }
+  }
 }

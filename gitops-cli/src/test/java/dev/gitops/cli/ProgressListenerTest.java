@@ -153,4 +153,40 @@ class ProgressListenerTest {
     String out = sw.toString();
     assertThat(out.indexOf("Plan: " + p.summary())).isNotNegative().isLessThan(out.indexOf("[1/3] created"));
   }
+
+  @Test
+  void aRewrittenHistorySaysWhatHappenedInTheSourcesWordsAndOnlyForItsRevision() {
+    String older = "main@sha1:" + "1".repeat(40);
+    String newer = "main@sha1:" + "2".repeat(40);
+    String why = older + " is an older commit than " + newer + ", the revision last applied: the branch refs/heads/main"
+        + " moved back (a rollback; flagged as history rewritten)";
+    StringWriter sw = new StringWriter();
+    ProgressListener l = new ProgressListener(new PrintWriter(sw), false);
+    l.explainRewrites(() -> java.util.Optional.of(why));
+    l.onEvent(new SyncEvent.SourceRead(older, false, true, 1));
+    assertThat(sw.toString()).contains("warning: " + why + "\n").doesNotContain("does not descend");
+
+    // a reason about another revision (or none, from a source that gives none) is not shown: the flag is said plainly
+    sw = new StringWriter();
+    l = new ProgressListener(new PrintWriter(sw), false);
+    l.explainRewrites(() -> java.util.Optional.of(why));
+    l.onEvent(new SyncEvent.SourceRead("main@sha1:" + "3".repeat(40), false, true, 1));
+    assertThat(sw.toString()).contains("warning: history was rewritten: main@sha1:333333333333 does not descend from the last"
+        + " revision read").doesNotContain("rollback");
+
+    // a reason from the repository (a tag name) is printed on one line, escaped
+    sw = new StringWriter();
+    l = new ProgressListener(new PrintWriter(sw), false);
+    l.explainRewrites(() -> java.util.Optional.of("the version range '^1' now resolves to " + older + "\n\u001b[2J"));
+    l.onEvent(new SyncEvent.SourceRead(older, false, true, 1));
+    assertThat(sw.toString()).doesNotContain("\u001b").startsWith("Read ").endsWith("\n")
+        .satisfies(o -> assertThat(o.lines()).hasSize(2));
+
+    // not flagged: no warning at all
+    sw = new StringWriter();
+    l = new ProgressListener(new PrintWriter(sw), false);
+    l.explainRewrites(() -> java.util.Optional.of(why));
+    l.onEvent(new SyncEvent.SourceRead(older, false, false, 1));
+    assertThat(sw.toString()).doesNotContain("warning");
+  }
 }

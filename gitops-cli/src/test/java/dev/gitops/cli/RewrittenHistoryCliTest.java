@@ -3,6 +3,7 @@ package dev.gitops.cli;
 import static dev.gitops.cli.CliRun.gitops;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.gitops.core.source.TestGitRepo;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.BeforeEach;
@@ -10,12 +11,14 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A force push between two one-shot {@code gitops sync} runs: each run is a new reconciler and
- * source, so only the state store remembers the revision synced before.
+ * A force push, a rollback to an older commit, a semver range falling to a lower tag and a tag
+ * that shadows a branch between one-shot {@code gitops sync} runs: each run is a new reconciler and
+ * source, so only the state store (and its Git cache) remembers the revision synced before. Each
+ * is warned about in the source's own words, saying which it was.
  */
 class RewrittenHistoryCliTest {
 
-  private static final String WARNING = "warning: history was rewritten";
+  private static final String WARNING = "warning: ";
 
   @TempDir
   Path tmp;
@@ -31,8 +34,19 @@ class RewrittenHistoryCliTest {
     target = tmp.resolve("target");
   }
 
-  private CliRun sync() {
-    return gitops("sync", "--repo", repo.dir().toString(), "--target", target.toString());
+  private CliRun sync(String... more) {
+    String[] all = new String[5 + more.length];
+    all[0] = "sync";
+    all[1] = "--repo";
+    all[2] = repo.dir().toString();
+    all[3] = "--target";
+    all[4] = target.toString();
+    System.arraycopy(more, 0, all, 5, more.length);
+    return gitops(all);
+  }
+
+  private static String warningOf(CliRun run) {
+    return run.out().lines().filter(l -> l.startsWith(WARNING)).findFirst().orElse("");
   }
 
   @Test
@@ -40,18 +54,78 @@ class RewrittenHistoryCliTest {
     CliRun first = sync();
     assertThat(first.code()).as("%s", first).isEqualTo(ExitCodes.OK);
     assertThat(first.out()).doesNotContain(WARNING);
+    String before = TestGitRepo.open(repo.dir()).head();
     repo.resetHard("HEAD~1");
     String rewritten = repo.write("app.properties", "name=shop\nport=8080\n").commit("port, rewritten");
 
     CliRun second = sync();
 
     assertThat(second.code()).as("%s", second).isEqualTo(ExitCodes.OK);
-    assertThat(second.out()).contains(WARNING).contains(rewritten.substring(0, 7));
+    assertThat(warningOf(second)).isEqualTo(WARNING + "main@sha1:" + rewritten + " does not descend from main@sha1:"
+        + before + ", the revision last applied (history rewritten: a force push, or the default branch main (HEAD)"
+        + " moved back to an older commit, a rollback)");
     assertThat(Files.readString(target.resolve("app.properties"))).isEqualTo("name=shop\nport=8080\n");
     // a commit on top of the rewritten one is an ordinary update
     repo.write("app.properties", "name=shop\nport=8081\n").commit("port again");
     CliRun third = sync();
     assertThat(third.code()).as("%s", third).isEqualTo(ExitCodes.OK);
     assertThat(third.out()).doesNotContain(WARNING);
+  }
+
+  @Test
+  void aBranchResetToAnOlderCommitIsWarnedAsARollback() throws Exception {
+    TestGitRepo git = TestGitRepo.open(repo.dir());
+    String older = git.head();
+    assertThat(sync().code()).isEqualTo(ExitCodes.OK);
+    String head = repo.write("app.properties", "name=shop\nport=81\n").commit("port 81");
+    assertThat(sync().code()).isEqualTo(ExitCodes.OK);  // the cache now holds head's history back to older
+    repo.resetHard(older);
+
+    CliRun back = sync();
+
+    assertThat(back.code()).as("%s", back).isEqualTo(ExitCodes.OK);
+    assertThat(warningOf(back)).isEqualTo(WARNING + "main@sha1:" + older + " is an older commit than main@sha1:" + head
+        + ", the revision last applied: the default branch main (HEAD) moved back (a rollback;"
+        + " flagged as history rewritten)");
+    assertThat(Files.readString(target.resolve("app.properties"))).isEqualTo("name=shop\nport=80\n");
+  }
+
+  @Test
+  void aVersionRangeFallingToALowerTagIsWarnedAsSuch() throws Exception {
+    TestGitRepo git = TestGitRepo.open(repo.dir());
+    git.tag("v1.1.0");
+    String high = repo.write("app.properties", "name=shop\nport=82\n").commit("1.2.0");
+    git.tag("v1.2.0");
+    assertThat(sync("--ref", "^1.0").code()).isEqualTo(ExitCodes.OK);
+    git.git("tag", "-d", "v1.2.0");
+
+    CliRun lower = sync("--ref", "^1.0");
+
+    assertThat(lower.code()).as("%s", lower).isEqualTo(ExitCodes.OK);
+    assertThat(warningOf(lower)).startsWith(WARNING + "the version range '^1.0' now resolves to v1.1.0@sha1:")
+        .contains(", a lower version than v1.2.0@sha1:" + high + ", the revision last applied (was tag v1.2.0 deleted")
+        .endsWith("a rollback, flagged as history rewritten");
+  }
+
+  @Test
+  void aTagThatShadowsTheBranchReadBeforeIsWarnedNamingBoth() throws Exception {
+    TestGitRepo git = TestGitRepo.open(repo.dir());
+    String old = git.head();
+    git.git("branch", "release");
+    git.git("checkout", "-q", "release");
+    String head = git.write("app.properties", "name=shop\nport=83\n").commit("release");
+    assertThat(sync("--ref", "release").code()).isEqualTo(ExitCodes.OK);
+    git.git("tag", "-a", "-m", "an old release", "release", old);
+
+    CliRun shadowed = sync("--ref", "release");
+
+    assertThat(shadowed.code()).as("%s", shadowed).isEqualTo(ExitCodes.OK);
+    // a new process knows the revision the store recorded, not which ref it came from: the clash is named
+    assertThat(warningOf(shadowed)).startsWith(WARNING + "release@sha1:" + old + " ")
+        .contains("release@sha1:" + head).contains("the tag refs/tags/release moved back").contains("rollback")
+        .contains("; ref 'release' is ambiguous: it names the tag refs/tags/release (at ")
+        .contains("the branch refs/heads/release (at " + head + ")")
+        .endsWith("Give the full name refs/heads/release to read the branch instead, or remove the name that is not"
+            + " meant");
   }
 }

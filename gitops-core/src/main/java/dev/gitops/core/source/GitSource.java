@@ -94,7 +94,8 @@ import org.slf4j.LoggerFactory;
  * have been rewritten. The same flag, with a warning saying so, marks a rollback: a head that is an
  * older commit than the previous one (an ancestor of it), a name that is both a tag and a branch
  * now reading a new tag at an older commit, and a semver range that now resolves to a lower version
- * than the previous revision's tag (its highest tag deleted upstream). A {@linkplain
+ * than the previous revision's tag (its highest tag deleted upstream); {@link
+ * #historyRewrittenReason()} gives the warning's words for the state read last. A {@linkplain
  * ReadRequest#pinnedRevision() pinned revision} (a 40-hex commit id or a revision string) reads
  * that commit instead of the ref's head.
  * A commit id (pinned, or given as the ref) must be reachable from a branch or tag of the
@@ -187,6 +188,8 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
   private String lastHeadLabel;
   /** The last ambiguity {@link #resolve} warned about, so that a long-lived source warns once per change. */
   private String lastAmbiguity;
+  /** What the last {@link #resolve} found ambiguous about the ref, in the warning's words; null when nothing. */
+  private String ambiguity;
   /** Whether {@link #fingerprint} resolved the head once: it answers only before anything was read. */
   private boolean fingerprinted;
   private int fetches;
@@ -197,11 +200,14 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
   private Fingerprinted.Resolved lastResolved;
   /** What the last {@link #fingerprint} resolved, for {@link #readSince}; null once a read started. */
   private Resolving resolving;
+  /** Why the last state read was flagged history rewritten, as the warning said it; null when it was not. */
+  private volatile String rewrittenBecause;
 
   private record Resolving(Target target, ObjectId commit, String optionsKey, Fingerprinted.Resolved resolved) {}
 
   /** What the previous successful read saw. */
-  private record LastRead(ObjectId target, String label, ObjectId commit, String optionsKey, State state) {}
+  private record LastRead(ObjectId target, String label, ObjectId commit, String optionsKey, State state,
+      String rewrittenBecause) {}
 
   /**
    * What a ref or pinned revision resolved to before fetching: the full ref name (null for a commit
@@ -265,6 +271,25 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
   @Override
   public String describe() {
     return "git " + displayUrl + " ref " + ref + (path.isEmpty() ? "" : " path " + path);
+  }
+
+  /**
+   * Why the state this source returned last is flagged {@linkplain State#historyRewritten() history
+   * rewritten}, in the words of the warning it logged then (without {@link #describe()} in front):
+   * the ref moved back to an older commit (a rollback), a semver range now resolving to a lower
+   * version, a name that now reads a tag where it read a branch, or a force push. Empty when that
+   * state is not flagged, or before a read. A caller that shows the flag shows this, not words of
+   * its own.
+   *
+   * <pre>{@code
+   * State s = source.read(request);
+   * if (s.historyRewritten()) {
+   *   System.out.println("warning: " + source.historyRewrittenReason().orElse("history was rewritten"));
+   * }
+   * }</pre>
+   */
+  public Optional<String> historyRewrittenReason() {
+    return Optional.ofNullable(rewrittenBecause);
   }
 
   /** How many fetches this instance ran (a read of an unchanged commit runs none). */
@@ -358,6 +383,7 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
     if (last != null && last.target().equals(target.advertised()) && last.label().equals(target.label())
         && last.optionsKey().equals(optionsKey)) {
       LOG.debug("{}: {} is unchanged at {}, no fetch", describe(), target.label(), last.commit().name());
+      rewrittenBecause = last.rewrittenBecause();  // the state returned again is flagged as it was
       return last.state().asUnchanged();
     }
     request.cancellation().throwIfCancelled();
@@ -376,7 +402,8 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
         resources = treeDecoder.read(reader, tree, path, revision, decoders, request.cancellation());
       }
       State state = walkOrder.state(revision, resources);
-      last = new LastRead(target.advertised(), target.label(), commit.copy(), optionsKey, state);
+      last = new LastRead(target.advertised(), target.label(), commit.copy(), optionsKey, state,
+          rewritten ? rewrittenBecause : null);
       lastResolved = resolved(target.label(), commit, optionsKey);
       if (!target.pinned()) {
         lastHeadCommit = commit.copy();
@@ -636,31 +663,44 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
    */
   private boolean rewritten(RevWalk walk, Target target, RevCommit commit, String revision, ReadRequest request)
       throws IOException {
-    if (target.pinned() || target.refName() == null) {
+    String why = whyRewritten(walk, target, commit, revision, request);
+    rewrittenBecause = why;
+    if (why == null) {
       return false;
+    }
+    LOG.warn("{}: {}", describe(), why);
+    return true;
+  }
+
+  /**
+   * Why {@code commit} is to be flagged history rewritten ({@link #rewritten}), in the words the
+   * warning and {@link #historyRewrittenReason()} show; null when it is not.
+   */
+  private String whyRewritten(RevWalk walk, Target target, RevCommit commit, String revision, ReadRequest request)
+      throws IOException {
+    if (target.pinned() || target.refName() == null) {
+      return null;
     }
     Previous previous = previous(request);
     if (previous == null) {
-      return false;
+      return null;
     }
     if (target.range() && !previous.label().equals(target.label())) {
       return lowerVersion(target, revision, previous);
     }
     if (!previous.label().equals(target.label()) && !target.refName().equals(previous.refName())) {
-      return false;
+      return null;
     }
-    Ancestry ancestry = ancestry(walk, commit, previous);
-    switch (ancestry) {
-      case DESCENDS, UNSETTLED -> {
-        return false;
-      }
-      case OLDER -> LOG.warn("{}: {} is an older commit than {}: {} moved back (a rollback; flagged as history"
-          + " rewritten){}", describe(), revision, previous.described(), refKind(target), shadowed(target, previous));
-      default -> LOG.warn("{}: {} does not descend from {} (history rewritten: a force push, or {} moved back to an"
-          + " older commit, a rollback){}", describe(), revision, previous.described(), refKind(target),
-          shadowed(target, previous));
-    }
-    return true;
+    // a name that is both a tag and a branch may have moved back by reading the other one now
+    String clash = ambiguity == null ? "" : "; " + ambiguity;
+    return switch (ancestry(walk, commit, previous)) {
+      case DESCENDS, UNSETTLED -> null;
+      case OLDER -> revision + " is an older commit than " + previous.described() + ": " + refKind(target)
+          + " moved back (a rollback; flagged as history rewritten)" + shadowed(target, previous) + clash;
+      case DIVERGED -> revision + " does not descend from " + previous.described() + " (history rewritten: a force"
+          + " push, or " + refKind(target) + " moved back to an older commit, a rollback)" + shadowed(target, previous)
+          + clash;
+    };
   }
 
   /** What a message adds when the name read another ref before ({@code ""} when it did not, or is not known to). */
@@ -672,24 +712,27 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
   /** How messages name the ref {@code target} read: {@code the tag refs/tags/v1}, {@code the branch refs/heads/main}. */
   private static String refKind(Target target) {
     String name = target.refName();
+    if (name.equals(Constants.HEAD) && !target.label().equals(Constants.HEAD)) {
+      return "the default branch " + target.label() + " (HEAD)";  // the label is the branch HEAD points at
+    }
     return name.startsWith(Constants.R_TAGS) ? "the tag " + name
         : name.startsWith(Constants.R_HEADS) ? "the branch " + name : name;
   }
 
   /**
-   * Whether the semver range's tag {@code target} is a lower version than the one read before
-   * (the previous label, when it is a version): warned and flagged, never taken as an upgrade.
+   * Why the semver range's tag {@code target} is flagged, when it is a lower version than the one
+   * read before (the previous label, when it is a version): never taken as an upgrade. Null when it
+   * is not lower.
    */
-  private boolean lowerVersion(Target target, String revision, Previous previous) {
+  private String lowerVersion(Target target, String revision, Previous previous) {
     Optional<SemverRange.Version> now = SemverRange.Version.parseTag(target.label());
     Optional<SemverRange.Version> before = SemverRange.Version.parseTag(previous.label());
     if (now.isEmpty() || before.isEmpty() || now.get().compareTo(before.get()) >= 0) {
-      return false;
+      return null;
     }
-    LOG.warn("{}: the version range '{}' now resolves to {}, a lower version than {} (was tag {} deleted"
-        + " upstream, or moved out of the range?): a rollback, flagged as history rewritten", describe(), ref, revision,
-        previous.described(), previous.label());
-    return true;
+    return "the version range '" + ref + "' now resolves to " + revision + ", a lower version than "
+        + previous.described() + " (was tag " + previous.label() + " deleted upstream, or moved out of the range?): a"
+        + " rollback, flagged as history rewritten";
   }
 
   /** How a new head relates to the previous one. */
@@ -872,11 +915,12 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
           + "' cannot be read until one is pushed");
     }
     List<String> found = candidates(ref).stream().filter(refs::containsKey).toList();
+    ambiguity = null;
     if (!found.isEmpty()) {
       String name = found.get(0);
       Ref r = refs.get(name);
       if (found.size() > 1) {
-        warnAmbiguous(found, refs);
+        ambiguity = warnAmbiguous(found, refs);
       }
       String label = ref.equals("HEAD") && r.isSymbolic() ? Repository.shortenRefName(r.getTarget().getName())
           : Repository.shortenRefName(name);
@@ -921,19 +965,21 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
    * ("refname is ambiguous"): once per instance for each set of names and commits, so a long-lived
    * source does not repeat it every sync.
    */
-  private void warnAmbiguous(List<String> found, Map<String, Ref> refs) {
+  private String warnAmbiguous(List<String> found, Map<String, Ref> refs) {
     List<String> named = found.stream().map(n -> kind(n) + n + " (at " + advertised(refs.get(n)).name() + ")").toList();
     String key = String.join(", ", named);
-    if (key.equals(lastAmbiguity)) {
-      LOG.debug("{}: ref '{}' is ambiguous: {}; reading {}", describe(), ref, key, found.get(0));
-      return;
-    }
-    lastAmbiguity = key;
     List<String> others = found.subList(1, found.size());
     String other = others.size() == 1 && !kind(others.get(0)).isEmpty() ? kind(others.get(0)).strip() : "another one";
-    LOG.warn("{}: ref '{}' is ambiguous: it names {}; {} is read, as git reads it. Give the full name {} to read {}"
-        + " instead, or remove the name that is not meant", describe(), ref, String.join(" and ", named),
-        kind(found.get(0)) + found.get(0), String.join(" or ", others), other);
+    String why = "ref '" + ref + "' is ambiguous: it names " + String.join(" and ", named) + "; " + kind(found.get(0))
+        + found.get(0) + " is read, as git reads it. Give the full name " + String.join(" or ", others) + " to read "
+        + other + " instead, or remove the name that is not meant";
+    if (key.equals(lastAmbiguity)) {
+      LOG.debug("{}: {}", describe(), why);
+    } else {
+      lastAmbiguity = key;
+      LOG.warn("{}: {}", describe(), why);
+    }
+    return why;
   }
 
   /** {@code "the tag "}, {@code "the branch "} or {@code ""} for the full ref name {@code name}. */
@@ -1400,59 +1446,10 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
   /**
    * {@code e}, or when a message in its cause chain (or among what it suppressed) holds a secret (a
    * password, a token, a user name that is a token), a copy of the chain with every message
-   * scrubbed: each link names the original type and keeps its stack trace, so {@code --verbose}
-   * still shows where it failed.
+   * scrubbed ({@link GitUrls#scrubbed(Throwable, java.util.function.UnaryOperator)}).
    */
   private Throwable safe(Throwable e) {
-    return leaks(e, 0) ? Scrubbed.copy(e, this::scrub, 0) : e;
-  }
-
-  private boolean leaks(Throwable e, int depth) {
-    if (e == null || depth > Scrubbed.MOST_LINKS) {
-      return false;
-    }
-    String m = e.getMessage();
-    if (m != null && !scrub(m).equals(m)) {
-      return true;
-    }
-    for (Throwable s : e.getSuppressed()) {
-      if (leaks(s, depth + 1)) {
-        return true;
-      }
-    }
-    return leaks(e.getCause() == e ? null : e.getCause(), depth + 1);
-  }
-
-  /** A link of a cause chain whose message held a secret: the original type's name and the message scrubbed. */
-  private static final class Scrubbed extends RuntimeException {
-    private static final long serialVersionUID = 1L;
-    /** How deep a chain is copied (a cycle, or a very long chain, is cut there). */
-    static final int MOST_LINKS = 32;
-
-    private Scrubbed(String message, Throwable cause) {
-      super(message, cause);
-    }
-
-    static Throwable copy(Throwable t, java.util.function.UnaryOperator<String> scrub, int depth) {
-      if (t == null || depth > MOST_LINKS) {
-        return null;
-      }
-      String message = t.getClass().getName() + (t.getMessage() == null ? "" : ": " + scrub.apply(t.getMessage()));
-      Scrubbed s = new Scrubbed(message, copy(t.getCause() == t ? null : t.getCause(), scrub, depth + 1));
-      s.setStackTrace(t.getStackTrace());
-      for (Throwable suppressed : t.getSuppressed()) {
-        Throwable c = copy(suppressed, scrub, depth + 1);
-        if (c != null) {
-          s.addSuppressed(c);
-        }
-      }
-      return s;
-    }
-
-    @Override
-    public String toString() {
-      return getMessage();  // "<original type>: <scrubbed message>", as the original would print
-    }
+    return GitUrls.scrubbed(e, this::scrub);
   }
 
   private String sshUser() {
@@ -1461,11 +1458,7 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
 
   /** {@code message} without the credentials' secret and the URL's password or token user name, each as {@code ***}. */
   private String scrub(String message) {
-    String m = message;
-    if (credentials != null && !credentials.secret().isEmpty()) {
-      m = m.replace(credentials.secret(), GitUrls.MASK);
-    }
-    return GitUrls.scrub(m, url);
+    return GitUrls.scrub(message, url, credentials == null ? List.of() : List.of(credentials.secret()));
   }
 
   private Repository repository() {

@@ -38,7 +38,6 @@ import org.eclipse.jgit.api.Git;
 import org.eclipse.jgit.api.LsRemoteCommand;
 import org.eclipse.jgit.api.PushCommand;
 import org.eclipse.jgit.api.errors.GitAPIException;
-import org.eclipse.jgit.api.errors.JGitInternalException;
 import org.eclipse.jgit.dircache.DirCache;
 import org.eclipse.jgit.dircache.DirCacheBuilder;
 import org.eclipse.jgit.dircache.DirCacheEditor;
@@ -133,6 +132,8 @@ public final class GitWriteBack implements AutoCloseable {
   /** Removes a temporary clone when the JVM is stopped (SIGTERM) before {@link #close}; null without one. */
   private Thread removeOnExit;
   private final CredentialsProvider credentials;
+  /** What {@link Builder#credentials(String, String)} gave that is secret: masked in every message like the URL's. */
+  private final List<String> secrets;
   private final String authorName;
   private final String authorEmail;
   private final String template;
@@ -156,6 +157,7 @@ public final class GitWriteBack implements AutoCloseable {
     this.ownCache = b.cacheDir == null;
     this.cacheDir = b.cacheDir;  // a temporary one is made by the first fetch: a writer never used leaves nothing
     this.credentials = b.credentials;
+    this.secrets = List.copyOf(b.secrets);
     this.authorName = b.authorName;
     this.authorEmail = b.authorEmail;
     this.template = b.template;
@@ -293,7 +295,7 @@ public final class GitWriteBack implements AutoCloseable {
             plan.conflicts, plan.problems, plan.unresolved, attempts, plan.refused);
       }
       if (!rejected.race) {
-        throw new GitWriteException(display + ": push to " + pushBranch + " refused: " + rejected.message);
+        throw new GitWriteException(display + ": push to " + pushBranch + " refused: " + rejected.message);  // scrubbed
       }
       LOG.info("{} ({}): push {} of {} lost a race ({}); fetching and re-applying", display, pushBranch, attempt,
           maxPushAttempts, rejected.message);
@@ -357,7 +359,8 @@ public final class GitWriteBack implements AutoCloseable {
         planFile(plan, file, bytes, choices, policies, firstSeen);
       }
     } catch (IOException e) {
-      throw new GitWriteException(display + ": cannot read commit " + base.name() + ": " + e.getMessage(), e);
+      throw new GitWriteException(display + ": cannot read commit " + base.name() + ": " + scrub(e.getMessage()),
+          safe(e));
     }
     return plan;
   }
@@ -519,7 +522,8 @@ public final class GitWriteBack implements AutoCloseable {
       ins.flush();
       return id;
     } catch (IOException | GitAPIException e) {
-      throw new GitWriteException(display + ": cannot commit on " + base.name() + ": " + e.getMessage(), e);
+      throw new GitWriteException(display + ": cannot commit on " + base.name() + ": " + scrub(e.getMessage()),
+          safe(e));
     }
   }
 
@@ -532,7 +536,7 @@ public final class GitWriteBack implements AutoCloseable {
       pushFence.check();
     } catch (RuntimeException e) {
       throw new GitWriteException(display + ": push to " + pushBranch + " refused before sending, the writer is"
-          + " fenced: " + e.getMessage(), e);
+          + " fenced: " + scrub(e.getMessage()), safe(e));
     }
   }
 
@@ -580,7 +584,8 @@ public final class GitWriteBack implements AutoCloseable {
           if (s == RemoteRefUpdate.Status.OK || s == RemoteRefUpdate.Status.UP_TO_DATE) {
             continue;
           }
-          String msg = s + (u.getMessage() == null ? "" : ": " + u.getMessage()) + remoteSaid(r);
+          // the server's words (a hook may quote anything, the URL it was reached by too): scrubbed
+          String msg = scrub(s + (u.getMessage() == null ? "" : ": " + u.getMessage()) + remoteSaid(r));
           boolean race = s == RemoteRefUpdate.Status.REJECTED_NONFASTFORWARD
               || s == RemoteRefUpdate.Status.REJECTED_REMOTE_CHANGED
               || (s == RemoteRefUpdate.Status.REJECTED_OTHER_REASON && u.getMessage() != null
@@ -589,8 +594,9 @@ public final class GitWriteBack implements AutoCloseable {
         }
       }
       return null;
-    } catch (GitAPIException | JGitInternalException e) {
-      throw new GitWriteException(display + ": push to " + pushBranch + " failed: " + e.getMessage(), e);
+    } catch (GitAPIException | RuntimeException e) {
+      // JGit's messages (InvalidRemoteException, TransportException) quote the URL as given, password and all
+      throw new GitWriteException(display + ": push to " + pushBranch + " failed: " + scrub(e.getMessage()), safe(e));
     }
   }
 
@@ -630,10 +636,10 @@ public final class GitWriteBack implements AutoCloseable {
           return r.getObjectId();
         }
       }
-      throw new GitWriteException(display + ": fetched nothing for " + branch);
-    } catch (IOException | GitAPIException | JGitInternalException e) {
-      throw new GitWriteException(display + ": fetch of " + branch + " failed: " + e.getMessage(), e);
+    } catch (IOException | GitAPIException | RuntimeException e) {
+      throw new GitWriteException(display + ": fetch of " + branch + " failed: " + scrub(e.getMessage()), safe(e));
     }
+    throw new GitWriteException(display + ": fetched nothing for " + branch);
   }
 
   private Map<String, Ref> lsRemote() {
@@ -641,9 +647,23 @@ public final class GitWriteBack implements AutoCloseable {
       LsRemoteCommand list = Git.lsRemoteRepository().setRemote(url).setHeads(true)
           .setTransportConfigCallback(Credentials.originBound(url, credentials)).setTimeout(timeoutSeconds);
       return GitDaemonTransport.around(list::callAsMap);
-    } catch (GitAPIException | JGitInternalException e) {
-      throw new GitWriteException(display + ": cannot list branches: " + e.getMessage(), e);
+    } catch (GitAPIException | RuntimeException e) {
+      throw new GitWriteException(display + ": cannot list branches: " + scrub(e.getMessage()), safe(e));
     }
+  }
+
+  /**
+   * {@code text} (JGit's or the server's words about this repository) without the URL's password or
+   * token user name and without what {@link Builder#credentials(String, String)} gave that is secret,
+   * each shown as {@code ***}.
+   */
+  private String scrub(String text) {
+    return GitUrls.scrub(text, url, secrets);
+  }
+
+  /** {@code e}, or a copy of its cause chain with every message {@linkplain #scrub scrubbed} when one holds a secret. */
+  private Throwable safe(Throwable e) {
+    return GitUrls.scrubbed(e, this::scrub);
   }
 
   private void openRepository() throws IOException, GitAPIException {
@@ -678,7 +698,7 @@ public final class GitWriteBack implements AutoCloseable {
       Thread.sleep(delay);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new GitWriteException(display + ": interrupted while waiting to push again", e);
+      throw new GitWriteException(display + ": interrupted while waiting to push again", safe(e));
     }
   }
 
@@ -728,6 +748,7 @@ public final class GitWriteBack implements AutoCloseable {
     private String path = "";
     private Path cacheDir;
     private CredentialsProvider credentials;
+    private List<String> secrets = List.of();
     private String authorName = "gitops-images";
     private String authorEmail = "gitops-images@localhost";
     private String template = DEFAULT_MESSAGE;
@@ -811,15 +832,28 @@ public final class GitWriteBack implements AutoCloseable {
       return this;
     }
 
-    /** HTTP basic credentials (a token as password for most hosts). */
+    /**
+     * HTTP basic credentials (a token as password for most hosts). The password, and the user name
+     * when it is the token (no password, or it looks like one), are masked as {@code ***} in every
+     * error and log line, as a password in the URL is.
+     */
     public Builder credentials(String username, String password) {
       this.credentials = new UsernamePasswordCredentialsProvider(username, password);
+      List<String> hidden = new ArrayList<>();
+      if (password != null && !password.isEmpty()) {
+        hidden.add(password);
+      }
+      if (username != null && GitUrls.hidesUser("https", username, password)) {
+        hidden.add(username);
+      }
+      this.secrets = List.copyOf(hidden);
       return this;
     }
 
-    /** Any JGit credentials provider. */
+    /** Any JGit credentials provider (what it answers is never known here, so only the URL's secrets are masked). */
     public Builder credentials(CredentialsProvider provider) {
       this.credentials = Objects.requireNonNull(provider, "provider");
+      this.secrets = List.of();
       return this;
     }
 

@@ -96,8 +96,16 @@ public final class PolicyEvaluator {
           continue;
         }
       }
-      ImageChoice c = new ImageChoice(p.name(), p.image().name(), s.tag().get(), digest, s.candidates(), s.skipped(),
-          tags.excluded());
+      ImageChoice c;
+      try {
+        c = new ImageChoice(p.name(), p.image().name(), s.tag().get(), digest, s.candidates(), s.skipped(),
+            tags.excluded());
+      } catch (IllegalArgumentException e) {
+        // the registry client hands on valid tags and digests only; anything else fails this policy alone
+        failures.put(p.name(), e.getMessage());
+        LOG.warn("image policy {}: {}", p.name(), e.getMessage());
+        continue;
+      }
       LOG.debug("image policy {} chose {} ({} candidates, {} skipped, {} excluded)", p.name(), c.reference(),
           s.candidates(), s.skipped(), tags.excluded());
       choices.put(p.name(), c);

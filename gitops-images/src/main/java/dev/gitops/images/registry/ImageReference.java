@@ -1,5 +1,6 @@
 package dev.gitops.images.registry;
 
+import dev.gitops.core.render.PlanRenderer;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.regex.Pattern;
@@ -27,7 +28,10 @@ public final class ImageReference {
   public static final String DOCKER_HUB = "docker.io";
 
   private static final Pattern COMPONENT = Pattern.compile("[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*");
-  private static final Pattern TAG = Pattern.compile("[\\w][\\w.-]{0,127}");
+  /** A tag, as the OCI distribution spec defines it. */
+  private static final Pattern TAG = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}");
+  /** A digest of an algorithm the OCI image spec registers, in its one valid spelling (lower-case hex, full length). */
+  private static final Pattern CANONICAL_DIGEST = Pattern.compile("sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128}");
   /** A registry host as Docker's reference grammar reads it: DNS labels or a bracketed IPv6 address, and a port. */
   private static final Pattern HOST = Pattern.compile(
       "(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\\[[a-fA-F0-9:]+])"
@@ -108,6 +112,44 @@ public final class ImageReference {
       }
     }
     return new ImageReference(name, registry, repository, tag, digest);
+  }
+
+  /**
+   * Whether {@code tag} is a tag as the OCI distribution spec defines it: {@code
+   * [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}} ({@code v1.2.3}, {@code main-3f2a1c0}; not {@code v1.2.3+build},
+   * not {@code .hidden}).
+   *
+   * <pre>{@code
+   * ImageReference.isTag("v1.2.4");     // true
+   * ImageReference.isTag("v1.2.4+b7");  // false
+   * }</pre>
+   */
+  public static boolean isTag(String tag) {
+    return tag != null && TAG.matcher(tag).matches();
+  }
+
+  /**
+   * Whether {@code digest} is a content digest of an algorithm the OCI image spec registers, as a
+   * registry serves it and a reference may pin it: {@code sha256:} and 64 lower-case hex digits, or
+   * {@code sha512:} and 128.
+   *
+   * <pre>{@code
+   * ImageReference.isDigest("sha256:" + "0".repeat(64));   // true
+   * ImageReference.isDigest("sha256:ABC");                 // false
+   * }</pre>
+   */
+  public static boolean isDigest(String digest) {
+    return digest != null && CANONICAL_DIGEST.matcher(digest).matches();
+  }
+
+  /**
+   * {@code text} for a message: in quotes, cut to 100 characters, control and format characters
+   * escaped, so that a value from a registry or a caller cannot forge a line of a log.
+   */
+  public static String quoted(String text) {
+    boolean cut = text.codePointCount(0, text.length()) > 100;
+    return "'" + PlanRenderer.printable(cut ? text.substring(0, text.offsetByCodePoints(0, 100)) : text)
+        + (cut ? "…'" : "'");
   }
 
   /** The name as written, without tag and digest ({@code nginx}, {@code ghcr.io/org/app}). */

@@ -2,7 +2,6 @@ package dev.gitops.images.registry;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.gitops.core.render.PlanRenderer;
 import dev.gitops.images.regex.GoRegex;
 import dev.gitops.images.regex.GoRegexException;
 import dev.gitops.images.registry.internal.BoundedText;
@@ -44,7 +43,6 @@ import java.util.concurrent.Flow;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -72,7 +70,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Digests</b>: {@code HEAD /v2/<repository>/manifests/<tag>} accepting OCI manifests and
  * indexes and Docker v2 manifests and manifest lists; the digest is the {@code
- * Docker-Content-Digest} header, or else the SHA-256 of the manifest body (fetched with {@code GET}).
+ * Docker-Content-Digest} header when it is a valid digest ({@link ImageReference#isDigest}), or else
+ * the SHA-256 of the manifest body (fetched with {@code GET}).
  *
  * <p><b>Authentication</b>: anonymous until the registry answers 401. A {@code Basic} challenge is
  * answered with the registry's login from {@link RegistryCredentials}; a {@code Bearer} challenge
@@ -101,14 +100,11 @@ public final class RegistryClient {
 
   private static final Logger LOG = LoggerFactory.getLogger(RegistryClient.class);
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final Pattern DIGEST = Pattern.compile("[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[0-9a-f]{32,}");
   private static final int MAX_PAGES = 10_000;
   /** The most tags one repository's listing may hold: a registry sending more is an error, not an out-of-memory. */
   public static final int MAX_TAGS = 1_000_000;
   private static final int MAX_BODY = 32 * 1024 * 1024;
   private static final int MAX_REDIRECTS = 5;
-  /** A tag as the OCI distribution spec defines it. */
-  private static final Pattern VALID_TAG = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}");
 
   /** What one image repository holds: its tags (sorted, without excluded ones) and how many were excluded. */
   public record TagList(ImageReference image, List<String> tags, int excluded, int pages) {
@@ -220,7 +216,7 @@ public final class RegistryClient {
           image.name(), notStrings);
     }
     for (String tag : tags) {
-      if (!VALID_TAG.matcher(tag).matches()) {
+      if (!ImageReference.isTag(tag)) {
         // not a tag an image reference can hold: never chosen, never written into Git or a URL
         dropped++;
         invalid.add(tag);
@@ -232,7 +228,7 @@ public final class RegistryClient {
     }
     if (!invalid.isEmpty()) {
       LOG.warn("{}: {} tags are not valid tag names ([A-Za-z0-9_][A-Za-z0-9_.-]{0,127}) and are skipped, such as {}",
-          image.name(), invalid.size(), quoted(invalid.get(0)));
+          image.name(), invalid.size(), ImageReference.quoted(invalid.get(0)));
     }
     LOG.debug("{}: {} tags in {} pages, {} excluded", image.name(), kept.size(), pages, dropped);
     return new TagList(image, kept, dropped, pages);
@@ -249,7 +245,7 @@ public final class RegistryClient {
     Answer head = send(image, "HEAD", uri, accept);
     if (head.status == 200) {
       Optional<String> d = head.response.headers().firstValue("Docker-Content-Digest").map(String::trim);
-      if (d.isPresent() && DIGEST.matcher(d.get()).matches()) {
+      if (d.isPresent() && ImageReference.isDigest(d.get())) {
         return d.get();
       }
     } else if (head.status != 405) {
@@ -261,17 +257,10 @@ public final class RegistryClient {
       throw statusError(image, "GET " + uri.getRawPath(), get);
     }
     Optional<String> d = get.response.headers().firstValue("Docker-Content-Digest").map(String::trim);
-    if (d.isPresent() && DIGEST.matcher(d.get()).matches()) {
+    if (d.isPresent() && ImageReference.isDigest(d.get())) {
       return d.get();
     }
     return sha256(get.body);
-  }
-
-  /** {@code text} in quotes, cut to 100 characters, control and format characters escaped (for logs). */
-  private static String quoted(String text) {
-    boolean cut = text.codePointCount(0, text.length()) > 100;
-    return "'" + PlanRenderer.printable(cut ? text.substring(0, text.offsetByCodePoints(0, 100)) : text)
-        + (cut ? "…'" : "'");
   }
 
   /** Whether an exclusion matches {@code tag}; a pattern that backtracks past its budget is an error naming it. */

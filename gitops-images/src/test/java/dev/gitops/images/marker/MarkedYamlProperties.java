@@ -114,7 +114,7 @@ class MarkedYamlProperties {
   @Provide
   Arbitrary<String> tags() {
     return Combinators.combine(Arbitraries.integers().between(0, 30), Arbitraries.integers().between(0, 30),
-        Arbitraries.of("", "-rc.1", "+b7")).as((a, b, s) -> "v" + a + "." + b + ".9" + s);
+        Arbitraries.of("", "-rc.1", "_b7")).as((a, b, s) -> "v" + a + "." + b + ".9" + s);
   }
 
   /** Lines with their line-end characters kept. */

@@ -340,6 +340,19 @@ class RegistryClientTest {
   }
 
   @Test
+  void aHeaderDigestThatIsNotAValidDigestIsNotTrustedTheManifestIsHashed() throws Exception {
+    String manifest = "{\"schemaVersion\":2}";
+    // upper-case hex, too short, an unregistered algorithm: none is what a reference may pin
+    for (String bad : new String[] {"sha256:" + "AB".repeat(32), "sha256:" + "ab".repeat(16), "md5:" + "ab".repeat(16)}) {
+      try (RegistryStub stub = RegistryStub.start(ex -> reply(ex, 200, manifest, "Docker-Content-Digest", bad))) {
+        String d = client(stub).build().digest(ImageReference.parse(stub.host() + "/app"), "v1");
+        assertThat(d).as(bad).isEqualTo(RegistryClient.sha256(manifest.getBytes(StandardCharsets.UTF_8)));
+        assertThat(ImageReference.isDigest(d)).isTrue();
+      }
+    }
+  }
+
+  @Test
   void plainHttpIsUsedOnlyForRegistriesAllowedIt() throws Exception {
     try (RegistryStub stub = RegistryStub.start(ex -> reply(ex, 200, "{\"tags\":[]}"))) {
       RegistryClient tlsOnly = RegistryClient.builder().maxAttempts(1).requestTimeout(Duration.ofSeconds(1)).build();

@@ -1,9 +1,13 @@
 package dev.gitops.core.internal.git;
 
 import java.net.URISyntaxException;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashSet;
 import java.util.Locale;
 import java.util.Set;
+import java.util.function.UnaryOperator;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.eclipse.jgit.transport.URIish;
@@ -23,6 +27,7 @@ import org.eclipse.jgit.transport.URIish;
  * GitUrls.display("https://bot:s3cret@git.example.com/ops.git");   // https://bot:***@git.example.com/ops.git
  * GitUrls.display("https://ghp_abc123@github.com/ops.git");        // https://***@github.com/ops.git
  * GitUrls.scrub("https://ghp_abc123@github.com/ops.git: not authorized", url);   // https://***@github.com/...
+ * throw new IllegalStateException(GitUrls.scrub(e.getMessage(), url), GitUrls.scrubbed(e, url));  // chain too
  * }</pre>
  */
 public final class GitUrls {
@@ -85,8 +90,13 @@ public final class GitUrls {
   /**
    * Whether a URL of {@code scheme} hides its user name {@code user}: on a URL that is not SSH, when
    * there is no password (the user name is then the token) or the user name looks like a token.
+   *
+   * <pre>{@code
+   * GitUrls.hidesUser("https", "x-access-token", "s3cret");   // false: a name, the password is the secret
+   * GitUrls.hidesUser("https", "ghp_abc123", null);           // true
+   * }</pre>
    */
-  static boolean hidesUser(String scheme, String user, String pass) {
+  public static boolean hidesUser(String scheme, String user, String pass) {
     if (user == null || user.isEmpty()) {
       return false;
     }
@@ -153,6 +163,28 @@ public final class GitUrls {
   }
 
   /**
+   * {@code text} as {@link #scrub(String, String)} leaves it, and with each of {@code secrets} (a
+   * password or token given apart from the URL, which JGit or a server may still quote) replaced by
+   * {@code ***} wherever it appears; empty ones are ignored.
+   *
+   * <pre>{@code
+   * GitUrls.scrub("bad credentials s3cr3t-pw", "https://bot@host/r.git", List.of("s3cr3t-pw"));  // bad credentials ***
+   * }</pre>
+   */
+  public static String scrub(String text, String url, Collection<String> secrets) {
+    if (text == null) {
+      return null;
+    }
+    String m = text;
+    for (String secret : secrets) {
+      if (secret != null && !secret.isEmpty()) {
+        m = m.replace(secret, MASK);
+      }
+    }
+    return scrub(m, url);
+  }
+
+  /**
    * {@code text} with {@code secret} replaced by {@code ***}: everywhere when it is long (a token,
    * a real password), else only where it stands as a word of its own, so that a short user name or
    * password ({@code git}, {@code x}) does not mask every word it is part of.
@@ -167,6 +199,102 @@ public final class GitUrls {
 
   /** A secret this long is masked wherever it appears, even inside a longer word. */
   private static final int LONG_SECRET = 8;
+
+  /**
+   * {@code t} with every secret of {@code url} (as {@link #scrub} finds them) out of every message of
+   * its cause chain and of what it suppressed: {@code t} itself when none holds one, else a copy
+   * whose links each read {@code <original type>: <scrubbed message>} and keep the original's stack
+   * trace, so that a stack trace ({@code --verbose}) still shows where it failed. Use it as the
+   * cause of an exception whose own message is built from {@code display}ed URLs and {@link #scrub}bed
+   * text.
+   *
+   * <pre>{@code
+   * try {
+   *   git.push().setRemote(url).call();
+   * } catch (GitAPIException e) {
+   *   throw new IllegalStateException(GitUrls.display(url) + ": push failed: " + GitUrls.scrub(e.getMessage(), url),
+   *       GitUrls.scrubbed(e, url));
+   * }
+   * }</pre>
+   */
+  public static Throwable scrubbed(Throwable t, String url) {
+    return scrubbed(t, m -> scrub(m, url));
+  }
+
+  /**
+   * {@code t}, or a copy of its chain with every message passed through {@code scrub}, as {@link
+   * #scrubbed(Throwable, String)}: for a caller that hides more than the URL's secrets (a password
+   * given apart from the URL). {@code scrub} must leave text without a secret unchanged.
+   */
+  public static Throwable scrubbed(Throwable t, UnaryOperator<String> scrub) {
+    if (t == null || !leaks(t, scrub, Collections.newSetFromMap(new IdentityHashMap<>()))) {
+      return t;
+    }
+    return ScrubbedException.copy(t, scrub, new IdentityHashMap<>(), 0);
+  }
+
+  /**
+   * Whether a message (or the text printed for it) of {@code t}, its causes or what they suppressed,
+   * changes under {@code scrub}; a chain longer than the copy keeps counts as one that does (the
+   * copy cuts it, so nothing beyond is shown).
+   */
+  private static boolean leaks(Throwable t, UnaryOperator<String> scrub, Set<Throwable> seen) {
+    if (t == null || !seen.add(t)) {
+      return false;
+    }
+    if (seen.size() > ScrubbedException.MOST_LINKS) {
+      return true;
+    }
+    for (String text : new String[] {t.getMessage(), t.toString()}) {
+      if (text != null && !text.equals(scrub.apply(text))) {
+        return true;
+      }
+    }
+    for (Throwable s : t.getSuppressed()) {
+      if (leaks(s, scrub, seen)) {
+        return true;
+      }
+    }
+    return leaks(t.getCause(), scrub, seen);
+  }
+
+  /** A link of a copied chain: the original's type name and its message scrubbed, with its stack trace. */
+  private static final class ScrubbedException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+    /** How many links are copied at most (a very long chain is cut there; a cycle is cut where it closes). */
+    static final int MOST_LINKS = 64;
+
+    private ScrubbedException(String message) {
+      super(message);  // the cause is set by copy(), once
+    }
+
+    static Throwable copy(Throwable t, UnaryOperator<String> scrub, IdentityHashMap<Throwable, Throwable> copies,
+        int depth) {
+      if (t == null || copies.containsKey(t) || copies.size() >= MOST_LINKS || depth > MOST_LINKS) {
+        return null;
+      }
+      // toString(): "<type>: <message>" as the original prints itself, also when it overrides how
+      ScrubbedException s = new ScrubbedException(scrub.apply(t.toString()));
+      copies.put(t, s);
+      s.setStackTrace(t.getStackTrace());
+      Throwable cause = copy(t.getCause(), scrub, copies, depth + 1);
+      if (cause != null) {
+        s.initCause(cause);
+      }
+      for (Throwable suppressed : t.getSuppressed()) {
+        Throwable c = copy(suppressed, scrub, copies, depth + 1);
+        if (c != null) {
+          s.addSuppressed(c);
+        }
+      }
+      return s;
+    }
+
+    @Override
+    public String toString() {
+      return getMessage();  // "<original type>: <scrubbed message>", as the original would print
+    }
+  }
 
   /** Whether {@code text} holds a secret of {@code url} (as {@link #scrub} would replace it). */
   public static boolean leaks(String text, String url) {

@@ -2,6 +2,9 @@ package dev.gitops.core.internal.git;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -59,5 +62,48 @@ class GitUrlsTest {
     // SSH user names are not secrets
     assertThat(GitUrls.scrub("git@github.com: Permission denied", "git@github.com:ops.git"))
         .isEqualTo("git@github.com: Permission denied");
+  }
+
+  @Test
+  void scrubbedCopiesAChainWhoseMessagesHoldASecretKeepingTypesAndTraces() {
+    String token = "ghp_0123456789abcdefABCDEF0123456789abcd";
+    String url = "https://" + token + "@git.example.com/ops.git";
+    IOException root = new IOException("Invalid remote: " + url);
+    IllegalStateException middle = new IllegalStateException("listing failed", root);
+    RuntimeException top = new RuntimeException("no secret here", middle);
+    top.addSuppressed(new IllegalArgumentException("also tried " + url));
+    root.initCause(top);  // a cycle is cut, never followed forever
+
+    Throwable safe = GitUrls.scrubbed(top, url);
+    assertThat(safe).isNotSameAs(top);
+    StringWriter trace = new StringWriter();
+    safe.printStackTrace(new PrintWriter(trace));
+    assertThat(trace.toString()).doesNotContain(token).contains("https://***@git.example.com/ops.git")
+        .contains("java.io.IOException: Invalid remote: https://***@git.example.com/ops.git")
+        .contains("java.lang.IllegalArgumentException: also tried https://***@")
+        .contains("at " + getClass().getName());
+    assertThat(safe.toString()).isEqualTo("java.lang.RuntimeException: no secret here");
+    assertThat(safe.getCause().getMessage()).isEqualTo("java.lang.IllegalStateException: listing failed");
+    assertThat(safe.getCause().getCause().getMessage()).doesNotContain(token).startsWith("java.io.IOException: ");
+    assertThat(safe.getCause().getStackTrace()).isEqualTo(middle.getStackTrace());
+
+    // nothing to hide: the same exception; other secrets through a scrub of one's own
+    RuntimeException clean = new RuntimeException("connection refused", new IOException("timeout"));
+    assertThat(GitUrls.scrubbed(clean, url)).isSameAs(clean);
+    assertThat(GitUrls.scrubbed(null, url)).isNull();
+    Throwable extra = GitUrls.scrubbed(new RuntimeException("bad password pw-77x1"),
+        m -> GitUrls.scrub(m, url, List.of("pw-77x1")));
+    assertThat(extra.getMessage()).isEqualTo("java.lang.RuntimeException: bad password ***");
+    assertThat(GitUrls.scrub("token " + token + " and pw-77x1", url, List.of("pw-77x1", "")))
+        .isEqualTo("token *** and ***");
+
+    // a secret far down a very long chain is never shown: the copy is cut before it
+    Throwable deep = new IOException("at the bottom: " + url);
+    for (int i = 0; i < 200; i++) {
+      deep = new RuntimeException("link " + i, deep);
+    }
+    StringWriter deepTrace = new StringWriter();
+    GitUrls.scrubbed(deep, url).printStackTrace(new PrintWriter(deepTrace));
+    assertThat(deepTrace.toString()).doesNotContain(token).contains("link 199");
   }
 }
