@@ -1050,7 +1050,6 @@ final class ExecutionRun {
     readyApply.add(n);
   }
 
-  /** {@code conflict} with what came of it added to its message. */
   /**
    * How an outcome the engine makes for {@code c} (a refusal of the plan, a verification or health
    * failure) ends, as a provider's errors do: {@code "; declared at apps/web.yaml:12"} ({@link
@@ -1061,6 +1060,7 @@ final class ExecutionRun {
     return at.isEmpty() ? "" : "; " + at;
   }
 
+  /** {@code conflict} with what came of it added to its message. */
   private static Outcome again(Outcome conflict, String what) {
     return new Outcome(conflict.kind(), conflict.message() + "; " + what, conflict.cause(), conflict.outputs());
   }
