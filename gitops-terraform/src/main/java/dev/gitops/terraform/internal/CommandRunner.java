@@ -179,8 +179,11 @@ public final class CommandRunner {
           : "", grace);
     }
     process.toHandle().descendants().forEach(started::add);
-    started.forEach(ProcessHandle::destroyForcibly);
+    // the command first: killed after its children, it could go on for a moment once their end
+    // wakes it (a shell's `wait` returns and it runs its next line); they are known already, so
+    // they are killed right after it, although they no longer descend from it then
     process.destroyForcibly();
+    started.forEach(ProcessHandle::destroyForcibly);
     try {
       process.waitFor(5, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
