@@ -101,6 +101,12 @@ public abstract class DelegatingProvider implements Provider {
     return !appliesOneByOne && delegate.prefersBatches();
   }
 
+  /** The delegate's answer. */
+  @Override
+  public int batchLimit() {
+    return delegate.batchLimit();
+  }
+
   @Override
   public Optional<Decoder> decoder() {
     return delegate.decoder();

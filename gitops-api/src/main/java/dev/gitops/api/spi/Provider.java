@@ -207,6 +207,29 @@ public interface Provider {
   }
 
   /**
+   * The most changes one {@link #applyAll} call takes, for a provider that {@linkplain
+   * #prefersBatches prefers batches}. More ready changes than this are sent in parts of this size,
+   * in key order: each part's pending records are written while the parts before it are applied, and
+   * each part's outcomes recorded while the parts after it are, so the store's work and the
+   * provider's overlap. Parts of one provider may be applied at once, up to the sync's parallelism.
+   * The default takes every ready change in one call: right where a batch is one run of something
+   * (a playbook, a saved plan) or where the provider orders the writes of a batch itself.
+   *
+   * <pre>{@code
+   * @Override
+   * public int batchLimit() {
+   *   return 1_000;  // files: each part fsyncs its own directories, the next is written meanwhile
+   * }
+   * }</pre>
+   *
+   * <p><b>Throws:</b> an unchecked exception (or answers below 1): the engine then sends every ready
+   * change in one call and logs a warning once per sync.
+   */
+  default int batchLimit() {
+    return Integer.MAX_VALUE;
+  }
+
+  /**
    * The decoder that reads this provider's files from the source, if it has its own; never null.
    *
    * <p><b>Throws:</b> an unchecked exception (or answers null): the plan or sync fails with a {@link

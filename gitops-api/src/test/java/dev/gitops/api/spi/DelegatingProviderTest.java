@@ -50,6 +50,11 @@ class DelegatingProviderTest {
     public boolean prefersBatches() {
       return true;
     }
+
+    @Override
+    public int batchLimit() {
+      return 7;
+    }
   }
 
   static List<Change> twoCreates() {
@@ -107,6 +112,7 @@ class DelegatingProviderTest {
     Provider observing = new DelegatingProvider(real) { };
 
     assertThat(observing.prefersBatches()).isTrue();
+    assertThat(observing.batchLimit()).as("the parts the delegate takes").isEqualTo(7);
     observing.applyAll(twoCreates(), null);
 
     assertThat(real.calls).containsExactly("applyAll 2");

@@ -511,7 +511,7 @@ final class ExecutionRun {
     // Every call takes a slot of the executor's bounded threads; when calls abandoned earlier
     // still hold them, the rest waits until one returns (the release wakes this run) or the deadline.
     while (inFlight.size() < options.parallelism() && !readyObserve.isEmpty() && workers.tryAcquire()) {
-      List<Node> group = takeGroup(readyObserve, readyObserve.first().key().provider());
+      List<Node> group = takeGroup(readyObserve, readyObserve.first().key().provider(), Integer.MAX_VALUE);
       submitObserve(providers.get(group.get(0).key().provider()), group, now);
     }
     // The calls of this round are gathered first, so that their pending writes are one store write.
@@ -531,8 +531,13 @@ final class ExecutionRun {
         break;
       }
       List<Node> group;
+      // a part of a larger batch is sent at once, before the next part is taken: its pending records
+      // are written while the parts before it are applied (Provider#batchLimit)
+      boolean part = false;
       if (batches(provider)) {
-        group = takeGroup(readyApply, providerId);
+        int limit = batchLimit(provider);
+        group = takeGroup(readyApply, providerId, limit);
+        part = group.size() == limit;
       } else {
         readyApply.remove(first);
         group = new ArrayList<>(List.of(first));
@@ -563,9 +568,22 @@ final class ExecutionRun {
         workers.giveBack();
         continue;
       }
+      if (part) {
+        send(List.of(group), List.of(provider), now);
+        continue;
+      }
       groups.add(group);
       groupProviders.add(provider);
     }
+    send(groups, groupProviders, now);
+  }
+
+  /**
+   * Writes the pending records of {@code groups} in one store write and submits each group to its
+   * provider (the same place of {@code groupProviders}); a key whose pending write failed is not
+   * applied. Each group holds a worker slot, given back when nothing of it is left to send.
+   */
+  private void send(List<List<Node>> groups, List<Provider> groupProviders, long now) {
     Map<ResourceKey, RuntimeException> failed = writePending(groups);
     for (int i = 0; i < groups.size(); i++) {
       List<Node> group = groups.get(i);
@@ -654,9 +672,10 @@ final class ExecutionRun {
     return Collections.unmodifiableMap(results);
   }
 
-  private static List<Node> takeGroup(SortedSet<Node> ready, String providerId) {
+  /** Up to {@code limit} ready nodes of {@code providerId}, in the ready set's order, taken out of it. */
+  private static List<Node> takeGroup(SortedSet<Node> ready, String providerId, int limit) {
     List<Node> group = new ArrayList<>();
-    for (Iterator<Node> it = ready.iterator(); it.hasNext(); ) {
+    for (Iterator<Node> it = ready.iterator(); it.hasNext() && group.size() < limit; ) {
       Node n = it.next();
       if (n.key().provider().equals(providerId)) {
         group.add(n);
@@ -775,6 +794,33 @@ final class ExecutionRun {
       return false;
     }
   }
+
+  /**
+   * How many ready changes {@code provider} takes in one {@link Provider#applyAll} call ({@link
+   * Provider#batchLimit}); every ready one when its answer throws or is below 1 (a batch in one call
+   * is what a batching provider took before it could say), said once per run.
+   */
+  private int batchLimit(Provider provider) {
+    try {
+      int limit = provider.batchLimit();
+      if (limit >= 1) {
+        return limit;
+      }
+      if (badLimits.add(provider.id())) {
+        log.warn("provider '{}' gave a batch limit of {}; sending its ready changes in one call (revision {})",
+            provider.id(), limit, revision);
+      }
+    } catch (RuntimeException e) {
+      if (badLimits.add(provider.id())) {
+        log.warn("provider '{}' failed to give its batch limit; sending its ready changes in one call (revision {}):"
+            + " {}", provider.id(), revision, e.toString());
+      }
+    }
+    return Integer.MAX_VALUE;
+  }
+
+  /** The providers whose {@link Provider#batchLimit} failed in this run: said once each. */
+  private final Set<String> badLimits = new HashSet<>();
 
   /** The providers whose {@link Provider#prefersBatches} failed in this run: said once each. */
   private final Set<String> unbatched = new HashSet<>();

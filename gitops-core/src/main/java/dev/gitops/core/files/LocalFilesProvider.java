@@ -677,6 +677,18 @@ public final class LocalFilesProvider implements Provider {
   }
 
   /**
+   * Parts of {@value #BATCH_LIMIT}: while one part's files are written and its directories forced,
+   * the engine records the pending state of the next part and the outcomes of the last.
+   */
+  @Override
+  public int batchLimit() {
+    return BATCH_LIMIT;
+  }
+
+  /** The most changes one {@link #applyAll} call takes ({@link #batchLimit}). */
+  private static final int BATCH_LIMIT = 1_000;
+
+  /**
    * Applies a batch from up to {@value #WRITERS} threads, so the fsyncs of different files overlap
    * on the disk, and forces each directory a file was renamed into once, after every write of the
    * batch and before any outcome is returned: a reported write is durable, as one {@link #apply}

@@ -25,8 +25,8 @@ import java.util.Set;
  * A provider as the engine calls it: every planning-side hook ({@link Provider#normalize}, {@link
  * Provider#mergeRules}, {@link Provider#requiresReplace}, {@link Provider#health}, {@link
  * Provider#relations}, {@link Provider#cascadesTo}, {@link Provider#typeOrder}, {@link
- * Provider#marksObjects}, {@link Provider#prefersBatches}, {@link Provider#decoder}, {@link
- * Provider#planner}) that throws comes out as a {@link ProviderException} naming the provider, the
+ * Provider#marksObjects}, {@link Provider#prefersBatches}, {@link Provider#batchLimit}, {@link
+ * Provider#decoder}, {@link Provider#planner}) that throws comes out as a {@link ProviderException} naming the provider, the
  * method and the key ({@link ProviderFailures#call}), never as the provider's raw {@code
  * NullPointerException}. The calls whose failures the engine handles per key already ({@link
  * Provider#observe}, {@link Provider#versions}, {@link Provider#listMarked}, {@link
@@ -81,6 +81,15 @@ public final class GuardedProvider extends DelegatingProvider {
       return delegate().prefersBatches();
     } catch (RuntimeException | LinkageError | AssertionError e) {
       throw ProviderFailures.wrapped(id, "prefersBatches", null, e);
+    }
+  }
+
+  @Override
+  public int batchLimit() {
+    try {
+      return delegate().batchLimit();
+    } catch (RuntimeException | LinkageError | AssertionError e) {
+      throw ProviderFailures.wrapped(id, "batchLimit", null, e);
     }
   }
 

@@ -689,6 +689,74 @@ class ExecutorTest {
   }
 
   @Test
+  void aBatchOverTheProvidersLimitGoesInKeyOrderPartsEachSentAfterItsOwnPendingRecords() throws Exception {
+    List<String> order = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+    java.util.concurrent.CountDownLatch firstPartApplying = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.atomic.AtomicBoolean overlapped = new java.util.concurrent.atomic.AtomicBoolean();
+    FakeProvider batch = new FakeProvider("p", true) {
+      @Override
+      public int batchLimit() {
+        return 2;
+      }
+
+      @Override
+      public Map<ResourceKey, Outcome> applyAll(List<Change> changes, CallContext ctx) {
+        order.add("apply " + changes.stream().map(c -> c.key().name()).toList());
+        if (changes.get(0).key().name().equals("a")) {
+          firstPartApplying.countDown();
+        }
+        return super.applyAll(changes, ctx);
+      }
+    };
+    RecordingHooks ordered = new RecordingHooks() {
+      @Override
+      public void beforeApply(Change change) {
+        if (change.key().name().equals("c")) {
+          // the second part's pending records are written while the first part is applied: the
+          // first was sent before them (written together with every part's, it would not be yet)
+          try {
+            overlapped.set(firstPartApplying.await(10, java.util.concurrent.TimeUnit.SECONDS));
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        }
+        order.add("pending " + change.key().name());
+        super.beforeApply(change);
+      }
+    };
+
+    Map<ResourceKey, Outcome> out = new Executor(FAST).execute(Plans.of("p").create("a").create("b").create("c")
+        .create("d").create("e").build(), Map.of("p", batch), ordered, new Cancellation(), "owner-1");
+
+    assertThat(out.values()).extracting(Outcome::kind).containsOnly(Kind.CREATED);
+    assertThat(batch.batchesSeen).containsExactlyInAnyOrder(List.of("a", "b"), List.of("c", "d"), List.of("e"));
+    assertThat(overlapped).as("the first part applied while the second's pending records were written").isTrue();
+    // no part is applied before its own pending records are written
+    assertThat(order.indexOf("apply [a, b]")).isGreaterThan(order.indexOf("pending b"));
+    assertThat(order.indexOf("apply [c, d]")).isGreaterThan(order.indexOf("pending d"));
+    assertThat(order.indexOf("apply [e]")).isGreaterThan(order.indexOf("pending e"));
+  }
+
+  @Test
+  void aBatchLimitThatThrowsOrIsBelowOneSendsTheWholeBatchInOneCall() {
+    for (java.util.function.IntSupplier limit : List.<java.util.function.IntSupplier>of(() -> 0, () -> {
+      throw new IllegalStateException("no limit today");
+    })) {
+      FakeProvider batch = new FakeProvider("p", true) {
+        @Override
+        public int batchLimit() {
+          return limit.getAsInt();
+        }
+      };
+
+      Map<ResourceKey, Outcome> out = run(FAST, Plans.of("p").create("a").create("b").create("c").build(), batch);
+
+      assertThat(out.values()).extracting(Outcome::kind).containsOnly(Kind.CREATED);
+      assertThat(batch.batchesSeen).containsExactly(List.of("a", "b", "c"));
+    }
+  }
+
+  @Test
   void batchMissingAKeyFailsThatKeyOnly() {
     FakeProvider batch = new FakeProvider("p", true) {
       @Override
