@@ -161,7 +161,7 @@ public record Change(ResourceKey key, ResourceKey previousKey, Action action, Re
    *
    * <pre>{@code
    * String at = change.declaredAt();
-   * String message = change.key() + ": not healthy: " + why + (at.isEmpty() ? "" : "; " + at);
+   * String message = change.key() + ": not healthy: readiness probe failed" + (at.isEmpty() ? "" : "; " + at);
    * }</pre>
    */
   public String declaredAt() {

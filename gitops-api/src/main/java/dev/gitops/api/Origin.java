@@ -41,7 +41,7 @@ public record Origin(String path, int line, String revision) {
    * and the engine end their messages about a resource with it, so one wording names the place.
    *
    * <pre>{@code
-   * String message = key + ": degraded: " + why + "; " + resource.origin().declaredAt();
+   * String message = key + ": degraded: 0 of 3 replicas ready; " + resource.origin().declaredAt();
    * }</pre>
    */
   public String declaredAt() {

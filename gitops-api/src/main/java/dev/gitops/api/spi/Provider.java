@@ -216,9 +216,16 @@ public interface Provider {
    * (a playbook, a saved plan) or where the provider orders the writes of a batch itself.
    *
    * <pre>{@code
-   * @Override
-   * public int batchLimit() {
-   *   return 1_000;  // files: each part fsyncs its own directories, the next is written meanwhile
+   * // a provider taking its batches in parts of 1,000: the store records one part while it writes another
+   * class PartedProvider extends DelegatingProvider {
+   *   PartedProvider(Provider batching) {
+   *     super(batching);
+   *   }
+   *
+   *   @Override
+   *   public int batchLimit() {
+   *     return 1_000;
+   *   }
    * }
    * }</pre>
    *

@@ -282,9 +282,9 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
    * its own.
    *
    * <pre>{@code
-   * State s = source.read(request);
+   * State s = gitSource.read(new Source.ReadRequest(null, List.of(), new Cancellation()));
    * if (s.historyRewritten()) {
-   *   System.out.println("warning: " + source.historyRewrittenReason().orElse("history was rewritten"));
+   *   System.out.println("warning: " + gitSource.historyRewrittenReason().orElse("history was rewritten"));
    * }
    * }</pre>
    */

@@ -27,6 +27,7 @@ import org.eclipse.jgit.transport.URIish;
  * GitUrls.display("https://bot:s3cret@git.example.com/ops.git");   // https://bot:***@git.example.com/ops.git
  * GitUrls.display("https://ghp_abc123@github.com/ops.git");        // https://***@github.com/ops.git
  * GitUrls.scrub("https://ghp_abc123@github.com/ops.git: not authorized", url);   // https://***@github.com/...
+ * Exception e = new java.io.IOException("https://ghp_abc123@github.com/ops.git: not found");
  * throw new IllegalStateException(GitUrls.scrub(e.getMessage(), url), GitUrls.scrubbed(e, url));  // chain too
  * }</pre>
  */
@@ -209,9 +210,9 @@ public final class GitUrls {
    * text.
    *
    * <pre>{@code
-   * try {
+   * try (org.eclipse.jgit.api.Git git = org.eclipse.jgit.api.Git.open(repository.toFile())) {
    *   git.push().setRemote(url).call();
-   * } catch (GitAPIException e) {
+   * } catch (java.io.IOException | org.eclipse.jgit.api.errors.GitAPIException e) {
    *   throw new IllegalStateException(GitUrls.display(url) + ": push failed: " + GitUrls.scrub(e.getMessage(), url),
    *       GitUrls.scrubbed(e, url));
    * }
