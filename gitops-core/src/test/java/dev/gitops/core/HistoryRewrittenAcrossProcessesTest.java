@@ -72,7 +72,7 @@ class HistoryRewrittenAcrossProcessesTest {
     String url = transport.equals("daemon") ? daemon.url("repo") : repo.dir().toString();
     LocalFilesProvider files = LocalFilesProvider.builder(target).build();
     List<SyncEvent> events = new CopyOnWriteArrayList<>();
-    try (LogCapture logs = LogCapture.of(GitSource.class, "WARN");
+    try (LogCapture logs = LogCapture.of("dev.gitops.core", "WARN");
         GitSource source = GitSource.builder().url(url).ref(ref).cacheDir(tmp.resolve("cache"))
             .decoder("**", files.decoder().orElseThrow()).build();
         Reconciler r = Reconciler.builder().source(source).provider(files)
@@ -107,6 +107,8 @@ class HistoryRewrittenAcrossProcessesTest {
     assertThat(applied()).isEqualTo("three\n");
     assertThat(second.flagged()).as("history rewritten in %s", second.reads()).isTrue();
     assertThat(second.warnings()).anyMatch(w -> w.contains("main@sha1:" + sha) && w.contains("history rewritten"));
+    assertThat(second.warnings()).as("the source's warning, not a second vaguer one from the reconciler")
+        .filteredOn(w -> w.contains("rewritten")).hasSize(1);
     // synced: the next process compares with the rewritten commit, which its next commit descends from
     repo.write("a.conf", "four\n").commit("four");
     Run third = process(transport, marker);

@@ -845,7 +845,7 @@ public final class LocalFilesProvider implements Provider {
       return Outcome.unchanged();
     }
     if (action == Action.SKIP) {
-      return Outcome.skipped(change.reason());
+      return Outcome.skipped(change);
     }
     Layout layout;
     try {
