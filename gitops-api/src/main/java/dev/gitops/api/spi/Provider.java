@@ -209,9 +209,9 @@ public interface Provider {
   /**
    * The most changes one {@link #applyAll} call takes, for a provider that {@linkplain
    * #prefersBatches prefers batches}. More ready changes than this are sent in parts of this size,
-   * in key order: each part's pending records are written while the parts before it are applied, and
-   * each part's outcomes recorded while the parts after it are, so the store's work and the
-   * provider's overlap. Parts of one provider may be applied at once, up to the sync's parallelism.
+   * in the plan's order: each part's pending records are written while the parts before it are
+   * applied, and each part's outcomes recorded while the parts after it are, so the store's work and
+   * the provider's overlap. Parts of one provider may be applied at once, up to the sync's parallelism.
    * The default takes every ready change in one call: right where a batch is one run of something
    * (a playbook, a saved plan) or where the provider orders the writes of a batch itself.
    *

@@ -689,7 +689,7 @@ class ExecutorTest {
   }
 
   @Test
-  void aBatchOverTheProvidersLimitGoesInKeyOrderPartsEachSentAfterItsOwnPendingRecords() throws Exception {
+  void aBatchOverTheProvidersLimitGoesInPlanOrderPartsEachSentAfterItsOwnPendingRecords() throws Exception {
     List<String> order = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
     java.util.concurrent.CountDownLatch firstPartApplying = new java.util.concurrent.CountDownLatch(1);
     java.util.concurrent.atomic.AtomicBoolean overlapped = new java.util.concurrent.atomic.AtomicBoolean();
