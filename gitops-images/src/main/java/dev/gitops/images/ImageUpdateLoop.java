@@ -13,7 +13,8 @@ import org.slf4j.LoggerFactory;
  * registry webhook, say), and not at all while {@linkplain #suspend() suspended}. A run where
  * nothing moved costs a tag listing per image and a branch listing: the updater skips the rest.
  * At most one run is in flight; a failed run is logged and kept in {@link #lastError()}, and the
- * loop goes on.
+ * loop goes on. It stops by itself once its updater is {@linkplain ImageUpdater#close() closed}
+ * (one line at INFO; {@link #isStopped()}).
  *
  * <pre>{@code
  * try (ImageUpdateLoop loop = ImageUpdateLoop.builder(updater).interval(Duration.ofMinutes(5)).build()) {
@@ -83,11 +84,19 @@ public final class ImageUpdateLoop implements AutoCloseable {
   }
 
   private boolean runOnce() {
+    if (updater.isClosed()) {
+      stopBecauseClosed();
+      return true;
+    }
     try {
       lastResult.set(updater.run());
       lastError.set(null);
       return true;
     } catch (RuntimeException e) {
+      if (updater.isClosed()) {
+        stopBecauseClosed();  // closed while it ran: nothing failed, there is nothing left to run
+        return true;
+      }
       // one failed run (registry down, push refused) must not end the loop: kept and logged
       lastError.set(e);
       LOG.warn("image update run failed: {}", e.getMessage());
@@ -99,6 +108,19 @@ public final class ImageUpdateLoop implements AutoCloseable {
   @Override
   public void close() {
     periodic.close(false, Duration.ofSeconds(30));
+  }
+
+  /** The updater was closed: the loop stops by itself, said once. */
+  private void stopBecauseClosed() {
+    if (!periodic.isClosed()) {
+      LOG.info("the image update loop stops: its updater was closed");
+      periodic.stop();
+    }
+  }
+
+  /** Whether the loop has stopped: closed, or stopped by itself because its updater was closed. */
+  public boolean isStopped() {
+    return periodic.isClosed();
   }
 
   /** Builds an {@link ImageUpdateLoop}. */

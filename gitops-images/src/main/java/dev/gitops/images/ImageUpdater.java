@@ -62,6 +62,7 @@ public final class ImageUpdater implements AutoCloseable {
   private final List<ImagePolicy> policies;
   private final GitWriteBack git;
   private final List<ImageUpdateListener> listeners;
+  private volatile boolean closed;
   /** The remote heads and choices of the last completed run; null before the first. */
   private Map<String, String> lastHeads;
   private Map<String, ImageChoice> lastChoices;
@@ -97,6 +98,7 @@ public final class ImageUpdater implements AutoCloseable {
    * to Git and push.
    *
    * @throws dev.gitops.images.git.GitWriteException when Git cannot be read or the push is refused
+   * @throws IllegalStateException when this updater was {@linkplain #close() closed}
    */
   public synchronized ImageUpdateResult run() {
     return run(true);
@@ -111,6 +113,9 @@ public final class ImageUpdater implements AutoCloseable {
   }
 
   private ImageUpdateResult run(boolean push) {
+    if (closed) {
+      throw new IllegalStateException("the image updater is closed: its Git writer is closed with it");
+    }
     PolicyEvaluator.Result evaluated = evaluator.evaluate(policies);
     Map<String, ImageChoice> choices = evaluated.choices();
     Map<String, String> heads = git.remoteHeads();
@@ -172,10 +177,24 @@ public final class ImageUpdater implements AutoCloseable {
     return now.entrySet().stream().allMatch(e -> e.getValue().sameAs(before.get(e.getKey())));
   }
 
-  /** Closes the Git writer. */
+  /** Closes the Git writer; a later {@link #run()} or {@link #preview()} throws, and a loop around it stops. */
   @Override
   public void close() {
+    closed = true;
     git.close();
+  }
+
+  /**
+   * Whether {@link #close()} was called.
+   *
+   * <pre>{@code
+   * if (!updater.isClosed()) {
+   *   updater.run();
+   * }
+   * }</pre>
+   */
+  public boolean isClosed() {
+    return closed;
   }
 
   /** Builds an {@link ImageUpdater}. */

@@ -213,6 +213,27 @@ class ImageUpdaterTest {
     }
   }
 
+  @Test
+  void theLoopStopsByItselfOnceItsUpdaterIsClosedAndTheUpdaterRefusesToRun() throws Exception {
+    ImageUpdater updater = updater(new CopyOnWriteArrayList<>());
+    try (ImageUpdateLoop loop = ImageUpdateLoop.builder(updater).interval(Duration.ofMillis(50)).build()) {
+      loop.start();
+      await(() -> loop.runs() >= 1);
+      assertThat(loop.isStopped()).isFalse();
+
+      updater.close();
+
+      await(loop::isStopped);
+      int runs = loop.runs();
+      Thread.sleep(300);  // several intervals: nothing more runs, and nothing is reported failed
+      assertThat(loop.runs()).isEqualTo(runs);
+      assertThat(loop.lastError()).isEmpty();
+      assertThat(updater.isClosed()).isTrue();
+      org.assertj.core.api.Assertions.assertThatThrownBy(updater::run).isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("closed");
+    }
+  }
+
   private static void await(BooleanSupplier condition) throws InterruptedException {
     long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
     while (!condition.getAsBoolean()) {
