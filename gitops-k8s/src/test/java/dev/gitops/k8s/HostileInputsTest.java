@@ -447,9 +447,17 @@ class HostileInputsTest {
     // once it has started (the controller sets status.startTime), its template is immutable again
     cluster.client.batch().v1().jobs().inNamespace("default").withName("migrate").subresource("status")
         .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"status\":{\"startTime\":\"2026-01-01T00:00:00Z\"}}");
-    for (int i = 0; i < 500 && provider.observe(List.of(key), ctx()).get(key).live().at("/status/startTime")
-        .isMissingNode(); i++) {
-      Thread.onSpinWait();
+    // the provider reads through its informer, which sees the status write a moment later: wait for
+    // it, bounded in time (a count of spins alone ran out before it on a loaded machine)
+    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+    while (provider.observe(List.of(key), ctx()).get(key).live().at("/status/startTime").isMissingNode()
+        && System.nanoTime() < deadline) {
+      try {
+        Thread.sleep(10);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
     }
     gitHas("r2", suspended.formatted("b", "1") + BYSTANDER);
     assertThat(reconciler(store).plan().change(key).orElseThrow().action()).isEqualTo(Action.REPLACE);

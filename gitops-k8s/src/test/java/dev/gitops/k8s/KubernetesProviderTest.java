@@ -394,9 +394,7 @@ class KubernetesProviderTest {
         "{\"spec\":{\"clusterIP\":\"10.96.0.17\",\"clusterIPs\":[\"10.96.0.17\"],"
             + "\"ports\":[{\"port\":80,\"protocol\":\"TCP\",\"nodePort\":31080}]}}");
     ResourceKey key = ResourceKey.of("k8s", "/Service", "default", "web");
-    for (int i = 0; i < 500 && !observe(key).live().at("/spec/clusterIP").asText().equals("10.96.0.17"); i++) {
-      Thread.onSpinWait();
-    }
+    until(() -> observe(key).live().at("/spec/clusterIP").asText().equals("10.96.0.17"));
 
     SyncResult again = reconciler(store).sync();
 
@@ -458,9 +456,7 @@ class KubernetesProviderTest {
     cluster.client.configMaps().inNamespace("default").withName("cfg").patch(PatchContext.of(PatchType.JSON_MERGE),
         "{\"data\":null}");
     ResourceKey web = ResourceKey.of("k8s", "apps/Deployment", "default", "web");
-    for (int i = 0; i < 500 && observe(web).live().at("/spec/template/spec").has("tolerations"); i++) {
-      Thread.onSpinWait();
-    }
+    until(() -> !observe(web).live().at("/spec/template/spec").has("tolerations"));
     JsonNode spec = observe(web).live().at("/spec/template/spec");
     assertThat(spec.at("/volumes/0/emptyDir").isObject()).as("an empty struct means something: kept").isTrue();
     assertThat(spec.has("securityContext")).isTrue();
@@ -498,9 +494,7 @@ class KubernetesProviderTest {
         "{\"spec\":{\"selector\":{\"matchLabels\":{\"batch.kubernetes.io/controller-uid\":\"" + uid + "\"}},"
             + "\"template\":{\"metadata\":{\"labels\":{\"batch.kubernetes.io/controller-uid\":\"" + uid + "\","
             + "\"batch.kubernetes.io/job-name\":\"migrate\"}}}}}");
-    for (int i = 0; i < 500 && !observe(key).live().at("/spec/selector").isObject(); i++) {
-      Thread.onSpinWait();
-    }
+    until(() -> observe(key).live().at("/spec/selector").isObject());
     desired.set(State.of("r2", decode("r2", job.formatted("2"))));
     cluster.takeSent();
 
@@ -595,13 +589,10 @@ class KubernetesProviderTest {
     });
     cluster.client.configMaps().inNamespace("default").withName("cfg").delete();
     // one observation per look: between two, the informer may see the deletion (and the key turn UNKNOWN, no live)
-    for (int i = 0; i < 500; i++) {
+    until(() -> {
       Observation o = observe(CM);
-      if (!o.isPresent() || o.live().at("/metadata").has("deletionTimestamp")) {
-        break;
-      }
-      Thread.onSpinWait();
-    }
+      return !o.isPresent() || o.live().at("/metadata").has("deletionTimestamp");
+    });
     assertThat(cluster.get("/ConfigMap", "default", "cfg").getMetadata().getDeletionTimestamp()).isNotNull();
 
     SyncResult unchanged = withoutHealth(store).sync();
@@ -623,9 +614,7 @@ class KubernetesProviderTest {
       c.getMetadata().setFinalizers(null);
       return c;
     });
-    for (int i = 0; i < 500 && !observe(CM).isAbsent(); i++) {
-      Thread.onSpinWait();
-    }
+    until(() -> observe(CM).isAbsent());
     SyncResult after = withoutHealth(store).sync();
     assertThat(after.status()).as("%s", after.outcomes()).isEqualTo(SyncResult.Status.SUCCEEDED);
     assertThat(after.plan().change(CM).orElseThrow().action()).isEqualTo(dev.gitops.api.Action.CREATE);
@@ -638,9 +627,7 @@ class KubernetesProviderTest {
     cluster.client.configMaps().inNamespace("default").resource(new ConfigMapBuilder().withNewMetadata().withName("cfg")
         .withNamespace("default").addToFinalizers("example.com/hold").endMetadata().addToData("a", "1").build()).create();
     cluster.client.configMaps().inNamespace("default").withName("cfg").delete();
-    for (int i = 0; i < 500 && !observe(CM).live().at("/metadata").has("deletionTimestamp"); i++) {
-      Thread.onSpinWait();
-    }
+    until(() -> observe(CM).live().at("/metadata").has("deletionTimestamp"));
     Observation before = observe(CM);
     assertThat(before.isPresent()).as("not declared through the decoder: present, as it is").isTrue();
     cluster.takeSent();
@@ -1086,5 +1073,21 @@ class KubernetesProviderTest {
     decoder.decode(new dev.gitops.api.spi.SourceFile("w.yaml", "b3",
         Manifests.widget("red").getBytes(java.nio.charset.StandardCharsets.UTF_8), "main@sha1:" + "2".repeat(40)));
     assertThat(observe(widget).status()).isEqualTo(Observation.Status.ABSENT);
+  }
+
+  /**
+   * Waits up to 10 s until {@code done} holds: the provider reads through its informer, which sees
+   * a write a moment later (a count of spins alone could run out before it on a loaded machine).
+   */
+  private static void until(java.util.function.BooleanSupplier done) {
+    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+    while (!done.getAsBoolean() && System.nanoTime() < deadline) {
+      try {
+        Thread.sleep(10);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
   }
 }
