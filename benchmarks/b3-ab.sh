@@ -12,19 +12,8 @@
 # syncs measured that order, not the change: benchmarks/README.md, "the no-change path on both
 # cores"). The jars' order alternates between rounds. Prints each run, then the medians.
 set -euo pipefail
-[ "$#" -ge 2 ] || { echo "usage: $0 A.jar B.jar [rounds] [files]" >&2; exit 2; }
-A=$(realpath "$1")
-B=$(realpath "$2")
-ROUNDS=${3:-6}
-N=${4:-10000}
-TIME=/usr/bin/time
-[ -x "$TIME" ] || { echo "GNU time is needed at $TIME (apt-get install time)" >&2; exit 2; }
-WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
-
-repo="$WORK/repo"
 . "$(dirname "$0")/b3-repo.sh"
-b3_repo "$repo" "$N"
+b3_ab_setup 6 "$@"
 
 sync_with() {  # jar target [label]: one sync; with a label, its time is appended to the results
   if [ "$#" -gt 2 ]; then

@@ -10,19 +10,8 @@
 # in the last minute slow the next ones made (benchmarks/README.md, "half of B3's gap was the
 # measurement"). Prints each run, then the medians of wall time.
 set -euo pipefail
-[ "$#" -ge 2 ] || { echo "usage: $0 A.jar B.jar [rounds] [files]" >&2; exit 2; }
-A=$(realpath "$1")
-B=$(realpath "$2")
-ROUNDS=${3:-4}
-N=${4:-10000}
-TIME=/usr/bin/time
-[ -x "$TIME" ] || { echo "GNU time is needed at $TIME (apt-get install time)" >&2; exit 2; }
-WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
-
-repo="$WORK/repo"
 . "$(dirname "$0")/b3-repo.sh"
-b3_repo "$repo" "$N"
+b3_ab_setup 4 "$@"
 
 jar_of() { if [ "$1" = A ]; then echo "$A"; else echo "$B"; fi; }
 for j in A B; do

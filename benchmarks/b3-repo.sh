@@ -23,3 +23,22 @@ b3_repo() {
   git -C "$repo" -c gc.auto=0 -c user.name=b -c user.email=b@x commit -q -m gen
   git -C "$repo" gc -q
 }
+
+# b3_ab_setup DEFAULT_ROUNDS "$@": the A/B scripts' common set-up. Reads A.jar B.jar [rounds] [files]
+# into A, B, ROUNDS and N, checks GNU time (TIME), makes WORK (removed at exit) and B3's repository
+# in $WORK/repo (repo).
+b3_ab_setup() {
+  local rounds=$1
+  shift
+  [ "$#" -ge 2 ] || { echo "usage: $0 A.jar B.jar [rounds] [files]" >&2; exit 2; }
+  A=$(realpath "$1")
+  B=$(realpath "$2")
+  ROUNDS=${3:-$rounds}
+  N=${4:-10000}
+  TIME=/usr/bin/time
+  [ -x "$TIME" ] || { echo "GNU time is needed at $TIME (apt-get install time)" >&2; exit 2; }
+  WORK=$(mktemp -d)
+  trap 'rm -rf "$WORK"' EXIT
+  repo="$WORK/repo"
+  b3_repo "$repo" "$N"
+}
