@@ -284,7 +284,7 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
    * <pre>{@code
    * State s = gitSource.read(new Source.ReadRequest(null, List.of(), new Cancellation()));
    * if (s.historyRewritten()) {
-   *   System.out.println("warning: " + gitSource.historyRewrittenReason().orElse("history was rewritten"));
+   *   log.warn("{}", gitSource.historyRewrittenReason().orElse("history was rewritten"));
    * }
    * }</pre>
    */
