@@ -27,6 +27,7 @@ import dev.gitops.k8s.internal.Kinds;
 import dev.gitops.k8s.internal.KubernetesRules;
 import dev.gitops.k8s.internal.Names;
 import dev.gitops.k8s.internal.Normalization;
+import dev.gitops.k8s.internal.ReadYourWrites;
 import io.fabric8.kubernetes.api.model.APIResource;
 import io.fabric8.kubernetes.api.model.APIResourceList;
 import io.fabric8.kubernetes.api.model.DeletionPropagation;
@@ -125,7 +126,7 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
   public static final int ANNOTATIONS_LIMIT = 262_144;
   private static final FieldPath FORCE_REPLACE_PATH = FieldPath.of("metadata", "annotations", Annotations.FORCE_REPLACE);
   /** How long a write we made is looked up directly while the informer has not caught up with it. */
-  private static final long PENDING_NANOS = Duration.ofSeconds(30).toNanos();
+  private static final Duration READ_YOUR_WRITES = Duration.ofSeconds(30);
 
   private final KubernetesClient client;
   private final boolean ownsClient;
@@ -142,10 +143,8 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
   private final KindInformers informers;
   private final MergeRules rules;
   private final KubernetesDecoder decoder;
-  /** Keys we wrote whose informer has not shown the write yet: the expected resourceVersion, or "" after a delete. */
-  private final Map<ResourceKey, Pending> pending = new ConcurrentHashMap<>();
-
-  private record Pending(String resourceVersion, String deletedUid, long since) {}
+  /** Keys we wrote whose informer has not shown the write yet (nor what the server answered since). */
+  private final ReadYourWrites reads = new ReadYourWrites(READ_YOUR_WRITES);
 
   /** How long a namespaced kind whose cluster-wide list was forbidden is listed per namespace before trying again. */
   private static final long CLUSTER_WIDE_RETRY_NANOS = Duration.ofMinutes(10).toNanos();
@@ -676,27 +675,14 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
 
   /**
    * The object as the cluster has it now: from the informer, or read directly while a write of
-   * ours has not reached the informer yet (so an apply is never verified against an older copy).
+   * ours has not reached the informer yet (so an apply is never verified against an older copy),
+   * and never a copy older than one the server already answered ({@link ReadYourWrites}).
    */
   private GenericKubernetesResource current(ResourceKey key, KindInfo kind) {
     if (!informers.isSynced(key.type(), key.scope())) {
       return resource(kind, key).get();  // applied before anything of its kind was observed: ask the server
     }
-    GenericKubernetesResource cached = informers.cached(key.type(), key.scope(), key.name());
-    Pending p = pending.get(key);
-    if (p == null) {
-      return cached;
-    }
-    boolean caughtUp = p.deletedUid() != null
-        ? cached == null || !p.deletedUid().equals(cached.getMetadata().getUid())
-        : cached != null && p.resourceVersion().equals(cached.getMetadata().getResourceVersion());
-    if (caughtUp || System.nanoTime() - p.since() > PENDING_NANOS) {
-      pending.remove(key, p);
-      if (caughtUp) {
-        return cached;
-      }
-    }
-    return resource(kind, key).get();
+    return reads.current(key, informers.cached(key.type(), key.scope(), key.name()), () -> resource(kind, key).get());
   }
 
   private static OwnerMark markOf(JsonNode live) {
@@ -1038,7 +1024,7 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
    * reached the informer, the server's (so a plan made right after a sync sees what it wrote).
    */
   private GenericKubernetesResource liveForPlan(ResourceKey key) {
-    if (pending.containsKey(key)) {
+    if (reads.isAwaited(key)) {
       try {
         Optional<KindInfo> kind = resolve(key.type());
         if (kind.isPresent()) {
@@ -1277,7 +1263,7 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
       } else {
         made = collection(kind, key.scope()).resource(object(body)).create();
       }
-      wrote(key, made);
+      reads.wrote(key, made);
       LOG.debug("created {} at {}", key, ctx.revision());
       return Outcome.created();
     } catch (KubernetesClientException e) {
@@ -1312,7 +1298,7 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
     body.remove("status");
     GenericKubernetesResource made = collection(kind, key.scope()).resource(object(body)).fieldManager(fieldManager)
         .forceConflicts().serverSideApply();
-    wrote(key, made);
+    reads.wrote(key, made);
     return Outcome.configured();
   }
 
@@ -1353,7 +1339,7 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
         obj = resource(kind, key).get();
         // newer than the informer's copy: until the informer shows it, this key is read from the
         // server, so the engine's observe after a conflict plans on this version, not an older one
-        wrote(key, obj);
+        reads.wrote(key, obj);
         planned = planned != null ? planned : seen;
       }
     }
@@ -1385,7 +1371,7 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
     }
     String body = Documents.mutableCopy(Documents.array(all.stream().map(PatchOp::toJson).toList())).toString();
     GenericKubernetesResource made = resource(kind, key).patch(PatchContext.of(PatchType.JSON), body);
-    wrote(key, made);
+    reads.wrote(key, made);
     LOG.debug("patched {} at {} ({} operations, resourceVersion {})", key, ctx.revision(), all.size(), rv);
     return Outcome.configured();
   }
@@ -1453,7 +1439,7 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
       String uid = old.getMetadata().getUid();
       deletable(resource(kind, key).lockResourceVersion(old.getMetadata().getResourceVersion()))
           .withPropagationPolicy(DeletionPropagation.FOREGROUND).delete();
-      pending.put(key, new Pending("", uid, System.nanoTime()));
+      reads.deleted(key, uid);
       long deadline = System.nanoTime() + ctx.remaining().toNanos();
       // the new object may only be created once the old one, finalizers and all, is gone: wait on the watch
       boolean gone = informers.awaitEvent(() -> {
@@ -1501,14 +1487,14 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
         // changed since we looked (a controller's status, say): look again, and delete it only if still ours
         GenericKubernetesResource now = resource(kind, key).get();
         if (now != null && !Objects.equals(now.getMetadata().getUid(), old.getMetadata().getUid())) {
-          wrote(key, now);
+          reads.wrote(key, now);
           return Outcome.conflict(key + ": delete not sent: the object was deleted and created again (uid "
               + now.getMetadata().getUid() + ") since it was observed; it is observed and planned again");
         }
         old = now;
       }
     }
-    pending.put(key, new Pending("", old.getMetadata().getUid(), System.nanoTime()));
+    reads.deleted(key, old.getMetadata().getUid());
     LOG.debug("deleted {} at {}", key, ctx.revision());
     return Outcome.deleted();
   }
@@ -1521,13 +1507,6 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
   private static io.fabric8.kubernetes.client.PropagationPolicyConfigurable<? extends io.fabric8.kubernetes.client.dsl.Deletable>
       deletable(io.fabric8.kubernetes.client.dsl.ReplaceDeletable<GenericKubernetesResource> locked) {
     return (io.fabric8.kubernetes.client.PropagationPolicyConfigurable<? extends io.fabric8.kubernetes.client.dsl.Deletable>) locked;
-  }
-
-  /** Remembers a write (or an object read from the server after a conflict) until the informer shows it. */
-  private void wrote(ResourceKey key, GenericKubernetesResource made) {
-    if (made != null && made.getMetadata() != null && made.getMetadata().getResourceVersion() != null) {
-      pending.put(key, new Pending(made.getMetadata().getResourceVersion(), null, System.nanoTime()));
-    }
   }
 
   /** What {@code kubectl apply} would keep as the last-applied configuration, or null when it does not fit. */
