@@ -2,16 +2,11 @@ package dev.gitops.benchmarks;
 
 import dev.gitops.api.spi.Provider;
 import dev.gitops.k8s.KubernetesProvider;
+import dev.gitops.k8s.StandInApiServer;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
-import io.fabric8.kubernetes.client.utils.Serialization;
-import io.fabric8.mockwebserver.Context;
-import io.fabric8.mockwebserver.MockWebServer;
-import java.net.InetAddress;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 
 /**
@@ -47,9 +42,7 @@ public final class KubernetesMockFactory implements ProviderFactory, AutoCloseab
 
   @Override
   public Provider create(Path scratch) {
-    KubernetesMockServer server = new KubernetesMockServer(new Context(Serialization.jsonMapper()), new MockWebServer(),
-        new HashMap<>(), new KubernetesCrudDispatcher(), false);
-    server.init(InetAddress.getLoopbackAddress(), 0);
+    KubernetesMockServer server = StandInApiServer.crud();
     KubernetesClient client = server.createClient();
     KubernetesProvider provider = KubernetesProvider.builder(client).build();
     started.add(server::destroy);

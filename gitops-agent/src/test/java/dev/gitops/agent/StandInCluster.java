@@ -1,16 +1,11 @@
 package dev.gitops.agent;
 
+import dev.gitops.k8s.StandInApiServer;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
-import io.fabric8.kubernetes.client.utils.Serialization;
-import io.fabric8.mockwebserver.Context;
-import io.fabric8.mockwebserver.MockWebServer;
 import java.io.IOException;
-import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HashMap;
 
 /**
  * fabric8's stand-in API server in CRUD mode on loopback, with a client to look at it and a
@@ -23,9 +18,7 @@ public final class StandInCluster implements AutoCloseable {
   private final KubernetesClient client;
 
   private StandInCluster() {
-    server = new KubernetesMockServer(new Context(Serialization.jsonMapper()), new MockWebServer(), new HashMap<>(),
-        new KubernetesCrudDispatcher(), false);
-    server.init(InetAddress.getLoopbackAddress(), 0);
+    server = StandInApiServer.crud();
     client = server.createClient();
   }
 

@@ -211,8 +211,8 @@ class AgentCommandsTest {
     try (StandInCluster cluster = StandInCluster.start()) {
       // gitops status --cluster k8s reads the default kubeconfig, as gitops run does
       System.setProperty("kubeconfig", cluster.writeKubeconfig(dir.resolve("kubeconfig"), "mock", false).toString());
-      // a lease that outlives both commands: each may wait up to 10 s for the stand-in's Lease watch to
-      // start (it sometimes does not answer and the command lists instead), and m1 renews nothing here
+      // a lease that outlives both commands on a loaded machine: m1 renews nothing here (the stand-in's
+      // watches no longer stall it for 10 s and more: StandInApiServer)
       LeaseCoordinator m1 = LeaseCoordinator.builder(cluster.client(), "gitops", "m1")
           .ttl(java.time.Duration.ofMinutes(5)).build();
       try {

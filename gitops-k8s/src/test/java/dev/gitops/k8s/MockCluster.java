@@ -9,15 +9,9 @@ import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
-import io.fabric8.kubernetes.client.server.mock.KubernetesMixedDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
-import io.fabric8.kubernetes.client.utils.Serialization;
-import io.fabric8.mockwebserver.Context;
-import io.fabric8.mockwebserver.MockWebServer;
 import io.fabric8.mockwebserver.http.RecordedRequest;
-import java.net.InetAddress;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import dev.gitops.k8s.internal.KindInformers;
@@ -44,11 +38,7 @@ final class MockCluster implements AutoCloseable {
   private KubernetesClient controllerClient;
 
   MockCluster() {
-    HashMap<io.fabric8.mockwebserver.ServerRequest, java.util.Queue<io.fabric8.mockwebserver.ServerResponse>> responses =
-        new HashMap<>();
-    server = new KubernetesMockServer(new Context(Serialization.jsonMapper()), new MockWebServer(), responses,
-        new KubernetesMixedDispatcher(responses), false);
-    server.init(InetAddress.getLoopbackAddress(), 0);
+    server = StandInApiServer.withExpectations();
     Interceptor recorder = new Interceptor() {
       @Override
       public void before(BasicBuilder builder, HttpRequest request, RequestTags tags) {
@@ -158,16 +148,6 @@ final class MockCluster implements AutoCloseable {
       controllerClient.close();
     }
     client.close();
-    try {
-      server.destroy();
-    } catch (IllegalStateException e) {
-      // The mock's own shutdown race, not the provider's: a watch closing while its event executor is
-      // busy makes the mock wait on that executor (up to a minute) on its event loop, and destroy()
-      // gives up after ten seconds with "Unable to close MockWebServer". Every assertion ran already.
-      if (!String.valueOf(e.getMessage()).contains("Unable to close MockWebServer")) {
-        throw e;
-      }
-      org.slf4j.LoggerFactory.getLogger(MockCluster.class).warn("the mock API server did not shut down in time", e);
-    }
+    server.destroy();
   }
 }

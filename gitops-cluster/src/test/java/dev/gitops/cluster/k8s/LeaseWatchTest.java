@@ -7,19 +7,14 @@ import dev.gitops.cluster.ClusterMember;
 import dev.gitops.cluster.CountingCoordinator;
 import dev.gitops.cluster.Ownership;
 import dev.gitops.cluster.RunningMembers;
+import dev.gitops.k8s.StandInApiServer;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.api.model.coordination.v1.LeaseBuilder;
 import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
-import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
-import io.fabric8.kubernetes.client.utils.Serialization;
-import io.fabric8.mockwebserver.Context;
-import io.fabric8.mockwebserver.MockWebServer;
-import java.net.InetAddress;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -91,9 +86,7 @@ class LeaseWatchTest extends LeaseTestBase {
   @Test
   void withTheApiServerGoneTheRoundsFailAndTheTargetsStopWhenTheLeaseEndsAsBefore() throws Exception {
     // an API server of this test's own, which goes away while its client stays
-    KubernetesMockServer own = new KubernetesMockServer(new Context(Serialization.jsonMapper()), new MockWebServer(),
-        new HashMap<>(), new KubernetesCrudDispatcher(), false);
-    own.init(InetAddress.getLoopbackAddress(), 0);
+    KubernetesMockServer own = StandInApiServer.crud();
     KubernetesClient mockClient = own.createClient();
     // without the client's retries of a refused connection (seconds of backoff): the rounds fail at once
     KubernetesClient ownClient = new KubernetesClientBuilder().withConfig(new ConfigBuilder(mockClient.getConfiguration())
