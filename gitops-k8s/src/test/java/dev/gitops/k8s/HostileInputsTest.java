@@ -448,10 +448,8 @@ class HostileInputsTest {
     cluster.client.batch().v1().jobs().inNamespace("default").withName("migrate").subresource("status")
         .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"status\":{\"startTime\":\"2026-01-01T00:00:00Z\"}}");
     // the provider reads through its informer, which sees the status write a moment later: wait for
-    // it, bounded in time (a count of spins alone ran out before it on a loaded machine; the stand-in's
-    // watch has been seen to take 10 s to start). Once seen, no later read may go back to the copy
-    // without it (ReadYourWrites): the plan below failed so in CI when the informer delivered our
-    // create after the server had answered with the status write.
+    // it, bounded in time (a count of spins alone ran out before it on a loaded machine). Once seen, no
+    // later read may go back to the copy without it (ReadYourWrites), so the plan below sees it too.
     long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
     while (provider.observe(List.of(key), ctx()).get(key).live().at("/status/startTime").isMissingNode()
         && System.nanoTime() < deadline) {
