@@ -1,13 +1,21 @@
 package dev.gitops.reliability;
 
+import dev.gitops.api.Change;
+import dev.gitops.api.Outcome;
+import dev.gitops.api.ResourceKey;
 import dev.gitops.api.State;
 import dev.gitops.api.SyncResult;
+import dev.gitops.api.spi.CallContext;
+import dev.gitops.api.spi.Provider;
 import dev.gitops.core.Reconciler;
 import dev.gitops.core.SyncOptions;
 import dev.gitops.core.files.LocalFilesProvider;
 import dev.gitops.core.store.FileStateStore;
+import dev.gitops.testkit.ForwardingProvider;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -15,8 +23,8 @@ import java.util.concurrent.TimeUnit;
  * event (an apply call of the provider, before or after, or a durable store write, before or
  * after the rename), kills itself with a real SIGKILL.
  *
- * <p>Usage: {@code CrashChild <desiredDir> <target> <revision> <killAt>}; {@code killAt} 0 runs
- * to the end. Prints {@code events=<n> status=<status>} and exits 0 when not killed.
+ * <p>Usage: {@code CrashChild <desiredDir> <target> <revision> <killAt> [<point> | PARTS]}; {@code
+ * killAt} 0 runs to the end. Prints {@code events=<n> status=<status>} and exits 0 when not killed.
  */
 public final class CrashChild {
 
@@ -54,6 +62,43 @@ public final class CrashChild {
         .withCompactionBytes(0).withWriteListener((file, after) -> ks.event());
     Reconciler r = CrashWorld.reconciler(target, provider, desired, storeOptions);
     return r.sync();
+  }
+
+  /** The point argument that runs {@link #syncInParts} instead of counting one store point. */
+  static final String PARTS = "PARTS";
+  /** The batch limit {@link #syncInParts} gives the files provider: parts of two changes. */
+  static final int PART = 2;
+
+  /**
+   * Runs one sync with the files provider's own batches taken in parts of {@value #PART} (its
+   * {@code batchLimit}), counting each part's call before and after it and every durable store
+   * write, so that kill points fall between the parts: after one part's writes, before the next
+   * part's pending records. The size of each part sent is added to {@code parts} when it is not null.
+   */
+  static SyncResult syncInParts(Path desiredDir, Path target, String revision, KillSwitch ks,
+      List<Integer> parts) {
+    Provider inParts = new ForwardingProvider(CrashWorld.files(target)) {
+      @Override
+      public int batchLimit() {
+        return PART;
+      }
+
+      @Override
+      public Map<ResourceKey, Outcome> applyAll(
+          List<Change> changes, CallContext ctx) {
+        if (parts != null) {
+          parts.add(changes.size());
+        }
+        ks.event();
+        Map<ResourceKey, Outcome> out = super.applyAll(changes, ctx);
+        ks.event();
+        return out;
+      }
+    };
+    State desired = CrashWorld.desired(desiredDir, inParts, revision);
+    FileStateStore.Options storeOptions = FileStateStore.Options.defaults().withHistoryLimit(5)
+        .withCompactionBytes(0).withWriteListener((file, after) -> ks.event());
+    return CrashWorld.reconciler(target, inParts, desired, storeOptions).sync();
   }
 
   /** What {@link #syncCountingPoint} counts besides the named points: a file write once compaction started (meta.json). */
@@ -99,8 +144,9 @@ public final class CrashChild {
    */
   public static void main(String[] args) {
     KillSwitch ks = new KillSwitch(Integer.parseInt(args[3]));
-    SyncResult r = args.length > 4
-        ? syncCountingPoint(Path.of(args[0]), Path.of(args[1]), args[2], ks, args[4])
+    SyncResult r = args.length > 4 && args[4].equals(PARTS)
+        ? syncInParts(Path.of(args[0]), Path.of(args[1]), args[2], ks, null)
+        : args.length > 4 ? syncCountingPoint(Path.of(args[0]), Path.of(args[1]), args[2], ks, args[4])
         : sync(Path.of(args[0]), Path.of(args[1]), args[2], ks);
     System.out.println("events=" + ks.events() + " status=" + r.status());
     System.out.flush();
