@@ -59,13 +59,9 @@ class BatchPartsKillPointsTest {
         assertThat(r.killed()).as("%s: %s", where, r.out()).isTrue();
         kills.incrementAndGet();
         CrashSafetyTest.checkAfterCrash(kw, where);
-        SyncResult recovered = CrashSafetyTest.reconciler(kw, desiredDir, revision).sync();
-        assertThat(recovered.isSuccessful()).as("recovery after %s: %s", where, recovered.failures()).isTrue();
-        CrashSafetyTest.checkConverged(kw, want, where);
+        CrashSafetyTest.recoversTo(kw, desiredDir, revision, want, where);
       });
-      CrashWorld.copyTree(base, work);
-      assertThat(CrashSafetyTest.reconciler(work, desiredDir, revision).sync().isSuccessful()).isTrue();
-      CrashWorld.copyTree(work, base);
+      CrashSafetyTest.convergeBase(base, work, desiredDir, revision, want);
     }
     System.out.printf("batch-part kill points: %d (parts of %d, %d parts in the uninterrupted runs)%n", kills.get(),
         CrashChild.PART, partsSeen);

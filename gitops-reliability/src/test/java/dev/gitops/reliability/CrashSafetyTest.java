@@ -103,15 +103,10 @@ class CrashSafetyTest {
           checkAfterCrash(kw, where + ", then again at event " + second + " of the recovery");
         }
 
-        SyncResult recovered = reconciler(kw, desiredDir, revision).sync();
-        assertThat(recovered.isSuccessful()).as("recovery after %s: %s", where, recovered.failures()).isTrue();
-        checkConverged(kw, STEPS.get(stepIndex), where);
+        recoversTo(kw, desiredDir, revision, STEPS.get(stepIndex), where);
       });
       // the next step starts from this step's converged state
-      CrashWorld.copyTree(base, work);
-      assertThat(reconciler(work, desiredDir, revision).sync().isSuccessful()).isTrue();
-      checkConverged(work, STEPS.get(step), "step " + (step + 1) + " uninterrupted");
-      CrashWorld.copyTree(work, base);
+      convergeBase(base, work, desiredDir, revision, STEPS.get(step));
     }
     System.out.printf("crash suite: %d kill points (%d during recovery), reviewed plans refused %d, applied %d%n",
         killPoints.get(), doubleCrashes.get(), plansRefused.get(), plansApplied.get());
@@ -160,6 +155,21 @@ class CrashSafetyTest {
       assertThat(live.get(e.getKey())).as("unmanaged %s after %s", e.getKey(), where)
           .isEqualTo(e.getValue().getBytes(StandardCharsets.UTF_8));
     }
+  }
+
+  /** A recovery sync after {@code where}: it succeeds, and the target converges to {@code want} ({@link #checkConverged}). */
+  static void recoversTo(Path target, Path desiredDir, String revision, Map<String, String> want, String where) {
+    SyncResult recovered = reconciler(target, desiredDir, revision).sync();
+    assertThat(recovered.isSuccessful()).as("recovery after %s: %s", where, recovered.failures()).isTrue();
+    checkConverged(target, want, where);
+  }
+
+  /** Ends a step: {@code base} becomes the step's converged state (synced uninterrupted in {@code work}). */
+  static void convergeBase(Path base, Path work, Path desiredDir, String revision, Map<String, String> want) {
+    CrashWorld.copyTree(base, work);
+    assertThat(reconciler(work, desiredDir, revision).sync().isSuccessful()).isTrue();
+    checkConverged(work, want, revision + " synced uninterrupted");
+    CrashWorld.copyTree(work, base);
   }
 
   /** The target is exactly desired plus unmanaged, the inventory holds exactly the desired keys, nothing pending. */

@@ -101,13 +101,9 @@ class JournalKillPointsTest {
         } else {
           CrashSafetyTest.checkAfterCrash(kw, where);
         }
-        SyncResult recovered = CrashSafetyTest.reconciler(kw, desiredDir, revision).sync();
-        assertThat(recovered.isSuccessful()).as("recovery after %s: %s", where, recovered.failures()).isTrue();
-        CrashSafetyTest.checkConverged(kw, want, where);
+        CrashSafetyTest.recoversTo(kw, desiredDir, revision, want, where);
       });
-      CrashWorld.copyTree(base, work);
-      assertThat(CrashSafetyTest.reconciler(work, desiredDir, revision).sync().isSuccessful()).isTrue();
-      CrashWorld.copyTree(work, base);
+      CrashSafetyTest.convergeBase(base, work, desiredDir, revision, want);
     }
     System.out.printf("journal kill points: %s (%d in all)%n", new TreeMap<>(killed),
         killed.values().stream().mapToInt(Integer::intValue).sum());
