@@ -46,9 +46,9 @@ public final class OneFileResyncLoop {
     harness.generate(repo, n, files);
     Provider provider = factory.create(Files.createDirectories(work.resolve("scratch")));
     try (GitSource source = GitSource.builder().url(repo.toString()).ref("main").cacheDir(work.resolve("cache"))
-        .build()) {
-      Reconciler reconciler = Reconciler.builder().source(source).provider(provider).store(new InMemoryStateStore())
-          .build();
+        .build();
+        Reconciler reconciler = Reconciler.builder().source(source).provider(provider).store(new InMemoryStateStore())
+            .build()) {
       System.out.printf("cold sync %.0f ms%n", ms(reconciler::sync));
       double[] profiled = new double[rounds - rounds / 2];
       Recording recording = null;

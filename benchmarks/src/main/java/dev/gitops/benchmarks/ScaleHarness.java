@@ -218,7 +218,7 @@ public final class ScaleHarness {
       throw new IllegalStateException("Jackson read " + jackson.size() + " documents, expected " + n);
     }
     row.put("yamlBytesPerResource", yamlBytes / n);
-    source.close();
+    reconciler.close();  // and with it the source and the store it alone holds
     return row;
   }
 
