@@ -144,6 +144,7 @@ class CodeSamplesTest {
       Path dir, storeDir, out, repository, target, state, planFile, dockerConfig, tmp;
       // the other modules
       Agent agent;
+      dev.gitops.agent.spi.Placement placement;
       Map<String, ProviderFactory> factories;
       ConfigNode options;
       Path kubeconfig;

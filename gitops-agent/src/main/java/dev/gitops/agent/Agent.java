@@ -703,6 +703,8 @@ public final class Agent implements AutoCloseable {
     if (placement != null) {
       placement.notReady().ifPresent(reasons::add);
     }
+    // a failed stop the placement names itself (a cluster member does) is not named twice
+    Set<String> namedByPlacement = placement == null ? Set.of() : placement.failedStopsNamed();
     Map<String, TargetRuntime> byName = new HashMap<>();
     runtimes().forEach(t -> byName.put(t.config().name(), t));
     for (TargetConfig t : config().targets()) {
@@ -710,7 +712,9 @@ public final class Agent implements AutoCloseable {
       Optional<String> reload = reloading.get(t.name());
       String stopFailure = stopFailures.get(t.name());
       if (r == null && stopFailure != null) {
-        reasons.add(stopFailure);
+        if (!namedByPlacement.contains(t.name())) {
+          reasons.add(stopFailure);
+        }
       } else if (r == null && reload != null) {
         // a reload is stopping it: a removed one no longer counts, a changed one starts again next
         reload.ifPresent(why -> reasons.add("target " + t.name() + " is restarting (" + why + ")"));

@@ -35,10 +35,16 @@ class PlacementTest {
     final List<String> wrapped = new CopyOnWriteArrayList<>();
     final List<String> events = new CopyOnWriteArrayList<>();
     volatile String notReady;
+    volatile Set<String> failedStops = Set.of();
 
     @Override
     public java.util.Optional<String> notReady() {
       return java.util.Optional.ofNullable(notReady);
+    }
+
+    @Override
+    public Set<String> failedStopsNamed() {
+      return failedStops;
     }
 
     @Override
@@ -151,6 +157,12 @@ class PlacementTest {
       assertThat(agent.notReady()).singleElement().asString()
           .startsWith("target a did not stop cleanly (it moves to m2)")
           .contains("closing its Git source").contains("injected");
+      // a placement that names the failed stop itself (a cluster member does): said once, in its words
+      placement.notReady = "target a could not be stopped on member m1 (injected)";
+      placement.failedStops = Set.of("a");
+      assertThat(agent.notReady()).containsExactly(placement.notReady);
+      placement.notReady = null;
+      placement.failedStops = Set.of();
       int closedFirst = attempted.size();
 
       // the placement asks again: only what is still open is closed, and then the stop has succeeded

@@ -213,6 +213,20 @@ public final class ClusterMember implements AutoCloseable {
   }
 
   /**
+   * The targets whose stop failed on this member and is tried again ({@link #notReady()} names
+   * each); empty when every stop succeeded.
+   *
+   * <pre>{@code
+   * if (!member.failedStops().isEmpty()) {
+   *   log.warn("still stopping: {}", member.failedStops());
+   * }
+   * }</pre>
+   */
+  public Set<String> failedStops() {
+    return Set.copyOf(cannotStop.keySet());
+  }
+
+  /**
    * Why this member is not ready: its last coordination round failed (the coordinator cannot be
    * reached, or refused it, or it holds no live lease), so it takes no target and keeps what it
    * holds only while its lease lasts; or a target assigned to it cannot start here; or a target

@@ -416,6 +416,7 @@ class ClusterMemberTest {
     assertThat(m1.notReady()).hasValueSatisfying(r -> assertThat(r).contains("target " + moving
         + " could not be stopped on member m1 (it moves to member m2").contains("injected")
         .contains("it keeps the target's ownership"));
+    assertThat(m1.failedStops()).containsExactly(moving);
     assertThat(running.entrySet()).as("every other target moved").allMatch(e -> e.getKey().equals(moving)
         || e.getValue().equals(want.get(e.getKey())));
 
@@ -424,6 +425,7 @@ class ClusterMemberTest {
     m2.safeRound();
     assertThat(running).isEqualTo(want);
     assertThat(m1.notReady()).isEmpty();
+    assertThat(m1.failedStops()).isEmpty();
     assertThat(events.stream().filter(e -> e.endsWith(" " + moving + " m1") || e.endsWith(" " + moving + " m2")))
         .containsSubsequence("stop failed " + moving + " m1", "stop " + moving + " m1", "start " + moving + " m2");
   }

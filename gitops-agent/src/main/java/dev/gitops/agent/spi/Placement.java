@@ -64,6 +64,19 @@ public interface Placement {
     return Optional.empty();
   }
 
+  /**
+   * The targets whose failed stop (asked for through {@link Control#stopTarget}) {@link #notReady()}
+   * names already, so that the agent's readiness does not name the same failure a second time in
+   * its own words. Empty by default: the agent names every failed stop itself.
+   *
+   * <pre>{@code
+   * Set<String> named = placement.failedStopsNamed();   // e.g. [web] while web cannot be stopped
+   * }</pre>
+   */
+  default Set<String> failedStopsNamed() {
+    return Set.of();
+  }
+
   /** Called once when the agent has stopped every target: leave (and let the others take over). */
   void close();
 }

@@ -227,6 +227,12 @@ public final class ClusterPlacement implements Placement {
   }
 
   @Override
+  public Set<String> failedStopsNamed() {
+    ClusterMember m = member;
+    return m == null ? Set.of() : m.failedStops();
+  }
+
+  @Override
   public synchronized void close() {
     if (member != null) {
       member.close();  // stops what still runs, releases, revokes the lease
