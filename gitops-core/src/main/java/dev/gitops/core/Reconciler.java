@@ -968,10 +968,9 @@ public final class Reconciler implements AutoCloseable {
   private void announce(State s) {
     emit(new SyncEvent.SourceRead(s.revision(), s.unchanged(), s.historyRewritten(), s.resources().size()));
     if (s.historyRewritten()) {
-      // a Git source warned already, in the words of what happened (a rollback, a force push, a
-      // semver range falling, a tag shadowing a branch): not a second, vaguer warning
-      Optional<String> said = source instanceof dev.gitops.core.source.GitSource g ? g.historyRewrittenReason()
-          : Optional.empty();
+      // a source that warned already, in the words of what happened (a Git source: a rollback, a
+      // force push, a semver range falling, a tag shadowing a branch): not a second, vaguer warning
+      Optional<String> said = source.historyRewrittenReason();
       if (said.isEmpty()) {
         LOG.warn("history was rewritten at {}: the new commit does not descend from the last one read", s.revision());
       } else {

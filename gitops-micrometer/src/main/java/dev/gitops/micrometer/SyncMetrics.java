@@ -26,6 +26,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -172,6 +173,11 @@ public final class SyncMetrics implements SyncListener, AutoCloseable {
       @Override
       public String describe() {
         return source.describe();
+      }
+
+      @Override
+      public Optional<String> historyRewrittenReason() {
+        return source.historyRewrittenReason();
       }
     };
   }

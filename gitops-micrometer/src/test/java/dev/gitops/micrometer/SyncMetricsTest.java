@@ -201,4 +201,22 @@ class SyncMetricsTest {
 
     assertThat(registry.getMeters()).as("no series of the removed target").isEmpty();
   }
+
+  @Test
+  void aTimedSourceForwardsWhatTheSourceItWrapsSaysOfARewrittenHistory() {
+    dev.gitops.api.spi.Source saying = new dev.gitops.api.spi.Source() {
+      @Override
+      public dev.gitops.api.State read(ReadRequest request) {
+        return dev.gitops.api.State.of("r1", java.util.List.of());
+      }
+
+      @Override
+      public java.util.Optional<String> historyRewrittenReason() {
+        return java.util.Optional.of("main moved back to an older commit");
+      }
+    };
+    assertThat(metrics.timed(saying).historyRewrittenReason()).hasValue("main moved back to an older commit");
+    assertThat(metrics.timed(dev.gitops.api.spi.Source.of(() -> dev.gitops.api.State.of("r1", java.util.List.of())))
+        .historyRewrittenReason()).isEmpty();
+  }
 }

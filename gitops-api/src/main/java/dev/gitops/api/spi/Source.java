@@ -5,6 +5,7 @@ import dev.gitops.api.SourceException;
 import dev.gitops.api.State;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.function.Supplier;
 
 /**
@@ -26,6 +27,20 @@ public interface Source {
   /** A short description for logs and errors, for example the URL and ref. */
   default String describe() {
     return getClass().getSimpleName();
+  }
+
+  /**
+   * Why the state this source returned last is flagged {@linkplain State#historyRewritten() history
+   * rewritten}, in the words of the warning the source logged itself (a rollback, a force push, ...);
+   * empty when it is not flagged, or when the source has no words of its own, in which case the
+   * engine warns in its own. A source that wraps another forwards it, as {@link #describe()}.
+   *
+   * <pre>{@code
+   * Optional<String> why = gitSource.historyRewrittenReason();   // "... moved back to an older commit ..."
+   * }</pre>
+   */
+  default Optional<String> historyRewrittenReason() {
+    return Optional.empty();
   }
 
   /** A source that returns whatever {@code supplier} gives. */

@@ -288,6 +288,7 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
    * }
    * }</pre>
    */
+  @Override
   public Optional<String> historyRewrittenReason() {
     return Optional.ofNullable(rewrittenBecause);
   }
