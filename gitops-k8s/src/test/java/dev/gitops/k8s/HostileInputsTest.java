@@ -450,16 +450,8 @@ class HostileInputsTest {
     // the provider reads through its informer, which sees the status write a moment later: wait for
     // it, bounded in time (a count of spins alone ran out before it on a loaded machine). Once seen, no
     // later read may go back to the copy without it (ReadYourWrites), so the plan below sees it too.
-    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
-    while (provider.observe(List.of(key), ctx()).get(key).live().at("/status/startTime").isMissingNode()
-        && System.nanoTime() < deadline) {
-      try {
-        Thread.sleep(10);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        break;
-      }
-    }
+    MockCluster.until(java.time.Duration.ofSeconds(30),
+        () -> !provider.observe(List.of(key), ctx()).get(key).live().at("/status/startTime").isMissingNode());
     gitHas("r2", suspended.formatted("b", "1") + BYSTANDER);
     assertThat(reconciler(store).plan().change(key).orElseThrow().action()).isEqualTo(Action.REPLACE);
   }

@@ -88,21 +88,11 @@ class KubectlInteropTest {
 
   /** Waits (bounded) until the provider's informer shows what {@code seen} accepts. */
   private Observation awaitObserved(Predicate<Observation> seen) {
-    Observation o = null;
-    for (int i = 0; i < 500; i++) {
-      o = provider.observe(List.of(CM), ctx()).get(CM);
-      if (seen.test(o)) {
-        return o;
-      }
-      try {
-        Thread.sleep(10);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        break;
-      }
-    }
-    return o;
+    Observation[] last = {null};
+    MockCluster.until(() -> seen.test(last[0] = provider.observe(List.of(CM), ctx()).get(CM)));
+    return last[0];
   }
+
 
   @Test
   void adoptingAnObjectKubectlAppliedRemovesWhatKubectlAppliedAndGitNoLongerDeclares() {

@@ -1,6 +1,7 @@
 package dev.gitops.k8s;
 
 import static dev.gitops.k8s.KubernetesProviderConformanceTest.json;
+import static dev.gitops.k8s.MockCluster.until;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -166,10 +167,8 @@ class KubernetesProviderTest {
         .isEqualTo(Outcome.Kind.CONFIGURED);
   }
 
-  private void awaitObserved(String value) throws InterruptedException {
-    for (int i = 0; i < 200 && !observe(CM).live().at("/data/a").asText().equals(value); i++) {
-      Thread.sleep(10);
-    }
+  private void awaitObserved(String value) {
+    until(() -> observe(CM).live().at("/data/a").asText().equals(value));
   }
 
   @Test
@@ -247,9 +246,7 @@ class KubernetesProviderTest {
     String uid = cluster.get("/ConfigMap", "default", "cfg").getMetadata().getUid();
     // present and unmarked: an absent observation has no mark either (the provider's view between
     // the delete and the create), and a delete planned then would find nothing to delete
-    for (int i = 0; i < 500 && !theirsSeen(uid); i++) {
-      Thread.sleep(10);
-    }
+    until(() -> theirsSeen(uid));
     assertThat(theirsSeen(uid)).as("the provider sees the unmarked object %s", uid).isTrue();
     cluster.takeSent();
     return uid;
@@ -966,18 +963,10 @@ class KubernetesProviderTest {
 
   /** Waits (bounded) until the provider's informer shows the other writer's edit. */
   private void awaitLabel(String value, CallContext ctx) {
-    for (int i = 0; i < 500; i++) {
+    until(() -> {
       var o = provider.observe(List.of(CM), ctx).get(CM);
-      if (o.isPresent() && o.live().at("/metadata/labels/edited").asText().equals(value)) {
-        return;
-      }
-      try {
-        Thread.sleep(10);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return;
-      }
-    }
+      return o.isPresent() && o.live().at("/metadata/labels/edited").asText().equals(value);
+    });
   }
 
   @Test
@@ -1073,21 +1062,5 @@ class KubernetesProviderTest {
     decoder.decode(new dev.gitops.api.spi.SourceFile("w.yaml", "b3",
         Manifests.widget("red").getBytes(java.nio.charset.StandardCharsets.UTF_8), "main@sha1:" + "2".repeat(40)));
     assertThat(observe(widget).status()).isEqualTo(Observation.Status.ABSENT);
-  }
-
-  /**
-   * Waits up to 10 s until {@code done} holds: the provider reads through its informer, which sees
-   * a write a moment later (a count of spins alone could run out before it on a loaded machine).
-   */
-  private static void until(java.util.function.BooleanSupplier done) {
-    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
-    while (!done.getAsBoolean() && System.nanoTime() < deadline) {
-      try {
-        Thread.sleep(10);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return;
-      }
-    }
   }
 }

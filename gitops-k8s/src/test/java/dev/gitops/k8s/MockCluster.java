@@ -51,6 +51,32 @@ final class MockCluster implements AutoCloseable {
     client = server.createClient(b -> b.withHttpClientBuilderConsumer(h -> h.addOrReplaceInterceptor("record", recorder)));
   }
 
+  /**
+   * Waits until {@code done} holds, 10 ms apart, for at most {@code limit}, and says whether it
+   * held: a provider reads through its informer, which sees a write a moment later (a count of
+   * spins alone ran out before it on a loaded machine).
+   */
+  static boolean until(java.time.Duration limit, java.util.function.BooleanSupplier done) {
+    long deadline = System.nanoTime() + limit.toNanos();
+    while (!done.getAsBoolean()) {
+      if (System.nanoTime() >= deadline) {
+        return false;
+      }
+      try {
+        Thread.sleep(10);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** {@link #until(java.time.Duration, java.util.function.BooleanSupplier)} for at most 10 s. */
+  static boolean until(java.util.function.BooleanSupplier done) {
+    return until(java.time.Duration.ofSeconds(10), done);
+  }
+
   /** One request as the provider's client sent it (the mock consumes bodies, so they are kept here). */
   record Sent(String method, String path, String contentType, String body) {}
 

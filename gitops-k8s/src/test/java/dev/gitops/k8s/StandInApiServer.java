@@ -48,6 +48,8 @@ import java.util.Set;
  */
 public final class StandInApiServer {
 
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(StandInApiServer.class);
+
   private StandInApiServer() {}
 
   /** A started server in CRUD mode: it stores what is written and serves it back, watches included. */
@@ -149,7 +151,16 @@ public final class StandInApiServer {
     }
 
     private static void offTheEventLoop(String what, Runnable end) {
-      Thread t = new Thread(end, "stand-in watch " + what);
+      Thread t = new Thread(() -> {
+        try {
+          end.run();
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+          // the server was destroyed meanwhile: its event loop takes no more work, the watch is gone with it
+          LOG.debug("stand-in watch {} after the server stopped: {}", what, e.getMessage());
+        } catch (RuntimeException e) {
+          LOG.warn("stand-in watch {}: the mock's own ending failed", what, e);
+        }
+      }, "stand-in watch " + what);
       t.setDaemon(true);
       t.start();
     }
