@@ -704,7 +704,8 @@ public final class Agent implements AutoCloseable {
       placement.notReady().ifPresent(reasons::add);
     }
     // a failed stop the placement names itself (a cluster member does) is not named twice
-    Set<String> namedByPlacement = placement == null ? Set.of() : placement.failedStopsNamed();
+    Set<String> namedByPlacement = placement == null ? Set.of()
+        : Objects.requireNonNullElse(placement.failedStopsNamed(), Set.of());  // a placement's null names none
     Map<String, TargetRuntime> byName = new HashMap<>();
     runtimes().forEach(t -> byName.put(t.config().name(), t));
     for (TargetConfig t : config().targets()) {

@@ -48,6 +48,9 @@ public final class ReadYourWrites {
   private final Map<ResourceKey, Awaited> awaited = new ConcurrentHashMap<>();
   private final long windowNanos;
   private final LongSupplier nanoTime;
+  /** Records made: every {@value #SWEEP_EVERY}th drops the ones past their window, so keys never read again do not pile up. */
+  private final java.util.concurrent.atomic.AtomicLong recorded = new java.util.concurrent.atomic.AtomicLong();
+  private static final int SWEEP_EVERY = 256;
 
   /** Reads directly for at most {@code window} after a write the informer does not show. */
   public ReadYourWrites(Duration window) {
@@ -62,13 +65,27 @@ public final class ReadYourWrites {
   /** Records a write of ours (or an object read from the server after a conflict): {@code made} as it returned. */
   public void wrote(ResourceKey key, GenericKubernetesResource made) {
     if (made != null && made.getMetadata() != null && made.getMetadata().getResourceVersion() != null) {
-      awaited.put(key, new Awaited(made.getMetadata().getResourceVersion(), null, nanoTime.getAsLong()));
+      record(key, new Awaited(made.getMetadata().getResourceVersion(), null, nanoTime.getAsLong()));
     }
   }
 
   /** Records a delete of ours of the object with {@code uid}. */
   public void deleted(ResourceKey key, String uid) {
-    awaited.put(key, new Awaited("", uid, nanoTime.getAsLong()));
+    record(key, new Awaited("", uid, nanoTime.getAsLong()));
+  }
+
+  private void record(ResourceKey key, Awaited a) {
+    awaited.put(key, a);
+    if (recorded.incrementAndGet() % SWEEP_EVERY == 0) {
+      // a key deleted and never observed again would otherwise stay here for the process's life
+      long now = nanoTime.getAsLong();
+      awaited.values().removeIf(old -> now - old.since() > windowNanos);
+    }
+  }
+
+  /** How many keys are read from the server while their informer catches up. */
+  int awaitedCount() {
+    return awaited.size();
   }
 
   /** Whether a read of {@code key} may go to the server (the informer has not shown all we know of it). */

@@ -109,4 +109,16 @@ class ReadYourWritesTest {
     assertThat(reads.current(KEY, null, server(at("u", "1")))).isNull();
     assertThat(serverReads).hasValue(before);
   }
+
+  @Test
+  void keysNeverReadAgainAfterTheirWindowDoNotPileUp() {
+    for (int i = 0; i < 10_000; i++) {
+      if (i % 1_000 == 0) {
+        now.addAndGet(Duration.ofSeconds(31).toNanos());
+      }
+      reads.deleted(ResourceKey.of("k8s", "/ConfigMap", "default", "cm-" + i), "u" + i);
+    }
+    assertThat(reads.awaitedCount()).as("only the last window's records, and at most a sweep's worth more")
+        .isLessThanOrEqualTo(1_000 + 256);
+  }
 }
