@@ -54,12 +54,17 @@ public final class CrashChild {
     }
   }
 
+  /** The children's store: compacting at every release, each durable write (before and after) an event on {@code ks}. */
+  private static FileStateStore.Options countingWrites(KillSwitch ks) {
+    return FileStateStore.Options.defaults().withHistoryLimit(5).withCompactionBytes(0)
+        .withWriteListener((file, after) -> ks.event());
+  }
+
   /** Runs one sync of {@code desiredDir} into {@code target}, counting events on {@code ks}. */
   static SyncResult sync(Path desiredDir, Path target, String revision, KillSwitch ks) {
     CountingProvider provider = new CountingProvider(CrashWorld.files(target), (c, after) -> ks.event());
     State desired = CrashWorld.desired(desiredDir, provider, revision);
-    FileStateStore.Options storeOptions = FileStateStore.Options.defaults().withHistoryLimit(5)
-        .withCompactionBytes(0).withWriteListener((file, after) -> ks.event());
+    FileStateStore.Options storeOptions = countingWrites(ks);
     Reconciler r = CrashWorld.reconciler(target, provider, desired, storeOptions);
     return r.sync();
   }
@@ -96,8 +101,7 @@ public final class CrashChild {
       }
     };
     State desired = CrashWorld.desired(desiredDir, inParts, revision);
-    FileStateStore.Options storeOptions = FileStateStore.Options.defaults().withHistoryLimit(5)
-        .withCompactionBytes(0).withWriteListener((file, after) -> ks.event());
+    FileStateStore.Options storeOptions = countingWrites(ks);
     return CrashWorld.reconciler(target, inParts, desired, storeOptions).sync();
   }
 
