@@ -937,7 +937,7 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
             + (previous != null && SemverRange.Version.parseTag(previous.label()).isPresent()
                 ? " (it resolved to " + previous.revision() + " before: deleted upstream?)" : "")
             + (ABBREVIATED.matcher(ref).matches() ? "; if '" + ref + "' is meant as an abbreviated commit id, give"
-                + " the full 40-hex commit id (git rev-parse " + ref + ")" : "")
+                + " the full 40-hex commit id (git rev-parse " + ref + ")" + holdersOf(refs) : "")
             + " (tags: " + sample(tags) + ")");
       }
       String name = Constants.R_TAGS + tag.get();
@@ -1001,6 +1001,20 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
    * it is, when a branch or tag points at it); for git's revision syntax, that a ref name is
    * needed; and the refs nearest to the name given (a typo), with a sample of the others.
    */
+  /**
+   * {@code ": main is at <id>, ..."}: the branches and tags at a commit whose id starts with the
+   * ref (taken as an abbreviated commit id), at most three; empty when none is.
+   */
+  private String holdersOf(Map<String, Ref> refs) {
+    String prefix = ref.toLowerCase(java.util.Locale.ROOT);
+    List<String> holders = refs.entrySet().stream().filter(e -> e.getValue().getObjectId() != null
+        && (advertised(e.getValue()).name().startsWith(prefix)
+            || e.getValue().getObjectId().name().startsWith(prefix)))
+        .map(e -> Repository.shortenRefName(e.getKey()) + " is at " + advertised(e.getValue()).name())
+        .sorted().distinct().limit(3).toList();
+    return holders.isEmpty() ? "" : ": " + String.join(", ", holders);
+  }
+
   private SourceException notFound(Map<String, Ref> refs, ReadRequest request) {
     List<String> branches = shortNames(refs, Constants.R_HEADS);
     List<String> tags = shortNames(refs, Constants.R_TAGS);
@@ -1012,16 +1026,7 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
           .append(" (while a branch or tag still holds it), or to another branch or tag");
     } else if (ABBREVIATED.matcher(ref).matches()) {
       why.append(": '").append(ref).append("' looks like an abbreviated commit id; give the full 40-hex commit id"
-          + " (git rev-parse ").append(ref).append(')');
-      String prefix = ref.toLowerCase(java.util.Locale.ROOT);
-      List<String> holders = refs.entrySet().stream().filter(e -> e.getValue().getObjectId() != null
-          && (advertised(e.getValue()).name().startsWith(prefix)
-              || e.getValue().getObjectId().name().startsWith(prefix)))
-          .map(e -> Repository.shortenRefName(e.getKey()) + " is at " + advertised(e.getValue()).name())
-          .sorted().distinct().limit(3).toList();
-      if (!holders.isEmpty()) {
-        why.append(": ").append(String.join(", ", holders));
-      }
+          + " (git rev-parse ").append(ref).append(')').append(holdersOf(refs));
     } else if (REVISION_SYNTAX.matcher(ref).matches()) {
       why.append(": a ref is a branch, a tag, a full commit id or a version range, not a revision expression"
           + " (give the 40-hex commit id it stands for)");
