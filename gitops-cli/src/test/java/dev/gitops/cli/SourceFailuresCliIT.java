@@ -104,9 +104,11 @@ class SourceFailuresCliIT {
   }
 
   /** Cuts every pack of the target's Git cache short. */
+  /** Truncates every object file of the cache: its packs, and the loose objects a first read copies from a local repository. */
   private void damageTheGitCache() throws IOException {
     try (Stream<Path> s = Files.walk(target.resolve(".gitops/git-cache"))) {
-      for (Path p : s.filter(p -> p.toString().endsWith(".pack")).toList()) {
+      for (Path p : s.filter(p -> p.toString().endsWith(".pack")
+          || p.getParent().getFileName().toString().matches("[0-9a-f]{2}")).toList()) {
         Files.write(p, java.util.Arrays.copyOf(Files.readAllBytes(p), 40));
       }
     }

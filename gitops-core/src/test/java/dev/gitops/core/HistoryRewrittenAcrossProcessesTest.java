@@ -20,6 +20,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * A force push seen by a new process: each sync here is a new process (a new source, provider,
@@ -141,6 +142,10 @@ class HistoryRewrittenAcrossProcessesTest {
       throws IOException {
     process(transport, marker);
     rewrite("three\n");
+    // the rewritten commit pruned from the repository too: a new cache copied from a local one
+    // would hold it otherwise (aNewCacheCopiedFromALocalRepositorySeesARewriteWhoseOldCommitIsStillThere)
+    repo.git("reflog", "expire", "--expire=now", "--all");
+    repo.git("gc", "-q", "--prune=now");
     FileUtils.delete(tmp.resolve("cache").toFile(), FileUtils.RECURSIVE);
 
     Run fresh = process(transport, marker);
@@ -153,6 +158,21 @@ class HistoryRewrittenAcrossProcessesTest {
     Run next = process(transport, marker);
     assertThat(applied()).isEqualTo("four\n");
     assertThat(next.flagged()).isTrue();
+  }
+
+  @ParameterizedTest(name = "no-change marker {0}")
+  @ValueSource(booleans = {true, false})
+  void aNewCacheCopiedFromALocalRepositorySeesARewriteWhoseOldCommitIsStillThere(boolean marker) throws IOException {
+    process("local", marker);
+    String sha = rewrite("three\n");  // the commit applied is unreachable now, but not pruned
+    FileUtils.delete(tmp.resolve("cache").toFile(), FileUtils.RECURSIVE);
+
+    Run fresh = process("local", marker);
+
+    // the new cache is a copy of the repository's object files: the revision last applied is there
+    assertThat(applied()).isEqualTo("three\n");
+    assertThat(fresh.flagged()).as("a copied cache in %s", fresh.reads()).isTrue();
+    assertThat(fresh.warnings()).anyMatch(w -> w.contains("main@sha1:" + sha) && w.contains("history rewritten"));
   }
 
   @ParameterizedTest(name = "{0}, no-change marker {1}")

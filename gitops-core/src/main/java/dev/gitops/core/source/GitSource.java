@@ -76,8 +76,10 @@ import org.slf4j.LoggerFactory;
  * this instance read last and the options that shape the content (sub-path, variables, decoder
  * fingerprints) are unchanged, the previous {@link State} is returned {@linkplain State#unchanged()
  * flagged unchanged} with no fetch and no decode ({@link #fetchCount()} shows it). Otherwise the
- * commit is fetched (depth 1 for the first fetch, incrementally after that) into a bare repository
- * under the cache directory, and only files whose blob, path, decoder or variables changed are
+ * commit is fetched (depth 1 for the first fetch, incrementally after that; for a local repository of
+ * at most 64 MiB of objects an empty cache instead gets copies of its object files, as {@code git
+ * clone --local --no-hardlinks} makes) into a
+ * bare repository under the cache directory, and only files whose blob, path, decoder or variables changed are
  * decoded again ({@link #decodeCount()}). A directory whose tree is the one the last read walked
  * (same tree id, place, enclosing {@code .gitopsignore} files, decoders and variables) is not walked
  * again: its resources are taken from that read, so a commit that edits one file walks only the
@@ -193,6 +195,8 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
   /** Whether {@link #fingerprint} resolved the head once: it answers only before anything was read. */
   private boolean fingerprinted;
   private int fetches;
+  /** Whether this instance discarded a damaged cache: it then fetches rather than copies a local repository's objects ({@link #cloned}). */
+  private boolean rebuilt;
   private int listings;
   /** What shapes the decoded content besides the commit, the path, the variables and the decoders. */
   private final String contentOptions;
@@ -598,8 +602,26 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
     for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
       if (t instanceof org.eclipse.jgit.errors.MissingObjectException || t instanceof org.eclipse.jgit.errors.CorruptObjectException
           || t instanceof org.eclipse.jgit.errors.PackInvalidException || t instanceof org.eclipse.jgit.errors.PackMismatchException
-          || t instanceof org.eclipse.jgit.errors.CorruptPackIndexException
+          || t instanceof org.eclipse.jgit.errors.CorruptPackIndexException || truncatedObject(t)
           || (dir != null && t.getMessage() != null && t.getMessage().contains(dir))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Whether {@code t} is a truncated or garbled object file met by JGit's file storage (a loose
+   * object ending early reads as an {@link java.io.EOFException} with no file named): the cache's,
+   * since the remote's objects reach us through the transport.
+   */
+  private static boolean truncatedObject(Throwable t) {
+    if (!(t instanceof java.io.EOFException || t instanceof java.util.zip.ZipException
+        || t instanceof java.util.zip.DataFormatException)) {
+      return false;
+    }
+    for (StackTraceElement frame : t.getStackTrace()) {
+      if (frame.getClassName().startsWith("org.eclipse.jgit.internal.storage.file.")) {
         return true;
       }
     }
@@ -608,6 +630,7 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
 
   /** Closes and deletes the damaged cache repository at {@code dir} and forgets what was read from it. */
   private void discardCache(Path dir) {
+    rebuilt = true;
     if (repository != null) {
       repository.close();
       repository = null;
@@ -1160,7 +1183,8 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
     // incremental when the cache holds a commit of this or any other ref (the one read last, the one an
     // earlier process fetched under this name, or under another: a branch that a tag of the same name
     // now shadows, the tag a range read before), so that the new commit's history down to what the
-    // cache holds comes along and its ancestry can be checked; shallow only for an empty cache. The
+    // cache holds comes along and its ancestry can be checked; an empty cache copies a small local repository's
+    // objects, else fetches shallow. The
     // fetch that resolves a fingerprint runs before the store says which revision it applied last.
     boolean incremental = lastHeadCommit != null && repo.getObjectDatabase().has(lastHeadCommit);
     for (Ref r : incremental ? List.<Ref>of() : repo.getRefDatabase().getRefsByPrefix(LOCAL_PREFIX)) {
@@ -1169,8 +1193,9 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
         break;
       }
     }
-    int depth = incremental ? 0 : 1;
-    runFetch(repo, List.of(new RefSpec("+" + target.refName() + ":" + local)), depth);
+    if (incremental || !cloned(repo, target, local)) {
+      runFetch(repo, List.of(new RefSpec("+" + target.refName() + ":" + local)), incremental ? 0 : 1);
+    }
     Ref fetched = repo.exactRef(local);
     ObjectId commit = fetched == null ? null : peelToCommit(repo, fetched.getObjectId());
     if (commit == null) {
@@ -1274,15 +1299,7 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
       return false;
     }
     fetches++;
-    RefUpdate update = repo.updateRef(localRef);
-    update.setNewObjectId(target.advertised());
-    update.setForceUpdate(true);
-    RefUpdate.Result result = update.update();
-    if (result != RefUpdate.Result.NEW && result != RefUpdate.Result.FORCED && result != RefUpdate.Result.FAST_FORWARD
-        && result != RefUpdate.Result.NO_CHANGE) {
-      throw new IOException(repo.getDirectory() + ": cannot set " + localRef + " to " + target.advertised().name()
-          + " (" + result + ")");
-    }
+    setRef(repo, localRef, target.advertised());
     try {
       // what a fetch does after it wrote a pack: pack loose objects once there are many
       repo.autoGC(org.eclipse.jgit.lib.NullProgressMonitor.INSTANCE);
@@ -1293,6 +1310,34 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
     }
     LOG.debug("{}: copied {} from the local repository", describe(), target.advertised().name());
     return true;
+  }
+
+  /**
+   * Whether the ref {@code target} of a local repository was read into the empty cache by copying
+   * that repository's object files ({@link LocalRepository#cloneInto}), its commit then named by
+   * {@code localRef}. Not into a cache rebuilt after damage: a damaged pack there may be the
+   * repository's own, which the fetch then made reports.
+   */
+  private boolean cloned(Repository repo, Target target, String localRef) throws IOException {
+    if (this.local == null || rebuilt || !this.local.cloneInto(repo, target.advertised())) {
+      return false;
+    }
+    fetches++;
+    setRef(repo, localRef, target.advertised());
+    LOG.debug("{}: copied the objects of the local repository for {}", describe(), target.advertised().name());
+    return true;
+  }
+
+  /** Points the cache's {@code localRef} at {@code id}, as a fetch would. */
+  private static void setRef(Repository repo, String localRef, ObjectId id) throws IOException {
+    RefUpdate update = repo.updateRef(localRef);
+    update.setNewObjectId(id);
+    update.setForceUpdate(true);
+    RefUpdate.Result result = update.update();
+    if (result != RefUpdate.Result.NEW && result != RefUpdate.Result.FORCED && result != RefUpdate.Result.FAST_FORWARD
+        && result != RefUpdate.Result.NO_CHANGE) {
+      throw new IOException(repo.getDirectory() + ": cannot set " + localRef + " to " + id.name() + " (" + result + ")");
+    }
   }
 
   /**

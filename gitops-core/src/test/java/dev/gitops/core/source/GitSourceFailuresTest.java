@@ -192,6 +192,14 @@ class GitSourceFailuresTest {
 
   @Test
   void aDamagedCacheIsRebuiltAndTheReadGoesOn() throws Exception {
+    // a first read copies the local repository's object files (GitSource's cost note): loose ones here
+    cacheDamageIsRepairedOnTheNextRead("truncated-loose-objects", dir -> eachFile(dir.resolve("objects"), "",
+        p -> {
+          if (p.getParent().getFileName().toString().matches("[0-9a-f]{2}")) {
+            Files.write(p, java.util.Arrays.copyOf(Files.readAllBytes(p), 10));
+          }
+        }));
+    repo.git("gc", "-q");  // packed from here on, so the cache's copies are packs
     cacheDamageIsRepairedOnTheNextRead("truncated-packs", dir -> eachFile(dir, ".pack",
         p -> Files.write(p, java.util.Arrays.copyOf(Files.readAllBytes(p), 40))));
     cacheDamageIsRepairedOnTheNextRead("no-pack-index", dir -> eachFile(dir, ".idx", Files::delete));

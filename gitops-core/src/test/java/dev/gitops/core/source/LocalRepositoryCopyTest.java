@@ -95,13 +95,72 @@ class LocalRepositoryCopyTest {
   }
 
   @Test
+  void aFirstReadCopiesTheObjectFilesWholeAndSharesNoFileWithTheRepository() throws Exception {
+    TestGitRepo repo = TestGitRepo.init(tmp.resolve("repo"));
+    repo.write("a.yaml", widget("a", 1)).commit("one");
+    repo.write("b.yaml", widget("b", 2)).commit("two");
+    repo.git("gc", "-q");
+    String three = repo.write("a.yaml", widget("a", 3)).commit("three");  // loose, beside the pack
+    try (GitSource source = source(repo)) {
+      State state = source.read(request);
+
+      assertThat(state.revision()).isEqualTo("main@sha1:" + three);
+      assertThat(value(state, "a")).isEqualTo(3);
+      assertThat(value(state, "b")).isEqualTo(2);
+      assertThat(source.fetchCount()).isEqualTo(1);
+      Path cache = source.repositoryDirectory();
+      assertThat(cache.resolve("shallow")).as("the whole history, not a shallow fetch").doesNotExist();
+      assertThat(git(repo, source, "rev-list", "--count", three).trim()).isEqualTo("3");
+      git(repo, source, "fsck", "--no-dangling");
+      // copies: damage to the cache's files is not damage to the repository's
+      try (Stream<Path> files = Files.walk(repo.dir().resolve(".git/objects"))) {
+        for (Path f : files.filter(Files::isRegularFile).toList()) {
+          Path copy = cache.resolve("objects").resolve(repo.dir().resolve(".git/objects").relativize(f));
+          if (Files.exists(copy)) {
+            assertThat(Files.isSameFile(f, copy)).as("%s shares its file", copy).isFalse();
+            assertThat(Files.mismatch(f, copy)).isEqualTo(-1L);
+          }
+        }
+      }
+      assertThat(packs(source)).isEqualTo(1);
+      assertThat(Files.list(cache.resolve("objects/pack")).map(p -> p.getFileName().toString()))
+          .as("no temporary file left").noneMatch(n -> n.startsWith(".tmp-"));
+    }
+  }
+
+  @Test
+  void aFirstReadOfARepositoryOverTheSizeLimitIsFetchedShallow() throws Exception {
+    TestGitRepo repo = TestGitRepo.init(tmp.resolve("repo"));
+    repo.write("a.yaml", widget("a", 1)).commit("one");
+    String two = repo.write("a.yaml", widget("a", 2)).commit("two");
+    try (Repository cache = Git.init().setBare(true).setDirectory(tmp.resolve("cache.git").toFile()).call()
+        .getRepository()) {
+      LocalRepository local = LocalRepository.of(new org.eclipse.jgit.transport.URIish(repo.dir().toString()));
+
+      assertThat(local.cloneInto(cache, org.eclipse.jgit.lib.ObjectId.fromString(two), 100)).isFalse();
+
+      try (Stream<Path> files = Files.walk(tmp.resolve("cache.git/objects"))) {
+        assertThat(files.filter(Files::isRegularFile).toList()).as("nothing copied").isEmpty();
+      }
+      assertThat(local.cloneInto(cache, org.eclipse.jgit.lib.ObjectId.fromString(two), LocalRepository.MOST_BYTES))
+          .isTrue();
+      assertThat(cache.getObjectDatabase().has(org.eclipse.jgit.lib.ObjectId.fromString(two))).isTrue();
+    }
+  }
+
+  @Test
   void aMergeOfHistoryBelowTheShallowCacheIsFetched() throws Exception {
     TestGitRepo repo = TestGitRepo.init(tmp.resolve("repo"));
     repo.write("a.yaml", widget("a", 1)).commit("one");
     repo.git("branch", "side");
     repo.write("a.yaml", widget("a", 2)).commit("two");
+    // objects borrowed from another store (here an empty one): an empty cache is fetched shallow
+    // instead of copied whole
+    Files.createDirectories(tmp.resolve("borrowed/pack"));
+    Files.writeString(repo.dir().resolve(".git/objects/info/alternates"), tmp.resolve("borrowed") + "\n");
     try (GitSource source = source(repo)) {
       source.read(request);  // a shallow fetch of "two": "one" is not in the cache
+      assertThat(source.repositoryDirectory().resolve("shallow")).exists();
       long packs = packs(source);
       repo.git("checkout", "-q", "side");
       repo.write("b.yaml", widget("b", 5)).commit("on the side");
@@ -166,6 +225,8 @@ class LocalRepositoryCopyTest {
     try (GitSource visible = source(repo); GitSource hidden = GitSource.builder().url(repo.dir().toString())
         .ref("secret").cacheDir(tmp.resolve("cache-secret")).build()) {
       assertThat(value(visible.read(request), "a")).isEqualTo(1);
+      // the hidden branch's objects are not copied in with the rest: a shallow fetch of main
+      assertThat(visible.repositoryDirectory().resolve("shallow")).exists();
       assertThatThrownBy(() -> hidden.read(request)).isInstanceOf(SourceException.class)
           .hasMessageContaining("ref 'secret' not found").hasMessageContaining("main");
     }
