@@ -335,6 +335,12 @@ public final class PlanRenderer {
     StringBuilder sb = null;
     for (int i = 0; i < s.length(); i++) {
       char c = s.charAt(i);
+      if (c >= 0x20 && c < 0x7f) {  // printable ASCII, most of any text: no table lookup
+        if (sb != null) {
+          sb.append(c);
+        }
+        continue;
+      }
       int type = Character.getType(c);
       boolean hidden = c != '\t' && (type == Character.CONTROL || type == Character.FORMAT
           || type == Character.LINE_SEPARATOR || type == Character.PARAGRAPH_SEPARATOR);
