@@ -18,21 +18,30 @@ import org.slf4j.LoggerFactory;
  * rewritten in place with the counts per dependency layer ({@code layer 1: 3/3 done | layer 2:
  * 1/4}); failures always get a line of their own.
  *
- * <p>The plan's change text (12 MB for a first sync of 10,000 files) is rendered and printed on a
- * thread of its own while the sync goes on to record and apply the plan; every later event, and
- * {@link #awaitOutput}, waits for it first, so the output is the same text in the same order as
- * when it was printed in place. A command calls {@link #awaitOutput} before it prints its own lines.
+ * <p>Everything is printed on a thread of its own ({@code gitops-output}), in the order of the
+ * events, while the sync goes on: the plan's change text (12 MB for a first sync of 10,000 files)
+ * is rendered and printed there while the plan is recorded and applied, and the lines of the
+ * changes finished meanwhile follow it, so the output is the same text in the same order as when
+ * it was printed in place, and the sync never waits for the terminal (until {@value #QUEUED}
+ * events wait to be printed). A command calls {@link #awaitOutput} before it prints its own lines.
  */
 final class ProgressListener implements SyncListener {
 
   private static final Logger LOG = LoggerFactory.getLogger(ProgressListener.class);
 
+  /** The most events waiting to be printed; the next one waits for room. */
+  static final int QUEUED = 65_536;
+
   private final PrintWriter out;
-  /** The plan text being printed on its own thread; null when none is. */
-  private Thread planText;
-  /** What stopped the plan text's thread, if anything did; thrown by the next event or {@link #awaitOutput}. */
-  private volatile RuntimeException planTextFailure;
+  /** What the output thread prints next, in order; {@link #STOP} ends the thread. */
+  private final java.util.concurrent.BlockingQueue<Runnable> queue = new java.util.concurrent.LinkedBlockingQueue<>(QUEUED);
+  /** The output thread; null until the first event, and after {@link #awaitOutput} stopped it. Guarded by this. */
+  private Thread printer;
+  /** What failed to print (the plan text, a line), if anything did; thrown by the next event or {@link #awaitOutput}. */
+  private volatile RuntimeException printFailure;
+  private static final Runnable STOP = () -> { };
   private final boolean live;
+  // from here to rewriteReason: the output thread's alone
   private int total;
   private int done;
   private final java.util.Map<dev.gitops.api.ResourceKey, Integer> layerOf = new java.util.HashMap<>();
@@ -122,68 +131,103 @@ final class ProgressListener implements SyncListener {
   }
 
   /**
-   * Waits until the plan text started by a {@link SyncEvent.Planned} event is printed, so that
-   * what is printed next follows it. Returns at once when none is being printed. A failure of the
-   * plan text is logged, as the reconciler logs a listener's failure, and does not fail the command.
+   * Waits until everything the events so far show is printed, so that what is printed next follows
+   * it, and stops the output thread (the next event starts another). A failure to print is
+   * logged, as the reconciler logs a listener's failure, and does not fail the command.
    */
   synchronized void awaitOutput() {
-    RuntimeException failure = joinPlanText();
+    if (printer != null) {
+      enqueue(STOP);
+      boolean interrupted = false;
+      while (printer.isAlive()) {
+        try {
+          printer.join();
+        } catch (InterruptedException e) {
+          // the output is printed all the same (a few seconds at most); the caller keeps its interrupt
+          interrupted = true;
+        }
+      }
+      printer = null;
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    RuntimeException failure = takeFailure();
     if (failure != null) {
-      LOG.warn("the plan text could not be printed: {}", failure.toString());
+      LOG.warn("the sync's output could not be printed: {}", failure.toString());
     }
   }
 
-  /** Waits for the plan text's thread, if one runs; returns what stopped it, if anything did. */
-  private RuntimeException joinPlanText() {
-    Thread t = planText;
-    if (t == null) {
-      return null;
-    }
-    boolean interrupted = false;
-    while (t.isAlive()) {
-      try {
-        t.join();
-      } catch (InterruptedException e) {
-        // the text is printed all the same (it is a few seconds at most); the caller keeps its interrupt
-        interrupted = true;
-      }
-    }
-    planText = null;
-    if (interrupted) {
-      Thread.currentThread().interrupt();
-    }
-    RuntimeException failure = planTextFailure;
-    planTextFailure = null;
+  private RuntimeException takeFailure() {
+    RuntimeException failure = printFailure;
+    printFailure = null;
     return failure;
   }
 
-  /** Prints the plan's change text and summary from a daemon thread of its own ({@link #awaitOutput} joins it). */
-  private void printPlanText(dev.gitops.api.Plan plan) {
-    Thread t = new Thread(() -> {
+  /** Hands {@code print} to the output thread, started when none runs; waits while {@link #QUEUED} wait. */
+  private void enqueue(Runnable print) {
+    if (printer == null) {
+      Thread t = new Thread(this::printAll, "gitops-output");
+      t.setDaemon(true);
+      printer = t;
+      t.start();
+    }
+    boolean interrupted = false;
+    while (true) {
       try {
-        PlanRenderer.appendChanges(plan, out);
-        out.println("Plan: " + plan.summary());
-        out.flush();
-      } catch (RuntimeException e) {
-        // handed to the thread that joins this one, which reports it
-        planTextFailure = e;
+        queue.put(print);
+        break;
+      } catch (InterruptedException e) {
+        interrupted = true;  // the line is queued all the same: the output stays whole
       }
-    }, "gitops-plan-text");
-    t.setDaemon(true);
-    planText = t;
-    t.start();
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** The output thread: prints what is queued, in order, until {@link #STOP}. */
+  private void printAll() {
+    while (true) {
+      Runnable next;
+      try {
+        next = queue.take();
+      } catch (InterruptedException e) {
+        // nothing interrupts this thread but the JVM's end; what is queued is not printed then
+        LOG.debug("the output thread was interrupted; {} events not printed", queue.size());
+        return;
+      }
+      if (next == STOP) {
+        return;
+      }
+      try {
+        next.run();
+      } catch (RuntimeException e) {
+        // handed to the caller of the next event or of awaitOutput, which reports it; later lines still print
+        if (printFailure == null) {
+          printFailure = e;
+        }
+      }
+    }
+  }
+
+  /** Prints the plan's change text and summary (on the output thread). */
+  private void printPlanText(dev.gitops.api.Plan plan) {
+    PlanRenderer.appendChanges(plan, out);
+    out.println("Plan: " + plan.summary());
+    out.flush();
   }
 
   /**
-   * Prints what {@code event} shows, after the plan text of an earlier event; a failure of that
-   * text is thrown once this event is printed (the reconciler logs a listener's failure).
+   * Prints what {@code event} shows, on the output thread, after what earlier events show; a
+   * failure to print an earlier event is thrown here (the reconciler logs a listener's failure).
    */
   @Override
   public synchronized void onEvent(SyncEvent event) {
-    RuntimeException planTextFailed = joinPlanText();
-    print(event);
-    if (planTextFailed != null) {
-      throw planTextFailed;
+    enqueue(() -> print(event));
+    RuntimeException failed = takeFailure();
+    if (failed != null) {
+      throw failed;
     }
   }
 
@@ -200,7 +244,6 @@ final class ProgressListener implements SyncListener {
       computeLayers(p.plan());
       if (p.plan().hasChanges() || !p.plan().changes(dev.gitops.api.Action.SKIP).isEmpty()) {
         // what is skipped is shown with why, even when nothing else changes
-        out.flush();
         printPlanText(p.plan());
         return;
       }

@@ -55,7 +55,7 @@ final class RollbackCommand implements Callable<Integer> {
       try {
         result = s.reconciler().sync(entry.revision(), new Cancellation());
       } finally {
-        // the plan text may still be printing on its own thread: the report follows it
+        // the output may still be printing on its own thread: the report follows it
         progress.awaitOutput();
       }
       int code = SyncCommand.report(result, s, out, spec.commandLine().getErr());

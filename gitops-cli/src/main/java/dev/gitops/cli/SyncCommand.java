@@ -75,7 +75,7 @@ final class SyncCommand implements Callable<Integer> {
       try {
         result = reviewed != null ? s.reconciler().apply(reviewed) : s.reconciler().sync();
       } finally {
-        // the plan text may still be printing on its own thread: the report follows it
+        // the output may still be printing on its own thread: the report follows it
         progress.awaitOutput();
       }
       return report(result, s, out, spec.commandLine().getErr());

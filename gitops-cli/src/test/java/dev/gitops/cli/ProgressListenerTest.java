@@ -41,6 +41,7 @@ class ProgressListenerTest {
     l.onEvent(new SyncEvent.ChangeFinished(p.revision(), p.changes().get(0), Outcome.created(), 1));
     l.onEvent(new SyncEvent.ChangeFinished(p.revision(), p.changes().get(1), Outcome.created(), 1));
     l.onEvent(new SyncEvent.ChangeFinished(p.revision(), p.changes().get(2), lastOutcome, 1));
+    l.awaitOutput();
     return sw.toString();
   }
 
@@ -103,6 +104,7 @@ class ProgressListenerTest {
         new Outcome(Outcome.Kind.UNCHANGED, "forgotten: removed from the state, not destroyed", null, java.util.Map.of()),
         1));
     l.onEvent(new SyncEvent.ChangeFinished(p.revision(), replace, Outcome.configured(), 1));
+    l.awaitOutput();
     assertThat(sw.toString()).contains("  [1/2] forgotten files:file::b: removed from the state, not destroyed\n")
         .contains("  [2/2] replaced files:file::a\n");
     assertThat(ProgressListener.verb(dev.gitops.api.Action.REPLACE, Outcome.permanentFailure("x", null)))
@@ -115,6 +117,7 @@ class ProgressListenerTest {
     ProgressListener l = new ProgressListener(new PrintWriter(sw), false);
     l.onEvent(new SyncEvent.WaitingForHealth("main@sha1:" + "0".repeat(40), A,
         dev.gitops.api.Health.progressing("2 of 3 replicas ready")));
+    l.awaitOutput();
     assertThat(sw.toString())
         .isEqualTo("  waiting for files:file::a to become healthy: PROGRESSING (2 of 3 replicas ready)\n");
   }
@@ -140,18 +143,86 @@ class ProgressListenerTest {
     assertThat(planText).contains("files:file::a", "files:file::c").endsWith("Plan: " + p.summary() + "\n");
 
     l.onEvent(new SyncEvent.ChangeFinished(p.revision(), p.changes().get(0), Outcome.created(), 1));
+    l.awaitOutput();
     assertThat(sw.toString()).startsWith(planText).endsWith("[1/3] created files:file::a\n");
   }
 
   @Test
-  void theNextEventWaitsForThePlanTextWithoutAnAwait() {
+  void eventsDoNotWaitForASlowOutputAndAreStillPrintedInTheirOrder() throws Exception {
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
     StringWriter sw = new StringWriter();
-    ProgressListener l = new ProgressListener(new PrintWriter(sw), false);
+    // a terminal that takes every write only once released
+    PrintWriter slow = new PrintWriter(new java.io.Writer() {
+      @Override
+      public void write(char[] chars, int off, int len) {
+        try {
+          release.await();
+        } catch (InterruptedException e) {
+          throw new IllegalStateException(e);
+        }
+        sw.write(chars, off, len);
+      }
+
+      @Override
+      public void flush() {}
+
+      @Override
+      public void close() {}
+    });
+    ProgressListener l = new ProgressListener(slow, false);
     Plan p = plan();
-    l.onEvent(new SyncEvent.Planned(p.revision(), p));
-    l.onEvent(new SyncEvent.ChangeFinished(p.revision(), p.changes().get(0), Outcome.created(), 1));
+    java.util.concurrent.CompletableFuture<Void> events = java.util.concurrent.CompletableFuture.runAsync(() -> {
+      l.onEvent(new SyncEvent.Planned(p.revision(), p));
+      for (Change c : p.changes()) {
+        l.onEvent(new SyncEvent.ChangeFinished(p.revision(), c, Outcome.created(), 1));
+      }
+    });
+
+    events.get(10, java.util.concurrent.TimeUnit.SECONDS);  // returned while nothing could be written
+    assertThat(sw.toString()).isEmpty();
+    release.countDown();
+    l.awaitOutput();
+
     String out = sw.toString();
     assertThat(out.indexOf("Plan: " + p.summary())).isNotNegative().isLessThan(out.indexOf("[1/3] created"));
+    assertThat(out.indexOf("[1/3] created")).isLessThan(out.indexOf("[2/3] created"));
+    assertThat(out).endsWith("[3/3] created files:file::c\n");
+  }
+
+  @Test
+  void aFailureToPrintIsThrownByALaterEventAndTheLinesAfterItStillPrint() throws Exception {
+    StringWriter sw = new StringWriter();
+    java.util.concurrent.CountDownLatch printedAfterIt = new java.util.concurrent.CountDownLatch(1);
+    boolean[] broken = {true};
+    PrintWriter flaky = new PrintWriter(new java.io.Writer() {
+      @Override
+      public void write(char[] chars, int off, int len) {
+        if (broken[0]) {
+          broken[0] = false;
+          throw new IllegalStateException("terminal gone");
+        }
+        sw.write(chars, off, len);
+        printedAfterIt.countDown();
+      }
+
+      @Override
+      public void flush() {}
+
+      @Override
+      public void close() {}
+    });
+    ProgressListener l = new ProgressListener(flaky, false);
+    Plan p = plan();
+    l.onEvent(new SyncEvent.SourceRead("main@sha1:" + "1".repeat(40), false, false, 1));
+    l.onEvent(new SyncEvent.ChangeFinished(p.revision(), p.changes().get(0), Outcome.created(), 1));
+    assertThat(printedAfterIt.await(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+
+    // the reconciler logs a listener's failure and goes on
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> l.onEvent(new SyncEvent.ChangeFinished(p.revision(), p.changes().get(1), Outcome.created(), 1)))
+        .isInstanceOf(IllegalStateException.class).hasMessage("terminal gone");
+    l.awaitOutput();
+    assertThat(sw.toString()).isEqualTo("  [1/0] created files:file::a\n  [2/0] created files:file::b\n");
   }
 
   @Test
@@ -164,6 +235,7 @@ class ProgressListenerTest {
     ProgressListener l = new ProgressListener(new PrintWriter(sw), false);
     l.explainRewrites(() -> java.util.Optional.of(why));
     l.onEvent(new SyncEvent.SourceRead(older, false, true, 1));
+    l.awaitOutput();
     assertThat(sw.toString()).contains("warning: " + why + "\n").doesNotContain("does not descend");
 
     // a reason about another revision (or none, from a source that gives none) is not shown: the flag is said plainly
@@ -171,6 +243,7 @@ class ProgressListenerTest {
     l = new ProgressListener(new PrintWriter(sw), false);
     l.explainRewrites(() -> java.util.Optional.of(why));
     l.onEvent(new SyncEvent.SourceRead("main@sha1:" + "3".repeat(40), false, true, 1));
+    l.awaitOutput();
     assertThat(sw.toString()).contains("warning: history was rewritten: main@sha1:333333333333 does not descend from the last"
         + " revision read").doesNotContain("rollback");
 
@@ -179,6 +252,7 @@ class ProgressListenerTest {
     l = new ProgressListener(new PrintWriter(sw), false);
     l.explainRewrites(() -> java.util.Optional.of("the version range '^1' now resolves to " + older + "\n\u001b[2J"));
     l.onEvent(new SyncEvent.SourceRead(older, false, true, 1));
+    l.awaitOutput();
     assertThat(sw.toString()).doesNotContain("\u001b").startsWith("Read ").endsWith("\n")
         .satisfies(o -> assertThat(o.lines()).hasSize(2));
 
@@ -187,6 +261,7 @@ class ProgressListenerTest {
     l = new ProgressListener(new PrintWriter(sw), false);
     l.explainRewrites(() -> java.util.Optional.of(why));
     l.onEvent(new SyncEvent.SourceRead(older, false, false, 1));
+    l.awaitOutput();
     assertThat(sw.toString()).doesNotContain("warning");
   }
 }
