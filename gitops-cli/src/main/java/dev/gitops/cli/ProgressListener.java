@@ -38,7 +38,8 @@ final class ProgressListener implements SyncListener {
   /** The output thread; null until the first event, and after {@link #awaitOutput} stopped it. Guarded by this. */
   private Thread printer;
   /** What failed to print (the plan text, a line), if anything did; thrown by the next event or {@link #awaitOutput}. */
-  private volatile RuntimeException printFailure;
+  private final java.util.concurrent.atomic.AtomicReference<RuntimeException> printFailure =
+      new java.util.concurrent.atomic.AtomicReference<>();
   private static final Runnable STOP = () -> { };
   private final boolean live;
   // from here to rewriteReason: the output thread's alone
@@ -159,9 +160,7 @@ final class ProgressListener implements SyncListener {
   }
 
   private RuntimeException takeFailure() {
-    RuntimeException failure = printFailure;
-    printFailure = null;
-    return failure;
+    return printFailure.getAndSet(null);
   }
 
   /** Hands {@code print} to the output thread, started when none runs; waits while {@link #QUEUED} wait. */
@@ -204,9 +203,7 @@ final class ProgressListener implements SyncListener {
         next.run();
       } catch (RuntimeException e) {
         // handed to the caller of the next event or of awaitOutput, which reports it; later lines still print
-        if (printFailure == null) {
-          printFailure = e;
-        }
+        printFailure.compareAndSet(null, e);
       }
     }
   }

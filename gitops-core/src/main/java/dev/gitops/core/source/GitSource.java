@@ -76,14 +76,13 @@ import org.slf4j.LoggerFactory;
  * this instance read last and the options that shape the content (sub-path, variables, decoder
  * fingerprints) are unchanged, the previous {@link State} is returned {@linkplain State#unchanged()
  * flagged unchanged} with no fetch and no decode ({@link #fetchCount()} shows it). Otherwise the
- * commit is fetched (depth 1 for the first fetch, incrementally after that; for a local repository of
- * at most 64 MiB of objects an empty cache instead gets copies of its object files, as {@code git
- * clone --local --no-hardlinks} makes) into a
- * bare repository under the cache directory, and only files whose blob, path, decoder or variables changed are
- * decoded again ({@link #decodeCount()}). A directory whose tree is the one the last read walked
- * (same tree id, place, enclosing {@code .gitopsignore} files, decoders and variables) is not walked
- * again: its resources are taken from that read, so a commit that edits one file walks only the
- * directories on its path.
+ * commit is fetched (depth 1 for the first fetch, incrementally after that; for a local repository
+ * of at most 64 MiB of objects an empty cache instead gets copies of its object files, as {@code
+ * git clone --local --no-hardlinks} makes) into a bare repository under the cache directory, and
+ * only files whose blob, path, decoder or variables changed are decoded again ({@link
+ * #decodeCount()}). A directory whose tree is the one the last read walked (same tree id, place,
+ * enclosing {@code .gitopsignore} files, decoders and variables) is not walked again: its resources
+ * are taken from that read, so a commit that edits one file walks only the directories on its path.
  *
  * <p><b>Revisions</b> read {@code <ref short name>@sha1:<40 hex>} (for a semver range, the name of
  * the matching tag; for a commit ref, the ref as given). When the new commit of the ref does not
@@ -195,7 +194,10 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
   /** Whether {@link #fingerprint} resolved the head once: it answers only before anything was read. */
   private boolean fingerprinted;
   private int fetches;
-  /** Whether this instance discarded a damaged cache: it then fetches rather than copies a local repository's objects ({@link #cloned}). */
+  /**
+   * Whether this instance discarded a damaged cache: it then fetches rather than copies a local
+   * repository's objects ({@link #cloned}).
+   */
   private boolean rebuilt;
   private int listings;
   /** What shapes the decoded content besides the commit, the path, the variables and the decoders. */
@@ -1183,9 +1185,9 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
     // incremental when the cache holds a commit of this or any other ref (the one read last, the one an
     // earlier process fetched under this name, or under another: a branch that a tag of the same name
     // now shadows, the tag a range read before), so that the new commit's history down to what the
-    // cache holds comes along and its ancestry can be checked; an empty cache copies a small local repository's
-    // objects, else fetches shallow. The
-    // fetch that resolves a fingerprint runs before the store says which revision it applied last.
+    // cache holds comes along and its ancestry can be checked; an empty cache copies a small local
+    // repository's objects, else fetches shallow. The fetch that resolves a fingerprint runs before
+    // the store says which revision it applied last.
     boolean incremental = lastHeadCommit != null && repo.getObjectDatabase().has(lastHeadCommit);
     for (Ref r : incremental ? List.<Ref>of() : repo.getRefDatabase().getRefsByPrefix(LOCAL_PREFIX)) {
       if (r.getObjectId() != null && repo.getObjectDatabase().has(r.getObjectId())) {

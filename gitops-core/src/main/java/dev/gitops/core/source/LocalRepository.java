@@ -247,9 +247,10 @@ final class LocalRepository {
         }
       }
       java.util.Collections.sort(names);
+      Set<String> present = new HashSet<>(names);
       for (String n : names) {
         String idx = n.endsWith(".pack") ? n.substring(0, n.length() - 5) + ".idx" : null;
-        if (n.startsWith("pack-") && idx != null && names.contains(idx)) {
+        if (n.startsWith("pack-") && idx != null && present.contains(idx)) {
           files.add(Path.of("pack", n));
           files.add(Path.of("pack", idx));
         }
