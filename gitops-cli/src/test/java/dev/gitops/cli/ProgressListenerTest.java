@@ -152,22 +152,13 @@ class ProgressListenerTest {
     java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
     StringWriter sw = new StringWriter();
     // a terminal that takes every write only once released
-    PrintWriter slow = new PrintWriter(new java.io.Writer() {
-      @Override
-      public void write(char[] chars, int off, int len) {
-        try {
-          release.await();
-        } catch (InterruptedException e) {
-          throw new IllegalStateException(e);
-        }
-        sw.write(chars, off, len);
+    PrintWriter slow = writingThrough(text -> {
+      try {
+        release.await();
+      } catch (InterruptedException e) {
+        throw new IllegalStateException(e);
       }
-
-      @Override
-      public void flush() {}
-
-      @Override
-      public void close() {}
+      sw.write(text);
     });
     ProgressListener l = new ProgressListener(slow, false);
     Plan p = plan();
@@ -194,22 +185,13 @@ class ProgressListenerTest {
     StringWriter sw = new StringWriter();
     java.util.concurrent.CountDownLatch printedAfterIt = new java.util.concurrent.CountDownLatch(1);
     boolean[] broken = {true};
-    PrintWriter flaky = new PrintWriter(new java.io.Writer() {
-      @Override
-      public void write(char[] chars, int off, int len) {
-        if (broken[0]) {
-          broken[0] = false;
-          throw new IllegalStateException("terminal gone");
-        }
-        sw.write(chars, off, len);
-        printedAfterIt.countDown();
+    PrintWriter flaky = writingThrough(text -> {
+      if (broken[0]) {
+        broken[0] = false;
+        throw new IllegalStateException("terminal gone");
       }
-
-      @Override
-      public void flush() {}
-
-      @Override
-      public void close() {}
+      sw.write(text);
+      printedAfterIt.countDown();
     });
     ProgressListener l = new ProgressListener(flaky, false);
     Plan p = plan();
@@ -223,6 +205,22 @@ class ProgressListenerTest {
         .isInstanceOf(IllegalStateException.class).hasMessage("terminal gone");
     l.awaitOutput();
     assertThat(sw.toString()).isEqualTo("  [1/0] created files:file::a\n  [2/0] created files:file::b\n");
+  }
+
+  /** A writer that hands each write to {@code write}; flushing and closing do nothing. */
+  private static PrintWriter writingThrough(java.util.function.Consumer<String> write) {
+    return new PrintWriter(new java.io.Writer() {
+      @Override
+      public void write(char[] chars, int off, int len) {
+        write.accept(new String(chars, off, len));
+      }
+
+      @Override
+      public void flush() {}
+
+      @Override
+      public void close() {}
+    });
   }
 
   @Test
