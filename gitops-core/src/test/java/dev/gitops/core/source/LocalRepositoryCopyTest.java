@@ -123,8 +123,10 @@ class LocalRepositoryCopyTest {
         }
       }
       assertThat(packs(source)).isEqualTo(1);
-      assertThat(Files.list(cache.resolve("objects/pack")).map(p -> p.getFileName().toString()))
-          .as("no temporary file left").noneMatch(n -> n.startsWith(".tmp-"));
+      try (Stream<Path> files = Files.walk(cache.resolve("objects"))) {
+        assertThat(files.map(p -> p.getFileName().toString())).as("no temporary file left")
+            .noneMatch(n -> n.startsWith(".tmp-"));
+      }
     }
   }
 
