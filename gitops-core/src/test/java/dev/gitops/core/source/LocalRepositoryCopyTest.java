@@ -151,6 +151,49 @@ class LocalRepositoryCopyTest {
   }
 
   @Test
+  void anObjectFileThatCannotBeReadMakesTheFirstReadFetch() throws Exception {
+    TestGitRepo repo = TestGitRepo.init(tmp.resolve("repo"));
+    repo.write("a.yaml", widget("a", 1)).commit("one");
+    repo.git("gc", "-q");
+    String two = repo.write("a.yaml", widget("a", 2)).commit("two");
+    // an object file that vanishes under the copy (a concurrent git gc): here a dangling link
+    Path objects = repo.dir().resolve(".git/objects");
+    Files.createDirectories(objects.resolve("ff"));
+    Files.createSymbolicLink(objects.resolve("ff").resolve("0".repeat(38)), tmp.resolve("gone"));
+    try (GitSource source = source(repo)) {
+      State state = source.read(request);
+
+      assertThat(state.revision()).isEqualTo("main@sha1:" + two);
+      assertThat(value(state, "a")).isEqualTo(2);
+      assertThat(source.repositoryDirectory().resolve("shallow")).as("fetched shallow instead").exists();
+    }
+  }
+
+  @Test
+  void aCopyThatFailsMidwayRemovesWhatItCopied() throws Exception {
+    TestGitRepo repo = TestGitRepo.init(tmp.resolve("repo"));
+    String one = repo.write("a.yaml", widget("a", 1)).commit("one");
+    repo.git("gc", "-q");
+    String pack;
+    try (Stream<Path> packs = Files.list(repo.dir().resolve(".git/objects/pack"))) {
+      pack = packs.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".pack")).findFirst().orElseThrow();
+    }
+    String idx = pack.substring(0, pack.length() - ".pack".length()) + ".idx";
+    try (Repository cache = Git.init().setBare(true).setDirectory(tmp.resolve("cache.git").toFile()).call()
+        .getRepository()) {
+      // the pack is copied, then its index cannot be: a directory in the way of its temporary name
+      Files.createDirectories(tmp.resolve("cache.git/objects/pack/.tmp-" + idx).resolve("in-the-way"));
+      LocalRepository local = LocalRepository.of(new org.eclipse.jgit.transport.URIish(repo.dir().toString()));
+
+      assertThat(local.cloneInto(cache, org.eclipse.jgit.lib.ObjectId.fromString(one))).isFalse();
+
+      assertThat(tmp.resolve("cache.git/objects/pack").resolve(pack)).as("the pack copied first, removed")
+          .doesNotExist();
+      assertThat(tmp.resolve("cache.git/objects/pack").resolve(idx)).doesNotExist();
+    }
+  }
+
+  @Test
   void aMergeOfHistoryBelowTheShallowCacheIsFetched() throws Exception {
     TestGitRepo repo = TestGitRepo.init(tmp.resolve("repo"));
     repo.write("a.yaml", widget("a", 1)).commit("one");
