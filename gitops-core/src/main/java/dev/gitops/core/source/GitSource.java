@@ -77,8 +77,8 @@ import org.slf4j.LoggerFactory;
  * fingerprints) are unchanged, the previous {@link State} is returned {@linkplain State#unchanged()
  * flagged unchanged} with no fetch and no decode ({@link #fetchCount()} shows it). Otherwise the
  * commit is fetched (depth 1 for the first fetch, incrementally after that; for a local repository
- * of at most 64 MiB of objects an empty cache instead gets copies of its object files, as {@code
- * git clone --local --no-hardlinks} makes) into a bare repository under the cache directory, and
+ * of at most 64 MiB of objects in 2,000 files an empty cache instead gets copies of its object
+ * files, as {@code git clone --local --no-hardlinks} makes) into a bare repository under the cache directory, and
  * only files whose blob, path, decoder or variables changed are decoded again ({@link
  * #decodeCount()}). A directory whose tree is the one the last read walked (same tree id, place,
  * enclosing {@code .gitopsignore} files, decoders and variables) is not walked again: its resources

@@ -155,7 +155,9 @@ final class LocalRepository {
   /**
    * Fills the empty {@code cache} with copies of this repository's object files, as {@code git
    * clone --local --no-hardlinks} does: each pack (its {@code .pack}, then its {@code .idx}) and
-   * each loose object, when together they hold at most {@link #MOST_BYTES} bytes. A first read then
+   * each loose object, when together they hold at most {@link #MOST_BYTES} bytes in at most {@link
+   * #MOST_COPIED} files (more loose objects cost more to copy one by one than a fetch costs, and
+   * the cache's auto-gc would pack them again). A first read then
    * costs a copy of those bytes where a fetch writes, parses and indexes a pack of the whole tree
    * (about a tenth of a first sync of 10,000 files), and the cache holds the whole history instead
    * of a shallow commit. Copies, not hard links: a linked file would be this repository's own, and
@@ -163,8 +165,8 @@ final class LocalRepository {
    *
    * <p>Returns false, having removed whatever it added, when this repository hides refs from
    * upload-pack, is shallow, a partial clone or borrows objects from another ({@code
-   * objects/info/alternates}), when its object files hold more than {@link #MOST_BYTES} bytes (a
-   * shallow fetch then reads less), when a file cannot be copied (one removed by a {@code git gc}
+   * objects/info/alternates}), when its object files are over those limits (a shallow fetch then
+   * reads less), when a file cannot be copied (one removed by a {@code git gc}
    * meanwhile), or when the cache does not then hold {@code want}: the caller fetches instead.
    * Each file is written under a temporary name and renamed, so a crash leaves no half file under
    * an object's name. Objects are not checked against their ids here (nor by {@code git clone}): a
@@ -172,11 +174,14 @@ final class LocalRepository {
    * reports what is wrong with this repository.
    */
   boolean cloneInto(Repository cache, ObjectId want) throws IOException {
-    return cloneInto(cache, want, MOST_BYTES);
+    return cloneInto(cache, want, MOST_BYTES, MOST_COPIED);
   }
 
-  /** {@link #cloneInto(Repository, ObjectId)} with at most {@code mostBytes} of object files copied. */
-  boolean cloneInto(Repository cache, ObjectId want, long mostBytes) throws IOException {
+  /**
+   * {@link #cloneInto(Repository, ObjectId)} with at most {@code mostBytes} in {@code mostFiles}
+   * object files copied.
+   */
+  boolean cloneInto(Repository cache, ObjectId want, long mostBytes, int mostFiles) throws IOException {
     Path from;
     try (Repository repo = open()) {
       Config config = repo.getConfig();
@@ -198,8 +203,8 @@ final class LocalRepository {
     List<Path> added = new ArrayList<>();
     try {
       List<Path> files = objectFiles(from);
-      if (files == null || !small(from, files, mostBytes)) {
-        return false;  // a partial clone's promisor pack, or a history a shallow fetch reads less of
+      if (files == null || files.size() > mostFiles || !small(from, files, mostBytes)) {
+        return false;  // a partial clone's promisor pack, or more than a shallow fetch costs
       }
       for (Path name : files) {
         Path target = to.resolve(name);

@@ -131,7 +131,7 @@ class LocalRepositoryCopyTest {
   }
 
   @Test
-  void aFirstReadOfARepositoryOverTheSizeLimitIsFetchedShallow() throws Exception {
+  void aRepositoryOverTheBytesOrFilesLimitIsNotCopied() throws Exception {
     TestGitRepo repo = TestGitRepo.init(tmp.resolve("repo"));
     repo.write("a.yaml", widget("a", 1)).commit("one");
     String two = repo.write("a.yaml", widget("a", 2)).commit("two");
@@ -139,13 +139,15 @@ class LocalRepositoryCopyTest {
         .getRepository()) {
       LocalRepository local = LocalRepository.of(new org.eclipse.jgit.transport.URIish(repo.dir().toString()));
 
-      assertThat(local.cloneInto(cache, org.eclipse.jgit.lib.ObjectId.fromString(two), 100)).isFalse();
+      org.eclipse.jgit.lib.ObjectId id = org.eclipse.jgit.lib.ObjectId.fromString(two);
+      assertThat(local.cloneInto(cache, id, 100, LocalRepository.MOST_COPIED)).as("over the bytes").isFalse();
+      // six loose objects (two commits, two trees, two blobs)
+      assertThat(local.cloneInto(cache, id, LocalRepository.MOST_BYTES, 5)).as("over the files").isFalse();
 
       try (Stream<Path> files = Files.walk(tmp.resolve("cache.git/objects"))) {
         assertThat(files.filter(Files::isRegularFile).toList()).as("nothing copied").isEmpty();
       }
-      assertThat(local.cloneInto(cache, org.eclipse.jgit.lib.ObjectId.fromString(two), LocalRepository.MOST_BYTES))
-          .isTrue();
+      assertThat(local.cloneInto(cache, id, LocalRepository.MOST_BYTES, 6)).isTrue();
       assertThat(cache.getObjectDatabase().has(org.eclipse.jgit.lib.ObjectId.fromString(two))).isTrue();
     }
   }
