@@ -34,7 +34,8 @@ final class ProgressListener implements SyncListener {
 
   private final PrintWriter out;
   /** What the output thread prints next, in order; {@link #STOP} ends the thread. */
-  private final java.util.concurrent.BlockingQueue<Runnable> queue = new java.util.concurrent.LinkedBlockingQueue<>(QUEUED);
+  private final java.util.concurrent.BlockingQueue<Runnable> queue =
+      new java.util.concurrent.LinkedBlockingQueue<>(QUEUED);
   /** The output thread; null until the first event, and after {@link #awaitOutput} stopped it. Guarded by this. */
   private Thread printer;
   /** What failed to print (the plan text, a line), if anything did; thrown by the next event or {@link #awaitOutput}. */
@@ -201,9 +202,11 @@ final class ProgressListener implements SyncListener {
       }
       try {
         next.run();
-      } catch (RuntimeException e) {
-        // handed to the caller of the next event or of awaitOutput, which reports it; later lines still print
-        printFailure.compareAndSet(null, e);
+      } catch (RuntimeException | Error e) {
+        // handed to the caller of the next event or of awaitOutput, which reports it; later lines still
+        // print (an error too: a thread ended by one would leave what is queued unprinted)
+        printFailure.compareAndSet(null,
+            e instanceof RuntimeException r ? r : new IllegalStateException(e.toString(), e));
       }
     }
   }
