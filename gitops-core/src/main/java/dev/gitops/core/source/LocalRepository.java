@@ -203,8 +203,8 @@ final class LocalRepository {
     List<Path> added = new ArrayList<>();
     try {
       List<Path> files = objectFiles(from);
-      if (files == null || files.size() > mostFiles || !small(from, files, mostBytes)) {
-        return false;  // a partial clone's promisor pack, or more than a shallow fetch costs
+      if (files == null || files.size() > mostFiles || !copyable(from, files, mostBytes)) {
+        return false;  // a partial clone's promisor pack, a file that is not one, or more than a fetch costs
       }
       for (Path name : files) {
         Path target = to.resolve(name);
@@ -213,7 +213,9 @@ final class LocalRepository {
         }
         Files.createDirectories(target.getParent());
         Path temp = target.resolveSibling(".tmp-" + target.getFileName());
-        Files.copy(from.resolve(name), temp, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        // a file swapped for a link since copyable() is copied as the link, never followed
+        Files.copy(from.resolve(name), temp, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+            java.nio.file.LinkOption.NOFOLLOW_LINKS);
         Files.move(temp, target, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
         added.add(target);
       }
@@ -276,11 +278,22 @@ final class LocalRepository {
   private static final java.util.regex.Pattern LOOSE_DIR = java.util.regex.Pattern.compile("[0-9a-f]{2}");
   private static final java.util.regex.Pattern LOOSE_FILE = java.util.regex.Pattern.compile("[0-9a-f]{38}");
 
-  /** Whether {@code files} under {@code objects} hold at most {@code mostBytes} bytes. */
-  private static boolean small(Path objects, List<Path> files, long mostBytes) throws IOException {
+  /**
+   * Whether each of {@code files} under {@code objects} is a regular file, and together they hold
+   * at most {@code mostBytes} bytes. A symbolic link (to a file outside the repository, to {@code
+   * /dev/zero}, dangling), a device or a directory under an object's name is no object a copy
+   * could take: a copy would follow it, and read a device without end.
+   */
+  private static boolean copyable(Path objects, List<Path> files, long mostBytes) throws IOException {
     long bytes = 0;
     for (Path f : files) {
-      bytes += Files.size(objects.resolve(f));
+      java.nio.file.attribute.BasicFileAttributes a = Files.readAttributes(objects.resolve(f),
+          java.nio.file.attribute.BasicFileAttributes.class, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+      if (!a.isRegularFile()) {
+        LOG.debug("{}: {} is not a regular file; fetching instead of copying its objects", objects, f);
+        return false;
+      }
+      bytes += a.size();
       if (bytes > mostBytes) {
         return false;
       }

@@ -158,7 +158,7 @@ class LocalRepositoryCopyTest {
     repo.write("a.yaml", widget("a", 1)).commit("one");
     repo.git("gc", "-q");
     String two = repo.write("a.yaml", widget("a", 2)).commit("two");
-    // an object file that vanishes under the copy (a concurrent git gc): here a dangling link
+    // an object file that vanishes under the copy (a concurrent git gc), as a dangling link reads
     Path objects = repo.dir().resolve(".git/objects");
     Files.createDirectories(objects.resolve("ff"));
     Files.createSymbolicLink(objects.resolve("ff").resolve("0".repeat(38)), tmp.resolve("gone"));
@@ -168,6 +168,26 @@ class LocalRepositoryCopyTest {
       assertThat(state.revision()).isEqualTo("main@sha1:" + two);
       assertThat(value(state, "a")).isEqualTo(2);
       assertThat(source.repositoryDirectory().resolve("shallow")).as("fetched shallow instead").exists();
+    }
+  }
+
+  @Test
+  void anObjectNameThatIsALinkOrADeviceIsNeverFollowedAndTheFirstReadFetches() throws Exception {
+    TestGitRepo repo = TestGitRepo.init(tmp.resolve("repo"));
+    String one = repo.write("a.yaml", widget("a", 1)).commit("one");
+    repo.git("gc", "-q");
+    Path objects = repo.dir().resolve(".git/objects");
+    Files.createDirectories(objects.resolve("ff"));
+    Files.writeString(tmp.resolve("outside.txt"), "not an object\n");
+    // a link to a file outside the repository, and one to a device a copy would read without end
+    Files.createSymbolicLink(objects.resolve("ff").resolve("1".repeat(38)), tmp.resolve("outside.txt"));
+    Files.createSymbolicLink(objects.resolve("ff").resolve("2".repeat(38)), Path.of("/dev/zero"));
+    try (GitSource source = source(repo)) {
+      State state = source.read(request);
+
+      assertThat(state.revision()).isEqualTo("main@sha1:" + one);
+      assertThat(source.repositoryDirectory().resolve("shallow")).as("fetched, not copied").exists();
+      assertThat(source.repositoryDirectory().resolve("objects/ff")).doesNotExist();
     }
   }
 
