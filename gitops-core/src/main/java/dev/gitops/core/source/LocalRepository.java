@@ -157,17 +157,16 @@ final class LocalRepository {
    * clone --local --no-hardlinks} does: each pack (its {@code .pack}, then its {@code .idx}) and
    * each loose object, when together they hold at most {@link #MOST_BYTES} bytes in at most {@link
    * #MOST_COPIED} files (more loose objects cost more to copy one by one than a fetch costs, and
-   * the cache's auto-gc would pack them again). A first read then
-   * costs a copy of those bytes where a fetch writes, parses and indexes a pack of the whole tree
-   * (about a tenth of a first sync of 10,000 files), and the cache holds the whole history instead
-   * of a shallow commit. Copies, not hard links: a linked file would be this repository's own, and
+   * the cache's auto-gc would pack them again). A first read then costs a copy of those bytes where
+   * a fetch writes, parses and indexes a pack of the whole tree (about a tenth of a first sync of
+   * 10,000 files), and the cache holds the whole history instead of a shallow commit. Copies, not hard links: a linked file would be this repository's own, and
    * damage to the cache's (a truncated pack) damage to the repository.
    *
    * <p>Returns false, having removed whatever it added, when this repository hides refs from
    * upload-pack, is shallow, a partial clone or borrows objects from another ({@code
    * objects/info/alternates}), when its object files are over those limits (a shallow fetch then
-   * reads less), when a file cannot be copied (one removed by a {@code git gc}
-   * meanwhile), or when the cache does not then hold {@code want}: the caller fetches instead.
+   * reads less) or one is not a regular file (a link is never followed), when a file cannot be
+   * copied (one removed by a {@code git gc} meanwhile), or when the cache does not then hold {@code want}: the caller fetches instead.
    * Each file is written under a temporary name and renamed, so a crash leaves no half file under
    * an object's name. Objects are not checked against their ids here (nor by {@code git clone}): a
    * damaged pack is found when the cache is read, and the cache is then rebuilt by a fetch, which
