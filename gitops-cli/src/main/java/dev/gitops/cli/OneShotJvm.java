@@ -2,7 +2,11 @@ package dev.gitops.cli;
 
 import java.io.File;
 import java.io.IOException;
+import java.nio.charset.Charset;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -169,12 +173,12 @@ final class OneShotJvm {
 
   /** {@link #plan} for this process: its arguments, its {@code java}, its command line and environment. */
   static Plan planForThisProcess(String[] args) {
-    ProcessHandle.Info info = ProcessHandle.current().info();
+    Launch self = Launch.ofThisProcess();
     String javaHome = System.getProperty("java.home");
-    String java = info.command().orElse(javaHome == null ? null : javaHome + File.separator + "bin" + File.separator
-        + "java");
+    String java = self.executable() != null ? self.executable()
+        : javaHome == null ? null : javaHome + File.separator + "bin" + File.separator + "java";
     Map<String, String> env = System.getenv();
-    Plan plan = plan(args, java, info.arguments().orElse(null), System.getProperty("java.class.path"),
+    Plan plan = plan(args, java, self.arguments(), System.getProperty("java.class.path"),
         System.getProperty(PROPERTY), System.getProperty(ShortRunCompilation.KEEP_C2), env);
     if (!plan.reexec()) {
       return plan;
@@ -183,6 +187,62 @@ final class OneShotJvm {
         System.getProperty("java.vm.name"), System.getProperty("java.vm.version"),
         System.getProperty(ChildClassData.PROPERTY), env,
         ChildClassData.cacheDirectory(env, System.getProperty("user.home"))));
+  }
+
+  /**
+   * A process's executable and the arguments after it, as {@link ProcessHandle.Info#command()} and
+   * {@link ProcessHandle.Info#arguments()} give them; either null when not known.
+   */
+  record Launch(String executable, String[] arguments) {
+
+    /**
+     * This process's: read from {@code /proc/self/exe} and {@code /proc/self/cmdline} where they
+     * exist, the files the JDK reads for {@code ProcessHandle.info()} on Linux, without the rest of
+     * {@code info()} (the user's name looked up, the start time, the CPU time: ~10 ms of every
+     * command's start); from {@code ProcessHandle.info()} elsewhere.
+     */
+    static Launch ofThisProcess() {
+      Path proc = Path.of("/proc/self");
+      if (Files.isDirectory(proc)) {
+        try {
+          String[] argv = nulSeparated(Files.readAllBytes(proc.resolve("cmdline")), platformCharset());
+          if (argv.length > 0) {
+            return new Launch(Files.readSymbolicLink(proc.resolve("exe")).toString(),
+                Arrays.copyOfRange(argv, 1, argv.length));
+          }
+        } catch (IOException | RuntimeException e) {
+          // not readable here (a restricted /proc): the JDK's own way below
+        }
+      }
+      ProcessHandle.Info info = ProcessHandle.current().info();
+      return new Launch(info.command().orElse(null), info.arguments().orElse(null));
+    }
+
+    /** The charset the JDK decodes file names and command lines with. */
+    private static Charset platformCharset() {
+      String name = System.getProperty("sun.jnu.encoding");
+      try {
+        return name == null ? Charset.defaultCharset() : Charset.forName(name);
+      } catch (IllegalArgumentException e) {
+        return Charset.defaultCharset();  // a name this JDK does not know: what it falls back to itself
+      }
+    }
+  }
+
+  /** The strings of {@code raw}, each ended by a NUL byte (the last one's NUL may be missing), in {@code cs}. */
+  static String[] nulSeparated(byte[] raw, Charset cs) {
+    List<String> out = new ArrayList<>();
+    int from = 0;
+    for (int i = 0; i < raw.length; i++) {
+      if (raw[i] == 0) {
+        out.add(new String(raw, from, i - from, cs));
+        from = i + 1;
+      }
+    }
+    if (from < raw.length) {
+      out.add(new String(raw, from, raw.length - from, cs));
+    }
+    return out.toArray(new String[0]);
   }
 
   /**

@@ -2,11 +2,14 @@ package dev.gitops.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 class OneShotJvmTest {
@@ -192,5 +195,23 @@ class OneShotJvmTest {
     Optional<Integer> got = OneShotJvm.run(new OneShotJvm.Plan(List.of("/nonexistent/bin/java", "-version"), null), why);
     assertThat(got).isEmpty();
     assertThat(why[0]).contains("could not be started").contains("/nonexistent/bin/java");
+  }
+
+  @Test
+  void aCommandLineIsSplitAtItsNulBytesWithOrWithoutAFinalOne() {
+    byte[] raw = "java\0-jar\0a b\0\0é\0".getBytes(StandardCharsets.UTF_8);
+    assertThat(OneShotJvm.nulSeparated(raw, StandardCharsets.UTF_8)).containsExactly("java", "-jar", "a b", "", "é");
+    assertThat(OneShotJvm.nulSeparated("java\0x".getBytes(StandardCharsets.UTF_8), StandardCharsets.UTF_8))
+        .containsExactly("java", "x");
+    assertThat(OneShotJvm.nulSeparated(new byte[0], StandardCharsets.UTF_8)).isEmpty();
+  }
+
+  @Test
+  void thisProcessIsReadFromProcAsTheJdkReadsIt() {
+    Assumptions.assumeTrue(Files.isDirectory(Path.of("/proc/self")), "a system with /proc");
+    ProcessHandle.Info info = ProcessHandle.current().info();
+    OneShotJvm.Launch self = OneShotJvm.Launch.ofThisProcess();
+    assertThat(self.executable()).isEqualTo(info.command().orElseThrow());
+    assertThat(self.arguments()).containsExactly(info.arguments().orElseThrow());
   }
 }
