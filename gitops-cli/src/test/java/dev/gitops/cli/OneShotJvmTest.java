@@ -119,24 +119,27 @@ class OneShotJvmTest {
   }
 
   @Test
-  void theChildGetsTheSerialCollectorWithASmallYoungGenerationUnlessTheUserChoseThem() {
+  void theChildGetsTheParallelCollectorWithASmallYoungGenerationUnlessTheUserChoseThem() {
     assertThat(jar(List.of("-Xmx2g"), "sync").command()).containsSubsequence("-XX:TieredStopAtLevel=1",
-        "-XX:+UseSerialGC", "-Xmn16m", "-Xmx2g");
+        "-XX:+UseParallelGC", "-Xmn16m", "-Xmx2g");
     // a collector of the user's: two collectors would stop the child JVM at its start
-    for (String gc : List.of("-XX:+UseG1GC", "-XX:+UseParallelGC", "-XX:+UseZGC", "-XX:+UseShenandoahGC")) {
+    for (String gc : List.of("-XX:+UseG1GC", "-XX:+UseSerialGC", "-XX:+UseZGC", "-XX:+UseShenandoahGC")) {
       List<String> command = jar(List.of(gc), "plan").command();
-      assertThat(command).as(gc).contains("-XX:TieredStopAtLevel=1", gc).doesNotContain("-XX:+UseSerialGC", "-Xmn16m");
+      assertThat(command).as(gc).contains("-XX:TieredStopAtLevel=1", gc).doesNotContain("-XX:+UseParallelGC", "-Xmn16m");
       assertThat(plan(List.of(), Map.of("JAVA_TOOL_OPTIONS", "-Xss1m " + gc), "sync").command()).as(gc)
-          .doesNotContain("-XX:+UseSerialGC", "-Xmn16m");
+          .doesNotContain("-XX:+UseParallelGC", "-Xmn16m");
     }
+    // the user's choice of ours is theirs, given once
+    assertThat(jar(List.of("-XX:+UseParallelGC"), "sync").command()).containsOnlyOnce("-XX:+UseParallelGC")
+        .doesNotContain("-Xmn16m");
     // a heap under 64 MB gets no -Xmn16m (the JVM warns when it does not fit), a larger one keeps it
     for (String small : List.of("-Xmx16m", "-Xms8m", "-XX:MaxHeapSize=32m", "-XX:InitialHeapSize=1M", "-Xmx65535k",
         "-Xmx1048576", "-Xmxlots")) {
-      assertThat(jar(List.of(small), "sync").command()).as(small).contains("-XX:+UseSerialGC", small)
+      assertThat(jar(List.of(small), "sync").command()).as(small).contains("-XX:+UseParallelGC", small)
           .doesNotContain("-Xmn16m");
     }
     for (String large : List.of("-Xmx64m", "-Xms128M", "-XX:MaxHeapSize=2g", "-Xmx1T", "-XX:MaxHeapFreeRatio=10")) {
-      assertThat(jar(List.of(large), "sync").command()).as(large).contains("-XX:+UseSerialGC", "-Xmn16m", large);
+      assertThat(jar(List.of(large), "sync").command()).as(large).contains("-XX:+UseParallelGC", "-Xmn16m", large);
     }
     assertThat(OneShotJvm.bytes("512m")).isEqualTo(512L << 20);
     assertThat(OneShotJvm.bytes("2G")).isEqualTo(2L << 30);
@@ -145,9 +148,9 @@ class OneShotJvmTest {
     for (String bad : List.of("", "m", "1.5g", "-1m", "12x4")) {
       assertThat(OneShotJvm.bytes(bad)).as(bad).isEqualTo(-1);
     }
-    // a young generation of the user's replaces -Xmn16m, the serial collector stays
+    // a young generation of the user's replaces -Xmn16m, the parallel collector stays
     for (String young : List.of("-Xmn64m", "-XX:NewSize=8m", "-XX:MaxNewSize=1g", "-XX:NewRatio=3")) {
-      assertThat(jar(List.of(young), "sync").command()).as(young).contains("-XX:+UseSerialGC", young)
+      assertThat(jar(List.of(young), "sync").command()).as(young).contains("-XX:+UseParallelGC", young)
           .doesNotContain("-Xmn16m");
     }
   }
