@@ -202,21 +202,22 @@ final class LocalRepository {
     List<Path> added = new ArrayList<>();
     try {
       List<Path> files = objectFiles(from);
-      if (files == null || files.size() > mostFiles || !copyable(from, files, mostBytes)) {
+      long[] sizes = files == null || files.size() > mostFiles ? null : copyable(from, files, mostBytes);
+      if (sizes == null) {
         return false;  // a partial clone's promisor pack, a file that is not one, or more than a fetch costs
       }
-      for (Path name : files) {
-        Path target = to.resolve(name);
+      for (int i = 0; i < files.size(); i++) {
+        Path target = to.resolve(files.get(i));
         if (Files.exists(target)) {
           continue;  // a pack's name is its content's, a loose object's its id
         }
         Files.createDirectories(target.getParent());
         Path temp = target.resolveSibling(".tmp-" + target.getFileName());
-        // a file swapped for a link since copyable() is copied as the link, never followed
-        Files.copy(from.resolve(name), temp, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-            java.nio.file.LinkOption.NOFOLLOW_LINKS);
+        // added first: a copy that fails halfway leaves its temp file to be removed too
+        added.add(temp);
+        copyExactly(from.resolve(files.get(i)), temp, sizes[i]);
         Files.move(temp, target, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-        added.add(target);
+        added.set(added.size() - 1, target);
       }
       if (!cache.getObjectDatabase().has(want)) {
         LOG.debug("{}: the Git cache lacks {} after copying its objects; fetching instead", dir, want.name());
@@ -278,26 +279,62 @@ final class LocalRepository {
   private static final java.util.regex.Pattern LOOSE_FILE = java.util.regex.Pattern.compile("[0-9a-f]{38}");
 
   /**
-   * Whether each of {@code files} under {@code objects} is a regular file, and together they hold
-   * at most {@code mostBytes} bytes. A symbolic link (to a file outside the repository, to {@code
-   * /dev/zero}, dangling), a device or a directory under an object's name is no object a copy
-   * could take: a copy would follow it, and read a device without end.
+   * The size of each of {@code files} under {@code objects}, or null unless each is a regular file
+   * and together they hold at most {@code mostBytes} bytes. A symbolic link (to a file outside the
+   * repository, to {@code /dev/zero}, dangling), a device or a directory under an object's name is
+   * no object a copy could take: a copy would follow it, and read a device without end.
    */
-  private static boolean copyable(Path objects, List<Path> files, long mostBytes) throws IOException {
+  private static long[] copyable(Path objects, List<Path> files, long mostBytes) throws IOException {
+    long[] sizes = new long[files.size()];
     long bytes = 0;
-    for (Path f : files) {
-      java.nio.file.attribute.BasicFileAttributes a = Files.readAttributes(objects.resolve(f),
+    for (int i = 0; i < sizes.length; i++) {
+      java.nio.file.attribute.BasicFileAttributes a = Files.readAttributes(objects.resolve(files.get(i)),
           java.nio.file.attribute.BasicFileAttributes.class, java.nio.file.LinkOption.NOFOLLOW_LINKS);
       if (!a.isRegularFile()) {
-        LOG.debug("{}: {} is not a regular file; fetching instead of copying its objects", objects, f);
-        return false;
+        LOG.debug("{}: {} is not a regular file; fetching instead of copying its objects", objects, files.get(i));
+        return null;
       }
+      sizes[i] = a.size();
       bytes += a.size();
       if (bytes > mostBytes) {
-        return false;
+        return null;
       }
     }
-    return true;
+    return sizes;
+  }
+
+  /**
+   * Copies {@code source}, opened without following a link, to {@code target}: exactly the {@code
+   * size} bytes {@link #copyable} measured, failing when it holds another number of bytes. A file
+   * swapped since it was measured (for a link, a device such as {@code /dev/zero}, a file that keeps
+   * growing) fails the copy, or is cut at its measured size, never read without end; the caller then
+   * fetches instead.
+   */
+  static void copyExactly(Path source, Path target, long size) throws IOException {
+    try (java.nio.channels.FileChannel in = java.nio.channels.FileChannel.open(source,
+            java.nio.file.StandardOpenOption.READ, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+        java.nio.channels.FileChannel out = java.nio.channels.FileChannel.open(target,
+            java.nio.file.StandardOpenOption.WRITE, java.nio.file.StandardOpenOption.CREATE,
+            java.nio.file.StandardOpenOption.TRUNCATE_EXISTING, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+      // read and written through a buffer, not transferred: a device is read like a file, no further
+      java.nio.ByteBuffer buffer = java.nio.ByteBuffer.allocateDirect((int) Math.min(Math.max(size, 1), 1 << 16));
+      long done = 0;
+      while (done < size) {
+        buffer.clear().limit((int) Math.min(buffer.capacity(), size - done));
+        int n = in.read(buffer, done);
+        if (n <= 0) {
+          throw new IOException(source + " holds fewer than the " + size + " bytes it held when measured");
+        }
+        buffer.flip();
+        while (buffer.hasRemaining()) {
+          out.write(buffer);
+        }
+        done += n;
+      }
+      if (in.read(java.nio.ByteBuffer.allocate(1), size) > 0) {
+        throw new IOException(source + " holds more than the " + size + " bytes it held when measured");
+      }
+    }
   }
 
   /** Removes the files {@link #cloneInto} added, last first; what cannot be removed is only logged (unread extras). */

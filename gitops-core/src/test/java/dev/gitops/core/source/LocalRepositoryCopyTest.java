@@ -216,6 +216,29 @@ class LocalRepositoryCopyTest {
   }
 
   @Test
+  void anObjectFileIsCopiedAsItWasMeasuredOrNotAtAll() throws Exception {
+    Path file = Files.write(tmp.resolve("object"), "twelve bytes".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    LocalRepository.copyExactly(file, tmp.resolve("copy"), 12);
+    assertThat(tmp.resolve("copy")).hasSameBinaryContentAs(file);
+
+    // changed since it was measured: grown, cut short
+    assertThatThrownBy(() -> LocalRepository.copyExactly(file, tmp.resolve("grown"), 5))
+        .isInstanceOf(IOException.class).hasMessageContaining("more than the 5 bytes");
+    assertThatThrownBy(() -> LocalRepository.copyExactly(file, tmp.resolve("cut"), 20))
+        .isInstanceOf(IOException.class).hasMessageContaining("fewer than the 20 bytes");
+    // swapped for a link (never followed), or for a device that never ends (read no further than measured)
+    Path link = Files.createSymbolicLink(tmp.resolve("link"), file);
+    assertThatThrownBy(() -> LocalRepository.copyExactly(link, tmp.resolve("via-link"), 12))
+        .isInstanceOf(IOException.class);
+    Path zero = Path.of("/dev/zero");
+    if (Files.exists(zero)) {
+      assertThatThrownBy(() -> LocalRepository.copyExactly(zero, tmp.resolve("zeros"), 16))
+          .isInstanceOf(IOException.class).hasMessageContaining("more than the 16 bytes");
+      assertThat(Files.size(tmp.resolve("zeros"))).isEqualTo(16);
+    }
+  }
+
+  @Test
   void aMergeOfHistoryBelowTheShallowCacheIsFetched() throws Exception {
     TestGitRepo repo = TestGitRepo.init(tmp.resolve("repo"));
     repo.write("a.yaml", widget("a", 1)).commit("one");
