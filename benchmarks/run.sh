@@ -95,7 +95,10 @@ measure() {
   wait "$tp"
   rc=$?
   t1=$(date +%s%N)
-  wait "$sampler"
+  # stopped, not waited for: it would sample until its next check noticed the end (or follow a
+  # reused pid); it writes whole lines, so what it wrote is read as written
+  kill "$sampler" 2>/dev/null
+  wait "$sampler" 2>/dev/null
   set -e
   # VmHWM only grows: a process's last sample is its peak
   tree=$(awk '{ peak[$1] = $2 } END { s = 0; for (p in peak) s += peak[p]; print s }' "$WORK/hwm.log")
