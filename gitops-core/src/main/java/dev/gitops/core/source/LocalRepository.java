@@ -166,7 +166,8 @@ final class LocalRepository {
    * upload-pack, is shallow, a partial clone or borrows objects from another ({@code
    * objects/info/alternates}), when its object files are over those limits (a shallow fetch then
    * reads less) or one is not a regular file (a link is never followed), when a file cannot be
-   * copied (one removed by a {@code git gc} meanwhile), or when the cache does not then hold {@code want}: the caller fetches instead.
+   * copied (one removed by a {@code git gc} meanwhile, or changed since it was measured: {@link
+   * #copyExactly}), or when the cache does not then hold {@code want}: the caller fetches instead.
    * Each file is written under a temporary name and renamed, so a crash leaves no half file under
    * an object's name. Objects are not checked against their ids here (nor by {@code git clone}): a
    * damaged pack is found when the cache is read, and the cache is then rebuilt by a fetch, which
