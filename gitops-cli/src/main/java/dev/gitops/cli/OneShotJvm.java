@@ -70,12 +70,35 @@ final class OneShotJvm {
    * 119 ms, against 20 pauses, 87 ms); the parallel one took 30 ms off that sync's whole process
    * and 70 ms off a one-file sync's, for ~5% more user CPU. The collector flags are left out when
    * the user's JVM options choose a collector ({@link #COLLECTOR_FLAGS}), the {@code -Xmn} when they
-   * size the young generation or give a heap under 64 MB.
+   * size the young generation or give a heap under 64 MB. On a kernel that makes transparent huge
+   * pages on request, {@link #HUGE_PAGES} is added.
    */
   static final List<String> FLAGS = List.of("-XX:TieredStopAtLevel=1", "-XX:+UseParallelGC", "-Xmn16m");
 
   /** The flags of {@link #FLAGS} that choose the collector and its young generation. */
   static final List<String> COLLECTOR_FLAGS = List.of("-XX:+UseParallelGC", "-Xmn16m");
+
+  /**
+   * The flag that backs the child's heap with transparent huge pages, given when the kernel makes
+   * them on request only ({@code [madvise]} in {@link #HUGE_PAGES_MODE}, as Debian's and Ubuntu's
+   * kernels do): the JVM then asks for them, one page fault per 2 MB instead of per 4 KB. A
+   * one-shot command touches its heap once, so its page faults are a good part of its system time:
+   * on a host whose faults are dear (a virtual machine), a no-change sync of 10,000 files took
+   * 1.19 s against 1.38 s without it, its child 1.00 s against 1.17 s (benchmarks/README.md,
+   * "Looked at again on 12-05"). A kernel that compacts memory to find huge pages on a fault may
+   * stall a fragmented host instead; {@code -XX:-UseTransparentHugePages} turns them off. With
+   * {@code [always]} the kernel does it unasked, with {@code [never]} the JVM would warn that it
+   * cannot: in both the flag is not given. The user's own page options replace it ({@link #PAGES}).
+   */
+  static final String HUGE_PAGES = "-XX:+UseTransparentHugePages";
+
+  /** The kernel's setting of transparent huge pages: the selected one of its modes is in brackets. */
+  static final Path HUGE_PAGES_MODE = Path.of("/sys/kernel/mm/transparent_hugepage/enabled");
+
+  /** Prefixes of JVM options that choose the heap's pages: the user's choice replaces {@link #HUGE_PAGES}. */
+  private static final List<String> PAGES = List.of("-XX:+UseLargePages", "-XX:-UseLargePages",
+      "-XX:+UseTransparentHugePages", "-XX:-UseTransparentHugePages", "-XX:LargePageSizeInBytes",
+      "-XX:+UseHugeTLBFS", "-XX:-UseHugeTLBFS", "-XX:+UseSHM", "-XX:-UseSHM");
 
   /** Prefixes of JVM options that size the young generation: the user's choice replaces {@code -Xmn16m}. */
   private static final List<String> YOUNG = List.of("-Xmn", "-XX:NewSize", "-XX:MaxNewSize", "-XX:NewRatio");
@@ -184,7 +207,8 @@ final class OneShotJvm {
         : javaHome == null ? null : javaHome + File.separator + "bin" + File.separator + "java";
     Map<String, String> env = System.getenv();
     Plan plan = plan(args, java, self.arguments(), System.getProperty("java.class.path"),
-        System.getProperty(PROPERTY), System.getProperty(ShortRunCompilation.KEEP_C2), env);
+        System.getProperty(PROPERTY), System.getProperty(ShortRunCompilation.KEEP_C2), env,
+        hugePagesOnRequest(HUGE_PAGES_MODE));
     if (!plan.reexec()) {
       return plan;
     }
@@ -251,6 +275,29 @@ final class OneShotJvm {
   }
 
   /**
+   * Whether {@code modeFile} (the kernel's {@link #HUGE_PAGES_MODE}) selects {@code madvise}:
+   * transparent huge pages for the memory a process asks them for. False when it selects another
+   * mode or cannot be read (no such kernel setting: not Linux, or a kernel without them).
+   */
+  static boolean hugePagesOnRequest(Path modeFile) {
+    // "always [madvise] never": a line of a few words (sysfs says 4096 bytes for any of its files)
+    try (java.io.InputStream in = Files.newInputStream(modeFile)) {
+      return new String(in.readNBytes(256), java.nio.charset.StandardCharsets.US_ASCII).contains("[madvise]");
+    } catch (IOException | RuntimeException e) {
+      return false;  // not readable here: the child runs on the kernel's default pages, as before
+    }
+  }
+
+  /**
+   * {@link #plan(String[], String, String[], String, String, String, Map, boolean)} on a host whose
+   * kernel gives no huge pages on request.
+   */
+  static Plan plan(String[] args, String java, String[] argv, String classPath, String property, String keepC2,
+      Map<String, String> env) {
+    return plan(args, java, argv, classPath, property, keepC2, env, false);
+  }
+
+  /**
    * The child's command line for {@code args}, or why they run in this JVM.
    *
    * @param java the {@code java} executable of this process, null when unknown
@@ -260,9 +307,11 @@ final class OneShotJvm {
    * @param property the value of {@link #PROPERTY}, null when not set
    * @param keepC2 the value of {@code gitops.cli.c2}, null when not set
    * @param env the environment
+   * @param hugePagesOnRequest whether the kernel backs memory with transparent huge pages when a
+   *     process asks ({@link #hugePagesOnRequest(Path)}): the child then asks ({@link #HUGE_PAGES})
    */
   static Plan plan(String[] args, String java, String[] argv, String classPath, String property, String keepC2,
-      Map<String, String> env) {
+      Map<String, String> env, boolean hugePagesOnRequest) {
     if (!oneShot(args)) {
       return Plan.here(null);
     }
@@ -343,7 +392,7 @@ final class OneShotJvm {
     command.add(java);
     // the user's options come after: none of them chooses the JIT (that stays in this JVM), so a
     // -Xmx of theirs applies as given; a collector of theirs replaces the child's (two would stop the JVM)
-    command.addAll(flags(options, env));
+    command.addAll(flags(options, env, hugePagesOnRequest));
     command.addAll(options);
     command.add("-D" + PROPERTY + "=" + CHILD);
     command.add("-cp");
@@ -356,9 +405,10 @@ final class OneShotJvm {
   /**
    * {@link #FLAGS} without the collector flags when {@code options} or the option variables of {@code
    * env} choose a collector ({@code -XX:+UseG1GC}, ...), without {@code -Xmn16m} when they size the
-   * young generation or give a heap under {@link #SMALL_HEAP}.
+   * young generation or give a heap under {@link #SMALL_HEAP}; with {@link #HUGE_PAGES} when {@code
+   * hugePagesOnRequest} and they choose no pages of their own ({@link #PAGES}).
    */
-  static List<String> flags(List<String> options, Map<String, String> env) {
+  static List<String> flags(List<String> options, Map<String, String> env, boolean hugePagesOnRequest) {
     List<String> all = new ArrayList<>(options);
     for (String variable : OPTION_VARIABLES) {
       String value = env.get(variable);
@@ -368,7 +418,11 @@ final class OneShotJvm {
     }
     boolean collector = false;
     boolean young = false;
+    boolean pages = false;
     for (String option : all) {
+      for (String p : PAGES) {
+        pages |= option.startsWith(p);
+      }
       collector |= (option.startsWith("-XX:+Use") || option.startsWith("-XX:-Use")) && option.endsWith("GC");
       for (String p : YOUNG) {
         young |= option.startsWith(p);
@@ -385,6 +439,9 @@ final class OneShotJvm {
       flags.removeAll(COLLECTOR_FLAGS);
     } else if (young) {
       flags.remove("-Xmn16m");
+    }
+    if (hugePagesOnRequest && !pages) {
+      flags.add(HUGE_PAGES);
     }
     return flags;
   }

@@ -2,6 +2,7 @@ package dev.gitops.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,6 +12,7 @@ import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class OneShotJvmTest {
 
@@ -153,6 +155,60 @@ class OneShotJvmTest {
       assertThat(jar(List.of(young), "sync").command()).as(young).contains("-XX:+UseParallelGC", young)
           .doesNotContain("-Xmn16m");
     }
+  }
+
+  @Test
+  void onAKernelThatMakesHugePagesOnRequestTheChildAsksForThemUnlessTheUserChosePages() {
+    String[] args = {"sync", "--repo", "r"};
+    String[] argv = {"-Xmx2g", "-jar", JAR, "sync", "--repo", "r"};
+    assertThat(OneShotJvm.plan(args, JAVA, argv, JAR, null, null, Map.of(), true).command())
+        .containsSubsequence("-XX:TieredStopAtLevel=1", "-XX:+UseParallelGC", "-Xmn16m", OneShotJvm.HUGE_PAGES,
+            "-Xmx2g", "dev.gitops.cli.Main", "sync");
+    assertThat(OneShotJvm.plan(args, JAVA, argv, JAR, null, null, Map.of(), false).command())
+        .doesNotContain(OneShotJvm.HUGE_PAGES);
+    // the user's choice of pages, on the command line or through an option variable, is theirs alone
+    for (String pages : List.of("-XX:-UseTransparentHugePages", "-XX:+UseTransparentHugePages", "-XX:+UseLargePages",
+        "-XX:-UseLargePages", "-XX:LargePageSizeInBytes=1g", "-XX:+UseHugeTLBFS", "-XX:+UseSHM")) {
+      List<String> command = OneShotJvm.plan(args, JAVA, new String[] {pages, "-jar", JAR, "sync", "--repo", "r"}, JAR,
+          null, null, Map.of(), true).command();
+      assertThat(command).as(pages).containsOnlyOnce(pages);
+      if (!pages.equals(OneShotJvm.HUGE_PAGES)) {
+        assertThat(command).as(pages).doesNotContain(OneShotJvm.HUGE_PAGES);
+      }
+      assertThat(OneShotJvm.plan(args, JAVA, argv, JAR, null, null, Map.of("JDK_JAVA_OPTIONS", pages), true).command())
+          .as(pages).doesNotContain(OneShotJvm.HUGE_PAGES);
+    }
+    // a collector of the user's does not change the pages
+    assertThat(OneShotJvm.plan(args, JAVA, new String[] {"-XX:+UseG1GC", "-jar", JAR, "sync", "--repo", "r"}, JAR, null,
+        null, Map.of(), true).command()).contains(OneShotJvm.HUGE_PAGES, "-XX:+UseG1GC");
+  }
+
+  @Test
+  void theKernelsModeOfHugePagesIsOnRequestOnlyWhenMadviseIsSelected(@TempDir Path tmp) throws IOException {
+    Path mode = tmp.resolve("enabled");
+    Files.writeString(mode, "always [madvise] never\n");
+    assertThat(OneShotJvm.hugePagesOnRequest(mode)).isTrue();
+    // the kernel makes them unasked, or never: the flag would change nothing, or make the JVM warn
+    Files.writeString(mode, "[always] madvise never\n");
+    assertThat(OneShotJvm.hugePagesOnRequest(mode)).isFalse();
+    Files.writeString(mode, "always madvise [never]\n");
+    assertThat(OneShotJvm.hugePagesOnRequest(mode)).isFalse();
+    Files.writeString(mode, "");
+    assertThat(OneShotJvm.hugePagesOnRequest(mode)).isFalse();
+    assertThat(OneShotJvm.hugePagesOnRequest(tmp.resolve("absent"))).isFalse();
+    assertThat(OneShotJvm.hugePagesOnRequest(tmp)).as("a directory").isFalse();
+  }
+
+  @Test
+  void onThisHostAChildGivenHugePagesStartsWithoutAWord() throws Exception {
+    Assumptions.assumeTrue(OneShotJvm.hugePagesOnRequest(OneShotJvm.HUGE_PAGES_MODE),
+        "a kernel that makes transparent huge pages on request (madvise)");
+    Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        OneShotJvm.HUGE_PAGES, "-XX:+UseParallelGC", "-Xmn16m", "-cp", System.getProperty("java.class.path"),
+        OneShotJvmTest.class.getName(), "0").redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor()).isZero();
+    assertThat(out).as("what the JVM said").isEmpty();
   }
 
   @Test
