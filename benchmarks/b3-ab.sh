@@ -11,16 +11,24 @@
 # after a new commit (an A/B that alternated the two jars' no-change runs right after one-file
 # syncs measured that order, not the change: benchmarks/README.md, "the no-change path on both
 # cores"). The jars' order alternates between rounds. Prints each run, then the medians.
+#
+# A_OPTS and B_OPTS, when set, are JVM options for the `java` running each jar (for an A/B of the
+# options the one-shot child is given: `A_OPTS= B_OPTS=-Xmn32m benchmarks/b3-ab.sh g.jar g2.jar`).
+# Give each its own copy of the jar: a jar keeps one class-data archive, made for the child's flags
+# (docs/cli.md), so two option sets on one jar would make it again at every run.
 set -euo pipefail
 . "$(dirname "$0")/b3-repo.sh"
 b3_ab_setup 6 "$@"
 
 sync_with() {  # jar target [label]: one sync; with a label, its time is appended to the results
+  local opts=()
+  if [ "$1" = "$A" ]; then read -r -a opts <<< "${A_OPTS:-}"; else read -r -a opts <<< "${B_OPTS:-}"; fi
   if [ "$#" -gt 2 ]; then
-    "$TIME" -a -o "$WORK/results" -f "$3 %e %U %S" java -jar "$1" sync --repo "$repo" --target "$2" \
+    "$TIME" -a -o "$WORK/results" -f "$3 %e %U %S" java "${opts[@]}" -jar "$1" sync --repo "$repo" --target "$2" \
       > "$WORK/out.log" 2>&1 || { cat "$WORK/out.log"; exit 1; }
   else
-    java -jar "$1" sync --repo "$repo" --target "$2" > "$WORK/out.log" 2>&1 || { cat "$WORK/out.log"; exit 1; }
+    java "${opts[@]}" -jar "$1" sync --repo "$repo" --target "$2" > "$WORK/out.log" 2>&1 \
+      || { cat "$WORK/out.log"; exit 1; }
   fi
 }
 echo "first syncs (not measured)"
@@ -39,7 +47,7 @@ done
 
 echo "== runs (kind jar wall-s user-s sys-s)"
 cat "$WORK/results"
-echo "== medians (wall s, user s) of $ROUNDS rounds; A = $A, B = $B"
+echo "== medians (wall s, user s) of $ROUNDS rounds; A = $A${A_OPTS:+ ($A_OPTS)}, B = $B${B_OPTS:+ ($B_OPTS)}"
 for kind in no-change one-file; do
   for j in A B; do
     walls=$(awk -v k="$kind" -v j="$j" '$1 == k && $2 == j {print $3}' "$WORK/results" | sort -n)
