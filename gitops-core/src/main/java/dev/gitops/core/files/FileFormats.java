@@ -82,7 +82,13 @@ final class FileFormats {
       .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
       .build();
 
-  private static final ObjectMapper YAML = yamlMapper();
+  /**
+   * The YAML mapper, built on first use: a repository without YAML files (properties, plain text,
+   * JSON) never pays for it (YAMLFactory, SnakeYAML's loader: ~5 ms of a one-shot command's decode).
+   */
+  private static final class Yaml {
+    static final ObjectMapper MAPPER = yamlMapper();
+  }
 
   static {
     JSON.getFactory().setStreamReadConstraints(LIMITS);
@@ -122,7 +128,7 @@ final class FileFormats {
     if (bytes.length > MAX_STRUCTURED_BYTES) {
       throw new IOException("structured file is larger than " + MAX_STRUCTURED_BYTES + " bytes");
     }
-    ObjectMapper mapper = format == Format.JSON ? JSON : YAML;
+    ObjectMapper mapper = format == Format.JSON ? JSON : Yaml.MAPPER;
     try {
       if (format == Format.YAML) {
         checkYaml(bytes);
@@ -196,7 +202,7 @@ final class FileFormats {
    */
   static Map<String, Integer> lines(Format format, byte[] bytes) throws IOException {
     Map<String, Integer> out = new HashMap<>();
-    try (JsonParser p = (format == Format.JSON ? JSON : YAML).createParser(bytes)) {
+    try (JsonParser p = (format == Format.JSON ? JSON : Yaml.MAPPER).createParser(bytes)) {
       while (p.nextToken() != null) {
         // On a field name the context points at the field; on a value, at the value (its key's line wins).
         out.putIfAbsent(p.getParsingContext().pathAsPointer().toString(), p.currentTokenLocation().getLineNr());
@@ -211,7 +217,7 @@ final class FileFormats {
    * and tags other than YAML's core scalar and collection tags.
    */
   private static void checkYaml(byte[] bytes) throws IOException {
-    try (YAMLParser p = (YAMLParser) YAML.createParser(bytes)) {
+    try (YAMLParser p = (YAMLParser) Yaml.MAPPER.createParser(bytes)) {
       while (p.nextToken() != null) {
         if (p.isCurrentAlias()) {
           throw new JsonParseException(p, "YAML aliases (*" + p.getText() + ") are not supported in structured files");
@@ -278,7 +284,7 @@ final class FileFormats {
       }
       return (w + "\n").getBytes(StandardCharsets.UTF_8);
     }
-    return YAML.writeValueAsBytes(data);
+    return Yaml.MAPPER.writeValueAsBytes(data);
   }
 
   /** A JSON generator writing the provider's pretty form (two-space indent, {@code "key": value}). */
@@ -292,7 +298,7 @@ final class FileFormats {
 
   /** A parser over {@code bytes} with the limits and checks {@link #parse} applies. */
   static JsonParser parser(Format format, byte[] bytes) throws IOException {
-    return (format == Format.JSON ? JSON : YAML).createParser(bytes);
+    return (format == Format.JSON ? JSON : Yaml.MAPPER).createParser(bytes);
   }
 
   /** {@code s} as a JSON string literal (also a valid YAML double-quoted scalar). */
