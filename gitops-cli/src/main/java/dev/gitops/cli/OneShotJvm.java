@@ -208,7 +208,7 @@ final class OneShotJvm {
     Map<String, String> env = System.getenv();
     Plan plan = plan(args, java, self.arguments(), System.getProperty("java.class.path"),
         System.getProperty(PROPERTY), System.getProperty(ShortRunCompilation.KEEP_C2), env,
-        hugePagesOnRequest(HUGE_PAGES_MODE));
+        oneShot(args) && hugePagesOnRequest(HUGE_PAGES_MODE));  // read only for a command that may re-execute
     if (!plan.reexec()) {
       return plan;
     }
@@ -420,13 +420,9 @@ final class OneShotJvm {
     boolean young = false;
     boolean pages = false;
     for (String option : all) {
-      for (String p : PAGES) {
-        pages |= option.startsWith(p);
-      }
+      pages |= startsWithAny(option, PAGES);
       collector |= (option.startsWith("-XX:+Use") || option.startsWith("-XX:-Use")) && option.endsWith("GC");
-      for (String p : YOUNG) {
-        young |= option.startsWith(p);
-      }
+      young |= startsWithAny(option, YOUNG);
       for (String p : HEAP) {
         if (option.startsWith(p)) {
           long size = bytes(option.substring(p.length()));
@@ -469,17 +465,20 @@ final class OneShotJvm {
 
   /** Why {@code option} keeps the command in this JVM, or null when it can be passed to the child. */
   private static String keptHere(String option) {
-    for (String p : JIT) {
+    if (startsWithAny(option, JIT)) {
+      return "chooses the JIT";
+    }
+    return startsWithAny(option, OBSERVING) ? "observes this process" : null;
+  }
+
+  /** Whether {@code option} starts with one of {@code prefixes}. */
+  private static boolean startsWithAny(String option, List<String> prefixes) {
+    for (String p : prefixes) {
       if (option.startsWith(p)) {
-        return "chooses the JIT";
+        return true;
       }
     }
-    for (String p : OBSERVING) {
-      if (option.startsWith(p)) {
-        return "observes this process";
-      }
-    }
-    return null;
+    return false;
   }
 
   /**

@@ -317,8 +317,10 @@ final class LocalRepository {
         java.nio.channels.FileChannel out = java.nio.channels.FileChannel.open(target,
             java.nio.file.StandardOpenOption.WRITE, java.nio.file.StandardOpenOption.CREATE,
             java.nio.file.StandardOpenOption.TRUNCATE_EXISTING, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-      // read and written through a buffer, not transferred: a device is read like a file, no further
-      java.nio.ByteBuffer buffer = java.nio.ByteBuffer.allocateDirect((int) Math.min(Math.max(size, 1), 1 << 16));
+      // read and written through a buffer, not transferred: a device is read like a file, no further.
+      // A heap buffer: the channel reads through its thread's cached native buffer, where one
+      // direct buffer per file (up to 2,000 of them) would be freed only by a GC, or force one.
+      java.nio.ByteBuffer buffer = java.nio.ByteBuffer.allocate((int) Math.min(Math.max(size, 1), 1 << 16));
       long done = 0;
       while (done < size) {
         buffer.clear().limit((int) Math.min(buffer.capacity(), size - done));
