@@ -19,6 +19,10 @@
 set -euo pipefail
 . "$(dirname "$0")/b3-repo.sh"
 b3_ab_setup 6 "$@"
+if [ "$A" = "$B" ] && [ "${A_OPTS:-}" != "${B_OPTS:-}" ]; then
+  echo "A_OPTS and B_OPTS differ but A and B are one jar ($A): give each its own copy" >&2
+  exit 2
+fi
 
 sync_with() {  # jar target [label]: one sync; with a label, its time is appended to the results
   local opts=()
