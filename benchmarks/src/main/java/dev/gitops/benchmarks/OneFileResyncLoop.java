@@ -17,11 +17,13 @@ import jdk.jfr.Recording;
  * B2's one-file resync in a loop, for a profile of the steady state: the harness's repository of N
  * resources ({@link ScaleHarness}, in-memory provider and store), a cold sync, then {@code rounds}
  * one-file commits each synced; the second half of the rounds runs under a JFR recording (execution
- * samples every millisecond) written to {@code --jfr}. Prints each resync's time and the median of
- * the second half.
+ * samples every millisecond) written to {@code --jfr}. Prints each resync's time with the JIT's
+ * compile time during it, and the median of the second half. Run it on a committed, touched heap
+ * ({@code -Xms} = {@code -Xmx}, {@code AlwaysPreTouch}), as {@code run.sh} runs B2: on a growing heap
+ * the rounds that allocate into pages never touched take up to twice as long.
  *
  * <pre>
- * java -Xmx8g -cp benchmarks/target/benchmarks.jar dev.gitops.benchmarks.OneFileResyncLoop \
+ * java -Xms8g -Xmx8g -XX:+AlwaysPreTouch -cp benchmarks/target/benchmarks.jar dev.gitops.benchmarks.OneFileResyncLoop \
  *     --n 10000 --rounds 60 --jfr one-file.jfr
  * jfr print --stack-depth 64 --events jdk.ExecutionSample one-file.jfr
  * </pre>
@@ -60,11 +62,12 @@ public final class OneFileResyncLoop {
           recording.enable("jdk.ExecutionSample").withPeriod(Duration.ofMillis(1));
           recording.start();
         }
+        long jit = jit();
         double took = ms(reconciler::sync);
         if (round > rounds / 2) {
           profiled[round - rounds / 2 - 1] = took;
         }
-        System.out.printf("round %d: %.1f ms%n", round, took);
+        System.out.printf("round %d: %.1f ms (JIT +%d ms)%n", round, took, jit() - jit);
       }
       if (recording != null) {
         recording.stop();
@@ -74,6 +77,10 @@ public final class OneFileResyncLoop {
       Arrays.sort(profiled);
       System.out.printf("median of rounds %d-%d: %.1f ms%n", rounds / 2 + 1, rounds, profiled[profiled.length / 2]);
     }
+  }
+
+  private static long jit() {
+    return java.lang.management.ManagementFactory.getCompilationMXBean().getTotalCompilationTime();
   }
 
   private static double ms(Supplier<SyncResult> sync) {

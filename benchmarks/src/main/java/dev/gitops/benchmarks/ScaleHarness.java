@@ -56,7 +56,7 @@ import org.eclipse.jgit.treewalk.TreeWalk;
  * against the {@code git} CLI, and the heap retained per resource.
  *
  * <pre>
- * java -Xmx8g -cp benchmarks/target/benchmarks.jar dev.gitops.benchmarks.ScaleHarness \
+ * java -Xms8g -Xmx8g -XX:+AlwaysPreTouch -cp benchmarks/target/benchmarks.jar dev.gitops.benchmarks.ScaleHarness \
  *     --n 1000,10000,100000 --out benchmarks/results/scale.json [--provider dev.gitops.benchmarks.MemProviderFactory]
  * </pre>
  */
