@@ -222,15 +222,21 @@ public final class LocalFilesProvider implements Provider {
   private volatile Listed listed;
 
   /**
-   * Paths {@code owner} held when {@code ctx}'s {@link #listMarked} read the ownership record. A
-   * claim an owner holds is released only by that owner (this provider, whose writes drop this):
-   * for that owner, the mark read again later in the same call is this one.
+   * Paths {@code owner} held when {@link #listMarked} read the ownership record for a call of {@code
+   * ctx}. A claim an owner holds is released only by that owner (this provider, whose writes drop
+   * this): for that owner, the mark read again later in the same sync is this one.
    */
   private record Listed(CallContext ctx, String owner, Set<String> paths) {
 
-    /** Whether {@code path} is known to be {@code ctx.owner()}'s for a call of {@code ctx}. */
+    /**
+     * Whether {@code path} is known to be {@code c.owner()}'s for a call {@code c} of the same sync
+     * as the listing. The engine gives each call a deadline of its own ({@link
+     * CallContext#withDeadline}), so a sync is known by its cancellation token, which all its calls
+     * share and no other sync has, and by its owner and revision.
+     */
     boolean holds(CallContext c, String path) {
-      return c == ctx && owner.equals(c.owner()) && paths.contains(path);
+      return c.cancellation() == ctx.cancellation() && owner.equals(c.owner()) && c.revision().equals(ctx.revision())
+          && paths.contains(path);
     }
   }
 

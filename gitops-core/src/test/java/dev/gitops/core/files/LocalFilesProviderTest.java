@@ -200,8 +200,9 @@ class LocalFilesProviderTest {
 
     CallContext sync = ctx();
     assertThat(p.listMarked("test-owner", sync)).containsExactly(mine);
-    Map<ResourceKey, LiveVersion> versions = p.versions(keys, sync);
-    Map<ResourceKey, Observation> observed = p.observe(keys, sync);
+    // as the engine calls them: each call of the sync with a deadline of its own
+    Map<ResourceKey, LiveVersion> versions = p.versions(keys, sync.withDeadline(sync.deadline().plusSeconds(1)));
+    Map<ResourceKey, Observation> observed = p.observe(keys, sync.withDeadline(sync.deadline().plusSeconds(2)));
 
     assertThat(p.claimReads() - reads).as("only the claims listMarked did not find the caller's are read").isEqualTo(4);
     assertThat(versions).isEqualTo(elsewhere);
@@ -211,6 +212,10 @@ class LocalFilesProviderTest {
     // another call's listing (the same values, another context) vouches for nothing
     reads = p.claimReads();
     p.versions(keys, ctx());
+    assertThat(p.claimReads() - reads).isEqualTo(3);
+    // nor one of the same sync's token at another revision
+    reads = p.claimReads();
+    p.versions(keys, new CallContext("test-owner", "main@sha1:1", sync.deadline(), sync.cancellation()));
     assertThat(p.claimReads() - reads).isEqualTo(3);
     // nor does a listing made before a write of this provider (a write may claim or release a path)
     p.listMarked("test-owner", sync);

@@ -243,6 +243,32 @@ class LocalFilesReconcileTest {
         .hasMessageContaining("carry the mark of owner 'me'");
   }
 
+  @Test
+  void aSyncReadsEachClaimOnceThoughTheEngineGivesEveryProviderCallItsOwnDeadline() throws IOException {
+    Path target = tmp.resolve("target");
+    Map<String, String> texts = files("a.txt", "A\n", "conf/b.conf", "b=1\n", "c.txt", "C\n");
+    assertThat(sync(target, texts, "r1").isSuccessful()).isTrue();
+    new Ownership(target.resolve(".gitops/files/owners")).claim("theirs.txt", "other-owner");
+    Files.writeString(target.resolve("theirs.txt"), "theirs\n");
+    Map<String, String> withTheirs = new LinkedHashMap<>(texts);
+    withTheirs.put("theirs.txt", "mine\n");
+
+    // a new process's provider: listMarked reads every claim, and versions and observe, each
+    // called with a context of its own deadline, read only the one listMarked did not find ours
+    LocalFilesProvider files = LocalFilesProvider.builder(target).build();
+    try (Reconciler r = reconciler(files, target.resolve(".gitops"), "gitops", desired(files, "r1", withTheirs),
+        options())) {
+      SyncResult again = r.sync();
+      assertThat(again.plan().change(files.keyOf("theirs.txt")).orElseThrow().reason()).contains("other-owner");
+      assertThat(again.plan().changes(Action.NOOP)).hasSize(3);
+      assertThat(files.claimReads()).as("claims read again after listMarked").isEqualTo(1);
+
+      // another sync is another call: its listing is its own, not the last one's
+      r.sync();
+      assertThat(files.claimReads()).isEqualTo(2);
+    }
+  }
+
   // ------------------------------------------------------------------ D20: temp files
 
   @Test
