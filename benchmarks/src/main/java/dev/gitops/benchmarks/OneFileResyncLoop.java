@@ -17,7 +17,8 @@ import jdk.jfr.Recording;
  * B2's one-file resync in a loop, for a profile of the steady state: the harness's repository of N
  * resources ({@link ScaleHarness}, in-memory provider and store), a cold sync, then {@code rounds}
  * one-file commits each synced; the second half of the rounds runs under a JFR recording (execution
- * samples every millisecond) written to {@code --jfr}. Prints each resync's time with the JIT's
+ * samples every millisecond) written to {@code --jfr}. With {@code --same-commit true} nothing is
+ * committed: each round is a same-commit resync. Prints each resync's time with the JIT's
  * compile time during it, and the median of the second half. Run it on a committed, touched heap
  * ({@code -Xms} = {@code -Xmx}, {@code AlwaysPreTouch}), as {@code run.sh} runs B2: on a growing heap
  * the rounds that allocate into pages never touched take up to twice as long.
@@ -40,6 +41,7 @@ public final class OneFileResyncLoop {
     }
     int n = Integer.parseInt(opts.getOrDefault("n", "10000"));
     int rounds = Integer.parseInt(opts.getOrDefault("rounds", "60"));
+    boolean sameCommit = Boolean.parseBoolean(opts.getOrDefault("same-commit", "false"));
     ProviderFactory factory = new MemProviderFactory();
     Path work = Files.createTempDirectory("gitops-one-file-");
     ScaleHarness harness = new ScaleHarness(factory, work);
@@ -55,8 +57,10 @@ public final class OneFileResyncLoop {
       double[] profiled = new double[rounds - rounds / 2];
       Recording recording = null;
       for (int round = 1; round <= rounds; round++) {
-        // generations above the harness's own (0 to 5), one file each, spread over the repository
-        harness.commitChanges(repo, files, 1, 5 + round);
+        if (!sameCommit) {
+          // generations above the harness's own (0 to 5), one file each, spread over the repository
+          harness.commitChanges(repo, files, 1, 5 + round);
+        }
         if (round == rounds / 2 + 1 && opts.containsKey("jfr")) {
           recording = new Recording(Configuration.getConfiguration("default"));
           recording.enable("jdk.ExecutionSample").withPeriod(Duration.ofMillis(1));
