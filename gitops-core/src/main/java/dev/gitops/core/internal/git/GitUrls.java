@@ -166,7 +166,10 @@ public final class GitUrls {
   /**
    * {@code text} as {@link #scrub(String, String)} leaves it, and with each of {@code secrets} (a
    * password or token given apart from the URL, which JGit or a server may still quote) replaced by
-   * {@code ***} wherever it appears; empty ones are ignored.
+   * {@code ***} wherever it appears, however short: unlike a user name, a password is never shown,
+   * even where masking a short one inside other words makes the message hard to read (a word
+   * boundary would let it through at a sentence's end or inside an encoded form); empty ones are
+   * ignored.
    *
    * <pre>{@code
    * GitUrls.scrub("bad credentials s3cr3t-pw", "https://bot@host/r.git", List.of("s3cr3t-pw"));  // bad credentials ***

@@ -65,6 +65,16 @@ class GitUrlsTest {
   }
 
   @Test
+  void aPasswordGivenApartFromTheUrlIsMaskedWhereverItAppearsHoweverShort() {
+    String url = "https://bot@git.example.com/ops.git";
+    assertThat(GitUrls.scrub("rejected pw12. form user%3Apw12 sent", url, List.of("pw12")))
+        .isEqualTo("rejected ***. form user%3A*** sent");
+    assertThat(GitUrls.scrub("auth=s3cr3t-pw-long;tokens3cr3t-pw-long", url, List.of("s3cr3t-pw-long")))
+        .isEqualTo("auth=***;token***");
+    assertThat(GitUrls.scrub("", url, List.of("", "x"))).isEmpty();
+  }
+
+  @Test
   void scrubbedCopiesAChainWhoseMessagesHoldASecretKeepingTypesAndTraces() {
     String token = "ghp_0123456789abcdefABCDEF0123456789abcd";
     String url = "https://" + token + "@git.example.com/ops.git";
