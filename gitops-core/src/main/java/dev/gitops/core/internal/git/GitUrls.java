@@ -40,8 +40,11 @@ public final class GitUrls {
   private static final Pattern TOKEN_PREFIX = Pattern.compile(
       "(?i)(gh[pousr]_|github_pat_|glpat-|gldt-|glrt-|glptt-|gloas-|atatt|ataTT|hf_).*");
 
-  /** Characters that may stand next to a user name inside a longer word, where it is not masked. */
-  private static final String WORD = "A-Za-z0-9._~%+-";
+  /**
+   * Characters that may stand next to a user name inside a longer word, where it is not masked; a
+   * dot only between two of them (as in {@code git.example.com}), not as a sentence's full stop.
+   */
+  private static final String WORD = "A-Za-z0-9_~%+-";
 
   private GitUrls() {}
 
@@ -191,13 +194,15 @@ public final class GitUrls {
   /**
    * {@code text} with {@code secret} replaced by {@code ***}: everywhere when it is long (a token,
    * a real password), else only where it stands as a word of its own, so that a short user name or
-   * password ({@code git}, {@code x}) does not mask every word it is part of.
+   * password ({@code git}, {@code x}) does not mask every word it is part of; a full stop after it
+   * ends its word ({@code read git.}), a dot between word characters does not ({@code git.example.com}).
    */
   private static String mask(String text, String secret) {
     if (secret.length() >= LONG_SECRET) {
       return text.replace(secret, MASK);
     }
-    return Pattern.compile("(?<![" + WORD + "])" + Pattern.quote(secret) + "(?![" + WORD + "])").matcher(text)
+    return Pattern.compile("(?<![" + WORD + "])(?<![" + WORD + "]\\.)" + Pattern.quote(secret) + "(?![" + WORD
+        + "])(?!\\.[" + WORD + "])").matcher(text)
         .replaceAll(Matcher.quoteReplacement(MASK));
   }
 

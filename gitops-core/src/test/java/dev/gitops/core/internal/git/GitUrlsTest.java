@@ -57,6 +57,11 @@ class GitUrlsTest {
         .isEqualTo("https://***@h/x: gitops cannot read ***");
     assertThat(GitUrls.scrub("https://bot:***@h/x: s3cret", "https://bot:s3cret@h/x"))
         .isEqualTo("https://bot:***@h/x: ***");
+    // a full stop ends a word; a dot between word characters (a host name) does not
+    assertThat(GitUrls.scrub("rejected pw12. Tried pw12.example and .pw12, then pw12...", "https://bot:pw12@h/x"))
+        .isEqualTo("rejected ***. Tried pw12.example and .***, then ***...");
+    assertThat(GitUrls.scrub("gitops cannot read git. Is git.example.com up?", "https://git@h/x"))
+        .isEqualTo("gitops cannot read ***. Is git.example.com up?");
     assertThat(GitUrls.leaks("no secret here", url)).isFalse();
     assertThat(GitUrls.leaks("tok/en9", url)).isTrue();
     // SSH user names are not secrets
