@@ -46,7 +46,11 @@ echo "== B2 scale harness (N = $NS)"
 # where a first touch is dear (12-05: 2.5 us a 4 KB page). A long-running reconciler's heap is
 # touched; the cold sync on a touched heap is faster too (1.9 against 3.0 s at 10k), so the ratios
 # become stricter for it, not looser. See "Looked at again on 12-05, 05:00" in README.md.
-java -Xms8g -Xmx8g -XX:+AlwaysPreTouch -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp "$JAR" dev.gitops.benchmarks.ScaleHarness \
+# 8 GB, or two thirds of a smaller machine's memory (a heap touched whole must fit in it); B2_HEAP_MB sets it.
+mem_mb=$(awk '/MemTotal/ {print int($2 / 1024)}' /proc/meminfo)
+B2_HEAP_MB=${B2_HEAP_MB:-$(( mem_mb * 2 / 3 < 8192 ? mem_mb * 2 / 3 : 8192 ))}
+echo "   (heap ${B2_HEAP_MB} MB, committed and touched first)"
+java -Xms${B2_HEAP_MB}m -Xmx${B2_HEAP_MB}m -XX:+AlwaysPreTouch -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp "$JAR" dev.gitops.benchmarks.ScaleHarness \
   --n "$NS" --out "$RAW/scale.json"
 
 echo "== S1 store: first, no-change and one-change sync (N = $STORE_N changes)"

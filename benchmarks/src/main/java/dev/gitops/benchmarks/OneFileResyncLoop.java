@@ -41,7 +41,14 @@ public final class OneFileResyncLoop {
     }
     int n = Integer.parseInt(opts.getOrDefault("n", "10000"));
     int rounds = Integer.parseInt(opts.getOrDefault("rounds", "60"));
-    boolean sameCommit = Boolean.parseBoolean(opts.getOrDefault("same-commit", "false"));
+    if (rounds < 1) {
+      throw new IllegalArgumentException("--rounds must be at least 1, not " + rounds);
+    }
+    String same = opts.getOrDefault("same-commit", "false");
+    if (!same.equals("true") && !same.equals("false")) {
+      throw new IllegalArgumentException("--same-commit takes true or false, not '" + same + "'");
+    }
+    boolean sameCommit = same.equals("true");
     ProviderFactory factory = new MemProviderFactory();
     Path work = Files.createTempDirectory("gitops-one-file-");
     ScaleHarness harness = new ScaleHarness(factory, work);
