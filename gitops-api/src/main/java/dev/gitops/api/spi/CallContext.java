@@ -23,7 +23,9 @@ import java.util.Objects;
  * @param owner the owner id of the reconciler instance
  * @param revision the revision being applied
  * @param deadline when the call must be finished
- * @param cancellation cancelled when the sync is
+ * @param cancellation cancelled when the sync is; the engine gives each call of a sync a context of
+ *     its own (its own deadline), all with the sync's token and no other sync's, so a provider that
+ *     keeps something for the rest of one sync knows that sync by this token, not by the context
  */
 public record CallContext(String owner, String revision, Instant deadline, Cancellation cancellation) {
 
