@@ -33,9 +33,11 @@ class AlongTest {
     for (int i = 0; i < 100; i++) {
       order.add(i);
     }
-    for (long seed = 0; seed < 20; seed++) {
+    for (long seed = 0; seed < 30; seed++) {
       List<Integer> asked = new ArrayList<>(order);
-      if (seed > 0) {
+      if (seed >= 20) {
+        Collections.shuffle(asked, new Random(seed));  // no order at all: the walk starts again often
+      } else if (seed > 0) {
         // mostly in order, with some keys swapped, asked twice or left out
         Random r = new Random(seed);
         for (int n = 0; n < seed; n++) {
@@ -77,5 +79,49 @@ class AlongTest {
         assertThat(along.get(key(i))).as("first %d, then %d", first, i).isEqualTo(i % 2 == 0 ? i : -1);
       }
     }
+  }
+
+  @Test
+  void keysInAscendingRunsAreWalkedAlongWithoutSearchingTheMap() {
+    // a sparse map, as the dependencies of a few keys are: most keys asked for fall between two of
+    // its keys, before its first or past its last
+    int[] searched = {0};
+    int[] seeks = {0};
+    SortedMap<ResourceKey, Integer> map = new TreeMap<>() {
+      @Override
+      public Integer get(Object key) {
+        searched[0]++;
+        return super.get(key);
+      }
+
+      @Override
+      public SortedMap<ResourceKey, Integer> tailMap(ResourceKey from) {
+        seeks[0]++;
+        return super.tailMap(from);
+      }
+    };
+    for (int i = 10; i < 90; i += 20) {
+      map.put(key(i), i);
+    }
+    Along<Integer> along = new Along<>(map, -1);
+    // two ascending runs, as a plan in dependency order asks (a wave, then the next)
+    for (int run = 0; run < 2; run++) {
+      for (int i = 0; i < 100; i++) {
+        assertThat(along.get(key(i))).as("run %d, key %d", run, i).isEqualTo(i % 20 == 10 && i < 90 ? i : -1);
+      }
+    }
+    assertThat(searched[0]).as("keys searched").isZero();
+    assertThat(seeks[0]).as("walks started again").isEqualTo(1);
+    // a key behind the walk starts it again there: found or not, and the keys after it walked along
+    assertThat(along.get(key(31))).isEqualTo(-1);
+    assertThat(along.get(key(50))).isEqualTo(50);
+    assertThat(along.get(key(30))).isEqualTo(30);
+    assertThat(along.get(key(70))).isEqualTo(70);
+    assertThat(searched[0]).isZero();
+    assertThat(seeks[0]).isEqualTo(3);
+
+    Along<Integer> empty = new Along<>(new TreeMap<>(), -1);
+    assertThat(empty.get(key(5))).isEqualTo(-1);
+    assertThat(empty.get(key(1))).isEqualTo(-1);
   }
 }
