@@ -133,7 +133,21 @@ public final class MergeRules {
 
   /** The rules with order removed where it cannot change a lookup. */
   private record Canonical(List<ListRule> lists, Set<PathPattern> atomicMaps, Set<PathRule> ignores,
-      Set<PathRule> sensitive, NullMode nullMode) {}
+      Set<PathRule> sensitive, NullMode nullMode) {
+    // equals and hashCode written out, as a record's generated ones are linked through
+    // invokedynamic at their first call (~10 ms of a one-shot command: benchmarks/README.md)
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof Canonical c && lists.equals(c.lists) && atomicMaps.equals(c.atomicMaps)
+          && ignores.equals(c.ignores) && sensitive.equals(c.sensitive) && nullMode == c.nullMode;
+    }
+
+    @Override
+    public int hashCode() {
+      return (((lists.hashCode() * 31 + atomicMaps.hashCode()) * 31 + ignores.hashCode()) * 31
+          + sensitive.hashCode()) * 31 + Objects.hashCode(nullMode);
+    }
+  }
 
   private MergeRules(List<ListRule> lists, List<PathPattern> atomicMaps, List<PathRule> ignores,
       List<PathRule> sensitive, NullMode nullMode) {

@@ -46,6 +46,30 @@ public record Resource(ResourceKey key, JsonNode document, Origin origin, Sorted
     }
   }
 
+  /**
+   * Whether {@code o} is a resource with equal components (as a record's equals; written out,
+   * as the generated one is linked through invokedynamic at its first call, ~10 ms of a one-shot
+   * command).
+   */
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof Resource r && key.equals(r.key) && wave == r.wave && policy.equals(r.policy)
+        && document.equals(r.document) && origin.equals(r.origin) && dependsOn.equals(r.dependsOn)
+        && sensitive.equals(r.sensitive);
+  }
+
+  /** A hash of the components, agreeing with {@link #equals}. */
+  @Override
+  public int hashCode() {
+    int h = key.hashCode();
+    h = h * 31 + document.hashCode();
+    h = h * 31 + origin.hashCode();
+    h = h * 31 + dependsOn.hashCode();
+    h = h * 31 + wave;
+    h = h * 31 + policy.hashCode();
+    return h * 31 + sensitive.hashCode();
+  }
+
   /** A resource with default metadata: no dependencies, wave 0, every action allowed. */
   public static Resource of(ResourceKey key, JsonNode document) {
     return new Resource(key, document, Origin.NONE, new TreeSet<>(), 0, ManagementPolicy.ALL, Set.of());

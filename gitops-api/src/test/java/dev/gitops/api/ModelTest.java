@@ -62,6 +62,47 @@ class ModelTest {
   }
 
   @Test
+  void resourcesOriginsAndProofsAreEqualExactlyWhenEveryPartIs() {
+    // their equals and hashCode are written out: a component added to one must be added to both
+    assertThat(Resource.class.getRecordComponents()).as("Resource's components, each compared below").hasSize(7);
+    assertThat(Origin.class.getRecordComponents()).as("Origin's components").hasSize(3);
+    assertThat(dev.gitops.api.spi.StoredResource.InSync.class.getRecordComponents()).as("InSync's components").hasSize(3);
+    ResourceKey b = ResourceKey.of("p", "t", "", "b");
+    Resource r = Resource.builder(A).document(JsonNodeFactory.instance.objectNode().put("x", 1))
+        .origin(Origin.of("apps/a.yaml", 3, "main@sha1:1")).dependsOn(b).wave(1).policy(ManagementPolicy.NO_PRUNE)
+        .sensitive(Set.of(PathPattern.of("/data/*"))).build();
+    Resource same = Resource.builder(ResourceKey.of("p", "t", "", "a")).document(JsonNodeFactory.instance.objectNode().put("x", 1))
+        .origin(Origin.of("apps/a.yaml", 3, "main@sha1:1")).dependsOn(ResourceKey.of("p", "t", "", "b")).wave(1)
+        .policy(ManagementPolicy.NO_PRUNE).sensitive(Set.of(PathPattern.of("/data/*")))
+        .build();
+    assertThat(same).isEqualTo(r).hasSameHashCodeAs(r);
+    List<Resource> others = List.of(
+        r.toBuilder().document(JsonNodeFactory.instance.objectNode().put("x", 2)).build(),
+        r.toBuilder().origin(Origin.of("apps/a.yaml", 4, "main@sha1:1")).build(),
+        new Resource(A, r.document(), r.origin(), java.util.Collections.emptySortedSet(), 1, r.policy(), r.sensitive()),
+        r.toBuilder().wave(2).build(),
+        r.toBuilder().policy(ManagementPolicy.ALL).build(),
+        r.toBuilder().sensitive(Set.of()).build(),
+        new Resource(b, r.document(), r.origin(), java.util.Collections.emptySortedSet(), 1, r.policy(), r.sensitive()));
+    for (Resource other : others) {
+      assertThat(other).isNotEqualTo(r);
+      assertThat(r).isNotEqualTo(other);
+    }
+    assertThat(r).isNotEqualTo(null).isNotEqualTo(r.key());
+
+    Origin at = Origin.of("apps/a.yaml", 3, "main@sha1:1");
+    assertThat(Origin.of("apps/a.yaml", 3, "main@sha1:1")).isEqualTo(at).hasSameHashCodeAs(at);
+    assertThat(List.of(Origin.of("apps/b.yaml", 3, "main@sha1:1"), Origin.of("apps/a.yaml", 0, "main@sha1:1"),
+        Origin.of("apps/a.yaml", 3, "main@sha1:2"))).allSatisfy(o -> assertThat(o).isNotEqualTo(at));
+
+    var proof = new dev.gitops.api.spi.StoredResource.InSync("d1", "r1", "v1");
+    assertThat(new dev.gitops.api.spi.StoredResource.InSync("d1", "r1", "v1")).isEqualTo(proof).hasSameHashCodeAs(proof);
+    assertThat(List.of(new dev.gitops.api.spi.StoredResource.InSync("d2", "r1", "v1"),
+        new dev.gitops.api.spi.StoredResource.InSync("d1", "r2", "v1"),
+        new dev.gitops.api.spi.StoredResource.InSync("d1", "r1", "v2"))).allSatisfy(p -> assertThat(p).isNotEqualTo(proof));
+  }
+
+  @Test
   void aResourceDigestIsOneDigestWhetherTheDocumentDigestIsGivenOrComputed() {
     Resource r = Resource.builder(A).document(JsonNodeFactory.instance.objectNode().put("x", 1)).wave(3)
         .sensitive(Set.of(PathPattern.of("/x"))).build();

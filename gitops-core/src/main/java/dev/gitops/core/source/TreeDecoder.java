@@ -27,6 +27,7 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import org.eclipse.jgit.errors.LargeObjectException;
@@ -56,7 +57,21 @@ final class TreeDecoder {
   private static final Logger LOG = LoggerFactory.getLogger(TreeDecoder.class);
 
   /** What a decoded file depends on: its content, its path, the decoder and the variables. */
-  private record CacheKey(String blobId, String path, String decoderFingerprint, String variablesDigest) {}
+  private record CacheKey(String blobId, String path, String decoderFingerprint, String variablesDigest) {
+    // equals and hashCode written out, as a record's generated ones are linked through
+    // invokedynamic at their first call (~10 ms of a one-shot command: benchmarks/README.md)
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof CacheKey k && Objects.equals(blobId, k.blobId) && Objects.equals(path, k.path)
+          && Objects.equals(decoderFingerprint, k.decoderFingerprint) && Objects.equals(variablesDigest, k.variablesDigest);
+    }
+
+    @Override
+    public int hashCode() {
+      return ((Objects.hashCode(blobId) * 31 + Objects.hashCode(path)) * 31 + Objects.hashCode(decoderFingerprint)) * 31
+          + Objects.hashCode(variablesDigest);
+    }
+  }
 
   /** One ignore file in force: its directory, its rules and its blob (which names its content). */
   private record IgnoreLevel(String dir, IgnoreNode node, String blob) {}
@@ -65,7 +80,20 @@ final class TreeDecoder {
    * What a directory's walk gave depends on: its tree (every name, mode and blob below it), where it
    * is, the ignore files of the directories above it, and whether an ignore rule above excludes it.
    */
-  private record SubtreeKey(ObjectId tree, String dir, List<String> ignoresAbove, boolean ignored) {}
+  private record SubtreeKey(ObjectId tree, String dir, List<String> ignoresAbove, boolean ignored) {
+    // equals and hashCode written out, as CacheKey's are
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof SubtreeKey k && ignored == k.ignored && Objects.equals(tree, k.tree)
+          && Objects.equals(dir, k.dir) && Objects.equals(ignoresAbove, k.ignoresAbove);
+    }
+
+    @Override
+    public int hashCode() {
+      return ((Objects.hashCode(tree) * 31 + Objects.hashCode(dir)) * 31 + Objects.hashCode(ignoresAbove)) * 31
+          + Boolean.hashCode(ignored);
+    }
+  }
 
   /** What one directory's walk appended to its walk's lists: the ranges {@code [from, to)} of each. */
   private record Subtree(Walk walk, int resourcesFrom, int resourcesTo, int seenFrom, int seenTo, int togetherFrom,
