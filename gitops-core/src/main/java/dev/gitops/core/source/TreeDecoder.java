@@ -63,7 +63,8 @@ final class TreeDecoder {
     @Override
     public boolean equals(Object o) {
       return o instanceof CacheKey k && Objects.equals(blobId, k.blobId) && Objects.equals(path, k.path)
-          && Objects.equals(decoderFingerprint, k.decoderFingerprint) && Objects.equals(variablesDigest, k.variablesDigest);
+          && Objects.equals(decoderFingerprint, k.decoderFingerprint)
+          && Objects.equals(variablesDigest, k.variablesDigest);
     }
 
     @Override
