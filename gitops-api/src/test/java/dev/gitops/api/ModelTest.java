@@ -67,6 +67,8 @@ class ModelTest {
     assertThat(Resource.class.getRecordComponents()).as("Resource's components, each compared below").hasSize(7);
     assertThat(Origin.class.getRecordComponents()).as("Origin's components").hasSize(3);
     assertThat(dev.gitops.api.spi.StoredResource.InSync.class.getRecordComponents()).as("InSync's components").hasSize(3);
+    assertThat(MergeRules.class.getDeclaredClasses()).filteredOn(c -> c.getSimpleName().equals("Canonical"))
+        .singleElement().satisfies(c -> assertThat(c.getRecordComponents()).as("MergeRules' Canonical").hasSize(5));
     ResourceKey b = ResourceKey.of("p", "t", "", "b");
     Resource r = Resource.builder(A).document(JsonNodeFactory.instance.objectNode().put("x", 1))
         .origin(Origin.of("apps/a.yaml", 3, "main@sha1:1")).dependsOn(b).wave(1).policy(ManagementPolicy.NO_PRUNE)

@@ -692,4 +692,12 @@ class GitSourceTest {
     assertThat(s.fetchCount()).isZero();
   }
 
+
+  @Test
+  void theTreeWalksCacheKeysCompareEveryPart() throws ClassNotFoundException {
+    // their equals and hashCode are written out (a record's generated ones are linked at their first
+    // call): a component added to one must be added to both, or the cache would answer for another file
+    assertThat(Class.forName("dev.gitops.core.source.TreeDecoder$CacheKey").getRecordComponents()).hasSize(4);
+    assertThat(Class.forName("dev.gitops.core.source.TreeDecoder$SubtreeKey").getRecordComponents()).hasSize(4);
+  }
 }
