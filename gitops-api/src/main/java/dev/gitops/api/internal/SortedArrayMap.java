@@ -342,6 +342,25 @@ public final class SortedArrayMap<K extends Comparable<? super K>, V> extends Ab
       return o != null && containsKey(o);
     }
 
+    /** The keys in one array copy, not an iteration. */
+    @Override
+    public Object[] toArray() {
+      return Arrays.copyOfRange(keys, from, to);
+    }
+
+    /** The keys in one array copy into {@code a} (or a new array of its type), not an iteration. */
+    @Override
+    @SuppressWarnings("unchecked")
+    public <T> T[] toArray(T[] a) {
+      int n = to - from;
+      T[] out = a.length >= n ? a : (T[]) java.lang.reflect.Array.newInstance(a.getClass().getComponentType(), n);
+      System.arraycopy(keys, from, out, 0, n);
+      if (out.length > n) {
+        out[n] = null;
+      }
+      return out;
+    }
+
     @Override
     public Comparator<? super K> comparator() {
       return null;

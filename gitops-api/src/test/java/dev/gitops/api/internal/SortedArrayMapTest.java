@@ -59,6 +59,16 @@ class SortedArrayMapTest {
     assertThat(new ArrayList<>(map.keySet())).isEqualTo(new ArrayList<>(tree.keySet()));
     assertThat(map.keySet()).isInstanceOf(java.util.SortedSet.class).isEqualTo(tree.keySet());
     assertThat(new java.util.TreeSet<>(map.keySet())).isEqualTo(tree.keySet());
+    // the key set's arrays: copied from the map's own (a sub-map's range of them)
+    assertThat(map.keySet().toArray()).containsExactly(tree.keySet().toArray());
+    assertThat(map.keySet().toArray(new Integer[0])).isInstanceOf(Integer[].class)
+        .containsExactly(tree.keySet().toArray(new Integer[0]));
+    Integer[] roomy = new Integer[tree.size() + 2];
+    java.util.Arrays.fill(roomy, -7);
+    assertThat(map.keySet().toArray(roomy)).isSameAs(roomy);
+    assertThat(java.util.Arrays.copyOf(roomy, tree.size())).containsExactly(tree.keySet().toArray(new Integer[0]));
+    assertThat(roomy[tree.size()]).as("the element after the last is nulled, as Collection.toArray says").isNull();
+    assertThat(roomy[tree.size() + 1]).isEqualTo(-7);
     assertThat(new ArrayList<>(map.values())).isEqualTo(new ArrayList<>(tree.values()));
     assertThat(new ArrayList<>(map.entrySet())).isEqualTo(new ArrayList<>(tree.entrySet()));
     List<Integer> seen = new ArrayList<>();
