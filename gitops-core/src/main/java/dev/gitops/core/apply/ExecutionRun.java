@@ -71,6 +71,8 @@ final class ExecutionRun {
     /** The planned change, replaced once by the one {@link ExecutionHooks#resolve} returns before it is sent. */
     Change change;
     final int index;
+    /** The change's place in the plan. */
+    final int at;
     final List<Node> dependents = new ArrayList<>();
     final List<Node> dependencies = new ArrayList<>();
     int pendingDependencies;
@@ -100,9 +102,10 @@ final class ExecutionRun {
     /** The replanned change has not been resolved and recorded pending yet. */
     boolean fresh;
 
-    Node(Change change, int index, boolean gate) {
+    Node(Change change, int index, int at, boolean gate) {
       this.change = change;
       this.index = index;
+      this.at = at;
       this.gate = gate;
     }
 
@@ -166,8 +169,8 @@ final class ExecutionRun {
   private final String revision;
   private final Random random = new Random();
 
-  /** Every change's outcome, in plan order (null while an executed change has none yet). */
-  private final Map<ResourceKey, Outcome> results;
+  /** Every change's outcome, by its place in the plan (null while an executed change has none yet). */
+  private final PlanOutcomes results;
   private final List<Node> nodes = new ArrayList<>();
   private final SortedSet<Node> readyApply = new TreeSet<>(PLAN_ORDER);
   private final SortedSet<Node> readyObserve = new TreeSet<>(PLAN_ORDER);
@@ -194,49 +197,38 @@ final class ExecutionRun {
     this.hooks = hooks;
     this.owner = owner;
     this.revision = plan.revision();
-    this.results = new LinkedHashMap<>(plan.changes().size() * 4 / 3 + 1);
+    this.results = new PlanOutcomes(plan.changes(), plan.fingerprints(), plan.id());
     buildGraph();
   }
 
   private void buildGraph() {
     Map<ResourceKey, Node> byKey = new HashMap<>();
     int index = 0;
-    for (Change c : plan.changes()) {
-      // one map write per change (NOOP and SKIP take their outcome at once); a key seen before does not grow the map
-      int before = results.size();
+    List<Change> changes = plan.changes();
+    for (int at = 0; at < changes.size(); at++) {
+      // an array write per change (NOOP and SKIP take their outcome at once)
+      Change c = changes.get(at);
       switch (c.action()) {
-        case NOOP -> results.put(c.key(), Outcome.unchanged());
-        case SKIP -> results.put(c.key(), Outcome.skipped(c));
+        case NOOP -> results.set(at, Outcome.unchanged());
+        case SKIP -> results.set(at, Outcome.skipped(c));
         default -> {
           if (!EXECUTED.contains(c.action())) {
             throw new IllegalArgumentException(c.key() + ": the executor cannot run action " + c.action());
           }
-          results.put(c.key(), null);
-          Node n = new Node(c, index++, false);
+          Node n = new Node(c, index++, at, false);
           nodes.add(n);
           byKey.put(c.key(), n);
         }
       }
-      if (results.size() == before) {
-        throw new IllegalArgumentException("plan " + plan.id() + " has two changes for " + c.key());
-      }
     }
-    // the NOOP and SKIP changes by key, made only when an executed change depends on a key
-    Map<ResourceKey, Change> quiet = null;
     for (Node n : List.copyOf(nodes)) {
       // Dependencies on keys outside the plan are satisfied already; a NOOP or SKIP becomes a gate.
       for (ResourceKey dep : plan.dependencies().getOrDefault(n.key(), Collections.emptySortedSet())) {
         Node d = byKey.get(dep);
-        if (d == null && quiet == null) {
-          quiet = new HashMap<>();
-          for (Change c : plan.changes()) {
-            if (c.action() == Action.NOOP || c.action() == Action.SKIP) {
-              quiet.put(c.key(), c);
-            }
-          }
-        }
-        if (d == null && quiet.containsKey(dep) && needsGate(quiet.get(dep))) {
-          d = new Node(quiet.get(dep), index++, true);
+        int at = d == null ? results.at(dep) : -1;
+        if (at >= 0 && needsGate(changes.get(at))) {
+          // not executed, so a NOOP or SKIP
+          d = new Node(changes.get(at), index++, at, true);
           d.applied = results.get(dep);
           nodes.add(d);
           byKey.put(dep, d);
@@ -352,7 +344,7 @@ final class ExecutionRun {
     }
     // every change is settled, and nothing writes the outcomes once the run is over: the caller
     // gets them as they are (a copy cost a hash-map write per change, most of them NOOPs)
-    return Collections.unmodifiableMap(results);
+    return results.view(true);
   }
 
   private long nextWakeup(long now) {
@@ -655,7 +647,7 @@ final class ExecutionRun {
         if (n.settled() && n.result.isOk()) {
           n.result = n.unrecorded;
           n.state = State.FAILED;
-          results.put(n.key(), n.unrecorded);
+          results.set(n.at, n.unrecorded);
         }
       }
       runToken.cancel("recording outcomes in the store failed: " + e.getMessage());
@@ -667,7 +659,7 @@ final class ExecutionRun {
    * (no copy per change), in which a key not settled yet maps to null.
    */
   private Map<ResourceKey, Outcome> settledOutcomes() {
-    return Collections.unmodifiableMap(results);
+    return results.view(false);
   }
 
   /** Up to {@code limit} ready nodes of {@code providerId}, in the ready set's order, taken out of it. */
@@ -1207,7 +1199,7 @@ final class ExecutionRun {
     n.result = o;
     n.state = o.isOk() ? State.DONE : State.FAILED;
     unsettled--;
-    results.put(n.key(), o);
+    results.set(n.at, o);
     if (n.gate) {
       // A NOOP or SKIP was never sent: no event, like every other NOOP and SKIP of the plan.
       if (n.holds != null) {

@@ -112,6 +112,33 @@ class ExecutorTest {
   }
 
   @Test
+  void aPlanInKeyOrderHandsItsOutcomesOverSortedAndGatesItsQuietDependenciesAsAnyOther() {
+    // the same changes, once in key order (looked up by binary search, handed over as the sorted
+    // map a sync's result shares) and once not (a hash index, a map in plan order)
+    Plan inKeyOrder = Plans.of("p").create("a", "s").create("b", "a").add(Action.NOOP, "n").add(Action.SKIP, "s")
+        .create("t", "n").build();
+    Plan notInKeyOrder = Plans.of("p").add(Action.SKIP, "s").create("t", "n").create("b", "a")
+        .add(Action.NOOP, "n").create("a", "s").build();
+    for (Plan plan : List.of(inKeyOrder, notInKeyOrder)) {
+      provider.log.clear();
+      Map<ResourceKey, Outcome> out = run(FAST, plan);
+
+      assertThat(out.keySet()).as("in plan order").containsExactlyElementsOf(plan.changes().stream().map(Change::key).toList());
+      assertThat(out).as("handed over sorted when the plan's keys ascend")
+          .matches(m -> (m instanceof dev.gitops.api.internal.SortedArrayMap<?, ?>) == (plan == inKeyOrder));
+      assertThat(out.get(k("s"))).isEqualTo(Outcome.skipped("SKIP s"));
+      assertThat(out.get(k("a")).message()).isEqualTo("blocked by " + k("s") + ": skipped: SKIP s");
+      assertThat(out.get(k("b")).message()).startsWith("blocked by " + k("a"));
+      assertThat(out.get(k("n")).kind()).isEqualTo(Kind.UNCHANGED);
+      // created by the first run, found there by the second
+      assertThat(out.get(k("t")).kind()).isIn(Kind.CREATED, Kind.CONFIGURED);
+      assertThat(out.get(k("absent"))).isNull();
+      assertThat(out.containsKey(k("absent"))).isFalse();
+      assertThat(provider.log.stream().filter(s -> s.startsWith("start:")).toList()).containsExactly("start:t");
+    }
+  }
+
+  @Test
   void parallelismBoundIsNeverExceeded() {
     Plans plans = Plans.of("p");
     for (int i = 0; i < 12; i++) {
