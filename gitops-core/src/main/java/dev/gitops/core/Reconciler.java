@@ -863,9 +863,11 @@ public final class Reconciler implements AutoCloseable {
   }
 
   /**
-   * The desired keys by provider, each provider's in a sorted set. One provider's keys are a
-   * contiguous range of the sorted keys (a key orders by its provider first), so each set is built
-   * from its range in linear time.
+   * The desired keys by provider, each provider's in a sorted set: a view of its range of the
+   * desired map's keys (a key orders by its provider first, so one provider's keys are a contiguous
+   * range; a state's map is immutable), which {@link #addMissing} copies into a set of its own only
+   * to add a key to it. When the first and the last key have one provider, every key has it: no
+   * key is looked at.
    */
   private static Map<String, Set<ResourceKey>> keysByProvider(SortedMap<ResourceKey, Resource> desired) {
     Map<String, Set<ResourceKey>> out = new TreeMap<>();
@@ -873,10 +875,17 @@ public final class Reconciler implements AutoCloseable {
       desired.keySet().forEach(k -> out.computeIfAbsent(k.provider(), p -> new TreeSet<>()).add(k));
       return out;
     }
+    if (desired.isEmpty()) {
+      return out;
+    }
+    if (desired.firstKey().provider().equals(desired.lastKey().provider())) {
+      out.put(desired.firstKey().provider(), desired.keySet());
+      return out;
+    }
     ResourceKey first = null;
     for (ResourceKey k : desired.keySet()) {
       if (first != null && !first.provider().equals(k.provider())) {
-        out.put(first.provider(), new TreeSet<>(desired.subMap(first, k).keySet()));
+        out.put(first.provider(), desired.subMap(first, k).keySet());
         first = null;
       }
       if (first == null) {
@@ -884,9 +893,20 @@ public final class Reconciler implements AutoCloseable {
       }
     }
     if (first != null) {
-      out.put(first.provider(), new TreeSet<>(desired.tailMap(first).keySet()));
+      out.put(first.provider(), desired.tailMap(first).keySet());
     }
     return out;
+  }
+
+  /** Adds {@code key} to its provider's set of {@code byProvider}, copying a view of the desired keys first. */
+  private static void addKey(Map<String, Set<ResourceKey>> byProvider, ResourceKey key) {
+    Set<ResourceKey> keys = byProvider.get(key.provider());
+    if (!(keys instanceof TreeSet<ResourceKey>)) {
+      // a view of the desired map's keys, which come sorted: copied in linear time
+      keys = keys == null ? new TreeSet<>() : new TreeSet<>(keys);
+      byProvider.put(key.provider(), keys);
+    }
+    keys.add(key);
   }
 
   /**
@@ -905,7 +925,7 @@ public final class Reconciler implements AutoCloseable {
       return;
     }
     if (desired.comparator() != null || !natural) {
-      keys.forEach(k -> byProvider.computeIfAbsent(k.provider(), p -> new TreeSet<>()).add(k));
+      keys.forEach(k -> addKey(byProvider, k));
       return;
     }
     Iterator<ResourceKey> walk = desired.keySet().iterator();
@@ -915,7 +935,7 @@ public final class Reconciler implements AutoCloseable {
         at = walk.hasNext() ? walk.next() : null;
       }
       if (at == null || at != k && !at.equals(k)) {
-        byProvider.computeIfAbsent(k.provider(), p -> new TreeSet<>()).add(k);
+        addKey(byProvider, k);
       }
     }
   }

@@ -354,15 +354,8 @@ public final class Planner {
     // OutputReferences resolves a planning provider's outputs into this map: then it is a fresh copy
     boolean plain = units.isEmpty();
     Lookup lookup = new Lookup(in, plain ? null : new HashMap<>(in.desired().resources()));
-    // the desired keys come sorted (copied in linear time); the few others are found by walking
-    // the sorted desired map along the sorted stored keys
-    SortedSet<ResourceKey> keys = new TreeSet<>(in.desired().resources().keySet());
-    addMissing(keys, in.desired().resources(), in.stored().inventory());
-    addMissing(keys, in.desired().resources(), in.stored().pending());
-    keys.addAll(notIn(in.marked(), keys));
-    if (!units.isEmpty()) {
-      keys.removeIf(units::covers);
-    }
+    ResourceKey[] keyArray = planKeys(in, units);
+    Set<ResourceKey> keys = new SortedKeys(keyArray);
 
     // A planning provider's changes go through the same masking as every other change (provider
     // and user rules, decoder marks) before anything reads them: the plan, output references, the apply.
@@ -374,7 +367,6 @@ public final class Planner {
     SortedSet<ResourceKey> unknown = new TreeSet<>();
     String secret = secretDigest(in.secretKey());
     int[] held = new int[1];
-    ResourceKey[] keyArray = keys.toArray(new ResourceKey[0]);
     Decided[] used = new Decided[keyArray.length];
     // each key's fingerprint by position: a remembered one is not put into a hash map per key
     String[] fingerprintAt = new String[keyArray.length];
@@ -877,6 +869,67 @@ public final class Planner {
     }
   }
 
+  /**
+   * The keys to plan, in natural order: the desired keys (copied as an array), and the stored, pending and marked keys the desired state does not hold,
+   * usually none, merged in; less the keys a planning unit covers.
+   */
+  private static ResourceKey[] planKeys(PlanInput in, PlanningUnits units) {
+    SortedMap<ResourceKey, Resource> desired = in.desired().resources();
+    // a state's map is in natural key order (State holds it so): its keys are the array's order
+    ResourceKey[] declared = desired.keySet().toArray(new ResourceKey[0]);
+    SortedSet<ResourceKey> others = new TreeSet<>();
+    addMissing(others, desired, in.stored().inventory());
+    addMissing(others, desired, in.stored().pending());
+    others.addAll(notIn(in.marked(), desired.keySet(), others));
+    ResourceKey[] keys = others.isEmpty() ? declared : merged(declared, others);
+    if (!units.isEmpty()) {
+      keys = java.util.Arrays.stream(keys).filter(k -> !units.covers(k)).toArray(ResourceKey[]::new);
+    }
+    return keys;
+  }
+
+  /** {@code declared} (ascending, distinct) and {@code others} (none of them in {@code declared}) in one ascending array. */
+  private static ResourceKey[] merged(ResourceKey[] declared, SortedSet<ResourceKey> others) {
+    ResourceKey[] out = new ResourceKey[declared.length + others.size()];
+    int i = 0;
+    int n = 0;
+    for (ResourceKey o : others) {
+      while (i < declared.length && declared[i].compareTo(o) < 0) {
+        out[n++] = declared[i++];
+      }
+      out[n++] = o;
+    }
+    System.arraycopy(declared, i, out, n, declared.length - i);
+    return out;
+  }
+
+  /**
+   * A plan's keys (ascending, distinct) as a read-only set, for the memos that keep only a plan's
+   * keys: looked up by binary search, without a set built of every key.
+   */
+  private static final class SortedKeys extends java.util.AbstractSet<ResourceKey> {
+    private final ResourceKey[] keys;
+
+    SortedKeys(ResourceKey[] keys) {
+      this.keys = keys;
+    }
+
+    @Override
+    public boolean contains(Object o) {
+      return o instanceof ResourceKey k && java.util.Arrays.binarySearch(keys, k) >= 0;
+    }
+
+    @Override
+    public Iterator<ResourceKey> iterator() {
+      return java.util.Arrays.asList(keys).iterator();
+    }
+
+    @Override
+    public int size() {
+      return keys.length;
+    }
+  }
+
   /** Adds to {@code keys} each key of {@code stored} that {@code desired} does not hold (both sorted: one walk). */
   private static void addMissing(SortedSet<ResourceKey> keys, SortedMap<ResourceKey, Resource> desired,
       SortedMap<ResourceKey, ?> stored) {
@@ -893,10 +946,11 @@ public final class Planner {
   }
 
   /**
-   * The keys of {@code marked} (in natural order, as {@link PlanInput} holds them) that {@code keys}
-   * does not hold, by one walk along both: the orphan candidates, usually none.
+   * The keys of {@code marked} (in natural order, as {@link PlanInput} holds them) that neither
+   * {@code keys} (in natural order) nor {@code others} hold, by one walk along {@code keys}: the
+   * orphan candidates, usually none.
    */
-  private static List<ResourceKey> notIn(Set<ResourceKey> marked, SortedSet<ResourceKey> keys) {
+  private static List<ResourceKey> notIn(Set<ResourceKey> marked, Set<ResourceKey> keys, Set<ResourceKey> others) {
     List<ResourceKey> out = new ArrayList<>();
     Iterator<ResourceKey> walk = keys.iterator();
     ResourceKey at = walk.hasNext() ? walk.next() : null;
@@ -904,7 +958,7 @@ public final class Planner {
       while (at != null && at != m && at.compareTo(m) < 0) {
         at = walk.hasNext() ? walk.next() : null;
       }
-      if (at == null || at != m && !at.equals(m)) {
+      if ((at == null || at != m && !at.equals(m)) && !others.contains(m)) {
         out.add(m);
       }
     }
