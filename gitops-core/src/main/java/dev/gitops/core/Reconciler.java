@@ -1216,7 +1216,11 @@ public final class Reconciler implements AutoCloseable {
     StoreBatch.Builder batch = StoreBatch.builder();
     List<Resource> rewritten = new ArrayList<>();
     boolean proofs = store instanceof BatchedStateStore b && b.keepsInSync();
-    for (Change c : p.plan.changes()) {
+    // the keys found recorded already, by their changes' places: no memo lookup per key
+    Planner.RecordMarks marks = planner.recordMarks(p.plan);
+    List<Change> changes = p.plan.changes();
+    for (int at = 0; at < changes.size(); at++) {
+      Change c = changes.get(at);
       if (c.action() == Action.NOOP) {
         Resource d = desired.get(c.key());
         StoredResource l = inventory.get(c.key());
@@ -1227,14 +1231,20 @@ public final class Reconciler implements AutoCloseable {
           // a key proven by its token has its proof recorded already: the one computed would equal it
           StoredResource.InSync proof = !proofs ? null
               : l != null && p.proven.contains(c.key()) ? l.inSync() : inSyncProof(c, d, rules, p);
-          if (planner.needsRecord(d, l, p.stored.pending().get(c.key()), rules, p.secretKey)) {
+          boolean known = marks != null && marks.current(at, c);
+          if (!known && planner.needsRecord(d, l, p.stored.pending().get(c.key()), rules, p.secretKey)) {
             batch.applied(LastApplied.of(d, rules, p.secretKey), p.plan.revision(), proof);
             rewritten.add(d);
-          } else if (proof != null && !proof.equals(l.inSync())) {
-            // in sync and recorded, but not yet proven so: the proof alone, once, so that a new
-            // process neither reads nor merges this key while nothing moves
-            batch.applied(l.resource(), l.revision(), proof);
-            rewritten.add(d);
+          } else {
+            if (!known && marks != null) {
+              marks.markCurrent(at, c);
+            }
+            if (proof != null && !proof.equals(l.inSync())) {
+              // in sync and recorded, but not yet proven so: the proof alone, once, so that a new
+              // process neither reads nor merges this key while nothing moves
+              batch.applied(l.resource(), l.revision(), proof);
+              rewritten.add(d);
+            }
           }
         }
         if (!outcomesComplete) {

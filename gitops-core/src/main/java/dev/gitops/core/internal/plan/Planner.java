@@ -138,14 +138,14 @@ public final class Planner {
    * observation lookup per key, without hashing a key into the memo, the store's maps or a set.
    */
   private record Instances(Map<ResourceKey, Resource> desired, ResourceKey[] keys, Decided[] decided,
-      int stored, int pending) {
+      byte[] recorded, int stored, int pending) {
 
     /**
      * The instances of a plan whose changes (before ordering) are exactly the decisions {@code used}
      * for its keys (each holding the key's desired resource of {@code desired}), else null.
      */
     static Instances of(Map<ResourceKey, Resource> desired, ResourceKey[] keys, List<Change> unordered,
-        Decided[] used) {
+        Decided[] used, byte[] recorded) {
       if (unordered.size() != keys.length || used.length != keys.length) {
         return null;
       }
@@ -160,7 +160,7 @@ public final class Planner {
         stored += d[i].stored() == null ? 0 : 1;
         pending += d[i].pending() == null ? 0 : 1;
       }
-      return new Instances(desired, k, d, stored, pending);
+      return new Instances(desired, k, d, recorded, stored, pending);
     }
 
     /**
@@ -228,6 +228,11 @@ public final class Planner {
           return decided[next++];
         }
         return null;
+      }
+
+      /** Whether the key of the decision {@link #get} last returned was found recorded after this plan ({@link RecordMarks}). */
+      byte recorded() {
+        return recorded[next - 1];
       }
     }
 
@@ -370,6 +375,8 @@ public final class Planner {
     Decided[] used = new Decided[keyArray.length];
     // each key's fingerprint by position: a remembered one is not put into a hash map per key
     String[] fingerprintAt = new String[keyArray.length];
+    // each key's desired resource found recorded as last-applied, carried along with its decision
+    byte[] recordedAt = new byte[keyArray.length];
     // the keys come in order: without planning units (whose outputs are resolved into the lookup's
     // copy) each key's resources are found by walking the sorted maps along, hashing nothing; the
     // last plan's decisions are taken by position while its keys are this plan's
@@ -386,7 +393,7 @@ public final class Planner {
       StoredResource l = storedAt.get(key);
       Resource pending = pendingAt.get(key);
       Change c = references.mark(remembered(key, d, l, pending, in, fingerprints, fingerprintAt, secret, held, used,
-          changes.size(), aligned));
+          changes.size(), aligned, recordedAt));
       if (c.action() == Action.SKIP && in.observations().get(key) != null && in.observations().get(key).isUnknown()) {
         unknown.add(key);
       }
@@ -469,7 +476,7 @@ public final class Planner {
         in.desired().revision(), keys.size(), unknown.size(), decided.size(), merged.sum());
     Plan plan = draft.withId(id);
     Instances instances = units.isEmpty() && unknown.isEmpty()
-        ? Instances.of(in.desired().resources(), keyArray, unordered, used) : null;
+        ? Instances.of(in.desired().resources(), keyArray, unordered, used, recordedAt) : null;
     if (instances == null) {
       // the next plan looks every key up in the memo: the decisions taken along the last plan's go there
       for (int i = 0; i < keyArray.length; i++) {
@@ -680,7 +687,7 @@ public final class Planner {
    */
   private Change remembered(ResourceKey key, Resource d, StoredResource l, Resource pending, PlanInput in,
       Map<ResourceKey, String> fingerprints, String[] fingerprintAt, String secret, int[] held, Decided[] used, int at,
-      Instances.Walk aligned) {
+      Instances.Walk aligned, byte[] recordedAt) {
     // a decision found along the last plan's keys is written nowhere per key: the plan's Instances keep it
     Decided hit = aligned == null ? null : aligned.get(key);
     boolean walked = hit != null;
@@ -692,6 +699,8 @@ public final class Planner {
     if (hit != null && v != null && provider != null
         && hit.holdsFor(d, l, pending, v, rulesFor(key, in.providers(), in.userRules()), provider, secret)) {
       fingerprintAt[at] = hit.fingerprint();
+      // the same stored and pending instances, the same document and metadata: recorded as it was
+      recordedAt[at] = walked ? aligned.recorded() : 0;
       if (d == hit.desired()) {
         held[0]++;
         used[at] = hit;
@@ -1418,5 +1427,50 @@ public final class Planner {
       recorded.put(d.key(), new Recorded(d.document(), d, l.serial()));
     }
     return needed;
+  }
+
+  /**
+   * Per change of {@code plan}, by its place, whether {@link #needsRecord} was found false for its key
+   * since the plan its decision was taken in, from the very stored and pending instances and a desired
+   * resource that differs in its origin's revision at most: then it is false now, without the memo's
+   * hash lookup per key (a resync at 100,000 keys asks for every one). Null when {@code plan} is not
+   * the last plan, or its keys' decisions are not kept by place (planning units, unknown keys).
+   *
+   * <pre>{@code
+   * Planner.RecordMarks marks = planner.recordMarks(plan);
+   * boolean needed = (marks == null || !marks.current(i, change)) && planner.needsRecord(d, l, pending, rules, key);
+   * if (!needed && marks != null) marks.markCurrent(i, change);
+   * }</pre>
+   */
+  public RecordMarks recordMarks(Plan plan) {
+    Whole w = last;
+    return w == null || w.plan() != plan || w.instances() == null ? null : new RecordMarks(w.changes(), w.instances());
+  }
+
+  /**
+   * What {@link #recordMarks} gives: for the changes a plan holds at their decisions' places (a plan
+   * ordered as its keys), marks kept with the decisions, which the next plan carries along for every
+   * decision that holds. Used by the syncing thread that planned, between plans.
+   */
+  public static final class RecordMarks {
+    private final List<Change> decided;
+    private final byte[] recorded;
+
+    private RecordMarks(List<Change> decided, Instances instances) {
+      this.decided = decided;
+      this.recorded = instances.recorded();
+    }
+
+    /** Whether {@code change}, the plan's change at {@code at}, is marked as recorded. */
+    public boolean current(int at, Change change) {
+      return at < recorded.length && decided.get(at) == change && recorded[at] != 0;
+    }
+
+    /** Marks {@code change}, the plan's change at {@code at}, as recorded: {@link #needsRecord} was false for it. */
+    public void markCurrent(int at, Change change) {
+      if (at < recorded.length && decided.get(at) == change) {
+        recorded[at] = 1;
+      }
+    }
   }
 }

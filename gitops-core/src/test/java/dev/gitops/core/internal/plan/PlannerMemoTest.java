@@ -268,7 +268,69 @@ class PlannerMemoTest {
       Plan planned = memoized.plan(in);
       assertThat(planned).as("step %d: the whole plan, id and fingerprints included", step).isEqualTo(fresh);
       assertIdIsTheFilesDigest(planned, in);
+      checkRecordMarks(memoized, planned, in, providers, "step " + step);
     }
+  }
+
+  /**
+   * Does what a sync does with the record marks of {@code planned} (a NOOP found recorded is marked),
+   * checking that no change is marked recorded whose key a planner without memos finds in need of a
+   * record; returns how many were marked already.
+   */
+  private static int checkRecordMarks(Planner memoized, Plan planned, PlanInput in, Map<String, Provider> providers,
+      String step) {
+    Planner.RecordMarks marks = memoized.recordMarks(planned);
+    if (marks == null) {
+      return 0;
+    }
+    Planner truth = new Planner("me", PlanOptions.defaults());
+    int carried = 0;
+    for (int i = 0; i < planned.changes().size(); i++) {
+      Change c = planned.changes().get(i);
+      Resource d = in.desired().resources().get(c.key());
+      if (c.action() != Action.NOOP || d == null) {
+        continue;
+      }
+      boolean needed = truth.needsRecord(d, in.stored().inventory().get(c.key()), in.stored().pending().get(c.key()),
+          truth.rulesFor(c.key(), providers, in.userRules()), in.secretKey());
+      if (marks.current(i, c)) {
+        assertThat(needed).as("%s: %s is marked recorded, but needs a record", step, c.key()).isFalse();
+        carried++;
+      } else if (!needed) {
+        marks.markCurrent(i, c);
+        assertThat(marks.current(i, c)).isTrue();
+      }
+    }
+    return carried;
+  }
+
+  @Test
+  void aKeyFoundRecordedStaysMarkedWhileItsDecisionHoldsAndNotOnceItsRecordChanges() {
+    Planner planner = new Planner("me", PlanOptions.defaults());
+    World w = oneKeyInSync();
+    w.desired[1] = 1;
+    w.stored[1] = 1;
+    w.serial[1] = 1;
+    w.live[1] = 1;
+    PlanInput in = w.input(providers, provider, instances);
+    Plan first = planner.plan(in);
+    assertThat(first.changes()).extracting(Change::action).containsOnly(Action.NOOP);
+    assertThat(checkRecordMarks(planner, first, in, providers, "first")).as("nothing marked yet").isZero();
+    // a new commit: both resources read again, holding the same documents
+    w.commit = 1;
+    in = w.input(providers, provider, instances);
+    Plan second = planner.plan(in);
+    assertThat(second).isNotSameAs(first);
+    assertThat(checkRecordMarks(planner, second, in, providers, "second")).as("both carried along").isEqualTo(2);
+    // key 1's record rewritten (a new instance and serial): its mark is not carried, key 0's is
+    w.commit = 2;
+    w.serial[1] = 2;
+    in = w.input(providers, provider, instances);
+    Plan third = planner.plan(in);
+    assertThat(checkRecordMarks(planner, third, in, providers, "third")).isEqualTo(1);
+    // only the last plan has marks
+    assertThat(planner.recordMarks(second)).isNull();
+    assertThat(planner.recordMarks(new Planner("me", PlanOptions.defaults()).plan(in))).isNull();
   }
 
   /**
