@@ -80,6 +80,12 @@ public final class Along<V> {
       V v = map.get(key);
       return v == null ? absent : v;
     }
+    if (at == key) {
+      // the very instance the walk stands at (a plan's keys are its desired map's): nothing to compare
+      V v = value;
+      next();
+      return v;
+    }
     if (!ascending && before != null && before.compareTo(key) >= 0) {
       seek(key);
     }

@@ -55,6 +55,9 @@ final class Changes {
     if (now == null || r == null || c.desired() == null || r == now || r.origin().equals(now.origin())) {
       return c;
     }
-    return c.toBuilder().resource(now).desiredDocument(now.document()).build();
+    // keyed by the resource's own key instance (an equal one): the passes after the plan walk the
+    // desired map along the plan's keys, and the very instance there needs no comparison
+    return new Change(now.key(), c.previousKey(), c.action(), now, c.live(), now.document(), c.target(), c.patch(),
+        c.fields(), c.flags(), c.reason(), c.sensitive(), c.unknown());
   }
 }
