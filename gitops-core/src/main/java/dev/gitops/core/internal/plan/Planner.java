@@ -230,7 +230,7 @@ public final class Planner {
         return null;
       }
 
-      /** Whether the key of the decision {@link #get} last returned was found recorded after this plan ({@link RecordMarks}). */
+      /** The record mark ({@link RecordMarks}) of the key whose decision {@link #get} last returned. */
       byte recorded() {
         return recorded[next - 1];
       }
@@ -879,8 +879,9 @@ public final class Planner {
   }
 
   /**
-   * The keys to plan, in natural order: the desired keys (copied as an array), and the stored, pending and marked keys the desired state does not hold,
-   * usually none, merged in; less the keys a planning unit covers.
+   * The keys to plan, in natural order: the desired keys (copied as an array), and the stored,
+   * pending and marked keys the desired state does not hold, usually none, merged in; less the keys
+   * a planning unit covers.
    */
   private static ResourceKey[] planKeys(PlanInput in, PlanningUnits units) {
     SortedMap<ResourceKey, Resource> desired = in.desired().resources();
@@ -897,7 +898,7 @@ public final class Planner {
     return keys;
   }
 
-  /** {@code declared} (ascending, distinct) and {@code others} (none of them in {@code declared}) in one ascending array. */
+  /** {@code declared} (ascending, distinct) and {@code others} (none in {@code declared}) in one ascending array. */
   private static ResourceKey[] merged(ResourceKey[] declared, SortedSet<ResourceKey> others) {
     ResourceKey[] out = new ResourceKey[declared.length + others.size()];
     int i = 0;
