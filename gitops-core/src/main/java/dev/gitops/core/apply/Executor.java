@@ -81,7 +81,8 @@ public final class Executor implements AutoCloseable {
 
   /**
    * Runs every change of {@code plan} that does something (CREATE, UPDATE, DELETE, REPLACE, READ,
-   * FORGET) and returns an outcome for every change of the plan, in plan order: NOOP gives
+   * FORGET) and returns an outcome for every change of the plan, in plan order (read-only; a
+   * {@link java.util.SortedMap} when the plan's keys ascend): NOOP gives
    * UNCHANGED, SKIP gives SKIPPED with the change's reason, a change whose dependency failed gives
    * PERMANENT "blocked by &lt;key&gt;: &lt;its message&gt;", a change not started when the run
    * was cancelled gives PERMANENT "cancelled before start: &lt;reason&gt;", and a change whose
