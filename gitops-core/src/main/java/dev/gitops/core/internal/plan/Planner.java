@@ -1438,9 +1438,21 @@ public final class Planner {
    * the last plan, or its keys' decisions are not kept by place (planning units, unknown keys).
    *
    * <pre>{@code
-   * Planner.RecordMarks marks = planner.recordMarks(plan);
-   * boolean needed = (marks == null || !marks.current(i, change)) && planner.needsRecord(d, l, pending, rules, key);
-   * if (!needed && marks != null) marks.markCurrent(i, change);
+   * Planner planner = new Planner("my-app", PlanOptions.defaults());
+   * Plan planned = planner.plan(input);
+   * Planner.RecordMarks marks = planner.recordMarks(planned);
+   * for (int i = 0; i < planned.changes().size(); i++) {
+   *   Change c = planned.changes().get(i);
+   *   Resource d = input.desired().resources().get(c.key());
+   *   if (c.action() != Action.NOOP || d == null || marks != null && marks.current(i, c)) {
+   *     continue;  // a marked NOOP is recorded already
+   *   }
+   *   StoredResource l = input.stored().inventory().get(c.key());
+   *   if (!planner.needsRecord(d, l, input.stored().pending().get(c.key()), rules, input.secretKey())
+   *       && marks != null) {
+   *     marks.markCurrent(i, c);
+   *   }
+   * }
    * }</pre>
    */
   public RecordMarks recordMarks(Plan plan) {
