@@ -220,7 +220,8 @@ final class ProgressListener implements SyncListener {
 
   /**
    * Prints what {@code event} shows, on the output thread, after what earlier events show; a
-   * failure to print an earlier event is thrown here (the reconciler logs a listener's failure).
+   * failure to print an earlier event, or this one when the output thread has failed on it
+   * already, is thrown here, once (the reconciler logs a listener's failure).
    */
   @Override
   public synchronized void onEvent(SyncEvent event) {
