@@ -94,7 +94,12 @@ final class PlanOutcomes {
    * {@link SortedArrayMap} on the same arrays (nothing writes them once the run is over).
    */
   Map<ResourceKey, Outcome> view(boolean runOver) {
-    if (runOver && index == null && Arrays.stream(values).noneMatch(v -> v == null)) {
+    if (runOver && index == null) {
+      for (Outcome v : values) {
+        if (v == null) {
+          return new View();
+        }
+      }
       return SortedArrayMap.ofSorted(keys, values);
     }
     return new View();

@@ -359,8 +359,8 @@ public final class Planner {
     // OutputReferences resolves a planning provider's outputs into this map: then it is a fresh copy
     boolean plain = units.isEmpty();
     Lookup lookup = new Lookup(in, plain ? null : new HashMap<>(in.desired().resources()));
-    ResourceKey[] keyArray = planKeys(in, units);
-    Set<ResourceKey> keys = new SortedKeys(keyArray);
+    SortedSet<ResourceKey> keys = planKeys(in, units);
+    ResourceKey[] keyArray = keys.toArray(new ResourceKey[0]);
 
     // A planning provider's changes go through the same masking as every other change (provider
     // and user rules, decoder marks) before anything reads them: the plan, output references, the apply.
@@ -879,65 +879,26 @@ public final class Planner {
   }
 
   /**
-   * The keys to plan, in natural order: the desired keys (copied as an array), and the stored,
-   * pending and marked keys the desired state does not hold, usually none, merged in; less the keys
-   * a planning unit covers.
+   * The keys to plan, in natural order: the desired keys, and the stored, pending and marked keys the
+   * desired state does not hold, usually none; less the keys a planning unit covers. Usually the
+   * desired map's own key set (a state's map, whose key set copies into an array at once).
    */
-  private static ResourceKey[] planKeys(PlanInput in, PlanningUnits units) {
+  private static SortedSet<ResourceKey> planKeys(PlanInput in, PlanningUnits units) {
     SortedMap<ResourceKey, Resource> desired = in.desired().resources();
-    // a state's map is in natural key order (State holds it so): its keys are the array's order
-    ResourceKey[] declared = desired.keySet().toArray(new ResourceKey[0]);
     SortedSet<ResourceKey> others = new TreeSet<>();
     addMissing(others, desired, in.stored().inventory());
     addMissing(others, desired, in.stored().pending());
     others.addAll(notIn(in.marked(), desired.keySet(), others));
-    ResourceKey[] keys = others.isEmpty() ? declared : merged(declared, others);
+    if (others.isEmpty() && units.isEmpty()) {
+      return SortedArrayMap.sortedSetOf(desired.keySet());
+    }
+    List<ResourceKey> all = new ArrayList<>(desired.keySet());
+    all.addAll(others);
     if (!units.isEmpty()) {
-      keys = java.util.Arrays.stream(keys).filter(k -> !units.covers(k)).toArray(ResourceKey[]::new);
+      all.removeIf(units::covers);
     }
-    return keys;
-  }
-
-  /** {@code declared} (ascending, distinct) and {@code others} (none in {@code declared}) in one ascending array. */
-  private static ResourceKey[] merged(ResourceKey[] declared, SortedSet<ResourceKey> others) {
-    ResourceKey[] out = new ResourceKey[declared.length + others.size()];
-    int i = 0;
-    int n = 0;
-    for (ResourceKey o : others) {
-      while (i < declared.length && declared[i].compareTo(o) < 0) {
-        out[n++] = declared[i++];
-      }
-      out[n++] = o;
-    }
-    System.arraycopy(declared, i, out, n, declared.length - i);
-    return out;
-  }
-
-  /**
-   * A plan's keys (ascending, distinct) as a read-only set, for the memos that keep only a plan's
-   * keys: looked up by binary search, without a set built of every key.
-   */
-  private static final class SortedKeys extends java.util.AbstractSet<ResourceKey> {
-    private final ResourceKey[] keys;
-
-    SortedKeys(ResourceKey[] keys) {
-      this.keys = keys;
-    }
-
-    @Override
-    public boolean contains(Object o) {
-      return o instanceof ResourceKey k && java.util.Arrays.binarySearch(keys, k) >= 0;
-    }
-
-    @Override
-    public Iterator<ResourceKey> iterator() {
-      return java.util.Arrays.asList(keys).iterator();
-    }
-
-    @Override
-    public int size() {
-      return keys.length;
-    }
+    // two ascending runs: sorted by one merge
+    return SortedArrayMap.sortedSetOf(all);
   }
 
   /** Adds to {@code keys} each key of {@code stored} that {@code desired} does not hold (both sorted: one walk). */
