@@ -47,7 +47,7 @@ public final class LatchedFilesProviderFactory implements ProviderFactory {
     String blockOn = options.string("blockOn");
     Path latch = options.path("latch");
     return Setup.of("files", () -> new ForwardingProvider(
-        FilesProviderFactory.provider(directory, List.of(target.store()), List.of(), List.of())) {
+        FilesProviderFactory.provider(directory, List.of(target.store()), List.of(), List.of(), false)) {
       @Override
       public Outcome apply(Change change, CallContext ctx) {
         return applyAll(List.of(change), ctx).get(change.key());

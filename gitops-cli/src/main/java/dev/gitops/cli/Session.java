@@ -201,7 +201,7 @@ final class Session implements AutoCloseable {
         return TerraformProviderFactory.builder(target, t.binary == null ? "terraform" : t.binary, variables,
             t.varFiles).listener(warningsTo(t.warnings())).adopt(adopt).preview(preview).build();
       }
-      return FilesProviderFactory.provider(target, List.of(stateDir), t.structuredGlobs(), t.sensitive);
+      return FilesProviderFactory.provider(target, List.of(stateDir), t.structuredGlobs(), t.sensitive, preview);
     } catch (InvalidOptionException e) {
       // the agent's option names, as this command's flags spell them
       String flag = switch (e.option()) {

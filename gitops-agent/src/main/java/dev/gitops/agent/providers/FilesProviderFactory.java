@@ -50,7 +50,7 @@ public final class FilesProviderFactory implements ProviderFactory {
     }
     // Built once now so that a bad glob or rule fails the configuration, at its line.
     try {
-      provider(directory, excluded, structured, sensitive);
+      provider(directory, excluded, structured, sensitive, false);
     } catch (InvalidOptionException e) {
       throw options.get(e.option()).error(e.getMessage());
     } catch (IllegalArgumentException e) {
@@ -58,7 +58,7 @@ public final class FilesProviderFactory implements ProviderFactory {
       throw options.get("directory").error(e.getMessage());
     }
     // one target per directory: two would undo each other's writes, and each prune the other's files
-    return Setup.of("files", () -> provider(directory, excluded, structured, sensitive),
+    return Setup.of("files", () -> provider(directory, excluded, structured, sensitive, false),
         List.of(directory.toAbsolutePath().normalize()));
   }
 
@@ -86,11 +86,12 @@ public final class FilesProviderFactory implements ProviderFactory {
    *
    * @param structured globs of files merged field by field
    * @param sensitive secret values, {@code GLOB} or {@code GLOB:POINTER}
+   * @param preview whether the provider serves a command that only shows a plan ({@link LocalFilesProvider.Builder#preview})
    * @throws InvalidOptionException naming {@code structured} or {@code sensitive} when a glob or rule is malformed
    */
   public static LocalFilesProvider provider(Path directory, List<Path> excluded, List<String> structured,
-      List<String> sensitive) {
-    LocalFilesProvider.Builder b = LocalFilesProvider.builder(directory).id("files");
+      List<String> sensitive, boolean preview) {
+    LocalFilesProvider.Builder b = LocalFilesProvider.builder(directory).id("files").preview(preview);
     excluded.forEach(b::exclude);
     try {
       if (!structured.isEmpty()) {

@@ -152,7 +152,10 @@ import org.slf4j.LoggerFactory;
  * stores; a write or delete that races such a claim fails naming the owner. A file nobody has
  * claimed (the user's own, at a path Git names) is observed without a mark: the engine skips it
  * unless adoption is allowed ({@code --adopt}; the write then claims it) and never deletes it.
- * {@link #listMarked} lists an owner's claims, so a lost state store is noticed.
+ * {@link #listMarked} lists an owner's claims, so a lost state store is noticed. It keeps the
+ * listing in {@code <target>/.gitops/files/owners.listing}, bound to the claims' directory as it
+ * was ({@link ClaimListing}): while no claim is made or dropped, the next listing reads that one
+ * file instead of every claim (not in a {@linkplain Builder#preview preview}, which writes nothing).
  *
  * <h2>Observation</h2>
  *
@@ -199,6 +202,8 @@ public final class LocalFilesProvider implements Provider {
   private final List<Path> excluded;
   private final List<Glob> structured;
   private final String defaultMode;
+  /** Whether this provider only shows plans: it keeps no claim listing ({@link Builder#preview}). */
+  private final boolean preview;
   private final SensitiveFiles sensitive;
   private final Decoder decoder;
   /** Temp directories already cleaned of a killed process's leftovers (once per provider). */
@@ -260,6 +265,7 @@ public final class LocalFilesProvider implements Provider {
     this.excluded = List.copyOf(ex);
     this.structured = List.copyOf(b.structured);
     this.defaultMode = b.defaultMode;
+    this.preview = b.preview;
     this.sensitive = b.sensitive;
     this.decoder = new FilesDecoder(sensitive);
     try {
@@ -361,7 +367,7 @@ public final class LocalFilesProvider implements Provider {
     try {
       List<ResourceKey> out = new ArrayList<>();
       Set<String> paths = new HashSet<>();
-      ownership(layout()).all().forEach((path, holder) -> {
+      ownership(layout()).all(!preview).forEach((path, holder) -> {
         if (holder.equals(owner)) {
           out.add(keyOf(path));
           paths.add(path);
@@ -1355,7 +1361,7 @@ public final class LocalFilesProvider implements Provider {
    * and the change time (ctime: set by the kernel on every write, chmod or rename, and not
    * settable by users, so an edit in place that keeps the size and puts the mtime back moves it).
    */
-  private record Stat(boolean regular, boolean directory, boolean symlink, long size, long mtimeNanos, String inode,
+  record Stat(boolean regular, boolean directory, boolean symlink, long size, long mtimeNanos, String inode,
       int mode, long ctimeNanos) {
 
     /** The attributes of {@code p}, or null when nothing is there. */
@@ -1589,6 +1595,7 @@ public final class LocalFilesProvider implements Provider {
     private final List<Glob> structured = new ArrayList<>();
     private String defaultMode = "0644";
     private SensitiveFiles sensitive = SensitiveFiles.NONE;
+    private boolean preview;
 
     private Builder(Path target) {
       this.target = Objects.requireNonNull(target, "target").toAbsolutePath().normalize();
@@ -1659,6 +1666,21 @@ public final class LocalFilesProvider implements Provider {
     /** The mode of created files whose target has none, and the mode the decoder declares (default 0644). */
     public Builder defaultMode(String octal) {
       this.defaultMode = Modes.canonical(octal);
+      return this;
+    }
+
+    /**
+     * A provider for a command that only shows a plan ({@code gitops plan}, {@code diff}, {@code
+     * status}; default false): it writes nothing into the target on its own, not even the listing
+     * of the target's ownership claims that {@link #listMarked} otherwise keeps beside them, so that
+     * the next call reads one file instead of every claim while no claim changed.
+     *
+     * <pre>{@code
+     * LocalFilesProvider preview = LocalFilesProvider.builder(dir).preview(true).build();
+     * }</pre>
+     */
+    public Builder preview(boolean preview) {
+      this.preview = preview;
       return this;
     }
 

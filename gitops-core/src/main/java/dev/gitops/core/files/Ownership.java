@@ -23,6 +23,8 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -66,10 +68,18 @@ final class Ownership {
   private static final int MAX_LINK = 1024;
 
   private final Path dir;
+  /** The wall clock in milliseconds, which a directory's change time is compared with. */
+  private final LongSupplier clock;
 
   /** The record kept in {@code dir} (created on the first claim). */
   Ownership(Path dir) {
+    this(dir, System::currentTimeMillis);
+  }
+
+  /** The record kept in {@code dir}, with {@code clock} as the wall clock (tests). */
+  Ownership(Path dir, LongSupplier clock) {
     this.dir = dir;
+    this.clock = clock;
   }
 
   /** The directory of claim files. */
@@ -170,12 +180,18 @@ final class Ownership {
    * link's target is read without following it, a regular file's bytes are read.
    */
   private static Map<String, String> readClaim(Path f) throws IOException {
+    return readClaim(f, new AtomicBoolean());
+  }
+
+  /** {@link #readClaim(Path)}, setting {@code file} when the claim is a regular file rather than a link. */
+  private static Map<String, String> readClaim(Path f, AtomicBoolean file) throws IOException {
     String link;
     try {
       link = Files.readSymbolicLink(f).toString();
     } catch (NoSuchFileException e) {
       return null;
     } catch (NotLinkException e) {
+      file.set(true);
       byte[] bytes;
       try {
         bytes = Files.readAllBytes(f);
@@ -309,13 +325,24 @@ final class Ownership {
   /**
    * Every claimed path and its owner, sorted by path (empty when nothing was ever claimed). The
    * claims are read by chunks in parallel ({@link FileChunks}); of several damaged ones, the first
-   * listed is reported.
+   * listed is reported. When {@code keep}, the listing of a settled directory of links is kept for
+   * the next call, which takes it as long as the directory is unchanged ({@link ClaimListing}).
    */
-  Map<String, String> all() throws IOException {
-    Map<String, String> out = new TreeMap<>();
-    if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
-      return out;
+  Map<String, String> all(boolean keep) throws IOException {
+    LocalFilesProvider.Stat before = LocalFilesProvider.Stat.of(dir);
+    if (before == null || !before.directory()) {
+      return new TreeMap<>();
     }
+    // only where the change time is known: a modification time alone can be set back by hand
+    boolean bound = before.ctimeNanos() >= 0;
+    Path listing = dir.resolveSibling(ClaimListing.FILE);
+    if (bound) {
+      Map<String, String> kept = ClaimListing.read(listing, before.token());
+      if (kept != null) {
+        return kept;
+      }
+    }
+    long started = clock.getAsLong();
     List<Path> claims = new ArrayList<>();
     try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
       for (Path f : ds) {
@@ -327,18 +354,24 @@ final class Ownership {
         claims.add(f);
       }
     }
-    List<List<Map<String, String>>> read = FileChunks.map(claims, (files, from, to) -> {
+    AtomicBoolean files = new AtomicBoolean();
+    List<List<Map<String, String>>> read = FileChunks.map(claims, (list, from, to) -> {
       List<Map<String, String>> chunk = new ArrayList<>(to - from);
       for (int i = from; i < to; i++) {
-        Map<String, String> claim = readClaim(files.get(i));
+        Map<String, String> claim = readClaim(list.get(i), files);
         if (claim != null) {  // null: released while listing
           chunk.add(claim);
         }
       }
       return chunk;
     });
+    Map<String, String> out = new TreeMap<>();
     for (List<Map<String, String>> chunk : read) {
       chunk.forEach(out::putAll);
+    }
+    if (keep && bound && !files.get() && before.ctimeNanos() / 1_000_000 <= started - ClaimListing.SETTLED_MILLIS
+        && before.equals(LocalFilesProvider.Stat.of(dir))) {
+      ClaimListing.write(listing, before.token(), out);
     }
     return out;
   }

@@ -226,6 +226,34 @@ class LocalFilesProviderTest {
   }
 
   @Test
+  void listMarkedKeepsTheListingOfSettledClaimsForTheNextCallButAPreviewWritesNothing() throws Exception {
+    LocalFilesProvider p = provider();
+    List<ResourceKey> mine = List.of(p.keyOf("conf/a.conf"), p.keyOf("conf/b.conf"));
+    for (ResourceKey k : mine) {
+      p.apply(change(k, Action.CREATE, text("a=1\n", "0644")), ctx());
+    }
+    Path owners = target().resolve(".gitops/files/owners");
+    Path listing = owners.resolveSibling(ClaimListing.FILE);
+    // the claims' directory is kept only once it has been still for a while (bounded: a few seconds)
+    long changed = LocalFilesProvider.Stat.of(owners).ctimeNanos() / 1_000_000;
+    long wait = changed + ClaimListing.SETTLED_MILLIS + 50 - System.currentTimeMillis();
+    if (wait > 0) {
+      Thread.sleep(Math.min(wait, 3 * ClaimListing.SETTLED_MILLIS));
+    }
+
+    LocalFilesProvider preview = LocalFilesProvider.builder(target()).preview(true).build();
+    assertThat(preview.listMarked("test-owner", ctx())).containsExactlyElementsOf(mine);
+    assertThat(listing).as("a preview writes nothing into the target").doesNotExist();
+    assertThat(p.listMarked("test-owner", ctx())).containsExactlyElementsOf(mine);
+    assertThat(listing).exists();
+    assertThat(preview.listMarked("test-owner", ctx())).containsExactlyElementsOf(mine);
+    // a claim made since is listed: the directory changed
+    ResourceKey c = p.keyOf("conf/c.conf");
+    p.apply(change(c, Action.CREATE, text("c=1\n", "0644")), ctx());
+    assertThat(p.listMarked("test-owner", ctx())).containsExactly(mine.get(0), mine.get(1), c);
+  }
+
+  @Test
   void anEditInPlaceThatKeepsSizeAndRestoresTheMtimeStillMovesTheToken() throws IOException {
     LocalFilesProvider p = provider();
     ResourceKey key = p.keyOf("app.conf");

@@ -3,6 +3,7 @@ package dev.gitops.core.files;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.gitops.core.internal.fs.FileChunks;
 import dev.gitops.core.internal.fs.KeyFileNames;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -45,7 +46,7 @@ class OwnershipTest {
         "{\"owner\":\"team-b\",\"path\":\"old.conf\"}".getBytes(StandardCharsets.UTF_8));
     assertThatThrownBy(() -> o.claim("old.conf", "team-a", forced::add, true))
         .isInstanceOf(Ownership.ClaimedException.class).hasMessageContaining("team-b");
-    assertThat(o.all()).isEqualTo(Map.of("conf/a.conf", "team-a", "old.conf", "team-b"));
+    assertThat(o.all(false)).isEqualTo(Map.of("conf/a.conf", "team-a", "old.conf", "team-b"));
   }
 
   @Test
@@ -58,7 +59,7 @@ class OwnershipTest {
     assertThat(Files.readSymbolicLink(f).toString()).as("short enough to live in the inode")
         .isEqualTo(Ownership.OWNER_PREFIX + "team-a").hasSizeLessThanOrEqualTo(Ownership.MAX_COMPACT);
     assertThat(o.ownerOf("conf/a.conf")).isEqualTo("team-a");
-    assertThat(o.all()).isEqualTo(Map.of("conf/a.conf", "team-a"));
+    assertThat(o.all(false)).isEqualTo(Map.of("conf/a.conf", "team-a"));
 
     o.claim("conf/a.conf", "team-a");  // kept
     assertThatThrownBy(() -> o.claim("conf/a.conf", "team-b"))
@@ -92,7 +93,7 @@ class OwnershipTest {
 
     assertThat(o.ownerOf("old.conf")).isEqualTo("team-a");
     assertThat(o.ownerOf("old.conf", "team-a")).isEqualTo("team-a");
-    assertThat(o.all()).isEqualTo(Map.of("old.conf", "team-a", "new.conf", "team-a"));
+    assertThat(o.all(false)).isEqualTo(Map.of("old.conf", "team-a", "new.conf", "team-a"));
     assertThatThrownBy(() -> o.claim("old.conf", "team-b")).isInstanceOf(Ownership.ClaimedException.class);
     o.release("old.conf", "team-a");
     assertThat(o.ownerOf("old.conf")).isNull();
@@ -107,7 +108,7 @@ class OwnershipTest {
     Path f = claimOf(path);
     assertThat(Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS)).isTrue();
     assertThat(o.ownerOf(path)).isEqualTo("team-a");
-    assertThat(o.all()).containsEntry(path, "team-a");
+    assertThat(o.all(false)).containsEntry(path, "team-a");
   }
 
   /** Writes {@code owner}'s claim on {@code path} as {@link Ownership#claim} would, without its fsync. */
@@ -128,7 +129,7 @@ class OwnershipTest {
     }
     Ownership o = new Ownership(tmp.resolve("owners"));
 
-    Map<String, String> all = o.all();
+    Map<String, String> all = o.all(false);
     assertThat(all).isEqualTo(claimed);
     assertThat(new ArrayList<>(all.keySet())).isSorted();
 
@@ -144,7 +145,7 @@ class OwnershipTest {
       Files.createSymbolicLink(damaged, tmp.getFileSystem().getPath("elsewhere"));
     }
     for (int round = 0; round < 5; round++) {
-      assertThatThrownBy(o::all).isInstanceOf(IOException.class).hasMessageContaining(first.toString())
+      assertThatThrownBy(() -> o.all(false)).isInstanceOf(IOException.class).hasMessageContaining(first.toString())
           .hasMessageContaining("not a claim")
           .satisfies(e -> assertThat(e.getSuppressed()).singleElement()
               .satisfies(s -> assertThat(s).hasMessageContaining(last.toString())));
@@ -161,7 +162,7 @@ class OwnershipTest {
 
     assertThatThrownBy(() -> o.ownerOf("a.conf")).isInstanceOf(IOException.class)
         .hasMessageContaining(claimOf("a.conf").toString()).hasMessageContaining("not a claim");
-    assertThatThrownBy(o::all).isInstanceOf(IOException.class).hasMessageContaining("not a claim");
+    assertThatThrownBy(() -> o.all(false)).isInstanceOf(IOException.class).hasMessageContaining("not a claim");
   }
 
   @Test
@@ -225,7 +226,7 @@ class OwnershipTest {
     Files.createSymbolicLink(dir.resolve(KeyFileNames.of("a.conf")), Path.of(Ownership.recordText("team-a", "b.conf")));
     Ownership o = new Ownership(dir);
 
-    assertThatThrownBy(o::all).isInstanceOf(IOException.class).hasMessageContaining("damaged");
+    assertThatThrownBy(() -> o.all(false)).isInstanceOf(IOException.class).hasMessageContaining("damaged");
     assertThatThrownBy(() -> o.ownerOf("a.conf")).isInstanceOf(IOException.class).hasMessageContaining("damaged");
   }
 
@@ -244,7 +245,7 @@ class OwnershipTest {
           StandardCharsets.UTF_8)).isEqualTo("{\"owner\":\"" + claim[1] + "\",\"path\":\"" + claim[0] + "\"}");
       assertThat(o.ownerOf(claim[0], claim[1])).isEqualTo(claim[1]);
     }
-    assertThat(o.all()).isEqualTo(Map.of(longPath, "team-a", "conf/b.conf", longOwner));
+    assertThat(o.all(false)).isEqualTo(Map.of(longPath, "team-a", "conf/b.conf", longOwner));
   }
 
   @Test
@@ -262,7 +263,7 @@ class OwnershipTest {
     assertThat(Files.readSymbolicLink(claimOf("conf/a.conf")).toString()).isEqualTo(Ownership.OWNER_PREFIX + "team-a");
     assertThat(o.ownerOf(unpaired, "team-a")).isEqualTo("team-a");
     assertThat(o.ownerOf(paired, "team-b")).isEqualTo("team-b");
-    assertThat(o.all()).isEqualTo(Map.of(unpaired, "team-a", paired, "team-b", "conf/a.conf", "team-a"));
+    assertThat(o.all(false)).isEqualTo(Map.of(unpaired, "team-a", paired, "team-b", "conf/a.conf", "team-a"));
   }
 
   @Test
@@ -281,7 +282,7 @@ class OwnershipTest {
     assertThatThrownBy(() -> o.claim("conf/b.conf", "team-a")).isInstanceOf(Ownership.ClaimedException.class)
         .hasMessageContaining("team-b");
     o.claim("conf/c.conf", "team-a");
-    assertThat(o.all()).isEqualTo(Map.of("conf/a.conf", "team-a", "conf/b.conf", "team-b", "conf/c.conf", "team-a"));
+    assertThat(o.all(false)).isEqualTo(Map.of("conf/a.conf", "team-a", "conf/b.conf", "team-b", "conf/c.conf", "team-a"));
   }
 
   @Test
@@ -291,7 +292,113 @@ class OwnershipTest {
     Files.createSymbolicLink(dir.resolve(shortened), Path.of(Ownership.OWNER_PREFIX + "team-a"));
     Ownership o = new Ownership(dir);
 
-    assertThatThrownBy(o::all).isInstanceOf(IOException.class).hasMessageContaining("damaged")
+    assertThatThrownBy(() -> o.all(false)).isInstanceOf(IOException.class).hasMessageContaining("damaged")
         .hasMessageContaining(shortened);
+  }
+
+  /** A wall clock far enough ahead that every directory made now looks settled to a listing. */
+  private static long settled() {
+    return System.currentTimeMillis() + 10 * ClaimListing.SETTLED_MILLIS;
+  }
+
+  private Map<String, String> manyClaims(Path dir, int n) throws IOException {
+    Files.createDirectories(dir);
+    Map<String, String> claimed = new java.util.TreeMap<>();
+    for (int i = 0; i < n; i++) {
+      String path = "conf/f" + i + ".conf";
+      String owner = i % 3 == 0 ? "team-b" : "team-a";
+      Files.createSymbolicLink(dir.resolve(KeyFileNames.of(path)),
+          tmp.getFileSystem().getPath(Ownership.linkText(owner, path)));
+      claimed.put(path, owner);
+    }
+    return claimed;
+  }
+
+  @Test
+  void aSettledDirectoryOfLinksIsListedOnceAndItsListingTakenUntilAClaimIsMadeOrDropped() throws IOException {
+    Path dir = tmp.resolve("own").resolve("owners");
+    Map<String, String> claimed = manyClaims(dir, FileChunks.PARALLEL_FROM + 3);
+    Path listing = dir.resolveSibling(ClaimListing.FILE);
+    Ownership o = new Ownership(dir, OwnershipTest::settled);
+
+    assertThat(o.all(true)).isEqualTo(claimed);
+    assertThat(listing).exists();
+    // what the listing says is what is taken while the directory is as it was: shown by a listing
+    // that lies (which only a hand could write there)
+    ClaimListing.write(listing, LocalFilesProvider.Stat.of(dir).token(), Map.of("made/up.conf", "team-z"));
+    assertThat(o.all(true)).isEqualTo(Map.of("made/up.conf", "team-z"));
+    assertThat(o.all(false)).as("taken also where none would be kept").isEqualTo(Map.of("made/up.conf", "team-z"));
+
+    // a claim made changes the directory: the claims are read again (and the listing kept anew)
+    o.claim("conf/new.conf", "team-a");
+    claimed.put("conf/new.conf", "team-a");
+    assertThat(o.all(true)).isEqualTo(claimed);
+    assertThat(o.all(true)).isEqualTo(claimed);
+    // and so does a claim dropped, or one replaced by another owner's under the same name
+    o.release("conf/f1.conf", "team-a");
+    claimed.remove("conf/f1.conf");
+    assertThat(o.all(true)).isEqualTo(claimed);
+    Path f2 = dir.resolve(KeyFileNames.of("conf/f2.conf"));
+    Path replacement = dir.resolve("replacement");
+    Files.createSymbolicLink(replacement, tmp.getFileSystem().getPath(Ownership.linkText("team-c", "conf/f2.conf")));
+    Files.move(replacement, f2, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    claimed.put("conf/f2.conf", "team-c");
+    assertThat(o.all(true)).isEqualTo(claimed);
+    // a directory made anew with the same names (another inode) is not the one listed
+    Map<String, String> before = o.all(true);
+    Path moved = tmp.resolve("own").resolve("moved");
+    Files.move(dir, moved);
+    Map<String, String> fresh = manyClaims(dir, 5);
+    assertThat(o.all(true)).isEqualTo(fresh).isNotEqualTo(before);
+  }
+
+  @Test
+  void aListingIsNotKeptForADirectoryJustChangedOrHoldingAClaimFileOrWhenNotAskedTo() throws IOException {
+    Path dir = tmp.resolve("own").resolve("owners");
+    Map<String, String> claimed = manyClaims(dir, 10);
+    Path listing = dir.resolveSibling(ClaimListing.FILE);
+
+    // by the real clock the directory changed just now: a change in the same tick could go unseen
+    assertThat(new Ownership(dir).all(true)).isEqualTo(claimed);
+    assertThat(listing).doesNotExist();
+    Ownership o = new Ownership(dir, OwnershipTest::settled);
+    assertThat(o.all(false)).isEqualTo(claimed);
+    assertThat(listing).doesNotExist();
+    // a claim file's bytes can be rewritten in place, which the directory would not show
+    Files.write(dir.resolve(KeyFileNames.of("old.conf")),
+        "{\"owner\":\"team-b\",\"path\":\"old.conf\"}".getBytes(StandardCharsets.UTF_8));
+    claimed.put("old.conf", "team-b");
+    assertThat(o.all(true)).isEqualTo(claimed);
+    assertThat(listing).doesNotExist();
+  }
+
+  @Test
+  void aTornDamagedOrForeignListingIsReadAsNoneAndTheClaimsAreReadOneByOne() throws IOException {
+    Path dir = tmp.resolve("own").resolve("owners");
+    Map<String, String> claimed = manyClaims(dir, 40);
+    Path listing = dir.resolveSibling(ClaimListing.FILE);
+    Ownership o = new Ownership(dir, OwnershipTest::settled);
+    o.all(true);
+    byte[] whole = Files.readAllBytes(listing);
+    String token = LocalFilesProvider.Stat.of(dir).token();
+    assertThat(ClaimListing.read(listing, token)).isEqualTo(claimed);
+
+    for (int cut : new int[] {0, 3, 9, whole.length / 2, whole.length - 1}) {
+      Files.write(listing, java.util.Arrays.copyOf(whole, cut));
+      assertThat(ClaimListing.read(listing, token)).as("cut at %d", cut).isNull();
+      assertThat(o.all(false)).isEqualTo(claimed);
+    }
+    for (int at : new int[] {0, 7, whole.length / 2, whole.length - 3}) {
+      byte[] flipped = whole.clone();
+      flipped[at] ^= 0x20;
+      Files.write(listing, flipped);
+      assertThat(ClaimListing.read(listing, token)).as("byte %d flipped", at).isNull();
+      assertThat(o.all(false)).isEqualTo(claimed);
+    }
+    Files.write(listing, whole);
+    assertThat(ClaimListing.read(listing, token + "-other")).as("another directory's listing").isNull();
+    Files.delete(listing);
+    Files.createDirectory(listing);
+    assertThat(o.all(true)).as("a listing that cannot be read or replaced").isEqualTo(claimed);
   }
 }

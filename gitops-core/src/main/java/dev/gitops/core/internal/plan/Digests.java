@@ -111,6 +111,9 @@ final class Digests {
    * {@link Resource#digest()} of {@code r} in {@code role}, its document digested through {@link
    * #of}, remembered by the identity of {@code r} (resources are immutable): a plan asks for the
    * same resource's digest several times (the in-sync proof, the memo's inputs, the fingerprint).
+   * A resource that differs from one remembered in another role only in its origin, which the
+   * digest does not cover (a record re-dated at a new commit, as the no-change fast path's desired
+   * resources are), takes that one's digest.
    */
   String resource(Role role, Resource r) {
     ResourceMemo[] slots = resources.computeIfAbsent(r.key(), k -> new ResourceMemo[ROLES]);
@@ -120,18 +123,36 @@ final class Digests {
     }
     String digest = null;
     for (ResourceMemo m : slots) {
-      // the same instance in another role (a desired resource that is its own record, as on the
-      // no-change fast path): a resource's digest does not depend on the role it is asked in
-      if (m != null && m.resource() == r) {
+      // the same instance in another role (a desired resource that is its own record), or one
+      // re-dated from it: a resource's digest depends neither on the role nor on the origin
+      if (m != null && (m.resource() == r || sameButOrigin(m.resource(), r))) {
         digest = m.digest();
         break;
       }
     }
     if (digest == null) {
       digest = r.digestWith(of(role, r.key(), r.document()));
+      resourcesHashed.increment();
     }
     slots[role.ordinal()] = new ResourceMemo(r, digest);
     return digest;
+  }
+
+  /** How many resources' {@link Resource#digestWith} digests were computed (memo hits not counted). */
+  long resourcesHashed() {
+    return resourcesHashed.sum();
+  }
+
+  private final LongAdder resourcesHashed = new LongAdder();
+
+  /**
+   * Whether {@code a} and {@code b} differ at most in their origin: the same frozen document
+   * instance and equal dependencies, wave, policy and sensitive patterns (every part {@link
+   * Resource#digestWith} covers besides the document).
+   */
+  private static boolean sameButOrigin(Resource a, Resource b) {
+    return a.document() == b.document() && Documents.isFrozen(a.document()) && a.wave() == b.wave()
+        && a.policy().equals(b.policy()) && a.dependsOn().equals(b.dependsOn()) && a.sensitive().equals(b.sensitive());
   }
 
   /** Forgets keys that are gone, so the memo does not outgrow the state. */

@@ -6,8 +6,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gitops.api.Documents;
+import dev.gitops.api.ManagementPolicy;
+import dev.gitops.api.Origin;
+import dev.gitops.api.Resource;
 import dev.gitops.api.ResourceKey;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
@@ -70,5 +74,28 @@ class DigestsTest {
     assertThat(views).as("B is still remembered").hasValue(2);
     digests.of(Digests.Role.LIVE, A, doc, counting);
     assertThat(views).as("A was forgotten").hasValue(3);
+  }
+
+  @Test
+  void aResourceReDatedFromOneDigestedInAnotherRoleTakesItsDigestAndAnyOtherDifferenceIsDigested() {
+    JsonNode doc = Documents.freeze(json("{'x':1}"));
+    Resource stored = new Resource(A, doc, new Origin("a.yaml", 3, "main@sha1:1"), new TreeSet<>(), 0,
+        ManagementPolicy.ALL, Set.of());
+    String digest = digests.resource(Digests.Role.STORED, stored);
+    assertThat(digest).isEqualTo(stored.digest());
+    assertThat(digests.resourcesHashed()).isEqualTo(1);
+
+    Resource redated = new Resource(A, doc, new Origin("a.yaml", 3, "main@sha1:2"), stored.dependsOn(), 0,
+        ManagementPolicy.ALL, Set.of());
+    assertThat(digests.resource(Digests.Role.DESIRED, redated)).isEqualTo(digest).isEqualTo(redated.digest());
+    assertThat(digests.resourcesHashed()).as("the origin is no part of the digest").isEqualTo(1);
+
+    // the same document under another wave, or an equal document of another instance: digested
+    Resource waved = new Resource(A, doc, redated.origin(), stored.dependsOn(), 1, ManagementPolicy.ALL, Set.of());
+    assertThat(digests.resource(Digests.Role.PENDING, waved)).isEqualTo(waved.digest()).isNotEqualTo(digest);
+    Resource copy = new Resource(A, Documents.freeze(json("{'x':1}")), redated.origin(), stored.dependsOn(), 0,
+        ManagementPolicy.ALL, Set.of());
+    assertThat(digests.resource(Digests.Role.LIVE, copy)).isEqualTo(digest);
+    assertThat(digests.resourcesHashed()).isEqualTo(3);
   }
 }
