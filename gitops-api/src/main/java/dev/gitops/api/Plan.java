@@ -195,9 +195,15 @@ public record Plan(String id, String revision, List<Change> changes,
 
   /** Counts of changes by action, for summaries: {@code {CREATE=2, UPDATE=1}}. */
   public SortedMap<Action, Integer> counts() {
-    TreeMap<Action, Integer> m = new TreeMap<>();
+    int[] n = new int[Action.values().length];
     for (Change c : changes) {
-      m.merge(c.action(), 1, Integer::sum);
+      n[c.action().ordinal()]++;  // no map lookup and boxing per change
+    }
+    TreeMap<Action, Integer> m = new TreeMap<>();
+    for (Action a : Action.values()) {
+      if (n[a.ordinal()] > 0) {
+        m.put(a, n[a.ordinal()]);
+      }
     }
     return m;
   }

@@ -731,8 +731,9 @@ public final class Reconciler implements AutoCloseable {
     CallContext ctx = context(desired.revision(), cancellation);
 
     Map<String, Set<ResourceKey>> keysByProvider = keysByProvider(desired.resources());
-    addMissing(keysByProvider, desired.resources(), stored.inventory());
-    addMissing(keysByProvider, desired.resources(), stored.pending());
+    for (ResourceKey k : storedNotDesired(desired.resources(), stored)) {
+      addKey(keysByProvider, k);
+    }
 
     List<ResourceKey> markedKeys = new ArrayList<>();
     Map<String, String> unobserved = new TreeMap<>();
@@ -813,14 +814,19 @@ public final class Reconciler implements AutoCloseable {
       announce(desired);
     }
     emit(new SyncEvent.Planned(plan.revision(), plan));
-    for (Change c : plan.changes()) {
-      if (c.drift()) {
-        List<dev.gitops.api.FieldPath> paths = new ArrayList<>();
-        c.fields().forEach(f -> paths.add(f.path()));
-        emit(new SyncEvent.DriftDetected(plan.revision(), plan.id(), c.key(), paths));
+    // each pass over every change of a large plan costs a load per change: none for nobody to tell
+    if (!listeners.isEmpty()) {
+      for (Change c : plan.changes()) {
+        if (c.drift()) {
+          List<dev.gitops.api.FieldPath> paths = new ArrayList<>();
+          c.fields().forEach(f -> paths.add(f.path()));
+          emit(new SyncEvent.DriftDetected(plan.revision(), plan.id(), c.key(), paths));
+        }
       }
     }
-    LOG.info("planned {} at {}: {}", plan.id(), plan.revision(), plan.summary());
+    if (LOG.isInfoEnabled()) {
+      LOG.info("planned {} at {}: {}", plan.id(), plan.revision(), plan.summary());
+    }
     return new Prepared(units.isEmpty() ? desired : asPlanned(desired, plan), stored, plan, secret, units,
         observations, proven, read);
   }
@@ -910,22 +916,55 @@ public final class Reconciler implements AutoCloseable {
   }
 
   /**
-   * Adds to {@code byProvider} each key of {@code keys} that {@code desired} does not hold: for two
-   * maps in natural key order by one walk over both, else by a lookup per key.
+   * The keys of {@code stored}'s inventory and pending entries that {@code desired} does not hold
+   * (each key the store owns is observed, whether Git still declares it or not). The answer of the
+   * last call again when the three maps are the very maps it was found in, all immutable ({@link
+   * SortedArrayMap}: a state's resources, a store's maps while it was not written): a resync at the
+   * same commit of an unchanged store walks none of them.
    */
-  private static void addMissing(Map<String, Set<ResourceKey>> byProvider, SortedMap<ResourceKey, Resource> desired,
-      SortedMap<ResourceKey, ?> keys) {
-    addMissing(byProvider, desired, keys.keySet(), keys.comparator() == null);
+  private List<ResourceKey> storedNotDesired(SortedMap<ResourceKey, Resource> desired, StoredState stored) {
+    StoredKeys last = storedKeys;
+    if (last != null && last.desired() == desired && last.inventory() == stored.inventory()
+        && last.pending() == stored.pending()) {
+      return last.keys();
+    }
+    List<ResourceKey> out = new ArrayList<>();
+    missing(desired, stored.inventory().keySet(), stored.inventory().comparator() == null, out::add);
+    missing(desired, stored.pending().keySet(), stored.pending().comparator() == null, out::add);
+    if (desired instanceof SortedArrayMap<?, ?> && stored.inventory() instanceof SortedArrayMap<?, ?>
+        && stored.pending() instanceof SortedArrayMap<?, ?>) {
+      storedKeys = new StoredKeys(desired, stored.inventory(), stored.pending(), List.copyOf(out));
+    }
+    return out;
   }
 
-  /** {@link #addMissing}, for {@code keys} that come in natural order when {@code natural}. */
+  /** What {@link #storedNotDesired} found last, and the maps it found it in. */
+  private record StoredKeys(SortedMap<ResourceKey, Resource> desired, SortedMap<ResourceKey, StoredResource> inventory,
+      SortedMap<ResourceKey, Resource> pending, List<ResourceKey> keys) {}
+
+  private volatile StoredKeys storedKeys;
+
+  /** Adds to {@code byProvider} each key of {@code keys} (in natural order when {@code natural}) that {@code desired} does not hold. */
   private static void addMissing(Map<String, Set<ResourceKey>> byProvider, SortedMap<ResourceKey, Resource> desired,
       Collection<ResourceKey> keys, boolean natural) {
+    missing(desired, keys, natural, k -> addKey(byProvider, k));
+  }
+
+  /**
+   * Hands {@code sink} each key of {@code keys} that {@code desired} does not hold: for two maps in
+   * natural key order by one walk over both, else by a lookup per key.
+   */
+  private static void missing(SortedMap<ResourceKey, Resource> desired, Collection<ResourceKey> keys, boolean natural,
+      java.util.function.Consumer<ResourceKey> sink) {
     if (keys.isEmpty()) {
       return;
     }
     if (desired.comparator() != null || !natural) {
-      keys.forEach(k -> addKey(byProvider, k));
+      for (ResourceKey k : keys) {
+        if (!desired.containsKey(k)) {
+          sink.accept(k);
+        }
+      }
       return;
     }
     Iterator<ResourceKey> walk = desired.keySet().iterator();
@@ -935,7 +974,7 @@ public final class Reconciler implements AutoCloseable {
         at = walk.hasNext() ? walk.next() : null;
       }
       if (at == null || at != k && !at.equals(k)) {
-        addKey(byProvider, k);
+        sink.accept(k);
       }
     }
   }
@@ -1141,12 +1180,16 @@ public final class Reconciler implements AutoCloseable {
       emit(new SyncEvent.Finished(plan.revision(), r));
       return r;
     }
-    p.units.checkPrune(plan, options.prune() || teardown);
-    DeletionGuard.check(plan, budget);
+    Quiet q = quiet;
+    boolean remembered = q != null && q.plan() == plan && !teardown;
+    if (!remembered) {
+      // a remembered quiet plan applies nothing, so it deletes and replaces nothing: no guard to ask
+      p.units.checkPrune(plan, options.prune() || teardown);
+      DeletionGuard.check(plan, budget);
+    }
     // planned, reviewed and let through by the guards: this sync is about to write, so it claims the store
     claimStore();
-    Quiet q = quiet;
-    if (q != null && q.plan() == plan && !teardown) {
+    if (remembered) {
       // The planner remembered the whole plan (every key from the same desired, stored and pending
       // instances): it has nothing to apply, and its quiet changes recorded nothing last time, so
       // they record nothing now (what they record follows from those instances alone).

@@ -109,4 +109,37 @@ class QuietResyncTest {
     assertThat(n.live).containsOnlyKeys(c);
     assertThat(o.live).isEmpty();
   }
+
+  @Test
+  void aKeyGitNoLongerDeclaresIsObservedAtEveryResyncOfTheSameStateAndStoreAndNotOnceItIsDeclaredAgain() {
+    Reconciler keeping = Reconciler.builder().source(Source.of(desired::get)).provider(provider).store(store)
+        .owner("me").options(SyncOptions.builder().prune(false).build()).build();
+    assertThat(keeping.sync().isSuccessful()).isTrue();
+    State withoutB = State.of("r2", List.of(Resource.of(A, doc("x", num(1)))));
+    desired.set(withoutB);
+    List<java.util.Collection<ResourceKey>> observed = new java.util.ArrayList<>();
+    provider.beforeObserve = keys -> observed.add(List.copyOf(keys));
+
+    for (int round = 0; round < 3; round++) {
+      observed.clear();
+      SyncResult r = keeping.sync();
+      assertThat(r.plan().isComplete()).as("round %d: %s", round, r.plan().unknown()).isTrue();
+      assertThat(r.plan().change(B)).as("round %d", round).hasValueSatisfying(c -> assertThat(c.action())
+          .isEqualTo(dev.gitops.api.Action.SKIP));
+      assertThat(observed).as("round %d: B observed with A", round).singleElement()
+          .satisfies(keys -> assertThat(keys).containsExactly(A, B));
+    }
+    assertThat(store.load().inventory()).containsOnlyKeys(A, B);
+
+    // declared again (another desired map): B is desired, and observed as such
+    desired.set(State.of("r3", List.of(Resource.of(A, doc("x", num(1))), Resource.of(B, doc("y", num(7))))));
+    observed.clear();
+    SyncResult back = keeping.sync();
+    assertThat(back.outcomes().get(B).kind()).isEqualTo(Outcome.Kind.CONFIGURED);
+    assertThat(provider.live.get(B)).isEqualTo(doc("y", num(7)));
+    // and left again while the store changed under the same desired map: found again
+    desired.set(withoutB);
+    assertThat(keeping.sync().plan().change(B)).hasValueSatisfying(c -> assertThat(c.action())
+        .isEqualTo(dev.gitops.api.Action.SKIP));
+  }
 }

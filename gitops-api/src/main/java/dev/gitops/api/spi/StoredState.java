@@ -2,6 +2,7 @@ package dev.gitops.api.spi;
 
 import dev.gitops.api.Resource;
 import dev.gitops.api.ResourceKey;
+import dev.gitops.api.internal.SortedArrayMap;
 import java.util.Collections;
 import java.util.Objects;
 import java.util.SortedMap;
@@ -28,12 +29,29 @@ public record StoredState(long serial, SortedMap<ResourceKey, StoredResource> in
     SortedMap<ResourceKey, Resource> pending, String lastAttemptedRevision, String lastAppliedRevision,
     boolean fresh) {
 
-  /** Copies. */
+  /**
+   * Copies the maps into immutable ones in key order; a map that is immutable already (another
+   * state's, or a store's snapshot of an unchanged inventory) is shared as it is, so a store that
+   * was not written since its last load can hand out the same maps, and a reader can tell them
+   * unchanged by identity.
+   *
+   * <pre>{@code
+   * StoredState again = new StoredState(s.serial(), s.inventory(), s.pending(), "", "", false);
+   * assert again.inventory() == s.inventory();   // shared, not copied
+   * }</pre>
+   */
   public StoredState {
-    inventory = Collections.unmodifiableSortedMap(new TreeMap<>(Objects.requireNonNull(inventory, "inventory")));
-    pending = Collections.unmodifiableSortedMap(new TreeMap<>(Objects.requireNonNull(pending, "pending")));
+    inventory = immutable(Objects.requireNonNull(inventory, "inventory"));
+    pending = immutable(Objects.requireNonNull(pending, "pending"));
     Objects.requireNonNull(lastAttemptedRevision, "lastAttemptedRevision");
     Objects.requireNonNull(lastAppliedRevision, "lastAppliedRevision");
+  }
+
+  /** {@code map} itself when it is immutable, else an immutable copy in key order. */
+  private static <V> SortedMap<ResourceKey, V> immutable(SortedMap<ResourceKey, V> map) {
+    SortedMap<ResourceKey, V> copy = SortedArrayMap.copyOfNonNull(map);
+    // a null value, which no store writes: copied as it always was
+    return copy != null ? copy : Collections.unmodifiableSortedMap(new TreeMap<>(map));
   }
 
   /** The state of a store that was never written. */

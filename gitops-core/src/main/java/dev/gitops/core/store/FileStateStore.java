@@ -7,6 +7,7 @@ import dev.gitops.api.StoreCorruptException;
 import dev.gitops.api.StoreException;
 import dev.gitops.api.StoreLockedException;
 import dev.gitops.api.StoreOwnerException;
+import dev.gitops.api.internal.SortedArrayMap;
 import dev.gitops.api.spi.HistoryEntry;
 import dev.gitops.api.spi.StateStore;
 import dev.gitops.api.spi.StoreLock;
@@ -37,6 +38,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
@@ -607,7 +609,8 @@ public final class FileStateStore implements BatchedStateStore {
         throw new StoreException("store path " + dir + " is not a directory");
       }
       if (held != null && !readOnly && cache != null && refusal == null && cache.serial == serial) {
-        return new StoredState(serial, cache.inventory, cache.pending, attempted, applied,
+        cache.freeze();
+        return new StoredState(serial, cache.frozenInventory, cache.frozenPending, attempted, applied,
             cache.fresh && !Files.exists(dir.resolve("meta.json")));
       }
       cache = null;
@@ -1951,11 +1954,27 @@ public final class FileStateStore implements BatchedStateStore {
     long serial;
     /** Whether the read found no store yet (a write makes it one). */
     boolean fresh;
+    /**
+     * Immutable copies of the maps as of serial {@link #frozenAt}: the loads until the next write
+     * (which moves the serial) hand out these very maps, which a reader tells unchanged by identity.
+     */
+    SortedMap<ResourceKey, StoredResource> frozenInventory;
+    SortedMap<ResourceKey, Resource> frozenPending;
+    long frozenAt = -1;
 
     Cached(TreeMap<ResourceKey, StoredResource> inventory, TreeMap<ResourceKey, Resource> pending, long serial) {
       this.inventory = inventory;
       this.pending = pending;
       this.serial = serial;
+    }
+
+    /** Makes the frozen copies current: every change of the maps comes with a new serial. */
+    void freeze() {
+      if (frozenAt != serial) {
+        frozenInventory = SortedArrayMap.copyOf(inventory);
+        frozenPending = SortedArrayMap.copyOf(pending);
+        frozenAt = serial;
+      }
     }
   }
 }

@@ -5,6 +5,7 @@ import dev.gitops.api.ResourceKey;
 import dev.gitops.api.StoreException;
 import dev.gitops.api.StoreLockedException;
 import dev.gitops.api.StoreOwnerException;
+import dev.gitops.api.internal.SortedArrayMap;
 import dev.gitops.api.spi.HistoryEntry;
 import dev.gitops.api.spi.StateStore;
 import dev.gitops.api.spi.StoreLock;
@@ -16,6 +17,7 @@ import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
@@ -48,6 +50,13 @@ public final class InMemoryStateStore implements StateStore {
   private boolean written;
   private final TreeMap<ResourceKey, StoredResource> inventory = new TreeMap<>();
   private final TreeMap<ResourceKey, Resource> pending = new TreeMap<>();
+  /**
+   * Immutable copies of {@link #inventory} and {@link #pending} as of serial {@link #frozenAt}: every
+   * load until the next write hands out these very maps (a reader tells them unchanged by identity).
+   */
+  private SortedMap<ResourceKey, StoredResource> frozenInventory;
+  private SortedMap<ResourceKey, Resource> frozenPending;
+  private long frozenAt = -1;
   private String attempted = "";
   private String applied = "";
   private final ArrayDeque<HistoryEntry> history = new ArrayDeque<>();
@@ -101,7 +110,12 @@ public final class InMemoryStateStore implements StateStore {
   @Override
   public StoredState load() {
     synchronized (monitor) {
-      return new StoredState(serial, inventory, pending, attempted, applied, !written);
+      if (frozenAt != serial) {  // every write bumps the serial
+        frozenInventory = SortedArrayMap.copyOf(inventory);
+        frozenPending = SortedArrayMap.copyOf(pending);
+        frozenAt = serial;
+      }
+      return new StoredState(serial, frozenInventory, frozenPending, attempted, applied, !written);
     }
   }
 

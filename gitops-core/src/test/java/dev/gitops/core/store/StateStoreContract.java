@@ -148,6 +148,36 @@ abstract class StateStoreContract {
   }
 
   @Test
+  void loadsUnderTheLockWithoutAWriteBetweenHandOutTheSameImmutableMapsAndAWriteNewOnes() {
+    StateStore s = store();
+    lock(s);
+    Resource a = resource(A, "{\"a\":1}");
+    s.commit(a, "r1");
+    s.writePending(resource(B, "{}"));
+    s.load();
+    StoredState first = s.load();
+    StoredState again = s.load();
+    assertThat(again.inventory()).as("a reader tells an unchanged inventory by identity").isSameAs(first.inventory());
+    assertThat(again.pending()).isSameAs(first.pending());
+    assertThatThrownBy(() -> first.inventory().remove(A)).isInstanceOf(UnsupportedOperationException.class);
+
+    s.commit(resource(B, "{\"b\":1}"), "r2");
+    StoredState after = s.load();
+    assertThat(after.inventory()).isNotSameAs(first.inventory()).containsOnlyKeys(A, B);
+    assertThat(after.pending()).isEmpty();
+    assertThat(first.inventory()).as("what was handed out before stays as it was").containsOnlyKeys(A);
+    assertThat(first.pending()).containsOnlyKeys(B);
+    assertThat(s.load().inventory()).isSameAs(after.inventory());
+    // a state made from another shares its maps; one made from a map of the caller's copies it
+    assertThat(new StoredState(1, after.inventory(), after.pending(), "", "", false).inventory())
+        .isSameAs(after.inventory());
+    java.util.TreeMap<ResourceKey, StoredResource> own = new java.util.TreeMap<>(after.inventory());
+    StoredState copied = new StoredState(1, own, new java.util.TreeMap<>(), "", "", false);
+    own.remove(A);
+    assertThat(copied.inventory()).containsOnlyKeys(A, B);
+  }
+
+  @Test
   void commitKeepsPendingOfOtherKeys() {
     StateStore s = store();
     lock(s);

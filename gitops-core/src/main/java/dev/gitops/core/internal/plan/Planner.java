@@ -19,6 +19,7 @@ import dev.gitops.api.ResourceKey;
 import dev.gitops.api.internal.SortedArrayMap;
 import dev.gitops.api.spi.Provider;
 import dev.gitops.api.spi.StoredResource;
+import dev.gitops.api.spi.StoredState;
 import dev.gitops.core.merge.MergeResult;
 import dev.gitops.core.internal.redact.SensitiveValues;
 import dev.gitops.core.merge.ThreeWayMerge;
@@ -137,15 +138,15 @@ public final class Planner {
    * observations is the last plan; this proves it with one pass over sorted arrays and one
    * observation lookup per key, without hashing a key into the memo, the store's maps or a set.
    */
-  private record Instances(Map<ResourceKey, Resource> desired, ResourceKey[] keys, Decided[] decided,
-      byte[] recorded, int stored, int pending) {
+  private record Instances(Map<ResourceKey, Resource> desired, Map<ResourceKey, StoredResource> storedMap,
+      Map<ResourceKey, Resource> pendingMap, ResourceKey[] keys, Decided[] decided, byte[] recorded, int stored,
+      int pending) {
 
     /**
-     * The instances of a plan whose changes (before ordering) are exactly the decisions {@code used}
-     * for its keys (each holding the key's desired resource of {@code desired}), else null.
+     * The instances of a plan of {@code in} whose changes (before ordering) are exactly the decisions
+     * {@code used} for its keys (each holding the key's desired resource of {@code in}), else null.
      */
-    static Instances of(Map<ResourceKey, Resource> desired, ResourceKey[] keys, List<Change> unordered,
-        Decided[] used, byte[] recorded) {
+    static Instances of(PlanInput in, ResourceKey[] keys, List<Change> unordered, Decided[] used, byte[] recorded) {
       if (unordered.size() != keys.length || used.length != keys.length) {
         return null;
       }
@@ -160,18 +161,22 @@ public final class Planner {
         stored += d[i].stored() == null ? 0 : 1;
         pending += d[i].pending() == null ? 0 : 1;
       }
-      return new Instances(desired, k, d, recorded, stored, pending);
+      return new Instances(in.desired().resources(), in.stored().inventory(), in.stored().pending(), k, d, recorded,
+          stored, pending);
     }
 
     /**
      * Whether {@code in} gives every key the very instances and observation it was decided from:
      * the same desired map, each stored and pending entry the remembered instance at a key of the
      * plan (and no other), no marked key outside the plan, and per key the same observation status,
-     * token and mark, rules instance, provider and store key.
+     * token and mark, rules instance, provider and store key. The store's maps are not walked when
+     * they are the very maps this plan was made from: a {@link StoredState}'s maps are immutable,
+     * shared between loads only while the store was not written ({@link SortedArrayMap}), else copies.
      */
     boolean holdFor(PlanInput in, String secret, Planner planner) {
       if (in.desired().resources() != desired
-          || !sameEntries(in.stored().inventory(), stored, true) || !sameEntries(in.stored().pending(), pending, false)) {
+          || in.stored().inventory() != storedMap && !sameEntries(in.stored().inventory(), stored, true)
+          || in.stored().pending() != pendingMap && !sameEntries(in.stored().pending(), pending, false)) {
         return false;
       }
       for (ResourceKey m : in.marked()) {
@@ -476,7 +481,7 @@ public final class Planner {
         in.desired().revision(), keys.size(), unknown.size(), decided.size(), merged.sum());
     Plan plan = draft.withId(id);
     Instances instances = units.isEmpty() && unknown.isEmpty()
-        ? Instances.of(in.desired().resources(), keyArray, unordered, used, recordedAt) : null;
+        ? Instances.of(in, keyArray, unordered, used, recordedAt) : null;
     if (instances == null) {
       // the next plan looks every key up in the memo: the decisions taken along the last plan's go there
       for (int i = 0; i < keyArray.length; i++) {
