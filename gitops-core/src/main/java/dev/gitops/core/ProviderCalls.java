@@ -60,6 +60,17 @@ final class ProviderCalls {
    * @throws Cancellation.CancelledException when the sync was cancelled first
    */
   <T> T bounded(Provider p, String what, CallContext planning, Function<CallContext, T> call) {
+    return start(p, what, planning, call).await();
+  }
+
+  /**
+   * Starts {@code call} as {@link #bounded} runs it, for the caller to {@link Call#await} later
+   * (doing other work meanwhile); its deadline runs from now.
+   *
+   * @throws ProviderException when the same call of {@code p} abandoned earlier has not returned yet
+   * @throws Cancellation.CancelledException when the sync was cancelled already
+   */
+  <T> Call<T> start(Provider p, String what, CallContext planning, Function<CallContext, T> call) {
     planning.cancellation().throwIfCancelled();
     String key = p.id() + " " + what;
     Abandoned earlier = abandoned.get(key);
@@ -71,36 +82,88 @@ final class ProviderCalls {
       }
       abandoned.remove(key, earlier);
     }
-    CallContext ctx = planning.withDeadline(Instant.now().plus(timeout));
+    Instant deadline = Instant.now().plus(timeout);
+    CallContext ctx = planning.withDeadline(deadline);
     String caller = Thread.currentThread().getName();
     FutureTask<T> task = new FutureTask<>(() -> call.apply(ctx));
     Thread t = new Thread(task, "gitops-" + what + "-" + THREAD_NUMBER.incrementAndGet() + " for " + caller);
     t.setDaemon(true);
-    try (Cancellation.Registration stop = ctx.cancellation().onCancel(() -> task.cancel(true))) {
+    Cancellation.Registration stop = ctx.cancellation().onCancel(() -> task.cancel(true));
+    try {
       t.start();
-      return task.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
-    } catch (TimeoutException e) {
-      task.cancel(true);
-      abandon(key, t);
-      throw new ProviderException(null, "provider '" + p.id() + "' did not answer " + what + " within the call"
-          + " timeout (" + timeout + "): abandoned, its thread ends when the provider returns", false, e);
-    } catch (java.util.concurrent.CancellationException e) {
-      abandon(key, t);
-      throw new Cancellation.CancelledException(ctx.cancellation().reason());
-    } catch (InterruptedException e) {
-      task.cancel(true);
-      abandon(key, t);
-      Thread.currentThread().interrupt();
-      throw new Cancellation.CancelledException("interrupted while provider '" + p.id() + "' answered " + what);
-    } catch (ExecutionException e) {
-      Throwable cause = e.getCause();
-      if (cause instanceof RuntimeException r) {
-        throw r;
+    } catch (RuntimeException | Error e) {
+      stop.close();
+      throw e;
+    }
+    return new Call<>(p, what, key, ctx, task, t, stop, System.nanoTime() + timeout.toNanos());
+  }
+
+  /** A started call: {@link #await} it once, on the thread that started it. */
+  final class Call<T> {
+    private final Provider p;
+    private final String what;
+    private final String key;
+    private final CallContext ctx;
+    private final FutureTask<T> task;
+    private final Thread thread;
+    private final Cancellation.Registration stop;
+    private final long deadlineNanos;
+
+    private Call(Provider p, String what, String key, CallContext ctx, FutureTask<T> task, Thread thread,
+        Cancellation.Registration stop, long deadlineNanos) {
+      this.p = p;
+      this.what = what;
+      this.key = key;
+      this.ctx = ctx;
+      this.task = task;
+      this.thread = thread;
+      this.stop = stop;
+      this.deadlineNanos = deadlineNanos;
+    }
+
+    /**
+     * Gives up a call whose answer is not wanted any more (the caller fails before it awaits it): it
+     * is interrupted and, while it runs, abandoned as a call past its deadline is.
+     */
+    void cancel() {
+      try (stop) {
+        task.cancel(true);
+        abandon(key, thread);
       }
-      if (cause instanceof Error err) {
-        throw err;
+    }
+
+    /**
+     * What the call returned, waiting for it until its deadline or the sync's cancellation.
+     *
+     * @throws ProviderException when the deadline passed first
+     * @throws Cancellation.CancelledException when the sync was cancelled first
+     */
+    T await() {
+      try (stop) {
+        return task.get(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
+      } catch (TimeoutException e) {
+        task.cancel(true);
+        abandon(key, thread);
+        throw new ProviderException(null, "provider '" + p.id() + "' did not answer " + what + " within the call"
+            + " timeout (" + timeout + "): abandoned, its thread ends when the provider returns", false, e);
+      } catch (java.util.concurrent.CancellationException e) {
+        abandon(key, thread);
+        throw new Cancellation.CancelledException(ctx.cancellation().reason());
+      } catch (InterruptedException e) {
+        task.cancel(true);
+        abandon(key, thread);
+        Thread.currentThread().interrupt();
+        throw new Cancellation.CancelledException("interrupted while provider '" + p.id() + "' answered " + what);
+      } catch (ExecutionException e) {
+        Throwable cause = e.getCause();
+        if (cause instanceof RuntimeException r) {
+          throw r;
+        }
+        if (cause instanceof Error err) {
+          throw err;
+        }
+        throw new ProviderException(null, "provider '" + p.id() + "' failed in " + what + ": " + cause, false, cause);
       }
-      throw new ProviderException(null, "provider '" + p.id() + "' failed in " + what + ": " + cause, false, cause);
     }
   }
 

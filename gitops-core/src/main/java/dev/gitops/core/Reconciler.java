@@ -1040,33 +1040,57 @@ public final class Reconciler implements AutoCloseable {
 
   /**
    * Observes {@code keys}: first the version tokens of the keys the store holds an in-sync proof
-   * for (desired and rules unchanged since), where the provider can give them without reading;
-   * a key whose token is the proof's is observed as its desired document (the proof says the
-   * normalized live object was exactly that at this token), and added to {@code provenKeys}. Every
-   * other key is observed in full.
+   * for, where the provider can give them without reading (asked for while this thread checks
+   * which of those proofs were recorded for the desired resource and rules of now); a key whose
+   * proof holds and whose token is the proof's is observed as its desired document (the proof says
+   * the normalized live object was exactly that at this token), and added to {@code provenKeys}.
+   * Every other key is observed in full.
    */
   private void observe(Provider p, Set<ResourceKey> keys, CallContext ctx, State desired, StoredState stored,
       Map<ResourceKey, Observation> out, Set<ResourceKey> provenKeys) {
     Map<ResourceKey, Observation> proven = new HashMap<>();
     if (stored.inventory().values().stream().anyMatch(l -> l.inSync() != null)) {
-      List<ResourceKey> candidates = new ArrayList<>();
-      List<Resource> candidatesDesired = new ArrayList<>();
-      List<StoredResource> candidatesStored = new ArrayList<>();
+      // the desired keys with a proof on record, whose tokens are asked for at once: the provider
+      // reads them while this thread checks which proofs were recorded for the desired resources
+      // (a digest of each), and the tokens of keys whose proof does not hold are not used
+      List<ResourceKey> recorded = new ArrayList<>();
+      List<Resource> recordedDesired = new ArrayList<>();
+      List<StoredResource> recordedStored = new ArrayList<>();
       // the keys come sorted (a provider's set): the maps are walked along them, not searched per key
       Along<Resource> desiredAlong = new Along<>(desired.resources(), null);
       Along<StoredResource> storedAlong = new Along<>(stored.inventory(), null);
-      Along<Resource> pendingAlong = new Along<>(stored.pending(), null);
       for (ResourceKey k : keys) {
         Resource d = desiredAlong.get(k);
         StoredResource l = d == null ? null : storedAlong.get(k);
-        if (l != null && l.inSync() != null && planner.provesDesired(d, l, pendingAlong.get(k),
-            planner.rulesFor(k, providers, options.rules()))) {
-          candidates.add(k);
-          candidatesDesired.add(d);
-          candidatesStored.add(l);
+        if (l != null && l.inSync() != null) {
+          recorded.add(k);
+          recordedDesired.add(d);
+          recordedStored.add(l);
         }
       }
-      Map<ResourceKey, LiveVersion> versions = candidates.isEmpty() ? Map.of() : versions(p, candidates, ctx);
+      ProviderCalls.Call<Map<ResourceKey, LiveVersion>> asked = recorded.isEmpty() ? null
+          : startVersions(p, recorded, ctx);
+      List<ResourceKey> candidates = new ArrayList<>();
+      List<Resource> candidatesDesired = new ArrayList<>();
+      List<StoredResource> candidatesStored = new ArrayList<>();
+      Along<Resource> pendingAlong = new Along<>(stored.pending(), null);
+      try {
+        for (int i = 0; i < recorded.size(); i++) {
+          ResourceKey k = recorded.get(i);
+          if (planner.provesDesired(recordedDesired.get(i), recordedStored.get(i), pendingAlong.get(k),
+              planner.rulesFor(k, providers, options.rules()))) {
+            candidates.add(k);
+            candidatesDesired.add(recordedDesired.get(i));
+            candidatesStored.add(recordedStored.get(i));
+          }
+        }
+      } catch (RuntimeException | Error e) {
+        if (asked != null) {
+          asked.cancel();
+        }
+        throw e;
+      }
+      Map<ResourceKey, LiveVersion> versions = asked == null ? Map.of() : awaitVersions(p, asked, recorded.size());
       for (int i = 0; i < candidates.size(); i++) {
         ResourceKey k = candidates.get(i);
         LiveVersion lv = versions.get(k);
@@ -1102,16 +1126,34 @@ public final class Reconciler implements AutoCloseable {
     provenKeys.addAll(proven.keySet());
   }
 
-  /** {@link Provider#versions}, none when it fails (those keys are then observed in full). */
-  private Map<ResourceKey, LiveVersion> versions(Provider p, List<ResourceKey> keys, CallContext ctx) {
+  /**
+   * {@link Provider#versions} started ({@link ProviderCalls#start}); null when it cannot start (those
+   * keys are then observed in full).
+   */
+  private ProviderCalls.Call<Map<ResourceKey, LiveVersion>> startVersions(Provider p, List<ResourceKey> keys,
+      CallContext ctx) {
     try {
-      Map<ResourceKey, LiveVersion> v = calls.bounded(p, "versions", ctx, c -> p.versions(keys, c));
-      return v == null ? Map.of() : v;
+      return calls.start(p, "versions", ctx, c -> p.versions(keys, c));
     } catch (Cancellation.CancelledException e) {
       throw e;
     } catch (RuntimeException e) {
       LOG.warn("provider '{}' failed to give the version tokens of {} keys; observing them in full: {}", p.id(),
           keys.size(), e.toString());
+      return null;
+    }
+  }
+
+  /** What {@code asked} (the version tokens of {@code count} keys) answered; none when it fails. */
+  private static Map<ResourceKey, LiveVersion> awaitVersions(Provider p, ProviderCalls.Call<Map<ResourceKey,
+      LiveVersion>> asked, int count) {
+    try {
+      Map<ResourceKey, LiveVersion> v = asked.await();
+      return v == null ? Map.of() : v;
+    } catch (Cancellation.CancelledException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      LOG.warn("provider '{}' failed to give the version tokens of {} keys; observing them in full: {}", p.id(),
+          count, e.toString());
       return Map.of();
     }
   }

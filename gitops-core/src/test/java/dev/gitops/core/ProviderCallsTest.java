@@ -1,6 +1,7 @@
 package dev.gitops.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.gitops.api.Observation;
 import dev.gitops.api.ResourceKey;
@@ -122,6 +123,67 @@ class ProviderCallsTest {
           SyncResult.Status.SUCCEEDED);
     } finally {
       release.countDown();
+    }
+  }
+
+  @Test
+  void aStartedCallRunsWhileItsCallerWorksItsDeadlineRunsFromItsStartAndACancelledOneIsAbandoned() throws Exception {
+    ProviderCalls calls = new ProviderCalls(Duration.ofMillis(300));
+    CallContext planning = CallContext.of("me", "r1", Duration.ofSeconds(30));
+    CountDownLatch running = new CountDownLatch(1);
+    ProviderCalls.Call<String> quick = calls.start(live, "versions", planning, c -> {
+      running.countDown();
+      return "tokens";
+    });
+    assertThat(running.await(5, TimeUnit.SECONDS)).as("running before it is awaited").isTrue();
+    assertThat(quick.await()).isEqualTo("tokens");
+
+    // awaited after its deadline passed: not waited for again, abandoned while it runs
+    CountDownLatch release = new CountDownLatch(1);
+    ProviderCalls.Call<String> slow = calls.start(live, "versions", planning, c -> {
+      awaitQuietly(release);
+      return "late";
+    });
+    sleep(400);
+    long awaited = System.nanoTime();
+    assertThatThrownBy(slow::await).isInstanceOf(dev.gitops.api.ProviderException.class)
+        .hasMessageContaining("did not answer versions within the call timeout");
+    assertThat(Duration.ofNanos(System.nanoTime() - awaited)).isLessThan(Duration.ofMillis(250));
+    assertThatThrownBy(() -> calls.start(live, "versions", planning, c -> "again"))
+        .hasMessageContaining("has not returned from the versions");
+    release.countDown();
+    waitForThreads("gitops-versions-");
+
+    // given up by its caller: interrupted, and not started again while it runs
+    CountDownLatch hold = new CountDownLatch(1);
+    ProviderCalls.Call<String> unwanted = calls.start(live, "observe", planning, c -> {
+      awaitQuietly(hold);
+      return "unused";
+    });
+    unwanted.cancel();
+    assertThatThrownBy(() -> calls.start(live, "observe", planning, c -> "again"))
+        .hasMessageContaining("has not returned from the observe");
+    hold.countDown();
+    waitForThreads("gitops-observe-");
+    assertThat(calls.start(live, "observe", planning, c -> "again").await()).isEqualTo("again");
+  }
+
+  /** Waits on {@code latch} ignoring interrupts, as a provider that does not check them would (bounded: 10 s). */
+  static void awaitQuietly(CountDownLatch latch) {
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (latch.getCount() > 0 && System.nanoTime() < end) {
+      try {
+        latch.await(20, TimeUnit.MILLISECONDS);
+      } catch (InterruptedException ignored) {
+        // this provider ignores interrupts
+      }
+    }
+  }
+
+  static void waitForThreads(String prefix) throws InterruptedException {
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (threadsNamed(prefix) > 0 && System.nanoTime() < end) {
+      Thread.sleep(10);
     }
   }
 }
