@@ -48,6 +48,11 @@ class FileStateStoreTest extends StateStoreContract {
   private int counter;
 
   @Override
+  protected boolean sharesUnchangedMaps() {
+    return true;
+  }
+
+  @Override
   protected StateStore newStore(int historyLimit) {
     return FileStateStore.open(tmp.resolve("store" + counter++), FileStateStore.Options.defaults()
         .withHistoryLimit(historyLimit).withLockPollInterval(Duration.ofMillis(20)));

@@ -25,6 +25,11 @@ class JournaledStoreContractTest extends StateStoreContract {
   private int counter;
 
   @Override
+  protected boolean sharesUnchangedMaps() {
+    return true;
+  }
+
+  @Override
   protected StateStore newStore(int historyLimit) {
     FileStateStore files = FileStateStore.open(tmp.resolve("store" + counter++), FileStateStore.Options.defaults()
         .withHistoryLimit(historyLimit).withLockPollInterval(Duration.ofMillis(20)));

@@ -147,8 +147,16 @@ abstract class StateStoreContract {
     assertThat(st.serial()).isEqualTo(2);
   }
 
+  /**
+   * Whether this store hands out the very same maps from loads under its lock with no write
+   * between (the in-memory and file stores do; a reader then tells them unchanged by identity).
+   */
+  protected boolean sharesUnchangedMaps() {
+    return false;
+  }
+
   @Test
-  void loadsUnderTheLockWithoutAWriteBetweenHandOutTheSameImmutableMapsAndAWriteNewOnes() {
+  void loadedMapsAreImmutableAndStayAsTheyWereWhileLaterWritesShowInLaterLoads() {
     StateStore s = store();
     lock(s);
     Resource a = resource(A, "{\"a\":1}");
@@ -157,9 +165,13 @@ abstract class StateStoreContract {
     s.load();
     StoredState first = s.load();
     StoredState again = s.load();
-    assertThat(again.inventory()).as("a reader tells an unchanged inventory by identity").isSameAs(first.inventory());
-    assertThat(again.pending()).isSameAs(first.pending());
+    if (sharesUnchangedMaps()) {
+      assertThat(again.inventory()).as("a reader tells an unchanged inventory by identity").isSameAs(first.inventory());
+      assertThat(again.pending()).isSameAs(first.pending());
+    }
+    assertThat(again.inventory()).isEqualTo(first.inventory());
     assertThatThrownBy(() -> first.inventory().remove(A)).isInstanceOf(UnsupportedOperationException.class);
+    assertThatThrownBy(() -> first.pending().clear()).isInstanceOf(UnsupportedOperationException.class);
 
     s.commit(resource(B, "{\"b\":1}"), "r2");
     StoredState after = s.load();
@@ -167,7 +179,9 @@ abstract class StateStoreContract {
     assertThat(after.pending()).isEmpty();
     assertThat(first.inventory()).as("what was handed out before stays as it was").containsOnlyKeys(A);
     assertThat(first.pending()).containsOnlyKeys(B);
-    assertThat(s.load().inventory()).isSameAs(after.inventory());
+    if (sharesUnchangedMaps()) {
+      assertThat(s.load().inventory()).isSameAs(after.inventory());
+    }
     // a state made from another shares its maps; one made from a map of the caller's copies it
     assertThat(new StoredState(1, after.inventory(), after.pending(), "", "", false).inventory())
         .isSameAs(after.inventory());
