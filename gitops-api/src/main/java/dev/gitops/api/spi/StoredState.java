@@ -36,8 +36,8 @@ public record StoredState(long serial, SortedMap<ResourceKey, StoredResource> in
    * unchanged by identity.
    *
    * <pre>{@code
-   * StoredState again = new StoredState(s.serial(), s.inventory(), s.pending(), "", "", false);
-   * assert again.inventory() == s.inventory();   // shared, not copied
+   * StoredState again = new StoredState(stored.serial(), stored.inventory(), stored.pending(), "", "", false);
+   * assert again.inventory() == stored.inventory();   // shared, not copied
    * }</pre>
    */
   public StoredState {
