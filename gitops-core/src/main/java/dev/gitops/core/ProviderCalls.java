@@ -127,9 +127,14 @@ final class ProviderCalls {
      */
     void cancel() {
       try (stop) {
-        task.cancel(true);
-        abandon(key, thread);
+        giveUp();
       }
+    }
+
+    /** Interrupts the call and remembers it as abandoned while its thread runs. */
+    private void giveUp() {
+      task.cancel(true);
+      abandon(key, thread);
     }
 
     /**
@@ -142,16 +147,14 @@ final class ProviderCalls {
       try (stop) {
         return task.get(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
       } catch (TimeoutException e) {
-        task.cancel(true);
-        abandon(key, thread);
+        giveUp();
         throw new ProviderException(null, "provider '" + p.id() + "' did not answer " + what + " within the call"
             + " timeout (" + timeout + "): abandoned, its thread ends when the provider returns", false, e);
       } catch (java.util.concurrent.CancellationException e) {
         abandon(key, thread);
         throw new Cancellation.CancelledException(ctx.cancellation().reason());
       } catch (InterruptedException e) {
-        task.cancel(true);
-        abandon(key, thread);
+        giveUp();
         Thread.currentThread().interrupt();
         throw new Cancellation.CancelledException("interrupted while provider '" + p.id() + "' answered " + what);
       } catch (ExecutionException e) {

@@ -6,7 +6,10 @@ import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.SeekableByteChannel;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -50,6 +53,9 @@ final class ClaimListing {
 
   private static final int MAGIC = 0x67434c31;  // "gCL1"
 
+  /** The largest listing read (100,000 claims take about 3 MB). */
+  private static final long MAX_BYTES = 256L << 20;
+
   private ClaimListing() {}
 
   /**
@@ -58,8 +64,14 @@ final class ClaimListing {
    */
   static TreeMap<String, String> read(Path file, String token) {
     byte[] bytes;
-    try {
-      bytes = Files.readAllBytes(file);
+    // a link at its name is not followed (it would read whatever it leads to), nor is an outsize file read
+    try (SeekableByteChannel ch = Files.newByteChannel(file, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
+      if (ch.size() > MAX_BYTES) {
+        LOG.debug("the claim listing {} holds {} bytes, more than a listing does; the claims are read one by one",
+            file, ch.size());
+        return null;
+      }
+      bytes = Channels.newInputStream(ch).readAllBytes();
     } catch (NoSuchFileException e) {
       return null;
     } catch (IOException e) {
@@ -137,9 +149,11 @@ final class ClaimListing {
     crc.update(body);
     Path temp = file.resolveSibling(FILE + ".tmp");
     try {
-      // one temporary name: two writers at once may mix their bytes in it, which the CRC refuses
+      // one temporary name, made new (a killed writer's file, or a link planted there, is removed, never
+      // written through); two writers at once may rename each other's, which the CRC refuses when torn
+      Files.deleteIfExists(temp);
       Files.write(temp, ByteBuffer.allocate(body.length + Long.BYTES).put(body).putLong(crc.getValue()).array(),
-          StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE);
+          StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
       Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       LOG.debug("kept the listing of {} claims in {}", claims.size(), file);
     } catch (IOException | UnsupportedOperationException e) {

@@ -401,4 +401,30 @@ class OwnershipTest {
     Files.createDirectory(listing);
     assertThat(o.all(true)).as("a listing that cannot be read or replaced").isEqualTo(claimed);
   }
+
+  @Test
+  void aListingRoundTripsAnyPathAndOwnerAndNoLinkAtItsNamesIsFollowed() throws IOException {
+    Path file = tmp.resolve(ClaimListing.FILE);
+    Map<String, String> odd = new java.util.TreeMap<>(Map.of("conf/with space.conf", "team a",
+        "conf/tab\t and\nnewline", "team-b", "conf/ünïcødé/日本.conf", "チーム", "conf/\uD800lone surrogate", "x",
+        "", "empty-path", "conf/" + "long/".repeat(2000) + "f", "team-a"));
+    ClaimListing.write(file, "token-1", odd);
+    assertThat(ClaimListing.read(file, "token-1")).isEqualTo(odd);
+    ClaimListing.write(file, "token-2", Map.of());
+    assertThat(ClaimListing.read(file, "token-2")).isEmpty();
+
+    // links planted at the listing's name and at its temporary name: neither read nor written through
+    Path elsewhere = tmp.resolve("elsewhere");
+    ClaimListing.write(elsewhere, "token-3", Map.of("made/up.conf", "team-z"));
+    Files.delete(file);
+    Files.createSymbolicLink(file, elsewhere);
+    assertThat(ClaimListing.read(file, "token-3")).as("a link is not followed").isNull();
+    Path victim = Files.writeString(tmp.resolve("victim"), "keep me");
+    Path temp = tmp.resolve(ClaimListing.FILE + ".tmp");
+    Files.createSymbolicLink(temp, victim);
+    ClaimListing.write(file, "token-4", odd);
+    assertThat(Files.readString(victim)).isEqualTo("keep me");
+    assertThat(Files.isSymbolicLink(file)).as("the link at the name replaced, not written through").isFalse();
+    assertThat(ClaimListing.read(file, "token-4")).isEqualTo(odd);
+  }
 }
