@@ -157,10 +157,14 @@ class ProviderCallsTest {
 
     // given up by its caller: interrupted, and not started again while it runs
     CountDownLatch hold = new CountDownLatch(1);
+    CountDownLatch holding = new CountDownLatch(1);
     ProviderCalls.Call<String> unwanted = calls.start(live, "observe", planning, c -> {
+      holding.countDown();
       awaitQuietly(hold);
       return "unused";
     });
+    // running when given up (a call cancelled before it ran never runs, and holds no thread)
+    assertThat(holding.await(5, TimeUnit.SECONDS)).isTrue();
     unwanted.cancel();
     assertThatThrownBy(() -> calls.start(live, "observe", planning, c -> "again"))
         .hasMessageContaining("has not returned from the observe");
