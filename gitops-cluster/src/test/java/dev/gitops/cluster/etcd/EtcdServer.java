@@ -52,7 +52,23 @@ public final class EtcdServer {
     return "http://127.0.0.1:" + clientPort;
   }
 
+  /**
+   * Starts etcd on two ports found free; a port taken by another process between the search and
+   * etcd's bind ("address already in use") is retried on new ports, up to three times.
+   */
   private static EtcdServer start() {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return startOnce();
+      } catch (IllegalStateException e) {
+        if (attempt == 3 || e.getMessage() == null || !e.getMessage().contains("address already in use")) {
+          throw e;
+        }
+      }
+    }
+  }
+
+  private static EtcdServer startOnce() {
     try {
       Path dir = Files.createTempDirectory("etcd-test");
       int client = freePort();
