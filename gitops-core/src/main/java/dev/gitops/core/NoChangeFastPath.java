@@ -106,7 +106,7 @@ final class NoChangeFastPath {
     loader.start();
     Optional<Fingerprinted.Resolved> resolved;
     try {
-      resolved = f.fingerprint(request);
+      resolved = f.fingerprint(request, marker.get());
     } finally {
       // also when resolving failed: nothing of this sync runs on after it returns
       awaitUninterruptibly(loading);
@@ -165,7 +165,8 @@ final class NoChangeFastPath {
     if (marker.isEmpty()) {
       return null;
     }
-    Optional<Fingerprinted.Resolved> resolved = loaded.resolved() != null ? loaded.resolved() : f.fingerprint(request);
+    Optional<Fingerprinted.Resolved> resolved = loaded.resolved() != null ? loaded.resolved()
+        : f.fingerprint(request, marker.get());
     if (resolved.isEmpty()) {
       return null;
     }

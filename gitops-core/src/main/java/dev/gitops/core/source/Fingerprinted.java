@@ -31,6 +31,23 @@ public interface Fingerprinted extends Source {
   Optional<Resolved> fingerprint(ReadRequest request);
 
   /**
+   * {@link #fingerprint(ReadRequest)}, told the fingerprint the caller expects: the one it recorded
+   * for the content it holds (null: none). The answer is the same; a source may find it with less
+   * work when it is {@code expected} (a {@link GitSource} whose ref still names the commit that
+   * fingerprint was made of reads no object). The default ignores {@code expected}.
+   *
+   * <pre>{@code
+   * Source.ReadRequest head = new Source.ReadRequest(null, List.of(), new Cancellation());
+   * String recorded = "9f2c...:" + "e570fe81792ffdb87298cecae8e6ca0d9f8afaf0";   // an earlier fingerprint
+   * boolean unchanged = gitSource.fingerprint(head, recorded).map(r -> r.fingerprint().equals(recorded))
+   *     .orElse(false);
+   * }</pre>
+   */
+  default Optional<Resolved> fingerprint(ReadRequest request, String expected) {
+    return fingerprint(request);
+  }
+
+  /**
    * The fingerprint of the content the last {@link #read} returned, or empty when there was none.
    *
    * <pre>{@code

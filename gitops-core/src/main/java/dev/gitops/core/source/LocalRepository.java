@@ -122,9 +122,13 @@ final class LocalRepository {
 
   /**
    * The refs the repository serves, by name, as its upload-pack advertises them: each ref with
-   * an object, annotated tags peeled, {@code HEAD} symbolic when it is. Empty when the repository
-   * hides refs from upload-pack ({@code uploadpack.hideRefs} or {@code transfer.hideRefs}): the
-   * caller then lists them through the transport, which applies those rules.
+   * an object, {@code HEAD} symbolic when it is, and each tag ({@code refs/tags/}) peeled. Other
+   * refs are not peeled: peeling reads a ref's object (its type tells whether it is a tag), which
+   * opens the repository's packs, and a sync whose branch has not moved reads no object of this
+   * repository otherwise. A branch that names an annotated tag (which git allows but never makes)
+   * is then advertised as the tag, which the reader peels to its commit as it does a pinned tag id.
+   * Empty when the repository hides refs from upload-pack ({@code uploadpack.hideRefs} or {@code
+   * transfer.hideRefs}): the caller then lists them through the transport, which applies those rules.
    */
   Optional<Map<String, Ref>> refs() throws IOException {
     try (Repository repo = open()) {
@@ -135,12 +139,12 @@ final class LocalRepository {
       Map<String, Ref> refs = new HashMap<>();
       for (Ref r : db.getRefs()) {
         if (r.getObjectId() != null) {
-          refs.put(r.getName(), db.peel(r));
+          refs.put(r.getName(), r.getName().startsWith(Constants.R_TAGS) ? db.peel(r) : r);
         }
       }
       Ref head = db.exactRef(Constants.HEAD);
       if (head != null && head.getObjectId() != null) {
-        refs.put(Constants.HEAD, db.peel(head));
+        refs.put(Constants.HEAD, head);
       }
       return Optional.of(refs);
     }
@@ -357,14 +361,15 @@ final class LocalRepository {
    * this repository: the commits reachable from {@code want} and not from {@code have} (a commit
    * the cache holds with its tree), and the trees and blobs in which each differs from
    * its first parent that the cache does not hold yet (a tree diff: what is equal is not walked).
-   * Returns false, having copied nothing, when this repository is shallow or has no commit {@code
-   * have}, the change holds more than {@link #MOST_COPIED} objects or {@link #MOST_BYTES} bytes, a
-   * copied commit's parent would be neither copied nor in the cache (a cache that is shallow there
-   * would lose its history's shape), an object does not hash to its id, or this repository cannot be
-   * read: the caller fetches instead, and its fetch reports what is wrong here. Blobs are stored
-   * first, then each tree after the trees it names, then each commit after its parents, so a tree
-   * or commit in the cache has what it names even after a crash midway. An error writing the cache
-   * is thrown.
+   * Returns false, having copied nothing, when this repository is shallow, has no commit {@code
+   * have}, or {@code want} is not a commit (a tag: a fetch brings the tag with its commit), the
+   * change holds more than {@link #MOST_COPIED} objects or {@link #MOST_BYTES} bytes, a copied
+   * commit's parent would be neither copied nor in the cache (a cache that is shallow there would
+   * lose its history's shape), an object does not hash to its id, or this repository cannot be read:
+   * the caller fetches instead, and its fetch reports what is wrong here. Blobs are stored first,
+   * then each tree after the trees it names, then each commit after its parents, so a tree or
+   * commit in the cache has what it names even after a crash midway. An error writing the cache is
+   * thrown.
    */
   boolean copyInto(Repository cache, ObjectId want, ObjectId have) throws IOException {
     ObjectDatabase cached = cache.getObjectDatabase();
@@ -377,7 +382,10 @@ final class LocalRepository {
       if (!repo.getObjectDatabase().has(have) || !(walk.parseAny(have) instanceof RevCommit last)) {
         return false;
       }
-      walk.markStart(walk.parseCommit(want));
+      if (!(walk.parseAny(want) instanceof RevCommit wanted)) {
+        return false;  // a branch at an annotated tag (refs() does not peel branches): fetched, tag and all
+      }
+      walk.markStart(wanted);
       walk.markUninteresting(last);
       List<RevCommit> commits = new ArrayList<>();
       for (RevCommit c = walk.next(); c != null; c = walk.next()) {

@@ -368,6 +368,92 @@ class LocalRepositoryCopyTest {
     }
   }
 
+  /**
+   * A branch is listed without reading its object ({@link LocalRepository#refs} peels tags only), so
+   * a branch whose ref file names an annotated tag (git refuses to write one; a hand-written ref
+   * file can) is advertised as the tag: it is still read as the tagged commit, when it first names
+   * the tag and when it moves from a commit to a tag, which is then fetched with the tag rather than
+   * copied without it.
+   */
+  @Test
+  void aBranchThatNamesAnAnnotatedTagIsReadAsTheTaggedCommit() throws Exception {
+    TestGitRepo repo = TestGitRepo.init(tmp.resolve("repo"));
+    String one = repo.write("a.yaml", widget("a", 1)).commit("one");
+    repo.git("tag", "-a", "-m", "first", "v1");
+    repo.git("branch", "plain");
+    Path release = repo.dir().resolve(".git/refs/heads/release");
+    Files.writeString(release, repo.git("rev-parse", "refs/tags/v1").trim() + "\n");
+    try (GitSource atTag = GitSource.builder().url(repo.dir().toString()).ref("release")
+            .cacheDir(tmp.resolve("cache-release")).build();
+        GitSource moving = GitSource.builder().url(repo.dir().toString()).ref("plain")
+            .cacheDir(tmp.resolve("cache-plain")).build()) {
+      State first = atTag.read(request);
+      assertThat(first.revision()).isEqualTo("release@sha1:" + one);
+      assertThat(value(first, "a")).isEqualTo(1);
+      assertThat(moving.read(request).revision()).isEqualTo("plain@sha1:" + one);
+
+      String two = repo.write("a.yaml", widget("a", 2)).commit("two");
+      repo.git("tag", "-a", "-m", "second", "v2");
+      String tag = repo.git("rev-parse", "refs/tags/v2").trim();
+      Files.writeString(repo.dir().resolve(".git/refs/heads/plain"), tag + "\n");
+      State moved = moving.read(request);
+
+      assertThat(moved.revision()).isEqualTo("plain@sha1:" + two);
+      assertThat(value(moved, "a")).isEqualTo(2);
+      assertThat(git(repo, moving, "cat-file", "-t", tag).trim()).isEqualTo("tag");
+      git(repo, moving, "fsck", "--connectivity-only", "--no-dangling");
+    }
+  }
+
+  /**
+   * A new process whose store expects the content of the commit the branch still names finds its
+   * fingerprint without the cache: nothing of it is opened (here, a cache removed since is not made
+   * again); a fingerprint expected of other content, or none, is resolved by reading the commit.
+   */
+  @Test
+  void theExpectedFingerprintOfTheCommitTheBranchStillNamesIsFoundWithoutTheCache() throws Exception {
+    TestGitRepo repo = TestGitRepo.init(tmp.resolve("repo"));
+    String one = repo.write("a.yaml", widget("a", 1)).commit("one");
+    repo.git("tag", "-a", "-m", "first", "v1");
+    Path cache = tmp.resolve("cache");
+    String expected;
+    try (GitSource first = source(repo)) {
+      first.read(request);
+      expected = first.lastRead().orElseThrow().fingerprint();
+    }
+    deleteTree(cache);
+
+    try (GitSource again = source(repo)) {
+      Fingerprinted.Resolved found = again.fingerprint(request, expected).orElseThrow();
+      assertThat(found.fingerprint()).isEqualTo(expected);
+      assertThat(found.revision()).isEqualTo("main@sha1:" + one);
+      assertThat(cache).as("the cache, not opened").doesNotExist();
+    }
+    try (GitSource tag = GitSource.builder().url(repo.dir().toString()).ref("v1").cacheDir(cache).build()) {
+      Fingerprinted.Resolved read = tag.fingerprint(request).orElseThrow();
+      assertThat(read.revision()).isEqualTo("v1@sha1:" + one);
+      deleteTree(cache);
+      try (GitSource tagAgain = GitSource.builder().url(repo.dir().toString()).ref("v1").cacheDir(cache).build()) {
+        assertThat(tagAgain.fingerprint(request, read.fingerprint()).orElseThrow()).as("a tag, peeled").isEqualTo(read);
+        assertThat(cache).doesNotExist();
+      }
+    }
+    try (GitSource none = source(repo)) {
+      assertThat(none.fingerprint(request, null).orElseThrow().fingerprint()).isEqualTo(expected);
+      assertThat(cache).as("no fingerprint expected: the commit is read").exists();
+    }
+    String two = repo.write("a.yaml", widget("a", 2)).commit("two");
+    try (GitSource moved = source(repo)) {
+      Fingerprinted.Resolved found = moved.fingerprint(request, expected).orElseThrow();
+      assertThat(found.revision()).isEqualTo("main@sha1:" + two);
+      assertThat(found.fingerprint()).isNotEqualTo(expected).endsWith(":" + two);
+    }
+  }
+
+  private static void deleteTree(Path dir) throws IOException {
+    org.eclipse.jgit.util.FileUtils.delete(dir.toFile(), org.eclipse.jgit.util.FileUtils.RECURSIVE);
+  }
+
   private GitSource source(TestGitRepo repo) {
     return GitSource.builder().url(repo.dir().toString()).ref("main").cacheDir(tmp.resolve("cache")).build();
   }

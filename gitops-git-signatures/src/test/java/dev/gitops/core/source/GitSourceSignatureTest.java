@@ -148,6 +148,31 @@ class GitSourceSignatureTest {
     assertThat(read(binaryRing).revision()).isEqualTo(st.revision());
   }
 
+  /**
+   * A fingerprint expected of the commit the branch still names is not taken on trust when
+   * signatures are required: the commit is read and checked again (the trusted keys may have changed
+   * since the store recorded its content).
+   */
+  @Test
+  void theExpectedContentOfACommitNoLongerTrustedIsRefusedNotTakenFromTheStore() throws Exception {
+    repo.write("a.yaml", "type: t\nname: a\n").commit("one");
+    signHead(trusted, false);
+    Source.ReadRequest request = new Source.ReadRequest(null,
+        List.of(YamlManifestDecoder.builder().defaultProvider("m").build()), new Cancellation());
+    String expected;
+    try (GitSource first = GitSource.builder().url(daemon.url("repo")).ref("main").cacheDir(tmp.resolve("cache"))
+        .requireSignedBy(armoredRing).build()) {
+      expected = first.fingerprint(request, null).orElseThrow().fingerprint();
+    }
+    Path strangersRing = Files.write(tmp.resolve("stranger.gpg"), publicRing(stranger, "Stranger <s@example.com>"));
+    try (GitSource now = GitSource.builder().url(daemon.url("repo")).ref("main").cacheDir(tmp.resolve("cache"))
+        .requireSignedBy(strangersRing).build()) {
+      assertThat(now.fingerprint(request, expected)).as("the commit checked again, and refused").isEmpty();
+      assertThatThrownBy(() -> now.read(request)).isInstanceOf(SignatureException.class)
+          .hasMessageContaining("not in the trusted key ring");
+    }
+  }
+
   @Test
   void unsignedCommitIsRefused() throws Exception {
     String sha = repo.write("a.yaml", "type: t\nname: a\n").commit("one");
