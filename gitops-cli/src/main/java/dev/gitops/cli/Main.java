@@ -1,5 +1,6 @@
 package dev.gitops.cli;
 
+import dev.gitops.core.source.GitSource;
 import dev.gitops.core.store.FileStateStore;
 import java.io.PrintWriter;
 import java.util.Arrays;
@@ -61,7 +62,7 @@ public final class Main {
     }
     ShortRunCompilation.startFor(args);
     if (!helpOrVersion(args)) {
-      warmUpStore();
+      warmUp();
       // not for --help or --version, which open no repository: it would load JGit's classes for nothing
       GitSystemConfig.install();
     }
@@ -69,20 +70,22 @@ public final class Main {
   }
 
   /**
-   * Starts {@link FileStateStore#warmUp} on a daemon thread: the store's JSON codec (about 300
-   * classes, ~0.2 s of a one-shot command's start at C1) is initialized on the other core while
-   * this thread parses the command line and opens the source, instead of in front of the store's
-   * first read. Every command but help and version reads a store.
+   * Starts {@link FileStateStore#warmUp}, then {@link GitSource#warmUp}, on a daemon thread: the
+   * store's JSON codec (about 300 classes, ~0.2 s of a one-shot command's start at C1) and JGit's
+   * message texts are initialized on the other core while this thread parses the command line,
+   * instead of in front of the store's first read and the source's first repository. Every
+   * command but help and version reads a store, and most read a source.
    */
-  private static void warmUpStore() {
+  private static void warmUp() {
     Thread t = new Thread(() -> {
       try {
         FileStateStore.warmUp();
+        GitSource.warmUp();
       } catch (RuntimeException | LinkageError e) {
-        // only time is lost: the store's first read initializes the codec and reports what fails
-        LoggerFactory.getLogger(Main.class).debug("warming up the store's codec failed: {}", e.toString());
+        // only time is lost: the first read initializes what failed here and reports it
+        LoggerFactory.getLogger(Main.class).debug("warming up the store's codec or JGit failed: {}", e.toString());
       }
-    }, "gitops-store-warm-up");
+    }, "gitops-warm-up");
     t.setDaemon(true);
     t.start();
   }
