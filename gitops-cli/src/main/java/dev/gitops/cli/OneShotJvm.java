@@ -68,15 +68,31 @@ final class OneShotJvm {
    * the store and the desired state survive and are copied, and the serial collector copied them
    * on one core while every other thread stood still (a no-change sync of 10,000 files: 12 pauses,
    * 119 ms, against 20 pauses, 87 ms); the parallel one took 30 ms off that sync's whole process
-   * and 70 ms off a one-file sync's, for ~5% more user CPU. The collector flags are left out when
-   * the user's JVM options choose a collector ({@link #COLLECTOR_FLAGS}), the {@code -Xmn} when they
-   * size the young generation or give a heap under 64 MB. On a kernel that makes transparent huge
-   * pages on request, {@link #HUGE_PAGES} is added.
+   * and 70 ms off a one-file sync's, for ~5% more user CPU. What survives a young collection is
+   * tenured at once ({@code -XX:MaxTenuringThreshold=0}): nearly all of it is those records, which
+   * live to the end of the command, and copying it between the survivor spaces first was half of
+   * the collections' work (a no-change sync of 10,000 files: ~120 ms of pauses against ~70 ms,
+   * 1.33 s against 1.23 s, benchmarks/README.md, "Looked at again on 12-05, 16:00"). The collector
+   * flags are left out when the user's JVM options choose a collector ({@link #COLLECTOR_FLAGS}),
+   * the {@code -Xmn} when they size the young generation or give a heap under 64 MB, the tenuring
+   * when they set one ({@link #TENURING}). On a kernel that makes transparent huge pages on
+   * request, {@link #HUGE_PAGES} is added.
    */
-  static final List<String> FLAGS = List.of("-XX:TieredStopAtLevel=1", "-XX:+UseParallelGC", "-Xmn16m");
+  static final List<String> FLAGS = List.of("-XX:TieredStopAtLevel=1", "-XX:+UseParallelGC", "-Xmn16m",
+      "-XX:MaxTenuringThreshold=0");
 
-  /** The flags of {@link #FLAGS} that choose the collector and its young generation. */
-  static final List<String> COLLECTOR_FLAGS = List.of("-XX:+UseParallelGC", "-Xmn16m");
+  /** The flags of {@link #FLAGS} that choose the collector, its young generation and its tenuring. */
+  static final List<String> COLLECTOR_FLAGS = List.of("-XX:+UseParallelGC", "-Xmn16m", "-XX:MaxTenuringThreshold=0");
+
+  /** The flag of {@link #FLAGS} that tenures at the first young collection. */
+  private static final String TENURE_AT_ONCE = "-XX:MaxTenuringThreshold=0";
+
+  /**
+   * Prefixes of JVM options that set the tenuring: the user's choice replaces {@link
+   * #TENURE_AT_ONCE} (an initial threshold above the largest one stops the JVM at its start).
+   */
+  private static final List<String> TENURING = List.of("-XX:MaxTenuringThreshold", "-XX:InitialTenuringThreshold",
+      "-XX:+AlwaysTenure", "-XX:-AlwaysTenure", "-XX:+NeverTenure", "-XX:-NeverTenure");
 
   /**
    * The flag that backs the child's heap with transparent huge pages, given when the kernel makes
@@ -405,8 +421,9 @@ final class OneShotJvm {
   /**
    * {@link #FLAGS} without the collector flags when {@code options} or the option variables of {@code
    * env} choose a collector ({@code -XX:+UseG1GC}, ...), without {@code -Xmn16m} when they size the
-   * young generation or give a heap under {@link #SMALL_HEAP}; with {@link #HUGE_PAGES} when {@code
-   * hugePagesOnRequest} and they choose no pages of their own ({@link #PAGES}).
+   * young generation or give a heap under {@link #SMALL_HEAP}, without the tenuring when they set
+   * one ({@link #TENURING}); with {@link #HUGE_PAGES} when {@code hugePagesOnRequest} and they choose
+   * no pages of their own ({@link #PAGES}).
    */
   static List<String> flags(List<String> options, Map<String, String> env, boolean hugePagesOnRequest) {
     List<String> all = new ArrayList<>(options);
@@ -419,8 +436,10 @@ final class OneShotJvm {
     boolean collector = false;
     boolean young = false;
     boolean pages = false;
+    boolean tenuring = false;
     for (String option : all) {
       pages |= startsWithAny(option, PAGES);
+      tenuring |= startsWithAny(option, TENURING);
       collector |= (option.startsWith("-XX:+Use") || option.startsWith("-XX:-Use")) && option.endsWith("GC");
       young |= startsWithAny(option, YOUNG);
       for (String p : HEAP) {
@@ -435,6 +454,9 @@ final class OneShotJvm {
       flags.removeAll(COLLECTOR_FLAGS);
     } else if (young) {
       flags.remove("-Xmn16m");
+    }
+    if (tenuring) {
+      flags.remove(TENURE_AT_ONCE);
     }
     if (hugePagesOnRequest && !pages) {
       flags.add(HUGE_PAGES);

@@ -158,6 +158,22 @@ class OneShotJvmTest {
   }
 
   @Test
+  void theChildTenuresAtTheFirstCollectionUnlessTheUserChoseACollectorOrATenuring() {
+    assertThat(jar(List.of("-Xmx2g"), "sync").command()).containsSubsequence("-XX:+UseParallelGC", "-Xmn16m",
+        "-XX:MaxTenuringThreshold=0", "-Xmx2g");
+    assertThat(jar(List.of("-Xmn64m"), "sync").command()).contains("-XX:MaxTenuringThreshold=0");
+    assertThat(jar(List.of("-XX:+UseG1GC"), "sync").command()).doesNotContain("-XX:MaxTenuringThreshold=0");
+    // an initial threshold of the user's above ours would stop the child JVM at its start
+    for (String tenuring : List.of("-XX:InitialTenuringThreshold=5", "-XX:MaxTenuringThreshold=15",
+        "-XX:+AlwaysTenure", "-XX:+NeverTenure")) {
+      assertThat(jar(List.of(tenuring), "sync").command()).as(tenuring).contains("-XX:+UseParallelGC", tenuring)
+          .doesNotContain("-XX:MaxTenuringThreshold=0");
+      assertThat(plan(List.of(), Map.of("JDK_JAVA_OPTIONS", tenuring), "sync").command()).as(tenuring)
+          .doesNotContain("-XX:MaxTenuringThreshold=0");
+    }
+  }
+
+  @Test
   void onAKernelThatMakesHugePagesOnRequestTheChildAsksForThemUnlessTheUserChosePages() {
     String[] args = {"sync", "--repo", "r"};
     String[] argv = {"-Xmx2g", "-jar", JAR, "sync", "--repo", "r"};
@@ -203,9 +219,13 @@ class OneShotJvmTest {
   void onThisHostAChildGivenHugePagesStartsWithoutAWord() throws Exception {
     Assumptions.assumeTrue(OneShotJvm.hugePagesOnRequest(OneShotJvm.HUGE_PAGES_MODE),
         "a kernel that makes transparent huge pages on request (madvise)");
-    Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        OneShotJvm.HUGE_PAGES, "-XX:+UseParallelGC", "-Xmn16m", "-cp", System.getProperty("java.class.path"),
-        OneShotJvmTest.class.getName(), "0").redirectErrorStream(true).start();
+    // every flag the child gets here, huge pages and tenuring included
+    List<String> command = new java.util.ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
+        .toString()));
+    command.addAll(OneShotJvm.flags(List.of(), Map.of(), true));
+    assertThat(command).contains(OneShotJvm.HUGE_PAGES, "-XX:MaxTenuringThreshold=0");
+    command.addAll(List.of("-cp", System.getProperty("java.class.path"), OneShotJvmTest.class.getName(), "0"));
+    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertThat(p.waitFor()).isZero();
     assertThat(out).as("what the JVM said").isEmpty();
