@@ -1180,6 +1180,22 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
     return sorted.size() <= 10 ? String.join(", ", sorted) : String.join(", ", sorted.subList(0, 10)) + ", ...";
   }
 
+  /**
+   * Refuses the target of a local repository that is not a commit there (missing, a tree, a tag of
+   * a missing object; for a commit id, one no branch or tag reaches) with a message naming it,
+   * before a fetch: the local upload-pack would print a stack trace for it.
+   */
+  private void checkLocalCommit(Target target) throws IOException {
+    if (local == null) {
+      return;
+    }
+    String problem = local.commitProblem(target.advertised(), target.refName() == null);
+    if (problem != null) {
+      throw new SourceException(subject(target) + " at " + displayUrl + " " + problem
+          + (target.pinned() && !problem.contains("not a commit") ? " (rewritten by a force push?)" : ""));
+    }
+  }
+
   /** Makes the target's commit present in the cache repository, fetching only when needed. */
   private ObjectId fetch(Repository repo, Target target) throws IOException {
     ObjectId present = peelToCommit(repo, target.advertised());
@@ -1191,15 +1207,8 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
       LOG.debug("{}: {} already in the cache", describe(), target.advertised().name());
       return present;
     }
-    if (local != null) {
-      // Refused here, not by the local upload-pack, which would print a stack trace for it.
-      String problem = local.commitProblem(target.advertised(), target.refName() == null);
-      if (problem != null) {
-        throw new SourceException(subject(target) + " at " + displayUrl + " " + problem
-            + (target.pinned() && !problem.contains("not a commit") ? " (rewritten by a force push?)" : ""));
-      }
-    }
     if (target.refName() == null) {
+      checkLocalCommit(target);
       checkCache(repo);
       // a commit id: ask for it directly (servers allow reachable ids), else fetch every branch and tag
       try {
@@ -1224,8 +1233,9 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
     }
     String local = LOCAL_PREFIX + (target.refName().startsWith("refs/") ? target.refName().substring(5) : target.refName());
     if (copied(repo, target, local)) {
-      return target.advertised();
+      return target.advertised();  // a copy reads the commit and what it names: nothing to check first
     }
+    checkLocalCommit(target);
     checkCache(repo);
     // incremental when the cache holds a commit of this or any other ref (the one read last, the one an
     // earlier process fetched under this name, or under another: a branch that a tag of the same name
