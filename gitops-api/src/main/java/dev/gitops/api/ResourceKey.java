@@ -65,12 +65,17 @@ public record ResourceKey(String provider, String type, String scope, String nam
    */
   public static ResourceKey parse(String text) {
     Objects.requireNonNull(text, "text");
-    String[] parts = text.split(":", -1);
-    if (parts.length != 4) {
+    // the three separators found in place (a store's load parses every key it holds: no split's
+    // array and list per key)
+    int a = text.indexOf(':');
+    int b = a < 0 ? -1 : text.indexOf(':', a + 1);
+    int c = b < 0 ? -1 : text.indexOf(':', b + 1);
+    if (c < 0 || text.indexOf(':', c + 1) >= 0) {
       throw new IllegalArgumentException(
           "not a resource key (want provider:type:scope:name): '" + text + "'");
     }
-    return new ResourceKey(unescape(parts[0]), unescape(parts[1]), unescape(parts[2]), unescape(parts[3]));
+    return new ResourceKey(unescape(text.substring(0, a)), unescape(text.substring(a + 1, b)),
+        unescape(text.substring(b + 1, c)), unescape(text.substring(c + 1)));
   }
 
   /** Returns a key with the same provider, type and scope and another name. */

@@ -53,6 +53,14 @@ class ResourceKeyTest {
   @Test
   void badTextAndEmptyPartsAreRejectedNamingTheValue() {
     assertThatThrownBy(() -> ResourceKey.parse("files:file:x")).hasMessageContaining("'files:file:x'");
+    for (String bad : java.util.List.of("", "a", "a:b", "a:b:c:d:", "a:b:c:d:e", ":::::", "a:b:c:d%3A:")) {
+      assertThatThrownBy(() -> ResourceKey.parse(bad)).as(bad).isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("'" + bad + "'");
+    }
+    assertThatThrownBy(() -> ResourceKey.parse(":t::n")).hasMessageContaining("provider");
+    assertThatThrownBy(() -> ResourceKey.parse("p:t::")).hasMessageContaining("name");
+    assertThat(ResourceKey.parse("p:t::n")).isEqualTo(ResourceKey.of("p", "t", "", "n"));
+    assertThat(ResourceKey.parse("p:t:s:a%3Ab%25")).isEqualTo(ResourceKey.of("p", "t", "s", "a:b%"));
     assertThatThrownBy(() -> ResourceKey.of("", "t", "", "n")).hasMessageContaining("provider");
     assertThatThrownBy(() -> ResourceKey.of("p", "t", "", "")).hasMessageContaining("name");
   }
