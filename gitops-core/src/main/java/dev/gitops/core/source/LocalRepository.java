@@ -125,8 +125,9 @@ final class LocalRepository {
    * an object, {@code HEAD} symbolic when it is, and each tag ({@code refs/tags/}) peeled. Other
    * refs are not peeled: peeling reads a ref's object (its type tells whether it is a tag), which
    * opens the repository's packs, and a sync whose branch has not moved reads no object of this
-   * repository otherwise. A branch that names an annotated tag (which git allows but never makes)
-   * is then advertised as the tag, which the reader peels to its commit as it does a pinned tag id.
+   * repository otherwise. A branch that names an annotated tag (a ref file written by hand: git's
+   * own commands refuse to make one) is then advertised as the tag, which the reader peels to its
+   * commit as it does a pinned tag id.
    * Empty when the repository hides refs from upload-pack ({@code uploadpack.hideRefs} or {@code
    * transfer.hideRefs}): the caller then lists them through the transport, which applies those rules.
    */
