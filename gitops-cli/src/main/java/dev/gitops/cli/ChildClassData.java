@@ -59,7 +59,11 @@ final class ChildClassData {
   /** The system property: {@code false} starts the child without an archive. */
   static final String PROPERTY = "gitops.cli.cds";
 
-  /** The JVM's CDS messages off: at dump time it warns on stdout about picocli's Java 5 classes. */
+  /**
+   * The JVM's CDS messages off: at dump time it warns on stdout about each class it skips (JFR's
+   * event classes, the JDK's generated reflection accessors; picocli's classes too, before the CLI
+   * compiled them at release 17).
+   */
   static final String QUIET = "-Xlog:cds*=off";
 
   private static final String SUFFIX = ".jsa";
