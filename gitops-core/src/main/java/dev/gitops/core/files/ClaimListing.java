@@ -1,15 +1,13 @@
 package dev.gitops.core.files;
 
+import dev.gitops.core.internal.fs.DurableFiles;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.Channels;
-import java.nio.channels.SeekableByteChannel;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -64,14 +62,10 @@ final class ClaimListing {
    */
   static TreeMap<String, String> read(Path file, String token) {
     byte[] bytes;
-    // a link at its name is not followed (it would read whatever it leads to), nor is an outsize file read
-    try (SeekableByteChannel ch = Files.newByteChannel(file, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
-      if (ch.size() > MAX_BYTES) {
-        LOG.debug("the claim listing {} holds {} bytes, more than a listing does; the claims are read one by one",
-            file, ch.size());
-        return null;
-      }
-      bytes = Channels.newInputStream(ch).readAllBytes();
+    // a link at its name is not followed (it would read whatever it leads to), a FIFO there not
+    // opened (the open would wait for a writer), an outsize file not read
+    try {
+      bytes = DurableFiles.readRegular(file, MAX_BYTES);
     } catch (NoSuchFileException e) {
       return null;
     } catch (IOException e) {

@@ -55,6 +55,8 @@ import org.slf4j.LoggerFactory;
 final class Ownership {
 
   private static final Logger LOG = LoggerFactory.getLogger(Ownership.class);
+  /** The largest claim file read: one path (at most a few KB on any file system) and one owner. */
+  private static final long MAX_CLAIM_BYTES = 1L << 20;
   private static final ObjectMapper JSON = JsonMapper.builder().build();
   private static final String OWNER = "owner";
   private static final String PATH = "path";
@@ -194,7 +196,8 @@ final class Ownership {
       file.set(true);
       byte[] bytes;
       try {
-        bytes = Files.readAllBytes(f);
+        // a FIFO where a claim was is not opened: the open would wait for a writer
+        bytes = DurableFiles.readRegular(f, MAX_CLAIM_BYTES);
       } catch (NoSuchFileException e2) {
         return null;  // released between the two reads
       } catch (IOException e2) {

@@ -195,6 +195,40 @@ class OwnershipTest {
         .hasMessageEndingWith("got an empty file");
   }
 
+  /**
+   * A FIFO where a claim file or the claim listing is would block an open until some writer came:
+   * neither is opened. The claim is named as no claim (the listing of claims fails, as for a
+   * directory there), the listing is not taken (the claims are read one by one).
+   */
+  @Test
+  void aFifoWhereAClaimOrTheListingIsIsNeverOpened() throws Exception {
+    Ownership o = new Ownership(tmp.resolve("owners"));
+    o.claim("a.conf", "team-a");
+    Path fifo = claimOf("b.conf");
+    org.junit.jupiter.api.Assumptions.assumeTrue(mkfifo(fifo), "mkfifo");
+    org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(20), () -> {
+      assertThatThrownBy(() -> o.ownerOf("b.conf")).isInstanceOf(IOException.class)
+          .hasMessageContaining(fifo.toString()).hasMessageContaining("not a regular file");
+      assertThatThrownBy(() -> o.all(false)).isInstanceOf(IOException.class).hasMessageContaining(fifo.toString());
+    });
+    Files.delete(fifo);
+
+    Path listing = tmp.resolve("owners").resolveSibling(ClaimListing.FILE);
+    assertThat(mkfifo(listing)).isTrue();
+    org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(20), () -> {
+      assertThat(ClaimListing.read(listing, LocalFilesProvider.Stat.of(tmp.resolve("owners")).token())).isNull();
+      assertThat(o.all(true)).isEqualTo(Map.of("a.conf", "team-a"));
+    });
+  }
+
+  private static boolean mkfifo(Path p) throws IOException, InterruptedException {
+    try {
+      return new ProcessBuilder("mkfifo", p.toString()).inheritIO().start().waitFor() == 0;
+    } catch (IOException e) {
+      return false;  // no mkfifo here
+    }
+  }
+
   @Test
   void aLinkRecordForAnotherPathIsDamage() throws IOException {
     Files.createDirectories(tmp.resolve("owners"));

@@ -71,29 +71,63 @@ public final class DurableFiles {
    */
   public static byte[] readAll(Path file) throws IOException {
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-      long size = ch.size();
-      if (size > Integer.MAX_VALUE - 8) {
-        throw new IOException(file + " holds " + size + " bytes, more than an array holds");
-      }
-      byte[] out = new byte[(int) size];
-      int n = 0;
-      while (true) {
-        if (n == out.length) {
-          // the file may have grown since its size was read: read on until its end, as readAllBytes does
-          ByteBuffer one = ByteBuffer.allocate(1);
-          if (ch.read(one) < 0) {
-            return out;
-          }
-          out = Arrays.copyOf(out, Math.max(n + SLICE, n * 2));
-          out[n++] = one.get(0);
+      return readAll(file, ch);
+    }
+  }
+
+  /**
+   * {@link #readAll(Path)} of a regular file only, of at most {@code maxBytes}: a symbolic link at
+   * {@code file} is not followed, and a FIFO, a device or a directory there is not opened (opening
+   * a FIFO waits for a writer that may never come). For a file the process writes itself under a
+   * name others may reach, read back as a hint or a record.
+   *
+   * <pre>{@code
+   * byte[] listing = DurableFiles.readRegular(dir.resolve("owners.listing"), 256L << 20);
+   * }</pre>
+   *
+   * @throws java.nio.file.NoSuchFileException when nothing is at {@code file}
+   * @throws IOException naming {@code file} when it is not a regular file or holds more than {@code
+   *     maxBytes}
+   */
+  public static byte[] readRegular(Path file, long maxBytes) throws IOException {
+    java.nio.file.attribute.BasicFileAttributes a = Files.readAttributes(file,
+        java.nio.file.attribute.BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+    if (!a.isRegularFile()) {
+      throw new IOException(file + " is not a regular file but " + (a.isSymbolicLink() ? "a symbolic link"
+          : a.isDirectory() ? "a directory" : "a FIFO, socket or device"));
+    }
+    if (a.size() > maxBytes) {
+      throw new IOException(file + " holds " + a.size() + " bytes, more than the " + maxBytes + " it may");
+    }
+    // not followed here either: a link put in its place since the look above fails the open (ELOOP)
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
+      return readAll(file, ch);
+    }
+  }
+
+  private static byte[] readAll(Path file, FileChannel ch) throws IOException {
+    long size = ch.size();
+    if (size > Integer.MAX_VALUE - 8) {
+      throw new IOException(file + " holds " + size + " bytes, more than an array holds");
+    }
+    byte[] out = new byte[(int) size];
+    int n = 0;
+    while (true) {
+      if (n == out.length) {
+        // the file may have grown since its size was read: read on until its end, as readAllBytes does
+        ByteBuffer one = ByteBuffer.allocate(1);
+        if (ch.read(one) < 0) {
+          return out;
         }
-        ByteBuffer rest = ByteBuffer.wrap(out, n, out.length - n);
-        readFully(ch, rest);
-        if (rest.hasRemaining()) {
-          return Arrays.copyOf(out, rest.position());
-        }
-        n = out.length;
+        out = Arrays.copyOf(out, Math.max(n + SLICE, n * 2));
+        out[n++] = one.get(0);
       }
+      ByteBuffer rest = ByteBuffer.wrap(out, n, out.length - n);
+      readFully(ch, rest);
+      if (rest.hasRemaining()) {
+        return Arrays.copyOf(out, rest.position());
+      }
+      n = out.length;
     }
   }
 

@@ -3,6 +3,7 @@ package dev.gitops.core.internal.fs;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -85,5 +86,26 @@ class DurableFilesTest {
     }
     assertThat(more.position()).as("stops at the end of the file").isEqualTo(want.length);
     assertThat(more.limit()).isEqualTo(want.length + 50);
+  }
+
+  @Test
+  void readRegularReadsAFileAndRefusesALinkADirectoryAFifoAndTooManyBytesNamingThem() throws Exception {
+    Path file = Files.writeString(dir.resolve("f"), "bytes");
+    assertThat(DurableFiles.readRegular(file, 5)).isEqualTo("bytes".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    assertThat(DurableFiles.readRegular(Files.createFile(dir.resolve("empty")), 0)).isEmpty();
+    assertThatThrownBy(() -> DurableFiles.readRegular(file, 4))
+        .isInstanceOf(IOException.class).hasMessageContaining(file.toString()).hasMessageContaining("5 bytes");
+    Path link = Files.createSymbolicLink(dir.resolve("link"), file);
+    assertThatThrownBy(() -> DurableFiles.readRegular(link, 100))
+        .isInstanceOf(IOException.class).hasMessageContaining(link + " is not a regular file but a symbolic link");
+    assertThatThrownBy(() -> DurableFiles.readRegular(dir, 100))
+        .isInstanceOf(IOException.class).hasMessageContaining("a directory");
+    assertThatThrownBy(() -> DurableFiles.readRegular(dir.resolve("absent"), 100))
+        .isInstanceOf(NoSuchFileException.class);
+    Path fifo = dir.resolve("fifo");
+    org.junit.jupiter.api.Assumptions.assumeTrue(new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor() == 0, "mkfifo");
+    org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(20), () ->
+        assertThatThrownBy(() -> DurableFiles.readRegular(fifo, 100))
+            .isInstanceOf(IOException.class).hasMessageContaining("a FIFO, socket or device"));
   }
 }
