@@ -539,15 +539,15 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
       String optionsKey = optionsKey(decoders(request));
       Target target = request.pinnedRevision() != null ? pinned(request.pinnedRevision())
           : resolve(listRemote(), request);
-      if (expected != null && verifier == null && target.refName() != null && !target.pinned()) {
-        Fingerprinted.Resolved named = resolved(target.label(), target.advertised(), optionsKey);
-        if (named.fingerprint().equals(expected)) {
-          LOG.debug("{}: {} still at {}, the expected content: nothing read", describe(), target.label(),
-              target.advertised().name());
-          fingerprinted = true;
-          resolving = new Resolving(target, target.advertised().copy(), optionsKey, named);
-          return Optional.of(named);
-        }
+      // what the ref names, as the fingerprint of that commit: the answer when it is the one expected
+      Fingerprinted.Resolved named = expected != null && verifier == null && target.refName() != null
+          && !target.pinned() ? resolved(target.label(), target.advertised(), optionsKey) : null;
+      if (named != null && named.fingerprint().equals(expected)) {
+        LOG.debug("{}: {} still at {}, the expected content: nothing read", describe(), target.label(),
+            target.advertised().name());
+        fingerprinted = true;
+        resolving = new Resolving(target, target.advertised().copy(), optionsKey, named);
+        return Optional.of(named);
       }
       Repository repo = repository();
       try (RevWalk walk = new RevWalk(repo)) {
@@ -557,7 +557,8 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
         // not remembered as the last head read: the read that follows (in full, or since the store's
         // records) still checks the commit against the request's previous revision
         fingerprinted = !target.pinned();
-        Fingerprinted.Resolved resolved = resolved(target.label(), commit, optionsKey);
+        Fingerprinted.Resolved resolved = named != null && commit.equals(target.advertised()) ? named
+            : resolved(target.label(), commit, optionsKey);
         resolving = new Resolving(target, commit.copy(), optionsKey, resolved);
         return Optional.of(resolved);
       }
@@ -943,9 +944,11 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
         throw failure("cannot list the refs", e);
       }
     }
+    // opened here, not in the listing's try: a damaged cache is the read's to rebuild, not a failed listing
+    Repository repo = repository();
     try {
       return GitDaemonTransport.around(() -> {
-        try (Transport tn = Transport.open(repository(), uri)) {
+        try (Transport tn = Transport.open(repo, uri)) {
           configure(tn);
           try (FetchConnection conn = tn.openFetch()) {
             return conn.getRefsMap();
