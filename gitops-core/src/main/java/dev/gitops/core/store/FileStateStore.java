@@ -22,6 +22,7 @@ import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -465,6 +466,7 @@ public final class FileStateStore implements BatchedStateStore {
   }
 
   private static FileChannel openLockFile(Path lockFile) {
+    refuseSpecial(lockFile);
     EnumSet<StandardOpenOption> opts = EnumSet.of(StandardOpenOption.CREATE, StandardOpenOption.READ,
         StandardOpenOption.WRITE);
     FileAttribute<?>[] attrs = DurableFiles.posix(lockFile)
@@ -478,10 +480,19 @@ public final class FileStateStore implements BatchedStateStore {
   }
 
   private static FileChannel openLockFileToRead(Path lockFile) {
+    refuseSpecial(lockFile);
     try {
       return FileChannel.open(lockFile, StandardOpenOption.READ);
     } catch (IOException e) {
       throw new StoreException("cannot open lock file " + lockFile + ": " + e, e);
+    }
+  }
+
+  /** A FIFO at the lock file's name would block the open (a reader's until a writer comes): refused instead. */
+  private static void refuseSpecial(Path lockFile) {
+    if (Files.exists(lockFile) && !Files.isRegularFile(lockFile)) {
+      throw new StoreException("cannot open lock file " + lockFile + ": it is not a regular file but "
+          + (Files.isDirectory(lockFile) ? "a directory" : "a FIFO, socket or device"));
     }
   }
 
@@ -777,7 +788,7 @@ public final class FileStateStore implements BatchedStateStore {
     }
     String text;
     try {
-      text = new String(DurableFiles.readAll(f), StandardCharsets.UTF_8).trim();
+      text = new String(readStoreFile(f), StandardCharsets.UTF_8).trim();
     } catch (IOException e) {
       throw corrupt(f, "unreadable: " + e, e);
     }
@@ -857,9 +868,19 @@ public final class FileStateStore implements BatchedStateStore {
     }
   }
 
+  /**
+   * The bytes of one of the store's own files, which it only ever writes by rename or append: a
+   * regular file, not a link, FIFO, device or directory put in its place. Opening a FIFO waits for
+   * a writer that may never come, so a sync would hang in its load, which has no timeout; here it is
+   * refused with the file's name (damage for the store's records, an ignored hint for a hint).
+   */
+  private static byte[] readStoreFile(Path f) throws IOException {
+    return DurableFiles.readRegular(f, Integer.MAX_VALUE - 8);
+  }
+
   private byte[] readBytes(Path f) {
     try {
-      return DurableFiles.readAll(f);
+      return readStoreFile(f);
     } catch (IOException e) {
       throw corrupt(f, "unreadable: " + e, e);
     }
@@ -1257,7 +1278,7 @@ public final class FileStateStore implements BatchedStateStore {
         return Optional.empty();
       }
       try {
-        JsonNode n = StoreCodec.parse(DurableFiles.readAll(f));
+        JsonNode n = StoreCodec.parse(readStoreFile(f));
         long at = StoreCodec.longValue(n, "serial");
         return at == serial ? Optional.of(StoreCodec.text(n, "fingerprint")) : Optional.empty();
       } catch (IOException | StoreCodec.BadContentException e) {
@@ -1304,7 +1325,7 @@ public final class FileStateStore implements BatchedStateStore {
         return Map.of();
       }
       try {
-        return NoChangeDigests.parse(DurableFiles.readAll(f), DIGESTS_HEADER, serial, fingerprint);
+        return NoChangeDigests.parse(readStoreFile(f), DIGESTS_HEADER, serial, fingerprint);
       } catch (IOException | NoChangeDigests.BadDigestsException e) {
         LOG.warn("store {}: ignoring the no-change digests {} (the next sync digests its documents): {}", dir, f,
             e.getMessage());
@@ -1348,7 +1369,7 @@ public final class FileStateStore implements BatchedStateStore {
         return Optional.empty();
       }
       try {
-        Map<String, String> m = NoChangeDigests.parse(DurableFiles.readAll(f), PLAN_ID_HEADER, serial, fingerprint);
+        Map<String, String> m = NoChangeDigests.parse(readStoreFile(f), PLAN_ID_HEADER, serial, fingerprint);
         return m.get("inputs") == null || m.get("id") == null ? Optional.empty()
             : Optional.of(new NoChangePlanId(m.get("inputs"), m.get("id")));
       } catch (IOException | NoChangeDigests.BadDigestsException e) {
@@ -1545,7 +1566,7 @@ public final class FileStateStore implements BatchedStateStore {
   private StoreJournal.Scan scanJournal(boolean repair) {
     byte[] bytes;
     try {
-      bytes = DurableFiles.readAll(journalFile);
+      bytes = readStoreFile(journalFile);
     } catch (NoSuchFileException e) {
       scanEnd = 0;
       return new StoreJournal.Scan(List.of(), 0, 0, null);
@@ -1665,7 +1686,10 @@ public final class FileStateStore implements BatchedStateStore {
   }
 
   private static byte[] readHead(Path f, int n) throws IOException {
-    try (FileChannel ch = FileChannel.open(f, StandardOpenOption.READ)) {
+    if (!Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS)) {
+      throw new IOException(f + " is not a regular file");  // see readStoreFile
+    }
+    try (FileChannel ch = FileChannel.open(f, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
       ByteBuffer b = ByteBuffer.allocate((int) Math.min(n, ch.size()));
       while (b.hasRemaining() && ch.read(b) >= 0) {
         // read until full or end of file
@@ -1922,7 +1946,7 @@ public final class FileStateStore implements BatchedStateStore {
   private byte[] readSecret(Path f) {
     byte[] bytes;
     try {
-      bytes = DurableFiles.readAll(f);
+      bytes = readStoreFile(f);
     } catch (IOException e) {
       throw corrupt(f, "unreadable: " + e, e);
     }

@@ -464,6 +464,88 @@ class FileStateStoreTest extends StateStoreContract {
     }
   }
 
+  /**
+   * A FIFO put where one of the store's own files is would block the open that reads it until some
+   * writer came, and a sync's load has no timeout: none is opened. A file the records live in is
+   * damage naming it, the lock file cannot be opened, a hint is ignored; nothing hangs.
+   */
+  @Test
+  void aFifoWhereAStoreFileIsIsNeverOpened() throws Exception {
+    try (FileStateStore s = FileStateStore.open(storeDir(), FileStateStore.Options.defaults().withCompactionBytes(1));
+        StoreLock l = s.lock(LONG)) {
+      s.writePending(resource(A, "{\"n\":1}"));
+      s.commit(resource(A, "{\"n\":1}"), "main@sha1:1");
+    }
+    commitAndClose(resource(B, "{\"n\":2}"));
+    try (FileStateStore s = open(); StoreLock l = s.lock(LONG)) {
+      s.recordNoChangeMarker("fp");
+      s.recordNoChangeDigests("fp", java.util.Map.of(A.toString(), "a".repeat(64)));
+    }
+    List<String> records = List.of("format", "meta.json", StoreSnapshot.FILE, "journal");
+    List<String> hints = List.of(FileStateStore.MARKER_FILE, FileStateStore.DIGESTS_FILE);
+    for (String name : records) {
+      assertThat(storeDir().resolve(name)).as(name).isRegularFile();
+    }
+    int n = 0;
+    for (String name : concat(records, hints, List.of("lock"))) {
+      Path copy = tmp.resolve("fifo-" + n++);
+      copyTree(storeDir(), copy);
+      Path fifo = copy.resolve(name);
+      Files.delete(fifo);
+      assumeThat(mkfifo(fifo)).as("mkfifo").isTrue();
+      org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(Duration.ofSeconds(20), () -> {
+        if (hints.contains(name)) {
+          try (FileStateStore s = FileStateStore.open(copy); StoreLock l = s.lock(LONG)) {
+            assertThat(s.load().inventory()).containsOnlyKeys(A, B);
+            boolean marker = name.equals(FileStateStore.MARKER_FILE);
+            assertThat(s.noChangeMarker()).as(name).isEqualTo(marker ? java.util.Optional.empty()
+                : java.util.Optional.of("fp"));
+            assertThat(s.noChangeDigests("fp")).as(name).hasSize(marker ? 1 : 0);
+          }
+          return;
+        }
+        Class<? extends StoreException> want = name.equals("lock") ? StoreException.class
+            : StoreCorruptException.class;
+        assertThatThrownBy(() -> {
+          try (FileStateStore s = FileStateStore.open(copy); StoreLock l = s.lock(LONG)) {
+            s.load();
+          }
+        }).as(name).isInstanceOf(want).hasMessageContaining(fifo.toString()).hasMessageContaining("not a regular file");
+        assertThatThrownBy(() -> {
+          try (FileStateStore s = FileStateStore.openReadOnly(copy); StoreLock l = s.lock(LONG)) {
+            s.load();
+          }
+        }).as(name + ", read-only").isInstanceOf(want).hasMessageContaining(fifo.toString());
+      });
+    }
+  }
+
+  @SafeVarargs
+  private static List<String> concat(List<String>... lists) {
+    return Stream.of(lists).flatMap(List::stream).collect(Collectors.toList());
+  }
+
+  private static void copyTree(Path from, Path to) throws IOException {
+    try (Stream<Path> all = Files.walk(from)) {
+      for (Path p : (Iterable<Path>) all::iterator) {
+        Path t = to.resolve(from.relativize(p).toString());
+        if (Files.isDirectory(p)) {
+          Files.createDirectories(t);
+        } else {
+          Files.copy(p, t);
+        }
+      }
+    }
+  }
+
+  private static boolean mkfifo(Path p) throws IOException, InterruptedException {
+    try {
+      return new ProcessBuilder("mkfifo", p.toString()).inheritIO().start().waitFor() == 0;
+    } catch (IOException e) {
+      return false;  // no mkfifo here
+    }
+  }
+
   private void assertRefusesWrites(FileStateStore s) throws IOException {
     byte[] before = Files.readAllBytes(storeDir().resolve("meta.json"));
     assertThatThrownBy(() -> s.writePending(resource(A, "{}"))).isInstanceOf(StoreCorruptException.class)
