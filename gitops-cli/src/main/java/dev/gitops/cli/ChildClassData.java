@@ -25,8 +25,10 @@ import java.util.concurrent.TimeUnit;
  * makes the archive. First a JVM with the child's options is started on {@code -version} with
  * {@code -XX:ArchiveClassesAtExit}: where the JDK has no base archive (as under {@code -Xshare:off})
  * a JVM given that flag does not start at all, so then the child gets no archive flag, and a file
- * {@code <install>-<version>-unable} keeps later commands from trying again. The child then writes
- * the archive at exit (~0.7 s), and when its command ran to its end the parent starts one
+ * {@code <install>-<version>-unable} keeps later commands from trying again. After its command the
+ * child runs the demo unseen ({@link ClassDataTraining}), so that the archive holds the classes of
+ * a first sync, a sync of one changed file and a no-change sync whichever command made it, then
+ * writes the archive at exit (~0.7 s), and when its command ran to its end the parent starts one
  * more JVM on {@code -version} that requires the archive ({@code -Xshare:on}: a JVM refuses an
  * archive that does not match, and JDK 17 dies on a truncated one rather than ignoring it); only
  * an archive that JVM started with is moved into place, under a name holding its size (after
@@ -190,8 +192,8 @@ final class ChildClassData {
         return none();
       }
       Files.deleteIfExists(writing);
-      return new ChildClassData(List.of("-XX:ArchiveClassesAtExit=" + writing, QUIET), jar.toString(), writing, trial,
-          cacheDir, install, version);
+      return new ChildClassData(List.of("-XX:ArchiveClassesAtExit=" + writing, QUIET,
+          "-D" + ClassDataTraining.PROPERTY + "=true"), jar.toString(), writing, trial, cacheDir, install, version);
     } catch (IOException | RuntimeException e) {
       // a cache that cannot be read or made: the child starts without an archive, as it always could
       return none();
@@ -359,8 +361,7 @@ final class ChildClassData {
     }
     Path tries = dir.resolve(version + TRIES);
     try {
-      if (code != ExitCodes.OK && code != ExitCodes.PENDING && code != ExitCodes.REFUSED
-          || !Files.isRegularFile(writing) || Files.size(writing) == 0 || !starts()) {
+      if (!keeps(code) || !Files.isRegularFile(writing) || Files.size(writing) == 0 || !starts()) {
         Files.writeString(tries, Integer.toString(tries(tries) + 1));
         return null;
       }
@@ -389,6 +390,14 @@ final class ChildClassData {
         // left for the stale-temp sweep of a later command
       }
     }
+  }
+
+  /**
+   * Whether the archive written by a child that exited with {@code code} is kept: its command ran to
+   * its end ({@link ExitCodes#OK}, {@link ExitCodes#PENDING} or {@link ExitCodes#REFUSED}).
+   */
+  static boolean keeps(int code) {
+    return code == ExitCodes.OK || code == ExitCodes.PENDING || code == ExitCodes.REFUSED;
   }
 
   /** Whether a JVM with the child's options starts with the written archive, required ({@code -Xshare:on}). */

@@ -33,7 +33,8 @@ public final class Main {
    * with flags for a short run ({@link OneShotJvm}: C1 only), whose exit code this process exits
    * with; where it runs in this JVM instead, its code is kept out of the JIT's optimizing compiler
    * ({@link ShortRunCompilation}). JGit finds Git's system configuration without running {@code
-   * git} where it can ({@link GitSystemConfig}).
+   * git} where it can ({@link GitSystemConfig}). A child that writes the class-data archive runs
+   * the demo unseen after its command ({@link ClassDataTraining}).
    */
   public static void main(String[] args) {
     // first, before any logger or picocli class: the parent of a child JVM loads as little as it can
@@ -66,7 +67,9 @@ public final class Main {
       // not for --help or --version, which open no repository: it would load JGit's classes for nothing
       GitSystemConfig.install();
     }
-    System.exit(run(args));
+    int code = run(args);
+    ClassDataTraining.afterCommand(code, args);
+    System.exit(code);
   }
 
   /**
@@ -160,7 +163,7 @@ public final class Main {
    * picocli's parse is too late for classes that create loggers while being loaded.
    */
   private static void configureLogging(String... args) {
-    boolean verbose = Arrays.asList(args).contains("--verbose") || Arrays.asList(args).contains("-v");
+    boolean verbose = verbose(args);
     if ("run".equals(subcommandNamedIn(args))) {
       // The agent's only witness of a failing target, a repository down, a dropped notification or
       // an unreachable coordinator is its log: warnings and errors by default, each line with its
@@ -173,6 +176,11 @@ public final class Main {
     if (verbose) {
       GitopsCommand.enableVerboseLogging();
     }
+  }
+
+  /** Whether {@code args} ask for the engine's log ({@code --verbose} or {@code -v}). */
+  static boolean verbose(String... args) {
+    return Arrays.asList(args).contains("--verbose") || Arrays.asList(args).contains("-v");
   }
 
   /** A command line for {@code command} writing to {@code out} and {@code err}, with the CLI's error handling. */

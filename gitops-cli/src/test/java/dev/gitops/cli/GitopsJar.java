@@ -129,8 +129,8 @@ final class GitopsJar {
     }
 
     /**
-     * The archive of a first sync of a one-file repository, whose files stay in the build directory
-     * ({@code mvn clean} removes them).
+     * The archive of a first sync of a one-file repository and of the demo run after it, whose files
+     * stay in the build directory ({@code mvn clean} removes them).
      */
     private static ClassDataArchive train() {
       Path dir = null;
@@ -139,7 +139,10 @@ final class GitopsJar {
         try (FixtureRepo repo = FixtureRepo.init(dir.resolve("repo"))) {
           repo.write("app.properties", "name=shop\n").commit("training");
         }
-        return ClassDataArchive.make(jar().toString(), FLAGS, List.of(Main.class.getName(), "sync", "--repo",
+        // with the demo a child writing an archive runs after its command (ClassDataTraining), as the launcher's does
+        List<String> training = new ArrayList<>(FLAGS);
+        training.add("-D" + ClassDataTraining.PROPERTY + "=true");
+        return ClassDataArchive.make(jar().toString(), training, List.of(Main.class.getName(), "sync", "--repo",
             dir.resolve("repo").toString(), "--ref", "main", "--target", dir.resolve("target").toString()));
       } catch (IOException | GitAPIException e) {
         throw new IllegalStateException("could not set up the CLI's training run in "

@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -122,6 +123,68 @@ class OneShotJvmIT {
         sync("--dry-run"));
     assertThat(off.out()).isEqualTo(first.out());
     assertThat(tmp.resolve("off")).doesNotExist();
+  }
+
+  /**
+   * The archive the first command makes holds the classes of the demo its child runs unseen after
+   * the command ({@link ClassDataTraining}): after a first sync made it, a sync of a changed file and
+   * a no-change sync load (nearly) no class from the jar, where an archive made without the demo
+   * (under {@code --verbose}) left dozens of them to the jar, parsed and verified at every run. The
+   * first sync's output is its own, and the demo's directory is removed.
+   */
+  @Test
+  void theArchiveOfAFirstSyncHoldsTheClassesOfASyncOfAChangeAndOfANoChangeSync() throws Exception {
+    Path jvmTmp = Files.createDirectories(tmp.resolve("jvm-tmp"));
+    Map<String, Path> archive = new java.util.LinkedHashMap<>();
+    for (String mode : List.of("trained", "untrained")) {
+      Path cache = tmp.resolve("cache-" + mode);
+      target = tmp.resolve("target-" + mode);
+      GitopsJar.Result first = GitopsJar.launch(tmp, Map.of("XDG_CACHE_HOME", cache.toString(),
+          "JAVA_TOOL_OPTIONS", "-Djava.io.tmpdir=" + jvmTmp), mode.equals("trained") ? sync() : sync("--verbose"));
+      assertThat(first.code()).as(first.toString()).isZero();
+      assertThat(archives(cache)).as(mode).singleElement();
+      archive.put(mode, archives(cache).get(0));
+      if (mode.equals("trained")) {
+        assertThat(first.out()).as("the command's output alone").startsWith("Read main@")
+            .doesNotContain("Demo", "== Step");
+      }
+    }
+    try (Stream<Path> left = Files.list(jvmTmp)) {
+      assertThat(left.filter(p -> p.getFileName().toString().startsWith("gitops-class-data-")))
+          .as("the demo's directory").isEmpty();
+    }
+    repo.write("app.properties", "name=shop\nport=1\n").commit("one file");
+    Map<String, List<String>> fromJar = new java.util.LinkedHashMap<>();
+    for (String run : List.of("one file", "no change")) {
+      for (String mode : archive.keySet()) {
+        target = tmp.resolve("target-" + mode);
+        fromJar.put(mode + ", " + run, classesFromTheJar(archive.get(mode), sync()));
+      }
+    }
+    assertThat(fromJar.get("trained, one file")).as("a sync of a changed file").hasSizeLessThan(5);
+    assertThat(fromJar.get("trained, no change")).as("a no-change sync").hasSizeLessThan(5);
+    assertThat(fromJar.get("untrained, one file")).as("the same without the demo").hasSizeGreaterThan(20);
+  }
+
+  /**
+   * The classes the child of {@code args} reads from the jar rather than {@code archive}, run as the
+   * launcher starts it with the archive required ({@code -Xshare:on}: one that does not map fails).
+   */
+  private List<String> classesFromTheJar(Path archive, String... args) throws Exception {
+    Path log = Files.createTempFile(tmp, "class-load-", ".log");
+    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+    cmd.addAll(OneShotJvm.FLAGS);
+    cmd.addAll(List.of("-D" + OneShotJvm.PROPERTY + "=" + OneShotJvm.CHILD, "-XX:SharedArchiveFile=" + archive,
+        "-Xshare:on", ChildClassData.QUIET, "-Xlog:class+load=info:file=" + log, "-cp",
+        GitopsJar.jar().toRealPath().toString(), Main.class.getName()));
+    cmd.addAll(List.of(args));
+    Process p = new ProcessBuilder(cmd).directory(tmp.toFile()).redirectErrorStream(true)
+        .redirectOutput(tmp.resolve("child.out").toFile()).start();
+    assertThat(p.waitFor(GitopsJar.TIMEOUT_SECONDS, TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue()).as(Files.readString(tmp.resolve("child.out"))).isZero();
+    try (Stream<String> lines = Files.lines(log)) {
+      return lines.filter(l -> l.contains("source: jar:") || l.contains("source: file:")).toList();
+    }
   }
 
   @Test

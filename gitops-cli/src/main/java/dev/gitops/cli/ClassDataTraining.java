@@ -1,0 +1,103 @@
+package dev.gitops.cli;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.Writer;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What the child that writes the class-data archive ({@link ChildClassData}) runs after its own
+ * command: the {@code demo} in a temporary directory, its output discarded. The archive holds the
+ * classes the JVM that wrote it loaded, so without this it held those of whichever command came
+ * first: after a first sync, a sync of one changed file still loaded about 200 classes from the
+ * jar (JGit's object copy and tree walk, the store's no-change path), parsing and verifying them
+ * at every run. The demo plans, syncs into an empty directory, syncs again with nothing to do,
+ * syncs a commit of changed files, finds and corrects drift: the paths of nearly every command on
+ * a Git repository and a directory. It runs once per jar and JDK, on a daemon thread given at most
+ * {@link #MOST_SECONDS}; it never changes the command's exit code or output, and a failure only
+ * leaves some classes out of the archive. Left out when the command will not keep the archive
+ * ({@link ChildClassData#keeps}) and under {@code --verbose}, whose log would show the demo's.
+ */
+final class ClassDataTraining {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ClassDataTraining.class);
+
+  /** The system property the parent gives the child that writes an archive. */
+  static final String PROPERTY = "gitops.cli.cds.training";
+
+  /** The longest the demo may run before the child exits without waiting for its end. */
+  static final long MOST_SECONDS = 30;
+
+  private ClassDataTraining() {}
+
+  /**
+   * After a command that exited with {@code code}, given {@code args}: runs the demo when this JVM
+   * writes an archive ({@link #PROPERTY}) that will be kept.
+   *
+   * @return whether the demo ran to its end with the exit code it expects
+   */
+  static boolean afterCommand(int code, String... args) {
+    if (!Boolean.getBoolean(PROPERTY) || !ChildClassData.keeps(code) || Main.verbose(args)) {
+      return false;
+    }
+    AtomicBoolean done = new AtomicBoolean();
+    Thread t = new Thread(() -> done.set(demo()), "gitops-class-data-training");
+    t.setDaemon(true);
+    t.start();
+    try {
+      t.join(TimeUnit.SECONDS.toMillis(MOST_SECONDS));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();  // the command's exit comes first; the archive holds what was loaded
+    }
+    return done.get();
+  }
+
+  /** Runs the demo in a new temporary directory, which is removed after; whether it ended as it should. */
+  static boolean demo() {
+    Path dir = null;
+    try {
+      dir = Files.createTempDirectory("gitops-class-data-");
+      PrintWriter discard = new PrintWriter(Writer.nullWriter());
+      int code = Main.commandLine(new GitopsCommand(), discard, discard)
+          .execute("demo", "--dir", dir.toString());
+      LOG.debug("the class-data training demo exited with {}", code);
+      return code == ExitCodes.OK;
+    } catch (IOException | RuntimeException | LinkageError e) {
+      // only classes are lost: the archive holds those loaded so far
+      LOG.debug("the class-data training demo failed: {}", e.toString());
+      return false;
+    } finally {
+      if (dir != null) {
+        deleteTree(dir);
+      }
+    }
+  }
+
+  private static void deleteTree(Path dir) {
+    try {
+      Files.walkFileTree(dir, new SimpleFileVisitor<>() {
+        @Override
+        public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+          Files.delete(file);
+          return FileVisitResult.CONTINUE;
+        }
+
+        @Override
+        public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
+          Files.delete(d);
+          return FileVisitResult.CONTINUE;
+        }
+      });
+    } catch (IOException e) {
+      LOG.debug("cannot remove the class-data training directory {}: {}", dir, e.toString());
+    }
+  }
+}
