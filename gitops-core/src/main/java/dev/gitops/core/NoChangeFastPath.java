@@ -192,12 +192,13 @@ final class NoChangeFastPath {
   }
 
   /**
-   * Hands {@code planner} the store's digest of each record's document for every key {@code read}
-   * took from those records ({@link BatchedStateStore#noChangeDigests}): all of them on the fast
-   * path, those not decoded when read since the marker's content. No such document is serialised
-   * and hashed for its digest; a key without a well-formed stored digest is hashed as always, and a
-   * decoded key always is. The digests are bound to the marker's serial and fingerprint, so they
-   * are those of the very records read.
+   * Hands {@code planner} the store's digests of each record, of its document and of the resource
+   * ({@link #recorded}), for every key {@code read} took from those records ({@link
+   * BatchedStateStore#noChangeDigests}): all of them on the fast path, those not decoded when read
+   * since the marker's content. No such document is serialised and hashed for its digest, nor the
+   * resource hashed for the in-sync proof's check; a key without a well-formed stored digest is
+   * hashed as always, and a decoded key always is. The digests are bound to the marker's serial
+   * and fingerprint, so they are those of the very records read.
    */
   static void rememberDigests(StateStore store, Read read, Planner planner) {
     offerPlanId(store, read, planner);
@@ -214,9 +215,21 @@ final class NoChangeFastPath {
         continue;
       }
       String digest = digests.get(r.key().toString());
-      if (digest != null && isSha256Hex(digest)) {
-        planner.rememberDesiredDocumentDigest(r, digest);
+      if (digest == null) {
+        continue;
+      }
+      String document = digest;
+      String resource = null;
+      if (digest.length() == 2 * SHA256_HEX + 1 && digest.charAt(SHA256_HEX) == ':') {
+        document = digest.substring(0, SHA256_HEX);
+        resource = digest.substring(SHA256_HEX + 1);
+      }
+      if (isSha256Hex(document)) {
+        planner.rememberDesiredDocumentDigest(r, document);
         taken++;
+        if (resource != null && isSha256Hex(resource)) {
+          planner.rememberDesiredResourceDigest(r, resource);
+        }
       }
     }
     planner.tookDocumentDigestsFromStore(taken);
@@ -254,8 +267,8 @@ final class NoChangeFastPath {
   }
 
   /**
-   * After a sync from the store's records that had to hash documents the store held no digest
-   * for, one read since the marker's content that recorded the marker of the new content, or the
+   * After a sync from the store's records that had to hash documents or resources the store held
+   * no digest for (as a file an older build wrote, of documents alone), one read since the marker's content that recorded the marker of the new content, or the
    * first marker a process records from a full decode ({@code firstOfProcess}): records every
    * key's document digest for the marker, so the next new process hashes none (the keys taken from
    * records have their digest from the store already, a decoded one was hashed by the plan). A
@@ -264,23 +277,36 @@ final class NoChangeFastPath {
    */
   private static void recordDigests(BatchedStateStore b, Read read, Planner planner, boolean firstOfProcess) {
     Map<ResourceKey, Resource> desired = read.state().resources();
-    if (!read.fromRecords() && !firstOfProcess
-        || read.fromStore() && planner.documentDigestsFromStore() >= desired.size()) {
+    if (!read.fromRecords() && !firstOfProcess || read.fromStore()
+        && planner.documentDigestsFromStore() >= desired.size() && planner.resourceDigestsFromStore() >= desired.size()) {
       return;
     }
     Map<String, String> digests = new java.util.HashMap<>(desired.size() * 4 / 3 + 1);
     for (Resource d : desired.values()) {
-      digests.put(d.key().toString(), planner.desiredDocumentDigest(d));
+      digests.put(d.key().toString(), recorded(planner, d));
     }
     b.recordNoChangeDigests(read.resolved().fingerprint(), digests);
     LOG.debug("no-change digests recorded for {} ({} documents)", read.state().revision(), digests.size());
   }
 
+  /**
+   * What the digests file holds for desired resource {@code d}: the digest of its document, a
+   * colon and the digest of the resource ({@link Planner#desiredResourceDigest}, which its in-sync
+   * proof is checked against at every observe). Both are known after the sync that records them
+   * (the plan digested every document, the observe every resource whose proof it checked). A file
+   * of an older build holds the document's digest alone, which is taken as such.
+   */
+  private static String recorded(Planner planner, Resource d) {
+    return planner.desiredDocumentDigest(d) + ":" + planner.desiredResourceDigest(d);
+  }
+
+  private static final int SHA256_HEX = 64;
+
   private static boolean isSha256Hex(String s) {
-    if (s.length() != 64) {
+    if (s.length() != SHA256_HEX) {
       return false;
     }
-    for (int i = 0; i < 64; i++) {
+    for (int i = 0; i < SHA256_HEX; i++) {
       char c = s.charAt(i);
       if (!(c >= '0' && c <= '9' || c >= 'a' && c <= 'f')) {
         return false;

@@ -96,7 +96,7 @@ class NoChangeFastPathTest {
 
   /** One process: its result (a sync), its plan, the files it decoded and the events it reported. */
   record Run(SyncResult result, Plan plan, int decoded, List<dev.gitops.api.SyncEvent> events, long hashed,
-      long digestsFromStore, dev.gitops.core.internal.plan.Planner.QuietId quietId) {
+      long digestsFromStore, dev.gitops.core.internal.plan.Planner.QuietId quietId, long resourcesHashed) {
 
     long count(Class<? extends dev.gitops.api.SyncEvent> type) {
       return events.stream().filter(type::isInstance).count();
@@ -116,11 +116,11 @@ class NoChangeFastPathTest {
       if (planOnly) {
         Plan plan = r.plan();
         return new Run(null, plan, decodes.get() - before, events, r.planner().documentsHashed(),
-            r.planner().documentDigestsFromStore(), r.planner().lastQuietId());
+            r.planner().documentDigestsFromStore(), r.planner().lastQuietId(), r.planner().resourcesHashed());
       }
       SyncResult result = r.sync();
       return new Run(result, result.plan(), decodes.get() - before, events, r.planner().documentsHashed(),
-          r.planner().documentDigestsFromStore(), r.planner().lastQuietId());
+          r.planner().documentDigestsFromStore(), r.planner().lastQuietId(), r.planner().resourcesHashed());
     }
   }
 
@@ -410,14 +410,18 @@ class NoChangeFastPathTest {
     return target.resolve(".gitops").resolve("nochange-digests");
   }
 
-  /** The store's digests name its current marker, one per record: the digest of that record's document. */
+  /**
+   * The store's digests name its current marker, one per record: the digest of that record's
+   * document, a colon, the digest of the resource.
+   */
   void assertDigestsAreThoseOfTheRecords() {
     try (FileStateStore store = FileStateStore.open(target.resolve(".gitops"));
         var lock = store.lock(java.time.Duration.ofSeconds(5))) {
       Map<String, String> digests = store.noChangeDigests(store.noChangeMarker().orElseThrow());
       assertThat(digests).hasSize(6);
       store.load().inventory().forEach((key, l) ->
-          assertThat(digests.get(key.toString())).isEqualTo(dev.gitops.api.Documents.digest(l.resource().document())));
+          assertThat(digests.get(key.toString()))
+              .isEqualTo(dev.gitops.api.Documents.digest(l.resource().document()) + ":" + l.resource().digest()));
     }
   }
 
@@ -434,6 +438,7 @@ class NoChangeFastPathTest {
     assertThat(next.decoded()).isZero();
     assertThat(next.digestsFromStore()).isEqualTo(6);
     assertThat(next.hashed()).as("the first no-change sync hashes no document").isZero();
+    assertThat(next.resourcesHashed()).as("nor a resource for its in-sync proof").isZero();
     assertThat(next.plan().id()).isEqualTo(fullPathPlan().id());
   }
 
@@ -469,6 +474,7 @@ class NoChangeFastPathTest {
     assertThat(next.decoded()).isZero();
     assertThat(next.digestsFromStore()).isEqualTo(6);
     assertThat(next.hashed()).as("no document serialised and hashed").isZero();
+    assertThat(next.resourcesHashed()).as("no resource hashed").isZero();
     assertThat(next.result().isSuccessful()).isTrue();
     assertThat(next.plan().changes()).allMatch(c -> c.action() == Action.NOOP);
 
@@ -541,6 +547,36 @@ class NoChangeFastPathTest {
     try (FileStateStore store = FileStateStore.open(target.resolve(".gitops"))) {
       return store.secretKey();
     }
+  }
+
+  /**
+   * A digests file an older build wrote holds each document's digest alone: those are taken, and
+   * the resources are hashed for their in-sync proofs, as before; the plan is the full path's, and
+   * the file is written again with both digests, which the next process takes.
+   */
+  @Test
+  void digestsOfDocumentsAloneAreTakenAndTheResourcesHashed() throws IOException {
+    settled();
+    sync();
+    try (FileStateStore store = FileStateStore.open(target.resolve(".gitops"));
+        var lock = store.lock(java.time.Duration.ofSeconds(5))) {
+      String marker = store.noChangeMarker().orElseThrow();
+      Map<String, String> documents = new java.util.HashMap<>();
+      store.load().inventory().forEach((key, l) ->
+          documents.put(key.toString(), dev.gitops.api.Documents.digest(l.resource().document())));
+      store.recordNoChangeDigests(marker, documents);
+    }
+
+    Run older = sync();
+
+    assertThat(older.decoded()).isZero();
+    assertThat(older.digestsFromStore()).isEqualTo(6);
+    assertThat(older.hashed()).isZero();
+    assertThat(older.resourcesHashed()).as("each resource's digest computed for its proof").isGreaterThanOrEqualTo(6);
+    assertThat(older.plan().id()).isEqualTo(fullPathPlan().id());
+    assertDigestsAreThoseOfTheRecords();
+    Run next = sync();
+    assertThat(next.resourcesHashed()).as("recorded again, with the resources' digests").isZero();
   }
 
   @Test

@@ -69,7 +69,8 @@ public interface BatchedStateStore extends StateStore {
   default void recordNoChangeMarker(String fingerprint) {
   }
   /**
-   * The digest ({@code Documents.digest}) of each record's document by key text, recorded with
+   * The digests of each record by key text (the engine records the digest, {@code
+   * Documents.digest}, of its document, a colon, and that of the resource), recorded with
    * {@link #recordNoChangeDigests} while the store's marker named {@code fingerprint} at its
    * current serial; empty when none were, or they are stale or unreadable. A sync that takes its
    * desired state from the records uses them instead of digesting every document again. The
@@ -84,7 +85,8 @@ public interface BatchedStateStore extends StateStore {
   }
 
   /**
-   * Records {@code digests} (key text to the digest of its record's document) for the marker
+   * Records {@code digests} (key text to its record's digests, a text without blank or line
+   * break) for the marker
    * {@code fingerprint} at the current serial, under the store's lock. It does not raise the
    * serial; like the marker, any later write makes them stale. The default keeps nothing.
    *

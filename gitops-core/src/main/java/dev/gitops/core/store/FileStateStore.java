@@ -1303,8 +1303,8 @@ public final class FileStateStore implements BatchedStateStore {
   }
 
   /**
-   * The file of the no-change digests: the canonical-JSON digest of each record's document,
-   * bound to the marker's serial and fingerprint and checksummed (see {@link #noChangeDigests}).
+   * The file of the no-change digests: the digests of each record (of its document and of the
+   * resource), bound to the marker's serial and fingerprint and checksummed (see {@link #noChangeDigests}).
    */
   static final String DIGESTS_FILE = "nochange-digests";
   private static final String DIGESTS_HEADER = "gitops-nochange-digests 1";

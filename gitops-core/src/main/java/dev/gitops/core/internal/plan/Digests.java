@@ -138,6 +138,25 @@ final class Digests {
     return digest;
   }
 
+  /**
+   * Takes {@code digest} as {@code r}'s {@link #resource} digest in {@code role} without computing
+   * it, from a caller that holds it for this very resource (a record's, re-dated or not: the digest
+   * leaves the origin out). Nothing for a resource whose document is not frozen (it could change).
+   *
+   * @return whether it is remembered
+   */
+  boolean rememberResource(Role role, Resource r, String digest) {
+    if (!Documents.isFrozen(r.document())) {
+      return false;
+    }
+    ResourceMemo[] slots = resources.computeIfAbsent(r.key(), k -> new ResourceMemo[ROLES]);
+    ResourceMemo own = slots[role.ordinal()];
+    if (own == null || own.resource() != r) {
+      slots[role.ordinal()] = new ResourceMemo(r, digest);
+    }
+    return true;
+  }
+
   /** How many resources' {@link Resource#digestWith} digests were computed (memo hits not counted). */
   long resourcesHashed() {
     return resourcesHashed.sum();

@@ -297,6 +297,8 @@ public final class Planner {
   private final LongAdder merged = new LongAdder();
   /** Desired document digests handed over from the store's no-change digests. */
   private final LongAdder fromStore = new LongAdder();
+  /** Desired resource digests handed over from the store's no-change digests. */
+  private final LongAdder resourcesFromStore = new LongAdder();
   /** The plan id the store vouches for, offered to the next plan alone ({@link #offerQuietId}). */
   private volatile QuietId quietIdOffered;
   /** The quiet inputs and id of the last plan planned after an offer, when all its changes were plain NOOPs. */
@@ -1161,6 +1163,11 @@ public final class Planner {
     return mergerFor(rules, secretKey).merge(key, last, d.document(), live, d.sensitive());
   }
 
+  /** How many resources' digests ({@link #desiredResourceDigest} and the like) this planner computed (remembered ones not counted). */
+  public long resourcesHashed() {
+    return digests.resourcesHashed();
+  }
+
   /** How many documents this planner serialised and hashed for their digests (remembered ones not counted). */
   public long documentsHashed() {
     return digests.hashed();
@@ -1181,6 +1188,30 @@ public final class Planner {
    */
   public void rememberDesiredDocumentDigest(Resource d, String digest) {
     digests.remember(Digests.Role.DESIRED, d.key(), d.document(), digest);
+  }
+
+  /**
+   * The digest of desired resource {@code d} ({@link Resource#digestWith} of its document's digest:
+   * document and decision metadata, not the origin), as its in-sync proof compares it.
+   */
+  public String desiredResourceDigest(Resource d) {
+    return resourceDigest(Digests.Role.DESIRED, d);
+  }
+
+  /**
+   * Takes {@code digest} as {@link #desiredResourceDigest} of {@code d} without computing it, from
+   * a caller that holds it for this very resource (the store's no-change digests, as {@link
+   * #rememberDesiredDocumentDigest}).
+   */
+  public void rememberDesiredResourceDigest(Resource d, String digest) {
+    if (digests.rememberResource(Digests.Role.DESIRED, d, digest)) {
+      resourcesFromStore.increment();
+    }
+  }
+
+  /** How many desired resource digests this planner was handed ({@link #rememberDesiredResourceDigest}). */
+  public long resourceDigestsFromStore() {
+    return resourcesFromStore.sum();
   }
 
   /** Counts {@code n} desired document digests taken from the store ({@link #documentDigestsFromStore}). */
