@@ -90,7 +90,11 @@ final class StoreSnapshot {
       // an in-memory stream of plain JSON values cannot fail; if it does it is a bug, not I/O
       throw new UncheckedIOException("cannot serialize the store snapshot", e);
     }
-    byte[] bytes = out.toArray(HEADER);
+    return framed(out.toArray(HEADER), serial);
+  }
+
+  /** {@code bytes}, a payload behind {@link #HEADER} bytes of room, with the header of {@code serial} written there. */
+  static byte[] framed(byte[] bytes, long serial) {
     int length = bytes.length - HEADER;
     ByteBuffer b = ByteBuffer.wrap(bytes);
     b.putInt(0, MAGIC).putInt(4, VERSION).putLong(8, serial).putInt(16, length)
@@ -187,8 +191,28 @@ final class StoreSnapshot {
     return length;
   }
 
+  /**
+   * Below this many payload bytes {@link #decode} reads on the calling thread alone; from there,
+   * the second half of the inventory is read on a thread of its own ({@link SecondHalf}).
+   */
+  static final int PARALLEL_FROM = 1 << 20;
+
   /** Reads a whole snapshot file, checking every byte; a document that is an object is parsed when first read. */
   static Content decode(byte[] bytes, Path file) throws DamageException {
+    return decode(bytes, file, PARALLEL_FROM);
+  }
+
+  /**
+   * {@link #decode(byte[], Path)}, reading the second half of the inventory on another thread when
+   * the payload holds {@code parallelFrom} bytes or more. That half starts where the text reads as
+   * the start of an entry ({@code },{"key":"}) after the payload's middle, which a document could
+   * hold too: it is taken only when this thread's own read, from the start, finds an entry starting
+   * exactly there and that half was read in full without a fault or a key of this half; otherwise
+   * this thread reads on as without it. Either way the content, or the damage and its offset, is
+   * the one read in order (a no-change sync of 10,000 files waited ~60 ms for the read of its
+   * 16 MB snapshot on one core while the other stood idle).
+   */
+  static Content decode(byte[] bytes, Path file, int parallelFrom) throws DamageException {
     int length = checkHeader(bytes, bytes.length);
     if (ByteBuffer.wrap(bytes).getInt(20) != crc(bytes, HEADER, length)) {
       throw new DamageException(HEADER, "the payload of " + length + " bytes fails its checksum");
@@ -196,6 +220,7 @@ final class StoreSnapshot {
     long serial = ByteBuffer.wrap(bytes).getLong(8);
     TreeMap<ResourceKey, StoredResource> inventory = new TreeMap<>();
     TreeMap<ResourceKey, Resource> pending = new TreeMap<>();
+    SecondHalf second = length >= parallelFrom ? SecondHalf.start(bytes, HEADER + length, file) : null;
     long at = HEADER;
     try (JsonParser p = StoreCodec.MAPPER.createParser(bytes, HEADER, length)) {
       expect(p, JsonToken.START_OBJECT);
@@ -208,6 +233,14 @@ final class StoreSnapshot {
       expect(p, JsonToken.START_ARRAY);
       while (p.nextToken() == JsonToken.START_OBJECT) {
         at = HEADER + p.currentTokenLocation().getByteOffset();
+        if (second != null && at >= second.from) {
+          SecondHalf.Read rest = at == second.from ? second.await() : null;
+          second = null;
+          if (rest != null && rest.joins(inventory)) {
+            return new Content(serial, inventory, rest.pending());
+          }
+          // not an entry's start after all (inside a document), or a fault there: read on in order
+        }
         StoredResource s = StoreCodec.readInventoryEntry(p, bytes, HEADER, file.toString());
         if (inventory.put(s.resource().key(), s) != null) {
           throw new DamageException(at, "a second inventory entry of " + s.resource().key());
@@ -231,6 +264,156 @@ final class StoreSnapshot {
       throw new DamageException(at, "not a valid payload (" + e.getMessage() + ")", e);
     }
     return new Content(serial, inventory, pending);
+  }
+
+  /**
+   * The inventory from an entry's start after the payload's middle to its end, and the pending
+   * entries after it, read on a thread of its own in the one form {@link #encode} writes (compact,
+   * entries one after another): each entry by a parser of its own (a parser started inside the
+   * array would refuse the comma between entries), so that the reader that calls {@link #await}
+   * when it meets an entry at {@link #from} has what remains. Anything else, a fault included,
+   * reads as no result: the caller reads on itself and finds it, at its offset.
+   */
+  static final class SecondHalf {
+    private static final byte[] ENTRY_START = "},{\"key\":\"".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    private static final byte[] PENDING_START = "],\"pending\":[".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+
+    /** What the second half holds: its inventory entries in the order read, and the pending entries. */
+    record Read(List<StoredResource> entries, TreeMap<ResourceKey, Resource> pending) {
+      /** Adds the entries to {@code inventory} when none is a key it holds already (else adds nothing). */
+      boolean joins(TreeMap<ResourceKey, StoredResource> inventory) {
+        for (StoredResource s : entries) {
+          if (inventory.containsKey(s.resource().key())) {
+            return false;
+          }
+        }
+        for (StoredResource s : entries) {
+          inventory.put(s.resource().key(), s);
+        }
+        return true;
+      }
+    }
+
+    final int from;
+    private final java.util.concurrent.FutureTask<Read> task;
+
+    private SecondHalf(int from, java.util.concurrent.FutureTask<Read> task) {
+      this.from = from;
+      this.task = task;
+    }
+
+    /** Starts reading from the first entry start after the middle of [{@code HEADER}, {@code end}); null when none. */
+    static SecondHalf start(byte[] bytes, int end, Path file) {
+      int from = indexOf(bytes, ENTRY_START, HEADER + (end - HEADER) / 2, end);
+      if (from < 0) {
+        return null;
+      }
+      int at = from + 2;  // the entry's '{'
+      java.util.concurrent.FutureTask<Read> task = new java.util.concurrent.FutureTask<>(
+          () -> read(bytes, at, end, file.toString()));
+      Thread t = new Thread(task, "gitops-store-decode");
+      t.setDaemon(true);
+      t.start();
+      return new SecondHalf(at, task);
+    }
+
+    /** The half read, or null when it was not read in full (the caller reads it). */
+    Read await() {
+      boolean interrupted = false;
+      try {
+        while (true) {
+          try {
+            return task.get();
+          } catch (InterruptedException e) {
+            interrupted = true;  // a local read of bounded size: wait for it, then pass the interrupt on
+          } catch (java.util.concurrent.ExecutionException e) {
+            return null;
+          }
+        }
+      } finally {
+        if (interrupted) {
+          Thread.currentThread().interrupt();
+        }
+      }
+    }
+
+    /** The entries from {@code at} on; null at anything but the form {@link #encode} writes, or a fault. */
+    private static Read read(byte[] bytes, int at, int end, String where) {
+      List<StoredResource> entries = new ArrayList<>();
+      java.util.Set<ResourceKey> seen = new java.util.HashSet<>();
+      try {
+        at = entries(bytes, at, end, (e, base) -> {
+          StoredResource s = StoreCodec.readInventoryEntry(e, bytes, base, where);
+          return seen.add(s.resource().key()) ? entries.add(s) : false;
+        });
+        if (at < 0 || !startsWith(bytes, at, PENDING_START, end)) {
+          return null;
+        }
+        TreeMap<ResourceKey, Resource> pending = new TreeMap<>();
+        at += PENDING_START.length;
+        if (at < end && bytes[at] == '{') {
+          at = entries(bytes, at, end, (e, base) -> {
+            Resource r = StoreCodec.readPendingEntry(StoreSnapshot.ENTRY.readTree(e));
+            return pending.put(r.key(), r) == null;
+          });
+        }
+        // the pending array's end and the payload's: "]}" and nothing after
+        return at >= 0 && at + 2 == end && bytes[at] == ']' && bytes[at + 1] == '}' ? new Read(entries, pending) : null;
+      } catch (IOException | StoreCodec.BadContentException | RuntimeException e) {
+        return null;
+      }
+    }
+
+    /**
+     * One entry read from a parser at its START_OBJECT, whose offsets count from {@code base} in
+     * the snapshot's bytes; false when it may not be taken.
+     */
+    private interface EntryRead {
+      boolean read(JsonParser p, int base) throws IOException, StoreCodec.BadContentException;
+    }
+
+    /**
+     * Reads the entries {@code ,}-separated from {@code at}: the offset of the byte after the last
+     * one's {@code '}'}, or -1 when one is not an object or {@code read} refuses it.
+     */
+    private static int entries(byte[] bytes, int at, int end, EntryRead read)
+        throws IOException, StoreCodec.BadContentException {
+      while (true) {
+        try (JsonParser p = StoreCodec.MAPPER.createParser(bytes, at, end - at)) {
+          if (p.nextToken() != JsonToken.START_OBJECT || p.currentTokenLocation().getByteOffset() != 0
+              || !read.read(p, at)) {
+            return -1;
+          }
+          at += (int) p.currentTokenLocation().getByteOffset() + 1;
+        }
+        if (at + 1 < end && bytes[at] == ',' && bytes[at + 1] == '{') {
+          at++;
+        } else {
+          return at;
+        }
+      }
+    }
+
+    private static int indexOf(byte[] bytes, byte[] what, int from, int end) {
+      for (int i = from; i + what.length <= end; i++) {
+        if (startsWith(bytes, i, what, end)) {
+          return i;
+        }
+      }
+      return -1;
+    }
+
+    private static boolean startsWith(byte[] bytes, int at, byte[] what, int end) {
+      if (at + what.length > end) {
+        return false;
+      }
+      for (int i = 0; i < what.length; i++) {
+        if (bytes[at + i] != what[i]) {
+          return false;
+        }
+      }
+      return true;
+    }
   }
 
   private static void expect(JsonParser p, JsonToken want) throws IOException, DamageException {
