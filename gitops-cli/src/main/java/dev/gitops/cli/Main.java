@@ -68,6 +68,9 @@ public final class Main {
       GitSystemConfig.install();
     }
     int code = run(args);
+    // the command's output is out before the training's time, if any
+    System.out.flush();
+    System.err.flush();
     ClassDataTraining.afterCommand(code, args);
     System.exit(code);
   }

@@ -249,6 +249,14 @@ final class Session implements AutoCloseable {
 
   /** Removes a temporary Git cache (null: none); a failure only leaves it for the system's temp cleaner. */
   private static void deleteTree(Path dir) {
+    deleteTree(dir, "the temporary Git cache");
+  }
+
+  /**
+   * Removes the temporary directory {@code dir} ({@code what}, for the log; null: none); a failure
+   * only leaves it for the system's temp cleaner, and the command's own result stands.
+   */
+  static void deleteTree(Path dir, String what) {
     if (dir == null) {
       return;
     }
@@ -257,8 +265,7 @@ final class Session implements AutoCloseable {
         Files.deleteIfExists(p);
       }
     } catch (IOException | UncheckedIOException e) {
-      // Only a temporary clone is left behind; the command's own result stands.
-      LOG.debug("cannot remove the temporary Git cache {}: {}", dir, e.toString());
+      LOG.debug("cannot remove {} {}: {}", what, dir, e.toString());
     }
   }
 

@@ -327,7 +327,7 @@ final class StoreSnapshot {
           } catch (InterruptedException e) {
             interrupted = true;  // a local read of bounded size: wait for it, then pass the interrupt on
           } catch (java.util.concurrent.ExecutionException e) {
-            return null;
+            return null;  // an error read() does not catch (a stack overflow): the read in order meets it too
           }
         }
       } finally {
@@ -344,7 +344,7 @@ final class StoreSnapshot {
       try {
         at = entries(bytes, at, end, (e, base) -> {
           StoredResource s = StoreCodec.readInventoryEntry(e, bytes, base, where);
-          return seen.add(s.resource().key()) ? entries.add(s) : false;
+          return seen.add(s.resource().key()) && entries.add(s);
         });
         if (at < 0 || !startsWith(bytes, at, PENDING_START, end)) {
           return null;
@@ -360,7 +360,7 @@ final class StoreSnapshot {
         // the pending array's end and the payload's: "]}" and nothing after
         return at >= 0 && at + 2 == end && bytes[at] == ']' && bytes[at + 1] == '}' ? new Read(entries, pending) : null;
       } catch (IOException | StoreCodec.BadContentException | RuntimeException e) {
-        return null;
+        return null;  // damage: the read in order meets it and names its offset
       }
     }
 
