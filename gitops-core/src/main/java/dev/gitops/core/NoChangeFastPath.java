@@ -268,17 +268,19 @@ final class NoChangeFastPath {
 
   /**
    * After a sync from the store's records that had to hash documents or resources the store held
-   * no digest for (as a file an older build wrote, of documents alone), one read since the marker's content that recorded the marker of the new content, or the
-   * first marker a process records from a full decode ({@code firstOfProcess}): records every
-   * key's document digest for the marker, so the next new process hashes none (the keys taken from
-   * records have their digest from the store already, a decoded one was hashed by the plan). A
-   * process that keeps running (an agent) never reads them, so after its first marker it writes
-   * nothing more than the marker on the full path.
+   * no digest for (as from a file an older build wrote, of documents alone), one read since the
+   * marker's content that recorded the marker of the new content, or the first marker a process
+   * records from a full decode ({@code firstOfProcess}): records every key's digests for the
+   * marker, so the next new process hashes none (the keys taken from records have their digests
+   * from the store already, a decoded one was hashed by the plan and the observe). A process that
+   * keeps running (an agent) never reads them, so after its first marker it writes nothing more
+   * than the marker on the full path.
    */
   private static void recordDigests(BatchedStateStore b, Read read, Planner planner, boolean firstOfProcess) {
     Map<ResourceKey, Resource> desired = read.state().resources();
-    if (!read.fromRecords() && !firstOfProcess || read.fromStore()
-        && planner.documentDigestsFromStore() >= desired.size() && planner.resourceDigestsFromStore() >= desired.size()) {
+    boolean allFromStore = planner.documentDigestsFromStore() >= desired.size()
+        && planner.resourceDigestsFromStore() >= desired.size();
+    if (!read.fromRecords() && !firstOfProcess || read.fromStore() && allFromStore) {
       return;
     }
     Map<String, String> digests = new java.util.HashMap<>(desired.size() * 4 / 3 + 1);

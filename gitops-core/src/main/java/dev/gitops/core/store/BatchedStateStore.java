@@ -86,9 +86,9 @@ public interface BatchedStateStore extends StateStore {
 
   /**
    * Records {@code digests} (key text to its record's digests, a text without blank or line
-   * break) for the marker
-   * {@code fingerprint} at the current serial, under the store's lock. It does not raise the
-   * serial; like the marker, any later write makes them stale. The default keeps nothing.
+   * break) for the marker {@code fingerprint} at the current serial, under the store's lock. It
+   * does not raise the serial; like the marker, any later write makes them stale. The default
+   * keeps nothing.
    *
    * <pre>{@code
    * FileStateStore.open(storeDir).recordNoChangeDigests("ac0d9df7e8957569",

@@ -22,7 +22,6 @@ import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -466,7 +465,7 @@ public final class FileStateStore implements BatchedStateStore {
   }
 
   private static FileChannel openLockFile(Path lockFile) {
-    refuseSpecial(lockFile);
+    refuseSpecialLockFile(lockFile);
     EnumSet<StandardOpenOption> opts = EnumSet.of(StandardOpenOption.CREATE, StandardOpenOption.READ,
         StandardOpenOption.WRITE);
     FileAttribute<?>[] attrs = DurableFiles.posix(lockFile)
@@ -480,7 +479,7 @@ public final class FileStateStore implements BatchedStateStore {
   }
 
   private static FileChannel openLockFileToRead(Path lockFile) {
-    refuseSpecial(lockFile);
+    refuseSpecialLockFile(lockFile);
     try {
       return FileChannel.open(lockFile, StandardOpenOption.READ);
     } catch (IOException e) {
@@ -489,10 +488,11 @@ public final class FileStateStore implements BatchedStateStore {
   }
 
   /** A FIFO at the lock file's name would block the open (a reader's until a writer comes): refused instead. */
-  private static void refuseSpecial(Path lockFile) {
-    if (Files.exists(lockFile) && !Files.isRegularFile(lockFile)) {
-      throw new StoreException("cannot open lock file " + lockFile + ": it is not a regular file but "
-          + (Files.isDirectory(lockFile) ? "a directory" : "a FIFO, socket or device"));
+  private static void refuseSpecialLockFile(Path lockFile) {
+    try {
+      refuseSpecial(lockFile);
+    } catch (IOException e) {
+      throw new StoreException("cannot open lock file " + lockFile + ": " + e.getMessage(), e);
     }
   }
 
@@ -869,13 +869,22 @@ public final class FileStateStore implements BatchedStateStore {
   }
 
   /**
-   * The bytes of one of the store's own files, which it only ever writes by rename or append: a
-   * regular file, not a link, FIFO, device or directory put in its place. Opening a FIFO waits for
-   * a writer that may never come, so a sync would hang in its load, which has no timeout; here it is
-   * refused with the file's name (damage for the store's records, an ignored hint for a hint).
+   * The bytes of one of the store's own files, a regular file (a link to one is followed, as
+   * before): a FIFO, device or directory in its place is refused with the file's name (damage for
+   * the store's records, an ignored hint for a hint). Opening a FIFO waits for a writer that may
+   * never come, so a sync would hang in its load, which has no timeout.
    */
   private static byte[] readStoreFile(Path f) throws IOException {
-    return DurableFiles.readRegular(f, Integer.MAX_VALUE - 8);
+    refuseSpecial(f);
+    return DurableFiles.readAll(f);
+  }
+
+  /** Throws, naming {@code f}, when something that is not a regular file (links followed) is there. */
+  private static void refuseSpecial(Path f) throws IOException {
+    if (Files.exists(f) && !Files.isRegularFile(f)) {
+      throw new IOException(f + " is not a regular file but "
+          + (Files.isDirectory(f) ? "a directory" : "a FIFO, socket or device"));
+    }
   }
 
   private byte[] readBytes(Path f) {
@@ -1304,7 +1313,8 @@ public final class FileStateStore implements BatchedStateStore {
 
   /**
    * The file of the no-change digests: the digests of each record (of its document and of the
-   * resource), bound to the marker's serial and fingerprint and checksummed (see {@link #noChangeDigests}).
+   * resource), bound to the marker's serial and fingerprint and checksummed (see {@link
+   * #noChangeDigests}).
    */
   static final String DIGESTS_FILE = "nochange-digests";
   private static final String DIGESTS_HEADER = "gitops-nochange-digests 1";
@@ -1686,10 +1696,8 @@ public final class FileStateStore implements BatchedStateStore {
   }
 
   private static byte[] readHead(Path f, int n) throws IOException {
-    if (!Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS)) {
-      throw new IOException(f + " is not a regular file");  // see readStoreFile
-    }
-    try (FileChannel ch = FileChannel.open(f, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
+    refuseSpecial(f);
+    try (FileChannel ch = FileChannel.open(f, StandardOpenOption.READ)) {
       ByteBuffer b = ByteBuffer.allocate((int) Math.min(n, ch.size()));
       while (b.hasRemaining() && ch.read(b) >= 0) {
         // read until full or end of file

@@ -520,6 +520,21 @@ class FileStateStoreTest extends StateStoreContract {
     }
   }
 
+  /** A store file that is a link to a regular file (a key kept elsewhere, say) is read through it, as before. */
+  @Test
+  void aStoreFileThatLinksToARegularFileIsRead() throws Exception {
+    commitAndClose(resource(B, "{\"n\":2}"));
+    for (String name : List.of("format", "meta.json", "journal")) {
+      Path f = storeDir().resolve(name);
+      Path elsewhere = tmp.resolve("elsewhere-" + name);
+      Files.move(f, elsewhere);
+      Files.createSymbolicLink(f, elsewhere);
+    }
+    try (FileStateStore s = FileStateStore.openReadOnly(storeDir()); StoreLock l = s.lock(LONG)) {
+      assertThat(s.load().inventory()).containsKey(B);
+    }
+  }
+
   @SafeVarargs
   private static List<String> concat(List<String>... lists) {
     return Stream.of(lists).flatMap(List::stream).collect(Collectors.toList());

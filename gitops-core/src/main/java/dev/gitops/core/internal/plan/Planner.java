@@ -1163,7 +1163,10 @@ public final class Planner {
     return mergerFor(rules, secretKey).merge(key, last, d.document(), live, d.sensitive());
   }
 
-  /** How many resources' digests ({@link #desiredResourceDigest} and the like) this planner computed (remembered ones not counted). */
+  /**
+   * How many resources' digests ({@link #desiredResourceDigest} and the like) this planner computed
+   * (remembered ones not counted).
+   */
   public long resourcesHashed() {
     return digests.resourcesHashed();
   }
