@@ -89,8 +89,8 @@ class ChildClassDataTest {
     ChildClassData first = forChild();
     assertThat(first.writes()).isTrue();
     assertThat(first.classPath()).as("the jar by its real path").isEqualTo(jar.toRealPath().toString());
-    assertThat(first.flags()).hasSize(2).anyMatch(f -> f.startsWith("-XX:ArchiveClassesAtExit=" + cache))
-        .contains(ChildClassData.QUIET);
+    assertThat(first.flags()).hasSize(3).anyMatch(f -> f.startsWith("-XX:ArchiveClassesAtExit=" + cache))
+        .contains(ChildClassData.QUIET, "-D" + ClassDataTraining.PROPERTY + "=true");
     assertThat(child(first)).isZero();
 
     Path archive = first.adopt(ExitCodes.PENDING);
