@@ -8,6 +8,7 @@ import java.io.DataOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -65,7 +66,7 @@ final class ClaimListing {
     // a link at its name is not followed (it would read whatever it leads to), a FIFO there not
     // opened (the open would wait for a writer), an outsize file not read
     try {
-      bytes = DurableFiles.readRegular(file, MAX_BYTES);
+      bytes = DurableFiles.readRegular(file, MAX_BYTES, LinkOption.NOFOLLOW_LINKS);
     } catch (NoSuchFileException e) {
       return null;
     } catch (IOException e) {

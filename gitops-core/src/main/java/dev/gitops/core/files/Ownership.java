@@ -197,7 +197,7 @@ final class Ownership {
       byte[] bytes;
       try {
         // a FIFO where a claim was is not opened: the open would wait for a writer
-        bytes = DurableFiles.readRegular(f, MAX_CLAIM_BYTES);
+        bytes = DurableFiles.readRegular(f, MAX_CLAIM_BYTES, LinkOption.NOFOLLOW_LINKS);
       } catch (NoSuchFileException e2) {
         return null;  // released between the two reads
       } catch (IOException e2) {

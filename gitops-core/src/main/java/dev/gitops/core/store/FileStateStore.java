@@ -490,7 +490,9 @@ public final class FileStateStore implements BatchedStateStore {
   /** A FIFO at the lock file's name would block the open (a reader's until a writer comes): refused instead. */
   private static void refuseSpecialLockFile(Path lockFile) {
     try {
-      refuseSpecial(lockFile);
+      DurableFiles.requireRegular(lockFile);
+    } catch (NoSuchFileException e) {
+      // made by the open that follows
     } catch (IOException e) {
       throw new StoreException("cannot open lock file " + lockFile + ": " + e.getMessage(), e);
     }
@@ -875,16 +877,7 @@ public final class FileStateStore implements BatchedStateStore {
    * never come, so a sync would hang in its load, which has no timeout.
    */
   private static byte[] readStoreFile(Path f) throws IOException {
-    refuseSpecial(f);
-    return DurableFiles.readAll(f);
-  }
-
-  /** Throws, naming {@code f}, when something that is not a regular file (links followed) is there. */
-  private static void refuseSpecial(Path f) throws IOException {
-    if (Files.exists(f) && !Files.isRegularFile(f)) {
-      throw new IOException(f + " is not a regular file but "
-          + (Files.isDirectory(f) ? "a directory" : "a FIFO, socket or device"));
-    }
+    return DurableFiles.readRegular(f, Integer.MAX_VALUE - 8);
   }
 
   private byte[] readBytes(Path f) {
@@ -1696,7 +1689,7 @@ public final class FileStateStore implements BatchedStateStore {
   }
 
   private static byte[] readHead(Path f, int n) throws IOException {
-    refuseSpecial(f);
+    DurableFiles.requireRegular(f);  // see readStoreFile
     try (FileChannel ch = FileChannel.open(f, StandardOpenOption.READ)) {
       ByteBuffer b = ByteBuffer.allocate((int) Math.min(n, ch.size()));
       while (b.hasRemaining() && ch.read(b) >= 0) {

@@ -76,33 +76,53 @@ public final class DurableFiles {
   }
 
   /**
-   * {@link #readAll(Path)} of a regular file only, of at most {@code maxBytes}: a symbolic link at
-   * {@code file} is not followed, and a FIFO, a device or a directory there is not opened (opening
-   * a FIFO waits for a writer that may never come). For a file the process writes itself under a
-   * name others may reach, read back as a hint or a record.
+   * {@link #readAll(Path)} of a regular file only ({@link #requireRegular}), of at most {@code
+   * maxBytes}: a FIFO, a device or a directory there is not opened (opening a FIFO waits for a
+   * writer that may never come), and with {@link LinkOption#NOFOLLOW_LINKS} a symbolic link is not
+   * followed either (for a file the process writes itself under a name others may reach, read back
+   * as a hint or a record); without it a link to a regular file is read through.
    *
    * <pre>{@code
-   * byte[] listing = DurableFiles.readRegular(dir.resolve("owners.listing"), 256L << 20);
+   * byte[] listing = DurableFiles.readRegular(dir.resolve("owners.listing"), 256L << 20,
+   *     java.nio.file.LinkOption.NOFOLLOW_LINKS);
    * }</pre>
    *
    * @throws java.nio.file.NoSuchFileException when nothing is at {@code file}
    * @throws IOException naming {@code file} when it is not a regular file or holds more than {@code
    *     maxBytes}
    */
-  public static byte[] readRegular(Path file, long maxBytes) throws IOException {
+  public static byte[] readRegular(Path file, long maxBytes, LinkOption... options) throws IOException {
+    long size = requireRegular(file, options);
+    if (size > maxBytes) {
+      throw new IOException(file + " holds " + size + " bytes, more than the " + maxBytes + " it may");
+    }
+    // with the options of the look: a link put in its place since then fails a no-follow open (ELOOP)
+    Set<OpenOption> open = new java.util.HashSet<>(Arrays.asList(options));
+    open.add(StandardOpenOption.READ);
+    try (FileChannel ch = FileChannel.open(file, open)) {
+      return readAll(file, ch);
+    }
+  }
+
+  /**
+   * The size of {@code file} when it is a regular file (a link to one is followed unless {@code
+   * options} hold {@link LinkOption#NOFOLLOW_LINKS}); otherwise an exception naming it and what
+   * is there, so that a FIFO, socket, device or directory is never opened to be read.
+   *
+   * <pre>{@code
+   * long size = DurableFiles.requireRegular(dir.resolve("lock"));
+   * }</pre>
+   *
+   * @throws java.nio.file.NoSuchFileException when nothing is at {@code file}
+   */
+  public static long requireRegular(Path file, LinkOption... options) throws IOException {
     java.nio.file.attribute.BasicFileAttributes a = Files.readAttributes(file,
-        java.nio.file.attribute.BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        java.nio.file.attribute.BasicFileAttributes.class, options);
     if (!a.isRegularFile()) {
       throw new IOException(file + " is not a regular file but " + (a.isSymbolicLink() ? "a symbolic link"
           : a.isDirectory() ? "a directory" : "a FIFO, socket or device"));
     }
-    if (a.size() > maxBytes) {
-      throw new IOException(file + " holds " + a.size() + " bytes, more than the " + maxBytes + " it may");
-    }
-    // not followed here either: a link put in its place since the look above fails the open (ELOOP)
-    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
-      return readAll(file, ch);
-    }
+    return a.size();
   }
 
   private static byte[] readAll(Path file, FileChannel ch) throws IOException {

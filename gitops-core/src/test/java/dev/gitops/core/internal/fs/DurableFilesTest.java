@@ -96,8 +96,12 @@ class DurableFilesTest {
     assertThatThrownBy(() -> DurableFiles.readRegular(file, 4))
         .isInstanceOf(IOException.class).hasMessageContaining(file.toString()).hasMessageContaining("5 bytes");
     Path link = Files.createSymbolicLink(dir.resolve("link"), file);
-    assertThatThrownBy(() -> DurableFiles.readRegular(link, 100))
+    assertThatThrownBy(() -> DurableFiles.readRegular(link, 100, java.nio.file.LinkOption.NOFOLLOW_LINKS))
         .isInstanceOf(IOException.class).hasMessageContaining(link + " is not a regular file but a symbolic link");
+    assertThat(DurableFiles.readRegular(link, 100)).as("followed when not told otherwise").hasSize(5);
+    Path toDir = Files.createSymbolicLink(dir.resolve("to-dir"), dir);
+    assertThatThrownBy(() -> DurableFiles.readRegular(toDir, 100))
+        .isInstanceOf(IOException.class).hasMessageContaining(toDir + " is not a regular file but a directory");
     assertThatThrownBy(() -> DurableFiles.readRegular(dir, 100))
         .isInstanceOf(IOException.class).hasMessageContaining("a directory");
     assertThatThrownBy(() -> DurableFiles.readRegular(dir.resolve("absent"), 100))
@@ -107,5 +111,9 @@ class DurableFilesTest {
     org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(20), () ->
         assertThatThrownBy(() -> DurableFiles.readRegular(fifo, 100))
             .isInstanceOf(IOException.class).hasMessageContaining("a FIFO, socket or device"));
+    Path toFifo = Files.createSymbolicLink(dir.resolve("to-fifo"), fifo);
+    org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(20), () ->
+        assertThatThrownBy(() -> DurableFiles.requireRegular(toFifo))
+            .isInstanceOf(IOException.class).hasMessageContaining(toFifo + " is not a regular file but a FIFO"));
   }
 }
