@@ -2,9 +2,11 @@ package dev.gitops.cli;
 
 import java.io.File;
 import java.io.IOException;
+import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFileAttributes;
@@ -193,7 +195,8 @@ final class ChildClassData {
       }
       Files.deleteIfExists(writing);
       return new ChildClassData(List.of("-XX:ArchiveClassesAtExit=" + writing, QUIET,
-          "-D" + ClassDataTraining.PROPERTY + "=true"), jar.toString(), writing, trial, cacheDir, install, version);
+          "-D" + ClassDataTraining.PROPERTY + "=" + trainingOf(writing)), jar.toString(), writing, trial, cacheDir,
+          install, version);
     } catch (IOException | RuntimeException e) {
       // a cache that cannot be read or made: the child starts without an archive, as it always could
       return none();
@@ -299,7 +302,7 @@ final class ChildClassData {
       String name = f.getName();
       if (name.endsWith(TEMP)) {
         if (now - f.lastModified() > STALE_TEMP_MILLIS) {
-          Files.deleteIfExists(f.toPath());
+          deleteTree(f.toPath());  // an archive or a training directory whose parent did not finish
         }
         continue;
       }
@@ -386,10 +389,41 @@ final class ChildClassData {
     } finally {
       try {
         Files.deleteIfExists(writing);
+        deleteTree(trainingOf(writing));  // the child removes it too, unless it was killed
       } catch (IOException e) {
         // left for the stale-temp sweep of a later command
       }
     }
+  }
+
+  /**
+   * The directory the child that writes {@code writing} runs its training demo in ({@link
+   * ClassDataTraining}): in the cache, owner-only, beside the archive, a temp name that the sweep
+   * of stale temp files removes when neither the child nor this process did (a kill).
+   */
+  static Path trainingOf(Path writing) {
+    String name = writing.getFileName().toString();
+    return writing.resolveSibling(name.substring(0, name.length() - TEMP.length()) + ".training" + TEMP);
+  }
+
+  /** Deletes {@code path} and, when it is a directory, what it holds (links are removed, never followed). */
+  private static void deleteTree(Path path) throws IOException {
+    if (!Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
+      return;
+    }
+    Files.walkFileTree(path, new SimpleFileVisitor<Path>() {
+      @Override
+      public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+        Files.deleteIfExists(file);
+        return FileVisitResult.CONTINUE;
+      }
+
+      @Override
+      public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
+        Files.deleteIfExists(d);
+        return FileVisitResult.CONTINUE;
+      }
+    });
   }
 
   /**

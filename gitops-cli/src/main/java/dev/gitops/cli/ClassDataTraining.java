@@ -12,7 +12,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * What the child that writes the class-data archive ({@link ChildClassData}) runs after its own
- * command: the {@code demo} in a temporary directory, its output discarded. The archive holds the
+ * command: the {@code demo} in a directory the parent names beside the archive (made here, removed
+ * after by both; one a kill left is swept with stale temp files), its output discarded. The archive holds the
  * classes the JVM that wrote it loaded, so without this it held those of whichever command came
  * first: made by a first sync, a later sync of one changed file still read ~40 classes from the
  * jar at every run, parsing and verifying them; made by a no-change sync, ~200 (JGit's object copy
@@ -27,7 +28,10 @@ final class ClassDataTraining {
 
   private static final Logger LOG = LoggerFactory.getLogger(ClassDataTraining.class);
 
-  /** The system property the parent gives the child that writes an archive. */
+  /**
+   * The system property the parent gives the child that writes an archive: the absolute path of
+   * the directory to make and run the demo in ({@link ChildClassData#trainingOf}).
+   */
   static final String PROPERTY = "gitops.cli.cds.training";
 
   /** The longest the demo may run before the child exits without waiting for its end. */
@@ -42,11 +46,12 @@ final class ClassDataTraining {
    * @return whether the demo ran to its end with the exit code it expects
    */
   static boolean afterCommand(int code, String... args) {
-    if (!Boolean.getBoolean(PROPERTY) || !ChildClassData.keeps(code) || Main.verbose(args)) {
+    String dir = System.getProperty(PROPERTY);
+    if (dir == null || !Path.of(dir).isAbsolute() || !ChildClassData.keeps(code) || Main.verbose(args)) {
       return false;
     }
     AtomicBoolean done = new AtomicBoolean();
-    Thread t = new Thread(() -> done.set(demo()), "gitops-class-data-training");
+    Thread t = new Thread(() -> done.set(demo(Path.of(dir))), "gitops-class-data-training");
     t.setDaemon(true);
     t.start();
     try {
@@ -57,11 +62,14 @@ final class ClassDataTraining {
     return done.get();
   }
 
-  /** Runs the demo in a new temporary directory, which is removed after; whether it ended as it should. */
-  static boolean demo() {
-    Path dir = null;
+  /**
+   * Runs the demo in {@code dir}, made here and removed after (nothing is run, nor removed, when
+   * something is there already); whether it ended as it should.
+   */
+  static boolean demo(Path dir) {
+    Path made = null;
     try {
-      dir = Files.createTempDirectory("gitops-class-data-");
+      made = Files.createDirectory(dir);
       PrintWriter discard = new PrintWriter(Writer.nullWriter());
       int code = Main.commandLine(new GitopsCommand(), discard, discard)
           .execute("demo", "--dir", dir.toString());
@@ -72,7 +80,7 @@ final class ClassDataTraining {
       LOG.debug("the class-data training demo failed: {}", e.toString());
       return false;
     } finally {
-      Session.deleteTree(dir, "the class-data training directory");
+      Session.deleteTree(made, "the class-data training directory");
     }
   }
 }

@@ -90,10 +90,18 @@ class ChildClassDataTest {
     assertThat(first.writes()).isTrue();
     assertThat(first.classPath()).as("the jar by its real path").isEqualTo(jar.toRealPath().toString());
     assertThat(first.flags()).hasSize(3).anyMatch(f -> f.startsWith("-XX:ArchiveClassesAtExit=" + cache))
-        .contains(ChildClassData.QUIET, "-D" + ClassDataTraining.PROPERTY + "=true");
+        .contains(ChildClassData.QUIET);
+    String training = first.flags().get(2);
+    assertThat(training).as("the training demo's directory, in the cache")
+        .startsWith("-D" + ClassDataTraining.PROPERTY + "=" + cache).endsWith(".training.tmp");
     assertThat(child(first)).isZero();
+    // what the child's demo would leave if it were killed: the parent removes it
+    Path demo = Files.createDirectories(Path.of(training.substring(training.indexOf('=') + 1)).resolve("repo"));
+    Files.writeString(demo.resolve("app.properties"), "x");
 
     Path archive = first.adopt(ExitCodes.PENDING);
+
+    assertThat(demo.getParent()).as("removed with what it held").doesNotExist();
 
     assertThat(archive).as("a command that ran to its end, changes pending").isNotNull();
     assertThat(cached()).containsExactly(archive);
@@ -272,10 +280,19 @@ class ChildClassDataTest {
     Path stale = Files.writeString(cache.resolve("x-y.123.tmp"), "left by a parent that was killed");
     Files.setLastModifiedTime(stale, FileTime.fromMillis(System.currentTimeMillis() - TimeUnit.HOURS.toMillis(1)));
     Path fresh = Files.writeString(cache.resolve("x-y.456.tmp"), "another parent's, being written");
+    // a training directory a kill left, with what the demo had made in it
+    Path training = Files.createDirectories(cache.resolve("x-y.789.training.tmp"));
+    Files.writeString(Files.createDirectories(training.resolve("repo")).resolve("f"), "x");
+    Files.createSymbolicLink(training.resolve("out"), jar);
+    for (Path p : List.of(training.resolve("repo"), training)) {
+      Files.setLastModifiedTime(p, FileTime.fromMillis(System.currentTimeMillis() - TimeUnit.HOURS.toMillis(1)));
+    }
 
-    forChild();
+    assertThat(forChild().writes()).as("the sweep does not keep the child from its archive").isTrue();
 
     assertThat(stale).doesNotExist();
+    assertThat(training).as("removed with what it held").doesNotExist();
+    assertThat(jar).as("a link in it removed, not followed").exists();
     assertThat(fresh).exists();
   }
 

@@ -141,7 +141,7 @@ final class GitopsJar {
         }
         // with the demo a child writing an archive runs after its command (ClassDataTraining), as the launcher's does
         List<String> training = new ArrayList<>(FLAGS);
-        training.add("-D" + ClassDataTraining.PROPERTY + "=true");
+        training.add("-D" + ClassDataTraining.PROPERTY + "=" + dir.resolve("class-data-training"));
         return ClassDataArchive.make(jar().toString(), training, List.of(Main.class.getName(), "sync", "--repo",
             dir.resolve("repo").toString(), "--ref", "main", "--target", dir.resolve("target").toString()));
       } catch (IOException | GitAPIException e) {
