@@ -234,7 +234,7 @@ final class StoreSnapshot {
       while (p.nextToken() == JsonToken.START_OBJECT) {
         at = HEADER + p.currentTokenLocation().getByteOffset();
         if (second != null && at >= second.from) {
-          SecondHalf.Read rest = at == second.from ? second.await() : null;
+          SecondHalf.Read rest = at == second.from ? second.await() : second.cancel();
           second = null;
           if (rest != null && rest.joins(inventory)) {
             return new Content(serial, inventory, rest.pending());
@@ -317,6 +317,12 @@ final class StoreSnapshot {
       return new SecondHalf(at, task);
     }
 
+    /** Stops the read of a half that will not be taken (it starts inside a document); null. */
+    Read cancel() {
+      task.cancel(true);
+      return null;
+    }
+
     /** The half read, or null when it was not read in full (the caller reads it). */
     Read await() {
       boolean interrupted = false;
@@ -379,6 +385,9 @@ final class StoreSnapshot {
     private static int entries(byte[] bytes, int at, int end, EntryRead read)
         throws IOException, StoreCodec.BadContentException {
       while (true) {
+        if (Thread.currentThread().isInterrupted()) {
+          return -1;  // cancelled: the caller reads on itself
+        }
         try (JsonParser p = StoreCodec.MAPPER.createParser(bytes, at, end - at)) {
           if (p.nextToken() != JsonToken.START_OBJECT || p.currentTokenLocation().getByteOffset() != 0
               || !read.read(p, at)) {
