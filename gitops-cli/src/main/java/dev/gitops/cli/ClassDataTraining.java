@@ -46,12 +46,12 @@ final class ClassDataTraining {
    * @return whether the demo ran to its end with the exit code it expects
    */
   static boolean afterCommand(int code, String... args) {
-    String dir = System.getProperty(PROPERTY);
-    if (dir == null || !Path.of(dir).isAbsolute() || !ChildClassData.keeps(code) || Main.verbose(args)) {
+    Path dir = absolutePath(System.getProperty(PROPERTY));
+    if (dir == null || !ChildClassData.keeps(code) || Main.verbose(args)) {
       return false;
     }
     AtomicBoolean done = new AtomicBoolean();
-    Thread t = new Thread(() -> done.set(demo(Path.of(dir))), "gitops-class-data-training");
+    Thread t = new Thread(() -> done.set(demo(dir)), "gitops-class-data-training");
     t.setDaemon(true);
     t.start();
     try {
@@ -60,6 +60,15 @@ final class ClassDataTraining {
       Thread.currentThread().interrupt();  // the command's exit comes first; the archive holds what was loaded
     }
     return done.get();
+  }
+
+  /** {@code value} as an absolute path; null when it is none (not set, relative, not a path here). */
+  private static Path absolutePath(String value) {
+    try {
+      return value == null || !Path.of(value).isAbsolute() ? null : Path.of(value);
+    } catch (java.nio.file.InvalidPathException e) {
+      return null;  // not the parent's: the command's exit code is not to change for it
+    }
   }
 
   /**

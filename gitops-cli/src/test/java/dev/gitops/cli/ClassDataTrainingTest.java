@@ -32,6 +32,8 @@ class ClassDataTrainingTest {
     assertThat(ClassDataTraining.afterCommand(ExitCodes.OK, "sync")).as("not the child writing an archive").isFalse();
     System.setProperty(ClassDataTraining.PROPERTY, "training");
     assertThat(ClassDataTraining.afterCommand(ExitCodes.OK, "sync")).as("not an absolute directory").isFalse();
+    System.setProperty(ClassDataTraining.PROPERTY, "/a\0b");
+    assertThat(ClassDataTraining.afterCommand(ExitCodes.OK, "sync")).as("not a path").isFalse();
     assertThat(Path.of("training")).doesNotExist();
     System.setProperty(ClassDataTraining.PROPERTY, dir.toString());
     assertThat(ClassDataTraining.afterCommand(ExitCodes.ERROR, "sync")).as("the archive is dropped").isFalse();
