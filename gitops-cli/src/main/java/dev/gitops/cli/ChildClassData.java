@@ -406,8 +406,12 @@ final class ChildClassData {
     return writing.resolveSibling(name.substring(0, name.length() - TEMP.length()) + ".training" + TEMP);
   }
 
-  /** Deletes {@code path} and, when it is a directory, what it holds (links are removed, never followed). */
-  private static void deleteTree(Path path) throws IOException {
+  /**
+   * Deletes {@code path} and, when it is a directory, what it holds (links are removed, never
+   * followed); nothing when nothing is there. The CLI's one recursive delete ({@link
+   * Session#deleteTree} too), without lambdas or streams, as the parent of a child runs it.
+   */
+  static void deleteTree(Path path) throws IOException {
     if (!Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
       return;
     }
