@@ -2,12 +2,15 @@ package dev.gitops.cli;
 
 import java.io.File;
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
@@ -87,6 +90,8 @@ final class ChildClassData {
   static final int MAX_TRIES = 3;
   private static final String TRIES = "tries";
   private static final String UNABLE = "unable";
+  /** How much of a {@link #TRIES} file is read: more than any count takes. */
+  private static final int COUNT_BYTES = 16;
 
   private final List<String> flags;
   /** The child's class path (the jar's real path: an archive holds the class path it was made with), or null. */
@@ -175,7 +180,7 @@ final class ChildClassData {
       Path tries = cacheDir.resolve(version + TRIES);
       int tried = tries(tries);
       if (!writesAfter(tried)) {
-        Files.writeString(tries, Integer.toString(tried + 1));  // counted, so that a later command writes again
+        count(tries, tried + 1);  // counted, so that a later command writes again
         return none();
       }
       Path writing = cacheDir.resolve(version.substring(0, version.length() - 1) + "." + ProcessHandle.current().pid()
@@ -239,13 +244,32 @@ final class ChildClassData {
     return tried < MAX_TRIES || Integer.bitCount(tried) == 1;
   }
 
-  /** The count the file {@code f} holds, 0 when it does not exist or holds no count. */
+  /**
+   * The count the file {@code f} holds, 0 when it does not exist, is not a regular file or holds no
+   * count. Only a regular file is opened: a FIFO there would hold the command forever.
+   */
   private static int tries(Path f) {
-    try {
-      return Integer.parseInt(Files.readString(f).strip());
+    if (!Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS)) {
+      return 0;
+    }
+    try (InputStream in = Files.newInputStream(f, LinkOption.NOFOLLOW_LINKS)) {
+      return Integer.parseInt(new String(in.readNBytes(COUNT_BYTES), StandardCharsets.US_ASCII).strip());
     } catch (IOException | RuntimeException e) {
       return 0;  // none recorded (or unreadable: counted again from 0)
     }
+  }
+
+  /**
+   * Writes {@code count} into the file {@code f}. What is there and is not a regular file (a FIFO,
+   * whose opening would hold the command forever, a link) is removed first; this user's own cache
+   * holds nothing else of that name.
+   */
+  private static void count(Path f, int count) throws IOException {
+    if (Files.exists(f, LinkOption.NOFOLLOW_LINKS) && !Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS)) {
+      Files.delete(f);
+    }
+    Files.writeString(f, Integer.toString(count), StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
+        StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
   }
 
   /**
@@ -365,7 +389,7 @@ final class ChildClassData {
     Path tries = dir.resolve(version + TRIES);
     try {
       if (!keeps(code) || !Files.isRegularFile(writing) || Files.size(writing) == 0 || !starts()) {
-        Files.writeString(tries, Integer.toString(tries(tries) + 1));
+        count(tries, tries(tries) + 1);
         return null;
       }
       long size = Files.size(writing);

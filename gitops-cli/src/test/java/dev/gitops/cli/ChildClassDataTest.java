@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -16,6 +17,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.jar.JarOutputStream;
 import java.util.jar.Manifest;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -178,6 +180,35 @@ class ChildClassDataTest {
     assertThat(with.command()).isEqualTo(expected);
     assertThat(with.classData()).isSameAs(data);
     assertThat(plan.with(ChildClassData.none()).command()).isEqualTo(plan.command());
+  }
+
+  @Test
+  void aTryCountThatIsNoRegularFileIsNeverOpenedAndIsReplacedByOne() throws Exception {
+    ChildClassData failed = forChild();
+    child(failed);
+    assertThat(failed.adopt(ExitCodes.ERROR)).isNull();
+    Path count = cached().get(0);
+    assertThat(count.getFileName().toString()).endsWith("-tries");
+    Files.delete(count);
+    // a FIFO where the count is: opening it to read or to write would wait for a writer or reader forever
+    Process mkfifo = new ProcessBuilder("mkfifo", count.toString()).redirectErrorStream(true).start();
+    assertThat(mkfifo.waitFor(20, TimeUnit.SECONDS)).isTrue();
+    assertThat(mkfifo.exitValue()).isZero();
+
+    ChildClassData next = Assertions.assertTimeoutPreemptively(Duration.ofSeconds(30), () -> forChild());
+    assertThat(next.writes()).as("no count read: tried again").isTrue();
+    child(next);
+    assertThat(Assertions.assertTimeoutPreemptively(Duration.ofSeconds(60), () -> next.adopt(ExitCodes.ERROR)))
+        .isNull();
+    assertThat(count).as("the FIFO replaced by a regular count").isRegularFile().hasContent("1");
+
+    Files.delete(count);
+    Files.createSymbolicLink(count, tmp.resolve("elsewhere"));
+    ChildClassData linked = forChild();
+    child(linked);
+    assertThat(linked.adopt(ExitCodes.ERROR)).isNull();
+    assertThat(tmp.resolve("elsewhere")).as("a link is not followed").doesNotExist();
+    assertThat(count).isRegularFile().hasContent("1");
   }
 
   @Test
