@@ -272,6 +272,14 @@ class PlannerMemoTest {
     }
   }
 
+  @Test
+  void aPlanInDependencyOrderMarksOnlyTheChangesAtTheirKeysPlaces() {
+    // the sample a CI run of jqwik found (12-05): one step's plan runs k1, k0, k2 (its waves and
+    // relations, not its keys' order), so k1's NOOP stands at k0's place and is not marked, where
+    // the check had expected every NOOP found recorded to be marked
+    aMemoizedPlannerFedTheSameInstancesDecidesEveryStepAsAFreshPlannerDoes(-15189, 21, true, true);
+  }
+
   /**
    * Does what a sync does with the record marks of {@code planned} (a NOOP found recorded is marked),
    * checking that no change is marked recorded whose key a planner without memos finds in need of a
@@ -284,6 +292,9 @@ class PlannerMemoTest {
       return 0;
     }
     Planner truth = new Planner("me", PlanOptions.defaults());
+    // marks are kept by the places of the decisions, which are in key order: a change the dependency
+    // order moved elsewhere is never marked (and so checked again at every sync, never wrongly kept)
+    List<ResourceKey> inKeyOrder = planned.changes().stream().map(Change::key).sorted().toList();
     int carried = 0;
     for (int i = 0; i < planned.changes().size(); i++) {
       Change c = planned.changes().get(i);
@@ -298,7 +309,8 @@ class PlannerMemoTest {
         carried++;
       } else if (!needed) {
         marks.markCurrent(i, c);
-        assertThat(marks.current(i, c)).isTrue();
+        assertThat(marks.current(i, c)).as("%s: %s at place %d, its key's place in key order: %s", step, c.key(), i,
+            c.key().equals(inKeyOrder.get(i))).isEqualTo(c.key().equals(inKeyOrder.get(i)));
       }
     }
     return carried;
