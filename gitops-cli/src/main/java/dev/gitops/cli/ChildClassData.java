@@ -448,6 +448,9 @@ final class ChildClassData {
 
       @Override
       public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
+        if (e != null) {
+          throw e;  // the listing's own failure, not the "not empty" the delete below would report
+        }
         Files.deleteIfExists(d);
         return FileVisitResult.CONTINUE;
       }
