@@ -15,7 +15,9 @@
 # A_OPTS and B_OPTS, when set, are JVM options for the `java` running each jar (for an A/B of the
 # options the one-shot child is given: `A_OPTS= B_OPTS=-Xmn32m benchmarks/b3-ab.sh g.jar g2.jar`).
 # Give each its own copy of the jar: a jar keeps one class-data archive, made for the child's flags
-# (docs/cli.md), so two option sets on one jar would make it again at every run.
+# (docs/cli.md), so two option sets on one jar would make it again at every run. A build since 12-06
+# is two jars: copy its gitops.jar with the gitops-all.jar beside it into a directory of their own
+# and give that gitops.jar (or give its gitops-all.jar alone, which runs every command itself).
 set -euo pipefail
 . "$(dirname "$0")/b3-repo.sh"
 b3_ab_setup 6 "$@"

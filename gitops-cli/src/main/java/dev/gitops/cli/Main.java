@@ -4,7 +4,6 @@ import dev.gitops.core.source.GitSource;
 import dev.gitops.core.store.FileStateStore;
 import java.io.PrintWriter;
 import java.util.Arrays;
-import java.util.Optional;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 
@@ -34,35 +33,25 @@ public final class Main {
    * with; where it runs in this JVM instead, its code is kept out of the JIT's optimizing compiler
    * ({@link ShortRunCompilation}). JGit finds Git's system configuration without running {@code
    * git} where it can ({@link GitSystemConfig}). A child that writes the class-data archive runs
-   * the demo unseen after its command ({@link ClassDataTraining}).
+   * the demo unseen after its command ({@link ClassDataTraining}). {@code java -jar gitops.jar}
+   * starts here too, through {@link Launcher}, the jar's main class.
    */
   public static void main(String[] args) {
-    // first, before any logger or picocli class: the parent of a child JVM loads as little as it can
-    String inThisJvm;
-    OneShotJvm.Plan plan;
-    try {
-      plan = OneShotJvm.planForThisProcess(args);
-      inThisJvm = plan.reason();
-    } catch (RuntimeException e) {
-      plan = null;
-      inThisJvm = "this JVM's command line could not be read (" + e + ")";
-    }
-    if (plan != null && plan.reexec()) {
-      String[] why = new String[1];
-      Optional<Integer> code = OneShotJvm.run(plan, why);
-      if (code.isPresent()) {
-        plan.classData().adopt(code.get());
-        System.exit(code.get());
-      }
-      inThisJvm = why[0];
-    }
+    Launcher.main(args);
+  }
+
+  /**
+   * The command run in this JVM, then the exit with its code ({@link #main}); {@code inThisJvm} says
+   * why when a child JVM could have run it, else null.
+   */
+  static void runHere(String[] args, String inThisJvm) {
     // before ShortRunCompilation, whose class creates a logger
     configureLogging(args);
     if (inThisJvm != null) {
       LoggerFactory.getLogger(Main.class).debug("running the command in this JVM, not a child JVM: {}", inThisJvm);
     }
     ShortRunCompilation.startFor(args);
-    if (!helpOrVersion(args)) {
+    if (!OneShotJvm.helpOrVersion(args)) {
       warmUp();
       // not for --help or --version, which open no repository: it would load JGit's classes for nothing
       GitSystemConfig.install();
@@ -94,16 +83,6 @@ public final class Main {
     }, "gitops-warm-up");
     t.setDaemon(true);
     t.start();
-  }
-
-  /** Whether {@code args} ask for help or the version only, which runs no command. */
-  static boolean helpOrVersion(String... args) {
-    for (String a : args) {
-      if (a.equals("--help") || a.equals("-h") || a.equals("--version") || a.equals("-V")) {
-        return true;
-      }
-    }
-    return false;
   }
 
   /** Runs the command line with the process's standard streams and returns the exit code. */
@@ -141,7 +120,7 @@ public final class Main {
   static String subcommandNamedIn(String... args) {
     for (String a : args) {
       if (a.startsWith("-")) {
-        if (helpOrVersion(a)) {
+        if (OneShotJvm.helpOrVersion(a)) {
           return null;
         }
       } else {

@@ -10,6 +10,9 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.jar.Attributes;
+import java.util.jar.JarFile;
+import java.util.jar.Manifest;
 
 /**
  * The JVM a one-shot {@code gitops} command runs in: {@link Main#main} re-executes the same {@code
@@ -201,9 +204,19 @@ final class OneShotJvm {
     }
   }
 
+  /** Whether {@code args} ask for help or the version only, which runs no command. */
+  static boolean helpOrVersion(String... args) {
+    for (String a : args) {
+      if (a.equals("--help") || a.equals("-h") || a.equals("--version") || a.equals("-V")) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** Whether {@code args} run a one-shot command: not {@code run}, not help or the version. */
   static boolean oneShot(String... args) {
-    if (Main.helpOrVersion(args)) {
+    if (helpOrVersion(args)) {
       return false;
     }
     // the top-level options take no value: the subcommand is the first argument that is not an option
@@ -215,14 +228,17 @@ final class OneShotJvm {
     return false;
   }
 
-  /** {@link #plan} for this process: its arguments, its {@code java}, its command line and environment. */
-  static Plan planForThisProcess(String[] args) {
+  /**
+   * {@link #plan} for this process: its arguments, its {@code java}, its command line and
+   * environment; the child gets {@code classPath} ({@link #applicationJar}, else this JVM's).
+   */
+  static Plan planForThisProcess(String[] args, String classPath) {
     Launch self = Launch.ofThisProcess();
     String javaHome = System.getProperty("java.home");
     String java = self.executable() != null ? self.executable()
         : javaHome == null ? null : javaHome + File.separator + "bin" + File.separator + "java";
     Map<String, String> env = System.getenv();
-    Plan plan = plan(args, java, self.arguments(), System.getProperty("java.class.path"),
+    Plan plan = plan(args, java, self.arguments(), classPath,
         System.getProperty(PROPERTY), System.getProperty(ShortRunCompilation.KEEP_C2), env,
         oneShot(args) && hugePagesOnRequest(HUGE_PAGES_MODE));  // read only for a command that may re-execute
     if (!plan.reexec()) {
@@ -232,6 +248,37 @@ final class OneShotJvm {
         System.getProperty("java.vm.name"), System.getProperty("java.vm.version"),
         System.getProperty(ChildClassData.PROPERTY), env,
         ChildClassData.cacheDirectory(env, System.getProperty("user.home"))));
+  }
+
+  /**
+   * The jar holding the CLI's classes when {@code classPath} (a JVM's {@code java.class.path}) is a
+   * launcher jar: one jar whose manifest's {@code Class-Path} names one jar, as {@code gitops.jar}
+   * names {@code gitops-all.jar} beside it ({@link Main}); that jar, resolved against the launcher's
+   * directory as the class loader resolves it, whether it exists or not. Null for any other class
+   * path: several entries, a jar that names none or several ({@code gitops-all.jar} run alone), or
+   * one that cannot be read. The child JVM gets that jar alone for its class path: its class-data
+   * archive then holds every class of one jar ({@link ChildClassData}).
+   */
+  static Path applicationJar(String classPath) {
+    if (classPath == null || classPath.isEmpty() || classPath.contains(File.pathSeparator)
+        || !classPath.endsWith(".jar")) {
+      return null;
+    }
+    try (JarFile jar = new JarFile(classPath, false)) {
+      Manifest manifest = jar.getManifest();
+      String entries = manifest == null ? null : manifest.getMainAttributes().getValue(Attributes.Name.CLASS_PATH);
+      if (entries == null || entries.isBlank()) {
+        return null;
+      }
+      String[] named = entries.strip().split("\\s+");
+      if (named.length != 1 || !named[0].endsWith(".jar")) {
+        return null;
+      }
+      // a relative URL, as the class loader reads it (a space in a name is %20)
+      return Path.of(Path.of(classPath).toAbsolutePath().toUri().resolve(named[0]));
+    } catch (IOException | RuntimeException e) {
+      return null;  // not a jar this JVM could have been launched from: its class path is the child's
+    }
   }
 
   /**

@@ -14,7 +14,8 @@ import java.util.concurrent.TimeUnit;
 import org.eclipse.jgit.api.errors.GitAPIException;
 
 /**
- * Runs the built jar ({@code target/gitops.jar}) in a child JVM, for the CLI integration tests.
+ * Runs the built jars in a child JVM, for the CLI integration tests: {@code target/gitops.jar}, the
+ * launcher, and {@code target/gitops-all.jar} beside it, every class.
  *
  * <p>{@link #run} starts the JVM a one-shot command runs in: the one {@code java -jar gitops.jar}
  * re-executes ({@link OneShotJvm}: its flags, marked as the child), so each command costs one JVM
@@ -42,8 +43,17 @@ final class GitopsJar {
 
   private GitopsJar() {}
 
+  /** The launcher jar, {@code gitops.jar}. */
   static Path jar() {
-    Path jar = Path.of(System.getProperty("gitops.jar", "target/gitops.jar")).toAbsolutePath();
+    return built(Path.of(System.getProperty("gitops.jar", "target/gitops.jar")).toAbsolutePath());
+  }
+
+  /** The jar of every class, {@code gitops-all.jar} beside {@link #jar()}: the one-shot child's class path. */
+  static Path allJar() {
+    return built(jar().resolveSibling("gitops-all.jar"));
+  }
+
+  private static Path built(Path jar) {
     if (!Files.isRegularFile(jar)) {
       fail("the runnable jar " + jar + " is missing: run 'mvn verify' (the ITs run after package)");
     }
@@ -142,7 +152,7 @@ final class GitopsJar {
         // with the demo a child writing an archive runs after its command (ClassDataTraining), as the launcher's does
         List<String> training = new ArrayList<>(FLAGS);
         training.add("-D" + ClassDataTraining.PROPERTY + "=" + dir.resolve("class-data-training"));
-        return ClassDataArchive.make(jar().toString(), training, List.of(Main.class.getName(), "sync", "--repo",
+        return ClassDataArchive.make(allJar().toString(), training, List.of(Main.class.getName(), "sync", "--repo",
             dir.resolve("repo").toString(), "--ref", "main", "--target", dir.resolve("target").toString()));
       } catch (IOException | GitAPIException e) {
         throw new IllegalStateException("could not set up the CLI's training run in "

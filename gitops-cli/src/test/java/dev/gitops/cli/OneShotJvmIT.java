@@ -171,7 +171,7 @@ class OneShotJvmIT {
     cmd.addAll(OneShotJvm.FLAGS);
     cmd.addAll(List.of("-D" + OneShotJvm.PROPERTY + "=" + OneShotJvm.CHILD, "-XX:SharedArchiveFile=" + archive,
         "-Xshare:on", ChildClassData.QUIET, "-Xlog:class+load=info:file=" + log, "-cp",
-        GitopsJar.jar().toRealPath().toString(), Main.class.getName()));
+        GitopsJar.allJar().toRealPath().toString(), Main.class.getName()));
     cmd.addAll(List.of(args));
     Process p = new ProcessBuilder(cmd).directory(tmp.toFile()).redirectErrorStream(true)
         .redirectOutput(tmp.resolve("child.out").toFile()).start();
@@ -233,7 +233,14 @@ class OneShotJvmIT {
             .map(x -> x.endsWith("java")).orElse(false)).toList();
         assertThat(children).as(Files.readString(log)).hasSize(1);
         ProcessHandle child = children.get(0);
-        assertThat(child.info().arguments().orElseThrow()).contains("-Dgitops.cli.reexec=child");
+        assertThat(child.info().arguments().orElseThrow()).contains("-Dgitops.cli.reexec=child")
+            .contains(GitopsJar.allJar().toRealPath().toString());
+        // the JVM started ran the launcher jar alone: its class loader keeps open what it opened
+        Path parentFds = Path.of("/proc", String.valueOf(parent.pid()), "fd");
+        if (Files.isDirectory(parentFds)) {
+          assertThat(openFiles(parentFds)).contains(GitopsJar.jar().toRealPath())
+              .doesNotContain(GitopsJar.allJar().toRealPath());
+        }
         // no command reads stdin today; the child has the parent's, as it has its stdout and stderr
         Path fds = Path.of("/proc", String.valueOf(child.pid()), "fd");
         if (Files.isDirectory(fds)) {
@@ -255,6 +262,21 @@ class OneShotJvmIT {
         parent.destroyForcibly();
       }
     }
+  }
+
+  /** The files the links in {@code fds} (a process's {@code /proc/<pid>/fd}) point to. */
+  private static List<Path> openFiles(Path fds) throws java.io.IOException {
+    List<Path> open = new ArrayList<>();
+    try (Stream<Path> links = Files.list(fds)) {
+      for (Path fd : links.toList()) {
+        try {
+          open.add(Files.readSymbolicLink(fd));
+        } catch (java.io.IOException e) {
+          // closed since it was listed
+        }
+      }
+    }
+    return open;
   }
 
   private static void kill(String signal, long pid) throws Exception {
