@@ -2,7 +2,7 @@
 """Handover times of `gitops run --cluster etcd://...`, measured by hand (not run in CI).
 
 Starts one etcd on loopback (free ports, a temporary data directory), TARGETS local Git
-repositories and MEMBERS agents (the shaded jar) sharing one configuration, then times, by polling
+repositories and MEMBERS agents (`java -jar gitops.jar run`) sharing one configuration, then times, by polling
 the ownership keys with etcdctl every 50 ms:
   kill -9 of one member      -> until its targets are owned by the others
   restart of that member     -> until its share is back

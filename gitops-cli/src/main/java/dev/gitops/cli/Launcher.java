@@ -29,7 +29,10 @@ final class Launcher {
   public static void main(String[] args) {
     // first, before any logger or picocli class: the parent of a child JVM loads as little as it can
     String classPath = System.getProperty("java.class.path");
-    Path classes = OneShotJvm.applicationJar(classPath);
+    // the child is given gitops-all.jar itself: its manifest is not read (its index, not yet opened
+    // where the classes come from the class-data archive, would be read once more for it)
+    Path classes = OneShotJvm.CHILD.equals(System.getProperty(OneShotJvm.PROPERTY)) ? null
+        : OneShotJvm.applicationJar(classPath);
     if (classes != null && !Files.isRegularFile(classes)) {
       System.err.println("gitops: " + classes + " is missing: " + classPath + " is the launcher and runs the classes"
           + " in it; keep the two jars in one directory (" + classes.getFileName() + " also runs alone: java -jar "

@@ -257,7 +257,8 @@ final class OneShotJvm {
    * directory as the class loader resolves it, whether it exists or not. Null for any other class
    * path: several entries, a jar that names none or several ({@code gitops-all.jar} run alone), or
    * one that cannot be read. The child JVM gets that jar alone for its class path: its class-data
-   * archive then holds every class of one jar ({@link ChildClassData}).
+   * archive then holds every class of one jar ({@link ChildClassData}). Cheap in the JVM started
+   * from {@code classPath}: its class loader holds that jar open, and an open jar's index is shared.
    */
   static Path applicationJar(String classPath) {
     if (classPath == null || classPath.isEmpty() || classPath.contains(File.pathSeparator)
