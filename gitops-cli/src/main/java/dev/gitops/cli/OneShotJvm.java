@@ -135,6 +135,9 @@ final class OneShotJvm {
   /** The main class of the child: this CLI's. */
   private static final String MAIN = "dev.gitops.cli.Main";
 
+  /** The main class of the jars ({@link Launcher}), which a {@code -cp} launch may name as well. */
+  private static final String LAUNCHER = "dev.gitops.cli.Launcher";
+
   /** Launcher options whose value is the next argument ({@code java -cp X}, ...). */
   private static final List<String> WITH_VALUE = List.of("-cp", "-classpath", "--class-path", "-p", "--module-path",
       "--upgrade-module-path", "--add-modules", "--limit-modules", "--add-exports", "--add-opens", "--add-reads",
@@ -420,10 +423,10 @@ final class OneShotJvm {
     int end;
     if (head >= 2 && argv[head - 2].equals("-jar")) {
       end = head - 2;
-    } else if (argv[head - 1].equals(MAIN)) {
+    } else if (argv[head - 1].equals(MAIN) || argv[head - 1].equals(LAUNCHER)) {
       end = head - 1;
     } else {
-      return Plan.here("this JVM was not started with -jar or -cp ... " + MAIN);
+      return Plan.here("this JVM was not started with -jar or -cp ... " + MAIN + " (or " + LAUNCHER + ")");
     }
     for (int i = 0; i < end; i++) {
       String option = argv[i];

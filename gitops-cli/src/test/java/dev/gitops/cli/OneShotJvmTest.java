@@ -56,6 +56,56 @@ class OneShotJvmTest {
   }
 
   @Test
+  void aClassPathLaunchOfTheJarsMainClassIsOneToo() {
+    String[] args = {"sync", "--repo", "r"};
+    String[] argv = {"-cp", "/opt/gitops/gitops.jar", "dev.gitops.cli.Launcher", "sync", "--repo", "r"};
+    OneShotJvm.Plan p = OneShotJvm.plan(args, JAVA, argv, "/opt/gitops/gitops-all.jar", null, null, Map.of());
+    assertThat(p.reexec()).as(String.valueOf(p.reason())).isTrue();
+    assertThat(p.command()).containsSubsequence("-cp", "/opt/gitops/gitops-all.jar", "dev.gitops.cli.Main", "sync",
+        "--repo", "r");
+    String[] other = {"-cp", "/opt/gitops/gitops.jar", "com.example.Wrapper", "sync", "--repo", "r"};
+    assertThat(OneShotJvm.plan(args, JAVA, other, "/opt/gitops/gitops.jar", null, null, Map.of()).reason())
+        .isEqualTo("this JVM was not started with -jar or -cp ... dev.gitops.cli.Main (or dev.gitops.cli.Launcher)");
+  }
+
+  /** A jar at {@code jar} holding a manifest with {@code classPath} as its Class-Path (none when null). */
+  private static Path jarWithClassPath(Path jar, String classPath) throws IOException {
+    java.util.jar.Manifest m = new java.util.jar.Manifest();
+    m.getMainAttributes().put(java.util.jar.Attributes.Name.MANIFEST_VERSION, "1.0");
+    if (classPath != null) {
+      m.getMainAttributes().put(java.util.jar.Attributes.Name.CLASS_PATH, classPath);
+    }
+    Files.createDirectories(jar.getParent());
+    try (java.io.OutputStream out = Files.newOutputStream(jar);
+        java.util.jar.JarOutputStream j = new java.util.jar.JarOutputStream(out, m)) {
+      j.putNextEntry(new java.util.jar.JarEntry("dev/gitops/cli/Launcher.class"));
+      j.closeEntry();
+    }
+    return jar;
+  }
+
+  @Test
+  void theJarOfEveryClassIsTheOneJarALaunchersClassPathNamesBesideIt(@TempDir Path tmp) throws IOException {
+    Path launcher = jarWithClassPath(tmp.resolve("install dir/gitops.jar"), "gitops-all.jar");
+    assertThat(OneShotJvm.applicationJar(launcher.toString()))
+        .as("beside it, whether it exists or not").isEqualTo(tmp.resolve("install dir/gitops-all.jar"));
+    Path encoded = jarWithClassPath(tmp.resolve("b/gitops.jar"), "lib/all%20classes.jar");
+    assertThat(OneShotJvm.applicationJar(encoded.toString())).isEqualTo(tmp.resolve("b/lib/all classes.jar"));
+
+    assertThat(OneShotJvm.applicationJar(jarWithClassPath(tmp.resolve("c/all.jar"), null).toString()))
+        .as("a jar that names none: it holds the classes itself").isNull();
+    assertThat(OneShotJvm.applicationJar(jarWithClassPath(tmp.resolve("d/x.jar"), "a.jar b.jar").toString()))
+        .as("several").isNull();
+    assertThat(OneShotJvm.applicationJar(jarWithClassPath(tmp.resolve("e/x.jar"), "classes/").toString()))
+        .as("a directory").isNull();
+    assertThat(OneShotJvm.applicationJar(launcher + java.io.File.pathSeparator + encoded)).isNull();
+    assertThat(OneShotJvm.applicationJar(tmp.resolve("missing.jar").toString())).isNull();
+    assertThat(OneShotJvm.applicationJar(Files.writeString(tmp.resolve("junk.jar"), "not a zip").toString())).isNull();
+    assertThat(OneShotJvm.applicationJar(tmp.toString())).isNull();
+    assertThat(OneShotJvm.applicationJar(null)).isNull();
+  }
+
+  @Test
   void theAgentHelpAndVersionRunHereWithNothingToSay() {
     for (String[] args : List.of(new String[] {"run", "--config", "a.yaml"}, new String[] {"--version"},
         new String[] {"sync", "--help"}, new String[] {"help", "sync"}, new String[] {"--verbose", "run"},
