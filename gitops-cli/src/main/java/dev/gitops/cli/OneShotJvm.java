@@ -256,7 +256,7 @@ final class OneShotJvm {
   /**
    * The jar holding the CLI's classes when {@code classPath} (a JVM's {@code java.class.path}) is a
    * launcher jar: one jar whose manifest's {@code Class-Path} names one jar, as {@code gitops.jar}
-   * names {@code gitops-all.jar} beside it ({@link Main}); that jar, resolved against the launcher's
+   * names {@code gitops-all.jar} beside it ({@link Launcher}); that jar, resolved against the launcher's
    * directory as the class loader resolves it, whether it exists or not. Null for any other class
    * path: several entries, a jar that names none or several ({@code gitops-all.jar} run alone), or
    * one that cannot be read. The child JVM gets that jar alone for its class path: its class-data
