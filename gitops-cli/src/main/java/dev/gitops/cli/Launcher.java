@@ -27,13 +27,18 @@ final class Launcher {
    * command at once (exit 1), naming it.
    */
   public static void main(String[] args) {
+    if (OneShotJvm.CHILD.equals(System.getProperty(OneShotJvm.PROPERTY))) {
+      // the child runs the command: nothing of the parent's applies to it, and its class path is
+      // gitops-all.jar itself, whose index (not yet opened where the classes come from the
+      // class-data archive) a read of its manifest would parse once more
+      Main.runHere(args, null);
+      return;
+    }
     // first, before any logger or picocli class: the parent of a child JVM loads as little as it can
     String classPath = System.getProperty("java.class.path");
-    // the child is given gitops-all.jar itself: its manifest is not read (its index, not yet opened
-    // where the classes come from the class-data archive, would be read once more for it)
-    Path classes = OneShotJvm.CHILD.equals(System.getProperty(OneShotJvm.PROPERTY)) ? null
-        : OneShotJvm.applicationJar(classPath);
+    Path classes = OneShotJvm.applicationJar(classPath);
     if (classes != null && !Files.isRegularFile(classes)) {
+      // to the user, as every command's errors are: SLF4J is among the classes that are missing
       System.err.println("gitops: " + classes + " is missing: " + classPath + " is the launcher and runs the classes"
           + " in it; keep the two jars in one directory (" + classes.getFileName() + " also runs alone: java -jar "
           + classes.getFileName() + ")");
