@@ -107,12 +107,18 @@ final class GitopsJar {
     return jar().resolveSibling("test-cache");
   }
 
-  private static Result start(Path workDir, Map<String, String> env, List<String> cmd, String... args)
+  /**
+   * Runs {@code cmd} in {@code workDir} with this JVM's environment, less the JVM option variables
+   * ({@code JAVA_TOOL_OPTIONS}, ...: a developer's own would add lines to stderr), plus {@code env};
+   * {@code args} name the command in a timeout's message.
+   */
+  static Result start(Path workDir, Map<String, String> env, List<String> cmd, String... args)
       throws IOException, InterruptedException {
     Path out = Files.createTempFile(workDir, "stdout-", ".txt");
     Path err = Files.createTempFile(workDir, "stderr-", ".txt");
     ProcessBuilder pb = new ProcessBuilder(cmd).directory(workDir.toFile())
         .redirectOutput(out.toFile()).redirectError(err.toFile());
+    pb.environment().keySet().removeAll(OneShotJvm.OPTION_VARIABLES);
     pb.environment().putAll(env);
     Process p = pb.start();
     if (!p.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {

@@ -123,16 +123,8 @@ class LauncherJarIT {
     List<String> cmd = new java.util.ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
         .toString()));
     cmd.addAll(List.of(args));
-    ProcessBuilder pb = new ProcessBuilder(cmd).directory(tmp.toFile());
-    pb.environment().put("XDG_CACHE_HOME", tmp.resolve("cache").toString());
-    pb.environment().remove("JAVA_TOOL_OPTIONS");
-    pb.environment().remove("JDK_JAVA_OPTIONS");
-    pb.environment().remove("_JAVA_OPTIONS");
-    pb.environment().putAll(env);
-    Path out = tmp.resolve("out.txt");
-    Path err = tmp.resolve("err.txt");
-    Process p = pb.redirectOutput(out.toFile()).redirectError(err.toFile()).start();
-    assertThat(p.waitFor(GitopsJar.TIMEOUT_SECONDS, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
-    return new GitopsJar.Result(p.exitValue(), Files.readString(out), Files.readString(err));
+    Map<String, String> all = new java.util.HashMap<>(env);
+    all.put("XDG_CACHE_HOME", tmp.resolve("cache").toString());
+    return GitopsJar.start(tmp, all, cmd, args);
   }
 }
