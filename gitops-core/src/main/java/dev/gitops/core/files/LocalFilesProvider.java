@@ -26,9 +26,6 @@ import dev.gitops.core.internal.fs.GitDirNames;
 import dev.gitops.core.internal.fs.RealPaths;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.ByteBuffer;
-import java.nio.channels.Channels;
-import java.nio.channels.SeekableByteChannel;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.FileSystems;
 import java.nio.file.AccessDeniedException;
@@ -40,7 +37,6 @@ import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFileAttributes;
 import java.util.ArrayList;
@@ -564,7 +560,7 @@ public final class LocalFilesProvider implements Provider {
           return Observation.present(key, document(key.name(), file, mine.bytes(), before), before.token(),
               markOf(ownership, key, ctx, known));
         }
-        byte[] bytes = readFile(file, before.size);
+        byte[] bytes = DurableFiles.readSized(file, before.size, LinkOption.NOFOLLOW_LINKS);
         fileReads.increment();
         Stat after = Stat.of(file);
         if (after == null) {
@@ -587,41 +583,6 @@ public final class LocalFilesProvider implements Provider {
       return Observation.unknown(key, "cannot read " + file + ": " + describe(e));
     }
   }
-
-  /**
-   * The bytes of {@code file} (never through a link), read into an array of the size a stat just
-   * gave: one allocation for a file that did not grow, where a stream's read of everything grows
-   * 8 KiB chunks and copies them (most of observe's allocation for 10,000 small files). A file that
-   * grew meanwhile is read to its end all the same (the caller's second stat then sees the change).
-   */
-  static byte[] readFile(Path file, long size) throws IOException {
-    try (SeekableByteChannel ch = Files.newByteChannel(file, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
-      if (size < 0 || size > MAX_SIZED_READ) {
-        return Channels.newInputStream(ch).readAllBytes();
-      }
-      ByteBuffer buf = ByteBuffer.allocate((int) size);
-      // until the array is full or the file ends early, a slice per call: one call of the file's size
-      // would leave a direct buffer that large with the worker thread for the rest of the process
-      DurableFiles.readFully(ch, buf);
-      // the end, checked with one byte (a stream's read of nothing still allocates its 8 KiB chunk)
-      ByteBuffer probe = ByteBuffer.allocate(1);
-      int more = buf.hasRemaining() ? -1 : ch.read(probe);
-      if (!buf.hasRemaining() && more <= 0) {
-        return buf.array();
-      }
-      byte[] rest = more > 0 ? Channels.newInputStream(ch).readAllBytes() : new byte[0];
-      int head = buf.position() + probe.position();
-      byte[] out = Arrays.copyOf(buf.array(), head + rest.length);
-      if (probe.position() > 0) {
-        out[buf.position()] = probe.get(0);
-      }
-      System.arraycopy(rest, 0, out, head, rest.length);
-      return out;
-    }
-  }
-
-  /** Files larger than this are read as a stream (the sized array would be too large or is not worth it). */
-  private static final long MAX_SIZED_READ = 64L * 1024 * 1024;
 
   /**
    * The largest live file observed (1 GiB): a larger one is UNKNOWN, naming its size, since its bytes

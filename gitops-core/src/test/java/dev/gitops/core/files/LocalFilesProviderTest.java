@@ -892,17 +892,4 @@ class LocalFilesProviderTest {
     JsonNode invalid = json("{\"contentBase64\":\"***\",\"mode\":\"x\"}");
     assertThat(p.normalize(key, invalid)).isEqualTo(invalid);
   }
-
-  @Test
-  void aLiveFileIsReadWholeWhateverSizeItsStatGave() throws IOException {
-    Path dir = tmp;
-    Path f = Files.writeString(dir.resolve("f.conf"), "0123456789");
-    byte[] want = "0123456789".getBytes(StandardCharsets.UTF_8);
-    for (long said : new long[] {10, 0, 1, 9, 11, 1000, -1}) {  // exact, grew since, shrank since, unknown
-      assertThat(LocalFilesProvider.readFile(f, said)).as("stat said %s bytes", said).isEqualTo(want);
-    }
-    assertThat(LocalFilesProvider.readFile(Files.writeString(dir.resolve("empty"), ""), 0)).isEmpty();
-    Files.createSymbolicLink(dir.resolve("link"), f);
-    assertThatThrownBy(() -> LocalFilesProvider.readFile(dir.resolve("link"), 10)).isInstanceOf(IOException.class);
-  }
 }

@@ -71,7 +71,28 @@ public final class DurableFiles {
    */
   public static byte[] readAll(Path file) throws IOException {
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-      return readAll(file, ch);
+      return readAll(file, ch, ch.size());
+    }
+  }
+
+  /**
+   * All of {@code file}'s bytes read into an array of {@code size}, the size a stat just gave (one
+   * allocation for a file that did not change since, where a stream's read of everything grows 8 KiB
+   * chunks and copies them); a file that grew or shrank since is read to its end all the same, and
+   * a negative {@code size} (none known) takes the size of the open file. With {@link
+   * LinkOption#NOFOLLOW_LINKS} a symbolic link at {@code file} fails the open.
+   *
+   * <pre>{@code
+   * byte[] live = DurableFiles.readSized(file, stat.size(), LinkOption.NOFOLLOW_LINKS);
+   * }</pre>
+   *
+   * @throws java.nio.file.NoSuchFileException when nothing is at {@code file}
+   */
+  public static byte[] readSized(Path file, long size, LinkOption... options) throws IOException {
+    Set<OpenOption> open = new java.util.HashSet<>(Arrays.asList(options));
+    open.add(StandardOpenOption.READ);
+    try (FileChannel ch = FileChannel.open(file, open)) {
+      return readAll(file, ch, size < 0 ? ch.size() : size);
     }
   }
 
@@ -97,11 +118,7 @@ public final class DurableFiles {
       throw new IOException(file + " holds " + size + " bytes, more than the " + maxBytes + " it may");
     }
     // with the options of the look: a link put in its place since then fails a no-follow open (ELOOP)
-    Set<OpenOption> open = new java.util.HashSet<>(Arrays.asList(options));
-    open.add(StandardOpenOption.READ);
-    try (FileChannel ch = FileChannel.open(file, open)) {
-      return readAll(file, ch);
-    }
+    return readSized(file, size, options);
   }
 
   /**
@@ -125,8 +142,8 @@ public final class DurableFiles {
     return a.size();
   }
 
-  private static byte[] readAll(Path file, FileChannel ch) throws IOException {
-    long size = ch.size();
+  /** Everything {@code ch} (open on {@code file}) holds from its position, into an array of {@code size} first. */
+  private static byte[] readAll(Path file, FileChannel ch, long size) throws IOException {
     if (size > Integer.MAX_VALUE - 8) {
       throw new IOException(file + " holds " + size + " bytes, more than an array holds");
     }

@@ -36,6 +36,25 @@ class DurableFilesTest {
   }
 
   @Test
+  void readSizedReadsTheWholeFileWhateverSizeAStatGaveAndFollowsNoLinkWhenToldNot() throws Exception {
+    for (int n : new int[] {0, 10, 2 * DurableFiles.SLICE + 3}) {
+      byte[] want = random(n, n);
+      Path f = Files.write(dir.resolve("f" + n), want);
+      // exact, grown since (a smaller size), shrunk since (a larger one), none known
+      for (long said : new long[] {n, 0, 1, n - 1, n + 1, n + DurableFiles.SLICE + 1, -1}) {
+        assertThat(DurableFiles.readSized(f, said, java.nio.file.LinkOption.NOFOLLOW_LINKS))
+            .as("%d bytes, a stat said %d", n, said).isEqualTo(want);
+      }
+    }
+    Path f = Files.write(dir.resolve("target"), random(5, 1));
+    Path link = Files.createSymbolicLink(dir.resolve("link"), f);
+    assertThatThrownBy(() -> DurableFiles.readSized(link, 5, java.nio.file.LinkOption.NOFOLLOW_LINKS))
+        .isInstanceOf(IOException.class);
+    assertThat(DurableFiles.readSized(link, 5)).as("followed when not told otherwise").hasSize(5);
+    assertThatThrownBy(() -> DurableFiles.readSized(dir.resolve("missing"), 5)).isInstanceOf(NoSuchFileException.class);
+  }
+
+  @Test
   void readAllOfAMissingFileSaysNoSuchFile() {
     assertThatThrownBy(() -> DurableFiles.readAll(dir.resolve("missing"))).isInstanceOf(NoSuchFileException.class);
   }
