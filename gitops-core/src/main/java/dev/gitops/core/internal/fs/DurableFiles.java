@@ -83,7 +83,9 @@ public final class DurableFiles {
    * LinkOption#NOFOLLOW_LINKS} a symbolic link at {@code file} fails the open.
    *
    * <pre>{@code
-   * byte[] live = DurableFiles.readSized(file, stat.size(), LinkOption.NOFOLLOW_LINKS);
+   * Path conf = dir.resolve("app.conf");
+   * long size = java.nio.file.Files.size(conf);  // as a stat a moment ago gave it
+   * byte[] live = DurableFiles.readSized(conf, size, LinkOption.NOFOLLOW_LINKS);
    * }</pre>
    *
    * @throws java.nio.file.NoSuchFileException when nothing is at {@code file}
