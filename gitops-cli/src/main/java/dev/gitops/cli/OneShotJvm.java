@@ -264,8 +264,9 @@ final class OneShotJvm {
    * from {@code classPath}: its class loader holds that jar open, and an open jar's index is shared.
    */
   static Path applicationJar(String classPath) {
-    if (classPath == null || classPath.isEmpty() || classPath.contains(File.pathSeparator)
-        || !classPath.endsWith(".jar")) {
+    // by its manifest, not its name: a launcher renamed (`gitops`, `gitops.JAR`) is one still; a
+    // directory or another file fails the open below
+    if (classPath == null || classPath.isEmpty() || classPath.contains(File.pathSeparator)) {
       return null;
     }
     try (JarFile jar = new JarFile(classPath, false)) {

@@ -91,6 +91,9 @@ class OneShotJvmTest {
         .as("beside it, whether it exists or not").isEqualTo(tmp.resolve("install dir/gitops-all.jar"));
     Path encoded = jarWithClassPath(tmp.resolve("b/gitops.jar"), "lib/all%20classes.jar");
     assertThat(OneShotJvm.applicationJar(encoded.toString())).isEqualTo(tmp.resolve("b/lib/all classes.jar"));
+    Path renamed = Files.copy(launcher, tmp.resolve("install dir/gitops"));
+    assertThat(OneShotJvm.applicationJar(renamed.toString())).as("a launcher renamed without .jar")
+        .isEqualTo(tmp.resolve("install dir/gitops-all.jar"));
 
     assertThat(OneShotJvm.applicationJar(jarWithClassPath(tmp.resolve("c/all.jar"), null).toString()))
         .as("a jar that names none: it holds the classes itself").isNull();
