@@ -66,6 +66,7 @@ public final class EtcdCoordinator implements Coordinator {
 
   private static final Logger LOG = LoggerFactory.getLogger(EtcdCoordinator.class);
   private static final ObjectMapper JSON = new ObjectMapper();
+  /** How long a call to etcd is waited for unless the builder says otherwise ({@link Builder#callTimeout}). */
   static final Duration CALL_TIMEOUT = Duration.ofSeconds(10);
 
   private final Client client;
@@ -75,6 +76,7 @@ public final class EtcdCoordinator implements Coordinator {
   private final String member;
   private final String prefix;
   private final Duration ttl;
+  private final Duration callTimeout;
   private final Clock clock;
   private final LeaseKeeper keeper;
   private final WatchedPrefix membersView;
@@ -89,10 +91,11 @@ public final class EtcdCoordinator implements Coordinator {
     this.member = b.member;
     this.prefix = b.prefix;
     this.ttl = b.ttl;
+    this.callTimeout = b.callTimeout;
     this.clock = b.clock;
     this.keeper = new LeaseKeeper(member, ttl, clock, this::renew);
-    this.membersView = new WatchedPrefix(client, prefix + "members/", etcd);
-    this.ownersView = new WatchedPrefix(client, prefix + "owners/", etcd);
+    this.membersView = new WatchedPrefix(client, prefix + "members/", etcd, callTimeout);
+    this.ownersView = new WatchedPrefix(client, prefix + "owners/", etcd, callTimeout);
   }
 
   /** A builder for member {@code memberId} on {@code client} (which the caller keeps and closes). */
@@ -132,6 +135,11 @@ public final class EtcdCoordinator implements Coordinator {
     return ttl;
   }
 
+  /** How long each call to etcd is waited for before it fails. */
+  Duration callTimeout() {
+    return callTimeout;
+  }
+
   /** The key prefix every key of this cluster lives under. */
   public String prefix() {
     return prefix;
@@ -157,8 +165,7 @@ public final class EtcdCoordinator implements Coordinator {
       long stale = leaseId;  // the lease this member held before, lost or past its TTL (0: none)
       // taken before the request: etcd starts the TTL later, so the local view of the lease ends first
       Instant granted = clock.instant();
-      long lease = call(client.getLeaseClient().grant(Math.max(1, ttl.toSeconds())), "grant a lease", CALL_TIMEOUT,
-          etcd).getID();
+      long lease = await(client.getLeaseClient().grant(Math.max(1, ttl.toSeconds())), "grant a lease").getID();
       ByteSequence key = bytes(prefix + "members/" + encode(member));
       TxnResponse r = register(key, lease, granted);
       if (!r.isSucceeded() && stale != 0 && heldBy(r, stale)) {
@@ -187,11 +194,11 @@ public final class EtcdCoordinator implements Coordinator {
 
   /** Creates this member's key on {@code lease} unless a key is there; the transaction's answer. */
   private TxnResponse register(ByteSequence key, long lease, Instant at) {
-    return call(client.getKVClient().txn()
+    return await(client.getKVClient().txn()
         .If(new Cmp(key, Cmp.Op.EQUAL, CmpTarget.createRevision(0)))
         .Then(Op.put(key, value(member, at), PutOption.builder().withLeaseId(lease).build()))
         .Else(Op.get(key, GetOption.DEFAULT))
-        .commit(), "register member " + member, CALL_TIMEOUT, etcd);
+        .commit(), "register member " + member);
   }
 
   private static boolean heldBy(TxnResponse r, long lease) {
@@ -212,7 +219,7 @@ public final class EtcdCoordinator implements Coordinator {
       // renewer, which the next lease needs
       Duration timeout = keeper.renewalTimeout();
       LeaseKeepAliveResponse r = call(client.getLeaseClient().keepAliveOnce(lease), "renew lease",
-          timeout.compareTo(CALL_TIMEOUT) < 0 ? timeout : CALL_TIMEOUT);
+          timeout.compareTo(callTimeout) < 0 ? timeout : callTimeout, etcd);
       synchronized (monitor) {
         if (lease != leaseId) {
           return;
@@ -267,7 +274,7 @@ public final class EtcdCoordinator implements Coordinator {
     long lease = lease();
     ByteSequence key = ownerKey(target);
     Instant now = clock.instant();
-    TxnResponse r = call(client.getKVClient().txn()
+    TxnResponse r = await(client.getKVClient().txn()
         .If(new Cmp(key, Cmp.Op.EQUAL, CmpTarget.createRevision(0)))
         .Then(Op.put(key, value(member, now), PutOption.builder().withLeaseId(lease).build()))
         .Else(Op.get(key, GetOption.DEFAULT))
@@ -286,7 +293,7 @@ public final class EtcdCoordinator implements Coordinator {
   @Override
   public void release(Ownership o) {
     ByteSequence key = ownerKey(o.target());
-    TxnResponse r = call(client.getKVClient().txn()
+    TxnResponse r = await(client.getKVClient().txn()
         .If(fence(o))
         .Then(Op.delete(key, DeleteOption.DEFAULT))
         .commit(), "release target " + o.target());
@@ -301,7 +308,7 @@ public final class EtcdCoordinator implements Coordinator {
     if (o.member().equals(member) && !isMember()) {
       return false;
     }
-    return call(client.getKVClient().get(ownerKey(o.target())), "read the owner of " + o.target()).getKvs().stream()
+    return await(client.getKVClient().get(ownerKey(o.target())), "read the owner of " + o.target()).getKvs().stream()
         .anyMatch(kv -> kv.getCreateRevision() == o.token());
   }
 
@@ -382,7 +389,7 @@ public final class EtcdCoordinator implements Coordinator {
 
   private void revokeQuietly(long lease) {
     try {
-      call(client.getLeaseClient().revoke(lease), "revoke lease");
+      await(client.getLeaseClient().revoke(lease), "revoke lease");
     } catch (RuntimeException e) {
       // the lease expires by itself within its TTL; revoking only makes the handover faster
       LOG.warn("member {}: revoking lease {} failed ({}); it expires within {}", member, Long.toHexString(lease),
@@ -410,7 +417,15 @@ public final class EtcdCoordinator implements Coordinator {
     return URLDecoder.decode(segment, StandardCharsets.UTF_8);
   }
 
-  /** Waits for an etcd call, with a deadline; failures are unchecked and say what was being done. */
+  /**
+   * Waits for an etcd call of this member (or of a state store on its client) for at most its call
+   * timeout; failures name etcd by its endpoints.
+   */
+  <T> T await(CompletableFuture<T> f, String what) {
+    return call(f, what, callTimeout, etcd);
+  }
+
+  /** Waits for an etcd call, with the default deadline; failures are unchecked and say what was being done. */
   static <T> T call(CompletableFuture<T> f, String what) {
     return call(f, what, CALL_TIMEOUT);
   }
@@ -444,6 +459,7 @@ public final class EtcdCoordinator implements Coordinator {
     private String endpoints;
     private String prefix = "/gitops/default/";
     private Duration ttl = Duration.ofSeconds(10);
+    private Duration callTimeout = CALL_TIMEOUT;
     private Clock clock = Clock.systemUTC();
 
     private Builder(Client client, String member, boolean ownsClient) {
@@ -464,6 +480,19 @@ public final class EtcdCoordinator implements Coordinator {
     /** The membership lease's TTL, whole seconds, at least 2 s (default 10 s). */
     public Builder ttl(Duration d) {
       this.ttl = LeaseKeeper.checkTtl(d);
+      return this;
+    }
+
+    /**
+     * How long each call to etcd is waited for before it fails naming etcd and the call (default
+     * 10 s, at least 100 ms): how soon a member whose etcd stopped answering says it is not ready,
+     * and how long leaving waits to revoke its lease. A renewal waits no longer than the lease lasts.
+     */
+    public Builder callTimeout(Duration d) {
+      if (d == null || d.compareTo(Duration.ofMillis(100)) < 0) {
+        throw new IllegalArgumentException("etcd call timeout must be at least 100 ms, got " + d);
+      }
+      this.callTimeout = d;
       return this;
     }
 

@@ -1,7 +1,6 @@
 package dev.gitops.cluster.etcd;
 
 import static dev.gitops.cluster.etcd.EtcdCoordinator.bytes;
-import static dev.gitops.cluster.etcd.EtcdCoordinator.call;
 import static dev.gitops.cluster.etcd.EtcdCoordinator.encode;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -139,7 +138,8 @@ public final class EtcdStateStore implements StateStore {
   @Override
   public StoredState load() {
     // one range read: every entry as of one revision
-    List<KeyValue> all = call(kv.get(bytes(base), GetOption.builder().isPrefix(true).build()), "load " + base).getKvs();
+    List<KeyValue> all = coordinator.await(kv.get(bytes(base), GetOption.builder().isPrefix(true).build()),
+        "load " + base).getKvs();
     TreeMap<ResourceKey, StoredResource> inventory = new TreeMap<>();
     TreeMap<ResourceKey, Resource> pending = new TreeMap<>();
     Meta m = null;
@@ -169,7 +169,7 @@ public final class EtcdStateStore implements StateStore {
   @Override
   public List<HistoryEntry> history() {
     String p = base + "history/";
-    List<KeyValue> all = call(kv.get(bytes(p), GetOption.builder().isPrefix(true)
+    List<KeyValue> all = coordinator.await(kv.get(bytes(p), GetOption.builder().isPrefix(true)
         .withSortField(GetOption.SortTarget.KEY).withSortOrder(GetOption.SortOrder.DESCEND).build()), "read history").getKvs();
     List<HistoryEntry> out = new ArrayList<>();
     for (KeyValue e : all) {
@@ -180,7 +180,7 @@ public final class EtcdStateStore implements StateStore {
 
   private Meta readMeta() {
     ByteSequence key = bytes(base + "meta");
-    List<KeyValue> found = call(kv.get(key), "read " + key).getKvs();
+    List<KeyValue> found = coordinator.await(kv.get(key), "read " + key).getKvs();
     if (found.isEmpty()) {
       return new Meta(0, "", "", 0, false);
     }
@@ -212,7 +212,8 @@ public final class EtcdStateStore implements StateStore {
       Op[] all = new Op[ops.length + 1];
       System.arraycopy(ops, 0, all, 0, ops.length);
       all[ops.length] = Op.put(bytes(base + "meta"), next.bytes(), PutOption.DEFAULT);
-      TxnResponse r = call(kv.txn().If(coordinator.fence(ownership)).Then(all).commit(), what + " in " + base);
+      TxnResponse r = coordinator.await(kv.txn().If(coordinator.fence(ownership)).Then(all).commit(),
+          what + " in " + base);
       if (!r.isSucceeded()) {
         throw new FencedException("fenced: " + what + " in the store of target " + ownership.target() + " refused; member "
             + ownership.member() + " no longer owns it (its token " + ownership.token() + " is stale)");
@@ -317,7 +318,7 @@ public final class EtcdStateStore implements StateStore {
   @Override
   public Optional<String> owner() {
     ByteSequence key = bytes(base + "owner");
-    List<KeyValue> found = call(kv.get(key), "read " + key).getKvs();
+    List<KeyValue> found = coordinator.await(kv.get(key), "read " + key).getKvs();
     return found.isEmpty() ? Optional.empty() : Optional.of(parseOwner(found.get(0).getValue().getBytes()));
   }
 
@@ -340,7 +341,8 @@ public final class EtcdStateStore implements StateStore {
             + "' needs the store lock; call lock() first");
       }
       ByteSequence key = bytes(base + "owner");
-      TxnResponse r = call(kv.txn().If(coordinator.fence(ownership), new Cmp(key, Cmp.Op.EQUAL, CmpTarget.createRevision(0)))
+      TxnResponse r = coordinator.await(kv.txn()
+          .If(coordinator.fence(ownership), new Cmp(key, Cmp.Op.EQUAL, CmpTarget.createRevision(0)))
           .Then(Op.put(key, ByteSequence.from(StoreEntries.ownerEntry(owner)), PutOption.DEFAULT))
           .Else(Op.get(key, GetOption.DEFAULT)).commit(), "record the owner of " + base);
       if (r.isSucceeded()) {
@@ -369,7 +371,7 @@ public final class EtcdStateStore implements StateStore {
         byte[] fresh = new byte[SECRET_BYTES];
         new SecureRandom().nextBytes(fresh);
         // create-if-absent: two members racing for a new target's key end up with the same one
-        TxnResponse r = call(kv.txn().If(new Cmp(key, Cmp.Op.EQUAL, CmpTarget.createRevision(0)))
+        TxnResponse r = coordinator.await(kv.txn().If(new Cmp(key, Cmp.Op.EQUAL, CmpTarget.createRevision(0)))
             .Then(Op.put(key, ByteSequence.from(fresh), PutOption.DEFAULT))
             .Else(Op.get(key, GetOption.DEFAULT)).commit(), "create the secret key of " + base);
         byte[] got = r.isSucceeded() ? fresh : r.getGetResponses().get(0).getKvs().get(0).getValue().getBytes();

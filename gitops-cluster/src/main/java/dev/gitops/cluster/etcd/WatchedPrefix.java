@@ -42,6 +42,7 @@ final class WatchedPrefix implements AutoCloseable {
   private final String etcd;
   private final Object lock = new Object();
   private final Duration quiet;
+  private final Duration callTimeout;
   private final AtomicLong rangeReads = new AtomicLong();
   private final AtomicLong progressRequests = new AtomicLong();
   /** The view by key; guarded by {@link #lock}, as are the fields below. */
@@ -60,15 +61,17 @@ final class WatchedPrefix implements AutoCloseable {
   /** For tests: runs between the range read and the start of the watch. */
   private volatile Runnable beforeWatch = () -> { };
 
-  WatchedPrefix(Client client, String keyPrefix, String etcd) {
-    this(client, keyPrefix, etcd, QUIET);
+  /** A view whose range reads wait {@code callTimeout} for etcd. */
+  WatchedPrefix(Client client, String keyPrefix, String etcd, Duration callTimeout) {
+    this(client, keyPrefix, etcd, callTimeout, QUIET);
   }
 
   /** A view whose watch is asked for its progress once it said nothing for {@code quiet}. */
-  WatchedPrefix(Client client, String keyPrefix, String etcd, Duration quiet) {
+  WatchedPrefix(Client client, String keyPrefix, String etcd, Duration callTimeout, Duration quiet) {
     this.client = client;
     this.keyPrefix = keyPrefix;
     this.etcd = etcd;
+    this.callTimeout = callTimeout;
     this.quiet = quiet;
   }
 
@@ -142,7 +145,7 @@ final class WatchedPrefix implements AutoCloseable {
   private List<KeyValue> resync() {
     rangeReads.incrementAndGet();
     GetResponse r = EtcdCoordinator.call(client.getKVClient().get(bytes(keyPrefix),
-        GetOption.builder().isPrefix(true).build()), "read " + keyPrefix, EtcdCoordinator.CALL_TIMEOUT, etcd);
+        GetOption.builder().isPrefix(true).build()), "read " + keyPrefix, callTimeout, etcd);
     long at = r.getHeader().getRevision();
     beforeWatch.run();
     Watcher w = new Watcher();

@@ -118,10 +118,25 @@ class EtcdCoordinatorTest extends EtcdTestBase {
   void aJoinEtcdDoesNotAnswerNamesTheEndpointsButNoCredentialsAndAReadableDuration() throws Exception {
     // a port that takes the connection and never answers, as an etcd that hangs
     try (ServerSocket silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-        EtcdCoordinator c = EtcdCoordinator.connect("http://gitops:s3cret@127.0.0.1:" + silent.getLocalPort(), "m1")) {
+        EtcdCoordinator c = EtcdCoordinator.connectBuilder("http://gitops:s3cret@127.0.0.1:" + silent.getLocalPort(), "m1")
+            .callTimeout(Duration.ofMillis(1500)).build()) {
       assertThatThrownBy(c::join).isInstanceOf(IllegalStateException.class)
           .hasMessage("etcd at http://127.0.0.1:" + silent.getLocalPort()
-              + " did not answer within 10 s to grant a lease");
+              + " did not answer within 1.5 s to grant a lease");
+    }
+  }
+
+  @Test
+  void aCallTimeoutBelowATenthOfASecondIsRefusedAndTheDefaultIsTenSeconds() {
+    EtcdCoordinator.Builder b = EtcdCoordinator.builder(admin, "m1");
+    assertThatThrownBy(() -> b.callTimeout(Duration.ofMillis(99))).isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("etcd call timeout must be at least 100 ms, got PT0.099S");
+    assertThatThrownBy(() -> b.callTimeout(null)).isInstanceOf(IllegalArgumentException.class);
+    try (EtcdCoordinator c = b.build()) {
+      assertThat(c.callTimeout()).isEqualTo(Duration.ofSeconds(10));
+    }
+    try (EtcdCoordinator c = b.callTimeout(Duration.ofMillis(100)).build()) {
+      assertThat(c.callTimeout()).isEqualTo(Duration.ofMillis(100));
     }
   }
 }

@@ -124,7 +124,8 @@ class EtcdWatchTest extends EtcdTestBase {
 
   @Test
   void aSilentWatchAnswersItsProgressRequestsAndTheRangeIsNotReadAgain() throws Exception {
-    try (WatchedPrefix view = new WatchedPrefix(admin, prefix + "owners/", "etcd", Duration.ofMillis(200))) {
+    try (WatchedPrefix view = new WatchedPrefix(admin, prefix + "owners/", "etcd", EtcdCoordinator.CALL_TIMEOUT,
+        Duration.ofMillis(200))) {
       view.read();
       // reads of a view whose watch hears nothing: each quiet spell costs a progress request, which etcd answers
       Await.until("three progress requests", () -> {
@@ -140,7 +141,10 @@ class EtcdWatchTest extends EtcdTestBase {
     EtcdServer own = EtcdServer.startPrivate();
     Client client = Client.builder().endpoints(own.endpoint()).build();
     try {
-      EtcdCoordinator etcd = EtcdCoordinator.builder(client, "m1").prefix(prefix).ttl(Duration.ofSeconds(2)).build();
+      // each call to the stopped etcd fails after 2 s, not the default 10: how soon the member says it is not
+      // ready, and how long leaving waits to revoke its lease
+      EtcdCoordinator etcd = EtcdCoordinator.builder(client, "m1").prefix(prefix).ttl(Duration.ofSeconds(2))
+          .callTimeout(Duration.ofSeconds(2)).build();
       CountingCoordinator c = new CountingCoordinator(etcd);
       ClusterMember m1 = start(c);
       Await.until("m1 running its targets", () -> running.keySet().equals(TARGETS), Duration.ofSeconds(20));
