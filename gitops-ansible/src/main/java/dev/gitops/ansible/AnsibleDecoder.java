@@ -63,8 +63,9 @@ import java.util.regex.Pattern;
  * directory in a temporary directory removed afterwards, over the playbook and the decommission
  * playbook: a YAML or Ansible error in either, or in a role or file they import, fails the decode
  * naming the repository file and line Ansible gives ({@code ansible/site.yml:4}), before anything
- * runs. Without {@code ansible-playbook}, or past its time (a minute, or the provider's shorter
- * timeout), the check is skipped with a warning in the log.
+ * runs. Files that loaded at one of the provider's last few checks are not checked again. Without
+ * {@code ansible-playbook}, or past its time (a minute, or the provider's shorter timeout), the
+ * check is skipped with a warning in the log.
  */
 public final class AnsibleDecoder implements Decoder {
 

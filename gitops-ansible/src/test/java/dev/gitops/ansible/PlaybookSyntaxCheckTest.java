@@ -17,10 +17,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The decoder runs {@code ansible-playbook --syntax-check} once per decode, over a copy of the
- * playbook directory in a temporary directory it always removes: a playbook, role or decommission
- * playbook Ansible cannot load fails the plan naming the file and line in the repository, not at
- * apply time. The real {@code ansible-playbook} runs behind a small wrapper that records each call
+ * The decoder runs {@code ansible-playbook --syntax-check} once per decode of files it has not seen
+ * load, over a copy of the playbook directory in a temporary directory it always removes: a
+ * playbook, role or decommission playbook Ansible cannot load fails the plan naming the file and
+ * line in the repository, not at apply time. The real {@code ansible-playbook} runs behind a small wrapper that records each call
  * (its working directory and arguments), so the test sees where the copy was and how often it ran.
  */
 class PlaybookSyntaxCheckTest {
@@ -89,6 +89,34 @@ class PlaybookSyntaxCheckTest {
     assertThat(copy.toString()).as("run in the copy of the playbook's directory").endsWith("/ansible");
     assertThat(copy).as("the temporary copy is removed").doesNotExist();
     assertThat(copy.getParent()).doesNotExist();
+  }
+
+  @Test
+  void theSameFilesAreCheckedOnceAndAnyChangedFileOrAFailureIsCheckedAgain() throws Exception {
+    AnsibleProvider p = provider();
+    p.ansibleDecoder().decodeTogether(repo(Map.of()));
+    // a new inventory, the same playbook directory: Ansible loaded these files already
+    p.ansibleDecoder().decodeTogether(repo(Map.of("ansible/inventory/hosts", "[web]\nw1\nw2\nw3\nw4\n")));
+    assertThat(calls()).hasSize(1);
+
+    p.ansibleDecoder().decodeTogether(repo(Map.of("ansible/decommission.yml", TinyRepo.PLAYBOOK + "\n# v2\n")));
+    assertThat(calls()).as("a changed decommission playbook (outside the hosts' digest)").hasSize(2);
+    p.ansibleDecoder().decodeTogether(repo(Map.of("ansible/roles/app/tasks/main.yml", GOOD_ROLE + "\n# v2\n")));
+    assertThat(calls()).as("a changed role").hasSize(3);
+    p.ansibleDecoder().decodeTogether(repo(Map.of()));
+    assertThat(calls()).as("the first files, remembered among the last few").hasSize(3);
+
+    String broken = "- hosts: all\n  tasks:\n    - name: x\n      debug: msg=x\n     bad: indent\n";
+    for (int i = 1; i <= 2; i++) {
+      assertThatThrownBy(() -> p.ansibleDecoder().decodeTogether(repo(Map.of("ansible/site.yml", broken))))
+          .isInstanceOf(DecodeException.class);
+      assertThat(calls()).as("a failed check is not remembered").hasSize(3 + i);
+    }
+    assertThat(AnsibleProvider.builder().inventory("ansible/inventory").playbook("ansible/site.yml")
+        .decommissionPlaybook("ansible/decommission.yml").inventoryOut(tmp.resolve("other/inventory.yml"))
+        .ansiblePlaybook(wrapper().toString()).environment(Map.of("CALLS", tmp.resolve("calls").toString()))
+        .build().ansibleDecoder().decodeTogether(repo(Map.of()))).hasSize(6);
+    assertThat(calls()).as("another provider remembers nothing of this one's").hasSize(6);
   }
 
   @Test

@@ -2,13 +2,17 @@ package dev.gitops.ansible.internal;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gitops.api.Documents;
 import dev.gitops.core.internal.fs.Executables;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -29,6 +33,11 @@ import org.slf4j.LoggerFactory;
  * <p>What cannot be checked is skipped with a warning, never made a failure: no {@code
  * ansible-playbook} (a machine that only plans), a check past its time, a process that ends without
  * Ansible's {@code ERROR!}. The run still reports such problems.
+ *
+ * <p>A check remembers the last {@value #REMEMBERED} sets of files Ansible loaded (with the
+ * executable and the vault password file's content): the same files are not checked again, so a
+ * commit that changes only the inventory starts no process here. What failed or was skipped is
+ * checked again at the next decode.
  */
 public final class SyntaxCheck {
 
@@ -41,6 +50,9 @@ public final class SyntaxCheck {
   /** Where Ansible says a loading error is, in every message that has a place. */
   private static final Pattern WHERE =
       Pattern.compile("The error appears to be in '([^']*)': line (\\d+)(?:, column (\\d+))?");
+
+  /** How many sets of files that loaded are remembered. */
+  static final int REMEMBERED = 8;
 
   /** The longest message kept (Ansible's text can carry a whole traceback). */
   private static final int MAX_MESSAGE = 1500;
@@ -60,6 +72,13 @@ public final class SyntaxCheck {
   private final Path vaultPasswordFile;
   private final JsonNode extraVars;
   private final Duration timeout;
+  /** Digests of what loaded ({@link #digest}), the most recently checked last; guarded by itself. */
+  private final Map<String, Boolean> loaded = new LinkedHashMap<>(16, 0.75f, true) {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
+      return size() > REMEMBERED;
+    }
+  };
 
   /**
    * A check with the provider's executable, environment, vault password file (or null) and extra
@@ -80,7 +99,8 @@ public final class SyntaxCheck {
   }
 
   /**
-   * Checks the playbook and the decommission playbook of {@code bundle}.
+   * Checks the playbook and the decommission playbook of {@code bundle}, unless the same files
+   * loaded before.
    *
    * @return what Ansible refused, or empty when it loads them (or the check was skipped)
    */
@@ -93,6 +113,13 @@ public final class SyntaxCheck {
           bundle.playbook(), e.getMessage());
       return Optional.empty();
     }
+    String digest = digest(program, bundle);
+    synchronized (loaded) {
+      if (loaded.get(digest) != null) {
+        LOG.debug("syntax check of {}: the same files loaded before", bundle.playbook());
+        return Optional.empty();
+      }
+    }
     Path dir;
     try {
       dir = Files.createTempDirectory("gitops-ansible-syntax-");
@@ -101,7 +128,7 @@ public final class SyntaxCheck {
       return Optional.empty();
     }
     try {
-      return checkIn(program, dir, bundle);
+      return checkIn(program, dir, bundle, digest);
     } catch (IOException e) {
       LOG.warn("syntax check of {} skipped: {}", bundle.playbook(), e.toString());
       return Optional.empty();
@@ -113,7 +140,7 @@ public final class SyntaxCheck {
     }
   }
 
-  private Optional<Problem> checkIn(Path program, Path dir, PlaybookBundle bundle) throws IOException {
+  private Optional<Problem> checkIn(Path program, Path dir, PlaybookBundle bundle, String digest) throws IOException {
     Path src = Files.createDirectories(dir.resolve("src"));
     BundleDirectory.writeFiles(src, bundle.files());
     Path playbook = src.resolve(bundle.playbook());
@@ -167,6 +194,9 @@ public final class SyntaxCheck {
     int code = p.exitValue();
     if (code == 0) {
       LOG.debug("syntax check of {}: ok", bundle.playbook());
+      synchronized (loaded) {
+        loaded.put(digest, Boolean.TRUE);
+      }
       return Optional.empty();
     }
     String text = tail(output);
@@ -178,6 +208,34 @@ public final class SyntaxCheck {
       return Optional.empty();
     }
     return Optional.of(problem(text.substring(error), src, bundle));
+  }
+
+  /**
+   * What a check's outcome depends on besides this check's fixed settings: the executable, the
+   * bundle's files (its digest leaves out the decommission playbook, added here) and the vault
+   * password file's content (a changed password may no longer decrypt what the playbooks read;
+   * unreadable or not a regular file, its path alone).
+   */
+  private String digest(Path program, PlaybookBundle bundle) {
+    MessageDigest md = Documents.sha256();
+    md.update((program + "\0" + bundle.digest() + "\0" + bundle.decommission() + "\0")
+        .getBytes(StandardCharsets.UTF_8));
+    if (bundle.decommission() != null) {
+      md.update(Documents.sha256().digest(bundle.files().get(bundle.decommission())));
+    }
+    if (vaultPasswordFile != null) {
+      md.update(vaultPasswordFile.toString().getBytes(StandardCharsets.UTF_8));
+      try {
+        // a regular file only: a pipe would block here (the check itself reports what it cannot read)
+        if (Files.isRegularFile(vaultPasswordFile)) {
+          md.update(Documents.sha256().digest(Files.readAllBytes(vaultPasswordFile)));
+        }
+      } catch (IOException e) {
+        LOG.debug("syntax check: cannot read the vault password file {} ({}); its path alone names the check",
+            vaultPasswordFile, e.toString());
+      }
+    }
+    return HexFormat.of().formatHex(md.digest());
   }
 
   /** Ansible's report as a problem at a repository file and line. */
