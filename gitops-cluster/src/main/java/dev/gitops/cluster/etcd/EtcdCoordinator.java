@@ -425,17 +425,10 @@ public final class EtcdCoordinator implements Coordinator {
     return call(f, what, callTimeout, etcd);
   }
 
-  /** Waits for an etcd call, with the default deadline; failures are unchecked and say what was being done. */
-  static <T> T call(CompletableFuture<T> f, String what) {
-    return call(f, what, CALL_TIMEOUT);
-  }
-
-  /** Waits for an etcd call for at most {@code timeout}; failures are unchecked and say what was being done. */
-  static <T> T call(CompletableFuture<T> f, String what, Duration timeout) {
-    return call(f, what, timeout, "etcd");
-  }
-
-  /** {@link #call(CompletableFuture, String, Duration)}, its failures naming {@code etcd} ({@code etcd at URL}). */
+  /**
+   * Waits for an etcd call for at most {@code timeout}; failures are unchecked, name {@code etcd}
+   * ({@code etcd at URL}) and say what was being done.
+   */
   static <T> T call(CompletableFuture<T> f, String what, Duration timeout, String etcd) {
     try {
       return f.get(timeout.toMillis(), TimeUnit.MILLISECONDS);

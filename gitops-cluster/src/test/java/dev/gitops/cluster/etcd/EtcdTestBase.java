@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -48,7 +49,12 @@ abstract class EtcdTestBase {
 
   /** Revokes a member's lease from outside, as etcd does when it expires while the member is paused. */
   static void expireLeaseOf(EtcdCoordinator c, Ownership o) {
-    long lease = EtcdCoordinator.call(admin.getKVClient().get(c.ownerKey(o.target())), "read").getKvs().get(0).getLease();
-    EtcdCoordinator.call(admin.getLeaseClient().revoke(lease), "revoke");
+    long lease = call(admin.getKVClient().get(c.ownerKey(o.target())), "read").getKvs().get(0).getLease();
+    call(admin.getLeaseClient().revoke(lease), "revoke");
+  }
+
+  /** Waits for a call of the test's own client as long as a member waits by default. */
+  static <T> T call(CompletableFuture<T> f, String what) {
+    return EtcdCoordinator.call(f, what, EtcdCoordinator.CALL_TIMEOUT, "etcd");
   }
 }

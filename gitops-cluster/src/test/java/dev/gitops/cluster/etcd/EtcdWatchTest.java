@@ -71,9 +71,9 @@ class EtcdWatchTest extends EtcdTestBase {
     Ownership held = m1.ownership("t1").orElseThrow();
 
     // another writer takes the key over: delete and create, as a member on another lease would
-    long other = EtcdCoordinator.call(admin.getLeaseClient().grant(30), "grant").getID();
-    EtcdCoordinator.call(admin.getKVClient().delete(etcd.ownerKey("t1")), "delete");
-    long created = EtcdCoordinator.call(admin.getKVClient().put(etcd.ownerKey("t1"),
+    long other = call(admin.getLeaseClient().grant(30), "grant").getID();
+    call(admin.getKVClient().delete(etcd.ownerKey("t1")), "delete");
+    long created = call(admin.getKVClient().put(etcd.ownerKey("t1"),
         EtcdCoordinator.value("intruder", Instant.now()), PutOption.builder().withLeaseId(other).build()), "put")
         .getHeader().getRevision();
     try {
@@ -87,7 +87,7 @@ class EtcdWatchTest extends EtcdTestBase {
       assertThat(running).as("the others still run; t1 is held by the intruder's key").containsOnlyKeys("t2", "t3");
       assertThat(etcd.ownersRangeReads()).as("the change came through the watch").isEqualTo(1);
     } finally {
-      EtcdCoordinator.call(admin.getLeaseClient().revoke(other), "revoke");
+      call(admin.getLeaseClient().revoke(other), "revoke");
     }
     Await.until("m1 taking t1 again once it is free", () -> running.containsKey("t1"), Duration.ofSeconds(10));
     assertThat(m1.ownership("t1").orElseThrow().token()).isGreaterThan(created);
@@ -103,10 +103,10 @@ class EtcdWatchTest extends EtcdTestBase {
     // so that the watch from the revision after the range cannot start
     m1.ownersView().beforeWatch(() -> {
       if (once.compareAndSet(false, true)) {
-        EtcdCoordinator.call(admin.getKVClient().delete(m1.ownerKey("t1")), "delete");
-        taken[0] = EtcdCoordinator.call(admin.getKVClient().put(m1.ownerKey("t1"),
+        call(admin.getKVClient().delete(m1.ownerKey("t1")), "delete");
+        taken[0] = call(admin.getKVClient().put(m1.ownerKey("t1"),
             EtcdCoordinator.value("m2", Instant.now())), "put").getHeader().getRevision();
-        EtcdCoordinator.call(admin.getKVClient().compact(taken[0]), "compact");
+        call(admin.getKVClient().compact(taken[0]), "compact");
       }
     });
     assertThat(m1.owners().get("t1").token()).as("the range, read before the change").isEqualTo(mine.token());
@@ -115,7 +115,7 @@ class EtcdWatchTest extends EtcdTestBase {
     assertThat(m1.ownersRangeReads()).as("the first range, and one after the compacted watch").isEqualTo(2);
 
     // and the new watch keeps the view current
-    EtcdCoordinator.call(admin.getKVClient().delete(m1.ownerKey("t1")), "delete");
+    call(admin.getKVClient().delete(m1.ownerKey("t1")), "delete");
     Await.until("the delete seen", () -> !m1.owners().containsKey("t1"), Duration.ofSeconds(10));
     Ownership again = m1.tryAcquire("t1").orElseThrow();
     assertThat(m1.owners().get("t1")).as("this member's own write, seen at once").isEqualTo(again);
