@@ -120,6 +120,23 @@ class PlaybookSyntaxCheckTest {
   }
 
   @Test
+  void aChangedVaultPasswordFileChecksTheSameFilesAgain() throws Exception {
+    Path password = Files.writeString(tmp.resolve("vault-pass"), "first\n");
+    AnsibleProvider p = AnsibleProvider.builder().inventory("ansible/inventory").playbook("ansible/site.yml")
+        .decommissionPlaybook("ansible/decommission.yml").inventoryOut(tmp.resolve("managed/inventory.yml"))
+        .ansiblePlaybook(wrapper().toString()).environment(Map.of("CALLS", tmp.resolve("calls").toString()))
+        .vaultPasswordFile(password).build();
+    p.ansibleDecoder().decodeTogether(repo(Map.of()));
+    p.ansibleDecoder().decodeTogether(repo(Map.of()));
+    assertThat(calls()).hasSize(1);
+    assertThat(calls().get(0)[1]).contains("--vault-password-file " + password);
+    // a password that may no longer decrypt what the playbooks read
+    Files.writeString(password, "second\n");
+    p.ansibleDecoder().decodeTogether(repo(Map.of()));
+    assertThat(calls()).hasSize(2);
+  }
+
+  @Test
   void aYamlErrorInThePlaybookFailsTheDecodeNamingTheRepositoryFileAndLine() throws Exception {
     AnsibleProvider p = provider();
     String broken = "- hosts: all\n  tasks:\n    - name: x\n      debug: msg=x\n     bad: indent\n";
