@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.gitops.api.Cancellation;
+import dev.gitops.api.Change;
 import dev.gitops.api.Documents;
 import dev.gitops.api.Outcome;
 import dev.gitops.api.Resource;
@@ -11,6 +12,8 @@ import dev.gitops.api.ResourceKey;
 import dev.gitops.api.State;
 import dev.gitops.api.SyncEvent;
 import dev.gitops.api.SyncResult;
+import dev.gitops.api.spi.CallContext;
+import dev.gitops.api.spi.DelegatingProvider;
 import dev.gitops.api.spi.Provider;
 import dev.gitops.api.spi.StoredState;
 import dev.gitops.core.Reconciler;
@@ -28,6 +31,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -139,9 +144,27 @@ class FaultsTest {
 
   @Test
   void aHangingProviderIsCutOffByTheCallTimeoutAndTheNextSyncConverges() {
-    FaultInjectingProvider faulty = FaultInjectingProvider.wrap(live).hang(b).build();
+    // hung for good: unlike FaultInjectingProvider's hang, which returns at its deadline (and so
+    // raced the engine's cut-off, whose message this asserts), only the engine's timeout ends the
+    // wait, by cancelling the call it gave up on; bounded at 10 s all the same
+    Provider hung = new DelegatingProvider(live) {
+      @Override
+      public Outcome apply(Change change, CallContext ctx) {
+        if (!change.key().equals(b)) {
+          return super.apply(change, ctx);
+        }
+        CountDownLatch cancelled = new CountDownLatch(1);
+        ctx.cancellation().onCancel(cancelled::countDown);
+        try {
+          cancelled.await(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        return Outcome.unknown(b + ": hung apply released: " + ctx.cancellation().reason());
+      }
+    };
     State desired = state("r1", Resource.of(a, doc("1")), Resource.of(b, doc("2")));
-    SyncResult r = reconciler(faulty, desired, options(RetryPolicy.none(), Duration.ofMillis(300)), null).sync();
+    SyncResult r = reconciler(hung, desired, options(RetryPolicy.none(), Duration.ofMillis(300)), null).sync();
 
     assertThat(r.failures()).containsOnlyKeys(b);
     assertThat(r.failures().get(b).kind()).isEqualTo(Outcome.Kind.UNKNOWN);
