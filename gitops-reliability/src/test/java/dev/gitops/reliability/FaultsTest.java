@@ -12,8 +12,6 @@ import dev.gitops.api.ResourceKey;
 import dev.gitops.api.State;
 import dev.gitops.api.SyncEvent;
 import dev.gitops.api.SyncResult;
-import dev.gitops.api.spi.CallContext;
-import dev.gitops.api.spi.DelegatingProvider;
 import dev.gitops.api.spi.Provider;
 import dev.gitops.api.spi.StoredState;
 import dev.gitops.core.Reconciler;
@@ -31,8 +29,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -144,25 +140,8 @@ class FaultsTest {
 
   @Test
   void aHangingProviderIsCutOffByTheCallTimeoutAndTheNextSyncConverges() {
-    // hung for good: unlike FaultInjectingProvider's hang, which returns at its deadline (and so
-    // raced the engine's cut-off, whose message this asserts), only the engine's timeout ends the
-    // wait, by cancelling the call it gave up on; bounded at 10 s all the same
-    Provider hung = new DelegatingProvider(live) {
-      @Override
-      public Outcome apply(Change change, CallContext ctx) {
-        if (!change.key().equals(b)) {
-          return super.apply(change, ctx);
-        }
-        CountDownLatch cancelled = new CountDownLatch(1);
-        ctx.cancellation().onCancel(cancelled::countDown);
-        try {
-          cancelled.await(10, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-        return Outcome.unknown(b + ": hung apply released: " + ctx.cancellation().reason());
-      }
-    };
+    // hung for good (hang() would return at its deadline, racing the engine's cut-off asserted here)
+    FaultInjectingProvider hung = FaultInjectingProvider.wrap(live).hangUntilCancelled(b).build();
     State desired = state("r1", Resource.of(a, doc("1")), Resource.of(b, doc("2")));
     SyncResult r = reconciler(hung, desired, options(RetryPolicy.none(), Duration.ofMillis(300)), null).sync();
 

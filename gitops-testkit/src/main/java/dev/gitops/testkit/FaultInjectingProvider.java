@@ -9,6 +9,7 @@ import dev.gitops.api.spi.CallContext;
 import dev.gitops.api.spi.Provider;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -45,6 +46,7 @@ public final class FaultInjectingProvider extends ForwardingProvider {
   private final Set<ResourceKey> permanent;
   private final Map<ResourceKey, Integer> transientFirst;
   private final Set<ResourceKey> hanging;
+  private final Set<ResourceKey> hungForGood;
   private final Set<ResourceKey> unobservable;
   private final double failRate;
   private final Outcome.Kind rateKind;
@@ -57,6 +59,7 @@ public final class FaultInjectingProvider extends ForwardingProvider {
     this.permanent = Set.copyOf(b.permanent);
     this.transientFirst = Map.copyOf(b.transientFirst);
     this.hanging = Set.copyOf(b.hanging);
+    this.hungForGood = Set.copyOf(b.hungForGood);
     this.unobservable = Set.copyOf(b.unobservable);
     this.failRate = b.failRate;
     this.rateKind = b.rateKind;
@@ -151,7 +154,10 @@ public final class FaultInjectingProvider extends ForwardingProvider {
       return Outcome.transientFailure(e.getMessage(), e);
     }
     if (hanging.contains(key)) {
-      return hangUntilDone(key, ctx);
+      return hangUntilDone(key, ctx, ctx.remaining());
+    }
+    if (hungForGood.contains(key)) {
+      return hangUntilDone(key, ctx, HUNG_FOR_GOOD);
     }
     if (failRate > 0 && nextDouble() < failRate) {
       ProviderException e = new ProviderException(key, "injected fault: random " + rateKind, rateKind == Outcome.Kind.TRANSIENT, null);
@@ -167,11 +173,15 @@ public final class FaultInjectingProvider extends ForwardingProvider {
     }
   }
 
-  private static Outcome hangUntilDone(ResourceKey key, CallContext ctx) {
+  /** How long a key {@linkplain Builder#hangUntilCancelled hung for good} waits at most: a test's bound. */
+  static final Duration HUNG_FOR_GOOD = Duration.ofSeconds(10);
+
+  /** Waits for the call's cancellation, at most {@code bound}; UNKNOWN saying which ended the wait. */
+  private static Outcome hangUntilDone(ResourceKey key, CallContext ctx, Duration bound) {
     CountDownLatch cancelled = new CountDownLatch(1);
     ctx.cancellation().onCancel(cancelled::countDown);
     try {
-      long nanos = ctx.remaining().toNanos();
+      long nanos = bound.toNanos();
       if (nanos > 0) {
         cancelled.await(nanos, TimeUnit.NANOSECONDS);
       }
@@ -179,7 +189,8 @@ public final class FaultInjectingProvider extends ForwardingProvider {
       Thread.currentThread().interrupt();
       return Outcome.unknown(key + ": injected hang interrupted");
     }
-    String why = ctx.cancellation().isCancelled() ? "cancelled (" + ctx.cancellation().reason() + ")" : "deadline passed";
+    String why = ctx.cancellation().isCancelled() ? "cancelled (" + ctx.cancellation().reason() + ")"
+        : bound == HUNG_FOR_GOOD ? "never cancelled within " + HUNG_FOR_GOOD.toSeconds() + " s" : "deadline passed";
     return Outcome.unknown(key + ": injected hang ended: " + why);
   }
 
@@ -189,6 +200,7 @@ public final class FaultInjectingProvider extends ForwardingProvider {
     private final Set<ResourceKey> permanent = new HashSet<>();
     private final Map<ResourceKey, Integer> transientFirst = new HashMap<>();
     private final Set<ResourceKey> hanging = new HashSet<>();
+    private final Set<ResourceKey> hungForGood = new HashSet<>();
     private final Set<ResourceKey> unobservable = new HashSet<>();
     private double failRate;
     private Outcome.Kind rateKind = Outcome.Kind.TRANSIENT;
@@ -216,6 +228,17 @@ public final class FaultInjectingProvider extends ForwardingProvider {
     /** Applies of these keys wait until the call's deadline or cancellation, then return UNKNOWN. */
     public Builder hang(ResourceKey... keys) {
       hanging.addAll(List.of(keys));
+      return this;
+    }
+
+    /**
+     * Applies of these keys ignore the call's deadline, as a provider hung for good does: only the
+     * call's cancellation (the engine cancels a call it gave up on) ends the wait, bounded at 10 s;
+     * then UNKNOWN. Unlike {@link #hang}, which returns at the deadline, the same instant the
+     * engine's call timeout fires, the engine's cut-off is always what a sync reports.
+     */
+    public Builder hangUntilCancelled(ResourceKey... keys) {
+      hungForGood.addAll(List.of(keys));
       return this;
     }
 

@@ -86,6 +86,25 @@ class FaultInjectingProviderTest {
   }
 
   @Test
+  void aKeyHungForGoodOutlivesItsDeadlineAndEndsOnlyWhenTheCallIsCancelled() throws Exception {
+    FaultInjectingProvider f = FaultInjectingProvider.wrap(live).hangUntilCancelled(a).build();
+    CallContext c = CallContext.of("o", "r", Duration.ofMillis(50));
+    ExecutorService pool = Executors.newSingleThreadExecutor();
+    try {
+      Future<Outcome> fut = pool.submit(() -> f.apply(ProviderConformanceSuite.createOf(res(a)), c));
+      Thread.sleep(300);
+      assertThat(fut.isDone()).as("still hung 250 ms past its deadline").isFalse();
+      c.cancellation().cancel("timed out");
+      Outcome o = fut.get(30, TimeUnit.SECONDS);
+      assertThat(o.kind()).isEqualTo(Outcome.Kind.UNKNOWN);
+      assertThat(o.message()).contains("cancelled (timed out)").contains(a.toString());
+    } finally {
+      pool.shutdownNow();
+    }
+    assertThat(live.contains(a)).isFalse();
+  }
+
+  @Test
   void unobservableKeysAreUnknownAndOthersPassThrough() {
     live.put(a, json("{\"x\":1}"));
     live.put(b, json("{\"x\":2}"));
