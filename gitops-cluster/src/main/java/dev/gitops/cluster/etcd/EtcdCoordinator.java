@@ -478,12 +478,13 @@ public final class EtcdCoordinator implements Coordinator {
 
     /**
      * How long each call to etcd is waited for before it fails naming etcd and the call (default
-     * 10 s, at least 100 ms): how soon a member whose etcd stopped answering says it is not ready,
+     * 10 s, at least 100 ms, at most 1 h): how soon a member whose etcd stopped answering says it is not ready,
      * and how long leaving waits to revoke its lease. A renewal waits no longer than the lease lasts.
      */
     public Builder callTimeout(Duration d) {
-      if (d == null || d.compareTo(Duration.ofMillis(100)) < 0) {
-        throw new IllegalArgumentException("etcd call timeout must be at least 100 ms, got " + d);
+      // at most an hour: no call waits longer, and Duration.toMillis of an absurd one would overflow at each call
+      if (d == null || d.compareTo(Duration.ofMillis(100)) < 0 || d.compareTo(Duration.ofHours(1)) > 0) {
+        throw new IllegalArgumentException("etcd call timeout must be at least 100 ms and at most 1 h, got " + d);
       }
       this.callTimeout = d;
       return this;

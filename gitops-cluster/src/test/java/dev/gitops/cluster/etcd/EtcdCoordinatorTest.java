@@ -127,10 +127,12 @@ class EtcdCoordinatorTest extends EtcdTestBase {
   }
 
   @Test
-  void aCallTimeoutBelowATenthOfASecondIsRefusedAndTheDefaultIsTenSeconds() {
+  void aCallTimeoutBelowATenthOfASecondOrAboveAnHourIsRefusedAndTheDefaultIsTenSeconds() {
     EtcdCoordinator.Builder b = EtcdCoordinator.builder(admin, "m1");
     assertThatThrownBy(() -> b.callTimeout(Duration.ofMillis(99))).isInstanceOf(IllegalArgumentException.class)
-        .hasMessage("etcd call timeout must be at least 100 ms, got PT0.099S");
+        .hasMessage("etcd call timeout must be at least 100 ms and at most 1 h, got PT0.099S");
+    assertThatThrownBy(() -> b.callTimeout(Duration.ofSeconds(Long.MAX_VALUE)))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("at most 1 h");
     assertThatThrownBy(() -> b.callTimeout(null)).isInstanceOf(IllegalArgumentException.class);
     try (EtcdCoordinator c = b.build()) {
       assertThat(c.callTimeout()).isEqualTo(Duration.ofSeconds(10));
