@@ -81,6 +81,11 @@ public final class ClusterPlacement implements Placement {
    * @throws IllegalArgumentException naming the flag at fault
    */
   public static ClusterPlacement connect(String cluster, String member, String namespace) {
+    return connect(cluster, member, namespace, true);
+  }
+
+  /** {@code waitForConnection}: whether etcd's calls wait for a connection ({@link EtcdCoordinator.Builder#waitForConnection}). */
+  private static ClusterPlacement connect(String cluster, String member, String namespace, boolean waitForConnection) {
     if (member == null || member.isBlank()) {
       throw new IllegalArgumentException("--member is required with --cluster: a name unique among the agents");
     }
@@ -110,7 +115,8 @@ public final class ClusterPlacement implements Placement {
         }
         endpoints.add("http://" + hostPort);
       }
-      return of(EtcdCoordinator.connect(String.join(",", endpoints), member), settle, poll);
+      return of(EtcdCoordinator.connectBuilder(String.join(",", endpoints), member)
+          .waitForConnection(waitForConnection).build(), settle, poll);
     }
     if (cluster.equals("k8s")) {
       if (namespace == null || namespace.isBlank()) {
@@ -130,7 +136,8 @@ public final class ClusterPlacement implements Placement {
    * @throws IllegalArgumentException naming the flag at fault
    */
   public static Map<String, Ownership> owners(String cluster, String namespace) {
-    ClusterPlacement reader = connect(cluster, "gitops-status", namespace);
+    // a one-off read: an etcd that takes no connection is said at once, not after the call's timeout
+    ClusterPlacement reader = connect(cluster, "gitops-status", namespace, false);
     try {
       return reader.coordinator().owners();
     } catch (RuntimeException e) {

@@ -9,6 +9,7 @@ import dev.gitops.cluster.Ownership;
 import dev.gitops.core.internal.Durations;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
+import io.etcd.jetcd.ClientBuilder;
 import io.etcd.jetcd.KeyValue;
 import io.etcd.jetcd.kv.TxnResponse;
 import io.etcd.jetcd.lease.LeaseKeepAliveResponse;
@@ -85,8 +86,8 @@ public final class EtcdCoordinator implements Coordinator {
   private long leaseId;
 
   private EtcdCoordinator(Builder b) {
-    this.client = b.client;
     this.ownsClient = b.ownsClient;
+    this.client = b.ownsClient ? b.endpointsClient.waitForReady(b.waitForConnection).build() : b.client;
     this.etcd = b.endpoints == null ? "etcd" : "etcd at " + b.endpoints;
     this.member = b.member;
     this.prefix = b.prefix;
@@ -113,7 +114,8 @@ public final class EtcdCoordinator implements Coordinator {
     if (endpoints == null || endpoints.isBlank()) {
       throw new IllegalArgumentException("etcd endpoints must not be empty");
     }
-    Builder b = new Builder(Client.builder().endpoints(endpoints.split(",")).build(), memberId, true);
+    Builder b = new Builder(null, memberId, true);
+    b.endpointsClient = Client.builder().endpoints(endpoints.split(","));
     // named in the messages of a failed join; a password in a URL (http://user:pw@host) is not
     b.endpoints = String.join(", ", Arrays.stream(endpoints.split(","))
         .map(e -> e.trim().replaceFirst("//[^/]*@", "//")).toList());
@@ -449,6 +451,9 @@ public final class EtcdCoordinator implements Coordinator {
     private final Client client;
     private final boolean ownsClient;
     private final String member;
+    /** The client's builder when the coordinator owns its client: built by {@link #build}. */
+    private ClientBuilder endpointsClient;
+    private boolean waitForConnection = true;
     private String endpoints;
     private String prefix = "/gitops/default/";
     private Duration ttl = Duration.ofSeconds(10);
@@ -456,7 +461,7 @@ public final class EtcdCoordinator implements Coordinator {
     private Clock clock = Clock.systemUTC();
 
     private Builder(Client client, String member, boolean ownsClient) {
-      this.client = Objects.requireNonNull(client, "client");
+      this.client = ownsClient ? client : Objects.requireNonNull(client, "client");
       this.member = LeaseKeeper.checkMember(member);
       this.ownsClient = ownsClient;
     }
@@ -487,6 +492,31 @@ public final class EtcdCoordinator implements Coordinator {
         throw new IllegalArgumentException("etcd call timeout must be at least 100 ms and at most 1 h, got " + d);
       }
       this.callTimeout = d;
+      return this;
+    }
+
+    /**
+     * Whether a call waits, up to its {@linkplain #callTimeout timeout}, for a connection to etcd
+     * (default true: a member rides out etcd's restart or a moment without a network). False makes
+     * a call fail as soon as no endpoint takes a connection (refused, or no route), as a one-off
+     * reader such as {@code gitops status --cluster etcd://...} wants: it answers at once instead of
+     * after the timeout. Only for a coordinator that connects itself ({@link #connectBuilder}).
+     *
+     * <pre>{@code
+     * try (EtcdCoordinator reader = EtcdCoordinator.connectBuilder("http://127.0.0.1:2379", "reader")
+     *     .waitForConnection(false).build()) {
+     *   reader.owners().forEach((target, o) -> log.info("{} is reconciled by {}", target, o.member()));
+     * }
+     * }</pre>
+     *
+     * @throws IllegalStateException on a builder over a caller's client, whose connection is the caller's
+     */
+    public Builder waitForConnection(boolean wait) {
+      if (!ownsClient) {
+        throw new IllegalStateException("waitForConnection is set on the client given to builder(client, member), "
+            + "not here: the coordinator connects only from connectBuilder(endpoints, member)");
+      }
+      this.waitForConnection = wait;
       return this;
     }
 

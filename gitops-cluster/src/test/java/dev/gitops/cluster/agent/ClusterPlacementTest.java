@@ -40,9 +40,13 @@ class ClusterPlacementTest {
       port = s.getLocalPort();  // closed again: nothing listens there
     }
     String url = "etcd://127.0.0.1:" + port;
+    // refused at once: said as etcd's failure to connect, not after the call's timeout ("did not answer within")
     assertThatThrownBy(() -> ClusterPlacement.owners(url, "ignored"))
         .isInstanceOf(IllegalStateException.class)
-        .hasMessageStartingWith("--cluster " + url + ": cannot read who owns the targets: etcd")
+        .hasMessageStartingWith("--cluster " + url + ": cannot read who owns the targets: etcd at http://127.0.0.1:"
+            + port + " failed to ")
+        .hasMessageContaining("UNAVAILABLE")
+        .hasMessageNotContaining("did not answer")
         .hasMessageNotContaining("--namespace");
   }
 

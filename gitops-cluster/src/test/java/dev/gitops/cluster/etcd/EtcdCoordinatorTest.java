@@ -127,6 +127,28 @@ class EtcdCoordinatorTest extends EtcdTestBase {
   }
 
   @Test
+  void anEtcdThatRefusesConnectionsIsWaitedForUntilTheTimeoutUnlessTheCoordinatorIsToldNotTo() throws Exception {
+    int port;
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      port = s.getLocalPort();  // closed again: nothing listens there
+    }
+    String endpoint = "http://127.0.0.1:" + port;
+    try (EtcdCoordinator waits = EtcdCoordinator.connectBuilder(endpoint, "m1").callTimeout(Duration.ofMillis(1500))
+        .build()) {
+      assertThatThrownBy(waits::members).isInstanceOf(IllegalStateException.class)
+          .hasMessage("etcd at " + endpoint + " did not answer within 1.5 s to read /gitops/default/members/");
+    }
+    // a timeout far above jetcd's own retries of a refused connection: only the refusal can end the call early
+    try (EtcdCoordinator failsFast = EtcdCoordinator.connectBuilder(endpoint, "m1").callTimeout(Duration.ofSeconds(30))
+        .waitForConnection(false).build()) {
+      assertThatThrownBy(failsFast::members).isInstanceOf(IllegalStateException.class)
+          .hasMessageStartingWith("etcd at " + endpoint + " failed to read /gitops/default/members/: UNAVAILABLE");
+    }
+    assertThatThrownBy(() -> EtcdCoordinator.builder(admin, "m1").waitForConnection(false))
+        .isInstanceOf(IllegalStateException.class).hasMessageContaining("connectBuilder");
+  }
+
+  @Test
   void aCallTimeoutBelowATenthOfASecondOrAboveAnHourIsRefusedAndTheDefaultIsTenSeconds() {
     EtcdCoordinator.Builder b = EtcdCoordinator.builder(admin, "m1");
     assertThatThrownBy(() -> b.callTimeout(Duration.ofMillis(99))).isInstanceOf(IllegalArgumentException.class)
