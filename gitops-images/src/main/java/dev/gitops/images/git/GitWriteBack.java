@@ -89,6 +89,12 @@ import org.slf4j.LoggerFactory;
  * <p><b>Branches.</b> Edits are made on the head of the push branch when it exists, else on the
  * head of {@link Builder#branch}; pushes never force, so no commit is ever lost.
  *
+ * <p><b>Local repositories.</b> A relative path is the repository there from the working
+ * directory, as {@code git clone} reads it. A push to the branch checked out in a local working
+ * tree is refused as {@code git push} refuses it (unless that repository's {@code
+ * receive.denyCurrentBranch} is {@code ignore}, {@code warn} or {@code false}): the branch would move
+ * under a working tree and index that stay, and the next commit there would undo the update.
+ *
  * <p><b>Races.</b> When the push is rejected because someone else pushed first, the writer waits
  * a random delay (growing with each attempt), fetches, and re-applies its edits on the new head,
  * up to {@link Builder#maxPushAttempts}. A marked line that the new head changed since this writer
@@ -122,6 +128,8 @@ public final class GitWriteBack implements AutoCloseable {
   private static final long MAX_FILE = 5L * 1024 * 1024;
 
   private final String url;
+  /** {@link #url} as the transport is given it ({@link #transportUrl}). */
+  private final String remote;
   private final String display;
   private final String branch;
   private final String pushBranch;
@@ -150,6 +158,7 @@ public final class GitWriteBack implements AutoCloseable {
 
   private GitWriteBack(Builder b) {
     this.url = b.url;
+    this.remote = transportUrl(b.url);
     this.display = GitUrls.display(b.url);
     this.branch = b.branch;
     this.pushBranch = b.pushBranch == null ? b.branch : b.pushBranch;
@@ -170,7 +179,33 @@ public final class GitWriteBack implements AutoCloseable {
     this.pushFence = b.pushFence;
   }
 
-  /** A builder for the repository at {@code url} (any URL JGit reads: https, git, file, a local path). */
+  /**
+   * {@code url} as the transport is given it: a local path (no scheme, no host: {@code repo},
+   * {@code ./ops}, {@code ../cluster.git}) resolved against the working directory, as {@code git
+   * clone} resolves it (JGit resolves a relative path against the repository it fetches into, the
+   * bare clone, and finds no remote there); any URL, and an absolute path, as it is.
+   */
+  static String transportUrl(String url) {
+    org.eclipse.jgit.transport.URIish u;
+    try {
+      u = new org.eclipse.jgit.transport.URIish(url);
+    } catch (java.net.URISyntaxException e) {
+      return url;  // not a URL JGit reads: reported where it is read
+    }
+    if (u.getScheme() != null || u.getHost() != null) {
+      return url;
+    }
+    try {
+      return Path.of(url).toAbsolutePath().normalize().toString();
+    } catch (java.nio.file.InvalidPathException e) {
+      return url;  // no path this file system has: the fetch reports it, naming the text given
+    }
+  }
+
+  /**
+   * A builder for the repository at {@code url}: an https, http, git or file URL, or a local path
+   * (a relative one is resolved against the working directory).
+   */
   public static Builder builder(String url) {
     return new Builder(url);
   }
@@ -574,10 +609,14 @@ public final class GitWriteBack implements AutoCloseable {
   private record Rejection(boolean race, String message) {}
 
   private Rejection push(ObjectId commit) {
+    String checkedOut = checkedOutThere();
+    if (checkedOut != null) {
+      return new Rejection(false, checkedOut);
+    }
     try (Git git = Git.wrap(repository)) {
-      PushCommand push = git.push().setRemote(url)
+      PushCommand push = git.push().setRemote(remote)
           .setRefSpecs(new RefSpec(commit.name() + ":" + Constants.R_HEADS + pushBranch))
-          .setTransportConfigCallback(Credentials.originBound(url, credentials)).setTimeout(timeoutSeconds);
+          .setTransportConfigCallback(Credentials.originBound(remote, credentials)).setTimeout(timeoutSeconds);
       for (PushResult r : GitDaemonTransport.around(push::call)) {
         for (RemoteRefUpdate u : r.getRemoteUpdates()) {
           RemoteRefUpdate.Status s = u.getStatus();
@@ -597,6 +636,47 @@ public final class GitWriteBack implements AutoCloseable {
     } catch (GitAPIException | RuntimeException e) {
       // JGit's messages (InvalidRemoteException, TransportException) quote the URL as given, password and all
       throw new GitWriteException(display + ": push to " + pushBranch + " failed: " + scrub(e.getMessage()), safe(e));
+    }
+  }
+
+  /**
+   * Why a push to a local repository would move the branch checked out in its working tree, as
+   * {@code git push} refuses by default ({@code receive.denyCurrentBranch}): the branch would move
+   * while the working tree and index stayed, so the next commit there would undo the update. Null
+   * when the remote is no local repository with a working tree, another branch is checked out
+   * there, or its {@code receive.denyCurrentBranch} is {@code ignore}, {@code warn} or {@code
+   * false}; {@code updateInstead} is refused too (it is not carried out here).
+   */
+  private String checkedOutThere() {
+    org.eclipse.jgit.transport.URIish u;
+    try {
+      u = new org.eclipse.jgit.transport.URIish(remote);
+    } catch (java.net.URISyntaxException e) {
+      return null;  // the push reports it
+    }
+    if (u.getHost() != null || (u.getScheme() != null && !u.getScheme().equalsIgnoreCase("file"))) {
+      return null;
+    }
+    java.io.File gitDir = org.eclipse.jgit.lib.RepositoryCache.FileKey.resolve(new java.io.File(u.getPath()),
+        org.eclipse.jgit.util.FS.DETECTED);
+    if (gitDir == null) {
+      return null;  // no repository there: the push reports it
+    }
+    try (Repository there = new org.eclipse.jgit.storage.file.FileRepositoryBuilder().setGitDir(gitDir).setMustExist(true)
+        .build()) {
+      if (there.isBare() || !(Constants.R_HEADS + pushBranch).equals(there.getFullBranch())) {
+        return null;
+      }
+      String deny = there.getConfig().getString("receive", null, "denyCurrentBranch");
+      if (deny != null && List.of("ignore", "warn", "false").contains(deny.toLowerCase(java.util.Locale.ROOT))) {
+        return null;
+      }
+      return pushBranch + " is checked out in the working tree at " + there.getWorkTree()
+          + ", which a push would leave behind (git refuses it too: receive.denyCurrentBranch"
+          + (deny == null ? "" : " is " + deny) + "); push to a bare repository or to another branch, or check out another branch there";
+    } catch (IOException | RuntimeException e) {
+      LOG.debug("{}: could not tell whether {} is checked out there ({}); pushing", display, pushBranch, e.toString());
+      return null;
     }
   }
 
@@ -626,8 +706,8 @@ public final class GitWriteBack implements AutoCloseable {
     try {
       openRepository();
       try (Git git = Git.wrap(repository)) {
-        FetchCommand fetch = git.fetch().setRemote(url).setRefSpecs(specs)
-            .setTransportConfigCallback(Credentials.originBound(url, credentials)).setTimeout(timeoutSeconds);
+        FetchCommand fetch = git.fetch().setRemote(remote).setRefSpecs(specs)
+            .setTransportConfigCallback(Credentials.originBound(remote, credentials)).setTimeout(timeoutSeconds);
         GitDaemonTransport.around(fetch::call);
       }
       for (String b : List.of(pushBranch, branch)) {
@@ -644,8 +724,8 @@ public final class GitWriteBack implements AutoCloseable {
 
   private Map<String, Ref> lsRemote() {
     try {
-      LsRemoteCommand list = Git.lsRemoteRepository().setRemote(url).setHeads(true)
-          .setTransportConfigCallback(Credentials.originBound(url, credentials)).setTimeout(timeoutSeconds);
+      LsRemoteCommand list = Git.lsRemoteRepository().setRemote(remote).setHeads(true)
+          .setTransportConfigCallback(Credentials.originBound(remote, credentials)).setTimeout(timeoutSeconds);
       return GitDaemonTransport.around(list::callAsMap);
     } catch (GitAPIException | RuntimeException e) {
       throw new GitWriteException(display + ": cannot list branches: " + scrub(e.getMessage()), safe(e));

@@ -8,6 +8,7 @@ import dev.gitops.images.policy.ImagePolicy;
 import dev.gitops.images.policy.TagOrder;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -118,6 +119,72 @@ class GitWriteBackTest {
       assertThat(again.pushAttempts()).isZero();
       assertThat(remote.git("rev-parse", "main").trim()).isEqualTo(r.commit().orElseThrow());
     }
+  }
+
+  @Test
+  void aRelativeLocalPathIsTheRepositoryThereFromTheWorkingDirectoryAsGitCloneReadsIt() throws Exception {
+    // below the working directory, as `gitops images update --repo ops` names it: JGit alone resolved
+    // it against the bare clone it fetches into and found no remote there ("Invalid remote")
+    Path here = Files.createDirectories(Path.of("target", "write-back-" + System.nanoTime()));
+    try {
+      Path bare = here.resolve("cluster.git");
+      assertThat(git(tmp, "clone", "-q", "--bare", remote.bare.toString(), bare.toAbsolutePath().toString())).isZero();
+      String relative = bare.toString();
+      assertThat(Path.of(relative).isAbsolute()).isFalse();
+      try (GitWriteBack git = GitWriteBack.builder(relative).branch("main").path("apps")
+          .author("Image Bot", "bot@example.com").build()) {
+        WriteResult r = git.write(choices("v1.2.4", "v2.0.0"));
+        assertThat(r.pushed()).isTrue();
+        assertThat(revParse(bare, "main")).isEqualTo(r.commit().orElseThrow());
+      }
+      assertThat(GitWriteBack.transportUrl("./" + relative)).isEqualTo(bare.toAbsolutePath().normalize().toString());
+      for (String url : List.of("https://git.example.com/ops.git", "git://127.0.0.1:9418/ops.git",
+          "file:///srv/ops.git", remote.bare.toString())) {
+        assertThat(GitWriteBack.transportUrl(url)).as(url).isEqualTo(url);
+      }
+    } finally {
+      org.eclipse.jgit.util.FileUtils.delete(here.toFile(), org.eclipse.jgit.util.FileUtils.RECURSIVE);
+    }
+  }
+
+  @Test
+  void aPushToTheBranchCheckedOutInALocalWorkingTreeIsRefusedAsGitRefusesIt() throws Exception {
+    Path work = tmp.resolve("work");
+    assertThat(git(tmp, "clone", "-q", "-b", "main", remote.bare.toString(), work.toString())).isZero();
+    String before = revParse(work, "main");
+    try (GitWriteBack git = GitWriteBack.builder(work.toString()).branch("main").path("apps")
+        .author("Image Bot", "bot@example.com").build()) {
+      assertThatThrownBy(() -> git.write(choices("v1.2.4", "v2.0.0"))).isInstanceOf(GitWriteException.class)
+          .hasMessageContaining("push to main refused: main is checked out in the working tree at " + work)
+          .hasMessageContaining("receive.denyCurrentBranch");
+    }
+    assertThat(revParse(work, "main")).as("the branch its working tree stands on, unmoved").isEqualTo(before);
+
+    // another branch of that repository, or the same once its owner said so, as git pushes them
+    try (GitWriteBack git = GitWriteBack.builder(work.toString()).branch("main").pushBranch("image-updates")
+        .path("apps").author("Image Bot", "bot@example.com").build()) {
+      assertThat(git.write(choices("v1.2.4", "v2.0.0")).pushed()).isTrue();
+    }
+    assertThat(git(work, "config", "receive.denyCurrentBranch", "ignore")).isZero();
+    try (GitWriteBack git = GitWriteBack.builder(work.toString()).branch("main").path("apps")
+        .author("Image Bot", "bot@example.com").build()) {
+      WriteResult r = git.write(choices("v1.2.4", "v2.0.0"));
+      assertThat(revParse(work, "main")).isEqualTo(r.commit().orElseThrow());
+    }
+  }
+
+  private static int git(Path dir, String... args) throws Exception {
+    List<String> command = new java.util.ArrayList<>(List.of("git", "-C", dir.toString()));
+    command.addAll(List.of(args));
+    return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD)
+        .start().waitFor();
+  }
+
+  private static String revParse(Path dir, String rev) throws Exception {
+    Process p = new ProcessBuilder("git", "-C", dir.toString(), "rev-parse", rev).start();
+    String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).trim();
+    assertThat(p.waitFor()).isZero();
+    return out;
   }
 
   @Test
