@@ -8,6 +8,7 @@ import dev.gitops.images.git.GitWriteBack;
 import dev.gitops.images.git.ImageUpdate;
 import dev.gitops.images.git.PathNotFoundException;
 import dev.gitops.images.git.RefusedDowngrade;
+import dev.gitops.images.marker.Setter;
 import dev.gitops.images.policy.FluxPolicies;
 import dev.gitops.images.registry.RegistryClient;
 import dev.gitops.images.registry.RegistryCredentials;
@@ -161,6 +162,13 @@ final class ImagesCommand implements Callable<Integer> {
         r.problems().forEach(p -> err.println("gitops: " + PlanRenderer.oneLine(p)));
         for (EditConflict c : r.conflicts()) {
           err.println("gitops: conflict: " + PlanRenderer.oneLine(c.describe()));
+        }
+        for (String u : r.unresolved()) {
+          // "file:line setter": a marker of a policy that failed is said with the failure above
+          if (Setter.resolve(u.substring(u.lastIndexOf(' ') + 1), r.policyFailures().keySet()).isEmpty()) {
+            err.println("gitops: warning: " + PlanRenderer.oneLine(u) + ": the marker names no policy of --policies "
+                + policies + "; left as it is");
+          }
         }
         for (ImageUpdate u : r.updates()) {
           out.println(PlanRenderer.oneLine(u.describe()));

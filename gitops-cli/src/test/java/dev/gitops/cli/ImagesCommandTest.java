@@ -138,6 +138,30 @@ class ImagesCommandTest {
   }
 
   @Test
+  void aMarkerNamingNoPolicyOfTheFileIsWarnedAboutAndLeftAsItIs() throws Exception {
+    seed.write("apps/api.yaml", "image: " + host + "/team/web:v1.0.0 # {\"$imagepolicy\": \"apps:wbe\"}\n")
+        .commit("a typo");
+    seed.git("push", "-q", bare.toString(), "HEAD:main");
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int code = run(out, err, "images", "update", "--repo", bare.toString(), "--policies", policies.toString());
+    assertThat(code).as(err.toString()).isEqualTo(ExitCodes.PENDING);  // what Flux does with it: nothing, so no failure
+    assertThat(err.toString()).contains("gitops: warning: apps/api.yaml:1 apps:wbe: the marker names no policy of"
+        + " --policies " + policies + "; left as it is");
+    assertThat(out.toString()).contains("apps/web.yaml:1 image: ").doesNotContain("apps/api.yaml");
+
+    // a marker of a policy that failed is said with the failure, not again as unknown
+    Files.writeString(policies, Files.readString(policies).replace("range: ^1.2", "range: ^9"));
+    seed.write("apps/api.yaml", "image: " + host + "/team/web:v1.0.0 # {\"$imagepolicy\": \"apps:web\"}\n")
+        .commit("fixed");
+    seed.git("push", "-q", bare.toString(), "HEAD:main");
+    err = new StringWriter();
+    assertThat(run(new StringWriter(), err, "images", "update", "--repo", bare.toString(), "--policies",
+        policies.toString())).isEqualTo(ExitCodes.ERROR);
+    assertThat(err.toString()).contains("gitops: image policy apps:web: no tag of").doesNotContain("warning");
+  }
+
+  @Test
   void badFlagValuesNameTheFlag() {
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();

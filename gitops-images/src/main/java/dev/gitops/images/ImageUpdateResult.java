@@ -65,6 +65,15 @@ public record ImageUpdateResult(Status status, Map<String, ImageChoice> choices,
     return write.map(WriteResult::problems).orElse(List.of());
   }
 
+  /**
+   * Markers naming no policy that has a choice this run ({@code file:line setter}), left as they
+   * are: a policy the updater was not given (a typo, or one another run manages), or one that
+   * failed ({@link #policyFailures}).
+   */
+  public List<String> unresolved() {
+    return write.map(WriteResult::unresolved).orElse(List.of());
+  }
+
   /** Marked tags newer than their policy allows (and the digests beside them), left as they are: never downgraded. */
   public List<dev.gitops.images.git.RefusedDowngrade> downgradesRefused() {
     return write.map(WriteResult::downgradesRefused).orElse(List.of());
