@@ -662,8 +662,8 @@ public final class GitWriteBack implements AutoCloseable {
     if (gitDir == null) {
       return null;  // no repository there: the push reports it
     }
-    try (Repository there = new org.eclipse.jgit.storage.file.FileRepositoryBuilder().setGitDir(gitDir).setMustExist(true)
-        .build()) {
+    try (Repository there = new org.eclipse.jgit.storage.file.FileRepositoryBuilder().setGitDir(gitDir)
+        .setMustExist(true).build()) {
       if (there.isBare() || !(Constants.R_HEADS + pushBranch).equals(there.getFullBranch())) {
         return null;
       }
@@ -673,7 +673,8 @@ public final class GitWriteBack implements AutoCloseable {
       }
       return pushBranch + " is checked out in the working tree at " + there.getWorkTree()
           + ", which a push would leave behind (git refuses it too: receive.denyCurrentBranch"
-          + (deny == null ? "" : " is " + deny) + "); push to a bare repository or to another branch, or check out another branch there";
+          + (deny == null ? "" : " is " + deny) + "); push to a bare repository or to another branch, or check out"
+          + " another branch there";
     } catch (IOException | RuntimeException e) {
       LOG.debug("{}: could not tell whether {} is checked out there ({}); pushing", display, pushBranch, e.toString());
       return null;
