@@ -137,7 +137,7 @@ final class ImagesCommand implements Callable<Integer> {
         flag("--push-branch", pushBranch, () -> git.pushBranch(pushBranch));
       }
       if (message != null) {
-        git.messageTemplate(message);
+        flag("--message", message, () -> git.messageTemplate(message));
       }
       if (username != null) {
         String password = System.getenv("GITOPS_PASSWORD");

@@ -174,6 +174,9 @@ class ImagesCommandTest {
     assertThat(run(out, err, "images", "update", "--repo", bare.toString(), "--policies", policies.toString(),
         "--ca-file", tmp.resolve("no-ca.pem").toString())).isEqualTo(ExitCodes.ERROR);
     assertThat(err.toString()).contains("--ca-file " + tmp.resolve("no-ca.pem") + " does not exist");
+    assertThat(run(out, err, "images", "update", "--repo", bare.toString(), "--policies", policies.toString(),
+        "--message", "images ${nope}")).isEqualTo(ExitCodes.ERROR);
+    assertThat(err.toString()).contains("gitops: --message: message template: unknown placeholder ${nope}");
   }
 
   @Test
