@@ -129,7 +129,13 @@ final class ImagesCommand implements Callable<Integer> {
       // the builder names its own setters; the operator typed flags
       flag("--branch", branch, () -> git.branch(branch));
       flag("--path", path, () -> git.path(path));
-      git.author(author, authorEmail);
+      try {
+        git.author(author, authorEmail);
+      } catch (IllegalArgumentException e) {
+        // the builder says which of the two it refused: "author name ..." or "author email ..."
+        throw new IllegalArgumentException((e.getMessage().startsWith("author email") ? "--author-email" : "--author")
+            + ": " + e.getMessage(), e);
+      }
       if (gitTimeout != null) {
         git.timeout(gitTimeout);
       }

@@ -177,6 +177,13 @@ class ImagesCommandTest {
     assertThat(run(out, err, "images", "update", "--repo", bare.toString(), "--policies", policies.toString(),
         "--message", "images ${nope}")).isEqualTo(ExitCodes.ERROR);
     assertThat(err.toString()).contains("gitops: --message: message template: unknown placeholder ${nope}");
+    assertThat(run(out, err, "images", "update", "--repo", bare.toString(), "--policies", policies.toString(),
+        "--author", " ")).isEqualTo(ExitCodes.ERROR);
+    assertThat(err.toString()).contains("gitops: --author: author name must not be empty");
+    assertThat(run(out, err, "images", "update", "--repo", bare.toString(), "--policies", policies.toString(),
+        "--author-email", "bot@example.com\nCommitter: someone <s@example.com>")).isEqualTo(ExitCodes.ERROR);
+    assertThat(err.toString()).contains("gitops: --author-email: author email 'bot@example.com\\nCommitter: someone"
+        + " <s@example.com>' holds a line break");
   }
 
   @Test

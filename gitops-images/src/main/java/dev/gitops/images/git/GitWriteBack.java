@@ -938,11 +938,28 @@ public final class GitWriteBack implements AutoCloseable {
       return this;
     }
 
-    /** Author and committer of the commits (default {@code gitops-images <gitops-images@localhost>}). */
+    /**
+     * Author and committer of the commits (default {@code gitops-images <gitops-images@localhost>}).
+     *
+     * @throws IllegalArgumentException for a blank name, or a name or email holding a line break,
+     *     {@code <} or {@code >}, which a commit's author line cannot hold (git refuses the first;
+     *     JGit would drop the characters and commit another identity than the one given)
+     */
     public Builder author(String name, String email) {
-      this.authorName = Objects.requireNonNull(name, "name");
-      this.authorEmail = Objects.requireNonNull(email, "email");
+      this.authorName = identity("author name", Objects.requireNonNull(name, "name"), false);
+      this.authorEmail = identity("author email", Objects.requireNonNull(email, "email"), true);
       return this;
+    }
+
+    private static String identity(String what, String value, boolean mayBeEmpty) {
+      if (!mayBeEmpty && value.isBlank()) {
+        throw new IllegalArgumentException(what + " must not be empty");
+      }
+      if (value.chars().anyMatch(c -> c == '\n' || c == '\r' || c == '\0' || c == '<' || c == '>')) {
+        throw new IllegalArgumentException(what + " '" + value.replace("\n", "\\n").replace("\r", "\\r")
+            .replace("\0", "\\0") + "' holds a line break, a NUL, '<' or '>', which a commit's author line cannot hold");
+      }
+      return value;
     }
 
     /**

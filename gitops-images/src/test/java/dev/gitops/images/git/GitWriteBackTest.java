@@ -148,6 +148,20 @@ class GitWriteBackTest {
   }
 
   @Test
+  void anAuthorACommitCannotHoldIsRefusedNotRewritten() {
+    GitWriteBack.Builder b = GitWriteBack.builder(remote.url);
+    assertThatThrownBy(() -> b.author("", "bot@example.com")).isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("author name must not be empty");
+    assertThatThrownBy(() -> b.author("Bot\nCommitter: x <x@example.com>", "bot@example.com"))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("author name 'Bot\\nCommitter");
+    for (String email : List.of("a>b@example.com", "a<b@example.com", "bot@example.com\r", "bot\0@example.com")) {
+      assertThatThrownBy(() -> b.author("Bot", email)).as(email).isInstanceOf(IllegalArgumentException.class)
+          .hasMessageStartingWith("author email '").hasMessageEndingWith("which a commit's author line cannot hold");
+    }
+    assertThat(b.author("Image Bot", "")).isSameAs(b);  // git takes an empty email
+  }
+
+  @Test
   void aPushToTheBranchCheckedOutInALocalWorkingTreeIsRefusedAsGitRefusesIt() throws Exception {
     Path work = tmp.resolve("work");
     assertThat(git(tmp, "clone", "-q", "-b", "main", remote.bare.toString(), work.toString())).isZero();
