@@ -125,7 +125,12 @@ final class ImagesCommand implements Callable<Integer> {
       if (dockerConfig != null) {
         registry.credentials(RegistryCredentials.dockerConfig(dockerConfig));
       }
-      GitWriteBack.Builder git = GitWriteBack.builder(repo);
+      GitWriteBack.Builder git;
+      try {
+        git = GitWriteBack.builder(repo);
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("--repo: " + e.getMessage(), e);
+      }
       // the builder names its own setters; the operator typed flags
       flag("--branch", branch, () -> git.branch(branch));
       flag("--path", path, () -> git.path(path));

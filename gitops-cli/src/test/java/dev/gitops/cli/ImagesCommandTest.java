@@ -180,6 +180,9 @@ class ImagesCommandTest {
     assertThat(run(out, err, "images", "update", "--repo", bare.toString(), "--policies", policies.toString(),
         "--author", " ")).isEqualTo(ExitCodes.ERROR);
     assertThat(err.toString()).contains("gitops: --author: author name must not be empty");
+    assertThat(run(out, err, "images", "update", "--repo", " ", "--policies", policies.toString()))
+        .isEqualTo(ExitCodes.ERROR);
+    assertThat(err.toString()).contains("gitops: --repo: the repository's URL or path is empty");
     assertThat(run(out, err, "images", "update", "--repo", bare.toString(), "--policies", policies.toString(),
         "--author-email", "bot@example.com\nCommitter: someone <s@example.com>")).isEqualTo(ExitCodes.ERROR);
     assertThat(err.toString()).contains("gitops: --author-email: author email 'bot@example.com\\nCommitter: someone"

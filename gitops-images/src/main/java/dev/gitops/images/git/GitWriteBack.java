@@ -205,6 +205,8 @@ public final class GitWriteBack implements AutoCloseable {
   /**
    * A builder for the repository at {@code url}: an https, http, git or file URL, or a local path
    * (a relative one is resolved against the working directory).
+   *
+   * @throws IllegalArgumentException for an empty {@code url} or an SSH remote
    */
   public static Builder builder(String url) {
     return new Builder(url);
@@ -842,7 +844,10 @@ public final class GitWriteBack implements AutoCloseable {
     private IntConsumer beforePush = attempt -> { };
 
     private Builder(String url) {
-      this.url = requireNotSsh(Objects.requireNonNull(url, "url"));
+      if (Objects.requireNonNull(url, "url").isBlank()) {
+        throw new IllegalArgumentException("the repository's URL or path is empty");
+      }
+      this.url = requireNotSsh(url);
     }
 
     /**
