@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gitops.core.internal.JsonErrors;
 import dev.gitops.core.internal.fs.DurableFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -86,7 +87,7 @@ public record TargetStatus(String target, String provider, String revision, Stri
       String where = e.getLocation() == null ? ""
           : "line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ": ";
       throw new UncheckedIOException(new IOException("cannot read the status file " + f + ": " + where
-          + e.getOriginalMessage().lines().findFirst().orElse(""), e));
+          + JsonErrors.problem(e), e));
     } catch (IOException | RuntimeException e) {
       throw new UncheckedIOException(new IOException("cannot read the status file " + f + ": " + e.getMessage(), e));
     }

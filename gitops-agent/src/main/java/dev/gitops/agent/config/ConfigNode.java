@@ -13,6 +13,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLParser;
 import dev.gitops.core.apply.ExecutionOptions;
+import dev.gitops.core.internal.JsonErrors;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -85,7 +86,7 @@ public final class ConfigNode {
       return new ConfigNode(file, root, "", lines, numbers);
     } catch (JsonProcessingException e) {
       JsonLocation at = e.getLocation();
-      String why = e.getOriginalMessage() == null ? e.toString() : e.getOriginalMessage().lines().findFirst().orElse("");
+      String why = JsonErrors.problem(e);
       throw new ConfigException(file, at == null ? 0 : lineOf(at), "malformed YAML: " + why, e);
     } catch (IOException e) {
       throw new ConfigException(file, 0, "cannot read: " + e.getMessage(), e);

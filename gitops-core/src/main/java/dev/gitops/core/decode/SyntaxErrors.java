@@ -1,5 +1,6 @@
 package dev.gitops.core.decode;
 
+import dev.gitops.core.internal.JsonErrors;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -58,10 +59,11 @@ final class SyntaxErrors {
   }
 
   /** Jackson's message of a syntax error (JSON, or YAML that SnakeYAML read) ({@code getOriginalMessage()}) without the text of the file. */
-  static String jackson(String message) {
-    if (message == null || message.isBlank()) {
+  static String jackson(String raw) {
+    if (raw == null || raw.isBlank()) {
       return "syntax error";
     }
+    String message = JsonErrors.problem(raw);  // its first line, Jackson's own locations in words
     if (message.startsWith("Duplicate field")) {
       return message;  // a key's name, not a value: kept so that the duplicate can be found
     }

@@ -20,6 +20,7 @@ import dev.gitops.api.spi.Provider;
 import dev.gitops.api.spi.SourceFile;
 import dev.gitops.core.decode.Glob;
 import dev.gitops.core.files.FileFormats.Format;
+import dev.gitops.core.internal.JsonErrors;
 import dev.gitops.core.internal.fs.DurableFiles;
 import dev.gitops.core.internal.fs.FileChunks;
 import dev.gitops.core.internal.fs.GitDirNames;
@@ -962,7 +963,7 @@ public final class LocalFilesProvider implements Provider {
         GitText git = gitTexts.get(key);
         return git != null ? git.render(data) : FileFormats.render(format, data);
       } catch (JsonProcessingException e) {
-        throw new Refusal("cannot render 'data' as " + format + ": " + e.getOriginalMessage());
+        throw new Refusal("cannot render 'data' as " + format + ": " + JsonErrors.problem(e));
       } catch (IOException e) {
         throw new Refusal("cannot render 'data' as " + format + ": " + e.getMessage());
       }
@@ -1513,7 +1514,7 @@ public final class LocalFilesProvider implements Provider {
         } catch (JsonProcessingException e) {
           int line = e.getLocation() == null ? 1 : Math.max(1, e.getLocation().getLineNr());
           throw new DecodeException(Origin.of(path, line, file.revision()),
-              "not valid " + Format.of(path) + ": " + problem(path, e.getOriginalMessage()), e);
+              "not valid " + Format.of(path) + ": " + problem(path, JsonErrors.problem(e)), e);
         } catch (IOException e) {
           throw new DecodeException(origin, "not valid " + Format.of(path) + ": " + problem(path, e.getMessage()), e);
         }

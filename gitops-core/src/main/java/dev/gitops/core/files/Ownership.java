@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gitops.core.internal.JsonErrors;
 import dev.gitops.core.internal.fs.DurableFiles;
 import dev.gitops.core.internal.fs.FileChunks;
 import dev.gitops.core.internal.fs.KeyFileNames;
@@ -388,9 +389,8 @@ final class Ownership {
     try {
       n = JSON.readTree(bytes);
     } catch (JsonProcessingException e) {
-      throw new IOException("ownership record " + f + " is not valid JSON (" + e.getOriginalMessage()
-          + (e.getLocation() == null ? "" : " at line " + e.getLocation().getLineNr() + ", column "
-          + e.getLocation().getColumnNr()) + ")", e);
+      throw new IOException("ownership record " + f + " is not valid JSON (" + JsonErrors.problem(e)
+          + JsonErrors.at(e) + ")", e);
     } catch (IOException e) {
       // bad bytes surface as a CharConversionException, which is no JsonProcessingException
       throw new IOException("ownership record " + f + " is not valid JSON (" + e.getMessage() + ")", e);

@@ -8,6 +8,7 @@ import dev.gitops.api.Origin;
 import dev.gitops.api.PathPattern;
 import dev.gitops.api.spi.SourceFile;
 import dev.gitops.core.decode.Glob;
+import dev.gitops.core.internal.JsonErrors;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -152,7 +153,7 @@ final class SensitiveFiles {
     } catch (JsonProcessingException e) {
       int line = e.getLocation() == null ? 1 : Math.max(1, e.getLocation().getLineNr());
       throw new DecodeException(Origin.of(config.path(), line, config.revision()),
-          "not a valid repository config: " + e.getOriginalMessage(), e);
+          "not a valid repository config: " + JsonErrors.problem(e), e);
     } catch (IOException e) {
       throw new DecodeException(Origin.of(config.path(), 1, config.revision()),
           "not a valid repository config: " + e.getMessage(), e);

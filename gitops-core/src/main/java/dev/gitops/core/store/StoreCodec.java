@@ -23,6 +23,7 @@ import dev.gitops.api.StoreCorruptException;
 import dev.gitops.api.SyncResult;
 import dev.gitops.api.spi.HistoryEntry;
 import dev.gitops.api.spi.StoredResource;
+import dev.gitops.core.internal.JsonErrors;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -246,9 +247,8 @@ final class StoreCodec {
     try {
       node = MAPPER.readTree(bytes);
     } catch (JsonProcessingException e) {
-      throw new BadContentException("not valid JSON (" + e.getOriginalMessage() + " at "
-          + (e.getLocation() == null ? "?" : "line " + e.getLocation().getLineNr() + ", column "
-          + e.getLocation().getColumnNr()) + ")", e);
+      throw new BadContentException("not valid JSON (" + JsonErrors.problem(e)
+          + (JsonErrors.at(e).isEmpty() ? " at ?" : JsonErrors.at(e)) + ")", e);
     } catch (IOException e) {
       // bad bytes surface as a CharConversionException, which is no JsonProcessingException
       throw new BadContentException("not valid JSON (" + e.getMessage() + ")", e);

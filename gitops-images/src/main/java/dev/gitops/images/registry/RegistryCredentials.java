@@ -2,6 +2,7 @@ package dev.gitops.images.registry;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gitops.core.internal.JsonErrors;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -88,6 +89,9 @@ public interface RegistryCredentials {
       root = new ObjectMapper().readTree(Files.readAllBytes(configJson));
     } catch (java.nio.file.NoSuchFileException e) {
       throw new RegistryException("", "", -1, "Docker config " + configJson + " does not exist", e);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new RegistryException("", "", -1, "Docker config " + configJson + " is not valid JSON" + JsonErrors.at(e)
+          + ": " + JsonErrors.problem(e), e);
     } catch (IOException e) {
       throw new RegistryException("", "", -1, "Docker config " + configJson + " cannot be read: " + e.getMessage(), e);
     }

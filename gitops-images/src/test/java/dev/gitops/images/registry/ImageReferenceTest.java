@@ -87,5 +87,10 @@ class ImageReferenceTest {
         .hasMessageContaining("auths.ghcr.io.auth is not base64");
     assertThatThrownBy(() -> RegistryCredentials.dockerConfig(tmp.resolve("missing.json")))
         .hasMessageContaining("missing.json does not exist");
+    Files.writeString(config, "{\"auths\": {\n  \"ghcr.io\": [\n");
+    assertThatThrownBy(() -> RegistryCredentials.dockerConfig(config))
+        .isInstanceOf(RegistryException.class)
+        .hasMessageStartingWith("Docker config " + config + " is not valid JSON at line 3, column 1: Unexpected end-of-input")
+        .hasMessageNotContaining("REDACTED");
   }
 }

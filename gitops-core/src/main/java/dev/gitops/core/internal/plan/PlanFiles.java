@@ -26,6 +26,7 @@ import dev.gitops.api.Plan;
 import dev.gitops.api.PlanMismatchException;
 import dev.gitops.api.Resource;
 import dev.gitops.api.ResourceKey;
+import dev.gitops.core.internal.JsonErrors;
 import dev.gitops.core.plan.PlanCodec;
 import dev.gitops.core.redact.Redactor;
 import java.math.BigDecimal;
@@ -827,8 +828,7 @@ public final class PlanFiles {
     try {
       root = canonicalNumbers(READER.readTree(text));
     } catch (JsonProcessingException e) {
-      throw new GitOpsException("not a plan file: " + e.getOriginalMessage()
-          + (e.getLocation() == null ? "" : " at line " + e.getLocation().getLineNr()), e);
+      throw new GitOpsException("not a plan file: " + JsonErrors.problem(e) + JsonErrors.at(e), e);
     }
     if (root == null || !root.isObject()) {
       throw new GitOpsException("not a plan file: expected a JSON object");
