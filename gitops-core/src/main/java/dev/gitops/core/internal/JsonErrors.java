@@ -11,8 +11,13 @@ import java.util.regex.Pattern;
  * {@code (start marker at line 1, column 24)}.
  *
  * <pre>{@code
- * catch (JsonProcessingException e) {
- *   throw new IOException(file + " is not valid JSON" + JsonErrors.at(e) + ": " + JsonErrors.problem(e), e);
+ * try {
+ *   new ObjectMapper().readTree("{\"changes\": [");
+ * } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+ *   // plan.json is not valid JSON at line 1, column 14: Unexpected end-of-input: expected close
+ *   // marker for Array (start marker at line 1, column 13)
+ *   throw new IllegalArgumentException("plan.json is not valid JSON" + JsonErrors.at(e) + ": "
+ *       + JsonErrors.problem(e), e);
  * }
  * }</pre>
  */
