@@ -247,8 +247,8 @@ final class StoreCodec {
     try {
       node = MAPPER.readTree(bytes);
     } catch (JsonProcessingException e) {
-      throw new BadContentException("not valid JSON (" + JsonErrors.problem(e)
-          + (JsonErrors.at(e).isEmpty() ? " at ?" : JsonErrors.at(e)) + ")", e);
+      String at = JsonErrors.at(e);
+      throw new BadContentException("not valid JSON (" + JsonErrors.problem(e) + (at.isEmpty() ? " at ?" : at) + ")", e);
     } catch (IOException e) {
       // bad bytes surface as a CharConversionException, which is no JsonProcessingException
       throw new BadContentException("not valid JSON (" + e.getMessage() + ")", e);

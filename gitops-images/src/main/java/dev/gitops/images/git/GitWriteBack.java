@@ -128,8 +128,10 @@ public final class GitWriteBack implements AutoCloseable {
   private static final long MAX_FILE = 5L * 1024 * 1024;
 
   private final String url;
-  /** {@link #url} as the transport is given it ({@link #transportUrl}). */
+  /** {@link #url} as the transport is given it ({@link Remote#transport}). */
   private final String remote;
+  /** The local repository {@link #url} names, or null for a remote one ({@link Remote#local}). */
+  private final Path localRemote;
   private final String display;
   private final String branch;
   private final String pushBranch;
@@ -158,7 +160,9 @@ public final class GitWriteBack implements AutoCloseable {
 
   private GitWriteBack(Builder b) {
     this.url = b.url;
-    this.remote = transportUrl(b.url);
+    Remote r = Remote.of(b.url);
+    this.remote = r.transport();
+    this.localRemote = r.local();
     this.display = GitUrls.display(b.url);
     this.branch = b.branch;
     this.pushBranch = b.pushBranch == null ? b.branch : b.pushBranch;
@@ -180,26 +184,39 @@ public final class GitWriteBack implements AutoCloseable {
   }
 
   /**
-   * {@code url} as the transport is given it: a local path (no scheme, no host: {@code repo},
-   * {@code ./ops}, {@code ../cluster.git}) resolved against the working directory, as {@code git
-   * clone} resolves it (JGit resolves a relative path against the repository it fetches into, the
-   * bare clone, and finds no remote there); any URL, and an absolute path, as it is.
+   * What a URL names, read once: {@code transport} is the URL as the transport is given it (a
+   * local path without a scheme resolved against the working directory, as {@code git clone}
+   * resolves it: JGit resolves a relative path against the repository it fetches into, the bare
+   * clone, and finds no remote there; any URL, and an absolute path, as it is); {@code local} the
+   * local repository it names (such a path, or a {@code file:} URL's), else null.
    */
+  record Remote(String transport, Path local) {
+
+    static Remote of(String url) {
+      org.eclipse.jgit.transport.URIish u;
+      try {
+        u = new org.eclipse.jgit.transport.URIish(url);
+      } catch (java.net.URISyntaxException e) {
+        return new Remote(url, null);  // not a URL JGit reads: reported where it is read
+      }
+      if (u.getHost() != null || (u.getScheme() != null && !u.getScheme().equalsIgnoreCase("file"))) {
+        return new Remote(url, null);
+      }
+      try {
+        if (u.getScheme() != null) {
+          return new Remote(url, Path.of(u.getPath()));
+        }
+        Path path = Path.of(url).toAbsolutePath().normalize();
+        return new Remote(path.toString(), path);
+      } catch (java.nio.file.InvalidPathException e) {
+        return new Remote(url, null);  // no path this file system has: the fetch reports it, naming the text given
+      }
+    }
+  }
+
+  /** {@link Remote#transport} of {@code url}. */
   static String transportUrl(String url) {
-    org.eclipse.jgit.transport.URIish u;
-    try {
-      u = new org.eclipse.jgit.transport.URIish(url);
-    } catch (java.net.URISyntaxException e) {
-      return url;  // not a URL JGit reads: reported where it is read
-    }
-    if (u.getScheme() != null || u.getHost() != null) {
-      return url;
-    }
-    try {
-      return Path.of(url).toAbsolutePath().normalize().toString();
-    } catch (java.nio.file.InvalidPathException e) {
-      return url;  // no path this file system has: the fetch reports it, naming the text given
-    }
+    return Remote.of(url).transport();
   }
 
   /**
@@ -650,16 +667,10 @@ public final class GitWriteBack implements AutoCloseable {
    * false}; {@code updateInstead} is refused too (it is not carried out here).
    */
   private String checkedOutThere() {
-    org.eclipse.jgit.transport.URIish u;
-    try {
-      u = new org.eclipse.jgit.transport.URIish(remote);
-    } catch (java.net.URISyntaxException e) {
-      return null;  // the push reports it
-    }
-    if (u.getHost() != null || (u.getScheme() != null && !u.getScheme().equalsIgnoreCase("file"))) {
+    if (localRemote == null) {
       return null;
     }
-    java.io.File gitDir = org.eclipse.jgit.lib.RepositoryCache.FileKey.resolve(new java.io.File(u.getPath()),
+    java.io.File gitDir = org.eclipse.jgit.lib.RepositoryCache.FileKey.resolve(localRemote.toFile(),
         org.eclipse.jgit.util.FS.DETECTED);
     if (gitDir == null) {
       return null;  // no repository there: the push reports it
