@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.gitops.agent.config.ConfigNode;
 import dev.gitops.agent.spi.ProviderFactory;
+import dev.gitops.core.internal.JsonErrors;
 import dev.gitops.k8s.KubernetesProvider;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -133,7 +134,7 @@ public final class KubernetesProviderFactory implements ProviderFactory {
     } catch (java.nio.file.NoSuchFileException e) {
       throw new InvalidOptionException("kubeconfig", "no such file " + kubeconfig, e);
     } catch (IOException e) {
-      throw new InvalidOptionException("kubeconfig", "cannot read " + kubeconfig + ": " + e.getMessage(), e);
+      throw new InvalidOptionException("kubeconfig", "cannot read " + kubeconfig + ": " + JsonErrors.describe(e), e);
     }
     if (parsed == null || !parsed.isObject()) {
       throw new InvalidOptionException("kubeconfig", kubeconfig + " is not a kubeconfig (a YAML mapping)");

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gitops.api.Documents;
+import dev.gitops.core.internal.JsonErrors;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
@@ -85,7 +86,7 @@ public final class ManagedInventory {
     try {
       root = JSON.readTree(bytes);
     } catch (IOException e) {
-      throw new IOException(state + " is corrupt: " + e.getMessage(), e);
+      throw new IOException(state + " is corrupt: " + JsonErrors.describe(e), e);
     }
     if (root == null || !root.isObject() || root.path("version").asInt() != 1 || !root.path("hosts").isObject()
         || !root.path("groups").isObject()) {

@@ -1,5 +1,6 @@
 package dev.gitops.cluster.etcd;
 
+import dev.gitops.core.internal.JsonErrors;
 import static dev.gitops.cluster.etcd.EtcdCoordinator.bytes;
 import static dev.gitops.cluster.etcd.EtcdCoordinator.encode;
 
@@ -197,7 +198,7 @@ public final class EtcdStateStore implements StateStore {
       return new Meta(n.get("serial").longValue(), n.get("attempted").asText(), n.get("applied").asText(),
           n.get("historySeq").longValue(), true);
     } catch (IOException e) {
-      throw new StoreCorruptException(where + ": not valid JSON (" + e.getMessage() + ")", e);
+      throw new StoreCorruptException(where + ": not valid JSON (" + JsonErrors.describe(e) + ")", e);
     }
   }
 

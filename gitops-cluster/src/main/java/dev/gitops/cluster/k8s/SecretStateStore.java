@@ -17,6 +17,7 @@ import dev.gitops.api.spi.StoredState;
 import dev.gitops.cluster.FencedException;
 import dev.gitops.cluster.InProcessStoreLock;
 import dev.gitops.cluster.Ownership;
+import dev.gitops.core.internal.JsonErrors;
 import dev.gitops.core.store.StoreEntries;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
@@ -332,7 +333,7 @@ public final class SecretStateStore implements StateStore {
       return new State(n.get("serial").longValue(), n.get("attempted").asText(), n.get("applied").asText(), inventory,
           pending, history);
     } catch (IOException e) {
-      throw new StoreCorruptException(at + ": not valid JSON (" + e.getMessage() + ")", e);
+      throw new StoreCorruptException(at + ": not valid JSON (" + JsonErrors.describe(e) + ")", e);
     }
   }
 

@@ -41,6 +41,14 @@ public final class JsonErrors {
     return LOCATION.matcher(message.lines().findFirst().orElse("").strip()).replaceAll("line $1, column $2");
   }
 
+  /**
+   * What went wrong reading a document: for Jackson's parse errors their {@linkplain #problem
+   * problem} and {@linkplain #at place}, for any other failure its message.
+   */
+  public static String describe(java.io.IOException e) {
+    return e instanceof JsonProcessingException j ? problem(j) + at(j) : e.getMessage();
+  }
+
   /** {@code " at line L, column C"} where {@code e} happened; "" when Jackson does not say. */
   public static String at(JsonProcessingException e) {
     JsonLocation at = e.getLocation();

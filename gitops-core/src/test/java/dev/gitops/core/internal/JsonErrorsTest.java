@@ -30,4 +30,11 @@ class JsonErrorsTest {
     assertThat(JsonErrors.problem((String) null)).isEqualTo("syntax error");
     assertThat(JsonErrors.problem(" ")).isEqualTo("syntax error");
   }
+
+  @Test
+  void aFailureThatIsNoParseErrorIsDescribedByItsMessage() {
+    JsonProcessingException e = parse("{\"a\": [\n");
+    assertThat(JsonErrors.describe(e)).isEqualTo(JsonErrors.problem(e) + JsonErrors.at(e)).doesNotContain("[Source");
+    assertThat(JsonErrors.describe(new java.io.IOException("disk gone"))).isEqualTo("disk gone");
+  }
 }
