@@ -60,20 +60,13 @@ class FaultInjectingProviderTest {
   @Test
   void hangEndsWithUnknownWhenTheCallIsCancelled() throws Exception {
     FaultInjectingProvider f = FaultInjectingProvider.wrap(live).hang(a).build();
-    CallContext c = ctx();
-    ExecutorService pool = Executors.newSingleThreadExecutor();
-    try {
-      Future<Outcome> fut = pool.submit(() -> f.apply(ProviderConformanceSuite.createOf(res(a)), c));
+    Outcome o = applyThenCancel(f, ctx(), "new revision", fut -> {
       while (f.applyCalls(a) == 0) {
         Thread.onSpinWait();
       }
-      c.cancellation().cancel("new revision");
-      Outcome o = fut.get(30, TimeUnit.SECONDS);
-      assertThat(o.kind()).isEqualTo(Outcome.Kind.UNKNOWN);
-      assertThat(o.message()).contains("new revision").contains(a.toString());
-    } finally {
-      pool.shutdownNow();
-    }
+    });
+    assertThat(o.kind()).isEqualTo(Outcome.Kind.UNKNOWN);
+    assertThat(o.message()).contains("new revision").contains(a.toString());
     assertThat(live.contains(a)).isFalse();
   }
 
@@ -88,20 +81,32 @@ class FaultInjectingProviderTest {
   @Test
   void aKeyHungForGoodOutlivesItsDeadlineAndEndsOnlyWhenTheCallIsCancelled() throws Exception {
     FaultInjectingProvider f = FaultInjectingProvider.wrap(live).hangUntilCancelled(a).build();
-    CallContext c = CallContext.of("o", "r", Duration.ofMillis(50));
-    ExecutorService pool = Executors.newSingleThreadExecutor();
-    try {
-      Future<Outcome> fut = pool.submit(() -> f.apply(ProviderConformanceSuite.createOf(res(a)), c));
+    Outcome o = applyThenCancel(f, CallContext.of("o", "r", Duration.ofMillis(50)), "timed out", fut -> {
       Thread.sleep(300);
       assertThat(fut.isDone()).as("still hung 250 ms past its deadline").isFalse();
-      c.cancellation().cancel("timed out");
-      Outcome o = fut.get(30, TimeUnit.SECONDS);
-      assertThat(o.kind()).isEqualTo(Outcome.Kind.UNKNOWN);
-      assertThat(o.message()).contains("cancelled (timed out)").contains(a.toString());
+    });
+    assertThat(o.kind()).isEqualTo(Outcome.Kind.UNKNOWN);
+    assertThat(o.message()).contains("cancelled (timed out)").contains(a.toString());
+    assertThat(live.contains(a)).isFalse();
+  }
+
+  /** What a run while hung, between the call's start and its cancellation, may check or wait for. */
+  private interface WhileHung {
+    void run(Future<Outcome> call) throws Exception;
+  }
+
+  /** Applies {@code a}'s create with {@code f} on another thread, runs {@code whileHung}, cancels the call with {@code reason}. */
+  private Outcome applyThenCancel(FaultInjectingProvider f, CallContext c, String reason, WhileHung whileHung)
+      throws Exception {
+    ExecutorService pool = Executors.newSingleThreadExecutor();
+    try {
+      Future<Outcome> call = pool.submit(() -> f.apply(ProviderConformanceSuite.createOf(res(a)), c));
+      whileHung.run(call);
+      c.cancellation().cancel(reason);
+      return call.get(30, TimeUnit.SECONDS);
     } finally {
       pool.shutdownNow();
     }
-    assertThat(live.contains(a)).isFalse();
   }
 
   @Test
