@@ -209,10 +209,37 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
    *
    * @param kubeconfig the kubeconfig file, or null for the default ({@code KUBECONFIG}, {@code ~/.kube/config}, in-cluster)
    * @param context the context to use, or null for the file's current context
-   * @throws IllegalArgumentException naming the file when it cannot be read
+   * @throws IllegalArgumentException naming the file when it cannot be read, or a file it names (a CA,
+   *     a client certificate or key) that is missing or cannot be used
    */
   public static Builder fromKubeconfig(Path kubeconfig, String context) {
-    return new Builder(new KubernetesClientBuilder().withConfig(config(kubeconfig, context)).build(), true);
+    Config config = config(kubeconfig, context);
+    KubernetesClient client;
+    try {
+      client = new KubernetesClientBuilder().withConfig(config).build();
+    } catch (KubernetesClientException e) {
+      // the client reads the files the kubeconfig names (CA, client certificate and key) as it is built
+      throw new IllegalArgumentException((kubeconfig == null ? "the default kubeconfig" : "kubeconfig " + kubeconfig)
+          + (context == null ? "" : " (context " + context + ")") + ": cannot set up a client for "
+          + config.getMasterUrl() + ": " + setUpFailure(e), e);
+    }
+    return new Builder(client, true);
+  }
+
+  /** Why the client could not be built: a file the kubeconfig names that is missing or bad, in words. */
+  private static String setUpFailure(Throwable e) {
+    Throwable deepest = e;
+    for (Throwable c = e; c != null; c = c.getCause() == c ? null : c.getCause()) {
+      if (c instanceof java.nio.file.NoSuchFileException f) {
+        return "no such file " + f.getFile();
+      }
+      if (c instanceof java.nio.file.AccessDeniedException f) {
+        return "cannot read " + f.getFile() + " (permission denied)";
+      }
+      deepest = c;
+    }
+    return deepest.getMessage() == null ? deepest.getClass().getSimpleName()
+        : deepest.getClass().getSimpleName() + ": " + deepest.getMessage();
   }
 
   /**

@@ -1063,4 +1063,56 @@ class KubernetesProviderTest {
         Manifests.widget("red").getBytes(java.nio.charset.StandardCharsets.UTF_8), "main@sha1:" + "2".repeat(40)));
     assertThat(observe(widget).status()).isEqualTo(Observation.Status.ABSENT);
   }
+
+  @Test
+  void aClusterThatRefusesConnectionsIsSaidSoAndItsOtherKindsAreNotEachRetriedAsLong() throws Exception {
+    int port;
+    try (java.net.ServerSocket closed = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      port = closed.getLocalPort();
+    }
+    io.fabric8.kubernetes.client.Config config = new io.fabric8.kubernetes.client.ConfigBuilder()
+        .withMasterUrl("https://127.0.0.1:" + port).withTrustCerts(true)
+        .withRequestRetryBackoffLimit(1).withRequestRetryBackoffInterval(10).build();
+    ResourceKey secret = ResourceKey.of("k8s", "/Secret", "default", "s");
+    ResourceKey deployment = ResourceKey.of("k8s", "apps/Deployment", "default", "d");
+    try (io.fabric8.kubernetes.client.KubernetesClient client =
+            new io.fabric8.kubernetes.client.KubernetesClientBuilder().withConfig(config).build();
+        KubernetesProvider down = KubernetesProvider.builder(client).build()) {
+      Map<ResourceKey, Observation> seen = down.observe(List.of(deployment, secret, CM), ctx());
+      assertThat(seen.values()).extracting(Observation::status).containsOnly(Observation.Status.UNKNOWN);
+      String at = "https://127.0.0.1:" + port + "/";
+      // the kinds are listed in order of their types: /ConfigMap's list is the one retried
+      assertThat(seen.get(CM).reason()).isEqualTo("cannot list /ConfigMap at " + at + ": cannot connect: connection refused");
+      for (ResourceKey k : List.of(secret, deployment)) {
+        assertThat(seen.get(k).reason())
+            .startsWith("cannot list " + k.type() + " at " + at + ": cannot connect: connection refused (the first list"
+                + " of /ConfigMap got no answer from the API server ")
+            .endsWith(k.type() + " is not listed within 10.0 s of that)");
+      }
+    }
+  }
+
+  @Test
+  void aKubeconfigNamingACertificateFileThatIsMissingIsRefusedNamingBothFiles(
+      @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+    java.nio.file.Path kubeconfig = dir.resolve("kubeconfig");
+    java.nio.file.Path ca = dir.resolve("ca.crt");
+    java.nio.file.Files.writeString(kubeconfig, """
+        apiVersion: v1
+        kind: Config
+        clusters:
+        - name: c
+          cluster: {server: "https://127.0.0.1:1", certificate-authority: "%s"}
+        contexts:
+        - name: c
+          context: {cluster: c, user: u}
+        current-context: c
+        users:
+        - name: u
+          user: {token: not-a-secret}
+        """.formatted(ca));
+    assertThatThrownBy(() -> KubernetesProvider.fromKubeconfig(kubeconfig, null))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("kubeconfig " + kubeconfig + ": cannot set up a client for https://127.0.0.1:1/: no such file " + ca);
+  }
 }

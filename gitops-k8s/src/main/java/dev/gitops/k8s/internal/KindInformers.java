@@ -7,6 +7,9 @@ import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.fabric8.kubernetes.client.informers.cache.Cache;
+import java.net.ConnectException;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.UnresolvedAddressException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -38,11 +41,27 @@ public final class KindInformers implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(KindInformers.class);
 
   private final KubernetesClient client;
+  private final Duration unreachableFor;
   private final Map<String, Running> byType = new ConcurrentHashMap<>();
   /** Per key type, the informers that watch one namespace each (the kind's cluster-wide list being forbidden). */
   private final Map<String, Map<String, Running>> byNamespace = new ConcurrentHashMap<>();
   /** Notified on every event of every informer, so waits for a change are woken by the watch, not by a timer. */
   private final Object events = new Object();
+  /**
+   * The last first list the API server did not answer (refused, unresolved, TLS), or null. Heeded
+   * for {@link #UNREACHABLE_FOR} only: a synced informer answering from its cache says nothing of
+   * the server now, so no success clears it earlier.
+   */
+  private volatile Unreachable unreachable;
+
+  /**
+   * How long a first list the API server did not answer answers for the informers started after
+   * it: the client retries a refused connection for ~20 s per request, so a server that is down
+   * would otherwise cost that much for each kind a sync reads, one after another.
+   */
+  static final Duration UNREACHABLE_FOR = Duration.ofSeconds(10);
+
+  private record Unreachable(String why, String type, long since) {}
 
   /** Thrown when a kind's objects cannot be listed; the message is the server's. */
   public static final class Unavailable extends RuntimeException {
@@ -64,7 +83,13 @@ public final class KindInformers implements AutoCloseable {
 
   /** Informers over {@code client}. */
   public KindInformers(KubernetesClient client) {
+    this(client, UNREACHABLE_FOR);
+  }
+
+  /** Informers over {@code client}, a first list the server did not answer standing for the others for {@code unreachableFor}. */
+  KindInformers(KubernetesClient client, Duration unreachableFor) {
     this.client = client;
+    this.unreachableFor = unreachableFor;
   }
 
   /** The address of a kind's objects for the client. */
@@ -80,8 +105,10 @@ public final class KindInformers implements AutoCloseable {
    * @throws Unavailable with the server's message when the list fails or does not finish in time
    */
   public SharedIndexInformer<GenericKubernetesResource> synced(KindInfo kind, Duration wait) {
-    Running r = byType.compute(kind.type(), (t, old) -> old != null && old.kind().equals(kind)
-        && !old.started().isCompletedExceptionally() ? old : start(kind, null, old));
+    if (!reusable(byType.get(kind.type()), kind)) {
+      failFastWhileUnreachable(kind);
+    }
+    Running r = byType.compute(kind.type(), (t, old) -> reusable(old, kind) ? old : start(kind, null, old));
     SharedIndexInformer<GenericKubernetesResource> informer = await(r, wait, () -> byType.remove(kind.type(), r));
     // the whole kind is watched now: informers of single namespaces (its list was forbidden before) are not needed
     Map<String, Running> namespaced = byNamespace.remove(kind.type());
@@ -105,12 +132,19 @@ public final class KindInformers implements AutoCloseable {
     }
     Map<String, Running> mine = byNamespace.computeIfAbsent(kind.type(), t -> new ConcurrentHashMap<>());
     Map<String, Running> started = new LinkedHashMap<>();
+    Map<String, Unavailable> out = new TreeMap<>();
     for (String ns : new TreeSet<>(namespaces)) {
-      started.put(ns, mine.compute(ns, (n, old) -> old != null && old.kind().equals(kind)
-          && !old.started().isCompletedExceptionally() ? old : start(kind, n, old)));
+      if (!reusable(mine.get(ns), kind)) {
+        try {
+          failFastWhileUnreachable(kind);
+        } catch (Unavailable u) {
+          out.put(ns, u);
+          continue;
+        }
+      }
+      started.put(ns, mine.compute(ns, (n, old) -> reusable(old, kind) ? old : start(kind, n, old)));
     }
     long deadline = System.nanoTime() + wait.toNanos();
-    Map<String, Unavailable> out = new TreeMap<>();
     for (Map.Entry<String, Running> e : started.entrySet()) {
       Running r = e.getValue();
       try {
@@ -122,8 +156,34 @@ public final class KindInformers implements AutoCloseable {
     return out;
   }
 
+  private static boolean reusable(Running r, KindInfo kind) {
+    return r != null && r.kind().equals(kind) && !r.started().isCompletedExceptionally();
+  }
+
+  /**
+   * Throws, without asking the server, when a first list got no answer from it less than {@link
+   * #UNREACHABLE_FOR} (as constructed) ago: each kind's list would be retried as long again, for the same answer.
+   */
+  private void failFastWhileUnreachable(KindInfo kind) {
+    Unreachable u = unreachable;
+    if (u == null) {
+      return;
+    }
+    long ago = System.nanoTime() - u.since();
+    if (ago >= unreachableFor.toNanos()) {
+      return;
+    }
+    throw new Unavailable(u.why() + " (the first list of " + u.type() + " got no answer from the API server "
+        + seconds(ago) + " ago, after the client's retries: " + kind.type() + " is not listed within "
+        + seconds(unreachableFor.toNanos()) + " of that)", null);
+  }
+
+  private static String seconds(long nanos) {
+    return String.format(java.util.Locale.ROOT, "%.1f s", nanos / 1e9);
+  }
+
   /** The informer of {@code r} once its first list is in, waiting at most {@code wait}; {@code forget} drops a failed one. */
-  private static SharedIndexInformer<GenericKubernetesResource> await(Running r, Duration wait, Runnable forget) {
+  private SharedIndexInformer<GenericKubernetesResource> await(Running r, Duration wait, Runnable forget) {
     KindInfo kind = r.kind();
     try {
       r.started().get(Math.max(1, wait.toMillis()), TimeUnit.MILLISECONDS);
@@ -131,7 +191,11 @@ public final class KindInformers implements AutoCloseable {
     } catch (ExecutionException e) {
       forget.run();
       r.informer().stop();
-      throw new Unavailable(message(e.getCause()), e.getCause());
+      String why = message(e.getCause());
+      if (isUnanswered(e.getCause())) {
+        unreachable = new Unreachable(why, kind.type(), System.nanoTime());
+      }
+      throw new Unavailable(why, e.getCause());
     } catch (TimeoutException e) {
       throw new Unavailable(notListed(kind, wait), e);
     } catch (InterruptedException e) {
@@ -276,8 +340,9 @@ public final class KindInformers implements AutoCloseable {
 
   /**
    * The server's answer ({@code 403 configmaps is forbidden: ...}) when there was one; otherwise
-   * what kept the request from being answered ({@code ConnectException: Connection refused}),
-   * found beneath the client's wrappers, whose own messages are often just a class name.
+   * what kept the request from being answered ({@code cannot connect: connection refused},
+   * {@code SSLHandshakeException: ...}), found beneath the client's wrappers, whose own messages
+   * are often just a class name.
    */
   public static String message(Throwable t) {
     Throwable root = t;
@@ -287,9 +352,65 @@ public final class KindInformers implements AutoCloseable {
       }
       root = c;
     }
-    String what = root.getClass().getSimpleName() + (root.getMessage() == null ? "" : ": " + root.getMessage());
-    return root == t || t.getMessage() == null || t.getMessage().equals(root.toString()) ? what
-        : t.getMessage() + " (" + what + ")";
+    ConnectException connect = connectFailure(t);
+    Throwable deepest = connect != null ? connect : root;
+    String what = connect != null ? connectDetail(connect)
+        : root.getClass().getSimpleName() + (root.getMessage() == null ? "" : ": " + root.getMessage());
+    return deepest == t || !saysMore(t) ? what : t.getMessage() + " (" + what + ")";
+  }
+
+  /** Whether {@code t}'s message says more than the name of a failure beneath it (as a CompletionException's does not). */
+  private static boolean saysMore(Throwable t) {
+    if (t.getMessage() == null) {
+      return false;
+    }
+    for (Throwable c = t.getCause(); c != null; c = c.getCause() == c ? null : c.getCause()) {
+      if (t.getMessage().equals(c.toString()) || t.getMessage().equals(c.getClass().getName())) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * Whether {@code t} is a request the API server never answered (refused, unresolved, a failed
+   * TLS handshake): an I/O failure without an HTTP status, which the client retries by itself.
+   */
+  private static boolean isUnanswered(Throwable t) {
+    if (code(t) != 0) {
+      return false;
+    }
+    for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
+      if (c instanceof java.io.IOException) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** The {@link ConnectException} beneath the client's wrappers, or null. */
+  private static ConnectException connectFailure(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
+      if (c instanceof ConnectException ce) {
+        return ce;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * {@code cannot connect: <why>}: the JDK's HTTP client throws a {@link ConnectException} without
+   * a message over the channel's own exception (a refused connection closes the channel; a host
+   * name that does not resolve leaves the address unresolved), so the why is read from that.
+   */
+  private static String connectDetail(ConnectException e) {
+    Throwable under = e.getCause();
+    String why = e.getMessage() != null ? e.getMessage()
+        : under instanceof ClosedChannelException ? "connection refused"
+        : under instanceof UnresolvedAddressException ? "the host name does not resolve"
+        : under == null ? null
+        : under.getClass().getSimpleName() + (under.getMessage() == null ? "" : ": " + under.getMessage());
+    return why == null ? "cannot connect" : "cannot connect: " + why;
   }
 
   /** The HTTP status of the server's answer beneath the client's wrappers, or 0 when there was none. */
