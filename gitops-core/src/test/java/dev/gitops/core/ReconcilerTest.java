@@ -11,6 +11,7 @@ import dev.gitops.api.Change;
 import dev.gitops.api.DecodeException;
 import dev.gitops.api.DependencyCycleException;
 import dev.gitops.api.ManagementPolicy;
+import dev.gitops.api.Observation;
 import dev.gitops.api.Outcome;
 import dev.gitops.api.OwnerMark;
 import dev.gitops.api.Plan;
@@ -21,12 +22,14 @@ import dev.gitops.api.ResourceKey;
 import dev.gitops.api.State;
 import dev.gitops.api.SyncEvent;
 import dev.gitops.api.SyncResult;
+import dev.gitops.api.spi.Provider;
 import dev.gitops.core.apply.ExecutionOptions;
 import dev.gitops.core.plan.DeletionBudget;
 import dev.gitops.core.plan.PlanCodec;
 import dev.gitops.core.store.InMemoryStateStore;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
@@ -93,6 +96,40 @@ class ReconcilerTest {
     Plan third = rec.plan();
     assertThat(third.change(key("a")).orElseThrow()).isSameAs(first.change(key("a")).orElseThrow());
     assertThat(third.change(key("b")).orElseThrow().action()).as("the new token brings the drift in").isEqualTo(Action.UPDATE);
+  }
+
+  @Test
+  void aDegradedApplyFailsItsSyncButStaysRecordedAsAppliedAndIsNotAppliedAgainUnlessSomethingMoves() {
+    MapProvider p = new MapProvider("m", false);
+    AtomicInteger applies = new AtomicInteger();
+    Provider degraded = new dev.gitops.api.spi.DelegatingProvider(p) {
+      @Override
+      public Outcome apply(Change change, dev.gitops.api.spi.CallContext ctx) {
+        applies.incrementAndGet();
+        return super.apply(change, ctx);
+      }
+
+      @Override
+      public dev.gitops.api.Health health(ResourceKey key, Observation observation) {
+        return dev.gitops.api.Health.degraded("CrashLoopBackOff");
+      }
+    };
+    want("r1", res("a", "{'x':1}"));
+    Reconciler rec = Reconciler.builder().source(dev.gitops.api.spi.Source.of(desired::get)).provider(degraded)
+        .store(store).owner("me").build();
+    SyncResult first = rec.sync();
+    assertThat(first.isSuccessful()).isFalse();
+    assertThat(first.outcomes().get(key("a")).message()).isEqualTo("created but degraded: CrashLoopBackOff");
+    // the write was verified before its health was asked: recorded as applied, as the Provider#health javadoc says
+    assertThat(store.load().inventory()).containsKey(key("a"));
+    assertThat(store.load().pending()).isEmpty();
+    SyncResult second = rec.sync();
+    assertThat(second.outcomes().get(key("a")).kind()).isEqualTo(Outcome.Kind.UNCHANGED);
+    assertThat(applies).hasValue(1);
+    want("r2", res("a", "{'x':2}"));
+    assertThat(rec.sync().outcomes().get(key("a")).message()).isEqualTo("updated but degraded: CrashLoopBackOff");
+    assertThat(applies).hasValue(2);
+    rec.close();
   }
 
   @Test

@@ -282,9 +282,15 @@ public interface Provider {
   /**
    * The health of an applied object. Providers without a health check are healthy once applied.
    *
+   * <p>Asked after an apply the engine verified (its fresh observation holds what was written),
+   * and so after that apply is recorded: a key that is DEGRADED, or not HEALTHY within the health
+   * timeout, fails its sync and holds its dependents, but the write stays recorded as applied, as
+   * Argo CD keeps a resource Synced while it is Degraded; the next sync applies it again only if
+   * Git or the live object moved.
+   *
    * <p><b>Throws:</b> an unchecked exception: the health is UNKNOWN, with a reason naming the
    * provider, {@code health} and the key, and is asked again until the health timeout; the key then
-   * fails, its apply kept on record as pending. A null answer is UNKNOWN the same way.
+   * fails as above. A null answer is UNKNOWN the same way.
    */
   default Health health(ResourceKey key, Observation observation) {
     return Health.healthy();
