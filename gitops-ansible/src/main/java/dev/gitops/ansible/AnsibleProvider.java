@@ -412,17 +412,13 @@ public final class AnsibleProvider implements Provider {
       return;
     }
     Map<String, JsonNode> view = new TreeMap<>(hosts);
-    List<JsonNode> scrubFrom = new ArrayList<>();
-    runnable.forEach((name, c) -> {
-      JsonNode rec = record(c.target());
-      view.put(name, rec);
-      scrubFrom.add(sensitiveValues(c));
-    });
+    runnable.forEach((name, c) -> view.put(name, record(c.target())));
     PlaybookRunner.Result r;
     try {
       writeInventory(managed.inventoryFile(), view, groups);
       Path playbook = bundles.materialize(latest.bundle()).resolve(latest.bundle().playbook());
-      r = runner.run(managed.inventoryFile(), playbook, runnable.keySet(), false, ctx, scrubberOf(scrubFrom),
+      // every host's secrets, not only the batch's: a task may print another host's through hostvars
+      r = runner.run(managed.inventoryFile(), playbook, runnable.keySet(), false, ctx, scrubber(view.values()),
           step -> progress(ctx, step, ""));
     } catch (Executables.NotFound e) {
       runnable.values().forEach(c -> out.put(c.key(), Outcome.permanentFailure(c.key() + ": cannot run"
@@ -482,9 +478,7 @@ public final class AnsibleProvider implements Provider {
     try {
       writeInventory(managed.inventoryFile(), hosts, groups);
       Path playbook = bundles.materialize(latest.bundle()).resolve(playbookPath);
-      List<JsonNode> scrubFrom = new ArrayList<>();
-      present.keySet().forEach(n -> scrubFrom.add(sensitiveValuesOf(hosts.get(n))));
-      r = runner.run(managed.inventoryFile(), playbook, present.keySet(), false, ctx, scrubberOf(scrubFrom),
+      r = runner.run(managed.inventoryFile(), playbook, present.keySet(), false, ctx, scrubber(hosts.values()),
           step -> progress(ctx, step, "decommission"));
     } catch (Executables.NotFound e) {
       present.values().forEach(c -> out.put(c.key(), Outcome.permanentFailure(c.key() + ": cannot run the"
@@ -634,11 +628,6 @@ public final class AnsibleProvider implements Provider {
     rec.remove("drift");
     rec.put("converged", true);
     return Documents.freeze(rec);
-  }
-
-  /** Values the user marked sensitive in a change's target, to scrub from Ansible's output. */
-  private JsonNode sensitiveValues(Change c) {
-    return sensitiveValuesOf(c.target());
   }
 
   private JsonNode sensitiveValuesOf(JsonNode doc) {

@@ -151,7 +151,9 @@ class CallbackModule(CallbackBase):
             inventory = vm._inventory
             loader = play._loader
             from ansible.template import Templar
-            for host in inventory.get_hosts(play.hosts):
+            # every host of the inventory, not only the play's hosts within --limit: a task may
+            # print another host's secret through hostvars
+            for host in inventory.get_hosts('all', ignore_limits=True, ignore_restrictions=True):
                 hostvars = vm.get_vars(play=play, host=host, include_hostvars=False)
                 templar = Templar(loader=loader, variables=hostvars)
                 for name, value in hostvars.items():

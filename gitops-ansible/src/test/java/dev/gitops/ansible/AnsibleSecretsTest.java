@@ -98,4 +98,37 @@ class AnsibleSecretsTest {
       assertThat(all).as("the scrubbed failure message still says what happened").contains("leaking (sensitive)");
     }
   }
+
+  @Test
+  void anotherHostsSecretPrintedThroughHostvarsIsScrubbedWhenOnlyOneHostRuns() throws Exception {
+    String h2Secret = "H2-only-secret-314";
+    try (AnsibleFixture fx = new AnsibleFixture(tmp)) {
+      fx.repo.write("ansible/site.yml", """
+              - hosts: all
+                gather_facts: false
+                tasks:
+                  - name: print the neighbour's password
+                    ansible.builtin.command: sh -c 'echo {{ hostvars["h2"].db_pass }} >&2; exit 3'
+                    when: inventory_hostname == "h1" and (fail_here | default(false) | bool)
+              """)
+          .write("ansible/inventory/hosts", "h1 db_pass=h1-secret-271 " + AnsibleFixture.LOCAL + "\n"
+              + "h2 db_pass=" + h2Secret + " " + AnsibleFixture.LOCAL + "\n")
+          .commit("two hosts");
+      AnsibleProvider provider = fx.providerBuilder().sensitiveVariables("db_pass").build();
+      SyncResult first = fx.reconciler(provider).sync();
+      assertThat(first.isSuccessful()).as("%s", first.failures()).isTrue();
+
+      // only h1 changes, so only h1 is in the run (--limit): h2's secret was not collected
+      fx.repo.write("ansible/inventory/hosts", "h1 db_pass=h1-secret-271 fail_here=true " + AnsibleFixture.LOCAL
+              + "\nh2 db_pass=" + h2Secret + " " + AnsibleFixture.LOCAL + "\n")
+          .commit("h1 fails");
+      SyncResult second = fx.reconciler(provider).sync();
+      var h1 = second.outcomes().get(dev.gitops.api.ResourceKey.of("ansible", "host", "", "h1"));
+      assertThat(h1.kind()).as("%s", h1).isEqualTo(dev.gitops.api.Outcome.Kind.PERMANENT);
+      assertThat(second.outcomes().get(dev.gitops.api.ResourceKey.of("ansible", "host", "", "h2")).kind())
+          .as("h2 was not in the run").isEqualTo(dev.gitops.api.Outcome.Kind.UNCHANGED);
+      assertThat(h1.message()).contains("rc 3").contains("(sensitive)").doesNotContain(h2Secret);
+      assertThat(fx.events.toString()).doesNotContain(h2Secret);
+    }
+  }
 }
