@@ -37,9 +37,11 @@ import dev.gitops.core.apply.Executor;
 import dev.gitops.core.plan.DeletionBudget;
 import dev.gitops.core.decode.GlobDecoder;
 import dev.gitops.core.decode.VariableSubstitution;
+import dev.gitops.core.files.LocalFilesProvider;
 import dev.gitops.core.internal.GuardedProvider;
 import dev.gitops.core.internal.ProviderFailures;
 import dev.gitops.core.internal.apply.AbandonedCalls;
+import dev.gitops.core.internal.fs.RealPaths;
 import dev.gitops.core.internal.plan.Along;
 import dev.gitops.core.internal.plan.DeletionGuard;
 import dev.gitops.core.internal.plan.LastApplied;
@@ -55,6 +57,8 @@ import dev.gitops.core.store.BatchedStateStore;
 import dev.gitops.core.store.FileStateStore;
 import dev.gitops.core.store.InMemoryStateStore;
 import dev.gitops.core.store.StoreBatch;
+import java.io.IOException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -1766,6 +1770,38 @@ public final class Reconciler implements AutoCloseable {
      *     held by an open reconciler of another owner and a provider of either does not {@linkplain
      *     Provider#marksObjects() mark its objects} (each would prune the other's)
      */
+    /**
+     * Refuses a file store in the target of a files provider, outside every directory the provider
+     * excludes: Git's files would be written over the store's (a repository holding a
+     * {@code journal} or {@code meta.json} corrupts it) and a prune could delete them. By real path,
+     * so a link to either is seen through.
+     */
+    private void refuseAStoreInAFilesTarget() {
+      if (!(store instanceof FileStateStore f)) {
+        return;
+      }
+      Path dir = realOrNormal(f.directory());
+      for (Provider p : providers.values()) {
+        if (p instanceof LocalFilesProvider files) {
+          Path target = realOrNormal(files.target());
+          if (dir.startsWith(target) && files.excluded().stream().map(Builder::realOrNormal).noneMatch(dir::startsWith)) {
+            throw new IllegalStateException("the state store " + f.directory() + (dir.equals(target) ? " is" : " is inside")
+                + " the target " + files.target() + " of files provider '" + files.id() + "': Git's files would be"
+                + " written over the store's; keep the store in " + files.target().resolve(LocalFilesProvider.DEFAULT_STORE_DIR)
+                + " or outside the target, or exclude its directory (LocalFilesProvider.Builder.exclude)");
+          }
+        }
+      }
+    }
+
+    private static Path realOrNormal(Path p) {
+      try {
+        return RealPaths.of(p.toAbsolutePath().normalize());
+      } catch (IOException e) {
+        return p.toAbsolutePath().normalize();  // not there yet: compared as written
+      }
+    }
+
     public Reconciler build() {
       if (source == null) {
         throw new IllegalStateException("Reconciler needs a source: call .source(...) or .desiredState(...)");
@@ -1777,6 +1813,7 @@ public final class Reconciler implements AutoCloseable {
         throw new IllegalStateException("Reconciler needs a store: call .store(FileStateStore.open(dir)), or"
             + " .inMemoryStore() to keep nothing across restarts");
       }
+      refuseAStoreInAFilesTarget();
       if (inMemory) {
         LOG.warn("reconciler '{}' keeps its state in memory: nothing it applied or owns survives a restart, so after"
             + " one it cannot prune what it created; give it .store(FileStateStore.open(dir)) to keep it", owner);

@@ -265,6 +265,10 @@ public final class LocalFilesProvider implements Provider {
     this.preview = b.preview;
     this.sensitive = b.sensitive;
     this.decoder = new FilesDecoder(sensitive);
+    if (Files.exists(root) && !Files.isDirectory(root)) {
+      // a sync could write nothing there: every key would be UNKNOWN ("Not a directory") for ever
+      throw new IllegalArgumentException("target " + root + " is not a directory");
+    }
     try {
       layout();
     } catch (Refusal r) {
@@ -1646,7 +1650,12 @@ public final class LocalFilesProvider implements Provider {
       return this;
     }
 
-    /** The provider. */
+    /**
+     * The provider.
+     *
+     * @throws IllegalArgumentException when the target exists and is not a directory, or is (or is
+     *     inside) a directory it excludes
+     */
     public LocalFilesProvider build() {
       return new LocalFilesProvider(this);
     }

@@ -427,6 +427,37 @@ class LocalFilesReconcileTest {
   }
 
   @Test
+  void aFileStoreInTheTargetOutsideItsExcludedDirectoriesIsRefusedNamingBothAndATargetThatIsAFileToo()
+      throws IOException {
+    Path target = Files.createDirectories(tmp.resolve("target"));
+    Path link = Files.createSymbolicLink(tmp.resolve("target-link"), target);
+    LocalFilesProvider files = LocalFilesProvider.builder(target).build();
+    // the store is the target itself, a directory of it, or the target through a link: Git's files would overwrite it
+    for (Path dir : List.of(target, target.resolve("state"), link.resolve("state"))) {
+      try (FileStateStore store = FileStateStore.open(dir)) {
+        assertThatThrownBy(() -> Reconciler.builder().desiredState(State.of("r1", List.of())).provider(files)
+            .store(store).build())
+            .isInstanceOf(IllegalStateException.class)
+            .hasMessageStartingWith("the state store " + store.directory() + (dir.equals(target) ? " is the target " : " is inside the target ")
+                + target + " of files provider 'files': Git's files would be written over the store's");
+      }
+    }
+    // its default place, and a directory the provider excludes, are out of Git's reach
+    try (FileStateStore inDefault = FileStateStore.open(target.resolve(".gitops"));
+        FileStateStore excluded = FileStateStore.open(target.resolve("state"));
+        Reconciler a = Reconciler.builder().desiredState(State.of("r1", List.of())).provider(files).store(inDefault)
+            .build();
+        Reconciler b = Reconciler.builder().desiredState(State.of("r1", List.of()))
+            .provider(LocalFilesProvider.builder(target).exclude(Path.of("state")).build()).store(excluded).build()) {
+      assertThat(a.sync().isSuccessful()).isTrue();
+      assertThat(b.sync().isSuccessful()).isTrue();
+    }
+    Path file = Files.writeString(tmp.resolve("a-file"), "x");
+    assertThatThrownBy(() -> LocalFilesProvider.builder(file).build())
+        .isInstanceOf(IllegalArgumentException.class).hasMessage("target " + file + " is not a directory");
+  }
+
+  @Test
   void aNestedTargetsStoreAndOwnershipRecordAreOutOfTheOuterTargetsReach() throws IOException {
     // an outer target whose repository holds app/.gitops/... must not rewrite the records of the target at app/
     Path outer = Files.createDirectories(tmp.resolve("outer"));
