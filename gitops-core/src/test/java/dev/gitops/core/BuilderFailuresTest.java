@@ -1,5 +1,6 @@
 package dev.gitops.core;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.gitops.api.MergeRules;
@@ -66,6 +67,19 @@ class BuilderFailuresTest {
     assertThatThrownBy(() -> GitSource.builder().url(null)).isInstanceOf(NullPointerException.class).hasMessage("url");
     assertThatThrownBy(() -> GitSource.builder().url("ftp://127.0.0.1/x.git"))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("scheme ftp is not supported");
+    for (String blank : new String[] {"", "  ", "\t\n"}) {
+      assertThatThrownBy(() -> GitSource.builder().url(blank)).as("'%s'", blank)
+          .isInstanceOf(IllegalArgumentException.class).hasMessage("url must not be empty or blank");
+    }
+  }
+
+  @Test
+  void aCacheDirectoryThatIsAFileIsRefusedAtOnce(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp)
+      throws java.io.IOException {
+    java.nio.file.Path file = java.nio.file.Files.writeString(tmp.resolve("cache"), "x");
+    assertThatThrownBy(() -> GitSource.builder().cacheDir(file))
+        .isInstanceOf(IllegalArgumentException.class).hasMessage("cacheDir " + file + " is not a directory");
+    assertThat(GitSource.builder().cacheDir(tmp.resolve("not-yet"))).as("made at the first read").isNotNull();
   }
 
   @Test

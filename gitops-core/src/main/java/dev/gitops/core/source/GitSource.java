@@ -1704,6 +1704,9 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
      */
     public Builder url(String uriOrPath) {
       Objects.requireNonNull(uriOrPath, "url");
+      if (uriOrPath.isBlank()) {
+        throw new IllegalArgumentException("url must not be empty or blank");
+      }
       URIish u;
       try {
         u = new URIish(uriOrPath);
@@ -1771,9 +1774,17 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
       return this;
     }
 
-    /** Where the bare cache repository lives; a new temporary directory when unset. */
+    /**
+     * Where the bare cache repository lives; a new temporary directory when unset.
+     *
+     * @throws IllegalArgumentException when {@code dir} exists and is not a directory
+     */
     public Builder cacheDir(Path dir) {
-      this.cacheDir = Objects.requireNonNull(dir, "cacheDir");
+      Objects.requireNonNull(dir, "cacheDir");
+      if (java.nio.file.Files.exists(dir) && !java.nio.file.Files.isDirectory(dir)) {
+        throw new IllegalArgumentException("cacheDir " + dir + " is not a directory");
+      }
+      this.cacheDir = dir;
       return this;
     }
 

@@ -456,13 +456,20 @@ public final class FileStateStore implements BatchedStateStore {
   private static void warnIfShared(Path real) throws IOException {
     if (DurableFiles.posix(real)) {
       Set<PosixFilePermission> perms = Files.getPosixFilePermissions(real);
+      String mode = PosixFilePermissions.toString(perms);
       perms.removeAll(DurableFiles.OWNER_DIR);
-      if (!perms.isEmpty()) {
+      if (perms.isEmpty()) {
+        WARNED_SHARED.remove(real);
+      } else if (!mode.equals(WARNED_SHARED.put(real, mode))) {
+        // once per directory and mode, not at every lock: a ReconcileLoop locks the store at each sync
         LOG.warn("store directory {} is accessible to other users ({}); it holds hashes of secret values,"
-            + " restrict it with chmod 700", real, PosixFilePermissions.toString(Files.getPosixFilePermissions(real)));
+            + " restrict it with chmod 700", real, mode);
       }
     }
   }
+
+  /** The store directories warned about as shared in this JVM, with the mode they were warned about at. */
+  private static final Map<Path, String> WARNED_SHARED = new ConcurrentHashMap<>();
 
   private static FileChannel openLockFile(Path lockFile) {
     refuseSpecialLockFile(lockFile);

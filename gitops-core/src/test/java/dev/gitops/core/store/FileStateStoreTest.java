@@ -14,6 +14,7 @@ import dev.gitops.api.StoreLockedException;
 import dev.gitops.api.spi.StateStore;
 import dev.gitops.api.spi.StoreLock;
 import dev.gitops.api.spi.StoredState;
+import dev.gitops.core.LogCapture;
 import dev.gitops.core.internal.fs.DurableFiles;
 import dev.gitops.core.internal.fs.KeyFileNames;
 import java.io.BufferedReader;
@@ -91,6 +92,26 @@ class FileStateStoreTest extends StateStoreContract {
 
   private Path inventoryFile(ResourceKey key) {
     return storeDir().resolve("inventory").resolve(KeyFileNames.of(key));
+  }
+
+  @Test
+  void aStoreDirectoryOthersCanReadIsWarnedAboutOncePerModeNotAtEveryLock() throws IOException {
+    Path dir = Files.createDirectories(storeDir());
+    Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+    try (LogCapture logs = LogCapture.of(FileStateStore.class, "WARN");
+        FileStateStore s = open()) {
+      for (int i = 0; i < 3; i++) {
+        try (StoreLock l = s.lock(LONG)) {
+          assertThat(l).isNotNull();
+        }
+      }
+      Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxrwx---"));
+      try (StoreLock l = s.lock(LONG)) {
+        assertThat(l).isNotNull();
+      }
+      assertThat(logs.lines()).filteredOn(l -> l.contains("is accessible to other users")).hasSize(2)
+          .anySatisfy(l -> assertThat(l).contains("rwxr-xr-x")).anySatisfy(l -> assertThat(l).contains("rwxrwx---"));
+    }
   }
 
   @Test
