@@ -181,17 +181,9 @@ public final class AnsibleDecoder implements Decoder {
       throw new DecodeException(Origin.of(decommissionPath, 0, revision), "the decommission playbook '"
           + decommissionPath + "' is not in the source");
     }
-    Set<String> vaulted = new HashSet<>();
-    Function<String, String> decrypt = vaultFile == null ? null : text -> {
-      String plain = vaultFile.apply(text);
-      // every variable of a vault-encrypted file is secret
-      JsonNode v = AnsibleYaml.load(plain).value();
-      if (v != null && v.isObject()) {
-        v.fieldNames().forEachRemaining(vaulted::add);
-      }
-      return plain;
-    };
-    Inventory inv = InventoryParser.parse(inventoryPath, inventoryFiles, revision, decrypt);
+    Inventory inv = InventoryParser.parse(inventoryPath, inventoryFiles, revision, vaultFile);
+    // every variable of a vault-encrypted file (vars file or inventory file) is secret
+    Set<String> vaulted = inv.vaultedVariables();
     PlaybookBundle bundle = new PlaybookBundle(digest(playbookFiles), playbookFiles, playbookPath, decommissionPath);
     List<Resource> out = new ArrayList<>();
     Map<String, JsonNode> hostDocs = new LinkedHashMap<>();

@@ -833,8 +833,9 @@ public final class AnsibleProvider implements Provider {
     }
 
     /**
-     * A vault password file, for {@code !vault} values and vault-encrypted vars files: the parser
-     * decrypts vars files of the inventory with it, and the runs and the decoder's syntax check
+     * A vault password file, for {@code !vault} values and vault-encrypted files: the parser
+     * decrypts inventory files and vars files of the inventory with it (every variable they set is
+     * sensitive), and the runs and the decoder's syntax check
      * pass it to {@code ansible-playbook} as {@code --vault-password-file}.
      */
     public Builder vaultPasswordFile(Path file) {

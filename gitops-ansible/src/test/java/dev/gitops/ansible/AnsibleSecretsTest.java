@@ -73,29 +73,66 @@ class AnsibleSecretsTest {
             .contains("(sensitive)");
       });
 
-      List<String> seen = new ArrayList<>();
-      for (SyncEvent e : fx.events) {
-        seen.add(e.toString());
-      }
       assertThat(fx.events).anySatisfy(e -> assertThat(e).isInstanceOfSatisfying(SyncEvent.Progress.class,
           p -> assertThat(p.step()).isEqualTo("complain loudly")));
-      for (SyncResult r : List.of(first, detected)) {
-        seen.add(r.toString());
-        r.outcomes().values().forEach(o -> seen.add(o.message()));
-        seen.add(PlanCodec.toJson(r.plan(), new byte[32]));
-        // the check-mode diffs carried in the live document (the rest of it is the real, unredacted state)
-        r.plan().changes().forEach(c -> seen.add(c.live() == null ? "" : c.live().path("drift").toString()));
-      }
-      seen.add(Files.readString(Path.of(System.getProperty("org.slf4j.simpleLogger.logFile"))));
-      try (Stream<Path> files = Files.walk(fx.state)) {
-        for (Path f : (Iterable<Path>) files.filter(Files::isRegularFile)::iterator) {
-          seen.add(new String(Files.readAllBytes(f), java.nio.charset.StandardCharsets.ISO_8859_1));
-        }
-      }
-      String all = String.join("\n", seen);
+      String all = shown(fx, first, detected);
       assertThat(all).as("events, plans, results, logs and the store").isNotEmpty()
           .doesNotContain(PASSWORD).doesNotContain(VAULT_INLINE).doesNotContain(VAULT_FILE);
       assertThat(all).as("the scrubbed failure message still says what happened").contains("leaking (sensitive)");
+    }
+  }
+
+  /**
+   * Everything a user or an operator can see: events, results, plans (with the check-mode diffs in
+   * the live documents, the rest of which is the real, unredacted state), the log and the store.
+   */
+  private static String shown(AnsibleFixture fx, SyncResult... results) throws Exception {
+    List<String> seen = new ArrayList<>();
+    for (SyncEvent e : fx.events) {
+      seen.add(e.toString());
+    }
+    for (SyncResult r : results) {
+      seen.add(r.toString());
+      r.outcomes().values().forEach(o -> seen.add(o.message()));
+      seen.add(PlanCodec.toJson(r.plan(), new byte[32]));
+      r.plan().changes().forEach(c -> seen.add(c.live() == null ? "" : c.live().path("drift").toString()));
+    }
+    seen.add(Files.readString(Path.of(System.getProperty("org.slf4j.simpleLogger.logFile"))));
+    try (Stream<Path> files = Files.walk(fx.state)) {
+      for (Path f : (Iterable<Path>) files.filter(Files::isRegularFile)::iterator) {
+        seen.add(new String(Files.readAllBytes(f), java.nio.charset.StandardCharsets.ISO_8859_1));
+      }
+    }
+    return String.join("\n", seen);
+  }
+
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(strings = {"ini", "yaml"})
+  void everyVariableOfAVaultEncryptedInventoryFileIsSensitiveAndAnIniOneIsRead(String format) throws Exception {
+    String secret = "VaultedInvSecret-" + format;
+    String plain = format.equals("ini")
+        ? "[web]\nh1 port=8000 db_token=" + secret + " " + AnsibleFixture.LOCAL + "\n"
+        : """
+            all:
+              children:
+                web:
+                  hosts:
+                    h1:
+                      port: 8000
+                      db_token: SECRET
+                      ansible_connection: local
+                      ansible_python_interpreter: /usr/bin/python3
+            """.replace("SECRET", secret);
+    Path pw = Files.writeString(tmp.resolve("vault-pw"), VaultSamples.PASSWORD + "\n");
+    String encrypted = VaultSamples.encrypt(tmp, pw, plain);
+    try (AnsibleFixture fx = new AnsibleFixture(tmp)) {
+      fx.repo.write("ansible/roles/app/templates/app.conf.j2", "port={{ port }} token={{ db_token }}\n")
+          .write("ansible/inventory/hosts", encrypted).commit("a vault-encrypted " + format + " inventory");
+      SyncResult r = fx.reconciler(fx.providerBuilder().vaultPasswordFile(pw).build()).sync();
+      assertThat(r.isSuccessful()).as("%s", r.failures()).isTrue();
+      assertThat(fx.conf("h1")).as("Ansible had the real value").isEqualTo("port=8000 token=" + secret + "\n");
+      assertThat(shown(fx, r)).as("events, plans, results, logs and the store").contains("h1")
+          .doesNotContain(secret);
     }
   }
 

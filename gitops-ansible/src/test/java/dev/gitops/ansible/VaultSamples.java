@@ -35,4 +35,22 @@ public final class VaultSamples {
       """;
 
   private VaultSamples() {}
+
+  /**
+   * {@code plain} encrypted as a whole file by the real {@code ansible-vault encrypt} with the
+   * password in {@code passwordFile}, through a scratch file in {@code dir}.
+   */
+  static String encrypt(java.nio.file.Path dir, java.nio.file.Path passwordFile, String plain) throws Exception {
+    java.nio.file.Path f = java.nio.file.Files.createTempFile(dir, "vault-", ".txt");
+    java.nio.file.Files.writeString(f, plain);
+    Process p = new ProcessBuilder("ansible-vault", "encrypt", "--vault-password-file", passwordFile.toString(),
+        f.toString()).redirectErrorStream(true).start();
+    String said = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    if (p.waitFor() != 0) {
+      throw new IllegalStateException("ansible-vault encrypt failed: " + said);
+    }
+    String text = java.nio.file.Files.readString(f);
+    java.nio.file.Files.delete(f);
+    return text;
+  }
 }

@@ -112,6 +112,8 @@ public final class InventoryModel {
 
   private final Map<String, Group> groups = new LinkedHashMap<>();
   private final Map<String, Host> hosts = new LinkedHashMap<>();
+  /** Where the names of the variables set are recorded, or null: see {@link #recordVariableNames}. */
+  private Set<String> recording;
 
   /** An inventory with {@code all} and {@code ungrouped}, as Ansible starts. */
   public InventoryModel() {
@@ -155,6 +157,9 @@ public final class InventoryModel {
     if (h == null) {
       h = new Host(name, file, line);
       if (port != null) {
+        if (recording != null) {
+          recording.add("ansible_port");
+        }
         h.vars.set("ansible_port", port.bitLength() < 64 ? NODES.numberNode(port.longValue()) : NODES.numberNode(port));
       }
       hosts.put(name, h);
@@ -165,8 +170,20 @@ public final class InventoryModel {
     return h;
   }
 
+  /**
+   * Adds the name of every variable set from now on (a port of {@code host:port} too) to {@code
+   * names}, until called with null: the parser records those of a vault-encrypted inventory file,
+   * every one of which is secret.
+   */
+  public void recordVariableNames(Set<String> names) {
+    this.recording = names;
+  }
+
   /** {@code set_variable} on a group (checked first) or a host. */
   public void setVariable(String entity, String key, JsonNode value) {
+    if (recording != null) {
+      recording.add(key);
+    }
     Group g = groups.get(entity);
     if (g != null) {
       if (key.equals("ansible_group_priority")) {

@@ -147,7 +147,7 @@ public final class PlaybookRunner {
 
   /**
    * A runner whose plugin also scrubs the variables {@code moreSensitiveNames} names at each run
-   * (those of vault-encrypted vars files, which reach Ansible decrypted: only their names mark them).
+   * (those of vault-encrypted files, which reach Ansible decrypted: only their names mark them).
    */
   public PlaybookRunner(Options options, Path workDir,
       java.util.function.Supplier<? extends Collection<String>> moreSensitiveNames) {

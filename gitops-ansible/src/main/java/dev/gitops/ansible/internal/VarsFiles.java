@@ -111,6 +111,16 @@ public final class VarsFiles {
     return v;
   }
 
+  /** The variable names the vars file at {@code path} set: none when it was not loaded or is no mapping. */
+  public List<String> names(String path) {
+    JsonNode data = loadedFiles.get(path);
+    List<String> out = new ArrayList<>();
+    if (YamlInventory.isMapping(data)) {
+      data.fieldNames().forEachRemaining(out::add);
+    }
+    return out;
+  }
+
   private boolean isDirectory(String dir) {
     String prefix = dir + "/";
     String next = files.ceilingKey(prefix);

@@ -19,8 +19,8 @@ import javax.crypto.spec.SecretKeySpec;
 
 /**
  * Decrypts whole files encrypted with {@code ansible-vault} (format 1.1 and 1.2, AES256), so the
- * inventory reader can read a vault-encrypted {@code group_vars} file as Ansible does: PBKDF2-SHA256
- * (10,000 rounds) derives the AES-256-CTR key, the HMAC-SHA256 key and the counter from the
+ * inventory reader can read a vault-encrypted inventory or {@code group_vars} file as Ansible
+ * does: PBKDF2-SHA256 (10,000 rounds) derives the AES-256-CTR key, the HMAC-SHA256 key and the counter from the
  * password and the salt; the HMAC is checked before anything is decrypted.
  */
 public final class VaultFiles {

@@ -91,10 +91,21 @@ public final class Inventory {
 
   private final Map<String, Host> hosts;
   private final Map<String, Group> groups;
+  private final Set<String> vaultedVariables;
 
-  Inventory(Map<String, Host> hosts, Map<String, Group> groups) {
+  Inventory(Map<String, Host> hosts, Map<String, Group> groups, Set<String> vaultedVariables) {
     this.hosts = Collections.unmodifiableMap(new LinkedHashMap<>(hosts));
     this.groups = Collections.unmodifiableMap(new LinkedHashMap<>(groups));
+    this.vaultedVariables = Set.copyOf(vaultedVariables);
+  }
+
+  /**
+   * The names of the variables set in a whole vault-encrypted file: an inventory file (its hosts'
+   * and groups' variables) or a {@code group_vars}/{@code host_vars} file (its top-level keys).
+   * Whoever encrypted the file meant every one of them to be secret.
+   */
+  public Set<String> vaultedVariables() {
+    return vaultedVariables;
   }
 
   /** Hosts by name, in the order the inventory first named them. */

@@ -74,6 +74,9 @@ public final class InventoryParser {
   /** The files of an inventory directory that were read, and the ones Ansible skips by their name. */
   private int filesRead;
   private final List<String> skipped = new ArrayList<>();
+  /** The files that were whole vault files, and the names of the variables they set. */
+  private final Set<String> vaultedFiles = new java.util.HashSet<>();
+  private final Set<String> vaultedVariables = new java.util.TreeSet<>();
 
   private InventoryParser(NavigableMap<String, byte[]> files, String revision, Function<String, String> vaultFile) {
     this.files = files;
@@ -93,7 +96,8 @@ public final class InventoryParser {
 
   /**
    * As {@link #parse(String, Map, String)}, with {@code vaultFile} turning the text of a whole
-   * vault-encrypted vars file into its plain text (null: such a file is an error).
+   * vault-encrypted file (an inventory file or a vars file) into its plain text (null: such a file
+   * is an error); the names of the variables such files set are {@link Inventory#vaultedVariables()}.
    */
   public static Inventory parse(String inventoryPath, Map<String, byte[]> files, String revision,
       Function<String, String> vaultFile) {
@@ -164,7 +168,9 @@ public final class InventoryParser {
     String base = isFile ? RepoPaths.parent(inventoryPath) : inventoryPath;
     VarsFiles varsFiles = new VarsFiles(files, base, this::text);
     try {
-      return build(varsFiles);
+      Inventory inv = build(varsFiles);
+      vaultedFiles.forEach(f -> vaultedVariables.addAll(varsFiles.names(f)));
+      return new Inventory(inv.hosts(), inv.groups(), vaultedVariables);
     } catch (InventoryProblem e) {
       throw error(e.path() == null ? inventoryPath : e.path(), e.line(), e.getMessage());
     }
@@ -191,6 +197,18 @@ public final class InventoryParser {
   /** The plugins Ansible tries in turn: YAML for .yml/.yaml/.json and extension-less files, then INI. */
   private void parseFile(String path) {
     String text = text(path);
+    if (vaultedFiles.contains(path)) {
+      // every variable a vault-encrypted inventory file sets is secret, at any depth of it
+      model.recordVariableNames(vaultedVariables);
+    }
+    try {
+      parseText(path, text);
+    } finally {
+      model.recordVariableNames(null);
+    }
+  }
+
+  private void parseText(String path, String text) {
     String ext = PyText.extension(path);
     String yamlProblem = null;
     int yamlLine = 0;
@@ -246,11 +264,14 @@ public final class InventoryParser {
             + " file (set by the CLI's --vault-password-file, the agent's vaultPasswordFile: or"
             + " AnsibleProvider.Builder.vaultPasswordFile)");
       }
+      String plain;
       try {
-        return vaultFile.apply(text);
+        plain = vaultFile.apply(text);
       } catch (RuntimeException e) {
         throw error(path, 1, "cannot decrypt the vault file: " + e.getMessage());
       }
+      vaultedFiles.add(path);
+      return plain;
     }
     return text;
   }
@@ -309,7 +330,7 @@ public final class InventoryParser {
       names.sort(InventoryModel::compareCodePoints);
       hosts.put(h.name(), new Inventory.Host(h.name(), names, vars, own, Origin.of(h.file(), h.line(), revision)));
     }
-    return new Inventory(hosts, groups);
+    return new Inventory(hosts, groups, Set.of());
   }
 
   private static JsonNode number(java.math.BigInteger v) {
