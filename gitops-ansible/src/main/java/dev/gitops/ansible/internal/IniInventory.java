@@ -93,7 +93,9 @@ public final class IniInventory {
           case "vars" -> {
             int eq = line.indexOf('=');
             if (eq < 0) {
-              throw problem("Expected key=value, got: " + line);
+              // the line is not shown: a value written without its key would be
+              throw problem("Expected key=value in section [" + groupName + ":vars], got a line without '='"
+                  + HIDDEN);
             }
             String k = PyText.strip(line.substring(0, eq));
             String v = PyText.strip(line.substring(eq + 1));
@@ -102,7 +104,8 @@ public final class IniInventory {
           default -> {
             Matcher gm = GROUP_NAME.matcher(line);
             if (!gm.matches()) {
-              throw problem("Expected group name, got: " + line);
+              throw problem("Expected a group name in section [" + groupName + ":children], got a line that is"
+                  + " not one (a name has no white space, ':' or ']')" + HIDDEN);
             }
             String child = gm.group(1);
             if (!inventory.groups().containsKey(child)) {
@@ -145,15 +148,40 @@ public final class IniInventory {
     pending.remove(group);
   }
 
+  /** Said of a message that does not show the line. */
+  private static final String HIDDEN = " (the line is not shown: it may hold secret values)";
+
+  /** Where a word is: after the last variable of {@code before} (host pattern first), or right after the pattern. */
+  private static String after(List<String> before) {
+    for (int i = before.size() - 1; i > 0; i--) {
+      int eq = before.get(i).indexOf('=');
+      if (eq > 0) {
+        return "after variable '" + before.get(i).substring(0, eq) + "'";
+      }
+    }
+    return "right after the host pattern";
+  }
+
   private void hostLine(String line, String groupName) {
     List<String> tokens;
     try {
       tokens = Shlex.split(line);
-    } catch (IllegalArgumentException e) {
-      throw problem("Error parsing host definition '" + line + "': " + e.getMessage());
+    } catch (Shlex.SplitError e) {
+      // named by its host and variable: the line itself may hold secret values
+      List<String> before = e.wordsBefore();
+      String where;
+      if (before.isEmpty()) {
+        where = "in the host pattern";
+      } else if (e.unfinished().indexOf('=') > 0) {
+        where = "of host '" + before.get(0) + "' in the value of variable '"
+            + e.unfinished().substring(0, e.unfinished().indexOf('=')) + "'";
+      } else {
+        where = "of host '" + before.get(0) + "' " + after(before);
+      }
+      throw problem("Error parsing host definition " + where + ": " + e.getMessage() + HIDDEN);
     }
     if (tokens.isEmpty()) {
-      throw problem("Expected a host definition, got: " + line);
+      throw problem("Expected a host definition, got none");
     }
     String pattern = tokens.get(0);
     HostPatterns.Expanded expanded;
@@ -172,10 +200,13 @@ public final class IniInventory {
       }
     }
     Map<String, JsonNode> variables = new LinkedHashMap<>();
-    for (String t : tokens.subList(1, tokens.size())) {
+    for (int i = 1; i < tokens.size(); i++) {
+      String t = tokens.get(i);
       int eq = t.indexOf('=');
       if (eq < 0) {
-        throw problem("Expected key=value host variable assignment, got: " + t);
+        // the word is not shown: it may be a value cut from its key by a blank ("password= s3cret")
+        throw problem("Expected key=value host variable assignment for host '" + pattern + "', got a word without"
+            + " '=' " + after(tokens.subList(0, i)) + HIDDEN);
       }
       variables.put(t.substring(0, eq), PythonLiteral.parseValue(t.substring(eq + 1)));
     }

@@ -19,15 +19,47 @@ public final class Shlex {
   private Shlex() {}
 
   /**
+   * A line that cannot be split: its message is Python's ("No closing quotation", "No escaped
+   * character"); the words read before the one that failed and that word's text so far tell where,
+   * for a message that need not show the line.
+   */
+  public static final class SplitError extends IllegalArgumentException {
+    private final List<String> wordsBefore;
+    private final String unfinished;
+
+    SplitError(String message, List<String> wordsBefore, String unfinished) {
+      super(message);
+      this.wordsBefore = List.copyOf(wordsBefore);
+      this.unfinished = unfinished;
+    }
+
+    /** The words read before the one that failed. */
+    public List<String> wordsBefore() {
+      return wordsBefore;
+    }
+
+    /** The text read of the word that failed, quotes removed. */
+    public String unfinished() {
+      return unfinished;
+    }
+  }
+
+  /**
    * The words of {@code line}.
    *
-   * @throws IllegalArgumentException "No closing quotation" or "No escaped character", as Python says
+   * @throws SplitError "No closing quotation" or "No escaped character", as Python says
    */
   public static List<String> split(String line) {
     List<String> out = new ArrayList<>();
     int[] pos = {0};
     while (true) {
-      String token = readToken(line, pos);
+      StringBuilder word = new StringBuilder();
+      String token;
+      try {
+        token = readToken(line, pos, word);
+      } catch (IllegalArgumentException e) {
+        throw new SplitError(e.getMessage(), out, word.toString());
+      }
       if (token == null) {
         return out;
       }
@@ -35,9 +67,8 @@ public final class Shlex {
     }
   }
 
-  /** One token, or null at the end; {@code pos[0]} is the read position. */
-  private static String readToken(String s, int[] pos) {
-    StringBuilder token = new StringBuilder();
+  /** One token, or null at the end; {@code pos[0]} is the read position, {@code token} the word so far. */
+  private static String readToken(String s, int[] pos, StringBuilder token) {
     boolean quoted = false;
     char state = ' ';
     char escapedState = ' ';

@@ -44,7 +44,8 @@ class InventoryParserTest {
 
     e = failure("hosts", files("hosts", "[web]\nweb1 novalue\n"));
     assertThat(e.origin().line()).isEqualTo(2);
-    assertThat(e.getMessage()).contains("Expected key=value host variable assignment, got: novalue");
+    assertThat(e.getMessage()).contains("Expected key=value host variable assignment for host 'web1', got a word"
+        + " without '=' right after the host pattern");
 
     e = failure("hosts", files("hosts", "[top:children]\nmissing\n[web]\nh1\n"));
     assertThat(e.origin().line()).isEqualTo(2);
@@ -53,6 +54,31 @@ class InventoryParserTest {
     e = failure("hosts", files("hosts", "[web]\nh1 a='unclosed\n"));
     assertThat(e.origin().line()).isEqualTo(2);
     assertThat(e.getMessage()).contains("No closing quotation");
+  }
+
+  @Test
+  void iniErrorsNameTheLineHostAndVariableButNeverShowTheValues() {
+    String secret = "TopSecret123";
+    DecodeException e = failure("hosts", files("hosts", "[web]\nh1 msg=a db_pass=" + secret + " note='oops x=1\n"));
+    assertThat(e.origin().line()).isEqualTo(2);
+    assertThat(e.getMessage()).contains("hosts:2").contains("host 'h1'").contains("variable 'note'")
+        .contains("No closing quotation").doesNotContain(secret).doesNotContain("oops");
+
+    e = failure("hosts", files("hosts", "[web]\nh1 db_pass= " + secret + "\n"));
+    assertThat(e.origin().line()).isEqualTo(2);
+    assertThat(e.getMessage()).contains("host 'h1'").contains("after variable 'db_pass'").doesNotContain(secret);
+
+    e = failure("hosts", files("hosts", "[web]\nh1\n[web:vars]\n" + secret + "\n"));
+    assertThat(e.origin().line()).isEqualTo(4);
+    assertThat(e.getMessage()).contains("[web:vars]").contains("without '='").doesNotContain(secret);
+
+    e = failure("hosts", files("hosts", "[web]\nh1\n[top:children]\nweb password=" + secret + "\n"));
+    assertThat(e.origin().line()).isEqualTo(4);
+    assertThat(e.getMessage()).contains("[top:children]").contains("group name").doesNotContain(secret);
+
+    e = failure("hosts", files("hosts", "[web]\nh1 a=\\\n"));
+    assertThat(e.origin().line()).isEqualTo(2);
+    assertThat(e.getMessage()).contains("variable 'a'").contains("No escaped character");
   }
 
   @Test
