@@ -285,6 +285,15 @@ public record AgentConfig(Path file, Path stateDir, int maxConcurrentSyncs, Dura
       throw provider.get("type").error("unknown provider type '" + type + "' (known: "
           + String.join(", ", new TreeMap<>(factories).keySet()) + ")");
     }
+    // checked here as the source will check it, so a bad path refuses the file (and a reload keeps the running one)
+    String path = source.optionalString("path").orElse(null);
+    if (path != null) {
+      try {
+        GitSource.normalizedPath(path);
+      } catch (IllegalArgumentException e) {
+        throw source.get("path").error(e.getMessage());
+      }
+    }
     Path store = t.optionalPath("store").orElse(stateDir.resolve("targets").resolve(name));
     ConfigNode policies = t.get("policies");
     if (!policies.isAbsent()) {
@@ -293,13 +302,13 @@ public record AgentConfig(Path file, Path stateDir, int maxConcurrentSyncs, Dura
     boolean adopt = policies.bool("adopt", false);
     ProviderFactory.Setup setup = factory != null
         ? factory.configure(provider, new ProviderFactory.TargetContext(name, store, stateDir, strict, url,
-            source.optionalString("path").orElse(null), environment, adopt))
+            path, environment, adopt))
         : ProviderFactory.Setup.of(type, () -> {
           throw provider.get("type").error("unknown provider type '" + type + "'");
         });
     Duration interval = atLeast(t, "interval", Duration.ofMinutes(3));
     return new TargetConfig(name, url, source.optionalString("ref").orElse(null),
-        source.optionalString("path").orElse(null), GitCredentials.read(source.get("credentials")).orElse(null),
+        path, GitCredentials.read(source.get("credentials")).orElse(null),
         source.optionalPath("knownHosts").orElse(null), source.bool("acceptUnknownHosts", false),
         source.duration("timeout", GitSource.DEFAULT_TIMEOUT),
         source.size("maxFileSize", GitSource.DEFAULT_MAX_FILE_SIZE), type, setup, store,
