@@ -85,9 +85,7 @@ public final class ConfigNode {
       }
       return new ConfigNode(file, root, "", lines, numbers);
     } catch (JsonProcessingException e) {
-      JsonLocation at = e.getLocation();
-      String why = JsonErrors.problem(e);
-      throw new ConfigException(file, at == null ? 0 : lineOf(at), "malformed YAML: " + why, e);
+      throw new ConfigException(file, JsonErrors.line(e), "malformed YAML: " + JsonErrors.problem(e), e);
     } catch (IOException e) {
       throw new ConfigException(file, 0, "cannot read: " + e.getMessage(), e);
     }

@@ -287,6 +287,17 @@ class AgentConfigTest {
         """);
     assertThat(malformed.line()).isPositive();
     assertThat(malformed.getMessage()).contains("malformed YAML");
+    // SnakeYAML's problem at its own line, not only the context it was in at the line that context started
+    ConfigException tab = error("targets:\n  - name: web\n    source: {url: ./repo}\n    provider: {type: files,"
+        + " directory: ./out}\n\tinterval: 5s\n");
+    assertThat(tab.line()).isEqualTo(5);
+    assertThat(tab.getMessage()).endsWith("agent.yaml:5: malformed YAML: while scanning for the next token: found"
+        + " character '\\t(TAB)' that cannot start any token. (Do not use \\t(TAB) for indentation)");
+    ConfigException indent = error("targets:\n  - name: web\n    source: {url: ./repo}\n    provider: {type: files,"
+        + " directory: ./out}\n     interval: 5s\n");
+    assertThat(indent.line()).isEqualTo(5);
+    assertThat(indent.getMessage()).contains("malformed YAML: while parsing a block mapping: expected <block end>, but"
+        + " found '<block mapping start>'");
     assertThat(error("""
         agent: {}
         ---
@@ -628,6 +639,23 @@ class AgentConfigTest {
       assertThat(t.path()).isEqualTo("2024");
       assertThat(t.owner()).isEqualTo("42");
     });
+  }
+
+  @Test
+  void aSourcePathTheSourceWouldRefuseRefusesTheFileAtItsLine() throws IOException {
+    String[][] cases = {{"../..", "path must not contain '..' or backslashes: '../..'"},
+        {"/etc", "path must be relative to the repository root: '/etc'"},
+        {"'a\\b'", "path must not contain '..' or backslashes: 'a\\b'"}};
+    for (String[] c : cases) {
+      assertThat(error("""
+          targets:
+            - name: web
+              source:
+                url: https://e/r.git
+                path: %s
+              provider: {type: files, directory: /srv/web}
+          """.formatted(c[0])).getMessage()).as(c[0]).endsWith("agent.yaml:5: targets[0].source.path: " + c[1]);
+    }
   }
 
   @Test

@@ -3,6 +3,8 @@ package dev.gitops.core.internal;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import java.util.regex.Pattern;
+import org.yaml.snakeyaml.error.Mark;
+import org.yaml.snakeyaml.error.MarkedYAMLException;
 
 /**
  * Jackson's parse errors as one line a user can read. Jackson's own message of an array or object
@@ -28,9 +30,34 @@ public final class JsonErrors {
 
   private JsonErrors() {}
 
-  /** The first line of {@code e}'s own message (without the location Jackson appends), locations in words. */
+  /**
+   * The first line of {@code e}'s own message (without the location Jackson appends), locations in
+   * words. For Jackson's YAML parser, SnakeYAML's context and problem ({@code while scanning for the
+   * next token: found character '\t' that cannot start any token}): the first line of its message
+   * is the context alone.
+   */
   public static String problem(JsonProcessingException e) {
+    if (e.getCause() instanceof MarkedYAMLException y && y.getProblem() != null) {
+      return (y.getContext() == null ? "" : y.getContext() + ": ") + y.getProblem().strip();
+    }
     return problem(e.getOriginalMessage());
+  }
+
+  /**
+   * The line (from 1) where {@code e} happened, or 0 when Jackson does not say: for YAML, the line
+   * of SnakeYAML's problem, which may be past the line its context starts on.
+   */
+  public static int line(JsonProcessingException e) {
+    Mark m = problemMark(e);
+    if (m != null) {
+      return m.getLine() + 1;
+    }
+    JsonLocation at = e.getLocation();
+    return at == null || at.getLineNr() <= 0 ? 0 : at.getLineNr();
+  }
+
+  private static Mark problemMark(JsonProcessingException e) {
+    return e.getCause() instanceof MarkedYAMLException y ? y.getProblemMark() : null;
   }
 
   /** {@code message} (a Jackson exception's {@code getOriginalMessage()}), its first line, locations in words. */
@@ -51,6 +78,10 @@ public final class JsonErrors {
 
   /** {@code " at line L, column C"} where {@code e} happened; "" when Jackson does not say. */
   public static String at(JsonProcessingException e) {
+    Mark m = problemMark(e);
+    if (m != null) {
+      return " at line " + (m.getLine() + 1) + ", column " + (m.getColumn() + 1);
+    }
     JsonLocation at = e.getLocation();
     return at == null || at.getLineNr() <= 0 ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr();
   }
