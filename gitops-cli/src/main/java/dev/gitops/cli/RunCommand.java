@@ -64,6 +64,9 @@ final class RunCommand implements Callable<Integer> {
   @Override
   public Integer call() throws IOException, InterruptedException {
     PrintWriter out = spec.commandLine().getOut();
+    if (metricsPort == null && spec.commandLine().getParseResult().hasMatchedOption("--metrics-address")) {
+      throw new IllegalArgumentException("--metrics-address needs --metrics-port (nothing is served without it)");
+    }
     if (metricsPort != null && (metricsPort < 0 || metricsPort > 65535)) {
       throw new IllegalArgumentException("--metrics-port must be from 0 to 65535, got " + metricsPort);
     }
@@ -88,21 +91,33 @@ final class RunCommand implements Callable<Integer> {
       throw new IllegalArgumentException((member != null ? "--member" : "--namespace") + " needs --cluster");
     }
     Agent agent = builder.build();
+    // The signals are taken before the port is served and the targets start: a SIGTERM or SIGHUP
+    // that comes while they start (seconds with many targets) is acted on once they have, not the
+    // JVM's default (an exit without a word, exit code 143 or 129).
+    Signalled signals = new Signalled(agent, out);
+    signals.install(spec.commandLine().getErr(), config);
     MetricsServer server = null;
     try {
       if (registry != null) {
+        InetAddress address;
+        try {
+          address = InetAddress.getByName(metricsAddress);
+        } catch (java.net.UnknownHostException e) {
+          agent.close();  // never started: only a cluster's connection to close
+          throw new IllegalArgumentException("--metrics-address " + metricsAddress + ": no such host", e);
+        }
         // Bound before the agent starts: a port in use must stop the start before any target syncs.
         try {
-          server = MetricsServer.start(new InetSocketAddress(InetAddress.getByName(metricsAddress), metricsPort),
-              registry, agent::notReady);
+          server = MetricsServer.start(new InetSocketAddress(address, metricsPort), registry, agent::notReady);
         } catch (BindException e) {
-          agent.close();  // never started: only a cluster's connection to close
+          agent.close();
           throw new IllegalArgumentException("--metrics-port " + metricsPort + ": cannot serve on " + metricsAddress
               + ":" + metricsPort + " (" + e.getMessage() + ")", e);
         }
       }
       agent.start();
-      return runUntilStopped(agent, server, out);
+      signals.started();
+      return runUntilStopped(agent, server, out, signals);
     } finally {
       if (server != null) {
         server.close();
@@ -110,33 +125,82 @@ final class RunCommand implements Callable<Integer> {
     }
   }
 
-  private int runUntilStopped(Agent agent, MetricsServer server, PrintWriter out) throws InterruptedException {
-    CountDownLatch forced = new CountDownLatch(1);
-    AtomicInteger stops = new AtomicInteger();
-    Duration grace = agent.config().gracePeriod();
-    Runnable stop = () -> {
-      if (stops.incrementAndGet() == 1) {
-        say(out, "stopping: no new syncs; syncs in flight stop at a safe point (grace " + grace.toSeconds()
-            + " s; signal again to stop at once)");
-        agent.shutdown();
-      } else {
-        forced.countDown();
+  /**
+   * The signals of one run: SIGTERM and SIGINT stop the agent gracefully (a second one at once),
+   * SIGHUP reloads it. Installed before the agent starts; what comes before it has started is done
+   * as soon as it has.
+   */
+  private static final class Signalled {
+    private final Agent agent;
+    private final PrintWriter out;
+    private final CountDownLatch forced = new CountDownLatch(1);
+    private final AtomicInteger stops = new AtomicInteger();
+    private boolean started;
+    private boolean reloadAsked;
+
+    Signalled(Agent agent, PrintWriter out) {
+      this.agent = agent;
+      this.out = out;
+    }
+
+    void install(PrintWriter err, Path config) {
+      Runnable stop = () -> {
+        if (stops.incrementAndGet() == 1) {
+          dev.gitops.agent.config.AgentConfig c = agent.config();  // null while the agent starts
+          say(out, c == null ? "stopping as soon as the targets have started (signal again to stop at once)"
+              : "stopping: no new syncs; syncs in flight stop at a safe point (grace " + c.gracePeriod().toSeconds()
+                  + " s; signal again to stop at once)");
+          synchronized (this) {
+            if (started) {
+              agent.shutdown();
+            }
+          }
+        } else {
+          forced.countDown();
+        }
+      };
+      if (!Signals.on("TERM", stop)) {
+        say(err, "gitops: SIGTERM does not reach this process (it ignores SIGTERM, or the JVM keeps it): a plain kill"
+            + " will not stop the agent at a safe point");
       }
-    };
-    if (!Signals.on("TERM", stop)) {
-      say(spec.commandLine().getErr(), "gitops: SIGTERM does not reach this process (it ignores SIGTERM, or the JVM"
-          + " keeps it): a plain kill will not stop the agent at a safe point");
+      Signals.on("INT", stop);  // ignored in a background job, which is stopped by SIGTERM
+      Runnable reload = () -> {
+        synchronized (this) {
+          if (started) {
+            agent.reloadLater();
+          } else {
+            reloadAsked = true;
+          }
+        }
+      };
+      if (!Signals.on("HUP", reload)) {
+        say(err, "gitops: SIGHUP does not reach this process (it ignores SIGHUP, as under nohup, or the JVM keeps it):"
+            + " to reload, edit " + config + " with agent.watchConfig on");
+      }
     }
-    Signals.on("INT", stop);  // ignored in a background job, which is stopped by SIGTERM
-    if (!Signals.on("HUP", agent::reloadLater)) {
-      say(spec.commandLine().getErr(), "gitops: SIGHUP does not reach this process (it ignores SIGHUP, as under nohup,"
-          + " or the JVM keeps it): to reload, edit " + config + " with agent.watchConfig on");
+
+    /** The agent has started: a stop or a reload asked for while it started is done now. */
+    synchronized void started() {
+      started = true;
+      if (stops.get() > 0) {
+        agent.shutdown();
+      } else if (reloadAsked) {
+        agent.reloadLater();
+      }
     }
+
+    boolean forcedStop() throws InterruptedException {
+      return forced.await(0, TimeUnit.MILLISECONDS);
+    }
+  }
+
+  private int runUntilStopped(Agent agent, MetricsServer server, PrintWriter out, Signalled signals)
+      throws InterruptedException {
     say(out, "gitops agent " + running(agent.config().targets().size()) + " from " + config + " (pid "
         + ProcessHandle.current().pid() + ")" + (server == null ? ""
             : "; metrics on http://" + hostOf(server.address()) + ":" + server.address().getPort() + "/metrics"));
     while (!agent.awaitTermination(Duration.ofMillis(200))) {
-      if (forced.await(0, TimeUnit.MILLISECONDS)) {
+      if (signals.forcedStop()) {
         int inFlight = agent.syncsInFlight();
         say(out, "stopped at once by a second signal with " + inFlight + (inFlight == 1 ? " sync" : " syncs")
             + " in flight; the next start picks up where they stopped");

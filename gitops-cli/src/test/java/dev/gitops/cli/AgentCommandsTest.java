@@ -80,6 +80,24 @@ class AgentCommandsTest {
   }
 
   @Test
+  void aMetricsAddressWithoutAPortOrThatIsNoHostIsRefusedNamingTheFlag() throws Exception {
+    Path f = config("""
+        agent: {stateDir: state}
+        targets:
+          - name: web
+            source: {url: "https://git.example.com/ops.git"}
+            provider: {type: files, directory: live/web}
+        """);
+    CliRun alone = gitops("run", "--config", f.toString(), "--metrics-address", "127.0.0.1");
+    assertThat(alone.code()).isEqualTo(ExitCodes.ERROR);
+    assertThat(alone.err()).contains("gitops: --metrics-address needs --metrics-port (nothing is served without it)");
+    CliRun bad = gitops("run", "--config", f.toString(), "--metrics-port", "0", "--metrics-address", "[::1");
+    assertThat(bad.code()).isEqualTo(ExitCodes.ERROR);
+    assertThat(bad.err()).contains("gitops: --metrics-address [::1: no such host");
+    assertThat(dir.resolve("state")).as("nothing started").doesNotExist();
+  }
+
+  @Test
   void theStartLineOfAClusterMemberSaysTheClusterAssignsItsTargets() {
     RunCommand alone = new RunCommand();
     assertThat(alone.running(9)).isEqualTo("running 9 targets");

@@ -62,17 +62,30 @@ final class AgentProcess implements AutoCloseable {
 
   /** Starts {@code gitops run --config config --metrics-port 0 --metrics-address 127.0.0.1 more...} in {@code workDir}. */
   static AgentProcess start(Path workDir, Path config, String... more) throws IOException, InterruptedException {
+    AgentProcess a = launch(workDir, config, 0, more);
+    a.await("the agent serves its metrics", () -> a.base != null);
+    return a;
+  }
+
+  /**
+   * Starts {@code gitops run} with its metrics on {@code port} (0: any free one) without waiting
+   * for anything: with a fixed port, {@code http://127.0.0.1:port} answers from before its targets start.
+   */
+  static AgentProcess launch(Path workDir, Path config, int port, String... more) throws IOException {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.add("-cp");
     cmd.add(classPath());
     cmd.add("dev.gitops.cli.Main");
-    cmd.addAll(List.of("run", "--config", config.toString(), "--metrics-port", "0", "--metrics-address", "127.0.0.1"));
+    cmd.addAll(List.of("run", "--config", config.toString(), "--metrics-port", Integer.toString(port),
+        "--metrics-address", "127.0.0.1"));
     cmd.addAll(List.of(more));
     Path err = Files.createTempFile(workDir, "agent-stderr-", ".txt");
     Process p = new ProcessBuilder(cmd).directory(workDir.toFile()).redirectError(err.toFile()).start();
     AgentProcess a = new AgentProcess(p, err);
-    a.await("the agent serves its metrics", () -> a.base != null);
+    if (port != 0) {
+      a.base = "http://127.0.0.1:" + port;
+    }
     return a;
   }
 

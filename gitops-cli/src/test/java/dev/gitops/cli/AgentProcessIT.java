@@ -154,6 +154,28 @@ class AgentProcessIT {
   }
 
   @Test
+  void aSighupAndASigtermWhileTheTargetsStartAreActedOnOnceTheyHaveStartedNotTheJvmsDefault() throws Exception {
+    // many targets take a while to start, and the port is served before they do (a port in use
+    // stops the start first): a probe that finds it up may signal the agent while it starts
+    StringBuilder yaml = new StringBuilder("agent: {stateDir: state, gracePeriod: 5s}\ntargets:\n");
+    for (int i = 0; i < 150; i++) {
+      yaml.append("  - name: t").append(i).append("\n    source: {url: \"git://127.0.0.1:1/none\"}\n")
+          .append("    provider: {type: files, directory: live/t").append(i).append("}\n");
+    }
+    int port;
+    try (java.net.ServerSocket free = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      port = free.getLocalPort();
+    }
+    try (AgentProcess agent = AgentProcess.launch(tmp, config(yaml.toString()), port)) {
+      agent.await("/healthz answers", () -> agent.get("/healthz").statusCode() == 200);
+      agent.signal("HUP");
+      agent.signal("TERM");
+      assertThat(agent.awaitExit(AgentProcess.WAIT)).as("%s", agent).isZero();
+      assertThat(agent.out()).as("%s", agent).anyMatch(l -> l.startsWith("stopping")).contains("stopped");
+    }
+  }
+
+  @Test
   void aSecondSigtermWithinTheGracePeriodStopsAtOnce() throws Exception {
     // A git:// server that accepts and never answers: the fetch blocks in a socket read, which no
     // cancellation or interrupt ends (documented on GitSource.Builder.timeout), so the sync stays in flight.
