@@ -166,6 +166,16 @@ public final class AnsibleProvider implements Provider {
     return managed.inventoryFile();
   }
 
+  /**
+   * Why {@code file} cannot be a managed inventory: it exists and is not a regular file ("a
+   * directory", "a character device", "a FIFO", "a symbolic link to '…'"); empty when it is a
+   * regular file or does not exist. For a caller that names its own option ({@code
+   * --inventory-out}) before building a provider, which refuses such a path too.
+   */
+  public static Optional<String> notARegularFile(Path file) {
+    return Optional.ofNullable(ManagedInventory.notARegularFile(file));
+  }
+
   @Override
   public boolean prefersBatches() {
     return true;
@@ -187,6 +197,15 @@ public final class AnsibleProvider implements Provider {
   public Map<ResourceKey, Observation> observe(Collection<ResourceKey> keys, CallContext ctx) {
     Map<ResourceKey, Observation> out = new LinkedHashMap<>();
     ManagedInventory.Record rec;
+    try {
+      // before the plan: a device, a directory or a link in its place is never replaced
+      managed.checkRegularFile();
+    } catch (IOException e) {
+      for (ResourceKey k : keys) {
+        out.put(k, Observation.unknown(k, e.getMessage()));
+      }
+      return out;
+    }
     try {
       rec = managed.load();
     } catch (IOException e) {
@@ -758,9 +777,13 @@ public final class AnsibleProvider implements Provider {
      * Ansible's YAML inventory plugin reads the same way), or has no extension:
      * Ansible picks an inventory's parser by its extension and reads any other one (a {@code
      * .ini}, a {@code .cfg}) with another parser, which would find no host in it, so every run
-     * would match nothing.
+     * would match nothing. A path that exists must be a regular file: a directory, a device, a
+     * FIFO, a socket or a symbolic link is refused, here and, should one appear later, by every
+     * observe and apply, before anything runs (the inventory is written by renaming a new file
+     * over the path, which would replace a device or a link instead of writing where it points).
      *
-     * @throws IllegalArgumentException for a name Ansible would not read as YAML
+     * @throws IllegalArgumentException for a name Ansible would not read as YAML, or a path that
+     *     exists and is not a regular file
      */
     public Builder inventoryOut(Path file) {
       Objects.requireNonNull(file, "inventoryOut");
@@ -773,6 +796,11 @@ public final class AnsibleProvider implements Provider {
         throw new IllegalArgumentException("the managed inventory " + file + " ends in '" + extension
             + "', which Ansible does not read as YAML" + (extension.equalsIgnoreCase(".ini") ? " (it reads it as INI)" : "")
             + ", and it is written as YAML: Ansible would find no host in it; name it .yml or .yaml");
+      }
+      String what = ManagedInventory.notARegularFile(file);
+      if (what != null) {
+        throw new IllegalArgumentException("inventoryOut(" + file + "): it is " + what + ", not a regular file,"
+            + " which the managed inventory would replace: give a regular file or a path that does not exist yet");
       }
       this.inventoryOut = file;
       return this;

@@ -81,6 +81,47 @@ class AnsibleHostileInputsTest {
   }
 
   @Test
+  void aManagedInventoryPathThatIsNotARegularFileIsRefusedAndNeverReplaced() throws Exception {
+    try (AnsibleFixture fx = new AnsibleFixture(tmp)) {
+      fx.repo.write("ansible/inventory/hosts", AnsibleFixture.inventory("h1")).commit("fleet");
+      Path dir = Files.createDirectories(tmp.resolve("managed"));
+      Path fifo = dir.resolve("fifo.yml");
+      Process mkfifo = new ProcessBuilder("mkfifo", fifo.toString()).inheritIO().start();
+      assertThat(mkfifo.waitFor()).isZero();
+      Path link = Files.createSymbolicLink(dir.resolve("link.yml"), dir.resolve("elsewhere.yml"));
+      java.util.Map<Path, String> refused = java.util.Map.of(Path.of("/dev/null"), "is a character device",
+          Files.createDirectories(dir.resolve("adir")), "is a directory", fifo, "is a FIFO",
+          link, "is a symbolic link to '" + dir.resolve("elsewhere.yml") + "'");
+      refused.forEach((path, what) -> org.assertj.core.api.Assertions.assertThatThrownBy(
+              () -> fx.providerBuilder().inventoryOut(path))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("inventoryOut(" + path + "): it " + what + ", not a regular file"));
+
+      // one that appears after build() is refused by the plan and by apply, and left as it is
+      Path later = dir.resolve("inventory.yml");
+      AnsibleProvider provider = fx.providerBuilder().inventoryOut(later).build();
+      mkfifo = new ProcessBuilder("mkfifo", later.toString()).inheritIO().start();
+      assertThat(mkfifo.waitFor()).isZero();
+      var seen = provider.observe(java.util.List.of(host("h1")), dev.gitops.api.spi.CallContext.of("gitops", "r",
+          java.time.Duration.ofMinutes(1))).get(host("h1"));
+      assertThat(seen.isUnknown()).as("%s", seen).isTrue();
+      assertThat(seen.reason()).contains(later.toString()).contains("is a FIFO").contains("inventoryOut");
+      SyncResult r = fx.reconciler(provider).sync();
+      assertThat(r.isSuccessful()).isFalse();
+      assertThat(r.plan().changes()).allSatisfy(c -> assertThat(c.reason()).contains("is a FIFO"));
+      // an apply without a plan (a caller that never observed)
+      var create = dev.gitops.testkit.ProviderConformanceSuite.createOf(TinyRepo.decode(provider,
+          AnsibleFixture.inventory("h1")).stream().filter(d -> d.key().equals(host("h1"))).findFirst().orElseThrow());
+      Outcome o = provider.applyAll(java.util.List.of(create), dev.gitops.api.spi.CallContext.of("gitops", "r",
+          java.time.Duration.ofMinutes(1))).get(host("h1"));
+      assertThat(o.kind()).as("%s", o).isEqualTo(Outcome.Kind.PERMANENT);
+      assertThat(o.message()).contains(later.toString()).contains("is a FIFO").contains("inventoryOut");
+      assertThat(AnsibleProvider.notARegularFile(later)).as("left as it was").contains("a FIFO");
+      assertThat(fx.runs("h1")).isZero();
+    }
+  }
+
+  @Test
   void hostsARollingUpdateNeverReachedAfterABatchFailedAreNotRecordedAsConverged() throws Exception {
     try (AnsibleFixture fx = new AnsibleFixture(tmp)) {
       // serial: 1 — h1's batch fails, Ansible ends the play, h2 and h3 never run (exit 2)

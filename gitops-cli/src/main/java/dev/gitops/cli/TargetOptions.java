@@ -542,6 +542,14 @@ public final class TargetOptions {
           ? "--inventory-out " + inventoryOut + ": " + dir + " is a file, not a directory"
           : "--target " + dir + " is a file, not a directory");
     }
+    if ("ansible".equals(provider) && !storeOnly) {
+      // a device, a FIFO, a directory or a link there would be replaced by the first write (a rename over it)
+      dev.gitops.ansible.AnsibleProvider.notARegularFile(inventoryOut).ifPresent(kind -> {
+        throw new IllegalArgumentException("--inventory-out " + inventoryOut + " is " + kind + ", not a regular"
+            + " file: the managed inventory is written by renaming a new file over it, so it is refused; give a"
+            + " regular file or a path that does not exist yet");
+      });
+    }
     if (dir != null && !"ansible".equals(provider) && Files.isSymbolicLink(dir) && !Files.exists(dir)) {
       // a link to a volume not mounted, say: never read as an empty target, nor made on the way
       String to;

@@ -92,6 +92,29 @@ class TargetAndStoreFlagsTest {
   }
 
   @Test
+  void anInventoryOutThatIsADeviceADirectoryAFifoOrALinkIsRefusedNamingTheFlagBeforeAnythingRuns() throws Exception {
+    String repoDir = repo.dir().toString();
+    Path fifo = tmp.resolve("fifo.yml");
+    assertThat(new ProcessBuilder("mkfifo", fifo.toString()).inheritIO().start().waitFor()).isZero();
+    Path dir = Files.createDirectories(tmp.resolve("adir"));
+    Path link = Files.createSymbolicLink(tmp.resolve("link.yml"), tmp.resolve("elsewhere.yml"));
+    Map<Path, String> refused = Map.of(Path.of("/dev/null"), "is a character device", dir, "is a directory",
+        fifo, "is a FIFO", link, "is a symbolic link to '" + tmp.resolve("elsewhere.yml") + "'");
+    for (Map.Entry<Path, String> e : refused.entrySet()) {
+      for (String cmd : List.of("plan", "sync")) {
+        CliRun r = gitops(cmd, "--repo", repoDir, "--provider", "ansible", "--playbook", "site.yml",
+            "--inventory-out", e.getKey().toString());
+        assertThat(r.code()).as("%s %s: %s", cmd, e.getKey(), r).isEqualTo(ExitCodes.ERROR);
+        assertThat(r.err()).contains("--inventory-out " + e.getKey() + " " + e.getValue() + ", not a regular file");
+      }
+    }
+    assertThat(Files.isRegularFile(fifo, java.nio.file.LinkOption.NOFOLLOW_LINKS)).isFalse();
+    assertThat(Files.isSymbolicLink(link)).isTrue();
+    assertThat(tmp.resolve("elsewhere.yml")).doesNotExist();
+    assertThat(listing(dir)).containsExactly("");
+  }
+
+  @Test
   void aTargetThatIsTheRepositorysOwnWorkingTreeOrGitDirectoryIsRefusedAndNothingIsWritten() throws Exception {
     Path dir = repo.dir();
     Files.writeString(dir.resolve("app.properties"), "name=edited, not committed\n");

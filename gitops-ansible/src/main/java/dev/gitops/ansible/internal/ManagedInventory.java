@@ -133,14 +133,75 @@ public final class ManagedInventory {
       "# Written by gitops-ansible: the managed inventory. Every run rewrites it; do not edit.";
 
   /**
+   * What {@code file}, when it exists, is other than a regular file: "a directory", "a character
+   * device", "a FIFO", "a symbolic link to '…'" and the like; null when it is a regular file or
+   * does not exist. The managed inventory is written by renaming a new file over it, which would
+   * replace a device, a FIFO or a symbolic link (not write where it points) and fails on a
+   * directory, so none of them is taken.
+   */
+  public static String notARegularFile(Path file) {
+    java.nio.file.attribute.BasicFileAttributes a;
+    try {
+      a = Files.readAttributes(file, java.nio.file.attribute.BasicFileAttributes.class,
+          java.nio.file.LinkOption.NOFOLLOW_LINKS);
+    } catch (IOException e) {
+      return null;  // none there, or a parent that is no directory: the write says so, naming it
+    }
+    if (a.isRegularFile()) {
+      return null;
+    }
+    if (a.isSymbolicLink()) {
+      String to;
+      try {
+        to = Files.readSymbolicLink(file).toString();
+      } catch (IOException e) {
+        to = "?";
+      }
+      return "a symbolic link to '" + to + "'";
+    }
+    if (a.isDirectory()) {
+      return "a directory";
+    }
+    int type;
+    try {
+      type = ((Integer) Files.getAttribute(file, "unix:mode", java.nio.file.LinkOption.NOFOLLOW_LINKS)) & 0170000;
+    } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
+      type = 0;
+    }
+    return switch (type) {
+      case 0020000 -> "a character device";
+      case 0060000 -> "a block device";
+      case 0010000 -> "a FIFO";
+      case 0140000 -> "a socket";
+      default -> "not a regular file";
+    };
+  }
+
+  /**
+   * Refuses a managed inventory path that exists and is not a regular file (see {@link
+   * #notARegularFile}), before anything is written or run.
+   *
+   * @throws IOException naming the file, what it is and the builder option
+   */
+  public void checkRegularFile() throws IOException {
+    String what = notARegularFile(inventory);
+    if (what != null) {
+      throw new IOException("the managed inventory " + inventory + " is " + what + ", not a regular file: it is"
+          + " never replaced (the provider writes the inventory by renaming a new file over it); point"
+          + " inventoryOut at a regular file or a path that does not exist yet");
+    }
+  }
+
+  /**
    * Refuses to take over an inventory file that this provider did not write: with no state file
    * beside it, a file at the managed inventory's path that is neither empty nor starts with
    * {@link #HEADER} is someone's own inventory (an {@code inventoryOut} pointed at the repository's
    * or at {@code /etc/ansible/hosts.yml}), which the first run would overwrite.
    *
-   * @throws IOException naming the file, when it is not ours
+   * @throws IOException naming the file, when it is not ours or is not a regular file
    */
   public void checkOwned() throws IOException {
+    checkRegularFile();
     if (Files.exists(state) || !Files.isRegularFile(inventory)) {
       return;
     }
