@@ -26,9 +26,11 @@ import org.slf4j.LoggerFactory;
  * {@code GET /readyz} (200 when {@link Readiness} names nothing that is not ready, else 503 with
  * one line per reason).
  *
- * <p>A client gets 10 seconds for one exchange, from its first byte to the
- * end of the reply: a client that sends its request a byte at a time, or does not read the reply,
- * is cut off then, and while it lasts it holds only one of 8 threads.
+ * <p>A client gets 2 seconds to send its request and 10 seconds for the whole exchange, from its
+ * first byte to the end of the reply: a client that sends its request a byte at a time, or never
+ * finishes it, is cut off after 2 seconds, one that does not read the reply after 10, and while it
+ * lasts it holds one of 32 threads. So a probe waits behind stalled clients only when 32 or more
+ * are connected at once, and then at most about 2 seconds.
  *
  * <pre>{@code
  * PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -42,10 +44,14 @@ public final class MetricsServer implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(MetricsServer.class);
   private static final String PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8";
-  /** Exchanges served at once: a few slow clients must not hold up a scrape or a probe. */
-  static final int THREADS = 8;
+  /** Exchanges served at once: slow clients must not hold up a scrape or a probe. */
+  static final int THREADS = 32;
+  /** How long a client may take to send its request (a scraper or a probe sends it at once). */
+  static final int REQUEST_SECONDS = 2;
   /** How long one exchange may take, reading the request included. */
   static final int DEADLINE_SECONDS = 10;
+  /** The cut-off of the exchange the current thread serves, moved on once its request is read. */
+  private static final ThreadLocal<Cutoff> CUTOFF = new ThreadLocal<>();
 
   /** What {@code /readyz} asks. */
   @FunctionalInterface
@@ -71,12 +77,12 @@ public final class MetricsServer implements AutoCloseable {
    */
   public static MetricsServer start(InetSocketAddress address, PrometheusMeterRegistry registry, Readiness readiness)
       throws IOException {
-    return start(address, registry, readiness, Duration.ofSeconds(DEADLINE_SECONDS));
+    return start(address, registry, readiness, Duration.ofSeconds(REQUEST_SECONDS), Duration.ofSeconds(DEADLINE_SECONDS));
   }
 
-  /** {@link #start(InetSocketAddress, PrometheusMeterRegistry, Readiness)} with another deadline (tests). */
+  /** {@link #start(InetSocketAddress, PrometheusMeterRegistry, Readiness)} with other deadlines (tests). */
   static MetricsServer start(InetSocketAddress address, PrometheusMeterRegistry registry, Readiness readiness,
-      Duration deadline) throws IOException {
+      Duration requestDeadline, Duration deadline) throws IOException {
     Objects.requireNonNull(registry, "registry");
     Objects.requireNonNull(readiness, "readiness");
     HttpServer server = HttpServer.create(address, 16);
@@ -94,7 +100,7 @@ public final class MetricsServer implements AutoCloseable {
     });
     // The JDK's server reads a request on the executor's thread, in blocking mode: without a
     // deadline, a client sending a byte a minute would hold a thread for good.
-    server.setExecutor(withDeadline(executor, deadlines, deadline));
+    server.setExecutor(withDeadline(executor, deadlines, requestDeadline, deadline));
     server.createContext("/", exchange -> handle(exchange, registry, readiness));
     server.start();
     LOG.info("serving /metrics, /healthz and /readyz on {}", server.getAddress());
@@ -102,32 +108,66 @@ public final class MetricsServer implements AutoCloseable {
   }
 
   /**
-   * Runs each exchange on {@code executor}, interrupted when it outlasts {@code deadline}: the
-   * interrupt closes the connection's channel, which ends a read or write blocked on it.
+   * Runs each exchange on {@code executor}, interrupted when its request is not read within {@code
+   * requestDeadline} or the whole exchange outlasts {@code deadline}: the interrupt closes the
+   * connection's channel, which ends a read or write blocked on it.
    */
-  private static Executor withDeadline(Executor executor, ScheduledExecutorService deadlines, Duration deadline) {
+  private static Executor withDeadline(Executor executor, ScheduledExecutorService deadlines,
+      Duration requestDeadline, Duration deadline) {
     return exchange -> executor.execute(() -> {
-      Thread thread = Thread.currentThread();
-      Object lock = new Object();
-      boolean[] done = {false};
-      ScheduledFuture<?> cutoff = deadlines.schedule(() -> {
-        synchronized (lock) {
-          if (!done[0]) {
-            LOG.debug("an HTTP exchange took longer than {}: its connection is closed", deadline);
-            thread.interrupt();
-          }
-        }
-      }, deadline.toMillis(), TimeUnit.MILLISECONDS);
+      Cutoff cutoff = new Cutoff(Thread.currentThread(), deadlines, System.nanoTime() + deadline.toNanos());
+      cutoff.at(Math.min(requestDeadline.toNanos(), deadline.toNanos()), "its request did not come within " + requestDeadline);
+      CUTOFF.set(cutoff);
       try {
         exchange.run();
       } finally {
-        synchronized (lock) {
-          done[0] = true;
-        }
-        cutoff.cancel(false);
+        CUTOFF.remove();
+        cutoff.done();
         Thread.interrupted();  // an interrupt meant for this exchange must not reach the next one
       }
     });
+  }
+
+  /** When the exchange a thread serves is cut off: first at the request's deadline, then at the whole exchange's. */
+  private static final class Cutoff {
+    private final Thread thread;
+    private final ScheduledExecutorService deadlines;
+    private final long endNanos;
+    private ScheduledFuture<?> pending;
+    private boolean done;
+
+    Cutoff(Thread thread, ScheduledExecutorService deadlines, long endNanos) {
+      this.thread = thread;
+      this.deadlines = deadlines;
+      this.endNanos = endNanos;
+    }
+
+    /** Cuts the exchange off {@code inNanos} from now (replacing the cut-off set before), logging {@code why}. */
+    synchronized void at(long inNanos, String why) {
+      if (pending != null) {
+        pending.cancel(false);
+      }
+      pending = deadlines.schedule(() -> {
+        synchronized (this) {
+          if (!done) {
+            LOG.debug("an HTTP exchange is cut off ({}): its connection is closed", why);
+            thread.interrupt();
+          }
+        }
+      }, Math.max(0, inNanos), TimeUnit.NANOSECONDS);
+    }
+
+    /** The request is read: the exchange has until its whole deadline. */
+    void requestRead() {
+      at(endNanos - System.nanoTime(), "it took longer than its deadline");
+    }
+
+    synchronized void done() {
+      done = true;
+      if (pending != null) {
+        pending.cancel(false);
+      }
+    }
   }
 
   /** The address bound (with the port chosen when 0 was asked for). */
@@ -137,6 +177,10 @@ public final class MetricsServer implements AutoCloseable {
 
   private static void handle(HttpExchange exchange, PrometheusMeterRegistry registry, Readiness readiness)
       throws IOException {
+    Cutoff cutoff = CUTOFF.get();
+    if (cutoff != null) {
+      cutoff.requestRead();  // the JDK's server calls this once the request line and headers are in
+    }
     try (exchange) {
       String method = exchange.getRequestMethod();
       if (!"GET".equals(method) && !"HEAD".equals(method)) {

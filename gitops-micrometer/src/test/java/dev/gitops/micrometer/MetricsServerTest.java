@@ -152,10 +152,41 @@ class MetricsServerTest {
   }
 
   @Test
+  void manyStalledClientsDoNotHoldUpAProbeAndAreCutOffAtTheRequestsDeadlineNotTheExchanges() throws Exception {
+    // the defaults: 2 s for the request, 10 s for the exchange
+    List<Socket> stalled = slowClients(MetricsServer.THREADS - 4);
+    try {
+      Thread.sleep(200);  // their exchanges have started
+      long start = System.nanoTime();
+      HttpResponse<String> r = http.send(HttpRequest.newBuilder(url("/readyz")).timeout(Duration.ofSeconds(8)).build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertThat(r.statusCode()).isIn(200, 503);
+      assertThat(Duration.ofNanos(System.nanoTime() - start)).as("a thread was free for the probe")
+          .isLessThan(Duration.ofSeconds(MetricsServer.REQUEST_SECONDS));
+      Socket first = stalled.get(0);
+      first.setSoTimeout(8_000);
+      long waited = System.nanoTime();
+      int read;
+      try {
+        read = first.getInputStream().read();
+      } catch (SocketException reset) {
+        read = -1;
+      }
+      assertThat(read).as("closed without a reply").isEqualTo(-1);
+      assertThat(Duration.ofNanos(System.nanoTime() - waited)).as("at the request's deadline, not the exchange's")
+          .isLessThan(Duration.ofSeconds(MetricsServer.DEADLINE_SECONDS - 3));
+    } finally {
+      for (Socket s : stalled) {
+        s.close();
+      }
+    }
+  }
+
+  @Test
   void aClientThatNeverFinishesItsRequestIsCutOffAtTheDeadline() throws Exception {
     server.close();
     server = MetricsServer.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), registry, () -> notReady,
-        Duration.ofSeconds(1));
+        Duration.ofSeconds(1), Duration.ofSeconds(1));
     // more slow clients than threads: every thread is held until the deadline frees it
     List<Socket> slow = slowClients(MetricsServer.THREADS + 2);
     try {
