@@ -108,7 +108,7 @@ public record AgentConfig(Path file, Path stateDir, int maxConcurrentSyncs, Dura
       agent.allowOnly("stateDir", "maxConcurrentSyncs", "gracePeriod", "watchConfig", "stuckAfter");
     }
     Path base = file.toAbsolutePath().getParent();
-    Path stateDir = agent.optionalPath("stateDir").orElse(base.resolve(".gitops-agent"));
+    Path stateDir = agent.optionalDirectory("stateDir").orElse(base.resolve(".gitops-agent"));
     int maxConcurrent = agent.integer("maxConcurrentSyncs", 1, 1024, 4);
     Duration grace = agent.duration("gracePeriod", Duration.ofSeconds(30));
     boolean watch = agent.bool("watchConfig", true);
@@ -294,7 +294,7 @@ public record AgentConfig(Path file, Path stateDir, int maxConcurrentSyncs, Dura
         throw source.get("path").error(e.getMessage());
       }
     }
-    Path store = t.optionalPath("store").orElse(stateDir.resolve("targets").resolve(name));
+    Path store = t.optionalDirectory("store").orElse(stateDir.resolve("targets").resolve(name));
     ConfigNode policies = t.get("policies");
     if (!policies.isAbsent()) {
       policies.allowOnly("detectOnly", "adopt", "maxDeletions", "maxDeletionPercent", "allowEmpty");

@@ -510,6 +510,18 @@ public final class ConfigNode {
   }
 
   /**
+   * {@link #optionalPath} of a directory, which may not exist yet (it is made when needed) but is
+   * refused when something else stands there (a file: nothing could be made or locked inside it).
+   */
+  public Optional<Path> optionalDirectory(String name) {
+    Optional<Path> p = optionalPath(name);
+    if (p.isPresent() && java.nio.file.Files.exists(p.get()) && !java.nio.file.Files.isDirectory(p.get())) {
+      throw get(name).error(p.get() + " exists and is not a directory");
+    }
+    return p;
+  }
+
+  /**
    * The secret referenced at {@code name}: {@code {env: NAME}} or {@code {file: PATH}}, never the
    * secret itself, so the configuration can be shared and reviewed.
    */

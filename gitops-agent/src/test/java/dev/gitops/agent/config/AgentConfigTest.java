@@ -659,6 +659,24 @@ class AgentConfigTest {
   }
 
   @Test
+  void aStateDirectoryOrStoreWhereAFileStandsIsRefusedAtItsLine() throws IOException {
+    Files.writeString(dir.resolve("afile"), "x");
+    assertThat(error("""
+        agent: {stateDir: ./afile}
+        targets: []
+        """).getMessage()).endsWith("agent.yaml:1: agent.stateDir: " + dir.resolve("afile") + " exists and is not a"
+            + " directory");
+    assertThat(error("""
+        targets:
+          - name: web
+            source: {url: https://e/r.git}
+            provider: {type: files, directory: /srv/web}
+            store: afile
+        """).getMessage()).endsWith("agent.yaml:5: targets[0].store: " + dir.resolve("afile") + " exists and is not a"
+            + " directory");
+  }
+
+  @Test
   void anExplicitEmptyListIsAnAgentWithoutTargets() throws IOException {
     AgentConfig c = load("targets: []\n");
     assertThat(c.targets()).isEmpty();
