@@ -701,7 +701,18 @@ public final class Reconciler implements AutoCloseable {
   /** The store's lock, once this reconciler is known to be open (checked under the sync lock). */
   private StoreLock lockStore() {
     requireOpen();
-    return store.lock(options.lockTimeout());
+    if (Thread.currentThread().isInterrupted()) {
+      // an interrupt stops a sync like a cancellation (the class javadoc); here, before anything was done
+      throw new Cancellation.CancelledException("the calling thread is interrupted: nothing was read or done");
+    }
+    try {
+      return store.lock(options.lockTimeout());
+    } catch (StoreException e) {
+      if (e.getCause() instanceof InterruptedException && Thread.currentThread().isInterrupted()) {
+        throw new Cancellation.CancelledException("interrupted while waiting for the store's lock: nothing was done");
+      }
+      throw e;
+    }
   }
 
   /**

@@ -133,6 +133,25 @@ class ReconcilerTest {
   }
 
   @Test
+  void aSyncOnAnInterruptedThreadIsCancelledBeforeItDoesAnythingAndTheFlagStays(
+      @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
+    MapProvider p = new MapProvider("m", false);
+    want("r1", res("a", "{'x':1}"));
+    try (Reconciler rec = Reconciler.builder().source(dev.gitops.api.spi.Source.of(desired::get)).provider(p)
+        .store(dev.gitops.core.store.FileStateStore.open(dir)).owner("me").build()) {
+      Thread.currentThread().interrupt();
+      try {
+        assertThatThrownBy(rec::sync).isInstanceOf(dev.gitops.api.Cancellation.CancelledException.class)
+            .hasMessage("cancelled: the calling thread is interrupted: nothing was read or done");
+      } finally {
+        assertThat(Thread.interrupted()).as("the flag is the caller's").isTrue();
+      }
+      assertThat(p.live).isEmpty();
+      assertThat(rec.sync().isSuccessful()).as("the next call, not interrupted, syncs").isTrue();
+    }
+  }
+
+  @Test
   void secondSyncHasNothingToDo() {
     MapProvider p = new MapProvider("m", false);
     want("r1", res("a", "{'x':1}"));
