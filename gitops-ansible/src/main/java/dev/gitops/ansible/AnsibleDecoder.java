@@ -35,7 +35,9 @@ import java.util.regex.Pattern;
 
 /**
  * The Ansible provider's decoder: reads the inventory and the playbook directory together and
- * produces one resource per host and one per group.
+ * produces one resource per host and one per group; none at all for an inventory without hosts
+ * (its groups, {@code all} and {@code ungrouped} among them, would converge nothing), so that the
+ * mass-deletion guard sees a commit that empties the inventory as deleting everything.
  *
  * <p>A host's document is its place in the fleet and everything that decides what the playbook
  * does to it:
@@ -187,7 +189,10 @@ public final class AnsibleDecoder implements Decoder {
     PlaybookBundle bundle = new PlaybookBundle(digest(playbookFiles), playbookFiles, playbookPath, decommissionPath);
     List<Resource> out = new ArrayList<>();
     Map<String, JsonNode> hostDocs = new LinkedHashMap<>();
-    for (Inventory.Group g : inv.groups().values()) {
+    // An inventory without hosts declares nothing to converge: not even Ansible's implicit groups
+    // (all and ungrouped are in every inventory), which would otherwise stay owned, so a commit that
+    // empties the inventory would not be "everything owned deleted" to the mass-deletion guard.
+    for (Inventory.Group g : inv.hosts().isEmpty() ? List.<Inventory.Group>of() : inv.groups().values()) {
       ObjectNode doc = Documents.nodes().objectNode();
       doc.set("vars", g.vars());
       ArrayNode children = doc.putArray("children");
