@@ -68,8 +68,10 @@ import org.slf4j.LoggerFactory;
  * written atomically, owner-only) gets the batch's new documents, then one {@code ansible-playbook
  * -i <inventory> --limit @<hosts> -- <playbook>} runs for the batch. Each host's outcome comes
  * from the {@code gitops_jsonl} callback plugin: ok and changed hosts are recorded; a failed host
- * is a PERMANENT failure and an unreachable one a TRANSIENT failure, neither recorded, so the next
- * sync runs them again. Exit codes keep Ansible's meaning: 0 ok, 1 error, 2 a host failed, 3 and 4 a
+ * is a PERMANENT failure and an unreachable one a TRANSIENT failure, neither recorded as converged,
+ * so the next sync runs them again. The batch's hosts are recorded as not converged before the run,
+ * and those the run may have changed without converging them (failed, cut off, killed with this
+ * process) stay so, with a reason: they are run again at the next sync whatever Git then says. Exit codes keep Ansible's meaning: 0 ok, 1 error, 2 a host failed, 3 and 4 a
  * host unreachable (4, before any play, a parse error), 8 the play aborted after a failure, 5 bad
  * options, 99 interrupted, 250 unexpected; under 0, 2, 3 and 4 a host that came through the
  * playbook converged, any other code fails the batch. A run cut off by the deadline or
@@ -436,6 +438,13 @@ public final class AnsibleProvider implements Provider {
     try {
       writeInventory(managed.inventoryFile(), view, groups);
       Path playbook = bundles.materialize(latest.bundle()).resolve(latest.bundle().playbook());
+      // Written ahead of the run: should it be cut off with this process (kill -9, a power loss),
+      // its hosts stay recorded as not converged, and the next sync runs them again whatever Git
+      // then says, instead of taking them for converged to their old documents.
+      Map<String, JsonNode> ahead = new TreeMap<>(hosts);
+      runnable.keySet().forEach(n -> ahead.put(n, notConverged(view.get(n), "ansible-playbook started on " + n
+          + " at " + ctx.revision() + " and did not report back (the process running it ended first)")));
+      managed.save(new ManagedInventory.Record(Optional.of(ctx.owner()), ahead, groups));
       // every host's secrets, not only the batch's: a task may print another host's through hostvars
       r = runner.run(managed.inventoryFile(), playbook, runnable.keySet(), false, ctx, scrubber(view.values()),
           step -> progress(ctx, step, ""));
@@ -449,8 +458,10 @@ public final class AnsibleProvider implements Provider {
       return;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      runnable.values().forEach(c -> out.put(c.key(), Outcome.unknown(c.key() + ": interrupted while"
-          + " ansible-playbook ran")));
+      runnable.forEach((name, c) -> {
+        out.put(c.key(), Outcome.unknown(c.key() + ": interrupted while ansible-playbook ran"));
+        hosts.put(name, notConverged(view.get(name), "interrupted while ansible-playbook ran at " + ctx.revision()));
+      });
       return;
     }
     for (Map.Entry<String, Change> e : runnable.entrySet()) {
@@ -459,9 +470,43 @@ public final class AnsibleProvider implements Provider {
       if (o.isOk()) {
         hosts.put(e.getKey(), view.get(e.getKey()));
         justConverged.put(e.getKey(), Instant.now());
+      } else if (mayHaveChanged(r, r.hosts().get(e.getKey()))) {
+        // half done, perhaps: its old record would say it holds the old document, and a revert in
+        // Git would then find nothing to do
+        hosts.put(e.getKey(), notConverged(view.get(e.getKey()), o.kind() + " at " + ctx.revision() + ": "
+            + o.message()));
       }
       out.put(c.key(), o);
     }
+  }
+
+  /**
+   * Whether a run that did not converge {@code hr}'s host may still have changed it: a run cut off
+   * or interrupted, a task that ran there (ok, changed — a task may change a host and report ok —
+   * failed, rescued or ignored), or an exit code after which Ansible's counters cannot be trusted
+   * to be complete. Not: no play started, or the counters show no task ran there (unreachable at
+   * its first task, stopped before it, a name Ansible did not match).
+   */
+  private static boolean mayHaveChanged(PlaybookRunner.Result r, PlaybookRunner.HostResult hr) {
+    if (!r.stopped().isEmpty() || r.exitCode() == INTERRUPTED) {
+      return true;
+    }
+    if (!r.played()) {
+      return false;
+    }
+    if (hr == null || hr.stats().isEmpty()) {
+      // under 0, 2, 3 and 4 Ansible printed its counters, and this host had none
+      return hr != null && hr.status() == PlaybookRunner.HostStatus.FAILED || !failsOtherHostsAtMost(r.exitCode());
+    }
+    if (hr.status() == PlaybookRunner.HostStatus.FAILED) {
+      return true;
+    }
+    for (String counter : new String[] {"ok", "changed", "failures", "rescued", "ignored"}) {
+      if (hr.stats().getOrDefault(counter, 0) > 0) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private void decommission(Map<String, Change> removed, Map<String, JsonNode> hosts, Map<String, JsonNode> groups,
@@ -646,6 +691,24 @@ public final class AnsibleProvider implements Provider {
     ObjectNode rec = (ObjectNode) Documents.mutableCopy(target);
     rec.remove("drift");
     rec.put("converged", true);
+    return Documents.freeze(rec);
+  }
+
+  /** The longest reason kept in a record. */
+  private static final int MAX_REASON = 500;
+
+  /**
+   * What is recorded for a host a run may have changed without converging it: the document it
+   * was being converged to, with {@code converged: false} and why. Observed so, it equals no
+   * desired document (those say {@code converged: true}), so the next sync runs the host again
+   * whatever Git then says, a revert of the change that failed included; removed from Git, it is
+   * decommissioned with these variables.
+   */
+  private static JsonNode notConverged(JsonNode attempted, String reason) {
+    ObjectNode rec = (ObjectNode) Documents.mutableCopy(attempted);
+    rec.remove("drift");
+    rec.put("converged", false);
+    rec.put("reason", reason.length() <= MAX_REASON ? reason : reason.substring(0, MAX_REASON) + "…");
     return Documents.freeze(rec);
   }
 

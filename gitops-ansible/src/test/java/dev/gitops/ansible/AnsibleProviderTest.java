@@ -123,6 +123,35 @@ class AnsibleProviderTest {
   }
 
   @Test
+  void aHostAFailedRunLeftHalfDoneRunsAgainAfterGitRevertsTheChangeWhileTheOthersDoNot() throws Exception {
+    fx.repo.write("ansible/inventory/hosts", AnsibleFixture.inventory("h1", "h2")).commit("fleet");
+    AnsibleProvider provider = fx.providerBuilder().build();
+    Reconciler r = fx.reconciler(provider);
+    assertThat(r.sync().isSuccessful()).isTrue();
+
+    // h1 moves to 9000 and fails after its new config was written
+    fx.repo.write("ansible/inventory/hosts", AnsibleFixture.inventory("h1", "h2")
+        .replace("h1 port=8000", "h1 port=9000 fail_here=true")).commit("h1 moves, broken");
+    SyncResult failed = r.sync();
+    assertThat(failed.outcomes().get(host("h1")).kind()).isEqualTo(dev.gitops.api.Outcome.Kind.PERMANENT);
+    assertThat(fx.conf("h1")).as("half done").isEqualTo("port=9000\nrole=web\n");
+    var seen = provider.observe(java.util.List.of(host("h1")), dev.gitops.api.spi.CallContext.of("gitops", "r",
+        java.time.Duration.ofMinutes(1))).get(host("h1"));
+    assertThat(seen.live().path("converged").asBoolean(true)).as("%s", seen.live()).isFalse();
+    assertThat(seen.live().path("reason").asText()).contains("PERMANENT").contains("fail when asked");
+
+    // reverted in Git: h1 still holds what the failed run wrote, so it runs again; h2 never failed
+    fx.repo.write("ansible/inventory/hosts", AnsibleFixture.inventory("h1", "h2")).commit("revert");
+    SyncResult reverted = r.sync();
+    assertThat(reverted.isSuccessful()).as("%s", reverted.failures()).isTrue();
+    assertThat(acted(reverted)).containsExactly(host("h1"));
+    assertThat(fx.conf("h1")).isEqualTo("port=8000\nrole=web\n");
+    assertThat(new int[] {fx.runs("h1"), fx.runs("h2")}).containsExactly(3, 1);
+    assertThat(r.sync().changedAnything()).as("converged: nothing runs again").isFalse();
+    assertThat(new int[] {fx.runs("h1"), fx.runs("h2")}).containsExactly(3, 1);
+  }
+
+  @Test
   void aHandEditIsDriftInCheckModeReportedWithoutConvergingAndCorrectedBySync() throws Exception {
     fx.repo.write("ansible/inventory/hosts", AnsibleFixture.inventory("h1", "h2")).commit("fleet");
     AnsibleProvider provider = fx.providerBuilder().checkDrift(true).build();

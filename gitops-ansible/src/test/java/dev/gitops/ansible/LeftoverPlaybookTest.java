@@ -55,7 +55,17 @@ class LeftoverPlaybookTest {
   }
 
   private static Map<ResourceKey, Outcome> apply(Path dir, String tag, int pause, Duration timeout) {
-    AnsibleProvider p = AnsibleProvider.builder()
+    AnsibleProvider p = provider(dir, tag, pause);
+    List<SourceFile> files = List.of(
+        TinyRepo.file("ansible/inventory/hosts", "[web]\nh1 " + AnsibleFixture.LOCAL + "\n"),
+        TinyRepo.file("ansible/site.yml", PLAY));
+    List<Change> creates = p.ansibleDecoder().decodeTogether(files).stream()
+        .filter(r -> r.key().type().equals("host")).map(ProviderConformanceSuite::createOf).toList();
+    return p.applyAll(creates, CallContext.of("t", TinyRepo.REVISION, timeout));
+  }
+
+  private static AnsibleProvider provider(Path dir, String tag, int pause) {
+    return AnsibleProvider.builder()
         .inventory("ansible/inventory")
         .playbook("ansible/site.yml")
         .inventoryOut(dir.resolve("managed/inventory.yml"))
@@ -63,12 +73,6 @@ class LeftoverPlaybookTest {
         // the killed playbook's sleeping module keeps its ansible-tmp-* directory: under dir, not in ~/.ansible/tmp
         .environment(Map.of("ANSIBLE_REMOTE_TEMP", ansibleTmp(dir).toString()))
         .build();
-    List<SourceFile> files = List.of(
-        TinyRepo.file("ansible/inventory/hosts", "[web]\nh1 " + AnsibleFixture.LOCAL + "\n"),
-        TinyRepo.file("ansible/site.yml", PLAY));
-    List<Change> creates = p.ansibleDecoder().decodeTogether(files).stream()
-        .filter(r -> r.key().type().equals("host")).map(ProviderConformanceSuite::createOf).toList();
-    return p.applyAll(creates, CallContext.of("t", TinyRepo.REVISION, timeout));
   }
 
   /** Ansible's temporary directory under {@code dir} (created if missing). */
@@ -126,6 +130,21 @@ class LeftoverPlaybookTest {
       assertThat(files.filter(f -> f.getFileName().toString().startsWith(".gitops-run-")).toList())
           .as("and the run playbook it left beside its playbook").isEmpty();
     }
+  }
+
+  @Test
+  void aHostWhoseRunWasKilledWithItsProcessIsRecordedAsNotConvergedSoTheNextSyncRunsItAgain() throws Exception {
+    ProcessHandle orphan = orphanedPlaybook("A", 60);
+    orphan.descendants().forEach(ProcessHandle::destroyForcibly);
+    orphan.destroyForcibly();
+    orphan.onExit().get(10, TimeUnit.SECONDS);
+    // the killed process recorded nothing after its run: what it wrote before is what is left
+    var seen = provider(tmp, "B", 0).observe(List.of(ResourceKey.of("ansible", "host", "", "h1")),
+        CallContext.of("t", TinyRepo.REVISION, Duration.ofMinutes(1))).get(ResourceKey.of("ansible", "host", "", "h1"));
+    assertThat(seen.isPresent()).as("%s", seen).isTrue();
+    assertThat(seen.live().path("converged").asBoolean(true)).as("%s", seen.live()).isFalse();
+    assertThat(seen.live().path("reason").asText()).contains("ansible-playbook started on h1")
+        .contains("did not report back");
   }
 
   @Test

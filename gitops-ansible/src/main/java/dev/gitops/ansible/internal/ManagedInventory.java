@@ -23,9 +23,9 @@ import java.util.TreeMap;
 /**
  * The provider's record of the live fleet: for each host the document it was last converged with,
  * for each group the document last recorded, kept in a JSON state file next to the managed
- * inventory ({@code .<inventory name>.gitops-state.json}). A host enters the record only after a
- * run converged it, so a run cut short (a crash, a kill) leaves the old record and the next sync
- * runs the host again. Both files are written atomically and are readable by the owner only: they
+ * inventory ({@code .<inventory name>.gitops-state.json}). A host is recorded as converged only
+ * after a run converged it; the provider records the hosts of a run as not converged before it
+ * starts, so a run cut short (a crash, a kill) leaves them so and the next sync runs them again. Both files are written atomically and are readable by the owner only: they
  * hold the variables Ansible gets, secrets included.
  *
  * <p>The state file also names the owner (the reconciler's owner id) that wrote it: the provider
