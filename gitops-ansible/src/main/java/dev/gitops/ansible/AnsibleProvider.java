@@ -601,6 +601,18 @@ public final class AnsibleProvider implements Provider {
           + " no host of the managed inventory, as Ansible read it, matched the name '" + host + "' in --limit)",
           null);
     }
+    if (played && code != 0 && failsOtherHostsAtMost(code) && (hr == null || !hr.completed())
+        && r.hosts().values().stream().noneMatch(h -> h.status() == PlaybookRunner.HostStatus.FAILED
+            || h.status() == PlaybookRunner.HostStatus.UNREACHABLE)) {
+      // no host failed, yet Ansible ended the play before this one came through it: an error of its
+      // own (an include_role of a role that does not exist, an unknown module in an included file),
+      // which it writes to its error output ("ERROR! ...") and to no host's result
+      return Outcome.permanentFailure(key + " did not complete the playbook: ansible-playbook ended the play "
+          + (hr == null || hr.stats().isEmpty() ? "before any task ran for " + host
+              : "after ok=" + hr.stats().getOrDefault("ok", 0) + " changed=" + hr.stats().getOrDefault("changed", 0))
+          + " with no host failed (exit " + code + ")" + (r.stderr().isEmpty() ? "" : ": " + ansibleError(r.stderr()))
+          + "; it runs again at the next sync", null);
+    }
     if (played && code != 0 && failsOtherHostsAtMost(code) && (hr == null || !hr.completed())) {
       // other hosts failed and Ansible ended the playbook before this one came through it (a
       // serial batch that failed, max_fail_percentage, any_errors_fatal): not converged, and not
@@ -619,6 +631,21 @@ public final class AnsibleProvider implements Provider {
     }
     return Outcome.permanentFailure(key + ": ansible-playbook exited with " + code + " (" + meaning(code, played)
         + "): " + r.stderr(), null);
+  }
+
+  /** Where Ansible's error message ends and its excerpt of the file it blames begins. */
+  private static final java.util.regex.Pattern ERROR_EXCERPT = java.util.regex.Pattern.compile("\\s+The error appears to be in");
+
+  /**
+   * Ansible's own error in {@code stderr} ({@code ERROR! the role 'x' was not found in ...}) without
+   * the excerpt of the file it blames that follows it ("The offending line appears to be: ..."),
+   * which for an included role is a line of the managed inventory, variables and all.
+   */
+  static String ansibleError(String stderr) {
+    int at = stderr.indexOf("ERROR!");
+    String s = at >= 0 ? stderr.substring(at) : stderr;
+    java.util.regex.Matcher excerpt = ERROR_EXCERPT.matcher(s);
+    return (excerpt.find() ? s.substring(0, excerpt.start()) : s).strip();
   }
 
   /**

@@ -181,6 +181,25 @@ class AnsibleProviderTest {
   }
 
   @Test
+  void anAnsibleErrorThatEndsThePlayIsSaidInAnsiblesWordsNotAsOtherHostsFailing() throws Exception {
+    // h2's include_role names a role that does not exist: Ansible stops the play with "ERROR!", no host failed
+    fx.repo.write("ansible/site.yml", """
+        - hosts: all
+          gather_facts: false
+          tasks:
+            - include_role: {name: "{{ r }}"}
+        """).write("ansible/roles/good/tasks/main.yml", "- ansible.builtin.debug: {msg: hi}\n")
+        .write("ansible/inventory/hosts", "[web]\nh1 r=good " + AnsibleFixture.LOCAL + "\nh2 r=goood "
+            + AnsibleFixture.LOCAL + "\n").commit("a typo");
+    SyncResult r = fx.reconciler(fx.providerBuilder().build()).sync();
+    assertThat(r.isSuccessful()).isFalse();
+    String why = r.outcomes().get(host("h2")).message();
+    assertThat(why).as(why).startsWith("ansible:host::h2 did not complete the playbook: ansible-playbook ended the play")
+        .contains("with no host failed (exit 2): ERROR! the role 'goood' was not found in")
+        .doesNotContain("offending line").endsWith("; it runs again at the next sync");
+  }
+
+  @Test
   void aRemovedHostIsDecommissionedThenDroppedFromTheManagedInventory() throws Exception {
     fx.repo.write("ansible/inventory/hosts", AnsibleFixture.inventory("h1", "h2")).commit("fleet");
     AnsibleProvider provider = fx.providerBuilder().build();
