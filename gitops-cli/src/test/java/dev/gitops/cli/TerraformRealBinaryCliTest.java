@@ -2,9 +2,12 @@ package dev.gitops.cli;
 
 import static dev.gitops.cli.CliRun.gitops;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
@@ -110,6 +113,30 @@ class TerraformRealBinaryCliTest {
     assertThat(adopted.code()).as("%s", adopted).isEqualTo(1);
     assertThat(adopted.out() + adopted.err()).contains("tf:terraform_data::prod_db").contains("held back");
     assertThat(Files.readString(work.resolve("terraform.tfstate"))).contains("precious");
+  }
+
+  @Test
+  void tfWorkspaceAndTfCliArgsOfTheEnvironmentDoNotReachTerraform() throws Exception {
+    repo.write("infra/main.tf", "resource \"terraform_data\" \"db\" {\n  input = \"prod\"\n}\n").commit("db");
+    Path work = tmp.resolve("work");
+    assertThat(gitops(args("sync", work)).code()).isZero();
+    // a CI job's environment: another workspace (an empty state: everything would be created again,
+    // unseen by the provider, which reads the default one) and added plan arguments
+    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-cp", System.getProperty("java.class.path"), Main.class.getName()));
+    cmd.addAll(List.of(args("sync", work)));
+    ProcessBuilder pb = new ProcessBuilder(cmd).directory(tmp.toFile()).redirectErrorStream(true);
+    pb.environment().put("TF_WORKSPACE", "staging");
+    pb.environment().put("TF_CLI_ARGS_plan", "-destroy");
+    Process p = pb.start();
+    String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    assertThat(p.waitFor(2, TimeUnit.MINUTES)).isTrue();
+    assertThat(p.exitValue()).as(out).isZero();
+    assertThat(out).contains("Nothing to do");
+    assertThat(work.resolve("terraform.tfstate.d")).as("no other workspace").doesNotExist();
+    assertThat(Files.readString(work.resolve("terraform.tfstate"))).contains("terraform_data");
+    assertThatThrownBy(() -> dev.gitops.terraform.TerraformProvider.builder(tmp).environment("TF_WORKSPACE", "x"))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("TF_WORKSPACE is not passed to terraform");
   }
 
   private void outside(Path work, String... args) throws Exception {

@@ -1522,9 +1522,21 @@ public final class TerraformProvider implements Provider {
       return this;
     }
 
-    /** An environment variable for every command (credentials, {@code TF_CLI_CONFIG_FILE}, ...). */
+    /**
+     * An environment variable for every command (credentials, {@code TF_CLI_CONFIG_FILE}, ...).
+     * {@code TF_WORKSPACE}, {@code TF_CLI_ARGS} and {@code TF_CLI_ARGS_<command>} are refused, and
+     * never passed on from this process's environment either: Terraform would plan and apply in
+     * another workspace, or with other arguments, than the state the provider reads and guards.
+     *
+     * @throws IllegalArgumentException for one of those names
+     */
     public Builder environment(String name, String value) {
-      environment.put(Objects.requireNonNull(name, "name"), Objects.requireNonNull(value, "value"));
+      Objects.requireNonNull(name, "name");
+      if (dev.gitops.terraform.internal.CommandRunner.isWithheld(name)) {
+        throw new IllegalArgumentException(name + " is not passed to terraform: the provider keeps its state in the"
+            + " working directory's default workspace and gives terraform its own arguments");
+      }
+      environment.put(name, Objects.requireNonNull(value, "value"));
       return this;
     }
 

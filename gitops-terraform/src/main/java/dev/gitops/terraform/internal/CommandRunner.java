@@ -54,6 +54,17 @@ public final class CommandRunner {
   }
 
   /**
+   * Whether the environment variable {@code name} of this process is kept from Terraform: {@code
+   * TF_WORKSPACE} (Terraform would plan and apply in another workspace, whose state is not the one
+   * the provider reads and guards: a CI job that exports it would build everything a second time,
+   * unseen) and {@code TF_CLI_ARGS}, {@code TF_CLI_ARGS_<command>} (arguments added to the ones the
+   * provider gives: {@code -destroy}, {@code -target}, another {@code -state}).
+   */
+  public static boolean isWithheld(String name) {
+    return name.equals("TF_WORKSPACE") || name.equals("TF_CLI_ARGS") || name.startsWith("TF_CLI_ARGS_");
+  }
+
+  /**
    * One command to run.
    *
    * @param grace how long a command interrupted (deadline, cancellation) may take to stop before it
@@ -102,6 +113,8 @@ public final class CommandRunner {
   private Result run(Command command, Path out, Path err) {
     ProcessBuilder pb = new ProcessBuilder(command.argv()).directory(command.workDir().toFile())
         .redirectOutput(out.toFile()).redirectError(err.toFile());
+    // what this JVM's environment holds that would make Terraform act elsewhere or otherwise than asked
+    pb.environment().keySet().removeIf(CommandRunner::isWithheld);
     pb.environment().putAll(command.environment());
     Process process;
     try {

@@ -50,6 +50,9 @@ public final class Terraform {
     env.put("TF_INPUT", "0");
     env.put("CHECKPOINT_DISABLE", "1");
     env.putAll(environment);
+    System.getenv().keySet().stream().filter(CommandRunner::isWithheld).sorted().forEach(name ->
+        LOG.warn("{} in this process's environment is not passed to terraform: the provider keeps its state in the"
+            + " working directory's default workspace and gives terraform its own arguments", name));
     // Terraform's data directory is the working directory's own .terraform/, whatever the
     // environment says: the init record and the check of installed modules read it there
     env.put("TF_DATA_DIR", ".terraform");
