@@ -11,7 +11,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.bouncycastle.openpgp.PGPCompressedData;
 import org.bouncycastle.openpgp.PGPException;
 import org.bouncycastle.openpgp.PGPPublicKey;
@@ -21,6 +23,7 @@ import org.bouncycastle.openpgp.PGPSignatureList;
 import org.bouncycastle.openpgp.PGPUtil;
 import org.bouncycastle.openpgp.bc.BcPGPObjectFactory;
 import org.bouncycastle.openpgp.operator.bc.BcPGPContentVerifierBuilderProvider;
+import org.bouncycastle.util.encoders.Hex;
 import org.eclipse.jgit.revwalk.RevCommit;
 
 /**
@@ -38,7 +41,8 @@ final class CommitSignatureVerifier implements CommitSignatures.Verifier {
   }
 
   /**
-   * Loads public keys from {@code keyRingFile} (armored or binary, one or more key rings).
+   * Loads public keys from {@code keyRingFile} (armored or binary, one or more key rings; several
+   * copies of one key count as one key holding all their signatures and subkeys).
    *
    * @throws SourceException naming the file when it cannot be read or holds no public key
    */
@@ -58,7 +62,28 @@ final class CommitSignatureVerifier implements CommitSignatures.Verifier {
     if (rings.isEmpty()) {
       throw new SourceException("the trusted key ring " + keyRingFile + " holds no OpenPGP public key");
     }
-    return new CommitSignatureVerifier(keyRingFile, List.copyOf(rings));
+    return new CommitSignatureVerifier(keyRingFile, merged(keyRingFile, rings));
+  }
+
+  /**
+   * The rings with every copy of one key (same primary key fingerprint) joined into one, as {@code
+   * gpg --import} merges them: a revocation, a newer self-signature or a new subkey published by
+   * appending the key again counts, whichever copy comes first.
+   */
+  private static List<PGPPublicKeyRing> merged(Path keyRingFile, List<PGPPublicKeyRing> rings) {
+    Map<String, PGPPublicKeyRing> byFingerprint = new LinkedHashMap<>();
+    for (PGPPublicKeyRing ring : rings) {
+      String fingerprint = Hex.toHexString(ring.getPublicKey().getFingerprint());
+      PGPPublicKeyRing other = byFingerprint.get(fingerprint);
+      try {
+        byFingerprint.put(fingerprint, other == null ? ring : PGPPublicKeyRing.join(other, ring));
+      } catch (PGPException | RuntimeException e) {
+        throw new SourceException("cannot merge the copies of key " + String.format("%016X",
+            ring.getPublicKey().getKeyID()) + " in the trusted OpenPGP key ring " + keyRingFile + ": "
+            + e.getMessage(), e);
+      }
+    }
+    return List.copyOf(byFingerprint.values());
   }
 
   private static Object nextObject(BcPGPObjectFactory f) throws IOException {
@@ -128,7 +153,7 @@ final class CommitSignatureVerifier implements CommitSignatures.Verifier {
         + " which is not in the trusted key ring " + keyRingFile);
   }
 
-  /** The ring holding the key (primary or subkey) {@code keyId}, or null. */
+  /** The ring (all copies of its key merged) holding the key (primary or subkey) {@code keyId}, or null. */
   private PGPPublicKeyRing ringOf(long keyId) {
     for (PGPPublicKeyRing ring : rings) {
       if (ring.getPublicKey(keyId) != null) {

@@ -115,11 +115,27 @@ class GitSourceKeyValidityTest {
   }
 
   private Path write(PGPPublicKeyRing ring, String name) throws Exception {
+    return write(name, ring);
+  }
+
+  /** One armored block holding {@code rings} one after the other (as {@code gpg --export KEY >> file} leaves them). */
+  private Path write(String name, PGPPublicKeyRing... rings) throws Exception {
     ByteArrayOutputStream armored = new ByteArrayOutputStream();
     try (ArmoredOutputStream out = new ArmoredOutputStream(armored)) {
-      ring.encode(out);
+      for (PGPPublicKeyRing ring : rings) {
+        ring.encode(out);
+      }
     }
     return Files.write(tmp.resolve(name), armored.toByteArray());
+  }
+
+  /** {@code ring} with its primary key revoked by a key revocation signature {@code primary} made. */
+  private static PGPPublicKeyRing revoked(PGPPublicKeyRing ring, PGPKeyPair primary) throws Exception {
+    PGPSignatureGenerator rev = new PGPSignatureGenerator(signer(primary));
+    rev.init(PGPSignature.KEY_REVOCATION, primary.getPrivateKey());
+    PGPPublicKey revoked = PGPPublicKey.addCertification(ring.getPublicKey(),
+        rev.generateCertification(ring.getPublicKey()));
+    return PGPPublicKeyRing.insertPublicKey(ring, revoked);
   }
 
   /** Replaces HEAD of main with the same commit signed by {@code key}. */
@@ -181,13 +197,51 @@ class GitSourceKeyValidityTest {
     PGPKeyPair primary = rsaKey(TWO_DAYS_AGO);
     PGPKeyPair sub = rsaKey(TWO_DAYS_AGO);
     PGPPublicKeyRing ring = ring(primary, 0, sub, KeyFlags.SIGN_DATA, 0, true);
-    PGPSignatureGenerator rev = new PGPSignatureGenerator(signer(primary));
-    rev.init(PGPSignature.KEY_REVOCATION, primary.getPrivateKey());
-    PGPPublicKey revoked = PGPPublicKey.addCertification(ring.getPublicKey(),
-        rev.generateCertification(ring.getPublicKey()));
-    Path file = write(PGPPublicKeyRing.insertPublicKey(ring, revoked), "revoked.asc");
+    Path file = write(revoked(ring, primary), "revoked.asc");
     signHead(sub);
     refused(file, "c", "primary key", "revoked");
+  }
+
+  /**
+   * A key revoked after it was distributed, its revoked copy appended to the ring ({@code gpg
+   * --export KEY >> ring}): the copies count together, as GnuPG merges them, in either order.
+   */
+  @Test
+  void aRevocationInAnotherCopyOfTheKeyCountsWhicheverCopyComesFirst() throws Exception {
+    PGPKeyPair primary = rsaKey(TWO_DAYS_AGO);
+    PGPKeyPair sub = rsaKey(TWO_DAYS_AGO);
+    PGPPublicKeyRing ring = ring(primary, 0, sub, KeyFlags.SIGN_DATA, 0, true);
+    PGPPublicKeyRing revoked = revoked(ring, primary);
+    signHead(sub);
+    refused(write("appended.asc", ring, revoked), "c1", "primary key", "revoked");
+    refused(write("prepended.asc", revoked, ring), "c2", "primary key", "revoked");
+  }
+
+  /**
+   * The copies are merged, not each judged alone: an expiry lifted by a newer self-signature in a
+   * later copy (as {@code gpg --quick-set-expire KEY 0} then {@code --export >>} leaves it) counts.
+   */
+  @Test
+  void aNewerSelfSignatureInAnotherCopyOfTheKeyCounts() throws Exception {
+    PGPKeyPair primary = rsaKey(TWO_DAYS_AGO);
+    PGPKeyPair sub = rsaKey(TWO_DAYS_AGO);
+    PGPPublicKeyRing expired = ring(primary, ONE_HOUR, sub, KeyFlags.SIGN_DATA, 0, true);
+    String uid = expired.getPublicKey().getUserIDs().next();
+    PGPSignature old = expired.getPublicKey().getSignaturesForID(uid).next();
+    PGPSignatureSubpacketGenerator hashed = new PGPSignatureSubpacketGenerator();
+    hashed.setKeyFlags(false, KeyFlags.CERTIFY_OTHER);
+    hashed.setSignatureCreationTime(false, new Date(old.getCreationTime().getTime() + 1000));
+    PGPSignatureGenerator gen = new PGPSignatureGenerator(signer(primary));
+    gen.init(PGPSignature.POSITIVE_CERTIFICATION, primary.getPrivateKey());
+    gen.setHashedSubpackets(hashed.generate());
+    PGPPublicKey unexpiring = PGPPublicKey.addCertification(primary.getPublicKey(), uid,
+        gen.generateCertification(uid, primary.getPublicKey()));
+    PGPPublicKeyRing extended = new PGPPublicKeyRing(List.of(unexpiring));
+    String signed = signHead(sub);
+    refused(write("expired.asc", expired), "c0", "primary key", "expired");
+    assertThat(read(write("extended.asc", expired, extended), "c1").revision()).isEqualTo("main@sha1:" + signed);
+    assertThat(read(write("extended-first.asc", extended, expired), "c2").revision())
+        .isEqualTo("main@sha1:" + signed);
   }
 
   @Test
