@@ -41,8 +41,9 @@ final class HistoryCommand implements Callable<Integer> {
       out.print(table(store.history()));
       // read-only, so any owner may look; another owner's store says whose it is (after the table, which
       // scripts read from its second line on, and only then, so the common case prints the table alone)
-      store.owner().filter(o -> !o.equals(target.owner)).ifPresent(o -> out.println("Owner: " + o
-          + " (this store belongs to --owner " + o + ", not --owner " + target.owner + ")"));
+      store.owner().filter(o -> !o.equals(target.owner)).ifPresent(o -> out.println("Owner: "
+          + PlanRenderer.printable(o) + " (this store belongs to --owner " + PlanRenderer.printable(o) + ", not --owner "
+          + PlanRenderer.printable(target.owner) + ")"));
       out.flush();
       return ExitCodes.OK;
     }

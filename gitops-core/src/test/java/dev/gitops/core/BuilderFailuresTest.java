@@ -67,6 +67,9 @@ class BuilderFailuresTest {
     assertThatThrownBy(() -> GitSource.builder().url(null)).isInstanceOf(NullPointerException.class).hasMessage("url");
     assertThatThrownBy(() -> GitSource.builder().url("ftp://127.0.0.1/x.git"))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("scheme ftp is not supported");
+    assertThatThrownBy(() -> Reconciler.builder().owner("ev\u001b[31mil\u202e"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("owner id must not hold control or format characters: 'ev\\u001b[31mil\\u202e'");
     for (String blank : new String[] {"", "  ", "\t\n"}) {
       assertThatThrownBy(() -> GitSource.builder().url(blank)).as("'%s'", blank)
           .isInstanceOf(IllegalArgumentException.class).hasMessage("url must not be empty or blank");

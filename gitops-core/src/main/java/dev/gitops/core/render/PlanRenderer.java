@@ -194,8 +194,37 @@ public final class PlanRenderer {
     if (sensitive) {
       return SENSITIVE;
     }
-    String s = Documents.canonicalJson(v);
+    // JSON escapes C0 controls only: a bidi override or a C1 control in a value is escaped here
+    String s = printable(Documents.canonicalJson(v));
     return s.length() <= MAX_VALUE_CHARS ? s : s.substring(0, MAX_VALUE_CHARS) + "…";
+  }
+
+  /**
+   * {@code before -> after} for display, each as {@link #value}; when both are cut short before
+   * where they first differ, each shows the stretch around that place instead ({@code …} on the
+   * side cut), so that a change past the first 200 characters of a long line is seen.
+   */
+  static String values(JsonNode before, JsonNode after) {
+    String b = printable(Documents.canonicalJson(before));
+    String a = printable(Documents.canonicalJson(after));
+    int at = 0;
+    int common = Math.min(a.length(), b.length());
+    while (at < common && a.charAt(at) == b.charAt(at)) {
+      at++;
+    }
+    if (at < MAX_VALUE_CHARS - DIFF_CONTEXT) {
+      return value(before, false) + " -> " + value(after, false);
+    }
+    int from = at - DIFF_CONTEXT;
+    return window(b, from) + " -> " + window(a, from);
+  }
+
+  /** How much of a long value is shown before the place where it first differs from the other side. */
+  private static final int DIFF_CONTEXT = 40;
+
+  private static String window(String s, int from) {
+    int to = Math.min(s.length(), from + MAX_VALUE_CHARS);
+    return "…" + s.substring(from, to) + (to < s.length() ? "…" : "");
   }
 
   /** The changes worth showing: everything but NOOPs. */
@@ -245,7 +274,8 @@ public final class PlanRenderer {
       String text = switch (f.symbol()) {
         case '+' -> path + ": " + value(after, sensitive);
         case '-' -> path + ": " + value(before, sensitive);
-        default -> path + ": " + value(before, sensitive) + " -> " + value(after, sensitive);
+        default -> path + ": " + (sensitive || before == null || after == null
+            ? value(before, sensitive) + " -> " + value(after, sensitive) : values(before, after));
       };
       out.accept(new Line(sym, 1, text));
       return;
@@ -333,31 +363,38 @@ public final class PlanRenderer {
    */
   public static String printable(String s) {
     StringBuilder sb = null;
-    for (int i = 0; i < s.length(); i++) {
+    for (int i = 0; i < s.length(); ) {
       char c = s.charAt(i);
       if (c >= 0x20 && c < 0x7f) {  // printable ASCII, most of any text: no table lookup
         if (sb != null) {
           sb.append(c);
         }
+        i++;
         continue;
       }
-      int type = Character.getType(c);
-      boolean hidden = c != '\t' && (type == Character.CONTROL || type == Character.FORMAT
+      // by code point: a format character outside the BMP (a tag character) is a surrogate pair
+      int cp = s.codePointAt(i);
+      int n = Character.charCount(cp);
+      int type = Character.getType(cp);
+      boolean hidden = cp != '\t' && (type == Character.CONTROL || type == Character.FORMAT
           || type == Character.LINE_SEPARATOR || type == Character.PARAGRAPH_SEPARATOR);
       if (hidden && sb == null) {
         sb = new StringBuilder(s.length() + 8).append(s, 0, i);
       }
       if (!hidden) {
         if (sb != null) {
-          sb.append(c);
+          sb.append(s, i, i + n);
         }
-      } else if (c == '\n') {
+      } else if (cp == '\n') {
         sb.append("\\n");
-      } else if (c == '\r') {
+      } else if (cp == '\r') {
         sb.append("\\r");
       } else {
-        sb.append(String.format("\\u%04x", (int) c));
+        for (int k = i; k < i + n; k++) {
+          sb.append(String.format("\\u%04x", (int) s.charAt(k)));
+        }
       }
+      i += n;
     }
     return sb == null ? s : sb.toString();
   }

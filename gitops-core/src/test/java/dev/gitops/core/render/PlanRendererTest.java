@@ -54,6 +54,35 @@ class PlanRendererTest {
   }
 
   @Test
+  void aSingleLineValueShowsBidiOverridesC1ControlsAndTagCharactersEscaped() {
+    // JSON escapes C0 controls only; a right-to-left override, a C1 CSI and a tag character are escaped here
+    assertThat(PlanRenderer.value(text("A\u202eB\u009b31mC\n"), false)).isEqualTo("\"A\\u202eB\\u009b31mC\\n\"");
+    assertThat(PlanRenderer.printable("tag\udb40\udc41.conf")).isEqualTo("tag\\udb40\\udc41.conf");
+    assertThat(PlanRenderer.printable("caf\u00e9 \ud83d\ude00")).as("letters and emoji stay").isEqualTo("caf\u00e9 \ud83d\ude00");
+    String out = PlanRenderer.text(plan(change(file("one.conf"), Action.UPDATE, "edited", Set.of(),
+        new FieldChange(FieldPath.parse("/content"), text("safe\n"), text("safe\u202eevil\n"), false))));
+    assertThat(out).contains("/content: \"safe\\n\" -> \"safe\\u202eevil\\n\"").doesNotContain("\u202e");
+  }
+
+  @Test
+  void aChangePastTheFirst200CharactersOfALongLineIsShownAroundWhereItIs() {
+    StringBuilder hosts = new StringBuilder("allowed_hosts=");
+    for (int i = 0; i < 20; i++) {
+      hosts.append(i == 0 ? "" : ",").append("host").append(i < 10 ? "0" : "").append(i).append(".example.com");
+    }
+    String before = hosts + "\n";
+    String after = hosts + ",attacker.evil.com\n";
+    String out = PlanRenderer.text(plan(change(file("hosts.conf"), Action.UPDATE, "edited", Set.of(),
+        new FieldChange(FieldPath.parse("/content"), text(before), text(after), false))));
+    String line = out.lines().filter(l -> l.contains("/content:")).findFirst().orElseThrow();
+    assertThat(line.substring(line.indexOf(" -> "))).contains(",attacker.evil.com");
+    assertThat(line.substring(0, line.indexOf(" -> "))).doesNotContain("attacker").endsWith("~ /content: …om,host18.example.com,host19.example.com\\n\"");
+    // short values, and a long one that differs early, are shown from their start as before
+    assertThat(PlanRenderer.values(text("a"), text("b"))).isEqualTo("\"a\" -> \"b\"");
+    assertThat(PlanRenderer.values(text("x" + before), text("y" + before))).startsWith("\"x").contains(" -> \"y");
+  }
+
+  @Test
   void textShowsActionSymbolKeyAndReasonPerChange() {
     String out = PlanRenderer.text(sample());
     assertThat(out).contains("  + files:file::motd.txt\n")
