@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.bouncycastle.bcpg.ArmoredInputStream;
 import org.bouncycastle.openpgp.PGPCompressedData;
 import org.bouncycastle.openpgp.PGPException;
 import org.bouncycastle.openpgp.PGPPublicKey;
@@ -41,14 +42,45 @@ final class CommitSignatureVerifier implements CommitSignatures.Verifier {
   }
 
   /**
-   * Loads public keys from {@code keyRingFile} (armored or binary, one or more key rings; several
-   * copies of one key count as one key holding all their signatures and subkeys).
+   * Loads public keys from {@code keyRingFile} (armored or binary, one or more key rings; every
+   * armored block of a file holding several, as {@code cat a.asc b.asc} makes; several copies of one
+   * key count as one key holding all their signatures and subkeys).
    *
    * @throws SourceException naming the file when it cannot be read or holds no public key
    */
   static CommitSignatureVerifier load(Path keyRingFile) {
+    byte[] bytes;
+    try {
+      bytes = Files.readAllBytes(keyRingFile);
+    } catch (IOException | RuntimeException e) {
+      throw new SourceException("cannot read the trusted OpenPGP key ring " + keyRingFile + ": " + e.getMessage(), e);
+    }
     List<PGPPublicKeyRing> rings = new ArrayList<>();
-    try (InputStream in = PGPUtil.getDecoderStream(Files.newInputStream(keyRingFile))) {
+    List<int[]> blocks = armoredBlocks(bytes);
+    if (blocks.isEmpty()) {
+      try {
+        readRings(PGPUtil.getDecoderStream(new ByteArrayInputStream(bytes)), rings);
+      } catch (IOException | RuntimeException e) {
+        throw new SourceException("cannot read the trusted OpenPGP key ring " + keyRingFile + ": " + e.getMessage(), e);
+      }
+    }
+    for (int[] block : blocks) {
+      try {
+        readRings(new ArmoredInputStream(new ByteArrayInputStream(bytes, block[0], block[1] - block[0])), rings);
+      } catch (IOException | RuntimeException e) {
+        throw new SourceException("cannot read the trusted OpenPGP key ring " + keyRingFile + " (the armored block at"
+            + " line " + block[2] + "): " + e.getMessage(), e);
+      }
+    }
+    if (rings.isEmpty()) {
+      throw new SourceException("the trusted key ring " + keyRingFile + " holds no OpenPGP public key");
+    }
+    return new CommitSignatureVerifier(keyRingFile, merged(keyRingFile, rings));
+  }
+
+  /** Adds the public key rings {@code in} holds to {@code rings}, and closes it. */
+  private static void readRings(InputStream in, List<PGPPublicKeyRing> rings) throws IOException {
+    try (in) {
       BcPGPObjectFactory f = new BcPGPObjectFactory(in);
       Object o;
       while ((o = nextObject(f)) != null) {
@@ -56,13 +88,46 @@ final class CommitSignatureVerifier implements CommitSignatures.Verifier {
           rings.add(ring);
         }
       }
-    } catch (IOException | RuntimeException e) {
-      throw new SourceException("cannot read the trusted OpenPGP key ring " + keyRingFile + ": " + e.getMessage(), e);
     }
-    if (rings.isEmpty()) {
-      throw new SourceException("the trusted key ring " + keyRingFile + " holds no OpenPGP public key");
+  }
+
+  /**
+   * The armored blocks of a text key ring file, each as {start, end, line number of its BEGIN line},
+   * from its {@code -----BEGIN PGP} line to the end of its {@code -----END PGP} line: every one is
+   * read, as {@code gpg --import} reads {@code cat a.asc b.asc}; text between them is skipped, as
+   * are cleartext-signed messages (they hold no key). Empty for a binary file (its first byte is an
+   * OpenPGP packet tag, bit 7 set): that is read as one run of packets.
+   */
+  static List<int[]> armoredBlocks(byte[] bytes) {
+    List<int[]> blocks = new ArrayList<>();
+    if (bytes.length == 0 || (bytes[0] & 0x80) != 0) {
+      return blocks;
     }
-    return new CommitSignatureVerifier(keyRingFile, merged(keyRingFile, rings));
+    int i = 0;
+    int line = 1;
+    int[] open = null;
+    while (i < bytes.length) {
+      int end = i;
+      while (end < bytes.length && bytes[end] != '\n') {
+        end++;
+      }
+      int next = Math.min(bytes.length, end + 1);
+      if (open == null && startsWith(bytes, i, "-----BEGIN PGP ")) {
+        open = new int[] {i, bytes.length, line};
+      } else if (open != null && startsWith(bytes, i, "-----END PGP ")) {
+        open[1] = next;
+        if (!startsWith(bytes, open[0], "-----BEGIN PGP SIGNED MESSAGE-----")) {
+          blocks.add(open);
+        }
+        open = null;
+      }
+      i = next;
+      line++;
+    }
+    if (open != null) {  // no END line: read to the end of the file, where the armor's own error names what is missing
+      blocks.add(open);
+    }
+    return blocks;
   }
 
   /**

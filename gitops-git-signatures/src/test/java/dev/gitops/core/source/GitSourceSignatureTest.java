@@ -13,6 +13,7 @@ import dev.gitops.core.decode.YamlManifestDecoder;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -69,11 +70,15 @@ class GitSourceSignatureTest {
     repo = TestGitRepo.init(tmp.resolve("served/repo"));
     daemon = GitDaemonServer.start(tmp.resolve("served"));
     binaryRing = Files.write(tmp.resolve("trusted.gpg"), trustedRingBinary);
+    armoredRing = Files.write(tmp.resolve("trusted.asc"), armor(trustedRingBinary));
+  }
+
+  private static byte[] armor(byte[] binary) throws IOException {
     ByteArrayOutputStream armored = new ByteArrayOutputStream();
     try (ArmoredOutputStream out = new ArmoredOutputStream(armored)) {
-      out.write(trustedRingBinary);
+      out.write(binary);
     }
-    armoredRing = Files.write(tmp.resolve("trusted.asc"), armored.toByteArray());
+    return armored.toByteArray();
   }
 
   @AfterEach
@@ -199,6 +204,19 @@ class GitSourceSignatureTest {
     signHead(trusted, true);
     assertThatThrownBy(() -> read(armoredRing)).isInstanceOf(SignatureException.class)
         .hasMessageContaining("does not match");
+  }
+
+  /** A ring of armored exports put together ({@code cat stranger.asc trusted.asc}): every block is read, as gpg does. */
+  @Test
+  void aKeyInALaterArmoredBlockOfTheRingIsTrusted() throws Exception {
+    repo.write("a.yaml", "type: t\nname: a\n").commit("one");
+    String signed = signHead(trusted, false);
+    ByteArrayOutputStream both = new ByteArrayOutputStream();
+    both.write(armor(publicRing(stranger, "Stranger <s@example.com>")));
+    both.write("text between the blocks is skipped\n".getBytes(StandardCharsets.US_ASCII));
+    both.write(armor(trustedRingBinary));
+    Path ring = Files.write(tmp.resolve("both.asc"), both.toByteArray());
+    assertThat(read(ring).revision()).isEqualTo("main@sha1:" + signed);
   }
 
   @Test
