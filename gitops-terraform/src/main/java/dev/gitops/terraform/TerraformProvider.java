@@ -325,13 +325,13 @@ public final class TerraformProvider implements Provider {
     List<String> values = new ArrayList<>();
     variables.forEach((k, v) -> {
       if (sensitive.contains(k)) {
-        values.add(v);
+        addValue(values, k, v);
       }
     });
     for (String name : sensitive) {
       // Terraform takes a value from TF_VAR_<name> when no -var or variable file sets one
-      Optional.ofNullable(System.getenv("TF_VAR_" + name)).ifPresent(values::add);
-      Optional.ofNullable(environment.get("TF_VAR_" + name)).ifPresent(values::add);
+      Optional.ofNullable(System.getenv("TF_VAR_" + name)).ifPresent(v -> addValue(values, name, v));
+      Optional.ofNullable(environment.get("TF_VAR_" + name)).ifPresent(v -> addValue(values, name, v));
     }
     for (Map.Entry<String, String> f : files.entrySet()) {
       if (dev.gitops.terraform.internal.VariableFiles.loadedByTerraform(f.getKey())) {
@@ -359,6 +359,16 @@ public final class TerraformProvider implements Provider {
       }
     }
     scrubber.addAll(values);
+  }
+
+  /**
+   * A sensitive variable's value as given ({@code -var}, {@code TF_VAR_<name>}), and, for a value
+   * of a complex type written in HCL ({@code {user = "u", pass = "p"}}), every string in it, as a
+   * variable file's values are read: Terraform's messages quote an element, not the whole text.
+   */
+  private static void addValue(List<String> values, String name, String value) {
+    values.add(value);
+    values.addAll(dev.gitops.terraform.internal.VariableFiles.values("-var.tfvars", name + " = " + value, Set.of(name)));
   }
 
   /**

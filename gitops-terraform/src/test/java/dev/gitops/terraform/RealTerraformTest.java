@@ -595,6 +595,34 @@ class RealTerraformTest {
     assertACheckQuotingItNeverShows("variable \"pw\" {", pw, builder().varFile("env/secret.tfvars"));
   }
 
+  @Test
+  void theStringsOfASensitiveObjectVariableGivenInHclNeverReachMessages() throws Exception {
+    String pass = "Obj-S3cr3t-pass-91";
+    String value = "{user = \"u\", pass = \"" + pass + "\"}";
+    repo.write("infra/creds.tf", """
+        variable "creds" {
+          type      = object({ user = string, pass = string })
+          sensitive = true
+        }
+        check "creds" {
+          assert {
+            condition     = var.creds.pass == "nope"
+            error_message = "pass is ${nonsensitive(var.creds.pass)} wrong"
+          }
+        }
+        """).commit("a check that quotes a string of a sensitive object");
+    // Terraform quotes the element, not the HCL text the value was given as (-var, TF_VAR_creds)
+    for (TerraformProvider.Builder given : List.of(builder().variable("creds", value),
+        builder().environment("TF_VAR_creds", value))) {
+      List<TerraformEvent> seen = new CopyOnWriteArrayList<>();
+      try (Reconciler reconciler = reconciler(given.listener(seen::add).build())) {
+        assertThat(reconciler.sync().status()).isEqualTo(SyncResult.Status.SUCCEEDED);
+      }
+      assertThat(seen).filteredOn(TerraformEvent::isWarning).isNotEmpty()
+          .allSatisfy(e -> assertThat(e.message()).contains("pass is").doesNotContain(pass));
+    }
+  }
+
   /**
    * Commits a sensitive variable {@code pw} opened by {@code declaration} and a check whose failure
    * message quotes it, syncs with {@code provider} (which sets it), and asserts the sync succeeds and
