@@ -15,6 +15,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.bouncycastle.bcpg.ArmoredInputStream;
+import org.bouncycastle.bcpg.HashAlgorithmTags;
 import org.bouncycastle.openpgp.PGPCompressedData;
 import org.bouncycastle.openpgp.PGPException;
 import org.bouncycastle.openpgp.PGPPublicKey;
@@ -32,6 +33,18 @@ import org.eclipse.jgit.revwalk.RevCommit;
  * else: the process-global GnuPG home is never consulted.
  */
 final class CommitSignatureVerifier implements CommitSignatures.Verifier {
+
+  /**
+   * The hash algorithms of signatures refused, with their names: those GnuPG 2.2 and 2.4 refuse by
+   * default (MD5, always weak for it; {@code git verify-commit} fails) or cannot check at all (the
+   * rest). SHA-1 is accepted for commit signatures, as GnuPG accepts it.
+   */
+  private static final Map<Integer, String> REFUSED_HASHES = Map.of(
+      HashAlgorithmTags.MD5, "MD5",
+      HashAlgorithmTags.DOUBLE_SHA, "double-width SHA",
+      HashAlgorithmTags.MD2, "MD2",
+      HashAlgorithmTags.TIGER_192, "TIGER/192",
+      HashAlgorithmTags.HAVAL_5_160, "HAVAL-5-160");
 
   private final Path keyRingFile;
   private final List<PGPPublicKeyRing> rings;
@@ -159,8 +172,8 @@ final class CommitSignatureVerifier implements CommitSignatures.Verifier {
    * Verifies {@code commit}.
    *
    * @throws SignatureException naming the commit when it is unsigned, signed by a key outside the
-   *     ring or by a key that was not valid when it signed ({@link KeyValidity}), or the signature
-   *     does not match
+   *     ring or by a key that was not valid when it signed ({@link KeyValidity}), the signature uses
+   *     a hash algorithm GnuPG refuses (MD5), or the signature does not match
    */
   @Override
   public void verify(RevCommit commit) {
@@ -202,6 +215,11 @@ final class CommitSignatureVerifier implements CommitSignatures.Verifier {
       String problem = KeyValidity.problem(ring, key, sig.getCreationTime());
       if (problem != null) {
         throw new SignatureException(id, "signed by key " + keyId + ", " + problem);
+      }
+      String refusedHash = REFUSED_HASHES.get(sig.getHashAlgorithm());
+      if (refusedHash != null) {
+        throw new SignatureException(id, "the signature by key " + keyId + " uses the " + refusedHash
+            + " hash algorithm, which GnuPG refuses too (sign again with SHA-256 or stronger)");
       }
       try {
         sig.init(new BcPGPContentVerifierBuilderProvider(), key);

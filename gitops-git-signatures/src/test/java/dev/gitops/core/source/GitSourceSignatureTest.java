@@ -101,6 +101,11 @@ class GitSourceSignatureTest {
 
   /** Replaces HEAD of main with the same commit signed by {@code key} (optionally over other content). */
   private String signHead(PGPKeyPair key, boolean tamper) throws Exception {
+    return signHead(key, HashAlgorithmTags.SHA256, tamper);
+  }
+
+  /** {@link #signHead(PGPKeyPair, boolean)} with a signature over {@code hashAlgorithm}. */
+  private String signHead(PGPKeyPair key, int hashAlgorithm, boolean tamper) throws Exception {
     try (Repository r = new FileRepositoryBuilder().setGitDir(repo.dir().resolve(".git").toFile()).build();
         RevWalk walk = new RevWalk(r); ObjectInserter ins = r.newObjectInserter()) {
       RevCommit head = walk.parseCommit(r.resolve("refs/heads/main"));
@@ -111,7 +116,7 @@ class GitSourceSignatureTest {
       cb.setCommitter(head.getCommitterIdent());
       cb.setMessage(head.getFullMessage());
       PGPSignatureGenerator sg = new PGPSignatureGenerator(
-          new BcPGPContentSignerBuilder(key.getPublicKey().getAlgorithm(), HashAlgorithmTags.SHA256));
+          new BcPGPContentSignerBuilder(key.getPublicKey().getAlgorithm(), hashAlgorithm));
       sg.init(PGPSignature.BINARY_DOCUMENT, key.getPrivateKey());
       sg.update(cb.build());
       if (tamper) {
@@ -204,6 +209,19 @@ class GitSourceSignatureTest {
     signHead(trusted, true);
     assertThatThrownBy(() -> read(armoredRing)).isInstanceOf(SignatureException.class)
         .hasMessageContaining("does not match");
+  }
+
+  /** An MD5 signature is refused, as GnuPG (and so {@code git verify-commit}) refuses it; SHA-1 is not, as there. */
+  @Test
+  void anMd5SignatureIsRefusedNamingTheAlgorithm() throws Exception {
+    repo.write("a.yaml", "type: t\nname: a\n").commit("one");
+    String md5 = signHead(trusted, HashAlgorithmTags.MD5, false);
+    assertThatThrownBy(() -> read(armoredRing)).isInstanceOfSatisfying(SignatureException.class, e -> {
+      assertThat(e.commit()).isEqualTo(md5);
+      assertThat(e.getMessage()).contains("MD5").contains(String.format("%016X", trusted.getKeyID()));
+    });
+    String sha1 = signHead(trusted, HashAlgorithmTags.SHA1, false);
+    assertThat(read(armoredRing).revision()).isEqualTo("main@sha1:" + sha1);
   }
 
   /** A ring of armored exports put together ({@code cat stranger.asc trusted.asc}): every block is read, as gpg does. */
