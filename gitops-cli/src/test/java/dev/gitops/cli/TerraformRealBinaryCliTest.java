@@ -116,6 +116,27 @@ class TerraformRealBinaryCliTest {
   }
 
   @Test
+  void aReviewedPlanSyncedWithoutTheVariableItWasMadeWithIsRefusedSayingTheNewPlanIsIncompleteAndWhy()
+      throws Exception {
+    repo.write("infra/main.tf", """
+        variable "region" {
+          type = string
+        }
+        resource "terraform_data" "a" {
+          input = var.region
+        }
+        """).commit("a required variable");
+    Path work = tmp.resolve("work");
+    Path plan = tmp.resolve("plan.json");
+    assertThat(gitops(args("plan", work, "--var", "region=eu", "--out", plan.toString())).code()).isZero();
+    CliRun without = gitops(args("sync", work, "--plan", plan.toString()));
+    assertThat(without.code()).as("%s", without).isEqualTo(1);
+    assertThat(without.err()).contains("no longer holds").contains("the plan computed now is incomplete: ")
+        .contains("region").doesNotContain("the stored or live state changed");
+    assertThat(work.resolve("terraform.tfstate")).as("nothing applied").doesNotExist();
+  }
+
+  @Test
   void tfWorkspaceAndTfCliArgsOfTheEnvironmentDoNotReachTerraform() throws Exception {
     repo.write("infra/main.tf", "resource \"terraform_data\" \"db\" {\n  input = \"prod\"\n}\n").commit("db");
     Path work = tmp.resolve("work");

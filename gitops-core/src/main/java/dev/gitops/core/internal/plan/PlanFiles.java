@@ -985,6 +985,9 @@ public final class PlanFiles {
       detail = "it was computed for another " + d.field().substring(("/options/" + PlanOptions.SETTING).length());
     } else if (d.key() == null && d.field().startsWith("/options/")) {
       detail = "it was computed with other options";
+    } else if (incompleteNow(reviewed, now) != null) {
+      // the state may not have moved at all: what could not be observed or planned now says why
+      detail = "the plan computed now is incomplete: " + incompleteNow(reviewed, now);
     } else {
       detail = "the stored or live state changed since it was computed";
     }
@@ -993,6 +996,25 @@ public final class PlanFiles {
           "/id", "reviewed: " + reviewed.id() + ", now: " + now.id());
     }
     throw new PlanMismatchException(reviewed.id(), now.id(), d.moved(), detail, d.key(), d.field(), d.values());
+  }
+
+  /**
+   * Why {@code now} is incomplete where {@code reviewed} was not, in words (the first thing that
+   * could not be planned or observed now, with why), or null: a planning provider that cannot plan
+   * without a variable the reviewed plan was made with says so here.
+   */
+  private static String incompleteNow(Plan reviewed, Plan now) {
+    for (Map.Entry<String, String> e : now.unobserved().entrySet()) {
+      if (!e.getValue().equals(reviewed.unobserved().get(e.getKey()))) {
+        return e.getKey() + ": " + e.getValue();
+      }
+    }
+    for (ResourceKey k : now.unknown()) {
+      if (!reviewed.unknown().contains(k)) {
+        return "could not observe " + k;
+      }
+    }
+    return null;
   }
 
   /** Where two plan contents first differ. */
