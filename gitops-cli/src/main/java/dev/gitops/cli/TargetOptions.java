@@ -516,8 +516,10 @@ public final class TargetOptions {
       }
       // an absolute one is on this host, so checked now; a relative one is the revision's, checked when it is read
       if (!storeOnly && Path.of(f).isAbsolute() && !Files.isRegularFile(Path.of(f))) {
-        throw new IllegalArgumentException("--var-file " + f + ": " + (Files.isDirectory(Path.of(f))
-            ? "is a directory" : "no such file") + " (an absolute path is a file on this host)");
+        Path p = Path.of(f);
+        throw new IllegalArgumentException("--var-file " + f + ": " + (Files.isDirectory(p) ? "is a directory"
+            : Files.exists(p) ? "is not a regular file (a FIFO or a device, say)" : "no such file")
+            + " (an absolute path is a file on this host)");
       }
     }
     for (String v : vars) {

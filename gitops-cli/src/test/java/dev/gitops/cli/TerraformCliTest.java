@@ -117,6 +117,13 @@ class TerraformCliTest {
         work.toString());
     assertThat(missing.code()).as("%s", missing).isEqualTo(ExitCodes.ERROR);
     assertThat(missing.err()).contains("--var-file " + absent + ": no such file");
+    Path fifo = tmp.resolve("vars.fifo");
+    assertThat(new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor()).isZero();
+    CliRun special = gitops("plan", "--repo", repo.dir().toString(), "--ref", "main", "--path", "infra",
+        "--provider", "terraform", "--binary", binary.toString(), "--var-file", fifo.toString(), "--target",
+        work.toString());
+    assertThat(special.code()).as("%s", special).isEqualTo(ExitCodes.ERROR);
+    assertThat(special.err()).contains("--var-file " + fifo + ": is not a regular file (a FIFO or a device, say)");
   }
 
   @Test
