@@ -10,6 +10,7 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -22,6 +23,7 @@ import org.bouncycastle.openpgp.PGPPublicKey;
 import org.bouncycastle.openpgp.PGPPublicKeyRing;
 import org.bouncycastle.openpgp.PGPSignature;
 import org.bouncycastle.openpgp.PGPSignatureList;
+import org.bouncycastle.openpgp.PGPSignatureSubpacketVector;
 import org.bouncycastle.openpgp.PGPUtil;
 import org.bouncycastle.openpgp.bc.BcPGPObjectFactory;
 import org.bouncycastle.openpgp.operator.bc.BcPGPContentVerifierBuilderProvider;
@@ -173,7 +175,8 @@ final class CommitSignatureVerifier implements CommitSignatures.Verifier {
    *
    * @throws SignatureException naming the commit when it is unsigned, signed by a key outside the
    *     ring or by a key that was not valid when it signed ({@link KeyValidity}), the signature uses
-   *     a hash algorithm GnuPG refuses (MD5), or the signature does not match
+   *     a hash algorithm GnuPG refuses (MD5), the signature does not match, or it has expired (its
+   *     signature expiration time has passed)
    */
   @Override
   public void verify(RevCommit commit) {
@@ -221,19 +224,33 @@ final class CommitSignatureVerifier implements CommitSignatures.Verifier {
         throw new SignatureException(id, "the signature by key " + keyId + " uses the " + refusedHash
             + " hash algorithm, which GnuPG refuses too (sign again with SHA-256 or stronger)");
       }
+      boolean matches;
       try {
         sig.init(new BcPGPContentVerifierBuilderProvider(), key);
         sig.update(payload);
-        if (sig.verify()) {
-          return;
-        }
+        matches = sig.verify();
       } catch (PGPException | RuntimeException e) {
         throw new SignatureException(id, "signature by key " + keyId + " cannot be checked: " + e.getMessage());
       }
-      throw new SignatureException(id, "the signature by key " + keyId + " does not match the commit content");
+      if (!matches) {
+        throw new SignatureException(id, "the signature by key " + keyId + " does not match the commit content");
+      }
+      Instant expiry = expiry(sig);
+      if (expiry != null && !expiry.isAfter(Instant.now())) {
+        throw new SignatureException(id, "the signature by key " + keyId + " expired at " + expiry
+            + " (its signature expiration time; GnuPG refuses expired signatures too)");
+      }
+      return;
     }
     throw new SignatureException(id, "signed by key " + String.join(", ", unknown)
         + " which is not in the trusted key ring " + keyRingFile);
+  }
+
+  /** When {@code sig} expires by its hashed signature expiration time, or null when it never does. */
+  private static Instant expiry(PGPSignature sig) {
+    PGPSignatureSubpacketVector hashed = sig.getHashedSubPackets();
+    long seconds = hashed == null ? 0 : hashed.getSignatureExpirationTime();
+    return seconds <= 0 ? null : sig.getCreationTime().toInstant().plusSeconds(seconds);
   }
 
   /** The ring (all copies of its key merged) holding the key (primary or subkey) {@code keyId}, or null. */

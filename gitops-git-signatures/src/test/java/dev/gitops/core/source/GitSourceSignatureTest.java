@@ -17,6 +17,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.Date;
 import java.util.List;
 import org.bouncycastle.bcpg.ArmoredOutputStream;
@@ -28,6 +31,8 @@ import org.bouncycastle.openpgp.PGPKeyPair;
 import org.bouncycastle.openpgp.PGPKeyRingGenerator;
 import org.bouncycastle.openpgp.PGPSignature;
 import org.bouncycastle.openpgp.PGPSignatureGenerator;
+import org.bouncycastle.openpgp.PGPSignatureSubpacketGenerator;
+import org.bouncycastle.openpgp.PGPSignatureSubpacketVector;
 import org.bouncycastle.openpgp.operator.bc.BcPGPContentSignerBuilder;
 import org.bouncycastle.openpgp.operator.bc.BcPGPDigestCalculatorProvider;
 import org.bouncycastle.openpgp.operator.bc.BcPGPKeyPair;
@@ -89,7 +94,9 @@ class GitSourceSignatureTest {
   private static PGPKeyPair rsaKey() throws Exception {
     RSAKeyPairGenerator gen = new RSAKeyPairGenerator();
     gen.init(new RSAKeyGenerationParameters(BigInteger.valueOf(0x10001), new SecureRandom(), 2048, 12));
-    return new BcPGPKeyPair(PublicKeyAlgorithmTags.RSA_GENERAL, gen.generateKeyPair(), new Date());
+    // made a day ago: a test signs at earlier times than now, never before the key
+    return new BcPGPKeyPair(PublicKeyAlgorithmTags.RSA_GENERAL, gen.generateKeyPair(),
+        Date.from(Instant.now().minus(Duration.ofDays(1))));
   }
 
   private static byte[] publicRing(PGPKeyPair key, String userId) throws Exception {
@@ -101,11 +108,15 @@ class GitSourceSignatureTest {
 
   /** Replaces HEAD of main with the same commit signed by {@code key} (optionally over other content). */
   private String signHead(PGPKeyPair key, boolean tamper) throws Exception {
-    return signHead(key, HashAlgorithmTags.SHA256, tamper);
+    return signHead(key, HashAlgorithmTags.SHA256, null, tamper);
   }
 
-  /** {@link #signHead(PGPKeyPair, boolean)} with a signature over {@code hashAlgorithm}. */
-  private String signHead(PGPKeyPair key, int hashAlgorithm, boolean tamper) throws Exception {
+  /**
+   * {@link #signHead(PGPKeyPair, boolean)} with a signature over {@code hashAlgorithm}, carrying
+   * {@code hashed} subpackets when not null.
+   */
+  private String signHead(PGPKeyPair key, int hashAlgorithm, PGPSignatureSubpacketVector hashed, boolean tamper)
+      throws Exception {
     try (Repository r = new FileRepositoryBuilder().setGitDir(repo.dir().resolve(".git").toFile()).build();
         RevWalk walk = new RevWalk(r); ObjectInserter ins = r.newObjectInserter()) {
       RevCommit head = walk.parseCommit(r.resolve("refs/heads/main"));
@@ -118,6 +129,9 @@ class GitSourceSignatureTest {
       PGPSignatureGenerator sg = new PGPSignatureGenerator(
           new BcPGPContentSignerBuilder(key.getPublicKey().getAlgorithm(), hashAlgorithm));
       sg.init(PGPSignature.BINARY_DOCUMENT, key.getPrivateKey());
+      if (hashed != null) {
+        sg.setHashedSubpackets(hashed);
+      }
       sg.update(cb.build());
       if (tamper) {
         sg.update((byte) '!');
@@ -215,13 +229,39 @@ class GitSourceSignatureTest {
   @Test
   void anMd5SignatureIsRefusedNamingTheAlgorithm() throws Exception {
     repo.write("a.yaml", "type: t\nname: a\n").commit("one");
-    String md5 = signHead(trusted, HashAlgorithmTags.MD5, false);
+    String md5 = signHead(trusted, HashAlgorithmTags.MD5, null, false);
     assertThatThrownBy(() -> read(armoredRing)).isInstanceOfSatisfying(SignatureException.class, e -> {
       assertThat(e.commit()).isEqualTo(md5);
       assertThat(e.getMessage()).contains("MD5").contains(String.format("%016X", trusted.getKeyID()));
     });
-    String sha1 = signHead(trusted, HashAlgorithmTags.SHA1, false);
+    String sha1 = signHead(trusted, HashAlgorithmTags.SHA1, null, false);
     assertThat(read(armoredRing).revision()).isEqualTo("main@sha1:" + sha1);
+  }
+
+  /**
+   * A signature whose signature expiration time has passed ({@code gpg --default-sig-expire}) is
+   * refused naming when it expired, as GnuPG refuses it; one still to expire is read.
+   */
+  @Test
+  void anExpiredSignatureIsRefusedNamingItsExpiry() throws Exception {
+    repo.write("a.yaml", "type: t\nname: a\n").commit("one");
+    Instant made = Instant.now().minus(Duration.ofHours(2)).truncatedTo(ChronoUnit.SECONDS);
+    String expired = signHead(trusted, HashAlgorithmTags.SHA256, expiring(made, 3600), false);
+    assertThatThrownBy(() -> read(armoredRing)).isInstanceOfSatisfying(SignatureException.class, e -> {
+      assertThat(e.commit()).isEqualTo(expired);
+      assertThat(e.getMessage()).contains("expired at " + made.plusSeconds(3600))
+          .contains(String.format("%016X", trusted.getKeyID()));
+    });
+    String valid = signHead(trusted, HashAlgorithmTags.SHA256, expiring(made, 3 * 3600), false);
+    assertThat(read(armoredRing).revision()).isEqualTo("main@sha1:" + valid);
+  }
+
+  /** Hashed subpackets of a signature made at {@code made} that expires {@code seconds} later. */
+  private static PGPSignatureSubpacketVector expiring(Instant made, long seconds) {
+    PGPSignatureSubpacketGenerator g = new PGPSignatureSubpacketGenerator();
+    g.setSignatureCreationTime(false, Date.from(made));
+    g.setSignatureExpirationTime(false, seconds);
+    return g.generate();
   }
 
   /** A ring of armored exports put together ({@code cat stranger.asc trusted.asc}): every block is read, as gpg does. */
