@@ -28,6 +28,14 @@ class AnsibleProviderTest {
     fx.close();
   }
 
+  /** A reconciler through {@code provider} that has synced the fleet h1, h2 once, successfully. */
+  private Reconciler syncedFleet(AnsibleProvider provider) {
+    fx.repo.write("ansible/inventory/hosts", AnsibleFixture.inventory("h1", "h2")).commit("fleet");
+    Reconciler r = fx.reconciler(provider);
+    assertThat(r.sync().isSuccessful()).isTrue();
+    return r;
+  }
+
   /** Keys the sync did something to. */
   static java.util.Set<ResourceKey> acted(SyncResult r) {
     java.util.Set<ResourceKey> out = new java.util.TreeSet<>();
@@ -124,10 +132,8 @@ class AnsibleProviderTest {
 
   @Test
   void aHostAFailedRunLeftHalfDoneRunsAgainAfterGitRevertsTheChangeWhileTheOthersDoNot() throws Exception {
-    fx.repo.write("ansible/inventory/hosts", AnsibleFixture.inventory("h1", "h2")).commit("fleet");
     AnsibleProvider provider = fx.providerBuilder().build();
-    Reconciler r = fx.reconciler(provider);
-    assertThat(r.sync().isSuccessful()).isTrue();
+    Reconciler r = syncedFleet(provider);
 
     // h1 moves to 9000 and fails after its new config was written
     fx.repo.write("ansible/inventory/hosts", AnsibleFixture.inventory("h1", "h2")
@@ -201,10 +207,8 @@ class AnsibleProviderTest {
 
   @Test
   void aRemovedHostIsDecommissionedThenDroppedFromTheManagedInventory() throws Exception {
-    fx.repo.write("ansible/inventory/hosts", AnsibleFixture.inventory("h1", "h2")).commit("fleet");
     AnsibleProvider provider = fx.providerBuilder().build();
-    Reconciler r = fx.reconciler(provider);
-    assertThat(r.sync().isSuccessful()).isTrue();
+    Reconciler r = syncedFleet(provider);
     assertThat(java.nio.file.Files.readString(provider.inventoryFile())).contains("\"h2\"");
 
     fx.repo.write("ansible/inventory/hosts", AnsibleFixture.inventory("h1")).commit("h2 leaves");

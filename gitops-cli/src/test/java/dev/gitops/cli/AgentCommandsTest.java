@@ -56,15 +56,20 @@ class AgentCommandsTest {
     assertThat(dir.resolve(".gitops-agent")).as("nothing started, nothing created").doesNotExist();
   }
 
-  @Test
-  void runNamesTheMetricsPortInUseBeforeStartingAnyTarget() throws Exception {
-    Path f = config("""
+  /** A configuration of one files target, web, with its state directory 'state'. */
+  private Path oneFilesTarget() throws Exception {
+    return config("""
         agent: {stateDir: state}
         targets:
           - name: web
             source: {url: "https://git.example.com/ops.git"}
             provider: {type: files, directory: live/web}
         """);
+  }
+
+  @Test
+  void runNamesTheMetricsPortInUseBeforeStartingAnyTarget() throws Exception {
+    Path f = oneFilesTarget();
     try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
       int port = taken.getLocalPort();
       CliRun r = gitops("run", "--config", f.toString(), "--metrics-port", Integer.toString(port), "--metrics-address",
@@ -81,13 +86,7 @@ class AgentCommandsTest {
 
   @Test
   void aMetricsAddressWithoutAPortOrThatIsNoHostIsRefusedNamingTheFlag() throws Exception {
-    Path f = config("""
-        agent: {stateDir: state}
-        targets:
-          - name: web
-            source: {url: "https://git.example.com/ops.git"}
-            provider: {type: files, directory: live/web}
-        """);
+    Path f = oneFilesTarget();
     CliRun alone = gitops("run", "--config", f.toString(), "--metrics-address", "127.0.0.1");
     assertThat(alone.code()).isEqualTo(ExitCodes.ERROR);
     assertThat(alone.err()).contains("gitops: --metrics-address needs --metrics-port (nothing is served without it)");
@@ -266,13 +265,7 @@ class AgentCommandsTest {
 
   @Test
   void statusIsZeroWhenEveryLastSyncSucceeded() throws Exception {
-    Path f = config("""
-        agent: {stateDir: state}
-        targets:
-          - name: web
-            source: {url: "https://git.example.com/ops.git"}
-            provider: {type: files, directory: live/web}
-        """);
+    Path f = oneFilesTarget();
     Files.createDirectories(dir.resolve("state/status"));
     Files.writeString(dir.resolve("state/status/web.json"), """
         {"target":"web","provider":"files","revision":"main@sha1:3f2a1b0c9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a",
