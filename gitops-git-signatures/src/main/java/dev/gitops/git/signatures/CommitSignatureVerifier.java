@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -61,14 +62,22 @@ final class CommitSignatureVerifier implements CommitSignatures.Verifier {
    * armored block of a file holding several, as {@code cat a.asc b.asc} makes; several copies of one
    * key count as one key holding all their signatures and subkeys).
    *
-   * @throws SourceException naming the file when it cannot be read or holds no public key
+   * @throws SourceException naming the file when it does not exist, cannot be read, is a GnuPG
+   *     keybox ({@code pubring.kbx}, saying to export the keys) or holds no public key
    */
   static CommitSignatureVerifier load(Path keyRingFile) {
     byte[] bytes;
     try {
       bytes = Files.readAllBytes(keyRingFile);
+    } catch (NoSuchFileException e) {
+      throw new SourceException("the trusted OpenPGP key ring " + keyRingFile + " does not exist", e);
     } catch (IOException | RuntimeException e) {
       throw new SourceException("cannot read the trusted OpenPGP key ring " + keyRingFile + ": " + e.getMessage(), e);
+    }
+    if (isKeybox(bytes)) {
+      throw new SourceException("the trusted key ring " + keyRingFile + " is a GnuPG keybox (pubring.kbx), not an"
+          + " OpenPGP key ring: export the trusted keys into a file with gpg --export --armor KEYID... > keys.asc"
+          + " and name that file");
     }
     List<PGPPublicKeyRing> rings = new ArrayList<>();
     List<int[]> blocks = armoredBlocks(bytes);
@@ -91,6 +100,11 @@ final class CommitSignatureVerifier implements CommitSignatures.Verifier {
       throw new SourceException("the trusted key ring " + keyRingFile + " holds no OpenPGP public key");
     }
     return new CommitSignatureVerifier(keyRingFile, merged(keyRingFile, rings));
+  }
+
+  /** Whether {@code bytes} are a GnuPG keybox: its first blob, the header, holds the magic "KBXf" at offset 8. */
+  private static boolean isKeybox(byte[] bytes) {
+    return bytes.length >= 12 && bytes[4] == 1 && startsWith(bytes, 8, "KBXf");
   }
 
   /** Adds the public key rings {@code in} holds to {@code rings}, and closes it. */

@@ -283,4 +283,25 @@ class GitSourceSignatureTest {
     assertThatThrownBy(() -> GitSource.builder().url(daemon.url("repo")).requireSignedBy(junk).build())
         .isInstanceOf(SourceException.class).hasMessageContaining("junk.asc");
   }
+
+  @Test
+  void aMissingKeyRingIsSaidNotToExist() {
+    Path missing = tmp.resolve("nope.asc");
+    assertThatThrownBy(() -> GitSource.builder().url(daemon.url("repo")).requireSignedBy(missing).build())
+        .isInstanceOf(SourceException.class).hasMessageContaining(missing + " does not exist");
+  }
+
+  /** GnuPG's own key store is not an OpenPGP key ring: the refusal says so and how to export the keys. */
+  @Test
+  void aGnuPgKeyboxIsRefusedSayingToExportTheKeys() throws IOException {
+    byte[] header = new byte[32];  // a keybox's first blob: length 32, type 1 (header), version 1, ..., "KBXf"
+    header[3] = 32;
+    header[4] = 1;
+    header[5] = 1;
+    System.arraycopy("KBXf".getBytes(StandardCharsets.US_ASCII), 0, header, 8, 4);
+    Path kbx = Files.write(tmp.resolve("pubring.kbx"), header);
+    assertThatThrownBy(() -> GitSource.builder().url(daemon.url("repo")).requireSignedBy(kbx).build())
+        .isInstanceOf(SourceException.class).hasMessageContaining(kbx.toString())
+        .hasMessageContaining("keybox").hasMessageContaining("gpg --export");
+  }
 }
