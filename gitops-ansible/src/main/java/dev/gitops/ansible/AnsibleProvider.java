@@ -71,8 +71,9 @@ import org.slf4j.LoggerFactory;
  * is a PERMANENT failure and an unreachable one a TRANSIENT failure, neither recorded as converged,
  * so the next sync runs them again. The batch's hosts are recorded as not converged before the run,
  * and those the run may have changed without converging them (failed, cut off, killed with this
- * process) stay so, with a reason: they are run again at the next sync whatever Git then says. Exit codes keep Ansible's meaning: 0 ok, 1 error, 2 a host failed, 3 and 4 a
- * host unreachable (4, before any play, a parse error), 8 the play aborted after a failure, 5 bad
+ * process) stay so, with a reason: they are run again at the next sync whatever Git then says.
+ * Exit codes keep Ansible's meaning: 0 ok, 1 error, 2 a host failed, 3 and 4 a host unreachable
+ * (4, before any play, a parse error), 8 the play aborted after a failure, 5 bad
  * options, 99 interrupted, 250 unexpected; under 0, 2, 3 and 4 a host that came through the
  * playbook converged, any other code fails the batch. A run cut off by the deadline or
  * cancellation, or interrupted (99), is UNKNOWN for the hosts of the batch that did not fail on
