@@ -25,8 +25,9 @@ import java.util.TreeMap;
  * for each group the document last recorded, kept in a JSON state file next to the managed
  * inventory ({@code .<inventory name>.gitops-state.json}). A host is recorded as converged only
  * after a run converged it; the provider records the hosts of a run as not converged before it
- * starts, so a run cut short (a crash, a kill) leaves them so and the next sync runs them again. Both files are written atomically and are readable by the owner only: they
- * hold the variables Ansible gets, secrets included.
+ * starts, so a run cut short (a crash, a kill) leaves them so and the next sync runs them again.
+ * Both files are written atomically and are readable by the owner only: they hold the variables
+ * Ansible gets, secrets included.
  *
  * <p>The state file also names the owner (the reconciler's owner id) that wrote it: the provider
  * marks no host, so this is the only place that tells one owner's fleet from another's when two
