@@ -43,6 +43,6 @@ class ReadmeExampleTest {
         .credentials(Credentials.sshKey(missing)).strictHostKeyChecking(false).build())
         .isInstanceOf(SourceException.class).hasMessageContaining("SSH private key file " + missing);
     assertThatThrownBy(() -> GitSource.builder().url(tmp.toString()).requireSignedBy(missing).build())
-        .isInstanceOf(SourceException.class).hasMessageContaining("cannot read the trusted OpenPGP key ring " + missing);
+        .isInstanceOf(SourceException.class).hasMessage("the trusted OpenPGP key ring " + missing + " does not exist");
   }
 }
