@@ -527,7 +527,7 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
    * answer without opening the cache or reading an object: {@code expected} names a commit this
    * source resolved (a tag's commit, peeled) and so holds or held, and a store whose records stand
    * for it reads nothing more of it. With a signature policy the commit is read and checked at
-   * every sync, as keys and policies change.
+   * every sync, against the key ring this source was built with.
    */
   @Override
   public synchronized Optional<Fingerprinted.Resolved> fingerprint(ReadRequest request, String expected) {
@@ -1851,7 +1851,10 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
      * self-signature and is neither revoked nor expired; a signing subkey is bound to that primary
      * key by a verified binding signature (and cross-certified by it), is neither revoked nor
      * expired, and its key flags allow signing. Only the commit read is checked, not its
-     * ancestors. Needs the {@code dev.gitops:gitops-git-signatures} module on the classpath.
+     * ancestors. The key ring is read once, by {@link #build()} (which refuses one it cannot
+     * read): a key revoked or added in the file later counts for a source built after that (the
+     * next CLI run, an agent's restart or reload). Needs the {@code dev.gitops:gitops-git-signatures}
+     * module on the classpath.
      */
     public Builder requireSignedBy(Path publicKeyRing) {
       this.keyRing = Objects.requireNonNull(publicKeyRing, "publicKeyRing");
