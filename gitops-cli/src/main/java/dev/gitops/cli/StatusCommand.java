@@ -110,10 +110,9 @@ final class StatusCommand implements Callable<Integer> {
       for (Change c : drifted) {
         out.println("  " + ProgressListener.shown(c.key()));
         for (FieldChange f : c.fields()) {
-          boolean sensitive = f.sensitive();
+          List<String> shown = PlanRenderer.values(f.before(), f.after(), f.sensitive());
           out.println("      " + f.symbol() + " " + PlanRenderer.printable(f.path().toString()) + "  live: "
-              + (f.before() == null ? "(absent)" : PlanRenderer.value(f.before(), sensitive)) + ", Git: "
-              + (f.after() == null ? "(absent)" : PlanRenderer.value(f.after(), sensitive)));
+              + shown.get(0) + ", Git: " + shown.get(1));
         }
         if (c.fields().isEmpty()) {
           out.println("      " + PlanRenderer.oneLine(c.reason()));

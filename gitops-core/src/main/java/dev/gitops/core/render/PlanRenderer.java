@@ -200,11 +200,16 @@ public final class PlanRenderer {
   }
 
   /**
-   * {@code before -> after} for display, each as {@link #value}; when both are cut short before
-   * where they first differ, each shows the stretch around that place instead ({@code …} on the
-   * side cut), so that a change past the first 200 characters of a long line is seen.
+   * {@code before} and {@code after} for display, each as {@link #value} ({@code (absent)} for a
+   * null side); when both are cut short before where they first differ, each shows the stretch
+   * around that place instead ({@code …} on the side cut), so that a change past the first 200
+   * characters of a long line is seen. The plan's field lines and {@code status}'s drift lines use it.
    */
-  static String values(JsonNode before, JsonNode after) {
+  public static List<String> values(JsonNode before, JsonNode after, boolean sensitive) {
+    if (sensitive || before == null || after == null) {
+      return List.of(before == null ? "(absent)" : value(before, sensitive),
+          after == null ? "(absent)" : value(after, sensitive));
+    }
     String b = printable(Documents.canonicalJson(before));
     String a = printable(Documents.canonicalJson(after));
     int at = 0;
@@ -212,19 +217,17 @@ public final class PlanRenderer {
     while (at < common && a.charAt(at) == b.charAt(at)) {
       at++;
     }
-    if (at < MAX_VALUE_CHARS - DIFF_CONTEXT) {
-      return value(before, false) + " -> " + value(after, false);
-    }
-    int from = at - DIFF_CONTEXT;
-    return window(b, from) + " -> " + window(a, from);
+    int from = at < MAX_VALUE_CHARS - DIFF_CONTEXT ? 0 : at - DIFF_CONTEXT;
+    return List.of(window(b, from), window(a, from));
   }
 
   /** How much of a long value is shown before the place where it first differs from the other side. */
   private static final int DIFF_CONTEXT = 40;
 
+  /** {@code s} from {@code from}, at most 200 characters, {@code …} marking each side cut. */
   private static String window(String s, int from) {
     int to = Math.min(s.length(), from + MAX_VALUE_CHARS);
-    return "…" + s.substring(from, to) + (to < s.length() ? "…" : "");
+    return (from > 0 ? "…" : "") + s.substring(from, to) + (to < s.length() ? "…" : "");
   }
 
   /** The changes worth showing: everything but NOOPs. */
@@ -274,8 +277,7 @@ public final class PlanRenderer {
       String text = switch (f.symbol()) {
         case '+' -> path + ": " + value(after, sensitive);
         case '-' -> path + ": " + value(before, sensitive);
-        default -> path + ": " + (sensitive || before == null || after == null
-            ? value(before, sensitive) + " -> " + value(after, sensitive) : values(before, after));
+        default -> path + ": " + String.join(" -> ", values(before, after, sensitive));
       };
       out.accept(new Line(sym, 1, text));
       return;
@@ -352,6 +354,16 @@ public final class PlanRenderer {
   }
 
   /**
+   * Whether {@code codePoint} does not show as itself on a terminal: a control, format, line or
+   * paragraph separator character ({@link #printable} escapes them, a tab aside).
+   */
+  public static boolean isHidden(int codePoint) {
+    int type = Character.getType(codePoint);
+    return type == Character.CONTROL || type == Character.FORMAT || type == Character.LINE_SEPARATOR
+        || type == Character.PARAGRAPH_SEPARATOR;
+  }
+
+  /**
    * {@code s} with control and format characters written as escapes ({@code \n}, {@code \u202e},
    * {@code \u001b}): a name with a line break cannot forge a line of a diff or of a report, a bidi
    * override cannot reorder what a reviewer reads, and a terminal escape sequence cannot redraw the
@@ -375,9 +387,7 @@ public final class PlanRenderer {
       // by code point: a format character outside the BMP (a tag character) is a surrogate pair
       int cp = s.codePointAt(i);
       int n = Character.charCount(cp);
-      int type = Character.getType(cp);
-      boolean hidden = cp != '\t' && (type == Character.CONTROL || type == Character.FORMAT
-          || type == Character.LINE_SEPARATOR || type == Character.PARAGRAPH_SEPARATOR);
+      boolean hidden = cp != '\t' && isHidden(cp);
       if (hidden && sb == null) {
         sb = new StringBuilder(s.length() + 8).append(s, 0, i);
       }
