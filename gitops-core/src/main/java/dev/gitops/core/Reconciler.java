@@ -1740,10 +1740,7 @@ public final class Reconciler implements AutoCloseable {
       if (owner.isBlank()) {
         throw new IllegalArgumentException("owner id must not be blank");
       }
-      if (owner.codePoints().anyMatch(cp -> switch (Character.getType(cp)) {
-        case Character.CONTROL, Character.FORMAT, Character.LINE_SEPARATOR, Character.PARAGRAPH_SEPARATOR -> true;
-        default -> false;
-      })) {
+      if (owner.codePoints().anyMatch(dev.gitops.core.render.PlanRenderer::isHidden)) {
         // it is printed (history, status, refusals) and written into marks: an escape sequence there would run
         throw new IllegalArgumentException("owner id must not hold control or format characters: '"
             + dev.gitops.core.render.PlanRenderer.printable(owner) + "'");
