@@ -138,6 +138,10 @@ final class StatusCommand implements Callable<Integer> {
     if (!plan.isComplete()) {
       out.println("Incomplete: " + SyncCommand.incomplete(plan) + ".");
       SyncCommand.printUnknown(plan, out);
+      // a sync of an incomplete plan deletes and replaces nothing, and ends incomplete (exit 1)
+      out.println("Run 'gitops diff' for details; 'gitops sync' corrects it all only once what is listed as unknown"
+          + " can be observed.");
+      return;
     }
     out.println("Run 'gitops diff' for details, 'gitops sync' to correct it.");
   }

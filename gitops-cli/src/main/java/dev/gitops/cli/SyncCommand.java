@@ -256,8 +256,10 @@ final class SyncCommand implements Callable<Integer> {
     }
     List<ResourceKey> held = plan.heldBack();
     if (!held.isEmpty()) {
-      sb.append("; ").append(held.size())
-          .append(held.size() == 1 ? " deletion or replacement" : " deletions or replacements").append(" held back")
+      // "change", not "deletion": the engine holds back deletes and replaces, but a planning
+      // provider may hold back its whole plan, creates included (terraform), and a held change is a
+      // SKIP whose reason alone says what it would have done
+      sb.append("; ").append(held.size()).append(held.size() == 1 ? " change" : " changes").append(" held back")
           .append(" (").append(names(held)).append(")");
     }
     // a key that could not be observed may itself be a deletion the plan could not make: no count of zero
@@ -289,10 +291,31 @@ final class SyncCommand implements Callable<Integer> {
         + PlanRenderer.oneLine(why)));
   }
 
-  /** {@code 1 created, 2 updated, 0 deleted, 3 unchanged, 0 skipped}. */
+  /**
+   * {@code 1 created, 2 updated, 0 deleted, 3 unchanged, 0 skipped}, each outcome counted as its
+   * progress line calls it ({@link ProgressListener#verb(Action, Outcome)}): so {@code 1 replaced}
+   * and {@code 1 forgotten} are added when a replace or a forget was done (a provider reports a
+   * replace CREATED or CONFIGURED, a forget UNCHANGED). Failures are reported on their own lines.
+   */
   static String counts(SyncResult r) {
-    return r.count(Outcome.Kind.CREATED) + " created, " + r.count(Outcome.Kind.CONFIGURED) + " updated, "
-        + r.count(Outcome.Kind.DELETED) + " deleted, " + r.count(Outcome.Kind.UNCHANGED) + " unchanged, "
-        + r.count(Outcome.Kind.SKIPPED) + " skipped";
+    // the only actions whose outcome is named apart (Plan#change is a scan: one map for all)
+    Map<ResourceKey, Action> named = new java.util.HashMap<>();
+    for (dev.gitops.api.Change c : r.plan().changes()) {
+      if (c.action() == Action.REPLACE || c.action() == Action.FORGET) {
+        named.put(c.key(), c.action());
+      }
+    }
+    Map<String, Integer> n = new java.util.HashMap<>();
+    for (Map.Entry<ResourceKey, Outcome> e : r.outcomes().entrySet()) {
+      n.merge(ProgressListener.verb(named.getOrDefault(e.getKey(), Action.NOOP), e.getValue()), 1, Integer::sum);
+    }
+    StringBuilder sb = new StringBuilder();
+    for (String verb : List.of("created", "updated", "replaced", "deleted", "forgotten", "unchanged", "skipped")) {
+      int count = n.getOrDefault(verb, 0);
+      if (count > 0 || !(verb.equals("replaced") || verb.equals("forgotten"))) {
+        sb.append(sb.length() == 0 ? "" : ", ").append(count).append(' ').append(verb);
+      }
+    }
+    return sb.toString();
   }
 }

@@ -112,6 +112,34 @@ class ProgressListenerTest {
   }
 
   @Test
+  void theSummaryLineCountsEachOutcomeAsItsProgressLineCalledIt() {
+    ResourceKey c = ResourceKey.of("files", "file", "", "c");
+    ResourceKey d = ResourceKey.of("files", "file", "", "d");
+    Change replaceDoneAsCreate = create(A).withAction(dev.gitops.api.Action.REPLACE, "type changed");
+    Change replaceDoneAsUpdate = create(B).withAction(dev.gitops.api.Action.REPLACE, "type changed");
+    Change forget = create(c).withAction(dev.gitops.api.Action.FORGET, "removed from the configuration");
+    Change update = create(d).withAction(dev.gitops.api.Action.UPDATE, "changed in Git");
+    Plan p = new Plan("id", "main@sha1:" + "0".repeat(40), List.of(replaceDoneAsCreate, replaceDoneAsUpdate, forget,
+        update), new TreeMap<>(), new TreeMap<>(), new TreeMap<>(), new TreeMap<>(), new TreeSet<>());
+    TreeMap<ResourceKey, Outcome> outcomes = new TreeMap<>();
+    outcomes.put(A, Outcome.created());
+    outcomes.put(B, Outcome.configured());
+    outcomes.put(c, new Outcome(Outcome.Kind.UNCHANGED, "forgotten", null, java.util.Map.of()));
+    outcomes.put(d, Outcome.configured());
+    dev.gitops.api.SyncResult r = new dev.gitops.api.SyncResult(p.revision(), p,
+        dev.gitops.api.SyncResult.Status.SUCCEEDED, outcomes, java.time.Duration.ZERO, "h1");
+    assertThat(SyncCommand.counts(r)).isEqualTo("0 created, 1 updated, 2 replaced, 0 deleted, 1 forgotten, 0 unchanged,"
+        + " 0 skipped");
+
+    outcomes.clear();
+    outcomes.put(d, Outcome.configured());
+    r = new dev.gitops.api.SyncResult(p.revision(), p, dev.gitops.api.SyncResult.Status.SUCCEEDED, outcomes,
+        java.time.Duration.ZERO, "h2");
+    assertThat(SyncCommand.counts(r)).as("no replace or forget done: the usual five counts")
+        .isEqualTo("0 created, 1 updated, 0 deleted, 0 unchanged, 0 skipped");
+  }
+
+  @Test
   void waitingForHealthShowsTheStatusAndWhy() {
     StringWriter sw = new StringWriter();
     ProgressListener l = new ProgressListener(new PrintWriter(sw), false);

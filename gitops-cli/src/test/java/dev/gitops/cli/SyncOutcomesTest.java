@@ -69,7 +69,7 @@ class SyncOutcomesTest {
     assertThat(sync.errLines()).as(sync.toString()).singleElement().asString()
         .startsWith("gitops: sync of ")
         .contains("is incomplete: could not observe 1 resource (files:file::a.txt)")
-        .contains("1 deletion or replacement held back (files:file::b.txt)");
+        .contains("1 change held back (files:file::b.txt)");
     assertThat(sync.out()).doesNotContain("Nothing to do").contains("unknown files:file::a.txt: ");
     assertThat(target.resolve("b.txt")).exists();
     assertThat(Files.readString(target.resolve("c.txt"))).isEqualTo("c2\n");
@@ -80,7 +80,9 @@ class SyncOutcomesTest {
     Run status = gitops("status");
     assertThat(status.code()).as(status.toString()).isEqualTo(2);
     assertThat(status.out()).contains("Incomplete: could not observe 1 resource (files:file::a.txt)")
-        .contains("held back (files:file::b.txt)");
+        .contains("held back (files:file::b.txt)")
+        .as("a sync cannot correct what it cannot observe").doesNotContain("'gitops sync' to correct it")
+        .contains("'gitops sync' corrects it all only once what is listed as unknown can be observed");
     Run history = gitops("history");
     assertThat(history.out().lines().skip(1).findFirst().orElseThrow()).contains("INCOMPLETE");
 
