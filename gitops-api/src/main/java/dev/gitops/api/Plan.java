@@ -124,8 +124,10 @@ public record Plan(String id, String revision, List<Change> changes,
   }
 
   /**
-   * The deletes and replaces held back (SKIPs flagged {@link Change.Flag#HELD_BACK}): the plan is
-   * incomplete, or their delete would take resources the desired state declares with it.
+   * The changes held back (SKIPs flagged {@link Change.Flag#HELD_BACK}): the deletes and replaces
+   * the engine holds back because the plan is incomplete or their delete would take resources the
+   * desired state declares with it, and every change of a planning provider's plan that it holds
+   * back whole, creates included (a Terraform plan that would destroy what gitops did not create).
    */
   public List<ResourceKey> heldBack() {
     List<ResourceKey> out = new ArrayList<>();
