@@ -214,16 +214,61 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
    */
   public static Builder fromKubeconfig(Path kubeconfig, String context) {
     Config config = config(kubeconfig, context);
+    String where = (kubeconfig == null ? "the default kubeconfig" : "kubeconfig " + kubeconfig)
+        + (context == null ? "" : " (context " + context + ")") + ": cannot set up a client for " + config.getMasterUrl()
+        + ": ";
+    certificateAuthority(config).ifPresent(why -> {
+      throw new IllegalArgumentException(where + why);
+    });
     KubernetesClient client;
     try {
       client = new KubernetesClientBuilder().withConfig(config).build();
     } catch (KubernetesClientException e) {
       // the client reads the files the kubeconfig names (CA, client certificate and key) as it is built
-      throw new IllegalArgumentException((kubeconfig == null ? "the default kubeconfig" : "kubeconfig " + kubeconfig)
-          + (context == null ? "" : " (context " + context + ")") + ": cannot set up a client for "
-          + config.getMasterUrl() + ": " + setUpFailure(e), e);
+      throw new IllegalArgumentException(where + setUpFailure(e), e);
     }
     return new Builder(client, true);
+  }
+
+  /**
+   * Why the certificate authority the kubeconfig names cannot be used, if it cannot: a file or
+   * data that holds no X.509 certificate. The client would take it without a word and fail every
+   * TLS handshake later ("unable to find valid certification path"), as if the server were wrong.
+   * A missing file is left to the client's own message.
+   */
+  private static Optional<String> certificateAuthority(Config config) {
+    if (config.isTrustCerts()) {
+      return Optional.empty();  // insecure-skip-tls-verify: no certificate authority is used
+    }
+    byte[] bytes;
+    String what;
+    try {
+      if (config.getCaCertData() != null && !config.getCaCertData().isBlank()) {
+        what = "certificate-authority-data";
+        bytes = java.util.Base64.getMimeDecoder().decode(config.getCaCertData().strip());
+      } else if (config.getCaCertFile() != null && !config.getCaCertFile().isBlank()) {
+        what = "certificate-authority " + config.getCaCertFile();
+        Path file = Path.of(config.getCaCertFile());
+        if (!Files.isRegularFile(file)) {
+          return Optional.empty();
+        }
+        bytes = Files.readAllBytes(file);
+      } else {
+        return Optional.empty();
+      }
+    } catch (IllegalArgumentException e) {
+      return Optional.of("certificate-authority-data is not base64: " + e.getMessage());
+    } catch (java.io.IOException e) {
+      return Optional.empty();  // the client's own read names the file and the reason
+    }
+    try {
+      java.util.Collection<? extends java.security.cert.Certificate> certificates =
+          java.security.cert.CertificateFactory.getInstance("X.509")
+              .generateCertificates(new java.io.ByteArrayInputStream(bytes));
+      return certificates.isEmpty() ? Optional.of(what + " holds no certificate") : Optional.empty();
+    } catch (java.security.cert.CertificateException e) {
+      return Optional.of(what + " holds no readable X.509 certificate (" + e.getMessage() + ")");
+    }
   }
 
   /** Why the client could not be built: a file the kubeconfig names that is missing or bad, in words. */

@@ -1115,4 +1115,64 @@ class KubernetesProviderTest {
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("kubeconfig " + kubeconfig + ": cannot set up a client for https://127.0.0.1:1/: no such file " + ca);
   }
+
+  @Test
+  void aCertificateAuthorityThatHoldsNoCertificateIsRefusedWhenTheClientIsBuiltNotAtTheFirstHandshake(
+      @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+    java.nio.file.Path ca = dir.resolve("ca.crt");
+    java.nio.file.Files.writeString(ca, "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n");
+    java.nio.file.Path kubeconfig = kubeconfigWith(dir, "certificate-authority: \"" + ca + "\"");
+    assertThatThrownBy(() -> KubernetesProvider.fromKubeconfig(kubeconfig, null))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("kubeconfig " + kubeconfig + ": cannot set up a client for https://127.0.0.1:1/:"
+            + " certificate-authority " + ca + " holds no readable X.509 certificate");
+
+    java.nio.file.Files.writeString(ca, "");
+    assertThatThrownBy(() -> KubernetesProvider.fromKubeconfig(kubeconfig, null))
+        .hasMessage("kubeconfig " + kubeconfig + ": cannot set up a client for https://127.0.0.1:1/: certificate-authority "
+            + ca + " holds no certificate");
+
+    java.nio.file.Path inline = kubeconfigWith(dir, "certificate-authority-data: \""
+        + java.util.Base64.getEncoder().encodeToString("garbage".getBytes(java.nio.charset.StandardCharsets.UTF_8)) + "\"");
+    assertThatThrownBy(() -> KubernetesProvider.fromKubeconfig(inline, null))
+        .hasMessageStartingWith("kubeconfig " + inline + ": cannot set up a client for https://127.0.0.1:1/:"
+            + " certificate-authority-data holds no");
+
+    // a real certificate (keytool's, PEM) is taken, and so is a garbage one when TLS is not verified
+    java.nio.file.Path keystore = dir.resolve("ks.p12");
+    String keytool = java.nio.file.Path.of(System.getProperty("java.home"), "bin", "keytool").toString();
+    Process gen = new ProcessBuilder(keytool, "-genkeypair", "-keystore", keystore.toString(), "-storepass", "changeit",
+        "-alias", "ca", "-keyalg", "EC", "-dname", "CN=test-ca", "-validity", "2").redirectErrorStream(true).start();
+    assertThat(gen.waitFor(60, java.util.concurrent.TimeUnit.SECONDS) && gen.exitValue() == 0)
+        .as(new String(gen.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8)).isTrue();
+    Process export = new ProcessBuilder(keytool, "-exportcert", "-rfc", "-keystore", keystore.toString(), "-storepass",
+        "changeit", "-alias", "ca", "-file", ca.toString()).redirectErrorStream(true).start();
+    assertThat(export.waitFor(60, java.util.concurrent.TimeUnit.SECONDS) && export.exitValue() == 0).isTrue();
+    try (KubernetesProvider p = KubernetesProvider.fromKubeconfig(kubeconfig, null).build()) {
+      assertThat(p.id()).isNotBlank();
+    }
+    java.nio.file.Path insecure = kubeconfigWith(dir, "insecure-skip-tls-verify: true");
+    try (KubernetesProvider p = KubernetesProvider.fromKubeconfig(insecure, null).build()) {
+      assertThat(p.id()).isNotBlank();
+    }
+  }
+
+  private static java.nio.file.Path kubeconfigWith(java.nio.file.Path dir, String clusterField) throws Exception {
+    java.nio.file.Path kubeconfig = java.nio.file.Files.createTempFile(dir, "kubeconfig", ".yaml");
+    java.nio.file.Files.writeString(kubeconfig, """
+        apiVersion: v1
+        kind: Config
+        clusters:
+        - name: c
+          cluster: {server: "https://127.0.0.1:1", %s}
+        contexts:
+        - name: c
+          context: {cluster: c, user: u}
+        current-context: c
+        users:
+        - name: u
+          user: {token: not-a-secret}
+        """.formatted(clusterField));
+    return kubeconfig;
+  }
 }
