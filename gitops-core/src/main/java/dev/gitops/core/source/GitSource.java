@@ -237,7 +237,7 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
     this.treeDecoder = new TreeDecoder(variables, b.maxFileSize, displayUrl);
     this.contentOptions = "maxFileSize=" + b.maxFileSize + "|signed=" + (b.keyRing != null);
     this.globDecoders = List.copyOf(b.globDecoders);
-    this.ssh = b.ssh ? OptionalModules.ssh(displayUrl).open(b.credentials.privateKey(), b.credentials.passphrase(),
+    this.ssh = b.ssh ? b.sshConnector.open(b.credentials.privateKey(), b.credentials.passphrase(),
         b.knownHosts, b.strictHostKeyChecking) : null;
     this.local = b.ssh ? null : LocalRepository.of(b.uri);
     if (!b.substitution && !b.variables.isEmpty()) {
@@ -1657,6 +1657,8 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
     private Path cacheDir;
     private Credentials credentials;
     private boolean ssh;
+    /** The SSH module, found by {@link #build()}. */
+    private SshConnector sshConnector;
     private Path knownHosts;
     private boolean strictHostKeyChecking = true;
     private Map<String, String> variables = Map.of();
@@ -1894,13 +1896,23 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
         throw new IllegalStateException("GitSource needs a url: call .url(...)");
       }
       if (ssh) {
+        // everything an SSH URL lacks, in one message: a user without the module learns the rest too
+        List<String> missing = new ArrayList<>();
         if (credentials == null || !credentials.isSshKey()) {
-          throw new IllegalStateException("SSH remote " + uri + " needs credentials(Credentials.sshKey(privateKey))"
-              + (credentials == null ? "" : ", not " + credentials));
+          missing.add("credentials(Credentials.sshKey(privateKey))" + (credentials == null ? "" : ", not " + credentials));
         }
         if (knownHosts == null && strictHostKeyChecking) {
-          throw new IllegalStateException("SSH remote " + uri + " needs knownHosts(file) to check the server's host key"
-              + " (or strictHostKeyChecking(false) to accept unknown hosts)");
+          missing.add("knownHosts(file) to check the server's host key (or strictHostKeyChecking(false) to accept"
+              + " unknown hosts)");
+        }
+        try {
+          sshConnector = OptionalModules.ssh(uri.toString());
+        } catch (IllegalStateException e) {
+          throw new IllegalStateException(e.getMessage() + (missing.isEmpty() ? "" : "; it needs "
+              + String.join(" and ", missing) + " too"), e);
+        }
+        if (!missing.isEmpty()) {
+          throw new IllegalStateException("SSH remote " + uri + " needs " + String.join(" and ", missing));
         }
       } else {
         if (credentials != null && credentials.isSshKey()) {

@@ -40,10 +40,19 @@ class OptionalModulesTest {
   }
 
   @Test
-  void configurationErrorsOfSshUrlsComeBeforeTheMissingModule() {
+  void anSshUrlWithoutTheModuleNamesTheModuleAndEverythingElseItLacksInOneMessage() throws Exception {
     assertThatThrownBy(() -> GitSource.builder().url("git@git.example.com:ops.git").build())
-        .isInstanceOf(IllegalStateException.class).hasMessageContaining("Credentials.sshKey")
-        .hasMessageNotContaining("gitops-git-ssh");
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageStartingWith("SSH remote git@git.example.com:ops.git needs the SSH module: add the dependency"
+            + " dev.gitops:gitops-git-ssh")
+        .hasMessageEndingWith("; it needs credentials(Credentials.sshKey(privateKey)) and knownHosts(file) to check the"
+            + " server's host key (or strictHostKeyChecking(false) to accept unknown hosts) too");
+    Path key = Files.writeString(tmp.resolve("id_ed25519"), "not read: the module is missing");
+    assertThatThrownBy(() -> GitSource.builder().url("git@git.example.com:ops.git").credentials(Credentials.sshKey(key))
+        .build())
+        .hasMessageContaining("dev.gitops:gitops-git-ssh").hasMessageEndingWith("; it needs knownHosts(file) to check"
+            + " the server's host key (or strictHostKeyChecking(false) to accept unknown hosts) too")
+        .hasMessageNotContaining("Credentials.sshKey");
   }
 
   @Test
