@@ -88,7 +88,7 @@ public final class Main {
   /** Runs the command line with the process's standard streams and returns the exit code. */
   public static int run(String... args) {
     configureLogging(args);
-    return execute(commandLine(new GitopsCommand(), new PrintWriter(System.out, true), new PrintWriter(System.err, true),
+    return execute(commandLine(new GitopsCommand(), new PrintWriter(System.out, true), new PrintWriter(LogLines.userErr(), true),
         subcommandNamedIn(args)), args);
   }
 
@@ -145,6 +145,8 @@ public final class Main {
    * picocli's parse is too late for classes that create loggers while being loaded.
    */
   private static void configureLogging(String... args) {
+    // a logged value must not break its line: the log's System.err escapes, the command's does not
+    LogLines.install();
     boolean verbose = verbose(args);
     if ("run".equals(subcommandNamedIn(args))) {
       // The agent's only witness of a failing target, a repository down, a dropped notification or

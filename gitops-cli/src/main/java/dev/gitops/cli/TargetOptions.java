@@ -350,7 +350,7 @@ public final class TargetOptions {
    * errors, so its output stays the plan or the result alone.
    */
   PrintWriter warnings() {
-    return command == null ? new PrintWriter(System.err, true) : command.commandLine().getErr();
+    return command == null ? new PrintWriter(LogLines.userErr(), true) : command.commandLine().getErr();
   }
 
   /** Whether the live system is a Terraform or OpenTofu configuration. */

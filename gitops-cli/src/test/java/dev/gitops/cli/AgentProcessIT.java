@@ -255,10 +255,13 @@ class AgentProcessIT {
           - name: blocked
             source: {url: "%s"}
             provider: {type: memory}
-            store: not-a-directory/store
+            store: "not-a-directory/st\\nore [main] ERROR forged\\e[2J"
         """.formatted(daemon.url("one"), daemon.url("one")));
     try (AgentProcess agent = AgentProcess.start(tmp, config)) {
       agent.await("the target that cannot start is logged", () -> agent.err().contains("target blocked cannot start"));
+      assertThat(agent.err()).as("a logged value cannot forge a log line or reach the terminal")
+          .contains("not-a-directory/st\\nore [main] ERROR forged\\u001b[2J")
+          .doesNotContain("\u001b").doesNotContain("\nore [main]");
       agent.await("the other synced", () -> agent.sample("gitops_syncs_total", "one", "result=succeeded") == 1);
       assertThat(agent.err()).as("warnings and above only").doesNotContain("INFO").doesNotContain("target one started");
       assertThat(agent.get("/readyz").body()).contains("target blocked is not running");
