@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gitops.ansible.internal.AnsibleYaml;
 import dev.gitops.ansible.internal.HostNames;
+import dev.gitops.ansible.internal.PlayVarsFiles;
 import dev.gitops.ansible.internal.PlaybookBundle;
 import dev.gitops.ansible.internal.RepoPaths;
 import dev.gitops.ansible.internal.SyntaxCheck;
@@ -218,6 +219,11 @@ public final class AnsibleDecoder implements Decoder {
           .sensitive(sensitivePaths(vars, vaulted)).build();
       hostDocs.put(h.name(), r.document());
       out.add(r);
+    }
+    for (String playbook : decommissionPath == null ? List.of(playbookPath) : List.of(playbookPath, decommissionPath)) {
+      PlayVarsFiles.missing(bundle, playbook).ifPresent(p -> {
+        throw new DecodeException(Origin.of(p.file(), p.line(), revision), p.message());
+      });
     }
     if (syntaxCheck != null) {
       // once per decode, after the inventory's own errors: one process for every host and group

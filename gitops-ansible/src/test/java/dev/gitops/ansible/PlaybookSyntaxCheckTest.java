@@ -92,6 +92,36 @@ class PlaybookSyntaxCheckTest {
   }
 
   @Test
+  void aVarsFileThatARunWouldNotFindFailsTheDecodeAtItsLineBeforeAnyRun() throws Exception {
+    AnsibleProvider p = provider();
+    String play = "- hosts: all\n  gather_facts: false\n  vars_files:\n    - vars/common.yml\n    - %s\n"
+        + "  roles:\n    - app\n";
+    assertThatThrownBy(() -> p.ansibleDecoder().decodeTogether(repo(Map.of("ansible/site.yml",
+        play.formatted("../shared/common.yml"), "ansible/vars/common.yml", "a: 1\n", "shared/common.yml", "b: 2\n"))))
+        .isInstanceOf(DecodeException.class)
+        .hasMessageContaining("ansible/site.yml:3")
+        .hasMessageContaining("vars_files '../shared/common.yml' would not be found when the play runs: it is outside the"
+            + " playbook's directory ansible/, the only one desired state and copied for a run");
+    assertThatThrownBy(() -> p.ansibleDecoder().decodeTogether(repo(Map.of("ansible/site.yml",
+        play.formatted("vars/typo.yml"), "ansible/vars/common.yml", "a: 1\n"))))
+        .isInstanceOf(DecodeException.class)
+        .hasMessageContaining("vars_files 'vars/typo.yml' would not be found when the play runs: ansible/vars/typo.yml"
+            + " is not in the source");
+    assertThatThrownBy(() -> p.ansibleDecoder().decodeTogether(repo(Map.of("ansible/decommission.yml",
+        "- hosts: all\n  vars_files: ../../../etc/passwd\n  tasks: []\n"))))
+        .hasMessageContaining("ansible/decommission.yml:2").hasMessageContaining("outside the playbook's directory");
+    assertThat(calls()).as("refused before Ansible was asked").isEmpty();
+
+    // what the decoder cannot know is Ansible's to find: templated names, the controller's absolute
+    // paths, first-found lists; and files that are there pass
+    for (String fine : List.of("vars/{{ env }}.yml", "/etc/ansible/site-secrets.yml", "[vars/a.yml, vars/b.yml]",
+        "./vars/../vars/common.yml")) {
+      assertThat(p.ansibleDecoder().decodeTogether(repo(Map.of("ansible/site.yml", play.formatted(fine),
+          "ansible/vars/common.yml", "a: 1\n")))).as(fine).hasSize(6);
+    }
+  }
+
+  @Test
   void theSameFilesAreCheckedOnceAndAnyChangedFileOrAFailureIsCheckedAgain() throws Exception {
     AnsibleProvider p = provider();
     p.ansibleDecoder().decodeTogether(repo(Map.of()));
