@@ -19,7 +19,8 @@ import org.eclipse.jgit.transport.URIish;
  * any other non-SSH) URL that carries no password, since that is where a token goes ({@code
  * https://TOKEN@host/...}, as GitHub and GitLab document), and a user name that looks like a token
  * (20 characters or more, or a known token prefix such as {@code ghp_} or {@code glpat-}). SSH user
- * names ({@code git@host:path}) are names, and shown.
+ * names ({@code git@host:path}) are names, and shown. The values of a query ({@code
+ * ?private_token=...}) are shown as {@code ***} too, their names kept.
  *
  * <pre>{@code
  * import dev.gitops.core.internal.git.GitUrls;
@@ -61,11 +62,15 @@ public final class GitUrls {
     } catch (URISyntaxException e) {
       // not a URL JGit reads: masked as text below
     }
-    return withoutPassword(url);
+    return withoutQueryValues(withoutPassword(url));
   }
 
   /** {@code uri} as {@link #display(String)} shows it. */
   public static String display(URIish uri) {
+    return withoutQueryValues(displayUserInfo(uri));
+  }
+
+  private static String displayUserInfo(URIish uri) {
     String user = uri.getUser();
     boolean pass = uri.getPass() != null;
     if (user == null && !pass) {
@@ -109,6 +114,56 @@ public final class GitUrls {
     }
     boolean ssh = scheme == null || scheme.toLowerCase(Locale.ROOT).contains("ssh");
     return !ssh && (pass == null || pass.isEmpty());
+  }
+
+  /**
+   * {@code url} with the value of each query parameter shown as {@code ***} ({@code
+   * ?private_token=***&ref=***}): a query is where a token goes when it is not in the user info.
+   */
+  static String withoutQueryValues(String url) {
+    int query = queryStart(url);
+    if (query < 0) {
+      return url;
+    }
+    int end = url.indexOf('#', query);
+    end = end < 0 ? url.length() : end;
+    StringBuilder sb = new StringBuilder(url.length()).append(url, 0, query + 1);
+    String[] params = url.substring(query + 1, end).split("&", -1);
+    for (int i = 0; i < params.length; i++) {
+      int eq = params[i].indexOf('=');
+      sb.append(i == 0 ? "" : "&").append(eq < 0 ? params[i] : params[i].substring(0, eq + 1)
+          + (eq + 1 == params[i].length() ? "" : MASK));
+    }
+    return sb.append(url, end, url.length()).toString();
+  }
+
+  /** Where the query of {@code url} starts (its {@code ?}, after the scheme's {@code ://}), or -1. */
+  private static int queryStart(String url) {
+    int start = url.indexOf("://");
+    return url.indexOf('?', start < 0 ? 0 : start + 3);
+  }
+
+  /** The values of {@code url}'s query, as written and decoded. */
+  private static Set<String> queryValues(String url) {
+    Set<String> out = new LinkedHashSet<>();
+    int query = queryStart(url);
+    if (query < 0) {
+      return out;
+    }
+    int end = url.indexOf('#', query);
+    for (String param : url.substring(query + 1, end < 0 ? url.length() : end).split("&")) {
+      int eq = param.indexOf('=');
+      if (eq >= 0 && eq + 1 < param.length()) {
+        String value = param.substring(eq + 1);
+        out.add(value);
+        try {
+          out.add(java.net.URLDecoder.decode(value, java.nio.charset.StandardCharsets.UTF_8));
+        } catch (IllegalArgumentException e) {
+          // not percent-encoded text: masked as written only
+        }
+      }
+    }
+    return out;
   }
 
   /** Whether {@code user} looks like an access token rather than a name. */
@@ -364,6 +419,7 @@ public final class GitUrls {
         users.add(rawUser);
       }
     }
+    passwords.addAll(queryValues(url));
     users.removeIf(String::isEmpty);
     passwords.removeIf(String::isEmpty);
     return new Secrets(passwords, users);

@@ -47,6 +47,20 @@ class GitUrlsTest {
   }
 
   @Test
+  void theValuesOfAQueryAreNeverShownNorLeftInMessages() {
+    String url = "http://127.0.0.1:9/r.git?private_token=SECRETQ&ref=main&flag";
+    assertThat(GitUrls.display(url)).isEqualTo("http://127.0.0.1:9/r.git?private_token=***&ref=***&flag");
+    assertThat(GitUrls.display("https://bot:pw@h/r.git?t=a%2Fb#top")).isEqualTo("https://bot:***@h/r.git?t=***#top");
+    assertThat(GitUrls.display("https://h/r.git?")).isEqualTo("https://h/r.git?");
+    assertThat(GitUrls.display("/srv/repos/ops?x=1")).as("a path (no scheme) keeps no secret in a query either")
+        .isEqualTo("/srv/repos/ops?x=***");
+    assertThat(GitUrls.scrub("cannot open git repository at http://127.0.0.1:9/r.git?private_token=SECRETQ: a/b"
+        + " SECRETQ", url)).doesNotContain("SECRETQ");
+    assertThat(GitUrls.scrub("token a/b refused", "https://h/r.git?t=a%2Fb")).isEqualTo("token *** refused");
+    assertThat(GitUrls.display("https://github.com/ops.git")).isEqualTo("https://github.com/ops.git");
+  }
+
+  @Test
   void scrubMasksTheUrlsSecretsInAnyMessageButLeavesOtherWordsAlone() {
     String url = "https://tok%2Fen9@git.example.com/ops.git";
     String message = "https://tok%2Fen9@git.example.com/ops.git: not authorized (user tok/en9; token tok%2Fen9)";
