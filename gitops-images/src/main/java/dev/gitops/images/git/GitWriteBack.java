@@ -157,6 +157,8 @@ public final class GitWriteBack implements AutoCloseable {
   /** Blobs known to hold no marker: never read again. */
   private final Set<ObjectId> unmarked = ConcurrentHashMap.newKeySet();
   private Repository repository;
+  /** The push branch's head as last fetched, or null when it did not exist: what a push expects to move. */
+  private ObjectId fetchedPushHead;
 
   private GitWriteBack(Builder b) {
     this.url = b.url;
@@ -319,6 +321,7 @@ public final class GitWriteBack implements AutoCloseable {
   private WriteResult run(Map<String, ImageChoice> choices, Map<String, ImagePolicy> policies, boolean push) {
     Map<String, String> firstSeen = null;
     int attempts = 0;
+    String lastRace = "";
     for (int attempt = 1; attempt <= maxPushAttempts; attempt++) {
       if (attempt > 1) {
         sleepJitter(attempt);
@@ -353,9 +356,10 @@ public final class GitWriteBack implements AutoCloseable {
       }
       LOG.info("{} ({}): push {} of {} lost a race ({}); fetching and re-applying", display, pushBranch, attempt,
           maxPushAttempts, rejected.message);
+      lastRace = rejected.message;
     }
     throw new GitWriteException(display + ": push to " + pushBranch + " lost the race " + maxPushAttempts
-        + " times (others keep pushing); try again later");
+        + " times (others keep pushing; last: " + lastRace + "); try again later");
   }
 
   /** The edits for one base commit. */
@@ -646,8 +650,8 @@ public final class GitWriteBack implements AutoCloseable {
           String msg = scrub(s + (u.getMessage() == null ? "" : ": " + u.getMessage()) + remoteSaid(r));
           boolean race = s == RemoteRefUpdate.Status.REJECTED_NONFASTFORWARD
               || s == RemoteRefUpdate.Status.REJECTED_REMOTE_CHANGED
-              || (s == RemoteRefUpdate.Status.REJECTED_OTHER_REASON && u.getMessage() != null
-                  && u.getMessage().toLowerCase(java.util.Locale.ROOT).matches(".*(fetch first|non-fast-forward|lock|stale).*"));
+              || (s == RemoteRefUpdate.Status.REJECTED_OTHER_REASON && (raceIn(u.getMessage())
+                  || lockLostIn(r.getMessages()) || movedUnderUs()));
           return new Rejection(race, msg);
         }
       }
@@ -655,6 +659,38 @@ public final class GitWriteBack implements AutoCloseable {
     } catch (GitAPIException | RuntimeException e) {
       // JGit's messages (InvalidRemoteException, TransportException) quote the URL as given, password and all
       throw new GitWriteException(display + ": push to " + pushBranch + " failed: " + scrub(e.getMessage()), safe(e));
+    }
+  }
+
+  /** Whether JGit's or the server's status text for the ref says that another update came first. */
+  private static boolean raceIn(String status) {
+    return status != null
+        && status.toLowerCase(java.util.Locale.ROOT).matches("(?s).*(fetch first|non-fast-forward|lock|stale).*");
+  }
+
+  /**
+   * Whether the server's messages say it could not move the push branch because the branch moved
+   * (or was being moved) since the push began: current git answers only "failed to update ref" for
+   * the ref, and says why among its remote messages ({@code cannot lock ref 'refs/heads/main': is at X
+   * but expected Y}, or {@code ...: Unable to create '.../main.lock': File exists}).
+   */
+  private boolean lockLostIn(String remoteMessages) {
+    return remoteMessages != null && remoteMessages.contains("cannot lock ref '" + Constants.R_HEADS + pushBranch + "'");
+  }
+
+  /**
+   * Whether the push branch's remote head is no longer the one this writer fetched (the branch moved
+   * under the push, or came into being): whatever the server said, the same push cannot land, and a
+   * fetch and re-apply can. A server that cannot be listed says nothing here.
+   */
+  private boolean movedUnderUs() {
+    try {
+      Ref now = lsRemote().get(Constants.R_HEADS + pushBranch);
+      ObjectId head = now == null ? null : now.getObjectId();
+      return !Objects.equals(head, fetchedPushHead);
+    } catch (GitWriteException e) {
+      LOG.debug("{}: cannot tell whether {} moved under the push: {}", display, pushBranch, e.getMessage());
+      return false;
     }
   }
 
@@ -724,6 +760,9 @@ public final class GitWriteBack implements AutoCloseable {
             .setTransportConfigCallback(Credentials.originBound(remote, credentials)).setTimeout(timeoutSeconds);
         GitDaemonTransport.around(fetch::call);
       }
+      Ref fetchedPush = heads.containsKey(Constants.R_HEADS + pushBranch)
+          ? repository.exactRef(Constants.R_REMOTES + "origin/" + pushBranch) : null;
+      fetchedPushHead = fetchedPush == null ? null : fetchedPush.getObjectId();
       for (String b : List.of(pushBranch, branch)) {
         Ref r = repository.exactRef(Constants.R_REMOTES + "origin/" + b);
         if (r != null && heads.containsKey(Constants.R_HEADS + b)) {

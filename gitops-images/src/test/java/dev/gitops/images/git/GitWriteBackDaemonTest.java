@@ -38,6 +38,37 @@ class GitWriteBackDaemonTest {
   }
 
   @Test
+  void aBranchMovedUnderThePushIsARaceRetriedNotARefusal() throws Exception {
+    // current git says "failed to update ref" with "cannot lock ref 'refs/heads/main': is at X but expected
+    // Y" only among the remote's messages when the branch moved between its check and its update
+    try (GitRemote remote = GitRemote.start(tmp, Map.of("apps/web.yaml", GitWriteBackTest.WEB));
+        GitDaemonServer daemon = GitDaemonServer.start(tmp.resolve("served"), true)) {
+      remote.git("branch", "theirs", "main");
+      String theirs = remote.pushFromAnotherClient("theirs", "README.md", "someone else's\n");
+      Path done = tmp.resolve("hook.done");
+      Path hook = remote.bare.resolve("hooks/update");
+      java.nio.file.Files.writeString(hook, "#!/bin/sh\n"
+          + "if [ \"$1\" = refs/heads/main ] && [ ! -e '" + done + "' ]; then\n"
+          + "  touch '" + done + "'\n"
+          + "  git update-ref refs/heads/main refs/heads/theirs\n"
+          + "fi\n"
+          + "exit 0\n");
+      assertThat(hook.toFile().setExecutable(true)).isTrue();
+      try (GitWriteBack git = GitWriteBack.builder(daemon.url("cluster.git")).branch("main").path("apps")
+          .author("Image Bot", "bot@example.com").retryDelay(Duration.ofMillis(20)).maxPushAttempts(3)
+          .timeout(Duration.ofSeconds(20)).build()) {
+        WriteResult r = git.write(GitWriteBackTest.choices("v1.2.4", "v2.0.0"));
+        assertThat(r.pushed()).as(daemon.log()).isTrue();
+        assertThat(r.pushAttempts()).isEqualTo(2);
+        assertThat(r.base()).contains(theirs);
+        assertThat(remote.git("rev-parse", "main").trim()).isEqualTo(r.commit().orElseThrow());
+        assertThat(remote.git("rev-parse", "main^").trim()).isEqualTo(theirs);
+        assertThat(remote.show("main", "apps/web.yaml")).contains("team/web:v1.2.4");
+      }
+    }
+  }
+
+  @Test
   @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)  // a hang fails rather than holds the build
   void aGitDaemonThatAcceptsAndNeverAnswersFailsTheWriteAtTheTimeout() throws Exception {
     try (SilentServer silent = SilentServer.start();
