@@ -28,8 +28,9 @@ public enum Event {
   /** Some keys could not be observed: the sync applied what it could and held deletes back. */
   INCOMPLETE_PLAN(Severity.WARNING),
   /**
-   * A sync that applies nothing (detect-only, dry run) found changes pending: the target differs
-   * from its revision (commit status: failure, as a target that is not in sync is not ready).
+   * A sync left something Git declares not applied: changes pending (detect-only, dry run) or
+   * resources skipped (a conflict, a policy): the target differs from its revision (commit status:
+   * failure, as a target that is not in sync is not ready).
    */
   OUT_OF_SYNC(Severity.WARNING);
 

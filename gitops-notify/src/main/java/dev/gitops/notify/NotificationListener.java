@@ -99,19 +99,31 @@ public final class NotificationListener implements SyncListener {
     switch (r.status()) {
       case PLANNED -> {
         long pending = pending(r);
-        if (pending == 0) {
+        List<String> skipped = skipped(r);
+        if (pending == 0 && skipped.isEmpty()) {
           announce(Event.SYNC_SUCCEEDED, r.revision(), "in sync with " + rev, List.of(), counts, false);
         } else {
           List<String> keys = new ArrayList<>();
           r.plan().changes().stream().filter(c -> c.action().mutates()).forEach(c -> keys.add(c.action() + " " + c.key()));
-          announce(Event.OUT_OF_SYNC, r.revision(), "out of sync with " + rev + ": " + pending + " change"
-              + (pending == 1 ? "" : "s") + " pending (not applied: detect-only or dry run)", keys, counts, false);
+          keys.addAll(skipped);
+          String message = "out of sync with " + rev + ": " + (pending == 0 ? ""
+              : pending + " change" + (pending == 1 ? "" : "s") + " pending (not applied: detect-only or dry run)")
+              + (pending == 0 || skipped.isEmpty() ? "" : ", ") + skippedPhrase(skipped.size());
+          announce(Event.OUT_OF_SYNC, r.revision(), message, keys, withSkipped(counts, skipped.size()), false);
         }
       }
       case SUCCEEDED -> {
         String changed = changes(r);
-        announce(Event.SYNC_SUCCEEDED, r.revision(), changed.isEmpty() ? "in sync with " + rev
-            : "synced " + rev + ": " + changed, List.of(), counts, r.changedAnything());
+        List<String> skipped = skipped(r);
+        if (skipped.isEmpty()) {
+          announce(Event.SYNC_SUCCEEDED, r.revision(), changed.isEmpty() ? "in sync with " + rev
+              : "synced " + rev + ": " + changed, List.of(), counts, r.changedAnything());
+        } else {
+          // Something Git declares is not live as declared: never a success, whatever else was applied.
+          announce(Event.OUT_OF_SYNC, r.revision(), "out of sync with " + rev + ": " + skippedPhrase(skipped.size())
+              + (changed.isEmpty() ? "" : "; " + changed), skipped, withSkipped(counts, skipped.size()),
+              r.changedAnything());
+        }
       }
       case FAILED -> {
         List<String> failed = new ArrayList<>();
@@ -178,6 +190,33 @@ public final class NotificationListener implements SyncListener {
       parts.add(deleted + " deleted");
     }
     return String.join(", ", parts);
+  }
+
+  /**
+   * The resources Git declares that the plan skipped (a conflict: an object that exists but is not
+   * ours with adoption off, another owner's mark; a policy that forbids the change; a replace held
+   * back), as {@code SKIP <key>: <reason>}. Skips of what Git no longer declares (a delete with
+   * prune off, an orphan) leave nothing Git declares unapplied and are not counted.
+   */
+  private static List<String> skipped(SyncResult r) {
+    List<String> out = new ArrayList<>();
+    for (Change c : r.plan().changes()) {
+      if (c.action() == Action.SKIP && c.desired() != null) {
+        out.add(c.action() + " " + c.key() + (c.reason().isEmpty() ? "" : ": " + c.reason()));
+      }
+    }
+    return out;
+  }
+
+  private static String skippedPhrase(int skipped) {
+    return skipped == 0 ? "" : skipped + " resource" + (skipped == 1 ? "" : "s") + " skipped (not applied: see resources)";
+  }
+
+  /** {@code counts} with the skipped resources counted as SKIPPED (a plan-only sync has no outcomes for them). */
+  private static SortedMap<String, Integer> withSkipped(SortedMap<String, Integer> counts, int skipped) {
+    SortedMap<String, Integer> out = new TreeMap<>(counts);
+    out.merge(Outcome.Kind.SKIPPED.name(), skipped, Math::max);
+    return out;
   }
 
   /** How many changes of a sync that applied nothing would have changed the target. */

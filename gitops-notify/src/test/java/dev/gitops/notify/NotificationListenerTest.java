@@ -113,6 +113,36 @@ class NotificationListenerTest {
   }
 
   @Test
+  void aSyncThatSkipsWhatGitDeclaresIsOutOfSyncNeverSucceeded() {
+    InMemoryProvider marked = InMemoryProvider.builder().id("memory").marks(true).build();
+    List<Notification> got = new CopyOnWriteArrayList<>();
+    java.util.function.Function<SyncOptions, Reconciler> build = options -> Reconciler.builder()
+        .source(request -> desired.get()).provider(marked).store(store).options(options)
+        .listener(new NotificationListener("web", "memory", got::add)).build();
+    // r1 exists live without our mark, and adoption is off: a conflict, left alone
+    marked.put(marked.key("thing", "", "r1"), JSON.createObjectNode().put("v", 7));
+    desired.set(State.of(rev('a'), List.of(
+        Resource.of(marked.key("thing", "", "r0"), JSON.createObjectNode().put("v", 1)),
+        Resource.of(marked.key("thing", "", "r1"), JSON.createObjectNode().put("v", 2)))));
+
+    build.apply(SyncOptions.defaults()).sync();
+    assertThat(got).extracting(Notification::event).containsExactly(Event.SYNC_STARTED, Event.OUT_OF_SYNC);
+    Notification out = got.get(1);
+    assertThat(out.message()).isEqualTo("out of sync with main@aaaaaaa: 1 resource skipped (not applied: see resources);"
+        + " 1 created");
+    assertThat(out.resources()).singleElement().asString().startsWith("SKIP " + marked.key("thing", "", "r1") + ": ");
+    assertThat(out.counts()).containsEntry("CREATED", 1).containsEntry("SKIPPED", 1);
+
+    got.clear();
+    build.apply(SyncOptions.builder().detectOnly(true).build()).sync();
+    assertThat(got).as("a detect-only sync whose only difference is a skip (a new listener: started again)")
+        .extracting(Notification::event).containsExactly(Event.SYNC_STARTED, Event.OUT_OF_SYNC);
+    assertThat(got.get(1).message()).isEqualTo("out of sync with main@aaaaaaa: 1 resource skipped (not applied: see"
+        + " resources)");
+    assertThat(got.get(1).counts()).containsEntry("SKIPPED", 1);
+  }
+
+  @Test
   void aRefusalIsAnnouncedOnceWhileItRepeatsAndAgainAfterARecovery() {
     Reconciler r = reconciler(SyncOptions.defaults());
     want(rev('a'), 1, 2);
