@@ -25,7 +25,7 @@ import java.util.stream.Collectors;
  * succeeded, failed, drift detected, guard refused, incomplete plan. It keeps people's inboxes
  * quiet: a sync that changed nothing and ended as the one before it did (a success at the same
  * revision; the same failure, refusal or incomplete plan with the same message) is not announced
- * again, and "started" is said once per revision.
+ * again, nor is the same drift at the same revision, and "started" is said once per revision.
  *
  * <pre>{@code
  * Notifier hook = WebhookNotifier.builder(URI.create("https://hooks.example.com/gitops")).build();
@@ -43,6 +43,8 @@ public final class NotificationListener implements SyncListener {
   private final Map<ResourceKey, List<FieldPath>> drift = new TreeMap<>();
   private String lastStarted = "";
   private String lastOutcome = "";
+  /** The drift last announced (revision, message and drifted keys and paths); "" after a sync without drift. */
+  private String lastDrift = "";
 
   /** A listener for {@code target} (whose provider is {@code provider}) handing notifications to {@code sink}. */
   public NotificationListener(String target, String provider, Consumer<Notification> sink) {
@@ -73,6 +75,9 @@ public final class NotificationListener implements SyncListener {
 
   private void announceDrift(String revision, SyncResult result) {
     if (drift.isEmpty()) {
+      if (result != null) {
+        lastDrift = "";  // a sync found none: drift found later is news again
+      }
       return;
     }
     int corrected = 0;
@@ -89,6 +94,13 @@ public final class NotificationListener implements SyncListener {
     String message = n + " resource" + (n == 1 ? "" : "s") + " changed outside gitops at " + shortRevision(revision)
         + (corrected == n ? ", corrected" : corrected == 0 ? ", not corrected" : ", " + corrected + " corrected");
     drift.clear();
+    // Lasting drift (a detect-only target, a policy that forbids the update) is found by every sync:
+    // said once, and again when the drifted set, whether it was corrected, or the revision changes.
+    String announced = revision + "\n" + message + "\n" + String.join("\n", resources);
+    if (announced.equals(lastDrift)) {
+      return;
+    }
+    lastDrift = announced;
     sink.accept(notification(Event.DRIFT_DETECTED, revision, message, resources, Map.of()));
   }
 

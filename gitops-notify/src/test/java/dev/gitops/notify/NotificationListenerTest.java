@@ -92,6 +92,38 @@ class NotificationListenerTest {
   }
 
   @Test
+  void lastingDriftIsAnnouncedOnceAndAgainWhenTheDriftedSetChanges() {
+    Reconciler r = reconciler(SyncOptions.defaults());
+    want(rev('a'), 1, 2, 3);
+    r.sync();
+    Reconciler detect = reconciler(SyncOptions.builder().detectOnly(true).build());
+    live.put(live.key("thing", "", "r1"), JSON.createObjectNode().put("v", 99));
+    sent.clear();
+    for (int i = 0; i < 3; i++) {
+      detect.sync();
+    }
+    assertThat(sent).filteredOn(n -> n.event() == Event.DRIFT_DETECTED).as("one announcement for three syncs")
+        .singleElement().satisfies(n -> assertThat(n.resources()).containsExactly(live.key("thing", "", "r1") + ": /v"));
+
+    sent.clear();
+    live.put(live.key("thing", "", "r2"), JSON.createObjectNode().put("v", 98));
+    detect.sync();
+    detect.sync();
+    assertThat(sent).filteredOn(n -> n.event() == Event.DRIFT_DETECTED).as("a second key drifted: news, once")
+        .singleElement().satisfies(n -> assertThat(n.message()).startsWith("2 resources changed outside gitops"));
+
+    sent.clear();
+    r.sync();
+    r.sync();
+    live.put(live.key("thing", "", "r1"), JSON.createObjectNode().put("v", 99));
+    r.sync();
+    assertThat(sent).filteredOn(n -> n.event() == Event.DRIFT_DETECTED).as("corrected; after a sync without drift, the"
+        + " same drift again is news").extracting(Notification::message).containsExactly(
+            "2 resources changed outside gitops at main@aaaaaaa, corrected",
+            "1 resource changed outside gitops at main@aaaaaaa, corrected");
+  }
+
+  @Test
   void aDetectOnlySyncThatLeavesChangesPendingSaysOutOfSyncNeverSucceeded() {
     Reconciler detect = reconciler(SyncOptions.builder().detectOnly(true).build());
     want(rev('a'), 1, 2);
