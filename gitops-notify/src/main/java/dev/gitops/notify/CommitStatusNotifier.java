@@ -21,8 +21,9 @@ import org.slf4j.LoggerFactory;
  * by a guard, could not be observed completely, or (detect-only, dry run) left changes pending:
  * like Flux, which posts failure while a target is not ready, a commit is not marked a success
  * before the target holds it. The context is {@code gitops/<target>}, so each
- * target has its own line on the commit. Drift is not a commit's state and is not posted; a state
- * already posted for the same commit and target is not posted again.
+ * target has its own line on the commit. Drift is not a commit's state and is not posted; a status
+ * (state and description) already delivered for the same commit and target is not posted again,
+ * while one that failed to deliver does not hold back the next.
  *
  * <pre>{@code
  * Notifier github = CommitStatusNotifier.github("acme/ops").token(System.getenv("GITHUB_TOKEN")).build();
@@ -81,15 +82,22 @@ public final class CommitStatusNotifier extends HttpNotifier {
   private final String repository;
   private final String apiUrl;
   private final String token;
-  /** The last state posted per commit and context (the delivery thread alone touches it); bounded. */
-  private final Map<String, State> posted = new LinkedHashMap<>(16, 0.75f, true) {
+  /**
+   * The last status delivered per commit and context (the delivery thread alone touches it);
+   * bounded. Only what the forge answered with a 2xx is here: a status that failed to deliver does
+   * not keep the next one like it from being posted.
+   */
+  private final Map<String, Posted> posted = new LinkedHashMap<>(16, 0.75f, true) {
     private static final long serialVersionUID = 1L;
 
     @Override
-    protected boolean removeEldestEntry(Map.Entry<String, State> eldest) {
+    protected boolean removeEldestEntry(Map.Entry<String, Posted> eldest) {
       return size() > 256;
     }
   };
+
+  /** A status as the forge holds it: state and description (Flux, too, posts a new description). */
+  private record Posted(State state, String description) {}
 
   private CommitStatusNotifier(Builder b) {
     super(b.forge.name().toLowerCase(java.util.Locale.ROOT) + " " + b.repository, b.filter, b.options);
@@ -127,10 +135,10 @@ public final class CommitStatusNotifier extends HttpNotifier {
       return Optional.empty();
     }
     String context = context(n.target());
-    if (posted.put(commit.get() + " " + context, state.get()) == state.get()) {
+    String description = description(n.message());
+    if (new Posted(state.get(), description).equals(posted.get(commit.get() + " " + context))) {
       return Optional.empty();
     }
-    String description = description(n.message());
     ObjectNode body = JSON.createObjectNode();
     HttpRequest.Builder r;
     if (forge == Forge.GITHUB) {
@@ -162,6 +170,15 @@ public final class CommitStatusNotifier extends HttpNotifier {
           .POST(HttpRequest.BodyPublishers.ofByteArray(JSON.writeValueAsBytes(body))));
     } catch (JsonProcessingException e) {
       throw new IllegalStateException("cannot write a commit status as JSON", e);
+    }
+  }
+
+  @Override
+  protected void onDelivered(Notification n) {
+    Optional<State> state = State.of(n.event());
+    Optional<String> commit = n.commit();
+    if (state.isPresent() && commit.isPresent()) {
+      posted.put(commit.get() + " " + context(n.target()), new Posted(state.get(), description(n.message())));
     }
   }
 

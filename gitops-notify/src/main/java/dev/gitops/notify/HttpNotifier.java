@@ -70,6 +70,12 @@ public abstract class HttpNotifier implements Notifier {
    */
   protected abstract Optional<HttpRequest.Builder> request(Notification notification);
 
+  /**
+   * Called on the delivery thread once {@code notification}'s request was answered with a 2xx (not
+   * when it was dropped): a subclass that skips repeats records here what the endpoint now holds.
+   */
+  protected void onDelivered(Notification notification) {}
+
   @Override
   public String name() {
     return name;
@@ -149,6 +155,7 @@ public abstract class HttpNotifier implements Notifier {
         int code = r.statusCode();
         if (code / 100 == 2) {
           delivered.incrementAndGet();
+          onDelivered(n);
           return;
         }
         failure = "HTTP " + code;

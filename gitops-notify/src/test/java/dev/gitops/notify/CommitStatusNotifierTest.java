@@ -119,7 +119,7 @@ class CommitStatusNotifierTest {
     try (CommitStatusNotifier github = CommitStatusNotifier.github("acme/ops").apiUrl(api.uri("")).delivery(FAST)
         .build()) {
       github.send(Notification.of(Event.SYNC_SUCCEEDED, "web", "memory", REVISION, "synced"));
-      github.send(Notification.of(Event.SYNC_SUCCEEDED, "web", "memory", REVISION, "synced again"));
+      github.send(Notification.of(Event.SYNC_SUCCEEDED, "web", "memory", REVISION, "synced"));
       github.send(Notification.of(Event.DRIFT_DETECTED, "web", "memory", REVISION, "drift"));
       github.send(Notification.of(Event.SYNC_SUCCEEDED, "web", "memory", "r1", "no commit in this revision"));
       github.send(Notification.of(Event.SYNC_SUCCEEDED, "api", "memory", REVISION, "another target, another context"));
@@ -128,6 +128,25 @@ class CommitStatusNotifierTest {
       assertThat(api.requests).extracting(r -> JSON.readTree(r.body()).get("context").asText())
           .containsExactly("gitops/web", "gitops/api");
       assertThat(api.requests.get(0).header("Authorization")).as("no token, no header").isNull();
+    }
+  }
+
+  @Test
+  void aStatusThatFailedToDeliverDoesNotHoldBackTheNextAndANewDescriptionIsPosted() throws Exception {
+    api.answers.addAll(List.of(502, 502));
+    try (CommitStatusNotifier github = CommitStatusNotifier.github("acme/ops").apiUrl(api.uri(""))
+        .delivery(FAST.toBuilder().maxAttempts(2).build()).build()) {
+      github.send(Notification.of(Event.SYNC_FAILED, "web", "memory", REVISION, "1 of 4 changes failed"));
+      Receiver.await(() -> github.dropped() == 1);
+      github.send(Notification.of(Event.SYNC_FAILED, "web", "memory", REVISION, "1 of 4 changes failed"));
+      Receiver.await(() -> github.delivered() == 1);
+      github.send(Notification.of(Event.SYNC_FAILED, "web", "memory", REVISION, "1 of 4 changes failed"));
+      github.send(Notification.of(Event.SYNC_FAILED, "web", "memory", REVISION, "2 of 4 changes failed"));
+      Receiver.await(() -> github.delivered() == 2);
+      Thread.sleep(100);  // anything else queued would have been sent by now
+      assertThat(api.requests).extracting(r -> JSON.readTree(r.body()).get("description").asText()).containsExactly(
+          "1 of 4 changes failed", "1 of 4 changes failed", "1 of 4 changes failed", "2 of 4 changes failed");
+      assertThat(github.delivered()).isEqualTo(2);
     }
   }
 
