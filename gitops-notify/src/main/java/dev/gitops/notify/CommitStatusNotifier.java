@@ -104,7 +104,12 @@ public final class CommitStatusNotifier extends HttpNotifier {
     this.forge = b.forge;
     this.repository = b.repository;
     String url = b.apiUrl == null ? forge.defaultUrl : b.apiUrl.toString();
-    this.apiUrl = url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
+    url = url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
+    if (forge == Forge.GITLAB && url.endsWith("/api/v4")) {
+      // the API's URL given where the instance's is asked for: /api/v4 is added below, once
+      url = url.substring(0, url.length() - "/api/v4".length());
+    }
+    this.apiUrl = url;
     this.token = b.token;
   }
 
@@ -182,6 +187,12 @@ public final class CommitStatusNotifier extends HttpNotifier {
     }
   }
 
+  @Override
+  protected String redact(String text) {
+    // an endpoint may echo the credentials it refused ("bad credentials for Bearer ...")
+    return token == null || text.isEmpty() ? text : text.replace(token, "***");
+  }
+
   /**
    * {@code message} cut to {@link #MAX_DESCRIPTION} UTF-16 chars (so to at most as many code points)
    * ending in "...", never between the two halves of a surrogate pair such as an emoji.
@@ -215,20 +226,48 @@ public final class CommitStatusNotifier extends HttpNotifier {
       }
     }
 
-    /** The API's base URL (default: github.com's API, or gitlab.com). */
+    /**
+     * The API's base URL (default: github.com's API, or gitlab.com). GitLab: the instance's URL;
+     * one ending in {@code /api/v4} is taken as well (that part is added to every request once).
+     *
+     * @throws IllegalArgumentException when {@code url} is not one {@link HttpNotifier#checkUrl} takes
+     */
     public Builder apiUrl(URI url) {
       Objects.requireNonNull(url, "apiUrl");
-      if (!"http".equals(url.getScheme()) && !"https".equals(url.getScheme())) {
-        throw new IllegalArgumentException("the API URL must be http or https, got " + url);
+      try {
+        this.apiUrl = checkUrl(url);
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("the API URL " + e.getMessage(), e);
       }
-      this.apiUrl = url;
       return this;
     }
 
-    /** The access token (never logged). */
+    /**
+     * The access token (never logged), sent in a header.
+     *
+     * @throws IllegalArgumentException when it is empty or holds a control character (a line break
+     *     a file or {@code echo} left at its end): a header cannot carry it. The message says where,
+     *     never what the token is.
+     */
     public Builder token(String t) {
-      this.token = Objects.requireNonNull(t, "token");
+      Objects.requireNonNull(t, "token");
+      if (t.isEmpty()) {
+        throw new IllegalArgumentException("the token is empty");
+      }
+      for (int i = 0; i < t.length(); i++) {
+        if (Character.isISOControl(t.charAt(i))) {
+          throw new IllegalArgumentException("the token holds a control character (" + controlName(t.charAt(i))
+              + ") at character " + (i + 1) + " of " + t.length() + ": a header cannot carry it"
+              + (i == t.length() - 1 ? " (a line break left at its end by a file or echo?)" : ""));
+        }
+      }
+      this.token = t;
       return this;
+    }
+
+    private static String controlName(char c) {
+      return c == '\n' ? "a line feed" : c == '\r' ? "a carriage return" : c == '\t' ? "a tab"
+          : String.format("U+%04X", (int) c);
     }
 
 

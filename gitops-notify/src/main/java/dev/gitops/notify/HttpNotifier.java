@@ -2,6 +2,7 @@ package dev.gitops.notify;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -81,6 +82,51 @@ public abstract class HttpNotifier implements Notifier {
     return name;
   }
 
+  /**
+   * {@code url}, checked for an HTTP notifier: http or https, with a host a client can connect to
+   * (not one with an underscore, which {@link URI} does not take for a host, and not an empty
+   * one), and a port from 1 to 65535 when it has one. (User info is left to the caller: the
+   * client does not send it, and names and messages never show it.)
+   *
+   * <pre>{@code
+   * URI hook = HttpNotifier.checkUrl(URI.create(System.getenv("HOOK_URL")));
+   * }</pre>
+   *
+   * @throws IllegalArgumentException saying what is wrong and showing at most the scheme, host and
+   *     port: never the user info, path or query, where tokens are kept
+   */
+  public static URI checkUrl(URI url) {
+    Objects.requireNonNull(url, "url");
+    if (!"http".equalsIgnoreCase(url.getScheme()) && !"https".equalsIgnoreCase(url.getScheme())) {
+      throw new IllegalArgumentException("must be an http or https URL, got " + (url.getScheme() == null ? "no scheme"
+          : "'" + (url.getHost() == null ? url.getScheme() + ":" : where(url)) + "'"));
+    }
+    if (url.getHost() == null || url.getHost().isEmpty()) {
+      String authority = url.getRawAuthority();
+      authority = authority == null ? null : authority.substring(authority.lastIndexOf('@') + 1);  // no user info
+      throw new IllegalArgumentException("has no host a client can connect to" + (authority == null
+          || authority.isEmpty() ? " (nothing between '//' and the path)" : ": '" + authority
+              + "' is not a host name (letters, digits, '-' and '.'; no '_') with an optional port from 1 to 65535"));
+    }
+    if (url.getPort() == 0 || url.getPort() > 65_535) {
+      throw new IllegalArgumentException("has port " + url.getPort() + ", not one from 1 to 65535 (" + where(url) + ")");
+    }
+    return url;
+  }
+
+  /** {@code scheme://host[:port]}: all of a URL that logs and messages show. */
+  static String where(URI url) {
+    return url.getScheme() + "://" + url.getHost() + (url.getPort() >= 0 ? ":" + url.getPort() : "");
+  }
+
+  /**
+   * {@code text} (an answer's body, for the log) with whatever this notifier sends that must not be
+   * logged (a token) masked. Subclasses that send a secret in a header override it.
+   */
+  protected String redact(String text) {
+    return text;
+  }
+
   @Override
   public final void send(Notification notification) {
     if (closing || !filter.accepts(notification)) {
@@ -130,10 +176,12 @@ public abstract class HttpNotifier implements Notifier {
         dropped.incrementAndGet();
         break;
       } catch (RuntimeException e) {
-        // A bug formatting one notification must not stop delivery of the others.
+        // A bug formatting one notification must not stop delivery of the others. Only the
+        // exception's class is logged: the JDK's messages repeat a header value or the URL, which
+        // may hold a token ("invalid header value: \"Bearer ...\"", "unsupported URI ...").
         dropped.incrementAndGet();
         LOG.warn("notifier {}: cannot deliver {} for target '{}': {}", name, n.event().wireName(), n.target(),
-            e.toString());
+            describe(e));
       }
     }
     dropped.addAndGet(queue.size());
@@ -163,12 +211,12 @@ public abstract class HttpNotifier implements Notifier {
           // The endpoint refused this request (bad token, unknown commit): retrying will not change that.
           dropped.incrementAndGet();
           LOG.warn("notifier {}: {} refused {} for target '{}': {}", name, request.uri().getHost(),
-              n.event().wireName(), n.target(), failure + " " + firstLine(r.body()));
+              n.event().wireName(), n.target(), failure + " " + redact(firstLine(r.body())));
           return;
         }
         retryAfter = r.headers().firstValue("Retry-After").flatMap(HttpNotifier::seconds).orElse(null);
       } catch (IOException e) {
-        failure = e.toString();
+        failure = describe(e);
       }
       if (attempt >= options.maxAttempts() || closing) {
         dropped.incrementAndGet();
@@ -194,7 +242,7 @@ public abstract class HttpNotifier implements Notifier {
       return pending.get(options.requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
     } catch (TimeoutException e) {
       pending.cancel(true);
-      throw new HttpTimeoutException("no complete answer within " + options.requestTimeout().toMillis() + " ms");
+      throw new OwnTimeout("no complete answer within " + options.requestTimeout().toMillis() + " ms");
     } catch (InterruptedException e) {
       pending.cancel(true);
       throw e;
@@ -238,9 +286,47 @@ public abstract class HttpNotifier implements Notifier {
     return a.compareTo(b) <= 0 ? a : b;
   }
 
+  /** The body's first line, cut to 200 characters, control characters escaped (they could forge a log line). */
   private static String firstLine(String body) {
     String line = body == null ? "" : body.lines().findFirst().orElse("");
-    return line.length() > 200 ? line.substring(0, 200) + "..." : line;
+    line = line.length() > 200 ? line.substring(0, 200) + "..." : line;
+    StringBuilder out = new StringBuilder(line.length());
+    line.codePoints().forEach(c -> {
+      if (Character.isISOControl(c) || Character.getType(c) == Character.FORMAT) {
+        out.append(String.format("\\u%04x", c));
+      } else {
+        out.appendCodePoint(c);
+      }
+    });
+    return out.toString();
+  }
+
+  /**
+   * What went wrong, for the log, without the messages of the JDK's exceptions, which may repeat a
+   * header value or a URL (with a token in it): the classes along the cause chain, and the message
+   * only of the timeout this class raises itself.
+   */
+  static String describe(Throwable e) {
+    StringBuilder out = new StringBuilder();
+    for (Throwable t = e; t != null && out.length() < 500; t = t.getCause() == t ? null : t.getCause()) {
+      if (out.length() > 0) {
+        out.append(" caused by ");
+      }
+      out.append(t.getClass().getName());
+      if (t instanceof OwnTimeout) {
+        out.append(": ").append(t.getMessage());
+      }
+    }
+    return out.toString();
+  }
+
+  /** The timeout of a whole exchange, raised here: its message is ours, and safe to log. */
+  private static final class OwnTimeout extends HttpTimeoutException {
+    private static final long serialVersionUID = 1L;
+
+    OwnTimeout(String message) {
+      super(message);
+    }
   }
 
   /** Stops accepting, delivers what is queued for up to 5 seconds, then drops the rest (counted). */

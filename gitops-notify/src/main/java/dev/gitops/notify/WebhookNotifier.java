@@ -58,10 +58,14 @@ public final class WebhookNotifier extends HttpNotifier {
    * {@code /services/T…/B…/<token>}).
    */
   private static String displayName(URI url) {
-    return "webhook " + url.getScheme() + "://" + url.getHost() + (url.getPort() >= 0 ? ":" + url.getPort() : "");
+    return "webhook " + where(url);
   }
 
-  /** A builder for a webhook to {@code url} (http or https). */
+  /**
+   * A builder for a webhook to {@code url}.
+   *
+   * @throws IllegalArgumentException when {@code url} is not one {@link HttpNotifier#checkUrl} takes
+   */
   public static Builder builder(URI url) {
     return new Builder(url);
   }
@@ -120,9 +124,11 @@ public final class WebhookNotifier extends HttpNotifier {
     private byte[] secret;
 
     private Builder(URI url) {
-      this.url = Objects.requireNonNull(url, "url");
-      if (!"http".equals(url.getScheme()) && !"https".equals(url.getScheme())) {
-        throw new IllegalArgumentException("a webhook URL must be http or https, got " + url.getScheme() + ":");
+      Objects.requireNonNull(url, "url");
+      try {
+        this.url = checkUrl(url);
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("the webhook URL " + e.getMessage(), e);
       }
     }
 

@@ -178,10 +178,46 @@ class CommitStatusNotifierTest {
   }
 
   @Test
+  void aTokenWithALineBreakIsRefusedWithoutRepeatingIt() {
+    for (String token : List.of("ghp_S3CRET\n", "glpat-S3CRET\r", "ghp_S3\u0000CRET")) {
+      assertThatThrownBy(() -> CommitStatusNotifier.github("acme/ops").token(token))
+          .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("the token holds a control character")
+          .hasMessageNotContaining("S3CRET").hasMessageNotContaining("S3");
+    }
+    assertThatThrownBy(() -> CommitStatusNotifier.gitlab("acme/ops").token("glpat-S3CRET\r\n"))
+        .hasMessageContaining("a carriage return").hasMessageNotContaining("S3CRET");
+  }
+
+  @Test
+  void aRefusalThatEchoesTheTokenIsLoggedWithTheTokenMasked() throws Exception {
+    api.replies.add(new Receiver.Reply(401, java.util.Map.of(), "bad credentials for Bearer ghp_S3CRET\u001b[2J"));
+    try (LogLines log = LogLines.of(HttpNotifier.class);
+        CommitStatusNotifier github = CommitStatusNotifier.github("acme/ops").apiUrl(api.uri("")).token("ghp_S3CRET")
+            .delivery(FAST).build()) {
+      github.send(Notification.of(Event.SYNC_FAILED, "web", "memory", REVISION, "failed"));
+      Receiver.await(() -> github.dropped() == 1);
+      assertThat(log.text()).contains("HTTP 401 bad credentials for Bearer ***\\u001b[2J")
+          .doesNotContain("S3CRET").doesNotContain("\u001b");
+    }
+  }
+
+  @Test
+  void aGitLabUrlGivenWithItsApiPathPostsToTheApiOnce() throws Exception {
+    try (CommitStatusNotifier gitlab = CommitStatusNotifier.gitlab("acme/ops").apiUrl(api.uri("/gitlab/api/v4/"))
+        .token("glpat-test").delivery(FAST).build()) {
+      gitlab.send(Notification.of(Event.SYNC_STARTED, "web", "memory", REVISION, "syncing"));
+      Receiver.await(() -> gitlab.delivered() == 1);
+      assertThat(api.requests.get(0).path()).isEqualTo("/gitlab/api/v4/projects/acme%2Fops/statuses/" + SHA);
+    }
+  }
+
+  @Test
   void badRepositoryNamesAreRejectedNamingThem() {
     assertThatThrownBy(() -> CommitStatusNotifier.github("just-a-name")).hasMessageContaining("'just-a-name'");
     assertThatThrownBy(() -> CommitStatusNotifier.gitlab("/leading")).hasMessageContaining("'/leading'");
     assertThatThrownBy(() -> CommitStatusNotifier.github("a/b").apiUrl(java.net.URI.create("ftp://x")))
         .hasMessageContaining("ftp://x");
+    assertThatThrownBy(() -> CommitStatusNotifier.github("a/b").apiUrl(java.net.URI.create("https://git_hub.example/api/v3")))
+        .hasMessageContaining("the API URL has no host").hasMessageContaining("'git_hub.example'");
   }
 }

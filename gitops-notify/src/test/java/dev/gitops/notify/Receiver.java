@@ -32,8 +32,13 @@ final class Receiver implements AutoCloseable {
     }
   }
 
+  /** An answer with headers and a body of its own. */
+  record Reply(int code, Map<String, String> headers, String body) {}
+
   final List<Request> requests = new CopyOnWriteArrayList<>();
   final BlockingQueue<Integer> answers = new LinkedBlockingQueue<>();
+  /** Answers given before those of {@link #answers}. */
+  final BlockingQueue<Reply> replies = new LinkedBlockingQueue<>();
   volatile CountDownLatch hold = new CountDownLatch(0);
   private final HttpServer server;
 
@@ -55,8 +60,12 @@ final class Receiver implements AutoCloseable {
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
         }
-        Integer code = answers.poll();
-        byte[] body = "{}".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        Reply reply = replies.poll();
+        Integer code = reply != null ? Integer.valueOf(reply.code()) : answers.poll();
+        byte[] body = (reply != null ? reply.body() : "{}").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        if (reply != null) {
+          reply.headers().forEach((k, v) -> exchange.getResponseHeaders().add(k, v));
+        }
         exchange.sendResponseHeaders(code == null ? 200 : code, body.length);
         exchange.getResponseBody().write(body);
       }

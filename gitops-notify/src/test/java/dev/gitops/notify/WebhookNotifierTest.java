@@ -170,6 +170,40 @@ class WebhookNotifierTest {
   }
 
   @Test
+  void aUrlWithoutAUsableHostOrPortIsRefusedShowingNeitherPathNorQuery() {
+    for (String url : List.of("http://alert_receiver:18080/services/T000/B000/S3CRET", "http:///path?token=S3CRET",
+        "https://hooks.example.com:99999/S3CRET", "https://hooks.example.com:0/S3CRET", "mailto:S3CRET@example.com",
+        "https://user:S3CRET@hooks_example.com/x")) {
+      assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> WebhookNotifier.builder(URI.create(url))))
+          .as(url).isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("the webhook URL ")
+          .hasMessageNotContaining("S3CRET");
+    }
+    assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> WebhookNotifier.builder(
+        URI.create("http://alert_receiver:18080/services/T000/B000/S3CRET")))).hasMessageContaining("'alert_receiver:18080'")
+        .hasMessageContaining("no '_'");
+    assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> WebhookNotifier.builder(
+        URI.create("https://hooks.example.com:99999/S3CRET")))).hasMessageContaining("port 99999");
+  }
+
+  @Test
+  void anExceptionBuildingOrSendingARequestIsLoggedWithoutItsMessage() throws Exception {
+    // The JDK's message repeats a header's value: "invalid header value: \"Bearer S3CRET\n\""
+    try (LogLines log = LogLines.of(HttpNotifier.class);
+        HttpNotifier bad = new HttpNotifier("bad", NotificationFilter.all(), FAST) {
+          @Override
+          protected java.util.Optional<java.net.http.HttpRequest.Builder> request(Notification n) {
+            return java.util.Optional.of(java.net.http.HttpRequest.newBuilder(receiver.uri("/h"))
+                .header("Authorization", "Bearer S3CRET\n").POST(java.net.http.HttpRequest.BodyPublishers.noBody()));
+          }
+        }) {
+      bad.send(Notification.of(Event.SYNC_FAILED, "web", "files", REVISION, "boom"));
+      Receiver.await(() -> bad.dropped() == 1);
+      assertThat(log.text()).contains("cannot deliver sync-failed for target 'web': java.lang.IllegalArgumentException")
+          .doesNotContain("S3CRET");
+    }
+  }
+
+  @Test
   void anEndpointThatStallsMidAnswerTimesOutInsteadOfHoldingDeliveryForever() throws Exception {
     try (ServerSocket server = new ServerSocket(0, 8, java.net.InetAddress.getLoopbackAddress())) {
       List<java.net.Socket> open = new java.util.concurrent.CopyOnWriteArrayList<>();
