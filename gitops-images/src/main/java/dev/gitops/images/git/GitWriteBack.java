@@ -364,6 +364,7 @@ public final class GitWriteBack implements AutoCloseable {
 
   /** The edits for one base commit. */
   private static final class Plan {
+    /** New contents by path: its bytes as they are in the tree (any encoding), one char per byte. */
     final Map<String, byte[]> files = new TreeMap<>();
     final List<ImageUpdate> updates = new ArrayList<>();
     final List<EditConflict> conflicts = new ArrayList<>();
@@ -387,15 +388,28 @@ public final class GitWriteBack implements AutoCloseable {
       tw.addTree(commit.getTree());
       tw.setRecursive(true);
       if (!path.isEmpty()) {
-        if (TreeWalk.forPath(reader, path, commit.getTree()) == null) {
-          throw new PathNotFoundException(path, display + ": path '" + path + "' is not in " + branchAt(base)
-              + " (no file or directory there)");
+        try (TreeWalk at = TreeWalk.forPath(reader, path, commit.getTree())) {
+          if (at == null) {
+            throw new PathNotFoundException(path, display + ": path '" + path + "' is not in " + branchAt(base)
+                + " (no file or directory there)");
+          }
+          if (at.getFileMode(0) == FileMode.SYMLINK) {
+            // TreeWalk would read the link itself, never what it points to: no file would be read
+            throw new PathNotFoundException(path, display + ": path '" + path + "' is a symbolic link in "
+                + branchAt(base) + " (to '" + linkTarget(reader, at.getObjectId(0)) + "'), and links are not "
+                + "followed; name the directory it points to");
+          }
         }
         tw.setFilter(PathFilter.create(path));
       }
       while (tw.next()) {
-        String file = tw.getPathString();
+        byte[] raw = tw.getRawPath();
+        String file = displayPath(raw);
         FileMode mode = tw.getFileMode(0);
+        if (mode == FileMode.SYMLINK) {
+          skippedLink(plan, reader, commit, file, raw, tw.getObjectId(0));
+          continue;
+        }
         if (!(file.endsWith(".yaml") || file.endsWith(".yml"))
             || !(mode == FileMode.REGULAR_FILE || mode == FileMode.EXECUTABLE_FILE)) {
           continue;
@@ -414,7 +428,7 @@ public final class GitWriteBack implements AutoCloseable {
           unmarked.add(blob);
           continue;
         }
-        planFile(plan, file, bytes, choices, policies, firstSeen);
+        planFile(plan, file, raw, bytes, choices, policies, firstSeen);
       }
     } catch (IOException e) {
       throw new GitWriteException(display + ": cannot read commit " + base.name() + ": " + scrub(e.getMessage()),
@@ -428,7 +442,97 @@ public final class GitWriteBack implements AutoCloseable {
     return "branch " + (pushBranch.equals(branch) ? branch : branch + " (or " + pushBranch + ")") + " at " + base.name();
   }
 
-  private void planFile(Plan plan, String file, byte[] bytes, Map<String, ImageChoice> choices,
+  /**
+   * A path as people read it: its UTF-8 text, each byte that is not UTF-8 (a Latin-1 {@code é})
+   * written {@code \xe9}. The path itself is kept as its bytes ({@code raw}) for the commit.
+   */
+  static String displayPath(byte[] raw) {
+    java.nio.charset.CharsetDecoder utf8 = java.nio.charset.StandardCharsets.UTF_8.newDecoder()
+        .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
+        .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT);
+    java.nio.ByteBuffer in = java.nio.ByteBuffer.wrap(raw);
+    java.nio.CharBuffer out = java.nio.CharBuffer.allocate(raw.length);
+    StringBuilder text = new StringBuilder();
+    while (true) {
+      java.nio.charset.CoderResult r = utf8.decode(in, out, true);
+      out.flip();
+      text.append(out);
+      out.clear();
+      if (r.isUnderflow()) {
+        break;
+      }
+      if (r.isError()) {
+        for (int i = 0; i < r.length(); i++) {
+          text.append(String.format("\\x%02x", in.get() & 0xff));
+        }
+      }
+    }
+    utf8.flush(out);
+    out.flip();
+    return text.append(out).toString();
+  }
+
+  /** What a symbolic link's blob says it points to, for messages. */
+  private static String linkTarget(ObjectReader reader, ObjectId blob) throws IOException {
+    ObjectLoader loader = reader.open(blob);
+    if (loader.getSize() > 4096) {
+      return "(a target of " + loader.getSize() + " bytes)";
+    }
+    return displayPath(loader.getBytes());
+  }
+
+  /**
+   * A symbolic link under the path: links are not followed. One whose target is a file or
+   * directory under the path is read there anyway (only logged); one that would bring in a YAML
+   * file or a directory from elsewhere is a problem naming it, so a run never calls the images up
+   * to date over files it did not read.
+   */
+  private void skippedLink(Plan plan, ObjectReader reader, RevCommit commit, String file, byte[] raw, ObjectId blob)
+      throws IOException {
+    String target = linkTarget(reader, blob);
+    String resolved = resolveLink(displayPath(raw), target);
+    boolean readThere = resolved != null && (path.isEmpty() || resolved.equals(path) || resolved.startsWith(path + "/"));
+    boolean yaml = file.endsWith(".yaml") || file.endsWith(".yml") || target.endsWith(".yaml") || target.endsWith(".yml");
+    boolean directory = false;
+    if (resolved != null && !resolved.isEmpty()) {
+      try (TreeWalk at = TreeWalk.forPath(reader, resolved, commit.getTree())) {
+        directory = at != null && at.getFileMode(0) == FileMode.TREE;
+      }
+    }
+    if (readThere || !(yaml || directory)) {
+      LOG.debug("{} ({}): {} is a symbolic link to '{}', not followed", display, pushBranch, file, target);
+      return;
+    }
+    String what = directory ? "directory" : "file";
+    plan.problems.add(file + ": a symbolic link (to '" + target + "'), not read: links are not followed, so the markers"
+        + " in the " + what + " it points to are not updated; replace the link by that " + what
+        + (path.isEmpty() || resolved == null ? "" : ", or widen path '" + path + "' to take it in"));
+  }
+
+  /** The repository path {@code link} (a path in the tree) points to with {@code target}, or null when it leaves the repository. */
+  static String resolveLink(String link, String target) {
+    if (target.startsWith("/")) {
+      return null;
+    }
+    List<String> parts = new ArrayList<>(List.of(link.split("/")));
+    parts.remove(parts.size() - 1);
+    for (String part : target.split("/")) {
+      if (part.isEmpty() || part.equals(".")) {
+        continue;
+      }
+      if (part.equals("..")) {
+        if (parts.isEmpty()) {
+          return null;
+        }
+        parts.remove(parts.size() - 1);
+      } else {
+        parts.add(part);
+      }
+    }
+    return String.join("/", parts);
+  }
+
+  private void planFile(Plan plan, String file, byte[] raw, byte[] bytes, Map<String, ImageChoice> choices,
       Map<String, ImagePolicy> policies, Map<String, String> firstSeen) {
     MarkedYaml yaml;
     try {
@@ -505,7 +609,7 @@ public final class GitWriteBack implements AutoCloseable {
     if (!values.isEmpty()) {
       byte[] edited = yaml.withValues(values);
       if (!java.util.Arrays.equals(edited, bytes)) {
-        plan.files.put(file, edited);
+        plan.files.put(new String(raw, java.nio.charset.StandardCharsets.ISO_8859_1), edited);
       }
     }
   }
@@ -555,10 +659,13 @@ public final class GitWriteBack implements AutoCloseable {
       DirCacheBuilder builder = index.builder();
       builder.addTree(new byte[0], DirCacheEntry.STAGE_0, reader, parent.getTree());
       builder.finish();
+      // by the paths' bytes, as the tree holds them: a name that is not UTF-8 (Latin-1 "caf\xe9.yaml") is
+      // that file, where re-encoding its text would name another, which the tree does not hold
       DirCacheEditor editor = index.editor();
       for (Map.Entry<String, byte[]> f : plan.files.entrySet()) {
         ObjectId blob = ins.insert(Constants.OBJ_BLOB, f.getValue());
-        editor.add(new DirCacheEditor.PathEdit(f.getKey()) {
+        editor.add(new DirCacheEditor.PathEdit(
+            new DirCacheEntry(f.getKey().getBytes(java.nio.charset.StandardCharsets.ISO_8859_1))) {
           @Override
           public void apply(DirCacheEntry ent) {
             ent.setObjectId(blob);  // the mode (executable bit) stays the existing entry's

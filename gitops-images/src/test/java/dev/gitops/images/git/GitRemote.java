@@ -49,6 +49,67 @@ final class GitRemote implements AutoCloseable {
     return other.head();
   }
 
+  /**
+   * Commits {@code entries} (a path's bytes, as the tree holds them, to its mode and content: a
+   * name that is no UTF-8, a symbolic link) on the remote's {@code branch}, in the bare repository
+   * itself, as no work tree could hold them everywhere; returns the commit.
+   */
+  String commitRaw(String branch, Map<byte[], Map.Entry<org.eclipse.jgit.lib.FileMode, byte[]>> entries)
+      throws IOException {
+    try (org.eclipse.jgit.lib.Repository repo = new org.eclipse.jgit.storage.file.FileRepositoryBuilder()
+        .setGitDir(bare.toFile()).setMustExist(true).build();
+        org.eclipse.jgit.lib.ObjectInserter ins = repo.newObjectInserter();
+        org.eclipse.jgit.revwalk.RevWalk walk = new org.eclipse.jgit.revwalk.RevWalk(repo)) {
+      org.eclipse.jgit.revwalk.RevCommit parent = walk.parseCommit(repo.resolve("refs/heads/" + branch));
+      org.eclipse.jgit.dircache.DirCache index = org.eclipse.jgit.dircache.DirCache.newInCore();
+      org.eclipse.jgit.dircache.DirCacheBuilder builder = index.builder();
+      try (org.eclipse.jgit.lib.ObjectReader reader = repo.newObjectReader()) {
+        builder.addTree(new byte[0], 0, reader, parent.getTree());
+      }
+      for (Map.Entry<byte[], Map.Entry<org.eclipse.jgit.lib.FileMode, byte[]>> e : entries.entrySet()) {
+        org.eclipse.jgit.dircache.DirCacheEntry entry = new org.eclipse.jgit.dircache.DirCacheEntry(e.getKey());
+        entry.setFileMode(e.getValue().getKey());
+        entry.setObjectId(ins.insert(org.eclipse.jgit.lib.Constants.OBJ_BLOB, e.getValue().getValue()));
+        builder.add(entry);
+      }
+      builder.finish();
+      org.eclipse.jgit.lib.CommitBuilder cb = new org.eclipse.jgit.lib.CommitBuilder();
+      cb.setTreeId(index.writeTree(ins));
+      cb.setParentId(parent);
+      org.eclipse.jgit.lib.PersonIdent who = new org.eclipse.jgit.lib.PersonIdent("someone else", "else@example.com");
+      cb.setAuthor(who);
+      cb.setCommitter(who);
+      cb.setMessage("someone else: raw entries\n");
+      org.eclipse.jgit.lib.ObjectId id = ins.insert(cb);
+      ins.flush();
+      org.eclipse.jgit.lib.RefUpdate ru = repo.updateRef("refs/heads/" + branch);
+      ru.setNewObjectId(id);
+      ru.setExpectedOldObjectId(parent);
+      org.eclipse.jgit.lib.RefUpdate.Result result = ru.update();
+      if (result != org.eclipse.jgit.lib.RefUpdate.Result.FAST_FORWARD) {
+        throw new IOException("cannot move " + branch + ": " + result);
+      }
+      return id.name();
+    }
+  }
+
+  /** The paths (as their bytes, one char per byte) and contents of every file of {@code branch}'s tree. */
+  Map<String, byte[]> rawTree(String branch) throws IOException {
+    Map<String, byte[]> out = new java.util.TreeMap<>();
+    try (org.eclipse.jgit.lib.Repository repo = new org.eclipse.jgit.storage.file.FileRepositoryBuilder()
+        .setGitDir(bare.toFile()).setMustExist(true).build();
+        org.eclipse.jgit.revwalk.RevWalk walk = new org.eclipse.jgit.revwalk.RevWalk(repo);
+        org.eclipse.jgit.treewalk.TreeWalk tw = new org.eclipse.jgit.treewalk.TreeWalk(repo)) {
+      tw.addTree(walk.parseCommit(repo.resolve("refs/heads/" + branch)).getTree());
+      tw.setRecursive(true);
+      while (tw.next()) {
+        out.put(new String(tw.getRawPath(), java.nio.charset.StandardCharsets.ISO_8859_1),
+            repo.open(tw.getObjectId(0)).getBytes());
+      }
+    }
+    return out;
+  }
+
   /** A file's content on a branch of the remote. */
   String show(String branch, String file) throws IOException {
     return seed.git("--git-dir", bare.toString(), "show", branch + ":" + file);

@@ -384,6 +384,77 @@ class GitWriteBackTest {
     }
   }
 
+  static Map.Entry<org.eclipse.jgit.lib.FileMode, byte[]> file(String content) {
+    return Map.entry(org.eclipse.jgit.lib.FileMode.REGULAR_FILE, content.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+  }
+
+  static Map.Entry<org.eclipse.jgit.lib.FileMode, byte[]> link(String target) {
+    return Map.entry(org.eclipse.jgit.lib.FileMode.SYMLINK, target.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+  }
+
+  static byte[] latin1(String path) {
+    return path.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+  }
+
+  @Test
+  void aFileNamedInAnotherEncodingThanUtf8IsUpdatedUnderItsOwnName() throws Exception {
+    // "apps/café.yaml" in Latin-1: its é is the one byte e9, which is no UTF-8
+    String cafe = WEB.replace("name: web", "name: cafe");
+    Map<byte[], Map.Entry<org.eclipse.jgit.lib.FileMode, byte[]>> entries = new LinkedHashMap<>();
+    entries.put(latin1("apps/caf\u00e9.yaml"), file(cafe));
+    entries.put(latin1("apps/na\u00efve/api.yaml"), file(API));
+    remote.commitRaw("main", entries);
+    Map<String, byte[]> before = remote.rawTree("main");
+    try (GitWriteBack git = writer().build()) {
+      assertThat(git.preview(choices("v1.2.4", "v2.0.1")).updates()).extracting(ImageUpdate::file)
+          .containsExactlyInAnyOrder("apps/caf\\xe9.yaml", "apps/na\\xefve/api.yaml", "apps/api.yaml", "apps/web.yaml");
+
+      WriteResult r = git.write(choices("v1.2.4", "v2.0.1"));
+
+      assertThat(r.pushed()).isTrue();
+      assertThat(r.problems()).noneMatch(p -> p.contains("caf") || p.contains("na"));
+      Map<String, byte[]> after = remote.rawTree("main");
+      assertThat(after.keySet()).as("the same files, none added under a re-encoded name").isEqualTo(before.keySet());
+      assertThat(new String(after.get("apps/caf\u00e9.yaml"), java.nio.charset.StandardCharsets.UTF_8))
+          .isEqualTo(cafe.replace("team/web:v1.2.3", "team/web:v1.2.4"));
+      assertThat(new String(after.get("apps/na\u00efve/api.yaml"), java.nio.charset.StandardCharsets.UTF_8))
+          .isEqualTo(API.replace("v2.0.0", "v2.0.1"));
+      assertThat(remote.show("main", "apps/web.yaml")).contains("team/web:v1.2.4 #");
+      assertThat(remote.git("log", "-1", "--format=%B", "main")).contains("- apps/caf\\xe9.yaml: Deployment/cafe");
+    }
+  }
+
+  @Test
+  void aSymbolicLinkIsNotFollowedAndNeverPassedOverInSilence() throws Exception {
+    Map<byte[], Map.Entry<org.eclipse.jgit.lib.FileMode, byte[]>> entries = new LinkedHashMap<>();
+    entries.put(latin1("deploy"), link("apps"));
+    entries.put(latin1("apps/outside.yaml"), link("../other/outside.yaml"));
+    entries.put(latin1("apps/other"), link("../other"));
+    entries.put(latin1("apps/current.yaml"), link("web.yaml"));  // read where it points, under the path
+    entries.put(latin1("apps/notes"), link("../README.md"));     // no YAML: never read either way
+    entries.put(latin1("apps/etc.yaml"), link("/etc/web.yaml"));  // outside the repository
+    remote.commitRaw("main", entries);
+    try (GitWriteBack git = writer().path("deploy/").build()) {
+      assertThatThrownBy(() -> git.preview(choices("v1.2.4", "v2.0.0")))
+          .isInstanceOf(PathNotFoundException.class)
+          .hasMessageContaining("path 'deploy' is a symbolic link in branch main at ")
+          .hasMessageContaining("(to 'apps'), and links are not followed");
+    }
+    try (GitWriteBack git = writer().build()) {
+      WriteResult r = git.preview(choices("v1.2.4", "v2.0.0"));
+      assertThat(r.updates()).extracting(ImageUpdate::file).containsExactly("apps/web.yaml");
+      assertThat(r.problems()).filteredOn(p -> p.contains("symbolic link")).containsExactlyInAnyOrder(
+          "apps/etc.yaml: a symbolic link (to '/etc/web.yaml'), not read: links are not followed, so the markers in"
+              + " the file it points to are not updated; replace the link by that file",
+          "apps/other: a symbolic link (to '../other'), not read: links are not followed, so the markers in the"
+              + " directory it points to are not updated; replace the link by that directory, or widen path 'apps'"
+              + " to take it in",
+          "apps/outside.yaml: a symbolic link (to '../other/outside.yaml'), not read: links are not followed, so the"
+              + " markers in the file it points to are not updated; replace the link by that file, or widen path"
+              + " 'apps' to take it in");
+    }
+  }
+
   @Test
   void aTemporaryCloneIsMadeOnFirstUseAndRemovedOnCloseOrWhenTheUpdaterCannotBeBuilt() {
     GitWriteBack unused = writer().build();
