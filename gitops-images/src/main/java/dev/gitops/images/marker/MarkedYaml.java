@@ -20,8 +20,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.yaml.snakeyaml.DumperOptions;
 import org.yaml.snakeyaml.LoaderOptions;
-import org.yaml.snakeyaml.Yaml;
-import org.yaml.snakeyaml.constructor.SafeConstructor;
+import org.yaml.snakeyaml.composer.Composer;
 import org.yaml.snakeyaml.error.Mark;
 import org.yaml.snakeyaml.error.YAMLException;
 import org.yaml.snakeyaml.nodes.MappingNode;
@@ -31,7 +30,8 @@ import org.yaml.snakeyaml.nodes.NodeTuple;
 import org.yaml.snakeyaml.nodes.ScalarNode;
 import org.yaml.snakeyaml.nodes.SequenceNode;
 import org.yaml.snakeyaml.nodes.Tag;
-import org.yaml.snakeyaml.representer.Representer;
+import org.yaml.snakeyaml.parser.ParserImpl;
+import org.yaml.snakeyaml.reader.StreamReader;
 import org.yaml.snakeyaml.resolver.Resolver;
 
 /**
@@ -56,7 +56,8 @@ import org.yaml.snakeyaml.resolver.Resolver;
  * }</pre>
  *
  * <p>Only UTF-8 files are read (a strict decode, so re-encoding gives the same bytes). Untrusted
- * content is bounded: aliases, nesting depth and size are limited as in the core's YAML decoder.
+ * content is bounded: nesting depth and size are limited; aliases are not counted, since the file is
+ * only composed (an alias is the node it names) and each node is walked once.
  */
 public final class MarkedYaml {
 
@@ -112,9 +113,13 @@ public final class MarkedYaml {
       throw new MarkerException(file, 0, "not UTF-8 text; markers are only read in UTF-8 files", e);
     }
     Walker w = new Walker(file, text);
+    LoaderOptions options = options(content.length);
+    StreamReader reader = new StreamReader(new StringReader(text));
+    Composer composer = new Composer(new ParserImpl(reader, options), new Resolver(), options);
     try {
       int doc = 0;
-      for (Node root : yaml(content.length).composeAll(new StringReader(text))) {
+      while (composer.checkNode()) {
+        Node root = composer.getNode();
         if (root != null) {
           w.document = doc;
           w.object = objectName(root);
@@ -123,8 +128,9 @@ public final class MarkedYaml {
         doc++;
       }
     } catch (YAMLException e) {
+      // a limit (nesting depth, size) is no MarkedYAMLException: the line the reader had come to names where
       int line = e instanceof org.yaml.snakeyaml.error.MarkedYAMLException m && m.getProblemMark() != null
-          ? m.getProblemMark().getLine() + 1 : 0;
+          ? m.getProblemMark().getLine() + 1 : reader.getLine() + 1;
       throw new MarkerException(file, line, "not valid YAML: " + yamlError(e), e);
     }
     w.reportMisplacedMarkers();
@@ -132,15 +138,18 @@ public final class MarkedYaml {
     return new MarkedYaml(file, content, text, w.markers, w.problems);
   }
 
-  private static Yaml yaml(int size) {
+  private static LoaderOptions options(int size) {
     LoaderOptions o = new LoaderOptions();
-    o.setMaxAliasesForCollections(50);
+    // composing only, never constructing: an alias is the node it names, not a copy, and the walker
+    // visits each node once, so aliases cost no expansion ("billion laughs" needs a constructor). Their
+    // number is bounded by the code-point limit (each is at least two characters), not by a count that
+    // refuses valid files (a shared env list used 60 times)
+    o.setMaxAliasesForCollections(Integer.MAX_VALUE);
     o.setAllowRecursiveKeys(false);
     o.setNestingDepthLimit(100);
     o.setCodePointLimit(Math.max(3 * 1024 * 1024, size + 1));
     o.setAllowDuplicateKeys(true);  // composing only: duplicate keys are the decoder's business, not the editor's
-    DumperOptions d = new DumperOptions();
-    return new Yaml(new SafeConstructor(o), new Representer(d), d, o);
+    return o;
   }
 
   /** SnakeYAML's context and problem ("while scanning ...: found character ..."), without its excerpt. */

@@ -96,6 +96,39 @@ class MarkedYamlTest {
   }
 
   @Test
+  void manyAliasesOfACollectionAreReadNotRefusedAndTheirMarkerIsFoundOnce() {
+    // composing never copies an alias's node: 200 of them cost nothing, where a count of 50 refused the file
+    StringBuilder text = new StringBuilder("x-env: &env\n  - {name: A, value: b}\n"
+        + "x-web: &web\n  image: registry.example.com/team/web:v1.2.3 # {\"$imagepolicy\": \"apps:web\"}\n"
+        + "services:\n");
+    for (int i = 0; i < 200; i++) {
+      text.append("  s").append(i).append(":\n    env: *env\n    web: *web\n");
+    }
+    MarkedYaml y = parse(text.toString());
+    assertThat(y.problems()).isEmpty();
+    assertThat(y.markers()).singleElement().satisfies(m -> {
+      assertThat(m.line()).isEqualTo(4);
+      assertThat(m.path()).isEqualTo("x-web.image");
+    });
+    assertThat(new String(y.withValues(Map.of(y.markers().get(0), "registry.example.com/team/web:v1.2.4")),
+        StandardCharsets.UTF_8)).isEqualTo(text.toString().replace("v1.2.3", "v1.2.4"));
+  }
+
+  @Test
+  void aLimitThatStopsTheComposerNamesTheFileAndTheLine() {
+    // SnakeYAML's limits throw without a mark: the line the reader had come to is named instead
+    StringBuilder text = new StringBuilder("image: nginx:1.0 # {\"$imagepolicy\": \"apps:web\"}\n");
+    for (int i = 0; i < 150; i++) {
+      text.append("  ".repeat(i)).append("k").append(i).append(":\n");
+    }
+    text.append("  ".repeat(150)).append("v\n");
+    assertThatThrownBy(() -> parse(text.toString()))
+        .isInstanceOf(MarkerException.class)
+        .hasMessageMatching("apps/web\\.yaml:(\\d+): not valid YAML: .*")
+        .satisfies(e -> assertThat(((MarkerException) e).line()).isBetween(95, 110));
+  }
+
+  @Test
   void badFilesAreNamed() {
     assertThatThrownBy(() -> MarkedYaml.parse("bad.yaml", new byte[] {'a', ':', ' ', (byte) 0xff, '\n'}))
         .isInstanceOf(MarkerException.class).hasMessageStartingWith("bad.yaml: not UTF-8");
