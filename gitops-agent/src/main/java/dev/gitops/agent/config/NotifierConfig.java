@@ -3,6 +3,7 @@ package dev.gitops.agent.config;
 import dev.gitops.notify.CommitStatusNotifier;
 import dev.gitops.notify.DeliveryOptions;
 import dev.gitops.notify.Event;
+import dev.gitops.notify.HttpNotifier;
 import dev.gitops.notify.NotificationFilter;
 import dev.gitops.notify.Notifier;
 import dev.gitops.notify.Severity;
@@ -126,7 +127,9 @@ public record NotifierConfig(String type, URI url, String repository, SecretRef 
         throw c.get(field).error("must be an http or https URL, got " + (u.getScheme() == null ? "no scheme"
             : "'" + u.getScheme() + "://" + (u.getHost() == null ? "" : u.getHost()) + "'"));
       }
-      return u;
+      // a host the client cannot use (alert_receiver), none at all, or a port out of range:
+      // refused here rather than failing, URL and all, at every delivery
+      return parse(c.get(field), () -> HttpNotifier.checkUrl(u));
     } catch (URISyntaxException e) {
       throw c.get(field).error("not a URL: " + e.getReason() + (e.getIndex() >= 0 ? " at character " + (e.getIndex() + 1)
           : ""));
@@ -153,12 +156,14 @@ public record NotifierConfig(String type, URI url, String repository, SecretRef 
 
   void check(Map<String, String> environment) {
     if (secret != null) {
-      secret.resolve(environment);
+      secret.resolveLine(environment);
     }
   }
 
   private Notifier builder(Map<String, String> environment, boolean build) {
-    String value = build && secret != null ? secret.resolve(environment) : null;
+    // one line: a token goes into a header, and a webhook's secret with a stray line break would
+    // sign every body with a key its receiver does not have
+    String value = build && secret != null ? secret.resolveLine(environment) : null;
     if ("webhook".equals(type)) {
       WebhookNotifier.Builder b = WebhookNotifier.builder(url).filter(filter).delivery(delivery);
       if (value != null) {

@@ -78,6 +78,40 @@ public final class SecretRef {
     return v;
   }
 
+  /**
+   * The secret's value as one line, for a secret sent in a header or used as a signing key (a
+   * forge's token, a webhook's secret): one line break at its end ({@code \n}, {@code \r\n} or
+   * {@code \r}, what {@code echo tok | base64} into a Kubernetes secret, a file saved with CRLF or
+   * {@code $'tok\n'} leaves) is dropped, from a variable as from a file; any other control
+   * character is refused.
+   *
+   * @throws ConfigException naming the configuration line and key, and where in the value the
+   *     character is, never the value; or as {@link #resolve} does
+   */
+  public String resolveLine(Map<String, String> environment) {
+    String v = resolve(environment);
+    // resolve dropped a file's \n or \r\n already: only a lone \r is left to drop there
+    if (env && v.endsWith("\r\n")) {
+      v = v.substring(0, v.length() - 2);
+    } else if (env && v.endsWith("\n") || v.endsWith("\r")) {
+      v = v.substring(0, v.length() - 1);
+    }
+    if (v.isEmpty()) {
+      throw at.error((env ? "the environment variable " + name : "the secret file " + path)
+          + " holds only a line break");
+    }
+    for (int i = 0; i < v.length(); i++) {
+      char c = v.charAt(i);
+      if (Character.isISOControl(c)) {
+        throw at.error((env ? "the environment variable " + name : "the secret file " + path)
+            + " holds a control character (" + (c == '\n' ? "a line feed" : c == '\r' ? "a carriage return"
+                : c == '\t' ? "a tab" : String.format("U+%04X", (int) c)) + ") at character " + (i + 1) + " of "
+            + v.length() + " (after one line break at its end is dropped): this secret must be one line");
+      }
+    }
+    return v;
+  }
+
   @Override
   public boolean equals(Object o) {
     return o instanceof SecretRef s && s.env == env && Objects.equals(s.name, name) && Objects.equals(s.path, path);

@@ -384,6 +384,74 @@ class AgentConfigTest {
   }
 
   @Test
+  void aWebhookUrlWithoutAUsableHostOrPortIsRefusedAtItsKeyNeverShowingPathOrQuery() {
+    for (String url : new String[] {"http://alert_receiver:18080/services/T000/B000/S3CRET", "http:///path?token=S3CRET",
+        "https://hooks.example.com:99999/S3CRET"}) {
+      assertThat(error("""
+          targets: []
+          notifications:
+            - type: webhook
+              url: %s
+          """.formatted(url)).getMessage()).as(url).contains("agent.yaml:4: notifications[0].url: ")
+          .doesNotContain("S3CRET");
+    }
+    assertThat(error("""
+        targets: []
+        notifications:
+          - type: webhook
+            url: http://alert_receiver:18080/services/T000/B000/S3CRET
+        """).getMessage()).contains("notifications[0].url: has no host a client can connect to: 'alert_receiver:18080'");
+    assertThat(error("""
+        targets: []
+        notifications:
+          - type: github
+            repository: acme/ops
+            token: {env: GIT_TOKEN}
+            apiUrl: https://github.example.com:99999/api/v3
+        """).getMessage()).contains("agent.yaml:6: notifications[0].apiUrl: has port 99999");
+  }
+
+  @Test
+  void aForgeTokenOrWebhookSecretLosesOneLineBreakAtItsEndAndIsRefusedWithAnyOtherControlCharacter() throws Exception {
+    Path f = dir.resolve("agent.yaml");
+    Files.writeString(f, """
+        targets: []
+        notifications:
+          - type: github
+            repository: acme/ops
+            token: {env: GH}
+            apiUrl: http://127.0.0.1:1/
+          - type: gitlab
+            project: acme/ops
+            token: {file: gitlab-token}
+          - type: webhook
+            url: http://127.0.0.1:1/hook
+            secret: {env: HOOK}
+        """);
+    Files.writeString(dir.resolve("gitlab-token"), "glpat-S3CRET\r");
+    for (String line : new String[] {"\n", "\r\n", "\r"}) {
+      AgentConfig c = AgentConfig.load(f, factories, Map.of("GH", "ghp_S3CRET" + line, "HOOK", "h00k" + line), true);
+      assertThat(c.notifiers()).hasSize(3);
+      for (NotifierConfig n : c.notifiers()) {
+        n.create(Map.of("GH", "ghp_S3CRET" + line, "HOOK", "h00k" + line)).close();
+      }
+      assertThat(c.notifiers().get(2).secret().resolveLine(Map.of("HOOK", "h00k" + line))).isEqualTo("h00k");
+    }
+    for (String bad : new String[] {"ghp_S3\nCRET", "ghp_S3CRET\n\n", "ghp_S3CRET\u0000", "\n"}) {
+      ConfigException e = catchThrowableOfType(ConfigException.class,
+          () -> AgentConfig.load(f, factories, Map.of("GH", bad, "HOOK", "h00k"), true));
+      assertThat(e).as(bad).isNotNull();
+      assertThat(e.getMessage()).contains("agent.yaml:5: notifications[0].token: the environment variable GH holds")
+          .doesNotContain("S3");
+    }
+    Files.writeString(dir.resolve("gitlab-token"), "glpat-S3CRET\n\n");
+    assertThat(catchThrowableOfType(ConfigException.class, () -> AgentConfig.load(f, factories,
+        Map.of("GH", "ghp", "HOOK", "h00k"), true)).getMessage())
+        .contains("agent.yaml:9: notifications[1].token: the secret file " + dir.resolve("gitlab-token")
+            + " holds a control character (a line feed) at character 13 of 13").doesNotContain("S3CRET");
+  }
+
+  @Test
   void aBadWebhookUrlIsNamedByItsSchemeAndHostOnlyNeverItsPathOrQuery() {
     String bad = error("""
         targets: []
