@@ -94,10 +94,12 @@ public final class ImageUpdater implements AutoCloseable {
   }
 
   /**
-   * One run: evaluate the policies, and unless nothing moved since the last run, write the choices
-   * to Git and push.
+   * One run: check the repository, its branch and path, evaluate the policies, and unless nothing
+   * moved since the last run, write the choices to Git and push. A mistyped URL, branch or path
+   * fails before any registry is asked.
    *
    * @throws dev.gitops.images.git.GitWriteException when Git cannot be read or the push is refused
+   * @throws dev.gitops.images.git.PathNotFoundException when the path is not in the branch
    * @throws IllegalStateException when this updater was {@linkplain #close() closed}
    */
   public synchronized ImageUpdateResult run() {
@@ -116,9 +118,14 @@ public final class ImageUpdater implements AutoCloseable {
     if (closed) {
       throw new IllegalStateException("the image updater is closed: its Git writer is closed with it");
     }
+    // Git first: a mistyped URL, branch or path fails in a second, not after a scan of every registry
+    // (minutes against one that stalls). Heads unmoved since the last completed run were checked then
+    Map<String, String> heads = git.remoteHeads();
+    if (!(push && heads.equals(lastHeads))) {
+      git.verify();
+    }
     PolicyEvaluator.Result evaluated = evaluator.evaluate(policies);
     Map<String, ImageChoice> choices = evaluated.choices();
-    Map<String, String> heads = git.remoteHeads();
     if (push && heads.equals(lastHeads) && sameChoices(choices, lastChoices)) {
       LOG.debug("images: nothing moved (heads {}, {} choices)", heads, choices.size());
       return finish(new ImageUpdateResult(ImageUpdateResult.Status.UNCHANGED, choices, evaluated.failures(), heads,

@@ -388,18 +388,7 @@ public final class GitWriteBack implements AutoCloseable {
       tw.addTree(commit.getTree());
       tw.setRecursive(true);
       if (!path.isEmpty()) {
-        try (TreeWalk at = TreeWalk.forPath(reader, path, commit.getTree())) {
-          if (at == null) {
-            throw new PathNotFoundException(path, display + ": path '" + path + "' is not in " + branchAt(base)
-                + " (no file or directory there)");
-          }
-          if (at.getFileMode(0) == FileMode.SYMLINK) {
-            // TreeWalk would read the link itself, never what it points to: no file would be read
-            throw new PathNotFoundException(path, display + ": path '" + path + "' is a symbolic link in "
-                + branchAt(base) + " (to '" + linkTarget(reader, at.getObjectId(0)) + "'), and links are not "
-                + "followed; name the directory it points to");
-          }
-        }
+        requirePath(reader, commit);
         tw.setFilter(PathFilter.create(path));
       }
       while (tw.next()) {
@@ -435,6 +424,52 @@ public final class GitWriteBack implements AutoCloseable {
           safe(e));
     }
     return plan;
+  }
+
+  /**
+   * Checks that the path is a file or directory of {@code commit}'s tree.
+   *
+   * @throws PathNotFoundException when it is not there, or is a symbolic link (never followed)
+   */
+  private void requirePath(ObjectReader reader, RevCommit commit) throws IOException {
+    try (TreeWalk at = TreeWalk.forPath(reader, path, commit.getTree())) {
+      if (at == null) {
+        throw new PathNotFoundException(path, display + ": path '" + path + "' is not in " + branchAt(commit)
+            + " (no file or directory there)");
+      }
+      if (at.getFileMode(0) == FileMode.SYMLINK) {
+        // TreeWalk would read the link itself, never what it points to: no file would be read
+        throw new PathNotFoundException(path, display + ": path '" + path + "' is a symbolic link in "
+            + branchAt(commit) + " (to '" + linkTarget(reader, at.getObjectId(0)) + "'), and links are not "
+            + "followed; name the directory it points to");
+      }
+    }
+  }
+
+  /**
+   * Fetches the branch and checks that it and the path are there, reading no file: what to call
+   * before anything slow (a registry scan), so that a mistyped URL, branch or path fails at once.
+   *
+   * <pre>{@code
+   * writeBack.verify();                 // throws at once on a typo
+   * Map<String, ImageChoice> choices = scan();
+   * writeBack.write(choices, policies);
+   * }</pre>
+   *
+   * @throws GitWriteException when the repository cannot be listed or fetched or the branch does not exist
+   * @throws PathNotFoundException when the path is not in the branch, or is a symbolic link there
+   */
+  public synchronized void verify() {
+    ObjectId base = fetch();
+    if (path.isEmpty()) {
+      return;
+    }
+    try (ObjectReader reader = repository.newObjectReader(); RevWalk walk = new RevWalk(reader)) {
+      requirePath(reader, walk.parseCommit(base));
+    } catch (IOException e) {
+      throw new GitWriteException(display + ": cannot read commit " + base.name() + ": " + scrub(e.getMessage()),
+          safe(e));
+    }
   }
 
   /** {@code branch main at abc1234}, naming the push branch too when its head is the base. */
