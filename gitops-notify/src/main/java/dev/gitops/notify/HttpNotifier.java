@@ -9,8 +9,12 @@ import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.SortedMap;
+import java.util.TreeMap;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
@@ -20,6 +24,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -159,6 +164,8 @@ public abstract class HttpNotifier implements Notifier {
   }
 
   private void deliverAll() {
+    // What close() cuts off, by event: said once, in one warning, when the thread ends.
+    SortedMap<String, Integer> cutOff = new TreeMap<>();
     while (!closing || !queue.isEmpty()) {
       Notification n;
       try {
@@ -173,7 +180,9 @@ public abstract class HttpNotifier implements Notifier {
       try {
         deliver(n);
       } catch (InterruptedException e) {
+        // close() gave up waiting for this one (a stalled endpoint, a long backoff)
         dropped.incrementAndGet();
+        cutOff.merge(n.event().wireName(), 1, Integer::sum);
         break;
       } catch (RuntimeException e) {
         // A bug formatting one notification must not stop delivery of the others. Only the
@@ -184,8 +193,16 @@ public abstract class HttpNotifier implements Notifier {
             describe(e));
       }
     }
-    dropped.addAndGet(queue.size());
-    queue.clear();
+    List<Notification> left = new ArrayList<>();
+    queue.drainTo(left);
+    dropped.addAndGet(left.size());
+    left.forEach(n -> cutOff.merge(n.event().wireName(), 1, Integer::sum));
+    if (!cutOff.isEmpty()) {
+      int total = cutOff.values().stream().mapToInt(Integer::intValue).sum();
+      LOG.warn("notifier {}: closed with {} notification{} not delivered, dropped: {}", name, total,
+          total == 1 ? "" : "s", cutOff.entrySet().stream().map(e -> e.getValue() + " " + e.getKey())
+              .collect(Collectors.joining(", ")));
+    }
   }
 
   private void deliver(Notification n) throws InterruptedException {
@@ -329,7 +346,10 @@ public abstract class HttpNotifier implements Notifier {
     }
   }
 
-  /** Stops accepting, delivers what is queued for up to 5 seconds, then drops the rest (counted). */
+  /**
+   * Stops accepting, delivers what is queued for up to 5 seconds, then drops the rest: counted in
+   * {@link #dropped()}, and said in one warning naming how many of which events.
+   */
   @Override
   public void close() {
     closing = true;

@@ -204,6 +204,27 @@ class WebhookNotifierTest {
   }
 
   @Test
+  void whatCloseCutsOffIsCountedAndSaidInOneWarningByEvent() throws Exception {
+    receiver.hold = new CountDownLatch(1);  // the endpoint stalls: close() gives up after its bound
+    DeliveryOptions patient = FAST.toBuilder().requestTimeout(Duration.ofSeconds(30)).build();
+    try (LogLines log = LogLines.of(HttpNotifier.class)) {
+      WebhookNotifier hook = WebhookNotifier.builder(receiver.uri("/h")).delivery(patient).build();
+      hook.send(Notification.of(Event.SYNC_FAILED, "web", "files", REVISION, "in flight"));
+      Receiver.await(() -> receiver.requests.size() == 1);
+      hook.send(Notification.of(Event.SYNC_FAILED, "web", "files", REVISION, "queued"));
+      hook.send(Notification.of(Event.DRIFT_DETECTED, "web", "files", REVISION, "queued"));
+      assertTimeoutPreemptively(Duration.ofSeconds(20), hook::close, "close is bounded");
+      Receiver.await(() -> hook.dropped() == 3);
+      Receiver.await(() -> log.lines().stream().anyMatch(l -> l.contains("closed with")));
+      assertThat(log.lines()).filteredOn(l -> l.contains("closed with")).containsExactly("WARN notifier webhook "
+          + "http://127.0.0.1:" + receiver.uri("/").getPort() + ": closed with 3 notifications not delivered, dropped: "
+          + "1 drift-detected, 2 sync-failed");
+    } finally {
+      receiver.hold.countDown();
+    }
+  }
+
+  @Test
   void anEndpointThatStallsMidAnswerTimesOutInsteadOfHoldingDeliveryForever() throws Exception {
     try (ServerSocket server = new ServerSocket(0, 8, java.net.InetAddress.getLoopbackAddress())) {
       List<java.net.Socket> open = new java.util.concurrent.CopyOnWriteArrayList<>();
