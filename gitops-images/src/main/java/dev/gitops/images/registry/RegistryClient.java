@@ -611,22 +611,47 @@ public final class RegistryClient {
   }
 
   /**
-   * A failed HTTPS exchange (a TLS error, or a plain HTTP server that never answers the handshake)
-   * with a registry whose host without its port is allowed plain HTTP: plain HTTP is allowed per
-   * host:port as in image references, so say so instead of retrying.
+   * What to do about a failed HTTPS exchange that will fail the same way every time, or null: with
+   * a registry whose host without its port is allowed plain HTTP (a TLS error, or a plain HTTP server
+   * that never answers the handshake), plain HTTP is allowed per host:port as in image references;
+   * a server that answered the handshake in plain HTTP needs plain HTTP allowed. Said at once, not
+   * retried.
    */
   private String plainHttpHint(ImageReference image, URI uri, IOException e) {
+    if (!"https".equals(uri.getScheme())) {
+      return null;
+    }
     String registry = image.registry().toLowerCase(Locale.ROOT);
     int colon = registry.lastIndexOf(':');
-    if (!"https".equals(uri.getScheme()) || colon < 0 || registry.endsWith("]")) {
-      return null;
+    if (colon < 0 || registry.endsWith("]") || !plainHttp.contains(registry.substring(0, colon))) {
+      return answeredInPlainHttp(e) ? plaintextHint(uri) : null;
     }
     String host = registry.substring(0, colon);
-    if (!plainHttp.contains(host)) {
-      return null;
-    }
     return "; plain HTTP is allowed for '" + host + "' but not for '" + registry + "': list the registry as host:port ("
         + registry + ") to read it without TLS";
+  }
+
+  /**
+   * Whether the TLS handshake failed because the server answered in plain HTTP (JSSE: "Unrecognized
+   * SSL message, plaintext connection?"): it will answer the same way every time.
+   */
+  private static boolean answeredInPlainHttp(Throwable e) {
+    int depth = 0;
+    for (Throwable t = e; t != null && depth < 20; t = t.getCause(), depth++) {
+      if (t instanceof javax.net.ssl.SSLException && t.getMessage() != null
+          && (t.getMessage().contains("plaintext connection") || t.getMessage().contains("Unrecognized SSL message"))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** What to do about a server ({@code uri}'s) that answers HTTPS in plain HTTP. */
+  private static String plaintextHint(URI uri) {
+    String hostPort = uri.getHost() + (uri.getPort() >= 0 ? ":" + uri.getPort() : "");
+    return "; " + hostPort + " answers in plain HTTP, not TLS. If it is meant to be read without TLS, allow it plain"
+        + " HTTP: 'insecure: true' in the spec of its Flux ImageRepository, '--plain-http " + hostPort + "' for gitops"
+        + " images update, or RegistryClient.Builder.plainHttp(\"" + hostPort + "\"); else make it serve HTTPS there";
   }
 
   private static boolean retryable(int status) {

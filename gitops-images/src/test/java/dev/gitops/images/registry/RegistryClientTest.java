@@ -379,6 +379,40 @@ class RegistryClientTest {
   }
 
   @Test
+  void aRegistryAnsweringHttpsInPlainHttpFailsAtOnceNamingHowToAllowIt() throws Exception {
+    // a plain HTTP server answers the TLS client hello with "400 Bad Request": JSSE's "Unrecognized SSL
+    // message, plaintext connection?", the same at every attempt
+    AtomicInteger connections = new AtomicInteger();
+    try (java.net.ServerSocket server = new java.net.ServerSocket(0, 16, java.net.InetAddress.getLoopbackAddress())) {
+      Thread answering = new Thread(() -> {
+        for (int i = 0; i < 20 && !server.isClosed(); i++) {  // bounded: a retrying client makes at most a few
+          try (java.net.Socket s = server.accept()) {
+            connections.incrementAndGet();
+            s.getOutputStream().write("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                .getBytes(StandardCharsets.US_ASCII));
+            s.getOutputStream().flush();
+          } catch (java.io.IOException closed) {
+            return;
+          }
+        }
+      }, "plain-http-registry");
+      answering.setDaemon(true);
+      answering.start();
+      String host = "127.0.0.1:" + server.getLocalPort();
+      RegistryClient c = RegistryClient.builder().maxAttempts(4).requestTimeout(Duration.ofSeconds(5))
+          .backoff(Duration.ofMillis(10), Duration.ofMillis(20)).build();
+      assertThatThrownBy(() -> c.listTags(ImageReference.parse(host + "/team/web")))
+          .isInstanceOf(RegistryException.class)
+          .hasMessageContaining("GET https://" + host + "/v2/team/web/tags/list failed (SSLException")
+          .hasMessageContaining(host + " answers in plain HTTP, not TLS")
+          .hasMessageContaining("'insecure: true' in the spec of its Flux ImageRepository")
+          .hasMessageContaining("'--plain-http " + host + "'")
+          .hasMessageNotContaining("attempts");
+      assertThat(connections.get()).as("connections: not retried").isEqualTo(1);
+    }
+  }
+
+  @Test
   void aSlowRegistryTimesOut() throws Exception {
     try (RegistryStub stub = RegistryStub.start(ex -> {
       try {
