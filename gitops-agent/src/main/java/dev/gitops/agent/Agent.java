@@ -9,6 +9,7 @@ import dev.gitops.agent.providers.KubernetesProviderFactory;
 import dev.gitops.agent.providers.TerraformProviderFactory;
 import dev.gitops.agent.spi.Placement;
 import dev.gitops.agent.spi.ProviderFactory;
+import dev.gitops.notify.Notifier;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -224,7 +225,7 @@ public final class Agent implements AutoCloseable {
       slots = new SyncSlots(c.maxConcurrentSyncs());
       notifications = new Notifications(registry);
       try {
-        notifications.replace(c.notifiers(), environment);
+        notifications.retire(notifications.replace(c.notifiers(), environment));  // none: the first
       } catch (RuntimeException e) {
         if (stateLock != null) {
           stateLock.close();
@@ -363,6 +364,7 @@ public final class Agent implements AutoCloseable {
       stopping.put(name, targets.remove(name));
     });
     IllegalStateException stopFailed;
+    List<Notifier> retired = List.of();
     try {
       published();
       Map<String, IllegalStateException> failed = stopAll(stopping, leaving, config.gracePeriod());
@@ -376,7 +378,9 @@ public final class Agent implements AutoCloseable {
       slots.setMax(next.maxConcurrentSyncs());
       boolean notificationsChanged = !next.notifications().equals(config.notifications());
       if (notificationsChanged) {
-        notifications.replace(next.notifiers(), environment);
+        // the new notifiers take over at once; the old ones close after the targets restarted, on
+        // threads of their own (each may wait seconds on a stalled endpoint)
+        retired = notifications.replace(next.notifiers(), environment);
       }
       for (TargetConfig t : next.targets()) {
         if (failed.containsKey(t.name())) {
@@ -414,6 +418,7 @@ public final class Agent implements AutoCloseable {
       return r;
     } finally {
       leaving.keySet().forEach(reloading::remove);
+      notifications.retire(retired);
     }
   }
 

@@ -767,6 +767,36 @@ class AgentTest {
   }
 
   @Test
+  void aReloadRestartsAChangedTargetWithoutWaitingForStalledNotifiersToClose() throws Exception {
+    List<java.net.Socket> held = new CopyOnWriteArrayList<>();
+    try (java.net.ServerSocket stalled = NotificationsTest.stalled(held)) {
+      String agentSection = "  watchConfig: false\n";
+      String hook = "  - type: webhook\n    url: http://127.0.0.1:" + stalled.getLocalPort() + "/hook\n"
+          + "    minSeverity: %s\n";
+      String notifications = "notifications:\n" + hook.repeat(3);
+      String web = memoryTarget("web", repo("web", "a").uri(), "");
+      Path config = config(agentSection, web);
+      Files.writeString(config, Files.readString(config) + notifications.formatted("info", "info", "info"));
+      Agent agent = start(config);
+      await("synced", () -> succeeded(agent, "web"));
+      await("every webhook holds a notification in flight", () -> held.size() >= 3);
+
+      config(agentSection, web.replace("interval: 1h", "interval: 2h"));
+      Files.writeString(config, Files.readString(config) + notifications.formatted("warning", "warning", "warning"));
+      long start = System.nanoTime();
+      Agent.ReloadResult r = agent.reload();
+      // closing the three old webhooks one after the other took ~18 s, with the target stopped
+      assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
+      assertThat(r.restarted()).containsExactly("web");
+      await("the restarted target synced", () -> succeeded(agent, "web"));
+    } finally {
+      for (java.net.Socket s : held) {
+        s.close();
+      }
+    }
+  }
+
+  @Test
   void aNotificationOfASyncRefusedOnAnotherOwnersStoreSaysWhatTheStatusAndReadinessSay() throws Exception {
     List<String> messages = new CopyOnWriteArrayList<>();
     com.sun.net.httpserver.HttpServer hooks = com.sun.net.httpserver.HttpServer.create(

@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -34,16 +35,79 @@ class NotificationsTest {
   }
 
   AgentConfig config(int port, String minSeverity) throws IOException {
+    return config(port, minSeverity, 1);
+  }
+
+  /** {@code count} webhooks to {@code port}, named "webhook 127.0.0.1", "... #2" and so on. */
+  AgentConfig config(int port, String minSeverity, int count) throws IOException {
     Path f = dir.resolve("agent.yaml");
-    Files.writeString(f, """
-        targets: []
-        notifications:
-          - type: webhook
-            url: http://127.0.0.1:%d/hook
-            maxAttempts: 1
-            minSeverity: %s
-        """.formatted(port, minSeverity));
+    StringBuilder yaml = new StringBuilder("targets: []\nnotifications:\n");
+    for (int i = 0; i < count; i++) {
+      yaml.append("""
+            - type: webhook
+              url: http://127.0.0.1:%d/hook
+              maxAttempts: 1
+              minSeverity: %s
+          """.formatted(port, minSeverity));
+    }
+    Files.writeString(f, yaml.toString());
     return AgentConfig.load(f, Map.of(), Map.of(), true);
+  }
+
+  /** An endpoint that takes every connection and never answers; closed with the test. */
+  static ServerSocket stalled(List<java.net.Socket> held) throws IOException {
+    ServerSocket server = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
+    Thread acceptor = new Thread(() -> {
+      try {
+        while (true) {
+          held.add(server.accept());
+        }
+      } catch (IOException closed) {
+        // the test is over
+      }
+    }, "stalled-endpoint");
+    acceptor.setDaemon(true);
+    acceptor.start();
+    return server;
+  }
+
+  @Test
+  void aReplacementIsImmediateAndTheOldNotifiersCloseTogetherWithTheirCutOffDropsCounted() throws Exception {
+    List<java.net.Socket> held = new java.util.concurrent.CopyOnWriteArrayList<>();
+    Notifications notifications = new Notifications(registry);
+    try (ServerSocket server = stalled(held)) {
+      notifications.retire(notifications.replace(config(server.getLocalPort(), "info", 3).notifiers(), Map.of()));
+      notifications.send(failed());
+      notifications.send(failed());
+      await("each notifier holds one in flight", () -> held.size() == 3);
+
+      long start = System.nanoTime();
+      List<dev.gitops.notify.Notifier> old = notifications.replace(config(server.getLocalPort(), "error", 3).notifiers(),
+          Map.of());
+      notifications.retire(old);
+      assertThat(Duration.ofNanos(System.nanoTime() - start)).as("a stalled notifier holds up no reload")
+          .isLessThan(Duration.ofSeconds(3));
+      // each old notifier gives up within ~6 s; one after the other they would take ~18 s
+      await("the three cut-off pairs are counted under their names, after the meters were replaced",
+          () -> List.of("webhook 127.0.0.1", "webhook 127.0.0.1 #2", "webhook 127.0.0.1 #3").stream().allMatch(name -> {
+            FunctionCounter c = registry.find("gitops.notifications.dropped").tag("notifier", name).functionCounter();
+            return c != null && c.count() == 2;
+          }));
+      assertThat(Duration.ofNanos(System.nanoTime() - start)).as("closed in parallel").isLessThan(Duration.ofSeconds(14));
+
+      notifications.send(failed());
+      notifications.send(failed());
+      await("the new notifiers hold one in flight each", () -> held.size() == 6);
+      long stop = System.nanoTime();
+      notifications.close();
+      assertThat(Duration.ofNanos(System.nanoTime() - stop)).as("a stop closes them together, within one bound")
+          .isLessThan(Notifications.CLOSE_BOUND.plusSeconds(2));
+    } finally {
+      notifications.close();
+      for (java.net.Socket s : held) {
+        s.close();
+      }
+    }
   }
 
   static Notification failed() {
@@ -68,15 +132,15 @@ class NotificationsTest {
     int port = closedPort();
     Notifications notifications = new Notifications(registry);
     try {
-      notifications.replace(config(port, "info").notifiers(), Map.of());
+      notifications.retire(notifications.replace(config(port, "info").notifiers(), Map.of()));
       notifications.send(failed());
       await("the undeliverable notification is counted", () -> dropped() != null && dropped().count() == 1);
 
       // A reload that changes the notifier's filter: the same notifier name, a new notifier.
-      notifications.replace(config(port, "warning").notifiers(), Map.of());
+      notifications.retire(notifications.replace(config(port, "warning").notifiers(), Map.of()));
       assertThat(dropped()).as("the new notifier's counter is exported").isNotNull();
       notifications.send(failed());
-      await("the new notifier's drop is counted", () -> dropped() != null && dropped().count() == 1);
+      await("the new notifier's drop is counted on", () -> dropped() != null && dropped().count() == 2);
     } finally {
       notifications.close();
     }
