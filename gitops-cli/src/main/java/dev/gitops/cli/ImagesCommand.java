@@ -47,6 +47,8 @@ final class ImagesCommand implements Callable<Integer> {
           "Without --push nothing is committed: the updates are listed and the exit code is 2 when there are some.",
           "A tag is never downgraded: a marked tag that ranks above its policy's choice (written by hand) is kept "
               + "and listed; that alone is no failure.",
+          "A policy that no marker under --path names sets nothing and is warned about, naming the namespace:name "
+              + "markers must use; that alone is no failure.",
           "Exit codes: 0 done (or nothing to do); 1 when a policy failed (no fitting tag, the registry could not be "
               + "read, a pattern too slow), a marker or file could not be used, an edit was left unwritten because "
               + "someone else changed the same line, or the policies, the repository or the push failed, each named "
@@ -181,6 +183,13 @@ final class ImagesCommand implements Callable<Integer> {
                 + policies + "; left as it is");
           }
         }
+        // a policy no marker names set nothing: said, so that no line below claims its images were checked
+        String where = path.isBlank() ? "in the repository" : "under --path '" + path + "'";
+        for (String p : r.unmarkedPolicies()) {
+          err.println("gitops: warning: image policy " + PlanRenderer.oneLine(p) + " of --policies " + policies
+              + ": no marker " + where + " names it, so it set nothing; a marker names it as # {\"$imagepolicy\": \""
+              + PlanRenderer.oneLine(p) + "\"} (or with :tag, :name, :digest)" + otherNamespace(p, r.unresolved()));
+        }
         for (ImageUpdate u : r.updates()) {
           out.println(PlanRenderer.oneLine(u.describe()));
         }
@@ -194,8 +203,17 @@ final class ImagesCommand implements Callable<Integer> {
         } else if (!push && !r.updates().isEmpty()) {
           out.println(r.updates().size() + " image update(s) pending; run with --push to commit them.");
         } else if (!incomplete) {
-          out.println("Images are up to date" + (r.downgradesRefused().isEmpty() ? "." : " (" + r.downgradesRefused().size()
-              + " marked value(s) newer than their policy allows kept as they are)."));
+          String kept = r.downgradesRefused().isEmpty() ? "" : " (" + r.downgradesRefused().size()
+              + " marked value(s) newer than their policy allows kept as they are)";
+          int unmarked = r.unmarkedPolicies().size();
+          if (unmarked == 0) {
+            out.println("Images are up to date" + kept + ".");
+          } else if (unmarked == r.choices().size()) {
+            out.println("No marker " + where + " names a policy of --policies " + policies + ": no image was checked.");
+          } else {
+            out.println("Images are up to date for the " + (r.choices().size() - unmarked) + " policy(ies) markers name"
+                + kept + "; " + unmarked + " policy(ies) no marker names set nothing (warned above).");
+          }
         }
         if (incomplete) {
           err.println("gitops: images not brought up to date: " + r.policyFailures().size() + " policy failure(s), "
@@ -209,6 +227,27 @@ final class ImagesCommand implements Callable<Integer> {
         }
         return !push && !r.updates().isEmpty() ? ExitCodes.PENDING : ExitCodes.OK;
       }
+    }
+
+    /**
+     * A hint when markers name {@code policy}'s name in another namespace ({@code apps:web} where the
+     * policy, without metadata.namespace, is {@code flux-system:web}); "" when none do.
+     */
+    private static String otherNamespace(String policy, List<String> unresolved) {
+      int colon = policy.indexOf(':');
+      String namespace = policy.substring(0, colon);
+      String name = policy.substring(colon + 1);
+      for (String u : unresolved) {
+        // "file:line setter", the setter "<namespace>:<name>" with an optional ":tag", ":name" or ":digest"
+        String setter = u.substring(u.lastIndexOf(' ') + 1);
+        String[] parts = setter.split(":");
+        if (parts.length >= 2 && parts[1].equals(name) && !parts[0].equals(namespace)) {
+          return "; " + PlanRenderer.oneLine(u.substring(0, u.lastIndexOf(' '))) + " names " + PlanRenderer.oneLine(setter)
+              + ": the policy's namespace is " + PlanRenderer.oneLine(namespace) + " (its metadata.namespace; "
+              + "flux-system when it has none)";
+        }
+      }
+      return "";
     }
 
     private static void requireFile(String flag, Path file) {

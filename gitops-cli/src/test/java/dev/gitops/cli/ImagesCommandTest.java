@@ -162,6 +162,50 @@ class ImagesCommandTest {
   }
 
   @Test
+  void aPolicyNoMarkerNamesIsSaidNamingTheFormMarkersMustUseAndNothingIsCalledUpToDate() throws Exception {
+    // no metadata.namespace: the policy is flux-system:web, while the marker names apps:web
+    Path flux = Files.writeString(tmp.resolve("flux-system.yaml"), Files.readString(policies)
+        .replace("metadata: {name: web, namespace: apps}", "metadata: {name: web}"));
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int code = run(out, err, "images", "update", "--repo", bare.toString(), "--policies", flux.toString(),
+        "--path", "apps", "--push");
+    assertThat(code).as(err.toString()).isEqualTo(ExitCodes.OK);  // as a marker naming no policy: no failure
+    assertThat(err.toString()).contains("gitops: warning: image policy flux-system:web of --policies " + flux
+        + ": no marker under --path 'apps' names it, so it set nothing; a marker names it as # {\"$imagepolicy\": "
+        + "\"flux-system:web\"} (or with :tag, :name, :digest); apps/web.yaml:1 names apps:web: the policy's namespace"
+        + " is flux-system (its metadata.namespace; flux-system when it has none)");
+    assertThat(out.toString()).doesNotContain("up to date")
+        .contains("No marker under --path 'apps' names a policy of --policies " + flux + ": no image was checked.");
+
+    // one policy marked and brought up to date, another that no marker names: only the first is said up to date
+    Files.writeString(policies, Files.readString(policies) + """
+        ---
+        apiVersion: image.toolkit.fluxcd.io/v1beta2
+        kind: ImagePolicy
+        metadata: {name: web-next, namespace: apps}
+        spec:
+          imageRepositoryRef: {name: web}
+          policy: {semver: {range: ^2}}
+        """);
+    out = new StringWriter();
+    err = new StringWriter();
+    assertThat(run(out, err, "images", "update", "--repo", bare.toString(), "--policies", policies.toString(), "--push"))
+        .as(err.toString()).isEqualTo(ExitCodes.OK);
+    assertThat(out.toString()).contains("Pushed ");
+    assertThat(err.toString()).contains("gitops: warning: image policy apps:web-next of --policies " + policies
+        + ": no marker in the repository names it, so it set nothing; a marker names it as # {\"$imagepolicy\": "
+        + "\"apps:web-next\"} (or with :tag, :name, :digest)\n");
+    out = new StringWriter();
+    err = new StringWriter();
+    assertThat(run(out, err, "images", "update", "--repo", bare.toString(), "--policies", policies.toString(), "--push"))
+        .as(err.toString()).isEqualTo(ExitCodes.OK);
+    assertThat(out.toString()).contains("Images are up to date for the 1 policy(ies) markers name; 1 policy(ies) no"
+        + " marker names set nothing (warned above).").doesNotContain("Images are up to date.");
+    assertThat(err.toString()).contains("image policy apps:web-next").doesNotContain("image policy apps:web ");
+  }
+
+  @Test
   void badFlagValuesNameTheFlag() {
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();

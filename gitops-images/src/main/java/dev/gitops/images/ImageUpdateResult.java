@@ -79,6 +79,22 @@ public record ImageUpdateResult(Status status, Map<String, ImageChoice> choices,
     return write.map(WriteResult::downgradesRefused).orElse(List.of());
   }
 
+  /**
+   * The policies that chose a tag but that no marker under the path names, so they set nothing: a
+   * marker names a policy {@code <namespace>:<name>} (a Flux ImagePolicy without {@code
+   * metadata.namespace} is {@code flux-system:<name>}). Sorted; empty when Git was not read ({@link
+   * Status#UNCHANGED}).
+   *
+   * <pre>{@code
+   * r.unmarkedPolicies().forEach(p -> log.warn("no marker names image policy {}", p));
+   * }</pre>
+   */
+  public java.util.SortedSet<String> unmarkedPolicies() {
+    java.util.SortedSet<String> out = new java.util.TreeSet<>();
+    write.ifPresent(w -> choices.keySet().stream().filter(p -> !w.markedPolicies().contains(p)).forEach(out::add));
+    return java.util.Collections.unmodifiableSortedSet(out);
+  }
+
   /** The commit pushed, if any. */
   public Optional<String> commit() {
     return write.flatMap(WriteResult::commit);

@@ -152,9 +152,12 @@ public final class ImageUpdater implements AutoCloseable {
     for (EditConflict c : w.conflicts()) {
       notify(l -> l.onConflict(c));
     }
+    ImageUpdateResult result = new ImageUpdateResult(status, choices, evaluated.failures(), heads, Optional.of(w));
+    result.unmarkedPolicies().forEach(p -> LOG.warn("images: no marker under {} names image policy {}; it set nothing",
+        git, p));
     w.problems().forEach(p -> LOG.warn("images: {}", p));
     w.downgradesRefused().forEach(d -> LOG.warn("images: {}", d.describe()));
-    return finish(new ImageUpdateResult(status, choices, evaluated.failures(), heads, Optional.of(w)));
+    return finish(result);
   }
 
   private static String orDash(String s) {

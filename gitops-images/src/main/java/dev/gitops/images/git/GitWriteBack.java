@@ -335,11 +335,11 @@ public final class GitWriteBack implements AutoCloseable {
         LOG.info("{} ({}): images up to date at {}{}", display, pushBranch, base.name(),
             plan.conflicts.isEmpty() ? "" : "; " + plan.conflicts.size() + " conflicting edits left alone");
         return new WriteResult(pushBranch, Optional.of(base.name()), Optional.empty(), List.of(), plan.conflicts,
-            plan.problems, plan.unresolved, attempts, plan.refused);
+            plan.problems, plan.unresolved, attempts, plan.refused, plan.marked);
       }
       if (!push) {
         return new WriteResult(pushBranch, Optional.of(base.name()), Optional.empty(), plan.updates, plan.conflicts,
-            plan.problems, plan.unresolved, 0, plan.refused);
+            plan.problems, plan.unresolved, 0, plan.refused, plan.marked);
       }
       ObjectId commit = commit(base, plan);
       beforePush.accept(attempt);
@@ -349,7 +349,7 @@ public final class GitWriteBack implements AutoCloseable {
       if (rejected == null) {
         LOG.info("{} ({}): pushed {} with {} image updates", display, pushBranch, commit.name(), plan.updates.size());
         return new WriteResult(pushBranch, Optional.of(base.name()), Optional.of(commit.name()), plan.updates,
-            plan.conflicts, plan.problems, plan.unresolved, attempts, plan.refused);
+            plan.conflicts, plan.problems, plan.unresolved, attempts, plan.refused, plan.marked);
       }
       if (!rejected.race) {
         throw new GitWriteException(display + ": push to " + pushBranch + " refused: " + rejected.message);  // scrubbed
@@ -372,6 +372,8 @@ public final class GitWriteBack implements AutoCloseable {
     final List<String> unresolved = new ArrayList<>();
     final List<RefusedDowngrade> refused = new ArrayList<>();
     final Map<String, String> seen = new HashMap<>();
+    /** The policies of the choices that a marker names. */
+    final Set<String> marked = new java.util.TreeSet<>();
   }
 
   /**
@@ -607,6 +609,7 @@ public final class GitWriteBack implements AutoCloseable {
         plan.unresolved.add(m.location() + " " + m.setter());
         continue;
       }
+      plan.marked.add(setter.get().policy());
       ImageChoice choice = choices.get(setter.get().policy());
       Optional<String> wanted = setter.get().valueFor(choice);
       if (wanted.isEmpty()) {

@@ -2,6 +2,7 @@ package dev.gitops.images.git;
 
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * What one write did: the commit pushed (if any) and what it changed, the head it was based on,
@@ -25,10 +26,12 @@ import java.util.Optional;
  * @param pushAttempts how many pushes were tried (0 when nothing was pushed)
  * @param downgradesRefused marked scalars left as they are because the policy's choice ranks below
  *     what they hold (never downgraded; only when the write was given the policies)
+ * @param markedPolicies the policies of the choices that at least one marker under the path names
+ *     (a choice's policy missing here set nothing: no marker names it)
  */
 public record WriteResult(String branch, Optional<String> base, Optional<String> commit, List<ImageUpdate> updates,
     List<EditConflict> conflicts, List<String> problems, List<String> unresolved, int pushAttempts,
-    List<RefusedDowngrade> downgradesRefused) {
+    List<RefusedDowngrade> downgradesRefused, Set<String> markedPolicies) {
 
   /** A result. */
   public WriteResult {
@@ -37,6 +40,14 @@ public record WriteResult(String branch, Optional<String> base, Optional<String>
     problems = List.copyOf(problems);
     unresolved = List.copyOf(unresolved);
     downgradesRefused = List.copyOf(downgradesRefused);
+    markedPolicies = Set.copyOf(markedPolicies);
+  }
+
+  /** A result that does not say which policies markers name (an empty {@link #markedPolicies}). */
+  public WriteResult(String branch, Optional<String> base, Optional<String> commit, List<ImageUpdate> updates,
+      List<EditConflict> conflicts, List<String> problems, List<String> unresolved, int pushAttempts,
+      List<RefusedDowngrade> downgradesRefused) {
+    this(branch, base, commit, updates, conflicts, problems, unresolved, pushAttempts, downgradesRefused, Set.of());
   }
 
   /** Whether a commit was pushed. */

@@ -244,6 +244,26 @@ class GitWriteBackTest {
   }
 
   @Test
+  void aPolicyNoMarkerUnderThePathNamesIsToldApart() throws Exception {
+    // flux-system:web is what a Flux ImagePolicy without metadata.namespace is; the markers say apps:web
+    Map<String, ImageChoice> chosen = new LinkedHashMap<>(choices("v1.2.3", "v2.0.0"));
+    chosen.put("flux-system:web", choice("flux-system:web", "registry.example.com/team/web", "v1.2.4"));
+    try (GitWriteBack git = writer().build()) {
+      WriteResult r = git.preview(chosen);
+      assertThat(r.updates()).isEmpty();
+      assertThat(r.markedPolicies()).containsExactlyInAnyOrder("apps:web", "apps:api");
+      dev.gitops.images.ImageUpdateResult result = new dev.gitops.images.ImageUpdateResult(
+          dev.gitops.images.ImageUpdateResult.Status.PREVIEW, chosen, Map.of(), Map.of(), Optional.of(r));
+      assertThat(result.unmarkedPolicies()).containsExactly("flux-system:web");
+      assertThat(new dev.gitops.images.ImageUpdateResult(dev.gitops.images.ImageUpdateResult.Status.UNCHANGED, chosen,
+          Map.of(), Map.of(), Optional.empty()).unmarkedPolicies()).as("Git not read: nothing known").isEmpty();
+    }
+    try (GitWriteBack git = writer().path("other").build()) {
+      assertThat(git.preview(chosen).markedPolicies()).containsExactly("apps:web");
+    }
+  }
+
+  @Test
   void aChoiceWithoutItsPolicyCannotBeRankedAndIsRefused() throws Exception {
     try (GitWriteBack git = writer().build()) {
       assertThatThrownBy(() -> git.write(choices("v1.2.4", "v2.0.0"), List.of()))
