@@ -9,6 +9,10 @@ import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -31,7 +35,9 @@ import org.slf4j.LoggerFactory;
 /**
  * A notifier that turns each notification it accepts into one HTTP request and delivers it from
  * its own thread: a bounded queue in front ({@link #send} never waits), retries with exponential
- * backoff and jitter on network errors, 408, 429 and 5xx, and a count of what it had to drop.
+ * backoff and jitter on network errors, 408, 429, 5xx and a 403 that says it is a rate limit
+ * ({@code Retry-After}, or {@code x-ratelimit-remaining: 0}), waiting as long as the answer asks
+ * (up to the longest backoff), and a count of what it had to drop.
  * Subclasses only say which request a notification becomes.
  *
  * <pre>{@code
@@ -224,14 +230,21 @@ public abstract class HttpNotifier implements Notifier {
           return;
         }
         failure = "HTTP " + code;
-        if (code != 408 && code != 429 && code < 500) {
+        retryAfter = retryAfter(r.headers()).orElse(null);
+        // GitHub answers a rate limit with 403 (or 429) saying when to come back; a 403 that does
+        // not (a token without the right) is refused for good
+        boolean rateLimited = code == 429 || code == 403 && (retryAfter != null
+            || r.headers().firstValue("x-ratelimit-remaining").map(v -> v.trim().equals("0")).orElse(false));
+        if (rateLimited) {
+          failure += " (rate limited)";
+        }
+        if (code != 408 && !rateLimited && code < 500) {
           // The endpoint refused this request (bad token, unknown commit): retrying will not change that.
           dropped.incrementAndGet();
           LOG.warn("notifier {}: {} refused {} for target '{}': {}", name, request.uri().getHost(),
               n.event().wireName(), n.target(), failure + " " + redact(firstLine(r.body())));
           return;
         }
-        retryAfter = r.headers().firstValue("Retry-After").flatMap(HttpNotifier::seconds).orElse(null);
       } catch (IOException e) {
         failure = describe(e);
       }
@@ -285,13 +298,42 @@ public abstract class HttpNotifier implements Notifier {
         done -> kept.toString(StandardCharsets.UTF_8));
   }
 
-  private static Optional<Duration> seconds(String header) {
-    try {
-      return Optional.of(Duration.ofSeconds(Math.max(0, Long.parseLong(header.trim()))));
-    } catch (NumberFormatException e) {
-      // An HTTP date instead of seconds: the exponential backoff applies.
-      return Optional.empty();
+  /**
+   * How long the answer asks to wait: {@code Retry-After} in seconds or as an HTTP date, else the
+   * reset of an exhausted rate limit ({@code x-ratelimit-remaining: 0} and {@code x-ratelimit-reset},
+   * in epoch seconds, as GitHub sends them); empty when it does not say (or says it unreadably).
+   */
+  static Optional<Duration> retryAfter(java.net.http.HttpHeaders headers) {
+    Optional<String> after = headers.firstValue("Retry-After").map(String::trim);
+    if (after.isPresent()) {
+      try {
+        return Optional.of(Duration.ofSeconds(Math.max(0, Long.parseLong(after.get()))));
+      } catch (NumberFormatException notSeconds) {
+        try {
+          Instant at = ZonedDateTime.parse(after.get(), DateTimeFormatter.RFC_1123_DATE_TIME).toInstant();
+          return Optional.of(untilNow(at));
+        } catch (DateTimeParseException notADate) {
+          // neither form: the exponential backoff applies
+          LOG.debug("unreadable Retry-After header: the backoff applies");
+          return Optional.empty();
+        }
+      }
     }
+    boolean exhausted = headers.firstValue("x-ratelimit-remaining").map(v -> v.trim().equals("0")).orElse(false);
+    if (exhausted) {
+      try {
+        return headers.firstValue("x-ratelimit-reset").map(v -> untilNow(Instant.ofEpochSecond(Long.parseLong(v.trim()))));
+      } catch (NumberFormatException e) {
+        // an unreadable reset: the exponential backoff applies
+        return Optional.empty();
+      }
+    }
+    return Optional.empty();
+  }
+
+  private static Duration untilNow(Instant at) {
+    Duration d = Duration.between(Instant.now(), at);
+    return d.isNegative() ? Duration.ZERO : d;
   }
 
   private static Duration jitter(Duration d) {

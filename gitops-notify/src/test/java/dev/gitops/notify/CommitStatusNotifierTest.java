@@ -151,6 +151,37 @@ class CommitStatusNotifierTest {
   }
 
   @Test
+  void aRateLimitIsRetriedWhenTheAnswerSaysAndAPlain403IsNot() throws Exception {
+    // absolute times first, each later than the waits before it can end
+    long reset = java.time.Instant.now().getEpochSecond() + 2;
+    String inFiveSeconds = java.time.format.DateTimeFormatter.RFC_1123_DATE_TIME.format(
+        java.time.ZonedDateTime.now(java.time.ZoneOffset.UTC).plusSeconds(5));
+    api.replies.addAll(List.of(
+        new Receiver.Reply(403, java.util.Map.of("x-ratelimit-remaining", "0", "x-ratelimit-reset", Long.toString(reset)),
+            "{\"message\":\"API rate limit exceeded\"}"),
+        new Receiver.Reply(200, java.util.Map.of(), "{}"),
+        new Receiver.Reply(429, java.util.Map.of("Retry-After", inFiveSeconds), "{}"),
+        new Receiver.Reply(200, java.util.Map.of(), "{}"),
+        new Receiver.Reply(403, java.util.Map.of("Retry-After", "1"), "{\"message\":\"secondary rate limit\"}"),
+        new Receiver.Reply(200, java.util.Map.of(), "{}"),
+        new Receiver.Reply(403, java.util.Map.of(), "{\"message\":\"Resource not accessible by integration\"}")));
+    DeliveryOptions patient = FAST.toBuilder().backoff(Duration.ofMillis(10), Duration.ofSeconds(5)).build();
+    try (CommitStatusNotifier github = CommitStatusNotifier.github("acme/ops").apiUrl(api.uri("")).delivery(patient)
+        .build()) {
+      github.send(Notification.of(Event.SYNC_STARTED, "web", "memory", REVISION, "one"));
+      github.send(Notification.of(Event.SYNC_FAILED, "web", "memory", REVISION, "two"));
+      github.send(Notification.of(Event.SYNC_SUCCEEDED, "web", "memory", REVISION, "three"));
+      github.send(Notification.of(Event.SYNC_FAILED, "web", "memory", REVISION, "four"));
+      Receiver.await(() -> github.delivered() == 3 && github.dropped() == 1);
+      assertThat(api.requests).hasSize(7);
+      // each retry waited (about) as long as asked, far past the 10 ms backoff; lower bounds only
+      assertThat(api.requests.get(1).nanos() - api.requests.get(0).nanos()).isGreaterThan(500_000_000L);
+      assertThat(api.requests.get(3).nanos() - api.requests.get(2).nanos()).isGreaterThan(500_000_000L);
+      assertThat(api.requests.get(5).nanos() - api.requests.get(4).nanos()).isGreaterThan(800_000_000L);
+    }
+  }
+
+  @Test
   void aLongMessageIsCutToGitHubsLimit() throws Exception {
     try (CommitStatusNotifier github = CommitStatusNotifier.github("acme/ops").apiUrl(api.uri("")).delivery(FAST)
         .build()) {

@@ -21,8 +21,8 @@ import java.util.function.BooleanSupplier;
  */
 final class Receiver implements AutoCloseable {
 
-  /** One request as received: method, raw path, headers (names in lower case), raw body. */
-  record Request(String method, String path, Map<String, String> headers, byte[] body) {
+  /** One request as received: method, raw path, headers (names in lower case), raw body, when (nanoTime). */
+  record Request(String method, String path, Map<String, String> headers, byte[] body, long nanos) {
     String header(String name) {
       return headers.get(name.toLowerCase(java.util.Locale.ROOT));
     }
@@ -54,7 +54,7 @@ final class Receiver implements AutoCloseable {
         Map<String, String> headers = new java.util.TreeMap<>();
         exchange.getRequestHeaders().forEach((k, v) -> headers.put(k.toLowerCase(java.util.Locale.ROOT), v.get(0)));
         requests.add(new Request(exchange.getRequestMethod(), exchange.getRequestURI().getRawPath(), headers,
-            exchange.getRequestBody().readAllBytes()));
+            exchange.getRequestBody().readAllBytes(), System.nanoTime()));
         try {
           hold.await(20, TimeUnit.SECONDS);  // bounded: a test that forgets to release still ends
         } catch (InterruptedException e) {
