@@ -1,12 +1,14 @@
 package dev.gitops.cluster;
 
-import dev.gitops.api.StoreException;
+import dev.gitops.api.StoreLockedException;
 
 /**
  * A write was refused because its fencing token is stale: the writer no longer owns the target
  * (its lease expired while it was paused, or another member took the target over). Nothing of the
- * write was applied. It is a {@link StoreException} so that the engine treats a fenced store write
- * like any other failed store write: the sync fails and records nothing more.
+ * write was applied. It is a {@link StoreLockedException}, as the target's store is now another
+ * member's: the engine sends nothing more once a store write is refused so (the sync fails, records
+ * nothing more, and what was not sent is reported cancelled), and a caller that leaves a locked
+ * store to its holder leaves a fenced one too.
  *
  * <pre>{@code
  * var ownership = coordinator.tryAcquire("payments").orElseThrow();
@@ -17,7 +19,7 @@ import dev.gitops.api.StoreException;
  * }
  * }</pre>
  */
-public class FencedException extends StoreException {
+public class FencedException extends StoreLockedException {
   private static final long serialVersionUID = 1L;
 
   /** A refusal naming the target, the writer and its stale token. */
