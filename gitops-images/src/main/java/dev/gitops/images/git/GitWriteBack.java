@@ -640,9 +640,13 @@ public final class GitWriteBack implements AutoCloseable {
       }
       values.put(m, wanted.get());
       Setter s = setter.get();
-      plan.updates.add(new ImageUpdate(file, m.line(), m.object(), m.path(), s.policy(), s.part(), choice.image(),
+      ImageUpdate update = new ImageUpdate(file, m.line(), m.object(), m.path(), s.policy(), s.part(), choice.image(),
           m.value(), wanted.get(), s.tagIn(m.value()), s.tagIn(wanted.get()), s.digestIn(m.value()),
-          s.digestIn(wanted.get())));
+          s.digestIn(wanted.get()));
+      if (update.digestDropped()) {
+        LOG.warn("{} ({}): {}", display, pushBranch, update.describe());
+      }
+      plan.updates.add(update);
     }
     if (!values.isEmpty()) {
       byte[] edited = yaml.withValues(values);

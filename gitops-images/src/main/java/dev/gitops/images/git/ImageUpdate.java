@@ -30,9 +30,21 @@ import dev.gitops.images.marker.Setter;
 public record ImageUpdate(String file, int line, String object, String path, String policy, Setter.Part part,
     String image, String oldValue, String newValue, String oldTag, String newTag, String oldDigest, String newDigest) {
 
-  /** {@code file:line object path: old -> new (policy)}, one line for messages and logs. */
+  /**
+   * {@code file:line object path: old -> new (policy)}, one line for messages and logs; with a
+   * note when a digest pinned in the reference is {@linkplain #digestDropped() dropped}.
+   */
   public String describe() {
     return file + ":" + line + (object.isEmpty() ? "" : " " + object) + " " + path + ": " + oldValue + " -> " + newValue
-        + " (" + policy + ")";
+        + " (" + policy + ")" + (digestDropped() ? "; the digest " + oldDigest + " pinned there is dropped: the policy"
+        + " does not follow digests (digestReflectionPolicy Never)" : "");
+  }
+
+  /**
+   * Whether a whole reference pinned to a digest ({@code name:tag@sha256:…}) is written without one,
+   * because the policy does not follow digests: what ran is then no longer pinned.
+   */
+  public boolean digestDropped() {
+    return part == Setter.Part.IMAGE && oldDigest != null && newDigest == null;
   }
 }

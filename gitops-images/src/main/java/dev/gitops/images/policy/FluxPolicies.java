@@ -271,6 +271,12 @@ public record FluxPolicies(List<ImagePolicy> policies, Set<String> plainHttp) {
 
   /** The order of {@code spec.policy}; a range or an order that is not a string (1.2, true, null) is named with its line. */
   private static TagOrder order(JsonNode policy, Node root) {
+    List<String> kinds = java.util.stream.Stream.of("semver", "alphabetical", "numerical").filter(policy::has).toList();
+    if (kinds.size() > 1) {
+      // Flux's ImagePolicyChoice is a union (at most one property): using one of them would be a guess
+      throw new IllegalArgumentException("spec.policy (line " + line(root, "spec", "policy") + ") names "
+          + String.join(" and ", kinds) + "; it takes exactly one of semver, alphabetical, numerical");
+    }
     if (policy.has("semver")) {
       JsonNode range = policy.path("semver").path("range");
       String text = string(range, "a semver range such as '>=1.0.0 <2.0.0'", root, "spec", "policy", "semver", "range");

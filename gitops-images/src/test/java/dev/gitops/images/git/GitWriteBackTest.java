@@ -264,6 +264,27 @@ class GitWriteBackTest {
   }
 
   @Test
+  void aDigestPinnedByHandThatAPolicyWithoutDigestsDropsIsSaid() throws Exception {
+    String pinned = "sha256:" + "c".repeat(64);
+    remote.pushFromAnotherClient("main", "apps/web.yaml", WEB.replace("team/web:v1.2.3", "team/web:v1.2.3@" + pinned));
+    try (GitWriteBack git = writer().build()) {
+      for (String tag : List.of("v1.2.4", "v1.2.3")) {  // a new tag, and the same tag: only the pin goes
+        assertThat(git.preview(choices(tag, "v2.0.0")).updates()).as(tag).singleElement().satisfies(u -> {
+          assertThat(u.digestDropped()).isTrue();
+          assertThat(u.newValue()).isEqualTo("registry.example.com/team/web:" + tag);
+          assertThat(u.describe()).endsWith("(apps:web); the digest " + pinned + " pinned there is dropped: the policy"
+              + " does not follow digests (digestReflectionPolicy Never)");
+        });
+      }
+    }
+    try (GitWriteBack git = writer().path("other").build()) {
+      assertThat(git.preview(choices("v1.2.4", "v2.0.0")).updates()).singleElement()
+          .satisfies(u -> assertThat(u.digestDropped()).isFalse())
+          .satisfies(u -> assertThat(u.describe()).endsWith("(apps:web)"));
+    }
+  }
+
+  @Test
   void aChoiceWithoutItsPolicyCannotBeRankedAndIsRefused() throws Exception {
     try (GitWriteBack git = writer().build()) {
       assertThatThrownBy(() -> git.write(choices("v1.2.4", "v2.0.0"), List.of()))

@@ -48,6 +48,15 @@ class FluxPoliciesTest {
       """;
 
   @Test
+  void aPolicyNamingTwoKindsIsRefusedNamingTheFileThePolicyAndTheLine() throws Exception {
+    Path f = Files.writeString(tmp.resolve("images.yaml"), FILE.replace("    numerical: {order: asc}\n",
+        "    numerical: {order: asc}\n    alphabetical: {order: desc}\n"));
+    assertThatThrownBy(() -> FluxPolicies.read(f)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("policy file " + f + ", ImagePolicy apps:nightly: spec.policy (line 25) names alphabetical and"
+            + " numerical; it takes exactly one of semver, alphabetical, numerical");
+  }
+
+  @Test
   void readsFluxImageRepositoriesAndPolicies() throws Exception {
     Path f = Files.writeString(tmp.resolve("images.yaml"), FILE);
     FluxPolicies flux = FluxPolicies.read(f);
