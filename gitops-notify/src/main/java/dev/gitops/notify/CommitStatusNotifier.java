@@ -20,8 +20,8 @@ import org.slf4j.LoggerFactory;
  * when a new revision starts syncing, success when it synced, failure when it failed, was refused
  * by a guard, could not be observed completely, or (detect-only, dry run) left changes pending:
  * like Flux, which posts failure while a target is not ready, a commit is not marked a success
- * before the target holds it. The context is {@code gitops/<target>}, so each
- * target has its own line on the commit. Drift is not a commit's state and is not posted; a status
+ * before the target holds it. The context is {@code gitops/<target>} (or what {@link
+ * Builder#context} says), so each target has its own line on the commit. Drift is not a commit's state and is not posted; a status
  * (state and description) already delivered for the same commit and target is not posted again,
  * while one that failed to deliver does not hold back the next.
  *
@@ -80,6 +80,8 @@ public final class CommitStatusNotifier extends HttpNotifier {
 
   private final Forge forge;
   private final String repository;
+  /** The context's template: {@code {target}} stands for the target's name. */
+  private final String context;
   private final String apiUrl;
   private final String token;
   /**
@@ -111,6 +113,7 @@ public final class CommitStatusNotifier extends HttpNotifier {
     }
     this.apiUrl = url;
     this.token = b.token;
+    this.context = b.context;
   }
 
   /** Statuses on the GitHub repository {@code owner/name}. */
@@ -123,10 +126,18 @@ public final class CommitStatusNotifier extends HttpNotifier {
     return new Builder(Forge.GITLAB, project);
   }
 
-  /** The context of {@code target}'s statuses. */
+  /** The default context of {@code target}'s statuses: {@code gitops/<target>}. */
   public static String context(String target) {
-    return "gitops/" + target;
+    return DEFAULT_CONTEXT.replace(TARGET, target);
   }
+
+  /** The context of {@code target}'s statuses as this notifier posts them. */
+  public String contextOf(String target) {
+    return context.replace(TARGET, target);
+  }
+
+  private static final String TARGET = "{target}";
+  private static final String DEFAULT_CONTEXT = "gitops/" + TARGET;
 
   @Override
   protected Optional<HttpRequest.Builder> request(Notification n) {
@@ -139,7 +150,7 @@ public final class CommitStatusNotifier extends HttpNotifier {
       LOG.debug("{}: revision '{}' of target '{}' names no commit: no status posted", name(), n.revision(), n.target());
       return Optional.empty();
     }
-    String context = context(n.target());
+    String context = contextOf(n.target());
     String description = description(n.message());
     if (new Posted(state.get(), description).equals(posted.get(commit.get() + " " + context))) {
       return Optional.empty();
@@ -183,7 +194,7 @@ public final class CommitStatusNotifier extends HttpNotifier {
     Optional<State> state = State.of(n.event());
     Optional<String> commit = n.commit();
     if (state.isPresent() && commit.isPresent()) {
-      posted.put(commit.get() + " " + context(n.target()), new Posted(state.get(), description(n.message())));
+      posted.put(commit.get() + " " + contextOf(n.target()), new Posted(state.get(), description(n.message())));
     }
   }
 
@@ -214,6 +225,7 @@ public final class CommitStatusNotifier extends HttpNotifier {
     private final String repository;
     private URI apiUrl;
     private String token;
+    private String context = DEFAULT_CONTEXT;
 
     private Builder(Forge forge, String repository) {
       this.forge = forge;
@@ -262,6 +274,25 @@ public final class CommitStatusNotifier extends HttpNotifier {
         }
       }
       this.token = t;
+      return this;
+    }
+
+    /**
+     * The statuses' context (GitHub's {@code context}, GitLab's {@code name}), {@code {target}}
+     * standing for the target's name (default {@code gitops/{target}}). Agents that sync targets of
+     * the same name from one repository (staging and production, say) each need their own, or they
+     * overwrite each other's statuses: {@code gitops-staging/{target}}.
+     *
+     * @throws IllegalArgumentException when it is blank, longer than 255 characters or holds a
+     *     control character
+     */
+    public Builder context(String template) {
+      Objects.requireNonNull(template, "context");
+      if (template.isBlank() || template.length() > 255 || template.chars().anyMatch(Character::isISOControl)) {
+        throw new IllegalArgumentException("a status context is 1 to 255 characters without control characters, got '"
+            + template.replaceAll("\\p{Cntrl}", "?") + "'");
+      }
+      this.context = template;
       return this;
     }
 

@@ -182,6 +182,23 @@ class CommitStatusNotifierTest {
   }
 
   @Test
+  void twoAgentsWithTheirOwnContextsDoNotOverwriteEachOthersStatuses() throws Exception {
+    try (CommitStatusNotifier staging = CommitStatusNotifier.github("acme/ops").apiUrl(api.uri(""))
+        .context("gitops-staging/{target}").delivery(FAST).build();
+        CommitStatusNotifier gitlab = CommitStatusNotifier.gitlab("acme/ops").apiUrl(api.uri("")).context("prod: {target}")
+            .delivery(FAST).build()) {
+      staging.send(Notification.of(Event.SYNC_SUCCEEDED, "web", "memory", REVISION, "synced"));
+      Receiver.await(() -> staging.delivered() == 1);
+      gitlab.send(Notification.of(Event.SYNC_SUCCEEDED, "web", "memory", REVISION, "synced"));
+      Receiver.await(() -> gitlab.delivered() == 1);
+      assertThat(JSON.readTree(api.requests.get(0).body()).get("context").asText()).isEqualTo("gitops-staging/web");
+      assertThat(JSON.readTree(api.requests.get(1).body()).get("name").asText()).isEqualTo("prod: web");
+    }
+    assertThatThrownBy(() -> CommitStatusNotifier.github("acme/ops").context(" ")).hasMessageContaining("1 to 255");
+    assertThatThrownBy(() -> CommitStatusNotifier.github("acme/ops").context("a\nb")).hasMessageContaining("'a?b'");
+  }
+
+  @Test
   void aLongMessageIsCutToGitHubsLimit() throws Exception {
     try (CommitStatusNotifier github = CommitStatusNotifier.github("acme/ops").apiUrl(api.uri("")).delivery(FAST)
         .build()) {

@@ -37,9 +37,11 @@ import java.util.Set;
  * @param secret the webhook's signing secret or the forge's token, or null
  * @param filter which notifications it sends
  * @param delivery its queue and retries
+ * @param context a forge's status context ({@code {target}} for the target's name), or null: {@code
+ *     gitops/{target}}
  */
 public record NotifierConfig(String type, URI url, String repository, SecretRef secret, NotificationFilter filter,
-    DeliveryOptions delivery) {
+    DeliveryOptions delivery, String context) {
 
   /** Checks. */
   public NotifierConfig {
@@ -54,8 +56,8 @@ public record NotifierConfig(String type, URI url, String repository, SecretRef 
     Set<String> allowed = new LinkedHashSet<>(common);
     switch (type) {
       case "webhook" -> allowed.addAll(Set.of("url", "secret"));
-      case "github" -> allowed.addAll(Set.of("repository", "token", "apiUrl"));
-      case "gitlab" -> allowed.addAll(Set.of("project", "token", "apiUrl"));
+      case "github" -> allowed.addAll(Set.of("repository", "token", "apiUrl", "context"));
+      case "gitlab" -> allowed.addAll(Set.of("project", "token", "apiUrl", "context"));
       default -> throw c.get("type").error("unknown notifier type '" + type + "' (one of: webhook, github, gitlab)");
     }
     c.allowOnly(allowed.toArray(String[]::new));
@@ -82,13 +84,17 @@ public record NotifierConfig(String type, URI url, String repository, SecretRef 
     // a forge answers a commit status without a token with 401 or 404 on every delivery
     String token = "the " + ("github".equals(type) ? "GitHub" : "GitLab") + " token that may set commit statuses,"
         + " {env: NAME} or {file: PATH}";
+    String context = "webhook".equals(type) ? null : c.optionalString("context").orElse(null);
+    if (context != null) {
+      parse(c.get("context"), () -> CommitStatusNotifier.github("a/b").context(context));
+    }
     NotifierConfig n = switch (type) {
       case "webhook" -> new NotifierConfig(type, uri(c, "url", true), null, c.secret("secret").orElse(null), filter,
-          delivery);
+          delivery, null);
       case "github" -> new NotifierConfig(type, uri(c, "apiUrl", false),
-          c.string("repository", "the GitHub repository, owner/name"), forgeToken(c, token), filter, delivery);
+          c.string("repository", "the GitHub repository, owner/name"), forgeToken(c, token), filter, delivery, context);
       default -> new NotifierConfig(type, uri(c, "apiUrl", false), c.string("project", "the GitLab project"),
-          forgeToken(c, token), filter, delivery);
+          forgeToken(c, token), filter, delivery, context);
     };
     // The notifiers' own checks (a repository's shape, a URL's scheme), reported at the entry's line.
     parse(c, () -> n.builder(Map.of(), false));
@@ -179,6 +185,9 @@ public record NotifierConfig(String type, URI url, String repository, SecretRef 
     }
     if (value != null) {
       b.token(value);
+    }
+    if (context != null) {
+      b.context(context);
     }
     return build ? b.build() : null;
   }

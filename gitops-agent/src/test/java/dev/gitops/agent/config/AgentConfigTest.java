@@ -384,6 +384,41 @@ class AgentConfigTest {
   }
 
   @Test
+  void aForgeNotifierTakesItsOwnStatusContext() throws IOException {
+    AgentConfig c = load("""
+        targets: []
+        notifications:
+          - type: github
+            repository: acme/ops
+            token: {env: GIT_TOKEN}
+            context: gitops-staging/{target}
+          - type: gitlab
+            project: acme/ops
+            token: {env: GIT_TOKEN}
+        """);
+    assertThat(c.notifiers()).extracting(NotifierConfig::context).containsExactly("gitops-staging/{target}", null);
+    try (dev.gitops.notify.Notifier n = c.notifiers().get(0).create(env)) {
+      assertThat(((dev.gitops.notify.CommitStatusNotifier) n).contextOf("web")).isEqualTo("gitops-staging/web");
+    }
+    assertThat(error("""
+        targets: []
+        notifications:
+          - type: github
+            repository: acme/ops
+            token: {env: GIT_TOKEN}
+            context: "gitops\\t{target}"
+        """).getMessage()).contains("agent.yaml:6: notifications[0].context: a status context is 1 to 255 characters"
+        + " without control characters, got 'gitops?{target}'");
+    assertThat(error("""
+        targets: []
+        notifications:
+          - type: webhook
+            url: https://hooks.example.com/x
+            context: x
+        """).getMessage()).contains("agent.yaml:5: notifications[0]").contains("context");
+  }
+
+  @Test
   void aWebhookUrlWithoutAUsableHostOrPortIsRefusedAtItsKeyNeverShowingPathOrQuery() {
     for (String url : new String[] {"http://alert_receiver:18080/services/T000/B000/S3CRET", "http:///path?token=S3CRET",
         "https://hooks.example.com:99999/S3CRET"}) {
