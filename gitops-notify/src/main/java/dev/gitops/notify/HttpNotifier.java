@@ -53,6 +53,13 @@ import org.slf4j.LoggerFactory;
 public abstract class HttpNotifier implements Notifier {
 
   private static final Logger LOG = LoggerFactory.getLogger(HttpNotifier.class);
+  /**
+   * One client for every notifier: Java 17's client cannot be closed, and each keeps a selector
+   * thread (and a pool) until it is garbage collected, so a client per notifier leaked threads at
+   * every reload. Each exchange is bounded by its notifier's request timeout (see {@link
+   * #exchange}), connecting included.
+   */
+  private static final HttpClient CLIENT = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER).build();
 
   private final String name;
   private final NotificationFilter filter;
@@ -70,8 +77,7 @@ public abstract class HttpNotifier implements Notifier {
     this.name = Objects.requireNonNull(name, "name");
     this.filter = Objects.requireNonNull(filter, "filter");
     this.options = Objects.requireNonNull(options, "options");
-    this.client = HttpClient.newBuilder().connectTimeout(options.requestTimeout())
-        .followRedirects(HttpClient.Redirect.NEVER).build();
+    this.client = CLIENT;
     this.queue = new ArrayBlockingQueue<>(options.queueCapacity());
   }
 

@@ -225,6 +225,28 @@ class WebhookNotifierTest {
   }
 
   @Test
+  void notifiersMadeAndClosedLeaveNoClientThreadsBehind() throws Exception {
+    WebhookNotifier first = WebhookNotifier.builder(receiver.uri("/h")).delivery(FAST).build();
+    first.send(Notification.of(Event.SYNC_FAILED, "web", "files", REVISION, "boom"));
+    Receiver.await(() -> first.delivered() == 1);
+    first.close();
+    long before = selectorThreads();
+    for (int i = 0; i < 10; i++) {
+      WebhookNotifier hook = WebhookNotifier.builder(receiver.uri("/h")).delivery(FAST).build();
+      hook.send(Notification.of(Event.SYNC_FAILED, "web", "files", REVISION, "boom"));
+      Receiver.await(() -> hook.delivered() == 1);
+      hook.close();
+    }
+    assertThat(selectorThreads()).as("one client for all: no selector thread per notifier").isEqualTo(before);
+  }
+
+  static long selectorThreads() {
+    return Thread.getAllStackTraces().keySet().stream()
+        .filter(t -> t.isAlive() && t.getName().startsWith("HttpClient-") && t.getName().endsWith("-SelectorManager"))
+        .count();
+  }
+
+  @Test
   void anEndpointThatStallsMidAnswerTimesOutInsteadOfHoldingDeliveryForever() throws Exception {
     try (ServerSocket server = new ServerSocket(0, 8, java.net.InetAddress.getLoopbackAddress())) {
       List<java.net.Socket> open = new java.util.concurrent.CopyOnWriteArrayList<>();
