@@ -42,6 +42,8 @@ public final class WebhookNotifier extends HttpNotifier {
   public static final String DELIVERY_HEADER = "X-Gitops-Delivery";
 
   private static final ObjectMapper JSON = new ObjectMapper();
+  /** Resources a body lists at most; {@code resourcesOmitted} says how many more there were. */
+  public static final int MAX_RESOURCES = 100;
 
   private final URI url;
   private final byte[] secret;
@@ -80,8 +82,12 @@ public final class WebhookNotifier extends HttpNotifier {
     o.put("revision", n.revision());
     n.commit().ifPresent(c -> o.put("commit", c));
     o.put("message", n.message());
+    // a sync of thousands of resources that all failed must not make a body receivers refuse
     ArrayNode resources = o.putArray("resources");
-    n.resources().forEach(resources::add);
+    n.resources().stream().limit(MAX_RESOURCES).forEach(resources::add);
+    if (n.resources().size() > MAX_RESOURCES) {
+      o.put("resourcesOmitted", n.resources().size() - MAX_RESOURCES);
+    }
     ObjectNode counts = o.putObject("counts");
     n.counts().forEach(counts::put);
     o.put("time", n.time().toString());

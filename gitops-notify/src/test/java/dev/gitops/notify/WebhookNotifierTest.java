@@ -225,6 +225,19 @@ class WebhookNotifierTest {
   }
 
   @Test
+  void aBodyListsAtMostAHundredResourcesAndSaysHowManyItLeftOut() throws Exception {
+    List<String> many = java.util.stream.IntStream.range(0, 5000).mapToObj(i -> "files:file::f" + i + ": PERMANENT")
+        .toList();
+    JsonNode body = JSON.readTree(WebhookNotifier.body(new Notification(Event.SYNC_FAILED, "web", "files", REVISION,
+        "failed", many, new java.util.TreeMap<>(), java.time.Instant.now())));
+    assertThat(body.get("resources")).hasSize(WebhookNotifier.MAX_RESOURCES);
+    assertThat(body.get("resources").get(0).asText()).isEqualTo("files:file::f0: PERMANENT");
+    assertThat(body.get("resourcesOmitted").asInt()).isEqualTo(4900);
+    JsonNode few = JSON.readTree(WebhookNotifier.body(Notification.of(Event.SYNC_FAILED, "web", "files", REVISION, "x")));
+    assertThat(few.has("resourcesOmitted")).isFalse();
+  }
+
+  @Test
   void notifiersMadeAndClosedLeaveNoClientThreadsBehind() throws Exception {
     WebhookNotifier first = WebhookNotifier.builder(receiver.uri("/h")).delivery(FAST).build();
     first.send(Notification.of(Event.SYNC_FAILED, "web", "files", REVISION, "boom"));
