@@ -69,6 +69,19 @@ public final class EtcdCoordinator implements Coordinator {
   private static final ObjectMapper JSON = new ObjectMapper();
   /** How long a call to etcd is waited for unless the builder says otherwise ({@link Builder#callTimeout}). */
   static final Duration CALL_TIMEOUT = Duration.ofSeconds(10);
+  /** {@code etcd at URL, ...} (or {@code etcd}), as messages name it. */
+  String etcd() {
+    return etcd;
+  }
+
+  /** How many keys one range read asks for at most unless the builder says otherwise ({@link Builder#rangePageSize}). */
+  static final int RANGE_PAGE_SIZE = 1000;
+  /**
+   * The largest answer a client of its own accepts (jetcd's default is 4 MiB): a page of {@link
+   * #RANGE_PAGE_SIZE} keys stays under it unless its values average 32 KiB, and a page that does not
+   * is read again in smaller pages.
+   */
+  static final int MAX_INBOUND_BYTES = 32 * 1024 * 1024;
 
   private final Client client;
   private final boolean ownsClient;
@@ -78,6 +91,7 @@ public final class EtcdCoordinator implements Coordinator {
   private final String prefix;
   private final Duration ttl;
   private final Duration callTimeout;
+  private final int pageSize;
   private final Clock clock;
   private final LeaseKeeper keeper;
   private final WatchedPrefix membersView;
@@ -93,10 +107,11 @@ public final class EtcdCoordinator implements Coordinator {
     this.prefix = b.prefix;
     this.ttl = b.ttl;
     this.callTimeout = b.callTimeout;
+    this.pageSize = b.pageSize;
     this.clock = b.clock;
     this.keeper = new LeaseKeeper(member, ttl, clock, this::renew);
-    this.membersView = new WatchedPrefix(client, prefix + "members/", etcd, callTimeout);
-    this.ownersView = new WatchedPrefix(client, prefix + "owners/", etcd, callTimeout);
+    this.membersView = new WatchedPrefix(client, prefix + "members/", etcd, callTimeout, pageSize);
+    this.ownersView = new WatchedPrefix(client, prefix + "owners/", etcd, callTimeout, pageSize);
   }
 
   /** A builder for member {@code memberId} on {@code client} (which the caller keeps and closes). */
@@ -115,7 +130,7 @@ public final class EtcdCoordinator implements Coordinator {
       throw new IllegalArgumentException("etcd endpoints must not be empty");
     }
     Builder b = new Builder(null, memberId, true);
-    b.endpointsClient = Client.builder().endpoints(endpoints.split(","));
+    b.endpointsClient = Client.builder().endpoints(endpoints.split(",")).maxInboundMessageSize(MAX_INBOUND_BYTES);
     // named in the messages of a failed join; a password in a URL (http://user:pw@host) is not
     b.endpoints = String.join(", ", Arrays.stream(endpoints.split(","))
         .map(e -> e.trim().replaceFirst("//[^/]*@", "//")).toList());
@@ -140,6 +155,11 @@ public final class EtcdCoordinator implements Coordinator {
   /** How long each call to etcd is waited for before it fails. */
   Duration callTimeout() {
     return callTimeout;
+  }
+
+  /** How many keys one range read asks for at most (larger prefixes are read in pages at one revision). */
+  int rangePageSize() {
+    return pageSize;
   }
 
   /** The key prefix every key of this cluster lives under. */
@@ -458,6 +478,7 @@ public final class EtcdCoordinator implements Coordinator {
     private String prefix = "/gitops/default/";
     private Duration ttl = Duration.ofSeconds(10);
     private Duration callTimeout = CALL_TIMEOUT;
+    private int pageSize = RANGE_PAGE_SIZE;
     private Clock clock = Clock.systemUTC();
 
     private Builder(Client client, String member, boolean ownsClient) {
@@ -492,6 +513,20 @@ public final class EtcdCoordinator implements Coordinator {
         throw new IllegalArgumentException("etcd call timeout must be at least 100 ms and at most 1 h, got " + d);
       }
       this.callTimeout = d;
+      return this;
+    }
+
+    /**
+     * How many keys one range read asks for at most (default 1000): the member and owner views and
+     * a state store's load read their prefix in pages of this many keys, all at the first page's
+     * revision, so that no answer exceeds the client's inbound message limit however many targets,
+     * members or store entries there are.
+     */
+    public Builder rangePageSize(int keys) {
+      if (keys < 1) {
+        throw new IllegalArgumentException("etcd range page size must be at least 1 key, got " + keys);
+      }
+      this.pageSize = keys;
       return this;
     }
 

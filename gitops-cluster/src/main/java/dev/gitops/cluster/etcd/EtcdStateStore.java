@@ -138,9 +138,9 @@ public final class EtcdStateStore implements StateStore {
 
   @Override
   public StoredState load() {
-    // one range read: every entry as of one revision
-    List<KeyValue> all = coordinator.await(kv.get(bytes(base), GetOption.builder().isPrefix(true).build()),
-        "load " + base).getKvs();
+    // every entry as of one revision, in pages: a store of thousands of entries exceeds one answer's size limit
+    List<KeyValue> all = PagedRange.read(kv, base, coordinator.rangePageSize(), coordinator.callTimeout(),
+        coordinator.etcd(), "load " + base).kvs();
     TreeMap<ResourceKey, StoredResource> inventory = new TreeMap<>();
     TreeMap<ResourceKey, Resource> pending = new TreeMap<>();
     Meta m = null;
@@ -170,10 +170,11 @@ public final class EtcdStateStore implements StateStore {
   @Override
   public List<HistoryEntry> history() {
     String p = base + "history/";
-    List<KeyValue> all = coordinator.await(kv.get(bytes(p), GetOption.builder().isPrefix(true)
-        .withSortField(GetOption.SortTarget.KEY).withSortOrder(GetOption.SortOrder.DESCEND).build()), "read history").getKvs();
+    List<KeyValue> all = PagedRange.read(kv, p, coordinator.rangePageSize(), coordinator.callTimeout(),
+        coordinator.etcd(), "read history of " + base).kvs();
     List<HistoryEntry> out = new ArrayList<>();
-    for (KeyValue e : all) {
+    for (int i = all.size() - 1; i >= 0; i--) {  // newest first
+      KeyValue e = all.get(i);
       out.add(StoreEntries.readHistoryEntry(e.getValue().getBytes(), "etcd store key " + e.getKey()));
     }
     return List.copyOf(out);

@@ -4,8 +4,6 @@ import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
 import io.etcd.jetcd.KeyValue;
 import io.etcd.jetcd.Watch;
-import io.etcd.jetcd.kv.GetResponse;
-import io.etcd.jetcd.options.GetOption;
 import io.etcd.jetcd.options.WatchOption;
 import io.etcd.jetcd.watch.WatchEvent;
 import io.etcd.jetcd.watch.WatchResponse;
@@ -43,6 +41,7 @@ final class WatchedPrefix implements AutoCloseable {
   private final Object lock = new Object();
   private final Duration quiet;
   private final Duration callTimeout;
+  private final int pageSize;
   private final AtomicLong rangeReads = new AtomicLong();
   private final AtomicLong progressRequests = new AtomicLong();
   /** The view by key; guarded by {@link #lock}, as are the fields below. */
@@ -61,17 +60,18 @@ final class WatchedPrefix implements AutoCloseable {
   /** For tests: runs between the range read and the start of the watch. */
   private volatile Runnable beforeWatch = () -> { };
 
-  /** A view whose range reads wait {@code callTimeout} for etcd. */
-  WatchedPrefix(Client client, String keyPrefix, String etcd, Duration callTimeout) {
-    this(client, keyPrefix, etcd, callTimeout, QUIET);
+  /** A view whose range reads wait {@code callTimeout} for etcd, each page of at most {@code pageSize} keys. */
+  WatchedPrefix(Client client, String keyPrefix, String etcd, Duration callTimeout, int pageSize) {
+    this(client, keyPrefix, etcd, callTimeout, pageSize, QUIET);
   }
 
   /** A view whose watch is asked for its progress once it said nothing for {@code quiet}. */
-  WatchedPrefix(Client client, String keyPrefix, String etcd, Duration callTimeout, Duration quiet) {
+  WatchedPrefix(Client client, String keyPrefix, String etcd, Duration callTimeout, int pageSize, Duration quiet) {
     this.client = client;
     this.keyPrefix = keyPrefix;
     this.etcd = etcd;
     this.callTimeout = callTimeout;
+    this.pageSize = pageSize;
     this.quiet = quiet;
   }
 
@@ -141,22 +141,22 @@ final class WatchedPrefix implements AutoCloseable {
     return false;
   }
 
-  /** Reads the range, makes it the view and watches from the revision after it. */
+  /** Reads the range (in pages, at one revision), makes it the view and watches from the revision after it. */
   private List<KeyValue> resync() {
     rangeReads.incrementAndGet();
-    GetResponse r = EtcdCoordinator.call(client.getKVClient().get(bytes(keyPrefix),
-        GetOption.builder().isPrefix(true).build()), "read " + keyPrefix, callTimeout, etcd);
-    long at = r.getHeader().getRevision();
+    PagedRange.Snapshot r = PagedRange.read(client.getKVClient(), keyPrefix, pageSize, callTimeout, etcd,
+        "read " + keyPrefix);
+    long at = r.revision();
     beforeWatch.run();
     Watcher w = new Watcher();
     Watch.Watcher old;
     synchronized (lock) {
       if (closed) {
-        return r.getKvs();
+        return r.kvs();
       }
       old = detach();
       keys.clear();
-      for (KeyValue kv : r.getKvs()) {
+      for (KeyValue kv : r.kvs()) {
         keys.put(key(kv), kv);
       }
       revision = at;
@@ -185,8 +185,8 @@ final class WatchedPrefix implements AutoCloseable {
       }
     }
     close(started);  // it failed or was replaced already
-    LOG.debug("watching {} on {} from revision {} ({} keys)", keyPrefix, etcd, at + 1, r.getKvs().size());
-    return r.getKvs();
+    LOG.debug("watching {} on {} from revision {} ({} keys)", keyPrefix, etcd, at + 1, r.kvs().size());
+    return r.kvs();
   }
 
   /** Notes a write of this member under the prefix, at {@code rev}: reads wait for the watch to deliver it. */

@@ -138,6 +138,7 @@ class EtcdWatchTest extends EtcdTestBase {
   @Test
   void aSilentWatchAnswersItsProgressRequestsAndTheRangeIsNotReadAgain() throws Exception {
     try (WatchedPrefix view = new WatchedPrefix(admin, prefix + "owners/", "etcd", EtcdCoordinator.CALL_TIMEOUT,
+        EtcdCoordinator.RANGE_PAGE_SIZE,
         Duration.ofMillis(200))) {
       view.read();
       // reads of a view whose watch hears nothing: each quiet spell costs a progress request, which etcd answers
