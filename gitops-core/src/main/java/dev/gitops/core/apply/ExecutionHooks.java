@@ -63,14 +63,25 @@ public interface ExecutionHooks {
    * Called once per dispatch round with every CREATE, UPDATE and REPLACE about to be sent for the
    * first time, before any of them is: the store writes all their pending documents in one
    * durable write here (group commit). Returns the changes whose pending write failed (they fail
-   * PERMANENT and are not sent); if it throws, every change of the round fails that way. The
-   * default calls {@link #beforeApply} for each.
+   * PERMANENT and are not sent); if it throws, every change of the round fails that way, and the
+   * execution sends nothing more (it is cancelled), as it does when one of the failures is a
+   * {@link dev.gitops.api.StoreLockedException} (the store has another holder now). The default
+   * calls {@link #beforeApply} for each, and stops calling it at such a failure: the changes after
+   * it fail with the same exception.
    */
   default Map<ResourceKey, RuntimeException> beforeApplyAll(List<Change> changes) {
     Map<ResourceKey, RuntimeException> failed = new LinkedHashMap<>();
+    RuntimeException lost = null;
     for (Change c : changes) {
+      if (lost != null) {
+        failed.put(c.key(), lost);
+        continue;
+      }
       try {
         beforeApply(c);
+      } catch (dev.gitops.api.StoreLockedException e) {
+        lost = e;
+        failed.put(c.key(), e);
       } catch (RuntimeException e) {
         failed.put(c.key(), e);
       }

@@ -13,6 +13,7 @@ import dev.gitops.api.Outcome;
 import dev.gitops.api.Plan;
 import dev.gitops.api.ProviderException;
 import dev.gitops.api.ResourceKey;
+import dev.gitops.api.StoreLockedException;
 import dev.gitops.api.SyncEvent;
 import dev.gitops.api.spi.CallContext;
 import dev.gitops.api.spi.Provider;
@@ -187,6 +188,8 @@ final class ExecutionRun {
   private AbandonedCalls abandoned;
   private final Runnable wakeup = () -> mailbox.offer(WAKEUP);
   private Cancellation runToken;
+  /** Why nothing more is sent: the store refused a round's pending records as a whole; null while it records. */
+  private String storeLost;
   private long syncDeadline;
 
   ExecutionRun(ExecutionOptions options, Plan plan, Map<String, Provider> providers, ExecutionHooks hooks,
@@ -574,7 +577,18 @@ final class ExecutionRun {
    * applied. Each group holds a worker slot, given back when nothing of it is left to send.
    */
   private void send(List<List<Node>> groups, List<Provider> groupProviders, long now) {
-    Map<ResourceKey, RuntimeException> failed = writePending(groups);
+    Map<ResourceKey, RuntimeException> failed = storeLost == null ? writePending(groups) : Map.of();
+    if (storeLost == null) {
+      for (RuntimeException e : failed.values()) {
+        if (e instanceof StoreLockedException) {
+          // another holder has the store now (a member fenced out): not one more write to it
+          loseStore("the store refused a pending record: " + e.getMessage());
+          break;
+        }
+      }
+    }
+    // one failure of the store is one exception for many keys: its trace is logged once
+    Set<RuntimeException> logged = Collections.newSetFromMap(new java.util.IdentityHashMap<>());
     for (int i = 0; i < groups.size(); i++) {
       List<Node> group = groups.get(i);
       for (Iterator<Node> it = group.iterator(); it.hasNext(); ) {
@@ -582,8 +596,17 @@ final class ExecutionRun {
         RuntimeException e = failed.get(n.key());
         if (e != null) {
           it.remove();
-          log.warn("{}: recording the pending state failed, not applying (revision {})", n.key(), revision, e);
+          if (logged.add(e)) {
+            log.warn("{}: recording the pending state failed, not applying (revision {})", n.key(), revision, e);
+          } else {
+            log.debug("{}: recording the pending state failed, not applying (revision {}): {}", n.key(), revision,
+                e.getMessage());
+          }
           finish(n, Outcome.permanentFailure("recording the pending state failed: " + e.getMessage(), e), true);
+        } else if (storeLost != null) {
+          // its pending record may be written: it stays, and the next sync takes the change up again
+          it.remove();
+          finish(n, Outcome.permanentFailure("cancelled before start: " + storeLost, null), true);
         }
       }
       if (!group.isEmpty()) {
@@ -620,9 +643,25 @@ final class ExecutionRun {
       Map<ResourceKey, RuntimeException> failed = hooks.beforeApplyAll(List.copyOf(writes));
       return failed == null ? Map.of() : failed;
     } catch (RuntimeException e) {
+      // the store's one write of the round failed as a whole: as when recording outcomes fails, a
+      // store that cannot record must not see more writes
+      loseStore("recording the pending state in the store failed: " + e.getMessage());
       Map<ResourceKey, RuntimeException> all = new HashMap<>();
       writes.forEach(c -> all.put(c.key(), e));
       return all;
+    }
+  }
+
+  /**
+   * Sends nothing more after the store failed as a whole: the run is cancelled with {@code reason}
+   * (what is in flight is abandoned, what waits is reported cancelled), and what this dispatch round
+   * still holds is not sent.
+   */
+  private void loseStore(String reason) {
+    if (storeLost == null) {
+      storeLost = reason;
+      log.warn("execution of plan {} at {}: {}; sending nothing more", plan.id(), revision, reason);
+      runToken.cancel(reason);
     }
   }
 
