@@ -46,13 +46,17 @@ public record GitCredentials(SecretRef token, String username, SecretRef passwor
     return Optional.of(g);
   }
 
-  /** The credentials for {@code GitSource}, secrets read from {@code environment} or their files. */
+  /**
+   * The credentials for {@code GitSource}, secrets read from {@code environment} or their files. A
+   * token or password goes into an HTTP header, so it is one line ({@link SecretRef#resolveLine}: a
+   * line break at its end, as {@code echo tok | base64} leaves in a Kubernetes secret, is dropped).
+   */
   public Credentials resolve(Map<String, String> environment) {
     if (token != null) {
-      return Credentials.token(token.resolve(environment));
+      return Credentials.token(token.resolveLine(environment));
     }
     if (username != null) {
-      return Credentials.basic(username, password.resolve(environment));
+      return Credentials.basic(username, password.resolveLine(environment));
     }
     return passphrase == null ? Credentials.sshKey(sshKey)
         : Credentials.sshKey(sshKey, passphrase.resolve(environment).toCharArray());

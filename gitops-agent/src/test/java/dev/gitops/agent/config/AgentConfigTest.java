@@ -487,6 +487,36 @@ class AgentConfigTest {
   }
 
   @Test
+  void aGitTokenOrPasswordLosesOneLineBreakAtItsEndAndIsRefusedWithAnyOtherControlCharacter() throws Exception {
+    Path f = dir.resolve("agent.yaml");
+    Files.writeString(f, """
+        targets:
+          - name: web
+            source:
+              url: https://git.example.com/ops.git
+              credentials: {token: {env: GIT_TOKEN}}
+            provider: {type: files, directory: live}
+          - name: api
+            source:
+              url: https://git.example.com/api.git
+              credentials: {username: bot, password: {env: GIT_PASSWORD}}
+            provider: {type: files, directory: live-api}
+        """);
+    for (String line : new String[] {"\n", "\r\n", "\r"}) {
+      assertThat(AgentConfig.load(f, factories, Map.of("GIT_TOKEN", "ghp_S3CRET" + line, "GIT_PASSWORD", "pw" + line),
+          true).targets()).hasSize(2);
+    }
+    ConfigException e = catchThrowableOfType(ConfigException.class, () -> AgentConfig.load(f, factories,
+        Map.of("GIT_TOKEN", "ghp_S3\nCRET", "GIT_PASSWORD", "pw"), true));
+    assertThat(e.getMessage()).contains("agent.yaml:5: targets[0].source.credentials.token: the environment variable"
+        + " GIT_TOKEN holds a control character (a line feed)").doesNotContain("S3");
+    e = catchThrowableOfType(ConfigException.class, () -> AgentConfig.load(f, factories,
+        Map.of("GIT_TOKEN", "ghp_S3CRET", "GIT_PASSWORD", "p\u0000w\n"), true));
+    assertThat(e.getMessage()).contains("targets[1].source.credentials.password: the environment variable GIT_PASSWORD"
+        + " holds a control character (U+0000)");
+  }
+
+  @Test
   void aBadWebhookUrlIsNamedByItsSchemeAndHostOnlyNeverItsPathOrQuery() {
     String bad = error("""
         targets: []
