@@ -273,6 +273,18 @@ public final class ClusterMember implements AutoCloseable {
       return;
     }
     SortedSet<String> members = coordinator.members();
+    if (!members.contains(me)) {
+      // Its lease is live but the others do not see it (its key was deleted behind its back): they assign its
+      // targets elsewhere, and so would this round. It registers again before assigning anything.
+      LOG.warn("member {} is not among the cluster's members {} although its lease is live (was its key deleted?);"
+          + " it registers again", me, members);
+      coordinator.join();
+      members = coordinator.members();
+      if (!members.contains(me)) {
+        throw new IllegalStateException("member " + me + " is not among the cluster's members " + members
+            + " even after registering again");
+      }
+    }
     Instant now = clock.instant();
     if (!members.equals(lastMembers)) {
       // Only a join settles: a leave changes the assignee of the leaver's targets alone (rendezvous), which

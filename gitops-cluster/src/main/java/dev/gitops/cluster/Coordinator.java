@@ -27,7 +27,9 @@ public interface Coordinator extends AutoCloseable {
 
   /**
    * Takes this member's lease and keeps it alive until {@link #close()}; a member whose lease was
-   * lost joins again with a new one.
+   * lost joins again with a new one. A member whose lease is live but whose registration is gone
+   * from the engine (deleted behind its back, so that {@link #members()} lacks it) registers again,
+   * or gives its lease up as lost when it cannot.
    *
    * @throws IllegalStateException when another live member already uses this member's id
    */

@@ -118,6 +118,32 @@ class ClusterMemberTest {
   }
 
   @Test
+  void aMemberWhoseRegistrationWasDeletedRegistersAgainWithAWarningAndKeepsItsTargets() {
+    ClusterMember m1 = member("m1");
+    ClusterMember m2 = member("m2");
+    m1.round();
+    m2.round();
+    now = now.plus(SETTLE);
+    m1.round();
+    m2.round();
+    Map<String, String> want = expected(Set.of("m1", "m2"));
+    assertThat(running).isEqualTo(want);
+    try (LogLines log = LogLines.of(ClusterMember.class)) {
+      ((FakeCoordinator) m1.coordinator()).dropRegistration();  // etcdctl del .../members/m1: its lease lives on
+      m1.round();
+      assertThat(engine.members).containsExactly("m1", "m2");
+      assertThat(log.lines()).anyMatch(l -> l.startsWith("WARN member m1 is not among the cluster's members [m2]"));
+    }
+    m2.round();
+    now = now.plus(SETTLE);
+    m1.round();
+    m2.round();
+    assertThat(running).isEqualTo(want);
+    assertThat(events.stream().filter(e -> e.startsWith("stop"))).as("nothing handed away").isEmpty();
+    assertThat(m1.notReady()).isEmpty();
+  }
+
+  @Test
   void aMemberThatLostItsLeaseStopsEverythingAndTheOthersTakeOver() {
     ClusterMember m1 = member("m1");
     ClusterMember m2 = member("m2");

@@ -26,6 +26,8 @@ final class FakeCoordinator implements Coordinator {
   volatile String refuseJoin;
   /** While set, a join returns without making the member live again (a coordinator that keeps a stale lease). */
   volatile boolean joinKeepsStaleLease;
+  /** Whether this member holds a live lease (its registration in {@code members} may be gone without it). */
+  private volatile boolean live;
   /** While set, a release fails as a call to an engine that went away mid-round would. */
   volatile boolean releaseFails;
 
@@ -49,6 +51,14 @@ final class FakeCoordinator implements Coordinator {
     }
     synchronized (engine) {
       engine.members.add(id);
+      live = true;
+    }
+  }
+
+  /** What deleting the member's key behind its back does: its lease (and what it owns) stays, the others no longer see it. */
+  void dropRegistration() {
+    synchronized (engine) {
+      engine.members.remove(id);
     }
   }
 
@@ -57,6 +67,7 @@ final class FakeCoordinator implements Coordinator {
     synchronized (engine) {
       engine.members.remove(id);
       engine.owners.values().removeIf(o -> o.member().equals(id));
+      live = false;
     }
   }
 
@@ -65,9 +76,7 @@ final class FakeCoordinator implements Coordinator {
     if (unreachable) {
       throw new IllegalStateException("connection refused: 127.0.0.1:2379");
     }
-    synchronized (engine) {
-      return engine.members.contains(id);
-    }
+    return live;
   }
 
   @Override

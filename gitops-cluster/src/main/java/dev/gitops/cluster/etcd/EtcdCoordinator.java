@@ -182,6 +182,7 @@ public final class EtcdCoordinator implements Coordinator {
         throw new IllegalStateException("member " + member + " has left the cluster");
       }
       if (keeper.checkLive()) {
+        registerAgain();
         return;
       }
       long stale = leaseId;  // the lease this member held before, lost or past its TTL (0: none)
@@ -211,6 +212,28 @@ public final class EtcdCoordinator implements Coordinator {
       }
       keeper.joined(granted);
       LOG.info("member {} joined {} with lease {} (ttl {})", member, prefix, Long.toHexString(lease), Durations.human(ttl));
+    }
+  }
+
+  /**
+   * A live member's key, made again if it is gone (deleted behind its back: the other members no
+   * longer count it, and would take its targets); if another lease holds it now, another process
+   * uses this member's id, and this member gives its lease up as lost rather than run beside it.
+   */
+  private void registerAgain() {
+    ByteSequence key = bytes(prefix + "members/" + encode(member));
+    TxnResponse r = register(key, leaseId, clock.instant());
+    if (r.isSucceeded()) {
+      membersView.wrote(r.getHeader().getRevision());
+      LOG.warn("member {}: its key {} was gone from {} while its lease {} is live (deleted by hand?); it registered"
+          + " again", member, key.toString(StandardCharsets.UTF_8), etcd, Long.toHexString(leaseId));
+    } else if (!heldBy(r, leaseId)) {
+      long lease = leaseId;
+      keeper.lost("its key " + key.toString(StandardCharsets.UTF_8) + " is held by another lease: another process"
+          + " uses member id " + member);
+      revokeQuietly(lease);  // its ownerships go with it: this member stops its targets at its next round
+      throw new IllegalStateException("member id " + member + " is already used by another live member of " + prefix
+          + " (its key " + key.toString(StandardCharsets.UTF_8) + " is held by another lease); pick another --member");
     }
   }
 

@@ -66,6 +66,21 @@ class EtcdCoordinatorTest extends EtcdTestBase {
   }
 
   @Test
+  void aLiveMemberWhoseKeyWasDeletedRegistersAgainOnItsLeaseAndKeepsItsTargets() throws Exception {
+    EtcdCoordinator m1 = joined("m1");
+    EtcdCoordinator m2 = joined("m2");
+    Ownership o = m1.tryAcquire("t").orElseThrow();
+    call(admin.getKVClient().delete(io.etcd.jetcd.ByteSequence.from(prefix + "members/m1",
+        java.nio.charset.StandardCharsets.UTF_8)), "delete");
+    Await.until("m2 no longer seeing m1", () -> m2.members().equals(Set.of("m2")), Duration.ofSeconds(5));
+    m1.join();
+    assertThat(m1.members()).containsExactly("m1", "m2");
+    Await.until("m2 seeing m1 again", () -> m2.members().equals(Set.of("m1", "m2")), Duration.ofSeconds(5));
+    assertThat(m1.isMember()).isTrue();
+    assertThat(m1.holds(o)).as("its ownership, on the same lease").isTrue();
+  }
+
+  @Test
   void aMemberIdInUseIsRefusedNamingIt() {
     member("m1").join();
     EtcdCoordinator twin = member("m1");
