@@ -70,7 +70,10 @@ public final class LeaseKeeper implements AutoCloseable {
     return Duration.ofSeconds(ttl.toSeconds());
   }
 
-  /** The lease was granted at {@code at}: live from now, renewed every third of the TTL. */
+  /**
+   * The lease was granted at {@code at} (a time taken before the grant was asked for): live until a
+   * TTL after it, renewed a third of the TTL after it (at once if that is past) and then every third.
+   */
   public synchronized void joined(Instant at) {
     if (closed) {
       throw new IllegalStateException("member " + member + " has left the cluster");
@@ -81,7 +84,10 @@ public final class LeaseKeeper implements AutoCloseable {
       renewal.cancel(false);
     }
     long every = Math.max(100, ttl.toMillis() / 3);
-    renewal = renewer.scheduleWithFixedDelay(this::renewWhileLive, every, every, TimeUnit.MILLISECONDS);
+    // a third of the TTL after the stamp, not after now: a grant that waited for the engine (the stamp is
+    // taken before it) has used part of the lease already, and one that waited past a third renews at once
+    long first = Math.max(0, every - Duration.between(at, clock.instant()).toMillis());
+    renewal = renewer.scheduleWithFixedDelay(this::renewWhileLive, first, every, TimeUnit.MILLISECONDS);
   }
 
   private void renewWhileLive() {

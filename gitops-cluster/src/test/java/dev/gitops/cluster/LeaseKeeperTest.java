@@ -11,6 +11,25 @@ import org.junit.jupiter.api.Test;
 class LeaseKeeperTest {
 
   @Test
+  void aGrantThatWaitedPastAThirdOfTheTtlIsRenewedAtOnce() throws Exception {
+    MovableClock clock = new MovableClock();
+    AtomicInteger renewals = new AtomicInteger();
+    AtomicReference<LeaseKeeper> ref = new AtomicReference<>();
+    Runnable renew = () -> {
+      renewals.incrementAndGet();
+      ref.get().renewed(clock.instant());
+    };
+    try (LeaseKeeper keeper = new LeaseKeeper("m1", Duration.ofSeconds(3), clock, renew)) {
+      ref.set(keeper);
+      // stamped before a grant that waited 2.4 s for the engine: 0.6 s of the lease left, under a third (1 s)
+      keeper.joined(clock.instant().minus(Duration.ofMillis(2400)));
+      // a renewal a third of the TTL after the join (not the stamp) would come after the lease ended: none at all
+      Await.until("a renewal before the lease ends", () -> renewals.get() > 0, Duration.ofSeconds(3));
+      assertThat(keeper.isHeld()).as("not lost").isTrue();
+    }
+  }
+
+  @Test
   void aLeasePastItsTtlIsLostAndNeverRenewedBackToLife() throws Exception {
     MovableClock clock = new MovableClock();
     AtomicInteger renewals = new AtomicInteger();
