@@ -227,7 +227,7 @@ public final class ClusterMember implements AutoCloseable {
   }
 
   /**
-   * Why this member is not ready: its last coordination round failed (the coordinator cannot be
+   * Why this member is not ready: it holds no live lease ({@link Coordinator#isMember()}); its last coordination round failed (the coordinator cannot be
    * reached, or refused it, or it holds no live lease), so it takes no target and keeps what it
    * holds only while its lease lasts; or a target assigned to it cannot start here; or a target
    * it configures runs nowhere, assigned to a member that has not taken it for {@link
@@ -235,6 +235,10 @@ public final class ClusterMember implements AutoCloseable {
    */
   public Optional<String> notReady() {
     List<String> reasons = new ArrayList<>();
+    String lease = leaseProblem();
+    if (lease != null) {
+      reasons.add(lease);
+    }
     Instant since = unreachableSince;
     if (since != null) {
       reasons.add("member " + coordinator.memberId() + " cannot coordinate with the cluster since " + since + ": "
@@ -255,6 +259,24 @@ public final class ClusterMember implements AutoCloseable {
         + coordinator.memberId() + " (since " + f.since() + ", " + f.attempts() + " attempt(s); the log says why);"
         + " it is released and tried again at " + f.retryAt() + " or at the next reload"));
     return reasons.isEmpty() ? Optional.empty() : Optional.of(String.join("; ", reasons));
+  }
+
+  /**
+   * Why this member holds no live lease now (it never joined, lost its lease, or its lease ran past
+   * its TTL by its own clock while the engine did not answer), or null while it holds one: between
+   * rounds, and before the first, readiness must not say ready for a member that is not one.
+   */
+  private String leaseProblem() {
+    String me = coordinator.memberId();
+    try {
+      if (coordinator.isMember()) {
+        return null;
+      }
+      return "member " + me + " holds no live lease (not joined yet, or its lease was lost or not renewed within its"
+          + " TTL by its own clock): it runs nothing until it joins again";
+    } catch (RuntimeException e) {
+      return "member " + me + " cannot tell whether it holds a live lease: " + e;
+    }
   }
 
   /** One round: check membership and ownership, then stop, release and acquire what moved. */

@@ -144,6 +144,27 @@ class ClusterMemberTest {
   }
 
   @Test
+  void aMemberWithoutALiveLeaseIsNotReadyBeforeAnyRoundSaysSo() {
+    FakeCoordinator c = new FakeCoordinator(engine, "m1");
+    ClusterMember never = ClusterMember.builder(c, new ClusterMember.Targets() {
+      @Override
+      public boolean start(Ownership o) {
+        return true;
+      }
+
+      @Override
+      public void stop(String target, String reason) {
+      }
+    }).settleDelay(SETTLE).clock(clock).build();
+    // never joined, and no round ran yet to fail
+    assertThat(never.notReady()).get().asString().contains("member m1 holds no live lease");
+    c.join();
+    assertThat(never.notReady()).isEmpty();
+    c.expire();  // its lease ended (by its own clock, etcd frozen): the next round has not run yet
+    assertThat(never.notReady()).get().asString().contains("member m1 holds no live lease");
+  }
+
+  @Test
   void aMemberThatLostItsLeaseStopsEverythingAndTheOthersTakeOver() {
     ClusterMember m1 = member("m1");
     ClusterMember m2 = member("m2");
