@@ -176,6 +176,11 @@ public final class ClusterMember implements AutoCloseable {
     return Optional.ofNullable(owned.get(target));
   }
 
+  /** The clock of the settle delay and the retries (for tests). */
+  Clock clock() {
+    return clock;
+  }
+
   /** The coordinator this member uses. */
   public Coordinator coordinator() {
     return coordinator;
@@ -595,7 +600,7 @@ public final class ClusterMember implements AutoCloseable {
     private final Targets runner;
     private Duration settleDelay = Duration.ofSeconds(2);
     private Duration pollInterval = Duration.ofMillis(500);
-    private Clock clock = Clock.systemUTC();
+    private Clock clock = MonotonicClock.system();
 
     private Builder(Coordinator coordinator, Targets runner) {
       this.coordinator = Objects.requireNonNull(coordinator, "coordinator");
@@ -620,7 +625,10 @@ public final class ClusterMember implements AutoCloseable {
       return this;
     }
 
-    /** The clock of the settle delay (default: UTC system clock). */
+    /**
+     * The clock of the settle delay and the retries (default: a {@link MonotonicClock}, which a step of the wall
+     * clock does not move).
+     */
     public Builder clock(Clock c) {
       this.clock = Objects.requireNonNull(c, "clock");
       return this;

@@ -14,16 +14,19 @@ import org.slf4j.LoggerFactory;
 /**
  * The time side of a member's lease, the same for every backend: it runs the backend's renewal
  * every third of the TTL and says whether the lease is live. A lease is live from a join until
- * the backend reports it lost, or until a TTL passes without a renewal (the engine may have
+ * the backend reports it lost, or until a TTL passes without a renewal by its clock (a
+ * {@link MonotonicClock} in the backends, so that a step of the wall clock changes nothing) (the engine may have
  * expired it by then, so the member must assume it did and stop writing). A lease past its TTL
  * is lost for good ({@link #checkLive()}): it is not renewed again, and the next join takes a new
  * one rather than wait for the engine to say that the old one is gone.
  *
  * <pre>{@code
- * java.time.Clock clock = java.time.Clock.systemUTC();
- * LeaseKeeper keeper = new LeaseKeeper("m1", Duration.ofSeconds(10), clock, () -> log.info("renew the lease"));
- * keeper.joined(clock.instant());   // after the backend granted the lease
- * keeper.renewed(clock.instant());  // from renew(), after each successful renewal
+ * LeaseKeeper keeper = new LeaseKeeper("m1", Duration.ofSeconds(10), MonotonicClock.system(),
+ *     () -> log.info("renew the lease"));
+ * Instant asked = keeper.now();
+ * // ... the backend grants the lease
+ * keeper.joined(asked);
+ * keeper.renewed(keeper.now());  // from renew(): the time the successful renewal was sent
  * keeper.isLive();
  * }</pre>
  */
@@ -149,6 +152,11 @@ public final class LeaseKeeper implements AutoCloseable {
   /** Whether the lease is held and was renewed within the TTL. */
   public synchronized boolean isLive() {
     return isHeld() && clock.instant().isBefore(renewedAt.plus(ttl));
+  }
+
+  /** Now, by the clock that times this lease: what {@link #joined} and {@link #renewed} are given. */
+  public Instant now() {
+    return clock.instant();
   }
 
   /** Whether {@link #close()} ran. */

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gitops.cluster.Coordinator;
 import dev.gitops.cluster.LeaseKeeper;
+import dev.gitops.cluster.MonotonicClock;
 import dev.gitops.cluster.Ownership;
 import dev.gitops.core.internal.Durations;
 import io.etcd.jetcd.ByteSequence;
@@ -67,6 +68,8 @@ public final class EtcdCoordinator implements Coordinator {
 
   private static final Logger LOG = LoggerFactory.getLogger(EtcdCoordinator.class);
   private static final ObjectMapper JSON = new ObjectMapper();
+  /** The clock of times shown to people (an ownership's {@code since}); leases are timed by {@link Builder#clock}. */
+  private static final Clock WALL = Clock.systemUTC();
   /** How long a call to etcd is waited for unless the builder says otherwise ({@link Builder#callTimeout}). */
   static final Duration CALL_TIMEOUT = Duration.ofSeconds(10);
   /** {@code etcd at URL, ...} (or {@code etcd}), as messages name it. */
@@ -147,6 +150,11 @@ public final class EtcdCoordinator implements Coordinator {
     return client;
   }
 
+  /** The clock that times the lease (for tests). */
+  Clock clock() {
+    return clock;
+  }
+
   /** The lease TTL. */
   public Duration ttl() {
     return ttl;
@@ -187,15 +195,15 @@ public final class EtcdCoordinator implements Coordinator {
       }
       long stale = leaseId;  // the lease this member held before, lost or past its TTL (0: none)
       // taken before the request: etcd starts the TTL later, so the local view of the lease ends first
-      Instant granted = clock.instant();
+      Instant granted = keeper.now();
       long lease = await(client.getLeaseClient().grant(Math.max(1, ttl.toSeconds())), "grant a lease").getID();
       ByteSequence key = bytes(prefix + "members/" + encode(member));
-      TxnResponse r = register(key, lease, granted);
+      TxnResponse r = register(key, lease);
       if (!r.isSucceeded() && stale != 0 && heldBy(r, stale)) {
         LOG.info("member {}: its previous lease {} still holds {} in etcd; revoking it", member,
             Long.toHexString(stale), key);
         revokeQuietly(stale);
-        r = register(key, lease, granted);
+        r = register(key, lease);
       }
       if (!r.isSucceeded()) {
         revokeQuietly(lease);
@@ -222,7 +230,7 @@ public final class EtcdCoordinator implements Coordinator {
    */
   private void registerAgain() {
     ByteSequence key = bytes(prefix + "members/" + encode(member));
-    TxnResponse r = register(key, leaseId, clock.instant());
+    TxnResponse r = register(key, leaseId);
     if (r.isSucceeded()) {
       membersView.wrote(r.getHeader().getRevision());
       LOG.warn("member {}: its key {} was gone from {} while its lease {} is live (deleted by hand?); it registered"
@@ -238,10 +246,10 @@ public final class EtcdCoordinator implements Coordinator {
   }
 
   /** Creates this member's key on {@code lease} unless a key is there; the transaction's answer. */
-  private TxnResponse register(ByteSequence key, long lease, Instant at) {
+  private TxnResponse register(ByteSequence key, long lease) {
     return await(client.getKVClient().txn()
         .If(new Cmp(key, Cmp.Op.EQUAL, CmpTarget.createRevision(0)))
-        .Then(Op.put(key, value(member, at), PutOption.builder().withLeaseId(lease).build()))
+        .Then(Op.put(key, value(member, WALL.instant()), PutOption.builder().withLeaseId(lease).build()))
         .Else(Op.get(key, GetOption.DEFAULT))
         .commit(), "register member " + member);
   }
@@ -258,7 +266,7 @@ public final class EtcdCoordinator implements Coordinator {
         return;
       }
     }
-    Instant sent = clock.instant();
+    Instant sent = keeper.now();
     try {
       // waited for only while the lease lasts: a keep-alive hung on a connection etcd dropped must not hold the
       // renewer, which the next lease needs
@@ -318,7 +326,7 @@ public final class EtcdCoordinator implements Coordinator {
   public Optional<Ownership> tryAcquire(String target) {
     long lease = lease();
     ByteSequence key = ownerKey(target);
-    Instant now = clock.instant();
+    Instant now = WALL.instant();  // shown (gitops status), never compared: the wall clock
     TxnResponse r = await(client.getKVClient().txn()
         .If(new Cmp(key, Cmp.Op.EQUAL, CmpTarget.createRevision(0)))
         .Then(Op.put(key, value(member, now), PutOption.builder().withLeaseId(lease).build()))
@@ -502,7 +510,7 @@ public final class EtcdCoordinator implements Coordinator {
     private Duration ttl = Duration.ofSeconds(10);
     private Duration callTimeout = CALL_TIMEOUT;
     private int pageSize = RANGE_PAGE_SIZE;
-    private Clock clock = Clock.systemUTC();
+    private Clock clock = MonotonicClock.system();
 
     private Builder(Client client, String member, boolean ownsClient) {
       this.client = ownsClient ? client : Objects.requireNonNull(client, "client");
@@ -578,7 +586,10 @@ public final class EtcdCoordinator implements Coordinator {
       return this;
     }
 
-    /** The clock of renewals and ownership times (default: UTC system clock). */
+    /**
+     * The clock that times the lease: renewals, and its TTL by this member's own clock (default: a
+     * {@link MonotonicClock}, which a step of the wall clock does not move).
+     */
     public Builder clock(Clock c) {
       this.clock = Objects.requireNonNull(c, "clock");
       return this;

@@ -2,6 +2,7 @@ package dev.gitops.cluster.k8s;
 
 import dev.gitops.cluster.Coordinator;
 import dev.gitops.cluster.LeaseKeeper;
+import dev.gitops.cluster.MonotonicClock;
 import dev.gitops.cluster.Ownership;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.api.model.coordination.v1.LeaseBuilder;
@@ -110,7 +111,10 @@ public final class LeaseCoordinator implements Coordinator {
     this.ttl = b.ttl;
     this.clock = b.clock;
     this.incarnation = newIncarnation(member);
-    this.keeper = new LeaseKeeper(member, ttl, clock, this::renew);
+    // the Lease's renewTime is a wall-clock time other machines compare; the member's own view of its lease is timed
+    // by a clock that a step of the wall clock does not move (unless a test gives its own)
+    this.keeper = new LeaseKeeper(member, ttl, b.keeperClock == null ? MonotonicClock.system() : b.keeperClock,
+        this::renew);
   }
 
   private static String newIncarnation(String member) {
@@ -163,6 +167,7 @@ public final class LeaseCoordinator implements Coordinator {
       }
       String previous = incarnation;
       String next = newIncarnation(member);
+      Instant stamp = keeper.now();  // the lease's own time, which a step of the wall clock does not move
       Instant now = clock.instant().truncatedTo(ChronoUnit.MILLIS);
       String name = leaseName("m", member);
       Lease current = leases().withName(name).get();
@@ -194,7 +199,7 @@ public final class LeaseCoordinator implements Coordinator {
       }
       incarnation = next;
       lastRenewal = now;
-      keeper.joined(now);
+      keeper.joined(stamp);
       LOG.info("member {} joined cluster {} in namespace {} as {} (ttl {})", member, cluster, namespace, next, ttl);
     }
   }
@@ -220,6 +225,7 @@ public final class LeaseCoordinator implements Coordinator {
       mine = incarnation;
       seen = lastRenewal;
     }
+    Instant stamp = keeper.now();
     Instant now = clock.instant().truncatedTo(ChronoUnit.MILLIS);
     try {
       Lease current = leases().withName(leaseName("m", member)).get();
@@ -241,7 +247,7 @@ public final class LeaseCoordinator implements Coordinator {
       synchronized (monitor) {
         if (mine.equals(incarnation)) {
           lastRenewal = now;
-          keeper.renewed(now);
+          keeper.renewed(stamp);
         }
       }
     } catch (KubernetesClientException e) {
@@ -601,6 +607,8 @@ public final class LeaseCoordinator implements Coordinator {
     private String cluster = "default";
     private Duration ttl = Duration.ofSeconds(10);
     private Clock clock = Clock.systemUTC();
+    /** The clock of the member's own view of its lease: {@link #clock} when set, else a monotonic one. */
+    private Clock keeperClock;
 
     private Builder(KubernetesClient client, String namespace, String member) {
       this.client = Objects.requireNonNull(client, "client");
@@ -627,9 +635,13 @@ public final class LeaseCoordinator implements Coordinator {
       return this;
     }
 
-    /** The clock of renewals and expiry (default: UTC system clock). */
+    /**
+     * The clock of renewals and expiry (default: the UTC system clock for the Leases' times, which
+     * other members compare, and a {@link MonotonicClock} for this member's own view of its lease).
+     */
     public Builder clock(Clock c) {
       this.clock = Objects.requireNonNull(c, "clock");
+      this.keeperClock = c;
       return this;
     }
 
