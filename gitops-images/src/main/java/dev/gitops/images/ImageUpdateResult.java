@@ -86,6 +86,7 @@ public record ImageUpdateResult(Status status, Map<String, ImageChoice> choices,
    * Status#UNCHANGED}).
    *
    * <pre>{@code
+   * ImageUpdateResult r = updater.run();
    * r.unmarkedPolicies().forEach(p -> log.warn("no marker names image policy {}", p));
    * }</pre>
    */

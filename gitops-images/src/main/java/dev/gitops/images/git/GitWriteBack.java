@@ -453,9 +453,8 @@ public final class GitWriteBack implements AutoCloseable {
    * before anything slow (a registry scan), so that a mistyped URL, branch or path fails at once.
    *
    * <pre>{@code
-   * writeBack.verify();                 // throws at once on a typo
-   * Map<String, ImageChoice> choices = scan();
-   * writeBack.write(choices, policies);
+   * writeBack.verify();                 // throws at once on a typo, before any registry is asked
+   * WriteResult w = writeBack.write(choices, policies);   // the choices the registries gave since
    * }</pre>
    *
    * @throws GitWriteException when the repository cannot be listed or fetched or the branch does not exist
