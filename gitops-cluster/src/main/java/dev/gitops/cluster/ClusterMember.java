@@ -556,12 +556,55 @@ public final class ClusterMember implements AutoCloseable {
     releasing.remove(o.target(), o);
   }
 
-  /** Stops every owned target (the lease is gone: so are the ownerships); one that fails is tried again later. */
+  /**
+   * Stops every owned target (the lease is gone: so are the ownerships); one that fails is tried
+   * again later. The stops run side by side: each may wait up to the agent's grace period for its
+   * sync, and one after the other they would hold the member (and its rejoin) for that many periods.
+   */
   private void stopAll(String reason) {
     Instant now = clock.instant();
-    for (Ownership o : Set.copyOf(owned.values())) {
-      owned.remove(o.target());
-      stopThenRelease(o, false, reason, null, now);
+    List<Ownership> all = List.copyOf(owned.values());
+    all.forEach(o -> owned.remove(o.target()));
+    inParallel(all, o -> stopThenRelease(o, false, reason, null, now));
+  }
+
+  /** How many stops run at once when a member stops all its targets. */
+  static final int PARALLEL_STOPS = 8;
+
+  /** Runs {@code action} for each ownership, up to {@link #PARALLEL_STOPS} at once, and waits for all of them. */
+  private void inParallel(List<Ownership> all, java.util.function.Consumer<Ownership> action) {
+    if (all.size() <= 1) {
+      all.forEach(action);
+      return;
+    }
+    String me = coordinator.memberId();
+    java.util.concurrent.ExecutorService pool = Executors.newFixedThreadPool(Math.min(all.size(), PARALLEL_STOPS),
+        r -> {
+          Thread t = new Thread(r, "gitops-stop-" + me);
+          t.setDaemon(true);
+          return t;
+        });
+    try {
+      List<java.util.concurrent.Future<?>> running = new ArrayList<>();
+      for (Ownership o : all) {
+        running.add(pool.submit(() -> action.accept(o)));
+      }
+      for (java.util.concurrent.Future<?> f : running) {
+        try {
+          f.get();
+        } catch (java.util.concurrent.ExecutionException e) {
+          // action logs and keeps what it can handle: what is left is a bug, thrown as it would be unparallelled
+          if (e.getCause() instanceof Error err) {
+            throw err;
+          }
+          throw e.getCause() instanceof RuntimeException re ? re : new IllegalStateException(e.getCause());
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      LOG.warn("member {}: interrupted while stopping its targets; the stops go on in the background", me);
+    } finally {
+      pool.shutdown();
     }
   }
 
@@ -579,8 +622,8 @@ public final class ClusterMember implements AutoCloseable {
     }
     List<Ownership> stopping = new ArrayList<>(owned.values());
     cannotStop.values().forEach(f -> stopping.add(f.ownership()));  // once more, before the lease goes
-    for (Ownership o : stopping) {
-      owned.remove(o.target());
+    stopping.forEach(o -> owned.remove(o.target()));
+    inParallel(stopping, o -> {
       try {
         runner.stop(o.target(), "member " + coordinator.memberId() + " is leaving");
         cannotStop.remove(o.target());
@@ -590,7 +633,7 @@ public final class ClusterMember implements AutoCloseable {
         LOG.error("member {} is leaving but could not stop target {}: {}; its ownership ends with the lease, and"
             + " what it still attempts is refused as fenced", coordinator.memberId(), o.target(), e.toString());
       }
-    }
+    });
     coordinator.close();
   }
 

@@ -58,11 +58,21 @@ public interface Coordinator extends AutoCloseable {
   boolean holds(Ownership ownership);
 
   /**
-   * Throws when {@code ownership} is not current: what a writer calls before a side effect.
+   * Throws when {@code ownership} is not current: what a writer calls before a side effect. An
+   * ownership of this member whose lease is not live ({@link #isMember()}) is refused without a round
+   * trip, saying that the membership lapsed rather than that another member took the target.
    *
-   * @throws FencedException naming the target, the member and the stale token
+   * @throws FencedException naming the target, the member and the token
    */
   default void checkFence(Ownership ownership) {
+    if (ownership.member().equals(memberId()) && !isMember()) {
+      // nobody may have taken the target: this member cannot prove its lease (etcd did not answer its renewals,
+      // or it was paused), and a lease past its TTL by its own clock is given up for good
+      throw new FencedException("fenced: the membership of member " + ownership.member() + " lapsed (its lease is"
+          + " not live by its own clock), so its ownership of target " + ownership.target() + " (token "
+          + ownership.token() + ") is given up; nothing more is written under it, and the target starts again once"
+          + " the member has joined again");
+    }
     if (!holds(ownership)) {
       throw new FencedException("fenced: member " + ownership.member() + " no longer owns target "
           + ownership.target() + " (its token " + ownership.token() + " is stale)");

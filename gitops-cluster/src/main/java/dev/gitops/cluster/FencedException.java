@@ -26,4 +26,13 @@ public class FencedException extends StoreLockedException {
   public FencedException(String message) {
     super(message);
   }
+
+  /**
+   * None: a refusal is no fault of the code, its message names the target, the member and the
+   * token, and a fenced writer may be refused at every change it still tries, each logged.
+   */
+  @Override
+  public synchronized Throwable fillInStackTrace() {
+    return this;
+  }
 }

@@ -54,6 +54,11 @@ public final class FencedProvider extends DelegatingProvider {
 
   private final Coordinator coordinator;
   private final Supplier<Ownership> ownership;
+  /** An ownership found stale, and why: it never becomes current again, so it is not asked about again. */
+  private volatile Ownership staleOwnership;
+  private volatile String staleReason;
+  /** The sync (its cancellation token) whose refusal was logged at WARN: once per sync, the rest at DEBUG. */
+  private volatile Cancellation warnedSync;
 
   private static ScheduledExecutorService watcher() {
     ScheduledThreadPoolExecutor e = new ScheduledThreadPoolExecutor(1, r -> {
@@ -84,7 +89,7 @@ public final class FencedProvider extends DelegatingProvider {
   public Outcome apply(Change change, CallContext ctx) {
     String refusal = refusal();
     if (refusal != null) {
-      LOG.warn("{}: not applying {}", refusal, change.key());
+      log(ctx, refusal + ": not applying " + change.key());
       return Outcome.permanentFailure(refusal, new FencedException(refusal));
     }
     return whileLive(ctx, c -> super.apply(change, c));
@@ -94,7 +99,7 @@ public final class FencedProvider extends DelegatingProvider {
   public Map<ResourceKey, Outcome> applyAll(List<Change> changes, CallContext ctx) {
     String refusal = refusal();
     if (refusal != null) {
-      LOG.warn("{}: not applying a batch of {} changes", refusal, changes.size());
+      log(ctx, refusal + ": not applying a batch of " + changes.size() + " changes");
       Map<ResourceKey, Outcome> out = new LinkedHashMap<>();
       for (Change c : changes) {
         out.put(c.key(), Outcome.permanentFailure(refusal, new FencedException(refusal)));
@@ -156,7 +161,7 @@ public final class FencedProvider extends DelegatingProvider {
     public List<Change> plan(List<Resource> desired, CallContext ctx) {
       String refusal = refusal();
       if (refusal != null) {
-        LOG.warn("{}: not planning provider {}", refusal, id());
+        log(ctx, refusal + ": not planning provider " + id());
         throw new FencedException(refusal);
       }
       return planner.plan(desired, ctx);
@@ -173,16 +178,34 @@ public final class FencedProvider extends DelegatingProvider {
     }
   }
 
+  /**
+   * Logs a refusal at WARN once per sync (the calls of one sync share its cancellation token), the
+   * rest at DEBUG: a fenced sync may try every one of thousands of changes.
+   */
+  private void log(CallContext ctx, String message) {
+    if (warnedSync != ctx.cancellation()) {
+      warnedSync = ctx.cancellation();
+      LOG.warn("{} (further refusals of this sync at DEBUG)", message);
+    } else {
+      LOG.debug(message);
+    }
+  }
+
   /** Why nothing may be sent now, or null when the ownership is current. */
   private String refusal() {
     Ownership o = ownership.get();
     if (o == null) {
       return "fenced: member " + coordinator.memberId() + " owns no target here";
     }
+    if (o.equals(staleOwnership)) {
+      return staleReason;  // a stale token stays stale: no round trip per change
+    }
     try {
       coordinator.checkFence(o);
       return null;
     } catch (FencedException e) {
+      staleReason = e.getMessage();
+      staleOwnership = o;
       return e.getMessage();
     } catch (RuntimeException e) {
       // the engine cannot be asked: a write that cannot prove its token is not sent

@@ -24,12 +24,12 @@ class ClusterMemberTest {
   final FakeCoordinator.Engine engine = new FakeCoordinator.Engine();
   Instant now = Instant.parse("2026-01-01T00:00:00Z");
   /** Who runs which target, as the members' callbacks say; a second runner of one target fails the test. */
-  final Map<String, String> running = new HashMap<>();
-  final List<String> events = new ArrayList<>();
+  final Map<String, String> running = java.util.Collections.synchronizedMap(new HashMap<>());
+  final List<String> events = new java.util.concurrent.CopyOnWriteArrayList<>();
   /** Targets whose start fails (as when the agent cannot create a target's directory). */
   final Set<String> cannotStart = new java.util.HashSet<>();
   /** Targets whose next stop fails, leaving them running (as when a resource of the target would not close). */
-  final Set<String> stopFailsOnce = new java.util.HashSet<>();
+  final Set<String> stopFailsOnce = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   final Clock clock = new Clock() {
     @Override
@@ -162,6 +162,39 @@ class ClusterMemberTest {
     assertThat(never.notReady()).isEmpty();
     c.expire();  // its lease ended (by its own clock, etcd frozen): the next round has not run yet
     assertThat(never.notReady()).get().asString().contains("member m1 holds no live lease");
+  }
+
+  @Test
+  void aMemberThatLostItsLeaseStopsItsTargetsSideBySideNotOneGracePeriodAfterAnother() {
+    FakeCoordinator c = new FakeCoordinator(engine, "m1");
+    c.join();
+    Set<String> stopped = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    ClusterMember m = ClusterMember.builder(c, new ClusterMember.Targets() {
+      @Override
+      public boolean start(Ownership o) {
+        return true;
+      }
+
+      @Override
+      public void stop(String target, String reason) {
+        try {
+          Thread.sleep(600);  // a fenced sync reaching its safe point, up to the grace period
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        stopped.add(target);
+      }
+    }).settleDelay(Duration.ZERO).clock(clock).build();
+    Set<String> four = Set.of("a", "b", "c", "d");
+    m.targets(four);
+    m.round();
+    assertThat(m.owned().keySet()).isEqualTo(four);
+    c.expire();
+    long start = System.nanoTime();
+    m.round();
+    Duration took = Duration.ofNanos(System.nanoTime() - start);
+    assertThat(stopped).isEqualTo(four);
+    assertThat(took).as("four stops of 0.6 s").isLessThan(Duration.ofMillis(1800));
   }
 
   @Test

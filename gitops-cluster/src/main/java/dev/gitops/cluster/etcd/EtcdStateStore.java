@@ -40,6 +40,8 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.TreeMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A {@link StateStore} in etcd, for a target that may move between machines: one etcd key per
@@ -67,6 +69,7 @@ import java.util.TreeMap;
  */
 public final class EtcdStateStore implements StateStore {
 
+  private static final Logger LOG = LoggerFactory.getLogger(EtcdStateStore.class);
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final int SECRET_BYTES = 32;
   private static final int FORMAT = 1;
@@ -80,6 +83,10 @@ public final class EtcdStateStore implements StateStore {
   private final Object monitor = new Object();
   private Meta meta;
   private byte[] secret;
+  /** Why this store's ownership is stale, once a write was refused (a stale token never becomes current again). */
+  private volatile String stale;
+  /** Whether a refusal was logged at WARN while the lock is held: once per sync, the rest at DEBUG. */
+  private volatile boolean refusalLogged;
 
   private EtcdStateStore(EtcdCoordinator coordinator, Ownership ownership, int historyLimit) {
     this.coordinator = Objects.requireNonNull(coordinator, "coordinator");
@@ -126,6 +133,7 @@ public final class EtcdStateStore implements StateStore {
   @Override
   public StoreLock lock(Duration timeout) {
     return lock.acquire(timeout, () -> {
+      refusalLogged = false;
       coordinator.checkFence(ownership);
       Meta m = readMeta();
       synchronized (monitor) {
@@ -214,15 +222,44 @@ public final class EtcdStateStore implements StateStore {
       Op[] all = new Op[ops.length + 1];
       System.arraycopy(ops, 0, all, 0, ops.length);
       all[ops.length] = Op.put(bytes(base + "meta"), next.bytes(), PutOption.DEFAULT);
+      refuseIfStale(what);
       TxnResponse r = coordinator.await(kv.txn().If(coordinator.fence(ownership)).Then(all).commit(),
           what + " in " + base);
       if (!r.isSucceeded()) {
-        throw new FencedException("fenced: " + what + " in the store of target " + ownership.target() + " refused; member "
-            + ownership.member() + " no longer owns it (its token " + ownership.token() + " is stale)");
+        stale = "member " + ownership.member() + " no longer owns it (its token " + ownership.token() + " is stale)";
+        throw refused(what);
       }
       meta = next;
       return next.serial();
     }
+  }
+
+  /**
+   * Refuses a write without a round trip once this store's ownership is known stale: a write of it
+   * was refused already, or the member's lease is no longer live by its own clock (given up for
+   * good). A fenced sync may have thousands of changes left: each is refused at once, not after a
+   * call to etcd (which may not answer), and logged once per sync.
+   */
+  private void refuseIfStale(String what) {
+    if (stale == null && !coordinator.isMember()) {
+      stale = "the membership of member " + ownership.member() + " lapsed (its lease is not live by its own clock), so"
+          + " its ownership (token " + ownership.token() + ") is given up";
+    }
+    if (stale != null) {
+      throw refused(what);
+    }
+  }
+
+  /** The refusal of {@code what}, logged at WARN the first time while the lock is held (once per sync). */
+  private FencedException refused(String what) {
+    String message = "fenced: " + what + " in the store of target " + ownership.target() + " refused; " + stale;
+    if (!refusalLogged) {
+      refusalLogged = true;
+      LOG.warn("{}; every further write of this sync is refused without asking etcd (logged at DEBUG)", message);
+    } else {
+      LOG.debug(message);
+    }
+    return new FencedException(message);
   }
 
   private Meta bumped() {
@@ -342,6 +379,7 @@ public final class EtcdStateStore implements StateStore {
         throw new IllegalStateException("etcd store " + base + ": claiming it for owner '" + owner
             + "' needs the store lock; call lock() first");
       }
+      refuseIfStale("recording owner '" + owner + "'");
       ByteSequence key = bytes(base + "owner");
       TxnResponse r = coordinator.await(kv.txn()
           .If(coordinator.fence(ownership), new Cmp(key, Cmp.Op.EQUAL, CmpTarget.createRevision(0)))
@@ -352,9 +390,8 @@ public final class EtcdStateStore implements StateStore {
       }
       List<KeyValue> found = r.getGetResponses().get(0).getKvs();
       if (found.isEmpty()) {
-        throw new FencedException("fenced: recording owner '" + owner + "' in the store of target " + ownership.target()
-            + " refused; member " + ownership.member() + " no longer owns it (its token " + ownership.token()
-            + " is stale)");
+        stale = "member " + ownership.member() + " no longer owns it (its token " + ownership.token() + " is stale)";
+        throw refused("recording owner '" + owner + "'");
       }
       String recorded = parseOwner(found.get(0).getValue().getBytes());
       if (!recorded.equals(owner)) {

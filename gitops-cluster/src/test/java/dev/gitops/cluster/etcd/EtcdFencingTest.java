@@ -19,6 +19,7 @@ import dev.gitops.api.spi.Source;
 import dev.gitops.api.spi.StoreLock;
 import dev.gitops.cluster.FencedException;
 import dev.gitops.cluster.FencedProvider;
+import dev.gitops.cluster.LogLines;
 import dev.gitops.cluster.MovableClock;
 import dev.gitops.cluster.Ownership;
 import dev.gitops.core.Reconciler;
@@ -70,6 +71,86 @@ class EtcdFencingTest extends EtcdTestBase {
       }
     }
     assertThatThrownBy(() -> s1.lock(Duration.ofSeconds(1))).isInstanceOf(FencedException.class);
+  }
+
+  @Test
+  void aFencedStoreRefusesEveryFurtherWriteWithoutAskingEtcdAndSaysSoOncePerSync() {
+    EtcdCoordinator m1 = joined("m1");
+    EtcdCoordinator m2 = joined("m2");
+    Ownership o1 = m1.tryAcquire("t").orElseThrow();
+    EtcdStateStore s1 = EtcdStateStore.open(m1, o1);
+    try (LogLines log = LogLines.of(EtcdStateStore.class)) {
+      try (StoreLock l1 = s1.lock(Duration.ofSeconds(5))) {
+        m1.release(o1);  // taken over behind its back
+        m2.tryAcquire("t").orElseThrow();
+        for (int i = 0; i < 50; i++) {
+          ResourceKey k = ResourceKey.of("memory", "thing", "", "k" + i);
+          assertThatThrownBy(() -> s1.writePending(resource(k, "v"))).isInstanceOf(FencedException.class)
+              .hasMessageContaining("is stale");
+        }
+      }
+      assertThat(log.lines().stream().filter(l -> l.startsWith("WARN"))).as("one warning for the sync's 50 refusals")
+          .hasSize(1);
+    }
+  }
+
+  @Test
+  void aMemberWhoseLeaseLapsedByItsOwnClockIsToldSoAndItsStoreWritesNothing() {
+    MovableClock clock = new MovableClock();
+    EtcdCoordinator m1 = EtcdCoordinator.builder(admin, "m1").prefix(prefix).ttl(Duration.ofSeconds(30)).clock(clock)
+        .build();
+    try {
+      m1.join();
+      Ownership o1 = m1.tryAcquire("t").orElseThrow();
+      EtcdStateStore s1 = EtcdStateStore.open(m1, o1);
+      ResourceKey a = ResourceKey.of("memory", "thing", "", "a");
+      try (StoreLock l1 = s1.lock(Duration.ofSeconds(5))) {
+        clock.advance(Duration.ofSeconds(31));  // etcd did not answer its renewals: nobody took the target
+        assertThatThrownBy(() -> m1.checkFence(o1)).isInstanceOf(FencedException.class)
+            .hasMessageContaining("membership of member m1 lapsed").hasMessageNotContaining("is stale");
+        assertThatThrownBy(() -> s1.writePending(resource(a, "v"))).isInstanceOf(FencedException.class)
+            .hasMessageContaining("lapsed");
+      }
+      assertThat(call(admin.getKVClient().get(io.etcd.jetcd.ByteSequence.from(prefix + "store/t/pending/",
+          java.nio.charset.StandardCharsets.UTF_8), io.etcd.jetcd.options.GetOption.builder().isPrefix(true).build()),
+          "read").getKvs()).isEmpty();
+    } finally {
+      m1.close();
+    }
+  }
+
+  @Test
+  void aFencedProviderAsksOnceAndWarnsOncePerSync() {
+    EtcdCoordinator m1 = joined("m1");
+    Ownership o1 = m1.tryAcquire("t").orElseThrow();
+    java.util.concurrent.atomic.AtomicInteger checks = new java.util.concurrent.atomic.AtomicInteger();
+    // m1, counting its fence checks (each a round trip to etcd)
+    dev.gitops.cluster.Coordinator counting = (dev.gitops.cluster.Coordinator) java.lang.reflect.Proxy.newProxyInstance(
+        getClass().getClassLoader(), new Class<?>[] {dev.gitops.cluster.Coordinator.class}, (p, m, args) -> {
+          if (m.getName().equals("checkFence")) {
+            checks.incrementAndGet();
+          }
+          try {
+            return m.invoke(m1, args);
+          } catch (java.lang.reflect.InvocationTargetException e) {
+            throw e.getCause();
+          }
+        });
+    Provider fenced = new FencedProvider(InMemoryProvider.create(), counting, o1);
+    m1.release(o1);
+    try (LogLines log = LogLines.of(FencedProvider.class)) {
+      for (int sync = 0; sync < 2; sync++) {
+        CallContext ctx = CallContext.of("t", "v" + sync, Duration.ofMinutes(1));  // one sync: one token
+        for (int i = 0; i < 30; i++) {
+          ResourceKey k = ResourceKey.of("memory", "thing", "", "k" + i);
+          Outcome out = fenced.apply(Change.builder(k, dev.gitops.api.Action.CREATE).resource(resource(k, "v"))
+              .reason("in Git").build(), ctx);
+          assertThat(out.kind()).isEqualTo(Outcome.Kind.PERMANENT);
+        }
+      }
+      assertThat(log.lines().stream().filter(l -> l.startsWith("WARN"))).as("one warning per sync").hasSize(2);
+    }
+    assertThat(checks.get()).as("round trips to etcd: a stale token stays stale").isEqualTo(1);
   }
 
   @Test
