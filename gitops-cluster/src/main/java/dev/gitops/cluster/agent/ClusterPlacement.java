@@ -98,6 +98,10 @@ public final class ClusterPlacement implements Placement {
     }
     Duration settle = Duration.ofSeconds(2);
     Duration poll = Duration.ofMillis(500);
+    if (cluster.startsWith("etcds://") || cluster.startsWith("https://")) {
+      throw new IllegalArgumentException("--cluster " + redacted(cluster) + ": TLS to etcd is not supported yet; use"
+          + " etcd://HOST:PORT[,HOST:PORT...] (plain HTTP, on a network only the agents reach)");
+    }
     if (cluster.startsWith("etcd://")) {
       List<String> endpoints = new ArrayList<>();
       for (String hostPort : cluster.substring("etcd://".length()).split(",", -1)) {
@@ -106,7 +110,12 @@ public final class ClusterPlacement implements Placement {
           throw new IllegalArgumentException("--cluster " + redacted(cluster) + ": credentials in the URL are not"
               + " supported (nor etcd authentication yet); give HOST:PORT only");
         }
-        if (!hostPort.matches("[^/:\\s]+:\\d{1,5}") && !hostPort.matches("\\[[0-9a-fA-F:]+\\]:\\d{1,5}")) {
+        if (hostPort.startsWith("[")) {
+          // jetcd 0.8.5 names its target from the endpoints and has no resolver for a bracketed IPv6 literal
+          throw new IllegalArgumentException("--cluster " + cluster + ": '" + hostPort + "' is an IPv6 literal, which"
+              + " the etcd client does not support; give a host name that resolves to it (an /etc/hosts entry will do)");
+        }
+        if (!hostPort.matches("[^/:\\s]+:\\d{1,5}")) {
           throw new IllegalArgumentException("--cluster " + cluster + ": '" + hostPort + "' is not HOST:PORT");
         }
         int port = Integer.parseInt(hostPort.substring(hostPort.lastIndexOf(':') + 1));

@@ -28,6 +28,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -90,6 +91,8 @@ public final class EtcdCoordinator implements Coordinator {
   private final boolean ownsClient;
   /** {@code etcd at http://HOST:PORT, ...} when the endpoints are known (without credentials), else {@code etcd}. */
   private final String etcd;
+  /** The endpoints of a client of its own (to say why a call timed out), else empty. */
+  private final List<java.net.URI> endpointUris;
   private final String member;
   private final String prefix;
   private final Duration ttl;
@@ -106,6 +109,7 @@ public final class EtcdCoordinator implements Coordinator {
     this.ownsClient = b.ownsClient;
     this.client = b.ownsClient ? b.endpointsClient.waitForReady(b.waitForConnection).build() : b.client;
     this.etcd = b.endpoints == null ? "etcd" : "etcd at " + b.endpoints;
+    this.endpointUris = b.endpointUris;
     this.member = b.member;
     this.prefix = b.prefix;
     this.ttl = b.ttl;
@@ -135,6 +139,8 @@ public final class EtcdCoordinator implements Coordinator {
     Builder b = new Builder(null, memberId, true);
     b.endpointsClient = Client.builder().endpoints(endpoints.split(",")).maxInboundMessageSize(MAX_INBOUND_BYTES);
     // named in the messages of a failed join; a password in a URL (http://user:pw@host) is not
+    b.endpointUris = Arrays.stream(endpoints.split(",")).map(e -> java.net.URI.create(e.trim()))
+        .filter(u -> u.getHost() != null && u.getPort() > 0).toList();
     b.endpoints = String.join(", ", Arrays.stream(endpoints.split(","))
         .map(e -> e.trim().replaceFirst("//[^/]*@", "//")).toList());
     return b;
@@ -198,12 +204,18 @@ public final class EtcdCoordinator implements Coordinator {
       Instant granted = keeper.now();
       long lease = await(client.getLeaseClient().grant(Math.max(1, ttl.toSeconds())), "grant a lease").getID();
       ByteSequence key = bytes(prefix + "members/" + encode(member));
-      TxnResponse r = register(key, lease);
-      if (!r.isSucceeded() && stale != 0 && heldBy(r, stale)) {
-        LOG.info("member {}: its previous lease {} still holds {} in etcd; revoking it", member,
-            Long.toHexString(stale), key);
-        revokeQuietly(stale);
+      TxnResponse r;
+      try {
         r = register(key, lease);
+        if (!r.isSucceeded() && stale != 0 && heldBy(r, stale)) {
+          LOG.info("member {}: its previous lease {} still holds {} in etcd; revoking it", member,
+              Long.toHexString(stale), key);
+          revokeQuietly(stale);
+          r = register(key, lease);
+        }
+      } catch (RuntimeException e) {
+        revokeQuietly(lease);  // granted for nothing: a join retried every round would leave one lease per round
+        throw e;
       }
       if (!r.isSucceeded()) {
         revokeQuietly(lease);
@@ -316,7 +328,13 @@ public final class EtcdCoordinator implements Coordinator {
   public SortedSet<String> members() {
     SortedSet<String> out = new TreeSet<>();
     String p = prefix + "members/";
-    for (KeyValue kv : membersView.read()) {
+    List<KeyValue> read;
+    try {
+      read = membersView.read();
+    } catch (RuntimeException e) {
+      throw explained(e);
+    }
+    for (KeyValue kv : read) {
       out.add(decode(kv.getKey().toString(StandardCharsets.UTF_8).substring(p.length())));
     }
     return out;
@@ -375,7 +393,13 @@ public final class EtcdCoordinator implements Coordinator {
   public Map<String, Ownership> owners() {
     Map<String, Ownership> out = new TreeMap<>();
     String p = prefix + "owners/";
-    for (KeyValue kv : ownersView.read()) {
+    List<KeyValue> read;
+    try {
+      read = ownersView.read();
+    } catch (RuntimeException e) {
+      throw explained(e);
+    }
+    for (KeyValue kv : read) {
       String target = decode(kv.getKey().toString(StandardCharsets.UTF_8).substring(p.length()));
       out.put(target, ownership(target, kv));
     }
@@ -432,21 +456,28 @@ public final class EtcdCoordinator implements Coordinator {
       lease = leaseId;
     }
     if (keeper.stop()) {  // a lost lease is gone already: nothing to revoke
-      revokeQuietly(lease);
-      LOG.info("member {} left {} (lease {} revoked)", member, prefix, Long.toHexString(lease));
+      if (revokeQuietly(lease)) {
+        LOG.info("member {} left {} (lease {} revoked)", member, prefix, Long.toHexString(lease));
+      } else {
+        LOG.info("member {} left {} (lease {} not revoked: it expires within {})", member, prefix,
+            Long.toHexString(lease), Durations.human(ttl));
+      }
     }
     if (ownsClient) {
       client.close();
     }
   }
 
-  private void revokeQuietly(long lease) {
+  /** Revokes {@code lease}; whether etcd did (a failure is logged: the lease expires by itself within its TTL). */
+  private boolean revokeQuietly(long lease) {
     try {
       await(client.getLeaseClient().revoke(lease), "revoke lease");
+      return true;
     } catch (RuntimeException e) {
       // the lease expires by itself within its TTL; revoking only makes the handover faster
       LOG.warn("member {}: revoking lease {} failed ({}); it expires within {}", member, Long.toHexString(lease),
-          e.toString(), Durations.human(ttl));
+          e.getMessage(), Durations.human(ttl));
+      return false;
     }
   }
 
@@ -475,7 +506,11 @@ public final class EtcdCoordinator implements Coordinator {
    * timeout; failures name etcd by its endpoints.
    */
   <T> T await(CompletableFuture<T> f, String what) {
-    return call(f, what, callTimeout, etcd);
+    try {
+      return call(f, what, callTimeout, etcd);
+    } catch (RuntimeException e) {
+      throw explained(e);
+    }
   }
 
   /**
@@ -490,11 +525,56 @@ public final class EtcdCoordinator implements Coordinator {
       f.cancel(true);
       throw new IllegalStateException("interrupted while waiting for " + etcd + " to " + what, e);
     } catch (ExecutionException e) {
-      throw new IllegalStateException(etcd + " failed to " + what + ": " + e.getCause().getMessage(), e.getCause());
+      String said = String.valueOf(e.getCause().getMessage());
+      throw new IllegalStateException(etcd + " failed to " + what + ": " + said + (asksForAuth(said)
+          ? " (this etcd has authentication enabled, which the agent does not support: --cluster etcd:// connects"
+          + " without a user; an embedder can pass its own jetcd Client to EtcdCoordinator.builder)" : ""), e.getCause());
     } catch (TimeoutException e) {
       f.cancel(true);
       throw new IllegalStateException(etcd + " did not answer within " + Durations.human(timeout) + " to " + what, e);
     }
+  }
+
+  /** Whether etcd's answer says that it wants a user (authentication is enabled on it). */
+  static boolean asksForAuth(String message) {
+    return message.contains("user name is empty") || message.contains("invalid auth token")
+        || message.contains("UNAUTHENTICATED") || message.contains("PERMISSION_DENIED")
+        || message.contains("authentication is not enabled") || message.contains("invalid username or password");
+  }
+
+  /**
+   * What a timed-out call's failure leaves out, for a coordinator that knows its endpoints: a call
+   * that waits for a connection (as a member's do) only ever times out, whatever stands in the
+   * way. Each endpoint is resolved and connected to (at most a second each): an unknown host, a
+   * refused connection, or a port that takes connections but did not answer as etcd.
+   */
+  private String diagnosis() {
+    if (endpointUris.isEmpty()) {
+      return "";
+    }
+    List<String> found = new java.util.ArrayList<>();
+    for (java.net.URI u : endpointUris) {
+      String hostPort = u.getHost() + ":" + u.getPort();
+      try (java.net.Socket s = new java.net.Socket()) {
+        s.connect(new java.net.InetSocketAddress(java.net.InetAddress.getByName(u.getHost()), u.getPort()), 1000);
+        found.add(hostPort + " takes connections but did not answer as etcd (is it etcd's client port?)");
+      } catch (java.net.UnknownHostException e) {
+        found.add("host " + u.getHost() + " cannot be resolved");
+      } catch (java.net.ConnectException e) {
+        found.add(hostPort + " refuses connections (" + e.getMessage() + ")");
+      } catch (IOException e) {
+        found.add(hostPort + ": " + e);
+      }
+    }
+    return " (" + String.join("; ", found) + ")";
+  }
+
+  /** {@code e} with {@link #diagnosis()} added to its message when it is a timed-out call. */
+  private RuntimeException explained(RuntimeException e) {
+    if (e instanceof IllegalStateException && e.getCause() instanceof TimeoutException) {
+      return new IllegalStateException(e.getMessage() + diagnosis(), e.getCause());
+    }
+    return e;
   }
 
   /** Builds an {@link EtcdCoordinator}. */
@@ -506,6 +586,7 @@ public final class EtcdCoordinator implements Coordinator {
     private ClientBuilder endpointsClient;
     private boolean waitForConnection = true;
     private String endpoints;
+    private List<java.net.URI> endpointUris = List.of();
     private String prefix = "/gitops/default/";
     private Duration ttl = Duration.ofSeconds(10);
     private Duration callTimeout = CALL_TIMEOUT;

@@ -27,6 +27,16 @@ class ClusterPlacementTest {
   }
 
   @Test
+  void tlsAndIpv6LiteralsAreRefusedAtTheFlagSayingWhy() {
+    assertThatThrownBy(() -> ClusterPlacement.connect("etcds://127.0.0.1:2379", "m1", null))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("TLS to etcd is not supported");
+    assertThatThrownBy(() -> ClusterPlacement.connect("etcd://[::1]:23791", "m1", null))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("--cluster etcd://[::1]:23791: '[::1]:23791' is an IPv6 literal, which the etcd client does not"
+            + " support; give a host name that resolves to it (an /etc/hosts entry will do)");
+  }
+
+  @Test
   void aPortOutOfRangeNamesTheFlag() {
     assertThatThrownBy(() -> ClusterPlacement.connect("etcd://127.0.0.1:99999", "m1", null))
         .isInstanceOf(IllegalArgumentException.class)

@@ -81,6 +81,80 @@ class EtcdCoordinatorTest extends EtcdTestBase {
   }
 
   @Test
+  void aJoinWhoseRegistrationFailsRevokesTheLeaseItWasGranted() throws Exception {
+    java.util.List<Long> granted = new java.util.concurrent.CopyOnWriteArrayList<>();
+    // etcd refusing the member's write (authentication enabled, say) after granting its lease
+    io.etcd.jetcd.Client refusing = (io.etcd.jetcd.Client) java.lang.reflect.Proxy.newProxyInstance(
+        getClass().getClassLoader(), new Class<?>[] {io.etcd.jetcd.Client.class}, (p, m, args) -> {
+          if (m.getName().equals("getKVClient")) {
+            return java.lang.reflect.Proxy.newProxyInstance(getClass().getClassLoader(),
+                new Class<?>[] {io.etcd.jetcd.KV.class}, (p2, m2, a2) -> {
+                  throw new IllegalStateException("etcdserver: user name is empty");
+                });
+          }
+          if (m.getName().equals("getLeaseClient")) {
+            io.etcd.jetcd.Lease real = admin.getLeaseClient();
+            return java.lang.reflect.Proxy.newProxyInstance(getClass().getClassLoader(),
+                new Class<?>[] {io.etcd.jetcd.Lease.class}, (p2, m2, a2) -> {
+                  Object out = m2.invoke(real, a2);
+                  if (m2.getName().equals("grant")) {
+                    return ((java.util.concurrent.CompletableFuture<io.etcd.jetcd.lease.LeaseGrantResponse>) out)
+                        .thenApply(r -> {
+                          granted.add(r.getID());
+                          return r;
+                        });
+                  }
+                  return out;
+                });
+          }
+          return m.invoke(admin, args);
+        });
+    EtcdCoordinator c = EtcdCoordinator.builder(refusing, "m1").prefix(prefix).ttl(Duration.ofSeconds(30)).build();
+    try {
+      for (int i = 0; i < 3; i++) {
+        assertThatThrownBy(c::join).isInstanceOf(IllegalStateException.class);
+      }
+      assertThat(granted).hasSize(3);
+      for (long lease : granted) {
+        assertThat(call(admin.getLeaseClient().timeToLive(lease, io.etcd.jetcd.options.LeaseOption.DEFAULT), "ttl")
+            .getTTL()).as("lease %s left behind by a failed join", Long.toHexString(lease)).isEqualTo(-1);
+      }
+    } finally {
+      c.close();
+    }
+  }
+
+  @Test
+  void anEtcdThatWantsAUserIsSaidToBeUnsupported() {
+    java.util.concurrent.CompletableFuture<Object> f = java.util.concurrent.CompletableFuture.failedFuture(
+        new RuntimeException("io.grpc.StatusRuntimeException: INVALID_ARGUMENT: etcdserver: user name is empty"));
+    assertThatThrownBy(() -> EtcdCoordinator.call(f, "grant a lease", Duration.ofSeconds(1), "etcd at http://e:2379"))
+        .hasMessageContaining("etcd at http://e:2379 failed to grant a lease")
+        .hasMessageContaining("has authentication enabled, which the agent does not support");
+  }
+
+  @Test
+  void leavingSaysTheLeaseWasRevokedOnlyWhenItWas() throws Exception {
+    EtcdCoordinator m1 = joined("m1");
+    ch.qos.logback.classic.Logger logger =
+        (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(EtcdCoordinator.class);
+    ch.qos.logback.classic.Level level = logger.getLevel();
+    logger.setLevel(ch.qos.logback.classic.Level.INFO);  // the leave is said at INFO
+    try (dev.gitops.cluster.LogLines log = dev.gitops.cluster.LogLines.of(EtcdCoordinator.class)) {
+      // etcd forgets the lease first: the member's revoke fails ("not found")
+      long lease = call(admin.getKVClient().get(io.etcd.jetcd.ByteSequence.from(prefix + "members/m1",
+          java.nio.charset.StandardCharsets.UTF_8)), "read").getKvs().get(0).getLease();
+      call(admin.getLeaseClient().revoke(lease), "revoke");
+      m1.close();
+      assertThat(log.lines()).anyMatch(l -> l.startsWith("WARN member m1: revoking lease"))
+          .anyMatch(l -> l.startsWith("INFO member m1 left") && l.contains("not revoked"))
+          .noneMatch(l -> l.contains(" revoked)"));
+    } finally {
+      logger.setLevel(level);
+    }
+  }
+
+  @Test
   void aMemberIdInUseIsRefusedNamingIt() {
     member("m1").join();
     EtcdCoordinator twin = member("m1");
@@ -137,7 +211,8 @@ class EtcdCoordinatorTest extends EtcdTestBase {
             .callTimeout(Duration.ofMillis(1500)).build()) {
       assertThatThrownBy(c::join).isInstanceOf(IllegalStateException.class)
           .hasMessage("etcd at http://127.0.0.1:" + silent.getLocalPort()
-              + " did not answer within 1.5 s to grant a lease");
+              + " did not answer within 1.5 s to grant a lease (127.0.0.1:" + silent.getLocalPort()
+              + " takes connections but did not answer as etcd (is it etcd's client port?))");
     }
   }
 
@@ -151,7 +226,15 @@ class EtcdCoordinatorTest extends EtcdTestBase {
     try (EtcdCoordinator waits = EtcdCoordinator.connectBuilder(endpoint, "m1").callTimeout(Duration.ofMillis(1500))
         .build()) {
       assertThatThrownBy(waits::members).isInstanceOf(IllegalStateException.class)
-          .hasMessage("etcd at " + endpoint + " did not answer within 1.5 s to read /gitops/default/members/");
+          .hasMessageStartingWith("etcd at " + endpoint + " did not answer within 1.5 s to read /gitops/default/members/"
+              + " (127.0.0.1:" + port + " refuses connections (");
+      assertThatThrownBy(waits::join).isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("to grant a lease (127.0.0.1:" + port + " refuses connections");
+    }
+    try (EtcdCoordinator unknown = EtcdCoordinator.connectBuilder("http://no-such-host.invalid:2379", "m1")
+        .callTimeout(Duration.ofMillis(1500)).build()) {
+      assertThatThrownBy(unknown::join).isInstanceOf(IllegalStateException.class)
+          .hasMessageEndingWith("to grant a lease (host no-such-host.invalid cannot be resolved)");
     }
     // a timeout far above jetcd's own retries of a refused connection: only the refusal can end the call early
     try (EtcdCoordinator failsFast = EtcdCoordinator.connectBuilder(endpoint, "m1").callTimeout(Duration.ofSeconds(30))
