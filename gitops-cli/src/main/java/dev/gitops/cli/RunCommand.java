@@ -54,6 +54,11 @@ final class RunCommand implements Callable<Integer> {
   @Option(names = "--member", paramLabel = "ID", description = "This agent's id in the cluster, unique among its agents.")
   String member;
 
+  @Option(names = "--cluster-name", paramLabel = "NAME",
+      description = "With --cluster: the cluster's name (default: default). Agents of one name share targets; "
+          + "clusters of other names may share the etcd or the namespace without seeing them.")
+  String clusterName;
+
   @Option(names = "--namespace", paramLabel = "NS",
       description = "With --cluster k8s: the namespace of the Leases and the state Secrets.")
   String namespace;
@@ -86,9 +91,11 @@ final class RunCommand implements Callable<Integer> {
       builder.meterRegistry(registry);
     }
     if (cluster != null) {
-      builder.placement(ClusterPlacement.connect(cluster, member, namespace));
-    } else if (member != null || namespace != null) {
-      throw new IllegalArgumentException((member != null ? "--member" : "--namespace") + " needs --cluster");
+      builder.placement(ClusterPlacement.connect(cluster, member, namespace,
+          clusterName == null ? ClusterPlacement.DEFAULT_NAME : clusterName));
+    } else if (member != null || namespace != null || clusterName != null) {
+      throw new IllegalArgumentException((member != null ? "--member" : namespace != null ? "--namespace"
+          : "--cluster-name") + " needs --cluster");
     }
     Agent agent = builder.build();
     // The signals are taken before the port is served and the targets start: a SIGTERM or SIGHUP

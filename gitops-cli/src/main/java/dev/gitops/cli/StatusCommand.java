@@ -46,6 +46,10 @@ final class StatusCommand implements Callable<Integer> {
           + "coordinator says (with k8s, the Leases' namespace is --namespace).")
   String cluster;
 
+  @Option(names = "--cluster-name", paramLabel = "NAME",
+      description = "With --cluster: the cluster's name, as its agents were given it (default: default).")
+  String clusterName;
+
   @Mixin
   TargetOptions target;
 
@@ -62,7 +66,11 @@ final class StatusCommand implements Callable<Integer> {
       if (target.repo != null || target.target != null) {
         throw new IllegalArgumentException("--config reads an agent's targets: leave out --repo and --target");
       }
-      Map<String, Ownership> owners = cluster == null ? null : ClusterPlacement.owners(cluster, target.namespace);
+      if (cluster == null && clusterName != null) {
+        throw new IllegalArgumentException("--cluster-name needs --cluster");
+      }
+      Map<String, Ownership> owners = cluster == null ? null : ClusterPlacement.owners(cluster, target.namespace,
+          clusterName == null ? ClusterPlacement.DEFAULT_NAME : clusterName);
       return AgentStatus.print(agentConfig, format == null ? AgentStatus.Format.TABLE : format, out, owners);
     }
     if (cluster != null) {

@@ -139,7 +139,10 @@ class AgentCommandsTest {
         List.of("--cluster", "etcd://127.0.0.1:2379", "--member", "bad/id with space"),
         "--member 'bad/id with space' is not a member id: lower-case letters",
         List.of("--member", "m1"), "--member needs --cluster",
-        List.of("--namespace", "ops"), "--namespace needs --cluster");
+        List.of("--namespace", "ops"), "--namespace needs --cluster",
+        List.of("--cluster-name", "staging"), "--cluster-name needs --cluster",
+        List.of("--cluster", "etcd://127.0.0.1:2379", "--member", "m1", "--cluster-name", "a/b"),
+        "--cluster-name 'a/b' is not a cluster name");
     refusals.forEach((flags, message) -> {
       List<String> args = new ArrayList<>(List.of("run", "--config", f));
       args.addAll(flags);

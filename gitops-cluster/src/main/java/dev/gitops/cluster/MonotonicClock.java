@@ -17,7 +17,7 @@ import java.util.function.LongSupplier;
  * step; times meant for people (an ownership's {@code since}) are taken from the wall clock.
  *
  * <pre>{@code
- * Clock lease = MonotonicClock.system();
+ * java.time.Clock lease = MonotonicClock.system();
  * Instant start = lease.instant();
  * // ... later, whatever the wall clock did meanwhile
  * Duration elapsed = Duration.between(start, lease.instant());

@@ -81,11 +81,39 @@ public final class ClusterPlacement implements Placement {
    * @throws IllegalArgumentException naming the flag at fault
    */
   public static ClusterPlacement connect(String cluster, String member, String namespace) {
-    return connect(cluster, member, namespace, true);
+    return connect(cluster, member, namespace, DEFAULT_NAME);
   }
 
+  /**
+   * {@link #connect(String, String, String)} for the cluster named {@code name} ({@code
+   * --cluster-name}): the agents of one name share targets, and clusters of other names on the same
+   * etcd ({@code /gitops/<name>/}) or in the same namespace (the Leases' cluster label) never see
+   * them. The default name is {@code default}.
+   *
+   * <pre>{@code
+   * ClusterPlacement staging = ClusterPlacement.connect("etcd://10.0.0.5:2379", "agent-1", null, "staging");
+   * }</pre>
+   *
+   * @throws IllegalArgumentException naming the flag at fault
+   */
+  public static ClusterPlacement connect(String cluster, String member, String namespace, String name) {
+    return connect(cluster, member, namespace, name, true);
+  }
+
+  /** The cluster name of agents given none. */
+  public static final String DEFAULT_NAME = "default";
+
+  /** A cluster name: a Kubernetes label value, so that it names an etcd prefix and a Lease label alike. */
+  private static final java.util.regex.Pattern NAME = java.util.regex.Pattern.compile(
+      "[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?");
+
   /** {@code waitForConnection}: whether etcd's calls wait for a connection ({@link EtcdCoordinator.Builder#waitForConnection}). */
-  private static ClusterPlacement connect(String cluster, String member, String namespace, boolean waitForConnection) {
+  private static ClusterPlacement connect(String cluster, String member, String namespace, String name,
+      boolean waitForConnection) {
+    if (name == null || !NAME.matcher(name).matches() || name.equals(".") || name.equals("..")) {
+      throw new IllegalArgumentException("--cluster-name '" + name + "' is not a cluster name: letters, digits, '-',"
+          + " '_' and '.', at most 63, beginning and ending with a letter or digit");
+    }
     if (member == null || member.isBlank()) {
       throw new IllegalArgumentException("--member is required with --cluster: a name unique among the agents");
     }
@@ -124,7 +152,7 @@ public final class ClusterPlacement implements Placement {
         }
         endpoints.add("http://" + hostPort);
       }
-      return of(EtcdCoordinator.connectBuilder(String.join(",", endpoints), member)
+      return of(EtcdCoordinator.connectBuilder(String.join(",", endpoints), member).prefix("/gitops/" + name + "/")
           .waitForConnection(waitForConnection).build(), settle, poll);
     }
     if (cluster.equals("k8s")) {
@@ -132,7 +160,8 @@ public final class ClusterPlacement implements Placement {
         throw new IllegalArgumentException("--namespace is required with --cluster k8s: where the Leases live");
       }
       KubernetesClient client = new KubernetesClientBuilder().build();
-      return new ClusterPlacement(LeaseCoordinator.builder(client, namespace, member).build(), settle, poll, client);
+      return new ClusterPlacement(LeaseCoordinator.builder(client, namespace, member).cluster(name).build(), settle, poll,
+          client);
     }
     throw new IllegalArgumentException("--cluster " + cluster + ": want etcd://HOST:PORT[,HOST:PORT...] or k8s");
   }
@@ -145,8 +174,13 @@ public final class ClusterPlacement implements Placement {
    * @throws IllegalArgumentException naming the flag at fault
    */
   public static Map<String, Ownership> owners(String cluster, String namespace) {
+    return owners(cluster, namespace, DEFAULT_NAME);
+  }
+
+  /** {@link #owners(String, String)} in the cluster named {@code name} ({@code --cluster-name}). */
+  public static Map<String, Ownership> owners(String cluster, String namespace, String name) {
     // a one-off read: an etcd that takes no connection is said at once, not after the call's timeout
-    ClusterPlacement reader = connect(cluster, "gitops-status", namespace, false);
+    ClusterPlacement reader = connect(cluster, "gitops-status", namespace, name, false);
     try {
       return reader.coordinator().owners();
     } catch (RuntimeException e) {

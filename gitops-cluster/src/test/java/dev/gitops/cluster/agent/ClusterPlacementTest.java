@@ -1,5 +1,6 @@
 package dev.gitops.cluster.agent;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.net.ServerSocket;
@@ -88,6 +89,30 @@ class ClusterPlacementTest {
       System.clearProperty(property);
     } else {
       System.setProperty(property, value);
+    }
+  }
+
+  @Test
+  void clustersOfOtherNamesShareAnEtcdWithoutSeeingEachOthersTargets() {
+    String url = "etcd://" + dev.gitops.cluster.etcd.EtcdServer.shared().endpoint().substring("http://".length());
+    String name = "staging-" + java.util.UUID.randomUUID().toString().substring(0, 8);
+    io.etcd.jetcd.Client admin = io.etcd.jetcd.Client.builder().endpoints(
+        dev.gitops.cluster.etcd.EtcdServer.shared().endpoint()).build();
+    dev.gitops.cluster.etcd.EtcdCoordinator staging = dev.gitops.cluster.etcd.EtcdCoordinator.builder(admin, "m1")
+        .prefix("/gitops/" + name + "/").build();
+    try {
+      staging.join();
+      assertThat(staging.tryAcquire("web")).isPresent();
+      assertThat(ClusterPlacement.owners(url, null, name)).containsOnlyKeys("web");
+      assertThat(ClusterPlacement.owners(url, null, name + "-prod")).as("another name, another cluster").isEmpty();
+    } finally {
+      staging.close();
+      admin.close();
+    }
+    for (String bad : new String[] {"", "a/b", "-x", "x".repeat(64), "prod staging"}) {
+      assertThatThrownBy(() -> ClusterPlacement.connect(url, "m1", null, bad)).as(bad)
+          .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("--cluster-name '" + bad + "' is not a"
+              + " cluster name");
     }
   }
 }
