@@ -220,60 +220,19 @@ class PlanFileTest {
   }
 
   /** A store that records no owner (the SPI's defaults), over {@code store}'s records. */
-  private record WithoutOwner(dev.gitops.api.spi.StateStore store) implements dev.gitops.api.spi.StateStore {
-    @Override
-    public dev.gitops.api.spi.StoreLock lock(java.time.Duration timeout) {
-      return store.lock(timeout);
+  private static final class WithoutOwner extends ForwardingStateStore {
+    WithoutOwner(dev.gitops.api.spi.StateStore store) {
+      super(store);
     }
 
     @Override
-    public dev.gitops.api.spi.StoredState load() {
-      return store.load();
+    public java.util.Optional<String> owner() {
+      return java.util.Optional.empty();
     }
 
     @Override
-    public void writePending(Resource desired) {
-      store.writePending(desired);
-    }
-
-    @Override
-    public dev.gitops.api.spi.StoredResource commit(Resource lastApplied, String revision) {
-      return store.commit(lastApplied, revision);
-    }
-
-    @Override
-    public void clearPending(ResourceKey key) {
-      store.clearPending(key);
-    }
-
-    @Override
-    public void forget(ResourceKey key) {
-      store.forget(key);
-    }
-
-    @Override
-    public void recordRevisions(String attempted, String applied) {
-      store.recordRevisions(attempted, applied);
-    }
-
-    @Override
-    public void appendHistory(dev.gitops.api.spi.HistoryEntry entry) {
-      store.appendHistory(entry);
-    }
-
-    @Override
-    public List<dev.gitops.api.spi.HistoryEntry> history() {
-      return store.history();
-    }
-
-    @Override
-    public byte[] secretKey() {
-      return store.secretKey();
-    }
-
-    @Override
-    public void close() {
-      store.close();
+    public void claimOwner(String owner) {
+      // records nothing, as the SPI's default: the store stays readable by every owner
     }
   }
 

@@ -2,22 +2,18 @@ package dev.gitops.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.gitops.api.spi.HistoryEntry;
 import dev.gitops.api.Outcome;
 import dev.gitops.api.Resource;
 import dev.gitops.api.ResourceKey;
 import dev.gitops.api.State;
 import dev.gitops.api.StoreLockedException;
 import dev.gitops.api.spi.StoredResource;
-import dev.gitops.api.spi.StoredState;
 import dev.gitops.api.SyncResult;
 import dev.gitops.api.spi.StateStore;
-import dev.gitops.api.spi.StoreLock;
 import dev.gitops.core.apply.ExecutionOptions;
 import dev.gitops.core.store.FileStateStore;
 import dev.gitops.core.store.InMemoryStateStore;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -53,7 +49,7 @@ class StoreLostMidSyncTest {
   void aStoreThatSaysItIsHeldByAnotherIsWrittenNoMoreAndNothingMoreIsApplied() {
     AtomicInteger pendingWrites = new AtomicInteger();
     AtomicInteger refused = new AtomicInteger();
-    StateStore fencedAfterFour = new Delegating(new InMemoryStateStore()) {
+    StateStore fencedAfterFour = new ForwardingStateStore(new InMemoryStateStore()) {
       @Override
       public void writePending(Resource desired) {
         if (pendingWrites.incrementAndGet() > 4) {
@@ -85,7 +81,7 @@ class StoreLostMidSyncTest {
     AtomicInteger pendingBatches = new AtomicInteger();
     AtomicInteger failedBatches = new AtomicInteger();
     FileStateStore file = FileStateStore.open(tmp.resolve("store"));
-    class DiskFillsUp extends Delegating implements dev.gitops.core.store.BatchedStateStore {
+    class DiskFillsUp extends ForwardingStateStore implements dev.gitops.core.store.BatchedStateStore {
       DiskFillsUp() {
         super(file);
       }
@@ -112,79 +108,5 @@ class StoreLostMidSyncTest {
     assertThat(r.status()).isEqualTo(SyncResult.Status.FAILED);
     assertThat(r.outcomes().values().stream().filter(o -> !o.isOk()).map(Outcome::message))
         .hasSize(KEYS - r.count(Outcome.Kind.CREATED)).allSatisfy(m -> assertThat(m).contains("No space left on device"));
-  }
-
-  /** A store that passes every call to another. */
-  static class Delegating implements StateStore {
-    private final StateStore d;
-
-    Delegating(StateStore d) {
-      this.d = d;
-    }
-
-    @Override
-    public StoreLock lock(Duration timeout) {
-      return d.lock(timeout);
-    }
-
-    @Override
-    public StoredState load() {
-      return d.load();
-    }
-
-    @Override
-    public void writePending(Resource desired) {
-      d.writePending(desired);
-    }
-
-    @Override
-    public StoredResource commit(Resource lastApplied, String revision) {
-      return d.commit(lastApplied, revision);
-    }
-
-    @Override
-    public void clearPending(ResourceKey key) {
-      d.clearPending(key);
-    }
-
-    @Override
-    public void forget(ResourceKey key) {
-      d.forget(key);
-    }
-
-    @Override
-    public void recordRevisions(String attempted, String applied) {
-      d.recordRevisions(attempted, applied);
-    }
-
-    @Override
-    public void appendHistory(HistoryEntry entry) {
-      d.appendHistory(entry);
-    }
-
-    @Override
-    public List<HistoryEntry> history() {
-      return d.history();
-    }
-
-    @Override
-    public byte[] secretKey() {
-      return d.secretKey();
-    }
-
-    @Override
-    public java.util.Optional<String> owner() {
-      return d.owner();
-    }
-
-    @Override
-    public void claimOwner(String owner) {
-      d.claimOwner(owner);
-    }
-
-    @Override
-    public void close() {
-      d.close();
-    }
   }
 }

@@ -1095,22 +1095,8 @@ class KubernetesProviderTest {
   @Test
   void aKubeconfigNamingACertificateFileThatIsMissingIsRefusedNamingBothFiles(
       @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
-    java.nio.file.Path kubeconfig = dir.resolve("kubeconfig");
     java.nio.file.Path ca = dir.resolve("ca.crt");
-    java.nio.file.Files.writeString(kubeconfig, """
-        apiVersion: v1
-        kind: Config
-        clusters:
-        - name: c
-          cluster: {server: "https://127.0.0.1:1", certificate-authority: "%s"}
-        contexts:
-        - name: c
-          context: {cluster: c, user: u}
-        current-context: c
-        users:
-        - name: u
-          user: {token: not-a-secret}
-        """.formatted(ca));
+    java.nio.file.Path kubeconfig = kubeconfigWith(dir, "certificate-authority: \"" + ca + "\"");
     assertThatThrownBy(() -> KubernetesProvider.fromKubeconfig(kubeconfig, null))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("kubeconfig " + kubeconfig + ": cannot set up a client for https://127.0.0.1:1/: no such file " + ca);
