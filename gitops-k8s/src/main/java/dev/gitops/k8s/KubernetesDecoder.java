@@ -139,6 +139,31 @@ public final class KubernetesDecoder implements Decoder {
     return decode(files, true);
   }
 
+  /**
+   * Why {@code f} may be input to a renderer rather than a manifest, when it looks so: a Helm
+   * chart's {@code Chart.yaml} or {@code values.yaml}, a {@code kustomization.yaml}, or text holding
+   * a template's {@code {{ }}}. Said after a decode error of the file, whose own words (a mapping
+   * as a mapping key, a missing kind) would not tell.
+   */
+  private static Optional<String> unrendered(SourceFile f) {
+    String name = f.path().substring(f.path().lastIndexOf('/') + 1);
+    String what = switch (name) {
+      case "Chart.yaml", "Chart.yml", "values.yaml", "values.yml" -> name + " is a Helm chart's file, not a manifest";
+      case "kustomization.yaml", "kustomization.yml", "Kustomization" -> name + " is Kustomize's, not a manifest";
+      default -> new String(f.content(), StandardCharsets.UTF_8).contains("{{")
+          ? "the file holds a template's '{{ }}' (a Helm template not rendered?)" : null;
+    };
+    return Optional.ofNullable(what).map(w -> w + ": gitops applies rendered manifests; render them (helm template,"
+        + " kustomize build) and commit the output, or keep such files out of the path read");
+  }
+
+  /** {@code e} with {@code hint} after its message, at the same place. */
+  private static DecodeException withHint(DecodeException e, String hint) {
+    String prefix = e.origin() + ": ";
+    String message = e.getMessage().startsWith(prefix) ? e.getMessage().substring(prefix.length()) : e.getMessage();
+    return new DecodeException(e.origin(), message + "; " + hint, e);
+  }
+
   /** Decodes {@code files}; {@code wholeTree} when they are the whole desired state (they replace what was known of it). */
   private List<Resource> decode(List<SourceFile> files, boolean wholeTree) {
     Map<String, List<Manifest>> before = parsed;
@@ -149,11 +174,16 @@ public final class KubernetesDecoder implements Decoder {
       List<Manifest> ofFile = wholeTree ? before.get(id) : null;
       if (ofFile == null) {
         ofFile = new ArrayList<>();
-        List<YamlManifestDecoder.Document> docs = reader.documents(f);
-        // a file of several documents names the document in every error, as the reader's own errors do
-        boolean several = docs.size() > 1 || docs.size() == 1 && docs.get(0).number() > 1;
-        for (YamlManifestDecoder.Document d : docs) {
-          flatten(d.content(), new Place(d.origin(), several && d.number() > 0 ? "document " + d.number() : "", ""), ofFile, d);
+        try {
+          List<YamlManifestDecoder.Document> docs = reader.documents(f);
+          // a file of several documents names the document in every error, as the reader's own errors do
+          boolean several = docs.size() > 1 || docs.size() == 1 && docs.get(0).number() > 1;
+          for (YamlManifestDecoder.Document d : docs) {
+            flatten(d.content(), new Place(d.origin(), several && d.number() > 0 ? "document " + d.number() : "", ""),
+                ofFile, d);
+          }
+        } catch (DecodeException e) {
+          throw unrendered(f).map(hint -> withHint(e, hint)).orElse(e);
         }
         ofFile = List.copyOf(ofFile);
       } else if (!ofFile.isEmpty() && !ofFile.get(0).origin().revision().equals(f.revision())) {

@@ -420,4 +420,24 @@ class KubernetesDecoderTest {
     assertThat(error("k.yaml", "apiVersion: v1\nkind: ConfigMap\nkind: Secret\nmetadata: {name: x}\n").getMessage())
         .contains("k.yaml");
   }
+
+  @Test
+  void aHelmChartOrKustomizationOrUnrenderedTemplateIsSaidForWhatItIsBesideTheDecodeError() {
+    String hint = "gitops applies rendered manifests; render them (helm template, kustomize build) and commit the output";
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> decoder.decodeTogether(List.of(file("chart/templates/web.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-web\n"))))
+        .isInstanceOf(dev.gitops.api.DecodeException.class)
+        .hasMessageStartingWith("chart/templates/web.yaml:4")
+        .hasMessageContaining("the file holds a template's '{{ }}' (a Helm template not rendered?)")
+        .hasMessageContaining(hint);
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> decoder.decodeTogether(List.of(file("chart/Chart.yaml",
+        "apiVersion: v2\nname: web\nversion: 0.1.0\n"))))
+        .hasMessageContaining("Chart.yaml is a Helm chart's file, not a manifest: " + hint);
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> decoder.decodeTogether(List.of(file("base/kustomization.yaml",
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [web.yaml]\n"))))
+        .hasMessageContaining("kustomization.yaml is Kustomize's, not a manifest");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> decoder.decodeTogether(List.of(file("web.yaml",
+        "apiVersion: v1\nmetadata: {name: web}\n"))))
+        .as("an ordinary mistake gets no such hint").hasMessageContaining("missing kind").hasMessageNotContaining(hint);
+  }
 }

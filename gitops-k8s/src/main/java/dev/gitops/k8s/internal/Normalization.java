@@ -21,7 +21,10 @@ import java.util.Set;
  * container and service ports say {@code protocol: TCP} when they say nothing, a Service's "allocate
  * one" values ({@code clusterIP: ""}, {@code nodePort: 0}) are absent, base64 values are written in
  * one line, null values of ConfigMap and Secret data are absent, and so are the empty lists and
- * maps of built-in kinds, which the server never returns. Nothing is reordered.
+ * maps of built-in kinds, which the server never returns, and so are the {@code false}, {@code ""}
+ * and {@code 0} of the plain {@code omitempty} fields of pod specs, containers, volume mounts,
+ * environment variables and container ports ({@code hostNetwork: false}, {@code subPath: ""}); an
+ * empty Secret or Service {@code type} is the type the server stores for it. Nothing is reordered.
  */
 public final class Normalization {
 
@@ -40,6 +43,20 @@ public final class Normalization {
    */
   private static final Set<String> OMITTED_EMPTY_MAPS = Set.of("labels", "annotations", "nodeSelector", "matchLabels",
       "data", "binaryData", "stringData", "limits", "requests", "hard");
+  /**
+   * Scalar fields of the built-in kinds that are plain Go values with {@code omitempty} (not
+   * pointers), by what holds them: the API server stores {@code false}, {@code ""} or {@code 0}
+   * there as absent, so such a value in Git is never seen live. Pointer fields ({@code
+   * automountServiceAccountToken}, {@code securityContext.privileged}, {@code replicas}) keep
+   * {@code false} and {@code 0}, which mean something, and are not listed.
+   */
+  private static final Map<String, Set<String>> OMITTED_ZERO_FIELDS = Map.of(
+      "podSpec", Set.of("hostNetwork", "hostPID", "hostIPC", "nodeName", "hostname", "subdomain", "priorityClassName",
+          "serviceAccountName", "serviceAccount"),
+      "container", Set.of("stdin", "stdinOnce", "tty", "workingDir"),
+      "volumeMounts", Set.of("readOnly", "subPath", "subPathExpr"),
+      "env", Set.of("value"),
+      "ports", Set.of("hostPort", "hostIP"));
 
   private final String markLabel;
   private final Set<String> markAnnotations;
@@ -73,6 +90,9 @@ public final class Normalization {
       removeFrom(meta, "annotations", annotations);
     }
     if (type.equals(KindTable.SECRET)) {
+      if (o.path("type").isTextual() && o.get("type").textValue().isEmpty()) {
+        o.put("type", "Opaque");  // what the server stores for an empty type (SetDefaults_Secret)
+      }
       foldStringData(o);
       canonicalBase64(o, "data");
     } else if (type.equals("/ConfigMap")) {
@@ -96,6 +116,9 @@ public final class Normalization {
     }
     if (type.equals("/Service") && o.get("spec") instanceof ObjectNode spec) {
       unallocated(spec);
+      if (spec.path("type").isTextual() && spec.get("type").textValue().isEmpty()) {
+        spec.put("type", "ClusterIP");  // what the server stores for an empty type (SetDefaults_Service)
+      }
     }
     // a CRD's schema holds raw JSON (default: [], enum values) that the server keeps as written
     boolean omitEmpty = KindTable.builtIn(type).isPresent() && !type.equals(KindTable.CRD);
@@ -236,6 +259,20 @@ public final class Normalization {
         if (omitEmpty && (child instanceof ArrayNode a && a.isEmpty()
             || child instanceof ObjectNode m && m.isEmpty() && OMITTED_EMPTY_MAPS.contains(name))) {
           empty.add(name);
+        }
+      }
+      if (omitEmpty) {
+        // a pod spec is the object that holds the containers (a Pod's spec, any template's spec)
+        Set<String> zeros = OMITTED_ZERO_FIELDS.get(o.get("containers") instanceof ArrayNode ? "podSpec"
+            : parentField != null && CONTAINER_LISTS.contains(parentField) ? "container" : String.valueOf(parentField));
+        if (zeros != null) {
+          for (String name : names) {
+            JsonNode v = o.get(name);
+            if (zeros.contains(name) && v != null && (v.isBoolean() && !v.booleanValue()
+                || v.isTextual() && v.textValue().isEmpty() || v.isIntegralNumber() && v.asLong() == 0)) {
+              empty.add(name);
+            }
+          }
         }
       }
       o.remove(empty);
