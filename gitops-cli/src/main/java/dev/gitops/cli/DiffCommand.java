@@ -60,7 +60,8 @@ final class DiffCommand implements Callable<Integer> {
       // A saved plan already has its secrets hashed: JSON is shown as saved.
       out.print(format == Format.json ? Files.readString(planFile) : render(plan, null));
       out.flush();
-      return ExitCodes.OK;
+      // as the diff of a plan computed now: an incomplete one is exit 1 and says why
+      return SyncCommand.reportedIncomplete(plan, spec.commandLine().getErr()) ? ExitCodes.ERROR : ExitCodes.OK;
     }
     try (Session s = Session.openReadOnly(target, options())) {
       Plan plan = s.reconciler().plan();

@@ -74,14 +74,28 @@ final class PlanCommand implements Callable<Integer> {
       throw new IllegalArgumentException("--out is empty: give the file to save the plan to");
     }
     Path file = out.toAbsolutePath().normalize();
+    if (Files.isSymbolicLink(file)) {
+      // written through, a link (dangling or not) could put the plan anywhere: in the store, in the target
+      throw new IllegalArgumentException("--out " + out + " is a symbolic link: give the file itself");
+    }
     if (Files.isDirectory(file)) {
       throw new IllegalArgumentException("--out " + out + " is a directory: give the file to save the plan to");
+    }
+    if (Files.exists(file, java.nio.file.LinkOption.NOFOLLOW_LINKS) && !Files.isRegularFile(file)) {
+      throw new IllegalArgumentException("--out " + out + " is not a regular file (a FIFO, a socket or a device):"
+          + " give the file to save the plan to");
     }
     target.validate();
     Path store = target.stateDir().toAbsolutePath().normalize();
     if (resolved(file).startsWith(resolved(store))) {
       throw new IllegalArgumentException("--out " + out + " is inside the state store " + store
           + ": save the plan elsewhere");
+    }
+    Path live = target.targetDir();
+    if (live != null && resolved(file).startsWith(resolved(live))) {
+      // a plan is read-only: saving it over a file the target holds would change the live system
+      throw new IllegalArgumentException("--out " + out + " is inside the target " + live
+          + ", which a plan does not change: save the plan elsewhere");
     }
   }
 
@@ -114,7 +128,13 @@ final class PlanCommand implements Callable<Integer> {
           if (file.getParent() != null) {
             Files.createDirectories(file.getParent());
           }
-          Files.writeString(file, PlanCodec.toJson(plan, s.store().secretKey()));
+          // a link put there since the check is not followed (O_NOFOLLOW): the write fails instead
+          try (java.io.Writer writer = new java.io.OutputStreamWriter(Files.newOutputStream(file,
+              java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.TRUNCATE_EXISTING,
+              java.nio.file.StandardOpenOption.WRITE, java.nio.file.LinkOption.NOFOLLOW_LINKS),
+              java.nio.charset.StandardCharsets.UTF_8)) {
+            writer.write(PlanCodec.toJson(plan, s.store().secretKey()));
+          }
         } catch (IOException e) {
           throw new IllegalArgumentException("--out " + out + ": cannot write the plan there: " + ExitCodes.oneLine(e), e);
         }

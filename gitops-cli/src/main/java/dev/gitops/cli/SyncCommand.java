@@ -143,6 +143,11 @@ final class SyncCommand implements Callable<Integer> {
       // an empty path is the working directory: never a plan file by accident
       throw new IllegalArgumentException("--plan is empty: give the plan file 'gitops plan --out' saved");
     }
+    if (Files.exists(file) && !Files.isRegularFile(file) && !Files.isDirectory(file)) {
+      // a FIFO would block the read for ever, a device read without end
+      throw new IllegalArgumentException("--plan " + file + " is not a regular file (a FIFO, a socket or a device):"
+          + " give the plan file 'gitops plan --out' saved");
+    }
     String text;
     try {
       text = Files.readString(file);

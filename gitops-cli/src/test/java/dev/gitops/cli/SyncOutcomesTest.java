@@ -124,6 +124,13 @@ class SyncOutcomesTest {
     assertThat(diff.code()).as(diff.toString()).isEqualTo(1);
     assertThat(diff.out()).doesNotContain("No changes").contains("could not be observed");
     assertThat(diff.errLines()).singleElement().asString().contains("is incomplete: could not observe 1 resource");
+
+    // the diff of a saved incomplete plan is the same: exit 1, and why
+    Path saved = target.resolveSibling("incomplete-plan.json");
+    assertThat(gitops("plan", "--out", saved.toString()).code()).isEqualTo(1);
+    Run savedDiff = gitops("diff", "--plan", saved.toString());
+    assertThat(savedDiff.code()).as(savedDiff.toString()).isEqualTo(1);
+    assertThat(savedDiff.errLines()).singleElement().asString().contains("is incomplete: could not observe 1 resource");
   }
 
   @Test

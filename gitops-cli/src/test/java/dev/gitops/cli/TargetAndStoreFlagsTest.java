@@ -247,6 +247,44 @@ class TargetAndStoreFlagsTest {
   }
 
   @Test
+  void aPlanFileFlagInsideTheTargetALinkOrAFifoIsRefusedAndNothingLiveOrRecordedChanges() throws Exception {
+    String repoDir = repo.dir().toString();
+    Path target = tmp.resolve("target");
+    assertThat(gitops("sync", "--repo", repoDir, "--target", target.toString()).code()).isEqualTo(ExitCodes.OK);
+    Path live;
+    try (var files = Files.list(target)) {
+      live = files.filter(Files::isRegularFile).findFirst().orElseThrow();
+    }
+    byte[] liveBefore = Files.readAllBytes(live);
+    CliRun overLive = gitops("plan", "--repo", repoDir, "--target", target.toString(), "--out", live.toString());
+    assertThat(overLive.code()).as("%s", overLive).isEqualTo(ExitCodes.ERROR);
+    assertThat(overLive.err()).startsWith("gitops: --out " + live + " is inside the target " + target
+        + ", which a plan does not change");
+    assertThat(live).hasBinaryContent(liveBefore);
+
+    // a link that points nowhere yet, into the store: written through, it would make a corrupt history entry
+    Path history = target.resolve(".gitops/history/h-00000000000000000099.json");
+    Path dangling = Files.createSymbolicLink(tmp.resolve("dangling.json"), history);
+    CliRun viaDangling = gitops("plan", "--repo", repoDir, "--target", target.toString(), "--out", dangling.toString());
+    assertThat(viaDangling.code()).as("%s", viaDangling).isEqualTo(ExitCodes.ERROR);
+    assertThat(viaDangling.err()).isEqualTo("gitops: --out " + dangling + " is a symbolic link: give the file itself\n");
+    assertThat(history).doesNotExist();
+
+    Path fifo = tmp.resolve("plan.fifo");
+    Process mkfifo = new ProcessBuilder("mkfifo", fifo.toString()).start();
+    assertThat(mkfifo.waitFor()).isZero();
+    CliRun toFifo = gitops("plan", "--repo", repoDir, "--target", target.toString(), "--out", fifo.toString());
+    assertThat(toFifo.code()).as("%s", toFifo).isEqualTo(ExitCodes.ERROR);
+    assertThat(toFifo.err()).startsWith("gitops: --out " + fifo + " is not a regular file");
+    for (String cmd : List.of("sync", "diff")) {
+      CliRun fromFifo = gitops(cmd, "--repo", repoDir, "--target", target.toString(), "--plan", fifo.toString());
+      assertThat(fromFifo.code()).as("%s", fromFifo).isEqualTo(ExitCodes.ERROR);
+      assertThat(fromFifo.err()).as(cmd).startsWith("gitops: --plan " + fifo + " is not a regular file");
+    }
+    assertThat(live).hasBinaryContent(liveBefore);
+  }
+
+  @Test
   void aTargetThatIsALinkToNothingIsAnErrorNamingItsDestinationAndNothingIsMade() throws Exception {
     Path missing = tmp.resolve("unmounted/volume");
     Path link = Files.createSymbolicLink(tmp.resolve("target"), missing);
