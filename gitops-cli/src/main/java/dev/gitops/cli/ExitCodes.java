@@ -106,15 +106,18 @@ public final class ExitCodes {
   /** A mass-deletion refusal with the flag that would allow it. */
   static String refusal(PlanRefusedException r) {
     String head = "refused by " + r.guard() + (r.provider() == null ? "" : " for provider '" + r.provider() + "'") + ": ";
+    // the flag is one of a plan's options: 'sync --plan' with it alone is refused as another plan
+    String reviewed = " (a reviewed plan is made again with it: 'gitops plan --out' and 'gitops sync --plan' take"
+        + " the same flags)";
     return head + switch (r.limit()) {
       case EVERYTHING -> "the sync would delete or replace " + (r.owned() == 1 ? "the only resource" : "all "
           + r.owned() + " resources") + " gitops owns (are --path and --ref right?); pass --allow-empty if that is"
-          + " intended";
+          + " intended" + reviewed;
       case MAX_COUNT -> "the sync would delete or replace " + r.deletions() + " of the " + r.owned()
-          + " resources gitops owns, more than " + DeletionLimit.FLAG + " " + r.budget() + " allows";
+          + " resources gitops owns, more than " + DeletionLimit.FLAG + " " + r.budget() + " allows" + reviewed;
       case MAX_PERCENT -> "the sync would delete or replace " + r.deletions() + " of the " + r.owned()
           + " resources gitops owns (" + (r.deletions() * 100L / Math.max(1, r.owned())) + "%), more than "
-          + DeletionLimit.FLAG + " " + r.budget() + "% allows";
+          + DeletionLimit.FLAG + " " + r.budget() + "% allows" + reviewed;
     };
   }
 

@@ -38,6 +38,9 @@ final class HistoryCommand implements Callable<Integer> {
     Path stateDir = target.storeDirToRead();
     PrintWriter out = spec.commandLine().getOut();
     try (FileStateStore store = FileStateStore.openReadOnly(stateDir)) {
+      // the whole store is checked as every other command checks it: a damaged one (meta.json, the
+      // journal or the history missing or cut) is exit 1 naming what, never a table that looks fine
+      store.load();
       out.print(table(store.history()));
       // read-only, so any owner may look; another owner's store says whose it is (after the table, which
       // scripts read from its second line on, and only then, so the common case prints the table alone)
@@ -61,8 +64,10 @@ final class HistoryCommand implements Callable<Integer> {
       Map<String, Integer> counts = new TreeMap<>(e.counts());
       StringBuilder outcome = new StringBuilder(e.status().name());
       counts.forEach((k, v) -> outcome.append(' ').append(k.toLowerCase(java.util.Locale.ROOT)).append('=').append(v));
-      rows.add(new String[] {e.id(), time.format(e.time().truncatedTo(ChronoUnit.SECONDS)),
-          PlanRenderer.shortRevision(e.revision()), PlanRenderer.shortId(e.planId()), outcome.toString()});
+      // an entry's own text is escaped as a plan's is: a store is a file anyone with access may edit
+      rows.add(new String[] {PlanRenderer.printable(e.id()), time.format(e.time().truncatedTo(ChronoUnit.SECONDS)),
+          PlanRenderer.shortRevision(e.revision()), PlanRenderer.printable(PlanRenderer.shortId(e.planId())),
+          PlanRenderer.printable(outcome.toString())});
     }
     int[] width = new int[5];
     for (String[] r : rows) {

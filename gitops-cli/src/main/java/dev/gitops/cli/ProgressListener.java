@@ -52,6 +52,8 @@ final class ProgressListener implements SyncListener {
   private boolean liveLineShown;
   /** The source's own words for why its last read was flagged history rewritten; empty until {@link #explainRewrites}. */
   private volatile Supplier<Optional<String>> rewriteReason = Optional::empty;
+  /** Whether events are no longer shown ({@link #mute}). */
+  private volatile boolean muted;
 
   ProgressListener(PrintWriter out) {
     this(out, System.console() != null && !"dumb".equals(System.getenv("TERM")));
@@ -225,11 +227,22 @@ final class ProgressListener implements SyncListener {
    */
   @Override
   public synchronized void onEvent(SyncEvent event) {
+    if (muted) {
+      return;
+    }
     enqueue(() -> print(event));
     RuntimeException failed = takeFailure();
     if (failed != null) {
       throw failed;
     }
+  }
+
+  /**
+   * Shows no event from now on: for a command that asks the reconciler something after its report
+   * (the head a rollback left behind), whose plan is not the command's output.
+   */
+  void mute() {
+    muted = true;
   }
 
   private void print(SyncEvent event) {

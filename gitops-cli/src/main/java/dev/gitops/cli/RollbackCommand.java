@@ -45,6 +45,16 @@ final class RollbackCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     PrintWriter out = spec.commandLine().getOut();
+    if (historyId.isBlank()) {
+      // an empty prefix starts every id: it would roll back to the only entry, or be "ambiguous"
+      throw new IllegalArgumentException("the history id is empty: give one 'gitops history' lists");
+    }
+    // the entry is found in the store as it is before anything is opened for writing: an id that
+    // is not there creates no target, no store and no lock
+    try (dev.gitops.core.store.FileStateStore store =
+        dev.gitops.core.store.FileStateStore.openReadOnly(target.storeDirToRead())) {
+      find(store.history(), historyId);
+    }
     ProgressListener progress = new ProgressListener(out);
     try (Session s = Session.open(target, options(), List.of(progress))) {
       progress.explainRewrites(s.source()::historyRewrittenReason);
@@ -60,6 +70,7 @@ final class RollbackCommand implements Callable<Integer> {
       }
       int code = SyncCommand.report(result, s, out, spec.commandLine().getErr());
       if (code == ExitCodes.OK) {
+        progress.mute();  // the plan the note asks for is not this command's output
         out.println(branchNote(s, entry.revision()));
         out.flush();
       }

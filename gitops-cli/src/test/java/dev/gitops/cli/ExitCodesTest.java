@@ -89,7 +89,8 @@ class ExitCodesTest {
     PlanRefusedException.Limit all = PlanRefusedException.Limit.EVERYTHING;
     assertThat(ExitCodes.refusal(new PlanRefusedException("mass-deletion guard", "tf", all, 1, 1, -1)))
         .isEqualTo("refused by mass-deletion guard for provider 'tf': the sync would delete or replace the only"
-            + " resource gitops owns (are --path and --ref right?); pass --allow-empty if that is intended");
+            + " resource gitops owns (are --path and --ref right?); pass --allow-empty if that is intended (a reviewed"
+            + " plan is made again with it: 'gitops plan --out' and 'gitops sync --plan' take the same flags)");
     assertThat(ExitCodes.refusal(new PlanRefusedException("mass-deletion guard", "files", all, 3, 3, -1)))
         .contains("delete or replace all 3 resources gitops owns");
   }

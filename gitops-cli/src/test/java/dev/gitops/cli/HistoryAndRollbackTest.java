@@ -29,6 +29,15 @@ class HistoryAndRollbackTest {
   }
 
   @Test
+  void anEntrysOwnTextIsEscapedNeverSentToTheTerminal() {
+    HistoryEntry forged = new HistoryEntry("1700-\u001b[31mRED\u202e", Instant.parse("2026-01-02T03:04:05Z"),
+        "main@sha1:" + SHA, "plan\u001b]0;x\u0007", SyncResult.Status.SUCCEEDED, Map.of("CREATED\u001b[2J", 1), "");
+    String table = HistoryCommand.table(List.of(forged));
+    assertThat(table).doesNotContain("\u001b").doesNotContain("\u202e").doesNotContain("\u0007")
+        .contains("1700-\\u001b[31mRED\\u202e").contains("created\\u001b[2j=1");
+  }
+
+  @Test
   void emptyHistorySaysSo() {
     assertThat(HistoryCommand.table(List.of())).isEqualTo("No syncs recorded yet.\n");
   }

@@ -40,8 +40,12 @@ class SyncOutcomesTest {
   }
 
   private Run gitops(String command, String... more) {
+    return gitopsAt(target, command, more);
+  }
+
+  private Run gitopsAt(Path at, String command, String... more) {
     List<String> a = new ArrayList<>(List.of(command, "--repo", repo.dir().toString(), "--ref", "main", "--target",
-        target.toString()));
+        at.toString()));
     a.addAll(List.of(more));
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
@@ -163,5 +167,41 @@ class SyncOutcomesTest {
     Run allowed = gitops("sync", "--dry-run", "--max-deletions", "1");
     assertThat(allowed.code()).as(allowed.toString()).isEqualTo(2);
     assertThat(target.resolve("c.txt")).exists();
+  }
+
+  @Test
+  void aRollbackFindsItsEntryBeforeOpeningAnythingAndEndsWithItsNoteAndHistoryChecksTheStore() throws Exception {
+    assertThat(gitops("sync").code()).isZero();
+    repo.write("a.txt", "a2\n").commit("a2");
+    assertThat(gitops("sync").code()).isZero();
+
+    Run empty = gitops("rollback", "");
+    assertThat(empty.code()).as(empty.toString()).isEqualTo(1);
+    assertThat(empty.errLines()).singleElement().asString().contains("the history id is empty");
+    Path elsewhere = tmp.resolve("never-synced");
+    Run unknown = gitopsAt(elsewhere, "rollback", "nosuch");
+    assertThat(unknown.code()).as(unknown.toString()).isEqualTo(1);
+    assertThat(unknown.err()).contains("no history entry 'nosuch'");
+    assertThat(elsewhere).as("a rollback to nothing creates nothing").doesNotExist();
+
+    String oldest = gitops("history").out().lines().reduce((first, second) -> second).orElseThrow().split(" ")[0];
+    Run rollback = gitops("rollback", oldest);
+    assertThat(rollback.code()).as(rollback.toString()).isZero();
+    assertThat(Files.readString(target.resolve("a.txt"))).isEqualTo("a\n");
+    assertThat(rollback.out().lines().filter(l -> !l.isBlank()).reduce((first, second) -> second).orElseThrow())
+        .as("the note is the last word, not a plan the note asked for").startsWith("Note: the branch still points at");
+
+    deleteTree(target.resolve(".gitops/history"));
+    Run history = gitops("history");
+    assertThat(history.code()).as("a damaged store is said, never a table that looks fine: " + history).isEqualTo(1);
+    assertThat(history.errLines()).singleElement().asString().contains("history");
+  }
+
+  private static void deleteTree(Path dir) throws java.io.IOException {
+    try (var walk = Files.walk(dir)) {
+      for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.delete(p);
+      }
+    }
   }
 }
