@@ -127,8 +127,13 @@ final class SyncCommand implements Callable<Integer> {
     }
     String label = revision.substring(0, at);
     String commit = revision.substring(at + "@sha1:".length());
-    String name = ref.startsWith("refs/heads/") ? ref.substring("refs/heads/".length())
-        : ref.startsWith("refs/tags/") ? ref.substring("refs/tags/".length()) : ref;
+    String name = ref;
+    for (String prefix : List.of("refs/heads/", "refs/tags/", "heads/", "tags/")) {
+      if (ref.startsWith(prefix)) {
+        name = ref.substring(prefix.length());  // every spelling of a branch or tag the source takes
+        break;
+      }
+    }
     return name.equals(label) || ref.equals(label) || ref.equalsIgnoreCase(commit);
   }
 

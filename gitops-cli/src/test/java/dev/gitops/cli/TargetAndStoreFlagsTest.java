@@ -541,6 +541,8 @@ class TargetAndStoreFlagsTest {
     assertThat(same.code()).as("%s", same).isZero();
     assertThat(target.resolve("app.properties")).hasContent("name=shop2");
     assertThat(SyncCommand.namesRevision("refs/heads/main", "main@sha1:" + "a".repeat(40))).isTrue();
+    assertThat(SyncCommand.namesRevision("heads/main", "main@sha1:" + "a".repeat(40))).as("the source's own spelling").isTrue();
+    assertThat(SyncCommand.namesRevision("tags/v1", "v1@sha1:" + "a".repeat(40))).isTrue();
     assertThat(SyncCommand.namesRevision("A".repeat(40), "main@sha1:" + "a".repeat(40))).isTrue();
     assertThat(SyncCommand.namesRevision("v1", "main@sha1:" + "a".repeat(40))).isFalse();
   }
