@@ -74,6 +74,9 @@ final class SyncCommand implements Callable<Integer> {
       SyncResult result;
       try {
         result = reviewed != null ? s.reconciler().apply(reviewed) : s.reconciler().sync();
+      } catch (dev.gitops.api.PlanMismatchException e) {
+        // the plan no longer holds: said with the file it came from, as every other --plan error is
+        throw new IllegalArgumentException("--plan " + planFile + ": " + ExitCodes.describe(e), e);
       } finally {
         // the output may still be printing on its own thread: the report follows it
         progress.awaitOutput();

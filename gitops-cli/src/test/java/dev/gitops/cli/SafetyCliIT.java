@@ -61,8 +61,8 @@ class SafetyCliIT {
 
     GitopsJar.Result refused = gitops("sync", "--plan", edited.toString());
     assertThat(refused.code()).as(refused.toString()).isEqualTo(1);
-    assertThat(refused.errLines()).singleElement().asString().contains("no longer holds")
-        .contains("changed after it was computed").contains("files:file::d.txt");
+    assertThat(refused.errLines()).singleElement().asString().startsWith("gitops: --plan " + edited + ": plan ")
+        .contains("no longer holds").contains("changed after it was computed").contains("files:file::d.txt");
     assertThat(target.resolve("d.txt")).exists();
     assertThat(Files.readString(target.resolve("app.conf"))).isEqualTo("port=1\n");
 
