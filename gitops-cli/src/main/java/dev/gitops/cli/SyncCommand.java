@@ -75,8 +75,15 @@ final class SyncCommand implements Callable<Integer> {
       try {
         result = reviewed != null ? s.reconciler().apply(reviewed) : s.reconciler().sync();
       } catch (dev.gitops.api.PlanMismatchException e) {
-        // the plan no longer holds: said with the file it came from, as every other --plan error is
-        throw new IllegalArgumentException("--plan " + planFile + ": " + ExitCodes.describe(e), e);
+        // the plan no longer holds: said with the file it came from, as every other --plan error is,
+        // and, when this very plan was applied already, said so rather than "the state changed"
+        String applied = s.reconciler().history().stream()
+            .filter(h -> h.planId().equals(reviewed.id()) && h.succeeded()).findFirst()
+            .map(h -> "plan " + PlanRenderer.shortId(reviewed.id()) + " was applied already (history entry "
+                + PlanRenderer.printable(h.id()) + "); make a new plan with 'gitops plan --out'")
+            .orElse(null);
+        throw new IllegalArgumentException("--plan " + planFile + ": " + (applied != null ? applied
+            : ExitCodes.describe(e)), e);
       } finally {
         // the output may still be printing on its own thread: the report follows it
         progress.awaitOutput();

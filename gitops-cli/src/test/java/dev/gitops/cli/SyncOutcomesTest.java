@@ -197,6 +197,20 @@ class SyncOutcomesTest {
     assertThat(history.errLines()).singleElement().asString().contains("history");
   }
 
+  @Test
+  void aReviewedPlanAppliedTwiceIsSaidToBeAppliedAlreadyNamingTheFileAndTheEntry() {
+    Path saved = tmp.resolve("reviewed.json");
+    assertThat(gitops("plan", "--out", saved.toString()).code()).isZero();
+    Run first = gitops("sync", "--plan", saved.toString());
+    assertThat(first.code()).as(first.toString()).isZero();
+    Run again = gitops("sync", "--plan", saved.toString());
+    assertThat(again.code()).as(again.toString()).isEqualTo(1);
+    String entry = gitops("history").out().lines().skip(1).findFirst().orElseThrow().split(" ")[0];
+    assertThat(again.errLines()).singleElement().asString()
+        .startsWith("gitops: --plan " + saved + ": plan ")
+        .contains("was applied already (history entry " + entry + "); make a new plan with 'gitops plan --out'");
+  }
+
   private static void deleteTree(Path dir) throws java.io.IOException {
     try (var walk = Files.walk(dir)) {
       for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
