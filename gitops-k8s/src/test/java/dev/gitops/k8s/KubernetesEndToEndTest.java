@@ -146,7 +146,15 @@ class KubernetesEndToEndTest {
       c.getData().put("ADDED_BY_HAND", "x");
       return c;
     });
+    // a change made outside reaches the informers by their watch: seen as soon as the events arrive
+    // (on a loaded machine, after the edit returns), as Argo CD and Flux see it
     Plan drift = reconciler.plan();
+    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(20);
+    while (!(drift.change(DEPLOYMENT).orElseThrow().drift() && drift.change(CONFIG).orElseThrow().drift())
+        && System.nanoTime() < deadline) {
+      Thread.sleep(100);
+      drift = reconciler.plan();
+    }
     assertThat(drift.change(DEPLOYMENT).orElseThrow().drift()).isTrue();
     assertThat(drift.change(CONFIG).orElseThrow().drift()).isTrue();
     assertSucceeded(reconciler.sync());
