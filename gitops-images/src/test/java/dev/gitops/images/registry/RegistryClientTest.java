@@ -403,12 +403,16 @@ class RegistryClientTest {
           .backoff(Duration.ofMillis(10), Duration.ofMillis(20)).build();
       assertThatThrownBy(() -> c.listTags(ImageReference.parse(host + "/team/web")))
           .isInstanceOf(RegistryException.class)
-          .hasMessageContaining("GET https://" + host + "/v2/team/web/tags/list failed (SSLException")
+          // the JDK client reports JSSE's "Unrecognized SSL message" itself, or as the cause of an IOException
+          // ("header parser received no bytes") when the server's answer and close race the handshake
+          .hasMessageContaining("GET https://" + host + "/v2/team/web/tags/list failed (")
           .hasMessageContaining(host + " answers in plain HTTP, not TLS")
           .hasMessageContaining("'insecure: true' in the spec of its Flux ImageRepository")
           .hasMessageContaining("'--plain-http " + host + "'")
           .hasMessageNotContaining("attempts");
-      assertThat(connections.get()).as("connections: not retried").isEqualTo(1);
+      // one attempt of the client's four; the JDK's client may itself open a second connection for a GET
+      // whose answer it could not read (it retries an idempotent request once)
+      assertThat(connections.get()).as("connections: not retried").isBetween(1, 2);
     }
   }
 
