@@ -163,7 +163,8 @@ class GitopsCliIT {
 
     GitopsJar.Result refused = gitops("sync", "--plan", stale.toString());
     assertThat(refused.code()).as(refused.toString()).isEqualTo(1);
-    assertThat(refused.errLines()).singleElement().asString().contains("no longer holds");
+    assertThat(refused.errLines()).singleElement().asString().startsWith("gitops: --plan " + stale + ": plan ")
+        .contains("was applied already (history entry ");
   }
 
   @Test
