@@ -91,7 +91,10 @@ final class PlanCommand implements Callable<Integer> {
       throw new IllegalArgumentException("--out " + out + " is inside the state store " + store
           + ": save the plan elsewhere");
     }
-    Path live = target.targetDir();
+    // the files provider's and Terraform's target directories are gitops's whole; Ansible's is only
+    // the directory of its managed inventory, the one file there a plan must not replace
+    Path live = "ansible".equals(target.provider) ? target.inventoryOut.toAbsolutePath().normalize()
+        : target.targetDir();
     if (live != null && resolved(file).startsWith(resolved(live))) {
       // a plan is read-only: saving it over a file the target holds would change the live system
       throw new IllegalArgumentException("--out " + out + " is inside the target " + live
