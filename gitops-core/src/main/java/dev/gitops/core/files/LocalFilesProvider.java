@@ -584,7 +584,15 @@ public final class LocalFilesProvider implements Provider {
       return Observation.absent(key);
     } catch (AccessDeniedException e) {
       return Observation.unknown(key, "cannot read " + file + ": permission denied");
-    } catch (IOException | RuntimeException e) {
+    } catch (IOException e) {
+      if (nameTooLong(e)) {
+        // no file can have this name here, so none is there: absent (a create fails naming the file,
+        // and a key whose create failed so is forgotten once Git drops it, instead of holding back
+        // every deletion of the target for ever as an unobservable key would)
+        return Observation.absent(key);
+      }
+      return Observation.unknown(key, "cannot read " + file + ": " + describe(e));
+    } catch (RuntimeException e) {
       return Observation.unknown(key, "cannot read " + file + ": " + describe(e));
     }
   }
@@ -1436,6 +1444,12 @@ public final class LocalFilesProvider implements Provider {
    */
   private static final Set<String> PERMANENT_REASONS = Set.of("File name too long", "Read-only file system",
       "Operation not permitted");
+
+  /** Whether {@code e} says a name (or the whole path) is longer than the file system takes (ENAMETOOLONG). */
+  static boolean nameTooLong(IOException e) {
+    return e instanceof FileSystemException f && f.getReason() != null
+        && f.getReason().strip().equals("File name too long");
+  }
 
   /** Whether a write or delete failing with {@code e} may succeed when retried; an unknown reason may. */
   static boolean retryable(IOException e) {

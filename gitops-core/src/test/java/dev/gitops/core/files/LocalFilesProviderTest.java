@@ -543,6 +543,9 @@ class LocalFilesProviderTest {
     Outcome d = p.apply(change(key, Action.DELETE, null), ctx());
     assertThat(d.kind()).isEqualTo(Outcome.Kind.PERMANENT);
     assertThat(d.message()).contains(target().resolve(name).toString()).contains("File name too long");
+    // no file can have the name, so none is there: absent, not an unobservable key that holds back pruning
+    assertThat(observe(p, key).isAbsent()).isTrue();
+    assertThat(observe(p, p.keyOf("b".repeat(300) + "/x.txt")).isAbsent()).isTrue();
   }
 
   @Test

@@ -89,6 +89,27 @@ class LocalFilesReconcileTest {
     return out;
   }
 
+  @Test
+  void aFileWhoseNameTheFileSystemRefusesDoesNotHoldBackPruningOnceGitDropsIt() throws IOException {
+    Path target = tmp.resolve("target");
+    Files.createDirectories(target);
+    assertThat(sync(target, files("keep.txt", "k\n", "old.txt", "o\n"), "r1").isSuccessful()).isTrue();
+
+    // a name over the file system's 255 bytes: its create fails, and a pending record is left for it
+    String tooLong = "newdir/" + "n".repeat(300) + ".txt";
+    SyncResult failed = sync(target, files("keep.txt", "k\n", "old.txt", "o\n", tooLong, "x\n"), "r2");
+    assertThat(failed.isSuccessful()).isFalse();
+    assertThat(failed.toString()).contains("File name too long");
+
+    // reverted, and old.txt removed too: the name no file can have is observed absent, not unknown,
+    // so it is forgotten and the deletion goes ahead instead of being held back at every sync
+    SyncResult reverted = sync(target, files("keep.txt", "k\n"), "r3");
+    assertThat(reverted.isSuccessful()).as(reverted.toString()).isTrue();
+    assertThat(target.resolve("old.txt")).doesNotExist();
+    assertThat(tree(target)).containsOnlyKeys("keep.txt");
+    assertThat(sync(target, files("keep.txt", "k\n"), "r3").isSuccessful()).isTrue();
+  }
+
   // ------------------------------------------------------------------ B10: type changes
 
   @Test
