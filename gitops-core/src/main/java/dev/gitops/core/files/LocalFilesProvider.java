@@ -908,11 +908,9 @@ public final class LocalFilesProvider implements Provider {
       if (existing != null) {
         // never a setuid, setgid or sticky bit: Java cannot set them, and a write clears them
         bits = mode != null ? mode : (existing.mode >= 0 ? existing.mode & 0777 : Modes.parse(defaultMode));
-        if (sameBytes(file, bytes)) {
-          if (existing.mode >= 0 && existing.mode != bits) {
-            Files.setPosixFilePermissions(file, Modes.toPermissions(bits));
-            LOG.debug("{}: set mode {} on {}", key, Modes.format(bits), file);
-          }
+        // A mode that differs is written as a new file too, never by a chmod: the inode may be
+        // shared (a hard link from outside the target) and must not change for the other name.
+        if ((existing.mode < 0 || existing.mode == bits) && sameBytes(file, bytes)) {
           return outcomeFor(change.action());
         }
       } else {

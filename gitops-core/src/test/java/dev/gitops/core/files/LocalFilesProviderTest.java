@@ -294,17 +294,22 @@ class LocalFilesProviderTest {
   }
 
   @Test
-  void modeOnlyChangeIsAppliedWithoutRewritingContent() throws IOException {
+  void aModeOnlyChangeReplacesTheFileSoAHardLinkOutsideTheTargetKeepsItsMode() throws IOException {
     LocalFilesProvider p = provider();
     ResourceKey key = p.keyOf("run.sh");
     p.apply(change(key, Action.CREATE, text("#!/bin/sh\n", "0644")), ctx());
     String before = observe(p, key).version();
+    // another name for the same inode, outside the target: not gitops's to change
+    Path outside = tmp.resolve("outside.sh");
+    Files.createLink(outside, target().resolve("run.sh"));
     Outcome o = p.apply(change(key, Action.UPDATE, text("#!/bin/sh\n", "0755")), ctx());
     assertThat(o.kind()).isEqualTo(Outcome.Kind.CONFIGURED);
     assertThat(mode(target().resolve("run.sh"))).isEqualTo("rwxr-xr-x");
     Observation after = observe(p, key);
     assertThat(after.live().get("mode").asText()).isEqualTo("0755");
     assertThat(after.version()).isNotEqualTo(before);
+    assertThat(mode(outside)).isEqualTo("rw-r--r--");
+    assertThat(Files.readString(outside)).isEqualTo("#!/bin/sh\n");
   }
 
   @Test
