@@ -305,7 +305,7 @@ final class ProgressListener implements SyncListener {
    * prints it.
    */
   static String shown(dev.gitops.api.ResourceKey key) {
-    return PlanRenderer.printable(key.toString());
+    return PlanRenderer.printableName(key.toString());
   }
 
   /**

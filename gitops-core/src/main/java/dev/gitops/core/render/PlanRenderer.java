@@ -128,12 +128,12 @@ public final class PlanRenderer {
     }
     sb.append("| | Resource | Action | Why |\n|:-:|---|---|---|\n");
     for (Change c : shown) {
-      sb.append("| `").append(symbol(c.action())).append("` | ").append(code(c.key().toString(), true)).append(" | ")
+      sb.append("| `").append(symbol(c.action())).append("` | ").append(code(printableName(c.key().toString()), true)).append(" | ")
           .append(c.action().name().toLowerCase(Locale.ROOT)).append(flags(c)).append(" | ")
           .append(cell(c.reason())).append(" |\n");
     }
     for (ResourceKey k : plan.unknown()) {
-      sb.append("| `?` | ").append(code(k.toString(), true)).append(" | unknown | could not be observed |\n");
+      sb.append("| `?` | ").append(code(printableName(k.toString()), true)).append(" | unknown | could not be observed |\n");
     }
     plan.unobserved().forEach((what, why) -> sb.append("| `?` | ").append(cell(what)).append(" | unknown | ")
         .append(cell(why)).append(" |\n"));
@@ -251,8 +251,8 @@ public final class PlanRenderer {
   private static void lines(Plan plan, Consumer<Line> out) {
     // The redactor flags every field at, above or below a sensitive path and hides its values.
     for (Change c : shown(Redactor.marking().redact(plan))) {
-      out.accept(new Line(symbol(c.action()), 0, printable(c.key().toString())
-          + (c.previousKey() != null ? " (moved from " + printable(c.previousKey().toString()) + ")" : "")));
+      out.accept(new Line(symbol(c.action()), 0, printableName(c.key().toString())
+          + (c.previousKey() != null ? " (moved from " + printableName(c.previousKey().toString()) + ")" : "")));
       out.accept(new Line("#", 1, c.action().name().toLowerCase(Locale.ROOT) + flags(c)
           + (c.reason().isEmpty() ? "" : ": " + oneLine(c.reason()))));
       for (FieldChange f : c.fields()) {
@@ -260,7 +260,7 @@ public final class PlanRenderer {
       }
     }
     for (ResourceKey k : plan.unknown()) {
-      out.accept(new Line("?", 0, printable(k.toString()) + "  (could not be observed: nothing is pruned while a key is unknown)"));
+      out.accept(new Line("?", 0, printableName(k.toString()) + "  (could not be observed: nothing is pruned while a key is unknown)"));
     }
     // a failed search for marked objects, a planning provider that could not plan
     plan.unobserved().forEach((what, why) -> out.accept(new Line("?", 0, oneLine(what) + "  (" + oneLine(why)
@@ -374,6 +374,22 @@ public final class PlanRenderer {
    * }</pre>
    */
   public static String printable(String s) {
+    return escaped(s, false);
+  }
+
+  /**
+   * {@link #printable} for a name (a resource key, a file name): a tab is escaped too ({@code \t}),
+   * since in a name it reads as spaces that are not there.
+   *
+   * <pre>{@code
+   * String shown = PlanRenderer.printableName("files:file::tab\tx.txt");   // files:file::tab\tx.txt
+   * }</pre>
+   */
+  public static String printableName(String s) {
+    return escaped(s, true);
+  }
+
+  private static String escaped(String s, boolean tab) {
     StringBuilder sb = null;
     for (int i = 0; i < s.length(); ) {
       char c = s.charAt(i);
@@ -387,7 +403,7 @@ public final class PlanRenderer {
       // by code point: a format character outside the BMP (a tag character) is a surrogate pair
       int cp = s.codePointAt(i);
       int n = Character.charCount(cp);
-      boolean hidden = cp != '\t' && isHidden(cp);
+      boolean hidden = (tab || cp != '\t') && isHidden(cp);
       if (hidden && sb == null) {
         sb = new StringBuilder(s.length() + 8).append(s, 0, i);
       }
@@ -399,6 +415,8 @@ public final class PlanRenderer {
         sb.append("\\n");
       } else if (cp == '\r') {
         sb.append("\\r");
+      } else if (cp == '\t') {
+        sb.append("\\t");
       } else {
         for (int k = i; k < i + n; k++) {
           sb.append(String.format("\\u%04x", (int) s.charAt(k)));

@@ -59,6 +59,8 @@ class PlanRendererTest {
     assertThat(PlanRenderer.value(text("A\u202eB\u009b31mC\n"), false)).isEqualTo("\"A\\u202eB\\u009b31mC\\n\"");
     assertThat(PlanRenderer.printable("tag\udb40\udc41.conf")).isEqualTo("tag\\udb40\\udc41.conf");
     assertThat(PlanRenderer.printable("caf\u00e9 \ud83d\ude00")).as("letters and emoji stay").isEqualTo("caf\u00e9 \ud83d\ude00");
+    assertThat(PlanRenderer.printable("a\tb")).as("a tab in a value stays").isEqualTo("a\tb");
+    assertThat(PlanRenderer.printableName("a\tb")).as("a tab in a name is shown").isEqualTo("a\\tb");
     String out = PlanRenderer.text(plan(change(file("one.conf"), Action.UPDATE, "edited", Set.of(),
         new FieldChange(FieldPath.parse("/content"), text("safe\n"), text("safe\u202eevil\n"), false))));
     assertThat(out).contains("/content: \"safe\\n\" -> \"safe\\u202eevil\\n\"").doesNotContain("\u202e");
@@ -260,7 +262,8 @@ class PlanRendererTest {
       "[click](https://example.com/x) and ![img](https://example.com/p.png)",
       "**bold** _em_ ~~strike~~ <b>html</b> &amp;",
       "line\r\nbreak\u2028sep\u202ereversed",
-      "</details><script>alert(1)</script>");
+      "</details><script>alert(1)</script>",
+      "tab\tin name.txt");
 
   private static Plan hostilePlan() {
     List<Change> changes = new java.util.ArrayList<>();
@@ -298,7 +301,7 @@ class PlanRendererTest {
     for (int i = 0; i < HOSTILE.size(); i++) {
       List<org.commonmark.node.Node> cells = children(rows.get(i + 1));
       assertThat(cells).hasSize(4);
-      assertThat(literal(cells.get(1))).isEqualTo(PlanRenderer.printable(file(HOSTILE.get(i)).toString()));
+      assertThat(literal(cells.get(1))).isEqualTo(PlanRenderer.printableName(file(HOSTILE.get(i)).toString()));
       assertThat(literal(cells.get(3))).isEqualTo(PlanRenderer.oneLine("reason about " + HOSTILE.get(i)));
     }
     assertThat(literal(children(rows.get(rows.size() - 1)).get(1))).isEqualTo("files:file::unknown\\n# gone");
@@ -309,7 +312,7 @@ class PlanRendererTest {
       String[] lines = f.getLiteral().split("\n");
       assertThat(lines).hasSize(PlanRenderer.lines(plan).size());
       for (String name : HOSTILE) {
-        assertThat(lines).contains("~ " + PlanRenderer.printable(file(name).toString()));
+        assertThat(lines).contains("~ " + PlanRenderer.printableName(file(name).toString()));
       }
     });
   }
