@@ -90,8 +90,17 @@ public final class ExitCodes {
     long max = Runtime.getRuntime().maxMemory();
     String heap = max == Long.MAX_VALUE ? "" : ": this JVM may use at most " + (max >> 20) + " MB of heap";
     return "out of memory (" + (e.getMessage() == null ? "OutOfMemoryError" : e.getMessage()) + ")" + heap
-        + "; give it more, for example 'java -Xmx2g -jar gitops.jar ...' (the state store recovers as after an"
-        + " interrupted run)";
+        + "; give it more, for example 'java -Xmx" + moreHeapGb(max) + "g -jar gitops.jar ...' (the state store"
+        + " recovers as after an interrupted run)";
+  }
+
+  /** Twice the heap {@code max} (bytes) in whole GB, at least 2: never the heap it already has. */
+  static long moreHeapGb(long max) {
+    if (max == Long.MAX_VALUE) {
+      return 2;
+    }
+    long twiceMb = 2 * (max >> 20);
+    return Math.max(2, (twiceMb + 1023) / 1024);
   }
 
   /** A store of another owner, with the flags that lead out: the store's owner, or a store of one's own. */

@@ -119,8 +119,17 @@ class ExitCodesTest {
       assertThat(code).isEqualTo(ExitCodes.ERROR);
       assertThat(err.toString().lines().toList()).singleElement().asString()
           .startsWith("gitops: out of memory (Java heap space): this JVM may use at most ")
-          .contains(" MB of heap; give it more, for example 'java -Xmx2g -jar gitops.jar ...'");
+          .contains(" MB of heap; give it more, for example 'java -Xmx"
+              + ExitCodes.moreHeapGb(Runtime.getRuntime().maxMemory()) + "g -jar gitops.jar ...'");
     }
+  }
+
+  @Test
+  void theHeapAdvisedIsTwiceTheHeapTheJvmHasNeverTheSame() {
+    assertThat(ExitCodes.moreHeapGb(2046L << 20)).as("-Xmx2g already").isEqualTo(4);
+    assertThat(ExitCodes.moreHeapGb(23L << 20)).isEqualTo(2);
+    assertThat(ExitCodes.moreHeapGb(8L << 30)).isEqualTo(16);
+    assertThat(ExitCodes.moreHeapGb(Long.MAX_VALUE)).as("no limit known").isEqualTo(2);
   }
 
   @Test
