@@ -3,16 +3,22 @@ package dev.gitops.agent.providers;
 import dev.gitops.core.internal.fs.RealPaths;
 import java.io.IOException;
 import java.net.URI;
+import java.nio.file.DirectoryStream;
 import java.nio.file.FileSystemNotFoundException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 
 /**
  * A local repository's own files are never a target: a target that is the repository's working
  * tree, or the directory the sync reads there, would get every file written onto its own source
  * (a sync reads what is committed, so all it could do there is revert uncommitted edits, and prune
  * files Git no longer has), and one inside the repository's Git directory would write among Git's
- * own files. Links are resolved, so a link to the repository is the repository; a directory of
+ * own files. Every working tree of the repository counts, the linked ones ({@code git worktree add})
+ * too. Links are resolved, so a link to the repository is the repository; a directory of
  * the working tree that the sync does not read (a build directory Git ignores) stays a valid
  * target. The {@code gitops} command names its flags, the agent the configuration's line:
  *
@@ -48,7 +54,9 @@ public final class LocalRepository {
     Path root = real(local.toAbsolutePath().normalize());
     Path to = real(target.toAbsolutePath().normalize());
     // a working tree with its .git; a Git directory itself (a bare repository, or the .git of a
-    // working tree given as the repository); else a plain directory, taken as a working tree
+    // working tree given as the repository); a linked working tree (`git worktree add`), whose .git
+    // is a file naming its directory in the common Git directory; else a plain directory, taken as
+    // a working tree
     Path gitDir = null;
     Path workTree = root;
     if (!Files.exists(root.resolve(".git")) && Files.isRegularFile(root.resolve("HEAD"))
@@ -58,21 +66,87 @@ public final class LocalRepository {
       workTree = name != null && name.toString().equals(".git") ? root.getParent() : null;
     } else if (Files.isDirectory(root.resolve(".git"))) {
       gitDir = root.resolve(".git");
+    } else if (Files.isRegularFile(root.resolve(".git"))) {
+      gitDir = commonDir(pointedAt(root.resolve(".git")));
     }
     if (gitDir != null && to.startsWith(gitDir)) {
       return "is inside the Git directory of the repository " + repo + " (" + gitDir + "): the sync would write among"
           + " Git's own files; choose a directory outside the repository";
     }
-    if (workTree == null) {
-      return null;
+    // every working tree of the repository holds the same files: the main one and each linked one
+    Map<Path, String> trees = new LinkedHashMap<>();
+    if (workTree != null) {
+      trees.put(workTree, "the working tree");
     }
-    Path read = path == null || path.isBlank() ? workTree : real(workTree.resolve(path).normalize());
-    if (to.equals(workTree) || to.equals(read)) {
-      return "is " + (to.equals(workTree) ? "the working tree" : "the directory '" + path + "'") + " of the repository "
-          + repo + " that the sync reads: every file would be written onto its own source there (the sync reads what"
-          + " is committed, so it would only revert uncommitted changes); choose a directory outside the repository";
+    if (gitDir != null) {
+      Path name = gitDir.getFileName();
+      if (name != null && name.toString().equals(".git")) {
+        trees.putIfAbsent(gitDir.getParent(), "the working tree");
+      }
+      for (Path linked : linkedWorkTrees(gitDir)) {
+        trees.putIfAbsent(linked, "the working tree " + linked + " (a linked worktree, 'git worktree add')");
+      }
+    }
+    for (Map.Entry<Path, String> tree : trees.entrySet()) {
+      Path read = path == null || path.isBlank() ? tree.getKey() : real(tree.getKey().resolve(path).normalize());
+      if (to.equals(tree.getKey()) || to.equals(read)) {
+        String of = tree.getValue().equals("the working tree") ? "" : " of " + tree.getValue();
+        return "is " + (to.equals(tree.getKey()) ? tree.getValue() : "the directory '" + path + "'" + of)
+            + " of the repository " + repo + " that the sync reads: every file would be written"
+            + " onto its own source there (the sync reads what is committed, so it would only revert uncommitted"
+            + " changes); choose a directory outside the repository";
+      }
     }
     return null;
+  }
+
+  /** The directory a {@code .git} file ({@code gitdir: DIR}) names, or null when it names none. */
+  private static Path pointedAt(Path gitFile) {
+    try {
+      String line = Files.readString(gitFile).strip();
+      if (!line.startsWith("gitdir:")) {
+        return null;
+      }
+      Path dir = Path.of(line.substring("gitdir:".length()).strip());
+      return real(gitFile.getParent().resolve(dir).normalize());
+    } catch (IOException | IllegalArgumentException e) {
+      return null;  // unreadable or not a path: no linked working tree is known, the other checks still hold
+    }
+  }
+
+  /**
+   * The common Git directory of a linked working tree's own Git directory {@code own} (its
+   * {@code commondir} file, relative to it), or {@code own} itself without one.
+   */
+  private static Path commonDir(Path own) {
+    if (own == null) {
+      return null;
+    }
+    try {
+      Path common = own.resolve("commondir");
+      return Files.isRegularFile(common) ? real(own.resolve(Files.readString(common).strip()).normalize()) : own;
+    } catch (IOException | IllegalArgumentException e) {
+      return own;  // unreadable: the worktree's own directory is all that is known
+    }
+  }
+
+  /** The linked working trees of the Git directory {@code gitDir}: each {@code worktrees/NAME/gitdir} names its .git file. */
+  private static List<Path> linkedWorkTrees(Path gitDir) {
+    List<Path> out = new ArrayList<>();
+    try (DirectoryStream<Path> entries = Files.newDirectoryStream(gitDir.resolve("worktrees"))) {
+      for (Path entry : entries) {
+        Path gitFile = entry.resolve("gitdir");
+        if (Files.isRegularFile(gitFile)) {
+          Path dotGit = Path.of(Files.readString(gitFile).strip());
+          if (dotGit.getParent() != null) {
+            out.add(real(entry.resolve(dotGit).normalize().getParent()));
+          }
+        }
+      }
+    } catch (IOException | IllegalArgumentException e) {
+      // no worktrees directory (the usual case), or one that cannot be read: no linked working tree known
+    }
+    return out;
   }
 
   /**

@@ -1,0 +1,62 @@
+package dev.gitops.agent.providers;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A local repository's working trees, linked ones included, and its Git directory are never a target. */
+class LocalRepositoryTest {
+
+  @TempDir Path tmp;
+
+  private void git(Path dir, String... args) throws IOException, InterruptedException {
+    List<String> cmd = new ArrayList<>(List.of("git", "-C", dir.toString(), "-c", "user.name=t", "-c",
+        "user.email=t@example.com"));
+    cmd.addAll(List.of(args));
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes());
+    assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue()).as(String.join(" ", cmd) + ": " + out).isZero();
+  }
+
+  /** A repository {@code ops} with a directory {@code web}, and a linked working tree {@code wt} of it. */
+  private Path repositoryWithALinkedWorkTree() throws IOException, InterruptedException {
+    Path repo = tmp.resolve("ops");
+    Files.createDirectories(repo.resolve("web"));
+    Files.writeString(repo.resolve("web/a.txt"), "a\n");
+    git(tmp, "init", "-q", "-b", "main", repo.toString());
+    git(repo, "add", "-A");
+    git(repo, "commit", "-q", "-m", "one");
+    git(repo, "worktree", "add", "-q", "-b", "feature", tmp.resolve("wt").toString());
+    return repo;
+  }
+
+  @Test
+  void aLinkedWorkTreeOfTheRepositoryIsRefusedAsItsMainOneIs() throws Exception {
+    Path repo = repositoryWithALinkedWorkTree();
+    Path wt = tmp.resolve("wt");
+
+    assertThat(LocalRepository.conflict(repo.toString(), null, wt)).startsWith("is the working tree ")
+        .contains("a linked worktree").contains("of the repository " + repo);
+    assertThat(LocalRepository.conflict(repo.toString(), "web", wt.resolve("web")))
+        .startsWith("is the directory 'web' of the working tree ").contains("a linked worktree");
+    assertThat(LocalRepository.conflict(repo.toString(), null, repo)).startsWith("is the working tree of the repository");
+
+    // the linked working tree given as the repository: the main one and the Git directory are its own too
+    assertThat(LocalRepository.conflict(wt.toString(), null, repo)).startsWith("is the working tree of the repository");
+    assertThat(LocalRepository.conflict(wt.toString(), null, wt)).startsWith("is the working tree");
+    assertThat(LocalRepository.conflict(wt.toString(), null, repo.resolve(".git/hooks")))
+        .startsWith("is inside the Git directory");
+
+    // elsewhere, and a directory of a working tree the sync does not read, stay valid targets
+    assertThat(LocalRepository.conflict(repo.toString(), null, tmp.resolve("live"))).isNull();
+    assertThat(LocalRepository.conflict(repo.toString(), "web", wt.resolve("build"))).isNull();
+  }
+}
