@@ -1,11 +1,12 @@
 package dev.gitops.cluster.etcd;
 
-import dev.gitops.core.internal.JsonErrors;
 import static dev.gitops.cluster.etcd.EtcdCoordinator.bytes;
 import static dev.gitops.cluster.etcd.EtcdCoordinator.encode;
 
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gitops.api.Resource;
 import dev.gitops.api.ResourceKey;
@@ -20,6 +21,8 @@ import dev.gitops.api.spi.StoredState;
 import dev.gitops.cluster.FencedException;
 import dev.gitops.cluster.InProcessStoreLock;
 import dev.gitops.cluster.Ownership;
+import dev.gitops.core.internal.JsonErrors;
+import dev.gitops.core.internal.OwnJson;
 import dev.gitops.core.store.StoreEntries;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.KV;
@@ -70,7 +73,12 @@ import org.slf4j.LoggerFactory;
 public final class EtcdStateStore implements StateStore {
 
   private static final Logger LOG = LoggerFactory.getLogger(EtcdStateStore.class);
-  private static final ObjectMapper JSON = new ObjectMapper();
+  /**
+   * Reads back whatever it wrote ({@link OwnJson}), decimals exact: the entries are re-embedded as
+   * trees, and a double would turn a document's 1.10 into 1.1.
+   */
+  private static final ObjectMapper JSON = OwnJson.trusting(JsonMapper.builder()
+      .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS).build());
   private static final int SECRET_BYTES = 32;
   private static final int FORMAT = 1;
 

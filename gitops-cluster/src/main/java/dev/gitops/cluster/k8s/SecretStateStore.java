@@ -1,7 +1,9 @@
 package dev.gitops.cluster.k8s;
 
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gitops.api.Resource;
@@ -18,6 +20,7 @@ import dev.gitops.cluster.FencedException;
 import dev.gitops.cluster.InProcessStoreLock;
 import dev.gitops.cluster.Ownership;
 import dev.gitops.core.internal.JsonErrors;
+import dev.gitops.core.internal.OwnJson;
 import dev.gitops.core.store.StoreEntries;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
@@ -81,7 +84,12 @@ import org.slf4j.LoggerFactory;
 public final class SecretStateStore implements StateStore {
 
   private static final Logger LOG = LoggerFactory.getLogger(SecretStateStore.class);
-  private static final ObjectMapper JSON = new ObjectMapper();
+  /**
+   * Reads back whatever it wrote ({@link OwnJson}), decimals exact: the entries are re-embedded as
+   * trees, and a double would turn a document's 1.10 into 1.1.
+   */
+  private static final ObjectMapper JSON = OwnJson.trusting(JsonMapper.builder()
+      .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS).build());
   /** The default chunk: 512 KiB of gzipped state, about 683 KiB in base64, under the 1 MiB object limit. */
   public static final int DEFAULT_CHUNK_BYTES = 512 * 1024;
   static final String ROLE_STORE = "store";

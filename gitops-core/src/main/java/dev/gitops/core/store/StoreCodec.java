@@ -24,6 +24,7 @@ import dev.gitops.api.SyncResult;
 import dev.gitops.api.spi.HistoryEntry;
 import dev.gitops.api.spi.StoredResource;
 import dev.gitops.core.internal.JsonErrors;
+import dev.gitops.core.internal.OwnJson;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -45,14 +46,15 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 final class StoreCodec {
 
-  static final ObjectMapper MAPPER = JsonMapper.builder()
+  /** Reads back whatever it wrote: no bound on sizes or depth ({@link OwnJson}). */
+  static final ObjectMapper MAPPER = OwnJson.trusting(JsonMapper.builder()
       .nodeFactory(Documents.nodes())
       // exact decimals: a document read back must equal the one written, number for number
       .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
       .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
       .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
       .disable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
-      .build();
+      .build());
 
   /** Reads one value at a time from a parser over more content (the rest follows it). */
   static final ObjectReader IN_STREAM = MAPPER.reader().without(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);

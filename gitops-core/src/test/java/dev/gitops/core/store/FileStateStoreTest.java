@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assumptions.assumeThat;
 
+import dev.gitops.api.Documents;
 import dev.gitops.api.Origin;
 import dev.gitops.api.PathPattern;
 import dev.gitops.api.Resource;
@@ -111,6 +112,23 @@ class FileStateStoreTest extends StateStoreContract {
       }
       assertThat(logs.lines()).filteredOn(l -> l.contains("is accessible to other users")).hasSize(2)
           .anySatisfy(l -> assertThat(l).contains("rwxr-xr-x")).anySatisfy(l -> assertThat(l).contains("rwxrwx---"));
+    }
+  }
+
+  @Test
+  void aStringLongerThanJacksonsDefaultBoundIsLoadedAgainFromTheJournalAndTheSnapshot() {
+    // a 21 MB text file is one string in its document: Jackson's default bound for reads is 20M characters
+    Resource huge = resource(C, "{}").withDocument(Documents.object(java.util.Map.of("content",
+        com.fasterxml.jackson.databind.node.TextNode.valueOf("x".repeat(20_100_000)))));
+    commitAndClose(huge);
+    try (FileStateStore s = open()) {
+      assertThat(s.load().inventory().get(C).resource()).isEqualTo(huge);
+    }
+    try (FileStateStore s = open(); StoreLock l = s.lock(LONG)) {
+      s.compact();
+    }
+    try (FileStateStore s = open()) {
+      assertThat(s.load().inventory().get(C).resource()).isEqualTo(huge);
     }
   }
 

@@ -109,6 +109,39 @@ abstract class StateStoreContract {
         "plan-" + i, i % 2 == 0 ? SyncResult.Status.SUCCEEDED : SyncResult.Status.FAILED, Map.of("created", i, "deleted", 0), "sync number " + i);
   }
 
+  /**
+   * A document past each of Jackson's default bounds for untrusted input: a number of 1,500 digits,
+   * a field name of 60,000 characters, arrays nested 1,100 deep, and a decimal no double holds.
+   */
+  static JsonNode pastJacksonsDefaultBounds() {
+    com.fasterxml.jackson.databind.node.ObjectNode o = StoreCodec.MAPPER.createObjectNode();
+    o.put("n", new java.math.BigInteger("9".repeat(1_500)));
+    o.put("x".repeat(60_000), 1);
+    o.put("d", new java.math.BigDecimal("0.10000000000000000000000001"));
+    com.fasterxml.jackson.databind.node.ArrayNode deep = o.putArray("deep");
+    for (int i = 0; i < 1_100; i++) {
+      deep = deep.addArray();
+    }
+    deep.add("bottom");
+    return Documents.freeze(o);
+  }
+
+  @Test
+  void whatAStoreRecordedItLoadsAgainWhateverItsSizeOrDepth() {
+    StateStore s = store();
+    lock(s);
+    Resource big = Resource.of(A, pastJacksonsDefaultBounds());
+    Resource pending = Resource.of(B, pastJacksonsDefaultBounds());
+    s.writePending(big);
+    s.commit(big, "main@sha1:aa");
+    s.writePending(pending);
+    StoredState st = track(sameStore(s)).load();
+    assertThat(st.inventory().get(A).resource()).isEqualTo(big);
+    assertThat(st.inventory().get(A).resource().document().get("d").decimalValue())
+        .isEqualTo(new java.math.BigDecimal("0.10000000000000000000000001"));
+    assertThat(st.pending().get(B)).isEqualTo(pending);
+  }
+
   @Test
   void newStoreLoadsEmptyAndFresh() {
     StoredState s = store().load();

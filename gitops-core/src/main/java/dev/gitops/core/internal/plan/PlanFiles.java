@@ -27,6 +27,7 @@ import dev.gitops.api.PlanMismatchException;
 import dev.gitops.api.Resource;
 import dev.gitops.api.ResourceKey;
 import dev.gitops.core.internal.JsonErrors;
+import dev.gitops.core.internal.OwnJson;
 import dev.gitops.core.plan.PlanCodec;
 import dev.gitops.core.redact.Redactor;
 import java.math.BigDecimal;
@@ -65,24 +66,24 @@ public final class PlanFiles {
    */
   public static final int FORMAT = 5;
 
-  private static final ObjectMapper WRITER = JsonMapper.builder()
+  private static final ObjectMapper WRITER = OwnJson.trusting(JsonMapper.builder()
       .enable(SerializationFeature.INDENT_OUTPUT)
       .enable(JsonNodeFeature.WRITE_PROPERTIES_SORTED)
       // "\n" everywhere, whatever the platform's line separator: the same plan, the same bytes.
       .defaultPrettyPrinter(new DefaultPrettyPrinter()
           .withObjectIndenter(new DefaultIndenter("  ", "\n"))
           .withArrayIndenter(new DefaultIndenter("  ", "\n")))
-      .build();
+      .build());
   /**
    * Exact decimals, so no number changes on the way back; a key given twice is an error, since a
    * reviewer reading the text could see the first value while a lenient parser keeps the second.
    */
-  private static final ObjectMapper READER = JsonMapper.builder()
+  private static final ObjectMapper READER = OwnJson.trusting(JsonMapper.builder()
       .nodeFactory(Documents.nodes())
       .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
       .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
       .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
-      .build();
+      .build());
   /** The change fields that hold whole documents, which the id covers through their own digests. */
   private static final List<String> DOCUMENTS = List.of("live", "desired", "target", "lastApplied");
 
