@@ -11,8 +11,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -51,10 +53,12 @@ final class CommitSignatureVerifier implements CommitSignatures.Verifier {
 
   private final Path keyRingFile;
   private final List<PGPPublicKeyRing> rings;
+  private final Clock clock;
 
-  private CommitSignatureVerifier(Path keyRingFile, List<PGPPublicKeyRing> rings) {
+  private CommitSignatureVerifier(Path keyRingFile, List<PGPPublicKeyRing> rings, Clock clock) {
     this.keyRingFile = keyRingFile;
     this.rings = rings;
+    this.clock = clock;
   }
 
   /**
@@ -66,6 +70,11 @@ final class CommitSignatureVerifier implements CommitSignatures.Verifier {
    *     keybox ({@code pubring.kbx}, saying to export the keys) or holds no public key
    */
   static CommitSignatureVerifier load(Path keyRingFile) {
+    return load(keyRingFile, Clock.systemUTC());
+  }
+
+  /** {@link #load(Path)} judging keys and signatures at the times {@code clock} tells ("now"). */
+  static CommitSignatureVerifier load(Path keyRingFile, Clock clock) {
     byte[] bytes;
     try {
       bytes = Files.readAllBytes(keyRingFile);
@@ -99,7 +108,7 @@ final class CommitSignatureVerifier implements CommitSignatures.Verifier {
     if (rings.isEmpty()) {
       throw new SourceException("the trusted key ring " + keyRingFile + " holds no OpenPGP public key");
     }
-    return new CommitSignatureVerifier(keyRingFile, merged(keyRingFile, rings));
+    return new CommitSignatureVerifier(keyRingFile, merged(keyRingFile, rings), clock);
   }
 
   /** Whether {@code bytes} are a GnuPG keybox: its first blob, the header, holds the magic "KBXf" at offset 8. */
@@ -188,9 +197,10 @@ final class CommitSignatureVerifier implements CommitSignatures.Verifier {
    * Verifies {@code commit}.
    *
    * @throws SignatureException naming the commit when it is unsigned, signed by a key outside the
-   *     ring or by a key that was not valid when it signed ({@link KeyValidity}), the signature uses
-   *     a hash algorithm GnuPG refuses (MD5), the signature does not match, or it has expired (its
-   *     signature expiration time has passed)
+   *     ring or by a key not valid both at the signature's creation time and now ({@link
+   *     KeyValidity}: revoked, expired at either time, ...), the signature uses a hash algorithm
+   *     GnuPG refuses (MD5), does not match, or has expired (its signature expiration time has
+   *     passed)
    */
   @Override
   public void verify(RevCommit commit) {
@@ -220,6 +230,7 @@ final class CommitSignatureVerifier implements CommitSignatures.Verifier {
     if (sigs.isEmpty()) {
       throw new SignatureException(id, "the commit signature holds no OpenPGP signature packet");
     }
+    Instant now = clock.instant();
     List<String> unknown = new ArrayList<>();
     for (PGPSignature sig : sigs) {
       PGPPublicKeyRing ring = ringOf(sig.getKeyID());
@@ -229,9 +240,10 @@ final class CommitSignatureVerifier implements CommitSignatures.Verifier {
         continue;
       }
       PGPPublicKey key = ring.getPublicKey(sig.getKeyID());
-      String problem = KeyValidity.problem(ring, key, sig.getCreationTime());
+      String signer = keyId + userId(ring);
+      String problem = KeyValidity.problem(ring, key, sig.getCreationTime(), now);
       if (problem != null) {
-        throw new SignatureException(id, "signed by key " + keyId + ", " + problem);
+        throw new SignatureException(id, "signed by key " + signer + ", " + problem);
       }
       String refusedHash = REFUSED_HASHES.get(sig.getHashAlgorithm());
       if (refusedHash != null) {
@@ -250,7 +262,7 @@ final class CommitSignatureVerifier implements CommitSignatures.Verifier {
         throw new SignatureException(id, "the signature by key " + keyId + " does not match the commit content");
       }
       Instant expiry = expiry(sig);
-      if (expiry != null && !expiry.isAfter(Instant.now())) {
+      if (expiry != null && !expiry.isAfter(now)) {
         throw new SignatureException(id, "the signature by key " + keyId + " expired at " + expiry
             + " (its signature expiration time; GnuPG refuses expired signatures too)");
       }
@@ -265,6 +277,12 @@ final class CommitSignatureVerifier implements CommitSignatures.Verifier {
     PGPSignatureSubpacketVector hashed = sig.getHashedSubPackets();
     long seconds = hashed == null ? 0 : hashed.getSignatureExpirationTime();
     return seconds <= 0 ? null : sig.getCreationTime().toInstant().plusSeconds(seconds);
+  }
+
+  /** " (User Id)" of {@code ring}'s primary key, its first user id, or "" when it has none. */
+  private static String userId(PGPPublicKeyRing ring) {
+    Iterator<String> ids = ring.getPublicKey().getUserIDs();
+    return ids.hasNext() ? " (" + ids.next() + ")" : "";
   }
 
   /** The ring (all copies of its key merged) holding the key (primary or subkey) {@code keyId}, or null. */

@@ -1,9 +1,11 @@
 package dev.gitops.git.signatures;
 
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Date;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Locale;
 import org.bouncycastle.bcpg.PublicKeyAlgorithmTags;
 import org.bouncycastle.bcpg.sig.KeyFlags;
 import org.bouncycastle.openpgp.PGPException;
@@ -13,24 +15,31 @@ import org.bouncycastle.openpgp.PGPSignature;
 import org.bouncycastle.openpgp.PGPSignatureList;
 import org.bouncycastle.openpgp.PGPSignatureSubpacketVector;
 import org.bouncycastle.openpgp.operator.bc.BcPGPContentVerifierBuilderProvider;
+import org.bouncycastle.util.encoders.Hex;
 
 /**
- * Whether a key of a trusted ring could make a data signature at a given time, checked as GnuPG
- * does before it calls a signature good: the primary key carries a valid self-signature, is not
- * revoked and had not expired; a subkey is bound to that primary key by a binding signature the
- * primary key made (and, for signing, cross-certified by a back signature the subkey made), is not
- * revoked, had not expired, and its key flags allow signing. Every binding and self-signature is
- * verified, not only looked at.
+ * Whether a key of a trusted ring may have made a data signature, checked as GnuPG does before it
+ * calls a signature good: the primary key carries a valid self-signature, is not revoked, and is
+ * unexpired both at the signature's creation time and now; a subkey is bound to that primary key
+ * by a binding signature the primary key made (and, for signing, cross-certified by a back
+ * signature the subkey made), is not revoked, is unexpired at both times too, and its key flags
+ * allow signing. Every binding and self-signature is verified, not only looked at.
+ *
+ * <p>Expiry is judged now as well as at signing because the creation time is the signer's to
+ * choose ({@code gpg --faked-system-time}): a key that expired years ago, leaked, could otherwise
+ * still sign by back-dating. {@code git verify-commit} refuses such a signature too ("Good
+ * signature ... [expired]", exit 1).
  */
 final class KeyValidity {
 
   private KeyValidity() {}
 
   /**
-   * Why {@code key} (the primary key of {@code ring} or one of its subkeys) cannot have made a data
-   * signature at {@code signedAt}, as a phrase ("whose primary key is revoked"), or null when it can.
+   * Why {@code key} (the primary key of {@code ring} or one of its subkeys) cannot be trusted for a
+   * data signature made at {@code signedAt} and checked at {@code now}, as a phrase ("whose primary
+   * key is revoked"), or null when it can: the key must be unexpired at both times.
    */
-  static String problem(PGPPublicKeyRing ring, PGPPublicKey key, Date signedAt) {
+  static String problem(PGPPublicKeyRing ring, PGPPublicKey key, Date signedAt, Instant now) {
     PGPPublicKey primary = ring.getPublicKey();
     String primaryId = String.format("%016X", primary.getKeyID());
     boolean isPrimary = key.getKeyID() == primary.getKeyID();
@@ -46,9 +55,9 @@ final class KeyValidity {
       return "at " + signedAt.toInstant() + ", before " + (isPrimary ? "the key" : "its primary key " + primaryId)
           + " was created";
     }
-    String expired = expiry(primary, self, signedAt);
+    String expired = expiry(primary, self, signedAt, now);
     if (expired != null) {
-      return whose + " " + expired;
+      return whose + " " + expired + renewal(primary, null);
     }
     if (isPrimary) {
       return canSign(primary, self) ? null : "which is not allowed to sign (its key flags lack signing)";
@@ -63,9 +72,9 @@ final class KeyValidity {
     if (signedAt.before(key.getCreationTime())) {
       return "at " + signedAt.toInstant() + ", before the subkey was created";
     }
-    String subExpired = expiry(key, binding, signedAt);
+    String subExpired = expiry(key, binding, signedAt, now);
     if (subExpired != null) {
-      return "a subkey of " + primaryId + " which " + subExpired;
+      return "a subkey of " + primaryId + " which " + subExpired + renewal(primary, key);
     }
     if (!canSign(key, binding)) {
       return "a subkey of " + primaryId + " which is not allowed to sign (its key flags lack signing)";
@@ -77,15 +86,38 @@ final class KeyValidity {
     return null;
   }
 
-  /** "expired at ..." when {@code key} had expired at {@code at} by {@code sig}'s expiration time, else null. */
-  private static String expiry(PGPPublicKey key, PGPSignature sig, Date at) {
+  /**
+   * Why {@code key} is expired by {@code sig}'s key expiration time, at {@code signedAt} or at {@code
+   * now} ("expired at ..."), or null when it is valid at both.
+   */
+  private static String expiry(PGPPublicKey key, PGPSignature sig, Date signedAt, Instant now) {
     PGPSignatureSubpacketVector hashed = sig.getHashedSubPackets();
     long seconds = hashed == null ? 0 : hashed.getKeyExpirationTime();
     if (seconds <= 0) {
       return null;
     }
-    Date end = new Date(key.getCreationTime().getTime() + seconds * 1000L);
-    return at.after(end) ? "had expired (at " + end.toInstant() + ") when the commit was signed" : null;
+    Instant end = key.getCreationTime().toInstant().plusSeconds(seconds);
+    if (signedAt.toInstant().isAfter(end)) {
+      return "had expired (at " + end + ") when the signature was made (dated " + signedAt.toInstant() + ")";
+    }
+    if (now.isAfter(end)) {
+      return "expired at " + end + ", before now (" + now + "): a signature dated " + signedAt.toInstant()
+          + ", while the key was valid, is refused as well, since its signer chooses that date (git verify-commit"
+          + " refuses it too)";
+    }
+    return null;
+  }
+
+  /**
+   * How to make an expired {@code primary} (or its {@code subkey}, when not null) valid again, or to
+   * do without it, as a phrase appended to the problem.
+   */
+  private static String renewal(PGPPublicKey primary, PGPPublicKey subkey) {
+    String fingerprint = Hex.toHexString(primary.getFingerprint()).toUpperCase(Locale.ROOT);
+    String sub = subkey == null ? "" : " " + Hex.toHexString(subkey.getFingerprint()).toUpperCase(Locale.ROOT);
+    return "; extend its expiry (gpg --quick-set-expire " + fingerprint + " 1y" + sub + ") and put the updated"
+        + " public key into the trusted key ring (gpg --export --armor " + fingerprint + "), or sign again with a"
+        + " valid key";
   }
 
   /** Whether {@code sig}'s key flags allow signing; without key flags, whether the algorithm can sign. */

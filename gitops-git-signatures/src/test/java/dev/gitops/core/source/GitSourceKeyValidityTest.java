@@ -53,12 +53,13 @@ import org.junit.jupiter.api.io.TempDir;
  * A signature by a key of the trusted ring counts only when that key could sign at the time, as
  * GnuPG decides: a subkey's primary key valid (not revoked, not expired), the subkey bound to it by
  * a binding signature the primary key made, cross-certified, not revoked, not expired, and allowed
- * to sign by its key flags.
+ * to sign by its key flags. Expiry is judged both at the signature's date and now.
  */
 @Timeout(120)
 class GitSourceKeyValidityTest {
 
   private static final Date TWO_DAYS_AGO = Date.from(Instant.now().minus(Duration.ofDays(2)));
+  private static final Date HALF_AN_HOUR_LATER = new Date(TWO_DAYS_AGO.getTime() + 1_800_000);
   private static final long ONE_HOUR = 3600;
 
   @TempDir Path tmp;
@@ -140,6 +141,14 @@ class GitSourceKeyValidityTest {
 
   /** Replaces HEAD of main with the same commit signed by {@code key}. */
   private String signHead(PGPKeyPair key) throws Exception {
+    return signHead(key, null);
+  }
+
+  /**
+   * Replaces HEAD of main with the same commit signed by {@code key}, by a signature dated {@code
+   * signedAt} when not null (as {@code gpg --faked-system-time} dates it), else now.
+   */
+  private String signHead(PGPKeyPair key, Date signedAt) throws Exception {
     try (Repository r = new FileRepositoryBuilder().setGitDir(repo.dir().resolve(".git").toFile()).build();
         RevWalk walk = new RevWalk(r); ObjectInserter ins = r.newObjectInserter()) {
       RevCommit head = walk.parseCommit(r.resolve("refs/heads/main"));
@@ -151,6 +160,11 @@ class GitSourceKeyValidityTest {
       cb.setMessage(head.getFullMessage());
       PGPSignatureGenerator sg = new PGPSignatureGenerator(signer(key));
       sg.init(PGPSignature.BINARY_DOCUMENT, key.getPrivateKey());
+      if (signedAt != null) {
+        PGPSignatureSubpacketGenerator hashed = new PGPSignatureSubpacketGenerator();
+        hashed.setSignatureCreationTime(false, signedAt);
+        sg.setHashedSubpackets(hashed.generate());
+      }
       sg.update(cb.build());
       ByteArrayOutputStream armored = new ByteArrayOutputStream();
       try (ArmoredOutputStream out = new ArmoredOutputStream(armored)) {
@@ -260,6 +274,44 @@ class GitSourceKeyValidityTest {
     Path ring = write(ring(primary, 0, sub, KeyFlags.SIGN_DATA, ONE_HOUR, true), "expired-sub.asc");
     signHead(sub);
     refused(ring, "c", "subkey", "expired");
+  }
+
+  /**
+   * A signature dated while the key was valid ({@code gpg --faked-system-time}) does not make an
+   * expired key good: the date is the signer's choice, so the key must be valid now too, as {@code
+   * git verify-commit} requires ("Good signature ... [expired]", exit 1).
+   */
+  @Test
+  void aBackDatedSignatureByAPrimaryKeyExpiredSinceIsRefused() throws Exception {
+    PGPKeyPair primary = rsaKey(TWO_DAYS_AGO);
+    PGPKeyPair sub = rsaKey(TWO_DAYS_AGO);
+    Path ring = write(ring(primary, ONE_HOUR, sub, KeyFlags.SIGN_DATA, 0, true), "expired-since.asc");
+    String signed = signHead(sub, HALF_AN_HOUR_LATER);
+    Instant expired = primary.getPublicKey().getCreationTime().toInstant().plusSeconds(ONE_HOUR);
+    refused(ring, "c", signed, String.format("%016X", sub.getKeyID()), "Signer <signer@example.com>",
+        "primary key " + String.format("%016X", primary.getKeyID()) + " expired at " + expired,
+        "gpg --quick-set-expire");
+  }
+
+  @Test
+  void aBackDatedSignatureByASubkeyExpiredSinceIsRefused() throws Exception {
+    PGPKeyPair primary = rsaKey(TWO_DAYS_AGO);
+    PGPKeyPair sub = rsaKey(TWO_DAYS_AGO);
+    Path ring = write(ring(primary, 0, sub, KeyFlags.SIGN_DATA, ONE_HOUR, true), "sub-expired-since.asc");
+    String signed = signHead(sub, HALF_AN_HOUR_LATER);
+    Instant expired = sub.getPublicKey().getCreationTime().toInstant().plusSeconds(ONE_HOUR);
+    refused(ring, "c", signed, "a subkey of " + String.format("%016X", primary.getKeyID()) + " which expired at "
+        + expired, "gpg --quick-set-expire");
+  }
+
+  @Test
+  void aBackDatedSignatureByAKeyStillValidIsAccepted() throws Exception {
+    PGPKeyPair primary = rsaKey(TWO_DAYS_AGO);
+    PGPKeyPair sub = rsaKey(TWO_DAYS_AGO);
+    long thirtyDays = Duration.ofDays(30).toSeconds();
+    Path ring = write(ring(primary, thirtyDays, sub, KeyFlags.SIGN_DATA, thirtyDays, true), "valid.asc");
+    String signed = signHead(sub, HALF_AN_HOUR_LATER);
+    assertThat(read(ring, "c").revision()).isEqualTo("main@sha1:" + signed);
   }
 
   @Test
