@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -50,6 +51,13 @@ final class CommitSignatureVerifier implements CommitSignatures.Verifier {
       HashAlgorithmTags.MD2, "MD2",
       HashAlgorithmTags.TIGER_192, "TIGER/192",
       HashAlgorithmTags.HAVAL_5_160, "HAVAL-5-160");
+
+  /**
+   * How far a signature's creation time may lie ahead of this host's clock: a signer's clock a
+   * little fast is tolerated, a signature dated later is refused (its key would be judged "at
+   * signing" at a time that has not come; the date is the signer's to choose).
+   */
+  static final Duration CLOCK_SKEW = Duration.ofMinutes(5);
 
   private final Path keyRingFile;
   private final List<PGPPublicKeyRing> rings;
@@ -198,9 +206,9 @@ final class CommitSignatureVerifier implements CommitSignatures.Verifier {
    *
    * @throws SignatureException naming the commit when it is unsigned, signed by a key outside the
    *     ring or by a key not valid both at the signature's creation time and now ({@link
-   *     KeyValidity}: revoked, expired at either time, ...), the signature uses a hash algorithm
-   *     GnuPG refuses (MD5), does not match, or has expired (its signature expiration time has
-   *     passed)
+   *     KeyValidity}: revoked, expired at either time, ...), the signature is dated more than {@link
+   *     #CLOCK_SKEW} after now, uses a hash algorithm GnuPG refuses (MD5), does not match, or has
+   *     expired (its signature expiration time has passed)
    */
   @Override
   public void verify(RevCommit commit) {
@@ -241,6 +249,12 @@ final class CommitSignatureVerifier implements CommitSignatures.Verifier {
       }
       PGPPublicKey key = ring.getPublicKey(sig.getKeyID());
       String signer = keyId + userId(ring);
+      Instant signedAt = sig.getCreationTime().toInstant();
+      if (signedAt.isAfter(now.plus(CLOCK_SKEW))) {
+        throw new SignatureException(id, "the signature by key " + signer + " is dated " + signedAt + ", in the"
+            + " future (now is " + now + "; more than " + CLOCK_SKEW.toMinutes() + " minutes of clock skew): check"
+            + " the signer's clock, or this host's, and sign again");
+      }
       String problem = KeyValidity.problem(ring, key, sig.getCreationTime(), now);
       if (problem != null) {
         throw new SignatureException(id, "signed by key " + signer + ", " + problem);

@@ -44,7 +44,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A signing key is judged at the signature's creation time, which its signer chooses, and at the
  * verifier's "now", which the signer does not: a signature back-dated into a key's validity is
- * refused once the key (primary or signing subkey) has expired. Times are fixed: the verifier's
+ * refused once the key (primary or signing subkey) has expired, and a signature dated in the future
+ * beyond {@link CommitSignatureVerifier#CLOCK_SKEW} is refused. Times are fixed: the verifier's
  * clock is given.
  */
 class KeyValidityNowTest {
@@ -184,5 +185,19 @@ class KeyValidityNowTest {
     CommitSignatureVerifier years = CommitSignatureVerifier.load(ring, at(Instant.parse("2030-01-01T00:00:00Z")));
     assertThatCode(() -> years.verify(byPrimary)).doesNotThrowAnyException();
     assertThatCode(() -> years.verify(bySub)).doesNotThrowAnyException();
+  }
+
+  @Test
+  void aSignatureDatedBeyondTheClockSkewIsRefusedAsFromTheFuture() throws Exception {
+    Path ring = ring(0, 0);
+    RevCommit commit = commit(sub, SIGNED);
+    Instant slow = SIGNED.minus(CommitSignatureVerifier.CLOCK_SKEW).plusSeconds(1);
+    assertThatCode(() -> CommitSignatureVerifier.load(ring, at(slow)).verify(commit)).doesNotThrowAnyException();
+    Instant behind = SIGNED.minus(CommitSignatureVerifier.CLOCK_SKEW).minusSeconds(1);
+    assertThatThrownBy(() -> CommitSignatureVerifier.load(ring, at(behind)).verify(commit))
+        .isInstanceOf(SignatureException.class)
+        .hasMessageContaining("commit " + commit.name() + " refused")
+        .hasMessageContaining("dated " + SIGNED + ", in the future")
+        .hasMessageContaining(String.format("%016X", sub.getKeyID()));
   }
 }
