@@ -1849,11 +1849,17 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
     /**
      * Requires the commit read to be signed by a key of {@code publicKeyRing} (armored or binary
      * OpenPGP public keys); no other key, and never the GnuPG home, is trusted. The signing key
-     * must have been valid when it signed, as GnuPG checks it: its primary key carries a valid
-     * self-signature and is neither revoked nor expired; a signing subkey is bound to that primary
-     * key by a verified binding signature (and cross-certified by it), is neither revoked nor
-     * expired, and its key flags allow signing. Only the commit read is checked, not its
-     * ancestors. The key ring is read once, by {@link #build()} (which refuses one it cannot
+     * must be valid as GnuPG checks it: its primary key carries a valid self-signature, is not
+     * revoked, and is unexpired both at the signature's creation time and now (the time of the
+     * read: the creation time is the signer's to choose, so a key expired since is refused even
+     * for a signature dated while it was valid, as {@code git verify-commit} refuses it); a
+     * signing subkey is bound to that primary key by a verified binding signature (and
+     * cross-certified by it), is not revoked, is unexpired at both times too, and its key flags
+     * allow signing. A signature dated more than 5 minutes after now is refused, as is one whose
+     * own expiration time has passed. To use a key again after it expires, extend its expiry
+     * ({@code gpg --quick-set-expire}) and give the ring its updated public key. Only the commit
+     * read is checked, not its ancestors, and not the signature of an annotated tag it is read
+     * through. The key ring is read once, by {@link #build()} (which refuses one it cannot
      * read): a key revoked or added in the file later counts for a source built after that (the
      * next CLI run, an agent's restart or reload). Needs the {@code dev.gitops:gitops-git-signatures}
      * module on the classpath.

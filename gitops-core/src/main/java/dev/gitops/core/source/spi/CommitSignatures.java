@@ -41,7 +41,8 @@ public interface CommitSignatures {
      *
      * @param commit a parsed commit (its raw buffer is read)
      * @throws dev.gitops.api.SignatureException naming the commit when it is unsigned, signed by a
-     *     key outside the ring, or the signature does not match its content
+     *     key outside the ring or by one not valid both at the signature's creation time and now
+     *     (revoked, expired), or the signature does not match its content
      */
     void verify(RevCommit commit);
   }
