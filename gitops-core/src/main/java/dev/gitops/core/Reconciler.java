@@ -414,6 +414,7 @@ public final class Reconciler implements AutoCloseable {
   public SyncResult sync(String pinnedRevision, Cancellation cancellation) {
     Objects.requireNonNull(cancellation, "cancellation");
     requireNotInSync("sync");
+    requireWritableStore("sync");
     AtomicReference<String> planned = new AtomicReference<>(pinnedRevision);
     return reported(planned, () -> locked(() -> {
       // The caller's token may outlive many syncs: what providers register on this sync's child
@@ -444,6 +445,7 @@ public final class Reconciler implements AutoCloseable {
   public SyncResult apply(Plan reviewed) {
     Objects.requireNonNull(reviewed, "plan");
     requireNotInSync("apply");
+    requireWritableStore("apply");
     AtomicReference<String> planned = new AtomicReference<>(reviewed.revision());
     return reported(planned, () -> locked(() -> {
       Instant start = Instant.now();
@@ -468,6 +470,7 @@ public final class Reconciler implements AutoCloseable {
   public SyncResult destroy(DeletionPolicy policy) {
     Objects.requireNonNull(policy, "policy");
     requireNotInSync("destroy");
+    requireWritableStore("destroy");
     return reported(new AtomicReference<>(), () -> locked(() -> {
       Instant start = Instant.now();
       Cancellation cancellation = new Cancellation();
@@ -580,6 +583,16 @@ public final class Reconciler implements AutoCloseable {
     if (syncLock.isHeldByCurrentThread()) {
       throw new IllegalStateException("reconciler '" + owner + "': " + call + "() was called from within one of its"
           + " own syncs, on the thread running it (from a listener?); call it once that sync has returned");
+    }
+  }
+
+  /** Refuses {@code call}, which writes records, on a store opened read-only (unless it is a dry run). */
+  private void requireWritableStore(String call) {
+    if (!options.dryRun() && store instanceof FileStateStore f && f.isReadOnly()) {
+      // refused before anything is read or planned: every key would fail its pending record, one by one
+      throw new StoreException("reconciler '" + owner + "': " + call + "() writes its records, but the store "
+          + f.directory() + " was opened read-only (FileStateStore.openReadOnly); open it with FileStateStore.open,"
+          + " or plan without applying (plan(), or SyncOptions dryRun)");
     }
   }
 
@@ -1151,7 +1164,7 @@ public final class Reconciler implements AutoCloseable {
       return calls.start(p, "versions", ctx, c -> p.versions(keys, c));
     } catch (Cancellation.CancelledException e) {
       throw e;
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | LinkageError | AssertionError e) {  // a provider's bug, as GuardedProvider takes it
       LOG.warn("provider '{}' failed to give the version tokens of {} keys; observing them in full: {}", p.id(),
           keys.size(), e.toString());
       return null;
@@ -1166,7 +1179,7 @@ public final class Reconciler implements AutoCloseable {
       return v == null ? Map.of() : v;
     } catch (Cancellation.CancelledException e) {
       throw e;
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | LinkageError | AssertionError e) {
       LOG.warn("provider '{}' failed to give the version tokens of {} keys; observing them in full: {}", p.id(),
           count, e.toString());
       return Map.of();
@@ -1180,7 +1193,7 @@ public final class Reconciler implements AutoCloseable {
       raw = calls.bounded(p, "observe", ctx, c -> p.observe(keys, c));
     } catch (Cancellation.CancelledException e) {
       throw e;
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | LinkageError | AssertionError e) {
       // An observe failure is reported per key as UNKNOWN: the plan becomes incomplete and prunes nothing.
       // Its message may quote what the provider read (a Secret's data): the log names its type only,
       // and the message reaches each key's reason, where the planner hides the key's sensitive values.
@@ -1211,7 +1224,7 @@ public final class Reconciler implements AutoCloseable {
           }
           JsonNode normalized = Documents.freeze(n);
           o = normalized == o.live() ? o : o.withLive(normalized);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | LinkageError | AssertionError e) {
           // One object the normalizer cannot handle is one UNKNOWN key, not a failed sync.
           LOG.warn("provider '{}' failed to normalize {} ({}); its reason in the plan says why", p.id(), k,
               e.getClass().getName());

@@ -223,6 +223,33 @@ class MisbehavingProviderTest {
   }
 
   @Test
+  void anObserveThatThrowsAnAssertionOrLinkageErrorIsTakenAsTheProvidersFailureNotTheSyncs() {
+    for (Error thrown : List.of(new AssertionError("invariant broken"), new NoClassDefFoundError("com/acme/Client"))) {
+      SyncResult r = syncWith(observing(keys -> {
+        throw thrown;
+      }));
+
+      assertThat(r.status()).as("%s", thrown).isEqualTo(SyncResult.Status.INCOMPLETE);
+      assertThat(r.plan().change(A).orElseThrow().reason()).contains("provider 'm'").contains(thrown.getClass().getName());
+      assertThat(store.load().inventory()).isEmpty();
+    }
+  }
+
+  @Test
+  void versionTokensThatThrowAnAssertionErrorAreObservedInFullAsTheirJavadocSays() {
+    Provider p = new DelegatingProvider(live) {
+      @Override
+      public Map<ResourceKey, dev.gitops.api.LiveVersion> versions(Collection<ResourceKey> keys, CallContext ctx) {
+        throw new AssertionError("invariant broken");
+      }
+    };
+    assertThat(syncWith(p).isSuccessful()).isTrue();
+    SyncResult again = syncWith(p);
+    assertThat(again.isSuccessful()).as(again.toString()).isTrue();
+    assertThat(store.load().inventory()).containsKey(A);
+  }
+
+  @Test
   void anApplyThatThrowsAnErrorFailsItsKeyNamingTheProviderAndKeepsItsPendingRecord() {
     Provider p = new DelegatingProvider(live) {
       @Override

@@ -92,6 +92,34 @@ class ReconcilerMisuseTest {
   // ---- 1. null arguments ----------------------------------------------------------------------
 
   @Test
+  void aStoreOpenedReadOnlyRefusesASyncBeforeAnythingIsReadButPlansAndDryRuns() {
+    State want = State.of("r1", List.of(res("a", "{'v':1}")));
+    try (Reconciler rec = Reconciler.builder().source(Source.of(() -> want)).provider(live)
+        .store(FileStateStore.openReadOnly(tmp.resolve("ro"))).build()) {
+      for (Runnable write : List.<Runnable>of(rec::sync, () -> rec.destroy(Reconciler.DeletionPolicy.ORPHAN))) {
+        assertThatThrownBy(write::run).isInstanceOf(dev.gitops.api.StoreException.class)
+            .hasMessageContaining(tmp.resolve("ro").toString()).hasMessageContaining("opened read-only")
+            .hasMessageContaining("FileStateStore.open");
+      }
+      assertThat(live.applied).isEmpty();
+      assertThat(rec.plan().changes()).hasSize(1);
+    }
+    try (Reconciler dry = Reconciler.builder().source(Source.of(() -> want)).provider(live)
+        .store(FileStateStore.openReadOnly(tmp.resolve("ro"))).options(SyncOptions.builder().dryRun(true).build())
+        .build()) {
+      assertThat(dry.sync().plan().changes()).hasSize(1);
+    }
+    assertThat(tmp.resolve("ro")).doesNotExist();
+  }
+
+  @Test
+  void anEmptyStorePathIsRefusedNotTakenAsTheWorkingDirectory() {
+    assertThatThrownBy(() -> FileStateStore.open(Path.of(""))).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("empty path");
+    assertThatThrownBy(() -> FileStateStore.openReadOnly(Path.of(""))).isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
   void destroyWithoutAPolicyIsRefusedBeforeAnythingIsReadOrDeleted() {
     State next = synced();
     try (Reconciler rec = reconciler(next, live)) {

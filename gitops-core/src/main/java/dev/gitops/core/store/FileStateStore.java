@@ -302,7 +302,12 @@ public final class FileStateStore implements BatchedStateStore {
   private long entriesSerial;
 
   private FileStateStore(Path dir, Options options, boolean readOnly) {
-    this.dir = Objects.requireNonNull(dir, "dir").toAbsolutePath().normalize();
+    if (Objects.requireNonNull(dir, "dir").toString().isEmpty()) {
+      // Path.of("") is the working directory: a store's files would land among whatever is there
+      throw new IllegalArgumentException("the store directory is an empty path; give the directory to keep the"
+          + " store in, Path.of(\".gitops\") for example");
+    }
+    this.dir = dir.toAbsolutePath().normalize();
     this.inventoryDir = this.dir.resolve("inventory");
     this.pendingDir = this.dir.resolve("pending");
     this.historyDir = this.dir.resolve("history");
