@@ -184,6 +184,8 @@ final class ExecutionRun {
   private final List<Node> unflushed = new ArrayList<>();
   private int unsettled;
   private boolean cancelled;
+  /** The keys a cancellation settled unfinished, while {@link #cancelAll} runs; null otherwise. */
+  private List<ResourceKey> cutOff;
   private Workers workers;
   private AbandonedCalls abandoned;
   private final Runnable wakeup = () -> mailbox.offer(WAKEUP);
@@ -377,7 +379,7 @@ final class ExecutionRun {
 
   private void cancelAll(String reason) {
     cancelled = true;
-    log.info("execution of plan {} at {} cancelled: {}", plan.id(), revision, reason);
+    cutOff = new ArrayList<>();
     for (Call call : inFlight.values()) {
       abandon(call, "cancelled: " + reason);
       for (Node n : call.nodes) {
@@ -407,6 +409,17 @@ final class ExecutionRun {
       } else {
         settle(n, Outcome.permanentFailure("cancelled before start: " + reason, null), true);
       }
+    }
+    // one line for what the cancellation cut off, not one per key (a batch in flight may hold thousands)
+    List<ResourceKey> keys = cutOff;
+    cutOff = null;
+    if (keys.isEmpty()) {
+      log.info("execution of plan {} at {} cancelled: {}", plan.id(), revision, reason);
+    } else {
+      log.warn("execution of plan {} at {} cancelled ({}): {} change{} cut off or not started ({}{}); the next sync"
+          + " observes them again", plan.id(), revision, reason, keys.size(), keys.size() == 1 ? "" : "s",
+          keys.subList(0, Math.min(3, keys.size())).stream().map(ResourceKey::toString)
+              .collect(java.util.stream.Collectors.joining(", ")), keys.size() > 3 ? ", ..." : "");
     }
   }
 
@@ -1246,7 +1259,11 @@ final class ExecutionRun {
       }
       return;
     }
-    if (quiet) {
+    if (cutOff != null && !o.isOk()) {
+      // settled by a cancellation: said once for all of them at its end (cancelAll)
+      cutOff.add(n.key());
+      log.debug("{} {} cut off at {}: {}", n.change.action(), n.key(), revision, o.message());
+    } else if (quiet) {
       log.debug("{} {} not run at {}: {}", n.change.action(), n.key(), revision, o.message());
     } else if (!o.isOk()) {
       log.warn("{} {} failed at {}: {} {}", n.change.action(), n.key(), revision, o.kind(), o.message());

@@ -394,6 +394,42 @@ class ExecutorTest {
   }
 
   @Test
+  void aCancellationThatCutsOffABatchInFlightSaysSoInOneLineNotOnePerKey() throws Exception {
+    FakeProvider batching = new FakeProvider("p", true);
+    Cancellation token = new Cancellation();
+    CountDownLatch started = new CountDownLatch(1);
+    batching.script(k("k00"), (c, ctx) -> {
+      started.countDown();
+      return FakeProvider.hang(c, ctx);
+    });
+    Plans plan = Plans.of("p");
+    for (int i = 0; i < 40; i++) {
+      plan.create(String.format("k%02d", i));
+    }
+    Thread canceller = new Thread(() -> {
+      try {
+        if (started.await(5, TimeUnit.SECONDS)) {
+          token.cancel("the agent is shutting down");
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    });
+    canceller.start();
+    Map<ResourceKey, Outcome> out;
+    try (dev.gitops.core.LogCapture logs = dev.gitops.core.LogCapture.of(Executor.class, "WARN")) {
+      out = run(FAST.withCallTimeout(Duration.ofSeconds(30)), plan.build(), token, batching);
+      canceller.join();
+
+      assertThat(out.values()).hasSize(40).noneMatch(Outcome::isOk);
+      assertThat(out.get(k("k00"))).isEqualTo(Outcome.unknown("cancelled during the provider call: the agent is shutting down"));
+      assertThat(logs.lines()).singleElement().asString()
+          .contains("cancelled (the agent is shutting down): 40 changes cut off or not started")
+          .contains(k("k00").toString()).contains(", ...");
+    }
+  }
+
+  @Test
   void syncTimeoutCancelsTheRun() {
     provider.script(k("a"), FakeProvider::hang);
     ExecutionOptions options = FAST.withCallTimeout(Duration.ofSeconds(30)).withSyncTimeout(Duration.ofMillis(200));
