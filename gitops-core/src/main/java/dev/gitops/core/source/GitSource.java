@@ -29,6 +29,8 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -209,6 +211,11 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
   /** Why the last state read was flagged history rewritten, as the warning said it; null when it was not. */
   private volatile String rewrittenBecause;
 
+  /** Reads and fingerprints in progress (under the lock): {@link #close} does not wait for them. */
+  private final AtomicInteger busy = new AtomicInteger();
+  /** A {@link #close} that came during a read, done by that read when it ends. */
+  private final AtomicBoolean closeDeferred = new AtomicBoolean();
+
   private record Resolving(Target target, ObjectId commit, String optionsKey, Fingerprinted.Resolved resolved) {}
 
   /** What the previous successful read saw. */
@@ -360,6 +367,15 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
   @Override
   public synchronized State read(ReadRequest request) {
     Objects.requireNonNull(request, "request");
+    busy.incrementAndGet();
+    try {
+      return readUnderLock(request);
+    } finally {
+      released();
+    }
+  }
+
+  private State readUnderLock(ReadRequest request) {
     try {
       try {
         return readOnce(request);
@@ -532,6 +548,15 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
   @Override
   public synchronized Optional<Fingerprinted.Resolved> fingerprint(ReadRequest request, String expected) {
     Objects.requireNonNull(request, "request");
+    busy.incrementAndGet();
+    try {
+      return fingerprintUnderLock(request, expected);
+    } finally {
+      released();
+    }
+  }
+
+  private Optional<Fingerprinted.Resolved> fingerprintUnderLock(ReadRequest request, String expected) {
     if (last != null || lastHeadCommit != null || fingerprinted || (local != null && local.problem() != null)) {
       return Optional.empty();
     }
@@ -1620,10 +1645,35 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
   /**
    * Closes the cache repository and the SSH client. Without a {@linkplain Builder#cacheDir cache
    * directory} the temporary clone is deleted too; a configured cache directory is kept for the
-   * next run.
+   * next run. During a read (another thread's) this returns at once and the read closes the
+   * source when it ends: a server that does not answer holds a read up to the {@linkplain
+   * Builder#timeout timeout}, and an agent stopping the target must not wait as long.
    */
   @Override
-  public synchronized void close() {
+  public void close() {
+    if (busy.get() > 0) {
+      // A read holds this source (its fetch may wait up to the Git timeout on a server that does not
+      // answer): closing waits for nothing, the read closes the source when it ends.
+      closeDeferred.set(true);
+      if (busy.get() > 0) {
+        LOG.debug("{}: closed while a read is in progress; it is closed when that read ends", describe());
+        return;
+      }
+    }
+    closeDeferred.set(false);
+    synchronized (this) {
+      closeNow();
+    }
+  }
+
+  /** Ends a read or fingerprint (under the lock): closes the source when a close came meanwhile. */
+  private void released() {
+    if (busy.decrementAndGet() == 0 && closeDeferred.compareAndSet(true, false)) {
+      closeNow();
+    }
+  }
+
+  private void closeNow() {
     if (ssh != null) {
       ssh.close();
     }

@@ -51,6 +51,38 @@ class GitSourceTimeoutTest {
   }
 
   @Test
+  @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+  void closeDuringAReadThatWaitsOnTheServerReturnsAtOnceAndTheReadClosesTheSourceWhenItEnds() throws Exception {
+    try (SilentServer silent = SilentServer.start()) {
+      String url = "git://127.0.0.1:" + silent.port() + "/repo";
+      GitSource s = GitSource.builder().url(url).ref("main").timeout(Duration.ofSeconds(20)).build();
+      java.util.concurrent.CompletableFuture<Throwable> read = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+        try {
+          s.read(new Source.ReadRequest(null, List.of(YamlManifestDecoder.create()), new Cancellation()));
+          return null;
+        } catch (RuntimeException e) {
+          return e;
+        }
+      });
+      long until = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+      while (silent.connections() == 0 && System.nanoTime() < until) {
+        Thread.sleep(10);
+      }
+      assertThat(silent.connections()).as("the read is waiting on the server").isPositive();
+
+      long start = System.nanoTime();
+      s.close();
+      assertThat(Duration.ofNanos(System.nanoTime() - start)).as("close waited for the read")
+          .isLessThan(Duration.ofSeconds(5));
+      assertThat(read).isNotDone();
+
+      silent.close();  // the server goes away: the read ends, failing, and closes the source
+      assertThat(read.get(15, java.util.concurrent.TimeUnit.SECONDS)).isInstanceOf(SourceException.class);
+      assertThat(s.repositoryDirectory()).as("the temporary clone, deleted by the deferred close").isNull();
+    }
+  }
+
+  @Test
   void aTimeoutOfDecadesReadsOverHttpAndGitDaemonAlike() throws Exception {
     // the longest timeout the agent's configuration takes; in int milliseconds it would overflow
     Path served = tmp.resolve("served-long");
