@@ -11,10 +11,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A force push, a rollback to an older commit, a semver range falling to a lower tag and a tag
- * that shadows a branch between one-shot {@code gitops sync} runs: each run is a new reconciler and
- * source, so only the state store (and its Git cache) remembers the revision synced before. Each
- * is warned about in the source's own words, saying which it was.
+ * A force push, a rollback to an older commit and a semver range falling to a lower tag between
+ * one-shot {@code gitops sync} runs: each run is a new reconciler and source, so only the state
+ * store (and its Git cache) remembers the revision synced before. Each is warned about in the
+ * source's own words, saying which it was. A tag that shadows the branch read before is refused.
  */
 class RewrittenHistoryCliTest {
 
@@ -108,7 +108,7 @@ class RewrittenHistoryCliTest {
   }
 
   @Test
-  void aTagThatShadowsTheBranchReadBeforeIsWarnedNamingBoth() throws Exception {
+  void aTagThatShadowsTheBranchReadBeforeIsRefusedNamingBothAndHowToNameTheBranch() throws Exception {
     TestGitRepo git = TestGitRepo.open(repo.dir());
     String old = git.head();
     git.git("branch", "release");
@@ -119,13 +119,13 @@ class RewrittenHistoryCliTest {
 
     CliRun shadowed = sync("--ref", "release");
 
-    assertThat(shadowed.code()).as("%s", shadowed).isEqualTo(ExitCodes.OK);
-    // a new process knows the revision the store recorded, not which ref it came from: the clash is named
-    assertThat(warningOf(shadowed)).startsWith(WARNING + "release@sha1:" + old + " ")
-        .contains("release@sha1:" + head).contains("the tag refs/tags/release moved back").contains("rollback")
-        .contains("; ref 'release' is ambiguous: it names the tag refs/tags/release (at ")
-        .contains("the branch refs/heads/release (at " + head + ")")
-        .endsWith("Give the full name refs/heads/release to read the branch instead, or remove the name that is not"
-            + " meant");
+    assertThat(shadowed.code()).as("%s", shadowed).isEqualTo(ExitCodes.ERROR);
+    assertThat(shadowed.err()).contains("ref 'release' is ambiguous at ")
+        .contains("the tag refs/tags/release (at ").contains("the branch refs/heads/release (at " + head + ")")
+        .contains("heads/release (or refs/heads/release) for the branch");
+    assertThat(Files.readString(target.resolve("app.properties"))).isEqualTo("name=shop\nport=83\n");
+    CliRun branch = sync("--ref", "heads/release");
+    assertThat(branch.code()).as("%s", branch).isEqualTo(ExitCodes.OK);
+    assertThat(warningOf(branch)).isEmpty();
   }
 }

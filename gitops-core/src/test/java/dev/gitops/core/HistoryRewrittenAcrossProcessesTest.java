@@ -1,7 +1,9 @@
 package dev.gitops.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.gitops.api.SourceException;
 import dev.gitops.api.SyncEvent;
 import dev.gitops.api.SyncResult;
 import dev.gitops.core.files.LocalFilesProvider;
@@ -177,8 +179,8 @@ class HistoryRewrittenAcrossProcessesTest {
 
   @ParameterizedTest(name = "{0}, no-change marker {1}")
   @CsvSource({"local, true", "local, false", "daemon, true", "daemon, false"})
-  void aBranchThatANewTagAtAnOlderCommitShadowsIsFlaggedAsARollbackInANewProcess(String transport, boolean marker)
-      throws IOException {
+  void aTagOfTheBranchsNameIsRefusedAndTheTagLeftAloneAtAnOlderCommitIsFlaggedAsARollbackInANewProcess(
+      String transport, boolean marker) throws IOException {
     String older = repo.head();
     repo.git("branch", "release");
     repo.git("checkout", "-q", "release");
@@ -188,11 +190,16 @@ class HistoryRewrittenAcrossProcessesTest {
     assertThat(first.flagged()).isFalse();
     repo.git("tag", "-a", "-m", "old", "release", older + "~1");
 
+    assertThatThrownBy(() -> process(transport, marker, "release")).isInstanceOf(SourceException.class)
+        .hasMessageContaining("'release' is ambiguous").hasMessageContaining("the tag refs/tags/release");
+    assertThat(applied()).as("nothing read, nothing applied").isEqualTo("three\n");
+
+    repo.git("checkout", "-q", "main");
+    repo.git("branch", "-D", "release");
     Run second = process(transport, marker, "release");
 
-    assertThat(applied()).as("the tag is read, as git reads the name").isEqualTo("one\n");
+    assertThat(applied()).as("the tag, the only ref of the name now").isEqualTo("one\n");
     assertThat(second.flagged()).as("a move back in %s", second.reads()).isTrue();
-    assertThat(second.warnings()).anyMatch(w -> w.contains("'release' is ambiguous"));
     assertThat(second.warnings()).anyMatch(w -> w.contains("rollback") && w.contains("the tag refs/tags/release"));
   }
 

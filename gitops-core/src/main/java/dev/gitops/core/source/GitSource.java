@@ -95,8 +95,8 @@ import org.slf4j.LoggerFactory;
  * force push). A previous revision whose commit the cache does not hold (a new or cleared cache),
  * or whose relation the cache's shallow history cannot settle, is not flagged: nothing is known to
  * have been rewritten. The same flag, with a warning saying so, marks a rollback: a head that is an
- * older commit than the previous one (an ancestor of it), a name that is both a tag and a branch
- * now reading a new tag at an older commit, and a semver range that now resolves to a lower version
+ * older commit than the previous one (an ancestor of it), a name that read a branch now reading a
+ * tag at an older commit (the branch deleted), and a semver range that now resolves to a lower version
  * than the previous revision's tag (its highest tag deleted upstream); {@link
  * #historyRewrittenReason()} gives the warning's words for the state read last. A {@linkplain
  * ReadRequest#pinnedRevision() pinned revision} (a 40-hex commit id or a revision string) reads
@@ -189,10 +189,6 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
   private String lastHeadRef;
   /** The revision label of that read ({@code main}, or for a semver range the tag it resolved to). */
   private String lastHeadLabel;
-  /** The last ambiguity {@link #resolve} warned about, so that a long-lived source warns once per change. */
-  private String lastAmbiguity;
-  /** What the last {@link #resolve} found ambiguous about the ref, in the warning's words; null when nothing. */
-  private String ambiguity;
   /** Whether {@link #fingerprint} resolved the head once: it answers only before anything was read. */
   private boolean fingerprinted;
   private int fetches;
@@ -788,15 +784,12 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
     if (!previous.label().equals(target.label()) && !target.refName().equals(previous.refName())) {
       return null;
     }
-    // a name that is both a tag and a branch may have moved back by reading the other one now
-    String clash = ambiguity == null ? "" : "; " + ambiguity;
     return switch (ancestry(walk, commit, previous)) {
       case DESCENDS, UNSETTLED -> null;
       case OLDER -> revision + " is an older commit than " + previous.described() + ": " + refKind(target)
-          + " moved back (a rollback; flagged as history rewritten)" + shadowed(target, previous) + clash;
+          + " moved back (a rollback; flagged as history rewritten)" + shadowed(target, previous);
       case DIVERGED -> revision + " does not descend from " + previous.described() + " (history rewritten: a force"
-          + " push, or " + refKind(target) + " moved back to an older commit, a rollback)" + shadowed(target, previous)
-          + clash;
+          + " push, or " + refKind(target) + " moved back to an older commit, a rollback)" + shadowed(target, previous);
     };
   }
 
@@ -997,11 +990,11 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
   }
 
   /**
-   * What the ref names among the remote's {@code refs}. A name is looked up as git's rev-parse looks
-   * it up ({@code refs/<name>}, then {@code refs/tags/<name>}, then {@code refs/heads/<name>}), so
-   * {@code heads/main} is the branch {@code main} and a tag wins over a branch of the same name;
-   * when more than one exists the one read is named in a warning. Then a semver range over the tags
-   * (the highest match). A ref found neither way fails saying what to do ({@link #notFound}).
+   * What the ref names among the remote's {@code refs}. A name is looked up where git's rev-parse
+   * looks it up ({@link #candidates}), so {@code heads/main} is the branch {@code main}; a name
+   * found in more than one of those places is refused ({@link #ambiguous}), never read in git's
+   * order. Then a semver range over the tags (the highest match). A ref found neither way fails
+   * saying what to do ({@link #notFound}).
    */
   private Target resolve(Map<String, Ref> refs, ReadRequest request) {
     if (HEX40.matcher(ref).matches()) {
@@ -1014,13 +1007,13 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
           + "' cannot be read until one is pushed");
     }
     List<String> found = candidates(ref).stream().filter(refs::containsKey).toList();
-    ambiguity = null;
+    if (found.size() > 1) {
+      // never the first in git's order: whoever may push a tag (or any ref) would redirect a branch
+      throw ambiguous(found, refs);
+    }
     if (!found.isEmpty()) {
       String name = found.get(0);
       Ref r = refs.get(name);
-      if (found.size() > 1) {
-        ambiguity = warnAmbiguous(found, refs);
-      }
       String label = ref.equals("HEAD") && r.isSymbolic() ? Repository.shortenRefName(r.getTarget().getName())
           : Repository.shortenRefName(name);
       return new Target(name, label, advertised(r), false, false);
@@ -1051,39 +1044,48 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
   /** Characters git refuses in ref names, and its revision syntax ({@code main~1}, {@code main^}, {@code @{...}}). */
   private static final Pattern REVISION_SYNTAX = Pattern.compile(".*(\\.\\.|[~^:?*\\[\\\\]|@\\{|\\s).*");
 
-  /** The full names {@code name} may stand for, in the order git's rev-parse tries them. */
+  /**
+   * The full names {@code name} may stand for, in the order git's rev-parse tries them: {@code
+   * refs/<name>}, {@code refs/tags/<name>}, {@code refs/heads/<name>}, {@code refs/remotes/<name>}
+   * and {@code refs/remotes/<name>/HEAD}. A full name ({@code refs/...}) and {@code HEAD} stand for
+   * themselves only.
+   */
   static List<String> candidates(String name) {
     if (name.equals(Constants.HEAD) || name.startsWith(Constants.R_REFS)) {
       return List.of(name);
     }
-    return List.of(Constants.R_REFS + name, Constants.R_TAGS + name, Constants.R_HEADS + name);
+    return List.of(Constants.R_REFS + name, Constants.R_TAGS + name, Constants.R_HEADS + name,
+        Constants.R_REMOTES + name, Constants.R_REMOTES + name + "/" + Constants.HEAD);
   }
 
   /**
-   * Warns that the ref names more than one of {@code found} (the first is read), as git does
-   * ("refname is ambiguous"): once per instance for each set of names and commits, so a long-lived
-   * source does not repeat it every sync.
+   * The refusal of a ref that names more than one of {@code found} (git's "refname is ambiguous"):
+   * each with its commit, and for each the spelling that names it alone ({@code heads/main}, {@code
+   * tags/main}, or its full name). Nothing is read: in git's order a tag (or a ref outside {@code
+   * refs/heads/}) would win over the branch, so whoever may push one could redirect the branch.
    */
-  private String warnAmbiguous(List<String> found, Map<String, Ref> refs) {
+  private SourceException ambiguous(List<String> found, Map<String, Ref> refs) {
     List<String> named = found.stream().map(n -> kind(n) + n + " (at " + advertised(refs.get(n)).name() + ")").toList();
-    String key = String.join(", ", named);
-    List<String> others = found.subList(1, found.size());
-    String other = others.size() == 1 && !kind(others.get(0)).isEmpty() ? kind(others.get(0)).strip() : "another one";
-    String why = "ref '" + ref + "' is ambiguous: it names " + String.join(" and ", named) + "; " + kind(found.get(0))
-        + found.get(0) + " is read, as git reads it. Give the full name " + String.join(" or ", others) + " to read "
-        + other + " instead, or remove the name that is not meant";
-    if (key.equals(lastAmbiguity)) {
-      LOG.debug("{}: {}", describe(), why);
-    } else {
-      lastAmbiguity = key;
-      LOG.warn("{}: {}", describe(), why);
+    List<String> choices = new ArrayList<>();
+    for (String n : found) {
+      String shorter = n.substring(Constants.R_REFS.length());
+      boolean alone = !shorter.equals(ref) && candidates(shorter).stream().filter(refs::containsKey).count() == 1;
+      String what = kind(n).isEmpty() ? n : kind(n).strip();
+      choices.add((alone ? shorter + " (or " + n + ")" : n) + " for " + what);
     }
-    return why;
+    return new SourceException("ref '" + ref + "' is ambiguous at " + displayUrl + ": it names "
+        + String.join(" and ", named) + "; nothing is read. Give the ref as the one meant: "
+        + String.join(", ", choices) + " (a full name refs/... is never ambiguous), or remove the name that is not"
+        + " meant");
   }
 
-  /** {@code "the tag "}, {@code "the branch "} or {@code ""} for the full ref name {@code name}. */
+  /**
+   * {@code "the tag "}, {@code "the branch "}, {@code "the remote-tracking branch "} or {@code ""}
+   * for the full ref name {@code name}.
+   */
   private static String kind(String name) {
-    return name.startsWith(Constants.R_TAGS) ? "the tag " : name.startsWith(Constants.R_HEADS) ? "the branch " : "";
+    return name.startsWith(Constants.R_TAGS) ? "the tag " : name.startsWith(Constants.R_HEADS) ? "the branch "
+        : name.startsWith(Constants.R_REMOTES) ? "the remote-tracking branch " : "";
   }
 
   /** The names under {@code prefix} ({@code refs/tags/}) without it, sorted. */
@@ -1795,14 +1797,16 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
     /**
      * The ref: a branch, a tag, a 40-hex commit id, a full ref name ({@code refs/...}), {@code HEAD}
      * (the default) or a semver range over tags ({@code ^1.2}, {@code ~1.4.0}, {@code >=1.0 <2.0},
-     * {@code 1.x}) of which the highest matching tag is read. A name is looked up as git's {@code
-     * rev-parse} looks it up ({@code refs/<name>}, {@code refs/tags/<name>}, {@code refs/heads/<name>}),
-     * so {@code heads/main} is the branch {@code main} and a tag wins over a branch of the same
-     * name: the read then warns naming both (give {@code refs/heads/<name>} to read the branch). A
-     * commit id may be given in either case; an abbreviated one is refused, asking for the full id.
+     * {@code 1.x}) of which the highest matching tag is read. A name is looked up where git's {@code
+     * rev-parse} looks it up ({@code refs/<name>}, {@code refs/tags/<name>}, {@code refs/heads/<name>},
+     * {@code refs/remotes/<name>}, {@code refs/remotes/<name>/HEAD}), so {@code heads/main} is the
+     * branch {@code main}; a name found in more than one of them (a tag and a branch {@code release})
+     * fails the read, naming each with its commit: give {@code heads/<name>}, {@code tags/<name>} or
+     * the full name {@code refs/...}, which is never ambiguous. A commit id may be given in either
+     * case; an abbreviated one is refused, asking for the full id.
      *
      * <pre>{@code
-     * GitSource.builder().url(url).ref("refs/heads/release");   // the branch, even with a tag "release"
+     * GitSource.builder().url(url).ref("refs/heads/release");   // the branch, whatever else is named "release"
      * }</pre>
      */
     public Builder ref(String ref) {

@@ -21,7 +21,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Refs that do not say plainly what they read: a name that is both a tag and a branch, a version
+ * Refs that do not say plainly what they read: a name that is both a tag and a branch (refused), a version
  * range whose best tag went away, a ref that is not there (an abbreviated commit id, a deleted
  * branch, a typo), {@code heads/} and {@code tags/} prefixes, and commit ids in upper case. Each is
  * read over {@code git://} (a real git daemon) and as a local path, and "a new process" is a new
@@ -86,36 +86,56 @@ class GitSourceHostileRefsTest {
 
   @ParameterizedTest
   @ValueSource(strings = {"daemon", "local"})
-  void aNameThatIsBothATagAndABranchReadsTheTagAndTheWarningNamesBothAndHowToPickTheBranch(String transport)
+  void aNameThatIsBothATagAndABranchIsRefusedNamingEachWithItsCommitAndHowToNameTheOneMeant(String transport)
       throws Exception {
     String old = commit("one");
     repo.git("tag", "release");  // a lightweight tag at the first commit
     repo.git("branch", "release");
     repo.git("checkout", "-q", "release");
     String head = commit("two");
+
+    SourceException e = fails(source(url(transport), "release"), "");
+
+    assertThat(e.getMessage()).startsWith("ref 'release' is ambiguous at ")
+        .contains("the tag refs/tags/release (at " + old + ")").contains("the branch refs/heads/release (at " + head + ")")
+        .contains("nothing is read").contains("heads/release (or refs/heads/release) for the branch")
+        .contains("tags/release (or refs/tags/release) for the tag");
+    // each spelling the refusal offers reads the one it names, with no warning
     try (LogCapture logs = LogCapture.of(GitSource.class, "WARN")) {
-      GitSource s = source(url(transport), "release");
-      State st = read(s);
-      assertThat(value(st)).as("git reads the tag").isEqualTo("one");
-      assertThat(st.revision()).isEqualTo("release@sha1:" + old);
-      assertThat(logs.lines()).anySatisfy(l -> assertThat(l).startsWith("WARN").contains("'release' is ambiguous")
-          .contains("the tag refs/tags/release (at " + old + ")").contains("the branch refs/heads/release (at " + head + ")")
-          .contains("the tag refs/tags/release is read").contains("full name refs/heads/release to read the branch instead"));
-      int warned = logs.lines().size();
-      read(s);
-      assertThat(logs.lines()).as("warned once for the same names and commits").hasSize(warned);
-    }
-    // the full name reads the branch, with no warning
-    try (LogCapture logs = LogCapture.of(GitSource.class, "WARN")) {
-      State branch = read(source(url(transport), "refs/heads/release", "cache2"));
-      assertThat(value(branch)).isEqualTo("two");
+      assertThat(value(read(source(url(transport), "heads/release", "cache2")))).isEqualTo("two");
+      assertThat(value(read(source(url(transport), "refs/heads/release", "cache3")))).isEqualTo("two");
+      assertThat(value(read(source(url(transport), "tags/release", "cache4")))).isEqualTo("one");
       assertThat(logs.lines()).isEmpty();
     }
   }
 
   @ParameterizedTest
   @ValueSource(strings = {"daemon", "local"})
-  void aBranchThatANewTagAtAnOlderCommitShadowsIsFlaggedAsARollbackInTheSameAndInANewProcess(String transport)
+  void aRefOutsideHeadsAndTagsOrARemoteTrackingBranchOfTheNameIsAmbiguousToo(String transport) throws Exception {
+    String good = commit("good");
+    repo.git("checkout", "-q", "-b", "tmp");
+    String evil = commit("evil");
+    repo.git("update-ref", "refs/main", evil);
+    repo.git("checkout", "-q", "main");
+
+    SourceException e = fails(source(url(transport), "main"), "");
+
+    assertThat(e.getMessage()).contains("'main' is ambiguous").contains("refs/main (at " + evil + ")")
+        .contains("the branch refs/heads/main (at " + good + ")").contains("refs/main for refs/main")
+        .contains("heads/main (or refs/heads/main) for the branch");
+    assertThat(value(read(source(url(transport), "heads/main", "cache2")))).isEqualTo("good");
+    assertThat(value(read(source(url(transport), "refs/main", "cache3")))).as("a full name is never ambiguous")
+        .isEqualTo("evil");
+
+    repo.git("update-ref", "-d", "refs/main");
+    repo.git("update-ref", "refs/remotes/main/HEAD", evil);
+    assertThat(fails(source(url(transport), "main", "cache4"), "").getMessage())
+        .contains("the remote-tracking branch refs/remotes/main/HEAD (at " + evil + ")");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"daemon", "local"})
+  void aTagPushedWithTheNameOfTheBranchReadStopsTheReadsInTheSameAndInANewProcess(String transport)
       throws Exception {
     String old = commit("one");
     repo.git("branch", "release");
@@ -128,10 +148,14 @@ class GitSourceHostileRefsTest {
     GitSource later = source(url(transport), "release");  // the next process: same cache, the store's revision
 
     repo.git("tag", "-a", "-m", "an old release", "release", old);
-    // the new process reads first: its cache holds the branch's commit, shallow, and no tag yet
-    State next = read(later, first.revision());
-    assertThat(value(next)).isEqualTo("one");
-    assertThat(next.historyRewritten()).as("flagged in a new process").isTrue();
+
+    assertThat(fails(later, first.revision()).getMessage()).contains("'release' is ambiguous")
+        .contains("the branch refs/heads/release (at " + head + ")");
+    assertThat(fails(s, "").getMessage()).contains("'release' is ambiguous");
+
+    // the branch deleted, the name reads the tag alone: a move back, flagged, naming what it read before
+    repo.git("checkout", "-q", "main");
+    repo.git("branch", "-D", "release");
     try (LogCapture logs = LogCapture.of(GitSource.class, "WARN")) {
       State st = read(s);
       assertThat(value(st)).isEqualTo("one");
