@@ -103,7 +103,18 @@ class SourceFailuresCliIT {
     oneLineError(gitops("plan", "main"), repo.dir().toString(), "not a Git repository", "objects");
   }
 
-  /** Cuts every pack of the target's Git cache short. */
+  @Test
+  void aMissingObjectOfTheRepositoryIsOneLineNamingItAndItsPath() throws Exception {
+    assertThat(gitops("sync", "main").code()).isZero();
+    repo.write("app.properties", "name=changed\n").commit("change");
+    String blob = git.getRepository().resolve("HEAD:app.properties").name();
+    Files.delete(repo.dir().resolve(".git/objects").resolve(blob.substring(0, 2)).resolve(blob.substring(2)));
+
+    oneLineError(gitops("sync", "main"), repo.dir().toString(), "is damaged: object " + blob + " (app.properties)",
+        "is missing", "git fsck");
+  }
+
+
   /** Truncates every object file of the cache: its packs, and the loose objects a first read copies from a local repository. */
   private void damageTheGitCache() throws IOException {
     try (Stream<Path> s = Files.walk(target.resolve(".gitops/git-cache"))) {

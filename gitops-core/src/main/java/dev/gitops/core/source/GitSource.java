@@ -358,7 +358,8 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
    * <p>Every failure is a {@link SourceException} (or one of the engine's own exceptions: a decode
    * error, a cancellation) whose one-line message names the URL, the ref and, where there is one,
    * the commit. A damaged cache repository (corrupt packs, missing files, a broken config) is
-   * discarded and fetched again, with a warning.
+   * discarded and fetched again, with a warning. A local repository that misses an object the
+   * fetch would read, or cannot read one, fails before the fetch, naming the object and its path.
    */
   @Override
   public synchronized State read(ReadRequest request) {
@@ -1226,6 +1227,34 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
     }
   }
 
+  /**
+   * Refuses, before a fetch from a local repository, a commit whose objects that fetch would read
+   * are not all there or not readable (a missing or corrupt object): the in-process upload-pack would
+   * print a stack trace for it and say only "internal server error". The message names the object
+   * and its path. {@code shallow}: the fetch reads the commit's whole tree; else what the cache's
+   * refs do not hold already. Never run for a commit the cache holds (no fetch then).
+   */
+  private void checkLocalObjects(Repository repo, Target target, boolean shallow) throws IOException {
+    if (local == null) {
+      return;
+    }
+    List<ObjectId> haves = new ArrayList<>();
+    if (!shallow) {
+      if (lastHeadCommit != null) {
+        haves.add(lastHeadCommit);
+      }
+      for (Ref r : repo.getRefDatabase().getRefsByPrefix(LOCAL_PREFIX)) {
+        if (r.getObjectId() != null) {
+          haves.add(r.getObjectId());
+        }
+      }
+    }
+    String problem = local.objectProblem(target.advertised(), haves, shallow);
+    if (problem != null) {
+      throw new SourceException("repository " + displayUrl + " (ref " + ref + ") " + problem);
+    }
+  }
+
   /** Makes the target's commit present in the cache repository, fetching only when needed. */
   private ObjectId fetch(Repository repo, Target target) throws IOException {
     ObjectId present = peelToCommit(repo, target.advertised());
@@ -1239,6 +1268,7 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
     }
     if (target.refName() == null) {
       checkLocalCommit(target);
+      checkLocalObjects(repo, target, true);
       checkCache(repo);
       // a commit id: ask for it directly (servers allow reachable ids), else fetch every branch and tag
       try {
@@ -1281,6 +1311,7 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
       }
     }
     if (incremental || !cloned(repo, target, local)) {
+      checkLocalObjects(repo, target, !incremental);
       runFetch(repo, List.of(new RefSpec("+" + target.refName() + ":" + local)), incremental ? 0 : 1);
     }
     Ref fetched = repo.exactRef(local);
@@ -1551,6 +1582,9 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
     GitDaemonTransport.around(fetch::call);
   }
 
+  /** Control characters but tab, line feed and carriage return. */
+  private static final Pattern CONTROL = Pattern.compile("[\\p{Cc}&&[^\\t\\n\\r]]");
+
   private SourceException failure(String what, Throwable e) {
     if (ssh != null) {
       Optional<String> hostKey = ssh.takeHostKeyRejection();
@@ -1562,7 +1596,9 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
     StringBuilder why = new StringBuilder();
     boolean authFailed = false;
     for (Throwable t = e; t != null; t = t.getCause()) {
-      String msg = String.valueOf(t.getMessage());
+      // a remote's sideband message may end in a NUL (git daemon's "aborting due to possible
+      // repository corruption on the remote side.\0"): no control character reaches a message
+      String msg = CONTROL.matcher(String.valueOf(t.getMessage())).replaceAll("").strip();
       String lower = msg.toLowerCase(java.util.Locale.ROOT);
       authFailed |= lower.contains("authentication") || lower.contains("log in");
       if (why.indexOf(scrub(msg)) < 0) {

@@ -121,6 +121,126 @@ final class LocalRepository {
   }
 
   /**
+   * Why the objects a fetch of commit (or tag) {@code want} reads here cannot all be read, or null
+   * when they can: a missing or corrupt object, named with its id and, for a blob or tree, its path.
+   * A shallow fetch ({@code shallow}) reads the commit and its whole tree; another reads the commits
+   * from {@code want} down to those of {@code haves} this repository holds, and their trees' objects
+   * that those commits do not hold, as upload-pack enumerates them. Each object is read in full (a
+   * blob's zlib stream too), which is what the fetch would do: run only before a fetch, never when
+   * the cache holds the commit already. The in-process upload-pack prints a stack trace for each
+   * object it cannot read, and tells the client only "internal server error".
+   */
+  String objectProblem(ObjectId want, java.util.Collection<ObjectId> haves, boolean shallow) throws IOException {
+    try (Repository repo = open(); ObjectReader reader = repo.newObjectReader();
+        org.eclipse.jgit.revwalk.ObjectWalk walk = new org.eclipse.jgit.revwalk.ObjectWalk(reader)) {
+      RevCommit commit;
+      try {
+        if (!(walk.peel(walk.parseAny(want)) instanceof RevCommit c)) {
+          return null;  // not a commit: commitProblem says so
+        }
+        commit = c;
+      } catch (MissingObjectException e) {
+        return null;  // a tag of a missing object: commitProblem says so
+      }
+      String[] at = {""};  // the path of the object being read, for the message
+      ObjectId[] reading = {commit};
+      try {
+        if (shallow) {
+          reading[0] = commit.getTree();
+          readTree(reader, commit.getTree(), at, reading);
+        } else {
+          walk.markStart(commit);
+          for (ObjectId have : haves) {
+            try {
+              if (repo.getObjectDatabase().has(have) && walk.peel(walk.parseAny(have)) instanceof RevCommit h) {
+                walk.markUninteresting(h);
+              }
+            } catch (MissingObjectException e) {
+              // a have this repository cannot read offers nothing: the fetch walks past it too
+            }
+          }
+          for (RevCommit c = walk.next(); c != null; c = walk.next()) {
+            reading[0] = c;
+          }
+          Set<ObjectId> read = new HashSet<>();
+          for (RevObject o = walk.nextObject(); o != null; o = walk.nextObject()) {
+            at[0] = walk.getPathString();
+            reading[0] = o.copy();
+            if (o.getType() == Constants.OBJ_BLOB && read.add(o.copy())) {
+              readFully(reader, o, Constants.OBJ_BLOB);
+            }
+          }
+        }
+      } catch (MissingObjectException e) {
+        return damaged(e.getObjectId(), "is missing", reading[0].equals(e.getObjectId()) ? at[0] : "", commit);
+      } catch (org.eclipse.jgit.errors.CorruptObjectException | org.eclipse.jgit.errors.IncorrectObjectTypeException
+          | java.io.EOFException | java.util.zip.ZipException e) {
+        return corrupt(e, reading[0], at[0], commit);
+      } catch (IOException e) {
+        if (e.getCause() instanceof java.util.zip.DataFormatException || e.getCause() instanceof java.util.zip.ZipException) {
+          return corrupt(e, reading[0], at[0], commit);
+        }
+        throw e;
+      }
+      return null;
+    }
+  }
+
+  private static final java.util.regex.Pattern HEX40 = java.util.regex.Pattern.compile("\\b[0-9a-f]{40}\\b");
+
+  /**
+   * The message for an object that cannot be read: the one JGit's message names (a tree parsed
+   * inside the walk), else the one being read, with its path when it is that one.
+   */
+  private String corrupt(IOException e, ObjectId reading, String path, RevCommit commit) {
+    java.util.regex.Matcher m = HEX40.matcher(String.valueOf(e.getMessage()));
+    ObjectId id = m.find() ? ObjectId.fromString(m.group()) : reading;
+    String why = String.valueOf(e.getMessage()).replace("Object " + id.name() + " is corrupt: ", "").strip();
+    return damaged(id, "cannot be read (" + why + ")", id.equals(reading) ? path : "", commit);
+  }
+
+  /** The message of {@link #objectProblem}: the object, its path when known, and what to run. */
+  private String damaged(ObjectId id, String what, String path, RevCommit commit) {
+    return "is damaged: object " + id.name() + (path.isEmpty() ? "" : " (" + path + ")") + " of commit "
+        + commit.name() + " " + what + "; nothing was read (run git fsck in " + dir + ")";
+  }
+
+  /**
+   * Reads every tree and blob under {@code tree} (each once; submodule commits are not objects of
+   * this repository), setting {@code at} to the path and {@code reading} to the object being read.
+   */
+  private static void readTree(ObjectReader reader, ObjectId tree, String[] at, ObjectId[] reading)
+      throws IOException {
+    Set<ObjectId> read = new HashSet<>();
+    try (TreeWalk tw = new TreeWalk(reader)) {
+      tw.addTree(tree);
+      tw.setRecursive(false);
+      while (tw.next()) {
+        at[0] = tw.getPathString();
+        reading[0] = tw.getObjectId(0).copy();
+        FileMode mode = tw.getFileMode(0);
+        if (mode == FileMode.TREE) {
+          tw.enterSubtree();
+        } else if (mode != FileMode.GITLINK && read.add(tw.getObjectId(0))) {
+          readFully(reader, tw.getObjectId(0), Constants.OBJ_BLOB);
+        }
+      }
+    }
+  }
+
+  /** Reads object {@code id} to its end, so that a damaged zlib stream is found. */
+  private static void readFully(ObjectReader reader, ObjectId id, int type) throws IOException {
+    ObjectLoader loader = reader.open(id, type);
+    if (!loader.isLarge()) {
+      loader.getCachedBytes();
+      return;
+    }
+    try (java.io.InputStream in = loader.openStream()) {
+      in.transferTo(java.io.OutputStream.nullOutputStream());
+    }
+  }
+
+  /**
    * The refs the repository serves, by name, as its upload-pack advertises them: each ref with
    * an object, {@code HEAD} symbolic when it is, and each tag ({@code refs/tags/}) peeled. Other
    * refs are not peeled: peeling reads a ref's object (its type tells whether it is a tag), which

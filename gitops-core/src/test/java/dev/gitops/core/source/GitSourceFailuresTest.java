@@ -155,6 +155,66 @@ class GitSourceFailuresTest {
         "does not exist");
   }
 
+  /** The loose object file of {@code id} in the test repository. */
+  private Path looseObject(String id) {
+    return repo.dir().resolve(".git/objects").resolve(id.substring(0, 2)).resolve(id.substring(2));
+  }
+
+  /** {@link #failsInOneLine}, and nothing printed on stderr meanwhile (the in-process upload-pack's stack traces). */
+  private static SourceException failsQuietly(GitSource s, String... names) throws Exception {
+    java.io.PrintStream err = System.err;
+    java.io.ByteArrayOutputStream printed = new java.io.ByteArrayOutputStream();
+    System.setErr(new java.io.PrintStream(printed, true, java.nio.charset.StandardCharsets.UTF_8));
+    try {
+      return failsInOneLine(s, null, names);
+    } finally {
+      System.setErr(err);
+      assertThat(printed.toString(java.nio.charset.StandardCharsets.UTF_8)).as("stderr").doesNotContain("UploadPack")
+          .doesNotContain("\tat ");
+    }
+  }
+
+  @Test
+  void aMissingObjectOfALocalRepositoryIsNamedWithItsPathBeforeAnyFetch() throws Exception {
+    String local = repo.dir().toString();
+    GitSource s = source(local, "main", "c1");
+    read(s, null);
+    repo.write("apps/b.yaml", "provider: m\ntype: t\nname: b\nspec: {x: 2}\n");
+    String head = repo.commit("two");
+    String blob = repo.git("rev-parse", "HEAD:apps/b.yaml").trim();
+    Files.delete(looseObject(blob));
+
+    SourceException e = failsQuietly(s, local, blob, "apps/b.yaml", head, "is missing", "git fsck");
+    assertThat(e.getMessage()).startsWith("repository " + local + " (ref main) is damaged: object " + blob);
+    // a new cache (whose first read copies the objects, finds the damage and fetches) and a tag (always fetched)
+    failsQuietly(source(local, "main", "c2"), local, blob, "apps/b.yaml", "is missing");
+    repo.tag("v2");
+    failsQuietly(source(local, "v2", "c1"), local, blob, "apps/b.yaml", "is missing");
+  }
+
+  @Test
+  void aCorruptObjectOfALocalRepositoryIsNamedWithItsPath() throws Exception {
+    String local = repo.dir().toString();
+    String blob = repo.git("rev-parse", "HEAD:a.yaml").trim();
+    Path file = looseObject(blob);
+    byte[] bytes = Files.readAllBytes(file);
+    bytes[bytes.length - 3] ^= (byte) 0xff;  // the zlib stream's checksum no longer matches
+    file.toFile().setWritable(true);
+    Files.write(file, bytes);
+
+    failsQuietly(source(local, "main", "c1"), local, blob, "a.yaml", "cannot be read", "git fsck");
+  }
+
+  @Test
+  void aRemotesMessageReachesTheErrorWithoutControlCharacters() throws Exception {
+    repo.write("b.yaml", "provider: m\ntype: t\nname: b\nspec: {x: 2}\n").commit("two");
+    Files.delete(looseObject(repo.git("rev-parse", "HEAD:b.yaml").trim()));
+
+    SourceException e = failsInOneLine(source(daemon.url("repo"), "main", "c1"), null, daemon.url("repo"));
+    assertThat(e.getMessage()).as("git daemon ends its message in a NUL").doesNotContain("\0")
+        .doesNotMatch("(?s).*\\p{Cntrl}.*");
+  }
+
   /** Damages the cache of a source that read once, commits, and reads with a new source on the same cache. */
   private void cacheDamageIsRepairedOnTheNextRead(String name, Damage damage) throws Exception {
     String url = repo.dir().toString();
