@@ -74,13 +74,17 @@ final class LocalRepository {
   /** The most bytes {@link #copyInto} holds in memory to copy; a larger change is fetched. */
   static final long MOST_BYTES = 64L << 20;
 
-  /** Why this is not a Git repository JGit can read, or null when it is one. */
+  /**
+   * Why this is not a Git repository JGit can read, or null when it is one: missing, not a
+   * repository, or one of another object format than sha1 ({@code extensions.objectFormat}).
+   */
   String problem() {
     if (!Files.exists(dir)) {
       return "does not exist";
     }
-    if (RepositoryCache.FileKey.resolve(dir.toFile(), FS.DETECTED) != null) {
-      return null;
+    java.io.File gitDir = RepositoryCache.FileKey.resolve(dir.toFile(), FS.DETECTED);
+    if (gitDir != null) {
+      return objectFormatProblem(gitDir);
     }
     Path git = Files.isDirectory(dir.resolve(Constants.DOT_GIT)) ? dir.resolve(Constants.DOT_GIT) : dir;
     List<String> missing = new ArrayList<>();
@@ -92,6 +96,26 @@ final class LocalRepository {
     boolean looksLikeGit = git != dir || missing.size() < 3;
     return "is not a Git repository" + (looksLikeGit && !missing.isEmpty()
         ? " (" + git + " has no " + String.join(", no ", missing) + ")" : "");
+  }
+
+  /**
+   * Why the repository at {@code gitDir} cannot be read for its object format, or null: JGit reads
+   * sha1 repositories only, and reads a sha256 one's refs without complaint, so that every id it
+   * lists is then "not found". Read from the config file alone (a few hundred bytes, once per read).
+   */
+  private String objectFormatProblem(java.io.File gitDir) {
+    org.eclipse.jgit.storage.file.FileBasedConfig config = new org.eclipse.jgit.storage.file.FileBasedConfig(
+        new java.io.File(gitDir, Constants.CONFIG), FS.DETECTED);
+    try {
+      config.load();
+    } catch (IOException | org.eclipse.jgit.errors.ConfigInvalidException e) {
+      return null;  // opening the repository reports a config it cannot read
+    }
+    String format = config.getString("extensions", null, "objectformat");
+    if (format == null || format.equalsIgnoreCase("sha1")) {
+      return null;
+    }
+    return "uses the " + format + " object format, which is not supported (JGit reads sha1 repositories only)";
   }
 
   /**

@@ -215,6 +215,23 @@ class GitSourceFailuresTest {
         .doesNotMatch("(?s).*\\p{Cntrl}.*");
   }
 
+  @Test
+  void aSha256RepositoryIsSaidToBeOfAnUnsupportedObjectFormatLocallyAndRemotely() throws Exception {
+    Path dir = tmp.resolve("served/sha256");
+    Files.createDirectories(dir);
+    TestGitRepo sha256 = TestGitRepo.open(dir);
+    sha256.git("init", "-q", "-b", "main", "--object-format=sha256");
+    sha256.write("a.yaml", "provider: m\ntype: t\nname: a\nspec: {x: 1}\n").commit("one");
+    String local = dir.toString();
+    for (String ref : List.of("HEAD", "main", sha256.head())) {
+      SourceException e = failsInOneLine(source(local, ref, "c-" + ref), null, local,
+          "uses the sha256 object format, which is not supported (JGit reads sha1 repositories only)");
+      assertThat(e.getMessage()).doesNotContain("does not exist").doesNotContain("not found");
+    }
+    failsInOneLine(source(daemon.url("sha256"), "main", "c-daemon"), null, daemon.url("sha256"),
+        "uses the sha256 object format, which is not supported");
+  }
+
   /** Damages the cache of a source that read once, commits, and reads with a new source on the same cache. */
   private void cacheDamageIsRepairedOnTheNextRead(String name, Damage damage) throws Exception {
     String url = repo.dir().toString();

@@ -224,6 +224,13 @@ public final class GitDaemonTransport extends TcpTransport implements PackTransp
         throw hungUp(e);
       }
       if (!readAdvertisedRefs()) {
+        String format = getCapability("object-format");
+        if (format != null && !format.equals("sha1")) {
+          // ls-refs would only meet the daemon hanging up ("mismatched object format": a connection reset)
+          close();
+          throw new TransportException("the repository uses the " + format + " object format, which is not"
+              + " supported (JGit reads sha1 repositories only)");
+        }
         lsRefs(refSpecs, additionalPatterns);
       }
     }
