@@ -281,7 +281,8 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
    */
   public static String normalizedPath(String subPath) {
     Objects.requireNonNull(subPath, "path");
-    String p = subPath.trim();
+    // not trimmed: "apps " is another directory than "apps", and both may be in the repository
+    String p = subPath;
     if (p.startsWith("/") || p.startsWith("\\") || p.matches("^[A-Za-z]:.*")) {
       throw new IllegalArgumentException("path must be relative to the repository root: '" + subPath + "'");
     }
@@ -911,15 +912,16 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
       walked = walked.isEmpty() ? part : walked + "/" + part;
       try (TreeWalk tw = TreeWalk.forPath(reader, part, tree)) {
         if (tw == null) {
-          throw new SourceException("path " + path + " does not exist at " + revision + " (" + displayUrl + ")");
+          // quoted, so that a space at either end shows
+          throw new SourceException("path '" + path + "' does not exist at " + revision + " (" + displayUrl + ")");
         }
         FileMode mode = tw.getFileMode(0);
         if (mode == FileMode.SYMLINK) {
-          throw new SourceException("path " + walked + " at " + revision + " (" + displayUrl
+          throw new SourceException("path '" + walked + "' at " + revision + " (" + displayUrl
               + ") is a symbolic link; symlinks are not followed");
         }
         if (mode != FileMode.TREE) {
-          throw new SourceException("path " + walked + " at " + revision + " (" + displayUrl + ") is not a directory");
+          throw new SourceException("path '" + walked + "' at " + revision + " (" + displayUrl + ") is not a directory");
         }
         tree = tw.getObjectId(0);
       }
@@ -1857,7 +1859,8 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
     /**
      * The sub-directory of the repository holding the desired state; "" (the default) for the root.
      * It is read as Flux and Argo CD read theirs: {@code .} and {@code ./} are the root, {@code
-     * ./apps}, {@code apps/} and {@code apps//web} are {@code apps} and {@code apps/web}.
+     * ./apps}, {@code apps/} and {@code apps//web} are {@code apps} and {@code apps/web}. Nothing
+     * is trimmed: {@code "apps "} is the directory named so, not {@code apps}.
      *
      * @throws IllegalArgumentException when the path is absolute or holds a {@code ..} part or a backslash
      */

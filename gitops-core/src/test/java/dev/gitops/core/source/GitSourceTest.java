@@ -242,13 +242,27 @@ class GitSourceTest {
       assertThat(st.get(ResourceKey.of("memory", "widget", "", "web")).orElseThrow().origin().path()).as(dotted)
           .isEqualTo("web.yaml");
     }
-    for (String root : List.of(".", "./", " . ")) {
+    for (String root : List.of(".", "./")) {
       assertThat(read(source(builder(daemon.url("repo")).ref("main").path(root))).resources()).as(root).hasSize(2);
     }
     assertThatThrownBy(() -> GitSource.builder().path("./a/..")).isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("'./a/..'");
     assertThatThrownBy(() -> GitSource.builder().path("a\\b")).isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("backslash");
+  }
+
+  @Test
+  void aSubPathIsReadAsGivenWithTheSpacesAroundItAndOneNotThereIsQuoted() throws Exception {
+    repo.write("apps/x.yaml", manifest("plain", "1")).write("apps /y.yaml", manifest("spaced", "2"));
+    String sha = repo.commit("init");
+    for (String spaced : List.of("apps ", "./apps /")) {
+      State st = read(source(builder(daemon.url("repo")).ref("main").path(spaced)));
+      assertThat(st.resources().keySet()).as(spaced).extracting(ResourceKey::name).containsExactly("spaced");
+    }
+    assertThat(read(source(builder(daemon.url("repo")).ref("main").path("apps"))).resources().keySet())
+        .extracting(ResourceKey::name).containsExactly("plain");
+    assertThatThrownBy(() -> read(source(builder(daemon.url("repo")).ref("main").path(" apps"))))
+        .isInstanceOf(SourceException.class).hasMessageStartingWith("path ' apps' does not exist at main@sha1:" + sha);
   }
 
   @Test
