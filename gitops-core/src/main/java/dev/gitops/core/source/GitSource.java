@@ -109,7 +109,9 @@ import org.slf4j.LoggerFactory;
  * refused (they are never followed) unless a {@code .gitopsignore} excludes them (they are then
  * left out, never read); so is a tree nested more than 256 directories deep, and so is an entry
  * named like a Git directory ({@code .git}
- * in any case, and its NTFS and HFS+ spellings, which Git itself refuses to check out); so is a
+ * in any case, and its NTFS and HFS+ spellings, which Git itself refuses to check out), and one whose
+ * name holds a {@code /} or is {@code .}, {@code ..} or empty (git fsck refuses them: {@code
+ * secret/key} would pass for the file {@code key} in {@code secret}, past its ignore rules); so is a
  * file a decoder would read, or a directory walked, named in bytes that are not UTF-8 (named {@code
  * \xNN} in the refusal: read as Latin-1, as JGit reads such a name, it would be another name, and
  * could be one another entry already has); a sub-path

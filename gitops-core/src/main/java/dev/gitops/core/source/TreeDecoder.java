@@ -320,6 +320,15 @@ final class TreeDecoder {
           String raw = notUtf8(name, tw);
           FileMode mode = tw.getFileMode(0);
           // checked before ignore rules: git itself refuses such trees, so none is a repository's by mistake
+          String malformed = malformedName(name);
+          if (malformed != null) {
+            // a name "secret/key" would be read as the file key in directory secret, which the ignore
+            // rules for secret/ never see; '..' would climb out of the sub-path
+            String shown = name.replace("\0", "\\0");
+            throw new SourceException("the tree entry '" + shown + "' in " + (dir.isEmpty() && subPath.isEmpty()
+                ? "the root" : "'" + repoPath(dir) + "'") + " at " + revision + " in " + repository + " " + malformed
+                + "; Git refuses such entries and they are never read (remove it from the repository)");
+          }
           if (GitDirNames.isGitDir(name)) {
             // git refuses such trees (fsck: hasDotgit); written into a target that is a work tree it
             // would be that repository: hooks and config that run code
@@ -605,6 +614,43 @@ final class TreeDecoder {
         && java.util.Arrays.equals(bytes, 0, LFS_POINTER.length, LFS_POINTER, 0, LFS_POINTER.length);
   }
 
+  /**
+   * Why {@code name}, a tree entry's name, is one Git refuses (git fsck's fullPathname, hasDot,
+   * hasDotdot, emptyName), or null when it is not: a {@code /} in it, {@code .}, {@code ..} or
+   * nothing. (A NUL cannot be in a name: a tree entry's name ends at the first NUL.)
+   */
+  static String malformedName(String name) {
+    if (name.isEmpty()) {
+      return "has an empty name (git fsck: emptyName)";
+    }
+    if (name.equals(".") || name.equals("..")) {
+      return "is named '" + name + "' (git fsck: " + (name.equals(".") ? "hasDot" : "hasDotdot") + ")";
+    }
+    if (name.indexOf('/') >= 0) {
+      return "holds a '/' in its name (git fsck: fullPathname)";
+    }
+    if (name.indexOf('\0') >= 0) {
+      return "holds a NUL in its name";
+    }
+    return null;
+  }
+
+  /**
+   * Whether the path {@code rel} a recursive walk {@code tw} is at passes through an entry {@link
+   * #malformedName} refuses: one of its parts is, or it holds more {@code /} than the walk's depth
+   * (a parent's name held one).
+   */
+  static boolean malformedPath(String rel, TreeWalk tw) {
+    int slashes = 0;
+    for (String part : rel.split("/", -1)) {
+      if (malformedName(part) != null) {
+        return true;
+      }
+      slashes++;
+    }
+    return slashes - 1 != tw.getDepth() || malformedName(tw.getNameString()) != null;
+  }
+
   /** What {@link #readSince} read: every resource, the keys it decoded, and how many files it decoded. */
   record Delta(List<Resource> resources, Set<ResourceKey> decoded, int files) {}
 
@@ -641,8 +687,8 @@ final class TreeDecoder {
         }
         FileMode was = tw.getFileMode(0);
         FileMode is = tw.getFileMode(1);
-        // a path through a .git entry, or nested too deep: the full read refuses it, naming it
-        if (GitDirNames.gitDirSegment(rel) != null || tw.getDepth() >= MAX_DEPTH || tw.getNameString().equals(IGNORE_FILE) || rel.equals(CONFIG_FILE)
+        // a path through a .git entry or a malformed name, or nested too deep: the full read refuses it, naming it
+        if (malformedPath(rel, tw) || GitDirNames.gitDirSegment(rel) != null || tw.getDepth() >= MAX_DEPTH || tw.getNameString().equals(IGNORE_FILE) || rel.equals(CONFIG_FILE)
             || !plain(was) || !plain(is) || ignoreFileAbove(reader, treeId, rel) || together(configured, rel)) {
           LOG.debug("{} at {} changed in a way only a full read decides", rel, revision);
           return Optional.empty();

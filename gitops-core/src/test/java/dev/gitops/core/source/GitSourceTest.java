@@ -586,6 +586,26 @@ class GitSourceTest {
     assertThat(value(s.read(request), "a")).isEqualTo("1");
   }
 
+  @Test
+  void anEntryNamedWithASlashOrDotsIsRefusedBeforeTheIgnoreRulesOverEveryTransport() throws Exception {
+    repo.write("a.yaml", manifest("a", "0")).commit("init");
+    Map<String, String> refusals = Map.of("secret/key.yaml", "holds a '/' in its name (git fsck: fullPathname)",
+        "..", "is named '..' (git fsck: hasDotdot)", ".", "is named '.' (git fsck: hasDot)");
+    for (Map.Entry<String, String> bad : refusals.entrySet()) {
+      Map<byte[], String> files = new java.util.TreeMap<>(java.util.Arrays::compareUnsigned);
+      files.put(".gitopsignore".getBytes(java.nio.charset.StandardCharsets.UTF_8), "secret/\n..\n.\n");
+      files.put("ok.yaml".getBytes(java.nio.charset.StandardCharsets.UTF_8), manifest("ok", "1"));
+      files.put(bad.getKey().getBytes(java.nio.charset.StandardCharsets.UTF_8), manifest("leaked", "x"));
+      String sha = commitRawNames(files);
+      for (String url : List.of(daemon.url("repo"), repo.dir().toString())) {
+        GitSource s = source(builder(url).ref("main").cacheDir(tmp.resolve("c" + url.hashCode() + bad.getKey().length())));
+        assertThatThrownBy(() -> read(s)).as(bad.getKey() + " over " + url).isInstanceOf(SourceException.class)
+            .hasMessage("the tree entry '" + bad.getKey() + "' in the root at main@sha1:" + sha + " in " + url + " "
+                + bad.getValue() + "; Git refuses such entries and they are never read (remove it from the repository)");
+      }
+    }
+  }
+
   /** Commits on main a tree of files named by {@code files}' raw bytes (given in Git's byte order). */
   private String commitRawNames(Map<byte[], String> files) throws Exception {
     try (org.eclipse.jgit.lib.Repository r = new org.eclipse.jgit.storage.file.FileRepositoryBuilder()
