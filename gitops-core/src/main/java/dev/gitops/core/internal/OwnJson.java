@@ -12,7 +12,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  * store it calls corrupt. Input from Git is bounded where it is decoded, not here.
  *
  * <pre>{@code
- * ObjectMapper mapper = OwnJson.trusting(JsonMapper.builder().build());
+ * ObjectMapper mapper = OwnJson.trusting(new ObjectMapper());
  * }</pre>
  */
 public final class OwnJson {
