@@ -123,6 +123,7 @@ final class PlanCommand implements Callable<Integer> {
     }
     try (Session s = Session.openReadOnly(target, options())) {
       Plan plan = s.reconciler().plan();
+      s.source().readWarnings().forEach(warning -> w.println("warning: " + PlanRenderer.oneLine(warning)));
       s.nothingRecorded().ifPresent(w::println);
       w.print(PlanRenderer.text(plan));
       if (out != null) {

@@ -50,6 +50,8 @@ final class ProgressListener implements SyncListener {
   private int[] layerTotal = new int[0];
   private int[] layerDone = new int[0];
   private boolean liveLineShown;
+  /** What the source's last read warned about; none until {@link #showReadWarnings}. */
+  private Supplier<java.util.List<String>> readWarnings = java.util.List::of;
   /** The source's own words for why its last read was flagged history rewritten; empty until {@link #explainRewrites}. */
   private volatile Supplier<Optional<String>> rewriteReason = Optional::empty;
   /** Whether events are no longer shown ({@link #mute}). */
@@ -72,6 +74,11 @@ final class ProgressListener implements SyncListener {
    */
   void explainRewrites(Supplier<Optional<String>> reason) {
     this.rewriteReason = java.util.Objects.requireNonNull(reason, "reason");
+  }
+
+  /** Takes what a read warned about ({@link GitSource#readWarnings()}), shown after its "Read" line. */
+  void showReadWarnings(Supplier<java.util.List<String>> warnings) {
+    this.readWarnings = java.util.Objects.requireNonNull(warnings, "warnings");
   }
 
   /**
@@ -252,6 +259,7 @@ final class ProgressListener implements SyncListener {
       if (r.historyRewritten()) {
         out.println("warning: " + whyRewritten(r.revision()));
       }
+      readWarnings.get().forEach(w -> out.println("warning: " + PlanRenderer.oneLine(w)));
     } else if (event instanceof SyncEvent.Planned p) {
       total = (int) p.plan().changes().stream().filter(c -> counted(c.action())).count();
       done = 0;

@@ -58,6 +58,7 @@ final class RollbackCommand implements Callable<Integer> {
     ProgressListener progress = new ProgressListener(out);
     try (Session s = Session.open(target, options(), List.of(progress))) {
       progress.explainRewrites(s.source()::historyRewrittenReason);
+      progress.showReadWarnings(s.source()::readWarnings);
       HistoryEntry entry = find(s.reconciler().history(), historyId);
       out.println("Rolling back to " + PlanRenderer.shortRevision(entry.revision()) + " (history entry " + entry.id() + ")");
       out.flush();

@@ -71,6 +71,7 @@ final class SyncCommand implements Callable<Integer> {
     try (Session s = dryRun ? Session.openReadOnly(target, options(), List.of(progress))
         : Session.open(target, options(), List.of(progress))) {
       progress.explainRewrites(s.source()::historyRewrittenReason);
+      progress.showReadWarnings(s.source()::readWarnings);
       SyncResult result;
       try {
         result = reviewed != null ? s.reconciler().apply(reviewed) : s.reconciler().sync();

@@ -209,6 +209,9 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
   /** Why the last state read was flagged history rewritten, as the warning said it; null when it was not. */
   private volatile String rewrittenBecause;
 
+  /** What the last read that decoded files warned about ({@link #readWarnings}). */
+  private volatile List<String> readWarnings = List.of();
+
   /** Reads and fingerprints in progress (under the lock): {@link #close} does not wait for them. */
   private final AtomicInteger busy = new AtomicInteger();
   /** A {@link #close} that came during a read, done by that read when it ends. */
@@ -323,6 +326,19 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
   @Override
   public Optional<String> historyRewrittenReason() {
     return Optional.ofNullable(rewrittenBecause);
+  }
+
+  /**
+   * What the last read that decoded files warned about, one line each, as it also logged them at
+   * WARN: a Git LFS pointer file read as the content it stands for. Empty when nothing was, or
+   * when the read decoded nothing (the commit unchanged since the store's records).
+   *
+   * <pre>{@code
+   * source.readWarnings().forEach(w -> System.err.println("warning: " + w));
+   * }</pre>
+   */
+  public List<String> readWarnings() {
+    return readWarnings;
   }
 
   /** How many fetches this instance ran (a read of an unchanged commit runs none). */
@@ -444,6 +460,7 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
         ObjectId tree = subTree(reader, commit, revision);
         resources = treeDecoder.read(reader, tree, path, revision, decoders, request.cancellation());
       }
+      readWarnings = treeDecoder.warnings();
       State state = walkOrder.state(revision, resources);
       last = new LastRead(target.advertised(), target.label(), commit.copy(), optionsKey, state,
           rewritten ? rewrittenBecause : null);
@@ -639,6 +656,7 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
       resolving = null;
       LOG.info("{}: read {} resources at {}: {} changed files decoded, the rest taken from the store's records at {}",
           describe(), state.resources().size(), revision, delta.get().files(), earlier.name());
+      readWarnings = treeDecoder.warnings();
       return Optional.of(new Fingerprinted.Delta(state, delta.get().decoded()));
     } catch (dev.gitops.api.Cancellation.CancelledException e) {
       throw e;

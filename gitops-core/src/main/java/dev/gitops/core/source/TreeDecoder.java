@@ -106,6 +106,8 @@ final class TreeDecoder {
   private final String repository;
   private Map<CacheKey, List<Resource>> cache = new HashMap<>();
   private int decodes;
+  /** What the last read (or read since) warned about, one line each: a user of the CLI sees no log. */
+  private List<String> warnings = new ArrayList<>();
   private Unclaimed unclaimed = new Unclaimed(0, List.of());
   /** The directories of the last walk, and the decoders, variables and sub-path it was made with. */
   private Map<SubtreeKey, Subtree> subtrees = new HashMap<>();
@@ -442,9 +444,11 @@ final class TreeDecoder {
       if (decoded == null) {
         byte[] bytes = load(blob, rel);
         if (isLfsPointer(bytes)) {
-          LOG.warn("{} at {} in {} is a Git LFS pointer file, not the content it stands for (LFS objects are not"
-              + " fetched): the pointer's {} bytes are what is decoded", repoPath(rel), revision, repository,
-              bytes.length);
+          String warning = repoPath(rel) + " at " + revision + " in " + repository + " is a Git LFS pointer file, not"
+              + " the content it stands for (LFS objects are not fetched): the pointer's " + bytes.length
+              + " bytes are what is decoded";
+          LOG.warn("{}", warning);
+          warnings.add(warning);
         }
         SourceFile source = new SourceFile(rel, blob.name(), bytes, revision, executable);
         if (variables != null) {
@@ -669,6 +673,7 @@ final class TreeDecoder {
   Optional<Delta> readSince(ObjectReader reader, ObjectId beforeTree, ObjectId treeId, String subPath,
       String revision, List<Decoder> decoders, Collection<Resource> records, Cancellation cancellation)
       throws IOException {
+    warnings = new ArrayList<>();
     List<Decoder> configured = configured(reader, treeId, subPath, revision, decoders);
     Set<String> changed = new HashSet<>();
     List<Changed> files = new ArrayList<>();
@@ -782,12 +787,18 @@ final class TreeDecoder {
     return false;
   }
 
+  /** What the last {@link #read} or {@link #readSince} warned about, one line each. */
+  List<String> warnings() {
+    return List.copyOf(warnings);
+  }
+
   /**
    * Decodes every file under {@code treeId} (the tree of the sub-path) at {@code revision}. The
    * cache then holds exactly the files of this tree, which bounds it.
    */
   List<Resource> read(ObjectReader reader, ObjectId treeId, String subPath, String revision, List<Decoder> decoders,
       Cancellation cancellation) throws IOException {
+    warnings = new ArrayList<>();
     List<Decoder> configured = configured(reader, treeId, subPath, revision, decoders);
     StringBuilder context = new StringBuilder(subPath).append('\0').append(variables == null ? "" : variables.digest());
     configured.forEach(d -> context.append('\0').append(d.fingerprint()));

@@ -209,6 +209,9 @@ class GitSourceDecodersTest {
       read(s);
       assertThat(logs.lines()).filteredOn(l -> l.contains("LFS")).singleElement().asString()
           .contains("blob.bin").contains("main@sha1:").contains(repo.dir().toString()).doesNotContain("a.yaml");
+      // and given to the caller, which shows no log (the CLI prints it as a warning line)
+      assertThat(s.readWarnings()).singleElement().asString().contains("blob.bin").contains("Git LFS pointer")
+          .doesNotContain("a.yaml");
     }
   }
 }
