@@ -18,7 +18,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
-import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
 import java.util.SortedSet;
@@ -149,12 +148,67 @@ final class TargetState implements SyncListener {
       error = "could not observe " + r.plan().unknown() + (r.plan().unobserved().isEmpty() ? ""
           : " and " + r.plan().unobserved().keySet()) + "; held back " + r.plan().heldBack().size() + " deletions";
     }
-    if (r.isSuccessful()) {
+    SyncMetrics.Result result = SyncMetrics.Result.of(r);
+    if (result == SyncMetrics.Result.OUT_OF_SYNC) {
+      error = notApplied(r);
+    }
+    if (result == SyncMetrics.Result.SUCCEEDED || result == SyncMetrics.Result.PLANNED) {
       lastSuccess = clock.instant();
+    }
+    if (r.isSuccessful()) {
+      // Ready also when out of sync: the agent did all it may; what is left is the live system's
+      // (another owner's objects), said at WARN at every sync, in the status and by gitops.syncs.
       succeededSinceStart = true;
     }
-    record(r.revision(), r.status().name().toLowerCase(Locale.ROOT), corrected, error);
+    record(r.revision(), result.tag(), corrected, error);
   }
+
+  /**
+   * A sync that ran without a failure but skipped resources Git declares: said at WARN, at every
+   * sync since nothing changes until someone acts, naming the first few with why and the way
+   * forward; returns what the status records as its error.
+   */
+  private String notApplied(SyncResult r) {
+    List<Change> skipped = SyncMetrics.notApplied(r.plan());
+    List<String> first = skipped.stream().limit(3).map(c -> c.key() + " (" + c.reason() + ")").toList();
+    String what = skipped.size() + " resource(s) in Git not applied, every sync skips them: " + String.join("; ", first)
+        + (skipped.size() > first.size() ? "; ..." : "");
+    String error = what + ". Way forward: " + wayForward(skipped);
+    LOG.warn("target {} at {}: out of sync: {}", target, r.revision(), error);
+    return error;
+  }
+
+  /** What someone can do about {@code skipped}, by why they were skipped. */
+  private String wayForward(List<Change> skipped) {
+    SortedSet<String> owners = new TreeSet<>();
+    boolean unmarked = false;
+    for (Change c : skipped) {
+      java.util.regex.Matcher m = OTHER_OWNER.matcher(c.reason());
+      if (m.find()) {
+        owners.add(m.group(1));
+      } else if (c.conflict()) {
+        unmarked = true;
+      }
+    }
+    List<String> ways = new ArrayList<>();
+    if (!owners.isEmpty()) {
+      ways.add("they carry the mark of owner " + String.join(", ", owners) + ": if they are this target's under an"
+          + " earlier name or owner (a renamed target, a changed owner:), set 'owner: " + owners.first() + "' on target "
+          + target + " (its owner defaults to its name); the agent has no option to take over objects another owner"
+          + " marked (policies.adopt takes only unmarked ones), so otherwise delete them from the live system, once"
+          + " their owner no longer manages them, and the next sync creates them");
+    }
+    if (unmarked) {
+      ways.add("objects without a mark are taken over with 'policies: {adopt: true}' on target " + target);
+    }
+    if (ways.isEmpty()) {
+      ways.add("'gitops status' and 'gitops diff' of the target say why each is skipped");
+    }
+    return String.join("; ", ways);
+  }
+
+  /** The owner named in the reason the planner gives for skipping an object another owner marked. */
+  private static final java.util.regex.Pattern OTHER_OWNER = java.util.regex.Pattern.compile("carries the mark of (.+?) for ");
 
   /**
    * Orphans carry our mark but are in no inventory (a write that landed after its store write was

@@ -34,13 +34,15 @@ import java.util.Set;
  * @param provider its provider's id
  * @param revision the revision of the last sync; when it ended before reading one, the revision recorded
  *     before it ("" when none was)
- * @param result how the last sync ended: {@code succeeded}, {@code failed}, {@code incomplete},
+ * @param result how the last sync ended: {@code succeeded}, {@code out_of_sync} (resources Git declares were
+ *     skipped), {@code failed}, {@code incomplete},
  *     {@code planned}, {@code refused} or {@code error} (the {@code result} tag of {@code gitops.syncs})
  * @param finished when the last sync ended
  * @param lastSuccess when the last successful sync ended, or null
  * @param drift the resources the last sync found changed outside gitops
  * @param driftCorrected whether the last sync corrected all of them
- * @param lastError what went wrong in the last sync, or null when it succeeded
+ * @param lastError what went wrong in the last sync (for {@code out_of_sync}: what was skipped, why, and the way
+ *     forward), or null when it succeeded
  */
 public record TargetStatus(String target, String provider, String revision, String result, Instant finished,
     Instant lastSuccess, List<String> drift, boolean driftCorrected, String lastError) {

@@ -191,4 +191,34 @@ class TargetStateTest {
         .hasMessageEndingWith("cannot read the status file " + f
             + ": finished: want a time such as 2026-11-30T10:00:00Z, got \"yesterday\"");
   }
+
+  @Test
+  void aSyncSkippingWhatGitDeclaresIsRecordedOutOfSyncNotSucceededWithTheWayForward() {
+    TargetState state = new TargetState("web-renamed", "files", stateDir, Clock.systemUTC(), System::nanoTime,
+        Duration.ofMinutes(5));
+    ResourceKey key = ResourceKey.of("files", "file", "", "index.html");
+    Change otherOwners = Change.builder(key, Action.SKIP).flags(EnumSet.of(Change.Flag.CONFLICT))
+        .desiredDocument(com.fasterxml.jackson.databind.node.TextNode.valueOf("v2"))
+        .live(com.fasterxml.jackson.databind.node.TextNode.valueOf("hello"))
+        .reason("live object carries the mark of web for files:file:index.html, not ours: left alone (adopting from"
+            + " other owners is not allowed)").build();
+
+    state.onEvent(new SyncEvent.Finished("v2", synced("v2", List.of(otherOwners))));
+
+    assertThat(state.last().result()).isEqualTo("out_of_sync");
+    assertThat(state.last().lastError()).startsWith("1 resource(s) in Git not applied")
+        .contains("index.html (live object carries the mark of web for").contains("set 'owner: web' on target web-renamed")
+        .contains("no option to take over objects another owner marked");
+    assertThat(state.lastSuccess()).as("not a success").isNull();
+    assertThat(TargetStatus.read(stateDir, "web-renamed")).hasValueSatisfying(s -> {
+      assertThat(s.result()).isEqualTo("out_of_sync");
+      assertThat(s.lastSuccess()).isNull();
+    });
+    assertThat(state.notReady()).as("the agent did all it may: ready, the result says the rest").isEmpty();
+
+    state.onEvent(new SyncEvent.Finished("v3", synced("v3", List.of())));  // owner: web set, say
+    assertThat(state.last().result()).isEqualTo("succeeded");
+    assertThat(state.last().lastError()).isNull();
+    assertThat(state.lastSuccess()).isNotNull();
+  }
 }

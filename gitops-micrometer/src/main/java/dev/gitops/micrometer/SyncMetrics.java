@@ -3,7 +3,9 @@ package dev.gitops.micrometer;
 import dev.gitops.api.Action;
 import dev.gitops.api.Cancellation;
 import dev.gitops.api.Change;
+import dev.gitops.api.ManagementPolicy;
 import dev.gitops.api.Outcome;
+import dev.gitops.api.Plan;
 import dev.gitops.api.PlanRefusedException;
 import dev.gitops.api.ResourceKey;
 import dev.gitops.api.State;
@@ -56,8 +58,14 @@ public final class SyncMetrics implements SyncListener, AutoCloseable {
 
   /** What a sync ended as: the {@code result} tag. */
   public enum Result {
-    /** Every change succeeded. */
+    /** Every change succeeded, and nothing Git declares was skipped. */
     SUCCEEDED,
+    /**
+     * Every change that ran succeeded, but the plan skipped resources Git declares ({@link
+     * #notApplied}: an object another owner marked, one without a mark while adoption is off, a
+     * replace that prune forbids): the live system does not match Git. Not a success.
+     */
+    OUT_OF_SYNC,
     /** A change failed. */
     FAILED,
     /** Some keys could not be observed: deletes were held back. */
@@ -75,6 +83,50 @@ public final class SyncMetrics implements SyncListener, AutoCloseable {
     public String tag() {
       return name().toLowerCase(Locale.ROOT);
     }
+
+    /**
+     * What a sync that finished with {@code result} is recorded as: its status, except that a
+     * sync that succeeded while skipping resources Git declares is {@link #OUT_OF_SYNC}.
+     *
+     * <pre>{@code
+     * SyncResult result = reconciler.sync();
+     * if (SyncMetrics.Result.of(result) == SyncMetrics.Result.OUT_OF_SYNC) {
+     *   SyncMetrics.notApplied(result.plan()).forEach(c -> log.warn("{} skipped: {}", c.key(), c.reason()));
+     * }
+     * }</pre>
+     */
+    public static Result of(SyncResult result) {
+      return switch (result.status()) {
+        case SUCCEEDED -> notApplied(result.plan()).isEmpty() ? SUCCEEDED : OUT_OF_SYNC;
+        case FAILED -> FAILED;
+        case INCOMPLETE -> INCOMPLETE;
+        case PLANNED -> PLANNED;
+      };
+    }
+  }
+
+  /**
+   * The skipped changes of {@code plan} that leave a resource Git declares unlike Git although its
+   * policy asks for the change: an object that exists but is not ours (no mark with adoption off,
+   * or another owner's mark), a replace that prune or a delete policy blocks. Not counted: what its
+   * policy keeps from being created or updated, what was removed from Git but is kept (prune off,
+   * policy), orphans, and what an incomplete plan holds back. The same rule as {@code gitops
+   * status}'s "Not applied".
+   */
+  public static List<Change> notApplied(Plan plan) {
+    List<Change> out = new ArrayList<>();
+    for (Change c : plan.changes(Action.SKIP)) {
+      if (c.desired() == null || c.has(Change.Flag.HELD_BACK)) {
+        continue;
+      }
+      ManagementPolicy policy = c.resource() == null ? ManagementPolicy.ALL : c.resource().policy();
+      boolean needed = c.live() == null ? policy.allows(ManagementPolicy.Permission.CREATE)
+          : !c.fields().isEmpty() && policy.allows(ManagementPolicy.Permission.UPDATE);
+      if (c.conflict() || needed) {
+        out.add(c);
+      }
+    }
+    return out;
   }
 
   /** Where a resource stood after the last completed sync: the {@code status} tag of {@code gitops.resources}. */
@@ -211,15 +263,10 @@ public final class SyncMetrics implements SyncListener, AutoCloseable {
   }
 
   private void finished(SyncResult result) {
-    Result r = switch (result.status()) {
-      case SUCCEEDED -> Result.SUCCEEDED;
-      case FAILED -> Result.FAILED;
-      case INCOMPLETE -> Result.INCOMPLETE;
-      case PLANNED -> Result.PLANNED;
-    };
+    Result r = Result.of(result);
     syncs.get(r).increment();
     durations.get(r).record(result.duration());
-    if (result.isSuccessful()) {
+    if (r == Result.SUCCEEDED || r == Result.PLANNED) {
       lastSuccessMillis.set(registry.config().clock().wallTime());
     }
     Map<ResourceStatus, Integer> counts = count(result);

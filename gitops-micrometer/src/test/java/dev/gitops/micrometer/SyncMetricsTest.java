@@ -100,6 +100,28 @@ class SyncMetricsTest {
   }
 
   @Test
+  void aSyncSkippingWhatGitDeclaresIsCountedOutOfSyncAndIsNoSuccess() {
+    InMemoryProvider marking = InMemoryProvider.builder().id("memory").marks(true).build();
+    // the object was made by another owner (a target's earlier name): every sync skips it
+    marking.put(key("a"), JSON.createObjectNode().put("n", 1), new dev.gitops.api.OwnerMark("web-old", key("a")));
+    want("r1", res("a", 2), res("b", 1));
+    clock.add(Duration.ofSeconds(1_700_000_000));
+    Reconciler r = Reconciler.builder().source(request -> desired.get()).provider(marking)
+        .store(new InMemoryStateStore()).listener(metrics).build();
+
+    var result = r.sync();
+
+    assertThat(result.status()).as("the engine's status").isEqualTo(dev.gitops.api.SyncResult.Status.SUCCEEDED);
+    assertThat(SyncMetrics.Result.of(result)).isEqualTo(SyncMetrics.Result.OUT_OF_SYNC);
+    assertThat(SyncMetrics.notApplied(result.plan())).extracting(c -> c.key()).containsExactly(key("a"));
+    assertThat(syncs("out_of_sync")).isEqualTo(1);
+    assertThat(syncs("succeeded")).isZero();
+    assertThat(resources("out_of_sync")).isEqualTo(1);
+    assertThat(registry.get("gitops.sync.last.success").tags("target", "web").timeGauge().value(TimeUnit.SECONDS))
+        .as("no success").isZero();
+  }
+
+  @Test
   void aResourceRemovedFromGitThatIsAlreadyGoneIsNoLongerCounted() {
     Reconciler r = reconciler(SyncOptions.defaults());
     want("r1", res("a", 1), res("b", 1), res("c", 1));
