@@ -769,6 +769,9 @@ public final class Agent implements AutoCloseable {
   private void stopEverything() {
     try {
       control.shutdownNow();
+      for (TargetRuntime r : runtimes()) {
+        r.state().cancelling("the agent is shutting down");  // before the cancel: their syncs end as cancelled
+      }
       SyncSlots s = slots;
       if (s != null) {
         s.close("the agent is shutting down");

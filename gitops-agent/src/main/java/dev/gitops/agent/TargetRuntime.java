@@ -116,10 +116,10 @@ final class TargetRuntime {
           .owner(c.owner())
           .options(options(c))
           // the notifications say a refusal of another owner's store as the status and readiness do
-          .listener(TargetStoreOwnerException.inAgentTerms(c.name(),
-              new NotificationListener(c.name(), providerId, shared.notifications()::send)));
+          .listener(state.cancelledAs(TargetStoreOwnerException.inAgentTerms(c.name(),
+              new NotificationListener(c.name(), providerId, shared.notifications()::send))));
       if (metrics != null) {
-        b.listener(metrics);
+        b.listener(state.cancelledAs(metrics));
       }
       // Last: once the status says a sync finished, its metrics and notifications are recorded too.
       b.listener(state);
@@ -259,6 +259,7 @@ final class TargetRuntime {
    *     with the other failures suppressed in it
    */
   boolean stop(String reason, Duration grace) {
+    state.cancelling(reason);  // first: the sync in flight ends as cancelled, not failed
     slots.stop(config.name(), reason);
     boolean idle;
     try {

@@ -63,6 +63,12 @@ final class TargetState implements SyncListener {
    * the stop records nothing.
    */
   private boolean stopped;
+  /**
+   * Why the agent cancels this target's syncs (it stops the target or itself), or null: a sync
+   * that then ends without success was cut short by the agent, and is recorded as cancelled, not
+   * failed. Set once, never cleared: a restarted target has a state of its own.
+   */
+  private volatile String cancelledBecause;
   /** Why the last sync was refused on another owner's store (it never succeeds so), or null. */
   private volatile String refusedStore;
 
@@ -127,6 +133,31 @@ final class TargetState implements SyncListener {
     stopped = true;
   }
 
+  /**
+   * The agent is about to cancel this target's sync in flight, for {@code reason}: called before
+   * it does, so that the sync's end is recorded as {@code cancelled}, here and by the listeners
+   * {@link #cancelledAs} wraps.
+   */
+  void cancelling(String reason) {
+    cancelledBecause = reason;
+  }
+
+  /**
+   * {@code listener}, except that a sync the agent cancelled ({@link #cancelling}) that ends
+   * without success reaches it as what it is, a cancellation, not as a failed result: metrics count
+   * it {@code cancelled}, notifications say nothing of it, as of any cancelled sync.
+   */
+  SyncListener cancelledAs(SyncListener listener) {
+    return event -> {
+      String why = cancelledBecause;
+      if (why != null && event instanceof SyncEvent.Finished f && !f.result().isSuccessful()) {
+        listener.onEvent(new SyncEvent.Aborted(f.revision(), new Cancellation.CancelledException(why)));
+      } else {
+        listener.onEvent(event);
+      }
+    };
+  }
+
   /** The objects the last sync skipped as orphans: they carry the target's mark but no inventory records them. */
   Set<ResourceKey> orphans() {
     return orphans;
@@ -149,7 +180,13 @@ final class TargetState implements SyncListener {
           : " and " + r.plan().unobserved().keySet()) + "; held back " + r.plan().heldBack().size() + " deletions";
     }
     SyncMetrics.Result result = SyncMetrics.Result.of(r);
-    if (result == SyncMetrics.Result.OUT_OF_SYNC) {
+    String cancelled = cancelledBecause;
+    if (cancelled != null && !r.isSuccessful()) {
+      // the agent cut it short (a stop, a restart): what did not finish is its doing, not a failure
+      result = SyncMetrics.Result.CANCELLED;
+      error = "cancelled (" + cancelled + ")" + (error == null ? "" : ": " + error.replaceFirst(" failed: ",
+          " did not finish: "));
+    } else if (result == SyncMetrics.Result.OUT_OF_SYNC) {
       error = notApplied(r);
     }
     if (result == SyncMetrics.Result.SUCCEEDED || result == SyncMetrics.Result.PLANNED) {

@@ -35,7 +35,7 @@ import java.util.Set;
  * @param revision the revision of the last sync; when it ended before reading one, the revision recorded
  *     before it ("" when none was)
  * @param result how the last sync ended: {@code succeeded}, {@code out_of_sync} (resources Git declares were
- *     skipped), {@code failed}, {@code incomplete},
+ *     skipped), {@code failed}, {@code incomplete}, {@code cancelled} (the agent stopped or restarted the target),
  *     {@code planned}, {@code refused} or {@code error} (the {@code result} tag of {@code gitops.syncs})
  * @param finished when the last sync ended
  * @param lastSuccess when the last successful sync ended, or null

@@ -512,6 +512,35 @@ class AgentTest {
   }
 
   @Test
+  void aSyncTheAgentCancelsByAStopOrARestartIsRecordedCancelledNotFailed() throws Exception {
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    String agentSection = "  watchConfig: false\n  gracePeriod: 20s\n  maxConcurrentSyncs: 2\n";
+    String web = memoryTarget("web", repo("web", "a").uri(), ", applyDelay: 60s");
+    String api = memoryTarget("api", repo("api", "b").uri(), ", applyDelay: 60s");
+    Agent agent = start(config(agentSection, web + api), Clock.systemUTC(), registry);
+    await("both apply", () -> memory.applying.containsKey("web") && memory.applying.get("web").get() == 1
+        && memory.applying.containsKey("api") && memory.applying.get("api").get() == 1);
+
+    config(agentSection, web.replace("interval: 1h", "interval: 2h") + api);  // web restarts
+    assertThat(agent.reload().restarted()).containsExactly("web");
+    assertThat(TargetStatus.read(dir.resolve("state"), "web")).hasValueSatisfying(s -> {
+      assertThat(s.result()).isEqualTo("cancelled");
+      assertThat(s.lastError()).startsWith("cancelled (its configuration changed): 1 of 1 changes did not finish: ");
+    });
+
+    agent.shutdown();
+    assertThat(agent.awaitTermination(Duration.ofSeconds(15))).isTrue();
+    for (String t : List.of("web", "api")) {
+      assertThat(TargetStatus.read(dir.resolve("state"), t)).hasValueSatisfying(s -> {
+        assertThat(s.result()).as(t).isEqualTo("cancelled");
+        assertThat(s.lastSuccess()).isNull();
+      });
+    }
+    assertThat(TargetStatus.read(dir.resolve("state"), "api").orElseThrow().lastError())
+        .startsWith("cancelled (the agent is shutting down): ");
+  }
+
+  @Test
   void readinessWaitsForAFirstSuccessAndSaysWhenATargetIsStuck() throws Exception {
     MutableClock clock = new MutableClock();
     SimpleMeterRegistry registry = new SimpleMeterRegistry();

@@ -221,4 +221,29 @@ class TargetStateTest {
     assertThat(state.last().lastError()).isNull();
     assertThat(state.lastSuccess()).isNotNull();
   }
+
+  @Test
+  void aSyncTheAgentCancelledReachesMetricsAsCancelledNotFailed() {
+    TargetState state = new TargetState("t", "files", stateDir, Clock.systemUTC(), System::nanoTime, Duration.ofMinutes(5));
+    io.micrometer.core.instrument.simple.SimpleMeterRegistry registry =
+        new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+    dev.gitops.micrometer.SyncMetrics metrics = dev.gitops.micrometer.SyncMetrics.builder(registry).target("t").build();
+    ResourceKey key = ResourceKey.of("files", "file", "", "a.txt");
+    Plan plan = new Plan("p", "v1", List.of(Change.builder(key, Action.CREATE).reason("not present").build()),
+        new TreeMap<>(), new TreeMap<>(), new TreeMap<>(), new TreeMap<>(), new TreeSet<>());
+    TreeMap<ResourceKey, dev.gitops.api.Outcome> outcomes = new TreeMap<>();
+    outcomes.put(key, dev.gitops.api.Outcome.unknown("cancelled during the provider call: the agent is shutting down"));
+    SyncEvent failed = new SyncEvent.Finished("v1",
+        new SyncResult("v1", plan, SyncResult.Status.FAILED, outcomes, Duration.ZERO, ""));
+
+    state.cancelling("the agent is shutting down");
+    state.cancelledAs(metrics).onEvent(failed);
+    state.onEvent(failed);
+
+    assertThat(registry.get("gitops.syncs").tags("result", "cancelled").counter().count()).isEqualTo(1);
+    assertThat(registry.get("gitops.syncs").tags("result", "failed").counter().count()).isZero();
+    assertThat(state.last().result()).isEqualTo("cancelled");
+    assertThat(state.last().lastError()).isEqualTo("cancelled (the agent is shutting down): 1 of 1 changes did not"
+        + " finish: files:file::a.txt: UNKNOWN cancelled during the provider call: the agent is shutting down");
+  }
 }
