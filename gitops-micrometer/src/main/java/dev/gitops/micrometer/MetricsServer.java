@@ -29,8 +29,10 @@ import org.slf4j.LoggerFactory;
  * <p>A client gets 2 seconds to send its request and 10 seconds for the whole exchange, from its
  * first byte to the end of the reply: a client that sends its request a byte at a time, or never
  * finishes it, is cut off after 2 seconds, one that does not read the reply after 10, and while it
- * lasts it holds one of 32 threads. So a probe waits behind stalled clients only when 32 or more
- * are connected at once, and then at most about 2 seconds.
+ * lasts it holds one of 32 threads. A request that declares a body (which nothing here reads) is
+ * answered at once with an error and {@code Connection: close}, and keeps the 2 seconds in all: a
+ * client that never sends the body it announced is cut off then too. So a probe waits behind
+ * stalled clients only when 32 or more are connected at once, and then at most about 2 seconds.
  *
  * <pre>{@code
  * PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -177,15 +179,27 @@ public final class MetricsServer implements AutoCloseable {
 
   private static void handle(HttpExchange exchange, PrometheusMeterRegistry registry, Readiness readiness)
       throws IOException {
+    boolean body = declaresBody(exchange);
     Cutoff cutoff = CUTOFF.get();
-    if (cutoff != null) {
+    if (cutoff != null && !body) {
       cutoff.requestRead();  // the JDK's server calls this once the request line and headers are in
     }
     try (exchange) {
       String method = exchange.getRequestMethod();
+      if (body) {
+        // Closing the exchange makes the JDK's server drain the body it was told of, which blocks
+        // on a client that never sends it: the request's deadline, kept, cuts that off, and the
+        // connection is not kept for another request.
+        exchange.getResponseHeaders().set("Connection", "close");
+      }
       if (!"GET".equals(method) && !"HEAD".equals(method)) {
         exchange.getResponseHeaders().set("Allow", "GET, HEAD");
         reply(exchange, 405, "text/plain; charset=utf-8", "method not allowed: " + method + "\n");
+        return;
+      }
+      if (body) {
+        reply(exchange, 413, "text/plain; charset=utf-8", "a request body is not accepted: send " + method
+            + " without one\n");
         return;
       }
       switch (exchange.getRequestURI().getPath()) {
@@ -195,6 +209,13 @@ public final class MetricsServer implements AutoCloseable {
         default -> reply(exchange, 404, "text/plain; charset=utf-8", "not found; try /metrics, /healthz or /readyz\n");
       }
     }
+  }
+
+  /** Whether the request says a body follows (a length other than 0, or a transfer coding): none is read. */
+  private static boolean declaresBody(HttpExchange exchange) {
+    String length = exchange.getRequestHeaders().getFirst("Content-Length");
+    return exchange.getRequestHeaders().containsKey("Transfer-Encoding")
+        || (length != null && !length.trim().equals("0"));
   }
 
   private static void ready(HttpExchange exchange, Readiness readiness) throws IOException {

@@ -17,6 +17,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketException;
+import java.nio.charset.StandardCharsets;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -208,5 +209,53 @@ class MetricsServerTest {
         s.close();
       }
     }
+  }
+
+  @Test
+  void clientsThatDeclareABodyAndNeverSendItGetAnErrorAtOnceAndAreCutOffAtTheRequestsDeadline() throws Exception {
+    // the defaults: 2 s for the request, 10 s for the exchange; every thread is taken by such a client
+    List<String> requests = List.of("POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 100000000\r\n\r\n",
+        "GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\n",
+        "GET /metrics HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n");
+    List<Socket> stalled = new ArrayList<>();
+    try {
+      for (int i = 0; i < MetricsServer.THREADS; i++) {
+        Socket s = new Socket(InetAddress.getLoopbackAddress(), server.address().getPort());
+        s.setSoTimeout(8_000);
+        s.getOutputStream().write(requests.get(i % requests.size()).getBytes(StandardCharsets.US_ASCII));
+        s.getOutputStream().flush();
+        stalled.add(s);
+      }
+      Thread.sleep(300);  // their exchanges have started
+      long start = System.nanoTime();
+      HttpResponse<String> r = http.send(HttpRequest.newBuilder(url("/healthz")).timeout(Duration.ofSeconds(9)).build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertThat(r.statusCode()).isEqualTo(200);
+      assertThat(Duration.ofNanos(System.nanoTime() - start)).as("the probe waited for the request's deadline at most")
+          .isLessThan(Duration.ofMillis(MetricsServer.REQUEST_SECONDS * 1000L + 1500));
+      for (int i = 0; i < requests.size(); i++) {
+        String reply = readAll(stalled.get(i));
+        assertThat(reply).as(requests.get(i)).startsWith(i == 0 ? "HTTP/1.1 405" : "HTTP/1.1 413")
+            .containsIgnoringCase("connection: close");
+      }
+    } finally {
+      for (Socket s : stalled) {
+        s.close();
+      }
+    }
+  }
+
+  /** What {@code s} reads until the server closes it (bounded by its read timeout). */
+  static String readAll(Socket s) throws IOException {
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    byte[] buf = new byte[4096];
+    try {
+      for (int n; (n = s.getInputStream().read(buf)) >= 0 && out.size() < 1 << 20; ) {
+        out.write(buf, 0, n);
+      }
+    } catch (SocketException reset) {
+      // closed by the server with the body unread: what came before is the reply
+    }
+    return out.toString(StandardCharsets.US_ASCII);
   }
 }
