@@ -334,7 +334,7 @@ class AgentTest {
     // another reason is reported again
     Files.createDirectory(config);
     await("the new reason was reported", () -> refused.size() == 2);
-    assertThat(refused.get(1).getMessage()).startsWith(config + ": cannot read");
+    assertThat(refused.get(1).getMessage()).isEqualTo(config + ": not a regular file (a directory): an agent configuration is a file");
     Files.delete(config);
     await("the deletion was reported again", () -> refused.size() == 3);
     // back as it was: nothing to reload; then an edit reloads as before

@@ -6,9 +6,11 @@ import dev.gitops.core.apply.ExecutionOptions;
 import dev.gitops.core.internal.fs.RealPaths;
 import dev.gitops.core.source.GitSource;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -84,13 +86,27 @@ public record AgentConfig(Path file, Path stateDir, int maxConcurrentSyncs, Dura
   }
 
   /**
-   * The bytes of {@code file}.
+   * The bytes of {@code file}: no more than one past the largest configuration read, so that a
+   * huge file costs no memory, and nothing but a regular file (a symbolic link to one included),
+   * so that neither a device ({@code /dev/zero}) nor a FIFO is read without end or waited on.
    *
-   * @throws ConfigException naming the file when it is missing or cannot be read
+   * @throws ConfigException naming the file when it is missing, cannot be read, is not a regular
+   *     file, or is larger than 1 MiB
    */
   public static byte[] read(Path file) {
     try {
-      return Files.readAllBytes(file);
+      BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class);
+      if (!a.isRegularFile()) {
+        throw new ConfigException(file, 0, "not a regular file (" + (a.isDirectory() ? "a directory"
+            : "a device, FIFO or socket") + "): an agent configuration is a file");
+      }
+      try (InputStream in = Files.newInputStream(file)) {
+        byte[] bytes = in.readNBytes(ConfigNode.MAX_BYTES + 1);
+        if (bytes.length > ConfigNode.MAX_BYTES) {
+          throw ConfigNode.tooLarge(file);
+        }
+        return bytes;
+      }
     } catch (NoSuchFileException e) {
       throw new ConfigException(file, 0, "no such file");
     } catch (IOException e) {

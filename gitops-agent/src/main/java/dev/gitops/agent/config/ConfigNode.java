@@ -49,7 +49,8 @@ public final class ConfigNode {
 
   /** The forms of a size, for messages. */
   public static final String SIZE_FORMS = "a positive size in bytes or with a unit KiB, MiB or GiB, such as 4MiB";
-  private static final int MAX_BYTES = 1 << 20;
+  /** The largest configuration file read ({@link AgentConfig#read} reads no more than one byte past it). */
+  static final int MAX_BYTES = 1 << 20;
 
   private final Path file;
   private final JsonNode node;
@@ -66,6 +67,11 @@ public final class ConfigNode {
     this.numbers = numbers;
   }
 
+  /** What a file larger than {@link #MAX_BYTES} is refused with. */
+  static ConfigException tooLarge(Path file) {
+    return new ConfigException(file, 0, "larger than " + MAX_BYTES + " bytes: not an agent configuration");
+  }
+
   /**
    * Reads one YAML document, remembering the line of every field and element.
    *
@@ -73,7 +79,7 @@ public final class ConfigNode {
    */
   static ConfigNode parse(Path file, byte[] yaml) {
     if (yaml.length > MAX_BYTES) {
-      throw new ConfigException(file, 0, "larger than " + MAX_BYTES + " bytes: not an agent configuration");
+      throw tooLarge(file);
     }
     Map<String, Integer> lines = new HashMap<>();
     Map<String, String> numbers = new HashMap<>();

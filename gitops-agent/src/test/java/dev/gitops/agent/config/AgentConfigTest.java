@@ -1017,4 +1017,35 @@ class AgentConfigTest {
           .contains(dir.resolve("stores/web").toString());
     }
   }
+
+  @Test
+  void aHugeFileIsRefusedAfterReadingNoMoreThanTheLimit() throws Exception {
+    Path huge = dir.resolve("huge.yaml");
+    try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(huge.toFile(), "rw")) {
+      f.setLength((long) Integer.MAX_VALUE + 4096);  // sparse: reading it all would not even fit an array
+    }
+    ConfigException e = catchThrowableOfType(() -> AgentConfig.read(huge), ConfigException.class);
+    assertThat(e).hasMessage(huge + ": larger than 1048576 bytes: not an agent configuration");
+    Path limit = dir.resolve("limit.yaml");
+    Files.write(limit, new byte[ConfigNode.MAX_BYTES]);
+    assertThat(AgentConfig.read(limit)).hasSize(ConfigNode.MAX_BYTES);
+  }
+
+  @Test
+  void aFifoOrADeviceIsRefusedWithoutBeingReadOrWaitedOn() throws Exception {
+    Path fifo = dir.resolve("agent.yaml");
+    Process mkfifo = new ProcessBuilder("mkfifo", fifo.toString()).start();
+    assertThat(mkfifo.waitFor(10, java.util.concurrent.TimeUnit.SECONDS) && mkfifo.exitValue() == 0).isTrue();
+    ConfigException e = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(Duration.ofSeconds(5),
+        () -> catchThrowableOfType(() -> AgentConfig.read(fifo), ConfigException.class));
+    assertThat(e).hasMessage(fifo + ": not a regular file (a device, FIFO or socket): an agent configuration is a file");
+    Path zero = Path.of("/dev/zero");
+    if (Files.exists(zero)) {
+      assertThat(org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(Duration.ofSeconds(5),
+          () -> catchThrowableOfType(() -> AgentConfig.read(zero), ConfigException.class)))
+          .hasMessageContaining("not a regular file");
+    }
+    assertThat(catchThrowableOfType(() -> AgentConfig.read(dir), ConfigException.class))
+        .hasMessage(dir + ": not a regular file (a directory): an agent configuration is a file");
+  }
 }
