@@ -3,6 +3,7 @@ package dev.gitops.agent;
 import dev.gitops.agent.config.TargetConfig;
 import dev.gitops.agent.providers.ProviderCloser;
 import dev.gitops.agent.spi.Placement;
+import dev.gitops.api.StoreException;
 import dev.gitops.api.StoreOwnerException;
 import dev.gitops.api.spi.Provider;
 import dev.gitops.api.spi.StateStore;
@@ -96,6 +97,7 @@ final class TargetRuntime {
         provider = placement.wrapProvider(c, provider);
         store = placement.openStore(c).orElse(null);
       }
+      String storeShown = store == null ? c.store().toString() : store.toString();  // in the advice of a missing store
       if (store == null) {
         store = FileStateStore.open(c.store());
       }
@@ -115,20 +117,22 @@ final class TargetRuntime {
           .store(store)
           .owner(c.owner())
           .options(options(c))
-          // the notifications say a refusal of another owner's store as the status and readiness do
+          // the notifications say a refusal of another owner's store, or of a missing one, as the status and
+          // readiness do
           .listener(state.cancelledAs(TargetStoreOwnerException.inAgentTerms(c.name(),
-              new NotificationListener(c.name(), providerId, shared.notifications()::send))));
+              TargetStoreMissingException.inAgentTerms(c.name(), storeShown,
+                  new NotificationListener(c.name(), providerId, shared.notifications()::send)))));
       if (metrics != null) {
         b.listener(state.cancelledAs(metrics));
       }
       // Last: once the status says a sync finished, its metrics and notifications are recorded too.
-      b.listener(state);
+      b.listener(TargetStoreMissingException.inAgentTerms(c.name(), storeShown, state));
       Reconciler reconciler = b.build();
       // closed with its loop: a reconciler only dropped would be closed by the garbage collector's cleaner,
       // with a warning that it was not closed (store and source close again below: each close is idempotent)
       created.add(0, new Closing("its reconciler", reconciler::close));
       ReconcileLoop loop = ReconcileLoop.builder(reconciler).interval(c.interval()).jitter(c.jitter())
-          .maxBackoff(c.maxBackoff()).gate(named(c.name(), shared.slots().gate(c.name()))).build();
+          .maxBackoff(c.maxBackoff()).gate(named(c.name(), storeShown, shared.slots().gate(c.name()))).build();
       created.set(0, new Closing("its reconcile loop", () -> {  // in place of the reconciler's, which it closes
         try {
           loop.close();
@@ -202,7 +206,7 @@ final class TargetRuntime {
    * revision or a resource, not the target). The thread is the loop's own, one per target, so the
    * name stays, and covers the loop's line about a failed sync written after the gate returns.
    */
-  static ReconcileLoop.Gate named(String target, ReconcileLoop.Gate gate) {
+  static ReconcileLoop.Gate named(String target, String store, ReconcileLoop.Gate gate) {
     String name = threadName(target);
     return (cancellation, sync) -> {
       Thread.currentThread().setName(name);
@@ -211,6 +215,8 @@ final class TargetRuntime {
       } catch (StoreOwnerException e) {
         // the loop logs what the gate throws: in the agent's terms (the target's owner: and store: keys)
         throw (StoreOwnerException) TargetStoreOwnerException.of(target, e);
+      } catch (StoreException e) {
+        throw (StoreException) TargetStoreMissingException.of(target, store, e);  // the agent's advice, not the CLI's
       }
     };
   }

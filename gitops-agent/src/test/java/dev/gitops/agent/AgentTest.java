@@ -890,6 +890,33 @@ class AgentTest {
   }
 
   @Test
+  void aStoreLeftBehindByAMovedStateDirectoryIsSaidWithAdviceTheAgentCanFollow() throws Exception {
+    TempGitRepo repo = repo("files");
+    repo.write("motd", "hello\n");
+    repo.commit("files");
+    Path config = config("  watchConfig: false\n", """
+          - name: site
+            source: {url: "%s"}
+            provider: {type: files, directory: live}
+            interval: 1h
+        """.formatted(repo.uri()));
+    Agent agent = start(config);
+    await("synced", () -> succeeded(agent, "site"));
+
+    Files.writeString(config, Files.readString(config).replace("stateDir: state", "stateDir: moved"));
+    assertThat(agent.reload().restarted()).containsExactly("site");
+    await("the sync was refused", () -> agent.status().stream().anyMatch(s -> s.result().equals("error")));
+
+    String said = agent.status().get(0).lastError();
+    assertThat(said).contains("the state store is missing or empty")
+        .contains("move its store from where it was (targets/site under the earlier stateDir) to "
+            + dir.resolve("moved/targets/site"))
+        .contains("set 'store:' on target site").contains("The agent cannot rebuild a store itself")
+        .doesNotContain("--rebuild-store").doesNotContain("SyncOptions.rebuildStore");
+    assertThat(agent.notReady()).singleElement().asString().contains(said);
+  }
+
+  @Test
   void theSourcesFileSizeLimitIsTheOneItsEntryGives() throws Exception {
     TempGitRepo repo = repo("big");
     int big = 2 * 1024 * 1024;
