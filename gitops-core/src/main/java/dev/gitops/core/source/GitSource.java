@@ -334,7 +334,7 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
    * when the read decoded nothing (the commit unchanged since the store's records).
    *
    * <pre>{@code
-   * source.readWarnings().forEach(w -> System.err.println("warning: " + w));
+   * gitSource.readWarnings().forEach(w -> log.warn("{}", w));
    * }</pre>
    */
   public List<String> readWarnings() {
