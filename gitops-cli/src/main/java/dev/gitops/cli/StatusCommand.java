@@ -3,14 +3,13 @@ package dev.gitops.cli;
 import dev.gitops.api.Action;
 import dev.gitops.api.Change;
 import dev.gitops.api.FieldChange;
-import dev.gitops.api.ManagementPolicy;
-import dev.gitops.api.ManagementPolicy.Permission;
 import dev.gitops.api.Plan;
 import dev.gitops.cluster.Ownership;
 import dev.gitops.cluster.agent.ClusterPlacement;
 import dev.gitops.core.SyncOptions;
 import dev.gitops.core.redact.Redactor;
 import dev.gitops.core.render.PlanRenderer;
+import dev.gitops.micrometer.SyncMetrics;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
@@ -154,27 +153,9 @@ final class StatusCommand implements Callable<Integer> {
     out.println("Run 'gitops diff' for details, 'gitops sync' to correct it.");
   }
 
-  /**
-   * The skipped changes that leave a resource Git declares unlike Git although its policy asks
-   * for the change: an object that exists but is not ours (no mark, or another owner's), a replace
-   * that prune or a delete policy blocks. Not counted: what its policy keeps from being created or
-   * updated, what was removed from Git but is kept (prune off, policy, mark gone), orphans, and
-   * what an incomplete plan holds back (reported as incomplete).
-   */
+  /** "Not applied": the rule the agent's status and metrics use too ({@link SyncMetrics#notApplied}). */
   static List<Change> unapplied(Plan plan) {
-    List<Change> out = new java.util.ArrayList<>();
-    for (Change c : plan.changes()) {
-      if (c.action() != Action.SKIP || c.desired() == null || c.has(Change.Flag.HELD_BACK)) {
-        continue;
-      }
-      ManagementPolicy policy = c.resource() == null ? ManagementPolicy.ALL : c.resource().policy();
-      boolean needed = c.live() == null ? policy.allows(Permission.CREATE)
-          : !c.fields().isEmpty() && policy.allows(Permission.UPDATE);
-      if (c.has(Change.Flag.CONFLICT) || needed) {
-        out.add(c);
-      }
-    }
-    return out;
+    return SyncMetrics.notApplied(plan);
   }
 
   private static void printSkipped(List<Change> skipped, PrintWriter out) {
