@@ -17,6 +17,7 @@ import dev.gitops.core.internal.fs.DurableFiles;
 import dev.gitops.terraform.internal.Addresses;
 import dev.gitops.terraform.internal.Binary;
 import dev.gitops.terraform.internal.ConfigDecoder;
+import dev.gitops.terraform.internal.DirectoryLock;
 import dev.gitops.terraform.internal.InitInputs;
 import dev.gitops.terraform.internal.KnownSecrets;
 import dev.gitops.terraform.internal.PlanReader;
@@ -86,7 +87,7 @@ import org.slf4j.LoggerFactory;
  * time, and force-unlocked only by {@link #forceUnlock}. One Terraform command runs at a time per
  * provider.
  */
-public final class TerraformProvider implements Provider {
+public final class TerraformProvider implements Provider, AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(TerraformProvider.class);
 
@@ -108,6 +109,22 @@ public final class TerraformProvider implements Provider {
   /** The environment set on every command ({@link Builder#environment}), over the process's own. */
   private final Map<String, String> environment;
   private final Object lock = new Object();
+  /** How long a session waits for the working directory's lock ({@link Builder#workDirLockTimeout}). */
+  private final Duration workDirLockTimeout;
+  /** The working directory's lock while this provider's session holds it (guarded by {@link #lock}). */
+  private DirectoryLock session;
+  /** Releases a session kept for an apply that does not come ({@link #SESSION_KEPT_FOR}). */
+  private java.util.concurrent.ScheduledFuture<?> sessionExpiry;
+  /** The longest a session is kept after a plan for its apply, which the engine asks for next in that sync. */
+  static final Duration SESSION_KEPT_FOR = Duration.ofMinutes(2);
+  /** How long a session kept for its apply is kept once another waits for the working directory. */
+  static final Duration SESSION_YIELDS_AFTER = Duration.ofSeconds(10);
+  private static final java.util.concurrent.ScheduledExecutorService EXPIRY =
+      java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "gitops-terraform-session-expiry");
+        t.setDaemon(true);
+        return t;
+      });
 
   /** The plan a sync or {@link #apply(String, String, boolean, CallContext)} may apply. */
   private Pending pending;
@@ -146,6 +163,7 @@ public final class TerraformProvider implements Provider {
     this.adopt = b.adopt;
     this.preview = b.preview;
     this.lockTimeout = b.lockTimeout;
+    this.workDirLockTimeout = b.workDirLockTimeout;
     this.listener = b.listener;
   }
 
@@ -222,90 +240,162 @@ public final class TerraformProvider implements Provider {
 
   // ------------------------------------------------------------------------------------- plan
 
+  /**
+   * Plans in a session holding the working directory's lock: kept for the apply when the plan
+   * leaves something to apply (released when the apply ends, or {@link #SESSION_KEPT_FOR} after
+   * the plan if none comes), released at once otherwise.
+   */
   private List<Change> plan(List<Resource> desired, CallContext ctx) {
     synchronized (lock) {
-      wantedRevision = ctx.revision();
-      terraform.version(ctx);
-      checkOwnedRecord(ctx);
-      SortedMap<String, String> files = configFiles(desired);
-      learnSensitiveVariables(files);
-      dir.checkPaths(files.keySet());  // a path that could never be written is refused, whatever is planned
-      // No configuration file of the root module in Git (every file removed, or only a module's files, variable
-      // files or notes left) means the root module is gone: its teardown, planned as one, which the engine's
-      // guards count like any other deletion, never a plan of "no configuration" whatever Terraform makes of it
-      boolean destroy = !InitInputs.hasRootConfiguration(files);
-      if (destroy) {
-        if (!files.isEmpty()) {
-          LOG.warn("terraform provider '{}': the configuration directory at {} holds no root configuration file"
-              + " (*.tf, *.tf.json, *.tofu, *.tofu.json; only {}): planning the teardown", id, ctx.revision(),
-              files.size() > 5 ? String.join(", ", List.copyOf(files.keySet()).subList(0, 5)) + ", ..."
-                  : String.join(", ", files.keySet()));
+      beginSession("planning " + ctx.revision(), ctx);
+      boolean keep = false;
+      try {
+        List<Change> out = planInSession(desired, ctx);
+        keep = !preview && out.stream().anyMatch(c -> c.action() != Action.NOOP && c.action() != Action.SKIP);
+        return out;
+      } finally {
+        if (keep) {
+          keepSession();
+        } else {
+          endSession();
         }
-        // Plan the teardown with the configuration last materialized: its providers' settings destroy the objects
-        files = dir.materialized();
-        if (!InitInputs.hasRootConfiguration(files)) {
-          LOG.info("terraform provider '{}' has no root configuration at {} and none was ever applied in {}", id,
-              ctx.revision(), dir.root());
-          return List.of();
-        }
-        // Terraform reads whatever configuration is there, the teardown too: an untracked file is refused here as well
-        checkVarFiles(files.keySet(), ctx);
-        checkConfiguration(files.keySet(), ctx);
-        learnSensitiveVariables(files);
-      } else {
-        checkVarFiles(files.keySet(), ctx);
-        checkConfiguration(files.keySet(), ctx);
-        dir.materialize(files);
       }
-      ensureInit(files, ctx);
-      if (!workspace.equals("default")) {
-        terraform.selectWorkspace(workspace, ctx);
-      }
-      TfState state = readState(ctx);
-      checkStateContinuity(state);
-      checkTakeOver(state);
-      seedOwned(state);  // before the state's record: its presence alone marks a lost record of owned objects
-      recordState(state);
-      String planId = planId(ctx.revision(), state, destroy);
-      if (approval == Approval.MANUAL && planId.equals(approved) && pending != null && pending.id().equals(planId)
-          && Files.isRegularFile(pending.file()) && recordOwned(pending.parsed(), state).isEmpty()) {
-        // the apply checks that the file is still the one made (and refuses it, loudly, if it is not)
-        LOG.info("terraform plan {} at {} is approved: applying exactly that saved plan", planId, ctx.revision());
-        return pending.parsed().changes();
-      }
-      Pending made = runPlan(planId, ctx, state, destroy);
-      discardOthers(made);
-      pending = made;
-      PlanReader.Parsed p = made.parsed();
-      LOG.info("terraform plan {} at {} ({}): {}", planId, ctx.revision(), state.token(), made.view().summary());
-      if (detectOnly) {
-        return detectOnlyChanges(p);
-      }
-      Set<String> foreign = recordOwned(p, state);
-      Optional<String> held = heldBack(p);
-      if (held.isEmpty() && !foreign.isEmpty()) {
-        LOG.warn("terraform plan {} at {} would destroy objects gitops has no record of managing in {}: {}", planId,
-            ctx.revision(), dir.root(), foreign);
-        return mark(p.changes(), c -> foreign.contains(Addresses.address(c.key()))
-            ? c.withAction(Action.SKIP, "would " + verb(c) + "; held back: it was in the state before gitops managed "
-                + dir.root() + ", or gitops has no record of a revision declaring it, so gitops does not destroy it"
-                + " (declare it in Git, or remove it from the state with 'terraform state rm' or a removed block)")
-                .withFlag(Change.Flag.HELD_BACK)
-            : c.withAction(Action.SKIP, "would " + verb(c) + "; held back with the whole terraform plan: it would"
-                + " destroy " + String.join(", ", foreign) + ", which gitops did not create").withFlag(Change.Flag.HELD_BACK));
-      }
-      if (held.isPresent()) {
-        LOG.warn("terraform plan {} at {} cannot be applied automatically: {}", planId, ctx.revision(), held.get());
-        return mark(p.changes(), c -> c.withAction(Action.SKIP, "would " + verb(c) + "; held back: " + held.get())
-            .withFlag(Change.Flag.HELD_BACK));
-      }
-      if (approval == Approval.MANUAL && p.hasChanges()) {
-        LOG.info("terraform plan {} at {} awaits approval ({})", planId, ctx.revision(), made.view().summary());
-        return mark(p.changes(), c -> c.withAction(Action.SKIP, "would " + verb(c) + "; awaiting approval of terraform"
-            + " plan " + planId + " (approve(\"" + planId + "\") to apply it with the next sync)"));
-      }
-      return p.changes();
     }
+  }
+
+  /** Takes the working directory's lock for this provider, unless its session holds it already (caller holds {@link #lock}). */
+  private void beginSession(String what, CallContext ctx) {
+    if (sessionExpiry != null) {
+      sessionExpiry.cancel(false);
+      sessionExpiry = null;
+    }
+    if (session == null) {
+      Duration wait = ctx.remaining().compareTo(workDirLockTimeout) < 0 ? ctx.remaining() : workDirLockTimeout;
+      session = DirectoryLock.acquire(dir, "provider '" + id + "' " + what, wait,
+          () -> ctx.cancellation().isCancelled());
+    }
+  }
+
+  /**
+   * Keeps the session for the apply of the plan just made, which the engine asks for next in that
+   * sync: {@link #SESSION_KEPT_FOR} at most, and only {@link #SESSION_YIELDS_AFTER} when another
+   * session waits for it (this plan was only a dry run, or its sync stopped before the apply; an
+   * apply that comes later takes the lock again, and refuses its plan if the other session's plan
+   * replaced its file or moved the state).
+   */
+  private void keepSession() {
+    DirectoryLock held = session;
+    long keptAt = System.nanoTime();
+    sessionExpiry = EXPIRY.scheduleWithFixedDelay(() -> {
+      long kept = System.nanoTime() - keptAt;
+      boolean expired = kept >= SESSION_KEPT_FOR.toNanos();
+      if (!expired && !(kept >= SESSION_YIELDS_AFTER.toNanos() && held.wanted())) {
+        return;
+      }
+      synchronized (lock) {
+        if (session == held && sessionExpiry != null) {
+          LOG.info("provider '{}': releasing the working directory {} between a plan and its apply: {}", id,
+              dir.root(), expired ? "no apply within " + SESSION_KEPT_FOR : "another session waits for it");
+          endSession();
+        }
+      }
+    }, 100, 100, java.util.concurrent.TimeUnit.MILLISECONDS);
+  }
+
+  /** Releases the working directory's lock if this provider holds it (caller holds {@link #lock}). */
+  private void endSession() {
+    if (sessionExpiry != null) {
+      sessionExpiry.cancel(false);
+      sessionExpiry = null;
+    }
+    if (session != null) {
+      session.release();
+      session = null;
+    }
+  }
+
+  private List<Change> planInSession(List<Resource> desired, CallContext ctx) {
+    wantedRevision = ctx.revision();
+    terraform.version(ctx);
+    checkOwnedRecord(ctx);
+    SortedMap<String, String> files = configFiles(desired);
+    learnSensitiveVariables(files);
+    dir.checkPaths(files.keySet());  // a path that could never be written is refused, whatever is planned
+    // No configuration file of the root module in Git (every file removed, or only a module's files, variable
+    // files or notes left) means the root module is gone: its teardown, planned as one, which the engine's
+    // guards count like any other deletion, never a plan of "no configuration" whatever Terraform makes of it
+    boolean destroy = !InitInputs.hasRootConfiguration(files);
+    if (destroy) {
+      if (!files.isEmpty()) {
+        LOG.warn("terraform provider '{}': the configuration directory at {} holds no root configuration file"
+            + " (*.tf, *.tf.json, *.tofu, *.tofu.json; only {}): planning the teardown", id, ctx.revision(),
+            files.size() > 5 ? String.join(", ", List.copyOf(files.keySet()).subList(0, 5)) + ", ..."
+                : String.join(", ", files.keySet()));
+      }
+      // Plan the teardown with the configuration last materialized: its providers' settings destroy the objects
+      files = dir.materialized();
+      if (!InitInputs.hasRootConfiguration(files)) {
+        LOG.info("terraform provider '{}' has no root configuration at {} and none was ever applied in {}", id,
+            ctx.revision(), dir.root());
+        return List.of();
+      }
+      // Terraform reads whatever configuration is there, the teardown too: an untracked file is refused here as well
+      checkVarFiles(files.keySet(), ctx);
+      checkConfiguration(files.keySet(), ctx);
+      learnSensitiveVariables(files);
+    } else {
+      checkVarFiles(files.keySet(), ctx);
+      checkConfiguration(files.keySet(), ctx);
+      dir.materialize(files);
+    }
+    ensureInit(files, ctx);
+    if (!workspace.equals("default")) {
+      terraform.selectWorkspace(workspace, ctx);
+    }
+    TfState state = readState(ctx);
+    checkStateContinuity(state);
+    checkTakeOver(state);
+    seedOwned(state);  // before the state's record: its presence alone marks a lost record of owned objects
+    recordState(state);
+    String planId = planId(ctx.revision(), state, destroy);
+    if (approval == Approval.MANUAL && planId.equals(approved) && pending != null && pending.id().equals(planId)
+        && Files.isRegularFile(pending.file()) && recordOwned(pending.parsed(), state).isEmpty()) {
+      // the apply checks that the file is still the one made (and refuses it, loudly, if it is not)
+      LOG.info("terraform plan {} at {} is approved: applying exactly that saved plan", planId, ctx.revision());
+      return pending.parsed().changes();
+    }
+    Pending made = runPlan(planId, ctx, state, destroy);
+    discardOthers(made);
+    pending = made;
+    PlanReader.Parsed p = made.parsed();
+    LOG.info("terraform plan {} at {} ({}): {}", planId, ctx.revision(), state.token(), made.view().summary());
+    if (detectOnly) {
+      return detectOnlyChanges(p);
+    }
+    Set<String> foreign = recordOwned(p, state);
+    Optional<String> held = heldBack(p);
+    if (held.isEmpty() && !foreign.isEmpty()) {
+      LOG.warn("terraform plan {} at {} would destroy objects gitops has no record of managing in {}: {}", planId,
+          ctx.revision(), dir.root(), foreign);
+      return mark(p.changes(), c -> foreign.contains(Addresses.address(c.key()))
+          ? c.withAction(Action.SKIP, "would " + verb(c) + "; held back: it was in the state before gitops managed "
+              + dir.root() + ", or gitops has no record of a revision declaring it, so gitops does not destroy it"
+              + " (declare it in Git, or remove it from the state with 'terraform state rm' or a removed block)")
+              .withFlag(Change.Flag.HELD_BACK)
+          : c.withAction(Action.SKIP, "would " + verb(c) + "; held back with the whole terraform plan: it would"
+              + " destroy " + String.join(", ", foreign) + ", which gitops did not create").withFlag(Change.Flag.HELD_BACK));
+    }
+    if (held.isPresent()) {
+      LOG.warn("terraform plan {} at {} cannot be applied automatically: {}", planId, ctx.revision(), held.get());
+      return mark(p.changes(), c -> c.withAction(Action.SKIP, "would " + verb(c) + "; held back: " + held.get())
+          .withFlag(Change.Flag.HELD_BACK));
+    }
+    if (approval == Approval.MANUAL && p.hasChanges()) {
+      LOG.info("terraform plan {} at {} awaits approval ({})", planId, ctx.revision(), made.view().summary());
+      return mark(p.changes(), c -> c.withAction(Action.SKIP, "would " + verb(c) + "; awaiting approval of terraform"
+          + " plan " + planId + " (approve(\"" + planId + "\") to apply it with the next sync)"));
+    }
+    return p.changes();
   }
 
   /**
@@ -1034,6 +1124,7 @@ public final class TerraformProvider implements Provider {
         if (pending == null) {
           throw new StalePlanException("(none)", "there is no saved plan to apply; plan first");
         }
+        beginSession("applying " + pending.id() + " at " + ctx.revision(), ctx);
         if (detectOnly) {
           throw new TerraformException("provider '" + id + "' is detect-only: it reports drift and applies nothing");
         }
@@ -1055,6 +1146,8 @@ public final class TerraformProvider implements Provider {
         String message = scrubber.scrub(e.getMessage());
         LOG.warn("provider '{}' did not apply at {}: {}", id, ctx.revision(), message);
         changes.forEach(c -> out.put(c.key(), Outcome.permanentFailure(message, e)));
+      } finally {
+        endSession();
       }
       return out;
     }
@@ -1116,13 +1209,18 @@ public final class TerraformProvider implements Provider {
         throw new TerraformException("plan " + planId + " is not applied automatically: " + heldBack(p).get()
             + "; insist (force) to apply it anyway");
       }
-      Set<String> foreign = recordOwned(p, readState(ctx));
-      if (!foreign.isEmpty()) {
-        throw new TerraformException("plan " + planId + " would destroy " + String.join(", ", foreign) + ", which"
-            + " gitops has no record of managing in " + dir.root() + "; it is never applied (declare them in Git, or"
-            + " remove them from the state)");
+      beginSession("applying " + planId, ctx);
+      try {
+        Set<String> foreign = recordOwned(p, readState(ctx));
+        if (!foreign.isEmpty()) {
+          throw new TerraformException("plan " + planId + " would destroy " + String.join(", ", foreign) + ", which"
+              + " gitops has no record of managing in " + dir.root() + "; it is never applied (declare them in Git, or"
+              + " remove them from the state)");
+        }
+        return applyPending(ctx);
+      } finally {
+        endSession();
       }
-      return applyPending(ctx);
     }
   }
 
@@ -1278,28 +1376,37 @@ public final class TerraformProvider implements Provider {
         return List.of();
       }
       learnSensitiveVariables(files);
-      ensureInit(files, ctx);
-      Path file = dir.plans().resolve("drift.tfplan");
-      List<String> extra = new ArrayList<>(commonArgs());
-      extra.add("-refresh-only");
-      extra.addAll(variableArgs());
+      beginSession("detecting drift", ctx);
       try {
-        Terraform.Run run = terraform.plan(file, extra, ctx, m -> event("plan", m, Map.of()));
-        if (run.exitCode() == 0) {
-          return List.of();
-        }
-        PlanReader.Parsed p = PlanReader.read(id, terraform.showPlan(file, ctx), scrubber.current());
-        scrubber.addAll(p.secrets());
-        LOG.info("provider '{}': {} objects drifted from the state", id, p.drift().size());
-        return p.drift();
+        return detectDriftInSession(files, ctx);
       } finally {
-        dir.clearVariables();
-        try {
-          Files.deleteIfExists(file);
-        } catch (IOException e) {
-          // A refresh-only plan file is never applied; leaving it behind is harmless.
-          LOG.debug("cannot remove {}: {}", file, e.toString());
-        }
+        endSession();
+      }
+    }
+  }
+
+  private List<Change> detectDriftInSession(SortedMap<String, String> files, CallContext ctx) {
+    ensureInit(files, ctx);
+    Path file = dir.plans().resolve("drift.tfplan");
+    List<String> extra = new ArrayList<>(commonArgs());
+    extra.add("-refresh-only");
+    extra.addAll(variableArgs());
+    try {
+      Terraform.Run run = terraform.plan(file, extra, ctx, m -> event("plan", m, Map.of()));
+      if (run.exitCode() == 0) {
+        return List.of();
+      }
+      PlanReader.Parsed p = PlanReader.read(id, terraform.showPlan(file, ctx), scrubber.current());
+      scrubber.addAll(p.secrets());
+      LOG.info("provider '{}': {} objects drifted from the state", id, p.drift().size());
+      return p.drift();
+    } finally {
+      dir.clearVariables();
+      try {
+        Files.deleteIfExists(file);
+      } catch (IOException e) {
+        // A refresh-only plan file is never applied; leaving it behind is harmless.
+        LOG.debug("cannot remove {}: {}", file, e.toString());
       }
     }
   }
@@ -1348,6 +1455,17 @@ public final class TerraformProvider implements Provider {
     }
   }
 
+  /**
+   * Releases the working directory's lock if a plan of this provider still holds it for an apply
+   * that did not come (the CLI and the agent close their providers when a command or target ends).
+   */
+  @Override
+  public void close() {
+    synchronized (lock) {
+      endSession();
+    }
+  }
+
   @Override
   public String toString() {
     return "TerraformProvider[" + id + ", " + dir.root() + ", " + terraform.binary() + "]";
@@ -1371,6 +1489,7 @@ public final class TerraformProvider implements Provider {
     private Duration commandTimeout = Duration.ofHours(1);
     private Duration interruptGrace = Duration.ofMinutes(1);
     private Duration lockTimeout = Duration.ZERO;
+    private Duration workDirLockTimeout = Duration.ofMinutes(1);
     private final Map<String, String> environment = new LinkedHashMap<>();
     private Consumer<TerraformEvent> listener;
 
@@ -1529,6 +1648,21 @@ public final class TerraformProvider implements Provider {
         throw new IllegalArgumentException("lockTimeout must not be negative, was " + timeout);
       }
       this.lockTimeout = timeout;
+      return this;
+    }
+
+    /**
+     * How long a session waits for the working directory's own lock (default 1 minute; bounded by
+     * the call's deadline), which one gitops session (plan, then its apply) holds while it writes
+     * the directory, whatever process or provider it is: another is refused after that, naming the
+     * directory and the holder (its pid, host and what it does). Zero: refused at once.
+     */
+    public Builder workDirLockTimeout(Duration timeout) {
+      Objects.requireNonNull(timeout, "timeout");
+      if (timeout.isNegative()) {
+        throw new IllegalArgumentException("workDirLockTimeout must not be negative, was " + timeout);
+      }
+      this.workDirLockTimeout = timeout;
       return this;
     }
 

@@ -791,4 +791,45 @@ class TerraformProviderTest {
     reconciler(builder().build()).sync();
     assertThat(fake.argv("init")).as("a module: init again").hasSize(2);
   }
+
+  // ------------------------------------------------------------------ one session per working directory
+
+  @Test
+  void aWorkingDirectoryAnotherProcessHoldsIsNotWrittenAndTheRefusalNamesItAndItsHolder() throws Exception {
+    Path own = Files.createDirectories(work.resolve(".gitops-terraform"));
+    try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(own.resolve("session.lock"),
+        java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE);
+        java.nio.channels.FileLock held = ch.lock()) {
+      ch.write(java.nio.ByteBuffer.wrap("pid 4242 (ops@box), provider 'tf' planning pr@sha1:1\n".getBytes()));
+      TerraformProvider tf = builder().workDirLockTimeout(Duration.ofMillis(300)).build();
+      assertThatThrownBy(() -> tf.planner().orElseThrow().plan(List.of(config("main.tf", MAIN_TF)), ctx()))
+          .isInstanceOf(TerraformException.class)
+          .hasMessageContaining("the Terraform working directory " + work.toAbsolutePath().normalize() + " is in use")
+          .hasMessageContaining("pid 4242 (ops@box), provider 'tf' planning pr@sha1:1")
+          .hasMessageContaining("nothing was written or planned");
+    }
+    assertThat(work.resolve("main.tf")).as("nothing written while another holds it").doesNotExist();
+    assertThat(fake.commands()).doesNotContain("init", "plan");
+  }
+
+  @Test
+  void aSessionHoldsTheWorkingDirectoryFromItsPlanToItsApplyAgainstAnotherProviderOfThisProcess() {
+    createScenario();
+    TerraformProvider first = builder().build();
+    TerraformProvider second = builder().workDirLockTimeout(Duration.ofMillis(300)).build();
+    List<Change> planned = first.planner().orElseThrow().plan(List.of(config("main.tf", MAIN_TF)), ctx());
+
+    assertThatThrownBy(() -> second.planner().orElseThrow().plan(List.of(config("main.tf", MAIN_TF)), ctx()))
+        .as("between the first's plan and its apply").isInstanceOf(TerraformException.class)
+        .hasMessageContaining("is in use by another provider of this process: pid " + ProcessHandle.current().pid())
+        .hasMessageContaining("provider 'tf' planning");
+    assertThat(fake.argv("plan")).as("the second planned nothing").hasSize(1);
+
+    Map<ResourceKey, Outcome> applied = first.applyAll(planned.stream()
+        .filter(c -> c.action() != Action.NOOP).toList(), ctx());
+    assertThat(applied.get(key("random_pet", "name")).kind()).isEqualTo(Outcome.Kind.CREATED);
+    // the apply ended the session: the other provider may plan now
+    second.planner().orElseThrow().plan(List.of(config("main.tf", MAIN_TF)), ctx());
+    assertThat(fake.argv("plan")).hasSize(2);
+  }
 }

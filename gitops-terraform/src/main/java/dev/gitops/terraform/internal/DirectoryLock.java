@@ -1,0 +1,209 @@
+package dev.gitops.terraform.internal;
+
+import dev.gitops.terraform.TerraformException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+
+/**
+ * The exclusive lock of one working directory, held for a session that writes it (configuration,
+ * init, plan, apply): a {@link FileLock} on {@code .gitops-terraform/session.lock} against other
+ * processes, and, since a {@link FileLock} is held per process, a lock of this JVM keyed by the
+ * directory's real path against another provider in this process. The lock file holds its
+ * holder's description (pid, host, what it does, since when) for the message of one who waits;
+ * the operating system releases the lock when its process ends, so a lock that is held has a
+ * living holder.
+ */
+public final class DirectoryLock {
+
+  /** The lock file under the provider's own directory. */
+  public static final String FILE = "session.lock";
+  /** Touched by one who waits for the lock: a holder only keeping it between a plan and its apply yields. */
+  public static final String WANTED = "session.wanted";
+
+  private static final Map<Path, Semaphore> IN_JVM = new ConcurrentHashMap<>();
+  private static final Map<Path, String> IN_JVM_HOLDERS = new ConcurrentHashMap<>();
+  private static final Duration POLL = Duration.ofMillis(100);
+
+  private final Path real;
+  private final Path file;
+  private final Semaphore semaphore;
+  private final FileChannel channel;
+  private final FileLock fileLock;
+  private boolean released;
+
+  private DirectoryLock(Path real, Path file, Semaphore semaphore, FileChannel channel, FileLock fileLock) {
+    this.real = real;
+    this.file = file;
+    this.semaphore = semaphore;
+    this.channel = channel;
+    this.fileLock = fileLock;
+  }
+
+  /** This process's id, as a holder is described. */
+  public static long pid() {
+    return ProcessHandle.current().pid();
+  }
+
+  /**
+   * Takes the lock of {@code dir}, waiting up to {@code wait} (and not past {@code cancelled}) for
+   * its holder, described as {@code holder} while it is held.
+   *
+   * @throws TerraformException naming the directory and its holder when it is not free in time
+   */
+  public static DirectoryLock acquire(WorkingDirectory dir, String holder, Duration wait, BooleanSupplier cancelled) {
+    Path file = dir.own().resolve(FILE);
+    Path real;
+    try {
+      real = dir.root().toRealPath();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot resolve the working directory " + dir.root() + ": " + e.getMessage(), e);
+    }
+    long deadline = System.nanoTime() + wait.toNanos();
+    String description = "pid " + pid() + " (" + System.getProperty("user.name", "?") + "@" + host() + "), " + holder
+        + ", since " + Instant.now();
+    Semaphore semaphore = IN_JVM.computeIfAbsent(real, p -> new Semaphore(1, true));
+    Path wanted = file.resolveSibling(WANTED);
+    if (!semaphore.tryAcquire()) {
+      want(wanted);
+    } else {
+      semaphore.release();
+    }
+    if (!waitFor(semaphore, deadline, cancelled)) {
+      throw busy(dir, "another provider of this process: " + IN_JVM_HOLDERS.getOrDefault(real, "(unknown)"), wait,
+          cancelled);
+    }
+    FileChannel channel = null;
+    boolean held = false;
+    try {
+      channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+      FileLock fl;
+      while ((fl = tryLock(channel)) == null) {
+        want(wanted);
+        if (cancelled.getAsBoolean() || System.nanoTime() - deadline >= 0) {
+          String who;
+          try {
+            who = Files.readString(file, StandardCharsets.UTF_8).strip();
+          } catch (IOException e) {
+            who = "";
+          }
+          throw busy(dir, "another process: " + (who.isEmpty() ? "(it has not said who it is yet)" : who), wait,
+              cancelled);
+        }
+        Thread.sleep(POLL.toMillis());
+      }
+      Files.deleteIfExists(wanted);
+      channel.truncate(0);
+      channel.write(ByteBuffer.wrap((description + "\n").getBytes(StandardCharsets.UTF_8)), 0);
+      channel.force(false);
+      IN_JVM_HOLDERS.put(real, description);
+      held = true;
+      return new DirectoryLock(real, file, semaphore, channel, fl);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot lock the working directory " + dir.root() + " (" + file + "): "
+          + e.getMessage(), e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new TerraformException("interrupted while waiting for the lock of the working directory " + dir.root());
+    } finally {
+      if (!held) {
+        if (channel != null) {
+          close(channel);
+        }
+        semaphore.release();
+      }
+    }
+  }
+
+  /** Whether someone waits for this lock ({@link #WANTED}). */
+  public boolean wanted() {
+    return Files.exists(file.resolveSibling(WANTED));
+  }
+
+  private static void want(Path wanted) {
+    try {
+      if (!Files.exists(wanted)) {
+        Files.write(wanted, new byte[0]);
+      }
+    } catch (IOException e) {
+      // The holder then keeps the lock until its apply or its bound: a longer wait, nothing worse.
+    }
+  }
+
+  /** Releases the lock (once; later calls do nothing). */
+  public synchronized void release() {
+    if (released) {
+      return;
+    }
+    released = true;
+    IN_JVM_HOLDERS.remove(real);
+    try {
+      channel.truncate(0);  // a holder that is gone is not described to the next one who waits
+      fileLock.release();
+    } catch (IOException e) {
+      // Closing the channel below releases the lock all the same.
+    } finally {
+      close(channel);
+      semaphore.release();
+    }
+  }
+
+  private static FileLock tryLock(FileChannel channel) throws IOException {
+    try {
+      return channel.tryLock();
+    } catch (OverlappingFileLockException e) {
+      return null;  // a channel of this JVM holds it (not through this class): held all the same
+    }
+  }
+
+  private static boolean waitFor(Semaphore s, long deadline, BooleanSupplier cancelled) {
+    try {
+      while (!s.tryAcquire(POLL.toMillis(), TimeUnit.MILLISECONDS)) {
+        if (cancelled.getAsBoolean() || System.nanoTime() - deadline >= 0) {
+          return false;
+        }
+      }
+      return true;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
+  private static TerraformException busy(WorkingDirectory dir, String holder, Duration wait, BooleanSupplier cancelled) {
+    return new TerraformException("the Terraform working directory " + dir.root() + " is in use by " + holder
+        + "; " + (cancelled.getAsBoolean() ? "cancelled while waiting for it" : "waited " + wait + " for it")
+        + ". One gitops session at a time writes a working directory (its configuration, init, plan and apply); "
+        + "nothing was written or planned: run again once that one is done");
+  }
+
+  private static void close(FileChannel channel) {
+    try {
+      channel.close();
+    } catch (IOException e) {
+      // Closing releases the lock; a failure to close leaves nothing to do.
+    }
+  }
+
+  private static String host() {
+    try {
+      return java.net.InetAddress.getLocalHost().getHostName();
+    } catch (IOException e) {
+      return "localhost";
+    }
+  }
+}
