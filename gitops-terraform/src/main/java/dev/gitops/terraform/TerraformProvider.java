@@ -359,7 +359,7 @@ public final class TerraformProvider implements Provider, AutoCloseable {
     recordState(state);
     String planId = planId(ctx.revision(), state, destroy);
     if (approval == Approval.MANUAL && planId.equals(approved) && pending != null && pending.id().equals(planId)
-        && Files.isRegularFile(pending.file()) && recordOwned(pending.parsed(), state).isEmpty()) {
+        && Files.isRegularFile(pending.file()) && unmanagedDeletes(pending.parsed(), state).isEmpty()) {
       // the apply checks that the file is still the one made (and refuses it, loudly, if it is not)
       LOG.info("terraform plan {} at {} is approved: applying exactly that saved plan", planId, ctx.revision());
       return pending.parsed().changes();
@@ -372,7 +372,7 @@ public final class TerraformProvider implements Provider, AutoCloseable {
     if (detectOnly) {
       return detectOnlyChanges(p);
     }
-    Set<String> foreign = recordOwned(p, state);
+    Set<String> foreign = unmanagedDeletes(p, state);
     Optional<String> held = heldBack(p);
     if (held.isEmpty() && !foreign.isEmpty()) {
       LOG.warn("terraform plan {} at {} would destroy objects gitops has no record of managing in {}: {}", planId,
@@ -626,31 +626,49 @@ public final class TerraformProvider implements Provider, AutoCloseable {
   }
 
   /**
-   * Records as managed every object the plan declares (any action but a destroy or forget), and
-   * returns the addresses the plan would destroy that gitops has no record of managing. A working
-   * directory gitops managed before this record existed starts it with the objects of its state.
+   * The addresses {@code p} would destroy that gitops has no record of managing (read only: a plan,
+   * shown or not, records nothing). A working directory gitops managed before that record existed
+   * counts the objects of its state as gitops's.
    */
-  private Set<String> recordOwned(PlanReader.Parsed p, TfState state) {
+  private Set<String> unmanagedDeletes(PlanReader.Parsed p, TfState state) {
+    Set<String> owned = owned(state);
+    Set<String> foreign = new TreeSet<>();
+    for (Change c : p.changes()) {
+      if (isObject(c.key()) && c.action() == Action.DELETE && !owned.contains(Addresses.address(c.key()))) {
+        foreign.add(Addresses.address(c.key()));
+      }
+    }
+    return foreign;
+  }
+
+  private Set<String> owned(TfState state) {
     Set<String> owned = new TreeSet<>();
     if (dir.hasRecord(OWNED)) {
       dir.record(OWNED).path("addresses").forEach(a -> owned.add(a.asText()));
     } else {
       state.objects().keySet().forEach(k -> owned.add(Addresses.address(k)));
     }
-    Set<String> foreign = new TreeSet<>();
+    return owned;
+  }
+
+  private static boolean isObject(ResourceKey key) {
+    return !Addresses.isOutput(key) && !Addresses.isData(key) && !Addresses.isFile(key) && !Addresses.isVariable(key);
+  }
+
+  /**
+   * Records as managed the objects an apply of {@code p} that ran left in the state ({@code after},
+   * read right after it): each the plan declared (any action but a destroy or forget: created,
+   * updated, replaced, or declared unchanged, so adopted). Only an apply makes an object gitops's,
+   * never a plan: a preview of a branch never merged, a dry run, a plan awaiting approval or held
+   * back would otherwise make the next sync of another revision destroy what that plan declared.
+   */
+  private void recordApplied(PlanReader.Parsed p, TfState after) {
+    Set<String> owned = owned(after);
     boolean grew = !dir.hasRecord(OWNED);
     for (Change c : p.changes()) {
-      if (Addresses.isOutput(c.key()) || Addresses.isData(c.key()) || Addresses.isFile(c.key())
-          || Addresses.isVariable(c.key())) {
-        continue;
-      }
-      String address = Addresses.address(c.key());
-      if (c.action() == Action.DELETE) {
-        if (!owned.contains(address)) {
-          foreign.add(address);
-        }
-      } else if (c.action() != Action.FORGET && !detectOnly) {
-        grew |= owned.add(address);
+      if (isObject(c.key()) && c.action() != Action.DELETE && c.action() != Action.FORGET
+          && after.objects().containsKey(c.key())) {
+        grew |= owned.add(Addresses.address(c.key()));
       }
     }
     if (grew) {
@@ -659,7 +677,6 @@ public final class TerraformProvider implements Provider, AutoCloseable {
       owned.forEach(list::add);
       dir.writeRecord(OWNED, record);
     }
-    return foreign;
   }
 
   /**
@@ -1211,7 +1228,7 @@ public final class TerraformProvider implements Provider, AutoCloseable {
       }
       beginSession("applying " + planId, ctx);
       try {
-        Set<String> foreign = recordOwned(p, readState(ctx));
+        Set<String> foreign = unmanagedDeletes(p, readState(ctx));
         if (!foreign.isEmpty()) {
           throw new TerraformException("plan " + planId + " would destroy " + String.join(", ", foreign) + ", which"
               + " gitops has no record of managing in " + dir.root() + "; it is never applied (declare them in Git, or"
@@ -1268,6 +1285,7 @@ public final class TerraformProvider implements Provider, AutoCloseable {
     try {
       TfState after = readState(ctx);
       recordState(after);
+      recordApplied(plan.parsed(), after);
       token = after.token();
       after.outputs().forEach((k, o) -> {
         if (!o.sensitive()) {

@@ -334,6 +334,33 @@ class RealTerraformTest {
   }
 
   @Test
+  void aPlanNeverAppliedMakesNothingGitopssSoTheNextSyncDoesNotDestroyWhatItDeclared() throws Exception {
+    try (Reconciler reconciler = reconciler(provider())) {
+      assertThat(reconciler.sync().status()).isEqualTo(SyncResult.Status.SUCCEEDED);
+    }
+    // an object made outside gitops, in the same state
+    Files.writeString(workDir.resolve("ext.tf"), "resource \"terraform_data\" \"ext\" {\n  input = \"precious\"\n}\n");
+    outside("apply", "-auto-approve", "-input=false");
+    Files.delete(workDir.resolve("ext.tf"));
+    // a branch declaring it is previewed (gitops plan --ref pr) and planned in a dry run, never applied
+    repo.write("infra/ext.tf", "resource \"terraform_data\" \"ext\" {\n  input = \"precious\"\n}\n")
+        .commit("a pull request declaring ext");
+    try (Reconciler previewing = reconciler(builder().preview(true).build())) {
+      assertThat(previewing.plan().change(data("ext")).orElseThrow().action()).isEqualTo(Action.NOOP);
+    }
+    try (Reconciler dryRun = reconciler(provider())) {
+      dryRun.plan();
+    }
+    assertThat(Files.readString(workDir.resolve(".gitops-terraform/owned.json"))).doesNotContain("ext");
+    repo.delete("infra/ext.tf").commit("the pull request is not merged");
+    try (Reconciler reconciler = reconciler(provider())) {
+      SyncResult r = reconciler.sync();
+      assertThat(r.plan().change(data("ext")).orElseThrow().reason()).contains("held back");
+    }
+    assertThat(Files.readString(workDir.resolve("terraform.tfstate"))).as("not destroyed").contains("precious");
+  }
+
+  @Test
   void aWorkingDirectoryHoldingOnlyAStateIsRefusedBeforeAnythingIsWrittenIntoIt() throws Exception {
     Files.createDirectories(workDir);
     Files.writeString(workDir.resolve("db.tf"), "resource \"terraform_data\" \"prod_db\" {\n  input = \"precious\"\n}\n");
