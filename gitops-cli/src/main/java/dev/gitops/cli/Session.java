@@ -197,7 +197,9 @@ final class Session implements AutoCloseable {
         }
         // --adopt takes over a working directory that holds a state or configuration gitops did not make
         return TerraformProviderFactory.builder(target, t.binary == null ? "terraform" : t.binary, variables,
-            t.varFiles).listener(warningsTo(t.warnings())).adopt(adopt).preview(preview).build();
+            t.varFiles).listener(warningsTo(t.warnings())).adopt(adopt).preview(preview)
+            .stateRecordCopy(stateDir)  // outlives a lost working directory when --state is elsewhere
+            .build();
       }
       return FilesProviderFactory.provider(target, List.of(stateDir), t.structuredGlobs(), t.sensitive, preview);
     } catch (InvalidOptionException e) {

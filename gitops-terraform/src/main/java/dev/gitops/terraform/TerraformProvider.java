@@ -111,6 +111,8 @@ public final class TerraformProvider implements Provider, AutoCloseable {
   private final Object lock = new Object();
   /** How long a session waits for the working directory's lock ({@link Builder#workDirLockTimeout}). */
   private final Duration workDirLockTimeout;
+  /** Where a copy of the record of the state is kept beside the engine's store ({@link Builder#stateRecordCopy}), or null. */
+  private final Path stateRecordCopy;
   /** The working directory's lock while this provider's session holds it (guarded by {@link #lock}). */
   private DirectoryLock session;
   /** Releases a session kept for an apply that does not come ({@link #SESSION_KEPT_FOR}). */
@@ -164,6 +166,8 @@ public final class TerraformProvider implements Provider, AutoCloseable {
     this.preview = b.preview;
     this.lockTimeout = b.lockTimeout;
     this.workDirLockTimeout = b.workDirLockTimeout;
+    this.stateRecordCopy = b.stateRecordCopy == null ? null
+        : b.stateRecordCopy.toAbsolutePath().normalize().resolve(STATE_RECORD_COPY);
     this.listener = b.listener;
   }
 
@@ -321,6 +325,9 @@ public final class TerraformProvider implements Provider, AutoCloseable {
     SortedMap<String, String> files = configFiles(desired);
     learnSensitiveVariables(files);
     dir.checkPaths(files.keySet());  // a path that could never be written is refused, whatever is planned
+    if (lostWorkingDirectory() && InitInputs.backend(files).isEmpty()) {
+      checkStateContinuity(readState(ctx));  // a local state: before anything is written into the directory
+    }
     // No configuration file of the root module in Git (every file removed, or only a module's files, variable
     // files or notes left) means the root module is gone: its teardown, planned as one, which the engine's
     // guards count like any other deletion, never a plan of "no configuration" whatever Terraform makes of it
@@ -685,7 +692,9 @@ public final class TerraformProvider implements Provider, AutoCloseable {
    * a crash, replaced, restored from an old backup). Planning then would recreate what exists.
    */
   private void checkStateContinuity(TfState now) {
-    com.fasterxml.jackson.databind.JsonNode seen = dir.record(STATE_RECORD).path(stateRecordKey());
+    boolean lost = lostWorkingDirectory();
+    com.fasterxml.jackson.databind.JsonNode seen = (lost ? copyRecord() : dir.record(STATE_RECORD))
+        .path(stateRecordKey());
     String lineage = seen.path("lineage").asText("");
     if (lineage.isEmpty()) {
       return;
@@ -693,6 +702,18 @@ public final class TerraformProvider implements Provider, AutoCloseable {
     long serial = seen.path("serial").asLong(0);
     int objects = seen.path("objects").asInt(0);
     String was = "gitops last saw lineage " + lineage + " serial " + serial + " with " + objects + " objects";
+    if (lost && objects > 0 && now.lineage().isEmpty()) {
+      throw new TerraformException("the Terraform working directory " + dir.root() + " holds no state and no"
+          + " record of gitops's, but gitops's record beside its state store (" + stateRecordCopy + ") says it"
+          + " applied there: " + was + " (" + stateName() + "); it was lost (a volume, a clean-up), and planning now"
+          + " would create those objects a second time, so nothing was planned. Restore the working directory"
+          + " (its terraform.tfstate) from a backup, or import the objects into a new state (terraform import,"
+          + " import blocks); to start from an empty state on purpose, remove " + stateRecordCopy
+          + " and sync again");
+    }
+    if (lost) {
+      return;  // the working directory's own record is what the checks below compare with
+    }
     String why = null;
     if (now.lineage().isEmpty()) {
       why = "is empty or missing, but " + was;
@@ -716,6 +737,9 @@ public final class TerraformProvider implements Provider, AutoCloseable {
     com.fasterxml.jackson.databind.node.ObjectNode record = dir.record(STATE_RECORD);
     com.fasterxml.jackson.databind.JsonNode was = record.path(stateRecordKey());
     if (was.path("lineage").asText("").equals(now.lineage()) && was.path("serial").asLong(-2) == now.serial()) {
+      if (stateRecordCopy != null && !Files.isRegularFile(stateRecordCopy)) {
+        writeCopy(record);  // a working directory managed before the copy was kept
+      }
       return;
     }
     com.fasterxml.jackson.databind.node.ObjectNode w = record.putObject(stateRecordKey());
@@ -723,6 +747,47 @@ public final class TerraformProvider implements Provider, AutoCloseable {
     w.put("serial", now.serial());
     w.put("objects", now.objects().size());
     dir.writeRecord(STATE_RECORD, record);
+    writeCopy(record);
+  }
+
+  /** The file name of the copy of the state's record beside the engine's store. */
+  private static final String STATE_RECORD_COPY = "terraform-state-record.json";
+
+  /**
+   * Whether the working directory was lost: no record of gitops's in it (not the list of files it
+   * wrote, not the state's record) while the copy beside the engine's store says gitops applied
+   * there. A working directory whose {@code state.json} alone was removed (to accept a replaced
+   * state, as documented) is not lost.
+   */
+  private boolean lostWorkingDirectory() {
+    return stateRecordCopy != null && !dir.managed() && !dir.hasRecord(STATE_RECORD)
+        && Files.isRegularFile(stateRecordCopy);
+  }
+
+  private com.fasterxml.jackson.databind.node.ObjectNode copyRecord() {
+    try {
+      JsonNode n = new com.fasterxml.jackson.databind.ObjectMapper().readTree(stateRecordCopy.toFile());
+      return n instanceof com.fasterxml.jackson.databind.node.ObjectNode o ? o : com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode();
+    } catch (IOException e) {
+      throw new TerraformException("cannot read gitops's record of the state " + stateRecordCopy + ": "
+          + e.getMessage(), e);
+    }
+  }
+
+  /** Keeps the state's record beside the engine's store too, where it outlives the working directory. */
+  private void writeCopy(JsonNode record) {
+    if (stateRecordCopy == null) {
+      return;
+    }
+    try {
+      if (!Files.isDirectory(stateRecordCopy.getParent())) {
+        return;  // no store there (yet): a command that only shows a plan makes none
+      }
+      DurableFiles.write(stateRecordCopy,
+          new com.fasterxml.jackson.databind.ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsBytes(record));
+    } catch (IOException e) {
+      LOG.warn("provider '{}': cannot keep the copy of the state's record {}: {}", id, stateRecordCopy, e.toString());
+    }
   }
 
   /**
@@ -1508,6 +1573,7 @@ public final class TerraformProvider implements Provider, AutoCloseable {
     private Duration interruptGrace = Duration.ofMinutes(1);
     private Duration lockTimeout = Duration.ZERO;
     private Duration workDirLockTimeout = Duration.ofMinutes(1);
+    private Path stateRecordCopy;
     private final Map<String, String> environment = new LinkedHashMap<>();
     private Consumer<TerraformEvent> listener;
 
@@ -1666,6 +1732,18 @@ public final class TerraformProvider implements Provider, AutoCloseable {
         throw new IllegalArgumentException("lockTimeout must not be negative, was " + timeout);
       }
       this.lockTimeout = timeout;
+      return this;
+    }
+
+    /**
+     * A directory outside the working directory (the engine's state store: the CLI's {@code --state},
+     * an agent target's store) where the provider keeps a copy of its record of the state (lineage,
+     * serial, number of objects), {@code terraform-state-record.json}. A working directory lost with
+     * its state (a volume gone, a directory cleaned up) while that copy says objects were applied is
+     * then refused, not planned from scratch. Default: none.
+     */
+    public Builder stateRecordCopy(Path directory) {
+      this.stateRecordCopy = Objects.requireNonNull(directory, "directory");
       return this;
     }
 

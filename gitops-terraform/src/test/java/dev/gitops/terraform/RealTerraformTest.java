@@ -444,6 +444,36 @@ class RealTerraformTest {
   }
 
   @Test
+  void aLostWorkingDirectoryIsRefusedWhileTheRecordBesideTheStoreSaysObjectsWereApplied() throws Exception {
+    Path store = tmp.resolve("state");
+    try (Reconciler reconciler = reconciler(builder().stateRecordCopy(store).build())) {
+      assertThat(reconciler.sync().status()).isEqualTo(SyncResult.Status.SUCCEEDED);
+    }
+    String before = Files.readString(workDir.resolve("terraform.tfstate"));
+    try (var walk = Files.walk(workDir)) {
+      walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    }
+    try (Reconciler reconciler = reconciler(builder().stateRecordCopy(store).build())) {
+      SyncResult r = reconciler.sync();
+      assertThat(r.status()).isNotEqualTo(SyncResult.Status.SUCCEEDED);
+      assertThat(why(r)).contains("the Terraform working directory " + workDir + " holds no state")
+          .contains("with 3 objects").contains("terraform import").contains("remove " + store.resolve(
+              "terraform-state-record.json"));
+    }
+    assertThat(workDir.resolve("terraform.tfstate")).as("nothing recreated").doesNotExist();
+    assertThat(workDir.resolve("main.tf")).as("nothing written").doesNotExist();
+
+    // restored from a backup: synced as before
+    Files.createDirectories(workDir);
+    Files.writeString(workDir.resolve("terraform.tfstate"), before);
+    try (Reconciler reconciler = reconciler(builder().stateRecordCopy(store).adopt(true).build())) {
+      SyncResult r = reconciler.sync();
+      assertThat(r.status()).as("%s", why(r)).isEqualTo(SyncResult.Status.SUCCEEDED);
+      assertThat(r.plan().change(data("greeting")).map(Change::action)).contains(Action.NOOP);
+    }
+  }
+
+  @Test
   void configurationFilesGitopsDidNotWriteAreRefusedNotApplied() throws Exception {
     try (Reconciler reconciler = reconciler(provider())) {
       assertThat(reconciler.sync().status()).isEqualTo(SyncResult.Status.SUCCEEDED);

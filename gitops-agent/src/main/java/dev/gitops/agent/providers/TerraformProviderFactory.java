@@ -99,7 +99,8 @@ public final class TerraformProviderFactory implements ProviderFactory {
           commandTimeout, interruptGrace);
       secret.forEach((name, ref) -> b.sensitiveVariable(name, ref.resolve(target.environment())));
       // policies.adopt: take over a working directory whose state gitops did not make (refused otherwise)
-      return b.adopt(target.adopt()).build();
+      // the record of the state kept in the target's store too: a lost working directory is refused, not recreated
+      return b.adopt(target.adopt()).stateRecordCopy(target.store()).build();
     }, List.of(directory.toAbsolutePath().normalize()));  // one target per working directory: its state
   }
 
