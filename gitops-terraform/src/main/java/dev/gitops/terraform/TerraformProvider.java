@@ -1336,7 +1336,15 @@ public final class TerraformProvider implements Provider, AutoCloseable {
       approved = null;
       throw e;
     }
-    SortedMap<ResourceKey, Outcome> outcomes = outcomes(plan, run);
+    TfState after = null;
+    try {
+      after = readState(ctx);
+    } catch (RuntimeException e) {
+      // The apply stands; only the outputs for dependents are missing, and each dependent says so.
+      LOG.warn("provider '{}': cannot read the state after applying plan {}: {}", id, plan.id(),
+          scrubber.scrub(e.getMessage()));
+    }
+    SortedMap<ResourceKey, Outcome> outcomes = outcomes(plan, run, after);
     pending = null;
     approved = null;
     try {
@@ -1347,29 +1355,34 @@ public final class TerraformProvider implements Provider, AutoCloseable {
     }
     SortedMap<String, JsonNode> outputs = new TreeMap<>();
     String token = "";
-    try {
-      TfState after = readState(ctx);
-      recordState(after);
-      recordApplied(plan.parsed(), after);
-      token = after.token();
-      after.outputs().forEach((k, o) -> {
+    if (after != null) {
+      TfState state = after;
+      try {
+        recordState(state);
+        recordApplied(plan.parsed(), state);
+      } catch (RuntimeException e) {
+        LOG.warn("provider '{}': cannot record the state after applying plan {}: {}", id, plan.id(),
+            scrubber.scrub(e.getMessage()));
+      }
+      token = state.token();
+      state.outputs().forEach((k, o) -> {
         if (!o.sensitive()) {
           outputs.put(k, o.value());
         }
       });
-      outcomes.replaceAll((k, o) -> o.isOk() ? o.withOutputs(outputsOf(k, after)) : o);
-    } catch (RuntimeException e) {
-      // The apply stands; only the outputs for dependents are missing, and each dependent says so.
-      LOG.warn("provider '{}': cannot read the state after applying plan {}: {}", id, plan.id(),
-          scrubber.scrub(e.getMessage()));
+      outcomes.replaceAll((k, o) -> o.isOk() ? o.withOutputs(outputsOf(k, state)) : o);
     }
     appliedPlan = plan.id();
     appliedOutcomes = Map.copyOf(outcomes);
     return new ApplyResult(plan.id(), outcomes, outputs, token);
   }
 
-  /** Per change of {@code plan}, what {@code run} did to it. */
-  private SortedMap<ResourceKey, Outcome> outcomes(Pending plan, Terraform.Run run) {
+  /**
+   * Per change of {@code plan}, what {@code run} did to it: a resource by its hooks, an output (which
+   * has none) after a failed apply by the state read right after it ({@code after}, null when it
+   * could not be read).
+   */
+  private SortedMap<ResourceKey, Outcome> outcomes(Pending plan, Terraform.Run run, TfState after) {
     SortedMap<ResourceKey, Outcome> out = new TreeMap<>();
     Map<String, UiStream.Message> hooks = run.stream().lastHooks();
     boolean ok = run.exitCode() == 0 && !run.timedOut() && !run.cancelled();
@@ -1383,7 +1396,10 @@ public final class TerraformProvider implements Provider, AutoCloseable {
       }
       UiStream.Message hook = hooks.get(Addresses.address(c.key()));
       Outcome o;
-      if (hook != null && hook.type().equals("apply_errored")) {
+      if (!ok && after != null && Addresses.isOutput(c.key())) {
+        o = writtenOutput(c, plan, after) ? success(c) : run.timedOut() || run.cancelled() ? Outcome.unknown(failure)
+            : Outcome.permanentFailure(failure, null);
+      } else if (hook != null && hook.type().equals("apply_errored")) {
         o = Outcome.permanentFailure(scrubber.scrub(hook.address() + ": " + hook.action() + " failed: "
             + errorsFor(run, hook.address())), null);
       } else if (ok || hook != null && hook.type().equals("apply_complete")) {
@@ -1399,6 +1415,26 @@ public final class TerraformProvider implements Provider, AutoCloseable {
       LOG.warn("terraform apply of plan {} at {} failed: {}", plan.id(), plan.revision(), failure);
     }
     return out;
+  }
+
+  /**
+   * Whether a failed apply wrote the output {@code c} planned, as the state read right after it
+   * shows: removed for a FORGET; otherwise there, with the planned value where the plan knew it and
+   * shows it, else written by this apply (the state moved since the plan).
+   */
+  private static boolean writtenOutput(Change c, Pending plan, TfState after) {
+    StateReader.StateOutput o = after.outputs().get(c.key().name());
+    if (c.action() == Action.FORGET) {
+      return o == null;
+    }
+    if (o == null) {
+      return false;
+    }
+    FieldPath value = FieldPath.of("value");
+    JsonNode planned = c.target() == null ? null : c.target().get("value");
+    boolean comparable = planned != null && !c.unknown().contains(value) && c.sensitive().stream()
+        .noneMatch(p -> p.isPrefixOf(value) || value.isPrefixOf(p)) && !o.sensitive();
+    return comparable ? planned.equals(o.value()) : !after.token().equals(plan.stateToken());
   }
 
   private String errorsFor(Terraform.Run run, String address) {

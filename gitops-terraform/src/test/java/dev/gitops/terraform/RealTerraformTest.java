@@ -473,6 +473,47 @@ class RealTerraformTest {
     }
   }
 
+  /** A configuration whose apply fails in a provisioner after writing a resource and an output. */
+  private void commitFailingProvisioner() throws Exception {
+    repo.write("infra/main.tf", """
+        variable "token" {
+          type      = string
+          sensitive = true
+        }
+        resource "terraform_data" "a" {
+          input = "a"
+        }
+        resource "terraform_data" "fail" {
+          input      = "f"
+          depends_on = [terraform_data.a]
+          provisioner "local-exec" {
+            command = "sh ${path.module}/deploy.sh"
+          }
+        }
+        output "a" {
+          value = terraform_data.a.output
+        }
+        """);
+    repo.write("infra/deploy.sh", "echo step 1 ok\necho step 2 ok\necho \"ERROR: quota exceeded for project X\" >&2\n"
+        + "exit 3\n");
+    repo.write("app.conf", "static\n");
+    repo.commit("a provisioner that fails");
+  }
+
+  @Test
+  void anOutputAFailedApplyWroteIsReportedFromTheStateNotAsFailed() throws Exception {
+    commitFailingProvisioner();
+    try (Reconciler reconciler = reconciler(provider())) {
+      SyncResult r = reconciler.sync();
+      assertThat(r.status()).isNotEqualTo(SyncResult.Status.SUCCEEDED);
+      assertThat(r.outcomes().get(data("fail")).isOk()).as("%s", r.outcomes()).isFalse();
+      assertThat(r.outcomes().get(data("a")).kind()).isEqualTo(Outcome.Kind.CREATED);
+      Outcome output = r.outcomes().get(ResourceKey.of("tf", "output", "", "a"));
+      assertThat(output.kind()).as("%s", output).isEqualTo(Outcome.Kind.CREATED);
+    }
+    assertThat(Files.readString(workDir.resolve("terraform.tfstate"))).contains("\"outputs\": {\n    \"a\"");
+  }
+
   @Test
   void configurationFilesGitopsDidNotWriteAreRefusedNotApplied() throws Exception {
     try (Reconciler reconciler = reconciler(provider())) {
