@@ -1441,7 +1441,7 @@ public final class TerraformProvider implements Provider, AutoCloseable {
     List<String> out = new ArrayList<>();
     for (UiStream.Diagnostic d : run.stream().errors()) {
       if (d.address().isEmpty() || d.address().equals(address)) {
-        out.add(d.summary() + (d.detail().isEmpty() ? "" : ": " + d.detail().strip().lines().findFirst().orElse("")));
+        out.add(d.summary() + (d.detail().isEmpty() ? "" : ": " + Terraform.detail(d.detail())));
       }
     }
     return out.isEmpty() ? "see terraform's output" : String.join("; ", out);
@@ -1552,7 +1552,7 @@ public final class TerraformProvider implements Provider, AutoCloseable {
       case "apply_start", "apply_complete" -> LOG.info("terraform {}: {}", command, text);
       case "apply_errored" -> LOG.warn("terraform {}: {}", command, text);
       case "diagnostic" -> {
-        String detail = scrubber.scrub(Terraform.firstLine(m.body().path("diagnostic").path("detail").asText("")));
+        String detail = scrubber.scrub(Terraform.detail(m.body().path("diagnostic").path("detail").asText("")));
         text = detail.isEmpty() ? text : text + ": " + detail;
         if (m.level().equals("error") || m.level().equals("warn")) {
           // a warning is Terraform's to show too: a failed check block, a deprecation, an undeclared value

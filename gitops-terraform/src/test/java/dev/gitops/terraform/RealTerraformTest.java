@@ -515,6 +515,19 @@ class RealTerraformTest {
   }
 
   @Test
+  void aFailedApplyShowsTerraformsErrorDetailInFullNotItsFirstLine() throws Exception {
+    commitFailingProvisioner();
+    List<TerraformEvent> tfEvents = new CopyOnWriteArrayList<>();
+    try (Reconciler reconciler = reconciler(builder().listener(tfEvents::add).build())) {
+      SyncResult r = reconciler.sync();
+      assertThat(r.outcomes().get(data("fail")).message()).contains("local-exec provisioner error")
+          .contains("Output: step 1 ok").contains("step 2 ok").contains("ERROR: quota exceeded for project X");
+    }
+    assertThat(tfEvents).filteredOn(e -> e.type().equals("diagnostic")).extracting(TerraformEvent::message)
+        .anySatisfy(m -> assertThat(m).contains("ERROR: quota exceeded for project X"));
+  }
+
+  @Test
   void configurationFilesGitopsDidNotWriteAreRefusedNotApplied() throws Exception {
     try (Reconciler reconciler = reconciler(provider())) {
       assertThat(reconciler.sync().status()).isEqualTo(SyncResult.Status.SUCCEEDED);

@@ -258,7 +258,7 @@ public final class Terraform {
       for (UiStream.Diagnostic d : run.stream().errors()) {
         if (d.summary().toLowerCase(java.util.Locale.ROOT).contains("saved plan is stale")) {
           throw new StalePlanException(planId, "terraform refused it: " + scrubber.scrub(d.summary() + ": "
-              + firstLine(d.detail())));
+              + detail(d.detail())));
         }
       }
     }
@@ -289,7 +289,7 @@ public final class Terraform {
   public String errors(Run run) {
     List<String> out = new ArrayList<>();
     for (UiStream.Diagnostic d : run.stream().errors()) {
-      out.add(d.summary() + (d.detail().isEmpty() ? "" : ": " + firstLine(d.detail()))
+      out.add(d.summary() + (d.detail().isEmpty() ? "" : ": " + detail(d.detail()))
           + (d.address().isEmpty() ? "" : " (" + d.address() + ")")
           + (d.file().isEmpty() ? "" : " (" + at(d.file(), d.line()) + ")"));
     }
@@ -329,6 +329,38 @@ public final class Terraform {
       throw new TerraformException("cannot run " + binary.path() + " " + args.get(0) + " in " + dir.root() + ": "
           + e.getMessage(), e);
     }
+  }
+
+  /** The most lines of a diagnostic's detail shown: its first, and the last ones up to this many. */
+  static final int DETAIL_LINES = 20;
+  /** The most characters of a diagnostic's detail shown: its start, and its end up to this many. */
+  static final int DETAIL_CHARS = 4096;
+
+  /**
+   * A diagnostic's detail on one line ({@code " | "} between its lines, blank ones left out), in
+   * full up to {@link #DETAIL_LINES} lines and {@link #DETAIL_CHARS} characters; a longer one keeps
+   * its first line and its end, where a failed command's own error usually is ("Output: step 1 ok
+   * | step 2 ok | ERROR: quota exceeded"), saying how much was left out. Not scrubbed: callers scrub.
+   */
+  public static String detail(String s) {
+    if (s == null) {
+      return "";
+    }
+    List<String> lines = s.strip().lines().map(String::strip).filter(l -> !l.isEmpty()).toList();
+    if (lines.size() > DETAIL_LINES) {
+      List<String> kept = new ArrayList<>();
+      kept.add(lines.get(0));
+      kept.add("(" + (lines.size() - DETAIL_LINES) + " lines left out)");
+      kept.addAll(lines.subList(lines.size() - (DETAIL_LINES - 1), lines.size()));
+      lines = kept;
+    }
+    String out = String.join(" | ", lines);
+    if (out.length() > DETAIL_CHARS) {
+      String head = lines.get(0).length() > 200 ? lines.get(0).substring(0, 200) : lines.get(0);
+      out = head + " | ... (" + (out.length() - DETAIL_CHARS) + " characters left out) ... "
+          + out.substring(out.length() - (DETAIL_CHARS - head.length()));
+    }
+    return out;
   }
 
   /** The first line of {@code s}, stripped ({@code ""} for null). */
