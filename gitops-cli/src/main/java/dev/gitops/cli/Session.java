@@ -199,6 +199,7 @@ final class Session implements AutoCloseable {
         return TerraformProviderFactory.builder(target, t.binary == null ? "terraform" : t.binary, variables,
             t.varFiles).listener(warningsTo(t.warnings())).adopt(adopt).preview(preview)
             .stateRecordCopy(stateDir)  // outlives a lost working directory when --state is elsewhere
+            .sourcePath(t.path == null ? "" : t.path)  // errors name infra/main.tf, as the repository holds it
             .build();
       }
       return FilesProviderFactory.provider(target, List.of(stateDir), t.structuredGlobs(), t.sensitive, preview);

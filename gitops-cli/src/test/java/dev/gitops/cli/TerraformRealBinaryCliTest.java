@@ -116,6 +116,16 @@ class TerraformRealBinaryCliTest {
   }
 
   @Test
+  void terraformsErrorsNameTheFileAsTheRepositoryHoldsItNotRelativeToPath() throws Exception {
+    repo.write("infra/main.tf", "resource \"terraform_data\" \"ok\" {\n  input = \"x\"\n}\n")
+        .write("infra/bad.tf", "resource \"terraform_data\" \"bad\" {\n  input = var.nope\n}\n")
+        .commit("an undeclared variable");
+    CliRun r = gitops(args("plan", tmp.resolve("work")));
+    assertThat(r.code()).as("%s", r).isNotZero();
+    assertThat(r.out() + r.err()).contains("infra/bad.tf:2").doesNotContain(" bad.tf");
+  }
+
+  @Test
   void aReviewedPlanSyncedWithoutTheVariableItWasMadeWithIsRefusedSayingTheNewPlanIsIncompleteAndWhy()
       throws Exception {
     repo.write("infra/main.tf", """

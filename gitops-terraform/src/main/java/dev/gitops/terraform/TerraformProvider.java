@@ -156,7 +156,10 @@ public final class TerraformProvider implements Provider, AutoCloseable {
     scrubber.addAll(b.sensitiveValues);
     Binary binary = Binary.locate(b.binary, b.searchPath);
     this.terraform = new Terraform(binary, dir, b.environment, b.commandTimeout, b.interruptGrace, scrubber);
-    terraform.configDirectory(b.configDirectory);
+    // error locations name a file as the repository holds it: under the source's directory and the configuration's
+    terraform.configDirectory(b.sourcePath.isEmpty() ? b.configDirectory
+        : b.configDirectory.isEmpty() || b.configDirectory.equals(".") ? b.sourcePath
+        : b.sourcePath.replaceAll("/+$", "") + "/" + b.configDirectory);
     this.variables = new TreeMap<>(b.variables);
     this.varFiles = List.copyOf(b.varFiles);
     this.workspace = b.workspace;
@@ -1595,6 +1598,7 @@ public final class TerraformProvider implements Provider, AutoCloseable {
     private final Path workDir;
     private String id = "tf";
     private String configDirectory = "";
+    private String sourcePath = "";
     private String binary = "terraform";
     private String searchPath = System.getenv("PATH");
     private final SortedMap<String, String> variables = new TreeMap<>();
@@ -1630,6 +1634,21 @@ public final class TerraformProvider implements Provider, AutoCloseable {
     /** The configuration directory, relative to the source's root (default: the root). */
     public Builder configDirectory(String directory) {
       this.configDirectory = Objects.requireNonNull(directory, "directory");
+      return this;
+    }
+
+    /**
+     * The directory of the repository the source itself reads ({@code GitSource.Builder.path}, the
+     * CLI's {@code --path}, an agent target's {@code source.path}; default: the root), for messages
+     * only: the source hands the configuration's files relative to it, and Terraform's errors name a
+     * file as the repository holds it ({@code on infra/main.tf line 2}, not {@code main.tf}).
+     */
+    public Builder sourcePath(String path) {
+      this.sourcePath = Objects.requireNonNull(path, "path").replace('\\', '/').replaceAll("^(\\./)+", "")
+          .replaceAll("/+$", "");
+      if (this.sourcePath.equals(".")) {
+        this.sourcePath = "";
+      }
       return this;
     }
 

@@ -778,6 +778,16 @@ class TerraformProviderTest {
   }
 
   @Test
+  void aFailedInitNamesTheFileByItsRepositoryPathWhenTheSourceReadsTheConfigurationDirectory() {
+    // the CLI's --path infra: the source hands main.tf, the repository holds infra/main.tf
+    fake.respond("init", 1, "init-invalid-1.11.stdout")
+        .respondStderr("init", FakeTerraform.resource("init-invalid-1.11.stderr"));
+    SyncResult r = reconciler(builder().sourcePath("./infra/").build()).sync();
+    assertThat(r.plan().unobserved().get("plan of provider 'tf'")).contains("on infra/main.tf line 2")
+        .doesNotContain("| on main.tf");
+  }
+
+  @Test
   void initIsNotRunAgainWhenItMadeNoDataDirectoryAndNothingItDependsOnChanged() {
     fake.initMakesNoDataDirectory().respond("plan", 0, null).respondResource("show-plan", "plan-noop.json");
     String builtin = "resource \"terraform_data\" \"a\" {\n  input = \"x\"\n}\n";

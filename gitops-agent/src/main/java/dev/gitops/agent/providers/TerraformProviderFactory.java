@@ -100,6 +100,8 @@ public final class TerraformProviderFactory implements ProviderFactory {
       secret.forEach((name, ref) -> b.sensitiveVariable(name, ref.resolve(target.environment())));
       // policies.adopt: take over a working directory whose state gitops did not make (refused otherwise)
       // the record of the state kept in the target's store too: a lost working directory is refused, not recreated
+      // errors name a file as the repository holds it (source.path/main.tf), not relative to source.path
+      b.sourcePath(target.sourcePath() == null ? "" : target.sourcePath());
       return b.adopt(target.adopt()).stateRecordCopy(target.store()).build();
     }, List.of(directory.toAbsolutePath().normalize()));  // one target per working directory: its state
   }
