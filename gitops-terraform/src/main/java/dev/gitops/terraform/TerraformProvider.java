@@ -724,6 +724,10 @@ public final class TerraformProvider implements Provider, AutoCloseable {
       why = "has lineage " + now.lineage() + ", but " + was + ": it was replaced";
     } else if (now.serial() >= 0 && now.serial() < serial) {
       why = "has serial " + now.serial() + ", but " + was + ": it went backwards (restored from an older copy?)";
+    } else if (now.serial() == serial && seen.has("objects") && now.objects().size() != objects) {
+      // Terraform writes a new serial with every change: the same serial with other content was edited by hand
+      why = "has serial " + now.serial() + " with " + now.objects().size() + " objects, but " + was
+          + ": it changed without a new serial (edited, emptied of its objects?)";
     }
     if (why != null) {
       throw new TerraformException(stateName() + " " + why + "; planning against it would recreate or lose"

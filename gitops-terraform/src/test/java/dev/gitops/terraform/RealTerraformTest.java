@@ -528,6 +528,32 @@ class RealTerraformTest {
   }
 
   @Test
+  void aStateEmptiedOfItsObjectsUnderTheSameLineageAndSerialStopsTheSync() throws Exception {
+    try (Reconciler reconciler = reconciler(provider())) {
+      assertThat(reconciler.sync().status()).isEqualTo(SyncResult.Status.SUCCEEDED);
+    }
+    Path state = workDir.resolve("terraform.tfstate");
+    com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+    com.fasterxml.jackson.databind.node.ObjectNode emptied = (com.fasterxml.jackson.databind.node.ObjectNode)
+        json.readTree(state.toFile());
+    String before = Files.readString(state);
+    long serial = emptied.path("serial").asLong();
+    emptied.putArray("resources");
+    Files.write(state, json.writerWithDefaultPrettyPrinter().writeValueAsBytes(emptied));
+    try (Reconciler reconciler = reconciler(provider())) {
+      SyncResult r = reconciler.sync();
+      assertThat(r.status()).isNotEqualTo(SyncResult.Status.SUCCEEDED);
+      assertThat(why(r)).contains("the state file " + state).contains("has serial " + serial + " with 0 objects")
+          .contains("with 3 objects").contains("changed without a new serial");
+    }
+    assertThat(Files.readString(state)).as("nothing recreated").doesNotContain("terraform_data");
+    Files.writeString(state, before);
+    try (Reconciler reconciler = reconciler(provider())) {
+      assertThat(reconciler.sync().status()).isEqualTo(SyncResult.Status.SUCCEEDED);
+    }
+  }
+
+  @Test
   void configurationFilesGitopsDidNotWriteAreRefusedNotApplied() throws Exception {
     try (Reconciler reconciler = reconciler(provider())) {
       assertThat(reconciler.sync().status()).isEqualTo(SyncResult.Status.SUCCEEDED);
