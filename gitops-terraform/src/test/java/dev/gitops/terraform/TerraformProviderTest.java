@@ -520,6 +520,30 @@ class TerraformProviderTest {
   }
 
   @Test
+  void aLockWhoseHolderStillRunsInTheWorkingDirectoryIsNotToBeForceUnlocked() throws Exception {
+    fake.respond("plan", 1, "plan-locked.jsonl").sleeps("holder", 60);
+    Files.createDirectories(work);
+    // a terraform apply a gitops process that ended left running there
+    ProcessBuilder pb = new ProcessBuilder(fake.binary.toString(), "holder").directory(work.toFile());
+    pb.environment().put("FAKE_TF_SCENARIO", fake.scenario.toString());
+    Process holder = pb.start();
+    try {
+      SyncResult r = reconciler(builder().build()).sync();
+      String why = r.plan().unobserved().get("plan of provider 'tf'");
+      assertThat(why).contains("6b9e1a2c-3d4f-5a6b-7c8d-9e0f1a2b3c4d").contains("alice@build-7")
+          .contains("its holder is still running: terraform (pid " + holder.pid() + ") in "
+              + work.toAbsolutePath().normalize())
+          .contains("do not force-unlock").doesNotContain("release it with 'terraform force-unlock");
+    } finally {
+      holder.descendants().forEach(ProcessHandle::destroyForcibly);
+      holder.destroyForcibly().waitFor();
+    }
+    SyncResult after = reconciler(builder().build()).sync();
+    assertThat(after.plan().unobserved().get("plan of provider 'tf'")).as("once it ended: the usual advice")
+        .contains("release it with 'terraform force-unlock 6b9e1a2c-3d4f-5a6b-7c8d-9e0f1a2b3c4d'");
+  }
+
+  @Test
   void aLockedStateIsReportedWithItsIdHolderAndTimeAndUnlockedOnlyWhenAsked() {
     fake.respond("plan", 1, "plan-locked.jsonl");
     TerraformProvider tf = builder().build();

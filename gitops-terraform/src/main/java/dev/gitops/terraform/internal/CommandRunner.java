@@ -110,18 +110,132 @@ public final class CommandRunner {
     }
   }
 
+  /** A command running now, for {@link #interruptAll} when this JVM shuts down. */
+  private record Running(java.util.concurrent.CompletableFuture<Process> started, Duration grace, List<String> argv,
+      java.util.concurrent.CountDownLatch done) {}
+
+  private static final java.util.Set<Running> RUNNING = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  /** How long, once its command ended, a shutdown waits for the call that ran it to take its result. */
+  private static final Duration RESULT_TAKEN = Duration.ofSeconds(5);
+  /** How long a shutdown waits for a command being started to be started. */
+  private static final Duration STARTING = Duration.ofSeconds(2);
+
+  static {
+    try {
+      Runtime.getRuntime().addShutdownHook(new Thread(CommandRunner::interruptAll, "gitops-terraform-shutdown"));
+    } catch (IllegalStateException | SecurityException e) {
+      // Already shutting down, or not allowed: a running command then finishes on its own, as before.
+      LOG.debug("cannot register the shutdown hook that interrupts running terraform commands: {}", e.toString());
+    }
+  }
+
+  /**
+   * When this JVM shuts down (SIGTERM, SIGINT, the end of a one-shot command past an abandoned call),
+   * interrupts each running command as Ctrl-C would (SIGTERM, which Terraform takes as an interrupt:
+   * nothing new starts, the operations in flight end, the state is written and its lock released)
+   * and waits up to its grace for it to end, then kills what is left, as for a deadline; then lets
+   * the call that ran it take its result for a moment. Without this a command outlived its JVM,
+   * holding the state's lock, and a gitops run at once was told to force-unlock it.
+   */
+  static void interruptAll() {
+    List<Running> now = new ArrayList<>();
+    List<Process> processes = new ArrayList<>();
+    for (Running r : new ArrayList<>(RUNNING)) {
+      Process p;
+      try {
+        // registered before it is started: one starting now is waited for, not missed
+        p = r.started().get(STARTING.toMillis(), TimeUnit.MILLISECONDS);
+      } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+        continue;  // it did not start
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+      now.add(r);
+      processes.add(p);
+    }
+    for (int i = 0; i < now.size(); i++) {
+      Running r = now.get(i);
+      Process process = processes.get(i);
+      if (process.isAlive() && foregroundOfTerminal(process.pid())) {
+        // Ctrl-C at the terminal reached it as well: a second interrupt would make Terraform stop at once
+        LOG.warn("shutting down: waiting up to {} for {} {} (pid {}), interrupted at the terminal, to stop", r.grace(),
+            r.argv().get(0), r.argv().size() > 1 ? r.argv().get(1) : "", process.pid());
+        processes.set(i, null);
+        waitFor(process, r.grace());
+      } else if (process.isAlive()) {
+        LOG.warn("shutting down: interrupting {} {} (pid {}), waiting up to {} for it to stop", r.argv().get(0),
+            r.argv().size() > 1 ? r.argv().get(1) : "", process.pid(), r.grace());
+        process.destroy();
+      }
+    }
+    for (int i = 0; i < now.size(); i++) {
+      Running r = now.get(i);
+      Process process = processes.get(i);
+      try {
+        if (process != null && !process.waitFor(r.grace().toMillis(), TimeUnit.MILLISECONDS)) {
+          LOG.warn("{} did not stop within {} of being interrupted: killed", r.argv().get(0), r.grace());
+          process.descendants().forEach(ProcessHandle::destroyForcibly);
+          process.destroyForcibly();
+        }
+        r.done().await(RESULT_TAKEN.toMillis(), TimeUnit.MILLISECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
+  }
+
+  private static void waitFor(Process process, Duration grace) {
+    try {
+      process.waitFor(grace.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /**
+   * Whether process {@code pid} is in the foreground process group of a terminal (Linux: its {@code
+   * /proc/<pid>/stat}), where Ctrl-C reaches it as it reaches this JVM.
+   */
+  static boolean foregroundOfTerminal(long pid) {
+    try {
+      String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+      String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+      // after the name: state ppid pgrp session tty_nr tpgid
+      return !f[4].equals("0") && f[5].equals(f[2]);
+    } catch (IOException | RuntimeException e) {
+      return false;
+    }
+  }
+
   private Result run(Command command, Path out, Path err) {
     ProcessBuilder pb = new ProcessBuilder(command.argv()).directory(command.workDir().toFile())
         .redirectOutput(out.toFile()).redirectError(err.toFile());
     // what this JVM's environment holds that would make Terraform act elsewhere or otherwise than asked
     pb.environment().keySet().removeIf(CommandRunner::isWithheld);
     pb.environment().putAll(command.environment());
-    Process process;
+    // registered before it starts: a shutdown that comes as it starts interrupts it too
+    Running running = new Running(new java.util.concurrent.CompletableFuture<>(), command.grace(), command.argv(),
+        new java.util.concurrent.CountDownLatch(1));
+    RUNNING.add(running);
     try {
-      process = pb.start();
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot start " + command.argv().get(0) + ": " + e.getMessage(), e);
+      Process process;
+      try {
+        process = pb.start();
+      } catch (IOException e) {
+        running.started().completeExceptionally(e);
+        throw new UncheckedIOException("cannot start " + command.argv().get(0) + ": " + e.getMessage(), e);
+      }
+      running.started().complete(process);
+      return await(command, process, out, err);
+    } finally {
+      RUNNING.remove(running);
+      running.done().countDown();
     }
+  }
+
+  private Result await(Command command, Process process, Path out, Path err) {
     try {
       process.getOutputStream().close();
     } catch (IOException e) {

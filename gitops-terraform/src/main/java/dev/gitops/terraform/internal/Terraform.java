@@ -251,7 +251,7 @@ public final class Terraform {
     Run run = stream(args, ctx, listener);
     if (run.exitCode() != 0 && !run.timedOut() && !run.cancelled()) {
       Optional<dev.gitops.terraform.TerraformLockException> lock =
-          UiStream.lockError(run.stream().diagnostics(), run.stderr(), scrubber);
+          UiStream.lockError(run.stream().diagnostics(), run.stderr(), scrubber).map(this::withLiveHolder);
       if (lock.isPresent()) {
         throw lock.get();
       }
@@ -277,12 +277,67 @@ public final class Terraform {
   /** The failure of a streaming command: a lock error with its details, or the error summaries. */
   TerraformException failure(String command, Run run) {
     Optional<dev.gitops.terraform.TerraformLockException> lock =
-        UiStream.lockError(run.stream().diagnostics(), run.stderr(), scrubber);
+        UiStream.lockError(run.stream().diagnostics(), run.stderr(), scrubber).map(this::withLiveHolder);
     if (lock.isPresent()) {
       return lock.get();
     }
     return new TerraformException("terraform " + command + " failed in " + dir.root() + " (exit " + run.exitCode()
         + "): " + errors(run));
+  }
+
+  /**
+   * {@code e} as it should read when a process of this binary still runs in the working directory
+   * (one a gitops process that ended left running, or someone's): its holder is alive, so the
+   * advice is to wait for it, never to force-unlock.
+   */
+  dev.gitops.terraform.TerraformLockException withLiveHolder(dev.gitops.terraform.TerraformLockException e) {
+    List<Long> pids = runningHere();
+    if (pids.isEmpty()) {
+      return e;
+    }
+    String message = e.getMessage();
+    int advice = message.indexOf("; gitops never breaks a lock by itself");
+    String head = advice < 0 ? message : message.substring(0, advice);
+    return new dev.gitops.terraform.TerraformLockException(head + "; its holder is still running: "
+        + binary.path().getFileName() + " (pid " + pids.stream().map(String::valueOf)
+            .collect(java.util.stream.Collectors.joining(", pid ")) + ") in " + dir.root()
+        + " (left running by a gitops process that ended, or someone's). Wait for it to finish, which releases the"
+        + " lock; do not force-unlock a lock whose holder runs", e.lockId(), e.who(), e.created(), e.operation(),
+        e.path());
+  }
+
+  /**
+   * The processes of this binary (its executable, or a script run by an interpreter) other than
+   * this JVM's running in the working directory, as {@code /proc/<pid>/cwd} says (Linux; elsewhere none).
+   */
+  List<Long> runningHere() {
+    Path root;
+    try {
+      root = dir.root().toRealPath();
+    } catch (java.io.IOException e) {
+      return List.of();
+    }
+    String exe = binary.path().toString();
+    String name = binary.path().getFileName().toString();
+    List<Long> out = new ArrayList<>();
+    ProcessHandle.allProcesses().filter(ProcessHandle::isAlive).forEach(p -> {
+      try {
+        Path cwd = Path.of("/proc", Long.toString(p.pid()), "cwd");
+        if (!java.nio.file.Files.isSymbolicLink(cwd) || !java.nio.file.Files.readSymbolicLink(cwd).equals(root)) {
+          return;
+        }
+        ProcessHandle.Info info = p.info();
+        boolean command = info.command().map(c -> c.equals(exe) || Path.of(c).getFileName().toString().equals(name))
+            .orElse(false);
+        boolean script = info.arguments().map(a -> a.length > 0 && a[0].equals(exe)).orElse(false);
+        if (command || script) {
+          out.add(p.pid());
+        }
+      } catch (java.io.IOException | RuntimeException e) {
+        // another user's process, or one that ended meanwhile: not ours to name
+      }
+    });
+    return out;
   }
 
   /** Terraform's error summaries of {@code run} (or the end of its standard error), scrubbed. */

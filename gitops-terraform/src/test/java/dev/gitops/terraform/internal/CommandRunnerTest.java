@@ -134,4 +134,33 @@ class CommandRunnerTest {
     assertThat(r.cancelled()).isTrue();
     assertThat(Files.readString(dir.resolve("state"))).isEqualTo("interrupted\n");
   }
+
+  @Test
+  void aCommandRunningWhenItsJvmIsSignalledIsInterruptedAndTheJvmWaitsForItToStop() throws Exception {
+    Path sh = dir.resolve("apply.sh");
+    // as terraform apply: Ctrl-C lets the operation in flight end and writes the state before it exits
+    Files.writeString(sh, """
+        trap 'sleep 1; echo "state written" > state; exit 1' TERM
+        echo $$ > started
+        while true; do sleep 0.1; done
+        """);
+    Process jvm = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+        System.getProperty("java.class.path"), ShutdownProbe.class.getName(), sh.toString(), dir.toString())
+        .redirectErrorStream(true).redirectOutput(dir.resolve("jvm.log").toFile()).start();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (!Files.exists(dir.resolve("started")) && System.nanoTime() < deadline) {
+      Thread.sleep(50);
+    }
+    long command = Long.parseLong(Files.readString(dir.resolve("started")).strip());
+    try {
+      jvm.destroy();  // SIGTERM, as the CLI's launcher passes on Ctrl-C
+      assertThat(jvm.waitFor(30, TimeUnit.SECONDS)).isTrue();
+      assertThat(ProcessHandle.of(command).map(ProcessHandle::isAlive).orElse(false))
+          .as("the command does not outlive its JVM: %s", Files.readString(dir.resolve("jvm.log"))).isFalse();
+      assertThat(dir.resolve("state")).as("it was interrupted, and the JVM waited while it wrote its state")
+          .hasContent("state written");
+    } finally {
+      ProcessHandle.of(command).ifPresent(ProcessHandle::destroyForcibly);
+    }
+  }
 }
