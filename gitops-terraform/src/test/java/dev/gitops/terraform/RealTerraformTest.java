@@ -334,7 +334,7 @@ class RealTerraformTest {
   }
 
   @Test
-  void aPlanNeverAppliedMakesNothingGitopssSoTheNextSyncDoesNotDestroyWhatItDeclared() throws Exception {
+  void aPlanNeverAppliedMakesNothingGitopsSoTheNextSyncDoesNotDestroyWhatItDeclared() throws Exception {
     try (Reconciler reconciler = reconciler(provider())) {
       assertThat(reconciler.sync().status()).isEqualTo(SyncResult.Status.SUCCEEDED);
     }
