@@ -223,19 +223,6 @@ class MisbehavingProviderTest {
   }
 
   @Test
-  void anObserveThatThrowsAnAssertionOrLinkageErrorIsTakenAsTheProvidersFailureNotTheSyncs() {
-    for (Error thrown : List.of(new AssertionError("invariant broken"), new NoClassDefFoundError("com/acme/Client"))) {
-      SyncResult r = syncWith(observing(keys -> {
-        throw thrown;
-      }));
-
-      assertThat(r.status()).as("%s", thrown).isEqualTo(SyncResult.Status.INCOMPLETE);
-      assertThat(r.plan().change(A).orElseThrow().reason()).contains("provider 'm'").contains(thrown.getClass().getName());
-      assertThat(store.load().inventory()).isEmpty();
-    }
-  }
-
-  @Test
   void versionTokensThatThrowAnAssertionErrorAreObservedInFullAsTheirJavadocSays() {
     Provider p = new DelegatingProvider(live) {
       @Override

@@ -423,7 +423,9 @@ class ExecutorTest {
 
       assertThat(out.values()).hasSize(40).noneMatch(Outcome::isOk);
       assertThat(out.get(k("k00"))).isEqualTo(Outcome.unknown("cancelled during the provider call: the agent is shutting down"));
-      assertThat(logs.lines()).singleElement().asString()
+      // the call in flight may also be said abandoned (one line); never a line per key
+      assertThat(logs.lines()).noneMatch(l -> l.contains(" failed at ")).hasSizeLessThanOrEqualTo(2);
+      assertThat(logs.lines()).filteredOn(l -> l.contains("cut off")).singleElement().asString()
           .contains("cancelled (the agent is shutting down): 40 changes cut off or not started")
           .contains(k("k00").toString()).contains(", ...");
     }
