@@ -205,7 +205,7 @@ public final class CommandRunner {
       // after the name: state ppid pgrp session tty_nr tpgid
       return !f[4].equals("0") && f[5].equals(f[2]);
     } catch (IOException | RuntimeException e) {
-      return false;
+      return false;  // no /proc (not Linux), or the process ended: taken as not at a terminal, so it is interrupted
     }
   }
 
