@@ -1164,7 +1164,7 @@ public final class Reconciler implements AutoCloseable {
       return calls.start(p, "versions", ctx, c -> p.versions(keys, c));
     } catch (Cancellation.CancelledException e) {
       throw e;
-    } catch (RuntimeException | LinkageError | AssertionError e) {  // a provider's bug, as GuardedProvider takes it
+    } catch (RuntimeException e) {
       LOG.warn("provider '{}' failed to give the version tokens of {} keys; observing them in full: {}", p.id(),
           keys.size(), e.toString());
       return null;
@@ -1179,7 +1179,7 @@ public final class Reconciler implements AutoCloseable {
       return v == null ? Map.of() : v;
     } catch (Cancellation.CancelledException e) {
       throw e;
-    } catch (RuntimeException | LinkageError | AssertionError e) {
+    } catch (RuntimeException e) {
       LOG.warn("provider '{}' failed to give the version tokens of {} keys; observing them in full: {}", p.id(),
           count, e.toString());
       return Map.of();
@@ -1226,7 +1226,7 @@ public final class Reconciler implements AutoCloseable {
           }
           JsonNode normalized = Documents.freeze(n);
           o = normalized == o.live() ? o : o.withLive(normalized);
-        } catch (RuntimeException | LinkageError | AssertionError e) {
+        } catch (RuntimeException e) {
           // One object the normalizer cannot handle is one UNKNOWN key, not a failed sync.
           LOG.warn("provider '{}' failed to normalize {} ({}); its reason in the plan says why", p.id(), k,
               e.getClass().getName());

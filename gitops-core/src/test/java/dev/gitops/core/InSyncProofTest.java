@@ -141,6 +141,27 @@ class InSyncProofTest {
   }
 
   @Test
+  void versionTokensThatThrowAnErrorAreObservedInFullAsTheirJavadocSays() {
+    State state = desired("r1", null, null);
+    assertThat(newProcess(state, withVersions()).result().isSuccessful()).isTrue();
+    assertThat(inventory().values()).allSatisfy(l -> assertThat(l.inSync()).isNotNull());
+    fullReads.set(0);
+
+    DelegatingProvider broken = new Counting(live) {
+      @Override
+      public Map<ResourceKey, LiveVersion> versions(Collection<ResourceKey> keys, CallContext ctx) {
+        versionCalls.incrementAndGet();
+        throw new AssertionError("invariant broken");
+      }
+    };
+    Run again = newProcess(state, broken);
+
+    assertThat(versionCalls).as("the tokens were asked for").hasValue(1);
+    assertThat(again.result().isSuccessful()).as(again.result().toString()).isTrue();
+    assertThat(fullReads).as("every key observed in full instead").hasValue(N);
+  }
+
+  @Test
   void aNewProcessOverAnInSyncLiveSystemReadsAndMergesNothing() {
     assertThat(newProcess(desired("r1", null, null), withVersions()).result().isSuccessful()).isTrue();
     assertThat(inventory().values()).as("every verified create is committed with its proof")

@@ -223,20 +223,6 @@ class MisbehavingProviderTest {
   }
 
   @Test
-  void versionTokensThatThrowAnAssertionErrorAreObservedInFullAsTheirJavadocSays() {
-    Provider p = new DelegatingProvider(live) {
-      @Override
-      public Map<ResourceKey, dev.gitops.api.LiveVersion> versions(Collection<ResourceKey> keys, CallContext ctx) {
-        throw new AssertionError("invariant broken");
-      }
-    };
-    assertThat(syncWith(p).isSuccessful()).isTrue();
-    SyncResult again = syncWith(p);
-    assertThat(again.isSuccessful()).as(again.toString()).isTrue();
-    assertThat(store.load().inventory()).containsKey(A);
-  }
-
-  @Test
   void anApplyThatThrowsAnErrorFailsItsKeyNamingTheProviderAndKeepsItsPendingRecord() {
     Provider p = new DelegatingProvider(live) {
       @Override

@@ -72,7 +72,8 @@ public final class GuardedProvider extends DelegatingProvider {
   /** Forwarded: the guard changes no observation (DelegatingProvider leaves this to its subclasses). */
   @Override
   public Map<ResourceKey, LiveVersion> versions(Collection<ResourceKey> keys, CallContext ctx) {
-    return delegate().versions(keys, ctx);
+    // an optional shortcut: whatever it throws, the engine observes those keys in full (its javadoc)
+    return ProviderFailures.call(id, "versions", null, () -> delegate().versions(keys, ctx));
   }
 
   @Override
