@@ -158,11 +158,11 @@ public final class CommandRunner {
       Running r = now.get(i);
       Process process = processes.get(i);
       if (process.isAlive() && foregroundOfTerminal(process.pid())) {
-        // Ctrl-C at the terminal reached it as well: a second interrupt would make Terraform stop at once
+        // Ctrl-C at the terminal reached it as well: a second interrupt would make Terraform stop at
+        // once. Waited for below like the others, and killed if it outlives the grace (the signal
+        // may have come from elsewhere, a kill of this JVM alone)
         LOG.warn("shutting down: waiting up to {} for {} {} (pid {}), interrupted at the terminal, to stop", r.grace(),
             r.argv().get(0), r.argv().size() > 1 ? r.argv().get(1) : "", process.pid());
-        processes.set(i, null);
-        waitFor(process, r.grace());
       } else if (process.isAlive()) {
         LOG.warn("shutting down: interrupting {} {} (pid {}), waiting up to {} for it to stop", r.argv().get(0),
             r.argv().size() > 1 ? r.argv().get(1) : "", process.pid(), r.grace());
@@ -173,7 +173,7 @@ public final class CommandRunner {
       Running r = now.get(i);
       Process process = processes.get(i);
       try {
-        if (process != null && !process.waitFor(r.grace().toMillis(), TimeUnit.MILLISECONDS)) {
+        if (!process.waitFor(r.grace().toMillis(), TimeUnit.MILLISECONDS)) {
           LOG.warn("{} did not stop within {} of being interrupted: killed", r.argv().get(0), r.grace());
           process.descendants().forEach(ProcessHandle::destroyForcibly);
           process.destroyForcibly();
@@ -183,14 +183,6 @@ public final class CommandRunner {
         Thread.currentThread().interrupt();
         return;
       }
-    }
-  }
-
-  private static void waitFor(Process process, Duration grace) {
-    try {
-      process.waitFor(grace.toMillis(), TimeUnit.MILLISECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
     }
   }
 
