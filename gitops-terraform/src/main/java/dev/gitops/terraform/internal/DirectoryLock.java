@@ -8,7 +8,9 @@ import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
@@ -74,33 +76,25 @@ public final class DirectoryLock {
       throw new UncheckedIOException("cannot resolve the working directory " + dir.root() + ": " + e.getMessage(), e);
     }
     long deadline = System.nanoTime() + wait.toNanos();
-    String description = "pid " + pid() + " (" + System.getProperty("user.name", "?") + "@" + host() + "), " + holder
+    String description = "pid " + pid() + " (" + System.getProperty("user.name", "?") + "@" + Host.NAME + "), " + holder
         + ", since " + Instant.now();
     Semaphore semaphore = IN_JVM.computeIfAbsent(real, p -> new Semaphore(1, true));
     Path wanted = file.resolveSibling(WANTED);
-    if (!semaphore.tryAcquire()) {
-      want(wanted);
-    } else {
-      semaphore.release();
-    }
-    if (!waitFor(semaphore, deadline, cancelled)) {
+    if (!waitFor(semaphore, wanted, deadline, cancelled)) {
       throw busy(dir, "another provider of this process: " + IN_JVM_HOLDERS.getOrDefault(real, "(unknown)"), wait,
           cancelled);
     }
     FileChannel channel = null;
     boolean held = false;
     try {
-      channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+      // never through a link: the holder's line is written over what the file holds
+      channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE,
+          LinkOption.NOFOLLOW_LINKS);
       FileLock fl;
       while ((fl = tryLock(channel)) == null) {
         want(wanted);
         if (cancelled.getAsBoolean() || System.nanoTime() - deadline >= 0) {
-          String who;
-          try {
-            who = Files.readString(file, StandardCharsets.UTF_8).strip();
-          } catch (IOException e) {
-            who = "";
-          }
+          String who = holderOf(channel);
           throw busy(dir, "another process: " + (who.isEmpty() ? "(it has not said who it is yet)" : who), wait,
               cancelled);
         }
@@ -136,11 +130,27 @@ public final class DirectoryLock {
 
   private static void want(Path wanted) {
     try {
-      if (!Files.exists(wanted)) {
-        Files.write(wanted, new byte[0]);
-      }
+      Files.createFile(wanted);  // never through a link, dangling or not
+    } catch (FileAlreadyExistsException e) {
+      // wanted already (or something else is there): the holder sees it all the same
     } catch (IOException e) {
       // The holder then keeps the lock until its apply or its bound: a longer wait, nothing worse.
+    }
+  }
+
+  /**
+   * What the holder wrote of itself: its first 512 bytes, control characters dropped (the file is
+   * anyone's to write, and its text goes into an error and the log); "" when unreadable.
+   */
+  private static String holderOf(FileChannel channel) {
+    try {
+      ByteBuffer buf = ByteBuffer.allocate(512);
+      channel.read(buf, 0);
+      String text = new String(buf.array(), 0, buf.position(), StandardCharsets.UTF_8);
+      return text.codePoints().filter(c -> !Character.isISOControl(c))
+          .collect(StringBuilder::new, StringBuilder::appendCodePoint, StringBuilder::append).toString().strip();
+    } catch (IOException e) {
+      return "";  // described as not having said who it is
     }
   }
 
@@ -170,9 +180,11 @@ public final class DirectoryLock {
     }
   }
 
-  private static boolean waitFor(Semaphore s, long deadline, BooleanSupplier cancelled) {
+  private static boolean waitFor(Semaphore s, Path wanted, long deadline, BooleanSupplier cancelled) {
     try {
       while (!s.tryAcquire(POLL.toMillis(), TimeUnit.MILLISECONDS)) {
+        // said at every poll, as a waiter in another process does: each new holder deletes it
+        want(wanted);
         if (cancelled.getAsBoolean() || System.nanoTime() - deadline >= 0) {
           return false;
         }
@@ -199,11 +211,16 @@ public final class DirectoryLock {
     }
   }
 
-  private static String host() {
-    try {
-      return java.net.InetAddress.getLocalHost().getHostName();
-    } catch (IOException e) {
-      return "localhost";
+  /** This host's name, looked up once (a lookup may wait on DNS), not at every lock. */
+  private static final class Host {
+    static final String NAME = lookup();
+
+    private static String lookup() {
+      try {
+        return java.net.InetAddress.getLocalHost().getHostName();
+      } catch (IOException e) {
+        return "localhost";  // only a description of the holder
+      }
     }
   }
 }
