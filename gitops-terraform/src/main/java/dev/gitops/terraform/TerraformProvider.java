@@ -772,13 +772,7 @@ public final class TerraformProvider implements Provider, AutoCloseable {
   }
 
   private com.fasterxml.jackson.databind.node.ObjectNode copyRecord() {
-    try {
-      JsonNode n = new com.fasterxml.jackson.databind.ObjectMapper().readTree(stateRecordCopy.toFile());
-      return n instanceof com.fasterxml.jackson.databind.node.ObjectNode o ? o : com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode();
-    } catch (IOException e) {
-      throw new TerraformException("cannot read gitops's record of the state " + stateRecordCopy + ": "
-          + e.getMessage(), e);
-    }
+    return WorkingDirectory.readRecord(stateRecordCopy);
   }
 
   /** Keeps the state's record beside the engine's store too, where it outlives the working directory. */
@@ -790,8 +784,7 @@ public final class TerraformProvider implements Provider, AutoCloseable {
       if (!Files.isDirectory(stateRecordCopy.getParent())) {
         return;  // no store there (yet): a command that only shows a plan makes none
       }
-      DurableFiles.write(stateRecordCopy,
-          new com.fasterxml.jackson.databind.ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsBytes(record));
+      DurableFiles.write(stateRecordCopy, WorkingDirectory.recordBytes(record));
     } catch (IOException e) {
       LOG.warn("provider '{}': cannot keep the copy of the state's record {}: {}", id, stateRecordCopy, e.toString());
     }
@@ -1448,7 +1441,7 @@ public final class TerraformProvider implements Provider, AutoCloseable {
     List<String> out = new ArrayList<>();
     for (UiStream.Diagnostic d : run.stream().errors()) {
       if (d.address().isEmpty() || d.address().equals(address)) {
-        out.add(d.summary() + (d.detail().isEmpty() ? "" : ": " + Terraform.detail(d.detail())));
+        out.add(d.summary() + (d.detail().isEmpty() ? "" : ": " + Terraform.detail(scrubber.scrub(d.detail()))));
       }
     }
     return out.isEmpty() ? "see terraform's output" : String.join("; ", out);
@@ -1559,7 +1552,7 @@ public final class TerraformProvider implements Provider, AutoCloseable {
       case "apply_start", "apply_complete" -> LOG.info("terraform {}: {}", command, text);
       case "apply_errored" -> LOG.warn("terraform {}: {}", command, text);
       case "diagnostic" -> {
-        String detail = scrubber.scrub(Terraform.detail(m.body().path("diagnostic").path("detail").asText("")));
+        String detail = Terraform.detail(scrubber.scrub(m.body().path("diagnostic").path("detail").asText("")));
         text = detail.isEmpty() ? text : text + ": " + detail;
         if (m.level().equals("error") || m.level().equals("warn")) {
           // a warning is Terraform's to show too: a failed check block, a deprecation, an undeclared value

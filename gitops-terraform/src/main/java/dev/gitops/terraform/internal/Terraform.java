@@ -258,7 +258,7 @@ public final class Terraform {
       for (UiStream.Diagnostic d : run.stream().errors()) {
         if (d.summary().toLowerCase(java.util.Locale.ROOT).contains("saved plan is stale")) {
           throw new StalePlanException(planId, "terraform refused it: " + scrubber.scrub(d.summary() + ": "
-              + detail(d.detail())));
+              + detail(scrubber.scrub(d.detail()))));
         }
       }
     }
@@ -344,7 +344,7 @@ public final class Terraform {
   public String errors(Run run) {
     List<String> out = new ArrayList<>();
     for (UiStream.Diagnostic d : run.stream().errors()) {
-      out.add(d.summary() + (d.detail().isEmpty() ? "" : ": " + detail(d.detail()))
+      out.add(d.summary() + (d.detail().isEmpty() ? "" : ": " + detail(scrubber.scrub(d.detail())))
           + (d.address().isEmpty() ? "" : " (" + d.address() + ")")
           + (d.file().isEmpty() ? "" : " (" + at(d.file(), d.line()) + ")"));
     }
@@ -395,7 +395,9 @@ public final class Terraform {
    * A diagnostic's detail on one line ({@code " | "} between its lines, blank ones left out), in
    * full up to {@link #DETAIL_LINES} lines and {@link #DETAIL_CHARS} characters; a longer one keeps
    * its first line and its end, where a failed command's own error usually is ("Output: step 1 ok
-   * | step 2 ok | ERROR: quota exceeded"), saying how much was left out. Not scrubbed: callers scrub.
+   * | step 2 ok | ERROR: quota exceeded"), saying how much was left out. Give it scrubbed text: a cut
+   * through a secret would leave a part the scrubber no longer knows, and a secret of several lines
+   * is no longer one once they are joined.
    */
   public static String detail(String s) {
     if (s == null) {

@@ -206,6 +206,15 @@ public final class WorkingDirectory {
     if (!Files.isRegularFile(p)) {
       return PlanReader.JSON.createObjectNode();
     }
+    return readRecord(p);
+  }
+
+  /**
+   * The record in {@code p} (one of gitops's, here or a copy of it elsewhere): a JSON object, or a
+   * {@link TerraformException} saying to restore or remove it; never read as an empty record, which
+   * would turn off the checks it is kept for.
+   */
+  public static ObjectNode readRecord(Path p) {
     try {
       JsonNode n = PlanReader.JSON.readTree(p.toFile());
       if (n == null || !n.isObject()) {
@@ -217,6 +226,11 @@ public final class WorkingDirectory {
     }
   }
 
+  /** The bytes a record is written as, here ({@link #writeRecord}) or as a copy elsewhere. */
+  public static byte[] recordBytes(JsonNode content) throws IOException {
+    return PlanReader.JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(content);
+  }
+
   /** Whether the record {@code name} exists. */
   public boolean hasRecord(String name) {
     return Files.isRegularFile(own().resolve(name));
@@ -225,7 +239,7 @@ public final class WorkingDirectory {
   /** Writes the record {@code name} (owner-only, atomically). */
   public void writeRecord(String name, JsonNode content) {
     try {
-      write(own().resolve(name), PlanReader.JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(content));
+      write(own().resolve(name), recordBytes(content));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write the record " + own().resolve(name) + ": " + e.getMessage(), e);
     }
