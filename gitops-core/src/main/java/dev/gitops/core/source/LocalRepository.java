@@ -104,12 +104,16 @@ final class LocalRepository {
    * lists is then "not found". Read from the config file alone (a few hundred bytes, once per read).
    */
   private String objectFormatProblem(java.io.File gitDir) {
-    org.eclipse.jgit.storage.file.FileBasedConfig config = new org.eclipse.jgit.storage.file.FileBasedConfig(
-        new java.io.File(gitDir, Constants.CONFIG), FS.DETECTED);
+    org.eclipse.jgit.storage.file.FileBasedConfig config;
     try {
+      // a linked worktree's Git directory has no config of its own: the common directory's is the repository's
+      java.io.File commonDir = new java.io.File(gitDir, "commondir");
+      java.io.File common = commonDir.isFile()
+          ? new java.io.File(gitDir, Files.readString(commonDir.toPath()).strip()) : gitDir;
+      config = new org.eclipse.jgit.storage.file.FileBasedConfig(new java.io.File(common, Constants.CONFIG), FS.DETECTED);
       config.load();
-    } catch (IOException | org.eclipse.jgit.errors.ConfigInvalidException e) {
-      return null;  // opening the repository reports a config it cannot read
+    } catch (IOException | org.eclipse.jgit.errors.ConfigInvalidException | java.nio.file.InvalidPathException e) {
+      return null;  // opening the repository reports a config (or commondir) it cannot read
     }
     String format = config.getString("extensions", null, "objectformat");
     if (format == null || format.equalsIgnoreCase("sha1")) {

@@ -228,6 +228,11 @@ class GitSourceFailuresTest {
           "uses the sha256 object format, which is not supported (JGit reads sha1 repositories only)");
       assertThat(e.getMessage()).doesNotContain("does not exist").doesNotContain("not found");
     }
+    // a linked worktree of it: its own Git directory has no config, the common one says sha256
+    Path worktree = tmp.resolve("sha256-worktree");
+    sha256.git("worktree", "add", "-q", "-b", "wt", worktree.toString());
+    failsInOneLine(source(worktree.toString(), "wt", "c-wt"), null, worktree.toString(),
+        "uses the sha256 object format, which is not supported");
     failsInOneLine(source(daemon.url("sha256"), "main", "c-daemon"), null, daemon.url("sha256"),
         "uses the sha256 object format, which is not supported");
   }
