@@ -216,6 +216,11 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
   private final AtomicInteger busy = new AtomicInteger();
   /** A {@link #close} that came during a read, done by that read when it ends. */
   private final AtomicBoolean closeDeferred = new AtomicBoolean();
+  /**
+   * Set by a {@link #close} that came during a read: that read (and any after it) fetches nothing
+   * more into the cache, which a successor of this source may be using by then.
+   */
+  private volatile boolean closedDuringRead;
 
   private record Resolving(Target target, ObjectId commit, String optionsKey, Fingerprinted.Resolved resolved) {}
 
@@ -392,6 +397,7 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
   }
 
   private State readUnderLock(ReadRequest request) {
+    requireNotClosedDuringRead();
     try {
       try {
         return readOnce(request);
@@ -1279,6 +1285,7 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
 
   /** Makes the target's commit present in the cache repository, fetching only when needed. */
   private ObjectId fetch(Repository repo, Target target) throws IOException {
+    requireNotClosedDuringRead();  // the listing may have waited long on the server: closed meanwhile
     ObjectId present = peelToCommit(repo, target.advertised());
     if (present != null) {
       if (target.refName() == null) {
@@ -1715,6 +1722,7 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
       // A read holds this source (its fetch may wait up to the Git timeout on a server that does not
       // answer): closing waits for nothing, the read closes the source when it ends.
       closeDeferred.set(true);
+      closedDuringRead = true;
       if (busy.get() > 0) {
         LOG.debug("{}: closed while a read is in progress; it is closed when that read ends", describe());
         return;
@@ -1723,6 +1731,13 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
     closeDeferred.set(false);
     synchronized (this) {
       closeNow();
+    }
+  }
+
+  private void requireNotClosedDuringRead() {
+    if (closedDuringRead) {
+      throw new SourceException(describe() + ": closed while a read was waiting on the server; nothing more is"
+          + " fetched into its cache");
     }
   }
 
