@@ -412,8 +412,17 @@ final class TreeDecoder {
       return false;
     }
 
+    /** A file's bytes, for whichever decoder reads it (one at a time or together): an LFS pointer is warned of. */
     private byte[] load(ObjectId blob, String rel) throws IOException {
-      return TreeDecoder.this.load(reader, blob, rel, revision);
+      byte[] bytes = TreeDecoder.this.load(reader, blob, rel, revision);
+      if (isLfsPointer(bytes)) {
+        String warning = repoPath(rel) + " at " + revision + " in " + repository + " is a Git LFS pointer file, not"
+            + " the content it stands for (LFS objects are not fetched): the pointer's " + bytes.length
+            + " bytes are what is decoded";
+        LOG.warn("{}", warning);
+        warnings.add(warning);
+      }
+      return bytes;
     }
 
     private void file(ObjectId blob, String rel, boolean executable) throws IOException {
@@ -443,13 +452,6 @@ final class TreeDecoder {
       }
       if (decoded == null) {
         byte[] bytes = load(blob, rel);
-        if (isLfsPointer(bytes)) {
-          String warning = repoPath(rel) + " at " + revision + " in " + repository + " is a Git LFS pointer file, not"
-              + " the content it stands for (LFS objects are not fetched): the pointer's " + bytes.length
-              + " bytes are what is decoded";
-          LOG.warn("{}", warning);
-          warnings.add(warning);
-        }
         SourceFile source = new SourceFile(rel, blob.name(), bytes, revision, executable);
         if (variables != null) {
           source = variables.apply(source);
