@@ -68,6 +68,9 @@ public final class LocalRepository {
       gitDir = root.resolve(".git");
     } else if (Files.isRegularFile(root.resolve(".git"))) {
       gitDir = commonDir(pointedAt(root.resolve(".git")));
+      if (gitDir != null && !Files.isRegularFile(gitDir.resolve("HEAD"))) {
+        gitDir = null;  // a .git file or commondir naming no Git directory (edited by hand): nothing is known of it
+      }
     }
     if (gitDir != null && to.startsWith(gitDir)) {
       return "is inside the Git directory of the repository " + repo + " (" + gitDir + "): the sync would write among"
@@ -88,7 +91,8 @@ public final class LocalRepository {
       }
     }
     for (Map.Entry<Path, String> tree : trees.entrySet()) {
-      Path read = path == null || path.isBlank() ? tree.getKey() : real(tree.getKey().resolve(path).normalize());
+      // as the source reads it: not trimmed, so a path of spaces is a directory of that name
+      Path read = path == null || path.isEmpty() ? tree.getKey() : real(tree.getKey().resolve(path).normalize());
       if (to.equals(tree.getKey()) || to.equals(read)) {
         String of = tree.getValue().equals("the working tree") ? "" : " of " + tree.getValue();
         return "is " + (to.equals(tree.getKey()) ? tree.getValue() : "the directory '" + path + "'" + of)
@@ -137,9 +141,10 @@ public final class LocalRepository {
       for (Path entry : entries) {
         Path gitFile = entry.resolve("gitdir");
         if (Files.isRegularFile(gitFile)) {
-          Path dotGit = Path.of(Files.readString(gitFile).strip());
-          if (dotGit.getParent() != null) {
-            out.add(real(entry.resolve(dotGit).normalize().getParent()));
+          Path dotGit = entry.resolve(Path.of(Files.readString(gitFile).strip())).normalize();
+          // a worktree deleted without 'git worktree prune' is listed still: its directory is free again
+          if (dotGit.getParent() != null && Files.exists(dotGit)) {
+            out.add(real(dotGit.getParent()));
           }
         }
       }

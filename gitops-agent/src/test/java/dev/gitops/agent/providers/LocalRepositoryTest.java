@@ -59,4 +59,20 @@ class LocalRepositoryTest {
     assertThat(LocalRepository.conflict(repo.toString(), null, tmp.resolve("live"))).isNull();
     assertThat(LocalRepository.conflict(repo.toString(), "web", wt.resolve("build"))).isNull();
   }
+
+  @Test
+  void aWorkTreeDeletedWithoutPruneAndATamperedGitFileRefuseNothingElse() throws Exception {
+    Path repo = repositoryWithALinkedWorkTree();
+    Path wt = tmp.resolve("wt");
+    // a .git file naming the root: not a Git directory, so it does not make every target "inside" it
+    Path odd = Files.createDirectories(tmp.resolve("odd"));
+    Files.writeString(odd.resolve(".git"), "gitdir: /\n");
+    assertThat(LocalRepository.conflict(odd.toString(), null, tmp.resolve("live"))).isNull();
+
+    // the worktree's directory deleted by hand (no 'git worktree prune'): a new target may be there
+    try (java.util.stream.Stream<Path> files = Files.walk(wt)) {
+      files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    }
+    assertThat(LocalRepository.conflict(repo.toString(), null, wt)).isNull();
+  }
 }
