@@ -1762,6 +1762,15 @@ public final class TerraformProvider implements Provider, AutoCloseable {
       return this;
     }
 
+    /** {@code d}, refused when null (named {@code param}) or negative (named {@code setting}). */
+    private static Duration nonNegative(String setting, Duration d, String param) {
+      Objects.requireNonNull(d, param);
+      if (d.isNegative()) {
+        throw new IllegalArgumentException(setting + " must not be negative, was " + d);
+      }
+      return d;
+    }
+
     /**
      * How long a command cut off (the call's deadline, a cancellation) may take to stop after it is
      * interrupted, as Ctrl-C would (default 1 minute): Terraform starts nothing new, lets the
@@ -1769,21 +1778,13 @@ public final class TerraformProvider implements Provider, AutoCloseable {
      * started; killed mid-apply, it can leave objects it created out of the state.
      */
     public Builder interruptGrace(Duration grace) {
-      Objects.requireNonNull(grace, "grace");
-      if (grace.isNegative()) {
-        throw new IllegalArgumentException("interruptGrace must not be negative, was " + grace);
-      }
-      this.interruptGrace = grace;
+      this.interruptGrace = nonNegative("interruptGrace", grace, "grace");
       return this;
     }
 
     /** How long Terraform waits for the state lock ({@code -lock-timeout}, default 0: fail at once). */
     public Builder lockTimeout(Duration timeout) {
-      Objects.requireNonNull(timeout, "timeout");
-      if (timeout.isNegative()) {
-        throw new IllegalArgumentException("lockTimeout must not be negative, was " + timeout);
-      }
-      this.lockTimeout = timeout;
+      this.lockTimeout = nonNegative("lockTimeout", timeout, "timeout");
       return this;
     }
 
@@ -1806,11 +1807,7 @@ public final class TerraformProvider implements Provider, AutoCloseable {
      * directory and the holder (its pid, host and what it does). Zero: refused at once.
      */
     public Builder workDirLockTimeout(Duration timeout) {
-      Objects.requireNonNull(timeout, "timeout");
-      if (timeout.isNegative()) {
-        throw new IllegalArgumentException("workDirLockTimeout must not be negative, was " + timeout);
-      }
-      this.workDirLockTimeout = timeout;
+      this.workDirLockTimeout = nonNegative("workDirLockTimeout", timeout, "timeout");
       return this;
     }
 
