@@ -448,6 +448,7 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
     if (last != null && last.target().equals(target.advertised()) && last.label().equals(target.label())
         && last.optionsKey().equals(optionsKey)) {
       LOG.debug("{}: {} is unchanged at {}, no fetch", describe(), target.label(), last.commit().name());
+      reverify(repo, last.commit(), target.label());
       rewrittenBecause = last.rewrittenBecause();  // the state returned again is flagged as it was
       return last.state().asUnchanged();
     }
@@ -497,6 +498,28 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
       throw new SourceException(describe() + ": cannot read the repository: " + scrub(String.valueOf(e.getMessage())),
           safe(e));
     }
+  }
+
+  /**
+   * Checks the signature of {@code commitId}, read before, again when one is required: its key (or
+   * the signature itself) may have expired since, and a commit that would be refused if read now is
+   * refused when it is read again unchanged.
+   */
+  private void reverify(Repository repo, ObjectId commitId, String label) {
+    if (verifier == null) {
+      return;
+    }
+    RevCommit commit;
+    try (RevWalk walk = new RevWalk(repo)) {
+      commit = walk.parseCommit(commitId);
+    } catch (IOException e) {
+      if (isCacheFault(e)) {
+        throw new CacheFault(repo.getDirectory().toPath(), e);
+      }
+      throw new SourceException(describe() + ": cannot read commit " + commitId.name() + " again to check its "
+          + "signature: " + scrub(String.valueOf(e.getMessage())), safe(e));
+    }
+    verify(commit, label + "@sha1:" + commit.name());
   }
 
   /** Checks {@code commit}'s signature when one is required; a refusal names the repository and the revision. */
@@ -1984,8 +2007,11 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
      * signing subkey is bound to that primary key by a verified binding signature (and
      * cross-certified by it), is not revoked, is unexpired at both times too, and its key flags
      * allow signing. A signature dated more than 5 minutes after now is refused, as is one whose
-     * own expiration time has passed. To use a key again after it expires, extend its expiry
-     * ({@code gpg --quick-set-expire}) and give the ring its updated public key. Only the commit
+     * own expiration time has passed. The check is made at every read, also of a ref that has not
+     * moved since this source last read it, so a commit whose key expires while it is deployed is
+     * refused from then on, as a new source would refuse it. To use a key again after it
+     * expires, extend its expiry ({@code gpg --quick-set-expire}) and give the ring its updated
+     * public key. Only the commit
      * read is checked, not its ancestors, and not the signature of an annotated tag it is read
      * through. The key ring is read once, by {@link #build()} (which refuses one it cannot
      * read): a key revoked or added in the file later counts for a source built after that (the

@@ -304,6 +304,38 @@ class GitSourceKeyValidityTest {
         + expired, "gpg --quick-set-expire");
   }
 
+  /**
+   * A source that read a commit goes on reading its ref: when the ref has not moved, the commit is
+   * not fetched again, but its signature is checked again, so a key that has expired since (here,
+   * seconds after the first read) makes the same commit refused, as a fresh source would refuse it.
+   */
+  @Test
+  void aCommitReadAgainUnchangedIsRefusedOnceItsKeyHasExpired() throws Exception {
+    PGPKeyPair primary = rsaKey(TWO_DAYS_AGO);
+    PGPKeyPair sub = rsaKey(TWO_DAYS_AGO);
+    Instant created = primary.getPublicKey().getCreationTime().toInstant();
+    Instant expires = Instant.now().plusSeconds(4);
+    Path ring = write(ring(primary, 0, sub, KeyFlags.SIGN_DATA, Duration.between(created, expires).toSeconds(), true),
+        "expiring.asc");
+    String signed = signHead(sub);
+    GitSource s = GitSource.builder().url(daemon.url("repo")).ref("main").cacheDir(tmp.resolve("c"))
+        .requireSignedBy(ring).build();
+    try {
+      Source.ReadRequest request = new Source.ReadRequest(null,
+          List.of(YamlManifestDecoder.builder().defaultProvider("m").build()), new Cancellation());
+      State first = s.read(request);
+      org.junit.jupiter.api.Assumptions.assumeTrue(Instant.now().isBefore(expires.minusSeconds(1)),
+          "the first read ended too close to the key's expiry for the test to say anything");
+      assertThat(first.revision()).isEqualTo("main@sha1:" + signed);
+      Thread.sleep(Math.max(0, Duration.between(Instant.now(), expires).toMillis()) + 1_100);
+      assertThatThrownBy(() -> s.read(request)).isInstanceOfSatisfying(SignatureException.class,
+          e -> assertThat(e.getMessage()).contains(signed, "a subkey of " + String.format("%016X", primary.getKeyID()),
+              "expired at", "gpg --quick-set-expire", daemon.url("repo")));
+    } finally {
+      s.close();
+    }
+  }
+
   @Test
   void aBackDatedSignatureByAKeyStillValidIsAccepted() throws Exception {
     PGPKeyPair primary = rsaKey(TWO_DAYS_AGO);
