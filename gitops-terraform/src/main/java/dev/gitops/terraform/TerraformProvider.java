@@ -1532,7 +1532,12 @@ public final class TerraformProvider implements Provider, AutoCloseable {
 
   /**
    * Releases the state lock {@code lockId} ({@code force-unlock -force}): only when the caller
-   * asks, after deciding the holder is gone. Never done on its own.
+   * asks, after deciding the holder is gone. Never done on its own. It runs in a session of the
+   * working directory like a plan or an apply: while another gitops session (of this process or
+   * another) holds the directory, its {@code terraform} may be the lock's living holder, so this
+   * waits for it up to {@link Builder#workDirLockTimeout} and then fails naming it, unlocking nothing.
+   *
+   * @throws TerraformException when the working directory stays in use by another session
    */
   public void forceUnlock(String lockId, CallContext ctx) {
     Objects.requireNonNull(lockId, "lockId");
@@ -1540,8 +1545,18 @@ public final class TerraformProvider implements Provider, AutoCloseable {
       throw new IllegalArgumentException("not a lock id: '" + lockId + "'");
     }
     synchronized (lock) {
-      LOG.warn("force-unlocking terraform state lock {} in {} as asked", lockId, dir.root());
-      terraform.forceUnlock(lockId, ctx);
+      boolean kept = session != null;  // this provider's own plan keeps it for its apply: kept so after
+      beginSession("force-unlocking state lock " + lockId, ctx);
+      try {
+        LOG.warn("force-unlocking terraform state lock {} in {} as asked", lockId, dir.root());
+        terraform.forceUnlock(lockId, ctx);
+      } finally {
+        if (kept) {
+          keepSession();
+        } else {
+          endSession();
+        }
+      }
     }
   }
 

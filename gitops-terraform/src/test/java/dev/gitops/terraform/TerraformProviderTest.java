@@ -846,6 +846,29 @@ class TerraformProviderTest {
     assertThat(fake.commands()).doesNotContain("init", "plan");
   }
 
+  /**
+   * A force-unlock while another gitops session holds the working directory could free the state
+   * lock of a {@code terraform apply} that still runs there: it waits for the directory like a plan
+   * and, still held, fails naming the holder without running {@code force-unlock}.
+   */
+  @Test
+  void aForceUnlockIsNotRunWhileAnotherSessionHoldsTheWorkingDirectory() throws Exception {
+    Path own = Files.createDirectories(work.resolve(".gitops-terraform"));
+    try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(own.resolve("session.lock"),
+        java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE);
+        java.nio.channels.FileLock held = ch.lock()) {
+      ch.write(java.nio.ByteBuffer.wrap("pid 4242 (ops@box), provider 'tf' applying main@sha1:1\n".getBytes()));
+      TerraformProvider tf = builder().workDirLockTimeout(Duration.ofMillis(300)).build();
+      assertThatThrownBy(() -> tf.forceUnlock("6b9e1a2c-3d4f-5a6b-7c8d-9e0f1a2b3c4d", ctx()))
+          .isInstanceOf(TerraformException.class)
+          .hasMessageContaining("is in use by another process: pid 4242 (ops@box), provider 'tf' applying");
+    }
+    assertThat(fake.commands()).doesNotContain("force-unlock");
+    TerraformProvider tf = builder().build();
+    tf.forceUnlock("6b9e1a2c-3d4f-5a6b-7c8d-9e0f1a2b3c4d", ctx());
+    assertThat(fake.argv("force-unlock")).as("once the directory is free").hasSize(1);
+  }
+
   @Test
   void aSessionHoldsTheWorkingDirectoryFromItsPlanToItsApplyAgainstAnotherProviderOfThisProcess() {
     createScenario();
