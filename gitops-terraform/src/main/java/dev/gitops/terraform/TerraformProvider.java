@@ -108,15 +108,19 @@ public final class TerraformProvider implements Provider, AutoCloseable {
   private final KnownSecrets scrubber;
   /** The environment set on every command ({@link Builder#environment}), over the process's own. */
   private final Map<String, String> environment;
-  private final Object lock = new Object();
+  private final java.util.concurrent.locks.ReentrantLock lock = new java.util.concurrent.locks.ReentrantLock();
   /** How long a session waits for the working directory's lock ({@link Builder#workDirLockTimeout}). */
   private final Duration workDirLockTimeout;
   /** Where a copy of the record of the state is kept beside the engine's store ({@link Builder#stateRecordCopy}), or null. */
   private final Path stateRecordCopy;
   /** The working directory's lock while this provider's session holds it (guarded by {@link #lock}). */
   private DirectoryLock session;
-  /** Releases a session kept for an apply that does not come ({@link #SESSION_KEPT_FOR}). */
-  private java.util.concurrent.ScheduledFuture<?> sessionExpiry;
+  /** The session kept for an apply, with what releases it if none comes (guarded by {@link #lock}), or null. */
+  private KeptSession kept;
+  /** How long a session is kept for its apply: {@link #SESSION_KEPT_FOR} but in tests. */
+  private final Duration keptFor;
+  /** How long a kept session is kept once another waits: {@link #SESSION_YIELDS_AFTER} but in tests. */
+  private final Duration yieldsAfter;
   /** The longest a session is kept after a plan for its apply, which the engine asks for next in that sync. */
   static final Duration SESSION_KEPT_FOR = Duration.ofMinutes(2);
   /** How long a session kept for its apply is kept once another waits for the working directory. */
@@ -169,6 +173,8 @@ public final class TerraformProvider implements Provider, AutoCloseable {
     this.preview = b.preview;
     this.lockTimeout = b.lockTimeout;
     this.workDirLockTimeout = b.workDirLockTimeout;
+    this.keptFor = b.keptFor;
+    this.yieldsAfter = b.yieldsAfter;
     this.stateRecordCopy = b.stateRecordCopy == null ? null
         : b.stateRecordCopy.toAbsolutePath().normalize().resolve(STATE_RECORD_COPY);
     this.listener = b.listener;
@@ -232,8 +238,11 @@ public final class TerraformProvider implements Provider, AutoCloseable {
 
       @Override
       public String stateToken(CallContext ctx) {
-        synchronized (lock) {
+        lock.lock();
+        try {
           return readState(ctx).token();
+        } finally {
+          lock.unlock();
         }
       }
 
@@ -253,7 +262,8 @@ public final class TerraformProvider implements Provider, AutoCloseable {
    * the plan if none comes), released at once otherwise.
    */
   private List<Change> plan(List<Resource> desired, CallContext ctx) {
-    synchronized (lock) {
+    lock.lock();
+    try {
       beginSession("planning " + ctx.revision(), ctx);
       boolean keep = false;
       try {
@@ -267,14 +277,16 @@ public final class TerraformProvider implements Provider, AutoCloseable {
           endSession();
         }
       }
+    } finally {
+      lock.unlock();
     }
   }
 
   /** Takes the working directory's lock for this provider, unless its session holds it already (caller holds {@link #lock}). */
   private void beginSession(String what, CallContext ctx) {
-    if (sessionExpiry != null) {
-      sessionExpiry.cancel(false);
-      sessionExpiry = null;
+    if (kept != null) {
+      kept.cancel();
+      kept = null;
     }
     if (session == null) {
       Duration wait = ctx.remaining().compareTo(workDirLockTimeout) < 0 ? ctx.remaining() : workDirLockTimeout;
@@ -291,29 +303,59 @@ public final class TerraformProvider implements Provider, AutoCloseable {
    * replaced its file or moved the state).
    */
   private void keepSession() {
-    DirectoryLock held = session;
-    long keptAt = System.nanoTime();
-    sessionExpiry = EXPIRY.scheduleWithFixedDelay(() -> {
-      long kept = System.nanoTime() - keptAt;
-      boolean expired = kept >= SESSION_KEPT_FOR.toNanos();
-      if (!expired && !(kept >= SESSION_YIELDS_AFTER.toNanos() && held.wanted())) {
+    KeptSession k = new KeptSession(session);
+    k.task = EXPIRY.scheduleWithFixedDelay(k, 100, 100, java.util.concurrent.TimeUnit.MILLISECONDS);
+    kept = k;
+  }
+
+  /**
+   * One keeping of the session for its apply, and the check, every 100 ms on the one thread all
+   * providers share, that ends it once its time is up. Only this very keeping is ended: a check
+   * that was already running when a later plan kept the session anew finds itself replaced and
+   * does nothing. It never waits for {@link #lock} (held through whole Terraform commands, and the
+   * thread serves every provider's sessions): it tries again at its next turn.
+   */
+  private final class KeptSession implements Runnable {
+    private final DirectoryLock held;
+    private final long keptAt = System.nanoTime();
+    /** The scheduled check (set under {@link #lock} before anyone can see this keeping). */
+    private java.util.concurrent.ScheduledFuture<?> task;
+
+    KeptSession(DirectoryLock held) {
+      this.held = held;
+    }
+
+    @Override
+    public void run() {
+      long elapsed = System.nanoTime() - keptAt;
+      boolean expired = elapsed >= keptFor.toNanos();
+      if (!expired && !(elapsed >= yieldsAfter.toNanos() && held.wanted())) {
         return;
       }
-      synchronized (lock) {
-        if (session == held && sessionExpiry != null) {
+      if (!lock.tryLock()) {
+        return;  // the provider is busy (a command, or a plan or apply that ends or renews this keeping)
+      }
+      try {
+        if (kept == this) {
           LOG.info("provider '{}': releasing the working directory {} between a plan and its apply: {}", id,
-              dir.root(), expired ? "no apply within " + SESSION_KEPT_FOR : "another session waits for it");
+              dir.root(), expired ? "no apply within " + keptFor : "another session waits for it");
           endSession();
         }
+      } finally {
+        lock.unlock();
       }
-    }, 100, 100, java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
+
+    void cancel() {
+      task.cancel(false);
+    }
   }
 
   /** Releases the working directory's lock if this provider holds it (caller holds {@link #lock}). */
   private void endSession() {
-    if (sessionExpiry != null) {
-      sessionExpiry.cancel(false);
-      sessionExpiry = null;
+    if (kept != null) {
+      kept.cancel();
+      kept = null;
     }
     if (session != null) {
       session.release();
@@ -1142,7 +1184,8 @@ public final class TerraformProvider implements Provider, AutoCloseable {
     TfState state;
     String token;
     try {
-      synchronized (lock) {
+      lock.lock();
+      try {
         TfState full = readState(ctx);
         token = full.token();
         SortedMap<String, String> files = dir.materialized();
@@ -1151,6 +1194,8 @@ public final class TerraformProvider implements Provider, AutoCloseable {
         state = backend.isEmpty() ? full
             : StateReader.representation(id, terraform.showState(ctx), scrubber.current());
         scrubber.addAll(state.secrets());
+      } finally {
+        lock.unlock();
       }
     } catch (RuntimeException e) {
       String why = "cannot read the terraform state: " + scrubber.scrub(e.getMessage());
@@ -1196,7 +1241,8 @@ public final class TerraformProvider implements Provider, AutoCloseable {
    */
   @Override
   public Map<ResourceKey, Outcome> applyAll(List<Change> changes, CallContext ctx) {
-    synchronized (lock) {
+    lock.lock();
+    try {
       Map<ResourceKey, Outcome> out = new LinkedHashMap<>();
       if (pending == null && appliedPlan != null && appliedOutcomes.keySet().containsAll(keys(changes))) {
         changes.forEach(c -> out.put(c.key(), appliedOutcomes.get(c.key())));
@@ -1232,6 +1278,8 @@ public final class TerraformProvider implements Provider, AutoCloseable {
         endSession();
       }
       return out;
+    } finally {
+      lock.unlock();
     }
   }
 
@@ -1246,20 +1294,26 @@ public final class TerraformProvider implements Provider, AutoCloseable {
    * @throws StalePlanException when {@code planId} is not the pending plan
    */
   public void approve(String planId) {
-    synchronized (lock) {
+    lock.lock();
+    try {
       if (pending == null || !pending.id().equals(planId)) {
         throw new StalePlanException(planId, "it is not the pending plan (pending: "
             + (pending == null ? "none" : pending.id()) + ")");
       }
       approved = planId;
       LOG.info("terraform plan {} approved", planId);
+    } finally {
+      lock.unlock();
     }
   }
 
   /** The plan a sync or {@link #apply(String, String, boolean, CallContext)} would apply, if any. */
   public Optional<TerraformPlan> pendingPlan() {
-    synchronized (lock) {
+    lock.lock();
+    try {
       return Optional.ofNullable(pending).map(Pending::view);
+    } finally {
+      lock.unlock();
     }
   }
 
@@ -1273,7 +1327,8 @@ public final class TerraformProvider implements Provider, AutoCloseable {
    * @throws TerraformLockException when the state is locked
    */
   public ApplyResult apply(String planId, String wantedRevision, boolean force, CallContext ctx) {
-    synchronized (lock) {
+    lock.lock();
+    try {
       if (pending == null || !pending.id().equals(planId)) {
         throw new StalePlanException(planId, "it is not the pending plan (pending: "
             + (pending == null ? "none" : pending.id()) + ")");
@@ -1303,6 +1358,8 @@ public final class TerraformProvider implements Provider, AutoCloseable {
       } finally {
         endSession();
       }
+    } finally {
+      lock.unlock();
     }
   }
 
@@ -1489,7 +1546,8 @@ public final class TerraformProvider implements Provider, AutoCloseable {
    * @throws TerraformLockException when the state is locked
    */
   public List<Change> detectDrift(CallContext ctx) {
-    synchronized (lock) {
+    lock.lock();
+    try {
       SortedMap<String, String> files = dir.materialized();
       if (files.isEmpty()) {
         return List.of();
@@ -1501,6 +1559,8 @@ public final class TerraformProvider implements Provider, AutoCloseable {
       } finally {
         endSession();
       }
+    } finally {
+      lock.unlock();
     }
   }
 
@@ -1544,7 +1604,8 @@ public final class TerraformProvider implements Provider, AutoCloseable {
     if (lockId.isBlank() || lockId.startsWith("-")) {
       throw new IllegalArgumentException("not a lock id: '" + lockId + "'");
     }
-    synchronized (lock) {
+    lock.lock();
+    try {
       boolean kept = session != null;  // this provider's own plan keeps it for its apply: kept so after
       beginSession("force-unlocking state lock " + lockId, ctx);
       try {
@@ -1557,6 +1618,8 @@ public final class TerraformProvider implements Provider, AutoCloseable {
           endSession();
         }
       }
+    } finally {
+      lock.unlock();
     }
   }
 
@@ -1595,8 +1658,11 @@ public final class TerraformProvider implements Provider, AutoCloseable {
    */
   @Override
   public void close() {
-    synchronized (lock) {
+    lock.lock();
+    try {
       endSession();
+    } finally {
+      lock.unlock();
     }
   }
 
@@ -1625,6 +1691,8 @@ public final class TerraformProvider implements Provider, AutoCloseable {
     private Duration interruptGrace = Duration.ofMinutes(1);
     private Duration lockTimeout = Duration.ZERO;
     private Duration workDirLockTimeout = Duration.ofMinutes(1);
+    private Duration keptFor = SESSION_KEPT_FOR;
+    private Duration yieldsAfter = SESSION_YIELDS_AFTER;
     private Path stateRecordCopy;
     private final Map<String, String> environment = new LinkedHashMap<>();
     private Consumer<TerraformEvent> listener;
@@ -1823,6 +1891,13 @@ public final class TerraformProvider implements Provider, AutoCloseable {
      */
     public Builder workDirLockTimeout(Duration timeout) {
       this.workDirLockTimeout = nonNegative("workDirLockTimeout", timeout, "timeout");
+      return this;
+    }
+
+    /** Tests only: how long a session is kept for its apply, and once another waits for it. */
+    Builder sessionKeptFor(Duration keptFor, Duration yieldsAfter) {
+      this.keptFor = Objects.requireNonNull(keptFor, "keptFor");
+      this.yieldsAfter = Objects.requireNonNull(yieldsAfter, "yieldsAfter");
       return this;
     }
 

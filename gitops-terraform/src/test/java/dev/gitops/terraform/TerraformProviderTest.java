@@ -16,6 +16,7 @@ import dev.gitops.api.ResourceKey;
 import dev.gitops.api.State;
 import dev.gitops.api.SyncEvent;
 import dev.gitops.api.SyncResult;
+import dev.gitops.api.Cancellation;
 import dev.gitops.api.spi.CallContext;
 import dev.gitops.api.spi.Source;
 import dev.gitops.core.LogCapture;
@@ -27,6 +28,7 @@ import dev.gitops.terraform.internal.Addresses;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -888,5 +890,47 @@ class TerraformProviderTest {
     // the apply ended the session: the other provider may plan now
     second.planner().orElseThrow().plan(List.of(config("main.tf", MAIN_TF)), ctx());
     assertThat(fake.argv("plan")).hasSize(2);
+  }
+
+  /**
+   * The sessions kept between a plan and its apply are all released by one shared thread. That
+   * thread must not wait for a provider busy with a long command (here another working
+   * directory's {@code state pull}, while that provider's own kept session is due): every other
+   * provider's kept session would be held past its time, and whoever waits for it refused.
+   */
+  @Test
+  void aKeptSessionIsReleasedOnTimeWhileAnotherProviderRunsALongCommand() throws Exception {
+    FakeTerraform slowFake = FakeTerraform.install(tmp.resolve("slow"), "terraform");
+    slowFake.respond("plan", 2, "plan-create.jsonl").respondResource("show-plan", "plan-create.json")
+        .respondResource("state-pull", "state-after.tfstate");
+    TerraformProvider slow = slowFake.provider(tmp.resolve("slow-work")).adopt(true)
+        .interruptGrace(Duration.ofMillis(100)).sessionKeptFor(Duration.ofMillis(300), Duration.ofMinutes(1)).build();
+    String withBackend = MAIN_TF.replace("required_providers {", "backend \"s3\" {\n bucket = \"b\"\n }\n"
+        + " required_providers {");
+    slow.planner().orElseThrow().plan(List.of(config("main.tf", withBackend)), ctx());  // kept 300 ms
+    slowFake.sleeps("state-pull", 20);
+    Cancellation stop = new Cancellation();
+    CallContext pullCtx = new CallContext("test", desired.get().revision(), Instant.now().plusSeconds(30), stop);
+    Thread pull = new Thread(() -> {
+      try {
+        slow.planner().orElseThrow().stateToken(pullCtx);
+      } catch (RuntimeException e) {
+        // cancelled below, once the test has seen what it needs
+      }
+    }, "slow-state-pull");
+    pull.start();
+    try {
+      Thread.sleep(400);  // the slow provider's keeping is due while its state pull runs
+      createScenario();
+      TerraformProvider first = builder().sessionKeptFor(Duration.ofMillis(500), Duration.ofMinutes(1)).build();
+      first.planner().orElseThrow().plan(List.of(config("main.tf", MAIN_TF)), ctx());  // kept 500 ms for its apply
+      TerraformProvider second = builder().workDirLockTimeout(Duration.ofSeconds(5)).build();
+      second.planner().orElseThrow().plan(List.of(config("main.tf", MAIN_TF)), ctx());
+      assertThat(pull.isAlive()).as("the first's session was released while the state pull still ran").isTrue();
+      assertThat(fake.argv("plan")).hasSize(2);
+    } finally {
+      stop.cancel("the test has seen what it needs");
+      pull.join(10_000);
+    }
   }
 }
