@@ -1365,6 +1365,11 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
       // an apply patch would land on the object being deleted (as an update does), not create it again
       return Outcome.conflict(key + ": apply not sent: it " + deleting(there) + "; it is observed and planned again");
     }
+    String taken = there == null ? null : takenSince(change, ctx, there);
+    if (taken != null) {
+      // forcing would move every field, and our mark, from its new owner to us
+      return Outcome.conflict(key + ": apply not sent: " + taken);
+    }
     ObjectNode body = declared(change);
     mark(body, ctx.owner(), key, null);
     body.remove("status");
@@ -1389,6 +1394,11 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
       if (obj.getMetadata().getDeletionTimestamp() != null) {
         // never fight a deletion: once it is gone the engine observes it ABSENT and creates it from Git
         return Outcome.conflict(key + ": update not sent: it " + deleting(obj) + "; it is observed and planned again");
+      }
+      String taken = takenSince(change, ctx, obj);
+      if (taken != null) {
+        // normalization drops the marks, so the check below would not see them: the patch would write ours over theirs
+        return Outcome.conflict(key + ": update not sent: " + taken);
       }
       JsonNode seen = normalization.normalize(key.type(), json(obj));
       if (planned != null && !Documents.equal(seen, planned)) {
@@ -1449,6 +1459,29 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
   }
 
   /**
+   * Why {@code live} may not be written for {@code change}: it carries the mark of another owner
+   * (or, unmarked, names a controller in an ownerReference), which the plan did not see or did not
+   * flag ADOPT, so another reconciler took it since the plan (null when it may be written). The
+   * planner's own check, made again at the write: the marks are no part of the normalized object,
+   * so comparing what was planned on with what is live does not catch this.
+   */
+  private String takenSince(Change change, CallContext ctx, GenericKubernetesResource live) {
+    if (change.has(Change.Flag.ADOPT)) {
+      return null;
+    }
+    JsonNode doc = json(live);
+    OwnerMark mark = markOf(doc);
+    if (mark == null) {
+      mark = controllerOf(change.key(), doc);
+    }
+    if (mark == null || mark.isOwnedBy(ctx.owner(), change.key())) {
+      return null;
+    }
+    return "the object now carries the mark of " + mark.owner() + " for " + mark.key()
+        + ", not ours; it is observed and planned again";
+  }
+
+  /**
    * What server-side apply sends: the fields the manifest declares, valued as planned. Fields only
    * the live object has (another manager's, such as an autoscaler's replicas, or server defaults)
    * are left out, so applying with force never takes them over; a declared field the plan leaves at
@@ -1498,10 +1531,9 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
     GenericKubernetesResource old = current(key, kind);
     if (old != null) {
       // as for an update: only the object the plan was made on is deleted (not one recreated or taken since)
-      OwnerMark mark = markOf(json(old));
-      if (mark != null && !mark.isOwnedBy(ctx.owner(), key) && !change.has(Change.Flag.ADOPT)) {
-        return Outcome.conflict(key + ": replace not sent: the object now carries the mark of " + mark.owner()
-            + "; it is observed and planned again");
+      String taken = takenSince(change, ctx, old);
+      if (taken != null) {
+        return Outcome.conflict(key + ": replace not sent: " + taken);
       }
       if (change.live() != null && !Documents.equal(normalization.normalize(key.type(), json(old)),
           normalization.normalize(key.type(), change.live()))) {

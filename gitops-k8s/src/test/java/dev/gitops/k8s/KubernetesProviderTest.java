@@ -282,6 +282,37 @@ class KubernetesProviderTest {
   }
 
   @Test
+  void anUpdateDoesNotWriteOverTheMarkOfAnotherOwnerThatTookTheObjectSinceItWasObserved() {
+    for (ApplyMode mode : ApplyMode.values()) {
+      cluster.client.configMaps().inNamespace("default").withName("cfg").delete();
+      assertThat(until(() -> cluster.get("/ConfigMap", "default", "cfg") == null)).isTrue();
+      // created client-side (the mock answers apply patches with 415), then updated in the mode under test
+      assertThat(provider.apply(ProviderConformanceSuite.createOf(configMap("{\"a\":\"1\"}")), ctx()).isOk()).isTrue();
+      provider.close();
+      provider = KubernetesProvider.builder(cluster.client).applyMode(mode).build();
+      Observation before = observe(CM);
+      assertThat(before.mark().owner()).isEqualTo("agent");
+      // between observe and apply another reconciler adopts it: its mark, nothing else changed
+      cluster.client.configMaps().inNamespace("default").withName("cfg").edit(c -> {
+        c.getMetadata().getAnnotations().put(Annotations.OWNER, "other-team");
+        return c;
+      });
+      assertThat(until(() -> "other-team".equals(observe(CM).mark().owner()))).isTrue();
+      cluster.takeSent();
+
+      Outcome o = provider.apply(ProviderConformanceSuite.updateOf(configMap("{\"a\":\"2\"}"),
+          provider.normalize(CM, before.live())), ctx());
+
+      assertThat(o.isConflict()).as("%s: %s", mode, o).isTrue();
+      assertThat(o.message()).containsAnyOf("update not sent", "apply not sent").contains("mark of other-team");
+      assertThat(cluster.takeSent()).as(mode.toString()).extracting(MockCluster.Sent::method).doesNotContain("PATCH");
+      var theirs = cluster.get("/ConfigMap", "default", "cfg");
+      assertThat(theirs.getMetadata().getAnnotations()).as(mode.toString()).containsEntry(Annotations.OWNER, "other-team");
+      assertThat(theirs.getAdditionalProperties().get("data").toString()).isEqualTo("{a=1}");
+    }
+  }
+
+  @Test
   void aDeleteIsPreconditionedOnTheResourceVersionOfTheObjectItChecked() {
     assertTheDeleteOfIsPinned(live -> ProviderConformanceSuite.deleteOf(configMap("{\"a\":\"1\"}"), live),
         Outcome.Kind.DELETED, "Background");
