@@ -129,6 +129,14 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
   private static final Duration READ_YOUR_WRITES = Duration.ofSeconds(30);
 
   private final KubernetesClient client;
+  /**
+   * {@link #client} with its own retries off, for the reads and writes of single objects: fabric8
+   * sends a request answered 429 or 5xx again up to ten times over about 20 s, past the deadline
+   * of the engine's call (which then abandons it, while a write may still land), and the engine's
+   * retry policy retries the TRANSIENT failure on top, so an overloaded API server would get each
+   * write dozens of times. It shares the client's connections and is closed with it.
+   */
+  private final KubernetesClient once;
   private final boolean ownsClient;
   private final String id;
   private final ApplyMode applyMode;
@@ -179,6 +187,8 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
 
   private KubernetesProvider(Builder b) {
     this.client = b.client;
+    this.once = client.newClient(new io.fabric8.kubernetes.client.RequestConfigBuilder(
+        client.getConfiguration().getRequestConfig()).withRequestRetryBackoffLimit(0).build()).adapt(KubernetesClient.class);
     this.ownsClient = b.ownsClient;
     this.id = b.decoder.providerId();
     this.applyMode = b.applyMode;
@@ -1306,7 +1316,7 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
 
   private NonNamespaceOperation<GenericKubernetesResource, io.fabric8.kubernetes.api.model.GenericKubernetesResourceList,
       io.fabric8.kubernetes.client.dsl.Resource<GenericKubernetesResource>> collection(KindInfo kind, String namespace) {
-    var all = client.genericKubernetesResources(KindInformers.context(kind));
+    var all = once.genericKubernetesResources(KindInformers.context(kind));
     return kind.namespaced() ? all.inNamespace(namespace) : all;
   }
 

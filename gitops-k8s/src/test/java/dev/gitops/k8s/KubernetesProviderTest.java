@@ -313,6 +313,35 @@ class KubernetesProviderTest {
   }
 
   @Test
+  void aWriteTheServerAnswersWith429Or5xxIsSentOnceWithinItsDeadlineAndLeftToTheEnginesRetries() {
+    // fabric8 by itself sends such a request ten more times over ~20 s, past the call's deadline
+    cluster.server.expect().post().withPath("/api/v1/namespaces/default/configmaps").andReturn(503,
+        "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"status\":\"Failure\",\"code\":503,\"message\":\"etcd is down\"}")
+        .once();  // sent again, the mock's CRUD would answer it
+    cluster.takeSent();
+    long start = System.nanoTime();
+    Outcome created = provider.apply(ProviderConformanceSuite.createOf(configMap("{\"a\":\"1\"}")),
+        CallContext.of("agent", "r1", Duration.ofSeconds(3)));
+    assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(3));
+    assertThat(created.kind()).as("%s", created).isEqualTo(Outcome.Kind.TRANSIENT);
+    assertThat(created.message()).contains(CM.toString()).contains("create failed").contains("etcd is down");
+    assertThat(cluster.takeSent()).extracting(MockCluster.Sent::method).filteredOn("POST"::equals).hasSize(1);
+
+    cluster.client.configMaps().resource(new ConfigMapBuilder().withNewMetadata().withName("cfg").withNamespace("default")
+        .endMetadata().addToData("a", "1").build()).create();
+    Observation before = observe(CM);
+    cluster.server.expect().patch().withPath("/api/v1/namespaces/default/configmaps/cfg").andReturn(429,
+        "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"status\":\"Failure\",\"code\":429,\"message\":\"too many requests\"}")
+        .once();
+    cluster.takeSent();
+    Outcome updated = provider.apply(ProviderConformanceSuite.updateOf(configMap("{\"a\":\"2\"}"),
+        provider.normalize(CM, before.live())), ctx());
+    assertThat(updated.kind()).as("%s", updated).isEqualTo(Outcome.Kind.TRANSIENT);
+    assertThat(updated.message()).contains(CM.toString()).contains("update failed").contains("too many requests");
+    assertThat(cluster.takeSent()).extracting(MockCluster.Sent::method).filteredOn("PATCH"::equals).hasSize(1);
+  }
+
+  @Test
   void aDeleteIsPreconditionedOnTheResourceVersionOfTheObjectItChecked() {
     assertTheDeleteOfIsPinned(live -> ProviderConformanceSuite.deleteOf(configMap("{\"a\":\"1\"}"), live),
         Outcome.Kind.DELETED, "Background");
