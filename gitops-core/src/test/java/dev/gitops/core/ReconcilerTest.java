@@ -550,6 +550,25 @@ class ReconcilerTest {
   }
 
   @Test
+  void anObjectOfOursWhoseMarkWasRemovedGetsItBackSoItIsStillPrunedLater() {
+    MapProvider p = new MapProvider("m", true);
+    want("r1", res("a", "{'x':1}"), res("b", "{}"));
+    reconciler(p).sync();
+    // by hand, the mark goes (its token unchanged, as a provider that keeps marks apart from the object has it)
+    p.markOf.remove(key("a"));
+    Change c = reconciler(p).plan().change(key("a")).orElseThrow();
+    assertThat(c.action()).as(c.reason()).isEqualTo(Action.UPDATE);
+    assertThat(c.reason()).contains("mark is gone");
+    assertThat(reconciler(p).sync().status()).isEqualTo(SyncResult.Status.SUCCEEDED);
+    assertThat(p.markOf.get(key("a"))).isEqualTo(new OwnerMark("me", key("a")));
+    assertThat(p.live.get(key("a"))).isEqualTo(json("{'x':1}"));
+    assertThat(reconciler(p).plan().change(key("a")).orElseThrow().action()).isEqualTo(Action.NOOP);
+    // and removed from Git, it is deleted, not left behind as "not ours"
+    want("r2", res("b", "{}"));
+    assertThat(reconciler(p).plan().change(key("a")).orElseThrow().action()).isEqualTo(Action.DELETE);
+  }
+
+  @Test
   void anUnobservableDependencyHoldsItsDependents() {
     MapProvider p = new MapProvider("m", false);
     p.unobservable.add(key("db"));

@@ -1014,7 +1014,10 @@ public final class Planner {
       }
       flags.add(Flag.ADOPT);
     }
-    if (!flags.contains(Flag.ADOPT) && provenInSync(d, l, pending, v.version(), rules)) {
+    // ours by the store's last-applied record, but its mark was removed (by hand, by a tool that
+    // rewrote its labels); a provider may keep marks apart from the object's token (a sidecar)
+    boolean markGone = l != null && provider.marksObjects() && mark == null;
+    if (!flags.contains(Flag.ADOPT) && !markGone && provenInSync(d, l, pending, v.version(), rules)) {
       // The store's proof: at this very token the live object was the desired document, which
       // has not changed since (nor have the rules or the record): in sync, nothing to merge.
       return Change.builder(key, Action.NOOP).desired(d).live(v.live()).target(v.live()).reason("in sync")
@@ -1046,6 +1049,16 @@ public final class Planner {
             + d.policy() + ") forbids update", sensitive);
       }
       return change(key, Action.UPDATE, d, v.live(), r, flags, "in sync; " + adopting(previousOwner), sensitive);
+    }
+    if (r.isNoop() && markGone) {
+      // The marks are no part of the compared document, so it looks in sync, yet without its mark
+      // it would never be pruned when it leaves Git nor found as an orphan: it is written again.
+      if (!d.policy().allows(Permission.UPDATE)) {
+        return change(key, Action.SKIP, d, v.live(), r, flags, "in sync, but its mark is gone from the live object, "
+            + "and its policy (" + d.policy() + ") forbids the update that writes it again", sensitive);
+      }
+      return change(key, Action.UPDATE, d, v.live(), r, flags, "in sync, but its mark is gone from the live object: "
+          + "writing it again", sensitive);
     }
     if (r.isNoop()) {
       boolean rewrite = needsRecord(d, l, pending, rules, in.secretKey());
