@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gitops.api.Action;
 import dev.gitops.api.Change;
 import dev.gitops.api.Documents;
 import dev.gitops.api.FieldPath;
@@ -459,6 +460,33 @@ class KubernetesProviderTest {
         .isEqualTo(dev.gitops.api.Action.NOOP);
     assertThat(cluster.client.services().inNamespace("default").withName("web").get().getSpec().getClusterIP())
         .isEqualTo("10.96.0.17");
+  }
+
+  @Test
+  void anObjectWhoseMarkWasRemovedByHandGetsItBackAndIsStillPrunedWhenItLeavesGit() {
+    var store = new dev.gitops.core.store.InMemoryStateStore();
+    String other = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: other}\n";
+    desired.set(State.of("r1", decode("r1", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cfg}\ndata: {a: '1'}\n---\n"
+        + other)));
+    assertThat(withoutHealth(store).sync().status()).isEqualTo(SyncResult.Status.SUCCEEDED);
+    // someone strips our label (kubectl label cm cfg app.kubernetes.io/managed-by-): nothing else changes
+    cluster.client.configMaps().inNamespace("default").withName("cfg").edit(c -> {
+      c.getMetadata().getLabels().remove(Annotations.MANAGED_BY);
+      return c;
+    });
+    assertThat(until(() -> observe(CM).mark() == null)).isTrue();
+
+    Change c = withoutHealth(store).plan().change(CM).orElseThrow();
+    assertThat(c.action()).as(c.reason()).isEqualTo(Action.UPDATE);
+    assertThat(c.reason()).contains("mark is gone");
+    assertThat(withoutHealth(store).sync().status()).isEqualTo(SyncResult.Status.SUCCEEDED);
+    assertThat(cluster.get("/ConfigMap", "default", "cfg").getMetadata().getLabels())
+        .containsEntry(Annotations.MANAGED_BY, Annotations.MANAGED_BY_VALUE);
+
+    desired.set(State.of("r2", decode("r2", other)));
+    SyncResult gone = withoutHealth(store).sync();
+    assertThat(gone.outcomes().get(CM).kind()).as("%s", gone.outcomes()).isEqualTo(Outcome.Kind.DELETED);
+    assertThat(cluster.get("/ConfigMap", "default", "cfg")).isNull();
   }
 
   /** A reconciler over the provider that does not wait for health: no controller runs Deployments or Jobs here. */
