@@ -14,6 +14,7 @@ import dev.gitops.core.decode.YamlManifestDecoder;
 import dev.gitops.k8s.internal.KindInfo;
 import dev.gitops.k8s.internal.KindTable;
 import dev.gitops.k8s.internal.Kinds;
+import dev.gitops.k8s.internal.KubernetesRules;
 import dev.gitops.k8s.internal.Names;
 import dev.gitops.k8s.internal.Normalization;
 import java.nio.charset.StandardCharsets;
@@ -65,6 +66,8 @@ public final class KubernetesDecoder implements Decoder {
   /** Whether the cluster serves a kind (key type, apiVersion) without a CustomResourceDefinition; null when not connected. */
   private final BiPredicate<String, String> aggregated;
   private final String fingerprint;
+  /** The provider's merge, to check its keyed lists in what Git declares as the planner's merge will. */
+  private final dev.gitops.core.merge.ThreeWayMerge lists;
   private final boolean together;
   /**
    * The objects of each file of the last whole-tree call, by path and blob id: a tree read again
@@ -88,8 +91,9 @@ public final class KubernetesDecoder implements Decoder {
     this.kinds = b.kinds != null ? b.kinds : new Kinds();
     this.live = b.live;
     this.aggregated = b.aggregated;
+    this.lists = new dev.gitops.core.merge.ThreeWayMerge(KubernetesRules.mergeRules(providerId));
     this.fingerprint = "KubernetesDecoder(provider=" + providerId + ",namespace=" + defaultNamespace + ",keepStatus="
-        + new TreeSet<>(b.keepStatus) + ",together=" + together + ",reader=" + reader.fingerprint() + ",v5)";
+        + new TreeSet<>(b.keepStatus) + ",together=" + together + ",reader=" + reader.fingerprint() + ",v6)";
   }
 
   /** A builder: provider {@code k8s}, default namespace {@code default}. */
@@ -508,7 +512,9 @@ public final class KubernetesDecoder implements Decoder {
       namespace = "";
     }
     ResourceKey key = ResourceKey.of(providerId, m.type(), namespace, name);
-    Resource.Builder b = Resource.builder(key).origin(m.origin()).document(normalization.normalize(m.type(), d));
+    JsonNode normalized = normalization.normalize(m.type(), d);
+    keyedLists(m, key, normalized);
+    Resource.Builder b = Resource.builder(key).origin(m.origin()).document(normalized);
     JsonNode annotations = meta.path("annotations");
     String deps = annotation(annotations, Annotations.DEPENDS_ON, m);
     if (deps != null) {
@@ -543,6 +549,20 @@ public final class KubernetesDecoder implements Decoder {
     try {
       return b.build();
     } catch (IllegalArgumentException e) {
+      throw m.place().error(e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Checks the lists merged by key (containers and volumes by {@code name}, container ports by
+   * {@code containerPort} and {@code protocol}, env by {@code name}, ...): an element without its
+   * key, or two with the same key, is refused here at its file and line, as the planner's merge
+   * would refuse it for the whole plan naming no file (and the API server the object).
+   */
+  private void keyedLists(Manifest m, ResourceKey key, JsonNode doc) {
+    try {
+      lists.merge(key, null, doc, null);
+    } catch (dev.gitops.api.MergeException e) {
       throw m.place().error(e.getMessage(), e);
     }
   }

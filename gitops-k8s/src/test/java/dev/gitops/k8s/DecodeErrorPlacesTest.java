@@ -129,6 +129,25 @@ class DecodeErrorPlacesTest {
     assertThat(error("---\n" + cm("{name: Bad}"))).startsWith("m.yaml:2@" + REV + ": ConfigMap 'Bad'");
   }
 
+  @Test
+  void anElementOfAKeyedListWithoutItsKeyOrWithAnothersIsNamedAtItsDocumentAndLine() {
+    String deployment = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  template:\n    spec:\n"
+        + "      containers: %s\n";
+    // the planner's merge refused these for the whole plan, naming no file
+    assertThat(error(BEFORE + String.format(deployment, "[{image: web:1}]"))).startsWith("m.yaml:7@" + REV + ": document 3: ")
+        .contains("k8s:apps/Deployment:default:web").contains("/spec/template/spec/containers")
+        .contains("has no key [name]");
+    assertThat(error(BEFORE + String.format(deployment, "[{name: a, image: x}, {name: a, image: y}]")))
+        .startsWith("m.yaml:7@" + REV + ": document 3: ").contains("same key [name=a]");
+    assertThat(error(BEFORE + String.format(deployment, "[{name: a, ports: [{containerPort: 80}, {containerPort: 80, "
+        + "protocol: TCP}]}]"))).contains("/spec/template/spec/containers/[name=a]/ports").contains("same key");
+    assertThat(error(BEFORE + "apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec: {ports: [{name: http}]}\n"))
+        .startsWith("m.yaml:7@" + REV + ": document 3: ").contains("/spec/ports").contains("has no key");
+    // the same port twice under two protocols is two elements, as the server has it
+    assertThat(decoder().decode(file("ok.yaml", String.format(deployment, "[{name: a, ports: [{containerPort: 53}, "
+        + "{containerPort: 53, protocol: UDP}]}, {name: b}]")))).hasSize(1);
+  }
+
   // ------------------------------------------------------------------ metadata, as the API server checks it
 
   @Test
@@ -208,6 +227,6 @@ class DecodeErrorPlacesTest {
 
   @Test
   void theFingerprintNamesTheNewRules() {
-    assertThat(decoder().fingerprint()).contains(",v5)");
+    assertThat(decoder().fingerprint()).contains(",v6)");
   }
 }
