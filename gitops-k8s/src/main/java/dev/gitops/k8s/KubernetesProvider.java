@@ -1340,6 +1340,16 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
     try {
       GenericKubernetesResource made;
       if (applyMode == ApplyMode.SERVER_SIDE) {
+        // An apply patch creates or, forcing, takes over whatever has the name: unlike a POST it is never
+        // refused because the object exists. One created since the plan is ours to write only when it
+        // is ours already (our earlier create landed), as a POST's conflict is handled below.
+        GenericKubernetesResource there = resource(kind, key).get();
+        OwnerMark mark = there == null ? null : markOf(json(there));
+        if (there != null && !change.has(Change.Flag.ADOPT) && (mark == null || !mark.isOwnedBy(ctx.owner(), key))) {
+          return Outcome.conflict(key + ": apply not sent: the object appeared since it was observed ("
+              + (mark == null ? "unmarked" : "marked by " + mark.owner()) + ", uid " + there.getMetadata().getUid()
+              + "); it is observed and planned again");
+        }
         made = collection(kind, key.scope()).resource(object(body)).fieldManager(fieldManager).forceConflicts()
             .serverSideApply();
       } else {

@@ -226,6 +226,27 @@ class KubernetesProviderTest {
   }
 
   @Test
+  void serverSideApplyDoesNotCreateOverAnObjectThatAppearedSinceThePlan() {
+    provider.close();
+    provider = KubernetesProvider.builder(cluster.client).applyMode(ApplyMode.SERVER_SIDE).build();
+    assertThat(observe(CM).isAbsent()).isTrue();
+    // planned absent; then another team creates it, marked as theirs
+    cluster.client.configMaps().resource(new ConfigMapBuilder().withNewMetadata().withName("cfg").withNamespace("default")
+        .addToLabels(Annotations.MANAGED_BY, Annotations.MANAGED_BY_VALUE).addToAnnotations(Annotations.OWNER, "other-team")
+        .addToAnnotations(Annotations.KEY, CM.toString()).endMetadata().addToData("a", "theirs").build()).create();
+    cluster.takeSent();
+
+    Outcome o = provider.apply(ProviderConformanceSuite.createOf(configMap("{\"a\":\"1\"}")), ctx());
+
+    assertThat(o.isConflict()).as("%s", o).isTrue();
+    assertThat(o.message()).contains("appeared since it was observed").contains("marked by other-team");
+    assertThat(cluster.takeSent()).extracting(MockCluster.Sent::method).as("an apply patch would take it over")
+        .doesNotContain("PATCH");
+    assertThat(cluster.get("/ConfigMap", "default", "cfg").getMetadata().getAnnotations())
+        .containsEntry(Annotations.OWNER, "other-team");
+  }
+
+  @Test
   void theLastAppliedAnnotationIsLeftOutAboveTheAnnotationsLimit() throws Exception {
     String big = "x".repeat(KubernetesProvider.ANNOTATIONS_LIMIT);
     assertThat(provider.apply(ProviderConformanceSuite.createOf(configMap("{\"big\":\"" + big + "\"}")), ctx()).isOk())
