@@ -554,9 +554,10 @@ class KubernetesProviderTest {
     var store = new dev.gitops.core.store.InMemoryStateStore();
     SyncResult first = withoutHealth(store).sync();
     assertThat(first.status()).as("%s", first.outcomes()).isEqualTo(SyncResult.Status.SUCCEEDED);
-    // what the API server stores (the mock keeps what it is sent): no empty list or map
+    // what the API server stores (the mock keeps what it is sent): no empty list or map (the object's own
+    // annotations are not empty: they hold our mark, which the server keeps)
     cluster.client.apps().deployments().inNamespace("default").withName("web").patch(PatchContext.of(PatchType.JSON_MERGE),
-        "{\"metadata\":{\"annotations\":null},\"spec\":{\"template\":{\"metadata\":{\"annotations\":null},"
+        "{\"spec\":{\"template\":{\"metadata\":{\"annotations\":null},"
             + "\"spec\":{\"nodeSelector\":null,\"tolerations\":null,\"imagePullSecrets\":null,"
             + "\"containers\":[{\"name\":\"web\",\"image\":\"web:1\",\"resources\":{}}]}}}}");
     cluster.client.configMaps().inNamespace("default").withName("cfg").patch(PatchContext.of(PatchType.JSON_MERGE),
