@@ -105,6 +105,8 @@ public final class RegistryClient {
   public static final int MAX_TAGS = 1_000_000;
   private static final int MAX_BODY = 32 * 1024 * 1024;
   private static final int MAX_REDIRECTS = 5;
+  /** The longest a bearer token is kept, whatever {@code expires_in} says. */
+  private static final Duration MAX_TOKEN_LIFETIME = Duration.ofDays(1);
 
   /** What one image repository holds: its tags (sorted, without excluded ones) and how many were excluded. */
   public record TagList(ImageReference image, List<String> tags, int excluded, int pages) {
@@ -201,7 +203,13 @@ public final class RegistryClient {
             + " pages); refusing to read more", null);
       }
       URI requested = a.response.uri();
-      uri = HttpHeaders.nextLink(a.response.headers().allValues("Link"), requested).orElse(null);
+      try {
+        uri = HttpHeaders.nextLink(a.response.headers().allValues("Link"), requested).orElse(null);
+      } catch (IllegalArgumentException e) {
+        // the registry's text, not ours: a link no URI can hold (a space, an open '[') is its mistake, named
+        throw error(image, a.status, "tag list page link in the Link header of " + requested.getRawPath()
+            + " is not a URL: " + ImageReference.quoted(String.valueOf(e.getMessage())), e);
+      }
       if (uri != null && (uri.getScheme() == null || uri.getHost() == null || !sameOrigin(origin, uri))) {
         // the next page is asked with the registry's credentials: never of another host, port or scheme (no https -> http)
         throw error(image, a.status, "tag list page link " + (uri.getHost() == null ? "'" + uri + "'" : redacted(uri))
@@ -375,6 +383,10 @@ public final class RegistryClient {
     } catch (IllegalArgumentException e) {
       throw error(image, 401, "the registry's token realm '" + realm + "' is not a URL", e);
     }
+    if (realmUri.getScheme() != null && realmUri.getHost() == null) {
+      // https:///token, https://user@/token: no request can be made of it, and none is
+      throw error(image, 401, "the registry's token realm " + ImageReference.quoted(realm) + " names no host", null);
+    }
     String scheme = String.valueOf(realmUri.getScheme()).toLowerCase(Locale.ROOT);
     boolean plainAllowed = realmUri.getAuthority() != null
         && plainHttp.contains(realmUri.getAuthority().toLowerCase(Locale.ROOT));
@@ -400,8 +412,14 @@ public final class RegistryClient {
     if (token.isEmpty()) {
       throw error(image, a.status, "the token endpoint " + realm + " answered without a token", null);
     }
+    if (!token.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
+      // it goes into an Authorization header, which the HTTP client refuses quoting it: never the token itself
+      throw error(image, a.status, "the token endpoint " + realm + " answered a token that cannot be sent in a header"
+          + " (it holds a space, a line break, a control or a non-ASCII character); the token is not shown", null);
+    }
     long seconds = body.path("expires_in").asLong(60);
-    Duration lifetime = Duration.ofSeconds(seconds > 0 ? seconds : 60);
+    // at most a day: a lifetime of years (or Long.MAX_VALUE s) would overflow the cache's clock arithmetic
+    Duration lifetime = Duration.ofSeconds(seconds > 0 ? Math.min(seconds, MAX_TOKEN_LIFETIME.toSeconds()) : 60);
     tokens.put(image.registry(), scope, token, lifetime);
     String ours = "repository:" + image.repository() + ":pull";
     if (!scope.equals(ours)) {

@@ -458,6 +458,86 @@ class RegistryClientTest {
     }
   }
 
+  /** A stub whose {@code /token} answers {@code tokenAnswer} and whose registry takes the bearer token {@code tok}. */
+  private static RegistryStub tokenStub(String tokenAnswer) throws Exception {
+    return RegistryStub.start(ex -> {
+      if (ex.getRequestURI().getPath().equals("/token")) {
+        reply(ex, 200, tokenAnswer);
+      } else if ("Bearer tok".equals(ex.getRequestHeaders().getFirst("Authorization"))) {
+        reply(ex, 200, "{\"tags\":[\"1.0\"]}");
+      } else {
+        reply(ex, 401, null, "WWW-Authenticate",
+            "Bearer realm=\"http://" + ex.getRequestHeaders().getFirst("Host") + "/token\",service=\"s\"");
+      }
+    });
+  }
+
+  @Test
+  void aTokenLifetimeOfAgesIsKeptADayNotAnOverflowOfTheCache() throws Exception {
+    for (String expires : List.of("9223372036854775807", "1e30", "10000000000000000")) {
+      try (RegistryStub stub = tokenStub("{\"token\":\"tok\",\"expires_in\":" + expires + "}")) {
+        MutableClock clock = new MutableClock();
+        RegistryClient c = client(stub).clock(clock).build();
+        ImageReference web = ImageReference.parse(stub.host() + "/team/web");
+        assertThat(c.listTags(web).tags()).as(expires).containsExactly("1.0");
+        c.listTags(web);
+        assertThat(stub.seen().stream().filter(s -> s.uri().startsWith("/token")).count()).isEqualTo(1);
+        clock.advance(Duration.ofDays(1));  // kept a day at most
+        c.listTags(web);
+        assertThat(stub.seen().stream().filter(s -> s.uri().startsWith("/token")).count()).isEqualTo(2);
+      }
+    }
+  }
+
+  @Test
+  void aTokenThatCannotGoInAHeaderIsARegistryErrorThatNeverShowsIt() throws Exception {
+    for (String token : List.of("s3cret\\nX-Injected: 1", "s3cret token", "s3cr\\u00e9t")) {
+      try (RegistryStub stub = tokenStub("{\"token\":\"" + token + "\"}")) {
+        assertThatThrownBy(() -> client(stub).build().listTags(ImageReference.parse(stub.host() + "/team/web")))
+            .as(token)
+            .isInstanceOf(RegistryException.class)
+            .hasMessageContaining("token endpoint http://" + stub.host() + "/token answered a token that cannot be sent")
+            .hasMessageNotContaining("s3c");
+        assertThat(stub.seen()).hasSize(2);  // the registry, the realm: the token is sent nowhere
+      }
+    }
+  }
+
+  @Test
+  void aPageLinkThatIsNoUrlIsARegistryErrorNamingTheLinkHeader() throws Exception {
+    for (String link : List.of("</v2/team/web/tags/list?last=a b>; rel=\"next\"", "<http://[::1>; rel=next")) {
+      try (RegistryStub stub = RegistryStub.start(ex -> reply(ex, 200, "{\"tags\":[\"1.0\"]}", "Link", link))) {
+        assertThatThrownBy(() -> client(stub).build().listTags(ImageReference.parse(stub.host() + "/team/web")))
+            .as(link)
+            .isInstanceOf(RegistryException.class)
+            .hasMessageContaining("repository team/web: tag list page link in the Link header of /v2/team/web/tags/list"
+                + " is not a URL");
+      }
+    }
+  }
+
+  @Test
+  void aTokenRealmWithoutAHostIsNamed() throws Exception {
+    try (RegistryStub stub = RegistryStub.start(ex -> reply(ex, 401, null, "WWW-Authenticate",
+        "Bearer realm=\"https:///token\",service=\"s\""))) {
+      assertThatThrownBy(() -> client(stub).build().listTags(ImageReference.parse(stub.host() + "/team/web")))
+          .isInstanceOf(RegistryException.class)
+          .hasMessageContaining("token realm 'https:///token' names no host");
+      assertThat(stub.seen()).hasSize(1);
+    }
+  }
+
+  @Test
+  void aRetryAfterOfMoreDigitsThanAnIntIsBeyondTheLimitNotIgnored() throws Exception {
+    try (RegistryStub stub = RegistryStub.start(ex -> reply(ex, 429, null, "Retry-After", "99999999999999999999"))) {
+      assertThatThrownBy(() -> client(stub).build().listTags(ImageReference.parse(stub.host() + "/app")))
+          .isInstanceOf(RegistryException.class)
+          .hasMessageContaining("asks to retry after")
+          .hasMessageContaining("more than the 60 s allowed");
+      assertThat(stub.seen()).hasSize(1);
+    }
+  }
+
   /** A clock tests move by hand. */
   static final class MutableClock extends Clock {
     private Instant now = Instant.parse("2026-01-01T00:00:00Z");

@@ -49,8 +49,9 @@ public final class HttpHeaders {
       return Optional.empty();
     }
     String v = value.get().trim();
-    if (v.matches("\\d{1,9}")) {
-      return Optional.of(Duration.ofSeconds(Long.parseLong(v)));
+    if (v.matches("\\d+")) {
+      // any number of digits: a delay of years is one to refuse, not an unreadable value to ignore
+      return Optional.of(Duration.ofSeconds(v.length() > 18 ? Long.MAX_VALUE : Long.parseLong(v)));
     }
     try {
       ZonedDateTime at = ZonedDateTime.parse(v, DateTimeFormatter.RFC_1123_DATE_TIME);
