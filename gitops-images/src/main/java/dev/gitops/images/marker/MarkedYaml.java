@@ -260,6 +260,15 @@ public final class MarkedYaml {
         && !Character.isSurrogate((char) c) && c != 0xfffe && c != 0xffff;
   }
 
+  /** Whether anything but blanks follows the value {@code json} has read: a token, or text no JSON reads ("# …"). */
+  private static boolean moreAfter(com.fasterxml.jackson.core.JsonParser json) {
+    try {
+      return json.nextToken() != null;
+    } catch (IOException notJson) {
+      return true;  // a '#', a word: text after the object all the same
+    }
+  }
+
   /** {@code kind/name} or {@code kind/namespace/name} of a document, or "". */
   private static String objectName(Node root) {
     if (!(root instanceof MappingNode m)) {
@@ -380,8 +389,15 @@ public final class MarkedYaml {
       }
       markerComments.add(end + rest.indexOf('#'));
       String setter;
-      try {
-        JsonNode marker = JSON.readTree(m.group(1));
+      try (com.fasterxml.jackson.core.JsonParser json = JSON.createParser(m.group(1))) {
+        JsonNode marker = json.nextToken() == null ? null : JSON.readTree(json);
+        if (marker != null && moreAfter(json)) {
+          // a second marker or a note after the object ("# {...} # {...}", "# {...} pinned"): Flux's JSON
+          // decode refuses it and the marker sets nothing there; here it is said rather than half-read
+          problems.add(new MarkerException(file, endLine(s), "the marker comment holds text after its JSON"
+              + " object (a second marker, a note), so it is not used; one marker per line: " + m.group(1), null));
+          return;
+        }
         JsonNode v = marker == null ? null : marker.get(MARKER_FIELD);
         if (v == null || !v.isTextual() || v.asText().isBlank()) {
           problems.add(new MarkerException(file, endLine(s), "the marker's " + MARKER_FIELD + " must be a policy name", null));

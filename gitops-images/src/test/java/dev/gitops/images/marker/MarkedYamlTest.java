@@ -58,6 +58,24 @@ class MarkedYamlTest {
   }
 
   @Test
+  void aMarkerCommentWithTextAfterItsObjectIsAProblemNotHalfRead() {
+    MarkedYaml y = parse("""
+        a: nginx:1.0 # {"$imagepolicy": "apps:web"} # {"$imagepolicy": "apps:api"}
+        b: nginx:1.0 # {"$imagepolicy": "apps:web"}{"$imagepolicy": "apps:api"}
+        c: nginx:1.0 # {"$imagepolicy": "apps:web"} pinned by hand, do not update
+        d: nginx:1.0 # {"$imagepolicy": "apps:web"}
+        """);
+    assertThat(y.markers()).extracting(ImageMarker::path).containsExactly("d");
+    assertThat(y.problems()).extracting(Throwable::getMessage).containsExactly(
+        "apps/web.yaml:1: the marker comment holds text after its JSON object (a second marker, a note), so it is not"
+            + " used; one marker per line: {\"$imagepolicy\": \"apps:web\"} # {\"$imagepolicy\": \"apps:api\"}",
+        "apps/web.yaml:2: the marker comment holds text after its JSON object (a second marker, a note), so it is not"
+            + " used; one marker per line: {\"$imagepolicy\": \"apps:web\"}{\"$imagepolicy\": \"apps:api\"}",
+        "apps/web.yaml:3: the marker comment holds text after its JSON object (a second marker, a note), so it is not"
+            + " used; one marker per line: {\"$imagepolicy\": \"apps:web\"} pinned by hand, do not update");
+  }
+
+  @Test
   void markersAfterFlowCollectionsOrAboveTheirValueAreProblemsNamingTheLine() {
     MarkedYaml y = parse("""
         a: {name: web, image: host/team/web:v1.2.3} # {"$imagepolicy": "flux-system:web"}
