@@ -1,5 +1,7 @@
 package dev.gitops.images.git;
 
+import dev.gitops.core.render.PlanRenderer;
+
 /**
  * A marked line someone else changed while this writer was pushing: this writer meant to change
  * {@code ours} from {@code expected} but the new head holds {@code found}. The other edit is kept;
@@ -22,7 +24,8 @@ public record EditConflict(String file, int line, String policy, String expected
 
   /** One line for messages and logs. */
   public String describe() {
-    return file + ":" + line + " (" + policy + "): changed to " + found + " by another commit while updating "
-        + expected + " -> " + ours + "; left as it is";
+    return PlanRenderer.printableName(file) + ":" + line + " (" + policy + "): changed to "
+        + PlanRenderer.printableName(found) + " by another commit while updating " + PlanRenderer.printableName(expected)
+        + " -> " + ours + "; left as it is";
   }
 }

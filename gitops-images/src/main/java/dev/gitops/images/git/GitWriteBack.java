@@ -3,6 +3,7 @@ package dev.gitops.images.git;
 import dev.gitops.core.internal.Durations;
 import dev.gitops.core.internal.git.GitDaemonTransport;
 import dev.gitops.core.internal.git.GitUrls;
+import dev.gitops.core.render.PlanRenderer;
 import dev.gitops.core.source.Credentials;
 import dev.gitops.core.source.GitSource;
 import dev.gitops.images.marker.ImageMarker;
@@ -750,9 +751,12 @@ public final class GitWriteBack implements AutoCloseable {
   String message(List<ImageUpdate> updates) {
     StringBuilder lines = new StringBuilder();
     for (ImageUpdate u : updates) {
-      lines.append(lines.isEmpty() ? "" : "\n").append("- ").append(u.file())
-          .append(u.object().isEmpty() ? "" : ": " + u.object()).append(' ').append(u.path()).append(": ")
-          .append(u.oldValue()).append(" -> ").append(u.newValue()).append(" (").append(u.policy()).append(')');
+      // one line per change: a key or value holding a line break (a "\n" escape) is shown escaped, never a line of
+      // its own that could read as a trailer (Signed-off-by:, a push fence's)
+      lines.append(lines.isEmpty() ? "" : "\n").append("- ").append(PlanRenderer.printableName(u.file()))
+          .append(u.object().isEmpty() ? "" : ": " + PlanRenderer.printableName(u.object())).append(' ')
+          .append(PlanRenderer.printableName(u.path())).append(": ").append(PlanRenderer.printableName(u.oldValue()))
+          .append(" -> ").append(u.newValue()).append(" (").append(u.policy()).append(')');
     }
     Map<String, String> vars = Map.of("count", Integer.toString(updates.size()), "updates", lines.toString(),
         "policies", String.join(", ", updates.stream().map(ImageUpdate::policy).distinct().sorted().toList()));

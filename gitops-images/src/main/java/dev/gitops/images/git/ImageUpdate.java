@@ -1,5 +1,6 @@
 package dev.gitops.images.git;
 
+import dev.gitops.core.render.PlanRenderer;
 import dev.gitops.images.marker.Setter;
 
 /**
@@ -35,7 +36,9 @@ public record ImageUpdate(String file, int line, String object, String path, Str
    * note when a digest pinned in the reference is {@linkplain #digestDropped() dropped}.
    */
   public String describe() {
-    return file + ":" + line + (object.isEmpty() ? "" : " " + object) + " " + path + ": " + oldValue + " -> " + newValue
+    // what the repository holds (a key or a double-quoted value may hold "\n"): escaped, so one line stays one
+    return PlanRenderer.printableName(file) + ":" + line + (object.isEmpty() ? "" : " " + PlanRenderer.printableName(object))
+        + " " + PlanRenderer.printableName(path) + ": " + PlanRenderer.printableName(oldValue) + " -> " + newValue
         + " (" + policy + ")" + (digestDropped() ? "; the digest " + oldDigest + " pinned there is dropped: the policy"
         + " does not follow digests (digestReflectionPolicy Never)" : "");
   }

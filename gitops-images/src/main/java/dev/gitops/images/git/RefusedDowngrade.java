@@ -1,5 +1,7 @@
 package dev.gitops.images.git;
 
+import dev.gitops.core.render.PlanRenderer;
+
 /**
  * A marked scalar left as it is because writing the policy's choice would downgrade it: the tag in
  * Git (say a hand-written {@code v2.0.0}) ranks above every tag the policy allows (its best is
@@ -26,7 +28,8 @@ public record RefusedDowngrade(String file, int line, String object, String path
 
   /** One line for messages and logs. */
   public String describe() {
-    return file + ":" + line + (object.isEmpty() ? "" : " " + object) + " " + path + " (" + policy + "): " + current
-        + " kept, not changed to " + chosen + ": " + reason;
+    return PlanRenderer.printableName(file) + ":" + line + (object.isEmpty() ? "" : " " + PlanRenderer.printableName(object))
+        + " " + PlanRenderer.printableName(path) + " (" + policy + "): " + PlanRenderer.printableName(current)
+        + " kept, not changed to " + chosen + ": " + PlanRenderer.printableName(reason);
   }
 }

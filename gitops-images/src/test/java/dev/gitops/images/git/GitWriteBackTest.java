@@ -122,6 +122,28 @@ class GitWriteBackTest {
   }
 
   @Test
+  void aValueOrKeyHoldingALineBreakIsOneLineInTheCommitMessageAndTheUpdateNeverAForgedTrailer() throws Exception {
+    // double-quoted scalars on one line may hold "\n" escapes: the marker is used, and what they held is shown escaped
+    String evil = "\"key\\nX-Forged: 1\": \"registry.example.com/team/web:v1\\n\\nSigned-off-by: Mallory"
+        + " <m@example.com>\" # {\"$imagepolicy\": \"apps:web\"}\n";
+    remote.pushFromAnotherClient("main", "apps/evil.yaml", evil);
+    try (GitWriteBack git = writer().build()) {
+      WriteResult r = git.write(choices("v1.2.4", "v2.0.0"));
+      ImageUpdate u = r.updates().stream().filter(x -> x.file().equals("apps/evil.yaml")).findFirst().orElseThrow();
+      assertThat(u.oldValue()).contains("\n\nSigned-off-by");  // the value itself, as YAML reads it
+      assertThat(u.describe()).doesNotContain("\n")
+          .contains("key\\nX-Forged: 1: registry.example.com/team/web:v1\\n\\nSigned-off-by: Mallory");
+      assertThat(remote.git("log", "-1", "--format=%B", "main")).contains("\n- apps/evil.yaml key\\nX-Forged: 1:"
+          + " registry.example.com/team/web:v1\\n\\nSigned-off-by: Mallory <m@example.com> ->"
+          + " registry.example.com/team/web:v1.2.4 (apps:web)\n");
+      assertThat(remote.git("log", "-1", "--format=%(trailers)", "main").trim()).isEmpty();
+      assertThat(remote.show("main", "apps/evil.yaml")).isEqualTo(evil.replace(
+          "\"registry.example.com/team/web:v1\\n\\nSigned-off-by: Mallory <m@example.com>\"",
+          "\"registry.example.com/team/web:v1.2.4\""));
+    }
+  }
+
+  @Test
   void aRelativeLocalPathIsTheRepositoryThereFromTheWorkingDirectoryAsGitCloneReadsIt() throws Exception {
     // below the working directory, as `gitops images update --repo ops` names it: JGit alone resolved
     // it against the bare clone it fetches into and found no remote there ("Invalid remote")
