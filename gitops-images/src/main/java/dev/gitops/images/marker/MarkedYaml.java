@@ -68,6 +68,15 @@ public final class MarkedYaml {
   private static final Pattern TRAILING_MARKER = Pattern.compile("^[ \\t]+#[ \\t]*(\\{.*?)[ \\t]*$");
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Resolver RESOLVER = new Resolver();
+  /**
+   * Plain scalars that Go's YAML (go-yaml v2 and v3: Kubernetes, Helm, kustomize, Flux) reads as
+   * no string where SnakeYAML's resolver sees one: v2's booleans {@code y}/{@code n}, and what
+   * {@code strconv.ParseInt(s, 0, 64)} or YAML's float pattern takes once underscores are dropped
+   * (only when the scalar starts with a digit): {@code 0o17}, {@code 0B1}, {@code 0X1f}, and a
+   * zero-padded number that is no octal, {@code 0099} or {@code 08}, read as a float.
+   */
+  private static final Pattern GO_YAML_NOT_A_STRING = Pattern.compile(
+      "[yYnN]|0[xX][0-9a-fA-F]+|0[oO]?[0-7]+|0[bB][01]+|(?:[0-9]+(?:\\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?");
 
   private final String file;
   private final byte[] bytes;
@@ -226,7 +235,8 @@ public final class MarkedYaml {
     if (v.isEmpty() || !v.matches("[A-Za-z0-9_][A-Za-z0-9_./:@+-]*") || v.endsWith(":")) {
       return false;
     }
-    return RESOLVER.resolve(NodeId.scalar, v, true).equals(Tag.STR);
+    return RESOLVER.resolve(NodeId.scalar, v, true).equals(Tag.STR) && !GO_YAML_NOT_A_STRING.matcher(
+        Character.isDigit(v.charAt(0)) ? v.replace("_", "") : v).matches();
   }
 
   private static String doubleQuoted(String v) {

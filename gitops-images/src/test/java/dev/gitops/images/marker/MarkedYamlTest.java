@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
@@ -161,6 +162,21 @@ class MarkedYamlTest {
     assertThat(MarkedYaml.render("v1.10", ImageMarker.Style.PLAIN)).isEqualTo("v1.10");
     assertThat(MarkedYaml.render("it's", ImageMarker.Style.SINGLE_QUOTED)).isEqualTo("'it''s'");
     assertThat(MarkedYaml.render("a\"b\\c", ImageMarker.Style.DOUBLE_QUOTED)).isEqualTo("\"a\\\"b\\\\c\"");
+  }
+
+  @Test
+  void tagsThatGoYamlReadsAsNoStringAreQuotedThoughSnakeYamlReadsThemAsStrings() {
+    // Kubernetes, Helm and kustomize read YAML with go-yaml: a zero-padded build number is a float there
+    // (tag: 0099 is image repo:99), 0o17 an int, y and n booleans (go-yaml v2)
+    for (String tag : List.of("0099", "08", "0_99", "0o17", "0O17", "0B1", "0X1f", "y", "Y", "n", "N")) {
+      assertThat(MarkedYaml.render(tag, ImageMarker.Style.PLAIN)).as(tag).isEqualTo("\"" + tag + "\"");
+    }
+    for (String tag : List.of("v0099", "1.2.3", "0b", "0x", "_1", "yes-1", "nightly", "1.2.3-0099", "main-0099")) {
+      assertThat(MarkedYaml.render(tag, ImageMarker.Style.PLAIN)).as(tag).isEqualTo(tag);
+    }
+    MarkedYaml y = parse("tag: v1 # {\"$imagepolicy\": \"apps:web:tag\"}\n");
+    assertThat(new String(y.withValues(Map.of(y.markers().get(0), "0099")), StandardCharsets.UTF_8))
+        .isEqualTo("tag: \"0099\" # {\"$imagepolicy\": \"apps:web:tag\"}\n");
   }
 
   @Test
