@@ -81,7 +81,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Transport</b>: HTTPS by default (the JDK's CAs plus {@link Builder#trustCertificates});
  * plain HTTP only for the registries named in {@link Builder#plainHttp}; a connect and a request
- * timeout; answers 429 and 5xx and network errors are retried with exponential backoff and jitter,
+ * timeout, and one for a whole tag listing ({@link Builder#listTimeout}); answers 429 and 5xx and network errors are retried with exponential backoff and jitter,
  * honouring {@code Retry-After} up to {@link Builder#maxRetryAfter}. Redirects are followed, but
  * credentials go only to the origin they were meant for, and never over plain HTTP to a host not
  * allowed it. A client is thread-safe.
@@ -120,6 +120,7 @@ public final class RegistryClient {
   private final RegistryCredentials credentials;
   private final Set<String> plainHttp;
   private final Duration requestTimeout;
+  private final Duration listTimeout;
   private final int maxAttempts;
   private final Duration initialBackoff;
   private final Duration maxBackoff;
@@ -141,6 +142,7 @@ public final class RegistryClient {
     this.credentials = b.credentials;
     this.plainHttp = Set.copyOf(b.plainHttp);
     this.requestTimeout = b.requestTimeout;
+    this.listTimeout = b.listTimeout;
     this.maxAttempts = b.maxAttempts;
     this.initialBackoff = b.initialBackoff;
     this.maxBackoff = b.maxBackoff;
@@ -149,7 +151,7 @@ public final class RegistryClient {
     this.tokens = new TokenCache(b.clock);
   }
 
-  /** A builder: anonymous, HTTPS only, 10 s connect and 30 s request timeouts, 4 attempts. */
+  /** A builder: anonymous, HTTPS only, 10 s connect and 30 s request timeouts, 10 min per tag listing, 4 attempts. */
   public static Builder builder() {
     return new Builder();
   }
@@ -176,7 +178,15 @@ public final class RegistryClient {
     Set<URI> seen = new HashSet<>();
     int pages = 0;
     int notStrings = 0;
+    long started = System.nanoTime();
     while (uri != null) {
+      if (pages > 0 && System.nanoTime() - started > listTimeout.toNanos()) {
+        // every page is bounded by the request timeout, but a registry linking page after page slowly is not
+        throw error(image, -1, "listing the tags took longer than "
+            + (listTimeout.toMillis() % 1000 == 0 ? listTimeout.toSeconds() + " s" : listTimeout.toMillis() + " ms") + " (" + pages
+            + " pages, " + tags.size() + " tags so far; the next page " + redacted(uri) + "); refusing to read more",
+            null);
+      }
       if (!seen.add(uri) || pages >= MAX_PAGES) {
         throw error(image, -1, "tag pagination does not end: page " + uri + " comes again or more than "
             + MAX_PAGES + " pages", null);
@@ -735,6 +745,7 @@ public final class RegistryClient {
     private final List<Path> caFiles = new ArrayList<>();
     private Duration connectTimeout = Duration.ofSeconds(10);
     private Duration requestTimeout = Duration.ofSeconds(30);
+    private Duration listTimeout = Duration.ofMinutes(10);
     private int maxAttempts = 4;
     private Duration initialBackoff = Duration.ofMillis(500);
     private Duration maxBackoff = Duration.ofSeconds(30);
@@ -775,6 +786,15 @@ public final class RegistryClient {
     /** How long to wait for each answer, its whole body included (default 30 s). */
     public Builder requestTimeout(Duration d) {
       this.requestTimeout = positive(d, "requestTimeout");
+      return this;
+    }
+
+    /**
+     * How long listing one repository's tags may take, all its pages together (default 10 min): a
+     * registry that links page after page, each in time, fails the listing once this has passed.
+     */
+    public Builder listTimeout(Duration d) {
+      this.listTimeout = positive(d, "listTimeout");
       return this;
     }
 

@@ -62,6 +62,30 @@ class RegistryClientTest {
   }
 
   @Test
+  void aRegistryLinkingPageAfterPageSlowlyIsStoppedByTheListingTimeout() throws Exception {
+    AtomicInteger page = new AtomicInteger();
+    try (RegistryStub stub = RegistryStub.start(ex -> {
+      int n = page.incrementAndGet();
+      try {
+        Thread.sleep(40);  // each page well within the request timeout
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      reply(ex, 200, "{\"tags\":[\"t" + n + "\"]}", "Link", "</v2/team/web/tags/list?last=t" + n + ">; rel=\"next\"");
+    })) {
+      long start = System.nanoTime();
+      assertThatThrownBy(() -> client(stub).listTimeout(Duration.ofMillis(300)).build()
+          .listTags(ImageReference.parse(stub.host() + "/team/web")))
+          .isInstanceOf(RegistryException.class)
+          .hasMessageContaining("repository team/web: listing the tags took longer than 300 ms (")
+          .hasMessageContaining(" pages, ")
+          .hasMessageContaining("refusing to read more");
+      assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(3));
+      assertThat(page.get()).isBetween(1, 40);  // stopped long before MAX_PAGES (10,000)
+    }
+  }
+
+  @Test
   void customExclusionsAreCountedAndABadPatternIsNamed() throws Exception {
     try (RegistryStub stub = RegistryStub.start(ex -> reply(ex, 200, "{\"tags\":[\"1.0\",\"1.0-debug\",\"x.sig\"]}"))) {
       RegistryClient c = client(stub).build();
