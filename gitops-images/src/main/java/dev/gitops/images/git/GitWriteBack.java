@@ -154,6 +154,8 @@ public final class GitWriteBack implements AutoCloseable {
   private final Duration retryDelay;
   private final int timeoutSeconds;
   private final IntConsumer beforePush;
+  /** The largest marked file read, in bytes ({@link #MAX_FILE}; smaller in tests). */
+  private final long maxFile;
   private final PushFence pushFence;
   /** Blobs known to hold no marker: never read again. */
   private final Set<ObjectId> unmarked = ConcurrentHashMap.newKeySet();
@@ -183,6 +185,7 @@ public final class GitWriteBack implements AutoCloseable {
     this.retryDelay = b.retryDelay;
     this.timeoutSeconds = Durations.jgitSeconds(b.timeout);
     this.beforePush = b.beforePush;
+    this.maxFile = b.maxFile;
     this.pushFence = b.pushFence;
   }
 
@@ -411,8 +414,14 @@ public final class GitWriteBack implements AutoCloseable {
           continue;
         }
         ObjectLoader loader = reader.open(blob);
-        if (loader.getSize() > MAX_FILE) {
-          plan.problems.add(file + ": larger than " + MAX_FILE + " bytes; not read");
+        if (loader.getSize() > maxFile) {
+          // a large generated file (a CRD bundle) holding no marker is no problem: it is scanned as a stream
+          if (!mentionsMarkerField(loader)) {
+            unmarked.add(blob);
+            continue;
+          }
+          plan.problems.add(file + ": larger than " + maxFile + " bytes and holds " + MarkedYaml.MARKER_FIELD
+              + "; not read");
           continue;
         }
         byte[] bytes = loader.getBytes();
@@ -507,6 +516,24 @@ public final class GitWriteBack implements AutoCloseable {
     utf8.flush(out);
     out.flip();
     return text.append(out).toString();
+  }
+
+  /** Whether the blob's bytes hold {@link MarkedYaml#MARKER_FIELD}, read in chunks, never as a whole. */
+  private static boolean mentionsMarkerField(ObjectLoader loader) throws IOException {
+    byte[] needle = MarkedYaml.MARKER_FIELD.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    byte[] buf = new byte[64 * 1024 + needle.length];
+    int kept = 0;  // the last needle.length - 1 bytes of the previous chunk: a needle may straddle two
+    try (java.io.InputStream in = loader.openStream()) {
+      for (int n; (n = in.read(buf, kept, buf.length - kept)) > 0; ) {
+        int end = kept + n;
+        if (MarkedYaml.mayHoldMarkers(java.util.Arrays.copyOf(buf, end))) {
+          return true;
+        }
+        kept = Math.min(end, needle.length - 1);
+        System.arraycopy(buf, end - kept, buf, 0, kept);
+      }
+    }
+    return false;
   }
 
   /** What a symbolic link's blob says it points to, for messages. */
@@ -1044,6 +1071,7 @@ public final class GitWriteBack implements AutoCloseable {
     private PushFence pushFence;
     private Duration timeout = GitSource.DEFAULT_TIMEOUT;
     private IntConsumer beforePush = attempt -> { };
+    private long maxFile = MAX_FILE;
 
     private Builder(String url) {
       if (Objects.requireNonNull(url, "url").isBlank()) {
@@ -1232,6 +1260,12 @@ public final class GitWriteBack implements AutoCloseable {
     }
 
     /** Runs before each push with the attempt number (tests use it to push from another client in between). */
+    /** The largest marked file read (tests: a small one stands for 5 MiB). */
+    Builder maxFileSize(long bytes) {
+      this.maxFile = bytes;
+      return this;
+    }
+
     Builder beforePush(IntConsumer hook) {
       this.beforePush = Objects.requireNonNull(hook, "hook");
       return this;

@@ -144,6 +144,33 @@ class GitWriteBackTest {
   }
 
   @Test
+  void aLargeFileWithoutAMarkerIsNoProblemAndOneWithAMarkerIsNamed() throws Exception {
+    // a CRD bundle larger than the limit (5 MiB; 4 KiB here): no marker, nothing to say, and the run does not fail
+    String filler = "# " + "x".repeat(1022) + "\n";
+    String bundle = "kind: CustomResourceDefinition\n" + filler.repeat(200) + "note: \"$imagepolic\"\n";
+    remote.commitRaw("main", Map.of(bytes("apps/crds.yaml"), file(bundle)));
+    try (GitWriteBack git = writer().maxFileSize(4096).build()) {
+      WriteResult r = git.preview(choices("v1.2.4", "v2.0.0"));
+      assertThat(r.problems()).noneMatch(p -> p.contains("crds.yaml"));
+      assertThat(r.updates()).extracting(ImageUpdate::file).containsExactly("apps/web.yaml");
+
+      // the field across the 64 KiB chunks it is read in, and at the end
+      remote.commitRaw("main", Map.of(
+          bytes("apps/crds-b.yaml"), file("x".repeat(64 * 1024 - 5) + "$imagepolicy\n" + bundle),
+          bytes("apps/crds-c.yaml"), file(bundle
+              + "image: registry.example.com/team/web:v1.0.0 # {\"$imagepolicy\": \"apps:web\"}\n")));
+      assertThat(git.preview(choices("v1.2.4", "v2.0.0")).problems()).contains(
+          "apps/crds-b.yaml: larger than 4096 bytes and holds $imagepolicy; not read",
+          "apps/crds-c.yaml: larger than 4096 bytes and holds $imagepolicy; not read")
+          .noneMatch(p -> p.startsWith("apps/crds.yaml"));
+    }
+  }
+
+  private static byte[] bytes(String s) {
+    return s.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+  }
+
+  @Test
   void aRelativeLocalPathIsTheRepositoryThereFromTheWorkingDirectoryAsGitCloneReadsIt() throws Exception {
     // below the working directory, as `gitops images update --repo ops` names it: JGit alone resolved
     // it against the bare clone it fetches into and found no remote there ("Invalid remote")
