@@ -724,13 +724,20 @@ public final class RegistryClient {
           parts.add(n.get("error").asText());
         }
       }
-      return parts.isEmpty() ? "" : " (" + String.join("; ", parts) + ")";
+      // the registry's words on one printable line, bounded: a "\n" in its JSON must not start a log line of its own
+      return parts.isEmpty() ? "" : " (" + shortLine(String.join("; ", parts)) + ")";
     } catch (IOException notJson) {
       // an HTML or text error page: its first line says enough
       String text = new String(a.body, 0, Math.min(a.body.length, 200), StandardCharsets.UTF_8).strip();
       int nl = text.indexOf('\n');
-      return text.isEmpty() ? "" : " (" + (nl > 0 ? text.substring(0, nl) : text) + ")";
+      return text.isEmpty() ? "" : " (" + shortLine(nl > 0 ? text.substring(0, nl) : text) + ")";
     }
+  }
+
+  /** {@code text} as one printable line of at most 300 characters. */
+  private static String shortLine(String text) {
+    String line = dev.gitops.core.render.PlanRenderer.oneLine(text);
+    return line.length() > 300 ? line.substring(0, 300) + "…" : line;
   }
 
   private static RegistryException error(ImageReference image, int status, String message, Throwable cause) {

@@ -221,6 +221,20 @@ class RegistryClientTest {
   }
 
   @Test
+  void theRegistrysErrorTextIsOnePrintableBoundedLine() throws Exception {
+    try (RegistryStub stub = RegistryStub.start(ex -> reply(ex, 404,
+        "{\"errors\":[{\"code\":\"NAME_UNKNOWN\",\"message\":\"gone\\n[main] INFO forged line\\u001b[2J"
+            + "x".repeat(5000) + "\"}]}"))) {
+      assertThatThrownBy(() -> client(stub).build().listTags(ImageReference.parse(stub.host() + "/app")))
+          .isInstanceOf(RegistryException.class)
+          .hasMessageContaining("(NAME_UNKNOWN: gone [main] INFO forged line\\u001b[2Jxxx")
+          .hasMessageNotContaining("\n")
+          .hasMessageNotContaining("\u001b")
+          .satisfies(e -> assertThat(e.getMessage()).hasSizeLessThan(600));
+    }
+  }
+
+  @Test
   void answersABasicChallengeWithTheLoginFromADockerConfig() throws Exception {
     String good = "Basic " + Base64.getEncoder().encodeToString("robot:s3cret".getBytes(StandardCharsets.UTF_8));
     try (RegistryStub stub = RegistryStub.start(ex -> {
