@@ -118,6 +118,15 @@ final class ImagesCommand implements Callable<Integer> {
       }
       caFiles.forEach(f -> requireFile("--ca-file", f));
       FluxPolicies flux = FluxPolicies.read(policies);
+      // a suspended ImagePolicy or ImageRepository: Flux scans nothing for it, so its markers stay as they are
+      flux.suspended().forEach((p, why) -> err.println("gitops: warning: image policy " + PlanRenderer.oneLine(p)
+          + " is suspended (" + PlanRenderer.oneLine(why) + "): not scanned, its markers are left as they are"));
+      if (flux.policies().isEmpty() && !flux.suspended().isEmpty()) {
+        spec.commandLine().getOut().println("Every image policy of --policies " + policies
+            + " is suspended: no image was checked.");
+        err.flush();
+        return ExitCodes.OK;
+      }
       if (flux.policies().isEmpty()) {
         throw new IllegalArgumentException("--policies " + policies + " holds no ImagePolicy");
       }
@@ -178,7 +187,9 @@ final class ImagesCommand implements Callable<Integer> {
         }
         for (String u : r.unresolved()) {
           // "file:line setter": a marker of a policy that failed is said with the failure above
-          if (Setter.resolve(u.substring(u.lastIndexOf(' ') + 1), r.policyFailures().keySet()).isEmpty()) {
+          String setter = u.substring(u.lastIndexOf(' ') + 1);
+          if (Setter.resolve(setter, r.policyFailures().keySet()).isEmpty()
+              && Setter.resolve(setter, flux.suspended().keySet()).isEmpty()) {
             err.println("gitops: warning: " + PlanRenderer.oneLine(u) + ": the marker names no policy of --policies "
                 + policies + "; left as it is");
           }

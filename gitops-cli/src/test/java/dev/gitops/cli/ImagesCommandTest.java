@@ -162,6 +162,21 @@ class ImagesCommandTest {
   }
 
   @Test
+  void aSuspendedImageRepositoryIsNotScannedItsMarkersStayAndItIsSaid() throws Exception {
+    // flux suspend image repository web: Flux scans nothing, so nothing newer is written
+    Files.writeString(policies, Files.readString(policies).replace("insecure: true}", "insecure: true, suspend: true}"));
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int code = run(out, err, "images", "update", "--repo", bare.toString(), "--policies", policies.toString(), "--push");
+    assertThat(code).as(err.toString()).isEqualTo(ExitCodes.OK);
+    assertThat(err.toString()).isEqualTo("gitops: warning: image policy apps:web is suspended (ImageRepository apps:web"
+        + " says spec.suspend: true (line 4)): not scanned, its markers are left as they are\n");
+    assertThat(out.toString()).isEqualTo("Every image policy of --policies " + policies
+        + " is suspended: no image was checked.\n");
+    assertThat(seed.git("--git-dir", bare.toString(), "show", "main:apps/web.yaml")).contains("/team/web:v1.2.3 #");
+  }
+
+  @Test
   void aPolicyNoMarkerNamesIsSaidNamingTheFormMarkersMustUseAndNothingIsCalledUpToDate() throws Exception {
     // no metadata.namespace: the policy is flux-system:web, while the marker names apps:web
     Path flux = Files.writeString(tmp.resolve("flux-system.yaml"), Files.readString(policies)

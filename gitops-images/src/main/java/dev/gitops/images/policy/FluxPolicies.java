@@ -33,18 +33,24 @@ import org.yaml.snakeyaml.nodes.SequenceNode;
  * .alphabetical.order}, {@code .numerical.order}, {@code spec.filterTags.pattern}/{@code extract},
  * {@code spec.digestReflectionPolicy}) of {@code image.toolkit.fluxcd.io}. A policy is named
  * {@code <namespace>:<name>}, as Flux's markers name it; the namespace defaults to {@code
- * flux-system}. Other documents are ignored.
+ * flux-system}. Other documents are ignored. A policy whose {@code ImagePolicy} or {@code
+ * ImageRepository} says {@code spec.suspend: true} is read and checked but not among {@link
+ * #policies()}: Flux scans nothing for it, so nothing is chosen for its markers; it is in {@link
+ * #suspended()} with why.
  *
  * <pre>{@code
  * FluxPolicies flux = FluxPolicies.read(Path.of("clusters/prod/image-automation.yaml"));
  * flux.policies();      // ImagePolicy objects
  * flux.plainHttp();     // registries of ImageRepositories marked insecure: true
+ * flux.suspended();     // apps:web -> "ImageRepository apps:web says spec.suspend: true (line 7)"
  * }</pre>
  *
  * @param policies the policies, in file order
  * @param plainHttp registry hosts whose {@code ImageRepository} says {@code insecure: true}
+ * @param suspended the policies left out because they or their {@code ImageRepository} are
+ *     suspended, each with why (the document and the line)
  */
-public record FluxPolicies(List<ImagePolicy> policies, Set<String> plainHttp) {
+public record FluxPolicies(List<ImagePolicy> policies, Set<String> plainHttp, Map<String, String> suspended) {
 
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final String DEFAULT_NAMESPACE = "flux-system";
@@ -53,6 +59,12 @@ public record FluxPolicies(List<ImagePolicy> policies, Set<String> plainHttp) {
   public FluxPolicies {
     policies = List.copyOf(policies);
     plainHttp = Set.copyOf(plainHttp);
+    suspended = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(suspended));
+  }
+
+  /** A result without suspended policies. */
+  public FluxPolicies(List<ImagePolicy> policies, Set<String> plainHttp) {
+    this(policies, plainHttp, Map.of());
   }
 
   /**
@@ -108,6 +120,7 @@ public record FluxPolicies(List<ImagePolicy> policies, Set<String> plainHttp) {
       throw new IllegalArgumentException("policy file " + file + " is not valid YAML: " + e.getMessage(), e);
     }
     List<ImagePolicy> policies = new ArrayList<>();
+    Map<String, String> suspended = new LinkedHashMap<>();
     Set<String> plain = new LinkedHashSet<>();
     Set<String> names = new java.util.HashSet<>();
     for (Doc pd : policyDocs) {
@@ -191,6 +204,16 @@ public record FluxPolicies(List<ImagePolicy> policies, Set<String> plainHttp) {
               + "' must be Never, IfNotPresent or Always");
         });
         ImagePolicy built = b.build();
+        // Flux scans nothing for a suspended policy or repository ('flux suspend image repository'): no choice
+        String why = p.path("spec").path("suspend").asBoolean(false)
+            ? "ImagePolicy " + name + " says spec.suspend: true (line " + line(pd.node(), "spec", "suspend") + ")"
+            : repo.path("spec").path("suspend").asBoolean(false)
+            ? "ImageRepository " + repoId + " says spec.suspend: true (line " + line(repoDoc.node(), "spec", "suspend") + ")"
+            : null;
+        if (why != null) {
+          suspended.put(name, why);
+          continue;
+        }
         policies.add(built);
         if (repo.path("spec").path("insecure").asBoolean(false)) {
           plain.add(built.image().registry());
@@ -199,7 +222,7 @@ public record FluxPolicies(List<ImagePolicy> policies, Set<String> plainHttp) {
         throw new IllegalArgumentException(where + e.getMessage(), e);
       }
     }
-    return new FluxPolicies(policies, plain);
+    return new FluxPolicies(policies, plain, suspended);
   }
 
   /** A document with the YAML node it was read from, for line numbers. */

@@ -57,6 +57,29 @@ class FluxPoliciesTest {
   }
 
   @Test
+  void aSuspendedPolicyOrRepositoryIsLeftOutAndSaidWithItsLine() throws Exception {
+    Path repoSuspended = Files.writeString(tmp.resolve("repo.yaml"), FILE.replace("  interval: 5m\n",
+        "  interval: 5m\n  suspend: true\n"));
+    FluxPolicies r = FluxPolicies.read(repoSuspended);
+    assertThat(r.policies()).isEmpty();
+    assertThat(r.suspended()).containsExactly(
+        java.util.Map.entry("apps:web", "ImageRepository apps:web says spec.suspend: true (line 7)"),
+        java.util.Map.entry("apps:nightly", "ImageRepository apps:web says spec.suspend: true (line 7)"));
+
+    Path policySuspended = Files.writeString(tmp.resolve("policy.yaml"), FILE.replace(
+        "  digestReflectionPolicy: Always\n", "  digestReflectionPolicy: Always\n  suspend: true\n"));
+    FluxPolicies p = FluxPolicies.read(policySuspended);
+    assertThat(p.policies()).extracting(ImagePolicy::name).containsExactly("apps:web");
+    assertThat(p.suspended()).containsExactly(
+        java.util.Map.entry("apps:nightly", "ImagePolicy apps:nightly says spec.suspend: true (line 27)"));
+    // a mistake in a suspended policy is still one
+    Path bad = Files.writeString(tmp.resolve("bad.yaml"), FILE.replace("  interval: 5m\n",
+        "  interval: 5m\n  suspend: true\n").replace(">=1.0.0 <2.0.0", ">=1.0.0 <<2.0.0"));
+    assertThatThrownBy(() -> FluxPolicies.read(bad)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("ImagePolicy apps:web");
+  }
+
+  @Test
   void readsFluxImageRepositoriesAndPolicies() throws Exception {
     Path f = Files.writeString(tmp.resolve("images.yaml"), FILE);
     FluxPolicies flux = FluxPolicies.read(f);
