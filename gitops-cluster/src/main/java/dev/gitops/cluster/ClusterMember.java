@@ -324,6 +324,10 @@ public final class ClusterMember implements AutoCloseable {
       }
     }
     Map<String, Ownership> current = coordinator.owners();
+    // what the engine says this member holds and nothing here runs, stops or releases (taken before this round acts)
+    List<Ownership> unrun = current.values().stream().filter(o -> o.member().equals(me)
+        && !owned.containsKey(o.target()) && !cannotStop.containsKey(o.target()) && !releasing.containsKey(o.target()))
+        .toList();
     for (Ownership o : owned.values()) {
       Ownership now0 = current.get(o.target());
       if (now0 == null || now0.token() != o.token() || !now0.member().equals(me)) {
@@ -357,6 +361,7 @@ public final class ClusterMember implements AutoCloseable {
             : "it left the configuration", null, now);
       }
     }
+    releaseUnrun(unrun, targets, assigned);
     for (String t : assigned.mine()) {
       if (owned.containsKey(t) || cannotStop.containsKey(t)) {
         continue;  // running, or not stopped yet: it starts again only once its stop succeeded
@@ -378,6 +383,27 @@ public final class ClusterMember implements AutoCloseable {
       }
     }
     noteUnowned(targets, members, assigned, current, now);
+  }
+
+  /**
+   * Releases {@code unrun}, the ownerships the engine says this member holds but that it does not
+   * run, stop or release, when they are not its own to run (assigned to another member, or out of the configuration): an
+   * acquire that the engine made but whose answer never came back (a timeout, a dropped
+   * connection) leaves such a key on this member's lease, which lives on, and the target's
+   * assignee would wait for it for as long as this member lives. One assigned here is left to the
+   * acquire, which gets the ownership back; one whose stop failed is kept on purpose.
+   */
+  private void releaseUnrun(List<Ownership> unrun, Set<String> targets, Assignment assigned) {
+    String me = coordinator.memberId();
+    for (Ownership o : unrun) {
+      String t = o.target();
+      if (targets.contains(t) && me.equals(assigned.ownerOf().get(t))) {
+        continue;
+      }
+      LOG.warn("member {} holds {} but does not run it (an acquire whose answer was lost?); it releases it, as {}",
+          me, o, targets.contains(t) ? "it is assigned to member " + assigned.ownerOf().get(t) : "it is not configured");
+      release(o);
+    }
   }
 
   /**

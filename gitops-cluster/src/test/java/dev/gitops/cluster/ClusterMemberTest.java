@@ -509,4 +509,35 @@ class ClusterMemberTest {
     assertThat(events.stream().filter(e -> e.endsWith(" " + moving + " m1") || e.endsWith(" " + moving + " m2")))
         .containsSubsequence("stop failed " + moving + " m1", "stop " + moving + " m1", "start " + moving + " m2");
   }
+
+  @Test
+  void anOwnershipTakenWhoseAnswerWasLostIsReleasedOnceTheTargetIsAssignedElsewhere() {
+    ClusterMember m1 = member("m1");
+    ClusterMember m2 = member("m2");
+    m1.safeRound();
+    m2.safeRound();
+    now = now.plus(SETTLE);
+    m1.safeRound();
+    m2.safeRound();
+    Map<String, String> want = expected(Set.of("m1", "m2"));
+    assertThat(running).isEqualTo(want);
+
+    FakeCoordinator c1 = (FakeCoordinator) m1.coordinator();
+    ((FakeCoordinator) m2.coordinator()).expire();  // etcd flaps: m2's lease ends, its targets are free
+    c1.acquireAnswerLost = true;  // m1 takes the first of them, but the answer does not reach it
+    m1.safeRound();
+    c1.acquireAnswerLost = false;
+    assertThat(m1.notReady()).isPresent();
+    m2.safeRound();  // m2 stops what it ran and joins again
+    for (int i = 0; i < 4; i++) {
+      m1.safeRound();
+      m2.safeRound();
+      now = now.plus(SETTLE);
+    }
+    assertThat(running).as("every target runs on its assignee").isEqualTo(want);
+    assertThat(engine.owners.values()).as("no ownership left on m1 that it does not run")
+        .allMatch(o -> o.member().equals(want.get(o.target())));
+    assertThat(m1.notReady()).isEmpty();
+    assertThat(m2.notReady()).isEmpty();
+  }
 }

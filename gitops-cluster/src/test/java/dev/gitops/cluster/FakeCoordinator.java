@@ -30,6 +30,8 @@ final class FakeCoordinator implements Coordinator {
   private volatile boolean live;
   /** While set, a release fails as a call to an engine that went away mid-round would. */
   volatile boolean releaseFails;
+  /** While set, an acquire is made on the engine but its answer is lost (a timeout after etcd committed it). */
+  volatile boolean acquireAnswerLost;
 
   FakeCoordinator(Engine engine, String id) {
     this.engine = engine;
@@ -95,6 +97,9 @@ final class FakeCoordinator implements Coordinator {
       }
       Ownership o = new Ownership(target, id, ++engine.revision, Instant.EPOCH);
       engine.owners.put(target, o);
+      if (acquireAnswerLost) {
+        throw new IllegalStateException("etcd did not answer within 10 s to acquire target " + target);
+      }
       return Optional.of(o);
     }
   }
