@@ -295,11 +295,14 @@ public final class LeaseCoordinator implements Coordinator {
     Lease current = leases().withName(name).get();
     try {
       if (current == null) {
+        // a Lease made anew (the first, or one deleted by hand) counts on from its store's token: a count that
+        // started again at 1 would be refused by the store as older than the one it was last claimed with
+        int first = storeToken(target) + 1;
         Lease created = leases().resource(new LeaseBuilder().withNewMetadata().withName(name).withNamespace(namespace)
             .addToLabels(CLUSTER_LABEL, cluster).addToLabels(ROLE_LABEL, "target")
             .addToAnnotations(TARGET_ANNOTATION, target).endMetadata()
             .withNewSpec().withHolderIdentity(incarnation).withLeaseDurationSeconds((int) ttl.toSeconds())
-            .withAcquireTime(time(now)).withRenewTime(time(now)).withLeaseTransitions(1).endSpec().build()).create();
+            .withAcquireTime(time(now)).withRenewTime(time(now)).withLeaseTransitions(first).endSpec().build()).create();
         wrote(created);
         return Optional.of(ownership(target, created));
       }
@@ -321,6 +324,43 @@ public final class LeaseCoordinator implements Coordinator {
         return Optional.empty();  // another member got there first
       }
       throw e;
+    }
+  }
+
+  /**
+   * The token {@code target}'s Secret store ({@link SecretStateStore}) was last claimed with, 0 when
+   * there is no store or it carries none: a target Lease made anew starts above it, so that the
+   * tokens of a target only grow even when its Lease was deleted.
+   */
+  private int storeToken(String target) {
+    String secret = leaseName("s", target);
+    io.fabric8.kubernetes.api.model.Secret s;
+    try {
+      s = client.secrets().inNamespace(namespace).withName(secret).get();
+    } catch (KubernetesClientException e) {
+      if (e.getCode() == 403) {
+        // a coordinator whose members may not read Secrets keeps no Secret store: there is no token to count on from
+        LOG.debug("member {}: may not read Secret {}/{} ({}); target {}'s Lease starts at 1", member, namespace, secret,
+            e.getMessage(), target);
+        return 0;
+      }
+      throw e;
+    }
+    Map<String, String> a = s == null ? null : s.getMetadata().getAnnotations();
+    String token = a == null ? null : a.get(SecretStateStore.TOKEN_ANNOTATION);
+    if (token == null) {
+      return 0;
+    }
+    try {
+      long t = Long.parseLong(token);
+      if (t < 0 || t >= Integer.MAX_VALUE) {
+        throw new NumberFormatException("out of range");
+      }
+      return (int) t;
+    } catch (NumberFormatException e) {
+      throw new IllegalStateException("Secret " + namespace + "/" + secret + " (the store of target " + target
+          + ") has annotation " + SecretStateStore.TOKEN_ANNOTATION + " '" + token + "', not a token from 0 to "
+          + (Integer.MAX_VALUE - 1) + "; fix or remove the annotation", e);
     }
   }
 

@@ -276,4 +276,44 @@ class SecretStateStoreTest extends LeaseTestBase {
     assertThatThrownBy(() -> SecretStateStore.open(m1, o, 0, 4096)).hasMessageContaining("history limit");
     assertThatThrownBy(() -> SecretStateStore.open(m1, o, 10, 2 * 1024 * 1024)).hasMessageContaining("chunk size");
   }
+
+  @Test
+  void aTargetLeaseDeletedByHandStartsAgainAboveTheStoresTokenSoItsNextOwnerCanUseTheStore() {
+    LeaseCoordinator m1 = joined("m1");
+    LeaseCoordinator m2 = joined("m2");
+    Ownership first = m1.tryAcquire("payments").orElseThrow();
+    m1.release(first);
+    first = m1.tryAcquire("payments").orElseThrow();
+    m1.release(first);
+    Ownership third = m1.tryAcquire("payments").orElseThrow();
+    SecretStateStore old = SecretStateStore.open(m1, third);
+    try (StoreLock l = old.lock(LOCK)) {
+      old.commit(file(A, "v1"), "r1");
+    }
+    m1.release(third);
+    // kubectl delete lease gitops-t-...: the count that was the token is gone with it
+    client.leases().inNamespace("gitops").withName(m1.leaseName("t", "payments")).delete();
+
+    Ownership next = m2.tryAcquire("payments").orElseThrow();
+    assertThat(next.token()).as("a token above every one the store has seen").isGreaterThan(third.token());
+    SecretStateStore store = SecretStateStore.open(m2, next);
+    try (StoreLock l = store.lock(LOCK)) {
+      assertThat(store.load().inventory().get(A).resource()).isEqualTo(file(A, "v1"));
+      store.commit(file(A, "v2"), "r2");
+    }
+    assertThat(old.load().inventory().get(A).resource()).isEqualTo(file(A, "v2"));
+    try (StoreLock l = old.lock(LOCK)) {
+      throw new AssertionError("the old ownership locked the store");
+    } catch (FencedException expected) {
+      assertThat(expected).hasMessageContaining("payments");
+    }
+
+    m2.release(next);
+    client.leases().inNamespace("gitops").withName(m1.leaseName("t", "payments")).delete();
+    Secret s = client.secrets().inNamespace("gitops").withName(store.secretName()).get();
+    client.secrets().inNamespace("gitops").resource(new SecretBuilder(s).editMetadata()
+        .addToAnnotations(SecretStateStore.TOKEN_ANNOTATION, "x").endMetadata().build()).update();
+    assertThatThrownBy(() -> m2.tryAcquire("payments")).hasMessageContaining(store.secretName())
+        .hasMessageContaining(SecretStateStore.TOKEN_ANNOTATION).hasMessageContaining("'x'");
+  }
 }
