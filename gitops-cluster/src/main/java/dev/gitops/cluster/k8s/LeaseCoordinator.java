@@ -179,7 +179,7 @@ public final class LeaseCoordinator implements Coordinator {
               .withNewSpec().withHolderIdentity(next).withLeaseDurationSeconds((int) ttl.toSeconds())
               .withAcquireTime(time(now)).withRenewTime(time(now)).withLeaseTransitions(1).endSpec().build()).create());
         } else {
-          if (live(current, now) && !previous.equals(current.getSpec().getHolderIdentity())) {
+          if (alive(current, now) && !previous.equals(current.getSpec().getHolderIdentity())) {
             throw inUse(current);
           }
           wrote(leases().resource(new LeaseBuilder(current).editSpec().withHolderIdentity(next)
@@ -273,7 +273,7 @@ public final class LeaseCoordinator implements Coordinator {
   @Override
   public SortedSet<String> members() {
     Instant now = clock.instant();
-    return read("member").stream().filter(l -> live(l, now))
+    return read("member").stream().filter(l -> alive(l, now))
         .map(l -> memberOf(l.getSpec().getHolderIdentity()))
         .collect(Collectors.toCollection(TreeSet::new));
   }
@@ -281,7 +281,7 @@ public final class LeaseCoordinator implements Coordinator {
   /** The incarnations of the live members. */
   private Set<String> liveHolders() {
     Instant now = clock.instant();
-    return list("member").stream().filter(l -> live(l, now)).map(l -> l.getSpec().getHolderIdentity())
+    return list("member").stream().filter(l -> alive(l, now)).map(l -> l.getSpec().getHolderIdentity())
         .collect(Collectors.toSet());
   }
 
@@ -400,7 +400,7 @@ public final class LeaseCoordinator implements Coordinator {
   public Map<String, Ownership> owners() {
     List<Lease> all = read(null);
     Instant now = clock.instant();
-    Set<String> live = all.stream().filter(l -> role(l, "member") && live(l, now))
+    Set<String> live = all.stream().filter(l -> role(l, "member") && alive(l, now))
         .map(l -> l.getSpec().getHolderIdentity()).collect(Collectors.toSet());
     Map<String, Ownership> out = new TreeMap<>();
     for (Lease l : all.stream().filter(l -> role(l, "target")).toList()) {
@@ -597,6 +597,37 @@ public final class LeaseCoordinator implements Coordinator {
   private io.fabric8.kubernetes.client.dsl.NonNamespaceOperation<Lease, io.fabric8.kubernetes.api.model.coordination.v1.LeaseList,
       io.fabric8.kubernetes.client.dsl.Resource<Lease>> leases() {
     return client.leases().inNamespace(namespace);
+  }
+
+  /** A member Lease's holder, renewTime and duration, and when (by {@link #keeper}'s clock) it was first seen so. */
+  private record Seen(String holder, Instant renewed, Integer seconds, Instant at) {}
+
+  /** What each member Lease looked like when last seen changed, by Lease name. */
+  private final Map<String, Seen> seen = new ConcurrentHashMap<>();
+
+  /**
+   * Whether a member Lease is live: renewed within its duration by its renewTime ({@link #live}),
+   * and changed within its duration by this member's own clock. A renewTime in the future (the
+   * holder's clock runs ahead, or someone edited it) says nothing about when it was renewed: a
+   * Lease that nobody renews ends a duration after it was last seen to change, as client-go's
+   * leader election times it, not an hour later.
+   */
+  private boolean alive(Lease l, Instant now) {
+    if (!live(l, now)) {
+      return false;
+    }
+    String holder = l.getSpec().getHolderIdentity();
+    Instant renewed = l.getSpec().getRenewTime().toInstant();
+    Integer seconds = l.getSpec().getLeaseDurationSeconds();
+    Instant local = keeper.now();
+    Seen s = seen.compute(l.getMetadata().getName(), (name, old) -> old != null && old.holder().equals(holder)
+        && old.renewed().equals(renewed) && old.seconds().equals(seconds) ? old : new Seen(holder, renewed, seconds, local));
+    boolean changedLately = local.isBefore(s.at().plusSeconds(seconds));
+    if (!changedLately && renewed.isAfter(now)) {
+      LOG.debug("member Lease {} of {} has not changed for {} s although its renewTime {} is in the future: dead",
+          l.getMetadata().getName(), holder, seconds, renewed);
+    }
+    return changedLately;
   }
 
   private static boolean live(Lease l, Instant now) {

@@ -125,4 +125,30 @@ class LeaseCoordinatorTest extends LeaseTestBase {
     assertThat(m1.owners()).as("the old incarnation's targets are free").doesNotContainKey("t");
     assertThat(m1.tryAcquire("t")).get().extracting(Ownership::token).matches(t -> t > old.token());
   }
+
+  @Test
+  void aDeadMembersLeaseWhoseRenewTimeIsInTheFutureEndsADurationAfterItWasLastSeenToChange() throws Exception {
+    LeaseCoordinator m1 = member("m1");
+    m1.join();
+    // a member that died on a node whose clock ran an hour ahead (or whose renewTime was edited by hand)
+    java.time.ZonedDateTime ahead = java.time.Instant.now().plusSeconds(3600).atZone(java.time.ZoneOffset.UTC);
+    client.leases().inNamespace("gitops").resource(new io.fabric8.kubernetes.api.model.coordination.v1.LeaseBuilder()
+        .withNewMetadata().withName(m1.leaseName("m", "m2")).withNamespace("gitops")
+        .addToLabels(LeaseCoordinator.CLUSTER_LABEL, "default").addToLabels(LeaseCoordinator.ROLE_LABEL, "member")
+        .addToAnnotations(LeaseCoordinator.MEMBER_ANNOTATION, "m2").endMetadata()
+        .withNewSpec().withHolderIdentity("m2#dead").withLeaseDurationSeconds(2).withRenewTime(ahead)
+        .withAcquireTime(ahead).withLeaseTransitions(1).endSpec().build()).create();
+    client.leases().inNamespace("gitops").resource(new io.fabric8.kubernetes.api.model.coordination.v1.LeaseBuilder()
+        .withNewMetadata().withName(m1.leaseName("t", "payments")).withNamespace("gitops")
+        .addToLabels(LeaseCoordinator.CLUSTER_LABEL, "default").addToLabels(LeaseCoordinator.ROLE_LABEL, "target")
+        .addToAnnotations(LeaseCoordinator.TARGET_ANNOTATION, "payments").endMetadata()
+        .withNewSpec().withHolderIdentity("m2#dead").withLeaseDurationSeconds(2).withRenewTime(ahead)
+        .withAcquireTime(ahead).withLeaseTransitions(4).endSpec().build()).create();
+    assertThat(m1.members()).containsExactly("m1", "m2");
+    assertThat(m1.tryAcquire("payments")).isEmpty();
+    Thread.sleep(2_200);  // its duration, and nothing renewed it
+    assertThat(m1.members()).containsExactly("m1");
+    assertThat(m1.owners()).doesNotContainKey("payments");
+    assertThat(m1.tryAcquire("payments")).hasValueSatisfying(o -> assertThat(o.token()).isEqualTo(5));
+  }
 }
