@@ -243,7 +243,10 @@ public final class LeaseCoordinator implements Coordinator {
         }
         return;
       }
-      wrote(leases().resource(new LeaseBuilder(current).editSpec().withRenewTime(time(now)).endSpec().build()).update());
+      // the duration too: the others time this member by it, and one edited by hand (an hour, a second) would make
+      // them wait that long for a dead member, or take a live one's targets between its renewals
+      wrote(leases().resource(new LeaseBuilder(current).editSpec().withRenewTime(time(now))
+          .withLeaseDurationSeconds((int) ttl.toSeconds()).endSpec().build()).update());
       synchronized (monitor) {
         if (mine.equals(incarnation)) {
           lastRenewal = now;

@@ -151,4 +151,20 @@ class LeaseCoordinatorTest extends LeaseTestBase {
     assertThat(m1.owners()).doesNotContainKey("payments");
     assertThat(m1.tryAcquire("payments")).hasValueSatisfying(o -> assertThat(o.token()).isEqualTo(5));
   }
+
+  @Test
+  void aMembersRenewalPutsBackTheDurationItsLeaseWasEditedTo() throws Exception {
+    LeaseCoordinator m1 = member("m1");
+    m1.join();
+    String name = m1.leaseName("m", "m1");
+    Lease l = client.leases().inNamespace("gitops").withName(name).get();
+    // kubectl edit: an hour, which the others would wait for once m1 dies
+    client.leases().inNamespace("gitops").resource(new io.fabric8.kubernetes.api.model.coordination.v1.LeaseBuilder(l)
+        .editSpec().withLeaseDurationSeconds(3600).endSpec().build()).update();
+    Await.until("a renewal of m1's Lease", () -> !client.leases().inNamespace("gitops").withName(name).get().getSpec()
+        .getRenewTime().equals(l.getSpec().getRenewTime()), Duration.ofSeconds(3));
+    assertThat(client.leases().inNamespace("gitops").withName(name).get().getSpec().getLeaseDurationSeconds())
+        .isEqualTo(4);
+    assertThat(m1.isMember()).isTrue();
+  }
 }
