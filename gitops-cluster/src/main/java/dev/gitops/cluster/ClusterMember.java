@@ -203,6 +203,15 @@ public final class ClusterMember implements AutoCloseable {
         LOG.warn("member {}: the cluster's coordinator answers again (it did not since {})", coordinator.memberId(),
             since);
       }
+    } catch (Error e) {
+      // Thrown out of a scheduled round, it would end the rounds for good while the lease is still renewed: the
+      // member's targets would stay with it, run or not. Said with its stack, and the next round runs as usual.
+      lastFailure = e.toString();
+      if (unreachableSince == null) {
+        unreachableSince = clock.instant();
+      }
+      LOG.error("member {}: a coordination round failed with {}; the next round runs in {}", coordinator.memberId(),
+          e.toString(), pollInterval, e);
     } catch (RuntimeException e) {
       // The engine may be unreachable for a while: nothing is started or released this round, and
       // a lease that cannot be renewed ends membership (isMember), which stops every target.
@@ -504,7 +513,9 @@ public final class ClusterMember implements AutoCloseable {
     String why = "";
     try {
       running = runner.start(o);
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | Error e) {
+      // an Error too (a provider's jar missing a class): thrown out of the round, it would end the rounds for good
+      // while the lease is still renewed, and leave the target taken but never started
       running = false;
       why = ": " + e;
     }
@@ -543,7 +554,8 @@ public final class ClusterMember implements AutoCloseable {
     String me = coordinator.memberId();
     try {
       runner.stop(o.target(), reason);
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | Error e) {
+      // an Error too: the target may still run, so its ownership is kept as for any failed stop
       int attempts = failed == null ? 1 : failed.attempts() + 1;
       Duration wait = retryDelay(attempts);
       cannotStop.put(o.target(), new StopFailure(o, holds, reason, failed == null ? now : failed.since(), attempts,
@@ -653,7 +665,7 @@ public final class ClusterMember implements AutoCloseable {
       try {
         runner.stop(o.target(), "member " + coordinator.memberId() + " is leaving");
         cannotStop.remove(o.target());
-      } catch (RuntimeException e) {
+      } catch (RuntimeException | Error e) {
         // Leaving revokes the lease and with it the ownership: fencing refuses what the target still
         // tries under its token, but nothing here can stop it any more.
         LOG.error("member {} is leaving but could not stop target {}: {}; its ownership ends with the lease, and"

@@ -30,6 +30,8 @@ final class FakeCoordinator implements Coordinator {
   private volatile boolean live;
   /** While set, a release fails as a call to an engine that went away mid-round would. */
   volatile boolean releaseFails;
+  /** When set, the next owners() throws it, and clears it (an Error thrown inside a round). */
+  volatile Error ownersThrowsOnce;
   /** While set, an acquire is made on the engine but its answer is lost (a timeout after etcd committed it). */
   volatile boolean acquireAnswerLost;
 
@@ -123,6 +125,11 @@ final class FakeCoordinator implements Coordinator {
 
   @Override
   public Map<String, Ownership> owners() {
+    Error e = ownersThrowsOnce;
+    if (e != null) {
+      ownersThrowsOnce = null;
+      throw e;
+    }
     synchronized (engine) {
       return new TreeMap<>(engine.owners);
     }
