@@ -94,8 +94,14 @@ public final class LeaseKeeper implements AutoCloseable {
   }
 
   private void renewWhileLive() {
-    if (checkLive()) {
-      renew.run();
+    try {
+      if (checkLive()) {
+        renew.run();
+      }
+    } catch (RuntimeException | Error e) {
+      // thrown out of this task, it would end the renewals for good (the executor drops a task that throws) and the
+      // lease would lapse a TTL later without a word of why; the next renewal comes a third of the TTL later
+      LOG.warn("member {}: renewing its lease failed: {}; trying again in a third of its TTL", member, e.toString(), e);
     }
   }
 
