@@ -117,10 +117,14 @@ public final class ClusterMember implements AutoCloseable {
   /** A target that failed to start: since when, how many attempts, when the next one is due. */
   private record StartFailure(Instant since, int attempts, Instant retryAt) {}
 
-  /** A configured target assigned to another member that nobody owns: since when, and whether that was said. */
-  private record Unowned(String assignee, Instant since, boolean warned) {}
+  /**
+   * A configured target that runs nowhere: assigned to another member that has not taken it, or
+   * held by {@code holder}, which is not a live member (null when nobody holds it); since when,
+   * and whether that was said.
+   */
+  private record Unowned(String assignee, String holder, Instant since, boolean warned) {}
 
-  /** The configured targets assigned to another member that nobody owns, by name. */
+  /** The configured targets that run nowhere (see {@link Unowned}), by name. */
   private final Map<String, Unowned> unowned = new ConcurrentHashMap<>();
 
   /** The first retry of a target that could not start comes after this, doubling up to {@link #MAX_RETRY}. */
@@ -259,7 +263,11 @@ public final class ClusterMember implements AutoCloseable {
           + lastFailure);
     }
     new TreeMap<>(unowned).forEach((t, u) -> {
-      if (u.warned()) {
+      if (u.warned() && u.holder() != null) {
+        reasons.add("target " + t + " runs nowhere: it is held by " + u.holder() + ", which is not a live member of the"
+            + " cluster, since " + u.since() + ", so its assignee " + u.assignee() + " cannot take it (an ownership"
+            + " written by hand? delete it)");
+      } else if (u.warned()) {
         reasons.add("target " + t + " runs nowhere: it is assigned to member " + u.assignee() + ", which has not taken"
             + " it since " + u.since() + " (its configuration may not have it, or it cannot start it there)");
       }
@@ -473,29 +481,41 @@ public final class ClusterMember implements AutoCloseable {
     String me = coordinator.memberId();
     Set<String> seen = new HashSet<>();
     for (String t : targets) {
-      if (current.containsKey(t) || owned.containsKey(t)) {
+      Ownership held = current.get(t);
+      // held by no live member: an ownership that outlived its member (written by hand, on no lease) keeps even
+      // its assignee from taking it
+      String ghost = held != null && !members.contains(held.member()) ? held.member() : null;
+      if ((held != null && ghost == null) || owned.containsKey(t)) {
         continue;
       }
       Optional<String> assignee = Optional.ofNullable(assigned.ownerOf().get(t));
-      if (assignee.isEmpty() || assignee.get().equals(me)) {
+      if (assignee.isEmpty() || (ghost == null && assignee.get().equals(me))) {
         continue;
       }
       seen.add(t);
       Unowned u = unowned.get(t);
-      if (u == null || !u.assignee().equals(assignee.get())) {
-        unowned.put(t, new Unowned(assignee.get(), now, false));
+      if (u == null || !u.assignee().equals(assignee.get()) || !Objects.equals(u.holder(), ghost)) {
+        unowned.put(t, new Unowned(assignee.get(), ghost, now, false));
       } else if (!u.warned() && !now.isBefore(u.since().plus(unownedGrace()))) {
-        unowned.put(t, new Unowned(u.assignee(), u.since(), true));
-        LOG.warn("member {}: target {} runs nowhere: it is assigned to member {} (rendezvous over {}), which has not"
-            + " taken it since {}; does {}'s configuration have it? (members must share one configuration)", me, t,
-            u.assignee(), members, u.since(), u.assignee());
+        unowned.put(t, new Unowned(u.assignee(), ghost, u.since(), true));
+        if (ghost != null) {
+          LOG.warn("member {}: target {} runs nowhere: it is held by {} (token {}), which is not a live member of the"
+              + " cluster ({}), since {}, so its assignee {} cannot take it; was the ownership written by hand? Delete"
+              + " it (etcd: an owners/ key on no member's lease never expires)", me, t, ghost, held.token(), members,
+              u.since(), u.assignee());
+        } else {
+          LOG.warn("member {}: target {} runs nowhere: it is assigned to member {} (rendezvous over {}), which has not"
+              + " taken it since {}; does {}'s configuration have it? (members must share one configuration)", me, t,
+              u.assignee(), members, u.since(), u.assignee());
+        }
       }
     }
     for (String t : Set.copyOf(unowned.keySet())) {
       if (!seen.contains(t)) {
         Unowned u = unowned.remove(t);
         if (u != null && u.warned()) {
-          LOG.info("member {}: target {} is no longer waiting for member {}", me, t, u.assignee());
+          LOG.info("member {}: target {} is no longer waiting for {}", me, t,
+              u.holder() != null ? u.holder() + " to let it go" : "member " + u.assignee());
         }
       }
     }

@@ -590,4 +590,33 @@ class ClusterMemberTest {
       m.close();
     }
   }
+
+  @Test
+  void aTargetHeldByNoLiveMemberIsSaidToRunNowhereOnItsAssignee() {
+    ClusterMember m1 = member("m1");
+    m1.round();
+    now = now.plus(SETTLE);
+    // an ownership that no live member holds and that never expires (etcdctl put of an owners/ key, on no lease)
+    synchronized (engine) {
+      engine.owners.put("t7", new Ownership("t7", "m9", 999, Instant.EPOCH));
+    }
+    try (LogLines log = LogLines.of(ClusterMember.class)) {
+      m1.round();
+      assertThat(m1.notReady()).isEmpty();  // within the grace: a leaver's keys may show a moment after it left
+      now = now.plus(m1.unownedGrace());
+      m1.round();
+      m1.round();
+      assertThat(m1.notReady()).hasValueSatisfying(r -> assertThat(r).contains("target t7 runs nowhere")
+          .contains("held by m9").contains("not a live member"));
+      assertThat(log.lines().stream().filter(l -> l.startsWith("WARN") && l.contains("target t7 runs nowhere")))
+          .hasSize(1);
+    }
+    assertThat(running).doesNotContainKey("t7");
+    synchronized (engine) {
+      engine.owners.remove("t7");  // deleted by hand
+    }
+    m1.round();
+    assertThat(running).containsEntry("t7", "m1");
+    assertThat(m1.notReady()).isEmpty();
+  }
 }
