@@ -104,6 +104,8 @@ public final class EtcdCoordinator implements Coordinator {
   private final WatchedPrefix ownersView;
   private final Object monitor = new Object();
   private long leaseId;
+  /** The ownership keys whose value was unreadable, and at which revision that was said. */
+  private final Map<String, Long> unreadable = new java.util.concurrent.ConcurrentHashMap<>();
 
   private EtcdCoordinator(Builder b) {
     this.ownsClient = b.ownsClient;
@@ -423,8 +425,14 @@ public final class EtcdCoordinator implements Coordinator {
       owner = n.path("member").asText("?");
       since = Instant.parse(n.path("since").asText());
     } catch (IOException | RuntimeException e) {
-      // a value another tool wrote: the key still says the target is taken, by someone unknown
-      LOG.warn("ownership key {} holds an unreadable value: {}", kv.getKey(), e.toString());
+      // a value another tool wrote: the key still says the target is taken, by someone unknown; said once per value,
+      // not at every round (owners() is asked twice a second)
+      Long before = unreadable.put(kv.getKey().toString(StandardCharsets.UTF_8), kv.getModRevision());
+      if (before == null || before != kv.getModRevision()) {
+        LOG.warn("ownership key {} holds an unreadable value: {}", kv.getKey(), e.toString());
+      } else {
+        LOG.debug("ownership key {} still holds an unreadable value", kv.getKey());
+      }
     }
     return new Ownership(target, owner, kv.getCreateRevision(), since);
   }

@@ -261,4 +261,24 @@ class EtcdCoordinatorTest extends EtcdTestBase {
       assertThat(c.callTimeout()).isEqualTo(Duration.ofMillis(100));
     }
   }
+
+  @Test
+  void anOwnershipKeyWithAnUnreadableValueIsWarnedOfOnceNotAtEveryRound() throws Exception {
+    EtcdCoordinator m1 = joined("m1");
+    io.etcd.jetcd.ByteSequence key = m1.ownerKey("payments");
+    call(admin.getKVClient().put(key, EtcdCoordinator.bytes("taken by ops")), "put");  // etcdctl put, by hand
+    try (dev.gitops.cluster.LogLines log = dev.gitops.cluster.LogLines.of(EtcdCoordinator.class)) {
+      for (int round = 0; round < 5; round++) {
+        assertThat(m1.owners().get("payments").member()).isEqualTo("?");
+      }
+      assertThat(log.lines().stream().filter(l -> l.startsWith("WARN") && l.contains("unreadable value"))).hasSize(1);
+      call(admin.getKVClient().put(key, EtcdCoordinator.bytes("still by hand")), "put");  // a new value: said again
+      Await.until("the watch delivering it", () -> {
+        m1.owners();
+        return log.lines().stream().filter(l -> l.startsWith("WARN") && l.contains("unreadable value")).count() == 2;
+      }, Duration.ofSeconds(3));
+      m1.owners();
+      assertThat(log.lines().stream().filter(l -> l.startsWith("WARN") && l.contains("unreadable value"))).hasSize(2);
+    }
+  }
 }
