@@ -56,7 +56,9 @@ public final class InProcessStoreLock {
         held = new Held();
         return held;
       }
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | Error e) {
+      // an Error too: kept, the permit would hold the store locked for this process for good, every later lock()
+      // saying that another caller holds it
       permit.release();
       throw e;
     }
