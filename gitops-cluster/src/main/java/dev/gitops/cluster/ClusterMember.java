@@ -404,11 +404,11 @@ public final class ClusterMember implements AutoCloseable {
 
   /**
    * Releases {@code unrun}, the ownerships the engine says this member holds but that it does not
-   * run, stop or release, when they are not its own to run (assigned to another member, or out of the configuration): an
-   * acquire that the engine made but whose answer never came back (a timeout, a dropped
-   * connection) leaves such a key on this member's lease, which lives on, and the target's
-   * assignee would wait for it for as long as this member lives. One assigned here is left to the
-   * acquire, which gets the ownership back; one whose stop failed is kept on purpose.
+   * run, stop or release, when they are not its own to run (assigned to another member, or out of
+   * the configuration): an acquire that the engine made but whose answer never came back (a
+   * timeout, a dropped connection) leaves such a key on this member's lease, which lives on, and
+   * the target's assignee would wait for it for as long as this member lives. One assigned here is
+   * left to the acquire, which gets the ownership back; one whose stop failed is kept on purpose.
    */
   private void releaseUnrun(List<Ownership> unrun, Set<String> targets, Assignment assigned) {
     String me = coordinator.memberId();
@@ -417,8 +417,10 @@ public final class ClusterMember implements AutoCloseable {
       if (targets.contains(t) && me.equals(assigned.ownerOf().get(t))) {
         continue;
       }
+      String why = targets.contains(t) ? "it is assigned to member " + assigned.ownerOf().get(t)
+          : "it is not configured";
       LOG.warn("member {} holds {} but does not run it (an acquire whose answer was lost?); it releases it, as {}",
-          me, o, targets.contains(t) ? "it is assigned to member " + assigned.ownerOf().get(t) : "it is not configured");
+          me, o, why);
       release(o);
     }
   }

@@ -305,7 +305,8 @@ public final class LeaseCoordinator implements Coordinator {
             .addToLabels(CLUSTER_LABEL, cluster).addToLabels(ROLE_LABEL, "target")
             .addToAnnotations(TARGET_ANNOTATION, target).endMetadata()
             .withNewSpec().withHolderIdentity(incarnation).withLeaseDurationSeconds((int) ttl.toSeconds())
-            .withAcquireTime(time(now)).withRenewTime(time(now)).withLeaseTransitions(first).endSpec().build()).create();
+            .withAcquireTime(time(now)).withRenewTime(time(now)).withLeaseTransitions(first).endSpec().build())
+            .create();
         wrote(created);
         return Optional.of(ownership(target, created));
       }
@@ -624,7 +625,8 @@ public final class LeaseCoordinator implements Coordinator {
     Integer seconds = l.getSpec().getLeaseDurationSeconds();
     Instant local = keeper.now();
     Seen s = seen.compute(l.getMetadata().getName(), (name, old) -> old != null && old.holder().equals(holder)
-        && old.renewed().equals(renewed) && old.seconds().equals(seconds) ? old : new Seen(holder, renewed, seconds, local));
+        && old.renewed().equals(renewed) && old.seconds().equals(seconds)
+        ? old : new Seen(holder, renewed, seconds, local));
     boolean changedLately = local.isBefore(s.at().plusSeconds(seconds));
     if (!changedLately && renewed.isAfter(now)) {
       LOG.debug("member Lease {} of {} has not changed for {} s although its renewTime {} is in the future: dead",
