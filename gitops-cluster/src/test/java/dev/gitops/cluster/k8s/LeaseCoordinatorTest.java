@@ -157,6 +157,10 @@ class LeaseCoordinatorTest extends LeaseTestBase {
     LeaseCoordinator m1 = member("m1");
     m1.join();
     String name = m1.leaseName("m", "m1");
+    java.time.ZonedDateTime joined = client.leases().inNamespace("gitops").withName(name).get().getSpec().getRenewTime();
+    // right after a renewal, so that the edit does not race with the next one (a 409 either way)
+    Await.until("a first renewal", () -> !client.leases().inNamespace("gitops").withName(name).get().getSpec()
+        .getRenewTime().equals(joined), Duration.ofSeconds(3));
     Lease l = client.leases().inNamespace("gitops").withName(name).get();
     // kubectl edit: an hour, which the others would wait for once m1 dies
     client.leases().inNamespace("gitops").resource(new io.fabric8.kubernetes.api.model.coordination.v1.LeaseBuilder(l)
