@@ -56,7 +56,11 @@ class LeaseCoordinatorTest extends LeaseTestBase {
     LeaseCoordinator m1 = member("m1");
     m1.join();
     // what the API server holds after a renewal it applied while the member's request timed out:
-    // the member's own incarnation, a renewTime later than the last one the member saw acknowledged
+    // the member's own incarnation, a renewTime later than the last one the member saw acknowledged; written right
+    // after a renewal, so that it does not race with the next one (whose update would then conflict)
+    java.time.ZonedDateTime joined = memberLease("m1").getSpec().getRenewTime();
+    Await.until("a first renewal", () -> !memberLease("m1").getSpec().getRenewTime().equals(joined),
+        Duration.ofSeconds(5));
     Lease l = memberLease("m1");
     java.time.ZonedDateTime lost = l.getSpec().getRenewTime().plusNanos(1_000_000);
     client.leases().inNamespace("gitops").resource(new io.fabric8.kubernetes.api.model.coordination.v1.LeaseBuilder(l)
