@@ -938,7 +938,11 @@ public final class AnsibleProvider implements Provider {
      * ANSIBLE_LOCAL_TEMP} point into the run's own directory, removed when the run ends (also when it is
      * stopped at its timeout or cancelled, or by the next run after the JVM was killed), so that no
      * stopped run leaves Ansible's temporary directories behind; tasks on this machine see that
-     * {@code TMPDIR} too.
+     * {@code TMPDIR} too. Every run runs the whole playbook, whatever an {@code ansible.cfg} or the
+     * inherited environment select: {@code ANSIBLE_RUN_TAGS} and {@code ANSIBLE_SKIP_TAGS} cannot be
+     * given here.
+     *
+     * @throws IllegalArgumentException for {@code ANSIBLE_RUN_TAGS} or {@code ANSIBLE_SKIP_TAGS}
      */
     public Builder environment(Map<String, String> env) {
       Objects.requireNonNull(env, "environment");
@@ -946,6 +950,11 @@ public final class AnsibleProvider implements Provider {
       env.forEach((k, v) -> {
         Objects.requireNonNull(k, "environment: a variable name is null");
         Objects.requireNonNull(v, () -> "environment: the value of " + k + " is null");
+        if (PlaybookRunner.WHOLE_PLAYBOOK.containsKey(k)) {
+          throw new IllegalArgumentException("environment: " + k + " would have ansible-playbook skip tasks of the"
+              + " playbook, yet every host a run comes through is recorded as converged to the whole playbook;"
+              + " every run runs all of it (tags 'all', none skipped), so " + k + " cannot be given");
+        }
       });
       this.environment = new LinkedHashMap<>(env);
       return this;

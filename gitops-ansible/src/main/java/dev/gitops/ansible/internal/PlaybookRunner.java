@@ -131,6 +131,13 @@ public final class PlaybookRunner {
     void step(Step step);
   }
 
+  /**
+   * The settings that make every run run every task of the playbook (tags {@code all}, none
+   * skipped), whatever the caller's environment or an {@code ansible.cfg}'s {@code [tags]} say.
+   * The provider's {@code environment(map)} may not give them.
+   */
+  public static final Map<String, String> WHOLE_PLAYBOOK = Map.of("ANSIBLE_RUN_TAGS", "all", "ANSIBLE_SKIP_TAGS", "");
+
   /** What to do when ansible-playbook is on no PATH directory. */
   public static final String INSTALL =
       "install Ansible (ansible-core) there, or configure the executable's path with ansiblePlaybook(path)";
@@ -315,6 +322,17 @@ public final class PlaybookRunner {
     String existing = env.get("ANSIBLE_CALLBACK_PLUGINS");
     env.put("ANSIBLE_CALLBACK_PLUGINS", existing == null || existing.isEmpty() ? plugins : plugins + ":" + existing);
     env.put("ANSIBLE_STDOUT_CALLBACK", PLUGIN);
+    // Every run runs the whole playbook: a host that comes through it is recorded as converged to
+    // the digest of every file, so a tag selection inherited from the caller's environment or set
+    // by an ansible.cfg's [tags] (which these variables override) would record as converged a host
+    // whose skipped tasks never ran, and a run tag would skip the completion play too.
+    for (Map.Entry<String, String> t : WHOLE_PLAYBOOK.entrySet()) {
+      String inherited = env.put(t.getKey(), t.getValue());
+      if (inherited != null && !inherited.equals(t.getValue())) {
+        LOG.warn("{}={} of this process's environment is not passed to ansible-playbook: every run runs the whole"
+            + " playbook", t.getKey(), inherited);
+      }
+    }
     env.put("ANSIBLE_NOCOLOR", "1");
     env.put("ANSIBLE_FORCE_COLOR", "0");
     env.put("ANSIBLE_RETRY_FILES_ENABLED", "false");

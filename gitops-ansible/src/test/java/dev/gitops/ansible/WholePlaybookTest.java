@@ -1,0 +1,51 @@
+package dev.gitops.ansible;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.gitops.api.Outcome;
+import dev.gitops.api.ResourceKey;
+import dev.gitops.api.SyncResult;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Every run runs the whole playbook: a host that comes through it is recorded as converged to the
+ * digest of every file, so a tag selection (the caller's {@code ANSIBLE_SKIP_TAGS} or {@code
+ * ANSIBLE_RUN_TAGS}, an {@code ansible.cfg}'s {@code [tags]}) must not leave tasks unrun behind a
+ * record that says they ran.
+ */
+class WholePlaybookTest {
+
+  @TempDir Path tmp;
+
+  @Test
+  void aTagSelectionOfAnAnsibleCfgOrTheEnvironmentIsOverriddenSoEveryTaskOfAConvergedHostRan() throws Exception {
+    try (AnsibleFixture fx = new AnsibleFixture(tmp)) {
+      // the config task is tagged; ansible.cfg (read from the playbook's directory, where runs start)
+      // would skip it, and run only tags that exclude the provider's completion play
+      fx.repo.write("ansible/roles/app/tasks/main.yml", AnsibleFixture.ROLE_TASKS
+              .replace("    mode: \"0644\"\n", "    mode: \"0644\"\n  tags: [deploy]\n"))
+          .write("ansible/ansible.cfg", "[tags]\nrun = deploy\nskip = deploy\n")
+          .write("ansible/inventory/hosts", AnsibleFixture.inventory("h1"))
+          .commit("a tag selection in ansible.cfg");
+      SyncResult r = fx.reconciler(fx.providerBuilder().build()).sync();
+      assertThat(r.isSuccessful()).as("%s", r.failures()).isTrue();
+      assertThat(r.outcomes().get(ResourceKey.of("ansible", "host", "", "h1")).kind()).isEqualTo(Outcome.Kind.CREATED);
+      assertThat(fx.conf("h1")).as("the tagged task ran on the host recorded as converged")
+          .isEqualTo("port=8000\nrole=web\n");
+      assertThat(fx.runs("h1")).as("and so did the untagged ones").isEqualTo(1);
+    }
+  }
+
+  @Test
+  void aTagSelectionInTheProvidersEnvironmentIsRefusedNamingTheVariable() {
+    for (String variable : new String[] {"ANSIBLE_SKIP_TAGS", "ANSIBLE_RUN_TAGS"}) {
+      assertThatThrownBy(() -> AnsibleProvider.builder().environment(Map.of(variable, "deploy")))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("environment: " + variable).hasMessageContaining("whole playbook");
+    }
+  }
+}
