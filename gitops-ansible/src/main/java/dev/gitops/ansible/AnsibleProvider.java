@@ -543,6 +543,13 @@ public final class AnsibleProvider implements Provider {
     try {
       writeInventory(managed.inventoryFile(), hosts, groups);
       Path playbook = bundles.materialize(latest.bundle()).resolve(playbookPath);
+      // Written ahead of the run, as for a converge: a decommission cut off with this process may
+      // have undone part of a host, whose converged record would then let a revert in Git (the
+      // host back as it was) find it in sync and run nothing
+      Map<String, JsonNode> ahead = new TreeMap<>(hosts);
+      present.keySet().forEach(n -> ahead.put(n, notConverged(hosts.get(n), "the decommission playbook started on "
+          + n + " at " + ctx.revision() + " and did not report back (the process running it ended first)")));
+      managed.save(new ManagedInventory.Record(Optional.of(ctx.owner()), ahead, groups));
       r = runner.run(managed.inventoryFile(), playbook, present.keySet(), false, ctx, scrubber(hosts.values()),
           step -> progress(ctx, step, "decommission"));
     } catch (Executables.NotFound e) {
@@ -555,14 +562,21 @@ public final class AnsibleProvider implements Provider {
       return;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      present.values().forEach(c -> out.put(c.key(), Outcome.unknown(c.key() + ": interrupted while the"
-          + " decommission playbook ran")));
+      present.forEach((name, c) -> {
+        out.put(c.key(), Outcome.unknown(c.key() + ": interrupted while the decommission playbook ran"));
+        hosts.put(name, notConverged(hosts.get(name), "interrupted while the decommission playbook ran at "
+            + ctx.revision()));
+      });
       return;
     }
     for (Map.Entry<String, Change> e : present.entrySet()) {
       Outcome o = outcome(e.getValue().key(), r, e.getKey(), Outcome.deleted());
       if (o.isOk()) {
         hosts.remove(e.getKey());
+      } else if (mayHaveChanged(r, r.hosts().get(e.getKey()))) {
+        // half undone, perhaps: kept, but not as converged, so that a revert in Git runs it again
+        hosts.put(e.getKey(), notConverged(hosts.get(e.getKey()), "decommission " + o.kind() + " at "
+            + ctx.revision() + ": " + o.message()));
       }
       out.put(e.getValue().key(), o);
     }

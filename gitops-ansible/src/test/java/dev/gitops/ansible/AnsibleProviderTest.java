@@ -223,6 +223,38 @@ class AnsibleProviderTest {
   }
 
   @Test
+  void aHostAFailedDecommissionLeftHalfDoneRunsAgainWhenGitRevertsItsRemoval() throws Exception {
+    fx.repo.write("ansible/decommission.yml", AnsibleFixture.DECOMMISSION + """
+                - name: fail when asked
+                  ansible.builtin.fail:
+                    msg: "cannot decommission {{ inventory_hostname }}"
+                  when: fail_decommission | default(false) | bool
+            """);
+    String fleet = AnsibleFixture.inventory("h1", "h2").replace("h2 port=8001", "h2 port=8001 fail_decommission=true");
+    fx.repo.write("ansible/inventory/hosts", fleet).commit("fleet");
+    AnsibleProvider provider = fx.providerBuilder().build();
+    Reconciler r = fx.reconciler(provider);
+    assertThat(r.sync().isSuccessful()).isTrue();
+
+    // h2 leaves; its decommission removes its config, then fails
+    fx.repo.write("ansible/inventory/hosts", AnsibleFixture.inventory("h1")).commit("h2 leaves");
+    SyncResult failed = r.sync();
+    assertThat(failed.outcomes().get(host("h2")).kind()).isEqualTo(dev.gitops.api.Outcome.Kind.PERMANENT);
+    assertThat(fx.conf("h2")).as("half decommissioned").isNull();
+    var seen = provider.observe(java.util.List.of(host("h2")), dev.gitops.api.spi.CallContext.of("gitops", "r",
+        java.time.Duration.ofMinutes(1))).get(host("h2"));
+    assertThat(seen.live().path("converged").asBoolean(true)).as("%s", seen.live()).isFalse();
+    assertThat(seen.live().path("reason").asText()).contains("decommission").contains("cannot decommission h2");
+
+    // reverted in Git: h2 no longer holds what its record said, so it is converged again
+    fx.repo.write("ansible/inventory/hosts", fleet).commit("revert: h2 stays");
+    SyncResult reverted = r.sync();
+    assertThat(reverted.isSuccessful()).as("%s", reverted.failures()).isTrue();
+    assertThat(acted(reverted)).containsExactly(host("h2"));
+    assertThat(fx.conf("h2")).isEqualTo("port=8001\nrole=web\n");
+  }
+
+  @Test
   void aChangedDecommissionPlaybookRunsItsNewContentNotACopyOfTheOldOne() throws Exception {
     // the hosts' digest leaves the decommission playbook out (a new one re-runs no host), so the
     // directory its copy is run from must be named by every file's content, not by that digest
