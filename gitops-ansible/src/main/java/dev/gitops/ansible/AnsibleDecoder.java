@@ -229,7 +229,7 @@ public final class AnsibleDecoder implements Decoder {
       // once per decode, after the inventory's own errors: one process for every host and group
       syntaxCheck.check(bundle).ifPresent(p -> {
         throw new DecodeException(Origin.of(p.file(), p.line(), revision), "ansible-playbook --syntax-check: "
-            + p.message() + "; nothing runs until Ansible can load the playbook: fix it in the repository");
+            + p.message() + "; nothing runs until Ansible can load the playbook: " + p.fix());
       });
     }
     latest = new Decoded(inv, bundle, hostDocs, Set.copyOf(vaulted));

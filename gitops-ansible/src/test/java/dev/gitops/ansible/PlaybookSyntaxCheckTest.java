@@ -167,6 +167,19 @@ class PlaybookSyntaxCheckTest {
   }
 
   @Test
+  void aVaultPasswordFileAnsibleCannotFindIsNamedAsTheOptionToFixNotTheRepository() throws Exception {
+    Path password = tmp.resolve("gone/vault-pass");
+    AnsibleProvider p = AnsibleProvider.builder().inventory("ansible/inventory").playbook("ansible/site.yml")
+        .inventoryOut(tmp.resolve("managed/inventory.yml")).vaultPasswordFile(password).build();
+    assertThatThrownBy(() -> p.ansibleDecoder().decodeTogether(repo(Map.of())))
+        .isInstanceOf(DecodeException.class)
+        .hasMessageContaining("The vault password file " + password + " was not found")
+        .hasMessageContaining("fix the vault password file " + password + " (given by vaultPasswordFile, the CLI's"
+            + " --vault-password-file")
+        .hasMessageNotContaining("fix it in the repository");
+  }
+
+  @Test
   void aYamlErrorInThePlaybookFailsTheDecodeNamingTheRepositoryFileAndLine() throws Exception {
     AnsibleProvider p = provider();
     String broken = "- hosts: all\n  tasks:\n    - name: x\n      debug: msg=x\n     bad: indent\n";

@@ -64,8 +64,18 @@ public final class SyntaxCheck {
    *     repository's)
    * @param line its line, or 0 when Ansible gives none
    * @param message Ansible's message on one line, its paths the repository's
+   * @param fix what to fix: the repository, or (for a vault password file Ansible cannot use) the
+   *     provider's option
    */
-  public record Problem(String file, int line, String message) {}
+  public record Problem(String file, int line, String message, String fix) {
+    /** A problem of the repository's files. */
+    public Problem(String file, int line, String message) {
+      this(file, line, message, IN_THE_REPOSITORY);
+    }
+  }
+
+  /** What to fix when Ansible cannot load the repository's files. */
+  public static final String IN_THE_REPOSITORY = "fix it in the repository";
 
   private final String binary;
   private final Map<String, String> environment;
@@ -252,8 +262,14 @@ public final class SyntaxCheck {
     if (message.length() > MAX_MESSAGE) {
       message = message.substring(0, MAX_MESSAGE) + "…";
     }
+    // Ansible names the vault password file it cannot use ("The vault password file … was not
+    // found"): a file of this machine's configuration, which no commit to the repository fixes
+    String fix = hasVaultPassword() && !placed && message.contains(vaultPasswordFile.toAbsolutePath().toString())
+        ? "fix the vault password file " + vaultPasswordFile + " (given by vaultPasswordFile, the CLI's"
+            + " --vault-password-file, the agent's vaultPasswordFile:), not the repository"
+        : IN_THE_REPOSITORY;
     return placed ? new Problem(m.group(1), Integer.parseInt(m.group(2)), message)
-        : new Problem(bundle.playbook(), 0, message);
+        : new Problem(bundle.playbook(), 0, message, fix);
   }
 
   /** {@code text} with every path into the copy as the repository's (the copy's links resolved too). */
