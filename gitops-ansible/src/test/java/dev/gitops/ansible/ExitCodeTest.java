@@ -42,6 +42,12 @@ class ExitCodeTest {
       if mode == 'parse':
           sys.stderr.write('ERROR! We were unable to read either as JSON nor YAML (site.yml line 3)\\n')
           sys.exit(4)
+      if mode == 'hugestderr':
+          # 3 GiB of error output (a sparse file: no disk), then Ansible's last words
+          os.ftruncate(2, 3 << 30)
+          os.lseek(2, 0, os.SEEK_END)
+          os.write(2, b'\\xc3\\xa9 ERROR! the last words\\n')
+          sys.exit(1)
       if mode == 'silent':
           print('ansible-playbook 2.3.0 (an old one, which does not load the callback plugin)')
           sys.exit(int(os.environ.get('FAKE_EXIT', '0')))
@@ -160,6 +166,15 @@ class ExitCodeTest {
     assertThat(out.values()).allSatisfy(o -> {
       assertThat(o.kind()).isEqualTo(Outcome.Kind.PERMANENT);
       assertThat(o.message()).contains("exited with 4").contains("could not be parsed").contains("site.yml line 3");
+    });
+  }
+
+  @Test
+  void aHugeErrorOutputIsReadFromItsEndOnlyAndItsLastWordsAreShown() throws Exception {
+    Map<ResourceKey, Outcome> out = run("hugestderr", 1, Duration.ofMinutes(1));
+    assertThat(out.values()).allSatisfy(o -> {
+      assertThat(o.kind()).isEqualTo(Outcome.Kind.PERMANENT);
+      assertThat(o.message()).contains("exited with 1").endsWith("ERROR! the last words").hasSizeLessThan(5000);
     });
   }
 

@@ -536,11 +536,32 @@ public final class PlaybookRunner {
 
   private static String tail(Path file) {
     try {
-      byte[] b = Files.readAllBytes(file);
-      int from = Math.max(0, b.length - 4000);
-      return new String(b, from, b.length - from, StandardCharsets.UTF_8).strip();
+      return lastBytes(file, 4000).strip();
     } catch (IOException e) {
       return "(no error output: " + e.getMessage() + ")";
+    }
+  }
+
+  /**
+   * The text of the last {@code max} bytes of {@code file} (from the first whole UTF-8 character),
+   * read from its end: an error output may be far larger than what is shown of it, gigabytes even,
+   * which read whole would not fit in an array.
+   */
+  static String lastBytes(Path file, int max) throws IOException {
+    try (java.nio.channels.SeekableByteChannel ch = Files.newByteChannel(file)) {
+      long size = ch.size();
+      long from = Math.max(0, size - max);
+      ch.position(from);
+      java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate((int) (size - from));
+      while (buf.hasRemaining() && ch.read(buf) >= 0) {
+        // reads until the buffer is full or the file ends (it may shrink meanwhile)
+      }
+      byte[] b = buf.array();
+      int start = 0;
+      while (from > 0 && start < buf.position() && (b[start] & 0xC0) == 0x80) {
+        start++;  // a character cut at the start: its continuation bytes are no text
+      }
+      return new String(b, start, buf.position() - start, StandardCharsets.UTF_8);
     }
   }
 

@@ -301,10 +301,9 @@ public final class SyntaxCheck {
 
   private static String tail(Path file) {
     try {
-      byte[] b = Files.readAllBytes(file);
-      int from = Math.max(0, b.length - 16_000);
-      return new String(b, from, b.length - from, StandardCharsets.UTF_8);
+      return PlaybookRunner.lastBytes(file, 16_000);
     } catch (IOException e) {
+      LOG.debug("cannot read the syntax check's output {}: {}", file, e.toString());
       return "";
     }
   }
