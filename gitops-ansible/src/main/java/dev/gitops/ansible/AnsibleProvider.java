@@ -953,10 +953,11 @@ public final class AnsibleProvider implements Provider {
      * stopped at its timeout or cancelled, or by the next run after the JVM was killed), so that no
      * stopped run leaves Ansible's temporary directories behind; tasks on this machine see that
      * {@code TMPDIR} too. Every run runs the whole playbook, whatever an {@code ansible.cfg} or the
-     * inherited environment select: {@code ANSIBLE_RUN_TAGS} and {@code ANSIBLE_SKIP_TAGS} cannot be
-     * given here.
+     * inherited environment select, and without the task debugger: {@code ANSIBLE_RUN_TAGS}, {@code
+     * ANSIBLE_SKIP_TAGS} and {@code ANSIBLE_ENABLE_TASK_DEBUGGER} cannot be given here.
      *
-     * @throws IllegalArgumentException for {@code ANSIBLE_RUN_TAGS} or {@code ANSIBLE_SKIP_TAGS}
+     * @throws IllegalArgumentException for {@code ANSIBLE_RUN_TAGS}, {@code ANSIBLE_SKIP_TAGS} or {@code
+     *     ANSIBLE_ENABLE_TASK_DEBUGGER}
      */
     public Builder environment(Map<String, String> env) {
       Objects.requireNonNull(env, "environment");
@@ -968,6 +969,11 @@ public final class AnsibleProvider implements Provider {
           throw new IllegalArgumentException("environment: " + k + " would have ansible-playbook skip tasks of the"
               + " playbook, yet every host a run comes through is recorded as converged to the whole playbook;"
               + " every run runs all of it (tags 'all', none skipped), so " + k + " cannot be given");
+        }
+        if (PlaybookRunner.NO_DEBUGGER.containsKey(k)) {
+          throw new IllegalArgumentException("environment: " + k + " cannot be given: a run has no one to answer"
+              + " Ansible's task debugger, which would quit at the first failed task and stop the playbook for every"
+              + " host; it is off in every run");
         }
       });
       this.environment = new LinkedHashMap<>(env);

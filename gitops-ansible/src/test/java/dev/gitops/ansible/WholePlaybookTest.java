@@ -15,7 +15,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Every run runs the whole playbook: a host that comes through it is recorded as converged to the
  * digest of every file, so a tag selection (the caller's {@code ANSIBLE_SKIP_TAGS} or {@code
  * ANSIBLE_RUN_TAGS}, an {@code ansible.cfg}'s {@code [tags]}) must not leave tasks unrun behind a
- * record that says they ran.
+ * record that says they ran; and without the task debugger, which no one can answer.
  */
 class WholePlaybookTest {
 
@@ -41,11 +41,30 @@ class WholePlaybookTest {
   }
 
   @Test
-  void aTagSelectionInTheProvidersEnvironmentIsRefusedNamingTheVariable() {
+  void theTaskDebuggerAnAnsibleCfgTurnsOnIsOffSoOneFailedHostLeavesTheOthersConverged() throws Exception {
+    try (AnsibleFixture fx = new AnsibleFixture(tmp)) {
+      // on, with no one to answer it, it quit at h1's failure and Ansible exited 99 mid-play
+      fx.repo.write("ansible/ansible.cfg", "[defaults]\nenable_task_debugger = True\n")
+          .write("ansible/inventory/hosts", AnsibleFixture.inventory("h1", "h2")
+              .replace("h1 port=8000", "h1 port=8000 fail_here=true"))
+          .commit("the task debugger in ansible.cfg");
+      SyncResult r = fx.reconciler(fx.providerBuilder().build()).sync();
+      assertThat(r.outcomes().get(ResourceKey.of("ansible", "host", "", "h1")).message())
+          .contains("asked to fail on h1").contains("(exit 2)");
+      assertThat(r.outcomes().get(ResourceKey.of("ansible", "host", "", "h2")).kind())
+          .as("%s", r.outcomes()).isEqualTo(Outcome.Kind.CREATED);
+    }
+  }
+
+  @Test
+  void aTagSelectionOrTheTaskDebuggerInTheProvidersEnvironmentIsRefusedNamingTheVariable() {
     for (String variable : new String[] {"ANSIBLE_SKIP_TAGS", "ANSIBLE_RUN_TAGS"}) {
       assertThatThrownBy(() -> AnsibleProvider.builder().environment(Map.of(variable, "deploy")))
           .isInstanceOf(IllegalArgumentException.class)
           .hasMessageContaining("environment: " + variable).hasMessageContaining("whole playbook");
     }
+    assertThatThrownBy(() -> AnsibleProvider.builder().environment(Map.of("ANSIBLE_ENABLE_TASK_DEBUGGER", "True")))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("environment: ANSIBLE_ENABLE_TASK_DEBUGGER").hasMessageContaining("task debugger");
   }
 }

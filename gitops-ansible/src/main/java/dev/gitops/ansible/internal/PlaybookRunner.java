@@ -138,6 +138,13 @@ public final class PlaybookRunner {
    */
   public static final Map<String, String> WHOLE_PLAYBOOK = Map.of("ANSIBLE_RUN_TAGS", "all", "ANSIBLE_SKIP_TAGS", "");
 
+  /**
+   * The setting that keeps Ansible's task debugger off, whatever the caller's environment or an
+   * {@code ansible.cfg} say: a run has no one to answer it. The provider's {@code environment(map)}
+   * may not give it.
+   */
+  public static final Map<String, String> NO_DEBUGGER = Map.of("ANSIBLE_ENABLE_TASK_DEBUGGER", "False");
+
   /** What to do when ansible-playbook is on no PATH directory. */
   public static final String INSTALL =
       "install Ansible (ansible-core) there, or configure the executable's path with ansiblePlaybook(path)";
@@ -326,11 +333,17 @@ public final class PlaybookRunner {
     // the digest of every file, so a tag selection inherited from the caller's environment or set
     // by an ansible.cfg's [tags] (which these variables override) would record as converged a host
     // whose skipped tasks never ran, and a run tag would skip the completion play too.
-    for (Map.Entry<String, String> t : WHOLE_PLAYBOOK.entrySet()) {
+    // No task debugger either: with its input at /dev/null it quits at the first failed task and
+    // ansible-playbook exits 99 mid-play, as if interrupted, leaving every other host of the batch
+    // unknown, at every sync for as long as one host fails.
+    Map<String, String> forced = new java.util.TreeMap<>(WHOLE_PLAYBOOK);
+    forced.putAll(NO_DEBUGGER);
+    for (Map.Entry<String, String> t : forced.entrySet()) {
       String inherited = env.put(t.getKey(), t.getValue());
       if (inherited != null && !inherited.equals(t.getValue())) {
-        LOG.warn("{}={} of this process's environment is not passed to ansible-playbook: every run runs the whole"
-            + " playbook", t.getKey(), inherited);
+        LOG.warn("{}={} of this process's environment is not passed to ansible-playbook: {}", t.getKey(), inherited,
+            NO_DEBUGGER.containsKey(t.getKey()) ? "no run has anyone to answer the task debugger"
+                : "every run runs the whole playbook");
       }
     }
     env.put("ANSIBLE_NOCOLOR", "1");
