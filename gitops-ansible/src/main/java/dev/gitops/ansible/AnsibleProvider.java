@@ -449,7 +449,7 @@ public final class AnsibleProvider implements Provider {
       // every host's secrets, not only the batch's: a task may print another host's through hostvars
       r = runner.run(managed.inventoryFile(), playbook, runnable.keySet(), false, ctx, scrubber(view.values()),
           step -> progress(ctx, step, ""));
-    } catch (Executables.NotFound e) {
+    } catch (Executables.NotFound | PlaybookRunner.CannotStart e) {
       runnable.values().forEach(c -> out.put(c.key(), Outcome.permanentFailure(c.key() + ": cannot run"
           + " ansible-playbook: " + e.getMessage(), e)));
       return;
@@ -552,7 +552,7 @@ public final class AnsibleProvider implements Provider {
       managed.save(new ManagedInventory.Record(Optional.of(ctx.owner()), ahead, groups));
       r = runner.run(managed.inventoryFile(), playbook, present.keySet(), false, ctx, scrubber(hosts.values()),
           step -> progress(ctx, step, "decommission"));
-    } catch (Executables.NotFound e) {
+    } catch (Executables.NotFound | PlaybookRunner.CannotStart e) {
       present.values().forEach(c -> out.put(c.key(), Outcome.permanentFailure(c.key() + ": cannot run the"
           + " decommission playbook: " + e.getMessage(), e)));
       return;

@@ -294,6 +294,21 @@ class ExitCodeTest {
   }
 
   @Test
+  void anExecutableWhoseInterpreterIsGoneIsAPermanentFailureNamingTheInterpreter() throws Exception {
+    // Ansible in a virtualenv that was removed: the script is there, its #! interpreter is not
+    AnsibleProvider p = provider("", 0, Duration.ofMinutes(1));
+    Path fake = tmp.resolve("ansible-playbook");
+    Files.writeString(fake, FAKE.replace("#!/usr/bin/env python3", "#!" + tmp.resolve("venv/bin/python3")));
+    Map<ResourceKey, Outcome> out = apply(p);
+    assertThat(out.values()).allSatisfy(o -> {
+      assertThat(o.kind()).as("retrying cannot help").isEqualTo(Outcome.Kind.PERMANENT);
+      assertThat(o.message()).contains("cannot start " + fake).contains("error=2")
+          .contains("interpreter, on its #! line, is " + tmp.resolve("venv/bin/python3") + ", which does not exist")
+          .doesNotContain("Cannot run program");
+    });
+  }
+
+  @Test
   void aRunPastItsTimeoutIsStoppedAndEveryHostIsUnknown() throws Exception {
     long start = System.nanoTime();
     Map<ResourceKey, Outcome> out = run("sleep", 0, Duration.ofSeconds(2));

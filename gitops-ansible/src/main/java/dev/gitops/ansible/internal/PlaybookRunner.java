@@ -272,6 +272,44 @@ public final class PlaybookRunner {
     }
   }
 
+  /**
+   * The executable exists but the system cannot start it: not executable by this user, or a script
+   * whose interpreter ({@code #!} line) is missing, as when the virtualenv Ansible was installed in
+   * is gone. Retrying does not help; the message names the executable and, for a script, its
+   * interpreter.
+   */
+  public static final class CannotStart extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    CannotStart(Path program, IOException cause) {
+      super("cannot start " + program + ": " + reason(cause) + interpreter(program), cause);
+    }
+
+    /** The system's reason ("error=2, No such file or directory") without Java's repetition of the command. */
+    private static String reason(IOException e) {
+      String m = String.valueOf(e.getMessage());
+      int at = m.indexOf("error=");
+      return at >= 0 ? m.substring(at) : m;
+    }
+
+    /** For a script, its interpreter and whether it exists. */
+    private static String interpreter(Path program) {
+      try (InputStream in = Files.newInputStream(program)) {
+        String first = new String(in.readNBytes(256), StandardCharsets.UTF_8).lines().findFirst().orElse("");
+        if (!first.startsWith("#!")) {
+          return "";
+        }
+        String[] words = first.substring(2).strip().split("\\s+");
+        Path interpreter = Path.of(words[0]);
+        return " (a script whose interpreter, on its #! line, is " + interpreter
+            + (Files.isExecutable(interpreter) ? "" : ", which does not exist or is not executable: reinstall Ansible"
+                + " or configure another executable with ansiblePlaybook(path)") + ")";
+      } catch (IOException | RuntimeException e) {
+        return "";  // unreadable: the system's reason says enough
+      }
+    }
+  }
+
   /** Another ansible-playbook runs on this inventory: running a second one beside it is refused. */
   public static final class Busy extends IOException {
     private static final long serialVersionUID = 1L;
@@ -363,7 +401,12 @@ public final class PlaybookRunner {
     }
     LOG.info("ansible-playbook {}{} for {} host(s) at {}", playbook.getFileName(), check ? " --check --diff" : "",
         hosts.size(), ctx.revision());
-    Process p = pb.start();
+    Process p;
+    try {
+      p = pb.start();
+    } catch (IOException e) {
+      throw new CannotStart(program, e);
+    }
     try {
       pidFile.record(p, program.toString());
     } catch (IOException e) {
