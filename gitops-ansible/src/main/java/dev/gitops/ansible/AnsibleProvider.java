@@ -602,6 +602,12 @@ public final class AnsibleProvider implements Provider {
       return Outcome.transientFailure(key + " unreachable at task '" + hr.failedTask() + "'" + at(hr) + ": "
           + hr.message() + " (exit " + code + ")", null);
     }
+    if (code == INTERRUPTED && r.debuggerQuit()) {
+      // not a Ctrl-C: a debugger keyword of the repository opened the debugger, which read no answer
+      return Outcome.unknown(key + ": ansible-playbook stopped mid-play (exit 99) when Ansible's task debugger opened"
+          + " at a failed task and quit, no one being there to answer it (a 'debugger:' keyword of the playbook, a play,"
+          + " a role or a task turns it on: remove it from the repository); the host's state is not known");
+    }
     if (code == INTERRUPTED) {
       // Ansible itself got SIGINT (a Ctrl-C to the process group) and stopped mid-play: whatever it
       // had done to this host is not known, as for a run the provider stopped; it is not recorded

@@ -57,6 +57,21 @@ class WholePlaybookTest {
   }
 
   @Test
+  void aDebuggerKeywordOfThePlaybookThatStopsTheRunIsNamedNotTakenForAnInterrupt() throws Exception {
+    try (AnsibleFixture fx = new AnsibleFixture(tmp)) {
+      fx.repo.write("ansible/site.yml", AnsibleFixture.SITE + "  debugger: on_failed\n")
+          .write("ansible/inventory/hosts", AnsibleFixture.inventory("h1", "h2")
+              .replace("h1 port=8000", "h1 port=8000 fail_here=true"))
+          .commit("a debugger keyword");
+      SyncResult r = fx.reconciler(fx.providerBuilder().build()).sync();
+      Outcome h2 = r.outcomes().get(ResourceKey.of("ansible", "host", "", "h2"));
+      assertThat(h2.kind()).isEqualTo(Outcome.Kind.UNKNOWN);
+      assertThat(h2.message()).contains("(exit 99)").contains("task debugger").contains("'debugger:' keyword")
+          .doesNotContain("interrupted (exit 99)");
+    }
+  }
+
+  @Test
   void aTagSelectionOrTheTaskDebuggerInTheProvidersEnvironmentIsRefusedNamingTheVariable() {
     for (String variable : new String[] {"ANSIBLE_SKIP_TAGS", "ANSIBLE_RUN_TAGS"}) {
       assertThatThrownBy(() -> AnsibleProvider.builder().environment(Map.of(variable, "deploy")))

@@ -118,8 +118,15 @@ public final class PlaybookRunner {
    * @param played whether a play started (else the playbook or inventory could not be read)
    * @param stderr the end of the error output, scrubbed
    * @param stopped why the run was stopped (timeout, cancelled), or ""
+   * @param debuggerQuit whether Ansible's task debugger opened (its prompt was printed): with no one
+   *     to answer it, it quits and Ansible stops the playbook with exit 99, as if interrupted
    */
-  public record Result(int exitCode, Map<String, HostResult> hosts, boolean played, String stderr, String stopped) {}
+  public record Result(int exitCode, Map<String, HostResult> hosts, boolean played, String stderr, String stopped,
+      boolean debuggerQuit) {}
+
+  /** The task debugger's prompt ("[h1] TASK: install (debug)> "), which it prints to the output. */
+  private static final java.util.regex.Pattern DEBUGGER_PROMPT = java.util.regex.Pattern.compile(
+      "^\\[[^\\]]*\\] TASK: .*\\(debug\\)> ");
 
   /** One step the plugin reported, for progress events. */
   public record Step(String host, String task, String status, String detail) {}
@@ -460,7 +467,7 @@ public final class PlaybookRunner {
     String err = sourcePaths(scrubber.scrub(tail(stderr)));
     int code = stopped.isEmpty() ? p.exitValue() : -1;
     LOG.info("ansible-playbook {} ended: exit {}{}", playbook.getFileName(), code, stopped.isEmpty() ? "" : " (" + stopped + ")");
-    return new Result(code, collector.results(hosts), collector.played, err, stopped);
+    return new Result(code, collector.results(hosts), collector.played, err, stopped, collector.debugger);
   }
 
   /**
@@ -635,6 +642,7 @@ public final class PlaybookRunner {
     private final Set<String> failed = new TreeSet<>();
     private final Set<String> completed = new TreeSet<>();
     volatile boolean played;
+    volatile boolean debugger;
 
     Collector(Scrubber scrubber, Progress progress, java.util.function.UnaryOperator<String> paths,
         java.util.function.UnaryOperator<String> texts) {
@@ -649,6 +657,9 @@ public final class PlaybookRunner {
         String line;
         while ((line = r.readLine()) != null) {
           if (!line.startsWith(PREFIX)) {
+            if (DEBUGGER_PROMPT.matcher(line).find()) {
+              debugger = true;
+            }
             if (!line.isBlank()) {
               LOG.debug("ansible-playbook: {}", scrubber.scrub(line));
             }
