@@ -1259,13 +1259,13 @@ public final class GitWriteBack implements AutoCloseable {
       return this;
     }
 
-    /** Runs before each push with the attempt number (tests use it to push from another client in between). */
     /** The largest marked file read (tests: a small one stands for 5 MiB). */
     Builder maxFileSize(long bytes) {
       this.maxFile = bytes;
       return this;
     }
 
+    /** Runs before each push with the attempt number (tests use it to push from another client in between). */
     Builder beforePush(IntConsumer hook) {
       this.beforePush = Objects.requireNonNull(hook, "hook");
       return this;
