@@ -537,6 +537,9 @@ public final class TargetOptions {
     if (username != null && sshKey != null) {
       throw new IllegalArgumentException("--username (HTTPS) and --ssh-key (SSH) cannot be used together");
     }
+    if (!storeOnly) {
+      requireSshFlagsFit();
+    }
     requireStateNotAFile();
     Path dir = targetDir();
     if (dir != null && Files.exists(dir) && !Files.isDirectory(dir)) {
@@ -600,6 +603,45 @@ public final class TargetOptions {
               + " repository's working tree; choose a directory outside it");
         }
       }
+    }
+  }
+
+  /**
+   * Refuses SSH flags that do not fit {@code --repo} in the flags' words, before anything is
+   * created: an SSH remote needs {@code --ssh-key} and {@code --known-hosts} (or {@code
+   * --accept-unknown-hosts}); {@code --ssh-key} is for SSH remotes only. The source refuses the
+   * same, but in its builder's terms ({@code Credentials.sshKey}, {@code knownHosts(file)}), which
+   * name no flag.
+   */
+  private void requireSshFlagsFit() {
+    String shown = GitUrls.display(repo);
+    if (sshRepo()) {
+      if (sshKey == null) {
+        throw new IllegalArgumentException("--repo " + shown + " is an SSH remote: give its private key with --ssh-key"
+            + " FILE (a passphrase in GITOPS_SSH_PASSPHRASE) and the server's host key with --known-hosts FILE (or"
+            + " --accept-unknown-hosts to accept a host not listed)"
+            + (username != null ? "; --username is for HTTPS" : ""));
+      }
+      if (knownHosts == null && !acceptUnknownHosts) {
+        throw new IllegalArgumentException("--repo " + shown + " is an SSH remote: give --known-hosts FILE, listing the"
+            + " server's host key (or --accept-unknown-hosts to accept a host not listed; a changed key is always"
+            + " refused)");
+      }
+    } else if (sshKey != null) {
+      throw new IllegalArgumentException("--ssh-key is for SSH remotes (ssh://... or user@host:path), not --repo " + shown
+          + (shown.startsWith("http") ? ": over HTTPS give --username (password in GITOPS_PASSWORD) or GITOPS_TOKEN"
+              : ""));
+    }
+  }
+
+  /** Whether {@code --repo} is an SSH remote as the source reads it: {@code ssh://...}, or git's {@code user@host:path}. */
+  private boolean sshRepo() {
+    try {
+      org.eclipse.jgit.transport.URIish u = new org.eclipse.jgit.transport.URIish(Session.repoUrl(repo));
+      String scheme = u.getScheme();
+      return scheme == null ? u.getHost() != null : scheme.toLowerCase(java.util.Locale.ROOT).contains("ssh");
+    } catch (java.net.URISyntaxException | RuntimeException e) {
+      return false;  // no URL: the source refuses it, naming --repo, when the session is opened
     }
   }
 
