@@ -154,8 +154,10 @@ public record AgentConfig(Path file, Path stateDir, int maxConcurrentSyncs, Dura
       notifiers.add(NotifierConfig.read(n, names.keySet()));
     }
     if (strict) {
-      for (ConfigNode t : root.list("targets")) {
-        checkFiles(t.get("source"));
+      List<ConfigNode> entries = root.list("targets");
+      for (int i = 0; i < entries.size(); i++) {
+        checkFiles(entries.get(i).get("source"));
+        checkSsh(entries.get(i).get("source"), targets.get(i));
       }
       targets.forEach(t -> {
         if (t.credentials() != null) {
@@ -360,6 +362,41 @@ public record AgentConfig(Path file, Path stateDir, int maxConcurrentSyncs, Dura
   private static void checkFiles(ConfigNode source) {
     checkReadable(source, "knownHosts");
     checkReadable(source.get("credentials"), "sshKey");
+  }
+
+  /**
+   * An SSH source has its key and a way to check the server's host key; an SSH key is for an SSH
+   * source. Said at the source's keys when the file loads: the Git source refuses the same when
+   * the target starts, but in its builder's terms, which name no key of this file.
+   */
+  private static void checkSsh(ConfigNode source, TargetConfig c) {
+    GitCredentials credentials = c.credentials();
+    boolean key = credentials != null && credentials.sshKey() != null;
+    if (sshUrl(c.url())) {
+      if (!key) {
+        throw source.get("url").error("an SSH remote needs credentials.sshKey (its private key file"
+            + (credentials == null ? "" : ", not a token or a username and password, which are for HTTPS")
+            + ") and knownHosts (the file listing the server's host key; or acceptUnknownHosts: true)");
+      }
+      if (c.knownHosts() == null && !c.acceptUnknownHosts()) {
+        throw source.get("url").error("an SSH remote needs knownHosts, the file listing the server's host key (or"
+            + " acceptUnknownHosts: true to accept a host not listed; a changed key is always refused)");
+      }
+    } else if (key) {
+      throw source.get("credentials").get("sshKey").error("is for SSH remotes (ssh://... or user@host:path), not "
+          + dev.gitops.core.internal.git.GitUrls.display(c.url()) + ": give a token, or a username and password");
+    }
+  }
+
+  /** Whether {@code url} is an SSH remote as the Git source reads it: {@code ssh://...}, or git's {@code user@host:path}. */
+  private static boolean sshUrl(String url) {
+    try {
+      org.eclipse.jgit.transport.URIish u = new org.eclipse.jgit.transport.URIish(url);
+      String scheme = u.getScheme();
+      return scheme == null ? u.getHost() != null : scheme.toLowerCase(java.util.Locale.ROOT).contains("ssh");
+    } catch (java.net.URISyntaxException | RuntimeException e) {
+      return false;  // no URL: the Git source refuses it, naming it, when the target starts
+    }
   }
 
   private static void checkReadable(ConfigNode parent, String field) {
