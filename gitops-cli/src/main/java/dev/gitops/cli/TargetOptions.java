@@ -486,13 +486,14 @@ public final class TargetOptions {
         throw new IllegalArgumentException("missing --playbook: the Ansible playbook, a path in the repository");
       }
       if (inventoryOut == null) {
-        throw new IllegalArgumentException("missing --inventory-out: the file the managed Ansible inventory is written to");
+        throw new IllegalArgumentException("missing --inventory-out: the file the managed Ansible inventory is written to"
+            + orState(storeOnly));
       }
     } else if (!"files".equals(provider) && !terraform()) {
       throw new IllegalArgumentException("unknown --provider '" + provider
           + "' (this tool supports: files, ansible, k8s, terraform)");
     } else if (target == null) {
-      throw new IllegalArgumentException("missing --target: " + what);
+      throw new IllegalArgumentException("missing --target: " + what + orState(storeOnly));
     }
     // A rule another provider would silently ignore must not look like it hid a value.
     if (!"files".equals(provider) && !structured.isEmpty()) {
@@ -604,6 +605,11 @@ public final class TargetOptions {
         }
       }
     }
+  }
+
+  /** What a command that reads only the store may give instead of the live side's flag: its store. */
+  private static String orState(boolean storeOnly) {
+    return storeOnly ? " (or --state DIR, the state store to read)" : "";
   }
 
   /**

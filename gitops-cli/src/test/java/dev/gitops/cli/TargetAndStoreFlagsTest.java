@@ -571,7 +571,7 @@ class TargetAndStoreFlagsTest {
     assertThat(byInventory.out()).isEqualTo(byTarget.out());
     CliRun noInventory = gitops("history", "--provider", "ansible", "--playbook", "site.yml");
     assertThat(noInventory.code()).isEqualTo(ExitCodes.ERROR);
-    assertThat(noInventory.err()).contains("missing --inventory-out");
+    assertThat(noInventory.err()).contains("missing --inventory-out").contains("or --state DIR");
     CliRun blankState = gitops("history", "--state", " ");
     assertThat(blankState.code()).isEqualTo(ExitCodes.ERROR);
     assertThat(blankState.err()).contains("--state is empty");
@@ -588,7 +588,8 @@ class TargetAndStoreFlagsTest {
     assertThat(blank.err()).contains("--repo is empty");
     CliRun noTarget = gitops("history");
     assertThat(noTarget.code()).isEqualTo(ExitCodes.ERROR);
-    assertThat(noTarget.err()).contains("missing --target");
+    // history needs either: the message says so (README: "history --target D (or --state S alone)")
+    assertThat(noTarget.err()).contains("missing --target").contains("or --state DIR");
   }
 
   @Test
