@@ -50,4 +50,25 @@ class IgnoredListElementsTest {
             + "'finalizers':['ours','theirs']}"));
     assertThat(rec.plan().hasChanges()).isFalse();
   }
+
+  /**
+   * A desired document that breaks a keyed-list rule (an element without its key, two with one
+   * key) is named at the file and line that declare it, as a decode error, not by the key alone.
+   */
+  @Test
+  void aKeyedListElementWithoutItsKeyIsNamedAtItsFileAndLine() {
+    MergeRules rules = MergeRules.builder().keyedList("/containers", KeyField.of("name")).build();
+    Resource bad = Resource.builder(KEY).origin(dev.gitops.api.Origin.of("apps/web.yaml", 7, "r1"))
+        .document(ReconcilerTest.json("{'containers':[{'name':'app'},{'image':'x'}]}")).build();
+    MapProvider p = new MapProvider("m", false);
+    Reconciler rec = Reconciler.builder().source(dev.gitops.api.spi.Source.of(() -> State.of("r1", List.of(bad))))
+        .provider(p).store(new InMemoryStateStore()).options(SyncOptions.builder().rules(rules).build()).build();
+    org.assertj.core.api.Assertions.assertThatThrownBy(rec::plan)
+        .isInstanceOfSatisfying(dev.gitops.api.DecodeException.class, e -> {
+          assertThat(e.origin().path()).isEqualTo("apps/web.yaml");
+          assertThat(e.getMessage()).startsWith("apps/web.yaml:7").contains(KEY.toString()).contains("/containers")
+              .contains("fix it in the repository");
+        });
+    assertThat(p.live).as("nothing applied").isEmpty();
+  }
 }

@@ -1173,7 +1173,13 @@ public final class Planner {
   private MergeResult merge(ResourceKey key, MergeRules rules, JsonNode last, Resource d, JsonNode live,
       byte[] secretKey) {
     merged.increment();
-    return mergerFor(rules, secretKey).merge(key, last, d.document(), live, d.sensitive());
+    try {
+      return mergerFor(rules, secretKey).merge(key, last, d.document(), live, d.sensitive());
+    } catch (dev.gitops.api.MergeException e) {
+      // only the desired document breaks a rule (a keyed-list element without its key, two with
+      // one key): said at the file and line that declares it, as a decode error is
+      throw new dev.gitops.api.DecodeException(d.origin(), e.getMessage() + "; fix it in the repository", e);
+    }
   }
 
   /**
