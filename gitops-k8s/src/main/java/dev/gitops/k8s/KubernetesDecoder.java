@@ -93,7 +93,7 @@ public final class KubernetesDecoder implements Decoder {
     this.aggregated = b.aggregated;
     this.lists = new dev.gitops.core.merge.ThreeWayMerge(KubernetesRules.mergeRules(providerId));
     this.fingerprint = "KubernetesDecoder(provider=" + providerId + ",namespace=" + defaultNamespace + ",keepStatus="
-        + new TreeSet<>(b.keepStatus) + ",together=" + together + ",reader=" + reader.fingerprint() + ",v6)";
+        + new TreeSet<>(b.keepStatus) + ",together=" + together + ",reader=" + reader.fingerprint() + ",v7)";
   }
 
   /** A builder: provider {@code k8s}, default namespace {@code default}. */
@@ -213,6 +213,14 @@ public final class KubernetesDecoder implements Decoder {
       }
       kinds.sawApiVersion(m.type(), apiVersion);
       if (m.type().equals(KindTable.CRD)) {
+        JsonNode scope = m.doc().path("spec").path("scope");
+        if (!scope.isMissingNode() && !scope.isNull() && !"Namespaced".equals(scope.asText())
+            && !"Cluster".equals(scope.asText())) {
+          // taken for Namespaced, its objects would get the default namespace, and the server refuses the CRD
+          throw m.place().error("CustomResourceDefinition " + m.doc().path("metadata").path("name").asText()
+              + ": spec.scope is '" + scope.asText() + "': it is Namespaced or Cluster, written so (as the API server"
+              + " checks it)");
+        }
         Kinds.fromCrd(m.doc()).ifPresent(k -> {
           crds.put(k.type(), k);
           crdOf.put(k.type(), m);

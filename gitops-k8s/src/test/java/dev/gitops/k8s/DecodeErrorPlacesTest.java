@@ -218,6 +218,25 @@ class DecodeErrorPlacesTest {
     assertThat(ok).hasSize(2);
   }
 
+  /** A scope the API server does not know (a typo, another case) would be taken for Namespaced: refused at its line. */
+  @Test
+  void aCustomResourceDefinitionsScopeIsNamespacedOrClusterAsWritten() {
+    for (String bad : List.of("cluster", "Sideways", "\"\"", "1")) {
+      String crd = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\n"
+          + "metadata: {name: widgets.example.com}\nspec: {group: example.com, scope: " + bad + ", names: {plural:"
+          + " widgets, kind: Widget}, versions: [{name: v1, served: true, storage: true}]}\n";
+      assertThat(error(BEFORE + crd)).as(bad).startsWith("m.yaml:7@" + REV + ": document 3: ")
+          .contains("CustomResourceDefinition widgets.example.com").contains("spec.scope is '")
+          .contains("Namespaced or Cluster");
+    }
+    for (String good : List.of("Cluster", "Namespaced")) {
+      String crd = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\n"
+          + "metadata: {name: widgets.example.com}\nspec: {group: example.com, scope: " + good + ", names: {plural:"
+          + " widgets, kind: Widget}, versions: [{name: v1, served: true, storage: true}]}\n";
+      assertThat(decoder().decode(file("ok.yaml", crd))).as(good).hasSize(1);
+    }
+  }
+
   @Test
   void generateNameIsRefusedForCustomKindsToo() {
     assertThatThrownBy(() -> decoder().decode(file("g.yaml", BEFORE
@@ -227,6 +246,6 @@ class DecodeErrorPlacesTest {
 
   @Test
   void theFingerprintNamesTheNewRules() {
-    assertThat(decoder().fingerprint()).contains(",v6)");
+    assertThat(decoder().fingerprint()).contains(",v7)");
   }
 }
