@@ -712,7 +712,7 @@ public final class ClusterMember implements AutoCloseable {
 
     /** How long the membership must stay unchanged before targets move (default 2 s; zero is allowed). */
     public Builder settleDelay(Duration d) {
-      if (d.isNegative()) {
+      if (Objects.requireNonNull(d, "settleDelay").isNegative()) {
         throw new IllegalArgumentException("settle delay must not be negative, got " + d);
       }
       this.settleDelay = d;
@@ -721,7 +721,7 @@ public final class ClusterMember implements AutoCloseable {
 
     /** How often a round runs (default 500 ms). */
     public Builder pollInterval(Duration d) {
-      if (d.isNegative() || d.isZero()) {
+      if (Objects.requireNonNull(d, "pollInterval").isNegative() || d.isZero()) {
         throw new IllegalArgumentException("poll interval must be positive, got " + d);
       }
       this.pollInterval = d;

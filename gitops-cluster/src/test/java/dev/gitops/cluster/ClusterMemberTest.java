@@ -83,6 +83,29 @@ class ClusterMemberTest {
     return Rendezvous.assign(TARGETS, members);
   }
 
+  /** The builder's durations are checked as given: a null names its setting, as a bad value does. */
+  @Test
+  void theBuildersDurationsNameTheSettingAtFault() {
+    ClusterMember.Builder b = ClusterMember.builder(new FakeCoordinator(engine, "m1"), new ClusterMember.Targets() {
+      @Override
+      public boolean start(Ownership o) {
+        return true;
+      }
+
+      @Override
+      public void stop(String target, String reason) {
+      }
+    });
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> b.settleDelay(null))
+        .isInstanceOf(NullPointerException.class).hasMessage("settleDelay");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> b.pollInterval(null))
+        .isInstanceOf(NullPointerException.class).hasMessage("pollInterval");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> b.settleDelay(java.time.Duration.ofSeconds(-1)))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("settle delay must not be negative");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> b.pollInterval(java.time.Duration.ZERO))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("poll interval must be positive");
+  }
+
   @Test
   void nothingStartsBeforeTheMembershipHasSettled() {
     ClusterMember m1 = member("m1");
