@@ -32,7 +32,8 @@ class ExitCodeTest {
       import json, os, sys, time
       with open(os.environ['FAKE_ARGS'], 'w') as f:
           json.dump(sys.argv, f)
-      mode = os.environ.get('FAKE_MODE', '')
+      # what this run does, from the file the test rewrites before each run (one provider serves many)
+      mode, code = open(os.environ['FAKE_CONTROL']).read().split(' ')
       if '--syntax-check' in sys.argv:
           sys.exit(0)  # the decoder's check of the playbook: these tests are about the runs
       limit_file = sys.argv[sys.argv.index('--limit') + 1][1:]
@@ -50,7 +51,7 @@ class ExitCodeTest {
           sys.exit(1)
       if mode == 'silent':
           print('ansible-playbook 2.3.0 (an old one, which does not load the callback plugin)')
-          sys.exit(int(os.environ.get('FAKE_EXIT', '0')))
+          sys.exit(int(code))
       print('some other output the plugin did not write')
       emit({'event': 'play', 'name': 'fake'})
       if mode == 'sleep':
@@ -72,34 +73,58 @@ class ExitCodeTest {
                   emit({'event': 'completed', 'host': h})
           stats[h] = s
       emit({'event': 'stats', 'hosts': stats})
-      sys.exit(int(os.environ.get('FAKE_EXIT', '0')))
+      sys.exit(int(code))
       """;
 
   @TempDir Path tmp;
 
+  /** The provider of this test's runs so far, with its timeout and its decoded hosts: decoded once (a real ansible-inventory). */
+  private AnsibleProvider shared;
+  private Duration sharedTimeout;
+  private List<Resource> sharedHosts;
+
+  /** One run of the stand-in, doing {@code mode} and exiting {@code exit}, by the provider of the test's earlier runs. */
   private Map<ResourceKey, Outcome> run(String mode, int exit, Duration timeout) throws Exception {
-    return apply(provider(mode, exit, timeout));
+    if (shared == null || !timeout.equals(sharedTimeout)) {
+      shared = provider(mode, exit, timeout);
+      sharedTimeout = timeout;
+      sharedHosts = hosts(shared);
+    }
+    control(mode, exit);
+    return apply(shared, sharedHosts);
   }
 
   private AnsibleProvider provider(String mode, int exit, Duration timeout) throws Exception {
     Path fake = tmp.resolve("ansible-playbook");
     Files.writeString(fake, FAKE);
     Files.setPosixFilePermissions(fake, PosixFilePermissions.fromString("rwx------"));
+    control(mode, exit);
     return AnsibleProvider.builder()
         .inventory("ansible/inventory")
         .playbook("ansible/site.yml")
         .inventoryOut(tmp.resolve("managed/inventory.yml"))
         .ansiblePlaybook(fake.toString())
         .timeout(timeout)
-        .environment(Map.of("FAKE_MODE", mode, "FAKE_EXIT", Integer.toString(exit),
+        .environment(Map.of("FAKE_CONTROL", tmp.resolve("control").toString(),
             "FAKE_ARGS", tmp.resolve("args.json").toString()))
         .build();
   }
 
+  /** What the stand-in's next run does. */
+  private void control(String mode, int exit) throws Exception {
+    Files.writeString(tmp.resolve("control"), mode + " " + exit);
+  }
+
+  private static List<Resource> hosts(AnsibleProvider p) {
+    return TinyRepo.decode(p, "[web]\nc1\nc2\n").stream().filter(r -> r.key().type().equals("host")).toList();
+  }
+
   private static Map<ResourceKey, Outcome> apply(AnsibleProvider p) {
-    List<Resource> rs = TinyRepo.decode(p, "[web]\nc1\nc2\n").stream()
-        .filter(r -> r.key().type().equals("host")).toList();
-    List<Change> creates = rs.stream().map(ProviderConformanceSuite::createOf).toList();
+    return apply(p, hosts(p));
+  }
+
+  private static Map<ResourceKey, Outcome> apply(AnsibleProvider p, List<Resource> hosts) {
+    List<Change> creates = hosts.stream().map(ProviderConformanceSuite::createOf).toList();
     return p.applyAll(creates, CallContext.of("t", TinyRepo.REVISION, Duration.ofMinutes(1)));
   }
 
