@@ -430,9 +430,15 @@ class AnsibleProviderTest {
       SyncResult result = sync.get(30, java.util.concurrent.TimeUnit.SECONDS);
       assertThat(result.isSuccessful()).isFalse();
     }
-    Thread.sleep(8_000);
-    assertThat(java.nio.file.Files.readAllLines(marks)).as("the play was stopped, not left running").containsExactly("start");
+    // a play left running would write "end" once its 6 s sleep is over: its ansible processes (their
+    // command lines name this test's directory) must be gone within that time, and "end" never come
+    long gone = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+    while (ProcessHandle.allProcesses().anyMatch(p -> p.info().commandLine().orElse("").contains(tmp.toString()))
+        && System.nanoTime() < gone) {
+      Thread.sleep(100);
+    }
     assertThat(ProcessHandle.allProcesses().filter(p -> p.info().commandLine().orElse("").contains(tmp.toString())))
         .as("no ansible process of this test is left").isEmpty();
+    assertThat(java.nio.file.Files.readAllLines(marks)).as("the play was stopped, not left running").containsExactly("start");
   }
 }
