@@ -1829,6 +1829,11 @@ public final class TerraformProvider implements Provider, AutoCloseable {
      * status}; default false): with {@link #adopt}, a working directory gitops did not make is
      * planned as taken over but that decision is not recorded, so a later sync takes it over only
      * when it is given {@code adopt} itself. Terraform still runs in the working directory to plan.
+     * Such a provider also releases the working directory as soon as it has planned: without
+     * {@code preview}, a plan that leaves changes keeps the directory for the apply that a sync asks
+     * for next (another provider that plans the same directory meanwhile waits up to 10 seconds for
+     * it), until that apply, {@link TerraformProvider#close()}, or 2 minutes. A program that only
+     * calls {@code Reconciler.plan()} builds its provider with {@code preview(true)}, or closes it.
      */
     public Builder preview(boolean preview) {
       this.preview = preview;
