@@ -25,6 +25,7 @@ import dev.gitops.core.SyncOptions;
 import dev.gitops.core.plan.PlanCodec;
 import dev.gitops.core.store.InMemoryStateStore;
 import dev.gitops.terraform.internal.Addresses;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -830,20 +831,31 @@ class TerraformProviderTest {
 
   // ------------------------------------------------------------------ one session per working directory
 
-  @Test
-  void aWorkingDirectoryAnotherProcessHoldsIsNotWrittenAndTheRefusalNamesItAndItsHolder() throws Exception {
+  /** What a test does while another process (as it seems) holds the working directory. */
+  interface WhileHeld {
+    void run() throws Exception;
+  }
+
+  void whileAnotherProcessHoldsTheWorkingDirectory(String holder, WhileHeld body) throws Exception {
     Path own = Files.createDirectories(work.resolve(".gitops-terraform"));
     try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(own.resolve("session.lock"),
         java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE);
         java.nio.channels.FileLock held = ch.lock()) {
-      ch.write(java.nio.ByteBuffer.wrap("pid 4242 (ops@box), provider 'tf' planning pr@sha1:1\n".getBytes()));
+      ch.write(java.nio.ByteBuffer.wrap((holder + "\n").getBytes(StandardCharsets.UTF_8)));
+      body.run();
+    }
+  }
+
+  @Test
+  void aWorkingDirectoryAnotherProcessHoldsIsNotWrittenAndTheRefusalNamesItAndItsHolder() throws Exception {
+    whileAnotherProcessHoldsTheWorkingDirectory("pid 4242 (ops@box), provider 'tf' planning pr@sha1:1", () -> {
       TerraformProvider tf = builder().workDirLockTimeout(Duration.ofMillis(300)).build();
       assertThatThrownBy(() -> tf.planner().orElseThrow().plan(List.of(config("main.tf", MAIN_TF)), ctx()))
           .isInstanceOf(TerraformException.class)
           .hasMessageContaining("the Terraform working directory " + work.toAbsolutePath().normalize() + " is in use")
           .hasMessageContaining("pid 4242 (ops@box), provider 'tf' planning pr@sha1:1")
           .hasMessageContaining("nothing was written or planned");
-    }
+    });
     assertThat(work.resolve("main.tf")).as("nothing written while another holds it").doesNotExist();
     assertThat(fake.commands()).doesNotContain("init", "plan");
   }
@@ -855,16 +867,12 @@ class TerraformProviderTest {
    */
   @Test
   void aForceUnlockIsNotRunWhileAnotherSessionHoldsTheWorkingDirectory() throws Exception {
-    Path own = Files.createDirectories(work.resolve(".gitops-terraform"));
-    try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(own.resolve("session.lock"),
-        java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE);
-        java.nio.channels.FileLock held = ch.lock()) {
-      ch.write(java.nio.ByteBuffer.wrap("pid 4242 (ops@box), provider 'tf' applying main@sha1:1\n".getBytes()));
+    whileAnotherProcessHoldsTheWorkingDirectory("pid 4242 (ops@box), provider 'tf' applying main@sha1:1", () -> {
       TerraformProvider tf = builder().workDirLockTimeout(Duration.ofMillis(300)).build();
       assertThatThrownBy(() -> tf.forceUnlock("6b9e1a2c-3d4f-5a6b-7c8d-9e0f1a2b3c4d", ctx()))
           .isInstanceOf(TerraformException.class)
           .hasMessageContaining("is in use by another process: pid 4242 (ops@box), provider 'tf' applying");
-    }
+    });
     assertThat(fake.commands()).doesNotContain("force-unlock");
     TerraformProvider tf = builder().build();
     tf.forceUnlock("6b9e1a2c-3d4f-5a6b-7c8d-9e0f1a2b3c4d", ctx());
