@@ -569,7 +569,7 @@ public final class KubernetesDecoder implements Decoder {
    */
   private void keyedLists(Manifest m, ResourceKey key, JsonNode doc) {
     try {
-      lists.merge(key, null, doc, null);
+      lists.check(key, doc);
     } catch (dev.gitops.api.MergeException e) {
       throw m.place().error(e.getMessage(), e);
     }

@@ -109,6 +109,18 @@ public final class ThreeWayMerge {
   }
 
   /**
+   * Checks that {@code desired} keeps the keyed-list rules (each element has its key, no key
+   * twice), as every merge of it does first, without merging: for a decoder that refuses such a
+   * document where it is declared.
+   *
+   * @throws dev.gitops.api.MergeException naming the path, as {@link #merge} would
+   */
+  public void check(ResourceKey key, JsonNode desired) {
+    Objects.requireNonNull(desired, "desired");
+    new Merger(key, rules.nullMode() == MergeRules.NullMode.ABSENT).validate(RuleCursor.root(compile(key)), desired);
+  }
+
+  /**
    * {@link #merge(ResourceKey, JsonNode, JsonNode, JsonNode)} of a resource that marks paths of its
    * own sensitive ({@link dev.gitops.api.Resource#sensitive()}: a decoder's or the user's marks):
    * its reports name the elements those paths would show by keyed hashes too, so the paths of the
