@@ -526,7 +526,7 @@ public final class GitWriteBack implements AutoCloseable {
     try (java.io.InputStream in = loader.openStream()) {
       for (int n; (n = in.read(buf, kept, buf.length - kept)) > 0; ) {
         int end = kept + n;
-        if (MarkedYaml.mayHoldMarkers(java.util.Arrays.copyOf(buf, end))) {
+        if (MarkedYaml.mayHoldMarkers(buf, end)) {
           return true;
         }
         kept = Math.min(end, needle.length - 1);

@@ -94,8 +94,13 @@ public final class MarkedYaml {
 
   /** Whether {@code content} mentions {@value #MARKER_FIELD} at all: files that do not are never parsed. */
   public static boolean mayHoldMarkers(byte[] content) {
+    return mayHoldMarkers(content, content.length);
+  }
+
+  /** {@link #mayHoldMarkers(byte[])} of the first {@code length} bytes of {@code content} (a chunk of a stream). */
+  public static boolean mayHoldMarkers(byte[] content, int length) {
     outer:
-    for (int i = 0; i + NEEDLE.length <= content.length; i++) {
+    for (int i = 0; i + NEEDLE.length <= length; i++) {
       for (int j = 0; j < NEEDLE.length; j++) {
         if (content[i + j] != NEEDLE[j]) {
           continue outer;
