@@ -112,7 +112,11 @@ import org.slf4j.LoggerFactory;
  * change is sent as an update, which the API server refuses naming the immutable field. Every
  * apply or delete that does not succeed ends with where Git declares the object ({@code "; declared
  * at apps/web.yaml:12"}), and a kind the cluster does not serve is named with what it serves of
- * that API group instead.
+ * that API group instead. A custom object whose CustomResourceDefinition does not serve it yet (created
+ * in the same sync and not Established, which a real API server answers with 404 "the server could
+ * not find the requested resource", health waits off or not) is written once the CRD is established,
+ * waiting for it within the call's time; else the write is a TRANSIENT failure saying so, which the
+ * engine retries and the next sync makes.
  *
  * <p><b>Health</b> is built in for Deployments, StatefulSets, DaemonSets, ReplicaSets, Jobs,
  * Pods, PersistentVolumeClaims, LoadBalancer Services, Ingresses, CustomResourceDefinitions and
@@ -458,6 +462,129 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
     return Optional.empty();
   }
 
+  /** Why a CustomResourceDefinition does not serve its kind's objects (yet), as {@link #crdPending} finds it. */
+  private enum CrdState {
+    /** Only the desired state has it: its create has not reached the cluster (or the CRD informer) yet. */
+    NOT_IN_CLUSTER,
+    /** In the cluster, without {@code Established=True}: the API server serves none of its objects yet. */
+    NOT_ESTABLISHED,
+    /** Established, but without the version its objects are written at, which its CRD in the desired state serves. */
+    VERSION_NOT_SERVED,
+    /** {@code NamesAccepted=False}: another CRD holds its names; it is not established until that changes. */
+    NAMES_NOT_ACCEPTED,
+    /** Being deleted: its objects go with it. */
+    DELETING;
+
+    /** Whether it may serve the kind within moments, with nothing changed in Git: worth waiting for. */
+    boolean waitable() {
+      return this == NOT_IN_CLUSTER || this == NOT_ESTABLISHED || this == VERSION_NOT_SERVED;
+    }
+  }
+
+  /** A kind whose CustomResourceDefinition does not serve it, in which state, and why in words. */
+  private record CrdPending(CrdState state, String why) {}
+
+  /**
+   * Why the API server does not serve {@code kind}'s objects although a CustomResourceDefinition
+   * defines it: its CRD is in the desired state only, not Established yet (the API server answers
+   * 404 "the server could not find the requested resource" for its objects until then, and
+   * discovery does not list the kind), established without the version the objects are written at
+   * that Git's CRD serves, its names not accepted, or being deleted. Null for a built-in kind, a
+   * kind no CRD (in the cluster or in Git) defines, and a kind its live CRD serves. Reads the CRD
+   * informer (started by {@link #liveCrd}); no request.
+   */
+  private CrdPending crdPending(KindInfo kind) {
+    if (KindTable.builtIn(kind.type()).isPresent()) {
+      return null;
+    }
+    String name = kind.plural() + "." + kind.group();
+    GenericKubernetesResource crd = informers.cached(KindTable.CRD, "", name);
+    if (crd == null) {
+      crd = informers.list(KindTable.CRD, c -> {
+        JsonNode spec = json(c).path("spec");
+        return kind.group().equals(spec.path("group").asText()) && kind.kind().equals(spec.at("/names/kind").asText());
+      }).stream().findFirst().orElse(null);
+    }
+    boolean inGit = kinds.desired(kind.type()).isPresent();
+    if (crd == null) {
+      return inGit ? new CrdPending(CrdState.NOT_IN_CLUSTER, "its CustomResourceDefinition " + name
+          + " is not in the cluster yet") : null;
+    }
+    name = crd.getMetadata().getName();
+    if (crd.getMetadata().getDeletionTimestamp() != null) {
+      return new CrdPending(CrdState.DELETING, "its CustomResourceDefinition " + name + " is being deleted (since "
+          + crd.getMetadata().getDeletionTimestamp() + ")");
+    }
+    JsonNode doc = json(crd);
+    if (!"True".equals(condition(doc, "Established").path("status").asText())) {
+      JsonNode names = condition(doc, "NamesAccepted");
+      if ("False".equals(names.path("status").asText())) {
+        return new CrdPending(CrdState.NAMES_NOT_ACCEPTED, "its CustomResourceDefinition " + name
+            + " is not established: its names are not accepted (" + names.path("message").asText(
+                names.path("reason").asText("")) + ")");
+      }
+      return new CrdPending(CrdState.NOT_ESTABLISHED, "its CustomResourceDefinition " + name
+          + " is not established yet");
+    }
+    if (inGit && !Kinds.servedVersions(doc).contains(kind.version())) {
+      return new CrdPending(CrdState.VERSION_NOT_SERVED, "its CustomResourceDefinition " + name + " does not serve "
+          + kind.version() + " yet (it serves " + String.join(", ", Kinds.servedVersions(doc)) + ")");
+    }
+    return null;
+  }
+
+  /** The condition of {@code type} in {@code doc}'s status, or a missing node. */
+  private static JsonNode condition(JsonNode doc, String type) {
+    for (JsonNode c : doc.path("status").path("conditions")) {
+      if (type.equals(c.path("type").asText())) {
+        return c;
+      }
+    }
+    return com.fasterxml.jackson.databind.node.MissingNode.getInstance();
+  }
+
+  /**
+   * Waits, on the CRD informer's events, until {@code kind}'s CustomResourceDefinition serves it
+   * or no longer may within moments (see {@link CrdState#waitable()}), at most until shortly before
+   * the call's deadline, and not past its cancellation.
+   *
+   * @return why it still does not serve the kind, or null once it does
+   */
+  private CrdPending awaitCrd(KindInfo kind, CallContext ctx) throws InterruptedException {
+    Duration left = ctx.remaining();
+    // answer before the deadline: a call the engine gives up on is UNKNOWN, not the transient failure it is
+    Duration margin = left.dividedBy(10).compareTo(Duration.ofSeconds(1)) < 0 ? left.dividedBy(10) : Duration.ofSeconds(1);
+    long end = System.nanoTime() + left.minus(margin).toNanos();
+    CrdPending[] pending = {crdPending(kind)};
+    while (pending[0] != null && pending[0].state().waitable() && !ctx.isDone()) {
+      long now = System.nanoTime();
+      if (now >= end) {
+        break;
+      }
+      // woken by the CRD's watch; a quarter second at most, to notice the call's cancellation
+      informers.awaitEvent(() -> (pending[0] = crdPending(kind)) == null || !pending[0].state().waitable(),
+          Math.min(end, now + Duration.ofMillis(250).toNanos()));
+    }
+    return pending[0];
+  }
+
+  /**
+   * Whether a 404 says that the API server does not serve the URL's kind (a real server's "the
+   * server could not find the requested resource", which names no object) rather than that the
+   * object, or its namespace, is missing ({@code configmaps "cfg" not found}, which names it).
+   */
+  private static boolean kindNotFound(KubernetesClientException e) {
+    var status = e.getStatus();
+    if (status == null) {
+      return true;
+    }
+    if (status.getDetails() != null && status.getDetails().getName() != null && !status.getDetails().getName().isEmpty()) {
+      return false;
+    }
+    String message = status.getMessage() == null ? "" : status.getMessage();
+    return !message.matches("(?s).*\"[^\"]*\" not found.*");
+  }
+
   /**
    * The kind of {@code type}: built in, defined by a live CRD, or found by discovery; empty when
    * the cluster does not serve it.
@@ -520,8 +647,19 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
           out.put(k, why == null ? observeOne(k, kind.get()) : Observation.unknown(k, why));
         }
       } catch (KindInformers.Unavailable ex) {
-        // a 404 for a whole kind: the cluster does not serve it at that version (a CRD that lost it, a removed beta)
-        String served = ex.code() == 404 && kind.isPresent() ? "; " + served(type, kind.get().apiVersion()) : "";
+        CrdPending pending = ex.code() == 404 && kind.isPresent() ? crdPending(kind.get()) : null;
+        if (pending != null && pending.state() == CrdState.NOT_ESTABLISHED && kinds.desired(type).isPresent()) {
+          // its CRD (Git declares it) is in the cluster but not established: no object of it can exist yet, as
+          // when the CRD is not in the cluster at all; a create waits for it to be established
+          for (ResourceKey k : e.getValue()) {
+            out.put(k, Observation.absent(k));
+          }
+          continue;
+        }
+        // a 404 for a whole kind: the cluster does not serve it at that version (a CRD that lost it, a removed
+        // beta), or its CRD does not serve it yet (not established: discovery does not list it either)
+        String served = pending != null ? "; " + pending.why()
+            : ex.code() == 404 && kind.isPresent() ? "; " + served(type, kind.get().apiVersion()) : "";
         for (ResourceKey k : e.getValue()) {
           out.put(k, Observation.unknown(k, "cannot list " + type + " at " + client.getMasterUrl() + ": " + ex.getMessage()
               + (ex.code() == 403 && kind.isPresent() && !kind.get().namespaced() ? "; " + type
@@ -1264,26 +1402,95 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
     if (kind.isEmpty()) {
       return Outcome.permanentFailure(key + ": " + notServed(key.type()), null);
     }
-    try {
-      return switch (change.action()) {
-        case CREATE -> create(change, kind.get(), ctx);
-        case UPDATE -> applyMode == ApplyMode.SERVER_SIDE ? serverSideApply(change, kind.get(), ctx)
-            : update(change, kind.get(), ctx, true);
-        case REPLACE -> replace(change, kind.get(), ctx);
-        case DELETE -> delete(key, kind.get(), ctx);
-        default -> Outcome.unchanged();
-      };
-    } catch (KubernetesClientException e) {
-      Outcome failed = failure(key, change.action(), e);
-      // a 404 on a create is the kind not served at that version, or a namespace that does not exist
-      return e.getCode() == 404 && change.action() != Action.DELETE ? withUnserved(failed, kind.get()) : failed;
-    } catch (KindInformers.Unavailable e) {
-      Outcome failed = Outcome.transientFailure(key + ": cannot watch " + key.type() + ": " + e.getMessage(), e);
-      return e.code() == 404 ? withUnserved(failed, kind.get()) : failed;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return Outcome.unknown(key + ": interrupted during " + change.action());
+    for (boolean waited = false; ; waited = true) {
+      try {
+        return switch (change.action()) {
+          case CREATE -> create(change, kind.get(), ctx);
+          case UPDATE -> applyMode == ApplyMode.SERVER_SIDE ? serverSideApply(change, kind.get(), ctx)
+              : update(change, kind.get(), ctx, true);
+          case REPLACE -> replace(change, kind.get(), ctx);
+          case DELETE -> delete(key, kind.get(), ctx);
+          default -> Outcome.unchanged();
+        };
+      } catch (KubernetesClientException e) {
+        if (e.getCode() == 404 && change.action() != Action.DELETE && kindNotFound(e)) {
+          // its CRD may not serve it yet (created in this sync, not Established): wait for it, once, and write again
+          if (!waited && servedAfterWait(key, kind.get(), ctx)) {
+            continue;
+          }
+          Optional<Outcome> notYet = notServedYet(change, kind.get(), e, waited);
+          if (notYet.isPresent()) {
+            return notYet.get();
+          }
+        }
+        Outcome failed = failure(key, change.action(), e);
+        // a 404 on a create is the kind not served at that version, or a namespace that does not exist
+        return e.getCode() == 404 && change.action() != Action.DELETE ? withUnserved(failed, kind.get()) : failed;
+      } catch (KindInformers.Unavailable e) {
+        Outcome failed = Outcome.transientFailure(key + ": cannot watch " + key.type() + ": " + e.getMessage(), e);
+        return e.code() == 404 ? withUnserved(failed, kind.get()) : failed;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return Outcome.unknown(key + ": interrupted during " + change.action());
+      }
     }
+  }
+
+  /**
+   * Whether {@code kind}'s CustomResourceDefinition, which does not serve it yet but may within
+   * moments (created in this sync and not Established yet, as a real API server answers its objects
+   * 404 "the server could not find the requested resource" for a moment after the CRD's create),
+   * serves it after waiting for it, up to shortly before the call's deadline, woken by its watch.
+   * False without waiting when no such CRD explains the 404.
+   */
+  private boolean servedAfterWait(ResourceKey key, KindInfo kind, CallContext ctx) {
+    CrdPending pending = crdPending(kind);
+    if (pending == null || !pending.state().waitable()) {
+      return false;
+    }
+    long start = System.nanoTime();
+    try {
+      pending = awaitCrd(kind, ctx);
+    } catch (InterruptedException ie) {
+      Thread.currentThread().interrupt();
+      return false;  // the failure is reported as it is; the interrupt stays set for the caller
+    }
+    long ms = Duration.ofNanos(System.nanoTime() - start).toMillis();
+    if (pending != null) {
+      LOG.debug("{}: {} after waiting {} ms", key, pending.why(), ms);
+      return false;
+    }
+    unserved.keySet().removeIf(k -> k.startsWith(kind.type() + "@"));  // discovery lists it now
+    LOG.debug("{}: its CustomResourceDefinition serves {} now, after {} ms: writing it again", key, kind.apiVersion(), ms);
+    return true;
+  }
+
+  /**
+   * What a write answered 404 "the server could not find the requested resource" comes to when
+   * {@code kind}'s CustomResourceDefinition explains it: a TRANSIENT failure while the CRD may
+   * serve the kind within moments (not in the cluster or not Established yet, or Git's CRD
+   * established but not served by this API server yet), so the engine retries it and else the next
+   * sync writes it; PERMANENT for a CRD that will not serve it with Git unchanged (its names not
+   * accepted, being deleted). Empty when no CRD of the cluster or of Git explains it.
+   */
+  private Optional<Outcome> notServedYet(Change change, KindInfo kind, KubernetesClientException e, boolean waited) {
+    ResourceKey key = change.key();
+    String what = key + ": " + change.action().name().toLowerCase(java.util.Locale.ROOT) + " failed: "
+        + KindInformers.message(e) + ": the cluster does not serve " + kind.kind() + " at " + kind.apiVersion() + " yet";
+    String retried = "; the write is retried, else the next sync makes it";
+    CrdPending pending = crdPending(kind);
+    if (pending != null) {
+      return Optional.of(pending.state().waitable()
+          ? Outcome.transientFailure(what + ": " + pending.why() + (waited ? "" : " (waited for it within the call's time)")
+              + retried, e)
+          : Outcome.permanentFailure(what + ": " + pending.why(), e));
+    }
+    if (kinds.desired(key.type()).isPresent()) {
+      // its CRD serves it, but this API server does not yet (another server of the cluster established it first)
+      return Optional.of(Outcome.transientFailure(what + ": its CustomResourceDefinition " + kind.plural() + "."
+          + kind.group() + " is established, but the API server does not serve the kind yet" + retried, e));
+    }
+    return Optional.empty();
   }
 
   /** {@code failed} saying what the cluster serves of {@code kind}'s group when it does not serve {@code kind} at its version. */
@@ -1428,8 +1635,9 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
       try {
         return patch(change, kind, ctx, obj, seen);
       } catch (KubernetesClientException e) {
-        if (e.getCode() == 404) {
+        if (e.getCode() == 404 && !kindNotFound(e)) {
           // deleted (by hand, with its namespace) after our copy was read: as when the copy shows it gone
+          // (a 404 naming no object is the kind not served, not the object gone: the caller tells which)
           return Outcome.conflict(key + ": update failed: " + KindInformers.message(e)
               + " (the object is gone since it was observed; it is observed and planned again)");
         }

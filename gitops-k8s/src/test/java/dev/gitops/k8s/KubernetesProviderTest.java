@@ -1174,6 +1174,126 @@ class KubernetesProviderTest {
     assertThat(observe(widget).status()).isEqualTo(Observation.Status.ABSENT);
   }
 
+  // ------------------------------------------------------------------ a custom object whose CRD is not established yet
+
+  // A real API server answers the objects of a CRD created a moment ago 404 "the server could not find the
+  // requested resource" until the CRD is Established (the mock stores anything: the answer is injected).
+
+  private static final String WIDGETS = "/apis/example.com/v1/namespaces/shop/widgets";
+  private static final String NOT_SERVED = "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":"
+      + "\"Failure\",\"message\":\"the server could not find the requested resource\",\"reason\":\"NotFound\","
+      + "\"details\":{},\"code\":404}";
+  private static final ResourceKey WIDGET = ResourceKey.of("k8s", "example.com/Widget", "shop", "banner");
+
+  /** The CRD and its widget, as Git declares them in one file (the widget at line 18). */
+  private List<Resource> crdAndWidget() {
+    return decode("r1", Manifests.CRD + "---\n" + Manifests.widget("red"));
+  }
+
+  /** Creates the CRD, which nothing marks established. */
+  private List<Resource> crdCreatedAndWidget() {
+    List<Resource> rs = crdAndWidget();
+    assertThat(provider.apply(ProviderConformanceSuite.createOf(rs.get(0)), ctx()).kind()).isEqualTo(Outcome.Kind.CREATED);
+    return rs;
+  }
+
+  private long widgetPosts() {
+    return cluster.sent.stream().filter(r -> r.method().equals("POST") && r.path().startsWith(WIDGETS)).count();
+  }
+
+  @Test
+  void aCreateAnswered404UntilItsCrdIsEstablishedWaitsForItAndIsSentAgain() throws Exception {
+    List<Resource> rs = crdCreatedAndWidget();
+    cluster.server.expect().post().withPath(WIDGETS).andReturn(404, NOT_SERVED).once();
+    Thread establisher = new Thread(() -> {
+      try {
+        Thread.sleep(300);
+      } catch (InterruptedException e) {
+        return;
+      }
+      // as apiextensions-apiserver does once it serves the kind
+      cluster.client.apiextensions().v1().customResourceDefinitions().withName("widgets.example.com").patch(
+          PatchContext.of(PatchType.JSON_MERGE), "{\"status\":{\"conditions\":[{\"type\":\"Established\",\"status\":\"True\"}]}}");
+    });
+    establisher.start();
+
+    Outcome o = provider.apply(ProviderConformanceSuite.createOf(rs.get(1)), ctx());
+    establisher.join();
+
+    assertThat(o.kind()).as(o.message()).isEqualTo(Outcome.Kind.CREATED);
+    assertThat(widgetPosts()).as("the create refused while not established, and the one after").isEqualTo(2);
+    assertThat(cluster.client.genericKubernetesResources("example.com/v1", "Widget").inNamespace("shop")
+        .withName("banner").get()).isNotNull();
+  }
+
+  @Test
+  void aCrdNotEstablishedWithinTheCallIsATransientFailureNamingItNotAMissingCrd() {
+    List<Resource> rs = crdCreatedAndWidget();
+    // as a real server has it while the CRD is not established: discovery does not list its group either
+    cluster.server.expect().get().withPath("/apis").andReturn(200, "{\"kind\":\"APIGroupList\",\"apiVersion\":\"v1\","
+        + "\"groups\":[]}").always();
+    cluster.server.expect().get().withPath("/apis/example.com/v1").andReturn(404, NOT_SERVED).always();
+    cluster.server.expect().post().withPath(WIDGETS).andReturn(404, NOT_SERVED).always();
+
+    long start = System.nanoTime();
+    Outcome o = provider.apply(ProviderConformanceSuite.createOf(rs.get(1)),
+        CallContext.of("agent", "main@sha1:" + "2".repeat(40), Duration.ofMillis(600)));
+
+    assertThat(o.kind()).as(o.message()).isEqualTo(Outcome.Kind.TRANSIENT);
+    assertThat(o.message()).startsWith(WIDGET + ": create failed: 404 the server could not find the requested resource")
+        .contains("its CustomResourceDefinition widgets.example.com is not established yet").contains("retried")
+        .doesNotContain("missing").doesNotContain("serves no API group").endsWith("declared at app.yaml:18");
+    assertThat(Duration.ofNanos(System.nanoTime() - start)).as("waited for the CRD, up to the call's deadline (600 ms)")
+        .isBetween(Duration.ofMillis(400), Duration.ofMillis(1500));
+  }
+
+  @Test
+  void aSyncWithoutHealthWaitsCreatesTheCrdAndItsObjectThoughTheObjectsFirstCreateIs404() {
+    cluster.withControllers();  // establishes CRDs a moment after their create, as a control plane does
+    desired.set(State.of("r1", crdAndWidget()));
+    cluster.server.expect().post().withPath(WIDGETS).andReturn(404, NOT_SERVED).once();
+    try (Reconciler reconciler = withoutHealth(new dev.gitops.core.store.InMemoryStateStore())) {
+
+      SyncResult result = reconciler.sync();
+
+      assertThat(result.status()).as("%s", result.outcomes()).isEqualTo(SyncResult.Status.SUCCEEDED);
+      assertThat(result.outcomes().get(WIDGET).kind()).isEqualTo(Outcome.Kind.CREATED);
+      assertThat(widgetPosts()).isEqualTo(2);
+      assertThat(reconciler.plan().changes()).as("nothing left to do")
+          .allSatisfy(c -> assertThat(c.action()).isEqualTo(Action.NOOP));
+    }
+  }
+
+  @Test
+  void anObjectOfACrdInGitThatIsInTheClusterButNotEstablishedIsAbsentNotUnknown() {
+    crdCreatedAndWidget();
+    // the list of a kind its CRD does not serve yet, as a real server answers it
+    cluster.server.expect().get().withPath("/apis/example.com/v1/widgets?resourceVersion=0").andReturn(404, NOT_SERVED)
+        .always();
+
+    Observation o = observe(WIDGET);
+
+    assertThat(o.status()).as(o.reason()).isEqualTo(Observation.Status.ABSENT);
+  }
+
+  @Test
+  void anUpdateAnswered404ForItsKindIsNotTakenForTheObjectGone() {
+    List<Resource> rs = crdCreatedAndWidget();
+    assertThat(provider.apply(ProviderConformanceSuite.createOf(rs.get(1)), ctx()).isOk()).isTrue();
+    Observation before = observe(WIDGET);
+    assertThat(before.isPresent()).as(before.reason()).isTrue();
+    cluster.server.expect().patch().withPath(WIDGETS + "/banner").andReturn(404, NOT_SERVED).always();
+
+    Resource blue = Resource.of(WIDGET, json("{\"apiVersion\":\"example.com/v1\",\"kind\":\"Widget\",\"metadata\":"
+        + "{\"name\":\"banner\",\"namespace\":\"shop\"},\"spec\":{\"color\":\"blue\",\"size\":3}}"));
+    Outcome o = provider.apply(ProviderConformanceSuite.updateOf(blue, provider.normalize(WIDGET, before.live())),
+        CallContext.of("agent", "main@sha1:" + "2".repeat(40), Duration.ofMillis(500)));
+
+    assertThat(o.isConflict()).as(o.message()).isFalse();
+    assertThat(o.kind()).as(o.message()).isEqualTo(Outcome.Kind.TRANSIENT);
+    assertThat(o.message()).contains("not established yet").doesNotContain("gone");
+  }
+
   @Test
   void aClusterThatRefusesConnectionsIsSaidSoAndItsOtherKindsAreNotEachRetriedAsLong() throws Exception {
     int port;
