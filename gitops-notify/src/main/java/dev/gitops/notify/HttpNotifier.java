@@ -200,9 +200,9 @@ public abstract class HttpNotifier implements Notifier {
         // A bug formatting one notification must not stop delivery of the others. Only the
         // exception's class is logged: the JDK's messages repeat a header value or the URL, which
         // may hold a token ("invalid header value: \"Bearer ...\"", "unsupported URI ...").
-        dropped.incrementAndGet();
         LOG.warn("notifier {}: cannot deliver {} for target '{}': {}", name, n.event().wireName(), n.target(),
             describe(e));
+        dropped.incrementAndGet();
       }
     }
     List<Notification> left = new ArrayList<>();
@@ -246,18 +246,19 @@ public abstract class HttpNotifier implements Notifier {
         }
         if (code != 408 && !rateLimited && code < 500) {
           // The endpoint refused this request (bad token, unknown commit): retrying will not change that.
-          dropped.incrementAndGet();
+          // logged before it is counted: whoever sees the count (a test, a metric scrape) finds the line
           LOG.warn("notifier {}: {} refused {} for target '{}': {}", name, request.uri().getHost(),
               n.event().wireName(), n.target(), failure + " " + redact(firstLine(r.body())));
+          dropped.incrementAndGet();
           return;
         }
       } catch (IOException e) {
         failure = describe(e);
       }
       if (attempt >= options.maxAttempts() || closing) {
-        dropped.incrementAndGet();
         LOG.warn("notifier {}: gave up on {} for target '{}' after {} attempts: {}", name, n.event().wireName(),
             n.target(), attempt, failure);
+        dropped.incrementAndGet();
         return;
       }
       Duration wait = retryAfter != null ? min(retryAfter, options.maxBackoff()) : jitter(backoff);
