@@ -62,7 +62,7 @@ import org.slf4j.LoggerFactory;
  * }</pre>
  *
  * <p><b>Tags</b>: {@code GET /v2/<repository>/tags/list}, following {@code Link: <…>; rel="next"}
- * pages (on the same scheme, host and port only); the tags are sorted here because registries
+ * pages (of the same listing only: the same scheme, host, port and path, another query); the tags are sorted here because registries
  * return them in any order. Tags matching an exclusion pattern (RE2 syntax, as Flux's {@code
  * exclusionList}) are dropped and counted ({@link #DEFAULT_EXCLUSIONS}: cosign signature tags), and
  * so are names that are no valid tag and entries that are not strings. At most {@link #MAX_TAGS}
@@ -224,6 +224,12 @@ public final class RegistryClient {
         // the next page is asked with the registry's credentials: never of another host, port or scheme (no https -> http)
         throw error(image, a.status, "tag list page link " + (uri.getHost() == null ? "'" + uri + "'" : redacted(uri))
             + " leaves the registry (" + redacted(origin) + ")", null);
+      }
+      if (uri != null && !uri.getRawPath().equals(origin.getRawPath())) {
+        // the same registry, but another repository's listing (or another endpoint): its tags are not this
+        // repository's, and the token or login asked for this repository's scope would go with the request
+        throw error(image, a.status, "tag list page link " + redacted(uri) + " is not this repository's tag list ("
+            + origin.getRawPath() + "); a page link may only name the next page of the same listing", null);
       }
     }
     List<String> kept = new ArrayList<>();

@@ -143,6 +143,24 @@ class RegistryClientTest {
   }
 
   @Test
+  void aPageLinkToAnotherRepositoryOfTheSameRegistryIsRefusedBeforeItIsAsked() throws Exception {
+    // the same origin, but another repository's listing (or no listing at all): its tags are not team/web's
+    for (String link : List.of("/v2/team/other/tags/list?last=a", "/v2/team/web/../other/tags/list?last=a",
+        "/v2/team/web/manifests/latest", "/v2/team/web/tags/list/?last=a")) {
+      try (RegistryStub stub = RegistryStub.start(ex -> reply(ex, 200, "{\"tags\":[\"a\"]}",
+          "Link", "<" + link + ">; rel=\"next\""))) {
+        assertThatThrownBy(() -> client(stub).build().listTags(ImageReference.parse(stub.host() + "/team/web")))
+            .as(link)
+            .isInstanceOf(RegistryException.class)
+            .hasMessageContaining("registry " + stub.host() + ", repository team/web: tag list page link http://"
+                + stub.host() + link.substring(0, link.contains("?") ? link.indexOf('?') : link.length())
+                + " is not this repository's tag list (/v2/team/web/tags/list)");
+        assertThat(stub.seen()).as(link).hasSize(1);
+      }
+    }
+  }
+
+  @Test
   void namesThatAreNoValidTagAreSkippedAndCountedNeverChosen() throws Exception {
     String tooLong = "a".repeat(129);
     try (RegistryStub stub = RegistryStub.start(ex -> reply(ex, 200, "{\"tags\":[\"1.0\",\"zz x\",\"zz\\u2028evil: 1\","
