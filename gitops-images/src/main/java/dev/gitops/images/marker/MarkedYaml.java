@@ -41,7 +41,9 @@ import org.yaml.snakeyaml.resolver.Resolver;
  * missing final newline — stays as it was.
  *
  * <p>A marker is a trailing comment whose text is a JSON object with an {@code $imagepolicy} field,
- * on the line where a single-line scalar ends:
+ * on the line where a single-line scalar ends. As in Flux, every field of the object is a string (or
+ * null): a marker with a number, a boolean, an object or a list in any field is a {@linkplain
+ * #problems() problem}, not used, since Flux ignores it.
  *
  * <pre class="language-yaml">{@code
  * image: registry.example.com/team/web:v1.2.3 # {"$imagepolicy": "apps:web"}
@@ -284,6 +286,35 @@ public final class MarkedYaml {
     }
   }
 
+  /**
+   * The first field of a marker's JSON object whose value is neither a string nor null, as {@code
+   * "name" (a number)}, or null when there is none. Flux decodes the comment into Go's {@code
+   * map[string]string}, which a number, a boolean, an object or a list fails (also in a field the
+   * same name has again later, which a tree keeps only the last of), and null leaves empty.
+   */
+  private static String notAString(String json) throws IOException {
+    try (com.fasterxml.jackson.core.JsonParser p = JSON.createParser(json)) {
+      if (p.nextToken() != com.fasterxml.jackson.core.JsonToken.START_OBJECT) {
+        return null;
+      }
+      while (p.nextToken() == com.fasterxml.jackson.core.JsonToken.FIELD_NAME) {
+        String name = p.currentName();
+        com.fasterxml.jackson.core.JsonToken t = p.nextToken();
+        String type = switch (t) {
+          case VALUE_STRING, VALUE_NULL -> null;
+          case START_OBJECT -> "an object";
+          case START_ARRAY -> "a list";
+          case VALUE_TRUE, VALUE_FALSE -> "a boolean";
+          default -> "a number";
+        };
+        if (type != null) {
+          return JSON.writeValueAsString(name) + " (" + type + ")";
+        }
+      }
+      return null;
+    }
+  }
+
   /** {@code kind/name} or {@code kind/namespace/name} of a document, or "". */
   private static String objectName(Node root) {
     if (!(root instanceof MappingNode m)) {
@@ -418,7 +449,23 @@ public final class MarkedYaml {
           problems.add(new MarkerException(file, endLine(s), "the marker's " + MARKER_FIELD + " must be a policy name", null));
           return;
         }
-        setter = v.asText().trim();
+        String notText = notAString(m.group(1));
+        if (notText != null) {
+          // Flux (kyaml's fieldmeta) decodes the comment into a map of strings: a field of another type fails the
+          // whole decode, and the marker sets nothing there; here it is said rather than used
+          problems.add(new MarkerException(file, endLine(s), "the marker's field " + notText + " is not a string, so"
+              + " Flux does not read this comment as a marker and it is not used; every field of a marker is a"
+              + " string: " + m.group(1), null));
+          return;
+        }
+        if (!v.asText().equals(v.asText().strip())) {
+          // Flux looks the name up as written: with blanks around it, it names no policy
+          problems.add(new MarkerException(file, endLine(s), "the marker's " + MARKER_FIELD + " '" + v.asText()
+              + "' has blanks around the policy name, which Flux reads as part of it (naming no policy); write '"
+              + v.asText().strip() + "'", null));
+          return;
+        }
+        setter = v.asText();
       } catch (IOException e) {
         problems.add(new MarkerException(file, endLine(s), "the marker comment is not a JSON object: " + m.group(1), e));
         return;

@@ -77,6 +77,35 @@ class MarkedYamlTest {
   }
 
   @Test
+  void aMarkerWhoseJsonFluxDoesNotReadAsStringsIsAProblemAsFluxIgnoresIt() {
+    // Flux decodes the comment into map[string]string: any field of another type, and the marker sets nothing
+    MarkedYaml y = parse("""
+        a: nginx:1.0 # {"$imagepolicy": "apps:web", "x": 1}
+        b: nginx:1.0 # {"$imagepolicy": "apps:web:tag", "other": {}}
+        c: nginx:1.0 # {"note": ["x"], "$imagepolicy": "apps:web"}
+        d: nginx:1.0 # {"$imagepolicy": "apps:web", "pinned": false}
+        e: nginx:1.0 # {"$imagepolicy": 1, "$imagepolicy": "apps:web"}
+        f: nginx:1.0 # {"$imagepolicy": " apps:web"}
+        g: nginx:1.0 # {"$imagepolicy": "apps:web", "note": "kept by Flux", "x": null}
+        """);
+    assertThat(y.markers()).extracting(ImageMarker::path, ImageMarker::setter).containsExactly(
+        org.assertj.core.groups.Tuple.tuple("g", "apps:web"));
+    String rule = " is not a string, so Flux does not read this comment as a marker and it is not used; every field"
+        + " of a marker is a string: ";
+    assertThat(y.problems()).extracting(Throwable::getMessage).containsExactly(
+        "apps/web.yaml:1: the marker's field \"x\" (a number)" + rule + "{\"$imagepolicy\": \"apps:web\", \"x\": 1}",
+        "apps/web.yaml:2: the marker's field \"other\" (an object)" + rule
+            + "{\"$imagepolicy\": \"apps:web:tag\", \"other\": {}}",
+        "apps/web.yaml:3: the marker's field \"note\" (a list)" + rule + "{\"note\": [\"x\"], \"$imagepolicy\": \"apps:web\"}",
+        "apps/web.yaml:4: the marker's field \"pinned\" (a boolean)" + rule
+            + "{\"$imagepolicy\": \"apps:web\", \"pinned\": false}",
+        "apps/web.yaml:5: the marker's field \"$imagepolicy\" (a number)" + rule
+            + "{\"$imagepolicy\": 1, \"$imagepolicy\": \"apps:web\"}",
+        "apps/web.yaml:6: the marker's $imagepolicy ' apps:web' has blanks around the policy name, which Flux reads as"
+            + " part of it (naming no policy); write 'apps:web'");
+  }
+
+  @Test
   void markersAfterFlowCollectionsOrAboveTheirValueAreProblemsNamingTheLine() {
     MarkedYaml y = parse("""
         a: {name: web, image: host/team/web:v1.2.3} # {"$imagepolicy": "flux-system:web"}
