@@ -3,6 +3,7 @@ package dev.gitops.cli;
 import dev.gitops.core.render.PlanRenderer;
 import dev.gitops.images.ImageUpdateResult;
 import dev.gitops.images.ImageUpdater;
+import dev.gitops.images.git.BranchNotFoundException;
 import dev.gitops.images.git.EditConflict;
 import dev.gitops.images.git.GitWriteBack;
 import dev.gitops.images.git.ImageUpdate;
@@ -177,6 +178,12 @@ final class ImagesCommand implements Callable<Integer> {
           r = push ? updater.run() : updater.preview();
         } catch (PathNotFoundException e) {
           throw new IllegalArgumentException("--path '" + path + "' matches nothing in the repository: " + e.getMessage(), e);
+        } catch (BranchNotFoundException e) {
+          // the writer names the branch; the operator typed (or left to its default) a flag
+          boolean typed = spec.commandLine().getParseResult().hasMatchedOption("--branch");
+          throw new IllegalArgumentException("--branch '" + branch + "'" + (typed ? "" : " (the default)")
+              + (e.pushBranch().equals(e.branch()) ? "" : " (nor --push-branch '" + pushBranch + "')")
+              + " names no branch of --repo: " + e.getMessage(), e);
         }
         // names and reasons from the repository and the registry, one printable line each
         r.policyFailures().forEach((p, why) -> err.println("gitops: image policy " + PlanRenderer.oneLine(p) + ": "

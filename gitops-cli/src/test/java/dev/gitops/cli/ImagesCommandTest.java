@@ -126,6 +126,23 @@ class ImagesCommandTest {
   }
 
   @Test
+  void aBranchThatIsNotInTheRepositoryIsAnErrorNamingTheFlag() {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int code = run(out, err, "images", "update", "--repo", bare.toString(), "--policies", policies.toString(),
+        "--branch", "nope");
+    assertThat(code).as(err.toString()).isEqualTo(ExitCodes.ERROR);
+    assertThat(err.toString()).contains("--branch 'nope' names no branch of --repo: ")
+        .contains(": branch nope does not exist");
+    assertThat(out.toString()).isEmpty();
+
+    err = new StringWriter();
+    assertThat(run(new StringWriter(), err, "images", "update", "--repo", bare.toString(), "--policies",
+        policies.toString(), "--branch", "nope", "--push-branch", "bot/images", "--push")).isEqualTo(ExitCodes.ERROR);
+    assertThat(err.toString()).contains("--branch 'nope' (nor --push-branch 'bot/images') names no branch of --repo: ");
+  }
+
+  @Test
   void aFailedPolicyIsNeverReportedUpToDate() throws Exception {
     Files.writeString(policies, Files.readString(policies).replace("range: ^1.2", "range: ^9"));
     StringWriter out = new StringWriter();

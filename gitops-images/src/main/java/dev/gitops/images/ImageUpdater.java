@@ -99,6 +99,7 @@ public final class ImageUpdater implements AutoCloseable {
    * fails before any registry is asked.
    *
    * @throws dev.gitops.images.git.GitWriteException when Git cannot be read or the push is refused
+   * @throws dev.gitops.images.git.BranchNotFoundException when the branch is not in the repository
    * @throws dev.gitops.images.git.PathNotFoundException when the path is not in the branch
    * @throws IllegalStateException when this updater was {@linkplain #close() closed}
    */

@@ -467,7 +467,8 @@ public final class GitWriteBack implements AutoCloseable {
    * WriteResult w = writeBack.write(choices, policies);   // the choices the registries gave since
    * }</pre>
    *
-   * @throws GitWriteException when the repository cannot be listed or fetched or the branch does not exist
+   * @throws GitWriteException when the repository cannot be listed or fetched
+   * @throws BranchNotFoundException when the branch does not exist (nor the push branch)
    * @throws PathNotFoundException when the path is not in the branch, or is a symbolic link there
    */
   public synchronized void verify() {
@@ -929,7 +930,7 @@ public final class GitWriteBack implements AutoCloseable {
       }
     }
     if (specs.isEmpty()) {
-      throw new GitWriteException(display + ": branch " + branch + " does not exist"
+      throw new BranchNotFoundException(branch, pushBranch, display + ": branch " + branch + " does not exist"
           + (pushBranch.equals(branch) ? "" : " (nor " + pushBranch + ")"));
     }
     try {
