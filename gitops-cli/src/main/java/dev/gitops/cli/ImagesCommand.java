@@ -189,6 +189,7 @@ final class ImagesCommand implements Callable<Integer> {
         r.policyFailures().forEach((p, why) -> err.println("gitops: image policy " + PlanRenderer.oneLine(p) + ": "
             + PlanRenderer.oneLine(why)));
         r.problems().forEach(p -> err.println("gitops: " + PlanRenderer.oneLine(p)));
+        r.warnings().forEach(w -> err.println("gitops: warning: " + PlanRenderer.oneLine(w)));
         for (EditConflict c : r.conflicts()) {
           err.println("gitops: conflict: " + PlanRenderer.oneLine(c.describe()));
         }

@@ -143,6 +143,28 @@ class ImagesCommandTest {
   }
 
   @Test
+  void aUtf16FileIsAWarningWithoutAMarkerAndAnUnusableFileWithOne() throws Exception {
+    seed.write("apps/notes.yaml", "\ufeffnote: plain\n".getBytes(StandardCharsets.UTF_16LE)).commit("utf-16");
+    seed.git("push", "-q", bare.toString(), "HEAD:main");
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int code = run(out, err, "images", "update", "--repo", bare.toString(), "--policies", policies.toString());
+    assertThat(code).as(err.toString()).isEqualTo(ExitCodes.PENDING);  // no marker is lost: no failure
+    assertThat(err.toString()).isEqualTo("gitops: warning: apps/notes.yaml: UTF-16LE text (it starts with a byte"
+        + " order mark), not UTF-8 (iconv -f UTF-16LE -t UTF-8 converts it); it mentions no $imagepolicy in its encoding"
+        + " and is not read for markers (markers are only read in UTF-8 files)\n");
+
+    seed.write("apps/api.yaml", ("\ufeffimage: " + host + "/team/web:v1.0.0 # {\"$imagepolicy\": \"apps:web\"}\n")
+        .getBytes(StandardCharsets.UTF_16LE)).commit("a marker in utf-16");
+    seed.git("push", "-q", bare.toString(), "HEAD:main");
+    err = new StringWriter();
+    assertThat(run(new StringWriter(), err, "images", "update", "--repo", bare.toString(), "--policies",
+        policies.toString(), "--push")).isEqualTo(ExitCodes.ERROR);
+    assertThat(err.toString()).contains("gitops: apps/api.yaml: UTF-16LE text (it starts with a byte order mark),"
+        + " not UTF-8").contains("1 unusable marker(s) or file(s)");
+  }
+
+  @Test
   void aFailedPolicyIsNeverReportedUpToDate() throws Exception {
     Files.writeString(policies, Files.readString(policies).replace("range: ^1.2", "range: ^9"));
     StringWriter out = new StringWriter();

@@ -66,6 +66,15 @@ public record ImageUpdateResult(Status status, Map<String, ImageChoice> choices,
   }
 
   /**
+   * Files under the path not read for markers, though none is known in them, each naming the file
+   * and why: one that is not UTF-8 text (UTF-16, UTF-32, Latin-1). No failure: a marker in such a
+   * file (its field found in its encoding) is a {@linkplain #problems() problem} instead.
+   */
+  public List<String> warnings() {
+    return write.map(WriteResult::warnings).orElse(List.of());
+  }
+
+  /**
    * Markers naming no policy that has a choice this run ({@code file:line setter}), left as they
    * are: a policy the updater was not given (a typo, or one another run manages), or one that
    * failed ({@link #policyFailures}).

@@ -9,6 +9,7 @@ import dev.gitops.core.source.GitSource;
 import dev.gitops.images.marker.ImageMarker;
 import dev.gitops.images.marker.MarkedYaml;
 import dev.gitops.images.marker.MarkerException;
+import dev.gitops.images.marker.MarkerScan;
 import dev.gitops.images.marker.Setter;
 import dev.gitops.images.policy.ImageChoice;
 import dev.gitops.images.policy.ImagePolicy;
@@ -159,6 +160,8 @@ public final class GitWriteBack implements AutoCloseable {
   private final PushFence pushFence;
   /** Blobs known to hold no marker: never read again. */
   private final Set<ObjectId> unmarked = ConcurrentHashMap.newKeySet();
+  /** Blobs that are no UTF-8 text and hold no marker, logged once (and a warning of every result). */
+  private final Set<ObjectId> warnedNotText = ConcurrentHashMap.newKeySet();
   private Repository repository;
   /** The push branch's head as last fetched, or null when it did not exist: what a push expects to move. */
   private ObjectId fetchedPushHead;
@@ -339,11 +342,11 @@ public final class GitWriteBack implements AutoCloseable {
         LOG.info("{} ({}): images up to date at {}{}", display, pushBranch, base.name(),
             plan.conflicts.isEmpty() ? "" : "; " + plan.conflicts.size() + " conflicting edits left alone");
         return new WriteResult(pushBranch, Optional.of(base.name()), Optional.empty(), List.of(), plan.conflicts,
-            plan.problems, plan.unresolved, attempts, plan.refused, plan.marked);
+            plan.problems, plan.unresolved, attempts, plan.refused, plan.marked, plan.warnings);
       }
       if (!push) {
         return new WriteResult(pushBranch, Optional.of(base.name()), Optional.empty(), plan.updates, plan.conflicts,
-            plan.problems, plan.unresolved, 0, plan.refused, plan.marked);
+            plan.problems, plan.unresolved, 0, plan.refused, plan.marked, plan.warnings);
       }
       ObjectId commit = commit(base, plan);
       beforePush.accept(attempt);
@@ -353,7 +356,7 @@ public final class GitWriteBack implements AutoCloseable {
       if (rejected == null) {
         LOG.info("{} ({}): pushed {} with {} image updates", display, pushBranch, commit.name(), plan.updates.size());
         return new WriteResult(pushBranch, Optional.of(base.name()), Optional.of(commit.name()), plan.updates,
-            plan.conflicts, plan.problems, plan.unresolved, attempts, plan.refused, plan.marked);
+            plan.conflicts, plan.problems, plan.unresolved, attempts, plan.refused, plan.marked, plan.warnings);
       }
       if (!rejected.race) {
         throw new GitWriteException(display + ": push to " + pushBranch + " refused: " + rejected.message);  // scrubbed
@@ -373,6 +376,8 @@ public final class GitWriteBack implements AutoCloseable {
     final List<ImageUpdate> updates = new ArrayList<>();
     final List<EditConflict> conflicts = new ArrayList<>();
     final List<String> problems = new ArrayList<>();
+    /** Files not read for markers that hold none as far as can be told (not UTF-8 text). */
+    final List<String> warnings = new ArrayList<>();
     final List<String> unresolved = new ArrayList<>();
     final List<RefusedDowngrade> refused = new ArrayList<>();
     final Map<String, String> seen = new HashMap<>();
@@ -416,20 +421,29 @@ public final class GitWriteBack implements AutoCloseable {
         ObjectLoader loader = reader.open(blob);
         if (loader.getSize() > maxFile) {
           // a large generated file (a CRD bundle) holding no marker is no problem: it is scanned as a stream
-          if (!mentionsMarkerField(loader)) {
-            unmarked.add(blob);
-            continue;
+          MarkerScan scan;
+          try (java.io.InputStream in = loader.openStream()) {
+            scan = MarkerScan.of(in);
           }
-          plan.problems.add(file + ": larger than " + maxFile + " bytes and holds " + MarkedYaml.MARKER_FIELD
-              + "; not read");
+          if (scan.mentionsMarkers()) {
+            plan.problems.add(file + ": larger than " + maxFile + " bytes and holds " + MarkedYaml.MARKER_FIELD
+                + "; not read");
+          } else {
+            unmarkedOrNotText(plan, file, blob, scan);
+          }
           continue;
         }
         byte[] bytes = loader.getBytes();
-        if (!MarkedYaml.mayHoldMarkers(bytes)) {
-          unmarked.add(blob);
+        if (MarkedYaml.mayHoldMarkers(bytes)) {
+          planFile(plan, file, raw, bytes, choices, policies, firstSeen);  // one that is no UTF-8 text is a problem
           continue;
         }
-        planFile(plan, file, raw, bytes, choices, policies, firstSeen);
+        MarkerScan scan = MarkerScan.of(bytes);  // UTF-16 or UTF-32 hides the field from the byte search above
+        if (scan.mentionsMarkers()) {
+          planFile(plan, file, raw, bytes, choices, policies, firstSeen);
+        } else {
+          unmarkedOrNotText(plan, file, blob, scan);
+        }
       }
     } catch (IOException e) {
       throw new GitWriteException(display + ": cannot read commit " + base.name() + ": " + scrub(e.getMessage()),
@@ -519,22 +533,22 @@ public final class GitWriteBack implements AutoCloseable {
     return text.append(out).toString();
   }
 
-  /** Whether the blob's bytes hold {@link MarkedYaml#MARKER_FIELD}, read in chunks, never as a whole. */
-  private static boolean mentionsMarkerField(ObjectLoader loader) throws IOException {
-    byte[] needle = MarkedYaml.MARKER_FIELD.getBytes(java.nio.charset.StandardCharsets.UTF_8);
-    byte[] buf = new byte[64 * 1024 + needle.length];
-    int kept = 0;  // the last needle.length - 1 bytes of the previous chunk: a needle may straddle two
-    try (java.io.InputStream in = loader.openStream()) {
-      for (int n; (n = in.read(buf, kept, buf.length - kept)) > 0; ) {
-        int end = kept + n;
-        if (MarkedYaml.mayHoldMarkers(buf, end)) {
-          return true;
-        }
-        kept = Math.min(end, needle.length - 1);
-        System.arraycopy(buf, end - kept, buf, 0, kept);
-      }
+  /**
+   * A file that holds no marker: remembered as such when it is UTF-8 text; one that is not (UTF-16,
+   * UTF-32, Latin-1) is no marker file as far as can be told, but no marker would be read in it
+   * either, so it is a warning naming it at every run, never skipped without a word.
+   */
+  private void unmarkedOrNotText(Plan plan, String file, ObjectId blob, MarkerScan scan) {
+    if (scan.notUtf8().isEmpty()) {
+      unmarked.add(blob);
+      return;
     }
-    return false;
+    String warning = file + ": " + scan.notUtf8().get() + "; it mentions no " + MarkedYaml.MARKER_FIELD + " in its"
+        + " encoding and is not read for markers (markers are only read in UTF-8 files)";
+    if (warnedNotText.add(blob)) {
+      LOG.warn("{} ({}): {}", display, pushBranch, warning);
+    }
+    plan.warnings.add(warning);
   }
 
   /** What a symbolic link's blob says it points to, for messages. */

@@ -28,10 +28,13 @@ import java.util.Set;
  *     what they hold (never downgraded; only when the write was given the policies)
  * @param markedPolicies the policies of the choices that at least one marker under the path names
  *     (a choice's policy missing here set nothing: no marker names it)
+ * @param warnings files under the path that were not read for markers though no marker in them is
+ *     known, each naming the file and why: one that is not UTF-8 text (UTF-16, UTF-32, Latin-1), which
+ *     no marker is read in (one that mentions the marker field is a {@linkplain #problems problem})
  */
 public record WriteResult(String branch, Optional<String> base, Optional<String> commit, List<ImageUpdate> updates,
     List<EditConflict> conflicts, List<String> problems, List<String> unresolved, int pushAttempts,
-    List<RefusedDowngrade> downgradesRefused, Set<String> markedPolicies) {
+    List<RefusedDowngrade> downgradesRefused, Set<String> markedPolicies, List<String> warnings) {
 
   /** A result. */
   public WriteResult {
@@ -41,6 +44,15 @@ public record WriteResult(String branch, Optional<String> base, Optional<String>
     unresolved = List.copyOf(unresolved);
     downgradesRefused = List.copyOf(downgradesRefused);
     markedPolicies = Set.copyOf(markedPolicies);
+    warnings = List.copyOf(warnings);
+  }
+
+  /** A result without warnings. */
+  public WriteResult(String branch, Optional<String> base, Optional<String> commit, List<ImageUpdate> updates,
+      List<EditConflict> conflicts, List<String> problems, List<String> unresolved, int pushAttempts,
+      List<RefusedDowngrade> downgradesRefused, Set<String> markedPolicies) {
+    this(branch, base, commit, updates, conflicts, problems, unresolved, pushAttempts, downgradesRefused,
+        markedPolicies, List.of());
   }
 
   /** A result that does not say which policies markers name (an empty {@link #markedPolicies}). */

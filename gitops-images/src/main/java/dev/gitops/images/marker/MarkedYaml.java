@@ -57,9 +57,11 @@ import org.yaml.snakeyaml.resolver.Resolver;
  * }
  * }</pre>
  *
- * <p>Only UTF-8 files are read (a strict decode, so re-encoding gives the same bytes). Untrusted
- * content is bounded: nesting depth and size are limited; aliases are not counted, since the file is
- * only composed (an alias is the node it names) and each node is walked once.
+ * <p>Only UTF-8 files are read (a strict decode, so re-encoding gives the same bytes; a byte order
+ * mark stays); a UTF-16 or UTF-32 file, with a byte order mark or without, is refused as such
+ * ({@link MarkerScan}). Untrusted content is bounded: nesting depth and size are limited; aliases
+ * are not counted, since the file is only composed (an alias is the node it names) and each node is
+ * walked once.
  */
 public final class MarkedYaml {
 
@@ -121,6 +123,12 @@ public final class MarkedYaml {
    */
   public static MarkedYaml parse(String file, byte[] content) {
     Objects.requireNonNull(file, "file");
+    // UTF-16 or UTF-32 (which a UTF-8 decode may even take, NULs and all), or bytes no UTF-8: said as such
+    java.util.Optional<String> notUtf8 = MarkerScan.of(content).notUtf8();
+    if (notUtf8.isPresent()) {
+      throw new MarkerException(file, 0, notUtf8.get() + "; markers are only read in UTF-8 files, so none of its"
+          + " markers is used: save it as UTF-8", null);
+    }
     String text;
     try {
       text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)

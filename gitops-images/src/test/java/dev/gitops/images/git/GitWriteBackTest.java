@@ -424,7 +424,8 @@ class GitWriteBackTest {
   void aMissingBranchAndBadSettingsAreNamed() {
     try (GitWriteBack git = writer().branch("nope").build()) {
       assertThatThrownBy(() -> git.write(choices("v1", "v2")))
-          .isInstanceOf(GitWriteException.class).hasMessageContaining("branch nope does not exist");
+          .isInstanceOf(BranchNotFoundException.class).hasMessageContaining("branch nope does not exist")
+          .extracting(e -> ((BranchNotFoundException) e).branch()).isEqualTo("nope");
     }
     assertThatThrownBy(() -> writer().messageTemplate("${count} ${bogus}"))
         .hasMessageContaining("unknown placeholder ${bogus}");
@@ -512,6 +513,65 @@ class GitWriteBackTest {
       assertThat(remote.show("main", "apps/web.yaml")).contains("team/web:v1.2.4 #");
       assertThat(remote.git("log", "-1", "--format=%B", "main")).contains("- apps/caf\\xe9.yaml: Deployment/cafe");
     }
+  }
+
+  @Test
+  void aFileThatIsNotUtf8IsNamedAWarningWithoutAMarkerAndAProblemWithOneNeverHalfRead() throws Exception {
+    java.nio.charset.Charset le16 = java.nio.charset.StandardCharsets.UTF_16LE;
+    java.nio.charset.Charset be32 = java.nio.charset.Charset.forName("UTF-32BE");
+    String bigPlain = "kind: CustomResourceDefinition\n" + ("# " + "x".repeat(1022) + "\n").repeat(5);
+    Map<byte[], Map.Entry<org.eclipse.jgit.lib.FileMode, byte[]>> entries = new LinkedHashMap<>();
+    entries.put(bytes("apps/u16-bom.yaml"), raw("\ufeff" + OUTSIDE, le16));
+    entries.put(bytes("apps/u16be.yaml"), raw(OUTSIDE, java.nio.charset.StandardCharsets.UTF_16BE));
+    entries.put(bytes("apps/u32.yaml"), raw("\ufeff" + OUTSIDE, java.nio.charset.Charset.forName("UTF-32LE")));
+    entries.put(bytes("apps/u32be-plain.yaml"), raw(PLAIN, be32));
+    entries.put(bytes("apps/u16-plain.yaml"), raw(PLAIN, le16));
+    entries.put(bytes("apps/latin1.yaml"), raw("kind: ConfigMap\ndata: {city: M\u00fcnchen}\n", java.nio.charset.StandardCharsets.ISO_8859_1));
+    entries.put(bytes("apps/big-u16.yaml"), raw("\ufeff" + bigPlain + OUTSIDE, le16));
+    entries.put(bytes("apps/big-u16-plain.yaml"), raw("\ufeff" + bigPlain, le16));
+    entries.put(bytes("apps/utf8-bom.yaml"), file("\ufeff" + OUTSIDE));
+    remote.commitRaw("main", entries);
+    Map<String, byte[]> before = remote.rawTree("main");
+    try (GitWriteBack git = writer().maxFileSize(4096).build()) {
+      WriteResult r = git.write(choices("v1.2.4", "v2.0.0"));
+
+      String only = "; markers are only read in UTF-8 files, so none of its markers is used: save it as UTF-8";
+      assertThat(r.problems()).contains(
+          "apps/u16-bom.yaml: UTF-16LE text (it starts with a byte order mark), not UTF-8 (iconv -f UTF-16LE -t UTF-8"
+              + " converts it)" + only,
+          "apps/u16be.yaml: UTF-16BE text (no byte order mark, but its first character's other bytes are NUL), not"
+              + " UTF-8 (iconv -f UTF-16BE -t UTF-8 converts it)" + only,
+          "apps/u32.yaml: UTF-32LE text (it starts with a byte order mark), not UTF-8 (iconv -f UTF-32LE -t UTF-8"
+              + " converts it)" + only,
+          "apps/big-u16.yaml: larger than 4096 bytes and holds $imagepolicy; not read");
+      String none = "; it mentions no $imagepolicy in its encoding and is not read for markers (markers are only read"
+          + " in UTF-8 files)";
+      assertThat(r.warnings()).containsExactly(
+          "apps/big-u16-plain.yaml: UTF-16LE text (it starts with a byte order mark), not UTF-8 (iconv -f UTF-16LE -t"
+              + " UTF-8 converts it)" + none,
+          "apps/latin1.yaml: not UTF-8 text: byte 0xfc on line 2 (offset 30) is no UTF-8 sequence (Latin-1, or another"
+              + " 8-bit encoding?)" + none,
+          "apps/u16-plain.yaml: UTF-16LE text (no byte order mark, but its first character's other bytes are NUL), not"
+              + " UTF-8 (iconv -f UTF-16LE -t UTF-8 converts it)" + none,
+          "apps/u32be-plain.yaml: UTF-32BE text (no byte order mark, but its first character's other bytes are NUL),"
+              + " not UTF-8 (iconv -f UTF-32BE -t UTF-8 converts it)" + none);
+      // a UTF-8 byte order mark is UTF-8: its marker is used and the mark kept; no other file changed a byte
+      assertThat(r.updates()).extracting(ImageUpdate::file).containsExactlyInAnyOrder("apps/web.yaml", "apps/utf8-bom.yaml");
+      Map<String, byte[]> after = remote.rawTree("main");
+      assertThat(new String(after.get("apps/utf8-bom.yaml"), java.nio.charset.StandardCharsets.UTF_8))
+          .isEqualTo("\ufeff" + OUTSIDE.replace("v1.0.0", "v1.2.4"));
+      for (String f : before.keySet()) {
+        if (!f.equals("apps/utf8-bom.yaml") && !f.equals("apps/web.yaml")) {
+          assertThat(after.get(f)).as(f).isEqualTo(before.get(f));
+        }
+      }
+      // said again at the next run: a file no marker is read in is never remembered as one without markers
+      assertThat(git.preview(choices("v1.2.4", "v2.0.0")).warnings()).hasSize(4);
+    }
+  }
+
+  private static Map.Entry<org.eclipse.jgit.lib.FileMode, byte[]> raw(String content, java.nio.charset.Charset cs) {
+    return Map.entry(org.eclipse.jgit.lib.FileMode.REGULAR_FILE, content.getBytes(cs));
   }
 
   @Test
