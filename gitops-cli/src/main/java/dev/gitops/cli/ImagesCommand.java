@@ -119,6 +119,8 @@ final class ImagesCommand implements Callable<Integer> {
       }
       caFiles.forEach(f -> requireFile("--ca-file", f));
       FluxPolicies flux = FluxPolicies.read(policies);
+      // what Flux would act on and this tool does not (a Secret's login, a timeout): said once, the scan goes on
+      flux.unsupported().forEach(u -> err.println("gitops: warning: " + PlanRenderer.oneLine(u)));
       // a suspended ImagePolicy or ImageRepository: Flux scans nothing for it, so its markers stay as they are
       flux.suspended().forEach((p, why) -> err.println("gitops: warning: image policy " + PlanRenderer.oneLine(p)
           + " is suspended (" + PlanRenderer.oneLine(why) + "): not scanned, its markers are left as they are"));

@@ -165,6 +165,20 @@ class ImagesCommandTest {
   }
 
   @Test
+  void anImageRepositoryFieldThisToolDoesNotActOnIsWarnedAboutOnceNamingItsLine() throws Exception {
+    Files.writeString(policies, Files.readString(policies).replace("insecure: true}",
+        "insecure: true, secretRef: {name: regcred}}"));
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int code = run(out, err, "images", "update", "--repo", bare.toString(), "--policies", policies.toString());
+    assertThat(code).as(err.toString()).isEqualTo(ExitCodes.PENDING);
+    assertThat(err.toString()).isEqualTo("gitops: warning: policy file " + policies + ", ImageRepository apps:web:"
+        + " spec.secretRef (line 4) is not supported and is ignored: no Kubernetes Secret is read; the login comes"
+        + " from a Docker config.json (RegistryCredentials.dockerConfig, the CLI's --docker-config), else none\n");
+    assertThat(out.toString()).contains("apps/web.yaml:1 image: ");
+  }
+
+  @Test
   void aFailedPolicyIsNeverReportedUpToDate() throws Exception {
     Files.writeString(policies, Files.readString(policies).replace("range: ^1.2", "range: ^9"));
     StringWriter out = new StringWriter();

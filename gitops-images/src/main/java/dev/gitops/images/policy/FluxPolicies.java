@@ -33,8 +33,9 @@ import org.yaml.snakeyaml.nodes.SequenceNode;
  * .alphabetical.order}, {@code .numerical.order}, {@code spec.filterTags.pattern}/{@code extract},
  * {@code spec.digestReflectionPolicy}) of {@code image.toolkit.fluxcd.io}. A policy is named
  * {@code <namespace>:<name>}, as Flux's markers name it; the namespace defaults to {@code
- * flux-system}. Other documents are ignored. A policy whose {@code ImagePolicy} or {@code
- * ImageRepository} says {@code spec.suspend: true} is read and checked but not among {@link
+ * flux-system}. Other documents are ignored, and so are the {@code ImageRepository} fields this
+ * tool does not act on, each said in {@link #unsupported()}. A policy whose {@code ImagePolicy} or
+ * {@code ImageRepository} says {@code spec.suspend: true} is read and checked but not among {@link
  * #policies()}: Flux scans nothing for it, so nothing is chosen for its markers; it is in {@link
  * #suspended()} with why.
  *
@@ -43,14 +44,29 @@ import org.yaml.snakeyaml.nodes.SequenceNode;
  * flux.policies();      // ImagePolicy objects
  * flux.plainHttp();     // registries of ImageRepositories marked insecure: true
  * flux.suspended();     // apps:web -> "ImageRepository apps:web says spec.suspend: true (line 7)"
+ * flux.unsupported().forEach(log::warn);   // "..., ImageRepository apps:web: spec.secretRef (line 9) is not supported ..."
  * }</pre>
  *
  * @param policies the policies, in file order
  * @param plainHttp registry hosts whose {@code ImageRepository} says {@code insecure: true}
  * @param suspended the policies left out because they or their {@code ImageRepository} are
  *     suspended, each with why (the document and the line)
+ * @param unsupported what an {@code ImageRepository} asks that this tool does not do, one line for
+ *     each document and field, naming the file, the document, the field and its line: {@code
+ *     spec.timeout} (the registry client's own timeouts apply), {@code spec.secretRef} and {@code
+ *     spec.serviceAccountName} (no Kubernetes Secret is read: logins come from a Docker {@code
+ *     config.json}), {@code spec.certSecretRef} (CA certificates come from the client's own),
+ *     {@code spec.proxySecretRef} (no proxy is set), {@code spec.provider} other than {@code
+ *     generic} (no cloud login); what the file asks is read all the same, and the scan goes on
  */
-public record FluxPolicies(List<ImagePolicy> policies, Set<String> plainHttp, Map<String, String> suspended) {
+public record FluxPolicies(List<ImagePolicy> policies, Set<String> plainHttp, Map<String, String> suspended,
+    List<String> unsupported) {
+
+  /**
+   * The {@code ImageRepository} fields Flux acts on that this tool does not, with what applies
+   * instead (for {@link #unsupported()}).
+   */
+  private static final Map<String, String> UNSUPPORTED = unsupportedFields();
 
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final String DEFAULT_NAMESPACE = "flux-system";
@@ -60,11 +76,32 @@ public record FluxPolicies(List<ImagePolicy> policies, Set<String> plainHttp, Ma
     policies = List.copyOf(policies);
     plainHttp = Set.copyOf(plainHttp);
     suspended = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(suspended));
+    unsupported = List.copyOf(unsupported);
+  }
+
+  /** A result without fields this tool does not support. */
+  public FluxPolicies(List<ImagePolicy> policies, Set<String> plainHttp, Map<String, String> suspended) {
+    this(policies, plainHttp, suspended, List.of());
   }
 
   /** A result without suspended policies. */
   public FluxPolicies(List<ImagePolicy> policies, Set<String> plainHttp) {
     this(policies, plainHttp, Map.of());
+  }
+
+  private static Map<String, String> unsupportedFields() {
+    Map<String, String> m = new LinkedHashMap<>();
+    m.put("timeout", "the registry client's own timeouts apply (a request 30 s, a whole tag listing 10 min)");
+    m.put("secretRef", "no Kubernetes Secret is read; the login comes from a Docker config.json"
+        + " (RegistryCredentials.dockerConfig, the CLI's --docker-config), else none");
+    m.put("serviceAccountName", "no Kubernetes service account's image pull secrets are read; the login comes from"
+        + " a Docker config.json (RegistryCredentials.dockerConfig, the CLI's --docker-config), else none");
+    m.put("certSecretRef", "no Kubernetes Secret is read; extra CA certificates come from"
+        + " RegistryClient.Builder.trustCertificates (the CLI's --ca-file), besides the JDK's");
+    m.put("proxySecretRef", "no proxy is set; the registry is asked directly");
+    m.put("provider", "no cloud provider login (aws, azure, gcp) is made; the login comes from a Docker config.json"
+        + " (the CLI's --docker-config), else none");
+    return java.util.Collections.unmodifiableMap(m);
   }
 
   /**
@@ -86,6 +123,7 @@ public record FluxPolicies(List<ImagePolicy> policies, Set<String> plainHttp, Ma
     o.setNestingDepthLimit(50);
     Map<String, Doc> repositories = new LinkedHashMap<>();
     List<Doc> policyDocs = new ArrayList<>();
+    List<String> unsupported = new ArrayList<>();
     try {
       Constructor constructor = new Constructor(o);
       for (Node root : new Yaml(constructor).composeAll(new StringReader(text))) {
@@ -108,6 +146,7 @@ public record FluxPolicies(List<ImagePolicy> policies, Set<String> plainHttp, Ma
           Doc d = new Doc((ObjectNode) n, root);
           if (kind.equals("ImageRepository")) {
             repositories.put(id(n), d);
+            sayUnsupported(file, id(n), d, unsupported);
           } else {
             policyDocs.add(d);
           }
@@ -222,7 +261,20 @@ public record FluxPolicies(List<ImagePolicy> policies, Set<String> plainHttp, Ma
         throw new IllegalArgumentException(where + e.getMessage(), e);
       }
     }
-    return new FluxPolicies(policies, plain, suspended);
+    return new FluxPolicies(policies, plain, suspended, unsupported);
+  }
+
+  /** A line for each field of an ImageRepository's spec that Flux acts on and this tool does not. */
+  private static void sayUnsupported(Path file, String id, Doc repo, List<String> out) {
+    JsonNode spec = repo.json().path("spec");
+    UNSUPPORTED.forEach((field, instead) -> {
+      JsonNode v = spec.path(field);
+      if (v.isMissingNode() || v.isNull() || (field.equals("provider") && v.isTextual() && v.asText().equals("generic"))) {
+        return;  // absent, or Flux's default (provider: generic is no cloud login either)
+      }
+      out.add("policy file " + file + ", ImageRepository " + id + ": spec." + field + " (line "
+          + line(repo.node(), "spec", field) + ") is not supported and is ignored: " + instead);
+    });
   }
 
   /** A document with the YAML node it was read from, for line numbers. */

@@ -80,6 +80,42 @@ class FluxPoliciesTest {
   }
 
   @Test
+  void repositoryFieldsThisToolDoesNotActOnAreEachSaidWithTheirLineAndTheScanGoesOn() throws Exception {
+    Path f = Files.writeString(tmp.resolve("images.yaml"), FILE.replace("  interval: 5m\n", """
+          interval: 5m
+          timeout: 30s
+          secretRef: {name: regcred}
+          certSecretRef: {name: ca}
+          provider: aws
+          serviceAccountName: puller
+          proxySecretRef: {name: proxy}
+        """) + """
+        ---
+        apiVersion: image.toolkit.fluxcd.io/v1beta2
+        kind: ImageRepository
+        metadata: {name: plain, namespace: apps}
+        spec: {image: 127.0.0.1:5000/team/plain, provider: generic, timeout: null}
+        """);
+    FluxPolicies flux = FluxPolicies.read(f);
+    assertThat(flux.policies()).hasSize(2);
+    String at = "policy file " + f + ", ImageRepository apps:web: spec.";
+    assertThat(flux.unsupported()).containsExactly(
+        at + "timeout (line 7) is not supported and is ignored: the registry client's own timeouts apply (a request"
+            + " 30 s, a whole tag listing 10 min)",
+        at + "secretRef (line 8) is not supported and is ignored: no Kubernetes Secret is read; the login comes from a"
+            + " Docker config.json (RegistryCredentials.dockerConfig, the CLI's --docker-config), else none",
+        at + "serviceAccountName (line 11) is not supported and is ignored: no Kubernetes service account's image pull"
+            + " secrets are read; the login comes from a Docker config.json (RegistryCredentials.dockerConfig, the"
+            + " CLI's --docker-config), else none",
+        at + "certSecretRef (line 9) is not supported and is ignored: no Kubernetes Secret is read; extra CA"
+            + " certificates come from RegistryClient.Builder.trustCertificates (the CLI's --ca-file), besides the JDK's",
+        at + "proxySecretRef (line 12) is not supported and is ignored: no proxy is set; the registry is asked directly",
+        at + "provider (line 10) is not supported and is ignored: no cloud provider login (aws, azure, gcp) is made; the"
+            + " login comes from a Docker config.json (the CLI's --docker-config), else none");
+    assertThat(FluxPolicies.read(Files.writeString(tmp.resolve("plain.yaml"), FILE)).unsupported()).isEmpty();
+  }
+
+  @Test
   void readsFluxImageRepositoriesAndPolicies() throws Exception {
     Path f = Files.writeString(tmp.resolve("images.yaml"), FILE);
     FluxPolicies flux = FluxPolicies.read(f);
