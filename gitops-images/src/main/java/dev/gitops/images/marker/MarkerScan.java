@@ -19,9 +19,9 @@ import java.util.Optional;
  * <pre>{@code
  * MarkerScan scan = MarkerScan.of(bytes);
  * if (scan.mentionsMarkers()) {
- *   MarkedYaml yaml = MarkedYaml.parse(file, bytes);    // a MarkerException naming the encoding when not UTF-8
+ *   MarkedYaml yaml = MarkedYaml.parse("apps/web.yaml", bytes);  // a MarkerException naming the encoding when not UTF-8
  * } else {
- *   scan.notUtf8().ifPresent(why -> log.warn("{}: {}; no marker is read in it", file, why));
+ *   scan.notUtf8().ifPresent(why -> log.warn("apps/web.yaml: {}; no marker is read in it", why));
  * }
  * }</pre>
  *
