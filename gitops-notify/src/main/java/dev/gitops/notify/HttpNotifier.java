@@ -8,6 +8,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
+import java.time.DateTimeException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZonedDateTime;
@@ -308,9 +309,20 @@ public abstract class HttpNotifier implements Notifier {
   /**
    * How long the answer asks to wait: {@code Retry-After} in seconds or as an HTTP date, else the
    * reset of an exhausted rate limit ({@code x-ratelimit-remaining: 0} and {@code x-ratelimit-reset},
-   * in epoch seconds, as GitHub sends them); empty when it does not say (or says it unreadably).
+   * in epoch seconds, as GitHub sends them); empty when it does not say (or says it unreadably,
+   * or names a time no {@link Instant} holds): an endpoint's headers never make a delivery fail.
    */
   static Optional<Duration> retryAfter(java.net.http.HttpHeaders headers) {
+    try {
+      return readRetryAfter(headers);
+    } catch (DateTimeException | ArithmeticException outOfRange) {
+      // x-ratelimit-reset: 99999999999999999 (past Instant.MAX), and the like: the backoff applies
+      LOG.debug("a wait the answer asks for is out of range ({}): the backoff applies", outOfRange.getClass().getName());
+      return Optional.empty();
+    }
+  }
+
+  private static Optional<Duration> readRetryAfter(java.net.http.HttpHeaders headers) {
     Optional<String> after = headers.firstValue("Retry-After").map(String::trim);
     if (after.isPresent()) {
       try {

@@ -118,6 +118,21 @@ class WebhookNotifierTest {
   }
 
   @Test
+  void aRateLimitResetNoInstantHoldsIsRetriedWithTheBackoffNotDropped() throws Exception {
+    // past Instant.MAX and before Instant.MIN: Instant.ofEpochSecond throws DateTimeException
+    receiver.replies.add(new Receiver.Reply(503, java.util.Map.of("x-ratelimit-remaining", "0", "x-ratelimit-reset",
+        "99999999999999999"), "{}"));
+    receiver.replies.add(new Receiver.Reply(429, java.util.Map.of("x-ratelimit-remaining", "0", "x-ratelimit-reset",
+        "-99999999999999999"), "{}"));
+    try (WebhookNotifier hook = WebhookNotifier.builder(receiver.uri("/h")).delivery(FAST).build()) {
+      hook.send(Notification.of(Event.SYNC_FAILED, "web", "files", REVISION, "boom"));
+      Receiver.await(() -> hook.delivered() + hook.dropped() == 1);
+      assertThat(hook.delivered()).as("retried after the backoff, then delivered").isEqualTo(1);
+      assertThat(receiver.requests).hasSize(3);
+    }
+  }
+
+  @Test
   void aClientErrorIsNotRetriedAndCountsAsDropped() throws Exception {
     receiver.answers.add(400);
     try (WebhookNotifier hook = WebhookNotifier.builder(receiver.uri("/h")).delivery(FAST).build()) {
