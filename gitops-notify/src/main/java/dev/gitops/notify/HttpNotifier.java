@@ -270,12 +270,12 @@ public abstract class HttpNotifier implements Notifier {
   }
 
   /**
-   * One exchange, body included, bounded by the request timeout (the client's own timeout ends at
-   * the headers: an endpoint that stalls mid-body must not hold the delivery thread forever); only
-   * the body's first {@value #MAX_BODY} bytes are kept.
+   * One exchange, bounded by the request timeout (the client's own timeout ends at the headers: an
+   * endpoint that stalls mid-body must not hold the delivery thread forever). The answer is its
+   * status, headers and the body's first {@value #MAX_BODY} bytes: the rest is not read.
    */
   private HttpResponse<String> exchange(HttpRequest request) throws IOException, InterruptedException {
-    CompletableFuture<HttpResponse<String>> pending = client.sendAsync(request, info -> firstBytes());
+    CompletableFuture<HttpResponse<String>> pending = client.sendAsync(request, info -> new FirstBytes());
     try {
       return pending.get(options.requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
     } catch (TimeoutException e) {
@@ -296,14 +296,52 @@ public abstract class HttpNotifier implements Notifier {
   private static final int MAX_BODY = 4096;
 
   /**
-   * A body of which the first {@value #MAX_BODY} bytes are kept (for the log); the rest is read and
-   * dropped, so a large answer takes no memory (the request timeout bounds how long it is read).
+   * A body of which the first {@value #MAX_BODY} bytes are kept (for the log), and that ends there:
+   * it cancels the rest, which closes the connection. An endless or huge answer (a 500 streaming a
+   * page, a 200 followed by megabytes) is neither kept nor read to the request timeout, and its
+   * status decides, not the timeout.
    */
-  private static HttpResponse.BodySubscriber<String> firstBytes() {
-    ByteArrayOutputStream kept = new ByteArrayOutputStream();
-    return HttpResponse.BodySubscribers.mapping(HttpResponse.BodySubscribers.ofByteArrayConsumer(chunk -> chunk
-        .ifPresent(b -> kept.write(b, 0, Math.max(0, Math.min(b.length, MAX_BODY - kept.size()))))),
-        done -> kept.toString(StandardCharsets.UTF_8));
+  private static final class FirstBytes implements HttpResponse.BodySubscriber<String> {
+    private final ByteArrayOutputStream kept = new ByteArrayOutputStream();
+    private final CompletableFuture<String> body = new CompletableFuture<>();
+    private java.util.concurrent.Flow.Subscription subscription;
+
+    @Override
+    public void onSubscribe(java.util.concurrent.Flow.Subscription s) {
+      subscription = s;
+      s.request(1);
+    }
+
+    @Override
+    public void onNext(List<java.nio.ByteBuffer> buffers) {
+      for (java.nio.ByteBuffer b : buffers) {
+        int n = Math.min(b.remaining(), MAX_BODY - kept.size());
+        byte[] part = new byte[n];
+        b.get(part);
+        kept.writeBytes(part);
+      }
+      if (kept.size() >= MAX_BODY) {
+        subscription.cancel();
+        body.complete(kept.toString(StandardCharsets.UTF_8));
+      } else {
+        subscription.request(1);
+      }
+    }
+
+    @Override
+    public void onError(Throwable t) {
+      body.completeExceptionally(t);
+    }
+
+    @Override
+    public void onComplete() {
+      body.complete(kept.toString(StandardCharsets.UTF_8));
+    }
+
+    @Override
+    public java.util.concurrent.CompletionStage<String> getBody() {
+      return body;
+    }
   }
 
   /**

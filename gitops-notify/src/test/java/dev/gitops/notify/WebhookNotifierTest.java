@@ -311,6 +311,45 @@ class WebhookNotifierTest {
   }
 
   @Test
+  void anEndlessAnswerIsReadToItsFirstBytesOnlyAndItsStatusDecides() throws Exception {
+    // a 500, then a 200, each with a body that never ends: the status is known with the headers
+    try (ServerSocket server = new ServerSocket(0, 8, java.net.InetAddress.getLoopbackAddress())) {
+      List<String> statuses = List.of("500 Internal Server Error", "200 OK");
+      CountDownLatch cutOff = new CountDownLatch(2);
+      Thread acceptor = new Thread(() -> {
+        for (String status : statuses) {
+          try (java.net.Socket s = server.accept()) {
+            s.getInputStream().read(new byte[65536]);
+            java.io.OutputStream out = s.getOutputStream();
+            out.write(("HTTP/1.1 " + status + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            byte[] page = "<html>".repeat(10_000).getBytes(StandardCharsets.US_ASCII);
+            while (true) {
+              out.write(page);  // until the client closes the connection
+            }
+          } catch (java.io.IOException closedByTheClient) {
+            cutOff.countDown();
+          }
+        }
+      }, "endless-endpoint");
+      acceptor.setDaemon(true);
+      acceptor.start();
+      DeliveryOptions patient = FAST.toBuilder().requestTimeout(Duration.ofSeconds(30)).build();
+      try (LogLines log = LogLines.of(HttpNotifier.class);
+          WebhookNotifier hook = WebhookNotifier.builder(URI.create("http://127.0.0.1:" + server.getLocalPort() + "/h"))
+              .delivery(patient).build()) {
+        long start = System.nanoTime();
+        hook.send(Notification.of(Event.SYNC_FAILED, "web", "files", REVISION, "sync failed"));
+        while (hook.delivered() == 0 && System.nanoTime() - start < 3_000_000_000L) {
+          Thread.sleep(5);
+        }
+        assertThat(hook.delivered()).as("the 200 delivered it, long before the 30 s request timeout").isEqualTo(1);
+        assertThat(cutOff.await(1, java.util.concurrent.TimeUnit.SECONDS)).as("both endless bodies cut off").isTrue();
+        assertThat(log.text()).contains("attempt 1 failed (HTTP 500)");
+      }
+    }
+  }
+
+  @Test
   void aSyncSucceedsWhileItsWebhookIsDownOrStuck() throws Exception {
     int closedPort;
     try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
