@@ -257,9 +257,10 @@ public final class CommitStatusNotifier extends HttpNotifier {
     /**
      * The access token (never logged), sent in a header.
      *
-     * @throws IllegalArgumentException when it is empty or holds a control character (a line break
-     *     a file or {@code echo} left at its end): a header cannot carry it. The message says where,
-     *     never what the token is.
+     * @throws IllegalArgumentException when it is empty, holds a control character (a line break
+     *     a file or {@code echo} left at its end) or a character that is not ASCII (a byte order
+     *     mark an editor put first, a zero-width space pasted with it): a header cannot carry it, or
+     *     the forge would refuse every status. The message says where, never what the token is.
      */
     public Builder token(String t) {
       Objects.requireNonNull(t, "token");
@@ -267,10 +268,18 @@ public final class CommitStatusNotifier extends HttpNotifier {
         throw new IllegalArgumentException("the token is empty");
       }
       for (int i = 0; i < t.length(); i++) {
-        if (Character.isISOControl(t.charAt(i))) {
-          throw new IllegalArgumentException("the token holds a control character (" + controlName(t.charAt(i))
+        char c = t.charAt(i);
+        if (Character.isISOControl(c)) {
+          throw new IllegalArgumentException("the token holds a control character (" + controlName(c)
               + ") at character " + (i + 1) + " of " + t.length() + ": a header cannot carry it"
               + (i == t.length() - 1 ? " (a line break left at its end by a file or echo?)" : ""));
+        }
+        if (c > 0x7e) {
+          // the JDK refuses a header value with a character past U+00FF when each request is built,
+          // and forges' tokens are ASCII: every status would be dropped
+          throw new IllegalArgumentException("the token holds a character that is not ASCII (" + String.format("U+%04X",
+              (int) c) + (c == '\uFEFF' ? ", a byte order mark" : c == '\u200B' ? ", a zero-width space" : "")
+              + ") at character " + (i + 1) + " of " + t.length() + ": a header cannot carry it");
         }
       }
       this.token = t;

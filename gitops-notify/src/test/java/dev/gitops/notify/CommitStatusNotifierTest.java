@@ -237,6 +237,19 @@ class CommitStatusNotifierTest {
   }
 
   @Test
+  void aTokenWithACharacterAHeaderCannotCarryIsRefusedNotDroppedAtEveryDelivery() {
+    // the JDK refuses such a header value when each request is built: every status was dropped
+    assertThatThrownBy(() -> CommitStatusNotifier.github("acme/ops").token("\uFEFFghp_S3CRET"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("the token holds a character that is not ASCII (U+FEFF, a byte order mark) at character 1 of 11:"
+            + " a header cannot carry it");
+    assertThatThrownBy(() -> CommitStatusNotifier.gitlab("acme/ops").token("glpat-S3\u200BCRET"))
+        .hasMessageContaining("(U+200B, a zero-width space) at character 9 of 13").hasMessageNotContaining("S3");
+    assertThatThrownBy(() -> CommitStatusNotifier.github("acme/ops").token("ghp_S3CR\u00c9T"))
+        .hasMessageContaining("(U+00C9) at character 9 of 10").hasMessageNotContaining("S3");
+  }
+
+  @Test
   void aRefusalThatEchoesTheTokenIsLoggedWithTheTokenMasked() throws Exception {
     api.replies.add(new Receiver.Reply(401, java.util.Map.of(), "bad credentials for Bearer ghp_S3CRET\u001b[2J"));
     try (LogLines log = LogLines.of(HttpNotifier.class);

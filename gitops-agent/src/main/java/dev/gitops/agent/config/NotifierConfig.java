@@ -162,7 +162,16 @@ public record NotifierConfig(String type, URI url, String repository, SecretRef 
 
   void check(Map<String, String> environment) {
     if (secret != null) {
-      secret.resolveLine(environment);
+      String value = secret.resolveLine(environment);
+      if (!"webhook".equals(type)) {
+        // what token(...) refuses (a byte order mark, a character a header cannot carry), at the
+        // token's line when the file loads, not when the notifier is made
+        try {
+          CommitStatusNotifier.github("a/b").token(value);
+        } catch (IllegalArgumentException e) {
+          throw secret.error(e.getMessage());
+        }
+      }
     }
   }
 

@@ -112,6 +112,11 @@ public final class SecretRef {
     return v;
   }
 
+  /** An error at this reference's line naming where the value came from: {@code problem} is about the value. */
+  ConfigException error(String problem) {
+    return at.error((env ? "the environment variable " + name : "the secret file " + path) + ": " + problem);
+  }
+
   @Override
   public boolean equals(Object o) {
     return o instanceof SecretRef s && s.env == env && Objects.equals(s.name, name) && Objects.equals(s.path, path);

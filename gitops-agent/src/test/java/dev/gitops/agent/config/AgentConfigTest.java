@@ -487,6 +487,23 @@ class AgentConfigTest {
   }
 
   @Test
+  void aForgeTokenAHeaderCannotCarryIsRefusedAtItsLineWhenTheFileLoads() throws Exception {
+    Path f = dir.resolve("agent.yaml");
+    Files.writeString(f, """
+        targets: []
+        notifications:
+          - type: gitlab
+            project: acme/ops
+            token: {env: GL}
+        """);
+    // a byte order mark an editor put first: the notifier was made, and dropped every status
+    assertThat(catchThrowableOfType(ConfigException.class, () -> AgentConfig.load(f, factories,
+        Map.of("GL", "\uFEFFglpat-S3CRET"), true)).getMessage())
+        .contains("agent.yaml:5: notifications[0].token: the environment variable GL: the token holds a character that"
+            + " is not ASCII (U+FEFF, a byte order mark) at character 1 of 13").doesNotContain("S3CRET");
+  }
+
+  @Test
   void aGitTokenOrPasswordLosesOneLineBreakAtItsEndAndIsRefusedWithAnyOtherControlCharacter() throws Exception {
     Path f = dir.resolve("agent.yaml");
     Files.writeString(f, """
