@@ -41,6 +41,8 @@ public final class CommitStatusNotifier extends HttpNotifier {
   private static final Logger LOG = LoggerFactory.getLogger(CommitStatusNotifier.class);
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Pattern GITHUB_REPOSITORY = Pattern.compile("[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+");
+  /** A GitLab project's path (its group and subgroups first) or its numeric id. */
+  private static final Pattern GITLAB_PROJECT = Pattern.compile("[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)+|[0-9]+");
   /** GitHub cuts descriptions at 140 characters. */
   private static final int MAX_DESCRIPTION = 140;
 
@@ -230,11 +232,17 @@ public final class CommitStatusNotifier extends HttpNotifier {
     private Builder(Forge forge, String repository) {
       this.forge = forge;
       this.repository = Objects.requireNonNull(repository, "repository");
-      if (forge == Forge.GITHUB && !GITHUB_REPOSITORY.matcher(repository).matches()) {
-        throw new IllegalArgumentException("a GitHub repository is 'owner/name', got '" + repository + "'");
+      // Each part goes into the request's path as it is (GitLab's encoded): '.', '..', an empty
+      // part or another character would post to another path, or be refused at every delivery.
+      boolean dots = java.util.Arrays.asList(repository.split("/", -1)).stream().anyMatch(p -> p.equals(".")
+          || p.equals(".."));
+      if (forge == Forge.GITHUB && (!GITHUB_REPOSITORY.matcher(repository).matches() || dots)) {
+        throw new IllegalArgumentException("a GitHub repository is 'owner/name' (letters, digits, '_', '-' and '.';"
+            + " neither part '.' or '..'), got '" + printable(repository) + "'");
       }
-      if (forge == Forge.GITLAB && (repository.isBlank() || repository.startsWith("/") || repository.endsWith("/"))) {
-        throw new IllegalArgumentException("a GitLab project is 'group/name' or a numeric id, got '" + repository + "'");
+      if (forge == Forge.GITLAB && (!GITLAB_PROJECT.matcher(repository).matches() || dots)) {
+        throw new IllegalArgumentException("a GitLab project is 'group/name' ('group/subgroup/name'; letters, digits,"
+            + " '_', '-' and '.', no part '.' or '..') or a numeric id, got '" + printable(repository) + "'");
       }
     }
 
@@ -242,7 +250,8 @@ public final class CommitStatusNotifier extends HttpNotifier {
      * The API's base URL (default: github.com's API, or gitlab.com). GitLab: the instance's URL;
      * one ending in {@code /api/v4} is taken as well (that part is added to every request once).
      *
-     * @throws IllegalArgumentException when {@code url} is not one {@link HttpNotifier#checkUrl} takes
+     * @throws IllegalArgumentException when {@code url} is not one {@link HttpNotifier#checkUrl} takes,
+     *     or has a query or a fragment, which the requests' paths would follow
      */
     public Builder apiUrl(URI url) {
       Objects.requireNonNull(url, "apiUrl");
@@ -250,6 +259,12 @@ public final class CommitStatusNotifier extends HttpNotifier {
         this.apiUrl = checkUrl(url);
       } catch (IllegalArgumentException e) {
         throw new IllegalArgumentException("the API URL " + e.getMessage(), e);
+      }
+      // each request's path is appended to the URL: after a query or a fragment it would be part of
+      // them, and every status would go to the base URL itself (neither is shown: tokens hide there)
+      if (url.getRawQuery() != null || url.getRawFragment() != null) {
+        throw new IllegalArgumentException("the API URL has a " + (url.getRawQuery() != null ? "query ('?...')"
+            : "fragment ('#...')") + ": give the base URL alone (" + where(url) + "/..., no '?' or '#')");
       }
       return this;
     }
@@ -303,6 +318,10 @@ public final class CommitStatusNotifier extends HttpNotifier {
       }
       this.context = template;
       return this;
+    }
+
+    private static String printable(String s) {
+      return s.replaceAll("\\p{Cntrl}", "?");
     }
 
     private static String controlName(char c) {

@@ -276,6 +276,22 @@ class CommitStatusNotifierTest {
   void badRepositoryNamesAreRejectedNamingThem() {
     assertThatThrownBy(() -> CommitStatusNotifier.github("just-a-name")).hasMessageContaining("'just-a-name'");
     assertThatThrownBy(() -> CommitStatusNotifier.gitlab("/leading")).hasMessageContaining("'/leading'");
+    // each would post to another path ('..' climbs out of /repos/), or be refused at every delivery
+    for (String bad : List.of("../..", "acme/..", "./ops")) {
+      assertThatThrownBy(() -> CommitStatusNotifier.github(bad)).as(bad).hasMessageContaining("'" + bad + "'")
+          .hasMessageContaining("neither part '.' or '..'");
+    }
+    for (String bad : List.of("group//project", "group/../project", "acme/my project", "acme/ops?x", "just-a-name",
+        "acme/ops\n")) {
+      assertThatThrownBy(() -> CommitStatusNotifier.gitlab(bad)).as(bad)
+          .hasMessageStartingWith("a GitLab project is 'group/name'").hasMessageNotContaining("\n");
+    }
+    assertThat(CommitStatusNotifier.gitlab("group/sub/project.v2").build().name()).isEqualTo("gitlab group/sub/project.v2");
+    assertThat(CommitStatusNotifier.gitlab("4711").build().name()).isEqualTo("gitlab 4711");
+    for (String url : List.of("https://ghe.example.com/api/v3?token=S3CRET", "https://ghe.example.com/api/v3#S3CRET")) {
+      assertThatThrownBy(() -> CommitStatusNotifier.github("a/b").apiUrl(java.net.URI.create(url))).as(url)
+          .hasMessageContaining("give the base URL alone (https://ghe.example.com/...").hasMessageNotContaining("S3CRET");
+    }
     assertThatThrownBy(() -> CommitStatusNotifier.github("a/b").apiUrl(java.net.URI.create("ftp://x")))
         .hasMessageContaining("ftp://x");
     assertThatThrownBy(() -> CommitStatusNotifier.github("a/b").apiUrl(java.net.URI.create("https://git_hub.example/api/v3")))

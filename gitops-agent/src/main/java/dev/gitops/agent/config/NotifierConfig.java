@@ -96,7 +96,15 @@ public record NotifierConfig(String type, URI url, String repository, SecretRef 
       default -> new NotifierConfig(type, uri(c, "apiUrl", false), c.string("project", "the GitLab project"),
           forgeToken(c, token), filter, delivery, context);
     };
-    // The notifiers' own checks (a repository's shape, a URL's scheme), reported at the entry's line.
+    // The notifiers' own checks: a repository's shape and an API URL's at their keys' lines, the
+    // rest at the entry's.
+    if (!"webhook".equals(type)) {
+      parse(c.get("github".equals(type) ? "repository" : "project"), () -> "github".equals(type)
+          ? CommitStatusNotifier.github(n.repository()) : CommitStatusNotifier.gitlab(n.repository()));
+      if (n.url() != null) {
+        parse(c.get("apiUrl"), () -> CommitStatusNotifier.gitlab("a/b").apiUrl(n.url()));
+      }
+    }
     parse(c, () -> n.builder(Map.of(), false));
     if (!"webhook".equals(type) && n.secret() == null) {
       throw c.get("token").error("required: " + token);

@@ -333,7 +333,23 @@ class AgentConfigTest {
         notifications:
           - type: github
             repository: not-a-repo
-        """).getMessage()).contains("agent.yaml:6: notifications[0]: a GitHub repository is 'owner/name'");
+        """).getMessage()).contains("agent.yaml:7: notifications[0].repository: a GitHub repository is 'owner/name'");
+    // each would post to another path, or be refused at every delivery
+    assertThat(error(targets + """
+        notifications:
+          - type: gitlab
+            token: {env: HOOK_SECRET}
+            project: group//project
+        """).getMessage()).contains("agent.yaml:8: notifications[0].project: a GitLab project is 'group/name'")
+        .contains("got 'group//project'");
+    assertThat(error(targets + """
+        notifications:
+          - type: github
+            token: {env: HOOK_SECRET}
+            repository: acme/ops
+            apiUrl: https://ghe.example.com/api/v3?token=S3CRET
+        """).getMessage()).contains("agent.yaml:9: notifications[0].apiUrl: the API URL has a query ('?...'): give the"
+        + " base URL alone (https://ghe.example.com/..., no '?' or '#')").doesNotContain("S3CRET");
     assertThat(error(targets + """
         notifications:
           - type: webhook
