@@ -244,6 +244,8 @@ public abstract class HttpNotifier implements Notifier {
             || r.headers().firstValue("x-ratelimit-remaining").map(v -> v.trim().equals("0")).orElse(false));
         if (rateLimited) {
           failure += " (rate limited)";
+        } else if (code / 100 == 3) {
+          failure += " " + redirect(request.uri(), r.headers().firstValue("Location"));
         }
         if (code != 408 && !rateLimited && code < 500) {
           // The endpoint refused this request (bad token, unknown commit): retrying will not change that.
@@ -267,6 +269,24 @@ public abstract class HttpNotifier implements Notifier {
       Thread.sleep(wait.toMillis());
       backoff = min(backoff.multipliedBy(2), options.maxBackoff());
     }
+  }
+
+  /**
+   * What a 3xx says, for the log: redirects are not followed (the body, its signature and a token
+   * would go to a host the user did not configure), so the URL must be changed; the target is shown
+   * as scheme, host and port only (its path and query may hold a token).
+   */
+  private static String redirect(URI from, Optional<String> location) {
+    try {
+      URI to = location.map(l -> from.resolve(l.trim())).orElse(null);
+      if (to != null && to.getHost() != null) {
+        return "(a redirect to " + where(to) + (where(to).equals(where(from)) ? " (another path)" : "")
+            + ", not followed: configure the URL it points to)";
+      }
+    } catch (IllegalArgumentException unreadable) {
+      LOG.debug("unreadable Location header: {}", unreadable.getClass().getName());
+    }
+    return "(a redirect, not followed: configure the URL it points to)";
   }
 
   /**

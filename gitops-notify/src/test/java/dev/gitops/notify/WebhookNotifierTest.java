@@ -133,6 +133,23 @@ class WebhookNotifierTest {
   }
 
   @Test
+  void aRedirectIsNotFollowedAndTheLogSaysWhereToShowingNoPath() throws Exception {
+    receiver.replies.add(new Receiver.Reply(308, java.util.Map.of("Location",
+        "https://elsewhere.example.com:8443/hooks?token=S3CRET"), ""));
+    receiver.replies.add(new Receiver.Reply(301, java.util.Map.of("Location", "/moved/S3CRET"), ""));
+    try (LogLines log = LogLines.of(HttpNotifier.class);
+        WebhookNotifier hook = WebhookNotifier.builder(receiver.uri("/h")).secret(SECRET).delivery(FAST).build()) {
+      hook.send(Notification.of(Event.SYNC_FAILED, "web", "files", REVISION, "one"));
+      hook.send(Notification.of(Event.SYNC_FAILED, "web", "files", REVISION, "two"));
+      Receiver.await(() -> hook.dropped() == 2);
+      assertThat(receiver.requests).as("neither followed nor retried").hasSize(2);
+      assertThat(log.text()).contains("HTTP 308 (a redirect to https://elsewhere.example.com:8443, not followed: "
+          + "configure the URL it points to)").contains("HTTP 301 (a redirect to " + receiver.uri("").toString()
+          .replaceAll("/$", "") + " (another path), not followed").doesNotContain("S3CRET");
+    }
+  }
+
+  @Test
   void aClientErrorIsNotRetriedAndCountsAsDropped() throws Exception {
     receiver.answers.add(400);
     try (WebhookNotifier hook = WebhookNotifier.builder(receiver.uri("/h")).delivery(FAST).build()) {
