@@ -264,7 +264,11 @@ public abstract class HttpNotifier implements Notifier {
         dropped.incrementAndGet();
         return;
       }
-      Duration wait = retryAfter != null ? min(retryAfter, options.maxBackoff()) : jitter(backoff);
+      // a wait the answer asks for is kept to, up to the longest backoff; a shorter one than the
+      // backoff (Retry-After: 0, a reset already past) does not make the retries come at once
+      Duration backedOff = jitter(backoff);
+      Duration wait = retryAfter != null && retryAfter.compareTo(backedOff) > 0 ? min(retryAfter, options.maxBackoff())
+          : backedOff;
       LOG.debug("notifier {}: attempt {} failed ({}), retrying in {}", name, attempt, failure, wait);
       Thread.sleep(wait.toMillis());
       backoff = min(backoff.multipliedBy(2), options.maxBackoff());

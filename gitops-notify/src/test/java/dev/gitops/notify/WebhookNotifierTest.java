@@ -118,6 +118,23 @@ class WebhookNotifierTest {
   }
 
   @Test
+  void aWaitShorterThanTheBackoffAskedByTheAnswerDoesNotMakeTheRetriesComeAtOnce() throws Exception {
+    // Retry-After: 0, and a rate limit reset already past: each retry still waits its backoff
+    receiver.replies.add(new Receiver.Reply(503, java.util.Map.of("Retry-After", "0"), "{}"));
+    receiver.replies.add(new Receiver.Reply(429, java.util.Map.of("x-ratelimit-remaining", "0", "x-ratelimit-reset",
+        "1"), "{}"));
+    DeliveryOptions slower = FAST.toBuilder().backoff(Duration.ofMillis(250), Duration.ofSeconds(1)).build();
+    try (WebhookNotifier hook = WebhookNotifier.builder(receiver.uri("/h")).delivery(slower).build()) {
+      hook.send(Notification.of(Event.SYNC_FAILED, "web", "files", REVISION, "boom"));
+      Receiver.await(() -> hook.delivered() == 1);
+      assertThat(receiver.requests).hasSize(3);
+      // the backoff with its jitter: 250 ms at least 200, then 500 ms at least 400; lower bounds only
+      assertThat(receiver.requests.get(1).nanos() - receiver.requests.get(0).nanos()).isGreaterThan(190_000_000L);
+      assertThat(receiver.requests.get(2).nanos() - receiver.requests.get(1).nanos()).isGreaterThan(390_000_000L);
+    }
+  }
+
+  @Test
   void aRateLimitResetNoInstantHoldsIsRetriedWithTheBackoffNotDropped() throws Exception {
     // past Instant.MAX and before Instant.MIN: Instant.ofEpochSecond throws DateTimeException
     receiver.replies.add(new Receiver.Reply(503, java.util.Map.of("x-ratelimit-remaining", "0", "x-ratelimit-reset",
