@@ -137,7 +137,8 @@ public record NotifierConfig(String type, URI url, String repository, SecretRef 
                 + " signs each body (header X-Gitops-Signature-256); a webhook takes no other header"
                 : "give the token with 'token: {env: NAME}' (or {file: PATH}), which is sent as a header"));
       }
-      if (!"http".equals(u.getScheme()) && !"https".equals(u.getScheme())) {
+      // a URI's scheme is case-insensitive (RFC 3986): HTTPS://host is what https://host is, as the notifier takes it
+      if (!"http".equalsIgnoreCase(u.getScheme()) && !"https".equalsIgnoreCase(u.getScheme())) {
         throw c.get(field).error("must be an http or https URL, got " + (u.getScheme() == null ? "no scheme"
             : "'" + u.getScheme() + "://" + (u.getHost() == null ? "" : u.getHost()) + "'"));
       }

@@ -1,6 +1,7 @@
 package dev.gitops.agent.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import dev.gitops.agent.providers.FilesProviderFactory;
@@ -325,6 +326,12 @@ class AgentConfigTest {
           - type: webhook
             url: ftp://hooks.example.com/x
         """).getMessage()).contains("agent.yaml:7: notifications[0].url: must be an http or https URL");
+    // a scheme is case-insensitive (RFC 3986), as the notifier itself takes it
+    assertThatCode(() -> load(targets + """
+        notifications:
+          - type: webhook
+            url: HTTPS://hooks.example.com/x
+        """)).doesNotThrowAnyException();
     assertThat(error(targets + """
         notifications:
           - type: slack
