@@ -6,6 +6,7 @@ import dev.gitops.cluster.MonotonicClock;
 import dev.gitops.cluster.Ownership;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.api.model.coordination.v1.LeaseBuilder;
+import io.fabric8.kubernetes.api.model.coordination.v1.LeaseSpec;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
@@ -49,7 +50,15 @@ import org.slf4j.LoggerFactory;
  * owning incarnation; it is taken by a create, or by an update under the Lease's resourceVersion
  * when it is free (no holder, or a dead one), and every take increases {@code leaseTransitions}:
  * that count is the fencing token. Releasing clears the holder and keeps the Lease, so the count
- * only grows. Only member Leases are renewed: a target's Lease lives as long as its holder does.
+ * only grows; a take, and a Lease made anew, counts on above the token the target's store Secret
+ * carries and the highest count this member saw, so a count lost or lowered by hand never hands
+ * out a token again. Only member Leases are renewed: a target's Lease lives as long as its holder
+ * does.
+ *
+ * <p>A Lease edited by hand into a shape no member writes (no spec; a member Lease without a
+ * holder, a renewTime or a positive duration; a target Lease without a count from 0 up) is read
+ * as what it safely is: no live member, or a target held by nobody. Each is logged at WARN
+ * naming it and the problem, once per problem, and never fails a call.
  *
  * <p>{@link #members()} and {@link #owners()}, which a {@link dev.gitops.cluster.ClusterMember}
  * asks at every round, are served from an informer's cache of the cluster's Leases (one list, then
@@ -155,6 +164,8 @@ public final class LeaseCoordinator implements Coordinator {
    * held stay with a dead holder, so they are free and a new take raises their token. A Lease past
    * its duration by this member's clock counts as lost ({@link LeaseKeeper#checkLive()}): it is
    * never renewed back to life, and the member takes its own Lease again under a new incarnation.
+   * A live member whose Lease is no longer its own (deleted, or its spec or holder removed by hand,
+   * so that the others do not count it) gives it up as lost and takes it again likewise.
    */
   @Override
   public void join() {
@@ -163,7 +174,12 @@ public final class LeaseCoordinator implements Coordinator {
         throw new IllegalStateException("member " + member + " has left the cluster");
       }
       if (keeper.checkLive()) {
-        return;
+        String name = leaseName("m", member);
+        String why = notOwn(leases().withName(name).get(), incarnation, lastRenewal);
+        if (why == null) {
+          return;
+        }
+        keeper.lost("its Lease " + namespace + "/" + name + " was " + why);
       }
       String previous = incarnation;
       String next = newIncarnation(member);
@@ -182,7 +198,8 @@ public final class LeaseCoordinator implements Coordinator {
           if (alive(current, now) && !previous.equals(current.getSpec().getHolderIdentity())) {
             throw inUse(current);
           }
-          wrote(leases().resource(new LeaseBuilder(current).editSpec().withHolderIdentity(next)
+          // editOrNewSpec: a Lease whose spec was removed by hand is no live member's, and is taken whole again
+          wrote(leases().resource(new LeaseBuilder(current).editOrNewSpec().withHolderIdentity(next)
               .withLeaseDurationSeconds((int) ttl.toSeconds()).withAcquireTime(time(now)).withRenewTime(time(now))
               .withLeaseTransitions(transitions(current) + 1).endSpec().build()).update());
         }
@@ -228,23 +245,26 @@ public final class LeaseCoordinator implements Coordinator {
     Instant stamp = keeper.now();
     Instant now = clock.instant().truncatedTo(ChronoUnit.MILLIS);
     try {
-      Lease current = leases().withName(leaseName("m", member)).get();
+      String name = leaseName("m", member);
+      Lease current = leases().withName(name).get();
       // the holder and the renewTime, not the resourceVersion: what matters is that nobody else wrote it.
       // A renewTime later than the last one we saw acknowledged, under our own incarnation (random per
       // join), is our own renewal whose response was lost (a timeout under load): still ours. One
-      // earlier than that was written by someone else (or our Lease was made to look expired).
-      if (current == null || !mine.equals(current.getSpec().getHolderIdentity())
-          || current.getSpec().getRenewTime() == null || instant(current.getSpec().getRenewTime()).isBefore(seen)) {
+      // earlier than that was written by someone else (or our Lease was made to look expired). A spec
+      // removed by hand, or one without a holder or a renewTime, proves nothing: lost, and the next join
+      // takes the Lease whole again.
+      String why = notOwn(current, mine, seen);
+      if (why != null) {
         synchronized (monitor) {
           if (mine.equals(incarnation)) {
-            keeper.lost("its Lease was " + (current == null ? "deleted"
-                : "changed by " + current.getSpec().getHolderIdentity()));
+            keeper.lost("its Lease " + namespace + "/" + name + " was " + why);
           }
         }
         return;
       }
-      // the duration too: the others time this member by it, and one edited by hand (an hour, a second) would make
-      // them wait that long for a dead member, or take a live one's targets between its renewals
+      // the duration too: the others time this member by it, and one edited by hand (an hour, a second, none, a
+      // negative one) would make them wait that long for a dead member, or take a live one's targets between its
+      // renewals, or count it as no member at all
       wrote(leases().resource(new LeaseBuilder(current).editSpec().withRenewTime(time(now))
           .withLeaseDurationSeconds((int) ttl.toSeconds()).endSpec().build()).update());
       synchronized (monitor) {
@@ -268,6 +288,23 @@ public final class LeaseCoordinator implements Coordinator {
     }
   }
 
+  /**
+   * Why this member's Lease {@code current} is not its own any more, or null when it is: held by
+   * incarnation {@code mine} with a renewTime not before {@code seen}, the last one acknowledged.
+   */
+  private static String notOwn(Lease current, String mine, Instant seen) {
+    LeaseSpec spec = current == null ? null : current.getSpec();
+    String holder = spec == null ? null : spec.getHolderIdentity();
+    return current == null ? "deleted"
+        : spec == null ? "edited by hand: it has no spec"
+        : holder == null || holder.isEmpty() ? "edited by hand: its spec has no holderIdentity"
+        : !mine.equals(holder) ? "changed by " + holder
+        : spec.getRenewTime() == null ? "edited by hand: its spec has no renewTime"
+        : seen != null && instant(spec.getRenewTime()).isBefore(seen) ? "changed by someone else (its renewTime "
+            + spec.getRenewTime() + " is before this member's last renewal, " + seen + ")"
+        : null;
+  }
+
   @Override
   public boolean isMember() {
     return keeper.isLive();
@@ -276,7 +313,7 @@ public final class LeaseCoordinator implements Coordinator {
   @Override
   public SortedSet<String> members() {
     Instant now = clock.instant();
-    return read("member").stream().filter(l -> alive(l, now))
+    return read("member").stream().filter(l -> alive(l, now))  // alive: a whole spec
         .map(l -> memberOf(l.getSpec().getHolderIdentity()))
         .collect(Collectors.toCollection(TreeSet::new));
   }
@@ -299,8 +336,9 @@ public final class LeaseCoordinator implements Coordinator {
     try {
       if (current == null) {
         // a Lease made anew (the first, or one deleted by hand) counts on from its store's token: a count that
-        // started again at 1 would be refused by the store as older than the one it was last claimed with
-        int first = storeToken(target) + 1;
+        // started again at 1 would be refused by the store as older than the one it was last claimed with; and
+        // from the highest count this member saw it at, which the store may not have seen
+        int first = Math.max(storeToken(target), highestCount.getOrDefault(name, 0)) + 1;
         Lease created = leases().resource(new LeaseBuilder().withNewMetadata().withName(name).withNamespace(namespace)
             .addToLabels(CLUSTER_LABEL, cluster).addToLabels(ROLE_LABEL, "target")
             .addToAnnotations(TARGET_ANNOTATION, target).endMetadata()
@@ -308,20 +346,31 @@ public final class LeaseCoordinator implements Coordinator {
             .withAcquireTime(time(now)).withRenewTime(time(now)).withLeaseTransitions(first).endSpec().build())
             .create();
         wrote(created);
+        highestCount.merge(name, first, Math::max);
         return Optional.of(ownership(target, created));
       }
-      String holder = current.getSpec().getHolderIdentity();
-      if (incarnation.equals(holder)) {
+      String holder = holderOf(current);  // null when released, and when its spec is not whole (warned of)
+      if (holder != null && incarnation.equals(holder)) {
         return Optional.of(ownership(target, current));
       }
-      if (holder != null && !holder.isEmpty() && liveHolders().contains(holder)) {
+      if (holder != null && liveHolders().contains(holder)) {
         return Optional.empty();
       }
-      // free (released, or its holder is dead): take it under its resourceVersion, one transition more
-      Lease taken = leases().resource(new LeaseBuilder(current).editSpec().withHolderIdentity(incarnation)
-          .withAcquireTime(time(now)).withRenewTime(time(now)).withLeaseTransitions(transitions(current) + 1)
-          .endSpec().build()).update();
+      // free (released, its holder dead, or its spec broken by hand): take it under its resourceVersion, one
+      // transition above its count, its store's token and the highest count this member saw it at, so that a
+      // count lost or lowered by hand (a spec removed, a leaseTransitions of 0) never hands out a token again
+      int count = transitions(current);
+      int floor = Math.max(storeToken(target), highestCount.getOrDefault(name, 0));
+      if (floor > count && targetProblem(current) == null) {
+        malformed(current, "has spec.leaseTransitions " + count + ", below the token " + floor + " it or its store"
+            + " Secret " + leaseName("s", target) + " had (edited by hand?); it is taken with " + (floor + 1),
+            "target", TARGET_ANNOTATION, "");
+      }
+      Lease taken = leases().resource(new LeaseBuilder(current).editOrNewSpec().withHolderIdentity(incarnation)
+          .withLeaseDurationSeconds((int) ttl.toSeconds()).withAcquireTime(time(now)).withRenewTime(time(now))
+          .withLeaseTransitions(Math.max(count, floor) + 1).endSpec().build()).update();
       wrote(taken);
+      highestCount.merge(name, transitions(taken), Math::max);
       return Optional.of(ownership(target, taken));
     } catch (KubernetesClientException e) {
       if (e.getCode() == 409) {
@@ -371,7 +420,8 @@ public final class LeaseCoordinator implements Coordinator {
   @Override
   public void release(Ownership o) {
     Lease current = leases().withName(leaseName("t", o.target())).get();
-    if (current == null || !incarnation.equals(current.getSpec().getHolderIdentity()) || transitions(current) != o.token()) {
+    String holder = current == null ? null : holderOf(current);
+    if (holder == null || !incarnation.equals(holder) || !records(current, o)) {
       LOG.info("member {} had already lost {}", member, o);
       return;
     }
@@ -392,23 +442,22 @@ public final class LeaseCoordinator implements Coordinator {
       return false;
     }
     Lease current = leases().withName(leaseName("t", o.target())).get();
-    if (current == null || transitions(current) != o.token()) {
+    String holder = current == null ? null : holderOf(current);
+    if (holder == null || !records(current, o)) {
       return false;
     }
-    String holder = current.getSpec().getHolderIdentity();
-    return holder != null && memberOf(holder).equals(o.member())
-        && (o.member().equals(member) ? incarnation.equals(holder) : liveHolders().contains(holder));
+    return o.member().equals(member) ? incarnation.equals(holder) : liveHolders().contains(holder);
   }
 
   @Override
   public Map<String, Ownership> owners() {
     List<Lease> all = read(null);
     Instant now = clock.instant();
-    Set<String> live = all.stream().filter(l -> role(l, "member") && alive(l, now))
+    Set<String> live = all.stream().filter(l -> role(l, "member") && alive(l, now))  // alive: a whole spec
         .map(l -> l.getSpec().getHolderIdentity()).collect(Collectors.toSet());
     Map<String, Ownership> out = new TreeMap<>();
     for (Lease l : all.stream().filter(l -> role(l, "target")).toList()) {
-      String holder = l.getSpec().getHolderIdentity();
+      String holder = holderOf(l);
       String target = l.getMetadata().getAnnotations() == null ? null
           : l.getMetadata().getAnnotations().get(TARGET_ANNOTATION);
       if (holder != null && live.contains(holder) && target != null) {
@@ -428,7 +477,7 @@ public final class LeaseCoordinator implements Coordinator {
     try {
       // what revoking an etcd lease does: free every target at once, then leave
       for (Lease l : list("target")) {
-        if (incarnation.equals(l.getSpec().getHolderIdentity())) {
+        if (incarnation.equals(holderOf(l))) {
           leases().resource(new LeaseBuilder(l).editSpec().withHolderIdentity(null).endSpec().build()).update();
         }
       }
@@ -440,10 +489,23 @@ public final class LeaseCoordinator implements Coordinator {
     }
   }
 
+  /** The ownership target Lease {@code l} grants; {@code l}'s spec is whole ({@link #holderOf} is not null). */
   private Ownership ownership(String target, Lease l) {
-    ZonedDateTime acquired = l.getSpec().getAcquireTime();
-    return new Ownership(target, memberOf(l.getSpec().getHolderIdentity()), transitions(l),
-        acquired == null ? Instant.EPOCH : acquired.toInstant());
+    return new Ownership(target, memberOf(l.getSpec().getHolderIdentity()), transitions(l), acquired(l));
+  }
+
+  /** When target Lease {@code l} was last taken (the epoch when it does not say). */
+  private static Instant acquired(Lease l) {
+    ZonedDateTime t = l.getSpec() == null ? null : l.getSpec().getAcquireTime();
+    return t == null ? Instant.EPOCH : t.toInstant();
+  }
+
+  /**
+   * Whether target Lease {@code l} (whole) records the grant {@code o}: its count and its holder's
+   * member.
+   */
+  private static boolean records(Lease l, Ownership o) {
+    return transitions(l) == o.token() && memberOf(l.getSpec().getHolderIdentity()).equals(o.member());
   }
 
   private List<Lease> list(String role) {
@@ -617,12 +679,13 @@ public final class LeaseCoordinator implements Coordinator {
    * leader election times it, not an hour later.
    */
   private boolean alive(Lease l, Instant now) {
-    if (!live(l, now)) {
+    LeaseSpec spec = memberSpec(l);
+    if (spec == null || !live(spec, now)) {
       return false;
     }
-    String holder = l.getSpec().getHolderIdentity();
-    Instant renewed = l.getSpec().getRenewTime().toInstant();
-    Integer seconds = l.getSpec().getLeaseDurationSeconds();
+    String holder = spec.getHolderIdentity();
+    Instant renewed = spec.getRenewTime().toInstant();
+    Integer seconds = spec.getLeaseDurationSeconds();
     Instant local = keeper.now();
     Seen s = seen.compute(l.getMetadata().getName(), (name, old) -> old != null && old.holder().equals(holder)
         && old.renewed().equals(renewed) && old.seconds().equals(seconds)
@@ -635,17 +698,88 @@ public final class LeaseCoordinator implements Coordinator {
     return changedLately;
   }
 
-  private static boolean live(Lease l, Instant now) {
-    ZonedDateTime renewed = l.getSpec().getRenewTime();
-    Integer seconds = l.getSpec().getLeaseDurationSeconds();
-    String holder = l.getSpec().getHolderIdentity();
-    return holder != null && !holder.isEmpty() && renewed != null && seconds != null
-        && now.isBefore(renewed.toInstant().plusSeconds(seconds));
+  /** Whether a whole member Lease spec ({@link #memberSpec}) was renewed within its duration by its renewTime. */
+  private static boolean live(LeaseSpec spec, Instant now) {
+    return now.isBefore(spec.getRenewTime().toInstant().plusSeconds(spec.getLeaseDurationSeconds()));
   }
 
+  /**
+   * The spec of member Lease {@code l} when it holds what membership is read from (a holder, a
+   * renewTime, a positive leaseDurationSeconds), else null: a Lease edited by hand into another shape
+   * ({@code kubectl edit} removing the spec or a field of it, a negative duration) is no live member,
+   * and is warned of once per problem.
+   */
+  private LeaseSpec memberSpec(Lease l) {
+    LeaseSpec s = l.getSpec();
+    String problem = s == null ? "has no spec"
+        : s.getHolderIdentity() == null || s.getHolderIdentity().isEmpty() ? "has a spec without holderIdentity"
+        : s.getRenewTime() == null ? "has a spec without renewTime"
+        : s.getLeaseDurationSeconds() == null ? "has a spec without leaseDurationSeconds"
+        : s.getLeaseDurationSeconds() < 1 ? "has spec.leaseDurationSeconds " + s.getLeaseDurationSeconds()
+            + ", not a positive number of seconds"
+        : null;
+    return malformed(l, problem, "member", MEMBER_ANNOTATION, "; it counts as no live member until its member"
+        + " renews it whole or joins again") ? null : s;
+  }
+
+  /**
+   * What makes target Lease {@code l} no fence (no spec, or a leaseTransitions that is no count from
+   * 0 up), or null when it is whole. A holder is not needed: a released Lease has none.
+   */
+  private static String targetProblem(Lease l) {
+    LeaseSpec s = l.getSpec();
+    return s == null ? "has no spec"
+        : s.getLeaseTransitions() == null ? "has a spec without leaseTransitions"
+        : s.getLeaseTransitions() < 0 ? "has spec.leaseTransitions " + s.getLeaseTransitions()
+            + ", not a count from 0 up"
+        : null;
+  }
+
+  /**
+   * The holder of target Lease {@code l}, null when it has none (released) and when its spec is not
+   * whole ({@link #targetProblem}, warned of once per problem): such a Lease is held by nobody, and
+   * its next take counts on from its store's token ({@link #tryAcquire}).
+   */
+  private String holderOf(Lease l) {
+    if (malformed(l, targetProblem(l), "target", TARGET_ANNOTATION, "; it counts as held by nobody, and its next"
+        + " owner takes it with a token above its store's")) {
+      return null;
+    }
+    highestCount.merge(l.getMetadata().getName(), transitions(l), Math::max);
+    String h = l.getSpec().getHolderIdentity();
+    return h == null || h.isEmpty() ? null : h;
+  }
+
+  /** The highest count this member saw each target Lease at, by name: a take, or a Lease made anew, counts above it. */
+  private final Map<String, Integer> highestCount = new ConcurrentHashMap<>();
+
+  /** A Lease's count, 0 when its spec has none that counts from 0 up (its take then counts on from its store's). */
   private static int transitions(Lease l) {
-    Integer t = l.getSpec().getLeaseTransitions();
-    return t == null ? 0 : t;
+    Integer t = l.getSpec() == null ? null : l.getSpec().getLeaseTransitions();
+    return t == null || t < 0 ? 0 : t;
+  }
+
+  /** The problem last warned of per Lease name: a Lease edited by hand is said once per problem, not every round. */
+  private final Map<String, String> malformed = new ConcurrentHashMap<>();
+
+  /**
+   * Whether {@code problem} is not null, after a WARN naming the {@code role} Lease {@code l} (and the
+   * member or target its {@code annotation} names) and the problem, once per distinct problem of that
+   * Lease; a Lease seen whole again is warned of again at its next problem.
+   */
+  private boolean malformed(Lease l, String problem, String role, String annotation, String meaning) {
+    String name = l.getMetadata().getName();
+    if (problem == null) {
+      malformed.remove(name);
+      return false;
+    }
+    if (!problem.equals(malformed.put(name, problem))) {
+      Map<String, String> a = l.getMetadata().getAnnotations();
+      String of = a == null ? null : a.get(annotation);
+      LOG.warn("member {}: {} Lease {}/{}{} {}{}", member, role, namespace, name,
+          of == null ? "" : " (" + role + " " + of + ")", problem, meaning);
+    }
+    return true;
   }
 
   private static String memberOf(String holder) {

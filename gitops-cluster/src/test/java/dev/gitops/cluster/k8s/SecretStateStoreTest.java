@@ -90,6 +90,31 @@ class SecretStateStoreTest extends LeaseTestBase {
   }
 
   @Test
+  void aTargetLeaseMadeAnewCountsAboveAnEarlierIncarnationsTokenAndItsStoreRefusesThatOne() throws Exception {
+    dev.gitops.cluster.MovableClock clock = new dev.gitops.cluster.MovableClock();
+    LeaseCoordinator m1 = LeaseCoordinator.builder(client, "gitops", "m1").ttl(Duration.ofSeconds(30)).clock(clock)
+        .build();
+    opened.add(m1);
+    m1.join();
+    Ownership old = m1.tryAcquire("payments").orElseThrow();
+    SecretStateStore stale = SecretStateStore.open(m1, old);
+    try (StoreLock l1 = stale.lock(LOCK)) {  // nothing written yet: the Secret does not exist, nor its token
+      clock.advance(Duration.ofSeconds(31));  // paused past its Lease: it joins again as a new incarnation
+      m1.join();
+      client.leases().inNamespace("gitops").withName(m1.leaseName("t", "payments")).delete();  // kubectl delete
+      Ownership current = m1.tryAcquire("payments").orElseThrow();
+      assertThat(current.token()).as("above the count it saw, which the store never saw").isGreaterThan(old.token());
+      assertThat(m1.holds(old)).isFalse();
+      SecretStateStore store = SecretStateStore.open(m1, current);
+      try (StoreLock l2 = store.lock(LOCK)) {
+        store.commit(file(A, "v2"), "r2");
+      }
+      assertThatThrownBy(() -> stale.commit(file(A, "stale"), "r1")).isInstanceOf(FencedException.class);
+      assertThat(store.load().inventory().get(A).resource()).isEqualTo(file(A, "v2"));
+    }
+  }
+
+  @Test
   void aLargeStateIsSplitIntoChunksUnderTheObjectLimitAndOldChunksGo() throws Exception {
     LeaseCoordinator m1 = joined("m1");
     SecretStateStore store = SecretStateStore.open(m1, m1.tryAcquire("big").orElseThrow());
