@@ -52,8 +52,9 @@ import org.slf4j.LoggerFactory;
  * that count is the fencing token. Releasing clears the holder and keeps the Lease, so the count
  * only grows; a take, and a Lease made anew, counts on above the token the target's store Secret
  * carries and the highest count this member saw, so a count lost or lowered by hand never hands
- * out a token again. Only member Leases are renewed: a target's Lease lives as long as its holder
- * does.
+ * out a token again. An ownership is held while its Lease records its holder, its count and its
+ * {@code acquireTime}: the count alone does not tell two grants apart. Only member Leases are
+ * renewed: a target's Lease lives as long as its holder does.
  *
  * <p>A Lease edited by hand into a shape no member writes (no spec; a member Lease without a
  * holder, a renewTime or a positive duration; a target Lease without a count from 0 up) is read
@@ -501,11 +502,14 @@ public final class LeaseCoordinator implements Coordinator {
   }
 
   /**
-   * Whether target Lease {@code l} (whole) records the grant {@code o}: its count and its holder's
-   * member.
+   * Whether target Lease {@code l} (whole) records the grant {@code o}: its count, its holder's
+   * member and its acquireTime. The count alone does not tell grants apart: a Lease made anew (deleted
+   * by hand before its store saw its count) or taken back from a broken spec may count to the same
+   * number again, also for the same member under a later incarnation; every take sets acquireTime.
    */
   private static boolean records(Lease l, Ownership o) {
-    return transitions(l) == o.token() && memberOf(l.getSpec().getHolderIdentity()).equals(o.member());
+    return transitions(l) == o.token() && memberOf(l.getSpec().getHolderIdentity()).equals(o.member())
+        && acquired(l).equals(o.since());
   }
 
   private List<Lease> list(String role) {

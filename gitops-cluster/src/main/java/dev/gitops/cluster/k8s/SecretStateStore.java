@@ -63,10 +63,13 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Fencing: every write checks the owner's Lease on the API server ({@link
  * LeaseCoordinator#checkFence}) and then updates the target's Secret under the resourceVersion
- * this store last saw, with the owner's token in an annotation. Locking the store claims the
- * Secret for the token (an update under resourceVersion), so once a new owner has locked it, a
- * stale owner's next write conflicts and is refused with a {@link FencedException}; a Secret that
- * carries a higher token refuses every write of a lower one. Sensitive values reach the store
+ * this store last saw, with the owner's grant in annotations (its token, its member and when it
+ * was granted, {@link Ownership#since()}). Locking the store claims the Secret for the grant (an
+ * update under resourceVersion), so once a new owner has locked it, a stale owner's next write
+ * conflicts and is refused with a {@link FencedException}: a write that conflicts retries only
+ * when the Secret carries no higher token and, at its own token, its own member and grant time (a
+ * target Lease made anew at the same count is another grant), and after the Lease check again. A
+ * Secret that carries a higher token refuses every write of a lower one. Sensitive values reach the store
  * already as keyed hashes, as with the file store; protect the Secrets with RBAC.
  *
  * <p>The lock is in-process: across processes, ownership of the target is the lock.
@@ -95,6 +98,11 @@ public final class SecretStateStore implements StateStore {
   static final String ROLE_STORE = "store";
   static final String ROLE_CHUNK = "store-chunk";
   static final String TOKEN_ANNOTATION = "gitops.dev/token";
+  /**
+   * When the writer's ownership was granted ({@link Ownership#since()}): with the token and the
+   * member ({@link LeaseCoordinator#MEMBER_ANNOTATION}), the grant that last wrote the Secret.
+   */
+  static final String ACQUIRED_ANNOTATION = "gitops.dev/acquired";
   static final String GENERATION_ANNOTATION = "gitops.dev/generation";
   static final String CHUNKS_ANNOTATION = "gitops.dev/chunks";
   static final String DIGEST_ANNOTATION = "gitops.dev/sha256";
@@ -207,14 +215,17 @@ public final class SecretStateStore implements StateStore {
       } catch (ChunkGoneException e) {
         continue;  // rewritten between our reads: read it again
       }
-      if (token == ownership.token()) {
+      if (token == ownership.token() && ours(current)) {
         head = current;
         state = read;
         return;
       }
+      // an older token, or ours written by another grant of the same count (a target Lease made anew, or taken
+      // again, at the number this one has; the Lease check just passed says this grant is the current one):
+      // marked as ours, so that the other writer's next write conflicts and finds it is not its own
       try {
-        head = secrets().resource(new SecretBuilder(current).editMetadata()
-            .addToAnnotations(TOKEN_ANNOTATION, Long.toString(ownership.token())).endMetadata().build()).update();
+        head = secrets().resource(new SecretBuilder(current).editMetadata().addToAnnotations(marks()).endMetadata()
+            .build()).update();
         state = read;
         LOG.info("{} claimed Secret store {} (token {} after {})", ownership.member(), where(), ownership.token(), token);
         return;
@@ -399,10 +410,19 @@ public final class SecretStateStore implements StateStore {
             throw new StoreException("Secret store " + where() + ": " + what + " failed: " + e.getMessage(), e);
           }
         }
-        // someone else wrote the Secret since we read it: a newer owner, or a second store of ours
+        // someone else wrote the Secret since we read it: a newer owner, another grant of our token's number (a
+        // target Lease made anew or taken again at the same count), or a second store of this same grant. The fence
+        // is checked again as a fresh write checks it: the Secret's writer (token, member and grant time), then
+        // the Lease, before anything is written over what that writer wrote
         Secret current = secrets().withName(name).get();
-        if (current != null && tokenOf(current) > ownership.token()) {
-          throw fenced(what, "the Secret now carries token " + tokenOf(current));
+        String foreign = current == null ? null : foreign(current);
+        if (foreign != null) {
+          throw fenced(what, foreign);
+        }
+        try {
+          coordinator.checkFence(ownership);
+        } catch (FencedException e) {
+          throw fenced(what, "its Lease says so");
         }
         try {
           state = current == null ? State.empty() : readState(current);
@@ -421,8 +441,7 @@ public final class SecretStateStore implements StateStore {
     byte[] gz = gzip(serialize(next));
     Map<String, String> annotations = new HashMap<>();
     annotations.put(LeaseCoordinator.TARGET_ANNOTATION, ownership.target());
-    annotations.put(LeaseCoordinator.MEMBER_ANNOTATION, ownership.member());
-    annotations.put(TOKEN_ANNOTATION, Long.toString(ownership.token()));
+    annotations.putAll(marks());
     Map<String, String> data = new LinkedHashMap<>();
     if (head != null && head.getData() != null && head.getData().containsKey("secret")) {
       data.put("secret", head.getData().get("secret"));
@@ -606,8 +625,9 @@ public final class SecretStateStore implements StateStore {
         } catch (FencedException e) {
           throw fenced(what, "its Lease says so");
         }
-        if (current != null && tokenOf(current) > ownership.token()) {
-          throw fenced(what, "the Secret carries the newer token " + tokenOf(current));
+        String foreign = current == null ? null : foreign(current);
+        if (foreign != null) {
+          throw fenced(what, foreign);
         }
         String encoded = Base64.getEncoder().encodeToString(StoreEntries.ownerEntry(owner));
         try {
@@ -616,11 +636,9 @@ public final class SecretStateStore implements StateStore {
               ? secrets().resource(new SecretBuilder().withNewMetadata().withName(name)
                   .withNamespace(coordinator.namespace()).addToLabels(labels(ROLE_STORE))
                   .addToAnnotations(LeaseCoordinator.TARGET_ANNOTATION, ownership.target())
-                  .addToAnnotations(LeaseCoordinator.MEMBER_ANNOTATION, ownership.member())
-                  .addToAnnotations(TOKEN_ANNOTATION, Long.toString(ownership.token())).endMetadata()
+                  .addToAnnotations(marks()).endMetadata()
                   .withType("Opaque").addToData(OWNER_KEY, encoded).build()).create()
-              : secrets().resource(new SecretBuilder(current).editMetadata()
-                  .addToAnnotations(TOKEN_ANNOTATION, Long.toString(ownership.token())).endMetadata()
+              : secrets().resource(new SecretBuilder(current).editMetadata().addToAnnotations(marks()).endMetadata()
                   .addToData(OWNER_KEY, encoded).build()).update();
           if (head == null ? current == null
               : current != null && Objects.equals(head.getMetadata().getResourceVersion(),
@@ -671,7 +689,7 @@ public final class SecretStateStore implements StateStore {
               ? secrets().resource(new SecretBuilder().withNewMetadata().withName(name)
                   .withNamespace(coordinator.namespace()).addToLabels(labels(ROLE_STORE))
                   .addToAnnotations(LeaseCoordinator.TARGET_ANNOTATION, ownership.target())
-                  .addToAnnotations(TOKEN_ANNOTATION, Long.toString(ownership.token())).endMetadata()
+                  .addToAnnotations(marks()).endMetadata()
                   .withType("Opaque").addToData("secret", encoded).build()).create()
               : secrets().resource(new SecretBuilder(current).addToData("secret", encoded).build()).update();
           if (head == null || current == null
@@ -723,6 +741,40 @@ public final class SecretStateStore implements StateStore {
   private static String annotation(Secret s, String key) {
     Map<String, String> a = s.getMetadata().getAnnotations();
     return a == null ? null : a.get(key);
+  }
+
+  /** The annotations that say which grant wrote the Secret: this store's token, member and grant time. */
+  private Map<String, String> marks() {
+    return Map.of(TOKEN_ANNOTATION, Long.toString(ownership.token()),
+        LeaseCoordinator.MEMBER_ANNOTATION, ownership.member(),
+        ACQUIRED_ANNOTATION, ownership.since().toString());
+  }
+
+  /** Whether {@code s} was last written under this store's grant: its token, its member and its grant time. */
+  private boolean ours(Secret s) {
+    return tokenOf(s) == ownership.token()
+        && ownership.member().equals(annotation(s, LeaseCoordinator.MEMBER_ANNOTATION))
+        && ownership.since().toString().equals(annotation(s, ACQUIRED_ANNOTATION));
+  }
+
+  /**
+   * Why {@code s} refuses a write of this store's grant, or null: a newer token, or this token's number
+   * written by another grant (another member, or the same one granted it at another time: a target
+   * Lease made anew or taken again at the same count). The number alone does not tell two grants
+   * apart; a Secret whose writer is not recorded (no member or grant time) is not taken for ours.
+   */
+  private String foreign(Secret s) {
+    long token = tokenOf(s);
+    if (token > ownership.token()) {
+      return "the Secret carries the newer token " + token;
+    }
+    if (token == ownership.token() && !ours(s)) {
+      return "the Secret carries token " + token + " of another grant (member "
+          + annotation(s, LeaseCoordinator.MEMBER_ANNOTATION) + ", acquired " + annotation(s, ACQUIRED_ANNOTATION)
+          + "; this one: member " + ownership.member() + ", acquired " + ownership.since()
+          + "): its target Lease was made anew or taken again at the same count";
+    }
+    return null;
   }
 
   private long tokenOf(Secret s) {

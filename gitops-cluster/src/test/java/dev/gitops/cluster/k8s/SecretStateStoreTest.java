@@ -90,6 +90,34 @@ class SecretStateStoreTest extends LeaseTestBase {
   }
 
   @Test
+  void aConflictingWriteUnderItsOwnTokenNumberByAnotherHolderIsRefusedAsStale() {
+    // the Secret rewritten under this writer's token number by another holder (its target Lease made anew at the
+    // same count, or taken again under it), after this writer's Lease check passed: its retry must not overwrite it
+    LeaseCoordinator m1 = joined("m1");
+    Ownership o = m1.tryAcquire("payments").orElseThrow();
+    SecretStateStore store = SecretStateStore.open(m1, o);
+    try (StoreLock l = store.lock(LOCK)) {
+      store.writePending(file(A, "v1"));
+      Secret s = client.secrets().inNamespace("gitops").withName(store.secretName()).get();
+      client.secrets().inNamespace("gitops").resource(new SecretBuilder(s).editMetadata()
+          .addToAnnotations(LeaseCoordinator.MEMBER_ANNOTATION, "m2").endMetadata().build()).update();
+      assertThatThrownBy(() -> store.commit(file(A, "stale"), "r1")).isInstanceOf(FencedException.class)
+          .hasMessageContaining("m2").hasMessageContaining("token " + o.token());
+    }
+    assertThat(store.load().inventory()).isEmpty();
+    assertThat(client.secrets().inNamespace("gitops").withName(store.secretName()).get().getMetadata()
+        .getAnnotations()).containsEntry(LeaseCoordinator.MEMBER_ANNOTATION, "m2");
+    // the Lease still says m1's grant is the current one: locking marks the Secret as its own again, so that the
+    // other writer's next write conflicts and finds it is not its own
+    try (StoreLock l = store.lock(LOCK)) {
+      assertThat(client.secrets().inNamespace("gitops").withName(store.secretName()).get().getMetadata()
+          .getAnnotations()).containsEntry(LeaseCoordinator.MEMBER_ANNOTATION, "m1");
+      store.commit(file(A, "v1"), "r1");
+    }
+    assertThat(store.load().inventory()).containsKey(A);
+  }
+
+  @Test
   void aTargetLeaseMadeAnewCountsAboveAnEarlierIncarnationsTokenAndItsStoreRefusesThatOne() throws Exception {
     dev.gitops.cluster.MovableClock clock = new dev.gitops.cluster.MovableClock();
     LeaseCoordinator m1 = LeaseCoordinator.builder(client, "gitops", "m1").ttl(Duration.ofSeconds(30)).clock(clock)
@@ -112,6 +140,31 @@ class SecretStateStoreTest extends LeaseTestBase {
       assertThatThrownBy(() -> stale.commit(file(A, "stale"), "r1")).isInstanceOf(FencedException.class);
       assertThat(store.load().inventory().get(A).resource()).isEqualTo(file(A, "v2"));
     }
+  }
+
+  @Test
+  void aTargetLeaseMadeAgainAtTheSameCountForTheSameHolderIsAnotherGrant() {
+    // restored by hand (kubectl replace of a saved manifest with the count and holder it had): the number and the
+    // holder are the same, the grant is not; the ownership taken before is not the one the Lease records
+    LeaseCoordinator m1 = joined("m1");
+    Ownership o = m1.tryAcquire("payments").orElseThrow();
+    SecretStateStore store = SecretStateStore.open(m1, o);
+    try (StoreLock l = store.lock(LOCK)) {
+      store.writePending(file(A, "v1"));
+      Lease lease = client.leases().inNamespace("gitops").withName(m1.leaseName("t", "payments")).get();
+      client.leases().inNamespace("gitops").withName(lease.getMetadata().getName()).delete();
+      client.leases().inNamespace("gitops").resource(new io.fabric8.kubernetes.api.model.coordination.v1.LeaseBuilder()
+          .withNewMetadata().withName(lease.getMetadata().getName()).withNamespace("gitops")
+          .withLabels(lease.getMetadata().getLabels()).withAnnotations(lease.getMetadata().getAnnotations())
+          .endMetadata().withSpec(new io.fabric8.kubernetes.api.model.coordination.v1.LeaseSpecBuilder(lease.getSpec())
+              .withAcquireTime(lease.getSpec().getAcquireTime().plusSeconds(1)).build()).build()).create();
+      assertThat(m1.holds(o)).isFalse();
+      assertThatThrownBy(() -> store.commit(file(A, "v1"), "r1")).isInstanceOf(FencedException.class);
+      Ownership again = m1.tryAcquire("payments").orElseThrow();
+      assertThat(again.token()).isEqualTo(o.token());
+      assertThat(m1.holds(again)).isTrue();
+    }
+    assertThat(store.load().inventory()).isEmpty();
   }
 
   @Test
