@@ -615,6 +615,10 @@ public final class AnsibleProvider implements Provider {
           + " is not known" + (r.stderr().isEmpty() ? "" : ": " + r.stderr()));
     }
     boolean played = r.played();
+    if (!r.inventoryProblem().isEmpty() && (hr == null || !hr.completed())) {
+      // Ansible read no host from the managed inventory: say so, not that the name matched none
+      return Outcome.permanentFailure(key + " did not run: " + r.inventoryProblem() + " (exit " + code + ")", null);
+    }
     if (played && code == 0 && (hr == null || !hr.completed())) {
       // nothing failed, yet the host never reached the play after the playbook: Ansible did not
       // take its name for a host of the managed inventory
@@ -711,7 +715,7 @@ public final class AnsibleProvider implements Provider {
       return "ansible-playbook " + r.stopped();
     }
     return "ansible-playbook exited with " + r.exitCode() + " (" + meaning(r.exitCode(), r.played()) + ")"
-        + (r.stderr().isEmpty() ? "" : ": " + r.stderr());
+        + (!r.inventoryProblem().isEmpty() ? ": " + r.inventoryProblem() : r.stderr().isEmpty() ? "" : ": " + r.stderr());
   }
 
   // ------------------------------------------------------------------ helpers
@@ -959,11 +963,12 @@ public final class AnsibleProvider implements Provider {
      * stopped at its timeout or cancelled, or by the next run after the JVM was killed), so that no
      * stopped run leaves Ansible's temporary directories behind; tasks on this machine see that
      * {@code TMPDIR} too. Every run runs the whole playbook, whatever an {@code ansible.cfg} or the
-     * inherited environment select, and without the task debugger: {@code ANSIBLE_RUN_TAGS}, {@code
-     * ANSIBLE_SKIP_TAGS} and {@code ANSIBLE_ENABLE_TASK_DEBUGGER} cannot be given here.
+     * inherited environment select, without the task debugger, and reads the managed inventory with
+     * the yaml inventory plugin: {@code ANSIBLE_RUN_TAGS}, {@code ANSIBLE_SKIP_TAGS}, {@code
+     * ANSIBLE_ENABLE_TASK_DEBUGGER}, {@code ANSIBLE_INVENTORY_ENABLED}, {@code ANSIBLE_YAML_FILENAME_EXT},
+     * {@code ANSIBLE_INVENTORY_PLUGIN_EXTS} and {@code ANSIBLE_INVENTORY_UNPARSED_FAILED} cannot be given here.
      *
-     * @throws IllegalArgumentException for {@code ANSIBLE_RUN_TAGS}, {@code ANSIBLE_SKIP_TAGS} or {@code
-     *     ANSIBLE_ENABLE_TASK_DEBUGGER}
+     * @throws IllegalArgumentException for any of those variables
      */
     public Builder environment(Map<String, String> env) {
       Objects.requireNonNull(env, "environment");
@@ -975,6 +980,12 @@ public final class AnsibleProvider implements Provider {
           throw new IllegalArgumentException("environment: " + k + " would have ansible-playbook skip tasks of the"
               + " playbook, yet every host a run comes through is recorded as converged to the whole playbook;"
               + " every run runs all of it (tags 'all', none skipped), so " + k + " cannot be given");
+        }
+        if (PlaybookRunner.MANAGED_INVENTORY.containsKey(k)) {
+          throw new IllegalArgumentException("environment: " + k + " cannot be given: the managed inventory is YAML,"
+              + " which every run has Ansible read with its yaml inventory plugin (" + PlaybookRunner.MANAGED_INVENTORY
+                  .keySet().stream().sorted().map(n -> n + "=" + PlaybookRunner.MANAGED_INVENTORY.get(n)).toList()
+              + "); another setting could have it read no host from it and run on none");
         }
         if (PlaybookRunner.NO_DEBUGGER.containsKey(k)) {
           throw new IllegalArgumentException("environment: " + k + " cannot be given: a run has no one to answer"

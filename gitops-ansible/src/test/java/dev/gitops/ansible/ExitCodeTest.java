@@ -43,6 +43,22 @@ class ExitCodeTest {
       if mode == 'parse':
           sys.stderr.write('ERROR! We were unable to read either as JSON nor YAML (site.yml line 3)\\n')
           sys.exit(4)
+      if mode == 'noinventory':
+          # ansible-core 2.14's words when its inventory plugins cannot read the managed inventory
+          inventory = sys.argv[sys.argv.index('-i') + 1]
+          sys.stderr.write('[WARNING]:  * Failed to parse ' + inventory + ' with ini plugin: Invalid host\\n'
+              "pattern 'all:' supplied, ending in ':' is not allowed, this character is\\nreserved to provide a port.\\n"
+              '[WARNING]: Unable to parse ' + inventory + ' as an inventory source\\n'
+              'ERROR! No inventory was parsed, please check your configuration and options.\\n')
+          sys.exit(1)
+      if mode == 'noinventoryhost':
+          # and when it reads it and finds no host there: the play matches none
+          emit({'event': 'play', 'name': 'fake'})
+          sys.stderr.write('[WARNING]: provided hosts list is empty, only localhost is available. Note that\\n'
+              "the implicit localhost does not match 'all'\\n"
+              '[WARNING]: Could not match supplied host pattern, ignoring: c1\\n')
+          emit({'event': 'stats', 'hosts': {}})
+          sys.exit(0)
       if mode == 'hugestderr':
           # 3 GiB of error output (a sparse file: no disk), then Ansible's last words
           os.ftruncate(2, 3 << 30)
@@ -178,6 +194,26 @@ class ExitCodeTest {
     assertThat(out.get(host("c1")).kind()).isEqualTo(Outcome.Kind.CREATED);
     assertThat(out.get(host("c2")).isOk()).as("%s", out.get(host("c2"))).isFalse();
     assertThat(out.get(host("c2")).message()).contains("did not complete the playbook").contains("'c2'");
+  }
+
+  @Test
+  void aManagedInventoryAnsibleReadsNoHostFromFailsSayingSoNotThatTheNameMatchedNone() throws Exception {
+    Path inventory = tmp.resolve("managed/inventory.yml");
+    Map<ResourceKey, Outcome> out = run("noinventory", 1, Duration.ofMinutes(1));
+    assertThat(out.values()).hasSize(2).allSatisfy(o -> {
+      assertThat(o.kind()).isEqualTo(Outcome.Kind.PERMANENT);
+      assertThat(o.message()).contains("Ansible could not read the inventory " + inventory)
+          .contains("Unable to parse " + inventory + " as an inventory source")
+          .contains("Failed to parse " + inventory + " with ini plugin: Invalid host pattern 'all:' supplied")
+          .contains("No inventory was parsed").contains("(exit 1)");
+    });
+    out = run("noinventoryhost", 0, Duration.ofMinutes(1));
+    assertThat(out.values()).hasSize(2).allSatisfy(o -> {
+      assertThat(o.kind()).isEqualTo(Outcome.Kind.PERMANENT);
+      assertThat(o.message()).contains("Ansible found no host in the inventory " + inventory)
+          .contains("provided hosts list is empty, only localhost is available. Note that the implicit localhost")
+          .doesNotContain("matched the name");
+    });
   }
 
   @Test

@@ -22,15 +22,17 @@ class WholePlaybookTest {
   @TempDir Path tmp;
 
   @Test
-  void aTagSelectionOfAnAnsibleCfgOrTheEnvironmentIsOverriddenSoEveryTaskOfAConvergedHostRan() throws Exception {
+  void aTagSelectionOrInventoryPluginsOfAnAnsibleCfgAreOverriddenSoEveryTaskOfAConvergedHostRan() throws Exception {
     try (AnsibleFixture fx = new AnsibleFixture(tmp)) {
       // the config task is tagged; ansible.cfg (read from the playbook's directory, where runs start)
-      // would skip it, and run only tags that exclude the provider's completion play
+      // would skip it, and run only tags that exclude the provider's completion play; its inventory
+      // plugins (ini alone) and YAML extensions (no .yml) would read no host from the managed inventory
       fx.repo.write("ansible/roles/app/tasks/main.yml", AnsibleFixture.ROLE_TASKS
               .replace("    mode: \"0644\"\n", "    mode: \"0644\"\n  tags: [deploy]\n"))
-          .write("ansible/ansible.cfg", "[tags]\nrun = deploy\nskip = deploy\n")
+          .write("ansible/ansible.cfg", "[tags]\nrun = deploy\nskip = deploy\n"
+              + "[inventory]\nenable_plugins = ini\nunparsed_is_failed = False\n[defaults]\nyaml_valid_extensions = .json\n")
           .write("ansible/inventory/hosts", AnsibleFixture.inventory("h1"))
-          .commit("a tag selection in ansible.cfg");
+          .commit("a tag selection and inventory plugins in ansible.cfg");
       SyncResult r = fx.reconciler(fx.providerBuilder().build()).sync();
       assertThat(r.isSuccessful()).as("%s", r.failures()).isTrue();
       assertThat(r.outcomes().get(ResourceKey.of("ansible", "host", "", "h1")).kind()).isEqualTo(Outcome.Kind.CREATED);
@@ -81,5 +83,11 @@ class WholePlaybookTest {
     assertThatThrownBy(() -> AnsibleProvider.builder().environment(Map.of("ANSIBLE_ENABLE_TASK_DEBUGGER", "True")))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("environment: ANSIBLE_ENABLE_TASK_DEBUGGER").hasMessageContaining("task debugger");
+    for (String variable : new String[] {"ANSIBLE_INVENTORY_ENABLED", "ANSIBLE_YAML_FILENAME_EXT",
+        "ANSIBLE_INVENTORY_PLUGIN_EXTS", "ANSIBLE_INVENTORY_UNPARSED_FAILED"}) {
+      assertThatThrownBy(() -> AnsibleProvider.builder().environment(Map.of(variable, "ini")))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("environment: " + variable).hasMessageContaining("yaml inventory plugin");
+    }
   }
 }

@@ -120,9 +120,11 @@ public final class PlaybookRunner {
    * @param stopped why the run was stopped (timeout, cancelled), or ""
    * @param debuggerQuit whether Ansible's task debugger opened (its prompt was printed): with no one
    *     to answer it, it quits and Ansible stops the playbook with exit 99, as if interrupted
+   * @param inventoryProblem why Ansible read no host from the inventory of the run, in its words
+   *     (it could not parse it, or found no host in it), or "" when its error output says neither
    */
   public record Result(int exitCode, Map<String, HostResult> hosts, boolean played, String stderr, String stopped,
-      boolean debuggerQuit) {}
+      boolean debuggerQuit, String inventoryProblem) {}
 
   /** The task debugger's prompt ("[h1] TASK: install (debug)> "), which it prints to the output. */
   private static final java.util.regex.Pattern DEBUGGER_PROMPT = java.util.regex.Pattern.compile(
@@ -151,6 +153,18 @@ public final class PlaybookRunner {
    * may not give it.
    */
   public static final Map<String, String> NO_DEBUGGER = Map.of("ANSIBLE_ENABLE_TASK_DEBUGGER", "False");
+
+  /**
+   * The settings that let Ansible read the managed inventory, which is YAML, whatever the caller's
+   * environment or an {@code ansible.cfg} say: the {@code yaml} inventory plugin alone (a plugin
+   * list without it, {@code ini} say, read no host from it, and the run ran on none), with its
+   * default file extensions (a list without {@code .yml} had it pass the file by), and an inventory
+   * it still cannot read is an error of the run ({@code ERROR! No inventory was parsed}) rather
+   * than a warning and a play on no host. The provider's {@code environment(map)} may not give them.
+   */
+  public static final Map<String, String> MANAGED_INVENTORY = Map.of("ANSIBLE_INVENTORY_ENABLED", "yaml",
+      "ANSIBLE_YAML_FILENAME_EXT", ".yaml,.yml,.json", "ANSIBLE_INVENTORY_PLUGIN_EXTS", ".yaml,.yml,.json",
+      "ANSIBLE_INVENTORY_UNPARSED_FAILED", "True");
 
   /** What to do when ansible-playbook is on no PATH directory. */
   public static final String INSTALL =
@@ -381,14 +395,18 @@ public final class PlaybookRunner {
     // No task debugger either: with its input at /dev/null it quits at the first failed task and
     // ansible-playbook exits 99 mid-play, as if interrupted, leaving every other host of the batch
     // unknown, at every sync for as long as one host fails.
+    // And the managed inventory read as what it is, YAML: an inventory plugin list without yaml
+    // (ANSIBLE_INVENTORY_ENABLED=ini, an ansible.cfg's enable_plugins) read no host from it.
     Map<String, String> forced = new java.util.TreeMap<>(WHOLE_PLAYBOOK);
     forced.putAll(NO_DEBUGGER);
+    forced.putAll(MANAGED_INVENTORY);
     for (Map.Entry<String, String> t : forced.entrySet()) {
       String inherited = env.put(t.getKey(), t.getValue());
       if (inherited != null && !inherited.equals(t.getValue())) {
         LOG.warn("{}={} of this process's environment is not passed to ansible-playbook: {}", t.getKey(), inherited,
             NO_DEBUGGER.containsKey(t.getKey()) ? "no run has anyone to answer the task debugger"
-                : "every run runs the whole playbook");
+                : MANAGED_INVENTORY.containsKey(t.getKey()) ? "the managed inventory is YAML, read by the yaml inventory"
+                    + " plugin" : "every run runs the whole playbook");
       }
     }
     env.put("ANSIBLE_NOCOLOR", "1");
@@ -422,7 +440,7 @@ public final class PlaybookRunner {
       throw new IOException("cannot record the ansible-playbook it started in " + pidFile.file() + ": " + e.getMessage(), e);
     }
     try {
-      return await(p, runDir, playbook, hosts, ctx, deadline, scrubber, progress);
+      return await(p, runDir, inventory, playbook, hosts, ctx, deadline, scrubber, progress);
     } finally {
       if (!p.isAlive()) {
         pidFile.clear(p.pid());
@@ -437,7 +455,7 @@ public final class PlaybookRunner {
     }
   }
 
-  private Result await(Process p, Path runDir, Path playbook, Collection<String> hosts, CallContext ctx,
+  private Result await(Process p, Path runDir, Path inventory, Path playbook, Collection<String> hosts, CallContext ctx,
       Instant deadline, Scrubber scrubber, Progress progress) throws InterruptedException {
     Path stderr = runDir.resolve("stderr");
     Collector collector = new Collector(scrubber, progress, this::sourcePath, this::sourcePaths);
@@ -467,7 +485,43 @@ public final class PlaybookRunner {
     String err = sourcePaths(scrubber.scrub(tail(stderr)));
     int code = stopped.isEmpty() ? p.exitValue() : -1;
     LOG.info("ansible-playbook {} ended: exit {}{}", playbook.getFileName(), code, stopped.isEmpty() ? "" : " (" + stopped + ")");
-    return new Result(code, collector.results(hosts), collector.played, err, stopped, collector.debugger);
+    return new Result(code, collector.results(hosts), collector.played, err, stopped, collector.debugger,
+        inventoryProblem(err, inventory));
+  }
+
+  /** The start of a warning or an error in Ansible's error output; what follows up to the next one is its text. */
+  private static final java.util.regex.Pattern ANSIBLE_SAYS = java.util.regex.Pattern.compile(
+      "(?m)^(?:\\[WARNING\\]:|ERROR!)");
+
+  /**
+   * Why Ansible read no host from {@code inventory}, from its error output {@code stderr}: it could
+   * not parse the file ("Unable to parse … as an inventory source", "No inventory was parsed"), or
+   * found no host in it ("provided hosts list is empty"). Its warnings to that effect, each on one
+   * line (Ansible wraps them), joined; "" when it said neither. The run then matched none of its
+   * hosts, which a bare "no host matched" would leave unexplained.
+   */
+  static String inventoryProblem(String stderr, Path inventory) {
+    List<String> said = new ArrayList<>();
+    java.util.regex.Matcher m = ANSIBLE_SAYS.matcher(stderr);
+    List<Integer> starts = new ArrayList<>();
+    while (m.find()) {
+      starts.add(m.start());
+    }
+    for (int i = 0; i < starts.size(); i++) {
+      String one = stderr.substring(starts.get(i), i + 1 < starts.size() ? starts.get(i + 1) : stderr.length())
+          .replaceFirst("^\\[WARNING\\]:\\s*", "").replaceAll("\\s*\\R\\s*", " ").strip();
+      if (one.contains("as an inventory source") || one.contains("No inventory was parsed")
+          || one.startsWith("* Failed to parse") || one.contains("provided hosts list is empty")) {
+        said.add(one);
+      }
+    }
+    if (said.isEmpty()) {
+      return "";
+    }
+    boolean unread = said.stream().anyMatch(w -> w.contains("as an inventory source") || w.contains("No inventory was parsed"));
+    return (unread ? "Ansible could not read the inventory " + inventory + " (it is YAML, read by the yaml inventory plugin)"
+        : "Ansible found no host in the inventory " + inventory) + ", so the run matched none of its hosts: "
+        + String.join("; ", said);
   }
 
   /**
