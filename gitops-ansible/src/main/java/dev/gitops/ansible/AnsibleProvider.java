@@ -437,6 +437,7 @@ public final class AnsibleProvider implements Provider {
     runnable.forEach((name, c) -> view.put(name, record(c.target())));
     PlaybookRunner.Result r;
     try {
+      PlaybookRunner.NotStarted.unlessTimeLeft(ctx);
       writeInventory(managed.inventoryFile(), view, groups);
       Path playbook = bundles.materialize(latest.bundle()).resolve(latest.bundle().playbook());
       // Written ahead of the run: should it be cut off with this process (kill -9, a power loss),
@@ -452,6 +453,10 @@ public final class AnsibleProvider implements Provider {
     } catch (Executables.NotFound | PlaybookRunner.CannotStart e) {
       runnable.values().forEach(c -> out.put(c.key(), Outcome.permanentFailure(c.key() + ": cannot run"
           + " ansible-playbook: " + e.getMessage(), e)));
+      return;
+    } catch (PlaybookRunner.NotStarted e) {
+      runnable.forEach((name, c) -> out.put(c.key(), Outcome.transientFailure(c.key() + ": ansible-playbook did not"
+          + " start on " + name + ": " + e.getMessage() + " on it; it keeps its record and runs at the next sync", e)));
       return;
     } catch (IOException e) {
       runnable.values().forEach(c -> out.put(c.key(), Outcome.transientFailure(c.key() + ": cannot run"
@@ -541,6 +546,8 @@ public final class AnsibleProvider implements Provider {
     }
     PlaybookRunner.Result r;
     try {
+      // checked before anything is written, and again by the runner right before it starts the process
+      PlaybookRunner.NotStarted.unlessTimeLeft(ctx);
       writeInventory(managed.inventoryFile(), hosts, groups);
       Path playbook = bundles.materialize(latest.bundle()).resolve(playbookPath);
       // Written ahead of the run, as for a converge: a decommission cut off with this process may
@@ -555,6 +562,13 @@ public final class AnsibleProvider implements Provider {
     } catch (Executables.NotFound | PlaybookRunner.CannotStart e) {
       present.values().forEach(c -> out.put(c.key(), Outcome.permanentFailure(c.key() + ": cannot run the"
           + " decommission playbook: " + e.getMessage(), e)));
+      return;
+    } catch (PlaybookRunner.NotStarted e) {
+      // nothing ran: each host keeps its record (and its place in the managed inventory), so the
+      // next sync plans its removal again and decommissions it then
+      present.forEach((name, c) -> out.put(c.key(), Outcome.transientFailure(c.key() + ": the decommission playbook"
+          + " did not start on " + name + ": " + e.getMessage() + " on it; it stays in the managed inventory, not"
+          + " decommissioned, and is decommissioned at the next sync", e)));
       return;
     } catch (IOException e) {
       present.values().forEach(c -> out.put(c.key(), Outcome.transientFailure(c.key() + ": cannot run the"

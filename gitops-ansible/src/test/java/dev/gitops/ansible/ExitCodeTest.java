@@ -32,6 +32,8 @@ class ExitCodeTest {
       import json, os, sys, time
       with open(os.environ['FAKE_ARGS'], 'w') as f:
           json.dump(sys.argv, f)
+      with open(os.environ['FAKE_ARGS'] + '.calls', 'a') as f:
+          f.write(' '.join(sys.argv) + '\\n')
       # what this run does, from the file the test rewrites before each run (one provider serves many)
       mode, code = open(os.environ['FAKE_CONTROL']).read().split(' ')
       if '--syntax-check' in sys.argv:
@@ -111,6 +113,10 @@ class ExitCodeTest {
   }
 
   private AnsibleProvider provider(String mode, int exit, Duration timeout) throws Exception {
+    return builder(mode, exit, timeout).build();
+  }
+
+  private AnsibleProvider.Builder builder(String mode, int exit, Duration timeout) throws Exception {
     Path fake = tmp.resolve("ansible-playbook");
     Files.writeString(fake, FAKE);
     Files.setPosixFilePermissions(fake, PosixFilePermissions.fromString("rwx------"));
@@ -122,8 +128,14 @@ class ExitCodeTest {
         .ansiblePlaybook(fake.toString())
         .timeout(timeout)
         .environment(Map.of("FAKE_CONTROL", tmp.resolve("control").toString(),
-            "FAKE_ARGS", tmp.resolve("args.json").toString()))
-        .build();
+            "FAKE_ARGS", tmp.resolve("args.json").toString()));
+  }
+
+  /** The playbook runs the stand-in was asked for so far (not its syntax checks). */
+  private List<String> calls() throws Exception {
+    Path f = tmp.resolve("args.json.calls");
+    return Files.exists(f) ? Files.readAllLines(f).stream().filter(l -> !l.contains("--syntax-check")).toList()
+        : List.of();
   }
 
   /** What the stand-in's next run does. */
@@ -367,6 +379,35 @@ class ExitCodeTest {
           .contains("interpreter, on its #! line, is " + tmp.resolve("venv/bin/python3") + ", which does not exist")
           .doesNotContain("Cannot run program");
     });
+  }
+
+  @Test
+  void aDecommissionWhoseDeadlineTheConvergeBeforeItUsedUpNeverStartsAndItsHostStaysForTheNextSync()
+      throws Exception {
+    AnsibleProvider p = builder("", 0, Duration.ofMinutes(1)).decommissionPlaybook("ansible/decommission.yml").build();
+    List<Resource> hosts = hosts(p);
+    assertThat(apply(p, hosts).values()).allSatisfy(o -> assertThat(o.kind()).isEqualTo(Outcome.Kind.CREATED));
+    int before = calls().size();
+    // c1 converged again by a run that takes the whole call; c2 removed, decommissioned after it
+    Resource c1 = hosts.stream().filter(r -> r.key().name().equals("c1")).findFirst().orElseThrow();
+    Resource c2 = hosts.stream().filter(r -> r.key().name().equals("c2")).findFirst().orElseThrow();
+    control("sleep", 0);
+    Map<ResourceKey, Outcome> out = p.applyAll(List.of(ProviderConformanceSuite.updateOf(c1, c1.document()),
+        ProviderConformanceSuite.deleteOf(c2, c2.document())), CallContext.of("t", TinyRepo.REVISION,
+        Duration.ofMillis(800)));
+    assertThat(out.get(host("c1")).kind()).isEqualTo(Outcome.Kind.UNKNOWN);
+    assertThat(out.get(host("c2")).kind()).as("%s", out.get(host("c2"))).isEqualTo(Outcome.Kind.TRANSIENT);
+    assertThat(out.get(host("c2")).message()).contains("did not start on c2").contains("deadline")
+        .contains("nothing ran on it").contains("decommissioned at the next sync");
+    // (the converge's stand-in may be stopped before it logs its call, on a loaded machine)
+    assertThat(calls()).as("only the converge started").hasSizeLessThanOrEqualTo(before + 1);
+    assertThat(p.observe(List.of(host("c2")), CallContext.of("t", TinyRepo.REVISION, Duration.ofMinutes(1)))
+        .get(host("c2")).isPresent()).as("c2 still recorded: the next sync removes it again").isTrue();
+    // which it does
+    control("", 0);
+    assertThat(p.applyAll(List.of(ProviderConformanceSuite.deleteOf(c2, c2.document())),
+        CallContext.of("t", TinyRepo.REVISION, Duration.ofMinutes(1))).get(host("c2")).kind())
+        .isEqualTo(Outcome.Kind.DELETED);
   }
 
   @Test

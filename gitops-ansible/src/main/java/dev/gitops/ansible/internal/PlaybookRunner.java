@@ -331,6 +331,30 @@ public final class PlaybookRunner {
     }
   }
 
+  /**
+   * The call was done (its deadline passed, or it was cancelled) before ansible-playbook started:
+   * nothing was started, so nothing ran on any host. A playbook started after its deadline would
+   * be stopped a moment later, perhaps half-way through its first task.
+   */
+  public static final class NotStarted extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    NotStarted(String message) {
+      super(message);
+    }
+
+    /** Thrown when {@code ctx} is done: cancelled, or past its deadline. */
+    public static void unlessTimeLeft(CallContext ctx) throws NotStarted {
+      if (ctx.cancellation().isCancelled()) {
+        throw new NotStarted("the call was cancelled before ansible-playbook started; nothing ran");
+      }
+      if (!Instant.now().isBefore(ctx.deadline())) {
+        throw new NotStarted("the call's deadline (" + ctx.deadline() + ") had passed before ansible-playbook could"
+            + " start; nothing ran");
+      }
+    }
+  }
+
   /** Another ansible-playbook runs on this inventory: running a second one beside it is refused. */
   public static final class Busy extends IOException {
     private static final long serialVersionUID = 1L;
@@ -426,6 +450,9 @@ public final class PlaybookRunner {
     }
     LOG.info("ansible-playbook {}{} for {} host(s) at {}", playbook.getFileName(), check ? " --check --diff" : "",
         hosts.size(), ctx.revision());
+    // nothing starts after its deadline: the time may have gone to an earlier run of the same call
+    // (a decommission after a converge) or to waiting for a leftover playbook
+    NotStarted.unlessTimeLeft(ctx);
     Process p;
     try {
       p = pb.start();
