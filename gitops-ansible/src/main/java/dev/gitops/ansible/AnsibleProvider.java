@@ -544,6 +544,10 @@ public final class AnsibleProvider implements Provider {
       });
       return;
     }
+    sameMachineAsADesiredHost(present, hosts, latest, removed.keySet(), ctx, out);
+    if (present.isEmpty()) {
+      return;
+    }
     PlaybookRunner.Result r;
     try {
       // checked before anything is written, and again by the runner right before it starts the process
@@ -594,6 +598,71 @@ public final class AnsibleProvider implements Provider {
       }
       out.put(e.getValue().key(), o);
     }
+  }
+
+  /**
+   * Takes out of {@code present} (the removed hosts about to be decommissioned) every host whose
+   * connection address is also that of a host Git still declares: a host renamed in Git that kept
+   * its {@code ansible_host}. Both names are the same machine, so decommissioning the old name
+   * would undo what converging the new one did (or will do). Its decommission is not run: once the
+   * new name is recorded as converged with that address, the old name is dropped from the managed
+   * inventory (DELETED, saying so and naming both); until then (its converge failed, or has not run
+   * yet) the old name is kept with its record, a TRANSIENT failure saying why, and is dropped by a
+   * later apply (a retry, or the next sync) once the new name has converged. Dropping it earlier
+   * would lose the record of what the machine holds while nothing else records it as converged.
+   */
+  private void sameMachineAsADesiredHost(Map<String, Change> present, Map<String, JsonNode> hosts,
+      AnsibleDecoder.Decoded latest, java.util.Set<String> removed, CallContext ctx, Map<ResourceKey, Outcome> out) {
+    Map<String, String> desiredAt = new TreeMap<>();
+    latest.hostDocs().forEach((name, doc) -> {
+      if (!removed.contains(name)) {
+        desiredAt.putIfAbsent(address(name, doc), name);
+      }
+    });
+    for (java.util.Iterator<Map.Entry<String, Change>> it = present.entrySet().iterator(); it.hasNext(); ) {
+      Map.Entry<String, Change> e = it.next();
+      String old = e.getKey();
+      String at = address(old, hosts.get(old));
+      String now = desiredAt.get(at);
+      if (now == null) {
+        continue;
+      }
+      it.remove();
+      JsonNode rec = hosts.get(now);
+      boolean converged = rec != null && rec.path("converged").asBoolean(false) && address(now, rec).equals(at);
+      String why = "the decommission playbook is not run on " + old + ": its address '" + at + "' (ansible_host, or"
+          + " its name) is also that of " + now + ", a host of the inventory, so both names are the same machine"
+          + " (a host renamed in Git that kept its address), and decommissioning " + old + " would undo " + now;
+      if (converged) {
+        hosts.remove(old);
+        LOG.info("{}: {}; dropped at {}", e.getValue().key(), why, ctx.revision());
+        out.put(e.getValue().key(), deleted(why + "; " + now + " is converged, so " + old + " is dropped from the"
+            + " managed inventory without running anything on it"));
+      } else {
+        out.put(e.getValue().key(), Outcome.transientFailure(e.getValue().key() + ": " + why + "; " + now + " is not"
+            + " converged yet, so " + old + " stays in the managed inventory with its record, and is dropped"
+            + " without running anything once " + now + " has converged", null));
+      }
+    }
+  }
+
+  /**
+   * The address Ansible connects to for host {@code name} with document {@code doc}: its {@code
+   * ansible_host} (or the older {@code ansible_ssh_host}), else its name; lower case, as host
+   * names compare.
+   */
+  private static String address(String name, JsonNode doc) {
+    JsonNode vars = doc == null ? Documents.nodes().objectNode() : doc.path("vars");
+    for (String v : new String[] {"ansible_host", "ansible_ssh_host"}) {
+      JsonNode a = vars.path(v);
+      if (a.isValueNode() && !a.asText().isBlank()) {
+        return a.asText().strip().toLowerCase(java.util.Locale.ROOT);
+      }
+      if (!a.isMissingNode() && !a.isNull() && !a.isValueNode()) {
+        return Documents.canonicalJson(a);  // a vault value: equal only to the same ciphertext
+      }
+    }
+    return name.toLowerCase(java.util.Locale.ROOT);
   }
 
   /** A host deleted from management, saying what (not) happened to it. */

@@ -411,6 +411,40 @@ class ExitCodeTest {
   }
 
   @Test
+  void aHostRenamedInGitThatKeptItsAddressIsNotDecommissionedUnderItsOldNameAndIsDroppedOnceTheNewOneConverged()
+      throws Exception {
+    AnsibleProvider p = builder("", 0, Duration.ofMinutes(1)).decommissionPlaybook("ansible/decommission.yml").build();
+    CallContext ctx = CallContext.of("t", TinyRepo.REVISION, Duration.ofMinutes(1));
+    Resource c3 = TinyRepo.decode(p, "[web]\nc3 ansible_host=10.0.0.5\nc2\n").stream()
+        .filter(r -> r.key().equals(host("c3"))).findFirst().orElseThrow();
+    assertThat(p.applyAll(List.of(ProviderConformanceSuite.createOf(c3)), ctx).get(host("c3")).kind())
+        .isEqualTo(Outcome.Kind.CREATED);
+    // renamed c3 -> c1, same machine; c1's first converge fails: c3 is kept, and nothing runs on it
+    Resource c1 = TinyRepo.decode(p, "[web]\nc1 ansible_host=10.0.0.5\nc2\n").stream()
+        .filter(r -> r.key().equals(host("c1"))).findFirst().orElseThrow();
+    List<Change> rename = List.of(ProviderConformanceSuite.createOf(c1),
+        ProviderConformanceSuite.deleteOf(c3, c3.document()));
+    int before = calls().size();
+    control("fail", 2);
+    Map<ResourceKey, Outcome> out = p.applyAll(rename, ctx);
+    assertThat(out.get(host("c1")).kind()).isEqualTo(Outcome.Kind.PERMANENT);
+    assertThat(out.get(host("c3")).kind()).as("%s", out.get(host("c3"))).isEqualTo(Outcome.Kind.TRANSIENT);
+    assertThat(out.get(host("c3")).message()).contains("not run on c3").contains("'10.0.0.5'")
+        .contains("also that of c1").contains("c1 is not converged yet").contains("stays in the managed inventory");
+    assertThat(calls()).as("the converge only").hasSize(before + 1);
+    assertThat(p.observe(List.of(host("c3")), ctx).get(host("c3")).isPresent()).isTrue();
+    // c1 converges: c3 is dropped, still without running anything on the machine
+    control("", 0);
+    out = p.applyAll(rename, ctx);
+    assertThat(out.get(host("c1")).kind()).isEqualTo(Outcome.Kind.CREATED);
+    assertThat(out.get(host("c3")).kind()).as("%s", out.get(host("c3"))).isEqualTo(Outcome.Kind.DELETED);
+    assertThat(out.get(host("c3")).message()).contains("not run on c3").contains("also that of c1")
+        .contains("c1 is converged").contains("dropped from the managed inventory without running anything");
+    assertThat(calls()).as("the converge only").hasSize(before + 2);
+    assertThat(p.observe(List.of(host("c3")), ctx).get(host("c3")).isAbsent()).isTrue();
+  }
+
+  @Test
   void aRunPastItsTimeoutIsStoppedAndEveryHostIsUnknown() throws Exception {
     long start = System.nanoTime();
     Map<ResourceKey, Outcome> out = run("sleep", 0, Duration.ofSeconds(2));
