@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gitops.ansible.internal.AnsibleYaml;
 import dev.gitops.ansible.internal.HostNames;
+import dev.gitops.ansible.internal.InlineVaults;
 import dev.gitops.ansible.internal.PlayVarsFiles;
 import dev.gitops.ansible.internal.PlaybookBundle;
 import dev.gitops.ansible.internal.RepoPaths;
@@ -95,7 +96,8 @@ public final class AnsibleDecoder implements Decoder {
    * What one decode produced, kept for the provider's runs: the inventory with exact values, the
    * playbook files, and each host's desired document.
    */
-  record Decoded(Inventory inventory, PlaybookBundle bundle, Map<String, JsonNode> hostDocs, Set<String> vaulted) {}
+  record Decoded(Inventory inventory, PlaybookBundle bundle, Map<String, JsonNode> hostDocs, Set<String> vaulted,
+      InlineVaults vaults) {}
 
   AnsibleDecoder(String providerId, String inventoryPath, String playbookPath, String decommissionPath,
       List<String> sensitiveNames, JsonNode extraVars, Function<String, String> vaultFile, SyntaxCheck syntaxCheck) {
@@ -232,7 +234,8 @@ public final class AnsibleDecoder implements Decoder {
             + p.message() + "; nothing runs until Ansible can load the playbook: " + p.fix());
       });
     }
-    latest = new Decoded(inv, bundle, hostDocs, Set.copyOf(vaulted));
+    // where each inline !vault value is, to name the one Ansible cannot decrypt at a run
+    latest = new Decoded(inv, bundle, hostDocs, Set.copyOf(vaulted), InlineVaults.scan(inventoryFiles, playbookFiles));
     return out;
   }
 

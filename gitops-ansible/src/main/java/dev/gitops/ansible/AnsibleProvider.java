@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gitops.ansible.internal.AnsibleYaml;
 import dev.gitops.ansible.internal.BundleDirectory;
 import dev.gitops.ansible.internal.HostNames;
+import dev.gitops.ansible.internal.InlineVaults;
 import dev.gitops.ansible.internal.InventoryYaml;
 import dev.gitops.ansible.internal.ManagedInventory;
 import dev.gitops.ansible.internal.PlaybookBundle;
@@ -113,6 +114,9 @@ public final class AnsibleProvider implements Provider {
   private final boolean checkDrift;
   private final List<SyncListener> listeners;
   private final List<String> sensitiveNames;
+  /** The vault password file, or null; and its decryptor, to find a !vault value it is wrong for. */
+  private final Path vaultPasswordFile;
+  private final java.util.function.Function<String, String> vaultDecryptor;
   private final Object lock = new Object();
   /**
    * Hosts converged since they were last observed, and when: the observe the engine makes right
@@ -126,9 +130,11 @@ public final class AnsibleProvider implements Provider {
   private AnsibleProvider(Builder b) {
     this.id = b.id;
     this.sensitiveNames = List.copyOf(b.sensitive);
+    this.vaultPasswordFile = b.vaultPasswordFile;
+    this.vaultDecryptor = b.vaultPasswordFile == null ? null : VaultFiles.decryptor(b.vaultPasswordFile);
     ObjectNode extra = JSON.valueToTree(b.extraVars);
     this.decoder = new AnsibleDecoder(b.id, b.inventory, b.playbook, b.decommission, sensitiveNames, extra,
-        b.vaultPasswordFile == null ? null : VaultFiles.decryptor(b.vaultPasswordFile),
+        vaultDecryptor,
         new SyntaxCheck(b.binary, b.environment, b.vaultPasswordFile, extra, b.timeout));
     this.managed = new ManagedInventory(b.inventoryOut);
     this.workDir = b.workDir != null ? b.workDir.toAbsolutePath()
@@ -472,7 +478,8 @@ public final class AnsibleProvider implements Provider {
     }
     for (Map.Entry<String, Change> e : runnable.entrySet()) {
       Change c = e.getValue();
-      Outcome o = outcome(c.key(), r, e.getKey(), c.action() == Action.CREATE ? Outcome.created() : Outcome.configured());
+      Outcome o = withVaultCulprit(outcome(c.key(), r, e.getKey(), c.action() == Action.CREATE ? Outcome.created()
+          : Outcome.configured()), e.getKey(), view.get(e.getKey()));
       if (o.isOk()) {
         hosts.put(e.getKey(), view.get(e.getKey()));
         justConverged.put(e.getKey(), Instant.now());
@@ -588,7 +595,8 @@ public final class AnsibleProvider implements Provider {
       return;
     }
     for (Map.Entry<String, Change> e : present.entrySet()) {
-      Outcome o = outcome(e.getValue().key(), r, e.getKey(), Outcome.deleted());
+      Outcome o = withVaultCulprit(outcome(e.getValue().key(), r, e.getKey(), Outcome.deleted()), e.getKey(),
+          hosts.get(e.getKey()));
       if (o.isOk()) {
         hosts.remove(e.getKey());
       } else if (mayHaveChanged(r, r.hosts().get(e.getKey()))) {
@@ -663,6 +671,23 @@ public final class AnsibleProvider implements Provider {
       }
     }
     return name.toLowerCase(java.util.Locale.ROOT);
+  }
+
+  /**
+   * {@code o}, a host's outcome, with the {@code !vault} values (variable, file, line) that Ansible
+   * could not decrypt when its message says it could not decrypt one ("Decryption failed (no vault
+   * secrets were found that could decrypt)" names neither): those of the host's variables in {@code
+   * doc} and of the playbook's directory that the vault password file does not decrypt, or every
+   * one when no password file is configured.
+   */
+  private Outcome withVaultCulprit(Outcome o, String host, JsonNode doc) {
+    AnsibleDecoder.Decoded latest = decoder.latest();
+    if (o.isOk() || latest == null || !InlineVaults.isDecryptionFailure(o.message())) {
+      return o;
+    }
+    String why = latest.vaults().explain(o.message(), host, doc == null ? Documents.nodes().objectNode()
+        : doc.path("vars"), vaultPasswordFile, vaultDecryptor);
+    return why.isEmpty() ? o : new Outcome(o.kind(), o.message() + "; " + why, o.cause(), o.outputs());
   }
 
   /** A host deleted from management, saying what (not) happened to it. */
