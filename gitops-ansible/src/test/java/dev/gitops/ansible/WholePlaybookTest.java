@@ -26,11 +26,12 @@ class WholePlaybookTest {
     try (AnsibleFixture fx = new AnsibleFixture(tmp)) {
       // the config task is tagged; ansible.cfg (read from the playbook's directory, where runs start)
       // would skip it, and run only tags that exclude the provider's completion play; its inventory
-      // plugins (ini alone) and YAML extensions (no .yml) would read no host from the managed inventory
+      // plugins (ini alone) and YAML extensions (no .yml) would read no host from the managed inventory,
+      // and unparsed_is_failed would fail the decode's syntax check, whose '-i localhost,' ini cannot read
       fx.repo.write("ansible/roles/app/tasks/main.yml", AnsibleFixture.ROLE_TASKS
               .replace("    mode: \"0644\"\n", "    mode: \"0644\"\n  tags: [deploy]\n"))
           .write("ansible/ansible.cfg", "[tags]\nrun = deploy\nskip = deploy\n"
-              + "[inventory]\nenable_plugins = ini\nunparsed_is_failed = False\n[defaults]\nyaml_valid_extensions = .json\n")
+              + "[inventory]\nenable_plugins = ini\nunparsed_is_failed = True\n[defaults]\nyaml_valid_extensions = .json\n")
           .write("ansible/inventory/hosts", AnsibleFixture.inventory("h1"))
           .commit("a tag selection and inventory plugins in ansible.cfg");
       SyncResult r = fx.reconciler(fx.providerBuilder().build()).sync();

@@ -186,6 +186,10 @@ public final class SyntaxCheck {
     env.put("ANSIBLE_NOCOLOR", "1");
     env.put("ANSIBLE_FORCE_COLOR", "0");
     env.put("ANSIBLE_RETRY_FILES_ENABLED", "false");
+    // its "-i localhost," is read by the host_list inventory plugin: a plugin list without it (the
+    // environment's, an ansible.cfg's) with unparsed_is_failed had the check fail the decode with
+    // "ERROR! No inventory was parsed", blamed on the playbook
+    env.put("ANSIBLE_INVENTORY_ENABLED", "host_list");
     Process p = pb.start();
     try {
       if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
