@@ -81,8 +81,12 @@ import org.slf4j.LoggerFactory;
  * their own. The directory the playbook runs from is a copy named by every file's content, the
  * decommission playbook's included, so a changed decommission playbook runs as changed. A
  * playbook left running on the same inventory by a process that died is waited for (up to the
- * call's deadline) before another one starts. Removed hosts are decommissioned with the decommission
- * playbook (when set) and then dropped; the engine's deletion guard applies to them.
+ * call's deadline) before another one starts, and none starts once the call's deadline has passed
+ * (its hosts fail TRANSIENT, their records untouched). Removed hosts are decommissioned with the
+ * decommission playbook (when set) and then dropped; the engine's deletion guard applies to them. A
+ * removed host whose address ({@code ansible_host}, else its name) a host of the inventory also has
+ * (a host renamed in Git that kept its address) is the same machine: it is not decommissioned, and is
+ * dropped once that host is recorded as converged.
  *
  * <p>Owner: the provider marks no host ({@link #marksObjects()} is false), so the managed inventory
  * belongs to one owner, the {@linkplain CallContext#owner() owner} whose sync first wrote it, and
