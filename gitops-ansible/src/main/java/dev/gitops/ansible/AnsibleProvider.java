@@ -84,8 +84,9 @@ import org.slf4j.LoggerFactory;
  * call's deadline) before another one starts, and none starts once the call's deadline has passed
  * (its hosts fail TRANSIENT, their records untouched). Removed hosts are decommissioned with the
  * decommission playbook (when set) and then dropped; the engine's deletion guard applies to them. A
- * removed host whose address ({@code ansible_host}, else its name) a host of the inventory also has
- * (a host renamed in Git that kept its address) is the same machine: it is not decommissioned, and is
+ * removed host whose address ({@code ansible_host}, else its name, with its {@code ansible_port}
+ * when not 22) a host of the inventory also has (a host renamed in Git that kept its address) is
+ * the same machine: it is not decommissioned, and is
  * dropped once that host is recorded as converged.
  *
  * <p>Owner: the provider marks no host ({@link #marksObjects()} is false), so the managed inventory
@@ -643,7 +644,7 @@ public final class AnsibleProvider implements Provider {
       JsonNode rec = hosts.get(now);
       boolean converged = rec != null && rec.path("converged").asBoolean(false) && address(now, rec).equals(at);
       String why = "the decommission playbook is not run on " + old + ": its address '" + at + "' (ansible_host, or"
-          + " its name) is also that of " + now + ", a host of the inventory, so both names are the same machine"
+          + " its name, with any ansible_port other than 22) is also that of " + now + ", a host of the inventory, so both names are the same machine"
           + " (a host renamed in Git that kept its address), and decommissioning " + old + " would undo " + now;
       if (converged) {
         hosts.remove(old);
@@ -660,21 +661,37 @@ public final class AnsibleProvider implements Provider {
 
   /**
    * The address Ansible connects to for host {@code name} with document {@code doc}: its {@code
-   * ansible_host} (or the older {@code ansible_ssh_host}), else its name; lower case, as host
-   * names compare.
+   * ansible_host} (or the older {@code ansible_ssh_host}), else its name, lower case as host names
+   * compare, and its {@code ansible_port} (or {@code ansible_ssh_port}) when one other than 22 is
+   * set: hosts reached at one IP through different ports (containers, forwarded SSH) are different
+   * machines, each decommissioned as usual.
    */
   private static String address(String name, JsonNode doc) {
     JsonNode vars = doc == null ? Documents.nodes().objectNode() : doc.path("vars");
-    for (String v : new String[] {"ansible_host", "ansible_ssh_host"}) {
+    String host = name.toLowerCase(java.util.Locale.ROOT);
+    String found = setting(vars, "ansible_host", "ansible_ssh_host");
+    if (found != null) {
+      host = found.toLowerCase(java.util.Locale.ROOT);
+    }
+    String port = setting(vars, "ansible_port", "ansible_ssh_port");
+    return port == null || port.equals("22") ? host : host + " port " + port;
+  }
+
+  /**
+   * The first of {@code names} set in {@code vars}, stripped; a vault value as its canonical JSON
+   * (equal only to the same ciphertext); null when none is set.
+   */
+  private static String setting(JsonNode vars, String... names) {
+    for (String v : names) {
       JsonNode a = vars.path(v);
-      if (a.isValueNode() && !a.asText().isBlank()) {
-        return a.asText().strip().toLowerCase(java.util.Locale.ROOT);
+      if (a.isValueNode() && !a.isNull() && !a.asText().isBlank()) {
+        return a.asText().strip();
       }
       if (!a.isMissingNode() && !a.isNull() && !a.isValueNode()) {
-        return Documents.canonicalJson(a);  // a vault value: equal only to the same ciphertext
+        return Documents.canonicalJson(a);
       }
     }
-    return name.toLowerCase(java.util.Locale.ROOT);
+    return null;
   }
 
   /**

@@ -463,6 +463,16 @@ class ExitCodeTest {
         .contains("c1 is converged").contains("dropped from the managed inventory without running anything");
     assertThat(calls()).as("the converge only").hasSize(before + 2);
     assertThat(p.observe(List.of(host("c3")), ctx).get(host("c3")).isAbsent()).isTrue();
+    // a host at that IP through another port is another machine (a container, forwarded SSH): decommissioned
+    Resource c4 = TinyRepo.decode(p, "[web]\nc1 ansible_host=10.0.0.5\nc4 ansible_host=10.0.0.5 ansible_port=2222\n")
+        .stream().filter(r -> r.key().equals(host("c4"))).findFirst().orElseThrow();
+    assertThat(p.applyAll(List.of(ProviderConformanceSuite.createOf(c4)), ctx).get(host("c4")).kind())
+        .isEqualTo(Outcome.Kind.CREATED);
+    TinyRepo.decode(p, "[web]\nc1 ansible_host=10.0.0.5\nc2\n");
+    out = p.applyAll(List.of(ProviderConformanceSuite.deleteOf(c4, c4.document())), ctx);
+    assertThat(out.get(host("c4")).kind()).as("%s", out.get(host("c4"))).isEqualTo(Outcome.Kind.DELETED);
+    assertThat(out.get(host("c4")).message()).doesNotContain("not run on c4");
+    assertThat(calls()).as("c4's converge, then its decommission").hasSize(before + 4);
   }
 
   @Test
