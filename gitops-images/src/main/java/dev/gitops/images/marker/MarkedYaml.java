@@ -69,7 +69,11 @@ public final class MarkedYaml {
   public static final String MARKER_FIELD = "$imagepolicy";
 
   private static final byte[] NEEDLE = MARKER_FIELD.getBytes(StandardCharsets.UTF_8);
-  private static final Pattern TRAILING_MARKER = Pattern.compile("^[ \\t]+#[ \\t]*(\\{.*?)[ \\t]*$");
+  /**
+   * A trailing comment holding a JSON object: every leading {@code #} is taken off, as Flux's
+   * setters do ({@code strings.TrimLeft(comment, "#")}), so {@code ## {...}} is a marker too.
+   */
+  private static final Pattern TRAILING_MARKER = Pattern.compile("^[ \\t]+#+[ \\t]*(\\{.*?)[ \\t]*$");
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Resolver RESOLVER = new Resolver();
   /**

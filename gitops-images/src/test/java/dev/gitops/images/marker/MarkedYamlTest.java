@@ -59,6 +59,18 @@ class MarkedYamlTest {
   }
 
   @Test
+  void aMarkerCommentStartingWithSeveralHashesIsAMarkerAsFluxReadsIt() {
+    // Flux takes every leading '#' off a comment before it reads the JSON (kyaml's strings.TrimLeft)
+    MarkedYaml y = parse("""
+        a: nginx:1.0 ## {"$imagepolicy": "apps:web"}
+        b: nginx:1.0 #{"$imagepolicy": "apps:api"}
+        c: nginx:1.0 ###   {"$imagepolicy": "apps:edge"}
+        """);
+    assertThat(y.problems()).isEmpty();
+    assertThat(y.markers()).extracting(ImageMarker::setter).containsExactly("apps:web", "apps:api", "apps:edge");
+  }
+
+  @Test
   void aMarkerCommentWithTextAfterItsObjectIsAProblemNotHalfRead() {
     MarkedYaml y = parse("""
         a: nginx:1.0 # {"$imagepolicy": "apps:web"} # {"$imagepolicy": "apps:api"}
