@@ -434,13 +434,11 @@ public final class GitWriteBack implements AutoCloseable {
           continue;
         }
         byte[] bytes = loader.getBytes();
-        if (MarkedYaml.mayHoldMarkers(bytes)) {
-          planFile(plan, file, raw, bytes, choices, policies, firstSeen);  // one that is no UTF-8 text is a problem
-          continue;
-        }
-        MarkerScan scan = MarkerScan.of(bytes);  // UTF-16 or UTF-32 hides the field from the byte search above
+        // one pass: the field in the file's own encoding (UTF-16 and UTF-32 hide it from a UTF-8 byte search)
+        // and whether the file is UTF-8 text
+        MarkerScan scan = MarkerScan.of(bytes);
         if (scan.mentionsMarkers()) {
-          planFile(plan, file, raw, bytes, choices, policies, firstSeen);
+          planFile(plan, file, raw, bytes, choices, policies, firstSeen);  // one that is no UTF-8 text is a problem
         } else {
           unmarkedOrNotText(plan, file, blob, scan);
         }

@@ -89,43 +89,43 @@ public final class MarkerScan {
     return Optional.ofNullable(notUtf8);
   }
 
-  /**
-   * The encoding YAML 1.2 (5.2) reads from a stream's first bytes, and the length of its byte
-   * order mark (0 when none).
-   */
-  private static Object[] detect(byte[] b, int n) {
+  /** An encoding read from a stream's first bytes, and the length of its byte order mark (0 when none). */
+  private record Detected(Charset encoding, int bomLength) {}
+
+  /** The encoding YAML 1.2 (5.2) reads from a stream's first bytes. */
+  private static Detected detect(byte[] b, int n) {
     int b0 = n > 0 ? b[0] & 0xff : -1;
     int b1 = n > 1 ? b[1] & 0xff : -1;
     int b2 = n > 2 ? b[2] & 0xff : -1;
     int b3 = n > 3 ? b[3] & 0xff : -1;
     if (b0 == 0 && b1 == 0 && b2 == 0xfe && b3 == 0xff) {
-      return new Object[] {UTF_32BE, 4};
+      return new Detected(UTF_32BE, 4);
     }
     if (b0 == 0 && b1 == 0 && b2 == 0 && b3 > 0) {
-      return new Object[] {UTF_32BE, 0};
+      return new Detected(UTF_32BE, 0);
     }
     if (b0 == 0xff && b1 == 0xfe && b2 == 0 && b3 == 0) {
-      return new Object[] {UTF_32LE, 4};
+      return new Detected(UTF_32LE, 4);
     }
     if (b0 > 0 && b1 == 0 && b2 == 0 && b3 == 0) {
-      return new Object[] {UTF_32LE, 0};
+      return new Detected(UTF_32LE, 0);
     }
     if (b0 == 0xfe && b1 == 0xff) {
-      return new Object[] {StandardCharsets.UTF_16BE, 2};
+      return new Detected(StandardCharsets.UTF_16BE, 2);
     }
     if (b0 == 0 && b1 > 0) {
-      return new Object[] {StandardCharsets.UTF_16BE, 0};
+      return new Detected(StandardCharsets.UTF_16BE, 0);
     }
     if (b0 == 0xff && b1 == 0xfe) {
-      return new Object[] {StandardCharsets.UTF_16LE, 2};
+      return new Detected(StandardCharsets.UTF_16LE, 2);
     }
     if (b0 > 0 && b1 == 0) {
-      return new Object[] {StandardCharsets.UTF_16LE, 0};
+      return new Detected(StandardCharsets.UTF_16LE, 0);
     }
     if (b0 == 0xef && b1 == 0xbb && b2 == 0xbf) {
-      return new Object[] {StandardCharsets.UTF_8, 3};
+      return new Detected(StandardCharsets.UTF_8, 3);
     }
-    return new Object[] {StandardCharsets.UTF_8, 0};
+    return new Detected(StandardCharsets.UTF_8, 0);
   }
 
   /** One pass: the marker field in the file's encoding (a KMP automaton) and, for UTF-8, a strict validation. */
@@ -145,9 +145,9 @@ public final class MarkerScan {
     private String invalid;
 
     Scanner(byte[] head, int n) {
-      Object[] d = detect(head, n);
-      encoding = (Charset) d[0];
-      bomLength = (Integer) d[1];
+      Detected d = detect(head, n);
+      encoding = d.encoding();
+      bomLength = d.bomLength();
       needle = MarkedYaml.MARKER_FIELD.getBytes(encoding);
       fail = new int[needle.length];
       for (int i = 1, k = 0; i < needle.length; i++) {
