@@ -59,6 +59,11 @@ final class TargetState implements SyncListener {
   /** The orphans the last sync found (marked as ours, in no inventory): logged when they change. */
   private volatile Set<ResourceKey> orphans = Set.of();
   /**
+   * What the last out-of-sync sync skipped, each key with why ({@link #notApplied}): said at WARN
+   * when it changes, at DEBUG while it stays; empty once a sync leaves nothing skipped.
+   */
+  private List<String> notAppliedSaid = List.of();
+  /**
    * Set when the target stops, under this object's monitor like every record: a sync that outlived
    * the stop records nothing.
    */
@@ -189,29 +194,40 @@ final class TargetState implements SyncListener {
     } else if (result == SyncMetrics.Result.OUT_OF_SYNC) {
       error = notApplied(r);
     }
+    if (result != SyncMetrics.Result.OUT_OF_SYNC && r.isSuccessful()) {
+      notAppliedSaid = List.of();  // in sync: the same skip coming back is news again
+    }
     if (result == SyncMetrics.Result.SUCCEEDED || result == SyncMetrics.Result.PLANNED) {
       lastSuccess = clock.instant();
     }
     if (r.isSuccessful()) {
       // Ready also when out of sync: the agent did all it may; what is left is the live system's
-      // (another owner's objects), said at WARN at every sync, in the status and by gitops.syncs.
+      // (another owner's objects), said at WARN when it changes, in the status and by gitops.syncs.
       succeededSinceStart = true;
     }
     record(r.revision(), result.tag(), corrected, error);
   }
 
   /**
-   * A sync that ran without a failure but skipped resources Git declares: said at WARN, at every
-   * sync since nothing changes until someone acts, naming the first few with why and the way
-   * forward; returns what the status records as its error.
+   * A sync that ran without a failure but skipped resources Git declares, naming the first few
+   * with why and the way forward: said at WARN when what is skipped (the keys and why) differs from
+   * the last sync's, at DEBUG while it stays the same (nothing changes until someone acts, and a
+   * WARN per target every interval would bury the news; the status file and {@code gitops.syncs}
+   * say it at every sync). Returns what the status records as its error.
    */
   private String notApplied(SyncResult r) {
     List<Change> skipped = SyncMetrics.notApplied(r.plan());
-    List<String> first = skipped.stream().limit(3).map(c -> c.key() + " (" + c.reason() + ")").toList();
+    List<String> all = skipped.stream().map(c -> c.key() + " (" + c.reason() + ")").toList();
+    List<String> first = all.subList(0, Math.min(3, all.size()));
     String what = skipped.size() + " resource(s) in Git not applied, every sync skips them: " + String.join("; ", first)
         + (skipped.size() > first.size() ? "; ..." : "");
     String error = what + ". Way forward: " + wayForward(skipped);
-    LOG.warn("target {} at {}: out of sync: {}", target, r.revision(), error);
+    if (all.equals(notAppliedSaid)) {
+      LOG.debug("target {} at {}: still out of sync: {}", target, r.revision(), error);
+    } else {
+      LOG.warn("target {} at {}: out of sync: {}", target, r.revision(), error);
+      notAppliedSaid = List.copyOf(all);
+    }
     return error;
   }
 

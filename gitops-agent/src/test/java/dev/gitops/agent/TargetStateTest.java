@@ -223,6 +223,42 @@ class TargetStateTest {
   }
 
   @Test
+  void theSameSkipAtEverySyncIsOneWarnUntilWhatIsSkippedChangesOrTheTargetWasInSync() {
+    TargetState state = new TargetState("web-renamed", "files", stateDir, Clock.systemUTC(), System::nanoTime,
+        Duration.ofMinutes(5));
+    Change index = skippedAsOthers("index.html");
+    Change about = skippedAsOthers("about.html");
+    // the agent's tests log through slf4j-simple, which writes to the System.err of the moment (as AgentTest reads it)
+    java.io.PrintStream err = System.err;
+    java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+    System.setErr(new java.io.PrintStream(captured, true, java.nio.charset.StandardCharsets.UTF_8));
+    try {
+      state.onEvent(new SyncEvent.Finished("v2", synced("v2", List.of(index))));
+      state.onEvent(new SyncEvent.Finished("v3", synced("v3", List.of(index))));  // nobody acted: the same skip
+      state.onEvent(new SyncEvent.Finished("v4", synced("v4", List.of(index, about))));  // one more skipped
+      state.onEvent(new SyncEvent.Finished("v5", synced("v5", List.of())));  // owner: web set, say
+      state.onEvent(new SyncEvent.Finished("v6", synced("v6", List.of(index))));  // and back again
+    } finally {
+      System.setErr(err);
+    }
+    List<String> warned = captured.toString(java.nio.charset.StandardCharsets.UTF_8).lines()
+        .filter(l -> l.contains("out of sync")).toList();
+    assertThat(warned).hasSize(3);
+    assertThat(warned.get(0)).contains("WARN").contains("target web-renamed at v2: out of sync: 1 resource(s)");
+    assertThat(warned.get(1)).contains("WARN").contains("target web-renamed at v4: out of sync: 2 resource(s)");
+    assertThat(warned.get(2)).contains("WARN").contains("target web-renamed at v6: out of sync: 1 resource(s)");
+    assertThat(state.last().result()).as("the status says it at every sync").isEqualTo("out_of_sync");
+    assertThat(state.last().lastError()).startsWith("1 resource(s) in Git not applied");
+  }
+
+  private static Change skippedAsOthers(String file) {
+    return Change.builder(ResourceKey.of("files", "file", "", file), Action.SKIP).flags(EnumSet.of(Change.Flag.CONFLICT))
+        .desiredDocument(com.fasterxml.jackson.databind.node.TextNode.valueOf("v2"))
+        .live(com.fasterxml.jackson.databind.node.TextNode.valueOf("hello"))
+        .reason("live object carries the mark of web for files:file:" + file + ", not ours: left alone").build();
+  }
+
+  @Test
   void aSyncTheAgentCancelledReachesMetricsAsCancelledNotFailed() {
     TargetState state = new TargetState("t", "files", stateDir, Clock.systemUTC(), System::nanoTime, Duration.ofMinutes(5));
     io.micrometer.core.instrument.simple.SimpleMeterRegistry registry =
