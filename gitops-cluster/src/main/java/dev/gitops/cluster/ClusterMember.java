@@ -32,7 +32,10 @@ import org.slf4j.LoggerFactory;
  * #notReady()}, and tries again later, sooner after {@link #targets} (a reload). A member whose
  * stop of a target fails keeps the target's ownership (a release would let another member start
  * it beside the one still running here) and tries the stop again, backing off, until it stops;
- * {@link #notReady()} names it meanwhile. A configured
+ * {@link #notReady()} names it meanwhile. A target whose ownership the engine records as another
+ * grant of this member's ({@link Ownership#sameGrant}: the same token, granted at another time, as
+ * when a target Lease is made anew or restored by hand) is stopped, as what it writes under the
+ * old grant is refused, and started again under the new one once it has stopped. A configured
  * target that another member should own and nobody does for a while (that member's configuration
  * may not have it) is said to run nowhere, once in the log and in {@link #notReady()}.
  *
@@ -346,10 +349,12 @@ public final class ClusterMember implements AutoCloseable {
         && !owned.containsKey(o.target()) && !cannotStop.containsKey(o.target()) && !releasing.containsKey(o.target()))
         .toList();
     for (Ownership o : owned.values()) {
+      // the whole grant (Ownership#sameGrant), not the token and the member alone: a target Lease made anew, or
+      // restored, at the same count for this member is another grant, under which this run's writes are refused
       Ownership now0 = current.get(o.target());
-      if (now0 == null || now0.token() != o.token() || !now0.member().equals(me)) {
+      if (!o.sameGrant(now0)) {
         owned.remove(o.target());
-        stopThenRelease(o, false, "member " + me + " no longer holds it (token " + o.token() + ")", null, now);
+        stopThenRelease(o, false, noLongerHeld(o, now0), null, now);
       }
     }
     for (StopFailure f : cannotStop.values()) {
@@ -358,10 +363,11 @@ public final class ClusterMember implements AutoCloseable {
       }
     }
     for (Ownership o : releasing.values()) {
-      Ownership now0 = current.get(o.target());
-      if (now0 != null && now0.token() == o.token() && now0.member().equals(me)) {
+      if (o.sameGrant(current.get(o.target()))) {
         coordinator.release(o);  // a release that failed in an earlier round
       }
+      // else gone, or another grant (of this member too: made anew behind its back), which is not this release's to
+      // give up: one of this member's that it does not run is released by releaseUnrun, or taken back by the acquire
       releasing.remove(o.target(), o);
     }
     if (now.isBefore(changedAt.plus(settleDelay))) {
@@ -403,6 +409,26 @@ public final class ClusterMember implements AutoCloseable {
   }
 
   /**
+   * Why a round stops {@code o}'s target: the engine's record of it, {@code now}, is not {@code o}'s
+   * grant (null: nobody holds it). Another grant of this member's (its target Lease made anew, or
+   * restored, at the same count: the same member and token, another grant time) is said at WARN:
+   * the run under {@code o} stops, as its writes are refused as stale, and the target starts again
+   * under the new grant once it has stopped.
+   */
+  private String noLongerHeld(Ownership o, Ownership now) {
+    String me = coordinator.memberId();
+    if (now == null || !now.member().equals(me)) {
+      return "member " + me + " no longer holds it (token " + o.token() + ")";
+    }
+    LOG.warn("member {} holds target {} under another grant now (token {}, since {}) than the one it runs it under"
+        + " (token {}, since {}): was its ownership made anew or restored behind its back? What it writes under the"
+        + " old grant is refused as stale, so it stops the target and starts it again under the new one", me,
+        o.target(), now.token(), now.since(), o.token(), o.since());
+    return "member " + me + " holds it under another grant now (token " + now.token() + ", since " + now.since()
+        + "; it ran under token " + o.token() + ", since " + o.since() + ")";
+  }
+
+  /**
    * Releases {@code unrun}, the ownerships the engine says this member holds but that it does not
    * run, stop or release, when they are not its own to run (assigned to another member, or out of
    * the configuration): an acquire that the engine made but whose answer never came back (a
@@ -419,7 +445,8 @@ public final class ClusterMember implements AutoCloseable {
       }
       String why = targets.contains(t) ? "it is assigned to member " + assigned.ownerOf().get(t)
           : "it is not configured";
-      LOG.warn("member {} holds {} but does not run it (an acquire whose answer was lost?); it releases it, as {}",
+      LOG.warn("member {} holds {} but does not run it (an acquire whose answer was lost, or a grant made behind its"
+          + " back?); it releases it, as {}",
           me, o, why);
       release(o);
     }

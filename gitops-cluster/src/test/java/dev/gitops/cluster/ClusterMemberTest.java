@@ -290,6 +290,83 @@ class ClusterMemberTest {
     assertThat(engine.owners.get("t1").member()).isEqualTo("intruder");
   }
 
+  /** The target's record made again for the same member at the same token (a target Lease made anew or restored). */
+  Ownership regrant(Ownership o) {
+    Ownership again = new Ownership(o.target(), o.member(), o.token(), o.since().plusSeconds(1));
+    engine.owners.put(o.target(), again);
+    return again;
+  }
+
+  @Test
+  void anotherGrantOfARunningTargetAtTheSameTokenStopsItAndStartsItAgainUnderTheNewGrant() {
+    ClusterMember m1 = member("m1");
+    m1.round();
+    now = now.plus(SETTLE);
+    m1.round();
+    Ownership old = m1.owned().get("t1");
+    // the same member and token, another grant time: what the target writes under the old grant is refused as stale
+    Ownership again = regrant(old);
+    events.clear();
+    m1.round();
+    assertThat(events).containsExactly("stop t1 m1", "start t1 m1");
+    assertThat(m1.ownership("t1")).contains(again);
+    assertThat(m1.coordinator().holds(m1.ownership("t1").orElseThrow())).isTrue();
+    m1.round();
+    assertThat(events).as("started once, not at every round").hasSize(2);
+  }
+
+  @Test
+  void anotherGrantOfARunningTargetWhoseStopFailsKeepsTheNewGrantAndStartsOnlyOnceTheStopSucceeds() {
+    ClusterMember m1 = member("m1");
+    ClusterMember m2 = member("m2");
+    m1.round();
+    m2.round();
+    now = now.plus(SETTLE);
+    m1.round();
+    m2.round();
+    String t = m1.owned().keySet().iterator().next();
+    Ownership again = regrant(m1.owned().get(t));
+    stopFailsOnce.add(t);
+    events.clear();
+    m1.round();
+    m2.round();
+    assertThat(events).containsExactly("stop failed " + t + " m1");
+    assertThat(m1.ownership(t)).isEmpty();
+    assertThat(engine.owners.get(t)).as("kept, so that no other member starts it beside the run that did not stop")
+        .isEqualTo(again);
+    now = now.plus(ClusterMember.FIRST_RETRY);
+    m1.round();
+    assertThat(events).containsExactly("stop failed " + t + " m1", "stop " + t + " m1", "start " + t + " m1");
+    assertThat(m1.ownership(t)).contains(again);
+  }
+
+  @Test
+  void aReleaseLeftToTheNextRoundGivesUpItsOwnGrantOnlyNotAnotherOfTheSameMemberAndToken() {
+    ClusterMember m1 = member("m1");
+    m1.safeRound();
+    now = now.plus(SETTLE);
+    m1.safeRound();
+    ClusterMember m2 = member("m2");
+    m1.safeRound();
+    m2.safeRound();
+    now = now.plus(SETTLE);
+    FakeCoordinator c1 = (FakeCoordinator) m1.coordinator();
+    c1.releaseFails = true;  // the engine goes away as m1 hands its first target over: the release is left over
+    m1.safeRound();
+    c1.releaseFails = false;
+    Ownership left = c1.releases.get(0);
+    Ownership again = regrant(left);  // meanwhile its record is made again for m1 at the same token
+    c1.releases.clear();
+    m1.safeRound();
+    assertThat(c1.releases).as("the left-over release is not another grant's").doesNotContain(left);
+    for (int i = 0; i < 3; i++) {
+      m1.safeRound();
+      m2.safeRound();
+    }
+    assertThat(c1.releases).as("the new grant, which m1 does not run, released for its assignee").contains(again);
+    assertThat(running).isEqualTo(expected(Set.of("m1", "m2")));
+  }
+
   @Test
   void aTargetRemovedFromTheConfigurationIsStoppedAndReleased() {
     ClusterMember m1 = member("m1");

@@ -34,6 +34,8 @@ final class FakeCoordinator implements Coordinator {
   volatile Error ownersThrowsOnce;
   /** While set, an acquire is made on the engine but its answer is lost (a timeout after etcd committed it). */
   volatile boolean acquireAnswerLost;
+  /** Every release asked of this member, in order, those that failed included. */
+  final java.util.List<Ownership> releases = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   FakeCoordinator(Engine engine, String id) {
     this.engine = engine;
@@ -108,6 +110,7 @@ final class FakeCoordinator implements Coordinator {
 
   @Override
   public void release(Ownership o) {
+    releases.add(o);
     if (releaseFails) {
       throw new IllegalStateException("etcd did not answer within 10 s to release target " + o.target());
     }

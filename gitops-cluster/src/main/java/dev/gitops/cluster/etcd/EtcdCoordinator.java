@@ -346,7 +346,9 @@ public final class EtcdCoordinator implements Coordinator {
   public Optional<Ownership> tryAcquire(String target) {
     long lease = lease();
     ByteSequence key = ownerKey(target);
-    Instant now = WALL.instant();  // shown (gitops status), never compared: the wall clock
+    // the wall clock: shown (gitops status), and read back exactly as written (Ownership#sameGrant compares it as it
+    // is), never compared as a time
+    Instant now = WALL.instant();
     TxnResponse r = await(client.getKVClient().txn()
         .If(new Cmp(key, Cmp.Op.EQUAL, CmpTarget.createRevision(0)))
         .Then(Op.put(key, value(member, now), PutOption.builder().withLeaseId(lease).build()))

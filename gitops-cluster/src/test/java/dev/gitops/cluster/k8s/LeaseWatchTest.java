@@ -84,6 +84,30 @@ class LeaseWatchTest extends LeaseTestBase {
   }
 
   @Test
+  void aTargetLeaseRestoredAtTheSameCountAndHolderIsAnotherGrantTheTargetRestartsUnder() throws Exception {
+    LeaseCoordinator c = member("m1");
+    ClusterMember m1 = start(c);
+    Await.until("m1 running its targets", () -> running.keySet().equals(TARGETS), Duration.ofSeconds(20));
+    Ownership held = m1.ownership("t1").orElseThrow();
+
+    // kubectl replace of a saved copy: the same holder and count, another acquireTime; under the grant it runs t1
+    // with, every write is refused as stale from now on
+    Lease l = client.leases().inNamespace("gitops").withName(c.leaseName("t", "t1")).get();
+    client.leases().inNamespace("gitops").resource(new LeaseBuilder(l).editSpec()
+        .withAcquireTime(l.getSpec().getAcquireTime().plusSeconds(1)).endSpec().build()).update();
+    assertThat(c.holds(held)).isFalse();
+
+    Await.until("m1 running t1 under the new grant", () -> running.containsKey("t1")
+        && m1.ownership("t1").filter(o -> !o.sameGrant(held)).isPresent(), Duration.ofSeconds(10));
+    Ownership again = m1.ownership("t1").orElseThrow();
+    assertThat(again.token()).isEqualTo(held.token());
+    assertThat(again.since()).isEqualTo(held.since().plusSeconds(1));
+    assertThat(c.holds(again)).isTrue();
+    assertThat(stops).singleElement().asString().startsWith("t1: member m1 holds it under another grant now (token "
+        + held.token() + ", since " + again.since());
+  }
+
+  @Test
   void withTheApiServerGoneTheRoundsFailAndTheTargetsStopWhenTheLeaseEndsAsBefore() throws Exception {
     // an API server of this test's own, which goes away while its client stays
     KubernetesMockServer own = StandInApiServer.crud();
