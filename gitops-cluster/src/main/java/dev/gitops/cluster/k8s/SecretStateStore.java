@@ -69,7 +69,9 @@ import org.slf4j.LoggerFactory;
  * conflicts and is refused with a {@link FencedException}: a write that conflicts retries only
  * when the Secret carries no higher token and, at its own token, its own member and grant time (a
  * target Lease made anew at the same count is another grant), and after the Lease check again. A
- * Secret that carries a higher token refuses every write of a lower one. Sensitive values reach the store
+ * Secret that names no writer (written by a build before the member and grant time annotations) is
+ * compared by its token alone, as that build did, and the Lease check decides; a lock marks it as
+ * the current grant's. A Secret that carries a higher token refuses every write of a lower one. Sensitive values reach the store
  * already as keyed hashes, as with the file store; protect the Secrets with RBAC.
  *
  * <p>The lock is in-process: across processes, ownership of the target is the lock.
@@ -412,8 +414,9 @@ public final class SecretStateStore implements StateStore {
         }
         // someone else wrote the Secret since we read it: a newer owner, another grant of our token's number (a
         // target Lease made anew or taken again at the same count), or a second store of this same grant. The fence
-        // is checked again as a fresh write checks it: the Secret's writer (token, member and grant time), then
-        // the Lease, before anything is written over what that writer wrote
+        // is checked again as a fresh write checks it: the Secret's writer (token, member and grant time; by its token
+        // alone when it names none, a previous build's write), then the Lease, before anything is written over what
+        // that writer wrote
         Secret current = secrets().withName(name).get();
         String foreign = current == null ? null : foreign(current);
         if (foreign != null) {
@@ -761,20 +764,33 @@ public final class SecretStateStore implements StateStore {
    * Why {@code s} refuses a write of this store's grant, or null: a newer token, or this token's number
    * written by another grant (another member, or the same one granted it at another time: a target
    * Lease made anew or taken again at the same count). The number alone does not tell two grants
-   * apart; a Secret whose writer is not recorded (no member or grant time) is not taken for ours.
+   * apart. A Secret that names no writer at all (neither member nor grant time: last written by a
+   * build before these annotations, during a rolling upgrade) is compared by its token alone, as
+   * that build compared it: at this token it is not refused here, and the Lease check that follows,
+   * which compares the whole grant, decides. Refused here, the current owner would fail a sync at
+   * every such conflict; taken for ours without that check, a stale writer would write over it.
+   * It is never taken for ours by a lock, which marks it as this grant's ({@link #claim}).
    */
   private String foreign(Secret s) {
     long token = tokenOf(s);
     if (token > ownership.token()) {
       return "the Secret carries the newer token " + token;
     }
-    if (token == ownership.token() && !ours(s)) {
+    if (token == ownership.token() && namesItsWriter(s) && !ours(s)) {
       return "the Secret carries token " + token + " of another grant (member "
           + annotation(s, LeaseCoordinator.MEMBER_ANNOTATION) + ", acquired " + annotation(s, ACQUIRED_ANNOTATION)
           + "; this one: member " + ownership.member() + ", acquired " + ownership.since()
           + "): its target Lease was made anew or taken again at the same count";
     }
     return null;
+  }
+
+  /**
+   * Whether {@code s} names the grant that wrote it (its member or its grant time): every write of
+   * this build does; a build before these annotations wrote the token alone, and dropped them.
+   */
+  private static boolean namesItsWriter(Secret s) {
+    return annotation(s, LeaseCoordinator.MEMBER_ANNOTATION) != null || annotation(s, ACQUIRED_ANNOTATION) != null;
   }
 
   private long tokenOf(Secret s) {

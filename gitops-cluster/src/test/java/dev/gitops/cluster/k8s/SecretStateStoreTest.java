@@ -117,6 +117,98 @@ class SecretStateStoreTest extends LeaseTestBase {
     assertThat(store.load().inventory()).containsKey(A);
   }
 
+  /** The store's Secret rewritten as a build before the grant annotations wrote it: {@code token}, no member or grant time. */
+  private void writtenByThePreviousBuild(SecretStateStore store, long token) {
+    Secret s = client.secrets().inNamespace("gitops").withName(store.secretName()).get();
+    java.util.Map<String, String> a = new java.util.HashMap<>(s.getMetadata().getAnnotations());
+    a.remove(LeaseCoordinator.MEMBER_ANNOTATION);
+    a.remove(SecretStateStore.ACQUIRED_ANNOTATION);
+    a.put(SecretStateStore.TOKEN_ANNOTATION, Long.toString(token));
+    client.secrets().inNamespace("gitops").resource(new SecretBuilder(s).editMetadata().withAnnotations(a).endMetadata()
+        .build()).update();
+  }
+
+  private java.util.Map<String, String> annotations(SecretStateStore store) {
+    return client.secrets().inNamespace("gitops").withName(store.secretName()).get().getMetadata().getAnnotations();
+  }
+
+  @Test
+  void aSecretOfTheBuildBeforeTheGrantAnnotationsIsClaimedByALockAndAConflictWithItIsDecidedByTheLease() {
+    // a rolling upgrade: the Secret as the previous build wrote it, its token alone
+    LeaseCoordinator m1 = joined("m1");
+    Ownership o = m1.tryAcquire("payments").orElseThrow();
+    SecretStateStore store = SecretStateStore.open(m1, o);
+    try (StoreLock l = store.lock(LOCK)) {
+      store.writePending(file(A, "v1"));
+    }
+    writtenByThePreviousBuild(store, o.token() - 1);
+    try (StoreLock l = store.lock(LOCK)) {
+      assertThat(annotations(store)).as("claimed for this grant")
+          .containsEntry(SecretStateStore.TOKEN_ANNOTATION, Long.toString(o.token()))
+          .containsEntry(LeaseCoordinator.MEMBER_ANNOTATION, "m1")
+          .containsEntry(SecretStateStore.ACQUIRED_ANNOTATION, o.since().toString());
+      // a write of that build at this writer's own number (a grant it cannot name): the Lease says this grant is
+      // the current one, so the write that conflicts with it is retried, not refused at every sync
+      writtenByThePreviousBuild(store, o.token());
+      store.commit(file(A, "v1"), "r1");
+    }
+    assertThat(store.load().inventory()).containsOnlyKeys(A);
+    assertThat(annotations(store)).containsEntry(LeaseCoordinator.MEMBER_ANNOTATION, "m1")
+        .containsEntry(SecretStateStore.ACQUIRED_ANNOTATION, o.since().toString());
+  }
+
+  @Test
+  void aStaleWriterWhoseWriteConflictsWithTheBuildBeforeTheGrantAnnotationsAtItsNumberIsRefusedByTheLease()
+      throws Exception {
+    // between this writer's Lease check and its write, its target Lease is taken again at the same count (another
+    // grant: another acquireTime) and a member of the previous build writes the Secret under that number, naming no
+    // writer: the conflicting write must find out by the Lease and write nothing over it
+    java.util.concurrent.atomic.AtomicReference<Runnable> beforeSecretUpdate = new java.util.concurrent.atomic.AtomicReference<>();
+    io.fabric8.kubernetes.client.KubernetesClient hooked = new io.fabric8.kubernetes.client.KubernetesClientBuilder()
+        .withConfig(client.getConfiguration())
+        .withHttpClientBuilderConsumer(b -> b.addOrReplaceInterceptor("race", new io.fabric8.kubernetes.client.http.Interceptor() {
+          @Override
+          public void before(io.fabric8.kubernetes.client.http.BasicBuilder builder,
+              io.fabric8.kubernetes.client.http.HttpRequest request, RequestTags tags) {
+            if (request.method().equals("PUT") && request.uri().getPath().contains("/secrets/")) {
+              Runnable r = beforeSecretUpdate.getAndSet(null);
+              if (r != null) {
+                r.run();
+              }
+            }
+          }
+        })).build();
+    try {
+      LeaseCoordinator m1 = LeaseCoordinator.builder(hooked, "gitops", "m1").ttl(Duration.ofSeconds(4)).build();
+      opened.add(m1);
+      m1.join();
+      Ownership o = m1.tryAcquire("payments").orElseThrow();
+      SecretStateStore store = SecretStateStore.open(m1, o);
+      try (StoreLock l = store.lock(LOCK)) {
+        store.writePending(file(A, "v1"));
+        beforeSecretUpdate.set(() -> {
+          Lease lease = client.leases().inNamespace("gitops").withName(m1.leaseName("t", "payments")).get();
+          client.leases().inNamespace("gitops").resource(new io.fabric8.kubernetes.api.model.coordination.v1.LeaseBuilder(
+              lease).editSpec().withAcquireTime(lease.getSpec().getAcquireTime().plusSeconds(1)).endSpec().build())
+              .update();
+          writtenByThePreviousBuild(store, o.token());
+        });
+        assertThatThrownBy(() -> store.commit(file(A, "stale"), "r1")).isInstanceOf(FencedException.class)
+            .hasMessageContaining("m1").hasMessageContaining("token " + o.token())
+            .hasMessageContaining("its Lease says so");
+        assertThat(beforeSecretUpdate.get()).as("the race ran").isNull();
+      }
+      assertThat(store.load().inventory()).isEmpty();
+      assertThat(store.load().pending()).containsOnlyKeys(A);
+      assertThat(annotations(store)).as("nothing written over it")
+          .doesNotContainKeys(LeaseCoordinator.MEMBER_ANNOTATION, SecretStateStore.ACQUIRED_ANNOTATION);
+    } finally {
+      opened.forEach(LeaseCoordinator::close);
+      opened.clear();
+      hooked.close();
+    }
+  }
+
   @Test
   void aTargetLeaseMadeAnewCountsAboveAnEarlierIncarnationsTokenAndItsStoreRefusesThatOne() throws Exception {
     dev.gitops.cluster.MovableClock clock = new dev.gitops.cluster.MovableClock();
