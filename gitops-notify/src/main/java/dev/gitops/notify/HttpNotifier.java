@@ -71,7 +71,15 @@ public abstract class HttpNotifier implements Notifier {
   private final AtomicLong delivered = new AtomicLong();
   /** Started with the first notification queued, so a subclass is fully built before it formats any. */
   private Thread worker;
+  /**
+   * Set by {@link #close()}, or by the delivery thread when it ends for another reason; once set,
+   * {@link #send} queues nothing more. Written under {@link #accepting}, as {@link #send} reads it
+   * and queues: a notification is either queued while the delivery thread will still see it (and
+   * deliver or drop it) or refused and counted here; none is left in the queue after the thread's
+   * last look.
+   */
   private volatile boolean closing;
+  private final Object accepting = new Object();
 
   /** A notifier called {@code name} sending what {@code filter} accepts. */
   protected HttpNotifier(String name, NotificationFilter filter, DeliveryOptions options) {
@@ -145,16 +153,31 @@ public abstract class HttpNotifier implements Notifier {
     return text;
   }
 
+  /**
+   * Queues {@code notification} for delivery when the filter accepts it, without waiting: one that
+   * finds the queue full, or comes once {@link #close()} has begun, is dropped (counted in {@link
+   * #dropped()}, with a warning saying why).
+   */
   @Override
   public final void send(Notification notification) {
-    if (closing || !filter.accepts(notification)) {
+    if (!filter.accepts(notification)) {
       return;
     }
-    startWorker();
-    if (!queue.offer(notification)) {
+    boolean closed;
+    boolean queued = false;
+    synchronized (accepting) {
+      // held for an offer at most (the queue never blocks), so send still does not wait
+      closed = closing;
+      if (!closed) {
+        startWorker();
+        queued = queue.offer(notification);
+      }
+    }
+    if (!queued) {
       long n = dropped.incrementAndGet();
-      LOG.warn("notifier {}: queue full ({}), dropped {} for target '{}' ({} dropped so far)", name,
-          options.queueCapacity(), notification.event().wireName(), notification.target(), n);
+      LOG.warn("notifier {}: {}, dropped {} for target '{}' ({} dropped so far)", name,
+          closed ? "closed" : "queue full (" + options.queueCapacity() + ")", notification.event().wireName(),
+          notification.target(), n);
     }
   }
 
@@ -179,16 +202,24 @@ public abstract class HttpNotifier implements Notifier {
   private void deliverAll() {
     // What close() cuts off, by event: said once, in one warning, when the thread ends.
     SortedMap<String, Integer> cutOff = new TreeMap<>();
-    while (!closing || !queue.isEmpty()) {
-      Notification n;
-      try {
-        n = queue.poll(100, TimeUnit.MILLISECONDS);
-      } catch (InterruptedException e) {
-        // close() gave up waiting: what is still queued is dropped below.
-        break;
-      }
+    while (true) {
+      Notification n = queue.poll();
       if (n == null) {
-        continue;
+        synchronized (accepting) {
+          // decided under the lock send() queues under: nothing can be queued after this look
+          if (closing && queue.isEmpty()) {
+            break;
+          }
+        }
+        try {
+          n = queue.poll(100, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+          // close() gave up waiting: what is still queued is dropped below.
+          break;
+        }
+        if (n == null) {
+          continue;
+        }
       }
       try {
         deliver(n);
@@ -207,7 +238,12 @@ public abstract class HttpNotifier implements Notifier {
       }
     }
     List<Notification> left = new ArrayList<>();
-    queue.drainTo(left);
+    synchronized (accepting) {
+      // ended by close() or by an interrupt from elsewhere: either way send() queues nothing more
+      // (what it is offered now is counted as dropped there), and what is queued is dropped here
+      closing = true;
+      queue.drainTo(left);
+    }
     dropped.addAndGet(left.size());
     left.forEach(n -> cutOff.merge(n.event().wireName(), 1, Integer::sum));
     if (!cutOff.isEmpty()) {
@@ -471,11 +507,14 @@ public abstract class HttpNotifier implements Notifier {
 
   /**
    * Stops accepting, delivers what is queued for up to 5 seconds, then drops the rest: counted in
-   * {@link #dropped()}, and said in one warning naming how many of which events.
+   * {@link #dropped()}, and said in one warning naming how many of which events. A notification
+   * sent once this has begun is dropped and counted too.
    */
   @Override
   public void close() {
-    closing = true;
+    synchronized (accepting) {
+      closing = true;
+    }
     Thread worker;
     synchronized (this) {
       worker = this.worker;

@@ -19,7 +19,10 @@ public interface Notifier extends AutoCloseable {
   /** Queues {@code notification} when the notifier's filter accepts it; returns at once. */
   void send(Notification notification);
 
-  /** Notifications dropped so far: the queue was full, or every attempt to deliver failed. */
+  /**
+   * Notifications dropped so far: the queue was full, every attempt to deliver failed, or it was
+   * sent once {@link #close()} had begun.
+   */
   long dropped();
 
   /** Stops: delivers what is queued for a short while, then drops the rest. */

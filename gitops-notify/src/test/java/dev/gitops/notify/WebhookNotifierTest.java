@@ -274,6 +274,31 @@ class WebhookNotifierTest {
   }
 
   @Test
+  void aNotificationSentOnceCloseHasBegunIsCountedAsDroppedAndSaidWhy() throws Exception {
+    // no timing: close() has returned before each send, so each send comes after it, every time
+    try (LogLines log = LogLines.of(HttpNotifier.class)) {
+      WebhookNotifier used = WebhookNotifier.builder(receiver.uri("/h")).delivery(FAST).build();
+      used.send(Notification.of(Event.SYNC_STARTED, "web", "files", REVISION, "before close"));
+      Receiver.await(() -> used.delivered() == 1);
+      used.close();  // its delivery thread has ended, its queue was looked at for the last time
+      used.send(Notification.of(Event.SYNC_FAILED, "web", "files", REVISION, "after close"));
+      assertThat(used.dropped()).as("counted at once, by send itself").isEqualTo(1);
+      assertThat(used.delivered()).isEqualTo(1);
+
+      WebhookNotifier unused = WebhookNotifier.builder(receiver.uri("/h")).delivery(FAST).build();
+      unused.close();  // before anything was sent: no delivery thread ever started
+      unused.send(Notification.of(Event.DRIFT_DETECTED, "api", "files", REVISION, "after close"));
+      assertThat(unused.dropped()).isEqualTo(1);
+      assertThat(unused.delivered()).isZero();
+
+      assertThat(receiver.requests).hasSize(1);
+      assertThat(log.lines()).filteredOn(l -> l.contains("after close") || l.contains(": closed,")).containsExactly(
+          "WARN notifier " + used.name() + ": closed, dropped sync-failed for target 'web' (1 dropped so far)",
+          "WARN notifier " + unused.name() + ": closed, dropped drift-detected for target 'api' (1 dropped so far)");
+    }
+  }
+
+  @Test
   void aBodyListsAtMostAHundredResourcesAndSaysHowManyItLeftOut() throws Exception {
     List<String> many = java.util.stream.IntStream.range(0, 5000).mapToObj(i -> "files:file::f" + i + ": PERMANENT")
         .toList();
