@@ -43,6 +43,13 @@ public final class CommitStatusNotifier extends HttpNotifier {
   private static final Pattern GITHUB_REPOSITORY = Pattern.compile("[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+");
   /** A GitLab project's path (its group and subgroups first) or its numeric id. */
   private static final Pattern GITLAB_PROJECT = Pattern.compile("[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)+|[0-9]+");
+  /**
+   * GitLab's answer (HTTP 400) to a status its state machine will not move to, such as {@code
+   * {"message":"Cannot transition status via :enqueue from :pending (Reason(s): ...)"}}: group 1
+   * the transition asked for, group 2 the state the status is in.
+   */
+  private static final Pattern GITLAB_NO_TRANSITION =
+      Pattern.compile("Cannot transition status via :(\\w+) from :(\\w+)");
   /** GitHub cuts descriptions at 140 characters. */
   private static final int MAX_DESCRIPTION = 140;
 
@@ -170,11 +177,7 @@ public final class CommitStatusNotifier extends HttpNotifier {
         r.header("Authorization", "Bearer " + token);
       }
     } else {
-      body.put("state", switch (state.get()) {
-        case PENDING -> "pending";
-        case SUCCESS -> "success";
-        case FAILURE -> "failed";
-      });
+      body.put("state", gitlabState(state.get()));
       body.put("name", context);
       body.put("description", description);
       r = HttpRequest.newBuilder(URI.create(apiUrl + "/api/v4/projects/"
@@ -189,6 +192,36 @@ public final class CommitStatusNotifier extends HttpNotifier {
     } catch (JsonProcessingException e) {
       throw new IllegalStateException("cannot write a commit status as JSON", e);
     }
+  }
+
+  private static String gitlabState(State state) {
+    return switch (state) {
+      case PENDING -> "pending";
+      case SUCCESS -> "success";
+      case FAILURE -> "failed";
+    };
+  }
+
+  /**
+   * GitLab answers a status that repeats the one the commit has for the context (a second {@code
+   * pending}: after a restart, or a retry of a request whose first answer was lost) with HTTP 400
+   * {@code Cannot transition status via :enqueue from :pending}. The commit then shows what was
+   * asked for, so that is delivered, as Flux, which skips a status the commit already has, leaves
+   * it too. {@code running} (set by another client on this context) is taken as holding a {@code
+   * pending}: both say a sync is under way. Any other 400 is a refusal.
+   */
+  @Override
+  protected boolean alreadyHeld(Notification n, int statusCode, String body) {
+    Optional<State> state = State.of(n.event());
+    if (forge != Forge.GITLAB || statusCode != 400 || state.isEmpty()) {
+      return false;
+    }
+    java.util.regex.Matcher m = GITLAB_NO_TRANSITION.matcher(body);
+    if (!m.find()) {
+      return false;
+    }
+    String held = m.group(2);
+    return held.equals(gitlabState(state.get())) || state.get() == State.PENDING && held.equals("running");
   }
 
   @Override

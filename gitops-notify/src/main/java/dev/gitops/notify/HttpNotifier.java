@@ -103,6 +103,21 @@ public abstract class HttpNotifier implements Notifier {
    */
   protected void onDelivered(Notification notification) {}
 
+  /**
+   * Whether an answer other than a 2xx says the endpoint already holds what {@code notification}'s
+   * request asked for, so that there was nothing to change (GitLab refuses to set a commit status
+   * to the state it is in). Such an answer counts as delivered ({@link #onDelivered} is called),
+   * logged at debug level, and is neither retried nor dropped. Called on the delivery thread; the
+   * default says no.
+   *
+   * @param notification what the request was made of
+   * @param statusCode the answer's HTTP status
+   * @param body the answer's body, its first 4 KiB at most (decoded as UTF-8), or empty
+   */
+  protected boolean alreadyHeld(Notification notification, int statusCode, String body) {
+    return false;
+  }
+
   @Override
   public String name() {
     return name;
@@ -194,7 +209,10 @@ public abstract class HttpNotifier implements Notifier {
     return dropped.get();
   }
 
-  /** Notifications delivered (a 2xx answer) so far. */
+  /**
+   * Notifications delivered so far: answered with a 2xx, or with an answer that says the endpoint
+   * already held what was sent ({@link #alreadyHeld}).
+   */
   public long delivered() {
     return delivered.get();
   }
@@ -268,6 +286,14 @@ public abstract class HttpNotifier implements Notifier {
         HttpResponse<String> r = exchange(request);
         int code = r.statusCode();
         if (code / 100 == 2) {
+          delivered.incrementAndGet();
+          onDelivered(n);
+          return;
+        }
+        if (alreadyHeld(n, code, r.body() == null ? "" : r.body())) {
+          // a refusal that says the request's state is already there: nothing left to deliver
+          LOG.debug("notifier {}: {} already holds {} for target '{}' (HTTP {} {}): counted as delivered", name,
+              request.uri().getHost(), n.event().wireName(), n.target(), code, redact(firstLine(r.body())));
           delivered.incrementAndGet();
           onDelivered(n);
           return;

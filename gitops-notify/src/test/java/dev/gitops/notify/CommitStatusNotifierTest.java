@@ -263,6 +263,42 @@ class CommitStatusNotifierTest {
   }
 
   @Test
+  void gitLabsRefusalToRepeatTheStateACommitHasIsDeliveredNotDroppedOrRetried() throws Exception {
+    String samePending = "{\"message\":\"Cannot transition status via :enqueue from :pending (Reason(s): Status"
+        + " cannot transition via \\\"enqueue\\\")\"}";
+    api.replies.addAll(List.of(
+        new Receiver.Reply(400, java.util.Map.of(), samePending),
+        new Receiver.Reply(400, java.util.Map.of(), "{\"message\":\"Cannot transition status via :enqueue from :running\"}"),
+        // a 400 that says something else, and the same words for a state the commit does not have: refusals
+        new Receiver.Reply(400, java.util.Map.of(), "{\"message\":{\"state\":[\"is invalid\"]}}"),
+        new Receiver.Reply(400, java.util.Map.of(), "{\"message\":\"Cannot transition status via :success from :canceled\"}"),
+        // GitHub never means this by a 400
+        new Receiver.Reply(400, java.util.Map.of(), samePending)));
+    try (LogLines log = LogLines.of(HttpNotifier.class);
+        CommitStatusNotifier gitlab = CommitStatusNotifier.gitlab("acme/ops").apiUrl(api.uri("")).delivery(FAST).build();
+        CommitStatusNotifier github = CommitStatusNotifier.github("acme/ops").apiUrl(api.uri("")).delivery(FAST).build()) {
+      gitlab.send(Notification.of(Event.SYNC_STARTED, "web", "memory", REVISION, "syncing"));
+      gitlab.send(Notification.of(Event.SYNC_STARTED, "web", "memory", REVISION, "syncing"));  // held: not posted again
+      gitlab.send(Notification.of(Event.SYNC_STARTED, "api", "memory", REVISION, "syncing"));
+      gitlab.send(Notification.of(Event.SYNC_FAILED, "web", "memory", REVISION, "failed"));
+      gitlab.send(Notification.of(Event.SYNC_SUCCEEDED, "api", "memory", REVISION, "synced"));
+      Receiver.await(() -> gitlab.delivered() + gitlab.dropped() == 4);
+      github.send(Notification.of(Event.SYNC_STARTED, "web", "memory", REVISION, "syncing"));
+      Receiver.await(() -> github.dropped() == 1);
+
+      assertThat(gitlab.delivered()).isEqualTo(2);
+      assertThat(gitlab.dropped()).isEqualTo(2);
+      assertThat(api.requests).as("one request each: nothing retried, the held status not posted again").hasSize(5);
+      assertThat(log.lines()).filteredOn(l -> l.startsWith("WARN")).hasSize(3).allMatch(l -> l.contains("HTTP 400"));
+      assertThat(log.lines()).filteredOn(l -> l.contains("already holds")).containsExactly(
+          "DEBUG notifier gitlab acme/ops: 127.0.0.1 already holds sync-started for target 'web' (HTTP 400 " + samePending
+              + "): counted as delivered",
+          "DEBUG notifier gitlab acme/ops: 127.0.0.1 already holds sync-started for target 'api' (HTTP 400 {\"message\":"
+              + "\"Cannot transition status via :enqueue from :running\"}): counted as delivered");
+    }
+  }
+
+  @Test
   void aGitLabUrlGivenWithItsApiPathPostsToTheApiOnce() throws Exception {
     try (CommitStatusNotifier gitlab = CommitStatusNotifier.gitlab("acme/ops").apiUrl(api.uri("/gitlab/api/v4/"))
         .token("glpat-test").delivery(FAST).build()) {
