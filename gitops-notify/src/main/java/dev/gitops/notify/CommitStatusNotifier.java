@@ -50,6 +50,12 @@ public final class CommitStatusNotifier extends HttpNotifier {
    */
   private static final Pattern GITLAB_NO_TRANSITION =
       Pattern.compile("Cannot transition status via :(\\w+) from :(\\w+)");
+  /**
+   * The longest status context posted, in characters (GitLab keeps a status's name in 255): a
+   * context longer once {@code {target}} is replaced by the target's name is not posted (see {@link
+   * Builder#context}).
+   */
+  public static final int MAX_CONTEXT = 255;
   /** GitHub cuts descriptions at 140 characters. */
   private static final int MAX_DESCRIPTION = 140;
 
@@ -140,9 +146,22 @@ public final class CommitStatusNotifier extends HttpNotifier {
     return DEFAULT_CONTEXT.replace(TARGET, target);
   }
 
-  /** The context of {@code target}'s statuses as this notifier posts them. */
+  /**
+   * The context of {@code target}'s statuses as this notifier posts them; one longer than {@link
+   * #MAX_CONTEXT} is not posted.
+   */
   public String contextOf(String target) {
-    return context.replace(TARGET, target);
+    return contextOf(context, target);
+  }
+
+  private static String contextOf(String template, String target) {
+    return template.replace(TARGET, target);
+  }
+
+  /** {@code s} for a log line: its first 60 characters, control characters as '?'. */
+  private static String abbreviate(String s) {
+    String shown = s.length() > 60 ? s.substring(0, 57) + "..." : s;
+    return shown.replaceAll("\\p{Cntrl}", "?");
   }
 
   private static final String TARGET = "{target}";
@@ -160,6 +179,13 @@ public final class CommitStatusNotifier extends HttpNotifier {
       return Optional.empty();
     }
     String context = contextOf(n.target());
+    if (context.length() > MAX_CONTEXT) {
+      // not cut: two targets whose contexts differ only past the cut would overwrite each other's statuses
+      refuse(n, "its status context would be " + context.length() + " characters ('" + abbreviate(context)
+          + "'), more than the " + MAX_CONTEXT + " a forge keeps: shorten the context template '"
+          + abbreviate(this.context) + "' or the target's name");
+      return Optional.empty();
+    }
     String description = description(n.message());
     if (new Posted(state.get(), description).equals(posted.get(commit.get() + " " + context))) {
       return Optional.empty();
@@ -338,7 +364,11 @@ public final class CommitStatusNotifier extends HttpNotifier {
      * The statuses' context (GitHub's {@code context}, GitLab's {@code name}), {@code {target}}
      * standing for the target's name (default {@code gitops/{target}}). Agents that sync targets of
      * the same name from one repository (staging and production, say) each need their own, or they
-     * overwrite each other's statuses: {@code gitops-staging/{target}}.
+     * overwrite each other's statuses: {@code gitops-staging/{target}}. The limit holds for the
+     * context posted: a target whose name makes it longer than {@link #MAX_CONTEXT} characters gets
+     * no status, each notification counted as dropped with a warning naming the notifier and the
+     * target (it is not cut: two targets could end with one context). Where the targets' names are
+     * known, check them with {@link #contextFor}.
      *
      * @throws IllegalArgumentException when it is blank, longer than 255 characters or holds a
      *     control character
@@ -351,6 +381,19 @@ public final class CommitStatusNotifier extends HttpNotifier {
       }
       this.context = template;
       return this;
+    }
+
+    /**
+     * The context the notifier built here posts for {@code target}.
+     *
+     * <pre>{@code
+     * for (String target : targetNames) {
+     *   if (builder.contextFor(target).length() > CommitStatusNotifier.MAX_CONTEXT) { ... }
+     * }
+     * }</pre>
+     */
+    public String contextFor(String target) {
+      return contextOf(context, Objects.requireNonNull(target, "target"));
     }
 
     private static String printable(String s) {

@@ -104,6 +104,22 @@ public abstract class HttpNotifier implements Notifier {
   protected void onDelivered(Notification notification) {}
 
   /**
+   * Counts {@code notification} as dropped, with a warning naming this notifier, its event and
+   * target, and {@code why}: for {@link #request} to call when the notification cannot be sent as
+   * it stands (it then returns empty). Without it an empty request is a notification that means
+   * nothing to this notifier, neither delivered nor dropped.
+   *
+   * @param notification the notification not sent
+   * @param why what keeps it from being sent and what to change, for the log
+   */
+  protected final void refuse(Notification notification, String why) {
+    // logged before it is counted: whoever sees the count finds the line
+    LOG.warn("notifier {}: not sending {} for target '{}': {}", name, notification.event().wireName(),
+        notification.target(), why);
+    dropped.incrementAndGet();
+  }
+
+  /**
    * Whether an answer other than a 2xx says the endpoint already holds what {@code notification}'s
    * request asked for, so that there was nothing to change (GitLab refuses to set a commit status
    * to the state it is in). Such an answer counts as delivered ({@link #onDelivered} is called),

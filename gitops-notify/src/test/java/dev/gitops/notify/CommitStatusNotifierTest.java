@@ -199,6 +199,29 @@ class CommitStatusNotifierTest {
   }
 
   @Test
+  void aContextATargetsNameMakesTooLongIsNotPostedButDroppedNamingTheNotifierAndTarget() throws Exception {
+    String template = "x".repeat(240) + "/{target}";  // 249 characters: the builder takes it
+    String longName = "a-target-whose-name-is-30-char";
+    CommitStatusNotifier.Builder builder = CommitStatusNotifier.gitlab("acme/ops").apiUrl(api.uri("")).context(template)
+        .delivery(FAST);
+    assertThat(builder.contextFor(longName)).hasSize(271);
+    try (LogLines log = LogLines.of(HttpNotifier.class); CommitStatusNotifier gitlab = builder.build()) {
+      gitlab.send(Notification.of(Event.SYNC_STARTED, longName, "memory", REVISION, "syncing"));
+      gitlab.send(Notification.of(Event.SYNC_STARTED, "web", "memory", REVISION, "syncing"));
+      Receiver.await(() -> gitlab.delivered() == 1);  // one thread, in order: the first was dealt with before
+
+      assertThat(gitlab.dropped()).isEqualTo(1);
+      assertThat(api.requests).hasSize(1);
+      assertThat(JSON.readTree(api.requests.get(0).body()).get("name").asText()).isEqualTo("x".repeat(240) + "/web")
+          .hasSize(244);
+      assertThat(log.lines()).filteredOn(l -> l.startsWith("WARN")).containsExactly("WARN notifier gitlab acme/ops:"
+          + " not sending sync-started for target '" + longName + "': its status context would be 271 characters ('"
+          + "x".repeat(57) + "...'), more than the 255 a forge keeps: shorten the context template '" + "x".repeat(57)
+          + "...' or the target's name");
+    }
+  }
+
+  @Test
   void aLongMessageIsCutToGitHubsLimit() throws Exception {
     try (CommitStatusNotifier github = CommitStatusNotifier.github("acme/ops").apiUrl(api.uri("")).delivery(FAST)
         .build()) {

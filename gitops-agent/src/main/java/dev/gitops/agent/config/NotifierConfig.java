@@ -86,7 +86,18 @@ public record NotifierConfig(String type, URI url, String repository, SecretRef 
         + " {env: NAME} or {file: PATH}";
     String context = "webhook".equals(type) ? null : c.optionalString("context").orElse(null);
     if (context != null) {
-      parse(c.get("context"), () -> CommitStatusNotifier.github("a/b").context(context));
+      CommitStatusNotifier.Builder statuses = parse(c.get("context"), () -> CommitStatusNotifier.github("a/b")
+          .context(context));
+      // the limit holds for the context posted, {target} replaced: the longest name it applies to is named
+      (filter.targets().isEmpty() ? targetNames : filter.targets()).stream()
+          .max(java.util.Comparator.comparingInt((String t) -> statuses.contextFor(t).length())
+              .thenComparing(java.util.Comparator.reverseOrder()))
+          .filter(t -> statuses.contextFor(t).length() > CommitStatusNotifier.MAX_CONTEXT)
+          .ifPresent(t -> {
+            throw c.get("context").error("the status context for target '" + t + "' would be "
+                + statuses.contextFor(t).length() + " characters, more than the " + CommitStatusNotifier.MAX_CONTEXT
+                + " a forge keeps: shorten the context (or the target's name)");
+          });
     }
     NotifierConfig n = switch (type) {
       case "webhook" -> new NotifierConfig(type, uri(c, "url", true), null, c.secret("secret").orElse(null), filter,

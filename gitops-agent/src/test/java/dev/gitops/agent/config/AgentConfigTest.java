@@ -423,6 +423,26 @@ class AgentConfigTest {
     try (dev.gitops.notify.Notifier n = c.notifiers().get(0).create(env)) {
       assertThat(((dev.gitops.notify.CommitStatusNotifier) n).contextOf("web")).isEqualTo("gitops-staging/web");
     }
+    // the limit holds for the context posted: {target} replaced by the longest name it applies to
+    String twoTargets = """
+        targets:
+          - name: web
+            source: {url: https://e/r.git}
+            provider: {type: files, directory: /srv/web}
+          - name: a-target-whose-name-is-30-char
+            source: {url: https://e/r.git}
+            provider: {type: files, directory: /srv/long}
+        notifications:
+          - type: gitlab
+            project: acme/ops
+            token: {env: GIT_TOKEN}
+        """;
+    String longContext = "    context: " + "x".repeat(240) + "/{target}\n";
+    assertThat(error(twoTargets + longContext).getMessage()).contains("agent.yaml:12: notifications[0].context: the"
+        + " status context for target 'a-target-whose-name-is-30-char' would be 271 characters, more than the 255 a"
+        + " forge keeps: shorten the context (or the target's name)");
+    assertThat(load(twoTargets + longContext + "    targets: [web]\n").notifiers().get(0).context())
+        .as("a notifier for the short name only").endsWith("/{target}");
     assertThat(error("""
         targets: []
         notifications:
