@@ -1402,7 +1402,8 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
     if (kind.isEmpty()) {
       return Outcome.permanentFailure(key + ": " + notServed(key.type()), null);
     }
-    for (boolean waited = false; ; waited = true) {
+    // a write answered 404 for its kind waits for the kind's CRD once and is sent again once
+    for (boolean resent = false; ; resent = true) {
       try {
         return switch (change.action()) {
           case CREATE -> create(change, kind.get(), ctx);
@@ -1415,10 +1416,11 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
       } catch (KubernetesClientException e) {
         if (e.getCode() == 404 && change.action() != Action.DELETE && kindNotFound(e)) {
           // its CRD may not serve it yet (created in this sync, not Established): wait for it, once, and write again
-          if (!waited && servedAfterWait(key, kind.get(), ctx)) {
+          boolean waitedWithinTheCall = !resent;  // the first 404 is waited for; the one to the write sent again is not
+          if (!resent && servedAfterWait(key, kind.get(), ctx)) {
             continue;
           }
-          Optional<Outcome> notYet = notServedYet(change, kind.get(), e, waited);
+          Optional<Outcome> notYet = notServedYet(change, kind.get(), e, waitedWithinTheCall);
           if (notYet.isPresent()) {
             return notYet.get();
           }
@@ -1473,7 +1475,8 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
    * sync writes it; PERMANENT for a CRD that will not serve it with Git unchanged (its names not
    * accepted, being deleted). Empty when no CRD of the cluster or of Git explains it.
    */
-  private Optional<Outcome> notServedYet(Change change, KindInfo kind, KubernetesClientException e, boolean waited) {
+  private Optional<Outcome> notServedYet(Change change, KindInfo kind, KubernetesClientException e,
+      boolean waitedWithinTheCall) {
     ResourceKey key = change.key();
     String what = key + ": " + change.action().name().toLowerCase(java.util.Locale.ROOT) + " failed: "
         + KindInformers.message(e) + ": the cluster does not serve " + kind.kind() + " at " + kind.apiVersion() + " yet";
@@ -1481,7 +1484,7 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
     CrdPending pending = crdPending(kind);
     if (pending != null) {
       return Optional.of(pending.state().waitable()
-          ? Outcome.transientFailure(what + ": " + pending.why() + (waited ? "" : " (waited for it within the call's time)")
+          ? Outcome.transientFailure(what + ": " + pending.why() + (waitedWithinTheCall ? " (waited for it within the call's time)" : "")
               + retried, e)
           : Outcome.permanentFailure(what + ": " + pending.why(), e));
     }
