@@ -1416,11 +1416,17 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
       } catch (KubernetesClientException e) {
         if (e.getCode() == 404 && change.action() != Action.DELETE && kindNotFound(e)) {
           // its CRD may not serve it yet (created in this sync, not Established): wait for it, once, and write again
-          boolean waitedWithinTheCall = !resent;  // the first 404 is waited for; the one to the write sent again is not
-          if (!resent && servedAfterWait(key, kind.get(), ctx)) {
+          CrdWait wait = resent ? CrdWait.NOT_WAITED : awaitServed(key, kind.get(), ctx);
+          if (wait == CrdWait.SERVED) {
             continue;
           }
-          Optional<Outcome> notYet = notServedYet(change, kind.get(), e, waitedWithinTheCall);
+          if (wait == CrdWait.INTERRUPTED) {
+            CrdPending pending = crdPending(kind.get());
+            return Outcome.unknown(key + ": interrupted during " + change.action() + " while waiting for the cluster to"
+                + " serve " + kind.get().kind() + " at " + kind.get().apiVersion()
+                + (pending == null ? "" : " (" + pending.why() + ")") + ", after " + KindInformers.message(e));
+          }
+          Optional<Outcome> notYet = notServedYet(change, kind.get(), e, wait == CrdWait.WAITED);
           if (notYet.isPresent()) {
             return notYet.get();
           }
@@ -1438,33 +1444,46 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
     }
   }
 
+  /** How {@link #awaitServed} ended. */
+  private enum CrdWait {
+    /** The CRD serves the kind now: the write is sent again. */
+    SERVED,
+    /** Waited for, within the call's time: the CRD still does not serve the kind. */
+    WAITED,
+    /** Not waited for: no CRD explains the 404, it will not serve the kind with Git unchanged, or it was sent again. */
+    NOT_WAITED,
+    /** The thread was interrupted while waiting; its interrupt flag is set again. */
+    INTERRUPTED
+  }
+
   /**
-   * Whether {@code kind}'s CustomResourceDefinition, which does not serve it yet but may within
+   * Waits for {@code kind}'s CustomResourceDefinition, which does not serve it yet but may within
    * moments (created in this sync and not Established yet, as a real API server answers its objects
-   * 404 "the server could not find the requested resource" for a moment after the CRD's create),
-   * serves it after waiting for it, up to shortly before the call's deadline, woken by its watch.
-   * False without waiting when no such CRD explains the 404.
+   * 404 "the server could not find the requested resource" for a moment after the CRD's create), to
+   * serve it, up to shortly before the call's deadline, woken by its watch. Does not wait when no
+   * such CRD explains the 404.
    */
-  private boolean servedAfterWait(ResourceKey key, KindInfo kind, CallContext ctx) {
+  private CrdWait awaitServed(ResourceKey key, KindInfo kind, CallContext ctx) {
     CrdPending pending = crdPending(kind);
     if (pending == null || !pending.state().waitable()) {
-      return false;
+      return CrdWait.NOT_WAITED;
     }
     long start = System.nanoTime();
     try {
       pending = awaitCrd(kind, ctx);
     } catch (InterruptedException ie) {
-      Thread.currentThread().interrupt();
-      return false;  // the failure is reported as it is; the interrupt stays set for the caller
+      Thread.currentThread().interrupt();  // the caller's to act on; the outcome says the wait was interrupted
+      LOG.debug("{}: interrupted while waiting for its CustomResourceDefinition to serve {}", key, kind.apiVersion());
+      return CrdWait.INTERRUPTED;
     }
     long ms = Duration.ofNanos(System.nanoTime() - start).toMillis();
     if (pending != null) {
       LOG.debug("{}: {} after waiting {} ms", key, pending.why(), ms);
-      return false;
+      return CrdWait.WAITED;
     }
     unserved.keySet().removeIf(k -> k.startsWith(kind.type() + "@"));  // discovery lists it now
     LOG.debug("{}: its CustomResourceDefinition serves {} now, after {} ms: writing it again", key, kind.apiVersion(), ms);
-    return true;
+    return CrdWait.SERVED;
   }
 
   /**

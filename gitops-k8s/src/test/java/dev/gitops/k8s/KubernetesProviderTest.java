@@ -1295,6 +1295,35 @@ class KubernetesProviderTest {
   }
 
   @Test
+  void anInterruptWhileWaitingForTheCrdIsUnknownSayingSoAndLeavesTheInterruptSet() throws Exception {
+    List<Resource> rs = crdCreatedAndWidget();
+    cluster.server.expect().post().withPath(WIDGETS).andReturn(404, NOT_SERVED).always();
+    AtomicReference<Outcome> outcome = new AtomicReference<>();
+    java.util.concurrent.atomic.AtomicBoolean interruptSet = new java.util.concurrent.atomic.AtomicBoolean();
+    Thread writer = new Thread(() -> {
+      outcome.set(provider.apply(ProviderConformanceSuite.createOf(rs.get(1)), ctx()));  // 20 s to wait in
+      interruptSet.set(Thread.currentThread().isInterrupted());
+    });
+    writer.start();
+    // interrupted once it waits on the CRD's watch (not in the middle of its request)
+    assertThat(until(() -> java.util.Arrays.stream(writer.getStackTrace()).anyMatch(f -> f.getMethodName().equals("awaitEvent"))))
+        .isTrue();
+    long start = System.nanoTime();
+    writer.interrupt();
+    writer.join(5_000);
+
+    assertThat(writer.isAlive()).isFalse();
+    assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(1));
+    assertThat(interruptSet.get()).as("the interrupt is left set for the caller").isTrue();
+    Outcome o = outcome.get();
+    assertThat(o.kind()).as(o.message()).isEqualTo(Outcome.Kind.UNKNOWN);
+    assertThat(o.message()).startsWith(WIDGET + ": interrupted during CREATE")
+        .contains("its CustomResourceDefinition widgets.example.com is not established yet")
+        .doesNotContain("waited for it within the call's time").endsWith("declared at app.yaml:18");
+    assertThat(widgetPosts()).as("not sent again").isEqualTo(1);
+  }
+
+  @Test
   void aClusterThatRefusesConnectionsIsSaidSoAndItsOtherKindsAreNotEachRetriedAsLong() throws Exception {
     int port;
     try (java.net.ServerSocket closed = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
