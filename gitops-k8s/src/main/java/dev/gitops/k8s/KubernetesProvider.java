@@ -116,7 +116,9 @@ import org.slf4j.LoggerFactory;
  * in the same sync and not Established, which a real API server answers with 404 "the server could
  * not find the requested resource", health waits off or not) is written once the CRD is established,
  * waiting for it within the call's time; else the write is a TRANSIENT failure saying so, which the
- * engine retries and the next sync makes.
+ * engine retries and the next sync makes. The same holds when the read of the object before its
+ * update, apply or replace is answered so (that is not the object gone), and before its delete
+ * unless the CRD has never served the kind (then there is nothing to delete).
  *
  * <p><b>Health</b> is built in for Deployments, StatefulSets, DaemonSets, ReplicaSets, Jobs,
  * Pods, PersistentVolumeClaims, LoadBalancer Services, Ingresses, CustomResourceDefinitions and
@@ -896,13 +898,50 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
   /**
    * The object as the cluster has it now: from the informer, or read directly while a write of
    * ours has not reached the informer yet (so an apply is never verified against an older copy),
-   * and never a copy older than one the server already answered ({@link ReadYourWrites}).
+   * and never a copy older than one the server already answered ({@link ReadYourWrites}). Null
+   * also when the server's answer is a 404 for the kind (fabric8's {@code get()} takes any 404 for
+   * a missing object): what observing and planning want; a write reads with {@link #currentToWrite}.
    */
   private GenericKubernetesResource current(ResourceKey key, KindInfo kind) {
     if (!informers.isSynced(key.type(), key.scope())) {
       return resource(kind, key).get();  // applied before anything of its kind was observed: ask the server
     }
     return reads.current(key, informers.cached(key.type(), key.scope(), key.name()), () -> resource(kind, key).get());
+  }
+
+  /**
+   * {@link #current} for a write, which must not take a kind the API server does not serve for
+   * the object gone: fabric8's {@code get()} answers null for any 404, also the one a real server
+   * gives while the kind's CustomResourceDefinition is not Established ("the server could not
+   * find the requested resource", naming no object). That 404 is thrown when a CRD of the cluster
+   * or of Git explains it, as when the write itself is answered so: {@link #applyOne} waits for the
+   * CRD within the call's time and writes again, else fails saying so. Any other 404 is the
+   * object missing (null).
+   */
+  private GenericKubernetesResource currentToWrite(ResourceKey key, KindInfo kind) {
+    if (!informers.isSynced(key.type(), key.scope())) {
+      return read(key, kind);
+    }
+    return reads.current(key, informers.cached(key.type(), key.scope(), key.name()), () -> read(key, kind));
+  }
+
+  /** The object as the server has it, or null when it is missing; see {@link #currentToWrite}. */
+  private GenericKubernetesResource read(ResourceKey key, KindInfo kind) {
+    try {
+      return resource(kind, key).require();
+    } catch (io.fabric8.kubernetes.client.ResourceNotFoundException e) {
+      // require() wraps whatever the server answered, with its status, in this exception
+      KubernetesClientException answer = e.getCause() instanceof KubernetesClientException k ? k
+          : new KubernetesClientException(e.getMessage(), e);
+      if (answer.getCode() != 404) {
+        throw answer;
+      }
+      // the mock API server answers a missing object 404 without a status naming it: a CRD must explain the 404
+      if (kindNotFound(answer) && (crdPending(kind) != null || kinds.desired(key.type()).isPresent())) {
+        throw answer;
+      }
+      return null;
+    }
   }
 
   private static OwnerMark markOf(JsonNode live) {
@@ -1414,7 +1453,8 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
           default -> Outcome.unchanged();
         };
       } catch (KubernetesClientException e) {
-        if (e.getCode() == 404 && change.action() != Action.DELETE && kindNotFound(e)) {
+        // (a delete's 404 for its kind comes from its read of the object: fabric8's delete answers none)
+        if (e.getCode() == 404 && kindNotFound(e)) {
           // its CRD may not serve it yet (created in this sync, not Established): wait for it, once, and write again
           CrdWait wait = resent ? CrdWait.NOT_WAITED : awaitServed(key, kind.get(), ctx);
           if (wait == CrdWait.SERVED) {
@@ -1572,7 +1612,7 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
         // An apply patch creates or, forcing, takes over whatever has the name: unlike a POST it is never
         // refused because the object exists. One created since the plan is ours to write only when it
         // is ours already (our earlier create landed), as a POST's conflict is handled below.
-        GenericKubernetesResource there = resource(kind, key).get();
+        GenericKubernetesResource there = read(key, kind);  // a 404 for its kind is not the object missing
         OwnerMark mark = there == null ? null : markOf(json(there));
         if (there != null && !change.has(Change.Flag.ADOPT) && (mark == null || !mark.isOwnedBy(ctx.owner(), key))) {
           return Outcome.conflict(key + ": apply not sent: the object appeared since it was observed ("
@@ -1609,7 +1649,7 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
     if (change.target() == null) {
       return Outcome.permanentFailure(key + ": an update needs a target document", null);
     }
-    GenericKubernetesResource there = current(key, kind);
+    GenericKubernetesResource there = currentToWrite(key, kind);  // null is missing, not its kind unserved
     if (there != null && there.getMetadata().getDeletionTimestamp() != null) {
       // an apply patch would land on the object being deleted (as an update does), not create it again
       return Outcome.conflict(key + ": apply not sent: it " + deleting(there) + "; it is observed and planned again");
@@ -1634,7 +1674,7 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
     if (change.target() == null) {
       return Outcome.permanentFailure(key + ": an update needs a target document", null);
     }
-    GenericKubernetesResource obj = current(key, kind);
+    GenericKubernetesResource obj = currentToWrite(key, kind);  // null is gone, not its kind unserved
     JsonNode planned = checkObserved && change.live() != null ? normalization.normalize(key.type(), change.live()) : null;
     for (int attempt = 1; ; attempt++) {
       if (obj == null) {
@@ -1778,7 +1818,7 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
   private Outcome replace(Change change, KindInfo kind, CallContext ctx) throws InterruptedException {
     ResourceKey key = change.key();
     watch(kind, key, ctx);  // the wait for the old object to go is answered by this kind's watch
-    GenericKubernetesResource old = current(key, kind);
+    GenericKubernetesResource old = currentToWrite(key, kind);  // null is gone, not its kind unserved
     if (old != null) {
       // as for an update: only the object the plan was made on is deleted (not one recreated or taken since)
       String taken = takenSince(change, ctx, old);
@@ -1816,10 +1856,25 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
    * Deletes the object; deleting one that is already gone succeeds (deletes are idempotent). Only
    * an object that still carries our mark is deleted, and the request is preconditioned on the
    * resourceVersion checked: an object that was deleted and created again by someone else since
-   * the plan (same name, not ours) is never deleted (the engine observes and plans it again).
+   * the plan (same name, not ours) is never deleted (the engine observes and plans it again). A read
+   * answered 404 for the kind is the object gone only when its CRD never served the kind or is
+   * being deleted (see {@link #currentToWrite}).
    */
   private Outcome delete(ResourceKey key, KindInfo kind, CallContext ctx) {
-    GenericKubernetesResource old = current(key, kind);
+    GenericKubernetesResource old;
+    try {
+      old = currentToWrite(key, kind);
+    } catch (KubernetesClientException e) {
+      CrdPending pending = e.getCode() == 404 ? crdPending(kind) : null;
+      if (pending == null || pending.state() == CrdState.VERSION_NOT_SERVED) {
+        // it may be there, at a version the API server serves: applyOne waits for the CRD, else fails saying so
+        throw e;
+      }
+      // its CRD has never served the kind (not in the cluster, not Established, which it does not leave once it
+      // is, its names not accepted) or is being deleted, which takes its objects: there is nothing of it to delete
+      LOG.debug("{}: its read was answered {}: {}; nothing of it to delete", key, KindInformers.message(e), pending.why());
+      return Outcome.deleted();
+    }
     for (int attempt = 1; ; attempt++) {
       if (old == null) {
         return Outcome.deleted();

@@ -1294,6 +1294,129 @@ class KubernetesProviderTest {
     assertThat(o.message()).contains("not established yet").doesNotContain("gone");
   }
 
+
+  // a write's read of the object, which fabric8's get() answers null for on any 404, the kind's included
+
+  private static final String WIDGET_PATH = WIDGETS + "/banner";
+
+  /** The CRD created (not established) and its widget created by the provider, as the cluster has it. */
+  private JsonNode widgetCreated(List<Resource> rs) {
+    assertThat(provider.apply(ProviderConformanceSuite.createOf(rs.get(1)), ctx()).isOk()).isTrue();
+    JsonNode live = JSON.valueToTree(cluster.client.genericKubernetesResources("example.com/v1", "Widget")
+        .inNamespace("shop").withName("banner").get());
+    cluster.takeSent();
+    return live;
+  }
+
+  private Change blueWidgetFrom(JsonNode live) {
+    Resource blue = Resource.of(WIDGET, json("{\"apiVersion\":\"example.com/v1\",\"kind\":\"Widget\",\"metadata\":"
+        + "{\"name\":\"banner\",\"namespace\":\"shop\"},\"spec\":{\"color\":\"blue\",\"size\":3}}"));
+    return ProviderConformanceSuite.updateOf(blue, provider.normalize(WIDGET, live));
+  }
+
+  private long widgetRequests(String method) {
+    return cluster.sent.stream().filter(r -> r.method().equals(method) && r.path().startsWith(WIDGET_PATH)).count();
+  }
+
+  private void establishAfter(long millis) {
+    Thread establisher = new Thread(() -> {
+      try {
+        Thread.sleep(millis);
+      } catch (InterruptedException e) {
+        return;
+      }
+      cluster.client.apiextensions().v1().customResourceDefinitions().withName("widgets.example.com").patch(
+          PatchContext.of(PatchType.JSON_MERGE), "{\"status\":{\"conditions\":[{\"type\":\"Established\",\"status\":\"True\"}]}}");
+    });
+    establisher.setDaemon(true);
+    establisher.start();
+  }
+
+  @Test
+  void anUpdateWhoseReadIsAnswered404ForItsKindWaitsForItsCrdAndIsSentOnceItIsEstablished() {
+    JsonNode live = widgetCreated(crdCreatedAndWidget());
+    // the object is read from the server (its kind was never observed): the first read refused, as a real server
+    // refuses it until the CRD is established
+    cluster.server.expect().get().withPath(WIDGET_PATH).andReturn(404, NOT_SERVED).once();
+    establishAfter(200);
+
+    Outcome o = provider.apply(blueWidgetFrom(live), ctx());
+
+    assertThat(o.kind()).as(o.message()).isEqualTo(Outcome.Kind.CONFIGURED);
+    // the read refused, and the one after the CRD was established (fabric8 reads it again for its patch)
+    assertThat(widgetRequests("GET")).isGreaterThanOrEqualTo(2);
+    assertThat(widgetRequests("PATCH")).isEqualTo(1);
+  }
+
+  @Test
+  void anUpdateWhoseReadIsAnswered404ForItsKindUntilTheCallEndsIsTransientNamingTheCrdNotAConflict() {
+    JsonNode live = widgetCreated(crdCreatedAndWidget());
+    cluster.server.expect().get().withPath(WIDGET_PATH).andReturn(404, NOT_SERVED).always();
+
+    Outcome o = provider.apply(blueWidgetFrom(live), CallContext.of("agent", "main@sha1:" + "2".repeat(40),
+        Duration.ofMillis(500)));
+
+    assertThat(o.isConflict()).as(o.message()).isFalse();
+    assertThat(o.kind()).as(o.message()).isEqualTo(Outcome.Kind.TRANSIENT);
+    assertThat(o.message()).startsWith(WIDGET + ": update failed: 404 the server could not find the requested resource")
+        .contains("its CustomResourceDefinition widgets.example.com is not established yet (waited for it within the"
+            + " call's time)").contains("retried").doesNotContain("gone").endsWith("declared at app.yaml:18");
+    assertThat(widgetRequests("PATCH")).isZero();
+  }
+
+  @Test
+  void aServerSideApplyWhoseReadIsAnswered404ForItsKindIsNotSentUncheckedButTransientNamingTheCrd() {
+    JsonNode live = widgetCreated(crdCreatedAndWidget());  // created client-side: the mock answers apply patches 415
+    provider.close();
+    provider = KubernetesProvider.builder(cluster.client).applyMode(ApplyMode.SERVER_SIDE).build();
+    cluster.server.expect().get().withPath(WIDGET_PATH).andReturn(404, NOT_SERVED).always();
+
+    Outcome o = provider.apply(blueWidgetFrom(live), CallContext.of("agent", "main@sha1:" + "2".repeat(40),
+        Duration.ofMillis(500)));
+
+    assertThat(o.kind()).as(o.message()).isEqualTo(Outcome.Kind.TRANSIENT);
+    assertThat(o.message()).startsWith(WIDGET + ": update failed: 404 the server could not find the requested resource")
+        .contains("its CustomResourceDefinition widgets.example.com is not established yet");
+    assertThat(widgetRequests("PATCH")).as("no apply patch without the object's mark checked").isZero();
+  }
+
+  @Test
+  void aDeleteWhoseReadIsAnswered404ForAnEstablishedKindIsTransientNotTakenForTheObjectGone() {
+    List<Resource> rs = crdCreatedAndWidget();
+    JsonNode live = widgetCreated(rs);
+    cluster.client.apiextensions().v1().customResourceDefinitions().withName("widgets.example.com").patch(
+        PatchContext.of(PatchType.JSON_MERGE), "{\"status\":{\"conditions\":[{\"type\":\"Established\",\"status\":\"True\"}]}}");
+    // its CRD is established, but the API server asked (another of the cluster's) does not serve the kind yet: the
+    // object may well be there
+    cluster.server.expect().get().withPath(WIDGET_PATH).andReturn(404, NOT_SERVED).always();
+    provider.close();
+    provider = KubernetesProvider.builder(cluster.client).build();  // its CRD informer sees it established
+    decode("r1", Manifests.CRD + "---\n" + Manifests.widget("red"));
+    Change delete = ProviderConformanceSuite.deleteOf(rs.get(1), live);
+
+    Outcome o = provider.apply(delete, CallContext.of("agent", "main@sha1:" + "2".repeat(40), Duration.ofMillis(500)));
+
+    assertThat(o.kind()).as(o.message()).isEqualTo(Outcome.Kind.TRANSIENT);
+    assertThat(o.message()).startsWith(WIDGET + ": delete failed: 404 the server could not find the requested resource")
+        .contains("its CustomResourceDefinition widgets.example.com is established, but the API server does not serve"
+            + " the kind yet");
+    assertThat(widgetRequests("DELETE")).isZero();
+  }
+
+  @Test
+  void aDeleteWhoseReadIsAnswered404ForAKindItsCrdNeverServedIsDeletedWithoutWaiting() {
+    List<Resource> rs = crdCreatedAndWidget();
+    JsonNode live = widgetCreated(rs);
+    cluster.server.expect().get().withPath(WIDGET_PATH).andReturn(404, NOT_SERVED).always();
+
+    long start = System.nanoTime();
+    Outcome o = provider.apply(ProviderConformanceSuite.deleteOf(rs.get(1), live), ctx());
+
+    assertThat(o.kind()).as(o.message()).isEqualTo(Outcome.Kind.DELETED);
+    assertThat(Duration.ofNanos(System.nanoTime() - start)).as("no object of a CRD never established: nothing to wait"
+        + " for").isLessThan(Duration.ofSeconds(2));
+  }
+
   @Test
   void anInterruptWhileWaitingForTheCrdIsUnknownSayingSoAndLeavesTheInterruptSet() throws Exception {
     List<Resource> rs = crdCreatedAndWidget();
