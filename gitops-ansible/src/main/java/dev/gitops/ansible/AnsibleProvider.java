@@ -99,11 +99,16 @@ import org.slf4j.LoggerFactory;
  * by an older build, which records no owner, is claimed by the first owner whose sync writes it.
  *
  * <p>Drift: with {@link Builder#checkDrift(boolean)}, observing runs the playbook with {@code
- * --check --diff} on hosts that are in sync with Git; a host with changed (or failed) tasks is
- * observed with {@code converged: false} and the per-task diffs under {@code drift}, which the
- * plan reports as drift and a sync corrects. Progress (each task on each host) goes to the
- * listeners given to the builder as {@link SyncEvent.Progress}. Vault values, results of {@code
- * no_log} tasks and variables named sensitive never reach logs, plans or events.
+ * --check --diff} on hosts that are in sync with Git; a host with changed tasks is observed with
+ * {@code converged: false} and the per-task diffs under {@code drift} (with the failed task, when
+ * one failed after them), which the plan reports as drift and a sync corrects. A host whose check
+ * failed before any task found a change is observed UNKNOWN, naming the task and its error: check
+ * mode only simulates, and a task can fail there on a host that has not drifted (one using what a
+ * task check mode skips would have registered), so that failure is not taken for drift and
+ * corrected by a converge; like an unreachable host, it leaves the plan incomplete. Progress
+ * (each task on each host) goes to the listeners given to the builder as {@link
+ * SyncEvent.Progress}. Vault values, results of {@code no_log} tasks and variables named sensitive
+ * never reach logs, plans or events.
  */
 public final class AnsibleProvider implements Provider {
 
@@ -266,7 +271,10 @@ public final class AnsibleProvider implements Provider {
     return out;
   }
 
-  /** Runs the playbook in check mode on in-sync hosts and marks those with changes as drifted. */
+  /**
+   * Runs the playbook in check mode on in-sync hosts and marks those with changes as drifted; a
+   * host whose check failed before any task found a change is UNKNOWN, not drifted.
+   */
   private void checkDrift(ManagedInventory.Record rec, Map<String, ResourceKey> hosts, PlaybookBundle bundle,
       CallContext ctx, Map<ResourceKey, Observation> out) {
     PlaybookRunner.Result r;
@@ -299,6 +307,19 @@ public final class AnsibleProvider implements Provider {
             + runSummary(r)));
         continue;
       }
+      if (hr.status() == PlaybookRunner.HostStatus.FAILED && hr.changedTasks().isEmpty() && hr.diffs().isEmpty()
+          && hr.stats().getOrDefault("changed", 0) == 0) {
+        // check mode simulates: a task can fail there on a host that has not drifted (one checking
+        // what a command, which check mode skips, would have registered), or fail as a converge would
+        // too (a vault value the password does not decrypt). With no change found first, whether the
+        // host drifted is not known: UNKNOWN, not drift and a converge of what may well be in sync
+        out.put(k, Observation.unknown(k, "drift check of " + k.name() + " failed at task '" + hr.failedTask() + "'"
+            + at(hr) + " before any task found a change, so whether " + k.name() + " drifted is not known: "
+            + hr.message() + " (exit " + r.exitCode() + "); a task that fails only in check mode can run there"
+            + " with check_mode: false if it changes nothing, or be let fail there with ignore_errors:"
+            + " \"{{ ansible_check_mode }}\""));
+        continue;
+      }
       switch (hr.status()) {
         case UNREACHABLE -> out.put(k, Observation.unknown(k, "drift check could not reach " + k.name() + ": "
             + hr.message()));
@@ -315,6 +336,7 @@ public final class AnsibleProvider implements Provider {
             }
           }
           if (hr.status() == PlaybookRunner.HostStatus.FAILED) {
+            // changes were found before it: drift, and the tasks after the failure were not checked
             drift.addObject().put("task", hr.failedTask()).put("error", hr.message());
           }
           JsonNode frozen = Documents.freeze(live);

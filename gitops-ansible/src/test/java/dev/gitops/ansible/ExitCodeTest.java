@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.gitops.api.Change;
+import dev.gitops.api.Observation;
 import dev.gitops.api.Outcome;
 import dev.gitops.api.Resource;
 import dev.gitops.api.ResourceKey;
@@ -81,10 +82,15 @@ class ExitCodeTest {
               # ansible-core 2.14's words for a !vault value its vault password does not decrypt
               emit({'event': 'result', 'host': h, 'task': 'use it', 'status': 'failed',
                     'msg': 'Decryption failed (no vault secrets were found that could decrypt)'})
-              s['failures'] = 1
-          elif mode in ('fail', 'abort') and h == 'c1':
+              s.update(ok=0, changed=0, failures=1)
+          elif mode == 'changedfail' and h == 'c2':
+              # a task found a change, then a later one failed (c1 fails as in 'fail')
+              emit({'event': 'result', 'host': h, 'task': 'step', 'status': 'changed', 'diff': '-port=1\\n+port=2'})
+              emit({'event': 'result', 'host': h, 'task': 'later', 'status': 'failed', 'msg': 'boom'})
+              s.update(ok=0, failures=1)
+          elif mode in ('fail', 'abort', 'changedfail') and h == 'c1':
               emit({'event': 'result', 'host': h, 'task': 'step', 'status': 'failed', 'msg': 'boom'})
-              s['failures'] = 1
+              s.update(ok=0, changed=0, failures=1)
           elif mode == 'unreachable' and h == 'c1':
               emit({'event': 'result', 'host': h, 'task': 'step', 'status': 'unreachable', 'msg': 'ssh: refused'})
               s['unreachable'] = 1
@@ -400,6 +406,30 @@ class ExitCodeTest {
             + " the !vault value of 'vault_secret' at ansible/inventory/hosts:4")
         .doesNotContain(VaultSamples.INLINE_PLAIN);
     assertThat(out.get(host("c2")).kind()).isEqualTo(Outcome.Kind.CREATED);
+  }
+
+  @Test
+  void aDriftCheckThatFailedBeforeAnyTaskFoundAChangeIsUnknownNotDriftAndOneThatFoundAChangeFirstIsDrift()
+      throws Exception {
+    AnsibleProvider p = builder("", 0, Duration.ofMinutes(1)).checkDrift(true).build();
+    List<Resource> hosts = hosts(p);
+    assertThat(apply(p, hosts).values()).allSatisfy(o -> assertThat(o.isOk()).isTrue());
+    List<ResourceKey> keys = List.of(host("c1"), host("c2"));
+    CallContext ctx = CallContext.of("t", TinyRepo.REVISION, Duration.ofMinutes(1));
+    p.observe(keys, ctx);  // the health observe right after apply: no check of hosts just converged
+
+    // the check: c1's task 'step' fails with nothing changed before it; c2's 'step' would change
+    // something, then its task 'later' fails
+    control("changedfail", 2);
+    Map<ResourceKey, Observation> seen = p.observe(keys, ctx);
+    assertThat(calls().get(calls().size() - 1)).contains("--check");
+    assertThat(seen.get(host("c1")).isUnknown()).as("%s", seen.get(host("c1"))).isTrue();
+    assertThat(seen.get(host("c1")).reason()).contains("drift check of c1 failed at task 'step'")
+        .contains("whether c1 drifted is not known: boom").contains("check_mode: false");
+    assertThat(seen.get(host("c2")).isPresent()).isTrue();
+    JsonNode c2 = seen.get(host("c2")).live();
+    assertThat(c2.path("converged").asBoolean(true)).as("a change was found: drift").isFalse();
+    assertThat(c2.path("drift").toString()).contains("port=2").contains("later").contains("boom");
   }
 
   @Test
