@@ -296,15 +296,18 @@ public final class AnsibleProvider implements Provider {
     for (Map.Entry<String, ResourceKey> e : hosts.entrySet()) {
       ResourceKey k = e.getValue();
       PlaybookRunner.HostResult hr = r.hosts().get(e.getKey());
+      // what Ansible said, with the !vault values it could not decrypt as a converge names them
+      JsonNode doc = rec.hosts().get(e.getKey());
       if (!usable || hr == null) {
-        out.put(k, Observation.unknown(k, "drift check of " + k.name() + " did not complete: " + runSummary(r)));
+        out.put(k, Observation.unknown(k, "drift check of " + k.name() + " did not complete: "
+            + withVaultCulprit(runSummary(r), e.getKey(), doc)));
         continue;
       }
       if (!hr.completed() && (hr.status() == PlaybookRunner.HostStatus.OK
           || hr.status() == PlaybookRunner.HostStatus.NOT_RUN)) {
         // Ansible ended the check after other hosts failed: the tasks not checked here may drift
         out.put(k, Observation.unknown(k, "drift check of " + k.name() + " did not complete the playbook: "
-            + runSummary(r)));
+            + withVaultCulprit(runSummary(r), e.getKey(), doc)));
         continue;
       }
       if (hr.status() == PlaybookRunner.HostStatus.FAILED && hr.changedTasks().isEmpty() && hr.diffs().isEmpty()
@@ -315,9 +318,10 @@ public final class AnsibleProvider implements Provider {
         // host drifted is not known: UNKNOWN, not drift and a converge of what may well be in sync
         out.put(k, Observation.unknown(k, "drift check of " + k.name() + " failed at task '" + hr.failedTask() + "'"
             + at(hr) + " before any task found a change, so whether " + k.name() + " drifted is not known: "
-            + hr.message() + " (exit " + r.exitCode() + "); a task that fails only in check mode can run there"
-            + " with check_mode: false if it changes nothing, or be let fail there with ignore_errors:"
-            + " \"{{ ansible_check_mode }}\""));
+            + withVaultCulprit(hr.message() + " (exit " + r.exitCode() + ")", e.getKey(), doc)
+            + (InlineVaults.isDecryptionFailure(hr.message()) ? "" : "; a task that fails only in check mode can run"
+                + " there with check_mode: false if it changes nothing, or be let fail there with ignore_errors:"
+                + " \"{{ ansible_check_mode }}\"")));
         continue;
       }
       switch (hr.status()) {
@@ -337,7 +341,8 @@ public final class AnsibleProvider implements Provider {
           }
           if (hr.status() == PlaybookRunner.HostStatus.FAILED) {
             // changes were found before it: drift, and the tasks after the failure were not checked
-            drift.addObject().put("task", hr.failedTask()).put("error", hr.message());
+            drift.addObject().put("task", hr.failedTask())
+                .put("error", withVaultCulprit(hr.message(), e.getKey(), doc));
           }
           JsonNode frozen = Documents.freeze(live);
           out.put(k, Observation.present(k, frozen, version(frozen)));
@@ -724,13 +729,27 @@ public final class AnsibleProvider implements Provider {
    * one when no password file is configured.
    */
   private Outcome withVaultCulprit(Outcome o, String host, JsonNode doc) {
-    AnsibleDecoder.Decoded latest = decoder.latest();
-    if (o.isOk() || latest == null || !InlineVaults.isDecryptionFailure(o.message())) {
+    if (o.isOk()) {
       return o;
     }
-    String why = latest.vaults().explain(o.message(), host, doc == null ? Documents.nodes().objectNode()
+    String message = withVaultCulprit(o.message(), host, doc);
+    return message.equals(o.message()) ? o : new Outcome(o.kind(), message, o.cause(), o.outputs());
+  }
+
+  /**
+   * {@code message}, what Ansible said of host {@code host} (a converge's, a decommission's or a
+   * drift check's), followed by the {@code !vault} values it could not decrypt when it says it
+   * could not decrypt one, as {@link #withVaultCulprit(Outcome, String, JsonNode)} finds them; else
+   * {@code message} as it is.
+   */
+  private String withVaultCulprit(String message, String host, JsonNode doc) {
+    AnsibleDecoder.Decoded latest = decoder.latest();
+    if (latest == null || !InlineVaults.isDecryptionFailure(message)) {
+      return message;
+    }
+    String why = latest.vaults().explain(message, host, doc == null ? Documents.nodes().objectNode()
         : doc.path("vars"), vaultPasswordFile, vaultDecryptor);
-    return why.isEmpty() ? o : new Outcome(o.kind(), o.message() + "; " + why, o.cause(), o.outputs());
+    return why.isEmpty() ? message : message + "; " + why;
   }
 
   /** A host deleted from management, saying what (not) happened to it. */

@@ -409,6 +409,28 @@ class ExitCodeTest {
   }
 
   @Test
+  void aDriftCheckAnsibleFailedWithDecryptionFailedNamesTheVaultValueThePasswordDoesNotDecryptAsTheConvergeDoes()
+      throws Exception {
+    Path password = Files.writeString(tmp.resolve("vault-password"), "not-the-password\n");
+    AnsibleProvider p = builder("", 0, Duration.ofMinutes(1)).vaultPasswordFile(password).checkDrift(true).build();
+    List<Resource> hosts = TinyRepo.decode(p, "all:\n  hosts:\n    c1:\n" + VaultSamples.INLINE_YAML.indent(6)
+        + "    c2:\n").stream().filter(r -> r.key().type().equals("host")).toList();
+    assertThat(apply(p, hosts).values()).allSatisfy(o -> assertThat(o.isOk()).isTrue());
+    List<ResourceKey> keys = List.of(host("c1"), host("c2"));
+    CallContext ctx = CallContext.of("t", TinyRepo.REVISION, Duration.ofMinutes(1));
+    p.observe(keys, ctx);  // the health observe right after apply: no check of hosts just converged
+
+    control("vault", 2);  // the check: c1's task 'use it' cannot decrypt its !vault value
+    Observation c1 = p.observe(keys, ctx).get(host("c1"));
+    assertThat(calls().get(calls().size() - 1)).contains("--check");
+    assertThat(c1.isUnknown()).as("%s", c1).isTrue();
+    assertThat(c1.reason()).contains("drift check of c1 failed at task 'use it'").contains("Decryption failed")
+        .contains("the vault password in " + password + " (vaultPasswordFile, --vault-password-file) is wrong for"
+            + " the !vault value of 'vault_secret' at ansible/inventory/hosts:4")
+        .doesNotContain(VaultSamples.INLINE_PLAIN).doesNotContain("check_mode");
+  }
+
+  @Test
   void aDriftCheckThatFailedBeforeAnyTaskFoundAChangeIsUnknownNotDriftAndOneThatFoundAChangeFirstIsDrift()
       throws Exception {
     AnsibleProvider p = builder("", 0, Duration.ofMinutes(1)).checkDrift(true).build();
