@@ -1413,8 +1413,9 @@ class KubernetesProviderTest {
     Outcome o = provider.apply(ProviderConformanceSuite.deleteOf(rs.get(1), live), ctx());
 
     assertThat(o.kind()).as(o.message()).isEqualTo(Outcome.Kind.DELETED);
+    // a wait would last until shortly before the call's 20 s
     assertThat(Duration.ofNanos(System.nanoTime() - start)).as("no object of a CRD never established: nothing to wait"
-        + " for").isLessThan(Duration.ofSeconds(2));
+        + " for").isLessThan(Duration.ofSeconds(10));
   }
 
   @Test
@@ -1431,12 +1432,10 @@ class KubernetesProviderTest {
     // interrupted once it waits on the CRD's watch (not in the middle of its request)
     assertThat(until(() -> java.util.Arrays.stream(writer.getStackTrace()).anyMatch(f -> f.getMethodName().equals("awaitEvent"))))
         .isTrue();
-    long start = System.nanoTime();
     writer.interrupt();
     writer.join(5_000);
 
-    assertThat(writer.isAlive()).isFalse();
-    assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(1));
+    assertThat(writer.isAlive()).as("ended by the interrupt, not by the call's 20 s").isFalse();
     assertThat(interruptSet.get()).as("the interrupt is left set for the caller").isTrue();
     Outcome o = outcome.get();
     assertThat(o.kind()).as(o.message()).isEqualTo(Outcome.Kind.UNKNOWN);

@@ -387,8 +387,11 @@ public final class CommitStatusNotifier extends HttpNotifier {
      * The context the notifier built here posts for {@code target}.
      *
      * <pre>{@code
-     * for (String target : targetNames) {
-     *   if (builder.contextFor(target).length() > CommitStatusNotifier.MAX_CONTEXT) { ... }
+     * CommitStatusNotifier.Builder statuses = CommitStatusNotifier.github("acme/site").context("gitops-prod/{target}");
+     * for (String name : List.of("web", "payments")) {
+     *   if (statuses.contextFor(name).length() > CommitStatusNotifier.MAX_CONTEXT) {
+     *     log.warn("target {} gets no commit status: its context is too long", name);
+     *   }
      * }
      * }</pre>
      */
