@@ -422,10 +422,12 @@ class AnsibleProviderTest {
       java.util.concurrent.CompletableFuture<SyncResult> sync =
           java.util.concurrent.CompletableFuture.supplyAsync(() -> r.sync(null, cancellation));
       long until = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
-      while (!java.nio.file.Files.exists(marks) && System.nanoTime() < until) {
+      // the first task's line written, not only its file made: '>>' creates the file before it writes, and a
+      // cancellation in between stops the shell with the file empty
+      while (!(java.nio.file.Files.exists(marks) && java.nio.file.Files.size(marks) > 0) && System.nanoTime() < until) {
         Thread.sleep(50);
       }
-      assertThat(marks).as("the play started").exists();
+      assertThat(java.nio.file.Files.readAllLines(marks)).as("the play started").containsExactly("start");
       cancellation.cancel("stopping");
       SyncResult result = sync.get(30, java.util.concurrent.TimeUnit.SECONDS);
       assertThat(result.isSuccessful()).isFalse();
