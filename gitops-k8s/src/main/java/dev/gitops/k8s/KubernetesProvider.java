@@ -903,10 +903,15 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
    * a missing object): what observing and planning want; a write reads with {@link #currentToWrite}.
    */
   private GenericKubernetesResource current(ResourceKey key, KindInfo kind) {
+    return current(key, () -> resource(kind, key).get());
+  }
+
+  /** {@link #current} with the server asked through {@code server} when the informer's copy will not do. */
+  private GenericKubernetesResource current(ResourceKey key, Supplier<GenericKubernetesResource> server) {
     if (!informers.isSynced(key.type(), key.scope())) {
-      return resource(kind, key).get();  // applied before anything of its kind was observed: ask the server
+      return server.get();  // applied before anything of its kind was observed: ask the server
     }
-    return reads.current(key, informers.cached(key.type(), key.scope(), key.name()), () -> resource(kind, key).get());
+    return reads.current(key, informers.cached(key.type(), key.scope(), key.name()), server);
   }
 
   /**
@@ -919,10 +924,7 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
    * object missing (null).
    */
   private GenericKubernetesResource currentToWrite(ResourceKey key, KindInfo kind) {
-    if (!informers.isSynced(key.type(), key.scope())) {
-      return read(key, kind);
-    }
-    return reads.current(key, informers.cached(key.type(), key.scope(), key.name()), () -> read(key, kind));
+    return current(key, () -> read(key, kind));
   }
 
   /** The object as the server has it, or null when it is missing; see {@link #currentToWrite}. */

@@ -160,8 +160,12 @@ public final class CommitStatusNotifier extends HttpNotifier {
 
   /** {@code s} for a log line: its first 60 characters, control characters as '?'. */
   private static String abbreviate(String s) {
-    String shown = s.length() > 60 ? s.substring(0, 57) + "..." : s;
-    return shown.replaceAll("\\p{Cntrl}", "?");
+    return printable(s.length() > 60 ? s.substring(0, 57) + "..." : s);
+  }
+
+  /** {@code s} with each control character as '?', for a message that quotes it. */
+  private static String printable(String s) {
+    return s.replaceAll("\\p{Cntrl}", "?");
   }
 
   private static final String TARGET = "{target}";
@@ -397,10 +401,6 @@ public final class CommitStatusNotifier extends HttpNotifier {
      */
     public String contextFor(String target) {
       return contextOf(context, Objects.requireNonNull(target, "target"));
-    }
-
-    private static String printable(String s) {
-      return s.replaceAll("\\p{Cntrl}", "?");
     }
 
     private static String controlName(char c) {
