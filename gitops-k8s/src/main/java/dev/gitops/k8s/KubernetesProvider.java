@@ -117,8 +117,9 @@ import org.slf4j.LoggerFactory;
  * not find the requested resource", health waits off or not) is written once the CRD is established,
  * waiting for it within the call's time; else the write is a TRANSIENT failure saying so, which the
  * engine retries and the next sync makes. The same holds when the read of the object before its
- * update, apply or replace is answered so (that is not the object gone), and before its delete
- * unless the CRD has never served the kind (then there is nothing to delete).
+ * update, apply or replace is answered so (that is not the object gone), when the list of the kind
+ * that a replace starts (its watch sees the old object go) is, and before its delete unless the
+ * CRD has never served the kind (then there is nothing to delete).
  *
  * <p><b>Health</b> is built in for Deployments, StatefulSets, DaemonSets, ReplicaSets, Jobs,
  * Pods, PersistentVolumeClaims, LoadBalancer Services, Ingresses, CustomResourceDefinitions and
@@ -643,10 +644,10 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
         if (kind.get().namespaced()) {
           namespacesInPlay.addAll(scopes);
         }
-        Map<String, String> unreadable = watch(kind.get(), () -> scopes, ctx);
+        Map<String, KindInformers.Unavailable> unreadable = watch(kind.get(), () -> scopes, ctx);
         for (ResourceKey k : e.getValue()) {
-          String why = unreadable.get(k.scope());
-          out.put(k, why == null ? observeOne(k, kind.get()) : Observation.unknown(k, why));
+          KindInformers.Unavailable why = unreadable.get(k.scope());
+          out.put(k, why == null ? observeOne(k, kind.get()) : Observation.unknown(k, why.getMessage()));
         }
       } catch (KindInformers.Unavailable ex) {
         CrdPending pending = ex.code() == 404 && kind.isPresent() ? crdPending(kind.get()) : null;
@@ -681,10 +682,11 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
    * namespace, only in those named. A cluster-wide list found forbidden is tried again after ten
    * minutes (the namespaces' informers keep serving meanwhile).
    *
-   * @return the namespaces among {@code scopes} whose objects cannot be listed, each with why
+   * @return the namespaces among {@code scopes} whose objects cannot be listed, each with why (its
+   *     message) and the server's answer, when it answered (its cause)
    * @throws KindInformers.Unavailable when the kind cannot be listed at all
    */
-  private Map<String, String> watch(KindInfo kind, Supplier<Set<String>> scopes, CallContext ctx) {
+  private Map<String, KindInformers.Unavailable> watch(KindInfo kind, Supplier<Set<String>> scopes, CallContext ctx) {
     String type = kind.type();
     Forbidden forbidden = forbiddenClusterWide.get(type);
     if (!kind.namespaced() || namespaces.isEmpty()
@@ -708,32 +710,38 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
       }
     }
     Set<String> listed = new TreeSet<>();
-    Map<String, String> out = new TreeMap<>();
+    Map<String, KindInformers.Unavailable> out = new TreeMap<>();
     for (String ns : scopes.get()) {
       if (ns.isEmpty()) {
-        out.put(ns, type + " is namespaced, but this key names no namespace");
+        out.put(ns, new KindInformers.Unavailable(type + " is namespaced, but this key names no namespace", null));
       } else if (!namespaces.isEmpty() && !namespaces.contains(ns)) {
-        out.put(ns, "namespace " + ns + " is not among the namespaces the provider lists (" + String.join(", ", namespaces)
-            + "; set by the CLI's --watch-namespaces, the agent's namespaces: or KubernetesProvider.Builder.namespaces):"
-            + " " + type + " objects there are not read; add the namespace there to manage it");
+        out.put(ns, new KindInformers.Unavailable("namespace " + ns + " is not among the namespaces the provider lists ("
+            + String.join(", ", namespaces) + "; set by the CLI's --watch-namespaces, the agent's namespaces: or"
+            + " KubernetesProvider.Builder.namespaces): " + type + " objects there are not read; add the namespace there"
+            + " to manage it", null));
       } else {
         listed.add(ns);
       }
     }
     String clusterWide = forbidden == null ? null : forbidden.message();
-    informers.syncedIn(kind, listed, budget(ctx)).forEach((ns, e) -> out.put(ns, "cannot list " + type + " in namespace "
-        + ns + " at " + client.getMasterUrl() + ": " + e.getMessage() + (e.code() != 403 ? "" : clusterWide == null
-            ? "; the credentials need list and watch on it in namespace " + ns + " (a Role and RoleBinding there)"
-            : " (nor cluster-wide: " + clusterWide + "); the credentials need list and watch on it in namespace "
-                + ns + " (a Role and RoleBinding there) or cluster-wide (a ClusterRole)")));
+    informers.syncedIn(kind, listed, budget(ctx)).forEach((ns, e) -> out.put(ns, new KindInformers.Unavailable(
+        "cannot list " + type + " in namespace " + ns + " at " + client.getMasterUrl() + ": " + e.getMessage()
+            + (e.code() != 403 ? "" : clusterWide == null
+                ? "; the credentials need list and watch on it in namespace " + ns + " (a Role and RoleBinding there)"
+                : " (nor cluster-wide: " + clusterWide + "); the credentials need list and watch on it in namespace "
+                    + ns + " (a Role and RoleBinding there) or cluster-wide (a ClusterRole)"), e.getCause())));
     return out;
   }
 
-  /** The informer that sees {@code key}'s namespace, synced. @throws KindInformers.Unavailable naming why not */
+  /**
+   * The informer that sees {@code key}'s namespace, synced.
+   *
+   * @throws KindInformers.Unavailable naming why not, with the server's answer when it answered
+   */
   private void watch(KindInfo kind, ResourceKey key, CallContext ctx) {
-    String why = watch(kind, () -> Set.of(key.scope()), ctx).get(key.scope());
+    KindInformers.Unavailable why = watch(kind, () -> Set.of(key.scope()), ctx).get(key.scope());
     if (why != null) {
-      throw new KindInformers.Unavailable(why, null);
+      throw why;
     }
   }
 
@@ -1013,12 +1021,13 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
         continue;  // a kind the cluster does not serve (its CRD is gone) has no objects, marked or not
       }
       try {
-        Map<String, String> unreadable = watch(kind.get(), toSearch, ctx);
+        Map<String, KindInformers.Unavailable> unreadable = watch(kind.get(), toSearch, ctx);
         if (!unreadable.isEmpty()) {
           // only what was listed is claimed: the keys there that Git or the store name are observed UNKNOWN
           // (never ABSENT), so nothing in those namespaces is deleted or dropped; unnamed orphans stay unfound
           LOG.warn("objects of {} marked by {} are not searched in namespace(s) {} at {}: {}", type, owner,
-              unreadable.keySet(), client.getMasterUrl(), String.join("; ", unreadable.values()));
+              unreadable.keySet(), client.getMasterUrl(), String.join("; ", unreadable.values().stream()
+                  .map(Throwable::getMessage).toList()));
         }
       } catch (KindInformers.Unavailable e) {
         if (e.code() == 404) {
@@ -1443,8 +1452,11 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
     if (kind.isEmpty()) {
       return Outcome.permanentFailure(key + ": " + notServed(key.type()), null);
     }
-    // a write answered 404 for its kind waits for the kind's CRD once and is sent again once
+    // a write answered 404 for its kind (its request, its read of the object, or the list of a replace's watch)
+    // waits for the kind's CRD once and is sent again once
     for (boolean resent = false; ; resent = true) {
+      KubernetesClientException kindAnswer;  // a 404 for the kind, not for the object
+      Outcome failed;  // the outcome when no CRD explains it
       try {
         return switch (change.action()) {
           case CREATE -> create(change, kind.get(), ctx);
@@ -1455,34 +1467,39 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
           default -> Outcome.unchanged();
         };
       } catch (KubernetesClientException e) {
+        failed = failure(key, change.action(), e);
         // (a delete's 404 for its kind comes from its read of the object: fabric8's delete answers none)
-        if (e.getCode() == 404 && kindNotFound(e)) {
-          // its CRD may not serve it yet (created in this sync, not Established): wait for it, once, and write again
-          CrdWait wait = resent ? CrdWait.NOT_WAITED : awaitServed(key, kind.get(), ctx);
-          if (wait == CrdWait.SERVED) {
-            continue;
-          }
-          if (wait == CrdWait.INTERRUPTED) {
-            CrdPending pending = crdPending(kind.get());
-            return Outcome.unknown(key + ": interrupted during " + change.action() + " while waiting for the cluster to"
-                + " serve " + kind.get().kind() + " at " + kind.get().apiVersion()
-                + (pending == null ? "" : " (" + pending.why() + ")") + ", after " + KindInformers.message(e));
-          }
-          Optional<Outcome> notYet = notServedYet(change, kind.get(), e, wait == CrdWait.WAITED);
-          if (notYet.isPresent()) {
-            return notYet.get();
-          }
+        if (e.getCode() != 404 || !kindNotFound(e)) {
+          // a 404 on a create is the kind not served at that version, or a namespace that does not exist
+          return e.getCode() == 404 && change.action() != Action.DELETE ? withUnserved(failed, kind.get()) : failed;
         }
-        Outcome failed = failure(key, change.action(), e);
-        // a 404 on a create is the kind not served at that version, or a namespace that does not exist
-        return e.getCode() == 404 && change.action() != Action.DELETE ? withUnserved(failed, kind.get()) : failed;
+        kindAnswer = e;
       } catch (KindInformers.Unavailable e) {
-        Outcome failed = Outcome.transientFailure(key + ": cannot watch " + key.type() + ": " + e.getMessage(), e);
-        return e.code() == 404 ? withUnserved(failed, kind.get()) : failed;
+        failed = Outcome.transientFailure(key + ": cannot watch " + key.type() + ": " + e.getMessage(), e);
+        kindAnswer = e.code() == 404 ? e.answer() : null;
+        if (kindAnswer == null || !kindNotFound(kindAnswer)) {
+          return e.code() == 404 ? withUnserved(failed, kind.get()) : failed;
+        }
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         return Outcome.unknown(key + ": interrupted during " + change.action());
       }
+      // its CRD may not serve it yet (created in this sync, not Established): wait for it, once, and write again
+      CrdWait wait = resent ? CrdWait.NOT_WAITED : awaitServed(key, kind.get(), ctx);
+      if (wait == CrdWait.SERVED) {
+        continue;
+      }
+      if (wait == CrdWait.INTERRUPTED) {
+        CrdPending pending = crdPending(kind.get());
+        return Outcome.unknown(key + ": interrupted during " + change.action() + " while waiting for the cluster to"
+            + " serve " + kind.get().kind() + " at " + kind.get().apiVersion()
+            + (pending == null ? "" : " (" + pending.why() + ")") + ", after " + KindInformers.message(kindAnswer));
+      }
+      Optional<Outcome> notYet = notServedYet(change, kind.get(), kindAnswer, wait == CrdWait.WAITED);
+      if (notYet.isPresent()) {
+        return notYet.get();
+      }
+      return change.action() != Action.DELETE ? withUnserved(failed, kind.get()) : failed;
     }
   }
 
@@ -1819,7 +1836,9 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
 
   private Outcome replace(Change change, KindInfo kind, CallContext ctx) throws InterruptedException {
     ResourceKey key = change.key();
-    watch(kind, key, ctx);  // the wait for the old object to go is answered by this kind's watch
+    // the wait for the old object to go is answered by this kind's watch; its list answered 404 for the kind is
+    // thrown with that answer, which applyOne waits for the kind's CRD on, as for the write's own 404
+    watch(kind, key, ctx);
     GenericKubernetesResource old = currentToWrite(key, kind);  // null is gone, not its kind unserved
     if (old != null) {
       // as for an update: only the object the plan was made on is deleted (not one recreated or taken since)

@@ -1418,26 +1418,100 @@ class KubernetesProviderTest {
         + " for").isLessThan(Duration.ofSeconds(10));
   }
 
+  // a replace's watch of its kind (it sees the old object go), whose list a real server answers 404 until the CRD
+  // is established
+
+  private static final String WIDGET_LIST = "/apis/example.com/v1/widgets?resourceVersion=0";
+
+  private Change blueWidgetReplacing(JsonNode live) {
+    Resource blue = Resource.of(WIDGET, json("{\"apiVersion\":\"example.com/v1\",\"kind\":\"Widget\",\"metadata\":"
+        + "{\"name\":\"banner\",\"namespace\":\"shop\"},\"spec\":{\"color\":\"blue\",\"size\":3}}"));
+    return ProviderConformanceSuite.replaceOf(blue, provider.normalize(WIDGET, live));
+  }
+
+  private long widgetLists() {
+    return cluster.sent.stream().filter(r -> r.method().equals("GET") && r.path().equals(WIDGET_LIST)).count();
+  }
+
+  @Test
+  void aReplaceWhoseWatchIsAnswered404ForItsKindWaitsForItsCrdAndReplacesOnceItIsEstablished() {
+    JsonNode live = widgetCreated(crdCreatedAndWidget());
+    cluster.server.expect().get().withPath(WIDGET_LIST).andReturn(404, NOT_SERVED).once();
+    establishAfter(200);
+
+    Outcome o = provider.apply(blueWidgetReplacing(live), ctx());
+
+    assertThat(o.kind()).as(o.message()).isEqualTo(Outcome.Kind.CONFIGURED);
+    assertThat(widgetLists()).as("the list refused, and the one after the CRD was established").isGreaterThanOrEqualTo(2);
+    assertThat(widgetRequests("DELETE")).isEqualTo(1);
+    assertThat(widgetPosts()).isEqualTo(1);
+    assertThat(cluster.client.genericKubernetesResources("example.com/v1", "Widget").inNamespace("shop")
+        .withName("banner").get().getAdditionalProperties().get("spec")).hasToString("{color=blue, size=3}");
+  }
+
+  @Test
+  void aReplaceWhoseWatchIsAnswered404ForItsKindUntilTheCallEndsIsTransientNamingTheCrd() {
+    JsonNode live = widgetCreated(crdCreatedAndWidget());
+    cluster.server.expect().get().withPath(WIDGET_LIST).andReturn(404, NOT_SERVED).always();
+
+    Outcome o = provider.apply(blueWidgetReplacing(live), CallContext.of("agent", "main@sha1:" + "2".repeat(40),
+        Duration.ofMillis(500)));
+
+    assertThat(o.kind()).as(o.message()).isEqualTo(Outcome.Kind.TRANSIENT);
+    assertThat(o.message()).startsWith(WIDGET + ": replace failed: 404 the server could not find the requested resource")
+        .contains("its CustomResourceDefinition widgets.example.com is not established yet (waited for it within the"
+            + " call's time)").contains("retried").doesNotContain("cannot watch").endsWith("declared at app.yaml:18");
+    assertThat(widgetRequests("DELETE") + widgetPosts()).as("nothing deleted or created").isZero();
+  }
+
+  @Test
+  void anInterruptWhileAReplaceWaitsForTheCrdItsWatchNeedsIsUnknownSayingSo() throws Exception {
+    JsonNode live = widgetCreated(crdCreatedAndWidget());
+    cluster.server.expect().get().withPath(WIDGET_LIST).andReturn(404, NOT_SERVED).always();
+
+    Interrupted i = interruptedWhileWaitingForTheCrd(() -> provider.apply(blueWidgetReplacing(live), ctx()));
+
+    assertThat(i.interruptSet()).as("the interrupt is left set for the caller").isTrue();
+    assertThat(i.outcome().kind()).as(i.outcome().message()).isEqualTo(Outcome.Kind.UNKNOWN);
+    assertThat(i.outcome().message()).startsWith(WIDGET + ": interrupted during REPLACE while waiting for the cluster to"
+            + " serve Widget at example.com/v1 (its CustomResourceDefinition widgets.example.com is not established yet),"
+            + " after 404 the server could not find the requested resource").endsWith("declared at app.yaml:18");
+    assertThat(widgetRequests("DELETE") + widgetPosts()).as("nothing deleted or created").isZero();
+  }
+
+  /** What a write returned on a thread interrupted while it waited for its CRD, and whether the interrupt stayed set. */
+  private record Interrupted(Outcome outcome, boolean interruptSet) {}
+
+  /**
+   * Runs {@code write} (with the call's 20 s to wait in) on a thread, interrupts it once it waits
+   * on the CRD's watch (not in the middle of a request), and says what it returned.
+   */
+  private static Interrupted interruptedWhileWaitingForTheCrd(java.util.function.Supplier<Outcome> write)
+      throws InterruptedException {
+    AtomicReference<Outcome> outcome = new AtomicReference<>();
+    java.util.concurrent.atomic.AtomicBoolean interruptSet = new java.util.concurrent.atomic.AtomicBoolean();
+    Thread writer = new Thread(() -> {
+      outcome.set(write.get());
+      interruptSet.set(Thread.currentThread().isInterrupted());
+    });
+    writer.start();
+    assertThat(until(() -> java.util.Arrays.stream(writer.getStackTrace()).anyMatch(f -> f.getMethodName().equals("awaitCrd"))))
+        .as("waits for the CRD").isTrue();
+    writer.interrupt();
+    writer.join(5_000);
+    assertThat(writer.isAlive()).as("ended by the interrupt, not by the call's 20 s").isFalse();
+    return new Interrupted(outcome.get(), interruptSet.get());
+  }
+
   @Test
   void anInterruptWhileWaitingForTheCrdIsUnknownSayingSoAndLeavesTheInterruptSet() throws Exception {
     List<Resource> rs = crdCreatedAndWidget();
     cluster.server.expect().post().withPath(WIDGETS).andReturn(404, NOT_SERVED).always();
-    AtomicReference<Outcome> outcome = new AtomicReference<>();
-    java.util.concurrent.atomic.AtomicBoolean interruptSet = new java.util.concurrent.atomic.AtomicBoolean();
-    Thread writer = new Thread(() -> {
-      outcome.set(provider.apply(ProviderConformanceSuite.createOf(rs.get(1)), ctx()));  // 20 s to wait in
-      interruptSet.set(Thread.currentThread().isInterrupted());
-    });
-    writer.start();
-    // interrupted once it waits on the CRD's watch (not in the middle of its request)
-    assertThat(until(() -> java.util.Arrays.stream(writer.getStackTrace()).anyMatch(f -> f.getMethodName().equals("awaitEvent"))))
-        .isTrue();
-    writer.interrupt();
-    writer.join(5_000);
 
-    assertThat(writer.isAlive()).as("ended by the interrupt, not by the call's 20 s").isFalse();
-    assertThat(interruptSet.get()).as("the interrupt is left set for the caller").isTrue();
-    Outcome o = outcome.get();
+    Interrupted i = interruptedWhileWaitingForTheCrd(() -> provider.apply(ProviderConformanceSuite.createOf(rs.get(1)), ctx()));
+
+    assertThat(i.interruptSet()).as("the interrupt is left set for the caller").isTrue();
+    Outcome o = i.outcome();
     assertThat(o.kind()).as(o.message()).isEqualTo(Outcome.Kind.UNKNOWN);
     assertThat(o.message()).startsWith(WIDGET + ": interrupted during CREATE")
         .contains("its CustomResourceDefinition widgets.example.com is not established yet")

@@ -76,6 +76,11 @@ public final class KindInformers implements AutoCloseable {
     public int code() {
       return KindInformers.code(getCause());
     }
+
+    /** The server's answer (its status and Status body), or null when it did not answer; see {@link KindInformers#answer}. */
+    public KubernetesClientException answer() {
+      return KindInformers.answer(getCause());
+    }
   }
 
   private record Running(KindInfo kind, SharedIndexInformer<GenericKubernetesResource> informer,
@@ -415,12 +420,22 @@ public final class KindInformers implements AutoCloseable {
 
   /** The HTTP status of the server's answer beneath the client's wrappers, or 0 when there was none. */
   public static int code(Throwable t) {
+    KubernetesClientException answer = answer(t);
+    return answer == null ? 0 : answer.getCode();
+  }
+
+  /**
+   * The API server's answer beneath {@code t} (a failed list's, a request's): the first client
+   * failure in its causes that has an HTTP status, with the {@code Status} the server sent when it
+   * sent one; null when the server did not answer.
+   */
+  public static KubernetesClientException answer(Throwable t) {
     for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
       if (c instanceof KubernetesClientException k && k.getCode() > 0) {
-        return k.getCode();
+        return k;
       }
     }
-    return 0;
+    return null;
   }
 
   /** Stops every informer. */
