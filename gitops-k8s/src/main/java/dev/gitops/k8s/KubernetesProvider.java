@@ -572,9 +572,13 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
   }
 
   /**
-   * Whether a 404 says that the API server does not serve the URL's kind (a real server's "the
-   * server could not find the requested resource", which names no object) rather than that the
-   * object, or its namespace, is missing ({@code configmaps "cfg" not found}, which names it).
+   * Whether a 404 says that the API server does not serve the URL's kind rather than that the
+   * object, or its namespace, is missing. A real server answers a missing object (or namespace)
+   * with a Status that names it, in its details ({@code name}, and the resource as {@code kind})
+   * and its message ({@code configmaps "cfg" not found}, {@code widgets.example.com "banner" not
+   * found}); a kind it does not serve (its CRD not Established, a version removed) with "the
+   * server could not find the requested resource" and details naming nothing, or a plain "404 page
+   * not found" without a Status. A 404 that names nothing is the kind's.
    */
   private static boolean kindNotFound(KubernetesClientException e) {
     var status = e.getStatus();
@@ -926,10 +930,10 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
    * {@link #current} for a write, which must not take a kind the API server does not serve for
    * the object gone: fabric8's {@code get()} answers null for any 404, also the one a real server
    * gives while the kind's CustomResourceDefinition is not Established ("the server could not
-   * find the requested resource", naming no object). That 404 is thrown when a CRD of the cluster
-   * or of Git explains it, as when the write itself is answered so: {@link #applyOne} waits for the
-   * CRD within the call's time and writes again, else fails saying so. Any other 404 is the
-   * object missing (null).
+   * find the requested resource", naming no object). That 404 ({@link #kindNotFound}) is thrown,
+   * as when the write itself is answered so: {@link #applyOne} waits for the CRD that explains it
+   * within the call's time and writes again, else fails saying so, and names the kind the server
+   * does not serve when no CRD explains it. A 404 that names the object is the object missing (null).
    */
   private GenericKubernetesResource currentToWrite(ResourceKey key, KindInfo kind) {
     return current(key, () -> read(key, kind));
@@ -946,9 +950,8 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
       if (answer.getCode() != 404) {
         throw answer;
       }
-      // the mock API server answers a missing object 404 without a status naming it: a CRD must explain the 404
-      if (kindNotFound(answer) && (crdPending(kind) != null || kinds.desired(key.type()).isPresent())) {
-        throw answer;
+      if (kindNotFound(answer)) {
+        throw answer;  // the kind is not served (its CRD not established, its version not served), not the object gone
       }
       return null;
     }
@@ -1499,7 +1502,10 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
       if (notYet.isPresent()) {
         return notYet.get();
       }
-      return change.action() != Action.DELETE ? withUnserved(failed, kind.get()) : failed;
+      // no CRD explains it (a version the cluster no longer serves, an aggregated API gone): the kind, not the object
+      return withUnserved(new Outcome(failed.kind(), failed.message() + ": the API server does not serve "
+          + kind.get().kind() + " at " + kind.get().apiVersion() + " (its 404 names no object, so it is not the object"
+          + " missing)", failed.cause(), failed.outputs()), kind.get());
     }
   }
 
@@ -1888,7 +1894,8 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
     } catch (KubernetesClientException e) {
       CrdPending pending = e.getCode() == 404 ? crdPending(kind) : null;
       if (pending == null || pending.state() == CrdState.VERSION_NOT_SERVED) {
-        // it may be there, at a version the API server serves: applyOne waits for the CRD, else fails saying so
+        // it may be there, at a version the API server serves: applyOne waits for the CRD, else fails saying so,
+        // or, no CRD explaining the 404, naming the kind the server does not serve
         throw e;
       }
       // its CRD has never served the kind (not in the cluster, not Established, which it does not leave once it

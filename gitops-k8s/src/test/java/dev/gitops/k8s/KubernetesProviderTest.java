@@ -1418,6 +1418,48 @@ class KubernetesProviderTest {
         + " for").isLessThan(Duration.ofSeconds(10));
   }
 
+  // a 404 for the object names it (as a real server's does, and the stand-in's: StandInApiServer); one for the kind
+  // names nothing
+
+  @Test
+  void anUpdateWhoseReadIsAnswered404NamingTheObjectIsTheObjectGoneThoughItsCrdIsNotEstablished() {
+    JsonNode live = widgetCreated(crdCreatedAndWidget());
+    cluster.client.genericKubernetesResources("example.com/v1", "Widget").inNamespace("shop").withName("banner").delete();
+    cluster.takeSent();
+
+    // the CRD not established explains a 404 for the kind; this one names the object: nothing to wait for
+    Outcome o = provider.apply(blueWidgetFrom(live), CallContext.of("agent", "main@sha1:" + "2".repeat(40),
+        Duration.ofSeconds(5)));
+
+    assertThat(o.isConflict()).as(o.message()).isTrue();
+    assertThat(o.message()).contains("the object is gone since it was observed").doesNotContain("established");
+    assertThat(widgetRequests("PATCH")).isZero();
+  }
+
+  @Test
+  void aWriteWhoseReadIsAnswered404ForAKindNoCrdExplainsFailsNamingTheKindNotTheObjectGone() {
+    assertThat(provider.apply(ProviderConformanceSuite.createOf(configMap("{\"a\":\"1\"}")), ctx()).isOk()).isTrue();
+    JsonNode live = JSON.valueToTree(cluster.get("/ConfigMap", "default", "cfg"));
+    // as a real server answers a kind it does not serve (a version removed, an aggregated API gone); the stand-in
+    // serves every kind, so the answer is injected
+    cluster.server.expect().get().withPath("/api/v1/namespaces/default/configmaps/cfg").andReturn(404, NOT_SERVED).always();
+    cluster.takeSent();
+
+    Outcome update = provider.apply(ProviderConformanceSuite.updateOf(configMap("{\"a\":\"2\"}"),
+        provider.normalize(CM, live)), ctx());
+    Outcome delete = provider.apply(ProviderConformanceSuite.deleteOf(configMap("{\"a\":\"1\"}"), live), ctx());
+
+    assertThat(update.isConflict()).as(update.message()).isFalse();
+    assertThat(update.kind()).as(update.message()).isEqualTo(Outcome.Kind.PERMANENT);
+    assertThat(update.message()).startsWith(CM + ": update failed: 404 the server could not find the requested resource:"
+        + " the API server does not serve ConfigMap at v1 (its 404 names no object, so it is not the object missing)")
+        .doesNotContain("gone");
+    assertThat(delete.kind()).as("not taken for deleted: " + delete.message()).isEqualTo(Outcome.Kind.PERMANENT);
+    assertThat(delete.message()).startsWith(CM + ": delete failed: 404 the server could not find the requested resource:"
+        + " the API server does not serve ConfigMap at v1");
+    assertThat(cluster.takeSent()).extracting(MockCluster.Sent::method).containsOnly("GET");
+  }
+
   // a replace's watch of its kind (it sees the old object go), whose list a real server answers 404 until the CRD
   // is established
 

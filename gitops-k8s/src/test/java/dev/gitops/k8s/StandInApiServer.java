@@ -27,7 +27,8 @@ import java.util.Set;
 
 /**
  * fabric8's mock API server, the stand-in for a Kubernetes API server in this project's tests,
- * started on loopback, with watches that end without stalling it.
+ * started on loopback, with watches that end without stalling it, and a missing object's 404
+ * naming the object as a real server's does.
  *
  * <p>Why not the mock as it comes: when a client closes a watch (a provider or an informer closed),
  * the mock (7.9) ends it on the server's only event loop by waiting up to a minute for the watch's
@@ -36,6 +37,12 @@ import java.util.Set;
  * timed out so in CI, and a Lease watch took 10 s to start. Here a closed or failed watch is taken
  * out of the dispatcher's watches on the event loop, so no event is sent to it any more, and the
  * mock's own ending runs on another thread.
+ *
+ * <p>The mock in CRUD mode (7.9) answers the read, patch, update or delete of a missing object 404
+ * with no body. A real API server sends a Status naming the object ({@link #notFound}), and a 404
+ * naming nothing only for a kind it does not serve (a CRD not Established yet, a version removed):
+ * the provider tells those apart by that, so a body-less 404 for an object is answered as a real
+ * server's here. A 404 with a body (an expectation's) is sent as it is.
  *
  * <pre>{@code
  * KubernetesMockServer server = StandInApiServer.crud();
@@ -68,17 +75,64 @@ public final class StandInApiServer {
 
   private static KubernetesMockServer start(Map<ServerRequest, Queue<ServerResponse>> responses, Dispatcher d) {
     KubernetesMockServer server = new KubernetesMockServer(new Context(Serialization.jsonMapper()), new MockWebServer(),
-        responses, new WatchesEndOffTheEventLoop(d), false);
+        responses, new StandInDispatcher(d), false);
     server.init(InetAddress.getLoopbackAddress(), 0);
     return server;
   }
 
-  /** The mock's dispatcher, with each watch it upgrades to a web socket ended as the class says. */
-  static final class WatchesEndOffTheEventLoop extends Dispatcher implements Resetable, CustomResourceAware {
+  /**
+   * The Status a real API server answers the request of {@code path} with when the object it
+   * names is missing ({@code apierrors.NewNotFound}): reason NotFound, details naming the object
+   * ({@code name}, the resource as {@code kind}, its {@code group}) and the message {@code
+   * configmaps "cfg" not found} or {@code widgets.example.com "banner" not found}. Null when {@code
+   * path} names no object (a list, a discovery document).
+   */
+  static String notFound(String path) {
+    int query = path.indexOf('?');
+    String[] s = (query < 0 ? path : path.substring(0, query)).replaceFirst("^/", "").split("/");
+    int rest;
+    String group;
+    if (s.length >= 2 && s[0].equals("api")) {
+      group = "";
+      rest = 2;
+    } else if (s.length >= 3 && s[0].equals("apis")) {
+      group = s[1];
+      rest = 3;
+    } else {
+      return null;
+    }
+    int n = s.length - rest;
+    // /namespaces/<ns>/<resource>/<name>[/<subresource>] or /<resource>/<name>[/<subresource>] (a namespace too)
+    boolean inNamespace = n >= 3 && s[rest].equals("namespaces");
+    int at = inNamespace ? rest + 2 : rest;
+    if (s.length < at + 2 || inNamespace && n == 3) {
+      return null;
+    }
+    String resource = s[at];
+    String name = s[at + 1];
+    var mapper = Serialization.jsonMapper();
+    var details = mapper.createObjectNode().put("name", name);
+    if (!group.isEmpty()) {
+      details.put("group", group);
+    }
+    details.put("kind", resource);
+    var status = mapper.createObjectNode().put("kind", "Status").put("apiVersion", "v1");
+    status.putObject("metadata");
+    status.put("status", "Failure").put("message", (group.isEmpty() ? resource : resource + "." + group) + " \""
+        + name + "\" not found").put("reason", "NotFound").set("details", details);
+    status.put("code", 404);
+    return status.toString();
+  }
+
+  /**
+   * The mock's dispatcher, with each watch it upgrades to a web socket ended as the class says,
+   * and its body-less 404 for an object given the body a real server sends ({@link #notFound}).
+   */
+  static final class StandInDispatcher extends Dispatcher implements Resetable, CustomResourceAware {
 
     private final Dispatcher delegate;
 
-    WatchesEndOffTheEventLoop(Dispatcher delegate) {
+    StandInDispatcher(Dispatcher delegate) {
       this.delegate = delegate;
     }
 
@@ -88,6 +142,12 @@ public final class StandInApiServer {
       WebSocketListener l = response.getWebSocketListener();
       if (l != null && !(l instanceof EndedOffTheEventLoop)) {
         response.withWebSocketUpgrade(new EndedOffTheEventLoop(l));
+      }
+      if (response.code() == 404 && (response.getBody() == null || response.getBody().size() == 0)) {
+        String status = notFound(request.getPath());
+        if (status != null) {
+          response.setHeader("Content-Type", "application/json").setBody(status);
+        }
       }
       return response;
     }

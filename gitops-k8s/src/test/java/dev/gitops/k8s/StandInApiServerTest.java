@@ -1,13 +1,17 @@
 package dev.gitops.k8s;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.Watch;
 import io.fabric8.kubernetes.client.Watcher;
 import io.fabric8.kubernetes.client.WatcherException;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.mockwebserver.http.WebSocket;
 import io.fabric8.mockwebserver.http.WebSocketListener;
@@ -44,6 +48,45 @@ class StandInApiServerTest {
       Thread.sleep(5);
     }
     assertThat(endedOn.get()).isEqualTo("stand-in watch closed");
+  }
+
+  @Test
+  void aMissingObjectIsAnswered404WithTheStatusNamingItThatARealServerSends() {
+    KubernetesMockServer server = StandInApiServer.withExpectations();
+    try (KubernetesClient client = server.createClient()) {
+      // (fabric8's get() answers null for any 404; a patch reads the object first and throws the server's Status)
+      assertThat(client.configMaps().inNamespace("a").withName("gone").get()).isNull();
+      assertThatThrownBy(() -> client.configMaps().inNamespace("a").withName("gone")
+          .patch(PatchContext.of(PatchType.JSON_MERGE), "{}"))
+          .isInstanceOfSatisfying(KubernetesClientException.class, e -> {
+            assertThat(e.getCode()).isEqualTo(404);
+            assertThat(e.getStatus().getReason()).isEqualTo("NotFound");
+            assertThat(e.getStatus().getMessage()).isEqualTo("configmaps \"gone\" not found");
+            assertThat(e.getStatus().getDetails().getName()).isEqualTo("gone");
+            assertThat(e.getStatus().getDetails().getKind()).isEqualTo("configmaps");
+            assertThat(e.getStatus().getDetails().getGroup()).isNull();
+          });
+      assertThatThrownBy(() -> client.genericKubernetesResources(dev.gitops.k8s.internal.KindInformers.context(
+          new dev.gitops.k8s.internal.KindInfo("example.com", "v1", "Widget", "widgets", true))).inNamespace("shop")
+          .withName("banner").patch(PatchContext.of(PatchType.JSON_MERGE), "{}"))
+          .isInstanceOfSatisfying(KubernetesClientException.class, e -> {
+            assertThat(e.getStatus().getMessage()).isEqualTo("widgets.example.com \"banner\" not found");
+            assertThat(e.getStatus().getDetails().getGroup()).isEqualTo("example.com");
+          });
+      // a 404 with a body (a kind not served, as a test injects it) is sent as it is
+      String notServed = "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":\"Failure\","
+          + "\"message\":\"the server could not find the requested resource\",\"reason\":\"NotFound\",\"details\":{},"
+          + "\"code\":404}";
+      server.expect().get().withPath("/api/v1/namespaces/a/configmaps/other").andReturn(404, notServed).once();
+      assertThatThrownBy(() -> client.configMaps().inNamespace("a").withName("other")
+          .patch(PatchContext.of(PatchType.JSON_MERGE), "{}"))
+          .isInstanceOfSatisfying(KubernetesClientException.class, e -> {
+            assertThat(e.getStatus().getMessage()).isEqualTo("the server could not find the requested resource");
+            assertThat(e.getStatus().getDetails().getName()).isNull();
+          });
+    } finally {
+      server.destroy();
+    }
   }
 
   @Test
