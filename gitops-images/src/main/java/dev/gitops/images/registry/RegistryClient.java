@@ -2,6 +2,7 @@ package dev.gitops.images.registry;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gitops.core.internal.Durations;
 import dev.gitops.images.regex.GoRegex;
 import dev.gitops.images.regex.GoRegexException;
 import dev.gitops.images.registry.internal.BoundedText;
@@ -168,9 +169,33 @@ public final class RegistryClient {
    * that are not strings (a number, a boolean, null: all counted as excluded).
    *
    * @throws IllegalArgumentException naming the pattern when one is not RE2 syntax
+   * @throws RegistryTimeoutException when the listing takes longer than {@link Builder#listTimeout}
    * @throws RegistryException when the registry cannot be read
    */
   public TagList listTags(ImageReference image, List<String> exclusions) {
+    return listTags(image, exclusions, listTimeout);
+  }
+
+  /**
+   * As {@link #listTags(ImageReference, List)}, within {@code timeout} instead of the client's
+   * {@link Builder#listTimeout}: the whole listing (every page, every retry and its wait, redirects,
+   * and the token fetched for the repository) ends within it, or fails with a {@link
+   * RegistryTimeoutException} naming the repository and the timeout. Each request is still bounded
+   * by the request timeout as well. This is what a Flux {@code ImageRepository}'s {@code
+   * spec.timeout} sets for its repository.
+   *
+   * <pre>{@code
+   * ImageReference web = ImageReference.parse("registry.example.com/team/web");
+   * TagList tags = registryClient.listTags(web, RegistryClient.DEFAULT_EXCLUSIONS, Duration.ofSeconds(60));
+   * }</pre>
+   *
+   * @throws IllegalArgumentException naming the pattern when one is not RE2 syntax, or when {@code
+   *     timeout} is not positive
+   * @throws RegistryTimeoutException when the listing takes longer than {@code timeout}
+   * @throws RegistryException when the registry cannot be read
+   */
+  public TagList listTags(ImageReference image, List<String> exclusions, Duration timeout) {
+    Deadline deadline = new Deadline(Durations.positive(timeout, "timeout"));
     List<GoRegex> excluded = compile(exclusions);
     URI uri = endpoint(image, "/tags/list");
     URI origin = uri;
@@ -178,20 +203,22 @@ public final class RegistryClient {
     Set<URI> seen = new HashSet<>();
     int pages = 0;
     int notStrings = 0;
-    long started = System.nanoTime();
     while (uri != null) {
-      if (pages > 0 && System.nanoTime() - started > listTimeout.toNanos()) {
-        // every page is bounded by the request timeout, but a registry linking page after page slowly is not
-        throw error(image, -1, "listing the tags took longer than "
-            + (listTimeout.toMillis() % 1000 == 0 ? listTimeout.toSeconds() + " s" : listTimeout.toMillis() + " ms") + " (" + pages
-            + " pages, " + tags.size() + " tags so far; the next page " + redacted(uri) + "); refusing to read more",
-            null);
+      if (pages > 0 && deadline.passed()) {
+        // a registry linking page after page, each in time, is stopped here
+        throw timeoutError(image, deadline, pages, tags.size(), "the next page " + redacted(uri), null);
       }
       if (!seen.add(uri) || pages >= MAX_PAGES) {
         throw error(image, -1, "tag pagination does not end: page " + uri + " comes again or more than "
             + MAX_PAGES + " pages", null);
       }
-      Answer a = send(image, "GET", uri, "application/json");
+      Answer a;
+      try {
+        a = send(image, "GET", uri, "application/json", deadline);
+      } catch (DeadlinePassed e) {
+        // within a page: a stalled answer, a retry's wait or the token fetch ran past the listing's end
+        throw timeoutError(image, deadline, pages, tags.size(), e.getMessage(), e.getCause());
+      }
       pages++;
       if (a.status != 200) {
         throw statusError(image, "GET " + uri.getRawPath(), a);
@@ -266,7 +293,7 @@ public final class RegistryClient {
   public String digest(ImageReference image, String tag) {
     URI uri = endpoint(image, "/manifests/" + tag);
     String accept = String.join(", ", MANIFEST_TYPES);
-    Answer head = send(image, "HEAD", uri, accept);
+    Answer head = send(image, "HEAD", uri, accept, null);
     if (head.status == 200) {
       Optional<String> d = head.response.headers().firstValue("Docker-Content-Digest").map(String::trim);
       if (d.isPresent() && ImageReference.isDigest(d.get())) {
@@ -276,7 +303,7 @@ public final class RegistryClient {
       throw statusError(image, "HEAD " + uri.getRawPath(), head);
     }
     // No digest header (or no HEAD): the digest is the hash of the manifest's bytes.
-    Answer get = send(image, "GET", uri, accept);
+    Answer get = send(image, "GET", uri, accept, null);
     if (get.status != 200) {
       throw statusError(image, "GET " + uri.getRawPath(), get);
     }
@@ -341,14 +368,17 @@ public final class RegistryClient {
   /** An answer: the response and its body (empty for HEAD). */
   private record Answer(HttpResponse<byte[]> response, int status, byte[] body) {}
 
-  /** Sends a request for {@code image}'s repository, answering authentication challenges. */
-  private Answer send(ImageReference image, String method, URI uri, String accept) {
+  /**
+   * Sends a request for {@code image}'s repository, answering authentication challenges, by {@code
+   * deadline} when there is one (null: each request bounded by the request timeout alone).
+   */
+  private Answer send(ImageReference image, String method, URI uri, String accept, Deadline deadline) {
     String registry = image.registry();
     String scope = "repository:" + image.repository() + ":pull";
     Optional<RegistryCredentials.Login> login = credentials.find(registry);
     String auth = tokens.get(registry, scope).map(t -> "Bearer " + t)
         .orElse(basicRegistries.contains(registry) && login.isPresent() ? basic(login.get()) : null);
-    Answer a = sendWithRetries(image, method, uri, accept, auth);
+    Answer a = sendWithRetries(image, method, uri, accept, auth, deadline);
     if (a.status != 401) {
       return a;
     }
@@ -357,8 +387,8 @@ public final class RegistryClient {
     if (bearer.isPresent()) {
       String asked = bearer.get().param("scope").orElse(scope);
       tokens.invalidate(registry, scope);
-      String token = fetchToken(image, bearer.get(), asked, login);
-      Answer retried = sendWithRetries(image, method, uri, accept, "Bearer " + token);
+      String token = fetchToken(image, bearer.get(), asked, login, deadline);
+      Answer retried = sendWithRetries(image, method, uri, accept, "Bearer " + token, deadline);
       if (retried.status == 401 || retried.status == 403) {
         tokens.invalidate(registry, asked);
         tokens.invalidate(registry, scope);
@@ -373,7 +403,7 @@ public final class RegistryClient {
             + registry + registryMessage(a), null);
       }
       basicRegistries.add(registry);
-      Answer retried = sendWithRetries(image, method, uri, accept, basic(login.get()));
+      Answer retried = sendWithRetries(image, method, uri, accept, basic(login.get()), deadline);
       if (retried.status == 401 || retried.status == 403) {
         throw error(image, retried.status, method + " " + uri.getRawPath() + " refused the login of user '"
             + login.get().username() + "'" + registryMessage(retried), null);
@@ -390,7 +420,8 @@ public final class RegistryClient {
   }
 
   /** Asks the challenge's realm for a token and caches it under the scope the registry asked for and ours. */
-  private String fetchToken(ImageReference image, Challenge challenge, String scope, Optional<RegistryCredentials.Login> login) {
+  private String fetchToken(ImageReference image, Challenge challenge, String scope,
+      Optional<RegistryCredentials.Login> login, Deadline deadline) {
     String realm = challenge.param("realm").orElseThrow(() -> error(image, 401,
         "the registry's Bearer challenge names no realm", null));
     URI realmUri;
@@ -418,7 +449,8 @@ public final class RegistryClient {
       }
     }
     URI uri = URI.create(realm + (realm.contains("?") ? "&" : "?") + query);
-    Answer a = sendWithRetries(image, "GET", uri, "application/json", login.map(RegistryClient::basic).orElse(null));
+    Answer a = sendWithRetries(image, "GET", uri, "application/json", login.map(RegistryClient::basic).orElse(null),
+        deadline);
     if (a.status != 200) {
       throw error(image, a.status, "the token endpoint " + realm + " answered " + a.status
           + (login.isPresent() ? " for user '" + login.get().username() + "'" : " (anonymous)") + registryMessage(a), null);
@@ -454,11 +486,12 @@ public final class RegistryClient {
    * origin (scheme, host and port) it was meant for, never to the host a redirect names, and
    * HTTPS is never left for plain HTTP unless that host is allowed it.
    */
-  private Answer sendWithRetries(ImageReference image, String method, URI uri, String accept, String authorization) {
+  private Answer sendWithRetries(ImageReference image, String method, URI uri, String accept, String authorization,
+      Deadline deadline) {
     URI at = uri;
     String auth = authorization;
     for (int hop = 0; ; hop++) {
-      Answer a = sendOnce(image, method, at, accept, auth);
+      Answer a = sendOnce(image, method, at, accept, auth, deadline);
       Optional<String> location = a.response.headers().firstValue("Location");
       if (!isRedirect(a.status) || location.isEmpty()) {
         return a;
@@ -507,10 +540,28 @@ public final class RegistryClient {
     return uri.getScheme() + "://" + uri.getHost() + (uri.getPort() >= 0 ? ":" + uri.getPort() : "") + uri.getRawPath();
   }
 
-  /** Sends one request to one URI, retrying network errors, 429 and 5xx with backoff (and {@code Retry-After}). */
-  private Answer sendOnce(ImageReference image, String method, URI uri, String accept, String authorization) {
+  /**
+   * Sends one request to one URI, retrying network errors, 429 and 5xx with backoff (and {@code
+   * Retry-After}); with a {@code deadline}, each attempt ends by it and no retry waits past it.
+   *
+   * @throws DeadlinePassed when the deadline passed, saying what was pending
+   */
+  private Answer sendOnce(ImageReference image, String method, URI uri, String accept, String authorization,
+      Deadline deadline) {
     for (int attempt = 1; ; attempt++) {
-      HttpRequest.Builder rb = HttpRequest.newBuilder(uri).timeout(requestTimeout)
+      Duration timeout = requestTimeout;
+      boolean byDeadline = false;
+      if (deadline != null) {
+        long left = deadline.remainingNanos();
+        if (left <= 0) {
+          throw new DeadlinePassed("no time was left to send " + method + " " + redacted(uri), null);
+        }
+        if (left < requestTimeout.toNanos()) {
+          timeout = Duration.ofNanos(left);
+          byDeadline = true;
+        }
+      }
+      HttpRequest.Builder rb = HttpRequest.newBuilder(uri).timeout(timeout)
           .header("Accept", accept).header("User-Agent", "gitops-images")
           .method(method, HttpRequest.BodyPublishers.noBody());
       if (authorization != null) {
@@ -519,7 +570,7 @@ public final class RegistryClient {
       Duration wait;
       String why;
       try {
-        HttpResponse<byte[]> r = exchange(rb.build());
+        HttpResponse<byte[]> r = exchange(rb.build(), timeout);
         byte[] body = r.body();
         if (body.length > MAX_BODY) {
           throw error(image, r.statusCode(), method + " " + uri.getRawPath() + " answered more than " + MAX_BODY + " bytes", null);
@@ -541,6 +592,10 @@ public final class RegistryClient {
         wait = asked.isPresent() ? asked.get() : backoff(attempt);
       } catch (IOException e) {
         why = "failed (" + e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage()) + ")";
+        if (deadline != null && (deadline.passed() || (byDeadline && e instanceof HttpTimeoutException))) {
+          // the listing's time is up, not this request's: no retry can end within it
+          throw new DeadlinePassed(method + " " + redacted(uri) + " had no complete answer", e);
+        }
         String hint = plainHttpHint(image, uri, e);
         if (hint != null) {
           throw error(image, -1, method + " " + redacted(uri) + " " + why + hint, e);  // a setting to fix, not worth a retry
@@ -552,6 +607,10 @@ public final class RegistryClient {
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw error(image, -1, method + " " + uri.getRawPath() + " interrupted", e);
+      }
+      if (deadline != null && wait.toNanos() >= deadline.remainingNanos()) {
+        throw new DeadlinePassed(method + " " + redacted(uri) + " " + why + ", and its retry in " + wait.toMillis()
+            + " ms would come after that", null);
       }
       LOG.info("{}/{}: {} {} {}; retrying in {} ms (attempt {} of {})", image.registry(), image.repository(),
           method, uri.getRawPath(), why, wait.toMillis(), attempt + 1, maxAttempts);
@@ -565,16 +624,16 @@ public final class RegistryClient {
   }
 
   /**
-   * One exchange, body included, bounded by the request timeout: the client's own timeout ends at
-   * the headers, and a registry that stalls mid-body must not hold a run forever.
+   * One exchange, body included, bounded by {@code timeout}: the client's own timeout ends at the
+   * headers, and a registry that stalls mid-body must not hold a run forever.
    */
-  private HttpResponse<byte[]> exchange(HttpRequest request) throws IOException, InterruptedException {
+  private HttpResponse<byte[]> exchange(HttpRequest request, Duration timeout) throws IOException, InterruptedException {
     CompletableFuture<HttpResponse<byte[]>> pending = http.sendAsync(request, info -> new CappedBody(MAX_BODY));
     try {
-      return pending.get(requestTimeout.toMillis(), TimeUnit.MILLISECONDS);
+      return pending.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
     } catch (TimeoutException e) {
       pending.cancel(true);
-      throw new HttpTimeoutException("no complete answer within " + requestTimeout.toMillis() + " ms");
+      throw new HttpTimeoutException("no complete answer within " + Durations.human(timeout));
     } catch (InterruptedException e) {
       pending.cancel(true);
       throw e;
@@ -746,6 +805,47 @@ public final class RegistryClient {
     return line.length() > 300 ? line.substring(0, 300) + "…" : line;
   }
 
+  /** The listing's timeout passed, with how far it got and what was pending. */
+  private static RegistryTimeoutException timeoutError(ImageReference image, Deadline deadline, int pages, int tags,
+      String pending, Throwable cause) {
+    return new RegistryTimeoutException(image.registry(), image.repository(), deadline.timeout, "registry "
+        + image.registry() + ", repository " + image.repository() + ": listing the tags took longer than "
+        + Durations.human(deadline.timeout) + " (" + pages + " pages, " + tags + " tags so far; " + pending
+        + "); refusing to read more", cause);
+  }
+
+  /** When a listing must have ended: its timeout, from when it began. */
+  private static final class Deadline {
+    private final Duration timeout;
+    private final long start = System.nanoTime();
+    private final long nanos;
+
+    Deadline(Duration timeout) {
+      this.timeout = timeout;
+      this.nanos = timeout.toNanos();  // at most Durations.MAX (about 100 years): no overflow
+    }
+
+    long remainingNanos() {
+      return nanos - (System.nanoTime() - start);
+    }
+
+    boolean passed() {
+      return remainingNanos() <= 0;
+    }
+  }
+
+  /**
+   * A listing's deadline passed inside one of its requests; {@link #listTags(ImageReference, List,
+   * Duration)} turns it into a {@link RegistryTimeoutException} with how far the listing got.
+   */
+  private static final class DeadlinePassed extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    DeadlinePassed(String pending, Throwable cause) {
+      super(pending, cause, false, false);
+    }
+  }
+
   private static RegistryException error(ImageReference image, int status, String message, Throwable cause) {
     return new RegistryException(image.registry(), image.repository(),
         status, "registry " + image.registry() + ", repository " + image.repository() + ": " + message, cause);
@@ -803,11 +903,14 @@ public final class RegistryClient {
     }
 
     /**
-     * How long listing one repository's tags may take, all its pages together (default 10 min): a
-     * registry that links page after page, each in time, fails the listing once this has passed.
+     * How long listing one repository's tags may take, all its pages, their retries and the token
+     * fetch together (default 10 min, at most 36,500 days): a registry that links page after page,
+     * each in time, or that stalls an answer past it, fails the listing with a {@link
+     * RegistryTimeoutException} once this has passed. {@link RegistryClient#listTags(ImageReference,
+     * List, Duration)} sets it for one listing.
      */
     public Builder listTimeout(Duration d) {
-      this.listTimeout = positive(d, "listTimeout");
+      this.listTimeout = Durations.positive(d, "listTimeout");
       return this;
     }
 

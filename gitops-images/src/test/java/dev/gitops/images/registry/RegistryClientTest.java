@@ -13,6 +13,8 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.Base64;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -511,6 +513,63 @@ class RegistryClientTest {
           .hasMessageContaining("HttpTimeoutException")
           .hasMessageContaining("after 2 attempts");
       assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
+    }
+  }
+
+  @Test
+  void aListingTimeoutEndsAStalledPageAStalledTokenFetchAndARetryWaitNotOnlyTheGapsBetweenPages() throws Exception {
+    Duration timeout = Duration.ofMillis(300);
+    for (String where : List.of("first page", "second page", "token", "retry")) {
+      CountDownLatch release = new CountDownLatch(1);
+      RegistryStub stub = RegistryStub.start(ex -> {
+        String path = ex.getRequestURI().getPath();
+        boolean nextPage = ex.getRequestURI().getRawQuery() != null;
+        if (where.equals("token") && path.equals("/token")) {
+          stall(release);
+          reply(ex, 200, "{\"token\":\"tok\"}");
+        } else if (where.equals("token") && !"Bearer tok".equals(ex.getRequestHeaders().getFirst("Authorization"))) {
+          reply(ex, 401, null, "WWW-Authenticate",
+              "Bearer realm=\"http://" + ex.getRequestHeaders().getFirst("Host") + "/token\",service=\"s\"");
+        } else if (where.equals("retry")) {
+          reply(ex, 503, null, "Retry-After", "5");
+        } else if (where.equals("second page") && !nextPage) {
+          reply(ex, 200, "{\"tags\":[\"1.0\"]}", "Link", "</v2/team/web/tags/list?last=1.0>; rel=\"next\"");
+        } else {
+          stall(release);
+          reply(ex, 200, "{\"tags\":[\"2.0\"]}");
+        }
+      });
+      try {
+        String at = "http://" + stub.host();
+        String pending = switch (where) {
+          case "first page" -> "0 pages, 0 tags so far; GET " + at + "/v2/team/web/tags/list had no complete answer";
+          case "second page" -> "1 pages, 1 tags so far; GET " + at + "/v2/team/web/tags/list had no complete answer";
+          case "token" -> "0 pages, 0 tags so far; GET " + at + "/token had no complete answer";
+          default -> "0 pages, 0 tags so far; GET " + at + "/v2/team/web/tags/list answered 503, and its retry in 5000 ms"
+              + " would come after that";
+        };
+        long start = System.nanoTime();
+        assertThatThrownBy(() -> client(stub).build().listTags(ImageReference.parse(stub.host() + "/team/web"),
+            RegistryClient.DEFAULT_EXCLUSIONS, timeout))
+            .as(where)
+            .isInstanceOfSatisfying(RegistryTimeoutException.class, e -> assertThat(e.timeout()).isEqualTo(timeout))
+            .hasMessage("registry " + stub.host() + ", repository team/web: listing the tags took longer than 300 ms ("
+                + pending + "); refusing to read more");
+        // the stall is 10 s and the retry's wait 5 s: the listing ended at its own timeout, long before either
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).as(where).isLessThan(Duration.ofSeconds(4));
+      } finally {
+        release.countDown();
+        stub.close();
+      }
+    }
+  }
+
+  /** Holds a request until the test releases it, 10 s at most. */
+  private static void stall(CountDownLatch release) {
+    try {
+      release.await(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();  // the stub is closing: answer at once
     }
   }
 
