@@ -8,6 +8,7 @@ import java.io.StringReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -15,6 +16,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import dev.gitops.core.internal.Durations;
+import dev.gitops.images.registry.ImageReference;
 import dev.gitops.images.registry.RegistryClient;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
@@ -28,7 +31,8 @@ import org.yaml.snakeyaml.nodes.SequenceNode;
 
 /**
  * Policies read from Flux's own manifests, so one file serves both Flux and this tool: {@code
- * ImageRepository} ({@code spec.image}, {@code spec.exclusionList}, {@code spec.insecure}) and
+ * ImageRepository} ({@code spec.image}, {@code spec.exclusionList}, {@code spec.insecure}, {@code
+ * spec.timeout}) and
  * {@code ImagePolicy} ({@code spec.imageRepositoryRef}, {@code spec.policy.semver.range}, {@code
  * .alphabetical.order}, {@code .numerical.order}, {@code spec.filterTags.pattern}/{@code extract},
  * {@code spec.digestReflectionPolicy}) of {@code image.toolkit.fluxcd.io}. A policy is named
@@ -38,6 +42,17 @@ import org.yaml.snakeyaml.nodes.SequenceNode;
  * {@code ImageRepository} says {@code spec.suspend: true} is read and checked but not among {@link
  * #policies()}: Flux scans nothing for it, so nothing is chosen for its markers; it is in {@link
  * #suspended()} with why.
+ *
+ * <p>An {@code ImageRepository}'s {@code spec.timeout} (a Go duration: {@code 60s}, {@code 1m30s},
+ * {@code 500ms}; units {@code ns}, {@code us}, {@code ms}, {@code s}, {@code m}, {@code h}) bounds
+ * the listing of its repository's tags, as Flux bounds its scan: every page, retry and the token
+ * fetch together ({@link ImagePolicy#listTimeout()}). Like Flux, a timeout under one second is
+ * taken as one second. A listing that takes longer fails the policies of that {@code
+ * ImageRepository} with an error naming the repository, the timeout and the document with its
+ * line; other repositories are still scanned. Without it, the registry client's own {@link
+ * RegistryClient.Builder#listTimeout} applies (Flux would use {@code spec.interval}). A {@code
+ * spec.timeout} that is no duration, or is zero or negative, is refused naming the file, the
+ * document, the field and its line.
  *
  * <pre>{@code
  * FluxPolicies flux = FluxPolicies.read(Path.of("clusters/prod/image-automation.yaml"));
@@ -53,7 +68,7 @@ import org.yaml.snakeyaml.nodes.SequenceNode;
  *     suspended, each with why (the document and the line)
  * @param unsupported what an {@code ImageRepository} asks that this tool does not do, one line for
  *     each document and field, naming the file, the document, the field and its line: {@code
- *     spec.timeout} (the registry client's own timeouts apply), {@code spec.secretRef} and {@code
+ *     spec.secretRef} and {@code
  *     spec.serviceAccountName} (no Kubernetes Secret is read: logins come from a Docker {@code
  *     config.json}), {@code spec.certSecretRef} (CA certificates come from the client's own),
  *     {@code spec.proxySecretRef} (no proxy is set), {@code spec.provider} other than {@code
@@ -91,7 +106,6 @@ public record FluxPolicies(List<ImagePolicy> policies, Set<String> plainHttp, Ma
 
   private static Map<String, String> unsupportedFields() {
     Map<String, String> m = new LinkedHashMap<>();
-    m.put("timeout", "the registry client's own timeouts apply (a request 30 s, a whole tag listing 10 min)");
     m.put("secretRef", "no Kubernetes Secret is read; the login comes from a Docker config.json"
         + " (RegistryCredentials.dockerConfig, the CLI's --docker-config), else none");
     m.put("serviceAccountName", "no Kubernetes service account's image pull secrets are read; the login comes from"
@@ -122,6 +136,7 @@ public record FluxPolicies(List<ImagePolicy> policies, Set<String> plainHttp, Ma
     o.setMaxAliasesForCollections(50);
     o.setNestingDepthLimit(50);
     Map<String, Doc> repositories = new LinkedHashMap<>();
+    Map<String, Duration> timeouts = new LinkedHashMap<>();
     List<Doc> policyDocs = new ArrayList<>();
     List<String> unsupported = new ArrayList<>();
     try {
@@ -147,6 +162,10 @@ public record FluxPolicies(List<ImagePolicy> policies, Set<String> plainHttp, Ma
           if (kind.equals("ImageRepository")) {
             repositories.put(id(n), d);
             sayUnsupported(file, id(n), d, unsupported);
+            Duration timeout = timeout(file, id(n), d);
+            if (timeout != null) {
+              timeouts.put(id(n), timeout);
+            }
           } else {
             policyDocs.add(d);
           }
@@ -195,6 +214,10 @@ public record FluxPolicies(List<ImagePolicy> policies, Set<String> plainHttp, Ma
               + line(repoDoc.node(), "spec", "image") + "): " + e.getMessage(), e);
         }
         b.order(order(p.path("spec").path("policy"), pd.node()));
+        if (timeouts.containsKey(repoId)) {
+          b.listTimeout(timeouts.get(repoId), "spec.timeout of ImageRepository " + repoId + " (policy file " + file
+              + ", line " + line(repoDoc.node(), "spec", "timeout") + ")");
+        }
         JsonNode filter = p.path("spec").path("filterTags");
         if (filter.hasNonNull("pattern")) {
           String pattern = string(filter.get("pattern"), "a regular expression", pd.node(), "spec", "filterTags", "pattern");
@@ -277,6 +300,40 @@ public record FluxPolicies(List<ImagePolicy> policies, Set<String> plainHttp, Ma
     });
   }
 
+  /**
+   * The {@code spec.timeout} of an ImageRepository, or null when it has none: a Go duration, positive,
+   * raised to one second when shorter, as Flux's {@code ImageRepository.GetTimeout} does.
+   *
+   * @throws BadDocument naming the file, the document, the field and its line when it is no
+   *     positive duration
+   */
+  private static Duration timeout(Path file, String id, Doc repo) {
+    JsonNode v = repo.json().path("spec").path("timeout");
+    if (v.isMissingNode() || v.isNull()) {
+      return null;
+    }
+    String at = "policy file " + file + ", ImageRepository " + id + ": spec.timeout (line "
+        + line(repo.node(), "spec", "timeout") + ")";
+    if (!v.isTextual()) {
+      throw new BadDocument(at + " must be a string, a duration such as 60s or 1m30s, not " + describe(v));
+    }
+    Duration d;
+    try {
+      d = GoDuration.parse(v.asText());
+    } catch (IllegalArgumentException e) {
+      throw new BadDocument(at + ": " + e.getMessage(), e);
+    }
+    if (d.isNegative() || d.isZero()) {
+      throw new BadDocument(at + " must be positive, not " + ImageReference.quoted(v.asText())
+          + ": it bounds how long listing the repository's tags may take");
+    }
+    if (d.compareTo(Durations.MAX) > 0) {
+      throw new BadDocument(at + " must be at most " + Durations.MAX.toDays() + " days, not "
+          + ImageReference.quoted(v.asText()));
+    }
+    return d.compareTo(Duration.ofSeconds(1)) < 0 ? Duration.ofSeconds(1) : d;
+  }
+
   /** A document with the YAML node it was read from, for line numbers. */
   private record Doc(ObjectNode json, Node node) {}
 
@@ -286,6 +343,10 @@ public record FluxPolicies(List<ImagePolicy> policies, Set<String> plainHttp, Ma
 
     BadDocument(String message) {
       super(message);
+    }
+
+    BadDocument(String message, Throwable cause) {
+      super(message, cause);
     }
   }
 

@@ -1,7 +1,9 @@
 package dev.gitops.images.policy;
 
 import dev.gitops.images.registry.ImageReference;
+import dev.gitops.core.internal.Durations;
 import dev.gitops.images.registry.RegistryClient;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -24,6 +26,7 @@ import java.util.Optional;
  *     .filter(TagFilter.of("^latest$", ""))
  *     .order(TagOrder.alphabetical(TagOrder.Direction.ASC))
  *     .followDigest(true)                      // "latest" moves: write its digest
+ *     .listTimeout(Duration.ofSeconds(60))     // the whole tag listing, as Flux's spec.timeout
  *     .build();
  * }</pre>
  */
@@ -38,6 +41,8 @@ public final class ImagePolicy {
   private final TagOrder order;
   private final List<String> exclusions;
   private final boolean followDigest;
+  private final Optional<Duration> listTimeout;
+  private final String listTimeoutSource;
 
   private ImagePolicy(Builder b) {
     this.name = b.name;
@@ -46,6 +51,8 @@ public final class ImagePolicy {
     this.order = Objects.requireNonNull(b.order, "policy " + b.name + ": an order (semver, alphabetical or numerical) is required");
     this.exclusions = List.copyOf(b.exclusions);
     this.followDigest = b.followDigest;
+    this.listTimeout = Optional.ofNullable(b.listTimeout);
+    this.listTimeoutSource = b.listTimeoutSource;
   }
 
   /**
@@ -85,6 +92,24 @@ public final class ImagePolicy {
   /** Whether the digest of the chosen tag is read and written (for tags that move, such as {@code latest}). */
   public boolean followDigest() {
     return followDigest;
+  }
+
+  /**
+   * How long listing the tags of this policy's image repository may take, all its pages, retries
+   * and the token fetch together ({@link RegistryClient#listTags(ImageReference, List, Duration)});
+   * empty: the registry client's own {@link RegistryClient.Builder#listTimeout}. A listing that takes
+   * longer fails this policy (and the others listing the same repository with it) alone.
+   */
+  public Optional<Duration> listTimeout() {
+    return listTimeout;
+  }
+
+  /**
+   * Where {@link #listTimeout()} was set, for messages ({@code "spec.timeout of ImageRepository
+   * apps:web (policy file images.yaml, line 7)"}); empty when it was given without one, or not set.
+   */
+  public String listTimeoutSource() {
+    return listTimeoutSource;
   }
 
   /**
@@ -151,7 +176,8 @@ public final class ImagePolicy {
   @Override
   public String toString() {
     return "ImagePolicy[" + name + ": " + image.name() + ", " + order
-        + (filter.pattern().isEmpty() ? "" : ", " + filter) + (followDigest ? ", digest" : "") + "]";
+        + (filter.pattern().isEmpty() ? "" : ", " + filter) + (followDigest ? ", digest" : "")
+        + listTimeout.map(t -> ", listing within " + Durations.human(t)).orElse("") + "]";
   }
 
   /** Builds an {@link ImagePolicy}. */
@@ -162,6 +188,8 @@ public final class ImagePolicy {
     private TagOrder order;
     private List<String> exclusions = RegistryClient.DEFAULT_EXCLUSIONS;
     private boolean followDigest;
+    private Duration listTimeout;
+    private String listTimeoutSource = "";
 
     private Builder(String name, String image) {
       Objects.requireNonNull(name, "name");
@@ -214,6 +242,37 @@ public final class ImagePolicy {
     /** Whether to read and write the digest of the chosen tag (default false). */
     public Builder followDigest(boolean on) {
       this.followDigest = on;
+      return this;
+    }
+
+    /**
+     * How long listing the image repository's tags may take, all its pages, retries and the token
+     * fetch together (default: the registry client's {@link RegistryClient.Builder#listTimeout}).
+     *
+     * @throws IllegalArgumentException naming the policy when {@code timeout} is not positive or is
+     *     longer than 36,500 days
+     */
+    public Builder listTimeout(Duration timeout) {
+      return listTimeout(timeout, "");
+    }
+
+    /**
+     * As {@link #listTimeout(Duration)}, saying where the timeout comes from ({@code source}, such as
+     * {@code "spec.timeout of ImageRepository apps:web (policy file images.yaml, line 7)"}): a
+     * listing that takes longer names it.
+     *
+     * @throws IllegalArgumentException naming the policy when {@code timeout} is not positive or is
+     *     longer than 36,500 days
+     */
+    public Builder listTimeout(Duration timeout, String source) {
+      Objects.requireNonNull(source, "source");
+      try {
+        this.listTimeout = Durations.positive(timeout, "listTimeout");
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("policy " + name + (source.isEmpty() ? "" : ", " + source) + ": "
+            + e.getMessage(), e);
+      }
+      this.listTimeoutSource = source;
       return this;
     }
 

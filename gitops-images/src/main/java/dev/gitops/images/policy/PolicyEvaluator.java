@@ -2,6 +2,7 @@ package dev.gitops.images.policy;
 
 import dev.gitops.images.registry.RegistryClient;
 import dev.gitops.images.registry.RegistryException;
+import dev.gitops.images.registry.RegistryTimeoutException;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -13,8 +14,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Runs policies against a registry: lists each image repository once per evaluation (policies
- * sharing an image and exclusions share the listing), selects, and reads digests where a policy
- * follows them.
+ * sharing an image, exclusions and listing timeout share the listing), selects, and reads digests
+ * where a policy follows them. A listing bounded by a policy's {@link ImagePolicy#listTimeout()}
+ * that takes longer fails the policies sharing it, with an error naming where the timeout was set;
+ * the other repositories are still read.
  *
  * <pre>{@code
  * PolicyEvaluator.Result r = new PolicyEvaluator(registryClient).evaluate(policies);
@@ -52,12 +55,20 @@ public final class PolicyEvaluator {
     Map<String, ImageChoice> choices = new LinkedHashMap<>();
     Map<String, String> failures = new LinkedHashMap<>();
     for (ImagePolicy p : policies) {
-      String key = p.image().registry() + "/" + p.image().repository() + " " + p.exclusions();
+      // two ImageRepositories of one image may say different timeouts: each is listed within its own
+      String key = p.image().registry() + "/" + p.image().repository() + " " + p.exclusions() + " "
+          + p.listTimeout() + " " + p.listTimeoutSource();
       RegistryClient.TagList tags = listings.get(key);
       if (tags == null && !listingErrors.containsKey(key)) {
         try {
-          tags = registry.listTags(p.image(), p.exclusions());
+          tags = p.listTimeout().isPresent() ? registry.listTags(p.image(), p.exclusions(), p.listTimeout().get())
+              : registry.listTags(p.image(), p.exclusions());
           listings.put(key, tags);
+        } catch (RegistryTimeoutException e) {
+          // the registry client knows the repository and the timeout; the policy knows where the timeout was set
+          listingErrors.put(key, p.listTimeoutSource().isEmpty() || p.listTimeout().isEmpty() ? e
+              : new RegistryTimeoutException(e.registry(), e.repository(), e.timeout(), e.getMessage()
+                  + "; the timeout is " + p.listTimeoutSource(), e));
         } catch (RegistryException e) {
           listingErrors.put(key, e);
         } catch (IllegalArgumentException e) {

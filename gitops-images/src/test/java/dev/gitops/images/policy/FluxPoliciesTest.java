@@ -99,9 +99,8 @@ class FluxPoliciesTest {
     FluxPolicies flux = FluxPolicies.read(f);
     assertThat(flux.policies()).hasSize(2);
     String at = "policy file " + f + ", ImageRepository apps:web: spec.";
+    // spec.timeout is acted on (ImagePolicy.listTimeout), so it is not among them
     assertThat(flux.unsupported()).containsExactly(
-        at + "timeout (line 7) is not supported and is ignored: the registry client's own timeouts apply (a request"
-            + " 30 s, a whole tag listing 10 min)",
         at + "secretRef (line 8) is not supported and is ignored: no Kubernetes Secret is read; the login comes from a"
             + " Docker config.json (RegistryCredentials.dockerConfig, the CLI's --docker-config), else none",
         at + "serviceAccountName (line 11) is not supported and is ignored: no Kubernetes service account's image pull"
@@ -113,6 +112,84 @@ class FluxPoliciesTest {
         at + "provider (line 10) is not supported and is ignored: no cloud provider login (aws, azure, gcp) is made; the"
             + " login comes from a Docker config.json (the CLI's --docker-config), else none");
     assertThat(FluxPolicies.read(Files.writeString(tmp.resolve("plain.yaml"), FILE)).unsupported()).isEmpty();
+  }
+
+  @Test
+  void anImageRepositorysTimeoutBoundsItsPoliciesListingsAndSaysWhereItWasSet() throws Exception {
+    Path f = Files.writeString(tmp.resolve("images.yaml"), FILE.replace("  interval: 5m\n",
+        "  interval: 5m\n  timeout: 1m30s\n") + """
+        ---
+        apiVersion: image.toolkit.fluxcd.io/v1beta2
+        kind: ImageRepository
+        metadata: {name: quick, namespace: apps}
+        spec: {image: 127.0.0.1:5000/team/quick, timeout: 500ms}
+        ---
+        apiVersion: image.toolkit.fluxcd.io/v1beta2
+        kind: ImagePolicy
+        metadata: {name: quick, namespace: apps}
+        spec:
+          imageRepositoryRef: {name: quick}
+          policy: {semver: {range: "*"}}
+        ---
+        apiVersion: image.toolkit.fluxcd.io/v1beta2
+        kind: ImageRepository
+        metadata: {name: plain, namespace: apps}
+        spec: {image: 127.0.0.1:5000/team/plain}
+        ---
+        apiVersion: image.toolkit.fluxcd.io/v1beta2
+        kind: ImagePolicy
+        metadata: {name: plain, namespace: apps}
+        spec:
+          imageRepositoryRef: {name: plain}
+          policy: {semver: {range: "*"}}
+        """);
+    FluxPolicies flux = FluxPolicies.read(f);
+    assertThat(flux.unsupported()).isEmpty();
+    java.util.Map<String, ImagePolicy> byName = new java.util.HashMap<>();
+    flux.policies().forEach(p -> byName.put(p.name(), p));
+    String web = "spec.timeout of ImageRepository apps:web (policy file " + f + ", line 7)";
+    for (String name : List.of("apps:web", "apps:nightly")) {
+      assertThat(byName.get(name).listTimeout()).as(name).contains(java.time.Duration.ofSeconds(90));
+      assertThat(byName.get(name).listTimeoutSource()).as(name).isEqualTo(web);
+    }
+    // Flux's GetTimeout takes less than a second as one second
+    assertThat(byName.get("apps:quick").listTimeout()).contains(java.time.Duration.ofSeconds(1));
+    assertThat(byName.get("apps:quick").listTimeoutSource())
+        .isEqualTo("spec.timeout of ImageRepository apps:quick (policy file " + f + ", line 36)");
+    // none: the registry client's own listing timeout
+    assertThat(byName.get("apps:plain").listTimeout()).isEmpty();
+    assertThat(byName.get("apps:plain").listTimeoutSource()).isEmpty();
+  }
+
+  @Test
+  void aTimeoutThatIsNoPositiveGoDurationIsRefusedNamingTheFileTheRepositoryTheFieldAndTheLine() throws Exception {
+    java.util.Map<String, String> cases = java.util.Map.of(
+        "abc", ": 'abc' is not a duration (a number is expected at 'abc')",
+        "-5s", " must be positive, not '-5s'",
+        "0s", " must be positive, not '0s'",
+        "5d", ": '5d' is not a duration (unknown unit 'd')",
+        "30", " must be a string, a duration such as 60s or 1m30s, not the number 30",
+        "{seconds: 30}", " must be a string, a duration such as 60s or 1m30s, not a mapping");
+    // a repository no policy names is checked all the same: its mistake is in the file
+    String unused = """
+        ---
+        apiVersion: image.toolkit.fluxcd.io/v1beta2
+        kind: ImageRepository
+        metadata: {name: unused, namespace: apps}
+        spec:
+          image: 127.0.0.1:5000/team/unused
+          timeout: %s
+        """;
+    for (var c : cases.entrySet()) {
+      Path f = Files.writeString(tmp.resolve("bad.yaml"), FILE.replace("  interval: 5m\n",
+          "  interval: 5m\n  timeout: " + c.getKey() + "\n"));
+      assertThatThrownBy(() -> FluxPolicies.read(f)).as(c.getKey()).isInstanceOf(IllegalArgumentException.class)
+          .hasMessageStartingWith("policy file " + f + ", ImageRepository apps:web: spec.timeout (line 7)" + c.getValue());
+      Path g = Files.writeString(tmp.resolve("unused.yaml"), FILE + unused.formatted(c.getKey()));
+      assertThatThrownBy(() -> FluxPolicies.read(g)).as(c.getKey()).isInstanceOf(IllegalArgumentException.class)
+          .hasMessageStartingWith("policy file " + g + ", ImageRepository apps:unused: spec.timeout (line 37)"
+              + c.getValue());
+    }
   }
 
   @Test

@@ -23,6 +23,22 @@ class ImagePolicyTest {
   }
 
   @Test
+  void aListingTimeoutIsOptionalPositiveAndKeepsWhereItWasSet() {
+    ImagePolicy plain = policy().order(TagOrder.semver("*")).build();
+    assertThat(plain.listTimeout()).isEmpty();
+    assertThat(plain.listTimeoutSource()).isEmpty();
+    ImagePolicy bounded = policy().order(TagOrder.semver("*"))
+        .listTimeout(java.time.Duration.ofSeconds(90), "spec.timeout of ImageRepository apps:web (line 7)").build();
+    assertThat(bounded.listTimeout()).contains(java.time.Duration.ofSeconds(90));
+    assertThat(bounded.listTimeoutSource()).isEqualTo("spec.timeout of ImageRepository apps:web (line 7)");
+    assertThat(bounded).hasToString("ImagePolicy[apps:web: 127.0.0.1:5000/team/web, semver *, listing within 1 min 30 s]");
+    for (java.time.Duration d : List.of(java.time.Duration.ZERO, java.time.Duration.ofSeconds(-5))) {
+      assertThatThrownBy(() -> policy().listTimeout(d)).isInstanceOf(IllegalArgumentException.class)
+          .hasMessageStartingWith("policy apps:web: listTimeout must be positive");
+    }
+  }
+
+  @Test
   void semverTakesTheHighestReleaseInTheRangeAndCountsTheRest() {
     ImagePolicy.Selection s = policy().order(TagOrder.semver(">=1.0.0 <2.0.0")).build().select(TAGS);
     assertThat(s.tag()).contains("v1.10.0");

@@ -4,12 +4,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.gitops.images.registry.DockerRegistry;
 import dev.gitops.images.registry.RegistryClient;
+import dev.gitops.images.registry.RegistryStub;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Policies evaluated against the real docker-registry. */
+/** Policies evaluated against the real docker-registry, and against a scripted one where it cannot stall. */
 class PolicyEvaluatorTest {
 
   @TempDir
@@ -44,6 +49,65 @@ class PolicyEvaluatorTest {
       assertThat(again.choices().get("apps:edge").digest()).contains(second);
       assertThat(again.choices().get("apps:edge").sameAs(r.choices().get("apps:edge"))).isFalse();
       assertThat(again.choices().get("apps:web").sameAs(r.choices().get("apps:web"))).isTrue();
+    }
+  }
+
+  @Test
+  void aRepositoryListedPastItsSpecTimeoutFailsAloneNamingTheImageRepositoryAndTheTimeout() throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    RegistryStub stub = RegistryStub.start(ex -> {
+      if (ex.getRequestURI().getPath().equals("/v2/team/slow/tags/list")) {
+        try {
+          release.await(10, TimeUnit.SECONDS);  // far past the 1 s spec.timeout
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();  // the stub is closing: answer at once
+        }
+      }
+      RegistryStub.reply(ex, 200, "{\"tags\":[\"v1.0.0\",\"v1.1.0\"]}");
+    });
+    try {
+      Path file = Files.writeString(tmp.resolve("images.yaml"), """
+          apiVersion: image.toolkit.fluxcd.io/v1beta2
+          kind: ImageRepository
+          metadata: {name: slow, namespace: apps}
+          spec:
+            image: %1$s/team/slow
+            interval: 5m
+            timeout: 1s
+            insecure: true
+          ---
+          apiVersion: image.toolkit.fluxcd.io/v1beta2
+          kind: ImageRepository
+          metadata: {name: web, namespace: apps}
+          spec: {image: %1$s/team/web, timeout: 1m30s, insecure: true}
+          ---
+          apiVersion: image.toolkit.fluxcd.io/v1beta2
+          kind: ImagePolicy
+          metadata: {name: slow, namespace: apps}
+          spec: {imageRepositoryRef: {name: slow}, policy: {semver: {range: "*"}}}
+          ---
+          apiVersion: image.toolkit.fluxcd.io/v1beta2
+          kind: ImagePolicy
+          metadata: {name: web, namespace: apps}
+          spec: {imageRepositoryRef: {name: web}, policy: {semver: {range: "*"}}}
+          """.formatted(stub.host()));
+      FluxPolicies flux = FluxPolicies.read(file);
+      PolicyEvaluator evaluator = new PolicyEvaluator(RegistryClient.builder()
+          .plainHttp(flux.plainHttp().toArray(String[]::new)).build());
+
+      long start = System.nanoTime();
+      PolicyEvaluator.Result r = evaluator.evaluate(flux.policies());
+      // the stall is 10 s, the request timeout 30 s: only the repository's own 1 s ended the listing
+      assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(8));
+      assertThat(r.failures()).containsOnlyKeys("apps:slow");
+      assertThat(r.failures().get("apps:slow"))
+          .startsWith("registry " + stub.host() + ", repository team/slow: listing the tags took longer than 1 s (")
+          .endsWith("; the timeout is spec.timeout of ImageRepository apps:slow (policy file " + file + ", line 7)");
+      // the other repository is still scanned
+      assertThat(r.choices().get("apps:web").tag()).isEqualTo("v1.1.0");
+    } finally {
+      release.countDown();
+      stub.close();
     }
   }
 }
