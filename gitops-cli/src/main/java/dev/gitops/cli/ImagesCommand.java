@@ -119,7 +119,7 @@ final class ImagesCommand implements Callable<Integer> {
       }
       caFiles.forEach(f -> requireFile("--ca-file", f));
       FluxPolicies flux = FluxPolicies.read(policies);
-      // what Flux would act on and this tool does not (a Secret's login, a timeout): said once, the scan goes on
+      // what Flux would act on and this tool does not (a Secret's login, a proxy): said once, the scan goes on
       flux.unsupported().forEach(u -> err.println("gitops: warning: " + PlanRenderer.oneLine(u)));
       // a suspended ImagePolicy or ImageRepository: Flux scans nothing for it, so its markers stay as they are
       flux.suspended().forEach((p, why) -> err.println("gitops: warning: image policy " + PlanRenderer.oneLine(p)
