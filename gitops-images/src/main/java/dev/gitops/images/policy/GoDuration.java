@@ -95,7 +95,7 @@ final class GoDuration {
   }
 
   private static IllegalArgumentException invalid(String text, String why) {
-    return new IllegalArgumentException(ImageReference.quoted(text) + " is not a duration (" + why + "); write one such as 60s, 1m30s"
-        + " or 500ms: numbers with the units ns, us, ms, s, m, h, as Go's time.ParseDuration reads them");
+    return new IllegalArgumentException(ImageReference.quoted(text) + " is not a duration (" + why + "); write one"
+        + " such as 60s, 1m30s or 500ms: numbers with the units ns, us, ms, s, m, h, as Go's time.ParseDuration reads them");
   }
 }

@@ -1,7 +1,7 @@
 package dev.gitops.images.policy;
 
-import dev.gitops.images.registry.ImageReference;
 import dev.gitops.core.internal.Durations;
+import dev.gitops.images.registry.ImageReference;
 import dev.gitops.images.registry.RegistryClient;
 import java.time.Duration;
 import java.util.ArrayList;
