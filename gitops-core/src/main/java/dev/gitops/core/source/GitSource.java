@@ -47,6 +47,7 @@ import org.eclipse.jgit.lib.RefUpdate;
 import org.eclipse.jgit.lib.Repository;
 import org.eclipse.jgit.revwalk.RevCommit;
 import org.eclipse.jgit.revwalk.RevObject;
+import org.eclipse.jgit.revwalk.RevTag;
 import org.eclipse.jgit.revwalk.RevWalk;
 import org.eclipse.jgit.storage.file.FileRepositoryBuilder;
 import org.eclipse.jgit.transport.FetchConnection;
@@ -120,8 +121,9 @@ import org.slf4j.LoggerFactory;
  * (gitignore syntax) at the sub-path root and below exclude files from decoding (a pattern with
  * more than 3 {@code *} in one path segment is refused, naming the file and line: JGit's matching
  * of it backtracks). With {@link
- * Builder#requireSignedBy(Path)} the commit must carry an OpenPGP signature by a key of that ring
- * (this needs the {@code dev.gitops:gitops-git-signatures} module on the classpath).
+ * Builder#requireSignedBy(Path)} the commit must carry an OpenPGP signature by a key of that ring,
+ * and with {@link Builder#requireSignedBy(Path, SignatureMode)} the annotated tag the ref names, or
+ * both (this needs the {@code dev.gitops:gitops-git-signatures} module on the classpath).
  * Error messages name the URL, the ref, the path and the revision; a secret never appears in them,
  * their causes or the log: a password, and the user name of an HTTP(S) URL without a password (a
  * token, {@code https://TOKEN@host/...}) or one that looks like a token, are shown as {@code ***}.
@@ -173,6 +175,8 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
   private final Credentials credentials;
   private final VariableSubstitution variables;
   private final CommitSignatures.Verifier verifier;
+  /** Which signatures {@link #verifier} checks: the commit's, the annotated tag's, or both. */
+  private final SignatureMode signatureMode;
   private final int timeoutSeconds;
   private final TreeDecoder treeDecoder;
   /** How the last read's resources were sorted, for a read of the same keys at a new commit. */
@@ -231,9 +235,12 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
   /**
    * What a ref or pinned revision resolved to before fetching: the full ref name (null for a commit
    * id or a pinned revision), the revision label, the object the remote advertises (peeled when it
-   * says what an annotated tag points at), whether it is pinned, and whether a semver range chose it.
+   * says what an annotated tag points at), whether it is pinned, whether a semver range chose it,
+   * and the object the ref names itself, unpeeled (an annotated tag's tag object; null for a
+   * commit id or a pinned revision).
    */
-  private record Target(String refName, String label, ObjectId advertised, boolean pinned, boolean range) {}
+  private record Target(String refName, String label, ObjectId advertised, boolean pinned, boolean range,
+      ObjectId refObject) {}
 
   private GitSource(Builder b) {
     this.url = b.url;
@@ -246,9 +253,12 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
     this.variables = b.substitution ? VariableSubstitution.of(b.variables) : null;
     this.verifier = b.keyRing == null ? null
         : OptionalModules.signatures("requireSignedBy(" + b.keyRing + ")").load(b.keyRing);
+    this.signatureMode = b.signatureMode;
     this.timeoutSeconds = Durations.jgitSeconds(b.timeout);
     this.treeDecoder = new TreeDecoder(variables, b.maxFileSize, displayUrl);
-    this.contentOptions = "maxFileSize=" + b.maxFileSize + "|signed=" + (b.keyRing != null);
+    // "signed=true" is the commit's signature alone, as before the tag modes: a store's marker stays current
+    this.contentOptions = "maxFileSize=" + b.maxFileSize + "|signed=" + (b.keyRing == null ? "false"
+        : b.signatureMode == SignatureMode.HEAD ? "true" : b.signatureMode.name());
     this.globDecoders = List.copyOf(b.globDecoders);
     this.ssh = b.ssh ? b.sshConnector.open(b.credentials.privateKey(), b.credentials.passphrase(),
         b.knownHosts, b.strictHostKeyChecking) : null;
@@ -448,7 +458,7 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
     if (last != null && last.target().equals(target.advertised()) && last.label().equals(target.label())
         && last.optionsKey().equals(optionsKey)) {
       LOG.debug("{}: {} is unchanged at {}, no fetch", describe(), target.label(), last.commit().name());
-      reverify(repo, last.commit(), target.label());
+      reverify(repo, last.commit(), target);
       rewrittenBecause = last.rewrittenBecause();  // the state returned again is flagged as it was
       return last.state().asUnchanged();
     }
@@ -457,7 +467,7 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
       ObjectId commitId = fetch(repo, target);
       RevCommit commit = walk.parseCommit(commitId);
       String revision = target.label() + "@sha1:" + commit.name();
-      verify(commit, revision);
+      verify(repo, target, commit, revision);
       boolean rewritten = rewritten(walk, target, commit, revision, request);
       if (rewritten) {
         treeDecoder.clear();  // "reading in full"
@@ -501,17 +511,18 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
   }
 
   /**
-   * Checks the signature of {@code commitId}, read before, again when one is required: its key (or
-   * the signature itself) may have expired since, and a commit that would be refused if read now is
-   * refused when it is read again unchanged.
+   * Checks the signatures of {@code commitId}, read before, and of the tag {@code target} names
+   * now, again when they are required: a key (or the signature itself) may have expired since, a
+   * commit that would be refused if read now is refused when it is read again unchanged, and a tag
+   * may have been made again at the same commit.
    */
-  private void reverify(Repository repo, ObjectId commitId, String label) {
+  private void reverify(Repository repo, ObjectId commitId, Target target) {
     if (verifier == null) {
       return;
     }
-    RevCommit commit;
     try (RevWalk walk = new RevWalk(repo)) {
-      commit = walk.parseCommit(commitId);
+      RevCommit commit = walk.parseCommit(commitId);
+      verify(repo, target, commit, target.label() + "@sha1:" + commit.name());
     } catch (IOException e) {
       if (isCacheFault(e)) {
         throw new CacheFault(repo.getDirectory().toPath(), e);
@@ -519,20 +530,93 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
       throw new SourceException(describe() + ": cannot read commit " + commitId.name() + " again to check its "
           + "signature: " + scrub(String.valueOf(e.getMessage())), safe(e));
     }
-    verify(commit, label + "@sha1:" + commit.name());
   }
 
-  /** Checks {@code commit}'s signature when one is required; a refusal names the repository and the revision. */
-  private void verify(RevCommit commit, String revision) {
+  /**
+   * Checks what the signature mode asks for when signatures are required: the annotated tag
+   * {@code target} names ({@link #verifyTag}), then {@code commit}'s own signature. A refusal names
+   * the repository, the ref and the revision.
+   */
+  private void verify(Repository repo, Target target, RevCommit commit, String revision) throws IOException {
     if (verifier == null) {
       return;
     }
-    try {
-      verifier.verify(commit);
-    } catch (SignatureException e) {
-      String prefix = "commit " + e.commit() + " refused: ";
-      String reason = e.getMessage().startsWith(prefix) ? e.getMessage().substring(prefix.length()) : e.getMessage();
-      throw new SignatureException(e.commit(), reason + " (" + displayUrl + " ref " + ref + " at " + revision + ")");
+    if (signatureMode.checksTag()) {
+      verifyTag(repo, target, commit, revision);
+    }
+    if (signatureMode.checksCommit()) {
+      try {
+        verifier.verify(commit);
+      } catch (SignatureException e) {
+        String prefix = "commit " + e.commit() + " refused: ";
+        String reason = e.getMessage().startsWith(prefix) ? e.getMessage().substring(prefix.length()) : e.getMessage();
+        throw new SignatureException(e.commit(), reason + " (" + displayUrl + " ref " + ref + " at " + revision + ")");
+      }
+    }
+  }
+
+  /**
+   * Checks the signature of the annotated tag through which {@code commit} is read ({@link
+   * SignatureMode#TAG}): the tag the ref names as the remote listed it (for a pinned revision, the
+   * tag its label names, listed now), fetched into the cache when the cache lacks its tag object.
+   * A ref that is not a tag (a branch, a commit id) and a lightweight tag are refused naming the
+   * ref and the mode, as is a tag that names another commit than the one read (moved meanwhile).
+   */
+  private void verifyTag(Repository repo, Target target, RevCommit commit, String revision) throws IOException {
+    String context = " (" + displayUrl + " ref " + ref + " at " + revision + ")";
+    String tagRef = target.refName();
+    ObjectId tagObject = target.refObject();
+    if (target.pinned()) {
+      // the tag the revision was read through: a pinned revision is read under this mode only while it names it
+      tagRef = Constants.R_TAGS + target.label();
+      Ref listed = listRefs().get(tagRef);
+      if (listed == null || !advertised(listed).equals(commit)) {
+        throw new SignatureException(commit.name(), "the pinned revision " + revision + " is not the commit the tag "
+            + tagRef + " names at " + displayUrl + (listed == null ? " (there is no such tag)" : " (it names "
+            + advertised(listed).name() + ")") + ", and signature mode " + signatureMode + " reads a commit only"
+            + " through an annotated tag whose signature it checks");
+      }
+      tagObject = listed.getObjectId();
+    }
+    if (tagRef == null || !tagRef.startsWith(Constants.R_TAGS)) {
+      String what = tagRef == null ? "is a commit id" : "names " + (kind(tagRef).isEmpty() ? tagRef
+          : kind(tagRef) + tagRef);
+      throw new SignatureException(commit.name(), "ref '" + ref + "' " + what + ", not an annotated tag, and signature"
+          + " mode " + signatureMode + " checks the signature of the annotated tag a commit is read through: give"
+          + " the name of a signed tag (git tag -s) or a version range over them, or check the commit's own"
+          + " signature (SignatureMode.HEAD)" + context);
+    }
+    String tagName = tagRef.substring(Constants.R_TAGS.length());
+    if (!repo.getObjectDatabase().has(tagObject)) {
+      // the commit came in another way (a branch, a copy of a local repository's objects): fetch the tag itself
+      LOG.debug("{}: fetching the tag object {} of {} to check its signature", describe(), tagObject.name(), tagRef);
+      runFetch(repo, List.of(new RefSpec("+" + tagRef + ":" + LOCAL_PREFIX + tagRef.substring(Constants.R_REFS.length()))),
+          0);
+      if (!repo.getObjectDatabase().has(tagObject)) {
+        throw new SourceException("the tag " + tagRef + " moved while it was read: its object " + tagObject.name()
+            + " is no longer served" + context);
+      }
+    }
+    try (RevWalk walk = new RevWalk(repo)) {
+      RevObject o = walk.parseAny(tagObject);
+      if (!(o instanceof RevTag tag)) {
+        throw new SignatureException(commit.name(), "ref '" + ref + "' names the lightweight tag " + tagRef + " (it"
+            + " points at the " + Constants.typeString(o.getType()) + " itself and carries no signature), not an"
+            + " annotated tag, and signature mode " + signatureMode + " checks the signature of the annotated tag a"
+            + " commit is read through: tag the commit with git tag -s" + context);
+      }
+      RevObject peeled = walk.peel(tag);
+      if (!peeled.equals(commit)) {
+        throw new SourceException("the tag " + tagRef + " moved while it was read: its object " + tagObject.name()
+            + " names " + peeled.name() + ", not the commit read" + context);
+      }
+      try {
+        verifier.verifyTag(tag);
+      } catch (SignatureException e) {
+        String prefix = "tag " + e.tag().orElse(tagName) + " (commit " + e.commit() + ") refused: ";
+        String reason = e.getMessage().startsWith(prefix) ? e.getMessage().substring(prefix.length()) : e.getMessage();
+        throw new SignatureException(commit.name(), tagName, reason + context);
+      }
     }
   }
 
@@ -589,7 +673,8 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
    * answer without opening the cache or reading an object: {@code expected} names a commit this
    * source resolved (a tag's commit, peeled) and so holds or held, and a store whose records stand
    * for it reads nothing more of it. With a signature policy the commit is read and checked at
-   * every sync, against the key ring this source was built with.
+   * every sync, against the key ring this source was built with, and so is the annotated tag the
+   * ref names when the {@linkplain SignatureMode mode} asks for it.
    */
   @Override
   public synchronized Optional<Fingerprinted.Resolved> fingerprint(ReadRequest request, String expected) {
@@ -624,7 +709,7 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
       try (RevWalk walk = new RevWalk(repo)) {
         RevCommit commit = walk.parseCommit(fetch(repo, target));
         String revision = target.label() + "@sha1:" + commit.name();
-        verify(commit, revision);
+        verify(repo, target, commit, revision);
         // not remembered as the last head read: the read that follows (in full, or since the store's
         // records) still checks the commit against the request's previous revision
         fingerprinted = !target.pinned();
@@ -982,13 +1067,13 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
     Matcher m = REVISION.matcher(pinnedRevision.trim());
     if (m.matches()) {
       return new Target(null, m.group(1), ObjectId.fromString(m.group(2).toLowerCase(java.util.Locale.ROOT)), true,
-          false);
+          false, null);
     }
     if (HEX40.matcher(pinnedRevision.trim()).matches()) {
       // a commit-id ref is labelled as resolve() labels it: in lower case
       String label = HEX40.matcher(ref).matches() ? ref.toLowerCase(java.util.Locale.ROOT) : ref;
       return new Target(null, label, ObjectId.fromString(pinnedRevision.trim().toLowerCase(java.util.Locale.ROOT)), true,
-          false);
+          false, null);
     }
     throw new SourceException(describe() + ": pinned revision '" + pinnedRevision
         + "' is neither a 40-hex commit id nor <ref>@sha1:<40 hex>");
@@ -1051,7 +1136,7 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
   private Target resolve(Map<String, Ref> refs, ReadRequest request) {
     if (HEX40.matcher(ref).matches()) {
       String id = ref.toLowerCase(java.util.Locale.ROOT);
-      return new Target(null, id, ObjectId.fromString(id), false, false);
+      return new Target(null, id, ObjectId.fromString(id), false, false, null);
     }
     if (refs.values().stream().allMatch(r -> r.getObjectId() == null)) {
       // nothing to list but "branches: none; tags: none": say why (a new repository, not yet pushed to)
@@ -1068,7 +1153,7 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
       Ref r = refs.get(name);
       String label = ref.equals("HEAD") && r.isSymbolic() ? Repository.shortenRefName(r.getTarget().getName())
           : Repository.shortenRefName(name);
-      return new Target(name, label, advertised(r), false, false);
+      return new Target(name, label, advertised(r), false, false, r.getObjectId());
     }
     List<String> tags = shortNames(refs, Constants.R_TAGS);
     Optional<SemverRange> range = SemverRange.parse(ref);
@@ -1085,7 +1170,7 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
       }
       String name = Constants.R_TAGS + tag.get();
       LOG.debug("{}: range {} resolved to tag {}", describe(), ref, tag.get());
-      return new Target(name, tag.get(), advertised(refs.get(name)), false, true);
+      return new Target(name, tag.get(), advertised(refs.get(name)), false, true, refs.get(name).getObjectId());
     }
     throw notFound(refs, request);
   }
@@ -1813,6 +1898,7 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
     private boolean substitution;
     private long maxFileSize = DEFAULT_MAX_FILE_SIZE;
     private Path keyRing;
+    private SignatureMode signatureMode = SignatureMode.HEAD;
     private Duration timeout = DEFAULT_TIMEOUT;
     private final List<Decoder> globDecoders = new ArrayList<>();
 
@@ -2013,13 +2099,41 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
      * expires, extend its expiry ({@code gpg --quick-set-expire}) and give the ring its updated
      * public key. Only the commit
      * read is checked, not its ancestors, and not the signature of an annotated tag it is read
-     * through. The key ring is read once, by {@link #build()} (which refuses one it cannot
+     * through: {@link #requireSignedBy(Path, SignatureMode)} checks that one. The key ring is read
+     * once, by {@link #build()} (which refuses one it cannot
      * read): a key revoked or added in the file later counts for a source built after that (the
      * next CLI run, an agent's restart or reload). Needs the {@code dev.gitops:gitops-git-signatures}
-     * module on the classpath.
+     * module on the classpath. The same as {@code requireSignedBy(publicKeyRing, SignatureMode.HEAD)}.
      */
     public Builder requireSignedBy(Path publicKeyRing) {
+      return requireSignedBy(publicKeyRing, SignatureMode.HEAD);
+    }
+
+    /**
+     * Requires a signature by a key of {@code publicKeyRing} on what {@code mode} names: the
+     * commit read ({@link SignatureMode#HEAD}, as {@link #requireSignedBy(Path)}), the annotated
+     * tag the ref names ({@link SignatureMode#TAG}), or both ({@link SignatureMode#TAG_AND_HEAD}),
+     * as Flux's {@code spec.verify.mode} chooses. A tag's signature is the OpenPGP block {@code git
+     * tag -s} appends to the tag object's message, over the tag object before it; its key is
+     * judged by the same rules as a commit's (above). Under {@code TAG} and {@code TAG_AND_HEAD}
+     * the ref must be an annotated tag's name or a version range over tags: a branch, a commit id
+     * or a lightweight tag is refused naming the ref and the mode, and an unsigned tag, a tag
+     * signed by a key outside the ring or no longer valid, or a signature that does not match, is
+     * refused naming the tag and why ({@link dev.gitops.api.SignatureException#tag()}). A pinned
+     * revision ({@code v1.2.0@sha1:...}) is read only while the tag its label names still names
+     * that commit, and that tag is checked. Every read checks again, as for commits.
+     *
+     * <pre>{@code
+     * GitSource releases = GitSource.builder()
+     *     .url("https://git.example.com/ops/desired.git")
+     *     .ref("^1.2")                                          // the highest release tag, signed
+     *     .requireSignedBy(Path.of("/etc/gitops/trusted-keys.asc"), SignatureMode.TAG_AND_HEAD)
+     *     .build();
+     * }</pre>
+     */
+    public Builder requireSignedBy(Path publicKeyRing, SignatureMode mode) {
       this.keyRing = Objects.requireNonNull(publicKeyRing, "publicKeyRing");
+      this.signatureMode = Objects.requireNonNull(mode, "mode");
       return this;
     }
 

@@ -15,10 +15,12 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import org.bouncycastle.bcpg.ArmoredInputStream;
 import org.bouncycastle.bcpg.HashAlgorithmTags;
 import org.bouncycastle.openpgp.PGPCompressedData;
@@ -33,10 +35,11 @@ import org.bouncycastle.openpgp.bc.BcPGPObjectFactory;
 import org.bouncycastle.openpgp.operator.bc.BcPGPContentVerifierBuilderProvider;
 import org.bouncycastle.util.encoders.Hex;
 import org.eclipse.jgit.revwalk.RevCommit;
+import org.eclipse.jgit.revwalk.RevTag;
 
 /**
- * Verifies the OpenPGP signature of a commit against a key ring the user supplies, and nothing
- * else: the process-global GnuPG home is never consulted.
+ * Verifies the OpenPGP signature of a commit or an annotated tag against a key ring the user
+ * supplies, and nothing else: the process-global GnuPG home is never consulted.
  */
 final class CommitSignatureVerifier implements CommitSignatures.Verifier {
 
@@ -213,15 +216,73 @@ final class CommitSignatureVerifier implements CommitSignatures.Verifier {
   @Override
   public void verify(RevCommit commit) {
     String id = commit.getId().name();
-    byte[] raw = commit.getRawGpgSignature();
+    check("commit", commit.getRawGpgSignature(), () -> unsignedPayload(commit.getRawBuffer()),
+        reason -> new SignatureException(id, reason));
+  }
+
+  /**
+   * Verifies the annotated tag {@code tag}: the signature block git appends to its message ({@code
+   * git tag -s}), over the tag object's bytes before that block (git's gitformat-signature), by the
+   * rules of {@link #verify(RevCommit)}.
+   *
+   * @throws SignatureException naming the tag and the object it names when it is unsigned, its
+   *     signature is not OpenPGP (SSH, X.509), or for any reason a commit's signature is refused
+   */
+  @Override
+  public void verifyTag(RevTag tag) {
+    String object = tag.getObject().name();
+    String name = tag.getTagName();
+    Function<String, SignatureException> refuse = reason -> new SignatureException(object, name, reason);
+    byte[] raw = tag.getRawBuffer();
+    int at = signatureStart(raw);
+    if (at >= 0 && !startsWith(raw, at, "-----BEGIN PGP ")) {
+      throw refuse.apply("the tag signature is not an OpenPGP signature ("
+          + (startsWith(raw, at, "-----BEGIN SSH") ? "an SSH signature" : "an X.509 signature") + ")");
+    }
+    check("tag", at < 0 ? null : Arrays.copyOfRange(raw, at, raw.length), () -> Arrays.copyOfRange(raw, 0, at),
+        refuse);
+  }
+
+  /**
+   * Where the signature block appended to a tag object begins, or -1 when it has none: at the last
+   * line that begins as a signature of any format git makes (OpenPGP, its RFC 1991 form, SSH,
+   * X.509), as git's parse_signed_buffer finds it.
+   */
+  static int signatureStart(byte[] raw) {
+    int match = -1;
+    int i = 0;
+    while (i < raw.length) {
+      if (startsWith(raw, i, "-----BEGIN PGP SIGNATURE-----") || startsWith(raw, i, "-----BEGIN PGP MESSAGE-----")
+          || startsWith(raw, i, "-----BEGIN SSH SIGNATURE-----") || startsWith(raw, i, "-----BEGIN SIGNED MESSAGE-----")) {
+        match = i;
+      }
+      int end = i;
+      while (end < raw.length && raw[end] != '\n') {
+        end++;
+      }
+      i = end + 1;
+    }
+    return match;
+  }
+
+  /** The signed bytes of an object, made only once its signature is found to be one this verifier reads. */
+  private interface Payload {
+    byte[] bytes();
+  }
+
+  /**
+   * Verifies the armored signature {@code raw} (null: unsigned) of a {@code what} ("commit",
+   * "tag") over {@code payload}; every refusal is {@code refuse} applied to its reason.
+   */
+  private void check(String what, byte[] raw, Payload payload, Function<String, SignatureException> refuse) {
     if (raw == null) {
-      throw new SignatureException(id, "the commit is not signed (a signature by a key in " + keyRingFile + " is required)");
+      throw refuse.apply("the " + what + " is not signed (a signature by a key in " + keyRingFile + " is required)");
     }
     String armor = new String(raw, StandardCharsets.US_ASCII);
     if (!armor.startsWith("-----BEGIN PGP SIGNATURE-----")) {
-      throw new SignatureException(id, "the commit signature is not an OpenPGP signature");
+      throw refuse.apply("the " + what + " signature is not an OpenPGP signature");
     }
-    byte[] payload = unsignedPayload(commit.getRawBuffer());
+    byte[] signed = payload.bytes();
     List<PGPSignature> sigs = new ArrayList<>();
     try (InputStream in = PGPUtil.getDecoderStream(new ByteArrayInputStream(raw))) {
       BcPGPObjectFactory f = new BcPGPObjectFactory(in);
@@ -233,10 +294,10 @@ final class CommitSignatureVerifier implements CommitSignatures.Verifier {
         list.forEach(sigs::add);
       }
     } catch (IOException | PGPException | RuntimeException e) {
-      throw new SignatureException(id, "the commit signature cannot be parsed: " + e.getMessage());
+      throw refuse.apply("the " + what + " signature cannot be parsed: " + e.getMessage());
     }
     if (sigs.isEmpty()) {
-      throw new SignatureException(id, "the commit signature holds no OpenPGP signature packet");
+      throw refuse.apply("the " + what + " signature holds no OpenPGP signature packet");
     }
     Instant now = clock.instant();
     List<String> unknown = new ArrayList<>();
@@ -251,38 +312,38 @@ final class CommitSignatureVerifier implements CommitSignatures.Verifier {
       String signer = keyId + userId(ring);
       Instant signedAt = sig.getCreationTime().toInstant();
       if (signedAt.isAfter(now.plus(CLOCK_SKEW))) {
-        throw new SignatureException(id, "the signature by key " + signer + " is dated " + signedAt + ", in the"
+        throw refuse.apply("the signature by key " + signer + " is dated " + signedAt + ", in the"
             + " future (now is " + now + "; more than " + CLOCK_SKEW.toMinutes() + " minutes of clock skew): check"
             + " the signer's clock, or this host's, and sign again");
       }
       String problem = KeyValidity.problem(ring, key, sig.getCreationTime(), now);
       if (problem != null) {
-        throw new SignatureException(id, "signed by key " + signer + ", " + problem);
+        throw refuse.apply("signed by key " + signer + ", " + problem);
       }
       String refusedHash = REFUSED_HASHES.get(sig.getHashAlgorithm());
       if (refusedHash != null) {
-        throw new SignatureException(id, "the signature by key " + keyId + " uses the " + refusedHash
+        throw refuse.apply("the signature by key " + keyId + " uses the " + refusedHash
             + " hash algorithm, which GnuPG refuses too (sign again with SHA-256 or stronger)");
       }
       boolean matches;
       try {
         sig.init(new BcPGPContentVerifierBuilderProvider(), key);
-        sig.update(payload);
+        sig.update(signed);
         matches = sig.verify();
       } catch (PGPException | RuntimeException e) {
-        throw new SignatureException(id, "signature by key " + keyId + " cannot be checked: " + e.getMessage());
+        throw refuse.apply("signature by key " + keyId + " cannot be checked: " + e.getMessage());
       }
       if (!matches) {
-        throw new SignatureException(id, "the signature by key " + keyId + " does not match the commit content");
+        throw refuse.apply("the signature by key " + keyId + " does not match the " + what + " content");
       }
       Instant expiry = expiry(sig);
       if (expiry != null && !expiry.isAfter(now)) {
-        throw new SignatureException(id, "the signature by key " + keyId + " expired at " + expiry
+        throw refuse.apply("the signature by key " + keyId + " expired at " + expiry
             + " (its signature expiration time; GnuPG refuses expired signatures too)");
       }
       return;
     }
-    throw new SignatureException(id, "signed by key " + String.join(", ", unknown)
+    throw refuse.apply("signed by key " + String.join(", ", unknown)
         + " which is not in the trusted key ring " + keyRingFile);
   }
 

@@ -4,7 +4,8 @@ import dev.gitops.core.source.spi.CommitSignatures;
 import java.nio.file.Path;
 
 /**
- * OpenPGP commit signature checks for {@link dev.gitops.core.source.GitSource} over BouncyCastle.
+ * OpenPGP commit and annotated tag signature checks for {@link dev.gitops.core.source.GitSource}
+ * over BouncyCastle.
  * Found by {@code GitSource} through {@code META-INF/services}: applications add this module's
  * artifact ({@code dev.gitops:gitops-git-signatures}) and never call this class.
  *

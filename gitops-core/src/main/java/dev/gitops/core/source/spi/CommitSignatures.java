@@ -2,9 +2,11 @@ package dev.gitops.core.source.spi;
 
 import java.nio.file.Path;
 import org.eclipse.jgit.revwalk.RevCommit;
+import org.eclipse.jgit.revwalk.RevTag;
 
 /**
- * OpenPGP commit signature checks for {@link dev.gitops.core.source.GitSource.Builder#requireSignedBy(Path)}.
+ * OpenPGP commit and tag signature checks for {@link
+ * dev.gitops.core.source.GitSource.Builder#requireSignedBy(Path, dev.gitops.core.source.SignatureMode)}.
  * The {@code gitops-git-signatures} module implements it over BouncyCastle and registers it in
  * {@code META-INF/services}; without that module on the classpath, building a {@code GitSource}
  * that requires signatures fails with a message naming {@link #ARTIFACT}. Applications add the
@@ -33,7 +35,7 @@ public interface CommitSignatures {
    */
   Verifier load(Path publicKeyRing);
 
-  /** Checks commits against one key ring. */
+  /** Checks commits and annotated tags against one key ring. */
   interface Verifier {
 
     /**
@@ -45,5 +47,22 @@ public interface CommitSignatures {
      *     (revoked, expired), or the signature does not match its content
      */
     void verify(RevCommit commit);
+
+    /**
+     * Verifies the signature of the annotated tag {@code tag}: the OpenPGP signature block git
+     * appends to the tag object's message ({@code git tag -s}), over the tag object's raw bytes
+     * before that block, under the same rules as a commit's. This default refuses every tag: an
+     * implementation written for commits alone cannot check one.
+     *
+     * @param tag a parsed tag (its raw buffer is read)
+     * @throws dev.gitops.api.SignatureException naming the tag and the commit it names when it is
+     *     unsigned, signed by a key outside the ring or by one not valid both at the signature's
+     *     creation time and now, or the signature does not match its content
+     */
+    default void verifyTag(RevTag tag) {
+      throw new UnsupportedOperationException(getClass().getName() + " checks commit signatures only, not the"
+          + " signature of the tag " + tag.getTagName() + ": put " + ARTIFACT + " of gitops-core's version on the"
+          + " classpath");
+    }
   }
 }
