@@ -48,7 +48,9 @@ class GitSourceTagSignatureTest {
 
   @BeforeAll
   static void gpgKeys() throws Exception {
-    Assumptions.assumeTrue(onPath("gpg"), "no gpg on PATH (.ci/run installs gnupg)");
+    // skipped without gpg outside CI, as the registry tests are; in CI (which installs gnupg) it fails instead
+    boolean ci = System.getenv("CI") != null && !System.getenv("CI").isBlank();
+    Assumptions.assumeTrue(onPath("gpg") || ci, "gpg is not installed (apt-get install gnupg); .ci/run installs it");
     gnupgHome = Files.createDirectory(keys.resolve("gnupg"),
         PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
     gpgProgram = keys.resolve("gpg.sh");
