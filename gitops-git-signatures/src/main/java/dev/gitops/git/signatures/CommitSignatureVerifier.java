@@ -21,6 +21,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import org.bouncycastle.bcpg.ArmoredInputStream;
 import org.bouncycastle.bcpg.HashAlgorithmTags;
 import org.bouncycastle.openpgp.PGPCompressedData;
@@ -265,16 +266,12 @@ final class CommitSignatureVerifier implements CommitSignatures.Verifier {
     return match;
   }
 
-  /** The signed bytes of an object, made only once its signature is found to be one this verifier reads. */
-  private interface Payload {
-    byte[] bytes();
-  }
-
   /**
    * Verifies the armored signature {@code raw} (null: unsigned) of a {@code what} ("commit",
-   * "tag") over {@code payload}; every refusal is {@code refuse} applied to its reason.
+   * "tag") over the bytes {@code payload} gives (made only once the signature is one this verifier
+   * reads); every refusal is {@code refuse} applied to its reason.
    */
-  private void check(String what, byte[] raw, Payload payload, Function<String, SignatureException> refuse) {
+  private void check(String what, byte[] raw, Supplier<byte[]> payload, Function<String, SignatureException> refuse) {
     if (raw == null) {
       throw refuse.apply("the " + what + " is not signed (a signature by a key in " + keyRingFile + " is required)");
     }
@@ -282,7 +279,7 @@ final class CommitSignatureVerifier implements CommitSignatures.Verifier {
     if (!armor.startsWith("-----BEGIN PGP SIGNATURE-----")) {
       throw refuse.apply("the " + what + " signature is not an OpenPGP signature");
     }
-    byte[] signed = payload.bytes();
+    byte[] signed = payload.get();
     List<PGPSignature> sigs = new ArrayList<>();
     try (InputStream in = PGPUtil.getDecoderStream(new ByteArrayInputStream(raw))) {
       BcPGPObjectFactory f = new BcPGPObjectFactory(in);
