@@ -555,6 +555,13 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
     }
   }
 
+  /** Why {@code ref}, which {@code what} (is a commit id, names a branch), is refused under a tag {@code mode}. */
+  private static String notATag(String ref, String what, SignatureMode mode) {
+    return "ref '" + ref + "' " + what + ", not an annotated tag, and signature mode " + mode + " checks the"
+        + " signature of the annotated tag a commit is read through: give the name of a signed tag (git tag -s)"
+        + " or a version range over them, or check the commit's own signature (SignatureMode.HEAD)";
+  }
+
   /**
    * Checks the signature of the annotated tag through which {@code commit} is read ({@link
    * SignatureMode#TAG}): the tag the ref names as the remote listed it (for a pinned revision, the
@@ -578,13 +585,9 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
       }
       tagObject = listed.getObjectId();
     }
-    if (tagRef == null || !tagRef.startsWith(Constants.R_TAGS)) {
-      String what = tagRef == null ? "is a commit id" : "names " + (kind(tagRef).isEmpty() ? tagRef
-          : kind(tagRef) + tagRef);
-      throw new SignatureException(commit.name(), "ref '" + ref + "' " + what + ", not an annotated tag, and signature"
-          + " mode " + signatureMode + " checks the signature of the annotated tag a commit is read through: give"
-          + " the name of a signed tag (git tag -s) or a version range over them, or check the commit's own"
-          + " signature (SignatureMode.HEAD)" + context);
+    if (!tagRef.startsWith(Constants.R_TAGS)) {  // (a commit id is refused by build())
+      throw new SignatureException(commit.name(), notATag(ref, "names " + (kind(tagRef).isEmpty() ? tagRef
+          : kind(tagRef) + tagRef), signatureMode) + context);
     }
     String tagName = tagRef.substring(Constants.R_TAGS.length());
     if (!repo.getObjectDatabase().has(tagObject)) {
@@ -2195,6 +2198,10 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
         if (knownHosts != null || !strictHostKeyChecking) {
           LOG.debug("knownHosts/strictHostKeyChecking apply to SSH remotes only; {} is not SSH", uri);
         }
+      }
+      if (keyRing != null && signatureMode.checksTag() && HEX40.matcher(ref).matches()) {
+        // no tag is read through a commit id: refused before anything is fetched
+        throw new IllegalStateException(notATag(ref, "is a commit id", signatureMode));
       }
       if (substitution) {
         VariableSubstitution.of(new TreeMap<>(variables));  // validates names and values now

@@ -233,8 +233,9 @@ class GitSourceTagSignatureTest {
     assertThatThrownBy(() -> read("light", SignatureMode.TAG_AND_HEAD)).isInstanceOfSatisfying(
         SignatureException.class, e -> assertThat(e.getMessage())
             .contains("ref 'light' names the lightweight tag refs/tags/light").contains("signature mode TAG_AND_HEAD"));
-    assertThatThrownBy(() -> read(commit, SignatureMode.TAG)).isInstanceOfSatisfying(SignatureException.class,
-        e -> assertThat(e.getMessage()).contains("ref '" + commit + "' is a commit id, not an annotated tag"));
+    assertThatThrownBy(() -> source(commit, SignatureMode.TAG)).as("refused by build(), before any fetch")
+        .isInstanceOfSatisfying(IllegalStateException.class, e -> assertThat(e.getMessage())
+            .contains("ref '" + commit + "' is a commit id, not an annotated tag").contains("signature mode TAG"));
     assertThat(read("main", SignatureMode.HEAD).revision()).as("the commit is signed: HEAD reads it")
         .isEqualTo("main@sha1:" + commit);
   }
