@@ -101,7 +101,9 @@ import org.slf4j.LoggerFactory;
  * <p>Drift: with {@link Builder#checkDrift(boolean)}, observing runs the playbook with {@code
  * --check --diff} on hosts that are in sync with Git; a host with changed tasks is observed with
  * {@code converged: false} and the per-task diffs under {@code drift} (with the failed task, when
- * one failed after them), which the plan reports as drift and a sync corrects. A host whose check
+ * one failed after them), which the plan reports as drift and a sync corrects. A host that Ansible
+ * stopped before it came through the check, after another host failed, is observed UNKNOWN naming
+ * the hosts that failed, each with its task, {@code file:line} and error. A host whose check
  * failed before any task found a change is observed UNKNOWN, naming the task and its error: check
  * mode only simulates, and a task can fail there on a host that has not drifted (one using what a
  * task check mode skips would have registered), so that failure is not taken for drift and
@@ -292,7 +294,11 @@ public final class AnsibleProvider implements Provider {
       hosts.values().forEach(k -> out.put(k, Observation.unknown(k, "drift check interrupted")));
       return;
     }
-    boolean usable = r.stopped().isEmpty() && r.played() && failsOtherHostsAtMost(r.exitCode());
+    // each host's own result counts under 8 too (the play aborted after a host failed, as older
+    // Ansible exits for any_errors_fatal or max_fail_percentage): the host that failed is told by
+    // its own error, and those stopped because of it did not complete the playbook
+    boolean usable = r.stopped().isEmpty() && r.played() && (failsOtherHostsAtMost(r.exitCode())
+        || r.exitCode() == ABORTED);
     for (Map.Entry<String, ResourceKey> e : hosts.entrySet()) {
       ResourceKey k = e.getValue();
       PlaybookRunner.HostResult hr = r.hosts().get(e.getKey());
@@ -300,14 +306,14 @@ public final class AnsibleProvider implements Provider {
       JsonNode doc = rec.hosts().get(e.getKey());
       if (!usable || hr == null) {
         out.put(k, Observation.unknown(k, "drift check of " + k.name() + " did not complete: "
-            + withVaultCulprit(runSummary(r), e.getKey(), doc)));
+            + withVaultCulprit(runSummary(r) + culprits(r, e.getKey()), e.getKey(), doc)));
         continue;
       }
       if (!hr.completed() && (hr.status() == PlaybookRunner.HostStatus.OK
           || hr.status() == PlaybookRunner.HostStatus.NOT_RUN)) {
         // Ansible ended the check after other hosts failed: the tasks not checked here may drift
         out.put(k, Observation.unknown(k, "drift check of " + k.name() + " did not complete the playbook: "
-            + withVaultCulprit(runSummary(r), e.getKey(), doc)));
+            + withVaultCulprit(runSummary(r) + culprits(r, e.getKey()), e.getKey(), doc)));
         continue;
       }
       if (hr.status() == PlaybookRunner.HostStatus.FAILED && hr.changedTasks().isEmpty() && hr.diffs().isEmpty()
@@ -816,7 +822,7 @@ public final class AnsibleProvider implements Provider {
           + " hosts failed (a serial batch that failed, max_fail_percentage or any_errors_fatal), "
           + (hr == null || hr.stats().isEmpty() ? "before any task ran for " + host
               : "after ok=" + hr.stats().getOrDefault("ok", 0) + " changed=" + hr.stats().getOrDefault("changed", 0))
-          + "; it runs again at the next sync (exit " + code + ")", null);
+          + "; it runs again at the next sync (exit " + code + ")" + culprits(r, host), null);
     }
     if (played && failsOtherHostsAtMost(code)) {
       // 2, 3 and 4 name other hosts' failures: this one completed
@@ -825,7 +831,39 @@ public final class AnsibleProvider implements Provider {
       return new Outcome(ok.kind(), summary, null, Map.of());
     }
     return Outcome.permanentFailure(key + ": ansible-playbook exited with " + code + " (" + meaning(code, played)
-        + "): " + r.stderr(), null);
+        + "): " + r.stderr() + culprits(r, host), null);
+  }
+
+  /** The most hosts {@link #culprits} names. */
+  private static final int MAX_CULPRITS = 3;
+
+  /**
+   * The hosts of run {@code r}, other than {@code host}, that failed or were unreachable on their
+   * own, each with its task, the task's {@code file:line} and Ansible's message ("; c1 failed at
+   * task 'migrate' (roles/app/tasks/main.yml:4): …"), at most {@link #MAX_CULPRITS} of them by
+   * name: what made Ansible stop the hosts that did not come through the playbook (a serial batch
+   * that failed, {@code max_fail_percentage}, {@code any_errors_fatal}), for their messages,
+   * the converge's, the decommission's and the drift check's; "" when no other host failed.
+   * The run's results do not say which host failed first: they are named in host order.
+   */
+  private static String culprits(PlaybookRunner.Result r, String host) {
+    List<String> named = new ArrayList<>();
+    int more = 0;
+    for (PlaybookRunner.HostResult other : r.hosts().values()) {
+      boolean failed = other.status() == PlaybookRunner.HostStatus.FAILED;
+      if (other.host().equals(host) || !failed && other.status() != PlaybookRunner.HostStatus.UNREACHABLE) {
+        continue;
+      }
+      if (named.size() == MAX_CULPRITS) {
+        more++;
+        continue;
+      }
+      named.add(other.host() + (failed ? " failed" : " was unreachable")
+          + (other.failedTask().isEmpty() ? "" : " at task '" + other.failedTask() + "'" + at(other))
+          + (other.message().isEmpty() ? "" : ": " + other.message()));
+    }
+    return named.isEmpty() ? "" : "; " + String.join("; ", named)
+        + (more == 0 ? "" : "; and " + more + " more host" + (more == 1 ? "" : "s") + " failed");
   }
 
   /** Where Ansible's error message ends and its excerpt of the file it blames begins. */
@@ -856,6 +894,12 @@ public final class AnsibleProvider implements Provider {
 
   /** ansible-playbook's exit code after SIGINT ("User interrupted execution"). */
   private static final int INTERRUPTED = 99;
+
+  /**
+   * Ansible's exit code for a play aborted after a host failed ({@code any_errors_fatal}, {@code
+   * max_fail_percentage}); ansible-core 2.14 turns it into 2 before it exits.
+   */
+  private static final int ABORTED = 8;
 
   /** The task's {@code file:line}, for a message. */
   private static String at(PlaybookRunner.HostResult hr) {

@@ -46,6 +46,8 @@ class ExitCodeTest {
       if mode == 'parse':
           sys.stderr.write('ERROR! We were unable to read either as JSON nor YAML (site.yml line 3)\\n')
           sys.exit(4)
+      # the playbook's directory in the run's copy (the run playbook is written beside the playbook)
+      here = os.path.dirname(sys.argv[-1])
       if mode == 'noinventory':
           # ansible-core 2.14's words when its inventory plugins cannot read the managed inventory
           inventory = sys.argv[sys.argv.index('-i') + 1]
@@ -89,8 +91,13 @@ class ExitCodeTest {
               emit({'event': 'result', 'host': h, 'task': 'later', 'status': 'failed', 'msg': 'boom'})
               s.update(ok=0, failures=1)
           elif mode in ('fail', 'abort', 'changedfail') and h == 'c1':
-              emit({'event': 'result', 'host': h, 'task': 'step', 'status': 'failed', 'msg': 'boom'})
+              emit({'event': 'result', 'host': h, 'task': 'step', 'status': 'failed', 'msg': 'boom',
+                    'path': here + '/site.yml:5'})
               s.update(ok=0, changed=0, failures=1)
+          elif mode == 'abort':
+              # Ansible stops the other hosts after c1 failed: their task was ok, and they do not complete
+              emit({'event': 'result', 'host': h, 'task': 'step', 'status': 'ok'})
+              s.update(changed=0)
           elif mode == 'unreachable' and h == 'c1':
               emit({'event': 'result', 'host': h, 'task': 'step', 'status': 'unreachable', 'msg': 'ssh: refused'})
               s['unreachable'] = 1
@@ -274,7 +281,9 @@ class ExitCodeTest {
     Map<ResourceKey, Outcome> out = run("abort", 8, Duration.ofMinutes(1));
     assertThat(out.get(host("c1")).message()).contains("boom");
     assertThat(out.get(host("c2")).isOk()).as("the play was aborted: c2 may not have run every task").isFalse();
-    assertThat(out.get(host("c2")).message()).contains("aborted");
+    assertThat(out.get(host("c2")).message()).contains("aborted")
+        .as("names the host that failed, its task and error").contains("; c1 failed at task 'step'"
+            + " (ansible/site.yml:5): boom");
   }
 
   /**
@@ -327,7 +336,8 @@ class ExitCodeTest {
       Map<ResourceKey, Outcome> out = run("abort", code, Duration.ofMinutes(1));
       assertThat(out.get(host("c1")).kind()).as("exit %s", code).isEqualTo(Outcome.Kind.PERMANENT);
       assertThat(out.get(host("c2")).kind()).as("exit %s", code).isEqualTo(Outcome.Kind.PERMANENT);
-      assertThat(out.get(host("c2")).message()).as("exit %s", code).contains("did not complete the playbook");
+      assertThat(out.get(host("c2")).message()).as("exit %s", code).contains("did not complete the playbook")
+          .contains("; c1 failed at task 'step' (ansible/site.yml:5): boom");
     }
     // before any play: 4 is a parse error, and no code converges a host no play ran for
     for (int code : new int[] {0, 1, 2, 3, 4, 5, 8, 250, 7}) {
@@ -428,6 +438,34 @@ class ExitCodeTest {
         .contains("the vault password in " + password + " (vaultPasswordFile, --vault-password-file) is wrong for"
             + " the !vault value of 'vault_secret' at ansible/inventory/hosts:4")
         .doesNotContain(VaultSamples.INLINE_PLAIN).doesNotContain("check_mode");
+  }
+
+  @Test
+  void aDriftCheckAnsibleStoppedAfterAHostFailedNamesThatHostItsTaskAndErrorForTheOthersAndThatHostIsUnknownWithItsOwn()
+      throws Exception {
+    AnsibleProvider p = builder("", 0, Duration.ofMinutes(1)).checkDrift(true).build();
+    assertThat(apply(p, hosts(p)).values()).allSatisfy(o -> assertThat(o.isOk()).isTrue());
+    List<ResourceKey> keys = List.of(host("c1"), host("c2"));
+    CallContext ctx = CallContext.of("t", TinyRepo.REVISION, Duration.ofMinutes(1));
+    p.observe(keys, ctx);  // the health observe right after apply: no check of hosts just converged
+
+    // c1's task 'step' fails; Ansible aborts the play (any_errors_fatal, max_fail_percentage), so c2,
+    // ok so far, never comes through it: 8 is Ansible's code for that, ansible-core 2.14 exits 2
+    for (int code : new int[] {8, 2}) {
+      control("abort", code);
+      Map<ResourceKey, Observation> seen = p.observe(keys, ctx);
+      assertThat(calls().get(calls().size() - 1)).contains("--check");
+      Observation c1 = seen.get(host("c1"));
+      assertThat(c1.isUnknown()).as("exit %s: %s", code, c1).isTrue();
+      assertThat(c1.reason()).as("exit %s: its own error", code)
+          .contains("drift check of c1 failed at task 'step' (ansible/site.yml:5) before any task found a change")
+          .contains("boom (exit " + code + ")").doesNotContain("did not complete");
+      Observation c2 = seen.get(host("c2"));
+      assertThat(c2.isUnknown()).as("exit %s: %s", code, c2).isTrue();
+      assertThat(c2.reason()).as("exit %s: the host that failed, with its task, file:line and error", code)
+          .startsWith("drift check of c2 did not complete the playbook: ansible-playbook exited with " + code)
+          .endsWith("; c1 failed at task 'step' (ansible/site.yml:5): boom");
+    }
   }
 
   @Test
