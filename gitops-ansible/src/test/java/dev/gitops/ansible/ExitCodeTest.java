@@ -48,6 +48,11 @@ class ExitCodeTest {
           sys.exit(4)
       # the playbook's directory in the run's copy (the run playbook is written beside the playbook)
       here = os.path.dirname(sys.argv[-1])
+      if mode == 'vaultfile':
+          # ansible-core 2.14 with a whole vault file (vars_files) its password does not decrypt
+          sys.stderr.write('ERROR! Decryption failed (no vault secrets were found that could decrypt) on '
+              + here + '/group_vars/web.yml\\n')
+          sys.exit(1)
       if mode == 'noinventory':
           # ansible-core 2.14's words when its inventory plugins cannot read the managed inventory
           inventory = sys.argv[sys.argv.index('-i') + 1]
@@ -466,6 +471,46 @@ class ExitCodeTest {
           .startsWith("drift check of c2 did not complete the playbook: ansible-playbook exited with " + code)
           .endsWith("; c1 failed at task 'step' (ansible/site.yml:5): boom");
     }
+  }
+
+  @Test
+  void aWholeVaultFileThePasswordDoesNotDecryptIsNamedByTheDriftCheckTheConvergeAndTheDecommission()
+      throws Exception {
+    Path password = Files.writeString(tmp.resolve("vault-password"), VaultSamples.PASSWORD + "\n");
+    AnsibleProvider p = builder("", 0, Duration.ofMinutes(1)).vaultPasswordFile(password).checkDrift(true)
+        .decommissionPlaybook("ansible/decommission.yml").build();
+    // the playbook's group_vars/web.yml, encrypted whole by ansible-vault encrypt
+    List<Resource> hosts = TinyRepo.decode(p, "[web]\nc1\nc2\n",
+        Map.of("ansible/group_vars/web.yml", VaultSamples.FILE)).stream()
+        .filter(r -> r.key().type().equals("host")).toList();
+    assertThat(apply(p, hosts).values()).allSatisfy(o -> assertThat(o.isOk()).isTrue());
+    List<ResourceKey> keys = List.of(host("c1"), host("c2"));
+    CallContext ctx = CallContext.of("t", TinyRepo.REVISION, Duration.ofMinutes(1));
+    p.observe(keys, ctx);  // the health observe right after apply: no check of hosts just converged
+
+    // the password changes to one that does not decrypt the file: Ansible fails the run (exit 1)
+    Files.writeString(password, "not-the-password\n");
+    control("vaultfile", 1);
+    String wrong = "; the vault password in " + password + " (vaultPasswordFile, --vault-password-file) is wrong"
+        + " for the vault-encrypted file ansible/group_vars/web.yml: encrypt it again with that password"
+        + " (ansible-vault rekey), or give the password it was encrypted with";
+    assertThat(p.observe(keys, ctx).values()).hasSize(2).allSatisfy(o -> {
+      assertThat(o.isUnknown()).as("%s", o).isTrue();
+      assertThat(o.reason()).startsWith("drift check of c").contains("did not complete").contains("Decryption failed")
+          .endsWith(wrong);
+    });
+    assertThat(calls().get(calls().size() - 1)).contains("--check");
+
+    // c1 converged again, c2 removed and decommissioned: both runs fail so
+    Resource c1 = hosts.stream().filter(r -> r.key().equals(host("c1"))).findFirst().orElseThrow();
+    Resource c2 = hosts.stream().filter(r -> r.key().equals(host("c2"))).findFirst().orElseThrow();
+    Map<ResourceKey, Outcome> out = p.applyAll(List.of(ProviderConformanceSuite.updateOf(c1, c1.document()),
+        ProviderConformanceSuite.deleteOf(c2, c2.document())), ctx);
+    assertThat(out.values()).hasSize(2).allSatisfy(o -> {
+      assertThat(o.kind()).as("%s", o).isEqualTo(Outcome.Kind.PERMANENT);
+      assertThat(o.message()).contains("Decryption failed").endsWith(wrong)
+          .doesNotContain(VaultSamples.FILE_PLAIN_VALUE);
+    });
   }
 
   @Test

@@ -23,10 +23,16 @@ final class TinyRepo {
 
   /** Decodes {@code inventory} (INI, at ansible/inventory/hosts) with a one-task playbook. */
   static List<Resource> decode(AnsibleProvider provider, String inventory) {
+    return decode(provider, inventory, java.util.Map.of());
+  }
+
+  /** As {@link #decode(AnsibleProvider, String)}, with {@code more} files (repository path to text) beside them. */
+  static List<Resource> decode(AnsibleProvider provider, String inventory, java.util.Map<String, String> more) {
     List<SourceFile> files = new ArrayList<>();
     files.add(file("ansible/inventory/hosts", inventory));
     files.add(file("ansible/site.yml", PLAYBOOK));
     files.add(file("ansible/decommission.yml", PLAYBOOK));
+    new java.util.TreeMap<>(more).forEach((path, text) -> files.add(file(path, text)));
     return provider.ansibleDecoder().decodeTogether(files);
   }
 

@@ -14,11 +14,15 @@ import java.util.regex.Pattern;
 
 /**
  * The inline {@code !vault} values ({@code ansible-vault encrypt_string}) of the inventory's and the
- * playbook directory's files, with the file, line and variable that hold each: Ansible decrypts
- * them only when a task uses them, and then says "Decryption failed (no vault secrets were found
- * that could decrypt)" naming neither the value nor its file. {@link #explain} finds which of a
- * host's values (and of the playbook directory's) the vault password does not decrypt, and says
- * where they are. Only names and places are ever given, never a value.
+ * playbook directory's files, with the file, line and variable that hold each, and the playbook
+ * directory's whole vault-encrypted files ({@code ansible-vault encrypt}: a {@code group_vars} or
+ * {@code vars_files} file, say): Ansible decrypts an inline value only when a task uses it, and
+ * then says "Decryption failed (no vault secrets were found that could decrypt)" naming neither
+ * the value nor its file; without a password it names no file either ("Attempting to decrypt but
+ * no vault secrets found"). {@link #explain} finds which of a host's values (and of the playbook
+ * directory's values and files) the vault password does not decrypt, and says where they are. Only
+ * names and places are ever given, never a value. (The inventory's whole vault files are decrypted
+ * by the parser, and reach Ansible decrypted in the managed inventory.)
  */
 public final class InlineVaults {
 
@@ -47,22 +51,28 @@ public final class InlineVaults {
   private final Map<String, List<Place>> places;
   /** The values of the playbook's directory: its group_vars, host_vars, vars files and plays. */
   private final Map<String, String> playbookValues;
+  /** The playbook directory's whole vault-encrypted files: repository path to content. */
+  private final Map<String, String> playbookFiles;
 
-  private InlineVaults(Map<String, List<Place>> places, Map<String, String> playbookValues) {
+  private InlineVaults(Map<String, List<Place>> places, Map<String, String> playbookValues,
+      Map<String, String> playbookFiles) {
     this.places = places;
     this.playbookValues = playbookValues;
+    this.playbookFiles = playbookFiles;
   }
 
   /** The inline vault values of {@code inventoryFiles} and {@code playbookFiles} (repository path to content). */
   public static InlineVaults scan(Map<String, byte[]> inventoryFiles, Map<String, byte[]> playbookFiles) {
     Map<String, List<Place>> places = new LinkedHashMap<>();
     Map<String, String> playbookValues = new LinkedHashMap<>();
-    inventoryFiles.forEach((path, content) -> scan(path, content, places, null));
-    playbookFiles.forEach((path, content) -> scan(path, content, places, playbookValues));
-    return new InlineVaults(places, playbookValues);
+    Map<String, String> wholeFiles = new LinkedHashMap<>();
+    inventoryFiles.forEach((path, content) -> scan(path, content, places, null, null));
+    playbookFiles.forEach((path, content) -> scan(path, content, places, playbookValues, wholeFiles));
+    return new InlineVaults(places, playbookValues, wholeFiles);
   }
 
-  private static void scan(String path, byte[] content, Map<String, List<Place>> places, Map<String, String> values) {
+  private static void scan(String path, byte[] content, Map<String, List<Place>> places, Map<String, String> values,
+      Map<String, String> wholeFiles) {
     if (content.length == 0 || indexOf(content, "$ANSIBLE_VAULT;") < 0) {
       return;  // most files: no vault value
     }
@@ -70,6 +80,11 @@ public final class InlineVaults {
     int first = 0;
     while (first < lines.length && lines[first].isBlank()) {
       first++;
+    }
+    if (wholeFiles != null && first < lines.length && lines[first].strip().startsWith("$ANSIBLE_VAULT;")) {
+      // ansible-vault encrypt's file: Ansible decrypts all of it when it loads it, with the run's password
+      wholeFiles.put(path, new String(content, StandardCharsets.UTF_8));
+      return;
     }
     for (int i = first + 1; i < lines.length; i++) {
       String header = lines[i].strip();
@@ -134,11 +149,14 @@ public final class InlineVaults {
   }
 
   /**
-   * Which vault values Ansible could not decrypt for a host, when {@code message} says it could
-   * not decrypt one: those of {@code hostVars} (the host's variables) and of the playbook's
-   * directory that {@code decryptor} (the password of {@code passwordFile}) does not decrypt, or
-   * all of them when no password is configured ({@code passwordFile} null), each with its variable,
-   * file and line; "" when the message is about something else or every value decrypts.
+   * Which vault values and files Ansible could not decrypt for a host, when {@code message} says it
+   * could not decrypt one: the values of {@code hostVars} (the host's variables) and of the
+   * playbook's directory, and the playbook directory's whole vault-encrypted files, that {@code
+   * decryptor} (the password of {@code passwordFile}) does not decrypt, or all of them when no
+   * password is configured ({@code passwordFile} null), each value with its variable, file and
+   * line, each file by its repository path; "" when the message is about something else or every
+   * one decrypts. Whether the password decrypts a file is told by the file's HMAC-SHA256 (keyed
+   * from the password by PBKDF2, as {@link VaultFiles#decrypt} checks it before it decrypts).
    */
   public String explain(String message, String host, JsonNode hostVars, Path passwordFile,
       Function<String, String> decryptor) {
@@ -170,19 +188,35 @@ public final class InlineVaults {
       String where = at.isEmpty() ? "'" + variable + "' (a variable of " + host + ", in a file the provider could not"
           + " place)" : String.join(", ", at.stream().map(p -> variable != null && p.variable().isEmpty()
               ? new Place(p.file(), p.line(), variable).toString() : p.toString()).toList());
-      wrong.add(where + (problem.equals("wrong") || problem.equals("no password") ? "" : " (" + problem + ")"));
+      wrong.add("the !vault value of " + where + because(problem));
+    }
+    int values = wrong.size();
+    for (Map.Entry<String, String> f : playbookFiles.entrySet()) {
+      // tried each time as well; the HMAC check is one PBKDF2 derivation per file (milliseconds)
+      String problem = passwordFile == null ? "no password" : decrypts(f.getValue(), decryptor);
+      if (!problem.isEmpty()) {
+        wrong.add("the vault-encrypted file " + f.getKey() + because(problem));
+      }
     }
     if (wrong.isEmpty()) {
       return "";
     }
     String named = String.join("; ", wrong.subList(0, Math.min(MAX_NAMED, wrong.size())))
         + (wrong.size() > MAX_NAMED ? "; and " + (wrong.size() - MAX_NAMED) + " more" : "");
+    boolean files = wrong.size() > values;
+    String tool = values == 0 ? "ansible-vault rekey" : !files ? "ansible-vault encrypt_string"
+        : "ansible-vault encrypt_string for a value, ansible-vault rekey for a file";
+    boolean one = wrong.size() == 1;
     return passwordFile == null
-        ? "no vault password is configured (vaultPasswordFile, --vault-password-file) to decrypt the !vault value of "
-            + named
-        : "the vault password in " + passwordFile + " (vaultPasswordFile, --vault-password-file) is wrong for the"
-            + " !vault value of " + named + ": encrypt it again with that password (ansible-vault encrypt_string),"
-            + " or give the password it was encrypted with";
+        ? "no vault password is configured (vaultPasswordFile, --vault-password-file) to decrypt " + named
+        : "the vault password in " + passwordFile + " (vaultPasswordFile, --vault-password-file) is wrong for " + named
+            + ": encrypt " + (one ? "it" : "them") + " again with that password (" + tool + "), or give the password "
+            + (one ? "it was" : "they were") + " encrypted with";
+  }
+
+  /** What {@link #decrypts} found, said after the value or file it is about ("" for a wrong or missing password). */
+  private static String because(String problem) {
+    return problem.equals("wrong") || problem.equals("no password") ? "" : " (" + problem + ")";
   }
 
   /** The vault values under {@code node}, by payload. */

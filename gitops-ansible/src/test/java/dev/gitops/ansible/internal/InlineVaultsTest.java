@@ -52,6 +52,26 @@ class InlineVaultsTest {
     assertThat(vaults.explain("some other failure", "c1", vars, wrong, VaultFiles.decryptor(wrong))).isEmpty();
   }
 
+  @Test
+  void aWholeVaultFileOfThePlaybookDirectoryIsNamedWhenThePasswordDoesNotDecryptIt() throws Exception {
+    // made by ansible-vault encrypt; the inventory's own vault files reach Ansible decrypted: not named
+    InlineVaults vaults = InlineVaults.scan(Map.of("ansible/inventory/group_vars/all.yml", bytes(VaultSamples.FILE)),
+        Map.of("ansible/site.yml", bytes("- hosts: all\n"), "ansible/group_vars/web.yml", bytes(VaultSamples.FILE),
+            "ansible/vars/plain.yml", bytes("# not $ANSIBLE_VAULT;1.1;AES256 at its start\nport: 1\n")));
+    JsonNode vars = new ObjectMapper().readTree("{\"port\": 80}");
+    Path wrong = Files.writeString(tmp.resolve("wrong-password"), "not-the-password\n");
+    assertThat(vaults.explain(DECRYPTION_FAILED, "c1", vars, wrong, VaultFiles.decryptor(wrong)))
+        .isEqualTo("the vault password in " + wrong + " (vaultPasswordFile, --vault-password-file) is wrong for the"
+            + " vault-encrypted file ansible/group_vars/web.yml: encrypt it again with that password (ansible-vault"
+            + " rekey), or give the password it was encrypted with");
+    Path right = Files.writeString(tmp.resolve("password"), VaultSamples.PASSWORD + "\n");
+    assertThat(vaults.explain(DECRYPTION_FAILED, "c1", vars, right, VaultFiles.decryptor(right)))
+        .as("the password decrypts it (its HMAC checks): nothing to blame").isEmpty();
+    assertThat(vaults.explain("ERROR! Attempting to decrypt but no vault secrets found", "c1", vars, null, null))
+        .isEqualTo("no vault password is configured (vaultPasswordFile, --vault-password-file) to decrypt the"
+            + " vault-encrypted file ansible/group_vars/web.yml");
+  }
+
   private static byte[] bytes(String s) {
     return s.getBytes(StandardCharsets.UTF_8);
   }
