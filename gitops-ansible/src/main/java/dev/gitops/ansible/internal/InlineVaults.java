@@ -61,7 +61,10 @@ public final class InlineVaults {
     this.playbookFiles = playbookFiles;
   }
 
-  /** The inline vault values of {@code inventoryFiles} and {@code playbookFiles} (repository path to content). */
+  /**
+   * The inline vault values of {@code inventoryFiles} and {@code playbookFiles} (repository path to
+   * content), and the whole vault-encrypted files of {@code playbookFiles}.
+   */
   public static InlineVaults scan(Map<String, byte[]> inventoryFiles, Map<String, byte[]> playbookFiles) {
     Map<String, List<Place>> places = new LinkedHashMap<>();
     Map<String, String> playbookValues = new LinkedHashMap<>();
