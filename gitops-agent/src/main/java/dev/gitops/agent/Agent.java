@@ -354,8 +354,11 @@ public final class Agent implements AutoCloseable {
       if (t == null) {
         leaving.put(e.getKey(), "removed from the configuration");
       } else if (sharedChanged || !e.getValue().config().sameAs(t)) {
-        leaving.put(e.getKey(), e.getValue().config().sameAs(t) ? "agent.stateDir or agent.stuckAfter changed"
-            : "its configuration changed");
+        TargetConfig was = e.getValue().config();
+        leaving.put(e.getKey(), was.sameAs(t) ? "agent.stateDir or agent.stuckAfter changed"
+            : was.definition().equals(t.definition()) && was.store().equals(t.store())
+                ? "the content of its key ring " + t.verify().keyRing() + " (source.verify) changed"
+                : "its configuration changed");
       }
     }
     Map<String, TargetRuntime> stopping = new LinkedHashMap<>();

@@ -82,6 +82,9 @@ final class TargetRuntime {
     if (c.acceptUnknownHosts()) {
       git.strictHostKeyChecking(false);
     }
+    if (c.verify() != null) {
+      git.requireSignedBy(c.verify().keyRing(), c.verify().mode());
+    }
     String providerId = c.provider().providerId();
     // Each resource is listed as it is created, in the order stop() closes them (the reverse).
     List<Closing> created = new ArrayList<>();

@@ -939,6 +939,37 @@ class AgentTest {
     assertThat(dir.resolve("limited/config.json")).doesNotExist();
   }
 
+  @Test
+  void aTargetThatRequiresSignaturesSyncsASignedCommitAndRefusesAnUnsignedOneSayingSoInItsStatusAndReadiness()
+      throws Exception {
+    SigningKey key = SigningKey.generate("Release <release@example.com>");
+    Path ring = key.writeArmoredRing(dir.resolve("trusted.asc"));
+    TempGitRepo signed = repo("signed", "a");
+    String signedCommit = key.signHead(signed.dir());
+    TempGitRepo unsigned = repo("unsigned", "b");
+    String unsignedCommit = unsigned.head();
+    String target = """
+          - name: %s
+            source:
+              url: "%s"
+              verify: {keyRing: %s, mode: HEAD}
+            provider: {type: memory}
+            interval: 1h
+        """;
+    Agent agent = start(config("  watchConfig: false\n", target.formatted("signed", signed.uri(), ring)
+        + target.formatted("unsigned", unsigned.uri(), ring)));
+    await("the signed one synced", () -> succeeded(agent, "signed"));
+    assertThat(live("signed").snapshot()).hasSize(1);
+    await("the unsigned one failed", () -> agent.status().stream()
+        .anyMatch(s -> s.target().equals("unsigned") && s.result().equals("error")));
+    String said = TargetStatus.read(dir.resolve("state"), "unsigned").orElseThrow().lastError();
+    assertThat(said).contains("commit " + unsignedCommit).contains("not signed");
+    assertThat(agent.notReady()).singleElement().asString().startsWith("target unsigned has not finished a successful"
+        + " sync yet").contains(unsignedCommit);
+    assertThat(live("unsigned").snapshot()).as("nothing applied").isEmpty();
+    assertThat(TargetStatus.read(dir.resolve("state"), "signed").orElseThrow().revision()).endsWith(signedCommit);
+  }
+
   /**
    * A clock tests move by hand, with the monotonic ticker ({@link #nanos}) that goes with it: {@link
    * #advance} moves both (time passes), {@link #stepWallClock} only the wall clock (as NTP steps it).

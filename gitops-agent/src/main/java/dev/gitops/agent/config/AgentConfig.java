@@ -284,7 +284,7 @@ public record AgentConfig(Path file, Path stateDir, int maxConcurrentSyncs, Dura
           + " credentials)");
     }
     source.allowOnly("url", "ref", "path", "credentials", "knownHosts", "acceptUnknownHosts", "timeout",
-        "maxFileSize");
+        "maxFileSize", "verify");
     // A URL (scheme:// or scp-like user@host:path) as written; anything else is a local path, from the file's directory.
     String written = source.string("url", "the Git repository: a URL or a local path");
     String url = written.contains("://") || written.matches("[^/]+@[^/:]+:.*") ? written : source.path("url").toString();
@@ -329,7 +329,8 @@ public record AgentConfig(Path file, Path stateDir, int maxConcurrentSyncs, Dura
         path, GitCredentials.read(source.get("credentials")).orElse(null),
         source.optionalPath("knownHosts").orElse(null), source.bool("acceptUnknownHosts", false),
         source.duration("timeout", GitSource.DEFAULT_TIMEOUT),
-        source.size("maxFileSize", GitSource.DEFAULT_MAX_FILE_SIZE), type, setup, store,
+        source.size("maxFileSize", GitSource.DEFAULT_MAX_FILE_SIZE),
+        SourceVerification.read(source.get("verify"), strict).orElse(null), type, setup, store,
         t.optionalString("owner").orElse(name), interval, t.number("jitter", 0, 0.5, 0.1),
         atLeast(t, "maxBackoff", Duration.ofMinutes(10)),
         t.duration("callTimeout", ExecutionOptions.defaults().callTimeout()),

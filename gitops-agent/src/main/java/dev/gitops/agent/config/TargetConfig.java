@@ -28,6 +28,7 @@ import java.util.Objects;
  * @param acceptUnknownHosts accept an SSH host not in known_hosts (a changed key is always refused)
  * @param gitTimeout how long connecting to the repository, setting up an SSH session or one read may take
  * @param maxFileSize the largest file the source reads, in bytes
+ * @param verify the signature the source requires ({@code source.verify}), or null for none
  * @param providerType the provider's type ({@code files}, or one a provider module adds)
  * @param provider what makes the provider
  * @param store the state store's directory
@@ -47,7 +48,8 @@ import java.util.Objects;
  * @param line the line where the target starts
  */
 public record TargetConfig(String name, String url, String ref, String path, GitCredentials credentials,
-    Path knownHosts, boolean acceptUnknownHosts, Duration gitTimeout, long maxFileSize, String providerType,
+    Path knownHosts, boolean acceptUnknownHosts, Duration gitTimeout, long maxFileSize, SourceVerification verify,
+    String providerType,
     ProviderFactory.Setup provider, Path store, String owner, Duration interval, double jitter, Duration maxBackoff,
     Duration callTimeout, Duration syncTimeout, boolean prune, boolean detectOnly, boolean adopt, int maxDeletions,
     int maxDeletionPercent, boolean allowEmpty, JsonNode definition, int line) {
@@ -69,10 +71,14 @@ public record TargetConfig(String name, String url, String ref, String path, Git
   }
 
   /**
-   * Whether {@code other} configures the same thing: the same definition and the same store (a
-   * changed state directory moves default stores). A reload restarts a target only when not.
+   * Whether {@code other} configures the same thing: the same definition, the same store (a
+   * changed state directory moves default stores) and, with {@code source.verify}, the same content
+   * of its key ring (a key added or revoked there counts from the reload on). A reload restarts a
+   * target only when not.
    */
   public boolean sameAs(TargetConfig other) {
-    return definition.equals(other.definition) && store.equals(other.store);
+    return definition.equals(other.definition) && store.equals(other.store)
+        && Objects.equals(verify == null ? null : verify.keyRingDigest(),
+            other.verify == null ? null : other.verify.keyRingDigest());
   }
 }

@@ -1,0 +1,93 @@
+package dev.gitops.agent.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import dev.gitops.agent.providers.FilesProviderFactory;
+import dev.gitops.agent.spi.ProviderFactory;
+import dev.gitops.core.source.SignatureMode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code source.verify}: the key ring and the mode, Flux's spellings in any case, checked when the
+ * file is read (docs/agent.md), each error naming the file, the line and the field.
+ */
+class SourceVerifyConfigTest {
+
+  @TempDir
+  Path dir;
+
+  final Map<String, ProviderFactory> factories = Map.of("files", new FilesProviderFactory());
+
+  @BeforeEach
+  void ring() throws IOException {
+    Files.writeString(dir.resolve("keys.asc"), "-----BEGIN PGP PUBLIC KEY BLOCK-----\n");
+  }
+
+  /** The configuration with {@code verify} (its lines from line 5 on) under the source. */
+  AgentConfig load(String verify) throws IOException {
+    Path f = dir.resolve("agent.yaml");
+    Files.writeString(f, "targets:\n  - name: web\n    source:\n      url: https://git.example.com/ops.git\n"
+        + verify + "    provider: {type: files, directory: www}\n");
+    return AgentConfig.load(f, factories, Map.of(), true);
+  }
+
+  String error(String verify) {
+    ConfigException e = catchThrowableOfType(ConfigException.class, () -> load(verify));
+    assertThat(e).as("refused: %s", verify).isNotNull();
+    return e.getMessage();
+  }
+
+  @Test
+  void theKeyRingIsReadFromTheFilesDirectoryAndTheModeInFluxsSpellingsInAnyCase() throws IOException {
+    TargetConfig t = load("      verify:\n        keyRing: keys.asc\n").targets().get(0);
+    assertThat(t.verify().keyRing()).isEqualTo(dir.resolve("keys.asc").toAbsolutePath().normalize());
+    assertThat(t.verify().mode()).as("the default, as Flux's").isEqualTo(SignatureMode.HEAD);
+    Map<String, SignatureMode> spellings = Map.of("HEAD", SignatureMode.HEAD, "head", SignatureMode.HEAD,
+        "Tag", SignatureMode.TAG, "TAG", SignatureMode.TAG, "TagAndHEAD", SignatureMode.TAG_AND_HEAD,
+        "tagandhead", SignatureMode.TAG_AND_HEAD);
+    for (Map.Entry<String, SignatureMode> e : spellings.entrySet()) {
+      assertThat(load("      verify: {keyRing: keys.asc, mode: " + e.getKey() + "}\n").targets().get(0).verify().mode())
+          .as(e.getKey()).isEqualTo(e.getValue());
+    }
+    assertThat(load("").targets().get(0).verify()).as("no verify: no signature required").isNull();
+  }
+
+  @Test
+  void eachMistakeIsRefusedAtItsLineNamingTheField() {
+    assertThat(error("      verify:\n        keyRing: keys.asc\n        secretRef: {name: pgp-public-keys}\n"))
+        .startsWith(dir.resolve("agent.yaml") + ":7: targets[0].source.verify.secretRef: unknown field")
+        .contains("keyRing, mode");
+    assertThat(error("      verify:\n        mode: Tag\n"))
+        .startsWith(dir.resolve("agent.yaml") + ":5: targets[0].source.verify.keyRing: required");
+    assertThat(error("      verify:\n        keyRing: keys.asc\n        mode: tag-and-head\n"))
+        .startsWith(dir.resolve("agent.yaml") + ":7: targets[0].source.verify.mode: 'tag-and-head' is not a"
+            + " signature mode").contains("HEAD", "Tag", "TagAndHEAD");
+    assertThat(error("      verify:\n        keyRing: missing.asc\n"))
+        .startsWith(dir.resolve("agent.yaml") + ":6: targets[0].source.verify.keyRing: cannot read ")
+        .contains(dir.resolve("missing.asc").toString()).contains("no such file");
+    assertThat(error("      verify:\n        keyRing: .\n"))
+        .startsWith(dir.resolve("agent.yaml") + ":6: targets[0].source.verify.keyRing: ").contains("is a directory");
+    assertThat(error("      verify:\n")).startsWith(dir.resolve("agent.yaml") + ":5: targets[0].source.verify: has"
+        + " no value");
+    assertThat(error("      verify: keys.asc\n"))
+        .startsWith(dir.resolve("agent.yaml") + ":5: targets[0].source.verify: must be a mapping");
+  }
+
+  @Test
+  void aReloadRestartsTheTargetWhenTheKeyRingsContentChangedNotOtherwise() throws IOException {
+    String verify = "      verify: {keyRing: keys.asc, mode: Tag}\n";
+    TargetConfig before = load(verify).targets().get(0);
+    assertThat(load(verify).targets().get(0).sameAs(before)).as("nothing changed").isTrue();
+    Files.writeString(dir.resolve("keys.asc"), "-----BEGIN PGP PUBLIC KEY BLOCK-----\n(a key revoked)\n");
+    assertThat(load(verify).targets().get(0).sameAs(before)).as("the ring's content changed").isFalse();
+    assertThat(load("      verify: {keyRing: keys.asc, mode: TagAndHEAD}\n").targets().get(0)
+        .sameAs(load(verify).targets().get(0))).as("the mode changed").isFalse();
+  }
+}
