@@ -139,6 +139,9 @@ final class Session implements AutoCloseable {
     if (t.maxFileSize != null) {
       source.maxFileSize(t.maxFileSize);
     }
+    if (t.verifyKeyRing != null) {
+      source.requireSignedBy(t.verifyKeyRing.toAbsolutePath().normalize(), t.signatureMode());
+    }
     StateStore store;
     try {
       store = readOnly ? FileStateStore.openReadOnly(stateDir) : FileStateStore.open(stateDir);

@@ -4,9 +4,12 @@ import dev.gitops.agent.config.ConfigNode;
 import dev.gitops.agent.providers.InvalidOptionException;
 import dev.gitops.agent.providers.KubernetesProviderFactory;
 import dev.gitops.agent.providers.LocalRepository;
+import dev.gitops.api.SourceException;
 import dev.gitops.core.SyncOptions;
 import dev.gitops.core.internal.git.GitUrls;
 import dev.gitops.core.source.GitSource;
+import dev.gitops.core.source.SignatureMode;
+import dev.gitops.core.source.spi.CommitSignatures;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -207,6 +210,40 @@ public final class TargetOptions {
   @Option(names = "--accept-unknown-hosts",
       description = "Accept an SSH server whose key is not in --known-hosts (logged); a changed key is always refused.")
   boolean acceptUnknownHosts;
+
+  /**
+   * The OpenPGP public key ring whose keys must have signed what {@code --verify-mode} names, or
+   * null: no signature is required.
+   */
+  @Option(names = "--verify-key-ring", paramLabel = "FILE",
+      description = "OpenPGP public keys (armored or binary, such as 'gpg --export --armor KEYID'): the commit read"
+          + " must be signed by one of them, or the tag, as --verify-mode says (default: no signature required).")
+  Path verifyKeyRing;
+
+  /**
+   * What {@code --verify-key-ring} checks, as given ({@link #signatureMode()} reads it): a string,
+   * not an enum, since its values are spelt with a hyphen ({@code tag-and-head}).
+   */
+  @Option(names = "--verify-mode", paramLabel = "head|tag|tag-and-head",
+      description = "With --verify-key-ring: 'head', the commit's signature (default); 'tag', the annotated tag's"
+          + " (--ref names a tag signed with git tag -s, or a version range over such tags); 'tag-and-head', both.")
+  String verifyMode;
+
+  /**
+   * The signature mode {@code --verify-mode} names ({@code head} when it is not given), in any case.
+   *
+   * @throws IllegalArgumentException naming the flag and its values when it names none
+   */
+  SignatureMode signatureMode() {
+    String mode = verifyMode == null ? "head" : verifyMode.toLowerCase(java.util.Locale.ROOT);
+    return switch (mode) {
+      case "head" -> SignatureMode.HEAD;
+      case "tag" -> SignatureMode.TAG;
+      case "tag-and-head" -> SignatureMode.TAG_AND_HEAD;
+      default -> throw new IllegalArgumentException("--verify-mode '" + verifyMode + "': give head (the commit's"
+          + " signature), tag (the annotated tag's) or tag-and-head (both)");
+    };
+  }
 
   /** The Git network timeout, or null for the source's default. */
   @Option(names = "--git-timeout", paramLabel = "DURATION", converter = TimeoutOptions.DurationConverter.class,
@@ -538,6 +575,7 @@ public final class TargetOptions {
     if (username != null && sshKey != null) {
       throw new IllegalArgumentException("--username (HTTPS) and --ssh-key (SSH) cannot be used together");
     }
+    requireVerifyFlagsFit(storeOnly);
     if (!storeOnly) {
       requireSshFlagsFit();
     }
@@ -584,6 +622,47 @@ public final class TargetOptions {
       throw new IllegalArgumentException("--vault-password-file " + f + ": " + problem
           + "; give the file holding the Ansible vault password");
     }
+  }
+
+  /**
+   * {@code --verify-mode} goes with {@code --verify-key-ring} and names a mode; the key ring is a
+   * file this process can read that holds OpenPGP public keys (not checked for a command that reads
+   * only the store). Said naming the flag before anything is created: the source would refuse a
+   * file it cannot read only when the session is opened, after the state directory is made, and
+   * without naming the flag.
+   */
+  private void requireVerifyFlagsFit(boolean storeOnly) {
+    if (verifyMode != null && verifyKeyRing == null) {
+      throw new IllegalArgumentException("--verify-mode " + verifyMode + " needs --verify-key-ring FILE, the OpenPGP"
+          + " public keys the signatures are checked against");
+    }
+    if (verifyKeyRing == null) {
+      return;  // nothing loaded or read: no signature is required
+    }
+    signatureMode();
+    if (storeOnly) {
+      return;
+    }
+    if (verifyKeyRing.toString().isBlank()) {
+      throw new IllegalArgumentException("--verify-key-ring is empty: give the file of trusted OpenPGP public keys");
+    }
+    Path f = verifyKeyRing.toAbsolutePath().normalize();
+    String problem = !Files.exists(f) ? "no such file" : Files.isDirectory(f) ? "is a directory, not a file"
+        : !Files.isReadable(f) ? "cannot be read by this process (check its permissions)" : null;
+    if (problem != null) {
+      throw new IllegalArgumentException("--verify-key-ring " + f + ": " + problem + "; give the file of trusted"
+          + " OpenPGP public keys (gpg --export --armor KEYID... > keys.asc)");
+    }
+    // read as the source will read it (a few milliseconds): a file that holds no key ring (a GnuPG
+    // keybox, a private key, text) is refused here too, before a state directory is made
+    java.util.ServiceLoader.load(CommitSignatures.class, CommitSignatures.class.getClassLoader()).findFirst()
+        .ifPresent(signatures -> {
+          try {
+            signatures.load(f);
+          } catch (SourceException e) {
+            throw new IllegalArgumentException("--verify-key-ring " + f + ": " + e.getMessage(), e);
+          }
+        });
   }
 
   /** A local {@code --repo}'s own files are never the target ({@link LocalRepository#conflict}). */
