@@ -56,15 +56,18 @@ class DocumentedConfigTest {
     String yaml = firstYaml(Files.readString(ROOT.resolve("docs/agent.md"), StandardCharsets.UTF_8),
         "## The configuration file");
     Files.writeString(dir.resolve("known_hosts"), "");
+    Files.writeString(dir.resolve("trusted-keys.asc"), "");
     Path secrets = dir.resolve("gitlab-token");
     Files.writeString(secrets, "glpat\n");
     yaml = yaml.replace("/etc/gitops/known_hosts", dir.resolve("known_hosts").toString())
+        .replace("/etc/gitops/trusted-keys.asc", dir.resolve("trusted-keys.asc").toString())
         .replace("/run/secrets/gitlab-token", secrets.toString());
     AgentConfig c = load(yaml, Map.of("GIT_TOKEN", "t", "HOOK_SECRET", "h", "GITHUB_TOKEN", "g"));
     assertThat(c.targets()).singleElement().satisfies(t -> {
       assertThat(t.maxDeletions()).isEqualTo(10);
       assertThat(t.maxDeletionPercent()).isEqualTo(50);
       assertThat(t.maxFileSize()).as("source.maxFileSize: 1MiB").isEqualTo(1L << 20);
+      assertThat(t.verify().mode()).as("source.verify.mode: HEAD").isEqualTo(dev.gitops.core.source.SignatureMode.HEAD);
     });
     assertThat(c.notifiers()).extracting(NotifierConfig::type).containsExactly("webhook", "github", "gitlab");
   }
