@@ -1372,7 +1372,7 @@ public final class Reconciler implements AutoCloseable {
     StoreBatch built = batch.build();
     List<StoredResource> stored = built.writeTo(store);
     for (int i = 0; i < rewritten.size(); i++) {
-      planner.markRecorded(rewritten.get(i), stored.get(i).serial());
+      markRecorded(rewritten.get(i), stored.get(i).serial(), p);
     }
     return !built.ops().isEmpty();
   }
@@ -1450,6 +1450,11 @@ public final class Reconciler implements AutoCloseable {
   private Resource lastApplied(Resource d, Prepared p) {
     MergeRules rules = planner.rulesFor(d.key(), providers, options.rules());
     return LastApplied.of(d, rules, p.secretKey);
+  }
+
+  /** Tells the planner {@code d} was just recorded at {@code serial}, in its form of {@link #lastApplied}. */
+  private void markRecorded(Resource d, long serial, Prepared p) {
+    planner.markRecorded(d, serial, planner.rulesFor(d.key(), providers, options.rules()), p.secretKey);
   }
 
   /** Writes pending before each create or update and records the outcome after it. */
@@ -1573,7 +1578,7 @@ public final class Reconciler implements AutoCloseable {
             }
             StoredResource stored = store.commit(form(d), p.plan.revision());
             forms.remove(d.key());
-            planner.markRecorded(d, stored.serial());
+            markRecorded(d, stored.serial(), p);
           });
         }
         case DELETE, FORGET -> {
@@ -1600,7 +1605,7 @@ public final class Reconciler implements AutoCloseable {
       List<StoredResource> stored = batch.writeTo(store);
       for (int i = 0; i < marks.size(); i++) {
         forms.remove(marks.get(i).key());
-        planner.markRecorded(marks.get(i), stored.get(i).serial());
+        markRecorded(marks.get(i), stored.get(i).serial(), p);
       }
     }
 

@@ -310,7 +310,28 @@ public final class Planner {
    */
   public record QuietId(String inputs, String id, boolean fromStore) {}
 
-  private record Recorded(JsonNode desired, Resource metadata, long serial) {}
+  /**
+   * What {@link #needsRecord} found recorded for a key: the desired document and metadata, the
+   * stored serial, and the rules and store key the last-applied form was made under (a change of
+   * either changes that form: ignored paths are left out of it, secrets hashed under the key).
+   */
+  private record Recorded(JsonNode desired, Resource metadata, long serial, MergeRules rules, SecretKey secret) {}
+
+  /** A store key, compared by identity once {@link #secretKeyOf} made it canonical. */
+  private record SecretKey(byte[] bytes) {}
+
+  /** The store key last seen: the same bytes give the same instance, so a memo compares it by identity. */
+  private volatile SecretKey lastSecretKey;
+
+  private SecretKey secretKeyOf(byte[] key) {
+    SecretKey last = lastSecretKey;
+    if (last != null && (last.bytes() == key || java.util.Arrays.equals(last.bytes(), key))) {
+      return last;
+    }
+    last = new SecretKey(key.clone());
+    lastSecretKey = last;
+    return last;
+  }
 
   /** A planner for the reconciler instance {@code owner}. */
   public Planner(String owner, PlanOptions options) {
@@ -1422,29 +1443,35 @@ public final class Planner {
     return paths.isEmpty() ? List.of(FieldPath.root()) : paths;
   }
 
-  /** Remembers that {@code d} was just recorded as last-applied at {@code serial} (by the caller's store write). */
-  public void markRecorded(Resource d, long serial) {
-    recorded.put(d.key(), new Recorded(d.document(), d, serial));
+  /**
+   * Remembers that {@code d} was just recorded as last-applied at {@code serial} (by the caller's
+   * store write), in its form under {@code rules} and {@code secretKey}.
+   */
+  public void markRecorded(Resource d, long serial, MergeRules rules, byte[] secretKey) {
+    recorded.put(d.key(), new Recorded(d.document(), d, serial, rules, secretKeyOf(secretKey)));
   }
 
   /**
    * Whether {@code d} must be recorded as last-applied although nothing is applied: the stored
-   * entry is missing, pending, or records another document or other metadata. Remembered per key
-   * by the identity of the desired document and the stored serial, so an unchanged resync does not
-   * recompute the last-applied form of every resource.
+   * entry is missing, pending, or records another document or other metadata, or the form under
+   * other rules or another store key. Remembered per key by the identity of the desired document,
+   * the stored serial, the rules and the store key, so an unchanged resync does not recompute the
+   * last-applied form of every resource.
    */
   public boolean needsRecord(Resource d, StoredResource l, Resource pending, MergeRules rules, byte[] secretKey) {
     if (l == null || pending != null) {
       return true;
     }
     Recorded memo = recorded.get(d.key());
+    SecretKey secret = secretKeyOf(secretKey);
     if (memo != null && memo.desired() == d.document() && memo.serial() == l.serial()
+        && (memo.rules() == rules || memo.rules().equals(rules)) && memo.secret() == secret
         && LastApplied.sameMetadata(memo.metadata(), d)) {
       return false;
     }
     boolean needed = !LastApplied.sameDesired(l.resource(), LastApplied.of(d, rules, secretKey));
     if (!needed) {
-      recorded.put(d.key(), new Recorded(d.document(), d, l.serial()));
+      recorded.put(d.key(), new Recorded(d.document(), d, l.serial(), rules, secret));
     }
     return needed;
   }

@@ -273,6 +273,34 @@ class PlannerMemoTest {
   }
 
   @Test
+  void aRuleThatChangesTheLastAppliedFormIsRecordedThoughDocumentAndSerialStayed() {
+    // the sample a CI run of jqwik found (12-07): k0 in sync, recorded with /y; the provider's rules
+    // then ignore /y, so its last-applied form changes and a fresh planner records it, where the
+    // memo of what was found recorded (by document and serial only) still said it was
+    aMemoizedPlannerFedTheSameInstancesDecidesEveryStepAsAFreshPlannerDoes(-15390, 16, true, false);
+  }
+
+  @Test
+  void whatWasFoundRecordedIsRecordedAgainUnderOtherRulesOrAnotherStoreKey() {
+    Planner planner = new Planner("me", PlanOptions.defaults());
+    Resource d = Resource.of(key(0), json("{'x':1,'y':3,'pw':'a'}"));
+    byte[] key = new byte[32];
+    byte[] otherKey = new byte[32];
+    otherKey[0] = 1;
+    MergeRules secret = MergeRules.builder().sensitive("/pw", KeySelector.ANY).build();
+    StoredResource l = new StoredResource(LastApplied.of(d, secret, key), 7, "r0");
+    assertThat(planner.needsRecord(d, l, null, secret, key)).as("recorded in this form").isFalse();
+    assertThat(planner.needsRecord(d, l, null, secret, key.clone())).as("the same key, another array").isFalse();
+    assertThat(planner.needsRecord(d, l, null, secret, otherKey)).as("the secret hashed under another key").isTrue();
+    MergeRules ignoreY = MergeRules.builder().sensitive("/pw", KeySelector.ANY).ignore("/y").build();
+    assertThat(planner.needsRecord(d, l, null, ignoreY, key)).as("/y no longer part of the form").isTrue();
+    planner.markRecorded(d, 8, ignoreY, key);
+    StoredResource again = new StoredResource(LastApplied.of(d, ignoreY, key), 8, "r0");
+    assertThat(planner.needsRecord(d, again, null, ignoreY, key)).isFalse();
+    assertThat(planner.needsRecord(d, again, null, secret, key)).as("marked under other rules").isTrue();
+  }
+
+  @Test
   void aPlanInDependencyOrderMarksOnlyTheChangesAtTheirKeysPlaces() {
     // the sample a CI run of jqwik found (12-05): one step's plan runs k1, k0, k2 (its waves and
     // relations, not its keys' order), so k1's NOOP stands at k0's place and is not marked, where
