@@ -43,12 +43,14 @@ public record SourceVerification(Path keyRing, SignatureMode mode, String keyRin
       + " signed with git tag -s, or a version range over such tags) or TagAndHEAD (both), as Flux's spec.verify.mode";
 
   /**
-   * The {@code verify} mapping of a target's source, if written; with {@code readFile}, the key
-   * ring is read (it must be a readable regular file) and its digest recorded.
+   * The {@code verify} mapping of a target's source whose ref is {@code ref} (null: the default
+   * branch), if written; with {@code readFile}, the key ring is read (it must be a readable regular
+   * file) and its digest recorded. A tag mode over a commit-id ref is refused here, as the source
+   * would refuse it when the target starts: no tag is read through a commit id.
    *
    * @throws ConfigException naming the file, the line and the field at fault
    */
-  static Optional<SourceVerification> read(ConfigNode verify, boolean readFile) {
+  static Optional<SourceVerification> read(ConfigNode verify, boolean readFile, String ref) {
     if (verify.isAbsent()) {
       return Optional.empty();
     }
@@ -56,6 +58,11 @@ public record SourceVerification(Path keyRing, SignatureMode mode, String keyRin
     Path keyRing = verify.path("keyRing", "the file of trusted OpenPGP public keys (armored or binary, such as"
         + " gpg --export --armor KEYID... writes)");
     SignatureMode mode = verify.optionalString("mode").map(m -> mode(verify.get("mode"), m)).orElse(SignatureMode.HEAD);
+    if (mode != SignatureMode.HEAD && ref != null && ref.matches("[0-9a-fA-F]{40}")) {
+      throw verify.get("mode").error("checks the signature of the annotated tag the commit is read through, and"
+          + " source.ref '" + ref + "' is a commit id: give the name of a signed tag (git tag -s) or a version"
+          + " range over them as the ref, or mode HEAD to check the commit's own signature");
+    }
     if (readFile && !signatureModule()) {
       throw verify.error("needs the commit signature module: add the dependency " + CommitSignatures.ARTIFACT
           + " (the version of gitops-core) to the agent's classpath (the gitops CLI has it)");

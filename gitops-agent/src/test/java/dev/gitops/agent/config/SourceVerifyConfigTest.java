@@ -78,6 +78,16 @@ class SourceVerifyConfigTest {
         + " no value");
     assertThat(error("      verify: keys.asc\n"))
         .startsWith(dir.resolve("agent.yaml") + ":5: targets[0].source.verify: must be a mapping");
+    String commit = "      ref: 0123456789abcdef0123456789abcdef01234567\n";
+    assertThat(error(commit + "      verify:\n        keyRing: keys.asc\n        mode: Tag\n"))
+        .as("no tag is read through a commit id").startsWith(dir.resolve("agent.yaml") + ":8: targets[0].source.verify"
+            + ".mode: checks the signature of the annotated tag").contains("is a commit id");
+  }
+
+  @Test
+  void aCommitIdRefIsVerifiedByTheCommitsOwnSignature() throws IOException {
+    assertThat(load("      ref: 0123456789abcdef0123456789abcdef01234567\n      verify: {keyRing: keys.asc}\n")
+        .targets().get(0).verify().mode()).isEqualTo(SignatureMode.HEAD);
   }
 
   @Test
