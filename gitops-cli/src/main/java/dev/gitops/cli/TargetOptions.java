@@ -639,7 +639,11 @@ public final class TargetOptions {
     if (verifyKeyRing == null) {
       return;  // nothing loaded or read: no signature is required
     }
-    signatureMode();
+    if (signatureMode() != SignatureMode.HEAD && ref != null && ref.matches("[0-9a-fA-F]{40}")) {
+      throw new IllegalArgumentException("--verify-mode " + verifyMode + " checks the signature of the annotated tag the"
+          + " commit is read through, and --ref " + ref + " is a commit id: give the name of a signed tag (git tag -s)"
+          + " or a version range over them, or --verify-mode head to check the commit's own signature");
+    }
     if (storeOnly) {
       return;
     }

@@ -104,6 +104,9 @@ class VerifyFlagsTest {
       assertOneLine(run(command, "--verify-key-ring", ""), command, "--verify-key-ring is empty");
       assertOneLine(run(command, "--verify-key-ring", tmp.resolve("not-keys.asc").toString()), command,
           "--verify-key-ring " + tmp.resolve("not-keys.asc") + ": ", "OpenPGP");
+      assertOneLine(run(command, "--ref", "0123456789abcdef0123456789abcdef01234567", "--verify-key-ring",
+          ring.toString(), "--verify-mode", "tag"), command, "--verify-mode tag checks the signature of the annotated"
+          + " tag", "--ref 0123456789abcdef0123456789abcdef01234567 is a commit id");
     }
     assertThat(tmp.resolve("target")).as("nothing created").doesNotExist();
   }
