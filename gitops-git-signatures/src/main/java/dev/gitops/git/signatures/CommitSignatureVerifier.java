@@ -2,6 +2,7 @@ package dev.gitops.git.signatures;
 
 import dev.gitops.api.SignatureException;
 import dev.gitops.api.SourceException;
+import dev.gitops.core.internal.fs.DurableFiles;
 import dev.gitops.core.source.spi.CommitSignatures;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -81,6 +82,9 @@ final class CommitSignatureVerifier implements CommitSignatures.Verifier {
    * @throws SourceException naming the file when it does not exist, cannot be read, is a GnuPG
    *     keybox ({@code pubring.kbx}, saying to export the keys) or holds no public key
    */
+  /** The largest key ring read: far above any ring of trusted signers (a key is a few KB). */
+  private static final long MAX_KEY_RING_BYTES = 64L << 20;
+
   static CommitSignatureVerifier load(Path keyRingFile) {
     return load(keyRingFile, Clock.systemUTC());
   }
@@ -89,7 +93,9 @@ final class CommitSignatureVerifier implements CommitSignatures.Verifier {
   static CommitSignatureVerifier load(Path keyRingFile, Clock clock) {
     byte[] bytes;
     try {
-      bytes = Files.readAllBytes(keyRingFile);
+      // a FIFO or a device given as the ring (--verify-key-ring /dev/stdin, /dev/zero) is refused, not read
+      // until a writer comes or memory runs out
+      bytes = DurableFiles.readRegular(keyRingFile, MAX_KEY_RING_BYTES);
     } catch (NoSuchFileException e) {
       throw new SourceException("the trusted OpenPGP key ring " + keyRingFile + " does not exist", e);
     } catch (IOException | RuntimeException e) {

@@ -291,6 +291,19 @@ class GitSourceSignatureTest {
         .isInstanceOf(SourceException.class).hasMessageContaining(missing + " does not exist");
   }
 
+  /** A FIFO or a device as the ring is refused naming it, not read until a writer comes or memory runs out. */
+  @Test
+  void aKeyRingThatIsNoRegularFileIsRefusedWithoutReadingIt() throws Exception {
+    Path fifo = tmp.resolve("ring.fifo");
+    org.junit.jupiter.api.Assumptions.assumeTrue(new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor() == 0,
+        "mkfifo");
+    for (Path ring : List.of(fifo, Path.of("/dev/zero"))) {
+      assertThatThrownBy(() -> GitSource.builder().url(daemon.url("repo")).requireSignedBy(ring).build())
+          .as("%s", ring).isInstanceOf(SourceException.class).hasMessageContaining(ring.toString())
+          .hasMessageContaining("not a regular file");
+    }
+  }
+
   /** GnuPG's own key store is not an OpenPGP key ring: the refusal says so and how to export the keys. */
   @Test
   void aGnuPgKeyboxIsRefusedSayingToExportTheKeys() throws IOException {
