@@ -639,7 +639,7 @@ public final class TargetOptions {
     if (verifyKeyRing == null) {
       return;  // nothing loaded or read: no signature is required
     }
-    if (signatureMode() != SignatureMode.HEAD && ref != null && ref.matches("[0-9a-fA-F]{40}")) {
+    if (!signatureMode().admits(ref)) {
       throw new IllegalArgumentException("--verify-mode " + verifyMode + " checks the signature of the annotated tag the"
           + " commit is read through, and --ref " + ref + " is a commit id: give the name of a signed tag (git tag -s)"
           + " or a version range over them, or --verify-mode head to check the commit's own signature");

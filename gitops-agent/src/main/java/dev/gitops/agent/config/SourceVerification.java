@@ -58,7 +58,7 @@ public record SourceVerification(Path keyRing, SignatureMode mode, String keyRin
     Path keyRing = verify.path("keyRing", "the file of trusted OpenPGP public keys (armored or binary, such as"
         + " gpg --export --armor KEYID... writes)");
     SignatureMode mode = verify.optionalString("mode").map(m -> mode(verify.get("mode"), m)).orElse(SignatureMode.HEAD);
-    if (mode != SignatureMode.HEAD && ref != null && ref.matches("[0-9a-fA-F]{40}")) {
+    if (!mode.admits(ref)) {
       throw verify.get("mode").error("checks the signature of the annotated tag the commit is read through, and"
           + " source.ref '" + ref + "' is a commit id: give the name of a signed tag (git tag -s) or a version"
           + " range over them as the ref, or mode HEAD to check the commit's own signature");

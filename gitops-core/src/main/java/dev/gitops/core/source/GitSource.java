@@ -2199,7 +2199,7 @@ public final class GitSource implements Source, Fingerprinted, AutoCloseable {
           LOG.debug("knownHosts/strictHostKeyChecking apply to SSH remotes only; {} is not SSH", uri);
         }
       }
-      if (keyRing != null && signatureMode.checksTag() && HEX40.matcher(ref).matches()) {
+      if (keyRing != null && !signatureMode.admits(ref)) {
         // no tag is read through a commit id: refused before anything is fetched
         throw new IllegalStateException(notATag(ref, "is a commit id", signatureMode));
       }

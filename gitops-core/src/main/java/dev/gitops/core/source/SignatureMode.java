@@ -28,6 +28,22 @@ public enum SignatureMode {
   /** Both: the annotated tag and the commit it names carry a signature (Flux's {@code TagAndHEAD}). */
   TAG_AND_HEAD;
 
+  /**
+   * Whether a source whose ref is {@code ref} (null: the default branch) can be read under this
+   * mode: the tag modes read a commit through an annotated tag, and a commit id (40 hex digits)
+   * names no tag. {@link GitSource.Builder#build()} refuses such a source; a configuration checks it
+   * first to name its own setting.
+   *
+   * <pre>{@code
+   * boolean fits = SignatureMode.TAG.admits("v1.2.0");   // true; false for a commit id
+   * }</pre>
+   */
+  public boolean admits(String ref) {
+    return this == HEAD || ref == null || !COMMIT_ID.matcher(ref).matches();
+  }
+
+  private static final java.util.regex.Pattern COMMIT_ID = java.util.regex.Pattern.compile("[0-9a-fA-F]{40}");
+
   /** Whether the commit's own signature is checked. */
   boolean checksCommit() {
     return this != TAG;
