@@ -46,13 +46,13 @@ import org.yaml.snakeyaml.nodes.SequenceNode;
  * <p>An {@code ImageRepository}'s {@code spec.timeout} (a Go duration: {@code 60s}, {@code 1m30s},
  * {@code 500ms}; units {@code ns}, {@code us}, {@code ms}, {@code s}, {@code m}, {@code h}) bounds
  * the listing of its repository's tags, as Flux bounds its scan: every page, retry and the token
- * fetch together ({@link ImagePolicy#listTimeout()}). Like Flux, a timeout under one second is
- * taken as one second. A listing that takes longer fails the policies of that {@code
- * ImageRepository} with an error naming the repository, the timeout and the document with its
- * line; other repositories are still scanned. Without it, the registry client's own {@link
+ * fetch together ({@link ImagePolicy#listTimeout()}). Like Flux, a timeout under one second, zero
+ * ({@code 0s}) included, is taken as one second. A listing that takes longer fails the policies of
+ * that {@code ImageRepository} with an error naming the repository, the timeout and the document
+ * with its line; other repositories are still scanned. Without it, the registry client's own {@link
  * RegistryClient.Builder#listTimeout} applies (Flux would use {@code spec.interval}). A {@code
- * spec.timeout} that is no duration, or is zero or negative, is refused naming the file, the
- * document, the field and its line.
+ * spec.timeout} that is no duration, or is negative, is refused naming the file, the document, the
+ * field and its line.
  *
  * <pre>{@code
  * FluxPolicies flux = FluxPolicies.read(Path.of("clusters/prod/image-automation.yaml"));
@@ -301,11 +301,13 @@ public record FluxPolicies(List<ImagePolicy> policies, Set<String> plainHttp, Ma
   }
 
   /**
-   * The {@code spec.timeout} of an ImageRepository, or null when it has none: a Go duration, positive,
-   * raised to one second when shorter, as Flux's {@code ImageRepository.GetTimeout} does.
+   * The {@code spec.timeout} of an ImageRepository, or null when it has none: a Go duration, zero
+   * or positive, raised to one second when shorter (zero included), as Flux's {@code
+   * ImageRepository.GetTimeout} does ({@code if duration < time.Second { return time.Second }});
+   * Flux's CRD admits {@code 0s}.
    *
    * @throws BadDocument naming the file, the document, the field and its line when it is no
-   *     positive duration
+   *     duration or is negative
    */
   private static Duration timeout(Path file, String id, Doc repo) {
     JsonNode v = repo.json().path("spec").path("timeout");
@@ -323,9 +325,9 @@ public record FluxPolicies(List<ImagePolicy> policies, Set<String> plainHttp, Ma
     } catch (IllegalArgumentException e) {
       throw new BadDocument(at + ": " + e.getMessage(), e);
     }
-    if (d.isNegative() || d.isZero()) {
-      throw new BadDocument(at + " must be positive, not " + ImageReference.quoted(v.asText())
-          + ": it bounds how long listing the repository's tags may take");
+    if (d.isNegative()) {
+      throw new BadDocument(at + " must not be negative, not " + ImageReference.quoted(v.asText())
+          + ": it bounds how long reading the repository may take (zero and anything under 1 s are taken as 1 s)");
     }
     if (d.compareTo(Durations.MAX) > 0) {
       throw new BadDocument(at + " must be at most " + Durations.MAX.toDays() + " days, not "

@@ -162,11 +162,27 @@ class FluxPoliciesTest {
   }
 
   @Test
-  void aTimeoutThatIsNoPositiveGoDurationIsRefusedNamingTheFileTheRepositoryTheFieldAndTheLine() throws Exception {
+  void aZeroTimeoutIsTakenAsOneSecondAsFluxsGetTimeoutTakesIt() throws Exception {
+    // Flux's CRD admits 0s (^([0-9]+(\.[0-9]+)?(ms|s|m))+$) and GetTimeout raises anything under 1 s to 1 s
+    for (String zero : List.of("0s", "\"0\"", "0ms", "0m0s", "0.0s")) {
+      Path f = Files.writeString(tmp.resolve("zero.yaml"), FILE.replace("  interval: 5m\n",
+          "  interval: 5m\n  timeout: " + zero + "\n"));
+      FluxPolicies flux = FluxPolicies.read(f);
+      for (ImagePolicy p : flux.policies()) {
+        assertThat(p.listTimeout()).as(zero + " " + p.name()).contains(java.time.Duration.ofSeconds(1));
+        assertThat(p.listTimeoutSource()).as(zero + " " + p.name())
+            .isEqualTo("spec.timeout of ImageRepository apps:web (policy file " + f + ", line 7)");
+      }
+      assertThat(flux.policies()).as(zero).extracting(ImagePolicy::name).containsExactly("apps:web", "apps:nightly");
+    }
+  }
+
+  @Test
+  void aTimeoutThatIsNoGoDurationOrIsNegativeIsRefusedNamingTheFileTheRepositoryTheFieldAndTheLine() throws Exception {
     java.util.Map<String, String> cases = java.util.Map.of(
         "abc", ": 'abc' is not a duration (a number is expected at 'abc')",
-        "-5s", " must be positive, not '-5s'",
-        "0s", " must be positive, not '0s'",
+        "-5s", " must not be negative, not '-5s'",
+        "-0.5ms", " must not be negative, not '-0.5ms'",
         "5d", ": '5d' is not a duration (unknown unit 'd')",
         "30", " must be a string, a duration such as 60s or 1m30s, not the number 30",
         "{seconds: 30}", " must be a string, a duration such as 60s or 1m30s, not a mapping");
