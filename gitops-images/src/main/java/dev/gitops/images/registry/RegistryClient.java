@@ -72,7 +72,9 @@ import org.slf4j.LoggerFactory;
  * <p><b>Digests</b>: {@code HEAD /v2/<repository>/manifests/<tag>} accepting OCI manifests and
  * indexes and Docker v2 manifests and manifest lists; the digest is the {@code
  * Docker-Content-Digest} header when it is a valid digest ({@link ImageReference#isDigest}), or else
- * the SHA-256 of the manifest body (fetched with {@code GET}).
+ * the SHA-256 of the manifest body (fetched with {@code GET}). Given a timeout ({@link
+ * #digest(ImageReference, String, Duration)}), the whole read, token fetch and retries included,
+ * ends within it.
  *
  * <p><b>Authentication</b>: anonymous until the registry answers 401. A {@code Basic} challenge is
  * answered with the registry's login from {@link RegistryCredentials}; a {@code Bearer} challenge
@@ -286,14 +288,50 @@ public final class RegistryClient {
   }
 
   /**
-   * The digest ({@code sha256:…}) of the manifest {@code tag} points at in {@code image}'s repository.
+   * The digest ({@code sha256:…}) of the manifest {@code tag} points at in {@code image}'s repository;
+   * each of its requests is bounded by the request timeout.
    *
    * @throws RegistryException when the tag does not exist or the registry cannot be read
    */
   public String digest(ImageReference image, String tag) {
+    return readDigest(image, tag, null);
+  }
+
+  /**
+   * As {@link #digest(ImageReference, String)}, within {@code timeout}: the whole read (the {@code
+   * HEAD}, the {@code GET} when one is needed, every retry and its wait, redirects, and the token
+   * fetched for the repository) ends within it, or fails with a {@link RegistryTimeoutException}
+   * naming the repository, the tag and the timeout. Each request is still bounded by the request
+   * timeout as well. This is what a Flux {@code ImageRepository}'s {@code spec.timeout} sets for the
+   * digest reads of its policies, as it does for the listing of its tags.
+   *
+   * <pre>{@code
+   * ImageReference web = ImageReference.parse("registry.example.com/team/web");
+   * String digest = registryClient.digest(web, "latest", Duration.ofSeconds(60));
+   * }</pre>
+   *
+   * @throws IllegalArgumentException when {@code timeout} is not positive
+   * @throws RegistryTimeoutException when the read takes longer than {@code timeout}
+   * @throws RegistryException when the tag does not exist or the registry cannot be read
+   */
+  public String digest(ImageReference image, String tag, Duration timeout) {
+    Deadline deadline = new Deadline(Durations.positive(timeout, "timeout"));
+    try {
+      return readDigest(image, tag, deadline);
+    } catch (DeadlinePassed e) {
+      // a stalled answer, a retry's wait or the token fetch ran past the read's end
+      throw new RegistryTimeoutException(image.registry(), image.repository(), deadline.timeout, "registry "
+          + image.registry() + ", repository " + image.repository() + ": reading the digest of tag "
+          + ImageReference.quoted(tag) + " took longer than " + Durations.human(deadline.timeout) + " ("
+          + e.getMessage() + "); refusing to read more", e.getCause());
+    }
+  }
+
+  /** The digest of {@code tag}, by {@code deadline} when there is one (null: each request by the request timeout). */
+  private String readDigest(ImageReference image, String tag, Deadline deadline) {
     URI uri = endpoint(image, "/manifests/" + tag);
     String accept = String.join(", ", MANIFEST_TYPES);
-    Answer head = send(image, "HEAD", uri, accept, null);
+    Answer head = send(image, "HEAD", uri, accept, deadline);
     if (head.status == 200) {
       Optional<String> d = head.response.headers().firstValue("Docker-Content-Digest").map(String::trim);
       if (d.isPresent() && ImageReference.isDigest(d.get())) {
@@ -303,7 +341,7 @@ public final class RegistryClient {
       throw statusError(image, "HEAD " + uri.getRawPath(), head);
     }
     // No digest header (or no HEAD): the digest is the hash of the manifest's bytes.
-    Answer get = send(image, "GET", uri, accept, null);
+    Answer get = send(image, "GET", uri, accept, deadline);
     if (get.status != 200) {
       throw statusError(image, "GET " + uri.getRawPath(), get);
     }
@@ -814,7 +852,7 @@ public final class RegistryClient {
         + "); refusing to read more", cause);
   }
 
-  /** When a listing must have ended: its timeout, from when it began. */
+  /** When a listing or a digest read must have ended: its timeout, from when it began. */
   private static final class Deadline {
     private final Duration timeout;
     private final long start = System.nanoTime();
@@ -835,8 +873,9 @@ public final class RegistryClient {
   }
 
   /**
-   * A listing's deadline passed inside one of its requests; {@link #listTags(ImageReference, List,
-   * Duration)} turns it into a {@link RegistryTimeoutException} with how far the listing got.
+   * A listing's or a digest read's deadline passed inside one of its requests; {@link
+   * #listTags(ImageReference, List, Duration)} turns it into a {@link RegistryTimeoutException} with
+   * how far the listing got, {@link #digest(ImageReference, String, Duration)} into one naming the tag.
    */
   private static final class DeadlinePassed extends RuntimeException {
     private static final long serialVersionUID = 1L;

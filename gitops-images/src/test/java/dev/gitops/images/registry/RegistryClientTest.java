@@ -564,6 +564,52 @@ class RegistryClientTest {
     }
   }
 
+  @Test
+  void aDigestReadWithATimeoutEndsAStalledHeadAStalledGetAStalledTokenFetchAndARetryWait() throws Exception {
+    Duration timeout = Duration.ofMillis(300);
+    for (String where : List.of("head", "get", "token", "retry")) {
+      CountDownLatch release = new CountDownLatch(1);
+      RegistryStub stub = RegistryStub.start(ex -> {
+        boolean head = ex.getRequestMethod().equals("HEAD");
+        if (where.equals("token") && ex.getRequestURI().getPath().equals("/token")) {
+          stall(release);
+          reply(ex, 200, "{\"token\":\"tok\"}");
+        } else if (where.equals("token") && !"Bearer tok".equals(ex.getRequestHeaders().getFirst("Authorization"))) {
+          reply(ex, 401, null, "WWW-Authenticate",
+              "Bearer realm=\"http://" + ex.getRequestHeaders().getFirst("Host") + "/token\",service=\"s\"");
+        } else if (where.equals("retry")) {
+          reply(ex, 503, null, "Retry-After", "5");
+        } else if (where.equals("get") && head) {
+          reply(ex, 200, null);  // no Docker-Content-Digest: the manifest is read with GET and hashed
+        } else {
+          stall(release);
+          reply(ex, 200, "{}", "Docker-Content-Digest", "sha256:" + "a".repeat(64));
+        }
+      });
+      try {
+        String manifest = "http://" + stub.host() + "/v2/team/web/manifests/latest";
+        String pending = switch (where) {
+          case "head" -> "HEAD " + manifest + " had no complete answer";
+          case "get" -> "GET " + manifest + " had no complete answer";
+          case "token" -> "GET http://" + stub.host() + "/token had no complete answer";
+          default -> "HEAD " + manifest + " answered 503, and its retry in 5000 ms would come after that";
+        };
+        long start = System.nanoTime();
+        assertThatThrownBy(() -> client(stub).build().digest(ImageReference.parse(stub.host() + "/team/web"),
+            "latest", timeout))
+            .as(where)
+            .isInstanceOfSatisfying(RegistryTimeoutException.class, e -> assertThat(e.timeout()).isEqualTo(timeout))
+            .hasMessage("registry " + stub.host() + ", repository team/web: reading the digest of tag 'latest' took"
+                + " longer than 300 ms (" + pending + "); refusing to read more");
+        // the stall is 10 s, the retry's wait 5 s and the request timeout 30 s: the read ended at its own timeout
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).as(where).isLessThan(Duration.ofSeconds(4));
+      } finally {
+        release.countDown();
+        stub.close();
+      }
+    }
+  }
+
   /** Holds a request until the test releases it, 10 s at most. */
   private static void stall(CountDownLatch release) {
     try {
