@@ -45,14 +45,16 @@ import org.yaml.snakeyaml.nodes.SequenceNode;
  *
  * <p>An {@code ImageRepository}'s {@code spec.timeout} (a Go duration: {@code 60s}, {@code 1m30s},
  * {@code 500ms}; units {@code ns}, {@code us}, {@code ms}, {@code s}, {@code m}, {@code h}) bounds
- * the listing of its repository's tags, as Flux bounds its scan: every page, retry and the token
- * fetch together ({@link ImagePolicy#listTimeout()}). Like Flux, a timeout under one second, zero
- * ({@code 0s}) included, is taken as one second. A listing that takes longer fails the policies of
- * that {@code ImageRepository} with an error naming the repository, the timeout and the document
- * with its line; other repositories are still scanned. Without it, the registry client's own {@link
- * RegistryClient.Builder#listTimeout} applies (Flux would use {@code spec.interval}). A {@code
- * spec.timeout} that is no duration, or is negative, is refused naming the file, the document, the
- * field and its line.
+ * the reads of its repository, as Flux bounds its scan: the listing of its tags, every page, retry
+ * and the token fetch together ({@link ImagePolicy#listTimeout()}), and each digest read of a policy
+ * whose {@code spec.digestReflectionPolicy} is {@code Always} or {@code IfNotPresent}. Like Flux, a
+ * timeout under one second, zero ({@code 0s}) included, is taken as one second. A read that takes
+ * longer fails the policies it was made for with an error naming the repository, the timeout and
+ * the document with its line; other repositories are still scanned. Without it, the registry
+ * client's own {@link RegistryClient.Builder#listTimeout} bounds a listing (Flux would use {@code
+ * spec.interval}) and each digest read's requests are bounded by the request timeout alone. A
+ * {@code spec.timeout} that is no duration, or is negative, is refused naming the file, the
+ * document, the field and its line.
  *
  * <pre>{@code
  * FluxPolicies flux = FluxPolicies.read(Path.of("clusters/prod/image-automation.yaml"));

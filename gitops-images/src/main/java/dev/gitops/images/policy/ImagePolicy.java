@@ -26,7 +26,7 @@ import java.util.Optional;
  *     .filter(TagFilter.of("^latest$", ""))
  *     .order(TagOrder.alphabetical(TagOrder.Direction.ASC))
  *     .followDigest(true)                      // "latest" moves: write its digest
- *     .listTimeout(Duration.ofSeconds(60))     // the whole tag listing, as Flux's spec.timeout
+ *     .listTimeout(Duration.ofSeconds(60))     // the tag listing and the digest read, as Flux's spec.timeout
  *     .build();
  * }</pre>
  */
@@ -97,8 +97,11 @@ public final class ImagePolicy {
   /**
    * How long listing the tags of this policy's image repository may take, all its pages, retries
    * and the token fetch together ({@link RegistryClient#listTags(ImageReference, List, Duration)});
-   * empty: the registry client's own {@link RegistryClient.Builder#listTimeout}. A listing that takes
-   * longer fails this policy (and the others listing the same repository with it) alone.
+   * empty: the registry client's own {@link RegistryClient.Builder#listTimeout}. When the policy
+   * {@linkplain #followDigest() follows the digest}, reading it is bounded by this too, on its own
+   * ({@link RegistryClient#digest(ImageReference, String, Duration)}; empty: by the request timeout
+   * alone). A listing that takes longer fails this policy (and the others listing the same
+   * repository with it) alone, and so does a digest read.
    */
   public Optional<Duration> listTimeout() {
     return listTimeout;
@@ -247,7 +250,10 @@ public final class ImagePolicy {
 
     /**
      * How long listing the image repository's tags may take, all its pages, retries and the token
-     * fetch together (default: the registry client's {@link RegistryClient.Builder#listTimeout}).
+     * fetch together (default: the registry client's {@link RegistryClient.Builder#listTimeout}), and
+     * reading the chosen tag's digest when the policy follows it. It is taken as given: under a
+     * second stays under a second, and zero is refused (a Flux {@code spec.timeout} of {@code 0s} or
+     * under a second comes here as one second, raised by {@link FluxPolicies} as Flux raises it).
      *
      * @throws IllegalArgumentException naming the policy when {@code timeout} is not positive or is
      *     longer than 36,500 days

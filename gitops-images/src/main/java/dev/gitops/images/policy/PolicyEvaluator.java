@@ -15,9 +15,11 @@ import org.slf4j.LoggerFactory;
 /**
  * Runs policies against a registry: lists each image repository once per evaluation (policies
  * sharing an image, exclusions and listing timeout share the listing), selects, and reads digests
- * where a policy follows them. A listing bounded by a policy's {@link ImagePolicy#listTimeout()}
- * that takes longer fails the policies sharing it, with an error naming where the timeout was set;
- * the other repositories are still read.
+ * where a policy follows them (once per evaluation for policies sharing the repository, the timeout
+ * and the chosen tag). A policy's {@link ImagePolicy#listTimeout()} bounds both reads: a listing
+ * that takes longer fails the policies sharing it, a digest read that takes longer the policies
+ * that needed it, each with an error naming where the timeout was set; the other policies and
+ * repositories are still read.
  *
  * <pre>{@code
  * PolicyEvaluator.Result r = new PolicyEvaluator(registryClient).evaluate(policies);
@@ -52,6 +54,7 @@ public final class PolicyEvaluator {
   public Result evaluate(List<ImagePolicy> policies) {
     Map<String, RegistryClient.TagList> listings = new HashMap<>();
     Map<String, RegistryException> listingErrors = new HashMap<>();
+    Map<String, DigestRead> digests = new HashMap<>();
     Map<String, ImageChoice> choices = new LinkedHashMap<>();
     Map<String, String> failures = new LinkedHashMap<>();
     for (ImagePolicy p : policies) {
@@ -65,10 +68,7 @@ public final class PolicyEvaluator {
               : registry.listTags(p.image(), p.exclusions());
           listings.put(key, tags);
         } catch (RegistryTimeoutException e) {
-          // the registry client knows the repository and the timeout; the policy knows where the timeout was set
-          listingErrors.put(key, p.listTimeoutSource().isEmpty() || p.listTimeout().isEmpty() ? e
-              : new RegistryTimeoutException(e.registry(), e.repository(), e.timeout(), e.getMessage()
-                  + "; the timeout is " + p.listTimeoutSource(), e));
+          listingErrors.put(key, namingSource(p, e));
         } catch (RegistryException e) {
           listingErrors.put(key, e);
         } catch (IllegalArgumentException e) {
@@ -99,13 +99,16 @@ public final class PolicyEvaluator {
       }
       Optional<String> digest = Optional.empty();
       if (p.followDigest()) {
-        try {
-          digest = Optional.of(registry.digest(p.image(), s.tag().get()));
-        } catch (RegistryException e) {
-          failures.put(p.name(), e.getMessage());
-          LOG.warn("image policy {}: {}", p.name(), e.getMessage());
+        // bounded as the listing is: a registry that lists in time but stalls a manifest fails this policy alone
+        String digestKey = p.image().registry() + "/" + p.image().repository() + " " + p.listTimeout() + " "
+            + p.listTimeoutSource() + " " + s.tag().get();
+        DigestRead read = digests.computeIfAbsent(digestKey, k -> readDigest(p, s.tag().get()));
+        if (read.error() != null) {
+          failures.put(p.name(), read.error().getMessage());
+          LOG.warn("image policy {}: {}", p.name(), read.error().getMessage());
           continue;
         }
+        digest = Optional.of(read.digest());
       }
       ImageChoice c;
       try {
@@ -122,5 +125,27 @@ public final class PolicyEvaluator {
       choices.put(p.name(), c);
     }
     return new Result(choices, failures);
+  }
+
+  /** A digest read: the digest, or the error it failed with (then the digest is null). */
+  private record DigestRead(String digest, RegistryException error) {}
+
+  /** The digest of {@code tag} for {@code p}, within its timeout when it has one, or the error reading it failed with. */
+  private DigestRead readDigest(ImagePolicy p, String tag) {
+    try {
+      return new DigestRead(p.listTimeout().isPresent() ? registry.digest(p.image(), tag, p.listTimeout().get())
+          : registry.digest(p.image(), tag), null);
+    } catch (RegistryTimeoutException e) {
+      return new DigestRead(null, namingSource(p, e));
+    } catch (RegistryException e) {
+      return new DigestRead(null, e);
+    }
+  }
+
+  /** {@code e}, saying where {@code p}'s timeout was set: the registry client knows the repository and the timeout only. */
+  private static RegistryTimeoutException namingSource(ImagePolicy p, RegistryTimeoutException e) {
+    return p.listTimeoutSource().isEmpty() || p.listTimeout().isEmpty() ? e
+        : new RegistryTimeoutException(e.registry(), e.repository(), e.timeout(), e.getMessage()
+            + "; the timeout is " + p.listTimeoutSource(), e);
   }
 }
