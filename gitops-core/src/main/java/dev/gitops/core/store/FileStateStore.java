@@ -15,11 +15,10 @@ import dev.gitops.api.spi.StoredResource;
 import dev.gitops.api.spi.StoredState;
 import dev.gitops.core.internal.fs.DurableFiles;
 import dev.gitops.core.internal.fs.KeyFileNames;
+import dev.gitops.core.internal.fs.LockFile;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
-import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -428,19 +427,18 @@ public final class FileStateStore implements BatchedStateStore {
       Thread.currentThread().interrupt();
       throw new StoreException("interrupted while waiting for the lock of store " + dir, e);
     }
-    FileChannel channel = null;
+    LockFile osLock = null;
     try {
-      FileLock osLock = null;
       if (!readOnly) {
-        channel = openLockFile(lockFile);
-        osLock = pollOsLock(channel, lockFile, deadline, timeout, false);
-        writeHolder(channel, lockFile);
+        osLock = openLockFile(lockFile);
+        pollOsLock(osLock, deadline, timeout);
+        writeHolder(osLock);
       } else if (Files.exists(lockFile)) {
         // A reader waits for a writer (and lets other readers in) but creates nothing.
-        channel = openLockFileToRead(lockFile);
-        osLock = pollOsLock(channel, lockFile, deadline, timeout, true);
+        osLock = openLockFile(lockFile, LockFile.Option.SHARED);
+        pollOsLock(osLock, deadline, timeout);
       }
-      Held h = new Held(permit, channel, osLock);
+      Held h = new Held(permit, osLock);
       synchronized (monitor) {
         held = h;
         refreshMeta();
@@ -451,7 +449,7 @@ public final class FileStateStore implements BatchedStateStore {
       LOG.debug("locked store {}", dir);
       return h;
     } catch (RuntimeException | Error e) {
-      closeQuietly(channel);
+      closeQuietly(osLock);
       permit.release();
       throw e;
     }
@@ -476,24 +474,11 @@ public final class FileStateStore implements BatchedStateStore {
   /** The store directories warned about as shared in this JVM, with the mode they were warned about at. */
   private static final Map<Path, String> WARNED_SHARED = new ConcurrentHashMap<>();
 
-  private static FileChannel openLockFile(Path lockFile) {
-    refuseSpecialLockFile(lockFile);
-    EnumSet<StandardOpenOption> opts = EnumSet.of(StandardOpenOption.CREATE, StandardOpenOption.READ,
-        StandardOpenOption.WRITE);
-    FileAttribute<?>[] attrs = DurableFiles.posix(lockFile)
-        ? new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(DurableFiles.OWNER_FILE)}
-        : new FileAttribute<?>[0];
-    try {
-      return FileChannel.open(lockFile, opts, attrs);
-    } catch (IOException e) {
-      throw new StoreException("cannot open lock file " + lockFile + ": " + e, e);
-    }
-  }
-
-  private static FileChannel openLockFileToRead(Path lockFile) {
+  /** Opens the lock file, owner-only when it is created ({@link LockFile.Option#SHARED}: to read, for a reader). */
+  private static LockFile openLockFile(Path lockFile, LockFile.Option... options) {
     refuseSpecialLockFile(lockFile);
     try {
-      return FileChannel.open(lockFile, StandardOpenOption.READ);
+      return options.length == 0 ? LockFile.open(lockFile, LockFile.Option.PRIVATE) : LockFile.open(lockFile, options);
     } catch (IOException e) {
       throw new StoreException("cannot open lock file " + lockFile + ": " + e, e);
     }
@@ -510,44 +495,28 @@ public final class FileStateStore implements BatchedStateStore {
     }
   }
 
-  private FileLock pollOsLock(FileChannel channel, Path lockFile, long deadline, Duration timeout, boolean shared) {
-    while (true) {
-      FileLock lock;
-      try {
-        lock = channel.tryLock(0, Long.MAX_VALUE, shared);
-      } catch (OverlappingFileLockException e) {
-        // this JVM holds it through another path to the same directory (a bind mount, say):
-        // treat it like a holder elsewhere and keep polling
-        lock = null;
-      } catch (IOException e) {
-        throw new StoreException("cannot lock " + lockFile + ": " + e, e);
-      }
-      if (lock != null) {
-        return lock;
-      }
-      long left = deadline - System.nanoTime();
-      if (left <= 0) {
-        throw new StoreLockedException("store " + dir + " is locked by " + holder(channel)
-            + ", lock file " + lockFile + "; waited " + timeout);
-      }
-      try {
-        TimeUnit.NANOSECONDS.sleep(Math.min(left, options.lockPollInterval().toNanos()));
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new StoreException("interrupted while waiting for the lock of store " + dir, e);
-      }
+  private void pollOsLock(LockFile lock, long deadline, Duration timeout) {
+    boolean held;
+    try {
+      // a holder of this JVM through another path to the same directory (a bind mount, say) is
+      // treated like a holder elsewhere: polled until the deadline
+      held = lock.poll(deadline, options.lockPollInterval(), () -> false, () -> { });
+    } catch (IOException e) {
+      throw new StoreException("cannot lock " + lock.file() + ": " + e, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new StoreException("interrupted while waiting for the lock of store " + dir, e);
+    }
+    if (!held) {
+      throw new StoreLockedException("store " + dir + " is locked by " + holder(lock)
+          + ", lock file " + lock.file() + "; waited " + timeout);
     }
   }
 
-  /**
-   * Reads the holder's pid through the channel we already have: opening and closing another
-   * descriptor of the lock file would drop this process's POSIX locks on it.
-   */
-  private static String holder(FileChannel channel) {
+  /** The holder's pid, read through the lock file already open (see {@link LockFile#holder}). */
+  private static String holder(LockFile lock) {
     try {
-      ByteBuffer buf = ByteBuffer.allocate(64);
-      channel.read(buf, 0);
-      String text = new String(buf.array(), 0, buf.position(), StandardCharsets.US_ASCII).trim();
+      String text = lock.holder(64).trim();
       if (text.matches("pid \\d+")) {
         return "process " + text.substring(4);
       }
@@ -558,27 +527,25 @@ public final class FileStateStore implements BatchedStateStore {
     return "another process (pid unknown)";
   }
 
-  private static void writeHolder(FileChannel channel, Path lockFile) {
+  private static void writeHolder(LockFile lock) {
     try {
-      channel.truncate(0);
-      channel.write(ByteBuffer.wrap(("pid " + ProcessHandle.current().pid() + "\n")
-          .getBytes(StandardCharsets.US_ASCII)), 0);
       // not forced: the pid only improves messages, and a lock does not outlive its process
+      lock.writeHolder("pid " + ProcessHandle.current().pid() + "\n", false);
     } catch (IOException e) {
       // the pid only improves other processes' error messages; the lock itself is held
-      LOG.warn("cannot write the holder pid into {}: {}", lockFile, e.toString());
+      LOG.warn("cannot write the holder pid into {}: {}", lock.file(), e.toString());
     }
   }
 
-  private static void closeQuietly(FileChannel channel) {
-    if (channel == null) {
+  private static void closeQuietly(LockFile lock) {
+    if (lock == null) {
       return;
     }
     try {
-      channel.close();
+      lock.close();
     } catch (IOException e) {
       // closing releases the lock anyway; nothing else to do on a failed close
-      LOG.debug("cannot close lock channel: {}", e.toString());
+      LOG.debug("cannot close lock file {}: {}", lock.file(), e.toString());
     }
   }
 
@@ -587,12 +554,10 @@ public final class FileStateStore implements BatchedStateStore {
    * then the in-process permit.
    */
   private final class Held extends HeldLock {
-    private final FileChannel channel;
-    private final FileLock osLock;
+    private final LockFile osLock;
 
-    Held(Semaphore permit, FileChannel channel, FileLock osLock) {
+    Held(Semaphore permit, LockFile osLock) {
       super(monitor, permit);
-      this.channel = channel;
       this.osLock = osLock;
     }
 
@@ -605,13 +570,12 @@ public final class FileStateStore implements BatchedStateStore {
       }
       if (osLock != null) {
         try {
-          osLock.release();
+          osLock.close();
         } catch (IOException e) {
-          // closing the channel below releases it too
+          // the close releases it even so
           LOG.debug("cannot release lock of {}: {}", dir, e.toString());
         }
       }
-      closeQuietly(channel);
       LOG.debug("unlocked store {}", dir);
     }
 
