@@ -1,18 +1,12 @@
 package dev.gitops.terraform.internal;
 
+import dev.gitops.core.internal.fs.LockFile;
 import dev.gitops.terraform.TerraformException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
-import java.nio.channels.OverlappingFileLockException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
@@ -23,9 +17,9 @@ import java.util.function.BooleanSupplier;
 
 /**
  * The exclusive lock of one working directory, held for a session that writes it (configuration,
- * init, plan, apply): a {@link FileLock} on {@code .gitops-terraform/session.lock} against other
- * processes, and, since a {@link FileLock} is held per process, a lock of this JVM keyed by the
- * directory's real path against another provider in this process. The lock file holds its
+ * init, plan, apply): an OS lock ({@link LockFile}) on {@code .gitops-terraform/session.lock}
+ * against other processes, and, since an OS lock is held per process, a lock of this JVM keyed by
+ * the directory's real path against another provider in this process. The lock file holds its
  * holder's description (pid, host, what it does, since when) for the message of one who waits;
  * the operating system releases the lock when its process ends, so a lock that is held has a
  * living holder.
@@ -44,16 +38,14 @@ public final class DirectoryLock {
   private final Path real;
   private final Path file;
   private final Semaphore semaphore;
-  private final FileChannel channel;
-  private final FileLock fileLock;
+  private final LockFile lock;
   private boolean released;
 
-  private DirectoryLock(Path real, Path file, Semaphore semaphore, FileChannel channel, FileLock fileLock) {
+  private DirectoryLock(Path real, Path file, Semaphore semaphore, LockFile lock) {
     this.real = real;
     this.file = file;
     this.semaphore = semaphore;
-    this.channel = channel;
-    this.fileLock = fileLock;
+    this.lock = lock;
   }
 
   /** This process's id, as a holder is described. */
@@ -84,29 +76,23 @@ public final class DirectoryLock {
       throw busy(dir, "another provider of this process: " + IN_JVM_HOLDERS.getOrDefault(real, "(unknown)"), wait,
           cancelled);
     }
-    FileChannel channel = null;
+    LockFile lock = null;
     boolean held = false;
     try {
       // never through a link: the holder's line is written over what the file holds
-      channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE,
-          LinkOption.NOFOLLOW_LINKS);
-      FileLock fl;
-      while ((fl = tryLock(channel)) == null) {
-        want(wanted);
-        if (cancelled.getAsBoolean() || System.nanoTime() - deadline >= 0) {
-          String who = holderOf(channel);
-          throw busy(dir, "another process: " + (who.isEmpty() ? "(it has not said who it is yet)" : who), wait,
-              cancelled);
-        }
-        Thread.sleep(POLL.toMillis());
+      lock = LockFile.open(file, LockFile.Option.NO_FOLLOW);
+      // a channel of this JVM holding it (not through this class) is a holder all the same; a
+      // waiter says it wants the lock at every poll
+      if (!lock.poll(deadline, POLL, cancelled, () -> want(wanted))) {
+        String who = holderOf(lock);
+        throw busy(dir, "another process: " + (who.isEmpty() ? "(it has not said who it is yet)" : who), wait,
+            cancelled);
       }
       Files.deleteIfExists(wanted);
-      channel.truncate(0);
-      channel.write(ByteBuffer.wrap((description + "\n").getBytes(StandardCharsets.UTF_8)), 0);
-      channel.force(false);
+      lock.writeHolder(description + "\n", true);
       IN_JVM_HOLDERS.put(real, description);
       held = true;
-      return new DirectoryLock(real, file, semaphore, channel, fl);
+      return new DirectoryLock(real, file, semaphore, lock);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot lock the working directory " + dir.root() + " (" + file + "): "
           + e.getMessage(), e);
@@ -115,8 +101,8 @@ public final class DirectoryLock {
       throw new TerraformException("interrupted while waiting for the lock of the working directory " + dir.root());
     } finally {
       if (!held) {
-        if (channel != null) {
-          close(channel);
+        if (lock != null) {
+          close(lock);
         }
         semaphore.release();
       }
@@ -142,11 +128,9 @@ public final class DirectoryLock {
    * What the holder wrote of itself: its first 512 bytes, control characters dropped (the file is
    * anyone's to write, and its text goes into an error and the log); "" when unreadable.
    */
-  private static String holderOf(FileChannel channel) {
+  private static String holderOf(LockFile lock) {
     try {
-      ByteBuffer buf = ByteBuffer.allocate(512);
-      channel.read(buf, 0);
-      String text = new String(buf.array(), 0, buf.position(), StandardCharsets.UTF_8);
+      String text = lock.holder(512);
       return text.codePoints().filter(c -> !Character.isISOControl(c))
           .collect(StringBuilder::new, StringBuilder::appendCodePoint, StringBuilder::append).toString().strip();
     } catch (IOException e) {
@@ -162,21 +146,12 @@ public final class DirectoryLock {
     released = true;
     IN_JVM_HOLDERS.remove(real);
     try {
-      channel.truncate(0);  // a holder that is gone is not described to the next one who waits
-      fileLock.release();
+      lock.clearHolder();  // a holder that is gone is not described to the next one who waits
     } catch (IOException e) {
-      // Closing the channel below releases the lock all the same.
+      // Closing below releases the lock all the same.
     } finally {
-      close(channel);
+      close(lock);
       semaphore.release();
-    }
-  }
-
-  private static FileLock tryLock(FileChannel channel) throws IOException {
-    try {
-      return channel.tryLock();
-    } catch (OverlappingFileLockException e) {
-      return null;  // a channel of this JVM holds it (not through this class): held all the same
     }
   }
 
@@ -203,9 +178,9 @@ public final class DirectoryLock {
         + "nothing was written or planned: run again once that one is done");
   }
 
-  private static void close(FileChannel channel) {
+  private static void close(LockFile lock) {
     try {
-      channel.close();
+      lock.close();
     } catch (IOException e) {
       // Closing releases the lock; a failure to close leaves nothing to do.
     }
