@@ -1,15 +1,10 @@
 package dev.gitops.agent;
 
+import dev.gitops.core.internal.fs.LockFile;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
-import java.nio.channels.OverlappingFileLockException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 
 /**
  * The agent's hold on its state directory for its whole life: an OS lock on {@code
@@ -25,12 +20,10 @@ final class StateDirectoryLock implements AutoCloseable {
   static final String FILE = "agent.lock";
 
   private final Path dir;
-  private final FileChannel channel;
-  private final FileLock lock;
+  private final LockFile lock;
 
-  private StateDirectoryLock(Path dir, FileChannel channel, FileLock lock) {
+  private StateDirectoryLock(Path dir, LockFile lock) {
     this.dir = dir;
-    this.channel = channel;
     this.lock = lock;
   }
 
@@ -42,50 +35,42 @@ final class StateDirectoryLock implements AutoCloseable {
    */
   static StateDirectoryLock acquire(Path dir) {
     Path file = dir.resolve(FILE);
-    FileChannel channel = null;
+    LockFile lock = null;
     try {
       Files.createDirectories(dir);
-      channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
-      FileLock lock;
-      try {
-        lock = channel.tryLock();
-      } catch (OverlappingFileLockException e) {
-        lock = null;  // another agent of this JVM holds it
-      }
-      if (lock == null) {
-        String holder = holder(channel);
-        channel.close();
+      lock = LockFile.open(file);
+      // another agent of this JVM holding it is refused as one of another process (and its lock
+      // stays: LockFile opens no second descriptor, whose close would drop it)
+      if (!lock.tryLock()) {
+        String holder = holder(lock);
+        lock.close();
         throw new StateDirectoryInUseException(dir, holder);
       }
-      channel.truncate(0);
-      channel.write(ByteBuffer.wrap((ProcessHandle.current().pid() + "\n").getBytes(StandardCharsets.US_ASCII)), 0);
-      channel.force(false);
-      return new StateDirectoryLock(dir, channel, lock);
+      lock.writeHolder(ProcessHandle.current().pid() + "\n", true);
+      return new StateDirectoryLock(dir, lock);
     } catch (IOException e) {
-      closeQuietly(channel);
+      closeQuietly(lock);
       throw new UncheckedIOException("cannot lock the agent's state directory " + dir + " (" + file + "): "
           + e.getMessage(), e);
     }
   }
 
   /** The pid the holder wrote, or null when it cannot be read (an old or empty file). */
-  private static String holder(FileChannel channel) {
+  private static String holder(LockFile lock) {
     try {
-      ByteBuffer b = ByteBuffer.allocate(32);
-      channel.read(b, 0);
-      String pid = new String(b.array(), 0, b.position(), StandardCharsets.US_ASCII).trim();
+      String pid = lock.holder(32).trim();
       return pid.matches("\\d{1,19}") ? pid : null;
     } catch (IOException e) {
       return null;
     }
   }
 
-  private static void closeQuietly(FileChannel channel) {
-    if (channel != null) {
+  private static void closeQuietly(LockFile lock) {
+    if (lock != null) {
       try {
-        channel.close();
+        lock.close();
       } catch (IOException e) {
-        // nothing held: the lock was not taken
+        // the close releases the lock even when it fails; the caller reports the first failure
       }
     }
   }
@@ -99,8 +84,7 @@ final class StateDirectoryLock implements AutoCloseable {
   @Override
   public void close() {
     try {
-      lock.release();
-      channel.close();
+      lock.close();
     } catch (IOException e) {
       throw new UncheckedIOException("cannot release the lock of " + dir + ": " + e.getMessage(), e);
     }
