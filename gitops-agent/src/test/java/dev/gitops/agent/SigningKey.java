@@ -43,10 +43,12 @@ public final class SigningKey {
 
   private final PGPKeyPair key;
   private final byte[] publicRing;
+  private final byte[] secretRing;
 
-  private SigningKey(PGPKeyPair key, byte[] publicRing) {
+  private SigningKey(PGPKeyPair key, byte[] publicRing, byte[] secretRing) {
     this.key = key;
     this.publicRing = publicRing;
+    this.secretRing = secretRing;
   }
 
   /**
@@ -62,7 +64,7 @@ public final class SigningKey {
       PGPKeyRingGenerator ring = new PGPKeyRingGenerator(PGPSignature.POSITIVE_CERTIFICATION, key, userId,
           new BcPGPDigestCalculatorProvider().get(HashAlgorithmTags.SHA1), null, null,
           new BcPGPContentSignerBuilder(PublicKeyAlgorithmTags.RSA_GENERAL, HashAlgorithmTags.SHA256), null);
-      return new SigningKey(key, ring.generatePublicKeyRing().getEncoded());
+      return new SigningKey(key, ring.generatePublicKeyRing().getEncoded(), ring.generateSecretKeyRing().getEncoded());
     } catch (PGPException | IOException e) {
       throw new IllegalStateException("cannot make a test key: " + e, e);
     }
@@ -70,10 +72,22 @@ public final class SigningKey {
 
   /** Writes the armored public key ring ({@code gpg --export --armor}) to {@code file}. */
   public Path writeArmoredRing(Path file) {
+    return writeArmored(file, publicRing);
+  }
+
+  /**
+   * Writes the armored secret key ring alone, unprotected ({@code gpg --export-secret-keys
+   * --armor}), to {@code file}: a private key given where the public keys are expected.
+   */
+  public Path writeArmoredSecretRing(Path file) {
+    return writeArmored(file, secretRing);
+  }
+
+  private static Path writeArmored(Path file, byte[] ring) {
     try {
       ByteArrayOutputStream armored = new ByteArrayOutputStream();
       try (ArmoredOutputStream out = new ArmoredOutputStream(armored)) {
-        out.write(publicRing);
+        out.write(ring);
       }
       Files.createDirectories(file.toAbsolutePath().getParent());
       return Files.write(file, armored.toByteArray());

@@ -1,5 +1,6 @@
 package dev.gitops.agent.config;
 
+import dev.gitops.api.SourceException;
 import dev.gitops.core.source.SignatureMode;
 import dev.gitops.core.source.spi.CommitSignatures;
 import java.io.IOException;
@@ -45,7 +46,8 @@ public record SourceVerification(Path keyRing, SignatureMode mode, String keyRin
   /**
    * The {@code verify} mapping of a target's source whose ref is {@code ref} (null: the default
    * branch), if written; with {@code readFile}, the key ring is read (it must be a readable regular
-   * file) and its digest recorded. A tag mode over a commit-id ref is refused here, as the source
+   * file holding at least one OpenPGP public key, read by the signature module) and its digest
+   * recorded. A tag mode over a commit-id ref is refused here, as the source
    * would refuse it when the target starts: no tag is read through a commit id.
    *
    * @throws ConfigException naming the file, the line and the field at fault
@@ -63,21 +65,41 @@ public record SourceVerification(Path keyRing, SignatureMode mode, String keyRin
           + " source.ref '" + ref + "' is a commit id: give the name of a signed tag (git tag -s) or a version"
           + " range over them as the ref, or mode HEAD to check the commit's own signature");
     }
-    if (readFile && !signatureModule()) {
-      throw verify.error("needs the commit signature module: add the dependency " + CommitSignatures.ARTIFACT
-          + " (the version of gitops-core) to the agent's classpath (the gitops CLI has it)");
+    if (!readFile) {
+      return Optional.of(new SourceVerification(keyRing, mode, null));
     }
-    return Optional.of(new SourceVerification(keyRing, mode, readFile ? digest(verify.get("keyRing"), keyRing) : null));
+    CommitSignatures signatures = signatureModule().orElseThrow(() -> verify.error("needs the commit signature"
+        + " module: add the dependency " + CommitSignatures.ARTIFACT + " (the version of gitops-core) to the agent's"
+        + " classpath (the gitops CLI has it)"));
+    String digest = digest(verify.get("keyRing"), keyRing);
+    requirePublicKeys(verify.get("keyRing"), signatures, keyRing);
+    return Optional.of(new SourceVerification(keyRing, mode, digest));
   }
 
   /**
-   * Whether the module that checks signatures is on the classpath, looked for as the Git source
-   * looks for it (the context class loader, then gitops-core's): without it every sync would fail.
+   * The module that checks signatures, looked for as the Git source looks for it (the context
+   * class loader, then gitops-core's), if it is on the classpath: without it every sync would fail.
    */
-  private static boolean signatureModule() {
+  private static Optional<CommitSignatures> signatureModule() {
     ClassLoader context = Thread.currentThread().getContextClassLoader();
-    return context != null && ServiceLoader.load(CommitSignatures.class, context).findFirst().isPresent()
-        || ServiceLoader.load(CommitSignatures.class, CommitSignatures.class.getClassLoader()).findFirst().isPresent();
+    Optional<CommitSignatures> found = context == null ? Optional.empty()
+        : ServiceLoader.load(CommitSignatures.class, context).findFirst();
+    return found.isPresent() ? found
+        : ServiceLoader.load(CommitSignatures.class, CommitSignatures.class.getClassLoader()).findFirst();
+  }
+
+  /**
+   * Reads the key ring as the source will when the target starts ({@link CommitSignatures#load},
+   * the one parse the CLI's {@code --verify-key-ring} check and the source share), so that a file
+   * that holds no OpenPGP public key (empty, text, a private key alone, a GnuPG keybox) refuses the
+   * configuration at {@code keyRing}'s line rather than failing the target when it starts.
+   */
+  private static void requirePublicKeys(ConfigNode at, CommitSignatures signatures, Path keyRing) {
+    try {
+      signatures.load(keyRing);
+    } catch (SourceException e) {
+      throw new ConfigException(at.file(), at.line(), at.where() + ": " + e.getMessage(), e);
+    }
   }
 
   private static SignatureMode mode(ConfigNode at, String written) {

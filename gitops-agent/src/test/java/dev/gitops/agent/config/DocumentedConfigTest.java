@@ -56,7 +56,7 @@ class DocumentedConfigTest {
     String yaml = firstYaml(Files.readString(ROOT.resolve("docs/agent.md"), StandardCharsets.UTF_8),
         "## The configuration file");
     Files.writeString(dir.resolve("known_hosts"), "");
-    Files.writeString(dir.resolve("trusted-keys.asc"), "");
+    dev.gitops.agent.SigningKey.generate("Release <release@example.com>").writeArmoredRing(dir.resolve("trusted-keys.asc"));
     Path secrets = dir.resolve("gitlab-token");
     Files.writeString(secrets, "glpat\n");
     yaml = yaml.replace("/etc/gitops/known_hosts", dir.resolve("known_hosts").toString())

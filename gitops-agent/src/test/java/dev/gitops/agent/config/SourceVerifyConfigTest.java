@@ -3,6 +3,7 @@ package dev.gitops.agent.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
+import dev.gitops.agent.SigningKey;
 import dev.gitops.agent.providers.FilesProviderFactory;
 import dev.gitops.agent.spi.ProviderFactory;
 import dev.gitops.core.source.SignatureMode;
@@ -10,6 +11,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -20,14 +22,21 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class SourceVerifyConfigTest {
 
+  static SigningKey key;
+
   @TempDir
   Path dir;
 
   final Map<String, ProviderFactory> factories = Map.of("files", new FilesProviderFactory());
 
+  @BeforeAll
+  static void key() {
+    key = SigningKey.generate("Release <release@example.com>");
+  }
+
   @BeforeEach
-  void ring() throws IOException {
-    Files.writeString(dir.resolve("keys.asc"), "-----BEGIN PGP PUBLIC KEY BLOCK-----\n");
+  void ring() {
+    key.writeArmoredRing(dir.resolve("keys.asc"));
   }
 
   /** The configuration with {@code verify} (its lines from line 5 on) under the source. */
@@ -85,6 +94,20 @@ class SourceVerifyConfigTest {
   }
 
   @Test
+  void aKeyRingThatHoldsNoPublicKeyIsRefusedAtKeyRingsLineNotWhenTheTargetStarts() throws IOException {
+    Files.writeString(dir.resolve("empty.asc"), "");
+    Files.writeString(dir.resolve("text.asc"), "trusted: release@example.com\n");
+    key.writeArmoredSecretRing(dir.resolve("private.asc"));
+    for (String file : new String[] {"empty.asc", "text.asc", "private.asc"}) {
+      assertThat(error("      verify:\n        keyRing: " + file + "\n")).as(file)
+          .startsWith(dir.resolve("agent.yaml") + ":6: targets[0].source.verify.keyRing: ")
+          .contains(dir.resolve(file).toString()).contains("OpenPGP");
+    }
+    assertThat(error("      verify:\n        keyRing: private.asc\n")).as("a private key alone")
+        .contains("holds no OpenPGP public key");
+  }
+
+  @Test
   void aCommitIdRefIsVerifiedByTheCommitsOwnSignature() throws IOException {
     assertThat(load("      ref: 0123456789abcdef0123456789abcdef01234567\n      verify: {keyRing: keys.asc}\n")
         .targets().get(0).verify().mode()).isEqualTo(SignatureMode.HEAD);
@@ -95,7 +118,7 @@ class SourceVerifyConfigTest {
     String verify = "      verify: {keyRing: keys.asc, mode: Tag}\n";
     TargetConfig before = load(verify).targets().get(0);
     assertThat(load(verify).targets().get(0).sameAs(before)).as("nothing changed").isTrue();
-    Files.writeString(dir.resolve("keys.asc"), "-----BEGIN PGP PUBLIC KEY BLOCK-----\n(a key revoked)\n");
+    SigningKey.generate("Another <another@example.com>").writeArmoredRing(dir.resolve("keys.asc"));
     assertThat(load(verify).targets().get(0).sameAs(before)).as("the ring's content changed").isFalse();
     assertThat(load("      verify: {keyRing: keys.asc, mode: TagAndHEAD}\n").targets().get(0)
         .sameAs(load(verify).targets().get(0))).as("the mode changed").isFalse();
