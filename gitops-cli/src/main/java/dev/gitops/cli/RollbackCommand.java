@@ -49,6 +49,9 @@ final class RollbackCommand implements Callable<Integer> {
       // an empty prefix starts every id: it would roll back to the only entry, or be "ambiguous"
       throw new IllegalArgumentException("the history id is empty: give one 'gitops history' lists");
     }
+    // the flags are checked first, as sync's are (the --verify-key-ring file read): a bad flag is
+    // said in its words, not as a missing history entry, and before the store is read
+    target.validate();
     // the entry is found in the store as it is before anything is opened for writing: an id that
     // is not there creates no target, no store and no lock
     try (dev.gitops.core.store.FileStateStore store =
