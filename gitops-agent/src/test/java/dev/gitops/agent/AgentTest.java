@@ -851,7 +851,9 @@ class AgentTest {
       config(agentSection, web.replace("interval: 1h", "owner: other\n    interval: 1h"));
       Files.writeString(config, Files.readString(config) + notifications);
       assertThat(agent.reload().restarted()).containsExactly("web");
-      await("the refusal was notified", () -> !messages.isEmpty());
+      // the status listener runs after the notifications' (so that a finished status means they were
+      // sent): the restarted target's status can still be empty when the notification has arrived
+      await("the refusal was notified and is in the status", () -> !messages.isEmpty() && !agent.status().isEmpty());
 
       String said = agent.status().get(0).lastError();
       assertThat(said).startsWith("target web: the state store ");
