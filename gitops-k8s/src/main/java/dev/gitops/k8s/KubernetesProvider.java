@@ -501,13 +501,7 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
       return null;
     }
     String name = kind.plural() + "." + kind.group();
-    GenericKubernetesResource crd = informers.cached(KindTable.CRD, "", name);
-    if (crd == null) {
-      crd = informers.list(KindTable.CRD, c -> {
-        JsonNode spec = json(c).path("spec");
-        return kind.group().equals(spec.path("group").asText()) && kind.kind().equals(spec.at("/names/kind").asText());
-      }).stream().findFirst().orElse(null);
-    }
+    GenericKubernetesResource crd = crdOf(kind);
     boolean inGit = kinds.desired(kind.type()).isPresent();
     if (crd == null) {
       return inGit ? new CrdPending(CrdState.NOT_IN_CLUSTER, "its CustomResourceDefinition " + name
@@ -534,6 +528,22 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
           + kind.version() + " yet (it serves " + String.join(", ", Kinds.servedVersions(doc)) + ")");
     }
     return null;
+  }
+
+  /**
+   * The CustomResourceDefinition of the cluster that defines {@code kind} (named {@code
+   * <plural>.<group>}, else any of its group and kind), as the CRD informer has it, or null. No
+   * request: the informer must be synced for a null to mean that there is none.
+   */
+  private GenericKubernetesResource crdOf(KindInfo kind) {
+    GenericKubernetesResource crd = informers.cached(KindTable.CRD, "", kind.plural() + "." + kind.group());
+    if (crd != null) {
+      return crd;
+    }
+    return informers.list(KindTable.CRD, c -> {
+      JsonNode spec = json(c).path("spec");
+      return kind.group().equals(spec.path("group").asText()) && kind.kind().equals(spec.at("/names/kind").asText());
+    }).stream().findFirst().orElse(null);
   }
 
   /** The condition of {@code type} in {@code doc}'s status, or a missing node. */
@@ -649,9 +659,12 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
           namespacesInPlay.addAll(scopes);
         }
         Map<String, KindInformers.Unavailable> unreadable = watch(kind.get(), () -> scopes, ctx);
+        // whether a CRD of the cluster defines the kind now: one gone by the time its objects are read took them along
+        boolean definedByCrd = KindTable.builtIn(type).isEmpty() && informers.isSynced(KindTable.CRD)
+            && crdOf(kind.get()) != null;
         for (ResourceKey k : e.getValue()) {
           KindInformers.Unavailable why = unreadable.get(k.scope());
-          out.put(k, why == null ? observeOne(k, kind.get()) : Observation.unknown(k, why.getMessage()));
+          out.put(k, why == null ? observeOne(k, kind.get(), definedByCrd) : Observation.unknown(k, why.getMessage()));
         }
       } catch (KindInformers.Unavailable ex) {
         CrdPending pending = ex.code() == 404 && kind.isPresent() ? crdPending(kind.get()) : null;
@@ -845,11 +858,22 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
     return left.compareTo(syncTimeout) < 0 ? left : syncTimeout;
   }
 
-  private Observation observeOne(ResourceKey key, KindInfo kind) {
+  /**
+   * What the cluster has of {@code key}: the informer's copy, or the server's (see {@link
+   * #current}). A read the server answers 404 naming no object is its kind not served, not the
+   * object missing: see {@link #unservedOnRead}.
+   *
+   * @param definedByCrd whether a CustomResourceDefinition of the cluster defined the kind when the
+   *     observation began
+   */
+  private Observation observeOne(ResourceKey key, KindInfo kind, boolean definedByCrd) {
     GenericKubernetesResource obj;
     try {
       obj = current(key, kind);
     } catch (KubernetesClientException e) {
+      if (e.getCode() == 404 && kindNotFound(e)) {
+        return unservedOnRead(key, kind, e, definedByCrd);
+      }
       return Observation.unknown(key, "cannot read " + key + ": " + KindInformers.message(e));
     }
     if (obj == null) {
@@ -872,6 +896,51 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
     // Server-side apply removes only the fields its own field manager applied: a kubectl record
     // there would plan removals the server does not make.
     return applyMode == ApplyMode.CLIENT_SIDE ? seen.withLastApplied(recordedLastApplied(key, live)) : seen;
+  }
+
+  /**
+   * What the read of {@code key}'s object answered 404 for its kind ({@link #kindNotFound}: the
+   * Status names no object) says of it. ABSENT only when no object of the kind can exist: its
+   * CustomResourceDefinition is gone from the cluster, having defined the kind when the observation
+   * began (the API server deletes a CRD's objects before the CRD itself), is being deleted (its
+   * objects go with it), or has never served the kind (in Git only, not Established, its names not
+   * accepted: a CRD stays Established until it is deleted, so one that is not has never served an
+   * object), as a delete's read answered so deletes nothing. Otherwise (a built-in kind at a
+   * version the cluster no longer serves, a version its CRD does not serve, an aggregated API gone)
+   * the object may well be there, at a version the server serves: UNKNOWN, naming the kind, the
+   * apiVersion, the object and what the cluster serves instead, so the engine neither drops it
+   * from what it owns (were it absent and no longer in Git) nor creates it again (were it in Git).
+   */
+  private Observation unservedOnRead(ResourceKey key, KindInfo kind, KubernetesClientException e, boolean definedByCrd) {
+    String object = key.scope().isEmpty() ? key.name() : key.scope() + "/" + key.name();
+    String custom = "";
+    if (KindTable.builtIn(kind.type()).isEmpty()) {
+      if (!informers.isSynced(KindTable.CRD)) {
+        custom = "; whether its CustomResourceDefinition is gone cannot be told (the cluster's CustomResourceDefinitions"
+            + " are not listed)";
+      } else {
+        CrdPending pending = crdPending(kind);
+        if (pending != null && pending.state() != CrdState.VERSION_NOT_SERVED) {
+          LOG.debug("{}: its read was answered {}: {}; no object of it can exist", key, KindInformers.message(e),
+              pending.why());
+          return Observation.absent(key);
+        }
+        if (pending == null && definedByCrd && crdOf(kind) == null) {
+          LOG.debug("{}: its read was answered {}: its CustomResourceDefinition {}.{} is gone, and its objects with it",
+              key, KindInformers.message(e), kind.plural(), kind.group());
+          return Observation.absent(key);
+        }
+        custom = pending != null ? "; " + pending.why() : crdOf(kind) == null
+            ? "; no CustomResourceDefinition of the cluster defines it (an aggregated API's, whose APIService may be gone)"
+            : "";
+      }
+    }
+    return Observation.unknown(key, "cannot read " + key + ": " + KindInformers.message(e) + ": the API server does not"
+        + " serve " + kind.kind() + " at " + kind.apiVersion() + " (its 404 names no object, so it is not " + object
+        + " missing)" + custom + "; " + served(kind.type(), kind.apiVersion()) + "; " + object + " may be there at a"
+        + " version the server serves, so it is not taken for absent (neither created again nor dropped from what this"
+        + " owner created): write its manifest at an apiVersion the cluster serves, or have the cluster serve "
+        + kind.apiVersion() + " again" + declaredAt(key));
   }
 
   /** {@code "is being deleted (since <time>, waiting for finalizers ...)"}. */
@@ -910,36 +979,23 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
   /**
    * The object as the cluster has it now: from the informer, or read directly while a write of
    * ours has not reached the informer yet (so an apply is never verified against an older copy),
-   * and never a copy older than one the server already answered ({@link ReadYourWrites}). Null
-   * also when the server's answer is a 404 for the kind (fabric8's {@code get()} takes any 404 for
-   * a missing object): what observing and planning want; a write reads with {@link #currentToWrite}.
+   * and never a copy older than one the server already answered ({@link ReadYourWrites}). Null when
+   * it is missing. A read the server answers 404 for the kind ({@link #kindNotFound}: naming no
+   * object, as a real server answers while the kind's CustomResourceDefinition is not Established,
+   * or for a version it no longer serves) is thrown, never taken for the object missing as
+   * fabric8's {@code get()} takes any 404: a write's is waited for by {@link #applyOne} when a CRD
+   * explains it, else fails naming the kind the server does not serve; an observation's is told
+   * apart by {@link #unservedOnRead}.
    */
   private GenericKubernetesResource current(ResourceKey key, KindInfo kind) {
-    return current(key, () -> resource(kind, key).get());
-  }
-
-  /** {@link #current} with the server asked through {@code server} when the informer's copy will not do. */
-  private GenericKubernetesResource current(ResourceKey key, Supplier<GenericKubernetesResource> server) {
+    Supplier<GenericKubernetesResource> server = () -> read(key, kind);
     if (!informers.isSynced(key.type(), key.scope())) {
       return server.get();  // applied before anything of its kind was observed: ask the server
     }
     return reads.current(key, informers.cached(key.type(), key.scope(), key.name()), server);
   }
 
-  /**
-   * {@link #current} for a write, which must not take a kind the API server does not serve for
-   * the object gone: fabric8's {@code get()} answers null for any 404, also the one a real server
-   * gives while the kind's CustomResourceDefinition is not Established ("the server could not
-   * find the requested resource", naming no object). That 404 ({@link #kindNotFound}) is thrown,
-   * as when the write itself is answered so: {@link #applyOne} waits for the CRD that explains it
-   * within the call's time and writes again, else fails saying so, and names the kind the server
-   * does not serve when no CRD explains it. A 404 that names the object is the object missing (null).
-   */
-  private GenericKubernetesResource currentToWrite(ResourceKey key, KindInfo kind) {
-    return current(key, () -> read(key, kind));
-  }
-
-  /** The object as the server has it, or null when it is missing; see {@link #currentToWrite}. */
+  /** The object as the server has it, or null when it is missing; see {@link #current}. */
   private GenericKubernetesResource read(ResourceKey key, KindInfo kind) {
     try {
       return resource(kind, key).require();
@@ -1674,7 +1730,7 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
     if (change.target() == null) {
       return Outcome.permanentFailure(key + ": an update needs a target document", null);
     }
-    GenericKubernetesResource there = currentToWrite(key, kind);  // null is missing, not its kind unserved
+    GenericKubernetesResource there = current(key, kind);  // null is missing, not its kind unserved
     if (there != null && there.getMetadata().getDeletionTimestamp() != null) {
       // an apply patch would land on the object being deleted (as an update does), not create it again
       return Outcome.conflict(key + ": apply not sent: it " + deleting(there) + "; it is observed and planned again");
@@ -1699,7 +1755,7 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
     if (change.target() == null) {
       return Outcome.permanentFailure(key + ": an update needs a target document", null);
     }
-    GenericKubernetesResource obj = currentToWrite(key, kind);  // null is gone, not its kind unserved
+    GenericKubernetesResource obj = current(key, kind);  // null is gone, not its kind unserved
     JsonNode planned = checkObserved && change.live() != null ? normalization.normalize(key.type(), change.live()) : null;
     for (int attempt = 1; ; attempt++) {
       if (obj == null) {
@@ -1845,7 +1901,7 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
     // the wait for the old object to go is answered by this kind's watch; its list answered 404 for the kind is
     // thrown with that answer, which applyOne waits for the kind's CRD on, as for the write's own 404
     watch(kind, key, ctx);
-    GenericKubernetesResource old = currentToWrite(key, kind);  // null is gone, not its kind unserved
+    GenericKubernetesResource old = current(key, kind);  // null is gone, not its kind unserved
     if (old != null) {
       // as for an update: only the object the plan was made on is deleted (not one recreated or taken since)
       String taken = takenSince(change, ctx, old);
@@ -1885,12 +1941,12 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
    * resourceVersion checked: an object that was deleted and created again by someone else since
    * the plan (same name, not ours) is never deleted (the engine observes and plans it again). A read
    * answered 404 for the kind is the object gone only when its CRD never served the kind or is
-   * being deleted (see {@link #currentToWrite}).
+   * being deleted (see {@link #current}).
    */
   private Outcome delete(ResourceKey key, KindInfo kind, CallContext ctx) {
     GenericKubernetesResource old;
     try {
-      old = currentToWrite(key, kind);
+      old = current(key, kind);
     } catch (KubernetesClientException e) {
       CrdPending pending = e.getCode() == 404 ? crdPending(kind) : null;
       if (pending == null || pending.state() == CrdState.VERSION_NOT_SERVED) {

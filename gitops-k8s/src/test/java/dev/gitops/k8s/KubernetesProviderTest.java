@@ -1460,6 +1460,80 @@ class KubernetesProviderTest {
     assertThat(cluster.takeSent()).extracting(MockCluster.Sent::method).containsOnly("GET");
   }
 
+  // an observation's read of the object from the server (right after a write of ours, until the informer shows it),
+  // answered 404 naming no object: the kind is not served (a version removed by an upgrade, an aggregated API gone),
+  // which is not the object missing unless its CRD explains it
+
+  /**
+   * Makes the next observation of {@code key}, which the provider wrote last, read it from the server: it is changed
+   * by hand and a probe object of its kind made after that is waited for, so the informer's copy (its events come in
+   * order) is neither the provider's write nor older than the change.
+   */
+  private void informerPastOurWrite(ResourceKey key, dev.gitops.k8s.internal.KindInfo kind) {
+    var ops = cluster.client.genericKubernetesResources(dev.gitops.k8s.internal.KindInformers.context(kind))
+        .inNamespace(key.scope());
+    ops.withName(key.name()).patch(PatchContext.of(PatchType.JSON_MERGE), "{\"metadata\":{\"labels\":{\"edited\":"
+        + "\"by-hand\"}}}");
+    ResourceKey probe = ResourceKey.of("k8s", key.type(), key.scope(), "probe");
+    ops.resource(new io.fabric8.kubernetes.api.model.GenericKubernetesResourceBuilder().withApiVersion(kind.apiVersion())
+        .withKind(kind.kind()).withNewMetadata().withName("probe").withNamespace(key.scope()).endMetadata().build())
+        .create();
+    assertThat(until(() -> observe(probe).isPresent())).as("the informer shows what was made after the edit").isTrue();
+  }
+
+  @Test
+  void anObjectWeCreatedWhoseReadIsAnswered404ForItsKindIsUnknownSoItIsNeitherForgottenNorCreatedAgain() {
+    String other = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: other}\n";
+    desired.set(State.of("r1", decode("r1", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cfg}\ndata: {a: '1'}\n"
+        + "---\n" + other)));
+    var store = new dev.gitops.core.store.InMemoryStateStore();
+    assertThat(withoutHealth(store).sync().status()).isEqualTo(SyncResult.Status.SUCCEEDED);
+    informerPastOurWrite(CM, dev.gitops.k8s.internal.KindTable.builtIn("/ConfigMap").orElseThrow());
+    // as a real server answers a kind at a version it does not serve (the stand-in serves every kind: injected)
+    cluster.server.expect().get().withPath("/api/v1/namespaces/default/configmaps/cfg").andReturn(404, NOT_SERVED).always();
+
+    Observation seen = observe(CM);
+
+    assertThat(seen.status()).as("%s", seen).isEqualTo(Observation.Status.UNKNOWN);
+    assertThat(seen.reason()).startsWith("cannot read " + CM + ": 404 the server could not find the requested resource:"
+        + " the API server does not serve ConfigMap at v1 (its 404 names no object, so it is not default/cfg missing)")
+        .contains("default/cfg may be there at a version the server serves, so it is not taken for absent")
+        .contains("write its manifest at an apiVersion the cluster serves").endsWith("declared at app.yaml:1");
+
+    // Git drops it: an ABSENT would drop it from the store as already gone, and the engine would lose track of it
+    desired.set(State.of("r2", decode("r2", other)));
+    cluster.takeSent();
+    SyncResult dropped = withoutHealth(store).sync();
+    assertThat(dropped.status()).as("%s", dropped.outcomes()).isEqualTo(SyncResult.Status.INCOMPLETE);
+    assertThat(dropped.plan().unknown()).containsExactly(CM);
+    assertThat(store.load().inventory()).as("still recorded as ours").containsKey(CM);
+    assertThat(cluster.takeSent()).extracting(MockCluster.Sent::method).doesNotContain("DELETE", "POST", "PATCH", "PUT");
+  }
+
+  @Test
+  void aCustomObjectWhoseReadIsAnswered404ForItsKindIsUnknownWhileItsCrdServesItAndAbsentOnceItsCrdIsBeingDeleted() {
+    List<Resource> rs = crdCreatedAndWidget();
+    var crds = cluster.client.apiextensions().v1().customResourceDefinitions().withName("widgets.example.com");
+    crds.patch(PatchContext.of(PatchType.JSON_MERGE), "{\"metadata\":{\"finalizers\":[\"example.com/hold\"]},"
+        + "\"status\":{\"conditions\":[{\"type\":\"Established\",\"status\":\"True\"}]}}");
+    widgetCreated(rs);
+    informerPastOurWrite(WIDGET, new dev.gitops.k8s.internal.KindInfo("example.com", "v1", "Widget", "widgets", true));
+    // its CRD is established, yet the API server asked does not serve it at v1 (a version its CRD stopped serving, an
+    // API server of the cluster not caught up): the object may well be there
+    cluster.server.expect().get().withPath(WIDGET_PATH).andReturn(404, NOT_SERVED).always();
+
+    Observation served = observe(WIDGET);
+
+    assertThat(served.status()).as("%s", served).isEqualTo(Observation.Status.UNKNOWN);
+    assertThat(served.reason()).startsWith("cannot read " + WIDGET + ": 404 the server could not find the requested"
+        + " resource: the API server does not serve Widget at example.com/v1 (its 404 names no object, so it is not"
+        + " shop/banner missing)").endsWith("declared at app.yaml:18");
+
+    // its CRD being deleted takes its objects along: that 404 is explained, the object is gone or going
+    crds.delete();
+    assertThat(until(() -> observe(WIDGET).isAbsent())).as("ABSENT once the CRD is being deleted").isTrue();
+  }
+
   // a replace's watch of its kind (it sees the old object go), whose list a real server answers 404 until the CRD
   // is established
 
