@@ -1506,6 +1506,11 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
         kind = kinds.desired(key.type()).map(this::asWritten);
       }
     } catch (KindInformers.Unavailable e) {
+      if (e.interrupted()) {
+        // as for any interrupted write (the interrupt is set again), though nothing was written
+        return Outcome.unknown(key + ": interrupted during " + change.action() + " before anything was written ("
+            + e.getMessage() + ")");
+      }
       return Outcome.transientFailure(key + ": cannot read the cluster's CustomResourceDefinitions: " + e.getMessage(), e);
     }
     if (kind.isEmpty()) {
@@ -1534,6 +1539,12 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
         }
         kindAnswer = e;
       } catch (KindInformers.Unavailable e) {
+        if (e.interrupted()) {
+          // as for any interrupted write (the interrupt is set again), though nothing was written: a replace's watch
+          // is started before its delete
+          return Outcome.unknown(key + ": interrupted during " + change.action() + " before anything was written ("
+              + e.getMessage() + ")");
+        }
         failed = Outcome.transientFailure(key + ": cannot watch " + key.type() + ": " + e.getMessage(), e);
         kindAnswer = e.code() == 404 ? e.answer() : null;
         if (kindAnswer == null || !kindNotFound(kindAnswer)) {

@@ -1604,6 +1604,15 @@ class KubernetesProviderTest {
    */
   private static Interrupted interruptedWhileWaitingForTheCrd(java.util.function.Supplier<Outcome> write)
       throws InterruptedException {
+    return interruptedIn("awaitCrd", write);
+  }
+
+  /**
+   * Runs {@code write} (with the call's 20 s to wait in) on a thread, interrupts it once it is in a method named
+   * {@code method}, and says what it returned.
+   */
+  private static Interrupted interruptedIn(String method, java.util.function.Supplier<Outcome> write)
+      throws InterruptedException {
     AtomicReference<Outcome> outcome = new AtomicReference<>();
     java.util.concurrent.atomic.AtomicBoolean interruptSet = new java.util.concurrent.atomic.AtomicBoolean();
     Thread writer = new Thread(() -> {
@@ -1611,8 +1620,8 @@ class KubernetesProviderTest {
       interruptSet.set(Thread.currentThread().isInterrupted());
     });
     writer.start();
-    assertThat(until(() -> java.util.Arrays.stream(writer.getStackTrace()).anyMatch(f -> f.getMethodName().equals("awaitCrd"))))
-        .as("waits for the CRD").isTrue();
+    assertThat(until(() -> java.util.Arrays.stream(writer.getStackTrace()).anyMatch(f -> f.getMethodName().equals(method))))
+        .as("waits in " + method).isTrue();
     writer.interrupt();
     writer.join(5_000);
     assertThat(writer.isAlive()).as("ended by the interrupt, not by the call's 20 s").isFalse();
@@ -1633,6 +1642,34 @@ class KubernetesProviderTest {
         .contains("its CustomResourceDefinition widgets.example.com is not established yet")
         .doesNotContain("waited for it within the call's time").endsWith("declared at app.yaml:18");
     assertThat(widgetPosts()).as("not sent again").isEqualTo(1);
+  }
+
+  @Test
+  void anInterruptWhileAWriteWaitsForAnInformersFirstListIsUnknownSayingSoAndLeavesTheInterruptSet() throws Exception {
+    // an API server that takes connections and never answers: the first list of an informer waits
+    try (java.net.ServerSocket silent = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
+        io.fabric8.kubernetes.client.KubernetesClient client = new io.fabric8.kubernetes.client.KubernetesClientBuilder()
+            .withConfig(new io.fabric8.kubernetes.client.ConfigBuilder().withMasterUrl("http://127.0.0.1:"
+                + silent.getLocalPort()).withRequestRetryBackoffLimit(0).build()).build();
+        KubernetesProvider waiting = KubernetesProvider.builder(client).build()) {
+      Resource cfg = configMap("{\"a\":\"1\"}");
+      // a replace starts its kind's informer (its watch sees the old object go) before anything else
+      Interrupted replace = interruptedIn("await", () -> waiting.apply(ProviderConformanceSuite.replaceOf(cfg,
+          cfg.document()), ctx()));
+      // a custom kind is looked up among the cluster's CRDs, whose informer starts then
+      Interrupted create = interruptedIn("await", () -> waiting.apply(ProviderConformanceSuite.createOf(Resource.of(WIDGET,
+          json("{\"apiVersion\":\"example.com/v1\",\"kind\":\"Widget\",\"metadata\":{\"name\":\"banner\","
+              + "\"namespace\":\"shop\"}}"))), ctx()));
+
+      for (Interrupted i : List.of(replace, create)) {
+        assertThat(i.interruptSet()).as("the interrupt is left set for the caller").isTrue();
+        assertThat(i.outcome().kind()).as(i.outcome().message()).isEqualTo(Outcome.Kind.UNKNOWN);
+      }
+      assertThat(replace.outcome().message()).startsWith(CM + ": interrupted during REPLACE before anything was written"
+          + " (interrupted while waiting for the informer of /ConfigMap)");
+      assertThat(create.outcome().message()).startsWith(WIDGET + ": interrupted during CREATE before anything was written"
+          + " (interrupted while waiting for the informer of apiextensions.k8s.io/CustomResourceDefinition)");
+    }
   }
 
   @Test

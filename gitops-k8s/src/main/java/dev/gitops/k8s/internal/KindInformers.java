@@ -81,6 +81,14 @@ public final class KindInformers implements AutoCloseable {
     public KubernetesClientException answer() {
       return KindInformers.answer(getCause());
     }
+
+    /**
+     * Whether the thread was interrupted while it waited for the first list (its interrupt flag is
+     * set again): the list proves nothing, neither way.
+     */
+    public boolean interrupted() {
+      return getCause() instanceof InterruptedException;
+    }
   }
 
   private record Running(KindInfo kind, SharedIndexInformer<GenericKubernetesResource> informer,
