@@ -88,7 +88,11 @@ import org.slf4j.LoggerFactory;
  * objects (ABSENT), so the CRD and its objects are created in one sync. An object Git declares
  * that is being deleted ({@code metadata.deletionTimestamp} set, finalizers pending) is UNKNOWN,
  * naming its finalizers, until it is gone and is created again: it is neither reported in sync nor
- * updated (an update or apply that finds it being deleted is not sent, and is a conflict).
+ * updated (an update or apply that finds it being deleted is not sent, and is a conflict). A read
+ * of an object from the server (right after a write of ours) answered 404 naming no object is its
+ * kind not served at that apiVersion, not the object missing: UNKNOWN, naming the kind, the
+ * apiVersion and the object, unless the kind's CustomResourceDefinition is gone, being deleted or
+ * has never served it (then no object of it exists: ABSENT).
  *
  * <p><b>Apply</b> ({@link ApplyMode#CLIENT_SIDE}, the default) sends the change the engine
  * planned as a JSON Patch whose first operation sets {@code metadata.resourceVersion} to the
