@@ -666,9 +666,13 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
         // whether a CRD of the cluster defines the kind now: one gone by the time its objects are read took them along
         boolean definedByCrd = KindTable.builtIn(type).isEmpty() && informers.isSynced(KindTable.CRD)
             && crdOf(kind.get()) != null;
+        KindInfo of = kind.get();
+        String[] servedOnce = {null};  // discovery asked once for the keys of a kind the server does not serve
+        Supplier<String> served = () -> servedOnce[0] != null ? servedOnce[0]
+            : (servedOnce[0] = served(type, of.apiVersion()));
         for (ResourceKey k : e.getValue()) {
           KindInformers.Unavailable why = unreadable.get(k.scope());
-          out.put(k, why == null ? observeOne(k, kind.get(), definedByCrd) : Observation.unknown(k, why.getMessage()));
+          out.put(k, why == null ? observeOne(k, of, definedByCrd, served) : Observation.unknown(k, why.getMessage()));
         }
       } catch (KindInformers.Unavailable ex) {
         CrdPending pending = ex.code() == 404 && kind.isPresent() ? crdPending(kind.get()) : null;
@@ -869,14 +873,15 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
    *
    * @param definedByCrd whether a CustomResourceDefinition of the cluster defined the kind when the
    *     observation began
+   * @param served what the cluster serves of the kind's group ({@link #served}), asked when needed
    */
-  private Observation observeOne(ResourceKey key, KindInfo kind, boolean definedByCrd) {
+  private Observation observeOne(ResourceKey key, KindInfo kind, boolean definedByCrd, Supplier<String> served) {
     GenericKubernetesResource obj;
     try {
       obj = current(key, kind);
     } catch (KubernetesClientException e) {
       if (e.getCode() == 404 && kindNotFound(e)) {
-        return unservedOnRead(key, kind, e, definedByCrd);
+        return unservedOnRead(key, kind, e, definedByCrd, served);
       }
       return Observation.unknown(key, "cannot read " + key + ": " + KindInformers.message(e));
     }
@@ -915,7 +920,8 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
    * apiVersion, the object and what the cluster serves instead, so the engine neither drops it
    * from what it owns (were it absent and no longer in Git) nor creates it again (were it in Git).
    */
-  private Observation unservedOnRead(ResourceKey key, KindInfo kind, KubernetesClientException e, boolean definedByCrd) {
+  private Observation unservedOnRead(ResourceKey key, KindInfo kind, KubernetesClientException e, boolean definedByCrd,
+      Supplier<String> served) {
     String object = key.scope().isEmpty() ? key.name() : key.scope() + "/" + key.name();
     String custom = "";
     if (KindTable.builtIn(kind.type()).isEmpty()) {
@@ -941,7 +947,7 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
     }
     return Observation.unknown(key, "cannot read " + key + ": " + KindInformers.message(e) + ": the API server does not"
         + " serve " + kind.kind() + " at " + kind.apiVersion() + " (its 404 names no object, so it is not " + object
-        + " missing)" + custom + "; " + served(kind.type(), kind.apiVersion()) + "; " + object + " may be there at a"
+        + " missing)" + custom + "; " + served.get() + "; " + object + " may be there at a"
         + " version the server serves, so it is not taken for absent (neither created again nor dropped from what this"
         + " owner created): write its manifest at an apiVersion the cluster serves, or have the cluster serve "
         + kind.apiVersion() + " again" + declaredAt(key));

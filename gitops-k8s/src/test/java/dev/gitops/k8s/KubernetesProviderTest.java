@@ -1465,36 +1465,54 @@ class KubernetesProviderTest {
   // which is not the object missing unless its CRD explains it
 
   /**
-   * Makes the next observation of {@code key}, which the provider wrote last, read it from the server: it is changed
-   * by hand and a probe object of its kind made after that is waited for, so the informer's copy (its events come in
-   * order) is neither the provider's write nor older than the change.
+   * Makes the next observation of {@code keys} (of one namespace), which the provider wrote last, read them from the
+   * server: each is changed by hand and a probe object of their kind made after that is waited for, so the informer's
+   * copy (its events come in order) is neither the provider's write nor older than the change.
    */
-  private void informerPastOurWrite(ResourceKey key, dev.gitops.k8s.internal.KindInfo kind) {
+  private void informerPastOurWrite(dev.gitops.k8s.internal.KindInfo kind, ResourceKey... keys) {
+    String namespace = keys[0].scope();
     var ops = cluster.client.genericKubernetesResources(dev.gitops.k8s.internal.KindInformers.context(kind))
-        .inNamespace(key.scope());
-    ops.withName(key.name()).patch(PatchContext.of(PatchType.JSON_MERGE), "{\"metadata\":{\"labels\":{\"edited\":"
-        + "\"by-hand\"}}}");
-    ResourceKey probe = ResourceKey.of("k8s", key.type(), key.scope(), "probe");
+        .inNamespace(namespace);
+    for (ResourceKey key : keys) {
+      ops.withName(key.name()).patch(PatchContext.of(PatchType.JSON_MERGE), "{\"metadata\":{\"labels\":{\"edited\":"
+          + "\"by-hand\"}}}");
+    }
+    ResourceKey probe = ResourceKey.of("k8s", keys[0].type(), namespace, "probe");
     ops.resource(new io.fabric8.kubernetes.api.model.GenericKubernetesResourceBuilder().withApiVersion(kind.apiVersion())
-        .withKind(kind.kind()).withNewMetadata().withName("probe").withNamespace(key.scope()).endMetadata().build())
+        .withKind(kind.kind()).withNewMetadata().withName("probe").withNamespace(namespace).endMetadata().build())
         .create();
-    assertThat(until(() -> observe(probe).isPresent())).as("the informer shows what was made after the edit").isTrue();
+    assertThat(until(() -> observe(probe).isPresent())).as("the informer shows what was made after the edits").isTrue();
   }
 
   @Test
   void anObjectWeCreatedWhoseReadIsAnswered404ForItsKindIsUnknownSoItIsNeitherForgottenNorCreatedAgain() {
     String other = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: other}\n";
-    desired.set(State.of("r1", decode("r1", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cfg}\ndata: {a: '1'}\n"
-        + "---\n" + other)));
+    List<Resource> both = decode("r1", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cfg}\ndata: {a: '1'}\n---\n"
+        + other);
+    desired.set(State.of("r1", both));
     var store = new dev.gitops.core.store.InMemoryStateStore();
     assertThat(withoutHealth(store).sync().status()).isEqualTo(SyncResult.Status.SUCCEEDED);
-    informerPastOurWrite(CM, dev.gitops.k8s.internal.KindTable.builtIn("/ConfigMap").orElseThrow());
+    // made again by the provider itself, so that no observation of the sync's has found its write in the informer
+    ResourceKey otherKey = ResourceKey.of("k8s", "/ConfigMap", "default", "other");
+    for (Resource r : both) {
+      cluster.client.configMaps().inNamespace("default").withName(r.key().name()).delete();
+      assertThat(provider.apply(ProviderConformanceSuite.createOf(r), ctx()).kind()).isEqualTo(Outcome.Kind.CREATED);
+    }
+    informerPastOurWrite(dev.gitops.k8s.internal.KindTable.builtIn("/ConfigMap").orElseThrow(), CM, otherKey);
     // as a real server answers a kind at a version it does not serve (the stand-in serves every kind: injected)
-    cluster.server.expect().get().withPath("/api/v1/namespaces/default/configmaps/cfg").andReturn(404, NOT_SERVED).always();
+    for (String name : List.of("cfg", "other")) {
+      cluster.server.expect().get().withPath("/api/v1/namespaces/default/configmaps/" + name).andReturn(404, NOT_SERVED)
+          .always();
+    }
+    cluster.takeSent();
 
-    Observation seen = observe(CM);
+    Map<ResourceKey, Observation> seenBoth = provider.observe(List.of(CM, otherKey), ctx());
 
+    Observation seen = seenBoth.get(CM);
     assertThat(seen.status()).as("%s", seen).isEqualTo(Observation.Status.UNKNOWN);
+    assertThat(seenBoth.get(otherKey).status()).isEqualTo(Observation.Status.UNKNOWN);
+    assertThat(cluster.takeSent()).as("what the cluster serves is asked once for both")
+        .filteredOn(r -> r.path().equals("/api/v1")).hasSize(1);
     assertThat(seen.reason()).startsWith("cannot read " + CM + ": 404 the server could not find the requested resource:"
         + " the API server does not serve ConfigMap at v1 (its 404 names no object, so it is not default/cfg missing)")
         .contains("default/cfg may be there at a version the server serves, so it is not taken for absent")
@@ -1505,7 +1523,7 @@ class KubernetesProviderTest {
     cluster.takeSent();
     SyncResult dropped = withoutHealth(store).sync();
     assertThat(dropped.status()).as("%s", dropped.outcomes()).isEqualTo(SyncResult.Status.INCOMPLETE);
-    assertThat(dropped.plan().unknown()).containsExactly(CM);
+    assertThat(dropped.plan().unknown()).containsExactlyInAnyOrder(CM, otherKey);
     assertThat(store.load().inventory()).as("still recorded as ours").containsKey(CM);
     assertThat(cluster.takeSent()).extracting(MockCluster.Sent::method).doesNotContain("DELETE", "POST", "PATCH", "PUT");
   }
@@ -1517,7 +1535,7 @@ class KubernetesProviderTest {
     crds.patch(PatchContext.of(PatchType.JSON_MERGE), "{\"metadata\":{\"finalizers\":[\"example.com/hold\"]},"
         + "\"status\":{\"conditions\":[{\"type\":\"Established\",\"status\":\"True\"}]}}");
     widgetCreated(rs);
-    informerPastOurWrite(WIDGET, new dev.gitops.k8s.internal.KindInfo("example.com", "v1", "Widget", "widgets", true));
+    informerPastOurWrite(new dev.gitops.k8s.internal.KindInfo("example.com", "v1", "Widget", "widgets", true), WIDGET);
     // its CRD is established, yet the API server asked does not serve it at v1 (a version its CRD stopped serving, an
     // API server of the cluster not caught up): the object may well be there
     cluster.server.expect().get().withPath(WIDGET_PATH).andReturn(404, NOT_SERVED).always();
