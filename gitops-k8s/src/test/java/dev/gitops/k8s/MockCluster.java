@@ -34,11 +34,22 @@ final class MockCluster implements AutoCloseable {
 
   final KubernetesMockServer server;
   final KubernetesClient client;
+  /** The server's dispatcher, to stop serving a kind ({@link #refuseReads}). */
+  private StandInApiServer.StandInDispatcher dispatcher;
   private final List<SharedIndexInformer<GenericKubernetesResource>> controllers = new ArrayList<>();
   private KubernetesClient controllerClient;
 
   MockCluster() {
-    server = StandInApiServer.withExpectations();
+    this(0);
+  }
+
+  /**
+   * A stand-in whose client lists and watches again {@code watchReconnectMillis} after its
+   * informers' list or watch failed, twice as long after each further failure (0: fabric8's
+   * default, 1 s), so that a test of an informer whose watch ends waits that long, not seconds.
+   */
+  MockCluster(int watchReconnectMillis) {
+    server = StandInApiServer.withExpectations(d -> dispatcher = d);
     Interceptor recorder = new Interceptor() {
       @Override
       public void before(BasicBuilder builder, HttpRequest request, RequestTags tags) {
@@ -48,7 +59,12 @@ final class MockCluster implements AutoCloseable {
                 : request.header("Content-Type"), request.bodyString()));
       }
     };
-    client = server.createClient(b -> b.withHttpClientBuilderConsumer(h -> h.addOrReplaceInterceptor("record", recorder)));
+    client = server.createClient(b -> {
+      b.withHttpClientBuilderConsumer(h -> h.addOrReplaceInterceptor("record", recorder));
+      if (watchReconnectMillis > 0) {
+        b.editOrNewConfig().withWatchReconnectInterval(watchReconnectMillis).endConfig();
+      }
+    });
   }
 
   /**
@@ -87,6 +103,28 @@ final class MockCluster implements AutoCloseable {
     List<Sent> out = List.copyOf(sent);
     sent.clear();
     return out;
+  }
+
+  /**
+   * Answers from now on every GET of the objects of the resource at {@code groupVersionPath}
+   * ({@code /api/v1}, {@code /apis/apps/v1}) named {@code plural} (in all namespaces, in one, one
+   * object; with {@code collectionsOnly}, their lists and watches only) with {@code code} and
+   * {@code body}, and ends the watches open on them: see {@link StandInApiServer.StandInDispatcher#refuse}.
+   */
+  void refuseReads(String groupVersionPath, String plural, boolean collectionsOnly, int code, String body) {
+    java.util.regex.Pattern p = java.util.regex.Pattern.compile(java.util.regex.Pattern.quote(groupVersionPath)
+        + "(/namespaces/[^/]+)?/" + java.util.regex.Pattern.quote(plural) + (collectionsOnly ? "" : "(/[^/]+)?"));
+    dispatcher.refuse(path -> p.matcher(path).matches(), code, body);
+  }
+
+  /** Serves again what {@link #refuseReads} refused. */
+  void serveReadsAgain() {
+    dispatcher.refuse(path -> false, 0, "");
+  }
+
+  /** How many requests were refused so far ({@link #refuseReads}). */
+  int refused() {
+    return dispatcher.refused();
   }
 
   /** Starts controllers that make CRDs established and Deployments available, as a real control plane would. */

@@ -69,13 +69,23 @@ public final class StandInApiServer {
    * for what CRUD mode cannot do (a refusal, a discovery document).
    */
   public static KubernetesMockServer withExpectations() {
+    return withExpectations(d -> {});
+  }
+
+  /**
+   * {@link #withExpectations()}, handing its dispatcher to {@code dispatcher}, to stop serving
+   * requests later ({@link StandInDispatcher#refuse}).
+   */
+  static KubernetesMockServer withExpectations(java.util.function.Consumer<StandInDispatcher> dispatcher) {
     Map<ServerRequest, Queue<ServerResponse>> responses = new HashMap<>();
-    return start(responses, new KubernetesMixedDispatcher(responses));
+    StandInDispatcher d = new StandInDispatcher(new KubernetesMixedDispatcher(responses));
+    dispatcher.accept(d);
+    return start(responses, d);
   }
 
   private static KubernetesMockServer start(Map<ServerRequest, Queue<ServerResponse>> responses, Dispatcher d) {
     KubernetesMockServer server = new KubernetesMockServer(new Context(Serialization.jsonMapper()), new MockWebServer(),
-        responses, new StandInDispatcher(d), false);
+        responses, d instanceof StandInDispatcher s ? s : new StandInDispatcher(d), false);
     server.init(InetAddress.getLoopbackAddress(), 0);
     return server;
   }
@@ -131,17 +141,60 @@ public final class StandInApiServer {
   static final class StandInDispatcher extends Dispatcher implements Resetable, CustomResourceAware {
 
     private final Dispatcher delegate;
+    /** The GET requests answered otherwise ({@link #refuse}), or null. */
+    private volatile Refusal refusal;
+    /** The watches open now, with the web socket each is sent on. */
+    private final Map<EndedOffTheEventLoop, WebSocket> open = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** How many requests were answered as {@link #refuse} says. */
+    private final java.util.concurrent.atomic.AtomicInteger refused = new java.util.concurrent.atomic.AtomicInteger();
+
+    private record Refusal(java.util.function.Predicate<String> paths, int code, String body) {}
+
+    /** How many requests were refused ({@link #refuse}) so far. */
+    int refused() {
+      return refused.get();
+    }
 
     StandInDispatcher(Dispatcher delegate) {
       this.delegate = delegate;
     }
 
+    /**
+     * From now on answers each GET (list, watch, read) whose path, without its query, {@code
+     * paths} selects with {@code code} and {@code body}, and ends the watches open on such a path,
+     * as a real API server ends the watches of a kind it stops serving (a version removed by an
+     * upgrade, a CRD version dropped, an APIService gone) and answers their informers' lists and
+     * watches after that: the informers keep their caches and list and watch again, refused.
+     * Other requests (writes) are served as before.
+     */
+    void refuse(java.util.function.Predicate<String> paths, int code, String body) {
+      refusal = new Refusal(paths, code, body);
+      open.forEach((watch, ws) -> {
+        if (paths.test(pathOf(ws.request().getPath()))) {
+          watch.forget();  // no event for it any more, before the client has even read the close
+          ws.close(1000, "");
+        }
+      });
+    }
+
+    private static String pathOf(String path) {
+      int query = path.indexOf('?');
+      return query < 0 ? path : path.substring(0, query);
+    }
+
     @Override
     public MockResponse dispatch(RecordedRequest request) {
+      Refusal r = refusal;
+      if (r != null && "GET".equals(request.getMethod()) && r.paths().test(pathOf(request.getPath()))) {
+        refused.incrementAndGet();
+        return new MockResponse().setResponseCode(r.code()).setHeader("Content-Type", "application/json")
+            .setBody(r.body());
+      }
       MockResponse response = delegate.dispatch(request);
       WebSocketListener l = response.getWebSocketListener();
       if (l != null && !(l instanceof EndedOffTheEventLoop)) {
-        response.withWebSocketUpgrade(new EndedOffTheEventLoop(l));
+        response.withWebSocketUpgrade(new EndedOffTheEventLoop(l, open));
       }
       if (response.code() == 404 && (response.getBody() == null || response.getBody().size() == 0)) {
         String status = notFound(request.getPath());
@@ -194,9 +247,16 @@ public final class StandInApiServer {
     }
 
     private final WebSocketListener delegate;
+    /** The dispatcher's open watches: this one is there while its web socket is open. */
+    private final Map<EndedOffTheEventLoop, WebSocket> open;
 
     EndedOffTheEventLoop(WebSocketListener delegate) {
+      this(delegate, new java.util.concurrent.ConcurrentHashMap<>());
+    }
+
+    EndedOffTheEventLoop(WebSocketListener delegate, Map<EndedOffTheEventLoop, WebSocket> open) {
       this.delegate = delegate;
+      this.open = open;
     }
 
     /** Takes the watch out of the dispatcher's set (on the event loop, where events are dispatched too). */
@@ -232,6 +292,7 @@ public final class StandInApiServer {
 
     @Override
     public void onOpen(WebSocket ws, Response response) {
+      open.put(this, ws);
       delegate.onOpen(ws, response);
     }
 
@@ -257,12 +318,14 @@ public final class StandInApiServer {
 
     @Override
     public void onClosed(WebSocket ws, int code, String reason) {
+      open.remove(this);
       forget();
       offTheEventLoop("closed", () -> delegate.onClosed(ws, code, reason));
     }
 
     @Override
     public void onFailure(WebSocket ws, Throwable t, Response response) {
+      open.remove(this);
       forget();
       offTheEventLoop("failed", () -> delegate.onFailure(ws, t, response));
     }
