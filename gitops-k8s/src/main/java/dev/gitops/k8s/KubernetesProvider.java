@@ -810,13 +810,18 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
   /**
    * What the cluster serves of {@code type}'s API group, by discovery, for a message about a kind
    * or an apiVersion it does not serve: the group's versions and their kinds, and where {@code
-   * type}'s kind is among them; or that no API group of that name is served (for a custom group:
-   * its CustomResourceDefinition is missing). Errors only: nothing is cached.
+   * type}'s kind is among them; or that the cluster serves no version of the group, with what the
+   * cluster's CustomResourceDefinitions say of it: for one of Kubernetes' own groups ({@code
+   * extensions}, removed by an upgrade) nothing of CRDs; for another, whether a CRD defines a kind
+   * of it, so a group no CRD defines is not taken for a custom one whose CRD is missing (it may be
+   * an aggregated API whose APIService is gone). Errors only: nothing is cached.
    */
   private String served(String type, String apiVersion) {
     String group = KindInfo.groupOfType(type);
     String kind = KindInfo.kindOfType(type);
-    boolean custom = !group.isEmpty() && KindTable.all().stream().noneMatch(k -> k.group().equals(group));
+    // a group not Kubernetes' own: whether a CRD of the cluster defines a kind of it (null: the CRDs are not listed)
+    Boolean crdGroup = KindTable.isKubernetesGroup(group) || !informers.isSynced(KindTable.CRD) ? null
+        : !informers.list(KindTable.CRD, c -> group.equals(json(c).at("/spec/group").asText())).isEmpty();
     Map<String, List<String>> byVersion = new LinkedHashMap<>();
     try {
       List<String> versions = new ArrayList<>();
@@ -827,9 +832,16 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
         var g = groups == null || groups.getGroups() == null ? null : groups.getGroups().stream()
             .filter(x -> group.equals(x.getName())).findFirst().orElse(null);
         if (g == null || g.getVersions() == null || g.getVersions().isEmpty()) {
-          return "the cluster serves no API group " + group + (custom ? ": no CustomResourceDefinition there defines " + kind
-              + " or any other kind of that group (is its CustomResourceDefinition missing, or the group misspelled?)"
-              : "") + KindTable.elsewhere(type);
+          String why = KindTable.isKubernetesGroup(group)
+              ? ", one of Kubernetes' own API groups (removed by an upgrade, or not enabled on this cluster)"
+              : Boolean.TRUE.equals(crdGroup) ? ": CustomResourceDefinitions of the cluster define kinds of it, yet"
+                  + " it is not served (are they not established?)"
+              : Boolean.FALSE.equals(crdGroup) ? ": no CustomResourceDefinition of the cluster defines a kind of it and"
+                  + " no APIService serves it (an API removed or whose APIService is gone, a CustomResourceDefinition"
+                  + " not in the cluster, or a misspelled group)"
+              : " (a removed or aggregated API, or a custom group whose CustomResourceDefinition is not in the"
+                  + " cluster)";
+          return "the cluster serves no version of API group " + group + why + KindTable.elsewhere(type);
         }
         g.getVersions().forEach(v -> versions.add(v.getGroupVersion()));
       }
@@ -857,7 +869,10 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
       return serves + "; " + kind + " is served at " + String.join(" and ", servingKind)
           + (apiVersion == null || servingKind.contains(apiVersion) ? "" : ", not at " + apiVersion);
     }
-    return serves + "; none of them is " + kind + (custom ? " (is its CustomResourceDefinition missing?)" : "")
+    return serves + "; none of them is " + kind + (Boolean.TRUE.equals(crdGroup)
+        ? " (CustomResourceDefinitions of the cluster define kinds of it: is its CustomResourceDefinition missing?)"
+        : Boolean.FALSE.equals(crdGroup) ? " (no CustomResourceDefinition of the cluster defines a kind of that group:"
+            + " its API is aggregated, and its server does not have the kind)" : "")
         + KindTable.elsewhere(type);
   }
 

@@ -279,10 +279,30 @@ class HostileInputsTest {
 
     assertThat(o.status()).isEqualTo(Observation.Status.UNKNOWN);
     assertThat(o.reason()).contains("no kind example.com/Widget at example.com/v1")
-        .contains("serves no API group example.com").contains("CustomResourceDefinition missing")
+        .contains("the cluster serves no version of API group example.com: no CustomResourceDefinition of the cluster"
+            + " defines a kind of it and no APIService serves it")
+        .contains("a CustomResourceDefinition not in the cluster")
         .endsWith("declared at apps/w.yaml:1");
     assertThat(applied.kind()).isEqualTo(Outcome.Kind.PERMANENT);
-    assertThat(applied.message()).contains("serves no API group example.com").endsWith("declared at apps/w.yaml:1");
+    assertThat(applied.message()).contains("serves no version of API group example.com")
+        .endsWith("declared at apps/w.yaml:1");
+  }
+
+  @Test
+  void aKindOfAKubernetesApiGroupTheClusterNoLongerServesSaysSoNotThatItsCrdIsMissing() {
+    discoveryServesAppsV1();
+    // extensions/v1beta1 Ingress, removed in Kubernetes 1.22: a real server serves no version of extensions any more
+    decode("apps/ing.yaml", "apiVersion: extensions/v1beta1\nkind: Ingress\nmetadata: {name: web, namespace: shop}\n");
+    ResourceKey ingress = ResourceKey.of("k8s", "extensions/Ingress", "shop", "web");
+
+    Observation o = provider.observe(List.of(ingress), ctx()).get(ingress);
+
+    assertThat(o.status()).isEqualTo(Observation.Status.UNKNOWN);
+    assertThat(o.reason()).contains("no kind extensions/Ingress at extensions/v1beta1")
+        .contains("the cluster serves no version of API group extensions, one of Kubernetes' own API groups (removed"
+            + " by an upgrade, or not enabled on this cluster)")
+        .contains("the built-in Ingress is networking.k8s.io/v1's")
+        .doesNotContain("CustomResourceDefinition").endsWith("declared at apps/ing.yaml:1");
   }
 
   @Test

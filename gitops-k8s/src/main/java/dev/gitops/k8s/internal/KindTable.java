@@ -99,6 +99,24 @@ public final class KindTable {
     return at.isEmpty() ? "" : "; the built-in " + kind + " is " + String.join(" or ", at) + "'s";
   }
 
+  /**
+   * Kubernetes' own API groups, served by the API server itself (no CustomResourceDefinition or
+   * APIService of an add-on defines them), groups that later releases removed included
+   * ({@code extensions}, {@code settings.k8s.io}): a cluster that does not serve one had it removed
+   * by an upgrade, or never enabled it.
+   */
+  private static final java.util.Set<String> KUBERNETES_GROUPS = java.util.Set.of("", "admissionregistration.k8s.io",
+      "apiextensions.k8s.io", "apiregistration.k8s.io", "apps", "auditregistration.k8s.io", "authentication.k8s.io",
+      "authorization.k8s.io", "autoscaling", "batch", "certificates.k8s.io", "coordination.k8s.io", "discovery.k8s.io",
+      "events.k8s.io", "extensions", "flowcontrol.apiserver.k8s.io", "internal.apiserver.k8s.io", "networking.k8s.io",
+      "node.k8s.io", "policy", "rbac.authorization.k8s.io", "resource.k8s.io", "scheduling.k8s.io", "settings.k8s.io",
+      "storage.k8s.io", "storagemigration.k8s.io");
+
+  /** Whether {@code group} is one of Kubernetes' own API groups, removed ones and the core group included. */
+  public static boolean isKubernetesGroup(String group) {
+    return KUBERNETES_GROUPS.contains(group) || BUILT_IN.values().stream().anyMatch(k -> k.group().equals(group));
+  }
+
   /** Every built-in kind, in no particular order. */
   public static java.util.Collection<KindInfo> all() {
     return List.copyOf(BUILT_IN.values());
