@@ -79,14 +79,19 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Observe</b> reads informer caches, one informer per kind in play, started on first use and
  * kept current by its watch: a resync that changes nothing lists nothing and writes nothing. The
- * version token is {@code metadata.resourceVersion}. A kind whose informer cannot list (no
- * permission, no such resource) makes its keys UNKNOWN with the server's message, except that a
+ * version token is {@code metadata.resourceVersion}. A kind whose informer is not watching (its
+ * watch ended and the lists and watches after it are refused: the cluster stopped serving the
+ * kind, the credentials lost {@code watch}; fabric8 keeps the stale cache meanwhile) is read from
+ * the server instead, by observations and writes alike, until it watches again. A kind whose
+ * informer cannot list (no permission, no such resource) makes its keys UNKNOWN with the
+ * server's message, except that a
  * namespaced kind the credentials may not list cluster-wide (403: a Role per namespace, no
  * ClusterRole) is watched in each namespace its keys name instead, so only the keys of a namespace
  * whose list is refused too are UNKNOWN (see {@link Builder#namespaces} to name them up front); a custom kind
- * whose CustomResourceDefinition is in the desired state but not yet in the cluster has no
- * objects (ABSENT), so the CRD and its objects are created in one sync. An object Git declares
- * that is being deleted ({@code metadata.deletionTimestamp} set, finalizers pending) is UNKNOWN,
+ * whose CustomResourceDefinition is in the desired state but not yet in the cluster, or in the
+ * cluster but not Established, has no objects (ABSENT), so the CRD and its objects are created in
+ * one sync. An object Git declares that is being deleted ({@code metadata.deletionTimestamp}
+ * set, finalizers pending) is UNKNOWN,
  * naming its finalizers, until it is gone and is created again: it is neither reported in sync nor
  * updated (an update or apply that finds it being deleted is not sent, and is a conflict). A read
  * of an object from the server (right after a write of ours) answered 404 naming no object is its
@@ -646,6 +651,9 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
     for (Map.Entry<String, List<ResourceKey>> e : byType.entrySet()) {
       String type = e.getKey();
       Optional<KindInfo> kind = Optional.empty();
+      // whether a CRD of the cluster defines the kind when the observation begins: one gone by the time its objects
+      // are listed or read took them along
+      boolean definedByCrd = false;
       try {
         kind = resolve(type);
         if (kind.isEmpty()) {
@@ -662,28 +670,31 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
         if (kind.get().namespaced()) {
           namespacesInPlay.addAll(scopes);
         }
-        Map<String, KindInformers.Unavailable> unreadable = watch(kind.get(), () -> scopes, ctx);
-        // whether a CRD of the cluster defines the kind now: one gone by the time its objects are read took them along
-        boolean definedByCrd = KindTable.builtIn(type).isEmpty() && informers.isSynced(KindTable.CRD)
+        definedByCrd = KindTable.builtIn(type).isEmpty() && informers.isSynced(KindTable.CRD)
             && crdOf(kind.get()) != null;
+        Map<String, KindInformers.Unavailable> unreadable = watch(kind.get(), () -> scopes, ctx);
         KindInfo of = kind.get();
         String[] servedOnce = {null};  // discovery asked once for the keys of a kind the server does not serve
         Supplier<String> served = () -> servedOnce[0] != null ? servedOnce[0]
             : (servedOnce[0] = served(type, of.apiVersion()));
+        KubernetesClientException[] kindUnserved = {null};  // one read answered 404 for the kind answers for all
         for (ResourceKey k : e.getValue()) {
           KindInformers.Unavailable why = unreadable.get(k.scope());
-          out.put(k, why == null ? observeOne(k, of, definedByCrd, served) : Observation.unknown(k, why.getMessage()));
+          out.put(k, why == null ? observeOne(k, of, definedByCrd, served, kindUnserved)
+              : Observation.unknown(k, why.getMessage()));
         }
       } catch (KindInformers.Unavailable ex) {
-        CrdPending pending = ex.code() == 404 && kind.isPresent() ? crdPending(kind.get()) : null;
-        if (pending != null && pending.state() == CrdState.NOT_ESTABLISHED && kinds.desired(type).isPresent()) {
-          // its CRD (Git declares it) is in the cluster but not established: no object of it can exist yet, as
-          // when the CRD is not in the cluster at all; a create waits for it to be established
+        String noObjects = ex.code() == 404 && kind.isPresent() ? noObjectsCanExist(kind.get(), definedByCrd) : null;
+        if (noObjects != null) {
+          // as for a read answered so (unservedOnRead): its CRD explains the 404, no object of the kind exists; a
+          // create waits for the CRD to be established
+          LOG.debug("{}: its list was answered {}: {}; no object of it can exist", type, ex.getMessage(), noObjects);
           for (ResourceKey k : e.getValue()) {
             out.put(k, Observation.absent(k));
           }
           continue;
         }
+        CrdPending pending = ex.code() == 404 && kind.isPresent() ? crdPending(kind.get()) : null;
         // a 404 for a whole kind: the cluster does not serve it at that version (a CRD that lost it, a removed
         // beta), or its CRD does not serve it yet (not established: discovery does not list it either)
         String served = pending != null ? "; " + pending.why()
@@ -889,11 +900,14 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
    * @param definedByCrd whether a CustomResourceDefinition of the cluster defined the kind when the
    *     observation began
    * @param served what the cluster serves of the kind's group ({@link #served}), asked when needed
+   * @param kindUnserved the observation's first read of the kind answered 404 for the kind, or null
+   *     in it (see {@link #current(ResourceKey, KindInfo, KubernetesClientException[])})
    */
-  private Observation observeOne(ResourceKey key, KindInfo kind, boolean definedByCrd, Supplier<String> served) {
+  private Observation observeOne(ResourceKey key, KindInfo kind, boolean definedByCrd, Supplier<String> served,
+      KubernetesClientException[] kindUnserved) {
     GenericKubernetesResource obj;
     try {
-      obj = current(key, kind);
+      obj = current(key, kind, kindUnserved);
     } catch (KubernetesClientException e) {
       if (e.getCode() == 404 && kindNotFound(e)) {
         return unservedOnRead(key, kind, e, definedByCrd, served);
@@ -940,21 +954,17 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
     String object = key.scope().isEmpty() ? key.name() : key.scope() + "/" + key.name();
     String custom = "";
     if (KindTable.builtIn(kind.type()).isEmpty()) {
-      if (!informers.isSynced(KindTable.CRD)) {
+      if (!informers.isWatching(KindTable.CRD, "")) {
         custom = "; whether its CustomResourceDefinition is gone cannot be told (the cluster's CustomResourceDefinitions"
-            + " are not listed)";
+            + " are not listed and watched now)";
       } else {
-        CrdPending pending = crdPending(kind);
-        if (pending != null && pending.state() != CrdState.VERSION_NOT_SERVED) {
+        String noObjects = noObjectsCanExist(kind, definedByCrd);
+        if (noObjects != null) {
           LOG.debug("{}: its read was answered {}: {}; no object of it can exist", key, KindInformers.message(e),
-              pending.why());
+              noObjects);
           return Observation.absent(key);
         }
-        if (pending == null && definedByCrd && crdOf(kind) == null) {
-          LOG.debug("{}: its read was answered {}: its CustomResourceDefinition {}.{} is gone, and its objects with it",
-              key, KindInformers.message(e), kind.plural(), kind.group());
-          return Observation.absent(key);
-        }
+        CrdPending pending = crdPending(kind);
         custom = pending != null ? "; " + pending.why() : crdOf(kind) == null
             ? "; no CustomResourceDefinition of the cluster defines it (an aggregated API's, whose APIService may be gone)"
             : "";
@@ -966,6 +976,29 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
         + " version the server serves, so it is not taken for absent (neither created again nor dropped from what this"
         + " owner created): write its manifest at an apiVersion the cluster serves, or have the cluster serve "
         + kind.apiVersion() + " again" + declaredAt(key));
+  }
+
+  /**
+   * Why no object of {@code kind} can exist, its CustomResourceDefinition explaining a 404 for the
+   * kind (to its list or to a read of one of its objects alike), or null when nothing explains it:
+   * the CRD is gone from the cluster, having defined the kind when the observation began ({@code
+   * definedByCrd}; the API server deletes a CRD's objects before the CRD itself), is being deleted
+   * (its objects go with it), or has never served the kind (in Git only, not Established, its names
+   * not accepted: a CRD stays Established until it is deleted, so one that is not has never served
+   * an object), whether Git declares it or not. Not a version its established CRD does not serve
+   * (the objects are there, at the versions it serves), nor a built-in kind. Null too unless the
+   * CRD informer is watching (a stale list of CRDs explains nothing). No request.
+   */
+  private String noObjectsCanExist(KindInfo kind, boolean definedByCrd) {
+    if (KindTable.builtIn(kind.type()).isPresent() || !informers.isWatching(KindTable.CRD, "")) {
+      return null;
+    }
+    CrdPending pending = crdPending(kind);
+    if (pending != null) {
+      return pending.state() == CrdState.VERSION_NOT_SERVED ? null : pending.why();
+    }
+    return definedByCrd && crdOf(kind) == null ? "its CustomResourceDefinition " + kind.plural() + "." + kind.group()
+        + " is gone, and its objects with it" : null;
   }
 
   /** {@code "is being deleted (since <time>, waiting for finalizers ...)"}. */
@@ -1004,7 +1037,9 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
   /**
    * The object as the cluster has it now: from the informer, or read directly while a write of
    * ours has not reached the informer yet (so an apply is never verified against an older copy),
-   * and never a copy older than one the server already answered ({@link ReadYourWrites}). Null when
+   * or while the informer is not watching (its cache kept, stale, while fabric8 lists and watches
+   * again: see {@link #current(ResourceKey, KindInfo, KubernetesClientException[])}), and never a
+   * copy older than one the server already answered ({@link ReadYourWrites}). Null when
    * it is missing. A read the server answers 404 for the kind ({@link #kindNotFound}: naming no
    * object, as a real server answers while the kind's CustomResourceDefinition is not Established,
    * or for a version it no longer serves) is thrown, never taken for the object missing as
@@ -1013,9 +1048,38 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
    * apart by {@link #unservedOnRead}.
    */
   private GenericKubernetesResource current(ResourceKey key, KindInfo kind) {
-    Supplier<GenericKubernetesResource> server = () -> read(key, kind);
+    return current(key, kind, null);
+  }
+
+  /**
+   * {@link #current(ResourceKey, KindInfo)}, where {@code kindUnserved}, when not null, holds the
+   * first read of the same observation answered 404 for the kind ({@link #kindNotFound}), which
+   * is thrown again instead of reading: the kind's URL is the same for all its keys, so an
+   * observation of thousands of keys of a kind the cluster stopped serving sends one read, not
+   * thousands. An informer not watching ({@link KindInformers#isWatching}) is not read: its cache
+   * is as old as its watch, so it would show an object gone since as there and one made since (by
+   * us, past the read-your-writes window) as absent.
+   */
+  private GenericKubernetesResource current(ResourceKey key, KindInfo kind, KubernetesClientException[] kindUnserved) {
+    Supplier<GenericKubernetesResource> server = () -> {
+      if (kindUnserved != null && kindUnserved[0] != null) {
+        throw kindUnserved[0];
+      }
+      try {
+        return read(key, kind);
+      } catch (KubernetesClientException e) {
+        if (kindUnserved != null && e.getCode() == 404 && kindNotFound(e)) {
+          kindUnserved[0] = e;
+        }
+        throw e;
+      }
+    };
     if (!informers.isSynced(key.type(), key.scope())) {
       return server.get();  // applied before anything of its kind was observed: ask the server
+    }
+    if (!informers.isWatching(key.type(), key.scope())) {
+      // its watch is down, the cache kept: the server's answer (a 404 for the kind is UNKNOWN, not the object missing)
+      return server.get();
     }
     return reads.current(key, informers.cached(key.type(), key.scope(), key.name()), server);
   }
@@ -1984,15 +2048,15 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
     try {
       old = current(key, kind);
     } catch (KubernetesClientException e) {
-      CrdPending pending = e.getCode() == 404 ? crdPending(kind) : null;
-      if (pending == null || pending.state() == CrdState.VERSION_NOT_SERVED) {
+      String noObjects = e.getCode() == 404 ? noObjectsCanExist(kind, false) : null;
+      if (noObjects == null) {
         // it may be there, at a version the API server serves: applyOne waits for the CRD, else fails saying so,
         // or, no CRD explaining the 404, naming the kind the server does not serve
         throw e;
       }
       // its CRD has never served the kind (not in the cluster, not Established, which it does not leave once it
       // is, its names not accepted) or is being deleted, which takes its objects: there is nothing of it to delete
-      LOG.debug("{}: its read was answered {}: {}; nothing of it to delete", key, KindInformers.message(e), pending.why());
+      LOG.debug("{}: its read was answered {}: {}; nothing of it to delete", key, KindInformers.message(e), noObjects);
       return Outcome.deleted();
     }
     for (int attempt = 1; ; attempt++) {

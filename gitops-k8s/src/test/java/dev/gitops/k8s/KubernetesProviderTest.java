@@ -1000,8 +1000,8 @@ class KubernetesProviderTest {
   @Test
   void anOrphanScanCutShortProvesNothingAndRunsAgain() {
     cluster.client.apiextensions().v1().customResourceDefinitions().resource(io.fabric8.kubernetes.client.utils
-        .Serialization.unmarshal(Manifests.CRD, io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition
-            .class)).create();
+        .Serialization.unmarshal(Manifests.CRD,
+            io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition.class)).create();
     ResourceKey widget = ResourceKey.of("k8s", "example.com/Widget", "shop", "banner");
     var widgets = cluster.client.genericKubernetesResources(new io.fabric8.kubernetes.client.dsl.base
         .ResourceDefinitionContext.Builder().withGroup("example.com").withVersion("v1").withKind("Widget")
@@ -1550,6 +1550,97 @@ class KubernetesProviderTest {
     // its CRD being deleted takes its objects along: that 404 is explained, the object is gone or going
     crds.delete();
     assertThat(until(() -> observe(WIDGET).isAbsent())).as("ABSENT once the CRD is being deleted").isTrue();
+  }
+
+  // an informer whose watch ends and whose lists and watches are refused after that (a kind the cluster stops serving
+  // while the provider runs: a version removed by an upgrade, a CRD version dropped, an APIService gone): fabric8 keeps
+  // its cache and retries, and the cache shows neither what was made nor what went since
+
+  /** Starts over with a stand-in whose informers list and watch again 50 ms after a failure, not fabric8's 1 s. */
+  private void withQuickReconnects() {
+    provider.close();
+    cluster.close();
+    cluster = new MockCluster(50);
+    provider = KubernetesProvider.builder(cluster.client).build();
+  }
+
+  private void configMapMadeByHand(String name, boolean ours) {
+    var meta = new ConfigMapBuilder().withNewMetadata().withName(name).withNamespace("default");
+    if (ours) {
+      meta.addToLabels(Annotations.MANAGED_BY, Annotations.MANAGED_BY_VALUE)
+          .addToAnnotations(Annotations.OWNER, "agent")
+          .addToAnnotations(Annotations.KEY, ResourceKey.of("k8s", "/ConfigMap", "default", name).toString());
+    }
+    cluster.client.configMaps().inNamespace("default").resource(meta.endMetadata().build()).create();
+  }
+
+  @Test
+  void aKindTheClusterStopsServingIsReadFromTheServerNotFromItsInformersStaleCacheSoItsKeysAreUnknown() {
+    withQuickReconnects();
+    ResourceKey other = ResourceKey.of("k8s", "/ConfigMap", "default", "other");
+    configMapMadeByHand("cfg", true);
+    assertThat(until(() -> observe(CM).isPresent())).isTrue();
+    cluster.takeSent();
+    assertThat(provider.observe(List.of(CM, other), ctx()).values()).extracting(Observation::status)
+        .containsExactly(Observation.Status.PRESENT, Observation.Status.ABSENT);
+    assertThat(cluster.takeSent()).as("a watching informer's cache is read: no request per key").isEmpty();
+
+    cluster.refuseReads("/api/v1", "configmaps", false, 404, NOT_SERVED);
+    configMapMadeByHand("other", true);  // after its watch ended: its informer never sees it
+
+    assertThat(until(() -> observe(CM).status() == Observation.Status.UNKNOWN)).as("not the stale cache's PRESENT")
+        .isTrue();
+    cluster.takeSent();
+    Map<ResourceKey, Observation> seen = provider.observe(List.of(CM, other), ctx());
+    assertThat(seen.get(other).status()).as("not the stale cache's ABSENT: %s", seen.get(other))
+        .isEqualTo(Observation.Status.UNKNOWN);
+    assertThat(seen.get(CM).reason()).startsWith("cannot read " + CM + ": 404 the server could not find the requested"
+        + " resource: the API server does not serve ConfigMap at v1 (its 404 names no object, so it is not default/cfg"
+        + " missing)");
+    assertThat(cluster.takeSent()).as("one read answered 404 for the kind answers for its other keys")
+        .filteredOn(r -> r.path().startsWith("/api/v1/namespaces/default/configmaps/")).hasSize(1);
+
+    // served again: the informer lists and watches again, and its cache, which has what was made meanwhile, is read
+    cluster.serveReadsAgain();
+    assertThat(until(() -> {
+      cluster.takeSent();
+      boolean both = provider.observe(List.of(CM, other), ctx()).values().stream().allMatch(Observation::isPresent);
+      return both && cluster.takeSent().isEmpty();
+    })).as("read from the informer again, with no request").isTrue();
+  }
+
+  @Test
+  void aDeleteWhileItsInformerIsNotWatchingReadsTheServerSoAnObjectTheInformerNeverSawIsDeletedNotTakenForGone() {
+    withQuickReconnects();
+    assertThat(observe(CM).isAbsent()).isTrue();
+    // the credentials lose list and watch on ConfigMaps (the watch ends), not get or delete
+    cluster.refuseReads("/api/v1", "configmaps", true, 403, KubernetesProviderConformanceTest.forbidden());
+    assertThat(until(() -> cluster.refused() > 0)).as("the informer listed or watched again, refused").isTrue();
+    // ours, as the provider writes it, made after the watch ended (as one it made past the read-your-writes window)
+    configMapMadeByHand("cfg", true);
+    cluster.takeSent();
+
+    Outcome o = provider.apply(ProviderConformanceSuite.deleteOf(configMap("{}"), null), ctx());
+
+    assertThat(o.kind()).as("%s", o).isEqualTo(Outcome.Kind.DELETED);
+    assertThat(cluster.get("/ConfigMap", "default", "cfg")).as("deleted, not taken for gone from the stale cache")
+        .isNull();
+    assertThat(only("DELETE").path()).isEqualTo("/api/v1/namespaces/default/configmaps/cfg");
+  }
+
+  @Test
+  void aListAnswered404ForAKindWhoseCrdIsNotEstablishedIsAbsentThoughGitDoesNotDeclareTheCrd() {
+    // made by someone else, not established: a CRD stays Established until it is deleted, so it has never served an
+    // object, whether Git declares it or not (as a read of a widget answered 404 for the kind finds too)
+    cluster.client.apiextensions().v1().customResourceDefinitions().resource(io.fabric8.kubernetes.client.utils
+        .Serialization.unmarshal(Manifests.CRD,
+            io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition.class)).create();
+    cluster.server.expect().get().withPath("/apis/example.com/v1/widgets?resourceVersion=0").andReturn(404, NOT_SERVED)
+        .always();
+
+    Observation o = observe(WIDGET);
+
+    assertThat(o.status()).as(o.reason()).isEqualTo(Observation.Status.ABSENT);
   }
 
   // a replace's watch of its kind (it sees the old object go), whose list a real server answers 404 until the CRD

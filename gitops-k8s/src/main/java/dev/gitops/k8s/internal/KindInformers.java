@@ -25,6 +25,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -35,6 +36,12 @@ import org.slf4j.LoggerFactory;
  * resource) is reported with the server's message and tried again on the next use. A namespaced
  * kind the credentials may list only in some namespaces has one informer per namespace instead
  * ({@link #syncedIn}); a kind's cluster-wide informer, once synced, replaces them.
+ *
+ * <p>A synced informer's cache is only as current as its watch: once the watch ends (the kind no
+ * longer served after an upgrade, a CRD version dropped, an APIService gone, the server
+ * unreachable), fabric8 keeps the cache and retries the list and watch in the background, so the
+ * cache shows neither what was made nor what went since. {@link #isWatching} tells whether it is
+ * current; the callers read from the server while it is not.
  */
 public final class KindInformers implements AutoCloseable {
 
@@ -91,8 +98,12 @@ public final class KindInformers implements AutoCloseable {
     }
   }
 
+  /**
+   * An informer, its first list, and whether it was last found not watching (for logging the
+   * change once, not on every read).
+   */
   private record Running(KindInfo kind, SharedIndexInformer<GenericKubernetesResource> informer,
-      CompletableFuture<Void> started) {}
+      CompletableFuture<Void> started, AtomicBoolean unwatched) {}
 
   /** Informers over {@code client}. */
   public KindInformers(KubernetesClient client) {
@@ -261,7 +272,7 @@ public final class KindInformers implements AutoCloseable {
     });
     LOG.debug("starting the informer of {} ({}){}", kind.type(), kind.apiVersion(),
         namespace == null ? "" : " in namespace " + namespace);
-    return new Running(kind, informer, informer.start().toCompletableFuture());
+    return new Running(kind, informer, informer.start().toCompletableFuture(), new AtomicBoolean());
   }
 
   private void changed() {
@@ -322,6 +333,32 @@ public final class KindInformers implements AutoCloseable {
   /** Whether an informer that sees {@code type}'s objects in {@code namespace} is running and synced. */
   public boolean isSynced(String type, String namespace) {
     return watching(type, namespace) != null;
+  }
+
+  /**
+   * Whether the synced informer that sees {@code type}'s objects in {@code namespace} is watching
+   * now, so that its cache shows the objects as the server has them, give or take the watch's
+   * delay: false when there is none, and while its watch is down (ended and not established
+   * again, or its list after that not succeeded: fabric8 watches only after a list succeeds, so a
+   * watching informer's last list succeeded). A field read, no request. A watch also drops for a
+   * moment when the server ends it (every few minutes) and the informer reconnects.
+   */
+  public boolean isWatching(String type, String namespace) {
+    Running r = watching(type, namespace);
+    if (r == null) {
+      return false;
+    }
+    boolean now = r.informer().isWatching();
+    if (r.unwatched().compareAndSet(now, !now)) {
+      if (now) {
+        LOG.info("the informer of {} ({}) is watching again: its cache is read again", type, r.kind().apiVersion());
+      } else {
+        LOG.info("the informer of {} ({}) is not watching (its watch ended and fabric8 is listing and watching it"
+            + " again: the kind may no longer be served, or the API server not be reachable): its cache may be stale,"
+            + " its objects are read from the server until it watches again", type, r.kind().apiVersion());
+      }
+    }
+    return now;
   }
 
   /** The key types with an informer (running or starting), across all namespaces or in some. */
