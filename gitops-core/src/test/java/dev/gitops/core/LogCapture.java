@@ -50,7 +50,10 @@ public final class LogCapture implements AutoCloseable {
 
   /** Every captured line, formatted with its arguments, with the level in front: {@code INFO message}. */
   public List<String> lines() {
-    synchronized (appender.list) {
+    // ListAppender appends under the appender's own monitor (AppenderBase.doAppend is synchronized),
+    // not the list's: a logger of another thread appending while this copies it failed with a
+    // ConcurrentModificationException
+    synchronized (appender) {
       return appender.list.stream().map(e -> e.getLevel() + " " + e.getFormattedMessage()
           + (e.getThrowableProxy() == null ? "" : " " + e.getThrowableProxy().getClassName() + ": "
               + e.getThrowableProxy().getMessage())).toList();

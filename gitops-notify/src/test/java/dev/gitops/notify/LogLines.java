@@ -29,7 +29,10 @@ final class LogLines implements AutoCloseable {
 
   /** The lines logged so far, with the exception's text of each (what an appender would print). */
   List<String> lines() {
-    synchronized (appender.list) {
+    // ListAppender appends under the appender's own monitor (AppenderBase.doAppend is synchronized),
+    // not the list's: a logger of another thread appending while this copies it failed with a
+    // ConcurrentModificationException
+    synchronized (appender) {
       return appender.list.stream().map(e -> e.getLevel() + " " + e.getFormattedMessage()
           + (e.getThrowableProxy() == null ? "" : " " + e.getThrowableProxy().getClassName() + ": "
               + e.getThrowableProxy().getMessage())).toList();
