@@ -1143,7 +1143,13 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
    * which the scan of the cluster found objects with our label. That scan runs once per provider
    * (the first call): one labelled list per listable kind not already in play, so objects of a
    * kind that has left Git entirely are still found (and a lost store still noticed) after a
-   * restart. Later calls read informer caches only.
+   * restart. Later calls read informer caches, except that a kind (or a namespace of it) whose
+   * informer is not watching ({@link KindInformers#isWatching}: its cache may lack objects made
+   * since its watch ended) is listed from the server, by our label. A kind that cannot be listed
+   * (its informer's list, or that list from the server, refused or answered 404 for the kind
+   * unless its CustomResourceDefinition explains that no object of it can exist: see {@link
+   * #noObjectsCanExist}) fails the whole listing, naming the kind, as the SPI says: the plan is then
+   * incomplete and deletes and replaces nothing, rather than take the kind to hold no marked object.
    */
   @Override
   public Collection<ResourceKey> listMarked(String owner, CallContext ctx) {
@@ -1160,6 +1166,8 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
       }
       return search;
     };
+    java.util.function.Predicate<GenericKubernetesResource> marked = r -> Annotations.MANAGED_BY_VALUE.equals(
+        labels(r).get(Annotations.MANAGED_BY)) && owner.equals(annotations(r).get(Annotations.OWNER));
     for (String type : types) {
       Optional<KindInfo> kind = resolve(type);
       if (kind.isEmpty()) {
@@ -1168,6 +1176,9 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
       if (kind.isEmpty()) {
         continue;  // a kind the cluster does not serve (its CRD is gone) has no objects, marked or not
       }
+      // as for an observation: a CRD that defined the kind now and is gone by its list took its objects along
+      boolean definedByCrd = KindTable.builtIn(type).isEmpty() && informers.isSynced(KindTable.CRD)
+          && crdOf(kind.get()) != null;
       try {
         Map<String, KindInformers.Unavailable> unreadable = watch(kind.get(), toSearch, ctx);
         if (!unreadable.isEmpty()) {
@@ -1178,14 +1189,18 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
                   .map(Throwable::getMessage).toList()));
         }
       } catch (KindInformers.Unavailable e) {
-        if (e.code() == 404) {
-          LOG.debug("{} is no longer served ({}): it holds no marked objects", type, e.getMessage());
+        if (noMarkedObjects(kind.get(), e.code(), e.getMessage(), definedByCrd)) {
           continue;
         }
-        throw e;
+        throw new KindInformers.Unavailable("cannot list " + type + " at " + client.getMasterUrl()
+            + " to find the objects marked by " + owner + ": " + e.getMessage(), e);
       }
-      for (GenericKubernetesResource r : informers.list(type, r -> Annotations.MANAGED_BY_VALUE.equals(
-          labels(r).get(Annotations.MANAGED_BY)) && owner.equals(annotations(r).get(Annotations.OWNER)))) {
+      Set<String> notWatching = new TreeSet<>();
+      List<GenericKubernetesResource> found = new ArrayList<>(informers.listWatching(type, marked, notWatching));
+      for (String scope : notWatching) {
+        found.addAll(markedOnServer(kind.get(), scope, owner, definedByCrd).stream().filter(marked).toList());
+      }
+      for (GenericKubernetesResource r : found) {
         ResourceKey key = ResourceKey.of(id, type, Objects.requireNonNullElse(r.getMetadata().getNamespace(), ""),
             r.getMetadata().getName());
         if (key.toString().equals(annotations(r).get(Annotations.KEY))) {
@@ -1194,6 +1209,46 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
       }
     }
     return out;
+  }
+
+  /**
+   * Whether a list of {@code kind} answered {@code code} proves it holds no marked object: a 404
+   * its CustomResourceDefinition explains ({@link #noObjectsCanExist}); nothing else does.
+   */
+  private boolean noMarkedObjects(KindInfo kind, int code, String answer, boolean definedByCrd) {
+    String noObjects = code == 404 ? noObjectsCanExist(kind, definedByCrd) : null;
+    if (noObjects != null) {
+      LOG.debug("{}: its list was answered {}: {}; it holds no marked objects", kind.type(), answer, noObjects);
+    }
+    return noObjects != null;
+  }
+
+  /**
+   * The objects of {@code kind} with our label in {@code namespace} ({@code ""}: in all of them, or
+   * a cluster-scoped kind's), listed from the server: its informer there is not watching, so its
+   * cache may lack objects made since its watch ended. One list, by label, as the orphan scan's.
+   *
+   * @throws KindInformers.Unavailable naming the kind when the server refuses the list, or answers it
+   *     404 for the kind unless its CustomResourceDefinition explains that no object of it can exist
+   */
+  private List<GenericKubernetesResource> markedOnServer(KindInfo kind, String namespace, String owner,
+      boolean definedByCrd) {
+    var resources = once.genericKubernetesResources(KindInformers.context(kind));
+    String where = namespace.isEmpty() ? "" : " in namespace " + namespace;
+    LOG.debug("{}: its informer{} is not watching: listing its objects marked by {} from the server", kind.type(), where,
+        owner);
+    try {
+      var items = (namespace.isEmpty() ? resources.inAnyNamespace() : resources.inNamespace(namespace))
+          .withLabel(Annotations.MANAGED_BY, Annotations.MANAGED_BY_VALUE).list().getItems();
+      return items == null ? List.of() : items;
+    } catch (KubernetesClientException e) {
+      if (noMarkedObjects(kind, e.getCode(), KindInformers.message(e), definedByCrd)) {
+        return List.of();
+      }
+      throw new KindInformers.Unavailable("cannot list " + kind.type() + where + " at " + client.getMasterUrl()
+          + " to find the objects marked by " + owner + ": its informer is not watching (its cache may lack objects made"
+          + " since) and the list from the server failed: " + KindInformers.message(e), e);
+    }
   }
 
   /**

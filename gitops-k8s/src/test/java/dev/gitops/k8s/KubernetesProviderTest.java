@@ -1629,6 +1629,56 @@ class KubernetesProviderTest {
   }
 
   @Test
+  void listMarkedReadsAKindWhoseInformerIsNotWatchingFromTheServerAndFailsNamingTheKindWhenTheServerRefusesIt() {
+    withQuickReconnects();
+    configMapMadeByHand("cfg", true);
+    assertThat(until(() -> observe(CM).isPresent())).isTrue();
+    assertThat(provider.listMarked("agent", ctx())).containsExactly(CM);
+    // the informer's lists and watches are refused (its watch ends); a list by our label is still served
+    cluster.refuseUnlabelledLists("/api/v1", "configmaps", 403, KubernetesProviderConformanceTest.forbidden());
+    assertThat(until(() -> cluster.refused() > 0)).as("the informer listed or watched again, refused").isTrue();
+    configMapMadeByHand("other", true);  // after its watch ended: its informer never sees it
+    ResourceKey other = ResourceKey.of("k8s", "/ConfigMap", "default", "other");
+
+    assertThat(provider.listMarked("agent", ctx())).as("listed from the server, not from the stale cache")
+        .containsExactlyInAnyOrder(CM, other);
+
+    // and the list by label refused too: the listing fails (the engine deletes nothing), naming the kind
+    cluster.refuseReads("/api/v1", "configmaps", true, 403, KubernetesProviderConformanceTest.forbidden());
+    assertThatThrownBy(() -> provider.listMarked("agent", ctx())).as("not the stale cache's answer")
+        .hasMessageStartingWith("cannot list /ConfigMap at " + cluster.client.getMasterUrl()
+            + " to find the objects marked by agent: its informer is not watching")
+        .hasMessageContaining("403 configmaps is forbidden");
+  }
+
+  @Test
+  void listMarkedFailsNamingAKindWhoseListIsAnswered404UnlessItsCrdExplainsThatNoObjectOfItCanExist() {
+    cluster.client.apiextensions().v1().customResourceDefinitions().resource(io.fabric8.kubernetes.client.utils
+        .Serialization.unmarshal(Manifests.CRD,
+            io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition.class)).create();
+    cluster.server.expect().get().withPath("/apis/example.com/v1/widgets?resourceVersion=0").andReturn(404, NOT_SERVED)
+        .always();
+    provider.close();
+    provider = KubernetesProvider.builder(cluster.client).scanForOrphans("example.com/Widget").build();
+    // its CRD not established: it has never served a widget
+    assertThat(provider.listMarked("agent", ctx())).isEmpty();
+
+    cluster.client.apiextensions().v1().customResourceDefinitions().withName("widgets.example.com").patch(
+        PatchContext.of(PatchType.JSON_MERGE), "{\"status\":{\"conditions\":[{\"type\":\"Established\",\"status\":\"True\"}]}}");
+    assertThat(until(() -> {
+      try {
+        provider.listMarked("agent", ctx());
+        return false;
+      } catch (RuntimeException e) {
+        // established (once the CRD informer has it so): a 404 for the kind it serves proves nothing
+        assertThat(e).hasMessageStartingWith("cannot list example.com/Widget at " + cluster.client.getMasterUrl()
+            + " to find the objects marked by agent: 404 the server could not find the requested resource");
+        return true;
+      }
+    })).isTrue();
+  }
+
+  @Test
   void aListAnswered404ForAKindWhoseCrdIsNotEstablishedIsAbsentThoughGitDoesNotDeclareTheCrd() {
     // made by someone else, not established: a CRD stays Established until it is deleted, so it has never served an
     // object, whether Git declares it or not (as a read of a widget answered 404 for the kind finds too)

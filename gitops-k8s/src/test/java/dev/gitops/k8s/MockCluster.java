@@ -117,6 +117,18 @@ final class MockCluster implements AutoCloseable {
     dispatcher.refuse(path -> p.matcher(path).matches(), code, body);
   }
 
+  /**
+   * {@link #refuseReads} of the lists and watches of the objects named {@code plural} that select
+   * no label, as an informer's are: its watch ends and it cannot list or watch again, while a list
+   * by label ({@code ?labelSelector=...}) is still served, as it is to a client whose informer's
+   * watch is down for the moment.
+   */
+  void refuseUnlabelledLists(String groupVersionPath, String plural, int code, String body) {
+    java.util.regex.Pattern p = java.util.regex.Pattern.compile(java.util.regex.Pattern.quote(groupVersionPath)
+        + "(/namespaces/[^/]+)?/" + java.util.regex.Pattern.quote(plural) + "(\\?.*)?");
+    dispatcher.refuseRequests(path -> p.matcher(path).matches() && !path.contains("labelSelector="), code, body);
+  }
+
   /** Serves again what {@link #refuseReads} refused. */
   void serveReadsAgain() {
     dispatcher.refuse(path -> false, 0, "");

@@ -141,7 +141,7 @@ public final class StandInApiServer {
   static final class StandInDispatcher extends Dispatcher implements Resetable, CustomResourceAware {
 
     private final Dispatcher delegate;
-    /** The GET requests answered otherwise ({@link #refuse}), or null. */
+    /** The GET requests answered otherwise ({@link #refuse}), by their whole path, or null. */
     private volatile Refusal refusal;
     /** The watches open now, with the web socket each is sent on. */
     private final Map<EndedOffTheEventLoop, WebSocket> open = new java.util.concurrent.ConcurrentHashMap<>();
@@ -169,9 +169,18 @@ public final class StandInApiServer {
      * Other requests (writes) are served as before.
      */
     void refuse(java.util.function.Predicate<String> paths, int code, String body) {
-      refusal = new Refusal(paths, code, body);
+      refuseRequests(path -> paths.test(pathOf(path)), code, body);
+    }
+
+    /**
+     * {@link #refuse}, {@code requests} selecting by the whole request path, its query included
+     * ({@code /api/v1/configmaps?watch=true&...}), so that only some of the GETs of a path are
+     * refused (an informer's lists and watches, not a list by label).
+     */
+    void refuseRequests(java.util.function.Predicate<String> requests, int code, String body) {
+      refusal = new Refusal(requests, code, body);
       open.forEach((watch, ws) -> {
-        if (paths.test(pathOf(ws.request().getPath()))) {
+        if (requests.test(ws.request().getPath())) {
           watch.forget();  // no event for it any more, before the client has even read the close
           ws.close(1000, "");
         }
@@ -186,7 +195,7 @@ public final class StandInApiServer {
     @Override
     public MockResponse dispatch(RecordedRequest request) {
       Refusal r = refusal;
-      if (r != null && "GET".equals(request.getMethod()) && r.paths().test(pathOf(request.getPath()))) {
+      if (r != null && "GET".equals(request.getMethod()) && r.paths().test(request.getPath())) {
         refused.incrementAndGet();
         return new MockResponse().setResponseCode(r.code()).setHeader("Content-Type", "application/json")
             .setBody(r.body());

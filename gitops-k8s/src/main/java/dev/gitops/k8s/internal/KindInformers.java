@@ -389,6 +389,37 @@ public final class KindInformers implements AutoCloseable {
   }
 
   /**
+   * {@link #list}, but reading only the caches of informers that are watching ({@link
+   * #isWatching}): the scope of each that is not ({@code ""} for the kind's informer across all
+   * namespaces, else its namespace) is added to {@code notWatching} and its cache, which may be
+   * stale, is not read; the caller reads those scopes from the server.
+   */
+  public List<GenericKubernetesResource> listWatching(String type, Predicate<GenericKubernetesResource> filter,
+      Set<String> notWatching) {
+    Running r = byType.get(type);
+    Map<String, Running> namespaced = byNamespace.getOrDefault(type, Map.of());
+    if (r != null && (isSynced(r) || namespaced.isEmpty())) {
+      if (!isWatching(type, "")) {
+        notWatching.add("");
+        return List.of();
+      }
+      return r.informer().getStore().list().stream().filter(filter).toList();
+    }
+    List<GenericKubernetesResource> out = new ArrayList<>();
+    new TreeMap<>(namespaced).forEach((ns, n) -> {
+      if (!isSynced(n)) {
+        return;
+      }
+      if (!isWatching(type, ns)) {
+        notWatching.add(ns);
+      } else {
+        n.informer().getStore().list().stream().filter(filter).forEach(out::add);
+      }
+    });
+    return out;
+  }
+
+  /**
    * The server's answer ({@code 403 configmaps is forbidden: ...}) when there was one; otherwise
    * what kept the request from being answered ({@code cannot connect: connection refused},
    * {@code SSLHandshakeException: ...}), found beneath the client's wrappers, whose own messages
