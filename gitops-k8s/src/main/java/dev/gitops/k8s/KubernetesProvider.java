@@ -2072,22 +2072,75 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
       deletable(resource(kind, key).lockResourceVersion(old.getMetadata().getResourceVersion()))
           .withPropagationPolicy(DeletionPropagation.FOREGROUND).delete();
       reads.deleted(key, uid);
-      long deadline = System.nanoTime() + ctx.remaining().toNanos();
-      // the new object may only be created once the old one, finalizers and all, is gone: wait on the watch
-      boolean gone = informers.awaitEvent(() -> {
-        GenericKubernetesResource c = informers.cached(key.type(), key.scope(), key.name());
-        return c == null || !uid.equals(c.getMetadata().getUid());
-      }, deadline);
-      if (!gone) {
-        GenericKubernetesResource still = informers.cached(key.type(), key.scope(), key.name());
-        return Outcome.unknown(key + ": deleted to replace it, but it is still there"
-            + (still == null || still.getMetadata().getFinalizers() == null ? ""
-                : " with finalizers " + still.getMetadata().getFinalizers())
-            + "; it is created again once gone (next sync)");
+      Outcome notGone = awaitGone(key, kind, uid, System.nanoTime() + ctx.remaining().toNanos());
+      if (notGone != null) {
+        return notGone;
       }
     }
     Outcome created = create(change, kind, ctx);
     return created.kind() == Outcome.Kind.CREATED ? Outcome.configured() : created;
+  }
+
+  /** The first and the longest pause between two reads of an object a replace waits to see go, its informer not watching. */
+  private static final Duration GONE_POLL_FIRST = Duration.ofMillis(50);
+  private static final Duration GONE_POLL_MAX = Duration.ofSeconds(1);
+
+  /**
+   * Waits until the object of {@code key} whose uid is {@code uid}, deleted by a replace, is gone,
+   * finalizers and all, at most until {@code deadline} (System.nanoTime): on its informer's watch
+   * while that is watching, else by reading it from the server, 50 ms after the delete and then
+   * twice as long each time up to a second (a stale cache would show it there until the deadline,
+   * and no event of its kind comes meanwhile). A read that fails (its kind no longer served, say)
+   * is read again; it proves neither way.
+   *
+   * @return null once it is gone, else the UNKNOWN outcome saying it is still there or could not be read
+   */
+  private Outcome awaitGone(ResourceKey key, KindInfo kind, String uid, long deadline) throws InterruptedException {
+    GenericKubernetesResource still = null;
+    KubernetesClientException unread = null;
+    long pause = GONE_POLL_FIRST.toNanos();
+    while (true) {
+      long now = System.nanoTime();
+      if (informers.isWatching(key.type(), key.scope())) {
+        // woken by the watch; a quarter second at most, to notice that it stopped watching
+        GenericKubernetesResource[] seen = {null};
+        if (informers.awaitEvent(() -> {
+          seen[0] = informers.cached(key.type(), key.scope(), key.name());
+          return seen[0] == null || !uid.equals(seen[0].getMetadata().getUid());
+        }, Math.min(deadline, now + Duration.ofMillis(250).toNanos()))) {
+          return null;
+        }
+        still = seen[0];
+        unread = null;
+      } else {
+        try {
+          GenericKubernetesResource c = read(key, kind);
+          if (c == null || !uid.equals(c.getMetadata().getUid())) {
+            return null;
+          }
+          still = c;
+          unread = null;
+        } catch (KubernetesClientException e) {
+          unread = e;
+        }
+        long wake = Math.min(deadline, System.nanoTime() + pause);
+        pause = Math.min(pause * 2, GONE_POLL_MAX.toNanos());
+        // a pause that the watch, should it resume, cuts short
+        informers.awaitEvent(() -> informers.isWatching(key.type(), key.scope()), wake);
+      }
+      if (System.nanoTime() >= deadline) {
+        break;
+      }
+    }
+    if (unread != null) {
+      return Outcome.unknown(key + ": deleted to replace it, but whether it is gone cannot be told: its informer is not"
+          + " watching and its read failed: " + KindInformers.message(unread) + "; it is created again once gone (next"
+          + " sync)");
+    }
+    return Outcome.unknown(key + ": deleted to replace it, but it is still there"
+        + (still == null || still.getMetadata().getFinalizers() == null || still.getMetadata().getFinalizers().isEmpty()
+            ? "" : " with finalizers " + still.getMetadata().getFinalizers())
+        + "; it is created again once gone (next sync)");
   }
 
   /**

@@ -1679,6 +1679,26 @@ class KubernetesProviderTest {
   }
 
   @Test
+  void aReplaceWhileItsInformerIsNotWatchingSeesTheOldObjectGoOnTheServerNotOutlastingTheCallOnTheStaleCache() {
+    withQuickReconnects();
+    configMapMadeByHand("cfg", true);
+    assertThat(until(() -> observe(CM).isPresent())).isTrue();
+    JsonNode live = observe(CM).live();
+    // the credentials lose list and watch on ConfigMaps (the watch ends), not get, delete or create
+    cluster.refuseReads("/api/v1", "configmaps", true, 403, KubernetesProviderConformanceTest.forbidden());
+    assertThat(until(() -> cluster.refused() > 0)).as("the informer listed or watched again, refused").isTrue();
+
+    // the stale cache would show the old object until the call's end (then UNKNOWN "still there")
+    Outcome o = provider.apply(ProviderConformanceSuite.replaceOf(configMap("{\"a\":\"2\"}"), live),
+        CallContext.of("agent", "r", Duration.ofSeconds(10)));
+
+    assertThat(o.kind()).as(o.message()).isEqualTo(Outcome.Kind.CONFIGURED);
+    var made = cluster.get("/ConfigMap", "default", "cfg");
+    assertThat(made.getMetadata().getUid()).isNotEqualTo(live.at("/metadata/uid").asText());
+    assertThat(made.getAdditionalProperties().get("data")).isEqualTo(Map.of("a", "2"));
+  }
+
+  @Test
   void aListAnswered404ForAKindWhoseCrdIsNotEstablishedIsAbsentThoughGitDoesNotDeclareTheCrd() {
     // made by someone else, not established: a CRD stays Established until it is deleted, so it has never served an
     // object, whether Git declares it or not (as a read of a widget answered 404 for the kind finds too)
