@@ -97,7 +97,11 @@ import org.slf4j.LoggerFactory;
  * of an object from the server (right after a write of ours) answered 404 naming no object is its
  * kind not served at that apiVersion, not the object missing: UNKNOWN, naming the kind, the
  * apiVersion and the object, unless the kind's CustomResourceDefinition is gone, being deleted or
- * has never served it (then no object of it exists: ABSENT).
+ * has never served it (then no object of it exists: ABSENT). A kind of an API group nothing in the
+ * cluster serves (not Kubernetes' own, defined by no CustomResourceDefinition of the cluster, served
+ * by no APIService) is ABSENT too, logged at INFO: Kubernetes deletes a CRD's objects with it, so the
+ * keys of a kind whose CRD was deleted are not UNKNOWN for good, and a create of such an object fails
+ * naming the kind.
  *
  * <p><b>Apply</b> ({@link ApplyMode#CLIENT_SIDE}, the default) sends the change the engine
  * planned as a JSON Patch whose first operation sets {@code metadata.resourceVersion} to the
@@ -648,6 +652,7 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
     for (ResourceKey k : keys) {
       byType.computeIfAbsent(k.type(), t -> new ArrayList<>()).add(k);
     }
+    Map<String, GroupServed> groups = new TreeMap<>();  // asked once per API group in an observation
     for (Map.Entry<String, List<ResourceKey>> e : byType.entrySet()) {
       String type = e.getKey();
       Optional<KindInfo> kind = Optional.empty();
@@ -657,10 +662,18 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
       try {
         kind = resolve(type);
         if (kind.isEmpty()) {
-          Optional<KindInfo> desired = kinds.desired(type);
-          String why = desired.isPresent() ? null : notServed(type);
+          // no object of a kind the cluster does not serve can exist when its CRD is in Git (it will be created
+          // first), or when nothing in the cluster could serve its API group
+          GroupServed group = kinds.desired(type).isPresent() ? null
+              : groups.computeIfAbsent(KindInfo.groupOfType(type), g -> groupServed(g, ctx));
+          if (group != null && group.noServer() != null) {
+            List<ResourceKey> ks = e.getValue();
+            LOG.info("{} key(s) of {} ({}{}) taken for absent: {}", ks.size(), type, ks.stream().limit(3)
+                .map(k -> k.scope().isEmpty() ? k.name() : k.scope() + "/" + k.name())
+                .collect(java.util.stream.Collectors.joining(", ")), ks.size() > 3 ? ", ..." : "", group.noServer());
+          }
+          String why = group == null || group.noServer() != null ? null : notServed(type) + group.unknown();
           for (ResourceKey k : e.getValue()) {
-            // no object of a kind the cluster does not serve can exist: its CRD in Git will be created first
             out.put(k, why == null ? Observation.absent(k) : Observation.unknown(k, why + declaredAt(k)));
           }
           continue;
@@ -709,6 +722,73 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
     }
     return out;
   }
+
+  /**
+   * What can serve an API group the cluster serves no kind of that is asked for: {@code noServer}
+   * says why nothing in the cluster can (so no object of it exists), else is null, and {@code
+   * unknown} adds to the UNKNOWN reason why that cannot be told ({@code "; ..."}, or "").
+   */
+  private record GroupServed(String noServer, String unknown) {}
+
+  /**
+   * Whether anything in the cluster could serve objects of API group {@code group}: not when it is
+   * not one of Kubernetes' own groups ({@link KindTable#isKubernetesGroup}), no
+   * CustomResourceDefinition of the cluster defines a kind of it (the CRD informer, watching) and
+   * no APIService ({@code apiregistration.k8s.io/v1}, named {@code <version>.<group>}: the
+   * aggregator's record of every group the API server or an aggregated server serves, a CRD's
+   * group included) names it (its informer, started here, watching). Then no object of the group
+   * can exist: Kubernetes deletes a CRD's objects with it, and nothing else serves a group without
+   * an APIService. So the keys the engine observes of a kind whose CRD was deleted before this
+   * process started (recorded, or declared in Git without its CRD) are ABSENT, not UNKNOWN forever.
+   * A group of Kubernetes' own is never said so (a version removed by an upgrade, the objects kept
+   * at another). Credentials that may not list and watch APIServices (403) leave the question open,
+   * saying so.
+   */
+  private GroupServed groupServed(String group, CallContext ctx) {
+    if (KindTable.isKubernetesGroup(group)) {
+      return new GroupServed(null, "");
+    }
+    if (!informers.isWatching(KindTable.CRD, "")) {
+      return new GroupServed(null, "; whether a CustomResourceDefinition defines a kind of API group " + group
+          + " cannot be told (the cluster's CustomResourceDefinitions are not listed and watched now)");
+    }
+    if (!informers.list(KindTable.CRD, c -> group.equals(json(c).at("/spec/group").asText())).isEmpty()) {
+      return new GroupServed(null, "");  // what served() says of it: CRDs of the group define other kinds
+    }
+    KindInfo apiServices = KindTable.builtIn(API_SERVICE).orElseThrow();
+    String cannotTell = "; whether an APIService serves API group " + group + " (so that its objects may exist) cannot"
+        + " be told: ";
+    try {
+      informers.synced(apiServices, budget(ctx));
+    } catch (KindInformers.Unavailable e) {
+      // (interrupted: its interrupt is set again, and the key is UNKNOWN saying so)
+      return new GroupServed(null, cannotTell + "cannot list " + API_SERVICE + ": " + e.getMessage()
+          + (e.code() == 403 ? " (the credentials need list and watch on apiservices of apiregistration.k8s.io"
+              + " cluster-wide, a ClusterRole, for keys of a kind nothing serves to be taken for absent)" : ""));
+    }
+    if (!informers.isWatching(API_SERVICE, "")) {
+      return new GroupServed(null, cannotTell + "the cluster's APIServices are not watched now");
+    }
+    List<String> serving = informers.list(API_SERVICE, a -> group.equals(json(a).at("/spec/group").asText())
+        || a.getMetadata().getName() != null && a.getMetadata().getName().endsWith("." + group)
+            && a.getMetadata().getName().indexOf('.') == a.getMetadata().getName().length() - group.length() - 1)
+        .stream().map(a -> {
+          JsonNode service = json(a).at("/spec/service");
+          // local: the API server's own (a CRD's group keeps one a moment after its last CRD is gone)
+          return a.getMetadata().getName() + (service.isObject() ? " (by service " + service.path("namespace").asText()
+              + "/" + service.path("name").asText() + ")" : " (the API server's own)");
+        }).sorted().toList();
+    if (!serving.isEmpty()) {
+      return new GroupServed(null, "; APIService " + String.join(", ", serving) + " serves API group " + group
+          + ", so its objects may be there (an aggregated API's server that does not serve the kind now)");
+    }
+    return new GroupServed("no CustomResourceDefinition of the cluster defines a kind of API group " + group
+        + " and no APIService serves it: nothing in the cluster can serve its objects, so none exists (Kubernetes"
+        + " deletes a CustomResourceDefinition's objects with it)", "");
+  }
+
+  /** The key type of APIServices, which record the API groups the cluster serves. */
+  private static final String API_SERVICE = "apiregistration.k8s.io/APIService";
 
   /**
    * Starts (or finds) the informers that see {@code kind}'s objects in the namespaces {@code scopes}

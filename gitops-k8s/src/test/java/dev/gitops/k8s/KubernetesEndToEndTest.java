@@ -502,16 +502,23 @@ class KubernetesEndToEndTest {
   }
 
   @Test
-  void keysOfAKindWhoseCrdIsGoneAreUnknownAndTheSyncIsIncompleteNotFailed() throws Exception {
-    crdGone(true);
+  void keysOfAKindWhoseCrdWasDeletedBeforeTheProcessStartedAreAbsentWhenNothingServesItsGroupSoTheSyncSucceeds()
+      throws Exception {
+    crdGone(true, false);
   }
 
   @Test
-  void keysOfAKindWhoseCrdIsGoneAreUnknownInTheProcessThatOnceSawTheCrdInGit() throws Exception {
-    crdGone(false);
+  void keysOfAKindWhoseCrdIsGoneAreAbsentInTheProcessThatOnceSawTheCrdInGit() throws Exception {
+    crdGone(false, false);
   }
 
-  private void crdGone(boolean restart) throws Exception {
+  @Test
+  void keysOfAKindWhoseCrdIsGoneAreUnknownAndTheSyncIsIncompleteNotFailedWhileAnApiServiceServesItsGroup()
+      throws Exception {
+    crdGone(true, true);
+  }
+
+  private void crdGone(boolean restart, boolean apiServiceLeft) throws Exception {
     repo.write("ns.yaml", Manifests.NAMESPACE);
     repo.write("other.yaml", OTHER_CONFIG);
     repo.write("crd.yaml", Manifests.CRD);
@@ -519,18 +526,32 @@ class KubernetesEndToEndTest {
     repo.commit("a widget");
     Reconciler first = reconciler(options());
     assertSucceeded(first.sync());
-    // the CRD is deleted by hand (the mock keeps the widget; a real server would delete it with its CRD)
+    // the CRD is deleted by hand (the mock keeps the widget; a real server deletes it with its CRD)
     cluster.client.apiextensions().v1().customResourceDefinitions().withName("widgets.example.com").delete();
+    if (apiServiceLeft) {
+      // an aggregated API of the same group (say, the CRD's kinds moved to an add-on's server): its objects may be there
+      cluster.client.genericKubernetesResources("apiregistration.k8s.io/v1", "APIService").resource(
+          io.fabric8.kubernetes.client.utils.Serialization.unmarshal("{\"apiVersion\":\"apiregistration.k8s.io/v1\","
+              + "\"kind\":\"APIService\",\"metadata\":{\"name\":\"v1.example.com\"},\"spec\":{\"group\":"
+              + "\"example.com\",\"version\":\"v1\",\"service\":{\"namespace\":\"addons\",\"name\":\"widgets\"}}}",
+              GenericKubernetesResource.class)).create();
+    }
     repo.delete("crd.yaml");
     repo.delete("widget.yaml");
     repo.commit("no widgets");
     Reconciler second = restart ? restarted(first, options()) : first;
     SyncResult r = second.sync();
-    assertThat(r.status()).as("%s %s", r.plan().summary(), r.failures()).isEqualTo(SyncResult.Status.INCOMPLETE);
-    Change widget = r.plan().change(WIDGET).orElseThrow();
-    assertThat(widget.action()).isEqualTo(Action.SKIP);
-    assertThat(widget.reason()).contains("example.com/Widget");
-    assertThat(r.failures()).isEmpty();
+    if (apiServiceLeft) {
+      assertThat(r.status()).as("%s %s", r.plan().summary(), r.failures()).isEqualTo(SyncResult.Status.INCOMPLETE);
+      Change widget = r.plan().change(WIDGET).orElseThrow();
+      assertThat(widget.action()).isEqualTo(Action.SKIP);
+      assertThat(widget.reason()).contains("example.com/Widget").contains("APIService v1.example.com");
+      assertThat(r.failures()).isEmpty();
+      return;
+    }
+    // no CRD defines a kind of example.com and no APIService serves it: no widget can exist, its record is dropped
+    assertSucceeded(r);
+    assertThat(second.plan().change(WIDGET)).as("no longer recorded").isEmpty();
   }
 
   @Test

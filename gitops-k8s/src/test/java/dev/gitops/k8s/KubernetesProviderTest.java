@@ -22,6 +22,9 @@ import dev.gitops.api.spi.CallContext;
 import dev.gitops.api.spi.DelegatingProvider;
 import dev.gitops.api.spi.Source;
 import dev.gitops.core.Reconciler;
+import dev.gitops.k8s.internal.KindInfo;
+import dev.gitops.k8s.internal.KindInformers;
+import dev.gitops.k8s.internal.KindTable;
 import dev.gitops.testkit.ProviderConformanceSuite;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
@@ -787,6 +790,10 @@ class KubernetesProviderTest {
 
   @Test
   void aKindTheClusterDoesNotServeIsUnknownUnlessItsCrdIsInTheDesiredState() {
+    // a CRD of its group defines another kind: something in the cluster serves the group
+    cluster.client.apiextensions().v1().customResourceDefinitions().resource(io.fabric8.kubernetes.client.utils
+        .Serialization.unmarshal(Manifests.CRD,
+            io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition.class)).create();
     ResourceKey gadget = ResourceKey.of("k8s", "example.com/Gadget", "default", "g");
     Observation o = observe(gadget);
     assertThat(o.status()).isEqualTo(Observation.Status.UNKNOWN);
@@ -1128,6 +1135,72 @@ class KubernetesProviderTest {
   // ------------------------------------------------------------------ discovery of kinds the cluster does not serve
 
   /** Discovery requests about {@code group} since the last call: its versions, and the list of API groups. */
+  /** Registers APIService {@code name} for {@code group}, served by a service of kube-system, else the API server's own. */
+  private void apiService(String name, String group, boolean aggregated) {
+    KindInfo k = KindTable.builtIn("apiregistration.k8s.io/APIService").orElseThrow();
+    cluster.client.genericKubernetesResources(KindInformers.context(k)).resource(io.fabric8.kubernetes.client.utils
+        .Serialization.unmarshal("{\"apiVersion\":\"apiregistration.k8s.io/v1\",\"kind\":\"APIService\",\"metadata\":"
+            + "{\"name\":\"" + name + "\"},\"spec\":{\"group\":\"" + group + "\",\"version\":\"v1\""
+            + (aggregated ? ",\"service\":{\"namespace\":\"kube-system\",\"name\":\"things\"}" : "") + "}}",
+            io.fabric8.kubernetes.api.model.GenericKubernetesResource.class)).create();
+  }
+
+  // a custom kind whose CRD was deleted before this process started: no CRD defines it, and discovery knows no version
+  // of it, so the provider cannot tell it from a misspelled or removed API by the kind alone
+
+  @Test
+  void aKeyOfAGroupNoCrdDefinesAndNoApiServiceServesIsAbsentSoItsRecordIsDroppedNotUnknownForever() {
+    // recorded by the engine (owned), its CRD deleted before this provider started: Kubernetes deleted its objects too
+    Observation o = observe(WIDGET);
+
+    assertThat(o.status()).as(o.reason()).isEqualTo(Observation.Status.ABSENT);
+
+    // an APIService of the group (the API server's own, as a CRD's group keeps one a moment after its last CRD goes,
+    // or an aggregated API's): something may serve it, so its objects may be there
+    apiService("v1.example.com", "example.com", false);
+    assertThat(until(() -> observe(WIDGET).status() == Observation.Status.UNKNOWN)).isTrue();
+    assertThat(observe(WIDGET).reason()).contains("no kind example.com/Widget")
+        .contains("APIService v1.example.com (the API server's own) serves API group example.com, so its objects may be"
+            + " there");
+  }
+
+  @Test
+  void aKeyOfAGroupNoCrdDefinesStaysUnknownWhenTheCredentialsMayNotListApiServicesSayingSo() {
+    cluster.refuseReads("/apis/apiregistration.k8s.io/v1", "apiservices", true, 403, "{\"kind\":\"Status\","
+        + "\"apiVersion\":\"v1\",\"status\":\"Failure\",\"reason\":\"Forbidden\",\"code\":403,\"message\":"
+        + "\"apiservices.apiregistration.k8s.io is forbidden: User \\\"gitops\\\" cannot list resource \\\"apiservices\\\"\"}");
+
+    Observation o = observe(WIDGET);
+
+    assertThat(o.status()).isEqualTo(Observation.Status.UNKNOWN);
+    assertThat(o.reason()).contains("no kind example.com/Widget")
+        .contains("whether an APIService serves API group example.com (so that its objects may exist) cannot be told:"
+            + " cannot list apiregistration.k8s.io/APIService: 403 apiservices.apiregistration.k8s.io is forbidden")
+        .contains("the credentials need list and watch on apiservices of apiregistration.k8s.io cluster-wide");
+  }
+
+  @Test
+  void aKindOfKubernetesOwnGroupTheClusterDoesNotServeIsNeverTakenForAbsent() {
+    // extensions/Ingress after an upgrade removed the group: its objects live on at networking.k8s.io/v1
+    ResourceKey ingress = ResourceKey.of("k8s", "extensions/Ingress", "shop", "web");
+
+    assertThat(observe(ingress).status()).isEqualTo(Observation.Status.UNKNOWN);
+  }
+
+  @Test
+  void aDesiredObjectOfAGroupNothingServesIsAbsentAndItsCreateFailsNamingTheKindAndWhatIsServed() {
+    List<Resource> rs = decode("r1", Manifests.widget("red"));  // without its CRD
+
+    assertThat(observe(WIDGET).status()).isEqualTo(Observation.Status.ABSENT);
+    Outcome o = provider.apply(ProviderConformanceSuite.createOf(rs.get(0)), ctx());
+
+    assertThat(o.kind()).isEqualTo(Outcome.Kind.PERMANENT);
+    assertThat(o.message()).startsWith(WIDGET + ": the cluster has no kind example.com/Widget at example.com/v1: the"
+        + " cluster serves no version of API group example.com: no CustomResourceDefinition of the cluster defines a"
+        + " kind of it and no APIService serves it");
+    assertThat(widgetPosts()).as("nothing sent").isZero();
+  }
+
   private long discoveryOf(String group) {
     return cluster.takeSent().stream().filter(r -> r.path().equals("/apis") || r.path().startsWith("/apis/" + group + "/")
         || r.path().equals("/apis/" + group)).count();
@@ -1143,6 +1216,8 @@ class KubernetesProviderTest {
     }
     dev.gitops.api.spi.SourceFile file = new dev.gitops.api.spi.SourceFile("gadgets.yaml", "b1",
         gadgets.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8), "main@sha1:" + "2".repeat(40));
+    // an aggregated API serves the group (its server does not have the kind): its objects may exist
+    apiService("v1.things.example.com", "things.example.com", true);
     cluster.takeSent();
 
     List<Resource> rs = decoder.decode(file);
