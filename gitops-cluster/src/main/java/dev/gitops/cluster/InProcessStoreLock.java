@@ -4,6 +4,7 @@ import dev.gitops.api.StoreException;
 import dev.gitops.api.StoreLockedException;
 import dev.gitops.api.spi.StateStore;
 import dev.gitops.api.spi.StoreLock;
+import dev.gitops.core.internal.Durations;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.Semaphore;
@@ -44,7 +45,8 @@ public final class InProcessStoreLock {
     StateStore.requireNotNegative(timeout);
     try {
       if (!permit.tryAcquire(timeout.toNanos(), TimeUnit.NANOSECONDS)) {
-        throw new StoreLockedException(store + " is locked by another caller in this process; waited " + timeout);
+        throw new StoreLockedException(store + " is locked by another caller in this process; waited "
+            + Durations.human(timeout));
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

@@ -13,6 +13,7 @@ import dev.gitops.api.spi.StateStore;
 import dev.gitops.api.spi.StoreLock;
 import dev.gitops.api.spi.StoredResource;
 import dev.gitops.api.spi.StoredState;
+import dev.gitops.core.internal.Durations;
 import dev.gitops.core.internal.fs.DurableFiles;
 import dev.gitops.core.internal.fs.KeyFileNames;
 import dev.gitops.core.internal.fs.LockFile;
@@ -421,7 +422,8 @@ public final class FileStateStore implements BatchedStateStore {
     try {
       if (!permit.tryAcquire(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
         throw new StoreLockedException("store " + dir + " is locked by another thread or store object of this"
-            + " process (pid " + ProcessHandle.current().pid() + "), lock file " + lockFile + "; waited " + timeout);
+            + " process (pid " + ProcessHandle.current().pid() + "), lock file " + lockFile + "; waited "
+            + Durations.human(timeout));
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -509,7 +511,7 @@ public final class FileStateStore implements BatchedStateStore {
     }
     if (!held) {
       throw new StoreLockedException("store " + dir + " is locked by " + holder(lock)
-          + ", lock file " + lock.file() + "; waited " + timeout);
+          + ", lock file " + lock.file() + "; waited " + Durations.human(timeout));
     }
   }
 

@@ -11,6 +11,7 @@ import dev.gitops.api.spi.StateStore;
 import dev.gitops.api.spi.StoreLock;
 import dev.gitops.api.spi.StoredResource;
 import dev.gitops.api.spi.StoredState;
+import dev.gitops.core.internal.Durations;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -82,7 +83,7 @@ public final class InMemoryStateStore implements StateStore {
     try {
       if (!permit.tryAcquire(timeout.toNanos(), TimeUnit.NANOSECONDS)) {
         throw new StoreLockedException("in-memory store " + Integer.toHexString(System.identityHashCode(this))
-            + " is locked by another caller; waited " + timeout);
+            + " is locked by another caller; waited " + Durations.human(timeout));
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

@@ -1,5 +1,6 @@
 package dev.gitops.terraform.internal;
 
+import dev.gitops.core.internal.Durations;
 import dev.gitops.core.internal.fs.LockFile;
 import dev.gitops.terraform.TerraformException;
 import java.io.IOException;
@@ -173,7 +174,8 @@ public final class DirectoryLock {
 
   private static TerraformException busy(WorkingDirectory dir, String holder, Duration wait, BooleanSupplier cancelled) {
     return new TerraformException("the Terraform working directory " + dir.root() + " is in use by " + holder
-        + "; " + (cancelled.getAsBoolean() ? "cancelled while waiting for it" : "waited " + wait + " for it")
+        + "; " + (cancelled.getAsBoolean() ? "cancelled while waiting for it"
+            : "waited " + Durations.human(wait) + " for it")
         + ". One gitops session at a time writes a working directory (its configuration, init, plan and apply); "
         + "nothing was written or planned: run again once that one is done");
   }
