@@ -187,6 +187,12 @@ public final class StandInApiServer {
       });
     }
 
+    /** Whether a request of {@code path} (its query included) would be refused now. */
+    private boolean refusedNow(String path) {
+      Refusal r = refusal;
+      return r != null && r.paths().test(path);
+    }
+
     private static String pathOf(String path) {
       int query = path.indexOf('?');
       return query < 0 ? path : path.substring(0, query);
@@ -203,7 +209,7 @@ public final class StandInApiServer {
       MockResponse response = delegate.dispatch(request);
       WebSocketListener l = response.getWebSocketListener();
       if (l != null && !(l instanceof EndedOffTheEventLoop)) {
-        response.withWebSocketUpgrade(new EndedOffTheEventLoop(l, open));
+        response.withWebSocketUpgrade(new EndedOffTheEventLoop(l, open, this::refusedNow));
       }
       if (response.code() == 404 && (response.getBody() == null || response.getBody().size() == 0)) {
         String status = notFound(request.getPath());
@@ -258,14 +264,18 @@ public final class StandInApiServer {
     private final WebSocketListener delegate;
     /** The dispatcher's open watches: this one is there while its web socket is open. */
     private final Map<EndedOffTheEventLoop, WebSocket> open;
+    /** Whether the dispatcher refuses a watch of a path now ({@link StandInDispatcher#refuse}). */
+    private final java.util.function.Predicate<String> refused;
 
     EndedOffTheEventLoop(WebSocketListener delegate) {
-      this(delegate, new java.util.concurrent.ConcurrentHashMap<>());
+      this(delegate, new java.util.concurrent.ConcurrentHashMap<>(), path -> false);
     }
 
-    EndedOffTheEventLoop(WebSocketListener delegate, Map<EndedOffTheEventLoop, WebSocket> open) {
+    EndedOffTheEventLoop(WebSocketListener delegate, Map<EndedOffTheEventLoop, WebSocket> open,
+        java.util.function.Predicate<String> refused) {
       this.delegate = delegate;
       this.open = open;
+      this.refused = refused;
     }
 
     /** Takes the watch out of the dispatcher's set (on the event loop, where events are dispatched too). */
@@ -303,6 +313,12 @@ public final class StandInApiServer {
     public void onOpen(WebSocket ws, Response response) {
       open.put(this, ws);
       delegate.onOpen(ws, response);
+      // a watch let through just before a refusal, and opened after the refusal ended the watches open then:
+      // ended here (the refusal is set before those are ended, so one of the two ends it)
+      if (refused.test(ws.request().getPath())) {
+        forget();
+        ws.close(1000, "");
+      }
     }
 
     @Override
