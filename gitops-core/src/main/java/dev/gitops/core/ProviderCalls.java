@@ -4,6 +4,7 @@ import dev.gitops.api.Cancellation;
 import dev.gitops.api.ProviderException;
 import dev.gitops.api.spi.CallContext;
 import dev.gitops.api.spi.Provider;
+import dev.gitops.core.internal.Durations;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
@@ -149,7 +150,7 @@ final class ProviderCalls {
       } catch (TimeoutException e) {
         giveUp();
         throw new ProviderException(null, "provider '" + p.id() + "' did not answer " + what + " within the call"
-            + " timeout (" + timeout + "): abandoned, its thread ends when the provider returns", false, e);
+            + " timeout (" + Durations.human(timeout) + "): abandoned, its thread ends when the provider returns", false, e);
       } catch (java.util.concurrent.CancellationException e) {
         abandon(key, thread);
         throw new Cancellation.CancelledException(ctx.cancellation().reason());
