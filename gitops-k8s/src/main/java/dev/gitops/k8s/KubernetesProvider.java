@@ -544,6 +544,16 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
   }
 
   /**
+   * Whether a CustomResourceDefinition of the cluster defines {@code kind} now, as the CRD informer
+   * has it (false for a built-in kind, or while the CRDs are not listed): taken before a kind's
+   * objects are read, so that a 404 for the kind after it can be told to be the CRD gone since (and
+   * its objects with it; see {@link #noObjectsCanExist}).
+   */
+  private boolean definedByCrdNow(KindInfo kind) {
+    return KindTable.builtIn(kind.type()).isEmpty() && informers.isSynced(KindTable.CRD) && crdOf(kind) != null;
+  }
+
+  /**
    * The CustomResourceDefinition of the cluster that defines {@code kind} (named {@code
    * <plural>.<group>}, else any of its group and kind), as the CRD informer has it, or null. No
    * request: the informer must be synced for a null to mean that there is none.
@@ -683,8 +693,7 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
         if (kind.get().namespaced()) {
           namespacesInPlay.addAll(scopes);
         }
-        definedByCrd = KindTable.builtIn(type).isEmpty() && informers.isSynced(KindTable.CRD)
-            && crdOf(kind.get()) != null;
+        definedByCrd = definedByCrdNow(kind.get());
         Map<String, KindInformers.Unavailable> unreadable = watch(kind.get(), () -> scopes, ctx);
         KindInfo of = kind.get();
         String[] servedOnce = {null};  // discovery asked once for the keys of a kind the server does not serve
@@ -1257,8 +1266,7 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
         continue;  // a kind the cluster does not serve (its CRD is gone) has no objects, marked or not
       }
       // as for an observation: a CRD that defined the kind now and is gone by its list took its objects along
-      boolean definedByCrd = KindTable.builtIn(type).isEmpty() && informers.isSynced(KindTable.CRD)
-          && crdOf(kind.get()) != null;
+      boolean definedByCrd = definedByCrdNow(kind.get());
       try {
         Map<String, KindInformers.Unavailable> unreadable = watch(kind.get(), toSearch, ctx);
         if (!unreadable.isEmpty()) {
