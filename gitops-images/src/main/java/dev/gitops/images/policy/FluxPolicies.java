@@ -50,10 +50,11 @@ import org.yaml.snakeyaml.nodes.SequenceNode;
  * whose {@code spec.digestReflectionPolicy} is {@code Always} or {@code IfNotPresent}. Like Flux, a
  * timeout under one second, zero ({@code 0s}) included, is taken as one second. A read that takes
  * longer fails the policies it was made for with an error naming the repository, the timeout and
- * the document with its line; other repositories are still scanned. Without it, the registry
- * client's own {@link RegistryClient.Builder#listTimeout} bounds a listing (Flux would use {@code
- * spec.interval}) and each digest read's requests are bounded by the request timeout alone. A
- * {@code spec.timeout} that is no duration, or is negative, is refused naming the file, the
+ * the document with its line; other repositories are still scanned. Without it, {@code
+ * spec.interval} bounds them the same way, as Flux takes the interval for the timeout then; with
+ * neither, the registry client's own {@link RegistryClient.Builder#listTimeout} bounds a listing
+ * and each digest read's requests are bounded by the request timeout alone. A {@code spec.timeout}
+ * or {@code spec.interval} that is no duration, or is negative, is refused naming the file, the
  * document, the field and its line.
  *
  * <pre>{@code
@@ -164,9 +165,10 @@ public record FluxPolicies(List<ImagePolicy> policies, Set<String> plainHttp, Ma
           if (kind.equals("ImageRepository")) {
             repositories.put(id(n), d);
             sayUnsupported(file, id(n), d, unsupported);
-            Duration timeout = timeout(file, id(n), d);
-            if (timeout != null) {
-              timeouts.put(id(n), timeout);
+            Duration interval = timeout(file, id(n), d, "interval");
+            Duration timeout = timeout(file, id(n), d, "timeout");
+            if (timeout != null || interval != null) {
+              timeouts.put(id(n), timeout != null ? timeout : interval);
             }
           } else {
             policyDocs.add(d);
@@ -217,8 +219,10 @@ public record FluxPolicies(List<ImagePolicy> policies, Set<String> plainHttp, Ma
         }
         b.order(order(p.path("spec").path("policy"), pd.node()));
         if (timeouts.containsKey(repoId)) {
-          b.listTimeout(timeouts.get(repoId), "spec.timeout of ImageRepository " + repoId + " (policy file " + file
-              + ", line " + line(repoDoc.node(), "spec", "timeout") + ")");
+          String field = repo.path("spec").hasNonNull("timeout") ? "timeout" : "interval";
+          b.listTimeout(timeouts.get(repoId), "spec." + field + " of ImageRepository " + repoId + " (policy file " + file
+              + ", line " + line(repoDoc.node(), "spec", field) + (field.equals("interval")
+              ? "; Flux's timeout when spec.timeout is not set" : "") + ")");
         }
         JsonNode filter = p.path("spec").path("filterTags");
         if (filter.hasNonNull("pattern")) {
@@ -311,13 +315,17 @@ public record FluxPolicies(List<ImagePolicy> policies, Set<String> plainHttp, Ma
    * @throws BadDocument naming the file, the document, the field and its line when it is no
    *     duration or is negative
    */
-  private static Duration timeout(Path file, String id, Doc repo) {
-    JsonNode v = repo.json().path("spec").path("timeout");
+  /**
+   * {@code spec.timeout} or {@code spec.interval} ({@code field}) of {@code repo} as the bound of
+   * its reads (under 1 s taken as 1 s, as Flux's {@code GetTimeout} takes it), or null when absent.
+   */
+  private static Duration timeout(Path file, String id, Doc repo, String field) {
+    JsonNode v = repo.json().path("spec").path(field);
     if (v.isMissingNode() || v.isNull()) {
       return null;
     }
-    String at = "policy file " + file + ", ImageRepository " + id + ": spec.timeout (line "
-        + line(repo.node(), "spec", "timeout") + ")";
+    String at = "policy file " + file + ", ImageRepository " + id + ": spec." + field + " (line "
+        + line(repo.node(), "spec", field) + ")";
     if (!v.isTextual()) {
       throw new BadDocument(at + " must be a string, a duration such as 60s or 1m30s, not " + describe(v));
     }
@@ -329,7 +337,9 @@ public record FluxPolicies(List<ImagePolicy> policies, Set<String> plainHttp, Ma
     }
     if (d.isNegative()) {
       throw new BadDocument(at + " must not be negative, not " + ImageReference.quoted(v.asText())
-          + ": it bounds how long reading the repository may take (zero and anything under 1 s are taken as 1 s)");
+          + (field.equals("timeout") ? ": it bounds how long reading the repository may take"
+          : ": it is how often Flux scans the repository, and bounds how long reading it may take without spec.timeout")
+          + " (zero and anything under 1 s are taken as 1 s)");
     }
     if (d.compareTo(Durations.MAX) > 0) {
       throw new BadDocument(at + " must be at most " + Durations.MAX.toDays() + " days, not "

@@ -162,6 +162,34 @@ class FluxPoliciesTest {
   }
 
   @Test
+  void withoutATimeoutTheIntervalBoundsTheReadsAsFluxTakesItAndAnIntervalThatIsNoDurationIsRefused() throws Exception {
+    // Flux's GetTimeout: spec.timeout when set, else spec.interval; here web has only interval: 5m
+    Path f = Files.writeString(tmp.resolve("images.yaml"), FILE);
+    for (ImagePolicy p : FluxPolicies.read(f).policies()) {
+      assertThat(p.listTimeout()).as(p.name()).contains(java.time.Duration.ofMinutes(5));
+      assertThat(p.listTimeoutSource()).as(p.name()).isEqualTo("spec.interval of ImageRepository apps:web (policy file "
+          + f + ", line 6; Flux's timeout when spec.timeout is not set)");
+    }
+    // a timeout wins over the interval, wherever it stands
+    Path both = Files.writeString(tmp.resolve("both.yaml"), FILE.replace("  interval: 5m\n",
+        "  timeout: 2m\n  interval: 5m\n"));
+    assertThat(FluxPolicies.read(both).policies()).allSatisfy(p -> {
+      assertThat(p.listTimeout()).contains(java.time.Duration.ofMinutes(2));
+      assertThat(p.listTimeoutSource()).startsWith("spec.timeout of ImageRepository apps:web (policy file " + both
+          + ", line 6)");
+    });
+    Path bad = Files.writeString(tmp.resolve("bad.yaml"), FILE.replace("  interval: 5m\n", "  interval: -5m\n"));
+    assertThatThrownBy(() -> FluxPolicies.read(bad)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("policy file " + bad + ", ImageRepository apps:web: spec.interval (line 6) must not be negative, not"
+            + " '-5m': it is how often Flux scans the repository, and bounds how long reading it may take without"
+            + " spec.timeout (zero and anything under 1 s are taken as 1 s)");
+    Path word = Files.writeString(tmp.resolve("word.yaml"), FILE.replace("  interval: 5m\n", "  interval: hourly\n"));
+    assertThatThrownBy(() -> FluxPolicies.read(word)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("policy file " + word + ", ImageRepository apps:web: spec.interval (line 6): 'hourly'"
+            + " is not a duration");
+  }
+
+  @Test
   void aZeroTimeoutIsTakenAsOneSecondAsFluxsGetTimeoutTakesIt() throws Exception {
     // Flux's CRD admits 0s (^([0-9]+(\.[0-9]+)?(ms|s|m))+$) and GetTimeout raises anything under 1 s to 1 s
     for (String zero : List.of("0s", "\"0\"", "0ms", "0m0s", "0.0s")) {
