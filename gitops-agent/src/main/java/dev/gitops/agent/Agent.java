@@ -661,7 +661,15 @@ public final class Agent implements AutoCloseable {
     return config;
   }
 
-  /** The status of every running target that has finished a sync, in configuration order. */
+  /**
+   * The status of every running target, in configuration order: that of its last sync since the
+   * target (re)started, or, until one ends, the one its status file recorded before, marked
+   * {@linkplain TargetStatus#carriedOver() carried over} (after the agent or a reload restarted it),
+   * so that a restart does not hide where a target stood. A target is left out only while it has
+   * neither: it never finished a sync, or its status file could not be read (logged at WARN naming
+   * the file). A carried-over status counts for neither readiness nor stuck detection ({@link
+   * #notReady}): those are of the target's current run.
+   */
   public List<TargetStatus> status() {
     List<TargetStatus> out = new ArrayList<>();
     for (TargetRuntime t : runtimes()) {
@@ -693,8 +701,11 @@ public final class Agent implements AutoCloseable {
    * runs on the configuration before, until a reload succeeds), a cluster member cannot
    * coordinate with the others, a configured target is not running (it could not start, or did
    * not stop cleanly in a reload or when the placement stopped it), is restarting in a reload, has
-   * not finished a successful sync yet (with its last sync's error, if it had one), or is stuck.
-   * Empty when ready. While a reload runs, a target it removes no longer counts.
+   * not finished a successful sync since it (re)started (with its last sync's error, if one of
+   * them had one; a status {@linkplain TargetStatus#carriedOver() carried over} from before does
+   * not count), or is stuck (no sync finished for {@code stuckAfter}, counted from when the target
+   * started until one does). Empty when ready. While a reload runs, a target it removes no longer
+   * counts.
    */
   public List<String> notReady() {
     if (!started) {

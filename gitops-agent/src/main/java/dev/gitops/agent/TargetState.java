@@ -32,6 +32,13 @@ import org.slf4j.LoggerFactory;
  * finished recently enough). Times shown or written come from the clock; how long since a sync
  * finished is measured on a monotonic ticker, so that a step of the wall clock (NTP) neither marks
  * a running target stuck nor hides a stuck one.
+ *
+ * <p>One state is one run of the target (it restarts with a new one). Until a sync of the run ends,
+ * {@link #last()} is what the status file recorded before, {@linkplain TargetStatus#carriedOver()
+ * carried over}, so that a restart does not hide where the target stood; readiness and stuck
+ * detection are of this run alone: a success carried over does not make the target ready, and the
+ * time before the run started does not count towards stuck (a restart after a long outage is not
+ * stuck at once; one whose first sync hangs is, {@code stuckAfter} after it started).
  */
 final class TargetState implements SyncListener {
 
@@ -47,10 +54,9 @@ final class TargetState implements SyncListener {
   /** The ticker when the last sync was recorded, or when this run started before any. */
   private volatile long lastRecordedTick;
   private final Set<ResourceKey> drift = new TreeSet<>();
+  /** The status of the last sync of this run, or, before one ends, the one the file recorded (carried over). */
   private volatile TargetStatus last;
   private volatile Instant lastSuccess;
-  /** The revision the status file recorded when this run started ("" when none): kept by a sync that reads none. */
-  private final String recordedRevision;
   /**
    * Whether a sync of this run succeeded: not told by comparing {@code lastSuccess} with when this
    * run started, since a success read from the file may have been stamped by a clock that was ahead.
@@ -85,15 +91,18 @@ final class TargetState implements SyncListener {
     this.ticker = ticker;
     this.stuckAfter = stuckAfter;
     this.lastRecordedTick = ticker.getAsLong();
-    // A restarted agent (or target) keeps the last success it recorded, for status and for people.
+    // A restarted agent (or target) shows the status it recorded, marked carried over, until a sync of this run
+    // ends; it keeps the last success and the revision for the statuses after it, and for the metrics.
     Optional<TargetStatus> before = Optional.empty();
     try {
       before = TargetStatus.read(stateDir, target);
     } catch (RuntimeException e) {
-      LOG.warn("target {}: ignoring an unreadable status file: {}", target, e.getMessage());
+      // for people only: the target starts without a status, and its next sync writes the file anew
+      LOG.warn("target {}: ignoring an unreadable status file, the target starts without a status until its first"
+          + " sync ends: {}", target, e.getMessage());
     }
     this.lastSuccess = before.map(TargetStatus::lastSuccess).orElse(null);
-    this.recordedRevision = before.map(TargetStatus::revision).orElse("");
+    this.last = before.map(TargetStatus::asCarriedOver).orElse(null);
   }
 
   /** When the last successful sync ended, read from the status file until this run succeeds; null: never. */
@@ -101,7 +110,11 @@ final class TargetState implements SyncListener {
     return lastSuccess;
   }
 
-  /** The status after the last sync, or null before the first one ends. */
+  /**
+   * The status after the last sync of this run; before one ends, the one the status file recorded
+   * before the run started, {@linkplain TargetStatus#carriedOver() carried over}; null when there
+   * is neither (never synced, or the file is unreadable).
+   */
   TargetStatus last() {
     return last;
   }
@@ -289,7 +302,7 @@ final class TargetState implements SyncListener {
   private void record(String revision, String result, boolean corrected, String error) {
     List<String> keys = drift.stream().map(ResourceKey::toString).toList();
     // a sync that ended before reading the source (it is unreachable) keeps the revision last recorded
-    String known = last != null ? last.revision() : recordedRevision;
+    String known = last != null ? last.revision() : "";  // the carried-over one's before this run's first
     TargetStatus s = new TargetStatus(target, provider, revision.isEmpty() ? known : revision,
         result, clock.instant(), lastSuccess, keys, !keys.isEmpty() && corrected, error);
     drift.clear();
@@ -304,8 +317,10 @@ final class TargetState implements SyncListener {
   }
 
   /**
-   * Why this target is not ready, or empty: stuck, refused on another owner's store, or without a
-   * successful sync in this run (with the last sync's error when one ended in error).
+   * Why this target is not ready, or empty: stuck (no sync of this run finished for {@code
+   * stuckAfter}, counted from when the run started until one does), refused on another owner's
+   * store, or without a successful sync in this run (with the last sync's error when one of this
+   * run ended in error; a status carried over from before the run counts for neither).
    */
   Optional<String> notReady() {
     TargetStatus s = last;
@@ -321,7 +336,7 @@ final class TargetState implements SyncListener {
     }
     if (s == null || !succeededSinceStart) {
       // what its syncs ran into so far, so that /readyz says why (one line: it gives one reason a line)
-      String last = s == null || s.lastError() == null ? ""
+      String last = s == null || s.carriedOver() || s.lastError() == null ? ""
           : "; its last sync: " + s.result() + ": " + s.lastError().replaceAll("\\s*\\R\\s*", " ");
       return Optional.of("target " + target + " has not finished a successful sync yet" + last);
     }

@@ -23,7 +23,10 @@ import java.util.Set;
 
 /**
  * Where a target stands after its last sync, as the agent records it in {@code
- * <stateDir>/status/<target>.json} (what {@code gitops status --config} prints).
+ * <stateDir>/status/<target>.json} (what {@code gitops status --config} prints). {@link
+ * Agent#status()} also gives, for a target restarted (with the agent, or by a reload) whose first
+ * sync has not ended yet, the status its file recorded before, {@linkplain #carriedOver() carried
+ * over}.
  *
  * <pre>{@code
  * Optional<TargetStatus> s = TargetStatus.read(agent.config().stateDir(), "web");
@@ -43,9 +46,13 @@ import java.util.Set;
  * @param driftCorrected whether the last sync corrected all of them
  * @param lastError what went wrong in the last sync (for {@code out_of_sync}: what was skipped, why, and the way
  *     forward), or null when it succeeded
+ * @param carriedOver whether this is the status the target's file recorded before the target's current run
+ *     started (the agent or the target restarted), read back because no sync of this run has ended yet: its
+ *     sync ran before the restart, and the target is not synced since (in JSON {@code "carriedOver": true}, a
+ *     field present only then); false for the status of a sync of this run, and in the status file itself
  */
 public record TargetStatus(String target, String provider, String revision, String result, Instant finished,
-    Instant lastSuccess, List<String> drift, boolean driftCorrected, String lastError) {
+    Instant lastSuccess, List<String> drift, boolean driftCorrected, String lastError, boolean carriedOver) {
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -57,6 +64,18 @@ public record TargetStatus(String target, String provider, String revision, Stri
     Objects.requireNonNull(result, "result");
     Objects.requireNonNull(finished, "finished");
     drift = List.copyOf(drift);
+  }
+
+  /** The status of a sync of the target's current run (not {@linkplain #carriedOver() carried over}). */
+  public TargetStatus(String target, String provider, String revision, String result, Instant finished,
+      Instant lastSuccess, List<String> drift, boolean driftCorrected, String lastError) {
+    this(target, provider, revision, result, finished, lastSuccess, drift, driftCorrected, lastError, false);
+  }
+
+  /** This status, marked as carried over from before the target's current run started. */
+  TargetStatus asCarriedOver() {
+    return new TargetStatus(target, provider, revision, result, finished, lastSuccess, drift, driftCorrected,
+        lastError, true);
   }
 
   /** The status file of {@code target} under {@code stateDir}. */
@@ -82,7 +101,8 @@ public record TargetStatus(String target, String provider, String revision, Stri
       return Optional.of(new TargetStatus(n.path("target").asText(target), n.path("provider").asText(""),
           n.path("revision").asText(""), n.path("result").asText(""), instant(n, "finished"),
           n.hasNonNull("lastSuccess") ? instant(n, "lastSuccess") : null, drift,
-          n.path("driftCorrected").asBoolean(), n.hasNonNull("lastError") ? n.get("lastError").asText() : null));
+          n.path("driftCorrected").asBoolean(), n.hasNonNull("lastError") ? n.get("lastError").asText() : null,
+          n.path("carriedOver").asBoolean()));
     } catch (NoSuchFileException e) {
       return Optional.empty();
     } catch (JsonProcessingException e) {
@@ -104,7 +124,10 @@ public record TargetStatus(String target, String provider, String revision, Stri
     }
   }
 
-  /** This status as JSON (what the file holds and {@code gitops status --format json} prints). */
+  /**
+   * This status as JSON (what the file holds and {@code gitops status --format json} prints), with
+   * {@code "carriedOver": true} only when it is {@linkplain #carriedOver() carried over}.
+   */
   public ObjectNode toJson() {
     ObjectNode o = JSON.createObjectNode();
     o.put("target", target);
@@ -117,6 +140,9 @@ public record TargetStatus(String target, String provider, String revision, Stri
     drift.forEach(keys::add);
     o.put("driftCorrected", driftCorrected);
     o.put("lastError", lastError);
+    if (carriedOver) {
+      o.put("carriedOver", true);
+    }
     return o;
   }
 

@@ -108,8 +108,10 @@ class AgentTest {
     }
   }
 
+  /** Whether a sync of {@code target}'s current run succeeded (a success carried over from before it is not). */
   boolean succeeded(Agent agent, String target) {
-    return agent.status().stream().anyMatch(s -> s.target().equals(target) && s.result().equals("succeeded"));
+    return agent.status().stream().anyMatch(s -> s.target().equals(target) && s.result().equals("succeeded")
+        && !s.carriedOver());
   }
 
   InMemoryProvider live(String target) {
@@ -580,6 +582,80 @@ class AgentTest {
   }
 
   @Test
+  void afterARestartStatusShowsTheLastRecordedStatusCarriedOverButReadinessAndStuckAreOfThisRun() throws Exception {
+    MutableClock clock = new MutableClock();
+    String agentSection = "  watchConfig: false\n  stuckAfter: 10m\n";
+    String target = memoryTarget("web", repo("web", "a").uri(), "");
+    Path config = config(agentSection, target);
+    Agent first = start(config, clock, null);
+    await("synced", () -> succeeded(first, "web"));
+    TargetStatus recorded = first.status().get(0);
+    assertThat(recorded.carriedOver()).isFalse();
+    first.close();
+
+    // down for longer than the target's stuck time (3 intervals), then restarted with its first sync held in observe
+    clock.advance(Duration.ofHours(5));
+    config(agentSection, target.replace("provider: {type: memory}", "provider: {type: memory, observeDelay: 60s}"));
+    Agent second = start(config, clock, null);
+
+    assertThat(second.status()).as("listed at once, as the status file recorded it").singleElement()
+        .isEqualTo(recorded.asCarriedOver());
+    assertThat(second.status().get(0).toJson().path("carriedOver").asBoolean()).isTrue();
+    assertThat(TargetStatus.read(dir.resolve("state"), "web")).as("the file is not rewritten")
+        .hasValue(recorded);
+    assertThat(second.notReady()).as("ready means synced since the start; the time it was down is not stuck")
+        .containsExactly("target web has not finished a successful sync yet");
+    clock.advance(Duration.ofHours(3).plusSeconds(1));  // the first sync of this run still hangs
+    assertThat(second.notReady()).containsExactly(
+        "target web is stuck: no sync finished for 10801 s (stuck after 10800 s)");
+  }
+
+  @Test
+  void aReloadThatRestartsATargetKeepsItsStatusCarriedOverUntilItsFirstSyncEnds() throws Exception {
+    String web = memoryTarget("web", repo("web", "a").uri(), "");
+    String api = memoryTarget("api", repo("api", "b").uri(), "");
+    Agent agent = start(config("  watchConfig: false\n", web + api));
+    await("both synced", () -> succeeded(agent, "web") && succeeded(agent, "api"));
+    List<TargetStatus> before = agent.status();
+
+    config("  watchConfig: false\n", web.replace("provider: {type: memory}",
+        "provider: {type: memory, observeDelay: 60s}") + api);
+    assertThat(agent.reload().restarted()).containsExactly("web");
+
+    // (a restarted target is listed after the others: the order is the running targets', not the file's)
+    assertThat(agent.status()).containsExactlyInAnyOrder(before.get(0).asCarriedOver(), before.get(1));
+    assertThat(agent.notReady()).containsExactly("target web has not finished a successful sync yet");
+  }
+
+  @Test
+  void anUnreadableStatusFileIsWarnedOfAndItsTargetStartsWithoutAStatusBesideTheOthers() throws Exception {
+    String web = memoryTarget("web", repo("web", "a").uri(), ", observeDelay: 60s");
+    String api = memoryTarget("api", repo("api", "b").uri(), ", observeDelay: 60s");
+    Path state = dir.resolve("state");
+    TargetStatus apiBefore = new TargetStatus("api", "memory", "main@sha1:0123", "failed",
+        Instant.parse("2026-12-01T10:00:00Z"), null, List.of(), false, "1 of 1 changes failed");
+    apiBefore.write(state);
+    Path damaged = TargetStatus.file(state, "web");
+    Files.writeString(damaged, "{\"target\": \"web\", \"revis");  // cut short by a full disk, say
+
+    java.io.PrintStream err = System.err;
+    java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+    System.setErr(new java.io.PrintStream(captured, true, java.nio.charset.StandardCharsets.UTF_8));
+    Agent agent;
+    try {
+      agent = start(config("  watchConfig: false\n", web + api));
+    } finally {
+      System.setErr(err);
+    }
+
+    assertThat(agent.status()).containsExactly(apiBefore.asCarriedOver());
+    assertThat(captured.toString(java.nio.charset.StandardCharsets.UTF_8))
+        .contains("WARN").contains("target web: ignoring an unreadable status file").contains(damaged.toString());
+    assertThat(agent.notReady()).containsExactly("target web has not finished a successful sync yet",
+        "target api has not finished a successful sync yet");
+  }
+
+  @Test
   void theLastSuccessMetricAfterARestartIsTheOneTheStatusFileRecords() throws Exception {
     String target = memoryTarget("web", repo("web", "a").uri(), "");
     Path config = config("  watchConfig: false\n", target);
@@ -853,7 +929,8 @@ class AgentTest {
       assertThat(agent.reload().restarted()).containsExactly("web");
       // the status listener runs after the notifications' (so that a finished status means they were
       // sent): the restarted target's status can still be empty when the notification has arrived
-      await("the refusal was notified and is in the status", () -> !messages.isEmpty() && !agent.status().isEmpty());
+      await("the refusal was notified and is in the status", () -> !messages.isEmpty()
+          && agent.status().stream().anyMatch(s -> !s.carriedOver()));
 
       String said = agent.status().get(0).lastError();
       assertThat(said).startsWith("target web: the state store ");

@@ -48,6 +48,26 @@ class TargetStateTest {
   }
 
   @Test
+  void aRestartedTargetShowsItsRecordedStatusCarriedOverUntilASyncOfItsOwnEnds() throws Exception {
+    TargetStatus recorded = new TargetStatus("t", "files", "main@sha1:1", "failed", Instant.parse("2026-12-01T10:00:00Z"),
+        Instant.parse("2026-11-30T10:00:00Z"), List.of("files:file::a"), false, "1 of 1 changes failed: a");
+    recorded.write(stateDir);
+
+    TargetState state = new TargetState("t", "files", stateDir, Clock.systemUTC(), System::nanoTime, Duration.ofMinutes(5));
+    assertThat(state.last()).isEqualTo(recorded.asCarriedOver());
+    assertThat(state.notReady()).as("an error before the restart is not one of this run's syncs")
+        .hasValue("target t has not finished a successful sync yet");
+
+    // this run's first sync ends before reading the source: the revision recorded before stays
+    state.onEvent(new SyncEvent.Aborted("", new IllegalStateException("the source is unreachable")));
+    assertThat(state.last().carriedOver()).isFalse();
+    assertThat(state.last().revision()).isEqualTo("main@sha1:1");
+    assertThat(state.last().lastSuccess()).isEqualTo(recorded.lastSuccess());
+    assertThat(state.notReady()).hasValue("target t has not finished a successful sync yet; its last sync: error:"
+        + " the source is unreachable");
+  }
+
+  @Test
   void aSyncEndingAfterTheTargetStoppedWritesNoStatus() {
     TargetState state = new TargetState("t", "files", stateDir, Clock.systemUTC(), System::nanoTime, Duration.ofMinutes(5));
     state.onEvent(new SyncEvent.Finished("v1", synced("v1", List.of())));
