@@ -405,6 +405,7 @@ public final class Agent implements AutoCloseable {
       stopping.keySet().stream().filter(name -> next.target(name) == null).forEach(stopped::add);
       stopFailures.keySet().removeIf(name -> next.target(name) == null);  // a removed one no longer counts
       config = next;
+      published();  // in the order of the file now running
       runningDigest = nextDigest;
       refusedReload = null;  // the file is the one running again
       watch(next.watchConfig());
@@ -758,9 +759,20 @@ public final class Agent implements AutoCloseable {
     return runtimes().stream().filter(t -> t.config().name().equals(name)).findFirst().orElse(null);
   }
 
-  /** Publishes the running targets to readers (called under {@code lifecycle} after each change). */
+  /**
+   * Publishes the running targets to readers, in configuration order (a target a reload restarted
+   * or added is put back in its place), called under {@code lifecycle} after each change.
+   */
   private void published() {
-    running = List.copyOf(targets.values());
+    AgentConfig c = config;
+    List<TargetRuntime> now = new ArrayList<>(targets.values());
+    if (c != null) {
+      Map<String, Integer> order = new HashMap<>();
+      c.targets().forEach(t -> order.putIfAbsent(t.name(), order.size()));
+      // stable: one the configuration does not name (yet) keeps its place after the others
+      now.sort(java.util.Comparator.comparingInt(t -> order.getOrDefault(t.config().name(), Integer.MAX_VALUE)));
+    }
+    running = List.copyOf(now);
   }
 
   /**
