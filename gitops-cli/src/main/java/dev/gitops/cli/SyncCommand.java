@@ -29,10 +29,12 @@ import picocli.CommandLine.Spec;
     description = {"Make the target match the repository: plan, check the safety guards, apply, record.",
         "With --plan FILE, run exactly the reviewed plan: it is checked against its id and recomputed first, and "
             + "refused (exit 1, naming the first difference) if the file was edited or the stored state or the "
-            + "live files moved since.",
+            + "live files moved since. A plan made with --verify-key-ring is verified as it records, flag or none.",
         "When some resources cannot be observed the sync is incomplete: the rest is synced, nothing is deleted or "
             + "replaced, and it exits 1 naming them."})
 final class SyncCommand implements Callable<Integer> {
+
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(SyncCommand.class);
 
   @Mixin
   TargetOptions target;
@@ -64,6 +66,7 @@ final class SyncCommand implements Callable<Integer> {
           + " make a new plan at " + target.ref);
     }
     if (reviewed != null) {
+      verifyAsRecorded(reviewed);
       requireMadeHere(reviewed);
     }
     ProgressListener progress = new ProgressListener(out);
@@ -113,6 +116,83 @@ final class SyncCommand implements Callable<Integer> {
                 : " was made for " + flag + " " + shownSetting(e.getKey(), was))
             + "; a reviewed plan runs only where it was made: give the same flags, or make a new plan");
       }
+    }
+  }
+
+  /**
+   * Verifies the commit of a reviewed plan made with {@code --verify-key-ring} as the plan recorded
+   * it ({@code setting.verifyMode}, {@code setting.verifyKeyRing}, {@code setting.verifyKeyRingSha256},
+   * which its id covers), flags or none: such a plan is never applied unverified. Without {@code
+   * --verify-key-ring} the recorded file is used, and refused when it is gone or its SHA-256 is no
+   * longer the recorded one (a key removed from the ring since must not still pass); with the flag
+   * that ring is used (a rotated ring), a difference logged at INFO. {@code --verify-mode}, when
+   * given, wins over the recorded mode. The plans this command makes record what the reviewed plan
+   * recorded, so that the plan computed now matches it; a plan made without verification is
+   * verified only as the flags say.
+   */
+  private void verifyAsRecorded(Plan reviewed) {
+    Map<String, String> recorded = new java.util.LinkedHashMap<>();
+    for (String name : List.of(TargetOptions.VERIFY_MODE, TargetOptions.VERIFY_KEY_RING,
+        TargetOptions.VERIFY_KEY_RING_SHA256)) {
+      String value = reviewed.options().get(PlanOptions.SETTING + name);
+      if (value != null) {
+        recorded.put(name, value);
+      }
+    }
+    target.recordVerification(recorded);
+    if (recorded.isEmpty()) {
+      return;
+    }
+    String mode = recorded.get(TargetOptions.VERIFY_MODE);
+    String ring = recorded.get(TargetOptions.VERIFY_KEY_RING);
+    String digest = recorded.get(TargetOptions.VERIFY_KEY_RING_SHA256);
+    if (mode == null || ring == null || digest == null) {
+      throw new IllegalArgumentException("--plan " + planFile + " records only part of how its commit was verified ("
+          + String.join(", ", recorded.keySet().stream().map(n -> PlanOptions.SETTING + n).toList())
+          + "); make the plan again with 'gitops plan --verify-key-ring FILE --out'");
+    }
+    String said = "the reviewed plan " + planFile + " was made with the commit's signature verified (setting."
+        + TargetOptions.VERIFY_KEY_RING + " " + PlanRenderer.printable(ring) + ", SHA-256 " + digest + ", setting."
+        + TargetOptions.VERIFY_MODE + " " + mode + ")";
+    if (target.verifyMode == null) {
+      target.verifyMode = mode;
+    } else if (!target.verifyMode.equalsIgnoreCase(mode)) {
+      LOG.info("--verify-mode {} as given, not the mode {} the reviewed plan {} recorded", target.verifyMode, mode,
+          planFile);
+    }
+    if (target.verifyKeyRing != null) {
+      // a ring the user names is the one trusted now (a rotated ring is legitimate); a file it cannot read
+      // is said by validate(), naming the flag
+      Path given = target.verifyKeyRing.toAbsolutePath().normalize();
+      String now = digestOrNull(given);
+      if (now != null && !now.equals(digest)) {
+        LOG.info("{}; verifying against --verify-key-ring {} as given (SHA-256 {})", said, given, now);
+      }
+      return;
+    }
+    Path file = Path.of(ring);
+    if (!Files.isRegularFile(file)) {
+      throw new IllegalArgumentException("--plan " + planFile + ": " + said + ", and " + PlanRenderer.printable(ring)
+          + " is no longer a file: a plan made with verification is applied only verified; pass --verify-key-ring"
+          + " FILE to verify against the key ring trusted now");
+    }
+    String now = digestOrNull(file);
+    if (!digest.equals(now)) {
+      throw new IllegalArgumentException("--plan " + planFile + ": " + said + ", and the file "
+          + (now == null ? "cannot be read now" : "now has SHA-256 " + now) + ": a key may have been removed from it"
+          + " since; pass --verify-key-ring " + PlanRenderer.printable(ring) + " to verify against the key ring as it"
+          + " is now, or make a new plan");
+    }
+    target.verifyKeyRing = file;
+  }
+
+  /** The SHA-256 of {@code file}, or null when it cannot be read (why is said where the file is read to verify). */
+  private static String digestOrNull(Path file) {
+    try {
+      return TargetOptions.sha256(file);
+    } catch (IOException e) {
+      LOG.debug("cannot read {} to digest it: {}", file, e.toString());
+      return null;
     }
   }
 

@@ -217,7 +217,9 @@ public final class TargetOptions {
    */
   @Option(names = "--verify-key-ring", paramLabel = "FILE",
       description = "OpenPGP public keys (armored or binary, such as 'gpg --export --armor KEYID'): the commit read"
-          + " must be signed by one of them, or the tag, as --verify-mode says (default: no signature required).")
+          + " must be signed by one of them, or the tag, as --verify-mode says (default: no signature required). A plan"
+          + " saved with it records the mode, the file and its SHA-256; 'sync --plan' verifies as recorded without the"
+          + " flag, refusing a changed or missing file, or against the ring this flag names.")
   Path verifyKeyRing;
 
   /**
@@ -354,10 +356,73 @@ public final class TargetOptions {
     return GitUrls.display(repo);
   }
 
-  /** {@code options} with {@link #setting()} recorded in the plans they make. */
+  /** The setting that records the signature mode a plan's commit was verified with: {@code head}, {@code tag}, .... */
+  static final String VERIFY_MODE = "verifyMode";
+  /** The setting that records the key ring a plan's commit was verified against: its absolute path. */
+  static final String VERIFY_KEY_RING = "verifyKeyRing";
+  /** The setting that records the SHA-256 (hex) of that key ring's bytes when the plan was made. */
+  static final String VERIFY_KEY_RING_SHA256 = "verifyKeyRingSha256";
+
+  /**
+   * How the commit is verified, by setting name ({@link #VERIFY_MODE}, {@link #VERIFY_KEY_RING},
+   * {@link #VERIFY_KEY_RING_SHA256}), as the plans of this command record it; empty without {@code
+   * --verify-key-ring}. Recorded beside {@link #setting()} but not compared with a reviewed plan's
+   * as it is: {@code sync --plan} verifies as the plan recorded ({@link #recordVerification}). Call
+   * after {@link #validate()}.
+   *
+   * @throws IllegalArgumentException naming {@code --verify-key-ring} when the file cannot be read
+   */
+  Map<String, String> verification() {
+    if (verifyKeyRing == null) {
+      return Map.of();
+    }
+    Path ring = verifyKeyRing.toAbsolutePath().normalize();
+    Map<String, String> m = new LinkedHashMap<>();
+    m.put(VERIFY_MODE, modeName(signatureMode()));
+    m.put(VERIFY_KEY_RING, ring.toString());
+    try {
+      m.put(VERIFY_KEY_RING_SHA256, sha256(ring));
+    } catch (java.io.IOException e) {
+      throw new IllegalArgumentException("--verify-key-ring " + ring + ": cannot read it: " + e.getMessage(), e);
+    }
+    return m;
+  }
+
+  /** The verification a reviewed plan recorded, which the plans of this command record instead of the flags'. */
+  private Map<String, String> recordedVerification;
+
+  /**
+   * Makes the plans of this command record {@code recorded} (names without {@code setting.}) as
+   * their verification, whatever the flags verify with: {@code sync --plan} recomputes the reviewed
+   * plan, which must record what it recorded to match it.
+   */
+  void recordVerification(Map<String, String> recorded) {
+    recordedVerification = Map.copyOf(recorded);
+  }
+
+  /** The flag's spelling of {@code mode}: {@code head}, {@code tag} or {@code tag-and-head}. */
+  static String modeName(SignatureMode mode) {
+    return mode.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
+  }
+
+  /** The SHA-256 of {@code file}'s bytes, as lower-case hex. */
+  static String sha256(Path file) throws java.io.IOException {
+    try {
+      return java.util.HexFormat.of().formatHex(
+          java.security.MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file)));
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every Java platform has SHA-256", e);
+    }
+  }
+
+  /**
+   * {@code options} with {@link #setting()} and the verification ({@link #verification()}, or the
+   * one a reviewed plan recorded) recorded in the plans they make.
+   */
   SyncOptions withSetting(SyncOptions options) {
     SyncOptions.Builder b = options.toBuilder();
     setting().forEach(b::setting);
+    (recordedVerification != null ? recordedVerification : verification()).forEach(b::setting);
     return b.build();
   }
 
@@ -372,6 +437,8 @@ public final class TargetOptions {
       case "setting.structured" -> "--structured";
       case "setting.sensitive" -> "--sensitive";
       case "setting.namespaces" -> "--watch-namespaces";
+      case "setting." + VERIFY_MODE -> "--verify-mode";
+      case "setting." + VERIFY_KEY_RING, "setting." + VERIFY_KEY_RING_SHA256 -> "--verify-key-ring";
       case "setting.target" -> kubernetes() ? "--context" : "ansible".equals(provider) ? "--inventory-out" : "--target";
       default -> name;
     };
