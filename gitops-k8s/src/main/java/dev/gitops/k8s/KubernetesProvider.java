@@ -662,7 +662,7 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
     for (ResourceKey k : keys) {
       byType.computeIfAbsent(k.type(), t -> new ArrayList<>()).add(k);
     }
-    Map<String, GroupServed> groups = new TreeMap<>();  // asked once per API group in an observation
+    Map<String, GroupServed> groups = new TreeMap<>();  // asked once per kind in an observation
     for (Map.Entry<String, List<ResourceKey>> e : byType.entrySet()) {
       String type = e.getKey();
       Optional<KindInfo> kind = Optional.empty();
@@ -675,7 +675,7 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
           // no object of a kind the cluster does not serve can exist when its CRD is in Git (it will be created
           // first), or when nothing in the cluster could serve its API group
           GroupServed group = kinds.desired(type).isPresent() ? null
-              : groups.computeIfAbsent(KindInfo.groupOfType(type), g -> groupServed(g, ctx));
+              : groups.computeIfAbsent(type, t -> groupServed(t, ctx));
           if (group != null && group.noServer() != null) {
             List<ResourceKey> ks = e.getValue();
             LOG.info("{} key(s) of {} ({}{}) taken for absent: {}", ks.size(), type, ks.stream().limit(3)
@@ -740,20 +740,29 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
   private record GroupServed(String noServer, String unknown) {}
 
   /**
-   * Whether anything in the cluster could serve objects of API group {@code group}: not when it is
-   * not one of Kubernetes' own groups ({@link KindTable#isKubernetesGroup}), no
-   * CustomResourceDefinition of the cluster defines a kind of it (the CRD informer, watching) and
-   * no APIService ({@code apiregistration.k8s.io/v1}, named {@code <version>.<group>}: the
-   * aggregator's record of every group the API server or an aggregated server serves, a CRD's
-   * group included) names it (its informer, started here, watching). Then no object of the group
-   * can exist: Kubernetes deletes a CRD's objects with it, and nothing else serves a group without
-   * an APIService. So the keys the engine observes of a kind whose CRD was deleted before this
-   * process started (recorded, or declared in Git without its CRD) are ABSENT, not UNKNOWN forever.
-   * A group of Kubernetes' own is never said so (a version removed by an upgrade, the objects kept
-   * at another). Credentials that may not list and watch APIServices (403) leave the question open,
-   * saying so.
+   * Whether anything in the cluster could serve objects of {@code type}, a kind the cluster does
+   * not serve (no CustomResourceDefinition defines it, discovery does not list it): not when its
+   * API group is not one of Kubernetes' own ({@link KindTable#isKubernetesGroup}), no
+   * CustomResourceDefinition of the cluster defines the kind (the CRD informer, watching), and no
+   * APIService ({@code apiregistration.k8s.io/v1}, named {@code <version>.<group>}: the
+   * aggregator's record of every group version the API server or an aggregated server serves)
+   * names the group, other than the API server's own (no {@code spec.service}) for a version that
+   * CRDs of the group serve: the API server registers one such APIService for each group version
+   * its CRDs serve, so those speak for the CRDs the informer shows, none of which defines the
+   * kind (its informer, started here, watching). Then no object of the kind can exist: Kubernetes
+   * deletes a CRD's objects with it, and nothing else serves a kind without an APIService. So the
+   * keys the engine observes of a kind whose CRD was deleted before this process started
+   * (recorded, or declared in Git without its CRD) are ABSENT, not UNKNOWN forever, whether other
+   * CRDs of its group remain or not. A group of Kubernetes' own is never said so (a version removed
+   * by an upgrade, the objects kept at another); nor a group an aggregated APIService (one with a
+   * service) names, nor one with an APIService of the API server's own for a version no CRD of
+   * the group serves (its last CRD of that version gone a moment ago, or one the CRD informer does
+   * not show yet). Credentials that may not list and watch APIServices (403) leave the question
+   * open, saying so.
    */
-  private GroupServed groupServed(String group, CallContext ctx) {
+  private GroupServed groupServed(String type, CallContext ctx) {
+    String group = KindInfo.groupOfType(type);
+    String kind = KindInfo.kindOfType(type);
     if (KindTable.isKubernetesGroup(group)) {
       return new GroupServed(null, "");
     }
@@ -761,9 +770,14 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
       return new GroupServed(null, "; whether a CustomResourceDefinition defines a kind of API group " + group
           + " cannot be told (the cluster's CustomResourceDefinitions are not listed and watched now)");
     }
-    if (!informers.list(KindTable.CRD, c -> group.equals(json(c).at("/spec/group").asText())).isEmpty()) {
-      return new GroupServed(null, "");  // what served() says of it: CRDs of the group define other kinds
+    List<GenericKubernetesResource> crds = informers.list(KindTable.CRD, c -> group.equals(json(c).at("/spec/group")
+        .asText()));
+    if (crds.stream().anyMatch(c -> kind.equals(json(c).at("/spec/names/kind").asText()))) {
+      return new GroupServed(null, "");  // its CRD defines it (what served() says of it): not this question
     }
+    // the group versions the API server registered an APIService of its own for, on behalf of these CRDs
+    Set<String> crdVersions = new TreeSet<>();
+    crds.forEach(c -> crdVersions.addAll(Kinds.servedVersions(json(c))));
     KindInfo apiServices = KindTable.builtIn(API_SERVICE).orElseThrow();
     String cannotTell = "; whether an APIService serves API group " + group + " (so that its objects may exist) cannot"
         + " be told: ";
@@ -781,19 +795,35 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
     List<String> serving = informers.list(API_SERVICE, a -> group.equals(json(a).at("/spec/group").asText())
         || a.getMetadata().getName() != null && a.getMetadata().getName().endsWith("." + group)
             && a.getMetadata().getName().indexOf('.') == a.getMetadata().getName().length() - group.length() - 1)
-        .stream().map(a -> {
+        .stream().filter(a -> json(a).at("/spec/service").isObject() || !crdVersions.contains(apiServiceVersion(a)))
+        .map(a -> {
           JsonNode service = json(a).at("/spec/service");
-          // local: the API server's own (a CRD's group keeps one a moment after its last CRD is gone)
+          // local: the API server's own (a CRD's group keeps one a moment after its last CRD of that version is gone)
           return a.getMetadata().getName() + (service.isObject() ? " (by service " + service.path("namespace").asText()
               + "/" + service.path("name").asText() + ")" : " (the API server's own)");
         }).sorted().toList();
     if (!serving.isEmpty()) {
       return new GroupServed(null, "; APIService " + String.join(", ", serving) + " serves API group " + group
-          + ", so its objects may be there (an aggregated API's server that does not serve the kind now)");
+          + ", so its objects may be there (an aggregated API's server that does not serve the kind now"
+          + (crds.isEmpty() ? "" : ", or a CustomResourceDefinition of the group not seen yet or just deleted") + ")");
     }
-    return new GroupServed("no CustomResourceDefinition of the cluster defines a kind of API group " + group
-        + " and no APIService serves it: nothing in the cluster can serve its objects, so none exists (Kubernetes"
-        + " deletes a CustomResourceDefinition's objects with it)", "");
+    if (crds.isEmpty()) {
+      return new GroupServed("no CustomResourceDefinition of the cluster defines a kind of API group " + group
+          + " and no APIService serves it: nothing in the cluster can serve its objects, so none exists (Kubernetes"
+          + " deletes a CustomResourceDefinition's objects with it)", "");
+    }
+    return new GroupServed("no CustomResourceDefinition of the cluster defines " + kind + " (those of API group " + group
+        + ", " + crds.stream().map(c -> c.getMetadata().getName()).sorted().collect(java.util.stream.Collectors.joining(
+            ", ")) + ", define other kinds) and no APIService but the API server's own for them serves the group:"
+        + " nothing in the cluster can serve " + kind + ", so none exists (Kubernetes deletes a"
+        + " CustomResourceDefinition's objects with it)", "");
+  }
+
+  /** The version an APIService registers: its {@code spec.version}, else its name's {@code <version>.}. */
+  private static String apiServiceVersion(GenericKubernetesResource apiService) {
+    String version = json(apiService).at("/spec/version").asText("");
+    String name = Objects.requireNonNullElse(apiService.getMetadata().getName(), "");
+    return !version.isEmpty() || name.indexOf('.') < 0 ? version : name.substring(0, name.indexOf('.'));
   }
 
   /** The key type of APIServices, which record the API groups the cluster serves. */

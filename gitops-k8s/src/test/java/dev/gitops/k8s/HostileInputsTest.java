@@ -313,12 +313,15 @@ class HostileInputsTest {
     cluster.server.expect().get().withPath("/apis").andReturn(200, """
         {"kind":"APIGroupList","apiVersion":"v1","groups":[{"name":"example.com","versions":[{"groupVersion":
         "example.com/v1","version":"v1"}]}]}""").always();
-    decode("apps/w.yaml", Manifests.widget("red").replace("kind: Widget", "kind: Widgit"));
+    List<Resource> rs = decode("apps/w.yaml", Manifests.widget("red").replace("kind: Widget", "kind: Widgit"));
     ResourceKey w = ResourceKey.of("k8s", "example.com/Widgit", "shop", "banner");
 
-    Observation o = provider.observe(List.of(w), ctx()).get(w);
+    // no CRD defines Widgit and no APIService but the API server's own (for Widget's CRD) names the group: none exists
+    assertThat(provider.observe(List.of(w), ctx()).get(w).status()).isEqualTo(Observation.Status.ABSENT);
+    Outcome o = provider.apply(ProviderConformanceSuite.createOf(rs.get(0)), ctx());
 
-    assertThat(o.reason()).contains("the cluster serves example.com/v1 (Widget)").contains("none of them is Widgit")
+    assertThat(o.kind()).isEqualTo(Outcome.Kind.PERMANENT);
+    assertThat(o.message()).contains("the cluster serves example.com/v1 (Widget)").contains("none of them is Widgit")
         .endsWith("declared at apps/w.yaml:1");
   }
 

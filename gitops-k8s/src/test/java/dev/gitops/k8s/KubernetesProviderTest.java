@@ -790,10 +790,11 @@ class KubernetesProviderTest {
 
   @Test
   void aKindTheClusterDoesNotServeIsUnknownUnlessItsCrdIsInTheDesiredState() {
-    // a CRD of its group defines another kind: something in the cluster serves the group
+    // a CRD of its group defines another kind, and an aggregated API's APIService of the group may serve Gadgets
     cluster.client.apiextensions().v1().customResourceDefinitions().resource(io.fabric8.kubernetes.client.utils
         .Serialization.unmarshal(Manifests.CRD,
             io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition.class)).create();
+    apiService("v1beta1.example.com", "example.com", true);
     ResourceKey gadget = ResourceKey.of("k8s", "example.com/Gadget", "default", "g");
     Observation o = observe(gadget);
     assertThat(o.status()).isEqualTo(Observation.Status.UNKNOWN);
@@ -1135,12 +1136,16 @@ class KubernetesProviderTest {
   // ------------------------------------------------------------------ discovery of kinds the cluster does not serve
 
   /** Discovery requests about {@code group} since the last call: its versions, and the list of API groups. */
-  /** Registers APIService {@code name} for {@code group}, served by a service of kube-system, else the API server's own. */
+  /**
+   * Registers APIService {@code name} ({@code <version>.<group>}) for {@code group}, served by a
+   * service of kube-system, else the API server's own.
+   */
   private void apiService(String name, String group, boolean aggregated) {
     KindInfo k = KindTable.builtIn("apiregistration.k8s.io/APIService").orElseThrow();
     cluster.client.genericKubernetesResources(KindInformers.context(k)).resource(io.fabric8.kubernetes.client.utils
         .Serialization.unmarshal("{\"apiVersion\":\"apiregistration.k8s.io/v1\",\"kind\":\"APIService\",\"metadata\":"
-            + "{\"name\":\"" + name + "\"},\"spec\":{\"group\":\"" + group + "\",\"version\":\"v1\""
+            + "{\"name\":\"" + name + "\"},\"spec\":{\"group\":\"" + group + "\",\"version\":\""
+            + name.substring(0, name.indexOf('.')) + "\""
             + (aggregated ? ",\"service\":{\"namespace\":\"kube-system\",\"name\":\"things\"}" : "") + "}}",
             io.fabric8.kubernetes.api.model.GenericKubernetesResource.class)).create();
   }
@@ -1162,6 +1167,44 @@ class KubernetesProviderTest {
     assertThat(observe(WIDGET).reason()).contains("no kind example.com/Widget")
         .contains("APIService v1.example.com (the API server's own) serves API group example.com, so its objects may be"
             + " there");
+  }
+
+  /** Creates, in the cluster, the CRD of {@code Gizmo} ({@code gizmos.example.com}, served at v1): Widget's group. */
+  private void gizmoCrd() {
+    cluster.client.apiextensions().v1().customResourceDefinitions().resource(io.fabric8.kubernetes.client.utils
+        .Serialization.unmarshal(Manifests.CRD.replace("widgets", "gizmos").replace("Widget", "Gizmo")
+            .replace("widget", "gizmo"), io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition.class))
+        .create();
+  }
+
+  @Test
+  void aKeyOfAKindNoCrdDefinesIsAbsentThoughOtherCrdsOfItsGroupRemainUnlessAnotherApiServiceNamesTheGroup() {
+    // Widget's CRD deleted before this provider started; Gizmo's, of the same group, remains, with the APIService the
+    // API server registers for the group versions its CRDs serve: that one speaks for Gizmo, not for a widget
+    gizmoCrd();
+    apiService("v1.example.com", "example.com", false);
+
+    Observation o = observe(WIDGET);
+
+    assertThat(o.status()).as(o.reason()).isEqualTo(Observation.Status.ABSENT);
+
+    // an aggregated API's APIService of the group: its server may serve widgets, so they may be there
+    apiService("v2.example.com", "example.com", true);
+    assertThat(until(() -> observe(WIDGET).status() == Observation.Status.UNKNOWN)).isTrue();
+    assertThat(observe(WIDGET).reason()).contains("no kind example.com/Widget")
+        .contains("APIService v2.example.com (by service kube-system/things) serves API group example.com");
+  }
+
+  @Test
+  void aKeyOfAKindNoCrdDefinesStaysUnknownWhileAnApiServerApiServiceOfItsGroupIsForAVersionNoCrdServes() {
+    // v1beta1: no CRD of the group serves it (a CRD of it deleted a moment ago, or one the CRD informer lags behind)
+    gizmoCrd();
+    apiService("v1beta1.example.com", "example.com", false);
+
+    Observation o = observe(WIDGET);
+
+    assertThat(o.status()).isEqualTo(Observation.Status.UNKNOWN);
+    assertThat(o.reason()).contains("APIService v1beta1.example.com (the API server's own) serves API group example.com");
   }
 
   @Test
