@@ -283,6 +283,13 @@ public final class KubernetesDecoder implements Decoder {
     return out;
   }
 
+  /** The key types of the objects the last decoded desired state declares. */
+  java.util.Set<String> declaredTypes() {
+    java.util.Set<String> out = new java.util.HashSet<>();
+    declared.keySet().forEach(k -> out.add(k.type()));
+    return out;
+  }
+
   /** One object of a file: its document (never modified), where it is, its key type. */
   private record Manifest(ObjectNode doc, Place place, String type) {
     Origin origin() {

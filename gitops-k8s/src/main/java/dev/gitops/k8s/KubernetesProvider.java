@@ -1285,6 +1285,7 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
       }
       return search;
     };
+    Map<String, GroupServed> groups = new TreeMap<>();  // asked once per kind the cluster does not serve
     java.util.function.Predicate<GenericKubernetesResource> marked = r -> Annotations.MANAGED_BY_VALUE.equals(
         labels(r).get(Annotations.MANAGED_BY)) && owner.equals(annotations(r).get(Annotations.OWNER));
     for (String type : types) {
@@ -1293,7 +1294,10 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
         kind = Optional.ofNullable(labelledKinds.get(type)).filter(l -> !l.custom()).map(Labelled::info);
       }
       if (kind.isEmpty()) {
-        continue;  // a kind the cluster does not serve (its CRD is gone) has no objects, marked or not
+        // a kind the cluster does not serve: none of its objects exists (else the listing fails, naming it)
+        LOG.debug("{}: the cluster does not serve it and it holds no objects marked by {}: {}", type, owner,
+            noMarkedObjectsUnresolved(type, owner, groups, ctx));
+        continue;
       }
       // as for an observation: a CRD that defined the kind now and is gone by its list took its objects along
       boolean definedByCrd = definedByCrdNow(kind.get());
@@ -1327,6 +1331,39 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
       }
     }
     return out;
+  }
+
+  /**
+   * Why {@code type}, which the cluster does not serve (no CustomResourceDefinition defines it,
+   * discovery does not list it), holds no object marked by {@code owner}, decided as an
+   * observation decides its keys: its CRD is in the desired state only (created first, before its
+   * objects), or nothing in the cluster can serve it ({@link #groupServed}: the CRD that defined it
+   * deleted, and its objects with it); or only an earlier desired state of this process declared
+   * it, and it has had no informer here (the cluster never served it to this process, so this
+   * process wrote none of it; keys of it that the store records are observed by their own rule).
+   *
+   * @return why it holds no marked object, to log
+   * @throws KindInformers.Unavailable naming the kind, what the cluster serves of its group and why
+   *     its objects may be there (an APIService of its group, one of Kubernetes' own groups, the
+   *     CRDs or APIServices that cannot be read): the listing is incomplete, so the plan deletes and
+   *     replaces nothing, rather than take the kind to hold no marked object
+   */
+  private String noMarkedObjectsUnresolved(String type, String owner, Map<String, GroupServed> groups,
+      CallContext ctx) {
+    if (kinds.desired(type).isPresent()) {
+      return "its CustomResourceDefinition is in the desired state, not in the cluster yet";
+    }
+    if (!informers.types().contains(type) && !scanTypes.contains(type) && !labelledKinds.containsKey(type)
+        && !decoder.declaredTypes().contains(type)) {
+      return "only an earlier desired state declared it, and the cluster has not served it to this process";
+    }
+    GroupServed group = groups.computeIfAbsent(type, t -> groupServed(t, ctx));
+    if (group.noServer() != null) {
+      return group.noServer();
+    }
+    throw new KindInformers.Unavailable("cannot list " + type + " at " + client.getMasterUrl()
+        + " to find the objects marked by " + owner + ": " + notServed(type) + group.unknown()
+        + "; its objects may be there, so they are not taken to hold none of ours", null);
   }
 
   /**

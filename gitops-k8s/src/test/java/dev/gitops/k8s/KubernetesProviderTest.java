@@ -1208,6 +1208,31 @@ class KubernetesProviderTest {
   }
 
   @Test
+  void listMarkedFailsNamingAKindTheClusterNoLongerServesUnlessNothingInTheClusterCanServeIt() {
+    cluster.client.apiextensions().v1().customResourceDefinitions().resource(io.fabric8.kubernetes.client.utils
+        .Serialization.unmarshal(Manifests.CRD,
+            io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition.class)).create();
+    gizmoCrd();
+    apiService("v1.example.com", "example.com", false);  // the API server's own, for the CRDs' group version
+    provider.close();
+    provider = KubernetesProvider.builder(cluster.client).scanForOrphans("example.com/Widget").build();
+    assertThat(provider.listMarked("agent", ctx())).isEmpty();
+    // Widget's CRD deleted (Kubernetes deletes the widgets with it); Gizmo's remains
+    cluster.client.apiextensions().v1().customResourceDefinitions().withName("widgets.example.com").delete();
+    assertThat(until(() -> observe(WIDGET).isAbsent())).as("the CRD informer saw it go").isTrue();
+
+    assertThat(provider.listMarked("agent", ctx())).as("nothing can serve a widget: none is there").isEmpty();
+
+    // an aggregated API's APIService of the group: widgets may be there, so the listing fails naming the kind and why
+    apiService("v2.example.com", "example.com", true);
+    assertThat(until(() -> observe(WIDGET).isUnknown())).isTrue();
+    assertThatThrownBy(() -> provider.listMarked("agent", ctx()))
+        .hasMessageStartingWith("cannot list example.com/Widget at " + cluster.client.getMasterUrl()
+            + " to find the objects marked by agent: the cluster has no kind example.com/Widget")
+        .hasMessageContaining("APIService v2.example.com (by service kube-system/things) serves API group example.com");
+  }
+
+  @Test
   void aKeyOfAGroupNoCrdDefinesStaysUnknownWhenTheCredentialsMayNotListApiServicesSayingSo() {
     cluster.refuseReads("/apis/apiregistration.k8s.io/v1", "apiservices", true, 403, "{\"kind\":\"Status\","
         + "\"apiVersion\":\"v1\",\"status\":\"Failure\",\"reason\":\"Forbidden\",\"code\":403,\"message\":"
