@@ -1303,9 +1303,23 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
       boolean definedByCrd = definedByCrdNow(kind.get());
       try {
         Map<String, KindInformers.Unavailable> unreadable = watch(kind.get(), toSearch, ctx);
+        // a namespace whose list failed but for a refusal (a timeout, a 5xx, a 404 for the kind no CRD explains):
+        // marked objects there may be missed, as for a kind that cannot be listed
+        Map<String, KindInformers.Unavailable> failed = new TreeMap<>(unreadable);
+        KindInfo listed = kind.get();
+        failed.values().removeIf(u -> u.code() == 403
+            || u.code() == 404 && noMarkedObjects(listed, 404, u.getMessage(), definedByCrd));
+        if (!failed.isEmpty()) {
+          // each names the kind and its namespace; the catch below says what the listing was for
+          throw new KindInformers.Unavailable(String.join("; ", failed.values().stream().map(Throwable::getMessage)
+              .toList()), failed.values().iterator().next().getCause());
+        }
         if (!unreadable.isEmpty()) {
-          // only what was listed is claimed: the keys there that Git or the store name are observed UNKNOWN
-          // (never ABSENT), so nothing in those namespaces is deleted or dropped; unnamed orphans stay unfound
+          // refused (403): only what was listed is claimed. The keys there that Git or the store name are observed
+          // UNKNOWN (never ABSENT), so nothing in those namespaces is deleted or dropped; a marked object missed there
+          // is an orphan (in neither), which the engine only reports or deletes, and none was written there with these
+          // credentials (a key is written once observed, which lists its kind in its namespace). Failing the listing instead would
+          // hold back every delete for good under a Role that leaves out a kind Git does not put in that namespace.
           LOG.warn("objects of {} marked by {} are not searched in namespace(s) {} at {}: {}", type, owner,
               unreadable.keySet(), client.getMasterUrl(), String.join("; ", unreadable.values().stream()
                   .map(Throwable::getMessage).toList()));

@@ -180,6 +180,29 @@ class NamespaceScopedCredentialsTest {
   }
 
   @Test
+  void aNamespaceWhoseListFailsButForARefusalFailsTheListingNamingTheNamespaceAndTheAnswer() {
+    InMemoryStateStore store = new InMemoryStateStore();
+    desired.set(State.of("r1", decode(provider, "r1", configMaps("1", "a/app", "b/app"))));
+    assertThat(reconciler(provider, store, false).sync().status()).isEqualTo(SyncResult.Status.SUCCEEDED);
+    createMarked(key("b", "orphan"));
+    // listed per namespace (the cluster-wide list forbidden); b's list fails, not refused (a 404 for the kind; a 5xx
+    // or a timeout alike, which fabric8 retries for seconds first): marked objects there may be missed, so the listing
+    // is incomplete, unlike a refusal (above), which these credentials make for good
+    cluster.server.expect().get().withPath("/api/v1/configmaps?resourceVersion=0")
+        .andReturn(403, forbidden("at the cluster scope")).always();
+    cluster.server.expect().get().withPath("/api/v1/namespaces/b/configmaps?resourceVersion=0").andReturn(404,
+        "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"status\":\"Failure\",\"reason\":\"NotFound\","
+            + "\"code\":404,\"message\":\"the server could not find the requested resource\"}").always();
+    restart();
+    desired.set(State.of("r2", decode(provider, "r2", configMaps("1", "a/app", "b/app"))));
+
+    assertThatThrownBy(() -> provider.listMarked("agent", ctx()))
+        .hasMessageStartingWith("cannot list /ConfigMap at " + cluster.client.getMasterUrl()
+            + " to find the objects marked by agent: cannot list /ConfigMap in namespace b at ")
+        .hasMessageContaining("404 the server could not find the requested resource");
+  }
+
+  @Test
   void whenEveryNamespaceInPlayCanBeListedTheSyncIsCompleteAndOrphansThereAreFoundAndDeleted() {
     InMemoryStateStore store = new InMemoryStateStore();
     desired.set(State.of("r1", decode(provider, "r1", configMaps("1", "a/app", "a/keep", "a/gone"))));
