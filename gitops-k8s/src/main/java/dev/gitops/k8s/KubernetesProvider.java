@@ -97,11 +97,12 @@ import org.slf4j.LoggerFactory;
  * of an object from the server (right after a write of ours) answered 404 naming no object is its
  * kind not served at that apiVersion, not the object missing: UNKNOWN, naming the kind, the
  * apiVersion and the object, unless the kind's CustomResourceDefinition is gone, being deleted or
- * has never served it (then no object of it exists: ABSENT). A kind of an API group nothing in the
- * cluster serves (not Kubernetes' own, defined by no CustomResourceDefinition of the cluster, served
- * by no APIService) is ABSENT too, logged at INFO: Kubernetes deletes a CRD's objects with it, so the
- * keys of a kind whose CRD was deleted are not UNKNOWN for good, and a create of such an object fails
- * naming the kind.
+ * has never served it (then no object of it exists: ABSENT). A kind nothing in the cluster serves
+ * (not of Kubernetes' own groups, defined by no CustomResourceDefinition of the cluster, its group
+ * named by no APIService but the API server's own for versions other CRDs of the group serve) is
+ * ABSENT too, logged at INFO: Kubernetes deletes a CRD's objects with it, so the keys of a kind
+ * whose CRD was deleted are not UNKNOWN for good, and a create of such an object fails naming the
+ * kind.
  *
  * <p><b>Apply</b> ({@link ApplyMode#CLIENT_SIDE}, the default) sends the change the engine
  * planned as a JSON Patch whose first operation sets {@code metadata.resourceVersion} to the
@@ -1269,6 +1270,10 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
    * unless its CustomResourceDefinition explains that no object of it can exist: see {@link
    * #noObjectsCanExist}) fails the whole listing, naming the kind, as the SPI says: the plan is then
    * incomplete and deletes and replaces nothing, rather than take the kind to hold no marked object.
+   * So does a namespace of a kind listed per namespace whose list fails but for a refusal (a 403 is
+   * logged and skipped: the keys there that Git or the store name are UNKNOWN), and a kind the
+   * cluster no longer serves whose objects may still be there (an APIService of its group, one of
+   * Kubernetes' own groups; decided as an observation decides its keys).
    */
   @Override
   public Collection<ResourceKey> listMarked(String owner, CallContext ctx) {
