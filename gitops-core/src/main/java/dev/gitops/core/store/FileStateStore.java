@@ -478,22 +478,10 @@ public final class FileStateStore implements BatchedStateStore {
 
   /** Opens the lock file, owner-only when it is created ({@link LockFile.Option#SHARED}: to read, for a reader). */
   private static LockFile openLockFile(Path lockFile, LockFile.Option... options) {
-    refuseSpecialLockFile(lockFile);
     try {
       return options.length == 0 ? LockFile.open(lockFile, LockFile.Option.PRIVATE) : LockFile.open(lockFile, options);
     } catch (IOException e) {
       throw new StoreException("cannot open lock file " + lockFile + ": " + e, e);
-    }
-  }
-
-  /** A FIFO at the lock file's name would block the open (a reader's until a writer comes): refused instead. */
-  private static void refuseSpecialLockFile(Path lockFile) {
-    try {
-      DurableFiles.requireRegular(lockFile);
-    } catch (NoSuchFileException e) {
-      // made by the open that follows
-    } catch (IOException e) {
-      throw new StoreException("cannot open lock file " + lockFile + ": " + e.getMessage(), e);
     }
   }
 

@@ -41,6 +41,10 @@ import java.util.function.BooleanSupplier;
  * nothing; its tries fail, and it reads the holder's line through that one's channel, until that
  * one is closed.
  *
+ * <p>Only a regular file is opened at the name: a symbolic link there is refused, so that a
+ * holder's line is never written through it over another file, and so is a FIFO, socket, device
+ * or directory (a FIFO would block the open until some writer came).
+ *
  * <pre>{@code
  * try (LockFile lock = LockFile.open(dir.resolve("lock"), LockFile.Option.PRIVATE)) {
  *   long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
@@ -57,9 +61,7 @@ public final class LockFile implements AutoCloseable {
     /** Opened to read only, for a shared lock; the file must exist (nothing is created). */
     SHARED,
     /** Created readable and writable by its owner only, where the file system has POSIX permissions. */
-    PRIVATE,
-    /** A symbolic link at the file's name fails the open: a holder's line is never written through a link. */
-    NO_FOLLOW
+    PRIVATE
   }
 
   /** The LockFile of this JVM that has each file open, by the file's key; guarded by itself. */
@@ -82,8 +84,7 @@ public final class LockFile implements AutoCloseable {
     this.file = file;
     this.options = options;
     this.shared = options.contains(Option.SHARED);
-    this.links = options.contains(Option.NO_FOLLOW) ? new LinkOption[] {LinkOption.NOFOLLOW_LINKS}
-        : new LinkOption[0];
+    this.links = new LinkOption[] {LinkOption.NOFOLLOW_LINKS};
   }
 
   /**
@@ -91,7 +92,8 @@ public final class LockFile implements AutoCloseable {
    * LockFile} of this JVM has it open, nothing yet; no lock is taken.
    *
    * @throws IOException when the file cannot be opened (with {@link Option#SHARED}: a {@link
-   *     NoSuchFileException} when it is missing; with {@link Option#NO_FOLLOW}: a link at its name)
+   *     NoSuchFileException} when it is missing), or what is at its name is not a regular file (a
+   *     symbolic link, a FIFO, a directory), naming what it is
    */
   public static LockFile open(Path file, Option... options) throws IOException {
     LockFile f = new LockFile(file, options.length == 0 ? EnumSet.noneOf(Option.class)
@@ -113,6 +115,11 @@ public final class LockFile implements AutoCloseable {
       if (before != null && OPEN.containsKey(before)) {
         key = before;
         return false;
+      }
+      try {
+        DurableFiles.requireRegular(file, links);
+      } catch (NoSuchFileException e) {
+        // created by the open below (with SHARED: refused by it)
       }
       Set<OpenOption> opts = new HashSet<>(List.of(links));
       FileAttribute<?>[] attrs = new FileAttribute<?>[0];

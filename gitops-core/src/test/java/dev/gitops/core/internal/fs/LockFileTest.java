@@ -65,14 +65,24 @@ class LockFileTest {
   }
 
   @Test
-  void noFollowRefusesALinkAtTheNameAndSharedCreatesNothing() throws Exception {
+  void aLinkOrAFifoAtTheNameIsRefusedNamingWhatItIsAndSharedCreatesNothing() throws Exception {
     Path target = Files.writeString(dir.resolve("precious"), "keep\n");
     Path link = Files.createSymbolicLink(dir.resolve("session.lock"), target);
-    assertThatThrownBy(() -> LockFile.open(link, LockFile.Option.NO_FOLLOW)).isInstanceOf(IOException.class);
-    try (LockFile followed = LockFile.open(link)) {
-      assertThat(followed.tryLock()).as("without NO_FOLLOW a link is followed, as before").isTrue();
+    for (LockFile.Option[] options : List.of(new LockFile.Option[0], new LockFile.Option[] {LockFile.Option.PRIVATE},
+        new LockFile.Option[] {LockFile.Option.SHARED})) {
+      assertThatThrownBy(() -> LockFile.open(link, options)).isInstanceOf(IOException.class)
+          .hasMessage(link + " is not a regular file but a symbolic link");
     }
     assertThat(Files.readString(target)).isEqualTo("keep\n");
+
+    Path fifo = dir.resolve("agent.lock");
+    Process mkfifo = new ProcessBuilder("mkfifo", fifo.toString()).start();
+    assumeThat(mkfifo.waitFor(10, java.util.concurrent.TimeUnit.SECONDS) && mkfifo.exitValue() == 0).as("mkfifo")
+        .isTrue();
+    // a FIFO would block the open until a writer came: refused before it
+    org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(Duration.ofSeconds(20), () ->
+        assertThatThrownBy(() -> LockFile.open(fifo)).isInstanceOf(IOException.class)
+            .hasMessage(fifo + " is not a regular file but a FIFO, socket or device"));
 
     Path missing = dir.resolve("missing");
     assertThatThrownBy(() -> LockFile.open(missing, LockFile.Option.SHARED)).isInstanceOf(NoSuchFileException.class);
