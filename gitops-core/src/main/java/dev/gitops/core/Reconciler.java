@@ -495,6 +495,179 @@ public final class Reconciler implements AutoCloseable {
     }));
   }
 
+  /**
+   * Stops owning {@code keys} without touching their live objects, like {@code terraform state rm}:
+   * for each key a provider that {@linkplain Provider#marksObjects() marks its objects} first
+   * removes this owner's mark ({@link Provider#unmark}), so no later sync finds the object again as
+   * an orphan or rebuilds it into a lost store; then every key whose mark is gone (or whose provider
+   * marks nothing) is dropped from the store's inventory and pending records in one batch. The next
+   * sync neither deletes nor recreates a forgotten object. Unlike {@link #destroy
+   * destroy(DeletionPolicy.ORPHAN)} it forgets only the keys named, and removes their marks.
+   *
+   * <pre>{@code
+   * // app.yaml was removed from Git; keep the live file, stop owning it
+   * SyncResult r = reconciler.forget(List.of(ResourceKey.parse("files:file::app.yaml")));
+   * r.failures().forEach((k, o) -> log.warn("still owned: {}: {}", k, o.message()));
+   * }</pre>
+   *
+   * <p>Each key gets an outcome: UNCHANGED when it was forgotten (its change in the result's plan is
+   * a {@link Action#FORGET}), PERMANENT with the provider's message when its mark could not be
+   * removed (the key stays owned: run the forget again; the other keys go on), or when its provider
+   * marks objects but does not implement {@link Provider#unmark}. The forget is recorded in {@link
+   * #history()} as a sync of the head's revision is, but the store's last applied revision stays.
+   * With {@link SyncOptions#dryRun()} the keys are checked and the plan returned ({@link
+   * SyncResult.Status#PLANNED}): no mark is removed and nothing is written.
+   *
+   * @throws IllegalArgumentException before anything is written or unmarked, naming the keys: when
+   *     {@code keys} is empty, when a key is not in the store's inventory or pending records, when the
+   *     source at its head still declares a key (the next sync would adopt or create it again: remove
+   *     it from Git first), or when a key's provider is not one of this reconciler's
+   * @throws StoreOwnerException when the store belongs to another owner, as {@link #sync()} does
+   * @throws StoreException when the store was opened read-only (unless it is a dry run)
+   */
+  public SyncResult forget(Collection<ResourceKey> keys) {
+    Objects.requireNonNull(keys, "keys");
+    SortedSet<ResourceKey> asked = new TreeSet<>();
+    for (ResourceKey k : keys) {
+      asked.add(Objects.requireNonNull(k, "keys holds a null key"));
+    }
+    if (asked.isEmpty()) {
+      throw new IllegalArgumentException("reconciler '" + owner + "': forget() was given no keys: name the keys to"
+          + " stop owning");
+    }
+    requireNotInSync("forget");
+    requireWritableStore("forget");
+    AtomicReference<String> planned = new AtomicReference<>();
+    return reported(planned, () -> locked(() -> {
+      Instant start = Instant.now();
+      Cancellation cancellation = new Cancellation();
+      checkStoreOwner();
+      NoChangeFastPath.Loaded loaded = NoChangeFastPath.load(source, store, null);
+      StoredState stored = loaded.stored();
+      refuse(asked, k -> !stored.inventory().containsKey(k) && !stored.pending().containsKey(k),
+          "not owned by '" + owner + "' (not in the store's inventory or pending records), so there is nothing to"
+          + " forget; see the keys 'gitops plan' or 'gitops status' print");
+      refuse(asked, k -> !providers.containsKey(k.provider()), "of a provider this reconciler does not have (it has "
+          + providers.keySet() + "): its mark could not be removed; add the provider, or use destroy(ORPHAN)");
+      // the source in full (not the store's records): whether Git declares a key is the question
+      Source.ReadRequest request = readRequest(null, cancellation).withPreviousRevision(stored.lastAppliedRevision());
+      State desired = readSource(request, loaded, false).state();
+      planned.set(desired.revision());
+      refuse(asked, desired.resources()::containsKey, "still declared in Git at " + desired.revision()
+          + ": the next sync would adopt or create it again; remove it from Git first, then forget it");
+      Plan plan = forgetPlan(desired.revision(), asked, stored);
+      emit(new SyncEvent.Planned(plan.revision(), plan));
+      Prepared p = new Prepared(desired, stored, plan, null, null, Map.of(), Set.of(), null);
+      if (options.dryRun()) {
+        SyncResult r = new SyncResult(plan.revision(), plan, SyncResult.Status.PLANNED, new TreeMap<>(), Duration
+            .between(start, Instant.now()), "");
+        emit(new SyncEvent.Finished(plan.revision(), r));
+        return r;
+      }
+      claimStore();
+      Map<ResourceKey, Outcome> outcomes = unmarkAll(asked, context(desired.revision(), cancellation));
+      StoreBatch.Builder forgotten = StoreBatch.builder();
+      outcomes.forEach((k, o) -> {
+        if (o.isOk()) {
+          forgotten.forget(k);
+        }
+      });
+      StoreBatch batch = forgotten.build();
+      if (!batch.ops().isEmpty()) {
+        batch.writeTo(store);
+        quiet = null;  // the store moved: nothing remembered of an earlier plan stands
+      }
+      LOG.info("reconciler '{}' forgot {} of {} keys at {}", owner, batch.ops().size(), asked.size(),
+          desired.revision());
+      return finish(p, outcomes, start, "forgot " + batch.ops().size() + " of " + asked.size() + "; ", false);
+    }));
+  }
+
+  /** Throws an {@link IllegalArgumentException} naming each key of {@code keys} that {@code bad} holds for. */
+  private void refuse(SortedSet<ResourceKey> keys, java.util.function.Predicate<ResourceKey> bad, String why) {
+    List<ResourceKey> refused = keys.stream().filter(bad).toList();
+    if (!refused.isEmpty()) {
+      throw new IllegalArgumentException("reconciler '" + owner + "': nothing was forgotten: "
+          + (refused.size() == 1 ? "key " + refused.get(0) + " is " : refused.size() + " keys are ") + why
+          + (refused.size() == 1 ? "" : " (" + refused + ")"));
+    }
+  }
+
+  /** The plan of a forget: a FORGET of each key, its last-applied document as the store holds it. */
+  private Plan forgetPlan(String revision, SortedSet<ResourceKey> keys, StoredState stored) {
+    List<Change> changes = new ArrayList<>();
+    for (ResourceKey k : keys) {
+      StoredResource applied = stored.inventory().get(k);
+      Change.Builder c = Change.builder(k, Action.FORGET).reason("forgotten: its live object is left as it is and no"
+          + " longer owned");
+      if (applied != null) {
+        c.lastApplied(applied.resource());
+      }
+      changes.add(c.build());
+    }
+    TreeMap<String, String> opts = new TreeMap<>();
+    opts.put("operation", "forget");
+    opts.put("owner", owner);
+    Plan plan = new Plan("", revision, changes, new TreeMap<>(), new TreeMap<>(variables), opts, new TreeMap<>(),
+        new TreeSet<>());
+    return plan.withId(PlanCodec.id(plan, store.secretKey()));
+  }
+
+  /**
+   * Removes this owner's mark from each key's object where its provider marks objects, and returns
+   * each key's outcome: UNCHANGED when its mark is gone (or it has none), a failure naming the
+   * provider's message when not. A provider that cannot unmark is asked once; the rest of its keys
+   * fail as its first did.
+   */
+  private Map<ResourceKey, Outcome> unmarkAll(SortedSet<ResourceKey> keys, CallContext ctx) {
+    Map<ResourceKey, Outcome> outcomes = new TreeMap<>();
+    Map<String, Outcome> cannot = new HashMap<>();
+    boolean stopped = false;
+    for (ResourceKey k : keys) {
+      Provider p = providers.get(k.provider());
+      if (!p.marksObjects()) {
+        outcomes.put(k, Outcome.unchanged());
+        continue;
+      }
+      Outcome refused = cannot.get(p.id());
+      if (refused != null) {
+        outcomes.put(k, refused);
+        continue;
+      }
+      if (stopped || Thread.interrupted()) {
+        // the flag is set again once the store's lock is released: the store is still written first
+        stopped = true;
+        reinterrupt = true;
+        outcomes.put(k, Outcome.unknown(k + ": not forgotten: the forget was interrupted before its mark was removed"));
+        continue;
+      }
+      try {
+        calls.bounded(p, "unmark", ctx, c -> {
+          p.unmark(k, owner, c);
+          return null;
+        });
+        outcomes.put(k, Outcome.unchanged());
+        LOG.debug("{}: provider '{}' removed the mark of owner '{}'", k, p.id(), owner);
+      } catch (UnsupportedOperationException e) {
+        Outcome o = Outcome.permanentFailure("not forgotten: provider '" + p.id() + "' marks its objects but cannot"
+            + " remove its mark (Provider.unmark: " + e.getMessage() + "), which would bring the key back as an"
+            + " orphan; delete the object by removing it from Git instead", e);
+        cannot.put(p.id(), o);
+        outcomes.put(k, o);
+      } catch (Cancellation.CancelledException e) {
+        // its unmark may still land: the key stays owned, and a forget again finishes it
+        outcomes.put(k, Outcome.unknown(k + ": not forgotten: interrupted while its mark was being removed"));
+        stopped = true;
+        reinterrupt |= Thread.interrupted();
+      } catch (RuntimeException | LinkageError | AssertionError e) {
+        LOG.warn("{}: provider '{}' could not remove the mark of owner '{}': {}", k, p.id(), owner, e.toString());
+        outcomes.put(k, Outcome.permanentFailure(k + ": not forgotten: provider '" + p.id()
+            + "' could not remove its mark: " + e.getMessage(), e));
+      }
+    }
+    return outcomes;
+  }
+
   /** Past syncs, newest first. */
   public List<HistoryEntry> history() {
     requireOpen();
@@ -1392,6 +1565,17 @@ public final class Reconciler implements AutoCloseable {
   }
 
   private SyncResult finish(Prepared p, Map<ResourceKey, Outcome> outcomes, Instant start, boolean orphaned) {
+    return finish(p, outcomes, start, orphaned ? "orphaned everything; " : null, true);
+  }
+
+  /**
+   * Records how a sync ended and reports it: {@code note} (null for a sync) starts the history
+   * entry's message and makes it an entry of its own; {@code revisions} whether the store's last
+   * attempted and applied revisions are this plan's (not for a forget, which applies no revision).
+   */
+  private SyncResult finish(Prepared p, Map<ResourceKey, Outcome> outcomes, Instant start, String note,
+      boolean revisions) {
+    boolean orphaned = note != null;
     Plan plan = p.plan;
     // one pass over the outcomes (a resync's are every key's): any failure, the counts by kind, any change
     boolean failed = false;
@@ -1413,8 +1597,8 @@ public final class Reconciler implements AutoCloseable {
     }
     String historyId = Instant.now().toEpochMilli() + "-" + plan.id().substring(0, Math.min(8, plan.id().length()));
     String appliedRevision = failed || !plan.isComplete() ? null : plan.revision();
-    if (!plan.revision().equals(p.stored.lastAttemptedRevision())
-        || (appliedRevision != null && !appliedRevision.equals(p.stored.lastAppliedRevision()))) {
+    if (revisions && !plan.revision().equals(p.stored.lastAttemptedRevision())
+        || revisions && (appliedRevision != null && !appliedRevision.equals(p.stored.lastAppliedRevision()))) {
       // a resync of the revisions the store already holds writes nothing here
       store.recordRevisions(plan.revision(), appliedRevision);
     }
@@ -1430,7 +1614,7 @@ public final class Reconciler implements AutoCloseable {
       historyId = latest.id();
     } else {
       store.appendHistory(new HistoryEntry(historyId, Instant.now(), plan.revision(), plan.id(), status, counts,
-          (orphaned ? "orphaned everything; " : "") + plan.summary(), owner));
+          (orphaned ? note : "") + plan.summary(), owner));
     }
     // outcomes come in plan order, mostly the keys': copied in one pass when in key order, which SyncResult shares
     SyncResult r = new SyncResult(plan.revision(), plan, status, SortedArrayMap.copyOf(outcomes),

@@ -142,6 +142,20 @@ public final class MapProvider implements Provider {
     return path.size() == 1 && path.last() instanceof dev.gitops.api.FieldPath.Field f && replaceFields.contains(f.name());
   }
 
+  /** Keys whose unmark throws. */
+  final Set<ResourceKey> unmarkFailing = ConcurrentHashMap.newKeySet();
+  /** Sees each key unmark is called for, before it removes the mark. */
+  volatile Consumer<ResourceKey> beforeUnmark = k -> { };
+
+  @Override
+  public void unmark(ResourceKey key, String owner, CallContext ctx) {
+    beforeUnmark.accept(key);
+    if (unmarkFailing.contains(key)) {
+      throw new IllegalStateException("cannot remove the mark of " + key.name() + ": permission denied");
+    }
+    markOf.computeIfPresent(key, (k, m) -> m.owner().equals(owner) ? null : m);
+  }
+
   @Override
   public Collection<ResourceKey> listMarked(String owner, CallContext ctx) {
     RuntimeException failure = listMarkedFailure;

@@ -158,6 +158,11 @@ public abstract class DelegatingProvider implements Provider {
   }
 
   @Override
+  public void unmark(ResourceKey key, String owner, CallContext ctx) {
+    delegate.unmark(key, owner, ctx);
+  }
+
+  @Override
   public Optional<ProviderPlanner> planner() {
     return delegate.planner();
   }

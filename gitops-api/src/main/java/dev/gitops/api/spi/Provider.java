@@ -386,6 +386,48 @@ public interface Provider {
   }
 
   /**
+   * Removes {@code owner}'s mark from the live object of {@code key}, leaving the object itself as
+   * it is: what {@code Reconciler.forget} calls, before it drops the key from the store, for a
+   * provider that {@linkplain #marksObjects() marks its objects}; without it the mark would make
+   * {@link #listMarked} find the object again (an orphan, or a key of a rebuilt store). Must be
+   * idempotent: an object that is gone, or carries no mark of {@code owner}, is left alone and the
+   * call succeeds. A mark of another owner is never removed. Only a provider that marks its objects
+   * needs it; the default refuses.
+   *
+   * <pre>{@code
+   * // a provider that keeps each object's owner in a map beside the live system
+   * class MarkingProvider extends DelegatingProvider {
+   *   private final Map<String, String> owners = new ConcurrentHashMap<>();
+   *
+   *   MarkingProvider(Provider delegate) {
+   *     super(delegate);
+   *   }
+   *
+   *   @Override
+   *   public boolean marksObjects() {
+   *     return true;
+   *   }
+   *
+   *   @Override
+   *   public void unmark(ResourceKey key, String owner, CallContext ctx) {
+   *     owners.remove(key.name(), owner);   // only owner's own mark; none left: nothing to do
+   *   }
+   * }
+   * }</pre>
+   *
+   * <p><b>Throws:</b> any unchecked exception when the mark cannot be removed: that key is not
+   * forgotten (it stays owned and its failure names the provider's message), the other keys go on.
+   * A call that outlives the call timeout is abandoned and counts as such a failure.
+   *
+   * @throws UnsupportedOperationException (the default) when the provider cannot remove its marks:
+   *     none of its keys is forgotten, each failing with a message saying so
+   */
+  default void unmark(ResourceKey key, String owner, CallContext ctx) {
+    throw new UnsupportedOperationException("provider '" + id() + "' marks its objects but cannot remove its mark"
+        + " (it does not implement Provider.unmark)");
+  }
+
+  /**
    * For planning providers (Terraform): the provider's own planner; never null.
    *
    * <p><b>Throws:</b> an unchecked exception (or answers null): the plan or sync fails with a {@link

@@ -381,6 +381,33 @@ public final class LocalFilesProvider implements Provider {
     }
   }
 
+  /**
+   * Drops {@code owner}'s claim on {@code key}'s path from the target's ownership record, leaving
+   * the file as it is: {@link #listMarked} no longer lists it, and a sync that does not declare it
+   * leaves it alone. A path nobody claims, or another owner claims, is left as it is.
+   */
+  @Override
+  public void unmark(ResourceKey key, String owner, CallContext ctx) {
+    listed = null;  // a claim is dropped
+    Ownership ownership;
+    try {
+      ownership = ownership(layout());
+    } catch (IOException e) {
+      throw new ProviderException(key, key + ": cannot read the ownership record of " + root + ": " + describe(e),
+          retryable(e), e);
+    }
+    try {
+      ownership.release(key.name(), owner);
+      LOG.debug("{}: released the claim of owner '{}'", key, owner);
+    } catch (Ownership.ClaimedException e) {
+      // not this owner's claim: nothing of ours to remove, and another owner's claim is never touched
+      LOG.debug("{}: not claimed by '{}', left as it is: {}", key, owner, e.getMessage());
+    } catch (IOException e) {
+      throw new ProviderException(key, key + ": cannot drop the claim of owner '" + owner + "' in "
+          + ownership.directory() + ": " + describe(e), retryable(e), e);
+    }
+  }
+
   // ---------------------------------------------------------------- layout
 
   /**
