@@ -13,6 +13,7 @@ import dev.gitops.api.Origin;
 import dev.gitops.api.Outcome;
 import dev.gitops.api.OwnerMark;
 import dev.gitops.api.PatchOp;
+import dev.gitops.api.ProviderException;
 import dev.gitops.api.Resource;
 import dev.gitops.api.ResourceKey;
 import dev.gitops.api.spi.CallContext;
@@ -1383,6 +1384,78 @@ public final class KubernetesProvider implements Provider, AutoCloseable {
     throw new KindInformers.Unavailable("cannot list " + type + " at " + client.getMasterUrl()
         + " to find the objects marked by " + owner + ": " + notServed(type) + group.unknown()
         + "; its objects may be there, so they are not taken to hold none of ours", null);
+  }
+
+  /**
+   * Removes {@code owner}'s mark from the object of {@code key}: the label {@code
+   * app.kubernetes.io/managed-by} and the annotations {@code gitops.dev/owner} and {@code
+   * gitops.dev/key}, by one JSON patch pinned to the resourceVersion just read from the server (a
+   * conflict reads it again, up to three times). The object is otherwise left as it is, kubectl's
+   * {@code last-applied-configuration} included, so {@code kubectl apply} can take it over. An
+   * object that is gone, unmarked, or marked by another owner or for another key is left alone.
+   */
+  @Override
+  public void unmark(ResourceKey key, String owner, CallContext ctx) {
+    Optional<KindInfo> kind;
+    try {
+      kind = resolve(key.type());
+    } catch (KindInformers.Unavailable e) {
+      throw new ProviderException(key, key + ": cannot remove the mark of " + owner + ": cannot read the cluster's"
+          + " CustomResourceDefinitions: " + e.getMessage(), true, e);
+    }
+    if (kind.isEmpty()) {
+      throw new ProviderException(key, key + ": cannot remove the mark of " + owner + ": " + notServed(key.type()), false,
+          null);
+    }
+    for (int attempt = 1; ; attempt++) {
+      GenericKubernetesResource live;
+      try {
+        live = read(key, kind.get());  // the server's copy: its resourceVersion pins the patch
+      } catch (KubernetesClientException e) {
+        throw new ProviderException(key, key + ": cannot read the object to remove the mark of " + owner + " at "
+            + client.getMasterUrl() + ": " + KindInformers.message(e), e.getCode() >= 500 || e.getCode() == 429, e);
+      }
+      if (live == null) {
+        LOG.debug("{}: gone, no mark of {} to remove", key, owner);
+        return;
+      }
+      OwnerMark mark = markOf(json(live));
+      if (mark == null || !mark.isOwnedBy(owner, key)) {
+        LOG.debug("{}: carries no mark of {} for it ({}); left as it is", key, owner, mark);
+        return;
+      }
+      List<PatchOp> ops = new ArrayList<>();
+      ops.add(PatchOp.replace("/metadata/resourceVersion",
+          Documents.nodes().textNode(live.getMetadata().getResourceVersion())));
+      ops.add(PatchOp.remove("/metadata/labels/" + pointerToken(Annotations.MANAGED_BY)));
+      Map<String, String> annotations = annotations(live);
+      for (String a : List.of(Annotations.OWNER, Annotations.KEY)) {
+        if (annotations.containsKey(a)) {
+          ops.add(PatchOp.remove("/metadata/annotations/" + pointerToken(a)));
+        }
+      }
+      String body = Documents.mutableCopy(Documents.array(ops.stream().map(PatchOp::toJson).toList())).toString();
+      try {
+        GenericKubernetesResource made = resource(kind.get(), key).patch(PatchContext.of(PatchType.JSON), body);
+        reads.wrote(key, made);
+        LOG.debug("{}: removed the mark of {} (resourceVersion {})", key, owner, live.getMetadata().getResourceVersion());
+        return;
+      } catch (KubernetesClientException e) {
+        if (e.getCode() == 404 && !kindNotFound(e)) {
+          return;  // deleted since it was read: no mark left
+        }
+        if (e.getCode() == 409 && attempt < 3) {
+          continue;  // changed since it was read: read it again, and unmark it only if still ours
+        }
+        throw new ProviderException(key, key + ": cannot remove the mark of " + owner + " at " + client.getMasterUrl()
+            + ": " + KindInformers.message(e), e.getCode() == 409 || e.getCode() >= 500 || e.getCode() == 429, e);
+      }
+    }
+  }
+
+  /** {@code name} as one token of a JSON pointer (RFC 6901: {@code ~} and {@code /} escaped). */
+  private static String pointerToken(String name) {
+    return name.replace("~", "~0").replace("/", "~1");
   }
 
   /**

@@ -104,6 +104,28 @@ class KubernetesProviderTest {
     assertThat(observe(CM).live().at("/data/a").asText()).isEqualTo("2");
   }
 
+  @Test
+  void unmarkRemovesOurLabelAndAnnotationsAndLeavesTheRestSoListMarkedNoLongerFindsIt() {
+    assertThat(provider.apply(ProviderConformanceSuite.createOf(configMap("{\"a\":\"1\"}")), ctx()).isOk()).isTrue();
+    assertThat(provider.listMarked("agent", ctx())).containsExactly(CM);
+
+    provider.unmark(CM, "other-owner", ctx());  // not its mark: left alone
+    assertThat(cluster.client.configMaps().inNamespace("default").withName("cfg").get().getMetadata().getAnnotations())
+        .containsEntry(Annotations.OWNER, "agent");
+
+    provider.unmark(CM, "agent", ctx());
+
+    io.fabric8.kubernetes.api.model.ConfigMap live = cluster.client.configMaps().inNamespace("default").withName("cfg")
+        .get();
+    assertThat(live.getMetadata().getLabels()).doesNotContainKey(Annotations.MANAGED_BY);
+    assertThat(live.getMetadata().getAnnotations()).doesNotContainKeys(Annotations.OWNER, Annotations.KEY)
+        .containsKey(Annotations.LAST_APPLIED);
+    assertThat(live.getData()).containsEntry("a", "1");
+    assertThat(provider.listMarked("agent", ctx())).isEmpty();
+    assertThat(observe(CM).mark()).isNull();
+    provider.unmark(CM, "agent", ctx());  // again: nothing left to remove, no failure
+  }
+
   private static final String CONFLICT = "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"status\":\"Failure\","
       + "\"reason\":\"Conflict\",\"code\":409,\"message\":\"Operation cannot be fulfilled on configmaps \\\"cfg\\\": "
       + "the object has been modified\"}";
