@@ -41,8 +41,8 @@ public final class GitopsCommand implements Callable<Integer> {
    * annotation), so that a command line that names one builds the model of that one only.
    */
   static final List<Class<?>> SUBCOMMANDS = List.of(PlanCommand.class, SyncCommand.class, DiffCommand.class,
-      StatusCommand.class, HistoryCommand.class, RollbackCommand.class, DemoCommand.class, ImagesCommand.class,
-      RunCommand.class);
+      StatusCommand.class, HistoryCommand.class, RollbackCommand.class, ForgetCommand.class, DemoCommand.class,
+      ImagesCommand.class, RunCommand.class);
 
   private boolean verbose;
 

@@ -85,7 +85,7 @@ class HelpTextTest {
     CommandLine all = Main.commandLine(new GitopsCommand(), new PrintWriter(new StringWriter()),
         new PrintWriter(new StringWriter()));
     assertThat(all.getSubcommands().keySet()).containsExactly("plan", "sync", "diff", "status", "history",
-        "rollback", "demo", "images", "run");
+        "rollback", "forget", "demo", "images", "run");
     for (String name : all.getSubcommands().keySet()) {
       StringWriter err = new StringWriter();
       CommandLine one = Main.commandLine(new GitopsCommand(), new PrintWriter(new StringWriter()), new PrintWriter(err),

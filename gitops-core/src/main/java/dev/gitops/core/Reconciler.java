@@ -1571,7 +1571,8 @@ public final class Reconciler implements AutoCloseable {
   /**
    * Records how a sync ended and reports it: {@code note} (null for a sync) starts the history
    * entry's message and makes it an entry of its own; {@code revisions} whether the store's last
-   * attempted and applied revisions are this plan's (not for a forget, which applies no revision).
+   * attempted and applied revisions are this plan's (not for a forget, which applies no revision,
+   * and whose entry counts its forgotten keys as {@code FORGOTTEN}, not UNCHANGED).
    */
   private SyncResult finish(Prepared p, Map<ResourceKey, Outcome> outcomes, Instant start, String note,
       boolean revisions) {
@@ -1592,7 +1593,7 @@ public final class Reconciler implements AutoCloseable {
     Map<String, Integer> counts = new TreeMap<>();
     for (Outcome.Kind kind : Outcome.Kind.values()) {
       if (byKind[kind.ordinal()] > 0) {
-        counts.put(kind.name(), byKind[kind.ordinal()]);
+        counts.put(!revisions && kind == Outcome.Kind.UNCHANGED ? "FORGOTTEN" : kind.name(), byKind[kind.ordinal()]);
       }
     }
     String historyId = Instant.now().toEpochMilli() + "-" + plan.id().substring(0, Math.min(8, plan.id().length()));

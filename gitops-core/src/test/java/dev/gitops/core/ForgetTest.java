@@ -64,6 +64,7 @@ class ForgetTest {
     assertThat(p.live.get(key("a"))).isEqualTo(json("{'x':1}"));
     assertThat(rec.history().get(0).id()).isEqualTo(r.historyId());
     assertThat(rec.history().get(0).message()).startsWith("forgot 1 of 1; ");
+    assertThat(rec.history().get(0).counts()).containsExactly(java.util.Map.entry("FORGOTTEN", 1));
     assertThat(store.load().lastAppliedRevision()).as("a forget applies no revision").isEqualTo("r1");
 
     SyncResult next = rec.sync();

@@ -271,6 +271,13 @@ public final class InMemoryProvider implements Provider {
     return out;
   }
 
+  /** Drops {@code owner}'s mark for {@code key} from its object, the document and version kept; any other mark stays. */
+  @Override
+  public void unmark(ResourceKey key, String owner, CallContext ctx) {
+    objects.computeIfPresent(key, (k, e) -> e.mark() != null && e.mark().isOwnedBy(owner, k)
+        ? new Entry(e.document(), e.version(), null) : e);
+  }
+
   /** Builds {@link InMemoryProvider}. */
   public static final class Builder {
     private String id = "memory";
