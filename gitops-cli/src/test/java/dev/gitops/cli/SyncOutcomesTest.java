@@ -12,7 +12,11 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** How {@code sync}, {@code sync --dry-run} and {@code status} end: incomplete plans and guard refusals. */
+/**
+ * How {@code sync}, {@code sync --dry-run} and {@code status} end: incomplete plans and guard
+ * refusals; and {@code forget} (its refusals of keys Git still declares or the store does not own
+ * are core's ForgetTest).
+ */
 class SyncOutcomesTest {
 
   @TempDir
@@ -217,5 +221,25 @@ class SyncOutcomesTest {
         Files.delete(p);
       }
     }
+  }
+
+  @Test
+  void forgetLeavesAFileGitDroppedUnownedSoTheNextSyncNeitherDeletesNorReportsIt() throws Exception {
+    assertThat(gitops("sync").code()).isZero();
+    repo.remove("a.txt").commit("a.txt is no longer managed");
+
+    Run bad = gitops("forget", "a.txt");
+    assertThat(bad.code()).isEqualTo(1);
+    assertThat(bad.errLines()).singleElement().asString().startsWith("gitops: KEY 'a.txt' is not a resource key");
+
+    Run forget = gitops("forget", "files:file::a.txt");
+    assertThat(forget.code()).as(forget.toString()).isZero();
+    assertThat(forget.out()).contains("forgotten files:file::a.txt").contains("Forgot 1 of 1");
+
+    Run sync = gitops("sync");
+    assertThat(sync.code()).as(sync.toString()).isZero();
+    assertThat(sync.out()).doesNotContain("a.txt");
+    assertThat(Files.readString(target.resolve("a.txt"))).isEqualTo("a\n");
+    assertThat(gitops("history").out()).contains("SUCCEEDED forgotten=1");
   }
 }

@@ -101,7 +101,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A reconciler is thread-safe; it runs one sync at a time (a second thread's call waits for
  * the first), and the store's lock keeps other processes off the same target. A listener must
- * not call {@link #plan}, {@link #sync}, {@link #apply}, {@link #destroy} or {@link #close()} of
+ * not call {@link #plan}, {@link #sync}, {@link #apply}, {@link #destroy}, {@link #forget} or {@link #close()} of
  * the reconciler whose sync it hears: on the syncing thread that is an {@link
  * IllegalStateException}. Interrupting the syncing thread stops the sync like a cancellation; what
  * it did is still recorded, and the thread's interrupt flag is set when the call returns.
@@ -112,7 +112,7 @@ import org.slf4j.LoggerFactory;
  * instance was handed to several reconcilers, the last of them to close does. Providers and listeners
  * stay the caller's: a provider may serve several reconcilers, so closing one never closes them.
  * A store belongs to the {@linkplain Builder#owner owner} whose sync first wrote it ({@link
- * StateStore#owner()}): {@link #plan}, {@link #sync}, {@link #apply} and {@link #destroy} of
+ * StateStore#owner()}): {@link #plan}, {@link #sync}, {@link #apply}, {@link #destroy} and {@link #forget} of
  * another owner throw {@link StoreOwnerException} before anything is read, applied or recorded,
  * unless every provider of this reconciler {@linkplain Provider#marksObjects() marks its objects}
  * (owners then tell their objects apart by the marks and may share a store). For a store that

@@ -30,7 +30,7 @@ import java.util.Set;
  * method and the key ({@link ProviderFailures#call}), never as the provider's raw {@code
  * NullPointerException}. The calls whose failures the engine handles per key already ({@link
  * Provider#observe}, {@link Provider#versions}, {@link Provider#listMarked}, {@link
- * Provider#apply}, {@link Provider#applyAll}) pass through as they are ({@link DelegatingProvider},
+ * Provider#apply}, {@link Provider#applyAll}, {@link Provider#unmark}) pass through as they are ({@link DelegatingProvider},
  * with {@link Provider#versions} forwarded too). The id is read once.
  *
  * <pre>{@code
