@@ -513,7 +513,8 @@ public final class Reconciler implements AutoCloseable {
    * <p>Each key gets an outcome: UNCHANGED when it was forgotten (its change in the result's plan is
    * a {@link Action#FORGET}), PERMANENT with the provider's message when its mark could not be
    * removed (the key stays owned: run the forget again; the other keys go on), or when its provider
-   * marks objects but does not implement {@link Provider#unmark}. The forget is recorded in {@link
+   * marks objects, or plans with a {@linkplain Provider#planner() planner} and its own record of
+   * them, but does not implement {@link Provider#unmark}. The forget is recorded in {@link
    * #history()} as a sync of the head's revision is, but the store's last applied revision stays.
    * With {@link SyncOptions#dryRun()} the keys are checked and the plan returned ({@link
    * SyncResult.Status#PLANNED}): no mark is removed and nothing is written.
@@ -583,6 +584,15 @@ public final class Reconciler implements AutoCloseable {
     }));
   }
 
+  /**
+   * Whether forgetting a key of {@code p} needs {@link Provider#unmark}: when it marks its objects
+   * (its mark would bring the key back), or plans with a planner of its own (Terraform: its own
+   * state records the object, and its next plan would destroy what is no longer declared).
+   */
+  private static boolean keepsOwnRecord(Provider p) {
+    return p.marksObjects() || p.planner().isPresent();
+  }
+
   /** Throws an {@link IllegalArgumentException} naming each key of {@code keys} that {@code bad} holds for. */
   private void refuse(SortedSet<ResourceKey> keys, java.util.function.Predicate<ResourceKey> bad, String why) {
     List<ResourceKey> refused = keys.stream().filter(bad).toList();
@@ -625,11 +635,19 @@ public final class Reconciler implements AutoCloseable {
     boolean stopped = false;
     for (ResourceKey k : keys) {
       Provider p = providers.get(k.provider());
-      if (!p.marksObjects()) {
-        outcomes.put(k, Outcome.unchanged());
-        continue;
-      }
       Outcome refused = cannot.get(p.id());
+      if (refused == null) {
+        try {
+          if (!keepsOwnRecord(p)) {
+            outcomes.put(k, Outcome.unchanged());
+            continue;
+          }
+        } catch (RuntimeException e) {
+          refused = Outcome.permanentFailure("not forgotten: provider '" + p.id() + "' cannot say whether it marks"
+              + " its objects or plans with its own record of them: " + e.getMessage(), e);
+          cannot.put(p.id(), refused);
+        }
+      }
       if (refused != null) {
         outcomes.put(k, refused);
         continue;
@@ -649,9 +667,12 @@ public final class Reconciler implements AutoCloseable {
         outcomes.put(k, Outcome.unchanged());
         LOG.debug("{}: provider '{}' removed the mark of owner '{}'", k, p.id(), owner);
       } catch (UnsupportedOperationException e) {
-        Outcome o = Outcome.permanentFailure("not forgotten: provider '" + p.id() + "' marks its objects but cannot"
-            + " remove its mark (Provider.unmark: " + e.getMessage() + "), which would bring the key back as an"
-            + " orphan; delete the object by removing it from Git instead", e);
+        Outcome o = Outcome.permanentFailure("not forgotten: provider '" + p.id() + "' " + (p.marksObjects()
+            ? "marks its objects but cannot remove its mark (Provider.unmark: " + e.getMessage() + "), which would"
+            + " bring the key back as an orphan"
+            : "plans with its own record of the objects it manages but cannot drop the key from it (Provider.unmark: "
+            + e.getMessage() + "), so its next plan would destroy the object") + "; remove the object from Git to"
+            + " delete it, or from the provider's own record by its own means to keep it", e);
         cannot.put(p.id(), o);
         outcomes.put(k, o);
       } catch (Cancellation.CancelledException e) {

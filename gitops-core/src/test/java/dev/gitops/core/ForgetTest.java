@@ -166,6 +166,46 @@ class ForgetTest {
     assertThat(store.load().inventory()).containsKey(key("a"));
   }
 
+  /**
+   * A planning provider (Terraform) keeps its own record of what it manages: forgetting a key in
+   * the store alone would leave it there, and its next plan would destroy the object Git no longer
+   * declares. Without an unmark that drops it from that record, the key stays owned.
+   */
+  @Test
+  void aPlanningProviderWithoutUnmarkKeepsItsKeysOwnedSayingItsNextPlanWouldDestroyThem() {
+    MapProvider p = new MapProvider("m", false);
+    syncedThenDropped(p);
+    Provider planning = new dev.gitops.api.spi.DelegatingProvider(p) {
+      @Override
+      public java.util.Optional<dev.gitops.api.spi.ProviderPlanner> planner() {
+        return java.util.Optional.of(new dev.gitops.api.spi.ProviderPlanner() {
+          @Override
+          public List<Change> plan(List<Resource> wanted, CallContext ctx) {
+            throw new AssertionError("a forget plans nothing");
+          }
+
+          @Override
+          public String stateToken(CallContext ctx) {
+            throw new AssertionError("a forget plans nothing");
+          }
+        });
+      }
+
+      @Override
+      public void unmark(ResourceKey key, String owner, CallContext ctx) {
+        throw new UnsupportedOperationException("as Provider's default");
+      }
+    };
+
+    SyncResult r = reconciler(planning, SyncOptions.defaults()).forget(List.of(key("a")));
+
+    assertThat(r.failures()).containsOnlyKeys(key("a"));
+    assertThat(r.failures().get(key("a")).message()).contains("provider 'm' plans with its own record of the objects"
+        + " it manages but cannot drop the key from it", "its next plan would destroy the object");
+    assertThat(store.load().inventory()).containsKey(key("a"));
+    assertThat(p.live).containsKey(key("a"));
+  }
+
   @Test
   void aDryRunChecksAndPlansButUnmarksAndWritesNothing() {
     MapProvider p = new MapProvider("m", true);

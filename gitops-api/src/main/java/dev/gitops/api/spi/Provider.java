@@ -389,10 +389,13 @@ public interface Provider {
    * Removes {@code owner}'s mark from the live object of {@code key}, leaving the object itself as
    * it is: what {@code Reconciler.forget} calls, before it drops the key from the store, for a
    * provider that {@linkplain #marksObjects() marks its objects}; without it the mark would make
-   * {@link #listMarked} find the object again (an orphan, or a key of a rebuilt store). Must be
-   * idempotent: an object that is gone, or carries no mark of {@code owner}, is left alone and the
-   * call succeeds. A mark of another owner is never removed. Only a provider that marks its objects
-   * needs it; the default refuses.
+   * {@link #listMarked} find the object again (an orphan, or a key of a rebuilt store). It is
+   * called as well for a provider with a {@link #planner()} of its own, which keeps its own record
+   * of the objects it manages (Terraform's state): it drops the key from that record, leaving the
+   * object, or its next plan would destroy the object Git no longer declares. Must be idempotent:
+   * an object that is gone, or carries no mark of {@code owner}, is left alone and the call
+   * succeeds. A mark of another owner is never removed. Only a provider that marks its objects or
+   * has a planner needs it; the default refuses.
    *
    * <pre>{@code
    * // a provider that keeps each object's owner in a map beside the live system
@@ -423,8 +426,7 @@ public interface Provider {
    *     none of its keys is forgotten, each failing with a message saying so
    */
   default void unmark(ResourceKey key, String owner, CallContext ctx) {
-    throw new UnsupportedOperationException("provider '" + id() + "' marks its objects but cannot remove its mark"
-        + " (it does not implement Provider.unmark)");
+    throw new UnsupportedOperationException("provider '" + id() + "' does not implement Provider.unmark");
   }
 
   /**
