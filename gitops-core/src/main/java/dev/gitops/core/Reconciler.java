@@ -479,14 +479,19 @@ public final class Reconciler implements AutoCloseable {
       checkStoreOwner();
       Prepared p = prepare(null, cancellation, nothing, teardown);
       if (policy == DeletionPolicy.ORPHAN) {
-        if (!options.dryRun()) {
-          claimStore();
-          StoreBatch.Builder forgotten = StoreBatch.builder();
-          p.stored.inventory().keySet().forEach(forgotten::forget);
-          p.stored.pending().keySet().stream().filter(k -> !p.stored.inventory().containsKey(k))
-              .forEach(forgotten::forget);
-          forgotten.build().writeTo(store);
+        if (options.dryRun()) {
+          // as a dry run of a sync: planned, nothing written (no history entry of a forget that did not happen)
+          SyncResult r = new SyncResult(p.plan.revision(), p.plan, SyncResult.Status.PLANNED, new TreeMap<>(),
+              Duration.between(start, Instant.now()), "");
+          emit(new SyncEvent.Finished(p.plan.revision(), r));
+          return r;
         }
+        claimStore();
+        StoreBatch.Builder forgotten = StoreBatch.builder();
+        p.stored.inventory().keySet().forEach(forgotten::forget);
+        p.stored.pending().keySet().stream().filter(k -> !p.stored.inventory().containsKey(k))
+            .forEach(forgotten::forget);
+        forgotten.build().writeTo(store);
         Map<ResourceKey, Outcome> outcomes = new TreeMap<>();
         p.stored.inventory().keySet().forEach(k -> outcomes.put(k, Outcome.skipped("orphaned: left in place, forgotten")));
         return finish(p, outcomes, start, true);

@@ -206,6 +206,22 @@ class ForgetTest {
     assertThat(p.live).containsKey(key("a"));
   }
 
+  /** destroy(ORPHAN) forgets everything; its dry run recorded a history entry of a forget that did not happen. */
+  @Test
+  void aDryRunOfDestroyOrphanWritesNothingNotEvenAHistoryEntry() {
+    MapProvider p = new MapProvider("m", true);
+    syncedThenDropped(p);
+    long serial = store.load().serial();
+    int entries = store.history().size();
+
+    SyncResult r = reconciler(p, SyncOptions.builder().dryRun(true).build()).destroy(Reconciler.DeletionPolicy.ORPHAN);
+
+    assertThat(r.status()).isEqualTo(SyncResult.Status.PLANNED);
+    assertThat(store.history()).hasSize(entries);
+    assertThat(store.load().serial()).isEqualTo(serial);
+    assertThat(store.load().inventory()).containsOnlyKeys(key("a"), key("b"));
+  }
+
   @Test
   void aDryRunChecksAndPlansButUnmarksAndWritesNothing() {
     MapProvider p = new MapProvider("m", true);
