@@ -426,19 +426,22 @@ public final class Terraform {
   }
 
   /**
-   * What a failed command printed, on one line ({@code " | "} between lines): its first {@code
-   * Error:} line and the {@code n - 1} lines after it (the diagnostic), else its last {@code n}
-   * lines; files named as Terraform names them ({@link #whatFailed(String, int, UnaryOperator)}).
+   * What a failed command printed, on one line ({@code " | "} between lines): each of its errors
+   * with up to {@code n - 1} lines after it, else its last {@code n} lines; files named as Terraform
+   * names them ({@link #whatFailed(String, int, UnaryOperator)}).
    */
   static String whatFailed(String s, int n) {
     return whatFailed(s, n, UnaryOperator.identity());
   }
 
   /**
-   * What a failed command printed, on one line ({@code " | "} between lines): its first {@code
-   * Error:} line and the {@code n - 1} lines after it (the diagnostic), else its last {@code n}
-   * lines. {@code init}'s announcement that errors follow ("Terraform encountered problems during
-   * initialisation ...") is not the error: the first one after it is. {@code init}'s progress
+   * What a failed command printed, on one line ({@code " | "} between lines): each of its errors
+   * (an {@code Error:} line and up to {@code n - 1} lines after it, to the next error or warning),
+   * an error printed twice once, at most {@value #MAX_ERRORS} of them (saying how many more there
+   * were), else its last {@code n} lines. Every error is kept because the first is not always the
+   * cause: a trailing comma in a {@code .tf.json} file is reported after the errors it leads to.
+   * {@code init}'s announcement that errors follow ("Terraform encountered problems during
+   * initialisation ...") is not an error of its own: the ones after it are. {@code init}'s progress
    * lines ("Initializing the backend...", "- m in modules/m") say nothing about what failed and
    * are left out. A diagnostic's "on main.tf line 3" names the file by {@code file} (Terraform
    * names it relative to the working directory): with {@code f -> "infra/" + f}, "{@code Error: Invalid
@@ -447,6 +450,9 @@ public final class Terraform {
   static String whatFailed(String s, int n, UnaryOperator<String> file) {
     return whatFailedAt(s, n, (f, line) -> "on " + file.apply(f) + " line " + line);
   }
+
+  /** How many of a failed command's errors its message shows. */
+  static final int MAX_ERRORS = 10;
 
   /** {@link #whatFailed(String, int, UnaryOperator)}, with "on X line N" replaced by {@code on.apply(X, N)}. */
   private static String whatFailedAt(String s, int n, java.util.function.BiFunction<String, Integer, String> on) {
@@ -459,19 +465,30 @@ public final class Terraform {
           java.util.regex.Matcher m = ON.matcher(l);
           return m.matches() ? on.apply(m.group(1), Integer.parseInt(m.group(2))) + m.group(3) : l;
         }).toList();
-    int first = -1;
+    java.util.LinkedHashSet<String> errors = new java.util.LinkedHashSet<>();
+    String announcement = null;
     for (int i = 0; i < lines.size(); i++) {
-      if (lines.get(i).startsWith("Error:")) {
-        if (!ANNOUNCEMENT.matcher(lines.get(i)).lookingAt()) {
-          first = i;
-          break;
-        }
-        first = first < 0 ? i : first;  // the announcement alone is what there is, if no error follows it
+      if (!lines.get(i).startsWith("Error:")) {
+        continue;
+      }
+      int end = i + 1;
+      while (end < lines.size() && !lines.get(end).startsWith("Error:") && !lines.get(end).startsWith("Warning:")) {
+        end++;
+      }
+      String error = String.join(" | ", lines.subList(i, Math.min(end, i + n)));
+      if (ANNOUNCEMENT.matcher(lines.get(i)).lookingAt()) {
+        announcement = announcement == null ? error : announcement;
+      } else {
+        errors.add(error);
       }
     }
-    if (first >= 0) {
-      // the first error says what failed; what Terraform printed after it is mostly advice
-      return String.join(" | ", lines.subList(first, Math.min(lines.size(), first + n)));
+    if (errors.isEmpty() && announcement != null) {
+      return announcement;  // the announcement alone is what there is, if no error follows it
+    }
+    if (!errors.isEmpty()) {
+      // the errors say what failed; what Terraform printed after each is mostly advice
+      String shown = errors.stream().limit(MAX_ERRORS).collect(java.util.stream.Collectors.joining(" | "));
+      return errors.size() > MAX_ERRORS ? shown + " | (" + (errors.size() - MAX_ERRORS) + " more errors)" : shown;
     }
     return String.join(" | ", lines.subList(Math.max(0, lines.size() - n), lines.size()));
   }

@@ -84,7 +84,7 @@ class WhatFailedTest {
     // OpenTofu words it the same way
     assertThat(Terraform.whatFailed(INIT_INVALID.replace("Terraform encountered", "OpenTofu encountered")
         .replace("initialisation", "initialization"), 2, f -> f)).isEqualTo("Error: Invalid expression | on main.tf"
-        + " line 2, in resource \"terraform_data\" \"a\":");
+        + " line 2, in resource \"terraform_data\" \"a\": | Error: Unsupported block type | on modules/m/main.tf line 4:");
     // the announcement alone is still what failed
     assertThat(Terraform.whatFailed("Error: Terraform encountered problems during initialisation, including"
         + " problems\nwith the configuration, described below.\n", 2, f -> f)).contains("encountered problems");
@@ -116,11 +116,37 @@ class WhatFailedTest {
         + "\n" + new String(PlanReaderTest.resource("init-invalid-1.11.stdout"), java.nio.charset.StandardCharsets.UTF_8);
     assertThat(Terraform.whatFailed(invalid, 6, f -> "infra/" + f)).isEqualTo("Error: Invalid expression | on"
         + " infra/main.tf line 2, in resource \"terraform_data\" \"a\": | 2:   input = | 3: } | Expected the start of"
-        + " an expression, but found an invalid expression token. | Error: Unsupported block type");
+        + " an expression, but found an invalid expression token. | Error: Unsupported block type | on"
+        + " infra/main.tf line 4: | 4: foo { | Blocks of type \"foo\" are not expected here.");
     String module = new String(PlanReaderTest.resource("init-module-invalid-1.11.stderr"),
         java.nio.charset.StandardCharsets.UTF_8) + "\n" + new String(PlanReaderTest.resource(
         "init-module-invalid-1.11.stdout"), java.nio.charset.StandardCharsets.UTF_8);
     assertThat(Terraform.whatFailed(module, 6, f -> "infra/" + f)).isEqualTo("Error: Unsupported block type | on"
         + " infra/modules/m/main.tf line 3: | 3: foo { | Blocks of type \"foo\" are not expected here.");
+  }
+
+  /** What Terraform printed, standard error then standard output, of a recording in the test resources. */
+  private static String recorded(String name) {
+    java.nio.charset.Charset utf8 = java.nio.charset.StandardCharsets.UTF_8;
+    return new String(PlanReaderTest.resource(name + ".stderr"), utf8) + "\n"
+        + new String(PlanReaderTest.resource(name + ".stdout"), utf8);
+  }
+
+  @Test
+  void everyErrorIsShownOnceForTheCauseIsNotAlwaysTheFirst() {
+    // Terraform 1.11.4's init on a .tf.json file with a trailing comma: the comma is the last error
+    String shown = Terraform.whatFailed(recorded("init-json-trailing-comma-1.11"), 6, f -> "infra/" + f);
+    assertThat(shown).startsWith("Error: Incorrect JSON value type | on infra/bad.tf.json line 1")
+        .contains("| Error: Trailing comma in object | on infra/bad.tf.json line 1, in resource.terraform_data: |")
+        .endsWith("JSON does not permit a trailing comma after the final property in an object.")
+        .doesNotContain("encountered problems").doesNotContain("Unable to open CLI configuration");
+    assertThat(shown.split("Error: Incorrect JSON value type", -1)).as("printed twice, shown once").hasSize(2);
+    // many errors: the first ten, and how many more
+    StringBuilder many = new StringBuilder();
+    for (int i = 1; i <= 12; i++) {
+      many.append("Error: Unsupported argument ").append(i).append("\n\n  on main.tf line ").append(i).append(":\n\n");
+    }
+    assertThat(Terraform.whatFailed(many.toString(), 3)).contains("Error: Unsupported argument 10 | on main.tf line 10:")
+        .doesNotContain("argument 11").endsWith("| (2 more errors)");
   }
 }
