@@ -323,6 +323,16 @@ class TerraformProviderTest {
   }
 
   @Test
+  void aVariablesDeclarationInTerraformsDetailIsNamedAsTheRepositoryHoldsIt() {
+    // recorded from Terraform 1.11.4: plan -var-file=prod.tfvars with n = "abc" for a number variable
+    fake.respond("plan", 1, "plan-invalid-variable-value-1.11.jsonl");
+    SyncResult r = reconciler(builder().configDirectory("infra").build()).sync();
+    assertThat(r.plan().unobserved().get("plan of provider 'tf'")).contains("Invalid value for input variable")
+        .contains("not suitable for var.n declared at infra/main.tf:1: a number is required")
+        .contains("(at infra/prod.tfvars:1)").doesNotContain("at main.tf");
+  }
+
+  @Test
   void aPlanWhoseStateMovedIsRefusedAsStale() throws Exception {
     Files.createDirectories(work);
     Files.writeString(work.resolve("terraform.tfstate"), FakeTerraform.resource("state-before.tfstate"));

@@ -344,7 +344,7 @@ public final class Terraform {
   public String errors(Run run) {
     List<String> out = new ArrayList<>();
     for (UiStream.Diagnostic d : run.stream().errors()) {
-      out.add(d.summary() + (d.detail().isEmpty() ? "" : ": " + detail(scrubber.scrub(d.detail())))
+      out.add(d.summary() + (d.detail().isEmpty() ? "" : ": " + detail(scrubber.scrub(declaredAt(d.detail()))))
           + (d.address().isEmpty() ? "" : " (" + d.address() + ")")
           + (d.file().isEmpty() ? "" : " (" + at(d.file(), d.line()) + ")"));
     }
@@ -354,6 +354,27 @@ public final class Terraform {
     }
     return scrubber.scrub(String.join("; ", out));
   }
+
+  /**
+   * Where a detail's text says a variable or other object is "declared at main.tf:8,1-13" (as in
+   * "The given value is not suitable for var.n declared at main.tf:8,1-13"), the file is named as
+   * {@link #location} names it ({@code declared at infra/main.tf:8}), not relative to the working
+   * directory.
+   */
+  String declaredAt(String detail) {
+    java.util.regex.Matcher m = DECLARED_AT.matcher(detail);
+    StringBuilder out = new StringBuilder();
+    while (m.find()) {
+      m.appendReplacement(out, java.util.regex.Matcher.quoteReplacement(
+          m.group(1) + location(m.group(2)) + ":" + m.group(3)));
+    }
+    m.appendTail(out);
+    return out.toString();
+  }
+
+  /** "declared at main.tf:8,1-13", "defined at modules/m/vars.tf:2,1-3": a configuration file's range in a detail. */
+  private static final java.util.regex.Pattern DECLARED_AT = java.util.regex.Pattern.compile(
+      "\\b((?:declared|defined) at )([^\\s:,\"]+\\.(?:tf|tofu|tf\\.json|tofu\\.json)):(\\d+)(?:,\\d+(?:-\\d+(?:,\\d+)?)?)?");
 
   private Run stream(List<String> args, CallContext ctx, Consumer<UiStream.Message> listener) {
     UiStream stream = new UiStream(listener);
