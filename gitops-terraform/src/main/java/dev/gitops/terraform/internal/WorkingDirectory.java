@@ -55,11 +55,21 @@ public final class WorkingDirectory {
     return root;
   }
 
-  /** This provider's own directory, created owner-only when missing. */
+  /**
+   * This provider's own directory, created owner-only when missing; the working directory too, when
+   * missing: Terraform writes the local state there ({@code terraform.tfstate}, every sensitive value
+   * in plain text) readable by all, as its process's umask allows. A directory that exists keeps the
+   * protection it has (it is its owner's to set).
+   */
   public Path own() {
     Path own = root.resolve(OWN);
     try {
-      Files.createDirectories(root);
+      if (!Files.isDirectory(root)) {
+        if (root.getParent() != null) {
+          Files.createDirectories(root.getParent());
+        }
+        ownerOnlyDirectory(root);
+      }
       if (!Files.isDirectory(own)) {
         try {
           Files.createDirectory(own, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
@@ -75,6 +85,18 @@ public final class WorkingDirectory {
       throw new UncheckedIOException("cannot create the working directory " + own + ": " + e.getMessage(), e);
     }
     return own;
+  }
+
+  /** Creates {@code dir} owner-only where the file system allows it; one made meanwhile by another process is kept. */
+  private static void ownerOnlyDirectory(Path dir) throws IOException {
+    try {
+      Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+    } catch (UnsupportedOperationException e) {
+      // Not a POSIX file system: the directory gets the platform's default protection.
+      Files.createDirectory(dir);
+    } catch (FileAlreadyExistsException e) {
+      // Created by another process in the meantime (or a link to a directory): used as it is.
+    }
   }
 
   /** Where saved plan files go. */

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
@@ -38,6 +39,19 @@ class WorkingDirectoryTest {
     assertThat(dir.hclVariableAt(6)).isEqualTo("z");
     assertThat(dir.hclVariableAt(7)).isNull();
     assertThat(dir.hclVariableAt(0)).isNull();
+  }
+
+  @Test
+  void aWorkingDirectoryItCreatesIsOwnerOnlyOneThatExistsKeepsItsProtection() throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeTrue(root.getFileSystem().supportedFileAttributeViews().contains("posix"));
+    Path made = root.resolve("targets/prod");
+    new WorkingDirectory(made).own();
+    // Terraform writes terraform.tfstate, sensitive values in plain text, readable by all as the umask allows
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(made))).isEqualTo("rwx------");
+    Path existing = Files.createDirectory(root.resolve("shared"));
+    Files.setPosixFilePermissions(existing, PosixFilePermissions.fromString("rwxr-x---"));
+    new WorkingDirectory(existing).own();
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(existing))).isEqualTo("rwxr-x---");
   }
 
   @Test
