@@ -94,10 +94,10 @@ public final class AnsibleDecoder implements Decoder {
 
   /**
    * What one decode produced, kept for the provider's runs: the inventory with exact values, the
-   * playbook files, and each host's desired document.
+   * playbook files, each host's desired document, and the revision its files were read at.
    */
   record Decoded(Inventory inventory, PlaybookBundle bundle, Map<String, JsonNode> hostDocs, Set<String> vaulted,
-      InlineVaults vaults) {}
+      InlineVaults vaults, String revision) {}
 
   AnsibleDecoder(String providerId, String inventoryPath, String playbookPath, String decommissionPath,
       List<String> sensitiveNames, JsonNode extraVars, Function<String, String> vaultFile, SyntaxCheck syntaxCheck) {
@@ -235,7 +235,8 @@ public final class AnsibleDecoder implements Decoder {
       });
     }
     // where each inline !vault value is, to name the one Ansible cannot decrypt at a run
-    latest = new Decoded(inv, bundle, hostDocs, Set.copyOf(vaulted), InlineVaults.scan(inventoryFiles, playbookFiles));
+    latest = new Decoded(inv, bundle, hostDocs, Set.copyOf(vaulted), InlineVaults.scan(inventoryFiles, playbookFiles),
+        revision);
     return out;
   }
 

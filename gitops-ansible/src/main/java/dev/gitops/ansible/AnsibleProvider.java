@@ -260,9 +260,19 @@ public final class AnsibleProvider implements Provider {
       out.put(k, Observation.present(k, doc, version(doc)));
       Instant converged = isHost(k) ? justConverged.remove(k.name()) : null;
       boolean fresh = converged != null && converged.plus(SKIP_WINDOW).isAfter(Instant.now());
-      if (checkDrift && isHost(k) && !fresh && latest != null
-          && Documents.equal(doc, latest.hostDocs().get(k.name()))) {
+      if (!checkDrift || !isHost(k) || fresh) {
+        continue;
+      }
+      if (latest != null && Documents.equal(doc, latest.hostDocs().get(k.name()))) {
         inSync.put(k.name(), k);
+      } else if (latest == null || !latest.revision().equals(ctx.revision())) {
+        // The engine took the desired state from the store's records (its no-change fast path) and
+        // decoded nothing, or this provider's last decode is of another revision: the playbook the
+        // host is recorded with is not at hand, so check mode cannot run. Not "no drift": UNKNOWN
+        // makes that plan incomplete, and the engine then reads and decodes the source and observes
+        // again, with the playbook (a host the decode finds out of date is planned as usual).
+        out.put(k, Observation.unknown(k, "drift check of " + k.name() + " needs the playbook of "
+            + ctx.revision() + ", which this provider has not decoded"));
       }
     }
     if (!inSync.isEmpty()) {
@@ -1243,7 +1253,12 @@ public final class AnsibleProvider implements Provider {
       return this;
     }
 
-    /** Whether observing runs check mode on in-sync hosts to find drift (default false: it costs a run). */
+    /**
+     * Whether observing runs check mode on in-sync hosts to find drift (default false: it costs a
+     * run). The check needs the playbook of the revision observed: until this provider has decoded
+     * it (the engine's no-change fast path decodes nothing), those hosts are observed UNKNOWN, so
+     * the engine decodes the source and observes them again.
+     */
     public Builder checkDrift(boolean check) {
       this.checkDrift = check;
       return this;

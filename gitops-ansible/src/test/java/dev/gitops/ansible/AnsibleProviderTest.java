@@ -165,7 +165,10 @@ class AnsibleProviderTest {
     java.nio.file.Files.writeString(fx.out.resolve("h1.conf"), "port=1\nedited by hand\n");
     fx.events.clear();
 
-    SyncResult detected = fx.reconciler(provider, o -> o.toBuilder().detectOnly(true).build()).sync();
+    // by a provider that has decoded nothing, as in a new process (a CLI run, a restarted agent): the
+    // engine takes the unchanged revision from the store's records, and the check still runs
+    SyncResult detected = fx.reconciler(fx.providerBuilder().checkDrift(true).build(),
+        o -> o.toBuilder().detectOnly(true).build()).sync();
     dev.gitops.api.Change h1 = detected.plan().changes().stream().filter(c -> c.key().equals(host("h1")))
         .findFirst().orElseThrow();
     assertThat(h1.action()).isEqualTo(dev.gitops.api.Action.UPDATE);
